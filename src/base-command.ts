@@ -1,0 +1,40 @@
+import { Command, Flags, Interfaces } from '@oclif/core';
+import { ExitCode, GridopsError } from './errors/index.js';
+
+/**
+ * Every gridops command extends this: `--json` prints the typed result that `run()` returns,
+ * and GridopsErrors become one clear line, a hint, and the exit code from the table.
+ */
+export abstract class GridopsCommand<T> extends Command {
+  static override enableJsonFlag = true;
+  static override baseFlags = {
+    verbose: Flags.boolean({ char: 'v', description: 'more detail, with timings', default: false, helpGroup: 'GLOBAL' }),
+  };
+
+  protected get verbose(): boolean {
+    return this.argv.includes('--verbose') || this.argv.includes('-v');
+  }
+
+  /** Human output goes to stderr-free stdout only when --json is off. */
+  protected say(text: string): void {
+    if (!this.jsonEnabled()) this.log(text);
+  }
+
+  abstract override run(): Promise<T>;
+
+  protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
+    if (err instanceof GridopsError) {
+      if (this.jsonEnabled()) {
+        this.logJson(err.toJSON());
+      } else {
+        process.stderr.write(`error: ${err.message}\n`);
+        if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+        if (this.verbose && err.cause) process.stderr.write(`cause: ${String((err.cause as Error)?.stack ?? err.cause)}\n`);
+      }
+      this.exit(err.exitCode);
+    }
+    return super.catch(err);
+  }
+}
+
+export { ExitCode };

@@ -1,0 +1,104 @@
+/**
+ * Every error gridops reports on purpose is a GridopsError: a named class, a hint that says
+ * what to do next, an optional cause, and an exit code taken from the one table below.
+ */
+
+/** The one table of exit codes. `plan --detailed-exitcode` uses CHANGES_PRESENT. */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  CHANGES_PRESENT: 2,
+  USAGE: 64,
+  INTERRUPTED: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export abstract class GridopsError extends Error {
+  abstract readonly code: string;
+  readonly exitCode: ExitCode = ExitCode.FAILURE;
+  constructor(
+    message: string,
+    readonly hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { error: this.name, code: this.code, message: this.message, hint: this.hint };
+  }
+}
+
+/** The topology (or a playbook) has problems; each carries a file:line:column position. */
+export class ValidationError extends GridopsError {
+  readonly code = 'VALIDATION';
+  constructor(readonly problems: import('../topology/problem.js').Problem[], file: string) {
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} found`, 'fix the lines above, then run `gridops validate` again');
+  }
+}
+
+/** A file we were asked to read is missing or unreadable. */
+export class InputFileError extends GridopsError {
+  readonly code = 'INPUT_FILE';
+}
+
+/** The local machine lacks something a command needs (root, a package, a cgroup controller...). */
+export class PreflightError extends GridopsError {
+  readonly code = 'PREFLIGHT';
+}
+
+/** A host could not be reached or authenticated. */
+export class ConnectionError extends GridopsError {
+  readonly code = 'CONNECTION';
+  constructor(readonly host: string, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(`${host}: ${message}`, hint, options);
+  }
+}
+
+/** The host key offered by a server is unknown or differs from known_hosts. */
+export class HostKeyError extends GridopsError {
+  readonly code = 'HOST_KEY';
+  constructor(readonly host: string, message: string, hint: string) {
+    super(`${host}: ${message}`, hint);
+  }
+}
+
+/** A remote step failed; carries the remote stderr. */
+export class RemoteCommandError extends GridopsError {
+  readonly code = 'REMOTE_COMMAND';
+  constructor(readonly host: string, readonly step: string, readonly exitStatus: number | null, readonly stderr: string) {
+    super(`${host}: ${step} failed (exit ${exitStatus ?? 'signal'})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+  }
+}
+
+/** Planning found something that cannot be done on a host (e.g. a module on a kernel without module support). */
+export class PlanningError extends GridopsError {
+  readonly code = 'PLANNING';
+}
+
+/** A saved plan no longer matches the hosts or the topology. */
+export class StalePlanError extends GridopsError {
+  readonly code = 'STALE_PLAN';
+}
+
+/** Another gridops run holds the state lock. */
+export class LockHeldError extends GridopsError {
+  readonly code = 'LOCK_HELD';
+}
+
+/** The run was interrupted (Ctrl-C). */
+export class InterruptedError extends GridopsError {
+  readonly code = 'INTERRUPTED';
+  override readonly exitCode = ExitCode.INTERRUPTED;
+}
+
+/** One or more hosts failed during apply; the summary lists them. */
+export class ApplyFailedError extends GridopsError {
+  readonly code = 'APPLY_FAILED';
+}
+
+/** The lab could not be built or torn down. */
+export class LabError extends GridopsError {
+  readonly code = 'LAB';
+}
