@@ -1,0 +1,37 @@
+/** What a command run on a host returned. `code` is null when the process died by a signal. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal?: string;
+}
+
+export interface ExecOptions {
+  /** Bytes written to the command's stdin, then closed. */
+  stdin?: string | Buffer;
+  /** Run through the host's become method (sudo) when the SSH user is not root. */
+  become?: boolean;
+  timeoutMs?: number;
+}
+
+export interface UploadOptions {
+  /** Octal file mode, e.g. 0o600. */
+  mode?: number;
+  become?: boolean;
+}
+
+/**
+ * The one connection to a host, reused for the whole run. Every implementation (ssh2, local,
+ * the recording fake) offers exactly this; nothing else in gridops talks to a host directly.
+ * `command` strings must be built with `quote()` from ./quote.js for every interpolated value.
+ */
+export interface Transport {
+  /** Name used as the prefix of every log line about this host. */
+  readonly name: string;
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Writes the whole file atomically (temp file + rename) with the given mode. */
+  upload(remotePath: string, content: string | Buffer, options?: UploadOptions): Promise<void>;
+  /** The file's bytes, or null when it does not exist. */
+  read(remotePath: string, options?: { become?: boolean }): Promise<Buffer | null>;
+  close(): Promise<void>;
+}
