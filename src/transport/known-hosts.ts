@@ -1,0 +1,294 @@
+/**
+ * OpenSSH known_hosts: parse, look up a host key, fingerprint it as `ssh-keygen -l` prints it,
+ * and append a newly accepted key atomically.
+ *
+ * Matching rules kept from OpenSSH (sshd(8), "SSH_KNOWN_HOSTS FILE FORMAT"):
+ * - host names compare case-insensitively; a non-22 port is looked up as `[host]:port`;
+ * - a host field is a comma list of patterns with `*` and `?`, and `!pattern` negates (a host
+ *   that matches a negated pattern never matches the line);
+ * - a hashed field `|1|base64(salt)|base64(HMAC-SHA1(salt, name))` stands for one name;
+ * - `@revoked` lines refuse that key; `@cert-authority` lines are parsed and ignored (we do not
+ *   verify host certificates).
+ * gridops is stricter than OpenSSH in one place: if a host has ANY recorded key and the offered
+ * key is none of them, the verdict is `changed`, even when the recorded keys are of other types.
+ * The transport orders the host key algorithms so the server offers a recorded type first.
+ */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+
+export type KnownHostsMarker = 'cert-authority' | 'revoked';
+
+/** One usable line of a known_hosts file. */
+export interface KnownHostsEntry {
+  file: string;
+  /** 1-based line number, for error messages. */
+  line: number;
+  marker?: KnownHostsMarker;
+  /** The raw host field split on commas (hashed names stay `|1|salt|hash`). */
+  hosts: string[];
+  keyType: string;
+  /** The key blob (SSH wire format), as ssh2's hostVerifier receives it. */
+  key: Buffer;
+  comment?: string;
+}
+
+/** A line that could not be used; reported, never fatal. */
+export interface KnownHostsProblem {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export type HostKeyVerdict =
+  | { kind: 'match'; entry: KnownHostsEntry }
+  | { kind: 'unknown' }
+  /** `recorded` lists every key on file for the host, the one of the offered type first. */
+  | { kind: 'changed'; recorded: KnownHostsEntry[] }
+  | { kind: 'revoked'; entry: KnownHostsEntry };
+
+const KEY_TYPE = /^(ssh-(rsa|dss|ed25519|ed448)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com|[a-z0-9-]+-cert-v01@openssh\.com)$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Parses known_hosts text. Blank lines and `#` comments are skipped; bad lines become problems. */
+export function parseKnownHosts(text: string, file = 'known_hosts'): { entries: KnownHostsEntry[]; problems: KnownHostsProblem[] } {
+  const entries: KnownHostsEntry[] = [];
+  const problems: KnownHostsProblem[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.replace(/\r$/, '').trim();
+    if (raw === '' || raw.startsWith('#')) continue;
+    const lineNo = i + 1;
+    const bad = (message: string) => problems.push({ file, line: lineNo, message });
+    const fields = raw.split(/[ \t]+/);
+    let marker: KnownHostsMarker | undefined;
+    if (fields[0]!.startsWith('@')) {
+      const m = fields.shift()!;
+      if (m === '@revoked') marker = 'revoked';
+      else if (m === '@cert-authority') marker = 'cert-authority';
+      else {
+        bad(`unknown marker ${m}`);
+        continue;
+      }
+    }
+    if (fields.length < 3) {
+      bad('expected "hosts key-type base64-key [comment]"');
+      continue;
+    }
+    const [hostField, keyType, b64, ...rest] = fields as [string, string, string, ...string[]];
+    if (!KEY_TYPE.test(keyType)) {
+      bad(`unsupported key type ${keyType}`);
+      continue;
+    }
+    if (!BASE64.test(b64)) {
+      bad('the key is not valid base64');
+      continue;
+    }
+    const key = Buffer.from(b64, 'base64');
+    let inner: string | null;
+    try {
+      inner = keyTypeOf(key);
+    } catch {
+      inner = null;
+    }
+    if (inner !== keyType) {
+      bad(`the key blob says ${inner ?? 'nothing readable'} but the line says ${keyType}`);
+      continue;
+    }
+    const hosts = hostField.split(',').filter((h) => h !== '');
+    if (hosts.length === 0) {
+      bad('no host names');
+      continue;
+    }
+    if (hosts.some((h) => h.startsWith('|') && !parseHashed(h))) {
+      bad('malformed hashed host name');
+      continue;
+    }
+    entries.push({ file, line: lineNo, ...(marker ? { marker } : {}), hosts, keyType, key, ...(rest.length ? { comment: rest.join(' ') } : {}) });
+  }
+  return { entries, problems };
+}
+
+/** The name a host is filed under: `host` on port 22, `[host]:port` otherwise. Lower-cased. */
+export function knownHostsName(host: string, port = 22): string {
+  const h = host.toLowerCase();
+  return port === 22 ? h : `[${h}]:${port}`;
+}
+
+function parseHashed(field: string): { salt: Buffer; hash: Buffer } | null {
+  const m = /^\|1\|([A-Za-z0-9+/]+={0,2})\|([A-Za-z0-9+/]+={0,2})$/.exec(field);
+  if (!m) return null;
+  const salt = Buffer.from(m[1]!, 'base64');
+  const hash = Buffer.from(m[2]!, 'base64');
+  return salt.length === 20 && hash.length === 20 ? { salt, hash } : null;
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+/** Whether one line's host field names `name` (as built by knownHostsName). */
+export function hostFieldMatches(hosts: readonly string[], name: string): boolean {
+  let positive = false;
+  for (const h of hosts) {
+    if (h.startsWith('|')) {
+      const parsed = parseHashed(h);
+      if (parsed && createHmac('sha1', parsed.salt).update(name).digest().equals(parsed.hash)) positive = true;
+      continue;
+    }
+    const negated = h.startsWith('!');
+    const re = globToRegExp(negated ? h.slice(1) : h);
+    if (re.test(name)) {
+      if (negated) return false;
+      positive = true;
+    }
+  }
+  return positive;
+}
+
+/** Verdict for `key` offered by `host:port`. Pure; see the module comment for the strict rule. */
+export function checkHostKey(entries: readonly KnownHostsEntry[], host: string, port: number, key: Buffer): HostKeyVerdict {
+  const name = knownHostsName(host, port);
+  const mine = entries.filter((e) => e.marker !== 'cert-authority' && hostFieldMatches(e.hosts, name));
+  const revoked = mine.find((e) => e.marker === 'revoked' && e.key.equals(key));
+  if (revoked) return { kind: 'revoked', entry: revoked };
+  const recorded = mine.filter((e) => e.marker === undefined);
+  const match = recorded.find((e) => e.key.equals(key));
+  if (match) return { kind: 'match', entry: match };
+  if (recorded.length === 0) return { kind: 'unknown' };
+  let offeredType: string | null = null;
+  try {
+    offeredType = keyTypeOf(key);
+  } catch {
+    /* a blob we cannot read is still "not the recorded key" */
+  }
+  const sameTypeFirst = [...recorded.filter((e) => e.keyType === offeredType), ...recorded.filter((e) => e.keyType !== offeredType)];
+  return { kind: 'changed', recorded: sameTypeFirst };
+}
+
+/** Key types recorded for the host, in file order (used to order ssh2's host key algorithms). */
+export function recordedKeyTypes(entries: readonly KnownHostsEntry[], host: string, port: number): string[] {
+  const name = knownHostsName(host, port);
+  const types = entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name)).map((e) => e.keyType);
+  return [...new Set(types)];
+}
+
+/** The type name inside an SSH key blob (its first length-prefixed string). */
+export function keyTypeOf(blob: Buffer): string {
+  if (blob.length < 4) throw new Error('key blob too short');
+  const len = blob.readUInt32BE(0);
+  if (len === 0 || len > 64 || 4 + len > blob.length) throw new Error('key blob has a bad type field');
+  return blob.subarray(4, 4 + len).toString('latin1');
+}
+
+/** `SHA256:...` exactly as `ssh-keygen -lf` and ssh print it (base64, no padding). */
+export function fingerprintSha256(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** One known_hosts line for host:port; hashed like `HashKnownHosts yes` when asked. */
+export function formatKnownHostsLine(host: string, port: number, key: Buffer, options: { hash?: boolean } = {}): string {
+  const name = knownHostsName(host, port);
+  let field = name;
+  if (options.hash) {
+    const salt = randomBytes(20);
+    field = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+  }
+  return `${field} ${keyTypeOf(key)} ${key.toString('base64')}`;
+}
+
+/**
+ * The known_hosts files of one run. The first file is the one new keys are appended to; the
+ * others (e.g. /etc/ssh/ssh_known_hosts) are read only. Appends are serialised in this process
+ * and written atomically (temp file in the same directory, fsync, rename).
+ */
+export class KnownHosts {
+  private entries: KnownHostsEntry[] = [];
+  readonly problems: KnownHostsProblem[] = [];
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(readonly writableFile: string, readonly files: readonly string[]) {}
+
+  /** Loads every file; a missing file counts as empty. */
+  static async load(writableFile: string, readOnlyFiles: readonly string[] = []): Promise<KnownHosts> {
+    const kh = new KnownHosts(writableFile, [writableFile, ...readOnlyFiles]);
+    for (const file of kh.files) {
+      let text: string;
+      try {
+        text = await fs.readFile(file, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      const parsed = parseKnownHosts(text, file);
+      kh.entries.push(...parsed.entries);
+      kh.problems.push(...parsed.problems);
+    }
+    return kh;
+  }
+
+  /** Builds one from text, for tests. */
+  static fromText(text: string, file = 'known_hosts'): KnownHosts {
+    const kh = new KnownHosts(file, [file]);
+    const parsed = parseKnownHosts(text, file);
+    kh.entries.push(...parsed.entries);
+    kh.problems.push(...parsed.problems);
+    return kh;
+  }
+
+  check(host: string, port: number, key: Buffer): HostKeyVerdict {
+    return checkHostKey(this.entries, host, port, key);
+  }
+
+  recordedKeyTypes(host: string, port: number): string[] {
+    return recordedKeyTypes(this.entries, host, port);
+  }
+
+  /** Appends host:port → key to the writable file (atomically) and to the in-memory view. */
+  add(host: string, port: number, key: Buffer, options: { hash?: boolean; comment?: string } = {}): Promise<KnownHostsEntry> {
+    const line = formatKnownHostsLine(host, port, key, options) + (options.comment ? ` ${options.comment}` : '');
+    const result = this.writing.then(async () => {
+      const lineNo = await appendLineAtomically(this.writableFile, line);
+      const entry = parseKnownHosts(line, this.writableFile).entries[0]!;
+      entry.line = lineNo;
+      this.entries.push(entry);
+      return entry;
+    });
+    this.writing = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+/** Rewrites `file` with `line` appended, via a temp file and rename. Returns the new line's number. */
+async function appendLineAtomically(file: string, line: string): Promise<number> {
+  let current = '';
+  let mode = 0o600;
+  try {
+    current = await fs.readFile(file, 'utf8');
+    mode = (await fs.stat(file)).mode & 0o7777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  }
+  if (current !== '' && !current.endsWith('\n')) current += '\n';
+  const next = `${current}${line}\n`;
+  const tmp = join(dirname(file), `.${basename(file)}.gridops-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const handle = await fs.open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(next);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  return next.split('\n').length - 1;
+}

@@ -1,0 +1,161 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  KnownHosts,
+  checkHostKey,
+  fingerprintSha256,
+  formatKnownHostsLine,
+  knownHostsName,
+  parseKnownHosts,
+  keyTypeOf,
+} from '../../src/transport/known-hosts.js';
+
+// Real keys made by ssh-keygen, so the fingerprints can be compared with its own output.
+const dir = mkdtempSync(join(tmpdir(), 'gridops-kh-'));
+function makeKey(name: string, type: string): { blob: Buffer; pub: string; file: string } {
+  const file = join(dir, name);
+  execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', name, '-f', file]);
+  const pub = readFileSync(`${file}.pub`, 'utf8').trim();
+  return { blob: Buffer.from(pub.split(' ')[1]!, 'base64'), pub, file };
+}
+const ed = makeKey('ed', 'ed25519');
+const ed2 = makeKey('ed2', 'ed25519');
+const ec = makeKey('ec', 'ecdsa');
+const rsa = makeKey('rsa', 'rsa');
+const b64 = (k: { blob: Buffer }) => k.blob.toString('base64');
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('fingerprintSha256', () => {
+  it.each([
+    ['ed25519', ed],
+    ['ecdsa', ec],
+    ['rsa', rsa],
+  ])('matches ssh-keygen -lf for %s', (_t, k) => {
+    const out = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${k.file}.pub`], { encoding: 'utf8' });
+    expect(out.split(' ')[1]).toBe(fingerprintSha256(k.blob));
+    expect(fingerprintSha256(k.blob)).not.toMatch(/=$/);
+  });
+});
+
+describe('parseKnownHosts', () => {
+  it('reads plain, port, list, marker and comment lines and reports malformed ones without throwing', () => {
+    const text = [
+      '# a comment',
+      '',
+      `web1,10.0.0.1 ssh-ed25519 ${b64(ed)} root@web1`,
+      `[web2]:2222 ecdsa-sha2-nistp256 ${b64(ec)}`,
+      `@cert-authority *.example.com ssh-rsa ${b64(rsa)}`,
+      `@revoked * ssh-ed25519 ${b64(ed2)}`,
+      `@bogus web3 ssh-ed25519 ${b64(ed)}`,
+      'web4 ssh-ed25519',
+      `web5 ssh-ed25519 !!!notbase64`,
+      `web6 ssh-rsa ${b64(ed)}`,
+      `web7 x-unknown-type ${b64(ed)}`,
+      `|1|short|hash ssh-ed25519 ${b64(ed)}`,
+      `  web8\tssh-ed25519   ${b64(ed)}   a comment with spaces\r`,
+    ].join('\n');
+    const { entries, problems } = parseKnownHosts(text, 'kh');
+    expect(entries.map((e) => [e.line, e.hosts.join(','), e.marker ?? '-', e.keyType])).toEqual([
+      [3, 'web1,10.0.0.1', '-', 'ssh-ed25519'],
+      [4, '[web2]:2222', '-', 'ecdsa-sha2-nistp256'],
+      [5, '*.example.com', 'cert-authority', 'ssh-rsa'],
+      [6, '*', 'revoked', 'ssh-ed25519'],
+      [13, 'web8', '-', 'ssh-ed25519'],
+    ]);
+    expect(entries[4]!.comment).toBe('a comment with spaces');
+    expect(problems.map((p) => p.line)).toEqual([7, 8, 9, 10, 11, 12]);
+    expect(problems.every((p) => p.file === 'kh')).toBe(true);
+  });
+});
+
+describe('checkHostKey', () => {
+  const text = [
+    `web1,10.0.0.1 ssh-ed25519 ${b64(ed)}`,
+    `[web2]:2222 ssh-ed25519 ${b64(ed)}`,
+    `*.lab,!bad.lab ssh-ed25519 ${b64(ed)}`,
+    `multi ssh-ed25519 ${b64(ed)}`,
+    `multi ecdsa-sha2-nistp256 ${b64(ec)}`,
+    `@revoked evil ssh-ed25519 ${b64(ed2)}`,
+    `evil ssh-ed25519 ${b64(ed2)}`,
+    `@cert-authority * ssh-rsa ${b64(rsa)}`,
+  ].join('\n');
+  const { entries } = parseKnownHosts(text, 'kh');
+
+  it('matches plain names case-insensitively and in comma lists', () => {
+    expect(checkHostKey(entries, 'WEB1', 22, ed.blob).kind).toBe('match');
+    expect(checkHostKey(entries, '10.0.0.1', 22, ed.blob).kind).toBe('match');
+  });
+  it('files non-22 ports under [host]:port only', () => {
+    expect(knownHostsName('Web2', 2222)).toBe('[web2]:2222');
+    expect(checkHostKey(entries, 'web2', 2222, ed.blob).kind).toBe('match');
+    expect(checkHostKey(entries, 'web2', 22, ed.blob).kind).toBe('unknown');
+    expect(checkHostKey(entries, 'web1', 2222, ed.blob).kind).toBe('unknown');
+  });
+  it('honours wildcards and negation', () => {
+    expect(checkHostKey(entries, 'n1.lab', 22, ed.blob).kind).toBe('match');
+    expect(checkHostKey(entries, 'bad.lab', 22, ed.blob).kind).toBe('unknown');
+    expect(checkHostKey(entries, 'lab', 22, ed.blob).kind).toBe('unknown');
+  });
+  it('reports a different key of the same type as changed, naming the line', () => {
+    const v = checkHostKey(entries, 'web1', 22, ed2.blob);
+    expect(v.kind).toBe('changed');
+    if (v.kind === 'changed') expect(v.recorded[0]!.line).toBe(1);
+  });
+  it('is strict: a key of an unrecorded type for a known host is changed, not unknown', () => {
+    expect(checkHostKey(entries, 'web1', 22, rsa.blob).kind).toBe('changed');
+    const v = checkHostKey(entries, 'multi', 22, ed2.blob);
+    expect(v.kind === 'changed' && v.recorded.map((e) => e.keyType)).toEqual(['ssh-ed25519', 'ecdsa-sha2-nistp256']);
+    expect(checkHostKey(entries, 'multi', 22, ec.blob).kind).toBe('match');
+  });
+  it('refuses revoked keys even when also listed as known', () => {
+    expect(checkHostKey(entries, 'evil', 22, ed2.blob).kind).toBe('revoked');
+  });
+  it('ignores @cert-authority lines', () => {
+    expect(checkHostKey(entries, 'anything', 22, rsa.blob).kind).toBe('unknown');
+  });
+});
+
+describe('hashed entries', () => {
+  it('matches lines hashed by ssh-keygen -H, with and without a port', () => {
+    const file = join(dir, 'hashed');
+    writeFileSync(file, `node7.lab ssh-ed25519 ${b64(ed)}\n[node8.lab]:2200 ecdsa-sha2-nistp256 ${b64(ec)}\n`);
+    execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain('node7');
+    const { entries, problems } = parseKnownHosts(text, file);
+    expect(problems).toEqual([]);
+    expect(checkHostKey(entries, 'node7.lab', 22, ed.blob).kind).toBe('match');
+    expect(checkHostKey(entries, 'NODE7.lab', 22, ed2.blob).kind).toBe('changed');
+    expect(checkHostKey(entries, 'node8.lab', 2200, ec.blob).kind).toBe('match');
+    expect(checkHostKey(entries, 'node8.lab', 22, ec.blob).kind).toBe('unknown');
+  });
+  it('writes hashed lines that ssh-keygen -F finds', () => {
+    const file = join(dir, 'ours-hashed');
+    writeFileSync(file, formatKnownHostsLine('n9.lab', 2201, ed.blob, { hash: true }) + '\n');
+    const out = execFileSync('ssh-keygen', ['-F', '[n9.lab]:2201', '-f', file], { encoding: 'utf8' });
+    expect(out).toContain('found');
+  });
+});
+
+describe('KnownHosts.add', () => {
+  it('appends atomically, keeps the mode, and the next check matches', async () => {
+    const file = join(dir, 'sub', 'known_hosts');
+    const kh = await KnownHosts.load(file);
+    expect(kh.check('h1', 22, ed.blob).kind).toBe('unknown');
+    const [a, b] = await Promise.all([kh.add('h1', 22, ed.blob), kh.add('h2', 2022, ec.blob)]);
+    expect([a.line, b.line]).toEqual([1, 2]);
+    expect(kh.check('h1', 22, ed.blob).kind).toBe('match');
+    const again = await KnownHosts.load(file);
+    expect(again.check('h2', 2022, ec.blob).kind).toBe('match');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const out = execFileSync('ssh-keygen', ['-F', '[h2]:2022', '-f', file], { encoding: 'utf8' });
+    expect(out).toContain('line 2');
+  });
+  it('keyTypeOf reads the blob type', () => {
+    expect(keyTypeOf(rsa.blob)).toBe('ssh-rsa');
+    expect(() => keyTypeOf(Buffer.alloc(2))).toThrow();
+  });
+});
