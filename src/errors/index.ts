@@ -36,6 +36,10 @@ export class ValidationError extends GridopsError {
   constructor(readonly problems: import('../topology/problem.js').Problem[], file: string) {
     super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} found`, 'fix the lines above, then run `gridops validate` again');
   }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), problems: this.problems };
+  }
 }
 
 /** A file we were asked to read is missing or unreadable. */

@@ -1,0 +1,23 @@
+import { Args } from '@oclif/core';
+import { GridopsCommand } from '../base-command.js';
+import { ValidationError } from '../errors/index.js';
+import { checkTopologyFile } from '../topology/load.js';
+import { summarise, type GridSummary } from '../topology/summary.js';
+
+export type ValidateResult = { file: string; valid: true } & GridSummary;
+
+export default class Validate extends GridopsCommand<ValidateResult> {
+  static override summary = 'Check a topology file without touching any host';
+  static override description = 'Prints every problem as FILE:LINE:COLUMN: message, with a hint, and exits 1; exits 0 with a one-line summary when the file is valid.';
+  static override examples = ['<%= config.bin %> validate examples/small.yaml', '<%= config.bin %> validate topology.yaml --json'];
+  static override args = { file: Args.string({ required: true, description: 'topology file (YAML)' }) };
+
+  async run(): Promise<ValidateResult> {
+    const { args } = await this.parse(Validate);
+    const { grid, problems } = await checkTopologyFile(args.file);
+    if (!grid) throw new ValidationError(problems, args.file);
+    const summary = summarise(grid);
+    this.say(`${args.file}: valid: ${summary.text}`);
+    return { file: args.file, valid: true, ...summary };
+  }
+}

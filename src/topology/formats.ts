@@ -1,0 +1,168 @@
+import { isIP } from 'node:net';
+
+/**
+ * String formats of the topology, each a checker that returns null when the value is fine or
+ * a precise message (and hint) when it is not. The same checkers back the ajv formats and the
+ * error messages, so the two never disagree.
+ */
+export interface FormatVerdict {
+  message: string;
+  hint: string;
+}
+type Checker = (value: string) => FormatVerdict | null;
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Shows a value in a message without letting a hostile one flood or forge the output. */
+export function showValue(value: string, max = 40): string {
+  const cut = value.length > max ? `${value.slice(0, max)}… (${value.length} chars)` : value;
+  return JSON.stringify(cut);
+}
+
+function dnsLabel(value: string): FormatVerdict | null {
+  if (DNS_LABEL.test(value)) return null;
+  return {
+    message: `${showValue(value)} is not a DNS label`,
+    hint: 'use 1 to 63 lowercase letters, digits or hyphens, starting and ending with a letter or digit',
+  };
+}
+
+function isHostname(value: string): boolean {
+  if (value.length === 0 || value.length > 253) return false;
+  const labels = value.replace(/\.$/, '').split('.');
+  return labels.every((l) => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(l)) && !/^[0-9.]+$/.test(value);
+}
+
+function host(value: string): FormatVerdict | null {
+  if (isIP(value) || isHostname(value)) return null;
+  return {
+    message: `${showValue(value)} is neither an IP address nor a hostname`,
+    hint: 'write an IPv4 address (10.0.1.11), an IPv6 address (fd00::11) or a DNS name (node1.example.org)',
+  };
+}
+
+function hostname(value: string): FormatVerdict | null {
+  if (isHostname(value)) return null;
+  return { message: `${showValue(value)} is not a valid DNS name`, hint: 'write a fully qualified name such as region.eu-west.grid.example.org' };
+}
+
+function splitHostPort(value: string): { host: string; port: string } | null {
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(value);
+  if (bracketed) return { host: bracketed[1]!, port: bracketed[2]! };
+  const plain = /^([^:\s]+):(\d+)$/.exec(value);
+  return plain ? { host: plain[1]!, port: plain[2]! } : null;
+}
+
+function portProblem(port: string): FormatVerdict | null {
+  const n = Number(port);
+  if (Number.isInteger(n) && n >= 1 && n <= 65535) return null;
+  return { message: `port ${port} is out of range`, hint: 'use a port between 1 and 65535' };
+}
+
+function endpoint(value: string): FormatVerdict | null {
+  const parts = splitHostPort(value);
+  if (!parts) return { message: `${showValue(value)} is not HOST:PORT`, hint: 'write it as 10.0.1.11:7946, node.example.org:7946 or [fd00::1]:7946' };
+  return host(parts.host) ?? portProblem(parts.port);
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+function multicastEndpoint(value: string): FormatVerdict | null {
+  const parts = splitHostPort(value);
+  if (!parts) return { message: `${showValue(value)} is not GROUP:PORT`, hint: 'write it as 239.192.10.1:7947' };
+  if (isIP(parts.host) !== 4) {
+    return { message: `multicast group ${showValue(parts.host)} is not an IPv4 address`, hint: 'use an IPv4 group in 239.192.0.0/14 (organisation-local scope), e.g. 239.192.10.1' };
+  }
+  const first = ipv4ToInt('224.0.0.0');
+  const last = ipv4ToInt('239.255.255.255');
+  const ip = ipv4ToInt(parts.host);
+  if (ip < first || ip > last) {
+    return { message: `multicast group ${parts.host} is outside 224.0.0.0/4`, hint: 'use an address in 239.192.0.0/14 (organisation-local scope), e.g. 239.192.10.1' };
+  }
+  return portProblem(parts.port);
+}
+
+function countOrPercent(value: string): FormatVerdict | null {
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(value);
+  if (!m) return { message: `${showValue(value)} is neither a count nor a percentage`, hint: 'write a whole number of nodes (2) or a percentage (10%)' };
+  const pct = Number(m[1]);
+  if (pct <= 0 || pct > 100) return { message: `percentage ${value} is out of range`, hint: 'use a percentage above 0% and at most 100%' };
+  return null;
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+function duration(value: string): FormatVerdict | null {
+  if (DURATION.test(value)) return null;
+  return { message: `${showValue(value)} is not a duration`, hint: 'write a number and a unit: 500ms, 60s, 5m or 1h' };
+}
+
+/** Milliseconds in a duration string already accepted by the `duration` format. */
+export function parseDuration(value: string): number {
+  const m = DURATION.exec(value);
+  if (!m) throw new RangeError(`not a duration: ${value}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+function moduleName(value: string): FormatVerdict | null {
+  if (/^[A-Za-z0-9_-]{1,56}$/.test(value)) return null;
+  return { message: `${showValue(value)} is not a kernel module name`, hint: 'module names use letters, digits, _ and -, e.g. kvm_intel or vhost_net' };
+}
+
+function sysctlKey(value: string): FormatVerdict | null {
+  if (/^[a-z0-9_]+([./][a-z0-9_-]+)+$/.test(value)) return null;
+  return { message: `${showValue(value)} is not a sysctl key`, hint: 'write it as dotted words, e.g. net.core.rmem_max' };
+}
+
+function filePath(value: string): FormatVerdict | null {
+  if (value.length > 0 && value.length <= 4096 && !/[\0\n\r]/.test(value)) return null;
+  return { message: 'path is empty, too long or contains a newline or NUL byte', hint: 'write a plain file path such as ~/.ssh/id_ed25519' };
+}
+
+function sshUser(value: string): FormatVerdict | null {
+  if (/^[a-z_][a-z0-9_-]{0,31}\$?$/.test(value)) return null;
+  return { message: `${showValue(value)} is not a valid user name`, hint: 'use a POSIX user name: lowercase letters, digits, _ and -, starting with a letter or _' };
+}
+
+function jumpHost(value: string): FormatVerdict | null {
+  const m = /^(?:([^@]+)@)?(.+?)(?::(\d+))?$/.exec(value);
+  if (!m) return { message: `${showValue(value)} is not [USER@]HOST[:PORT]`, hint: 'write it as admin@bastion.example.org:22' };
+  return (m[1] ? sshUser(m[1]) : null) ?? host(m[2]!) ?? (m[3] ? portProblem(m[3]) : null);
+}
+
+function semver(value: string): FormatVerdict | null {
+  if (/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(value)) return null;
+  return { message: `${showValue(value)} is not a version`, hint: 'write a semantic version such as 0.1.0' };
+}
+
+function labelKey(value: string): FormatVerdict | null {
+  if (/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/.test(value)) return null;
+  return { message: `${showValue(value)} is not a valid label key`, hint: 'use letters, digits, -, _ and ., optionally prefixed by a DNS name and /, e.g. gpu or example.org/rack' };
+}
+
+function labelValue(value: string): FormatVerdict | null {
+  if (value.length <= 256 && !/[\0\n\r]/.test(value)) return null;
+  return { message: 'label value is too long or contains a newline or NUL byte', hint: 'keep label values on one line, at most 256 characters' };
+}
+
+export const FORMATS = {
+  'dns-label': dnsLabel,
+  host,
+  hostname,
+  endpoint,
+  'multicast-endpoint': multicastEndpoint,
+  'count-or-percent': countOrPercent,
+  duration,
+  'module-name': moduleName,
+  'sysctl-key': sysctlKey,
+  'file-path': filePath,
+  'ssh-user': sshUser,
+  'jump-host': jumpHost,
+  semver,
+  'label-key': labelKey,
+  'label-value': labelValue,
+} satisfies Record<string, Checker>;
+
+export type FormatName = keyof typeof FORMATS;

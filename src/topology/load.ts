@@ -1,0 +1,51 @@
+import { readFile, stat } from 'node:fs/promises';
+import { InputFileError, ValidationError } from '../errors/index.js';
+import type { Grid } from './model.js';
+import type { Problem } from './problem.js';
+import { resolveTopology } from './resolve.js';
+import { makeSchemaChecker } from './schema-check.js';
+import { RawTopology } from './schema.js';
+import { semanticProblems } from './semantic-check.js';
+import { MAX_FILE_BYTES, parseSource } from './source.js';
+
+export interface TopologyCheck {
+  grid?: Grid;
+  problems: Problem[];
+}
+
+let checkSchema: ReturnType<typeof makeSchemaChecker> | undefined;
+
+/** Parses and checks a topology held in memory; `file` is only used in positions. */
+export function checkTopologyText(file: string, text: string): TopologyCheck {
+  const { source, problems } = parseSource(file, text);
+  if (problems.length) return { problems };
+  checkSchema ??= makeSchemaChecker(RawTopology);
+  const found = [...checkSchema(source), ...semanticProblems(source.value, source)];
+  if (found.length) return { problems: sortProblems(found) };
+  return { grid: resolveTopology(source.value as RawTopology, source, text), problems: [] };
+}
+
+/** Reads and checks a topology file, returning every problem found (never throwing for bad content). */
+export async function checkTopologyFile(file: string): Promise<TopologyCheck> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (err) {
+    throw new InputFileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check the path; `gridops lab up` writes a ready topology you can start from', { cause: err });
+  }
+  if (size > MAX_FILE_BYTES) {
+    return { problems: [{ file, line: 1, column: 1, path: '', message: `file is ${size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
+  }
+  return checkTopologyText(file, await readFile(file, 'utf8'));
+}
+
+/** The resolved grid, or a ValidationError listing every problem. Nothing touches a host before this returns. */
+export async function loadTopology(file: string): Promise<Grid> {
+  const { grid, problems } = await checkTopologyFile(file);
+  if (!grid) throw new ValidationError(problems, file);
+  return grid;
+}
+
+function sortProblems(problems: Problem[]): Problem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+}

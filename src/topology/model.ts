@@ -1,0 +1,113 @@
+import type { SettingGroup } from './schema.js';
+
+/**
+ * The resolved grid: every default applied, every node carrying its effective settings.
+ * This is what the rest of gridops consumes; the raw types in schema.ts never leave topology/.
+ */
+
+export interface SshConfig {
+  user: string;
+  port: number;
+  identityFile?: string;
+  knownHosts: string;
+  jumpHost?: string;
+  become: boolean;
+  connectTimeoutMs: number;
+}
+
+export interface KernelConfig {
+  modules: string[];
+  params: Record<string, Record<string, string | number | boolean>>;
+  sysctl: Record<string, string | number>;
+}
+
+export interface HypervisorConfig {
+  enabled: boolean;
+  sandbox: { vcpus: number; memoryMiB: number; cpuShares: number; network: string };
+}
+
+export interface QosConfig {
+  gridCpuPercent: number;
+  gridMemoryMiB?: number;
+  egressMbit?: number;
+}
+
+export interface AgentConfig {
+  version: string;
+  port: number;
+  httpPort: number;
+  keyFile?: string;
+}
+
+export interface EffectiveSettings {
+  ssh: SshConfig;
+  kernel: KernelConfig;
+  hypervisor: HypervisorConfig;
+  qos: QosConfig;
+  agent: AgentConfig;
+}
+
+/** Where a value was written: `defaults`, `regions[0]`, `regions[0].subgrids[1]`, a node path, or `built-in`. */
+export type Origin = string;
+
+export type SuperPeerPreference = 'prefer' | 'auto' | 'never';
+
+export interface Position {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Node {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+  superPeer: SuperPeerPreference;
+  region: string;
+  subgrid: string;
+  settings: EffectiveSettings;
+  /** For each setting (e.g. `qos.gridCpuPercent`), the level whose value won. */
+  origins: Record<string, Origin>;
+  position: Position;
+}
+
+export interface Subgrid {
+  name: string;
+  region: string;
+  multicast: { group: string; port: number };
+  seeds: string[];
+  nodes: Node[];
+  position: Position;
+}
+
+export interface Region {
+  name: string;
+  regionPeerName: string;
+  subgrids: Subgrid[];
+  position: Position;
+}
+
+export interface Rollout {
+  maxUnavailable: { count: number } | { percent: number };
+  healthTimeoutMs: number;
+}
+
+export interface Grid {
+  name: string;
+  file: string;
+  /** sha256 of the file's bytes; recorded in state and plans to detect drift. */
+  sourceHash: string;
+  regions: Region[];
+  rollout: Rollout;
+}
+
+export type { SettingGroup };
+
+/** Every node of the grid, in file order. */
+export function allNodes(grid: Grid): Node[] {
+  return grid.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes));
+}
+
+export function allSubgrids(grid: Grid): Subgrid[] {
+  return grid.regions.flatMap((r) => r.subgrids);
+}

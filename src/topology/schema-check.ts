@@ -1,0 +1,141 @@
+import { Ajv, type ErrorObject, type AnySchema } from 'ajv';
+import { closest, distance } from 'fastest-levenshtein';
+import { FORMATS, showValue, type FormatName } from './formats.js';
+import type { Problem } from './problem.js';
+import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
+
+/**
+ * Structural validation against a JSON Schema, reported as positioned problems with hints.
+ * Used for topologies and playbooks alike.
+ */
+export function makeSchemaChecker(schema: AnySchema) {
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+  for (const [name, check] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: (v: string) => check(v) === null });
+  const validate = ajv.compile(schema);
+  return (source: SourceDocument): Problem[] => {
+    if (validate(source.value)) return [];
+    return toProblems(validate.errors ?? [], source);
+  };
+}
+
+function parsePointer(pointer: string): PathSegment[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a number';
+  return `a ${typeof v}`;
+}
+
+const TYPE_WORDS: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false' };
+
+function suggest(word: string, candidates: string[]): string | undefined {
+  if (candidates.length === 0) return undefined;
+  const best = closest(word, candidates);
+  return distance(word.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+function toProblems(errors: ErrorObject[], source: SourceDocument): Problem[] {
+  // Within one value, a specific complaint (format, range, unknown key) beats the generic
+  // "no branch of anyOf matched" and the type mismatch of the branch that was never meant.
+  const specific = new Set(errors.filter((e) => !['type', 'anyOf', 'const'].includes(e.keyword)).map((e) => e.instancePath));
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const e of errors) {
+    const path = parsePointer(e.instancePath);
+    if (['type', 'anyOf', 'const'].includes(e.keyword) && specific.has(e.instancePath)) continue;
+    const made = describe(e, path);
+    if (!made) continue;
+    const dedupe = `${pathToString(made.path)}|${made.key ? 'k' : 'v'}`;
+    if (seen.has(dedupe)) continue;
+    seen.add(dedupe);
+    const pos = positionOf(source, made.path, { key: made.key });
+    problems.push({ file: source.file, ...pos, path: pathToString(made.path), message: made.message, hint: made.hint });
+  }
+  return problems;
+}
+
+interface Described {
+  path: PathSegment[];
+  key?: boolean;
+  message: string;
+  hint?: string;
+}
+
+function anyOfTypes(e: ErrorObject): string[] {
+  const branches = ((e.schema as AnySchema[] | undefined) ?? []) as Array<{ type?: string; const?: unknown }>;
+  return branches.map((b) => (b.const !== undefined ? JSON.stringify(b.const) : TYPE_WORDS[b.type ?? ''] ?? 'a value'));
+}
+
+function describe(e: ErrorObject, path: PathSegment[]): Described | null {
+  const where = pathToString(path) || 'the document';
+  const field = String(path[path.length - 1] ?? 'document');
+  const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const allowed = Object.keys(parent?.properties ?? {});
+      const guess = suggest(key, allowed);
+      return {
+        path: [...path, key],
+        key: true,
+        message: `unknown key ${showValue(key)} in ${where}${guess ? `; did you mean "${guess}"?` : ''}`,
+        hint: `allowed keys here: ${allowed.join(', ')}`,
+      };
+    }
+    case 'required': {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      return { path, key: path.length > 0, message: `${where} is missing required key "${missing}"`, hint: `add \`${missing}:\` to ${where}` };
+    }
+    case 'type': {
+      const expected = String((e.params as { type: string }).type)
+        .split(',')
+        .map((t) => TYPE_WORDS[t] ?? t)
+        .join(' or ');
+      return { path, message: `${field} must be ${expected}, not ${typeOf(e.data)}`, hint: parentHint(e) };
+    }
+    case 'anyOf': {
+      return { path, message: `${field} must be ${anyOfTypes(e).join(' or ')}, not ${typeOf(e.data)}`, hint: (e.parentSchema as { description?: string })?.description };
+    }
+    case 'const': {
+      const allowed = (e.params as { allowedValue: unknown }).allowedValue;
+      return { path, message: `${field} must be ${JSON.stringify(allowed)}, not ${JSON.stringify(e.data)}`, hint: `write \`${field}: ${String(allowed)}\`` };
+    }
+    case 'format': {
+      const format = (e.params as { format: FormatName }).format;
+      const verdict = FORMATS[format]?.(String(e.data));
+      // A format error on the key of a record (labels, sysctl, module params) points at that key.
+      if (e.propertyName !== undefined) return { path: [...path, e.propertyName], key: true, message: verdict?.message ?? `${showValue(e.propertyName)} is not a valid ${format}`, hint: verdict?.hint };
+      return { path, message: `${field}: ${verdict?.message ?? `invalid ${format}`}`, hint: verdict?.hint };
+    }
+    case 'propertyNames':
+      return null; // the nested format error on the key says it better
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const p = e.params as { comparison: string; limit: number };
+      return { path, message: `${field} is ${String(e.data)}, out of range (must be ${p.comparison} ${p.limit})`, hint: parentHint(e) };
+    }
+    case 'uniqueItems':
+      return { path, message: `${field} lists the same item twice`, hint: 'remove the duplicate entry' };
+    case 'pattern':
+      return { path, message: `${field}: ${showValue(String(e.data))} contains characters that are not allowed`, hint: 'values must fit on one line and contain no NUL byte' };
+    default:
+      return { path, message: `${field} ${e.message ?? 'is invalid'}`, hint: parentHint(e) };
+  }
+}
+
+function parentHint(e: ErrorObject): string | undefined {
+  const schema = e.schema as unknown;
+  const parentDescription = (e.parentSchema as { description?: string } | undefined)?.description;
+  return parentDescription ?? (typeof schema === 'object' && schema && 'description' in schema ? String((schema as { description: string }).description) : undefined);
+}

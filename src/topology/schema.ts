@@ -1,0 +1,166 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { FormatName } from './formats.js';
+
+/** A mapping whose keys have a format; TypeBox's Record drops key formats, so spell it out. */
+const record = <V extends TSchema>(keyFormat: FormatName, value: V, description: string) =>
+  Type.Unsafe<Record<string, Static<V>>>({ type: 'object', propertyNames: { type: 'string', format: keyFormat }, additionalProperties: value, description });
+
+/**
+ * The topology format, version 1, as a JSON Schema built with TypeBox. The same object is the
+ * source of the raw TypeScript types (Static<>), of ajv validation and of `gridops schema`.
+ */
+
+const str = (format: FormatName, description: string, extra: Record<string, unknown> = {}) =>
+  Type.String({ format, description, ...extra });
+const strict = <T extends Record<string, TSchema>>(props: T, description: string) =>
+  Type.Object(props, { additionalProperties: false, description });
+const port = (description: string) => Type.Integer({ minimum: 1, maximum: 65535, description });
+
+export const SshSettings = strict(
+  {
+    user: Type.Optional(str('ssh-user', 'remote user; become (sudo) is used for changes when it is not root')),
+    port: Type.Optional(port('SSH port')),
+    identityFile: Type.Optional(str('file-path', 'private key used to authenticate; ssh-agent is tried too')),
+    knownHosts: Type.Optional(str('file-path', 'OpenSSH known_hosts file; host keys are always verified against it')),
+    jumpHost: Type.Optional(str('jump-host', 'bastion to tunnel through, as [USER@]HOST[:PORT]')),
+    become: Type.Optional(Type.Boolean({ description: 'run changes through sudo (default: when user is not root)' })),
+    connectTimeout: Type.Optional(str('duration', 'give up connecting after this long, e.g. 10s')),
+  },
+  'how gridops reaches a node over SSH',
+);
+
+const ParamValue = Type.Union([Type.String({ pattern: '^[^\\n\\r\\0 ]*$' }), Type.Number(), Type.Boolean()]);
+const ModuleParams = record('module-name', record('module-name', ParamValue, 'option: value'), 'module options, written to /etc/modprobe.d: { kvm: { ignore_msrs: 1 } }');
+
+export const KernelSettings = strict(
+  {
+    modules: Type.Optional(Type.Array(str('module-name', 'a kernel module'), { uniqueItems: true, description: 'modules to load now and at boot' })),
+    params: Type.Optional(ModuleParams),
+    sysctl: Type.Optional(record('sysctl-key', Type.Union([Type.String({ pattern: '^[^\\n\\r\\0]*$' }), Type.Number()]), 'sysctl values to set and persist')),
+  },
+  'kernel modules and parameters',
+);
+
+export const SandboxSettings = strict(
+  {
+    vcpus: Type.Optional(Type.Integer({ minimum: 1, maximum: 512, description: 'virtual CPUs of the sandbox VM' })),
+    memoryMiB: Type.Optional(Type.Integer({ minimum: 64, maximum: 4_194_304, description: 'memory of the sandbox VM in MiB' })),
+    cpuShares: Type.Optional(Type.Integer({ minimum: 2, maximum: 262_144, description: 'relative CPU weight of the sandbox' })),
+    network: Type.Optional(str('dns-label', 'isolated libvirt network of the sandbox')),
+  },
+  'the sandbox VM offered to remote users',
+);
+
+export const HypervisorSettings = strict(
+  {
+    enabled: Type.Optional(Type.Boolean({ description: 'configure KVM/libvirt on this node' })),
+    sandbox: Type.Optional(SandboxSettings),
+  },
+  'KVM hypervisor configured through libvirt',
+);
+
+export const QosSettings = strict(
+  {
+    gridCpuPercent: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'CPU share of the machine granted to grid work, in percent' })),
+    gridMemoryMiB: Type.Optional(Type.Integer({ minimum: 16, description: 'memory granted to grid work, in MiB' })),
+    egressMbit: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 400_000, description: 'outgoing bandwidth limit of grid traffic, in Mbit/s' })),
+  },
+  'resource limits for grid work (cgroups and tc)',
+);
+
+export const AgentSettings = strict(
+  {
+    version: Type.Optional(str('semver', 'gridagent version to deploy')),
+    port: Type.Optional(port('UDP/TCP port of the overlay protocol')),
+    httpPort: Type.Optional(port('local HTTP port for /status and /metrics (bound to 127.0.0.1)')),
+    keyFile: Type.Optional(str('file-path', 'local file holding the grid key, deployed with mode 0600; generated when absent')),
+  },
+  'the gridagent overlay daemon',
+);
+
+/** The five setting groups that every level may set and that inherit downwards. */
+export const SETTING_GROUPS = ['ssh', 'kernel', 'hypervisor', 'qos', 'agent'] as const;
+export type SettingGroup = (typeof SETTING_GROUPS)[number];
+
+const settingsProps = {
+  ssh: Type.Optional(SshSettings),
+  kernel: Type.Optional(KernelSettings),
+  hypervisor: Type.Optional(HypervisorSettings),
+  qos: Type.Optional(QosSettings),
+  agent: Type.Optional(AgentSettings),
+};
+
+export const Settings = strict(settingsProps, 'settings inherited downwards: grid defaults, region, sub-grid, node');
+
+const Labels = record('label-key', Type.String({ format: 'label-value' }), 'free-form attributes used for resource selection');
+
+export const RawNode = strict(
+  {
+    name: str('dns-label', 'node name, unique in the grid'),
+    address: str('host', 'IP address or DNS name gridops connects to'),
+    labels: Type.Optional(Labels),
+    superPeer: Type.Optional(Type.Union([Type.Literal('prefer'), Type.Literal('auto'), Type.Literal('never')], { description: 'prefer: favoured as super peer; never: never stands; auto (default): by availability' })),
+    ...settingsProps,
+  },
+  'a machine of the grid',
+);
+
+export const Discovery = strict(
+  {
+    multicast: Type.Optional(str('multicast-endpoint', 'multicast GROUP:PORT the agents use to find the super peer')),
+    seeds: Type.Optional(Type.Array(str('endpoint', 'HOST:PORT of an agent to ask when multicast is silent'), { uniqueItems: true })),
+  },
+  'how a starting agent finds its sub-grid\'s super peer',
+);
+
+export const RawSubgrid = strict(
+  {
+    name: str('dns-label', 'sub-grid name, unique in the grid'),
+    discovery: Type.Optional(Discovery),
+    nodes: Type.Array(RawNode, { description: 'the machines of this sub-grid' }),
+    ...settingsProps,
+  },
+  'a site: machines on one LAN, represented by their super peer',
+);
+
+export const RawRegion = strict(
+  {
+    name: str('dns-label', 'region name, unique in the grid'),
+    regionPeerName: Type.Optional(str('hostname', 'location-independent DNS name of the region peer')),
+    subgrids: Type.Array(RawSubgrid, { description: 'the sub-grids of this region' }),
+    ...settingsProps,
+  },
+  'a group of sub-grids represented by a region peer',
+);
+
+export const Rollout = strict(
+  {
+    maxUnavailable: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), str('count-or-percent', 'a percentage such as 10%')], { description: 'nodes upgraded at once: a count or a percentage' })),
+    healthTimeout: Type.Optional(str('duration', 'how long a batch may take to become healthy, e.g. 60s')),
+  },
+  'how rolling upgrades proceed',
+);
+
+export const RawTopology = strict(
+  {
+    apiVersion: Type.Literal('gridops/v1', { description: 'format version' }),
+    kind: Type.Literal('Grid'),
+    metadata: strict(
+      {
+        name: str('dns-label', 'grid name'),
+        labels: Type.Optional(Labels),
+      },
+      'identity of the grid',
+    ),
+    defaults: Type.Optional(Settings),
+    regions: Type.Array(RawRegion, { description: 'the regions of the grid' }),
+    rollout: Type.Optional(Rollout),
+  },
+  'a gridops topology: regions > sub-grids > nodes',
+);
+
+export type RawTopology = Static<typeof RawTopology>;
+export type RawRegion = Static<typeof RawRegion>;
+export type RawSubgrid = Static<typeof RawSubgrid>;
+export type RawNode = Static<typeof RawNode>;
+export type Settings = Static<typeof Settings>;

@@ -1,0 +1,80 @@
+import type { Problem } from './problem.js';
+import { derivedMulticast, parseMulticast } from './resolve.js';
+import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
+
+/**
+ * Checks that need the whole grid at once: uniqueness across the grid, sub-grids that could
+ * never elect a super peer, multicast groups shared by two sub-grids. Runs on a schema-valid raw topology.
+ */
+export function semanticProblems(value: unknown, source: SourceDocument): Problem[] {
+  // Runs even when the schema found problems, so every problem is reported in one pass:
+  // anything not shaped as expected is skipped here (the schema check already reported it).
+  const raw = tolerant(value);
+  const problems: Problem[] = [];
+  const report = (path: PathSegment[], message: string, hint: string, key = false) =>
+    problems.push({ file: source.file, ...positionOf(source, path, { key }), path: pathToString(path), message, hint });
+
+  const firstSeen = new Map<string, PathSegment[]>();
+  const unique = (space: string, value: string, path: PathSegment[], what: string) => {
+    const id = `${space}\0${value}`;
+    const earlier = firstSeen.get(id);
+    if (earlier) {
+      const at = positionOf(source, earlier);
+      report(path, `duplicate ${what} ${JSON.stringify(value)}, already used at line ${at.line}`, `${what}s must be unique across the whole grid; rename one of them`);
+    } else {
+      firstSeen.set(id, path);
+    }
+  };
+
+  if (Array.isArray((value as { regions?: unknown })?.regions) && raw.regions.length === 0) report(['regions'], 'the grid has no region', 'add at least one region with a sub-grid and a node; see examples/small.yaml');
+
+  raw.regions.forEach((region, ri) => {
+    const regionPath: PathSegment[] = ['regions', ri];
+    if (region.name) unique('region', region.name, [...regionPath, 'name'], 'region name');
+    if (region.regionPeerName) unique('regionPeerName', region.regionPeerName.toLowerCase(), [...regionPath, 'regionPeerName'], 'region peer name');
+    if (region.subgrids.length === 0) report([...regionPath, 'subgrids'], `region ${JSON.stringify(region.name)} has no sub-grid`, 'add a sub-grid with at least one node, or remove the region');
+
+    region.subgrids.forEach((subgrid, si) => {
+      const subgridPath: PathSegment[] = [...regionPath, 'subgrids', si];
+      if (subgrid.name) unique('subgrid', subgrid.name, [...subgridPath, 'name'], 'sub-grid name');
+      const multicast = parseMulticast(subgrid.discovery?.multicast) ?? derivedMulticast(region.name ?? '', subgrid.name ?? '');
+      const multicastPath = subgrid.discovery?.multicast ? [...subgridPath, 'discovery', 'multicast'] : [...subgridPath, 'name'];
+      unique('multicast', `${multicast.group}:${multicast.port}`, multicastPath, 'multicast group');
+
+      if (subgrid.nodes.length === 0) {
+        report([...subgridPath, 'nodes'], `sub-grid ${JSON.stringify(subgrid.name)} has no node`, 'add at least one node; a sub-grid needs a machine to be its super peer');
+      } else if (subgrid.nodes.every((n) => n.superPeer === 'never')) {
+        report([...subgridPath, 'nodes'], `every node of sub-grid ${JSON.stringify(subgrid.name)} says superPeer: never, so none can be its super peer`, 'let at least one node stand: remove `superPeer: never` from one, or set it to prefer');
+      }
+      subgrid.nodes.forEach((node, ni) => {
+        const nodePath: PathSegment[] = [...subgridPath, 'nodes', ni];
+        if (node.name) unique('node', node.name, [...nodePath, 'name'], 'node name');
+        if (node.address) unique('address', node.address.toLowerCase(), [...nodePath, 'address'], 'node address');
+      });
+    });
+  });
+  return problems;
+}
+
+interface LooseNode { name?: string; address?: string; superPeer?: string }
+interface LooseSubgrid { name?: string; discovery?: { multicast?: string }; nodes: LooseNode[] }
+interface LooseRegion { name?: string; regionPeerName?: string; subgrids: LooseSubgrid[] }
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** A view of an unchecked document with only the fields this check reads, each of the right type or absent. */
+function tolerant(value: unknown): { regions: LooseRegion[] } {
+  return {
+    regions: list(obj(value).regions).map((r) => ({
+      name: str(obj(r).name),
+      regionPeerName: str(obj(r).regionPeerName),
+      subgrids: list(obj(r).subgrids).map((sg) => ({
+        name: str(obj(sg).name),
+        discovery: { multicast: str(obj(obj(sg).discovery).multicast) },
+        nodes: list(obj(sg).nodes).map((n) => ({ name: str(obj(n).name), address: str(obj(n).address), superPeer: str(obj(n).superPeer) })),
+      })),
+    })),
+  };
+}

@@ -1,0 +1,125 @@
+import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+import type { Problem } from './problem.js';
+
+/**
+ * A YAML document with its source positions, so every problem found later, even one found
+ * on the merged model, can be reported at `file:line:column`.
+ */
+export interface SourceDocument {
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  /** The plain JavaScript value, or undefined when parsing failed. */
+  value: unknown;
+}
+
+/** Aliases beyond this count are treated as an attempt to blow up memory (billion laughs). */
+export const MAX_ALIAS_COUNT = 100;
+/** Refuse files bigger than this before parsing: a topology of 100 000 nodes fits well below. */
+export const MAX_FILE_BYTES = 32 * 1024 * 1024;
+
+export type PathSegment = string | number;
+
+export function pathToString(path: readonly PathSegment[]): string {
+  return path.reduce<string>((acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
+}
+
+export function parseSource(file: string, text: string): { source: SourceDocument; problems: Problem[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: false, strict: true });
+  const problems: Problem[] = [];
+  const at = (offset: number) => lines.linePos(offset);
+
+  for (const err of doc.errors) {
+    const pos = at(err.pos[0]);
+    const duplicate = err.code === 'DUPLICATE_KEY';
+    problems.push({
+      file,
+      line: pos.line,
+      column: pos.col,
+      path: '',
+      message: duplicate ? `duplicate key ${JSON.stringify(keyAt(text, err.pos[0]))}` : `YAML syntax error: ${firstLine(err.message)}`,
+      hint: duplicate ? 'each key may appear once per mapping; merge the two entries or remove one' : 'check indentation, quotes and colons around this position',
+    });
+  }
+
+  let value: unknown;
+  if (problems.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      const alias = findFirstAlias(doc.contents as YamlNode | null);
+      const pos = at(alias?.range?.[0] ?? 0);
+      problems.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: '',
+        message: `anchors and aliases expand too much (${firstLine((err as Error).message)})`,
+        hint: `use at most ${MAX_ALIAS_COUNT} alias expansions; repeat settings through 'defaults' instead`,
+      });
+    }
+  }
+  if (problems.length === 0 && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    const pos = at(doc.contents?.range?.[0] ?? 0);
+    problems.push({
+      file,
+      line: pos.line,
+      column: pos.col,
+      path: '',
+      message: `the file must be a YAML mapping, not ${value === null || value === undefined ? 'empty' : Array.isArray(value) ? 'a list' : `a ${typeof value}`}`,
+      hint: 'start the file with `apiVersion: gridops/v1` and `kind: Grid`; see examples/small.yaml',
+    });
+  }
+  return { source: { file, doc, lines, value: problems.length ? undefined : value }, problems };
+}
+
+/** The key text starting at `offset` (the duplicate-key error points at the key). */
+function keyAt(text: string, offset: number): string {
+  const rest = text.slice(offset, offset + 300);
+  const quoted = /^(["'])(.*?)\1/.exec(rest);
+  return quoted ? quoted[2]! : rest.split(/:\s|:$|\n/)[0]!.trim();
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function findFirstAlias(node: YamlNode | null): YamlNode | null {
+  if (!node) return null;
+  if (isAlias(node)) return node;
+  if (isMap(node) || isSeq(node)) {
+    for (const item of node.items) {
+      const found = isPair(item) ? findFirstAlias(item.key as YamlNode) ?? findFirstAlias(item.value as YamlNode) : findFirstAlias(item as YamlNode);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * The position of the thing at `path`: the value node, or with `key: true` the key of the last
+ * segment (for unknown keys). Walks through aliases. Falls back to the deepest node found.
+ */
+export function positionOf(source: SourceDocument, path: readonly PathSegment[], options: { key?: boolean } = {}): { line: number; column: number } {
+  let node: YamlNode | null = source.doc.contents as YamlNode | null;
+  let best: YamlNode | null = node;
+  for (let i = 0; i < path.length && node; i++) {
+    const seg = path[i]!;
+    if (isAlias(node)) node = node.resolve(source.doc) as YamlNode | null;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      const last = i === path.length - 1;
+      node = (last && options.key ? pair.key : pair.value ?? pair.key) as YamlNode | null;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = (node.items[seg] as YamlNode | undefined) ?? null;
+    } else {
+      break;
+    }
+    if (node) best = node;
+  }
+  const offset = best?.range?.[0] ?? 0;
+  const pos = source.lines.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
