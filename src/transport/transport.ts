@@ -12,6 +12,8 @@ export interface ExecOptions {
   /** Run through the host's become method (sudo) when the SSH user is not root. */
   become?: boolean;
   timeoutMs?: number;
+  /** Aborting kills this command's channel (the run's own signal only stops new commands). */
+  signal?: AbortSignal;
 }
 
 export interface UploadOptions {

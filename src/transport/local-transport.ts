@@ -1,0 +1,91 @@
+/**
+ * Transport for the local machine: commands run through `sh -c` (execa), files are written with
+ * temp file + rename. Used by tests and the local lab. become uses `sudo -n` (no password support)
+ * and is a no-op when already root.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { userInfo } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { ConnectionError, InterruptedError, RemoteCommandError } from '../errors/index.js';
+import { BecomeHandshake, becomeToken, planBecome } from './become.js';
+import { CommandTimeoutError } from './errors.js';
+import { quote } from './quote.js';
+import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
+
+export class LocalTransport implements Transport {
+  readonly user = userInfo().username;
+  private readonly token = becomeToken();
+
+  constructor(
+    readonly name = 'localhost',
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const raw = await this.run(command, options);
+    return { stdout: raw.stdout.toString('utf8'), stderr: raw.stderr, code: raw.code, ...(raw.signal ? { signal: raw.signal } : {}) };
+  }
+
+  private async run(command: string, options: ExecOptions): Promise<{ stdout: Buffer; stderr: string; code: number | null; signal?: string }> {
+    if (options.signal?.aborted) throw new InterruptedError(`${this.name}: command interrupted before it started`);
+    const plan = planBecome(command, { user: this.user, become: options.become ?? false, withPassword: false, token: this.token });
+    const r = await execa('sh', ['-c', plan.command], {
+      reject: false,
+      stripFinalNewline: false,
+      encoding: 'buffer',
+      env: this.env,
+      extendEnv: false,
+      input: options.stdin === undefined ? '' : options.stdin,
+      killSignal: 'SIGKILL',
+      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    });
+    let stderr = Buffer.from(r.stderr).toString('utf8');
+    if (r.timedOut) throw new CommandTimeoutError(this.name, command, options.timeoutMs!, stderr);
+    if (r.isCanceled) throw new InterruptedError(`${this.name}: command interrupted`);
+    if (plan.handshake) {
+      const shake = new BecomeHandshake(plan.handshake);
+      const { passthrough } = shake.feed(stderr);
+      if (!shake.started) throw new ConnectionError(this.name, `become (sudo) failed for ${this.user}: ${shake.finish().trim()}`, 'allow this user passwordless sudo, or run as root');
+      stderr = passthrough;
+    }
+    return { stdout: Buffer.from(r.stdout), stderr, code: r.exitCode ?? null, ...(r.signal ? { signal: r.signal.replace(/^SIG/, '') } : {}) };
+  }
+
+  async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
+    const mode = options.mode ?? 0o644;
+    const tmp = join(dirname(remotePath), `.${basename(remotePath)}.gridops-${randomBytes(6).toString('hex')}`);
+    if (options.become && this.user !== 'root') {
+      const r = await this.run(`cat > ${quote(tmp)} && chmod ${mode.toString(8)} ${quote(tmp)} && mv -f -- ${quote(tmp)} ${quote(remotePath)}`, { become: true, stdin: Buffer.from(content) });
+      if (r.code !== 0) throw new RemoteCommandError(this.name, `upload ${remotePath}`, r.code, r.stderr);
+      return;
+    }
+    try {
+      await fs.writeFile(tmp, content, { mode, flag: 'wx' });
+      await fs.chmod(tmp, mode); // writeFile's mode is filtered by umask
+      await fs.rename(tmp, remotePath);
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw new RemoteCommandError(this.name, `upload ${remotePath}`, null, (e as Error).message);
+    }
+  }
+
+  async read(remotePath: string, options: { become?: boolean } = {}): Promise<Buffer | null> {
+    if (options.become && this.user !== 'root') {
+      const r = await this.run(`if [ -e ${quote(remotePath)} ]; then exec cat -- ${quote(remotePath)}; else exit 3; fi`, { become: true });
+      if (r.code === 3) return null;
+      if (r.code !== 0) throw new RemoteCommandError(this.name, `read ${remotePath}`, r.code, r.stderr);
+      return r.stdout;
+    }
+    try {
+      return await fs.readFile(remotePath);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new RemoteCommandError(this.name, `read ${remotePath}`, null, (e as Error).message);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,542 @@
+/**
+ * The ssh2 implementation of Transport: one SSH connection per host, host keys checked against
+ * known_hosts, identity files and ssh-agent, an optional jump host tunnelled through ssh2
+ * (`forwardOut` passed as `sock`), sudo for non-root users, SFTP uploads made atomic by rename.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { posix } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { AnyAuthMethod, ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2';
+import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
+import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
+import { CommandTimeoutError, summarize } from './errors.js';
+import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName } from './known-hosts.js';
+import { silentLogger, type TransportLogger } from './logger.js';
+import { quote } from './quote.js';
+import { abortableDelay, backoffDelay, defaultRetryPolicy, isRetryableConnectError, type RetryPolicy } from './retry.js';
+import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
+
+const { Client, utils } = ssh2;
+type SshClient = InstanceType<typeof Client>;
+
+/** A jump (bastion) host, as an object or as `user@host:port`. */
+export interface JumpHostSpec {
+  host: string;
+  port?: number;
+  user?: string;
+  identityFile?: string | string[];
+}
+
+/** Where and how to reach one host. */
+export interface SshHostSpec {
+  /** Name used in logs and errors; defaults to `host`. */
+  name?: string;
+  host: string;
+  port?: number;
+  /** Defaults to root. */
+  user?: string;
+  /** Private keys to offer, `~` expanded. Without any, ~/.ssh/id_{ed25519,ecdsa,rsa} are tried. */
+  identityFiles?: string[];
+  jumpHost?: JumpHostSpec | string;
+}
+
+/** Settings shared by every connection of a run. */
+export interface SshSessionOptions {
+  knownHosts: KnownHosts;
+  /** Record keys of unknown hosts (`--accept-new-host-keys`). Changed keys are refused regardless. */
+  acceptNewHostKeys?: boolean;
+  /** Write accepted keys hashed, like HashKnownHosts. */
+  hashKnownHosts?: boolean;
+  /** SSH handshake timeout. Default 10 000. */
+  readyTimeoutMs?: number;
+  /** Default 15 000; 0 disables. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  retry?: RetryPolicy;
+  /** ssh-agent socket; defaults to $SSH_AUTH_SOCK. `null` disables the agent. */
+  agentSocket?: string | null;
+  /** sudo password source, shared by all hosts of the run (asked at most once). */
+  becomePassword?: BecomePassword;
+  /** Ctrl-C: once aborted, no new connection, retry or command starts. */
+  signal?: AbortSignal;
+  logger?: TransportLogger;
+  /** Test hook: called before each retry with the attempt number and the error. */
+  onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
+}
+
+/** Parses `user@host:port` (user and port optional, `[v6]:port` accepted). */
+export function parseJumpHost(spec: JumpHostSpec | string): JumpHostSpec {
+  if (typeof spec !== 'string') return spec;
+  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:@]+)(?::(\d+))?$/.exec(spec.trim());
+  if (!m) throw new ConnectionError(spec, 'cannot read the jump host', 'write it as user@host:port, e.g. admin@bastion:22');
+  const host = m[2]!.replace(/^\[|\]$/g, '');
+  return { host, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
+}
+
+/** `~/x` → $HOME/x. */
+export function expandHome(path: string): string {
+  return path === '~' ? homedir() : path.startsWith('~/') ? posix.join(homedir(), path.slice(2)) : path;
+}
+
+const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
+const HOST_KEY_ALGOS: ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+/** Host key algorithms with the types already recorded for the host first, as OpenSSH orders them. */
+export function orderHostKeyAlgorithms(recorded: readonly string[]): ServerHostKeyAlgorithm[] {
+  const first: ServerHostKeyAlgorithm[] = [];
+  for (const t of recorded) {
+    const algos = t === 'ssh-rsa' ? (['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] as const) : HOST_KEY_ALGOS.filter((a) => a === t);
+    for (const a of algos) if (!first.includes(a)) first.push(a);
+  }
+  return [...first, ...HOST_KEY_ALGOS.filter((a) => !first.includes(a))];
+}
+
+interface Endpoint {
+  label: string;
+  host: string;
+  port: number;
+  user: string;
+  identityFiles?: string[];
+}
+
+function authMethods(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger): AnyAuthMethod[] {
+  const methods: AnyAuthMethod[] = [];
+  const explicit = ep.identityFiles && ep.identityFiles.length > 0;
+  const files = explicit ? ep.identityFiles! : DEFAULT_IDENTITIES;
+  const keys: AnyAuthMethod[] = [];
+  for (const f of files) {
+    const path = expandHome(f);
+    let data: Buffer;
+    try {
+      data = readFileSync(path);
+    } catch (e) {
+      if (explicit) throw new ConnectionError(ep.label, `cannot read identity file ${path}: ${(e as Error).message}`, 'check the path in the topology (identityFile)');
+      continue;
+    }
+    const parsed = utils.parseKey(data);
+    if (parsed instanceof Error) {
+      log.warn({ host: ep.label, identityFile: path }, `${ep.label}: skipping identity file ${path}: ${parsed.message} (encrypted keys must be loaded into ssh-agent)`);
+      continue;
+    }
+    keys.push({ type: 'publickey', username: ep.user, key: data });
+  }
+  const agent = opts.agentSocket === undefined ? process.env.SSH_AUTH_SOCK : opts.agentSocket;
+  // Explicit keys first: an agent holding many keys could exhaust the server's MaxAuthTries.
+  if (explicit) methods.push(...keys);
+  if (agent) methods.push({ type: 'agent', username: ep.user, agent });
+  if (!explicit) methods.push(...keys);
+  if (methods.length === 0) {
+    throw new ConnectionError(ep.label, 'no SSH credentials: no identity file and no ssh-agent', 'set identityFile for the host, or start ssh-agent and ssh-add your key');
+  }
+  return methods;
+}
+
+function hostKeyHint(): string {
+  return 'verify this fingerprint out of band (e.g. `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host\'s console), then rerun with --accept-new-host-keys, or add it with `ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts`';
+}
+
+/** One SSH handshake (no retry). Resolves with a ready client, or rejects with a GridopsError or the raw ssh2 error. */
+function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, sock?: Duplex): Promise<SshClient> {
+  const kh = opts.knownHosts;
+  const methods = authMethods(ep, opts, log);
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let hostKeyError: HostKeyError | undefined;
+    let settled = false;
+    const fail = (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      reject(hostKeyError ?? e);
+    };
+    const verify = (key: Buffer, done: (ok: boolean) => void): void => {
+      const verdict = kh.check(ep.host, ep.port, key);
+      const fp = fingerprintSha256(key);
+      let type = '?';
+      try {
+        type = keyTypeOf(key);
+      } catch {
+        /* reported through the fingerprint only */
+      }
+      const name = knownHostsName(ep.host, ep.port);
+      switch (verdict.kind) {
+        case 'match':
+          return done(true);
+        case 'revoked':
+          hostKeyError = new HostKeyError(
+            ep.label,
+            `the ${type} host key ${fp} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}; refusing to connect`,
+            'the host must get a new host key; then remove the old entry and record the new one',
+          );
+          return done(false);
+        case 'changed': {
+          const rec = verdict.recorded[0]!;
+          hostKeyError = new HostKeyError(
+            ep.label,
+            `WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! The ${type} key offered by ${name} is ${fp}, ` +
+              `but ${rec.file}:${rec.line} records a ${rec.keyType} key ${fingerprintSha256(rec.key)} for it. ` +
+              'Someone could be intercepting the connection (man-in-the-middle), or the host was reinstalled.',
+            `if the change is expected, verify the new fingerprint out of band, then remove the old key with \`ssh-keygen -R '${name}' -f ${rec.file}\` and rerun with --accept-new-host-keys`,
+          );
+          return done(false);
+        }
+        case 'unknown':
+          if (!opts.acceptNewHostKeys) {
+            hostKeyError = new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, hostKeyHint());
+            return done(false);
+          }
+          kh.add(ep.host, ep.port, key, { hash: opts.hashKnownHosts ?? false }).then(
+            (entry) => {
+              log.info({ host: ep.label, fingerprint: fp, file: entry.file, line: entry.line }, `${ep.label}: recorded new ${type} host key ${fp} for ${name} in ${entry.file}:${entry.line} (--accept-new-host-keys)`);
+              done(true);
+            },
+            (e: unknown) => {
+              hostKeyError = new HostKeyError(ep.label, `cannot record the host key in ${kh.writableFile}: ${(e as Error).message}`, 'check that the known_hosts file is writable');
+              done(false);
+            },
+          );
+      }
+    };
+    const config: ConnectConfig = {
+      host: ep.host,
+      port: ep.port,
+      username: ep.user,
+      readyTimeout: opts.readyTimeoutMs ?? 10_000,
+      keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
+      keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+      hostVerifier: verify,
+      authHandler: methods,
+      algorithms: { serverHostKey: orderHostKeyAlgorithms(kh.recordedKeyTypes(ep.host, ep.port)) },
+      ...(sock ? { sock } : {}),
+    };
+    client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      resolve(client);
+    });
+    client.on('error', fail);
+    client.once('close', () => fail(Object.assign(new Error('Connection lost before handshake'), { level: 'client-socket' })));
+    try {
+      client.connect(config);
+    } catch (e) {
+      fail(e);
+    }
+  });
+}
+
+function toConnectionError(ep: Endpoint, e: unknown, attempts: number): Error {
+  if (e instanceof HostKeyError || e instanceof ConnectionError || e instanceof InterruptedError) return e;
+  const err = e as { message?: string; level?: string; code?: string };
+  const msg = err?.message ?? String(e);
+  if (err?.level === 'client-authentication') {
+    return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port} (${msg})`, `check the user and key: ssh -i KEY -p ${ep.port} ${ep.user}@${ep.host}`, { cause: e });
+  }
+  const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
+  return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, 'check that the host is up and sshd listens on that port, or raise --connect-timeout', { cause: e });
+}
+
+/** Connects with retries (connection failures only). `open` makes the socket, e.g. through a jump host. */
+async function connectWithRetry(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, open?: () => Promise<Duplex>): Promise<SshClient> {
+  const policy = opts.retry ?? defaultRetryPolicy;
+  for (let attempt = 0; ; attempt++) {
+    if (opts.signal?.aborted) throw new InterruptedError(`${ep.label}: interrupted before connecting`);
+    try {
+      const sock = open ? await open() : undefined;
+      return await handshake(ep, opts, log, sock);
+    } catch (e) {
+      if (attempt >= policy.retries || !isRetryableConnectError(e) || e instanceof HostKeyError) throw toConnectionError(ep, e, attempt + 1);
+      const delay = backoffDelay(attempt, policy);
+      log.debug({ host: ep.label, attempt: attempt + 1, delayMs: delay }, `${ep.label}: connect failed (${(e as Error).message}); retrying in ${delay} ms`);
+      opts.onRetry?.(attempt + 1, delay, e);
+      await abortableDelay(delay, opts.signal);
+    }
+  }
+}
+
+/** An open ssh2 connection to a jump host, shared by every target behind it. */
+export class JumpConnection {
+  private constructor(
+    readonly label: string,
+    private readonly client: SshClient,
+  ) {}
+
+  static async connect(spec: JumpHostSpec | string, opts: SshSessionOptions): Promise<JumpConnection> {
+    const j = parseJumpHost(spec);
+    const files = j.identityFile === undefined ? undefined : Array.isArray(j.identityFile) ? j.identityFile : [j.identityFile];
+    const ep: Endpoint = { label: `jump ${j.host}`, host: j.host, port: j.port ?? 22, user: j.user ?? 'root', ...(files ? { identityFiles: files } : {}) };
+    const log = opts.logger ?? silentLogger;
+    return new JumpConnection(ep.label, await connectWithRetry(ep, opts, log));
+  }
+
+  /** A TCP stream to host:port opened by the jump host (direct-tcpip). */
+  forward(host: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    });
+  }
+
+  close(): Promise<void> {
+    return endClient(this.client);
+  }
+}
+
+function endClient(client: SshClient): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, 2000);
+    client.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    client.end();
+  });
+}
+
+interface RawResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number | null;
+  signal?: string;
+}
+
+/** Transport over one ssh2 connection. Create with `SshTransport.connect` (or through a pool). */
+export class SshTransport implements Transport {
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+  private readonly token = becomeToken();
+  private closed = false;
+
+  private constructor(
+    readonly name: string,
+    readonly user: string,
+    private readonly client: SshClient,
+    private readonly opts: SshSessionOptions,
+    private readonly log: TransportLogger,
+    /** How long the connection took to open (ms), including retries. */
+    readonly connectMs: number,
+    private readonly ownedJump?: JumpConnection,
+  ) {
+    client.on('error', (e) => log.warn({ host: name, err: e.message }, `${name}: connection error: ${e.message}`));
+  }
+
+  /**
+   * Opens the connection. With `jump`, the target is reached through that open jump connection;
+   * otherwise, if the spec names a jump host, a private jump connection is opened and closed with
+   * this transport.
+   */
+  static async connect(spec: SshHostSpec, opts: SshSessionOptions, jump?: JumpConnection): Promise<SshTransport> {
+    const log = opts.logger ?? silentLogger;
+    const name = spec.name ?? spec.host;
+    const ep: Endpoint = { label: name, host: spec.host, port: spec.port ?? 22, user: spec.user ?? 'root', ...(spec.identityFiles ? { identityFiles: spec.identityFiles } : {}) };
+    const started = performance.now();
+    let owned: JumpConnection | undefined;
+    if (!jump && spec.jumpHost) jump = owned = await JumpConnection.connect(spec.jumpHost, opts);
+    try {
+      const via = jump;
+      const client = await connectWithRetry(ep, opts, log, via ? () => via.forward(ep.host, ep.port) : undefined);
+      const ms = Math.round(performance.now() - started);
+      log.debug({ host: name, ms }, `${name}: connected to ${ep.user}@${ep.host}:${ep.port}${via ? ` via ${via.label}` : ''} in ${ms} ms`);
+      return new SshTransport(name, ep.user, client, opts, log, ms, owned);
+    } catch (e) {
+      await owned?.close();
+      throw e;
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.opts.signal?.aborted) throw new InterruptedError(`${this.name}: interrupted; not starting new work`);
+    if (this.closed) throw new ConnectionError(this.name, 'the connection is already closed');
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const raw = await this.execRaw(command, options);
+    return { stdout: raw.stdout.toString('utf8'), stderr: raw.stderr, code: raw.code, ...(raw.signal ? { signal: raw.signal } : {}) };
+  }
+
+  private async execRaw(command: string, options: ExecOptions): Promise<RawResult> {
+    this.checkOpen();
+    const become = this.opts.becomePassword ?? new BecomePassword();
+    const plan = planBecome(command, { user: this.user, become: options.become ?? false, withPassword: become.configured, token: this.token });
+    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+      this.client.exec(plan.command, (err, ch) => (err ? reject(new ConnectionError(this.name, `cannot start a command: ${err.message}`, 'the connection may have dropped; rerun', { cause: err })) : resolve(ch)));
+    });
+    const shake = plan.handshake ? new BecomeHandshake(plan.handshake) : undefined;
+    const stdin = options.stdin;
+    return new Promise<RawResult>((resolve, reject) => {
+      const out: Buffer[] = [];
+      let err = '';
+      const decoder = new StringDecoder('utf8');
+      let done = false;
+      let code: number | null = null;
+      let signal: string | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      const kill = () => {
+        try {
+          channel.signal('KILL');
+        } catch {
+          /* the server may not support signals; closing still ends the channel */
+        }
+        channel.close();
+      };
+      const failWith = async (e: Error) => {
+        if (done) return;
+        done = true;
+        cleanup();
+        kill();
+        const pw = await become.known();
+        if (pw && e.message.includes(pw)) e.message = redact(e.message, pw);
+        reject(e);
+      };
+      const onAbort = () => void failWith(new InterruptedError(`${this.name}: command interrupted (${summarize(command)})`));
+      if (options.signal) {
+        if (options.signal.aborted) return void failWith(new InterruptedError(`${this.name}: command interrupted before it started`));
+        options.signal.addEventListener('abort', onAbort, { once: true });
+      }
+      if (options.timeoutMs && options.timeoutMs > 0) {
+        const ms = options.timeoutMs;
+        timer = setTimeout(() => void become.known().then((pw) => failWith(new CommandTimeoutError(this.name, command, ms, redact(err, pw)))), ms);
+      }
+      const writeStdin = () => {
+        if (stdin !== undefined && stdin.length > 0) channel.write(stdin);
+        channel.end();
+      };
+      channel.on('data', (d: Buffer) => out.push(d));
+      channel.stderr.on('data', (d: Buffer) => {
+        const text = decoder.write(d);
+        if (!shake) {
+          err += text;
+          return;
+        }
+        const wasStarted = shake.started;
+        const { newPrompts, passthrough } = shake.feed(text);
+        err += passthrough;
+        if (newPrompts > 0 && shake.prompts > 1) {
+          void failWith(new ConnectionError(this.name, `sudo rejected the become password for ${this.user}`, 'check GRIDOPS_BECOME_PASSWORD (or the password you typed) for this user'));
+          return;
+        }
+        if (newPrompts > 0) {
+          become.get().then(
+            (pw) => {
+              if (done) return;
+              if (!pw) return void failWith(new ConnectionError(this.name, `sudo asks ${this.user} for a password but none was given`, 'set GRIDOPS_BECOME_PASSWORD or use --ask-become-pass'));
+              channel.write(`${pw}\n`);
+            },
+            (e: unknown) => void failWith(new ConnectionError(this.name, `cannot get the become password: ${(e as Error).message}`)),
+          );
+        }
+        if (!wasStarted && shake.started) writeStdin();
+      });
+      channel.on('exit', (c: number | null, sig?: string) => {
+        code = c ?? null;
+        if (sig) signal = sig;
+      });
+      channel.on('close', () => {
+        if (done) return;
+        done = true;
+        cleanup();
+        err += decoder.end();
+        if (shake && !shake.started) {
+          void become.known().then((pw) => {
+            const said = redact(shake.finish().trim(), pw);
+            reject(
+              new ConnectionError(
+                this.name,
+                `become (sudo) failed for ${this.user}: ${said || `exit ${code ?? signal}`}`,
+                become.configured ? 'check that the user may run sudo on this host' : 'sudo needs a password here: set GRIDOPS_BECOME_PASSWORD or use --ask-become-pass',
+              ),
+            );
+          });
+          return;
+        }
+        resolve({ stdout: Buffer.concat(out), stderr: err, code, ...(signal ? { signal } : {}) });
+      });
+      if (!shake) writeStdin();
+    });
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
+      this.client.sftp((err, s) => (err ? reject(new ConnectionError(this.name, `cannot open SFTP: ${err.message}`, 'check that sshd has the sftp subsystem enabled')) : resolve(s)));
+    });
+    this.sftpSession.catch(() => (this.sftpSession = undefined));
+    return this.sftpSession;
+  }
+
+  async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
+    this.checkOpen();
+    const mode = options.mode ?? 0o644;
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    const sftp = await this.sftp();
+    const rand = randomBytes(6).toString('hex');
+    const step = `upload ${remotePath}`;
+    if (options.become && this.user !== 'root') {
+      // The user cannot write the target: stage in /tmp (0600), then root installs it next to the
+      // target and renames it into place, so the target is never half written.
+      const staged = `/tmp/.gridops-upload-${rand}`;
+      await sftpCall<void>((cb) => sftp.writeFile(staged, data, { mode: 0o600 }, cb)).catch((e: Error) => {
+        throw new RemoteCommandError(this.name, step, null, `staging ${staged}: ${e.message}`);
+      });
+      const tmp = posix.join(posix.dirname(remotePath), `.${posix.basename(remotePath)}.gridops-${rand}`);
+      const octal = mode.toString(8).padStart(4, '0');
+      const script = `install -m ${octal} -- ${quote(staged)} ${quote(tmp)} && mv -f -- ${quote(tmp)} ${quote(remotePath)}; rc=$?; rm -f -- ${quote(staged)} ${quote(tmp)}; exit $rc`;
+      const r = await this.execRaw(script, { become: true });
+      if (r.code !== 0) throw new RemoteCommandError(this.name, step, r.code, r.stderr);
+      return;
+    }
+    const tmp = posix.join(posix.dirname(remotePath), `.${posix.basename(remotePath)}.gridops-${rand}`);
+    try {
+      await sftpCall<void>((cb) => sftp.writeFile(tmp, data, { mode }, cb));
+      await sftpCall<void>((cb) => sftp.chmod(tmp, mode, cb)); // writeFile's mode is filtered by the server's umask
+      await sftpCall<void>((cb) => sftp.ext_openssh_rename(tmp, remotePath, cb)).catch(async () => {
+        const r = await this.execRaw(`mv -f -- ${quote(tmp)} ${quote(remotePath)}`, {});
+        if (r.code !== 0) throw new Error(r.stderr.trim() || `mv exit ${r.code}`);
+      });
+    } catch (e) {
+      await sftpCall<void>((cb) => sftp.unlink(tmp, cb)).catch(() => undefined);
+      throw new RemoteCommandError(this.name, step, null, (e as Error).message);
+    }
+  }
+
+  async read(remotePath: string, options: { become?: boolean } = {}): Promise<Buffer | null> {
+    this.checkOpen();
+    if (options.become && this.user !== 'root') {
+      const missing = `gridops-missing-${this.token}`;
+      const r = await this.execRaw(`if [ -e ${quote(remotePath)} ] || [ -L ${quote(remotePath)} ]; then exec cat -- ${quote(remotePath)}; else echo ${missing} >&2; exit 3; fi`, { become: true });
+      if (r.code === 3 && r.stderr.includes(missing)) return null;
+      if (r.code !== 0) throw new RemoteCommandError(this.name, `read ${remotePath}`, r.code, r.stderr);
+      return r.stdout;
+    }
+    const sftp = await this.sftp();
+    try {
+      return await sftpCall<Buffer>((cb) => sftp.readFile(remotePath, cb));
+    } catch (e) {
+      if ((e as { code?: number }).code === 2) return null; // SSH_FX_NO_SUCH_FILE
+      throw new RemoteCommandError(this.name, `read ${remotePath}`, null, (e as Error).message);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await endClient(this.client);
+    await this.ownedJump?.close();
+  }
+}
+
+function sftpCall<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+}
