@@ -47,11 +47,21 @@ function toProblems(errors: ErrorObject[], source: SourceDocument): Problem[] {
   // Within one value, a specific complaint (format, range, unknown key) beats the generic
   // "no branch of anyOf matched" and the type mismatch of the branch that was never meant.
   const specific = new Set(errors.filter((e) => !['type', 'anyOf', 'const'].includes(e.keyword)).map((e) => e.instancePath));
+  // "adress: x" is an unknown key and a missing "address": say it once, as a typo.
+  const typoFor = new Set(
+    errors
+      .filter((e) => e.keyword === 'additionalProperties')
+      .map((e) => {
+        const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+        return `${e.instancePath}/${suggest((e.params as { additionalProperty: string }).additionalProperty, allowed) ?? ''}`;
+      }),
+  );
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const e of errors) {
     const path = parsePointer(e.instancePath);
     if (['type', 'anyOf', 'const'].includes(e.keyword) && specific.has(e.instancePath)) continue;
+    if (e.keyword === 'required' && typoFor.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`)) continue;
     const made = describe(e, path);
     if (!made) continue;
     const dedupe = `${pathToString(made.path)}|${made.key ? 'k' : 'v'}`;
@@ -77,7 +87,8 @@ function anyOfTypes(e: ErrorObject): string[] {
 
 function describe(e: ErrorObject, path: PathSegment[]): Described | null {
   const where = pathToString(path) || 'the document';
-  const field = String(path[path.length - 1] ?? 'document');
+  const last = path[path.length - 1];
+  const field = typeof last === 'number' ? `${String(path[path.length - 2] ?? '')}[${last}]` : String(last ?? 'document');
   const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
   switch (e.keyword) {
     case 'additionalProperties': {

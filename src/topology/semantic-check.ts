@@ -41,7 +41,9 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
       const multicastPath = subgrid.discovery?.multicast ? [...subgridPath, 'discovery', 'multicast'] : [...subgridPath, 'name'];
       unique('multicast', `${multicast.group}:${multicast.port}`, multicastPath, 'multicast group');
 
-      if (subgrid.nodes.length === 0) {
+      if (!subgrid.nodesIsList) {
+        // the schema check reported the wrong type
+      } else if (subgrid.nodes.length === 0) {
         report([...subgridPath, 'nodes'], `sub-grid ${JSON.stringify(subgrid.name)} has no node`, 'add at least one node; a sub-grid needs a machine to be its super peer');
       } else if (subgrid.nodes.every((n) => n.superPeer === 'never')) {
         report([...subgridPath, 'nodes'], `every node of sub-grid ${JSON.stringify(subgrid.name)} says superPeer: never, so none can be its super peer`, 'let at least one node stand: remove `superPeer: never` from one, or set it to prefer');
@@ -57,7 +59,7 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
 }
 
 interface LooseNode { name?: string; address?: string; superPeer?: string }
-interface LooseSubgrid { name?: string; discovery?: { multicast?: string }; nodes: LooseNode[] }
+interface LooseSubgrid { name?: string; discovery?: { multicast?: string }; nodes: LooseNode[]; nodesIsList: boolean }
 interface LooseRegion { name?: string; regionPeerName?: string; subgrids: LooseSubgrid[] }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -73,6 +75,7 @@ function tolerant(value: unknown): { regions: LooseRegion[] } {
       subgrids: list(obj(r).subgrids).map((sg) => ({
         name: str(obj(sg).name),
         discovery: { multicast: str(obj(obj(sg).discovery).multicast) },
+        nodesIsList: Array.isArray(obj(sg).nodes),
         nodes: list(obj(sg).nodes).map((n) => ({ name: str(obj(n).name), address: str(obj(n).address), superPeer: str(obj(n).superPeer) })),
       })),
     })),

@@ -1,0 +1,47 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Runs the real built binary, as a user would (npm test builds first). */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 10_000 });
+
+describe('gridops validate (the binary)', () => {
+  it('exits 0 with a one-line summary for every example', () => {
+    for (const file of readdirSync(`${root}examples`).filter((f) => f.endsWith('.yaml'))) {
+      const r = run('validate', `examples/${file}`);
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      expect(r.stdout).toMatch(/\d+ regions?, \d+ sub-grids?, \d+ nodes?/);
+    }
+  });
+
+  it('prints FILE:LINE:COLUMN problems with hints and exits 1, within a second', () => {
+    const started = Date.now();
+    const r = run('validate', 'test/fixtures/invalid/unknown-node-key.yaml');
+    expect(Date.now() - started).toBeLessThan(3000); // generous under a loaded CI; the bench tracks real speed
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('test/fixtures/invalid/unknown-node-key.yaml:10:24: unknown key "adress"');
+    expect(r.stderr).toContain('hint: ');
+  });
+
+  it('--json prints the problems as data', () => {
+    const r = run('validate', 'test/fixtures/invalid/dup-address.yaml', '--json');
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.code).toBe('VALIDATION');
+    expect(out.problems[0]).toMatchObject({ line: 11, column: 33, path: 'regions[0].subgrids[0].nodes[1].address' });
+  });
+
+  it('a missing file is one clear error, exit 1', () => {
+    const r = run('validate', 'no/such/file.yaml');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cannot read no\/such\/file.yaml: ENOENT/);
+  });
+
+  it('schema prints the JSON Schema', () => {
+    const schema = JSON.parse(execFileSync(`${root}bin/run.js`, ['schema'], { cwd: root, encoding: 'utf8' }));
+    expect(schema.title).toContain('gridops/v1');
+    expect(schema.properties.regions).toBeDefined();
+  });
+});
