@@ -1,0 +1,137 @@
+/**
+ * Host facts in ONE round trip: a single POSIX sh script prints tagged sections, and a pure
+ * parser turns them into HostFacts. Every probe tolerates a missing file (containers, minimal
+ * images, kernels without modules), so the script itself always exits 0.
+ */
+import { RemoteCommandError } from '../errors/index.js';
+import type { Transport } from '../transport/transport.js';
+import type { HostFacts } from './host-facts.js';
+
+const TAG = '@@gridops-facts:';
+
+/** The probe script. Sections: `@@gridops-facts:NAME@@` on a line of their own. */
+export const FACTS_SCRIPT = `
+s() { printf '\\n${TAG}%s@@\\n' "$1"; }
+s os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+s uname; uname -m; uname -r
+s init; if [ -d /run/systemd/system ]; then echo systemd; else cat /proc/1/comm 2>/dev/null; fi
+s cpu-flags; grep -o -w -E 'vmx|svm' /proc/cpuinfo 2>/dev/null | sort -u
+s nproc; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null
+s meminfo; grep '^MemTotal:' /proc/meminfo 2>/dev/null
+s modules-support; [ -e /proc/modules ] && echo proc-modules; cat /proc/sys/kernel/modules_disabled 2>/dev/null | sed 's/^/modules_disabled=/'
+s modules-loaded; [ -r /proc/modules ] && cut -d' ' -f1 /proc/modules
+s modules-builtin; f=/lib/modules/$(uname -r)/modules.builtin; [ -r "$f" ] && cat "$f"
+s sys-module; for d in /sys/module/*; do [ -d "$d" ] && [ ! -e "$d/initstate" ] && echo "\${d##*/}"; done
+s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; grep -E '^[^ ]+ [^ ]+ cgroup2? ' /proc/mounts 2>/dev/null
+s uptime; cat /proc/uptime 2>/dev/null
+s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
+s agent; if [ -r /opt/gridops/agent/VERSION ]; then head -n1 /opt/gridops/agent/VERSION; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null | head -n1; fi
+s end
+exit 0
+`;
+
+/** Gathers facts with a single exec. Throws RemoteCommandError if the output is not ours. */
+export async function gatherFacts(transport: Transport): Promise<HostFacts> {
+  const r = await transport.exec(FACTS_SCRIPT, { timeoutMs: 30_000 });
+  try {
+    return parseFacts(r.stdout);
+  } catch (e) {
+    throw new RemoteCommandError(transport.name, `gathering facts (${(e as Error).message})`, r.code, r.stderr);
+  }
+}
+
+/** Splits the script's output into sections. */
+export function splitSections(output: string): Map<string, string[]> {
+  const sections = new Map<string, string[]>();
+  let current: string[] | undefined;
+  const re = new RegExp(`^${TAG}([a-z-]+)@@$`); // TAG holds no regex metacharacters
+  for (const line of output.split('\n')) {
+    const m = re.exec(line);
+    if (m) {
+      current = [];
+      sections.set(m[1]!, current);
+    } else if (current && line !== '') current.push(line);
+  }
+  return sections;
+}
+
+/** Parses /etc/os-release (shell-style KEY=value, values optionally quoted). */
+export function parseOsRelease(lines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    let v = m[2]!;
+    if (/^".*"$/.test(v)) v = v.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
+    else if (/^'.*'$/.test(v)) v = v.slice(1, -1);
+    out[m[1]!] = v;
+  }
+  return out;
+}
+
+const moduleName = (s: string) => s.replace(/-/g, '_');
+
+/** Pure: the probe script's output → HostFacts. */
+export function parseFacts(output: string): HostFacts {
+  const sec = splitSections(output);
+  if (!sec.has('end')) throw new Error('the facts script output is incomplete');
+  const get = (name: string) => sec.get(name) ?? [];
+  const first = (name: string) => get(name)[0]?.trim() ?? '';
+
+  const osr = parseOsRelease(get('os-release'));
+  const [arch = 'unknown', release = 'unknown'] = get('uname').map((l) => l.trim());
+
+  const flags = new Set(get('cpu-flags').map((l) => l.trim()));
+  const virtFlags = (['vmx', 'svm'] as const).filter((f) => flags.has(f));
+
+  const memKb = /^MemTotal:\s+(\d+)\s*kB/.exec(first('meminfo'));
+
+  const support = get('modules-support').map((l) => l.trim());
+  const disabled = support.find((l) => l.startsWith('modules_disabled='));
+  const loadableModules = support.includes('proc-modules') && disabled !== undefined && disabled.split('=')[1] === '0';
+
+  const fromFile = get('modules-builtin')
+    .map((l) => l.trim())
+    .filter((l) => l.endsWith('.ko'))
+    .map((l) => moduleName(l.slice(l.lastIndexOf('/') + 1, -3)));
+  const fromSys = get('sys-module').map((l) => moduleName(l.trim())).filter((l) => l !== '');
+  const builtinModules = [...new Set([...fromFile, ...fromSys])].sort();
+
+  const cg = get('cgroup');
+  const v1 = cg.some((l) => / cgroup /.test(l));
+  const v2mount = cg.some((l) => / cgroup2 /.test(l));
+  const cgroup: HostFacts['cgroup'] = cg.includes('top-level-cgroup2') ? 'v2' : v1 && v2mount ? 'hybrid' : v1 ? 'v1' : v2mount ? 'v2' : 'none';
+
+  const pkgs = get('pkg').map((l) => l.trim());
+  const packageManager: HostFacts['packageManager'] = pkgs.includes('apt-get') ? 'apt' : pkgs.includes('dnf') ? 'dnf' : pkgs.includes('yum') ? 'yum' : null;
+
+  const agentLine = first('agent');
+  const agentVersion = agentLine === '' ? null : (/\bv?(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?)\b/.exec(agentLine)?.[1] ?? agentLine);
+
+  const uptime = Number.parseFloat(first('uptime').split(/\s+/)[0] ?? '');
+  const cores = Number.parseInt(first('nproc'), 10);
+
+  return {
+    os: {
+      id: osr.ID ?? 'unknown',
+      versionId: osr.VERSION_ID ?? null,
+      prettyName: osr.PRETTY_NAME ?? null,
+      idLike: (osr.ID_LIKE ?? '').split(/\s+/).filter((s) => s !== ''),
+    },
+    initSystem: first('init') || 'unknown',
+    arch,
+    cpu: { cores: Number.isFinite(cores) ? cores : 0, virtFlags: [...virtFlags] },
+    memoryBytes: memKb ? Number(memKb[1]) * 1024 : 0,
+    kernel: {
+      release,
+      loadableModules,
+      builtinModules,
+      builtinModulesComplete: fromFile.length > 0,
+      loadedModules: get('modules-loaded').map((l) => moduleName(l.trim())).filter((l) => l !== ''),
+    },
+    cgroup,
+    uptimeSeconds: Number.isFinite(uptime) ? Math.floor(uptime) : 0,
+    packageManager,
+    agentVersion,
+  };
+}
