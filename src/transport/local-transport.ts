@@ -31,19 +31,33 @@ export class LocalTransport implements Transport {
   private async run(command: string, options: ExecOptions): Promise<{ stdout: Buffer; stderr: string; code: number | null; signal?: string }> {
     if (options.signal?.aborted) throw new InterruptedError(`${this.name}: command interrupted before it started`);
     const plan = planBecome(command, { user: this.user, become: options.become ?? false, withPassword: false, token: this.token });
-    const r = await execa('sh', ['-c', plan.command], {
+    // Own process group, so a timeout kills the command's children too (they hold the pipes open).
+    const child = execa('sh', ['-c', plan.command], {
       reject: false,
       stripFinalNewline: false,
       encoding: 'buffer',
       env: this.env,
       extendEnv: false,
+      detached: true,
       input: options.stdin === undefined ? '' : options.stdin,
-      killSignal: 'SIGKILL',
-      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
       ...(options.signal ? { cancelSignal: options.signal } : {}),
     });
+    let timedOut = false;
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    const timer = options.timeoutMs ? setTimeout(() => ((timedOut = true), killGroup()), options.timeoutMs) : undefined;
+    options.signal?.addEventListener('abort', killGroup, { once: true });
+    const r = await child.finally(() => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', killGroup);
+    });
     let stderr = Buffer.from(r.stderr).toString('utf8');
-    if (r.timedOut) throw new CommandTimeoutError(this.name, command, options.timeoutMs!, stderr);
+    if (timedOut) throw new CommandTimeoutError(this.name, command, options.timeoutMs!, stderr);
     if (r.isCanceled) throw new InterruptedError(`${this.name}: command interrupted`);
     if (plan.handshake) {
       const shake = new BecomeHandshake(plan.handshake);

@@ -366,7 +366,8 @@ export class SshTransport implements Transport {
   private async execRaw(command: string, options: ExecOptions): Promise<RawResult> {
     this.checkOpen();
     const become = this.opts.becomePassword ?? new BecomePassword();
-    const plan = planBecome(command, { user: this.user, become: options.become ?? false, withPassword: become.configured, token: this.token });
+    const wrapped = options.timeoutMs && options.timeoutMs > 0 ? withRemoteTimeout(command, options.timeoutMs) : command;
+    const plan = planBecome(wrapped, { user: this.user, become: options.become ?? false, withPassword: become.configured, token: this.token });
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
       this.client.exec(plan.command, (err, ch) => (err ? reject(new ConnectionError(this.name, `cannot start a command: ${err.message}`, 'the connection may have dropped; rerun', { cause: err })) : resolve(ch)));
     });
@@ -386,7 +387,9 @@ export class SshTransport implements Transport {
       };
       const kill = () => {
         try {
-          channel.signal('KILL');
+          // TERM, not KILL: the remote `timeout` wrapper forwards it to the whole process group
+          // (and follows up with KILL), where a KILL would only take the wrapper itself down.
+          channel.signal('TERM');
         } catch {
           /* the server may not support signals; closing still ends the channel */
         }
@@ -535,6 +538,16 @@ export class SshTransport implements Transport {
     await endClient(this.client);
     await this.ownedJump?.close();
   }
+}
+
+/**
+ * Wraps a command so the remote side can kill everything it started: GNU/busybox `timeout` puts
+ * the command in its own process group and signals the group, on expiry (1 s after ours) or when
+ * it receives our TERM. Without `timeout` on the host, only the channel is closed.
+ */
+export function withRemoteTimeout(command: string, timeoutMs: number): string {
+  const secs = Math.ceil(timeoutMs / 1000) + 1;
+  return `if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 ${secs} sh -c ${quote(command)}; else exec sh -c ${quote(command)}; fi`;
 }
 
 function sftpCall<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {

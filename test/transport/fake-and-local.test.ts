@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InterruptedError } from '../../src/errors/index.js';
+import { CommandTimeoutError } from '../../src/transport/errors.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
+import { quote } from '../../src/transport/quote.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
+
+describe('RecordingTransport', () => {
+  it('answers scripted commands, records every call in order, and fakes a filesystem', async () => {
+    const host = new RecordingTransport('web1')
+      .file('/etc/hostname', 'web1\n')
+      .on(/^systemctl is-active (\S+)$/, (_cmd, { match }) => ({ stdout: match[1] === 'sshd' ? 'active\n' : 'inactive\n', code: match[1] === 'sshd' ? 0 : 3 }));
+    expect((await host.exec('systemctl is-active sshd')).stdout).toBe('active\n');
+    expect((await host.exec('systemctl is-active gridagent', { become: true })).code).toBe(3);
+    await host.upload('/etc/gridops.conf', 'a=1\n', { mode: 0o600, become: true });
+    expect((await host.read('/etc/gridops.conf'))?.toString()).toBe('a=1\n');
+    expect(await host.read('/nope')).toBeNull();
+    expect(host.transcript()).toEqual([
+      'exec systemctl is-active sshd',
+      'sudo exec systemctl is-active gridagent',
+      'sudo upload /etc/gridops.conf (600, 4 bytes)',
+    ]);
+    expect(host.calls.map((c) => c.kind)).toEqual(['exec', 'exec', 'upload', 'read', 'read']);
+  });
+
+  it('throws on an unscripted command unless told otherwise; later responders win', async () => {
+    const host = new RecordingTransport('h');
+    await expect(host.exec('rm -rf /')).rejects.toThrow(/no responder for command: rm -rf \//);
+    host.on(/^x/, { stdout: 'first' }).on(/^x/, { stdout: 'second' });
+    expect((await host.exec('x')).stdout).toBe('second');
+    expect((await new RecordingTransport('h', { unscripted: 'ok' }).exec('anything')).code).toBe(0);
+  });
+});
+
+describe('LocalTransport', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridops-local-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const t = new LocalTransport('local', { PATH: '/usr/bin:/bin' });
+
+  it('runs sh -c with stdin and keeps trailing newlines', async () => {
+    const r = await t.exec('cat; echo err >&2; exit 7', { stdin: 'in\n' });
+    expect(r).toEqual({ stdout: 'in\n', stderr: 'err\n', code: 7 });
+  });
+
+  it('uploads atomically with the mode and reads back; missing → null', async () => {
+    const p = join(dir, `it's a "file" $(x)`);
+    const content = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
+    await t.upload(p, content, { mode: 0o640 });
+    expect(statSync(p).mode & 0o777).toBe(0o640);
+    expect((await t.read(p))!.equals(content)).toBe(true);
+    expect(readFileSync(p).equals(content)).toBe(true);
+    expect(await t.read(join(dir, 'missing'))).toBeNull();
+    expect((await t.exec(`cat -- ${quote(p)} | wc -c`)).stdout.trim()).toBe('512');
+  });
+
+  it('become is a no-op as root', async () => {
+    if (process.getuid?.() !== 0) return;
+    expect((await t.exec('id -u', { become: true })).stdout).toBe('0\n');
+  });
+
+  it('kills a command past its timeout', async () => {
+    const t0 = Date.now();
+    await expect(t.exec('sleep 5', { timeoutMs: 200 })).rejects.toBeInstanceOf(CommandTimeoutError);
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('an aborted signal refuses to start', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(t.exec('true', { signal: ac.signal })).rejects.toBeInstanceOf(InterruptedError);
+  });
+});
