@@ -1,0 +1,334 @@
+import { GroupEngine, type GroupHost } from './group.js';
+import { seededRandom, type Random } from './prng.js';
+import { availabilityScore } from './score.js';
+import { REGION_TIMERS, SUBGRID_TIMERS, type Timers } from './timers.js';
+import type {
+  AgentEvent,
+  GroupRole,
+  Liveness,
+  Message,
+  NodeAttributes,
+  Outbound,
+  PersistentState,
+  Ready,
+  SuperPeerPreference,
+  Tier,
+} from './types.js';
+import { allVoters } from './view.js';
+
+/** Normalised configuration the core needs (the runtime builds it from the config file). */
+export interface AgentSettings {
+  name: string;
+  region: string;
+  subgrid: string;
+  /** Opaque address others should use to reach this node (host:port in the runtime). */
+  addr?: string;
+  superPeer: SuperPeerPreference;
+  attrs: NodeAttributes;
+  /** Expected sub-grid size for the very first election (bootstrap_expect). */
+  expect: number;
+  /** Expected number of sub-grids for the first region election. */
+  regionExpect: number;
+  mirrors: number;
+  hysteresis: number;
+  timers?: Partial<Timers>;
+  regionTimers?: Partial<Timers>;
+}
+
+export interface AgentInit {
+  settings: AgentSettings;
+  persisted: PersistentState | null;
+  /** Changes on every start, so the super peer can tell a restarted member from a stale one. */
+  incarnation: number;
+  seed: number;
+}
+
+/** A member as /status shows it. */
+export interface MemberStatus {
+  name: string;
+  liveness: Liveness;
+  score: number;
+  load: number;
+  incarnation: number;
+  arch?: string;
+  cores?: number;
+  memoryMiB?: number;
+  labels?: Record<string, string>;
+  subgrid?: string;
+  members?: number;
+}
+
+/** The local view of the overlay, as `GET /status` returns it. */
+export interface AgentStatus {
+  node: string;
+  region: string;
+  subgrid: string;
+  incarnation: number;
+  score: number;
+  role: GroupRole;
+  term: number;
+  superPeer: string | null;
+  mirrors: string[];
+  members: MemberStatus[];
+  regionRole: GroupRole;
+  regionTerm: number;
+  regionPeer: string | null;
+  regionSuperPeers: MemberStatus[];
+}
+
+/**
+ * gridagent's protocol core, modelled on etcd-io/raft: no sockets, timers or clocks. The host
+ * calls tick() every tick and step() for every authenticated message, then drains ready():
+ * persist the state first, then send the messages.
+ */
+export class AgentCore {
+  readonly subgrid: GroupEngine;
+  readonly region: GroupEngine;
+  private outbox: Outbound[] = [];
+  private events: AgentEvent[] = [];
+  private persistDirty = false;
+  private attrs: NodeAttributes;
+  private attrsVersion = 1;
+  private score: number;
+  private readonly random: Random;
+
+  constructor(private readonly init: AgentInit) {
+    const settings = init.settings;
+    this.random = seededRandom(init.seed);
+    this.attrs = { ...settings.attrs };
+    this.score = availabilityScore(this.attrs);
+    const eligible = settings.superPeer !== 'never';
+    const subgridHost: GroupHost = {
+      send: (out) => this.outbox.push(out),
+      event: (event) => this.events.push(event),
+      persistChanged: () => {
+        this.persistDirty = true;
+      },
+      selfInfo: () => ({ score: this.score, load: this.attrs.load, attrsVersion: this.attrsVersion, attrs: this.attrs }),
+      canStand: () => true,
+      isActive: () => true,
+      regionJoined: () => this.region?.joined ?? init.persisted?.region.joined ?? false,
+      markRegionJoined: () => this.markRegionJoined(),
+    };
+    const regionHost: GroupHost = {
+      ...subgridHost,
+      selfInfo: () => ({
+        score: this.score,
+        load: this.attrs.load,
+        attrsVersion: 1,
+        summary: { subgrid: settings.subgrid, members: this.subgrid.registry.liveCount() },
+      }),
+      canStand: () => this.subgrid.isLeader(),
+      isActive: () => this.subgrid?.isLeader() ?? false,
+      regionJoined: () => false,
+      markRegionJoined: () => undefined,
+    };
+    this.subgrid = new GroupEngine(
+      {
+        tier: 'subgrid',
+        group: settings.subgrid,
+        self: settings.name,
+        selfAddr: settings.addr,
+        eligible,
+        timers: { ...SUBGRID_TIMERS, ...settings.timers },
+        expect: settings.expect,
+        mirrors: settings.mirrors,
+        hysteresis: settings.hysteresis,
+        useMulticast: true,
+        incarnation: init.incarnation,
+        random: this.random,
+      },
+      subgridHost,
+      init.persisted?.subgrid ?? null,
+    );
+    this.region = new GroupEngine(
+      {
+        tier: 'region',
+        group: settings.region,
+        self: settings.name,
+        selfAddr: settings.addr,
+        eligible,
+        timers: { ...REGION_TIMERS, ...settings.regionTimers },
+        expect: settings.regionExpect,
+        mirrors: settings.mirrors,
+        hysteresis: settings.hysteresis,
+        useMulticast: false,
+        incarnation: init.incarnation,
+        random: this.random,
+      },
+      regionHost,
+      init.persisted?.region ?? null,
+    );
+  }
+
+  get name(): string {
+    return this.init.settings.name;
+  }
+
+  tick(): void {
+    this.subgrid.tick();
+    this.reconcileTiers();
+    this.region.tick();
+  }
+
+  /** Feeds one authenticated message; `fromAddr` is where it came from (opaque to the core). */
+  step(message: Message, fromAddr?: string): void {
+    const settings = this.init.settings;
+    if (message.to !== undefined && message.to !== settings.name) return this.drop('misaddressed');
+    if (message.tier === 'subgrid') {
+      if (message.group === settings.subgrid) this.subgrid.step(message, fromAddr);
+      else this.answerForeignSubgrid(message, fromAddr);
+    } else if (message.tier === 'region') {
+      if (message.group !== settings.region) return this.drop('foreign region');
+      if (!this.subgrid.isLeader() && (message.type === 'discover' || message.type === 'regionQuery')) this.redirectToSuperPeer(message, fromAddr);
+      else this.region.step(message, fromAddr);
+    } else {
+      return this.drop('unknown tier');
+    }
+    this.reconcileTiers();
+  }
+
+  /** Updates this node's attributes (load changes every heartbeat; others bump the version and cause a re-join). */
+  setAttributes(attrs: NodeAttributes): void {
+    const structural = attrs.arch !== this.attrs.arch || attrs.cores !== this.attrs.cores || attrs.memoryMiB !== this.attrs.memoryMiB || JSON.stringify(attrs.labels) !== JSON.stringify(this.attrs.labels);
+    this.attrs = { ...attrs };
+    this.score = availabilityScore(attrs);
+    if (structural) this.attrsVersion++;
+  }
+
+  /** SIGTERM: hand the super-peer (and region-peer) role to the best successor. Returns the successors asked. */
+  handover(): { subgrid: string | null; region: string | null } {
+    const region = this.region.handover();
+    const subgrid = this.subgrid.handover();
+    return { subgrid, region };
+  }
+
+  /** Graceful shutdown of a member: tell the super peer, so it drops us at once. */
+  leave(): void {
+    this.subgrid.leave();
+    this.region.leave();
+  }
+
+  ready(): Ready {
+    const ready: Ready = {
+      messages: this.outbox,
+      persist: this.persistDirty ? this.persistentState() : null,
+      events: this.events,
+    };
+    this.outbox = [];
+    this.events = [];
+    this.persistDirty = false;
+    return ready;
+  }
+
+  persistentState(): PersistentState {
+    return { subgrid: this.subgrid.persistent, region: this.region.persistent };
+  }
+
+  status(): AgentStatus {
+    const settings = this.init.settings;
+    const showRegistry = this.subgrid.isLeader() || this.subgrid.groupRole === 'mirror';
+    return {
+      node: settings.name,
+      region: settings.region,
+      subgrid: settings.subgrid,
+      incarnation: this.init.incarnation,
+      score: this.score,
+      role: this.subgrid.groupRole,
+      term: this.subgrid.term,
+      superPeer: this.subgrid.leaderName,
+      mirrors: allVoters(this.subgrid.view)
+        .map((peer) => peer.name)
+        .filter((name) => name !== this.subgrid.leaderName),
+      members: showRegistry ? this.subgrid.registry.list().map(toMemberStatus) : [],
+      regionRole: this.region.groupRole,
+      regionTerm: this.region.term,
+      regionPeer: this.region.leaderName,
+      regionSuperPeers: this.region.isLeader() ? this.region.registry.list().map(toMemberStatus) : [],
+    };
+  }
+
+  private reconcileTiers(): void {
+    const isSuperPeer = this.subgrid.isLeader();
+    if (isSuperPeer) this.region.activate();
+    else this.region.deactivate('no longer super peer');
+  }
+
+  private markRegionJoined(): void {
+    this.region.markJoined();
+  }
+
+  /**
+   * A node of another sub-grid found us through seeds or the region name. Point it at the
+   * super peer of its sub-grid if this node is the region peer, else at whoever knows more.
+   */
+  private answerForeignSubgrid(message: Message, fromAddr: string | undefined): void {
+    if (message.type !== 'discover' || !message.direct) return this.drop('foreign subgrid');
+    let leader: string | null = null;
+    let leaderAddr: string | undefined;
+    if (this.region.isLeader()) {
+      const entry = this.region.registry.list().find((candidate) => candidate.summary?.subgrid === message.group && candidate.liveness !== 'dead');
+      if (entry) {
+        leader = entry.name;
+        leaderAddr = entry.addr;
+      }
+    } else if (this.subgrid.isLeader() && this.region.leaderName !== null) {
+      leader = this.region.leaderName;
+      leaderAddr = this.region.leaderAddress;
+    } else if (this.subgrid.leaderName !== null && !this.subgrid.isLeader()) {
+      leader = this.subgrid.leaderName;
+      leaderAddr = this.subgrid.leaderAddress;
+    }
+    if (leader === null) return;
+    this.reply(message, fromAddr, { type: 'redirect', leader, leaderAddr });
+  }
+
+  /** Region traffic reaching a node that is not a super peer: send it to our super peer. */
+  private redirectToSuperPeer(message: Message, fromAddr: string | undefined): void {
+    if (message.type === 'discover' && message.fresh) this.region.step(message, fromAddr);
+    const leader = this.subgrid.leaderName;
+    if (leader === null || leader === this.init.settings.name) return;
+    if (message.type === 'discover' && !message.direct) return;
+    this.reply(message, fromAddr, { type: 'redirect', leader, leaderAddr: this.subgrid.leaderAddress });
+  }
+
+  private reply(to: Message, toAddr: string | undefined, body: { type: 'redirect'; leader: string; leaderAddr?: string }): void {
+    this.outbox.push({
+      dest: { kind: 'node', name: to.from, addr: toAddr },
+      message: { ...body, tier: to.tier, group: to.group, from: this.init.settings.name, to: to.from, term: 0 },
+    });
+  }
+
+  private drop(reason: string): void {
+    this.events.push({ type: 'dropped', reason });
+  }
+
+  /** Tier of a message, for metrics. */
+  static tierOf(message: Message): Tier {
+    return message.tier;
+  }
+}
+
+function toMemberStatus(entry: {
+  name: string;
+  liveness: Liveness;
+  score: number;
+  load: number;
+  incarnation: number;
+  attrs?: NodeAttributes;
+  summary?: { subgrid: string; members: number };
+}): MemberStatus {
+  return {
+    name: entry.name,
+    liveness: entry.liveness,
+    score: entry.score,
+    load: entry.load,
+    incarnation: entry.incarnation,
+    arch: entry.attrs?.arch,
+    cores: entry.attrs?.cores,
+    memoryMiB: entry.attrs?.memoryMiB,
+    labels: entry.attrs?.labels,
+    subgrid: entry.summary?.subgrid,
+    members: entry.summary?.members,
+  };
+}

@@ -1,0 +1,1018 @@
+import type {
+  AgentEvent,
+  Destination,
+  GroupPersistentState,
+  GroupRole,
+  Message,
+  NodeAttributes,
+  Outbound,
+  Peer,
+  RegistryEntryWire,
+  SubgridSummary,
+  Tier,
+  View,
+} from './types.js';
+import { Registry } from './registry.js';
+import { randomInt, type Random } from './prng.js';
+import type { Timers } from './timers.js';
+import { allVoters, bootstrapQuorum, compareViews, hasQuorum, isVoter, sameVoterNames } from './view.js';
+
+/** Fixed facts about this node's place in one group. */
+export interface GroupSettings {
+  tier: Tier;
+  group: string;
+  self: string;
+  selfAddr?: string;
+  /** False for `superPeer: never`: such a node votes but never stands. */
+  eligible: boolean;
+  timers: Timers;
+  /** Expected group size for the first (bootstrap) election; see bootstrapQuorum. */
+  expect: number;
+  /** Mirrors besides the leader (2 to 4); together they are the voters. */
+  mirrors: number;
+  /** A challenger must beat the incumbent's score by this fraction (0.25 = 25 %). */
+  hysteresis: number;
+  /** Sub-grids discover over multicast; the region tier has no multicast group. */
+  useMulticast: boolean;
+  incarnation: number;
+  random: Random;
+}
+
+/** What the group needs from the agent that hosts it. */
+export interface GroupHost {
+  send(out: Outbound): void;
+  event(event: AgentEvent): void;
+  persistChanged(): void;
+  selfInfo(): { score: number; load: number; attrsVersion: number; attrs?: NodeAttributes; summary?: SubgridSummary };
+  /** The region tier only lets super peers stand. */
+  canStand(): boolean;
+  /** The region tier is dormant on nodes that are not super peers. */
+  isActive(): boolean;
+  /** Sub-grid tier: is this sub-grid already part of a region? Replicated so a successor does not bootstrap the region again. */
+  regionJoined(): boolean;
+  markRegionJoined(): void;
+}
+
+type ElectionRole = 'follower' | 'preCandidate' | 'candidate' | 'leader';
+
+interface FreshPeer {
+  addr?: string;
+  score: number;
+  eligible: boolean;
+  lastHeard: number;
+}
+
+interface VoterAck {
+  at: number;
+  viewTerm: number;
+  viewVersion: number;
+}
+
+/**
+ * One tier's protocol on one node: discovery, membership (heartbeats to the leader, registry
+ * with suspicion), replication of the registry to mirrors, and a Raft-style election with
+ * PreVote, a leader lease, joint-consensus changes of the voter set and leadership transfer.
+ * Pure: driven by tick() and step(); it only talks through its host.
+ */
+export class GroupEngine {
+  readonly registry: Registry;
+  private readonly state: GroupPersistentState;
+  private role: ElectionRole = 'follower';
+  private leader: string | null = null;
+  private now = 0;
+  private electionElapsed = 0;
+  private randomizedTimeout: number;
+  private lastLeaderContact = Number.NEGATIVE_INFINITY;
+  private lastLeaderAck = Number.NEGATIVE_INFINITY;
+  private votes = new Set<string>();
+  private bootstrapCampaign = false;
+  private readonly addrBook = new Map<string, string>();
+  private searching = false;
+  private discoverAttempt = 0;
+  private nextDiscoverAt = 0;
+  private searchStartedAt = 0;
+  private readonly freshPeers = new Map<string, FreshPeer>();
+  private bootstrapAt: number | null = null;
+  private nextHeartbeatAt = 0;
+  private welcomed = false;
+  private leaderSince = 0;
+  private readonly voterAcks = new Map<string, VoterAck>();
+  private nextSyncAt = 0;
+  private registryDirty = false;
+  private lastRegistrySentAt = Number.NEGATIVE_INFINITY;
+  private nextQuorumCheckAt = 0;
+  private nextRebalanceAt = 0;
+  private transfer: { target: string; deadline: number; reason: 'handover' | 'rebalance' } | null = null;
+  private formerRegistry: { term: number; entries: RegistryEntryWire[] } | null = null;
+  private active: boolean;
+
+  constructor(
+    private readonly settings: GroupSettings,
+    private readonly host: GroupHost,
+    persisted: GroupPersistentState | null,
+  ) {
+    this.state = persisted ? structuredCloneState(persisted) : { term: 0, votedFor: null, view: null, joined: false };
+    this.registry = new Registry(settings.tier);
+    this.randomizedTimeout = this.electionTimeout();
+    this.active = host.isActive();
+    if (this.active) this.startSearching();
+  }
+
+  // ---- read-only views -------------------------------------------------------------------
+
+  get term(): number {
+    return this.state.term;
+  }
+
+  get leaderName(): string | null {
+    return this.leader;
+  }
+
+  get leaderAddress(): string | undefined {
+    return this.leader === null ? undefined : this.addressOf(this.leader);
+  }
+
+  get view(): View | null {
+    return this.state.view;
+  }
+
+  get persistent(): GroupPersistentState {
+    return structuredCloneState(this.state);
+  }
+
+  isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  get groupRole(): GroupRole {
+    if (this.role === 'leader') return 'leader';
+    if (this.role !== 'follower') return 'candidate';
+    if (!this.active && !isVoter(this.state.view, this.settings.self)) return 'inactive';
+    if (this.leader === null) return 'searching';
+    return isVoter(this.state.view, this.settings.self) ? 'mirror' : 'member';
+  }
+
+  get joined(): boolean {
+    return this.state.joined;
+  }
+
+  /** Learned from the sub-grid: this node's sub-grid already belongs to a region, so it must not bootstrap one. */
+  markJoined(): void {
+    if (this.state.joined) return;
+    this.state.joined = true;
+    this.host.persistChanged();
+  }
+
+  addressOf(name: string): string | undefined {
+    if (name === this.settings.self) return this.settings.selfAddr;
+    return this.addrBook.get(name) ?? this.registry.get(name)?.addr ?? allVoters(this.state.view).find((peer) => peer.name === name)?.addr;
+  }
+
+  // ---- driving ---------------------------------------------------------------------------
+
+  tick(): void {
+    this.now++;
+    if (!this.active) return;
+    switch (this.role) {
+      case 'leader':
+        this.tickLeader();
+        break;
+      case 'preCandidate':
+      case 'candidate':
+        this.electionElapsed++;
+        if (this.electionElapsed >= this.randomizedTimeout) {
+          if (this.bootstrapCampaign) this.requestBootstrapVotes();
+          else this.startPreVote();
+        }
+        break;
+      case 'follower':
+        this.tickFollower();
+        break;
+    }
+  }
+
+  /** The region tier wakes up when this node becomes a super peer. */
+  activate(): void {
+    if (this.active) return;
+    this.active = true;
+    this.leader = null;
+    this.welcomed = false;
+    this.electionElapsed = 0;
+    this.startSearching();
+  }
+
+  /** The region tier goes dormant when this node stops being a super peer: it leaves, but still answers votes as a voter. */
+  deactivate(reason: string): void {
+    if (!this.active) return;
+    if (this.role === 'leader') this.stepDown(reason);
+    if (this.leader !== null && this.leader !== this.settings.self) this.sendTo(this.leader, { type: 'leave', incarnation: this.settings.incarnation });
+    this.active = false;
+    this.role = 'follower';
+    this.leader = null;
+    this.searching = false;
+    this.bootstrapCampaign = false;
+  }
+
+  /** Graceful exit of a member: the leader removes it at once instead of suspecting it. */
+  leave(): void {
+    if (this.leader !== null && this.leader !== this.settings.self) this.sendTo(this.leader, { type: 'leave', incarnation: this.settings.incarnation });
+  }
+
+  /**
+   * Hands the leader role to the best live mirror (SIGTERM, rolling upgrades). Returns the
+   * successor, or null when this node is not leader or no mirror is fit to take over.
+   */
+  handover(reason: 'handover' | 'rebalance' = 'handover'): string | null {
+    if (this.role !== 'leader' || this.state.view === null) return null;
+    const successor = this.bestSuccessor();
+    if (successor === null) return null;
+    this.transfer = { target: successor, deadline: this.now + this.settings.timers.transferTimeout, reason };
+    this.sendTo(successor, { type: 'timeoutNow' });
+    this.host.event({ type: 'handoverStarted', tier: this.settings.tier, successor });
+    return successor;
+  }
+
+  step(message: Message, fromAddr?: string): void {
+    if (message.from === this.settings.self) return;
+    if (fromAddr !== undefined) this.addrBook.set(message.from, fromAddr);
+    switch (message.type) {
+      case 'discover':
+        return this.onDiscover(message);
+      case 'announce':
+        return this.onAnnounce(message);
+      case 'redirect':
+        return this.onRedirect(message);
+      case 'join':
+        return this.onJoin(message);
+      case 'welcome':
+        return this.onWelcome(message);
+      case 'hb':
+        return this.onHeartbeat(message, fromAddr);
+      case 'hbAck':
+        return this.onHeartbeatAck(message);
+      case 'sync':
+        return this.onSync(message);
+      case 'syncAck':
+        return this.onSyncAck(message);
+      case 'preVote':
+        return this.onPreVote(message);
+      case 'preVoteResp':
+        return this.onPreVoteResp(message);
+      case 'vote':
+        return message.bootstrap ? this.onBootstrapVote(message) : this.onVote(message);
+      case 'voteResp':
+        return this.onVoteResp(message);
+      case 'timeoutNow':
+        return this.onTimeoutNow(message);
+      case 'leave':
+        return this.onLeave(message);
+      case 'merge':
+        return this.onMerge(message);
+      case 'regionQuery':
+        return this.onRegionQuery(message);
+      case 'regionInfo':
+        return;
+    }
+  }
+
+  // ---- follower side ---------------------------------------------------------------------
+
+  private tickFollower(): void {
+    const timers = this.settings.timers;
+    if (this.leader !== null) {
+      if (this.now >= this.nextHeartbeatAt) this.sendHeartbeat();
+      if (this.now - this.lastLeaderAck >= timers.leaderLostTimeout && this.now - this.lastLeaderContact >= timers.leaderLostTimeout) {
+        this.loseLeader();
+      }
+    }
+    if (this.leader === null && !this.searching) this.startSearching();
+    if (this.searching) this.tickDiscovery();
+
+    if (this.canCampaign()) {
+      this.electionElapsed++;
+      if (this.electionElapsed >= this.randomizedTimeout) {
+        if (this.leader !== null) this.loseLeader();
+        this.startPreVote();
+      }
+    } else {
+      this.tickBootstrap();
+    }
+  }
+
+  private canCampaign(): boolean {
+    return this.settings.eligible && this.host.canStand() && isVoter(this.state.view, this.settings.self);
+  }
+
+  private loseLeader(): void {
+    if (this.leader === null) return;
+    this.host.event({ type: 'leaderLost', tier: this.settings.tier, leader: this.leader, term: this.state.term });
+    this.setLeader(null);
+    this.startSearching();
+  }
+
+  private sendHeartbeat(): void {
+    if (this.leader === null) return;
+    const info = this.host.selfInfo();
+    this.nextHeartbeatAt = this.now + this.settings.timers.heartbeatInterval;
+    if (!this.welcomed) {
+      this.sendTo(this.leader, {
+        type: 'join',
+        incarnation: this.settings.incarnation,
+        attrsVersion: info.attrsVersion,
+        eligible: this.settings.eligible,
+        score: info.score,
+        attrs: info.attrs,
+        summary: info.summary,
+      });
+      return;
+    }
+    this.sendTo(this.leader, {
+      type: 'hb',
+      incarnation: this.settings.incarnation,
+      attrsVersion: info.attrsVersion,
+      load: info.load,
+      score: info.score,
+      members: info.summary?.members,
+    });
+  }
+
+  private followLeader(name: string): void {
+    if (this.role !== 'follower') this.setRole('follower');
+    this.bootstrapCampaign = false;
+    if (this.leader !== name) {
+      this.setLeader(name);
+      this.welcomed = false;
+      this.nextHeartbeatAt = this.now;
+    }
+    this.lastLeaderContact = this.now;
+    this.lastLeaderAck = this.now;
+    this.electionElapsed = 0;
+    this.searching = false;
+    this.bootstrapAt = null;
+    if (this.formerRegistry !== null && this.state.term > this.formerRegistry.term) {
+      // Partition healed: hand what this node knew as leader to the winner, so registries merge.
+      this.sendTo(name, { type: 'merge', registry: this.formerRegistry.entries }, true);
+      this.formerRegistry = null;
+    }
+    if (this.now >= this.nextHeartbeatAt) this.sendHeartbeat();
+  }
+
+  // ---- discovery and bootstrap -----------------------------------------------------------
+
+  private startSearching(): void {
+    if (!this.active) return;
+    this.searching = true;
+    this.discoverAttempt = 0;
+    this.nextDiscoverAt = this.now;
+    this.searchStartedAt = this.now;
+    this.bootstrapAt = null;
+  }
+
+  private tickDiscovery(): void {
+    if (this.now < this.nextDiscoverAt) return;
+    const timers = this.settings.timers;
+    const destinations: Destination[] = [];
+    // Fallback order of the issue: multicast first, then unicast seeds, then the region peer's DNS name.
+    if (this.settings.useMulticast) destinations.push({ kind: 'multicast' });
+    if (!this.settings.useMulticast || this.discoverAttempt >= 2) destinations.push({ kind: 'seeds' });
+    if (!this.settings.useMulticast || this.discoverAttempt >= 4) destinations.push({ kind: 'regionName' });
+    for (const voter of allVoters(this.state.view)) {
+      if (voter.name !== this.settings.self) destinations.push({ kind: 'node', name: voter.name, addr: this.addressOf(voter.name) });
+    }
+    const info = this.host.selfInfo();
+    for (const dest of destinations) {
+      this.send(dest, {
+        type: 'discover',
+        fresh: this.isFresh(),
+        eligible: this.settings.eligible && this.host.canStand(),
+        score: info.score,
+        // Only a discover sent to one host (not to the multicast group) earns a redirect, or a group would answer in chorus.
+        ...(dest.kind === 'multicast' ? {} : { direct: true }),
+        ...(dest.kind === 'node' ? { to: dest.name } : {}),
+      });
+    }
+    const delay = Math.min(timers.discoveryMax, timers.discoveryBase * 2 ** this.discoverAttempt);
+    const jittered = Math.max(1, Math.round(delay * (0.75 + 0.5 * this.settings.random.next())));
+    this.discoverAttempt++;
+    this.nextDiscoverAt = this.now + jittered;
+  }
+
+  /** A node that never belonged to an established group, and has not voted in one. */
+  private isFresh(): boolean {
+    return !this.state.joined && this.state.view === null;
+  }
+
+  private tickBootstrap(): void {
+    const timers = this.settings.timers;
+    if (!this.searching || !this.isFresh() || this.state.term !== 0) return;
+    if (!this.settings.eligible || !this.host.canStand()) return;
+    if (this.now - this.searchStartedAt < timers.bootstrapAfter) return;
+    const live = this.liveFreshPeers();
+    if (live.length + 1 < bootstrapQuorum(this.settings.expect)) return;
+    if (this.bootstrapAt === null) {
+      // The best-scored fresh node stands first; the others wait a rank step each.
+      const rank = live.filter(([name, peer]) => peer.eligible && this.outranks(peer.score, name, this.host.selfInfo().score, this.settings.self)).length;
+      this.bootstrapAt = this.now + rank * timers.rankStep + randomInt(this.settings.random, 0, 2);
+    }
+    if (this.now < this.bootstrapAt) return;
+    this.state.term = 1;
+    this.state.votedFor = this.settings.self;
+    this.host.persistChanged();
+    this.votes = new Set([this.settings.self]);
+    this.bootstrapCampaign = true;
+    this.setRole('candidate');
+    this.host.event({ type: 'electionStarted', tier: this.settings.tier, term: 1, phase: 'bootstrap' });
+    this.requestBootstrapVotes();
+  }
+
+  /**
+   * Bootstrap is only ever held in term 1, and only fresh nodes vote in it: every later term
+   * is won under a view descending from that single first leader, so two groups never form.
+   * The candidate keeps asking (votes for it stay valid) until it wins or meets a leader.
+   */
+  private requestBootstrapVotes(): void {
+    this.electionElapsed = 0;
+    this.randomizedTimeout = this.settings.timers.electionTimeoutMax;
+    const score = this.host.selfInfo().score;
+    for (const [name] of this.liveFreshPeers()) {
+      this.sendTo(name, { type: 'vote', viewTerm: 0, viewVersion: 0, bootstrap: true, transfer: false, score });
+    }
+    this.checkBootstrapWin();
+  }
+
+  private checkBootstrapWin(): void {
+    if (this.votes.size >= bootstrapQuorum(this.settings.expect)) this.becomeLeader();
+  }
+
+  private liveFreshPeers(): [string, FreshPeer][] {
+    const horizon = this.settings.timers.discoveryMax * 2;
+    return [...this.freshPeers.entries()].filter(([, peer]) => this.now - peer.lastHeard <= horizon);
+  }
+
+  private outranks(scoreA: number, nameA: string, scoreB: number, nameB: string): boolean {
+    return scoreA !== scoreB ? scoreA > scoreB : nameA < nameB;
+  }
+
+  private onDiscover(message: Extract<Message, { type: 'discover' }>): void {
+    if (message.fresh) {
+      this.freshPeers.set(message.from, { addr: this.addrBook.get(message.from), score: message.score, eligible: message.eligible, lastHeard: this.now });
+    }
+    if (!this.active) return;
+    if (this.role === 'leader') {
+      this.sendTo(message.from, { type: 'announce' });
+    } else if (message.direct && this.leader !== null && this.leader !== this.settings.self) {
+      this.sendTo(message.from, { type: 'redirect', leader: this.leader, leaderAddr: this.addressOf(this.leader) });
+    }
+  }
+
+  private onRedirect(message: Extract<Message, { type: 'redirect' }>): void {
+    if (!this.active || this.leader !== null || message.leader === this.settings.self) return;
+    if (message.leaderAddr !== undefined) this.addrBook.set(message.leader, message.leaderAddr);
+    // A redirect is only a hint: ask the named node, and follow it once it announces itself.
+    this.sendTo(message.leader, {
+      type: 'discover',
+      fresh: this.isFresh(),
+      eligible: this.settings.eligible && this.host.canStand(),
+      score: this.host.selfInfo().score,
+      direct: true,
+    });
+  }
+
+  private onAnnounce(message: Extract<Message, { type: 'announce' }>): void {
+    if (message.term < this.state.term || !this.active) return;
+    if (this.role === 'leader' && message.term === this.state.term) return;
+    this.observeTerm(message.term);
+    this.followLeader(message.from);
+  }
+
+  // ---- membership ------------------------------------------------------------------------
+
+  private onJoin(message: Extract<Message, { type: 'join' }>): void {
+    this.observeTerm(message.term);
+    if (this.role !== 'leader') {
+      if (this.leader !== null && this.leader !== this.settings.self) {
+        this.sendTo(message.from, { type: 'redirect', leader: this.leader, leaderAddr: this.addressOf(this.leader) });
+      }
+      return;
+    }
+    const event = this.registry.join({ ...message, name: message.from, addr: this.addrBook.get(message.from) }, this.now);
+    this.host.event(event);
+    this.registryDirty = true;
+    this.sendTo(message.from, { type: 'welcome', regionJoined: this.host.regionJoined() || undefined });
+  }
+
+  private onWelcome(message: Extract<Message, { type: 'welcome' }>): void {
+    if (message.term < this.state.term) return;
+    this.observeTerm(message.term);
+    this.followLeader(message.from);
+    this.welcomed = true;
+    if (!this.state.joined) {
+      this.state.joined = true;
+      this.host.persistChanged();
+    }
+    if (message.regionJoined) this.host.markRegionJoined();
+  }
+
+  private onHeartbeat(message: Extract<Message, { type: 'hb' }>, fromAddr: string | undefined): void {
+    this.observeTerm(message.term);
+    if (this.role !== 'leader') {
+      const hint = this.leader !== null && this.leader !== this.settings.self ? this.leader : undefined;
+      this.sendTo(message.from, { type: 'hbAck', known: false, notLeader: true, leader: hint, leaderAddr: hint ? this.addressOf(hint) : undefined });
+      return;
+    }
+    const result = this.registry.heartbeat(message.from, message, fromAddr, this.now);
+    if (result.event) this.host.event(result.event);
+    this.sendTo(message.from, { type: 'hbAck', known: result.known });
+  }
+
+  private onHeartbeatAck(message: Extract<Message, { type: 'hbAck' }>): void {
+    if (message.from !== this.leader || this.role === 'leader') return;
+    if (message.notLeader) {
+      this.setLeader(null);
+      this.startSearching();
+      if (message.leader !== undefined) this.onRedirect({ ...message, type: 'redirect', leader: message.leader });
+      return;
+    }
+    if (message.term < this.state.term) return;
+    this.observeTerm(message.term);
+    this.lastLeaderAck = this.now;
+    if (!message.known && this.welcomed) {
+      this.welcomed = false;
+      this.sendHeartbeat();
+    }
+  }
+
+  private onLeave(message: Extract<Message, { type: 'leave' }>): void {
+    if (this.role !== 'leader') return;
+    const event = this.registry.leave(message.from, message.incarnation);
+    if (event) {
+      this.host.event(event);
+      this.registryDirty = true;
+    }
+  }
+
+  private onMerge(message: Extract<Message, { type: 'merge' }>): void {
+    if (this.role !== 'leader') return;
+    const merged = this.registry.mergeFrom(message.registry, this.now);
+    if (merged === 0) return;
+    this.registryDirty = true;
+    for (const entry of message.registry) {
+      if (entry.name !== this.settings.self) this.sendTo(entry.name, { type: 'announce' }, false, entry.addr);
+    }
+  }
+
+  private onRegionQuery(message: Extract<Message, { type: 'regionQuery' }>): void {
+    if (this.role !== 'leader') {
+      if (this.leader !== null) this.sendTo(message.from, { type: 'redirect', leader: this.leader, leaderAddr: this.addressOf(this.leader) });
+      return;
+    }
+    const superPeers = this.registry.list().map((entry) => ({
+      name: entry.name,
+      subgrid: entry.summary?.subgrid ?? '',
+      members: entry.summary?.members ?? 0,
+      liveness: entry.liveness,
+    }));
+    const totalNodes = superPeers.filter((peer) => peer.liveness !== 'dead').reduce((sum, peer) => sum + peer.members, 0);
+    this.sendTo(message.from, { type: 'regionInfo', superPeers, totalNodes });
+  }
+
+  // ---- replication to mirrors -------------------------------------------------------------
+
+  private onSync(message: Extract<Message, { type: 'sync' }>): void {
+    if (message.term < this.state.term) {
+      // A deposed leader learns the newer term from the answer and steps down.
+      this.sendTo(message.from, { type: 'syncAck', viewTerm: this.state.view?.term ?? 0, viewVersion: this.state.view?.version ?? 0 });
+      return;
+    }
+    this.observeTerm(message.term);
+    if (this.role === 'leader') return;
+    this.followLeader(message.from);
+    if (compareViews(message.view, this.state.view) > 0) {
+      this.state.view = message.view;
+      this.host.event({ type: 'viewChanged', tier: this.settings.tier, view: message.view });
+      this.host.persistChanged();
+    }
+    if (!this.state.joined) {
+      this.state.joined = true;
+      this.host.persistChanged();
+    }
+    if (message.registry) this.registry.replaceFrom(message.registry, this.now);
+    if (message.regionJoined) this.host.markRegionJoined();
+    this.sendTo(message.from, { type: 'syncAck', viewTerm: this.state.view?.term ?? 0, viewVersion: this.state.view?.version ?? 0 });
+  }
+
+  private onSyncAck(message: Extract<Message, { type: 'syncAck' }>): void {
+    if (message.term > this.state.term) {
+      this.observeTerm(message.term);
+      return;
+    }
+    if (this.role !== 'leader' || message.term !== this.state.term) return;
+    this.voterAcks.set(message.from, { at: this.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
+    this.advanceView();
+  }
+
+  // ---- election ---------------------------------------------------------------------------
+
+  private electionTimeout(): number {
+    const timers = this.settings.timers;
+    return timers.electionTimeoutMin + this.rank() * timers.rankStep + randomInt(this.settings.random, 0, timers.electionTimeoutMax - timers.electionTimeoutMin);
+  }
+
+  /** 0 for the best-scored voter that could stand, so that it usually times out first. */
+  private rank(): number {
+    const selfScore = this.host.selfInfo().score;
+    let rank = 0;
+    for (const voter of allVoters(this.state.view)) {
+      if (voter.name === this.settings.self || voter.name === this.leader) continue;
+      const entry = this.registry.get(voter.name);
+      if (entry === undefined || !entry.eligible || entry.liveness === 'dead') continue;
+      if (this.outranks(entry.score, voter.name, selfScore, this.settings.self)) rank++;
+    }
+    return rank;
+  }
+
+  private leaseActive(candidate: string): boolean {
+    if (this.role === 'leader') return true;
+    return this.leader !== null && this.leader !== candidate && this.now - this.lastLeaderContact < this.settings.timers.electionTimeoutMin;
+  }
+
+  private startPreVote(): void {
+    const view = this.state.view;
+    if (view === null || !this.canCampaign()) {
+      this.setRole('follower');
+      this.electionElapsed = 0;
+      return;
+    }
+    this.setRole('preCandidate');
+    this.votes = new Set([this.settings.self]);
+    this.electionElapsed = 0;
+    this.randomizedTimeout = this.electionTimeout();
+    this.host.event({ type: 'electionStarted', tier: this.settings.tier, term: this.state.term + 1, phase: 'preVote' });
+    for (const voter of allVoters(view)) {
+      if (voter.name === this.settings.self) continue;
+      this.sendTo(voter.name, { type: 'preVote', term: this.state.term + 1, viewTerm: view.term, viewVersion: view.version }, false, voter.addr);
+    }
+    if (hasQuorum(view, this.votes)) this.campaign(false);
+  }
+
+  private campaign(transfer: boolean): void {
+    const view = this.state.view;
+    if (view === null) return;
+    this.state.term += 1;
+    this.state.votedFor = this.settings.self;
+    this.host.persistChanged();
+    this.setLeader(null);
+    this.setRole('candidate');
+    this.votes = new Set([this.settings.self]);
+    this.electionElapsed = 0;
+    this.randomizedTimeout = this.electionTimeout();
+    this.host.event({ type: 'electionStarted', tier: this.settings.tier, term: this.state.term, phase: transfer ? 'transfer' : 'vote' });
+    const score = this.host.selfInfo().score;
+    for (const voter of allVoters(view)) {
+      if (voter.name === this.settings.self) continue;
+      this.sendTo(
+        voter.name,
+        { type: 'vote', viewTerm: view.term, viewVersion: view.version, bootstrap: false, transfer, score },
+        false,
+        voter.addr,
+      );
+    }
+    if (hasQuorum(view, this.votes)) this.becomeLeader();
+  }
+
+  private onPreVote(message: Extract<Message, { type: 'preVote' }>): void {
+    // PreVote changes nothing here: a partitioned node cannot inflate terms and unseat a healthy leader.
+    const upToDate = compareViews({ term: message.viewTerm, version: message.viewVersion }, this.state.view) >= 0;
+    const granted = message.term > this.state.term && upToDate && !this.leaseActive(message.from);
+    this.sendTo(message.from, { type: 'preVoteResp', forTerm: message.term, granted });
+  }
+
+  private onPreVoteResp(message: Extract<Message, { type: 'preVoteResp' }>): void {
+    if (message.term > this.state.term) {
+      this.observeTerm(message.term);
+      return;
+    }
+    if (this.role !== 'preCandidate' || message.forTerm !== this.state.term + 1 || !message.granted || this.state.view === null) return;
+    this.votes.add(message.from);
+    if (hasQuorum(this.state.view, this.votes)) this.campaign(false);
+  }
+
+  private onVote(message: Extract<Message, { type: 'vote' }>): void {
+    if (!message.transfer && this.leaseActive(message.from)) {
+      this.sendTo(message.from, { type: 'voteResp', granted: false, bootstrap: false });
+      return;
+    }
+    this.observeTerm(message.term);
+    const upToDate = compareViews({ term: message.viewTerm, version: message.viewVersion }, this.state.view) >= 0;
+    const free = this.state.votedFor === null || this.state.votedFor === message.from;
+    const granted = message.term === this.state.term && free && upToDate;
+    if (granted) {
+      this.state.votedFor = message.from;
+      this.host.persistChanged();
+      this.electionElapsed = 0;
+    }
+    this.sendTo(message.from, { type: 'voteResp', granted, bootstrap: false });
+  }
+
+  private onBootstrapVote(message: Extract<Message, { type: 'vote' }>): void {
+    this.freshPeers.set(message.from, {
+      addr: this.addrBook.get(message.from),
+      score: message.score,
+      eligible: true,
+      lastHeard: this.now,
+    });
+    const termFree = this.state.term === 0 || (this.state.term === 1 && (this.state.votedFor === null || this.state.votedFor === message.from));
+    // A better-scored node keeps its single bootstrap vote for itself: it will stand first.
+    const iStandFirst =
+      this.state.votedFor === null && this.settings.eligible && this.host.canStand() && this.outranks(this.host.selfInfo().score, this.settings.self, message.score, message.from);
+    const granted = message.term === 1 && this.isFresh() && termFree && !iStandFirst;
+    if (granted) {
+      this.state.term = 1;
+      this.state.votedFor = message.from;
+      this.host.persistChanged();
+    }
+    this.sendTo(message.from, { type: 'voteResp', granted, bootstrap: true });
+  }
+
+  private onVoteResp(message: Extract<Message, { type: 'voteResp' }>): void {
+    if (message.term > this.state.term) {
+      this.observeTerm(message.term);
+      return;
+    }
+    if (this.role !== 'candidate' || message.term !== this.state.term || !message.granted) return;
+    if (message.bootstrap !== this.bootstrapCampaign) return;
+    this.votes.add(message.from);
+    if (this.bootstrapCampaign) this.checkBootstrapWin();
+    else if (this.state.view !== null && hasQuorum(this.state.view, this.votes)) this.becomeLeader();
+  }
+
+  private onTimeoutNow(message: Extract<Message, { type: 'timeoutNow' }>): void {
+    if (message.from !== this.leader || message.term !== this.state.term || !this.canCampaign()) return;
+    this.campaign(true);
+  }
+
+  /** Any message from a higher term makes this node a follower of that term (Raft's rule). */
+  private observeTerm(term: number): void {
+    if (term <= this.state.term) return;
+    const wasLeader = this.role === 'leader';
+    this.state.term = term;
+    this.state.votedFor = null;
+    this.host.persistChanged();
+    if (wasLeader) this.stepDown('higher term');
+    else if (this.role !== 'follower') this.setRole('follower');
+    this.bootstrapCampaign = false;
+    this.setLeader(null);
+  }
+
+  // ---- leader side ---------------------------------------------------------------------
+
+  private becomeLeader(): void {
+    const previous = this.state.view;
+    const voters: Peer[] = this.bootstrapCampaign
+      ? [...this.votes].sort().map((name) => ({ name, addr: this.addressOf(name) }))
+      : (previous?.voters ?? [{ name: this.settings.self, addr: this.settings.selfAddr }]);
+    // A new leader first commits a view of its own term before changing voters (the Raft single-change fix).
+    this.state.view = {
+      term: this.state.term,
+      version: (previous?.version ?? 0) + 1,
+      voters,
+      ...(previous?.oldVoters && !this.bootstrapCampaign ? { oldVoters: previous.oldVoters } : {}),
+    };
+    this.state.joined = true;
+    this.host.persistChanged();
+    this.host.event({ type: 'electionWon', tier: this.settings.tier, term: this.state.term, votes: this.votes.size });
+    this.host.event({ type: 'viewChanged', tier: this.settings.tier, view: this.state.view });
+    const bootstrap = this.bootstrapCampaign;
+    this.bootstrapCampaign = false;
+    this.setRole('leader');
+    this.setLeader(this.settings.self);
+    this.leaderSince = this.now;
+    this.searching = false;
+    this.transfer = null;
+    this.formerRegistry = null;
+    this.voterAcks.clear();
+    this.registry.restartClocks(this.now);
+    this.registerSelf();
+    this.registryDirty = true;
+    this.nextQuorumCheckAt = this.now + this.settings.timers.electionTimeoutMax;
+    this.nextRebalanceAt = this.now + this.settings.timers.rebalanceInterval;
+    const told = new Set<string>([this.settings.self]);
+    for (const entry of this.registry.list()) {
+      if (told.has(entry.name)) continue;
+      told.add(entry.name);
+      this.sendTo(entry.name, { type: 'announce' }, false, entry.addr);
+    }
+    if (bootstrap) {
+      for (const [name] of this.liveFreshPeers()) {
+        if (!told.has(name)) this.sendTo(name, { type: 'announce' });
+        told.add(name);
+      }
+    }
+    this.sendSyncs();
+    this.advanceView();
+  }
+
+  private registerSelf(): void {
+    const info = this.host.selfInfo();
+    const existing = this.registry.get(this.settings.self);
+    if (existing && existing.incarnation === this.settings.incarnation && existing.attrsVersion === info.attrsVersion) {
+      this.registry.heartbeat(this.settings.self, { ...info, incarnation: this.settings.incarnation, members: info.summary?.members }, this.settings.selfAddr, this.now);
+      return;
+    }
+    this.registry.join(
+      {
+        name: this.settings.self,
+        addr: this.settings.selfAddr,
+        incarnation: this.settings.incarnation,
+        attrsVersion: info.attrsVersion,
+        eligible: this.settings.eligible,
+        score: info.score,
+        attrs: info.attrs,
+        summary: info.summary,
+      },
+      this.now,
+    );
+  }
+
+  private tickLeader(): void {
+    const timers = this.settings.timers;
+    this.registerSelf();
+    for (const event of this.registry.sweep(this.now, timers, this.settings.self)) {
+      this.host.event(event);
+      if (event.type === 'member' && (event.change === 'dead' || event.change === 'removed')) this.registryDirty = true;
+    }
+    if (this.now >= this.nextSyncAt) this.sendSyncs();
+    if (this.now >= this.nextQuorumCheckAt) {
+      this.nextQuorumCheckAt = this.now + timers.electionTimeoutMax;
+      // CheckQuorum: a leader cut off from most voters stops serving instead of lingering.
+      if (!this.hasRecentQuorum(timers.electionTimeoutMax)) {
+        this.stepDown('lost quorum');
+        return;
+      }
+    }
+    this.advanceView();
+    if (this.transfer !== null && this.now > this.transfer.deadline) this.transfer = null;
+    if (this.now >= this.nextRebalanceAt) {
+      this.nextRebalanceAt = this.now + timers.rebalanceInterval;
+      this.maybeHandOverToBetter();
+    }
+  }
+
+  private hasRecentQuorum(window: number): boolean {
+    const view = this.state.view;
+    if (view === null) return false;
+    const recent = new Set([this.settings.self]);
+    for (const [name, ack] of this.voterAcks) if (this.now - ack.at <= window) recent.add(name);
+    return hasQuorum(view, recent);
+  }
+
+  private sendSyncs(): void {
+    const view = this.state.view;
+    if (view === null) return;
+    this.nextSyncAt = this.now + this.settings.timers.syncInterval;
+    const withRegistry = this.registryDirty || this.now - this.lastRegistrySentAt >= this.settings.timers.registryRefreshInterval;
+    const registry = withRegistry ? this.registry.toWire() : undefined;
+    if (withRegistry) {
+      this.registryDirty = false;
+      this.lastRegistrySentAt = this.now;
+    }
+    const regionJoined = this.host.regionJoined() || undefined;
+    for (const voter of allVoters(view)) {
+      if (voter.name === this.settings.self) continue;
+      this.sendTo(voter.name, { type: 'sync', view, registry, regionJoined }, registry !== undefined, voter.addr);
+    }
+  }
+
+  /** Drives the voter set towards the desired mirrors, one joint-consensus step at a time. */
+  private advanceView(): void {
+    const view = this.state.view;
+    if (view === null || this.role !== 'leader') return;
+    const acked = new Set([this.settings.self]);
+    for (const [name, ack] of this.voterAcks) {
+      if (compareViews({ term: ack.viewTerm, version: ack.viewVersion }, view) >= 0) acked.add(name);
+    }
+    if (!hasQuorum(view, acked)) return;
+    let next: View | null = null;
+    if (view.oldVoters !== undefined) {
+      next = { term: this.state.term, version: view.version + 1, voters: view.voters };
+    } else {
+      const desired = this.desiredVoters(view.voters);
+      if (!sameVoterNames(desired, view.voters)) next = { term: this.state.term, version: view.version + 1, voters: desired, oldVoters: view.voters };
+    }
+    if (next === null) return;
+    this.state.view = next;
+    this.host.persistChanged();
+    this.host.event({ type: 'viewChanged', tier: this.settings.tier, view: next });
+    this.sendSyncs();
+  }
+
+  /**
+   * The leader plus the best live eligible members. Current mirrors stay unless dead (or gone
+   * from the registry after a grace period), or unless someone beats the weakest one by the
+   * hysteresis margin: churning voters costs two commits each time.
+   */
+  private desiredVoters(current: Peer[]): Peer[] {
+    const settings = this.settings;
+    const graceOver = this.now - this.leaderSince > 2 * settings.timers.suspectAfter;
+    const kept = current.filter((peer) => {
+      if (peer.name === settings.self) return true;
+      const entry = this.registry.get(peer.name);
+      if (entry === undefined) return !graceOver;
+      return entry.liveness !== 'dead' && entry.eligible;
+    });
+    if (!kept.some((peer) => peer.name === settings.self)) kept.unshift({ name: settings.self, addr: settings.selfAddr });
+    const keptNames = new Set(kept.map((peer) => peer.name));
+    const challengers = this.registry
+      .list()
+      .filter((entry) => entry.eligible && entry.liveness === 'alive' && !keptNames.has(entry.name))
+      .sort((a, b) => (this.outranks(a.score, a.name, b.score, b.name) ? -1 : 1));
+    const target = 1 + settings.mirrors;
+    while (kept.length < target && challengers.length > 0) {
+      const next = challengers.shift()!;
+      kept.push({ name: next.name, addr: next.addr });
+    }
+    const scoreOf = (name: string): number => this.registry.get(name)?.score ?? 0;
+    const mirrors = kept.filter((peer) => peer.name !== settings.self).sort((a, b) => scoreOf(a.name) - scoreOf(b.name));
+    const weakest = mirrors[0];
+    const best = challengers[0];
+    if (weakest !== undefined && best !== undefined && kept.length >= target && best.score > scoreOf(weakest.name) * (1 + settings.hysteresis)) {
+      kept.splice(kept.indexOf(weakest), 1, { name: best.name, addr: best.addr });
+    }
+    while (kept.length > target) {
+      const weakestNow = kept.filter((peer) => peer.name !== settings.self).sort((a, b) => scoreOf(a.name) - scoreOf(b.name))[0]!;
+      kept.splice(kept.indexOf(weakestNow), 1);
+    }
+    return kept.map((peer) => ({ name: peer.name, addr: this.registry.get(peer.name)?.addr ?? peer.addr }));
+  }
+
+  /** Hysteresis: only a mirror that beats this leader by the margin takes over, and only by transfer. */
+  private maybeHandOverToBetter(): void {
+    if (this.transfer !== null) return;
+    const successor = this.bestSuccessor();
+    if (successor === null) return;
+    const selfScore = this.host.selfInfo().score;
+    const successorScore = this.registry.get(successor)?.score ?? 0;
+    if (successorScore > selfScore * (1 + this.settings.hysteresis)) this.handover('rebalance');
+  }
+
+  /** The best-scored voter that acknowledged the current view recently: it is up to date and alive. */
+  private bestSuccessor(): string | null {
+    const view = this.state.view;
+    if (view === null) return null;
+    let best: { name: string; score: number } | null = null;
+    for (const voter of allVoters(view)) {
+      if (voter.name === this.settings.self) continue;
+      const ack = this.voterAcks.get(voter.name);
+      const entry = this.registry.get(voter.name);
+      if (ack === undefined || entry === undefined || !entry.eligible || entry.liveness !== 'alive') continue;
+      if (this.now - ack.at > this.settings.timers.electionTimeoutMin) continue;
+      if (compareViews({ term: ack.viewTerm, version: ack.viewVersion }, view) < 0) continue;
+      if (best === null || this.outranks(entry.score, voter.name, best.score, best.name)) best = { name: voter.name, score: entry.score };
+    }
+    return best?.name ?? null;
+  }
+
+  private stepDown(reason: string): void {
+    if (this.role !== 'leader') return;
+    this.formerRegistry = { term: this.state.term, entries: this.registry.toWire() };
+    const transfer = this.transfer;
+    this.transfer = null;
+    this.setRole('follower');
+    this.setLeader(null);
+    this.electionElapsed = 0;
+    this.host.event({ type: 'steppedDown', tier: this.settings.tier, term: this.state.term, reason });
+    if (transfer !== null) this.host.event({ type: 'handoverComplete', tier: this.settings.tier, successor: transfer.target });
+    this.startSearching();
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  private setRole(role: ElectionRole): void {
+    if (this.role === role) return;
+    this.role = role;
+    this.host.event({ type: 'roleChanged', tier: this.settings.tier, role: this.groupRole, term: this.state.term });
+  }
+
+  private setLeader(leader: string | null): void {
+    if (this.leader === leader) return;
+    this.leader = leader;
+    this.host.event({ type: 'leaderChanged', tier: this.settings.tier, leader, term: this.state.term });
+  }
+
+  private sendTo(name: string, body: MessageBody, bulk = false, addr?: string): void {
+    this.send({ kind: 'node', name, addr: addr ?? this.addressOf(name) }, { ...body, to: name }, bulk);
+  }
+
+  /** Messages carry the current term, except a pre-vote, which names the term it would start. */
+  private send(dest: Destination, body: MessageBody & { to?: string }, bulk = false): void {
+    const message = { tier: this.settings.tier, group: this.settings.group, from: this.settings.self, term: this.state.term, ...body } as Message;
+    this.host.send(bulk ? { dest, message, bulk } : { dest, message });
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type MessageBody = DistributiveOmit<Message, 'tier' | 'group' | 'from' | 'term' | 'to'> & { term?: number };
+
+function structuredCloneState(state: GroupPersistentState): GroupPersistentState {
+  return JSON.parse(JSON.stringify(state)) as GroupPersistentState;
+}

@@ -1,0 +1,191 @@
+import type { AgentEvent, Liveness, NodeAttributes, RegistryEntryWire, SubgridSummary, Tier } from './types.js';
+import { suspicionTimeout, type Timers } from './timers.js';
+
+/** One member as the leader sees it. Ticks are local to the leader and never sent. */
+export interface MemberRecord extends RegistryEntryWire {
+  lastHeard: number;
+  suspectSince: number | null;
+  deadSince: number | null;
+  load: number;
+}
+
+/** What a heartbeat tells the leader. */
+export interface HeartbeatFacts {
+  incarnation: number;
+  attrsVersion: number;
+  load: number;
+  score: number;
+  members?: number;
+}
+
+/**
+ * The super peer's registry of members (or the region peer's registry of super peers), with
+ * SWIM-style liveness: alive -> suspect -> dead -> removed. A suspect that speaks again is alive
+ * again (it refuted the suspicion), so a slow node is not thrown out by one missed beat.
+ */
+export class Registry {
+  private readonly entries = new Map<string, MemberRecord>();
+
+  constructor(private readonly tier: Tier) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(name: string): MemberRecord | undefined {
+    return this.entries.get(name);
+  }
+
+  list(): MemberRecord[] {
+    return [...this.entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  liveCount(): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.liveness !== 'dead') count++;
+    return count;
+  }
+
+  /** Records a join; returns the event to report. */
+  join(
+    join: { name: string; addr?: string; incarnation: number; attrsVersion: number; eligible: boolean; score: number; attrs?: NodeAttributes; summary?: SubgridSummary },
+    now: number,
+  ): AgentEvent {
+    const previous = this.entries.get(join.name);
+    this.entries.set(join.name, {
+      name: join.name,
+      addr: join.addr ?? previous?.addr,
+      incarnation: join.incarnation,
+      attrsVersion: join.attrsVersion,
+      eligible: join.eligible,
+      score: join.score,
+      attrs: join.attrs,
+      summary: join.summary,
+      liveness: 'alive',
+      lastHeard: now,
+      suspectSince: null,
+      deadSince: null,
+      load: join.attrs?.load ?? 0,
+    });
+    const change = previous === undefined ? 'joined' : 'rejoined';
+    return { type: 'member', tier: this.tier, name: join.name, change };
+  }
+
+  /**
+   * Applies a heartbeat. `known` is false when the leader lacks this incarnation's attributes
+   * and must ask for a join; `event` reports a refuted suspicion.
+   */
+  heartbeat(name: string, facts: HeartbeatFacts, addr: string | undefined, now: number): { known: boolean; event?: AgentEvent } {
+    const entry = this.entries.get(name);
+    if (entry === undefined || entry.incarnation !== facts.incarnation || entry.attrsVersion !== facts.attrsVersion || entry.liveness === 'dead') {
+      return { known: false };
+    }
+    const wasSuspect = entry.liveness === 'suspect';
+    entry.lastHeard = now;
+    entry.liveness = 'alive';
+    entry.suspectSince = null;
+    entry.load = facts.load;
+    entry.score = facts.score;
+    if (entry.attrs) entry.attrs = { ...entry.attrs, load: facts.load };
+    if (entry.summary && facts.members !== undefined) entry.summary = { ...entry.summary, members: facts.members };
+    if (addr !== undefined) entry.addr = addr;
+    return wasSuspect ? { known: true, event: { type: 'member', tier: this.tier, name, change: 'refuted' } } : { known: true };
+  }
+
+  /** Keeps an entry alive without a heartbeat (the leader itself, or a voter's sync answer). */
+  touch(name: string, now: number): void {
+    const entry = this.entries.get(name);
+    if (entry === undefined || entry.liveness === 'dead') return;
+    entry.lastHeard = now;
+    entry.liveness = 'alive';
+    entry.suspectSince = null;
+  }
+
+  /** Removes a member that left on purpose. */
+  leave(name: string, incarnation: number): AgentEvent | null {
+    const entry = this.entries.get(name);
+    if (entry === undefined || entry.incarnation > incarnation) return null;
+    this.entries.delete(name);
+    return { type: 'member', tier: this.tier, name, change: 'left' };
+  }
+
+  /** Advances liveness; `self` is never suspected by itself. Returns what changed. */
+  sweep(now: number, timers: Timers, self: string): AgentEvent[] {
+    const events: AgentEvent[] = [];
+    const suspicion = suspicionTimeout(this.entries.size, timers.heartbeatInterval, timers.suspicionMultiplier);
+    for (const entry of [...this.entries.values()]) {
+      if (entry.name === self) continue;
+      if (entry.liveness === 'alive' && now - entry.lastHeard >= timers.suspectAfter) {
+        entry.liveness = 'suspect';
+        entry.suspectSince = now;
+        events.push({ type: 'member', tier: this.tier, name: entry.name, change: 'suspected' });
+      } else if (entry.liveness === 'suspect' && entry.suspectSince !== null && now - entry.suspectSince >= suspicion) {
+        entry.liveness = 'dead';
+        entry.deadSince = now;
+        events.push({ type: 'member', tier: this.tier, name: entry.name, change: 'dead' });
+      } else if (entry.liveness === 'dead' && entry.deadSince !== null && now - entry.deadSince >= timers.removeAfter) {
+        this.entries.delete(entry.name);
+        events.push({ type: 'member', tier: this.tier, name: entry.name, change: 'removed' });
+      }
+    }
+    return events;
+  }
+
+  toWire(): RegistryEntryWire[] {
+    return this.list().map((entry) => ({
+      name: entry.name,
+      addr: entry.addr,
+      incarnation: entry.incarnation,
+      attrsVersion: entry.attrsVersion,
+      eligible: entry.eligible,
+      score: entry.score,
+      attrs: entry.attrs,
+      summary: entry.summary,
+      liveness: entry.liveness,
+    }));
+  }
+
+  /** Replaces the content with a replica from the leader (mirrors). */
+  replaceFrom(wire: RegistryEntryWire[], now: number): void {
+    this.entries.clear();
+    this.mergeFrom(wire, now);
+  }
+
+  /**
+   * Merges entries from another registry (a healed partition): unknown members, or a newer
+   * incarnation of a known one, are taken and start a fresh liveness clock, so that members
+   * which are really gone are suspected and removed by the normal rules.
+   */
+  mergeFrom(wire: RegistryEntryWire[], now: number): number {
+    let merged = 0;
+    for (const incoming of wire) {
+      const current = this.entries.get(incoming.name);
+      if (current !== undefined && current.incarnation >= incoming.incarnation) continue;
+      if (incoming.liveness === 'dead') continue;
+      this.entries.set(incoming.name, {
+        ...incoming,
+        liveness: 'alive',
+        lastHeard: now,
+        suspectSince: null,
+        deadSince: null,
+        load: incoming.attrs?.load ?? 0,
+      });
+      merged++;
+    }
+    return merged;
+  }
+
+  /** A new leader restarts every liveness clock: silence observed by the old leader does not count. */
+  restartClocks(now: number): void {
+    for (const entry of this.entries.values()) {
+      if (entry.liveness === 'dead') continue;
+      entry.lastHeard = now;
+      entry.liveness = 'alive';
+      entry.suspectSince = null;
+    }
+  }
+
+  remove(name: string): void {
+    this.entries.delete(name);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Protocol timers, in ticks. The runtime maps one tick to `tickMs` of wall time (100 ms by
+ * default); the simulation maps it to simulated time. Defaults follow memberlist's LAN profile
+ * (1 s probe interval, suspicion multiplier 4) and Raft's randomised election timeouts.
+ */
+export interface Timers {
+  /** A member sends a heartbeat to its leader this often. */
+  heartbeatInterval: number;
+  /** The leader sends a sync (view, and registry when it changed) to each voter this often. */
+  syncInterval: number;
+  /** Full registry resent to voters at least this often, even when nothing changed. */
+  registryRefreshInterval: number;
+  /** Lower bound of the randomised election timeout; also the leader lease seen by voters. */
+  electionTimeoutMin: number;
+  /** Upper bound of the random part of the election timeout. */
+  electionTimeoutMax: number;
+  /** Extra election delay per rank, so that the best-scored voter usually stands first. */
+  rankStep: number;
+  /** A member that got no answer from its leader for this long searches again. */
+  leaderLostTimeout: number;
+  /** The leader suspects a member after this much silence. */
+  suspectAfter: number;
+  /** Suspicion multiplier (memberlist's SuspicionMult): suspect -> dead after mult * log10(n) heartbeats. */
+  suspicionMultiplier: number;
+  /** Dead entries stay visible (for /status) this long before removal. */
+  removeAfter: number;
+  /** First discovery retry delay; doubles per attempt, with jitter. */
+  discoveryBase: number;
+  /** Cap of the discovery backoff. */
+  discoveryMax: number;
+  /** Fresh nodes wait this long for an existing leader before bootstrapping the group. */
+  bootstrapAfter: number;
+  /** How often the leader reconsiders mirrors and a handover to a much better node. */
+  rebalanceInterval: number;
+  /** A leadership transfer that did not complete in this time is abandoned. */
+  transferTimeout: number;
+}
+
+/** Defaults for the sub-grid tier (1 tick = 100 ms). */
+export const SUBGRID_TIMERS: Timers = {
+  heartbeatInterval: 10,
+  syncInterval: 5,
+  registryRefreshInterval: 100,
+  electionTimeoutMin: 15,
+  electionTimeoutMax: 25,
+  rankStep: 3,
+  leaderLostTimeout: 30,
+  suspectAfter: 30,
+  suspicionMultiplier: 4,
+  removeAfter: 100,
+  discoveryBase: 5,
+  discoveryMax: 40,
+  bootstrapAfter: 15,
+  rebalanceInterval: 50,
+  transferTimeout: 30,
+};
+
+/** The region tier spans sites, so it runs at half the pace (a WAN profile). */
+export const REGION_TIMERS: Timers = scaleTimers(SUBGRID_TIMERS, 2);
+
+/** Multiplies every timer by a factor (used for the region tier and for slow links). */
+export function scaleTimers(timers: Timers, factor: number): Timers {
+  const scaled = { ...timers };
+  for (const key of Object.keys(scaled) as (keyof Timers)[]) {
+    if (key === 'suspicionMultiplier') continue;
+    scaled[key] = Math.max(1, Math.round(timers[key] * factor));
+  }
+  return scaled;
+}
+
+/**
+ * How long a suspected member has to refute before it is declared dead, in ticks: memberlist's
+ * rule, mult * max(1, log10(n)) probe intervals, so that larger groups (where a false alarm is
+ * more likely somewhere) wait a little longer.
+ */
+export function suspicionTimeout(memberCount: number, heartbeatInterval: number, multiplier: number): number {
+  const scale = Math.max(1, Math.log10(Math.max(1, memberCount)));
+  return Math.ceil(multiplier * scale * heartbeatInterval);
+}

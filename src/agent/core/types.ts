@@ -1,0 +1,146 @@
+/** The two tiers of the overlay: nodes elect a super peer per sub-grid, super peers a region peer per region. */
+export type Tier = 'subgrid' | 'region';
+
+/** Whether a node may stand for election. `never` still votes and registers, but never leads. */
+export type SuperPeerPreference = 'auto' | 'never';
+
+/** What a member reports about itself; the super peer keeps it in the registry. */
+export interface NodeAttributes {
+  arch: string;
+  cores: number;
+  memoryMiB: number;
+  labels: Record<string, string>;
+  /** One-minute load average. */
+  load: number;
+  uptimeSec: number;
+}
+
+/** What a super peer reports to its region peer. */
+export interface SubgridSummary {
+  subgrid: string;
+  members: number;
+}
+
+/** A peer as a view names it: the address is opaque to the core (host:port in the runtime). */
+export interface Peer {
+  name: string;
+  addr?: string;
+}
+
+/**
+ * The voter configuration of a group, versioned like the last entry of a Raft log:
+ * (term, version) orders views, and a joint view (with oldVoters) needs both majorities.
+ */
+export interface View {
+  term: number;
+  version: number;
+  voters: Peer[];
+  oldVoters?: Peer[];
+}
+
+/** A registry entry as replicated to mirrors and merged after a partition heals. */
+export interface RegistryEntryWire {
+  name: string;
+  addr?: string;
+  incarnation: number;
+  attrsVersion: number;
+  eligible: boolean;
+  score: number;
+  attrs?: NodeAttributes;
+  summary?: SubgridSummary;
+  liveness: Liveness;
+}
+
+export type Liveness = 'alive' | 'suspect' | 'dead';
+
+interface Envelope {
+  tier: Tier;
+  /** Sub-grid or region name. */
+  group: string;
+  from: string;
+  /** Set on unicast messages, so that a misdelivered or reflected packet is dropped. */
+  to?: string;
+  term: number;
+}
+
+/** Every protocol message, keyed on `type`. */
+export type Message =
+  | (Envelope & { type: 'discover'; fresh: boolean; eligible: boolean; score: number; direct?: boolean })
+  | (Envelope & { type: 'announce' })
+  | (Envelope & { type: 'redirect'; leader: string; leaderAddr?: string })
+  | (Envelope & {
+      type: 'join';
+      incarnation: number;
+      attrsVersion: number;
+      eligible: boolean;
+      score: number;
+      attrs?: NodeAttributes;
+      summary?: SubgridSummary;
+    })
+  | (Envelope & { type: 'welcome'; regionJoined?: boolean })
+  | (Envelope & { type: 'hb'; incarnation: number; attrsVersion: number; load: number; score: number; members?: number })
+  | (Envelope & { type: 'hbAck'; known: boolean; notLeader?: boolean; leader?: string; leaderAddr?: string })
+  | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[]; regionJoined?: boolean })
+  | (Envelope & { type: 'syncAck'; viewTerm: number; viewVersion: number })
+  | (Envelope & { type: 'preVote'; viewTerm: number; viewVersion: number })
+  | (Envelope & { type: 'preVoteResp'; forTerm: number; granted: boolean })
+  | (Envelope & { type: 'vote'; viewTerm: number; viewVersion: number; bootstrap: boolean; transfer: boolean; score: number })
+  | (Envelope & { type: 'voteResp'; granted: boolean; bootstrap: boolean })
+  | (Envelope & { type: 'timeoutNow' })
+  | (Envelope & { type: 'leave'; incarnation: number })
+  | (Envelope & { type: 'merge'; registry: RegistryEntryWire[] })
+  | (Envelope & { type: 'regionQuery' })
+  | (Envelope & { type: 'regionInfo'; superPeers: { name: string; subgrid: string; members: number; liveness: Liveness }[]; totalNodes: number });
+
+export type MessageType = Message['type'];
+
+/** Where an outbound message goes. The runtime resolves seeds and the region name; the sim does the same in memory. */
+export type Destination =
+  | { kind: 'node'; name: string; addr?: string }
+  | { kind: 'multicast' }
+  | { kind: 'seeds' }
+  | { kind: 'regionName' };
+
+/** A message to send. `bulk` asks for the stream transport (TCP): registry copies can exceed a datagram. */
+export interface Outbound {
+  dest: Destination;
+  message: Message;
+  bulk?: boolean;
+}
+
+/** State that must survive a restart, or a node could vote twice in one term. */
+export interface GroupPersistentState {
+  term: number;
+  votedFor: string | null;
+  view: View | null;
+  /** Has this node ever belonged to an established group? Such a node never takes part in a bootstrap. */
+  joined: boolean;
+}
+
+export interface PersistentState {
+  subgrid: GroupPersistentState;
+  region: GroupPersistentState;
+}
+
+/** Things worth logging and counting; the core never logs by itself. */
+export type AgentEvent =
+  | { type: 'roleChanged'; tier: Tier; role: GroupRole; term: number }
+  | { type: 'leaderChanged'; tier: Tier; leader: string | null; term: number }
+  | { type: 'electionStarted'; tier: Tier; term: number; phase: 'preVote' | 'vote' | 'bootstrap' | 'transfer' }
+  | { type: 'electionWon'; tier: Tier; term: number; votes: number }
+  | { type: 'leaderLost'; tier: Tier; leader: string; term: number }
+  | { type: 'steppedDown'; tier: Tier; term: number; reason: string }
+  | { type: 'viewChanged'; tier: Tier; view: View }
+  | { type: 'member'; tier: Tier; name: string; change: 'joined' | 'rejoined' | 'suspected' | 'refuted' | 'dead' | 'removed' | 'left' }
+  | { type: 'handoverStarted'; tier: Tier; successor: string }
+  | { type: 'handoverComplete'; tier: Tier; successor: string | null }
+  | { type: 'dropped'; reason: string };
+
+export type GroupRole = 'leader' | 'mirror' | 'member' | 'candidate' | 'searching' | 'inactive';
+
+/** What the host must do after tick() or step(): persist first, then send. */
+export interface Ready {
+  messages: Outbound[];
+  persist: PersistentState | null;
+  events: AgentEvent[];
+}

@@ -1,0 +1,101 @@
+import type { Message } from './types.js';
+
+/** Field kinds a message may carry; `?` marks an optional field. */
+type FieldKind = 'string' | 'string?' | 'number' | 'number?' | 'boolean' | 'boolean?' | 'object?' | 'array' | 'array?' | 'view';
+
+const COMMON: Record<string, FieldKind> = { tier: 'string', group: 'string', from: 'string', to: 'string?', term: 'number' };
+
+const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
+  discover: { fresh: 'boolean', eligible: 'boolean', score: 'number', direct: 'boolean?' },
+  announce: {},
+  redirect: { leader: 'string', leaderAddr: 'string?' },
+  join: { incarnation: 'number', attrsVersion: 'number', eligible: 'boolean', score: 'number', attrs: 'object?', summary: 'object?' },
+  welcome: { regionJoined: 'boolean?' },
+  hb: { incarnation: 'number', attrsVersion: 'number', load: 'number', score: 'number', members: 'number?' },
+  hbAck: { known: 'boolean', notLeader: 'boolean?', leader: 'string?', leaderAddr: 'string?' },
+  sync: { view: 'view', registry: 'array?', regionJoined: 'boolean?' },
+  syncAck: { viewTerm: 'number', viewVersion: 'number' },
+  preVote: { viewTerm: 'number', viewVersion: 'number' },
+  preVoteResp: { forTerm: 'number', granted: 'boolean' },
+  vote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean', transfer: 'boolean', score: 'number' },
+  voteResp: { granted: 'boolean', bootstrap: 'boolean' },
+  timeoutNow: {},
+  leave: { incarnation: 'number' },
+  merge: { registry: 'array' },
+  regionQuery: {},
+  regionInfo: { superPeers: 'array', totalNodes: 'number' },
+};
+
+const MAX_NAME = 253;
+
+/**
+ * Checks the shape of a decoded payload; returns null when anything is off. Authentication
+ * already passed, so this guards against bugs and version skew rather than attackers, but it
+ * must still never throw.
+ */
+export function validateMessage(value: unknown): Message | null {
+  if (!isRecord(value)) return null;
+  const type = value['type'];
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(FIELDS, type)) return null;
+  if (value['tier'] !== 'subgrid' && value['tier'] !== 'region') return null;
+  const fields = { ...COMMON, ...FIELDS[type as Message['type']] };
+  for (const [field, kind] of Object.entries(fields)) {
+    if (!fieldOk(value[field], kind)) return null;
+  }
+  for (const field of ['group', 'from', 'to'] as const) {
+    const text = value[field];
+    if (typeof text === 'string' && (text.length === 0 || text.length > MAX_NAME)) return null;
+  }
+  if (!Number.isSafeInteger(value['term']) || (value['term'] as number) < 0) return null;
+  if (type === 'sync' && Array.isArray(value['registry']) && !value['registry'].every(isRegistryEntry)) return null;
+  if (type === 'merge' && !(value['registry'] as unknown[]).every(isRegistryEntry)) return null;
+  return value as unknown as Message;
+}
+
+function fieldOk(field: unknown, kind: FieldKind): boolean {
+  const optional = kind.endsWith('?');
+  if (field === undefined) return optional;
+  switch (kind.replace('?', '')) {
+    case 'string':
+      return typeof field === 'string';
+    case 'number':
+      return typeof field === 'number' && Number.isFinite(field);
+    case 'boolean':
+      return typeof field === 'boolean';
+    case 'object':
+      return isRecord(field);
+    case 'array':
+      return Array.isArray(field);
+    case 'view':
+      return isView(field);
+    default:
+      return false;
+  }
+}
+
+function isView(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  if (!Number.isSafeInteger(value['term']) || !Number.isSafeInteger(value['version'])) return false;
+  if (!isPeerList(value['voters'])) return false;
+  return value['oldVoters'] === undefined || isPeerList(value['oldVoters']);
+}
+
+function isPeerList(value: unknown): boolean {
+  return Array.isArray(value) && value.length <= 64 && value.every((peer) => isRecord(peer) && typeof peer['name'] === 'string' && (peer['addr'] === undefined || typeof peer['addr'] === 'string'));
+}
+
+function isRegistryEntry(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    typeof value['name'] === 'string' &&
+    typeof value['incarnation'] === 'number' &&
+    typeof value['attrsVersion'] === 'number' &&
+    typeof value['eligible'] === 'boolean' &&
+    typeof value['score'] === 'number' &&
+    (value['liveness'] === 'alive' || value['liveness'] === 'suspect' || value['liveness'] === 'dead')
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,79 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Message } from './types.js';
+import { validateMessage } from './validate.js';
+
+/**
+ * Wire format of every packet (UDP datagram or TCP frame body):
+ *
+ *   0  'G' 'A'       magic
+ *   2  version (1)
+ *   3  flags (0)
+ *   4  sender epoch  u32 BE, grows on every start of the sender (see replay-window.ts)
+ *   8  sequence      u32 BE, grows on every packet within an epoch
+ *  12  payload       JSON of the Message
+ * -16  HMAC-SHA256 over everything before it, under the grid key, truncated to 128 bits
+ */
+export const WIRE_VERSION = 1;
+const HEADER_BYTES = 12;
+const MAC_BYTES = 16;
+/** Bytes a packet adds around its JSON payload. */
+export const WIRE_OVERHEAD = HEADER_BYTES + MAC_BYTES;
+/** Largest datagram accepted; registry copies travel over TCP instead. */
+export const MAX_DATAGRAM_BYTES = 16 * 1024;
+/** Largest TCP frame accepted (a registry of a few thousand members). */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+export interface PacketHeader {
+  epoch: number;
+  seq: number;
+}
+
+export type DecodeResult =
+  | { ok: true; header: PacketHeader; message: Message }
+  | { ok: false; reason: DropReason };
+
+/** Why a packet was dropped; each reason has its own counter in /metrics. */
+export type DropReason = 'oversized' | 'truncated' | 'badMagic' | 'badVersion' | 'badMac' | 'malformed' | 'replayed';
+
+export function encodePacket(message: Message, header: PacketHeader, key: Buffer): Buffer {
+  const payload = Buffer.from(JSON.stringify(message), 'utf8');
+  const packet = Buffer.alloc(HEADER_BYTES + payload.length + MAC_BYTES);
+  packet[0] = 0x47;
+  packet[1] = 0x41;
+  packet[2] = WIRE_VERSION;
+  packet[3] = 0;
+  packet.writeUInt32BE(header.epoch >>> 0, 4);
+  packet.writeUInt32BE(header.seq >>> 0, 8);
+  payload.copy(packet, HEADER_BYTES);
+  mac(key, packet.subarray(0, HEADER_BYTES + payload.length)).copy(packet, HEADER_BYTES + payload.length);
+  return packet;
+}
+
+/** Size encodePacket would produce, without hashing (the simulation counts bytes with it). */
+export function encodedSize(message: Message): number {
+  return WIRE_OVERHEAD + Buffer.byteLength(JSON.stringify(message), 'utf8');
+}
+
+/** Never throws: every malformed input maps to a drop reason. */
+export function decodePacket(packet: Buffer, key: Buffer, maxBytes: number = MAX_DATAGRAM_BYTES): DecodeResult {
+  if (packet.length > maxBytes) return { ok: false, reason: 'oversized' };
+  if (packet.length < HEADER_BYTES + MAC_BYTES + 2) return { ok: false, reason: 'truncated' };
+  if (packet[0] !== 0x47 || packet[1] !== 0x41) return { ok: false, reason: 'badMagic' };
+  if (packet[2] !== WIRE_VERSION) return { ok: false, reason: 'badVersion' };
+  const bodyEnd = packet.length - MAC_BYTES;
+  const expected = mac(key, packet.subarray(0, bodyEnd));
+  if (!timingSafeEqual(expected, packet.subarray(bodyEnd))) return { ok: false, reason: 'badMac' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(packet.subarray(HEADER_BYTES, bodyEnd).toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  const message = validateMessage(parsed);
+  if (message === null) return { ok: false, reason: 'malformed' };
+  return { ok: true, header: { epoch: packet.readUInt32BE(4), seq: packet.readUInt32BE(8) }, message };
+}
+
+function mac(key: Buffer, data: Buffer): Buffer {
+  return createHmac('sha256', key).update(data).digest().subarray(0, MAC_BYTES);
+}

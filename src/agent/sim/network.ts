@@ -1,0 +1,255 @@
+import { AgentCore, type AgentSettings } from '../core/agent.js';
+import { seededRandom, type Random } from '../core/prng.js';
+import type { AgentEvent, Message, Outbound, PersistentState } from '../core/types.js';
+import { encodedSize } from '../core/wire.js';
+import { EventQueue } from './event-queue.js';
+
+/** A simulated node: the settings it boots with, and what survives a crash (its state file). */
+export interface SimNodeSpec {
+  settings: AgentSettings;
+  /** Names this node's config lists as unicast seeds. */
+  seeds?: string[];
+}
+
+export interface SimOptions {
+  seed: number;
+  tickMs?: number;
+  /** One-way latency inside a sub-grid (a LAN), uniform in [min, max] ms. */
+  lanLatencyMs?: [number, number];
+  /** One-way latency between sub-grids (the region tier crosses a WAN). */
+  wanLatencyMs?: [number, number];
+  /** Probability that any one packet is lost. */
+  loss?: number;
+  /** Count encoded bytes per node (costs a JSON encoding per packet). */
+  measureBytes?: boolean;
+  /** What the region peer's DNS name resolves to, per region. */
+  dns?: Record<string, string[]>;
+}
+
+/** Per-node traffic counters. */
+export interface Traffic {
+  bytesSent: number;
+  bytesReceived: number;
+  messagesSent: number;
+  messagesReceived: number;
+}
+
+interface SimNode {
+  spec: SimNodeSpec;
+  core: AgentCore | null;
+  persisted: PersistentState | null;
+  incarnation: number;
+  traffic: Traffic;
+}
+
+type SimEvent = { kind: 'tick' } | { kind: 'deliver'; to: string; from: string; message: Message; bytes: number };
+
+/** Called after each node processed a tick or a message; the property tests check invariants here. */
+export type StepObserver = (node: string, core: AgentCore, time: number) => void;
+export type EventObserver = (node: string, event: AgentEvent, time: number) => void;
+
+/**
+ * An in-memory, deterministic network of agents in the style of etcd-io/raft's tests: seeded
+ * latency and loss, cut(a, b), isolate(n), crash and restart (state file kept), heal.
+ */
+export class SimNetwork {
+  readonly tickMs: number;
+  private readonly random: Random;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly nodes = new Map<string, SimNode>();
+  private readonly cuts = new Set<string>();
+  private readonly isolated = new Set<string>();
+  private readonly bySubgrid = new Map<string, string[]>();
+  private readonly lan: [number, number];
+  private readonly wan: [number, number];
+  private loss: number;
+  private readonly measureBytes: boolean;
+  private readonly dns: Record<string, string[]>;
+  private time = 0;
+  private stepObservers: StepObserver[] = [];
+  private eventObservers: EventObserver[] = [];
+
+  constructor(specs: SimNodeSpec[], private readonly options: SimOptions) {
+    this.tickMs = options.tickMs ?? 100;
+    this.random = seededRandom(options.seed ^ 0x5eed);
+    this.lan = options.lanLatencyMs ?? [0.2, 2];
+    this.wan = options.wanLatencyMs ?? [5, 30];
+    this.loss = options.loss ?? 0;
+    this.measureBytes = options.measureBytes ?? false;
+    this.dns = options.dns ?? {};
+    for (const spec of specs) {
+      const name = spec.settings.name;
+      this.nodes.set(name, { spec, core: null, persisted: null, incarnation: 0, traffic: { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 } });
+      const group = this.bySubgrid.get(spec.settings.subgrid) ?? [];
+      group.push(name);
+      this.bySubgrid.set(spec.settings.subgrid, group);
+    }
+    this.queue.push(this.tickMs, { kind: 'tick' });
+  }
+
+  get now(): number {
+    return this.time;
+  }
+
+  names(): string[] {
+    return [...this.nodes.keys()];
+  }
+
+  subgridMembers(subgrid: string): string[] {
+    return this.bySubgrid.get(subgrid) ?? [];
+  }
+
+  core(name: string): AgentCore | null {
+    return this.nodes.get(name)?.core ?? null;
+  }
+
+  isUp(name: string): boolean {
+    return this.nodes.get(name)?.core != null;
+  }
+
+  traffic(name: string): Traffic {
+    return this.nodes.get(name)!.traffic;
+  }
+
+  onStep(observer: StepObserver): void {
+    this.stepObservers.push(observer);
+  }
+
+  onEvent(observer: EventObserver): void {
+    this.eventObservers.push(observer);
+  }
+
+  /** Starts (or restarts) a node from its persisted state, with a new incarnation. */
+  start(name: string): void {
+    const node = this.nodes.get(name)!;
+    if (node.core !== null) return;
+    node.incarnation++;
+    node.core = new AgentCore({
+      settings: node.spec.settings,
+      persisted: node.persisted,
+      incarnation: node.incarnation,
+      seed: (this.options.seed * 7919 + hash(name) * 31 + node.incarnation) >>> 0,
+    });
+    this.drain(name, node);
+  }
+
+  startAll(): void {
+    for (const name of this.nodes.keys()) this.start(name);
+  }
+
+  /** Crash: the process vanishes, only its state file survives. */
+  crash(name: string): void {
+    const node = this.nodes.get(name)!;
+    node.core = null;
+  }
+
+  restart(name: string): void {
+    this.start(name);
+  }
+
+  cut(a: string, b: string): void {
+    this.cuts.add(pairKey(a, b));
+  }
+
+  isolate(name: string): void {
+    this.isolated.add(name);
+  }
+
+  /** Splits nodes into two sides that cannot talk to each other. */
+  partition(side: string[]): void {
+    const inside = new Set(side);
+    for (const a of side) for (const b of this.nodes.keys()) if (!inside.has(b)) this.cuts.add(pairKey(a, b));
+  }
+
+  /** Heals every cut and isolation. */
+  heal(): void {
+    this.cuts.clear();
+    this.isolated.clear();
+  }
+
+  setLoss(loss: number): void {
+    this.loss = loss;
+  }
+
+  canTalk(a: string, b: string): boolean {
+    return !this.isolated.has(a) && !this.isolated.has(b) && !this.cuts.has(pairKey(a, b));
+  }
+
+  /** Runs the simulation until `until` ms (inclusive). */
+  runUntil(until: number): void {
+    for (;;) {
+      const next = this.queue.peekTime();
+      if (next === undefined || next > until) break;
+      const entry = this.queue.pop()!;
+      this.time = entry.at;
+      const event = entry.item;
+      if (event.kind === 'tick') {
+        for (const [name, node] of this.nodes) {
+          if (node.core === null) continue;
+          node.core.tick();
+          this.drain(name, node);
+        }
+        this.queue.push(this.time + this.tickMs, { kind: 'tick' });
+      } else {
+        const node = this.nodes.get(event.to)!;
+        if (node.core === null || !this.canTalk(event.from, event.to)) continue;
+        node.traffic.bytesReceived += event.bytes;
+        node.traffic.messagesReceived++;
+        node.core.step(event.message, event.from);
+        this.drain(event.to, node);
+      }
+    }
+    this.time = Math.max(this.time, until);
+  }
+
+  runFor(ms: number): void {
+    this.runUntil(this.time + ms);
+  }
+
+  private drain(name: string, node: SimNode): void {
+    const core = node.core!;
+    const ready = core.ready();
+    if (ready.persist !== null) node.persisted = ready.persist;
+    for (const event of ready.events) for (const observer of this.eventObservers) observer(name, event, this.time);
+    for (const out of ready.messages) this.transmit(name, node, out);
+    for (const observer of this.stepObservers) observer(name, core, this.time);
+  }
+
+  private transmit(from: string, node: SimNode, out: Outbound): void {
+    const bytes = this.measureBytes ? encodedSize(out.message) : 0;
+    node.traffic.bytesSent += bytes;
+    node.traffic.messagesSent++;
+    for (const to of this.resolve(from, node, out)) {
+      if (to === from || !this.nodes.has(to)) continue;
+      if (!this.canTalk(from, to)) continue;
+      if (this.loss > 0 && this.random.next() < this.loss) continue;
+      const sameSubgrid = this.nodes.get(to)!.spec.settings.subgrid === node.spec.settings.subgrid;
+      const [low, high] = sameSubgrid ? this.lan : this.wan;
+      const latency = low + (high - low) * this.random.next();
+      this.queue.push(this.time + latency, { kind: 'deliver', to, from, message: out.message, bytes });
+    }
+  }
+
+  private resolve(from: string, node: SimNode, out: Outbound): string[] {
+    switch (out.dest.kind) {
+      case 'node':
+        return [out.dest.name];
+      case 'multicast':
+        return this.bySubgrid.get(node.spec.settings.subgrid) ?? [];
+      case 'seeds':
+        return node.spec.seeds ?? [];
+      case 'regionName':
+        return this.dns[node.spec.settings.region] ?? [];
+    }
+  }
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+function hash(text: string): number {
+  let value = 2166136261;
+  for (let index = 0; index < text.length; index++) value = Math.imul(value ^ text.charCodeAt(index), 16777619);
+  return value >>> 0;
+}
