@@ -230,6 +230,8 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
     client.once('close', () => fail(Object.assign(new Error('Connection lost before handshake'), { level: 'client-socket' })));
     try {
       client.connect(config);
+      // Nagle plus delayed ACKs costs ~40 ms per small request/response exchange; ssh2 leaves it on.
+      client.setNoDelay(true);
     } catch (e) {
       fail(e);
     }
@@ -386,13 +388,10 @@ export class SshTransport implements Transport {
         options.signal?.removeEventListener('abort', onAbort);
       };
       const kill = () => {
-        try {
-          // TERM, not KILL: the remote `timeout` wrapper forwards it to the whole process group
-          // (and follows up with KILL), where a KILL would only take the wrapper itself down.
-          channel.signal('TERM');
-        } catch {
-          /* the server may not support signals; closing still ends the channel */
-        }
+        // sshd delivers a "signal" request with killpg() to the session's process group (TERM, so
+        // the `timeout` wrapper forwards it). sshd refuses it on root sessions ("requires privilege
+        // separation"); there the wrapper's own deadline, 1 s after ours, does the killing.
+        sendSignal(channel, 'TERM');
         channel.close();
       };
       const failWith = async (e: Error) => {
@@ -548,6 +547,22 @@ export class SshTransport implements Transport {
 export function withRemoteTimeout(command: string, timeoutMs: number): string {
   const secs = Math.ceil(timeoutMs / 1000) + 1;
   return `if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 ${secs} sh -c ${quote(command)}; else exec sh -c ${quote(command)}; fi`;
+}
+
+/**
+ * ssh2's `channel.signal()` silently does nothing once our side of the channel is ended (stdin
+ * closed), which is always the case here; send the request through the protocol object instead.
+ * If ssh2's internals ever change, this degrades to "channel closed, remote timeout cleans up".
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const ch = channel as unknown as { outgoing?: { id?: number; state?: string }; _client?: { _protocol?: { signal?: (id: number, sig: string) => void } } };
+  try {
+    const proto = ch._client?._protocol;
+    if ((ch.outgoing?.state === 'open' || ch.outgoing?.state === 'eof') && typeof ch.outgoing.id === 'number' && typeof proto?.signal === 'function') proto.signal(ch.outgoing.id, name);
+    else channel.signal(name);
+  } catch {
+    /* the server may not support signals; closing still ends the channel */
+  }
 }
 
 function sftpCall<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {

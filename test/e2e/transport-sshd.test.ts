@@ -1,0 +1,316 @@
+/**
+ * The ssh2 transport against real OpenSSH servers on 127.0.0.1 (see test/transport/sshd-harness.ts).
+ * Become is tested with a temp user, a temp sudoers entry and a real sudo password; both are
+ * removed in afterAll (and stale ones from a crashed run are removed first).
+ */
+import { jest } from '@jest/globals';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConnectionError, HostKeyError } from '../../src/errors/index.js';
+import { gatherFacts } from '../../src/facts/gather.js';
+import { BecomePassword } from '../../src/transport/become.js';
+import { CommandTimeoutError } from '../../src/transport/errors.js';
+import { fanOut } from '../../src/transport/fan-out.js';
+import { KnownHosts, fingerprintSha256, formatKnownHostsLine } from '../../src/transport/known-hosts.js';
+import { createSshPool } from '../../src/transport/pool.js';
+import { quote } from '../../src/transport/quote.js';
+import { SshTransport, type SshHostSpec, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
+import { makeKey, SSHD, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
+
+jest.setTimeout(30_000);
+
+const haveSshd = existsSync(SSHD);
+const isRoot = process.getuid?.() === 0;
+const haveSudo = spawnSync('sh', ['-c', 'command -v sudo && command -v useradd']).status === 0;
+const d = haveSshd ? describe : describe.skip;
+
+const USER = `gde2e${process.pid}`;
+const PASSWORD = `s3cr3t'"$(touch /tmp/pwned)\`;x`;
+const SUDOERS = `/etc/sudoers.d/gridops-e2e-${USER}`;
+
+function removeUser(name: string): void {
+  spawnSync('userdel', ['-f', name], { stdio: 'ignore' });
+  rmSync(`/etc/sudoers.d/gridops-e2e-${name}`, { force: true });
+  rmSync(`/var/lib/sudo/lectured/${name}`, { force: true });
+  rmSync(`/run/sudo/ts/${name}`, { force: true });
+}
+
+function removeStaleUsers(): void {
+  for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    const m = /^(gde2e(\d+)):/.exec(line);
+    if (!m || Number(m[2]) === process.pid) continue;
+    let alive = true;
+    try {
+      process.kill(Number(m[2]), 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive) removeUser(m[1]!);
+  }
+}
+
+d('SshTransport against a real sshd', () => {
+  let dir: string;
+  let hostKey: KeyPair;
+  let clientKey: KeyPair;
+  let otherKey: KeyPair;
+  let sshd: Sshd;
+  let jumpSshd: Sshd;
+  let khFile: string;
+  let userCreated = false;
+  const open: SshTransport[] = [];
+
+  const base = (kh: KnownHosts, extra: Partial<SshSessionOptions> = {}): SshSessionOptions => ({
+    knownHosts: kh,
+    agentSocket: null,
+    readyTimeoutMs: 5000,
+    retry: { retries: 2, baseDelayMs: 50, maxDelayMs: 200 },
+    ...extra,
+  });
+  const spec = (user = 'root', extra: Partial<SshHostSpec> = {}): SshHostSpec => ({ name: 'lab1', host: '127.0.0.1', port: sshd.port, user, identityFiles: [clientKey.file], ...extra });
+  const connect = async (s: SshHostSpec, o: SshSessionOptions) => {
+    const t = await SshTransport.connect(s, o);
+    open.push(t);
+    return t;
+  };
+
+  beforeAll(async () => {
+    dir = tempDir('gridops-e2e-ssh-');
+    hostKey = makeKey(join(dir, 'host_ed25519'));
+    clientKey = makeKey(join(dir, 'client_ed25519'));
+    otherKey = makeKey(join(dir, 'other_ed25519'));
+    writeFileSync(join(dir, 'authorized_keys'), `${clientKey.pub}\n`);
+    sshd = await startSshd(dir, 'target', hostKey, join(dir, 'authorized_keys'));
+    jumpSshd = await startSshd(dir, 'jump', hostKey, join(dir, 'authorized_keys'));
+    khFile = join(dir, 'known_hosts');
+    writeFileSync(khFile, `${formatKnownHostsLine('127.0.0.1', sshd.port, hostKey.blob)}\n${formatKnownHostsLine('127.0.0.1', jumpSshd.port, hostKey.blob, { hash: true })}\n`);
+    if (isRoot && haveSudo) {
+      removeStaleUsers();
+      const home = join(dir, 'home');
+      execFileSync('useradd', ['-M', '-d', home, '-s', '/bin/sh', USER]);
+      userCreated = true;
+      execFileSync('chpasswd', { input: `${USER}:${PASSWORD}\n` });
+      mkdirSync(home, { mode: 0o755 });
+      const uid = Number(execFileSync('id', ['-u', USER]).toString());
+      chownSync(home, uid, uid);
+      writeFileSync(SUDOERS, `Defaults:${USER} !lecture\n${USER} ALL=(ALL:ALL) ALL\n`, { mode: 0o440 });
+      execFileSync('visudo', ['-cf', SUDOERS], { stdio: 'ignore' });
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(open.map((t) => t.close()));
+    await Promise.allSettled([sshd?.stop(), jumpSshd?.stop()]);
+    if (userCreated) removeUser(USER);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exec: stdout, stderr, exit code, stdin, hostile arguments', async () => {
+    const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+    expect(await t.exec('echo out; echo err >&2; exit 3')).toEqual({ stdout: 'out\n', stderr: 'err\n', code: 3 });
+    const hostile = `a'b"c $(id) \`id\` ; | & \n\ttab ünï 🚀 \\ $HOME`;
+    expect((await t.exec(`printf %s ${quote(hostile)}`)).stdout).toBe(hostile);
+    expect((await t.exec('cat', { stdin: hostile })).stdout).toBe(hostile);
+    expect((await t.exec('echo "$SHLVL"')).stdout.trim()).not.toBe('1'); // bash ran without ~/.bashrc
+    console.log(`connect ${t.connectMs} ms`);
+  });
+
+  it('upload/read: hostile content and file names land verbatim, atomically, with the mode', async () => {
+    const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+    const p = join(dir, `it's a "file" $(touch x) ; ü`);
+    const content = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from(`'"$(reboot)\`\n\r\0EOF\n`.repeat(500))]);
+    await t.upload(p, content, { mode: 0o640 });
+    expect((await t.read(p))!.equals(content)).toBe(true);
+    expect(readFileSync(p).equals(content)).toBe(true);
+    expect((await t.exec(`stat -c %a -- ${quote(p)}`)).stdout.trim()).toBe('640');
+    await t.upload(p, 'second\n', { mode: 0o600 });
+    expect((await t.read(p))!.toString()).toBe('second\n');
+    expect((await t.exec(`ls -a ${quote(dir)} | grep -c gridops- || true`)).stdout.trim()).toBe('0'); // no temp files left
+    expect(await t.read(join(dir, 'missing'))).toBeNull();
+  });
+
+  it('refuses an unknown host, showing the SHA256 fingerprint and what to do', async () => {
+    const kh = await KnownHosts.load(join(dir, 'empty_known_hosts'));
+    const err = await SshTransport.connect(spec(), base(kh)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostKeyError);
+    const fp = execFileSync('ssh-keygen', ['-lf', `${hostKey.file}.pub`]).toString().split(' ')[1]!;
+    expect(fp).toBe(fingerprintSha256(hostKey.blob));
+    expect((err as HostKeyError).message).toContain(fp);
+    expect((err as HostKeyError).message).toContain(`[127.0.0.1]:${sshd.port}`);
+    expect((err as HostKeyError).hint).toMatch(/--accept-new-host-keys/);
+    expect((err as HostKeyError).hint).toMatch(/ssh-keyscan/);
+  });
+
+  it('--accept-new-host-keys records the key; the next connect matches without it', async () => {
+    const file = join(dir, 'accept_known_hosts');
+    const logged: string[] = [];
+    const logger = { debug: () => undefined, warn: () => undefined, info: (_f: unknown, m: string) => void logged.push(m) };
+    const t = await connect(spec(), base(await KnownHosts.load(file), { acceptNewHostKeys: true, logger }));
+    expect((await t.exec('echo ok')).stdout).toBe('ok\n');
+    expect(logged.join('\n')).toMatch(/recorded new ssh-ed25519 host key SHA256:/);
+    expect(execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${sshd.port}`, '-f', file]).toString()).toContain('found');
+    const t2 = await connect(spec(), base(await KnownHosts.load(file)));
+    expect((await t2.exec('echo again')).stdout).toBe('again\n');
+  });
+
+  it('always refuses a changed key, naming the known_hosts file and line', async () => {
+    const file = join(dir, 'changed_known_hosts');
+    writeFileSync(file, `# first line\n${formatKnownHostsLine('127.0.0.1', sshd.port, otherKey.blob)}\n`);
+    for (const accept of [false, true]) {
+      const err = await SshTransport.connect(spec(), base(await KnownHosts.load(file), { acceptNewHostKeys: accept })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HostKeyError);
+      expect((err as Error).message).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED/);
+      expect((err as Error).message).toContain(`${file}:2`);
+    }
+    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(2); // nothing was added
+  });
+
+  it('tunnels through a jump host (forwardOut) and verifies the jump host key too', async () => {
+    const jump = { host: '127.0.0.1', port: jumpSshd.port, user: 'root', identityFile: clientKey.file };
+    const t = await connect(spec('root', { jumpHost: jump }), base(await KnownHosts.load(khFile)));
+    // The target sees the connection coming from the jump host's sshd, not from us directly.
+    expect((await t.exec('echo "$SSH_CONNECTION"')).stdout).toMatch(new RegExp(` ${sshd.port}\\n$`));
+    const onlyTarget = join(dir, 'target_only_known_hosts');
+    writeFileSync(onlyTarget, `${formatKnownHostsLine('127.0.0.1', sshd.port, hostKey.blob)}\n`);
+    const err = await SshTransport.connect(spec('root', { jumpHost: jump }), base(await KnownHosts.load(onlyTarget))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect((err as Error).message).toMatch(/^jump 127\.0\.0\.1: unknown host key/);
+  });
+
+  it('authenticates through ssh-agent', async () => {
+    const sock = join(dir, 'agent.sock');
+    const out = execFileSync('ssh-agent', ['-s', '-a', sock]).toString();
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)![1]);
+    try {
+      execFileSync('ssh-add', [clientKey.file], { env: { SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const t = await connect(spec('root', { identityFiles: [] }), base(await KnownHosts.load(khFile), { agentSocket: sock }));
+      expect((await t.exec('echo agent')).stdout).toBe('agent\n');
+      // A jump host written as user@host:port (no key in the string) authenticates through the agent too.
+      const viaJump = await connect(spec('root', { identityFiles: [], jumpHost: `root@127.0.0.1:${jumpSshd.port}` }), base(await KnownHosts.load(khFile), { agentSocket: sock }));
+      expect((await viaJump.exec('echo jumped')).stdout).toBe('jumped\n');
+    } finally {
+      process.kill(pid, 'SIGTERM');
+    }
+  });
+
+  it('an authentication failure is not retried', async () => {
+    let retries = 0;
+    const err = await SshTransport.connect(spec('root', { identityFiles: [otherKey.file] }), base(await KnownHosts.load(khFile), { onRetry: () => retries++ })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as Error).message).toMatch(/authentication failed/);
+    expect(retries).toBe(0);
+  });
+
+  it('connection refused: retries with backoff, then ConnectionError', async () => {
+    const { freePort } = await import('../transport/sshd-harness.js');
+    const port = await freePort();
+    const delays: number[] = [];
+    const t0 = Date.now();
+    const err = await SshTransport.connect({ host: '127.0.0.1', port, identityFiles: [clientKey.file] }, base(await KnownHosts.load(khFile), { onRetry: (_a, ms) => delays.push(ms) })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as Error).message).toMatch(/after 3 attempts: .*ECONNREFUSED/);
+    expect(delays).toHaveLength(2);
+    expect(delays[0]).toBeGreaterThanOrEqual(25);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('per-command timeout kills the command and everything it started; the connection stays usable', async () => {
+    const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+    const marker = 4000 + (process.pid % 1000);
+    const t0 = Date.now();
+    const err = await t.exec(`sleep ${marker} & sleep ${marker}; echo never`, { timeoutMs: 400 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandTimeoutError);
+    expect((err as Error).message).toMatch(/timed out after 400 ms/);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect((await t.exec('echo alive')).stdout).toBe('alive\n');
+    // sshd refuses "signal" requests on root sessions (no privilege separation after auth), so for
+    // root the remote `timeout` wrapper does the killing, about 1 s after our deadline.
+    const survivors = () => spawnSync('pgrep', ['-f', `sleep ${marker}`]).status === 0;
+    for (let i = 0; i < 40 && survivors(); i++) await sleep(100);
+    expect(survivors()).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(3500);
+  });
+
+  it('an aborted run signal stops new commands', async () => {
+    const ac = new AbortController();
+    const t = await connect(spec(), base(await KnownHosts.load(khFile), { signal: ac.signal }));
+    ac.abort();
+    await expect(t.exec('true')).rejects.toThrow(/interrupted/);
+  });
+
+  it('become as root is a no-op', async () => {
+    const t = await connect(spec(), base(await KnownHosts.load(khFile), { becomePassword: new BecomePassword(undefined, {}) }));
+    expect((await t.exec('id -u', { become: true })).stdout).toBe('0\n');
+  });
+
+  const b = isRoot && haveSudo ? describe : describe.skip;
+  b('become for a non-root user with a sudo password', () => {
+    const pw = () => new BecomePassword(undefined, { GRIDOPS_BECOME_PASSWORD: PASSWORD });
+
+    it('runs as root with the password on stdin; the caller stdin still reaches the command', async () => {
+      const t = await connect(spec(USER), base(await KnownHosts.load(khFile), { becomePassword: pw() }));
+      expect((await t.exec('id -un')).stdout).toBe(`${USER}\n`);
+      const r = await t.exec('id -u; cat; echo warn >&2', { become: true, stdin: 'from stdin\n' });
+      expect(r).toEqual({ stdout: '0\nfrom stdin\n', stderr: 'warn\n', code: 0 });
+      expect(JSON.stringify(r)).not.toContain(PASSWORD);
+      expect(existsSync('/tmp/pwned')).toBe(false);
+    });
+
+    it('upload and read with become reach root-only places', async () => {
+      const t = await connect(spec(USER), base(await KnownHosts.load(khFile), { becomePassword: pw() }));
+      const rootDir = join(dir, 'root-only');
+      mkdirSync(rootDir, { mode: 0o700 });
+      const p = join(rootDir, 'conf $(x)');
+      await t.upload(p, 'secret: 1\n', { mode: 0o600, become: true });
+      expect(readFileSync(p, 'utf8')).toBe('secret: 1\n');
+      expect((await t.exec(`stat -c '%a %U' -- ${quote(p)}`, { become: true })).stdout).toBe('600 root\n');
+      expect((await t.read(p, { become: true }))!.toString()).toBe('secret: 1\n');
+      expect(await t.read(join(rootDir, 'missing'), { become: true })).toBeNull();
+      await expect(t.read(p)).rejects.toThrow(/read .*conf/); // without become: permission denied, not "missing"
+    });
+
+    it('a wrong password is refused without echoing it, and without hanging', async () => {
+      const wrong = 'wr0ng-pass-XYZ';
+      const t = await connect(spec(USER), base(await KnownHosts.load(khFile), { becomePassword: new BecomePassword(() => wrong, {}) }));
+      const err = await t.exec('id -u', { become: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectionError);
+      expect((err as Error).message).toMatch(/rejected the become password/);
+      expect(JSON.stringify(err) + (err as Error).message).not.toContain(wrong);
+    });
+
+    it('without a configured password, sudo -n fails with a hint', async () => {
+      const t = await connect(spec(USER), base(await KnownHosts.load(khFile), { becomePassword: new BecomePassword(undefined, {}) }));
+      const err = await t.exec('id -u', { become: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectionError);
+      expect((err as Error).message).toMatch(/become \(sudo\) failed .*password is required/);
+      expect((err as ConnectionError).hint).toMatch(/GRIDOPS_BECOME_PASSWORD/);
+    });
+  });
+
+  it('facts over ssh in one exec', async () => {
+    const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+    const f = await gatherFacts(t);
+    expect(f.os.id).toBe('debian');
+    expect(f.cpu.cores).toBeGreaterThan(0);
+  });
+
+  it('measures: connect, exec round trip, parallel connects through a pool', async () => {
+    const kh = await KnownHosts.load(khFile);
+    const t = await connect(spec(), base(kh));
+    const n = 20;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await t.exec('true');
+    const rtt = (performance.now() - t0) / n;
+    const pool = createSshPool(base(kh));
+    const hosts = Array.from({ length: 20 }, (_, i) => spec('root', { name: `h${i}` }));
+    const p0 = performance.now();
+    const results = await fanOut(hosts, (h) => h.name!, async (h) => (await (await pool.get(h)).exec('echo hi')).stdout, { concurrency: 50 });
+    const par = performance.now() - p0;
+    expect(results.every((r) => r.status === 'ok')).toBe(true);
+    expect(pool.size).toBe(20);
+    await pool.closeAll();
+    console.log(`connect ${t.connectMs} ms; exec round trip ${rtt.toFixed(1)} ms; 20 parallel connect+exec ${par.toFixed(0)} ms`);
+  });
+});
