@@ -1,0 +1,382 @@
+import { execa } from 'execa';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import { InterruptedError, LabError, PreflightError } from '../errors/index.js';
+import { containerAlive, startContainer, stopContainer } from './container.js';
+import { ensureClientKey, newIdentity, writeIdentity } from './identity.js';
+import { createNodeNetworks, deleteBridge, deleteNodeNetworks, ensureBridge, leftoverNetwork, sweepNetwork } from './net.js';
+import { logTail, netnsHostAlive, prepareNetnsHost, startNetnsHost, stopNetnsHost } from './netnshost.js';
+import { labFiles, resolveCacheDir, RUN_ROOT } from './paths.js';
+import { labPrefix, planLab, sameShape, shapeProblems } from './plan.js';
+import { preflight, type MachineFacts, machineFacts } from './preflight.js';
+import { type Progress, silentProgress } from './progress.js';
+import { proxyAlive, startProxy, stopProxy } from './proxy.js';
+import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors } from './rootfs.js';
+import { claimedSlot, claimSlot, readState, releaseSlot, writeState } from './state.js';
+import { pidAlive, pidsInCgroupTree, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
+import { renderKnownHosts, renderTopology } from './topology.js';
+import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
+import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
+
+export interface RunOptions {
+  progress?: Progress;
+  /** Aborted on Ctrl-C: `up` stops launching, records what exists, and throws InterruptedError. */
+  signal?: AbortSignal;
+  facts?: MachineFacts;
+}
+
+/** One node as reported by `up` and `status`. */
+export interface LabNodeSummary {
+  name: string;
+  address: string;
+  region: string;
+  subgrid: string;
+  pid?: number;
+}
+
+export interface LabUpResult {
+  dir: string;
+  kind: LabKind;
+  /** The lab was already up and healthy; nothing was started. */
+  reused: boolean;
+  topology: string;
+  knownHosts: string;
+  identity: string;
+  bridge: { name: string; address: string; subnet: string };
+  proxy: string;
+  nodes: LabNodeSummary[];
+  timings: Record<string, number>;
+}
+
+const summary = (n: NodeState): LabNodeSummary => ({ name: n.name, address: n.address, region: n.region, subgrid: n.subgrid, pid: n.pid });
+
+/** How each kind of node is made, checked and stopped. */
+interface Driver {
+  alive(n: NodeState): boolean;
+  stop(n: NodeState): Promise<void>;
+  readyTimeoutMs: number;
+  concurrency: number;
+}
+
+const DRIVERS: Record<LabKind, Driver> = {
+  container: { alive: containerAlive, stop: async (n) => void (await stopContainer(n)), readyTimeoutMs: 60_000, concurrency: 8 },
+  netns: { alive: netnsHostAlive, stop: async (n) => void (await stopNetnsHost(n)), readyTimeoutMs: 20_000, concurrency: 32 },
+  vm: { alive: vmAlive, stop: stopVm, readyTimeoutMs: VM_SSH_TIMEOUT_MS, concurrency: 8 },
+};
+
+function upResult(state: LabState, reused: boolean, timings: Record<string, number>): LabUpResult {
+  return {
+    dir: state.dir,
+    kind: state.plan.shape.kind,
+    reused,
+    topology: state.files.topology,
+    knownHosts: state.files.knownHosts,
+    identity: state.files.identity,
+    bridge: { ...state.plan.bridge, subnet: state.plan.subnet },
+    proxy: state.proxy ? `http://${state.proxy.address}:${state.proxy.port}` : '',
+    nodes: state.nodes.map(summary),
+    timings,
+  };
+}
+
+/**
+ * Brings the lab up (idempotent): an existing healthy lab of the same shape is left alone, a
+ * partly-dead one is repaired, a different one is refused.
+ */
+export async function labUp(req: LabRequest, opts: RunOptions = {}): Promise<LabUpResult> {
+  const progress = opts.progress ?? silentProgress;
+  const signal = opts.signal ?? new AbortController().signal;
+  const t0 = Date.now();
+  const timings: Record<string, number> = {};
+  const shape = { kind: req.kind, nodes: req.nodes, subgrids: req.subgrids, regions: req.regions };
+  const problems = shapeProblems(shape);
+  if (problems.length) throw new LabError(problems[0]!, 'see `gridops lab up --help`');
+  preflight(req.kind, req.nodes, opts.facts ?? machineFacts());
+  const files = labFiles(req.dir);
+  const driver = DRIVERS[req.kind];
+
+  const existing = readState(req.dir);
+  if (existing && !sameShape(existing.plan.shape, shape)) {
+    const s = existing.plan.shape;
+    throw new LabError(
+      `a different lab is up in ${req.dir} (${s.nodes} ${s.kind} nodes, ${s.subgrids} sub-grids, ${s.regions} regions)`,
+      `run \`gridops lab down${req.dir === files.state ? '' : ` --dir ${req.dir}`}\` first, or use another --dir`,
+    );
+  }
+  if (existing && existing.phase === 'ready' && existing.nodes.every((n) => driver.alive(n)) && proxyAlive(existing.proxy) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
+    progress.step(`lab already up: ${existing.nodes.length} ${req.kind} nodes in ${req.dir}`);
+    return upResult(existing, true, { totalMs: Date.now() - t0 });
+  }
+
+  // 1. The shared image (cache). Nothing of the lab exists yet, so an interrupt here leaves nothing.
+  const cacheDir = resolveCacheDir();
+  let image = '';
+  if (req.kind === 'container') {
+    const r = await ensureContainerRootfs(cacheDir, progress, signal);
+    image = r.path;
+    if (r.built) progress.done(`rootfs: built and cached in ${r.path}`, r.ms);
+    else progress.detail(`rootfs: cached ${r.path}`);
+    timings.rootfsMs = r.ms;
+  } else if (req.kind === 'vm') {
+    const r = await ensureVmImage(cacheDir, progress, signal);
+    image = r.path;
+    if (r.built) progress.done(`vm image: built and cached in ${r.path}`, r.ms);
+    else progress.detail(`vm image: cached ${r.path}`);
+    timings.imageMs = r.ms;
+  }
+  if (signal.aborted) throw new InterruptedError('interrupted before the lab was built; nothing to remove');
+
+  // 2. Record the plan before making anything, so `down` can remove whatever an interrupt leaves.
+  const tPlan = Date.now();
+  const slot = existing?.plan.slot ?? (await claimSlot(req.dir));
+  const plan = existing?.plan ?? planLab(shape, slot);
+  const runDir = req.kind === 'netns' ? join(RUN_ROOT, String(slot)) : files.nodes;
+  const state: LabState = existing ?? {
+    version: 1,
+    phase: 'building',
+    dir: req.dir,
+    createdAt: new Date().toISOString(),
+    plan,
+    runDir,
+    files: { topology: files.topology, knownHosts: files.knownHosts, identity: files.identity, publicKey: files.publicKey, state: files.state },
+    nodes: plan.nodes.map((n) => ({ ...n, dir: join(runDir, n.name) })),
+  };
+  state.phase = 'building';
+  state.image = image || state.image;
+  await mkdir(req.dir, { recursive: true });
+  await writeState(state);
+
+  const save = () => writeState(state);
+  const checkAbort = async () => {
+    if (signal.aborted) {
+      await save();
+      throw new InterruptedError('interrupted; what was built is recorded in lab.json', `run \`gridops lab down\`${req.dir ? ` --dir ${req.dir}` : ''} to remove it, or \`gridops lab up\` to finish it`);
+    }
+  };
+
+  try {
+    const clientPublicKey = await ensureClientKey(files.identity, files.publicKey);
+    await ensureBridge(plan);
+    // 3. The package proxy, on the bridge address.
+    const proxyStart = Date.now();
+    if (!proxyAlive(state.proxy)) {
+      state.proxy = await startProxy(files.proxy, plan.bridge.address);
+      await save();
+    }
+    timings.proxyMs = Date.now() - proxyStart;
+    progress.detail(`package proxy: http://${plan.bridge.address}:${state.proxy!.port} (pid ${state.proxy!.pid})`);
+    await checkAbort();
+
+    // 4. Node networks for the nodes that are not running.
+    const todo = state.nodes.filter((n) => !driver.alive(n));
+    for (const n of todo) await driver.stop(n); // leftovers of a dead node (processes, cgroups)
+    await createNodeNetworks(req.kind, plan, todo);
+    timings.networkMs = Date.now() - tPlan;
+    progress.detail(`network: bridge ${plan.bridge.name} ${plan.bridge.address}/${plan.prefixLength}, ${todo.length} node links`);
+    await checkAbort();
+
+    // 5. Per-node identity and boot.
+    const mirrors = hostMirrors();
+    const proxy = { address: plan.bridge.address, port: state.proxy!.port };
+    progress.step(`nodes: starting ${todo.length} ${req.kind} node${todo.length === 1 ? '' : 's'}${todo.length < state.nodes.length ? ` (${state.nodes.length - todo.length} already up)` : ''}`);
+    const tBoot = Date.now();
+    const limit = pLimit(driver.concurrency);
+    let ready = 0;
+    await Promise.all(
+      todo.map((n) =>
+        limit(async () => {
+          if (signal.aborted) return;
+          const tn = Date.now();
+          await rm(n.dir, { recursive: true, force: true });
+          await mkdir(n.dir, { recursive: true });
+          const id = newIdentity(n.name);
+          n.hostKey = id.hostKey.publicKey.trim();
+          if (req.kind === 'container') {
+            await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy });
+            await startContainer(n, image);
+          } else if (req.kind === 'netns') {
+            await prepareNetnsHost(n);
+            await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy, mirrors });
+            await startNetnsHost(n);
+          } else {
+            await prepareVm(n, id, { clientPublicKey, proxy, mirrors, plan });
+            await startVm(n, image, plan);
+          }
+          try {
+            await waitForSsh(n.address, driver.readyTimeoutMs, () => signal.aborted || !pidAlive(n.pid));
+          } catch (err) {
+            if (signal.aborted) return;
+            throw new LabError(`${n.name} did not come up: ${pidAlive(n.pid) ? 'sshd did not answer' : 'its process exited'}${logTail(n.log) ? ` (${logTail(n.log)})` : ''}`, `see ${n.log ?? n.dir}; run \`gridops lab down\` to clean up`, { cause: err });
+          }
+          ready++;
+          progress.done(`  ${n.name} ${n.address} answers ssh [${ready}/${todo.length}]`, Date.now() - tn);
+        }),
+      ),
+    );
+    await checkAbort();
+    timings.bootMs = Date.now() - tBoot;
+
+    // 6. Outputs: known_hosts with every node's real key, the topology, lab.json.
+    await writeFileAtomic(files.knownHosts, renderKnownHosts(state.nodes));
+    await writeFileAtomic(files.topology, renderTopology(plan, { identity: files.identity, knownHosts: files.knownHosts }));
+    state.phase = 'ready';
+    timings.totalMs = Date.now() - t0;
+    state.timings = timings;
+    await save();
+    progress.done(`lab up: ${state.nodes.length} ${req.kind} nodes; topology ${files.topology}`, timings.totalMs);
+    return upResult(state, false, timings);
+  } catch (err) {
+    await save().catch(() => {});
+    throw err;
+  }
+}
+
+export interface LabDownResult {
+  dir: string;
+  /** False when there was no lab to remove. */
+  removed: boolean;
+  processes: number;
+  links: string[];
+  namespaces: string[];
+  cgroups: number;
+  mounts: string[];
+  ms: number;
+}
+
+/**
+ * Removes everything the lab made, and nothing else: its processes (by PID, found from lab.json,
+ * its cgroups and its namespaces), links, namespaces, mounts, cgroups and runtime files. The client
+ * key and the package cache stay for the next `up`.
+ */
+export async function labDown(dir: string, opts: RunOptions = {}): Promise<LabDownResult> {
+  const progress = opts.progress ?? silentProgress;
+  const t0 = Date.now();
+  const state = readState(dir);
+  const slot = state?.plan.slot ?? claimedSlot(dir);
+  const result: LabDownResult = { dir, removed: false, processes: 0, links: [], namespaces: [], cgroups: 0, mounts: [], ms: 0 };
+  if (slot === null || slot === undefined) {
+    result.ms = Date.now() - t0;
+    return result;
+  }
+  if ((opts.facts ?? machineFacts()).uid !== 0) throw new PreflightError('gridops lab down needs root', 'run it again with sudo, or as root');
+  const prefix = labPrefix(slot);
+  result.removed = true;
+  const before = leftoverNetwork(prefix);
+  progress.step(`removing the lab in ${dir}${state ? ` (${state.nodes.length} ${state.plan.shape.kind} nodes)` : ''}`);
+
+  if (state) {
+    const driver = DRIVERS[state.plan.shape.kind];
+    const limit = pLimit(16);
+    await Promise.all(
+      state.nodes.map((n) =>
+        limit(async () => {
+          await driver.stop(n);
+          progress.detail(`${n.name} stopped`);
+        }),
+      ),
+    );
+    result.processes += state.nodes.filter((n) => n.pid).length;
+    if (await stopProxy(state.proxy)) result.processes++;
+    await deleteNodeNetworks(state.plan.shape.kind, state.nodes);
+    await deleteBridge(state.plan);
+  }
+  // Sweep by prefix: anything an interrupted `up` made before recording it.
+  for (const h of labHierarchies()) {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(h).filter((e) => e.startsWith(prefix));
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const d = join(h, e);
+      const pids = pidsInCgroupTree(d);
+      if (pids.length) await terminate(pids, 3000);
+      if (await removeCgroupTree(d)) result.cgroups++;
+      else throw new LabError(`could not remove cgroup ${d}`, 'a process is still in it; see its cgroup.procs');
+    }
+  }
+  await sweepNetwork(prefix);
+  result.links = before.links;
+  result.namespaces = before.netns;
+  const runDir = join(RUN_ROOT, String(slot));
+  result.mounts = [...(await unmountUnder(runDir)), ...(await unmountUnder(join(dir, 'nodes')))];
+  await removePath(runDir);
+  await removePath(join(dir, 'nodes'));
+  for (const f of [labFiles(dir).knownHosts, labFiles(dir).topology, labFiles(dir).state]) await removePath(f);
+  await releaseSlot(dir, slot);
+  await cleanAbandonedBuilds(join(resolveCacheDir(), 'rootfs'));
+  result.ms = Date.now() - t0;
+  progress.done(`lab down: removed ${result.links.length} links, ${result.namespaces.length} namespaces, ${result.cgroups} cgroups`, result.ms);
+  return result;
+}
+
+export interface NodeStatus extends LabNodeSummary {
+  ok: boolean;
+  hostname?: string;
+  /** `systemctl is-system-running` (container, vm). */
+  systemState?: string;
+  ms: number;
+  error?: string;
+}
+
+export interface LabStatusResult {
+  dir: string;
+  kind: LabKind;
+  phase: LabState['phase'];
+  healthy: boolean;
+  proxy: { url: string; running: boolean };
+  nodes: NodeStatus[];
+}
+
+/** The ssh argv that reaches a lab node with strict host-key checking against the lab's known_hosts. */
+export function sshArgs(state: Pick<LabState, 'files'>, address: string, command: string, connectTimeoutS = 5): string[] {
+  return [
+    '-F', '/dev/null',
+    '-i', state.files.identity,
+    '-o', `UserKnownHostsFile=${state.files.knownHosts}`,
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'IdentitiesOnly=yes',
+    '-o', `ConnectTimeout=${connectTimeoutS}`,
+    '-o', 'LogLevel=ERROR',
+    `root@${address}`,
+    command,
+  ];
+}
+
+/** Checks every node over SSH (strict host-key checking), in parallel. */
+export async function labStatus(dir: string, _opts: RunOptions = {}): Promise<LabStatusResult> {
+  const state = readState(dir);
+  if (!state) throw new LabError(`no lab in ${dir}`, 'start one with `gridops lab up`');
+  const kind = state.plan.shape.kind;
+  const command = kind === 'netns' ? 'hostname' : 'hostname; systemctl is-system-running 2>/dev/null || true';
+  const limit = pLimit(16);
+  const nodes = await Promise.all(
+    state.nodes.map((n) =>
+      limit(async (): Promise<NodeStatus> => {
+        const t = Date.now();
+        const r = await execa('ssh', sshArgs(state, n.address, command), { reject: false, timeout: 20_000, stdin: 'ignore' });
+        const [hostname, systemState] = r.stdout.trim().split('\n');
+        const ok = r.exitCode === 0 && hostname === n.name && (kind === 'netns' || systemState === 'running' || systemState === 'degraded');
+        return { ...summary(n), ok, hostname, systemState, ms: Date.now() - t, error: r.exitCode === 0 ? undefined : (r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`) };
+      }),
+    ),
+  );
+  const running = proxyAlive(state.proxy);
+  return {
+    dir,
+    kind,
+    phase: state.phase,
+    healthy: state.phase === 'ready' && nodes.every((n) => n.ok),
+    proxy: { url: state.proxy ? `http://${state.proxy.address}:${state.proxy.port}` : '', running },
+    nodes,
+  };
+}
+
+/** Reads the lab's public key (for helpers). */
+export function labPublicKey(dir: string): string {
+  return readFileSync(labFiles(dir).publicKey, 'utf8');
+}

@@ -1,0 +1,109 @@
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { PreflightError } from '../errors/index.js';
+import type { LabKind } from './types.js';
+import { v1Controllers } from './sys.js';
+
+/** What preflight looks at; injected so the rules are unit-tested without root. */
+export interface MachineFacts {
+  platform: NodeJS.Platform;
+  uid: number;
+  /** Commands found on PATH (only the ones asked about matter). */
+  has: (command: string) => boolean;
+  /** Mounted cgroup v1 controllers, e.g. ['cpu', 'memory']. */
+  v1Controllers: string[];
+  memAvailableMiB: number;
+  devices: { tun: boolean };
+}
+
+/** Command -> Debian package providing it. */
+const PROVIDERS: Record<string, string> = {
+  ip: 'iproute2',
+  ssh: 'openssh-client',
+  sshd: 'openssh-server',
+  'apt-cacher-ng': 'apt-cacher-ng',
+  'systemd-nspawn': 'systemd-container',
+  debootstrap: 'debootstrap',
+  nsenter: 'util-linux',
+  unshare: 'util-linux',
+  'qemu-system-x86_64': 'qemu-system-x86',
+  'qemu-img': 'qemu-utils',
+  'mkfs.ext4': 'e2fsprogs',
+};
+
+const NEEDS: Record<LabKind, string[]> = {
+  container: ['ip', 'ssh', 'apt-cacher-ng', 'systemd-nspawn', 'debootstrap', 'nsenter'],
+  netns: ['ip', 'ssh', 'sshd', 'apt-cacher-ng', 'nsenter', 'unshare'],
+  vm: ['ip', 'ssh', 'apt-cacher-ng', 'debootstrap', 'qemu-system-x86_64', 'qemu-img', 'mkfs.ext4'],
+};
+
+/** cgroup v1 controllers that containers need so limits set inside them are enforced. */
+export const CONTAINER_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids'];
+/** Memory one lab VM takes (guest RAM plus qemu overhead), and what the host keeps for itself. */
+export const VM_MEMORY_MIB = 640;
+const HOST_RESERVE_MIB = 512;
+
+export interface PreflightProblem {
+  message: string;
+  hint: string;
+}
+
+/** Every reason this machine cannot host the requested lab, most fundamental first. Pure. */
+export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts): PreflightProblem[] {
+  const out: PreflightProblem[] = [];
+  if (m.platform !== 'linux') {
+    return [{ message: `gridops lab needs Linux (this is ${m.platform})`, hint: 'run it on a Linux machine or VM (Debian 12 is tested)' }];
+  }
+  if (m.uid !== 0) {
+    out.push({ message: 'gridops lab needs root (it creates network namespaces, bridges, mounts and cgroups)', hint: 'run it again with sudo, or as root' });
+  }
+  const missing = [...new Set(NEEDS[kind].filter((c) => !m.has(c)).map((c) => PROVIDERS[c]!))];
+  if (missing.length) {
+    out.push({ message: `missing package${missing.length > 1 ? 's' : ''} for --kind ${kind}: ${missing.join(' ')}`, hint: `apt-get install -y ${missing.join(' ')}` });
+  }
+  if (kind === 'container') {
+    const absent = CONTAINER_CONTROLLERS.filter((c) => !m.v1Controllers.includes(c));
+    if (absent.length) {
+      out.push({
+        message: `missing cgroup v1 controller${absent.length > 1 ? 's' : ''}: ${absent.join(', ')} (containers need them to enforce CPU and memory limits)`,
+        hint: 'mount them (e.g. `mount -t cgroup -o cpu cgroup /sys/fs/cgroup/cpu`), or use --kind netns or --kind vm',
+      });
+    }
+    if (!m.devices.tun) out.push({ message: '/dev/net/tun is missing (nodes need it for libvirt)', hint: 'mknod /dev/net/tun c 10 200' });
+  }
+  if (kind === 'vm') {
+    const need = nodes * VM_MEMORY_MIB + HOST_RESERVE_MIB;
+    if (m.memAvailableMiB < need) {
+      out.push({ message: `not enough memory for ${nodes} VM${nodes > 1 ? 's' : ''}: ${need} MiB needed, ${m.memAvailableMiB} MiB available`, hint: `use --nodes ${Math.max(1, Math.floor((m.memAvailableMiB - HOST_RESERVE_MIB) / VM_MEMORY_MIB))} or fewer, or free memory` });
+    }
+  }
+  return out;
+}
+
+/** Facts about this machine, read cheaply (no process spawned). */
+export function machineFacts(): MachineFacts {
+  const path = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin']);
+  const has = (cmd: string) =>
+    path.some((d) => {
+      try {
+        accessSync(join(d, cmd), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  let controllers: string[] = [];
+  let memAvailableMiB = 0;
+  if (process.platform === 'linux') {
+    controllers = v1Controllers();
+    const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    memAvailableMiB = m ? Math.floor(Number(m[1]) / 1024) : 0;
+  }
+  return { platform: process.platform, uid: process.getuid?.() ?? -1, has, v1Controllers: controllers, memAvailableMiB, devices: { tun: existsSync('/dev/net/tun') } };
+}
+
+/** Throws the first problem as a PreflightError (one line, one hint, exit 1). Nothing is built before this passes. */
+export function preflight(kind: LabKind, nodes: number, facts: MachineFacts = machineFacts()): void {
+  const [first] = preflightProblems(kind, nodes, facts);
+  if (first) throw new PreflightError(first.message, first.hint);
+}

@@ -1,0 +1,60 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LabError } from '../errors/index.js';
+import { cmdline, pidAlive, sleep, spawnDetached, terminate } from './sys.js';
+import { connect } from 'node:net';
+
+/**
+ * The lab's only way out: apt-cacher-ng bound to the bridge address, so `apt-get install`
+ * inside a node works while the nodes have no route off the machine. Its cache stays in the
+ * lab directory across `down`/`up`.
+ */
+export const PROXY_PORT = 3142;
+
+export interface ProxyState {
+  pid?: number;
+  address: string;
+  port: number;
+  cacheDir: string;
+}
+
+export function proxyAlive(p: ProxyState | undefined): boolean {
+  return !!p && pidAlive(p.pid) && cmdline(p.pid!).includes('apt-cacher-ng') && cmdline(p.pid!).includes(p.cacheDir);
+}
+
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.setTimeout(500, () => (s.destroy(), resolve(false)));
+    s.once('error', () => resolve(false));
+    s.once('connect', () => (s.destroy(), resolve(true)));
+  });
+}
+
+export async function startProxy(dir: string, address: string): Promise<ProxyState> {
+  const cacheDir = join(dir, 'cache');
+  const logDir = join(dir, 'log');
+  await mkdir(cacheDir, { recursive: true });
+  await mkdir(logDir, { recursive: true });
+  const pid = spawnDetached(
+    'apt-cacher-ng',
+    ['ForeGround=1', `CacheDir=${cacheDir}`, `LogDir=${logDir}`, `Port=${PROXY_PORT}`, `BindAddress=${address}`, `PidFile=${join(dir, 'pid')}`, `SocketPath=${join(dir, 'socket')}`, 'ReportPage=acng-report.html'],
+    join(logDir, 'stdout.log'),
+    'a',
+  );
+  const state: ProxyState = { pid, address, port: PROXY_PORT, cacheDir };
+  const deadline = Date.now() + 10_000;
+  while (!(await portOpen(address, PROXY_PORT))) {
+    if (!pidAlive(pid)) throw new LabError(`the package proxy (apt-cacher-ng) exited at start`, `see ${join(logDir, 'stdout.log')}; is port ${PROXY_PORT} on ${address} taken?`);
+    if (Date.now() > deadline) throw new LabError('the package proxy (apt-cacher-ng) did not listen within 10 s', `see ${logDir}`);
+    await sleep(50);
+  }
+  return state;
+}
+
+export async function stopProxy(p: ProxyState | undefined): Promise<boolean> {
+  if (!proxyAlive(p)) return false;
+  await terminate([p!.pid!], 3000);
+  return true;
+}
+

@@ -1,0 +1,187 @@
+import { execa } from 'execa';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InterruptedError, LabError } from '../errors/index.js';
+import type { Progress } from './progress.js';
+import { unmountUnder } from './sys.js';
+
+export const SUITE = 'bookworm';
+/** Bumped whenever the customisation below changes, so an old cache is rebuilt rather than trusted. */
+export const ROOTFS_VERSION = 1;
+
+/** Packages of a node: a freshly installed minimal server (systemd, sshd), python-free. */
+export const NODE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'kmod', 'iproute2'];
+/** The VM also boots a real kernel. */
+export const VM_EXTRA_PACKAGES = ['linux-image-amd64', 'udev', 'e2fsprogs'];
+
+export interface Mirrors {
+  debian: string;
+  security: string;
+}
+
+/**
+ * The machine's own Debian mirrors (http only: nodes reach them through the lab's caching proxy,
+ * which cannot tunnel https). Falls back to deb.debian.org.
+ */
+export function hostMirrors(): Mirrors {
+  const uris: string[] = [];
+  const files: string[] = [];
+  if (existsSync('/etc/apt/sources.list')) files.push('/etc/apt/sources.list');
+  try {
+    for (const f of readdirSync('/etc/apt/sources.list.d')) files.push(join('/etc/apt/sources.list.d', f));
+  } catch {
+    /* none */
+  }
+  for (const f of files) {
+    let text = '';
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      const deb = /^\s*deb\s+(?:\[[^\]]*\]\s+)?(http:\/\/\S+)\s+(bookworm\S*)/.exec(line);
+      if (deb) uris.push(`${deb[1]} ${deb[2]}`);
+    }
+    // deb822: a URIs line followed (in the same stanza) by a Suites line.
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const u = /^URIs:\s*(http:\/\/\S+)/m.exec(stanza);
+      const s = /^Suites:\s*(.+)$/m.exec(stanza);
+      if (u && s) for (const suite of s[1]!.trim().split(/\s+/)) uris.push(`${u[1]} ${suite}`);
+    }
+  }
+  const pick = (suite: string) => uris.find((x) => x.endsWith(` ${suite}`))?.split(' ')[0]?.replace(/\/$/, '');
+  return { debian: pick(SUITE) ?? 'http://deb.debian.org/debian', security: pick(`${SUITE}-security`) ?? 'http://deb.debian.org/debian-security' };
+}
+
+/** sources.list for a node: the machine's mirrors (reached through the proxy configured separately). */
+export function sourcesList(m: Mirrors): string {
+  return [`deb ${m.debian} ${SUITE} main`, `deb ${m.debian} ${SUITE}-updates main`, `deb ${m.security} ${SUITE}-security main`, ''].join('\n');
+}
+
+/** apt.conf.d snippet sending every http download through the lab's caching proxy. */
+export function aptProxyConf(address: string, port: number): string {
+  return `// Written by gridops lab: nodes reach Debian only through the lab's caching proxy.\nAcquire::http::Proxy "http://${address}:${port}";\nAcquire::https::Proxy "false";\n`;
+}
+
+/**
+ * The container's PID 1 wrapper. nspawn mounts the v1 cgroup controllers read-only, so limits set
+ * by systemd inside would silently not apply; remounting them read-write (the launcher already
+ * placed the container in its own cgroups) makes them real. /dev/kvm is created for libvirt.
+ */
+export const CONTAINER_INIT = `#!/bin/sh
+# gridops lab: container init wrapper (see docs/lab.md)
+for c in cpu cpuacct memory pids blkio cpuset devices freezer; do
+  [ -d /sys/fs/cgroup/$c ] && mount -o remount,bind,rw /sys/fs/cgroup/$c 2>/dev/null
+done
+if ! mount -o remount,bind,rw /proc/sys/net 2>/dev/null; then
+  mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net
+fi
+[ -e /dev/kvm ] || mknod -m 660 /dev/kvm c 10 232
+grep -q '^kvm:' /etc/group && chgrp kvm /dev/kvm 2>/dev/null
+exec /lib/systemd/systemd "$@"
+`;
+
+export const SSHD_DROPIN = `# gridops lab: one ed25519 host key per node, key-only root login.
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+`;
+
+export interface RootfsResult {
+  path: string;
+  built: boolean;
+  ms: number;
+}
+
+/** Runs debootstrap into a temporary directory; returns it (caller finishes and renames). */
+async function debootstrap(tmp: string, packages: string[], mirror: string, progress: Progress, signal: AbortSignal): Promise<void> {
+  const args = ['--variant=minbase', `--include=${packages.join(',')}`, SUITE, tmp, mirror];
+  const child = execa('debootstrap', args, { reject: false, cancelSignal: signal, all: true, stdin: 'ignore' });
+  let last = '';
+  child.all?.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      const l = line.trim();
+      if (!l) continue;
+      last = l;
+      if (/^I: (Retrieving|Validating|Extracting|Installing|Unpacking|Configuring) /.test(l)) progress.detail(l.slice(3));
+      else if (/^I: /.test(l)) progress.detail(l.slice(3));
+    }
+  });
+  const r = await child;
+  if (signal.aborted) throw new InterruptedError('interrupted while building the rootfs; nothing was cached', 'run `gridops lab up` again');
+  if (r.exitCode !== 0) {
+    throw new LabError(`debootstrap failed (exit ${r.exitCode}): ${last}`, `check that ${mirror} is reachable; the full log is in ${tmp}/debootstrap/debootstrap.log until the next run`);
+  }
+}
+
+/** Removes abandoned temporary build directories (an interrupted debootstrap), unmounting what it left mounted. */
+export async function cleanAbandonedBuilds(parent: string): Promise<string[]> {
+  const removed: string[] = [];
+  let entries: string[] = [];
+  try {
+    entries = await readdir(parent);
+  } catch {
+    return removed;
+  }
+  for (const e of entries) {
+    const m = /^\.tmp-.*-(\d+)$/.exec(e);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node')) continue; // another build is running
+    const p = join(parent, e);
+    await unmountUnder(p);
+    await rm(p, { recursive: true, force: true });
+    removed.push(p);
+  }
+  return removed;
+}
+
+/**
+ * The shared node rootfs, built once with debootstrap and cached. Built in a temporary directory
+ * and renamed at the end, so an interrupted build is never mistaken for a cache.
+ */
+export async function ensureContainerRootfs(cacheDir: string, progress: Progress, signal: AbortSignal): Promise<RootfsResult> {
+  const parent = join(cacheDir, 'rootfs');
+  const path = join(parent, `${SUITE}-v${ROOTFS_VERSION}`);
+  if (existsSync(join(path, '.gridops-rootfs'))) return { path, built: false, ms: 0 };
+  const start = Date.now();
+  await mkdir(parent, { recursive: true });
+  await cleanAbandonedBuilds(parent);
+  const tmp = join(parent, `.tmp-${SUITE}-v${ROOTFS_VERSION}-${process.pid}`);
+  const mirrors = hostMirrors();
+  progress.step(`rootfs: debootstrap ${SUITE} from ${mirrors.debian} (first run only, about a minute)`);
+  try {
+    await debootstrap(tmp, NODE_PACKAGES, mirrors.debian, progress, signal);
+    await customizeRootfs(tmp, mirrors);
+    await writeFile(join(tmp, '.gridops-rootfs'), JSON.stringify({ suite: SUITE, version: ROOTFS_VERSION, mirrors, builtAt: new Date().toISOString() }) + '\n');
+    await rm(path, { recursive: true, force: true });
+    await rename(tmp, path);
+  } catch (err) {
+    await unmountUnder(tmp);
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return { path, built: true, ms: Date.now() - start };
+}
+
+/** Makes a debootstrapped tree a lab node image: no shared identity, lab sshd settings, lab apt sources. */
+export async function customizeRootfs(root: string, mirrors: Mirrors): Promise<void> {
+  // Identity is per node (written into each node's upper dir), never shared through the image.
+  for (const f of await readdir(join(root, 'etc/ssh'))) if (f.startsWith('ssh_host_')) await rm(join(root, 'etc/ssh', f));
+  await writeFile(join(root, 'etc/machine-id'), '');
+  await rm(join(root, 'var/lib/dbus/machine-id'), { force: true });
+  await writeFile(join(root, 'etc/hostname'), 'localhost\n');
+  await mkdir(join(root, 'usr/local/sbin'), { recursive: true });
+  await writeFile(join(root, 'usr/local/sbin/gridops-lab-init'), CONTAINER_INIT, { mode: 0o755 });
+  await mkdir(join(root, 'etc/ssh/sshd_config.d'), { recursive: true });
+  await writeFile(join(root, 'etc/ssh/sshd_config.d/10-gridops-lab.conf'), SSHD_DROPIN);
+  await writeFile(join(root, 'etc/apt/sources.list'), sourcesList(mirrors));
+  await rm(join(root, 'var/cache/apt'), { recursive: true, force: true });
+  await mkdir(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
+}
+
+export { debootstrap as runDebootstrap };

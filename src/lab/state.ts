@@ -1,0 +1,99 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LabError } from '../errors/index.js';
+import { labFiles, RUN_ROOT } from './paths.js';
+import { SLOT_COUNT, labPrefix } from './plan.js';
+import { listLinks, writeFileAtomic } from './sys.js';
+import type { LabState } from './types.js';
+
+/** Reads lab.json, or null when there is no lab in `dir`. */
+export function readState(dir: string): LabState | null {
+  const file = labFiles(dir).state;
+  if (!existsSync(file)) return null;
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+    if (s.version !== 1) throw new Error(`unknown version ${String(s.version)}`);
+    return s;
+  } catch (err) {
+    throw new LabError(`${file} is unreadable: ${(err as Error).message}`, 'remove the lab by hand (see docs/lab.md), or delete the file if nothing is running', { cause: err });
+  }
+}
+
+export async function writeState(state: LabState): Promise<void> {
+  await writeFileAtomic(state.files.state, JSON.stringify(state, null, 2) + '\n');
+}
+
+const slotsDir = join(RUN_ROOT, 'slots');
+const slotFile = (slot: number) => join(slotsDir, String(slot));
+
+/** The slot claim of `dir`, if it holds one. */
+export function claimedSlot(dir: string): number | null {
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    try {
+      if (readFileSync(slotFile(slot), 'utf8').trim() === dir) return slot;
+    } catch {
+      /* free */
+    }
+  }
+  return null;
+}
+
+/**
+ * Claims a free /20 slot for the lab in `dir` (O_EXCL files under /run, so concurrent `up`s in
+ * different directories never share a bridge or addresses). A claim whose lab.json is gone
+ * for more than a minute, and whose bridge does not exist, is stale and reused.
+ */
+export async function claimSlot(dir: string, preferred?: number): Promise<number> {
+  await mkdir(slotsDir, { recursive: true });
+  const mine = claimedSlot(dir);
+  if (mine !== null) return mine;
+  const order = [...Array(SLOT_COUNT).keys()];
+  if (preferred !== undefined) order.unshift(preferred);
+  const links = new Set(listLinks());
+  for (const slot of order) {
+    if (links.has(`${labPrefix(slot)}br`)) continue;
+    try {
+      const fh = await open(slotFile(slot), 'wx');
+      await fh.writeFile(dir + '\n');
+      await fh.close();
+      return slot;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (await staleClaim(slot)) {
+        await rm(slotFile(slot), { force: true });
+        try {
+          const fh = await open(slotFile(slot), 'wx');
+          await fh.writeFile(dir + '\n');
+          await fh.close();
+          return slot;
+        } catch {
+          /* someone else won it */
+        }
+      }
+    }
+  }
+  throw new LabError(`all ${SLOT_COUNT} lab slots are in use`, `run \`gridops lab down --dir DIR\` for labs you no longer need (claims are in ${slotsDir})`);
+}
+
+async function staleClaim(slot: number): Promise<boolean> {
+  try {
+    const owner = (await readFile(slotFile(slot), 'utf8')).trim();
+    const age = Date.now() - statSync(slotFile(slot)).mtimeMs;
+    if (existsSync(labFiles(owner).state)) {
+      const s = JSON.parse(readFileSync(labFiles(owner).state, 'utf8')) as LabState;
+      if (s.plan?.slot === slot) return false;
+    }
+    return age > 60_000;
+  } catch {
+    return false;
+  }
+}
+
+export async function releaseSlot(dir: string, slot: number): Promise<void> {
+  try {
+    if (readFileSync(slotFile(slot), 'utf8').trim() === dir) await rm(slotFile(slot), { force: true });
+  } catch {
+    /* not ours or gone */
+  }
+}
