@@ -1,0 +1,29 @@
+import { Flags } from '@oclif/core';
+import { DEFAULT_CONCURRENCY } from './transport/fan-out.js';
+
+/** Flags shared by every command that connects to hosts. */
+export const connectionFlags = {
+  concurrency: Flags.integer({ description: 'hosts worked on at once', default: DEFAULT_CONCURRENCY, min: 1, max: 1000 }),
+  'accept-new-host-keys': Flags.boolean({ description: 'record the keys of hosts missing from known_hosts (after you checked their fingerprints); changed keys are always refused', default: false }),
+  playbook: Flags.string({ description: 'playbook to run (name under playbooks/ or a path); repeatable', multiple: true, default: ['node-base'] }),
+  limit: Flags.string({ description: 'only these nodes (comma-separated names)', delimiter: ',', multiple: true }),
+  'state-dir': Flags.string({ description: 'where state and lock live (default: .gridops beside the topology)' }),
+};
+
+/** Aborts on the first Ctrl-C (running steps finish); a second Ctrl-C exits at once. */
+export function interruptOnSigint(onFirst: () => void): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  let count = 0;
+  const handler = () => {
+    count++;
+    if (count === 1) {
+      onFirst();
+      controller.abort(new Error('interrupted'));
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return { signal: controller.signal, dispose: () => (process.off('SIGINT', handler), process.off('SIGTERM', handler)) };
+}

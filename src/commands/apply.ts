@@ -1,0 +1,88 @@
+import { Args, Flags } from '@oclif/core';
+import { createInterface } from 'node:readline/promises';
+import { GridopsCommand } from '../base-command.js';
+import { connectionFlags, interruptOnSigint } from '../cli-flags.js';
+import type { ApplyEvent } from '../engine/gate.js';
+import { runApply, type ApplyResult } from '../engine/workflow.js';
+import { ApplyFailedError, InterruptedError } from '../errors/index.js';
+import { loadPlan } from '../plan/plan-file.js';
+import { renderPlan } from '../plan/render.js';
+import { formatApplySummary } from '../formatters/apply-summary.js';
+
+export default class Apply extends GridopsCommand<ApplyResult> {
+  static override summary = 'Bring every host to the topology: plan from real state, confirm, apply exactly that plan';
+  static override description =
+    'Shows the plan and asks before changing anything (unless --yes). One failing host does not stop the others (unless --fail-fast). Ctrl-C stops starting new work and lets running steps finish; re-running converges. With --json, progress events are printed to stderr as JSON lines and the result to stdout.';
+  static override examples = ['<%= config.bin %> apply topology.yaml', '<%= config.bin %> apply topology.yaml --plan plan.json --yes'];
+  static override args = { file: Args.string({ required: true, description: 'topology file' }) };
+  static override flags = {
+    ...connectionFlags,
+    plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since' }),
+    yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
+    'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
+  };
+
+  async run(): Promise<ApplyResult> {
+    const { args, flags } = await this.parse(Apply);
+    const json = this.jsonEnabled();
+    const interrupt = interruptOnSigint(() => process.stderr.write('\ninterrupted: no new steps will start; running steps finish (Ctrl-C again to quit now)\n'));
+    const savedPlan = flags.plan ? await loadPlan(flags.plan) : undefined;
+    const emit = (e: ApplyEvent) => {
+      if (json) process.stderr.write(`${JSON.stringify(e)}\n`);
+      else this.logEvent(e);
+    };
+    try {
+      const result = await runApply({
+        topologyFile: args.file,
+        playbooks: savedPlan?.playbooks ?? flags.playbook,
+        concurrency: flags.concurrency,
+        acceptNewHostKeys: flags['accept-new-host-keys'],
+        limit: flags.limit,
+        stateDir: flags['state-dir'],
+        signal: interrupt.signal,
+        savedPlan,
+        failFast: flags['fail-fast'],
+        progress: (line) => (json ? process.stderr.write(`${JSON.stringify({ type: 'progress', line })}\n`) : this.verbose && process.stderr.write(`${line}\n`)),
+        onPlan: (plan) => this.say(renderPlan(plan, { color: process.stdout.isTTY })),
+        confirm: async () => flags.yes || savedPlan !== undefined || (await this.ask()),
+        emit,
+      });
+      this.say(formatApplySummary(result));
+      return result;
+    } catch (err) {
+      if (err instanceof ApplyFailedError && !json) this.say(formatApplySummary((err as ApplyFailedError & { result: ApplyResult }).result));
+      throw err;
+    } finally {
+      interrupt.dispose();
+    }
+  }
+
+  private async ask(): Promise<boolean> {
+    if (!process.stdin.isTTY) throw new InterruptedError('refusing to apply without confirmation: stdin is not a terminal', 'review the plan, then pass --yes');
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return (await rl.question('\nApply these changes? Only "yes" is accepted: ')).trim() === 'yes';
+    } finally {
+      rl.close();
+    }
+  }
+
+  private logEvent(e: ApplyEvent): void {
+    switch (e.type) {
+      case 'change-start':
+        if (this.verbose) this.log(`${e.host}: … ${e.id}`);
+        break;
+      case 'change-done':
+        this.log(`${e.host}: ✓ ${e.id}${this.verbose ? ` (${e.ms} ms)` : ''}`);
+        break;
+      case 'change-failed':
+        this.log(`${e.host}: ✗ ${e.id}: ${e.error}`);
+        break;
+      case 'host-skipped':
+        this.log(`${e.host}: skipped (${e.reason})`);
+        break;
+      default:
+        break;
+    }
+  }
+}

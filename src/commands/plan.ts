@@ -1,0 +1,42 @@
+import { Args, Flags } from '@oclif/core';
+import { GridopsCommand, ExitCode } from '../base-command.js';
+import { connectionFlags, interruptOnSigint } from '../cli-flags.js';
+import { runPlan } from '../engine/workflow.js';
+import { savePlan } from '../plan/plan-file.js';
+import { hasChanges, type Plan } from '../plan/plan.js';
+import { renderPlan } from '../plan/render.js';
+
+export default class PlanCommand extends GridopsCommand<Plan> {
+  static override summary = 'Show what apply would change, read from the real state of every host';
+  static override description = 'Connects (verified host keys), gathers facts, reads the current state of every resource and prints a per-host diff: + create, ~ change (before -> after), - remove, ! run. Changes nothing.';
+  static override examples = ['<%= config.bin %> plan topology.yaml', '<%= config.bin %> plan topology.yaml --out plan.json --detailed-exitcode'];
+  static override args = { file: Args.string({ required: true, description: 'topology file' }) };
+  static override flags = {
+    ...connectionFlags,
+    out: Flags.string({ description: 'save the plan as JSON, for `apply --plan`' }),
+    'detailed-exitcode': Flags.boolean({ description: 'exit 0 when there are no changes, 2 when there are, 1 on errors', default: false }),
+  };
+
+  async run(): Promise<Plan> {
+    const { args, flags } = await this.parse(PlanCommand);
+    const interrupt = interruptOnSigint(() => process.stderr.write('\ninterrupted: stopping\n'));
+    const run = await runPlan({
+      topologyFile: args.file,
+      playbooks: flags.playbook,
+      concurrency: flags.concurrency,
+      acceptNewHostKeys: flags['accept-new-host-keys'],
+      limit: flags.limit,
+      signal: interrupt.signal,
+      progress: (line) => this.verbose && process.stderr.write(`${line}\n`),
+    }).finally(interrupt.dispose);
+    await run.fleet.close();
+    if (flags.out) await savePlan(flags.out, run.plan);
+    this.say(renderPlan(run.plan, { color: process.stdout.isTTY }));
+    if (flags.out) this.say(`plan saved to ${flags.out}; apply it with: gridops apply ${args.file} --plan ${flags.out}`);
+    const errors = run.plan.hosts.some((h) => h.error);
+    if (this.jsonEnabled()) this.logJson(run.plan);
+    if (errors) this.exit(ExitCode.FAILURE);
+    if (flags['detailed-exitcode'] && hasChanges(run.plan)) this.exit(ExitCode.CHANGES_PRESENT);
+    return this.jsonEnabled() ? (undefined as unknown as Plan) : run.plan;
+  }
+}

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { GridopsError, PlanningError, RemoteCommandError } from '../errors/index.js';
+import type { LoadedPlaybook } from '../playbooks/load.js';
+import { instantiate, type Handler } from '../playbooks/instantiate.js';
+import type { Change } from '../plan/change.js';
+import { PLAN_FORMAT, type HostPlan, type Plan } from '../plan/plan.js';
+import type { PlanContext, Resource } from '../resources/resource.js';
+import { fanOut } from '../transport/fan-out.js';
+import { templateContext } from '../templates/render.js';
+import type { Grid } from '../topology/model.js';
+import type { HostSession, UnreachableHost } from './session.js';
+import { GRIDOPS_VERSION } from '../version.js';
+
+/** A host's plan together with the live resources that can carry it out. */
+export interface PlannedHost {
+  session: HostSession;
+  plan: HostPlan;
+  resources: Map<string, Resource>;
+  handlers: Handler[];
+}
+
+/**
+ * Reads the real state of every host and computes its changes: one round trip per host for
+ * all its resources (each resource's probe, concatenated and split by a per-run marker).
+ * Changes nothing: no resource ever gets a HostWriter here.
+ */
+export async function planHosts(
+  grid: Grid,
+  sessions: readonly HostSession[],
+  unreachable: readonly UnreachableHost[],
+  playbooks: readonly LoadedPlaybook[],
+  options: { concurrency: number; signal?: AbortSignal },
+): Promise<{ plan: Plan; planned: PlannedHost[] }> {
+  const outcomes = await fanOut(sessions, (s) => s.node.name, (session) => planHost(grid, session, playbooks), options);
+  const planned: PlannedHost[] = [];
+  const hostPlans = new Map<string, HostPlan>();
+  outcomes.forEach((o, i) => {
+    const session = sessions[i]!;
+    if (o.status === 'ok') {
+      planned.push(o.value);
+      hostPlans.set(session.node.name, o.value.plan);
+    } else {
+      const err = o.status === 'failed' ? o.error : new PlanningError(`${session.node.name}: not planned (interrupted)`);
+      hostPlans.set(session.node.name, { host: session.node.name, address: session.node.address, changes: [], notes: [], handlers: [], error: errorOf(err, 'planning') });
+    }
+  });
+  for (const u of unreachable) hostPlans.set(u.node.name, { host: u.node.name, address: u.node.address, changes: [], notes: [], handlers: [], error: errorOf(u.error, 'unreachable') });
+  const order = grid.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes.map((n) => n.name)));
+  const plan: Plan = {
+    format: PLAN_FORMAT,
+    createdAt: new Date().toISOString(),
+    gridopsVersion: GRIDOPS_VERSION,
+    topology: { file: grid.file, grid: grid.name, sourceHash: grid.sourceHash },
+    playbooks: playbooks.map((p) => p.name),
+    hosts: order.filter((n) => hostPlans.has(n)).map((n) => hostPlans.get(n)!),
+  };
+  return { plan, planned };
+}
+
+function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<HostPlan['error']> {
+  if (err instanceof GridopsError) return { kind, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  return { kind, message: (err as Error)?.message ?? String(err) };
+}
+
+async function planHost(grid: Grid, session: HostSession, playbooks: readonly LoadedPlaybook[]): Promise<PlannedHost> {
+  const { node } = session;
+  const tctx = templateContext(grid, node);
+  const resources = new Map<string, Resource>();
+  const handlers: Handler[] = [];
+  for (const playbook of playbooks) {
+    const made = instantiate(playbook, tctx);
+    for (const r of made.resources) {
+      if (resources.has(r.id)) throw new PlanningError(`${node.name}: two resources manage ${r.id}`, `remove one of them from playbook ${playbook.name}`);
+      resources.set(r.id, r);
+    }
+    handlers.push(...made.handlers);
+  }
+  const ctx: PlanContext = { node, facts: session.facts };
+  const outputs = await probeAll(session, [...resources.values()], ctx);
+  const changes: Change[] = [];
+  const notes: Change[] = [];
+  for (const [id, resource] of resources) {
+    const change = resource.diff(outputs.get(id) ?? '', ctx);
+    if (!change) continue;
+    (change.action === 'none' ? notes : changes).push(change);
+  }
+  const notified = [...new Set(changes.flatMap((c) => c.notify ?? []))];
+  for (const name of notified) if (!handlers.some((h) => h.name === name)) throw new PlanningError(`${node.name}: a change notifies handler "${name}", which no playbook defines`, 'add it under `handlers:` in the playbook');
+  return { session, resources, handlers, plan: { host: node.name, address: node.address, changes, notes, handlers: notified } };
+}
+
+/** Runs every resource's probe in one script and returns each one's stdout by resource id. */
+async function probeAll(session: HostSession, resources: readonly Resource[], ctx: PlanContext): Promise<Map<string, string>> {
+  const marker = `@@gridops-probe-${randomBytes(8).toString('hex')}@@`;
+  const script = [...resources.map((r, i) => `echo '${marker} ${i}'\n( ${r.probe(ctx)}\n)`), `echo '${marker} end'`].join('\n');
+  const result = await session.transport.exec(script, { become: session.node.settings.ssh.become, timeoutMs: 60_000 });
+  if (!result.stdout.includes(`${marker} end`)) throw new RemoteCommandError(session.node.name, 'reading current state', result.code, result.stderr);
+  const outputs = new Map<string, string>();
+  const parts = result.stdout.split(new RegExp(`^${marker} `, 'm'));
+  for (const part of parts.slice(1)) {
+    const newline = part.indexOf('\n');
+    const index = part.slice(0, newline);
+    if (index === 'end') break;
+    outputs.set(resources[Number(index)]!.id, part.slice(newline + 1));
+  }
+  return outputs;
+}

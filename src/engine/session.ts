@@ -1,0 +1,105 @@
+import { ConnectionError, HostKeyError } from '../errors/index.js';
+import { gatherFacts } from '../facts/gather.js';
+import type { HostFacts } from '../facts/host-facts.js';
+import { BecomePassword } from '../transport/become.js';
+import { fanOut } from '../transport/fan-out.js';
+import { KnownHosts } from '../transport/known-hosts.js';
+import type { TransportLogger } from '../transport/logger.js';
+import { expandHome } from '../transport/ssh-transport.js';
+import { createSshPool, type TransportPool } from '../transport/pool.js';
+import type { SshHostSpec } from '../transport/ssh-transport.js';
+import type { Transport } from '../transport/transport.js';
+import type { Node } from '../topology/model.js';
+
+/** A connected host with its facts: what planning and applying work on. */
+export interface HostSession {
+  node: Node;
+  transport: Transport;
+  facts: HostFacts;
+}
+
+/** A host we could not reach; the run goes on without it. */
+export interface UnreachableHost {
+  node: Node;
+  error: Error;
+}
+
+export interface ConnectOptions {
+  concurrency: number;
+  acceptNewHostKeys: boolean;
+  signal?: AbortSignal;
+  logger?: TransportLogger;
+  /** Tests and the lab may inject transports; by default hosts are reached over SSH. */
+  connect?: (node: Node) => Promise<Transport>;
+}
+
+/**
+ * Connects to every node (one connection each, reused for the whole run) and gathers facts in
+ * one round trip per host. A refused host key aborts the whole run before any change anywhere;
+ * an unreachable host is reported and the others go on.
+ */
+export class Fleet {
+  private readonly pools: Array<TransportPool<SshHostSpec>> = [];
+  private readonly injected: Transport[] = [];
+
+  async open(nodes: readonly Node[], options: ConnectOptions): Promise<{ sessions: HostSession[]; unreachable: UnreachableHost[] }> {
+    const inject = options.connect;
+    const connect = inject ? async (n: Node) => this.track(await inject(n)) : await this.sshConnector(nodes, options);
+    const outcomes = await fanOut(nodes, (n) => n.name, async (node) => {
+      const transport = await connect(node);
+      return { node, transport, facts: await gatherFacts(transport) };
+    }, { concurrency: options.concurrency, signal: options.signal });
+
+    const sessions: HostSession[] = [];
+    const unreachable: UnreachableHost[] = [];
+    const refused: HostKeyError[] = [];
+    outcomes.forEach((o, i) => {
+      if (o.status === 'ok') sessions.push(o.value);
+      else if (o.status === 'failed' && o.error instanceof HostKeyError) refused.push(o.error);
+      else unreachable.push({ node: nodes[i]!, error: o.status === 'failed' ? (o.error as Error) : new ConnectionError(nodes[i]!.name, 'not contacted (interrupted)') });
+    });
+    if (refused.length) {
+      await this.close();
+      // Security first: one wrong key stops everything, so nothing is changed on a grid we cannot trust.
+      throw refused.length === 1 ? refused[0]! : new HostKeyError(refused.map((e) => e.host).join(', '), `${refused.length} host keys refused:\n${refused.map((e) => `  ${e.message}`).join('\n')}`, refused[0]!.hint ?? '');
+    }
+    return { sessions, unreachable };
+  }
+
+  private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
+    const becomePassword = new BecomePassword();
+    const byKnownHosts = new Map<string, TransportPool<SshHostSpec>>();
+    for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
+      const pool = createSshPool({
+        knownHosts: await KnownHosts.load(file),
+        acceptNewHostKeys: options.acceptNewHostKeys,
+        readyTimeoutMs: Math.max(...nodes.map((n) => n.settings.ssh.connectTimeoutMs)),
+        becomePassword,
+        signal: options.signal,
+        logger: options.logger,
+      });
+      byKnownHosts.set(file, pool);
+      this.pools.push(pool);
+    }
+    return (node) => {
+      const ssh = node.settings.ssh;
+      return byKnownHosts.get(expandHome(ssh.knownHosts))!.get({
+        name: node.name,
+        host: node.address,
+        port: ssh.port,
+        user: ssh.user,
+        ...(ssh.identityFile ? { identityFiles: [ssh.identityFile] } : {}),
+        ...(ssh.jumpHost ? { jumpHost: ssh.jumpHost } : {}),
+      });
+    };
+  }
+
+  private track(t: Transport): Transport {
+    this.injected.push(t);
+    return t;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.pools.map((p) => p.closeAll()), ...this.injected.splice(0).map((t) => t.close())]);
+  }
+}

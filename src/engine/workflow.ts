@@ -1,0 +1,158 @@
+import { ApplyFailedError, InterruptedError, PlanningError, StalePlanError } from '../errors/index.js';
+import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
+import { countPlan, hasChanges, planFingerprint, type Plan, type PlanCounts } from '../plan/plan.js';
+import { StateLock } from '../state/lock.js';
+import { readState, statePaths, writeState } from '../state/state.js';
+import { loadTopology } from '../topology/load.js';
+import { allNodes, type Grid, type Node } from '../topology/model.js';
+import type { Transport } from '../transport/transport.js';
+import { applyPlan, type HostOutcome } from './applier.js';
+import type { ApplyEvent } from './gate.js';
+import { planHosts, type PlannedHost } from './planner.js';
+import { Fleet } from './session.js';
+import { GRIDOPS_VERSION } from '../version.js';
+
+export interface RunOptions {
+  topologyFile: string;
+  playbooks: string[];
+  concurrency: number;
+  acceptNewHostKeys: boolean;
+  /** Only these node names (default: every node). */
+  limit?: string[];
+  stateDir?: string;
+  signal?: AbortSignal;
+  /** Progress lines for humans (stderr). */
+  progress: (line: string) => void;
+  /** Injected transports, for tests; SSH by default. */
+  connect?: (node: Node) => Promise<Transport>;
+}
+
+export interface PlanRun {
+  grid: Grid;
+  plan: Plan;
+  counts: PlanCounts;
+  planned: PlannedHost[];
+  fleet: Fleet;
+}
+
+function selectNodes(grid: Grid, limit?: string[]): Node[] {
+  const nodes = allNodes(grid);
+  if (!limit?.length) return nodes;
+  const unknown = limit.filter((n) => !nodes.some((node) => node.name === n));
+  if (unknown.length) throw new PlanningError(`unknown node(s) in --limit: ${unknown.join(', ')}`, `node names are: ${nodes.map((n) => n.name).slice(0, 10).join(', ')}${nodes.length > 10 ? ', …' : ''}`);
+  return nodes.filter((n) => limit.includes(n.name));
+}
+
+/** Steps 1 to 3 of apply: validate everything, connect and gather facts, then plan from real state. The caller closes `fleet`. */
+export async function runPlan(options: RunOptions): Promise<PlanRun> {
+  const t0 = performance.now();
+  const grid = await loadTopology(options.topologyFile);
+  const playbooks: LoadedPlaybook[] = options.playbooks.map(loadPlaybook);
+  const nodes = selectNodes(grid, options.limit);
+  const fleet = new Fleet();
+  try {
+    options.progress(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} and gathering facts`);
+    const { sessions, unreachable } = await fleet.open(nodes, { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect });
+    for (const u of unreachable) options.progress(`${u.node.name}: unreachable: ${u.error.message}`);
+    options.progress(`reading current state (${Math.round(performance.now() - t0)} ms so far)`);
+    const { plan, planned } = await planHosts(grid, sessions, unreachable, playbooks, { concurrency: options.concurrency, signal: options.signal });
+    if (options.signal?.aborted) throw new InterruptedError('interrupted while planning; nothing was changed');
+    options.progress(`planned in ${Math.round(performance.now() - t0)} ms`);
+    return { grid, plan, counts: countPlan(plan), planned, fleet };
+  } catch (err) {
+    await fleet.close();
+    throw err;
+  }
+}
+
+export interface ApplyResult {
+  grid: string;
+  counts: PlanCounts;
+  hosts: HostOutcome[];
+  unreachable: Array<{ host: string; error: string }>;
+  ms: number;
+}
+
+/**
+ * apply: plan (or check a saved plan against the hosts), confirm, then apply exactly the plan
+ * through the mutation gate, under the state lock, and record the outcome in the state.
+ */
+export async function runApply(
+  options: RunOptions & {
+    savedPlan?: Plan;
+    failFast: boolean;
+    confirm: (plan: Plan) => Promise<boolean>;
+    emit: (e: ApplyEvent) => void;
+    onPlan: (plan: Plan) => void;
+  },
+): Promise<ApplyResult> {
+  const t0 = performance.now();
+  const grid = await loadTopology(options.topologyFile);
+  const paths = statePaths(options.topologyFile, grid.name, options.stateDir);
+  const lock = await StateLock.acquire(paths.lock, `gridops apply ${options.topologyFile}`, (m) => options.progress(`warning: ${m}`));
+  let run: PlanRun | undefined;
+  try {
+    run = await runPlan(options);
+    const { plan, planned } = run;
+    if (options.savedPlan) assertPlanStillValid(options.savedPlan, plan);
+    options.onPlan(plan);
+    const planningErrors = plan.hosts.filter((h) => h.error?.kind === 'planning');
+    if (planningErrors.length) {
+      throw new PlanningError(`planning failed on ${planningErrors.map((h) => h.host).join(', ')}; nothing was changed`, planningErrors[0]!.error!.hint ?? 'fix the problems listed above and run again');
+    }
+    const unreachable = plan.hosts.filter((h) => h.error?.kind === 'unreachable').map((h) => ({ host: h.host, error: h.error!.message }));
+    let hosts: HostOutcome[] = planned.map((p) => ({ host: p.session.node.name, status: 'unchanged', applied: 0 }));
+    if (hasChanges(plan)) {
+      if (!(await options.confirm(plan))) throw new InterruptedError('apply cancelled; nothing was changed', 'run again and answer yes, or pass --yes');
+      hosts = await applyPlan(planned, { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal, emit: options.emit });
+    }
+    await recordState(paths.state, grid, planned, hosts, options.playbooks);
+    const result: ApplyResult = { grid: grid.name, counts: run.counts, hosts, unreachable, ms: Math.round(performance.now() - t0) };
+    const failed = hosts.filter((h) => h.status === 'failed');
+    if (options.signal?.aborted) throw new InterruptedError(`interrupted: ${hosts.filter((h) => h.status === 'applied').length} host(s) applied, the rest left untouched or partly done`, 'run apply again; it continues from the real state of each host');
+    if (failed.length || unreachable.length) {
+      throw Object.assign(new ApplyFailedError(`${failed.length} host(s) failed and ${unreachable.length} unreachable`, 'fix the hosts listed above, then run apply again; it only does what is still needed'), { result });
+    }
+    return result;
+  } finally {
+    await run?.fleet.close();
+    await lock.release();
+  }
+}
+
+/** A saved plan may only be applied while the topology and every host still plan the same changes. */
+function assertPlanStillValid(saved: Plan, fresh: Plan): void {
+  if (saved.topology.sourceHash !== fresh.topology.sourceHash) {
+    throw new StalePlanError('the topology changed since the plan was saved', 'make a new plan with `gridops plan --out`');
+  }
+  const freshByHost = new Map(fresh.hosts.map((h) => [h.host, h]));
+  const drifted = saved.hosts.filter((h) => {
+    const now = freshByHost.get(h.host);
+    return !now || planFingerprint(now) !== planFingerprint(h);
+  });
+  const added = fresh.hosts.filter((h) => !saved.hosts.some((s) => s.host === h.host) && h.changes.length > 0);
+  if (drifted.length || added.length) {
+    throw new StalePlanError(`hosts changed since the plan was saved: ${[...drifted, ...added].map((h) => h.host).join(', ')}; nothing was changed`, 'make a new plan with `gridops plan --out` and review it');
+  }
+}
+
+async function recordState(file: string, grid: Grid, planned: PlannedHost[], outcomes: HostOutcome[], playbooks: string[]): Promise<void> {
+  const state = await readState(file, grid.name);
+  const now = new Date().toISOString();
+  for (const outcome of outcomes) {
+    const p = planned.find((x) => x.session.node.name === outcome.host)!;
+    const previous = state.hosts[outcome.host];
+    const ok = outcome.status === 'applied' || outcome.status === 'unchanged';
+    state.hosts[outcome.host] = {
+      topologyHash: ok ? grid.sourceHash : previous?.topologyHash ?? '',
+      playbooks,
+      gridopsVersion: GRIDOPS_VERSION,
+      agentVersion: p.session.facts.agentVersion,
+      appliedAt: ok ? now : previous?.appliedAt ?? '',
+      changesApplied: outcome.applied,
+      lastOutcome: outcome.status,
+      ...(outcome.failure ? { lastError: `${outcome.failure.step}: ${outcome.failure.error}` } : {}),
+    };
+  }
+  await writeState(file, state);
+}

@@ -1,0 +1,15 @@
+import type { ApplyResult } from '../engine/workflow.js';
+
+/** The closing lines of apply: counts, then each failed host with its step and the remote stderr. */
+export function formatApplySummary(result: ApplyResult): string {
+  const applied = result.hosts.filter((h) => h.status === 'applied');
+  const changes = applied.reduce((n, h) => n + h.applied, 0);
+  const lines = [`Apply: ${changes} change(s) on ${applied.length} host(s), ${result.hosts.filter((h) => h.status === 'unchanged').length} unchanged, in ${(result.ms / 1000).toFixed(1)} s.`];
+  for (const h of result.hosts.filter((x) => x.status === 'failed')) {
+    lines.push(`  FAILED ${h.host} at ${h.failure?.step}: ${h.failure?.error}`);
+    if (h.failure?.stderr) lines.push(...h.failure.stderr.trim().split('\n').slice(-5).map((l) => `    | ${l}`));
+  }
+  for (const h of result.hosts.filter((x) => x.status === 'skipped')) lines.push(`  skipped ${h.host}`);
+  for (const u of result.unreachable) lines.push(`  UNREACHABLE ${u.host}: ${u.error}`);
+  return lines.join('\n');
+}

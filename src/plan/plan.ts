@@ -1,0 +1,59 @@
+import type { Change } from './change.js';
+import { isNote } from './change.js';
+
+export const PLAN_FORMAT = 'gridops-plan/v1';
+
+/** What one host needs. `error` is set when the host could not be planned (unreachable, planning error). */
+export interface HostPlan {
+  host: string;
+  address: string;
+  changes: Change[];
+  /** Things worth saying that change nothing (e.g. a module built into the kernel). */
+  notes: Change[];
+  /** Handlers notified by the changes; each runs once after them. */
+  handlers: string[];
+  error?: { kind: 'unreachable' | 'planning'; message: string; hint?: string };
+}
+
+/** The whole plan: pure data, saved with `--out` and applied with `--plan`. Holds no secret. */
+export interface Plan {
+  format: typeof PLAN_FORMAT;
+  createdAt: string;
+  gridopsVersion: string;
+  topology: { file: string; grid: string; sourceHash: string };
+  playbooks: string[];
+  hosts: HostPlan[];
+}
+
+export interface PlanCounts {
+  create: number;
+  update: number;
+  delete: number;
+  run: number;
+  hostsWithChanges: number;
+  hostsWithErrors: number;
+}
+
+export function countPlan(plan: Plan): PlanCounts {
+  const counts: PlanCounts = { create: 0, update: 0, delete: 0, run: 0, hostsWithChanges: 0, hostsWithErrors: 0 };
+  for (const h of plan.hosts) {
+    if (h.error) counts.hostsWithErrors++;
+    const real = h.changes.filter((c) => !isNote(c));
+    if (real.length) counts.hostsWithChanges++;
+    for (const c of real) if (c.action !== 'none') counts[c.action]++;
+  }
+  return counts;
+}
+
+export function hasChanges(plan: Plan): boolean {
+  const c = countPlan(plan);
+  return c.create + c.update + c.delete + c.run > 0;
+}
+
+/**
+ * The part of a host's plan that must be identical for a saved plan to be applied: the changes
+ * and what they would write (content hashes), not timestamps.
+ */
+export function planFingerprint(host: HostPlan): string {
+  return JSON.stringify(host.changes.map((c) => ({ ...c, diff: undefined })));
+}

@@ -1,0 +1,49 @@
+import type { Resource } from '../resources/resource.js';
+import { CommandResource } from '../resources/command.js';
+import { DirectoryResource } from '../resources/directory.js';
+import { FileResource } from '../resources/file.js';
+import { KernelModuleResource } from '../resources/kernel-module.js';
+import { LineResource } from '../resources/line.js';
+import { PackageResource } from '../resources/package.js';
+import { SysctlResource } from '../resources/sysctl.js';
+import { SystemdUnitResource } from '../resources/systemd-unit.js';
+import { renderTemplateFile, substitute, substituteCommand, type TemplateContext } from '../templates/render.js';
+import type { LoadedPlaybook } from './load.js';
+import type { PlaybookResource } from './schema.js';
+
+/** A handler: a command run once per host, after its changes, when a change notified it. */
+export interface Handler {
+  name: string;
+  command: string;
+}
+
+/** The playbook's resources and handlers for one node, every string substituted from the topology. */
+export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext): { resources: Resource[]; handlers: Handler[] } {
+  const s = (v: string) => substitute(v, ctx);
+  const kernel = ctx.node.settings.kernel;
+  const resources = playbook.resources.flatMap((entry: PlaybookResource): Resource[] => {
+    if ('file' in entry) {
+      const f = entry.file;
+      const content = f.template ? renderTemplateFile(f.template, ctx) : s(f.content ?? '');
+      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify })];
+    }
+    if ('directory' in entry) return [new DirectoryResource({ path: s(entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
+    if ('line' in entry) return [new LineResource({ path: s(entry.line.path), line: s(entry.line.line), match: entry.line.match && s(entry.line.match) })];
+    if ('package' in entry) return [new PackageResource(entry.package.names)];
+    if ('kernel-module' in entry) {
+      const name = s(entry['kernel-module'].name);
+      return [new KernelModuleResource(name, kernel.params[name])];
+    }
+    if ('kernel-modules' in entry) return kernel.modules.map((m) => new KernelModuleResource(m, kernel.params[m]));
+    if ('sysctl' in entry) return [new SysctlResource(s(entry.sysctl.key), s(entry.sysctl.value))];
+    if ('sysctls' in entry) return Object.entries(kernel.sysctl).map(([k, v]) => new SysctlResource(k, v));
+    if ('systemd-unit' in entry) {
+      const u = entry['systemd-unit'];
+      return [new SystemdUnitResource({ unit: s(u.unit), content: renderTemplateFile(u.template, ctx), enabled: u.enabled, started: u.started, notify: u.notify })];
+    }
+    const c = entry.command;
+    return [new CommandResource({ name: c.name, command: substituteCommand(c.run, ctx), creates: c.creates && s(c.creates), unless: c.unless && substituteCommand(c.unless, ctx), notify: c.notify })];
+  });
+  const handlers = (playbook.handlers ?? []).map((h) => ({ name: h.name, command: substituteCommand(h.run, ctx) }));
+  return { resources, handlers };
+}

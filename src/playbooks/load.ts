@@ -1,0 +1,75 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { closest } from 'fastest-levenshtein';
+import { InputFileError, ValidationError } from '../errors/index.js';
+import { TEMPLATES_DIR, substitutionProblem } from '../templates/render.js';
+import type { Problem } from '../topology/problem.js';
+import { makeSchemaChecker } from '../topology/schema-check.js';
+import { parseSource, pathToString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
+import { KIND_SCHEMAS, Playbook, type PlaybookResource } from './schema.js';
+
+/** playbooks/ at the package root. */
+export const PLAYBOOKS_DIR = fileURLToPath(new URL('../../playbooks/', import.meta.url));
+
+export interface LoadedPlaybook extends Playbook {
+  file: string;
+  resources: PlaybookResource[];
+}
+
+const checkPlaybook = makeSchemaChecker(Playbook);
+const checkKind = Object.fromEntries(Object.entries(KIND_SCHEMAS).map(([k, s]) => [k, makeSchemaChecker(s)]));
+
+/** Parses and validates a playbook, with positions, like a topology. */
+export function checkPlaybookText(file: string, text: string): { playbook?: LoadedPlaybook; problems: Problem[] } {
+  const { source, problems } = parseSource(file, text);
+  if (problems.length) return { problems };
+  const found = checkPlaybook(source);
+  const value = source.value as Playbook;
+  if (Array.isArray(value.resources)) {
+    value.resources.forEach((entry, i) => found.push(...checkEntry(source, entry as Record<string, unknown>, ['resources', i])));
+  }
+  for (const [path, str] of strings(source.value, [])) {
+    const why = substitutionProblem(str);
+    if (why) found.push(problem(source, path, why, 'write plain `{{node.name}}`-style substitutions; put logic in resources, not in strings'));
+  }
+  if (found.length) return { problems: found.sort((a, b) => a.line - b.line || a.column - b.column) };
+  return { playbook: { ...value, file } as LoadedPlaybook, problems: [] };
+}
+
+function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path: PathSegment[]): Problem[] {
+  const keys = Object.keys(entry ?? {});
+  const kinds = Object.keys(KIND_SCHEMAS);
+  if (keys.length !== 1) return [problem(source, path, `a resource entry must have exactly one key, the kind (found ${keys.length})`, `kinds: ${kinds.join(', ')}`)];
+  const kind = keys[0]!;
+  if (!checkKind[kind]) return [problem(source, [...path, kind], `unknown resource kind "${kind}"; did you mean "${closest(kind, kinds)}"?`, `kinds: ${kinds.join(', ')}`, true)];
+  const found = checkKind[kind]!(source, entry, path);
+  const body = entry[kind] as { template?: string };
+  if (typeof body?.template === 'string' && !existsSync(`${TEMPLATES_DIR}${body.template}`)) {
+    found.push(problem(source, [...path, kind, 'template'], `template ${body.template} not found in templates/`, 'add the file under templates/ or fix the name'));
+  }
+  return found;
+}
+
+function problem(source: SourceDocument, path: PathSegment[], message: string, hint: string, key = false): Problem {
+  return { file: source.file, ...positionOf(source, path, { key }), path: pathToString(path), message, hint };
+}
+
+function* strings(value: unknown, path: PathSegment[]): Generator<[PathSegment[], string]> {
+  if (typeof value === 'string') yield [path, value];
+  else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* strings(value[i], [...path, i]);
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) yield* strings(v, [...path, k]);
+}
+
+/** Loads `playbooks/NAME.yaml` (or a path), throwing a ValidationError with every problem. */
+export function loadPlaybook(nameOrPath: string): LoadedPlaybook {
+  const file = nameOrPath.includes('/') ? nameOrPath : `${PLAYBOOKS_DIR}${nameOrPath}.yaml`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputFileError(`cannot read playbook ${file}`, 'playbooks live in playbooks/NAME.yaml', { cause: err });
+  }
+  const { playbook, problems } = checkPlaybookText(file, text);
+  if (!playbook) throw new ValidationError(problems, file);
+  return playbook;
+}

@@ -1,0 +1,46 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/**
+ * The playbook format: a declarative list of resources for a workflow. String values may use
+ * plain `{{path}}` substitution from the resolved topology (grid, region, subgrid, node) and
+ * nothing else: no helpers, conditions or loops in strings.
+ */
+const strict = <T extends Record<string, TSchema>>(props: T, description: string) => Type.Object(props, { additionalProperties: false, description });
+const text = (description: string) => Type.String({ description, maxLength: 4096 });
+const mode = Type.String({ pattern: '^0?[0-7]{3,4}$', description: 'octal mode, e.g. "0644"' });
+const notify = Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9-]+$' }), { description: 'handlers to run once on this host after its changes' }));
+
+const one = <K extends string, T extends TSchema>(key: K, body: T) => Type.Object({ [key]: body } as Record<K, T>, { additionalProperties: false });
+
+/**
+ * Each entry is a mapping with exactly one key, the resource kind. The loader picks the kind's
+ * schema by that key (rather than letting a union report every branch's complaint).
+ */
+export const PLAYBOOK_RESOURCE_KINDS = [
+  one('file', strict({ path: text('absolute path on the host'), content: Type.Optional(text('literal content')), template: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._/-]+\\.hbs$', description: 'a handlebars file under templates/' })), mode: Type.Optional(mode), owner: Type.Optional(text('owner')), group: Type.Optional(text('group')), notify }, 'a file')),
+  one('directory', strict({ path: text('absolute path'), mode: Type.Optional(mode), owner: Type.Optional(text('owner')), group: Type.Optional(text('group')) }, 'a directory')),
+  one('line', strict({ path: text('file'), line: text('the line to ensure'), match: Type.Optional(text('regular expression of the line to replace')), notify }, 'a line in a file')),
+  one('package', strict({ names: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]*$' }), { minItems: 1 }) }, 'OS packages')),
+  one('kernel-module', strict({ name: text('module name') }, 'one kernel module; options come from the node\'s kernel.params')),
+  one('kernel-modules', strict({}, 'every module of the node\'s kernel.modules, with its kernel.params')),
+  one('sysctl', strict({ key: text('sysctl key'), value: text('value') }, 'one kernel parameter')),
+  one('sysctls', strict({}, 'every entry of the node\'s kernel.sysctl')),
+  one('systemd-unit', strict({ unit: Type.String({ pattern: '^[A-Za-z0-9@._-]+\\.(service|socket|timer|slice|target|path|mount)$' }), template: Type.String({ pattern: '^[A-Za-z0-9._/-]+\\.hbs$' }), enabled: Type.Optional(Type.Boolean()), started: Type.Optional(Type.Boolean()), notify }, 'a systemd unit')),
+  one('command', strict({ name: Type.String({ pattern: '^[a-z0-9-]+$' }), run: text('the command; substituted values are shell-quoted'), creates: Type.Optional(text('skip when this path exists')), unless: Type.Optional(text('skip when this read-only check exits 0')), notify }, 'a guarded command')),
+] as const;
+export const PlaybookResource = Type.Union([...PLAYBOOK_RESOURCE_KINDS]);
+
+export const Playbook = strict(
+  {
+    name: Type.String({ pattern: '^[a-z0-9-]+$' }),
+    description: Type.Optional(Type.String()),
+    resources: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1, description: 'checked entry by entry against the kind named by its key' }),
+    handlers: Type.Optional(Type.Array(strict({ name: Type.String({ pattern: '^[a-z0-9-]+$' }), run: text('command run once per host when notified') }, 'a handler'))),
+  },
+  'a gridops playbook',
+);
+
+export type Playbook = Static<typeof Playbook>;
+export type PlaybookResource = Static<typeof PlaybookResource>;
+/** The kind schemas, keyed by the entry's one key. */
+export const KIND_SCHEMAS: Record<string, TSchema> = Object.fromEntries(PLAYBOOK_RESOURCE_KINDS.map((s) => [Object.keys(s.properties)[0]!, s]));

@@ -1,0 +1,35 @@
+import type { HostWriter } from '../engine/host-writer.js';
+import type { CommandChange } from '../plan/change.js';
+import { quote } from '../transport/quote.js';
+import type { Resource } from './resource.js';
+
+/**
+ * A command that runs when its guards say so: never if `creates` exists, never if `unless`
+ * exits 0, and otherwise every run (like Ansible's command module, it is then never idempotent).
+ * `unless` runs during planning, so it must only read.
+ */
+export class CommandResource implements Resource<CommandChange> {
+  readonly kind = 'command' as const;
+  readonly id: string;
+
+  constructor(private readonly spec: { name: string; command: string; creates?: string; unless?: string; notify?: string[] }) {
+    this.id = `command ${spec.name}`;
+  }
+
+  probe(): string {
+    const lines: string[] = [];
+    if (this.spec.creates) lines.push(`if [ -e ${quote(this.spec.creates)} ]; then echo creates-exists; fi`);
+    if (this.spec.unless) lines.push(`if ( ${this.spec.unless} ) >/dev/null 2>&1; then echo unless-ok; fi`);
+    return lines.join('\n') || 'true';
+  }
+
+  diff(stdout: string): CommandChange | null {
+    if (stdout.includes('creates-exists') || stdout.includes('unless-ok')) return null;
+    const reason = this.spec.creates ? `${this.spec.creates} does not exist` : this.spec.unless ? 'its `unless` check failed' : 'it has no guard';
+    return { kind: 'command', id: this.id, action: 'run', command: this.spec.command, summary: `run ${this.spec.name} (${reason})`, fields: [], notify: this.spec.notify };
+  }
+
+  async apply(_change: CommandChange, writer: HostWriter): Promise<void> {
+    await writer.run(this.spec.command, this.spec.name);
+  }
+}

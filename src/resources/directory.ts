@@ -1,0 +1,43 @@
+import type { HostWriter } from '../engine/host-writer.js';
+import type { DirectoryChange, FieldChange } from '../plan/change.js';
+import { PlanningError } from '../errors/index.js';
+import { quote } from '../transport/quote.js';
+import { fileProbe, normaliseMode, parseFileState } from './file-state.js';
+import { chown } from './file.js';
+import type { PlanContext, Resource } from './resource.js';
+
+/** A directory (and its parents) with a mode and optional owner and group. */
+export class DirectoryResource implements Resource<DirectoryChange> {
+  readonly kind = 'directory' as const;
+  readonly id: string;
+  private readonly mode: string;
+
+  constructor(private readonly spec: { path: string; mode?: string | number; owner?: string; group?: string }) {
+    this.mode = normaliseMode(spec.mode ?? '0755');
+    this.id = `directory ${spec.path}`;
+  }
+
+  probe(): string {
+    return fileProbe(this.spec.path);
+  }
+
+  diff(stdout: string, ctx: PlanContext): DirectoryChange | null {
+    const current = parseFileState(stdout);
+    if (current.exists && current.type !== 'directory') {
+      throw new PlanningError(`${ctx.node.name}: ${this.spec.path} exists but is not a directory`, 'move the file away, then run again');
+    }
+    const fields: FieldChange[] = [];
+    if (!current.exists || current.mode !== this.mode) fields.push({ name: 'mode', before: current.mode ?? null, after: this.mode });
+    if (this.spec.owner && current.owner !== this.spec.owner) fields.push({ name: 'owner', before: current.owner ?? null, after: this.spec.owner });
+    if (this.spec.group && current.group !== this.spec.group) fields.push({ name: 'group', before: current.group ?? null, after: this.spec.group });
+    if (fields.length === 0) return null;
+    const action = current.exists ? 'update' : 'create';
+    return { kind: 'directory', id: this.id, action, summary: `${action} directory ${this.spec.path}`, path: this.spec.path, fields };
+  }
+
+  async apply(_change: DirectoryChange, writer: HostWriter): Promise<void> {
+    const p = quote(this.spec.path);
+    await writer.run(`mkdir -p -- ${p} && chmod ${this.mode} -- ${p}`, `mkdir ${this.spec.path}`);
+    await chown(writer, this.spec.path, this.spec.owner, this.spec.group);
+  }
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { createTwoFilesPatch } from 'diff';
+import { quote } from '../transport/quote.js';
+import type { FieldChange } from '../plan/change.js';
+
+/** Content beyond this size is compared by hash only (no inline diff). */
+export const MAX_INLINE_BYTES = 256 * 1024;
+
+/** The current state of a path on a host, as read by `fileProbe`. */
+export interface FileState {
+  exists: boolean;
+  type?: 'file' | 'directory' | 'other';
+  mode?: string;
+  owner?: string;
+  group?: string;
+  sha256?: string;
+  /** Present when the file is a regular file no larger than MAX_INLINE_BYTES. */
+  content?: Buffer;
+}
+
+/** Prints `absent`, or `TYPE MODE OWNER GROUP SIZE` then either base64 content or `sha256 HASH`. */
+export function fileProbe(path: string): string {
+  const p = quote(path);
+  return [
+    `if [ ! -e ${p} ] && [ ! -L ${p} ]; then echo absent; else`,
+    `  stat -c '%F|%a|%U|%G|%s' -- ${p}`,
+    `  if [ -f ${p} ] && [ "$(stat -c %s -- ${p})" -le ${MAX_INLINE_BYTES} ]; then base64 -w0 -- ${p}; echo;`,
+    `  elif [ -f ${p} ]; then echo "sha256 $(sha256sum -- ${p} | cut -d' ' -f1)"; fi`,
+    'fi',
+  ].join('\n');
+}
+
+export function parseFileState(stdout: string): FileState {
+  const lines = stdout.split('\n');
+  if (lines[0]?.trim() === 'absent') return { exists: false };
+  const [type = '', mode = '', owner = '', group = ''] = (lines[0] ?? '').split('|');
+  const state: FileState = {
+    exists: true,
+    type: type.startsWith('regular') ? 'file' : type === 'directory' ? 'directory' : 'other',
+    mode: mode.padStart(4, '0'),
+    owner,
+    group,
+  };
+  const second = lines[1] ?? '';
+  if (second.startsWith('sha256 ')) state.sha256 = second.slice(7).trim();
+  else if (state.type === 'file') {
+    state.content = Buffer.from(second.trim(), 'base64');
+    state.sha256 = sha256(state.content);
+  }
+  return state;
+}
+
+export function sha256(content: string | Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** Octal mode as four digits ("0644"), from a number or a string such as "644" or "0o644". */
+export function normaliseMode(mode: string | number): string {
+  const n = typeof mode === 'number' ? mode : parseInt(String(mode).replace(/^0o/, ''), 8);
+  if (!Number.isInteger(n) || n < 0 || n > 0o7777) throw new RangeError(`not a file mode: ${mode}`);
+  return n.toString(8).padStart(4, '0');
+}
+
+export interface DesiredFile {
+  path: string;
+  content: Buffer;
+  mode: string;
+  owner?: string;
+  group?: string;
+  sensitive?: boolean;
+}
+
+/** Field-level differences between what is on the host and what is wanted. */
+export function fileFieldChanges(current: FileState, want: DesiredFile): FieldChange[] {
+  const fields: FieldChange[] = [];
+  const wantSha = sha256(want.content);
+  if (!current.exists) {
+    fields.push({ name: 'content', before: null, after: want.sensitive ? '(sensitive)' : `sha256:${wantSha.slice(0, 12)}` });
+    fields.push({ name: 'mode', before: null, after: want.mode });
+    if (want.owner) fields.push({ name: 'owner', before: null, after: want.owner });
+    if (want.group) fields.push({ name: 'group', before: null, after: want.group });
+    return fields;
+  }
+  if (current.sha256 !== wantSha) {
+    fields.push(want.sensitive ? { name: 'content', before: '(sensitive)', after: '(sensitive)' } : { name: 'content', before: `sha256:${current.sha256?.slice(0, 12)}`, after: `sha256:${wantSha.slice(0, 12)}` });
+  }
+  if (current.mode !== want.mode) fields.push({ name: 'mode', before: current.mode ?? null, after: want.mode });
+  if (want.owner && current.owner !== want.owner) fields.push({ name: 'owner', before: current.owner ?? null, after: want.owner });
+  if (want.group && current.group !== want.group) fields.push({ name: 'group', before: current.group ?? null, after: want.group });
+  return fields;
+}
+
+/** A unified diff for the plan; none for sensitive, binary or oversized content. */
+export function contentDiff(path: string, before: Buffer | undefined, after: Buffer, sensitive = false): string | undefined {
+  if (sensitive || after.length > MAX_INLINE_BYTES || isBinary(after) || (before && isBinary(before))) return undefined;
+  const old = before?.toString('utf8') ?? '';
+  if (before && old === after.toString('utf8')) return undefined;
+  return createTwoFilesPatch(before ? path : '/dev/null', path, old, after.toString('utf8'), '', '', { context: 2 })
+    .split('\n')
+    .slice(2) // drop the "===" banner and the Index line
+    .join('\n')
+    .trimEnd();
+}
+
+function isBinary(b: Buffer): boolean {
+  return b.subarray(0, 8000).includes(0);
+}

@@ -1,0 +1,53 @@
+import type { FileChange } from '../plan/change.js';
+import { quote } from '../transport/quote.js';
+import { contentDiff, fileFieldChanges, fileProbe, normaliseMode, parseFileState, sha256, type DesiredFile } from './file-state.js';
+import type { Resource } from './resource.js';
+
+/** A file with exact content, mode and (optionally) owner and group. */
+export class FileResource implements Resource<FileChange> {
+  readonly kind = 'file' as const;
+  readonly id: string;
+  private readonly want: DesiredFile;
+
+  constructor(spec: { path: string; content: string | Buffer; mode?: string | number; owner?: string; group?: string; sensitive?: boolean; notify?: string[] }) {
+    this.want = { path: spec.path, content: Buffer.from(spec.content), mode: normaliseMode(spec.mode ?? '0644'), owner: spec.owner, group: spec.group, sensitive: spec.sensitive };
+    this.notify = spec.notify;
+    this.id = `file ${spec.path}`;
+  }
+  private readonly notify?: string[];
+
+  probe(): string {
+    return fileProbe(this.want.path);
+  }
+
+  diff(stdout: string): FileChange | null {
+    const current = parseFileState(stdout);
+    const fields = fileFieldChanges(current, this.want);
+    if (fields.length === 0) return null;
+    return {
+      kind: 'file',
+      id: this.id,
+      action: current.exists ? 'update' : 'create',
+      summary: `${current.exists ? 'update' : 'create'} ${this.want.path}`,
+      path: this.want.path,
+      contentSha256: sha256(this.want.content),
+      sensitive: this.want.sensitive ?? false,
+      fields,
+      diff: fields.some((f) => f.name === 'content') ? contentDiff(this.want.path, current.content, this.want.content, this.want.sensitive) : undefined,
+      notify: this.notify,
+    };
+  }
+
+  async apply(change: FileChange, writer: import('../engine/host-writer.js').HostWriter): Promise<void> {
+    const names = new Set(change.fields.map((f) => f.name));
+    if (names.has('content') || change.action === 'create') await writer.write(this.want.path, this.want.content, this.want.mode);
+    else if (names.has('mode')) await writer.run(`chmod ${this.want.mode} ${quote(this.want.path)}`, `chmod ${this.want.path}`);
+    if (names.has('owner') || names.has('group')) await chown(writer, this.want.path, this.want.owner, this.want.group);
+  }
+}
+
+export async function chown(writer: import('../engine/host-writer.js').HostWriter, path: string, owner?: string, group?: string): Promise<void> {
+  if (!owner && !group) return;
+  const spec = `${owner ?? ''}${group ? `:${group}` : ''}`;
+  await writer.run(`chown ${quote(spec)} ${quote(path)}`, `chown ${path}`);
+}

@@ -1,0 +1,62 @@
+import type { HostWriter } from '../engine/host-writer.js';
+import type { LineChange } from '../plan/change.js';
+import { contentDiff, fileProbe, normaliseMode, parseFileState, sha256 } from './file-state.js';
+import type { PlanContext, Resource } from './resource.js';
+import { PlanningError } from '../errors/index.js';
+
+/**
+ * Ensures one line is present in a file (Ansible's lineinfile): the last line matching
+ * `match` is replaced, or the line is appended. The file is created when missing.
+ */
+export class LineResource implements Resource<LineChange> {
+  readonly kind = 'line' as const;
+  readonly id: string;
+  private readonly match?: RegExp;
+  private newContent?: Buffer;
+  private mode = '0644';
+
+  constructor(private readonly spec: { path: string; line: string; match?: string; mode?: string | number }) {
+    if (/[\n\r]/.test(spec.line)) throw new RangeError('a line cannot contain a newline');
+    this.match = spec.match ? new RegExp(spec.match) : undefined;
+    this.id = `line ${spec.path} ${JSON.stringify(spec.line)}`;
+  }
+
+  probe(): string {
+    return fileProbe(this.spec.path);
+  }
+
+  diff(stdout: string, ctx: PlanContext): LineChange | null {
+    const current = parseFileState(stdout);
+    if (current.exists && current.content === undefined) throw new PlanningError(`${ctx.node.name}: ${this.spec.path} is not a small regular file`, 'manage this file with a file resource instead');
+    const before = current.content?.toString('utf8') ?? '';
+    const after = ensureLine(before, this.spec.line, this.match);
+    if (current.exists && after === before) return null;
+    this.mode = current.mode ?? normaliseMode(this.spec.mode ?? '0644');
+    this.newContent = Buffer.from(after);
+    return {
+      kind: 'line',
+      id: this.id,
+      action: current.exists ? 'update' : 'create',
+      summary: `ensure line in ${this.spec.path}`,
+      path: this.spec.path,
+      contentSha256: sha256(this.newContent),
+      fields: [{ name: 'line', before: null, after: this.spec.line }],
+      diff: contentDiff(this.spec.path, current.content, this.newContent),
+    };
+  }
+
+  async apply(_change: LineChange, writer: HostWriter): Promise<void> {
+    if (!this.newContent) throw new Error(`${this.id}: apply before diff`);
+    await writer.write(this.spec.path, this.newContent, this.mode);
+  }
+}
+
+/** Pure: the text with `line` present, replacing the last line matching `match` if any. */
+export function ensureLine(text: string, line: string, match?: RegExp): string {
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  let replaced = -1;
+  if (match) for (let i = lines.length - 1; i >= 0 && replaced < 0; i--) if (match.test(lines[i]!)) replaced = i;
+  if (replaced >= 0) lines[replaced] = line;
+  else if (!lines.includes(line)) lines.push(line);
+  return `${lines.join('\n')}\n`;
+}

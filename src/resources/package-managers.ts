@@ -1,0 +1,43 @@
+import type { HostFacts } from '../facts/host-facts.js';
+import { sh } from '../transport/quote.js';
+import type { HostWriter } from '../engine/host-writer.js';
+
+/**
+ * Per-OS package handling as a registry of matchers (k0sctl's configurer registry), not `if`
+ * chains in resources. The first manager whose `matches` accepts the host's facts is used.
+ */
+export interface PackageManager {
+  name: string;
+  matches(facts: HostFacts): boolean;
+  /** Prints one line per package: `NAME installed` or `NAME missing`. */
+  probe(packages: readonly string[]): string;
+  install(packages: readonly string[], writer: HostWriter): Promise<void>;
+}
+
+const apt: PackageManager = {
+  name: 'apt',
+  matches: (f) => f.packageManager === 'apt',
+  probe: (packages) =>
+    packages
+      .map((p) => `if dpkg-query -W -f='\${Status}' ${sh([p])} 2>/dev/null | grep -q 'ok installed'; then echo ${sh([p])} installed; else echo ${sh([p])} missing; fi`)
+      .join('\n'),
+  async install(packages, writer) {
+    await writer.aptUpdateOnce();
+    await writer.run(`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${sh(packages)}`, `apt-get install ${packages.join(' ')}`, { timeoutMs: 900_000 });
+  },
+};
+
+const dnf: PackageManager = {
+  name: 'dnf',
+  matches: (f) => f.packageManager === 'dnf' || f.packageManager === 'yum',
+  probe: (packages) => packages.map((p) => `if rpm -q ${sh([p])} >/dev/null 2>&1; then echo ${sh([p])} installed; else echo ${sh([p])} missing; fi`).join('\n'),
+  async install(packages, writer) {
+    await writer.run(`dnf install -y -q ${sh(packages)}`, `dnf install ${packages.join(' ')}`, { timeoutMs: 900_000 });
+  },
+};
+
+export const PACKAGE_MANAGERS: readonly PackageManager[] = [apt, dnf];
+
+export function packageManagerFor(facts: HostFacts): PackageManager | undefined {
+  return PACKAGE_MANAGERS.find((m) => m.matches(facts));
+}

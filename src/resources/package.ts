@@ -1,0 +1,47 @@
+import type { HostWriter } from '../engine/host-writer.js';
+import { PlanningError } from '../errors/index.js';
+import type { PackageChange } from '../plan/change.js';
+import { packageManagerFor } from './package-managers.js';
+import type { PlanContext, Resource } from './resource.js';
+
+/** OS packages that must be installed, through the host's package manager. */
+export class PackageResource implements Resource<PackageChange> {
+  readonly kind = 'package' as const;
+  readonly id: string;
+
+  constructor(private readonly packages: string[]) {
+    this.id = `package ${packages.join(',')}`;
+  }
+
+  private manager(ctx: PlanContext) {
+    const manager = packageManagerFor(ctx.facts);
+    if (!manager) throw new PlanningError(`${ctx.node.name}: no supported package manager (found ${ctx.facts.packageManager ?? 'none'} on ${ctx.facts.os.id})`, 'gridops installs packages with apt or dnf; install them by hand or use a supported OS');
+    return manager;
+  }
+
+  probe(ctx: PlanContext): string {
+    return this.manager(ctx).probe(this.packages);
+  }
+
+  diff(stdout: string, ctx: PlanContext): PackageChange | null {
+    const missing = stdout
+      .split('\n')
+      .map((l) => l.trim().split(' '))
+      .filter(([, state]) => state === 'missing')
+      .map(([name]) => name!);
+    if (missing.length === 0) return null;
+    return {
+      kind: 'package',
+      id: this.id,
+      action: 'create',
+      summary: `install ${missing.join(', ')}`,
+      manager: this.manager(ctx).name,
+      packages: missing,
+      fields: missing.map((p) => ({ name: p, before: null, after: 'installed' })),
+    };
+  }
+
+  async apply(change: PackageChange, writer: HostWriter, ctx: PlanContext): Promise<void> {
+    await this.manager(ctx).install(change.packages, writer);
+  }
+}

@@ -1,0 +1,27 @@
+import type { HostFacts } from '../facts/host-facts.js';
+import type { Change } from '../plan/change.js';
+import type { Node } from '../topology/model.js';
+import type { HostWriter } from '../engine/host-writer.js';
+
+/** What a resource may look at while planning: the node's configuration and its facts. */
+export interface PlanContext {
+  node: Node;
+  facts: HostFacts;
+}
+
+/**
+ * An idempotent piece of desired state on a host. Planning is split so that every resource
+ * of a host is read in ONE round trip: the planner concatenates each `probe()` script, runs
+ * them together, and hands each resource its own stdout to `diff()`, which is pure.
+ * `apply()` receives a HostWriter, which only the mutation gate hands out.
+ */
+export interface Resource<C extends Change = Change> {
+  readonly id: string;
+  readonly kind: C['kind'];
+  /** A POSIX sh snippet that prints the current state on stdout. Values must be quote()d. */
+  probe(ctx: PlanContext): string;
+  /** The change that brings the host to the desired state, a note (action `none`), or null. May throw PlanningError. */
+  diff(stdout: string, ctx: PlanContext): C | null;
+  /** Performs exactly `change`. */
+  apply(change: C, writer: HostWriter, ctx: PlanContext): Promise<void>;
+}

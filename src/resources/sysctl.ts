@@ -1,0 +1,49 @@
+import type { HostWriter } from '../engine/host-writer.js';
+import type { FieldChange, SysctlChange } from '../plan/change.js';
+import { quote } from '../transport/quote.js';
+import { fileProbe, parseFileState } from './file-state.js';
+import type { Resource } from './resource.js';
+
+const SECTION = '@@gridops-sysctl-section@@';
+
+/** A kernel parameter set now (sysctl -w) and persisted in /etc/sysctl.d. */
+export class SysctlResource implements Resource<SysctlChange> {
+  readonly kind = 'sysctl' as const;
+  readonly id: string;
+  private readonly value: string;
+  private readonly file: string;
+
+  constructor(
+    private readonly key: string,
+    value: string | number,
+  ) {
+    this.value = String(value);
+    this.id = `sysctl ${key}`;
+    this.file = `/etc/sysctl.d/90-gridops-${key.replace(/\//g, '.')}.conf`;
+  }
+
+  private fileContent(): string {
+    return `# managed by gridops\n${this.key} = ${this.value}\n`;
+  }
+
+  probe(): string {
+    return [`cat ${quote(`/proc/sys/${this.key.replace(/\./g, '/')}`)} 2>/dev/null || echo '@@missing@@'`, `echo ${SECTION}`, fileProbe(this.file)].join('\n');
+  }
+
+  diff(stdout: string): SysctlChange | null {
+    const [livePart = '', filePart = ''] = stdout.split(`${SECTION}\n`);
+    const live = livePart.trim().replace(/\s+/g, ' ');
+    const steps: SysctlChange['steps'] = [];
+    const fields: FieldChange[] = [];
+    // The kernel prints multi-value parameters with tabs; compare them word by word.
+    if (live !== this.value.trim().replace(/\s+/g, ' ')) (steps.push('set'), fields.push({ name: this.key, before: live === '@@missing@@' ? null : live, after: this.value }));
+    if (parseFileState(filePart).content?.toString() !== this.fileContent()) (steps.push('persist'), fields.push({ name: this.file, before: null, after: `${this.key} = ${this.value}` }));
+    if (steps.length === 0) return null;
+    return { kind: 'sysctl', id: this.id, action: 'update', key: this.key, value: this.value, steps, fields, summary: `set ${this.key} = ${this.value}` };
+  }
+
+  async apply(change: SysctlChange, writer: HostWriter): Promise<void> {
+    if (change.steps.includes('persist')) await writer.write(this.file, Buffer.from(this.fileContent()), '0644');
+    if (change.steps.includes('set')) await writer.run(`sysctl -q -w ${quote(`${this.key}=${this.value}`)}`, `sysctl ${this.key}`);
+  }
+}

@@ -1,0 +1,72 @@
+import type { HostWriter } from '../engine/host-writer.js';
+import type { FieldChange, SystemdUnitChange } from '../plan/change.js';
+import { quote } from '../transport/quote.js';
+import { contentDiff, fileProbe, parseFileState, sha256 } from './file-state.js';
+import type { Resource } from './resource.js';
+
+const SECTION = '@@gridops-unit-section@@';
+
+/** A systemd unit: its file, whether it is enabled, and whether it runs. daemon-reload runs once per batch of unit changes. */
+export class SystemdUnitResource implements Resource<SystemdUnitChange> {
+  readonly kind = 'systemd-unit' as const;
+  readonly id: string;
+  private readonly path: string;
+  private readonly content: Buffer;
+
+  constructor(
+    private readonly spec: { unit: string; content: string; enabled?: boolean; started?: boolean; notify?: string[] },
+  ) {
+    this.id = `systemd-unit ${spec.unit}`;
+    this.path = `/etc/systemd/system/${spec.unit}`;
+    this.content = Buffer.from(spec.content);
+  }
+
+  probe(): string {
+    const u = quote(this.spec.unit);
+    return [fileProbe(this.path), `echo ${SECTION}`, `systemctl is-enabled ${u} 2>/dev/null || true`, `echo ${SECTION}`, `systemctl is-active ${u} 2>/dev/null || true`].join('\n');
+  }
+
+  diff(stdout: string): SystemdUnitChange | null {
+    const [filePart = '', enabledPart = '', activePart = ''] = stdout.split(`${SECTION}\n`);
+    const file = parseFileState(filePart);
+    const enabled = enabledPart.trim() === 'enabled';
+    const active = activePart.trim() === 'active';
+    const steps: SystemdUnitChange['steps'] = [];
+    const fields: FieldChange[] = [];
+    const contentChanged = file.sha256 !== sha256(this.content) || file.mode !== '0644';
+    if (contentChanged) (steps.push('write'), fields.push({ name: 'unit file', before: file.exists ? `sha256:${file.sha256?.slice(0, 12)}` : null, after: `sha256:${sha256(this.content).slice(0, 12)}` }));
+    const wantEnabled = this.spec.enabled ?? true;
+    const wantStarted = this.spec.started ?? true;
+    if (wantEnabled !== enabled) (steps.push(wantEnabled ? 'enable' : 'disable'), fields.push({ name: 'enabled', before: enabledPart.trim() || 'unknown', after: wantEnabled ? 'enabled' : 'disabled' }));
+    if (wantStarted && !active) (steps.push('start'), fields.push({ name: 'active', before: activePart.trim() || 'unknown', after: 'active' }));
+    else if (wantStarted && active && contentChanged) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }));
+    else if (!wantStarted && active) (steps.push('stop'), fields.push({ name: 'active', before: 'active', after: 'inactive' }));
+    if (steps.length === 0) return null;
+    return {
+      kind: 'systemd-unit',
+      id: this.id,
+      action: file.exists ? 'update' : 'create',
+      unit: this.spec.unit,
+      contentSha256: sha256(this.content),
+      steps,
+      fields,
+      summary: `${steps.join(', ')} ${this.spec.unit}`,
+      diff: contentChanged ? contentDiff(this.path, file.content, this.content) : undefined,
+      notify: this.spec.notify,
+    };
+  }
+
+  async apply(change: SystemdUnitChange, writer: HostWriter): Promise<void> {
+    const u = quote(this.spec.unit);
+    if (change.steps.includes('write')) {
+      await writer.write(this.path, this.content, '0644');
+      writer.unitFileChanged();
+    }
+    await writer.reloadSystemdIfNeeded();
+    if (change.steps.includes('enable')) await writer.run(`systemctl enable ${u}`, `enable ${this.spec.unit}`);
+    if (change.steps.includes('disable')) await writer.run(`systemctl disable ${u}`, `disable ${this.spec.unit}`);
+    if (change.steps.includes('start')) await writer.run(`systemctl start ${u}`, `start ${this.spec.unit}`);
+    if (change.steps.includes('restart')) await writer.run(`systemctl restart ${u}`, `restart ${this.spec.unit}`);
+    if (change.steps.includes('stop')) await writer.run(`systemctl stop ${u}`, `stop ${this.spec.unit}`);
+  }
+}

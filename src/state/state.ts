@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+
+/** What was last applied to one host. Never holds a secret. */
+export interface HostState {
+  topologyHash: string;
+  playbooks: string[];
+  gridopsVersion: string;
+  agentVersion: string | null;
+  appliedAt: string;
+  changesApplied: number;
+  /** The last run's outcome on this host; a failed host keeps its previous successful record fields. */
+  lastOutcome: 'applied' | 'unchanged' | 'failed' | 'skipped';
+  lastError?: string;
+}
+
+export interface GridState {
+  format: 'gridops-state/v1';
+  grid: string;
+  serial: number;
+  hosts: Record<string, HostState>;
+}
+
+/** State and lock live beside the topology, one pair per grid: `.gridops/GRID.state.json`. */
+export function statePaths(topologyFile: string, grid: string, stateDir?: string): { state: string; lock: string } {
+  const dir = stateDir ?? join(dirname(topologyFile), '.gridops');
+  return { state: join(dir, `${grid}.state.json`), lock: join(dir, `${grid}.lock`) };
+}
+
+export async function readState(file: string, grid: string): Promise<GridState> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as GridState;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { format: 'gridops-state/v1', grid, serial: 0, hosts: {} };
+    throw err;
+  }
+}
+
+export async function writeState(file: string, state: GridState): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify({ ...state, serial: state.serial + 1 }, null, 2)}\n`, 0o600);
+}
