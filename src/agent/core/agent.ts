@@ -107,8 +107,8 @@ export class AgentCore {
       selfInfo: () => ({ score: this.score, load: this.attrs.load, attrsVersion: this.attrsVersion, attrs: this.attrs }),
       canStand: () => true,
       isActive: () => true,
-      regionJoined: () => this.region?.joined ?? init.persisted?.region.joined ?? false,
-      markRegionJoined: () => this.markRegionJoined(),
+      bootstrapBallot: () => 'granted',
+      ballotIdentity: () => settings.name,
     };
     const regionHost: GroupHost = {
       ...subgridHost,
@@ -120,8 +120,8 @@ export class AgentCore {
       }),
       canStand: () => this.subgrid.isLeader(),
       isActive: () => this.subgrid?.isLeader() ?? false,
-      regionJoined: () => false,
-      markRegionJoined: () => undefined,
+      bootstrapBallot: (candidate) => this.subgrid.regionBallot(candidate),
+      ballotIdentity: () => settings.subgrid,
     };
     this.subgrid = new GroupEngine(
       {
@@ -250,12 +250,12 @@ export class AgentCore {
 
   private reconcileTiers(): void {
     const isSuperPeer = this.subgrid.isLeader();
-    if (isSuperPeer) this.region.activate();
-    else this.region.deactivate('no longer super peer');
-  }
-
-  private markRegionJoined(): void {
-    this.region.markJoined();
+    if (isSuperPeer) {
+      this.region.activate();
+      if (this.region.joined) this.subgrid.recordRegionJoined();
+    } else {
+      this.region.deactivate('no longer super peer');
+    }
   }
 
   /**

@@ -48,9 +48,14 @@ export interface GroupHost {
   canStand(): boolean;
   /** The region tier is dormant on nodes that are not super peers. */
   isActive(): boolean;
-  /** Sub-grid tier: is this sub-grid already part of a region? Replicated so a successor does not bootstrap the region again. */
-  regionJoined(): boolean;
-  markRegionJoined(): void;
+  /**
+   * May this node cast a bootstrap vote for `candidate` (itself when standing)? The sub-grid
+   * tier always may; the region tier asks its sub-grid, which votes once, ever ('pending'
+   * while the sub-grid commits the ballot).
+   */
+  bootstrapBallot(candidate: string): 'granted' | 'pending' | 'refused';
+  /** Identity a bootstrap vote counts under: the node, or for the region tier its sub-grid. */
+  ballotIdentity(): string;
 }
 
 type ElectionRole = 'follower' | 'preCandidate' | 'candidate' | 'leader';
@@ -85,6 +90,8 @@ export class GroupEngine {
   private lastLeaderContact = Number.NEGATIVE_INFINITY;
   private lastLeaderAck = Number.NEGATIVE_INFINITY;
   private votes = new Set<string>();
+  /** Distinct ballots behind a bootstrap campaign (sub-grids, for the region tier). */
+  private ballots = new Set<string>();
   private bootstrapCampaign = false;
   private readonly addrBook = new Map<string, string>();
   private searching = false;
@@ -97,6 +104,7 @@ export class GroupEngine {
   private welcomed = false;
   private leaderSince = 0;
   private readonly voterAcks = new Map<string, VoterAck>();
+  private committed: { term: number; version: number } | null = null;
   private nextSyncAt = 0;
   private registryDirty = false;
   private lastRegistrySentAt = Number.NEGATIVE_INFINITY;
@@ -156,11 +164,26 @@ export class GroupEngine {
     return this.state.joined;
   }
 
-  /** Learned from the sub-grid: this node's sub-grid already belongs to a region, so it must not bootstrap one. */
-  markJoined(): void {
-    if (this.state.joined) return;
-    this.state.joined = true;
-    this.host.persistChanged();
+  /**
+   * Sub-grid leader only: commits this sub-grid's single region-bootstrap ballot in the view.
+   * 'pending' until a quorum of mirrors holds it, so that no successor can vote differently.
+   */
+  regionBallot(candidate: string): 'granted' | 'pending' | 'refused' {
+    const view = this.state.view;
+    if (this.role !== 'leader' || view === null || view.regionJoined) return 'refused';
+    if (view.regionBallot !== undefined) {
+      if (view.regionBallot !== candidate) return 'refused';
+      return compareViews(this.committed, view) >= 0 ? 'granted' : 'pending';
+    }
+    this.installView({ ...view, version: view.version + 1, term: this.state.term, regionBallot: candidate });
+    return 'pending';
+  }
+
+  /** Sub-grid leader only: records in the view that this sub-grid belongs to a region now. */
+  recordRegionJoined(): void {
+    const view = this.state.view;
+    if (this.role !== 'leader' || view === null || view.regionJoined) return;
+    this.installView({ ...view, version: view.version + 1, term: this.state.term, regionJoined: true });
   }
 
   addressOf(name: string): string | undefined {
@@ -333,6 +356,8 @@ export class GroupEngine {
       load: info.load,
       score: info.score,
       members: info.summary?.members,
+      viewTerm: this.state.view?.term ?? 0,
+      viewVersion: this.state.view?.version ?? 0,
     });
   }
 
@@ -341,12 +366,13 @@ export class GroupEngine {
     this.bootstrapCampaign = false;
     if (this.leader !== name) {
       this.setLeader(name);
-      this.welcomed = false;
+      // A node that belonged before is most likely in the new leader's replica: try a heartbeat first.
+      this.welcomed = this.state.joined;
       this.nextHeartbeatAt = this.now;
     }
     this.lastLeaderContact = this.now;
     this.lastLeaderAck = this.now;
-    this.electionElapsed = 0;
+    this.resetElectionTimer();
     this.searching = false;
     this.bootstrapAt = null;
     if (this.formerRegistry !== null && this.state.term > this.formerRegistry.term) {
@@ -415,10 +441,17 @@ export class GroupEngine {
       this.bootstrapAt = this.now + rank * timers.rankStep + randomInt(this.settings.random, 0, 2);
     }
     if (this.now < this.bootstrapAt) return;
+    const ballot = this.host.bootstrapBallot(this.settings.self);
+    if (ballot === 'refused') {
+      this.bootstrapAt = null;
+      return;
+    }
+    if (ballot === 'pending') return;
     this.state.term = 1;
     this.state.votedFor = this.settings.self;
     this.host.persistChanged();
     this.votes = new Set([this.settings.self]);
+    this.ballots = new Set([this.host.ballotIdentity()]);
     this.bootstrapCampaign = true;
     this.setRole('candidate');
     this.host.event({ type: 'electionStarted', tier: this.settings.tier, term: 1, phase: 'bootstrap' });
@@ -441,7 +474,7 @@ export class GroupEngine {
   }
 
   private checkBootstrapWin(): void {
-    if (this.votes.size >= bootstrapQuorum(this.settings.expect)) this.becomeLeader();
+    if (this.ballots.size >= bootstrapQuorum(this.settings.expect)) this.becomeLeader();
   }
 
   private liveFreshPeers(): [string, FreshPeer][] {
@@ -498,7 +531,7 @@ export class GroupEngine {
     const event = this.registry.join({ ...message, name: message.from, addr: this.addrBook.get(message.from) }, this.now);
     this.host.event(event);
     this.registryDirty = true;
-    this.sendTo(message.from, { type: 'welcome', regionJoined: this.host.regionJoined() || undefined });
+    this.sendTo(message.from, { type: 'welcome' });
   }
 
   private onWelcome(message: Extract<Message, { type: 'welcome' }>): void {
@@ -510,7 +543,6 @@ export class GroupEngine {
       this.state.joined = true;
       this.host.persistChanged();
     }
-    if (message.regionJoined) this.host.markRegionJoined();
   }
 
   private onHeartbeat(message: Extract<Message, { type: 'hb' }>, fromAddr: string | undefined): void {
@@ -522,7 +554,9 @@ export class GroupEngine {
     }
     const result = this.registry.heartbeat(message.from, message, fromAddr, this.now);
     if (result.event) this.host.event(result.event);
-    this.sendTo(message.from, { type: 'hbAck', known: result.known });
+    // A member with an older view (say, a mirror that was replaced) learns the current one, so it stops acting as a voter.
+    const stale = compareViews({ term: message.viewTerm, version: message.viewVersion }, this.state.view) < 0;
+    this.sendTo(message.from, { type: 'hbAck', known: result.known, ...(stale && this.state.view ? { view: this.state.view } : {}) });
   }
 
   private onHeartbeatAck(message: Extract<Message, { type: 'hbAck' }>): void {
@@ -536,6 +570,11 @@ export class GroupEngine {
     if (message.term < this.state.term) return;
     this.observeTerm(message.term);
     this.lastLeaderAck = this.now;
+    if (message.view !== undefined && compareViews(message.view, this.state.view) > 0) {
+      this.state.view = message.view;
+      this.host.event({ type: 'viewChanged', tier: this.settings.tier, view: message.view });
+      this.host.persistChanged();
+    }
     if (!message.known && this.welcomed) {
       this.welcomed = false;
       this.sendHeartbeat();
@@ -597,7 +636,6 @@ export class GroupEngine {
       this.host.persistChanged();
     }
     if (message.registry) this.registry.replaceFrom(message.registry, this.now);
-    if (message.regionJoined) this.host.markRegionJoined();
     this.sendTo(message.from, { type: 'syncAck', viewTerm: this.state.view?.term ?? 0, viewVersion: this.state.view?.version ?? 0 });
   }
 
@@ -612,6 +650,12 @@ export class GroupEngine {
   }
 
   // ---- election ---------------------------------------------------------------------------
+
+  /** Rank follows the registry replica, which changes over time: redraw on every reset. */
+  private resetElectionTimer(): void {
+    this.electionElapsed = 0;
+    if (isVoter(this.state.view, this.settings.self)) this.randomizedTimeout = this.electionTimeout();
+  }
 
   private electionTimeout(): number {
     const timers = this.settings.timers;
@@ -709,7 +753,7 @@ export class GroupEngine {
     if (granted) {
       this.state.votedFor = message.from;
       this.host.persistChanged();
-      this.electionElapsed = 0;
+      this.resetElectionTimer();
     }
     this.sendTo(message.from, { type: 'voteResp', granted, bootstrap: false });
   }
@@ -725,13 +769,18 @@ export class GroupEngine {
     // A better-scored node keeps its single bootstrap vote for itself: it will stand first.
     const iStandFirst =
       this.state.votedFor === null && this.settings.eligible && this.host.canStand() && this.outranks(this.host.selfInfo().score, this.settings.self, message.score, message.from);
-    const granted = message.term === 1 && this.isFresh() && termFree && !iStandFirst;
+    let granted = message.term === 1 && this.isFresh() && termFree && !iStandFirst;
+    if (granted) {
+      const ballot = this.host.bootstrapBallot(message.from);
+      if (ballot === 'pending') return; // the candidate asks again
+      granted = ballot === 'granted';
+    }
     if (granted) {
       this.state.term = 1;
       this.state.votedFor = message.from;
       this.host.persistChanged();
     }
-    this.sendTo(message.from, { type: 'voteResp', granted, bootstrap: true });
+    this.sendTo(message.from, { type: 'voteResp', granted, bootstrap: true, ballotOf: this.host.ballotIdentity() });
   }
 
   private onVoteResp(message: Extract<Message, { type: 'voteResp' }>): void {
@@ -742,6 +791,7 @@ export class GroupEngine {
     if (this.role !== 'candidate' || message.term !== this.state.term || !message.granted) return;
     if (message.bootstrap !== this.bootstrapCampaign) return;
     this.votes.add(message.from);
+    if (message.bootstrap) this.ballots.add(message.ballotOf ?? message.from);
     if (this.bootstrapCampaign) this.checkBootstrapWin();
     else if (this.state.view !== null && hasQuorum(this.state.view, this.votes)) this.becomeLeader();
   }
@@ -772,12 +822,11 @@ export class GroupEngine {
       ? [...this.votes].sort().map((name) => ({ name, addr: this.addressOf(name) }))
       : (previous?.voters ?? [{ name: this.settings.self, addr: this.settings.selfAddr }]);
     // A new leader first commits a view of its own term before changing voters (the Raft single-change fix).
-    this.state.view = {
-      term: this.state.term,
-      version: (previous?.version ?? 0) + 1,
-      voters,
-      ...(previous?.oldVoters && !this.bootstrapCampaign ? { oldVoters: previous.oldVoters } : {}),
-    };
+    this.state.view =
+      previous === null || this.bootstrapCampaign
+        ? { term: this.state.term, version: (previous?.version ?? 0) + 1, voters }
+        : { ...previous, term: this.state.term, version: previous.version + 1 };
+    this.committed = null;
     this.state.joined = true;
     this.host.persistChanged();
     this.host.event({ type: 'electionWon', tier: this.settings.tier, term: this.state.term, votes: this.votes.size });
@@ -876,10 +925,9 @@ export class GroupEngine {
       this.registryDirty = false;
       this.lastRegistrySentAt = this.now;
     }
-    const regionJoined = this.host.regionJoined() || undefined;
     for (const voter of allVoters(view)) {
       if (voter.name === this.settings.self) continue;
-      this.sendTo(voter.name, { type: 'sync', view, registry, regionJoined }, registry !== undefined, voter.addr);
+      this.sendTo(voter.name, { type: 'sync', view, registry }, registry !== undefined, voter.addr);
     }
   }
 
@@ -892,14 +940,19 @@ export class GroupEngine {
       if (compareViews({ term: ack.viewTerm, version: ack.viewVersion }, view) >= 0) acked.add(name);
     }
     if (!hasQuorum(view, acked)) return;
+    this.committed = { term: view.term, version: view.version };
     let next: View | null = null;
     if (view.oldVoters !== undefined) {
-      next = { term: this.state.term, version: view.version + 1, voters: view.voters };
+      next = { ...view, term: this.state.term, version: view.version + 1 };
+      delete next.oldVoters;
     } else {
       const desired = this.desiredVoters(view.voters);
-      if (!sameVoterNames(desired, view.voters)) next = { term: this.state.term, version: view.version + 1, voters: desired, oldVoters: view.voters };
+      if (!sameVoterNames(desired, view.voters)) next = { ...view, term: this.state.term, version: view.version + 1, voters: desired, oldVoters: view.voters };
     }
-    if (next === null) return;
+    if (next !== null) this.installView(next);
+  }
+
+  private installView(next: View): void {
     this.state.view = next;
     this.host.persistChanged();
     this.host.event({ type: 'viewChanged', tier: this.settings.tier, view: next });

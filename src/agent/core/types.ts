@@ -36,6 +36,13 @@ export interface View {
   version: number;
   voters: Peer[];
   oldVoters?: Peer[];
+  /**
+   * Sub-grid views only: the one region-bootstrap ballot this sub-grid ever casts, and whether
+   * it has joined a region. Kept in the replicated view so that a successor super peer inherits
+   * them, which bounds the region's bootstrap electorate by its number of sub-grids.
+   */
+  regionBallot?: string;
+  regionJoined?: boolean;
 }
 
 /** A registry entry as replicated to mirrors and merged after a partition heals. */
@@ -77,15 +84,15 @@ export type Message =
       attrs?: NodeAttributes;
       summary?: SubgridSummary;
     })
-  | (Envelope & { type: 'welcome'; regionJoined?: boolean })
-  | (Envelope & { type: 'hb'; incarnation: number; attrsVersion: number; load: number; score: number; members?: number })
-  | (Envelope & { type: 'hbAck'; known: boolean; notLeader?: boolean; leader?: string; leaderAddr?: string })
-  | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[]; regionJoined?: boolean })
+  | (Envelope & { type: 'welcome' })
+  | (Envelope & { type: 'hb'; incarnation: number; attrsVersion: number; load: number; score: number; members?: number; viewTerm: number; viewVersion: number })
+  | (Envelope & { type: 'hbAck'; known: boolean; notLeader?: boolean; leader?: string; leaderAddr?: string; view?: View })
+  | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[] })
   | (Envelope & { type: 'syncAck'; viewTerm: number; viewVersion: number })
   | (Envelope & { type: 'preVote'; viewTerm: number; viewVersion: number })
   | (Envelope & { type: 'preVoteResp'; forTerm: number; granted: boolean })
   | (Envelope & { type: 'vote'; viewTerm: number; viewVersion: number; bootstrap: boolean; transfer: boolean; score: number })
-  | (Envelope & { type: 'voteResp'; granted: boolean; bootstrap: boolean })
+  | (Envelope & { type: 'voteResp'; granted: boolean; bootstrap: boolean; ballotOf?: string })
   | (Envelope & { type: 'timeoutNow' })
   | (Envelope & { type: 'leave'; incarnation: number })
   | (Envelope & { type: 'merge'; registry: RegistryEntryWire[] })

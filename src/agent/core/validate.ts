@@ -1,7 +1,7 @@
 import type { Message } from './types.js';
 
 /** Field kinds a message may carry; `?` marks an optional field. */
-type FieldKind = 'string' | 'string?' | 'number' | 'number?' | 'boolean' | 'boolean?' | 'object?' | 'array' | 'array?' | 'view';
+type FieldKind = 'string' | 'string?' | 'number' | 'number?' | 'boolean' | 'boolean?' | 'object?' | 'array' | 'array?' | 'view' | 'view?';
 
 const COMMON: Record<string, FieldKind> = { tier: 'string', group: 'string', from: 'string', to: 'string?', term: 'number' };
 
@@ -10,15 +10,15 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   announce: {},
   redirect: { leader: 'string', leaderAddr: 'string?' },
   join: { incarnation: 'number', attrsVersion: 'number', eligible: 'boolean', score: 'number', attrs: 'object?', summary: 'object?' },
-  welcome: { regionJoined: 'boolean?' },
-  hb: { incarnation: 'number', attrsVersion: 'number', load: 'number', score: 'number', members: 'number?' },
-  hbAck: { known: 'boolean', notLeader: 'boolean?', leader: 'string?', leaderAddr: 'string?' },
-  sync: { view: 'view', registry: 'array?', regionJoined: 'boolean?' },
+  welcome: {},
+  hb: { incarnation: 'number', attrsVersion: 'number', load: 'number', score: 'number', members: 'number?', viewTerm: 'number', viewVersion: 'number' },
+  hbAck: { known: 'boolean', notLeader: 'boolean?', leader: 'string?', leaderAddr: 'string?', view: 'view?' },
+  sync: { view: 'view', registry: 'array?' },
   syncAck: { viewTerm: 'number', viewVersion: 'number' },
   preVote: { viewTerm: 'number', viewVersion: 'number' },
   preVoteResp: { forTerm: 'number', granted: 'boolean' },
   vote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean', transfer: 'boolean', score: 'number' },
-  voteResp: { granted: 'boolean', bootstrap: 'boolean' },
+  voteResp: { granted: 'boolean', bootstrap: 'boolean', ballotOf: 'string?' },
   timeoutNow: {},
   leave: { incarnation: 'number' },
   merge: { registry: 'array' },
@@ -68,6 +68,8 @@ function fieldOk(field: unknown, kind: FieldKind): boolean {
       return Array.isArray(field);
     case 'view':
       return isView(field);
+    case 'view?':
+      return isView(field);
     default:
       return false;
   }
@@ -77,6 +79,8 @@ function isView(value: unknown): boolean {
   if (!isRecord(value)) return false;
   if (!Number.isSafeInteger(value['term']) || !Number.isSafeInteger(value['version'])) return false;
   if (!isPeerList(value['voters'])) return false;
+  if (value['regionBallot'] !== undefined && typeof value['regionBallot'] !== 'string') return false;
+  if (value['regionJoined'] !== undefined && typeof value['regionJoined'] !== 'boolean') return false;
   return value['oldVoters'] === undefined || isPeerList(value['oldVoters']);
 }
 

@@ -15,6 +15,7 @@ export interface Violation {
 export class SingleLeaderPerTerm {
   readonly violations: Violation[] = [];
   private readonly leaders = new Map<string, string>();
+  private readonly reported = new Set<string>();
 
   readonly observer: StepObserver = (node: string, core: AgentCore, time: number) => {
     if (core.subgrid.isLeader()) this.record(`subgrid ${core.status().subgrid}`, core.subgrid.term, node, time);
@@ -30,7 +31,8 @@ export class SingleLeaderPerTerm {
     const key = `${group}#${term}`;
     const existing = this.leaders.get(key);
     if (existing === undefined) this.leaders.set(key, node);
-    else if (existing !== node && this.violations.length < 10) {
+    else if (existing !== node && !this.reported.has(key) && this.violations.length < 10) {
+      this.reported.add(key);
       this.violations.push({ time, message: `${group} term ${term}: ${existing} and ${node} both lead` });
     }
   }
