@@ -15,7 +15,7 @@ import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy } from './proxy.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors } from './rootfs.js';
 import { claimedSlot, claimSlot, readState, releaseSlot, writeState } from './state.js';
-import { pidAlive, pidsInCgroupTree, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
+import { pidAlive, pidsInCgroupTree, pidsInNetns, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
@@ -55,14 +55,15 @@ const summary = (n: NodeState): LabNodeSummary => ({ name: n.name, address: n.ad
 /** How each kind of node is made, checked and stopped. */
 interface Driver {
   alive(n: NodeState): boolean;
-  stop(n: NodeState): Promise<void>;
+  /** Ends the node's processes; returns how many there were. */
+  stop(n: NodeState): Promise<number>;
   readyTimeoutMs: number;
   concurrency: number;
 }
 
 const DRIVERS: Record<LabKind, Driver> = {
-  container: { alive: containerAlive, stop: async (n) => void (await stopContainer(n)), readyTimeoutMs: 60_000, concurrency: 8 },
-  netns: { alive: netnsHostAlive, stop: async (n) => void (await stopNetnsHost(n)), readyTimeoutMs: 20_000, concurrency: 32 },
+  container: { alive: containerAlive, stop: async (n) => (await stopContainer(n)).killed, readyTimeoutMs: 60_000, concurrency: 8 },
+  netns: { alive: netnsHostAlive, stop: stopNetnsHost, readyTimeoutMs: 20_000, concurrency: 32 },
   vm: { alive: vmAlive, stop: stopVm, readyTimeoutMs: VM_SSH_TIMEOUT_MS, concurrency: 8 },
 };
 
@@ -266,38 +267,43 @@ export async function labDown(dir: string, opts: RunOptions = {}): Promise<LabDo
   const before = leftoverNetwork(prefix);
   progress.step(`removing the lab in ${dir}${state ? ` (${state.nodes.length} ${state.plan.shape.kind} nodes)` : ''}`);
 
+  const cgroupsBefore = labHierarchies().flatMap((h) => {
+    try {
+      return readdirSync(h).filter((e) => e.startsWith(prefix)).map((e) => join(h, e));
+    } catch {
+      return [];
+    }
+  });
   if (state) {
     const driver = DRIVERS[state.plan.shape.kind];
     const limit = pLimit(16);
     await Promise.all(
       state.nodes.map((n) =>
         limit(async () => {
-          await driver.stop(n);
+          result.processes += await driver.stop(n);
           progress.detail(`${n.name} stopped`);
         }),
       ),
     );
-    result.processes += state.nodes.filter((n) => n.pid).length;
     if (await stopProxy(state.proxy)) result.processes++;
     await deleteNodeNetworks(state.plan.shape.kind, state.nodes);
     await deleteBridge(state.plan);
   }
-  // Sweep by prefix: anything an interrupted `up` made before recording it.
-  for (const h of labHierarchies()) {
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(h).filter((e) => e.startsWith(prefix));
-    } catch {
-      continue;
-    }
-    for (const e of entries) {
-      const d = join(h, e);
-      const pids = pidsInCgroupTree(d);
-      if (pids.length) await terminate(pids, 3000);
-      if (await removeCgroupTree(d)) result.cgroups++;
-      else throw new LabError(`could not remove cgroup ${d}`, 'a process is still in it; see its cgroup.procs');
-    }
+  // Sweep by prefix: anything an interrupted `up` made before recording it. Processes are found
+  // by what marks them as the lab's: their cgroup, their network namespace, or qemu's process name.
+  const strays = [
+    ...cgroupsBefore.flatMap((d) => pidsInCgroupTree(d)),
+    ...leftoverNetwork(prefix).netns.flatMap((ns) => pidsInNetns(ns)),
+    ...pidsWithArg(`process=gridops-lab-${prefix}`),
+  ];
+  if (strays.length) {
+    result.processes += strays.length;
+    await terminate(strays, 3000);
   }
+  for (const d of cgroupsBefore) {
+    if (!(await removeCgroupTree(d))) throw new LabError(`could not remove cgroup ${d}`, 'a process is still in it; see its cgroup.procs');
+  }
+  result.cgroups = cgroupsBefore.length;
   await sweepNetwork(prefix);
   result.links = before.links;
   result.namespaces = before.netns;

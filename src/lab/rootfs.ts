@@ -25,7 +25,6 @@ export interface Mirrors {
  * which cannot tunnel https). Falls back to deb.debian.org.
  */
 export function hostMirrors(): Mirrors {
-  const uris: string[] = [];
   const files: string[] = [];
   if (existsSync('/etc/apt/sources.list')) files.push('/etc/apt/sources.list');
   try {
@@ -33,18 +32,26 @@ export function hostMirrors(): Mirrors {
   } catch {
     /* none */
   }
+  const texts: string[] = [];
   for (const f of files) {
-    let text = '';
     try {
-      text = readFileSync(f, 'utf8');
+      texts.push(readFileSync(f, 'utf8'));
     } catch {
-      continue;
+      /* unreadable: skip */
     }
+  }
+  return parseMirrors(texts);
+}
+
+/** Picks the http Debian mirrors for the suite and its security suite from apt source files (one-line or deb822). Pure. */
+export function parseMirrors(texts: readonly string[]): Mirrors {
+  const uris: string[] = [];
+  for (const text of texts) {
     for (const line of text.split('\n')) {
       const deb = /^\s*deb\s+(?:\[[^\]]*\]\s+)?(http:\/\/\S+)\s+(bookworm\S*)/.exec(line);
       if (deb) uris.push(`${deb[1]} ${deb[2]}`);
     }
-    // deb822: a URIs line followed (in the same stanza) by a Suites line.
+    // deb822: a URIs line and a Suites line in the same stanza.
     for (const stanza of text.split(/\n\s*\n/)) {
       const u = /^URIs:\s*(http:\/\/\S+)/m.exec(stanza);
       const s = /^Suites:\s*(.+)$/m.exec(stanza);

@@ -66,6 +66,15 @@ export function pidsInNetns(netns: string): number[] {
   return out;
 }
 
+/** PIDs whose command line contains `marker` (a lab-unique argument such as qemu's process name). */
+export function pidsWithArg(marker: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (/^\d+$/.test(e) && Number(e) !== process.pid && cmdline(Number(e)).includes(marker)) out.push(Number(e));
+  }
+  return out;
+}
+
 /**
  * Ends processes by PID: SIGTERM, wait up to `graceMs`, then SIGKILL what is left.
  * Returns the PIDs that needed SIGKILL.

@@ -167,6 +167,8 @@ export function vmAlive(node: NodeState): boolean {
 }
 
 /** qemu exits at once on SIGTERM; the VM's writes live in its overlay, which `down` deletes. */
-export async function stopVm(node: NodeState): Promise<void> {
-  if (vmAlive(node)) await terminate([node.pid!], 3000);
+export async function stopVm(node: NodeState): Promise<number> {
+  if (!vmAlive(node)) return 0;
+  await terminate([node.pid!], 3000);
+  return 1;
 }
