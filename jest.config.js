@@ -1,5 +1,5 @@
 // Two layers, as in STYLE.md: hermetic unit tests, and e2e tests against real parts (the lab).
-const tsJest = ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }];
+const tsJest = ['ts-jest', { useESM: true, diagnostics: false }];
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': tsJest },

@@ -24,6 +24,8 @@ export abstract class GridopsCommand<T> extends Command {
   abstract override run(): Promise<T>;
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
+    // this.exit(code) throws; let it through untouched so the code (e.g. 2 for pending changes) survives --json.
+    if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined) throw err;
     if (err instanceof GridopsError) {
       if (this.jsonEnabled()) {
         this.logJson(err.toJSON());

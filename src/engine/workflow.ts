@@ -98,7 +98,9 @@ export async function runApply(
     options.onPlan(plan);
     const planningErrors = plan.hosts.filter((h) => h.error?.kind === 'planning');
     if (planningErrors.length) {
-      throw new PlanningError(`planning failed on ${planningErrors.map((h) => h.host).join(', ')}; nothing was changed`, planningErrors[0]!.error!.hint ?? 'fix the problems listed above and run again');
+      const first = planningErrors[0]!.error!;
+      const others = planningErrors.length > 1 ? ` (and ${planningErrors.length - 1} more host(s): ${planningErrors.slice(1).map((h) => h.host).join(', ')})` : '';
+      throw new PlanningError(`${first.message}${others}; nothing was changed`, first.hint ?? 'fix the problems listed above and run again');
     }
     const unreachable = plan.hosts.filter((h) => h.error?.kind === 'unreachable').map((h) => ({ host: h.host, error: h.error!.message }));
     let hosts: HostOutcome[] = planned.map((p) => ({ host: p.session.node.name, status: 'unchanged', applied: 0 }));

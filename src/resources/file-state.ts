@@ -97,7 +97,8 @@ export function contentDiff(path: string, before: Buffer | undefined, after: Buf
   if (before && old === after.toString('utf8')) return undefined;
   return createTwoFilesPatch(before ? path : '/dev/null', path, old, after.toString('utf8'), '', '', { context: 2 })
     .split('\n')
-    .slice(2) // drop the "===" banner and the Index line
+    .filter((line) => !/^=+$/.test(line))
+    .map((line) => line.replace(/\t$/, ''))
     .join('\n')
     .trimEnd();
 }

@@ -12,9 +12,10 @@ export function makeSchemaChecker(schema: AnySchema) {
   const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
   for (const [name, check] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: (v: string) => check(v) === null });
   const validate = ajv.compile(schema);
-  return (source: SourceDocument): Problem[] => {
-    if (validate(source.value)) return [];
-    return toProblems(validate.errors ?? [], source);
+  /** Checks `value` (default: the whole document), found at `basePath` inside the document. */
+  return (source: SourceDocument, value: unknown = source.value, basePath: PathSegment[] = []): Problem[] => {
+    if (validate(value)) return [];
+    return toProblems(validate.errors ?? [], source, basePath);
   };
 }
 
@@ -43,7 +44,7 @@ function suggest(word: string, candidates: string[]): string | undefined {
   return distance(word.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
-function toProblems(errors: ErrorObject[], source: SourceDocument): Problem[] {
+function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: PathSegment[]): Problem[] {
   // Within one value, a specific complaint (format, range, unknown key) beats the generic
   // "no branch of anyOf matched" and the type mismatch of the branch that was never meant.
   const specific = new Set(errors.filter((e) => !['type', 'anyOf', 'const'].includes(e.keyword)).map((e) => e.instancePath));
@@ -59,7 +60,7 @@ function toProblems(errors: ErrorObject[], source: SourceDocument): Problem[] {
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const e of errors) {
-    const path = parsePointer(e.instancePath);
+    const path = [...basePath, ...parsePointer(e.instancePath)];
     if (['type', 'anyOf', 'const'].includes(e.keyword) && specific.has(e.instancePath)) continue;
     if (e.keyword === 'required' && typoFor.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`)) continue;
     const made = describe(e, path);

@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { SUBGRID_TIMERS, REGION_TIMERS, type Timers } from '../core/timers.js';
+
+const TimerOverrides = Type.Partial(
+  Type.Object({
+    tickMs: Type.Integer({ minimum: 10, maximum: 10_000 }),
+    heartbeatInterval: Type.Integer({ minimum: 1 }),
+    syncInterval: Type.Integer({ minimum: 1 }),
+    registryRefreshInterval: Type.Integer({ minimum: 1 }),
+    electionTimeoutMin: Type.Integer({ minimum: 1 }),
+    electionTimeoutMax: Type.Integer({ minimum: 1 }),
+    rankStep: Type.Integer({ minimum: 0 }),
+    leaderLostTimeout: Type.Integer({ minimum: 1 }),
+    suspectAfter: Type.Integer({ minimum: 1 }),
+    suspicionMultiplier: Type.Number({ minimum: 1 }),
+    removeAfter: Type.Integer({ minimum: 1 }),
+    discoveryBase: Type.Integer({ minimum: 1 }),
+    discoveryMax: Type.Integer({ minimum: 1 }),
+    bootstrapAfter: Type.Integer({ minimum: 1 }),
+    rebalanceInterval: Type.Integer({ minimum: 1 }),
+    transferTimeout: Type.Integer({ minimum: 1 }),
+  }),
+  { additionalProperties: false },
+);
+
+/** The config file as written (by gridops from the topology, or by hand). Timers are in milliseconds. */
+export const WrittenAgentConfig = Type.Object(
+  {
+    node: Type.String({ minLength: 1, maxLength: 253 }),
+    region: Type.String({ minLength: 1, maxLength: 253 }),
+    subgrid: Type.String({ minLength: 1, maxLength: 253 }),
+    bind: Type.String({ minLength: 1 }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    advertise: Type.Optional(Type.String()),
+    multicast: Type.Optional(Type.String({ pattern: '^[0-9.]+:[0-9]+$' })),
+    seeds: Type.Optional(Type.Array(Type.String())),
+    regionPeerName: Type.Optional(Type.String()),
+    regionPeerPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    superPeer: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('never')])),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    keyFile: Type.String({ minLength: 1 }),
+    stateFile: Type.Optional(Type.String()),
+    http: Type.Optional(Type.Object({ bind: Type.Optional(Type.String()), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) }, { additionalProperties: false })),
+    expect: Type.Optional(Type.Integer({ minimum: 1 })),
+    regionExpect: Type.Optional(Type.Integer({ minimum: 1 })),
+    mirrors: Type.Optional(Type.Integer({ minimum: 2, maximum: 4 })),
+    hysteresis: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
+    timers: Type.Optional(TimerOverrides),
+    regionTimers: Type.Optional(TimerOverrides),
+    log: Type.Optional(Type.Object({ level: Type.Optional(Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')])) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export type WrittenAgentConfig = Static<typeof WrittenAgentConfig>;
+
+/** The normalised configuration: every default applied, timers converted to ticks. */
+export interface AgentConfig {
+  node: string;
+  region: string;
+  subgrid: string;
+  bind: string;
+  port: number;
+  advertise: string;
+  multicast: { group: string; port: number } | null;
+  seeds: string[];
+  regionPeerName: string | null;
+  regionPeerPort: number;
+  superPeer: 'auto' | 'never';
+  labels: Record<string, string>;
+  keyFile: string;
+  stateFile: string;
+  http: { bind: string; port: number };
+  expect: number;
+  regionExpect: number;
+  mirrors: number;
+  hysteresis: number;
+  tickMs: number;
+  timers: Timers;
+  regionTimers: Timers;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** A config file that cannot be used; the message names the field and what to do. */
+export class AgentConfigError extends Error {
+  override readonly name = 'AgentConfigError';
+}
+
+export function loadAgentConfig(path: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new AgentConfigError(`cannot read config ${path}: ${(error as Error).message}; pass --config FILE`);
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new AgentConfigError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+  return normaliseAgentConfig(raw, path);
+}
+
+export function normaliseAgentConfig(raw: unknown, source = 'config'): AgentConfig {
+  if (!Value.Check(WrittenAgentConfig, raw)) {
+    const problems = [...Value.Errors(WrittenAgentConfig, raw)].slice(0, 5).map((error) => `${error.path || '/'}: ${error.message}`);
+    throw new AgentConfigError(`${source}: ${problems.join('; ')}`);
+  }
+  const written = raw as WrittenAgentConfig;
+  const port = written.port ?? 7946;
+  const tickMs = written.timers?.tickMs ?? 100;
+  const multicast = written.multicast ? { group: written.multicast.split(':')[0]!, port: Number(written.multicast.split(':')[1]) } : null;
+  if (multicast && (multicast.port < 1 || multicast.port > 65535)) throw new AgentConfigError(`${source}: multicast port out of range`);
+  const timers = toTicks(SUBGRID_TIMERS, written.timers, tickMs);
+  const regionTimers = toTicks(REGION_TIMERS, written.regionTimers, tickMs);
+  for (const [name, set] of [['timers', timers], ['regionTimers', regionTimers]] as const) {
+    if (set.electionTimeoutMax < set.electionTimeoutMin) throw new AgentConfigError(`${source}: ${name}.electionTimeoutMax must be >= electionTimeoutMin`);
+    if (set.electionTimeoutMin <= set.syncInterval) throw new AgentConfigError(`${source}: ${name}.electionTimeoutMin must exceed syncInterval, or healthy leaders get deposed`);
+  }
+  const bindIsWildcard = written.bind === '0.0.0.0' || written.bind === '::';
+  if (bindIsWildcard && written.advertise === undefined) throw new AgentConfigError(`${source}: bind is a wildcard; set advertise to the address other nodes should use`);
+  return {
+    node: written.node,
+    region: written.region,
+    subgrid: written.subgrid,
+    bind: written.bind,
+    port,
+    advertise: written.advertise ?? `${written.bind}:${port}`,
+    multicast,
+    seeds: written.seeds ?? [],
+    regionPeerName: written.regionPeerName ?? null,
+    regionPeerPort: written.regionPeerPort ?? port,
+    superPeer: written.superPeer ?? 'auto',
+    labels: written.labels ?? {},
+    keyFile: written.keyFile,
+    stateFile: written.stateFile ?? `/var/lib/gridagent/${written.node}.state.json`,
+    http: { bind: written.http?.bind ?? '127.0.0.1', port: written.http?.port ?? 7950 },
+    expect: written.expect ?? 3,
+    regionExpect: written.regionExpect ?? 1,
+    mirrors: written.mirrors ?? 4,
+    hysteresis: written.hysteresis ?? 0.25,
+    tickMs,
+    timers,
+    regionTimers,
+    logLevel: written.log?.level ?? 'info',
+  };
+}
+
+/** Config timers are milliseconds; the core counts ticks. */
+function toTicks(defaults: Timers, overrides: Static<typeof TimerOverrides> | undefined, tickMs: number): Timers {
+  const timers = { ...defaults };
+  if (overrides === undefined) return timers;
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key === 'tickMs' || value === undefined) continue;
+    const field = key as keyof Timers;
+    timers[field] = field === 'suspicionMultiplier' ? value : Math.max(1, Math.round(value / tickMs));
+  }
+  return timers;
+}

@@ -1,0 +1,222 @@
+import type { Server } from 'node:http';
+import { AgentCore } from '../core/agent.js';
+import type { AgentEvent, Message, Outbound } from '../core/types.js';
+import { AGENT_VERSION } from '../version.js';
+import type { AgentConfig } from './config.js';
+import { readGridKey } from './grid-key.js';
+import { readHostAttributes } from './host-attributes.js';
+import { startHttpServer } from './http-server.js';
+import { jsonLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { RegionPeerResolver } from './region-resolver.js';
+import { nextEpoch, readStateFile, writeStateFile } from './state-file.js';
+import { AgentTransport } from './transport.js';
+
+/** How long a super peer waits for its successor on SIGTERM before exiting anyway. */
+const HANDOVER_DEADLINE_MS = 4_000;
+
+/**
+ * Runs the protocol core against the real world: maps wall time to ticks, packets to step(),
+ * and ready() to disk writes, packets, logs and metrics.
+ */
+export class AgentDaemon {
+  private readonly log: Logger;
+  private readonly metrics = new Metrics();
+  private core!: AgentCore;
+  private transport!: AgentTransport;
+  private http: Server | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private attributeTimer: NodeJS.Timeout | null = null;
+  private epoch = 0;
+  private readonly startedAt = Date.now();
+  private readonly resolver: RegionPeerResolver;
+  private handoverWaiters: ((successor: string | null) => void)[] = [];
+  private stopping = false;
+
+  constructor(private readonly config: AgentConfig) {
+    this.log = jsonLogger(config.node, config.logLevel);
+    this.resolver = new RegionPeerResolver(config.regionPeerName, config.regionPeerPort);
+    this.defineMetrics();
+  }
+
+  async start(): Promise<void> {
+    const config = this.config;
+    const key = readGridKey(config.keyFile);
+    const onDisk = readStateFile(config.stateFile);
+    this.epoch = nextEpoch(onDisk.epoch, Date.now());
+    writeStateFile(config.stateFile, { epoch: this.epoch, state: onDisk.state });
+    this.core = new AgentCore({
+      settings: {
+        name: config.node,
+        region: config.region,
+        subgrid: config.subgrid,
+        addr: config.advertise,
+        superPeer: config.superPeer,
+        attrs: readHostAttributes(config.labels),
+        expect: config.expect,
+        regionExpect: config.regionExpect,
+        mirrors: config.mirrors,
+        hysteresis: config.hysteresis,
+        timers: config.timers,
+        regionTimers: config.regionTimers,
+      },
+      persisted: onDisk.state,
+      incarnation: this.epoch,
+      seed: (this.epoch ^ hashName(config.node)) >>> 0,
+    });
+    this.transport = new AgentTransport(
+      { bind: config.bind, port: config.port, multicast: config.multicast, key, epoch: this.epoch },
+      {
+        message: (message, fromAddr, bytes, via) => this.onMessage(message, fromAddr, bytes, via),
+        dropped: (reason, bytes) => {
+          this.metrics.inc('gridagent_dropped_total', { reason });
+          this.metrics.inc('gridagent_dropped_bytes_total', {}, bytes);
+          this.log.debug('packet dropped', { reason, bytes });
+        },
+        sent: (message, bytes, via) => {
+          this.metrics.inc('gridagent_messages_sent_total', { type: message.type, tier: message.tier });
+          this.metrics.inc('gridagent_bytes_sent_total', { via }, bytes);
+        },
+      },
+    );
+    await this.transport.start();
+    this.http = await startHttpServer(config.http.bind, config.http.port, {
+      status: () => ({ ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000) }),
+      metrics: () => this.metrics.render(),
+    });
+    this.log.info('gridagent started', {
+      version: AGENT_VERSION,
+      region: config.region,
+      subgrid: config.subgrid,
+      bind: `${config.bind}:${config.port}`,
+      multicast: config.multicast ? `${config.multicast.group}:${config.multicast.port}` : null,
+      http: `${config.http.bind}:${config.http.port}`,
+      epoch: this.epoch,
+    });
+    this.flush();
+    this.ticker = setInterval(() => {
+      this.core.tick();
+      this.flush();
+    }, config.tickMs);
+    this.attributeTimer = setInterval(() => this.core.setAttributes(readHostAttributes(config.labels)), 5_000);
+  }
+
+  /**
+   * SIGTERM: a super peer (or region peer) first hands its role to the best successor and
+   * waits until that one has won, so the sub-grid always has a live super peer (rolling
+   * upgrades rely on it); a member just tells its super peer it is leaving.
+   */
+  async stop(signal: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const asked = this.core.handover();
+    this.flush();
+    if (asked.subgrid !== null || asked.region !== null) {
+      this.log.info('handing over before exit', { signal, subgridSuccessor: asked.subgrid, regionSuccessor: asked.region });
+      const successor = await Promise.race([
+        new Promise<string | null>((resolve) => this.handoverWaiters.push(resolve)),
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), HANDOVER_DEADLINE_MS)),
+      ]);
+      this.log.info(successor ? 'handover complete' : 'handover timed out', { successor });
+    }
+    this.core.leave();
+    this.flush();
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.attributeTimer) clearInterval(this.attributeTimer);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.transport.close();
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    this.log.info('gridagent stopped', { signal });
+  }
+
+  private onMessage(message: Message, fromAddr: string | undefined, bytes: number, via: 'udp' | 'tcp'): void {
+    this.metrics.inc('gridagent_messages_received_total', { type: message.type, tier: message.tier });
+    this.metrics.inc('gridagent_bytes_received_total', { via }, bytes);
+    this.core.step(message, fromAddr);
+    this.flush();
+  }
+
+  /** Persist first, then send: a granted vote must survive a crash before anyone hears of it. */
+  private flush(): void {
+    const ready = this.core.ready();
+    if (ready.persist !== null) writeStateFile(this.config.stateFile, { epoch: this.epoch, state: ready.persist });
+    for (const event of ready.events) this.onEvent(event);
+    for (const out of ready.messages) this.dispatch(out);
+  }
+
+  private dispatch(out: Outbound): void {
+    const dest = out.dest;
+    switch (dest.kind) {
+      case 'node':
+        if (dest.addr === undefined) {
+          this.metrics.inc('gridagent_dropped_total', { reason: 'noAddress' });
+          return;
+        }
+        this.transport.send(out.message, dest.addr, out.bulk ?? false);
+        return;
+      case 'multicast':
+        this.transport.sendMulticast(out.message);
+        return;
+      case 'seeds':
+        for (const seed of this.config.seeds) if (seed !== this.config.advertise) this.transport.send(out.message, seed, false);
+        return;
+      case 'regionName':
+        void this.resolver.resolve().then((targets) => {
+          for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, target, false);
+        });
+        return;
+    }
+  }
+
+  private onEvent(event: AgentEvent): void {
+    switch (event.type) {
+      case 'electionStarted':
+        this.metrics.inc('gridagent_elections_started_total', { tier: event.tier, phase: event.phase });
+        this.log.info('election started', event);
+        return;
+      case 'electionWon':
+        this.metrics.inc('gridagent_elections_won_total', { tier: event.tier });
+        this.log.info('election won', event);
+        return;
+      case 'member':
+        this.metrics.inc('gridagent_member_changes_total', { tier: event.tier, change: event.change });
+        this.log.info('member changed', event);
+        return;
+      case 'dropped':
+        this.metrics.inc('gridagent_dropped_total', { reason: event.reason.replace(/ /g, '_') });
+        return;
+      case 'handoverComplete':
+        this.log.info('handover complete', event);
+        if (event.tier === 'subgrid') for (const waiter of this.handoverWaiters.splice(0)) waiter(event.successor);
+        return;
+      case 'viewChanged':
+        this.log.debug('view changed', { tier: event.tier, term: event.view.term, version: event.view.version, voters: event.view.voters.map((peer) => peer.name) });
+        return;
+      default:
+        this.log.info(event.type, event);
+    }
+  }
+
+  private defineMetrics(): void {
+    const metrics = this.metrics;
+    metrics.counter('gridagent_messages_sent_total', 'Protocol messages sent, by type and tier.');
+    metrics.counter('gridagent_messages_received_total', 'Authenticated protocol messages received, by type and tier.');
+    metrics.counter('gridagent_bytes_sent_total', 'Bytes sent, by transport.');
+    metrics.counter('gridagent_bytes_received_total', 'Bytes of authenticated packets received, by transport.');
+    metrics.counter('gridagent_dropped_total', 'Packets dropped: unauthenticated (badMac), malformed, oversized, replayed, and so on.');
+    metrics.counter('gridagent_dropped_bytes_total', 'Bytes of dropped packets.');
+    metrics.counter('gridagent_elections_started_total', 'Elections started by this node, by tier and phase.');
+    metrics.counter('gridagent_elections_won_total', 'Elections won by this node, by tier.');
+    metrics.counter('gridagent_member_changes_total', 'Registry changes seen as super peer, by tier and change.');
+    metrics.gauge('gridagent_is_super_peer', '1 when this node is its sub-grid super peer.', () => (this.core?.subgrid.isLeader() ? 1 : 0));
+    metrics.gauge('gridagent_is_region_peer', '1 when this node is its region peer.', () => (this.core?.region.isLeader() ? 1 : 0));
+    metrics.gauge('gridagent_term', 'Current sub-grid term.', () => this.core?.subgrid.term ?? 0);
+    metrics.gauge('gridagent_registry_members', 'Members in the registry this node holds (super peer or mirror).', () => this.core?.subgrid.registry.size ?? 0);
+  }
+}
+
+function hashName(name: string): number {
+  let value = 2166136261;
+  for (let index = 0; index < name.length; index++) value = Math.imul(value ^ name.charCodeAt(index), 16777619);
+  return value >>> 0;
+}

@@ -1,0 +1,29 @@
+import { createServer, type Server } from 'node:http';
+
+/** Local observability: GET /status (JSON) and GET /metrics (Prometheus text). */
+export function startHttpServer(
+  bind: string,
+  port: number,
+  handlers: { status: () => unknown; metrics: () => string },
+): Promise<Server> {
+  const server = createServer((request, response) => {
+    try {
+      const path = (request.url ?? '/').split('?')[0];
+      if (request.method !== 'GET') {
+        response.writeHead(405, { allow: 'GET' }).end();
+      } else if (path === '/status') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(handlers.status(), null, 2)}\n`);
+      } else if (path === '/metrics') {
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(handlers.metrics());
+      } else {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('try /status or /metrics\n');
+      }
+    } catch (error) {
+      response.writeHead(500).end(String(error));
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, bind, () => resolve(server));
+  });
+}

@@ -1,0 +1,81 @@
+import './require-shim.js';
+import { AGENT_VERSION } from '../version.js';
+import { AgentConfigError, loadAgentConfig } from './config.js';
+import { AgentDaemon } from './daemon.js';
+import { GridKeyError } from './grid-key.js';
+import { fetchStatus, renderStatus } from './status-command.js';
+
+const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agent (default config ${'/etc/gridagent/config.yaml'})
+       gridagent status [--config FILE] [--json] [--http HOST:PORT]
+       gridagent --version
+`;
+
+/** Entry point of the bundled dist/gridagent.mjs. */
+async function main(argv: string[]): Promise<number> {
+  const args = [...argv];
+  if (args.includes('--version') || args.includes('-v')) {
+    process.stdout.write(`${AGENT_VERSION}\n`);
+    return 0;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const command = args[0] && !args[0].startsWith('-') ? args.shift()! : 'run';
+  const configPath = option(args, '--config') ?? '/etc/gridagent/config.yaml';
+  try {
+    if (command === 'status') return await status(configPath, option(args, '--http'), args.includes('--json'));
+    if (command !== 'run') {
+      process.stderr.write(`gridagent: unknown command '${command}'\n${USAGE}`);
+      return 64;
+    }
+    const daemon = new AgentDaemon(loadAgentConfig(configPath));
+    await daemon.start();
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        void daemon.stop(signal).then(() => process.exit(0));
+      });
+    }
+    return -1;
+  } catch (error) {
+    if (error instanceof AgentConfigError || error instanceof GridKeyError) {
+      process.stderr.write(`gridagent: ${error.message}\n`);
+      return 78;
+    }
+    process.stderr.write(`gridagent: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+async function status(configPath: string, http: string | undefined, json: boolean): Promise<number> {
+  let host = '127.0.0.1';
+  let port = 7950;
+  if (http !== undefined) {
+    const index = http.lastIndexOf(':');
+    host = http.slice(0, index);
+    port = Number(http.slice(index + 1));
+  } else {
+    const config = loadAgentConfig(configPath);
+    host = config.http.bind === '0.0.0.0' ? '127.0.0.1' : config.http.bind;
+    port = config.http.port;
+  }
+  try {
+    const result = await fetchStatus(host, port);
+    process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderStatus(result));
+    return 0;
+  } catch (error) {
+    process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/status: ${(error as Error).message}; is it running?\n`);
+    return 69;
+  }
+}
+
+function option(args: string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  if (index >= 0) return args[index + 1];
+  const inline = args.find((arg) => arg.startsWith(`${name}=`));
+  return inline?.slice(name.length + 1);
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  if (code >= 0) process.exit(code);
+});

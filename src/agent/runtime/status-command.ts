@@ -1,0 +1,44 @@
+import { request } from 'node:http';
+import type { AgentStatus } from '../core/agent.js';
+
+/** Fetches /status from a running agent. */
+export function fetchStatus(host: string, port: number, timeoutMs = 3000): Promise<AgentStatus & Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path: '/status', method: 'GET', timeout: timeoutMs }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The human rendering of `gridagent status`. */
+export function renderStatus(status: AgentStatus): string {
+  const lines = [
+    `node        ${status.node} (${status.region}/${status.subgrid})`,
+    `role        ${status.role}, term ${status.term}, score ${status.score}`,
+    `super peer  ${status.superPeer ?? '(none known)'}`,
+    `mirrors     ${status.mirrors.join(', ') || '(none)'}`,
+    `region peer ${status.regionPeer ?? '(none known)'} (region role ${status.regionRole}, term ${status.regionTerm})`,
+  ];
+  if (status.members.length > 0) {
+    lines.push('members:');
+    for (const member of status.members) {
+      lines.push(`  ${member.name.padEnd(24)} ${member.liveness.padEnd(8)} score ${String(member.score).padEnd(6)} load ${member.load}`);
+    }
+  }
+  if (status.regionSuperPeers.length > 0) {
+    lines.push('region super peers:');
+    for (const peer of status.regionSuperPeers) lines.push(`  ${peer.name.padEnd(24)} ${peer.liveness.padEnd(8)} ${peer.subgrid ?? ''} (${peer.members ?? 0} nodes)`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,172 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { connect, createServer, type Server } from 'node:net';
+import type { Message } from '../core/types.js';
+import { decodePacket, encodePacket, MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, type DropReason } from '../core/wire.js';
+import { ReplayWindow } from '../core/replay-window.js';
+
+/** Callbacks from the transport into the daemon. */
+export interface TransportEvents {
+  /** An authenticated, well-formed, fresh message. `fromAddr` is host:port for UDP, undefined for TCP. */
+  message(message: Message, fromAddr: string | undefined, bytes: number, via: 'udp' | 'tcp'): void;
+  dropped(reason: DropReason | 'sendFailed', bytes: number): void;
+  sent(message: Message, bytes: number, via: 'udp' | 'tcp' | 'multicast'): void;
+}
+
+export interface TransportOptions {
+  bind: string;
+  port: number;
+  multicast: { group: string; port: number } | null;
+  key: Buffer;
+  epoch: number;
+}
+
+/**
+ * UDP for heartbeats and discovery (unicast socket on bind:port, plus a multicast listener),
+ * TCP on the same port for registry copies. Every packet is HMAC-authenticated and checked
+ * against the replay window before the core sees it; nothing a peer sends can throw here.
+ */
+export class AgentTransport {
+  private readonly unicast: Socket;
+  private multicastSocket: Socket | null = null;
+  private tcp: Server | null = null;
+  private readonly replay = new ReplayWindow();
+  private seq = 0;
+
+  constructor(
+    private readonly options: TransportOptions,
+    private readonly events: TransportEvents,
+  ) {
+    this.unicast = createSocket({ type: 'udp4', reuseAddr: false });
+  }
+
+  async start(): Promise<void> {
+    const { bind, port, multicast } = this.options;
+    this.unicast.on('message', (packet, rinfo) => this.receive(packet, rinfo, MAX_DATAGRAM_BYTES, 'udp'));
+    this.unicast.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      this.unicast.once('error', reject);
+      this.unicast.bind(port, bind, () => {
+        this.unicast.off('error', reject);
+        resolve();
+      });
+    });
+    if (multicast !== null) {
+      this.unicast.setMulticastTTL(1);
+      this.unicast.setMulticastLoopback(false);
+      try {
+        this.unicast.setMulticastInterface(bind);
+      } catch {
+        // A wildcard bind has no interface to pin; the routing table decides.
+      }
+      const listener = createSocket({ type: 'udp4', reuseAddr: true });
+      listener.on('message', (packet, rinfo) => this.receive(packet, rinfo, MAX_DATAGRAM_BYTES, 'udp'));
+      listener.on('error', () => undefined);
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.bind(multicast.port, () => {
+          listener.off('error', reject);
+          resolve();
+        });
+      });
+      const wildcard = bind === '0.0.0.0';
+      listener.addMembership(multicast.group, wildcard ? undefined : bind);
+      this.multicastSocket = listener;
+    }
+    this.tcp = createServer((socket) => {
+      let buffered = Buffer.alloc(0);
+      socket.setTimeout(10_000, () => socket.destroy());
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 4) {
+          const length = buffered.readUInt32BE(0);
+          if (length > MAX_FRAME_BYTES) {
+            this.events.dropped('oversized', buffered.length);
+            socket.destroy();
+            return;
+          }
+          if (buffered.length < 4 + length) break;
+          const frame = buffered.subarray(4, 4 + length);
+          buffered = buffered.subarray(4 + length);
+          this.receive(frame, undefined, MAX_FRAME_BYTES, 'tcp');
+        }
+      });
+    });
+    this.tcp.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      this.tcp!.once('error', reject);
+      this.tcp!.listen(port, bind, () => resolve());
+    });
+  }
+
+  /** Sends to host:port over UDP, or over TCP when `bulk` (registry copies). */
+  send(message: Message, target: string, bulk: boolean): void {
+    const packet = this.encode(message);
+    const [host, portText] = splitHostPort(target);
+    const port = Number(portText);
+    if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) {
+      this.events.dropped('sendFailed', packet.length);
+      return;
+    }
+    if (bulk || packet.length > MAX_DATAGRAM_BYTES) {
+      const frame = Buffer.alloc(4 + packet.length);
+      frame.writeUInt32BE(packet.length, 0);
+      packet.copy(frame, 4);
+      const socket = connect({ host, port, localAddress: this.options.bind === '0.0.0.0' ? undefined : this.options.bind });
+      socket.setTimeout(5_000, () => socket.destroy());
+      socket.on('error', () => this.events.dropped('sendFailed', frame.length));
+      socket.end(frame);
+      this.events.sent(message, frame.length, 'tcp');
+      return;
+    }
+    this.unicast.send(packet, port, host, (error) => {
+      if (error) this.events.dropped('sendFailed', packet.length);
+    });
+    this.events.sent(message, packet.length, 'udp');
+  }
+
+  sendMulticast(message: Message): void {
+    const multicast = this.options.multicast;
+    if (multicast === null) return;
+    const packet = this.encode(message);
+    this.unicast.send(packet, multicast.port, multicast.group, (error) => {
+      if (error) this.events.dropped('sendFailed', packet.length);
+    });
+    this.events.sent(message, packet.length, 'multicast');
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.unicast.close(() => resolve()));
+    if (this.multicastSocket) await new Promise<void>((resolve) => this.multicastSocket!.close(() => resolve()));
+    if (this.tcp) await new Promise<void>((resolve) => this.tcp!.close(() => resolve()));
+  }
+
+  private encode(message: Message): Buffer {
+    this.seq = (this.seq + 1) >>> 0;
+    return encodePacket(message, { epoch: this.options.epoch, seq: this.seq }, this.options.key);
+  }
+
+  private receive(packet: Buffer, rinfo: RemoteInfo | undefined, maxBytes: number, via: 'udp' | 'tcp'): void {
+    try {
+      const decoded = decodePacket(packet, this.options.key, maxBytes);
+      if (!decoded.ok) {
+        this.events.dropped(decoded.reason, packet.length);
+        return;
+      }
+      if (!this.replay.accept(decoded.message.from, decoded.header.epoch, decoded.header.seq)) {
+        this.events.dropped('replayed', packet.length);
+        return;
+      }
+      this.events.message(decoded.message, rinfo ? `${rinfo.address}:${rinfo.port}` : undefined, packet.length, via);
+    } catch {
+      // Defence in depth: a bug in handling one packet must not take the agent down.
+      this.events.dropped('malformed', packet.length);
+    }
+  }
+}
+
+function splitHostPort(target: string): [string, string] {
+  const index = target.lastIndexOf(':');
+  if (index <= 0) return [target, ''];
+  return [target.slice(0, index).replace(/^\[|\]$/g, ''), target.slice(index + 1)];
+}

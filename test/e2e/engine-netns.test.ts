@@ -1,0 +1,158 @@
+import { jest } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeAsRoot, gridops, gridopsAsync, ROOT } from './support/cli.js';
+
+/**
+ * The execution engine against real OpenSSH servers: a netns lab (real sshd per host, real
+ * host keys), applied, planned, tampered with, interrupted, and attacked with hostile values.
+ */
+
+jest.setTimeout(300_000);
+
+describeAsRoot('engine e2e (netns lab, real sshd)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridops-engine-'));
+  const topology = join(dir, 'topology.yaml');
+  const key = join(dir, 'id_ed25519');
+  const knownHosts = join(dir, 'known_hosts');
+  const ssh = (address: string, command: string) =>
+    execFileSync('ssh', ['-i', key, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${address}`, command], { encoding: 'utf8' });
+  let addresses: string[] = [];
+
+  /** A variant of the lab topology, written beside it (same grid, so the same state and lock). */
+  const variant = (name: string, edit: (text: string) => string) => {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, edit(readFileSync(topology, 'utf8')));
+    return file;
+  };
+
+  beforeAll(() => {
+    const up = gridops(['lab', 'up', '--kind', 'netns', '--nodes', '3', '--dir', dir]);
+    if (up.status !== 0) throw new Error(`lab up failed:\n${up.stdout}\n${up.stderr}`);
+    addresses = [...readFileSync(topology, 'utf8').matchAll(/address: ([\d.]+)/g)].map((m) => m[1]!);
+    expect(addresses).toHaveLength(3);
+  });
+
+  afterAll(() => {
+    gridops(['lab', 'down', '--dir', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies the lab topology, then plans zero changes (idempotence)', () => {
+    const apply = gridops(['apply', topology, '--yes']);
+    expect(apply.stderr).toBe('');
+    expect(apply.status).toBe(0);
+    expect(apply.stdout).toMatch(/Apply: \d+ change\(s\) on 3 host\(s\)/);
+    const plan = gridops(['plan', topology, '--detailed-exitcode']);
+    expect(plan.stdout).toContain('No changes.');
+    expect(plan.status).toBe(0);
+    const identity = JSON.parse(ssh(addresses[1]!, 'cat /etc/gridops/node.json'));
+    expect(identity).toMatchObject({ grid: 'lab', node: 'node-02', subgrid: 'subgrid-1' });
+  });
+
+  it('tampering with one file on one node gives a plan of exactly that one change', () => {
+    ssh(addresses[2]!, 'echo tampered >> /etc/gridops/node.json');
+    const plan = gridops(['plan', topology, '--detailed-exitcode', '--json']);
+    expect(plan.status).toBe(2);
+    const data = JSON.parse(plan.stdout);
+    const changed = data.hosts.filter((h: { changes: unknown[] }) => h.changes.length > 0);
+    expect(changed).toHaveLength(1);
+    expect(changed[0].host).toBe('node-03');
+    expect(changed[0].changes.map((c: { id: string }) => c.id)).toEqual(['file /etc/gridops/node.json']);
+    expect(gridops(['apply', topology, '--yes']).status).toBe(0);
+    expect(gridops(['plan', topology, '--detailed-exitcode']).status).toBe(0);
+  });
+
+  it('a saved plan is applied exactly, and refused once a host has changed', () => {
+    ssh(addresses[0]!, 'rm -f /etc/gridops/node.json');
+    const out = join(dir, 'plan.json');
+    expect(gridops(['plan', topology, '--out', out]).status).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).hosts[0].changes).toHaveLength(1);
+    ssh(addresses[1]!, 'chmod 700 /var/lib/gridops');
+    const stale = gridops(['apply', topology, '--plan', out]);
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toMatch(/hosts changed since the plan was saved: node-02/);
+    expect(ssh(addresses[0]!, 'test -e /etc/gridops/node.json && echo yes || echo no').trim()).toBe('no');
+    expect(gridops(['plan', topology, '--out', out]).status).toBe(0);
+    expect(gridops(['apply', topology, '--plan', out]).status).toBe(0);
+    expect(gridops(['plan', topology, '--detailed-exitcode']).status).toBe(0);
+  });
+
+  it('a host whose key differs from known_hosts is refused before any change on any host', () => {
+    const badKnownHosts = join(dir, 'known_hosts.bad');
+    const wrongKey = readFileSync(knownHosts, 'utf8')
+      .split('\n')
+      .map((line) => (line.startsWith(`${addresses[2]} `) ? line.replace(/ssh-ed25519 \S+/, `ssh-ed25519 ${readFileSync(`${key}.pub`, 'utf8').split(' ')[1]}`) : line))
+      .join('\n');
+    writeFileSync(badKnownHosts, wrongKey);
+    const file = variant('badkey', (t) => t.replaceAll(knownHosts, badKnownHosts));
+    const r = gridops(['apply', file, '--yes', '--playbook', `${ROOT}test/e2e/fixtures/slow.yaml`]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/node-03.*(CHANGED|changed)/);
+    expect(r.stderr).toMatch(/SHA256:/);
+    for (const a of addresses) expect(ssh(a, 'test -e /etc/gridops-slow && echo yes || echo no').trim()).toBe('no');
+  });
+
+  it('an unreachable node is reported and the others are applied', () => {
+    const file = variant('unreachable', (t) => t.replace('knownHosts:', 'connectTimeout: 2s, knownHosts:').replace(/(\n\s+- \{ name: node-03, address: )([\d.]+)( \})/, `$1$2$3\n          - { name: node-99, address: ${addresses[0]!.replace(/\.\d+$/, '.250')} }`));
+    const r = gridops(['apply', file, '--yes', '--playbook', `${ROOT}test/e2e/fixtures/hostile.yaml`.replace('hostile', 'slow')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/UNREACHABLE node-99/);
+    for (const a of addresses) expect(ssh(a, 'cat /etc/gridops-slow/b')).toBe('b\n');
+  });
+
+  it('a hostile label value lands verbatim in files and no injected command runs', () => {
+    const evil = `$(touch /root/pwned); \`touch /root/pwned2\` ' " \\ && touch /root/pwned3 # ${'x'.repeat(40)}`;
+    const file = variant('hostile', (t) => t.replace('{ name: node-01, address: ', `{ name: node-01, labels: { evil: ${JSON.stringify(evil)} }, address: `));
+    const other = variant('hostile-others', (t) => t);
+    const r = gridops(['apply', file, '--yes', '--limit', 'node-01', '--playbook', `${ROOT}test/e2e/fixtures/hostile.yaml`, '--playbook', 'node-base']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(ssh(addresses[0]!, 'cat /root/echoed')).toBe(evil);
+    expect(ssh(addresses[0]!, 'cat /root/label.txt')).toBe(evil);
+    expect(JSON.parse(ssh(addresses[0]!, 'cat /etc/gridops/node.json')).labels.evil).toBe(evil);
+    expect(ssh(addresses[0]!, 'ls /root/pwned /root/pwned2 /root/pwned3 2>/dev/null || true')).toBe('');
+    // put node-01's identity back for the other tests
+    expect(gridops(['apply', other, '--yes']).status).toBe(0);
+  });
+
+  it('a concurrent second apply is refused, naming the holder; SIGKILL midway then re-run converges', async () => {
+    const slow = `${ROOT}test/e2e/fixtures/slow.yaml`;
+    for (const a of addresses) ssh(a, 'rm -rf /etc/gridops-slow');
+    const first = gridopsAsync(['apply', topology, '--yes', '--json', '--playbook', slow]);
+    let events = '';
+    first.stderr!.on('data', (d: Buffer) => (events += d.toString()));
+    await waitFor(() => events.includes('"change-done"'), 20_000);
+    const second = gridops(['apply', topology, '--yes', '--playbook', slow]);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`locked by process ${first.pid}`));
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    const rerun = gridops(['apply', topology, '--yes', '--playbook', slow, '-v']);
+    expect(rerun.stderr).toMatch(/stale lock/);
+    expect(rerun.status).toBe(0);
+    expect(gridops(['plan', topology, '--detailed-exitcode', '--playbook', slow]).status).toBe(0);
+    for (const a of addresses) expect(ssh(a, 'ls /etc/gridops-slow').split('\n').filter(Boolean).sort()).toEqual(['a', 'b', 'one', 'two']);
+  });
+
+  it('a module the kernel cannot load is a planning error naming the host; a built-in one is a note', () => {
+    const file = variant('modules', (t) => t.replace('agent: { port: 7946 }', 'agent: { port: 7946 }\n  kernel: { modules: [kvm, gridops_no_such_module] }'));
+    const r = gridops(['apply', file, '--yes']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/node-0\d: kernel .* cannot load modules, and gridops_no_such_module is not built in/);
+    const builtIn = variant('builtin', (t) => t.replace('agent: { port: 7946 }', 'agent: { port: 7946 }\n  kernel: { modules: [kvm] }'));
+    const plan = gridops(['plan', builtIn, '--detailed-exitcode']);
+    expect(plan.stdout).toMatch(/= kernel-module kvm: kvm is built into kernel/);
+    expect(plan.status).toBe(0);
+  });
+});
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
