@@ -7,7 +7,8 @@ function grid(text: string): Grid {
   return grid;
 }
 
-const doc = (levels: { defaults?: string; region?: string; subgrid?: string; node?: string }) => `
+type Levels = { defaults?: string; region?: string; subgrid?: string; node?: string };
+const doc = (levels: Levels) => `
 apiVersion: gridops/v1
 kind: Grid
 metadata: { name: g }
@@ -38,7 +39,7 @@ describe('settings inherit grid defaults > region > sub-grid > node', () => {
     ['region', { defaults: '{ qos: { gridCpuPercent: 11 } }', region: 'qos: { gridCpuPercent: 22 }' }, 22, 'regions[0]'],
     ['sub-grid', { defaults: '{ qos: { gridCpuPercent: 11 } }', region: 'qos: { gridCpuPercent: 22 }', subgrid: 'qos: { gridCpuPercent: 33 }' }, 33, 'regions[0].subgrids[0]'],
     ['node', { defaults: '{ qos: { gridCpuPercent: 11 } }', region: 'qos: { gridCpuPercent: 22 }', subgrid: 'qos: { gridCpuPercent: 33 }', node: 'qos: { gridCpuPercent: 44 }' }, 44, 'regions[0].subgrids[0].nodes[0]'],
-  ])('a value set at the %s level wins over the levels above', (_level, levels, want, origin) => {
+  ] as Array<[string, Levels, number, string]>)('a value set at the %s level wins over the levels above', (_level, levels, want, origin) => {
     const [n1, n2] = allNodes(grid(doc(levels)));
     expect(n1!.settings.qos.gridCpuPercent).toBe(want);
     expect(n1!.origins['qos.gridCpuPercent']).toBe(origin);
