@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import { checkPlaybookText, loadPlaybook } from '../../src/playbooks/load.js';
+import { instantiate } from '../../src/playbooks/instantiate.js';
+import { substituteCommand, templateContext } from '../../src/templates/render.js';
+import { smallGrid } from '../resources/fixtures.js';
+
+const problemsOf = (text: string) => checkPlaybookText('p.yaml', text).problems.map((p) => `${p.line}:${p.column}: ${p.message}`);
+
+describe('playbooks', () => {
+  it('node-base loads and gives each node its modules, directories and identity file', () => {
+    const grid = smallGrid('defaults: { kernel: { modules: [kvm, tun] } }');
+    const node = grid.regions[0]!.subgrids[0]!.nodes[0]!;
+    const { resources } = instantiate(loadPlaybook('node-base'), templateContext(grid, node));
+    expect(resources.map((r) => r.id)).toEqual(['kernel-module kvm', 'kernel-module tun', 'directory /etc/gridops', 'directory /var/lib/gridops', 'file /etc/gridops/node.json']);
+  });
+
+  it('reports problems with positions: unknown kind, unknown key, logic in strings, missing template', () => {
+    const problems = problemsOf(`name: p
+resources:
+  - fiel: { path: /x }
+  - file: { path: /y, contnet: a }
+  - file: { path: "/{{#if node.name}}z{{/if}}" }
+  - file: { path: /w, template: nope.hbs }
+`);
+    expect(problems).toEqual([
+      '3:5: unknown resource kind "fiel"; did you mean "file"?',
+      '4:23: unknown key "contnet" in resources[1].file; did you mean "content"?',
+      '5:19: only plain {{path}} substitution is allowed in playbook strings (no helpers, blocks or {{{ }}})',
+      '6:33: template nope.hbs not found in templates/',
+    ]);
+  });
+
+  it('command substitutions are quoted: a hostile value is one literal word', () => {
+    const grid = smallGrid();
+    const node = grid.regions[0]!.subgrids[0]!.nodes[0]!;
+    const command = substituteCommand('printf %s {{node.labels.evil}}', templateContext(grid, node));
+    expect(execFileSync('sh', ['-c', command], { encoding: 'utf8' })).toBe(node.labels.evil);
+  });
+});

@@ -1,0 +1,122 @@
+import { execSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PlanningError } from '../../src/errors/index.js';
+import { CommandResource } from '../../src/resources/command.js';
+import { DirectoryResource } from '../../src/resources/directory.js';
+import { FileResource } from '../../src/resources/file.js';
+import { fileProbe, parseFileState } from '../../src/resources/file-state.js';
+import { KernelModuleResource } from '../../src/resources/kernel-module.js';
+import { ensureLine } from '../../src/resources/line.js';
+import { PackageResource } from '../../src/resources/package.js';
+import { SysctlResource } from '../../src/resources/sysctl.js';
+import { SystemdUnitResource } from '../../src/resources/systemd-unit.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
+import { facts, node } from './fixtures.js';
+
+const ctx = (kernel = {}) => ({ node: node(), facts: facts(kernel) });
+const local = new LocalTransport('local');
+const probe = async (script: string) => (await local.exec(script)).stdout;
+
+describe('file probe, run by a real shell', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridops-probe-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads absence, content, mode and a hostile file name', async () => {
+    const path = join(dir, `we'ird $(name) \`x\``);
+    expect(parseFileState(await probe(fileProbe(path)))).toEqual({ exists: false });
+    writeFileSync(path, 'hello\n');
+    chmodSync(path, 0o640);
+    const state = parseFileState(await probe(fileProbe(path)));
+    expect(state).toMatchObject({ exists: true, type: 'file', mode: '0640' });
+    expect(state.content?.toString()).toBe('hello\n');
+  });
+
+  it('a file resource plans create, then nothing once the content and mode match', async () => {
+    const path = join(dir, 'managed.conf');
+    const r = new FileResource({ path, content: 'a=1\n', mode: '0600' });
+    const create = r.diff(await probe(r.probe()));
+    expect(create).toMatchObject({ action: 'create', kind: 'file' });
+    expect(create!.diff).toContain('+a=1');
+    writeFileSync(path, 'a=1\n');
+    chmodSync(path, 0o644);
+    const modeOnly = r.diff(await probe(r.probe()));
+    expect(modeOnly!.fields).toEqual([{ name: 'mode', before: '0644', after: '0600' }]);
+    chmodSync(path, 0o600);
+    expect(r.diff(await probe(r.probe()))).toBeNull();
+  });
+
+  it('never puts sensitive content in the plan', async () => {
+    const r = new FileResource({ path: join(dir, 'key'), content: 'TOPSECRET', mode: '0600', sensitive: true });
+    const change = r.diff(await probe(r.probe()));
+    expect(JSON.stringify(change)).not.toContain('TOPSECRET');
+    expect(change!.diff).toBeUndefined();
+  });
+
+  it('a directory resource refuses a path that is a file', async () => {
+    const path = join(dir, 'plainfile');
+    writeFileSync(path, '');
+    const r = new DirectoryResource({ path });
+    expect(() => r.diff(parseFileStateOutput(path), ctx())).toThrow(PlanningError);
+  });
+  const parseFileStateOutput = (path: string) => execSync(fileProbe(path), { shell: '/bin/sh' }).toString();
+});
+
+describe('kernel modules', () => {
+  const absent = 'not-loaded\n@@gridops-module-section@@\nabsent\n@@gridops-module-section@@\nabsent\n';
+
+  it('a module built into the kernel needs nothing, and the plan says so', () => {
+    const change = new KernelModuleResource('kvm').diff(absent, ctx({ builtinModules: ['kvm'], loadableModules: false }));
+    expect(change).toMatchObject({ action: 'none', summary: expect.stringContaining('built into kernel 6.1.0-test') });
+  });
+
+  it('a kernel without module support is a planning error naming the host', () => {
+    expect(() => new KernelModuleResource('dummy').diff(absent, ctx({ loadableModules: false }))).toThrow(/n1: kernel 6.1.0-test cannot load modules, and dummy is not built in/);
+  });
+
+  it('a loadable module is loaded, persisted and given its options', () => {
+    const change = new KernelModuleResource('kvm-intel', { nested: 1 }).diff(absent, ctx());
+    expect(change).toMatchObject({ module: 'kvm_intel', steps: ['load', 'persist', 'options'], action: 'create' });
+  });
+});
+
+describe('other resources', () => {
+  it('sysctl compares words, so tab-separated kernel output matches', () => {
+    const r = new SysctlResource('net.ipv4.ip_local_port_range', '32768 60999');
+    const persisted = `regular file|644|root|root|10\n${Buffer.from('# managed by gridops\nnet.ipv4.ip_local_port_range = 32768 60999\n').toString('base64')}\n`;
+    expect(r.diff(`32768\t60999\n@@gridops-sysctl-section@@\n${persisted}`)).toBeNull();
+    expect(r.diff(`1024\t60999\n@@gridops-sysctl-section@@\n${persisted}`)!.steps).toEqual(['set']);
+  });
+
+  it('a systemd unit is written, enabled and started; restarted when its file changes while running', () => {
+    const r = new SystemdUnitResource({ unit: 'gridagent.service', content: '[Service]\nExecStart=/bin/true\n' });
+    const S = '@@gridops-unit-section@@';
+    expect(r.diff(`absent\n${S}\ndisabled\n${S}\ninactive\n`)!.steps).toEqual(['write', 'enable', 'start']);
+    const old = `regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`;
+    expect(r.diff(`${old}${S}\nenabled\n${S}\nactive\n`)!.steps).toEqual(['write', 'restart']);
+  });
+
+  it('a command runs only when its guards say so', () => {
+    const r = new CommandResource({ name: 'init', command: 'true', creates: '/x', unless: 'false' });
+    expect(r.diff('creates-exists\n')).toBeNull();
+    expect(r.diff('unless-ok\n')).toBeNull();
+    expect(r.diff('')).toMatchObject({ action: 'run', summary: 'run init (/x does not exist)' });
+  });
+
+  it('packages: only the missing ones are installed', () => {
+    const r = new PackageResource(['nodejs', 'libvirt-daemon-system']);
+    expect(r.diff('nodejs installed\nlibvirt-daemon-system missing\n', ctx())).toMatchObject({ packages: ['libvirt-daemon-system'], manager: 'apt' });
+    expect(r.diff('nodejs installed\nlibvirt-daemon-system installed\n', ctx())).toBeNull();
+  });
+
+  it.each([
+    ['', 'x=1', 'x=1\n', undefined],
+    ['a\n', 'x=1', 'a\nx=1\n', undefined],
+    ['x=1\n', 'x=1', 'x=1\n', undefined],
+    ['x=0\ny=2\nx=5\n', 'x=1', 'x=0\ny=2\nx=1\n', /^x=/],
+    ['y=2\n', 'x=1', 'y=2\nx=1\n', /^x=/],
+  ] as Array<[string, string, string, RegExp | undefined]>)('ensureLine(%j, %j) gives %j', (text, line, want, match) => {
+    expect(ensureLine(text, line, match)).toBe(want);
+  });
+});
