@@ -109,13 +109,23 @@ async function debootstrap(tmp: string, packages: string[], mirror: string, prog
   const args = ['--variant=minbase', `--include=${packages.join(',')}`, SUITE, tmp, mirror];
   const child = execa('debootstrap', args, { reject: false, cancelSignal: signal, all: true, stdin: 'ignore' });
   let last = '';
+  let lastVerb = '';
+  let lastShown = 0;
+  let count = 0;
   child.all?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
       const l = line.trim();
       if (!l) continue;
       last = l;
-      if (/^I: (Retrieving|Validating|Extracting|Installing|Unpacking|Configuring) /.test(l)) progress.detail(l.slice(3));
-      else if (/^I: /.test(l)) progress.detail(l.slice(3));
+      if (!l.startsWith('I: ')) continue;
+      count++;
+      // One line per stage (Retrieving, Extracting, Installing, Configuring...) and a heartbeat, not one per package.
+      const verb = l.slice(3).split(' ')[0]!;
+      if (verb !== lastVerb || Date.now() - lastShown > 5000) {
+        progress.detail(`debootstrap: ${l.slice(3)}${verb === lastVerb ? ` (${count} steps)` : ''}`);
+        lastVerb = verb;
+        lastShown = Date.now();
+      }
     }
   });
   const r = await child;
