@@ -370,8 +370,18 @@ export class SshTransport implements Transport {
     const become = this.opts.becomePassword ?? new BecomePassword();
     const wrapped = options.timeoutMs && options.timeoutMs > 0 ? withRemoteTimeout(command, options.timeoutMs) : command;
     const plan = planBecome(wrapped, { user: this.user, become: options.become ?? false, withPassword: become.configured, token: this.token });
+    const exit: { code: number | null; signal?: string } = { code: null };
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      this.client.exec(plan.command, (err, ch) => (err ? reject(new ConnectionError(this.name, `cannot start a command: ${err.message}`, 'the connection may have dropped; rerun', { cause: err })) : resolve(ch)));
+      this.client.exec(plan.command, (err, ch) => {
+        if (err) return reject(new ConnectionError(this.name, `cannot start a command: ${err.message}`, 'the connection may have dropped; rerun', { cause: err }));
+        // Listen now, not after the await: ssh2 can emit 'exit' in this very tick when the reply
+        // packets arrive together (a fast command under load), and a late listener misses it.
+        ch.on('exit', (c: number | null, sig?: string) => {
+          exit.code = c ?? null;
+          if (sig) exit.signal = sig;
+        });
+        resolve(ch);
+      });
     });
     const shake = plan.handshake ? new BecomeHandshake(plan.handshake) : undefined;
     const stdin = options.stdin;
@@ -442,11 +452,9 @@ export class SshTransport implements Transport {
         }
         if (!wasStarted && shake.started) writeStdin();
       });
-      channel.on('exit', (c: number | null, sig?: string) => {
-        code = c ?? null;
-        if (sig) signal = sig;
-      });
       channel.on('close', () => {
+        code = exit.code;
+        signal = exit.signal;
         if (done) return;
         done = true;
         cleanup();
