@@ -1,0 +1,34 @@
+import type { AgentSettings } from '../../src/agent/core/agent.js';
+import { SimNetwork, type SimNodeSpec } from '../../src/agent/sim/network.js';
+import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
+
+/** A one-sub-grid cluster with explicit machines, for scripted scenarios. */
+export function smallCluster(
+  count: number,
+  options: { seed?: number; never?: number[]; cores?: number[]; expect?: number } = {},
+): { network: SimNetwork; names: string[]; invariant: SingleLeaderPerTerm } {
+  const names = Array.from({ length: count }, (_, index) => `n${index + 1}`);
+  const specs: SimNodeSpec[] = names.map((name, index) => {
+    const settings: AgentSettings = {
+      name,
+      region: 'r',
+      subgrid: 's',
+      superPeer: options.never?.includes(index + 1) ? 'never' : 'auto',
+      attrs: { arch: 'x86_64', cores: options.cores?.[index] ?? 8, memoryMiB: 16384, labels: {}, load: 0, uptimeSec: 7200 },
+      expect: options.expect ?? count,
+      regionExpect: 1,
+      mirrors: 4,
+      hysteresis: 0.25,
+    };
+    return { settings, seeds: names.filter((other) => other !== name).slice(0, 2) };
+  });
+  const network = new SimNetwork(specs, { seed: options.seed ?? 1, dns: { r: names.slice(0, 2) } });
+  const invariant = new SingleLeaderPerTerm();
+  network.onStep(invariant.observer);
+  network.startAll();
+  return { network, names, invariant };
+}
+
+export function leaderOf(network: SimNetwork, names: string[]): string | undefined {
+  return names.find((name) => network.core(name)?.subgrid.isLeader());
+}

@@ -1,0 +1,105 @@
+import { decodePacket, encodePacket, encodedSize, MAX_DATAGRAM_BYTES } from '../../src/agent/core/wire.js';
+import { ReplayWindow } from '../../src/agent/core/replay-window.js';
+import { seededRandom } from '../../src/agent/core/prng.js';
+import type { Message } from '../../src/agent/core/types.js';
+
+const key = Buffer.from('0123456789abcdef0123456789abcdef');
+const heartbeat: Message = {
+  type: 'hb',
+  tier: 'subgrid',
+  group: 'rennes-a',
+  from: 'ra-01',
+  to: 'ra-03',
+  term: 4,
+  incarnation: 7,
+  attrsVersion: 1,
+  load: 0.42,
+  score: 71.2,
+  viewTerm: 4,
+  viewVersion: 9,
+};
+
+describe('wire format', () => {
+  test('round-trips a message and reports its exact size', () => {
+    const packet = encodePacket(heartbeat, { epoch: 12, seq: 3 }, key);
+    expect(packet.length).toBe(encodedSize(heartbeat));
+    const decoded = decodePacket(packet, key);
+    expect(decoded).toEqual({ ok: true, header: { epoch: 12, seq: 3 }, message: heartbeat });
+  });
+
+  test('a heartbeat stays small (the 1 KB/s budget rests on it)', () => {
+    expect(encodedSize(heartbeat)).toBeLessThan(250);
+  });
+
+  test('rejects a packet under another key, a flipped bit, a bad magic, an oversized datagram', () => {
+    const packet = encodePacket(heartbeat, { epoch: 1, seq: 1 }, key);
+    expect(decodePacket(packet, Buffer.from('another key, same length.........'))).toEqual({ ok: false, reason: 'badMac' });
+    const flipped = Buffer.from(packet);
+    flipped[20] = flipped[20]! ^ 1;
+    expect(decodePacket(flipped, key)).toEqual({ ok: false, reason: 'badMac' });
+    const magic = Buffer.from(packet);
+    magic[0] = 0;
+    expect(decodePacket(magic, key)).toEqual({ ok: false, reason: 'badMagic' });
+    expect(decodePacket(Buffer.alloc(MAX_DATAGRAM_BYTES + 1), key)).toEqual({ ok: false, reason: 'oversized' });
+    expect(decodePacket(Buffer.alloc(5), key)).toEqual({ ok: false, reason: 'truncated' });
+  });
+
+  test('authenticated but malformed payloads are dropped, not trusted', () => {
+    const forge = (payload: unknown): Buffer => encodePacket(payload as Message, { epoch: 1, seq: 1 }, key);
+    expect(decodePacket(forge({ ...heartbeat, term: -1 }), key)).toEqual({ ok: false, reason: 'malformed' });
+    expect(decodePacket(forge({ ...heartbeat, type: 'nope' }), key)).toEqual({ ok: false, reason: 'malformed' });
+    expect(decodePacket(forge({ ...heartbeat, load: 'high' }), key)).toEqual({ ok: false, reason: 'malformed' });
+    expect(decodePacket(forge([1, 2, 3]), key)).toEqual({ ok: false, reason: 'malformed' });
+    expect(decodePacket(forge({ type: 'sync', tier: 'subgrid', group: 'g', from: 'a', term: 1, view: { term: 1, version: 1, voters: 'x' } }), key)).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
+  });
+
+  test('fuzz: 20000 random and mutated packets never throw and never pass as a different message', () => {
+    const random = seededRandom(99);
+    const valid = encodePacket(heartbeat, { epoch: 1, seq: 1 }, key);
+    const reasons = new Map<string, number>();
+    for (let round = 0; round < 20_000; round++) {
+      let packet: Buffer;
+      if (round % 2 === 0) {
+        packet = Buffer.alloc(Math.floor(random.next() * 300));
+        for (let index = 0; index < packet.length; index++) packet[index] = Math.floor(random.next() * 256);
+        if (round % 4 === 0 && packet.length > 3) packet.write('GA\x01', 0, 'latin1');
+      } else {
+        packet = Buffer.from(valid);
+        const flips = 1 + Math.floor(random.next() * 4);
+        for (let flip = 0; flip < flips; flip++) packet[Math.floor(random.next() * packet.length)] = Math.floor(random.next() * 256);
+        if (random.next() < 0.3) packet = packet.subarray(0, Math.floor(random.next() * packet.length));
+      }
+      const result = decodePacket(packet, key);
+      if (result.ok) {
+        expect(result.message).toEqual(heartbeat);
+      } else {
+        reasons.set(result.reason, (reasons.get(result.reason) ?? 0) + 1);
+      }
+    }
+    expect(reasons.get('badMac')).toBeGreaterThan(1000);
+  });
+});
+
+describe('ReplayWindow', () => {
+  test('accepts fresh packets, rejects exact replays and older epochs, tolerates reordering', () => {
+    const window = new ReplayWindow(64);
+    expect(window.accept('a', 5, 1)).toBe(true);
+    expect(window.accept('a', 5, 1)).toBe(false);
+    expect(window.accept('a', 5, 3)).toBe(true);
+    expect(window.accept('a', 5, 2)).toBe(true);
+    expect(window.accept('a', 5, 2)).toBe(false);
+    expect(window.accept('a', 4, 100)).toBe(false);
+    expect(window.accept('a', 6, 1)).toBe(true);
+    expect(window.accept('a', 5, 50)).toBe(false);
+  });
+
+  test('packets older than the window are rejected', () => {
+    const window = new ReplayWindow(64);
+    for (let seq = 1; seq <= 200; seq++) expect(window.accept('a', 1, seq)).toBe(true);
+    expect(window.accept('a', 1, 100)).toBe(false);
+    expect(window.accept('a', 1, 190)).toBe(false);
+  });
+});
