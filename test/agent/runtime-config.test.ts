@@ -1,0 +1,103 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentConfigError, loadAgentConfig, normaliseAgentConfig } from '../../src/agent/runtime/config.js';
+import { GridKeyError, readGridKey } from '../../src/agent/runtime/grid-key.js';
+import { nextEpoch, readStateFile, writeStateFile } from '../../src/agent/runtime/state-file.js';
+import { Metrics } from '../../src/agent/runtime/metrics.js';
+import { AGENT_VERSION } from '../../src/agent/version.js';
+
+const minimal = { node: 'ra-01', region: 'eu-west', subgrid: 'rennes-a', bind: '10.0.1.11', keyFile: '/etc/gridagent/grid.key' };
+
+describe('agent config', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gridagent-config-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('applies defaults and converts timer milliseconds to ticks', () => {
+    const config = normaliseAgentConfig({ ...minimal, timers: { tickMs: 50, heartbeatInterval: 500 } });
+    expect(config).toMatchObject({ port: 7946, advertise: '10.0.1.11:7946', superPeer: 'auto', http: { bind: '127.0.0.1', port: 7950 }, mirrors: 4, tickMs: 50 });
+    expect(config.timers.heartbeatInterval).toBe(10);
+    expect(config.regionTimers.heartbeatInterval).toBe(20);
+  });
+
+  test('reads YAML with every documented field', () => {
+    const path = join(dir, 'agent.yaml');
+    writeFileSync(
+      path,
+      [
+        'node: ra-02',
+        'region: eu-west',
+        'subgrid: rennes-a',
+        'bind: 10.0.1.12',
+        'port: 7946',
+        'multicast: 239.192.10.1:7947',
+        'seeds: [10.0.1.11:7946]',
+        'regionPeerName: region.eu-west.grid.example.org',
+        'superPeer: never',
+        'labels: { rack: r1 }',
+        'keyFile: /etc/gridagent/grid.key',
+        'stateFile: /var/lib/gridagent/state.json',
+        'http: { bind: 127.0.0.1, port: 7950 }',
+        'expect: 3',
+        'regionExpect: 2',
+        'mirrors: 2',
+        'timers: { electionTimeoutMin: 2000, electionTimeoutMax: 3000 }',
+        'log: { level: debug }',
+      ].join('\n'),
+    );
+    const config = loadAgentConfig(path);
+    expect(config).toMatchObject({ superPeer: 'never', multicast: { group: '239.192.10.1', port: 7947 }, seeds: ['10.0.1.11:7946'], mirrors: 2, labels: { rack: 'r1' } });
+    expect(config.timers.electionTimeoutMin).toBe(20);
+  });
+
+  test.each([
+    [{ ...minimal, port: 70000 }, /port/],
+    [{ ...minimal, superPeer: 'always' }, /superPeer/],
+    [{ ...minimal, mirrors: 7 }, /mirrors/],
+    [{ ...minimal, surprise: 1 }, /surprise|additional/i],
+    [{ ...minimal, bind: '0.0.0.0' }, /advertise/],
+    [{ ...minimal, timers: { electionTimeoutMin: 300, syncInterval: 500 } }, /syncInterval/],
+  ])('rejects bad config %#', (raw, message) => {
+    expect(() => normaliseAgentConfig(raw)).toThrow(AgentConfigError);
+    expect(() => normaliseAgentConfig(raw)).toThrow(message);
+  });
+
+  test('refuses a key file readable by group or others, accepts 0600', () => {
+    const path = join(dir, 'grid.key');
+    writeFileSync(path, 'e2e-grid-key-0123456789abcdef\n');
+    chmodSync(path, 0o644);
+    expect(() => readGridKey(path)).toThrow(GridKeyError);
+    expect(() => readGridKey(path)).toThrow(/chmod 600/);
+    chmodSync(path, 0o600);
+    expect(readGridKey(path).toString()).toBe('e2e-grid-key-0123456789abcdef');
+    writeFileSync(path, 'short');
+    expect(() => readGridKey(path)).toThrow(/at least 16/);
+  });
+
+  test('state file round-trips and epochs only grow', () => {
+    const path = join(dir, 'state', 'n1.json');
+    expect(readStateFile(path)).toEqual({ epoch: 0, state: null });
+    writeStateFile(path, { epoch: 7, state: null });
+    expect(readStateFile(path).epoch).toBe(7);
+    expect(nextEpoch(7, 1_000)).toBe(8);
+    expect(nextEpoch(7, 1_700_000_000_000)).toBe(1_700_000_000);
+  });
+});
+
+test('metrics render in the Prometheus text format', () => {
+  const metrics = new Metrics();
+  metrics.counter('gridagent_dropped_total', 'Dropped packets.');
+  metrics.inc('gridagent_dropped_total', { reason: 'badMac' }, 2);
+  metrics.gauge('gridagent_term', 'Term.', () => 3);
+  expect(metrics.render()).toBe(
+    '# HELP gridagent_dropped_total Dropped packets.\n# TYPE gridagent_dropped_total counter\ngridagent_dropped_total{reason="badMac"} 2\n# HELP gridagent_term Term.\n# TYPE gridagent_term gauge\ngridagent_term 3\n',
+  );
+});
+
+test('the version constant matches package.json', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  expect(AGENT_VERSION).toBe(pkg.version);
+});
