@@ -8,14 +8,28 @@ import { pathToString, positionOf, type PathSegment, type SourceDocument } from 
  * Structural validation against a JSON Schema, reported as positioned problems with hints.
  * Used for topologies and playbooks alike.
  */
+let sharedAjv: Ajv | undefined;
+
+/** One ajv instance for every schema: creating one and registering the formats costs more than a compile. */
+function ajv(): Ajv {
+  if (!sharedAjv) {
+    sharedAjv = new Ajv({ allErrors: true, strict: false, verbose: true });
+    for (const [name, check] of Object.entries(FORMATS)) sharedAjv.addFormat(name, { type: 'string', validate: (v: string) => check(v) === null });
+  }
+  return sharedAjv;
+}
+
+/** A checker for `schema`, compiled on first use (start-up stays fast for commands that never need it). */
 export function makeSchemaChecker(schema: AnySchema) {
-  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-  for (const [name, check] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: (v: string) => check(v) === null });
-  const validate = ajv.compile(schema);
+  let compiled: ReturnType<Ajv['compile']> | undefined;
+  const validate = (value: unknown) => {
+    compiled ??= ajv().compile(schema);
+    return compiled(value);
+  };
   /** Checks `value` (default: the whole document), found at `basePath` inside the document. */
   return (source: SourceDocument, value: unknown = source.value, basePath: PathSegment[] = []): Problem[] => {
     if (validate(value)) return [];
-    return toProblems(validate.errors ?? [], source, basePath);
+    return toProblems(compiled!.errors ?? [], source, basePath);
   };
 }
 

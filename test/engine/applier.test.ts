@@ -9,7 +9,7 @@ import { facts, node } from '../resources/fixtures.js';
 
 /** A host whose plan is: write a file (notifying "reload"), then run a command that may fail. */
 function plannedHost(name: string, options: { failCommand?: boolean } = {}): { planned: PlannedHost; transport: RecordingTransport } {
-  const transport = new RecordingTransport(name).on(/^do-work$/, { code: options.failCommand ? 3 : 0, stderr: options.failCommand ? 'disk full\n' : '' }).on(/^reload-it$/, {});
+  const transport = new RecordingTransport(name).on(/^do-work$/, { code: options.failCommand ? 3 : 0, stderr: options.failCommand ? 'disk full\n' : '' }).on(/^reload-it$/, {}).on(/^t=\$\(mktemp /, {});
   const file = new FileResource({ path: '/etc/x.conf', content: 'x\n', notify: ['reload'] });
   const command = new CommandResource({ name: 'work', command: 'do-work', notify: ['reload'] });
   const resources = new Map<string, Resource>([
@@ -34,7 +34,10 @@ describe('applyPlan', () => {
     const events: ApplyEvent[] = [];
     const [outcome] = await applyPlan([planned], { concurrency: 5, failFast: false, emit: (e) => events.push(e) });
     expect(outcome).toEqual({ host: 'n1', status: 'applied', applied: 2 });
-    expect(transport.transcript()).toEqual(['upload /etc/x.conf (644, 2 bytes)', 'exec do-work', 'exec reload-it']);
+    const [write, ...rest] = transport.transcript();
+    expect(write).toMatch(/^exec t=\$\(mktemp \/etc\/\.x\.conf\.gridops\.XXXXXX\) && .*chmod 0644 .*mv -f "\$t" \/etc\/x\.conf/);
+    expect(transport.calls.find((c) => c.kind === 'exec')).toMatchObject({ stdin: 'x\n' });
+    expect(rest).toEqual(['exec do-work', 'exec reload-it']);
     expect(events.filter((e) => e.type === 'change-done').map((e) => (e as { id: string }).id)).toEqual(['file /etc/x.conf', 'command work', 'handler reload']);
   });
 
