@@ -7,6 +7,7 @@ export const connectionFlags = {
   'accept-new-host-keys': Flags.boolean({ description: 'record the keys of hosts missing from known_hosts (after you checked their fingerprints); changed keys are always refused', default: false }),
   playbook: Flags.string({ description: 'playbook to run (name under playbooks/ or a path); repeatable', multiple: true, default: ['node-base'] }),
   limit: Flags.string({ description: 'only these nodes (comma-separated names)', delimiter: ',', multiple: true }),
+  'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),
   'state-dir': Flags.string({ description: 'where state and lock live (default: .gridops beside the topology)' }),
 };
 

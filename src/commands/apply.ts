@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { createInterface } from 'node:readline/promises';
 import { GridopsCommand } from '../base-command.js';
+import { promptSecret } from '../prompt-secret.js';
 import { connectionFlags, interruptOnSigint } from '../cli-flags.js';
 import type { ApplyEvent } from '../engine/gate.js';
 import { runApply, type ApplyResult } from '../engine/workflow.js';
@@ -37,6 +38,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         playbooks: savedPlan?.playbooks ?? flags.playbook,
         concurrency: flags.concurrency,
         acceptNewHostKeys: flags['accept-new-host-keys'],
+        becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
         limit: flags.limit,
         stateDir: flags['state-dir'],
         signal: interrupt.signal,

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand, ExitCode } from '../base-command.js';
+import { promptSecret } from '../prompt-secret.js';
 import { connectionFlags, interruptOnSigint } from '../cli-flags.js';
 import { runPlan } from '../engine/workflow.js';
 import { savePlan } from '../plan/plan-file.js';
@@ -25,6 +26,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
       playbooks: flags.playbook,
       concurrency: flags.concurrency,
       acceptNewHostKeys: flags['accept-new-host-keys'],
+      becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
       limit: flags.limit,
       signal: interrupt.signal,
       progress: (line) => this.verbose && process.stderr.write(`${line}\n`),

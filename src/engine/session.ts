@@ -29,6 +29,8 @@ export interface ConnectOptions {
   acceptNewHostKeys: boolean;
   signal?: AbortSignal;
   logger?: TransportLogger;
+  /** Asks for the sudo password (at most once, and only if a host's sudo asks); default: GRIDOPS_BECOME_PASSWORD. */
+  becomePrompt?: () => Promise<string>;
   /** Tests and the lab may inject transports; by default hosts are reached over SSH. */
   connect?: (node: Node) => Promise<Transport>;
 }
@@ -67,7 +69,7 @@ export class Fleet {
   }
 
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
-    const becomePassword = new BecomePassword();
+    const becomePassword = new BecomePassword(options.becomePrompt);
     const byKnownHosts = new Map<string, TransportPool<SshHostSpec>>();
     for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
       const pool = createSshPool({

@@ -23,6 +23,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Progress lines for humans (stderr). */
   progress: (line: string) => void;
+  becomePrompt?: () => Promise<string>;
   /** Injected transports, for tests; SSH by default. */
   connect?: (node: Node) => Promise<Transport>;
 }
@@ -52,7 +53,7 @@ export async function runPlan(options: RunOptions): Promise<PlanRun> {
   const fleet = new Fleet();
   try {
     options.progress(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} and gathering facts`);
-    const { sessions, unreachable } = await fleet.open(nodes, { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect });
+    const { sessions, unreachable } = await fleet.open(nodes, { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt });
     for (const u of unreachable) options.progress(`${u.node.name}: unreachable: ${u.error.message}`);
     options.progress(`reading current state (${Math.round(performance.now() - t0)} ms so far)`);
     const { plan, planned } = await planHosts(grid, sessions, unreachable, playbooks, { concurrency: options.concurrency, signal: options.signal });

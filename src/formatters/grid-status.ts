@@ -1,0 +1,25 @@
+import type { GridStatus } from '../status/grid-status.js';
+
+/** The status table: one line per node, then the overlay's super peers when agents answer. */
+export function formatGridStatus(status: GridStatus): string {
+  const header = ['NODE', 'ADDRESS', 'REGION/SUB-GRID', 'OS', 'KERNEL', 'CGROUP', 'CPU', 'MEM', 'APPLIED', 'AGENT'];
+  const rows = status.nodes.map((n) => [
+    n.node,
+    n.address,
+    `${n.region}/${n.subgrid}`,
+    n.reachable ? n.os ?? '' : 'UNREACHABLE',
+    n.kernel ?? '',
+    n.cgroup ?? '',
+    n.cores === undefined ? '' : String(n.cores),
+    n.memoryGiB === undefined ? '' : `${n.memoryGiB}G`,
+    n.applied,
+    n.agent ? `${n.agentVersion} ${n.agent.role} (term ${n.agent.term})` : n.agentVersion ?? 'not installed',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  out.push('', `grid ${status.grid}: ${status.reachable}/${status.nodes.length} nodes reachable, ${status.inSync}/${status.nodes.length} applied with this topology`);
+  for (const [subgrid, peers] of Object.entries(status.superPeers)) out.push(`  super peer of ${subgrid}: ${peers.join(', ')}`);
+  for (const n of status.nodes.filter((x) => !x.reachable)) out.push(`  ${n.node}: ${n.error ?? 'unreachable'}`);
+  return out.join('\n');
+}

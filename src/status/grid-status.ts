@@ -1,0 +1,95 @@
+import { Fleet, type HostSession } from '../engine/session.js';
+import { readState, statePaths, type HostState } from '../state/state.js';
+import { loadTopology } from '../topology/load.js';
+import { allNodes, type Grid } from '../topology/model.js';
+import { fanOut } from '../transport/fan-out.js';
+
+/** The live overlay as one node's agent sees it (the subset gridops shows). */
+export interface AgentView {
+  role: string;
+  term: number;
+  superPeer: string | null;
+  regionPeer: string | null;
+  members: number;
+}
+
+export interface NodeStatus {
+  node: string;
+  address: string;
+  region: string;
+  subgrid: string;
+  reachable: boolean;
+  error?: string;
+  os?: string;
+  kernel?: string;
+  cgroup?: string;
+  cores?: number;
+  memoryGiB?: number;
+  /** `in-sync`: the last apply used this very topology and succeeded on this node. */
+  applied: 'in-sync' | 'older-topology' | 'never' | 'failed';
+  appliedAt?: string;
+  agentVersion: string | null;
+  agent?: AgentView;
+}
+
+export interface GridStatus {
+  grid: string;
+  nodes: NodeStatus[];
+  reachable: number;
+  inSync: number;
+  /** Super peer per sub-grid, as reported by the agents (absent when no agent answers). */
+  superPeers: Record<string, string[]>;
+}
+
+function appliedState(host: HostState | undefined, grid: Grid): NodeStatus['applied'] {
+  if (!host || !host.appliedAt) return 'never';
+  if (host.lastOutcome === 'failed') return 'failed';
+  return host.topologyHash === grid.sourceHash ? 'in-sync' : 'older-topology';
+}
+
+async function agentView(session: HostSession): Promise<AgentView | undefined> {
+  if (!session.facts.agentVersion) return undefined;
+  const r = await session.transport.exec('gridagent status --json', { timeoutMs: 5000 });
+  if (r.code !== 0) return undefined;
+  try {
+    const s = JSON.parse(r.stdout) as { role: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[] };
+    return { role: s.role, term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Connects to every node (verified host keys), reads facts, the recorded state and, where an agent runs, its view of the overlay. */
+export async function gridStatus(topologyFile: string, options: { concurrency: number; stateDir?: string; signal?: AbortSignal }): Promise<GridStatus> {
+  const grid = await loadTopology(topologyFile);
+  const state = await readState(statePaths(topologyFile, grid.name, options.stateDir).state, grid.name);
+  const nodes = allNodes(grid);
+  const fleet = new Fleet();
+  try {
+    const { sessions, unreachable } = await fleet.open(nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal });
+    const views = await fanOut(sessions, (s) => s.node.name, agentView, { concurrency: options.concurrency });
+    const statuses: NodeStatus[] = nodes.map((node) => {
+      const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(state.hosts[node.name], grid), appliedAt: state.hosts[node.name]?.appliedAt };
+      const i = sessions.findIndex((s) => s.node.name === node.name);
+      if (i < 0) return { ...base, reachable: false, agentVersion: null, error: unreachable.find((u) => u.node.name === node.name)?.error.message };
+      const { facts } = sessions[i]!;
+      const view = views[i]!;
+      return {
+        ...base,
+        reachable: true,
+        os: `${facts.os.id} ${facts.os.versionId ?? ''}`.trim(),
+        kernel: facts.kernel.release,
+        cgroup: facts.cgroup,
+        cores: facts.cpu.cores,
+        memoryGiB: Math.round((facts.memoryBytes / 2 ** 30) * 10) / 10,
+        agentVersion: facts.agentVersion,
+        ...(view.status === 'ok' && view.value ? { agent: view.value } : {}),
+      };
+    });
+    const superPeers: Record<string, string[]> = {};
+    for (const s of statuses) if (s.agent?.role === 'super-peer') (superPeers[`${s.region}/${s.subgrid}`] ??= []).push(s.node);
+    return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers };
+  } finally {
+    await fleet.close();
+  }
+}
