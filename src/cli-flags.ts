@@ -8,6 +8,7 @@ export const connectionFlags = {
   playbook: Flags.string({ description: 'playbook to run (name under playbooks/ or a path); repeatable', multiple: true, default: ['node-base'] }),
   limit: Flags.string({ description: 'only these nodes (comma-separated names)', delimiter: ',', multiple: true }),
   'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),
+  'log-file': Flags.string({ description: 'append a structured (JSON lines) log of the run to this file' }),
   'state-dir': Flags.string({ description: 'where state and lock live (default: .gridops beside the topology)' }),
 };
 

@@ -9,6 +9,7 @@ import { ApplyFailedError, InterruptedError } from '../errors/index.js';
 import { loadPlan } from '../plan/plan-file.js';
 import { renderPlan } from '../plan/render.js';
 import { formatApplySummary } from '../formatters/apply-summary.js';
+import { createRunLog } from '../run-log.js';
 
 export default class Apply extends GridopsCommand<ApplyResult> {
   static override summary = 'Bring every host to the topology: plan from real state, confirm, apply exactly that plan';
@@ -28,7 +29,9 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     const json = this.jsonEnabled();
     const interrupt = interruptOnSigint(() => process.stderr.write('\ninterrupted: no new steps will start; running steps finish (Ctrl-C again to quit now)\n'));
     const savedPlan = flags.plan ? await loadPlan(flags.plan) : undefined;
+    const log = createRunLog(flags['log-file'], `apply ${args.file}`);
     const emit = (e: ApplyEvent) => {
+      log?.info(e, e.type);
       if (json) process.stderr.write(`${JSON.stringify(e)}\n`);
       else this.logEvent(e);
     };
@@ -44,14 +47,17 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         signal: interrupt.signal,
         savedPlan,
         failFast: flags['fail-fast'],
+        logger: log,
         progress: (line) => (json ? process.stderr.write(`${JSON.stringify({ type: 'progress', line })}\n`) : this.verbose && process.stderr.write(`${line}\n`)),
         onPlan: (plan) => this.say(renderPlan(plan, { color: process.stdout.isTTY })),
         confirm: async () => flags.yes || savedPlan !== undefined || (await this.ask()),
         emit,
       });
+      log?.info({ result }, 'apply finished');
       this.say(formatApplySummary(result));
       return result;
     } catch (err) {
+      log?.error({ err }, 'apply failed');
       if (err instanceof ApplyFailedError && !json) this.say(formatApplySummary((err as ApplyFailedError & { result: ApplyResult }).result));
       throw err;
     } finally {

@@ -6,6 +6,7 @@ import { runPlan } from '../engine/workflow.js';
 import { savePlan } from '../plan/plan-file.js';
 import { hasChanges, type Plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
+import { createRunLog } from '../run-log.js';
 
 export default class PlanCommand extends GridopsCommand<Plan> {
   static override summary = 'Show what apply would change, read from the real state of every host';
@@ -29,6 +30,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
       becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
       limit: flags.limit,
       signal: interrupt.signal,
+      logger: createRunLog(flags['log-file'], `plan ${args.file}`),
       progress: (line) => this.verbose && process.stderr.write(`${line}\n`),
     }).finally(interrupt.dispose);
     await run.fleet.close();

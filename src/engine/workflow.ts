@@ -6,6 +6,7 @@ import { readState, statePaths, writeState } from '../state/state.js';
 import { loadTopology } from '../topology/load.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import type { Transport } from '../transport/transport.js';
+import type { TransportLogger } from '../transport/logger.js';
 import { applyPlan, type HostOutcome } from './applier.js';
 import type { ApplyEvent } from './gate.js';
 import { planHosts, type PlannedHost } from './planner.js';
@@ -24,6 +25,8 @@ export interface RunOptions {
   /** Progress lines for humans (stderr). */
   progress: (line: string) => void;
   becomePrompt?: () => Promise<string>;
+  /** Structured run log (`--log-file`). */
+  logger?: TransportLogger;
   /** Injected transports, for tests; SSH by default. */
   connect?: (node: Node) => Promise<Transport>;
 }
@@ -53,7 +56,7 @@ export async function runPlan(options: RunOptions): Promise<PlanRun> {
   const fleet = new Fleet();
   try {
     options.progress(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} and gathering facts`);
-    const { sessions, unreachable } = await fleet.open(nodes, { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt });
+    const { sessions, unreachable } = await fleet.open(nodes, { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger });
     for (const u of unreachable) options.progress(`${u.node.name}: unreachable: ${u.error.message}`);
     options.progress(`reading current state (${Math.round(performance.now() - t0)} ms so far)`);
     const { plan, planned } = await planHosts(grid, sessions, unreachable, playbooks, { concurrency: options.concurrency, signal: options.signal });
