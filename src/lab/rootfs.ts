@@ -107,7 +107,20 @@ export interface RootfsResult {
 /** Runs debootstrap into a temporary directory; returns it (caller finishes and renames). */
 async function debootstrap(tmp: string, packages: string[], mirror: string, progress: Progress, signal: AbortSignal): Promise<void> {
   const args = ['--variant=minbase', `--include=${packages.join(',')}`, SUITE, tmp, mirror];
-  const child = execa('debootstrap', args, { reject: false, cancelSignal: signal, all: true, stdin: 'ignore' });
+  // Its own process group, so an interrupt ends debootstrap *and* the dpkg/wget it runs, at once.
+  const child = execa('debootstrap', args, { reject: false, all: true, stdin: 'ignore', detached: true });
+  const killGroup = (sig: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const onAbort = () => {
+    killGroup('SIGTERM');
+    setTimeout(() => killGroup('SIGKILL'), 2000).unref();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   let last = '';
   let lastVerb = '';
   let lastShown = 0;
@@ -128,8 +141,11 @@ async function debootstrap(tmp: string, packages: string[], mirror: string, prog
       }
     }
   });
-  const r = await child;
-  if (signal.aborted) throw new InterruptedError('interrupted while building the rootfs; nothing was cached', 'run `gridops lab up` again');
+  const r = await child.finally(() => signal.removeEventListener('abort', onAbort));
+  if (signal.aborted) {
+    killGroup('SIGKILL');
+    throw new InterruptedError('interrupted while building the rootfs; nothing was cached', 'run `gridops lab up` again');
+  }
   if (r.exitCode !== 0) {
     throw new LabError(`debootstrap failed (exit ${r.exitCode}): ${last}`, `check that ${mirror} is reachable; the full log is in ${tmp}/debootstrap/debootstrap.log until the next run`);
   }
