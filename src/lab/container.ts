@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
 import { cmdline, pidAlive, pidsInCgroupTree, pidsInNetns, removeCgroupTree, spawnDetached, terminate, labHierarchies } from './sys.js';
@@ -36,12 +36,22 @@ async function makeCgroups(dirs: string[]): Promise<void> {
   }
 }
 
+/** nspawn's machine name for a node: prefixed, unique across labs. */
+export function machineName(node: NodeState): string {
+  return node.netns;
+}
+
 export function nspawnArgs(node: NodeState, rootfs: string, upper: string): string[] {
   return [
     '--quiet',
     '--register=no',
     '--keep-unit',
-    `--machine=${node.name}`,
+    // The machine name carries the lab prefix: nspawn keeps per-machine state on the host
+    // (/run/systemd/nspawn/propagate/NAME), and two labs both have a node-01.
+    `--machine=${machineName(node)}`,
+    `--hostname=${node.name}`,
+    // Without --boot, nspawn's default on SIGTERM is SIGKILL; ask systemd for an orderly shutdown.
+    '--kill-signal=SIGRTMIN+3',
     `--directory=${rootfs}`,
     `--overlay=+/:${upper}:/`,
     `--network-namespace-path=/run/netns/${node.netns}`,
@@ -70,7 +80,7 @@ export async function startContainer(node: NodeState, rootfs: string): Promise<n
 
 /** True when the recorded PID is still this node's nspawn. */
 export function containerAlive(node: NodeState): boolean {
-  return pidAlive(node.pid) && cmdline(node.pid!).includes(`--machine=${node.name}`) && cmdline(node.pid!).includes(node.netns);
+  return pidAlive(node.pid) && cmdline(node.pid!).includes(`--machine=${machineName(node)} `) && cmdline(node.pid!).includes(node.netns);
 }
 
 /**
@@ -93,6 +103,8 @@ export async function stopContainer(node: NodeState, graceMs = 8000): Promise<{ 
     killed += rest.length;
     await terminate(rest, 500);
   }
+  // nspawn removes its per-machine directory when it exits; not when it was killed.
+  await rm(join('/run/systemd/nspawn/propagate', machineName(node)), { recursive: true, force: true });
   const cgroupsLeft: string[] = [];
   for (const d of dirs) if (!(await removeCgroupTree(d))) cgroupsLeft.push(d);
   return { killed, cgroupsLeft };
