@@ -1,3 +1,4 @@
+import { RegionDirectory } from './directory.js';
 import { GroupEngine, type GroupHost } from './group.js';
 import { seededRandom, type Random } from './prng.js';
 import { availabilityScore } from './score.js';
@@ -9,6 +10,7 @@ import type {
   Message,
   NodeAttributes,
   Outbound,
+  PeerRegionSummary,
   PersistentState,
   Ready,
   SuperPeerPreference,
@@ -33,6 +35,10 @@ export interface AgentSettings {
   hysteresis: number;
   timers?: Partial<Timers>;
   regionTimers?: Partial<Timers>;
+  /** The other regions of the grid: their region peers exchange summaries with ours. */
+  peerRegions?: string[];
+  /** Length of a tick in ms, only to show ages in /status (default 100). */
+  tickMs?: number;
 }
 
 export interface AgentInit {
@@ -74,6 +80,18 @@ export interface AgentStatus {
   regionTerm: number;
   regionPeer: string | null;
   regionSuperPeers: MemberStatus[];
+  /**
+   * The whole grid as this region peer knows it: its own region first, then every other region
+   * heard from (empty on nodes that are not region peers).
+   */
+  regions: RegionStatus[];
+}
+
+/** One region in /status. */
+export interface RegionStatus extends PeerRegionSummary {
+  liveness: Liveness;
+  /** Milliseconds since its region peer was last heard from (0 for our own region). */
+  lastHeardMsAgo: number;
 }
 
 /**
@@ -84,6 +102,7 @@ export interface AgentStatus {
 export class AgentCore {
   readonly subgrid: GroupEngine;
   readonly region: GroupEngine;
+  readonly directory: RegionDirectory;
   private outbox: Outbound[] = [];
   private events: AgentEvent[] = [];
   private persistDirty = false;
@@ -122,6 +141,7 @@ export class AgentCore {
       isActive: () => this.subgrid?.isLeader() ?? false,
       bootstrapBallot: (candidate) => this.subgrid.regionBallot(candidate),
       ballotIdentity: () => settings.subgrid,
+      otherRegions: () => this.directory.list().map(({ region, regionPeer, term, superPeers, nodes }) => ({ region, regionPeer, term, superPeers, nodes })),
     };
     this.subgrid = new GroupEngine(
       {
@@ -159,6 +179,21 @@ export class AgentCore {
       regionHost,
       init.persisted?.region ?? null,
     );
+    const regionTimers = { ...REGION_TIMERS, ...settings.regionTimers };
+    this.directory = new RegionDirectory(
+      { self: settings.name, region: settings.region, selfAddr: settings.addr, peerRegions: settings.peerRegions ?? [], interval: regionTimers.peerRegionInterval },
+      {
+        send: (dest, message) => this.outbox.push({ dest, message }),
+        event: (event) => this.events.push(event),
+        isRegionPeer: () => this.region.isLeader(),
+        regionTerm: () => this.region.term,
+        ownSummary: () => this.ownRegionSummary(),
+        redirectTarget: () => {
+          if (this.subgrid.isLeader()) return this.region.leaderName === null ? null : { name: this.region.leaderName, addr: this.region.leaderAddress };
+          return this.subgrid.leaderName === null ? null : { name: this.subgrid.leaderName, addr: this.subgrid.leaderAddress };
+        },
+      },
+    );
   }
 
   get name(): string {
@@ -169,12 +204,17 @@ export class AgentCore {
     this.subgrid.tick();
     this.reconcileTiers();
     this.region.tick();
+    this.directory.tick();
   }
 
   /** Feeds one authenticated message; `fromAddr` is where it came from (opaque to the core). */
   step(message: Message, fromAddr?: string): void {
     const settings = this.init.settings;
     if (message.to !== undefined && message.to !== settings.name) return this.drop('misaddressed');
+    if (message.type === 'peerSummary' || message.type === 'peerRedirect') {
+      if (message.tier !== 'region' || message.group === settings.region) return this.drop('foreign region');
+      return this.directory.step(message, fromAddr);
+    }
     if (message.tier === 'subgrid') {
       if (message.group === settings.subgrid) this.subgrid.step(message, fromAddr);
       else this.answerForeignSubgrid(message, fromAddr);
@@ -245,7 +285,29 @@ export class AgentCore {
       regionTerm: this.region.term,
       regionPeer: this.region.leaderName,
       regionSuperPeers: this.region.isLeader() ? this.region.registry.list().map(toMemberStatus) : [],
+      regions: this.regionsStatus(),
     };
+  }
+
+  /** The grid as this region peer knows it: its own region, then the others. */
+  regionsStatus(): RegionStatus[] {
+    if (!this.region.isLeader()) return [];
+    const settings = this.init.settings;
+    const tickMs = settings.tickMs ?? 100;
+    const own = this.ownRegionSummary();
+    return [
+      { region: settings.region, regionPeer: settings.name, term: this.region.term, ...own, liveness: 'alive', lastHeardMsAgo: 0 },
+      ...this.directory.list().map(({ lastHeardTicksAgo, ...entry }) => ({ ...entry, lastHeardMsAgo: lastHeardTicksAgo * tickMs })),
+    ];
+  }
+
+  /** This region's live super peers and node count, from the region peer's registry. */
+  private ownRegionSummary(): { superPeers: { name: string; subgrid: string; members: number }[]; nodes: number } {
+    const superPeers = this.region.registry
+      .list()
+      .filter((entry) => entry.liveness !== 'dead' && entry.summary !== undefined)
+      .map((entry) => ({ name: entry.name, subgrid: entry.summary!.subgrid, members: entry.summary!.members }));
+    return { superPeers, nodes: superPeers.reduce((sum, peer) => sum + peer.members, 0) };
   }
 
   private reconcileTiers(): void {

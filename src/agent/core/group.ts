@@ -7,6 +7,7 @@ import type {
   NodeAttributes,
   Outbound,
   Peer,
+  PeerRegionSummary,
   RegistryEntryWire,
   SubgridSummary,
   Tier,
@@ -56,6 +57,8 @@ export interface GroupHost {
   bootstrapBallot(candidate: string): 'granted' | 'pending' | 'refused';
   /** Identity a bootstrap vote counts under: the node, or for the region tier its sub-grid. */
   ballotIdentity(): string;
+  /** Region tier: the other regions, so that a regionQuery is answered for the whole grid. */
+  otherRegions?(): PeerRegionSummary[];
 }
 
 type ElectionRole = 'follower' | 'preCandidate' | 'candidate' | 'leader';
@@ -294,6 +297,8 @@ export class GroupEngine {
       case 'regionQuery':
         return this.onRegionQuery(message);
       case 'regionInfo':
+      case 'peerSummary':
+      case 'peerRedirect':
         return;
     }
   }
@@ -612,7 +617,8 @@ export class GroupEngine {
       liveness: entry.liveness,
     }));
     const totalNodes = superPeers.filter((peer) => peer.liveness !== 'dead').reduce((sum, peer) => sum + peer.members, 0);
-    this.sendTo(message.from, { type: 'regionInfo', superPeers, totalNodes });
+    const regions = this.host.otherRegions?.() ?? [];
+    this.sendTo(message.from, { type: 'regionInfo', superPeers, totalNodes, ...(regions.length > 0 ? { regions } : {}) }, regions.length > 8);
   }
 
   // ---- replication to mirrors -------------------------------------------------------------

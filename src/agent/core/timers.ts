@@ -34,6 +34,11 @@ export interface Timers {
   rebalanceInterval: number;
   /** A leadership transfer that did not complete in this time is abandoned. */
   transferTimeout: number;
+  /**
+   * Region tier only: a region peer pushes its summary to every other region's peer this
+   * often. An entry is suspect after 2.5 intervals of silence and dropped after 4.
+   */
+  peerRegionInterval: number;
 }
 
 /** Defaults for the sub-grid tier (1 tick = 100 ms). */
@@ -53,6 +58,7 @@ export const SUBGRID_TIMERS: Timers = {
   bootstrapAfter: 15,
   rebalanceInterval: 50,
   transferTimeout: 30,
+  peerRegionInterval: 50,
 };
 
 /** The region tier spans sites, so it runs at half the pace (a WAN profile). */

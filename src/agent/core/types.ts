@@ -97,7 +97,37 @@ export type Message =
   | (Envelope & { type: 'leave'; incarnation: number })
   | (Envelope & { type: 'merge'; registry: RegistryEntryWire[] })
   | (Envelope & { type: 'regionQuery' })
-  | (Envelope & { type: 'regionInfo'; superPeers: { name: string; subgrid: string; members: number; liveness: Liveness }[]; totalNodes: number });
+  | (Envelope & {
+      type: 'regionInfo';
+      superPeers: { name: string; subgrid: string; members: number; liveness: Liveness }[];
+      totalNodes: number;
+      /** The other regions, as this region peer last heard from their region peers. */
+      regions?: PeerRegionSummary[];
+    })
+  /**
+   * Region peer to region peer (group = the sender's region, term = its region term): what the
+   * sender's region holds. `knows` names the receiver's region peer as the sender has it, so the
+   * receiver answers (`reply`) only when the sender does not know it yet.
+   */
+  | (Envelope & { type: 'peerSummary'; addr?: string; superPeers: SuperPeerSummary[]; nodes: number; reply: boolean; knows?: string })
+  /** A node that is not its region's peer points a peerSummary at the node that knows more (group = its own region). */
+  | (Envelope & { type: 'peerRedirect'; leader: string; leaderAddr?: string });
+
+/** One super peer as a region peer reports it to the other regions. */
+export interface SuperPeerSummary {
+  name: string;
+  subgrid: string;
+  members: number;
+}
+
+/** What one region peer knows about another region. */
+export interface PeerRegionSummary {
+  region: string;
+  regionPeer: string;
+  term: number;
+  superPeers: SuperPeerSummary[];
+  nodes: number;
+}
 
 export type MessageType = Message['type'];
 
@@ -106,7 +136,9 @@ export type Destination =
   | { kind: 'node'; name: string; addr?: string }
   | { kind: 'multicast' }
   | { kind: 'seeds' }
-  | { kind: 'regionName' };
+  | { kind: 'regionName' }
+  /** The DNS name of another region's region peer (config `peerRegions`). */
+  | { kind: 'peerRegion'; region: string };
 
 /** A message to send. `bulk` asks for the stream transport (TCP): registry copies can exceed a datagram. */
 export interface Outbound {
@@ -141,6 +173,7 @@ export type AgentEvent =
   | { type: 'member'; tier: Tier; name: string; change: 'joined' | 'rejoined' | 'suspected' | 'refuted' | 'dead' | 'removed' | 'left' }
   | { type: 'handoverStarted'; tier: Tier; successor: string }
   | { type: 'handoverComplete'; tier: Tier; successor: string | null }
+  | { type: 'peerRegion'; region: string; change: 'learned' | 'replaced' | 'expired'; regionPeer: string; term: number }
   | { type: 'dropped'; reason: string };
 
 export type GroupRole = 'leader' | 'mirror' | 'member' | 'candidate' | 'searching' | 'inactive';

@@ -23,10 +23,14 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   leave: { incarnation: 'number' },
   merge: { registry: 'array' },
   regionQuery: {},
-  regionInfo: { superPeers: 'array', totalNodes: 'number' },
+  regionInfo: { superPeers: 'array', totalNodes: 'number', regions: 'array?' },
+  peerSummary: { addr: 'string?', superPeers: 'array', nodes: 'number', reply: 'boolean', knows: 'string?' },
+  peerRedirect: { leader: 'string', leaderAddr: 'string?' },
 };
 
 const MAX_NAME = 253;
+/** A region reports at most this many super peers to the others (a summary must fit a datagram). */
+const MAX_SUPER_PEERS = 128;
 
 /**
  * Checks the shape of a decoded payload; returns null when anything is off. Authentication
@@ -49,6 +53,11 @@ export function validateMessage(value: unknown): Message | null {
   if (!Number.isSafeInteger(value['term']) || (value['term'] as number) < 0) return null;
   if (type === 'sync' && Array.isArray(value['registry']) && !value['registry'].every(isRegistryEntry)) return null;
   if (type === 'merge' && !(value['registry'] as unknown[]).every(isRegistryEntry)) return null;
+  if (type === 'peerSummary') {
+    const superPeers = value['superPeers'] as unknown[];
+    if (superPeers.length > MAX_SUPER_PEERS || !superPeers.every(isSuperPeerSummary)) return null;
+    if (!Number.isSafeInteger(value['nodes']) || (value['nodes'] as number) < 0) return null;
+  }
   return value as unknown as Message;
 }
 
@@ -97,6 +106,18 @@ function isRegistryEntry(value: unknown): boolean {
     typeof value['eligible'] === 'boolean' &&
     typeof value['score'] === 'number' &&
     (value['liveness'] === 'alive' || value['liveness'] === 'suspect' || value['liveness'] === 'dead')
+  );
+}
+
+function isSuperPeerSummary(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    typeof value['name'] === 'string' &&
+    value['name'].length <= MAX_NAME &&
+    typeof value['subgrid'] === 'string' &&
+    value['subgrid'].length <= MAX_NAME &&
+    Number.isSafeInteger(value['members']) &&
+    (value['members'] as number) >= 0
   );
 }
 

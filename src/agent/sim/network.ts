@@ -32,6 +32,8 @@ export interface Traffic {
   bytesReceived: number;
   messagesSent: number;
   messagesReceived: number;
+  /** Bytes sent + received per message type (only with measureBytes). */
+  bytesByType: Record<string, number>;
 }
 
 interface SimNode {
@@ -79,7 +81,7 @@ export class SimNetwork {
     this.dns = options.dns ?? {};
     for (const spec of specs) {
       const name = spec.settings.name;
-      this.nodes.set(name, { spec, core: null, persisted: null, incarnation: 0, traffic: { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 } });
+      this.nodes.set(name, { spec, core: null, persisted: null, incarnation: 0, traffic: { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, bytesByType: {} } });
       const group = this.bySubgrid.get(spec.settings.subgrid) ?? [];
       group.push(name);
       this.bySubgrid.set(spec.settings.subgrid, group);
@@ -195,6 +197,7 @@ export class SimNetwork {
         if (node.core === null || !this.canTalk(event.from, event.to)) continue;
         node.traffic.bytesReceived += event.bytes;
         node.traffic.messagesReceived++;
+        if (this.measureBytes) node.traffic.bytesByType[event.message.type] = (node.traffic.bytesByType[event.message.type] ?? 0) + event.bytes;
         node.core.step(event.message, event.from);
         this.drain(event.to, node);
       }
@@ -219,6 +222,7 @@ export class SimNetwork {
     const bytes = this.measureBytes ? encodedSize(out.message) : 0;
     node.traffic.bytesSent += bytes;
     node.traffic.messagesSent++;
+    if (this.measureBytes) node.traffic.bytesByType[out.message.type] = (node.traffic.bytesByType[out.message.type] ?? 0) + bytes;
     for (const to of this.resolve(from, node, out)) {
       if (to === from || !this.nodes.has(to)) continue;
       if (!this.canTalk(from, to)) continue;
@@ -240,6 +244,8 @@ export class SimNetwork {
         return node.spec.seeds ?? [];
       case 'regionName':
         return this.dns[node.spec.settings.region] ?? [];
+      case 'peerRegion':
+        return this.dns[out.dest.region] ?? [];
     }
   }
 }

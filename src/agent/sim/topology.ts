@@ -59,6 +59,7 @@ export function buildGrid(shape: GridShape): SimGrid {
           mirrors: shape.mirrors ?? 4,
           hysteresis: 0.25,
           timers: shape.timers,
+          peerRegions: Array.from({ length: shape.regions }, (_, other) => `r${other}`).filter((other) => other !== region),
         };
         specs.push({ settings, seeds: [names[(n + 1) % names.length]!, names[(n + 2) % names.length]!] });
       });

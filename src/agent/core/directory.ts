@@ -1,0 +1,172 @@
+import type { AgentEvent, Destination, Liveness, Message, PeerRegionSummary, SuperPeerSummary } from './types.js';
+
+/** Fixed facts the directory needs. */
+export interface DirectorySettings {
+  self: string;
+  region: string;
+  selfAddr?: string;
+  /** The other regions, as the config lists them (gridops renders them from the topology). */
+  peerRegions: string[];
+  /** Push interval, in ticks (region timers' `peerRegionInterval`). */
+  interval: number;
+}
+
+/** What the directory needs from the agent that hosts it. */
+export interface DirectoryHost {
+  send(dest: Destination, message: Message): void;
+  event(event: AgentEvent): void;
+  /** True while this node is its region's peer: only region peers exchange summaries. */
+  isRegionPeer(): boolean;
+  regionTerm(): number;
+  /** This region's super peers (live ones) and total node count, from the region registry. */
+  ownSummary(): { superPeers: SuperPeerSummary[]; nodes: number };
+  /** Where a summary that reached the wrong node should go: the super peer, or the region peer. */
+  redirectTarget(): { name: string; addr?: string } | null;
+}
+
+interface Entry extends PeerRegionSummary {
+  addr?: string;
+  lastHeard: number;
+}
+
+/** Redirects followed per region and push round, so a stale pointer cannot bounce a summary forever. */
+const MAX_REDIRECTS = 4;
+
+/**
+ * The region peers' directory of each other (the "region peers know each other" tier). Every
+ * `interval` a region peer pushes a small summary of its region (term, super peers, node
+ * counts) to every other region's peer: straight to it once known, else to that region's DNS
+ * name, where whoever answers redirects towards the region peer. The receiver keeps a table
+ * with liveness: a higher term replaces an entry (that region re-elected), silence makes it
+ * suspect after 2.5 intervals and drops it after 4. A receiver that the sender does not know
+ * yet answers at once, so a new region peer learns the whole grid in one round trip.
+ * Pure: tick() and step(), no clock or socket.
+ */
+export class RegionDirectory {
+  private readonly entries = new Map<string, Entry>();
+  private now = 0;
+  private nextPushAt = 0;
+  private wasRegionPeer = false;
+  private readonly redirects = new Map<string, number>();
+
+  constructor(
+    private readonly settings: DirectorySettings,
+    private readonly host: DirectoryHost,
+  ) {}
+
+  tick(): void {
+    this.now++;
+    const regionPeer = this.host.isRegionPeer();
+    if (!regionPeer) {
+      // A node that no longer speaks for its region must not answer for the grid with stale facts.
+      if (this.wasRegionPeer) this.entries.clear();
+      this.wasRegionPeer = false;
+      return;
+    }
+    if (!this.wasRegionPeer) {
+      // A new region peer introduces itself at once: the others replace the previous one by term.
+      this.wasRegionPeer = true;
+      this.nextPushAt = this.now;
+    }
+    this.expire();
+    if (this.now >= this.nextPushAt) {
+      this.nextPushAt = this.now + this.settings.interval;
+      this.push();
+    }
+  }
+
+  step(message: Extract<Message, { type: 'peerSummary' | 'peerRedirect' }>, fromAddr: string | undefined): void {
+    if (message.group === this.settings.region) return;
+    if (message.type === 'peerRedirect') return this.onRedirect(message);
+    if (!this.host.isRegionPeer()) {
+      const target = this.host.redirectTarget();
+      if (target === null || target.name === message.from || target.name === this.settings.self) return;
+      this.host.send(
+        { kind: 'node', name: message.from, addr: fromAddr ?? message.addr },
+        { type: 'peerRedirect', tier: 'region', group: this.settings.region, from: this.settings.self, to: message.from, term: 0, leader: target.name, leaderAddr: target.addr },
+      );
+      return;
+    }
+    const existing = this.entries.get(message.group);
+    if (existing !== undefined && message.term < existing.term) return; // a deposed region peer, still talking
+    const entry: Entry = {
+      region: message.group,
+      regionPeer: message.from,
+      term: message.term,
+      superPeers: message.superPeers.map((peer) => ({ name: peer.name, subgrid: peer.subgrid, members: peer.members })),
+      nodes: message.nodes,
+      addr: message.addr ?? fromAddr,
+      lastHeard: this.now,
+    };
+    this.entries.set(message.group, entry);
+    if (existing === undefined || existing.regionPeer !== entry.regionPeer) {
+      this.host.event({ type: 'peerRegion', region: entry.region, change: existing === undefined ? 'learned' : 'replaced', regionPeer: entry.regionPeer, term: entry.term });
+    }
+    if (!message.reply && message.knows !== this.settings.self) this.sendSummary(message.group, { kind: 'node', name: message.from, addr: entry.addr }, true);
+  }
+
+  /** The other regions as this node holds them (empty unless it is its region's peer). */
+  list(): (PeerRegionSummary & { liveness: Liveness; lastHeardTicksAgo: number })[] {
+    return [...this.entries.values()]
+      .sort((a, b) => (a.region < b.region ? -1 : a.region > b.region ? 1 : 0))
+      .map((entry) => ({
+        region: entry.region,
+        regionPeer: entry.regionPeer,
+        term: entry.term,
+        superPeers: entry.superPeers,
+        nodes: entry.nodes,
+        liveness: this.isFresh(entry) ? 'alive' : 'suspect',
+        lastHeardTicksAgo: this.now - entry.lastHeard,
+      }));
+  }
+
+  private isFresh(entry: Entry): boolean {
+    return this.now - entry.lastHeard <= (this.settings.interval * 5) / 2;
+  }
+
+  private expire(): void {
+    for (const [region, entry] of this.entries) {
+      if (this.now - entry.lastHeard <= this.settings.interval * 4) continue;
+      this.entries.delete(region);
+      this.host.event({ type: 'peerRegion', region, change: 'expired', regionPeer: entry.regionPeer, term: entry.term });
+    }
+  }
+
+  private push(): void {
+    this.redirects.clear();
+    const regions = new Set([...this.settings.peerRegions, ...this.entries.keys()]);
+    regions.delete(this.settings.region);
+    for (const region of [...regions].sort()) {
+      const entry = this.entries.get(region);
+      if (entry !== undefined) this.sendSummary(region, { kind: 'node', name: entry.regionPeer, addr: entry.addr }, false);
+      // Silent for a while: that region may have a new peer; ask its DNS name as well.
+      if ((entry === undefined || !this.isFresh(entry)) && this.settings.peerRegions.includes(region)) this.sendSummary(region, { kind: 'peerRegion', region }, false);
+    }
+  }
+
+  private onRedirect(message: Extract<Message, { type: 'peerRedirect' }>): void {
+    if (!this.host.isRegionPeer() || message.leader === this.settings.self) return;
+    const followed = this.redirects.get(message.group) ?? 0;
+    if (followed >= MAX_REDIRECTS) return;
+    this.redirects.set(message.group, followed + 1);
+    this.sendSummary(message.group, { kind: 'node', name: message.leader, addr: message.leaderAddr }, false);
+  }
+
+  private sendSummary(region: string, dest: Destination, reply: boolean): void {
+    const own = this.host.ownSummary();
+    const known = this.entries.get(region);
+    this.host.send(dest, {
+      type: 'peerSummary',
+      tier: 'region',
+      group: this.settings.region,
+      from: this.settings.self,
+      ...(dest.kind === 'node' ? { to: dest.name } : {}),
+      term: this.host.regionTerm(),
+      ...(this.settings.selfAddr !== undefined ? { addr: this.settings.selfAddr } : {}),
+      superPeers: own.superPeers,
+      nodes: own.nodes,
+      reply,
+      ...(known !== undefined && this.isFresh(known) ? { knows: known.regionPeer } : {}),
+    });
+  }
+}
