@@ -1,7 +1,7 @@
-import { InterruptedError, RemoteCommandError } from '../errors/index.js';
+import { InterruptedError } from '../errors/index.js';
 import type { CommandChange } from '../plan/change.js';
 import { fanOut } from '../transport/fan-out.js';
-import type { ApplyEvent } from './gate.js';
+import type { ApplyEvent, GateItem } from './gate.js';
 import { MutationGate } from './gate.js';
 import type { PlannedHost } from './planner.js';
 
@@ -9,14 +9,14 @@ export interface HostOutcome {
   host: string;
   status: 'applied' | 'unchanged' | 'failed' | 'skipped';
   applied: number;
-  /** The failing change and the remote stderr, for the summary. */
+  /** The failing step and the remote stderr, for the summary. */
   failure?: { step: string; error: string; stderr?: string };
 }
 
 /**
- * Applies exactly the planned changes, host by host in parallel (bounded), each host's changes
- * in plan order, every one through the gate. A failing host stops at its failing step and the
- * others go on, unless `failFast`. Notified handlers run once per host after its changes.
+ * Applies exactly the planned changes: hosts in parallel (bounded), each host's changes in plan
+ * order through the gate, which stops a host at its first failing step. The other hosts go on,
+ * unless `failFast`. Notified handlers run once per host, after all its changes succeeded.
  */
 export async function applyPlan(
   planned: readonly PlannedHost[],
@@ -53,31 +53,33 @@ class HostApplyFailure extends Error {
 async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEvent) => void): Promise<HostOutcome> {
   const { session, plan } = p;
   const host = session.node.name;
-  const become = session.node.settings.ssh.become;
   const ctx = { node: session.node, facts: session.facts };
   const t0 = performance.now();
-  let applied = 0;
-  let current = '';
+  const items: GateItem[] = plan.changes.map((change) => {
+    const resource = p.resources.get(change.id);
+    if (!resource) throw new Error(`no resource for ${change.id}`);
+    return { change, perform: (writer) => resource.apply(change as never, writer, ctx) };
+  });
+  for (const name of plan.handlers) {
+    const handler = p.handlers.find((h) => h.name === name)!;
+    const change: CommandChange = { kind: 'command', id: `handler ${name}`, action: 'run', command: handler.command, summary: `run handler ${name}`, fields: [] };
+    items.push({ change, perform: (writer) => writer.run(handler.command, `handler ${name}`) });
+  }
+  let result;
   try {
-    for (const change of plan.changes) {
-      current = change.id;
-      const resource = p.resources.get(change.id);
-      if (!resource) throw new Error(`no resource for ${change.id}`);
-      await gate.pass(session.transport, become, change, (writer) => resource.apply(change as never, writer, ctx));
-      applied++;
-    }
-    for (const name of plan.handlers) {
-      current = `handler ${name}`;
-      const handler = p.handlers.find((h) => h.name === name)!;
-      const change: CommandChange = { kind: 'command', id: `handler ${name}`, action: 'run', command: handler.command, summary: `run handler ${name}`, fields: [] };
-      await gate.pass(session.transport, become, change, async (writer) => void (await writer.run(handler.command, `handler ${name}`)));
-    }
+    result = await gate.pass(session.transport, session.node.settings.ssh.become, items);
   } catch (err) {
-    const failure = { step: current, error: (err as Error).message, ...(err instanceof RemoteCommandError ? { stderr: err.stderr } : {}) };
     if (err instanceof InterruptedError) {
-      emit({ type: 'host-skipped', host, reason: `interrupted after ${applied} of ${plan.changes.length} changes` });
-      throw new HostApplyFailure({ host, status: 'skipped', applied, failure });
+      emit({ type: 'host-skipped', host, reason: 'interrupted before its changes started' });
+      throw new HostApplyFailure({ host, status: 'skipped', applied: 0 });
     }
+    const failure = { step: 'connection', error: (err as Error).message };
+    emit({ type: 'host-failed', host, ...failure });
+    throw new HostApplyFailure({ host, status: 'failed', applied: 0, failure });
+  }
+  const applied = Math.min(result.applied, plan.changes.length);
+  if (result.failure) {
+    const failure = { step: `${result.failure.change}: ${result.failure.step}`, error: result.failure.error, stderr: result.failure.stderr };
     emit({ type: 'host-failed', host, ...failure });
     throw new HostApplyFailure({ host, status: 'failed', applied, failure });
   }

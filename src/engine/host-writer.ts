@@ -1,41 +1,56 @@
 import { basename, dirname } from 'node:path/posix';
-import { RemoteCommandError } from '../errors/index.js';
 import { quote } from '../transport/quote.js';
-import type { ExecResult, Transport } from '../transport/transport.js';
+
+/** One remote command of a change, as recorded by a HostWriter. */
+export interface WriteStep {
+  /** The change this step belongs to. */
+  change: string;
+  /** Human name of the step, e.g. `write /etc/gridops/node.json`. */
+  label: string;
+  command: string;
+  timeoutMs: number;
+}
+
+const HEREDOC_END = 'GRIDOPS_CONTENT_END';
 
 /**
- * The only handle through which a resource changes a host. The mutation gate creates one per
- * host; planning code never sees one, so a plan cannot change anything by construction.
+ * The only handle through which a resource changes a host, and only the mutation gate makes
+ * one. It records the commands of each change; the gate then runs all of a host's changes as
+ * one script in one remote session (each session costs about 6 ms of the host's CPU, 0.3 s
+ * on 50 hosts at once). Planning code never sees a HostWriter, so a plan cannot change anything.
  */
 export class HostWriter {
+  readonly steps: WriteStep[] = [];
+  private change = '';
   private unitsChangedSinceReload = false;
   private aptUpdated = false;
 
-  constructor(
-    readonly transport: Transport,
-    private readonly become: boolean,
-  ) {}
+  constructor(readonly host: string) {}
 
-  get host(): string {
-    return this.transport.name;
+  /** Steps recorded from now on belong to `change`. */
+  begin(change: string): void {
+    this.change = change;
   }
 
-  /** Runs a command built with quote()/sh(); a non-zero exit becomes a RemoteCommandError with the remote stderr. */
-  async run(command: string, step: string, options: { timeoutMs?: number; stdin?: string | Buffer } = {}): Promise<ExecResult> {
-    // No abort signal here on purpose: Ctrl-C lets a running step finish (or time out) and only stops new ones.
-    const result = await this.transport.exec(command, { become: this.become, timeoutMs: options.timeoutMs ?? 300_000, stdin: options.stdin });
-    if (result.code !== 0) throw new RemoteCommandError(this.host, step, result.code, result.stderr || result.stdout);
-    return result;
+  /** A command built with quote()/sh(); the change fails if it exits non-zero. */
+  async run(command: string, label: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    this.steps.push({ change: this.change, label, command, timeoutMs: options.timeoutMs ?? 300_000 });
   }
 
   /**
-   * Atomic write (temp file in the same directory, then rename) with the given octal mode.
-   * The bytes travel on stdin of one command: one round trip, where SFTP needs about six.
+   * Atomic write: the content (base64 in a here-document, so any bytes survive) goes to a temp
+   * file in the same directory, which gets its mode and is renamed over the target.
    */
   async write(path: string, content: Buffer, mode: string): Promise<void> {
     const template = quote(`${dirname(path)}/.${basename(path)}.gridops.XXXXXX`);
-    const command = `t=$(mktemp ${template}) && { cat > "$t" && chmod ${mode} "$t" && mv -f "$t" ${quote(path)} || { rm -f "$t"; exit 1; }; }`;
-    await this.run(command, `write ${path}`, { stdin: content });
+    const body = content.toString('base64').replace(/(.{76})/g, '$1\n');
+    const command = [
+      `t=$(mktemp ${template}) || exit 1`,
+      `if base64 -d > "$t" <<'${HEREDOC_END}' && chmod ${mode} "$t" && mv -f "$t" ${quote(path)}; then :; else rm -f "$t"; exit 1; fi`,
+      body,
+      HEREDOC_END,
+    ].join('\n');
+    await this.run(command, `write ${path}`);
   }
 
   /** Records that a unit file changed; the next `reloadSystemdIfNeeded` runs daemon-reload. */
@@ -53,7 +68,7 @@ export class HostWriter {
   /** apt-get update at most once per run on this host, before the first install. */
   async aptUpdateOnce(): Promise<void> {
     if (this.aptUpdated) return;
-    await this.run('DEBIAN_FRONTEND=noninteractive apt-get update -q', 'apt-get update');
+    await this.run('DEBIAN_FRONTEND=noninteractive apt-get update -q', 'apt-get update', { timeoutMs: 600_000 });
     this.aptUpdated = true;
   }
 }

@@ -8,7 +8,9 @@ import type { PlanContext, Resource } from '../resources/resource.js';
 import { fanOut } from '../transport/fan-out.js';
 import { templateContext } from '../templates/render.js';
 import type { Grid } from '../topology/model.js';
-import type { HostSession, UnreachableHost } from './session.js';
+import type { ConnectedHost, HostSession, UnreachableHost } from './session.js';
+import { FACTS_SCRIPT, parseFacts } from '../facts/gather.js';
+import type { HostFacts } from '../facts/host-facts.js';
 import { GRIDOPS_VERSION } from '../version.js';
 
 /** A host's plan together with the live resources that can carry it out. */
@@ -26,16 +28,16 @@ export interface PlannedHost {
  */
 export async function planHosts(
   grid: Grid,
-  sessions: readonly HostSession[],
+  hosts: readonly ConnectedHost[],
   unreachable: readonly UnreachableHost[],
   playbooks: readonly LoadedPlaybook[],
   options: { concurrency: number; signal?: AbortSignal },
 ): Promise<{ plan: Plan; planned: PlannedHost[] }> {
-  const outcomes = await fanOut(sessions, (s) => s.node.name, (session) => planHost(grid, session, playbooks), options);
+  const outcomes = await fanOut(hosts, (h) => h.node.name, (host) => planHost(grid, host, playbooks), options);
   const planned: PlannedHost[] = [];
   const hostPlans = new Map<string, HostPlan>();
   outcomes.forEach((o, i) => {
-    const session = sessions[i]!;
+    const session = hosts[i]!;
     if (o.status === 'ok') {
       planned.push(o.value);
       hostPlans.set(session.node.name, o.value.plan);
@@ -62,8 +64,8 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<Ho
   return { kind, message: (err as Error)?.message ?? String(err) };
 }
 
-async function planHost(grid: Grid, session: HostSession, playbooks: readonly LoadedPlaybook[]): Promise<PlannedHost> {
-  const { node } = session;
+async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[]): Promise<PlannedHost> {
+  const { node } = host;
   const tctx = templateContext(grid, node);
   const resources = new Map<string, Resource>();
   const handlers: Handler[] = [];
@@ -75,8 +77,9 @@ async function planHost(grid: Grid, session: HostSession, playbooks: readonly Lo
     }
     handlers.push(...made.handlers);
   }
-  const ctx: PlanContext = { node, facts: session.facts };
-  const outputs = await probeAll(session, [...resources.values()], ctx);
+  const { facts, outputs } = await readHost(host, [...resources.values()]);
+  const session: HostSession = { ...host, facts };
+  const ctx: PlanContext = { node, facts };
   const changes: Change[] = [];
   const notes: Change[] = [];
   for (const [id, resource] of resources) {
@@ -89,19 +92,29 @@ async function planHost(grid: Grid, session: HostSession, playbooks: readonly Lo
   return { session, resources, handlers, plan: { host: node.name, address: node.address, changes, notes, handlers: notified } };
 }
 
-/** Runs every resource's probe in one script and returns each one's stdout by resource id. */
-async function probeAll(session: HostSession, resources: readonly Resource[], ctx: PlanContext): Promise<Map<string, string>> {
+/**
+ * Gathers facts and runs every resource's probe in one script (one round trip, one remote
+ * session: on 50 hosts each extra exec costs about 0.3 s). Returns the facts and each probe's
+ * stdout by resource id.
+ */
+async function readHost(host: ConnectedHost, resources: readonly Resource[]): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
   const marker = `@@gridops-probe-${randomBytes(8).toString('hex')}@@`;
-  const script = [...resources.map((r, i) => `echo '${marker} ${i}'\n( ${r.probe(ctx)}\n)`), `echo '${marker} end'`].join('\n');
-  const result = await session.transport.exec(script, { become: session.node.settings.ssh.become, timeoutMs: 60_000 });
-  if (!result.stdout.includes(`${marker} end`)) throw new RemoteCommandError(session.node.name, 'reading current state', result.code, result.stderr);
+  const script = [`( ${FACTS_SCRIPT}\n)`, ...resources.map((r, i) => `echo '${marker} ${i}'\n( ${r.probe()}\n)`), `echo '${marker} end'`].join('\n');
+  const result = await host.transport.exec(script, { become: host.node.settings.ssh.become, timeoutMs: 60_000 });
+  if (!result.stdout.includes(`${marker} end`)) throw new RemoteCommandError(host.node.name, 'reading facts and current state', result.code, result.stderr);
+  const [factsPart = '', ...parts] = result.stdout.split(new RegExp(`^${marker} `, 'm'));
+  let facts: HostFacts;
+  try {
+    facts = parseFacts(factsPart);
+  } catch (err) {
+    throw new RemoteCommandError(host.node.name, `gathering facts (${(err as Error).message})`, result.code, result.stderr);
+  }
   const outputs = new Map<string, string>();
-  const parts = result.stdout.split(new RegExp(`^${marker} `, 'm'));
-  for (const part of parts.slice(1)) {
+  for (const part of parts) {
     const newline = part.indexOf('\n');
     const index = part.slice(0, newline);
     if (index === 'end') break;
     outputs.set(resources[Number(index)]!.id, part.slice(newline + 1));
   }
-  return outputs;
+  return { facts, outputs };
 }

@@ -18,6 +18,12 @@ export interface HostSession {
   facts: HostFacts;
 }
 
+/** A host with an open connection, before facts. */
+export interface ConnectedHost {
+  node: Node;
+  transport: Transport;
+}
+
 /** A host we could not reach; the run goes on without it. */
 export interface UnreachableHost {
   node: Node;
@@ -35,37 +41,46 @@ export interface ConnectOptions {
   connect?: (node: Node) => Promise<Transport>;
 }
 
-/**
- * Connects to every node (one connection each, reused for the whole run) and gathers facts in
- * one round trip per host. A refused host key aborts the whole run before any change anywhere;
- * an unreachable host is reported and the others go on.
- */
+/** The connections of one run: one per host, opened once and reused by every phase. */
 export class Fleet {
   private readonly pools: Array<TransportPool<SshHostSpec>> = [];
   private readonly injected: Transport[] = [];
 
+  /**
+   * Connects to every node. A refused host key aborts the whole run before any change
+   * anywhere (security first: nothing is changed on a grid we cannot trust); an unreachable
+   * host is reported and the others go on.
+   */
+  async connect(nodes: readonly Node[], options: ConnectOptions): Promise<{ connected: ConnectedHost[]; unreachable: UnreachableHost[] }> {
+    return this.fanOutChecked(nodes, options, async (node, connect) => ({ node, transport: await connect(node) }));
+  }
+
+  /** Connects and gathers facts (one round trip per host). */
   async open(nodes: readonly Node[], options: ConnectOptions): Promise<{ sessions: HostSession[]; unreachable: UnreachableHost[] }> {
-    const inject = options.connect;
-    const connect = inject ? async (n: Node) => this.track(await inject(n)) : await this.sshConnector(nodes, options);
-    const outcomes = await fanOut(nodes, (n) => n.name, async (node) => {
+    const { connected, unreachable } = await this.fanOutChecked(nodes, options, async (node, connect) => {
       const transport = await connect(node);
       return { node, transport, facts: await gatherFacts(transport) };
-    }, { concurrency: options.concurrency, signal: options.signal });
+    });
+    return { sessions: connected, unreachable };
+  }
 
-    const sessions: HostSession[] = [];
+  private async fanOutChecked<T>(nodes: readonly Node[], options: ConnectOptions, task: (node: Node, connect: (n: Node) => Promise<Transport>) => Promise<T>): Promise<{ connected: T[]; unreachable: UnreachableHost[] }> {
+    const inject = options.connect;
+    const connect = inject ? async (n: Node) => this.track(await inject(n)) : await this.sshConnector(nodes, options);
+    const outcomes = await fanOut(nodes, (n) => n.name, (node) => task(node, connect), { concurrency: options.concurrency, signal: options.signal });
+    const connected: T[] = [];
     const unreachable: UnreachableHost[] = [];
     const refused: HostKeyError[] = [];
     outcomes.forEach((o, i) => {
-      if (o.status === 'ok') sessions.push(o.value);
+      if (o.status === 'ok') connected.push(o.value);
       else if (o.status === 'failed' && o.error instanceof HostKeyError) refused.push(o.error);
       else unreachable.push({ node: nodes[i]!, error: o.status === 'failed' ? (o.error as Error) : new ConnectionError(nodes[i]!.name, 'not contacted (interrupted)') });
     });
     if (refused.length) {
       await this.close();
-      // Security first: one wrong key stops everything, so nothing is changed on a grid we cannot trust.
       throw refused.length === 1 ? refused[0]! : new HostKeyError(refused.map((e) => e.host).join(', '), `${refused.length} host keys refused:\n${refused.map((e) => `  ${e.message}`).join('\n')}`, refused[0]!.hint ?? '');
     }
-    return { sessions, unreachable };
+    return { connected, unreachable };
   }
 
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {

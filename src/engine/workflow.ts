@@ -55,11 +55,11 @@ export async function runPlan(options: RunOptions): Promise<PlanRun> {
   const nodes = selectNodes(grid, options.limit);
   const fleet = new Fleet();
   try {
-    options.progress(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} and gathering facts`);
-    const { sessions, unreachable } = await fleet.open(nodes, { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger });
+    options.progress(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'}`);
+    const { connected, unreachable } = await fleet.connect(nodes, { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger });
     for (const u of unreachable) options.progress(`${u.node.name}: unreachable: ${u.error.message}`);
-    options.progress(`reading current state (${Math.round(performance.now() - t0)} ms so far)`);
-    const { plan, planned } = await planHosts(grid, sessions, unreachable, playbooks, { concurrency: options.concurrency, signal: options.signal });
+    options.progress(`reading facts and current state (${Math.round(performance.now() - t0)} ms so far)`);
+    const { plan, planned } = await planHosts(grid, connected, unreachable, playbooks, { concurrency: options.concurrency, signal: options.signal });
     if (options.signal?.aborted) throw new InterruptedError('interrupted while planning; nothing was changed');
     options.progress(`planned in ${Math.round(performance.now() - t0)} ms`);
     return { grid, plan, counts: countPlan(plan), planned, fleet };

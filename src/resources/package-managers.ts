@@ -9,6 +9,8 @@ import type { HostWriter } from '../engine/host-writer.js';
 export interface PackageManager {
   name: string;
   matches(facts: HostFacts): boolean;
+  /** A shell test that is true on hosts of this manager (the probe runs before facts are known). */
+  detect: string;
   /** Prints one line per package: `NAME installed` or `NAME missing`. */
   probe(packages: readonly string[]): string;
   install(packages: readonly string[], writer: HostWriter): Promise<void>;
@@ -17,6 +19,7 @@ export interface PackageManager {
 const apt: PackageManager = {
   name: 'apt',
   matches: (f) => f.packageManager === 'apt',
+  detect: 'command -v dpkg-query >/dev/null 2>&1',
   probe: (packages) =>
     packages
       .map((p) => `if dpkg-query -W -f='\${Status}' ${sh([p])} 2>/dev/null | grep -q 'ok installed'; then echo ${sh([p])} installed; else echo ${sh([p])} missing; fi`)
@@ -30,6 +33,7 @@ const apt: PackageManager = {
 const dnf: PackageManager = {
   name: 'dnf',
   matches: (f) => f.packageManager === 'dnf' || f.packageManager === 'yum',
+  detect: 'command -v rpm >/dev/null 2>&1',
   probe: (packages) => packages.map((p) => `if rpm -q ${sh([p])} >/dev/null 2>&1; then echo ${sh([p])} installed; else echo ${sh([p])} missing; fi`).join('\n'),
   async install(packages, writer) {
     await writer.run(`dnf install -y -q ${sh(packages)}`, `dnf install ${packages.join(' ')}`, { timeoutMs: 900_000 });
@@ -40,4 +44,9 @@ export const PACKAGE_MANAGERS: readonly PackageManager[] = [apt, dnf];
 
 export function packageManagerFor(facts: HostFacts): PackageManager | undefined {
   return PACKAGE_MANAGERS.find((m) => m.matches(facts));
+}
+
+/** Probes packages with whichever registered manager the host has; prints nothing if none. */
+export function packageProbe(packages: readonly string[]): string {
+  return `${PACKAGE_MANAGERS.map((m, i) => `${i === 0 ? 'if' : 'elif'} ${m.detect}; then\n${m.probe(packages)}`).join('\n')}\nfi`;
 }

@@ -1,7 +1,7 @@
 import type { HostWriter } from '../engine/host-writer.js';
 import { PlanningError } from '../errors/index.js';
 import type { PackageChange } from '../plan/change.js';
-import { packageManagerFor } from './package-managers.js';
+import { packageManagerFor, packageProbe } from './package-managers.js';
 import type { PlanContext, Resource } from './resource.js';
 
 /** OS packages that must be installed, through the host's package manager. */
@@ -19,8 +19,8 @@ export class PackageResource implements Resource<PackageChange> {
     return manager;
   }
 
-  probe(ctx: PlanContext): string {
-    return this.manager(ctx).probe(this.packages);
+  probe(): string {
+    return packageProbe(this.packages);
   }
 
   diff(stdout: string, ctx: PlanContext): PackageChange | null {

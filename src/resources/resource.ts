@@ -10,16 +10,19 @@ export interface PlanContext {
 }
 
 /**
- * An idempotent piece of desired state on a host. Planning is split so that every resource
- * of a host is read in ONE round trip: the planner concatenates each `probe()` script, runs
- * them together, and hands each resource its own stdout to `diff()`, which is pure.
+ * An idempotent piece of desired state on a host. Planning is split so that facts and every
+ * resource of a host are read in ONE round trip: the planner concatenates the facts script and
+ * each `probe()`, runs them together, and hands each resource its own stdout to `diff()`, which is pure.
  * `apply()` receives a HostWriter, which only the mutation gate hands out.
  */
 export interface Resource<C extends Change = Change> {
   readonly id: string;
   readonly kind: C['kind'];
-  /** A POSIX sh snippet that prints the current state on stdout. Values must be quote()d. */
-  probe(ctx: PlanContext): string;
+  /**
+   * A POSIX sh snippet that prints the current state on stdout. Values must be quote()d. It
+   * runs in the same round trip as fact gathering, so it cannot depend on facts.
+   */
+  probe(): string;
   /** The change that brings the host to the desired state, a note (action `none`), or null. May throw PlanningError. */
   diff(stdout: string, ctx: PlanContext): C | null;
   /** Performs exactly `change`. */

@@ -124,7 +124,7 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     const first = gridopsAsync(['apply', topology, '--yes', '--json', '--playbook', slow]);
     let events = '';
     first.stderr!.on('data', (d: Buffer) => (events += d.toString()));
-    await waitFor(() => events.includes('"change-done"'), 20_000);
+    await waitFor(() => events.includes('"change-start"'), 20_000);
     const second = gridops(['apply', topology, '--yes', '--playbook', slow]);
     expect(second.status).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`locked by process ${first.pid}`));

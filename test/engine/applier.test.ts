@@ -1,52 +1,64 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { applyPlan } from '../../src/engine/applier.js';
 import type { ApplyEvent } from '../../src/engine/gate.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
 import { CommandResource } from '../../src/resources/command.js';
 import { FileResource } from '../../src/resources/file.js';
 import type { Resource } from '../../src/resources/resource.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { quote } from '../../src/transport/quote.js';
 import { facts, node } from '../resources/fixtures.js';
 
-/** A host whose plan is: write a file (notifying "reload"), then run a command that may fail. */
-function plannedHost(name: string, options: { failCommand?: boolean } = {}): { planned: PlannedHost; transport: RecordingTransport } {
-  const transport = new RecordingTransport(name).on(/^do-work$/, { code: options.failCommand ? 3 : 0, stderr: options.failCommand ? 'disk full\n' : '' }).on(/^reload-it$/, {}).on(/^t=\$\(mktemp /, {});
-  const file = new FileResource({ path: '/etc/x.conf', content: 'x\n', notify: ['reload'] });
-  const command = new CommandResource({ name: 'work', command: 'do-work', notify: ['reload'] });
+const dir = mkdtempSync(join(tmpdir(), 'gridops-applier-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const local = new LocalTransport('local');
+
+/**
+ * A host whose plan is: write a file (notifying "reload"), then run a command that may fail.
+ * The batch script really runs, in a local shell, against a temp directory; the recording
+ * transport in front of it keeps the transcript.
+ */
+function plannedHost(name: 'n1' | 'n2', options: { failCommand?: boolean } = {}) {
+  const root = mkdtempSync(join(dir, `${name}-`));
+  const log = join(root, 'log');
+  const transport = new RecordingTransport(name).on(/^sh -s$/, (command, { options: o }) => local.exec(command, { stdin: o.stdin }));
+  const file = new FileResource({ path: join(root, 'x.conf'), content: "x'$(touch pwned)\n", notify: ['reload'] });
+  const work = options.failCommand ? 'echo disk full >&2; exit 3' : `echo work >> ${quote(log)}`;
+  const command = new CommandResource({ name: 'work', command: work, notify: ['reload'] });
   const resources = new Map<string, Resource>([
     [file.id, file],
     [command.id, command],
   ]);
-  const changes = [file.diff('absent\n')!, command.diff('')!];
-  return {
-    transport,
-    planned: {
-      session: { node: node(name === 'n2' ? 'n2' : 'n1'), transport, facts: facts() },
-      resources,
-      handlers: [{ name: 'reload', command: 'reload-it' }],
-      plan: { host: name, address: '10.0.0.1', changes, notes: [], handlers: ['reload'] },
-    },
+  const planned: PlannedHost = {
+    session: { node: node(name), transport, facts: facts() },
+    resources,
+    handlers: [{ name: 'reload', command: `echo reload >> ${quote(log)}` }],
+    plan: { host: name, address: '10.0.0.1', changes: [file.diff('absent\n')!, command.diff('')!], notes: [], handlers: ['reload'] },
   };
+  return { planned, transport, root, log };
 }
 
 describe('applyPlan', () => {
-  it('applies changes in order through the gate, and runs a handler notified twice only once', async () => {
-    const { planned, transport } = plannedHost('n1');
+  it("runs a host's changes in order in one session, and a handler notified twice once", async () => {
+    const { planned, transport, root, log } = plannedHost('n1');
     const events: ApplyEvent[] = [];
     const [outcome] = await applyPlan([planned], { concurrency: 5, failFast: false, emit: (e) => events.push(e) });
     expect(outcome).toEqual({ host: 'n1', status: 'applied', applied: 2 });
-    const [write, ...rest] = transport.transcript();
-    expect(write).toMatch(/^exec t=\$\(mktemp \/etc\/\.x\.conf\.gridops\.XXXXXX\) && .*chmod 0644 .*mv -f "\$t" \/etc\/x\.conf/);
-    expect(transport.calls.find((c) => c.kind === 'exec')).toMatchObject({ stdin: 'x\n' });
-    expect(rest).toEqual(['exec do-work', 'exec reload-it']);
-    expect(events.filter((e) => e.type === 'change-done').map((e) => (e as { id: string }).id)).toEqual(['file /etc/x.conf', 'command work', 'handler reload']);
+    expect(transport.commands()).toEqual(['sh -s']);
+    expect(readFileSync(join(root, 'x.conf'), 'utf8')).toBe("x'$(touch pwned)\n");
+    expect(readFileSync(log, 'utf8')).toBe('work\nreload\n');
+    expect(events.filter((e) => e.type === 'change-done').map((e) => (e as { id: string }).id)).toEqual([`file ${root}/x.conf`, 'command work', 'handler reload']);
   });
 
   it('a failing host stops at its failing step with the remote stderr, and the others go on', async () => {
     const bad = plannedHost('n1', { failCommand: true });
     const good = plannedHost('n2');
     const outcomes = await applyPlan([bad.planned, good.planned], { concurrency: 1, failFast: false, emit: () => undefined });
-    expect(outcomes[0]).toMatchObject({ host: 'n1', status: 'failed', applied: 1, failure: { step: 'command work', stderr: 'disk full\n' } });
-    expect(bad.transport.commands()).not.toContain('reload-it');
+    expect(outcomes[0]).toMatchObject({ host: 'n1', status: 'failed', applied: 1, failure: { step: 'command work: work', stderr: 'disk full\n' } });
+    expect(() => readFileSync(bad.log)).toThrow();
     expect(outcomes[1]).toMatchObject({ host: 'n2', status: 'applied', applied: 2 });
   });
 
@@ -58,7 +70,7 @@ describe('applyPlan', () => {
     expect(good.transport.transcript()).toEqual([]);
   });
 
-  it('after Ctrl-C no new step starts, and nothing is written', async () => {
+  it('after Ctrl-C no new host starts, and nothing is written', async () => {
     const { planned, transport } = plannedHost('n1');
     const controller = new AbortController();
     controller.abort();
