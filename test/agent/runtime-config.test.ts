@@ -23,6 +23,26 @@ describe('agent config', () => {
     expect(config.regionTimers.heartbeatInterval).toBe(20);
   });
 
+  test('peerRegions: the other regions and their region-peer DNS names; our own region is ignored', () => {
+    const config = normaliseAgentConfig({
+      ...minimal,
+      regionPeerPort: 7000,
+      peerRegions: [
+        { region: 'us-east', regionPeerName: 'region.us-east.grid.example.org' },
+        { region: 'ap-south', regionPeerName: 'region.ap-south.grid.example.org', regionPeerPort: 7100 },
+        { region: 'eu-west', regionPeerName: 'region.eu-west.grid.example.org' },
+      ],
+      regionTimers: { peerRegionInterval: 20_000 },
+    });
+    expect(config.peerRegions).toEqual([
+      { region: 'us-east', regionPeerName: 'region.us-east.grid.example.org', regionPeerPort: 7000 },
+      { region: 'ap-south', regionPeerName: 'region.ap-south.grid.example.org', regionPeerPort: 7100 },
+    ]);
+    expect(config.regionTimers.peerRegionInterval).toBe(200);
+    expect(normaliseAgentConfig(minimal).regionTimers.peerRegionInterval).toBe(100);
+    expect(() => normaliseAgentConfig({ ...minimal, peerRegions: [{ region: 'x' }] })).toThrow(AgentConfigError);
+  });
+
   test('reads YAML with every documented field', () => {
     const path = join(dir, 'agent.yaml');
     writeFileSync(

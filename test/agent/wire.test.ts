@@ -31,6 +31,28 @@ describe('wire format', () => {
     expect(encodedSize(heartbeat)).toBeLessThan(250);
   });
 
+  test('a region summary for 10 sub-grids fits one small datagram; bad super-peer entries are malformed', () => {
+    const summary: Message = {
+      type: 'peerSummary',
+      tier: 'region',
+      group: 'eu-west',
+      from: 'ra-01',
+      to: 'ub-07',
+      term: 3,
+      addr: '10.0.1.11:7946',
+      superPeers: Array.from({ length: 10 }, (_, index) => ({ name: `eu-west-s${index}-n07`, subgrid: `eu-west-s${index}`, members: 52 })),
+      nodes: 520,
+      reply: false,
+      knows: 'ub-07',
+    };
+    expect(encodedSize(summary)).toBeLessThan(1_000);
+    expect(decodePacket(encodePacket(summary, { epoch: 1, seq: 1 }, key), key)).toMatchObject({ ok: true, message: summary });
+    const forge = (payload: unknown): Buffer => encodePacket(payload as Message, { epoch: 1, seq: 1 }, key);
+    expect(decodePacket(forge({ ...summary, superPeers: [{ name: 'x', subgrid: 'y', members: -1 }] }), key)).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(decodePacket(forge({ ...summary, superPeers: [{ name: 'x' }] }), key)).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(decodePacket(forge({ ...summary, nodes: 1.5 }), key)).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
   test('rejects a packet under another key, a flipped bit, a bad magic, an oversized datagram', () => {
     const packet = encodePacket(heartbeat, { epoch: 1, seq: 1 }, key);
     expect(decodePacket(packet, Buffer.from('another key, same length.........'))).toEqual({ ok: false, reason: 'badMac' });

@@ -22,6 +22,7 @@ const TimerOverrides = Type.Partial(
     bootstrapAfter: Type.Integer({ minimum: 1 }),
     rebalanceInterval: Type.Integer({ minimum: 1 }),
     transferTimeout: Type.Integer({ minimum: 1 }),
+    peerRegionInterval: Type.Integer({ minimum: 1 }),
   }),
   { additionalProperties: false },
 );
@@ -39,6 +40,18 @@ export const WrittenAgentConfig = Type.Object(
     seeds: Type.Optional(Type.Array(Type.String())),
     regionPeerName: Type.Optional(Type.String()),
     regionPeerPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    peerRegions: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            region: Type.String({ minLength: 1, maxLength: 253 }),
+            regionPeerName: Type.String({ minLength: 1 }),
+            regionPeerPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     superPeer: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('never')])),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     keyFile: Type.String({ minLength: 1 }),
@@ -68,6 +81,8 @@ export interface AgentConfig {
   seeds: string[];
   regionPeerName: string | null;
   regionPeerPort: number;
+  /** The other regions' region-peer DNS names: our region peer exchanges summaries with theirs. */
+  peerRegions: { region: string; regionPeerName: string; regionPeerPort: number }[];
   superPeer: 'auto' | 'never';
   labels: Record<string, string>;
   keyFile: string;
@@ -133,6 +148,9 @@ export function normaliseAgentConfig(raw: unknown, source = 'config'): AgentConf
     seeds: written.seeds ?? [],
     regionPeerName: written.regionPeerName ?? null,
     regionPeerPort: written.regionPeerPort ?? port,
+    peerRegions: (written.peerRegions ?? [])
+      .filter((peer) => peer.region !== written.region)
+      .map((peer) => ({ region: peer.region, regionPeerName: peer.regionPeerName, regionPeerPort: peer.regionPeerPort ?? written.regionPeerPort ?? port })),
     superPeer: written.superPeer ?? 'auto',
     labels: written.labels ?? {},
     keyFile: written.keyFile,

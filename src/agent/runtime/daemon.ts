@@ -30,12 +30,14 @@ export class AgentDaemon {
   private epoch = 0;
   private readonly startedAt = Date.now();
   private readonly resolver: RegionPeerResolver;
+  private readonly peerResolvers = new Map<string, RegionPeerResolver>();
   private handoverWaiters: ((successor: string | null) => void)[] = [];
   private stopping = false;
 
   constructor(private readonly config: AgentConfig) {
     this.log = jsonLogger(config.node, config.logLevel);
     this.resolver = new RegionPeerResolver(config.regionPeerName, config.regionPeerPort);
+    for (const peer of config.peerRegions) this.peerResolvers.set(peer.region, new RegionPeerResolver(peer.regionPeerName, peer.regionPeerPort));
     this.defineMetrics();
   }
 
@@ -59,6 +61,8 @@ export class AgentDaemon {
         hysteresis: config.hysteresis,
         timers: config.timers,
         regionTimers: config.regionTimers,
+        peerRegions: config.peerRegions.map((peer) => peer.region),
+        tickMs: config.tickMs,
       },
       persisted: onDisk.state,
       incarnation: this.epoch,
@@ -165,6 +169,14 @@ export class AgentDaemon {
           for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, target, false);
         });
         return;
+      case 'peerRegion': {
+        const resolver = this.peerResolvers.get(dest.region);
+        if (resolver === undefined) return;
+        void resolver.resolve().then((targets) => {
+          for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, target, false);
+        });
+        return;
+      }
     }
   }
 
@@ -189,6 +201,10 @@ export class AgentDaemon {
         this.log.info('handover complete', event);
         if (event.tier === 'subgrid') for (const waiter of this.handoverWaiters.splice(0)) waiter(event.successor);
         return;
+      case 'peerRegion':
+        this.metrics.inc('gridagent_peer_region_changes_total', { change: event.change });
+        this.log.info('peer region', event);
+        return;
       case 'viewChanged':
         this.log.debug('view changed', { tier: event.tier, term: event.view.term, version: event.view.version, voters: event.view.voters.map((peer) => peer.name) });
         return;
@@ -210,6 +226,8 @@ export class AgentDaemon {
     metrics.counter('gridagent_member_changes_total', 'Registry changes seen as super peer, by tier and change.');
     metrics.gauge('gridagent_is_super_peer', '1 when this node is its sub-grid super peer.', () => (this.core?.subgrid.isLeader() ? 1 : 0));
     metrics.gauge('gridagent_is_region_peer', '1 when this node is its region peer.', () => (this.core?.region.isLeader() ? 1 : 0));
+    metrics.counter('gridagent_peer_region_changes_total', 'Other regions learned, replaced (new region peer) or expired, as region peer.');
+    metrics.gauge('gridagent_peer_regions', 'Other regions whose region peer was heard from recently (region peer only).', () => this.core?.directory.list().filter((entry) => entry.liveness === 'alive').length ?? 0);
     metrics.gauge('gridagent_term', 'Current sub-grid term.', () => this.core?.subgrid.term ?? 0);
     metrics.gauge('gridagent_registry_members', 'Members in the registry this node holds (super peer or mirror).', () => this.core?.subgrid.registry.size ?? 0);
   }

@@ -40,5 +40,16 @@ export function renderStatus(status: AgentStatus): string {
     lines.push('region super peers:');
     for (const peer of status.regionSuperPeers) lines.push(`  ${peer.name.padEnd(24)} ${peer.liveness.padEnd(8)} ${peer.subgrid ?? ''} (${peer.members ?? 0} nodes)`);
   }
+  const regions = status.regions ?? [];
+  if (regions.length > 0) {
+    const nodes = regions.reduce((sum, region) => sum + region.nodes, 0);
+    const superPeers = regions.reduce((sum, region) => sum + region.superPeers.length, 0);
+    lines.push(`grid: ${regions.length} regions, ${superPeers} super peers, ${nodes} nodes`);
+    for (const region of regions) {
+      const heard = region.lastHeardMsAgo === 0 ? 'this region' : `heard ${(region.lastHeardMsAgo / 1000).toFixed(1)} s ago`;
+      lines.push(`  ${region.region.padEnd(16)} region peer ${region.regionPeer} (term ${region.term}) ${region.liveness.padEnd(8)} ${region.superPeers.length} super peers, ${region.nodes} nodes, ${heard}`);
+      for (const peer of region.superPeers) lines.push(`    ${peer.name.padEnd(24)} ${peer.subgrid} (${peer.members} nodes)`);
+    }
+  }
   return `${lines.join('\n')}\n`;
 }
