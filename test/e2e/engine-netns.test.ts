@@ -137,6 +137,28 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     for (const a of addresses) expect(ssh(a, 'ls /etc/gridops-slow').split('\n').filter(Boolean).sort()).toEqual(['a', 'b', 'one', 'two']);
   });
 
+  it('a non-root SSH user applies through sudo with a password that never reaches logs, plans or state', () => {
+    const password = 'pw-$(touch /root/pwned-sudo)-s3cr3t';
+    ssh(addresses[0]!, `id op >/dev/null 2>&1 || useradd -m -s /bin/bash op && printf '%s\\n' ${JSON.stringify(`op:${password}`).replace(/\$/g, '\\$')} | chpasswd && mkdir -p /home/op/.ssh && cp /root/.ssh/authorized_keys /home/op/.ssh/ && chown -R op: /home/op/.ssh && echo 'op ALL=(ALL) ALL' > /etc/sudoers.d/op && chmod 440 /etc/sudoers.d/op && rm -rf /etc/gridops /var/lib/gridops`);
+    const file = variant('become', (t) => t.replace('user: root', 'user: op'));
+    const log = join(dir, 'become.log');
+    const out = join(dir, 'become-plan.json');
+    const env = { GRIDOPS_BECOME_PASSWORD: password };
+    const plan = gridops(['plan', file, '--limit', 'node-01', '--out', out, '--log-file', log], { env });
+    expect(plan.status).toBe(0);
+    const apply = gridops(['apply', file, '--limit', 'node-01', '--yes', '--log-file', log], { env });
+    expect(apply.stderr).toBe('');
+    expect(apply.status).toBe(0);
+    expect(ssh(addresses[0]!, 'stat -c %U:%a /etc/gridops/node.json /var/lib/gridops')).toBe('root:644\nroot:750\n');
+    expect(gridops(['plan', file, '--limit', 'node-01', '--detailed-exitcode'], { env }).status).toBe(0);
+    const state = readFileSync(join(dir, '.gridops', 'lab.state.json'), 'utf8');
+    for (const text of [plan.stdout, plan.stderr, apply.stdout, readFileSync(out, 'utf8'), readFileSync(log, 'utf8'), state]) expect(text).not.toContain('s3cr3t');
+    expect(ssh(addresses[0]!, 'ls /root/pwned-sudo 2>/dev/null || true')).toBe('');
+    const wrong = gridops(['apply', file, '--limit', 'node-01', '--yes'], { env: { GRIDOPS_BECOME_PASSWORD: 'wrong' } });
+    expect(wrong.status).toBe(1);
+    expect(`${wrong.stdout}${wrong.stderr}`).toMatch(/sudo rejected the become password/);
+  });
+
   it('a module the kernel cannot load is a planning error naming the host; a built-in one is a note', () => {
     const file = variant('modules', (t) => t.replace('agent: { port: 7946 }', 'agent: { port: 7946 }\n  kernel: { modules: [kvm, gridops_no_such_module] }'));
     const r = gridops(['apply', file, '--yes']);
