@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
-import { cmdline, pidAlive, pidsInCgroupTree, pidsInNetns, removeCgroupTree, spawnDetached, terminate, labHierarchies } from './sys.js';
+import { cmdline, killCgroupTrees, labHierarchies, pidAlive, pidsInNetns, removeCgroupTree, spawnDetached, terminate } from './sys.js';
 import type { NodeState } from './types.js';
 
 /**
@@ -89,20 +89,13 @@ export function containerAlive(node: NodeState): boolean {
  */
 export async function stopContainer(node: NodeState, graceMs = 8000): Promise<{ killed: number; cgroupsLeft: string[] }> {
   const dirs = node.cgroupDirs?.length ? node.cgroupDirs : containerCgroupDirs(node.cgroup);
-  const pidsDir = dirs.find((d) => /\/pids\//.test(d)) ?? dirs[0];
-  const main = containerAlive(node) ? [node.pid!] : [];
-  const members = () => [...new Set([...(pidsDir ? pidsInCgroupTree(pidsDir) : []), ...pidsInNetns(node.netns)])];
   let killed = 0;
-  if (main.length) {
-    const before = members().length;
-    await terminate(main, graceMs);
-    killed += before;
+  if (containerAlive(node)) {
+    killed++;
+    await terminate([node.pid!], graceMs);
   }
-  const rest = members();
-  if (rest.length) {
-    killed += rest.length;
-    await terminate(rest, 500);
-  }
+  // Whatever outlived nspawn (or a container whose nspawn was killed) is in its cgroups or netns.
+  killed += await killCgroupTrees(dirs, () => pidsInNetns(node.netns));
   // nspawn removes its per-machine directory when it exits; not when it was killed.
   await rm(join('/run/systemd/nspawn/propagate', machineName(node)), { recursive: true, force: true });
   const cgroupsLeft: string[] = [];

@@ -15,7 +15,7 @@ import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy } from './proxy.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors } from './rootfs.js';
 import { claimedSlot, claimSlot, readState, releaseSlot, writeState } from './state.js';
-import { pidAlive, pidsInCgroupTree, pidsInNetns, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
+import { killCgroupTrees, pidAlive, pidsInNetns, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
@@ -291,15 +291,10 @@ export async function labDown(dir: string, opts: RunOptions = {}): Promise<LabDo
   }
   // Sweep by prefix: anything an interrupted `up` made before recording it. Processes are found
   // by what marks them as the lab's: their cgroup, their network namespace, or qemu's process name.
-  const strays = [
-    ...cgroupsBefore.flatMap((d) => pidsInCgroupTree(d)),
-    ...leftoverNetwork(prefix).netns.flatMap((ns) => pidsInNetns(ns)),
-    ...pidsWithArg(`process=gridops-lab-${prefix}`),
-  ];
-  if (strays.length) {
-    result.processes += strays.length;
-    await terminate(strays, 3000);
-  }
+  const netnsLeft = leftoverNetwork(prefix).netns;
+  const qemus = pidsWithArg(`process=gridops-lab-${prefix}`);
+  if (qemus.length) await terminate(qemus, 3000);
+  result.processes += qemus.length + (await killCgroupTrees(cgroupsBefore, () => netnsLeft.flatMap((ns) => pidsInNetns(ns))));
   for (const d of cgroupsBefore) {
     if (!(await removeCgroupTree(d))) throw new LabError(`could not remove cgroup ${d}`, 'a process is still in it; see its cgroup.procs');
   }

@@ -214,6 +214,35 @@ export async function removeCgroupTree(dir: string): Promise<boolean> {
   return ok;
 }
 
+/**
+ * Kills every process in the given cgroup trees, and keeps killing until they are empty (a
+ * container's systemd may fork while we list). Uses cgroup v2's atomic `cgroup.kill` where the
+ * kernel has it. Only for trees that belong to the lab. Returns how many PIDs were signalled.
+ */
+export async function killCgroupTrees(dirs: readonly string[], extra: () => number[] = () => [], timeoutMs = 5000): Promise<number> {
+  for (const d of dirs) {
+    if (existsSync(join(d, 'cgroup.kill'))) {
+      try {
+        await writeFile(join(d, 'cgroup.kill'), '1');
+      } catch {
+        /* older kernel or gone */
+      }
+    }
+  }
+  const seen = new Set<number>();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pids = [...new Set([...dirs.flatMap((d) => pidsInCgroupTree(d)), ...extra()])].filter(pidAlive);
+    if (!pids.length || Date.now() > deadline) break;
+    for (const p of pids) {
+      seen.add(p);
+      signal(p, 'SIGKILL');
+    }
+    await sleep(30);
+  }
+  return seen.size;
+}
+
 /** All PIDs in a cgroup tree (reads cgroup.procs recursively). */
 export function pidsInCgroupTree(dir: string): number[] {
   const out: number[] = [];
