@@ -10,6 +10,7 @@ import { loadPlan } from '../plan/plan-file.js';
 import { renderPlan } from '../plan/render.js';
 import { formatApplySummary } from '../formatters/apply-summary.js';
 import { createRunLog } from '../run-log.js';
+import { progressLine } from '../formatters/progress.js';
 
 export default class Apply extends GridopsCommand<ApplyResult> {
   static override summary = 'Bring every host to the topology: plan from real state, confirm, apply exactly that plan';
@@ -48,7 +49,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         savedPlan,
         failFast: flags['fail-fast'],
         logger: log,
-        progress: (line) => (json ? process.stderr.write(`${JSON.stringify({ type: 'progress', line })}\n`) : this.verbose && process.stderr.write(`${line}\n`)),
+        progress: (message, ms) => process.stderr.write(json ? `${JSON.stringify({ type: 'progress', message, ms })}\n` : progressLine(message, ms, this.verbose)),
         onPlan: (plan) => this.say(renderPlan(plan, { color: process.stdout.isTTY })),
         confirm: async () => flags.yes || savedPlan !== undefined || (await this.ask()),
         emit,

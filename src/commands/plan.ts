@@ -7,6 +7,7 @@ import { savePlan } from '../plan/plan-file.js';
 import { hasChanges, type Plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { createRunLog } from '../run-log.js';
+import { progressLine } from '../formatters/progress.js';
 
 export default class PlanCommand extends GridopsCommand<Plan> {
   static override summary = 'Show what apply would change, read from the real state of every host';
@@ -31,7 +32,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
       limit: flags.limit,
       signal: interrupt.signal,
       logger: createRunLog(flags['log-file'], `plan ${args.file}`),
-      progress: (line) => this.verbose && process.stderr.write(`${line}\n`),
+      progress: (message, ms) => this.jsonEnabled() || process.stderr.write(progressLine(message, ms, this.verbose)),
     }).finally(interrupt.dispose);
     await run.fleet.close();
     if (flags.out) await savePlan(flags.out, run.plan);

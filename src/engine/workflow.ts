@@ -22,8 +22,8 @@ export interface RunOptions {
   limit?: string[];
   stateDir?: string;
   signal?: AbortSignal;
-  /** Progress lines for humans (stderr). */
-  progress: (line: string) => void;
+  /** Phase progress for humans: a message and the milliseconds since the run started. */
+  progress: (message: string, elapsedMs: number) => void;
   becomePrompt?: () => Promise<string>;
   /** Structured run log (`--log-file`). */
   logger?: TransportLogger;
@@ -50,18 +50,19 @@ function selectNodes(grid: Grid, limit?: string[]): Node[] {
 /** Steps 1 to 3 of apply: validate everything, connect and gather facts, then plan from real state. The caller closes `fleet`. */
 export async function runPlan(options: RunOptions): Promise<PlanRun> {
   const t0 = performance.now();
+  const say = (message: string) => options.progress(message, Math.round(performance.now() - t0));
   const grid = await loadTopology(options.topologyFile);
   const playbooks: LoadedPlaybook[] = options.playbooks.map(loadPlaybook);
   const nodes = selectNodes(grid, options.limit);
   const fleet = new Fleet();
   try {
-    options.progress(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'}`);
+    say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys)`);
     const { connected, unreachable } = await fleet.connect(nodes, { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger });
-    for (const u of unreachable) options.progress(`${u.node.name}: unreachable: ${u.error.message}`);
-    options.progress(`reading facts and current state (${Math.round(performance.now() - t0)} ms so far)`);
+    for (const u of unreachable) say(`${u.node.name}: unreachable: ${u.error.message}`);
+    say(`reading facts and current state of ${connected.length} host${connected.length === 1 ? '' : 's'}`);
     const { plan, planned } = await planHosts(grid, connected, unreachable, playbooks, { concurrency: options.concurrency, signal: options.signal });
     if (options.signal?.aborted) throw new InterruptedError('interrupted while planning; nothing was changed');
-    options.progress(`planned in ${Math.round(performance.now() - t0)} ms`);
+    say('planned');
     return { grid, plan, counts: countPlan(plan), planned, fleet };
   } catch (err) {
     await fleet.close();
@@ -93,7 +94,7 @@ export async function runApply(
   const t0 = performance.now();
   const grid = await loadTopology(options.topologyFile);
   const paths = statePaths(options.topologyFile, grid.name, options.stateDir);
-  const lock = await StateLock.acquire(paths.lock, `gridops apply ${options.topologyFile}`, (m) => options.progress(`warning: ${m}`));
+  const lock = await StateLock.acquire(paths.lock, `gridops apply ${options.topologyFile}`, (m) => options.progress(`warning: ${m}`, 0));
   let run: PlanRun | undefined;
   try {
     run = await runPlan(options);
@@ -110,6 +111,8 @@ export async function runApply(
     let hosts: HostOutcome[] = planned.map((p) => ({ host: p.session.node.name, status: 'unchanged', applied: 0 }));
     if (hasChanges(plan)) {
       if (!(await options.confirm(plan))) throw new InterruptedError('apply cancelled; nothing was changed', 'run again and answer yes, or pass --yes');
+      const n = run.counts;
+      options.progress(`applying ${n.create + n.update + n.delete + n.run} change(s) on ${n.hostsWithChanges} host(s)`, Math.round(performance.now() - t0));
       hosts = await applyPlan(planned, { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal, emit: options.emit });
     }
     await recordState(paths.state, grid, planned, hosts, options.playbooks);
