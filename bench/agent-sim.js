@@ -62,6 +62,11 @@ const result = {
     rejoin: distribution(pick(big.samples, 'rejoinMs')),
     memberBytesPerSecond: distribution(big.memberBytesPerSecond),
     splitBrainViolations: big.violations,
+    peerRegions: {
+      knownAfterColdStartMs: big.peerRegionsKnownMs,
+      regionPeerDirectoryBytesPerSecond: distribution(big.regionPeerDirectoryBytesPerSecond),
+      reconvergedAfterCrashMs: big.peerRegionsReconvergedMs,
+    },
   },
 };
 
@@ -87,6 +92,8 @@ if (asJson) {
     row('  restarted node registered', pick(big.samples, 'rejoinMs')),
     `  ordinary member traffic (sent+received): p50 ${result.scale.memberBytesPerSecond.p50?.toFixed(0)} B/s, max ${result.scale.memberBytesPerSecond.max?.toFixed(0)} B/s (Vigne: 3.3 KB/s)`,
     `  split-brain violations: ${big.violations}`,
+    `  region peers know every other region: ${fmt(big.peerRegionsKnownMs)} after the cold start; directory traffic per region peer ${result.scale.peerRegions.regionPeerDirectoryBytesPerSecond.max?.toFixed(0)} B/s max`,
+    `  ... again after every super peer was killed: ${big.peerRegionsReconvergedMs === null ? 'not within the run (the region tier lost every voter; see docs/agent.md, Limits)' : fmt(big.peerRegionsReconvergedMs)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

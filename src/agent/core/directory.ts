@@ -29,14 +29,15 @@ interface Entry extends PeerRegionSummary {
   lastHeard: number;
 }
 
-/** Redirects followed per region and push round, so a stale pointer cannot bounce a summary forever. */
-const MAX_REDIRECTS = 4;
+/** Distinct redirect targets followed per region and probe round, so a stale pointer cannot bounce a probe forever. */
+const MAX_REDIRECTS = 16;
 
 /**
  * The region peers' directory of each other (the "region peers know each other" tier). Every
  * `interval` a region peer pushes a small summary of its region (term, super peers, node
- * counts) to every other region's peer: straight to it once known, else to that region's DNS
- * name, where whoever answers redirects towards the region peer. The receiver keeps a table
+ * counts) straight to every other region's peer it knows. A region it has not heard from lately
+ * gets a tiny probe every interval/4 at its DNS name; whoever answers there redirects towards
+ * the region peer, which answers with its full summary. The receiver keeps a table
  * with liveness: a higher term replaces an entry (that region re-elected), silence makes it
  * suspect after 2.5 intervals and drops it after 4. A receiver that the sender does not know
  * yet answers at once, so a new region peer learns the whole grid in one round trip.
@@ -46,8 +47,9 @@ export class RegionDirectory {
   private readonly entries = new Map<string, Entry>();
   private now = 0;
   private nextPushAt = 0;
+  private nextProbeAt = 0;
   private wasRegionPeer = false;
-  private readonly redirects = new Map<string, number>();
+  private readonly redirects = new Map<string, Set<string>>();
 
   constructor(
     private readonly settings: DirectorySettings,
@@ -67,11 +69,17 @@ export class RegionDirectory {
       // A new region peer introduces itself at once: the others replace the previous one by term.
       this.wasRegionPeer = true;
       this.nextPushAt = this.now;
+      this.nextProbeAt = this.now;
     }
     this.expire();
     if (this.now >= this.nextPushAt) {
       this.nextPushAt = this.now + this.settings.interval;
       this.push();
+    }
+    if (this.now >= this.nextProbeAt) {
+      // Regions not heard from are probed four times as often: a probe is small, and rare once all are known.
+      this.nextProbeAt = this.now + Math.max(1, Math.ceil(this.settings.interval / 4));
+      this.probe();
     }
   }
 
@@ -89,6 +97,11 @@ export class RegionDirectory {
     }
     const existing = this.entries.get(message.group);
     if (existing !== undefined && message.term < existing.term) return; // a deposed region peer, still talking
+    if (message.probe) {
+      // Someone looking for us: answer with everything, and say whether we know its sender already.
+      this.sendSummary(message.group, { kind: 'node', name: message.from, addr: fromAddr ?? message.addr }, false);
+      return;
+    }
     const entry: Entry = {
       region: message.group,
       regionPeer: message.from,
@@ -132,28 +145,35 @@ export class RegionDirectory {
     }
   }
 
+  /** The full summary, straight to every region peer we know. */
   private push(): void {
-    this.redirects.clear();
-    const regions = new Set([...this.settings.peerRegions, ...this.entries.keys()]);
-    regions.delete(this.settings.region);
-    for (const region of [...regions].sort()) {
+    for (const entry of [...this.entries.values()].sort((a, b) => (a.region < b.region ? -1 : 1))) {
+      this.sendSummary(entry.region, { kind: 'node', name: entry.regionPeer, addr: entry.addr }, false);
+    }
+  }
+
+  /** A small probe to the DNS name of every configured region not heard from lately (it may have a new peer). */
+  private probe(): void {
+    for (const region of [...this.settings.peerRegions].sort()) {
+      if (region === this.settings.region) continue;
       const entry = this.entries.get(region);
-      if (entry !== undefined) this.sendSummary(region, { kind: 'node', name: entry.regionPeer, addr: entry.addr }, false);
-      // Silent for a while: that region may have a new peer; ask its DNS name as well.
-      if ((entry === undefined || !this.isFresh(entry)) && this.settings.peerRegions.includes(region)) this.sendSummary(region, { kind: 'peerRegion', region }, false);
+      if (entry !== undefined && this.isFresh(entry)) continue;
+      this.redirects.set(region, new Set());
+      this.sendSummary(region, { kind: 'peerRegion', region }, false, true);
     }
   }
 
   private onRedirect(message: Extract<Message, { type: 'peerRedirect' }>): void {
     if (!this.host.isRegionPeer() || message.leader === this.settings.self) return;
-    const followed = this.redirects.get(message.group) ?? 0;
-    if (followed >= MAX_REDIRECTS) return;
-    this.redirects.set(message.group, followed + 1);
-    this.sendSummary(message.group, { kind: 'node', name: message.leader, addr: message.leaderAddr }, false);
+    const followed = this.redirects.get(message.group) ?? new Set<string>();
+    if (followed.has(message.leader) || followed.size >= MAX_REDIRECTS) return;
+    followed.add(message.leader);
+    this.redirects.set(message.group, followed);
+    this.sendSummary(message.group, { kind: 'node', name: message.leader, addr: message.leaderAddr }, false, true);
   }
 
-  private sendSummary(region: string, dest: Destination, reply: boolean): void {
-    const own = this.host.ownSummary();
+  private sendSummary(region: string, dest: Destination, reply: boolean, probe = false): void {
+    const own = probe ? { superPeers: [], nodes: 0 } : this.host.ownSummary();
     const known = this.entries.get(region);
     this.host.send(dest, {
       type: 'peerSummary',
@@ -167,6 +187,7 @@ export class RegionDirectory {
       nodes: own.nodes,
       reply,
       ...(known !== undefined && this.isFresh(known) ? { knows: known.regionPeer } : {}),
+      ...(probe ? { probe: true } : {}),
     });
   }
 }

@@ -107,9 +107,11 @@ export type Message =
   /**
    * Region peer to region peer (group = the sender's region, term = its region term): what the
    * sender's region holds. `knows` names the receiver's region peer as the sender has it, so the
-   * receiver answers (`reply`) only when the sender does not know it yet.
+   * receiver answers (`reply`) only when the sender does not know it yet. A `probe` (sent to a
+   * DNS name or along redirects, before the region peer is known) carries no super peers: the
+   * region peer that gets it answers with its full summary.
    */
-  | (Envelope & { type: 'peerSummary'; addr?: string; superPeers: SuperPeerSummary[]; nodes: number; reply: boolean; knows?: string })
+  | (Envelope & { type: 'peerSummary'; addr?: string; superPeers: SuperPeerSummary[]; nodes: number; reply: boolean; knows?: string; probe?: boolean })
   /** A node that is not its region's peer points a peerSummary at the node that knows more (group = its own region). */
   | (Envelope & { type: 'peerRedirect'; leader: string; leaderAddr?: string });
 

@@ -24,7 +24,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   merge: { registry: 'array' },
   regionQuery: {},
   regionInfo: { superPeers: 'array', totalNodes: 'number', regions: 'array?' },
-  peerSummary: { addr: 'string?', superPeers: 'array', nodes: 'number', reply: 'boolean', knows: 'string?' },
+  peerSummary: { addr: 'string?', superPeers: 'array', nodes: 'number', reply: 'boolean', knows: 'string?', probe: 'boolean?' },
   peerRedirect: { leader: 'string', leaderAddr: 'string?' },
 };
 

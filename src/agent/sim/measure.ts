@@ -20,6 +20,12 @@ export interface FailoverRun {
   nodes: number;
   simulatedMs: number;
   wallMs: number;
+  /** Multi-region grids only: when every region peer first knew every other region's current peer (ms after start). */
+  peerRegionsKnownMs: number | null;
+  /** Region-peer directory traffic (peerSummary + peerRedirect, sent + received) per region peer, B/s. */
+  regionPeerDirectoryBytesPerSecond: number[];
+  /** After the crash: until every region peer again names every other region's current peer (null: not within the run). */
+  peerRegionsReconvergedMs: number | null;
 }
 
 export interface FailoverOptions {
@@ -48,10 +54,37 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
   network.startAll();
   const warmup = options.warmupMs ?? 15_000;
   const window = options.trafficWindowMs ?? 10_000;
-  network.runUntil(warmup);
+  const regionOf = new Map(grid.specs.map((spec) => [spec.settings.name, spec.settings.region]));
+  const regions = [...new Set(regionOf.values())];
+  const multiRegion = regions.length > 1;
+  /** Every region has a region peer, and each lists every other region under its current peer, alive. */
+  const peerRegionsConverged = (): boolean => {
+    const peers = new Map<string, string>();
+    for (const name of network.names()) if (network.core(name)?.region.isLeader()) peers.set(regionOf.get(name)!, name);
+    if (peers.size !== regions.length) return false;
+    for (const [region, name] of peers) {
+      const listed = network.core(name)!.directory.list();
+      for (const other of regions) {
+        if (other === region) continue;
+        const entry = listed.find((candidate) => candidate.region === other);
+        if (entry === undefined || entry.liveness !== 'alive' || entry.regionPeer !== peers.get(other)) return false;
+      }
+    }
+    return true;
+  };
+  let peerRegionsKnownMs: number | null = null;
+  for (let time = network.tickMs; time <= warmup; time += network.tickMs) {
+    network.runUntil(time);
+    if (multiRegion && peerRegionsKnownMs === null && time % 500 === 0 && peerRegionsConverged()) peerRegionsKnownMs = time;
+  }
+  const directoryBytes = (name: string): number => (network.traffic(name).bytesByType['peerSummary'] ?? 0) + (network.traffic(name).bytesByType['peerRedirect'] ?? 0);
 
-  const before = new Map(network.names().map((name) => [name, { ...network.traffic(name) }]));
+  const before = new Map(network.names().map((name) => [name, { ...network.traffic(name), directory: directoryBytes(name) }]));
   network.runUntil(warmup + window);
+  const regionPeerDirectoryBytesPerSecond: number[] = [];
+  for (const name of network.names()) {
+    if (multiRegion && network.core(name)!.region.isLeader()) regionPeerDirectoryBytesPerSecond.push(((directoryBytes(name) - before.get(name)!.directory) * 1000) / window);
+  }
   const memberBytesPerSecond: number[] = [];
   for (const name of network.names()) {
     const status = network.core(name)!.status();
@@ -94,8 +127,13 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
   for (const name of victims.keys()) network.crash(name);
 
   // Convergence: poll every tick until every live node of the sub-grid names the new super peer.
+  let peerRegionsReconvergedMs: number | null = null;
+  const checkPeerRegions = (time: number): void => {
+    if (multiRegion && peerRegionsReconvergedMs === null && time % 500 === 0 && peerRegionsConverged()) peerRegionsReconvergedMs = time - crashAt;
+  };
   for (let time = crashAt + network.tickMs; time <= restartAt; time += network.tickMs) {
     network.runUntil(time);
+    checkPeerRegions(time);
     for (const sample of samples.values()) {
       if (sample.convergenceMs !== null) continue;
       const leader = newLeaders.get(sample.subgrid);
@@ -105,8 +143,16 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
     }
   }
   for (const name of victims.keys()) network.restart(name);
-  network.runUntil(restartAt + (options.settleMs ?? 5_000));
+  const settleUntil = restartAt + (options.settleMs ?? 5_000);
+  for (let time = restartAt + network.tickMs; time <= settleUntil; time += network.tickMs) {
+    network.runUntil(time);
+    checkPeerRegions(time);
+  }
+  network.runUntil(settleUntil);
   return {
+    peerRegionsKnownMs,
+    regionPeerDirectoryBytesPerSecond,
+    peerRegionsReconvergedMs,
     samples: [...samples.values()],
     violations: invariant.violations.length,
     memberBytesPerSecond,
