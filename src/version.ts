@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PACKAGE_ROOT } from './package-root.js';
 
-/** The package version, read once from package.json (the same relative path from src/ and dist/). */
-export const GRIDOPS_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** The package version, read once from package.json. */
+export const GRIDOPS_VERSION: string = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')).version;

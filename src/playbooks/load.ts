@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import { TEMPLATES_DIR, substitutionProblem } from '../templates/render.js';
@@ -9,7 +9,7 @@ import { parseSource, pathToString, positionOf, type PathSegment, type SourceDoc
 import { KIND_SCHEMAS, Playbook, type PlaybookResource } from './schema.js';
 
 /** playbooks/ at the package root. */
-export const PLAYBOOKS_DIR = fileURLToPath(new URL('../../playbooks/', import.meta.url));
+export const PLAYBOOKS_DIR = `${PACKAGE_ROOT}/playbooks/`;
 
 export interface LoadedPlaybook extends Playbook {
   file: string;

@@ -1,11 +1,11 @@
 import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { quote } from '../transport/quote.js';
 import type { Grid, Node } from '../topology/model.js';
 
 /** templates/ at the package root (the same relative path from src/ and from dist/). */
-export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+export const TEMPLATES_DIR = `${PACKAGE_ROOT}/templates/`;
 
 /** Everything a playbook string or a template may substitute. */
 export interface TemplateContext {
