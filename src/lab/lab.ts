@@ -14,7 +14,7 @@ import { preflight, type MachineFacts, machineFacts } from './preflight.js';
 import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy } from './proxy.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors } from './rootfs.js';
-import { claimedSlot, claimSlot, readState, releaseSlot, writeState } from './state.js';
+import { claimedSlot, claimSlot, readState, releaseSlot, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInNetns, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
@@ -87,14 +87,19 @@ function upResult(state: LabState, reused: boolean, timings: Record<string, numb
  * partly-dead one is repaired, a different one is refused.
  */
 export async function labUp(req: LabRequest, opts: RunOptions = {}): Promise<LabUpResult> {
+  // Checks first: a refused `up` creates nothing, not even the lab directory.
+  const problems = shapeProblems(req);
+  if (problems.length) throw new LabError(problems[0]!, 'see `gridops lab up --help`');
+  preflight(req.kind, req.nodes, opts.facts ?? machineFacts());
+  return withLabLock(req.dir, () => up(req, opts));
+}
+
+async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
   const progress = opts.progress ?? silentProgress;
   const signal = opts.signal ?? new AbortController().signal;
   const t0 = Date.now();
   const timings: Record<string, number> = {};
   const shape = { kind: req.kind, nodes: req.nodes, subgrids: req.subgrids, regions: req.regions };
-  const problems = shapeProblems(shape);
-  if (problems.length) throw new LabError(problems[0]!, 'see `gridops lab up --help`');
-  preflight(req.kind, req.nodes, opts.facts ?? machineFacts());
   const files = labFiles(req.dir);
   const driver = DRIVERS[req.kind];
 
@@ -212,7 +217,10 @@ export async function labUp(req: LabRequest, opts: RunOptions = {}): Promise<Lab
             throw new LabError(`${n.name} did not come up: ${pidAlive(n.pid) ? 'sshd did not answer' : 'its process exited'}${logTail(n.log) ? ` (${logTail(n.log)})` : ''}`, `see ${n.log ?? n.dir}; run \`gridops lab down\` to clean up`, { cause: err });
           }
           ready++;
-          progress.done(`  ${n.name} ${n.address} answers ssh [${ready}/${todo.length}]`, Date.now() - tn);
+          const line = `  ${n.name} ${n.address} answers ssh [${ready}/${todo.length}]`;
+          // One line per node for small labs; for big ones, every tenth of the way (details with --verbose).
+          if (todo.length <= 20 || ready % Math.ceil(todo.length / 10) === 0 || ready === todo.length) progress.done(line, Date.now() - tn);
+          else progress.detail(`${line} (${((Date.now() - tn) / 1000).toFixed(2)} s)`);
         }),
       ),
     );
@@ -252,6 +260,12 @@ export interface LabDownResult {
  * key and the package cache stay for the next `up`.
  */
 export async function labDown(dir: string, opts: RunOptions = {}): Promise<LabDownResult> {
+  if ((opts.facts ?? machineFacts()).uid !== 0) throw new PreflightError('gridops lab down needs root', 'run it again with sudo, or as root');
+  if (!existsSync(dir) && claimedSlot(dir) === null) return { dir, removed: false, processes: 0, links: [], namespaces: [], cgroups: 0, mounts: [], ms: 0 };
+  return withLabLock(dir, () => down(dir, opts));
+}
+
+async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   const progress = opts.progress ?? silentProgress;
   const t0 = Date.now();
   const state = readState(dir);
@@ -261,7 +275,6 @@ export async function labDown(dir: string, opts: RunOptions = {}): Promise<LabDo
     result.ms = Date.now() - t0;
     return result;
   }
-  if ((opts.facts ?? machineFacts()).uid !== 0) throw new PreflightError('gridops lab down needs root', 'run it again with sudo, or as root');
   const prefix = labPrefix(slot);
   result.removed = true;
   const before = leftoverNetwork(prefix);

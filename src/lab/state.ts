@@ -97,3 +97,34 @@ export async function releaseSlot(dir: string, slot: number): Promise<void> {
     /* not ours or gone */
   }
 }
+
+/**
+ * One `up` or `down` at a time per lab directory: a lock file holding the owner's PID, taken
+ * with O_EXCL. A lock whose PID is gone is stale and taken over.
+ */
+export async function withLabLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(dir, { recursive: true });
+  const lock = join(dir, 'lab.lock');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fh = await open(lock, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(lock, 'utf8').trim() || 0);
+      if (!owner || !existsSync(`/proc/${owner}`)) {
+        await rm(lock, { force: true });
+        continue;
+      }
+      if (attempt > 0) throw new LabError(`another gridops lab command (pid ${owner}) is working on ${dir}`, 'wait for it to finish, or use another --dir');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
