@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { BUILTIN_DEFAULTS, DEFAULT_MULTICAST_PORT, DEFAULT_ROLLOUT } from './builtin-defaults.js';
 import { parseDuration } from './formats.js';
 import type { EffectiveSettings, Grid, Node, Origin, Position, Region, Rollout, Subgrid } from './model.js';
-import { SETTING_GROUPS, type RawTopology, type Settings } from './schema.js';
+import type { RawTopology, Settings } from './schema.js';
+import { SETTING_GROUPS } from './setting-groups.js';
 import { positionOf, type PathSegment, type SourceDocument } from './source.js';
 
 /**

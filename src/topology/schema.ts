@@ -78,9 +78,7 @@ export const AgentSettings = strict(
   'the gridagent overlay daemon',
 );
 
-/** The five setting groups that every level may set and that inherit downwards. */
-export const SETTING_GROUPS = ['ssh', 'kernel', 'hypervisor', 'qos', 'agent'] as const;
-export type SettingGroup = (typeof SETTING_GROUPS)[number];
+export { SETTING_GROUPS, type SettingGroup } from './setting-groups.js';
 
 const settingsProps = {
   ssh: Type.Optional(SshSettings),
