@@ -159,6 +159,26 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     expect(`${wrong.stdout}${wrong.stderr}`).toMatch(/sudo rejected the become password/);
   });
 
+  it('Ctrl-C lets the running host finish, starts no other, records state, and a re-run converges', async () => {
+    const slow = `${ROOT}test/e2e/fixtures/slow.yaml`;
+    for (const a of addresses) ssh(a, 'rm -rf /etc/gridops-slow');
+    const run = gridopsAsync(['apply', topology, '--yes', '--json', '--concurrency', '1', '--playbook', slow]);
+    let events = '';
+    run.stderr!.on('data', (d: Buffer) => (events += d.toString()));
+    await waitFor(() => events.includes('"change-start"'), 20_000);
+    run.kill('SIGINT');
+    const code = await new Promise((resolve) => run.once('exit', resolve));
+    expect(code).toBe(130);
+    const done = addresses.filter((a) => ssh(a, 'ls /etc/gridops-slow 2>/dev/null || true').includes('two'));
+    const untouched = addresses.filter((a) => ssh(a, 'test -e /etc/gridops-slow && echo yes || echo no').trim() === 'no');
+    expect(done).toHaveLength(1);
+    expect(untouched).toHaveLength(2);
+    const state = JSON.parse(readFileSync(join(dir, '.gridops', 'lab.state.json'), 'utf8'));
+    expect(Object.values(state.hosts).filter((h) => (h as { lastOutcome: string }).lastOutcome === 'skipped')).toHaveLength(2);
+    expect(gridops(['apply', topology, '--yes', '--playbook', slow]).status).toBe(0);
+    expect(gridops(['plan', topology, '--detailed-exitcode', '--playbook', slow]).status).toBe(0);
+  });
+
   it('a module the kernel cannot load is a planning error naming the host; a built-in one is a note', () => {
     const file = variant('modules', (t) => t.replace('agent: { port: 7946 }', 'agent: { port: 7946 }\n  kernel: { modules: [kvm, gridops_no_such_module] }'));
     const r = gridops(['apply', file, '--yes']);
