@@ -5,7 +5,7 @@ import { BecomePassword } from '../transport/become.js';
 import { fanOut } from '../transport/fan-out.js';
 import { KnownHosts } from '../transport/known-hosts.js';
 import type { TransportLogger } from '../transport/logger.js';
-import { expandHome } from '../transport/ssh-transport.js';
+import { expandHome, parseJumpHost } from '../transport/ssh-transport.js';
 import { createSshPool, type TransportPool } from '../transport/pool.js';
 import type { SshHostSpec } from '../transport/ssh-transport.js';
 import type { Transport } from '../transport/transport.js';
@@ -106,7 +106,8 @@ export class Fleet {
         port: ssh.port,
         user: ssh.user,
         ...(ssh.identityFile ? { identityFiles: [ssh.identityFile] } : {}),
-        ...(ssh.jumpHost ? { jumpHost: ssh.jumpHost } : {}),
+        // The bastion is reached with the node's own key unless the spec says otherwise.
+        ...(ssh.jumpHost ? { jumpHost: { ...(ssh.identityFile ? { identityFile: ssh.identityFile } : {}), ...parseJumpHost(ssh.jumpHost) } } : {}),
       });
     };
   }

@@ -179,6 +179,14 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     expect(gridops(['plan', topology, '--detailed-exitcode', '--playbook', slow]).status).toBe(0);
   });
 
+  it('reaches nodes through a jump host (ssh.jumpHost), tunnelled by the same SSH library', () => {
+    const file = variant('jump', (t) => t.replace('knownHosts:', `jumpHost: "root@${addresses[0]}:22", knownHosts:`));
+    for (const a of addresses) ssh(a, 'rm -f /root/ssh-client');
+    const r = gridops(['apply', file, '--yes', '--limit', 'node-02,node-03', '--playbook', `${ROOT}test/e2e/fixtures/jump.yaml`]);
+    expect(r.status).toBe(0);
+    for (const a of addresses.slice(1)) expect(ssh(a, 'cat /root/ssh-client').split(' ')[0]).toBe(addresses[0]);
+  });
+
   it('a module the kernel cannot load is a planning error naming the host; a built-in one is a note', () => {
     const file = variant('modules', (t) => t.replace('agent: { port: 7946 }', 'agent: { port: 7946 }\n  kernel: { modules: [kvm, gridops_no_such_module] }'));
     const r = gridops(['apply', file, '--yes']);
