@@ -5,9 +5,9 @@ import { NetnsLab } from '../agent/netns-lab.js';
 /**
  * Real packets, rolling-upgrade path: SIGTERM the super peer of a 5-agent sub-grid. It must
  * hand its role to a successor with no gap. Every survivor's /status is polled every ~50 ms,
- * and at every sample every survivor that answers names the same super peer, that super peer
- * is serving (it says `leader`, or it is the old one and still running), and no two nodes lead
- * the same term. The new super peer must be serving within 1 s of the SIGTERM.
+ * and at every sample every survivor that answers names a super peer that is serving (it says
+ * `leader`, or it is the old one and still running), all name the same one (except for one
+ * sample while the new super peer's announce is in flight), and no two nodes lead one term. The new super peer must be serving within 1 s of the SIGTERM.
  */
 const BUNDLE = 'dist/gridagent.mjs';
 const HTTP_PORT = 7950;
@@ -112,6 +112,8 @@ maybe('gridagent SIGTERM handover over real packets (5 namespaces)', () => {
     }
 
     const problems: string[] = [];
+    const tolerated: string[] = [];
+    let disagreedBefore = false;
     let servingAt: number | null = null;
     let successor: string | null = null;
     for (const { atMs, statuses } of samples) {
@@ -128,10 +130,15 @@ maybe('gridagent SIGTERM handover over real packets (5 namespaces)', () => {
       const serving = (name: string | null): boolean => name !== null && (statuses.get(name)?.role === 'leader' || (name === first && !exited));
       if (named.size !== 1) {
         const view = answering.map((name) => `${name}->${statuses.get(name)!.superPeer}`).join(' ');
-        // The one datagram the new super peer sends to everyone at once can straddle a sample; it must not last.
-        problems.push(`${atMs} ms: survivors disagree: ${view}`);
+        // The announce the new super peer sends to everyone can straddle a sample (the old one still
+        // serves until it exits): tolerated once, if every name is serving, never twice in a row.
+        if ([...named].every(serving) && !disagreedBefore) {
+          disagreedBefore = true;
+          tolerated.push(`${atMs} ms: ${view}`);
+        } else problems.push(`${atMs} ms: survivors disagree: ${view}`);
         continue;
       }
+      disagreedBefore = false;
       const [leader] = [...named];
       if (!serving(leader ?? null)) problems.push(`${atMs} ms: survivors name ${leader}, which is not serving`);
       if (leader !== null && leader !== undefined && leader !== first && statuses.get(leader)?.role === 'leader' && servingAt === null) {
@@ -142,7 +149,7 @@ maybe('gridagent SIGTERM handover over real packets (5 namespaces)', () => {
     const last = samples[samples.length - 1]!;
     console.log(
       `e2e handover: SIGTERM ${first} -> ${successor} serving and named by all at ${servingAt} ms; old process exited at ${oldExitedAt} ms; ` +
-        `${samples.length} samples at ~${POLL_MS} ms; problems: ${problems.length === 0 ? 'none' : problems.join('; ')}`,
+        `${samples.length} samples at ~${POLL_MS} ms; announce in flight: ${tolerated.join('; ') || 'never seen'}; problems: ${problems.length === 0 ? 'none' : problems.join('; ')}`,
     );
     expect(problems).toEqual([]);
     expect(successor).not.toBeNull();

@@ -276,7 +276,7 @@ export class AgentCore {
       score: this.score,
       role: this.subgrid.groupRole,
       term: this.subgrid.term,
-      superPeer: this.subgrid.leaderName,
+      superPeer: this.subgrid.shownLeaderName,
       mirrors: allVoters(this.subgrid.view)
         .map((peer) => peer.name)
         .filter((name) => name !== this.subgrid.leaderName),

@@ -116,6 +116,8 @@ export class GroupEngine {
   private transfer: { target: string; deadline: number; reason: 'handover' | 'rebalance' } | null = null;
   private formerRegistry: { term: number; entries: RegistryEntryWire[] } | null = null;
   private active: boolean;
+  /** During a leadership transfer: the outgoing leader, which keeps serving until its successor wins. */
+  private transferFrom: { leader: string; until: number } | null = null;
 
   constructor(
     private readonly settings: GroupSettings,
@@ -137,6 +139,16 @@ export class GroupEngine {
 
   get leaderName(): string | null {
     return this.leader;
+  }
+
+  /**
+   * The leader to show (/status): the known leader, or, during a leadership transfer (SIGTERM,
+   * rebalance), the outgoing one, which still serves until its successor has won. So a
+   * rolling upgrade shows no moment without a super peer.
+   */
+  get shownLeaderName(): string | null {
+    if (this.leader !== null) return this.leader;
+    return this.transferFrom !== null && this.now <= this.transferFrom.until ? this.transferFrom.leader : null;
   }
 
   get leaderAddress(): string | undefined {
@@ -752,6 +764,7 @@ export class GroupEngine {
       this.sendTo(message.from, { type: 'voteResp', granted: false, bootstrap: false });
       return;
     }
+    if (message.transfer && message.term > this.state.term && this.leader !== null && this.role === 'follower') this.noteTransferFrom(this.leader);
     this.observeTerm(message.term);
     const upToDate = compareViews({ term: message.viewTerm, version: message.viewVersion }, this.state.view) >= 0;
     const free = this.state.votedFor === null || this.state.votedFor === message.from;
@@ -804,6 +817,7 @@ export class GroupEngine {
 
   private onTimeoutNow(message: Extract<Message, { type: 'timeoutNow' }>): void {
     if (message.from !== this.leader || message.term !== this.state.term || !this.canCampaign()) return;
+    this.noteTransferFrom(message.from);
     this.campaign(true);
   }
 
@@ -1052,7 +1066,12 @@ export class GroupEngine {
     this.host.event({ type: 'roleChanged', tier: this.settings.tier, role: this.groupRole, term: this.state.term });
   }
 
+  private noteTransferFrom(leader: string): void {
+    this.transferFrom = { leader, until: this.now + this.settings.timers.electionTimeoutMin };
+  }
+
   private setLeader(leader: string | null): void {
+    if (leader !== null) this.transferFrom = null;
     if (this.leader === leader) return;
     this.leader = leader;
     this.host.event({ type: 'leaderChanged', tier: this.settings.tier, leader, term: this.state.term });
