@@ -3,9 +3,9 @@ import { PlanningError } from '../errors/index.js';
 import type { FieldChange, KernelModuleChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
+import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
 
-const SECTION = '@@gridops-module-section@@';
 
 /**
  * A kernel module loaded now and at boot (modules-load.d), with its options in modprobe.d.
@@ -40,18 +40,16 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
   }
 
   probe(): string {
-    return [
+    return probeSections(
       `if [ -e ${quote(`/sys/module/${this.name}/initstate`)} ] || grep -q ${quote(`^${this.name} `)} /proc/modules 2>/dev/null; then echo loaded; else echo not-loaded; fi`,
-      `echo ${SECTION}`,
       fileProbe(this.loadFile),
-      `echo ${SECTION}`,
       fileProbe(this.optionsFile),
-    ].join('\n');
+    );
   }
 
   diff(stdout: string, ctx: PlanContext): KernelModuleChange | null {
     const kernel = ctx.facts.kernel;
-    const [loadedPart = '', loadPart = '', optionsPart = ''] = stdout.split(`${SECTION}\n`);
+    const [loadedPart = '', loadPart = '', optionsPart = ''] = splitProbeSections(stdout);
     const loaded = loadedPart.trim() === 'loaded';
     const builtIn = kernel.builtinModules.includes(this.name) && !kernel.loadedModules.includes(this.name);
     if (builtIn) {

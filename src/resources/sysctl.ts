@@ -2,9 +2,9 @@ import type { HostWriter } from '../engine/host-writer.js';
 import type { FieldChange, SysctlChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
+import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
 
-const SECTION = '@@gridops-sysctl-section@@';
 
 /** A kernel parameter set now (sysctl -w) and persisted in /etc/sysctl.d. */
 export class SysctlResource implements Resource<SysctlChange> {
@@ -27,11 +27,11 @@ export class SysctlResource implements Resource<SysctlChange> {
   }
 
   probe(): string {
-    return [`cat ${quote(`/proc/sys/${this.key.replace(/\./g, '/')}`)} 2>/dev/null || echo '@@missing@@'`, `echo ${SECTION}`, fileProbe(this.file)].join('\n');
+    return probeSections(`cat ${quote(`/proc/sys/${this.key.replace(/\./g, '/')}`)} 2>/dev/null || echo '@@missing@@'`, fileProbe(this.file));
   }
 
   diff(stdout: string): SysctlChange | null {
-    const [livePart = '', filePart = ''] = stdout.split(`${SECTION}\n`);
+    const [livePart = '', filePart = ''] = splitProbeSections(stdout);
     const live = livePart.trim().replace(/\s+/g, ' ');
     const steps: SysctlChange['steps'] = [];
     const fields: FieldChange[] = [];

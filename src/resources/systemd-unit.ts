@@ -2,9 +2,9 @@ import type { HostWriter } from '../engine/host-writer.js';
 import type { FieldChange, SystemdUnitChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import { contentDiff, fileProbe, parseFileState, sha256 } from './file-state.js';
+import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
 
-const SECTION = '@@gridops-unit-section@@';
 
 /** A systemd unit: its file, whether it is enabled, and whether it runs. daemon-reload runs once per batch of unit changes. */
 export class SystemdUnitResource implements Resource<SystemdUnitChange> {
@@ -23,11 +23,11 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
 
   probe(): string {
     const u = quote(this.spec.unit);
-    return [fileProbe(this.path), `echo ${SECTION}`, `systemctl is-enabled ${u} 2>/dev/null || true`, `echo ${SECTION}`, `systemctl is-active ${u} 2>/dev/null || true`].join('\n');
+    return probeSections(fileProbe(this.path), `systemctl is-enabled ${u} 2>/dev/null || true`, `systemctl is-active ${u} 2>/dev/null || true`);
   }
 
   diff(stdout: string): SystemdUnitChange | null {
-    const [filePart = '', enabledPart = '', activePart = ''] = stdout.split(`${SECTION}\n`);
+    const [filePart = '', enabledPart = '', activePart = ''] = splitProbeSections(stdout);
     const file = parseFileState(filePart);
     const enabled = enabledPart.trim() === 'enabled';
     const active = activePart.trim() === 'active';

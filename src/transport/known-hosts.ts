@@ -13,6 +13,7 @@
  * key is none of them, the verdict is `changed`, even when the recorded keys are of other types.
  * The transport orders the host key algorithms so the server offers a recorded type first.
  */
+import { writeFileAtomic } from '../state/atomic-write.js';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
@@ -263,7 +264,7 @@ export class KnownHosts {
   }
 }
 
-/** Rewrites `file` with `line` appended, via a temp file and rename. Returns the new line's number. */
+/** Rewrites `file` with `line` appended, atomically, keeping its mode. Returns the new line's number. */
 async function appendLineAtomically(file: string, line: string): Promise<number> {
   let current = '';
   let mode = 0o600;
@@ -276,19 +277,6 @@ async function appendLineAtomically(file: string, line: string): Promise<number>
   }
   if (current !== '' && !current.endsWith('\n')) current += '\n';
   const next = `${current}${line}\n`;
-  const tmp = join(dirname(file), `.${basename(file)}.gridops-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const handle = await fs.open(tmp, 'wx', mode);
-  try {
-    await handle.writeFile(next);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(file, next, mode);
   return next.split('\n').length - 1;
 }

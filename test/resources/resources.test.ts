@@ -9,12 +9,16 @@ import { FileResource } from '../../src/resources/file.js';
 import { fileProbe, parseFileState } from '../../src/resources/file-state.js';
 import { KernelModuleResource } from '../../src/resources/kernel-module.js';
 import { ensureLine } from '../../src/resources/line.js';
+import { probeSections } from '../../src/resources/probe-sections.js';
 import { PackageResource } from '../../src/resources/package.js';
 import { SysctlResource } from '../../src/resources/sysctl.js';
 import { SystemdUnitResource } from '../../src/resources/systemd-unit.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
+import { quote } from '../../src/transport/quote.js';
 import { facts, node } from './fixtures.js';
 
+/** What a multi-section probe prints: each part's stdout, in order, as a real shell would join them. */
+const probeOutput = (...parts: string[]) => execSync(probeSections(...parts.map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 const ctx = (kernel = {}) => ({ node: node(), facts: facts(kernel) });
 const local = new LocalTransport('local');
 const probe = async (script: string) => (await local.exec(script)).stdout;
@@ -64,7 +68,7 @@ describe('file probe, run by a real shell', () => {
 });
 
 describe('kernel modules', () => {
-  const absent = 'not-loaded\n@@gridops-module-section@@\nabsent\n@@gridops-module-section@@\nabsent\n';
+  const absent = probeOutput('not-loaded\n', 'absent\n', 'absent\n');
 
   it('a module built into the kernel needs nothing, and the plan says so', () => {
     const change = new KernelModuleResource('kvm').diff(absent, ctx({ builtinModules: ['kvm'], loadableModules: false }));
@@ -85,16 +89,15 @@ describe('other resources', () => {
   it('sysctl compares words, so tab-separated kernel output matches', () => {
     const r = new SysctlResource('net.ipv4.ip_local_port_range', '32768 60999');
     const persisted = `regular file|644|root|root|10\n${Buffer.from('# managed by gridops\nnet.ipv4.ip_local_port_range = 32768 60999\n').toString('base64')}\n`;
-    expect(r.diff(`32768\t60999\n@@gridops-sysctl-section@@\n${persisted}`)).toBeNull();
-    expect(r.diff(`1024\t60999\n@@gridops-sysctl-section@@\n${persisted}`)!.steps).toEqual(['set']);
+    expect(r.diff(probeOutput('32768\t60999\n', persisted))).toBeNull();
+    expect(r.diff(probeOutput('1024\t60999\n', persisted))!.steps).toEqual(['set']);
   });
 
   it('a systemd unit is written, enabled and started; restarted when its file changes while running', () => {
     const r = new SystemdUnitResource({ unit: 'gridagent.service', content: '[Service]\nExecStart=/bin/true\n' });
-    const S = '@@gridops-unit-section@@';
-    expect(r.diff(`absent\n${S}\ndisabled\n${S}\ninactive\n`)!.steps).toEqual(['write', 'enable', 'start']);
+    expect(r.diff(probeOutput('absent\n', 'disabled\n', 'inactive\n'))!.steps).toEqual(['write', 'enable', 'start']);
     const old = `regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`;
-    expect(r.diff(`${old}${S}\nenabled\n${S}\nactive\n`)!.steps).toEqual(['write', 'restart']);
+    expect(r.diff(probeOutput(old, 'enabled\n', 'active\n'))!.steps).toEqual(['write', 'restart']);
   });
 
   it('a command runs only when its guards say so', () => {
