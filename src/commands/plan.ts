@@ -38,10 +38,9 @@ export default class PlanCommand extends GridopsCommand<Plan> {
     if (flags.out) await savePlan(flags.out, run.plan);
     this.say(renderPlan(run.plan, { color: process.stdout.isTTY }));
     if (flags.out) this.say(`plan saved to ${flags.out}; apply it with: gridops apply ${args.file} --plan ${flags.out}`);
-    const errors = run.plan.hosts.some((h) => h.error);
-    if (this.jsonEnabled()) this.logJson(run.plan);
-    if (errors) this.exit(ExitCode.FAILURE);
-    if (flags['detailed-exitcode'] && hasChanges(run.plan)) this.exit(ExitCode.CHANGES_PRESENT);
-    return this.jsonEnabled() ? (undefined as unknown as Plan) : run.plan;
+    // Exit codes through process.exitCode, so the result is still returned (and printed by --json).
+    if (run.plan.hosts.some((h) => h.error)) process.exitCode = ExitCode.FAILURE;
+    else if (flags['detailed-exitcode'] && hasChanges(run.plan)) process.exitCode = ExitCode.CHANGES_PRESENT;
+    return run.plan;
   }
 }

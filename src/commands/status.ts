@@ -15,10 +15,7 @@ export default class Status extends GridopsCommand<GridStatus> {
     const { args, flags } = await this.parse(Status);
     const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'] });
     this.say(formatGridStatus(status));
-    if (status.reachable < status.nodes.length || (flags.strict && status.inSync < status.nodes.length)) {
-      if (this.jsonEnabled()) this.logJson(status);
-      this.exit(ExitCode.FAILURE);
-    }
+    if (status.reachable < status.nodes.length || (flags.strict && status.inSync < status.nodes.length)) process.exitCode = ExitCode.FAILURE;
     return status;
   }
 }
