@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 
 /**
  * The structured log of one run (`--log-file`): JSON lines with the transport's connection
@@ -6,8 +6,10 @@ import { pino, type Logger } from 'pino';
  * Fields that could carry a secret are censored, and the transport already redacts the
  * become password from command output.
  */
-export function createRunLog(file: string | undefined, command: string): Logger | undefined {
+export async function createRunLog(file: string | undefined, command: string): Promise<Logger | undefined> {
   if (!file) return undefined;
+  // Imported only when asked for: most runs log nothing, and start-up time counts.
+  const { pino } = await import('pino');
   return pino(
     { base: { command, pid: process.pid }, level: 'debug', redact: { paths: ['password', '*.password', 'secret', '*.secret', 'key', '*.key'], censor: '********' } },
     pino.destination({ dest: file, sync: true, mkdir: true, append: true }),

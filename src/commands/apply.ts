@@ -30,7 +30,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     const json = this.jsonEnabled();
     const interrupt = interruptOnSigint(() => process.stderr.write('\ninterrupted: no new steps will start; running steps finish (Ctrl-C again to quit now)\n'));
     const savedPlan = flags.plan ? await loadPlan(flags.plan) : undefined;
-    const log = createRunLog(flags['log-file'], `apply ${args.file}`);
+    const log = await createRunLog(flags['log-file'], `apply ${args.file}`);
     const emit = (e: ApplyEvent) => {
       log?.info(e, e.type);
       if (json) process.stderr.write(`${JSON.stringify(e)}\n`);

@@ -31,7 +31,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
       becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
       limit: flags.limit,
       signal: interrupt.signal,
-      logger: createRunLog(flags['log-file'], `plan ${args.file}`),
+      logger: await createRunLog(flags['log-file'], `plan ${args.file}`),
       progress: (message, ms) => this.jsonEnabled() || process.stderr.write(progressLine(message, ms, this.verbose)),
     }).finally(interrupt.dispose);
     await run.fleet.close();

@@ -6,7 +6,7 @@ import { TEMPLATES_DIR, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../topology/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
 import { parseSource, pathToString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
-import { KIND_SCHEMAS, Playbook, type PlaybookResource } from './schema.js';
+import type { Playbook, PlaybookResource } from './schema.js';
 
 /** playbooks/ at the package root. */
 export const PLAYBOOKS_DIR = `${PACKAGE_ROOT}/playbooks/`;
@@ -16,8 +16,11 @@ export interface LoadedPlaybook extends Playbook {
   resources: PlaybookResource[];
 }
 
-const checkPlaybook = makeSchemaChecker(Playbook);
-const checkKind = Object.fromEntries(Object.entries(KIND_SCHEMAS).map(([k, s]) => [k, makeSchemaChecker(s)]));
+/** schema/playbook.schema.json, generated from schema.ts and kept equal by a test; reading it is cheaper than building TypeBox objects at start-up. */
+export const PLAYBOOK_SCHEMA_FILE = `${PACKAGE_ROOT}/schema/playbook.schema.json`;
+const published = JSON.parse(readFileSync(PLAYBOOK_SCHEMA_FILE, 'utf8')) as { playbook: object; kinds: Record<string, object> };
+const checkPlaybook = makeSchemaChecker(published.playbook);
+const checkKind = Object.fromEntries(Object.entries(published.kinds).map(([k, s]) => [k, makeSchemaChecker(s)]));
 
 /** Parses and validates a playbook, with positions, like a topology. */
 export function checkPlaybookText(file: string, text: string): { playbook?: LoadedPlaybook; problems: Problem[] } {
@@ -38,7 +41,7 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
 
 function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path: PathSegment[]): Problem[] {
   const keys = Object.keys(entry ?? {});
-  const kinds = Object.keys(KIND_SCHEMAS);
+  const kinds = Object.keys(published.kinds);
   if (keys.length !== 1) return [problem(source, path, `a resource entry must have exactly one key, the kind (found ${keys.length})`, `kinds: ${kinds.join(', ')}`)];
   const kind = keys[0]!;
   if (!checkKind[kind]) return [problem(source, [...path, kind], `unknown resource kind "${kind}"; did you mean "${closest(kind, kinds)}"?`, `kinds: ${kinds.join(', ')}`, true)];

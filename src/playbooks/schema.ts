@@ -44,3 +44,14 @@ export type Playbook = Static<typeof Playbook>;
 export type PlaybookResource = Static<typeof PlaybookResource>;
 /** The kind schemas, keyed by the entry's one key. */
 export const KIND_SCHEMAS: Record<string, TSchema> = Object.fromEntries(PLAYBOOK_RESOURCE_KINDS.map((s) => [Object.keys(s.properties)[0]!, s]));
+
+/** The published form (schema/playbook.schema.json): the playbook and each kind, as plain JSON Schema. */
+export function playbookJsonSchema(): { $schema: string; title: string; playbook: object; kinds: Record<string, object> } {
+  const plain = (schema: TSchema) => JSON.parse(JSON.stringify(schema)) as object;
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'gridops playbook',
+    playbook: plain(Playbook),
+    kinds: Object.fromEntries(Object.entries(KIND_SCHEMAS).map(([kind, schema]) => [kind, plain(schema)])),
+  };
+}

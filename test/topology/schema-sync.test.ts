@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkTopologyText } from '../../src/topology/load.js';
 import { topologyJsonSchema } from '../../src/topology/json-schema.js';
+import { playbookJsonSchema } from '../../src/playbooks/schema.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -9,6 +10,11 @@ describe('published artefacts', () => {
   it('schema/topology.schema.json is what `gridops schema` prints (run `./bin/run.js schema > schema/topology.schema.json` after changing src/topology/schema.ts)', () => {
     const committed = JSON.parse(readFileSync(`${root}schema/topology.schema.json`, 'utf8'));
     expect(committed).toEqual(topologyJsonSchema());
+  });
+
+  it('schema/playbook.schema.json is what `gridops schema --playbook` prints (regenerate it after changing src/playbooks/schema.ts)', () => {
+    const committed = JSON.parse(readFileSync(`${root}schema/playbook.schema.json`, 'utf8'));
+    expect(committed).toEqual(playbookJsonSchema());
   });
 
   it('the README topology reference mentions every key of the schema', () => {
