@@ -5,7 +5,6 @@ import { instantiate, type Handler } from '../playbooks/instantiate.js';
 import type { Change } from '../plan/change.js';
 import { PLAN_FORMAT, type HostPlan, type Plan } from '../plan/plan.js';
 import type { PlanContext, Resource } from '../resources/resource.js';
-import { fanOut } from '../transport/fan-out.js';
 import { templateContext } from '../templates/render.js';
 import type { Grid } from '../topology/model.js';
 import type { ConnectedHost, HostSession, UnreachableHost } from './session.js';
@@ -21,34 +20,32 @@ export interface PlannedHost {
   handlers: Handler[];
 }
 
+/** A host's plan; `planned` (the live resources that can carry it out) is absent when planning failed. */
+export interface HostPlanning {
+  plan: HostPlan;
+  planned?: PlannedHost;
+}
+
 /**
- * Reads the real state of every host and computes its changes: one round trip per host for
- * all its resources (each resource's probe, concatenated and split by a per-run marker).
- * Changes nothing: no resource ever gets a HostWriter here.
+ * Reads the real state of one connected host and computes its changes: facts and every
+ * resource's probe in one round trip. Never throws: a planning problem becomes the host's
+ * `plan.error`. Changes nothing: no resource ever gets a HostWriter here.
  */
-export async function planHosts(
-  grid: Grid,
-  hosts: readonly ConnectedHost[],
-  unreachable: readonly UnreachableHost[],
-  playbooks: readonly LoadedPlaybook[],
-  options: { concurrency: number; signal?: AbortSignal },
-): Promise<{ plan: Plan; planned: PlannedHost[] }> {
-  const outcomes = await fanOut(hosts, (h) => h.node.name, (host) => planHost(grid, host, playbooks), options);
-  const planned: PlannedHost[] = [];
-  const hostPlans = new Map<string, HostPlan>();
-  outcomes.forEach((o, i) => {
-    const session = hosts[i]!;
-    if (o.status === 'ok') {
-      planned.push(o.value);
-      hostPlans.set(session.node.name, o.value.plan);
-    } else {
-      const err = o.status === 'failed' ? o.error : new PlanningError(`${session.node.name}: not planned (interrupted)`);
-      hostPlans.set(session.node.name, { host: session.node.name, address: session.node.address, changes: [], notes: [], handlers: [], error: errorOf(err, 'planning') });
-    }
-  });
+export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[]): Promise<HostPlanning> {
+  try {
+    const planned = await computeHostPlan(grid, host, playbooks);
+    return { plan: planned.plan, planned };
+  } catch (err) {
+    return { plan: { host: host.node.name, address: host.node.address, changes: [], notes: [], handlers: [], error: errorOf(err, 'planning') } };
+  }
+}
+
+/** The whole plan, hosts in topology order, unreachable ones included with their error. */
+export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreachable: readonly UnreachableHost[], playbooks: readonly LoadedPlaybook[]): Plan {
+  const hostPlans = new Map<string, HostPlan>(hosts.map((h) => [h.plan.host, h.plan]));
   for (const u of unreachable) hostPlans.set(u.node.name, { host: u.node.name, address: u.node.address, changes: [], notes: [], handlers: [], error: errorOf(u.error, 'unreachable') });
   const order = grid.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes.map((n) => n.name)));
-  const plan: Plan = {
+  return {
     format: PLAN_FORMAT,
     createdAt: new Date().toISOString(),
     gridopsVersion: GRIDOPS_VERSION,
@@ -56,7 +53,6 @@ export async function planHosts(
     playbooks: playbooks.map((p) => p.name),
     hosts: order.filter((n) => hostPlans.has(n)).map((n) => hostPlans.get(n)!),
   };
-  return { plan, planned };
 }
 
 function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<HostPlan['error']> {
@@ -64,7 +60,7 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<Ho
   return { kind, message: (err as Error)?.message ?? String(err) };
 }
 
-async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[]): Promise<PlannedHost> {
+async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[]): Promise<PlannedHost> {
   const { node } = host;
   const tctx = templateContext(grid, node);
   const resources = new Map<string, Resource>();

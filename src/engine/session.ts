@@ -55,6 +55,19 @@ export class Fleet {
     return this.fanOutChecked(nodes, options, async (node, connect) => ({ node, transport: await connect(node) }));
   }
 
+  /**
+   * Connects to each node and, as soon as its connection is up, runs `read` on it (hosts that
+   * connect early do not wait for the slow ones). Only for work that changes nothing: a refused
+   * host key anywhere still fails the whole call, after the others settle.
+   */
+  async readEach<T>(nodes: readonly Node[], options: ConnectOptions, read: (host: ConnectedHost) => Promise<T>): Promise<{ results: T[]; unreachable: UnreachableHost[] }> {
+    const { connected, unreachable } = await this.fanOutChecked(nodes, options, async (node, connect) => {
+      const host = { node, transport: await connect(node) };
+      return { value: await read(host) };
+    });
+    return { results: connected.map((c) => c.value), unreachable };
+  }
+
   /** Connects and gathers facts (one round trip per host). */
   async open(nodes: readonly Node[], options: ConnectOptions): Promise<{ sessions: HostSession[]; unreachable: UnreachableHost[] }> {
     const { connected, unreachable } = await this.fanOutChecked(nodes, options, async (node, connect) => {

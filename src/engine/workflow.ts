@@ -9,7 +9,7 @@ import type { Transport } from '../transport/transport.js';
 import type { TransportLogger } from '../transport/logger.js';
 import { applyPlan, type HostOutcome } from './applier.js';
 import type { ApplyEvent } from './gate.js';
-import { planHosts, type PlannedHost } from './planner.js';
+import { assemblePlan, planHost, type PlannedHost } from './planner.js';
 import { Fleet } from './session.js';
 import { GRIDOPS_VERSION } from '../version.js';
 
@@ -29,6 +29,10 @@ export interface RunOptions {
   logger?: TransportLogger;
   /** Injected transports, for tests; SSH by default. */
   connect?: (node: Node) => Promise<Transport>;
+}
+
+function connectOptions(options: RunOptions) {
+  return { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger };
 }
 
 export interface PlanRun {
@@ -56,11 +60,12 @@ export async function runPlan(options: RunOptions): Promise<PlanRun> {
   const nodes = selectNodes(grid, options.limit);
   const fleet = new Fleet();
   try {
-    say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys)`);
-    const { connected, unreachable } = await fleet.connect(nodes, { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger });
+    say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
+    const { results, unreachable } = await fleet.readEach(nodes, connectOptions(options), (host) => planHost(grid, host, playbooks));
     for (const u of unreachable) say(`${u.node.name}: unreachable: ${u.error.message}`);
-    say(`reading facts and current state of ${connected.length} host${connected.length === 1 ? '' : 's'}`);
-    const { plan, planned } = await planHosts(grid, connected, unreachable, playbooks, { concurrency: options.concurrency, signal: options.signal });
+    const plan = assemblePlan(grid, results, unreachable, playbooks);
+    const planned = results.flatMap((r) => (r.planned ? [r.planned] : []));
+    say('planned');
     if (options.signal?.aborted) throw new InterruptedError('interrupted while planning; nothing was changed');
     say('planned');
     return { grid, plan, counts: countPlan(plan), planned, fleet };
