@@ -47,15 +47,6 @@ export class Fleet {
   private readonly injected: Transport[] = [];
 
   /**
-   * Connects to every node. A refused host key aborts the whole run before any change
-   * anywhere (security first: nothing is changed on a grid we cannot trust); an unreachable
-   * host is reported and the others go on.
-   */
-  async connect(nodes: readonly Node[], options: ConnectOptions): Promise<{ connected: ConnectedHost[]; unreachable: UnreachableHost[] }> {
-    return this.fanOutChecked(nodes, options, async (node, connect) => ({ node, transport: await connect(node) }));
-  }
-
-  /**
    * Connects to each node and, as soon as its connection is up, runs `read` on it (hosts that
    * connect early do not wait for the slow ones). Only for work that changes nothing: a refused
    * host key anywhere still fails the whole call, after the others settle.
@@ -70,13 +61,15 @@ export class Fleet {
 
   /** Connects and gathers facts (one round trip per host). */
   async open(nodes: readonly Node[], options: ConnectOptions): Promise<{ sessions: HostSession[]; unreachable: UnreachableHost[] }> {
-    const { connected, unreachable } = await this.fanOutChecked(nodes, options, async (node, connect) => {
-      const transport = await connect(node);
-      return { node, transport, facts: await gatherFacts(transport) };
-    });
-    return { sessions: connected, unreachable };
+    const { results, unreachable } = await this.readEach(nodes, options, async (host) => ({ ...host, facts: await gatherFacts(host.transport) }));
+    return { sessions: results, unreachable };
   }
 
+  /**
+   * One rule for every connection: a refused host key anywhere fails the whole call (after the
+   * other hosts settle), so nothing is ever changed on a grid we cannot trust; an unreachable
+   * host is reported and the others go on.
+   */
   private async fanOutChecked<T>(nodes: readonly Node[], options: ConnectOptions, task: (node: Node, connect: (n: Node) => Promise<Transport>) => Promise<T>): Promise<{ connected: T[]; unreachable: UnreachableHost[] }> {
     const inject = options.connect;
     const connect = inject ? async (n: Node) => this.track(await inject(n)) : await this.sshConnector(nodes, options);
