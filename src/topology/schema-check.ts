@@ -71,11 +71,14 @@ function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: Pat
         return `${e.instancePath}/${suggest((e.params as { additionalProperty: string }).additionalProperty, allowed) ?? ''}`;
       }),
   );
+  const unions = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const e of errors) {
     const path = [...basePath, ...parsePointer(e.instancePath)];
     if (['type', 'anyOf', 'const'].includes(e.keyword) && specific.has(e.instancePath)) continue;
+    // Within a union, the anyOf error names every allowed branch; its branches' own errors name one.
+    if (['type', 'const'].includes(e.keyword) && unions.has(e.instancePath)) continue;
     if (e.keyword === 'required' && typoFor.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`)) continue;
     const made = describe(e, path);
     if (!made) continue;
@@ -129,7 +132,10 @@ function describe(e: ErrorObject, path: PathSegment[]): Described | null {
       return { path, message: `${field} must be ${expected}, not ${typeOf(e.data)}`, hint: parentHint(e) };
     }
     case 'anyOf': {
-      return { path, message: `${field} must be ${anyOfTypes(e).join(' or ')}, not ${typeOf(e.data)}`, hint: (e.parentSchema as { description?: string })?.description };
+      const options = anyOfTypes(e);
+      const allConst = ((e.schema as Array<{ const?: unknown }>) ?? []).every((b) => b.const !== undefined);
+      const listed = options.length > 1 ? `${options.slice(0, -1).join(', ')} or ${options[options.length - 1]}` : options[0];
+      return { path, message: `${field} must be ${listed}, not ${allConst ? JSON.stringify(e.data) : typeOf(e.data)}`, hint: (e.parentSchema as { description?: string })?.description };
     }
     case 'const': {
       const allowed = (e.params as { allowedValue: unknown }).allowedValue;

@@ -32,7 +32,7 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
     const regionPath: PathSegment[] = ['regions', ri];
     if (region.name) unique('region', region.name, [...regionPath, 'name'], 'region name');
     if (region.regionPeerName) unique('regionPeerName', region.regionPeerName.toLowerCase(), [...regionPath, 'regionPeerName'], 'region peer name');
-    if (region.subgrids.length === 0) report([...regionPath, 'subgrids'], `region ${JSON.stringify(region.name)} has no sub-grid`, 'add a sub-grid with at least one node, or remove the region');
+    if (region.subgrids.length === 0) report([...regionPath, 'subgrids'], `region ${region.name ? JSON.stringify(region.name) : pathToString(regionPath)} has no sub-grid`, 'add a sub-grid with at least one node, or remove the region');
 
     region.subgrids.forEach((subgrid, si) => {
       const subgridPath: PathSegment[] = [...regionPath, 'subgrids', si];
@@ -44,9 +44,9 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
       if (!subgrid.nodesIsList) {
         // the schema check reported the wrong type
       } else if (subgrid.nodes.length === 0) {
-        report([...subgridPath, 'nodes'], `sub-grid ${JSON.stringify(subgrid.name)} has no node`, 'add at least one node; a sub-grid needs a machine to be its super peer');
+        report([...subgridPath, 'nodes'], `sub-grid ${subgrid.name ? JSON.stringify(subgrid.name) : pathToString(subgridPath)} has no node`, 'add at least one node; a sub-grid needs a machine to be its super peer');
       } else if (subgrid.nodes.every((n) => n.superPeer === 'never')) {
-        report([...subgridPath, 'nodes'], `every node of sub-grid ${JSON.stringify(subgrid.name)} says superPeer: never, so none can be its super peer`, 'let at least one node stand: remove `superPeer: never` from one, or set it to prefer');
+        report([...subgridPath, 'nodes'], `every node of sub-grid ${subgrid.name ? JSON.stringify(subgrid.name) : pathToString(subgridPath)} says superPeer: never, so none can be its super peer`, 'let at least one node stand: remove `superPeer: never` from one, or set it to prefer');
       }
       subgrid.nodes.forEach((node, ni) => {
         const nodePath: PathSegment[] = [...subgridPath, 'nodes', ni];

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { Problem } from './problem.js';
 
 /**
@@ -20,6 +20,9 @@ export const MAX_FILE_BYTES = 32 * 1024 * 1024;
 
 export type PathSegment = string | number;
 
+/** The tags of plain JSON-like values, harmless when written explicitly. */
+const PLAIN_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq']);
+
 export function pathToString(path: readonly PathSegment[]): string {
   return path.reduce<string>((acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
 }
@@ -33,6 +36,10 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
   for (const err of doc.errors) {
     const pos = at(err.pos[0]);
     const duplicate = err.code === 'DUPLICATE_KEY';
+    if (err.code === 'MULTIPLE_DOCS') {
+      problems.push({ file, line: pos.line, column: pos.col, path: '', message: 'the file holds more than one YAML document', hint: 'keep one grid per file: remove the `---` separator and what follows, or split it into two files' });
+      continue;
+    }
     problems.push({
       file,
       line: pos.line,
@@ -40,6 +47,19 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
       path: '',
       message: duplicate ? `duplicate key ${JSON.stringify(keyAt(text, err.pos[0]))}` : `YAML syntax error: ${firstLine(err.message)}`,
       hint: duplicate ? 'each key may appear once per mapping; merge the two entries or remove one' : 'check indentation, quotes and colons around this position',
+    });
+  }
+
+  // Explicit tags (!!binary, !!set, !!timestamp, custom ones) would turn values into Buffers,
+  // Sets or Dates: a topology is plain data, so any tag is refused where it is written.
+  if (problems.length === 0) {
+    visit(doc, {
+      Node(_key, node) {
+        if (node.tag && !PLAIN_TAGS.has(node.tag)) {
+          const pos = at(node.range?.[0] ?? 0);
+          problems.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML tag ${node.tag} is not allowed`, hint: 'write plain values; quote a string that starts with !' });
+        }
+      },
     });
   }
 
