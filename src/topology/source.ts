@@ -36,6 +36,10 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
   for (const err of doc.errors) {
     const pos = at(err.pos[0]);
     const duplicate = err.code === 'DUPLICATE_KEY';
+    if (/Maximum call stack/.test(err.message)) {
+      problems.push({ file, line: pos.line, column: pos.col, path: '', message: 'the document nests too deeply to be a topology', hint: 'a topology nests a few levels (regions > sub-grids > nodes); check for runaway brackets' });
+      continue;
+    }
     if (err.code === 'MULTIPLE_DOCS') {
       problems.push({ file, line: pos.line, column: pos.col, path: '', message: 'the file holds more than one YAML document', hint: 'keep one grid per file: remove the `---` separator and what follows, or split it into two files' });
       continue;
