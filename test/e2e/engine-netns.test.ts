@@ -95,6 +95,21 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     for (const a of addresses) expect(ssh(a, 'test -e /etc/gridops-slow && echo yes || echo no').trim()).toBe('no');
   });
 
+  it('an unknown host is refused with its fingerprint; --accept-new-host-keys records it explicitly', () => {
+    const partial = join(dir, 'known_hosts.partial');
+    writeFileSync(partial, readFileSync(knownHosts, 'utf8').split('\n').filter((l) => !l.startsWith(`${addresses[1]} `)).join('\n'));
+    const file = variant('unknown-host', (t) => t.replaceAll(knownHosts, partial));
+    const refused = gridops(['plan', file]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`node-02.*not in ${partial.replace(/[.]/g, '\\.')}|node-02.*unknown`, 'i'));
+    const fingerprint = execFileSync('ssh-keygen', ['-l', '-f', knownHosts], { encoding: 'utf8' }).split('\n').find((l) => l.includes(addresses[1]!))!.split(' ')[1]!;
+    expect(refused.stderr).toContain(fingerprint);
+    const accepted = gridops(['plan', file, '--accept-new-host-keys']);
+    expect(accepted.status).toBe(0);
+    expect(readFileSync(partial, 'utf8')).toMatch(new RegExp(`^${addresses[1]!.replace(/\./g, '\\.')} ssh-ed25519 `, 'm'));
+    expect(gridops(['plan', file]).status).toBe(0);
+  });
+
   it('an unreachable node is reported and the others are applied', () => {
     const file = variant('unreachable', (t) => t.replace('knownHosts:', 'connectTimeout: 2s, knownHosts:').replace(/(\n\s+- \{ name: node-03, address: )([\d.]+)( \})/, `$1$2$3\n          - { name: node-99, address: ${addresses[0]!.replace(/\.\d+$/, '.250')} }`));
     const r = gridops(['apply', file, '--yes', '--playbook', `${ROOT}test/e2e/fixtures/hostile.yaml`.replace('hostile', 'slow')]);
