@@ -65,7 +65,6 @@ export async function runPlan(options: RunOptions): Promise<PlanRun> {
     for (const u of unreachable) say(`${u.node.name}: unreachable: ${u.error.message}`);
     const plan = assemblePlan(grid, results, unreachable, playbooks);
     const planned = results.flatMap((r) => (r.planned ? [r.planned] : []));
-    say('planned');
     if (options.signal?.aborted) throw new InterruptedError('interrupted while planning; nothing was changed');
     say('planned');
     return { grid, plan, counts: countPlan(plan), planned, fleet };
