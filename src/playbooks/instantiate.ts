@@ -7,7 +7,7 @@ import { LineResource } from '../resources/line.js';
 import { PackageResource } from '../resources/package.js';
 import { SysctlResource } from '../resources/sysctl.js';
 import { SystemdUnitResource } from '../resources/systemd-unit.js';
-import { renderTemplateFile, substitute, substituteCommand, type TemplateContext } from '../templates/render.js';
+import { findTemplate, renderTemplateFile, substitute, substituteCommand, type TemplateContext } from '../templates/render.js';
 import type { LoadedPlaybook } from './load.js';
 import type { PlaybookResource } from './schema.js';
 
@@ -20,11 +20,13 @@ export interface Handler {
 /** The playbook's resources and handlers for one node, every string substituted from the topology. */
 export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext): { resources: Resource[]; handlers: Handler[] } {
   const s = (v: string) => substitute(v, ctx);
+  // The loader already checked that every template exists.
+  const template = (name: string) => findTemplate(name, playbook.file)!;
   const kernel = ctx.node.settings.kernel;
   const resources = playbook.resources.flatMap((entry: PlaybookResource): Resource[] => {
     if ('file' in entry) {
       const f = entry.file;
-      const content = f.template ? renderTemplateFile(f.template, ctx) : s(f.content ?? '');
+      const content = f.template ? renderTemplateFile(template(f.template), ctx) : s(f.content ?? '');
       return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify })];
     }
     if ('directory' in entry) return [new DirectoryResource({ path: s(entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
@@ -39,7 +41,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext): { r
     if ('sysctls' in entry) return Object.entries(kernel.sysctl).map(([k, v]) => new SysctlResource(k, v));
     if ('systemd-unit' in entry) {
       const u = entry['systemd-unit'];
-      return [new SystemdUnitResource({ unit: s(u.unit), content: renderTemplateFile(u.template, ctx), enabled: u.enabled, started: u.started, notify: u.notify })];
+      return [new SystemdUnitResource({ unit: s(u.unit), content: renderTemplateFile(template(u.template), ctx), enabled: u.enabled, started: u.started, notify: u.notify })];
     }
     const c = entry.command;
     return [new CommandResource({ name: c.name, command: substituteCommand(c.run, ctx), creates: c.creates && s(c.creates), unless: c.unless && substituteCommand(c.unless, ctx), notify: c.notify })];

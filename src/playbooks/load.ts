@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
-import { TEMPLATES_DIR, substitutionProblem } from '../templates/render.js';
+import { findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../topology/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
 import { parseSource, pathToString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
@@ -47,8 +47,8 @@ function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path
   if (!checkKind[kind]) return [problem(source, [...path, kind], `unknown resource kind "${kind}"; did you mean "${closest(kind, kinds)}"?`, `kinds: ${kinds.join(', ')}`, true)];
   const found = checkKind[kind]!(source, entry, path);
   const body = entry[kind] as { template?: string };
-  if (typeof body?.template === 'string' && !existsSync(`${TEMPLATES_DIR}${body.template}`)) {
-    found.push(problem(source, [...path, kind, 'template'], `template ${body.template} not found in templates/`, 'add the file under templates/ or fix the name'));
+  if (typeof body?.template === 'string' && !findTemplate(body.template, source.file)) {
+    found.push(problem(source, [...path, kind, 'template'], `template ${body.template} not found in templates/`, "put it in a templates/ folder beside the playbook or in gridops' templates/, or fix the name"));
   }
   return found;
 }

@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { quote } from '../transport/quote.js';
 import type { Grid, Node } from '../topology/model.js';
@@ -56,12 +57,20 @@ export function substituteCommand(source: string, ctx: TemplateContext): string 
   return compile(shell, `c:${source}`, source)(ctx);
 }
 
-/** A file under templates/, rendered with the context. */
-export function renderTemplateFile(name: string, ctx: TemplateContext): string {
-  const key = `f:${name}`;
+/**
+ * Where a playbook's template lives: beside the playbook (`templates/NAME` next to it, as in an
+ * Ansible role), else in gridops' own templates/. Undefined when neither exists.
+ */
+export function findTemplate(name: string, playbookFile: string): string | undefined {
+  return [join(dirname(playbookFile), 'templates', name), `${TEMPLATES_DIR}${name}`].find((p) => existsSync(p));
+}
+
+/** A template file (a path from findTemplate), rendered with the context. */
+export function renderTemplateFile(path: string, ctx: TemplateContext): string {
+  const key = `f:${path}`;
   let t = compiled.get(key);
   if (!t) {
-    t = text.compile(readFileSync(`${TEMPLATES_DIR}${name}`, 'utf8'), { strict: true, noEscape: true });
+    t = text.compile(readFileSync(path, 'utf8'), { strict: true, noEscape: true });
     compiled.set(key, t);
   }
   return t(ctx);
