@@ -41,6 +41,9 @@ describe('region peers of different regions (simulated network)', () => {
     const { network, invariant } = setup();
     const formedAt = runUntilConverged(network, 40_000);
     expect(formedAt).not.toBeNull();
+    // A new region peer pushes at once, possibly before its region's other super peers joined it:
+    // the complete lists arrive with the next push.
+    network.runFor(10_000);
     for (const region of regions) {
       const listed: RegionStatus[] = regionPeerOf(network, region)!.status().regions;
       expect(listed.map((entry) => entry.region)).toEqual([region, ...regions.filter((other) => other !== region)]);

@@ -49,6 +49,12 @@ export interface AgentInit {
   seed: number;
 }
 
+/**
+ * Region traffic that only the holder of a region voter slot (a super peer) may act on: a node
+ * that is not super peer answers it with a redirect to its sub-grid's super peer.
+ */
+const REDIRECTED_REGION_TYPES = new Set<Message['type']>(['discover', 'regionQuery', 'preVote', 'vote', 'sync', 'timeoutNow']);
+
 /** A member as /status shows it. */
 export interface MemberStatus {
   name: string;
@@ -142,6 +148,12 @@ export class AgentCore {
       bootstrapBallot: (candidate) => this.subgrid.regionBallot(candidate),
       ballotIdentity: () => settings.subgrid,
       otherRegions: () => this.directory.list().map(({ region, regionPeer, term, superPeers, nodes }) => ({ region, regionPeer, term, superPeers, nodes })),
+      // The region voter slot belongs to the sub-grid: its super peer holds it, and commits
+      // the slot's vote and view in the sub-grid view, which every successor inherits.
+      slot: () => (this.subgrid?.isLeader() ? { id: settings.subgrid, term: this.subgrid.term } : null),
+      commitVote: (term, candidate) => this.subgrid.commitRegionVote(term, candidate),
+      recordView: (view) => this.subgrid.recordRegionView(view),
+      committedView: () => this.subgrid.committedRegionView,
     };
     this.subgrid = new GroupEngine(
       {
@@ -220,7 +232,7 @@ export class AgentCore {
       else this.answerForeignSubgrid(message, fromAddr);
     } else if (message.tier === 'region') {
       if (message.group !== settings.region) return this.drop('foreign region');
-      if (!this.subgrid.isLeader() && (message.type === 'discover' || message.type === 'regionQuery')) this.redirectToSuperPeer(message, fromAddr);
+      if (!this.subgrid.isLeader() && REDIRECTED_REGION_TYPES.has(message.type)) this.redirectToSuperPeer(message, fromAddr);
       else this.region.step(message, fromAddr);
     } else {
       return this.drop('unknown tier');
@@ -313,7 +325,12 @@ export class AgentCore {
   private reconcileTiers(): void {
     const isSuperPeer = this.subgrid.isLeader();
     if (isSuperPeer) {
-      this.region.activate();
+      if (!this.region.isActive) {
+        // A new super peer takes over its sub-grid's region voter slot before it acts in the region.
+        this.region.adoptSlot(this.subgrid.regionSlot);
+        this.region.activate();
+      }
+      this.region.slotProgress();
       if (this.region.joined) this.subgrid.recordRegionJoined();
     } else {
       this.region.deactivate('no longer super peer');
@@ -351,10 +368,11 @@ export class AgentCore {
     const leader = this.subgrid.leaderName;
     if (leader === null || leader === this.init.settings.name) return;
     if (message.type === 'discover' && !message.direct) return;
-    this.reply(message, fromAddr, { type: 'redirect', leader, leaderAddr: this.subgrid.leaderAddress });
+    // The redirect names the holder of our sub-grid's region voter slot, as of our sub-grid term.
+    this.reply(message, fromAddr, { type: 'redirect', leader, leaderAddr: this.subgrid.leaderAddress, slot: this.init.settings.subgrid, slotTerm: this.subgrid.term });
   }
 
-  private reply(to: Message, toAddr: string | undefined, body: { type: 'redirect'; leader: string; leaderAddr?: string }): void {
+  private reply(to: Message, toAddr: string | undefined, body: { type: 'redirect'; leader: string; leaderAddr?: string; slot?: string; slotTerm?: number }): void {
     this.outbox.push({
       dest: { kind: 'node', name: to.from, addr: toAddr },
       message: { ...body, tier: to.tier, group: to.group, from: this.init.settings.name, to: to.from, term: 0 },

@@ -8,15 +8,16 @@ import type {
   Outbound,
   Peer,
   PeerRegionSummary,
+  RegionSlot,
   RegistryEntryWire,
   SubgridSummary,
   Tier,
   View,
 } from './types.js';
-import { Registry } from './registry.js';
+import { Registry, type MemberRecord } from './registry.js';
 import { randomInt, type Random } from './prng.js';
 import type { Timers } from './timers.js';
-import { allVoters, bootstrapQuorum, compareViews, hasQuorum, isVoter, sameVoterNames } from './view.js';
+import { allVoters, bootstrapQuorum, compareViews, hasQuorum, isVoter, sameVoterKeys, sameVoters, voterKey } from './view.js';
 
 /** Fixed facts about this node's place in one group. */
 export interface GroupSettings {
@@ -59,6 +60,27 @@ export interface GroupHost {
   ballotIdentity(): string;
   /** Region tier: the other regions, so that a regionQuery is answered for the whole grid. */
   otherRegions?(): PeerRegionSummary[];
+  /**
+   * Region tier only: the voter slot this node holds (its sub-grid) and the sub-grid term of its
+   * leadership, or null while it is not super peer. Votes and acks count under the slot.
+   */
+  slot?(): { id: string; term: number } | null;
+  /**
+   * Region tier only: makes the vote (term, candidate) durable in the slot, i.e. committed in the
+   * sub-grid view, before it counts or leaves ('pending' until then).
+   */
+  commitVote?(term: number, candidate: string): 'committed' | 'pending' | 'refused';
+  /** Region tier only: records a newer region view in the slot. */
+  recordView?(view: View): void;
+  /** Region tier only: the region view the slot holds committed; this node acknowledges only that. */
+  committedView?(): View | null;
+}
+
+/** Who holds a region voter slot, as last heard (the highest sub-grid term wins). */
+interface SlotHolder {
+  name: string;
+  addr?: string;
+  term: number;
 }
 
 type ElectionRole = 'follower' | 'preCandidate' | 'candidate' | 'leader';
@@ -92,7 +114,14 @@ export class GroupEngine {
   private randomizedTimeout: number;
   private lastLeaderContact = Number.NEGATIVE_INFINITY;
   private lastLeaderAck = Number.NEGATIVE_INFINITY;
-  private votes = new Set<string>();
+  /** Votes granted to this candidate, by voter key (node name, or region voter slot). */
+  private votes = new Map<string, Peer>();
+  /** Region tier: a granted vote waiting for its slot commit before it leaves; own vote likewise. */
+  private pendingGrant: { to: string; term: number } | null = null;
+  private selfVotePending: number | null = null;
+  private lastAckedView: { term: number; version: number } | null = null;
+  private standSoon = false;
+  private readonly holders = new Map<string, SlotHolder>();
   /** Distinct ballots behind a bootstrap campaign (sub-grids, for the region tier). */
   private ballots = new Set<string>();
   private bootstrapCampaign = false;
@@ -108,6 +137,7 @@ export class GroupEngine {
   private leaderSince = 0;
   private readonly voterAcks = new Map<string, VoterAck>();
   private committed: { term: number; version: number } | null = null;
+  private committedView: View | null = null;
   private nextSyncAt = 0;
   private registryDirty = false;
   private lastRegistrySentAt = Number.NEGATIVE_INFINITY;
@@ -170,9 +200,9 @@ export class GroupEngine {
   get groupRole(): GroupRole {
     if (this.role === 'leader') return 'leader';
     if (this.role !== 'follower') return 'candidate';
-    if (!this.active && !isVoter(this.state.view, this.settings.self)) return 'inactive';
+    if (!this.active) return 'inactive';
     if (this.leader === null) return 'searching';
-    return isVoter(this.state.view, this.settings.self) ? 'mirror' : 'member';
+    return isVoter(this.state.view, this.selfKey) ? 'mirror' : 'member';
   }
 
   get joined(): boolean {
@@ -199,6 +229,164 @@ export class GroupEngine {
     const view = this.state.view;
     if (this.role !== 'leader' || view === null || view.regionJoined) return;
     this.installView({ ...view, version: view.version + 1, term: this.state.term, regionJoined: true });
+  }
+
+  /**
+   * Sub-grid leader only: makes the region vote (term, candidate) durable in this sub-grid's region
+   * voter slot. 'pending' until a quorum of mirrors holds it, so that a successor super peer, which
+   * inherits the slot, can never vote differently in that region term.
+   */
+  commitRegionVote(term: number, candidate: string): 'committed' | 'pending' | 'refused' {
+    const view = this.state.view;
+    if (this.role !== 'leader' || view === null) return 'refused';
+    const slot = regionSlotOf(view);
+    if (slot.term > term) return 'refused';
+    if (slot.term === term && slot.votedFor !== null) {
+      if (slot.votedFor !== candidate) return 'refused';
+      return compareViews(this.committed, view) >= 0 ? 'committed' : 'pending';
+    }
+    this.installView({ ...view, version: view.version + 1, term: this.state.term, regionSlot: { ...slot, term, votedFor: candidate } });
+    return 'pending';
+  }
+
+  /** Sub-grid leader only: records a newer region view in this sub-grid's region voter slot. */
+  recordRegionView(regionView: View): void {
+    const view = this.state.view;
+    if (this.role !== 'leader' || view === null) return;
+    const slot = regionSlotOf(view);
+    if (compareViews(regionView, slot.view) <= 0) return;
+    this.installView({ ...view, version: view.version + 1, term: this.state.term, regionSlot: { ...slot, view: regionView } });
+  }
+
+  /** This sub-grid's region voter slot, as the view holds it. */
+  get regionSlot(): RegionSlot | undefined {
+    return this.state.view === null ? undefined : regionSlotOf(this.state.view);
+  }
+
+  /** Sub-grid leader only: the region view that a quorum of mirrors holds in the slot. */
+  get committedRegionView(): View | null {
+    return this.role === 'leader' ? (this.committedView?.regionSlot?.view ?? null) : null;
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /**
+   * Region tier, on becoming super peer: take over the sub-grid's region voter slot (region term,
+   * vote and view) that the previous super peers committed in the sub-grid view.
+   */
+  adoptSlot(slot: RegionSlot | undefined): void {
+    if (slot === undefined) return;
+    if (slot.term > this.state.term) {
+      this.state.term = slot.term;
+      this.state.votedFor = slot.votedFor;
+    } else if (slot.term === this.state.term) {
+      this.state.votedFor = slot.votedFor;
+    } else {
+      // A vote of a later term that never reached the slot was never sent.
+      this.state.votedFor = null;
+    }
+    // Like a Raft node, never stand in a term older than the view it holds (a leader of that term exists).
+    const viewTerm = slot.view?.term ?? 0;
+    if (viewTerm > this.state.term) {
+      this.state.term = viewTerm;
+      this.state.votedFor = null;
+    }
+    if (slot.view !== null && compareViews(slot.view, this.state.view) > 0) this.state.view = slot.view;
+    if (slot.view !== null) this.state.joined = true;
+    // Our predecessor in this slot led the region's latest term: it is gone, so stand at once.
+    const mine = this.host.slot?.()?.id;
+    this.standSoon =
+      slot.view !== null && slot.view.term === slot.term && slot.votedFor !== null && allVoters(slot.view).some((peer) => peer.slot === mine && peer.name === slot.votedFor);
+    this.pendingGrant = null;
+    this.selfVotePending = null;
+    this.host.persistChanged();
+  }
+
+  /**
+   * Region tier: called after the sub-grid moved. Sends a granted vote once the slot holds it,
+   * counts our own vote once it does, and acknowledges a newly committed region view at once.
+   */
+  slotProgress(): void {
+    if (this.host.commitVote === undefined || !this.active) return;
+    if (this.pendingGrant !== null) {
+      const pending = this.pendingGrant;
+      if (pending.term !== this.state.term) this.pendingGrant = null;
+      else {
+        const result = this.host.commitVote(pending.term, pending.to);
+        if (result !== 'pending') {
+          this.pendingGrant = null;
+          this.sendTo(pending.to, { type: 'voteResp', granted: result === 'committed', bootstrap: false });
+        }
+      }
+    }
+    if (this.selfVotePending !== null) {
+      if (this.selfVotePending !== this.state.term || this.role !== 'candidate') this.selfVotePending = null;
+      else {
+        const result = this.host.commitVote(this.selfVotePending, this.settings.self);
+        if (result === 'committed') {
+          this.selfVotePending = null;
+          this.votes.set(this.selfKey, this.selfPeer());
+          if (this.state.view !== null && hasQuorum(this.state.view, this.grantedKeys())) this.becomeLeader();
+        } else if (result === 'refused') {
+          this.selfVotePending = null;
+          this.setRole('follower');
+          this.electionElapsed = 0;
+        }
+      }
+    }
+    if (this.role === 'follower' && this.leader !== null && this.leader !== this.settings.self) {
+      const acked = this.ackedView();
+      if (acked !== null && compareViews(acked, this.lastAckedView) > 0) this.sendSyncAck(this.leader);
+    }
+  }
+
+  /** Voter key of this node: its name, or for the region tier its sub-grid (its voter slot). */
+  private get selfKey(): string {
+    return this.host.slot?.()?.id ?? this.settings.self;
+  }
+
+  private selfPeer(): Peer {
+    const slot = this.host.slot?.();
+    return { name: this.settings.self, addr: this.settings.selfAddr, ...(slot ? { slot: slot.id } : {}) };
+  }
+
+  /** Granted votes as quorum keys: slots, plus names (a region view written before slots existed lists names). */
+  private grantedKeys(): Set<string> {
+    const keys = new Set<string>(this.votes.keys());
+    for (const peer of this.votes.values()) keys.add(peer.name);
+    return keys;
+  }
+
+  /** Where a voter is reached: the current holder of its slot when known, else the node the view names. */
+  private holderOf(voter: Peer): { name: string; addr?: string } {
+    const holder = voter.slot === undefined ? undefined : this.holders.get(voter.slot);
+    if (holder !== undefined) return { name: holder.name, addr: holder.addr ?? this.addressOf(holder.name) };
+    return { name: voter.name, addr: voter.addr ?? this.addressOf(voter.name) };
+  }
+
+  private noteHolder(slot: string, name: string, addr: string | undefined, term: number): void {
+    if (slot === this.host.slot?.()?.id) return;
+    const known = this.holders.get(slot);
+    if (known !== undefined && known.term > term) return;
+    this.holders.set(slot, { name, addr: addr ?? known?.addr, term });
+  }
+
+  /** The region view this node acknowledges: what its slot holds committed (the sub-grid tier: its view). */
+  private ackedView(): View | null {
+    return this.host.committedView ? this.host.committedView() : this.state.view;
+  }
+
+  private sendSyncAck(to: string): void {
+    const acked = this.ackedView();
+    this.lastAckedView = acked === null ? null : { term: acked.term, version: acked.version };
+    this.sendTo(to, { type: 'syncAck', viewTerm: acked?.term ?? 0, viewVersion: acked?.version ?? 0 });
+  }
+
+  /** Every change of this node's view goes to the slot too (region tier). */
+  private viewUpdated(): void {
+    if (this.state.view !== null) this.host.recordView?.(this.state.view);
   }
 
   addressOf(name: string): string | undefined {
@@ -236,6 +424,8 @@ export class GroupEngine {
     this.leader = null;
     this.welcomed = false;
     this.electionElapsed = 0;
+    if (this.standSoon) this.randomizedTimeout = randomInt(this.settings.random, 1, this.settings.timers.rankStep);
+    this.standSoon = false;
     this.startSearching();
   }
 
@@ -273,6 +463,12 @@ export class GroupEngine {
   step(message: Message, fromAddr?: string): void {
     if (message.from === this.settings.self) return;
     if (fromAddr !== undefined) this.addrBook.set(message.from, fromAddr);
+    if (message.slot !== undefined) {
+      if (message.type === 'redirect') this.noteHolder(message.slot, message.leader, message.leaderAddr, message.slotTerm ?? 0);
+      else this.noteHolder(message.slot, message.from, fromAddr, message.slotTerm ?? 0);
+    }
+    // A dormant region engine holds no slot: it neither votes nor acknowledges.
+    if (!this.active && (message.type === 'preVote' || message.type === 'vote' || message.type === 'sync' || message.type === 'timeoutNow')) return;
     switch (message.type) {
       case 'discover':
         return this.onDiscover(message);
@@ -340,7 +536,7 @@ export class GroupEngine {
   }
 
   private canCampaign(): boolean {
-    return this.settings.eligible && this.host.canStand() && isVoter(this.state.view, this.settings.self);
+    return this.settings.eligible && this.host.canStand() && isVoter(this.state.view, this.selfKey);
   }
 
   private loseLeader(): void {
@@ -420,7 +616,8 @@ export class GroupEngine {
     if (!this.settings.useMulticast || this.discoverAttempt >= 2) destinations.push({ kind: 'seeds' });
     if (!this.settings.useMulticast || this.discoverAttempt >= 4) destinations.push({ kind: 'regionName' });
     for (const voter of allVoters(this.state.view)) {
-      if (voter.name !== this.settings.self) destinations.push({ kind: 'node', name: voter.name, addr: this.addressOf(voter.name) });
+      const holder = this.holderOf(voter);
+      if (holder.name !== this.settings.self) destinations.push({ kind: 'node', name: holder.name, addr: holder.addr });
     }
     const info = this.host.selfInfo();
     for (const dest of destinations) {
@@ -467,7 +664,7 @@ export class GroupEngine {
     this.state.term = 1;
     this.state.votedFor = this.settings.self;
     this.host.persistChanged();
-    this.votes = new Set([this.settings.self]);
+    this.votes = new Map([[this.selfKey, this.selfPeer()]]);
     this.ballots = new Set([this.host.ballotIdentity()]);
     this.bootstrapCampaign = true;
     this.setRole('candidate');
@@ -591,6 +788,7 @@ export class GroupEngine {
       this.state.view = message.view;
       this.host.event({ type: 'viewChanged', tier: this.settings.tier, view: message.view });
       this.host.persistChanged();
+      this.viewUpdated();
     }
     if (!message.known && this.welcomed) {
       this.welcomed = false;
@@ -638,7 +836,7 @@ export class GroupEngine {
   private onSync(message: Extract<Message, { type: 'sync' }>): void {
     if (message.term < this.state.term) {
       // A deposed leader learns the newer term from the answer and steps down.
-      this.sendTo(message.from, { type: 'syncAck', viewTerm: this.state.view?.term ?? 0, viewVersion: this.state.view?.version ?? 0 });
+      this.sendSyncAck(message.from);
       return;
     }
     this.observeTerm(message.term);
@@ -648,13 +846,14 @@ export class GroupEngine {
       this.state.view = message.view;
       this.host.event({ type: 'viewChanged', tier: this.settings.tier, view: message.view });
       this.host.persistChanged();
+      this.viewUpdated();
     }
     if (!this.state.joined) {
       this.state.joined = true;
       this.host.persistChanged();
     }
     if (message.registry) this.registry.replaceFrom(message.registry, this.now);
-    this.sendTo(message.from, { type: 'syncAck', viewTerm: this.state.view?.term ?? 0, viewVersion: this.state.view?.version ?? 0 });
+    this.sendSyncAck(message.from);
   }
 
   private onSyncAck(message: Extract<Message, { type: 'syncAck' }>): void {
@@ -663,7 +862,7 @@ export class GroupEngine {
       return;
     }
     if (this.role !== 'leader' || message.term !== this.state.term) return;
-    this.voterAcks.set(message.from, { at: this.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
+    this.voterAcks.set(message.slot ?? message.from, { at: this.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
     this.advanceView();
   }
 
@@ -672,7 +871,7 @@ export class GroupEngine {
   /** Rank follows the registry replica, which changes over time: redraw on every reset. */
   private resetElectionTimer(): void {
     this.electionElapsed = 0;
-    if (isVoter(this.state.view, this.settings.self)) this.randomizedTimeout = this.electionTimeout();
+    if (isVoter(this.state.view, this.selfKey)) this.randomizedTimeout = this.electionTimeout();
   }
 
   private electionTimeout(): number {
@@ -685,10 +884,11 @@ export class GroupEngine {
     const selfScore = this.host.selfInfo().score;
     let rank = 0;
     for (const voter of allVoters(this.state.view)) {
-      if (voter.name === this.settings.self || voter.name === this.leader) continue;
-      const entry = this.registry.get(voter.name);
+      const holder = this.holderOf(voter).name;
+      if (voterKey(voter) === this.selfKey || holder === this.settings.self || holder === this.leader) continue;
+      const entry = this.registry.get(holder);
       if (entry === undefined || !entry.eligible || entry.liveness === 'dead') continue;
-      if (this.outranks(entry.score, voter.name, selfScore, this.settings.self)) rank++;
+      if (this.outranks(entry.score, holder, selfScore, this.settings.self)) rank++;
     }
     return rank;
   }
@@ -706,15 +906,14 @@ export class GroupEngine {
       return;
     }
     this.setRole('preCandidate');
-    this.votes = new Set([this.settings.self]);
+    this.votes = new Map([[this.selfKey, this.selfPeer()]]);
     this.electionElapsed = 0;
     this.randomizedTimeout = this.electionTimeout();
     this.host.event({ type: 'electionStarted', tier: this.settings.tier, term: this.state.term + 1, phase: 'preVote' });
-    for (const voter of allVoters(view)) {
-      if (voter.name === this.settings.self) continue;
+    for (const voter of this.otherVoters(view)) {
       this.sendTo(voter.name, { type: 'preVote', term: this.state.term + 1, viewTerm: view.term, viewVersion: view.version }, false, voter.addr);
     }
-    if (hasQuorum(view, this.votes)) this.campaign(false);
+    if (hasQuorum(view, this.grantedKeys())) this.campaign(false);
   }
 
   private campaign(transfer: boolean): void {
@@ -725,13 +924,17 @@ export class GroupEngine {
     this.host.persistChanged();
     this.setLeader(null);
     this.setRole('candidate');
-    this.votes = new Set([this.settings.self]);
+    this.votes = new Map();
+    this.selfVotePending = null;
+    // Our own vote counts at once, or (region tier) once the sub-grid holds it in our voter slot.
+    const own = this.host.commitVote?.(this.state.term, this.settings.self) ?? 'committed';
+    if (own === 'committed') this.votes.set(this.selfKey, this.selfPeer());
+    else if (own === 'pending') this.selfVotePending = this.state.term;
     this.electionElapsed = 0;
     this.randomizedTimeout = this.electionTimeout();
     this.host.event({ type: 'electionStarted', tier: this.settings.tier, term: this.state.term, phase: transfer ? 'transfer' : 'vote' });
     const score = this.host.selfInfo().score;
-    for (const voter of allVoters(view)) {
-      if (voter.name === this.settings.self) continue;
+    for (const voter of this.otherVoters(view)) {
       this.sendTo(
         voter.name,
         { type: 'vote', viewTerm: view.term, viewVersion: view.version, bootstrap: false, transfer, score },
@@ -739,7 +942,25 @@ export class GroupEngine {
         voter.addr,
       );
     }
-    if (hasQuorum(view, this.votes)) this.becomeLeader();
+    if (hasQuorum(view, this.grantedKeys())) this.becomeLeader();
+  }
+
+  /** The voters of a view other than this node, each as the node that holds its vote now. */
+  private otherVoters(view: View): { name: string; addr?: string }[] {
+    const selfKey = this.selfKey;
+    const targets = new Map<string, { name: string; addr?: string }>();
+    for (const voter of allVoters(view)) {
+      if (voterKey(voter) === selfKey) continue;
+      const holder = this.holderOf(voter);
+      if (holder.name !== this.settings.self) targets.set(holder.name, holder);
+    }
+    return [...targets.values()];
+  }
+
+  /** The voter key a message counts under: the sender's region slot, or its name. */
+  private peerOf(message: Message): [string, Peer] {
+    const key = message.slot ?? message.from;
+    return [key, { name: message.from, addr: this.addressOf(message.from), ...(message.slot !== undefined ? { slot: message.slot } : {}) }];
   }
 
   private onPreVote(message: Extract<Message, { type: 'preVote' }>): void {
@@ -755,8 +976,8 @@ export class GroupEngine {
       return;
     }
     if (this.role !== 'preCandidate' || message.forTerm !== this.state.term + 1 || !message.granted || this.state.view === null) return;
-    this.votes.add(message.from);
-    if (hasQuorum(this.state.view, this.votes)) this.campaign(false);
+    this.votes.set(...this.peerOf(message));
+    if (hasQuorum(this.state.view, this.grantedKeys())) this.campaign(false);
   }
 
   private onVote(message: Extract<Message, { type: 'vote' }>): void {
@@ -768,11 +989,18 @@ export class GroupEngine {
     this.observeTerm(message.term);
     const upToDate = compareViews({ term: message.viewTerm, version: message.viewVersion }, this.state.view) >= 0;
     const free = this.state.votedFor === null || this.state.votedFor === message.from;
-    const granted = message.term === this.state.term && free && upToDate;
+    let granted = message.term === this.state.term && free && upToDate;
     if (granted) {
       this.state.votedFor = message.from;
       this.host.persistChanged();
       this.resetElectionTimer();
+      // Region tier: the vote leaves only once the sub-grid holds it in our voter slot.
+      const durable = this.host.commitVote?.(message.term, message.from) ?? 'committed';
+      if (durable === 'pending') {
+        this.pendingGrant = { to: message.from, term: message.term };
+        return;
+      }
+      granted = durable === 'committed';
     }
     this.sendTo(message.from, { type: 'voteResp', granted, bootstrap: false });
   }
@@ -809,10 +1037,10 @@ export class GroupEngine {
     }
     if (this.role !== 'candidate' || message.term !== this.state.term || !message.granted) return;
     if (message.bootstrap !== this.bootstrapCampaign) return;
-    this.votes.add(message.from);
+    this.votes.set(...this.peerOf(message));
     if (message.bootstrap) this.ballots.add(message.ballotOf ?? message.from);
     if (this.bootstrapCampaign) this.checkBootstrapWin();
-    else if (this.state.view !== null && hasQuorum(this.state.view, this.votes)) this.becomeLeader();
+    else if (this.state.view !== null && hasQuorum(this.state.view, this.grantedKeys())) this.becomeLeader();
   }
 
   private onTimeoutNow(message: Extract<Message, { type: 'timeoutNow' }>): void {
@@ -838,19 +1066,25 @@ export class GroupEngine {
 
   private becomeLeader(): void {
     const previous = this.state.view;
+    const selfKey = this.selfKey;
     const voters: Peer[] = this.bootstrapCampaign
-      ? [...this.votes].sort().map((name) => ({ name, addr: this.addressOf(name) }))
-      : (previous?.voters ?? [{ name: this.settings.self, addr: this.settings.selfAddr }]);
+      ? [...this.votes.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      : (previous?.voters ?? [this.selfPeer()]);
     // A new leader first commits a view of its own term before changing voters (the Raft single-change fix).
+    // Naming itself as the holder of its own voter slot changes no quorum.
     this.state.view =
       previous === null || this.bootstrapCampaign
         ? { term: this.state.term, version: (previous?.version ?? 0) + 1, voters }
-        : { ...previous, term: this.state.term, version: previous.version + 1 };
+        : { ...previous, term: this.state.term, version: previous.version + 1, voters: previous.voters.map((peer) => (voterKey(peer) === selfKey ? this.selfPeer() : peer)) };
+    this.selfVotePending = null;
+    this.pendingGrant = null;
     this.committed = null;
+    this.committedView = null;
     this.state.joined = true;
     this.host.persistChanged();
     this.host.event({ type: 'electionWon', tier: this.settings.tier, term: this.state.term, votes: this.votes.size });
     this.host.event({ type: 'viewChanged', tier: this.settings.tier, view: this.state.view });
+    this.viewUpdated();
     const bootstrap = this.bootstrapCampaign;
     this.bootstrapCampaign = false;
     this.setRole('leader');
@@ -930,8 +1164,8 @@ export class GroupEngine {
   private hasRecentQuorum(window: number): boolean {
     const view = this.state.view;
     if (view === null) return false;
-    const recent = new Set([this.settings.self]);
-    for (const [name, ack] of this.voterAcks) if (this.now - ack.at <= window) recent.add(name);
+    const recent = new Set([this.selfKey]);
+    for (const [key, ack] of this.voterAcks) if (this.now - ack.at <= window) recent.add(key);
     return hasQuorum(view, recent);
   }
 
@@ -945,8 +1179,7 @@ export class GroupEngine {
       this.registryDirty = false;
       this.lastRegistrySentAt = this.now;
     }
-    for (const voter of allVoters(view)) {
-      if (voter.name === this.settings.self) continue;
+    for (const voter of this.otherVoters(view)) {
       this.sendTo(voter.name, { type: 'sync', view, registry }, registry !== undefined, voter.addr);
     }
   }
@@ -955,19 +1188,24 @@ export class GroupEngine {
   private advanceView(): void {
     const view = this.state.view;
     if (view === null || this.role !== 'leader') return;
-    const acked = new Set([this.settings.self]);
-    for (const [name, ack] of this.voterAcks) {
-      if (compareViews({ term: ack.viewTerm, version: ack.viewVersion }, view) >= 0) acked.add(name);
+    const acked = new Set<string>();
+    // Region tier: our own acknowledgement counts once our sub-grid holds the view in our voter slot.
+    if (compareViews(this.ackedView(), view) >= 0) acked.add(this.selfKey);
+    for (const [key, ack] of this.voterAcks) {
+      if (compareViews({ term: ack.viewTerm, version: ack.viewVersion }, view) >= 0) acked.add(key);
     }
     if (!hasQuorum(view, acked)) return;
     this.committed = { term: view.term, version: view.version };
+    this.committedView = view;
     let next: View | null = null;
     if (view.oldVoters !== undefined) {
       next = { ...view, term: this.state.term, version: view.version + 1 };
       delete next.oldVoters;
     } else {
       const desired = this.desiredVoters(view.voters);
-      if (!sameVoterNames(desired, view.voters)) next = { ...view, term: this.state.term, version: view.version + 1, voters: desired, oldVoters: view.voters };
+      if (!sameVoterKeys(desired, view.voters)) next = { ...view, term: this.state.term, version: view.version + 1, voters: desired, oldVoters: view.voters };
+      // A voter slot passed to its sub-grid's new super peer: the same quorums, a new holder.
+      else if (!sameVoters(desired, view.voters)) next = { ...view, term: this.state.term, version: view.version + 1, voters: desired };
     }
     if (next !== null) this.installView(next);
   }
@@ -976,6 +1214,7 @@ export class GroupEngine {
     this.state.view = next;
     this.host.persistChanged();
     this.host.event({ type: 'viewChanged', tier: this.settings.tier, view: next });
+    this.viewUpdated();
     this.sendSyncs();
   }
 
@@ -986,36 +1225,48 @@ export class GroupEngine {
    */
   private desiredVoters(current: Peer[]): Peer[] {
     const settings = this.settings;
+    const selfKey = this.selfKey;
     const graceOver = this.now - this.leaderSince > 2 * settings.timers.suspectAfter;
-    const kept = current.filter((peer) => {
-      if (peer.name === settings.self) return true;
-      const entry = this.registry.get(peer.name);
-      if (entry === undefined) return !graceOver;
-      return entry.liveness !== 'dead' && entry.eligible;
-    });
-    if (!kept.some((peer) => peer.name === settings.self)) kept.unshift({ name: settings.self, addr: settings.selfAddr });
-    const keptNames = new Set(kept.map((peer) => peer.name));
-    const challengers = this.registry
-      .list()
-      .filter((entry) => entry.eligible && entry.liveness === 'alive' && !keptNames.has(entry.name))
+    // Region tier: a voter is a slot (a sub-grid), held by whichever live super peer it has now.
+    const slotted = this.host.slot !== undefined;
+    const keyOf = (entry: MemberRecord): string => (slotted ? (entry.summary?.subgrid ?? entry.name) : entry.name);
+    const asPeer = (entry: MemberRecord): Peer => ({ name: entry.name, addr: entry.addr, ...(slotted ? { slot: keyOf(entry) } : {}) });
+    const liveByKey = new Map<string, MemberRecord>();
+    const anyByKey = new Set<string>();
+    for (const entry of this.registry.list()) {
+      anyByKey.add(keyOf(entry));
+      if (!entry.eligible || entry.liveness === 'dead') continue;
+      const known = liveByKey.get(keyOf(entry));
+      if (known === undefined || (known.liveness !== 'alive' && entry.liveness === 'alive')) liveByKey.set(keyOf(entry), entry);
+    }
+    const kept: Peer[] = [];
+    for (const peer of current) {
+      const key = voterKey(peer);
+      if (key === selfKey || peer.name === settings.self) continue;
+      const entry = liveByKey.get(key);
+      if (entry !== undefined) kept.push({ ...peer, ...asPeer(entry), addr: entry.addr ?? peer.addr });
+      else if (!anyByKey.has(key) && !graceOver) kept.push(peer);
+    }
+    kept.unshift(this.selfPeer());
+    const keptKeys = new Set(kept.map(voterKey));
+    const challengers = [...liveByKey.entries()]
+      .filter(([key, entry]) => entry.liveness === 'alive' && !keptKeys.has(key))
+      .map(([, entry]) => entry)
       .sort((a, b) => (this.outranks(a.score, a.name, b.score, b.name) ? -1 : 1));
     const target = 1 + settings.mirrors;
-    while (kept.length < target && challengers.length > 0) {
-      const next = challengers.shift()!;
-      kept.push({ name: next.name, addr: next.addr });
-    }
+    while (kept.length < target && challengers.length > 0) kept.push(asPeer(challengers.shift()!));
     const scoreOf = (name: string): number => this.registry.get(name)?.score ?? 0;
     const mirrors = kept.filter((peer) => peer.name !== settings.self).sort((a, b) => scoreOf(a.name) - scoreOf(b.name));
     const weakest = mirrors[0];
     const best = challengers[0];
     if (weakest !== undefined && best !== undefined && kept.length >= target && best.score > scoreOf(weakest.name) * (1 + settings.hysteresis)) {
-      kept.splice(kept.indexOf(weakest), 1, { name: best.name, addr: best.addr });
+      kept.splice(kept.indexOf(weakest), 1, asPeer(best));
     }
     while (kept.length > target) {
       const weakestNow = kept.filter((peer) => peer.name !== settings.self).sort((a, b) => scoreOf(a.name) - scoreOf(b.name))[0]!;
       kept.splice(kept.indexOf(weakestNow), 1);
     }
-    return kept.map((peer) => ({ name: peer.name, addr: this.registry.get(peer.name)?.addr ?? peer.addr }));
+    return kept.map((peer) => ({ ...peer, addr: this.registry.get(peer.name)?.addr ?? peer.addr }));
   }
 
   /** Hysteresis: only a mirror that beats this leader by the margin takes over, and only by transfer. */
@@ -1034,13 +1285,15 @@ export class GroupEngine {
     if (view === null) return null;
     let best: { name: string; score: number } | null = null;
     for (const voter of allVoters(view)) {
-      if (voter.name === this.settings.self) continue;
-      const ack = this.voterAcks.get(voter.name);
-      const entry = this.registry.get(voter.name);
+      if (voterKey(voter) === this.selfKey) continue;
+      const holder = this.holderOf(voter).name;
+      if (holder === this.settings.self) continue;
+      const ack = this.voterAcks.get(voterKey(voter));
+      const entry = this.registry.get(holder);
       if (ack === undefined || entry === undefined || !entry.eligible || entry.liveness !== 'alive') continue;
       if (this.now - ack.at > this.settings.timers.electionTimeoutMin) continue;
       if (compareViews({ term: ack.viewTerm, version: ack.viewVersion }, view) < 0) continue;
-      if (best === null || this.outranks(entry.score, voter.name, best.score, best.name)) best = { name: voter.name, score: entry.score };
+      if (best === null || this.outranks(entry.score, holder, best.score, best.name)) best = { name: holder, score: entry.score };
     }
     return best?.name ?? null;
   }
@@ -1083,13 +1336,25 @@ export class GroupEngine {
 
   /** Messages carry the current term, except a pre-vote, which names the term it would start. */
   private send(dest: Destination, body: MessageBody & { to?: string }, bulk = false): void {
-    const message = { tier: this.settings.tier, group: this.settings.group, from: this.settings.self, term: this.state.term, ...body } as Message;
+    const slot = this.active ? this.host.slot?.() : null;
+    const stamp = slot ? { slot: slot.id, slotTerm: slot.term } : {};
+    const message = { tier: this.settings.tier, group: this.settings.group, from: this.settings.self, term: this.state.term, ...stamp, ...body } as Message;
     this.host.send(bulk ? { dest, message, bulk } : { dest, message });
   }
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type MessageBody = DistributiveOmit<Message, 'tier' | 'group' | 'from' | 'term' | 'to'> & { term?: number };
+
+/**
+ * A sub-grid's region voter slot. The region-bootstrap ballot is the slot's vote in region term 1
+ * (it was committed in the view before it was cast), so it counts as such.
+ */
+function regionSlotOf(view: View): RegionSlot {
+  const slot: RegionSlot = view.regionSlot ?? { term: 0, votedFor: null, view: null };
+  if (slot.term < 1 && view.regionBallot !== undefined) return { ...slot, term: 1, votedFor: view.regionBallot };
+  return slot;
+}
 
 function structuredCloneState(state: GroupPersistentState): GroupPersistentState {
   return JSON.parse(JSON.stringify(state)) as GroupPersistentState;

@@ -25,6 +25,12 @@ export interface SubgridSummary {
 export interface Peer {
   name: string;
   addr?: string;
+  /**
+   * Region views only: the voter slot, i.e. the sub-grid whose super peer holds this vote. The
+   * slot is what counts in a quorum; `name` is its holder when the view was made, and a
+   * successor super peer of that sub-grid inherits the slot.
+   */
+  slot?: string;
 }
 
 /**
@@ -43,6 +49,19 @@ export interface View {
    */
   regionBallot?: string;
   regionJoined?: boolean;
+  /**
+   * Sub-grid views only: this sub-grid's region voter slot (region term, vote and view). The super
+   * peer commits a region vote here (a quorum of mirrors holds it) before the vote leaves, so a
+   * successor super peer inherits the slot and can never vote twice in one region term.
+   */
+  regionSlot?: RegionSlot;
+}
+
+/** The region-tier state of one sub-grid's voter slot, replicated in the sub-grid view. */
+export interface RegionSlot {
+  term: number;
+  votedFor: string | null;
+  view: View | null;
 }
 
 /** A registry entry as replicated to mirrors and merged after a partition heals. */
@@ -68,6 +87,12 @@ interface Envelope {
   /** Set on unicast messages, so that a misdelivered or reflected packet is dropped. */
   to?: string;
   term: number;
+  /**
+   * Region tier, sent by a super peer: the voter slot it holds (its sub-grid) and the sub-grid term
+   * of its leadership, so that the receiver knows who holds that slot now (a higher slotTerm wins).
+   */
+  slot?: string;
+  slotTerm?: number;
 }
 
 /** Every protocol message, keyed on `type`. */

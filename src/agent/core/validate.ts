@@ -3,7 +3,7 @@ import type { Message } from './types.js';
 /** Field kinds a message may carry; `?` marks an optional field. */
 type FieldKind = 'string' | 'string?' | 'number' | 'number?' | 'boolean' | 'boolean?' | 'object?' | 'array' | 'array?' | 'view' | 'view?';
 
-const COMMON: Record<string, FieldKind> = { tier: 'string', group: 'string', from: 'string', to: 'string?', term: 'number' };
+const COMMON: Record<string, FieldKind> = { tier: 'string', group: 'string', from: 'string', to: 'string?', term: 'number', slot: 'string?', slotTerm: 'number?' };
 
 const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   discover: { fresh: 'boolean', eligible: 'boolean', score: 'number', direct: 'boolean?' },
@@ -90,11 +90,25 @@ function isView(value: unknown): boolean {
   if (!isPeerList(value['voters'])) return false;
   if (value['regionBallot'] !== undefined && typeof value['regionBallot'] !== 'string') return false;
   if (value['regionJoined'] !== undefined && typeof value['regionJoined'] !== 'boolean') return false;
+  if (value['regionSlot'] !== undefined && !isRegionSlot(value['regionSlot'])) return false;
   return value['oldVoters'] === undefined || isPeerList(value['oldVoters']);
 }
 
+function isRegionSlot(value: unknown): boolean {
+  if (!isRecord(value) || !Number.isSafeInteger(value['term'])) return false;
+  if (value['votedFor'] !== null && typeof value['votedFor'] !== 'string') return false;
+  // A region view never carries a region slot of its own, so this recursion is one level deep.
+  return value['view'] === null || (isView(value['view']) && (value['view'] as Record<string, unknown>)['regionSlot'] === undefined);
+}
+
 function isPeerList(value: unknown): boolean {
-  return Array.isArray(value) && value.length <= 64 && value.every((peer) => isRecord(peer) && typeof peer['name'] === 'string' && (peer['addr'] === undefined || typeof peer['addr'] === 'string'));
+  return (
+    Array.isArray(value) &&
+    value.length <= 64 &&
+    value.every(
+      (peer) => isRecord(peer) && typeof peer['name'] === 'string' && (peer['addr'] === undefined || typeof peer['addr'] === 'string') && (peer['slot'] === undefined || typeof peer['slot'] === 'string'),
+    )
+  );
 }
 
 function isRegistryEntry(value: unknown): boolean {

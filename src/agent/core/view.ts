@@ -11,17 +11,26 @@ export function compareViews(a: { term: number; version: number } | null, b: { t
 export function allVoters(view: View | null): Peer[] {
   if (view === null) return [];
   const byName = new Map<string, Peer>();
-  for (const peer of [...view.voters, ...(view.oldVoters ?? [])]) byName.set(peer.name, peer);
+  for (const peer of [...view.voters, ...(view.oldVoters ?? [])]) byName.set(voterKey(peer), peer);
   return [...byName.values()];
 }
 
-export function isVoter(view: View | null, name: string): boolean {
-  return allVoters(view).some((peer) => peer.name === name);
+/**
+ * What a voter counts under: its node name, or for the region tier its voter slot (the sub-grid
+ * whose current super peer holds it, so that a successor super peer inherits the slot).
+ */
+export function voterKey(peer: Peer): string {
+  return peer.slot ?? peer.name;
+}
+
+/** Is `key` (a node name, or a region voter slot) a voter of this view? */
+export function isVoter(view: View | null, key: string): boolean {
+  return allVoters(view).some((peer) => voterKey(peer) === key);
 }
 
 function majorityOf(peers: Peer[], granted: ReadonlySet<string>): boolean {
   if (peers.length === 0) return false;
-  const count = peers.filter((peer) => granted.has(peer.name)).length;
+  const count = peers.filter((peer) => granted.has(voterKey(peer))).length;
   return count * 2 > peers.length;
 }
 
@@ -35,8 +44,16 @@ export function bootstrapQuorum(expect: number): number {
   return Math.floor(Math.max(1, expect) / 2) + 1;
 }
 
-export function sameVoterNames(a: Peer[], b: Peer[]): boolean {
+/** Same voter keys (the same quorums), whoever holds the slots. */
+export function sameVoterKeys(a: Peer[], b: Peer[]): boolean {
   if (a.length !== b.length) return false;
-  const names = new Set(a.map((peer) => peer.name));
-  return b.every((peer) => names.has(peer.name));
+  const keys = new Set(a.map(voterKey));
+  return b.every((peer) => keys.has(voterKey(peer)));
+}
+
+/** Same voter keys held by the same nodes. */
+export function sameVoters(a: Peer[], b: Peer[]): boolean {
+  if (!sameVoterKeys(a, b)) return false;
+  const holders = new Map(a.map((peer) => [voterKey(peer), peer.name]));
+  return b.every((peer) => holders.get(voterKey(peer)) === peer.name);
 }

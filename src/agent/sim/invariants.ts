@@ -27,6 +27,13 @@ export class SingleLeaderPerTerm {
     return this.leaders.size;
   }
 
+  /** How many region terms after the first had a region peer: region re-elections really happened. */
+  get regionReelections(): number {
+    let count = 0;
+    for (const key of this.leaders.keys()) if (key.startsWith('region ') && Number(key.slice(key.lastIndexOf('#') + 1)) > 1) count++;
+    return count;
+  }
+
   private record(group: string, term: number, node: string, time: number): void {
     const key = `${group}#${term}`;
     const existing = this.leaders.get(key);

@@ -26,6 +26,8 @@ export interface FailoverRun {
   regionPeerDirectoryBytesPerSecond: number[];
   /** After the crash: until every region peer again names every other region's current peer (null: not within the run). */
   peerRegionsReconvergedMs: number | null;
+  /** After the crash: until every region has a region peer again, newly elected after the crash (null: not within the run). */
+  regionPeersBackMs: number | null;
 }
 
 export interface FailoverOptions {
@@ -128,7 +130,19 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
 
   // Convergence: poll every tick until every live node of the sub-grid names the new super peer.
   let peerRegionsReconvergedMs: number | null = null;
+  let regionPeersBackMs: number | null = null;
+  /** Every region has a live region peer that is also a super peer (after killing every super peer: a new one). */
+  const regionPeersBack = (): boolean => {
+    const back = new Set<string>();
+    for (const name of network.names()) {
+      const core = network.core(name);
+      if (core === null || !core.region.isLeader() || !core.subgrid.isLeader()) continue;
+      back.add(regionOf.get(name)!);
+    }
+    return back.size === regions.length;
+  };
   const checkPeerRegions = (time: number): void => {
+    if (regionPeersBackMs === null && regionPeersBack()) regionPeersBackMs = time - crashAt;
     if (multiRegion && peerRegionsReconvergedMs === null && time % 500 === 0 && peerRegionsConverged()) peerRegionsReconvergedMs = time - crashAt;
   };
   for (let time = crashAt + network.tickMs; time <= restartAt; time += network.tickMs) {
@@ -153,6 +167,7 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
     peerRegionsKnownMs,
     regionPeerDirectoryBytesPerSecond,
     peerRegionsReconvergedMs,
+    regionPeersBackMs,
     samples: [...samples.values()],
     violations: invariant.violations.length,
     memberBytesPerSecond,

@@ -11,7 +11,9 @@ export type FaultAction =
   | { at: number; do: 'cut'; a: string; b: string }
   | { at: number; do: 'partition'; side: string[] }
   | { at: number; do: 'heal' }
-  | { at: number; do: 'loss'; rate: number };
+  | { at: number; do: 'loss'; rate: number }
+  /** SIGTERM of a sub-grid's current super peer: hand over, exit once the successor won (at most 4 s), restart later. */
+  | { at: number; do: 'sigterm'; subgrid: string; restartAfter: number };
 
 export interface Scenario {
   shape: GridShape;
@@ -22,6 +24,7 @@ export interface Scenario {
 export interface ScenarioResult {
   violations: Violation[];
   termsWithLeader: number;
+  regionReelections: number;
   network: SimNetwork;
 }
 
@@ -35,13 +38,30 @@ export function runScenario(scenario: Scenario): ScenarioResult {
   const actions = [...scenario.actions].sort((a, b) => a.at - b.at);
   for (const action of actions) {
     network.runUntil(action.at);
-    apply(network, action);
+    if (action.do === 'sigterm') sigterm(network, action, scenario.durationMs);
+    else apply(network, action);
   }
   network.runUntil(scenario.durationMs);
-  return { violations: invariant.violations, termsWithLeader: invariant.termsWithLeader, network };
+  return { violations: invariant.violations, termsWithLeader: invariant.termsWithLeader, regionReelections: invariant.regionReelections, network };
 }
 
-function apply(network: SimNetwork, action: FaultAction): void {
+/** As the daemon does on SIGTERM: hand over, then exit when the successor won or after 4 s. */
+function sigterm(network: SimNetwork, action: Extract<FaultAction, { do: 'sigterm' }>, durationMs: number): void {
+  const members = network.subgridMembers(action.subgrid);
+  const leader = members.find((name) => network.core(name)?.subgrid.isLeader());
+  if (leader === undefined) return;
+  network.core(leader)!.handover();
+  const deadline = Math.min(durationMs, network.now + 4_000);
+  while (network.now < deadline && network.core(leader) !== null) {
+    network.runFor(network.tickMs);
+    if (members.some((name) => name !== leader && network.core(name)?.subgrid.isLeader())) break;
+  }
+  network.crash(leader);
+  network.runUntil(Math.min(durationMs, network.now + action.restartAfter));
+  network.restart(leader);
+}
+
+function apply(network: SimNetwork, action: Exclude<FaultAction, { do: 'sigterm' }>): void {
   switch (action.do) {
     case 'crash':
       return network.crash(action.node);
@@ -66,7 +86,8 @@ function apply(network: SimNetwork, action: FaultAction): void {
  */
 export function randomSchedule(shape: GridShape, durationMs: number): FaultAction[] {
   const random = seededRandom(shape.seed ^ 0xfa17);
-  const names = buildGrid(shape).specs.map((spec) => spec.settings.name);
+  const grid = buildGrid(shape);
+  const names = grid.specs.map((spec) => spec.settings.name);
   const pick = (): string => names[randomInt(random, 0, names.length - 1)]!;
   const actions: FaultAction[] = [];
   let at = randomInt(random, 0, 3000);
@@ -85,6 +106,8 @@ export function randomSchedule(shape: GridShape, durationMs: number): FaultActio
       actions.push({ at: at + randomInt(random, 500, 6000), do: 'heal' });
     } else if (roll < 0.85) {
       actions.push({ at, do: 'loss', rate: random.next() * 0.3 }, { at: at + randomInt(random, 500, 5000), do: 'loss', rate: 0 });
+    } else if (roll < 0.93) {
+      actions.push({ at, do: 'sigterm', subgrid: grid.subgrids[randomInt(random, 0, grid.subgrids.length - 1)]!, restartAfter: randomInt(random, 200, 4000) });
     } else {
       // Several crashes at once, the super peer's likely among them.
       for (const node of names.filter(() => random.next() < 0.3)) {
