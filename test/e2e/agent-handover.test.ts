@@ -156,7 +156,14 @@ maybe('gridagent SIGTERM handover over real packets (5 namespaces)', () => {
     expect(servingAt!).toBeLessThanOrEqual(1_000);
     expect(oldExitedAt).not.toBeNull();
     expect(survivors.every((name) => last.statuses.get(name)?.superPeer === successor)).toBe(true);
-    const region = last.statuses.get(successor!);
-    console.log(`e2e handover: region tier on ${successor}: role ${region?.regionRole}, region peer ${region?.regionPeer}`);
+    // The sub-grid is its region's only one: the successor inherits the region voter slot and becomes region peer.
+    let region = last.statuses.get(successor!) ?? null;
+    while (region?.regionRole !== 'leader' && Date.now() - started < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      region = await statusOf(successor!);
+    }
+    console.log(`e2e handover: region tier on ${successor}: role ${region?.regionRole}, region peer ${region?.regionPeer} (${Date.now() - started} ms after the SIGTERM at the latest)`);
+    expect(region?.regionRole).toBe('leader');
+    expect(region?.regionPeer).toBe(successor);
   }, 60_000);
 });

@@ -202,7 +202,7 @@ export class GroupEngine {
     if (this.role !== 'follower') return 'candidate';
     if (!this.active) return 'inactive';
     if (this.leader === null) return 'searching';
-    return isVoter(this.state.view, this.selfKey) ? 'mirror' : 'member';
+    return this.selfIsVoter() ? 'mirror' : 'member';
   }
 
   get joined(): boolean {
@@ -345,6 +345,11 @@ export class GroupEngine {
   /** Voter key of this node: its name, or for the region tier its sub-grid (its voter slot). */
   private get selfKey(): string {
     return this.host.slot?.()?.id ?? this.settings.self;
+  }
+
+  /** Also by name: a region view written before voter slots existed lists nodes. */
+  private selfIsVoter(): boolean {
+    return isVoter(this.state.view, this.selfKey) || isVoter(this.state.view, this.settings.self);
   }
 
   private selfPeer(): Peer {
@@ -536,7 +541,7 @@ export class GroupEngine {
   }
 
   private canCampaign(): boolean {
-    return this.settings.eligible && this.host.canStand() && isVoter(this.state.view, this.selfKey);
+    return this.settings.eligible && this.host.canStand() && this.selfIsVoter();
   }
 
   private loseLeader(): void {
@@ -871,7 +876,7 @@ export class GroupEngine {
   /** Rank follows the registry replica, which changes over time: redraw on every reset. */
   private resetElectionTimer(): void {
     this.electionElapsed = 0;
-    if (isVoter(this.state.view, this.selfKey)) this.randomizedTimeout = this.electionTimeout();
+    if (this.selfIsVoter()) this.randomizedTimeout = this.electionTimeout();
   }
 
   private electionTimeout(): number {
