@@ -12,6 +12,7 @@ const TAG = '@@gridops-facts:';
 /**
  * The probe script. Sections: `@@gridops-facts:NAME@@` on a line of their own. Files are read
  * with shell builtins rather than cat/grep/cut: on 50 hosts at once the forks were the cost.
+ * Never chain on `read`'s status: dash's read returns 1 on some /proc files it read fine.
  */
 export const FACTS_SCRIPT = `
 s() { printf '\\n${TAG}%s@@\\n' "$1"; }
@@ -22,14 +23,14 @@ s init; if [ -d /run/systemd/system ]; then echo systemd; else c /proc/1/comm; f
 s cpu-flags; grep -m1 -o -w -E 'vmx|svm' /proc/cpuinfo 2>/dev/null
 s nproc; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null
 s meminfo; while read -r k v u; do if [ "$k" = MemTotal: ]; then echo "$k $v $u"; break; fi; done < /proc/meminfo
-s modules-support; [ -e /proc/modules ] && echo proc-modules; [ -r /proc/sys/kernel/modules_disabled ] && read -r md < /proc/sys/kernel/modules_disabled && echo "modules_disabled=$md"
+s modules-support; [ -e /proc/modules ] && echo proc-modules; if [ -r /proc/sys/kernel/modules_disabled ]; then read -r md < /proc/sys/kernel/modules_disabled; echo "modules_disabled=$md"; fi
 s modules-loaded; [ -r /proc/modules ] && while read -r n rest; do echo "$n"; done < /proc/modules
 s modules-builtin; read -r rel < /proc/sys/kernel/osrelease; c "/lib/modules/$rel/modules.builtin"
 s sys-module; for d in /sys/module/*; do [ -d "$d" ] && [ ! -e "$d/initstate" ] && echo "\${d##*/}"; done
 s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; while read -r dev mnt type rest; do case "$type" in cgroup|cgroup2) echo "$dev $mnt $type $rest";; esac; done < /proc/mounts
 s uptime; c /proc/uptime
 s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
-s agent; if [ -r /opt/gridops/agent/VERSION ]; then read -r v < /opt/gridops/agent/VERSION && echo "$v"; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null; fi
+s agent; if [ -r /opt/gridops/agent/VERSION ]; then read -r v < /opt/gridops/agent/VERSION; echo "$v"; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null; fi
 s end
 exit 0
 `;

@@ -26,7 +26,9 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
     this.name = module.replace(/-/g, '_');
     this.id = `kernel-module ${this.name}`;
     this.loadFile = `/etc/modules-load.d/gridops-${this.name}.conf`;
-    this.optionsFile = `/etc/modprobe.d/gridops-${this.name}.conf`;
+    // modprobe reads its config files sorted by name and the last options win; systemd ships
+    // systemd.conf (e.g. `options dummy numdummies=0`), so ours must sort after it.
+    this.optionsFile = `/etc/modprobe.d/zz-gridops-${this.name}.conf`;
   }
 
   private loadContent(): string {

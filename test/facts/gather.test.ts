@@ -93,3 +93,16 @@ describe('gatherFacts', () => {
     expect(f.kernel.release).not.toBe('unknown');
   });
 });
+
+describe('the facts script on this machine, under dash and bash', () => {
+  it.each(['dash', 'bash'])('%s: parses, and reads /proc files even where read(1) reports EOF', async (shell) => {
+    const { execFileSync } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const { FACTS_SCRIPT: script, parseFacts: parse } = await import('../../src/facts/gather.js');
+    const facts = parse(execFileSync(shell, ['-c', script], { encoding: 'utf8' }));
+    expect(facts.kernel.release).toBe(execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim());
+    expect(facts.cpu.cores).toBeGreaterThan(0);
+    expect(facts.memoryBytes).toBeGreaterThan(0);
+    if (existsSync('/proc/modules') && existsSync('/proc/sys/kernel/modules_disabled')) expect(facts.kernel.loadableModules).toBe(true);
+  });
+});
