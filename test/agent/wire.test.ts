@@ -21,10 +21,10 @@ const heartbeat: Message = {
 
 describe('wire format', () => {
   test('round-trips a message and reports its exact size', () => {
-    const packet = encodePacket(heartbeat, { epoch: 12, seq: 3 }, key);
+    const packet = encodePacket(heartbeat, { epoch: 12, seq: 3, nonce: 0xdeadbeef, echo: 77 }, key);
     expect(packet.length).toBe(encodedSize(heartbeat));
     const decoded = decodePacket(packet, key);
-    expect(decoded).toEqual({ ok: true, header: { epoch: 12, seq: 3 }, message: heartbeat });
+    expect(decoded).toEqual({ ok: true, header: { epoch: 12, seq: 3, nonce: 0xdeadbeef, echo: 77 }, message: heartbeat });
   });
 
   test('a heartbeat stays small (the 1 KB/s budget rests on it)', () => {
@@ -46,15 +46,15 @@ describe('wire format', () => {
       knows: 'ub-07',
     };
     expect(encodedSize(summary)).toBeLessThan(1_000);
-    expect(decodePacket(encodePacket(summary, { epoch: 1, seq: 1 }, key), key)).toMatchObject({ ok: true, message: summary });
-    const forge = (payload: unknown): Buffer => encodePacket(payload as Message, { epoch: 1, seq: 1 }, key);
+    expect(decodePacket(encodePacket(summary, { epoch: 1, seq: 1, nonce: 5, echo: 6 }, key), key)).toMatchObject({ ok: true, message: summary });
+    const forge = (payload: unknown): Buffer => encodePacket(payload as Message, { epoch: 1, seq: 1, nonce: 5, echo: 6 }, key);
     expect(decodePacket(forge({ ...summary, superPeers: [{ name: 'x', subgrid: 'y', members: -1 }] }), key)).toMatchObject({ ok: false, reason: 'malformed' });
     expect(decodePacket(forge({ ...summary, superPeers: [{ name: 'x' }] }), key)).toMatchObject({ ok: false, reason: 'malformed' });
     expect(decodePacket(forge({ ...summary, nodes: 1.5 }), key)).toMatchObject({ ok: false, reason: 'malformed' });
   });
 
   test('rejects a packet under another key, a flipped bit, a bad magic, an oversized datagram', () => {
-    const packet = encodePacket(heartbeat, { epoch: 1, seq: 1 }, key);
+    const packet = encodePacket(heartbeat, { epoch: 1, seq: 1, nonce: 5, echo: 6 }, key);
     expect(decodePacket(packet, Buffer.from('another key, same length.........'))).toEqual({ ok: false, reason: 'badMac' });
     const flipped = Buffer.from(packet);
     flipped[20] = flipped[20]! ^ 1;
@@ -67,7 +67,7 @@ describe('wire format', () => {
   });
 
   test('authenticated but malformed payloads are dropped, not trusted', () => {
-    const forge = (payload: unknown): Buffer => encodePacket(payload as Message, { epoch: 1, seq: 1 }, key);
+    const forge = (payload: unknown): Buffer => encodePacket(payload as Message, { epoch: 1, seq: 1, nonce: 5, echo: 6 }, key);
     expect(decodePacket(forge({ ...heartbeat, term: -1 }), key)).toEqual({ ok: false, reason: 'malformed' });
     expect(decodePacket(forge({ ...heartbeat, type: 'nope' }), key)).toEqual({ ok: false, reason: 'malformed' });
     expect(decodePacket(forge({ ...heartbeat, load: 'high' }), key)).toEqual({ ok: false, reason: 'malformed' });
@@ -80,7 +80,7 @@ describe('wire format', () => {
 
   test('fuzz: 20000 random and mutated packets never throw and never pass as a different message', () => {
     const random = seededRandom(99);
-    const valid = encodePacket(heartbeat, { epoch: 1, seq: 1 }, key);
+    const valid = encodePacket(heartbeat, { epoch: 1, seq: 1, nonce: 5, echo: 6 }, key);
     const reasons = new Map<string, number>();
     for (let round = 0; round < 20_000; round++) {
       let packet: Buffer;

@@ -1,5 +1,6 @@
 import { RegionDirectory } from './directory.js';
 import { GroupEngine, type GroupHost } from './group.js';
+import { PacketGuard } from './guard.js';
 import { seededRandom, type Random } from './prng.js';
 import { availabilityScore } from './score.js';
 import { REGION_TIMERS, SUBGRID_TIMERS, type Timers } from './timers.js';
@@ -10,6 +11,7 @@ import type {
   Message,
   NodeAttributes,
   Outbound,
+  Packet,
   PeerRegionSummary,
   PersistentState,
   Ready,
@@ -44,8 +46,14 @@ export interface AgentSettings {
 export interface AgentInit {
   settings: AgentSettings;
   persisted: PersistentState | null;
-  /** Changes on every start, so the super peer can tell a restarted member from a stale one. */
+  /**
+   * Changes on every start, so the super peer can tell a restarted member from a stale one. It is
+   * also the sender epoch in packet headers: it must grow on every start (the runtime keeps it in
+   * the state file).
+   */
   incarnation: number;
+  /** Random, drawn on every start, never 0: peers echo it, which proves a packet is newer than this run (guard.ts). */
+  nonce: number;
   seed: number;
 }
 
@@ -102,8 +110,8 @@ export interface RegionStatus extends PeerRegionSummary {
 
 /**
  * gridagent's protocol core, modelled on etcd-io/raft: no sockets, timers or clocks. The host
- * calls tick() every tick and step() for every authenticated message, then drains ready():
- * persist the state first, then send the messages.
+ * calls tick() every tick and receive() for every authenticated packet, then drains ready():
+ * persist the state first, then send the messages under the headers they carry.
  */
 export class AgentCore {
   readonly subgrid: GroupEngine;
@@ -116,9 +124,11 @@ export class AgentCore {
   private attrsVersion = 1;
   private score: number;
   private readonly random: Random;
+  private readonly guard: PacketGuard;
 
   constructor(private readonly init: AgentInit) {
     const settings = init.settings;
+    this.guard = new PacketGuard({ self: settings.name, epoch: init.incarnation, nonce: init.nonce });
     this.random = seededRandom(init.seed);
     this.attrs = { ...settings.attrs };
     this.score = availabilityScore(this.attrs);
@@ -213,13 +223,39 @@ export class AgentCore {
   }
 
   tick(): void {
+    this.guard.tick();
     this.subgrid.tick();
     this.reconcileTiers();
     this.region.tick();
     this.directory.tick();
   }
 
-  /** Feeds one authenticated message; `fromAddr` is where it came from (opaque to the core). */
+  /**
+   * Feeds one authenticated packet (its MAC checked by the host); `fromAddr` is where it came
+   * from (opaque to the core). Replays, and state-changing messages that do not prove they were
+   * made after this run started, are dropped and counted here (guard.ts).
+   */
+  receive(packet: Packet, fromAddr?: string): void {
+    const verdict = this.guard.inspect(packet);
+    if (!verdict.ok) {
+      this.drop(verdict.reason);
+      if (verdict.reason === 'unvalidated') {
+        const challenge = this.guard.challenge(packet, fromAddr);
+        if (challenge !== null) this.outbox.push(challenge);
+      }
+      return;
+    }
+    const message = packet.message;
+    if (message.type === 'challenge') {
+      if (message.to !== this.init.settings.name) return this.drop('misaddressed');
+      const resend = this.guard.answerChallenge(message, fromAddr);
+      if (resend !== null) this.outbox.push(resend);
+      return;
+    }
+    this.step(message, fromAddr);
+  }
+
+  /** Feeds one message that already passed authentication and the guard (receive() does both checks). */
   step(message: Message, fromAddr?: string): void {
     const settings = this.init.settings;
     if (message.to !== undefined && message.to !== settings.name) return this.drop('misaddressed');
@@ -263,7 +299,7 @@ export class AgentCore {
 
   ready(): Ready {
     const ready: Ready = {
-      messages: this.outbox,
+      messages: this.outbox.map((out) => this.guard.stamp(out)),
       persist: this.persistDirty ? this.persistentState() : null,
       events: this.events,
     };

@@ -512,6 +512,7 @@ export class GroupEngine {
       case 'regionInfo':
       case 'peerSummary':
       case 'peerRedirect':
+      case 'challenge':
         return;
     }
   }

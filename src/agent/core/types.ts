@@ -138,7 +138,14 @@ export type Message =
    */
   | (Envelope & { type: 'peerSummary'; addr?: string; superPeers: SuperPeerSummary[]; nodes: number; reply: boolean; knows?: string; probe?: boolean })
   /** A node that is not its region's peer points a peerSummary at the node that knows more (group = its own region). */
-  | (Envelope & { type: 'peerRedirect'; leader: string; leaderAddr?: string });
+  | (Envelope & { type: 'peerRedirect'; leader: string; leaderAddr?: string })
+  /**
+   * A state-changing packet did not echo the receiver's current nonce (it may be a replay captured
+   * before the receiver restarted): the receiver dropped it and names it here (the sender's epoch
+   * and sequence). The challenge's header carries the receiver's nonce; the sender resends the
+   * message once, echoing it, if it sent that packet a moment ago (see guard.ts).
+   */
+  | (Envelope & { type: 'challenge'; forEpoch: number; forSeq: number });
 
 /** One super peer as a region peer reports it to the other regions. */
 export interface SuperPeerSummary {
@@ -174,6 +181,30 @@ export interface Outbound {
   bulk?: boolean;
 }
 
+/**
+ * The authenticated header of every packet (see wire.ts). `epoch` and `nonce` identify the
+ * sender's run (its process since the last start), `seq` the packet within that run, and `echo`
+ * is the *receiver's* nonce as the sender last heard it (0 = unknown, and on packets sent to a
+ * group or to an address rather than to one known node). See guard.ts.
+ */
+export interface PacketHeader {
+  epoch: number;
+  seq: number;
+  nonce: number;
+  echo: number;
+}
+
+/** An authenticated, well-formed message with the header it travelled under. */
+export interface Packet {
+  header: PacketHeader;
+  message: Message;
+}
+
+/** A message to send, stamped with its header: what the host encodes and transmits. */
+export interface OutboundPacket extends Outbound {
+  header: PacketHeader;
+}
+
 /** State that must survive a restart, or a node could vote twice in one term. */
 export interface GroupPersistentState {
   term: number;
@@ -207,7 +238,7 @@ export type GroupRole = 'leader' | 'mirror' | 'member' | 'candidate' | 'searchin
 
 /** What the host must do after tick() or step(): persist first, then send. */
 export interface Ready {
-  messages: Outbound[];
+  messages: OutboundPacket[];
   persist: PersistentState | null;
   events: AgentEvent[];
 }

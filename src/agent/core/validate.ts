@@ -26,6 +26,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   regionInfo: { superPeers: 'array', totalNodes: 'number', regions: 'array?' },
   peerSummary: { addr: 'string?', superPeers: 'array', nodes: 'number', reply: 'boolean', knows: 'string?', probe: 'boolean?' },
   peerRedirect: { leader: 'string', leaderAddr: 'string?' },
+  challenge: { forEpoch: 'number', forSeq: 'number' },
 };
 
 const MAX_NAME = 253;

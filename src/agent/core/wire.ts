@@ -1,20 +1,24 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Message } from './types.js';
+import type { Message, PacketHeader } from './types.js';
 import { validateMessage } from './validate.js';
+
+export type { PacketHeader } from './types.js';
 
 /**
  * Wire format of every packet (UDP datagram or TCP frame body):
  *
  *   0  'G' 'A'       magic
- *   2  version (1)
+ *   2  version (2)
  *   3  flags (0)
  *   4  sender epoch  u32 BE, grows on every start of the sender (see replay-window.ts)
  *   8  sequence      u32 BE, grows on every packet within an epoch
- *  12  payload       JSON of the Message
+ *  12  sender nonce  u32 BE, random, drawn on every start of the sender (see guard.ts)
+ *  16  echo          u32 BE, the receiver's nonce as the sender last heard it (0 = unknown)
+ *  20  payload       JSON of the Message
  * -16  HMAC-SHA256 over everything before it, under the grid key, truncated to 128 bits
  */
-export const WIRE_VERSION = 1;
-const HEADER_BYTES = 12;
+export const WIRE_VERSION = 2;
+const HEADER_BYTES = 20;
 const MAC_BYTES = 16;
 /** Bytes a packet adds around its JSON payload. */
 export const WIRE_OVERHEAD = HEADER_BYTES + MAC_BYTES;
@@ -23,17 +27,12 @@ export const MAX_DATAGRAM_BYTES = 16 * 1024;
 /** Largest TCP frame accepted (a registry of a few thousand members). */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
-export interface PacketHeader {
-  epoch: number;
-  seq: number;
-}
-
 export type DecodeResult =
   | { ok: true; header: PacketHeader; message: Message }
   | { ok: false; reason: DropReason };
 
-/** Why a packet was dropped; each reason has its own counter in /metrics. */
-export type DropReason = 'oversized' | 'truncated' | 'badMagic' | 'badVersion' | 'badMac' | 'malformed' | 'replayed';
+/** Why the decoder dropped a packet; each reason has its own counter in /metrics (the core adds `replayed`, `unvalidated`, ...). */
+export type DropReason = 'oversized' | 'truncated' | 'badMagic' | 'badVersion' | 'badMac' | 'malformed';
 
 export function encodePacket(message: Message, header: PacketHeader, key: Buffer): Buffer {
   const payload = Buffer.from(JSON.stringify(message), 'utf8');
@@ -44,6 +43,8 @@ export function encodePacket(message: Message, header: PacketHeader, key: Buffer
   packet[3] = 0;
   packet.writeUInt32BE(header.epoch >>> 0, 4);
   packet.writeUInt32BE(header.seq >>> 0, 8);
+  packet.writeUInt32BE(header.nonce >>> 0, 12);
+  packet.writeUInt32BE(header.echo >>> 0, 16);
   payload.copy(packet, HEADER_BYTES);
   mac(key, packet.subarray(0, HEADER_BYTES + payload.length)).copy(packet, HEADER_BYTES + payload.length);
   return packet;
@@ -71,7 +72,7 @@ export function decodePacket(packet: Buffer, key: Buffer, maxBytes: number = MAX
   }
   const message = validateMessage(parsed);
   if (message === null) return { ok: false, reason: 'malformed' };
-  return { ok: true, header: { epoch: packet.readUInt32BE(4), seq: packet.readUInt32BE(8) }, message };
+  return { ok: true, header: { epoch: packet.readUInt32BE(4), seq: packet.readUInt32BE(8), nonce: packet.readUInt32BE(12), echo: packet.readUInt32BE(16) }, message };
 }
 
 function mac(key: Buffer, data: Buffer): Buffer {

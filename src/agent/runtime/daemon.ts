@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { AgentCore } from '../core/agent.js';
-import type { AgentEvent, Message, Outbound } from '../core/types.js';
+import type { AgentEvent, OutboundPacket, Packet } from '../core/types.js';
 import { AGENT_VERSION } from '../version.js';
 import type { AgentConfig } from './config.js';
 import { readGridKey } from './grid-key.js';
@@ -66,12 +67,13 @@ export class AgentDaemon {
       },
       persisted: onDisk.state,
       incarnation: this.epoch,
+      nonce: randomBytes(4).readUInt32BE(0) || 1,
       seed: (this.epoch ^ hashName(config.node)) >>> 0,
     });
     this.transport = new AgentTransport(
-      { bind: config.bind, port: config.port, multicast: config.multicast, key, epoch: this.epoch },
+      { bind: config.bind, port: config.port, multicast: config.multicast, key },
       {
-        message: (message, fromAddr, bytes, via) => this.onMessage(message, fromAddr, bytes, via),
+        packet: (packet, fromAddr, bytes, via) => this.onPacket(packet, fromAddr, bytes, via),
         dropped: (reason, bytes) => {
           this.metrics.inc('gridagent_dropped_total', { reason });
           this.metrics.inc('gridagent_dropped_bytes_total', {}, bytes);
@@ -133,10 +135,11 @@ export class AgentDaemon {
     this.log.info('gridagent stopped', { signal });
   }
 
-  private onMessage(message: Message, fromAddr: string | undefined, bytes: number, via: 'udp' | 'tcp'): void {
+  private onPacket(packet: Packet, fromAddr: string | undefined, bytes: number, via: 'udp' | 'tcp'): void {
+    const message = packet.message;
     this.metrics.inc('gridagent_messages_received_total', { type: message.type, tier: message.tier });
     this.metrics.inc('gridagent_bytes_received_total', { via }, bytes);
-    this.core.step(message, fromAddr);
+    this.core.receive(packet, fromAddr);
     this.flush();
   }
 
@@ -148,7 +151,7 @@ export class AgentDaemon {
     for (const out of ready.messages) this.dispatch(out);
   }
 
-  private dispatch(out: Outbound): void {
+  private dispatch(out: OutboundPacket): void {
     const dest = out.dest;
     switch (dest.kind) {
       case 'node':
@@ -156,24 +159,24 @@ export class AgentDaemon {
           this.metrics.inc('gridagent_dropped_total', { reason: 'noAddress' });
           return;
         }
-        this.transport.send(out.message, dest.addr, out.bulk ?? false);
+        this.transport.send(out.message, out.header, dest.addr, out.bulk ?? false);
         return;
       case 'multicast':
-        this.transport.sendMulticast(out.message);
+        this.transport.sendMulticast(out.message, out.header);
         return;
       case 'seeds':
-        for (const seed of this.config.seeds) if (seed !== this.config.advertise) this.transport.send(out.message, seed, false);
+        for (const seed of this.config.seeds) if (seed !== this.config.advertise) this.transport.send(out.message, out.header, seed, false);
         return;
       case 'regionName':
         void this.resolver.resolve().then((targets) => {
-          for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, target, false);
+          for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, out.header, target, false);
         });
         return;
       case 'peerRegion': {
         const resolver = this.peerResolvers.get(dest.region);
         if (resolver === undefined) return;
         void resolver.resolve().then((targets) => {
-          for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, target, false);
+          for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, out.header, target, false);
         });
         return;
       }
@@ -219,7 +222,7 @@ export class AgentDaemon {
     metrics.counter('gridagent_messages_received_total', 'Authenticated protocol messages received, by type and tier.');
     metrics.counter('gridagent_bytes_sent_total', 'Bytes sent, by transport.');
     metrics.counter('gridagent_bytes_received_total', 'Bytes of authenticated packets received, by transport.');
-    metrics.counter('gridagent_dropped_total', 'Packets dropped: unauthenticated (badMac), malformed, oversized, replayed, and so on.');
+    metrics.counter('gridagent_dropped_total', 'Packets dropped: unauthenticated (badMac), malformed, oversized, replayed, unvalidated (no proof of being newer than this start), and so on.');
     metrics.counter('gridagent_dropped_bytes_total', 'Bytes of dropped packets.');
     metrics.counter('gridagent_elections_started_total', 'Elections started by this node, by tier and phase.');
     metrics.counter('gridagent_elections_won_total', 'Elections won by this node, by tier.');

@@ -1,13 +1,12 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
-import type { Message } from '../core/types.js';
+import type { Message, Packet, PacketHeader } from '../core/types.js';
 import { decodePacket, encodePacket, MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, type DropReason } from '../core/wire.js';
-import { ReplayWindow } from '../core/replay-window.js';
 
 /** Callbacks from the transport into the daemon. */
 export interface TransportEvents {
-  /** An authenticated, well-formed, fresh message. `fromAddr` is host:port for UDP, undefined for TCP. */
-  message(message: Message, fromAddr: string | undefined, bytes: number, via: 'udp' | 'tcp'): void;
+  /** An authenticated, well-formed packet (the core checks it for replays). `fromAddr` is host:port for UDP, undefined for TCP. */
+  packet(packet: Packet, fromAddr: string | undefined, bytes: number, via: 'udp' | 'tcp'): void;
   dropped(reason: DropReason | 'sendFailed', bytes: number): void;
   sent(message: Message, bytes: number, via: 'udp' | 'tcp' | 'multicast'): void;
 }
@@ -17,20 +16,18 @@ export interface TransportOptions {
   port: number;
   multicast: { group: string; port: number } | null;
   key: Buffer;
-  epoch: number;
 }
 
 /**
  * UDP for heartbeats and discovery (unicast socket on bind:port, plus a multicast listener),
- * TCP on the same port for registry copies. Every packet is HMAC-authenticated and checked
- * against the replay window before the core sees it; nothing a peer sends can throw here.
+ * TCP on the same port for registry copies. Every packet is HMAC-authenticated before the core
+ * sees it (the core stamps the headers and checks them for replays); nothing a peer sends can
+ * throw here.
  */
 export class AgentTransport {
   private readonly unicast: Socket;
   private multicastSocket: Socket | null = null;
   private tcp: Server | null = null;
-  private readonly replay = new ReplayWindow();
-  private seq = 0;
 
   constructor(
     private readonly options: TransportOptions,
@@ -100,8 +97,8 @@ export class AgentTransport {
   }
 
   /** Sends to host:port over UDP, or over TCP when `bulk` (registry copies). */
-  send(message: Message, target: string, bulk: boolean): void {
-    const packet = this.encode(message);
+  send(message: Message, header: PacketHeader, target: string, bulk: boolean): void {
+    const packet = encodePacket(message, header, this.options.key);
     const [host, portText] = splitHostPort(target);
     const port = Number(portText);
     if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -125,10 +122,10 @@ export class AgentTransport {
     this.events.sent(message, packet.length, 'udp');
   }
 
-  sendMulticast(message: Message): void {
+  sendMulticast(message: Message, header: PacketHeader): void {
     const multicast = this.options.multicast;
     if (multicast === null) return;
-    const packet = this.encode(message);
+    const packet = encodePacket(message, header, this.options.key);
     this.unicast.send(packet, multicast.port, multicast.group, (error) => {
       if (error) this.events.dropped('sendFailed', packet.length);
     });
@@ -141,11 +138,6 @@ export class AgentTransport {
     if (this.tcp) await new Promise<void>((resolve) => this.tcp!.close(() => resolve()));
   }
 
-  private encode(message: Message): Buffer {
-    this.seq = (this.seq + 1) >>> 0;
-    return encodePacket(message, { epoch: this.options.epoch, seq: this.seq }, this.options.key);
-  }
-
   private receive(packet: Buffer, rinfo: RemoteInfo | undefined, maxBytes: number, via: 'udp' | 'tcp'): void {
     try {
       const decoded = decodePacket(packet, this.options.key, maxBytes);
@@ -153,11 +145,7 @@ export class AgentTransport {
         this.events.dropped(decoded.reason, packet.length);
         return;
       }
-      if (!this.replay.accept(decoded.message.from, decoded.header.epoch, decoded.header.seq)) {
-        this.events.dropped('replayed', packet.length);
-        return;
-      }
-      this.events.message(decoded.message, rinfo ? `${rinfo.address}:${rinfo.port}` : undefined, packet.length, via);
+      this.events.packet({ header: decoded.header, message: decoded.message }, rinfo ? `${rinfo.address}:${rinfo.port}` : undefined, packet.length, via);
     } catch {
       // Defence in depth: a bug in handling one packet must not take the agent down.
       this.events.dropped('malformed', packet.length);

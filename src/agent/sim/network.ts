@@ -1,6 +1,6 @@
 import { AgentCore, type AgentSettings } from '../core/agent.js';
 import { seededRandom, type Random } from '../core/prng.js';
-import type { AgentEvent, Message, Outbound, PersistentState } from '../core/types.js';
+import type { AgentEvent, OutboundPacket, Packet, PersistentState } from '../core/types.js';
 import { encodedSize } from '../core/wire.js';
 import { EventQueue } from './event-queue.js';
 
@@ -44,11 +44,19 @@ interface SimNode {
   traffic: Traffic;
 }
 
-type SimEvent = { kind: 'tick' } | { kind: 'deliver'; to: string; from: string; message: Message; bytes: number };
+type SimEvent = { kind: 'tick' } | { kind: 'deliver'; to: string; from: string; packet: Packet; bytes: number };
+
+/** A packet on the wire, as an attacker on the network sees it (its MAC is valid: it can only be replayed). */
+export interface WirePacket {
+  from: string;
+  to: string;
+  packet: Packet;
+}
 
 /** Called after each node processed a tick or a message; the property tests check invariants here. */
 export type StepObserver = (node: string, core: AgentCore, time: number) => void;
 export type EventObserver = (node: string, event: AgentEvent, time: number) => void;
+export type WireObserver = (packet: WirePacket, time: number) => void;
 
 /**
  * An in-memory, deterministic network of agents in the style of etcd-io/raft's tests: seeded
@@ -70,6 +78,7 @@ export class SimNetwork {
   private time = 0;
   private stepObservers: StepObserver[] = [];
   private eventObservers: EventObserver[] = [];
+  private wireObservers: WireObserver[] = [];
 
   constructor(specs: SimNodeSpec[], private readonly options: SimOptions) {
     this.tickMs = options.tickMs ?? 100;
@@ -121,16 +130,29 @@ export class SimNetwork {
     this.eventObservers.push(observer);
   }
 
+  /** Sees every packet as it is delivered (an attacker recording the wire). */
+  onWire(observer: WireObserver): void {
+    this.wireObservers.push(observer);
+  }
+
+  /** Delivers a recorded packet again, as if `from` had sent it now (a replay). */
+  inject(to: string, from: string, packet: Packet): void {
+    this.queue.push(this.time + this.lan[0], { kind: 'deliver', to, from, packet, bytes: 0 });
+  }
+
   /** Starts (or restarts) a node from its persisted state, with a new incarnation. */
   start(name: string): void {
     const node = this.nodes.get(name)!;
     if (node.core !== null) return;
     node.incarnation++;
+    const seed = (this.options.seed * 7919 + hash(name) * 31 + node.incarnation) >>> 0;
     node.core = new AgentCore({
       settings: node.spec.settings,
       persisted: node.persisted,
       incarnation: node.incarnation,
-      seed: (this.options.seed * 7919 + hash(name) * 31 + node.incarnation) >>> 0,
+      // The runtime draws it at random; here it is derived from the seed, so runs replay exactly.
+      nonce: mix32(seed ^ 0x6e6f6e63) || 1,
+      seed,
     });
     this.drain(name, node);
   }
@@ -197,8 +219,10 @@ export class SimNetwork {
         if (node.core === null || !this.canTalk(event.from, event.to)) continue;
         node.traffic.bytesReceived += event.bytes;
         node.traffic.messagesReceived++;
-        if (this.measureBytes) node.traffic.bytesByType[event.message.type] = (node.traffic.bytesByType[event.message.type] ?? 0) + event.bytes;
-        node.core.step(event.message, event.from);
+        const type = event.packet.message.type;
+        if (this.measureBytes) node.traffic.bytesByType[type] = (node.traffic.bytesByType[type] ?? 0) + event.bytes;
+        for (const observer of this.wireObservers) observer({ from: event.from, to: event.to, packet: event.packet }, this.time);
+        node.core.receive(event.packet, event.from);
         this.drain(event.to, node);
       }
     }
@@ -218,7 +242,7 @@ export class SimNetwork {
     for (const observer of this.stepObservers) observer(name, core, this.time);
   }
 
-  private transmit(from: string, node: SimNode, out: Outbound): void {
+  private transmit(from: string, node: SimNode, out: OutboundPacket): void {
     const bytes = this.measureBytes ? encodedSize(out.message) : 0;
     node.traffic.bytesSent += bytes;
     node.traffic.messagesSent++;
@@ -230,11 +254,11 @@ export class SimNetwork {
       const sameSubgrid = this.nodes.get(to)!.spec.settings.subgrid === node.spec.settings.subgrid;
       const [low, high] = sameSubgrid ? this.lan : this.wan;
       const latency = low + (high - low) * this.random.next();
-      this.queue.push(this.time + latency, { kind: 'deliver', to, from, message: out.message, bytes });
+      this.queue.push(this.time + latency, { kind: 'deliver', to, from, packet: { header: out.header, message: out.message }, bytes });
     }
   }
 
-  private resolve(from: string, node: SimNode, out: Outbound): string[] {
+  private resolve(from: string, node: SimNode, out: OutboundPacket): string[] {
     switch (out.dest.kind) {
       case 'node':
         return [out.dest.name];
@@ -252,6 +276,14 @@ export class SimNetwork {
 
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/** A 32-bit finaliser (murmur3's). */
+function mix32(value: number): number {
+  let h = value >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function hash(text: string): number {

@@ -1,0 +1,161 @@
+import { ReplayWindow } from './replay-window.js';
+import type { Destination, Message, MessageType, Outbound, OutboundPacket, Packet, PacketHeader } from './types.js';
+
+/**
+ * Messages acted on without a validated echo. None of them changes protocol state: a discover
+ * or regionQuery is answered (the answer goes to the claimed sender and carries its nonce), a
+ * redirect or peerRedirect is a hint that is followed by asking the named node (which then has
+ * to answer with a validated packet), a regionInfo is only read by tools, a peerSummary probe
+ * carries no super peers and is answered with our own summary, and a challenge only teaches a
+ * nonce and asks us to resend one of our own recent packets. A discover also lets a fresh node
+ * count fresh peers before a bootstrap, but standing is not winning: the votes are validated.
+ */
+const UNCHALLENGED = new Set<MessageType>(['discover', 'redirect', 'regionQuery', 'regionInfo', 'peerRedirect', 'challenge']);
+
+export function isUnchallenged(message: Message): boolean {
+  return UNCHALLENGED.has(message.type) || (message.type === 'peerSummary' && message.probe === true);
+}
+
+export type GuardVerdict =
+  | { ok: true; validated: boolean }
+  | { ok: false; reason: 'replayed' | 'unvalidated' | 'reflected' };
+
+export interface GuardSettings {
+  self: string;
+  /** This run's boot epoch (grows on every start). */
+  epoch: number;
+  /** This run's random nonce (never 0); packets that echo it were made after this run started. */
+  nonce: number;
+  /** How long (ticks) our own packets can be resent when a restarted receiver challenges them. */
+  resendTicks?: number;
+  /** Challenges sent to one sender per tick, at most. */
+  challengesPerTick?: number;
+}
+
+interface PeerState {
+  epoch: number;
+  nonce: number;
+}
+
+interface Sent {
+  seq: number;
+  at: number;
+  echo: number;
+  out: Outbound;
+  resentTo: Set<string>;
+}
+
+/**
+ * Replay protection across restarts of the *receiver*, with no clock compared across nodes.
+ *
+ * The replay window (replay-window.ts) drops a second copy of a packet, but it lives in memory:
+ * a restarted agent would take the first copy of any packet captured before its restart. So
+ * every agent draws a random nonce at start and puts it in the header of every packet it sends;
+ * its peers echo the latest nonce they heard from it in every packet they address to it. A
+ * state-changing message is acted on only if it echoes the receiver's current nonce, i.e. it was
+ * made after the sender heard from this run of the receiver: no packet captured before the
+ * restart can carry it. A message that does not echo it is dropped (`unvalidated`) and answered
+ * with a `challenge`, a packet like any other, which carries our nonce in its header and names
+ * the dropped packet (sender epoch and sequence). The sender, if that packet is one it sent
+ * within `resendTicks`, sends the same message again under a fresh sequence, now echoing our
+ * nonce. A replay from the sender's current run therefore costs the attacker nothing but yields
+ * at most one resend of a message the sender itself sent a moment ago (as a retry would);
+ * replays from an older run of the sender are not resent at all.
+ *
+ * In the common cases the nonces are already known and no challenge is needed: a restarted
+ * node's first discover (multicast) carries its nonce, so the super peer's announce echoes it,
+ * and the node's join echoes the nonce it learned from the announce. A challenge happens once per
+ * pair of peers that never exchanged a packet since the later of their starts (for example two
+ * mirrors whose first packet to each other is a pre-vote): one extra round trip.
+ */
+export class PacketGuard {
+  private readonly window = new ReplayWindow();
+  private readonly peers = new Map<string, PeerState>();
+  private readonly sent = new Map<number, Sent>();
+  private readonly sentOrder: Sent[] = [];
+  private readonly challengesThisTick = new Map<string, number>();
+  private seq = 0;
+  private now = 0;
+  private readonly resendTicks: number;
+  private readonly challengesPerTick: number;
+
+  constructor(private readonly settings: GuardSettings) {
+    this.resendTicks = settings.resendTicks ?? 10;
+    this.challengesPerTick = settings.challengesPerTick ?? 4;
+  }
+
+  get nonce(): number {
+    return this.settings.nonce;
+  }
+
+  tick(): void {
+    this.now++;
+    this.challengesThisTick.clear();
+    while (this.sentOrder.length > 0 && this.now - this.sentOrder[0]!.at > this.resendTicks) {
+      this.sent.delete(this.sentOrder.shift()!.seq);
+    }
+  }
+
+  /** Stamps an outbound message; state-changing ones are kept a moment for a resend on challenge. */
+  stamp(out: Outbound): OutboundPacket {
+    this.seq = (this.seq + 1) >>> 0;
+    const echo = out.dest.kind === 'node' ? this.peers.get(out.dest.name)?.nonce ?? 0 : 0;
+    const header: PacketHeader = { epoch: this.settings.epoch, seq: this.seq, nonce: this.settings.nonce, echo };
+    if (!isUnchallenged(out.message)) {
+      const entry: Sent = { seq: this.seq, at: this.now, echo, out, resentTo: new Set() };
+      this.sent.set(this.seq, entry);
+      this.sentOrder.push(entry);
+    }
+    return { ...out, header };
+  }
+
+  /**
+   * Checks an authenticated packet: drops replays and, for state-changing messages, packets
+   * that do not echo this run's nonce. Learns the sender's nonce from every fresh packet.
+   */
+  inspect(packet: Packet): GuardVerdict {
+    const { header, message } = packet;
+    if (message.from === this.settings.self) return { ok: false, reason: 'reflected' };
+    if (!this.window.accept(message.from, header.epoch, header.seq)) return { ok: false, reason: 'replayed' };
+    // The window only lets through packets of the newest epoch seen from this sender, so the
+    // nonce learnt here is the one of the sender's latest run that we know of.
+    const known = this.peers.get(message.from);
+    if (known === undefined || header.epoch >= known.epoch) this.peers.set(message.from, { epoch: header.epoch, nonce: header.nonce });
+    const validated = header.echo === this.settings.nonce;
+    if (validated || isUnchallenged(message)) return { ok: true, validated };
+    return { ok: false, reason: 'unvalidated' };
+  }
+
+  /** The challenge that answers an unvalidated packet (null when this sender had its share this tick). */
+  challenge(packet: Packet, fromAddr: string | undefined): Outbound | null {
+    const { header, message } = packet;
+    const count = this.challengesThisTick.get(message.from) ?? 0;
+    if (count >= this.challengesPerTick) return null;
+    this.challengesThisTick.set(message.from, count + 1);
+    return {
+      dest: { kind: 'node', name: message.from, addr: fromAddr },
+      message: { type: 'challenge', tier: message.tier, group: message.group, from: this.settings.self, to: message.from, term: 0, forEpoch: header.epoch, forSeq: header.seq },
+    };
+  }
+
+  /**
+   * A peer challenged one of our packets: resend it once to that peer, if it is from this run,
+   * recent, and was sent without the peer's current nonce (the guard learnt the nonce from the
+   * challenge's header just before).
+   */
+  answerChallenge(challenge: Extract<Message, { type: 'challenge' }>, fromAddr: string | undefined): Outbound | null {
+    if (challenge.forEpoch !== this.settings.epoch) return null;
+    const entry = this.sent.get(challenge.forSeq);
+    if (entry === undefined || this.now - entry.at > this.resendTicks) return null;
+    const peer = this.peers.get(challenge.from);
+    if (peer === undefined || peer.nonce === entry.echo || entry.resentTo.has(challenge.from)) return null;
+    entry.resentTo.add(challenge.from);
+    const dest: Destination = { kind: 'node', name: challenge.from, addr: fromAddr ?? (entry.out.dest.kind === 'node' ? entry.out.dest.addr : undefined) };
+    return entry.out.bulk ? { dest, message: entry.out.message, bulk: true } : { dest, message: entry.out.message };
+  }
+
+  /** Senders tracked (for tests and metrics). */
+  get trackedPeers(): number {
+    return this.peers.size;
+  }
+}
