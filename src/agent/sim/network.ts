@@ -167,6 +167,15 @@ export class SimNetwork {
     node.core = null;
   }
 
+  /** SIGTERM of a member: it tells its super peer it is leaving, then exits. */
+  leave(name: string): void {
+    const node = this.nodes.get(name)!;
+    if (node.core === null) return;
+    node.core.leave();
+    this.drain(name, node);
+    node.core = null;
+  }
+
   restart(name: string): void {
     this.start(name);
   }
