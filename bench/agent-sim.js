@@ -24,12 +24,14 @@ const row = (label, values) => {
 const samples = [];
 const memberRates = [];
 let violations = 0;
+let challenges = 0;
 const started = Date.now();
 for (let seed = 1; seed <= runs; seed++) {
   const run = measureFailover({ shape: { regions: 1, subgridsPerRegion: 2, nodesPerSubgrid: 8, seed }, crashSubgrids: 1, loss });
   samples.push(...run.samples);
   memberRates.push(...run.memberBytesPerSecond);
   violations += run.violations;
+  challenges += run.challenges;
 }
 const smallWall = Date.now() - started;
 
@@ -49,6 +51,7 @@ const result = {
     rejoin: distribution(pick(samples, 'rejoinMs')),
     memberBytesPerSecond: distribution(memberRates),
     splitBrainViolations: violations,
+    challenges,
   },
   scale: {
     nodes: big.nodes,
@@ -62,6 +65,7 @@ const result = {
     rejoin: distribution(pick(big.samples, 'rejoinMs')),
     memberBytesPerSecond: distribution(big.memberBytesPerSecond),
     splitBrainViolations: big.violations,
+    challenges: big.challenges,
     peerRegions: {
       knownAfterColdStartMs: big.peerRegionsKnownMs,
       regionPeerDirectoryBytesPerSecond: distribution(big.regionPeerDirectoryBytesPerSecond),
@@ -84,6 +88,7 @@ if (asJson) {
     row('  restarted node registered', pick(samples, 'rejoinMs')),
     `  ordinary member traffic (sent+received): p50 ${distribution(memberRates).p50?.toFixed(0)} B/s, max ${distribution(memberRates).max?.toFixed(0)} B/s`,
     `  split-brain violations (single super peer per term, every step): ${violations}`,
+    `  challenges (one extra round trip each, after a restart): ${challenges} in ${runs} runs`,
     '',
     `one grid of ${big.nodes} agents (${result.scale.subgrids} sub-grids in ${shape.regions} regions), every super peer SIGKILLed at once:`,
     `  ${bigSimSeconds.toFixed(0)} s simulated in ${(big.wallMs / 1000).toFixed(1)} s wall (${result.scale.speedup}x real time)`,
@@ -93,6 +98,7 @@ if (asJson) {
     row('  restarted node registered', pick(big.samples, 'rejoinMs')),
     `  ordinary member traffic (sent+received): p50 ${result.scale.memberBytesPerSecond.p50?.toFixed(0)} B/s, max ${result.scale.memberBytesPerSecond.max?.toFixed(0)} B/s (Vigne: 3.3 KB/s)`,
     `  split-brain violations: ${big.violations}`,
+    `  challenges (one extra round trip each, after a restart): ${big.challenges}`,
     `  region peers know every other region: ${fmt(big.peerRegionsKnownMs)} after the cold start; directory traffic per region peer ${result.scale.peerRegions.regionPeerDirectoryBytesPerSecond.max?.toFixed(0)} B/s max`,
     `  every region has a region peer again ${fmt(big.regionPeersBackMs)} after every super peer was killed (the successors inherit the region voter slots)`,
     `  ... and every region peer knows every other region's new one again: ${big.peerRegionsReconvergedMs === null ? 'not within the run' : fmt(big.peerRegionsReconvergedMs)} after the crash`,

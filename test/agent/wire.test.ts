@@ -64,6 +64,19 @@ describe('wire format', () => {
     expect(decodePacket(magic, key)).toEqual({ ok: false, reason: 'badMagic' });
     expect(decodePacket(Buffer.alloc(MAX_DATAGRAM_BYTES + 1), key)).toEqual({ ok: false, reason: 'oversized' });
     expect(decodePacket(Buffer.alloc(5), key)).toEqual({ ok: false, reason: 'truncated' });
+    // A version-1 packet (12-byte header, no nonce or echo) from an agent not yet upgraded.
+    const v1 = Buffer.from(packet);
+    v1[2] = 1;
+    expect(decodePacket(v1, key)).toEqual({ ok: false, reason: 'badVersion' });
+  });
+
+  test('the nonce and echo are covered by the MAC', () => {
+    const packet = encodePacket(heartbeat, { epoch: 1, seq: 1, nonce: 5, echo: 6 }, key);
+    for (const offset of [12, 15, 16, 19]) {
+      const forged = Buffer.from(packet);
+      forged[offset] = forged[offset]! ^ 0x80;
+      expect(decodePacket(forged, key)).toEqual({ ok: false, reason: 'badMac' });
+    }
   });
 
   test('authenticated but malformed payloads are dropped, not trusted', () => {

@@ -1,14 +1,19 @@
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
+import type { Message } from '../../src/agent/core/types.js';
+import { encodePacket } from '../../src/agent/core/wire.js';
 import { NetnsLab } from '../agent/netns-lab.js';
 
 /**
  * Real packets: five gridagent processes in five network namespaces on a bridge, real UDP
  * multicast and real HMAC. SIGKILL the super peer: every survivor shows the same new super
  * peer in /status within 5 s; restart it: it is a member again within 3 s; a node with the
- * wrong key is ignored and counted in /metrics.
+ * wrong key is ignored and counted in /metrics; a join that does not echo the super peer's
+ * current nonce (as one captured before its start would) is dropped and counted.
  */
 const BUNDLE = 'dist/gridagent.mjs';
+const GRID_KEY = 'e2e-grid-key-0123456789abcdef';
 const HTTP_PORT = 7950;
 const runnable = NetnsLab.canRun();
 if (!runnable) console.warn('agent e2e skipped: needs root and iproute2 to create network namespaces');
@@ -30,7 +35,7 @@ maybe('gridagent over real packets (5 namespaces)', () => {
     if (!existsSync(BUNDLE)) execFileSync(process.execPath, ['scripts/bundle-agent.js'], { stdio: 'inherit' });
     lab = new NetnsLab();
     lab.createBridge();
-    const key = lab.writeKey('grid.key', 'e2e-grid-key-0123456789abcdef');
+    const key = lab.writeKey('grid.key', GRID_KEY);
     const wrongKey = lab.writeKey('wrong.key', 'not-the-grid-key-9876543210fedcba');
     for (let index = 1; index <= 6; index++) {
       lab.addNode(index, (address) => ({
@@ -132,5 +137,22 @@ maybe('gridagent over real packets (5 namespaces)', () => {
     const rogue = await statusOf('n6');
     expect(rogue?.superPeer ?? null).not.toBe(failover.value);
     expect(readFileSync(`${lab.dir}/n6.log`, 'utf8')).toContain('gridagent started');
+
+    // A join under the grid key, from an epoch the super peer never saw, that echoes no nonce of
+    // its current run: what a join captured before its start looks like when replayed.
+    const leaderAddress = lab.agents.get(failover.value)!.address;
+    const unvalidatedBefore = Number(/gridagent_dropped_total\{reason="unvalidated"\} (\d+)/.exec(await metricsOf(failover.value))?.[1] ?? 0);
+    const join: Message = { type: 'join', tier: 'subgrid', group: 'lab-a', from: 'ghost', to: failover.value, term: leaderStatus.term, incarnation: 7, attrsVersion: 1, eligible: false, score: 1 };
+    const socket = createSocket('udp4');
+    for (let seq = 1; seq <= 3; seq++) {
+      const packet = encodePacket(join, { epoch: 7, seq, nonce: 0x5eed, echo: 0x1234 }, Buffer.from(GRID_KEY));
+      await new Promise<void>((resolve) => socket.send(packet, 7946, leaderAddress, () => resolve()));
+    }
+    socket.close();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const unvalidated = Number(/gridagent_dropped_total\{reason="unvalidated"\} (\d+)/.exec(await metricsOf(failover.value))?.[1] ?? 0);
+    console.log(`e2e: 3 joins without the current nonce: ${failover.value} counted ${unvalidated - unvalidatedBefore} unvalidated drops`);
+    expect(unvalidated - unvalidatedBefore).toBe(3);
+    expect((await statusOf(failover.value))!.members.map((member) => member.name)).not.toContain('ghost');
   }, 90_000);
 });

@@ -28,6 +28,8 @@ export interface FailoverRun {
   peerRegionsReconvergedMs: number | null;
   /** After the crash: until every region has a region peer again, newly elected after the crash (null: not within the run). */
   regionPeersBackMs: number | null;
+  /** Challenges delivered over the whole run (each one extra round trip: a packet that did not echo a restarted receiver's nonce). */
+  challenges: number;
 }
 
 export interface FailoverOptions {
@@ -53,6 +55,10 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
   const network = new SimNetwork(grid.specs, { seed: options.shape.seed, dns: grid.dns, measureBytes: true, loss: options.loss ?? 0 });
   const invariant = new SingleLeaderPerTerm();
   network.onStep(invariant.observer);
+  let challenges = 0;
+  network.onWire((packet) => {
+    if (packet.packet.message.type === 'challenge') challenges++;
+  });
   network.startAll();
   const warmup = options.warmupMs ?? 15_000;
   const window = options.trafficWindowMs ?? 10_000;
@@ -168,6 +174,7 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
     regionPeerDirectoryBytesPerSecond,
     peerRegionsReconvergedMs,
     regionPeersBackMs,
+    challenges,
     samples: [...samples.values()],
     violations: invariant.violations.length,
     memberBytesPerSecond,
