@@ -240,7 +240,9 @@ export class AgentCore {
     if (!verdict.ok) {
       this.drop(verdict.reason);
       if (verdict.reason === 'unvalidated') {
-        const challenge = this.guard.challenge(packet, fromAddr);
+        // A TCP frame (registry copy, merge) has no reply address: use the one we know for the sender.
+        const replyAddr = fromAddr ?? this.subgrid.addressOf(packet.message.from) ?? this.region.addressOf(packet.message.from);
+        const challenge = this.guard.challenge(packet, replyAddr);
         if (challenge !== null) this.outbox.push(challenge);
       }
       return;
