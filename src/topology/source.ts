@@ -27,8 +27,39 @@ export function pathToString(path: readonly PathSegment[]): string {
   return path.reduce<string>((acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
 }
 
+/** Flow collections nested deeper than this are refused before parsing (the parser recurses). */
+export const MAX_FLOW_DEPTH = 64;
+
+/** The offset of the first `[` or `{` nested deeper than MAX_FLOW_DEPTH outside quotes and comments, if any. */
+function tooDeepAt(text: string): number | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (comment) {
+      if (c === '\n') comment = false;
+    } else if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) comment = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_FLOW_DEPTH) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
+}
+
 export function parseSource(file: string, text: string): { source: SourceDocument; problems: Problem[] } {
   const lines = new LineCounter();
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) {
+    // Count lines ourselves: the document is never parsed, so the LineCounter stays empty.
+    const before = text.slice(0, deep).split('\n');
+    const problem: Problem = { file, line: before.length, column: before[before.length - 1]!.length + 1, path: '', message: `the document nests more than ${MAX_FLOW_DEPTH} levels deep`, hint: 'a topology nests a few levels (regions > sub-grids > nodes); check for runaway brackets' };
+    return { source: { file, doc: parseDocument(''), lines, value: undefined }, problems: [problem] };
+  }
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: false, strict: true });
   const problems: Problem[] = [];
   const at = (offset: number) => lines.linePos(offset);
@@ -37,7 +68,10 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
     const pos = at(err.pos[0]);
     const duplicate = err.code === 'DUPLICATE_KEY';
     if (/Maximum call stack/.test(err.message)) {
-      problems.push({ file, line: pos.line, column: pos.col, path: '', message: 'the document nests too deeply to be a topology', hint: 'a topology nests a few levels (regions > sub-grids > nodes); check for runaway brackets' });
+      // Deep block nesting (indentation) can still exhaust the stack: one problem is enough.
+      if (!problems.some((p) => p.message.startsWith('the document nests'))) {
+        problems.push({ file, line: pos.line, column: pos.col, path: '', message: 'the document nests too deeply to be a topology', hint: 'a topology nests a few levels (regions > sub-grids > nodes); check for runaway brackets' });
+      }
       continue;
     }
     if (err.code === 'MULTIPLE_DOCS') {
