@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's main command: on a fresh Debian 12 machine (as root), install what the lab needs,
 # build a local lab fleet of real nodes (systemd containers with sshd), apply its topology with
-# gridops, and show the grid's status. Re-running it is safe: every step converges.
+# gridops (base setup and the gridagent overlay daemon), and show the grid's status with the
+# super peer each sub-grid elected. Re-running it is safe: every step converges.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +29,9 @@ fi
 
 ./bin/run.js lab up --kind "$KIND" --nodes "$NODES" --subgrids 2 --dir "$LAB_DIR"
 ./bin/run.js validate "$LAB_DIR/topology.yaml"
-./bin/run.js apply "$LAB_DIR/topology.yaml" --yes
-./bin/run.js status "$LAB_DIR/topology.yaml"
+# node-base (modules, identity) and agent (gridagent on the nodes' own Node.js, its config and
+# the grid key); then wait until every sub-grid has elected its super peer.
+./bin/run.js apply "$LAB_DIR/topology.yaml" --yes --playbook node-base --playbook agent
+./bin/run.js status "$LAB_DIR/topology.yaml" --wait 60s
 echo
 echo "the lab keeps running; remove it with: ./bin/run.js lab down --dir $LAB_DIR"

@@ -68,7 +68,8 @@ export class HostWriter {
   /** apt-get update at most once per run on this host, before the first install. */
   async aptUpdateOnce(): Promise<void> {
     if (this.aptUpdated) return;
-    await this.run('DEBIAN_FRONTEND=noninteractive apt-get update -q', 'apt-get update', { timeoutMs: 600_000 });
+    // A node's own apt timers may hold the lock for a while: wait for it rather than fail.
+    await this.run('DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -q', 'apt-get update', { timeoutMs: 600_000 });
     this.aptUpdated = true;
   }
 }

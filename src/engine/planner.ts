@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GridopsError, PlanningError, RemoteCommandError } from '../errors/index.js';
 import type { LoadedPlaybook } from '../playbooks/load.js';
-import { instantiate, type Handler } from '../playbooks/instantiate.js';
+import { instantiate, type Handler, type Secrets } from '../playbooks/instantiate.js';
 import type { Change } from '../plan/change.js';
 import { PLAN_FORMAT, type HostPlan, type Plan } from '../plan/plan.js';
 import type { PlanContext, Resource } from '../resources/resource.js';
@@ -31,9 +31,9 @@ export interface HostPlanning {
  * resource's probe in one round trip. Never throws: a planning problem becomes the host's
  * `plan.error`. Changes nothing: no resource ever gets a HostWriter here.
  */
-export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[]): Promise<HostPlanning> {
+export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}): Promise<HostPlanning> {
   try {
-    const planned = await computeHostPlan(grid, host, playbooks);
+    const planned = await computeHostPlan(grid, host, playbooks, secrets);
     return { plan: planned.plan, planned };
   } catch (err) {
     return { plan: { host: host.node.name, address: host.node.address, changes: [], notes: [], handlers: [], error: errorOf(err, 'planning') } };
@@ -60,13 +60,13 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<Ho
   return { kind, message: (err as Error)?.message ?? String(err) };
 }
 
-async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[]): Promise<PlannedHost> {
+async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets): Promise<PlannedHost> {
   const { node } = host;
   const tctx = templateContext(grid, node);
   const resources = new Map<string, Resource>();
   const handlers: Handler[] = [];
   for (const playbook of playbooks) {
-    const made = instantiate(playbook, tctx);
+    const made = instantiate(playbook, tctx, secrets);
     for (const r of made.resources) {
       if (resources.has(r.id)) throw new PlanningError(`${node.name}: two resources manage ${r.id}`, `remove one of them from playbook ${playbook.name}`);
       resources.set(r.id, r);

@@ -1,5 +1,8 @@
 import { ApplyFailedError, InterruptedError, PlanningError, StalePlanError } from '../errors/index.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
+import { needsGridKey, type Secrets } from '../playbooks/instantiate.js';
+import { loadOrCreateGridKey } from '../secrets/grid-key.js';
+import { expandHome } from '../transport/ssh-transport.js';
 import { countPlan, hasChanges, planFingerprint, type Plan, type PlanCounts } from '../plan/plan.js';
 import { StateLock } from '../state/lock.js';
 import { readState, statePaths, writeState } from '../state/state.js';
@@ -29,6 +32,20 @@ export interface RunOptions {
   logger?: TransportLogger;
   /** Injected transports, for tests; SSH by default. */
   connect?: (node: Node) => Promise<Transport>;
+}
+
+/**
+ * The grid key, when a playbook places it: the topology's `agent.keyFile`, else one kept
+ * beside the state; created (mode 0600) the first time. Every node of a grid shares it.
+ */
+async function loadSecrets(grid: Grid, nodes: readonly Node[], playbooks: readonly LoadedPlaybook[], options: RunOptions): Promise<Secrets> {
+  if (!needsGridKey(playbooks)) return {};
+  const named = [...new Set(nodes.map((n) => n.settings.agent.keyFile).filter((f): f is string => f !== undefined))];
+  if (named.length > 1) throw new PlanningError(`the nodes name ${named.length} different agent.keyFile values: ${named.join(', ')}`, 'a grid has one key: set agent.keyFile once, under defaults');
+  const file = named[0] ? expandHome(named[0]) : statePaths(options.topologyFile, grid.name, options.stateDir).gridKey;
+  const key = await loadOrCreateGridKey(file);
+  if (key.created) options.progress(`created the grid key ${file} (mode 0600); keep it safe, every agent of the grid needs it`, 0);
+  return { gridKey: key.bytes };
 }
 
 function connectOptions(options: RunOptions) {
@@ -61,7 +78,8 @@ export async function runPlan(options: RunOptions): Promise<PlanRun> {
   const fleet = new Fleet();
   try {
     say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
-    const { results, unreachable } = await fleet.readEach(nodes, connectOptions(options), (host) => planHost(grid, host, playbooks));
+    const secrets = await loadSecrets(grid, nodes, playbooks, options);
+    const { results, unreachable } = await fleet.readEach(nodes, connectOptions(options), (host) => planHost(grid, host, playbooks, secrets));
     for (const u of unreachable) say(`${u.node.name}: unreachable: ${u.error.message}`);
     const plan = assemblePlan(grid, results, unreachable, playbooks);
     const planned = results.flatMap((r) => (r.planned ? [r.planned] : []));

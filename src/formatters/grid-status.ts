@@ -13,13 +13,17 @@ export function formatGridStatus(status: GridStatus): string {
     n.cores === undefined ? '' : String(n.cores),
     n.memoryGiB === undefined ? '' : `${n.memoryGiB}G`,
     n.applied,
-    n.agent ? `${n.agentVersion} ${n.agent.role} (term ${n.agent.term})` : n.agentVersion ?? 'not installed',
+    n.agent ? `${n.agentVersion} ${n.agent.role}${n.agent.regionRole ? ` + ${n.agent.regionRole}` : ''}${n.agent.term ? ` (term ${n.agent.term})` : ''}` : n.agentVersion ?? 'not installed',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = [line(header), ...rows.map(line)];
   out.push('', `grid ${status.grid}: ${status.reachable}/${status.nodes.length} nodes reachable, ${status.inSync}/${status.nodes.length} applied with this topology`);
-  for (const [subgrid, peers] of Object.entries(status.superPeers)) out.push(`  super peer of ${subgrid}: ${peers.join(', ')}`);
+  for (const [subgrid, peers] of Object.entries(status.superPeers)) out.push(`  super peer of ${subgrid}: ${peers.join(', ')}${peers.length > 1 ? '  (more than one: the overlay is still converging)' : ''}`);
+  const withAgent = status.nodes.filter((n) => n.agentVersion);
+  const subgrids = [...new Set(status.nodes.map((n) => `${n.region}/${n.subgrid}`))];
+  const missing = subgrids.filter((sg) => !status.superPeers[sg]);
+  if (withAgent.length && missing.length) out.push(`  no super peer yet in: ${missing.join(', ')}`);
   for (const n of status.nodes.filter((x) => !x.reachable)) out.push(`  ${n.node}: ${n.error ?? 'unreachable'}`);
   return out.join('\n');
 }

@@ -7,7 +7,8 @@ import { LineResource } from '../resources/line.js';
 import { PackageResource } from '../resources/package.js';
 import { SysctlResource } from '../resources/sysctl.js';
 import { SystemdUnitResource } from '../resources/systemd-unit.js';
-import { findTemplate, renderTemplateFile, substitute, substituteCommand, type TemplateContext } from '../templates/render.js';
+import { readFileSync } from 'node:fs';
+import { findSource, findTemplate, renderTemplateFile, substitute, substituteCommand, type TemplateContext } from '../templates/render.js';
 import type { LoadedPlaybook } from './load.js';
 import type { PlaybookResource } from './schema.js';
 
@@ -18,16 +19,31 @@ export interface Handler {
 }
 
 /** The playbook's resources and handlers for one node, every string substituted from the topology. */
-export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext): { resources: Resource[]; handlers: Handler[] } {
+/** Secrets a playbook may place on hosts; loaded only when a playbook asks for them. */
+export interface Secrets {
+  gridKey?: Buffer;
+}
+
+/** Whether any of these playbooks places the grid key (so the caller loads or creates it). */
+export function needsGridKey(playbooks: readonly LoadedPlaybook[]): boolean {
+  return playbooks.some((p) => p.resources.some((r) => 'file' in r && r.file.secret === 'grid-key'));
+}
+
+export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secrets: Secrets = {}): { resources: Resource[]; handlers: Handler[] } {
   const s = (v: string) => substitute(v, ctx);
   // The loader already checked that every template exists.
   const template = (name: string) => findTemplate(name, playbook.file)!;
+  const readSource = (name: string) => readFileSync(findSource(name, playbook.file)!);
+  const secret = (name: 'grid-key') => {
+    if (!secrets.gridKey) throw new Error(`playbook ${playbook.name} places the ${name} but none was loaded`);
+    return secrets.gridKey;
+  };
   const kernel = ctx.node.settings.kernel;
   const resources = playbook.resources.flatMap((entry: PlaybookResource): Resource[] => {
     if ('file' in entry) {
       const f = entry.file;
-      const content = f.template ? renderTemplateFile(template(f.template), ctx) : s(f.content ?? '');
-      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify })];
+      const content = f.template ? renderTemplateFile(template(f.template), ctx) : f.source ? readSource(f.source) : f.secret ? secret(f.secret) : s(f.content ?? '');
+      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive: f.secret !== undefined })];
     }
     if ('directory' in entry) return [new DirectoryResource({ path: s(entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
     if ('line' in entry) return [new LineResource({ path: s(entry.line.path), line: s(entry.line.line), match: entry.line.match && s(entry.line.match) })];

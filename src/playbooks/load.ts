@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
-import { findTemplate, substitutionProblem } from '../templates/render.js';
+import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../topology/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
 import { parseSource, pathToString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
@@ -46,7 +46,14 @@ function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path
   const kind = keys[0]!;
   if (!checkKind[kind]) return [problem(source, [...path, kind], `unknown resource kind "${kind}"; did you mean "${closest(kind, kinds)}"?`, `kinds: ${kinds.join(', ')}`, true)];
   const found = checkKind[kind]!(source, entry, path);
-  const body = entry[kind] as { template?: string };
+  const body = entry[kind] as { template?: string; content?: string; source?: string; secret?: string };
+  if (kind === 'file' && body && typeof body === 'object') {
+    const given = (['content', 'template', 'source', 'secret'] as const).filter((k) => body[k] !== undefined);
+    if (given.length !== 1) found.push(problem(source, [...path, kind], `a file needs exactly one of content, template, source or secret (found ${given.length ? given.join(', ') : 'none'})`, 'keep one of them'));
+  }
+  if (typeof body?.source === 'string' && !findSource(body.source, source.file)) {
+    found.push(problem(source, [...path, kind, 'source'], `source ${body.source} not found beside the playbook or in the gridops package`, body.source.startsWith('dist/') ? 'build gridops first: npm run build' : 'fix the path'));
+  }
   if (typeof body?.template === 'string' && !findTemplate(body.template, source.file)) {
     found.push(problem(source, [...path, kind, 'template'], `template ${body.template} not found in templates/`, "put it in a templates/ folder beside the playbook or in gridops' templates/, or fix the name"));
   }

@@ -26,7 +26,7 @@ const apt: PackageManager = {
       .join('\n'),
   async install(packages, writer) {
     await writer.aptUpdateOnce();
-    await writer.run(`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${sh(packages)}`, `apt-get install ${packages.join(' ')}`, { timeoutMs: 900_000 });
+    await writer.run(`DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends ${sh(packages)}`, `apt-get install ${packages.join(' ')}`, { timeoutMs: 900_000 });
   },
 };
 

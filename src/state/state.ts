@@ -22,10 +22,10 @@ export interface GridState {
   hosts: Record<string, HostState>;
 }
 
-/** State and lock live beside the topology, one pair per grid: `.gridops/GRID.state.json`. */
-export function statePaths(topologyFile: string, grid: string, stateDir?: string): { state: string; lock: string } {
+/** State, lock and (unless the topology names one) the grid key live beside the topology, per grid: `.gridops/GRID.*`. */
+export function statePaths(topologyFile: string, grid: string, stateDir?: string): { state: string; lock: string; gridKey: string } {
   const dir = stateDir ?? join(dirname(topologyFile), '.gridops');
-  return { state: join(dir, `${grid}.state.json`), lock: join(dir, `${grid}.lock`) };
+  return { state: join(dir, `${grid}.state.json`), lock: join(dir, `${grid}.lock`), gridKey: join(dir, `${grid}.key`) };
 }
 
 export async function readState(file: string, grid: string): Promise<GridState> {

@@ -6,7 +6,10 @@ import { fanOut } from '../transport/fan-out.js';
 
 /** The live overlay as one node's agent sees it (the subset gridops shows). */
 export interface AgentView {
+  /** The sub-grid role: `super-peer` (the agent's `leader`), `mirror`, `member`, `candidate`, `searching`, or `not answering`. */
   role: string;
+  /** `region-peer` when this super peer also represents its region. */
+  regionRole?: string;
   term: number;
   superPeer: string | null;
   regionPeer: string | null;
@@ -50,10 +53,10 @@ function appliedState(host: HostState | undefined, grid: Grid): NodeStatus['appl
 async function agentView(session: HostSession): Promise<AgentView | undefined> {
   if (!session.facts.agentVersion) return undefined;
   const r = await session.transport.exec('gridagent status --json', { timeoutMs: 5000 });
-  if (r.code !== 0) return undefined;
+  if (r.code !== 0) return { role: 'not answering', term: 0, superPeer: null, regionPeer: null, members: 0 };
   try {
-    const s = JSON.parse(r.stdout) as { role: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[] };
-    return { role: s.role, term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length };
+    const s = JSON.parse(r.stdout) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[] };
+    return { role: s.role === 'leader' ? 'super-peer' : s.role, ...(s.regionRole === 'leader' ? { regionRole: 'region-peer' } : {}), term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length };
   } catch {
     return undefined;
   }
@@ -92,4 +95,13 @@ export async function gridStatus(topologyFile: string, options: { concurrency: n
   } finally {
     await fleet.close();
   }
+}
+
+/** Every node with an agent answers, and every sub-grid that has agents has exactly one super peer. */
+export function overlayConverged(status: GridStatus): boolean {
+  const withAgent = status.nodes.filter((n) => n.agentVersion);
+  if (withAgent.length === 0) return true;
+  if (withAgent.some((n) => !n.agent || n.agent.role === 'not answering')) return false;
+  const subgrids = new Set(withAgent.map((n) => `${n.region}/${n.subgrid}`));
+  return [...subgrids].every((sg) => status.superPeers[sg]?.length === 1);
 }

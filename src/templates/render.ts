@@ -2,6 +2,7 @@ import Handlebars from 'handlebars';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { AGENT_VERSION } from '../agent/version.js';
 import { quote } from '../transport/quote.js';
 import type { Grid, Node } from '../topology/model.js';
 
@@ -10,27 +11,50 @@ export const TEMPLATES_DIR = `${PACKAGE_ROOT}/templates/`;
 
 /** Everything a playbook string or a template may substitute. */
 export interface TemplateContext {
-  grid: { name: string };
-  region: { name: string; regionPeerName: string };
-  subgrid: { name: string; multicast: string; seeds: string[] };
+  grid: { name: string; regions: Array<{ name: string; regionPeerName: string }> };
+  region: { name: string; regionPeerName: string; subgridCount: number };
+  /** `size` counts the sub-grid's nodes; `seeds` are HOST:PORT. */
+  subgrid: { name: string; multicast: string; seeds: string[]; size: number };
   node: Node;
+  /** The gridagent bundle shipped with this gridops. */
+  agentBundle: { version: string };
+  /** Agent settings derived from the topology (templates hold no logic). */
+  agent: { superPeer: 'auto' | 'never'; expect: number; regionExpect: number; peerRegions: Array<{ region: string; regionPeerName: string }> };
 }
 
 export function templateContext(grid: Grid, node: Node): TemplateContext {
   const region = grid.regions.find((r) => r.name === node.region)!;
   const subgrid = region.subgrids.find((s) => s.name === node.subgrid)!;
   return {
-    grid: { name: grid.name },
-    region: { name: region.name, regionPeerName: region.regionPeerName },
-    subgrid: { name: subgrid.name, multicast: `${subgrid.multicast.group}:${subgrid.multicast.port}`, seeds: subgrid.seeds },
+    grid: { name: grid.name, regions: grid.regions.map((r) => ({ name: r.name, regionPeerName: r.regionPeerName })) },
+    region: { name: region.name, regionPeerName: region.regionPeerName, subgridCount: region.subgrids.length },
+    subgrid: { name: subgrid.name, multicast: `${subgrid.multicast.group}:${subgrid.multicast.port}`, seeds: subgrid.seeds, size: subgrid.nodes.length },
     node,
+    agentBundle: { version: AGENT_VERSION },
+    // The agent ranks candidates by availability; `prefer` has no agent-side meaning yet.
+    agent: {
+      superPeer: node.superPeer === 'never' ? 'never' : 'auto',
+      expect: subgrid.nodes.length,
+      regionExpect: region.subgrids.length,
+      peerRegions: grid.regions.filter((r) => r.name !== region.name).map((r) => ({ region: r.name, regionPeerName: r.regionPeerName })),
+    },
   };
+}
+
+/**
+ * Where a playbook's `source` file lives: beside the playbook, else in the gridops package
+ * (so `dist/gridagent.mjs` names the agent bundle). Undefined when neither exists.
+ */
+export function findSource(name: string, playbookFile: string): string | undefined {
+  return [join(dirname(playbookFile), name), join(PACKAGE_ROOT, name)].find((p) => existsSync(p));
 }
 
 /** Templates are text: no HTML escaping, and a missing value is an error rather than an empty string. */
 const text = Handlebars.create();
 // Formatting only, no logic: JSON-encode a value so any string lands intact in a JSON file.
 text.registerHelper('json', (value: unknown) => new Handlebars.SafeString(JSON.stringify(value ?? null, null, 2)));
+// The same on one line: JSON is YAML, so a value lands intact in a YAML file too.
+text.registerHelper('jsonLine', (value: unknown) => new Handlebars.SafeString(JSON.stringify(value ?? null)));
 
 /** For `command` strings: every substituted value becomes one shell word through quote(). */
 const shell = Handlebars.create();

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { InputFileError } from '../errors/index.js';
+import { writeFileAtomic } from '../state/atomic-write.js';
+
+/** The grid key: 32 random bytes, hex, one line. Agents sign every message with it (HMAC). */
+export interface GridKey {
+  file: string;
+  /** The key file's bytes; only ever written to a host as a sensitive file (mode 0600). */
+  bytes: Buffer;
+  created: boolean;
+}
+
+/**
+ * Reads the grid key, or creates it (mode 0600, atomically) the first time. A key file that
+ * group or others can read is refused: the key would be no secret.
+ */
+export async function loadOrCreateGridKey(file: string): Promise<GridKey> {
+  try {
+    const mode = (await stat(file)).mode & 0o777;
+    if (mode & 0o077) throw new InputFileError(`grid key ${file} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')})`, `chmod 600 ${file}`);
+    const bytes = await readFile(file);
+    if (bytes.toString('utf8').trim().length < 32) throw new InputFileError(`grid key ${file} is too short`, 'use at least 32 characters, e.g. `openssl rand -hex 32`');
+    return { file, bytes, created: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const bytes = Buffer.from(`${randomBytes(32).toString('hex')}\n`);
+  await writeFileAtomic(file, bytes, 0o600);
+  return { file, bytes, created: true };
+}

@@ -1,0 +1,60 @@
+import { jest } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeLab } from './support/lab.js';
+import { gridops } from './support/cli.js';
+
+/**
+ * gridagent deployed by gridops onto systemd containers, running on the nodes' own Node.js
+ * (Debian 12's nodejs 18): the playbook installs it, the agents elect one super peer per
+ * sub-grid, the grid key stays secret, and a killed super peer is replaced.
+ */
+jest.setTimeout(600_000);
+
+describeLab('gridagent deployed with the agent playbook (Node 18, systemd containers)', { kind: 'container', nodes: 4, subgrids: 2 }, (lab) => {
+  const playbooks = ['--playbook', 'node-base', '--playbook', 'agent'];
+  const status = (...extra: string[]) => {
+    const r = gridops(['status', lab.topology, '--json', ...extra], { timeoutMs: 120_000 });
+    return { code: r.status, data: JSON.parse(r.stdout) as { nodes: Array<{ node: string; subgrid: string; agent?: { role: string; term: number } }>; superPeers: Record<string, string[]> } };
+  };
+
+  it('installs and starts the agents; every sub-grid elects exactly one super peer; a second plan is empty', async () => {
+    const log = join(lab.dir, 'apply.log');
+    const apply = gridops(['apply', lab.topology, '--yes', '--log-file', log, ...playbooks], { timeoutMs: 540_000 });
+    expect(apply.stderr).not.toMatch(/error|warning/i);
+    expect(apply.status).toBe(0);
+    expect((await lab.ssh('node-01', 'node --version')).stdout).toMatch(/^v18\./);
+    expect((await lab.ssh('node-01', 'systemctl is-active gridagent')).stdout.trim()).toBe('active');
+    const { code, data } = status('--wait', '30s');
+    expect(code).toBe(0);
+    expect(Object.keys(data.superPeers).sort()).toEqual(['region-1/subgrid-1', 'region-1/subgrid-2']);
+    for (const peers of Object.values(data.superPeers)) expect(peers).toHaveLength(1);
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...playbooks]).status).toBe(0);
+
+    // The key: mode 0600 on every node, identical everywhere, and in no plan, log or state.
+    const key = readFileSync(join(lab.dir, '.gridops', 'lab.key'), 'utf8').trim();
+    for (const node of ['node-01', 'node-04']) expect((await lab.ssh(node, 'stat -c %a /etc/gridagent/grid.key && cat /etc/gridagent/grid.key')).stdout).toBe(`600\n${key}`);
+    const plan = gridops(['plan', lab.topology, '--json', ...playbooks]).stdout;
+    for (const text of [plan, readFileSync(log, 'utf8'), readFileSync(join(lab.dir, '.gridops', 'lab.state.json'), 'utf8'), apply.stdout]) expect(text).not.toContain(key);
+  });
+
+  it('a SIGKILLed super peer is replaced, and systemd brings the old one back as a member', async () => {
+    const before = status('--wait', '30s').data;
+    const victim = before.superPeers['region-1/subgrid-1']![0]!;
+    const oldTerm = before.nodes.find((n) => n.node === victim)!.agent!.term;
+    await lab.ssh(victim, 'systemctl kill -s KILL gridagent');
+    const deadline = Date.now() + 20_000;
+    let after = status().data;
+    while (Date.now() < deadline && (after.superPeers['region-1/subgrid-1']?.[0] ?? victim) === victim) {
+      await new Promise((r) => setTimeout(r, 300));
+      after = status().data;
+    }
+    const successor = after.superPeers['region-1/subgrid-1']?.[0];
+    expect(successor).toBeDefined();
+    expect(successor).not.toBe(victim);
+    expect(after.nodes.find((n) => n.node === successor)!.agent!.term).toBeGreaterThan(oldTerm);
+    const settled = status('--wait', '30s');
+    expect(settled.code).toBe(0);
+    expect(settled.data.nodes.find((n) => n.node === victim)!.agent!.role).not.toBe('not answering');
+  });
+});
