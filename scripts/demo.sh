@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 need=()
-for p in openssh-server openssh-client debootstrap systemd-container apt-cacher-ng iproute2; do
+for p in openssh-server openssh-client debootstrap systemd-container apt-cacher-ng dnsmasq-base iproute2; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -30,7 +30,7 @@ async function put(root: string, rel: string, content: string, mode = 0o644): Pr
 export async function writeIdentity(
   root: string,
   id: NodeIdentity,
-  lab: { clientPublicKey: string; proxy: { address: string; port: number }; mirrors?: Mirrors },
+  lab: { clientPublicKey: string; proxy: { address: string; port: number }; mirrors?: Mirrors; nameserver?: string },
 ): Promise<void> {
   await mkdir(join(root, 'etc/ssh'), { recursive: true, mode: 0o755 });
   await put(root, 'etc/hostname', `${id.name}\n`);
@@ -44,6 +44,8 @@ export async function writeIdentity(
   await put(root, 'root/.ssh/authorized_keys', lab.clientPublicKey, 0o600);
   await put(root, 'etc/apt/apt.conf.d/01gridops-lab-proxy', aptProxyConf(lab.proxy.address, lab.proxy.port));
   if (lab.mirrors) await put(root, 'etc/apt/sources.list', sourcesList(lab.mirrors));
+  // The lab's own name server: region peer names resolve, nothing else leaves the machine.
+  if (lab.nameserver) await put(root, 'etc/resolv.conf', `nameserver ${lab.nameserver}\n`);
 }
 
 /** The lab's client key pair, made once per lab directory and reused by every `up`. */

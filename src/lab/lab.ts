@@ -13,6 +13,7 @@ import { labPrefix, planLab, sameShape, shapeProblems } from './plan.js';
 import { preflight, type MachineFacts, machineFacts } from './preflight.js';
 import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy } from './proxy.js';
+import { dnsAlive, startDns, stopDns } from './dns.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors } from './rootfs.js';
 import { claimedSlot, claimSlot, readState, releaseSlot, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInNetns, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
@@ -111,7 +112,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       `run \`gridops lab down${req.dir === files.state ? '' : ` --dir ${req.dir}`}\` first, or use another --dir`,
     );
   }
-  if (existing && existing.phase === 'ready' && existing.nodes.every((n) => driver.alive(n)) && proxyAlive(existing.proxy) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
+  if (existing && existing.phase === 'ready' && existing.nodes.every((n) => driver.alive(n)) && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
     progress.step(`lab already up: ${existing.nodes.length} ${req.kind} nodes in ${req.dir}`);
     return upResult(existing, true, { totalMs: Date.now() - t0 });
   }
@@ -171,6 +172,10 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       state.proxy = await startProxy(files.proxy, plan.bridge.address);
       await save();
     }
+    if (!dnsAlive(state.dns)) {
+      state.dns = await startDns(files.dns, plan);
+      await save();
+    }
     timings.proxyMs = Date.now() - proxyStart;
     progress.detail(`package proxy: http://${plan.bridge.address}:${state.proxy!.port} (pid ${state.proxy!.pid})`);
     await checkAbort();
@@ -186,6 +191,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     // 5. Per-node identity and boot.
     const mirrors = hostMirrors();
     const proxy = { address: plan.bridge.address, port: state.proxy!.port };
+    const nameserver = plan.bridge.address;
     progress.step(`nodes: starting ${todo.length} ${req.kind} node${todo.length === 1 ? '' : 's'}${todo.length < state.nodes.length ? ` (${state.nodes.length - todo.length} already up)` : ''}`);
     const tBoot = Date.now();
     const limit = pLimit(driver.concurrency);
@@ -200,14 +206,14 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
           const id = newIdentity(n.name);
           n.hostKey = id.hostKey.publicKey.trim();
           if (req.kind === 'container') {
-            await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy });
+            await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy, nameserver });
             await startContainer(n, image);
           } else if (req.kind === 'netns') {
             await prepareNetnsHost(n);
-            await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy, mirrors });
+            await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy, mirrors, nameserver });
             await startNetnsHost(n);
           } else {
-            await prepareVm(n, id, { clientPublicKey, proxy, mirrors, plan });
+            await prepareVm(n, id, { clientPublicKey, proxy, mirrors, plan, nameserver });
             await startVm(n, image, plan);
           }
           try {
@@ -299,6 +305,7 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
       ),
     );
     if (await stopProxy(state.proxy)) result.processes++;
+    if (await stopDns(state.dns)) result.processes++;
     await deleteNodeNetworks(state.plan.shape.kind, state.nodes);
     await deleteBridge(state.plan);
   }
@@ -307,7 +314,10 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   const netnsLeft = leftoverNetwork(prefix).netns;
   const qemus = pidsWithArg(`process=gridops-lab-${prefix}`);
   if (qemus.length) await terminate(qemus, 3000);
-  result.processes += qemus.length + (await killCgroupTrees(cgroupsBefore, () => netnsLeft.flatMap((ns) => pidsInNetns(ns))));
+  // A name server started by an interrupted `up` before lab.json recorded it: found by its hosts file.
+  const strayDns = pidsWithArg(`--addn-hosts=${join(labFiles(dir).dns, 'hosts')}`);
+  if (strayDns.length) await terminate(strayDns, 3000);
+  result.processes += strayDns.length + qemus.length + (await killCgroupTrees(cgroupsBefore, () => netnsLeft.flatMap((ns) => pidsInNetns(ns))));
   for (const d of cgroupsBefore) {
     if (!(await removeCgroupTree(d))) throw new LabError(`could not remove cgroup ${d}`, 'a process is still in it; see its cgroup.procs');
   }

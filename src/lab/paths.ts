@@ -24,5 +24,6 @@ export function labFiles(dir: string) {
     publicKey: join(dir, 'id_ed25519.pub'),
     nodes: join(dir, 'nodes'),
     proxy: join(dir, 'proxy'),
+    dns: join(dir, 'dns'),
   };
 }

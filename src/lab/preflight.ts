@@ -29,12 +29,13 @@ const PROVIDERS: Record<string, string> = {
   'qemu-system-x86_64': 'qemu-system-x86',
   'qemu-img': 'qemu-utils',
   'mkfs.ext4': 'e2fsprogs',
+  dnsmasq: 'dnsmasq-base',
 };
 
 const NEEDS: Record<LabKind, string[]> = {
-  container: ['ip', 'ssh', 'apt-cacher-ng', 'systemd-nspawn', 'debootstrap', 'nsenter'],
-  netns: ['ip', 'ssh', 'sshd', 'apt-cacher-ng', 'nsenter', 'unshare'],
-  vm: ['ip', 'ssh', 'apt-cacher-ng', 'debootstrap', 'qemu-system-x86_64', 'qemu-img', 'mkfs.ext4'],
+  container: ['ip', 'ssh', 'apt-cacher-ng', 'dnsmasq', 'systemd-nspawn', 'debootstrap', 'nsenter'],
+  netns: ['ip', 'ssh', 'sshd', 'apt-cacher-ng', 'dnsmasq', 'nsenter', 'unshare'],
+  vm: ['ip', 'ssh', 'apt-cacher-ng', 'dnsmasq', 'debootstrap', 'qemu-system-x86_64', 'qemu-img', 'mkfs.ext4'],
 };
 
 /** cgroup v1 controllers that containers need so limits set inside them are enforced. */

@@ -87,6 +87,8 @@ export interface LabState {
   runDir: string;
   files: { topology: string; knownHosts: string; identity: string; publicKey: string; state: string };
   proxy?: { pid?: number; address: string; port: number; cacheDir: string };
+  /** The lab's name server (region peer names). */
+  dns?: { pid?: number; address: string; hostsFile: string };
   nodes: NodeState[];
   image?: string;
   timings?: Record<string, number>;

@@ -134,7 +134,7 @@ async function customizeVm(root: string): Promise<void> {
 }
 
 /** Per-VM disk overlay and seed disk (identity files and address). */
-export async function prepareVm(node: NodeState, id: NodeIdentity, lab: { clientPublicKey: string; proxy: { address: string; port: number }; mirrors: Mirrors; plan: LabPlan }): Promise<void> {
+export async function prepareVm(node: NodeState, id: NodeIdentity, lab: { clientPublicKey: string; proxy: { address: string; port: number }; mirrors: Mirrors; plan: LabPlan; nameserver?: string }): Promise<void> {
   const seed = join(node.dir, 'seed');
   await writeIdentity(join(seed, 'root'), id, lab);
   await mkdir(join(seed, 'net'), { recursive: true });

@@ -53,6 +53,14 @@ describeLab('lab: container nodes', { kind: 'container', nodes: NODES, subgrids:
     expect(r.exitCode).toBe(0);
   });
 
+  test("the lab's name server resolves the region peer name to the region's nodes, and nothing outside the lab", async () => {
+    const r = await lab.ssh('node-01', 'cat /etc/resolv.conf; getent ahosts region-1.lab.grid.internal | cut -d" " -f1 | sort -u; getent hosts deb.debian.org || echo no-external-names');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^nameserver 10\.231\.\d+\.1$/);
+    expect(lines.slice(1, -1).sort()).toEqual(lab.nodes.map((n) => n.address).sort());
+    expect(lines[lines.length - 1]).toBe('no-external-names');
+  });
+
   test('multicast from one node reaches the others', async () => {
     const st = lab.state();
     const [a, ...rest] = st.nodes;
