@@ -47,7 +47,8 @@ function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path
   if (!checkKind[kind]) return [problem(source, [...path, kind], `unknown resource kind "${kind}"; did you mean "${closest(kind, kinds)}"?`, `kinds: ${kinds.join(', ')}`, true)];
   const found = checkKind[kind]!(source, entry, path);
   const body = entry[kind] as { template?: string; content?: string; source?: string; secret?: string };
-  if (kind === 'file' && body && typeof body === 'object') {
+  // Only once the entry's keys are right: with a typo (`contnet`) the missing content is the same problem.
+  if (kind === 'file' && body && typeof body === 'object' && found.length === 0) {
     const given = (['content', 'template', 'source', 'secret'] as const).filter((k) => body[k] !== undefined);
     if (given.length !== 1) found.push(problem(source, [...path, kind], `a file needs exactly one of content, template, source or secret (found ${given.length ? given.join(', ') : 'none'})`, 'keep one of them'));
   }

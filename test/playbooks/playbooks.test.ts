@@ -25,6 +25,7 @@ resources:
     expect(problems).toEqual([
       '3:5: unknown resource kind "fiel"; did you mean "file"?',
       '4:23: unknown key "contnet" in resources[1].file; did you mean "content"?',
+      '5:11: a file needs exactly one of content, template, source or secret (found none)',
       '5:19: only plain {{path}} substitution is allowed in playbook strings (no helpers, blocks or {{{ }}})',
       '6:33: template nope.hbs not found in templates/',
     ]);
