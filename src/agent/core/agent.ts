@@ -155,7 +155,16 @@ export class AgentCore {
       }),
       canStand: () => this.subgrid.isLeader(),
       isActive: () => this.subgrid?.isLeader() ?? false,
-      bootstrapBallot: (candidate) => this.subgrid.regionBallot(candidate),
+      bootstrapBallot: (term, candidate) => this.subgrid.regionBallot(term, candidate),
+      // The slot's last vote binds its holder, unless it went to a super peer of this very sub-grid:
+      // that one held the slot when it stood (the slot's own candidacy), and a win is kept in the
+      // slot as its region view, which makes the holder not fresh.
+      lastBallot: () => {
+        const slot = this.subgrid.regionSlot;
+        if (slot === undefined || slot.votedFor === null) return null;
+        if (slot.votedFor === settings.name || this.subgrid.registry.get(slot.votedFor) !== undefined) return null;
+        return { term: slot.term, to: slot.votedFor };
+      },
       ballotIdentity: () => settings.subgrid,
       otherRegions: () => this.directory.list().map(({ region, regionPeer, term, superPeers, nodes }) => ({ region, regionPeer, term, superPeers, nodes })),
       // The region voter slot belongs to the sub-grid: its super peer holds it, and commits

@@ -51,11 +51,16 @@ export interface GroupHost {
   /** The region tier is dormant on nodes that are not super peers. */
   isActive(): boolean;
   /**
-   * May this node cast a bootstrap vote for `candidate` (itself when standing)? The sub-grid
-   * tier always may; the region tier asks its sub-grid, which votes once, ever ('pending'
-   * while the sub-grid commits the ballot).
+   * May this node cast a bootstrap vote for `candidate` (itself when standing) in `term`? The
+   * sub-grid tier always may (the node's own state file holds the vote); the region tier asks its
+   * sub-grid, whose voter slot votes once per region term ('pending' while the sub-grid commits it).
    */
-  bootstrapBallot(candidate: string): 'granted' | 'pending' | 'refused';
+  bootstrapBallot(term: number, candidate: string): 'granted' | 'pending' | 'refused';
+  /**
+   * Region tier only: the last vote of this node's voter slot, which binds a bootstrap voter (see
+   * boundTo). The sub-grid tier keeps it in its own persistent state (`bootstrapVote`).
+   */
+  lastBallot?(): { term: number; to: string } | null;
   /** Identity a bootstrap vote counts under: the node, or for the region tier its sub-grid. */
   ballotIdentity(): string;
   /** Region tier: the other regions, so that a regionQuery is answered for the whole grid. */
@@ -118,6 +123,9 @@ export class GroupEngine {
   private votes = new Map<string, Peer>();
   /** Region tier: a granted vote waiting for its slot commit before it leaves; own vote likewise. */
   private pendingGrant: { to: string; term: number } | null = null;
+  private pendingBootstrapGrant: { to: string; term: number } | null = null;
+  /** Our own bootstrap ballot is being committed in the slot (region tier): stand once it is. */
+  private standPending = false;
   private selfVotePending: number | null = null;
   private lastAckedView: { term: number; version: number } | null = null;
   private standSoon = false;
@@ -125,6 +133,13 @@ export class GroupEngine {
   /** Distinct ballots behind a bootstrap campaign (sub-grids, for the region tier). */
   private ballots = new Set<string>();
   private bootstrapCampaign = false;
+  /** A bootstrap pre-vote (a fresh node asking before it retries in a new term) is under way. */
+  private bootstrapPreVote = false;
+  /**
+   * Per node: the highest term it is known not to have won, because it showed itself fresh (a
+   * node that wins keeps a view forever) in a later term. Releases a bootstrap vote bound to it.
+   */
+  private readonly notWonUpTo = new Map<string, number>();
   private readonly addrBook = new Map<string, string>();
   private searching = false;
   private discoverAttempt = 0;
@@ -210,18 +225,15 @@ export class GroupEngine {
   }
 
   /**
-   * Sub-grid leader only: commits this sub-grid's single region-bootstrap ballot in the view.
+   * Sub-grid leader only: commits this sub-grid's region-bootstrap ballot of region `term` in the
+   * view: it is the region voter slot's vote of that term, one per term like any region vote.
    * 'pending' until a quorum of mirrors holds it, so that no successor can vote differently.
    */
-  regionBallot(candidate: string): 'granted' | 'pending' | 'refused' {
+  regionBallot(term: number, candidate: string): 'granted' | 'pending' | 'refused' {
     const view = this.state.view;
     if (this.role !== 'leader' || view === null || view.regionJoined) return 'refused';
-    if (view.regionBallot !== undefined) {
-      if (view.regionBallot !== candidate) return 'refused';
-      return compareViews(this.committed, view) >= 0 ? 'granted' : 'pending';
-    }
-    this.installView({ ...view, version: view.version + 1, term: this.state.term, regionBallot: candidate });
-    return 'pending';
+    const vote = this.commitRegionVote(term, candidate);
+    return vote === 'committed' ? 'granted' : vote;
   }
 
   /** Sub-grid leader only: records in the view that this sub-grid belongs to a region now. */
@@ -300,6 +312,8 @@ export class GroupEngine {
     this.standSoon =
       slot.view !== null && slot.view.term === slot.term && slot.votedFor !== null && allVoters(slot.view).some((peer) => peer.slot === mine && peer.name === slot.votedFor);
     this.pendingGrant = null;
+    this.pendingBootstrapGrant = null;
+    this.standPending = false;
     this.selfVotePending = null;
     this.host.persistChanged();
   }
@@ -310,6 +324,15 @@ export class GroupEngine {
    */
   slotProgress(): void {
     if (this.host.commitVote === undefined || !this.active) return;
+    if (this.pendingBootstrapGrant !== null) {
+      const pending = this.pendingBootstrapGrant;
+      if (pending.term !== this.state.term || !this.isFresh() || this.state.votedFor !== null) this.pendingBootstrapGrant = null;
+      else this.grantBootstrapVote(pending.term, pending.to);
+    }
+    if (this.standPending) {
+      this.standPending = false;
+      if (this.isFresh() && this.boundTo() === null && (this.role === 'follower' ? this.searching && this.leader === null : this.bootstrapPreVote)) this.standBootstrap();
+    }
     if (this.pendingGrant !== null) {
       const pending = this.pendingGrant;
       if (pending.term !== this.state.term) this.pendingGrant = null;
@@ -411,8 +434,10 @@ export class GroupEngine {
       case 'preCandidate':
       case 'candidate':
         this.electionElapsed++;
+        // A fresh node keeps discovering while it stands: its fresh peers stay known, and a leader is found.
+        if ((this.bootstrapCampaign || this.bootstrapPreVote) && this.searching) this.tickDiscovery();
         if (this.electionElapsed >= this.randomizedTimeout) {
-          if (this.bootstrapCampaign) this.requestBootstrapVotes();
+          if (this.bootstrapCampaign || this.bootstrapPreVote) this.bootstrapTimedOut();
           else this.startPreVote();
         }
         break;
@@ -444,6 +469,7 @@ export class GroupEngine {
     this.leader = null;
     this.searching = false;
     this.bootstrapCampaign = false;
+    this.bootstrapPreVote = false;
   }
 
   /** Graceful exit of a member: the leader removes it at once instead of suspecting it. */
@@ -494,9 +520,9 @@ export class GroupEngine {
       case 'syncAck':
         return this.onSyncAck(message);
       case 'preVote':
-        return this.onPreVote(message);
+        return message.bootstrap ? this.onBootstrapPreVote(message) : this.onPreVote(message);
       case 'preVoteResp':
-        return this.onPreVoteResp(message);
+        return message.bootstrap ? this.onBootstrapPreVoteResp(message) : this.onPreVoteResp(message);
       case 'vote':
         return message.bootstrap ? this.onBootstrapVote(message) : this.onVote(message);
       case 'voteResp':
@@ -583,6 +609,7 @@ export class GroupEngine {
   private followLeader(name: string): void {
     if (this.role !== 'follower') this.setRole('follower');
     this.bootstrapCampaign = false;
+    this.bootstrapPreVote = false;
     if (this.leader !== name) {
       this.setLeader(name);
       // A node that belonged before is most likely in the new leader's replica: try a heartbeat first.
@@ -648,49 +675,123 @@ export class GroupEngine {
     return !this.state.joined && this.state.view === null;
   }
 
+  /**
+   * The bootstrap election, Raft-style: a fresh node stands in term 1 after discovery, and a split
+   * vote (or a partition) is retried in a new term after a randomised timeout, behind a bootstrap
+   * pre-vote among the fresh nodes so that a node that cannot win inflates no term. Safety: each
+   * node (region tier: each voter slot) votes once per term, its vote durable before it leaves, and
+   * at most `expect` fresh nodes take part, so two bootstrap quorums of one term intersect. And a
+   * node that gave its vote to another is bound to it until that one shows itself fresh in a later
+   * term (boundTo): so once a bootstrap has been won, no later bootstrap term can be, and a second
+   * group never forms.
+   */
   private tickBootstrap(): void {
     const timers = this.settings.timers;
-    if (!this.searching || !this.isFresh() || this.state.term !== 0) return;
+    if (!this.searching || !this.isFresh()) return;
     if (!this.settings.eligible || !this.host.canStand()) return;
     if (this.now - this.searchStartedAt < timers.bootstrapAfter) return;
     const live = this.liveFreshPeers();
     if (live.length + 1 < bootstrapQuorum(this.settings.expect)) return;
-    if (this.bootstrapAt === null) {
-      // The best-scored fresh node stands first; the others wait a rank step each.
-      const rank = live.filter(([name, peer]) => peer.eligible && this.outranks(peer.score, name, this.host.selfInfo().score, this.settings.self)).length;
-      this.bootstrapAt = this.now + rank * timers.rankStep + randomInt(this.settings.random, 0, 2);
-    }
-    if (this.now < this.bootstrapAt) return;
-    const ballot = this.host.bootstrapBallot(this.settings.self);
-    if (ballot === 'refused') {
+    if (this.boundTo() !== null) {
       this.bootstrapAt = null;
       return;
     }
-    if (ballot === 'pending') return;
-    this.state.term = 1;
+    if (this.bootstrapAt === null) {
+      // The best-scored fresh node stands first; the others wait a rank step each. A retry waits
+      // a randomised election timeout, so that a split vote does not repeat.
+      this.bootstrapAt =
+        this.state.term === 0 ? this.now + this.freshRank() * timers.rankStep + randomInt(this.settings.random, 0, 2) : this.now + this.freshElectionTimeout();
+    }
+    if (this.now < this.bootstrapAt) return;
+    if (this.state.term === 0) this.standBootstrap();
+    else this.startBootstrapPreVote();
+  }
+
+  /** How many live eligible fresh nodes outrank this one. */
+  private freshRank(): number {
+    const score = this.host.selfInfo().score;
+    return this.liveFreshPeers().filter(([name, peer]) => peer.eligible && this.outranks(peer.score, name, score, this.settings.self)).length;
+  }
+
+  private freshElectionTimeout(): number {
+    const timers = this.settings.timers;
+    return timers.electionTimeoutMin + this.freshRank() * timers.rankStep + randomInt(this.settings.random, 0, timers.electionTimeoutMax - timers.electionTimeoutMin);
+  }
+
+  /**
+   * The node this one's last bootstrap vote went to, while that node may have won with it: until
+   * it is seen fresh in a later term, this node votes for no one else and does not stand. (A node
+   * that wins keeps a view, and so is never fresh again.) Null when free.
+   */
+  private boundTo(): string | null {
+    const last = this.host.lastBallot ? this.host.lastBallot() : (this.state.bootstrapVote ?? null);
+    if (last === null || last.to === this.settings.self) return null;
+    return (this.notWonUpTo.get(last.to) ?? -1) >= last.term ? null : last.to;
+  }
+
+  private noteNotWon(name: string, term: number): void {
+    if (term > (this.notWonUpTo.get(name) ?? -1)) this.notWonUpTo.set(name, term);
+  }
+
+  /** Stands in the next term: votes for itself (durably) and asks the fresh nodes. */
+  private standBootstrap(): void {
+    const term = this.state.term + 1;
+    const ballot = this.host.bootstrapBallot(term, this.settings.self);
+    if (ballot === 'refused') {
+      this.bootstrapAt = null;
+      this.bootstrapPreVote = false;
+      if (this.role !== 'follower') this.setRole('follower');
+      return;
+    }
+    this.standPending = ballot === 'pending';
+    if (ballot === 'pending') return; // the region tier commits our own ballot first: slotProgress tries again
+    this.bootstrapPreVote = false;
+    this.state.term = term;
     this.state.votedFor = this.settings.self;
     this.host.persistChanged();
     this.votes = new Map([[this.selfKey, this.selfPeer()]]);
     this.ballots = new Set([this.host.ballotIdentity()]);
     this.bootstrapCampaign = true;
     this.setRole('candidate');
-    this.host.event({ type: 'electionStarted', tier: this.settings.tier, term: 1, phase: 'bootstrap' });
-    this.requestBootstrapVotes();
-  }
-
-  /**
-   * Bootstrap is only ever held in term 1, and only fresh nodes vote in it: every later term
-   * is won under a view descending from that single first leader, so two groups never form.
-   * The candidate keeps asking (votes for it stay valid) until it wins or meets a leader.
-   */
-  private requestBootstrapVotes(): void {
+    this.host.event({ type: 'electionStarted', tier: this.settings.tier, term, phase: 'bootstrap' });
     this.electionElapsed = 0;
-    this.randomizedTimeout = this.settings.timers.electionTimeoutMax;
+    this.randomizedTimeout = this.freshElectionTimeout();
     const score = this.host.selfInfo().score;
     for (const [name] of this.liveFreshPeers()) {
       this.sendTo(name, { type: 'vote', viewTerm: 0, viewVersion: 0, bootstrap: true, transfer: false, score });
     }
     this.checkBootstrapWin();
+  }
+
+  /** Before a retry in a new term: would a quorum of fresh nodes vote for us? Changes no state. */
+  private startBootstrapPreVote(): void {
+    this.bootstrapAt = null;
+    this.bootstrapCampaign = false;
+    this.bootstrapPreVote = true;
+    this.setRole('preCandidate');
+    this.ballots = new Set([this.host.ballotIdentity()]);
+    this.electionElapsed = 0;
+    this.randomizedTimeout = this.freshElectionTimeout();
+    this.host.event({ type: 'electionStarted', tier: this.settings.tier, term: this.state.term + 1, phase: 'preVote' });
+    const score = this.host.selfInfo().score;
+    for (const [name] of this.liveFreshPeers()) {
+      this.sendTo(name, { type: 'preVote', term: this.state.term + 1, viewTerm: 0, viewVersion: 0, bootstrap: true, score });
+    }
+    if (this.ballots.size >= bootstrapQuorum(this.settings.expect)) this.standBootstrap();
+  }
+
+  /** A bootstrap candidate or pre-candidate that did not win in time tries again, in a new term. */
+  private bootstrapTimedOut(): void {
+    this.bootstrapCampaign = false;
+    if (this.isFresh() && this.settings.eligible && this.host.canStand() && this.boundTo() === null && this.liveFreshPeers().length + 1 >= bootstrapQuorum(this.settings.expect)) {
+      // From here on a late vote for the old term is ignored: this node can no longer win it.
+      this.startBootstrapPreVote();
+      return;
+    }
+    this.bootstrapPreVote = false;
+    this.setRole('follower');
+    this.electionElapsed = 0;
+    if (!this.searching) this.startSearching();
   }
 
   private checkBootstrapWin(): void {
@@ -709,6 +810,8 @@ export class GroupEngine {
   private onDiscover(message: Extract<Message, { type: 'discover' }>): void {
     if (message.fresh) {
       this.freshPeers.set(message.from, { addr: this.addrBook.get(message.from), score: message.score, eligible: message.eligible, lastHeard: this.now });
+      // Fresh at this term, so it has won no earlier term (it can only still win the current one).
+      this.noteNotWon(message.from, message.term - 1);
     }
     if (!this.active) return;
     if (this.role === 'leader') {
@@ -1011,6 +1114,33 @@ export class GroupEngine {
     this.sendTo(message.from, { type: 'voteResp', granted, bootstrap: false });
   }
 
+  /** Answers a node that is not fresh: point the candidate at the group that exists. */
+  private answerNotFresh(from: string): void {
+    if (this.role === 'leader') this.sendTo(from, { type: 'announce' });
+    else if (this.leader !== null && this.leader !== this.settings.self) this.sendTo(from, { type: 'redirect', leader: this.leader, leaderAddr: this.addressOf(this.leader) });
+  }
+
+  private onBootstrapPreVote(message: Extract<Message, { type: 'preVote' }>): void {
+    this.freshPeers.set(message.from, { addr: this.addrBook.get(message.from), score: message.score ?? 0, eligible: true, lastHeard: this.now });
+    // It asks for `term` from a lower term, and is no candidate any more: it has won no term below.
+    this.noteNotWon(message.from, message.term - 1);
+    if (!this.isFresh()) return this.answerNotFresh(message.from);
+    const bound = this.boundTo();
+    const granted = message.term > this.state.term && (bound === null || bound === message.from) && this.leader === null;
+    if (granted) this.bootstrapAt = null; // someone is trying: give it a full timeout
+    this.sendTo(message.from, { type: 'preVoteResp', forTerm: message.term, granted, bootstrap: true, ballotOf: this.host.ballotIdentity() });
+  }
+
+  private onBootstrapPreVoteResp(message: Extract<Message, { type: 'preVoteResp' }>): void {
+    if (message.term > this.state.term) {
+      this.observeTerm(message.term);
+      return;
+    }
+    if (this.role !== 'preCandidate' || !this.bootstrapPreVote || message.forTerm !== this.state.term + 1 || !message.granted) return;
+    this.ballots.add(message.ballotOf ?? message.from);
+    if (this.ballots.size >= bootstrapQuorum(this.settings.expect)) this.standBootstrap();
+  }
+
   private onBootstrapVote(message: Extract<Message, { type: 'vote' }>): void {
     this.freshPeers.set(message.from, {
       addr: this.addrBook.get(message.from),
@@ -1018,22 +1148,41 @@ export class GroupEngine {
       eligible: true,
       lastHeard: this.now,
     });
-    const termFree = this.state.term === 0 || (this.state.term === 1 && (this.state.votedFor === null || this.state.votedFor === message.from));
-    // A better-scored node keeps its single bootstrap vote for itself: it will stand first.
+    // A candidate of `term`: it has won no earlier term.
+    this.noteNotWon(message.from, message.term - 1);
+    // A node of an existing group never takes part (nor moves to the candidate's term).
+    if (!this.isFresh()) return this.answerNotFresh(message.from);
+    if (message.term > this.state.term) this.observeTerm(message.term);
+    const free = this.state.votedFor === null || this.state.votedFor === message.from;
+    const bound = this.boundTo();
+    // In term 1, a better-scored node keeps its vote for itself: it will stand first. Retries are plain Raft.
     const iStandFirst =
-      this.state.votedFor === null && this.settings.eligible && this.host.canStand() && this.outranks(this.host.selfInfo().score, this.settings.self, message.score, message.from);
-    let granted = message.term === 1 && this.isFresh() && termFree && !iStandFirst;
-    if (granted) {
-      const ballot = this.host.bootstrapBallot(message.from);
-      if (ballot === 'pending') return; // the candidate asks again
-      granted = ballot === 'granted';
+      message.term === 1 &&
+      this.state.votedFor === null &&
+      this.settings.eligible &&
+      this.host.canStand() &&
+      this.outranks(this.host.selfInfo().score, this.settings.self, message.score, message.from);
+    const granted = message.term === this.state.term && free && (bound === null || bound === message.from) && !iStandFirst;
+    if (granted) this.grantBootstrapVote(message.term, message.from);
+    else this.sendTo(message.from, { type: 'voteResp', granted: false, bootstrap: true, ballotOf: this.host.ballotIdentity() });
+  }
+
+  /** Casts the bootstrap vote once it is durable (region tier: once the sub-grid holds it in the slot). */
+  private grantBootstrapVote(term: number, to: string): void {
+    const ballot = this.host.bootstrapBallot(term, to);
+    if (ballot === 'pending') {
+      this.pendingBootstrapGrant = { to, term };
+      return;
     }
+    this.pendingBootstrapGrant = null;
+    const granted = ballot === 'granted';
     if (granted) {
-      this.state.term = 1;
-      this.state.votedFor = message.from;
+      this.state.votedFor = to;
+      this.state.bootstrapVote = { term, to };
       this.host.persistChanged();
+      this.bootstrapAt = null;
     }
-    this.sendTo(message.from, { type: 'voteResp', granted, bootstrap: true, ballotOf: this.host.ballotIdentity() });
+    this.sendTo(to, { type: 'voteResp', granted, bootstrap: true, ballotOf: this.host.ballotIdentity() });
   }
 
   private onVoteResp(message: Extract<Message, { type: 'voteResp' }>): void {
@@ -1065,6 +1214,8 @@ export class GroupEngine {
     if (wasLeader) this.stepDown('higher term');
     else if (this.role !== 'follower') this.setRole('follower');
     this.bootstrapCampaign = false;
+    this.bootstrapPreVote = false;
+    this.bootstrapAt = null;
     this.setLeader(null);
   }
 

@@ -43,9 +43,11 @@ export interface View {
   voters: Peer[];
   oldVoters?: Peer[];
   /**
-   * Sub-grid views only: the one region-bootstrap ballot this sub-grid ever casts, and whether
-   * it has joined a region. Kept in the replicated view so that a successor super peer inherits
-   * them, which bounds the region's bootstrap electorate by its number of sub-grids.
+   * Sub-grid views only. `regionBallot` is the region-bootstrap ballot of views written before
+   * bootstrap retries (it counts as the slot's vote in region term 1); region-bootstrap ballots
+   * are now slot votes (`regionSlot`), one per region term. `regionJoined`: this sub-grid has
+   * joined a region and never takes part in a region bootstrap again. Kept in the replicated view
+   * so that a successor super peer inherits them.
    */
   regionBallot?: string;
   regionJoined?: boolean;
@@ -114,8 +116,9 @@ export type Message =
   | (Envelope & { type: 'hbAck'; known: boolean; notLeader?: boolean; leader?: string; leaderAddr?: string; view?: View })
   | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[] })
   | (Envelope & { type: 'syncAck'; viewTerm: number; viewVersion: number })
-  | (Envelope & { type: 'preVote'; viewTerm: number; viewVersion: number })
-  | (Envelope & { type: 'preVoteResp'; forTerm: number; granted: boolean })
+  /** `bootstrap`: a fresh node asks fresh nodes before it retries the bootstrap election in a new term. */
+  | (Envelope & { type: 'preVote'; viewTerm: number; viewVersion: number; bootstrap?: boolean; score?: number })
+  | (Envelope & { type: 'preVoteResp'; forTerm: number; granted: boolean; bootstrap?: boolean; ballotOf?: string })
   | (Envelope & { type: 'vote'; viewTerm: number; viewVersion: number; bootstrap: boolean; transfer: boolean; score: number })
   | (Envelope & { type: 'voteResp'; granted: boolean; bootstrap: boolean; ballotOf?: string })
   | (Envelope & { type: 'timeoutNow' })
@@ -212,6 +215,12 @@ export interface GroupPersistentState {
   view: View | null;
   /** Has this node ever belonged to an established group? Such a node never takes part in a bootstrap. */
   joined: boolean;
+  /**
+   * Sub-grid tier: the last bootstrap vote this node granted to another node. Until that node is
+   * seen fresh in a later term (so it did not win), this node votes for no one else and does not
+   * stand: the candidate may have won. Absent in state files written before bootstrap retries.
+   */
+  bootstrapVote?: { term: number; to: string };
 }
 
 export interface PersistentState {
