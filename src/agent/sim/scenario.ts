@@ -90,6 +90,13 @@ export function randomSchedule(shape: GridShape, durationMs: number): FaultActio
   const names = grid.specs.map((spec) => spec.settings.name);
   const pick = (): string => names[randomInt(random, 0, names.length - 1)]!;
   const actions: FaultAction[] = [];
+  // Every fourth schedule starts under a partition (or with cut links): the first bootstrap, which
+  // every node starts at the same tick, is split and has to be retried once healed.
+  const boot = seededRandom(shape.seed ^ 0xb0075);
+  if (shape.seed % 4 === 3) {
+    const side = names.filter(() => boot.next() < 0.5);
+    actions.push({ at: 0, do: 'partition', side }, { at: randomInt(boot, 1000, 10_000), do: 'heal' });
+  }
   let at = randomInt(random, 0, 3000);
   while (at < durationMs - 2000) {
     const roll = random.next();
