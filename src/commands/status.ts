@@ -14,7 +14,7 @@ export default class Status extends GridopsCommand<GridStatus> {
     concurrency: connectionFlags.concurrency,
     'state-dir': connectionFlags['state-dir'],
     strict: Flags.boolean({ description: 'also exit 1 when a node is not applied with this topology', default: false }),
-    wait: Flags.string({ description: 'wait up to this long (e.g. 30s) until every node with an agent answers and every sub-grid has exactly one super peer' }),
+    wait: Flags.string({ description: "wait up to this long (e.g. 30s) until every agent answers, every sub-grid has exactly one super peer and every region exactly one region peer" }),
   };
 
   async run(): Promise<GridStatus> {

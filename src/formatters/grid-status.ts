@@ -20,10 +20,13 @@ export function formatGridStatus(status: GridStatus): string {
   const out = [line(header), ...rows.map(line)];
   out.push('', `grid ${status.grid}: ${status.reachable}/${status.nodes.length} nodes reachable, ${status.inSync}/${status.nodes.length} applied with this topology`);
   for (const [subgrid, peers] of Object.entries(status.superPeers)) out.push(`  super peer of ${subgrid}: ${peers.join(', ')}${peers.length > 1 ? '  (more than one: the overlay is still converging)' : ''}`);
+  for (const [region, peers] of Object.entries(status.regionPeers)) out.push(`  region peer of ${region}: ${peers.join(', ')}${peers.length > 1 ? '  (more than one: the overlay is still converging)' : ''}`);
   const withAgent = status.nodes.filter((n) => n.agentVersion);
   const subgrids = [...new Set(status.nodes.map((n) => `${n.region}/${n.subgrid}`))];
   const missing = subgrids.filter((sg) => !status.superPeers[sg]);
   if (withAgent.length && missing.length) out.push(`  no super peer yet in: ${missing.join(', ')}`);
+  const regionsWithout = [...new Set(withAgent.map((n) => n.region))].filter((r) => !status.regionPeers[r]);
+  if (regionsWithout.length) out.push(`  no region peer yet in: ${regionsWithout.join(', ')}`);
   for (const n of status.nodes.filter((x) => !x.reachable)) out.push(`  ${n.node}: ${n.error ?? 'unreachable'}`);
   return out.join('\n');
 }

@@ -69,7 +69,8 @@ export function sourcesList(m: Mirrors): string {
 
 /** apt.conf.d snippet sending every http download through the lab's caching proxy. */
 export function aptProxyConf(address: string, port: number): string {
-  return `// Written by gridops lab: nodes reach Debian only through the lab's caching proxy.\nAcquire::http::Proxy "http://${address}:${port}";\nAcquire::https::Proxy "false";\n`;
+  // A stalled upstream fetch fails after 30 s and is retried, instead of hanging an install.
+  return `// Written by gridops lab: nodes reach Debian only through the lab's caching proxy.\nAcquire::http::Proxy "http://${address}:${port}";\nAcquire::https::Proxy "false";\nAcquire::http::Timeout "30";\nAcquire::Retries "5";\n`;
 }
 
 /**

@@ -42,6 +42,8 @@ export interface GridStatus {
   inSync: number;
   /** Super peer per sub-grid, as reported by the agents (absent when no agent answers). */
   superPeers: Record<string, string[]>;
+  /** Region peer per region, as reported by the agents. */
+  regionPeers: Record<string, string[]>;
 }
 
 function appliedState(host: HostState | undefined, grid: Grid): NodeStatus['applied'] {
@@ -91,17 +93,23 @@ export async function gridStatus(topologyFile: string, options: { concurrency: n
     });
     const superPeers: Record<string, string[]> = {};
     for (const s of statuses) if (s.agent?.role === 'super-peer') (superPeers[`${s.region}/${s.subgrid}`] ??= []).push(s.node);
-    return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers };
+    const regionPeers: Record<string, string[]> = {};
+    for (const s of statuses) if (s.agent?.regionRole === 'region-peer') (regionPeers[s.region] ??= []).push(s.node);
+    return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers, regionPeers };
   } finally {
     await fleet.close();
   }
 }
 
-/** Every node with an agent answers, and every sub-grid that has agents has exactly one super peer. */
+/**
+ * Every node with an agent answers, every sub-grid that has agents has exactly one super peer,
+ * and every region exactly one region peer.
+ */
 export function overlayConverged(status: GridStatus): boolean {
   const withAgent = status.nodes.filter((n) => n.agentVersion);
   if (withAgent.length === 0) return true;
   if (withAgent.some((n) => !n.agent || n.agent.role === 'not answering')) return false;
   const subgrids = new Set(withAgent.map((n) => `${n.region}/${n.subgrid}`));
-  return [...subgrids].every((sg) => status.superPeers[sg]?.length === 1);
+  const regions = new Set(withAgent.map((n) => n.region));
+  return [...subgrids].every((sg) => status.superPeers[sg]?.length === 1) && [...regions].every((r) => status.regionPeers[r]?.length === 1);
 }

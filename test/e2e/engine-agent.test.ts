@@ -15,10 +15,10 @@ describeLab('gridagent deployed with the agent playbook (Node 18, systemd contai
   const playbooks = ['--playbook', 'node-base', '--playbook', 'agent'];
   const status = (...extra: string[]) => {
     const r = gridops(['status', lab.topology, '--json', ...extra], { timeoutMs: 120_000 });
-    return { code: r.status, data: JSON.parse(r.stdout) as { nodes: Array<{ node: string; subgrid: string; agent?: { role: string; term: number } }>; superPeers: Record<string, string[]> } };
+    return { code: r.status, data: JSON.parse(r.stdout) as { nodes: Array<{ node: string; subgrid: string; agent?: { role: string; term: number } }>; superPeers: Record<string, string[]>; regionPeers: Record<string, string[]> } };
   };
 
-  it('installs and starts the agents; every sub-grid elects exactly one super peer; a second plan is empty', async () => {
+  it('installs and starts the agents; every sub-grid elects one super peer and the region one region peer; a second plan is empty', async () => {
     const log = join(lab.dir, 'apply.log');
     const apply = gridops(['apply', lab.topology, '--yes', '--log-file', log, ...playbooks], { timeoutMs: 540_000 });
     expect(apply.stderr).not.toMatch(/error|warning/i);
@@ -29,6 +29,9 @@ describeLab('gridagent deployed with the agent playbook (Node 18, systemd contai
     expect(code).toBe(0);
     expect(Object.keys(data.superPeers).sort()).toEqual(['region-1/subgrid-1', 'region-1/subgrid-2']);
     for (const peers of Object.values(data.superPeers)) expect(peers).toHaveLength(1);
+    // The two super peers found each other through the region peer's name (the lab's DNS) and elected one.
+    expect(data.regionPeers['region-1']).toHaveLength(1);
+    expect(Object.values(data.superPeers).flat()).toContain(data.regionPeers['region-1']![0]);
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...playbooks]).status).toBe(0);
 
     // The key: mode 0600 on every node, identical everywhere, and in no plan, log or state.
