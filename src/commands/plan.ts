@@ -30,6 +30,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
       acceptNewHostKeys: flags['accept-new-host-keys'],
       becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
       limit: flags.limit,
+      stateDir: flags['state-dir'],
       signal: interrupt.signal,
       logger: await createRunLog(flags['log-file'], `plan ${args.file}`),
       progress: (message, ms) => this.jsonEnabled() || process.stderr.write(progressLine(message, ms, this.verbose)),
