@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { DEFAULT_CONCURRENCY } from './transport/fan-out.js';
+import { promptSecret } from './prompt-secret.js';
 
 /** Flags shared by every command that connects to hosts. */
 export const connectionFlags = {
@@ -28,4 +29,21 @@ export function interruptOnSigint(onFirst: () => void): { signal: AbortSignal; d
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   return { signal: controller.signal, dispose: () => (process.off('SIGINT', handler), process.off('SIGTERM', handler)) };
+}
+
+/** The run options every connecting command takes from connectionFlags, in one place (so none is forgotten). */
+export function connectionRunOptions(flags: {
+  concurrency: number;
+  'accept-new-host-keys': boolean;
+  'ask-become-pass': boolean;
+  limit?: string[];
+  'state-dir'?: string;
+}) {
+  return {
+    concurrency: flags.concurrency,
+    acceptNewHostKeys: flags['accept-new-host-keys'],
+    becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
+    limit: flags.limit,
+    stateDir: flags['state-dir'],
+  };
 }

@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { createInterface } from 'node:readline/promises';
 import { GridopsCommand } from '../base-command.js';
-import { promptSecret } from '../prompt-secret.js';
-import { connectionFlags, interruptOnSigint } from '../cli-flags.js';
+import { connectionFlags, connectionRunOptions, interruptOnSigint } from '../cli-flags.js';
 import type { ApplyEvent } from '../engine/gate.js';
 import { runApply, type ApplyResult } from '../engine/workflow.js';
 import { ApplyFailedError, InterruptedError } from '../errors/index.js';
@@ -40,11 +39,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
       const result = await runApply({
         topologyFile: args.file,
         playbooks: savedPlan?.playbooks ?? flags.playbook,
-        concurrency: flags.concurrency,
-        acceptNewHostKeys: flags['accept-new-host-keys'],
-        becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
-        limit: flags.limit,
-        stateDir: flags['state-dir'],
+        ...connectionRunOptions(flags),
         signal: interrupt.signal,
         savedPlan,
         failFast: flags['fail-fast'],

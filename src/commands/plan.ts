@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand, ExitCode } from '../base-command.js';
-import { promptSecret } from '../prompt-secret.js';
-import { connectionFlags, interruptOnSigint } from '../cli-flags.js';
+import { connectionFlags, connectionRunOptions, interruptOnSigint } from '../cli-flags.js';
 import { runPlan } from '../engine/workflow.js';
 import { savePlan } from '../plan/plan-file.js';
 import { hasChanges, type Plan } from '../plan/plan.js';
@@ -26,11 +25,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
     const run = await runPlan({
       topologyFile: args.file,
       playbooks: flags.playbook,
-      concurrency: flags.concurrency,
-      acceptNewHostKeys: flags['accept-new-host-keys'],
-      becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
-      limit: flags.limit,
-      stateDir: flags['state-dir'],
+      ...connectionRunOptions(flags),
       signal: interrupt.signal,
       logger: await createRunLog(flags['log-file'], `plan ${args.file}`),
       progress: (message, ms) => this.jsonEnabled() || process.stderr.write(progressLine(message, ms, this.verbose)),

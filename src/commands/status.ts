@@ -19,12 +19,8 @@ export default class Status extends GridopsCommand<GridStatus> {
 
   async run(): Promise<GridStatus> {
     const { args, flags } = await this.parse(Status);
-    const deadline = flags.wait ? Date.now() + parseDuration(flags.wait) : 0;
-    let status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'] });
-    while (flags.wait && !overlayConverged(status) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'] });
-    }
+    const wait = flags.wait ? { until: overlayConverged, deadline: Date.now() + parseDuration(flags.wait) } : undefined;
+    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], wait });
     this.say(formatGridStatus(status));
     const unhealthy = status.reachable < status.nodes.length || (flags.strict && status.inSync < status.nodes.length) || (flags.wait !== undefined && !overlayConverged(status));
     if (unhealthy) process.exitCode = ExitCode.FAILURE;

@@ -6,7 +6,6 @@ import { HostWriter, type WriteStep } from './host-writer.js';
 
 /** What apply reports as it goes; `--json` prints these as JSON lines. */
 export type ApplyEvent =
-  | { type: 'phase'; phase: string; at: number }
   | { type: 'change-start'; host: string; id: string; summary: string }
   | { type: 'change-done'; host: string; id: string; ms: number }
   | { type: 'change-failed'; host: string; id: string; ms: number; step: string; error: string; stderr?: string }

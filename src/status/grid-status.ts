@@ -64,38 +64,53 @@ async function agentView(session: HostSession): Promise<AgentView | undefined> {
   }
 }
 
-/** Connects to every node (verified host keys), reads facts, the recorded state and, where an agent runs, its view of the overlay. */
-export async function gridStatus(topologyFile: string, options: { concurrency: number; stateDir?: string; signal?: AbortSignal }): Promise<GridStatus> {
+/**
+ * Connects to every node (verified host keys), reads facts, the recorded state and, where an
+ * agent runs, its view of the overlay. With `wait`, keeps the connections and asks the agents
+ * again every 500 ms until `until` holds or the deadline passes.
+ */
+export async function gridStatus(
+  topologyFile: string,
+  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; wait?: { until: (status: GridStatus) => boolean; deadline: number } },
+): Promise<GridStatus> {
   const grid = await loadTopology(topologyFile);
   const state = await readState(statePaths(topologyFile, grid.name, options.stateDir).state, grid.name);
   const nodes = allNodes(grid);
   const fleet = new Fleet();
   try {
     const { sessions, unreachable } = await fleet.open(nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal });
-    const views = await fanOut(sessions, (s) => s.node.name, agentView, { concurrency: options.concurrency });
-    const statuses: NodeStatus[] = nodes.map((node) => {
-      const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(state.hosts[node.name], grid), appliedAt: state.hosts[node.name]?.appliedAt };
-      const i = sessions.findIndex((s) => s.node.name === node.name);
-      if (i < 0) return { ...base, reachable: false, agentVersion: null, error: unreachable.find((u) => u.node.name === node.name)?.error.message };
-      const { facts } = sessions[i]!;
-      const view = views[i]!;
-      return {
-        ...base,
-        reachable: true,
-        os: `${facts.os.id} ${facts.os.versionId ?? ''}`.trim(),
-        kernel: facts.kernel.release,
-        cgroup: facts.cgroup,
-        cores: facts.cpu.cores,
-        memoryGiB: Math.round((facts.memoryBytes / 2 ** 30) * 10) / 10,
-        agentVersion: facts.agentVersion,
-        ...(view.status === 'ok' && view.value ? { agent: view.value } : {}),
-      };
-    });
-    const superPeers: Record<string, string[]> = {};
-    for (const s of statuses) if (s.agent?.role === 'super-peer') (superPeers[`${s.region}/${s.subgrid}`] ??= []).push(s.node);
-    const regionPeers: Record<string, string[]> = {};
-    for (const s of statuses) if (s.agent?.regionRole === 'region-peer') (regionPeers[s.region] ??= []).push(s.node);
-    return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers, regionPeers };
+    const snapshot = async (): Promise<GridStatus> => {
+      const views = await fanOut(sessions, (s) => s.node.name, agentView, { concurrency: options.concurrency });
+      const statuses: NodeStatus[] = nodes.map((node) => {
+        const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(state.hosts[node.name], grid), appliedAt: state.hosts[node.name]?.appliedAt };
+        const i = sessions.findIndex((s) => s.node.name === node.name);
+        if (i < 0) return { ...base, reachable: false, agentVersion: null, error: unreachable.find((u) => u.node.name === node.name)?.error.message };
+        const { facts } = sessions[i]!;
+        const view = views[i]!;
+        return {
+          ...base,
+          reachable: true,
+          os: `${facts.os.id} ${facts.os.versionId ?? ''}`.trim(),
+          kernel: facts.kernel.release,
+          cgroup: facts.cgroup,
+          cores: facts.cpu.cores,
+          memoryGiB: Math.round((facts.memoryBytes / 2 ** 30) * 10) / 10,
+          agentVersion: facts.agentVersion,
+          ...(view.status === 'ok' && view.value ? { agent: view.value } : {}),
+        };
+      });
+      const superPeers: Record<string, string[]> = {};
+      for (const s of statuses) if (s.agent?.role === 'super-peer') (superPeers[`${s.region}/${s.subgrid}`] ??= []).push(s.node);
+      const regionPeers: Record<string, string[]> = {};
+      for (const s of statuses) if (s.agent?.regionRole === 'region-peer') (regionPeers[s.region] ??= []).push(s.node);
+      return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers, regionPeers };
+    };
+    let status = await snapshot();
+    while (options.wait && !options.wait.until(status) && Date.now() < options.wait.deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = await snapshot();
+    }
+    return status;
   } finally {
     await fleet.close();
   }

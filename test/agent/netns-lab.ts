@@ -89,6 +89,17 @@ export class NetnsLab {
     agent.process = null;
   }
 
+  /** An agent's HTTP JSON (`/status`), or null when it does not answer within `timeoutMs`. */
+  async status<T>(name: string, port: number, timeoutMs = 500): Promise<T | null> {
+    const agent = this.agents.get(name)!;
+    try {
+      const response = await fetch(`http://${agent.address}:${port}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+      return (await response.json()) as T;
+    } catch {
+      return null;
+    }
+  }
+
   close(): void {
     for (const name of this.agents.keys()) this.kill(name);
     for (const link of this.hostLinks) tryIp('link', 'del', link);

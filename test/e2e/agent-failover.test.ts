@@ -60,15 +60,7 @@ maybe('gridagent over real packets (5 namespaces)', () => {
     lab?.close();
   });
 
-  const statusOf = async (name: string): Promise<Status | null> => {
-    const agent = lab.agents.get(name)!;
-    try {
-      const response = await fetch(`http://${agent.address}:${HTTP_PORT}/status`, { signal: AbortSignal.timeout(500) });
-      return (await response.json()) as Status;
-    } catch {
-      return null;
-    }
-  };
+  const statusOf = (name: string) => lab.status<Status>(name, HTTP_PORT);
 
   const metricsOf = async (name: string): Promise<string> => {
     const agent = lab.agents.get(name)!;

@@ -61,15 +61,7 @@ maybe('gridagent SIGTERM handover over real packets (5 namespaces)', () => {
     lab?.close();
   });
 
-  const statusOf = async (name: string, timeoutMs = 400): Promise<Status | null> => {
-    const agent = lab.agents.get(name)!;
-    try {
-      const response = await fetch(`http://${agent.address}:${HTTP_PORT}/status`, { signal: AbortSignal.timeout(timeoutMs) });
-      return (await response.json()) as Status;
-    } catch {
-      return null;
-    }
-  };
+  const statusOf = (name: string, timeoutMs = 400) => lab.status<Status>(name, HTTP_PORT, timeoutMs);
 
   const sample = async (names: string[], started: number): Promise<Sample> => {
     const results = await Promise.all(names.map(async (name) => [name, await statusOf(name, 200)] as const));
