@@ -19,6 +19,14 @@ export interface Handler {
 }
 
 /** The playbook's resources and handlers for one node, every string substituted from the topology. */
+/** Source files by path, read once per run: the agent bundle alone is 600 KB, wanted by every host. */
+const sources = new Map<string, Buffer>();
+function sourceBytes(path: string): Buffer {
+  let bytes = sources.get(path);
+  if (!bytes) sources.set(path, (bytes = readFileSync(path)));
+  return bytes;
+}
+
 /** Secrets a playbook may place on hosts; loaded only when a playbook asks for them. */
 export interface Secrets {
   gridKey?: Buffer;
@@ -33,7 +41,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
   const s = (v: string) => substitute(v, ctx);
   // The loader already checked that every template exists.
   const template = (name: string) => findTemplate(name, playbook.file)!;
-  const readSource = (name: string) => readFileSync(findSource(name, playbook.file)!);
+  const readSource = (name: string) => sourceBytes(findSource(name, playbook.file)!);
   const secret = (name: 'grid-key') => {
     if (!secrets.gridKey) throw new Error(`playbook ${playbook.name} places the ${name} but none was loaded`);
     return secrets.gridKey;
