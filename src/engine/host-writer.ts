@@ -13,6 +13,25 @@ export interface WriteStep {
 
 const HEREDOC_END = 'GRIDOPS_CONTENT_END';
 
+const APT_UPDATE = { attempts: 4, attemptSeconds: 150 };
+
+/**
+ * `apt-get update`, each attempt bounded and retried (Ansible's `update_cache_retries`): an index
+ * fetch through a proxy or mirror that stalls with its connection half-closed hangs apt past its
+ * own `Acquire::http::Timeout`, and a fresh attempt gets through. A node's own apt timers may hold
+ * the lock for a while, so each attempt also waits for it rather than fail.
+ */
+export function aptUpdateWithRetries({ attempts, attemptSeconds } = APT_UPDATE): string {
+  return [
+    `for attempt in $(seq ${attempts}); do`,
+    `  DEBIAN_FRONTEND=noninteractive timeout -k 10 ${attemptSeconds} apt-get -o DPkg::Lock::Timeout=120 update -q && exit 0`,
+    `  echo "apt-get update: attempt $attempt of ${attempts} failed or timed out after ${attemptSeconds} s" >&2`,
+    `  [ "$attempt" -lt ${attempts} ] && sleep "$attempt"`,
+    'done',
+    'exit 1',
+  ].join('\n');
+}
+
 /**
  * The only handle through which a resource changes a host, and only the mutation gate makes
  * one. It records the commands of each change; the gate then runs all of a host's changes as
@@ -68,8 +87,7 @@ export class HostWriter {
   /** apt-get update at most once per run on this host, before the first install. */
   async aptUpdateOnce(): Promise<void> {
     if (this.aptUpdated) return;
-    // A node's own apt timers may hold the lock for a while: wait for it rather than fail.
-    await this.run('DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -q', 'apt-get update', { timeoutMs: 600_000 });
+    await this.run(aptUpdateWithRetries(), 'apt-get update', { timeoutMs: (APT_UPDATE.attemptSeconds + 15) * APT_UPDATE.attempts * 1000 });
     this.aptUpdated = true;
   }
 }

@@ -38,7 +38,10 @@ export async function startProxy(dir: string, address: string): Promise<ProxySta
   await mkdir(logDir, { recursive: true });
   const pid = spawnDetached(
     'apt-cacher-ng',
-    ['ForeGround=1', `CacheDir=${cacheDir}`, `LogDir=${logDir}`, `Port=${PROXY_PORT}`, `BindAddress=${address}`, `PidFile=${join(dir, 'pid')}`, `SocketPath=${join(dir, 'socket')}`, 'ReportPage=acng-report.html'],
+    ['ForeGround=1', `CacheDir=${cacheDir}`, `LogDir=${logDir}`, `Port=${PROXY_PORT}`, `BindAddress=${address}`, `PidFile=${join(dir, 'pid')}`, `SocketPath=${join(dir, 'socket')}`, 'ReportPage=acng-report.html',
+      // Nodes that refresh the same index at once race in apt-cacher-ng's revalidation ("Failure to
+      // move file ... out of the way") and one apt can hang; a lab needs no index newer than 5 min.
+      'FreshIndexMaxAge=300'],
     join(logDir, 'stdout.log'),
     'a',
   );

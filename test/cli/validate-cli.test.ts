@@ -11,6 +11,7 @@ describe('gridops validate (the binary)', () => {
     for (const file of readdirSync(`${root}examples`).filter((f) => f.endsWith('.yaml'))) {
       const r = run('validate', `examples/${file}`);
       expect(r.status).toBe(0);
+      expect(r.stderr).toBe('');
       expect(r.stdout.trim().split('\n')).toHaveLength(1);
       expect(r.stdout).toMatch(/\d+ regions?, \d+ sub-grids?, \d+ nodes?/);
     }
@@ -31,6 +32,18 @@ describe('gridops validate (the binary)', () => {
     const out = JSON.parse(r.stdout);
     expect(out.code).toBe('VALIDATION');
     expect(out.problems[0]).toMatchObject({ line: 11, column: 33, path: 'regions[0].subgrids[0].nodes[1].address' });
+  });
+
+  it('warns, with a position and a hint, about a sub-grid that cannot fail over, and still exits 0', () => {
+    const file = 'test/fixtures/warnings/two-eligible-nodes.yaml';
+    const r = run('validate', file);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('(1 warning)');
+    expect(r.stderr).toContain(`${file}:10:9: warning: sub-grid "pair" has 2 nodes that may be its super peer, so it cannot elect a successor while its super peer is down (a majority of 2 is 2)`);
+    expect(r.stderr).toContain('hint: give it at least 3 nodes');
+    expect(r.stderr).not.toContain('trio');
+    const json = JSON.parse(run('validate', file, '--json').stdout);
+    expect(json.warnings).toEqual([expect.objectContaining({ line: 10, column: 9, path: 'r1/pair' })]);
   });
 
   it('a missing file is one clear error, exit 1', () => {
