@@ -31,8 +31,7 @@ fi
 ./bin/run.js validate "$LAB_DIR/topology.yaml"
 # node-base (modules, identity) and agent (gridagent on the nodes' own Node.js, its config and
 # the grid key); then wait until every sub-grid has elected its super peer.
-# One host at a time: concurrent apt index refreshes through the lab proxy can stall apt.
-./bin/run.js apply "$LAB_DIR/topology.yaml" --yes --concurrency 1 --playbook node-base --playbook agent
+./bin/run.js apply "$LAB_DIR/topology.yaml" --yes --playbook node-base --playbook agent
 ./bin/run.js status "$LAB_DIR/topology.yaml" --wait 60s
 echo
 echo "the lab keeps running; remove it with: ./bin/run.js lab down --dir $LAB_DIR"

@@ -12,9 +12,9 @@ import { labFiles, resolveCacheDir, RUN_ROOT } from './paths.js';
 import { labPrefix, planLab, sameShape, shapeProblems } from './plan.js';
 import { preflight, type MachineFacts, machineFacts } from './preflight.js';
 import { type Progress, silentProgress } from './progress.js';
-import { proxyAlive, startProxy, stopProxy } from './proxy.js';
+import { proxyAlive, startProxy, stopProxy, warmProxy } from './proxy.js';
 import { dnsAlive, startDns, stopDns } from './dns.js';
-import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors } from './rootfs.js';
+import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrls } from './rootfs.js';
 import { claimedSlot, claimSlot, readState, releaseSlot, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInNetns, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
@@ -188,8 +188,13 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     progress.detail(`network: bridge ${plan.bridge.name} ${plan.bridge.address}/${plan.prefixLength}, ${todo.length} node links`);
     await checkAbort();
 
-    // 5. Per-node identity and boot.
+    // 5. Per-node identity and boot, while the proxy fetches the package indexes once.
     const mirrors = hostMirrors();
+    const tWarm = Date.now();
+    const warming = warmProxy(state.proxy!, suiteIndexUrls(mirrors)).then((problems) => {
+      timings.proxyWarmMs = Date.now() - tWarm;
+      for (const p of problems) progress.detail(`package proxy: could not prefetch ${p} (nodes will fetch it themselves)`);
+    });
     const proxy = { address: plan.bridge.address, port: state.proxy!.port };
     const nameserver = plan.bridge.address;
     progress.step(`nodes: starting ${todo.length} ${req.kind} node${todo.length === 1 ? '' : 's'}${todo.length < state.nodes.length ? ` (${state.nodes.length - todo.length} already up)` : ''}`);
@@ -230,6 +235,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
         }),
       ),
     );
+    await warming;
     await checkAbort();
     timings.bootMs = Date.now() - tBoot;
 

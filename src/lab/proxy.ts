@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
 import { cmdline, pidAlive, sleep, spawnDetached, terminate } from './sys.js';
 import { connect } from 'node:net';
+import { request } from 'node:http';
 
 /**
  * The lab's only way out: apt-cacher-ng bound to the bridge address, so `apt-get install`
@@ -40,8 +41,9 @@ export async function startProxy(dir: string, address: string): Promise<ProxySta
     'apt-cacher-ng',
     ['ForeGround=1', `CacheDir=${cacheDir}`, `LogDir=${logDir}`, `Port=${PROXY_PORT}`, `BindAddress=${address}`, `PidFile=${join(dir, 'pid')}`, `SocketPath=${join(dir, 'socket')}`, 'ReportPage=acng-report.html',
       // Nodes that refresh the same index at once race in apt-cacher-ng's revalidation ("Failure to
-      // move file ... out of the way") and one apt can hang; a lab needs no index newer than 5 min.
-      'FreshIndexMaxAge=300'],
+      // move file ... out of the way") and an apt can hang. warmProxy fetches each index once, and
+      // for an hour after that every node gets the cached copy: a lab needs no fresher index.
+      'FreshIndexMaxAge=3600'],
     join(logDir, 'stdout.log'),
     'a',
   );
@@ -61,3 +63,35 @@ export async function stopProxy(p: ProxyState | undefined): Promise<boolean> {
   return true;
 }
 
+
+/** One GET through the proxy, as apt makes it (absolute URL as the request target). */
+function getThroughProxy(p: ProxyState, url: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: p.address, port: p.port, path: url, headers: { host: new URL(url).host }, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+      res.once('error', reject);
+    });
+    req.once('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Fetches the suites' index files through the proxy one at a time, so that the nodes' first
+ * `apt-get update`, which they often run all at once, finds them cached and fresh instead of
+ * racing to download them. Returns the problems; a cold proxy still works, only slower.
+ */
+export async function warmProxy(p: ProxyState, indexUrls: readonly string[], timeoutMs = 30_000): Promise<string[]> {
+  const problems: string[] = [];
+  for (const url of indexUrls) {
+    try {
+      const status = await getThroughProxy(p, url, timeoutMs);
+      if (status !== 200) problems.push(`${url}: HTTP ${status}`);
+    } catch (err) {
+      problems.push(`${url}: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}

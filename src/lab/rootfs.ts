@@ -67,6 +67,11 @@ export function sourcesList(m: Mirrors): string {
   return [`deb ${m.debian} ${SUITE} main`, `deb ${m.debian} ${SUITE}-updates main`, `deb ${m.security} ${SUITE}-security main`, ''].join('\n');
 }
 
+/** The index files that a node's `apt-get update` fetches first, one per line of sourcesList. */
+export function suiteIndexUrls(m: Mirrors): string[] {
+  return [`${m.debian}/dists/${SUITE}/InRelease`, `${m.debian}/dists/${SUITE}-updates/InRelease`, `${m.security}/dists/${SUITE}-security/InRelease`];
+}
+
 /** apt.conf.d snippet sending every http download through the lab's caching proxy. */
 export function aptProxyConf(address: string, port: number): string {
   // A stalled upstream fetch fails after 30 s and is retried, instead of hanging an install.
