@@ -19,7 +19,7 @@ export interface TemplateContext {
   /** The gridagent bundle shipped with this gridops. */
   agentBundle: { version: string };
   /** Agent settings derived from the topology (templates hold no logic). */
-  agent: { superPeer: 'auto' | 'never'; expect: number; regionExpect: number; peerRegions: Array<{ region: string; regionPeerName: string }> };
+  agent: { superPeer: 'prefer' | 'auto' | 'never'; expect: number; regionExpect: number; peerRegions: Array<{ region: string; regionPeerName: string }> };
 }
 
 export function templateContext(grid: Grid, node: Node): TemplateContext {
@@ -31,9 +31,8 @@ export function templateContext(grid: Grid, node: Node): TemplateContext {
     subgrid: { name: subgrid.name, multicast: `${subgrid.multicast.group}:${subgrid.multicast.port}`, seeds: subgrid.seeds, size: subgrid.nodes.length },
     node,
     agentBundle: { version: AGENT_VERSION },
-    // The agent ranks candidates by availability; `prefer` has no agent-side meaning yet.
     agent: {
-      superPeer: node.superPeer === 'never' ? 'never' : 'auto',
+      superPeer: node.superPeer,
       expect: subgrid.nodes.length,
       regionExpect: region.subgrids.length,
       peerRegions: grid.regions.filter((r) => r.name !== region.name).map((r) => ({ region: r.name, regionPeerName: r.regionPeerName })),

@@ -5,7 +5,7 @@ import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 /** A one-sub-grid cluster with explicit machines, for scripted scenarios. */
 export function smallCluster(
   count: number,
-  options: { seed?: number; never?: number[]; cores?: number[]; expect?: number } = {},
+  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number } = {},
 ): { network: SimNetwork; names: string[]; invariant: SingleLeaderPerTerm } {
   const names = Array.from({ length: count }, (_, index) => `n${index + 1}`);
   const specs: SimNodeSpec[] = names.map((name, index) => {
@@ -13,7 +13,7 @@ export function smallCluster(
       name,
       region: 'r',
       subgrid: 's',
-      superPeer: options.never?.includes(index + 1) ? 'never' : 'auto',
+      superPeer: options.never?.includes(index + 1) ? 'never' : options.prefer?.includes(index + 1) ? 'prefer' : 'auto',
       attrs: { arch: 'x86_64', cores: options.cores?.[index] ?? 8, memoryMiB: 16384, labels: {}, load: 0, uptimeSec: 7200 },
       expect: options.expect ?? count,
       regionExpect: 1,

@@ -22,7 +22,7 @@ regions:
           - { name: n1, address: 10.0.0.1, labels: { evil: "x\\" ]: {} #" } }
           - { name: n2, address: 10.0.0.2, superPeer: never }
       - name: s2
-        nodes: [{ name: n3, address: 10.0.0.3 }]
+        nodes: [{ name: n3, address: 10.0.0.3, superPeer: prefer }]
   - name: r2
     regionPeerName: region.r2.example.org
     subgrids: [{ name: s3, nodes: [{ name: n4, address: 10.0.1.1 }] }]
@@ -51,5 +51,7 @@ describe('the agent playbook', () => {
     expect(JSON.stringify(parsed)).toContain('region.r2.example.org');
     const n2 = made('n2').resources.find((r) => r.id === 'file /etc/gridagent/config.yaml') as unknown as { want: { content: Buffer } };
     expect(normaliseAgentConfig(parse(n2.want.content.toString()), 'config.yaml').superPeer).toBe('never');
+    const n3 = made('n3').resources.find((r) => r.id === 'file /etc/gridagent/config.yaml') as unknown as { want: { content: Buffer } };
+    expect(normaliseAgentConfig(parse(n3.want.content.toString()), 'config.yaml').superPeer).toBe('prefer');
   });
 });

@@ -2,7 +2,7 @@ import { RegionDirectory } from './directory.js';
 import { GroupEngine, type GroupHost } from './group.js';
 import { PacketGuard } from './guard.js';
 import { seededRandom, type Random } from './prng.js';
-import { availabilityScore } from './score.js';
+import { announcedScore } from './score.js';
 import { REGION_TIMERS, SUBGRID_TIMERS, type Timers } from './timers.js';
 import type {
   AgentEvent,
@@ -131,7 +131,7 @@ export class AgentCore {
     this.guard = new PacketGuard({ self: settings.name, epoch: init.incarnation, nonce: init.nonce });
     this.random = seededRandom(init.seed);
     this.attrs = { ...settings.attrs };
-    this.score = availabilityScore(this.attrs);
+    this.score = announcedScore(this.attrs, settings.superPeer);
     const eligible = settings.superPeer !== 'never';
     const subgridHost: GroupHost = {
       send: (out) => this.outbox.push(out),
@@ -291,7 +291,7 @@ export class AgentCore {
   setAttributes(attrs: NodeAttributes): void {
     const structural = attrs.arch !== this.attrs.arch || attrs.cores !== this.attrs.cores || attrs.memoryMiB !== this.attrs.memoryMiB || JSON.stringify(attrs.labels) !== JSON.stringify(this.attrs.labels);
     this.attrs = { ...attrs };
-    this.score = availabilityScore(attrs);
+    this.score = announcedScore(attrs, this.init.settings.superPeer);
     if (structural) this.attrsVersion++;
   }
 

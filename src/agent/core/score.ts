@@ -1,4 +1,4 @@
-import type { NodeAttributes } from './types.js';
+import type { NodeAttributes, SuperPeerPreference } from './types.js';
 
 /**
  * Availability score of a machine: higher means a better super peer.
@@ -14,6 +14,20 @@ export function availabilityScore(attrs: Pick<NodeAttributes, 'cores' | 'memoryM
   const stability = clamp(Math.max(0, attrs.uptimeSec) / 3600, 0, 1);
   const score = capacity * (0.5 + 0.5 * freeFraction) * (0.7 + 0.3 * stability);
   return Math.round(score * 10) / 10;
+}
+
+/**
+ * `superPeer: prefer` multiplies a node's score by this. It exceeds the default hysteresis
+ * (25 %), so a preferred node of comparable hardware wins the first election and, once up,
+ * takes the role over from a healthy non-preferred super peer; a much weaker machine still
+ * does not: it is a preference, not an override.
+ */
+export const PREFER_SCORE_FACTOR = 1.5;
+
+/** The score a node announces: its availability, raised when the operator prefers it. */
+export function announcedScore(attrs: Pick<NodeAttributes, 'cores' | 'memoryMiB' | 'load' | 'uptimeSec'>, preference: SuperPeerPreference): number {
+  const score = availabilityScore(attrs);
+  return preference === 'prefer' ? Math.round(score * PREFER_SCORE_FACTOR * 10) / 10 : score;
 }
 
 function clamp(value: number, low: number, high: number): number {

@@ -1,8 +1,11 @@
 /** The two tiers of the overlay: nodes elect a super peer per sub-grid, super peers a region peer per region. */
 export type Tier = 'subgrid' | 'region';
 
-/** Whether a node may stand for election. `never` still votes and registers, but never leads. */
-export type SuperPeerPreference = 'auto' | 'never';
+/**
+ * Whether a node may stand for election. `never` still registers, but never leads; `prefer`
+ * stands with its availability score raised by PREFER_SCORE_FACTOR (score.ts).
+ */
+export type SuperPeerPreference = 'prefer' | 'auto' | 'never';
 
 /** What a member reports about itself; the super peer keeps it in the registry. */
 export interface NodeAttributes {

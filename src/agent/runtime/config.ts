@@ -52,7 +52,7 @@ export const WrittenAgentConfig = Type.Object(
         ),
       ),
     ),
-    superPeer: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('never')])),
+    superPeer: Type.Optional(Type.Union([Type.Literal('prefer'), Type.Literal('auto'), Type.Literal('never')])),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     keyFile: Type.String({ minLength: 1 }),
     stateFile: Type.Optional(Type.String()),
@@ -83,7 +83,7 @@ export interface AgentConfig {
   regionPeerPort: number;
   /** The other regions' region-peer DNS names: our region peer exchanges summaries with theirs. */
   peerRegions: { region: string; regionPeerName: string; regionPeerPort: number }[];
-  superPeer: 'auto' | 'never';
+  superPeer: 'prefer' | 'auto' | 'never';
   labels: Record<string, string>;
   keyFile: string;
   stateFile: string;
