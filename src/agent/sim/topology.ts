@@ -10,6 +10,8 @@ export interface GridShape {
   seed: number;
   /** Fraction of nodes configured `superPeer: never`. */
   neverFraction?: number;
+  /** Fraction of nodes configured `superPeer: prefer` (drawn after the `never` ones). */
+  preferFraction?: number;
   mirrors?: number;
   timers?: Partial<Timers>;
 }
@@ -41,11 +43,13 @@ export function buildGrid(shape: GridShape): SimGrid {
       dns[region]!.push(...names.slice(0, 2));
       names.forEach((name, n) => {
         const cores = [2, 4, 8, 16, 32][randomInt(random, 0, 4)]!;
+        const never = shape.neverFraction ?? 0.1;
+        const preference = random.next();
         const settings: AgentSettings = {
           name,
           region,
           subgrid,
-          superPeer: random.next() < (shape.neverFraction ?? 0.1) ? 'never' : 'auto',
+          superPeer: preference < never ? 'never' : preference < never + (shape.preferFraction ?? 0) ? 'prefer' : 'auto',
           attrs: {
             arch: 'x86_64',
             cores,
