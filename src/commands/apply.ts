@@ -4,7 +4,7 @@ import { GridopsCommand } from '../base-command.js';
 import { connectionFlags, connectionRunOptions, interruptOnSigint } from '../cli-flags.js';
 import type { ApplyEvent } from '../engine/gate.js';
 import { runApply, type ApplyResult } from '../engine/workflow.js';
-import { ApplyFailedError, InterruptedError } from '../errors/index.js';
+import { ApplyFailedError, InterruptedError, OverlayNotConvergedError, type GridopsError } from '../errors/index.js';
 import { loadPlan } from '../plan/plan-file.js';
 import { renderPlan } from '../plan/render.js';
 import { formatApplySummary } from '../formatters/apply-summary.js';
@@ -22,6 +22,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since' }),
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
     'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
+    verify: Flags.boolean({ description: 'afterwards, ask the agents until every sub-grid has one super peer and every node joined (up to rollout.healthTimeout); --no-verify skips it', default: true, allowNo: true }),
   };
 
   async run(): Promise<ApplyResult> {
@@ -43,6 +44,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         signal: interrupt.signal,
         savedPlan,
         failFast: flags['fail-fast'],
+        verify: flags.verify,
         logger: log,
         progress: (message, ms) => process.stderr.write(json ? `${JSON.stringify({ type: 'progress', message, ms })}\n` : progressLine(message, ms, this.verbose)),
         onPlan: (plan) => this.say(renderPlan(plan, { color: process.stdout.isTTY })),
@@ -54,7 +56,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
       return result;
     } catch (err) {
       log?.error({ err }, 'apply failed');
-      if (err instanceof ApplyFailedError && !json) this.say(formatApplySummary((err as ApplyFailedError & { result: ApplyResult }).result));
+      if ((err instanceof ApplyFailedError || err instanceof OverlayNotConvergedError) && !json) this.say(formatApplySummary((err as GridopsError & { result: ApplyResult }).result));
       throw err;
     } finally {
       interrupt.dispose();

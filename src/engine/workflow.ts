@@ -1,4 +1,5 @@
-import { ApplyFailedError, InterruptedError, PlanningError, StalePlanError } from '../errors/index.js';
+import { ApplyFailedError, InterruptedError, OverlayNotConvergedError, PlanningError, StalePlanError } from '../errors/index.js';
+import { hostsWithAgent, verifyOverlay, type OverlayVerification } from './verify.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import { needsGridKey, type Secrets } from '../playbooks/instantiate.js';
 import { loadOrCreateGridKey } from '../secrets/grid-key.js';
@@ -97,6 +98,8 @@ export interface ApplyResult {
   counts: PlanCounts;
   hosts: HostOutcome[];
   unreachable: Array<{ host: string; error: string }>;
+  /** Step 5: the agents' agreed overlay; absent when no host runs an agent or with --no-verify. */
+  overlay?: OverlayVerification;
   ms: number;
 }
 
@@ -108,6 +111,8 @@ export async function runApply(
   options: RunOptions & {
     savedPlan?: Plan;
     failFast: boolean;
+    /** Ask the agents afterwards whether the overlay converged (default true). */
+    verify?: boolean;
     confirm: (plan: Plan) => Promise<boolean>;
     emit: (e: ApplyEvent) => void;
     onPlan: (plan: Plan) => void;
@@ -137,12 +142,25 @@ export async function runApply(
       options.progress(`applying ${n.create + n.update + n.delete + n.run} change(s) on ${n.hostsWithChanges} host(s)`, Math.round(performance.now() - t0));
       hosts = await applyPlan(planned, { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal, emit: options.emit });
     }
-    await recordState(paths.state, grid, planned, hosts, options.playbooks);
-    const result: ApplyResult = { grid: grid.name, counts: run.counts, hosts, unreachable, ms: Math.round(performance.now() - t0) };
     const failed = hosts.filter((h) => h.status === 'failed');
+    // Step 5, only when every host is done: a half-applied grid is reported as such, not as an overlay problem.
+    const agents = options.verify === false || failed.length || unreachable.length || options.signal?.aborted ? [] : hostsWithAgent(planned);
+    let overlay: OverlayVerification | undefined;
+    if (agents.length) {
+      options.progress(`verifying the overlay: asking ${agents.length} agent(s) until every sub-grid has one super peer (up to ${Math.round(grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)`, Math.round(performance.now() - t0));
+      overlay = await verifyOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + grid.rollout.healthTimeoutMs, signal: options.signal });
+    }
+    await recordState(paths.state, grid, planned, hosts, options.playbooks, overlay);
+    const result: ApplyResult = { grid: grid.name, counts: run.counts, hosts, unreachable, ...(overlay ? { overlay } : {}), ms: Math.round(performance.now() - t0) };
     if (options.signal?.aborted) throw new InterruptedError(`interrupted: ${hosts.filter((h) => h.status === 'applied').length} host(s) applied, the rest left untouched or partly done`, 'run apply again; it continues from the real state of each host');
     if (failed.length || unreachable.length) {
       throw Object.assign(new ApplyFailedError(`${failed.length} host(s) failed and ${unreachable.length} unreachable`, 'fix the hosts listed above, then run apply again; it only does what is still needed'), { result });
+    }
+    if (overlay && !overlay.converged) {
+      throw Object.assign(
+        new OverlayNotConvergedError(`every change was applied, but the overlay did not converge within ${Math.round(grid.rollout.healthTimeoutMs / 1000)} s: ${overlay.waitingFor.slice(0, 5).join('; ')}${overlay.waitingFor.length > 5 ? `; and ${overlay.waitingFor.length - 5} more` : ''}`, '`gridops status FILE` shows each agent\'s view, and `journalctl -u gridagent` on a node its log; raise rollout.healthTimeout if the network is slow'),
+        { result },
+      );
     }
     return result;
   } finally {
@@ -167,8 +185,9 @@ function assertPlanStillValid(saved: Plan, fresh: Plan): void {
   }
 }
 
-async function recordState(file: string, grid: Grid, planned: PlannedHost[], outcomes: HostOutcome[], playbooks: string[]): Promise<void> {
+async function recordState(file: string, grid: Grid, planned: PlannedHost[], outcomes: HostOutcome[], playbooks: string[], overlay: OverlayVerification | undefined): Promise<void> {
   const state = await readState(file, grid.name);
+  if (overlay) state.overlay = overlay;
   const now = new Date().toISOString();
   for (const outcome of outcomes) {
     const p = planned.find((x) => x.session.node.name === outcome.host)!;

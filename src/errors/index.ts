@@ -102,6 +102,11 @@ export class ApplyFailedError extends GridopsError {
   readonly code = 'APPLY_FAILED';
 }
 
+/** Apply's changes landed, but the agents did not agree on one overlay within the health timeout. */
+export class OverlayNotConvergedError extends GridopsError {
+  readonly code = 'OVERLAY_NOT_CONVERGED';
+}
+
 /** The lab could not be built or torn down. */
 export class LabError extends GridopsError {
   readonly code = 'LAB';

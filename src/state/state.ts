@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import type { OverlayVerification } from '../engine/verify.js';
 
 /** What was last applied to one host. Never holds a secret. */
 export interface HostState {
@@ -20,6 +21,8 @@ export interface GridState {
   grid: string;
   serial: number;
   hosts: Record<string, HostState>;
+  /** What the agents agreed on at the end of the last apply that deployed or ran them. */
+  overlay?: OverlayVerification;
 }
 
 /** State, lock and (unless the topology names one) the grid key live beside the topology, per grid: `.gridops/GRID.*`. */

@@ -3,18 +3,9 @@ import { readState, statePaths, type HostState } from '../state/state.js';
 import { loadTopology } from '../topology/load.js';
 import { allNodes, type Grid } from '../topology/model.js';
 import { fanOut } from '../transport/fan-out.js';
+import { askAgent, type AgentView } from './agent-view.js';
 
-/** The live overlay as one node's agent sees it (the subset gridops shows). */
-export interface AgentView {
-  /** The sub-grid role: `super-peer` (the agent's `leader`), `mirror`, `member`, `candidate`, `searching`, or `not answering`. */
-  role: string;
-  /** `region-peer` when this super peer also represents its region. */
-  regionRole?: string;
-  term: number;
-  superPeer: string | null;
-  regionPeer: string | null;
-  members: number;
-}
+export type { AgentView } from './agent-view.js';
 
 export interface NodeStatus {
   node: string;
@@ -53,15 +44,7 @@ function appliedState(host: HostState | undefined, grid: Grid): NodeStatus['appl
 }
 
 async function agentView(session: HostSession): Promise<AgentView | undefined> {
-  if (!session.facts.agentVersion) return undefined;
-  const r = await session.transport.exec('gridagent status --json', { timeoutMs: 5000 });
-  if (r.code !== 0) return { role: 'not answering', term: 0, superPeer: null, regionPeer: null, members: 0 };
-  try {
-    const s = JSON.parse(r.stdout) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[] };
-    return { role: s.role === 'leader' ? 'super-peer' : s.role, ...(s.regionRole === 'leader' ? { regionRole: 'region-peer' } : {}), term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length };
-  } catch {
-    return undefined;
-  }
+  return session.facts.agentVersion ? askAgent(session.transport) : undefined;
 }
 
 /**

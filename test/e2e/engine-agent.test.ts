@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeLab } from './support/lab.js';
 import { gridops } from './support/cli.js';
@@ -25,6 +25,12 @@ describeLab('gridagent deployed with the agent playbook (Node 18, systemd contai
     const apply = gridops(['apply', lab.topology, '--yes', '--log-file', log, ...playbooks], { timeoutMs: 540_000 });
     expect(apply.stderr).not.toMatch(/error|warning/i);
     expect(apply.status).toBe(0);
+    // Step 5 of apply: the agents were asked until they agreed, and the state records what they agreed on.
+    expect(apply.stdout).toMatch(/Overlay: converged in [\d.]+ s \(6 agents\)/);
+    const recorded = JSON.parse(readFileSync(join(lab.dir, '.gridops', 'lab.state.json'), 'utf8')) as { overlay: { converged: boolean; nodes: number; superPeers: Record<string, string>; regionPeers: Record<string, string> } };
+    expect(recorded.overlay).toMatchObject({ converged: true, nodes: 6 });
+    expect(Object.keys(recorded.overlay.superPeers).sort()).toEqual(['region-1/subgrid-1', 'region-1/subgrid-2']);
+    expect(Object.values(recorded.overlay.superPeers)).toContain(recorded.overlay.regionPeers['region-1']);
     expect((await lab.ssh('node-01', 'node --version')).stdout).toMatch(/^v18\./);
     expect((await lab.ssh('node-01', 'systemctl is-active gridagent')).stdout.trim()).toBe('active');
     const { code, data } = status('--wait', '30s');
@@ -61,5 +67,34 @@ describeLab('gridagent deployed with the agent playbook (Node 18, systemd contai
     const settled = status('--wait', '30s');
     expect(settled.code).toBe(0);
     expect(settled.data.nodes.find((n) => n.node === victim)!.agent!.role).not.toBe('not answering');
+  });
+
+  it('apply with nothing to change still verifies the overlay, and fails clearly when an agent does not answer', async () => {
+    const again = gridops(['apply', lab.topology, '--yes', ...playbooks], { timeoutMs: 120_000 });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('Apply: 0 change(s)');
+    expect(again.stdout).toMatch(/Overlay: converged/);
+
+    // A frozen agent: systemd still calls it active, so apply has nothing to change, but it never answers.
+    // The same grid with a 10 s health timeout, beside the lab topology so that it shares its state and key.
+    const short = join(lab.dir, 'topology-10s.yaml');
+    writeFileSync(short, `${readFileSync(lab.topology, 'utf8')}\nrollout: { healthTimeout: 10s }\n`);
+    await lab.ssh('node-06', 'systemctl kill -s STOP gridagent');
+    try {
+      const frozen = gridops(['apply', short, '--yes', ...playbooks], { timeoutMs: 120_000 });
+      expect(frozen.status).toBe(1);
+      expect(frozen.stdout).toContain('Apply: 0 change(s)');
+      expect(frozen.stdout).toContain('Overlay: NOT converged');
+      expect(frozen.stderr).toMatch(/error: every change was applied, but the overlay did not converge within 10 s: .*node-06: not answering/);
+      expect(frozen.stderr).toContain('hint: `gridops status FILE`');
+      const recorded = JSON.parse(readFileSync(join(lab.dir, '.gridops', 'lab.state.json'), 'utf8')) as { overlay: { converged: boolean; waitingFor: string[] } };
+      expect(recorded.overlay.converged).toBe(false);
+      expect(recorded.overlay.waitingFor).toContain('node-06: not answering');
+      // --no-verify skips the phase.
+      expect(gridops(['apply', short, '--yes', '--no-verify', ...playbooks], { timeoutMs: 120_000 }).status).toBe(0);
+    } finally {
+      await lab.ssh('node-06', 'systemctl kill -s CONT gridagent');
+    }
+    expect(status('--wait', '30s').code).toBe(0);
   });
 });

@@ -1,0 +1,60 @@
+import type { AgentView } from './agent-view.js';
+
+/** One node's answer, placed in the topology. */
+export interface AgentAnswer {
+  node: string;
+  region: string;
+  subgrid: string;
+  view: AgentView;
+}
+
+/** Whether the agents asked agree on one overlay, and what they agree on. */
+export interface OverlayAgreement {
+  converged: boolean;
+  /** Per `region/sub-grid`: the super peer every asked node of it follows, or null while they disagree or have none. */
+  superPeers: Record<string, string | null>;
+  /** Per region: the region peer that the region's super peers name, or null; absent when none of them was asked. */
+  regionPeers: Record<string, string | null>;
+  /** Why it has not converged, one line per node or group. Empty when converged. */
+  waitingFor: string[];
+}
+
+const JOINED = new Set(['super-peer', 'mirror', 'member']);
+
+/**
+ * The overlay has converged, for the nodes asked, when every agent answers, has joined (it is
+ * the super peer, a mirror or a member), and the nodes of a sub-grid all follow the same super
+ * peer, which itself answers as super peer, and the super peers of a region name one region peer.
+ * Judged from the agents' own views, so it holds for a subset of the grid (`--limit`) too.
+ */
+export function overlayAgreement(answers: readonly AgentAnswer[]): OverlayAgreement {
+  const waitingFor: string[] = [];
+  const superPeers: Record<string, string | null> = {};
+  const regionPeers: Record<string, string | null> = {};
+  for (const a of answers) if (!JOINED.has(a.view.role)) waitingFor.push(`${a.node}: ${a.view.role}`);
+
+  const byGroup = (key: (a: AgentAnswer) => string) => {
+    const groups = new Map<string, AgentAnswer[]>();
+    for (const a of answers) groups.set(key(a), [...(groups.get(key(a)) ?? []), a]);
+    return groups;
+  };
+  for (const [subgrid, members] of byGroup((a) => `${a.region}/${a.subgrid}`)) {
+    const named = new Set(members.map((m) => m.view.superPeer));
+    const leader = named.size === 1 ? [...named][0]! : null;
+    const leaderAnswer = members.find((m) => m.node === leader);
+    superPeers[subgrid] = leader !== null && (leaderAnswer === undefined || leaderAnswer.view.role === 'super-peer') ? leader : null;
+    if (superPeers[subgrid] === null) waitingFor.push(`${subgrid}: ${named.size > 1 ? `nodes follow different super peers (${[...named].map((n) => n ?? 'none').join(', ')})` : 'no super peer yet'}`);
+  }
+  // Only super peers take part in the region tier: they must all name one region peer, which
+  // itself answers as region peer. A region whose super peers were not asked is not judged.
+  for (const [region, members] of byGroup((a) => a.region)) {
+    const peers = members.filter((m) => m.view.role === 'super-peer');
+    if (peers.length === 0) continue;
+    const named = new Set(peers.map((m) => m.view.regionPeer));
+    const regionPeer = named.size === 1 ? [...named][0]! : null;
+    const peerAnswer = members.find((m) => m.node === regionPeer);
+    regionPeers[region] = regionPeer !== null && (peerAnswer === undefined || peerAnswer.view.regionRole === 'region-peer') ? regionPeer : null;
+    if (regionPeers[region] === null) waitingFor.push(`${region}: ${named.size > 1 ? `super peers name different region peers (${[...named].map((n) => n ?? 'none').join(', ')})` : 'no region peer yet'}`);
+  }
+  return { converged: waitingFor.length === 0, superPeers, regionPeers, waitingFor };
+}

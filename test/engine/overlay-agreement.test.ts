@@ -1,0 +1,50 @@
+import type { AgentView } from '../../src/status/agent-view.js';
+import { overlayAgreement, type AgentAnswer } from '../../src/status/overlay-agreement.js';
+
+const view = (role: string, superPeer: string | null, extra: Partial<AgentView> = {}): AgentView => ({ role, term: 2, superPeer, regionPeer: null, members: 0, ...extra });
+const answer = (node: string, subgrid: string, v: AgentView, region = 'r1'): AgentAnswer => ({ node, region, subgrid, view: v });
+
+/** Two sub-grids of one region, converged: a1 leads s1 and is region peer, b1 leads s2. */
+const converged = (): AgentAnswer[] => [
+  answer('a1', 's1', view('super-peer', 'a1', { regionRole: 'region-peer', regionPeer: 'a1' })),
+  answer('a2', 's1', view('mirror', 'a1')),
+  answer('a3', 's1', view('member', 'a1')),
+  answer('b1', 's2', view('super-peer', 'b1', { regionPeer: 'a1' })),
+  answer('b2', 's2', view('member', 'b1')),
+];
+
+describe('overlayAgreement: has the overlay converged, from the agents own views', () => {
+  it('agrees on one super peer per sub-grid and one region peer per region', () => {
+    expect(overlayAgreement(converged())).toEqual({ converged: true, superPeers: { 'r1/s1': 'a1', 'r1/s2': 'b1' }, regionPeers: { r1: 'a1' }, waitingFor: [] });
+  });
+
+  it('waits for a node that has not joined or does not answer', () => {
+    const answers = converged();
+    answers[2] = answer('a3', 's1', view('searching', null));
+    answers[4] = answer('b2', 's2', view('not answering', null));
+    const r = overlayAgreement(answers);
+    expect(r.converged).toBe(false);
+    expect(r.waitingFor).toEqual(expect.arrayContaining(['a3: searching', 'b2: not answering', 'r1/s1: nodes follow different super peers (a1, none)']));
+  });
+
+  it('waits while members follow a super peer that no longer leads (a failover in progress)', () => {
+    const answers = converged();
+    answers[0] = answer('a1', 's1', view('candidate', null));
+    const r = overlayAgreement(answers);
+    expect(r.converged).toBe(false);
+    expect(r.superPeers['r1/s1']).toBeNull();
+  });
+
+  it('waits while two super peers name different region peers', () => {
+    const answers = converged();
+    answers[3] = answer('b1', 's2', view('super-peer', 'b1', { regionPeer: 'b1', regionRole: 'region-peer' }));
+    const r = overlayAgreement(answers);
+    expect(r.converged).toBe(false);
+    expect(r.waitingFor).toContain('r1: super peers name different region peers (a1, b1)');
+  });
+
+  it('judges a subset (--limit) by what its nodes say: members only, following a live super peer', () => {
+    const r = overlayAgreement([answer('a2', 's1', view('mirror', 'a1')), answer('a3', 's1', view('member', 'a1'))]);
+    expect(r).toEqual({ converged: true, superPeers: { 'r1/s1': 'a1' }, regionPeers: {}, waitingFor: [] });
+  });
+});

@@ -1,0 +1,42 @@
+import { verifyOverlay } from '../../src/engine/verify.js';
+import type { HostSession } from '../../src/engine/session.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { facts, smallGrid } from '../resources/fixtures.js';
+import { allNodes } from '../../src/topology/model.js';
+
+/** `gridagent status --json` as the agent prints it, for a node that follows `leader`. */
+const agentStatus = (self: string, leader: string | null) =>
+  JSON.stringify({ role: leader === self ? 'leader' : leader === null ? 'searching' : 'member', regionRole: leader === self ? 'leader' : 'inactive', term: 1, superPeer: leader, regionPeer: leader === self ? self : null, members: [] });
+
+describe('verifyOverlay: apply asks the agents until they agree', () => {
+  const nodes = allNodes(smallGrid());
+
+  it('polls until the agents agree, over the given connections, and reports what they agreed on', async () => {
+    let asked = 0;
+    const sessions: HostSession[] = nodes.map((node) => ({
+      node,
+      facts: facts(),
+      transport: new RecordingTransport(node.name).on(/^gridagent status --json$/, () => {
+        asked++;
+        // The first two rounds: still searching (the agents just started).
+        return { code: 0, stdout: agentStatus(node.name, asked <= 4 ? null : 'n1') };
+      }),
+    }));
+    const r = await verifyOverlay(sessions, { concurrency: 10, deadline: Date.now() + 10_000 });
+    expect(r).toMatchObject({ converged: true, nodes: 2, superPeers: { 'r1/s1': 'n1' }, regionPeers: { r1: 'n1' }, waitingFor: [] });
+    expect(asked).toBe(6);
+    expect(r.ms).toBeGreaterThanOrEqual(900);
+  });
+
+  it('gives up at the deadline and says what it was waiting for', async () => {
+    const sessions: HostSession[] = nodes.map((node) => ({
+      node,
+      facts: facts(),
+      transport: new RecordingTransport(node.name).on(/^gridagent status --json$/, node.name === 'n2' ? { code: 7, stderr: 'connection refused' } : { code: 0, stdout: agentStatus(node.name, 'n1') }),
+    }));
+    const r = await verifyOverlay(sessions, { concurrency: 10, deadline: Date.now() + 1200 });
+    expect(r.converged).toBe(false);
+    expect(r.waitingFor).toEqual(['n2: not answering', 'r1/s1: nodes follow different super peers (n1, none)']);
+    expect(r.ms).toBeLessThan(3000);
+  });
+});
