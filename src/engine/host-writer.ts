@@ -13,7 +13,8 @@ export interface WriteStep {
 
 const HEREDOC_END = 'GRIDOPS_CONTENT_END';
 
-const APT_UPDATE = { attempts: 4, attemptSeconds: 150 };
+/** Each attempt's bound, in seconds: a stall costs a minute, and a slow mirror gets ever longer tries (apt resumes partial files). */
+const APT_UPDATE_ATTEMPTS_S = [60, 120, 240, 480];
 
 /**
  * `apt-get update`, each attempt bounded and retried (Ansible's `update_cache_retries`): an index
@@ -21,16 +22,22 @@ const APT_UPDATE = { attempts: 4, attemptSeconds: 150 };
  * own `Acquire::http::Timeout`, and a fresh attempt gets through. A node's own apt timers may hold
  * the lock for a while, so each attempt also waits for it rather than fail.
  */
-export function aptUpdateWithRetries({ attempts, attemptSeconds } = APT_UPDATE): string {
+export function aptUpdateWithRetries(attemptSeconds: readonly number[] = APT_UPDATE_ATTEMPTS_S): string {
+  const n = attemptSeconds.length;
   return [
-    `for attempt in $(seq ${attempts}); do`,
-    `  DEBIAN_FRONTEND=noninteractive timeout -k 10 ${attemptSeconds} apt-get -o DPkg::Lock::Timeout=120 update -q && exit 0`,
-    `  echo "apt-get update: attempt $attempt of ${attempts} failed or timed out after ${attemptSeconds} s" >&2`,
-    `  [ "$attempt" -lt ${attempts} ] && sleep "$attempt"`,
+    'attempt=0',
+    `for bound in ${attemptSeconds.join(' ')}; do`,
+    '  attempt=$((attempt + 1))',
+    '  DEBIAN_FRONTEND=noninteractive timeout -k 10 "$bound" apt-get -o DPkg::Lock::Timeout=120 update -q && exit 0',
+    `  echo "apt-get update: attempt $attempt of ${n} failed or timed out after $bound s" >&2`,
+    `  [ "$attempt" -lt ${n} ] && sleep "$attempt"`,
     'done',
     'exit 1',
   ].join('\n');
 }
+
+/** The longest an apt-get update step may take: every attempt, its kill grace and its pause. */
+const APT_UPDATE_STEP_MS = APT_UPDATE_ATTEMPTS_S.reduce((sum, s) => sum + s + 15, 0) * 1000;
 
 /**
  * The only handle through which a resource changes a host, and only the mutation gate makes
@@ -87,7 +94,7 @@ export class HostWriter {
   /** apt-get update at most once per run on this host, before the first install. */
   async aptUpdateOnce(): Promise<void> {
     if (this.aptUpdated) return;
-    await this.run(aptUpdateWithRetries(), 'apt-get update', { timeoutMs: (APT_UPDATE.attemptSeconds + 15) * APT_UPDATE.attempts * 1000 });
+    await this.run(aptUpdateWithRetries(), 'apt-get update', { timeoutMs: APT_UPDATE_STEP_MS });
     this.aptUpdated = true;
   }
 }
