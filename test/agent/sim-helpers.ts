@@ -5,7 +5,7 @@ import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 /** A one-sub-grid cluster with explicit machines, for scripted scenarios. */
 export function smallCluster(
   count: number,
-  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number } = {},
+  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number; bootstrapScores?: number[] } = {},
 ): { network: SimNetwork; names: string[]; invariant: SingleLeaderPerTerm } {
   const names = Array.from({ length: count }, (_, index) => `n${index + 1}`);
   const specs: SimNodeSpec[] = names.map((name, index) => {
@@ -19,6 +19,7 @@ export function smallCluster(
       regionExpect: 1,
       mirrors: 4,
       hysteresis: 0.25,
+      ...(options.bootstrapScores ? { bootstrapScore: options.bootstrapScores[index]! } : {}),
     };
     return { settings, seeds: names.filter((other) => other !== name).slice(0, 2) };
   });

@@ -24,6 +24,8 @@ test(`no split brain over ${RUNS} seeded random fault schedules`, () => {
       mirrors: 2 + (seed % 3),
       // One schedule in three has preferred nodes, whose raised scores add rebalance handovers.
       preferFraction: seed % 3 === 1 ? 0.25 : 0,
+      // Another third ranks first elections by the scores gridops renders from facts.
+      renderedBootstrapScores: seed % 3 === 2,
     };
     const durationMs = 20_000;
     const result = runScenario({ shape, durationMs, actions: randomSchedule(shape, durationMs) });

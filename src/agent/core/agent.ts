@@ -41,6 +41,8 @@ export interface AgentSettings {
   peerRegions?: string[];
   /** Length of a tick in ms, only to show ages in /status (default 100). */
   tickMs?: number;
+  /** The score to rank by in the first elections of both tiers (GroupSettings.bootstrapScore). */
+  bootstrapScore?: number;
 }
 
 export interface AgentInit {
@@ -188,6 +190,7 @@ export class AgentCore {
         useMulticast: true,
         incarnation: init.incarnation,
         random: this.random,
+        ...(settings.bootstrapScore !== undefined ? { bootstrapScore: settings.bootstrapScore } : {}),
       },
       subgridHost,
       init.persisted?.subgrid ?? null,
@@ -206,6 +209,7 @@ export class AgentCore {
         useMulticast: false,
         incarnation: init.incarnation,
         random: this.random,
+        ...(settings.bootstrapScore !== undefined ? { bootstrapScore: settings.bootstrapScore } : {}),
       },
       regionHost,
       init.persisted?.region ?? null,

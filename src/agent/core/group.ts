@@ -38,6 +38,12 @@ export interface GroupSettings {
   useMulticast: boolean;
   incarnation: number;
   random: Random;
+  /**
+   * The score this node ranks by in a bootstrap (first) election, when set: gridops renders it
+   * from facts that do not change (cores, memory, preference), so the first election is the one
+   * its plan shows. Live scores (load, uptime) still rank every later election.
+   */
+  bootstrapScore?: number;
 }
 
 /** What the group needs from the agent that hosts it. */
@@ -658,7 +664,7 @@ export class GroupEngine {
         type: 'discover',
         fresh: this.isFresh(),
         eligible: this.settings.eligible && this.host.canStand(),
-        score: info.score,
+        score: this.isFresh() ? this.bootstrapRankScore() : info.score,
         // Only a discover sent to one host (not to the multicast group) earns a redirect, or a group would answer in chorus.
         ...(dest.kind === 'multicast' ? {} : { direct: true }),
         ...(dest.kind === 'node' ? { to: dest.name } : {}),
@@ -707,9 +713,14 @@ export class GroupEngine {
     else this.startBootstrapPreVote();
   }
 
+  /** What a fresh node ranks by: the rendered bootstrap score if any (see GroupSettings), else its live score. */
+  private bootstrapRankScore(): number {
+    return this.settings.bootstrapScore ?? this.host.selfInfo().score;
+  }
+
   /** How many live eligible fresh nodes outrank this one. */
   private freshRank(): number {
-    const score = this.host.selfInfo().score;
+    const score = this.bootstrapRankScore();
     return this.liveFreshPeers().filter(([name, peer]) => peer.eligible && this.outranks(peer.score, name, score, this.settings.self)).length;
   }
 
@@ -756,7 +767,7 @@ export class GroupEngine {
     this.host.event({ type: 'electionStarted', tier: this.settings.tier, term, phase: 'bootstrap' });
     this.electionElapsed = 0;
     this.randomizedTimeout = this.freshElectionTimeout();
-    const score = this.host.selfInfo().score;
+    const score = this.bootstrapRankScore();
     for (const [name] of this.liveFreshPeers()) {
       this.sendTo(name, { type: 'vote', viewTerm: 0, viewVersion: 0, bootstrap: true, transfer: false, score });
     }
@@ -773,7 +784,7 @@ export class GroupEngine {
     this.electionElapsed = 0;
     this.randomizedTimeout = this.freshElectionTimeout();
     this.host.event({ type: 'electionStarted', tier: this.settings.tier, term: this.state.term + 1, phase: 'preVote' });
-    const score = this.host.selfInfo().score;
+    const score = this.bootstrapRankScore();
     for (const [name] of this.liveFreshPeers()) {
       this.sendTo(name, { type: 'preVote', term: this.state.term + 1, viewTerm: 0, viewVersion: 0, bootstrap: true, score });
     }
@@ -829,7 +840,7 @@ export class GroupEngine {
       type: 'discover',
       fresh: this.isFresh(),
       eligible: this.settings.eligible && this.host.canStand(),
-      score: this.host.selfInfo().score,
+      score: this.isFresh() ? this.bootstrapRankScore() : this.host.selfInfo().score,
       direct: true,
     });
   }
@@ -1161,7 +1172,7 @@ export class GroupEngine {
       this.state.votedFor === null &&
       this.settings.eligible &&
       this.host.canStand() &&
-      this.outranks(this.host.selfInfo().score, this.settings.self, message.score, message.from);
+      this.outranks(this.bootstrapRankScore(), this.settings.self, message.score, message.from);
     const granted = message.term === this.state.term && free && (bound === null || bound === message.from) && !iStandFirst;
     if (granted) this.grantBootstrapVote(message.term, message.from);
     else this.sendTo(message.from, { type: 'voteResp', granted: false, bootstrap: true, ballotOf: this.host.ballotIdentity() });

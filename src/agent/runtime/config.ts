@@ -53,6 +53,7 @@ export const WrittenAgentConfig = Type.Object(
       ),
     ),
     superPeer: Type.Optional(Type.Union([Type.Literal('prefer'), Type.Literal('auto'), Type.Literal('never')])),
+    bootstrapScore: Type.Optional(Type.Number({ minimum: 0 })),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     keyFile: Type.String({ minLength: 1 }),
     stateFile: Type.Optional(Type.String()),
@@ -84,6 +85,8 @@ export interface AgentConfig {
   /** The other regions' region-peer DNS names: our region peer exchanges summaries with theirs. */
   peerRegions: { region: string; regionPeerName: string; regionPeerPort: number }[];
   superPeer: 'prefer' | 'auto' | 'never';
+  /** Rendered by gridops from facts: the score this node ranks by in first elections. */
+  bootstrapScore: number | null;
   labels: Record<string, string>;
   keyFile: string;
   stateFile: string;
@@ -152,6 +155,7 @@ export function normaliseAgentConfig(raw: unknown, source = 'config'): AgentConf
       .filter((peer) => peer.region !== written.region)
       .map((peer) => ({ region: peer.region, regionPeerName: peer.regionPeerName, regionPeerPort: peer.regionPeerPort ?? written.regionPeerPort ?? port })),
     superPeer: written.superPeer ?? 'auto',
+    bootstrapScore: written.bootstrapScore ?? null,
     labels: written.labels ?? {},
     keyFile: written.keyFile,
     stateFile: written.stateFile ?? `/var/lib/gridagent/${written.node}.state.json`,

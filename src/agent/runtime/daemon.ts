@@ -64,6 +64,7 @@ export class AgentDaemon {
         regionTimers: config.regionTimers,
         peerRegions: config.peerRegions.map((peer) => peer.region),
         tickMs: config.tickMs,
+        ...(config.bootstrapScore !== null ? { bootstrapScore: config.bootstrapScore } : {}),
       },
       persisted: onDisk.state,
       incarnation: this.epoch,

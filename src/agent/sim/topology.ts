@@ -1,5 +1,6 @@
 import type { AgentSettings } from '../core/agent.js';
 import { randomInt, seededRandom } from '../core/prng.js';
+import { announcedScore } from '../core/score.js';
 import type { Timers } from '../core/timers.js';
 import type { SimNodeSpec } from './network.js';
 
@@ -12,6 +13,8 @@ export interface GridShape {
   neverFraction?: number;
   /** Fraction of nodes configured `superPeer: prefer` (drawn after the `never` ones). */
   preferFraction?: number;
+  /** Give every node the bootstrap score gridops renders (its score at no load and full uptime). */
+  renderedBootstrapScores?: boolean;
   mirrors?: number;
   timers?: Partial<Timers>;
 }
@@ -65,6 +68,7 @@ export function buildGrid(shape: GridShape): SimGrid {
           timers: shape.timers,
           peerRegions: Array.from({ length: shape.regions }, (_, other) => `r${other}`).filter((other) => other !== region),
         };
+        if (shape.renderedBootstrapScores) settings.bootstrapScore = announcedScore({ ...settings.attrs, load: 0, uptimeSec: 3600 }, settings.superPeer);
         specs.push({ settings, seeds: [names[(n + 1) % names.length]!, names[(n + 2) % names.length]!] });
       });
     }
