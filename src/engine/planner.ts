@@ -5,12 +5,14 @@ import { instantiate, type Handler, type Secrets } from '../playbooks/instantiat
 import type { Change } from '../plan/change.js';
 import { PLAN_FORMAT, type HostPlan, type Plan } from '../plan/plan.js';
 import type { PlanContext, Resource } from '../resources/resource.js';
-import { templateContext } from '../templates/render.js';
+import { templateContext, type TemplateContext } from '../templates/render.js';
 import type { Grid } from '../topology/model.js';
 import type { ConnectedHost, HostSession, UnreachableHost } from './session.js';
 import { FACTS_SCRIPT, parseFacts } from '../facts/gather.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import { GRIDOPS_VERSION } from '../version.js';
+import { electInitial } from '../election/initial-election.js';
+import { hostsWithAgent } from './verify.js';
 
 /** A host's plan together with the live resources that can carry it out. */
 export interface PlannedHost {
@@ -45,6 +47,8 @@ export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreach
   const hostPlans = new Map<string, HostPlan>(hosts.map((h) => [h.plan.host, h.plan]));
   for (const u of unreachable) hostPlans.set(u.node.name, { host: u.node.name, address: u.node.address, changes: [], notes: [], handlers: [], error: errorOf(u.error, 'unreachable') });
   const order = grid.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes.map((n) => n.name)));
+  const planned = hosts.flatMap((h) => (h.planned ? [h.planned] : []));
+  const election = hostsWithAgent(planned).length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts]))) : undefined;
   return {
     format: PLAN_FORMAT,
     createdAt: new Date().toISOString(),
@@ -52,6 +56,7 @@ export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreach
     topology: { file: grid.file, grid: grid.name, sourceHash: grid.sourceHash },
     playbooks: playbooks.map((p) => p.name),
     hosts: order.filter((n) => hostPlans.has(n)).map((n) => hostPlans.get(n)!),
+    ...(election ? { election } : {}),
   };
 }
 
@@ -62,18 +67,13 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<Ho
 
 async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets): Promise<PlannedHost> {
   const { node } = host;
-  const tctx = templateContext(grid, node);
-  const resources = new Map<string, Resource>();
-  const handlers: Handler[] = [];
-  for (const playbook of playbooks) {
-    const made = instantiate(playbook, tctx, secrets);
-    for (const r of made.resources) {
-      if (resources.has(r.id)) throw new PlanningError(`${node.name}: two resources manage ${r.id}`, `remove one of them from playbook ${playbook.name}`);
-      resources.set(r.id, r);
-    }
-    handlers.push(...made.handlers);
-  }
-  const { facts, outputs } = await readHost(host, [...resources.values()]);
+  // What to probe does not depend on facts, so facts and every probe share one round trip; then the
+  // resources are made again with the facts, and any whose probe changed is read once more.
+  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node), secrets);
+  const { facts, outputs } = await readHost(host, [...probed.resources.values()]);
+  const { resources, handlers } = instantiateAll(node.name, playbooks, templateContext(grid, node, facts), secrets);
+  const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
+  if (stale.length) for (const [id, out] of (await readHost(host, stale)).outputs) outputs.set(id, out);
   const session: HostSession = { ...host, facts };
   const ctx: PlanContext = { node, facts };
   const changes: Change[] = [];
@@ -86,6 +86,20 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   const notified = [...new Set(changes.flatMap((c) => c.notify ?? []))];
   for (const name of notified) if (!handlers.some((h) => h.name === name)) throw new PlanningError(`${node.name}: a change notifies handler "${name}", which no playbook defines`, 'add it under `handlers:` in the playbook');
   return { session, resources, handlers, plan: { host: node.name, address: node.address, changes, notes, handlers: notified } };
+}
+
+function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], tctx: TemplateContext, secrets: Secrets): { resources: Map<string, Resource>; handlers: Handler[] } {
+  const resources = new Map<string, Resource>();
+  const handlers: Handler[] = [];
+  for (const playbook of playbooks) {
+    const made = instantiate(playbook, tctx, secrets);
+    for (const r of made.resources) {
+      if (resources.has(r.id)) throw new PlanningError(`${nodeName}: two resources manage ${r.id}`, `remove one of them from playbook ${playbook.name}`);
+      resources.set(r.id, r);
+    }
+    handlers.push(...made.handlers);
+  }
+  return { resources, handlers };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ApplyFailedError, InterruptedError, OverlayNotConvergedError, PlanningError, StalePlanError } from '../errors/index.js';
-import { hostsWithAgent, verifyOverlay, type OverlayVerification } from './verify.js';
+import { hostsWithAgent, unlikePlan, verifyOverlay, type OverlayVerification } from './verify.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import { needsGridKey, type Secrets } from '../playbooks/instantiate.js';
 import { loadOrCreateGridKey } from '../secrets/grid-key.js';
@@ -149,6 +149,7 @@ export async function runApply(
     if (agents.length) {
       options.progress(`verifying the overlay: asking ${agents.length} agent(s) until every sub-grid has one super peer (up to ${Math.round(grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)`, Math.round(performance.now() - t0));
       overlay = await verifyOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + grid.rollout.healthTimeoutMs, signal: options.signal });
+      if (plan.election && overlay.converged) overlay.unlikePlan = unlikePlan(plan.election, overlay);
     }
     await recordState(paths.state, grid, planned, hosts, options.playbooks, overlay);
     const result: ApplyResult = { grid: grid.name, counts: run.counts, hosts, unreachable, ...(overlay ? { overlay } : {}), ms: Math.round(performance.now() - t0) };

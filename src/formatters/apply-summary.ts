@@ -18,6 +18,7 @@ export function formatApplySummary(result: ApplyResult): string {
     lines.push(`  super peers: ${peers(o.superPeers)}`);
     if (Object.keys(o.regionPeers).length) lines.push(`  region peers: ${peers(o.regionPeers)}`);
     for (const w of o.converged ? [] : o.waitingFor) lines.push(`  waiting for ${w}`);
+    if (o.unlikePlan?.length) lines.push(...o.unlikePlan.map((d) => `  unlike the plan: ${d}`));
   }
   return lines.join('\n');
 }

@@ -1,3 +1,4 @@
+import type { InitialElection } from '../election/initial-election.js';
 import type { Change } from './change.js';
 import { isNote } from './change.js';
 
@@ -23,6 +24,8 @@ export interface Plan {
   topology: { file: string; grid: string; sourceHash: string };
   playbooks: string[];
   hosts: HostPlan[];
+  /** When the run deploys or runs gridagent: the initial super peers and region peers, elected from facts. */
+  election?: InitialElection;
 }
 
 export interface PlanCounts {

@@ -1,3 +1,4 @@
+import type { InitialElection, RankedNode } from '../election/initial-election.js';
 import type { Change } from './change.js';
 import { countPlan, type Plan } from './plan.js';
 
@@ -20,6 +21,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
     }
     if (host.handlers.length) out.push(`  then run handlers: ${host.handlers.join(', ')}`);
   }
+  if (plan.election) out.push(...renderElection(plan.election));
   const n = countPlan(plan);
   const total = n.create + n.update + n.delete + n.run;
   out.push(
@@ -28,4 +30,23 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
       : `Plan: ${n.create} to create, ${n.update} to change, ${n.delete} to remove, ${n.run} to run, on ${n.hostsWithChanges} of ${plan.hosts.length} hosts${n.hostsWithErrors ? `; ${n.hostsWithErrors} host(s) with errors` : ''}.`,
   );
   return out.join('\n');
+}
+
+/** The initial election, explained: who wins each fresh sub-grid and region, and ahead of whom. */
+function renderElection(election: InitialElection): string[] {
+  const fresh = election.subgrids.filter((s) => s.status === 'initial');
+  const lines: string[] = [];
+  if (fresh.length) {
+    lines.push('Initial election (from facts: cores, memory, preference; best score wins, ties to the first name; the agents\' first election follows it):');
+    const fmt = (r: RankedNode) => `${r.node} (score ${r.score}${r.preference === 'prefer' ? ', preferred' : ''})`;
+    for (const s of fresh) {
+      const [best, ...rest] = s.ranking;
+      lines.push(`  super peer of ${s.region}/${s.subgrid}: ${best!.node} (score ${best!.score}: ${best!.cores} cores, ${best!.memoryGiB} GiB${best!.preference === 'prefer' ? ', preferred' : ''})${rest.length ? `, ahead of ${rest.map(fmt).join(', ')}` : ''}${s.unknown.length ? `; not counted (unreachable): ${s.unknown.join(', ')}` : ''}`);
+    }
+    for (const r of election.regions.filter((x) => x.status === 'initial')) lines.push(`  region peer of ${r.region}: ${r.regionPeer} (the best of its super peers)`);
+  }
+  const running = election.subgrids.filter((s) => s.status === 'running').length;
+  if (running) lines.push(`Super peers: agents already run in ${running} sub-grid${running === 1 ? '' : 's'}; they keep their super peers (gridops status shows them).`);
+  for (const s of election.subgrids.filter((x) => x.status === 'no-candidate')) lines.push(`Super peers: no reachable node of ${s.region}/${s.subgrid} may stand.`);
+  return lines;
 }

@@ -1,3 +1,5 @@
+import { plannedBootstrapScore } from '../election/initial-election.js';
+import type { HostFacts } from '../facts/host-facts.js';
 import Handlebars from 'handlebars';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,10 +21,15 @@ export interface TemplateContext {
   /** The gridagent bundle shipped with this gridops. */
   agentBundle: { version: string };
   /** Agent settings derived from the topology (templates hold no logic). */
-  agent: { superPeer: 'prefer' | 'auto' | 'never'; expect: number; regionExpect: number; peerRegions: Array<{ region: string; regionPeerName: string }> };
+  agent: { superPeer: 'prefer' | 'auto' | 'never'; bootstrapScore: number | null; expect: number; regionExpect: number; peerRegions: Array<{ region: string; regionPeerName: string }> };
 }
 
-export function templateContext(grid: Grid, node: Node): TemplateContext {
+/**
+ * What templates and playbook strings may use. `facts` are the node's own, once read (the
+ * planner renders twice: once to know what to probe, then with the facts); values derived from
+ * them are null before.
+ */
+export function templateContext(grid: Grid, node: Node, facts?: HostFacts): TemplateContext {
   const region = grid.regions.find((r) => r.name === node.region)!;
   const subgrid = region.subgrids.find((s) => s.name === node.subgrid)!;
   return {
@@ -33,6 +40,7 @@ export function templateContext(grid: Grid, node: Node): TemplateContext {
     agentBundle: { version: AGENT_VERSION },
     agent: {
       superPeer: node.superPeer,
+      bootstrapScore: facts ? plannedBootstrapScore(facts, node.superPeer) : null,
       expect: subgrid.nodes.length,
       regionExpect: region.subgrids.length,
       peerRegions: grid.regions.filter((r) => r.name !== region.name).map((r) => ({ region: r.name, regionPeerName: r.regionPeerName })),

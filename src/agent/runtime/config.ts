@@ -53,7 +53,7 @@ export const WrittenAgentConfig = Type.Object(
       ),
     ),
     superPeer: Type.Optional(Type.Union([Type.Literal('prefer'), Type.Literal('auto'), Type.Literal('never')])),
-    bootstrapScore: Type.Optional(Type.Number({ minimum: 0 })),
+    bootstrapScore: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     keyFile: Type.String({ minLength: 1 }),
     stateFile: Type.Optional(Type.String()),

@@ -1,0 +1,85 @@
+import { announcedScore } from '../agent/core/score.js';
+import type { HostFacts } from '../facts/host-facts.js';
+import type { Grid, SuperPeerPreference } from '../topology/model.js';
+
+/**
+ * The score a node ranks by in the first elections, from facts that do not change between runs
+ * (cores, memory) and the operator's preference; load and uptime are taken as idle and settled.
+ * gridops renders it into the agent's config (`bootstrapScore`), and the agents rank their
+ * bootstrap election by it, so the first super peers are the ones the plan shows.
+ */
+export function plannedBootstrapScore(facts: Pick<HostFacts, 'cpu' | 'memoryBytes'>, preference: SuperPeerPreference): number {
+  return announcedScore({ cores: facts.cpu.cores, memoryMiB: Math.floor(facts.memoryBytes / 2 ** 20), load: 0, uptimeSec: 3600 }, preference);
+}
+
+export interface RankedNode {
+  node: string;
+  score: number;
+  cores: number;
+  memoryGiB: number;
+  preference: SuperPeerPreference;
+}
+
+export interface SubgridElection {
+  region: string;
+  subgrid: string;
+  /**
+   * `initial`: no node runs an agent yet, so the first election will follow `ranking`.
+   * `running`: agents already run; they keep their super peer (see `gridops status`).
+   * `no-candidate`: no reachable node may stand.
+   */
+  status: 'initial' | 'running' | 'no-candidate';
+  superPeer: string | null;
+  /** Reachable nodes that may stand, best first (the agents' order: score, then name). */
+  ranking: RankedNode[];
+  /** Nodes whose facts are unknown (unreachable), left out of the ranking. */
+  unknown: string[];
+}
+
+export interface RegionElection {
+  region: string;
+  /** `initial` only when every sub-grid of the region starts fresh. */
+  status: 'initial' | 'running' | 'no-candidate';
+  regionPeer: string | null;
+}
+
+export interface InitialElection {
+  subgrids: SubgridElection[];
+  regions: RegionElection[];
+}
+
+/** The agents' order: higher score first, ties to the first name. */
+function outranks(a: RankedNode, b: RankedNode): number {
+  return a.score !== b.score ? b.score - a.score : a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
+}
+
+/**
+ * Step 3 of apply (DESIGN.md): the initial super peer of each sub-grid and region peer of each
+ * region, elected from facts, deterministically. Pure: the same grid and facts give the same answer.
+ */
+export function electInitial(grid: Grid, facts: ReadonlyMap<string, HostFacts>): InitialElection {
+  const subgrids: SubgridElection[] = [];
+  const regions: RegionElection[] = [];
+  for (const region of grid.regions) {
+    const winners: RankedNode[] = [];
+    let allInitial = true;
+    for (const subgrid of region.subgrids) {
+      const known = subgrid.nodes.filter((n) => facts.has(n.name));
+      const running = known.some((n) => facts.get(n.name)!.agentVersion !== null);
+      const ranking = known
+        .filter((n) => n.superPeer !== 'never')
+        .map((n): RankedNode => {
+          const f = facts.get(n.name)!;
+          return { node: n.name, score: plannedBootstrapScore(f, n.superPeer), cores: f.cpu.cores, memoryGiB: Math.round((f.memoryBytes / 2 ** 30) * 10) / 10, preference: n.superPeer };
+        })
+        .sort(outranks);
+      const status = running ? 'running' : ranking.length === 0 ? 'no-candidate' : 'initial';
+      if (status !== 'initial') allInitial = false;
+      if (status === 'initial') winners.push(ranking[0]!);
+      subgrids.push({ region: region.name, subgrid: subgrid.name, status, superPeer: status === 'initial' ? ranking[0]!.node : null, ranking, unknown: subgrid.nodes.filter((n) => !facts.has(n.name)).map((n) => n.name) });
+    }
+    const regionPeer = allInitial && winners.length ? [...winners].sort(outranks)[0]!.node : null;
+    regions.push({ region: region.name, status: regionPeer !== null ? 'initial' : allInitial ? 'no-candidate' : 'running', regionPeer });
+  }
+  return { subgrids, regions };
+}
