@@ -39,7 +39,8 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     const wantStarted = this.spec.started ?? true;
     if (wantEnabled !== enabled) (steps.push(wantEnabled ? 'enable' : 'disable'), fields.push({ name: 'enabled', before: enabledPart.trim() || 'unknown', after: wantEnabled ? 'enabled' : 'disabled' }));
     if (wantStarted && !active) (steps.push('start'), fields.push({ name: 'active', before: activePart.trim() || 'unknown', after: 'active' }));
-    else if (wantStarted && active && contentChanged) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }));
+    // A slice takes new limits at daemon-reload; restarting it would stop everything running in it.
+    else if (wantStarted && active && contentChanged && !this.spec.unit.endsWith('.slice')) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }));
     else if (!wantStarted && active) (steps.push('stop'), fields.push({ name: 'active', before: 'active', after: 'inactive' }));
     if (steps.length === 0) return null;
     return {

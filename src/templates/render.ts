@@ -21,6 +21,8 @@ export interface TemplateContext {
   /** The gridagent bundle shipped with this gridops. */
   agentBundle: { version: string };
   /** Agent settings derived from the topology (templates hold no logic). */
+  /** QoS settings as systemd wants them; `cpuQuotaPercent` counts 100 per CPU, so it needs the facts (null before). */
+  qos: { gridCpuPercent: number; cpuQuotaPercent: number | null; memoryMax: string };
   agent: { superPeer: 'prefer' | 'auto' | 'never'; bootstrapScore: number | null; expect: number; regionExpect: number; peerRegions: Array<{ region: string; regionPeerName: string }> };
 }
 
@@ -38,6 +40,11 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts): Temp
     subgrid: { name: subgrid.name, multicast: `${subgrid.multicast.group}:${subgrid.multicast.port}`, seeds: subgrid.seeds, size: subgrid.nodes.length },
     node,
     agentBundle: { version: AGENT_VERSION },
+    qos: {
+      gridCpuPercent: node.settings.qos.gridCpuPercent,
+      cpuQuotaPercent: facts ? node.settings.qos.gridCpuPercent * facts.cpu.cores : null,
+      memoryMax: node.settings.qos.gridMemoryMiB !== undefined ? `${node.settings.qos.gridMemoryMiB}M` : 'infinity',
+    },
     agent: {
       superPeer: node.superPeer,
       bootstrapScore: facts ? plannedBootstrapScore(facts, node.superPeer) : null,

@@ -100,6 +100,13 @@ describe('other resources', () => {
     expect(r.diff(probeOutput(old, 'enabled\n', 'active\n'))!.steps).toEqual(['write', 'restart']);
   });
 
+  it('a changed slice is only rewritten (daemon-reload applies its limits): a restart would stop what runs in it', () => {
+    const r = new SystemdUnitResource({ unit: 'grid.slice', content: '[Slice]\nCPUQuota=40%\n' });
+    const old = `regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`;
+    expect(r.diff(probeOutput(old, 'enabled\n', 'active\n'))!.steps).toEqual(['write']);
+    expect(r.diff(probeOutput(old, 'enabled\n', 'inactive\n'))!.steps).toEqual(['write', 'start']);
+  });
+
   it('a command runs only when its guards say so', () => {
     const r = new CommandResource({ name: 'init', command: 'true', creates: '/x', unless: 'false' });
     expect(r.diff('creates-exists\n')).toBeNull();
