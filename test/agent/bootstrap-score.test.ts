@@ -45,3 +45,27 @@ describe('bootstrapScore: the first election is the planned one', () => {
     expect(invariant.violations).toEqual([]);
   });
 });
+
+describe('a planned first election waits for every expected node (bootstrapGrace)', () => {
+  test('the planned node wins even when its agent starts last, within the grace', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const { network, names, invariant } = smallCluster(3, { seed, bootstrapScores: [30, 20, 10] });
+      network.crash('n1');
+      network.runFor(5_000);
+      // n2 and n3 are a quorum but wait for n1, which is expected.
+      expect(leaderOf(network, names)).toBeUndefined();
+      network.restart('n1');
+      expect({ seed, ...firstLeader(network, names) }).toEqual({ seed, leader: 'n1', term: 1 });
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
+  test('a node that never comes delays the first election by the grace, no more', () => {
+    const { network, names } = smallCluster(3, { seed: 2, bootstrapScores: [30, 20, 10] });
+    network.crash('n1');
+    network.runFor(9_000);
+    expect(leaderOf(network, names)).toBeUndefined();
+    network.runFor(4_000);
+    expect(leaderOf(network, names)).toBe('n2');
+  });
+});

@@ -698,6 +698,10 @@ export class GroupEngine {
     if (this.now - this.searchStartedAt < timers.bootstrapAfter) return;
     const live = this.liveFreshPeers();
     if (live.length + 1 < bootstrapQuorum(this.settings.expect)) return;
+    if (this.settings.bootstrapScore !== undefined && this.now - this.searchStartedAt < timers.bootstrapGrace) {
+      // A planned first election: within the grace, only the best-ranked of all expected nodes stands.
+      if (live.length + 1 < this.settings.expect || this.freshRank() > 0) return;
+    }
     if (this.boundTo() !== null) {
       this.bootstrapAt = null;
       return;

@@ -30,6 +30,12 @@ export interface Timers {
   discoveryMax: number;
   /** Fresh nodes wait this long for an existing leader before bootstrapping the group. */
   bootstrapAfter: number;
+  /**
+   * A planned first election (bootstrapScore set) waits up to this long, from the start of the
+   * search, for every expected node, as Consul's bootstrap_expect does: then the planned node,
+   * which outranks them all, is among them even if its agent started last. Past it, a quorum will do.
+   */
+  bootstrapGrace: number;
   /** How often the leader reconsiders mirrors and a handover to a much better node. */
   rebalanceInterval: number;
   /** A leadership transfer that did not complete in this time is abandoned. */
@@ -56,6 +62,7 @@ export const SUBGRID_TIMERS: Timers = {
   discoveryBase: 5,
   discoveryMax: 40,
   bootstrapAfter: 15,
+  bootstrapGrace: 100,
   rebalanceInterval: 50,
   transferTimeout: 30,
   peerRegionInterval: 50,

@@ -20,6 +20,7 @@ const TimerOverrides = Type.Partial(
     discoveryBase: Type.Integer({ minimum: 1 }),
     discoveryMax: Type.Integer({ minimum: 1 }),
     bootstrapAfter: Type.Integer({ minimum: 1 }),
+    bootstrapGrace: Type.Integer({ minimum: 0 }),
     rebalanceInterval: Type.Integer({ minimum: 1 }),
     transferTimeout: Type.Integer({ minimum: 1 }),
     peerRegionInterval: Type.Integer({ minimum: 1 }),
