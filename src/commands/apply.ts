@@ -22,6 +22,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since' }),
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
     'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
+    rolling: Flags.boolean({ description: 'apply in batches of rollout.maxUnavailable (overall and per sub-grid), ordinary nodes first and super peers last, each gated on the overlay converging within rollout.healthTimeout; stops at the first failed batch or gate, and a re-run resumes', default: false }),
     verify: Flags.boolean({ description: 'afterwards, ask the agents until every sub-grid has one super peer and every node joined (up to rollout.healthTimeout); --no-verify skips it', default: true, allowNo: true }),
   };
 
@@ -45,6 +46,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         savedPlan,
         failFast: flags['fail-fast'],
         verify: flags.verify,
+        rolling: flags.rolling,
         logger: log,
         progress: (message, ms) => process.stderr.write(json ? `${JSON.stringify({ type: 'progress', message, ms })}\n` : progressLine(message, ms, this.verbose)),
         onPlan: (plan) => this.say(renderPlan(plan, { color: process.stdout.isTTY })),

@@ -1,5 +1,6 @@
 import { ApplyFailedError, InterruptedError, OverlayNotConvergedError, PlanningError, StalePlanError } from '../errors/index.js';
 import { hostsWithAgent, unlikePlan, verifyOverlay, type OverlayVerification } from './verify.js';
+import { applyRolling, type RolloutStop } from './rollout.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import { needsGridKey, type Secrets } from '../playbooks/instantiate.js';
 import { loadOrCreateGridKey } from '../secrets/grid-key.js';
@@ -113,6 +114,8 @@ export async function runApply(
     failFast: boolean;
     /** Ask the agents afterwards whether the overlay converged (default true). */
     verify?: boolean;
+    /** Apply in health-gated batches, super peers last (applyRolling). */
+    rolling?: boolean;
     confirm: (plan: Plan) => Promise<boolean>;
     emit: (e: ApplyEvent) => void;
     onPlan: (plan: Plan) => void;
@@ -136,15 +139,22 @@ export async function runApply(
     }
     const unreachable = plan.hosts.filter((h) => h.error?.kind === 'unreachable').map((h) => ({ host: h.host, error: h.error!.message }));
     let hosts: HostOutcome[] = planned.map((p) => ({ host: p.session.node.name, status: 'unchanged', applied: 0 }));
+    let stopped: RolloutStop | undefined;
     if (hasChanges(plan)) {
       if (!(await options.confirm(plan))) throw new InterruptedError('apply cancelled; nothing was changed', 'run again and answer yes, or pass --yes');
       const n = run.counts;
       options.progress(`applying ${n.create + n.update + n.delete + n.run} change(s) on ${n.hostsWithChanges} host(s)`, Math.round(performance.now() - t0));
-      hosts = await applyPlan(planned, { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal, emit: options.emit });
+      if (options.rolling) {
+        const rollout = await applyRolling(grid, planned, { concurrency: options.concurrency, signal: options.signal, emit: options.emit, progress: (m) => options.progress(m, Math.round(performance.now() - t0)) });
+        hosts = rollout.outcomes;
+        stopped = rollout.stopped;
+      } else {
+        hosts = await applyPlan(planned, { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal, emit: options.emit });
+      }
     }
     const failed = hosts.filter((h) => h.status === 'failed');
     // Step 5, only when every host is done: a half-applied grid is reported as such, not as an overlay problem.
-    const agents = options.verify === false || failed.length || unreachable.length || options.signal?.aborted ? [] : hostsWithAgent(planned);
+    const agents = options.verify === false || failed.length || unreachable.length || stopped || options.signal?.aborted ? [] : hostsWithAgent(planned);
     let overlay: OverlayVerification | undefined;
     if (agents.length) {
       options.progress(`verifying the overlay: asking ${agents.length} agent(s) until every sub-grid has one super peer (up to ${Math.round(grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)`, Math.round(performance.now() - t0));
@@ -153,6 +163,12 @@ export async function runApply(
     }
     await recordState(paths.state, grid, planned, hosts, options.playbooks, overlay);
     const result: ApplyResult = { grid: grid.name, counts: run.counts, hosts, unreachable, ...(overlay ? { overlay } : {}), ms: Math.round(performance.now() - t0) };
+    if (stopped?.reason === 'unhealthy') {
+      throw Object.assign(new OverlayNotConvergedError(`rolling apply stopped after batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched and serving`, 'see `gridops status FILE`; once the overlay is healthy, run the same apply again to resume (the hosts already done plan no change)'), { result });
+    }
+    if (stopped?.reason === 'failed') {
+      throw Object.assign(new ApplyFailedError(`rolling apply stopped at batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched and serving`, 'fix the hosts listed above, then run the same apply again to resume'), { result });
+    }
     if (options.signal?.aborted) throw new InterruptedError(`interrupted: ${hosts.filter((h) => h.status === 'applied').length} host(s) applied, the rest left untouched or partly done`, 'run apply again; it continues from the real state of each host');
     if (failed.length || unreachable.length) {
       throw Object.assign(new ApplyFailedError(`${failed.length} host(s) failed and ${unreachable.length} unreachable`, 'fix the hosts listed above, then run apply again; it only does what is still needed'), { result });

@@ -1,0 +1,29 @@
+import { rolloutBatches, unavailableBudget } from '../../src/engine/rollout-batches.js';
+
+const h = (host: string, subgrid: string, superPeer = false) => ({ host, subgrid, superPeer });
+const sizes = (grid: number, subgrids: Record<string, number>) => ({ grid, subgrids: new Map(Object.entries(subgrids)) });
+
+describe('rolling apply batches', () => {
+  it('a budget is a count or a percentage rounded down, at least 1', () => {
+    expect(unavailableBudget({ count: 2 }, 10)).toBe(2);
+    expect(unavailableBudget({ percent: 25 }, 10)).toBe(2);
+    expect(unavailableBudget({ percent: 10 }, 6)).toBe(1);
+    expect(unavailableBudget({ count: 50 }, 3)).toBe(3);
+  });
+
+  it('ordinary nodes first, super peers last, one per sub-grid at a time with maxUnavailable 1', () => {
+    const hosts = [h('a1', 'a', true), h('a2', 'a'), h('a3', 'a'), h('b1', 'b'), h('b2', 'b', true), h('b3', 'b')];
+    expect(rolloutBatches(hosts, { maxUnavailable: { count: 1 }, healthTimeoutMs: 1 }, sizes(6, { a: 3, b: 3 }))).toEqual([['a2'], ['a3'], ['b1'], ['b3'], ['a1'], ['b2']]);
+  });
+
+  it('a larger budget takes several sub-grids at once, but never a whole sub-grid', () => {
+    const hosts = [h('a1', 'a', true), h('a2', 'a'), h('a3', 'a'), h('b1', 'b'), h('b2', 'b', true), h('b3', 'b')];
+    expect(rolloutBatches(hosts, { maxUnavailable: { count: 4 }, healthTimeoutMs: 1 }, sizes(6, { a: 3, b: 3 }))).toEqual([['a2', 'a3', 'b1', 'b3'], ['a1', 'b2']]);
+    // 50 % of 6 overall is 3; 50 % of a sub-grid of 3 is 1.
+    expect(rolloutBatches(hosts, { maxUnavailable: { percent: 50 }, healthTimeoutMs: 1 }, sizes(6, { a: 3, b: 3 }))).toEqual([['a2', 'b1'], ['a3', 'b3'], ['a1', 'b2']]);
+  });
+
+  it('a sub-grid of two still keeps one node serving', () => {
+    expect(rolloutBatches([h('p1', 'p', true), h('p2', 'p')], { maxUnavailable: { count: 5 }, healthTimeoutMs: 1 }, sizes(2, { p: 2 }))).toEqual([['p2'], ['p1']]);
+  });
+});
