@@ -1,8 +1,8 @@
 import { jest } from '@jest/globals';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeLab } from './support/lab.js';
-import { gridops } from './support/cli.js';
+import { gridops, ROOT } from './support/cli.js';
 
 /**
  * gridagent deployed by gridops onto systemd containers, running on the nodes' own Node.js
@@ -103,5 +103,54 @@ describeLab('gridagent deployed with the agent playbook (Node 18, systemd contai
       await lab.ssh('node-06', 'systemctl kill -s CONT gridagent');
     }
     expect(status('--wait', '30s').code).toBe(0);
+  });
+
+  it('a rolling upgrade restarts every agent, super peers last, and no sub-grid is ever without a super peer', async () => {
+    // The "new version": the agent playbook beside a changed bundle (a playbook's sources are looked up beside it first).
+    const upgrade = join(lab.dir, 'upgrade');
+    mkdirSync(join(upgrade, 'dist'), { recursive: true });
+    copyFileSync(join(ROOT, 'playbooks', 'agent.yaml'), join(upgrade, 'agent.yaml'));
+    writeFileSync(join(upgrade, 'dist', 'gridagent.mjs'), `${readFileSync(join(ROOT, 'dist', 'gridagent.mjs'), 'utf8')}\n// rolling upgrade e2e\n`);
+    const nodes = ['node-01', 'node-02', 'node-03', 'node-04', 'node-05', 'node-06'];
+    const before = status('--wait', '30s').data;
+
+    // Every node samples its own agent's /status every 200 ms into a file (the nodes share the host's clock).
+    const sampler = "const f=()=>fetch('http://127.0.0.1:7950/status').then((r)=>r.json()).then((s)=>console.log(Date.now(),s.role,s.superPeer)).catch(()=>console.log(Date.now(),'down','-'));setInterval(f,200)";
+    await Promise.all(nodes.map((n) => lab.ssh(n, `rm -f /root/samples; systemd-run -q --unit=gridops-sampler -p StandardOutput=file:/root/samples node -e ${JSON.stringify(sampler)}`)));
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = Date.now();
+    const rolling = gridops(['apply', lab.topology, '--yes', '--rolling', '-v', '--playbook', 'node-base', '--playbook', join(upgrade, 'agent.yaml')], { timeoutMs: 300_000 });
+    const t1 = Date.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    const samples = await Promise.all(nodes.map(async (n) => {
+      const out = (await lab.ssh(n, 'systemctl stop gridops-sampler; cat /root/samples')).stdout;
+      return out.trim().split('\n').map((line) => line.split(' ')).map(([at, role, superPeer]) => ({ node: n, at: Number(at), role: role!, superPeer: superPeer! }));
+    }));
+    expect(rolling.stderr).not.toMatch(/error|warning/i);
+    expect(rolling.status).toBe(0);
+
+    // Batches: the four members one by one, then the two super peers.
+    const batches = [...rolling.stderr.matchAll(/rolling: batch (\d+)\/(\d+): ([\w-, ]+) \((nodes|super peers, which hand their role over)\)/g)].map((m) => ({ hosts: m[3]!.split(', '), kind: m[4] }));
+    expect(batches).toHaveLength(6);
+    const oldSuperPeers = Object.values(before.superPeers).flat().sort();
+    expect(batches.slice(4).flatMap((b) => b.hosts).sort()).toEqual(oldSuperPeers);
+    expect(batches.slice(0, 4).every((b) => b.kind === 'nodes' && b.hosts.length === 1)).toBe(true);
+    for (const n of nodes) expect((await lab.ssh(n, 'tail -n 1 /opt/gridops/agent/gridagent.mjs')).stdout.trim()).toBe('// rolling upgrade e2e');
+
+    // In every 500 ms window of the rollout, each sub-grid had a node that said it was the super peer.
+    const subgrids = { 'subgrid-1': nodes.slice(0, 3), 'subgrid-2': nodes.slice(3) };
+    const gaps: string[] = [];
+    for (let at = t0; at < t1; at += 500) {
+      for (const [subgrid, members] of Object.entries(subgrids)) {
+        const leading = samples.flat().some((x) => members.includes(x.node) && x.at >= at && x.at < at + 500 && x.role === 'leader');
+        if (!leading) gaps.push(`${subgrid} at +${at - t0} ms`);
+      }
+    }
+    // eslint-disable-next-line no-console
+    console.log(rolling.stderr.split('\n').filter((l) => l.startsWith('gridops:')).join('\n'));
+    // eslint-disable-next-line no-console
+    console.log(`rolling upgrade: ${batches.length} batches in ${((t1 - t0) / 1000).toFixed(1)} s, ${samples.flat().length} samples, windows without a super peer: ${gaps.length}`);
+    expect(gaps).toEqual([]);
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', 'node-base', '--playbook', join(upgrade, 'agent.yaml')]).status).toBe(0);
   });
 });

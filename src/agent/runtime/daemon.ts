@@ -6,7 +6,7 @@ import { AGENT_VERSION } from '../version.js';
 import type { AgentConfig } from './config.js';
 import { readGridKey } from './grid-key.js';
 import { readHostAttributes } from './host-attributes.js';
-import { startHttpServer } from './http-server.js';
+import { startHttpServer, stopHttpServer } from './http-server.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { RegionPeerResolver } from './region-resolver.js';
@@ -132,7 +132,7 @@ export class AgentDaemon {
     if (this.attributeTimer) clearInterval(this.attributeTimer);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await this.transport.close();
-    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    if (this.http) await stopHttpServer(this.http);
     this.log.info('gridagent stopped', { signal });
   }
 

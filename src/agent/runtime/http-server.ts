@@ -27,3 +27,15 @@ export function startHttpServer(
     server.listen(port, bind, () => resolve(server));
   });
 }
+
+/**
+ * Stops the server and drops its connections. `close()` alone waits for every keep-alive
+ * connection to go idle, and a client that polls (a scraper, a status loop) never lets it: found
+ * by the rolling-upgrade e2e, where each agent restart waited out systemd's 15 s stop timeout.
+ */
+export function stopHttpServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
