@@ -149,7 +149,19 @@ export async function runApply(
         hosts = rollout.outcomes;
         stopped = rollout.stopped;
       } else {
-        hosts = await applyPlan(planned, { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal, emit: options.emit });
+        const apply = (subset: readonly PlannedHost[]) => applyPlan(subset, { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal, emit: options.emit });
+        const first = plannedSuperPeersFirst(plan, planned);
+        if (first.length && first.length < planned.length) {
+          // DESIGN step 4, the overlay start order: the planned super peers' agents start first, so
+          // they are there when the others come, however long the others take to deploy.
+          options.progress(`overlay start order: the planned super peers first (${first.map((p) => p.session.node.name).join(', ')}), then the other hosts`, Math.round(performance.now() - t0));
+          const done = await apply(first);
+          const rest = options.failFast && done.some((h) => h.status === 'failed') ? [] : await apply(planned.filter((p) => !first.includes(p)));
+          const byHost = new Map([...done, ...rest].map((h) => [h.host, h]));
+          hosts = planned.map((p) => byHost.get(p.session.node.name) ?? { host: p.session.node.name, status: 'skipped', applied: 0 });
+        } else {
+          hosts = await apply(planned);
+        }
       }
     }
     const failed = hosts.filter((h) => h.status === 'failed');
@@ -184,6 +196,12 @@ export async function runApply(
     await run?.fleet.close();
     await lock.release();
   }
+}
+
+/** The hosts that the plan elected as the first super peers of fresh sub-grids, and that have changes. */
+function plannedSuperPeersFirst(plan: Plan, planned: readonly PlannedHost[]): PlannedHost[] {
+  const chosen = new Set((plan.election?.subgrids ?? []).filter((s) => s.status === 'initial').map((s) => s.superPeer));
+  return planned.filter((p) => chosen.has(p.session.node.name) && p.plan.changes.length > 0);
 }
 
 /** A saved plan may only be applied while the topology and every host still plan the same changes. */
