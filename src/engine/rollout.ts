@@ -2,7 +2,7 @@ import { applyPlan, type HostOutcome } from './applier.js';
 import type { ApplyEvent } from './gate.js';
 import type { PlannedHost } from './planner.js';
 import { rolloutBatches } from './rollout-batches.js';
-import { hostsWithAgent, verifyOverlay } from './verify.js';
+import { hostsWithAgent, verifyOverlay, type OverlayVerification } from './verify.js';
 import { askAgent } from '../status/agent-view.js';
 import { allNodes, type Grid } from '../topology/model.js';
 import { fanOut } from '../transport/fan-out.js';
@@ -19,6 +19,8 @@ export interface RolloutResult {
   outcomes: HostOutcome[];
   batches: string[][];
   stopped?: RolloutStop;
+  /** The last batch's gate: what the overlay converged to once every batch was done. */
+  lastGate?: OverlayVerification;
 }
 
 /**
@@ -55,7 +57,8 @@ export async function applyRolling(
   const skipRest = (from: number) => {
     for (const batch of batches.slice(from)) for (const host of batch) outcomes.set(host, { host, status: 'skipped', applied: 0 });
   };
-  const done = (stopped?: RolloutStop): RolloutResult => ({ outcomes: planned.map((p) => outcomes.get(p.session.node.name)!), batches, ...(stopped ? { stopped } : {}) });
+  let lastGate: OverlayVerification | undefined;
+  const done = (stopped?: RolloutStop): RolloutResult => ({ outcomes: planned.map((p) => outcomes.get(p.session.node.name)!), batches, ...(stopped ? { stopped } : {}), ...(lastGate && !stopped ? { lastGate } : {}) });
 
   for (const [i, batch] of batches.entries()) {
     const n = `${i + 1}/${batches.length}`;
@@ -76,7 +79,7 @@ export async function applyRolling(
       return done({ batch: i + 1, batches: batches.length, reason: 'failed', detail: `${failed.map((f) => f.host).join(', ')} failed` });
     }
     if (agents.length === 0) continue;
-    const gate = await verifyOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + grid.rollout.healthTimeoutMs, signal: options.signal });
+    const gate = (lastGate = await verifyOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + grid.rollout.healthTimeoutMs, signal: options.signal }));
     if (!gate.converged) {
       skipRest(i + 1);
       return done({ batch: i + 1, batches: batches.length, reason: 'unhealthy', detail: `the overlay did not converge within ${Math.round(grid.rollout.healthTimeoutMs / 1000)} s: ${gate.waitingFor.slice(0, 5).join('; ')}` });

@@ -140,6 +140,7 @@ export async function runApply(
     const unreachable = plan.hosts.filter((h) => h.error?.kind === 'unreachable').map((h) => ({ host: h.host, error: h.error!.message }));
     let hosts: HostOutcome[] = planned.map((p) => ({ host: p.session.node.name, status: 'unchanged', applied: 0 }));
     let stopped: RolloutStop | undefined;
+    let overlay: OverlayVerification | undefined;
     if (hasChanges(plan)) {
       if (!(await options.confirm(plan))) throw new InterruptedError('apply cancelled; nothing was changed', 'run again and answer yes, or pass --yes');
       const n = run.counts;
@@ -148,6 +149,7 @@ export async function runApply(
         const rollout = await applyRolling(grid, planned, { concurrency: options.concurrency, signal: options.signal, emit: options.emit, progress: (m) => options.progress(m, Math.round(performance.now() - t0)) });
         hosts = rollout.outcomes;
         stopped = rollout.stopped;
+        overlay = rollout.lastGate; // the last gate already verified the whole overlay
       } else {
         const apply = (subset: readonly PlannedHost[]) => applyPlan(subset, { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal, emit: options.emit });
         const first = plannedSuperPeersFirst(plan, planned);
@@ -167,12 +169,11 @@ export async function runApply(
     const failed = hosts.filter((h) => h.status === 'failed');
     // Step 5, only when every host is done: a half-applied grid is reported as such, not as an overlay problem.
     const agents = options.verify === false || failed.length || unreachable.length || stopped || options.signal?.aborted ? [] : hostsWithAgent(planned);
-    let overlay: OverlayVerification | undefined;
-    if (agents.length) {
+    if (agents.length && !overlay) {
       options.progress(`verifying the overlay: asking ${agents.length} agent(s) until every sub-grid has one super peer (up to ${Math.round(grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)`, Math.round(performance.now() - t0));
       overlay = await verifyOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + grid.rollout.healthTimeoutMs, signal: options.signal });
-      if (plan.election && overlay.converged) overlay.unlikePlan = unlikePlan(plan.election, overlay);
     }
+    if (overlay && plan.election && overlay.converged) overlay.unlikePlan = unlikePlan(plan.election, overlay);
     await recordState(paths.state, grid, planned, hosts, options.playbooks, overlay);
     const result: ApplyResult = { grid: grid.name, counts: run.counts, hosts, unreachable, ...(overlay ? { overlay } : {}), ms: Math.round(performance.now() - t0) };
     if (stopped?.reason === 'unhealthy') {

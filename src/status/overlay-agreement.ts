@@ -35,7 +35,11 @@ export function overlayAgreement(answers: readonly AgentAnswer[]): OverlayAgreem
 
   const byGroup = (key: (a: AgentAnswer) => string) => {
     const groups = new Map<string, AgentAnswer[]>();
-    for (const a of answers) groups.set(key(a), [...(groups.get(key(a)) ?? []), a]);
+    for (const a of answers) {
+      const group = groups.get(key(a));
+      if (group) group.push(a);
+      else groups.set(key(a), [a]);
+    }
     return groups;
   };
   for (const [subgrid, members] of byGroup((a) => `${a.region}/${a.subgrid}`)) {

@@ -3,16 +3,11 @@ import type { HostFacts } from '../../src/facts/host-facts.js';
 import { renderPlan } from '../../src/plan/render.js';
 import { PLAN_FORMAT } from '../../src/plan/plan.js';
 import { templateContext } from '../../src/templates/render.js';
-import { checkTopologyText } from '../../src/topology/load.js';
 import { allNodes } from '../../src/topology/model.js';
-import { facts } from '../resources/fixtures.js';
+import { facts, gridOf } from '../resources/fixtures.js';
 
-const grid = checkTopologyText(
-  'g.yaml',
-  `apiVersion: gridops/v1
-kind: Grid
-metadata: { name: g }
-regions:
+const grid = gridOf(
+  `regions:
   - name: r1
     subgrids:
       - name: a
@@ -26,7 +21,7 @@ regions:
           - { name: b2, address: 10.0.1.2, superPeer: prefer }
           - { name: b3, address: 10.0.1.3 }
 `,
-).grid!;
+);
 
 const machine = (cores: number, memGiB: number, agentVersion: string | null = null): HostFacts => ({ ...facts(), cpu: { cores, virtFlags: [] }, memoryBytes: memGiB * 2 ** 30, agentVersion });
 

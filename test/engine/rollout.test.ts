@@ -1,21 +1,16 @@
 import { applyRolling } from '../../src/engine/rollout.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
 import { CommandResource } from '../../src/resources/command.js';
-import { checkTopologyText } from '../../src/topology/load.js';
 import { allNodes } from '../../src/topology/model.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
-import { facts } from '../resources/fixtures.js';
+import { facts, gridOf } from '../resources/fixtures.js';
 
 const local = new LocalTransport('local');
 
 const grid = (healthTimeout = '5s') =>
-  checkTopologyText(
-    'g.yaml',
-    `apiVersion: gridops/v1
-kind: Grid
-metadata: { name: g }
-rollout: { maxUnavailable: 1, healthTimeout: ${healthTimeout} }
+  gridOf(
+    `rollout: { maxUnavailable: 1, healthTimeout: ${healthTimeout} }
 regions:
   - name: r1
     subgrids:
@@ -25,7 +20,7 @@ regions:
           - { name: n2, address: 10.0.0.2 }
           - { name: n3, address: 10.0.0.3 }
 `,
-  ).grid!;
+  );
 
 /**
  * Three agents in one sub-grid, n1 its super peer, each with one change (its "upgrade"). The

@@ -1,16 +1,11 @@
 import { loadPlaybook } from '../../src/playbooks/load.js';
 import { instantiate } from '../../src/playbooks/instantiate.js';
 import { templateContext } from '../../src/templates/render.js';
-import { checkTopologyText } from '../../src/topology/load.js';
 import { allNodes } from '../../src/topology/model.js';
-import { facts } from '../resources/fixtures.js';
+import { facts, gridOf } from '../resources/fixtures.js';
 
-const grid = checkTopologyText(
-  'g.yaml',
-  `apiVersion: gridops/v1
-kind: Grid
-metadata: { name: g }
-defaults: { qos: { gridCpuPercent: 25 } }
+const grid = gridOf(
+  `defaults: { qos: { gridCpuPercent: 25 } }
 regions:
   - name: r1
     subgrids:
@@ -20,7 +15,7 @@ regions:
           - { name: n1, address: 10.0.0.1 }
           - { name: n2, address: 10.0.0.2, qos: { gridCpuPercent: 80 } }
 `,
-).grid!;
+);
 
 /** The unit file the qos playbook would write on `name`, a host with `cores` CPUs. */
 function sliceOf(name: string, cores: number): string {

@@ -17,13 +17,16 @@ export function facts(kernel: Partial<HostFacts['kernel']> = {}): HostFacts {
   };
 }
 
+/** A valid grid named g from the rest of a topology file (after `metadata`); throws on problems. */
+export function gridOf(body: string, file = 't.yaml'): Grid {
+  const { grid, problems } = checkTopologyText(file, `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\n${body}`);
+  if (!grid) throw new Error(JSON.stringify(problems));
+  return grid;
+}
+
 export function smallGrid(extra = ''): Grid {
-  const { grid, problems } = checkTopologyText(
-    't.yaml',
-    `apiVersion: gridops/v1
-kind: Grid
-metadata: { name: g }
-${extra}
+  return gridOf(
+    `${extra}
 regions:
   - name: r1
     subgrids:
@@ -33,8 +36,6 @@ regions:
           - { name: n2, address: 10.0.0.2 }
 `,
   );
-  if (!grid) throw new Error(JSON.stringify(problems));
-  return grid;
 }
 
 export function node(name = 'n1', extra = ''): Node {
