@@ -4,7 +4,7 @@ import { GridopsCommand } from '../base-command.js';
 import { connectionFlags, connectionRunOptions, interruptOnSigint } from '../cli-flags.js';
 import type { ApplyEvent } from '../engine/gate.js';
 import { runApply, type ApplyResult } from '../engine/workflow.js';
-import { ApplyFailedError, InterruptedError, OverlayNotConvergedError, type GridopsError } from '../errors/index.js';
+import { ApplyFailedError, ConfirmationRefusedError, OverlayNotConvergedError, type GridopsError } from '../errors/index.js';
 import { loadPlan } from '../plan/plan-file.js';
 import { renderPlan } from '../plan/render.js';
 import { formatApplySummary } from '../formatters/apply-summary.js';
@@ -66,7 +66,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
   }
 
   private async ask(): Promise<boolean> {
-    if (!process.stdin.isTTY) throw new InterruptedError('refusing to apply without confirmation: stdin is not a terminal', 'review the plan, then pass --yes');
+    if (!process.stdin.isTTY) throw new ConfirmationRefusedError('refusing to apply without confirmation: stdin is not a terminal; nothing was changed', 'review the plan, then pass --yes');
     const rl = createInterface({ input: process.stdin, output: process.stdout });
     try {
       return (await rl.question('\nApply these changes? Only "yes" is accepted: ')).trim() === 'yes';

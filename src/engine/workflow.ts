@@ -1,4 +1,4 @@
-import { ApplyFailedError, InterruptedError, OverlayNotConvergedError, PlanningError, StalePlanError } from '../errors/index.js';
+import { ApplyFailedError, ConfirmationRefusedError, InterruptedError, OverlayNotConvergedError, PlanningError, StalePlanError } from '../errors/index.js';
 import { hostsWithAgent, unlikePlan, verifyOverlay, type OverlayVerification } from './verify.js';
 import { applyRolling, type RolloutStop } from './rollout.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
@@ -142,7 +142,7 @@ export async function runApply(
     let stopped: RolloutStop | undefined;
     let overlay: OverlayVerification | undefined;
     if (hasChanges(plan)) {
-      if (!(await options.confirm(plan))) throw new InterruptedError('apply cancelled; nothing was changed', 'run again and answer yes, or pass --yes');
+      if (!(await options.confirm(plan))) throw new ConfirmationRefusedError('apply not confirmed; nothing was changed', 'run again and answer yes, or pass --yes');
       const n = run.counts;
       options.progress(`applying ${n.create + n.update + n.delete + n.run} change(s) on ${n.hostsWithChanges} host(s)`, Math.round(performance.now() - t0));
       if (options.rolling) {

@@ -93,17 +93,33 @@ function countOrPercent(value: string): FormatVerdict | null {
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const DURATION_UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+/** Timers above this overflow Node's setTimeout (2^31 - 1 ms) and would fire at once. */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
+/**
+ * A duration is one number and one unit, above zero and at most 24h. The message tells apart
+ * the usual slips: a bare number (`30`), units combined Go-style (`1m30s`), zero.
+ */
 function duration(value: string): FormatVerdict | null {
-  if (DURATION.test(value)) return null;
-  return { message: `${showValue(value)} is not a duration`, hint: 'write a number and a unit: 500ms, 60s, 5m or 1h' };
+  const m = DURATION.exec(value);
+  if (!m) {
+    if (/^\d+(?:\.\d+)?$/.test(value)) return { message: `${showValue(value)} has no unit`, hint: `add a unit: ${value}s, ${value}m or ${value}ms` };
+    if (/^(\d+(?:\.\d+)?(ms|s|m|h)){2,}$/.test(value)) return { message: `${showValue(value)} combines units`, hint: 'write one number and one unit, e.g. 90s instead of 1m30s' };
+    return { message: `${showValue(value)} is not a duration`, hint: 'write a number and a unit: 500ms, 60s, 5m or 1h' };
+  }
+  const ms = Number(m[1]) * DURATION_UNIT_MS[m[2] as keyof typeof DURATION_UNIT_MS];
+  if (ms <= 0) return { message: `duration ${showValue(value)} is zero`, hint: 'a timeout or duration must be above zero, e.g. 10s' };
+  if (ms > MAX_DURATION_MS) return { message: `duration ${showValue(value)} is longer than 24h`, hint: 'use a duration of at most 24h' };
+  return null;
 }
 
-/** Milliseconds in a duration string already accepted by the `duration` format. */
+/** Milliseconds in a duration string; throws a RangeError carrying the same message and hint validate gives. */
 export function parseDuration(value: string): number {
-  const m = DURATION.exec(value);
-  if (!m) throw new RangeError(`not a duration: ${value}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  const verdict = duration(value);
+  if (verdict) throw Object.assign(new RangeError(verdict.message), { hint: verdict.hint });
+  const m = DURATION.exec(value)!;
+  return Number(m[1]) * DURATION_UNIT_MS[m[2] as keyof typeof DURATION_UNIT_MS];
 }
 
 function moduleName(value: string): FormatVerdict | null {

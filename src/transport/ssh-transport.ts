@@ -194,7 +194,9 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
         }
         case 'unknown':
           if (!opts.acceptNewHostKeys) {
-            hostKeyError = new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, hostKeyHint());
+            hostKeyError = kh.missing.includes(kh.writableFile)
+              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, `check ssh.knownHosts in the topology; if the path is right, verify the fingerprints out of band and rerun with --accept-new-host-keys to create it`)
+              : new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, hostKeyHint());
             return done(false);
           }
           kh.add(ep.host, ep.port, key, { hash: opts.hashKnownHosts ?? false }).then(
@@ -246,7 +248,7 @@ function toConnectionError(ep: Endpoint, e: unknown, attempts: number): Error {
     return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port} (${msg})`, `check the user and key: ssh -i KEY -p ${ep.port} ${ep.user}@${ep.host}`, { cause: e });
   }
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-  return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, 'check that the host is up and sshd listens on that port, or raise --connect-timeout', { cause: e });
+  return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, 'check that the host is up and sshd listens on that port, or raise ssh.connectTimeout in the topology (default 10s)', { cause: e });
 }
 
 /** Connects with retries (connection failures only). `open` makes the socket, e.g. through a jump host. */
