@@ -33,8 +33,41 @@ function isHostname(value: string): boolean {
   return labels.every((l) => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(l)) && !/^[0-9.]+$/.test(value);
 }
 
+/** The IPv4 address a URL parser (and inet_aton, which ssh and getaddrinfo use) reads in a name such as `0x0a.0.0.1`, if any. */
+function ipv4InOtherNotation(value: string): string | undefined {
+  try {
+    const parsed = new URL(`http://${value}/`).hostname;
+    return isIP(parsed) === 4 ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The form in which two spellings of one host compare equal: IPv6 compressed and lowercase
+ * (`fd00:0:0::12` is `fd00::12`), an IPv4-mapped IPv6 address as its IPv4 address, a DNS
+ * name lowercase without its trailing dot.
+ */
+export function canonicalHost(value: string): string {
+  if (isIP(value) === 4) return value;
+  if (isIP(value) === 6) {
+    const [address, zone] = value.split('%') as [string, string | undefined];
+    let canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+    if (mapped) {
+      const n = parseInt(mapped[1]!, 16) * 65536 + parseInt(mapped[2]!, 16);
+      canonical = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+    }
+    return zone === undefined ? canonical : `${canonical}%${zone}`;
+  }
+  return value.toLowerCase().replace(/\.$/, '');
+}
+
 function host(value: string): FormatVerdict | null {
-  if (isIP(value) || isHostname(value)) return null;
+  if (isIP(value)) return null;
+  const ipv4 = isHostname(value) ? ipv4InOtherNotation(value) : undefined;
+  if (ipv4) return { message: `${showValue(value)} is the IPv4 address ${ipv4} in another notation`, hint: `write it as ${ipv4}` };
+  if (isHostname(value)) return null;
   return {
     message: `${showValue(value)} is neither an IP address nor a hostname`,
     hint: 'write an IPv4 address (10.0.1.11), an IPv6 address (fd00::11) or a DNS name (node1.example.org)',
@@ -132,6 +165,33 @@ function sysctlKey(value: string): FormatVerdict | null {
   return { message: `${showValue(value)} is not a sysctl key`, hint: 'write it as dotted words, e.g. net.core.rmem_max' };
 }
 
+/**
+ * A sysctl value as sysctl.d(5) takes it: words separated by single spaces (`4096 87380 6291456`),
+ * each made of letters, digits and `. _ - : / , +`. Nothing a shell, printf or the kernel's string
+ * parsers would read differently (`$ \` ; | & < > ( ) ' " \\ # = * ? !`), no control characters, at most 4096 bytes.
+ */
+const SYSCTL_VALUE = /^[A-Za-z0-9._:/,+-]+( [A-Za-z0-9._:/,+-]+)*$/;
+function sysctlValue(value: string): FormatVerdict | null {
+  if (value.length <= 4096 && SYSCTL_VALUE.test(value)) return null;
+  return {
+    message: `${showValue(value)} is not a sysctl value`,
+    hint: 'write a number or words of letters, digits and . _ - : / , + separated by single spaces, e.g. 4096 87380 6291456',
+  };
+}
+
+/** A module option's value in modprobe.d(5): one word (no spaces, quotes or comment marks), e.g. 1, Y or 0x1f,2. */
+const MODULE_OPTION_VALUE = /^[A-Za-z0-9._:/,+-]{1,1024}$/;
+function moduleOptionValue(value: string): FormatVerdict | null {
+  if (MODULE_OPTION_VALUE.test(value)) return null;
+  return { message: `${showValue(value)} is not a module option value`, hint: 'write one word of letters, digits and . _ - : / , +, e.g. 1, Y or 4,8' };
+}
+
+/** A module parameter name as modinfo prints it: letters, digits and _. */
+function moduleOptionName(value: string): FormatVerdict | null {
+  if (/^[A-Za-z0-9_]{1,64}$/.test(value)) return null;
+  return { message: `${showValue(value)} is not a module option name`, hint: 'module options are named with letters, digits and _, e.g. ignore_msrs' };
+}
+
 function filePath(value: string): FormatVerdict | null {
   if (value.length > 0 && value.length <= 4096 && !/[\0\n\r]/.test(value)) return null;
   return { message: 'path is empty, too long or contains a newline or NUL byte', hint: 'write a plain file path such as ~/.ssh/id_ed25519' };
@@ -173,6 +233,9 @@ export const FORMATS = {
   duration,
   'module-name': moduleName,
   'sysctl-key': sysctlKey,
+  'sysctl-value': sysctlValue,
+  'module-option-name': moduleOptionName,
+  'module-option-value': moduleOptionValue,
   'file-path': filePath,
   'ssh-user': sshUser,
   'jump-host': jumpHost,

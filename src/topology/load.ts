@@ -9,6 +9,7 @@ import { makeSchemaChecker } from './schema-check.js';
 import type { RawTopology } from './schema.js';
 import { PUBLISHED_SCHEMA_FILE } from './json-schema-file.js';
 import { semanticProblems } from './semantic-check.js';
+import { listenerProblems } from './listener-check.js';
 import { MAX_FILE_BYTES, parseSource } from './source.js';
 
 export interface TopologyCheck {
@@ -27,7 +28,11 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   checkSchema ??= makeSchemaChecker(JSON.parse(readFileSync(PUBLISHED_SCHEMA_FILE, 'utf8')));
   const found = [...checkSchema(source), ...semanticProblems(source.value, source)];
   if (found.length) return { problems: sortProblems(found) };
-  return { grid: resolveTopology(source.value as RawTopology, source, text), problems: [] };
+  const grid = resolveTopology(source.value as RawTopology, source, text);
+  // Listener clashes need the settings each node inherits, so they are checked on the resolved grid.
+  const clashes = listenerProblems(grid, source);
+  if (clashes.length) return { problems: sortProblems(clashes) };
+  return { grid, problems: [] };
 }
 
 /** Reads and checks a topology file, returning every problem found (never throwing for bad content). */
