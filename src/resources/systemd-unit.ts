@@ -60,7 +60,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
   async apply(change: SystemdUnitChange, writer: HostWriter): Promise<void> {
     const u = quote(this.spec.unit);
     if (change.steps.includes('write')) {
-      await writer.write(this.path, this.content, '0644');
+      await writer.write(this.path, this.content, '0644', { check: verifyUnit(this.spec.unit), checkName: 'systemd-analyze verify' });
       writer.unitFileChanged();
     }
     await writer.reloadSystemdIfNeeded();
@@ -70,4 +70,19 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     if (change.steps.includes('restart')) await writer.run(`systemctl restart ${u}`, `restart ${this.spec.unit}`);
     if (change.steps.includes('stop')) await writer.run(`systemctl stop ${u}`, `stop ${this.spec.unit}`);
   }
+}
+
+/**
+ * `systemd-analyze verify` of the temp file under the unit's own name (verify takes the unit
+ * type from the suffix): refuses a file systemd cannot load, such as a bad section header or an
+ * ExecStart that is not executable; unknown keys are only warnings. Skipped where the tool is missing.
+ */
+function verifyUnit(unit: string): string {
+  return [
+    'command -v systemd-analyze >/dev/null || exit 0',
+    'd=$(mktemp -d) || exit 1',
+    `cp "$t" "$d"/${quote(unit)} && systemd-analyze verify "$d"/${quote(unit)}; r=$?`,
+    'rm -rf "$d"',
+    'exit $r',
+  ].join('\n');
 }
