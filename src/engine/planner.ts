@@ -48,7 +48,8 @@ export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreach
   for (const u of unreachable) hostPlans.set(u.node.name, { host: u.node.name, address: u.node.address, changes: [], notes: [], handlers: [], error: errorOf(u.error, 'unreachable') });
   const order = grid.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes.map((n) => n.name)));
   const planned = hosts.flatMap((h) => (h.planned ? [h.planned] : []));
-  const election = hostsWithAgent(planned).length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts]))) : undefined;
+  const inRun = new Set([...hostPlans.keys()]);
+  const election = hostsWithAgent(planned).length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts])), inRun) : undefined;
   return {
     format: PLAN_FORMAT,
     createdAt: new Date().toISOString(),

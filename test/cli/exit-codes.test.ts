@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../../src/errors/index.js';
+import { readmeExitCodes } from './readme-exit-codes.js';
 
 /**
  * The exit codes a CI pipeline sees, from the real built binary (npm test builds first). The
@@ -10,13 +10,6 @@ import { ExitCode } from '../../src/errors/index.js';
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
-
-/** README's exit-code table: `| 64 | ... |` rows under the "Exit codes" heading. */
-export function readmeExitCodes(): number[] {
-  const readme = readFileSync(`${root}README.md`, 'utf8');
-  const section = readme.split(/^### Exit codes$/m)[1]?.split(/^#/m)[0] ?? '';
-  return [...section.matchAll(/^\| `?(\d+)`? \|/gm)].map((m) => Number(m[1]));
-}
 
 describe('exit codes (the binary)', () => {
   it("README's table lists exactly the codes of src/errors' table", () => {

@@ -37,7 +37,7 @@ tool('systemctl', 'exit 0');
 
 function host(root: string) {
   return new RecordingTransport('n1').on(/^sh -s$/, (command, { options }) =>
-    local.exec(`PATH=${bin}:$PATH ${command}`, { stdin: options.stdin!.replaceAll('/etc/', `${root}/etc/`) }),
+    local.exec(`PATH=${bin}:$PATH ${command}`, { stdin: String(options.stdin).replaceAll('/etc/', `${root}/etc/`) }),
   );
 }
 
@@ -104,7 +104,8 @@ describe('HostWriter.write: temp file, check, then rename', () => {
 describe('each resource kind that can fail after writing leaves the host as it was', () => {
   it('sysctl: a value the kernel refuses leaves the old sysctl.d file (and none when there was none)', async () => {
     const key = 'net.ipv4.tcp_keepalive_time';
-    for (const before of [{}, { [`etc/sysctl.d/90-gridops-${key}.conf`]: `# managed by gridops\n${key} = 7200\n` }]) {
+    const previous: Array<Record<string, string>> = [{}, { [`etc/sysctl.d/90-gridops-${key}.conf`]: `# managed by gridops\n${key} = 7200\n` }];
+    for (const before of previous) {
       const root = hostRoot(before);
       const was = snapshot(root);
       const result = await applyOne(root, new SysctlResource(key, '7200$(touch /tmp/x)'), '7200\n@@gridops-probe-section@@\nabsent\n');
