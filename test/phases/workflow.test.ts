@@ -182,3 +182,24 @@ describe('phases on their own', () => {
     expect(gridPlaybooks(grid, grid.regions[0]!.subgrids[0]!.nodes[0]!)).toEqual(['node-base', 'qos', 'agent', 'site']);
   });
 });
+
+describe('a second Ctrl-C', () => {
+  it('exits at once and still lets go of the lock (an exit hook removes it)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const root = new URL('../../', import.meta.url).pathname;
+    const lock = join(dir, 'g.lock');
+    // What interruptOnSigint does on the second Ctrl-C: process.exit(130) while the lock is held.
+    const script = `
+      import { lockState } from '${root}dist/phases/lock-state.js';
+      import { RunContext } from '${root}dist/phases/run-context.js';
+      const ctx = new RunContext({ topologyFile: 'g.yaml', concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
+      ctx.setGrid({ name: 'g' }, { state: '${join(dir, 's.json')}', lock: '${lock}', gridKey: '' });
+      await lockState.run(ctx);
+      console.log('locked');
+      process.exit(130);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stdout).toContain('locked');
+    expect(r.status).toBe(130);
+    expect(existsSync(lock)).toBe(false);
+  });
+});
