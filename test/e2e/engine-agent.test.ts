@@ -126,7 +126,11 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     // Every node samples its own agent's /status every 200 ms into a file (the nodes share the host's clock).
     const sampler = "const f=()=>fetch('http://127.0.0.1:7950/status').then((r)=>r.json()).then((s)=>console.log(Date.now(),s.role,s.superPeer)).catch(()=>console.log(Date.now(),'down','-'));setInterval(f,200)";
     await Promise.all(nodes.map((n) => lab.ssh(n, `rm -f /root/samples; systemd-run -q --unit=gridops-sampler -p StandardOutput=file:/root/samples node -e ${JSON.stringify(sampler)}`)));
-    await new Promise((r) => setTimeout(r, 1000));
+    // The samplers start Node; on a loaded machine that takes a while: begin once every node has sampled.
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      const counts = await Promise.all(nodes.map(async (n) => Number((await lab.ssh(n, 'wc -l < /root/samples 2>/dev/null || echo 0')).stdout.trim())));
+      if (counts.every((c) => c > 0)) break;
+    }
     const t0 = Date.now();
     const rolling = gridops(['apply', lab.topology, '--yes', '--rolling', '-v', '--playbook', 'node-base', '--playbook', join(upgrade, 'agent.yaml')], { timeoutMs: 300_000 });
     const t1 = Date.now();

@@ -63,9 +63,11 @@ describe('the apply workflow is one list of phases', () => {
     expect(APPLY_PHASES.map((p) => p.title)).toEqual([
       'validate the topology and its playbooks',
       'lock the state',
+      'find nodes to decommission',
       'connect, gather facts and read the current state',
       'plan',
       'check the saved plan against the hosts',
+      'check that only the new site changes',
       'show the plan and confirm',
       'apply in batches',
       'verify the overlay',
@@ -73,7 +75,7 @@ describe('the apply workflow is one list of phases', () => {
       'disconnect',
     ]);
     // plan is apply's read-only beginning: no lock, nothing applied.
-    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
+    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'find nodes to decommission', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
   });
 
   it('applies, records the state, releases the lock; then a plan has zero changes', async () => {
