@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { DirectoryChange, FieldChange } from '../plan/change.js';
 import { PlanningError } from '../errors/index.js';
 import { quote } from '../transport/quote.js';
@@ -35,14 +35,14 @@ export class DirectoryResource implements Resource<DirectoryChange> {
     return { kind: 'directory', id: this.id, action, summary: `${action} directory ${this.spec.path}`, path: this.spec.path, fields };
   }
 
-  async apply(_change: DirectoryChange, writer: HostWriter): Promise<void> {
+  async apply(_change: DirectoryChange, recorder: StepRecorder): Promise<void> {
     const p = quote(this.spec.path);
     // An unknown owner or group fails before the directory is made, not after.
     const known = [
       ...(this.spec.owner ? [`id -u -- ${quote(this.spec.owner)} >/dev/null`] : []),
       ...(this.spec.group ? [`getent group -- ${quote(this.spec.group)} >/dev/null || { echo ${quote(`no group ${this.spec.group}`)} >&2; false; }`] : []),
     ];
-    await writer.run([...known, `mkdir -p -- ${p}`, `chmod ${this.mode} -- ${p}`].join(' && '), `mkdir ${this.spec.path}`);
-    await chown(writer, this.spec.path, this.spec.owner, this.spec.group);
+    await recorder.run([...known, `mkdir -p -- ${p}`, `chmod ${this.mode} -- ${p}`].join(' && '), `mkdir ${this.spec.path}`);
+    await chown(recorder, this.spec.path, this.spec.owner, this.spec.group);
   }
 }

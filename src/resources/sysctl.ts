@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { FieldChange, SysctlChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
@@ -42,12 +42,12 @@ export class SysctlResource implements Resource<SysctlChange> {
     return { kind: 'sysctl', id: this.id, action: 'update', key: this.key, value: this.value, steps, fields, summary: `set ${this.key} = ${this.value}` };
   }
 
-  async apply(change: SysctlChange, writer: HostWriter): Promise<void> {
+  async apply(change: SysctlChange, recorder: StepRecorder): Promise<void> {
     if (change.steps.includes('persist')) {
       // Setting the value from the temp file is the check: a value the kernel refuses leaves no file behind.
-      await writer.write(this.file, Buffer.from(this.fileContent()), '0644', { check: 'sysctl -q -p "$t"', checkName: 'sysctl -p' });
+      await recorder.write(this.file, Buffer.from(this.fileContent()), '0644', { check: 'sysctl -q -p "$t"', checkName: 'sysctl -p' });
     } else if (change.steps.includes('set')) {
-      await writer.run(`sysctl -q -w ${quote(`${this.key}=${this.value}`)}`, `sysctl ${this.key}`);
+      await recorder.run(`sysctl -q -w ${quote(`${this.key}=${this.value}`)}`, `sysctl ${this.key}`);
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Grid, Node, Origin, Subgrid } from './model.js';
-import type { Problem } from './problem.js';
+import type { Problem } from '../errors/problem.js';
 import type { RawTopology } from './schema.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
 

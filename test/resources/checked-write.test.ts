@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MutationGate, type GateItem } from '../../src/engine/gate.js';
-import { HostWriter } from '../../src/engine/host-writer.js';
+import { StepRecorder } from '../../src/resources/step-recorder.js';
 import type { Change } from '../../src/plan/change.js';
 import { DirectoryResource } from '../../src/resources/directory.js';
 import { FileResource } from '../../src/resources/file.js';
@@ -12,7 +12,7 @@ import { SysctlResource } from '../../src/resources/sysctl.js';
 import { SystemdUnitResource } from '../../src/resources/systemd-unit.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
-import { facts, node } from '../resources/fixtures.js';
+import { facts, node } from './fixtures.js';
 
 /**
  * A failed step leaves the host as it was. Each batch really runs in a local shell; the host's
@@ -68,12 +68,12 @@ function hostRoot(files: Record<string, string> = {}): string {
   return root;
 }
 
-describe('HostWriter.write: temp file, check, then rename', () => {
-  const run = async (writer: HostWriter) => local.exec('sh -s', { stdin: `${writer.steps.map((s) => `( ${s.command}\n) || exit $?`).join('\n')}\n` });
+describe('StepRecorder.write: temp file, check, then rename', () => {
+  const run = async (writer: StepRecorder) => local.exec('sh -s', { stdin: `${writer.steps.map((s: { command: string }) => `( ${s.command}\n) || exit $?`).join('\n')}\n` });
 
   it('a failing check leaves the old file and no temp file', async () => {
     const root = hostRoot({ 'etc/app.conf': 'old\n' });
-    const writer = new HostWriter('n1');
+    const writer = new StepRecorder('n1');
     await writer.write(join(root, 'etc/app.conf'), Buffer.from('new\n'), '0644', { check: 'grep -q valid "$t"', checkName: 'grep' });
     const r = await run(writer);
     expect(r.code).not.toBe(0);
@@ -84,7 +84,7 @@ describe('HostWriter.write: temp file, check, then rename', () => {
 
   it('a passing check sees the new content in "$t", and the file lands with its mode', async () => {
     const root = hostRoot();
-    const writer = new HostWriter('n1');
+    const writer = new StepRecorder('n1');
     await writer.write(join(root, 'etc/app.conf'), Buffer.from('valid\n'), '0600', { check: 'grep -q valid "$t"' });
     expect((await run(writer)).code).toBe(0);
     expect(readFileSync(join(root, 'etc/app.conf'), 'utf8')).toBe('valid\n');
@@ -93,7 +93,7 @@ describe('HostWriter.write: temp file, check, then rename', () => {
 
   it('an owner that does not exist fails before the file lands', async () => {
     const root = hostRoot();
-    const writer = new HostWriter('n1');
+    const writer = new StepRecorder('n1');
     await writer.write(join(root, 'etc/app.conf'), Buffer.from('x\n'), '0644', { owner: 'no-such-user-gridops' });
     expect((await run(writer)).code).not.toBe(0);
     expect(existsSync(join(root, 'etc/app.conf'))).toBe(false);
