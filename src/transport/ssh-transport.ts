@@ -195,7 +195,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
         case 'unknown':
           if (!opts.acceptNewHostKeys) {
             hostKeyError = kh.missing.includes(kh.writableFile)
-              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, `check ssh.knownHosts in the topology; if the path is right, verify the fingerprints out of band and rerun with --accept-new-host-keys to create it`)
+              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, `check ssh.knownHosts in the topology; if the path is right, verify the fingerprint out of band and rerun with --accept-new-host-keys to create it, or create it with \`ssh-keyscan -p PORT HOST >> ${kh.writableFile}\``)
               : new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, hostKeyHint());
             return done(false);
           }
