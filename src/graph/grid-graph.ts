@@ -125,7 +125,8 @@ export function gridGraph(grid: Grid, live?: LiveNodes): Graph {
     name: grid.name,
     directed: true,
     graphAttributes: { label: literal(`grid ${grid.name}${live ? ' (live)' : ''}`), labelloc: 't', fontname: 'Helvetica-Bold', fontsize: 16, compound: true, newrank: true, nodesep: 0.25, ranksep: 0.5 },
-    nodeAttributes: { fontname: 'Helvetica', fontsize: 11 },
+    nodeAttributes: { fontname: 'Helvetica', fontsize: 11, margin: '0.12,0.06' },
+    edgeAttributes: { fontname: 'Helvetica', fontsize: 10 },
     subgraphs: live ? [...regions, legend()] : regions,
     edges: [...layoutEdges(grid), ...(live ? liveEdges(grid, live) : [])],
   };
