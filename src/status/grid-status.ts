@@ -2,6 +2,7 @@ import { Fleet, type HostSession } from '../engine/session.js';
 import { readState, statePaths, type HostState } from '../state/state.js';
 import { loadTopology } from '../topology/load.js';
 import { allNodes, type Grid } from '../topology/model.js';
+import { selectNodes } from '../topology/select.js';
 import { fanOut } from '../transport/fan-out.js';
 import { askAgent, type AgentView } from './agent-view.js';
 
@@ -48,17 +49,17 @@ async function agentView(session: HostSession): Promise<AgentView | undefined> {
 }
 
 /**
- * Connects to every node (verified host keys), reads facts, the recorded state and, where an
+ * Connects to every node (or those `limit` selects: src/topology/select.ts), with verified host keys, reads facts, the recorded state and, where an
  * agent runs, its view of the overlay. With `wait`, keeps the connections and asks the agents
  * again every 500 ms until `until` holds or the deadline passes.
  */
 export async function gridStatus(
   topologyFile: string,
-  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; wait?: { until: (status: GridStatus) => boolean; deadline: number } },
+  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; wait?: { until: (status: GridStatus) => boolean; deadline: number }; limit?: readonly string[] },
 ): Promise<GridStatus> {
   const grid = await loadTopology(topologyFile);
+  const nodes = options.limit ? selectNodes(grid, options.limit).nodes : allNodes(grid);
   const state = await readState(statePaths(topologyFile, grid.name, options.stateDir).state, grid.name);
-  const nodes = allNodes(grid);
   const fleet = new Fleet();
   try {
     const { sessions, unreachable } = await fleet.open(nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal });

@@ -21,6 +21,20 @@ describeLab('operator views of a running grid (systemd containers, real agents)'
     if (settled.status !== 0) throw new Error(`the overlay did not settle:\n${settled.stdout}\n${settled.stderr}`);
   }, 600_000);
 
+  it('status --limit asks only the selected nodes: a sub-grid less one node, then a glob', () => {
+    const limited = gridops(['status', '--limit', 'region-1/subgrid-2,!node-05', lab.topology, '--json'], { timeoutMs: 120_000 });
+    expect(limited.status).toBe(0);
+    const data = JSON.parse(limited.stdout) as { nodes: Array<{ node: string; reachable: boolean; agent?: { role: string } }> };
+    expect(data.nodes.map((n) => n.node)).toEqual(['node-04', 'node-06']);
+    for (const n of data.nodes) expect(n.agent?.role).toMatch(/super-peer|mirror|member/);
+    const glob = gridops(['status', '--limit', 'node-0[13]', lab.topology], { timeoutMs: 120_000 });
+    expect(glob.status).toBe(0);
+    expect(glob.stdout).toMatch(/^node-01\s/m);
+    expect(glob.stdout).toMatch(/^node-03\s/m);
+    expect(glob.stdout).not.toMatch(/^node-0[2456]\s/m);
+    expect(glob.stdout).toContain('2/2 nodes reachable');
+  });
+
   it('graph --live marks the super peers and the region peer the agents elected, and who follows whom', () => {
     const status = JSON.parse(gridops(['status', lab.topology, '--json']).stdout) as { superPeers: Record<string, string[]>; regionPeers: Record<string, string[]> };
     const superPeers = Object.values(status.superPeers).flat();
