@@ -7,7 +7,7 @@ import { parseLimit } from './topology/select.js';
 export const connectionFlags = {
   concurrency: Flags.integer({ description: 'hosts worked on at once', default: DEFAULT_CONCURRENCY, min: 1, max: 1000 }),
   'accept-new-host-keys': Flags.boolean({ description: 'record the keys of hosts missing from known_hosts (after you checked their fingerprints); changed keys are always refused', default: false }),
-  playbook: Flags.string({ description: 'playbook to run (name under playbooks/ or a path); repeatable', multiple: true, default: ['node-base'] }),
+  playbook: Flags.string({ description: "ad-hoc work: run this playbook (a name under playbooks/ or a path; repeatable) instead of the grid's workflow", multiple: true }),
   // multipleNonGreedy: one value per --limit, so `--limit n1 FILE` leaves FILE to the argument.
   limit: Flags.string({ description: 'only these nodes: names, globs (web-*), a sub-grid (name or REGION/SUBGRID), a region, label:KEY=VALUE; comma-separated or repeated, &SEL intersects, !SEL excludes', multiple: true, multipleNonGreedy: true }),
   'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),

@@ -82,9 +82,10 @@ describe('gridops show PLAN', () => {
       gridopsVersion: '0.1.0',
       topology: { file: SMALL, grid: 'euro-grid', sourceHash: 'a'.repeat(64) },
       playbooks: ['node-base'],
+      adHocPlaybooks: false,
       hosts: [
-        { host: 'ra-01', address: '10.0.1.11', handlers: [], notes: [], changes: [{ kind: 'sysctl', id: 'sysctl net.core.rmem_max', action: 'update', summary: 'set net.core.rmem_max', key: 'net.core.rmem_max', value: '4194304', steps: ['set', 'persist'], fields: [{ name: 'value', before: '212992', after: '4194304' }] }] },
-        { host: 'ra-02', address: '10.0.1.12', handlers: [], notes: [], changes: [] },
+        { host: 'ra-01', address: '10.0.1.11', playbooks: ['node-base'], handlers: [], notes: [], changes: [{ kind: 'sysctl', id: 'sysctl net.core.rmem_max', action: 'update', summary: 'set net.core.rmem_max', key: 'net.core.rmem_max', value: '4194304', steps: ['set', 'persist'], fields: [{ name: 'value', before: '212992', after: '4194304' }] }] },
+        { host: 'ra-02', address: '10.0.1.12', playbooks: ['node-base'], handlers: [], notes: [], changes: [] },
       ],
     };
     const file = join(dir, 'plan.json');
