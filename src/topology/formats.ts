@@ -41,6 +41,11 @@ function host(value: string): FormatVerdict | null {
   };
 }
 
+function ipAddress(value: string): FormatVerdict | null {
+  if (isIP(value)) return null;
+  return { message: `${showValue(value)} is not an IP address`, hint: 'write an address to bind: 127.0.0.1 (local only), 0.0.0.0 (every interface), or one of the node\'s addresses' };
+}
+
 function hostname(value: string): FormatVerdict | null {
   if (isHostname(value)) return null;
   return { message: `${showValue(value)} is not a valid DNS name`, hint: 'write a fully qualified name such as region.eu-west.grid.example.org' };
@@ -150,6 +155,7 @@ function labelValue(value: string): FormatVerdict | null {
 export const FORMATS = {
   'dns-label': dnsLabel,
   host,
+  'ip-address': ipAddress,
   hostname,
   endpoint,
   'multicast-endpoint': multicastEndpoint,

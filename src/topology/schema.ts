@@ -72,7 +72,8 @@ export const AgentSettings = strict(
   {
     version: Type.Optional(str('semver', 'gridagent version to deploy')),
     port: Type.Optional(port('UDP/TCP port of the overlay protocol')),
-    httpPort: Type.Optional(port('local HTTP port for /status and /metrics (bound to 127.0.0.1)')),
+    httpPort: Type.Optional(port('HTTP port for /status and /metrics, on agent.httpAddress')),
+    httpAddress: Type.Optional(str('ip-address', 'address the HTTP server binds: 127.0.0.1 (default, local only), the node\'s address or 0.0.0.0 so a Prometheus server can scrape /metrics')),
     keyFile: Type.Optional(str('file-path', 'local file holding the grid key, deployed with mode 0600; generated when absent')),
   },
   'the gridagent overlay daemon',

@@ -1,13 +1,14 @@
 import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeLab } from './support/lab.js';
 import { gridops } from './support/cli.js';
 
 /**
  * What an operator looks at on a running grid: agents deployed by gridops on systemd containers,
- * then the live picture of the overlay (graph --live), as the agents report it.
+ * then the live picture of the overlay (graph --live), status --limit, `gridagent members`, and a
+ * Prometheus-format scrape of one agent from another node (agent.httpAddress: 0.0.0.0).
  */
 jest.setTimeout(600_000);
 
@@ -15,6 +16,8 @@ describeLab('operator views of a running grid (systemd containers, real agents)'
   const playbooks = ['--playbook', 'node-base', '--playbook', 'agent'];
 
   beforeAll(() => {
+    // Every agent's HTTP server on all interfaces, so another node (a Prometheus server) can scrape it.
+    writeFileSync(lab.topology, readFileSync(lab.topology, 'utf8').replace(/agent: \{ port: (\d+) \}/, 'agent: { port: $1, httpAddress: 0.0.0.0 }'));
     const apply = gridops(['apply', lab.topology, '--yes', ...playbooks], { timeoutMs: 540_000 });
     if (apply.status !== 0) throw new Error(`apply failed:\n${apply.stdout}\n${apply.stderr}`);
     const settled = gridops(['status', lab.topology, '--wait', '30s'], { timeoutMs: 120_000 });
@@ -62,5 +65,40 @@ describeLab('operator views of a running grid (systemd containers, real agents)'
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+  });
+
+  it('gridagent members on the super peer lists its sub-grid like consul members; a member says where the list lives', async () => {
+    const status = JSON.parse(gridops(['status', lab.topology, '--json']).stdout) as { superPeers: Record<string, string[]> };
+    const superPeer = status.superPeers['region-1/subgrid-1']![0]!;
+    const table = await lab.ssh(superPeer, 'gridagent members');
+    expect(table.exitCode).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^Node\s+Status\s+Role\s+Score\s+Load\s+Cores\s+Memory\s+Arch/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0]).sort()).toEqual(['node-01', 'node-02', 'node-03']);
+    expect(lines.find((l) => l.startsWith(superPeer))).toMatch(/\salive\s+super-peer\s/);
+    const rows = JSON.parse((await lab.ssh(superPeer, 'gridagent members --json')).stdout) as Array<{ node: string; role: string; status: string }>;
+    expect(rows.filter((r) => r.role === 'super-peer').map((r) => r.node)).toEqual([superPeer]);
+    expect(rows.every((r) => r.status === 'alive')).toBe(true);
+    const member = ['node-01', 'node-02', 'node-03'].find((n) => n !== superPeer && !rows.some((r) => r.node === n && r.role === 'mirror'));
+    if (member) expect((await lab.ssh(member, 'gridagent members')).stdout).toContain(`the member list is held by its super peer ${superPeer}`);
+  });
+
+  it('another node scrapes an agent\'s /metrics over the network: Prometheus text with build info and process metrics', async () => {
+    const address = readFileSync(lab.topology, 'utf8').match(/name: node-01, address: ([\d.]+)/)![1]!;
+    const port = 7950; // the built-in agent.httpPort; the lab sets only the protocol port
+    const scrape = await lab.ssh('node-05', `node -e "fetch('http://${address}:${port}/metrics').then(r => r.text()).then(t => process.stdout.write(t))"`);
+    expect(scrape.exitCode).toBe(0);
+    const text = scrape.stdout;
+    expect(text).toMatch(/^gridagent_build_info\{nodejs="v18\.[^"]+",node="node-01",region="region-1",subgrid="subgrid-1",version="\d+\.\d+\.\d+"\} 1$/m);
+    expect(text).toMatch(/^# TYPE process_cpu_seconds_total counter$/m);
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_max_fds', 'process_start_time_seconds']) expect(text).toMatch(new RegExp(`^${name} [0-9.e+]+$`, 'm'));
+    const rss = Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)![1]);
+    expect(rss).toBeGreaterThan(10 * 2 ** 20);
+    expect(rss).toBeLessThan(500 * 2 ** 20);
+    const started = Number(/^process_start_time_seconds (\S+)$/m.exec(text)![1]);
+    expect(started).toBeLessThanOrEqual(Date.now() / 1000 + 5);
+    expect(started).toBeGreaterThan(Date.now() / 1000 - 3600);
+    // every sample line is in the text exposition format
+    for (const line of text.trim().split('\n').filter((l) => !l.startsWith('#'))) expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+]+$/);
   });
 });
