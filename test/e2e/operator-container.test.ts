@@ -89,7 +89,7 @@ describeLab('operator views of a running grid (systemd containers, real agents)'
     const scrape = await lab.ssh('node-05', `node -e "fetch('http://${address}:${port}/metrics').then(r => r.text()).then(t => process.stdout.write(t))"`);
     expect(scrape.exitCode).toBe(0);
     const text = scrape.stdout;
-    expect(text).toMatch(/^gridagent_build_info\{nodejs="v18\.[^"]+",node="node-01",region="region-1",subgrid="subgrid-1",version="\d+\.\d+\.\d+"\} 1$/m);
+    expect(text).toMatch(/^gridagent_build_info\{node="node-01",nodejs="v18\.[^"]+",region="region-1",subgrid="subgrid-1",version="\d+\.\d+\.\d+"\} 1$/m);
     expect(text).toMatch(/^# TYPE process_cpu_seconds_total counter$/m);
     for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_max_fds', 'process_start_time_seconds']) expect(text).toMatch(new RegExp(`^${name} [0-9.e+]+$`, 'm'));
     const rss = Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)![1]);
