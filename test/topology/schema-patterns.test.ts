@@ -1,4 +1,4 @@
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { FORMAT_PATTERNS, FORMATS, type FormatName } from '../../src/topology/formats.js';
 import { topologyJsonSchema } from '../../src/topology/json-schema.js';
