@@ -42,7 +42,7 @@ describe('agent observability', () => {
       { name: 'n2', liveness: 'alive', score: 8, load: 0.1, incarnation: 1 },
       { name: 'n3', liveness: 'suspect', score: 5, load: 0.9, incarnation: 2 },
     ],
-    regionRole: 'follower', regionTerm: 1, regionPeer: 'n1', regionSuperPeers: [], ...over,
+    regionRole: 'member', regionTerm: 1, regionPeer: 'n1', regionSuperPeers: [], ...over,
   }) as AgentStatus;
 
   it('gridagent members: a row per member with its liveness and role, like consul members', () => {
@@ -54,7 +54,7 @@ describe('agent observability', () => {
   });
 
   it('on a plain member, which holds no registry, says where the list lives', () => {
-    expect(renderMembers(status({ node: 'n3', role: 'follower', members: [] }))).toContain('n3 is a follower of sub-grid r1/s1; the member list is held by its super peer n1 and mirrors n2');
+    expect(renderMembers(status({ node: 'n3', role: 'member', members: [] }))).toContain('n3 is a member of sub-grid r1/s1; the member list is held by its super peer n1 and mirrors n2');
   });
 
   it('agent.httpAddress must be an IP address, with a hint', () => {
