@@ -20,17 +20,26 @@ export function ansibleName(name: string): string {
   return /^[0-9]/.test(safe) ? `_${safe}` : safe;
 }
 
-function hostVars(node: Node): Record<string, string | number | boolean> {
+/** Where gridops connects to a node: the topology's ssh settings with ~/.ssh/config filled in (transport/ssh-config). */
+export interface InventoryTarget {
+  host: string;
+  port: number;
+  user: string;
+  identityFiles?: string[];
+  jumpHost?: string;
+}
+
+function hostVars(node: Node, target: InventoryTarget): Record<string, string | number | boolean> {
   const { ssh } = node.settings;
   const sshArgs = [
-    ...(ssh.jumpHost ? [`-o ProxyJump=${ssh.jumpHost}`] : []),
+    ...(target.jumpHost ? [`-o ProxyJump=${target.jumpHost}`] : []),
     `-o UserKnownHostsFile=${ssh.knownHosts}`,
   ];
   const vars: Record<string, string | number | boolean> = {
-    ansible_host: node.address,
-    ansible_port: ssh.port,
-    ansible_user: ssh.user,
-    ...(ssh.identityFile ? { ansible_ssh_private_key_file: ssh.identityFile } : {}),
+    ansible_host: target.host,
+    ansible_port: target.port,
+    ansible_user: target.user,
+    ...(target.identityFiles?.length ? { ansible_ssh_private_key_file: target.identityFiles[0]! } : {}),
     ansible_ssh_common_args: sshArgs.join(' '),
     ...(ssh.become ? { ansible_become: true } : {}),
     gridops_region: node.region,
@@ -41,8 +50,11 @@ function hostVars(node: Node): Record<string, string | number | boolean> {
   return vars;
 }
 
-/** Builds the inventory; two regions or sub-grids whose group names would collide are an error. */
-export function ansibleInventory(grid: Grid): AnsibleInventory {
+/**
+ * Builds the inventory; two regions or sub-grids whose group names would collide are an error.
+ * `targetOf` gives where gridops itself would connect (default: the topology's settings alone).
+ */
+export function ansibleInventory(grid: Grid, targetOf: (node: Node) => InventoryTarget = topologyTarget): AnsibleInventory {
   const owners = new Map<string, string>();
   const claim = (group: string, what: string) => {
     const previous = owners.get(group);
@@ -56,7 +68,12 @@ export function ansibleInventory(grid: Grid): AnsibleInventory {
     group: claim(ansibleName(r.name), `region ${r.name}`),
     subgrids: r.subgrids.map((s) => ({ group: claim(ansibleName(s.name), `sub-grid ${r.name}/${s.name}`), hosts: s.nodes.map((n) => n.name) })),
   }));
-  return { regions, hostVars: Object.fromEntries(allNodes(grid).map((n) => [n.name, hostVars(n)])) };
+  return { regions, hostVars: Object.fromEntries(allNodes(grid).map((n) => [n.name, hostVars(n, targetOf(n))])) };
+}
+
+function topologyTarget(node: Node): InventoryTarget {
+  const { ssh } = node.settings;
+  return { host: node.address, port: ssh.port, user: ssh.user, ...(ssh.identityFile ? { identityFiles: [ssh.identityFile] } : {}), ...(ssh.jumpHost ? { jumpHost: ssh.jumpHost } : {}) };
 }
 
 /** YAML inventory (the `yaml` inventory plugin's format). */

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,8 @@ import type { GridState } from '../../src/state/state.js';
 
 /** state list/show, show, inventory: through the real built binary (npm test builds first). */
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 20_000 });
+// HOME is an empty temp dir: the tester's own ~/.ssh/config must not change what inventory prints.
+const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: dir } });
 const SMALL = 'examples/small.yaml';
 const LABELS = 'test/fixtures/inventory/labels.yaml';
 
@@ -138,6 +139,19 @@ describe('gridops inventory', () => {
     expect(vars.n2).toMatchObject({ ansible_host: 'node2.example.org', ansible_port: 22, ansible_user: 'root', ansible_ssh_private_key_file: '/keys/id_ed25519', ansible_ssh_common_args: '-o ProxyJump=admin@bastion.example.org:2200 -o UserKnownHostsFile=/etc/gridops/known_hosts' });
     expect(vars.n2.ansible_become).toBeUndefined();
     expect(vars.n3).toMatchObject({ ansible_host: 'fd00::13', gridops_region: 'us-east', gridops_super_peer: 'prefer' });
+  });
+
+  it('fills what the topology leaves to defaults from ~/.ssh/config, as gridops connects', () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    writeFileSync(join(home, '.ssh', 'config'), 'Host ra-*\n  User ops\n  Port 2201\n  IdentityFile /keys/grid\nHost 10.0.2.11\n  HostName nb-01.example.org\n');
+    const r = spawnSync(`${root}bin/run.js`, ['inventory', SMALL, '--format', 'yaml'], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } });
+    expect(r.status).toBe(0);
+    const vars = ansibleList(r.stdout, 'yaml')._meta.hostvars;
+    // small.yaml writes user, port and identityFile in its defaults: the topology wins there
+    expect(vars['ra-01']).toMatchObject({ ansible_user: 'root', ansible_port: 22, ansible_ssh_private_key_file: '~/.ssh/id_ed25519' });
+    // it never writes a host name, so ~/.ssh/config's HostName is where gridops (and so Ansible) connects
+    expect(vars['nb-01']).toMatchObject({ ansible_host: 'nb-01.example.org' });
   });
 
   it('refuses a grid whose names would collide as Ansible groups, naming both', () => {
