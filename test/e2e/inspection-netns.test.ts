@@ -47,7 +47,7 @@ describeAsRoot('inspection e2e (netns lab, real sshd, real ansible)', () => {
 
   it('show renders a saved plan exactly as plan printed it', () => {
     const planFile = join(dir, 'plan.json');
-    const plan = gridops(['plan', topology, '--out', planFile]);
+    const plan = gridops(['plan', topology, '--playbook', 'node-base', '--out', planFile]);
     expect(plan.status).toBe(0);
     const show = gridops(['show', planFile]);
     expect(show.status).toBe(0);
@@ -58,7 +58,7 @@ describeAsRoot('inspection e2e (netns lab, real sshd, real ansible)', () => {
   });
 
   it('after apply, state list shows every node applied with this topology, and state show one', () => {
-    const apply = gridops(['apply', topology, '--yes']);
+    const apply = gridops(['apply', topology, '--playbook', 'node-base', '--yes']);
     expect(apply.status).toBe(0);
     const list = gridops(['state', 'list', topology]);
     expect(list.status).toBe(0);
