@@ -18,7 +18,7 @@ const LAYERS = [
   ['engine'],
   ['phases'],
   ['status'],
-  ['formatters'],
+  ['formatters', 'graph', 'inventory'],
   ['lab'],
   ['commands', 'base-command.ts', 'cli-flags.ts', 'run-log.ts', 'prompt-secret.ts', 'apply-runner.ts'],
 ];

@@ -3,13 +3,15 @@ import { DEFAULT_CONCURRENCY } from './transport/fan-out.js';
 import { promptSecret } from './prompt-secret.js';
 import { UsageError } from './errors/index.js';
 import { parseDuration } from './topology/formats.js';
+import { parseLimit } from './topology/select.js';
 
 /** Flags shared by every command that connects to hosts. */
 export const connectionFlags = {
   concurrency: Flags.integer({ description: 'hosts worked on at once', default: DEFAULT_CONCURRENCY, min: 1, max: 1000 }),
   'accept-new-host-keys': Flags.boolean({ description: 'record the keys of hosts missing from known_hosts (after you checked their fingerprints); changed keys are always refused', default: false }),
   playbook: Flags.string({ description: "ad-hoc work: run this playbook (a name under playbooks/ or a path; repeatable) instead of the grid's workflow", multiple: true }),
-  limit: Flags.string({ description: 'only these nodes (comma-separated names)', delimiter: ',', multiple: true }),
+  // multipleNonGreedy: one value per --limit, so `--limit n1 FILE` leaves FILE to the argument.
+  limit: Flags.string({ description: 'only these nodes: names, globs (web-*), a sub-grid (name or REGION/SUBGRID), a region, label:KEY=VALUE; comma-separated or repeated, &SEL intersects, !SEL excludes', multiple: true, multipleNonGreedy: true }),
   'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),
   'log-file': Flags.string({ description: 'append a structured (JSON lines) log of the run to this file' }),
   'state-dir': Flags.string({ description: 'where state and lock live (default: .gridops beside the topology)' }),
@@ -45,7 +47,7 @@ export function connectionRunOptions(flags: {
     concurrency: flags.concurrency,
     acceptNewHostKeys: flags['accept-new-host-keys'],
     becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
-    limit: flags.limit,
+    limit: flags.limit ? parseLimit(flags.limit) : undefined,
     stateDir: flags['state-dir'],
   };
 }

@@ -126,3 +126,9 @@ export class OverlayNotConvergedError extends GridopsError {
 export class LabError extends GridopsError {
   readonly code = 'LAB';
 }
+
+/** A --limit selector names no node, sub-grid, region or label of the grid. */
+export class UnknownSelectorError extends GridopsError {
+  readonly code = 'UNKNOWN_SELECTOR';
+  override readonly exitCode = ExitCode.USAGE;
+}

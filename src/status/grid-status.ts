@@ -7,6 +7,7 @@ import { readState, statePaths, type HostState } from '../state/state.js';
 import { loadTopology } from '../topology/load.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import { Fleet } from '../transport/fleet.js';
+import { selectNodes } from '../topology/select.js';
 import type { Transport } from '../transport/transport.js';
 
 export type { AgentView } from '../overlay/agent-view.js';
@@ -53,18 +54,18 @@ function appliedState(host: HostState | undefined, grid: Grid, node: Node): Node
 }
 
 /**
- * Connects to every node (verified host keys), reads facts, the recorded state and, where an
- * agent runs, its view of the overlay. With `waitUntil`, keeps the connections and asks the
- * agents again (overlay/poll, the loop apply's verify uses) until the overlay has converged or
- * the deadline passes.
+ * Connects to every node (or those `limit` selects: src/topology/select.ts), with verified host
+ * keys, reads facts, the recorded state and, where an agent runs, its view of the overlay. With
+ * `waitUntil`, keeps the connections and asks the agents again (overlay/poll, the loop apply's
+ * verify uses) until the overlay has converged or the deadline passes.
  */
 export async function gridStatus(
   topologyFile: string,
-  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number; connect?: (node: Node) => Promise<Transport> },
+  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number; connect?: (node: Node) => Promise<Transport>; limit?: readonly string[] },
 ): Promise<GridStatus> {
   const grid = await loadTopology(topologyFile);
+  const nodes = options.limit ? selectNodes(grid, options.limit).nodes : allNodes(grid);
   const state = await readState(statePaths(topologyFile, grid.name, options.stateDir).state, grid.name);
-  const nodes = allNodes(grid);
   const fleet = new Fleet();
   try {
     const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal, connect: options.connect });

@@ -74,6 +74,11 @@ function host(value: string): FormatVerdict | null {
   };
 }
 
+function ipAddress(value: string): FormatVerdict | null {
+  if (isIP(value)) return null;
+  return { message: `${showValue(value)} is not an IP address`, hint: 'write an address to bind: 127.0.0.1 (local only), 0.0.0.0 (every interface), or one of the node\'s addresses' };
+}
+
 function hostname(value: string): FormatVerdict | null {
   if (isHostname(value)) return null;
   return { message: `${showValue(value)} is not a valid DNS name`, hint: 'write a fully qualified name such as region.eu-west.grid.example.org' };
@@ -226,6 +231,7 @@ function labelValue(value: string): FormatVerdict | null {
 export const FORMATS = {
   'dns-label': dnsLabel,
   host,
+  'ip-address': ipAddress,
   hostname,
   endpoint,
   'multicast-endpoint': multicastEndpoint,
@@ -245,3 +251,37 @@ export const FORMATS = {
 } satisfies Record<string, Checker>;
 
 export type FormatName = keyof typeof FORMATS;
+
+/**
+ * The formats again as JSON Schema `pattern`s, for tools that know only the standard keywords
+ * (yaml-language-server in editors, `ajv --strict`, which skip unknown formats). Each accepts
+ * everything its checker accepts (a test holds them to that) and rejects most of what it refuses;
+ * what a regular expression cannot say (an IPv4 octet above 255, a port above 65535, a multicast
+ * group's exact range) is left to the checker, which gridops always runs. JSON Schema patterns are
+ * ECMAScript regular expressions in Unicode mode.
+ */
+const HOSTNAME_PATTERN = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?';
+const IPV6_PATTERN = '[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f.]{0,15}){2,8}(%[^\\s]*)?'; // with a zone (fe80::1%eth0), as node:net accepts
+const HOST_PATTERN = `(${IPV6_PATTERN}|${HOSTNAME_PATTERN})`;
+const PORT_PATTERN = '[0-9]{1,5}';
+export const FORMAT_PATTERNS: Record<FormatName, string> = {
+  'dns-label': '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+  host: `^${HOST_PATTERN}$`,
+  'ip-address': `^([0-9]{1,3}(\\.[0-9]{1,3}){3}|${IPV6_PATTERN})$`,
+  hostname: `^${HOSTNAME_PATTERN}$`,
+  endpoint: `^(\\[[^\\]\\s]+\\]|[A-Za-z0-9.-]+):${PORT_PATTERN}$`,
+  'multicast-endpoint': `^2(2[4-9]|3[0-9])(\\.[0-9]{1,3}){3}:${PORT_PATTERN}$`,
+  'count-or-percent': '^[0-9]+(\\.[0-9]+)?%$',
+  duration: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$',
+  'module-name': '^[A-Za-z0-9_-]{1,56}$',
+  'sysctl-key': '^[a-z0-9_]+([./][a-z0-9_-]+)+$',
+  'sysctl-value': `^${SYSCTL_VALUE.source.replace(/^\^|\$$/g, '')}$`,
+  'module-option-name': '^[A-Za-z0-9_]{1,64}$',
+  'module-option-value': '^[A-Za-z0-9._:/,+-]{1,1024}$',
+  'file-path': '^[^\\n\\r\\u0000]{1,4096}$',
+  'ssh-user': '^[a-z_][a-z0-9_-]{0,31}\\$?$',
+  'jump-host': `^([a-z_][a-z0-9_-]{0,31}\\$?@)?(\\[[^\\]\\s]+\\]|[A-Za-z0-9.:-]+)(:${PORT_PATTERN})?$`,
+  semver: '^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
+  'label-key': '^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$',
+  'label-value': '^[^\\n\\r\\u0000]{0,256}$',
+};

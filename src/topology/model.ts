@@ -36,6 +36,8 @@ export interface AgentConfig {
   version: string;
   port: number;
   httpPort: number;
+  /** Where the agent's HTTP server (/status, /metrics) listens. */
+  httpAddress: string;
   keyFile?: string;
 }
 

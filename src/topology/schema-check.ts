@@ -141,8 +141,11 @@ function describe(e: ErrorObject, path: PathSegment[]): Described | null {
       const allowed = (e.params as { allowedValue: unknown }).allowedValue;
       return { path, message: `${field} must be ${JSON.stringify(allowed)}, not ${JSON.stringify(e.data)}`, hint: `write \`${field}: ${String(allowed)}\`` };
     }
+    case 'pattern':
     case 'format': {
-      const format = (e.params as { format: FormatName }).format;
+      // A pattern that stands for a format (FORMAT_PATTERNS) is reported as that format, with its checker's words.
+      const format = e.keyword === 'format' ? (e.params as { format: FormatName }).format : (e.parentSchema as { format?: FormatName } | undefined)?.format;
+      if (format === undefined) return { path, message: `${field}: ${showValue(String(e.data))} contains characters that are not allowed`, hint: 'values must fit on one line and contain no NUL byte' };
       const verdict = FORMATS[format]?.(String(e.data));
       // A format error on the key of a record (labels, sysctl, module params) points at that key.
       if (e.propertyName !== undefined) return { path: [...path, e.propertyName], key: true, message: verdict?.message ?? `${showValue(e.propertyName)} is not a valid ${format}`, hint: verdict?.hint };
@@ -159,8 +162,6 @@ function describe(e: ErrorObject, path: PathSegment[]): Described | null {
     }
     case 'uniqueItems':
       return { path, message: `${field} lists the same item twice`, hint: 'remove the duplicate entry' };
-    case 'pattern':
-      return { path, message: `${field}: ${showValue(String(e.data))} contains characters that are not allowed`, hint: 'values must fit on one line and contain no NUL byte' };
     default:
       return { path, message: `${field} ${e.message ?? 'is invalid'}`, hint: parentHint(e) };
   }

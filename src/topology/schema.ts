@@ -1,9 +1,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { FormatName } from './formats.js';
+import { FORMAT_PATTERNS, type FormatName } from './formats.js';
 
 /** A mapping whose keys have a format; TypeBox's Record drops key formats, so spell it out. */
 const record = <V extends TSchema>(keyFormat: FormatName, value: V, description: string) =>
-  Type.Unsafe<Record<string, Static<V>>>({ type: 'object', propertyNames: { type: 'string', format: keyFormat }, additionalProperties: value, description });
+  Type.Unsafe<Record<string, Static<V>>>({ type: 'object', propertyNames: { type: 'string', format: keyFormat, pattern: FORMAT_PATTERNS[keyFormat] }, additionalProperties: value, description });
 
 /**
  * The topology format, version 1, as a JSON Schema built with TypeBox. The same object is the
@@ -11,7 +11,7 @@ const record = <V extends TSchema>(keyFormat: FormatName, value: V, description:
  */
 
 const str = (format: FormatName, description: string, extra: Record<string, unknown> = {}) =>
-  Type.String({ format, description, ...extra });
+  Type.String({ format, pattern: FORMAT_PATTERNS[format], description, ...extra });
 const strict = <T extends Record<string, TSchema>>(props: T, description: string) =>
   Type.Object(props, { additionalProperties: false, description });
 const port = (description: string) => Type.Integer({ minimum: 1, maximum: 65535, description });
@@ -74,7 +74,8 @@ export const AgentSettings = strict(
   {
     version: Type.Optional(str('semver', 'gridagent version to deploy')),
     port: Type.Optional(port('UDP/TCP port of the overlay protocol')),
-    httpPort: Type.Optional(port('local HTTP port for /status and /metrics (bound to 127.0.0.1)')),
+    httpPort: Type.Optional(port('HTTP port for /status and /metrics, on agent.httpAddress')),
+    httpAddress: Type.Optional(str('ip-address', 'address the HTTP server binds: 127.0.0.1 (default, local only), the node\'s address or 0.0.0.0 so a Prometheus server can scrape /metrics')),
     keyFile: Type.Optional(str('file-path', 'local file holding the grid key, deployed with mode 0600; generated when absent')),
   },
   'the gridagent overlay daemon',

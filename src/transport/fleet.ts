@@ -5,6 +5,7 @@ import { KnownHosts } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { expandHome, parseJumpHost } from './ssh-transport.js';
 import { createSshPool, type TransportPool } from './pool.js';
+import { connectionTarget, loadSshConfig, sshConfigFor } from './ssh-config.js';
 import type { SshHostSpec } from './ssh-transport.js';
 import type { Transport } from './transport.js';
 import type { Node } from '../topology/model.js';
@@ -89,16 +90,18 @@ export class Fleet {
       byKnownHosts.set(file, pool);
       this.pools.push(pool);
     }
-    return (node) => {
-      const ssh = node.settings.ssh;
-      return byKnownHosts.get(expandHome(ssh.knownHosts))!.get({
+    const sshConfig = loadSshConfig();
+    return async (node) => {
+      // The topology's own values, then ~/.ssh/config's, then the built-in defaults.
+      const target = connectionTarget(node, sshConfigFor(sshConfig, node));
+      return byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get({
         name: node.name,
-        host: node.address,
-        port: ssh.port,
-        user: ssh.user,
-        ...(ssh.identityFile ? { identityFiles: [ssh.identityFile] } : {}),
+        host: target.host,
+        port: target.port,
+        user: target.user,
+        ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}),
         // The bastion is reached with the node's own key unless the spec says otherwise.
-        ...(ssh.jumpHost ? { jumpHost: { ...(ssh.identityFile ? { identityFile: ssh.identityFile } : {}), ...parseJumpHost(ssh.jumpHost) } } : {}),
+        ...(target.jumpHost ? { jumpHost: { ...(target.identityFiles ? { identityFile: target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),
       });
     };
   }

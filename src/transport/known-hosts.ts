@@ -7,8 +7,8 @@
  * - a host field is a comma list of patterns with `*` and `?`, and `!pattern` negates (a host
  *   that matches a negated pattern never matches the line);
  * - a hashed field `|1|base64(salt)|base64(HMAC-SHA1(salt, name))` stands for one name;
- * - `@revoked` lines refuse that key; `@cert-authority` lines are parsed and ignored (we do not
- *   verify host certificates).
+ * - `@revoked` lines refuse that key; `@cert-authority` lines name the CAs whose host
+ *   certificates are trusted for the hosts they match (checked by host-certificate.ts).
  * gridops is stricter than OpenSSH in one place: if a host has ANY recorded key and the offered
  * key is none of them, the verdict is `changed`, even when the recorded keys are of other types.
  * The transport orders the host key algorithms so the server offers a recorded type first.
@@ -245,6 +245,12 @@ export class KnownHosts {
 
   check(host: string, port: number, key: Buffer): HostKeyVerdict {
     return checkHostKey(this.entries, host, port, key);
+  }
+
+  /** The `@cert-authority` lines whose host field names host:port: CAs trusted to sign its host certificate. */
+  certificateAuthorities(host: string, port: number): KnownHostsEntry[] {
+    const name = knownHostsName(host, port);
+    return this.entries.filter((e) => e.marker === 'cert-authority' && hostFieldMatches(e.hosts, name));
   }
 
   recordedKeyTypes(host: string, port: number): string[] {

@@ -14,7 +14,8 @@ import type { AnyAuthMethod, ClientChannel, ConnectConfig, SFTPWrapper, ServerHo
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
 import { CommandTimeoutError, summarize } from './errors.js';
-import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName } from './known-hosts.js';
+import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict } from './host-certificate.js';
+import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHostsEntry } from './known-hosts.js';
 import { silentLogger, type TransportLogger } from './logger.js';
 import { quote } from './quote.js';
 import { abortableDelay, backoffDelay, defaultRetryPolicy, isRetryableConnectError, type RetryPolicy } from './retry.js';
@@ -147,6 +148,15 @@ function hostKeyHint(): string {
   return 'verify this fingerprint out of band (e.g. `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host\'s console), then rerun with --accept-new-host-keys, or add it with `ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts`';
 }
 
+/** The verdict on the host certificate for `key`, fetched with ssh-keyscan from the same host. */
+async function checkCertificate(ep: Endpoint, key: Buffer, cas: KnownHostsEntry[], timeoutMs: number, throughJump: boolean): Promise<CertificateVerdict> {
+  if (throughJump) return { ok: false, reason: 'host certificates are fetched with ssh-keyscan, which cannot go through a jump host' };
+  const blobs = await fetchHostCertificates(ep.host, ep.port, timeoutMs);
+  if (!blobs.length) return { ok: false, reason: 'the server offers no host certificate (sshd_config HostCertificate)' };
+  const verdicts = blobs.map((b) => verifyHostCertificate(b, key, cas, ep.host));
+  return verdicts.find((v) => v.ok) ?? verdicts[0]!;
+}
+
 /** One SSH handshake (no retry). Resolves with a ready client, or rejects with a GridopsError or the raw ssh2 error. */
 function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, sock?: Duplex): Promise<SshClient> {
   const kh = opts.knownHosts;
@@ -192,7 +202,25 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
           );
           return done(false);
         }
-        case 'unknown':
+        case 'unknown': {
+          const cas = kh.certificateAuthorities(ep.host, ep.port);
+          if (cas.length) {
+            checkCertificate(ep, key, cas, opts.readyTimeoutMs ?? 10_000, sock !== undefined).then(
+              (verdict) => {
+                if (verdict.ok) {
+                  log.info({ host: ep.label, fingerprint: fp, ca: `${verdict.ca.file}:${verdict.ca.line}` }, `${ep.label}: host certificate "${verdict.keyId}" for ${type} ${fp} signed by the @cert-authority of ${verdict.ca.file}:${verdict.ca.line}`);
+                  return done(true);
+                }
+                hostKeyError = new HostKeyError(ep.label, `the ${type} host key ${fp} of ${name} is not in ${kh.writableFile}, and its host certificate is refused: ${verdict.reason}`, 'renew the host certificate with `ssh-keygen -s CA -h -n HOST` (principals must include the address gridops connects to), or record the plain key');
+                done(false);
+              },
+              (e: unknown) => {
+                hostKeyError = new HostKeyError(ep.label, `cannot check the host certificate of ${name}: ${(e as Error).message}`, 'install openssh-client (ssh-keyscan), or record the plain key');
+                done(false);
+              },
+            );
+            return;
+          }
           if (!opts.acceptNewHostKeys) {
             hostKeyError = kh.missing.includes(kh.writableFile)
               ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, `check ssh.knownHosts in the topology; if the path is right, verify the fingerprint out of band and rerun with --accept-new-host-keys to create it, or create it with \`ssh-keyscan -p PORT HOST >> ${kh.writableFile}\``)
@@ -209,6 +237,8 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
               done(false);
             },
           );
+          return;
+        }
       }
     };
     const config: ConnectConfig = {

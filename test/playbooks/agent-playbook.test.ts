@@ -22,6 +22,7 @@ regions:
           - { name: n1, address: 10.0.0.1, labels: { evil: "x\\" ]: {} #" } }
           - { name: n2, address: 10.0.0.2, superPeer: never }
       - name: s2
+        agent: { httpAddress: 0.0.0.0 }
         nodes: [{ name: n3, address: 10.0.0.3, superPeer: prefer }]
   - name: r2
     regionPeerName: region.r2.example.org
@@ -53,5 +54,7 @@ describe('the agent playbook', () => {
     expect(normaliseAgentConfig(parse(n2.want.content.toString()), 'config.yaml').superPeer).toBe('never');
     const n3 = made('n3').resources.find((r) => r.id === 'file /etc/gridagent/config.yaml') as unknown as { want: { content: Buffer } };
     expect(normaliseAgentConfig(parse(n3.want.content.toString()), 'config.yaml').superPeer).toBe('prefer');
+    // agent.httpAddress, set on sub-grid s2: its agents' HTTP server listens on every interface
+    expect(normaliseAgentConfig(parse(n3.want.content.toString()), 'config.yaml').http).toEqual({ bind: '0.0.0.0', port: 7998 });
   });
 });

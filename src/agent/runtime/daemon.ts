@@ -9,6 +9,7 @@ import { readHostAttributes } from './host-attributes.js';
 import { startHttpServer, stopHttpServer } from './http-server.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { defineProcessMetrics } from './process-metrics.js';
 import { RegionPeerResolver } from './region-resolver.js';
 import { nextEpoch, readStateFile, writeStateFile } from './state-file.js';
 import { AgentTransport } from './transport.js';
@@ -237,6 +238,8 @@ export class AgentDaemon {
     metrics.gauge('gridagent_peer_regions', 'Other regions whose region peer was heard from recently (region peer only).', () => this.core?.directory.list().filter((entry) => entry.liveness === 'alive').length ?? 0);
     metrics.gauge('gridagent_term', 'Current sub-grid term.', () => this.core?.subgrid.term ?? 0);
     metrics.gauge('gridagent_registry_members', 'Members in the registry this node holds (super peer or mirror).', () => this.core?.subgrid.registry.size ?? 0);
+    metrics.info('gridagent_build_info', 'gridagent version and the Node.js running it; value 1.', { version: AGENT_VERSION, nodejs: process.version, node: this.config.node, region: this.config.region, subgrid: this.config.subgrid });
+    defineProcessMetrics(metrics);
   }
 }
 

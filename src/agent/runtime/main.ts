@@ -3,10 +3,12 @@ import { AGENT_VERSION } from '../version.js';
 import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
 import { GridKeyError } from './grid-key.js';
+import { memberRows, renderMembers } from './members-command.js';
 import { fetchStatus, renderStatus } from './status-command.js';
 
 const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agent (default config ${'/etc/gridagent/config.yaml'})
        gridagent status [--config FILE] [--json] [--http HOST:PORT]
+       gridagent members [--config FILE] [--json] [--http HOST:PORT]   the sub-grid's members (ask a super peer or mirror)
        gridagent --version
 `;
 
@@ -25,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
   const configPath = option(args, '--config') ?? '/etc/gridagent/config.yaml';
   try {
     if (command === 'status') return await status(configPath, option(args, '--http'), args.includes('--json'));
+    if (command === 'members') return await status(configPath, option(args, '--http'), args.includes('--json'), 'members');
     if (command !== 'run') {
       process.stderr.write(`gridagent: unknown command '${command}'\n${USAGE}`);
       return 64;
@@ -47,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function status(configPath: string, http: string | undefined, json: boolean): Promise<number> {
+async function status(configPath: string, http: string | undefined, json: boolean, view: 'status' | 'members' = 'status'): Promise<number> {
   let host = '127.0.0.1';
   let port = 7950;
   if (http !== undefined) {
@@ -56,17 +59,23 @@ async function status(configPath: string, http: string | undefined, json: boolea
     port = Number(http.slice(index + 1));
   } else {
     const config = loadAgentConfig(configPath);
-    host = config.http.bind === '0.0.0.0' ? '127.0.0.1' : config.http.bind;
+    host = localAddressOf(config.http.bind);
     port = config.http.port;
   }
   try {
     const result = await fetchStatus(host, port);
-    process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderStatus(result));
+    if (view === 'members') process.stdout.write(json ? `${JSON.stringify(memberRows(result), null, 2)}\n` : renderMembers(result));
+    else process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderStatus(result));
     return 0;
   } catch (error) {
     process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/status: ${(error as Error).message}; is it running?\n`);
     return 69;
   }
+}
+
+/** Where to reach an agent bound to `bind` from its own host: a wildcard bind answers on loopback. */
+function localAddressOf(bind: string): string {
+  return bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '::1' : bind;
 }
 
 function option(args: string[], name: string): string | undefined {

@@ -1,0 +1,49 @@
+import { Args, Flags } from '@oclif/core';
+import { writeFile } from 'node:fs/promises';
+import { GridopsCommand } from '../base-command.js';
+import { connectionFlags } from '../cli-flags.js';
+import { gridGraph } from '../graph/grid-graph.js';
+import { renderGraph, type GraphFormat } from '../graph/render-graph.js';
+import { gridStatus } from '../status/grid-status.js';
+import { loadTopology } from '../topology/load.js';
+
+export interface GraphResult {
+  format: GraphFormat;
+  live: boolean;
+  /** Set with --live: how many nodes answered over SSH, and how many agents answered. */
+  reachable?: number;
+  agentsAnswering?: number;
+  output: string;
+}
+
+export default class GraphCommand extends GridopsCommand<GraphResult> {
+  static override summary = 'Draw the grid: regions, sub-grids and nodes, with the live super peers and region peers (--live)';
+  static override description = 'Prints Graphviz DOT, or SVG laid out by Graphviz compiled to WebAssembly (no system binary needed). Without --live it draws the topology and connects to nothing; with --live it asks every agent, as `status` does, and marks the super peers (filled) and region peers (double red border), with an arrow from each node to the super peer it follows and from each super peer to its region peer.';
+  static override examples = ['<%= config.bin %> graph topology.yaml --format svg --out grid.svg', '<%= config.bin %> graph topology.yaml --live --format svg --out grid.svg', '<%= config.bin %> graph topology.yaml | dot -Tpng > grid.png'];
+  static override args = { file: Args.string({ required: true, description: 'topology file' }) };
+  static override flags = {
+    format: Flags.string({ description: 'output format', options: ['dot', 'svg'], default: 'dot' }),
+    out: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
+    live: Flags.boolean({ description: "connect (verified host keys) and mark what the agents answer: super peers, region peers, who follows whom", default: false }),
+    concurrency: connectionFlags.concurrency,
+    'state-dir': connectionFlags['state-dir'],
+  };
+
+  async run(): Promise<GraphResult> {
+    const { args, flags } = await this.parse(GraphCommand);
+    const format = flags.format as GraphFormat;
+    const grid = await loadTopology(args.file);
+    let result: Omit<GraphResult, 'output'> = { format, live: flags.live };
+    let graph = gridGraph(grid);
+    if (flags.live) {
+      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'] });
+      graph = gridGraph(grid, new Map(status.nodes.map((n) => [n.node, n])));
+      result = { ...result, reachable: status.reachable, agentsAnswering: status.nodes.filter((n) => n.agent && n.agent.role !== 'not answering').length };
+      process.stderr.write(`${status.reachable}/${status.nodes.length} nodes reachable, ${result.agentsAnswering} agents answered\n`);
+    }
+    const output = await renderGraph(graph, format);
+    if (flags.out) await writeFile(flags.out, output);
+    else if (!this.jsonEnabled()) process.stdout.write(output);
+    return { ...result, output };
+  }
+}

@@ -1,0 +1,22 @@
+import { Args, Flags } from '@oclif/core';
+import { GridopsCommand } from '../base-command.js';
+import { ansibleInventory, inventoryIni, inventoryYaml, type AnsibleInventory } from '../inventory/ansible-inventory.js';
+import { loadTopology } from '../topology/load.js';
+import { connectionTarget, loadSshConfig, sshConfigFor } from '../transport/ssh-config.js';
+
+export default class Inventory extends GridopsCommand<AnsibleInventory> {
+  static override summary = 'Print the grid as an Ansible inventory (INI or YAML), so existing playbooks run against it';
+  static override description = 'Groups: one per region, holding one per sub-grid, names kept to letters, digits and _. Host variables: ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file, ansible_ssh_common_args (known_hosts file, jump host) and ansible_become from the ssh settings (with ~/.ssh/config filling what the topology leaves to defaults, as gridops connects); gridops_region, gridops_subgrid, gridops_super_peer; every label as label_KEY. Connects to nothing.';
+  static override examples = ['<%= config.bin %> inventory topology.yaml > hosts.ini && ansible -i hosts.ini all -m ping', '<%= config.bin %> inventory topology.yaml --format yaml > hosts.yaml'];
+  static override args = { file: Args.string({ required: true, description: 'topology file' }) };
+  static override flags = { format: Flags.string({ description: 'inventory format', options: ['ini', 'yaml'], default: 'ini' }) };
+
+  async run(): Promise<AnsibleInventory> {
+    const { args, flags } = await this.parse(Inventory);
+    // The same connection settings gridops uses: the topology's, with ~/.ssh/config filling the rest.
+    const sshConfig = loadSshConfig();
+    const inventory = ansibleInventory(await loadTopology(args.file), (node) => connectionTarget(node, sshConfigFor(sshConfig, node)));
+    if (!this.jsonEnabled()) process.stdout.write(flags.format === 'yaml' ? inventoryYaml(inventory) : inventoryIni(inventory));
+    return inventory;
+  }
+}

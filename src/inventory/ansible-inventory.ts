@@ -1,0 +1,112 @@
+import { stringify } from 'yaml';
+import { InputFileError } from '../errors/index.js';
+import { allNodes, type Grid, type Node } from '../topology/model.js';
+
+/**
+ * The grid as an Ansible inventory, so existing playbooks run against it: one group per region,
+ * holding one group per sub-grid, holding its nodes; the connection settings and labels as host
+ * variables. Group names keep only the characters Ansible accepts in them ([A-Za-z0-9_]).
+ */
+export interface AnsibleInventory {
+  /** Region group -> its sub-grid groups, in file order. */
+  regions: Array<{ group: string; subgrids: Array<{ group: string; hosts: string[] }> }>;
+  /** Host -> its variables (all strings, numbers or booleans). */
+  hostVars: Record<string, Record<string, string | number | boolean>>;
+}
+
+/** An Ansible group (and variable) name: letters, digits and _, not starting with a digit. */
+export function ansibleName(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[0-9]/.test(safe) ? `_${safe}` : safe;
+}
+
+/** Where gridops connects to a node: the topology's ssh settings with ~/.ssh/config filled in (transport/ssh-config). */
+export interface InventoryTarget {
+  host: string;
+  port: number;
+  user: string;
+  identityFiles?: string[];
+  jumpHost?: string;
+}
+
+function hostVars(node: Node, target: InventoryTarget): Record<string, string | number | boolean> {
+  const { ssh } = node.settings;
+  const sshArgs = [
+    ...(target.jumpHost ? [`-o ProxyJump=${target.jumpHost}`] : []),
+    `-o UserKnownHostsFile=${ssh.knownHosts}`,
+  ];
+  const vars: Record<string, string | number | boolean> = {
+    ansible_host: target.host,
+    ansible_port: target.port,
+    ansible_user: target.user,
+    ...(target.identityFiles?.length ? { ansible_ssh_private_key_file: target.identityFiles[0]! } : {}),
+    ansible_ssh_common_args: sshArgs.join(' '),
+    ...(ssh.become ? { ansible_become: true } : {}),
+    gridops_region: node.region,
+    gridops_subgrid: node.subgrid,
+    gridops_super_peer: node.superPeer,
+  };
+  for (const [key, value] of Object.entries(node.labels)) vars[`label_${ansibleName(key)}`] = value;
+  return vars;
+}
+
+/**
+ * Builds the inventory; two regions or sub-grids whose group names would collide are an error.
+ * `targetOf` gives where gridops itself would connect (default: the topology's settings alone).
+ */
+export function ansibleInventory(grid: Grid, targetOf: (node: Node) => InventoryTarget = topologyTarget): AnsibleInventory {
+  const owners = new Map<string, string>();
+  const claim = (group: string, what: string) => {
+    const previous = owners.get(group);
+    if (previous) throw new InputFileError(`${what} and ${previous} would both be the Ansible group "${group}"`, 'rename one of them (Ansible group names keep only letters, digits and _)');
+    owners.set(group, what);
+    return group;
+  };
+  claim('all', 'Ansible\'s own group');
+  claim('ungrouped', 'Ansible\'s own group');
+  const regions = grid.regions.map((r) => ({
+    group: claim(ansibleName(r.name), `region ${r.name}`),
+    subgrids: r.subgrids.map((s) => ({ group: claim(ansibleName(s.name), `sub-grid ${r.name}/${s.name}`), hosts: s.nodes.map((n) => n.name) })),
+  }));
+  return { regions, hostVars: Object.fromEntries(allNodes(grid).map((n) => [n.name, hostVars(n, targetOf(n))])) };
+}
+
+function topologyTarget(node: Node): InventoryTarget {
+  const { ssh } = node.settings;
+  return { host: node.address, port: ssh.port, user: ssh.user, ...(ssh.identityFile ? { identityFiles: [ssh.identityFile] } : {}), ...(ssh.jumpHost ? { jumpHost: ssh.jumpHost } : {}) };
+}
+
+/** YAML inventory (the `yaml` inventory plugin's format). */
+export function inventoryYaml(inv: AnsibleInventory): string {
+  const children = Object.fromEntries(
+    inv.regions.map((r) => [r.group, { children: Object.fromEntries(r.subgrids.map((s) => [s.group, { hosts: Object.fromEntries(s.hosts.map((h) => [h, inv.hostVars[h]])) }])) }]),
+  );
+  return stringify({ all: { children } });
+}
+
+/**
+ * Ansible reads INI host-line values as Python literals after shell-style splitting: "8" would
+ * become a number, "True" a boolean. A string that could be read as anything but itself is
+ * written as a quoted Python string inside shell quotes, so it stays the string the YAML form has.
+ */
+function iniValue(v: string | number | boolean): string {
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number') return String(v);
+  const pythonNumber = /^[-+]?(0[xXoObB][0-9a-fA-F_]+|(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][-+]?\d+)?[jJ]?)$/.test(v);
+  const plain = /^[A-Za-z0-9_./~@:-]+$/.test(v) && !pythonNumber && !['True', 'False', 'None'].includes(v);
+  if (plain) return v;
+  const python = `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return `"${python.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/** INI inventory: a section per sub-grid with its hosts, and REGION:children sections. */
+export function inventoryIni(inv: AnsibleInventory): string {
+  const out: string[] = [];
+  for (const r of inv.regions) {
+    for (const s of r.subgrids) {
+      out.push(`[${s.group}]`, ...s.hosts.map((h) => [h, ...Object.entries(inv.hostVars[h]!).map(([k, v]) => `${k}=${iniValue(v)}`)].join(' ')), '');
+    }
+    out.push(`[${r.group}:children]`, ...r.subgrids.map((s) => s.group), '');
+  }
+  return out.join('\n');
+}

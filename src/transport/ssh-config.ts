@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import SSHConfig from 'ssh-config';
+import { ConnectionError } from '../errors/index.js';
+import type { Node } from '../topology/model.js';
+
+/**
+ * OpenSSH client configuration (~/.ssh/config), read with the `ssh-config` parser, so the hosts
+ * an operator already reaches with `ssh` are reached the same way: Host blocks give HostName,
+ * User, Port, IdentityFile and ProxyJump. The topology wins where it says something itself
+ * (a setting whose origin is not `built-in`); ~/.ssh/config fills the rest, then the built-in
+ * defaults (root, 22, ~/.ssh/id_*).
+ */
+export interface SshConfigValues {
+  hostName?: string;
+  user?: string;
+  port?: number;
+  identityFiles?: string[];
+  proxyJump?: string;
+}
+
+/** How to reach one node once the topology and ~/.ssh/config are combined. */
+export interface ConnectionTarget {
+  host: string;
+  port: number;
+  user: string;
+  identityFiles?: string[];
+  jumpHost?: string;
+  /** Which of the values came from ~/.ssh/config (for logs and docs). */
+  fromSshConfig: string[];
+}
+
+/** Parsed ~/.ssh/config, or undefined when there is none. A file that cannot be parsed is an error naming it. */
+export function loadSshConfig(file = join(homedir(), '.ssh', 'config')): SSHConfig | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConnectionError(file, `cannot read ${file}: ${(err as Error).message}`, 'fix its permissions or move it aside');
+  }
+  try {
+    return SSHConfig.parse(text);
+  } catch (err) {
+    throw new ConnectionError(file, `cannot parse ${file}: ${(err as Error).message}`, 'check it with `ssh -G HOST`');
+  }
+}
+
+const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/** What ~/.ssh/config says for a node: its Host blocks matched against the node's address, then its name. */
+export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'>): SshConfigValues {
+  if (!config) return {};
+  const byAddress = config.compute(node.address);
+  const byName = node.name === node.address ? {} : config.compute(node.name);
+  const pick = (key: string) => byAddress[key] ?? byName[key];
+  const port = first(pick('Port'));
+  const identity = pick('IdentityFile');
+  const jump = first(pick('ProxyJump'));
+  const hostName = first(pick('HostName'));
+  const user = first(pick('User'));
+  return {
+    ...(hostName ? { hostName: hostName.replace(/%h/g, node.address) } : {}),
+    ...(user ? { user } : {}),
+    ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
+    ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
+    ...(jump && jump.toLowerCase() !== 'none' ? { proxyJump: jump } : {}),
+  };
+}
+
+/** The topology's value where it wrote one, else ~/.ssh/config's, else the built-in default. */
+export function connectionTarget(node: Node, config: SshConfigValues): ConnectionTarget {
+  const ssh = node.settings.ssh;
+  const written = (key: string) => node.origins[`ssh.${key}`] !== undefined && node.origins[`ssh.${key}`] !== 'built-in';
+  const fromSshConfig: string[] = [];
+  const choose = <T>(key: string, topology: T, fromConfig: T | undefined): T => {
+    if (written(key) || fromConfig === undefined) return topology;
+    fromSshConfig.push(key);
+    return fromConfig;
+  };
+  const user = choose('user', ssh.user, config.user);
+  const port = choose('port', ssh.port, config.port);
+  const identityFiles = choose('identityFile', ssh.identityFile ? [ssh.identityFile] : undefined, config.identityFiles);
+  const jumpHost = choose('jumpHost', ssh.jumpHost, config.proxyJump);
+  if (jumpHost?.includes(',')) throw new ConnectionError(node.name, `ProxyJump ${jumpHost} has more than one hop`, 'gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ~/.ssh/config');
+  if (config.hostName) fromSshConfig.push('hostName');
+  return { host: config.hostName ?? node.address, port, user, ...(identityFiles ? { identityFiles } : {}), ...(jumpHost ? { jumpHost } : {}), fromSshConfig };
+}

@@ -1,0 +1,165 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Plan } from '../../src/plan/plan.js';
+import type { GridState } from '../../src/state/state.js';
+
+/** state list/show, show, inventory: through the real built binary (npm test builds first). */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+// HOME is an empty temp dir: the tester's own ~/.ssh/config must not change what inventory prints.
+const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: dir } });
+const SMALL = 'examples/small.yaml';
+const LABELS = 'test/fixtures/inventory/labels.yaml';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gridops-inspect-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('gridops state list / show', () => {
+  const hash = createHash('sha256').update(readFileSync(`${root}${SMALL}`)).digest('hex');
+  const record = (over: Partial<GridState['hosts'][string]>) => ({ topologyHash: hash, playbooks: ['node-base', 'agent'], gridopsVersion: '0.1.0', agentVersion: '0.1.0', appliedAt: '2026-11-29T20:00:00.000Z', changesApplied: 7, lastOutcome: 'applied' as const, ...over });
+  beforeAll(() => {
+    const state: GridState = {
+      format: 'gridops-state/v1',
+      grid: 'euro-grid',
+      serial: 4,
+      hosts: {
+        'ra-01': record({}),
+        'ra-02': record({ topologyHash: 'f'.repeat(64), lastOutcome: 'unchanged', changesApplied: 0 }),
+        'nb-01': record({ lastOutcome: 'failed', lastError: 'nb-01: apt-get install failed (exit 100)' }),
+        'old-07': record({}),
+      },
+      overlay: { converged: true, superPeers: { 'eu-west/rennes-a': 'ra-01', 'eu-west/nantes-b': 'nb-02' }, regionPeers: { 'eu-west': 'ra-01' }, waitingFor: [], verifiedAt: '2026-11-29T20:00:05.000Z', nodes: 6, ms: 900 },
+    };
+    writeFileSync(join(dir, 'euro-grid.state.json'), JSON.stringify(state));
+  });
+
+  it('lists every node of the topology, then hosts only the state remembers', () => {
+    const r = run('state', 'list', SMALL, '--state-dir', dir);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NODE\s+REGION\/SUB-GRID\s+LAST RUN\s+APPLIED AT\s+TOPOLOGY\s+ROLE$/);
+    expect(lines.slice(1, 8).map((l) => l.split(/\s+/)[0])).toEqual(['ra-01', 'ra-02', 'ra-03', 'nb-01', 'nb-02', 'nb-03', 'old-07']);
+    expect(lines[1]).toMatch(/^ra-01\s+eu-west\/rennes-a\s+applied\s+2026-11-29T20:00:00.000Z\s+current\s+super peer of eu-west\/rennes-a, region peer of eu-west$/);
+    expect(lines[2]).toMatch(/^ra-02\s+eu-west\/rennes-a\s+unchanged\s+\S+\s+older/);
+    expect(lines[3]).toMatch(/^ra-03\s+eu-west\/rennes-a\s+never applied\s+-\s+never/);
+    expect(lines[7]).toMatch(/^old-07\s+\(not in topology\)/);
+    expect(r.stdout).toContain(`${join(dir, 'euro-grid.state.json')} (serial 4)`);
+    const json = JSON.parse(run('state', 'list', SMALL, '--state-dir', dir, '--json').stdout);
+    expect(json).toMatchObject({ grid: 'euro-grid', serial: 4 });
+    expect(json.nodes).toHaveLength(7);
+  });
+
+  it('shows one node, and names the closest node for a typo', () => {
+    const r = run('state', 'show', SMALL, 'nb-01', '--state-dir', dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/last run:\s+failed/);
+    expect(r.stdout).toMatch(/last error:\s+nb-01: apt-get install failed \(exit 100\)/);
+    expect(r.stdout).toMatch(/playbooks:\s+node-base, agent/);
+    const typo = run('state', 'show', SMALL, 'nb01', '--state-dir', dir);
+    expect(typo.status).toBe(1);
+    expect(typo.stderr).toContain('no node "nb01" in grid euro-grid');
+    expect(typo.stderr).toContain('did you mean "nb-01"?');
+  });
+
+  it('with no state file yet, says so and lists the nodes as never applied', () => {
+    const r = run('state', 'list', SMALL, '--state-dir', join(dir, 'empty'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('no state yet at');
+    expect(r.stdout.match(/never applied/g)).toHaveLength(6);
+  });
+});
+
+describe('gridops show PLAN', () => {
+  it('renders a saved plan as plan printed it; a file that is not a plan is one clear error', () => {
+    const plan: Plan = {
+      format: 'gridops-plan/v1',
+      createdAt: '2026-11-29T21:00:00.000Z',
+      gridopsVersion: '0.1.0',
+      topology: { file: SMALL, grid: 'euro-grid', sourceHash: 'a'.repeat(64) },
+      playbooks: ['node-base'],
+      adHocPlaybooks: false,
+      hosts: [
+        { host: 'ra-01', address: '10.0.1.11', playbooks: ['node-base'], handlers: [], notes: [], changes: [{ kind: 'sysctl', id: 'sysctl net.core.rmem_max', action: 'update', summary: 'set net.core.rmem_max', key: 'net.core.rmem_max', value: '4194304', steps: ['set', 'persist'], fields: [{ name: 'value', before: '212992', after: '4194304' }] }] },
+        { host: 'ra-02', address: '10.0.1.12', playbooks: ['node-base'], handlers: [], notes: [], changes: [] },
+      ],
+    };
+    const file = join(dir, 'plan.json');
+    writeFileSync(file, JSON.stringify(plan));
+    const r = run('show', file);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`Plan for grid euro-grid from ${SMALL} (sha256 aaaaaaaaaaaa), made 2026-11-29T21:00:00.000Z by gridops 0.1.0; playbooks: node-base`);
+    expect(r.stdout).toContain('ra-01 (10.0.1.11)\n  ~ sysctl net.core.rmem_max\n      value: 212992 -> 4194304');
+    expect(r.stdout).toContain('Plan: 0 to create, 1 to change, 0 to remove, 0 to run, on 1 of 2 hosts.');
+    expect(r.stdout).not.toContain('\x1b['); // not a terminal: no colour
+    expect(JSON.parse(run('show', file, '--json').stdout)).toEqual(plan);
+    const bad = run('show', SMALL);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(`cannot read plan ${SMALL}`);
+    expect(bad.stderr).toContain('hint: create one with `gridops plan TOPOLOGY --out plan.json`');
+  });
+});
+
+describe('gridops inventory', () => {
+  const ansibleList = (inventory: string, ext: string) => {
+    const file = join(dir, `hosts.${ext}`);
+    writeFileSync(file, inventory);
+    const r = spawnSync('ansible-inventory', ['-i', file, '--list'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ANSIBLE_INVENTORY_UNPARSED_FAILED: 'true' } });
+    expect(r.stderr).not.toMatch(/WARNING|ERROR/);
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+
+  it('ansible-inventory reads the INI and the YAML form as the same inventory: groups per region and sub-grid, ssh settings and labels as host vars', () => {
+    const ini = run('inventory', LABELS);
+    const yaml = run('inventory', LABELS, '--format', 'yaml');
+    expect(ini.status).toBe(0);
+    expect(yaml.status).toBe(0);
+    const fromIni = ansibleList(ini.stdout, 'ini');
+    const fromYaml = ansibleList(yaml.stdout, 'yaml');
+    expect(fromIni).toEqual(fromYaml);
+    expect(fromIni.all.children).toEqual(['ungrouped', 'eu_west', 'us_east']);
+    expect(fromIni.eu_west).toEqual({ children: ['rack_1'] });
+    expect(fromIni.rack_1).toEqual({ hosts: ['n1', 'n2'] });
+    expect(fromIni.rack_2).toEqual({ hosts: ['n3'] });
+    const vars = fromIni._meta.hostvars;
+    expect(vars.n1).toEqual({
+      ansible_host: '10.0.1.11', ansible_port: 2222, ansible_user: 'ops', ansible_become: true,
+      ansible_ssh_common_args: '-o UserKnownHostsFile=/etc/gridops/known_hosts',
+      gridops_region: 'eu-west', gridops_subgrid: 'rack-1', gridops_super_peer: 'auto',
+      // strings that INI would otherwise read as numbers, booleans or lists stay strings
+      label_gpu: 'true', label_cores: '8', label_pyfalse: 'False', label_hex: '0x1f', label_list: '[1, 2]',
+      label_spaced: 'a b', label_quote: 'it\'s "x"', label_dollar: '$HOME', label_example_org_rack: 'r1',
+    });
+    expect(vars.n2).toMatchObject({ ansible_host: 'node2.example.org', ansible_port: 22, ansible_user: 'root', ansible_ssh_private_key_file: '/keys/id_ed25519', ansible_ssh_common_args: '-o ProxyJump=admin@bastion.example.org:2200 -o UserKnownHostsFile=/etc/gridops/known_hosts' });
+    expect(vars.n2.ansible_become).toBeUndefined();
+    expect(vars.n3).toMatchObject({ ansible_host: 'fd00::13', gridops_region: 'us-east', gridops_super_peer: 'prefer' });
+  });
+
+  it('fills what the topology leaves to defaults from ~/.ssh/config, as gridops connects', () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    writeFileSync(join(home, '.ssh', 'config'), 'Host ra-*\n  User ops\n  Port 2201\n  IdentityFile /keys/grid\nHost 10.0.2.11\n  HostName nb-01.example.org\n');
+    const r = spawnSync(`${root}bin/run.js`, ['inventory', SMALL, '--format', 'yaml'], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } });
+    expect(r.status).toBe(0);
+    const vars = ansibleList(r.stdout, 'yaml')._meta.hostvars;
+    // small.yaml writes user, port and identityFile in its defaults: the topology wins there
+    expect(vars['ra-01']).toMatchObject({ ansible_user: 'root', ansible_port: 22, ansible_ssh_private_key_file: '~/.ssh/id_ed25519' });
+    // it never writes a host name, so ~/.ssh/config's HostName is where gridops (and so Ansible) connects
+    expect(vars['nb-01']).toMatchObject({ ansible_host: 'nb-01.example.org' });
+  });
+
+  it('refuses a grid whose names would collide as Ansible groups, naming both', () => {
+    const file = join(dir, 'collide.yaml');
+    writeFileSync(file, readFileSync(`${root}${LABELS}`, 'utf8').replace('name: rack-2', 'name: eu-west'));
+    const r = run('inventory', file);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('sub-grid us-east/eu-west and region eu-west would both be the Ansible group "eu_west"');
+    expect(r.stdout).toBe('');
+  });
+});
