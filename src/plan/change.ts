@@ -68,7 +68,26 @@ export interface CommandChange extends BaseChange {
   command: string;
 }
 
-export type Change = FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange;
+/** The steps of an egress limit, in the order apply performs them. */
+export type EgressLimitStep = 'install-tools' | 'create-user' | 'write-files' | 'write-unit' | 'enable' | 'clear' | 'load' | 'rate' | 'rules' | 'remove';
+
+/** The egress limit of grid work on a node's uplink: htb class, nft rule, and the unit that loads them at boot. */
+export interface EgressLimitChange extends BaseChange {
+  kind: 'egress-limit';
+  /** The uplink that carries the limit; null when it is removed. */
+  device: string | null;
+  /** The limit in bit/s; null when it is removed. */
+  rateBits: number | null;
+  /** How grid traffic is told apart: the sender's cgroup (grid.slice) or, as a fallback, its user; null when removed. */
+  classifier: 'cgroup' | 'user' | null;
+  /** Devices whose gridops qdisc goes away (a former uplink; on removal, every one). */
+  clearDevices: string[];
+  /** Packages installed first (the node lacks tc or nft). */
+  packages: string[];
+  steps: EgressLimitStep[];
+}
+
+export type Change = FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange | EgressLimitChange;
 export type ChangeKind = Change['kind'];
 
 /** A change that changes nothing: a note the plan shows (e.g. a module built into the kernel). */

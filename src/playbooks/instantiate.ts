@@ -1,6 +1,7 @@
 import type { Resource } from '../resources/resource.js';
 import { CommandResource } from '../resources/command.js';
 import { DirectoryResource } from '../resources/directory.js';
+import { EgressLimitResource } from '../resources/egress-limit.js';
 import { FileResource } from '../resources/file.js';
 import { KernelModuleResource } from '../resources/kernel-module.js';
 import { LineResource } from '../resources/line.js';
@@ -67,6 +68,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       const u = entry['systemd-unit'];
       return [new SystemdUnitResource({ unit: s(u.unit), content: renderTemplateFile(template(u.template), ctx), enabled: u.enabled, started: u.started, notify: u.notify })];
     }
+    if ('egress-limit' in entry) return [new EgressLimitResource(ctx.node.settings.qos.egressMbit)];
     const c = entry.command;
     return [new CommandResource({ name: c.name, command: substituteCommand(c.run, ctx), creates: c.creates && s(c.creates), unless: c.unless && substituteCommand(c.unless, ctx), notify: c.notify })];
   });
