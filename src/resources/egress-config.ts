@@ -81,7 +81,9 @@ export function nftRules(classifier: EgressClassifier): string {
 
 /**
  * The oneshot unit that loads the limit at boot, after grid.slice exists (nft resolves the
- * cgroup path when the rules load). `systemctl restart` reloads it; stop removes it from the kernel.
+ * cgroup path to the cgroup's id when the rules load, so a new grid.slice cgroup needs them loaded
+ * again: Requires= restarts this unit with the slice). `systemctl restart` reloads it; stop
+ * removes it from the kernel.
  */
 export function egressUnit(device: string, classifier: EgressClassifier): string {
   const whose = classifier.by === 'cgroup' ? `processes in ${GRID_SLICE}` : `user ${classifier.user}`;
@@ -101,7 +103,9 @@ export function egressUnit(device: string, classifier: EgressClassifier): string
     `ExecStop=-tc qdisc del dev ${device} root handle ${EGRESS_QDISC_HANDLE}`,
     '',
     '[Install]',
-    'WantedBy=multi-user.target',
+    // Also wanted by grid.slice: a slice stopped and started again (which takes this unit down with it,
+    // Requires=) brings the limit back, with the new cgroup.
+    `WantedBy=multi-user.target ${GRID_SLICE}`,
     '',
   ].join('\n');
 }

@@ -177,7 +177,9 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       writer.unitFileChanged();
     }
     await writer.reloadSystemdIfNeeded();
-    if (has('enable')) await writer.run(`systemctl enable ${EGRESS_UNIT}`, `enable ${EGRESS_UNIT}`);
+    // reenable: a rewritten unit's [Install] section may name other targets.
+    if (has('write-unit')) await writer.run(`systemctl reenable ${EGRESS_UNIT}`, `enable ${EGRESS_UNIT}`);
+    else if (has('enable')) await writer.run(`systemctl enable ${EGRESS_UNIT}`, `enable ${EGRESS_UNIT}`);
     for (const d of change.clearDevices) await writer.run(removeQdisc(d), `remove the egress qdisc from ${d}`);
     if (has('load')) await writer.run(`systemctl restart ${EGRESS_UNIT}`, `load the egress limit on ${device}`);
     if (has('rate')) await writer.run(`tc ${tcClassLine(quote(device), bits)}`, `egress limit on ${device}: ${formatMbit(bits)}`);
