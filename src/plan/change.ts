@@ -87,7 +87,16 @@ export interface EgressLimitChange extends BaseChange {
   steps: EgressLimitStep[];
 }
 
-export type Change = FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange | EgressLimitChange;
+/** What the sandbox VM sends, held on the host: ingress of its tap redirected to an ifb with htb, and the libvirt hook that loads it at each start. */
+export interface SandboxEgressChange extends BaseChange {
+  kind: 'sandbox-egress';
+  tap: string;
+  /** The limit in bit/s; null when it is removed. */
+  rateBits: number | null;
+  steps: Array<'write-files' | 'write-hook' | 'restart-libvirtd' | 'load' | 'rate' | 'remove'>;
+}
+
+export type Change = FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange | EgressLimitChange | SandboxEgressChange;
 export type ChangeKind = Change['kind'];
 
 /** A change that changes nothing: a note the plan shows (e.g. a module built into the kernel). */

@@ -53,16 +53,16 @@ export interface EgressClass {
 }
 
 /**
- * gridops' class in `tc class show dev D` output, or null. iproute2 6.1 prints htb classes as
+ * gridops' class (`classId`) in `tc class show dev D` output, or null. iproute2 6.1 prints htb classes as
  * text even with -j (`class htb 1e9d:10 root prio 0 rate 100Mbit ceil 100Mbit burst ...`); newer
  * versions print JSON, with rates in bytes per second.
  */
-export function parseEgressClass(output: string): EgressClass | null {
+export function parseEgressClass(output: string, classId: string = EGRESS_CLASS_ID): EgressClass | null {
   const trimmed = output.trim();
   if (trimmed.startsWith('[')) {
     try {
       const list = JSON.parse(trimmed) as Array<{ class?: string; handle?: string; rate?: unknown; ceil?: unknown }>;
-      const c = list.find((x) => x.class === 'htb' && x.handle === EGRESS_CLASS_ID);
+      const c = list.find((x) => x.class === 'htb' && x.handle === classId);
       if (!c) return null;
       const bits = (v: unknown) => (typeof v === 'number' ? v * 8 : typeof v === 'string' ? parseTcRate(v) : null);
       return { rate: bits(c.rate), ceil: bits(c.ceil) };
@@ -72,7 +72,7 @@ export function parseEgressClass(output: string): EgressClass | null {
   }
   for (const line of trimmed.split('\n')) {
     const words = line.trim().split(/\s+/);
-    if (words[0] !== 'class' || words[1] !== 'htb' || words[2] !== EGRESS_CLASS_ID) continue;
+    if (words[0] !== 'class' || words[1] !== 'htb' || words[2] !== classId) continue;
     const after = (key: string) => {
       const i = words.indexOf(key);
       return i >= 0 && words[i + 1] ? parseTcRate(words[i + 1]!) : null;
