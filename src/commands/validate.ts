@@ -3,7 +3,7 @@ import { GridopsCommand } from '../base-command.js';
 import { ValidationError } from '../errors/index.js';
 import { gridWarnings } from '../topology/advice.js';
 import { checkTopologyFile } from '../topology/load.js';
-import { formatProblem, type Problem } from '../topology/problem.js';
+import { formatProblem, type Problem } from '../errors/problem.js';
 import { summarise, type GridSummary } from '../topology/summary.js';
 
 export type ValidateResult = { file: string; valid: true; warnings: Problem[] } & GridSummary;

@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { LineChange } from '../plan/change.js';
 import { contentDiff, fileProbe, normaliseMode, parseFileState, sha256 } from './file-state.js';
 import type { PlanContext, Resource } from './resource.js';
@@ -45,9 +45,9 @@ export class LineResource implements Resource<LineChange> {
     };
   }
 
-  async apply(_change: LineChange, writer: HostWriter): Promise<void> {
+  async apply(_change: LineChange, recorder: StepRecorder): Promise<void> {
     if (!this.newContent) throw new Error(`${this.id}: apply before diff`);
-    await writer.write(this.spec.path, this.newContent, this.mode);
+    await recorder.write(this.spec.path, this.newContent, this.mode);
   }
 }
 

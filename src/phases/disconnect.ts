@@ -1,0 +1,11 @@
+import type { Phase } from './phase.js';
+
+/** Close every connection of the run and let go of the state lock. */
+export const disconnect: Phase = {
+  title: 'disconnect',
+  async run(ctx) {
+    await ctx.fleet.close();
+    await ctx.lock?.release();
+    ctx.lock = undefined;
+  },
+};
