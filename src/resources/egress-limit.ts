@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import { PlanningError } from '../errors/index.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import { uplinkDevice } from '../facts/uplink.js';
@@ -159,7 +159,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
     };
   }
 
-  async apply(change: EgressLimitChange, writer: HostWriter, ctx: PlanContext): Promise<void> {
+  async apply(change: EgressLimitChange, writer: StepRecorder, ctx: PlanContext): Promise<void> {
     if (change.action === 'delete') return applyRemoval(change, writer);
     const device = change.device!;
     const bits = change.rateBits!;
@@ -214,7 +214,7 @@ function removal(live: EgressProbe): EgressLimitChange | null {
   };
 }
 
-async function applyRemoval(change: EgressLimitChange, writer: HostWriter): Promise<void> {
+async function applyRemoval(change: EgressLimitChange, writer: StepRecorder): Promise<void> {
   const unit = quote(EGRESS_UNIT_FILE);
   await writer.run(`if [ -e ${unit} ]; then systemctl disable --now ${EGRESS_UNIT} && rm -f ${unit}; fi`, `stop and remove ${EGRESS_UNIT}`);
   writer.unitFileChanged();

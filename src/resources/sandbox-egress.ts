@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import { PlanningError } from '../errors/index.js';
 import type { FieldChange, SandboxEgressChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
@@ -153,7 +153,7 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
     return { kind: 'sandbox-egress', id: this.id, action: 'delete', tap: this.spec.tap, rateBits: null, steps: ['remove'], fields, summary: 'remove the sandbox VM\'s egress limit (no qos.egressMbit)' };
   }
 
-  async apply(change: SandboxEgressChange, writer: HostWriter): Promise<void> {
+  async apply(change: SandboxEgressChange, writer: StepRecorder): Promise<void> {
     const tap = quote(this.spec.tap);
     const ifb = quote(this.ifb);
     const has = (s: SandboxEgressChange['steps'][number]) => change.steps.includes(s);

@@ -1,5 +1,5 @@
 import { execSync } from 'node:child_process';
-import { HostWriter } from '../../src/engine/host-writer.js';
+import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { PlanningError } from '../../src/errors/index.js';
 import { parseFacts } from '../../src/facts/gather.js';
 import type { HostFacts } from '../../src/facts/host-facts.js';
@@ -66,7 +66,7 @@ const applied = (mbit: number): Live => ({
 const out = (l: Live) => execSync(probeSections(...[l.tools, l.qdiscs, l.classes, l.table, l.checks, l.tc, l.nft, l.unit, l.enabled].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 
 async function record(resource: EgressLimitResource, change: EgressLimitChange, f = labFacts()): Promise<string[]> {
-  const writer = new HostWriter('n1');
+  const writer = new StepRecorder('n1');
   await resource.apply(change, writer, ctx(f));
   return writer.steps.map((s) => s.command);
 }

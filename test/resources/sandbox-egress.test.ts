@@ -1,5 +1,5 @@
 import { execSync } from 'node:child_process';
-import { HostWriter } from '../../src/engine/host-writer.js';
+import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { PlanningError } from '../../src/errors/index.js';
 import { rateBits } from '../../src/resources/egress-config.js';
 import { probeSections } from '../../src/resources/probe-sections.js';
@@ -37,7 +37,7 @@ const running = (mbit: number): Live => ({
 const out = (l: Live) => execSync(probeSections(...[l.tools, l.tap, l.filters, l.ifb, l.tc, l.hook].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 const resource = (mbit: number | undefined) => new SandboxEgressResource({ mbit, domain: DOMAIN, tap: TAP });
 async function record(r: SandboxEgressResource, change: Parameters<SandboxEgressResource['apply']>[0]): Promise<string[]> {
-  const writer = new HostWriter('n1');
+  const writer = new StepRecorder('n1');
   await r.apply(change, writer);
   return writer.steps.map((s) => s.command);
 }
