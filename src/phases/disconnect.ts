@@ -1,3 +1,4 @@
+import { releaseLock } from './lock-state.js';
 import type { Phase } from './phase.js';
 
 /** Close every connection of the run and let go of the state lock. */
@@ -5,7 +6,6 @@ export const disconnect: Phase = {
   title: 'disconnect',
   async run(ctx) {
     await ctx.fleet.close();
-    await ctx.lock?.release();
-    ctx.lock = undefined;
+    if (ctx.lock) await releaseLock(ctx);
   },
 };

@@ -1,4 +1,4 @@
-import { ValidationError, GridopsError } from '../errors/index.js';
+import { ValidationError } from '../errors/index.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
@@ -29,7 +29,7 @@ export function topologyPlaybookProblems(grid: Grid): Problem[] {
       loadPlaybook(ref);
     } catch (err) {
       if (err instanceof ValidationError) problems.push({ ...position, path: 'playbooks', message: `playbook ${ref} has ${err.problems.length} problem(s): ${err.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, hint: 'fix the playbook, then run `gridops validate` again' });
-      else problems.push({ ...position, path: 'playbooks', message: (err as Error).message, hint: err instanceof GridopsError && err.hint ? err.hint : 'fix the path (relative to the topology file) or the name of a built-in playbook' });
+      else problems.push({ ...position, path: 'playbooks', message: (err as Error).message, hint: 'a path is relative to the topology file; a bare name is one of gridops\' playbooks (node-base, qos, agent)' });
     }
   }
   return problems;

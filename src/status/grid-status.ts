@@ -7,6 +7,7 @@ import { readState, statePaths, type HostState } from '../state/state.js';
 import { loadTopology } from '../topology/load.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import { Fleet } from '../transport/fleet.js';
+import type { Transport } from '../transport/transport.js';
 
 export type { AgentView } from '../overlay/agent-view.js';
 
@@ -23,7 +24,7 @@ export interface NodeStatus {
   cores?: number;
   memoryGiB?: number;
   /** `in-sync`: the last apply used this very topology and the node's workflow (the same playbooks), and succeeded on this node. */
-  applied: 'in-sync' | 'older-topology' | 'never' | 'failed';
+  applied: 'in-sync' | 'older-topology' | 'other-playbooks' | 'never' | 'failed';
   appliedAt?: string;
   agentVersion: string | null;
   agent?: AgentView;
@@ -47,7 +48,8 @@ function appliedState(host: HostState | undefined, grid: Grid, node: Node): Node
   if (host.lastOutcome === 'failed') return 'failed';
   const workflow = gridPlaybooks(grid, node);
   const samePlaybooks = host.playbooks.length === workflow.length && workflow.every((p, i) => host.playbooks[i] === p);
-  return host.topologyHash === grid.sourceHash && samePlaybooks ? 'in-sync' : 'older-topology';
+  if (host.topologyHash !== grid.sourceHash) return 'older-topology';
+  return samePlaybooks ? 'in-sync' : 'other-playbooks';
 }
 
 /**
@@ -56,13 +58,16 @@ function appliedState(host: HostState | undefined, grid: Grid, node: Node): Node
  * agents again (overlay/poll, the loop apply's verify uses) until the overlay has converged or
  * the deadline passes.
  */
-export async function gridStatus(topologyFile: string, options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number }): Promise<GridStatus> {
+export async function gridStatus(
+  topologyFile: string,
+  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number; connect?: (node: Node) => Promise<Transport> },
+): Promise<GridStatus> {
   const grid = await loadTopology(topologyFile);
   const state = await readState(statePaths(topologyFile, grid.name, options.stateDir).state, grid.name);
   const nodes = allNodes(grid);
   const fleet = new Fleet();
   try {
-    const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal });
+    const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal, connect: options.connect });
     const agents = sessions.filter((s) => s.facts.agentVersion);
     const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal }) : undefined;
     const views = new Map<string, AgentView>((check?.answers ?? []).map((a) => [a.node, a.view]));
