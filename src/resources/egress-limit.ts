@@ -29,10 +29,14 @@ import type { PlanContext, Resource } from './resource.js';
 /** Where each tool comes from (Debian and Fedora name both packages alike). */
 const TOOL_PACKAGES = { tc: 'iproute2', nft: 'nftables' } as const;
 
-/** Linux interface names: at most 15 characters, no slash, blank or colon-free oddities. */
+/** Linux interface names as gridops accepts them in files and commands: at most 15 characters, no slash or blank. */
 const DEVICE_NAME = /^[A-Za-z0-9_.@-]{1,15}$/;
 
-/** An nft ruleset that any kernel with nf_tables accepts, and one that needs NFT_SOCKET (for `%s`, the cgroup path). */
+/**
+ * A printf format for a throwaway ruleset that `nft -c` checks (the kernel validates it, nothing
+ * is committed): with no rule, any kernel with nf_tables accepts it; with a `socket cgroupv2` rule,
+ * only one with NFT_SOCKET.
+ */
 const NFT_CHECK = (rule: string) => `table inet gridops_check {\\n  chain c {\\n    type filter hook output priority 0; policy accept;\\n${rule}  }\\n}\\n`;
 
 /** What the probe found, parsed. */
