@@ -5,7 +5,8 @@ import { describeLab } from './support/lab.js';
 import { gridops, ROOT } from './support/cli.js';
 
 /**
- * qos.egressMbit on systemd containers, measured with iperf3 between two lab nodes: a flow
+ * qos.egressMbit on systemd containers (3, so that the lab grid validates without warnings),
+ * measured with iperf3 between two lab nodes: a flow
  * started in grid.slice on node-01 is held to the limit (an htb class on its uplink, an nftables
  * `socket cgroupv2` rule), while a flow from outside the slice at the same time is not. The limit
  * changes in place, survives daemon-reload and restarts of its unit and of grid.slice, and goes
@@ -19,7 +20,7 @@ interface HostChange {
   steps?: string[];
 }
 
-describeLab('egress QoS on systemd containers', { kind: 'container', nodes: 2 }, (lab) => {
+describeLab('egress QoS on systemd containers', { kind: 'container', nodes: 3 }, (lab) => {
   const run = async (node: string, command: string) => {
     const r = await lab.ssh(node, command, { timeoutMs: 120_000 });
     if (r.exitCode !== 0) throw new Error(`${node}: ${command}: exit ${r.exitCode}: ${r.stderr}`);
