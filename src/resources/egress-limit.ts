@@ -20,7 +20,7 @@ import {
   tcClassLine,
   type EgressClassifier,
 } from './egress-config.js';
-import { DEFAULT_QDISCS, expectedNftTable, isEgressQdisc, parseEgressClass, parseNftTable, parseRootQdiscs, type EgressClass, type NftTableSummary } from './egress-live.js';
+import { expectedNftTable, isEgressQdisc, isKernelDefaultQdisc, parseEgressClass, parseNftTable, parseRootQdiscs, type EgressClass, type NftTableSummary } from './egress-live.js';
 import { fileProbe, parseFileState, sha256, type FileState } from './file-state.js';
 import { packageManagerFor } from './package-managers.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
@@ -112,7 +112,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
     if (!DEVICE_NAME.test(device)) throw new PlanningError(`${where}: the uplink's name ${JSON.stringify(device)} is not a plain interface name`, 'rename the interface');
     if (!htbAvailable(facts)) throw new PlanningError(`${where} needs the kernel's htb qdisc (sch_htb), and the kernel of ${node.name} has none`, 'use a kernel with CONFIG_NET_SCH_HTB, or remove egressMbit for this node');
     if (live.nftCheck !== null && live.nftCheck !== 'ok') throw new PlanningError(`${where} needs nftables in the kernel (nf_tables), and ${node.name} refuses a plain table: ${live.nftCheck}`, 'use a kernel with CONFIG_NF_TABLES, or remove egressMbit for this node');
-    const foreign = live.roots.find((q) => q.device === device && !isEgressQdisc(q) && !DEFAULT_QDISCS.has(q.kind));
+    const foreign = live.roots.find((q) => q.device === device && !isEgressQdisc(q) && !isKernelDefaultQdisc(q));
     if (foreign) throw new PlanningError(`${where}: the uplink ${device} of ${node.name} already has a ${foreign.kind} root qdisc (${foreign.handle}) that gridops did not make`, `remove it (tc qdisc del dev ${device} root) or remove egressMbit for this node`);
     const packages = (['tc', 'nft'] as const).filter((t) => !live.tools.has(t)).map((t) => TOOL_PACKAGES[t]);
     if (packages.length && !packageManagerFor(facts)) throw new PlanningError(`${where} needs ${packages.join(' and ')} (for ${packages.map((p) => (p === 'iproute2' ? 'tc' : 'nft')).join(', ')}), which ${node.name} lacks and gridops cannot install (no supported package manager)`, `install ${packages.join(' and ')} on ${node.name}`);

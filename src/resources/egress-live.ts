@@ -32,10 +32,13 @@ export function isEgressQdisc(q: RootQdisc): boolean {
 }
 
 /**
- * Qdiscs the kernel puts on a device by itself: replacing one loses nothing anyone configured.
- * Anything else at the root (someone's tbf, htb, ...) is not gridops' to replace.
+ * Whether a root qdisc is the kernel's own (noqueue, pfifo_fast, mq, the default_qdisc): it has
+ * no handle (`0:`), so nobody configured it and replacing it loses nothing. Anything else at the
+ * root (someone's tbf, htb, cake, ...) is not gridops' to replace.
  */
-export const DEFAULT_QDISCS: ReadonlySet<string> = new Set(['noqueue', 'pfifo_fast', 'pfifo', 'bfifo', 'mq', 'fq_codel', 'fq', 'sfq', 'cake']);
+export function isKernelDefaultQdisc(q: RootQdisc): boolean {
+  return q.handle === '0:';
+}
 
 const UNIT_BITS: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, tbit: 1e12 };
 

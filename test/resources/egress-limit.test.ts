@@ -180,6 +180,9 @@ describe('egress-limit resource', () => {
     expect(error(fresh, labFacts({ network: { defaultRouteDevice: null, addresses: [] } }))).toMatch(/needs the node's uplink, but it has no default route and no device carries its address 10\.0\.0\.1/);
     const tbf = noqueue.replace('"kind":"noqueue","handle":"0:","dev":"eth0"', '"kind":"tbf","handle":"8001:","dev":"eth0"');
     expect(error({ ...fresh, qdiscs: tbf }, labFacts())).toMatch(/the uplink eth0 of n1 already has a tbf root qdisc \(8001:\) that gridops did not make/);
+    // The kernel's own root qdisc (no handle) is replaced, whatever its kind.
+    const mq = noqueue.replace('"kind":"noqueue","handle":"0:","dev":"eth0"', '"kind":"mq","handle":"0:","dev":"eth0"');
+    expect(r.diff(out({ ...fresh, qdiscs: mq }), ctx())!.steps).toContain('load');
   });
 
   it('its probe runs in a real shell, with or without tc and nft, and reads nothing but state', async () => {
