@@ -35,6 +35,10 @@ export interface ApplyOptions extends RunOptions {
   verify?: boolean;
   /** Apply in health-gated batches, super peers last. */
   rolling?: boolean;
+  /** `--site REGION[/SUBGRID]`: plan every host, apply only the nodes of that new site. */
+  site?: string;
+  /** With `--site`: also apply the planned changes of existing hosts (else they make the run refuse). */
+  allowExistingChanges?: boolean;
   confirm: (plan: Plan) => Promise<boolean>;
   emit: (e: ApplyEvent) => void;
   onPlan: (plan: Plan) => void;

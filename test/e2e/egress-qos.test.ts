@@ -134,4 +134,12 @@ describeLab('egress QoS on systemd containers', { kind: 'container', nodes: 3 },
     numbers.push(`no egressMbit: grid.slice ${m.grid.toFixed(0)} Mbit/s, outside ${m.other.toFixed(0)} Mbit/s`);
     expect(m.grid).toBeGreaterThan(3 * 400);
   });
+
+  it('reset takes the limit out of the kernel too', async () => {
+    apply(topology(100));
+    expect(await leftovers()).not.toBe('');
+    const r = gridops(['reset', topology(100), '--yes'], { timeoutMs: 300_000 });
+    expect(r.status).toBe(0);
+    expect(await leftovers()).toBe('');
+  });
 });
