@@ -31,6 +31,8 @@ s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; wh
 s uptime; c /proc/uptime
 s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
 s agent; if [ -r /opt/gridops/agent/VERSION ]; then read -r v < /opt/gridops/agent/VERSION; echo "$v"; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null; fi
+s default-route; ip -o route show default 2>/dev/null; ip -o -6 route show default 2>/dev/null
+s addresses; ip -o addr show 2>/dev/null
 s end
 exit 0
 `;
@@ -113,6 +115,13 @@ export function parseFacts(output: string): HostFacts {
   const agentLine = first('agent');
   const agentVersion = agentLine === '' ? null : (/\bv?(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?)\b/.exec(agentLine)?.[1] ?? agentLine);
 
+  // `default via 10.0.0.1 dev eth0 proto dhcp ...`; `2: eth0    inet 10.0.0.5/24 brd ... scope global eth0`
+  const defaultRouteDevice = get('default-route').map((l) => /\sdev\s+(\S+)/.exec(l)?.[1]).find((d) => d !== undefined) ?? null;
+  const addresses = get('addresses').flatMap((l) => {
+    const m = /^\d+:\s+(\S+)\s+inet6?\s+([^/\s]+)/.exec(l);
+    return m ? [{ device: m[1]!, address: m[2]! }] : [];
+  });
+
   const uptime = Number.parseFloat(first('uptime').split(/\s+/)[0] ?? '');
   const cores = Number.parseInt(first('nproc'), 10);
 
@@ -138,5 +147,6 @@ export function parseFacts(output: string): HostFacts {
     uptimeSeconds: Number.isFinite(uptime) ? Math.floor(uptime) : 0,
     packageManager,
     agentVersion,
+    network: { defaultRouteDevice, addresses },
   };
 }

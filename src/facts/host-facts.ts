@@ -43,4 +43,10 @@ export interface HostFacts {
   packageManager: 'apt' | 'dnf' | 'yum' | null;
   /** Installed gridops agent version, or null when no agent is installed. */
   agentVersion: string | null;
+  network: {
+    /** The device of the first default route (IPv4, else IPv6), or null (lab nodes have none). */
+    defaultRouteDevice: string | null;
+    /** Every address configured on the host (without prefix length), with its device. */
+    addresses: Array<{ device: string; address: string }>;
+  };
 }

@@ -71,6 +71,34 @@ export interface CommandChange extends BaseChange {
   command: string;
 }
 
+/** The steps of an egress limit, in the order apply performs them. */
+export type EgressLimitStep = 'install-tools' | 'create-user' | 'write-files' | 'write-unit' | 'enable' | 'clear' | 'load' | 'rate' | 'rules' | 'remove';
+
+/** The egress limit of grid work on a node's uplink: htb class, nft rule, and the unit that loads them at boot. */
+export interface EgressLimitChange extends BaseChange {
+  kind: 'egress-limit';
+  /** The uplink that carries the limit; null when it is removed. */
+  device: string | null;
+  /** The limit in bit/s; null when it is removed. */
+  rateBits: number | null;
+  /** How grid traffic is told apart: the sender's cgroup (grid.slice) or, as a fallback, its user; null when removed. */
+  classifier: 'cgroup' | 'user' | null;
+  /** Devices whose gridops qdisc goes away (a former uplink; on removal, every one). */
+  clearDevices: string[];
+  /** Packages installed first (the node lacks tc or nft). */
+  packages: string[];
+  steps: EgressLimitStep[];
+}
+
+/** What the sandbox VM sends, held on the host: ingress of its tap redirected to an ifb with htb, and the libvirt hook that loads it at each start. */
+export interface SandboxEgressChange extends BaseChange {
+  kind: 'sandbox-egress';
+  tap: string;
+  /** The limit in bit/s; null when it is removed. */
+  rateBits: number | null;
+  steps: Array<'write-files' | 'write-hook' | 'restart-libvirtd' | 'load' | 'rate' | 'remove'>;
+}
+
 /** Paths gridops made, found on the host and to be removed (reset, decommission). */
 export interface AbsentPathsChange extends BaseChange {
   kind: 'absent-paths';
@@ -84,7 +112,7 @@ export interface AbsentUnitChange extends BaseChange {
   steps: Array<'stop' | 'disable' | 'remove'>;
 }
 
-export type Change = AbsentPathsChange | AbsentUnitChange | FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange;
+export type Change = AbsentPathsChange | AbsentUnitChange | FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange | EgressLimitChange | SandboxEgressChange;
 export type ChangeKind = Change['kind'];
 
 /** A change that changes nothing: a note the plan shows (e.g. a module built into the kernel). */

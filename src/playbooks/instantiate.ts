@@ -3,6 +3,7 @@ import { AbsentPathsResource } from '../resources/absent-paths.js';
 import { AbsentUnitResource } from '../resources/absent-unit.js';
 import { CommandResource } from '../resources/command.js';
 import { DirectoryResource } from '../resources/directory.js';
+import { EgressLimitResource } from '../resources/egress-limit.js';
 import { FileResource } from '../resources/file.js';
 import { KernelModuleResource } from '../resources/kernel-module.js';
 import { LineResource } from '../resources/line.js';
@@ -71,6 +72,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     }
     if ('absent-paths' in entry) return [new AbsentPathsResource(entry['absent-paths'].paths.map(s))];
     if ('absent-unit' in entry) return [new AbsentUnitResource(s(entry['absent-unit'].unit))];
+    if ('egress-limit' in entry) return [new EgressLimitResource(ctx.node.settings.qos.egressMbit)];
     const c = entry.command;
     return [new CommandResource({ name: c.name, command: substituteCommand(c.run, ctx), creates: c.creates && s(c.creates), unless: c.unless && substituteCommand(c.unless, ctx), notify: c.notify })];
   });

@@ -23,12 +23,6 @@ const UNAPPLIED: readonly UnappliedSetting[] = [
     message: 'hypervisor.enabled is accepted but not applied yet: no KVM hypervisor or sandbox VM is set up',
     hint: 'remove it, or keep it knowing that apply does not act on it yet',
   },
-  {
-    key: 'qos.egressMbit',
-    asked: (n) => n.settings.qos.egressMbit !== undefined,
-    message: 'qos.egressMbit is accepted but not applied yet: grid traffic is not shaped',
-    hint: 'remove it, or keep it knowing that apply does not act on it yet',
-  },
 ];
 
 /** `regions[0].subgrids[1]` as path segments. */

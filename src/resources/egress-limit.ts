@@ -1,0 +1,310 @@
+import type { StepRecorder } from './step-recorder.js';
+import { PlanningError } from '../errors/index.js';
+import type { HostFacts } from '../facts/host-facts.js';
+import { uplinkDevice } from '../facts/uplink.js';
+import type { EgressLimitChange, EgressLimitStep, FieldChange } from '../plan/change.js';
+import { quote } from '../transport/quote.js';
+import {
+  EGRESS_NFT_FILE,
+  EGRESS_NFT_TABLE,
+  EGRESS_QDISC_HANDLE,
+  EGRESS_TC_FILE,
+  EGRESS_UNIT,
+  EGRESS_UNIT_FILE,
+  GRID_SLICE,
+  GRID_USER,
+  egressUnit,
+  nftRules,
+  rateBits,
+  tcBatch,
+  tcClassLine,
+  type EgressClassifier,
+} from './egress-config.js';
+import { expectedNftTable, isEgressQdisc, isKernelDefaultQdisc, parseEgressClass, parseNftTable, parseRootQdiscs, type EgressClass, type NftTableSummary } from './egress-live.js';
+import { fileProbe, parseFileState, sha256, type FileState } from './file-state.js';
+import { packageManagerFor } from './package-managers.js';
+import { probeSections, splitProbeSections } from './probe-sections.js';
+import type { PlanContext, Resource } from './resource.js';
+
+/** Where each tool comes from (Debian and Fedora name both packages alike). */
+const TOOL_PACKAGES = { tc: 'iproute2', nft: 'nftables' } as const;
+
+/** Linux interface names as gridops accepts them in files and commands: at most 15 characters, no slash or blank. */
+const DEVICE_NAME = /^[A-Za-z0-9_.@-]{1,15}$/;
+
+/**
+ * A printf format for a throwaway ruleset that `nft -c` checks (the kernel validates it, nothing
+ * is committed): with no rule, any kernel with nf_tables accepts it; with a `socket cgroupv2` rule,
+ * only one with NFT_SOCKET.
+ */
+const NFT_CHECK = (rule: string) => `table inet gridops_check {\\n  chain c {\\n    type filter hook output priority 0; policy accept;\\n${rule}  }\\n}\\n`;
+
+/** What the probe found, parsed. */
+interface EgressProbe {
+  tools: Set<string>;
+  roots: ReturnType<typeof parseRootQdiscs>;
+  /** gridops' class on each device that carries gridops' qdisc. */
+  classes: Map<string, EgressClass | null>;
+  table: NftTableSummary | null;
+  /** The cgroup2 mount relative to /sys/fs/cgroup (`` on v2, `unified/` on hybrid), or null without one. */
+  cgroup2: string | null;
+  /** nft's check of a plain table, and of a `socket cgroupv2` rule: `ok`, an error line, or null when not run. */
+  nftCheck: string | null;
+  socketCheck: string | null;
+  files: { tc: FileState; nft: FileState; unit: FileState };
+  enabled: boolean;
+  gridUid: number | null;
+}
+
+/**
+ * The outgoing bandwidth of grid work (the processes in grid.slice) on the node's uplink, held to
+ * the node's `qos.egressMbit`: an htb qdisc with one class at that rate, and an nftables rule that
+ * puts the traffic of sockets in grid.slice into that class (`meta priority`, which htb
+ * classifies on without a tc filter). Other traffic passes unshaped. A oneshot unit loads both at
+ * boot from files gridops writes. A new rate changes the class in place; no limit removes every
+ * gridops qdisc, rule, file and the unit.
+ *
+ * Where the kernel cannot match sockets by cgroup (no cgroup2, or no NFT_SOCKET), grid traffic is
+ * that of the user `gridwork` instead, and the plan says so.
+ */
+export class EgressLimitResource implements Resource<EgressLimitChange> {
+  readonly kind = 'egress-limit' as const;
+  readonly id = `egress-limit ${GRID_SLICE}`;
+
+  /** `mbit` undefined: the node has no limit, so gridops' objects must not exist. */
+  constructor(private readonly mbit: number | undefined) {}
+
+  probe(): string {
+    return probeSections(
+      'for t in tc nft; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done',
+      'tc -j qdisc show 2>/dev/null',
+      // gridops' class on each device that carries gridops' qdisc, one `dev NAME` line before each.
+      `tc qdisc show 2>/dev/null | while read -r _ kind handle _ dev _; do if [ "$kind $handle" = ${quote(`htb ${EGRESS_QDISC_HANDLE}`)} ]; then echo "dev $dev"; tc class show dev "$dev"; fi; done`,
+      `nft -j list table inet ${EGRESS_NFT_TABLE} 2>/dev/null`,
+      [
+        'if [ -e /sys/fs/cgroup/cgroup.controllers ]; then p=; elif [ -e /sys/fs/cgroup/unified/cgroup.controllers ]; then p=unified/; else p=-; fi',
+        'echo "cgroup2 $p"',
+        // nft -c has the kernel check the rules and commit nothing: `ok`, or nft's first error line.
+        'chk() { if out=$(printf "$@" | nft -c -f - 2>&1); then echo ok; else printf \'%s\\n\' "$out" | head -n 1; fi; }',
+        'if command -v nft >/dev/null 2>&1; then',
+        `  echo "nft $(chk '${NFT_CHECK('')}')"`,
+        // init.scope is always there under systemd; grid.slice may not be yet.
+        `  if [ "$p" != - ]; then echo "socket $(chk '${NFT_CHECK('    socket cgroupv2 level 1 %s accept\\n')}' "\\"\${p}init.scope\\"")"; fi`,
+        'fi',
+        `u=$(id -u ${GRID_USER} 2>/dev/null) && echo "uid $u"`,
+      ].join('\n'),
+      fileProbe(EGRESS_TC_FILE),
+      fileProbe(EGRESS_NFT_FILE),
+      fileProbe(EGRESS_UNIT_FILE),
+      `systemctl is-enabled ${EGRESS_UNIT} 2>/dev/null || true`,
+    );
+  }
+
+  diff(stdout: string, ctx: PlanContext): EgressLimitChange | null {
+    const live = parseProbe(stdout);
+    return this.mbit === undefined ? removal(live) : this.desired(live, this.mbit, ctx);
+  }
+
+  private desired(live: EgressProbe, mbit: number, { node, facts }: PlanContext): EgressLimitChange | null {
+    const where = `${node.name}: qos.egressMbit`;
+    const device = uplinkDevice(facts, node.address);
+    if (!device) throw new PlanningError(`${where} needs the node's uplink, but it has no default route and no device carries its address ${node.address}`, 'give the node a default route, or set its address to one of its own IP addresses');
+    if (!DEVICE_NAME.test(device)) throw new PlanningError(`${where}: the uplink's name ${JSON.stringify(device)} is not a plain interface name`, 'rename the interface');
+    if (!htbAvailable(facts)) throw new PlanningError(`${where} needs the kernel's htb qdisc (sch_htb), and the kernel of ${node.name} has none`, 'use a kernel with CONFIG_NET_SCH_HTB, or remove egressMbit for this node');
+    if (live.nftCheck !== null && live.nftCheck !== 'ok') throw new PlanningError(`${where} needs nftables in the kernel (nf_tables), and ${node.name} refuses a plain table: ${live.nftCheck}`, 'use a kernel with CONFIG_NF_TABLES, or remove egressMbit for this node');
+    const foreign = live.roots.find((q) => q.device === device && !isEgressQdisc(q) && !isKernelDefaultQdisc(q));
+    if (foreign) throw new PlanningError(`${where}: the uplink ${device} of ${node.name} already has a ${foreign.kind} root qdisc (${foreign.handle}) that gridops did not make`, `remove it (tc qdisc del dev ${device} root) or remove egressMbit for this node`);
+    const packages = (['tc', 'nft'] as const).filter((t) => !live.tools.has(t)).map((t) => TOOL_PACKAGES[t]);
+    if (packages.length && !packageManagerFor(facts)) throw new PlanningError(`${where} needs ${packages.join(' and ')} (for ${packages.map((p) => (p === 'iproute2' ? 'tc' : 'nft')).join(', ')}), which ${node.name} lacks and gridops cannot install (no supported package manager)`, `install ${packages.join(' and ')} on ${node.name}`);
+
+    const { classifier, fallback } = chooseClassifier(live, facts);
+    const bits = rateBits(mbit);
+    const want = { tc: Buffer.from(tcBatch(device, bits)), nft: Buffer.from(nftRules(classifier)), unit: Buffer.from(egressUnit(device, classifier)) };
+    const steps: EgressLimitStep[] = [];
+    const fields: FieldChange[] = [];
+    const step = (s: EgressLimitStep, f?: FieldChange) => {
+      if (!steps.includes(s)) steps.push(s);
+      if (f) fields.push(f);
+    };
+    if (fallback) fields.push({ name: 'grid traffic', before: null, after: `user ${GRID_USER} (fallback: ${fallback})` });
+    for (const p of packages) step('install-tools', { name: p, before: null, after: 'installed' });
+    if (classifier.by === 'user' && live.gridUid === null) step('create-user', { name: 'user', before: null, after: GRID_USER });
+    const fileDiffers = (state: FileState, content: Buffer) => state.sha256 !== sha256(content) || state.mode !== '0644';
+    if (fileDiffers(live.files.tc, want.tc)) step('write-files', { name: EGRESS_TC_FILE, before: shaOf(live.files.tc), after: `sha256:${sha256(want.tc).slice(0, 12)}` });
+    if (fileDiffers(live.files.nft, want.nft)) step('write-files', { name: EGRESS_NFT_FILE, before: shaOf(live.files.nft), after: `sha256:${sha256(want.nft).slice(0, 12)}` });
+    if (fileDiffers(live.files.unit, want.unit)) step('write-unit', { name: EGRESS_UNIT_FILE, before: shaOf(live.files.unit), after: `sha256:${sha256(want.unit).slice(0, 12)}` });
+    if (!live.enabled) step('enable', { name: 'enabled', before: 'no', after: EGRESS_UNIT });
+    const others = [...live.classes.keys()].filter((d) => d !== device);
+    if (others.length) step('clear', { name: 'qdisc on', before: others.join(', '), after: null });
+    const current = live.classes.get(device);
+    const rateText = (c: EgressClass | null | undefined) => (c?.rate ? `${formatMbit(c.rate)}${c.ceil !== c.rate ? ` (ceil ${c.ceil ? formatMbit(c.ceil) : '?'})` : ''}` : null);
+    if (!live.classes.has(device)) {
+      // No qdisc on the uplink: the unit loads everything, as it will at boot.
+      step('load', { name: `egress ${device}`, before: null, after: formatMbit(bits) });
+    } else {
+      if (!current || current.rate !== bits || current.ceil !== bits) step('rate', { name: `egress ${device}`, before: rateText(current), after: formatMbit(bits) });
+      const expected = expectedNftTable(nftMatch(classifier, live.gridUid));
+      if (!sameTable(live.table, expected) || steps.includes('create-user')) step('rules', { name: `nft table inet ${EGRESS_NFT_TABLE}`, before: live.table ? 'differs' : null, after: classifierText(classifier) });
+    }
+    const why = fallback ? `; grid traffic is that of user ${GRID_USER}, not of ${GRID_SLICE}, because ${fallback}: run grid work as ${GRID_USER}` : '';
+    if (steps.length === 0) {
+      if (!fallback) return null;
+      return { ...base(device, bits, classifier), action: 'none', steps: [], fields: [], summary: `egress limit ${formatMbit(bits)} on ${device}${why}` };
+    }
+    const existed = live.files.unit.exists || live.files.tc.exists || live.classes.size > 0 || live.table !== null;
+    return {
+      ...base(device, bits, classifier),
+      action: existed ? 'update' : 'create',
+      clearDevices: others,
+      packages,
+      steps,
+      fields,
+      summary: `limit the outgoing traffic of ${classifier.by === 'cgroup' ? GRID_SLICE : `user ${GRID_USER}`} on ${device} to ${formatMbit(bits)}${why}`,
+    };
+  }
+
+  async apply(change: EgressLimitChange, writer: StepRecorder, ctx: PlanContext): Promise<void> {
+    if (change.action === 'delete') return applyRemoval(change, writer);
+    const device = change.device!;
+    const bits = change.rateBits!;
+    const classifier: EgressClassifier = change.classifier === 'user' ? { by: 'user', user: GRID_USER } : { by: 'cgroup', path: cgroupPath(ctx.facts) };
+    const has = (s: EgressLimitStep) => change.steps.includes(s);
+    if (has('install-tools')) await packageManagerFor(ctx.facts)!.install(change.packages, writer);
+    if (has('create-user')) await writer.run(`id -u ${GRID_USER} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${GRID_USER}`, `create user ${GRID_USER}`);
+    if (has('write-files')) {
+      await writer.run('mkdir -p /etc/gridops', 'mkdir /etc/gridops');
+      await writer.write(EGRESS_TC_FILE, Buffer.from(tcBatch(device, bits)), '0644');
+      await writer.write(EGRESS_NFT_FILE, Buffer.from(nftRules(classifier)), '0644');
+    }
+    if (has('write-unit')) {
+      await writer.write(EGRESS_UNIT_FILE, Buffer.from(egressUnit(device, classifier)), '0644');
+      writer.unitFileChanged();
+    }
+    await writer.reloadSystemdIfNeeded();
+    // reenable: a rewritten unit's [Install] section may name other targets.
+    if (has('write-unit')) await writer.run(`systemctl reenable ${EGRESS_UNIT}`, `enable ${EGRESS_UNIT}`);
+    else if (has('enable')) await writer.run(`systemctl enable ${EGRESS_UNIT}`, `enable ${EGRESS_UNIT}`);
+    for (const d of change.clearDevices) await writer.run(removeQdisc(d), `remove the egress qdisc from ${d}`);
+    if (has('load')) await writer.run(`systemctl restart ${EGRESS_UNIT}`, `load the egress limit on ${device}`);
+    if (has('rate')) await writer.run(`tc ${tcClassLine(quote(device), bits)}`, `egress limit on ${device}: ${formatMbit(bits)}`);
+    if (has('rules')) await writer.run(`nft -f ${EGRESS_NFT_FILE}`, `load ${EGRESS_NFT_FILE}`);
+  }
+}
+
+function base(device: string, bits: number, classifier: EgressClassifier) {
+  return { kind: 'egress-limit' as const, id: `egress-limit ${GRID_SLICE}`, device, rateBits: bits, classifier: classifier.by, clearDevices: [] as string[], packages: [] as string[] };
+}
+
+/** Nothing of gridops' egress limit may remain: the unit, its files, the rule, every gridops qdisc. */
+function removal(live: EgressProbe): EgressLimitChange | null {
+  const fields: FieldChange[] = [];
+  if (live.files.unit.exists) fields.push({ name: EGRESS_UNIT_FILE, before: 'present', after: null });
+  for (const [device, c] of live.classes) fields.push({ name: `egress ${device}`, before: c?.rate ? formatMbit(c.rate) : 'qdisc', after: null });
+  if (live.table) fields.push({ name: `nft table inet ${EGRESS_NFT_TABLE}`, before: 'present', after: null });
+  for (const [name, f] of [[EGRESS_TC_FILE, live.files.tc], [EGRESS_NFT_FILE, live.files.nft]] as const) if (f.exists) fields.push({ name, before: 'present', after: null });
+  if (fields.length === 0) return null;
+  return {
+    kind: 'egress-limit',
+    id: `egress-limit ${GRID_SLICE}`,
+    action: 'delete',
+    device: null,
+    rateBits: null,
+    classifier: null,
+    clearDevices: [...live.classes.keys()],
+    packages: [],
+    steps: ['remove'],
+    fields,
+    summary: 'remove the egress limit of grid work (no qos.egressMbit)',
+  };
+}
+
+async function applyRemoval(change: EgressLimitChange, writer: StepRecorder): Promise<void> {
+  const unit = quote(EGRESS_UNIT_FILE);
+  await writer.run(`if [ -e ${unit} ]; then systemctl disable --now ${EGRESS_UNIT} && rm -f ${unit}; fi`, `stop and remove ${EGRESS_UNIT}`);
+  writer.unitFileChanged();
+  await writer.reloadSystemdIfNeeded();
+  await writer.run(`if nft list table inet ${EGRESS_NFT_TABLE} >/dev/null 2>&1; then nft delete table inet ${EGRESS_NFT_TABLE}; fi`, `remove nft table inet ${EGRESS_NFT_TABLE}`);
+  for (const d of change.clearDevices) await writer.run(removeQdisc(d), `remove the egress qdisc from ${d}`);
+  await writer.run(`rm -f ${quote(EGRESS_TC_FILE)} ${quote(EGRESS_NFT_FILE)}`, 'remove the egress files');
+}
+
+/** Removes gridops' root qdisc from a device, and only gridops' (the device's default comes back). */
+function removeQdisc(device: string): string {
+  const d = quote(device);
+  return `if tc qdisc show dev ${d} root 2>/dev/null | grep -q ${quote(`^qdisc htb ${EGRESS_QDISC_HANDLE} `)}; then tc qdisc del dev ${d} root handle ${EGRESS_QDISC_HANDLE}; fi`;
+}
+
+function parseProbe(stdout: string): EgressProbe {
+  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = ''] = splitProbeSections(stdout);
+  const byDevice = new Map<string, EgressClass | null>();
+  let device: string | undefined;
+  let lines: string[] = [];
+  const flush = () => device !== undefined && byDevice.set(device, parseEgressClass(lines.join('\n')));
+  for (const line of classes.split('\n')) {
+    const m = /^dev (\S+)$/.exec(line);
+    if (m) {
+      flush();
+      device = m[1]!;
+      lines = [];
+    } else lines.push(line);
+  }
+  flush();
+  const check = (key: string) => {
+    const line = checks.split('\n').find((l) => l.startsWith(`${key} `));
+    return line === undefined ? null : line.slice(key.length + 1).trim();
+  };
+  const cgroup2 = check('cgroup2');
+  const uid = check('uid');
+  return {
+    tools: new Set(tools.split('\n').map((l) => l.trim()).filter(Boolean)),
+    roots: parseRootQdiscs(qdiscs),
+    classes: byDevice,
+    table: parseNftTable(table),
+    cgroup2: cgroup2 === null || cgroup2 === '-' ? null : cgroup2,
+    nftCheck: check('nft'),
+    socketCheck: check('socket'),
+    files: { tc: parseFileState(tcFile), nft: parseFileState(nftFile), unit: parseFileState(unitFile) },
+    enabled: enabled.trim() === 'enabled',
+    gridUid: uid !== null && /^\d+$/.test(uid) ? Number(uid) : null,
+  };
+}
+
+/** Where grid.slice's cgroup is, relative to /sys/fs/cgroup, as nft wants it. */
+function cgroupPath(facts: HostFacts): string {
+  return `${facts.cgroup === 'hybrid' ? 'unified/' : ''}${GRID_SLICE}`;
+}
+
+/** By cgroup where the node can, else by user, with the reason. */
+function chooseClassifier(live: EgressProbe, facts: HostFacts): { classifier: EgressClassifier; fallback?: string } {
+  const user = { by: 'user', user: GRID_USER } as const;
+  if (facts.cgroup === 'v1' || facts.cgroup === 'none' || (live.tools.has('nft') && live.cgroup2 === null)) return { classifier: user, fallback: 'the node has no cgroup v2 hierarchy for nftables to match' };
+  if (live.socketCheck !== null && live.socketCheck !== 'ok') return { classifier: user, fallback: `its kernel cannot match sockets by cgroup (nftables socket cgroupv2, NFT_SOCKET: ${live.socketCheck})` };
+  return { classifier: { by: 'cgroup', path: cgroupPath(facts) } };
+}
+
+/** The rule's match as `nft -j` prints it (a user by its uid, which nft resolved at load). */
+function nftMatch(classifier: EgressClassifier, uid: number | null): unknown {
+  return classifier.by === 'cgroup' ? { op: '==', left: { socket: { key: 'cgroupv2' } }, right: classifier.path } : { op: '==', left: { meta: { key: 'skuid' } }, right: uid };
+}
+
+function sameTable(a: NftTableSummary | null, b: NftTableSummary): boolean {
+  return a !== null && JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** htb is there when built in (sch_htb has parameters, so it always shows in /sys/module), loaded, or loadable. */
+function htbAvailable(facts: HostFacts): boolean {
+  return facts.kernel.builtinModules.includes('sch_htb') || facts.kernel.loadedModules.includes('sch_htb') || facts.kernel.loadableModules;
+}
+
+function classifierText(c: EgressClassifier): string {
+  return c.by === 'cgroup' ? `sockets of ${GRID_SLICE} -> ${EGRESS_QDISC_HANDLE}10` : `sockets of user ${c.user} -> ${EGRESS_QDISC_HANDLE}10`;
+}
+
+function shaOf(f: FileState): string | null {
+  return f.exists ? `sha256:${f.sha256?.slice(0, 12) ?? '?'}` : null;
+}
+
+/** `100 Mbit/s`, `0.5 Mbit/s`. */
+function formatMbit(bits: number): string {
+  return `${Number((bits / 1e6).toFixed(3))} Mbit/s`;
+}

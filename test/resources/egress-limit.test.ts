@@ -1,0 +1,222 @@
+import { execSync } from 'node:child_process';
+import { StepRecorder } from '../../src/resources/step-recorder.js';
+import { PlanningError } from '../../src/errors/index.js';
+import { parseFacts } from '../../src/facts/gather.js';
+import type { HostFacts } from '../../src/facts/host-facts.js';
+import { uplinkDevice } from '../../src/facts/uplink.js';
+import type { EgressLimitChange } from '../../src/plan/change.js';
+import { EGRESS_NFT_FILE, EGRESS_TC_FILE, EGRESS_UNIT_FILE, egressUnit, nftRules, rateBits, tcBatch } from '../../src/resources/egress-config.js';
+import { parseEgressClass, parseTcRate } from '../../src/resources/egress-live.js';
+import { EgressLimitResource } from '../../src/resources/egress-limit.js';
+import { probeSections, splitProbeSections } from '../../src/resources/probe-sections.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
+import { quote } from '../../src/transport/quote.js';
+import { facts, node } from './fixtures.js';
+
+/** A lab container's facts: hybrid cgroups, htb built in (it shows in /sys/module), no default route. */
+const labFacts = (over: Partial<HostFacts> = {}): HostFacts => ({
+  ...facts({ loadableModules: false, builtinModules: ['sch_htb'], builtinModulesComplete: false }),
+  cgroup: 'hybrid',
+  network: { defaultRouteDevice: null, addresses: [{ device: 'lo', address: '127.0.0.1' }, { device: 'eth0', address: '10.0.0.1' }] },
+  ...over,
+});
+const ctx = (f: HostFacts = labFacts()) => ({ node: node('n1'), facts: f });
+
+/** A file as fileProbe prints it. */
+const fileOut = (content: string) => `regular file|644|root|root|${content.length}\n${Buffer.from(content).toString('base64')}\n`;
+const CGROUP_RULES = nftRules({ by: 'cgroup', path: 'unified/grid.slice' });
+const UNIT = egressUnit('eth0', { by: 'cgroup', path: 'unified/grid.slice' });
+
+/** nft -j list table, as nft 1.0.6 prints gridops' table (captured on a lab node). */
+const nftJson = (right: unknown, match = { socket: { key: 'cgroupv2' } }) =>
+  JSON.stringify({
+    nftables: [
+      { metainfo: { version: '1.0.6', release_name: 'Lester Gooch #5', json_schema_version: 1 } },
+      { table: { family: 'inet', name: 'gridops_egress', handle: 1 } },
+      { chain: { family: 'inet', table: 'gridops_egress', name: 'output', handle: 1, type: 'filter', hook: 'output', prio: 0, policy: 'accept' } },
+      { rule: { family: 'inet', table: 'gridops_egress', chain: 'output', handle: 2, expr: [{ match: { op: '==', left: match, right } }, { mangle: { key: { meta: { key: 'priority' } }, value: '1e9d:10' } }] } },
+    ],
+  });
+const noqueue = '[{"kind":"noqueue","handle":"0:","dev":"lo","root":true,"refcnt":2,"options":{}},{"kind":"noqueue","handle":"0:","dev":"eth0","root":true,"refcnt":2,"options":{}}]';
+const htbOn = (dev: string) => `[{"kind":"noqueue","handle":"0:","dev":"lo","root":true,"refcnt":2,"options":{}},{"kind":"htb","handle":"1e9d:","dev":"${dev}","root":true,"refcnt":3,"options":{"r2q":10,"default":"0","direct_packets_stat":40,"direct_qlen":1000}}]`;
+
+interface Live {
+  tools: string;
+  qdiscs: string;
+  classes: string;
+  table: string;
+  checks: string;
+  tc: string;
+  nft: string;
+  unit: string;
+  enabled: string;
+}
+const fresh: Live = { tools: 'tc\nnft\n', qdiscs: noqueue, classes: '', table: '', checks: 'cgroup2 unified/\nnft ok\nsocket ok\n', tc: 'absent\n', nft: 'absent\n', unit: 'absent\n', enabled: 'disabled\n' };
+const applied = (mbit: number): Live => ({
+  ...fresh,
+  qdiscs: htbOn('eth0'),
+  classes: `dev eth0\nclass htb 1e9d:10 root prio 0 rate ${mbit}Mbit ceil ${mbit}Mbit burst 64Kb cburst 64Kb \n`,
+  table: nftJson('unified/grid.slice'),
+  tc: fileOut(tcBatch('eth0', rateBits(mbit))),
+  nft: fileOut(CGROUP_RULES),
+  unit: fileOut(UNIT),
+  enabled: 'enabled\n',
+});
+/** What the probe prints for this live state, joined by a real shell as the planner's would be. */
+const out = (l: Live) => execSync(probeSections(...[l.tools, l.qdiscs, l.classes, l.table, l.checks, l.tc, l.nft, l.unit, l.enabled].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+
+async function record(resource: EgressLimitResource, change: EgressLimitChange, f = labFacts()): Promise<string[]> {
+  const writer = new StepRecorder('n1');
+  await resource.apply(change, writer, ctx(f));
+  return writer.steps.map((s) => s.command);
+}
+
+describe('egress-limit resource', () => {
+  it('plans the whole limit on a fresh node: files, unit, enabled, loaded by the unit; apply writes them and starts it', async () => {
+    const r = new EgressLimitResource(100);
+    const change = r.diff(out(fresh), ctx())!;
+    expect(change).toMatchObject({ kind: 'egress-limit', action: 'create', device: 'eth0', rateBits: 100_000_000, classifier: 'cgroup', steps: ['write-files', 'write-unit', 'enable', 'load'] });
+    const commands = await record(r, change);
+    expect(commands.join('\n')).toContain(Buffer.from(CGROUP_RULES).toString('base64').slice(0, 60));
+    expect(commands).toContain('systemctl daemon-reload');
+    expect(commands).toContain('systemctl reenable gridops-egress.service');
+    expect(commands.at(-1)).toBe('systemctl restart gridops-egress.service');
+    expect(CGROUP_RULES).toContain('socket cgroupv2 level 1 "unified/grid.slice" meta priority set 1e9d:10');
+    expect(UNIT).toMatch(/Requires=grid\.slice\nAfter=grid\.slice network\.target/);
+    expect(UNIT).toContain('WantedBy=multi-user.target grid.slice');
+  });
+
+  it('plans nothing once the kernel, files and unit match (apply then plan: 0 changes)', () => {
+    expect(new EgressLimitResource(100).diff(out(applied(100)), ctx())).toBeNull();
+    // A pure cgroup v2 host has grid.slice at the top of /sys/fs/cgroup.
+    const v2 = { ...applied(100), table: nftJson('grid.slice'), nft: fileOut(nftRules({ by: 'cgroup', path: 'grid.slice' })), checks: 'cgroup2 \nnft ok\nsocket ok\n' };
+    expect(new EgressLimitResource(100).diff(out(v2), ctx(labFacts({ cgroup: 'v2' })))).toBeNull();
+  });
+
+  it('a new rate is one change that rewrites the tc file and changes the class in place (no reload, no restart)', async () => {
+    const r = new EgressLimitResource(20);
+    const change = r.diff(out(applied(100)), ctx())!;
+    expect(change).toMatchObject({ action: 'update', steps: ['write-files', 'rate'] });
+    expect(change.fields.find((f) => f.name === 'egress eth0')).toEqual({ name: 'egress eth0', before: '100 Mbit/s', after: '20 Mbit/s' });
+    const commands = await record(r, change);
+    expect(commands.at(-1)).toBe('tc class replace dev eth0 parent 1e9d: classid 1e9d:10 htb rate 20000000bit ceil 20000000bit burst 65536b cburst 65536b quantum 60000');
+    expect(commands.join('\n')).not.toMatch(/systemctl (restart|daemon-reload)|nft -f/);
+  });
+
+  it('reloads the rules alone when the nft table drifted, and everything when the qdisc is gone', () => {
+    expect(new EgressLimitResource(100).diff(out({ ...applied(100), table: '' }), ctx())!.steps).toEqual(['rules']);
+    expect(new EgressLimitResource(100).diff(out({ ...applied(100), qdiscs: noqueue, classes: '' }), ctx())!.steps).toEqual(['load']);
+  });
+
+  it('moves the limit when the uplink changes: the old device loses its qdisc', async () => {
+    const live = { ...applied(100), qdiscs: htbOn('eth1'), classes: 'dev eth1\nclass htb 1e9d:10 root prio 0 rate 100Mbit ceil 100Mbit burst 64Kb cburst 64Kb\n' };
+    const r = new EgressLimitResource(100);
+    const change = r.diff(out(live), ctx())!;
+    expect(change).toMatchObject({ clearDevices: ['eth1'], steps: ['clear', 'load'] });
+    expect((await record(r, change)).join('\n')).toContain("tc qdisc show dev eth1 root 2>/dev/null | grep -q '^qdisc htb 1e9d: '; then tc qdisc del dev eth1 root handle 1e9d:");
+  });
+
+  it('without egressMbit removes every gridops object, and plans nothing where there is none', async () => {
+    const r = new EgressLimitResource(undefined);
+    const change = r.diff(out(applied(100)), ctx())!;
+    expect(change).toMatchObject({ action: 'delete', clearDevices: ['eth0'], steps: ['remove'] });
+    const commands = (await record(r, change)).join('\n');
+    expect(commands).toContain('systemctl disable --now gridops-egress.service');
+    expect(commands).toContain('nft delete table inet gridops_egress');
+    expect(commands).toContain('tc qdisc del dev eth0 root handle 1e9d:');
+    expect(commands).toContain(`rm -f ${EGRESS_TC_FILE} ${EGRESS_NFT_FILE}`);
+    expect(commands).toContain(`rm -f ${EGRESS_UNIT_FILE}`);
+    expect(r.diff(out(fresh), ctx())).toBeNull();
+    expect(r.diff(out({ ...fresh, tools: '' }), ctx(labFacts({ packageManager: null })))).toBeNull();
+  });
+
+  it('installs tc or nft when the node lacks them, through its package manager', async () => {
+    const r = new EgressLimitResource(100);
+    const change = r.diff(out({ ...fresh, tools: 'tc\n', checks: 'cgroup2 unified/\n' }), ctx())!;
+    expect(change).toMatchObject({ packages: ['nftables'], steps: ['install-tools', 'write-files', 'write-unit', 'enable', 'load'] });
+    expect((await record(r, change)).join('\n')).toMatch(/apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends nftables/);
+  });
+
+  it('falls back to the grid user where the kernel cannot match sockets by cgroup, and says so in the plan', async () => {
+    const noSocket = { ...fresh, checks: 'cgroup2 unified/\nnft ok\nsocket /dev/stdin:4:5-30: Error: Could not process rule: No such file or directory\n' };
+    const r = new EgressLimitResource(100);
+    const change = r.diff(out(noSocket), ctx())!;
+    expect(change).toMatchObject({ classifier: 'user', steps: ['create-user', 'write-files', 'write-unit', 'enable', 'load'] });
+    expect(change.summary).toContain('because its kernel cannot match sockets by cgroup (nftables socket cgroupv2, NFT_SOCKET');
+    expect(change.fields[0]).toMatchObject({ name: 'grid traffic', after: expect.stringContaining('user gridwork (fallback') });
+    const commands = (await record(r, change)).join('\n');
+    expect(commands).toContain('useradd --system');
+    expect(commands).toContain(Buffer.from(nftRules({ by: 'user', user: 'gridwork' })).toString('base64').slice(0, 60));
+    expect(nftRules({ by: 'user', user: 'gridwork' })).toContain('meta skuid "gridwork" meta priority set 1e9d:10');
+    // Converged in user mode: a note, so every plan says how grid traffic is told apart.
+    const userMode = {
+      ...applied(100),
+      checks: `${noSocket.checks}uid 998\n`,
+      table: nftJson(998, { meta: { key: 'skuid' } } as never),
+      nft: fileOut(nftRules({ by: 'user', user: 'gridwork' })),
+      unit: fileOut(egressUnit('eth0', { by: 'user', user: 'gridwork' })),
+    };
+    const note = r.diff(out(userMode), ctx())!;
+    expect(note).toMatchObject({ action: 'none', steps: [] });
+    expect(note.summary).toMatch(/grid traffic is that of user gridwork, not of grid\.slice/);
+    // cgroup v1 only: no cgroup2 for nft to look in.
+    expect(r.diff(out({ ...fresh, checks: 'cgroup2 -\nnft ok\n' }), ctx(labFacts({ cgroup: 'v1' })))!.classifier).toBe('user');
+  });
+
+  it('is a plan error naming the node and the missing piece when the node cannot hold a limit', () => {
+    const r = new EgressLimitResource(100);
+    const error = (live: Live, f: HostFacts) => {
+      try {
+        r.diff(out(live), ctx(f));
+      } catch (e) {
+        expect(e).toBeInstanceOf(PlanningError);
+        return (e as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(error(fresh, labFacts({ kernel: { ...labFacts().kernel, builtinModules: [] } }))).toMatch(/^n1: qos.egressMbit needs the kernel's htb qdisc \(sch_htb\)/);
+    expect(error({ ...fresh, tools: 'tc\n' }, labFacts({ packageManager: null }))).toMatch(/^n1: qos.egressMbit needs nftables \(for nft\), which n1 lacks/);
+    expect(error({ ...fresh, checks: 'cgroup2 unified/\nnft Error: Could not process rule: Operation not supported\n' }, labFacts())).toMatch(/needs nftables in the kernel \(nf_tables\)/);
+    expect(error(fresh, labFacts({ network: { defaultRouteDevice: null, addresses: [] } }))).toMatch(/needs the node's uplink, but it has no default route and no device carries its address 10\.0\.0\.1/);
+    const tbf = noqueue.replace('"kind":"noqueue","handle":"0:","dev":"eth0"', '"kind":"tbf","handle":"8001:","dev":"eth0"');
+    expect(error({ ...fresh, qdiscs: tbf }, labFacts())).toMatch(/the uplink eth0 of n1 already has a tbf root qdisc \(8001:\) that gridops did not make/);
+    // The kernel's own root qdisc (no handle) is replaced, whatever its kind.
+    const mq = noqueue.replace('"kind":"noqueue","handle":"0:","dev":"eth0"', '"kind":"mq","handle":"0:","dev":"eth0"');
+    expect(r.diff(out({ ...fresh, qdiscs: mq }), ctx())!.steps).toContain('load');
+  });
+
+  it('its probe runs in a real shell, with or without tc and nft, and reads nothing but state', async () => {
+    const r = await new LocalTransport('local').exec(new EgressLimitResource(100).probe());
+    const sections = splitProbeSections(r.stdout);
+    expect(sections).toHaveLength(9);
+    expect(sections[4]).toMatch(/^cgroup2 /);
+  });
+});
+
+describe('egress limit pieces', () => {
+  it('reads tc rates and gridops\' class from text (iproute2 6.1) and JSON output', () => {
+    expect(parseTcRate('100Mbit')).toBe(100_000_000);
+    expect(parseTcRate('1500Kbit')).toBe(1_500_000);
+    expect(parseTcRate('400Gbit')).toBe(400_000_000_000);
+    expect(parseTcRate('fast')).toBeNull();
+    expect(parseEgressClass('class htb 1e9d:10 root prio 0 rate 20Mbit ceil 25Mbit burst 64Kb cburst 64Kb\n')).toEqual({ rate: 20_000_000, ceil: 25_000_000 });
+    expect(parseEgressClass('class htb 1:10 root prio 0 rate 20Mbit ceil 25Mbit\n')).toBeNull();
+    expect(parseEgressClass('[{"class":"htb","handle":"1e9d:10","rate":2500000,"ceil":2500000}]')).toEqual({ rate: 20_000_000, ceil: 20_000_000 });
+  });
+
+  it('rates are whole bytes per second, as tc keeps them', () => {
+    expect(rateBits(100)).toBe(100_000_000);
+    expect(rateBits(0.0001)).toBe(104);
+  });
+
+  it('the uplink is the default route\'s device, else the device that carries the node\'s address', () => {
+    expect(uplinkDevice(labFacts(), '10.0.0.1')).toBe('eth0');
+    expect(uplinkDevice(labFacts({ network: { defaultRouteDevice: 'wan0', addresses: [{ device: 'eth0', address: '10.0.0.1' }] } }), '10.0.0.1')).toBe('wan0');
+    expect(uplinkDevice(labFacts(), 'node1.example')).toBeNull();
+  });
+
+  it('facts read the default route and every address', () => {
+    const text = ['@@gridops-facts:default-route@@', 'default via 192.168.1.1 dev enp1s0 proto dhcp src 192.168.1.20 metric 100', '@@gridops-facts:addresses@@', '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever', '2: enp1s0    inet6 fe80::1/64 scope link \\       valid_lft forever', '@@gridops-facts:end@@'].join('\n');
+    expect(parseFacts(text).network).toEqual({ defaultRouteDevice: 'enp1s0', addresses: [{ device: 'lo', address: '127.0.0.1' }, { device: 'enp1s0', address: 'fe80::1' }] });
+  });
+});
