@@ -1,5 +1,5 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
-import { ExitCode, GridopsError, ValidationError } from './errors/index.js';
+import { ExitCode, GridopsError, UsageError, ValidationError } from './errors/index.js';
 import { formatProblem } from './errors/problem.js';
 
 /**
@@ -10,6 +10,7 @@ export abstract class GridopsCommand<T> extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = {
     verbose: Flags.boolean({ char: 'v', description: 'more detail, with timings', default: false, helpGroup: 'GLOBAL' }),
+    color: Flags.boolean({ description: 'colour on a terminal; --no-color (or NO_COLOR set) turns it off', default: true, allowNo: true, helpGroup: 'GLOBAL' }),
   };
 
   protected get verbose(): boolean {
@@ -18,6 +19,12 @@ export abstract class GridopsCommand<T> extends Command {
 
   isVerbose(): boolean {
     return this.argv.includes('--verbose') || this.argv.includes('-v');
+  }
+
+  /** Colour only on a terminal, and never with --no-color or NO_COLOR (no-color.org). */
+  useColor(): boolean {
+    if (this.argv.includes('--no-color')) process.env.NO_COLOR = '1';
+    return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   }
 
   /** Human output goes to stderr-free stdout only when --json is off. */
@@ -29,7 +36,8 @@ export abstract class GridopsCommand<T> extends Command {
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
     // this.exit(code) throws; let it through untouched so the code (e.g. 2 for pending changes) survives --json.
-    if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined) throw err;
+    if (isParseError(err)) err = this.usageError(err);
+    else if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined) throw err;
     if (err instanceof GridopsError) {
       if (this.jsonEnabled()) {
         this.logJson(err.toJSON());
@@ -43,6 +51,23 @@ export abstract class GridopsCommand<T> extends Command {
     }
     return super.catch(err);
   }
+
+  /**
+   * oclif's parse errors (unknown flag, missing argument, a value outside a flag's options)
+   * would exit 2, which `plan --detailed-exitcode` means as "changes present".
+   */
+  private usageError(err: Error): UsageError {
+    const message = err.message
+      .replace(/\s*See more help with --help\s*$/, '')
+      .replace(/\s*\n\s*/g, ' ')
+      .trim();
+    return new UsageError(message, `see \`gridops ${this.id?.replace(/:/g, ' ') ?? ''} --help\``, { cause: err });
+  }
+}
+
+/** An error from oclif's flag and argument parser: its CLIParseError family, or a flag's own parse function. */
+function isParseError(err: Error): boolean {
+  return (err as { parse?: unknown }).parse !== undefined || /^Parsing --/.test(err.message);
 }
 
 export { ExitCode };

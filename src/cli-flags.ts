@@ -2,6 +2,8 @@ import { Flags } from '@oclif/core';
 import { DEFAULT_CONCURRENCY } from './transport/fan-out.js';
 import { promptSecret } from './prompt-secret.js';
 import { parseLimit } from './topology/select.js';
+import { UsageError } from './errors/index.js';
+import { parseDuration } from './topology/formats.js';
 
 /** Flags shared by every command that connects to hosts. */
 export const connectionFlags = {
@@ -48,4 +50,13 @@ export function connectionRunOptions(flags: {
     limit: flags.limit ? parseLimit(flags.limit) : undefined,
     stateDir: flags['state-dir'],
   };
+}
+
+/** A duration flag's value in milliseconds, or a UsageError naming the flag (`--wait 30` has no unit). */
+export function durationFlag(flag: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new UsageError(`--${flag} ${JSON.stringify(value)}: ${(err as Error).message}`, (err as { hint?: string }).hint);
+  }
 }

@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand, ExitCode } from '../base-command.js';
-import { connectionFlags } from '../cli-flags.js';
+import { connectionFlags, durationFlag } from '../cli-flags.js';
 import { formatGridStatus } from '../formatters/grid-status.js';
 import { gridStatus, overlayConverged, type GridStatus } from '../status/grid-status.js';
-import { parseDuration } from '../topology/formats.js';
 
 export default class Status extends GridopsCommand<GridStatus> {
   static override summary = "Show the grid's status: every node's reachability, facts, last apply and agent role";
@@ -20,7 +19,7 @@ export default class Status extends GridopsCommand<GridStatus> {
 
   async run(): Promise<GridStatus> {
     const { args, flags } = await this.parse(Status);
-    const waitUntil = flags.wait ? Date.now() + parseDuration(flags.wait) : undefined;
+    const waitUntil = flags.wait ? Date.now() + durationFlag('wait', flags.wait) : undefined;
     const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit });
     this.say(formatGridStatus(status));
     const unhealthy = status.reachable < status.nodes.length || (flags.strict && status.inSync < status.nodes.length) || (flags.wait !== undefined && !overlayConverged(status));

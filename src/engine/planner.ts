@@ -55,7 +55,9 @@ export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreach
   const order = [...inTopology, ...[...hostPlans.keys()].filter((n) => !inTopology.includes(n))];
   const planned = hosts.flatMap((h) => (h.planned ? [h.planned] : []));
   const agents = planned.filter((p) => runsAgent({ facts: p.session.facts, managedUnits: p.managedUnits }));
-  const election = agents.length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts]))) : undefined;
+  // The nodes this run works on (--limit): a sub-grid without any is outside the run, not without a candidate.
+  const inRun = new Set(hostPlans.keys());
+  const election = agents.length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts])), inRun) : undefined;
   return {
     format: PLAN_FORMAT,
     createdAt: new Date().toISOString(),

@@ -3,7 +3,11 @@
  * what to do next, an optional cause, and an exit code taken from the one table below.
  */
 
-/** The one table of exit codes. `plan --detailed-exitcode` uses CHANGES_PRESENT. */
+/**
+ * The one table of exit codes (README's table is checked against it by running the binary).
+ * `plan --detailed-exitcode` uses CHANGES_PRESENT; nothing else may exit 2, so a pipeline can
+ * trust it. USAGE is sysexits' EX_USAGE: a command line gridops could not parse or accept.
+ */
 export const ExitCode = {
   OK: 0,
   FAILURE: 1,
@@ -40,6 +44,17 @@ export class ValidationError extends GridopsError {
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), problems: this.problems };
   }
+}
+
+/** The command line is wrong: an unknown flag or command, a missing argument, a flag value that cannot be used. */
+export class UsageError extends GridopsError {
+  readonly code = 'USAGE';
+  override readonly exitCode = ExitCode.USAGE;
+}
+
+/** apply was not confirmed: no terminal to ask on and no --yes, or an answer other than "yes". */
+export class ConfirmationRefusedError extends GridopsError {
+  readonly code = 'NOT_CONFIRMED';
 }
 
 /** A file we were asked to read is missing or unreadable. */

@@ -16,7 +16,7 @@ import { proxyAlive, startProxy, stopProxy, warmProxy } from './proxy.js';
 import { dnsAlive, startDns, stopDns } from './dns.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrls } from './rootfs.js';
 import { claimedSlot, claimSlot, readState, releaseSlot, withLabLock, writeState } from './state.js';
-import { killCgroupTrees, pidAlive, pidsInNetns, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
+import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
@@ -299,6 +299,11 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
       return [];
     }
   });
+  // Every process of the lab as it is now, to return only once they have all left the process table.
+  const labProcesses = [
+    ...(state?.nodes.flatMap((n) => [...(n.pid ? [n.pid] : []), ...pidsInNetns(n.netns)]) ?? []),
+    ...cgroupsBefore.flatMap((d) => pidsInCgroupTree(d)),
+  ].flatMap((pid) => processIdentity(pid) ?? []);
   if (state) {
     const driver = DRIVERS[state.plan.shape.kind];
     const limit = pLimit(16);
@@ -328,6 +333,8 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
     if (!(await removeCgroupTree(d))) throw new LabError(`could not remove cgroup ${d}`, 'a process is still in it; see its cgroup.procs');
   }
   result.cgroups = cgroupsBefore.length;
+  const unreaped = await waitUntilReaped(labProcesses, 10_000);
+  if (unreaped.length) progress.detail(`${unreaped.length} killed processes not yet reaped by their parent (${unreaped.join(', ')})`);
   await sweepNetwork(prefix);
   result.links = before.links;
   result.namespaces = before.netns;

@@ -36,6 +36,34 @@ export function pidAlive(pid: number | undefined): boolean {
   }
 }
 
+/** A process as it is now: its pid and start time, so a reused pid is not mistaken for it. */
+export interface ProcessIdentity {
+  pid: number;
+  startTime: string;
+}
+
+/** The identity of a running (or zombie) process, or undefined when it is gone. */
+export function processIdentity(pid: number): ProcessIdentity | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return { pid, startTime: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until each process has left the process table, not only died: a killed process stays a
+ * zombie until its parent reaps it (for a detached nspawn that is PID 1, which may take a second),
+ * and until then it still shows in `ps`. Returns those still there after `timeoutMs`.
+ */
+export async function waitUntilReaped(processes: readonly ProcessIdentity[], timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  const present = () => processes.filter((p) => processIdentity(p.pid)?.startTime === p.startTime).map((p) => p.pid);
+  while (present().length && Date.now() < deadline) await sleep(25);
+  return present();
+}
+
 /** The command line of a PID, NUL bytes as spaces ('' when gone). */
 export function cmdline(pid: number): string {
   try {

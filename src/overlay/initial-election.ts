@@ -56,14 +56,20 @@ function outranks(a: RankedNode, b: RankedNode): number {
 /**
  * Step 3 of apply (DESIGN.md): the initial super peer of each sub-grid and region peer of each
  * region, elected from facts, deterministically. Pure: the same grid and facts give the same answer.
+ * `inRun` names the nodes this run works on (`--limit`): a sub-grid with none of them is outside
+ * the run and not reported (it is not "without a candidate"), nor is a region with none of them.
  */
-export function electInitial(grid: Grid, facts: ReadonlyMap<string, HostFacts>): InitialElection {
+export function electInitial(grid: Grid, facts: ReadonlyMap<string, HostFacts>, inRun?: ReadonlySet<string>): InitialElection {
   const subgrids: SubgridElection[] = [];
   const regions: RegionElection[] = [];
   for (const region of grid.regions) {
     const winners: RankedNode[] = [];
     let allInitial = true;
-    for (const subgrid of region.subgrids) {
+    const subgridsInRun = region.subgrids.filter((s) => !inRun || s.nodes.some((n) => inRun.has(n.name)));
+    if (subgridsInRun.length === 0) continue;
+    // A sub-grid outside the run may already run agents: the region's peer cannot be planned.
+    if (subgridsInRun.length < region.subgrids.length) allInitial = false;
+    for (const subgrid of subgridsInRun) {
       const known = subgrid.nodes.filter((n) => facts.has(n.name));
       const running = known.some((n) => facts.get(n.name)!.agentVersion !== null);
       const ranking = known

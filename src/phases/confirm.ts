@@ -1,4 +1,4 @@
-import { InterruptedError, PlanningError } from '../errors/index.js';
+import { ConfirmationRefusedError, PlanningError } from '../errors/index.js';
 import { hasChanges } from '../plan/plan.js';
 import type { Phase } from './phase.js';
 
@@ -18,6 +18,6 @@ export const confirm: Phase = {
       throw new PlanningError(`${first.message}${others}; nothing was changed`, first.hint ?? 'fix the problems listed above and run again');
     }
     if (!hasChanges(plan)) return;
-    if (!(await ctx.options.confirm?.(plan))) throw new InterruptedError('apply cancelled; nothing was changed', 'run again and answer yes, or pass --yes');
+    if (!(await ctx.options.confirm?.(plan))) throw new ConfirmationRefusedError('apply not confirmed; nothing was changed', 'run again and answer yes, or pass --yes');
   },
 };

@@ -12,7 +12,9 @@ export async function loadPlan(file: string): Promise<Plan> {
   try {
     plan = JSON.parse(await readFile(file, 'utf8')) as Plan;
   } catch (err) {
-    throw new InputFileError(`cannot read plan ${file}: ${(err as Error).message}`, 'create one with `gridops plan TOPOLOGY --out plan.json`', { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' ? 'it is a directory' : code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
+    throw new InputFileError(`cannot read plan ${file}: ${why}`, 'create one with `gridops plan TOPOLOGY --out plan.json`', { cause: err });
   }
   if (plan?.format !== PLAN_FORMAT) throw new InputFileError(`${file} is not a gridops plan (format ${JSON.stringify(plan?.format)})`, 'create one with `gridops plan TOPOLOGY --out plan.json`');
   return plan;

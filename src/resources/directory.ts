@@ -37,7 +37,12 @@ export class DirectoryResource implements Resource<DirectoryChange> {
 
   async apply(_change: DirectoryChange, recorder: StepRecorder): Promise<void> {
     const p = quote(this.spec.path);
-    await recorder.run(`mkdir -p -- ${p} && chmod ${this.mode} -- ${p}`, `mkdir ${this.spec.path}`);
+    // An unknown owner or group fails before the directory is made, not after.
+    const known = [
+      ...(this.spec.owner ? [`id -u -- ${quote(this.spec.owner)} >/dev/null`] : []),
+      ...(this.spec.group ? [`getent group -- ${quote(this.spec.group)} >/dev/null || { echo ${quote(`no group ${this.spec.group}`)} >&2; false; }`] : []),
+    ];
+    await recorder.run([...known, `mkdir -p -- ${p}`, `chmod ${this.mode} -- ${p}`].join(' && '), `mkdir ${this.spec.path}`);
     await chown(recorder, this.spec.path, this.spec.owner, this.spec.group);
   }
 }

@@ -1,3 +1,4 @@
+import { ownerSpec } from './step-recorder.js';
 import type { FileChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import { contentDiff, fileFieldChanges, fileProbe, normaliseMode, parseFileState, sha256, type DesiredFile } from './file-state.js';
@@ -40,14 +41,18 @@ export class FileResource implements Resource<FileChange> {
 
   async apply(change: FileChange, recorder: import('./step-recorder.js').StepRecorder): Promise<void> {
     const names = new Set(change.fields.map((f) => f.name));
-    if (names.has('content') || change.action === 'create') await recorder.write(this.want.path, this.want.content, this.want.mode);
-    else if (names.has('mode')) await recorder.run(`chmod ${this.want.mode} ${quote(this.want.path)}`, `chmod ${this.want.path}`);
+    if (names.has('content') || change.action === 'create') {
+      // Owner and group go onto the temp file, so an unknown owner fails before the file lands.
+      await recorder.write(this.want.path, this.want.content, this.want.mode, { owner: this.want.owner, group: this.want.group });
+      return;
+    }
+    if (names.has('mode')) await recorder.run(`chmod ${this.want.mode} ${quote(this.want.path)}`, `chmod ${this.want.path}`);
     if (names.has('owner') || names.has('group')) await chown(recorder, this.want.path, this.want.owner, this.want.group);
   }
 }
 
 export async function chown(recorder: import('./step-recorder.js').StepRecorder, path: string, owner?: string, group?: string): Promise<void> {
-  if (!owner && !group) return;
-  const spec = `${owner ?? ''}${group ? `:${group}` : ''}`;
+  const spec = ownerSpec(owner, group);
+  if (!spec) return;
   await recorder.run(`chown ${quote(spec)} ${quote(path)}`, `chown ${path}`);
 }

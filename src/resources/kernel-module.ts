@@ -35,10 +35,15 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
     return `# managed by gridops\n${this.name}\n`;
   }
 
+  /** `key=value` for each option, booleans as Y/N (validate allows one word per value). */
+  private optionWords(): string[] {
+    return Object.entries(this.params).map(([k, v]) => `${k}=${v === true ? 'Y' : v === false ? 'N' : v}`);
+  }
+
   private optionsContent(): string | null {
-    const entries = Object.entries(this.params);
-    if (entries.length === 0) return null;
-    return `# managed by gridops\noptions ${this.name} ${entries.map(([k, v]) => `${k}=${v === true ? 'Y' : v === false ? 'N' : v}`).join(' ')}\n`;
+    const words = this.optionWords();
+    if (words.length === 0) return null;
+    return `# managed by gridops\noptions ${this.name} ${words.join(' ')}\n`;
   }
 
   probe(): string {
@@ -80,13 +85,15 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
   }
 
   async apply(change: KernelModuleChange, recorder: StepRecorder): Promise<void> {
-    // Options first, so a module loaded now starts with them.
+    // Load first, with the new options on the command line (they override any in modprobe.d):
+    // a module that cannot load leaves no file behind.
+    if (change.steps.includes('load')) await recorder.run(['modprobe', '--', this.name, ...this.optionWords()].map(quote).join(' '), `modprobe ${this.name}`);
     if (change.steps.includes('options')) {
       const content = this.optionsContent();
       if (content === null) await recorder.run(`rm -f -- ${quote(this.optionsFile)}`, `remove ${this.optionsFile}`);
-      else await recorder.write(this.optionsFile, Buffer.from(content), '0644');
+      // kmod reports a line it cannot parse on stderr and still exits 0.
+      else await recorder.write(this.optionsFile, Buffer.from(content), '0644', { check: 'e=$(modprobe -C "$t" --showconfig 2>&1 >/dev/null); [ -z "$e" ] || { echo "$e" >&2; false; }', checkName: 'modprobe --showconfig' });
     }
     if (change.steps.includes('persist')) await recorder.write(this.loadFile, Buffer.from(this.loadContent()), '0644');
-    if (change.steps.includes('load')) await recorder.run(`modprobe -- ${quote(this.name)}`, `modprobe ${this.name}`);
   }
 }

@@ -13,6 +13,25 @@ export interface RecordedStep {
 
 const HEREDOC_END = 'GRIDOPS_CONTENT_END';
 
+/** How a file is written besides its content and mode. */
+export interface WriteOptions {
+  owner?: string;
+  group?: string;
+  /**
+   * A shell command that must succeed on the new content, in the temp file `"$t"`, before it
+   * replaces the target: e.g. `sysctl -p "$t"` for a sysctl.d file. Plain files have none.
+   */
+  check?: string;
+  /** Short name of the check, for the step's label and the error. */
+  checkName?: string;
+}
+
+/** `owner:group` for chown, or undefined when neither is set. */
+export function ownerSpec(owner?: string, group?: string): string | undefined {
+  if (!owner && !group) return undefined;
+  return `${owner ?? ''}${group ? `:${group}` : ''}`;
+}
+
 /** Each attempt's bound, in seconds: a stall costs a minute, and a slow mirror gets ever longer tries (apt resumes partial files). */
 const APT_UPDATE_ATTEMPTS_S = [60, 120, 240, 480];
 
@@ -64,19 +83,26 @@ export class StepRecorder {
   }
 
   /**
-   * Atomic write: the content (base64 in a here-document, so any bytes survive) goes to a temp
-   * file in the same directory, which gets its mode and is renamed over the target.
+   * Atomic, checked write: the content (base64 in a here-document, so any bytes survive) goes to
+   * a temp file in the same directory, which gets its mode and owner, then `check` runs on it
+   * (as `"$t"`), and only then is it renamed over the target. If any of that fails, the temp file
+   * is removed and the target is left exactly as it was.
    */
-  async write(path: string, content: Buffer, mode: string): Promise<void> {
+  async write(path: string, content: Buffer, mode: string, options: WriteOptions = {}): Promise<void> {
     const template = quote(`${dirname(path)}/.${basename(path)}.gridops.XXXXXX`);
     const body = content.toString('base64').replace(/(.{76})/g, '$1\n');
+    const owner = ownerSpec(options.owner, options.group);
+    const prepare = [`base64 -d > "$t" <<'${HEREDOC_END}'`, `chmod ${mode} "$t"`, ...(owner ? [`chown ${quote(owner)} "$t"`] : [])];
     const command = [
       `t=$(mktemp ${template}) || exit 1`,
-      `if base64 -d > "$t" <<'${HEREDOC_END}' && chmod ${mode} "$t" && mv -f "$t" ${quote(path)}; then :; else rm -f "$t"; exit 1; fi`,
+      `if ${prepare.join(' && ')}; then :; else rm -f "$t"; exit 1; fi`,
       body,
       HEREDOC_END,
+      ...(options.check ? [`if ( ${options.check}
+) < /dev/null; then :; else echo ${quote(`${path}: the new content failed its check (${options.checkName ?? 'check'}); the file was left as it was`)} >&2; rm -f "$t"; exit 1; fi`] : []),
+      `mv -f "$t" ${quote(path)} || { rm -f "$t"; exit 1; }`,
     ].join('\n');
-    await this.run(command, `write ${path}`);
+    await this.run(command, options.checkName ? `write ${path} (checked by ${options.checkName})` : `write ${path}`);
   }
 
   /** Records that a unit file changed; the next `reloadSystemdIfNeeded` runs daemon-reload. */

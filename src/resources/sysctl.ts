@@ -43,7 +43,11 @@ export class SysctlResource implements Resource<SysctlChange> {
   }
 
   async apply(change: SysctlChange, recorder: StepRecorder): Promise<void> {
-    if (change.steps.includes('persist')) await recorder.write(this.file, Buffer.from(this.fileContent()), '0644');
-    if (change.steps.includes('set')) await recorder.run(`sysctl -q -w ${quote(`${this.key}=${this.value}`)}`, `sysctl ${this.key}`);
+    if (change.steps.includes('persist')) {
+      // Setting the value from the temp file is the check: a value the kernel refuses leaves no file behind.
+      await recorder.write(this.file, Buffer.from(this.fileContent()), '0644', { check: 'sysctl -q -p "$t"', checkName: 'sysctl -p' });
+    } else if (change.steps.includes('set')) {
+      await recorder.run(`sysctl -q -w ${quote(`${this.key}=${this.value}`)}`, `sysctl ${this.key}`);
+    }
   }
 }

@@ -63,7 +63,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
   async apply(change: SystemdUnitChange, recorder: StepRecorder): Promise<void> {
     const u = quote(this.spec.unit);
     if (change.steps.includes('write')) {
-      await recorder.write(this.path, this.content, '0644');
+      await recorder.write(this.path, this.content, '0644', { check: verifyUnit(this.spec.unit), checkName: 'systemd-analyze verify' });
       recorder.unitFileChanged();
     }
     await recorder.reloadSystemdIfNeeded();
@@ -73,4 +73,19 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     if (change.steps.includes('restart')) await recorder.run(`systemctl restart ${u}`, `restart ${this.spec.unit}`);
     if (change.steps.includes('stop')) await recorder.run(`systemctl stop ${u}`, `stop ${this.spec.unit}`);
   }
+}
+
+/**
+ * `systemd-analyze verify` of the temp file under the unit's own name (verify takes the unit
+ * type from the suffix): refuses a file systemd cannot load, such as a bad section header or an
+ * ExecStart that is not executable; unknown keys are only warnings. Skipped where the tool is missing.
+ */
+function verifyUnit(unit: string): string {
+  return [
+    'command -v systemd-analyze >/dev/null || exit 0',
+    'd=$(mktemp -d) || exit 1',
+    `cp "$t" "$d"/${quote(unit)} && systemd-analyze verify "$d"/${quote(unit)}; r=$?`,
+    'rm -rf "$d"',
+    'exit $r',
+  ].join('\n');
 }

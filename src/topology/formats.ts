@@ -33,8 +33,41 @@ function isHostname(value: string): boolean {
   return labels.every((l) => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(l)) && !/^[0-9.]+$/.test(value);
 }
 
+/** The IPv4 address a URL parser (and inet_aton, which ssh and getaddrinfo use) reads in a name such as `0x0a.0.0.1`, if any. */
+function ipv4InOtherNotation(value: string): string | undefined {
+  try {
+    const parsed = new URL(`http://${value}/`).hostname;
+    return isIP(parsed) === 4 ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The form in which two spellings of one host compare equal: IPv6 compressed and lowercase
+ * (`fd00:0:0::12` is `fd00::12`), an IPv4-mapped IPv6 address as its IPv4 address, a DNS
+ * name lowercase without its trailing dot.
+ */
+export function canonicalHost(value: string): string {
+  if (isIP(value) === 4) return value;
+  if (isIP(value) === 6) {
+    const [address, zone] = value.split('%') as [string, string | undefined];
+    let canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+    if (mapped) {
+      const n = parseInt(mapped[1]!, 16) * 65536 + parseInt(mapped[2]!, 16);
+      canonical = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+    }
+    return zone === undefined ? canonical : `${canonical}%${zone}`;
+  }
+  return value.toLowerCase().replace(/\.$/, '');
+}
+
 function host(value: string): FormatVerdict | null {
-  if (isIP(value) || isHostname(value)) return null;
+  if (isIP(value)) return null;
+  const ipv4 = isHostname(value) ? ipv4InOtherNotation(value) : undefined;
+  if (ipv4) return { message: `${showValue(value)} is the IPv4 address ${ipv4} in another notation`, hint: `write it as ${ipv4}` };
+  if (isHostname(value)) return null;
   return {
     message: `${showValue(value)} is neither an IP address nor a hostname`,
     hint: 'write an IPv4 address (10.0.1.11), an IPv6 address (fd00::11) or a DNS name (node1.example.org)',
@@ -98,17 +131,33 @@ function countOrPercent(value: string): FormatVerdict | null {
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const DURATION_UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+/** Timers above this overflow Node's setTimeout (2^31 - 1 ms) and would fire at once. */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
+/**
+ * A duration is one number and one unit, above zero and at most 24h. The message tells apart
+ * the usual slips: a bare number (`30`), units combined Go-style (`1m30s`), zero.
+ */
 function duration(value: string): FormatVerdict | null {
-  if (DURATION.test(value)) return null;
-  return { message: `${showValue(value)} is not a duration`, hint: 'write a number and a unit: 500ms, 60s, 5m or 1h' };
+  const m = DURATION.exec(value);
+  if (!m) {
+    if (/^\d+(?:\.\d+)?$/.test(value)) return { message: `${showValue(value)} has no unit`, hint: `add a unit: ${value}s, ${value}m or ${value}ms` };
+    if (/^(\d+(?:\.\d+)?(ms|s|m|h)){2,}$/.test(value)) return { message: `${showValue(value)} combines units`, hint: 'write one number and one unit, e.g. 90s instead of 1m30s' };
+    return { message: `${showValue(value)} is not a duration`, hint: 'write a number and a unit: 500ms, 60s, 5m or 1h' };
+  }
+  const ms = Number(m[1]) * DURATION_UNIT_MS[m[2] as keyof typeof DURATION_UNIT_MS];
+  if (ms <= 0) return { message: `duration ${showValue(value)} is zero`, hint: 'a timeout or duration must be above zero, e.g. 10s' };
+  if (ms > MAX_DURATION_MS) return { message: `duration ${showValue(value)} is longer than 24h`, hint: 'use a duration of at most 24h' };
+  return null;
 }
 
-/** Milliseconds in a duration string already accepted by the `duration` format. */
+/** Milliseconds in a duration string; throws a RangeError carrying the same message and hint validate gives. */
 export function parseDuration(value: string): number {
-  const m = DURATION.exec(value);
-  if (!m) throw new RangeError(`not a duration: ${value}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  const verdict = duration(value);
+  if (verdict) throw Object.assign(new RangeError(verdict.message), { hint: verdict.hint });
+  const m = DURATION.exec(value)!;
+  return Number(m[1]) * DURATION_UNIT_MS[m[2] as keyof typeof DURATION_UNIT_MS];
 }
 
 function moduleName(value: string): FormatVerdict | null {
@@ -119,6 +168,33 @@ function moduleName(value: string): FormatVerdict | null {
 function sysctlKey(value: string): FormatVerdict | null {
   if (/^[a-z0-9_]+([./][a-z0-9_-]+)+$/.test(value)) return null;
   return { message: `${showValue(value)} is not a sysctl key`, hint: 'write it as dotted words, e.g. net.core.rmem_max' };
+}
+
+/**
+ * A sysctl value as sysctl.d(5) takes it: words separated by single spaces (`4096 87380 6291456`),
+ * each made of letters, digits and `. _ - : / , +`. Nothing a shell, printf or the kernel's string
+ * parsers would read differently (`$ \` ; | & < > ( ) ' " \\ # = * ? !`), no control characters, at most 4096 bytes.
+ */
+const SYSCTL_VALUE = /^[A-Za-z0-9._:/,+-]+( [A-Za-z0-9._:/,+-]+)*$/;
+function sysctlValue(value: string): FormatVerdict | null {
+  if (value.length <= 4096 && SYSCTL_VALUE.test(value)) return null;
+  return {
+    message: `${showValue(value)} is not a sysctl value`,
+    hint: 'write a number or words of letters, digits and . _ - : / , + separated by single spaces, e.g. 4096 87380 6291456',
+  };
+}
+
+/** A module option's value in modprobe.d(5): one word (no spaces, quotes or comment marks), e.g. 1, Y or 0x1f,2. */
+const MODULE_OPTION_VALUE = /^[A-Za-z0-9._:/,+-]{1,1024}$/;
+function moduleOptionValue(value: string): FormatVerdict | null {
+  if (MODULE_OPTION_VALUE.test(value)) return null;
+  return { message: `${showValue(value)} is not a module option value`, hint: 'write one word of letters, digits and . _ - : / , +, e.g. 1, Y or 4,8' };
+}
+
+/** A module parameter name as modinfo prints it: letters, digits and _. */
+function moduleOptionName(value: string): FormatVerdict | null {
+  if (/^[A-Za-z0-9_]{1,64}$/.test(value)) return null;
+  return { message: `${showValue(value)} is not a module option name`, hint: 'module options are named with letters, digits and _, e.g. ignore_msrs' };
 }
 
 function filePath(value: string): FormatVerdict | null {
@@ -163,6 +239,9 @@ export const FORMATS = {
   duration,
   'module-name': moduleName,
   'sysctl-key': sysctlKey,
+  'sysctl-value': sysctlValue,
+  'module-option-name': moduleOptionName,
+  'module-option-value': moduleOptionValue,
   'file-path': filePath,
   'ssh-user': sshUser,
   'jump-host': jumpHost,
@@ -185,7 +264,7 @@ const HOSTNAME_PATTERN = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z
 const IPV6_PATTERN = '[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f.]{0,15}){2,8}(%[^\\s]*)?'; // with a zone (fe80::1%eth0), as node:net accepts
 const HOST_PATTERN = `(${IPV6_PATTERN}|${HOSTNAME_PATTERN})`;
 const PORT_PATTERN = '[0-9]{1,5}';
-export const FORMAT_PATTERNS: Record<FormatName, string> = {
+export const FORMAT_PATTERNS: Partial<Record<FormatName, string>> = {
   'dns-label': '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
   host: `^${HOST_PATTERN}$`,
   'ip-address': `^([0-9]{1,3}(\\.[0-9]{1,3}){3}|${IPV6_PATTERN})$`,

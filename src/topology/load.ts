@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import type { Grid } from './model.js';
 import type { Problem } from '../errors/problem.js';
@@ -8,6 +9,7 @@ import { makeSchemaChecker } from './schema-check.js';
 import type { RawTopology } from './schema.js';
 import { PUBLISHED_SCHEMA_FILE } from './json-schema-file.js';
 import { semanticProblems } from './semantic-check.js';
+import { listenerProblems } from './listener-check.js';
 import { gridWarnings } from './advice.js';
 import { unappliedSettings } from './unapplied-settings.js';
 import { MAX_FILE_BYTES, parseSource } from './source.js';
@@ -31,6 +33,9 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   const found = [...checkSchema(source), ...semanticProblems(source.value, source)];
   if (found.length) return { problems: sortProblems(found), warnings: [] };
   const grid = resolveTopology(source.value as RawTopology, source, text);
+  // Listener clashes need the settings each node inherits, so they are checked on the resolved grid.
+  const clashes = listenerProblems(grid, source);
+  if (clashes.length) return { problems: sortProblems(clashes), warnings: [] };
   return { grid, problems: [], warnings: sortProblems([...gridWarnings(grid), ...unappliedSettings(grid, source)]) };
 }
 
@@ -38,14 +43,26 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
 export async function checkTopologyFile(file: string): Promise<TopologyCheck> {
   let size: number;
   try {
-    size = (await stat(file)).size;
+    const info = await stat(file);
+    if (info.isDirectory()) throw await directoryGiven(file);
+    size = info.size;
   } catch (err) {
-    throw new InputFileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check the path; `gridops lab up` writes a ready topology you can start from', { cause: err });
+    if (err instanceof InputFileError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be read (${code ?? (err as Error).message})`;
+    throw new InputFileError(`topology file ${file} ${what}`, 'check the path; `gridops lab up` writes a ready topology you can start from', { cause: err });
   }
   if (size > MAX_FILE_BYTES) {
     return { warnings: [], problems: [{ file, line: 1, column: 1, path: '', message: `file is ${size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
   }
   return checkTopologyText(file, await readFile(file, 'utf8'));
+}
+
+/** The error for a directory given where a topology file belongs, naming the YAML files in it. */
+async function directoryGiven(dir: string): Promise<InputFileError> {
+  const yaml = (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const hint = yaml.length ? `give one of its YAML files, e.g. ${join(dir, yaml[0]!)}` : 'give the topology YAML file, not its folder';
+  return new InputFileError(`${dir} is a directory, not a topology file`, hint);
 }
 
 /** The resolved grid, or a ValidationError listing every problem. Nothing touches a host before this returns. */

@@ -1,9 +1,12 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { FORMAT_PATTERNS, type FormatName } from './formats.js';
 
+/** The format's standard `pattern`, for editors (formats.ts), where one is defined. */
+const patternOf = (format: FormatName) => (FORMAT_PATTERNS[format] ? { pattern: FORMAT_PATTERNS[format] } : {});
+
 /** A mapping whose keys have a format; TypeBox's Record drops key formats, so spell it out. */
 const record = <V extends TSchema>(keyFormat: FormatName, value: V, description: string) =>
-  Type.Unsafe<Record<string, Static<V>>>({ type: 'object', propertyNames: { type: 'string', format: keyFormat, pattern: FORMAT_PATTERNS[keyFormat] }, additionalProperties: value, description });
+  Type.Unsafe<Record<string, Static<V>>>({ type: 'object', propertyNames: { type: 'string', format: keyFormat, ...patternOf(keyFormat) }, additionalProperties: value, description });
 
 /**
  * The topology format, version 1, as a JSON Schema built with TypeBox. The same object is the
@@ -11,7 +14,7 @@ const record = <V extends TSchema>(keyFormat: FormatName, value: V, description:
  */
 
 const str = (format: FormatName, description: string, extra: Record<string, unknown> = {}) =>
-  Type.String({ format, pattern: FORMAT_PATTERNS[format], description, ...extra });
+  Type.String({ format, ...patternOf(format), description, ...extra });
 const strict = <T extends Record<string, TSchema>>(props: T, description: string) =>
   Type.Object(props, { additionalProperties: false, description });
 const port = (description: string) => Type.Integer({ minimum: 1, maximum: 65535, description });
@@ -29,14 +32,16 @@ export const SshSettings = strict(
   'how gridops reaches a node over SSH',
 );
 
-const ParamValue = Type.Union([Type.String({ pattern: '^[^\\n\\r\\0 ]*$' }), Type.Number(), Type.Boolean()]);
-const ModuleParams = record('module-name', record('module-name', ParamValue, 'option: value'), 'module options, written to /etc/modprobe.d: { kvm: { ignore_msrs: 1 } }');
+/** An integer written into a host's file as digits: beyond 2^53 JavaScript would print it as 1e+21. */
+const SafeInteger = () => Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER });
+const ParamValue = Type.Union([str('module-option-value', 'one word: letters, digits and . _ - : / , +'), SafeInteger(), Type.Boolean()], { description: 'a module option value: one word, an integer, or true/false (written Y/N)' });
+const ModuleParams = record('module-name', record('module-option-name', ParamValue, 'option: value'), 'module options, written to /etc/modprobe.d: { kvm: { ignore_msrs: 1 } }');
 
 export const KernelSettings = strict(
   {
     modules: Type.Optional(Type.Array(str('module-name', 'a kernel module'), { uniqueItems: true, description: 'modules to load now and at boot' })),
     params: Type.Optional(ModuleParams),
-    sysctl: Type.Optional(record('sysctl-key', Type.Union([Type.String({ pattern: '^[^\\n\\r\\0]*$' }), Type.Number()]), 'sysctl values to set and persist')),
+    sysctl: Type.Optional(record('sysctl-key', Type.Union([str('sysctl-value', 'words of letters, digits and . _ - : / , + separated by single spaces'), SafeInteger()], { description: 'a sysctl value: an integer or words separated by single spaces' }), 'sysctl values to set and persist')),
   },
   'kernel modules and parameters',
 );

@@ -1,9 +1,11 @@
 import type { Problem } from '../errors/problem.js';
+import { canonicalHost } from './formats.js';
 import { derivedMulticast, parseMulticast } from './resolve.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
 
 /**
- * Checks that need the whole grid at once: uniqueness across the grid, sub-grids that could
+ * Checks that need the whole grid at once: uniqueness across the grid (names of every kind in one
+ * space, addresses in canonical form), sub-grids that could
  * never elect a super peer, multicast groups shared by two sub-grids. Runs on a schema-valid raw topology.
  */
 export function semanticProblems(value: unknown, source: SourceDocument): Problem[] {
@@ -14,15 +16,17 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
   const report = (path: PathSegment[], message: string, hint: string, key = false) =>
     problems.push({ file: source.file, ...positionOf(source, path, { key }), path: pathToString(path), message, hint });
 
-  const firstSeen = new Map<string, PathSegment[]>();
-  const unique = (space: string, value: string, path: PathSegment[], what: string) => {
+  const firstSeen = new Map<string, { path: PathSegment[]; what: string }>();
+  /** `space` groups values that must differ: one space holds region, sub-grid and node names alike. */
+  const unique = (space: string, value: string, path: PathSegment[], what: string, shown = value) => {
     const id = `${space}\0${value}`;
     const earlier = firstSeen.get(id);
     if (earlier) {
-      const at = positionOf(source, earlier);
-      report(path, `duplicate ${what} ${JSON.stringify(value)}, already used at line ${at.line}`, `${what}s must be unique across the whole grid; rename one of them`);
+      const at = positionOf(source, earlier.path);
+      const by = earlier.what === what ? '' : ` by ${earlier.what.replace(/ name$/, '')}`;
+      report(path, `duplicate ${what} ${JSON.stringify(shown)}, already used${by} at line ${at.line}`, space === 'name' ? 'names of regions, sub-grids and nodes must be unique across the whole grid; rename one of them' : `${what.replace(/s$/, 'se')}s must be unique across the whole grid${space === 'address' ? ' (compared canonically: fd00::12 is fd00:0:0::12)' : ''}; rename one of them`);
     } else {
-      firstSeen.set(id, path);
+      firstSeen.set(id, { path, what });
     }
   };
 
@@ -30,13 +34,13 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
 
   raw.regions.forEach((region, ri) => {
     const regionPath: PathSegment[] = ['regions', ri];
-    if (region.name) unique('region', region.name, [...regionPath, 'name'], 'region name');
-    if (region.regionPeerName) unique('regionPeerName', region.regionPeerName.toLowerCase(), [...regionPath, 'regionPeerName'], 'region peer name');
+    if (region.name) unique('name', region.name, [...regionPath, 'name'], 'region name');
+    if (region.regionPeerName) unique('regionPeerName', canonicalHost(region.regionPeerName), [...regionPath, 'regionPeerName'], 'region peer name');
     if (region.subgrids.length === 0) report([...regionPath, 'subgrids'], `region ${region.name ? JSON.stringify(region.name) : pathToString(regionPath)} has no sub-grid`, 'add a sub-grid with at least one node, or remove the region');
 
     region.subgrids.forEach((subgrid, si) => {
       const subgridPath: PathSegment[] = [...regionPath, 'subgrids', si];
-      if (subgrid.name) unique('subgrid', subgrid.name, [...subgridPath, 'name'], 'sub-grid name');
+      if (subgrid.name) unique('name', subgrid.name, [...subgridPath, 'name'], 'sub-grid name');
       const multicast = parseMulticast(subgrid.discovery?.multicast) ?? derivedMulticast(region.name ?? '', subgrid.name ?? '');
       const multicastPath = subgrid.discovery?.multicast ? [...subgridPath, 'discovery', 'multicast'] : [...subgridPath, 'name'];
       unique('multicast', `${multicast.group}:${multicast.port}`, multicastPath, 'multicast group');
@@ -50,8 +54,9 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
       }
       subgrid.nodes.forEach((node, ni) => {
         const nodePath: PathSegment[] = [...subgridPath, 'nodes', ni];
-        if (node.name) unique('node', node.name, [...nodePath, 'name'], 'node name');
-        if (node.address) unique('address', node.address.toLowerCase(), [...nodePath, 'address'], 'node address');
+        if (node.name) unique('name', node.name, [...nodePath, 'name'], 'node name');
+        // Compared canonically: fd00::12 and fd00:0:0::12 are one host.
+        if (node.address) unique('address', canonicalHost(node.address), [...nodePath, 'address'], 'node address', node.address);
       });
     });
   });

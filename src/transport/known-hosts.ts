@@ -207,6 +207,8 @@ export function formatKnownHostsLine(host: string, port: number, key: Buffer, op
 export class KnownHosts {
   private entries: KnownHostsEntry[] = [];
   readonly problems: KnownHostsProblem[] = [];
+  /** Files that did not exist when loaded (read as empty), so "unknown key" can say the file is missing. */
+  readonly missing: string[] = [];
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(readonly writableFile: string, readonly files: readonly string[]) {}
@@ -219,7 +221,10 @@ export class KnownHosts {
       try {
         text = await fs.readFile(file, 'utf8');
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          kh.missing.push(file);
+          continue;
+        }
         throw e;
       }
       const parsed = parseKnownHosts(text, file);

@@ -222,7 +222,9 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
             return;
           }
           if (!opts.acceptNewHostKeys) {
-            hostKeyError = new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, hostKeyHint());
+            hostKeyError = kh.missing.includes(kh.writableFile)
+              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, `check ssh.knownHosts in the topology; if the path is right, verify the fingerprint out of band and rerun with --accept-new-host-keys to create it, or create it with \`ssh-keyscan -p PORT HOST >> ${kh.writableFile}\``)
+              : new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, hostKeyHint());
             return done(false);
           }
           kh.add(ep.host, ep.port, key, { hash: opts.hashKnownHosts ?? false }).then(
@@ -276,7 +278,7 @@ function toConnectionError(ep: Endpoint, e: unknown, attempts: number): Error {
     return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port} (${msg})`, `check the user and key: ssh -i KEY -p ${ep.port} ${ep.user}@${ep.host}`, { cause: e });
   }
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-  return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, 'check that the host is up and sshd listens on that port, or raise --connect-timeout', { cause: e });
+  return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, 'check that the host is up and sshd listens on that port, or raise ssh.connectTimeout in the topology (default 10s)', { cause: e });
 }
 
 /** Connects with retries (connection failures only). `open` makes the socket, e.g. through a jump host. */
@@ -456,7 +458,11 @@ export class SshTransport implements Transport {
         if (stdin !== undefined && stdin.length > 0) channel.write(stdin);
         channel.end();
       };
-      channel.on('data', (d: Buffer) => out.push(d));
+      const live = options.onStdout ? new StringDecoder('utf8') : undefined;
+      channel.on('data', (d: Buffer) => {
+        out.push(d);
+        if (live) options.onStdout!(live.write(d));
+      });
       channel.stderr.on('data', (d: Buffer) => {
         const text = decoder.write(d);
         if (!shake) {

@@ -7,19 +7,19 @@ describe('gridops apply and reset (the binary): flags parse as documented', () =
   it('plain apply parses with no flag beyond the file, and reaches the topology', () => {
     const r = run('apply', 'no/such/grid.yaml', '--yes');
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('cannot read no/such/grid.yaml');
+    expect(r.stderr).toContain('topology file no/such/grid.yaml does not exist');
   });
 
   it('--site parses, and --allow-existing-changes needs it', () => {
-    expect(run('apply', 'no/such/grid.yaml', '--site', 'r1/s2').stderr).toContain('cannot read no/such/grid.yaml');
+    expect(run('apply', 'no/such/grid.yaml', '--site', 'r1/s2').stderr).toContain('topology file no/such/grid.yaml does not exist');
     const r = run('apply', 'no/such/grid.yaml', '--allow-existing-changes');
-    expect(r.status).not.toBe(0);
+    expect(r.status).toBe(64); // a usage error, never 2 (changes pending)
     expect(r.stderr).toContain('--site');
   });
 
   it('reset is a command, and refuses a missing file clearly', () => {
     const r = run('reset', 'no/such/grid.yaml', '--yes');
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('cannot read no/such/grid.yaml');
+    expect(r.stderr).toContain('topology file no/such/grid.yaml does not exist');
   });
 });

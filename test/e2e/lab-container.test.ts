@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labUp } from '../../src/lab/lab.js';
+import { processIdentity } from '../../src/lab/sys.js';
 import { describeLab } from './support/lab.js';
 import { multicastProbe } from './support/multicast.js';
 import { leftovers } from './support/leftovers.js';
@@ -156,7 +157,10 @@ describeLab('lab: container nodes', { kind: 'container', nodes: NODES, subgrids:
   test('down removes every process, namespace, link, mount and cgroup the lab made', async () => {
     const st = lab.state();
     const pids = [...st.nodes.map((n) => n.pid!), st.proxy!.pid!];
+    const before = pids.map((pid) => processIdentity(pid)!);
     const d = await lab.down();
+    // Gone from the process table when down returns, not only dead (a zombie until PID 1 reaps it).
+    for (const p of before) expect(processIdentity(p.pid)?.startTime).not.toBe(p.startTime);
     expect(d.removed).toBe(true);
     expect(leftovers(st)).toEqual({ links: [], netns: [], cgroups: [], mounts: [], processes: [] });
     for (const pid of pids) expect(existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '').not.toMatch(/nspawn|apt-cacher/);

@@ -132,6 +132,7 @@ d('SshTransport against a real sshd', () => {
   });
 
   it('refuses an unknown host, showing the SHA256 fingerprint and what to do', async () => {
+    writeFileSync(join(dir, 'empty_known_hosts'), '');
     const kh = await KnownHosts.load(join(dir, 'empty_known_hosts'));
     const err = await SshTransport.connect(spec(), base(kh)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HostKeyError);
@@ -141,6 +142,14 @@ d('SshTransport against a real sshd', () => {
     expect((err as HostKeyError).message).toContain(`[127.0.0.1]:${sshd.port}`);
     expect((err as HostKeyError).hint).toMatch(/--accept-new-host-keys/);
     expect((err as HostKeyError).hint).toMatch(/ssh-keyscan/);
+  });
+
+  it('a known_hosts file that does not exist is reported as missing, not as an unknown key', async () => {
+    const missing = join(dir, 'no-such-dir', 'known_hosts');
+    const err = await SshTransport.connect(spec(), base(await KnownHosts.load(missing))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect((err as HostKeyError).message).toContain(`the known_hosts file ${missing} does not exist`);
+    expect((err as HostKeyError).hint).toMatch(/check ssh.knownHosts/);
   });
 
   it('--accept-new-host-keys records the key; the next connect matches without it', async () => {

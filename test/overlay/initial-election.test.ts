@@ -35,6 +35,15 @@ describe('the initial election, from facts', () => {
     ['b3', machine(8, 16)],
   ]);
 
+  it('a sub-grid outside the run (--limit) is not reported as having no candidate, and its region peer is not planned', () => {
+    const limited = new Map([...fleet].filter(([n]) => n.startsWith('b')));
+    const e = electInitial(grid, limited, new Set(['b1', 'b2', 'b3']));
+    expect(e.subgrids.map((s) => [s.subgrid, s.status, s.superPeer])).toEqual([['b', 'initial', 'b2']]);
+    expect(renderPlan({ format: PLAN_FORMAT, createdAt: '', gridopsVersion: '', topology: { file: 't', grid: 'g', sourceHash: '' }, playbooks: [], adHocPlaybooks: false, hosts: [], election: e })).not.toContain('may stand');
+    expect(e.regions).toEqual([{ region: 'r1', status: 'running', regionPeer: null }]);
+    expect(electInitial(grid, new Map(), new Set(['zz'])).subgrids).toEqual([]);
+  });
+
   it('elects the best score of each sub-grid, skipping never, counting prefer, ties to the first name', () => {
     const e = electInitial(grid, fleet);
     expect(e.subgrids.map((s) => [s.subgrid, s.status, s.superPeer])).toEqual([

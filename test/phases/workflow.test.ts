@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ApplyFailedError, InterruptedError, StalePlanError, ValidationError } from '../../src/errors/index.js';
+import { ApplyFailedError, ConfirmationRefusedError, StalePlanError, ValidationError } from '../../src/errors/index.js';
 import { APPLY_PHASES, runApply } from '../../src/phases/apply.js';
 import { PLAN_PHASES, runPlan } from '../../src/phases/plan.js';
 import { runPhases } from '../../src/phases/manager.js';
@@ -106,7 +106,7 @@ describe('the apply workflow is one list of phases', () => {
   });
 
   it('a refused confirmation changes nothing, and the lock and connections are let go', async () => {
-    await expect(runApply(options({ confirm: async () => false }))).rejects.toBeInstanceOf(InterruptedError);
+    await expect(runApply(options({ confirm: async () => false }))).rejects.toBeInstanceOf(ConfirmationRefusedError);
     expect(existsSync(join(dir, 'out', 'n1.txt'))).toBe(false);
     expect(existsSync(join(dir, '.gridops', 'g.lock'))).toBe(false);
     expect(transports.every((t) => t.closed)).toBe(true);

@@ -121,10 +121,13 @@ export class AgentDaemon {
     this.flush();
     if (asked.subgrid !== null || asked.region !== null) {
       this.log.info('handing over before exit', { signal, subgridSuccessor: asked.subgrid, regionSuccessor: asked.region });
+      let deadline: NodeJS.Timeout | undefined;
       const successor = await Promise.race([
         new Promise<string | null>((resolve) => this.handoverWaiters.push(resolve)),
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), HANDOVER_DEADLINE_MS)),
+        new Promise<null>((resolve) => (deadline = setTimeout(() => resolve(null), HANDOVER_DEADLINE_MS))),
       ]);
+      // A quick handover must not leave the deadline pending: it would hold the process (and a test run) open for 4 s.
+      clearTimeout(deadline);
       this.log.info(successor ? 'handover complete' : 'handover timed out', { successor });
     }
     this.core.leave();

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ExitCode } from '../../src/errors/index.js';
+import { readmeExitCodes } from './readme-exit-codes.js';
+
+/**
+ * The exit codes a CI pipeline sees, from the real built binary (npm test builds first). The
+ * codes that need a host (2 for changes, 130 for an interrupt) are run against a real sshd in
+ * test/e2e/exit-codes.test.ts; this file checks README's table against the one table in code.
+ */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('exit codes (the binary)', () => {
+  it("README's table lists exactly the codes of src/errors' table", () => {
+    expect(readmeExitCodes().sort((a, b) => a - b)).toEqual(Object.values(ExitCode).sort((a, b) => a - b));
+  });
+
+  it('0: a valid topology', () => {
+    expect(run('validate', 'examples/small.yaml').status).toBe(ExitCode.OK);
+  });
+
+  it('1: an invalid topology, a missing file, a directory (with a hint, never a bare EISDIR)', () => {
+    expect(run('validate', 'test/fixtures/invalid/dup-address.yaml').status).toBe(ExitCode.FAILURE);
+    expect(run('validate', 'no/such.yaml').status).toBe(ExitCode.FAILURE);
+    const dir = run('validate', 'examples');
+    expect(dir.status).toBe(ExitCode.FAILURE);
+    expect(dir.stderr).toContain('error: examples is a directory, not a topology file');
+    expect(dir.stderr).toContain('hint: give one of its YAML files, e.g. examples/large.yaml');
+    expect(dir.stderr).not.toMatch(/EISDIR/);
+  });
+
+  it.each([
+    [['validate', '--bogus', 'examples/small.yaml'], 'Nonexistent flag: --bogus'],
+    [['validate'], 'Missing 1 required arg'],
+    [['plan', 'examples/small.yaml', '--detailed-exitcode', '--nope'], 'Nonexistent flag: --nope'],
+    [['plan', 'examples/small.yaml', '--concurrency', 'many'], 'Expected an integer'],
+    [['lab', 'up', '--kind', 'zeppelin'], 'to be one of: container, netns, vm'],
+    [['no-such-command'], 'command no-such-command not found'],
+    [['status', 'examples/small.yaml', '--wait', '30'], '"30" has no unit'],
+    [['status', 'examples/small.yaml', '--wait', '1m30s'], '"1m30s" combines units'],
+    [['status', 'examples/small.yaml', '--wait', '0s'], 'is zero'],
+  ])('64: usage error %j', (args, fragment) => {
+    const r = run(...args);
+    expect(r.status).toBe(ExitCode.USAGE);
+    expect(r.stderr).toContain(fragment);
+    expect(r.stderr).not.toMatch(/RangeError|EISDIR/);
+  });
+
+  it('64 with --json: the usage error as data', () => {
+    const r = run('validate', '--json', '--bogus', 'x.yaml');
+    expect(r.status).toBe(ExitCode.USAGE);
+    expect(JSON.parse(r.stdout)).toMatchObject({ code: 'USAGE', message: 'Nonexistent flag: --bogus' });
+  });
+
+  it('a duration hint names a real fix', () => {
+    expect(run('status', 'examples/small.yaml', '--wait', '30').stderr).toContain('hint: add a unit: 30s');
+  });
+});

@@ -1,0 +1,87 @@
+import { jest } from '@jest/globals';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode } from '../../src/errors/index.js';
+import { readmeExitCodes } from '../cli/readme-exit-codes.js';
+import { gridops, gridopsAsync, ROOT } from './support/cli.js';
+import { describeLab } from './support/lab.js';
+
+/**
+ * Reliability on a real systemd container: a step that fails after its file was written leaves
+ * the node as it was (real sysctl, real systemd-analyze), and the exit codes of README's table
+ * that need a host (2: changes pending, 1: not confirmed, 130: interrupted), from the real binary.
+ */
+jest.setTimeout(300_000);
+
+describeLab('a failed step leaves the host as it was; exit codes', { kind: 'container', nodes: 1 }, (lab) => {
+  const run = async (command: string) => (await lab.ssh('node-01', command)).stdout.trim();
+  const key = 'net.ipv4.tcp_keepalive_time';
+  const file = `/etc/sysctl.d/90-gridops-${key}.conf`;
+  /** The lab topology with this sysctl value, beside it (so it shares the lab's state dir). */
+  const withSysctl = (value: string) => {
+    const path = join(lab.dir, `topology-sysctl-${value.replace(/\W/g, '_')}.yaml`);
+    writeFileSync(path, readFileSync(lab.topology, 'utf8').replace('\ndefaults:\n', `\ndefaults:\n  kernel: { sysctl: { ${key}: ${JSON.stringify(value)} } }\n`));
+    return path;
+  };
+  /** Temp files of a write (`.NAME.gridops.XXXXXX`) left behind. */
+  const leftovers = () => run("ls -A /etc/sysctl.d /etc/systemd/system | grep -F .gridops. || true");
+
+  it('a sysctl value the kernel refuses (it passes validate: one word) leaves no file, and then leaves the good one', async () => {
+    const bad = withSysctl('abc');
+    expect(gridops(['validate', bad]).status).toBe(0);
+    const live = await run(`sysctl -n ${key}`);
+    const failed = gridops(['apply', bad, '--yes']);
+    expect(failed.status).toBe(ExitCode.FAILURE);
+    expect(failed.stdout + failed.stderr).toContain('the file was left as it was');
+    expect(await run(`test -e ${file} && echo present || echo absent`)).toBe('absent');
+    expect(await leftovers()).toBe('');
+    expect(await run(`sysctl -n ${key}`)).toBe(live);
+
+    expect(gridops(['apply', withSysctl('600'), '--yes']).status).toBe(ExitCode.OK);
+    expect(await run(`cat ${file}`)).toBe(`# managed by gridops\n${key} = 600`);
+    expect(gridops(['apply', bad, '--yes']).status).toBe(ExitCode.FAILURE);
+    expect(await run(`cat ${file}`)).toBe(`# managed by gridops\n${key} = 600`);
+    expect(await run(`sysctl -n ${key}`)).toBe('600');
+    expect(await leftovers()).toBe('');
+  });
+
+  it('a unit systemd cannot load (systemd-analyze verify refuses it) leaves no unit file', async () => {
+    const dir = join(lab.dir, 'bad-unit');
+    mkdirSync(join(dir, 'templates'), { recursive: true });
+    writeFileSync(join(dir, 'templates', 'broken.service.hbs'), '[Unit]\nDescription=broken\n[Service]\nExecStart=/no/such/binary\n');
+    writeFileSync(join(dir, 'broken.yaml'), 'name: broken\nresources:\n  - systemd-unit: { unit: gridops-e2e-broken.service, template: broken.service.hbs }\n');
+    const r = gridops(['apply', withSysctl('600'), '--yes', '--playbook', join(dir, 'broken.yaml')]);
+    expect(r.status).toBe(ExitCode.FAILURE);
+    expect(r.stdout + r.stderr).toContain('is not executable');
+    expect(await run('test -e /etc/systemd/system/gridops-e2e-broken.service && echo present || echo absent')).toBe('absent');
+    expect(await leftovers()).toBe('');
+  });
+
+  it("README's exit codes that need a host: 2 (changes), 1 (not confirmed), 130 (interrupted), 0", async () => {
+    expect(readmeExitCodes()).toEqual(expect.arrayContaining([0, 1, 2, 130]));
+    const slow = `${ROOT}test/e2e/fixtures/slow.yaml`;
+    const plan = gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', slow]);
+    expect(plan.status).toBe(ExitCode.CHANGES_PRESENT);
+
+    const refused = gridops(['apply', lab.topology, '--playbook', slow]);
+    expect(refused.status).toBe(ExitCode.FAILURE);
+    expect(refused.stderr).toContain('stdin is not a terminal');
+    expect(refused.stderr).toContain('pass --yes');
+    expect(await run('test -e /etc/gridops-slow && echo present || echo absent')).toBe('absent');
+
+    const apply = gridopsAsync(['apply', lab.topology, '--yes', '--playbook', slow]);
+    let stdout = '';
+    apply.stdout!.on('data', (d) => (stdout += String(d)));
+    apply.stderr!.resume();
+    // Interrupt while the host's batch runs: the plan is printed, then the batch takes 2 s of pauses.
+    const started = Date.now();
+    while (!stdout.includes('pause-two') && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 700));
+    apply.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => apply.once('exit', resolve));
+    expect(code).toBe(ExitCode.INTERRUPTED);
+
+    expect(gridops(['apply', lab.topology, '--yes', '--playbook', slow]).status).toBe(ExitCode.OK);
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', slow]).status).toBe(ExitCode.OK);
+  });
+});

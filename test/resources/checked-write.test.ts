@@ -1,0 +1,155 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MutationGate, type GateItem } from '../../src/engine/gate.js';
+import { StepRecorder } from '../../src/resources/step-recorder.js';
+import type { Change } from '../../src/plan/change.js';
+import { DirectoryResource } from '../../src/resources/directory.js';
+import { FileResource } from '../../src/resources/file.js';
+import { KernelModuleResource } from '../../src/resources/kernel-module.js';
+import type { Resource } from '../../src/resources/resource.js';
+import { SysctlResource } from '../../src/resources/sysctl.js';
+import { SystemdUnitResource } from '../../src/resources/systemd-unit.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { facts, node } from './fixtures.js';
+
+/**
+ * A failed step leaves the host as it was. Each batch really runs in a local shell; the host's
+ * root is a temp directory (the recording transport moves `/etc/` there) and the host's
+ * sysctl, modprobe and systemd-analyze are small scripts that fail the way the real tools do
+ * on a bad file (the e2e runs the real ones in a container lab).
+ */
+const dir = mkdtempSync(join(tmpdir(), 'gridops-checked-write-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const local = new LocalTransport('local');
+
+const bin = join(dir, 'bin');
+mkdirSync(bin);
+const tool = (name: string, body: string) => (writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`), chmodSync(join(bin, name), 0o755));
+// sysctl -p FILE: the kernel refuses a value that is not a number (EINVAL), as tcp_keepalive_time does.
+tool('sysctl', `[ "$2" = -p ] || exit 0; v=$(sed -n 's/^[^#]* = //p' "$3"); case "$v" in *[!0-9]*) echo "sysctl: setting key: Invalid argument" >&2; exit 1;; esac`);
+// modprobe NAME: only "loop" exists; --showconfig accepts any file.
+tool('modprobe', `case "$*" in *--showconfig*) exit 0;; *" loop"*) exit 0;; *) echo "modprobe: FATAL: Module $3 not found" >&2; exit 1;; esac`);
+// systemd-analyze verify: refuses a unit whose ExecStart is not executable.
+tool('systemd-analyze', `e=$(sed -n 's/^ExecStart=//p' "$2" | cut -d' ' -f1); [ -x "$e" ] || { echo "Command $e is not executable" >&2; exit 1; }`);
+tool('systemctl', 'exit 0');
+
+function host(root: string) {
+  return new RecordingTransport('n1').on(/^sh -s$/, (command, { options }) =>
+    local.exec(`PATH=${bin}:$PATH ${command}`, { stdin: String(options.stdin).replaceAll('/etc/', `${root}/etc/`) }),
+  );
+}
+
+async function applyOne(root: string, resource: Resource, probe: string) {
+  const change = resource.diff(probe, { node: node(), facts: facts({ loadableModules: true }) })!;
+  const items: GateItem[] = [{ change: change as Change, perform: (w) => resource.apply(change as never, w, { node: node(), facts: facts() }) }];
+  return new MutationGate(() => undefined).pass(host(root), false, items);
+}
+
+/** Every file under root, with content: a failed step must leave this unchanged (no temp files either). */
+function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) (out[`${p}/`] = ''), walk(p);
+      else out[p] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function hostRoot(files: Record<string, string> = {}): string {
+  const root = mkdtempSync(join(dir, 'host-'));
+  for (const d of ['etc/sysctl.d', 'etc/modprobe.d', 'etc/modules-load.d', 'etc/systemd/system']) mkdirSync(join(root, d), { recursive: true });
+  for (const [path, content] of Object.entries(files)) writeFileSync(join(root, path), content);
+  return root;
+}
+
+describe('StepRecorder.write: temp file, check, then rename', () => {
+  const run = async (writer: StepRecorder) => local.exec('sh -s', { stdin: `${writer.steps.map((s: { command: string }) => `( ${s.command}\n) || exit $?`).join('\n')}\n` });
+
+  it('a failing check leaves the old file and no temp file', async () => {
+    const root = hostRoot({ 'etc/app.conf': 'old\n' });
+    const writer = new StepRecorder('n1');
+    await writer.write(join(root, 'etc/app.conf'), Buffer.from('new\n'), '0644', { check: 'grep -q valid "$t"', checkName: 'grep' });
+    const r = await run(writer);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('the new content failed its check (grep); the file was left as it was');
+    expect(readdirSync(join(root, 'etc'))).toEqual(['app.conf', 'modprobe.d', 'modules-load.d', 'sysctl.d', 'systemd']);
+    expect(readFileSync(join(root, 'etc/app.conf'), 'utf8')).toBe('old\n');
+  });
+
+  it('a passing check sees the new content in "$t", and the file lands with its mode', async () => {
+    const root = hostRoot();
+    const writer = new StepRecorder('n1');
+    await writer.write(join(root, 'etc/app.conf'), Buffer.from('valid\n'), '0600', { check: 'grep -q valid "$t"' });
+    expect((await run(writer)).code).toBe(0);
+    expect(readFileSync(join(root, 'etc/app.conf'), 'utf8')).toBe('valid\n');
+    expect(readdirSync(join(root, 'etc')).filter((f) => f.includes('gridops'))).toEqual([]);
+  });
+
+  it('an owner that does not exist fails before the file lands', async () => {
+    const root = hostRoot();
+    const writer = new StepRecorder('n1');
+    await writer.write(join(root, 'etc/app.conf'), Buffer.from('x\n'), '0644', { owner: 'no-such-user-gridops' });
+    expect((await run(writer)).code).not.toBe(0);
+    expect(existsSync(join(root, 'etc/app.conf'))).toBe(false);
+    expect(readdirSync(join(root, 'etc')).filter((f) => f.includes('gridops'))).toEqual([]);
+  });
+});
+
+describe('each resource kind that can fail after writing leaves the host as it was', () => {
+  it('sysctl: a value the kernel refuses leaves the old sysctl.d file (and none when there was none)', async () => {
+    const key = 'net.ipv4.tcp_keepalive_time';
+    const previous: Array<Record<string, string>> = [{}, { [`etc/sysctl.d/90-gridops-${key}.conf`]: `# managed by gridops\n${key} = 7200\n` }];
+    for (const before of previous) {
+      const root = hostRoot(before);
+      const was = snapshot(root);
+      const result = await applyOne(root, new SysctlResource(key, '7200$(touch /tmp/x)'), '7200\n@@gridops-probe-section@@\nabsent\n');
+      expect(result.failure?.step).toBe(`write /etc/sysctl.d/90-gridops-${key}.conf (checked by sysctl -p)`);
+      expect(result.failure?.stderr).toContain('Invalid argument');
+      expect(snapshot(root)).toEqual(was);
+    }
+  });
+
+  it('sysctl: a good value lands', async () => {
+    const root = hostRoot();
+    const result = await applyOne(root, new SysctlResource('vm.swappiness', 10), '60\n@@gridops-probe-section@@\nabsent\n');
+    expect(result.failure).toBeUndefined();
+    expect(readFileSync(join(root, 'etc/sysctl.d/90-gridops-vm.swappiness.conf'), 'utf8')).toBe('# managed by gridops\nvm.swappiness = 10\n');
+  });
+
+  it('kernel-module: a module that cannot load leaves no modules-load.d or modprobe.d file', async () => {
+    const root = hostRoot();
+    const was = snapshot(root);
+    const result = await applyOne(root, new KernelModuleResource('no_such_mod', { debug: 1 }), 'not-loaded\n@@gridops-probe-section@@\nabsent\n@@gridops-probe-section@@\nabsent\n');
+    expect(result.failure?.step).toBe('modprobe no_such_mod');
+    expect(snapshot(root)).toEqual(was);
+    const ok = await applyOne(root, new KernelModuleResource('loop', { max_loop: 8 }), 'not-loaded\n@@gridops-probe-section@@\nabsent\n@@gridops-probe-section@@\nabsent\n');
+    expect(ok.failure).toBeUndefined();
+    expect(readFileSync(join(root, 'etc/modprobe.d/zz-gridops-loop.conf'), 'utf8')).toContain('options loop max_loop=8');
+  });
+
+  it('systemd-unit: a unit systemd cannot load leaves the old unit file', async () => {
+    const root = hostRoot({ 'etc/systemd/system/app.service': '[Service]\nExecStart=/bin/true\n' });
+    const was = snapshot(root);
+    const unit = new SystemdUnitResource({ unit: 'app.service', content: '[Service]\nExecStart=/no/such/binary\n' });
+    const result = await applyOne(root, unit, 'absent\n@@gridops-probe-section@@\nenabled\n@@gridops-probe-section@@\nactive\n');
+    expect(result.failure?.step).toBe('write /etc/systemd/system/app.service (checked by systemd-analyze verify)');
+    expect(result.failure?.stderr).toContain('is not executable');
+    expect(snapshot(root)).toEqual(was);
+  });
+
+  it('file: an unknown owner leaves no file; directory: an unknown owner makes no directory', async () => {
+    const root = hostRoot();
+    const was = snapshot(root);
+    const file = await applyOne(root, new FileResource({ path: '/etc/app.conf', content: 'x\n', owner: 'no-such-user-gridops' }), 'absent\n');
+    expect(file.failure).toBeDefined();
+    const directory = await applyOne(root, new DirectoryResource({ path: '/etc/app.d/sub', owner: 'no-such-user-gridops' }), 'absent\n');
+    expect(directory.failure).toBeDefined();
+    expect(snapshot(root)).toEqual(was);
+  });
+});
