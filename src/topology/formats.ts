@@ -264,7 +264,7 @@ const HOSTNAME_PATTERN = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z
 const IPV6_PATTERN = '[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f.]{0,15}){2,8}(%[^\\s]*)?'; // with a zone (fe80::1%eth0), as node:net accepts
 const HOST_PATTERN = `(${IPV6_PATTERN}|${HOSTNAME_PATTERN})`;
 const PORT_PATTERN = '[0-9]{1,5}';
-export const FORMAT_PATTERNS: Record<FormatName, string> = {
+export const FORMAT_PATTERNS: Partial<Record<FormatName, string>> = {
   'dns-label': '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
   host: `^${HOST_PATTERN}$`,
   'ip-address': `^([0-9]{1,3}(\\.[0-9]{1,3}){3}|${IPV6_PATTERN})$`,

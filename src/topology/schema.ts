@@ -1,9 +1,12 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { FORMAT_PATTERNS, type FormatName } from './formats.js';
 
+/** The format's standard `pattern`, for editors (formats.ts), where one is defined. */
+const patternOf = (format: FormatName) => (FORMAT_PATTERNS[format] ? { pattern: FORMAT_PATTERNS[format] } : {});
+
 /** A mapping whose keys have a format; TypeBox's Record drops key formats, so spell it out. */
 const record = <V extends TSchema>(keyFormat: FormatName, value: V, description: string) =>
-  Type.Unsafe<Record<string, Static<V>>>({ type: 'object', propertyNames: { type: 'string', format: keyFormat, pattern: FORMAT_PATTERNS[keyFormat] }, additionalProperties: value, description });
+  Type.Unsafe<Record<string, Static<V>>>({ type: 'object', propertyNames: { type: 'string', format: keyFormat, ...patternOf(keyFormat) }, additionalProperties: value, description });
 
 /**
  * The topology format, version 1, as a JSON Schema built with TypeBox. The same object is the
@@ -11,7 +14,7 @@ const record = <V extends TSchema>(keyFormat: FormatName, value: V, description:
  */
 
 const str = (format: FormatName, description: string, extra: Record<string, unknown> = {}) =>
-  Type.String({ format, pattern: FORMAT_PATTERNS[format], description, ...extra });
+  Type.String({ format, ...patternOf(format), description, ...extra });
 const strict = <T extends Record<string, TSchema>>(props: T, description: string) =>
   Type.Object(props, { additionalProperties: false, description });
 const port = (description: string) => Type.Integer({ minimum: 1, maximum: 65535, description });
