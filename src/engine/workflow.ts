@@ -81,7 +81,10 @@ export async function runPlan(options: RunOptions): Promise<PlanRun> {
   try {
     say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
     const secrets = await loadSecrets(grid, nodes, playbooks, options);
-    const { results, unreachable } = await fleet.readEach(nodes, connectOptions(options), (host) => planHost(grid, host, playbooks, secrets));
+    // Nodes that already run an agent, as the state recorded them: a node added to their sub-grid signs in rather than bootstrapping.
+    const recorded = await readState(statePaths(options.topologyFile, grid.name, options.stateDir).state, grid.name);
+    const existing = new Set(Object.entries(recorded.hosts).filter(([, host]) => host.agentVersion !== null || (host.playbooks.includes('agent') && host.appliedAt !== '')).map(([name]) => name));
+    const { results, unreachable } = await fleet.readEach(nodes, connectOptions(options), (host) => planHost(grid, host, playbooks, secrets, existing));
     for (const u of unreachable) say(`${u.node.name}: unreachable: ${u.error.message}`);
     const plan = assemblePlan(grid, results, unreachable, playbooks);
     const planned = results.flatMap((r) => (r.planned ? [r.planned] : []));

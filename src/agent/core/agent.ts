@@ -15,6 +15,7 @@ import type {
   PeerRegionSummary,
   PersistentState,
   Ready,
+  RegionName,
   SuperPeerPreference,
   Tier,
 } from './types.js';
@@ -49,7 +50,7 @@ export interface AgentSettings {
    * list, written once: a new region's peer finds the grid through it). Every other region is
    * learned from summaries, additively.
    */
-  peerRegions?: string[];
+  peerRegions?: Array<string | RegionName>;
   /** The DNS name of our own region peer, told to the other regions so that they can probe it. */
   regionPeerName?: string;
   /** Length of a tick in ms, only to show ages in /status (default 100). */

@@ -3,10 +3,11 @@ import { AGENT_VERSION } from '../version.js';
 import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
 import { GridKeyError } from './grid-key.js';
-import { fetchStatus, renderStatus } from './status-command.js';
+import { fetchStatus, renderStatus, requestLeave } from './status-command.js';
 
 const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agent (default config ${'/etc/gridagent/config.yaml'})
        gridagent status [--config FILE] [--json] [--http HOST:PORT]
+       gridagent leave [--config FILE] [--http HOST:PORT]   leave the grid for good (before a decommission)
        gridagent --version
 `;
 
@@ -25,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
   const configPath = option(args, '--config') ?? '/etc/gridagent/config.yaml';
   try {
     if (command === 'status') return await status(configPath, option(args, '--http'), args.includes('--json'));
+    if (command === 'leave') return await leave(configPath, option(args, '--http'));
     if (command !== 'run') {
       process.stderr.write(`gridagent: unknown command '${command}'\n${USAGE}`);
       return 64;
@@ -47,18 +49,30 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function status(configPath: string, http: string | undefined, json: boolean): Promise<number> {
-  let host = '127.0.0.1';
-  let port = 7950;
+/** The agent's local HTTP endpoint: --http, else the config's. */
+function endpoint(configPath: string, http: string | undefined): { host: string; port: number } {
   if (http !== undefined) {
     const index = http.lastIndexOf(':');
-    host = http.slice(0, index);
-    port = Number(http.slice(index + 1));
-  } else {
-    const config = loadAgentConfig(configPath);
-    host = config.http.bind === '0.0.0.0' ? '127.0.0.1' : config.http.bind;
-    port = config.http.port;
+    return { host: http.slice(0, index), port: Number(http.slice(index + 1)) };
   }
+  const config = loadAgentConfig(configPath);
+  return { host: config.http.bind === '0.0.0.0' ? '127.0.0.1' : config.http.bind, port: config.http.port };
+}
+
+async function leave(configPath: string, http: string | undefined): Promise<number> {
+  const { host, port } = endpoint(configPath, http);
+  try {
+    const result = await requestLeave(host, port);
+    process.stdout.write(`left the grid for good${result.successor ? `; ${result.successor} took over as super peer` : ''}; the agent stays idle until it is stopped\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/leave: ${(error as Error).message}; is it running?\n`);
+    return 69;
+  }
+}
+
+async function status(configPath: string, http: string | undefined, json: boolean): Promise<number> {
+  const { host, port } = endpoint(configPath, http);
   try {
     const result = await fetchStatus(host, port);
     process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderStatus(result));
