@@ -172,7 +172,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
       const oldPeer = s.regionPeers['region-1']?.[0];
       const newPeer = s.regionPeers['region-2']?.[0];
       if (oldPeer && newPeer) {
-        const regionsOf = async (node: string) => (JSON.parse((await lab.ssh(node, 'curl -s http://127.0.0.1:7950/status || wget -qO- http://127.0.0.1:7950/status')).stdout || '{}') as { regions?: Array<{ region: string; regionPeer: string }> }).regions ?? [];
+        const regionsOf = async (node: string) => (JSON.parse((await lab.ssh(node, `node -e "fetch('http://127.0.0.1:7950/status').then((r)=>r.text()).then((t)=>console.log(t))"`)).stdout || '{}') as { regions?: Array<{ region: string; regionPeer: string }> }).regions ?? [];
         const a = await regionsOf(oldPeer);
         const b = await regionsOf(newPeer);
         if (a.some((r) => r.region === 'region-2' && r.regionPeer === newPeer) && b.some((r) => r.region === 'region-1' && r.regionPeer === oldPeer)) {
