@@ -1,6 +1,6 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
 import { ExitCode, GridopsError, ValidationError } from './errors/index.js';
-import { formatProblem } from './topology/problem.js';
+import { formatProblem } from './errors/problem.js';
 
 /**
  * Every gridops command extends this: `--json` prints the typed result that `run()` returns,
@@ -13,11 +13,15 @@ export abstract class GridopsCommand<T> extends Command {
   };
 
   protected get verbose(): boolean {
+    return this.isVerbose();
+  }
+
+  isVerbose(): boolean {
     return this.argv.includes('--verbose') || this.argv.includes('-v');
   }
 
   /** Human output goes to stderr-free stdout only when --json is off. */
-  protected say(text: string): void {
+  say(text: string): void {
     if (!this.jsonEnabled()) this.log(text);
   }
 

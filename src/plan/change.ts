@@ -39,6 +39,9 @@ export interface LineChange extends BaseChange {
   kind: 'line';
   path: string;
   contentSha256: string;
+  /** The whole file after the edit (it depends on what the host has, so the change carries it: diff stays pure). */
+  content: string;
+  mode: string;
 }
 export interface PackageChange extends BaseChange {
   kind: 'package';
@@ -68,7 +71,20 @@ export interface CommandChange extends BaseChange {
   command: string;
 }
 
-export type Change = FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange;
+/** Paths gridops made, found on the host and to be removed (reset, decommission). */
+export interface AbsentPathsChange extends BaseChange {
+  kind: 'absent-paths';
+  /** The paths found at plan time, literal. */
+  paths: string[];
+}
+/** A unit gridops installed, to be stopped, disabled and removed. */
+export interface AbsentUnitChange extends BaseChange {
+  kind: 'absent-unit';
+  unit: string;
+  steps: Array<'stop' | 'disable' | 'remove'>;
+}
+
+export type Change = AbsentPathsChange | AbsentUnitChange | FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange;
 export type ChangeKind = Change['kind'];
 
 /** A change that changes nothing: a note the plan shows (e.g. a module built into the kernel). */

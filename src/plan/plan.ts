@@ -1,4 +1,4 @@
-import type { InitialElection } from '../election/initial-election.js';
+import type { InitialElection } from '../overlay/initial-election.js';
 import type { Change } from './change.js';
 import { isNote } from './change.js';
 
@@ -8,12 +8,16 @@ export const PLAN_FORMAT = 'gridops-plan/v1';
 export interface HostPlan {
   host: string;
   address: string;
+  /** The playbooks planned on this host, as the plan names them (a built-in name or an absolute path). */
+  playbooks: string[];
   changes: Change[];
   /** Things worth saying that change nothing (e.g. a module built into the kernel). */
   notes: Change[];
   /** Handlers notified by the changes; each runs once after them. */
   handlers: string[];
   error?: { kind: 'unreachable' | 'planning'; message: string; hint?: string };
+  /** The node's gridops is removed and the state forgets it (the topology dropped it, or `gridops reset`). */
+  decommission?: boolean;
 }
 
 /** The whole plan: pure data, saved with `--out` and applied with `--plan`. Holds no secret. */
@@ -22,7 +26,10 @@ export interface Plan {
   createdAt: string;
   gridopsVersion: string;
   topology: { file: string; grid: string; sourceHash: string };
+  /** Every playbook of the run: a built-in name or an absolute path, so the plan can be applied from any directory. */
   playbooks: string[];
+  /** The plan was made with `--playbook` (ad-hoc work); apply runs those playbooks again instead of the grid's workflow. */
+  adHocPlaybooks: boolean;
   hosts: HostPlan[];
   /** When the run deploys or runs gridagent: the initial super peers and region peers, elected from facts. */
   election?: InitialElection;

@@ -1,4 +1,6 @@
 import type { Resource } from '../resources/resource.js';
+import { AbsentPathsResource } from '../resources/absent-paths.js';
+import { AbsentUnitResource } from '../resources/absent-unit.js';
 import { CommandResource } from '../resources/command.js';
 import { DirectoryResource } from '../resources/directory.js';
 import { FileResource } from '../resources/file.js';
@@ -67,6 +69,8 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       const u = entry['systemd-unit'];
       return [new SystemdUnitResource({ unit: s(u.unit), content: renderTemplateFile(template(u.template), ctx), enabled: u.enabled, started: u.started, notify: u.notify })];
     }
+    if ('absent-paths' in entry) return [new AbsentPathsResource(entry['absent-paths'].paths.map(s))];
+    if ('absent-unit' in entry) return [new AbsentUnitResource(s(entry['absent-unit'].unit))];
     const c = entry.command;
     return [new CommandResource({ name: c.name, command: substituteCommand(c.run, ctx), creates: c.creates && s(c.creates), unless: c.unless && substituteCommand(c.unless, ctx), notify: c.notify })];
   });

@@ -1,3 +1,4 @@
+import { dirname, resolve as resolvePath } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BUILTIN_DEFAULTS, DEFAULT_MULTICAST_PORT, DEFAULT_ROLLOUT } from './builtin-defaults.js';
 import { parseDuration } from './formats.js';
@@ -61,6 +62,8 @@ export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBy
     sourceHash: createHash('sha256').update(fileBytes).digest('hex'),
     regions,
     rollout: resolveRollout(raw.rollout),
+    // A path is relative to the topology file; a bare name is one of gridops' own playbooks.
+    playbooks: (raw.playbooks ?? []).map((ref, i) => ({ ref: ref.includes('/') ? resolvePath(dirname(source.file), ref) : ref, position: pos(['playbooks', i]) })),
   };
 }
 
