@@ -37,11 +37,16 @@ export async function runApplyLike(
 ): Promise<ApplyResult> {
   const json = command.jsonEnabled();
   const verbose = command.isVerbose();
+  const color = command.useColor();
+  // On a terminal, a live line per host (listr2, loaded only then); elsewhere, one line per event.
+  const Progress = !json && process.stdout.isTTY ? (await import('./formatters/host-progress.js')).HostProgress : undefined;
+  let progress: InstanceType<NonNullable<typeof Progress>> | undefined;
   const interrupt = interruptOnSigint(() => process.stderr.write('\ninterrupted: no new steps will start; running steps finish (Ctrl-C again to quit now)\n'));
   const log = await createRunLog(flags['log-file'], `${verb} ${file}`);
   const emit = (e: ApplyEvent) => {
     log?.info(e, e.type);
     if (json) process.stderr.write(`${JSON.stringify(e)}\n`);
+    else if (progress) progress.event(e);
     else process.stdout.write(eventLine(e, verbose));
   };
   try {
@@ -54,17 +59,25 @@ export async function runApplyLike(
         logger: log,
         warn: (w) => json || process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`),
         progress: (message, ms) => process.stderr.write(json ? `${JSON.stringify({ type: 'progress', message, ms })}\n` : progressLine(message, ms, verbose)),
-        onPlan: (plan) => command.say(renderPlan(plan, { color: process.stdout.isTTY })),
+        onPlan: (plan) => {
+          command.say(renderPlan(plan, { color }));
+          if (Progress) progress = new Progress(plan.hosts.filter((h) => h.changes.length).map((h) => ({ host: h.host, changes: h.changes.length + h.handlers.length })));
+        },
         confirm: async (plan) => flags.yes || extra.skipQuestion === true || (await ask(verb, plan)),
         emit,
         ...extra,
       },
-      (title) => verbose && process.stderr.write(json ? `${JSON.stringify({ type: 'phase', title })}\n` : `gridops: == ${title}\n`),
+      (title) => {
+        if (verbose) process.stderr.write(json ? `${JSON.stringify({ type: 'phase', title })}\n` : `gridops: == ${title}\n`);
+        if (title === 'apply in batches') progress?.start();
+      },
     );
+    await progress?.stop();
     log?.info({ result }, `${verb} finished`);
     command.say(formatApplySummary(result));
     return result;
   } catch (err) {
+    await progress?.stop();
     log?.error({ err }, `${verb} failed`);
     if ((err instanceof ApplyFailedError || err instanceof OverlayNotConvergedError) && !json) command.say(formatApplySummary((err as GridopsError & { result: ApplyResult }).result));
     throw err;
