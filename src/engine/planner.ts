@@ -37,9 +37,9 @@ export interface HostPlanning {
  * resource's probe in one round trip. Never throws: a planning problem becomes the host's
  * `plan.error`. Changes nothing: no resource ever gets a StepRecorder here.
  */
-export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}): Promise<HostPlanning> {
+export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, existing: ReadonlySet<string> = new Set()): Promise<HostPlanning> {
   try {
-    const planned = await computeHostPlan(grid, host, playbooks, secrets);
+    const planned = await computeHostPlan(grid, host, playbooks, secrets, existing);
     return { plan: planned.plan, planned };
   } catch (err) {
     return { plan: { host: host.node.name, address: host.node.address, playbooks: playbooks.map((p) => p.ref), changes: [], notes: [], handlers: [], error: errorOf(err, 'planning') } };
@@ -75,13 +75,14 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<Ho
   return { kind, message: (err as Error)?.message ?? String(err) };
 }
 
-async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets): Promise<PlannedHost> {
+/** `existing`: nodes that already run an agent (templateContext: who is born in a first bootstrap). */
+async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>): Promise<PlannedHost> {
   const { node } = host;
   // What to probe does not depend on facts, so facts and every probe share one round trip; then the
   // resources are made again with the facts, and any whose probe changed is read once more.
-  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node), secrets);
+  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, existing), secrets);
   const { facts, outputs } = await readHost(host, [...probed.resources.values()]);
-  const { resources, handlers } = instantiateAll(node.name, playbooks, templateContext(grid, node, facts), secrets);
+  const { resources, handlers } = instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets);
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
   if (stale.length) for (const [id, out] of (await readHost(host, stale)).outputs) outputs.set(id, out);
   const session: HostSession = { ...host, facts };

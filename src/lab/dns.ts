@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LabError } from '../errors/index.js';
 import { cmdline, pidAlive, sleep, spawnDetached, terminate } from './sys.js';
 import type { LabPlan } from './types.js';
@@ -54,6 +54,26 @@ export async function startDns(dir: string, plan: LabPlan): Promise<DnsState> {
 
 async function logSays(file: string, word: string): Promise<boolean> {
   return (await readFile(file, 'utf8').catch(() => '')).includes(word);
+}
+
+/**
+ * The lab grew: rewrite the region names (a new region gets its own) and make the running name
+ * server re-read them (dnsmasq re-reads --addn-hosts files on SIGHUP). Existing names keep
+ * resolving to the same nodes, plus any new node of their region.
+ */
+export async function updateDns(d: DnsState, plan: LabPlan): Promise<void> {
+  await writeFile(d.hostsFile, regionRecords(plan), { mode: 0o644 });
+  if (!dnsAlive(d)) throw new LabError('the lab name server (dnsmasq) is not running', 'run `gridops lab up` with the same --dir to repair the lab');
+  // dnsmasq logs "read HOSTS - N names" once it has re-read the file.
+  const log = join(dirname(d.hostsFile), 'dnsmasq.log');
+  const before = (await readFile(log, 'utf8').catch(() => '')).split(`read ${d.hostsFile}`).length;
+  process.kill(d.pid!, 'SIGHUP');
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if ((await readFile(log, 'utf8').catch(() => '')).split(`read ${d.hostsFile}`).length > before) return;
+    await sleep(50);
+  }
+  throw new LabError('the lab name server did not re-read its names within 5 s', `see ${log}`);
 }
 
 export async function stopDns(d: DnsState | undefined): Promise<boolean> {

@@ -9,11 +9,11 @@ import { ensureClientKey, newIdentity, writeIdentity } from './identity.js';
 import { createNodeNetworks, deleteBridge, deleteNodeNetworks, ensureBridge, leftoverNetwork, sweepNetwork } from './net.js';
 import { logTail, netnsHostAlive, prepareNetnsHost, startNetnsHost, stopNetnsHost } from './netnshost.js';
 import { labFiles, resolveCacheDir, RUN_ROOT } from './paths.js';
-import { labPrefix, planLab, sameShape, shapeProblems } from './plan.js';
+import { growLab, growthProblems, labPrefix, planLab, sameShape, shapeProblems } from './plan.js';
 import { preflight, type MachineFacts, machineFacts } from './preflight.js';
 import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy, warmProxy } from './proxy.js';
-import { dnsAlive, startDns, stopDns } from './dns.js';
+import { dnsAlive, startDns, stopDns, updateDns } from './dns.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrls } from './rootfs.js';
 import { claimedSlot, claimSlot, readState, releaseSlot, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
@@ -109,7 +109,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     const s = existing.plan.shape;
     throw new LabError(
       `a different lab is up in ${req.dir} (${s.nodes} ${s.kind} nodes, ${s.subgrids} sub-grids, ${s.regions} regions)`,
-      `run \`gridops lab down${req.dir === files.state ? '' : ` --dir ${req.dir}`}\` first, or use another --dir`,
+      `to add nodes, sub-grids or regions to it, run \`gridops lab grow\`; else run \`gridops lab down${req.dir === files.state ? '' : ` --dir ${req.dir}`}\` first, or use another --dir`,
     );
   }
   if (existing && existing.phase === 'ready' && existing.nodes.every((n) => driver.alive(n)) && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
@@ -252,6 +252,49 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     await save().catch(() => {});
     throw err;
   }
+}
+
+/** What `lab grow` adds: totals, as `lab up` takes them. */
+export interface LabGrowRequest {
+  dir: string;
+  nodes: number;
+  subgrids: number;
+  regions: number;
+}
+
+export interface LabGrowResult extends LabUpResult {
+  /** The nodes this run added (the others were left alone: same processes, same files). */
+  added: LabNodeSummary[];
+}
+
+/**
+ * Grows a running lab in place: new nodes, sub-grids and regions (growLab), the new region names
+ * in the lab's DNS, and a topology.yaml listing them. Existing nodes are not touched: their
+ * processes, files and addresses stay. Running it again with the same totals does nothing.
+ */
+export async function labGrow(req: LabGrowRequest, opts: RunOptions = {}): Promise<LabGrowResult> {
+  return withLabLock(req.dir, async () => {
+    const progress = opts.progress ?? silentProgress;
+    const state = readState(req.dir);
+    if (!state) throw new LabError(`no lab in ${req.dir}`, 'start one with `gridops lab up`, then grow it');
+    const kind = state.plan.shape.kind;
+    const shape = { kind, nodes: req.nodes, subgrids: req.subgrids, regions: req.regions };
+    const problems = growthProblems(state.plan, shape);
+    if (problems.length) throw new LabError(problems[0]!, `the lab has ${state.plan.shape.nodes} nodes, ${state.plan.shape.subgrids} sub-grids and ${state.plan.shape.regions} regions; give the totals it should have`);
+    const before = new Set(state.nodes.map((n) => n.name));
+    if (!sameShape(state.plan.shape, shape)) {
+      preflight(kind, shape.nodes, opts.facts ?? machineFacts());
+      const grown = growLab(state.plan, shape);
+      state.plan = grown;
+      for (const n of grown.nodes) if (!before.has(n.name)) state.nodes.push({ ...n, dir: join(state.runDir, n.name) });
+      await writeState(state);
+      progress.step(`growing the lab to ${shape.nodes} nodes, ${shape.subgrids} sub-grids, ${shape.regions} regions (${grown.nodes.length - before.size} new nodes)`);
+      if (dnsAlive(state.dns)) await updateDns(state.dns!, grown);
+    }
+    // `up` of the grown shape builds exactly the nodes that are not running: the new ones.
+    const result = await up({ ...shape, dir: req.dir }, opts);
+    return { ...result, added: result.nodes.filter((n) => !before.has(n.name)) };
+  });
 }
 
 export interface LabDownResult {

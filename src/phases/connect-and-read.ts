@@ -1,4 +1,5 @@
 import { planHost } from '../engine/planner.js';
+import { readState, type GridState } from '../state/state.js';
 import type { Phase } from './phase.js';
 import { loadSecrets } from './load-secrets.js';
 
@@ -15,7 +16,8 @@ export const connectAndRead: Phase = {
     ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
     ctx.secrets = await loadSecrets(ctx);
     const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger };
-    const { results, unreachable } = await ctx.fleet.readEach(nodes, connect, (host) => planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets));
+    const existing = nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name));
+    const { results, unreachable } = await ctx.fleet.readEach(nodes, connect, (host) => planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets, existing));
     ctx.readings = results;
     ctx.unreachable = unreachable;
     for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${u.error.message}`);
@@ -24,3 +26,12 @@ export const connectAndRead: Phase = {
     await ctx.fleet.close();
   },
 };
+
+/**
+ * Nodes that already run an agent, as the state recorded them (last applied with the `agent`
+ * playbook, or seen with one): a node added to their sub-grid signs in rather than bootstrapping
+ * (templateContext's bootstrap electorate).
+ */
+export function nodesWithAgent(state: GridState): Set<string> {
+  return new Set(Object.entries(state.hosts).filter(([, host]) => host.agentVersion !== null || (host.playbooks.includes('agent') && host.appliedAt !== '')).map(([name]) => name));
+}

@@ -54,7 +54,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if ('file' in entry) {
       const f = entry.file;
       const content = f.template ? renderTemplateFile(template(f.template), ctx) : f.source ? readSource(f.source) : f.secret ? secret(f.secret) : s(f.content ?? '');
-      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive: f.secret !== undefined })];
+      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive: f.secret !== undefined, createOnly: f.createOnly })];
     }
     if ('directory' in entry) return [new DirectoryResource({ path: s(entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
     if ('line' in entry) return [new LineResource({ path: s(entry.line.path), line: s(entry.line.line), match: entry.line.match && s(entry.line.match) })];

@@ -4,25 +4,34 @@ import { quote } from '../transport/quote.js';
 import { contentDiff, fileFieldChanges, fileProbe, normaliseMode, parseFileState, sha256, type DesiredFile } from './file-state.js';
 import type { Resource } from './resource.js';
 
-/** A file with exact content, mode and (optionally) owner and group. */
+/**
+ * A file with exact content, mode and (optionally) owner and group. `createOnly` (Ansible's
+ * `force: no`): written when absent and never touched once it exists, whatever it holds; for
+ * what must be decided once, at a node's birth, such as the agent's bootstrap electorate.
+ */
 export class FileResource implements Resource<FileChange> {
   readonly kind = 'file' as const;
   readonly id: string;
   private readonly want: DesiredFile;
 
-  constructor(spec: { path: string; content: string | Buffer; mode?: string | number; owner?: string; group?: string; sensitive?: boolean; notify?: string[] }) {
+  constructor(spec: { path: string; content: string | Buffer; mode?: string | number; owner?: string; group?: string; sensitive?: boolean; notify?: string[]; createOnly?: boolean }) {
     this.want = { path: spec.path, content: Buffer.from(spec.content), mode: normaliseMode(spec.mode ?? '0644'), owner: spec.owner, group: spec.group, sensitive: spec.sensitive };
     this.notify = spec.notify;
+    this.createOnly = spec.createOnly ?? false;
     this.id = `file ${spec.path}`;
   }
   private readonly notify?: string[];
+  private readonly createOnly: boolean;
 
   probe(): string {
+    // Create-only: whether it exists is all that matters (its content is never read).
+    if (this.createOnly) return `if [ -e ${quote(this.want.path)} ] || [ -L ${quote(this.want.path)} ]; then echo present; else echo absent; fi`;
     return fileProbe(this.want.path);
   }
 
   diff(stdout: string): FileChange | null {
-    const current = parseFileState(stdout);
+    if (this.createOnly && stdout.trim() !== 'absent') return null;
+    const current = this.createOnly ? { exists: false } : parseFileState(stdout);
     const fields = fileFieldChanges(current, this.want);
     if (fields.length === 0) return null;
     return {

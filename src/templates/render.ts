@@ -7,6 +7,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import { quote } from '../transport/quote.js';
 import type { Grid, Node } from '../topology/model.js';
+import { bootstrapElectorate, type BootstrapElectorate } from './bootstrap-electorate.js';
 
 /** templates/ at the package root (the same relative path from src/ and from dist/). */
 export const TEMPLATES_DIR = `${PACKAGE_ROOT}/templates/`;
@@ -23,15 +24,21 @@ export interface TemplateContext {
   /** Agent settings derived from the topology (templates hold no logic). */
   /** QoS settings as systemd wants them; `cpuQuotaPercent` counts 100 per CPU, so it needs the facts (null before). */
   qos: { gridCpuPercent: number; cpuQuotaPercent: number | null; memoryMax: string };
-  agent: { superPeer: 'prefer' | 'auto' | 'never'; bootstrapScore: number | null; expect: number; regionExpect: number; peerRegions: Array<{ region: string; regionPeerName: string }> };
+  /**
+   * Nothing here may depend on the grid's size or its list of regions, or growing the grid would
+   * rewrite every agent's config: `bootstrap` goes to a create-only file, written once at birth.
+   */
+  agent: { superPeer: 'prefer' | 'auto' | 'never'; bootstrapScore: number | null; bootstrap: BootstrapElectorate };
 }
 
 /**
  * What templates and playbook strings may use. `facts` are the node's own, once read (the
  * planner renders twice: once to know what to probe, then with the facts); values derived from
- * them are null before.
+ * them are null before. `existing`: the nodes that already run an agent (from the state), which
+ * decides who is born in a first bootstrap (bootstrapElectorate); a node whose own facts show an
+ * agent counts as existing too.
  */
-export function templateContext(grid: Grid, node: Node, facts?: HostFacts): TemplateContext {
+export function templateContext(grid: Grid, node: Node, facts?: HostFacts, existing: ReadonlySet<string> = new Set()): TemplateContext {
   const region = grid.regions.find((r) => r.name === node.region)!;
   const subgrid = region.subgrids.find((s) => s.name === node.subgrid)!;
   return {
@@ -48,9 +55,7 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts): Temp
     agent: {
       superPeer: node.superPeer,
       bootstrapScore: facts ? plannedBootstrapScore(facts, node.superPeer) : null,
-      expect: subgrid.nodes.length,
-      regionExpect: region.subgrids.length,
-      peerRegions: grid.regions.filter((r) => r.name !== region.name).map((r) => ({ region: r.name, regionPeerName: r.regionPeerName })),
+      bootstrap: bootstrapElectorate(grid, node, facts?.agentVersion ? new Set([...existing, node.name]) : existing),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startHttpServer, stopHttpServer } from '../../src/agent/runtime/http-server.js';
+import { requestLeave } from '../../src/agent/runtime/status-command.js';
 
 describe("the agent's HTTP server", () => {
   it('stops at once while a client holds a connection that is not idle', async () => {
@@ -23,5 +24,28 @@ describe("the agent's HTTP server", () => {
     client.destroy();
     server.closeAllConnections();
     expect(ms).toBeLessThan(500);
+  });
+
+  it('POST /leave (gridagent leave) answers once the agent has left; GET stays read-only', async () => {
+    let leaves = 0;
+    const server = await startHttpServer('127.0.0.1', 0, {
+      status: () => ({ role: 'member' }),
+      metrics: () => '',
+      leave: async () => {
+        leaves++;
+        await new Promise((r) => setTimeout(r, 50));
+        return { left: true, successor: 'n2' };
+      },
+    });
+    const port = (server.address() as AddressInfo).port;
+    try {
+      expect(await requestLeave('127.0.0.1', port)).toEqual({ left: true, successor: 'n2' });
+      expect(leaves).toBe(1);
+      const get = await fetch(`http://127.0.0.1:${port}/leave`);
+      expect(get.status).toBe(404);
+      expect(leaves).toBe(1);
+    } finally {
+      await stopHttpServer(server);
+    }
   });
 });

@@ -43,6 +43,19 @@ describe('agent config', () => {
     expect(() => normaliseAgentConfig({ ...minimal, peerRegions: [{ region: 'x' }] })).toThrow(AgentConfigError);
   });
 
+  test('the bootstrap file gives the first electorates and the join list; without one the node signs in', () => {
+    const bootstrap = join(dir, 'bootstrap.json');
+    writeFileSync(bootstrap, JSON.stringify({ subgrid: ['ra-01', 'ra-02', 'ra-03'], region: ['rennes-a', 'rennes-b'], peerRegions: [{ region: 'us-east', regionPeerName: 'region.us-east.example.org' }] }));
+    const path = join(dir, 'with-bootstrap.json');
+    writeFileSync(path, JSON.stringify({ ...minimal, bootstrapFile: bootstrap }));
+    expect(loadAgentConfig(path)).toMatchObject({ expect: 3, electorate: ['ra-01', 'ra-02', 'ra-03'], regionExpect: 2, regionElectorate: ['rennes-a', 'rennes-b'], peerRegions: [{ region: 'us-east', regionPeerName: 'region.us-east.example.org', regionPeerPort: 7946 }] });
+    const without = join(dir, 'without-bootstrap.json');
+    writeFileSync(without, JSON.stringify({ ...minimal, bootstrapFile: join(dir, 'absent.json') }));
+    expect(loadAgentConfig(without)).toMatchObject({ expect: null, electorate: null, regionExpect: null, regionElectorate: null, peerRegions: [] });
+    writeFileSync(bootstrap, JSON.stringify({ subgrid: [] }));
+    expect(() => loadAgentConfig(path)).toThrow(AgentConfigError);
+  });
+
   test('reads YAML with every documented field', () => {
     const path = join(dir, 'agent.yaml');
     writeFileSync(

@@ -5,10 +5,10 @@ import { instantiate, needsGridKey } from '../../src/playbooks/instantiate.js';
 import { templateContext } from '../../src/templates/render.js';
 import { checkTopologyText } from '../../src/topology/load.js';
 import type { FileResource } from '../../src/resources/file.js';
+import { bootstrapElectorate } from '../../src/templates/bootstrap-electorate.js';
+import type { Grid } from '../../src/topology/model.js';
 
-const grid = checkTopologyText(
-  't.yaml',
-  `apiVersion: gridops/v1
+const TOPOLOGY = `apiVersion: gridops/v1
 kind: Grid
 metadata: { name: g }
 defaults: { agent: { port: 7999, httpPort: 7998 } }
@@ -27,8 +27,17 @@ regions:
   - name: r2
     regionPeerName: region.r2.example.org
     subgrids: [{ name: s3, nodes: [{ name: n4, address: 10.0.1.1 }] }]
-`,
+`;
+const grid = checkTopologyText('t.yaml', TOPOLOGY).grid!;
+
+/** The same grid grown: a node in s1, a sub-grid s4 in r1, and a region r3. */
+const grown = checkTopologyText(
+  't.yaml',
+  TOPOLOGY.replace('          - { name: n2, address: 10.0.0.2, superPeer: never }', '          - { name: n2, address: 10.0.0.2, superPeer: never }\n          - { name: n5, address: 10.0.0.5 }')
+    .replace('      - name: s2\n', '      - name: s4\n        nodes: [{ name: n6, address: 10.0.0.6 }, { name: n7, address: 10.0.0.7 }]\n      - name: s2\n')
+    .concat('  - name: r3\n    regionPeerName: region.r3.example.org\n    subgrids: [{ name: s5, nodes: [{ name: n8, address: 10.0.2.1 }] }]\n'),
 ).grid!;
+const nodeOf = (g: Grid, name: string) => g.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes)).find((n) => n.name === name)!;
 
 describe('the agent playbook', () => {
   const playbook = loadPlaybook('agent');
@@ -45,16 +54,62 @@ describe('the agent playbook', () => {
 
   it("renders a config that gridagent's own validator accepts, with every value as written", () => {
     const config = made('n1').resources.find((r) => r.id === 'file /etc/gridagent/config.yaml') as unknown as { want: { content: Buffer } };
-    const parsed = normaliseAgentConfig(parse(config.want.content.toString()), 'config.yaml');
-    expect(parsed).toMatchObject({ node: 'n1', region: 'r1', subgrid: 's1', bind: '10.0.0.1', port: 7999, superPeer: 'auto', expect: 2, regionExpect: 2 });
+    const bootstrap = made('n1').resources.find((r) => r.id === 'file /etc/gridagent/bootstrap.json') as unknown as { want: { content: Buffer } };
+    const parsed = normaliseAgentConfig(parse(config.want.content.toString()), 'config.yaml', JSON.parse(bootstrap.want.content.toString()));
+    expect(parsed).toMatchObject({ node: 'n1', region: 'r1', subgrid: 's1', bind: '10.0.0.1', port: 7999, superPeer: 'auto', expect: 2, electorate: ['n1', 'n2'], regionExpect: 2, regionElectorate: ['s1', 's2'] });
     expect(parsed.labels).toEqual({ evil: 'x" ]: {} #' });
     expect(parsed.http).toEqual({ bind: '127.0.0.1', port: 7998 });
-    expect(JSON.stringify(parsed)).toContain('region.r2.example.org');
+    expect(parsed.peerRegions).toEqual([{ region: 'r2', regionPeerName: 'region.r2.example.org', regionPeerPort: 7999 }]);
+    // The config itself names no other region and no size.
+    expect(config.want.content.toString()).not.toMatch(/r2|expect|peerRegions/);
     const n2 = made('n2').resources.find((r) => r.id === 'file /etc/gridagent/config.yaml') as unknown as { want: { content: Buffer } };
     expect(normaliseAgentConfig(parse(n2.want.content.toString()), 'config.yaml').superPeer).toBe('never');
     const n3 = made('n3').resources.find((r) => r.id === 'file /etc/gridagent/config.yaml') as unknown as { want: { content: Buffer } };
     expect(normaliseAgentConfig(parse(n3.want.content.toString()), 'config.yaml').superPeer).toBe('prefer');
     // agent.httpAddress, set on sub-grid s2: its agents' HTTP server listens on every interface
     expect(normaliseAgentConfig(parse(n3.want.content.toString()), 'config.yaml').http).toEqual({ bind: '0.0.0.0', port: 7998 });
+  });
+
+  it('growing the grid (a node, a sub-grid, a region) changes no file of an existing node', () => {
+    const existing = new Set(['n1', 'n2', 'n3', 'n4']);
+    for (const name of existing) {
+      const before = instantiate(playbook, templateContext(grid, nodeOf(grid, name), undefined, new Set()), { gridKey: key }).resources;
+      const after = instantiate(playbook, templateContext(grown, nodeOf(grown, name), undefined, existing), { gridKey: key }).resources;
+      expect(after.map((r) => r.id)).toEqual(before.map((r) => r.id));
+      for (const resource of after) {
+        const was = before.find((r) => r.id === resource.id)!;
+        if (resource.id === 'file /etc/gridagent/bootstrap.json') {
+          // Its content may differ, but it exists on the node, and a create-only file is never rewritten.
+          expect(resource.diff('present\n', { node: nodeOf(grown, name) } as never)).toBeNull();
+          expect(resource.probe()).not.toContain('base64');
+        } else {
+          expect({ id: resource.id, want: (resource as unknown as { want: unknown }).want }).toEqual({ id: was.id, want: (was as unknown as { want: unknown }).want });
+        }
+      }
+    }
+  });
+
+  it('only a node born with its sub-grid (or region) gets a bootstrap electorate; every new node gets the regions it can join', () => {
+    expect(bootstrapElectorate(grid, nodeOf(grid, 'n1'), new Set())).toEqual({ subgrid: ['n1', 'n2'], region: ['s1', 's2'], peerRegions: [{ region: 'r2', regionPeerName: 'region.r2.example.org' }] });
+    const existing = new Set(['n1', 'n2', 'n3', 'n4']);
+    const r2r3 = [
+      { region: 'r2', regionPeerName: 'region.r2.example.org' },
+      { region: 'r3', regionPeerName: 'region.r3.example.org' },
+    ];
+    // A node added to s1 signs in; a new sub-grid of a running region bootstraps itself only; a new region both.
+    expect(bootstrapElectorate(grown, nodeOf(grown, 'n5'), existing)).toEqual({ peerRegions: r2r3 });
+    expect(bootstrapElectorate(grown, nodeOf(grown, 'n6'), existing)).toEqual({ subgrid: ['n6', 'n7'], peerRegions: r2r3 });
+    expect(bootstrapElectorate(grown, nodeOf(grown, 'n8'), existing)).toEqual({
+      subgrid: ['n8'],
+      region: ['s5'],
+      peerRegions: [
+        { region: 'r1', regionPeerName: 'region.r1.example.org' },
+        { region: 'r2', regionPeerName: 'region.r2.example.org' },
+      ],
+    });
+    // A node whose own facts show an agent counts as existing even when the state does not know it.
+    const bootstrapOf = (facts: unknown) =>
+      JSON.parse((instantiate(playbook, templateContext(grown, nodeOf(grown, 'n5'), facts as never, new Set(['n3', 'n4'])), { gridKey: key }).resources.find((r) => r.id === 'file /etc/gridagent/bootstrap.json') as unknown as { want: { content: Buffer } }).want.content.toString());
+    expect(bootstrapOf(undefined).subgrid).toEqual(['n1', 'n2', 'n5']);
   });
 });

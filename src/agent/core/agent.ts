@@ -15,6 +15,7 @@ import type {
   PeerRegionSummary,
   PersistentState,
   Ready,
+  RegionName,
   SuperPeerPreference,
   Tier,
 } from './types.js';
@@ -29,16 +30,29 @@ export interface AgentSettings {
   addr?: string;
   superPeer: SuperPeerPreference;
   attrs: NodeAttributes;
-  /** Expected sub-grid size for the very first election (bootstrap_expect). */
-  expect: number;
-  /** Expected number of sub-grids for the first region election. */
-  regionExpect: number;
+  /**
+   * The sub-grid's first-bootstrap electorate size (bootstrap_expect). Absent on a node that was
+   * added after its sub-grid's first bootstrap: it never bootstraps, it signs in.
+   */
+  expect?: number;
+  /** The same electorate by node name, when known (the bootstrap file lists it): only these take part. */
+  electorate?: string[];
+  /** The region's first-bootstrap electorate size, in sub-grids. Absent for a sub-grid added to a running region. */
+  regionExpect?: number;
+  /** The same by sub-grid name, when known. */
+  regionElectorate?: string[];
   mirrors: number;
   hysteresis: number;
   timers?: Partial<Timers>;
   regionTimers?: Partial<Timers>;
-  /** The other regions of the grid: their region peers exchange summaries with ours. */
-  peerRegions?: string[];
+  /**
+   * Regions to look for when this node is region peer and knows no other region yet (the join
+   * list, written once: a new region's peer finds the grid through it). Every other region is
+   * learned from summaries, additively.
+   */
+  peerRegions?: Array<string | RegionName>;
+  /** The DNS name of our own region peer, told to the other regions so that they can probe it. */
+  regionPeerName?: string;
   /** Length of a tick in ms, only to show ages in /status (default 100). */
   tickMs?: number;
   /** The score to rank by in the first elections of both tiers (GroupSettings.bootstrapScore). */
@@ -184,7 +198,8 @@ export class AgentCore {
         selfAddr: settings.addr,
         eligible,
         timers: { ...SUBGRID_TIMERS, ...settings.timers },
-        expect: settings.expect,
+        expect: electorateSize(settings.expect, settings.electorate),
+        ...(settings.electorate !== undefined ? { electorate: new Set(settings.electorate) } : {}),
         mirrors: settings.mirrors,
         hysteresis: settings.hysteresis,
         useMulticast: true,
@@ -203,7 +218,8 @@ export class AgentCore {
         selfAddr: settings.addr,
         eligible,
         timers: { ...REGION_TIMERS, ...settings.regionTimers },
-        expect: settings.regionExpect,
+        expect: electorateSize(settings.regionExpect, settings.regionElectorate),
+        ...(settings.regionElectorate !== undefined ? { electorate: new Set(settings.regionElectorate) } : {}),
         mirrors: settings.mirrors,
         hysteresis: settings.hysteresis,
         useMulticast: false,
@@ -216,7 +232,14 @@ export class AgentCore {
     );
     const regionTimers = { ...REGION_TIMERS, ...settings.regionTimers };
     this.directory = new RegionDirectory(
-      { self: settings.name, region: settings.region, selfAddr: settings.addr, peerRegions: settings.peerRegions ?? [], interval: regionTimers.peerRegionInterval },
+      {
+        self: settings.name,
+        region: settings.region,
+        selfAddr: settings.addr,
+        peerRegions: settings.peerRegions ?? [],
+        ...(settings.regionPeerName !== undefined ? { regionName: settings.regionPeerName } : {}),
+        interval: regionTimers.peerRegionInterval,
+      },
       {
         send: (dest, message) => this.outbox.push({ dest, message }),
         event: (event) => this.events.push(event),
@@ -306,10 +329,15 @@ export class AgentCore {
     return { subgrid, region };
   }
 
-  /** Graceful shutdown of a member: tell the super peer, so it drops us at once. */
-  leave(): void {
-    this.subgrid.leave();
-    this.region.leave();
+  /**
+   * Graceful shutdown: tell the super peer, so it drops us at once. `forGood` (decommission, after
+   * handover() completed): the voters drop us at once too; and if we are the last node of our
+   * sub-grid, its region voter slot goes with us.
+   */
+  leave(forGood = false): void {
+    const lastOfSubgrid = forGood && this.subgrid.isLeader() && this.subgrid.isAlone();
+    this.subgrid.leave(forGood);
+    this.region.leave(forGood, lastOfSubgrid ? this.init.settings.subgrid : undefined);
   }
 
   ready(): Ready {
@@ -462,4 +490,9 @@ function toMemberStatus(entry: {
     subgrid: entry.summary?.subgrid,
     members: entry.summary?.members,
   };
+}
+
+/** The electorate size: the count if given, else the number of names, else none (a node added later). */
+function electorateSize(expect: number | undefined, names: string[] | undefined): number | null {
+  return expect ?? names?.length ?? null;
 }

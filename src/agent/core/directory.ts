@@ -1,12 +1,17 @@
-import type { AgentEvent, Destination, Liveness, Message, PeerRegionSummary, SuperPeerSummary } from './types.js';
+import type { AgentEvent, Destination, Liveness, Message, PeerRegionSummary, RegionName, SuperPeerSummary } from './types.js';
 
 /** Fixed facts the directory needs. */
 export interface DirectorySettings {
   self: string;
   region: string;
   selfAddr?: string;
-  /** The other regions, as the config lists them (gridops renders them from the topology). */
-  peerRegions: string[];
+  /**
+   * The join list: regions to look for before any other is known (a bare name: the host knows its
+   * DNS name). Every other region is learned from summaries, so adding a region changes nothing here.
+   */
+  peerRegions: Array<string | RegionName>;
+  /** Our own region peer's DNS name, told to the others so that they can find our next region peer. */
+  regionName?: string;
   /** Push interval, in ticks (region timers' `peerRegionInterval`). */
   interval: number;
 }
@@ -50,11 +55,26 @@ export class RegionDirectory {
   private nextProbeAt = 0;
   private wasRegionPeer = false;
   private readonly redirects = new Map<string, Set<string>>();
+  /**
+   * Every other region this node has heard of, with its region peer's DNS name when known: the join
+   * list, then whatever summaries tell (additive, like Consul's WAN join; kept across role changes).
+   */
+  private readonly known = new Map<string, string | undefined>();
 
   constructor(
     private readonly settings: DirectorySettings,
     private readonly host: DirectoryHost,
-  ) {}
+  ) {
+    for (const entry of settings.peerRegions) {
+      const named = typeof entry === 'string' ? { region: entry, name: undefined } : entry;
+      if (named.region !== settings.region) this.known.set(named.region, named.name);
+    }
+  }
+
+  /** The regions this node knows of (besides its own), with their DNS names when known. */
+  knownRegions(): { region: string; name?: string }[] {
+    return [...this.known.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([region, name]) => (name === undefined ? { region } : { region, name }));
+  }
 
   tick(): void {
     this.now++;
@@ -86,6 +106,7 @@ export class RegionDirectory {
   step(message: Extract<Message, { type: 'peerSummary' | 'peerRedirect' }>, fromAddr: string | undefined): void {
     if (message.group === this.settings.region) return;
     if (message.type === 'peerRedirect') return this.onRedirect(message);
+    this.learn(message);
     if (!this.host.isRegionPeer()) {
       const target = this.host.redirectTarget();
       if (target === null || target.name === message.from || target.name === this.settings.self) return;
@@ -152,14 +173,26 @@ export class RegionDirectory {
     }
   }
 
-  /** A small probe to the DNS name of every configured region not heard from lately (it may have a new peer). */
+  /** Regions named by a summary: its sender's, and the ones it knows. A region new to us is probed at once. */
+  private learn(message: Extract<Message, { type: 'peerSummary' }>): void {
+    let learned = false;
+    const note = (region: string, name: string | undefined): void => {
+      if (region === this.settings.region) return;
+      if (!this.known.has(region)) learned = true;
+      if (name !== undefined || !this.known.has(region)) this.known.set(region, name ?? this.known.get(region));
+    };
+    note(message.group, message.regionName);
+    for (const other of message.regionNames ?? []) if (!this.known.has(other.region)) note(other.region, other.name);
+    if (learned) this.nextProbeAt = this.now;
+  }
+
+  /** A small probe to the DNS name of every known region not heard from lately (it may have a new peer). */
   private probe(): void {
-    for (const region of [...this.settings.peerRegions].sort()) {
-      if (region === this.settings.region) continue;
+    for (const [region, name] of [...this.known.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const entry = this.entries.get(region);
       if (entry !== undefined && this.isFresh(entry)) continue;
       this.redirects.set(region, new Set());
-      this.sendSummary(region, { kind: 'peerRegion', region }, false, true);
+      this.sendSummary(region, { kind: 'peerRegion', region, ...(name !== undefined ? { name } : {}) }, false, true);
     }
   }
 
@@ -188,6 +221,13 @@ export class RegionDirectory {
       reply,
       ...(known !== undefined && this.isFresh(known) ? { knows: known.regionPeer } : {}),
       ...(probe ? { probe: true } : {}),
+      ...(this.settings.regionName !== undefined ? { regionName: this.settings.regionName } : {}),
+      ...(probe ? {} : { regionNames: this.namedRegions(region) }),
     });
+  }
+
+  /** The regions we know by DNS name, for the receiver (its own region left out). */
+  private namedRegions(receiver: string): RegionName[] {
+    return [...this.known.entries()].filter(([region, name]) => region !== receiver && name !== undefined).map(([region, name]) => ({ region, name: name! }));
   }
 }

@@ -28,8 +28,17 @@ export interface GroupSettings {
   /** False for `superPeer: never`: such a node votes but never stands. */
   eligible: boolean;
   timers: Timers;
-  /** Expected group size for the first (bootstrap) election; see bootstrapQuorum. */
-  expect: number;
+  /**
+   * The first (bootstrap) election's electorate size (bootstrapQuorum), or null for a node that was
+   * not born in its group's first bootstrap (added later): such a node never bootstraps, neither
+   * standing nor voting; it signs in to the group that exists.
+   */
+  expect: number | null;
+  /**
+   * The electorate by name (sub-grid: node names; region: sub-grid names, i.e. voter slots), when
+   * known: fresh nodes outside it are not counted, asked or answered in a bootstrap.
+   */
+  electorate?: ReadonlySet<string>;
   /** Mirrors besides the leader (2 to 4); together they are the voters. */
   mirrors: number;
   /** A challenger must beat the incumbent's score by this fraction (0.25 = 25 %). */
@@ -147,6 +156,10 @@ export class GroupEngine {
    */
   private readonly notWonUpTo = new Map<string, number>();
   private readonly addrBook = new Map<string, string>();
+  /** The node this one handed its leadership to, until another leader is known. */
+  private successor: string | null = null;
+  /** Members (and region voter slots) that left for good: never kept as voters (cleared if they sign in again). */
+  private readonly departed = new Set<string>();
   private searching = false;
   private discoverAttempt = 0;
   private nextDiscoverAt = 0;
@@ -478,9 +491,24 @@ export class GroupEngine {
     this.bootstrapPreVote = false;
   }
 
-  /** Graceful exit of a member: the leader removes it at once instead of suspecting it. */
-  leave(): void {
-    if (this.leader !== null && this.leader !== this.settings.self) this.sendTo(this.leader, { type: 'leave', incarnation: this.settings.incarnation });
+  /**
+   * Graceful exit of a member: the leader removes it at once instead of suspecting it. `forGood`
+   * (decommission) also takes it out of the voters at once; `slotEnds` names a region voter slot
+   * that goes with it (the last node of a sub-grid).
+   */
+  leave(forGood = false, slotEnds?: string): void {
+    const body = { type: 'leave' as const, incarnation: this.settings.incarnation, ...(forGood ? { forGood: true } : {}), ...(slotEnds !== undefined ? { slotEnds } : {}) };
+    // Just after a handover the successor may not have announced itself yet: it is the leader to tell.
+    const leader = this.leader ?? this.successor;
+    if (leader !== null && leader !== this.settings.self) this.sendTo(leader, body);
+    // A departing voter also tells the other voters, so that a successor leader, elected before
+    // the registry copy carried the departure, does not keep it either.
+    if (forGood && this.state.view !== null) for (const voter of this.otherVoters(this.state.view)) if (voter.name !== leader) this.sendTo(voter.name, body, false, voter.addr);
+  }
+
+  /** Whether this node is the only live member of its registry (the last node of its group). */
+  isAlone(): boolean {
+    return this.registry.list().every((entry) => entry.name === this.settings.self || entry.liveness === 'dead');
   }
 
   /**
@@ -597,6 +625,7 @@ export class GroupEngine {
         score: info.score,
         attrs: info.attrs,
         summary: info.summary,
+        ...(this.settings.expect !== null ? { born: true } : {}),
       });
       return;
     }
@@ -662,9 +691,9 @@ export class GroupEngine {
     for (const dest of destinations) {
       this.send(dest, {
         type: 'discover',
-        fresh: this.isFresh(),
+        fresh: this.canBootstrap(),
         eligible: this.settings.eligible && this.host.canStand(),
-        score: this.isFresh() ? this.bootstrapRankScore() : info.score,
+        score: this.canBootstrap() ? this.bootstrapRankScore() : info.score,
         // Only a discover sent to one host (not to the multicast group) earns a redirect, or a group would answer in chorus.
         ...(dest.kind === 'multicast' ? {} : { direct: true }),
         ...(dest.kind === 'node' ? { to: dest.name } : {}),
@@ -681,6 +710,22 @@ export class GroupEngine {
     return !this.state.joined && this.state.view === null;
   }
 
+  /** Fresh, and born in the group's first bootstrap (it has an electorate): it may take part in one. */
+  private canBootstrap(): boolean {
+    return this.settings.expect !== null && this.isFresh();
+  }
+
+  /** The bootstrap quorum of this node's electorate (unreachable without one). */
+  private bootstrapNeeds(): number {
+    return this.settings.expect === null ? Number.POSITIVE_INFINITY : bootstrapQuorum(this.settings.expect);
+  }
+
+  /** Is the sender (region tier: its voter slot) in this node's bootstrap electorate, when it is known by name? */
+  private inElectorate(message: Message): boolean {
+    const electorate = this.settings.electorate;
+    return electorate === undefined || electorate.has(message.slot ?? message.from);
+  }
+
   /**
    * The bootstrap election, Raft-style: a fresh node stands in term 1 after discovery, and a split
    * vote (or a partition) is retried in a new term after a randomised timeout, behind a bootstrap
@@ -693,14 +738,14 @@ export class GroupEngine {
    */
   private tickBootstrap(): void {
     const timers = this.settings.timers;
-    if (!this.searching || !this.isFresh()) return;
+    if (!this.searching || !this.canBootstrap()) return;
     if (!this.settings.eligible || !this.host.canStand()) return;
     if (this.now - this.searchStartedAt < timers.bootstrapAfter) return;
     const live = this.liveFreshPeers();
-    if (live.length + 1 < bootstrapQuorum(this.settings.expect)) return;
+    if (live.length + 1 < this.bootstrapNeeds()) return;
     if (this.settings.bootstrapScore !== undefined && this.now - this.searchStartedAt < timers.bootstrapGrace) {
       // A planned first election: within the grace, only the best-ranked of all expected nodes stands.
-      if (live.length + 1 < this.settings.expect || this.freshRank() > 0) return;
+      if (live.length + 1 < this.settings.expect! || this.freshRank() > 0) return;
     }
     if (this.boundTo() !== null) {
       this.bootstrapAt = null;
@@ -792,13 +837,13 @@ export class GroupEngine {
     for (const [name] of this.liveFreshPeers()) {
       this.sendTo(name, { type: 'preVote', term: this.state.term + 1, viewTerm: 0, viewVersion: 0, bootstrap: true, score });
     }
-    if (this.ballots.size >= bootstrapQuorum(this.settings.expect)) this.standBootstrap();
+    if (this.ballots.size >= this.bootstrapNeeds()) this.standBootstrap();
   }
 
   /** A bootstrap candidate or pre-candidate that did not win in time tries again, in a new term. */
   private bootstrapTimedOut(): void {
     this.bootstrapCampaign = false;
-    if (this.isFresh() && this.settings.eligible && this.host.canStand() && this.boundTo() === null && this.liveFreshPeers().length + 1 >= bootstrapQuorum(this.settings.expect)) {
+    if (this.canBootstrap() && this.settings.eligible && this.host.canStand() && this.boundTo() === null && this.liveFreshPeers().length + 1 >= this.bootstrapNeeds()) {
       // From here on a late vote for the old term is ignored: this node can no longer win it.
       this.startBootstrapPreVote();
       return;
@@ -810,7 +855,7 @@ export class GroupEngine {
   }
 
   private checkBootstrapWin(): void {
-    if (this.ballots.size >= bootstrapQuorum(this.settings.expect)) this.becomeLeader();
+    if (this.ballots.size >= this.bootstrapNeeds()) this.becomeLeader();
   }
 
   private liveFreshPeers(): [string, FreshPeer][] {
@@ -823,7 +868,7 @@ export class GroupEngine {
   }
 
   private onDiscover(message: Extract<Message, { type: 'discover' }>): void {
-    if (message.fresh) {
+    if (message.fresh && this.inElectorate(message)) {
       this.freshPeers.set(message.from, { addr: this.addrBook.get(message.from), score: message.score, eligible: message.eligible, lastHeard: this.now });
       // Fresh at this term, so it has won no earlier term (it can only still win the current one).
       this.noteNotWon(message.from, message.term - 1);
@@ -842,9 +887,9 @@ export class GroupEngine {
     // A redirect is only a hint: ask the named node, and follow it once it announces itself.
     this.sendTo(message.leader, {
       type: 'discover',
-      fresh: this.isFresh(),
+      fresh: this.canBootstrap(),
       eligible: this.settings.eligible && this.host.canStand(),
-      score: this.isFresh() ? this.bootstrapRankScore() : this.host.selfInfo().score,
+      score: this.canBootstrap() ? this.bootstrapRankScore() : this.host.selfInfo().score,
       direct: true,
     });
   }
@@ -866,6 +911,8 @@ export class GroupEngine {
       }
       return;
     }
+    this.departed.delete(message.from);
+    if (message.summary !== undefined) this.departed.delete(message.summary.subgrid);
     const event = this.registry.join({ ...message, name: message.from, addr: this.addrBook.get(message.from) }, this.now);
     this.host.event(event);
     this.registryDirty = true;
@@ -921,12 +968,21 @@ export class GroupEngine {
   }
 
   private onLeave(message: Extract<Message, { type: 'leave' }>): void {
+    if (message.forGood) {
+      // Decommissioned, not restarting. A voter remembers it too (and drops it from its registry
+      // copy), so that a successor leader elected before the next sync does not keep it.
+      this.departed.add(message.from);
+      if (message.slotEnds !== undefined) this.departed.add(message.slotEnds);
+      if (this.role !== 'leader') this.registry.leave(message.from, message.incarnation);
+    }
     if (this.role !== 'leader') return;
     const event = this.registry.leave(message.from, message.incarnation);
     if (event) {
       this.host.event(event);
       this.registryDirty = true;
     }
+    // Decommissioned: out of the voters now, by joint consensus, not after a grace.
+    if (message.forGood) this.advanceView();
   }
 
   private onMerge(message: Extract<Message, { type: 'merge' }>): void {
@@ -1136,10 +1192,11 @@ export class GroupEngine {
   }
 
   private onBootstrapPreVote(message: Extract<Message, { type: 'preVote' }>): void {
+    if (!this.inElectorate(message)) return this.answerNotFresh(message.from);
     this.freshPeers.set(message.from, { addr: this.addrBook.get(message.from), score: message.score ?? 0, eligible: true, lastHeard: this.now });
     // It asks for `term` from a lower term, and is no candidate any more: it has won no term below.
     this.noteNotWon(message.from, message.term - 1);
-    if (!this.isFresh()) return this.answerNotFresh(message.from);
+    if (!this.canBootstrap()) return this.answerNotFresh(message.from);
     const bound = this.boundTo();
     const granted = message.term > this.state.term && (bound === null || bound === message.from) && this.leader === null;
     if (granted) this.bootstrapAt = null; // someone is trying: give it a full timeout
@@ -1153,10 +1210,11 @@ export class GroupEngine {
     }
     if (this.role !== 'preCandidate' || !this.bootstrapPreVote || message.forTerm !== this.state.term + 1 || !message.granted) return;
     this.ballots.add(message.ballotOf ?? message.from);
-    if (this.ballots.size >= bootstrapQuorum(this.settings.expect)) this.standBootstrap();
+    if (this.ballots.size >= this.bootstrapNeeds()) this.standBootstrap();
   }
 
   private onBootstrapVote(message: Extract<Message, { type: 'vote' }>): void {
+    if (!this.inElectorate(message)) return this.answerNotFresh(message.from);
     this.freshPeers.set(message.from, {
       addr: this.addrBook.get(message.from),
       score: message.score,
@@ -1165,8 +1223,8 @@ export class GroupEngine {
     });
     // A candidate of `term`: it has won no earlier term.
     this.noteNotWon(message.from, message.term - 1);
-    // A node of an existing group never takes part (nor moves to the candidate's term).
-    if (!this.isFresh()) return this.answerNotFresh(message.from);
+    // A node of an existing group, or one added after the first bootstrap, never takes part (nor moves to the candidate's term).
+    if (!this.canBootstrap()) return this.answerNotFresh(message.from);
     if (message.term > this.state.term) this.observeTerm(message.term);
     const free = this.state.votedFor === null || this.state.votedFor === message.from;
     const bound = this.boundTo();
@@ -1304,6 +1362,7 @@ export class GroupEngine {
         score: info.score,
         attrs: info.attrs,
         summary: info.summary,
+        born: true,
       },
       this.now,
     );
@@ -1316,6 +1375,7 @@ export class GroupEngine {
       this.host.event(event);
       if (event.type === 'member' && (event.change === 'dead' || event.change === 'removed')) this.registryDirty = true;
     }
+    if (this.registry.stabilize(this.now, timers.stabilizationTime)) this.registryDirty = true;
     if (this.now >= this.nextSyncAt) this.sendSyncs();
     if (this.now >= this.nextQuorumCheckAt) {
       this.nextQuorumCheckAt = this.now + timers.electionTimeoutMax;
@@ -1407,7 +1467,7 @@ export class GroupEngine {
     const anyByKey = new Set<string>();
     for (const entry of this.registry.list()) {
       anyByKey.add(keyOf(entry));
-      if (!entry.eligible || entry.liveness === 'dead') continue;
+      if (!entry.eligible || entry.liveness === 'dead' || this.departed.has(keyOf(entry))) continue;
       const known = liveByKey.get(keyOf(entry));
       if (known === undefined || (known.liveness !== 'alive' && entry.liveness === 'alive')) liveByKey.set(keyOf(entry), entry);
     }
@@ -1417,12 +1477,13 @@ export class GroupEngine {
       if (key === selfKey || peer.name === settings.self) continue;
       const entry = liveByKey.get(key);
       if (entry !== undefined) kept.push({ ...peer, ...asPeer(entry), addr: entry.addr ?? peer.addr });
-      else if (!anyByKey.has(key) && !graceOver) kept.push(peer);
+      else if (!anyByKey.has(key) && !graceOver && !this.departed.has(key) && !this.departed.has(peer.name)) kept.push(peer);
     }
     kept.unshift(this.selfPeer());
     const keptKeys = new Set(kept.map(voterKey));
     const challengers = [...liveByKey.entries()]
-      .filter(([key, entry]) => entry.liveness === 'alive' && !keptKeys.has(key))
+      // Autopilot: a member that signed in later becomes a voter only once it is stable.
+      .filter(([key, entry]) => entry.liveness === 'alive' && entry.stable !== false && !keptKeys.has(key))
       .map(([, entry]) => entry)
       .sort((a, b) => (this.outranks(a.score, a.name, b.score, b.name) ? -1 : 1));
     const target = 1 + settings.mirrors;
@@ -1475,6 +1536,7 @@ export class GroupEngine {
     this.formerRegistry = { term: this.state.term, entries: this.registry.toWire() };
     const transfer = this.transfer;
     this.transfer = null;
+    this.successor = transfer?.target ?? null;
     this.setRole('follower');
     this.setLeader(null);
     this.electionElapsed = 0;

@@ -7,6 +7,8 @@ export interface MemberRecord extends RegistryEntryWire {
   suspectSince: number | null;
   deadSince: number | null;
   load: number;
+  /** Since when the member has been alive without a break (for the stabilization time). */
+  aliveSince: number;
 }
 
 /** What a heartbeat tells the leader. */
@@ -48,10 +50,13 @@ export class Registry {
 
   /** Records a join; returns the event to report. */
   join(
-    join: { name: string; addr?: string; incarnation: number; attrsVersion: number; eligible: boolean; score: number; attrs?: NodeAttributes; summary?: SubgridSummary },
+    join: { name: string; addr?: string; incarnation: number; attrsVersion: number; eligible: boolean; score: number; attrs?: NodeAttributes; summary?: SubgridSummary; born?: boolean },
     now: number,
   ): AgentEvent {
     const previous = this.entries.get(join.name);
+    // A restart of a member that was already stable (a rolling upgrade) keeps it stable; a node
+    // that signs in for the first time, and was not born with the group, has to prove itself first.
+    const stable = join.born === true || (previous !== undefined && previous.stable !== false && previous.liveness !== 'dead');
     this.entries.set(join.name, {
       name: join.name,
       addr: join.addr ?? previous?.addr,
@@ -66,6 +71,8 @@ export class Registry {
       suspectSince: null,
       deadSince: null,
       load: join.attrs?.load ?? 0,
+      aliveSince: now,
+      stable,
     });
     const change = previous === undefined ? 'joined' : 'rejoined';
     return { type: 'member', tier: this.tier, name: join.name, change };
@@ -81,6 +88,7 @@ export class Registry {
       return { known: false };
     }
     const wasSuspect = entry.liveness === 'suspect';
+    if (wasSuspect) entry.aliveSince = now; // a break: the stabilization clock starts again
     entry.lastHeard = now;
     entry.liveness = 'alive';
     entry.suspectSince = null;
@@ -107,6 +115,20 @@ export class Registry {
     if (entry === undefined || entry.incarnation > incarnation) return null;
     this.entries.delete(name);
     return { type: 'member', tier: this.tier, name, change: 'left' };
+  }
+
+  /**
+   * Marks members stable once they have been alive for `after` ticks without a break. Returns
+   * whether any changed (the registry copy of the mirrors must then be refreshed).
+   */
+  stabilize(now: number, after: number): boolean {
+    let changed = false;
+    for (const entry of this.entries.values()) {
+      if (entry.stable !== false || entry.liveness !== 'alive' || now - entry.aliveSince < after) continue;
+      entry.stable = true;
+      changed = true;
+    }
+    return changed;
   }
 
   /** Advances liveness; `self` is never suspected by itself. Returns what changed. */
@@ -142,6 +164,7 @@ export class Registry {
       attrs: entry.attrs,
       summary: entry.summary,
       liveness: entry.liveness,
+      ...(entry.stable === false ? { stable: false } : {}),
     }));
   }
 
@@ -169,6 +192,7 @@ export class Registry {
         suspectSince: null,
         deadSince: null,
         load: incoming.attrs?.load ?? 0,
+        aliveSince: now,
       });
       merged++;
     }

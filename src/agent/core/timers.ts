@@ -36,6 +36,12 @@ export interface Timers {
    * which outranks them all, is among them even if its agent started last. Past it, a quorum will do.
    */
   bootstrapGrace: number;
+  /**
+   * A member that signed in after the first bootstrap becomes a voter only after being alive this
+   * long without a break (Consul autopilot's ServerStabilizationTime, 10 s): a node that flaps
+   * while it is being set up never enters the quorum.
+   */
+  stabilizationTime: number;
   /** How often the leader reconsiders mirrors and a handover to a much better node. */
   rebalanceInterval: number;
   /** A leadership transfer that did not complete in this time is abandoned. */
@@ -63,6 +69,7 @@ export const SUBGRID_TIMERS: Timers = {
   discoveryMax: 40,
   bootstrapAfter: 15,
   bootstrapGrace: 100,
+  stabilizationTime: 100,
   rebalanceInterval: 50,
   transferTimeout: 30,
   peerRegionInterval: 50,

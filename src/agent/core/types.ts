@@ -80,6 +80,11 @@ export interface RegistryEntryWire {
   attrs?: NodeAttributes;
   summary?: SubgridSummary;
   liveness: Liveness;
+  /**
+   * False while a member that signed in after the first bootstrap has not yet been alive for the
+   * stabilization time (Consul autopilot): it is registered, but not made a voter. Absent = stable.
+   */
+  stable?: boolean;
 }
 
 export type Liveness = 'alive' | 'suspect' | 'dead';
@@ -113,6 +118,8 @@ export type Message =
       score: number;
       attrs?: NodeAttributes;
       summary?: SubgridSummary;
+      /** The node was born in this group's first bootstrap (it has a bootstrap electorate): no stabilization wait. */
+      born?: boolean;
     })
   | (Envelope & { type: 'welcome' })
   | (Envelope & { type: 'hb'; incarnation: number; attrsVersion: number; load: number; score: number; members?: number; viewTerm: number; viewVersion: number })
@@ -125,7 +132,12 @@ export type Message =
   | (Envelope & { type: 'vote'; viewTerm: number; viewVersion: number; bootstrap: boolean; transfer: boolean; score: number })
   | (Envelope & { type: 'voteResp'; granted: boolean; bootstrap: boolean; ballotOf?: string })
   | (Envelope & { type: 'timeoutNow' })
-  | (Envelope & { type: 'leave'; incarnation: number })
+  /**
+   * `forGood`: the node is decommissioned (`gridagent leave`), not restarting: the leader drops it
+   * from the voters at once. `slotEnds` (region tier): the node was the last of its sub-grid, so
+   * the sub-grid's region voter slot goes too.
+   */
+  | (Envelope & { type: 'leave'; incarnation: number; forGood?: boolean; slotEnds?: string })
   | (Envelope & { type: 'merge'; registry: RegistryEntryWire[] })
   | (Envelope & { type: 'regionQuery' })
   | (Envelope & {
@@ -142,7 +154,19 @@ export type Message =
    * DNS name or along redirects, before the region peer is known) carries no super peers: the
    * region peer that gets it answers with its full summary.
    */
-  | (Envelope & { type: 'peerSummary'; addr?: string; superPeers: SuperPeerSummary[]; nodes: number; reply: boolean; knows?: string; probe?: boolean })
+  | (Envelope & {
+      type: 'peerSummary';
+      addr?: string;
+      superPeers: SuperPeerSummary[];
+      nodes: number;
+      reply: boolean;
+      knows?: string;
+      probe?: boolean;
+      /** The DNS name of the sender's own region peer, so that the receiver can probe it later. */
+      regionName?: string;
+      /** Every other region the sender knows, with its DNS name: regions learn of each other additively (Consul's WAN join). */
+      regionNames?: RegionName[];
+    })
   /** A node that is not its region's peer points a peerSummary at the node that knows more (group = its own region). */
   | (Envelope & { type: 'peerRedirect'; leader: string; leaderAddr?: string })
   /**
@@ -152,6 +176,12 @@ export type Message =
    * message once, echoing it, if it sent that packet a moment ago (see guard.ts).
    */
   | (Envelope & { type: 'challenge'; forEpoch: number; forSeq: number });
+
+/** A region and the DNS name of its region peer. */
+export interface RegionName {
+  region: string;
+  name: string;
+}
 
 /** One super peer as a region peer reports it to the other regions. */
 export interface SuperPeerSummary {
@@ -177,8 +207,11 @@ export type Destination =
   | { kind: 'multicast' }
   | { kind: 'seeds' }
   | { kind: 'regionName' }
-  /** The DNS name of another region's region peer (config `peerRegions`). */
-  | { kind: 'peerRegion'; region: string };
+  /**
+   * The DNS name of another region's region peer: `name` when learned from a summary, else the
+   * name the host knows for that region (the join list of the bootstrap file).
+   */
+  | { kind: 'peerRegion'; region: string; name?: string };
 
 /** A message to send. `bulk` asks for the stream transport (TCP): registry copies can exceed a datagram. */
 export interface Outbound {

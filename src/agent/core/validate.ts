@@ -9,7 +9,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   discover: { fresh: 'boolean', eligible: 'boolean', score: 'number', direct: 'boolean?' },
   announce: {},
   redirect: { leader: 'string', leaderAddr: 'string?' },
-  join: { incarnation: 'number', attrsVersion: 'number', eligible: 'boolean', score: 'number', attrs: 'object?', summary: 'object?' },
+  join: { incarnation: 'number', attrsVersion: 'number', eligible: 'boolean', score: 'number', attrs: 'object?', summary: 'object?', born: 'boolean?' },
   welcome: {},
   hb: { incarnation: 'number', attrsVersion: 'number', load: 'number', score: 'number', members: 'number?', viewTerm: 'number', viewVersion: 'number' },
   hbAck: { known: 'boolean', notLeader: 'boolean?', leader: 'string?', leaderAddr: 'string?', view: 'view?' },
@@ -20,11 +20,11 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   vote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean', transfer: 'boolean', score: 'number' },
   voteResp: { granted: 'boolean', bootstrap: 'boolean', ballotOf: 'string?' },
   timeoutNow: {},
-  leave: { incarnation: 'number' },
+  leave: { incarnation: 'number', forGood: 'boolean?', slotEnds: 'string?' },
   merge: { registry: 'array' },
   regionQuery: {},
   regionInfo: { superPeers: 'array', totalNodes: 'number', regions: 'array?' },
-  peerSummary: { addr: 'string?', superPeers: 'array', nodes: 'number', reply: 'boolean', knows: 'string?', probe: 'boolean?' },
+  peerSummary: { addr: 'string?', superPeers: 'array', nodes: 'number', reply: 'boolean', knows: 'string?', probe: 'boolean?', regionName: 'string?', regionNames: 'array?' },
   peerRedirect: { leader: 'string', leaderAddr: 'string?' },
   challenge: { forEpoch: 'number', forSeq: 'number' },
 };
@@ -32,6 +32,8 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
 const MAX_NAME = 253;
 /** A region reports at most this many super peers to the others (a summary must fit a datagram). */
 const MAX_SUPER_PEERS = 128;
+/** A summary names at most this many other regions (with their DNS names). */
+const MAX_REGIONS = 64;
 
 /**
  * Checks the shape of a decoded payload; returns null when anything is off. Authentication
@@ -58,6 +60,9 @@ export function validateMessage(value: unknown): Message | null {
     const superPeers = value['superPeers'] as unknown[];
     if (superPeers.length > MAX_SUPER_PEERS || !superPeers.every(isSuperPeerSummary)) return null;
     if (!Number.isSafeInteger(value['nodes']) || (value['nodes'] as number) < 0) return null;
+    const names = value['regionNames'];
+    if (Array.isArray(names) && (names.length > MAX_REGIONS || !names.every(isRegionName))) return null;
+    if (typeof value['regionName'] === 'string' && (value['regionName'].length === 0 || value['regionName'].length > MAX_NAME)) return null;
   }
   return value as unknown as Message;
 }
@@ -120,8 +125,13 @@ function isRegistryEntry(value: unknown): boolean {
     typeof value['attrsVersion'] === 'number' &&
     typeof value['eligible'] === 'boolean' &&
     typeof value['score'] === 'number' &&
-    (value['liveness'] === 'alive' || value['liveness'] === 'suspect' || value['liveness'] === 'dead')
+    (value['liveness'] === 'alive' || value['liveness'] === 'suspect' || value['liveness'] === 'dead') &&
+    (value['stable'] === undefined || typeof value['stable'] === 'boolean')
   );
+}
+
+function isRegionName(value: unknown): boolean {
+  return isRecord(value) && typeof value['region'] === 'string' && value['region'].length > 0 && value['region'].length <= MAX_NAME && typeof value['name'] === 'string' && value['name'].length > 0 && value['name'].length <= MAX_NAME;
 }
 
 function isSuperPeerSummary(value: unknown): boolean {

@@ -1,8 +1,38 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SUBGRID_TIMERS, REGION_TIMERS, type Timers } from '../core/timers.js';
+
+const PeerRegion = Type.Object(
+  {
+    region: Type.String({ minLength: 1, maxLength: 253 }),
+    regionPeerName: Type.String({ minLength: 1 }),
+    regionPeerPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The bootstrap file, written once by gridops with create-only semantics (never rewritten, so
+ * growing the grid changes no existing node's files). Only nodes born in their group's first
+ * bootstrap get an electorate; a node added later gets none and signs in instead.
+ */
+export const BootstrapFile = Type.Object(
+  {
+    /** The sub-grid's first-bootstrap electorate: node names. */
+    subgrid: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { minItems: 1, uniqueItems: true })),
+    /** The region's first-bootstrap electorate: sub-grid names. */
+    region: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { minItems: 1, uniqueItems: true })),
+    /** The join list: regions that existed when this node was born; other regions are learned from them. */
+    peerRegions: Type.Optional(Type.Array(PeerRegion)),
+  },
+  { additionalProperties: false },
+);
+export type BootstrapFile = Static<typeof BootstrapFile>;
+
+/** Where gridops writes the bootstrap file. */
+export const DEFAULT_BOOTSTRAP_FILE = '/etc/gridagent/bootstrap.json';
 
 const TimerOverrides = Type.Partial(
   Type.Object({
@@ -21,6 +51,7 @@ const TimerOverrides = Type.Partial(
     discoveryMax: Type.Integer({ minimum: 1 }),
     bootstrapAfter: Type.Integer({ minimum: 1 }),
     bootstrapGrace: Type.Integer({ minimum: 0 }),
+    stabilizationTime: Type.Integer({ minimum: 0 }),
     rebalanceInterval: Type.Integer({ minimum: 1 }),
     transferTimeout: Type.Integer({ minimum: 1 }),
     peerRegionInterval: Type.Integer({ minimum: 1 }),
@@ -41,24 +72,14 @@ export const WrittenAgentConfig = Type.Object(
     seeds: Type.Optional(Type.Array(Type.String())),
     regionPeerName: Type.Optional(Type.String()),
     regionPeerPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-    peerRegions: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            region: Type.String({ minLength: 1, maxLength: 253 }),
-            regionPeerName: Type.String({ minLength: 1 }),
-            regionPeerPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-          },
-          { additionalProperties: false },
-        ),
-      ),
-    ),
+    peerRegions: Type.Optional(Type.Array(PeerRegion)),
     superPeer: Type.Optional(Type.Union([Type.Literal('prefer'), Type.Literal('auto'), Type.Literal('never')])),
     bootstrapScore: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     keyFile: Type.String({ minLength: 1 }),
     stateFile: Type.Optional(Type.String()),
     http: Type.Optional(Type.Object({ bind: Type.Optional(Type.String()), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) }, { additionalProperties: false })),
+    bootstrapFile: Type.Optional(Type.String({ minLength: 1 })),
     expect: Type.Optional(Type.Integer({ minimum: 1 })),
     regionExpect: Type.Optional(Type.Integer({ minimum: 1 })),
     mirrors: Type.Optional(Type.Integer({ minimum: 2, maximum: 4 })),
@@ -83,7 +104,10 @@ export interface AgentConfig {
   seeds: string[];
   regionPeerName: string | null;
   regionPeerPort: number;
-  /** The other regions' region-peer DNS names: our region peer exchanges summaries with theirs. */
+  /**
+   * The join list: other regions' region-peer DNS names to look for first (config `peerRegions`,
+   * plus the bootstrap file's). Every other region is learned from summaries.
+   */
   peerRegions: { region: string; regionPeerName: string; regionPeerPort: number }[];
   superPeer: 'prefer' | 'auto' | 'never';
   /** Rendered by gridops from facts: the score this node ranks by in first elections. */
@@ -92,8 +116,12 @@ export interface AgentConfig {
   keyFile: string;
   stateFile: string;
   http: { bind: string; port: number };
-  expect: number;
-  regionExpect: number;
+  /** The sub-grid's first-bootstrap electorate by name (bootstrap file), or null. */
+  electorate: string[] | null;
+  /** Its size (config `expect`, else the electorate's), or null: this node never bootstraps, it signs in. */
+  expect: number | null;
+  regionElectorate: string[] | null;
+  regionExpect: number | null;
   mirrors: number;
   hysteresis: number;
   tickMs: number;
@@ -107,6 +135,7 @@ export class AgentConfigError extends Error {
   override readonly name = 'AgentConfigError';
 }
 
+/** Reads the config file and, if it exists, the bootstrap file it names. */
 export function loadAgentConfig(path: string): AgentConfig {
   let text: string;
   try {
@@ -120,10 +149,31 @@ export function loadAgentConfig(path: string): AgentConfig {
   } catch (error) {
     throw new AgentConfigError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }
-  return normaliseAgentConfig(raw, path);
+  const bootstrapPath = isRecord(raw) && typeof raw['bootstrapFile'] === 'string' ? raw['bootstrapFile'] : DEFAULT_BOOTSTRAP_FILE;
+  return normaliseAgentConfig(raw, path, loadBootstrapFile(bootstrapPath));
 }
 
-export function normaliseAgentConfig(raw: unknown, source = 'config'): AgentConfig {
+/** The bootstrap file, or null when there is none (a node added after its group's first bootstrap). */
+export function loadBootstrapFile(path: string): BootstrapFile | null {
+  if (!existsSync(path)) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new AgentConfigError(`${path}: not valid JSON: ${(error as Error).message}; gridops writes it once, remove it only on a node that never ran`);
+  }
+  if (!Value.Check(BootstrapFile, raw)) {
+    const problems = [...Value.Errors(BootstrapFile, raw)].slice(0, 5).map((error) => `${error.path || '/'}: ${error.message}`);
+    throw new AgentConfigError(`${path}: ${problems.join('; ')}`);
+  }
+  return raw;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap: BootstrapFile | null = null): AgentConfig {
   if (!Value.Check(WrittenAgentConfig, raw)) {
     const problems = [...Value.Errors(WrittenAgentConfig, raw)].slice(0, 5).map((error) => `${error.path || '/'}: ${error.message}`);
     throw new AgentConfigError(`${source}: ${problems.join('; ')}`);
@@ -152,8 +202,8 @@ export function normaliseAgentConfig(raw: unknown, source = 'config'): AgentConf
     seeds: written.seeds ?? [],
     regionPeerName: written.regionPeerName ?? null,
     regionPeerPort: written.regionPeerPort ?? port,
-    peerRegions: (written.peerRegions ?? [])
-      .filter((peer) => peer.region !== written.region)
+    peerRegions: [...(written.peerRegions ?? []), ...(bootstrap?.peerRegions ?? [])]
+      .filter((peer, index, all) => peer.region !== written.region && all.findIndex((other) => other.region === peer.region) === index)
       .map((peer) => ({ region: peer.region, regionPeerName: peer.regionPeerName, regionPeerPort: peer.regionPeerPort ?? written.regionPeerPort ?? port })),
     superPeer: written.superPeer ?? 'auto',
     bootstrapScore: written.bootstrapScore ?? null,
@@ -161,8 +211,10 @@ export function normaliseAgentConfig(raw: unknown, source = 'config'): AgentConf
     keyFile: written.keyFile,
     stateFile: written.stateFile ?? `/var/lib/gridagent/${written.node}.state.json`,
     http: { bind: written.http?.bind ?? '127.0.0.1', port: written.http?.port ?? 7950 },
-    expect: written.expect ?? 3,
-    regionExpect: written.regionExpect ?? 1,
+    electorate: bootstrap?.subgrid ?? null,
+    expect: written.expect ?? bootstrap?.subgrid?.length ?? null,
+    regionElectorate: bootstrap?.region ?? null,
+    regionExpect: written.regionExpect ?? bootstrap?.region?.length ?? null,
     mirrors: written.mirrors ?? 4,
     hysteresis: written.hysteresis ?? 0.25,
     tickMs,

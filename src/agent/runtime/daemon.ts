@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { AgentCore } from '../core/agent.js';
 import type { AgentEvent, OutboundPacket, Packet } from '../core/types.js';
@@ -35,16 +36,33 @@ export class AgentDaemon {
   private readonly peerResolvers = new Map<string, RegionPeerResolver>();
   private handoverWaiters: ((successor: string | null) => void)[] = [];
   private stopping = false;
+  /** Set once the node has left the grid for good: it stays idle (systemd would restart an exit) until stopped. */
+  private left: { at: string; successor: string | null } | null = null;
 
   constructor(private readonly config: AgentConfig) {
     this.log = jsonLogger(config.node, config.logLevel);
     this.resolver = new RegionPeerResolver(config.regionPeerName, config.regionPeerPort);
-    for (const peer of config.peerRegions) this.peerResolvers.set(peer.region, new RegionPeerResolver(peer.regionPeerName, peer.regionPeerPort));
+    for (const peer of config.peerRegions) this.peerResolvers.set(peer.regionPeerName, new RegionPeerResolver(peer.regionPeerName, peer.regionPeerPort));
     this.defineMetrics();
+  }
+
+  /** The marker that this node left the grid for good: a restart (or reboot) must not bring it back. */
+  private get leftMarker(): string {
+    return `${this.config.stateFile}.left`;
   }
 
   async start(): Promise<void> {
     const config = this.config;
+    if (existsSync(this.leftMarker)) {
+      this.left = JSON.parse(readFileSync(this.leftMarker, 'utf8')) as { at: string; successor: string | null };
+      this.http = await startHttpServer(config.http.bind, config.http.port, {
+        status: () => ({ node: config.node, region: config.region, subgrid: config.subgrid, left: true, leftAt: this.left!.at, version: AGENT_VERSION }),
+        metrics: () => this.metrics.render(),
+        leave: async () => ({ left: true, successor: this.left!.successor }),
+      });
+      this.log.info('this node left the grid for good earlier; staying idle', { marker: this.leftMarker });
+      return;
+    }
     const key = readGridKey(config.keyFile);
     const onDisk = readStateFile(config.stateFile);
     this.epoch = nextEpoch(onDisk.epoch, Date.now());
@@ -57,13 +75,16 @@ export class AgentDaemon {
         addr: config.advertise,
         superPeer: config.superPeer,
         attrs: readHostAttributes(config.labels),
-        expect: config.expect,
-        regionExpect: config.regionExpect,
+        ...(config.expect !== null ? { expect: config.expect } : {}),
+        ...(config.electorate !== null ? { electorate: config.electorate } : {}),
+        ...(config.regionExpect !== null ? { regionExpect: config.regionExpect } : {}),
+        ...(config.regionElectorate !== null ? { regionElectorate: config.regionElectorate } : {}),
+        ...(config.regionPeerName !== null ? { regionPeerName: config.regionPeerName } : {}),
         mirrors: config.mirrors,
         hysteresis: config.hysteresis,
         timers: config.timers,
         regionTimers: config.regionTimers,
-        peerRegions: config.peerRegions.map((peer) => peer.region),
+        peerRegions: config.peerRegions.map((peer) => ({ region: peer.region, name: peer.regionPeerName })),
         tickMs: config.tickMs,
         ...(config.bootstrapScore !== null ? { bootstrapScore: config.bootstrapScore } : {}),
       },
@@ -91,6 +112,7 @@ export class AgentDaemon {
     this.http = await startHttpServer(config.http.bind, config.http.port, {
       status: () => ({ ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000) }),
       metrics: () => this.metrics.render(),
+      leave: () => this.leave(),
     });
     this.log.info('gridagent started', {
       version: AGENT_VERSION,
@@ -117,10 +139,47 @@ export class AgentDaemon {
   async stop(signal: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.left !== null) {
+      if (this.http) await stopHttpServer(this.http);
+      this.log.info('gridagent stopped', { signal, left: true });
+      return;
+    }
+    await this.handOver(signal);
+    this.core.leave();
+    this.flush();
+    await this.quiesce();
+    if (this.http) await stopHttpServer(this.http);
+    this.log.info('gridagent stopped', { signal });
+  }
+
+  /**
+   * `gridagent leave` (POST /leave): leave the grid for good, before a decommission. A super peer
+   * hands over first, as on SIGTERM; then the node tells its super peer and the voters that it is
+   * gone for good, so they drop it from the voters at once (and, if it was the last node of its
+   * sub-grid, the region drops the sub-grid's slot). It writes a marker, so that a restart keeps it
+   * out, and stays idle until stopped.
+   */
+  async leave(): Promise<{ left: true; successor: string | null }> {
+    if (this.left !== null) return { left: true, successor: this.left.successor };
+    if (this.stopping) throw new Error('the agent is stopping');
+    this.stopping = true;
+    const successor = await this.handOver('leave');
+    this.core.leave(true);
+    this.flush();
+    this.left = { at: new Date().toISOString(), successor };
+    writeFileSync(this.leftMarker, `${JSON.stringify(this.left)}\n`, { mode: 0o600 });
+    await this.quiesce();
+    this.stopping = false;
+    this.log.info('left the grid for good', { successor });
+    return { left: true, successor };
+  }
+
+  /** A super peer (or region peer) hands its role over and waits for the successor (at most 4 s). */
+  private async handOver(reason: string): Promise<string | null> {
     const asked = this.core.handover();
     this.flush();
     if (asked.subgrid !== null || asked.region !== null) {
-      this.log.info('handing over before exit', { signal, subgridSuccessor: asked.subgrid, regionSuccessor: asked.region });
+      this.log.info('handing over before exit', { reason, subgridSuccessor: asked.subgrid, regionSuccessor: asked.region });
       let deadline: NodeJS.Timeout | undefined;
       const successor = await Promise.race([
         new Promise<string | null>((resolve) => this.handoverWaiters.push(resolve)),
@@ -129,15 +188,17 @@ export class AgentDaemon {
       // A quick handover must not leave the deadline pending: it would hold the process (and a test run) open for 4 s.
       clearTimeout(deadline);
       this.log.info(successor ? 'handover complete' : 'handover timed out', { successor });
+      return successor;
     }
-    this.core.leave();
-    this.flush();
+    return null;
+  }
+
+  /** Stops ticking and closes the sockets, after the last packets had a moment to leave. */
+  private async quiesce(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     if (this.attributeTimer) clearInterval(this.attributeTimer);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await this.transport.close();
-    if (this.http) await stopHttpServer(this.http);
-    this.log.info('gridagent stopped', { signal });
   }
 
   private onPacket(packet: Packet, fromAddr: string | undefined, bytes: number, via: 'udp' | 'tcp'): void {
@@ -178,8 +239,14 @@ export class AgentDaemon {
         });
         return;
       case 'peerRegion': {
-        const resolver = this.peerResolvers.get(dest.region);
-        if (resolver === undefined) return;
+        // A DNS name learned from another region's summary, or one of the join list.
+        const name = dest.name ?? this.config.peerRegions.find((peer) => peer.region === dest.region)?.regionPeerName;
+        if (name === undefined) return;
+        let resolver = this.peerResolvers.get(name);
+        if (resolver === undefined) {
+          resolver = new RegionPeerResolver(name, this.config.regionPeerPort);
+          this.peerResolvers.set(name, resolver);
+        }
         void resolver.resolve().then((targets) => {
           for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, out.header, target, false);
         });

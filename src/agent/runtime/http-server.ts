@@ -1,15 +1,24 @@
 import { createServer, type Server } from 'node:http';
 
-/** Local observability: GET /status (JSON) and GET /metrics (Prometheus text). */
+/**
+ * Local observability: GET /status (JSON) and GET /metrics (Prometheus text); and POST /leave,
+ * which makes the agent leave the grid for good (`gridagent leave`, before a decommission). It
+ * listens on loopback by default: whoever can reach it can take the node out of the grid.
+ */
 export function startHttpServer(
   bind: string,
   port: number,
-  handlers: { status: () => unknown; metrics: () => string },
+  handlers: { status: () => unknown; metrics: () => string; leave?: () => Promise<unknown> },
 ): Promise<Server> {
   const server = createServer((request, response) => {
     try {
       const path = (request.url ?? '/').split('?')[0];
-      if (request.method !== 'GET') {
+      if (request.method === 'POST' && path === '/leave' && handlers.leave) {
+        handlers
+          .leave()
+          .then((result) => response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(result)}\n`))
+          .catch((error: unknown) => response.writeHead(500).end(String(error)));
+      } else if (request.method !== 'GET') {
         response.writeHead(405, { allow: 'GET' }).end();
       } else if (path === '/status') {
         response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(handlers.status(), null, 2)}\n`);

@@ -4,11 +4,12 @@ import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
 import { GridKeyError } from './grid-key.js';
 import { memberRows, renderMembers } from './members-command.js';
-import { fetchStatus, renderStatus } from './status-command.js';
+import { fetchStatus, renderStatus, requestLeave } from './status-command.js';
 
 const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agent (default config ${'/etc/gridagent/config.yaml'})
        gridagent status [--config FILE] [--json] [--http HOST:PORT]
        gridagent members [--config FILE] [--json] [--http HOST:PORT]   the sub-grid's members (ask a super peer or mirror)
+       gridagent leave [--config FILE] [--http HOST:PORT]   leave the grid for good (before a decommission)
        gridagent --version
 `;
 
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'status') return await status(configPath, option(args, '--http'), args.includes('--json'));
     if (command === 'members') return await status(configPath, option(args, '--http'), args.includes('--json'), 'members');
+    if (command === 'leave') return await leave(configPath, option(args, '--http'));
     if (command !== 'run') {
       process.stderr.write(`gridagent: unknown command '${command}'\n${USAGE}`);
       return 64;
@@ -50,18 +52,30 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function status(configPath: string, http: string | undefined, json: boolean, view: 'status' | 'members' = 'status'): Promise<number> {
-  let host = '127.0.0.1';
-  let port = 7950;
+/** The agent's local HTTP endpoint: --http, else the config's. */
+function endpoint(configPath: string, http: string | undefined): { host: string; port: number } {
   if (http !== undefined) {
     const index = http.lastIndexOf(':');
-    host = http.slice(0, index);
-    port = Number(http.slice(index + 1));
-  } else {
-    const config = loadAgentConfig(configPath);
-    host = localAddressOf(config.http.bind);
-    port = config.http.port;
+    return { host: http.slice(0, index), port: Number(http.slice(index + 1)) };
   }
+  const config = loadAgentConfig(configPath);
+  return { host: localAddressOf(config.http.bind), port: config.http.port };
+}
+
+async function leave(configPath: string, http: string | undefined): Promise<number> {
+  const { host, port } = endpoint(configPath, http);
+  try {
+    const result = await requestLeave(host, port);
+    process.stdout.write(`left the grid for good${result.successor ? `; ${result.successor} took over as super peer` : ''}; the agent stays idle until it is stopped\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/leave: ${(error as Error).message}; is it running?\n`);
+    return 69;
+  }
+}
+
+async function status(configPath: string, http: string | undefined, json: boolean, view: 'status' | 'members' = 'status'): Promise<number> {
+  const { host, port } = endpoint(configPath, http);
   try {
     const result = await fetchStatus(host, port);
     if (view === 'members') process.stdout.write(json ? `${JSON.stringify(memberRows(result), null, 2)}\n` : renderMembers(result));

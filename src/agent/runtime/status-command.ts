@@ -21,6 +21,28 @@ export function fetchStatus(host: string, port: number, timeoutMs = 3000): Promi
   });
 }
 
+/** Asks the agent to leave the grid for good (POST /leave); resolves once it has (a handover takes up to 4 s). */
+export function requestLeave(host: string, port: number, timeoutMs = 10_000): Promise<{ left: boolean; successor: string | null }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path: '/leave', method: 'POST', timeout: timeoutMs }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (response.statusCode !== 200) return reject(new Error(`HTTP ${response.statusCode}: ${body.trim()}`));
+        try {
+          resolve(JSON.parse(body));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** The human rendering of `gridagent status`. */
 export function renderStatus(status: AgentStatus): string {
   const lines = [

@@ -87,15 +87,24 @@ export class SimNetwork {
     this.wan = options.wanLatencyMs ?? [5, 30];
     this.loss = options.loss ?? 0;
     this.measureBytes = options.measureBytes ?? false;
-    this.dns = options.dns ?? {};
-    for (const spec of specs) {
-      const name = spec.settings.name;
-      this.nodes.set(name, { spec, core: null, persisted: null, incarnation: 0, traffic: { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, bytesByType: {} } });
-      const group = this.bySubgrid.get(spec.settings.subgrid) ?? [];
-      group.push(name);
-      this.bySubgrid.set(spec.settings.subgrid, group);
-    }
+    this.dns = { ...(options.dns ?? {}) };
+    for (const spec of specs) this.addNode(spec);
     this.queue.push(this.tickMs, { kind: 'tick' });
+  }
+
+  /** A node new to the network (growing a grid); start() boots it. */
+  addNode(spec: SimNodeSpec): void {
+    const name = spec.settings.name;
+    if (this.nodes.has(name)) throw new Error(`node ${name} exists`);
+    this.nodes.set(name, { spec, core: null, persisted: null, incarnation: 0, traffic: { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, bytesByType: {} } });
+    const group = this.bySubgrid.get(spec.settings.subgrid) ?? [];
+    group.push(name);
+    this.bySubgrid.set(spec.settings.subgrid, group);
+  }
+
+  /** What a region's DNS name resolves to from now on (a zone updated for a new region). */
+  setDns(region: string, names: string[]): void {
+    this.dns[region] = [...names];
   }
 
   get now(): number {
@@ -167,11 +176,14 @@ export class SimNetwork {
     node.core = null;
   }
 
-  /** SIGTERM of a member: it tells its super peer it is leaving, then exits. */
-  leave(name: string): void {
+  /**
+   * SIGTERM of a member: it tells its super peer it is leaving, then exits. `forGood`: it is
+   * decommissioned (`gridagent leave`; call it after a super peer's handover completed).
+   */
+  leave(name: string, forGood = false): void {
     const node = this.nodes.get(name)!;
     if (node.core === null) return;
-    node.core.leave();
+    node.core.leave(forGood);
     this.drain(name, node);
     node.core = null;
   }

@@ -18,7 +18,7 @@ import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labDown, labStatus, labUp, sshArgs, type LabDownResult, type LabNodeSummary, type LabStatusResult, type LabUpResult } from '../../../src/lab/lab.js';
+import { labDown, labGrow, labStatus, labUp, sshArgs, type LabDownResult, type LabGrowResult, type LabNodeSummary, type LabStatusResult, type LabUpResult } from '../../../src/lab/lab.js';
 import { DEFAULT_NODES } from '../../../src/lab/plan.js';
 import { readState } from '../../../src/lab/state.js';
 import type { LabKind, LabState } from '../../../src/lab/types.js';
@@ -63,6 +63,8 @@ export interface LabHandle {
   status(): Promise<LabStatusResult>;
   /** Tears the lab down now (afterAll then has nothing to do). */
   down(): Promise<LabDownResult>;
+  /** Grows the running lab to these totals (`gridops lab grow`); `nodes` then lists the new nodes too. */
+  grow(totals: { nodes: number; subgrids: number; regions: number }): Promise<LabGrowResult>;
 }
 
 /** Why the lab cannot run here, or null when it can. Only "not root" (and not Linux) skip; anything else is a failure. */
@@ -135,6 +137,11 @@ export function withLab(options: LabOptions = {}): LabHandle {
     async down() {
       downDone = true;
       return labDown(dir);
+    },
+    async grow(totals) {
+      const grown = await labGrow({ dir, ...totals });
+      up = grown;
+      return grown;
     },
   };
   if (reason) return handle;
