@@ -71,7 +71,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       return [new SystemdUnitResource({ unit: s(u.unit), content: renderTemplateFile(template(u.template), ctx), enabled: u.enabled, started: u.started, notify: u.notify })];
     }
     if ('absent-paths' in entry) return [new AbsentPathsResource(entry['absent-paths'].paths.map(s))];
-    if ('absent-unit' in entry) return [new AbsentUnitResource(s(entry['absent-unit'].unit))];
+    if ('absent-unit' in entry) return [new AbsentUnitResource(s(entry['absent-unit'].unit), entry['absent-unit'].prestop && substituteCommand(entry['absent-unit'].prestop, ctx))];
     if ('egress-limit' in entry) return [new EgressLimitResource(ctx.node.settings.qos.egressMbit)];
     const c = entry.command;
     return [new CommandResource({ name: c.name, command: substituteCommand(c.run, ctx), creates: c.creates && s(c.creates), unless: c.unless && substituteCommand(c.unless, ctx), notify: c.notify })];

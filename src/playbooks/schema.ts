@@ -29,7 +29,7 @@ export const PLAYBOOK_RESOURCE_KINDS = [
   one('egress-limit', strict({}, 'the node\'s qos.egressMbit on the outgoing traffic of grid.slice (htb on the uplink, an nftables rule, a unit that loads them at boot); removed when unset')),
   one('command', strict({ name: Type.String({ pattern: '^[a-z0-9-]+$' }), run: text('the command; substituted values are shell-quoted'), creates: Type.Optional(text('skip when this path exists')), unless: Type.Optional(text('skip when this read-only check exits 0')), notify }, 'a guarded command')),
   one('absent-paths', strict({ paths: Type.Array(Type.String({ pattern: '^/[A-Za-z0-9._/*@+-]*[A-Za-z0-9._*@+-]$', maxLength: 4096 }), { minItems: 1, description: 'absolute paths gridops made; `*` matches within one path segment' }) }, 'paths removed with everything under them (reset, decommission)')),
-  one('absent-unit', strict({ unit: Type.String({ pattern: '^[A-Za-z0-9@._-]+\\.(service|socket|timer|slice|target|path|mount)$' }) }, 'a systemd unit stopped, disabled and removed (reset, decommission)')),
+  one('absent-unit', strict({ unit: Type.String({ pattern: '^[A-Za-z0-9@._-]+\\.(service|socket|timer|slice|target|path|mount)$' }), prestop: Type.Optional(text('a command run before the stop while the unit is active; substituted values are shell-quoted; a failure does not prevent the stop')) }, 'a systemd unit stopped, disabled and removed (reset, decommission)')),
 ] as const;
 export const PlaybookResource = Type.Union([...PLAYBOOK_RESOURCE_KINDS]);
 

@@ -13,7 +13,15 @@ export class AbsentUnitResource implements Resource<AbsentUnitChange> {
   readonly id: string;
   private readonly path: string;
 
-  constructor(readonly unit: string) {
+  /**
+   * `prestop`: a command run before the stop while the unit is active (gridagent's `leave`, so a
+   * decommissioned node leaves for good instead of looking like a restart). If it fails, the unit
+   * is stopped all the same: removal must not depend on the thing being removed.
+   */
+  constructor(
+    readonly unit: string,
+    private readonly prestop?: string,
+  ) {
     if (!/^[A-Za-z0-9@._-]+\.(service|socket|timer|slice|target|path|mount)$/.test(unit)) throw new RangeError(`not a unit name: ${unit}`);
     this.id = `absent-unit ${unit}`;
     this.path = `/etc/systemd/system/${unit}`;
@@ -36,7 +44,11 @@ export class AbsentUnitResource implements Resource<AbsentUnitChange> {
 
   async apply(change: AbsentUnitChange, recorder: StepRecorder): Promise<void> {
     const u = quote(this.unit);
-    if (change.steps.includes('stop')) await recorder.run(`systemctl stop ${u}`, `stop ${this.unit}`);
+    if (change.steps.includes('stop')) {
+      if (this.prestop) await recorder.run(`( ${this.prestop}
+) || echo ${quote(`gridops: ${this.unit}: the command before stopping failed; stopping anyway`)} >&2`, `before stopping ${this.unit}`);
+      await recorder.run(`systemctl stop ${u}`, `stop ${this.unit}`);
+    }
     if (change.steps.includes('disable')) await recorder.run(`systemctl disable ${u}`, `disable ${this.unit}`);
     if (change.steps.includes('remove')) {
       await recorder.run(`rm -f -- ${quote(this.path)}`, `remove ${this.path}`);

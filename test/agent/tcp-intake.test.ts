@@ -30,6 +30,10 @@ async function serve(limits: Partial<ConstructorParameters<typeof TcpIntake>[0]>
 
 const frame = (body: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (body.length >>> (24 - 8 * i)) & 0xff)), body]);
 const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
+/** Waits until `check` holds (bounded), so the test does not depend on the machine's load. */
+async function eventually(check: () => boolean, ms = 10_000): Promise<void> {
+  for (const deadline = Date.now() + ms; !check() && Date.now() < deadline; ) await settle(20);
+}
 
 describe('TCP intake: unauthenticated input costs bounded memory', () => {
   it('cuts frames out of a stream, across chunks and several per chunk', async () => {
@@ -41,7 +45,7 @@ describe('TCP intake: unauthenticated input costs bounded memory', () => {
       c.write(Buffer.concat([a, b.subarray(0, 3)]));
       await settle(50);
       c.write(b.subarray(3));
-      await settle();
+      await eventually(() => s.frames.length === 2);
       expect(s.frames.map((f) => f.length)).toEqual([5, 70_000]);
       expect(s.intake.stats().bufferedBytes).toBe(0);
     } finally {
@@ -55,11 +59,11 @@ describe('TCP intake: unauthenticated input costs bounded memory', () => {
       const conns = await Promise.all(Array.from({ length: 16 }, () => s.open()));
       const junk = Buffer.alloc(1024 * 1024, 1);
       for (const c of conns) c.write(Buffer.concat([Buffer.from([0, 0x40, 0, 0]), junk]));
-      await settle(400);
+      await eventually(() => s.drops.filter((d) => d === 'tcpMemoryBudget').length >= 10);
       expect(s.intake.stats().bufferedBytes).toBeLessThanOrEqual(6 * 1024 * 1024);
       expect(s.drops.filter((d) => d === 'tcpMemoryBudget').length).toBeGreaterThanOrEqual(10);
       for (const c of conns) c.destroy();
-      await settle(200);
+      await eventually(() => s.intake.stats().connections === 0);
       expect(s.intake.stats()).toEqual({ connections: 0, bufferedBytes: 0 });
     } finally {
       await s.close();
@@ -70,7 +74,7 @@ describe('TCP intake: unauthenticated input costs bounded memory', () => {
     const s = await serve({ maxConnections: 5, maxConnectionsPerPeer: 3 });
     try {
       for (let i = 0; i < 8; i++) await s.open();
-      await settle();
+      await eventually(() => s.drops.length === 5);
       expect(s.intake.stats().connections).toBe(3);
       expect(s.drops.filter((d) => d === 'tcpPeerLimit')).toHaveLength(5);
     } finally {
@@ -83,7 +87,7 @@ describe('TCP intake: unauthenticated input costs bounded memory', () => {
     try {
       const c = await s.open();
       c.write(Buffer.from([0, 0, 8, 0, 1, 2, 3]));
-      await settle();
+      await eventually(() => s.drops.length === 1 && s.intake.stats().connections === 0);
       expect(s.drops).toEqual(['oversized']);
       expect(s.intake.stats()).toEqual({ connections: 0, bufferedBytes: 0 });
     } finally {
@@ -96,7 +100,7 @@ describe('TCP intake: unauthenticated input costs bounded memory', () => {
     try {
       const c = await s.open();
       c.write(Buffer.from([0, 0, 1, 0, 1, 2, 3]));
-      await settle(500);
+      await eventually(() => s.drops.length === 1);
       expect(s.drops).toEqual(['tcpSlowFrame']);
       expect(s.intake.stats().bufferedBytes).toBe(0);
     } finally {

@@ -67,6 +67,18 @@ describe('absent-unit', () => {
     expect(recorder.steps.map((s) => s.label)).toEqual(['stop gridagent.service', 'disable gridagent.service', 'remove /etc/systemd/system/gridagent.service', 'systemctl daemon-reload']);
   });
 
+  it('runs its prestop (gridagent leave) before the stop, and stops even when that fails', async () => {
+    const leaving = new AbsentUnitResource('gridagent.service', 'exit 3');
+    const change = leaving.diff(probe('active', 'enabled', 'present'))!;
+    const recorder = new StepRecorder('t');
+    recorder.begin(change.id);
+    await leaving.apply(change, recorder);
+    expect(recorder.steps[0]!.label).toBe('before stopping gridagent.service');
+    // The prestop step itself succeeds (so the batch goes on to the stop) and says what happened.
+    expect(execFileSync('sh', ['-c', `${recorder.steps[0]!.command}\necho after`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toBe('after\n');
+    expect(recorder.steps[1]!.label).toBe('stop gridagent.service');
+  });
+
   it('plans nothing once the unit is gone', () => {
     expect(r.diff(probe('inactive', 'not-found', 'absent'))).toBeNull();
   });
