@@ -16,7 +16,9 @@ export const NOT_ANSWERING: AgentView = { role: 'not answering', term: 0, superP
 
 /** Asks the node's agent for its view through its local CLI (no root needed: it reads 127.0.0.1). */
 export async function askAgent(transport: Transport): Promise<AgentView> {
-  const r = await transport.exec('gridagent status --json', { timeoutMs: 5000 });
+  // `gridagent status` starts a Node process on the node: under heavy load (the grid-grow e2e saw
+  // load 20+) that alone can take seconds, and a 5 s limit then reported live agents as silent.
+  const r = await transport.exec('gridagent status --json', { timeoutMs: 15_000 });
   if (r.code !== 0) return NOT_ANSWERING;
   try {
     const s = JSON.parse(r.stdout) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[] };
