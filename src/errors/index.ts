@@ -13,6 +13,8 @@ export const ExitCode = {
   FAILURE: 1,
   CHANGES_PRESENT: 2,
   USAGE: 64,
+  /** An unknown command: set by oclif's plugin-not-found, as a shell's "command not found". */
+  UNKNOWN_COMMAND: 127,
   INTERRUPTED: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
