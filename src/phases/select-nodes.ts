@@ -1,11 +1,12 @@
-import { PlanningError } from '../errors/index.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
+import { selectNodes as selectByLimit } from '../topology/select.js';
 
-/** The nodes a run works on: `--limit` names, or every node of the grid. */
+/**
+ * The nodes a run works on: every node, or what `--limit` selects (names, globs, sub-grids,
+ * regions, labels, `&` and `!`: topology/select.ts). A selector that matches nothing stops the
+ * run before any connection, with the closest name.
+ */
 export function selectNodes(grid: Grid, limit?: readonly string[]): Node[] {
-  const nodes = allNodes(grid);
-  if (!limit?.length) return nodes;
-  const unknown = limit.filter((n) => !nodes.some((node) => node.name === n));
-  if (unknown.length) throw new PlanningError(`unknown node(s) in --limit: ${unknown.join(', ')}`, `node names are: ${nodes.map((n) => n.name).slice(0, 10).join(', ')}${nodes.length > 10 ? ', …' : ''}`);
-  return nodes.filter((n) => limit.includes(n.name));
+  if (!limit?.length) return allNodes(grid);
+  return selectByLimit(grid, limit).nodes;
 }
