@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { InterruptedError, RemoteCommandError } from '../errors/index.js';
 import type { Change } from '../plan/change.js';
 import type { Transport } from '../transport/transport.js';
@@ -48,6 +49,8 @@ export class MutationGate {
     const marker = `@@gridops-step-${randomBytes(8).toString('hex')}@@`;
     for (const item of items) this.emit({ type: 'change-start', host, id: item.change.id, summary: item.change.summary });
     const t0 = performance.now();
+    // Staged files first (SFTP on the same connection); the script's steps check and place them.
+    for (const u of writer.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become });
     const result = await transport.exec('sh -s', {
       become,
       stdin: batchScript(items, writer.steps, marker),

@@ -26,6 +26,11 @@ export const PLAYBOOK_RESOURCE_KINDS = [
   one('sysctl', strict({ key: text('sysctl key'), value: text('value') }, 'one kernel parameter')),
   one('sysctls', strict({}, 'every entry of the node\'s kernel.sysctl')),
   one('systemd-unit', strict({ unit: Type.String({ pattern: '^[A-Za-z0-9@._-]+\\.(service|socket|timer|slice|target|path|mount)$' }), template: Type.String({ pattern: '^[A-Za-z0-9._/-]+\\.hbs$' }), enabled: Type.Optional(Type.Boolean()), started: Type.Optional(Type.Boolean()), notify }, 'a systemd unit')),
+  one('libvirt-network', strict({}, 'the node\'s isolated grid network (hypervisor.sandbox.network): no forward, fixed bridge, DHCP, autostart')),
+  one('libvirt-pool', strict({}, 'the gridops dir storage pool under /var/lib/gridops/images')),
+  one('sandbox-image', strict({}, 'the base image (hypervisor.sandbox.image), a volume named by its sha256, uploaded over SFTP when missing')),
+  one('sandbox-disk', strict({}, 'the node\'s qcow2 overlay disk on the base image')),
+  one('sandbox-domain', strict({}, 'the sandbox VM from the node\'s hypervisor.sandbox settings: live changes live, others only with --replace-sandbox')),
   one('command', strict({ name: Type.String({ pattern: '^[a-z0-9-]+$' }), run: text('the command; substituted values are shell-quoted'), creates: Type.Optional(text('skip when this path exists')), unless: Type.Optional(text('skip when this read-only check exits 0')), notify }, 'a guarded command')),
 ] as const;
 export const PlaybookResource = Type.Union([...PLAYBOOK_RESOURCE_KINDS]);
@@ -34,6 +39,7 @@ export const Playbook = strict(
   {
     name: Type.String({ pattern: '^[a-z0-9-]+$' }),
     description: Type.Optional(Type.String()),
+    onlyWhere: Type.Optional(Type.Literal('hypervisor.enabled', { description: 'run only on nodes where this setting is true; elsewhere the playbook manages nothing' })),
     resources: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1, description: 'checked entry by entry against the kind named by its key' }),
     handlers: Type.Optional(Type.Array(strict({ name: Type.String({ pattern: '^[a-z0-9-]+$' }), run: text('command run once per host when notified') }, 'a handler'))),
   },
