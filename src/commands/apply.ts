@@ -23,6 +23,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
     'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
     rolling: Flags.boolean({ description: 'apply in batches of rollout.maxUnavailable (overall and per sub-grid), ordinary nodes first and super peers last, each gated on the overlay converging within rollout.healthTimeout; stops at the first failed batch or gate, and a re-run resumes', default: false }),
+    'replace-sandbox': Flags.boolean({ description: 'also perform changes that restart the sandbox VM (a new image, vcpus, max memory, an owned device); without it they are refused and left untouched', default: false }),
     verify: Flags.boolean({ description: 'afterwards, ask the agents until every sub-grid has one super peer and every node joined (up to rollout.healthTimeout); --no-verify skips it', default: true, allowNo: true }),
   };
 
@@ -47,6 +48,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         failFast: flags['fail-fast'],
         verify: flags.verify,
         rolling: flags.rolling,
+        replaceSandbox: flags['replace-sandbox'],
         logger: log,
         progress: (message, ms) => process.stderr.write(json ? `${JSON.stringify({ type: 'progress', message, ms })}\n` : progressLine(message, ms, this.verbose)),
         onPlan: (plan) => this.say(renderPlan(plan, { color: process.stdout.isTTY })),
@@ -85,6 +87,9 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         break;
       case 'change-failed':
         this.log(`${e.host}: ✗ ${e.id}: ${e.error}`);
+        break;
+      case 'change-refused':
+        this.log(`${e.host}: refused ${e.id}: ${e.reason} (pass --replace-sandbox to allow it)`);
         break;
       case 'host-skipped':
         this.log(`${e.host}: skipped (${e.reason})`);

@@ -12,7 +12,8 @@ export type ApplyEvent =
   | { type: 'change-failed'; host: string; id: string; ms: number; step: string; error: string; stderr?: string }
   | { type: 'host-done'; host: string; applied: number; ms: number }
   | { type: 'host-failed'; host: string; step: string; error: string; stderr?: string }
-  | { type: 'host-skipped'; host: string; reason: string };
+  | { type: 'host-skipped'; host: string; reason: string }
+  | { type: 'change-refused'; host: string; id: string; reason: string };
 
 /** One change and how to perform it; `perform` only records steps on the writer. */
 export interface GateItem {

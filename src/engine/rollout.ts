@@ -34,7 +34,7 @@ export interface RolloutResult {
 export async function applyRolling(
   grid: Grid,
   planned: readonly PlannedHost[],
-  options: { concurrency: number; signal?: AbortSignal; emit: (e: ApplyEvent) => void; progress: (message: string) => void },
+  options: { concurrency: number; signal?: AbortSignal; emit: (e: ApplyEvent) => void; progress: (message: string) => void; replaceSandbox?: boolean },
 ): Promise<RolloutResult> {
   const agents = hostsWithAgent(planned);
   const roles = await fanOut(agents, (s) => s.node.name, (s) => askAgent(s.transport), { concurrency: options.concurrency });
@@ -70,7 +70,7 @@ export async function applyRolling(
     options.progress(`rolling: batch ${n}: ${batch.join(', ')} (${kind})`);
     const results = await applyPlan(
       changed.filter((p) => batch.includes(p.session.node.name)),
-      { concurrency: options.concurrency, failFast: false, signal: options.signal, emit: options.emit },
+      { concurrency: options.concurrency, failFast: false, signal: options.signal, emit: options.emit, replaceSandbox: options.replaceSandbox },
     );
     for (const r of results) outcomes.set(r.host, r);
     const failed = results.filter((r) => r.status === 'failed');

@@ -116,6 +116,8 @@ export async function runApply(
     verify?: boolean;
     /** Apply in health-gated batches, super peers last (applyRolling). */
     rolling?: boolean;
+    /** Perform changes that restart the sandbox VM (without it they are refused and left untouched). */
+    replaceSandbox?: boolean;
     confirm: (plan: Plan) => Promise<boolean>;
     emit: (e: ApplyEvent) => void;
     onPlan: (plan: Plan) => void;
@@ -146,12 +148,12 @@ export async function runApply(
       const n = run.counts;
       options.progress(`applying ${n.create + n.update + n.delete + n.run} change(s) on ${n.hostsWithChanges} host(s)`, Math.round(performance.now() - t0));
       if (options.rolling) {
-        const rollout = await applyRolling(grid, planned, { concurrency: options.concurrency, signal: options.signal, emit: options.emit, progress: (m) => options.progress(m, Math.round(performance.now() - t0)) });
+        const rollout = await applyRolling(grid, planned, { concurrency: options.concurrency, signal: options.signal, emit: options.emit, replaceSandbox: options.replaceSandbox, progress: (m) => options.progress(m, Math.round(performance.now() - t0)) });
         hosts = rollout.outcomes;
         stopped = rollout.stopped;
         overlay = rollout.lastGate; // the last gate already verified the whole overlay
       } else {
-        const apply = (subset: readonly PlannedHost[]) => applyPlan(subset, { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal, emit: options.emit });
+        const apply = (subset: readonly PlannedHost[]) => applyPlan(subset, { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal, emit: options.emit, replaceSandbox: options.replaceSandbox });
         const first = plannedSuperPeersFirst(plan, planned);
         if (first.length && first.length < planned.length) {
           // DESIGN step 4, the overlay start order: the planned super peers' agents start first, so
@@ -185,6 +187,10 @@ export async function runApply(
     if (options.signal?.aborted) throw new InterruptedError(`interrupted: ${hosts.filter((h) => h.status === 'applied').length} host(s) applied, the rest left untouched or partly done`, 'run apply again; it continues from the real state of each host');
     if (failed.length || unreachable.length) {
       throw Object.assign(new ApplyFailedError(`${failed.length} host(s) failed and ${unreachable.length} unreachable`, 'fix the hosts listed above, then run apply again; it only does what is still needed'), { result });
+    }
+    const refused = hosts.flatMap((h) => (h.refused ?? []).map((r) => `${h.host}: ${r.reason}`));
+    if (refused.length) {
+      throw Object.assign(new ApplyFailedError(`${refused.length} change(s) would restart a sandbox VM and were left untouched: ${refused.join('; ')}`, 'remote users\' work runs in the sandbox: when it may be restarted, run apply again with --replace-sandbox'), { result });
     }
     if (overlay && !overlay.converged) {
       throw Object.assign(

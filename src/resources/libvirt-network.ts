@@ -58,7 +58,7 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
       fields,
       xmlSha256: sha256(this.xml),
       summary: have ? `${steps.join(', ')} network ${this.name}` : `define and start isolated network ${this.name} (bridge ${gridBridgeName(this.name)}, no forward)`,
-      diff: projectionDiff(`network ${this.name}`, have, want),
+      diff: have ? projectionDiff(`network ${this.name}`, have, want) : undefined,
       // Restarting the network detaches the running sandbox's tap from its bridge.
       ...(steps.includes('restart') ? { needsRestart: `network ${this.name} must be restarted to change ${differing.join(', ')}, which detaches the sandbox's NIC` } : {}),
     };

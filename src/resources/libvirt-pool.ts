@@ -44,7 +44,7 @@ export class LibvirtPoolResource implements Resource<LibvirtPoolChange> {
       fields,
       xmlSha256: sha256(this.xml),
       summary: have ? `${steps.join(', ')} pool ${SANDBOX_POOL}` : `define and start dir pool ${SANDBOX_POOL} at ${SANDBOX_POOL_PATH}`,
-      diff: projectionDiff(`pool ${SANDBOX_POOL}`, have, want),
+      diff: have ? projectionDiff(`pool ${SANDBOX_POOL}`, have, want) : undefined,
     };
   }
 

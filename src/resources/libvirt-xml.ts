@@ -40,7 +40,7 @@ export function renderLibvirtXml(name: string, data: object): string {
 /** A parsed element: attributes as `@name`, text as `#text`, children as arrays. */
 export type XmlNode = { [key: string]: XmlNode[] | string | undefined };
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, parseAttributeValue: false, trimValues: true, isArray: () => true, processEntities: true });
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, parseAttributeValue: false, trimValues: true, alwaysCreateTextNode: true, isArray: (_name, _path, _leaf, isAttribute) => !isAttribute, processEntities: true });
 
 /** Parses a document; returns its root element, or null when the text is not XML with that root. */
 export function parseXml(text: string, root: string): XmlNode | null {

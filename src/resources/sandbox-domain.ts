@@ -129,7 +129,6 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
           { name: 'cpu shares', before: null, after: String(this.spec.cpuShares) },
         ],
         summary: `define and start the sandbox VM${note}`,
-        diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, null, want),
       };
     }
     const have = projectDomain(defined);
