@@ -107,7 +107,7 @@ export function projectionDiff(label: string, have: Projection | null, want: Pro
   if (before === after) return undefined;
   return createTwoFilesPatch(have ? label : '/dev/null', label, before, after, '', '', { context: 1 })
     .split('\n')
-    .filter((line) => !/^=+$/.test(line))
+    .filter((line) => !/^=+$/.test(line) && !line.startsWith('Index: '))
     .map((line) => line.replace(/\t$/, ''))
     .join('\n')
     .trimEnd();
