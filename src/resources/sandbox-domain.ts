@@ -45,6 +45,8 @@ export function placement(spec: SandboxSpec, facts: HostFacts): SandboxPlacement
   return { type, ...(why ? { why } : {}), hardLimitMiB: spec.memoryMiB + QEMU_OVERHEAD_MIB + (type === 'qemu' ? TCG_TB_CACHE_MIB : 0), hardLimitInConfig: facts.capSysResource };
 }
 
+const IMAGE_KEY = '/domain/metadata/gridops:sandbox/@image';
+
 /** The settings that change on a running VM; everything else gridops owns needs a restart. */
 const LIVE_KEYS = { cpuShares: '/domain/cputune/shares', currentMemoryKiB: '/domain/currentMemory', hardLimitKiB: '/domain/memtune/hard_limit' } as const;
 
@@ -168,7 +170,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     if (steps.length === 0) return p.type === 'qemu' ? { ...base, action: 'none', steps: [], live: [], fields: [], summary: `the sandbox runs under TCG, software emulation (${p.why}): slower than KVM` } : null;
     const liveView = (proj: Projection | null) => (proj ? Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, proj[k]])) : {});
     const wantLive = Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, k === hardLimitKey ? String(p.hardLimitMiB * 1024) : want[k]]));
-    const previousImage = have['/domain/metadata/gridops:sandbox/@image'];
+    const previousImage = have[IMAGE_KEY];
     const previousDisk = have['/domain/devices/disk/source/@file'];
     return {
       ...base,
@@ -176,7 +178,9 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       steps,
       live: liveSettings,
       fields,
-      summary: restartKeys.length
+      summary: restartKeys.includes(IMAGE_KEY)
+        ? `recreate the sandbox VM on image ${this.spec.image.sha256.slice(0, 12)} (a restart: its overlay disk is new)${note}`
+        : restartKeys.length
         ? `replace the sandbox's definition and restart it${note}: ${restartKeys.join(', ')} changed`
         : `${steps.map((s) => (s === 'live' ? `set ${liveSettings.map((l) => l.setting).join(', ')} live, without a restart` : s)).join(', ')}${note}`,
       diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, { ...have, ...(haveLive ? liveView(haveLive) : {}) }, { ...want, ...(haveLive ? wantLive : {}) }),
@@ -243,7 +247,7 @@ export function projectDomain(dom: XmlNode): Projection {
     '/domain/@type': attr(dom, 'type'),
     '/domain/name': text(child(dom, 'name')),
     '/domain/uuid': text(child(dom, 'uuid')),
-    '/domain/metadata/gridops:sandbox/@image': attr(child(dom, 'metadata', 'gridops:sandbox'), 'image'),
+    [IMAGE_KEY]: attr(child(dom, 'metadata', 'gridops:sandbox'), 'image'),
     '/domain/memory': sizeKiB(child(dom, 'memory')),
     [LIVE_KEYS.currentMemoryKiB]: sizeKiB(child(dom, 'currentMemory')),
     '/domain/vcpu': text(child(dom, 'vcpu')),
