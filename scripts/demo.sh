@@ -29,10 +29,10 @@ fi
 
 ./bin/run.js lab up --kind "$KIND" --nodes "$NODES" --subgrids 2 --dir "$LAB_DIR"
 ./bin/run.js validate "$LAB_DIR/topology.yaml"
-# node-base (modules, identity), qos (grid.slice with the CPU and memory share) and agent
+# Plain apply runs the grid's whole workflow: node-base (modules, identity), qos (grid.slice with the CPU and memory share) and agent
 # (gridagent on the nodes' own Node.js, its config and the grid key). The plan shows the initial
 # super peers elected from facts; apply ends by asking the agents until the overlay converged.
-./bin/run.js apply "$LAB_DIR/topology.yaml" --yes --playbook node-base --playbook qos --playbook agent
+./bin/run.js apply "$LAB_DIR/topology.yaml" --yes
 ./bin/run.js status "$LAB_DIR/topology.yaml" --wait 60s
 echo
 echo "the lab keeps running; remove it with: ./bin/run.js lab down --dir $LAB_DIR"

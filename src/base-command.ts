@@ -1,6 +1,6 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
 import { ExitCode, GridopsError, ValidationError } from './errors/index.js';
-import { formatProblem } from './topology/problem.js';
+import { formatProblem } from './errors/problem.js';
 
 /**
  * Every gridops command extends this: `--json` prints the typed result that `run()` returns,

@@ -6,7 +6,7 @@ import { promptSecret } from './prompt-secret.js';
 export const connectionFlags = {
   concurrency: Flags.integer({ description: 'hosts worked on at once', default: DEFAULT_CONCURRENCY, min: 1, max: 1000 }),
   'accept-new-host-keys': Flags.boolean({ description: 'record the keys of hosts missing from known_hosts (after you checked their fingerprints); changed keys are always refused', default: false }),
-  playbook: Flags.string({ description: 'playbook to run (name under playbooks/ or a path); repeatable', multiple: true, default: ['node-base'] }),
+  playbook: Flags.string({ description: "ad-hoc work: run this playbook (a name under playbooks/ or a path; repeatable) instead of the grid's workflow", multiple: true }),
   limit: Flags.string({ description: 'only these nodes (comma-separated names)', delimiter: ',', multiple: true }),
   'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),
   'log-file': Flags.string({ description: 'append a structured (JSON lines) log of the run to this file' }),

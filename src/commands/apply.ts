@@ -3,7 +3,9 @@ import { createInterface } from 'node:readline/promises';
 import { GridopsCommand } from '../base-command.js';
 import { connectionFlags, connectionRunOptions, interruptOnSigint } from '../cli-flags.js';
 import type { ApplyEvent } from '../engine/gate.js';
-import { runApply, type ApplyResult } from '../engine/workflow.js';
+import { runApply } from '../phases/apply.js';
+import type { ApplyResult } from '../phases/apply-outcome.js';
+import { formatProblem } from '../errors/problem.js';
 import { ApplyFailedError, InterruptedError, OverlayNotConvergedError, type GridopsError } from '../errors/index.js';
 import { loadPlan } from '../plan/plan-file.js';
 import { renderPlan } from '../plan/render.js';
@@ -41,7 +43,8 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     try {
       const result = await runApply({
         topologyFile: args.file,
-        playbooks: savedPlan?.playbooks ?? flags.playbook,
+        // A saved plan made with --playbook runs those playbooks again; one made without runs the grid's workflow.
+        playbooks: savedPlan ? (savedPlan.adHocPlaybooks ? savedPlan.playbooks : undefined) : flags.playbook,
         ...connectionRunOptions(flags),
         signal: interrupt.signal,
         savedPlan,
@@ -50,11 +53,12 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         rolling: flags.rolling,
         replaceSandbox: flags['replace-sandbox'],
         logger: log,
+        warn: (w) => json || process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`),
         progress: (message, ms) => process.stderr.write(json ? `${JSON.stringify({ type: 'progress', message, ms })}\n` : progressLine(message, ms, this.verbose)),
         onPlan: (plan) => this.say(renderPlan(plan, { color: process.stdout.isTTY })),
         confirm: async () => flags.yes || savedPlan !== undefined || (await this.ask()),
         emit,
-      });
+      }, (title) => this.verbose && process.stderr.write(json ? `${JSON.stringify({ type: 'phase', title })}\n` : `gridops: == ${title}\n`));
       log?.info({ result }, 'apply finished');
       this.say(formatApplySummary(result));
       return result;

@@ -1,16 +1,17 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand, ExitCode } from '../base-command.js';
 import { connectionFlags, connectionRunOptions, interruptOnSigint } from '../cli-flags.js';
-import { runPlan } from '../engine/workflow.js';
+import { runPlan } from '../phases/plan.js';
 import { savePlan } from '../plan/plan-file.js';
 import { hasChanges, type Plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { createRunLog } from '../run-log.js';
 import { progressLine } from '../formatters/progress.js';
+import { formatProblem } from '../errors/problem.js';
 
 export default class PlanCommand extends GridopsCommand<Plan> {
   static override summary = 'Show what apply would change, read from the real state of every host';
-  static override description = 'Connects (verified host keys), gathers facts, reads the current state of every resource and prints a per-host diff: + create, ~ change (before -> after), - remove, ! run. Changes nothing.';
+  static override description = "Connects (verified host keys), gathers facts, reads the current state of every resource and prints a per-host diff: + create, ~ change (before -> after), - remove, ! run. Changes nothing. With no --playbook, plans the grid's whole workflow (node-base, qos, agent, then the topology's own playbooks).";
   static override examples = ['<%= config.bin %> plan topology.yaml', '<%= config.bin %> plan topology.yaml --out plan.json --detailed-exitcode'];
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
@@ -22,21 +23,22 @@ export default class PlanCommand extends GridopsCommand<Plan> {
   async run(): Promise<Plan> {
     const { args, flags } = await this.parse(PlanCommand);
     const interrupt = interruptOnSigint(() => process.stderr.write('\ninterrupted: stopping\n'));
-    const run = await runPlan({
+    const say = (message: string, ms: number) => this.jsonEnabled() || process.stderr.write(progressLine(message, ms, this.verbose));
+    const plan = await runPlan({
       topologyFile: args.file,
       playbooks: flags.playbook,
       ...connectionRunOptions(flags),
       signal: interrupt.signal,
       logger: await createRunLog(flags['log-file'], `plan ${args.file}`),
-      progress: (message, ms) => this.jsonEnabled() || process.stderr.write(progressLine(message, ms, this.verbose)),
+      progress: say,
+      warn: (w) => this.jsonEnabled() || process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`),
     }).finally(interrupt.dispose);
-    await run.fleet.close();
-    if (flags.out) await savePlan(flags.out, run.plan);
-    this.say(renderPlan(run.plan, { color: process.stdout.isTTY }));
+    if (flags.out) await savePlan(flags.out, plan);
+    this.say(renderPlan(plan, { color: process.stdout.isTTY }));
     if (flags.out) this.say(`plan saved to ${flags.out}; apply it with: gridops apply ${args.file} --plan ${flags.out}`);
     // Exit codes through process.exitCode, so the result is still returned (and printed by --json).
-    if (run.plan.hosts.some((h) => h.error)) process.exitCode = ExitCode.FAILURE;
-    else if (flags['detailed-exitcode'] && hasChanges(run.plan)) process.exitCode = ExitCode.CHANGES_PRESENT;
-    return run.plan;
+    if (plan.hosts.some((h) => h.error)) process.exitCode = ExitCode.FAILURE;
+    else if (flags['detailed-exitcode'] && hasChanges(plan)) process.exitCode = ExitCode.CHANGES_PRESENT;
+    return plan;
   }
 }

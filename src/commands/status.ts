@@ -19,8 +19,8 @@ export default class Status extends GridopsCommand<GridStatus> {
 
   async run(): Promise<GridStatus> {
     const { args, flags } = await this.parse(Status);
-    const wait = flags.wait ? { until: overlayConverged, deadline: Date.now() + parseDuration(flags.wait) } : undefined;
-    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], wait });
+    const waitUntil = flags.wait ? Date.now() + parseDuration(flags.wait) : undefined;
+    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil });
     this.say(formatGridStatus(status));
     const unhealthy = status.reachable < status.nodes.length || (flags.strict && status.inSync < status.nodes.length) || (flags.wait !== undefined && !overlayConverged(status));
     if (unhealthy) process.exitCode = ExitCode.FAILURE;

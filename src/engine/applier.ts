@@ -65,12 +65,12 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   const items: GateItem[] = plan.changes.map((change) => {
     const resource = p.resources.get(change.id);
     if (!resource) throw new Error(`no resource for ${change.id}`);
-    return { change, perform: (writer) => resource.apply(change as never, writer, ctx) };
+    return { change, perform: (recorder) => resource.apply(change as never, recorder, ctx) };
   });
   for (const name of plan.handlers) {
     const handler = p.handlers.find((h) => h.name === name)!;
     const change: CommandChange = { kind: 'command', id: `handler ${name}`, action: 'run', command: handler.command, summary: `run handler ${name}`, fields: [] };
-    items.push({ change, perform: (writer) => writer.run(handler.command, `handler ${name}`) });
+    items.push({ change, perform: (recorder) => recorder.run(handler.command, `handler ${name}`) });
   }
   let result;
   try {

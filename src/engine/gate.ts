@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { InterruptedError, RemoteCommandError } from '../errors/index.js';
 import type { Change } from '../plan/change.js';
 import type { Transport } from '../transport/transport.js';
-import { HostWriter, type WriteStep } from './host-writer.js';
+import { StepRecorder, type RecordedStep } from '../resources/step-recorder.js';
 
 /** What apply reports as it goes; `--json` prints these as JSON lines. */
 export type ApplyEvent =
@@ -15,10 +15,10 @@ export type ApplyEvent =
   | { type: 'host-skipped'; host: string; reason: string }
   | { type: 'change-refused'; host: string; id: string; reason: string };
 
-/** One change and how to perform it; `perform` only records steps on the writer. */
+/** One change and how to perform it; `perform` only records steps on the recorder. */
 export interface GateItem {
   change: Change;
-  perform: (writer: HostWriter) => Promise<void>;
+  perform: (recorder: StepRecorder) => Promise<void>;
 }
 
 /** The outcome of one host's batch: how many changes completed, and the failure if any. */
@@ -29,7 +29,7 @@ export interface BatchResult {
 
 /**
  * The single gate that every remote mutation passes (k0sctl's `Wet`, with a typed Change as
- * the thing passed). It hands out the only HostWriters, refuses to start a host's work after
+ * the thing passed). It hands out the only StepRecorders, refuses to start a host's work after
  * Ctrl-C, runs a host's changes as one script in one session (stopping at the first failing
  * step), and reports every change.
  */
@@ -42,21 +42,21 @@ export class MutationGate {
   async pass(transport: Transport, become: boolean, items: readonly GateItem[]): Promise<BatchResult> {
     if (this.signal?.aborted) throw new InterruptedError(`${transport.name}: interrupted before its changes started`);
     const host = transport.name;
-    const writer = new HostWriter(host);
+    const recorder = new StepRecorder(host);
     for (const item of items) {
-      writer.begin(item.change.id);
-      await item.perform(writer);
+      recorder.begin(item.change.id);
+      await item.perform(recorder);
     }
     const marker = `@@gridops-step-${randomBytes(8).toString('hex')}@@`;
     for (const item of items) this.emit({ type: 'change-start', host, id: item.change.id, summary: item.change.summary });
     const t0 = performance.now();
     // Staged files first (SFTP on the same connection); the script's steps check and place them.
-    for (const u of writer.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become });
+    for (const u of recorder.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become });
     const result = await transport.exec('sh -s', {
       become,
-      stdin: batchScript(items, writer.steps, marker),
+      stdin: batchScript(items, recorder.steps, marker),
       // No abort signal on purpose: Ctrl-C lets a running batch finish (or time out).
-      timeoutMs: writer.steps.reduce((sum, s) => sum + s.timeoutMs, 0) || 60_000,
+      timeoutMs: recorder.steps.reduce((sum, s) => sum + s.timeoutMs, 0) || 60_000,
     });
     const ms = Math.round(performance.now() - t0);
     const done = new Set<number>();
@@ -71,7 +71,7 @@ export class MutationGate {
     const failed = items[applied];
     const stderr = stderrOf(result.stderr, marker, applied);
     const stepIndex = /(?:^|\n)@@step (\d+)@@/.exec(result.stderr.split(`${marker} change ${applied}\n`)[1] ?? '');
-    const failedSteps = writer.steps.filter((s) => s.change === failed?.change.id);
+    const failedSteps = recorder.steps.filter((s) => s.change === failed?.change.id);
     const step = failedSteps[stepIndex ? Number(stepIndex[1]) : 0]?.label ?? failed?.change.id ?? 'batch';
     const error = new RemoteCommandError(host, step, result.code, stderr).message;
     if (failed) this.emit({ type: 'change-failed', host, id: failed.change.id, ms, step, error, stderr });
@@ -84,7 +84,7 @@ export class MutationGate {
  * must succeed; the first failing step ends the whole batch. Markers on stdout say which
  * changes completed; markers on stderr split the error output by change and step.
  */
-function batchScript(items: readonly GateItem[], steps: readonly WriteStep[], marker: string): string {
+function batchScript(items: readonly GateItem[], steps: readonly RecordedStep[], marker: string): string {
   const lines: string[] = [];
   items.forEach((item, i) => {
     lines.push(`echo '${marker} change ${i}' >&2`);

@@ -7,12 +7,14 @@ import { PLAN_FORMAT, type HostPlan, type Plan } from '../plan/plan.js';
 import type { PlanContext, Resource } from '../resources/resource.js';
 import { templateContext, type TemplateContext } from '../templates/render.js';
 import type { Grid } from '../topology/model.js';
-import type { ConnectedHost, HostSession, UnreachableHost } from './session.js';
+import type { ConnectedHost, UnreachableHost } from '../transport/fleet.js';
+import type { HostSession } from '../facts/host-session.js';
 import { FACTS_SCRIPT, parseFacts } from '../facts/gather.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import { GRIDOPS_VERSION } from '../version.js';
-import { electInitial } from '../election/initial-election.js';
-import { hostsWithAgent } from './verify.js';
+import { electInitial } from '../overlay/initial-election.js';
+import { runsAgent } from '../overlay/agent-hosts.js';
+import { SystemdUnitResource } from '../resources/systemd-unit.js';
 
 /** A host's plan together with the live resources that can carry it out. */
 export interface PlannedHost {
@@ -20,6 +22,8 @@ export interface PlannedHost {
   plan: HostPlan;
   resources: Map<string, Resource>;
   handlers: Handler[];
+  /** The systemd units this run manages on the host (the overlay asks whether one is gridagent's). */
+  managedUnits: ReadonlySet<string>;
 }
 
 /** A host's plan; `planned` (the live resources that can carry it out) is absent when planning failed. */
@@ -31,30 +35,32 @@ export interface HostPlanning {
 /**
  * Reads the real state of one connected host and computes its changes: facts and every
  * resource's probe in one round trip. Never throws: a planning problem becomes the host's
- * `plan.error`. Changes nothing: no resource ever gets a HostWriter here.
+ * `plan.error`. Changes nothing: no resource ever gets a StepRecorder here.
  */
 export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}): Promise<HostPlanning> {
   try {
     const planned = await computeHostPlan(grid, host, playbooks, secrets);
     return { plan: planned.plan, planned };
   } catch (err) {
-    return { plan: { host: host.node.name, address: host.node.address, changes: [], notes: [], handlers: [], error: errorOf(err, 'planning') } };
+    return { plan: { host: host.node.name, address: host.node.address, playbooks: playbooks.map((p) => p.ref), changes: [], notes: [], handlers: [], error: errorOf(err, 'planning') } };
   }
 }
 
 /** The whole plan, hosts in topology order, unreachable ones included with their error. */
-export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreachable: readonly UnreachableHost[], playbooks: readonly LoadedPlaybook[]): Plan {
+export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreachable: readonly UnreachableHost[], workflow: { refs: readonly string[]; adHoc: boolean }): Plan {
   const hostPlans = new Map<string, HostPlan>(hosts.map((h) => [h.plan.host, h.plan]));
-  for (const u of unreachable) hostPlans.set(u.node.name, { host: u.node.name, address: u.node.address, changes: [], notes: [], handlers: [], error: errorOf(u.error, 'unreachable') });
+  for (const u of unreachable) hostPlans.set(u.node.name, { host: u.node.name, address: u.node.address, playbooks: [], changes: [], notes: [], handlers: [], error: errorOf(u.error, 'unreachable') });
   const order = grid.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes.map((n) => n.name)));
   const planned = hosts.flatMap((h) => (h.planned ? [h.planned] : []));
-  const election = hostsWithAgent(planned).length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts]))) : undefined;
+  const agents = planned.filter((p) => runsAgent({ facts: p.session.facts, managedUnits: p.managedUnits }));
+  const election = agents.length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts]))) : undefined;
   return {
     format: PLAN_FORMAT,
     createdAt: new Date().toISOString(),
     gridopsVersion: GRIDOPS_VERSION,
     topology: { file: grid.file, grid: grid.name, sourceHash: grid.sourceHash },
-    playbooks: playbooks.map((p) => p.name),
+    playbooks: [...workflow.refs],
+    adHocPlaybooks: workflow.adHoc,
     hosts: order.filter((n) => hostPlans.has(n)).map((n) => hostPlans.get(n)!),
     ...(election ? { election } : {}),
   };
@@ -85,7 +91,8 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   }
   const notified = [...new Set(changes.flatMap((c) => c.notify ?? []))];
   for (const name of notified) if (!handlers.some((h) => h.name === name)) throw new PlanningError(`${node.name}: a change notifies handler "${name}", which no playbook defines`, 'add it under `handlers:` in the playbook');
-  return { session, resources, handlers, plan: { host: node.name, address: node.address, changes, notes, handlers: notified } };
+  const managedUnits = new Set([...resources.values()].flatMap((r) => (r instanceof SystemdUnitResource ? [r.unit] : [])));
+  return { session, resources, handlers, managedUnits, plan: { host: node.name, address: node.address, playbooks: playbooks.map((p) => p.ref), changes, notes, handlers: notified } };
 }
 
 function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], tctx: TemplateContext, secrets: Secrets): { resources: Map<string, Resource>; handlers: Handler[] } {

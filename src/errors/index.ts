@@ -33,7 +33,7 @@ export abstract class GridopsError extends Error {
 /** The topology (or a playbook) has problems; each carries a file:line:column position. */
 export class ValidationError extends GridopsError {
   readonly code = 'VALIDATION';
-  constructor(readonly problems: import('../topology/problem.js').Problem[], file: string) {
+  constructor(readonly problems: import('./problem.js').Problem[], file: string) {
     super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} found`, 'fix the lines above, then run `gridops validate` again');
   }
 

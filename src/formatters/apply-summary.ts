@@ -1,4 +1,4 @@
-import type { ApplyResult } from '../engine/workflow.js';
+import type { ApplyResult } from '../phases/apply-outcome.js';
 
 /** The closing lines of apply: counts, then each failed host with its step and the remote stderr. */
 export function formatApplySummary(result: ApplyResult): string {

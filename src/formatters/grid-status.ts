@@ -27,6 +27,7 @@ export function formatGridStatus(status: GridStatus): string {
   if (withAgent.length && missing.length) out.push(`  no super peer yet in: ${missing.join(', ')}`);
   const regionsWithout = [...new Set(withAgent.map((n) => n.region))].filter((r) => !status.regionPeers[r]);
   if (regionsWithout.length) out.push(`  no region peer yet in: ${regionsWithout.join(', ')}`);
+  if (status.overlay && !status.overlay.converged) for (const w of status.overlay.waitingFor) out.push(`  not converged: ${w}`);
   for (const n of status.nodes.filter((x) => !x.reachable)) out.push(`  ${n.node}: ${n.error ?? 'unreachable'}`);
   return out.join('\n');
 }

@@ -44,6 +44,9 @@ export interface LineChange extends BaseChange {
   kind: 'line';
   path: string;
   contentSha256: string;
+  /** The whole file after the edit (it depends on what the host has, so the change carries it: diff stays pure). */
+  content: string;
+  mode: string;
 }
 export interface PackageChange extends BaseChange {
   kind: 'package';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InputFileError } from '../errors/index.js';
-import { writeFileAtomic } from '../state/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { PLAN_FORMAT, type Plan } from './plan.js';
 
 export async function savePlan(file: string, plan: Plan): Promise<void> {

@@ -1,4 +1,4 @@
-import type { InitialElection } from '../election/initial-election.js';
+import type { InitialElection } from '../overlay/initial-election.js';
 import type { Change } from './change.js';
 import { isNote } from './change.js';
 
@@ -8,6 +8,8 @@ export const PLAN_FORMAT = 'gridops-plan/v1';
 export interface HostPlan {
   host: string;
   address: string;
+  /** The playbooks planned on this host, as the plan names them (a built-in name or an absolute path). */
+  playbooks: string[];
   changes: Change[];
   /** Things worth saying that change nothing (e.g. a module built into the kernel). */
   notes: Change[];
@@ -22,7 +24,10 @@ export interface Plan {
   createdAt: string;
   gridopsVersion: string;
   topology: { file: string; grid: string; sourceHash: string };
+  /** Every playbook of the run: a built-in name or an absolute path, so the plan can be applied from any directory. */
   playbooks: string[];
+  /** The plan was made with `--playbook` (ad-hoc work); apply runs those playbooks again instead of the grid's workflow. */
+  adHocPlaybooks: boolean;
   hosts: HostPlan[];
   /** When the run deploys or runs gridagent: the initial super peers and region peers, elected from facts. */
   election?: InitialElection;

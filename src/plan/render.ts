@@ -1,4 +1,4 @@
-import type { InitialElection, RankedNode } from '../election/initial-election.js';
+import type { InitialElection, RankedNode } from '../overlay/initial-election.js';
 import type { Change } from './change.js';
 import { countPlan, type Plan } from './plan.js';
 

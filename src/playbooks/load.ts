@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
-import type { Problem } from '../topology/problem.js';
+import type { Problem } from '../errors/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
 import { parseSource, pathToString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
 import type { Playbook, PlaybookResource } from './schema.js';
@@ -13,6 +14,8 @@ export const PLAYBOOKS_DIR = `${PACKAGE_ROOT}/playbooks/`;
 
 export interface LoadedPlaybook extends Playbook {
   file: string;
+  /** How a saved plan names it again: a built-in playbook's name, or the absolute path of any other. */
+  ref: string;
   resources: PlaybookResource[];
 }
 
@@ -36,7 +39,7 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
     if (why) found.push(problem(source, path, why, 'write plain `{{node.name}}`-style substitutions; put logic in resources, not in strings'));
   }
   if (found.length) return { problems: found.sort((a, b) => a.line - b.line || a.column - b.column) };
-  return { playbook: { ...value, file } as LoadedPlaybook, problems: [] };
+  return { playbook: { ...value, file, ref: file } as LoadedPlaybook, problems: [] };
 }
 
 function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path: PathSegment[]): Problem[] {
@@ -71,9 +74,13 @@ function* strings(value: unknown, path: PathSegment[]): Generator<[PathSegment[]
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) yield* strings(v, [...path, k]);
 }
 
-/** Loads `playbooks/NAME.yaml` (or a path), throwing a ValidationError with every problem. */
+/**
+ * Loads `playbooks/NAME.yaml` (or a path, made absolute so that a saved plan finds it again from
+ * any directory), throwing a ValidationError with every problem.
+ */
 export function loadPlaybook(nameOrPath: string): LoadedPlaybook {
-  const file = nameOrPath.includes('/') ? nameOrPath : `${PLAYBOOKS_DIR}${nameOrPath}.yaml`;
+  const builtin = !nameOrPath.includes('/');
+  const file = builtin ? `${PLAYBOOKS_DIR}${nameOrPath}.yaml` : resolve(nameOrPath);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -82,5 +89,5 @@ export function loadPlaybook(nameOrPath: string): LoadedPlaybook {
   }
   const { playbook, problems } = checkPlaybookText(file, text);
   if (!playbook) throw new ValidationError(problems, file);
-  return playbook;
+  return { ...playbook, ref: builtin ? nameOrPath : file };
 }

@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { CommandChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import type { Resource } from './resource.js';
@@ -29,7 +29,7 @@ export class CommandResource implements Resource<CommandChange> {
     return { kind: 'command', id: this.id, action: 'run', command: this.spec.command, summary: `run ${this.spec.name} (${reason})`, fields: [], notify: this.spec.notify };
   }
 
-  async apply(_change: CommandChange, writer: HostWriter): Promise<void> {
-    await writer.run(this.spec.command, this.spec.name);
+  async apply(_change: CommandChange, recorder: StepRecorder): Promise<void> {
+    await recorder.run(this.spec.command, this.spec.name);
   }
 }

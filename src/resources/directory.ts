@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { DirectoryChange, FieldChange } from '../plan/change.js';
 import { PlanningError } from '../errors/index.js';
 import { quote } from '../transport/quote.js';
@@ -35,9 +35,9 @@ export class DirectoryResource implements Resource<DirectoryChange> {
     return { kind: 'directory', id: this.id, action, summary: `${action} directory ${this.spec.path}`, path: this.spec.path, fields };
   }
 
-  async apply(_change: DirectoryChange, writer: HostWriter): Promise<void> {
+  async apply(_change: DirectoryChange, recorder: StepRecorder): Promise<void> {
     const p = quote(this.spec.path);
-    await writer.run(`mkdir -p -- ${p} && chmod ${this.mode} -- ${p}`, `mkdir ${this.spec.path}`);
-    await chown(writer, this.spec.path, this.spec.owner, this.spec.group);
+    await recorder.run(`mkdir -p -- ${p} && chmod ${this.mode} -- ${p}`, `mkdir ${this.spec.path}`);
+    await chown(recorder, this.spec.path, this.spec.owner, this.spec.group);
   }
 }

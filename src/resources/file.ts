@@ -38,16 +38,16 @@ export class FileResource implements Resource<FileChange> {
     };
   }
 
-  async apply(change: FileChange, writer: import('../engine/host-writer.js').HostWriter): Promise<void> {
+  async apply(change: FileChange, recorder: import('./step-recorder.js').StepRecorder): Promise<void> {
     const names = new Set(change.fields.map((f) => f.name));
-    if (names.has('content') || change.action === 'create') await writer.write(this.want.path, this.want.content, this.want.mode);
-    else if (names.has('mode')) await writer.run(`chmod ${this.want.mode} ${quote(this.want.path)}`, `chmod ${this.want.path}`);
-    if (names.has('owner') || names.has('group')) await chown(writer, this.want.path, this.want.owner, this.want.group);
+    if (names.has('content') || change.action === 'create') await recorder.write(this.want.path, this.want.content, this.want.mode);
+    else if (names.has('mode')) await recorder.run(`chmod ${this.want.mode} ${quote(this.want.path)}`, `chmod ${this.want.path}`);
+    if (names.has('owner') || names.has('group')) await chown(recorder, this.want.path, this.want.owner, this.want.group);
   }
 }
 
-export async function chown(writer: import('../engine/host-writer.js').HostWriter, path: string, owner?: string, group?: string): Promise<void> {
+export async function chown(recorder: import('./step-recorder.js').StepRecorder, path: string, owner?: string, group?: string): Promise<void> {
   if (!owner && !group) return;
   const spec = `${owner ?? ''}${group ? `:${group}` : ''}`;
-  await writer.run(`chown ${quote(spec)} ${quote(path)}`, `chown ${path}`);
+  await recorder.run(`chown ${quote(spec)} ${quote(path)}`, `chown ${path}`);
 }

@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import { PlanningError } from '../errors/index.js';
 import type { FieldChange, KernelModuleChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
@@ -79,14 +79,14 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
     return { kind: 'kernel-module', id: this.id, action: loaded ? 'update' : 'create', module: this.name, steps, fields, summary: `${steps.includes('load') ? 'load' : 'configure'} module ${this.name}` };
   }
 
-  async apply(change: KernelModuleChange, writer: HostWriter): Promise<void> {
+  async apply(change: KernelModuleChange, recorder: StepRecorder): Promise<void> {
     // Options first, so a module loaded now starts with them.
     if (change.steps.includes('options')) {
       const content = this.optionsContent();
-      if (content === null) await writer.run(`rm -f -- ${quote(this.optionsFile)}`, `remove ${this.optionsFile}`);
-      else await writer.write(this.optionsFile, Buffer.from(content), '0644');
+      if (content === null) await recorder.run(`rm -f -- ${quote(this.optionsFile)}`, `remove ${this.optionsFile}`);
+      else await recorder.write(this.optionsFile, Buffer.from(content), '0644');
     }
-    if (change.steps.includes('persist')) await writer.write(this.loadFile, Buffer.from(this.loadContent()), '0644');
-    if (change.steps.includes('load')) await writer.run(`modprobe -- ${quote(this.name)}`, `modprobe ${this.name}`);
+    if (change.steps.includes('persist')) await recorder.write(this.loadFile, Buffer.from(this.loadContent()), '0644');
+    if (change.steps.includes('load')) await recorder.run(`modprobe -- ${quote(this.name)}`, `modprobe ${this.name}`);
   }
 }

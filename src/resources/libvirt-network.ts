@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { FieldChange, LibvirtNetworkChange } from '../plan/change.js';
 import { sha256 } from './file-state.js';
 import { attr, child, children, differingKeys, parseXml, projectionDiff, renderLibvirtXml, text, type Projection, type XmlNode } from './libvirt-xml.js';
@@ -64,7 +64,7 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
     };
   }
 
-  async apply(change: LibvirtNetworkChange, writer: HostWriter): Promise<void> {
+  async apply(change: LibvirtNetworkChange, writer: StepRecorder): Promise<void> {
     if (change.steps.includes('define')) {
       await writer.run(`mkdir -p ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
       await writer.write(this.file, Buffer.from(this.xml), '0644');

@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { FieldChange, LibvirtPoolChange } from '../plan/change.js';
 import { sha256 } from './file-state.js';
 import { attr, child, differingKeys, parseXml, projectionDiff, renderLibvirtXml, text, type Projection, type XmlNode } from './libvirt-xml.js';
@@ -48,7 +48,7 @@ export class LibvirtPoolResource implements Resource<LibvirtPoolChange> {
     };
   }
 
-  async apply(change: LibvirtPoolChange, writer: HostWriter): Promise<void> {
+  async apply(change: LibvirtPoolChange, writer: StepRecorder): Promise<void> {
     if (change.steps.includes('define')) {
       await writer.run(`mkdir -p ${LIBVIRT_XML_DIR} ${SANDBOX_POOL_PATH}`, `mkdir ${SANDBOX_POOL_PATH}`);
       await writer.write(this.file, Buffer.from(this.xml), '0644');

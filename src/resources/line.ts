@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { LineChange } from '../plan/change.js';
 import { contentDiff, fileProbe, normaliseMode, parseFileState, sha256 } from './file-state.js';
 import type { PlanContext, Resource } from './resource.js';
@@ -12,8 +12,6 @@ export class LineResource implements Resource<LineChange> {
   readonly kind = 'line' as const;
   readonly id: string;
   private readonly match?: RegExp;
-  private newContent?: Buffer;
-  private mode = '0644';
 
   constructor(private readonly spec: { path: string; line: string; match?: string; mode?: string | number }) {
     if (/[\n\r]/.test(spec.line)) throw new RangeError('a line cannot contain a newline');
@@ -31,23 +29,24 @@ export class LineResource implements Resource<LineChange> {
     const before = current.content?.toString('utf8') ?? '';
     const after = ensureLine(before, this.spec.line, this.match);
     if (current.exists && after === before) return null;
-    this.mode = current.mode ?? normaliseMode(this.spec.mode ?? '0644');
-    this.newContent = Buffer.from(after);
+    const content = Buffer.from(after);
     return {
       kind: 'line',
       id: this.id,
       action: current.exists ? 'update' : 'create',
       summary: `ensure line in ${this.spec.path}`,
       path: this.spec.path,
-      contentSha256: sha256(this.newContent),
+      contentSha256: sha256(content),
+      content: after,
+      mode: current.mode ?? normaliseMode(this.spec.mode ?? '0644'),
       fields: [{ name: 'line', before: null, after: this.spec.line }],
-      diff: contentDiff(this.spec.path, current.content, this.newContent),
+      diff: contentDiff(this.spec.path, current.content, content),
     };
   }
 
-  async apply(_change: LineChange, writer: HostWriter): Promise<void> {
-    if (!this.newContent) throw new Error(`${this.id}: apply before diff`);
-    await writer.write(this.spec.path, this.newContent, this.mode);
+  /** Writes what the change says; nothing is kept on the resource between diff and apply. */
+  async apply(change: LineChange, recorder: StepRecorder): Promise<void> {
+    await recorder.write(change.path, Buffer.from(change.content, 'utf8'), change.mode);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { HostFacts } from '../facts/host-facts.js';
 import { sh } from '../transport/quote.js';
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 
 /**
  * Per-OS package handling as a registry of matchers (k0sctl's configurer registry), not `if`
@@ -13,7 +13,7 @@ export interface PackageManager {
   detect: string;
   /** Prints one line per package: `NAME installed` or `NAME missing`. */
   probe(packages: readonly string[]): string;
-  install(packages: readonly string[], writer: HostWriter): Promise<void>;
+  install(packages: readonly string[], recorder: StepRecorder): Promise<void>;
 }
 
 const apt: PackageManager = {
@@ -24,9 +24,9 @@ const apt: PackageManager = {
     packages
       .map((p) => `if dpkg-query -W -f='\${Status}' ${sh([p])} 2>/dev/null | grep -q 'ok installed'; then echo ${sh([p])} installed; else echo ${sh([p])} missing; fi`)
       .join('\n'),
-  async install(packages, writer) {
-    await writer.aptUpdateOnce();
-    await writer.run(`DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends ${sh(packages)}`, `apt-get install ${packages.join(' ')}`, { timeoutMs: 900_000 });
+  async install(packages, recorder) {
+    await recorder.aptUpdateOnce();
+    await recorder.run(`DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends ${sh(packages)}`, `apt-get install ${packages.join(' ')}`, { timeoutMs: 900_000 });
   },
 };
 
@@ -35,8 +35,8 @@ const dnf: PackageManager = {
   matches: (f) => f.packageManager === 'dnf' || f.packageManager === 'yum',
   detect: 'command -v rpm >/dev/null 2>&1',
   probe: (packages) => packages.map((p) => `if rpm -q ${sh([p])} >/dev/null 2>&1; then echo ${sh([p])} installed; else echo ${sh([p])} missing; fi`).join('\n'),
-  async install(packages, writer) {
-    await writer.run(`dnf install -y -q ${sh(packages)}`, `dnf install ${packages.join(' ')}`, { timeoutMs: 900_000 });
+  async install(packages, recorder) {
+    await recorder.run(`dnf install -y -q ${sh(packages)}`, `dnf install ${packages.join(' ')}`, { timeoutMs: 900_000 });
   },
 };
 

@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import { PlanningError } from '../errors/index.js';
 import type { PackageChange } from '../plan/change.js';
 import { packageManagerFor, packageProbe } from './package-managers.js';
@@ -41,7 +41,7 @@ export class PackageResource implements Resource<PackageChange> {
     };
   }
 
-  async apply(change: PackageChange, writer: HostWriter, ctx: PlanContext): Promise<void> {
-    await this.manager(ctx).install(change.packages, writer);
+  async apply(change: PackageChange, recorder: StepRecorder, ctx: PlanContext): Promise<void> {
+    await this.manager(ctx).install(change.packages, recorder);
   }
 }

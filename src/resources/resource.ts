@@ -1,7 +1,7 @@
 import type { HostFacts } from '../facts/host-facts.js';
 import type { Change } from '../plan/change.js';
 import type { Node } from '../topology/model.js';
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 
 /** What a resource may look at while planning: the node's configuration and its facts. */
 export interface PlanContext {
@@ -13,7 +13,7 @@ export interface PlanContext {
  * An idempotent piece of desired state on a host. Planning is split so that facts and every
  * resource of a host are read in ONE round trip: the planner concatenates the facts script and
  * each `probe()`, runs them together, and hands each resource its own stdout to `diff()`, which is pure.
- * `apply()` receives a HostWriter, which only the mutation gate hands out.
+ * `apply()` receives a StepRecorder, which only the mutation gate hands out.
  */
 export interface Resource<C extends Change = Change> {
   readonly id: string;
@@ -26,5 +26,5 @@ export interface Resource<C extends Change = Change> {
   /** The change that brings the host to the desired state, a note (action `none`), or null. May throw PlanningError. */
   diff(stdout: string, ctx: PlanContext): C | null;
   /** Performs exactly `change`. */
-  apply(change: C, writer: HostWriter, ctx: PlanContext): Promise<void>;
+  apply(change: C, recorder: StepRecorder, ctx: PlanContext): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { SandboxDiskChange } from '../plan/change.js';
 import type { ImageFile } from './image-file.js';
 import { attr, child, parseXml, renderLibvirtXml, text } from './libvirt-xml.js';
@@ -45,7 +45,7 @@ export class SandboxDiskResource implements Resource<SandboxDiskChange> {
     };
   }
 
-  async apply(change: SandboxDiskChange, writer: HostWriter): Promise<void> {
+  async apply(change: SandboxDiskChange, writer: StepRecorder): Promise<void> {
     const file = `${LIBVIRT_XML_DIR}/volume-${this.volume}.xml`;
     await writer.run(`mkdir -p ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
     await writer.write(file, Buffer.from(this.xml), '0644');

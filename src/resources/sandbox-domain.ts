@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import { PlanningError } from '../errors/index.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import type { FieldChange, LiveSetting, SandboxDomainChange } from '../plan/change.js';
@@ -188,7 +188,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     };
   }
 
-  async apply(change: SandboxDomainChange, writer: HostWriter, ctx: PlanContext): Promise<void> {
+  async apply(change: SandboxDomainChange, writer: StepRecorder, ctx: PlanContext): Promise<void> {
     const d = SANDBOX_DOMAIN;
     if (change.steps.includes('define') || change.steps.includes('redefine')) {
       await writer.run(`mkdir -p ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);

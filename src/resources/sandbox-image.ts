@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { SandboxImageChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import type { ImageFile } from './image-file.js';
@@ -44,7 +44,7 @@ export class SandboxImageResource implements Resource<SandboxImageChange> {
     };
   }
 
-  async apply(_change: SandboxImageChange, writer: HostWriter): Promise<void> {
+  async apply(_change: SandboxImageChange, writer: StepRecorder): Promise<void> {
     const staged = `/var/tmp/gridops-image-${this.image.sha256}.part`;
     await writer.stageUpload(this.image.path, staged);
     const s = quote(staged);

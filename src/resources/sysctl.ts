@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { FieldChange, SysctlChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
@@ -42,8 +42,8 @@ export class SysctlResource implements Resource<SysctlChange> {
     return { kind: 'sysctl', id: this.id, action: 'update', key: this.key, value: this.value, steps, fields, summary: `set ${this.key} = ${this.value}` };
   }
 
-  async apply(change: SysctlChange, writer: HostWriter): Promise<void> {
-    if (change.steps.includes('persist')) await writer.write(this.file, Buffer.from(this.fileContent()), '0644');
-    if (change.steps.includes('set')) await writer.run(`sysctl -q -w ${quote(`${this.key}=${this.value}`)}`, `sysctl ${this.key}`);
+  async apply(change: SysctlChange, recorder: StepRecorder): Promise<void> {
+    if (change.steps.includes('persist')) await recorder.write(this.file, Buffer.from(this.fileContent()), '0644');
+    if (change.steps.includes('set')) await recorder.run(`sysctl -q -w ${quote(`${this.key}=${this.value}`)}`, `sysctl ${this.key}`);
   }
 }

@@ -1,4 +1,4 @@
-import type { HostWriter } from '../engine/host-writer.js';
+import type { StepRecorder } from './step-recorder.js';
 import type { FieldChange, SystemdUnitChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import { contentDiff, fileProbe, parseFileState, sha256 } from './file-state.js';
@@ -10,6 +10,8 @@ import type { Resource } from './resource.js';
 export class SystemdUnitResource implements Resource<SystemdUnitChange> {
   readonly kind = 'systemd-unit' as const;
   readonly id: string;
+  /** The unit's name, e.g. `gridagent.service`. */
+  readonly unit: string;
   private readonly path: string;
   private readonly content: Buffer;
 
@@ -17,6 +19,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     private readonly spec: { unit: string; content: string; enabled?: boolean; started?: boolean; notify?: string[] },
   ) {
     this.id = `systemd-unit ${spec.unit}`;
+    this.unit = spec.unit;
     this.path = `/etc/systemd/system/${spec.unit}`;
     this.content = Buffer.from(spec.content);
   }
@@ -57,17 +60,17 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     };
   }
 
-  async apply(change: SystemdUnitChange, writer: HostWriter): Promise<void> {
+  async apply(change: SystemdUnitChange, recorder: StepRecorder): Promise<void> {
     const u = quote(this.spec.unit);
     if (change.steps.includes('write')) {
-      await writer.write(this.path, this.content, '0644');
-      writer.unitFileChanged();
+      await recorder.write(this.path, this.content, '0644');
+      recorder.unitFileChanged();
     }
-    await writer.reloadSystemdIfNeeded();
-    if (change.steps.includes('enable')) await writer.run(`systemctl enable ${u}`, `enable ${this.spec.unit}`);
-    if (change.steps.includes('disable')) await writer.run(`systemctl disable ${u}`, `disable ${this.spec.unit}`);
-    if (change.steps.includes('start')) await writer.run(`systemctl start ${u}`, `start ${this.spec.unit}`);
-    if (change.steps.includes('restart')) await writer.run(`systemctl restart ${u}`, `restart ${this.spec.unit}`);
-    if (change.steps.includes('stop')) await writer.run(`systemctl stop ${u}`, `stop ${this.spec.unit}`);
+    await recorder.reloadSystemdIfNeeded();
+    if (change.steps.includes('enable')) await recorder.run(`systemctl enable ${u}`, `enable ${this.spec.unit}`);
+    if (change.steps.includes('disable')) await recorder.run(`systemctl disable ${u}`, `disable ${this.spec.unit}`);
+    if (change.steps.includes('start')) await recorder.run(`systemctl start ${u}`, `start ${this.spec.unit}`);
+    if (change.steps.includes('restart')) await recorder.run(`systemctl restart ${u}`, `restart ${this.spec.unit}`);
+    if (change.steps.includes('stop')) await recorder.run(`systemctl stop ${u}`, `stop ${this.spec.unit}`);
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { InputFileError } from '../errors/index.js';
-import { writeFileAtomic } from '../state/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 
 /** The grid key: 32 random bytes, hex, one line. Agents sign every message with it (HMAC). */
 export interface GridKey {

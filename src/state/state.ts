@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
-import type { OverlayVerification } from '../engine/verify.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import type { OverlayRecord } from '../overlay/overlay-record.js';
 
 /** What was last applied to one host. Never holds a secret. */
 export interface HostState {
@@ -22,7 +22,7 @@ export interface GridState {
   serial: number;
   hosts: Record<string, HostState>;
   /** What the agents agreed on at the end of the last apply that deployed or ran them. */
-  overlay?: OverlayVerification;
+  overlay?: OverlayRecord;
 }
 
 /** State, lock and (unless the topology names one) the grid key live beside the topology, per grid: `.gridops/GRID.*`. */

@@ -1,11 +1,15 @@
-import { Fleet, type HostSession } from '../engine/session.js';
+import { openSessions } from '../facts/host-session.js';
+import type { AgentView } from '../overlay/agent-view.js';
+import type { OverlayAgreement } from '../overlay/convergence.js';
+import { pollOverlay } from '../overlay/poll.js';
+import { gridPlaybooks } from '../phases/workflow-playbooks.js';
 import { readState, statePaths, type HostState } from '../state/state.js';
 import { loadTopology } from '../topology/load.js';
-import { allNodes, type Grid } from '../topology/model.js';
-import { fanOut } from '../transport/fan-out.js';
-import { askAgent, type AgentView } from './agent-view.js';
+import { allNodes, type Grid, type Node } from '../topology/model.js';
+import { Fleet } from '../transport/fleet.js';
+import type { Transport } from '../transport/transport.js';
 
-export type { AgentView } from './agent-view.js';
+export type { AgentView } from '../overlay/agent-view.js';
 
 export interface NodeStatus {
   node: string;
@@ -19,8 +23,8 @@ export interface NodeStatus {
   cgroup?: string;
   cores?: number;
   memoryGiB?: number;
-  /** `in-sync`: the last apply used this very topology and succeeded on this node. */
-  applied: 'in-sync' | 'older-topology' | 'never' | 'failed';
+  /** `in-sync`: the last apply used this very topology and the node's workflow (the same playbooks), and succeeded on this node. */
+  applied: 'in-sync' | 'older-topology' | 'other-playbooks' | 'never' | 'failed';
   appliedAt?: string;
   agentVersion: string | null;
   agent?: AgentView;
@@ -35,41 +39,45 @@ export interface GridStatus {
   superPeers: Record<string, string[]>;
   /** Region peer per region, as reported by the agents. */
   regionPeers: Record<string, string[]>;
+  /** Whether the agents agree on one overlay (the definition apply's verify uses); absent when no node runs an agent. */
+  overlay?: OverlayAgreement;
 }
 
-function appliedState(host: HostState | undefined, grid: Grid): NodeStatus['applied'] {
+function appliedState(host: HostState | undefined, grid: Grid, node: Node): NodeStatus['applied'] {
   if (!host || !host.appliedAt) return 'never';
   if (host.lastOutcome === 'failed') return 'failed';
-  return host.topologyHash === grid.sourceHash ? 'in-sync' : 'older-topology';
-}
-
-async function agentView(session: HostSession): Promise<AgentView | undefined> {
-  return session.facts.agentVersion ? askAgent(session.transport) : undefined;
+  const workflow = gridPlaybooks(grid, node);
+  const samePlaybooks = host.playbooks.length === workflow.length && workflow.every((p, i) => host.playbooks[i] === p);
+  if (host.topologyHash !== grid.sourceHash) return 'older-topology';
+  return samePlaybooks ? 'in-sync' : 'other-playbooks';
 }
 
 /**
  * Connects to every node (verified host keys), reads facts, the recorded state and, where an
- * agent runs, its view of the overlay. With `wait`, keeps the connections and asks the agents
- * again every 500 ms until `until` holds or the deadline passes.
+ * agent runs, its view of the overlay. With `waitUntil`, keeps the connections and asks the
+ * agents again (overlay/poll, the loop apply's verify uses) until the overlay has converged or
+ * the deadline passes.
  */
 export async function gridStatus(
   topologyFile: string,
-  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; wait?: { until: (status: GridStatus) => boolean; deadline: number } },
+  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number; connect?: (node: Node) => Promise<Transport> },
 ): Promise<GridStatus> {
   const grid = await loadTopology(topologyFile);
   const state = await readState(statePaths(topologyFile, grid.name, options.stateDir).state, grid.name);
   const nodes = allNodes(grid);
   const fleet = new Fleet();
   try {
-    const { sessions, unreachable } = await fleet.open(nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal });
-    const snapshot = async (): Promise<GridStatus> => {
-      const views = await fanOut(sessions, (s) => s.node.name, agentView, { concurrency: options.concurrency });
+    const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal, connect: options.connect });
+    const agents = sessions.filter((s) => s.facts.agentVersion);
+    const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal }) : undefined;
+    const views = new Map<string, AgentView>((check?.answers ?? []).map((a) => [a.node, a.view]));
+    {
       const statuses: NodeStatus[] = nodes.map((node) => {
-        const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(state.hosts[node.name], grid), appliedAt: state.hosts[node.name]?.appliedAt };
+        const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(state.hosts[node.name], grid, node), appliedAt: state.hosts[node.name]?.appliedAt };
         const i = sessions.findIndex((s) => s.node.name === node.name);
         if (i < 0) return { ...base, reachable: false, agentVersion: null, error: unreachable.find((u) => u.node.name === node.name)?.error.message };
         const { facts } = sessions[i]!;
-        const view = views[i]!;
+        const view = views.get(node.name);
         return {
           ...base,
           reachable: true,
@@ -79,35 +87,21 @@ export async function gridStatus(
           cores: facts.cpu.cores,
           memoryGiB: Math.round((facts.memoryBytes / 2 ** 30) * 10) / 10,
           agentVersion: facts.agentVersion,
-          ...(view.status === 'ok' && view.value ? { agent: view.value } : {}),
+          ...(view ? { agent: view } : {}),
         };
       });
       const superPeers: Record<string, string[]> = {};
       for (const s of statuses) if (s.agent?.role === 'super-peer') (superPeers[`${s.region}/${s.subgrid}`] ??= []).push(s.node);
       const regionPeers: Record<string, string[]> = {};
       for (const s of statuses) if (s.agent?.regionRole === 'region-peer') (regionPeers[s.region] ??= []).push(s.node);
-      return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers, regionPeers };
-    };
-    let status = await snapshot();
-    while (options.wait && !options.wait.until(status) && Date.now() < options.wait.deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      status = await snapshot();
+      return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers, regionPeers, ...(check ? { overlay: check.agreement } : {}) };
     }
-    return status;
   } finally {
     await fleet.close();
   }
 }
 
-/**
- * Every node with an agent answers, every sub-grid that has agents has exactly one super peer,
- * and every region exactly one region peer.
- */
+/** The overlay has converged (overlay/convergence, the one definition), or no node runs an agent. */
 export function overlayConverged(status: GridStatus): boolean {
-  const withAgent = status.nodes.filter((n) => n.agentVersion);
-  if (withAgent.length === 0) return true;
-  if (withAgent.some((n) => !n.agent || n.agent.role === 'not answering')) return false;
-  const subgrids = new Set(withAgent.map((n) => `${n.region}/${n.subgrid}`));
-  const regions = new Set(withAgent.map((n) => n.region));
-  return [...subgrids].every((sg) => status.superPeers[sg]?.length === 1) && [...regions].every((r) => status.regionPeers[r]?.length === 1);
+  return status.overlay?.converged ?? true;
 }

@@ -1,4 +1,4 @@
-import { plannedBootstrapScore } from '../election/initial-election.js';
+import { plannedBootstrapScore } from '../overlay/initial-election.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import Handlebars from 'handlebars';
 import { existsSync, readFileSync } from 'node:fs';

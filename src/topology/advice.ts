@@ -1,5 +1,5 @@
 import { allSubgrids, type Grid } from './model.js';
-import type { Problem } from './problem.js';
+import type { Problem } from '../errors/problem.js';
 
 /** A sub-grid needs this many nodes that may stand to elect a successor while one is down. */
 const FAILOVER_ELIGIBLE = 3;

@@ -2,17 +2,21 @@ import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import type { Grid } from './model.js';
-import type { Problem } from './problem.js';
+import type { Problem } from '../errors/problem.js';
 import { resolveTopology } from './resolve.js';
 import { makeSchemaChecker } from './schema-check.js';
 import type { RawTopology } from './schema.js';
 import { PUBLISHED_SCHEMA_FILE } from './json-schema-file.js';
 import { semanticProblems } from './semantic-check.js';
+import { gridWarnings } from './advice.js';
+import { unappliedSettings } from './unapplied-settings.js';
 import { MAX_FILE_BYTES, parseSource } from './source.js';
 
 export interface TopologyCheck {
   grid?: Grid;
   problems: Problem[];
+  /** A valid grid that is probably not what is meant (advice.ts), or asks for what gridops does not apply yet (unapplied-settings.ts). */
+  warnings: Problem[];
 }
 
 let checkSchema: ReturnType<typeof makeSchemaChecker> | undefined;
@@ -20,13 +24,14 @@ let checkSchema: ReturnType<typeof makeSchemaChecker> | undefined;
 /** Parses and checks a topology held in memory; `file` is only used in positions. */
 export function checkTopologyText(file: string, text: string): TopologyCheck {
   const { source, problems } = parseSource(file, text);
-  if (problems.length) return { problems };
+  if (problems.length) return { problems, warnings: [] };
   // The committed JSON Schema (kept equal to the TypeBox definition by a test): loading it is
   // cheaper than building the TypeBox objects, which matters for a sub-second `validate`.
   checkSchema ??= makeSchemaChecker(JSON.parse(readFileSync(PUBLISHED_SCHEMA_FILE, 'utf8')));
   const found = [...checkSchema(source), ...semanticProblems(source.value, source)];
-  if (found.length) return { problems: sortProblems(found) };
-  return { grid: resolveTopology(source.value as RawTopology, source, text), problems: [] };
+  if (found.length) return { problems: sortProblems(found), warnings: [] };
+  const grid = resolveTopology(source.value as RawTopology, source, text);
+  return { grid, problems: [], warnings: sortProblems([...gridWarnings(grid), ...unappliedSettings(grid, source)]) };
 }
 
 /** Reads and checks a topology file, returning every problem found (never throwing for bad content). */
@@ -38,16 +43,21 @@ export async function checkTopologyFile(file: string): Promise<TopologyCheck> {
     throw new InputFileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check the path; `gridops lab up` writes a ready topology you can start from', { cause: err });
   }
   if (size > MAX_FILE_BYTES) {
-    return { problems: [{ file, line: 1, column: 1, path: '', message: `file is ${size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
+    return { warnings: [], problems: [{ file, line: 1, column: 1, path: '', message: `file is ${size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
   }
   return checkTopologyText(file, await readFile(file, 'utf8'));
 }
 
 /** The resolved grid, or a ValidationError listing every problem. Nothing touches a host before this returns. */
 export async function loadTopology(file: string): Promise<Grid> {
-  const { grid, problems } = await checkTopologyFile(file);
+  return (await loadTopologyWithWarnings(file)).grid;
+}
+
+/** loadTopology, with the warnings that `validate` and `plan` show. */
+export async function loadTopologyWithWarnings(file: string): Promise<{ grid: Grid; warnings: Problem[] }> {
+  const { grid, problems, warnings } = await checkTopologyFile(file);
   if (!grid) throw new ValidationError(problems, file);
-  return grid;
+  return { grid, warnings };
 }
 
 function sortProblems(problems: Problem[]): Problem[] {

@@ -101,6 +101,8 @@ export interface Grid {
   sourceHash: string;
   regions: Region[];
   rollout: Rollout;
+  /** The topology's own playbooks, run after the grid's workflow: a built-in name or an absolute path, with where it is written. */
+  playbooks: Array<{ ref: string; position: Position }>;
 }
 
 export type { SettingGroup };

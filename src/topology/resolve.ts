@@ -63,6 +63,8 @@ export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBy
     sourceHash: createHash('sha256').update(fileBytes).digest('hex'),
     regions,
     rollout: resolveRollout(raw.rollout),
+    // A path is relative to the topology file; a bare name is one of gridops' own playbooks.
+    playbooks: (raw.playbooks ?? []).map((ref, i) => ({ ref: ref.includes('/') ? resolvePath(dirname(source.file), ref) : ref, position: pos(['playbooks', i]) })),
   };
 }
 

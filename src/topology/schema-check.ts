@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type AnySchema } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import { FORMATS, showValue, type FormatName } from './formats.js';
-import type { Problem } from './problem.js';
+import type { Problem } from '../errors/problem.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
 
 /**

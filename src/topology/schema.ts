@@ -155,6 +155,11 @@ export const RawTopology = strict(
     defaults: Type.Optional(Settings),
     regions: Type.Array(RawRegion, { description: 'the regions of the grid' }),
     rollout: Type.Optional(Rollout),
+    playbooks: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, description: 'a playbook name under playbooks/ or a path relative to this file' }), {
+        description: "playbooks run on every node after the grid's own workflow (node-base, hypervisor, qos, agent)",
+      }),
+    ),
   },
   'a gridops topology: regions > sub-grids > nodes',
 );

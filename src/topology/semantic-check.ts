@@ -1,4 +1,4 @@
-import type { Problem } from './problem.js';
+import type { Problem } from '../errors/problem.js';
 import { derivedMulticast, parseMulticast } from './resolve.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
 

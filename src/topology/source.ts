@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, visit, type Document, type Node as YamlNode } from 'yaml';
-import type { Problem } from './problem.js';
+import type { Problem } from '../errors/problem.js';
 
 /**
  * A YAML document with its source positions, so every problem found later, even one found

@@ -13,7 +13,7 @@
  * key is none of them, the verdict is `changed`, even when the recorded keys are of other types.
  * The transport orders the host key algorithms so the server offers a recorded type first.
  */
-import { writeFileAtomic } from '../state/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, basename, join } from 'node:path';

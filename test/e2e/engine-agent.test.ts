@@ -13,11 +13,12 @@ jest.setTimeout(600_000);
 
 // Three nodes per sub-grid: a sub-grid of two cannot elect a successor while its super peer is
 // down (a majority of 2 voters is 2), so with two the old node, restarted by systemd, may win again.
-describeLab('gridagent deployed with the agent playbook (Node 18, systemd containers)', { kind: 'container', nodes: 6, subgrids: 2 }, (lab) => {
-  const playbooks = ['--playbook', 'node-base', '--playbook', 'agent'];
+describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent (Node 18, systemd containers)', { kind: 'container', nodes: 6, subgrids: 2 }, (lab) => {
+  // No --playbook: the topology decides the whole job (node-base, qos, agent), as a user runs it.
+  const playbooks: string[] = [];
   const status = (...extra: string[]) => {
     const r = gridops(['status', lab.topology, '--json', ...extra], { timeoutMs: 120_000 });
-    return { code: r.status, data: JSON.parse(r.stdout) as { nodes: Array<{ node: string; subgrid: string; agent?: { role: string; term: number } }>; superPeers: Record<string, string[]>; regionPeers: Record<string, string[]> } };
+    return { code: r.status, data: JSON.parse(r.stdout) as { nodes: Array<{ node: string; subgrid: string; applied: string; agent?: { role: string; term: number } }>; superPeers: Record<string, string[]>; regionPeers: Record<string, string[]> } };
   };
 
   it('installs and starts the agents; every sub-grid elects one super peer and the region one region peer; a second plan is empty', async () => {
@@ -39,9 +40,17 @@ describeLab('gridagent deployed with the agent playbook (Node 18, systemd contai
     // ... and the agents' first election followed the plan.
     expect(recorded.overlay).toMatchObject({ converged: true, nodes: 6, superPeers: { 'region-1/subgrid-1': 'node-01', 'region-1/subgrid-2': 'node-04' }, regionPeers: { 'region-1': 'node-01' }, unlikePlan: [] });
     expect((await lab.ssh('node-01', 'node --version')).stdout).toMatch(/^v18\./);
-    expect((await lab.ssh('node-01', 'systemctl is-active gridagent')).stdout.trim()).toBe('active');
+    // One plain apply ran the whole workflow, phase by phase: node-base's identity, qos' slice, the agent.
+    expect(apply.stdout).toMatch(/\+ file \/etc\/gridops\/node\.json/);
+    expect(apply.stdout).toMatch(/systemd-unit grid\.slice/);
+    for (const node of ['node-01', 'node-06']) {
+      expect((await lab.ssh(node, 'systemctl is-active gridagent grid.slice')).stdout.trim().split('\n')).toEqual(['active', 'active']);
+      expect(JSON.parse((await lab.ssh(node, 'cat /etc/gridops/node.json')).stdout)).toMatchObject({ node });
+    }
     const { code, data } = status('--wait', '30s');
     expect(code).toBe(0);
+    // Applied with this topology and the grid's own workflow.
+    expect(data.nodes.map((n) => n.applied)).toEqual(Array(6).fill('in-sync'));
     expect(Object.keys(data.superPeers).sort()).toEqual(['region-1/subgrid-1', 'region-1/subgrid-2']);
     for (const peers of Object.values(data.superPeers)) expect(peers).toHaveLength(1);
     // The two super peers found each other through the region peer's name (the lab's DNS) and elected one.
@@ -130,7 +139,7 @@ describeLab('gridagent deployed with the agent playbook (Node 18, systemd contai
     expect(rolling.status).toBe(0);
 
     // Batches: the four members one by one, then the two super peers.
-    const batches = [...rolling.stderr.matchAll(/rolling: batch (\d+)\/(\d+): ([\w-, ]+) \((nodes|super peers, which hand their role over)\)/g)].map((m) => ({ hosts: m[3]!.split(', '), kind: m[4] }));
+    const batches = [...rolling.stderr.matchAll(/batch (\d+)\/(\d+): ([\w-, ]+) \((nodes|super peers, which hand their role over)\)/g)].map((m) => ({ hosts: m[3]!.split(', '), kind: m[4] }));
     expect(batches).toHaveLength(6);
     const oldSuperPeers = Object.values(before.superPeers).flat().sort();
     expect(batches.slice(4).flatMap((b) => b.hosts).sort()).toEqual(oldSuperPeers);
@@ -152,5 +161,7 @@ describeLab('gridagent deployed with the agent playbook (Node 18, systemd contai
     console.log(`rolling upgrade: ${batches.length} batches in ${((t1 - t0) / 1000).toFixed(1)} s, ${samples.flat().length} samples, windows without a super peer: ${gaps.length}`);
     expect(gaps).toEqual([]);
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', 'node-base', '--playbook', join(upgrade, 'agent.yaml')]).status).toBe(0);
+    // Ad-hoc playbooks are not the grid's workflow: status no longer calls the nodes in sync.
+    expect(status().data.nodes.map((n) => n.applied)).toEqual(Array(6).fill('other-playbooks'));
   });
 });

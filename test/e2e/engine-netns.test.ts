@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeAsRoot, gridops, gridopsAsync, ROOT } from './support/cli.js';
 
+/** netns hosts have no systemd, so they run node-base alone (ad-hoc), not the grid's whole workflow. */
+const NODE_BASE = ['--playbook', 'node-base'];
+
 /**
  * The execution engine against real OpenSSH servers: a netns lab (real sshd per host, real
  * host keys), applied, planned, tampered with, interrupted, and attacked with hostile values.
@@ -41,11 +44,11 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
   });
 
   it('applies the lab topology, then plans zero changes (idempotence)', () => {
-    const apply = gridops(['apply', topology, '--yes']);
+    const apply = gridops(['apply', topology, ...NODE_BASE, '--yes']);
     expect(apply.stderr).not.toMatch(/error|warning/i);
     expect(apply.status).toBe(0);
     expect(apply.stdout).toMatch(/Apply: \d+ change\(s\) on 3 host\(s\)/);
-    const plan = gridops(['plan', topology, '--detailed-exitcode']);
+    const plan = gridops(['plan', topology, ...NODE_BASE, '--detailed-exitcode']);
     expect(plan.stdout).toContain('No changes.');
     expect(plan.status).toBe(0);
     const identity = JSON.parse(ssh(addresses[1]!, 'cat /etc/gridops/node.json'));
@@ -54,30 +57,30 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
 
   it('tampering with one file on one node gives a plan of exactly that one change', () => {
     ssh(addresses[2]!, 'echo tampered >> /etc/gridops/node.json');
-    const plan = gridops(['plan', topology, '--detailed-exitcode', '--json']);
+    const plan = gridops(['plan', topology, ...NODE_BASE, '--detailed-exitcode', '--json']);
     expect(plan.status).toBe(2);
     const data = JSON.parse(plan.stdout);
     const changed = data.hosts.filter((h: { changes: unknown[] }) => h.changes.length > 0);
     expect(changed).toHaveLength(1);
     expect(changed[0].host).toBe('node-03');
     expect(changed[0].changes.map((c: { id: string }) => c.id)).toEqual(['file /etc/gridops/node.json']);
-    expect(gridops(['apply', topology, '--yes']).status).toBe(0);
-    expect(gridops(['plan', topology, '--detailed-exitcode']).status).toBe(0);
+    expect(gridops(['apply', topology, ...NODE_BASE, '--yes']).status).toBe(0);
+    expect(gridops(['plan', topology, ...NODE_BASE, '--detailed-exitcode']).status).toBe(0);
   });
 
   it('a saved plan is applied exactly, and refused once a host has changed', () => {
     ssh(addresses[0]!, 'rm -f /etc/gridops/node.json');
     const out = join(dir, 'plan.json');
-    expect(gridops(['plan', topology, '--out', out]).status).toBe(0);
+    expect(gridops(['plan', topology, ...NODE_BASE, '--out', out]).status).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).hosts[0].changes).toHaveLength(1);
     ssh(addresses[1]!, 'chmod 700 /var/lib/gridops');
-    const stale = gridops(['apply', topology, '--plan', out]);
+    const stale = gridops(['apply', topology, ...NODE_BASE, '--plan', out]);
     expect(stale.status).toBe(1);
     expect(stale.stderr).toMatch(/hosts changed since the plan was saved: node-02/);
     expect(ssh(addresses[0]!, 'test -e /etc/gridops/node.json && echo yes || echo no').trim()).toBe('no');
-    expect(gridops(['plan', topology, '--out', out]).status).toBe(0);
-    expect(gridops(['apply', topology, '--plan', out]).status).toBe(0);
-    expect(gridops(['plan', topology, '--detailed-exitcode']).status).toBe(0);
+    expect(gridops(['plan', topology, ...NODE_BASE, '--out', out]).status).toBe(0);
+    expect(gridops(['apply', topology, ...NODE_BASE, '--plan', out]).status).toBe(0);
+    expect(gridops(['plan', topology, ...NODE_BASE, '--detailed-exitcode']).status).toBe(0);
   });
 
   it('a host whose key differs from known_hosts is refused before any change on any host', () => {
@@ -99,15 +102,15 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     const partial = join(dir, 'known_hosts.partial');
     writeFileSync(partial, readFileSync(knownHosts, 'utf8').split('\n').filter((l) => !l.startsWith(`${addresses[1]} `)).join('\n'));
     const file = variant('unknown-host', (t) => t.replaceAll(knownHosts, partial));
-    const refused = gridops(['plan', file]);
+    const refused = gridops(['plan', file, ...NODE_BASE]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`node-02.*not in ${partial.replace(/[.]/g, '\\.')}|node-02.*unknown`, 'i'));
     const fingerprint = execFileSync('ssh-keygen', ['-l', '-f', knownHosts], { encoding: 'utf8' }).split('\n').find((l) => l.includes(addresses[1]!))!.split(' ')[1]!;
     expect(refused.stderr).toContain(fingerprint);
-    const accepted = gridops(['plan', file, '--accept-new-host-keys']);
+    const accepted = gridops(['plan', file, ...NODE_BASE, '--accept-new-host-keys']);
     expect(accepted.status).toBe(0);
     expect(readFileSync(partial, 'utf8')).toMatch(new RegExp(`^${addresses[1]!.replace(/\./g, '\\.')} ssh-ed25519 `, 'm'));
-    expect(gridops(['plan', file]).status).toBe(0);
+    expect(gridops(['plan', file, ...NODE_BASE]).status).toBe(0);
   });
 
   it('an unreachable node is reported and the others are applied', () => {
@@ -130,7 +133,7 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     expect(JSON.parse(ssh(addresses[0]!, 'cat /etc/gridops/node.json')).labels.evil).toBe(evil);
     expect(ssh(addresses[0]!, 'ls /root/pwned /root/pwned2 /root/pwned3 2>/dev/null || true')).toBe('');
     // put node-01's identity back for the other tests
-    expect(gridops(['apply', other, '--yes']).status).toBe(0);
+    expect(gridops(['apply', other, ...NODE_BASE, '--yes']).status).toBe(0);
   });
 
   it('a concurrent second apply is refused, naming the holder; SIGKILL midway then re-run converges', async () => {
@@ -159,17 +162,17 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     const log = join(dir, 'become.log');
     const out = join(dir, 'become-plan.json');
     const env = { GRIDOPS_BECOME_PASSWORD: password };
-    const plan = gridops(['plan', file, '--limit', 'node-01', '--out', out, '--log-file', log], { env });
+    const plan = gridops(['plan', file, ...NODE_BASE, '--limit', 'node-01', '--out', out, '--log-file', log], { env });
     expect(plan.status).toBe(0);
-    const apply = gridops(['apply', file, '--limit', 'node-01', '--yes', '--log-file', log], { env });
+    const apply = gridops(['apply', file, ...NODE_BASE, '--limit', 'node-01', '--yes', '--log-file', log], { env });
     expect(apply.stderr).not.toMatch(/error|warning/i);
     expect(apply.status).toBe(0);
     expect(ssh(addresses[0]!, 'stat -c %U:%a /etc/gridops/node.json /var/lib/gridops')).toBe('root:644\nroot:750\n');
-    expect(gridops(['plan', file, '--limit', 'node-01', '--detailed-exitcode'], { env }).status).toBe(0);
+    expect(gridops(['plan', file, ...NODE_BASE, '--limit', 'node-01', '--detailed-exitcode'], { env }).status).toBe(0);
     const state = readFileSync(join(dir, '.gridops', 'lab.state.json'), 'utf8');
     for (const text of [plan.stdout, plan.stderr, apply.stdout, readFileSync(out, 'utf8'), readFileSync(log, 'utf8'), state]) expect(text).not.toContain('s3cr3t');
     expect(ssh(addresses[0]!, 'ls /root/pwned-sudo 2>/dev/null || true')).toBe('');
-    const wrong = gridops(['apply', file, '--limit', 'node-01', '--yes'], { env: { GRIDOPS_BECOME_PASSWORD: 'wrong' } });
+    const wrong = gridops(['apply', file, ...NODE_BASE, '--limit', 'node-01', '--yes'], { env: { GRIDOPS_BECOME_PASSWORD: 'wrong' } });
     expect(wrong.status).toBe(1);
     expect(`${wrong.stdout}${wrong.stderr}`).toMatch(/sudo rejected the become password/);
   });
@@ -204,11 +207,11 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
 
   it('a module the kernel cannot load is a planning error naming the host; a built-in one is a note', () => {
     const file = variant('modules', (t) => t.replace('agent: { port: 7946 }', 'agent: { port: 7946 }\n  kernel: { modules: [kvm, gridops_no_such_module] }'));
-    const r = gridops(['apply', file, '--yes']);
+    const r = gridops(['apply', file, ...NODE_BASE, '--yes']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/node-0\d: kernel .* cannot load modules, and gridops_no_such_module is not built in/);
     const builtIn = variant('builtin', (t) => t.replace('agent: { port: 7946 }', 'agent: { port: 7946 }\n  kernel: { modules: [kvm] }'));
-    const plan = gridops(['plan', builtIn, '--detailed-exitcode']);
+    const plan = gridops(['plan', builtIn, ...NODE_BASE, '--detailed-exitcode']);
     expect(plan.stdout).toMatch(/= kernel-module kvm: kvm is built into kernel/);
     expect(plan.status).toBe(0);
   });

@@ -36,7 +36,8 @@ function plannedHost(name: 'n1' | 'n2', options: { failCommand?: boolean } = {})
     session: { node: node(name), transport, facts: facts() },
     resources,
     handlers: [{ name: 'reload', command: `echo reload >> ${quote(log)}` }],
-    plan: { host: name, address: '10.0.0.1', changes: [file.diff('absent\n')!, command.diff('')!], notes: [], handlers: ['reload'] },
+    managedUnits: new Set(),
+    plan: { host: name, address: '10.0.0.1', playbooks: ['t'], changes: [file.diff('absent\n')!, command.diff('')!], notes: [], handlers: ['reload'] },
   };
   return { planned, transport, root, log };
 }

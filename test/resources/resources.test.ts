@@ -130,3 +130,28 @@ describe('other resources', () => {
     expect(ensureLine(text, line, match)).toBe(want);
   });
 });
+
+describe('diff is pure: apply needs only the change', () => {
+  it('a line change planned by one resource is applied by a fresh one (nothing kept between diff and apply)', async () => {
+    const { LineResource } = await import('../../src/resources/line.js');
+    const { StepRecorder } = await import('../../src/resources/step-recorder.js');
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-line-'));
+    try {
+      const path = join(dir, 'sshd_config');
+      writeFileSync(path, 'Port 22\nPermitRootLogin yes\n');
+      chmodSync(path, 0o640);
+      const spec = { path, line: 'PermitRootLogin no', match: '^PermitRootLogin ' };
+      const change = new LineResource(spec).diff(execSync(fileProbe(path), { shell: '/bin/sh', encoding: 'utf8' }), { node: node(), facts: facts() })!;
+      // The change is data: it survives a JSON round trip (a saved plan) and carries the result.
+      const saved = JSON.parse(JSON.stringify(change));
+      expect(saved).toMatchObject({ kind: 'line', action: 'update', content: 'Port 22\nPermitRootLogin no\n', mode: '0640' });
+      const recorder = new StepRecorder('local');
+      recorder.begin(change.id);
+      await new LineResource(spec).apply(saved, recorder);
+      execSync(recorder.steps.map((s) => s.command).join('\n'), { shell: '/bin/sh' });
+      expect(execSync(`cat ${quote(path)}; stat -c %a ${quote(path)}`, { encoding: 'utf8' })).toBe('Port 22\nPermitRootLogin no\n640\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

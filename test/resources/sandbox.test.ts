@@ -163,8 +163,9 @@ describe('apply records virsh steps through the gate', () => {
   const planned = (resource: Resource, change: NonNullable<ReturnType<Resource['diff']>>, transport: RecordingTransport): PlannedHost => ({
     session: { node: node(), transport, facts: labFacts() },
     resources: new Map([[resource.id, resource]]),
+    managedUnits: new Set(),
     handlers: [],
-    plan: { host: 'n1', address: '10.0.0.1', changes: [change], notes: [], handlers: [] },
+    plan: { host: 'n1', address: '10.0.0.1', playbooks: ['hypervisor'], changes: [change], notes: [], handlers: [] },
   });
 
   it('a live change is a virsh schedinfo --live --config, nothing else', async () => {

@@ -1,5 +1,5 @@
-import { verifyOverlay } from '../../src/engine/verify.js';
-import type { HostSession } from '../../src/engine/session.js';
+import { pollOverlay } from '../../src/overlay/poll.js';
+import type { HostSession } from '../../src/facts/host-session.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { facts, smallGrid } from '../resources/fixtures.js';
 import { allNodes } from '../../src/topology/model.js';
@@ -8,7 +8,7 @@ import { allNodes } from '../../src/topology/model.js';
 const agentStatus = (self: string, leader: string | null) =>
   JSON.stringify({ role: leader === self ? 'leader' : leader === null ? 'searching' : 'member', regionRole: leader === self ? 'leader' : 'inactive', term: 1, superPeer: leader, regionPeer: leader === self ? self : null, members: [] });
 
-describe('verifyOverlay: apply asks the agents until they agree', () => {
+describe('pollOverlay: the one loop that asks the agents until they agree', () => {
   const nodes = allNodes(smallGrid());
 
   it('polls until the agents agree, over the given connections, and reports what they agreed on', async () => {
@@ -22,8 +22,9 @@ describe('verifyOverlay: apply asks the agents until they agree', () => {
         return { code: 0, stdout: agentStatus(node.name, asked <= 4 ? null : 'n1') };
       }),
     }));
-    const r = await verifyOverlay(sessions, { concurrency: 10, deadline: Date.now() + 10_000 });
-    expect(r).toMatchObject({ converged: true, nodes: 2, superPeers: { 'r1/s1': 'n1' }, regionPeers: { r1: 'n1' }, waitingFor: [] });
+    const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 10_000 });
+    expect(r.agreement).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n1' }, regionPeers: { r1: 'n1' }, waitingFor: [] });
+    expect(r.answers.map((a) => a.node)).toEqual(['n1', 'n2']);
     expect(asked).toBe(6);
     expect(r.ms).toBeGreaterThanOrEqual(900);
   });
@@ -34,9 +35,21 @@ describe('verifyOverlay: apply asks the agents until they agree', () => {
       facts: facts(),
       transport: new RecordingTransport(node.name).on(/^gridagent status --json$/, node.name === 'n2' ? { code: 7, stderr: 'connection refused' } : { code: 0, stdout: agentStatus(node.name, 'n1') }),
     }));
-    const r = await verifyOverlay(sessions, { concurrency: 10, deadline: Date.now() + 1200 });
-    expect(r.converged).toBe(false);
-    expect(r.waitingFor).toEqual(['n2: not answering', 'r1/s1: nodes follow different super peers (n1, none)']);
+    const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 1200 });
+    expect(r.agreement.converged).toBe(false);
+    expect(r.agreement.waitingFor).toEqual(['n2: not answering', 'r1/s1: nodes follow different super peers (n1, none)']);
     expect(r.ms).toBeLessThan(3000);
+  });
+
+  it('asks once when there is no deadline', async () => {
+    let asked = 0;
+    const sessions: HostSession[] = nodes.map((node) => ({
+      node,
+      facts: facts(),
+      transport: new RecordingTransport(node.name).on(/^gridagent status --json$/, () => (asked++, { code: 0, stdout: agentStatus(node.name, null) })),
+    }));
+    const r = await pollOverlay(sessions, { concurrency: 10 });
+    expect(asked).toBe(2);
+    expect(r.agreement.converged).toBe(false);
   });
 });

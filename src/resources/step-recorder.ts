@@ -1,8 +1,8 @@
 import { basename, dirname } from 'node:path/posix';
 import { quote } from '../transport/quote.js';
 
-/** One remote command of a change, as recorded by a HostWriter. */
-export interface WriteStep {
+/** One remote command of a change, as recorded by a StepRecorder. */
+export interface RecordedStep {
   /** The change this step belongs to. */
   change: string;
   /** Human name of the step, e.g. `write /etc/gridops/node.json`. */
@@ -49,10 +49,10 @@ const APT_UPDATE_STEP_MS = APT_UPDATE_ATTEMPTS_S.reduce((sum, s) => sum + s + 15
  * The only handle through which a resource changes a host, and only the mutation gate makes
  * one. It records the commands of each change; the gate then runs all of a host's changes as
  * one script in one remote session (each session costs about 6 ms of the host's CPU, 0.3 s
- * on 50 hosts at once). Planning code never sees a HostWriter, so a plan cannot change anything.
+ * on 50 hosts at once). Planning code never sees a StepRecorder, so a plan cannot change anything.
  */
-export class HostWriter {
-  readonly steps: WriteStep[] = [];
+export class StepRecorder {
+  readonly steps: RecordedStep[] = [];
   /** Big files (a disk image) go over SFTP, never as base64 in the script. */
   readonly uploads: StagedUpload[] = [];
   private change = '';

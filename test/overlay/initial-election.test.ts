@@ -1,4 +1,4 @@
-import { electInitial, plannedBootstrapScore } from '../../src/election/initial-election.js';
+import { electInitial, plannedBootstrapScore } from '../../src/overlay/initial-election.js';
 import type { HostFacts } from '../../src/facts/host-facts.js';
 import { renderPlan } from '../../src/plan/render.js';
 import { PLAN_FORMAT } from '../../src/plan/plan.js';
@@ -68,7 +68,7 @@ describe('the initial election, from facts', () => {
   });
 
   it('is shown in the plan, explained', () => {
-    const text = renderPlan({ format: PLAN_FORMAT, createdAt: '', gridopsVersion: '', topology: { file: 'g.yaml', grid: 'g', sourceHash: '' }, playbooks: ['agent'], hosts: [], election: electInitial(grid, fleet) });
+    const text = renderPlan({ format: PLAN_FORMAT, createdAt: '', gridopsVersion: '', topology: { file: 'g.yaml', grid: 'g', sourceHash: '' }, playbooks: ['agent'], adHocPlaybooks: false, hosts: [], election: electInitial(grid, fleet) });
     expect(text).toContain('Initial election (from facts');
     expect(text).toMatch(/super peer of r1\/a: a2 \(score [\d.]+: 16 cores, 64 GiB\), ahead of a1 \(score [\d.]+\)/);
     expect(text).toMatch(/super peer of r1\/b: b2 \(score [\d.]+: 8 cores, 16 GiB, preferred\), ahead of b1/);

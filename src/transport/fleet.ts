@@ -1,22 +1,13 @@
 import { ConnectionError, HostKeyError } from '../errors/index.js';
-import { gatherFacts } from '../facts/gather.js';
-import type { HostFacts } from '../facts/host-facts.js';
-import { BecomePassword } from '../transport/become.js';
-import { fanOut } from '../transport/fan-out.js';
-import { KnownHosts } from '../transport/known-hosts.js';
-import type { TransportLogger } from '../transport/logger.js';
-import { expandHome, parseJumpHost } from '../transport/ssh-transport.js';
-import { createSshPool, type TransportPool } from '../transport/pool.js';
-import type { SshHostSpec } from '../transport/ssh-transport.js';
-import type { Transport } from '../transport/transport.js';
+import { BecomePassword } from './become.js';
+import { fanOut } from './fan-out.js';
+import { KnownHosts } from './known-hosts.js';
+import type { TransportLogger } from './logger.js';
+import { expandHome, parseJumpHost } from './ssh-transport.js';
+import { createSshPool, type TransportPool } from './pool.js';
+import type { SshHostSpec } from './ssh-transport.js';
+import type { Transport } from './transport.js';
 import type { Node } from '../topology/model.js';
-
-/** A connected host with its facts: what planning and applying work on. */
-export interface HostSession {
-  node: Node;
-  transport: Transport;
-  facts: HostFacts;
-}
 
 /** A host with an open connection, before facts. */
 export interface ConnectedHost {
@@ -57,12 +48,6 @@ export class Fleet {
       return { value: await read(host) };
     });
     return { results: connected.map((c) => c.value), unreachable };
-  }
-
-  /** Connects and gathers facts (one round trip per host). */
-  async open(nodes: readonly Node[], options: ConnectOptions): Promise<{ sessions: HostSession[]; unreachable: UnreachableHost[] }> {
-    const { results, unreachable } = await this.readEach(nodes, options, async (host) => ({ ...host, facts: await gatherFacts(host.transport) }));
-    return { sessions: results, unreachable };
   }
 
   /**

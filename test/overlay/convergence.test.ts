@@ -1,5 +1,5 @@
-import type { AgentView } from '../../src/status/agent-view.js';
-import { overlayAgreement, type AgentAnswer } from '../../src/status/overlay-agreement.js';
+import type { AgentView } from '../../src/overlay/agent-view.js';
+import { overlayAgreement, type AgentAnswer } from '../../src/overlay/convergence.js';
 
 const view = (role: string, superPeer: string | null, extra: Partial<AgentView> = {}): AgentView => ({ role, term: 2, superPeer, regionPeer: null, members: 0, ...extra });
 const answer = (node: string, subgrid: string, v: AgentView, region = 'r1'): AgentAnswer => ({ node, region, subgrid, view: v });

@@ -1,4 +1,4 @@
-import { rolloutBatches, unavailableBudget } from '../../src/engine/rollout-batches.js';
+import { rolloutBatches, unavailableBudget } from '../../src/overlay/rolling-batches.js';
 
 const h = (host: string, subgrid: string, superPeer = false) => ({ host, subgrid, superPeer });
 const sizes = (grid: number, subgrids: Record<string, number>) => ({ grid, subgrids: new Map(Object.entries(subgrids)) });

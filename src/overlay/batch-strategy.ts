@@ -1,0 +1,65 @@
+import type { Rollout } from '../topology/model.js';
+import type { InitialElection } from './initial-election.js';
+import { rolloutBatches } from './rolling-batches.js';
+
+/** A host with changes, placed in the topology. */
+export interface BatchHost {
+  host: string;
+  region: string;
+  subgrid: string;
+}
+
+/** Hosts applied together; with `gate`, the overlay must converge before the next batch starts. */
+export interface Batch {
+  hosts: string[];
+  /** Why these hosts go together, for the progress line. */
+  label: string;
+  gate: boolean;
+}
+
+/** How apply's one batch loop cuts the changed hosts into batches (DESIGN step 6). */
+export interface BatchStrategy {
+  readonly name: string;
+  batches(changed: readonly BatchHost[]): Batch[];
+}
+
+/** Every changed host at once (bounded by --concurrency); no gate. */
+export const allAtOnce: BatchStrategy = {
+  name: 'all at once',
+  batches: (changed) => (changed.length ? [{ hosts: changed.map((h) => h.host), label: 'every changed host', gate: false }] : []),
+};
+
+/**
+ * DESIGN's overlay start order for fresh sub-grids: the planned first super peers' agents start
+ * before the others, so they are there when the others come, however long those take to deploy.
+ */
+export function plannedSuperPeersFirst(election: InitialElection | undefined): BatchStrategy {
+  const chosen = new Set((election?.subgrids ?? []).filter((s) => s.status === 'initial').map((s) => s.superPeer));
+  return {
+    name: 'planned super peers first',
+    batches(changed) {
+      const first = changed.filter((h) => chosen.has(h.host)).map((h) => h.host);
+      const rest = changed.filter((h) => !chosen.has(h.host)).map((h) => h.host);
+      if (!first.length || !rest.length) return allAtOnce.batches(changed);
+      return [
+        { hosts: first, label: 'the planned super peers', gate: false },
+        { hosts: rest, label: 'the other hosts', gate: false },
+      ];
+    },
+  };
+}
+
+/**
+ * A rolling apply (DESIGN, rolling upgrade): batches bounded by `rollout.maxUnavailable`, overall
+ * and per sub-grid, ordinary nodes first and the current super peers last, each gated on the
+ * overlay converging. `sizes` counts the whole grid, not just the changed hosts.
+ */
+export function rolling(rollout: Rollout, sizes: { grid: number; subgrids: ReadonlyMap<string, number> }, superPeers: ReadonlySet<string>): BatchStrategy {
+  return {
+    name: 'rolling',
+    batches(changed) {
+      const batches = rolloutBatches(changed.map((h) => ({ host: h.host, subgrid: `${h.region}/${h.subgrid}`, superPeer: superPeers.has(h.host) })), rollout, sizes);
+      return batches.map((hosts) => ({ hosts, label: hosts.every((h) => superPeers.has(h)) ? 'super peers, which hand their role over' : 'nodes', gate: true }));
+    },
+  };
+}

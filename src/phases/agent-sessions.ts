@@ -1,0 +1,8 @@
+import type { HostSession } from '../facts/host-session.js';
+import { runsAgent } from '../overlay/agent-hosts.js';
+import type { RunContext } from './run-context.js';
+
+/** The hosts of this run whose agent apply should hear from (overlay/agent-hosts decides). */
+export function agentSessions(ctx: RunContext): HostSession[] {
+  return ctx.planned.filter((p) => runsAgent({ facts: p.session.facts, managedUnits: p.managedUnits })).map((p) => p.session);
+}

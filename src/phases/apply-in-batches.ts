@@ -1,0 +1,66 @@
+import { applyPlan, type HostOutcome } from '../engine/applier.js';
+import { pollOverlay } from '../overlay/poll.js';
+import { countPlan, hasChanges } from '../plan/plan.js';
+import { agentSessions } from './agent-sessions.js';
+import { chooseBatchStrategy } from './choose-batch-strategy.js';
+import type { Phase } from './phase.js';
+import { recordOverlay } from './record-overlay.js';
+import type { BatchStop, RunContext } from './run-context.js';
+
+/**
+ * DESIGN step 6: the one batch loop. The strategy cuts the changed hosts into batches; each batch
+ * goes through the mutation gate (hosts in parallel, bounded); a batch with a gate must see the
+ * overlay converge before the next starts. The loop stops at a failed gated batch, a failed
+ * gate, `--fail-fast`, or Ctrl-C, and every host of a later batch is reported as untouched.
+ */
+export const applyInBatches: Phase = {
+  title: 'apply in batches',
+  shouldRun: (ctx) => hasChanges(ctx.plan),
+  async run(ctx) {
+    const { options } = ctx;
+    const strategy = await chooseBatchStrategy(ctx);
+    const changed = ctx.planned.filter((p) => p.plan.changes.length > 0);
+    const batches = strategy.batches(changed.map((p) => ({ host: p.session.node.name, region: p.session.node.region, subgrid: p.session.node.subgrid })));
+    const n = countPlan(ctx.plan);
+    ctx.say(`applying ${n.create + n.update + n.delete + n.run} change(s) on ${n.hostsWithChanges} host(s)${batches.length > 1 ? `, ${strategy.name}, in ${batches.length} batches` : ''}`);
+
+    const outcomes = new Map<string, HostOutcome>(ctx.planned.map((p) => [p.session.node.name, { host: p.session.node.name, status: 'unchanged', applied: 0 }]));
+    const agents = batches.some((b) => b.gate) ? agentSessions(ctx) : [];
+    const stop = (i: number, reason: BatchStop['reason'], detail: string) => {
+      for (const batch of batches.slice(i + 1)) for (const host of batch.hosts) outcomes.set(host, { host, status: 'skipped', applied: 0 });
+      ctx.stopped = { batch: i + 1, batches: batches.length, reason, detail };
+    };
+    for (const [i, batch] of batches.entries()) {
+      const label = `batch ${i + 1}/${batches.length}`;
+      if (ctx.interrupted) {
+        stop(i - 1, 'interrupted', `interrupted before ${label} started`);
+        break;
+      }
+      if (batches.length > 1) ctx.say(`${label}: ${batch.hosts.join(', ')} (${batch.label})`);
+      const results = await applyPlan(
+        changed.filter((p) => batch.hosts.includes(p.session.node.name)),
+        { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit: options.emit ?? (() => undefined), replaceSandbox: options.replaceSandbox ?? false },
+      );
+      for (const r of results) outcomes.set(r.host, r);
+      const failed = results.filter((r) => r.status === 'failed');
+      if (failed.length && (batch.gate || options.failFast)) {
+        stop(i, 'failed', `${failed.map((f) => f.host).join(', ')} failed`);
+        break;
+      }
+      if (!batch.gate || agents.length === 0) continue;
+      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal });
+      const record = recordOverlay(ctx, check, agents.length);
+      if (!record.converged) {
+        stop(i, 'unhealthy', `the overlay did not converge within ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s: ${record.waitingFor.slice(0, 5).join('; ')}`);
+        break;
+      }
+      ctx.say(`${label} healthy after ${(record.ms / 1000).toFixed(1)} s: ${Object.entries(record.superPeers).map(([sg, p]) => `${sg} ${p}`).join(', ')}`);
+    }
+    ctx.outcomes = ctx.planned.map((p) => outcomes.get(p.session.node.name)!);
+  },
+};
+
+/** Every planned host is unchanged when the apply phase had nothing to do. */
+export function unchangedOutcomes(ctx: RunContext): HostOutcome[] {
+  return ctx.planned.map((p) => ({ host: p.session.node.name, status: 'unchanged', applied: 0 }));
+}

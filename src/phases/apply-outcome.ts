@@ -1,0 +1,64 @@
+import type { HostOutcome } from '../engine/applier.js';
+import { ApplyFailedError, InterruptedError, OverlayNotConvergedError } from '../errors/index.js';
+import type { OverlayRecord } from '../overlay/overlay-record.js';
+import { countPlan, type PlanCounts } from '../plan/plan.js';
+import type { RunContext } from './run-context.js';
+
+/** What `gridops apply` returns (and `--json` prints). */
+export interface ApplyResult {
+  grid: string;
+  counts: PlanCounts;
+  hosts: HostOutcome[];
+  unreachable: Array<{ host: string; error: string }>;
+  /** The agents' agreed overlay; absent when no host runs an agent or with --no-verify. */
+  overlay?: OverlayRecord;
+  ms: number;
+}
+
+/**
+ * The run's result, or the error that says honestly how it ended: a stopped rollout, an
+ * interrupt (with what was finished and what was never started), failed or unreachable hosts,
+ * or an overlay that did not converge. Each error carries the result, for the summary.
+ */
+export function applyOutcome(ctx: RunContext): ApplyResult {
+  const hosts = ctx.outcomes;
+  const unreachable = ctx.unreachable.map((u) => ({ host: u.node.name, error: u.error.message }));
+  const result: ApplyResult = { grid: ctx.grid.name, counts: countPlan(ctx.plan), hosts, unreachable, ...(ctx.overlay ? { overlay: ctx.overlay } : {}), ms: ctx.elapsed() };
+  const withResult = <E extends Error>(err: E) => Object.assign(err, { result });
+  const stopped = ctx.stopped;
+  const timeout = Math.round(ctx.grid.rollout.healthTimeoutMs / 1000);
+  if (stopped?.reason === 'unhealthy') {
+    throw withResult(new OverlayNotConvergedError(`apply stopped after batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched and serving`, 'see `gridops status FILE`; once the overlay is healthy, run the same apply again to resume (the hosts already done plan no change)'));
+  }
+  if (stopped?.reason === 'failed') {
+    throw withResult(new ApplyFailedError(`apply stopped at batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched`, 'fix the hosts listed above, then run the same apply again to resume'));
+  }
+  if (ctx.interrupted) throw withResult(new InterruptedError(interruptedMessage(hosts), 'run apply again; it continues from the real state of each host'));
+  const failed = hosts.filter((h) => h.status === 'failed');
+  if (failed.length || unreachable.length) {
+    throw withResult(new ApplyFailedError(`${failed.length} host(s) failed and ${unreachable.length} unreachable`, 'fix the hosts listed above, then run apply again; it only does what is still needed'));
+  }
+  const refused = hosts.flatMap((h) => (h.refused ?? []).map((r) => `${h.host}: ${r.reason}`));
+  if (refused.length) {
+    throw withResult(new ApplyFailedError(`${refused.length} change(s) would restart a sandbox VM and were left untouched: ${refused.join('; ')}`, "remote users' work runs in the sandbox: when it may be restarted, run apply again with --replace-sandbox"));
+  }
+  const overlay = ctx.overlay;
+  if (overlay && !overlay.converged) {
+    const waiting = `${overlay.waitingFor.slice(0, 5).join('; ')}${overlay.waitingFor.length > 5 ? `; and ${overlay.waitingFor.length - 5} more` : ''}`;
+    throw withResult(new OverlayNotConvergedError(`every change was applied, but the overlay did not converge within ${timeout} s: ${waiting}`, "`gridops status FILE` shows each agent's view, and `journalctl -u gridagent` on a node its log; raise rollout.healthTimeout if the network is slow"));
+  }
+  return result;
+}
+
+/**
+ * The truth after Ctrl-C. A host's changes run as one script that Ctrl-C lets finish, so a host
+ * is either done (applied or failed at a step) or was never started: say which, and how many.
+ */
+export function interruptedMessage(hosts: readonly HostOutcome[]): string {
+  const applied = hosts.filter((h) => h.status === 'applied').length;
+  const failed = hosts.filter((h) => h.status === 'failed').length;
+  const notStarted = hosts.filter((h) => h.status === 'skipped').length;
+  const done = `${applied} host(s) applied${failed ? `, ${failed} failed` : ''}`;
+  if (notStarted === 0) return `interrupted after every host had finished: ${done}; nothing was left half-done`;
+  return `interrupted: ${done}; ${notStarted} host(s) not started, untouched`;
+}

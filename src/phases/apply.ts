@@ -1,0 +1,36 @@
+import { applyInBatches } from './apply-in-batches.js';
+import { applyOutcome, type ApplyResult } from './apply-outcome.js';
+import { checkSavedPlan } from './check-saved-plan.js';
+import { confirm } from './confirm.js';
+import { connectAndRead } from './connect-and-read.js';
+import { disconnect } from './disconnect.js';
+import { lockState } from './lock-state.js';
+import { runPhases } from './manager.js';
+import type { Phase } from './phase.js';
+import { planChanges } from './plan-changes.js';
+import { recordState } from './record-state.js';
+import { RunContext } from './run-context.js';
+import type { ApplyOptions } from './run-options.js';
+import { validateTopology } from './validate-topology.js';
+import { verifyOverlay } from './verify-overlay.js';
+
+/** `gridops apply`, the whole workflow (DESIGN "gridops apply, in phases"): read it top to bottom. */
+export const APPLY_PHASES: readonly Phase[] = [
+  validateTopology,
+  lockState,
+  connectAndRead,
+  planChanges,
+  checkSavedPlan,
+  confirm,
+  applyInBatches,
+  verifyOverlay,
+  recordState,
+  disconnect,
+];
+
+/** Runs APPLY_PHASES; the typed result, or an error carrying it when hosts failed or the overlay did not converge. */
+export async function runApply(options: ApplyOptions, onPhase?: (title: string) => void): Promise<ApplyResult> {
+  const ctx = new RunContext(options);
+  await runPhases(APPLY_PHASES, ctx, onPhase);
+  return applyOutcome(ctx);
+}

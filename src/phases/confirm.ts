@@ -1,0 +1,23 @@
+import { InterruptedError, PlanningError } from '../errors/index.js';
+import { hasChanges } from '../plan/plan.js';
+import type { Phase } from './phase.js';
+
+/**
+ * DESIGN step 5: show the plan; refuse to go on when any host could not be planned (nothing
+ * changes anywhere); then ask, unless `--yes` or a saved plan already was the confirmation.
+ */
+export const confirm: Phase = {
+  title: 'show the plan and confirm',
+  async run(ctx) {
+    const { plan } = ctx;
+    ctx.options.onPlan?.(plan);
+    const planningErrors = plan.hosts.filter((h) => h.error?.kind === 'planning');
+    if (planningErrors.length) {
+      const first = planningErrors[0]!.error!;
+      const others = planningErrors.length > 1 ? ` (and ${planningErrors.length - 1} more host(s): ${planningErrors.slice(1).map((h) => h.host).join(', ')})` : '';
+      throw new PlanningError(`${first.message}${others}; nothing was changed`, first.hint ?? 'fix the problems listed above and run again');
+    }
+    if (!hasChanges(plan)) return;
+    if (!(await ctx.options.confirm?.(plan))) throw new InterruptedError('apply cancelled; nothing was changed', 'run again and answer yes, or pass --yes');
+  },
+};

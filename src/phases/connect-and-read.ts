@@ -1,0 +1,26 @@
+import { planHost } from '../engine/planner.js';
+import type { Phase } from './phase.js';
+import { loadSecrets } from './load-secrets.js';
+
+/**
+ * DESIGN step 3 and the reading half of step 4: connect to every node (bounded concurrency,
+ * verified host keys) and, as soon as a host is up, read its facts and the current state of
+ * every resource in one round trip. A refused host key anywhere stops the run; an unreachable
+ * host is reported and the others go on.
+ */
+export const connectAndRead: Phase = {
+  title: 'connect, gather facts and read the current state',
+  async run(ctx) {
+    const { options, nodes } = ctx;
+    ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
+    ctx.secrets = await loadSecrets(ctx);
+    const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger };
+    const { results, unreachable } = await ctx.fleet.readEach(nodes, connect, (host) => planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets));
+    ctx.readings = results;
+    ctx.unreachable = unreachable;
+    for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${u.error.message}`);
+  },
+  async cleanUp(ctx) {
+    await ctx.fleet.close();
+  },
+};

@@ -1,0 +1,41 @@
+import { readFileSync, unlinkSync } from 'node:fs';
+import { StateLock } from '../state/lock.js';
+import type { Phase } from './phase.js';
+import type { RunContext } from './run-context.js';
+
+/** Exit hooks of held locks, by lock file: a second Ctrl-C exits at once, and must still let go of the lock. */
+const exitHooks = new Map<string, () => void>();
+
+/** Removes the lock file at process exit if this process still holds it (synchronous: 'exit' handlers cannot wait). */
+function hookFor(file: string): () => void {
+  return () => {
+    try {
+      if ((JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid === process.pid) unlinkSync(file);
+    } catch {
+      // Already gone, or not ours: nothing to release.
+    }
+  };
+}
+
+/** DESIGN step 2: one apply at a time per grid; a lock left by a dead process is taken over. */
+export const lockState: Phase = {
+  title: 'lock the state',
+  async run(ctx) {
+    ctx.lock = await StateLock.acquire(ctx.paths.lock, `gridops apply ${ctx.options.topologyFile}`, (m) => ctx.say(`warning: ${m}`));
+    const hook = hookFor(ctx.paths.lock);
+    exitHooks.set(ctx.paths.lock, hook);
+    process.on('exit', hook);
+  },
+  async cleanUp(ctx) {
+    await releaseLock(ctx);
+  },
+};
+
+/** Lets go of the run's lock, now and at exit. */
+export async function releaseLock(ctx: RunContext): Promise<void> {
+  const hook = exitHooks.get(ctx.paths.lock);
+  if (hook) process.off('exit', hook);
+  exitHooks.delete(ctx.paths.lock);
+  await ctx.lock?.release();
+  ctx.lock = undefined;
+}

@@ -1,0 +1,22 @@
+import type { Phase } from './phase.js';
+import type { RunContext } from './run-context.js';
+
+/**
+ * Runs a workflow's phases in order (k0sctl's phase manager): a phase whose `shouldRun` says no
+ * is skipped; when one throws, every phase that ran gets its `cleanUp`, newest first, and the
+ * error goes on to the caller.
+ */
+export async function runPhases(phases: readonly Phase[], ctx: RunContext, onPhase: (title: string) => void = () => undefined): Promise<void> {
+  const ran: Phase[] = [];
+  try {
+    for (const phase of phases) {
+      if (phase.shouldRun && !phase.shouldRun(ctx)) continue;
+      onPhase(phase.title);
+      ran.push(phase);
+      await phase.run(ctx);
+    }
+  } catch (err) {
+    for (const phase of ran.reverse()) await phase.cleanUp?.(ctx).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,17 @@
+import { assemblePlan } from '../engine/planner.js';
+import { InterruptedError } from '../errors/index.js';
+import type { Phase } from './phase.js';
+
+/**
+ * DESIGN step 4: every host's typed changes, in topology order, with the unreachable ones and
+ * their error, and the initial election of fresh sub-grids and regions from facts.
+ */
+export const planChanges: Phase = {
+  title: 'plan',
+  async run(ctx) {
+    if (ctx.interrupted) throw new InterruptedError('interrupted while planning; nothing was changed');
+    ctx.plan = assemblePlan(ctx.grid, ctx.readings, ctx.unreachable, ctx.workflow);
+    ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
+    ctx.say('planned');
+  },
+};

@@ -1,0 +1,18 @@
+import type { Plan } from '../plan/plan.js';
+import { connectAndRead } from './connect-and-read.js';
+import { disconnect } from './disconnect.js';
+import { runPhases } from './manager.js';
+import type { Phase } from './phase.js';
+import { planChanges } from './plan-changes.js';
+import { RunContext } from './run-context.js';
+import type { RunOptions } from './run-options.js';
+import { validateTopology } from './validate-topology.js';
+
+/** `gridops plan`: apply's first phases, read-only (no lock: it changes nothing). */
+export const PLAN_PHASES: readonly Phase[] = [validateTopology, connectAndRead, planChanges, disconnect];
+
+export async function runPlan(options: RunOptions, onPhase?: (title: string) => void): Promise<Plan> {
+  const ctx = new RunContext(options);
+  await runPhases(PLAN_PHASES, ctx, onPhase);
+  return ctx.plan;
+}

@@ -1,0 +1,34 @@
+import { readState, writeState } from '../state/state.js';
+import { GRIDOPS_VERSION } from '../version.js';
+import { unchangedOutcomes } from './apply-in-batches.js';
+import type { Phase } from './phase.js';
+
+/**
+ * DESIGN step 8: what each host got, which playbooks it ran, and the overlay the agents agreed on.
+ * A host whose apply failed keeps its last good record, so `status` does not call it in sync.
+ */
+export const recordState: Phase = {
+  title: 'record the state',
+  async run(ctx) {
+    if (!ctx.outcomes.length) ctx.outcomes = unchangedOutcomes(ctx);
+    const state = await readState(ctx.paths.state, ctx.grid.name);
+    if (ctx.overlay) state.overlay = ctx.overlay;
+    const now = new Date().toISOString();
+    for (const outcome of ctx.outcomes) {
+      const p = ctx.planned.find((x) => x.session.node.name === outcome.host)!;
+      const previous = state.hosts[outcome.host];
+      const ok = outcome.status === 'applied' || outcome.status === 'unchanged';
+      state.hosts[outcome.host] = {
+        topologyHash: ok ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
+        playbooks: ok ? p.plan.playbooks : previous?.playbooks ?? [],
+        gridopsVersion: GRIDOPS_VERSION,
+        agentVersion: p.session.facts.agentVersion,
+        appliedAt: ok ? now : previous?.appliedAt ?? '',
+        changesApplied: outcome.applied,
+        lastOutcome: outcome.status,
+        ...(outcome.failure ? { lastError: `${outcome.failure.step}: ${outcome.failure.error}` } : {}),
+      };
+    }
+    await writeState(ctx.paths.state, state);
+  },
+};

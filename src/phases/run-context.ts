@@ -1,0 +1,97 @@
+import type { HostOutcome } from '../engine/applier.js';
+import type { HostPlanning, PlannedHost } from '../engine/planner.js';
+import type { Secrets } from '../playbooks/instantiate.js';
+import type { OverlayRecord } from '../overlay/overlay-record.js';
+import type { Plan } from '../plan/plan.js';
+import type { StateLock } from '../state/lock.js';
+import type { statePaths } from '../state/state.js';
+import type { Grid, Node } from '../topology/model.js';
+import type { Problem } from '../errors/problem.js';
+import { Fleet, type UnreachableHost } from '../transport/fleet.js';
+import type { ApplyOptions, RunOptions } from './run-options.js';
+import type { Workflow } from './workflow-playbooks.js';
+
+/** Where a batched apply stopped, and why; the hosts of later batches are untouched. */
+export interface BatchStop {
+  batch: number;
+  batches: number;
+  reason: 'failed' | 'unhealthy' | 'interrupted';
+  detail: string;
+}
+
+/**
+ * Everything the phases of one run share (k0sctl's config + manager state): the options, then
+ * what each phase found, in phase order. A phase reads what earlier phases set through the
+ * accessors, which fail loudly if the phase list is out of order.
+ */
+export class RunContext {
+  readonly t0 = performance.now();
+  readonly fleet = new Fleet();
+  warnings: Problem[] = [];
+  nodes: Node[] = [];
+  secrets: Secrets = {};
+  /** Each reachable host's facts, current state and changes, as read in one round trip. */
+  readings: HostPlanning[] = [];
+  /** The hosts that could be planned, with the live resources that carry their changes out. */
+  planned: PlannedHost[] = [];
+  unreachable: UnreachableHost[] = [];
+  outcomes: HostOutcome[] = [];
+  stopped?: BatchStop;
+  overlay?: OverlayRecord;
+  lock?: StateLock;
+  private loaded?: { grid: Grid; paths: ReturnType<typeof statePaths> };
+  private chosen?: Workflow;
+  private planned_?: Plan;
+
+  constructor(readonly options: RunOptions & Partial<Omit<ApplyOptions, keyof RunOptions>>) {}
+
+  /** Milliseconds since the run started. */
+  elapsed(): number {
+    return Math.round(performance.now() - this.t0);
+  }
+
+  say(message: string): void {
+    this.options.progress(message, this.elapsed());
+  }
+
+  setGrid(grid: Grid, paths: ReturnType<typeof statePaths>): void {
+    this.loaded = { grid, paths };
+  }
+
+  get grid(): Grid {
+    return this.need(this.loaded, 'the topology').grid;
+  }
+
+  get paths(): ReturnType<typeof statePaths> {
+    return this.need(this.loaded, 'the topology').paths;
+  }
+
+  set workflow(w: Workflow) {
+    this.chosen = w;
+  }
+
+  get workflow(): Workflow {
+    return this.need(this.chosen, 'the workflow');
+  }
+
+  set plan(p: Plan) {
+    this.planned_ = p;
+  }
+
+  get plan(): Plan {
+    return this.need(this.planned_, 'the plan');
+  }
+
+  get hasPlan(): boolean {
+    return this.planned_ !== undefined;
+  }
+
+  get interrupted(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
+  private need<T>(value: T | undefined, what: string): T {
+    if (value === undefined) throw new Error(`phase order: ${what} is not known yet`);
+    return value;
+  }
+}

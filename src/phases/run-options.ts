@@ -1,0 +1,43 @@
+import type { ApplyEvent } from '../engine/gate.js';
+import type { Plan } from '../plan/plan.js';
+import type { Node } from '../topology/model.js';
+import type { Problem } from '../errors/problem.js';
+import type { TransportLogger } from '../transport/logger.js';
+import type { Transport } from '../transport/transport.js';
+
+/** What a command hands the plan and apply workflows: the flags, parsed, and its ways to talk to the user. */
+export interface RunOptions {
+  topologyFile: string;
+  /** `--playbook`: ad-hoc work instead of the grid's workflow (which the topology decides). */
+  playbooks?: string[];
+  concurrency: number;
+  acceptNewHostKeys: boolean;
+  /** Only these node names (default: every node). */
+  limit?: string[];
+  stateDir?: string;
+  signal?: AbortSignal;
+  /** Phase progress for humans: a message and the milliseconds since the run started. */
+  progress: (message: string, elapsedMs: number) => void;
+  /** A topology warning (valid, but probably not what is meant, or not applied yet). */
+  warn?: (warning: Problem) => void;
+  becomePrompt?: () => Promise<string>;
+  /** Structured run log (`--log-file`). */
+  logger?: TransportLogger;
+  /** Injected transports, for tests; SSH by default. */
+  connect?: (node: Node) => Promise<Transport>;
+}
+
+/** What apply adds to a plan run. */
+export interface ApplyOptions extends RunOptions {
+  savedPlan?: Plan;
+  failFast: boolean;
+  /** Ask the agents afterwards whether the overlay converged (default true). */
+  verify?: boolean;
+  /** Apply in health-gated batches, super peers last. */
+  rolling?: boolean;
+  /** Perform changes that restart the sandbox VM (without it they are refused and left untouched). */
+  replaceSandbox?: boolean;
+  confirm: (plan: Plan) => Promise<boolean>;
+  emit: (e: ApplyEvent) => void;
+  onPlan: (plan: Plan) => void;
+}

@@ -1,0 +1,21 @@
+import { statePaths } from '../state/state.js';
+import { loadTopologyWithWarnings } from '../topology/load.js';
+import type { Phase } from './phase.js';
+import { selectNodes } from './select-nodes.js';
+import { loadWorkflow } from './workflow-playbooks.js';
+
+/**
+ * DESIGN step 1: the whole topology, the nodes the run targets and every playbook they will run
+ * are loaded and validated. Any problem stops the run here, before any connection.
+ */
+export const validateTopology: Phase = {
+  title: 'validate the topology and its playbooks',
+  async run(ctx) {
+    const { grid, warnings } = await loadTopologyWithWarnings(ctx.options.topologyFile);
+    ctx.setGrid(grid, statePaths(ctx.options.topologyFile, grid.name, ctx.options.stateDir));
+    ctx.warnings = warnings;
+    for (const w of warnings) ctx.options.warn?.(w);
+    ctx.nodes = selectNodes(grid, ctx.options.limit);
+    ctx.workflow = loadWorkflow(grid, ctx.nodes, ctx.options.playbooks);
+  },
+};

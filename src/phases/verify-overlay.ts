@@ -1,0 +1,26 @@
+import { pollOverlay } from '../overlay/poll.js';
+import { agentSessions } from './agent-sessions.js';
+import type { Phase } from './phase.js';
+import { recordOverlay } from './record-overlay.js';
+import type { RunContext } from './run-context.js';
+
+/** Verify only a grid that was fully applied: a half-applied grid is reported as that, not as an overlay problem. */
+function fullyApplied(ctx: RunContext): boolean {
+  return !ctx.stopped && !ctx.interrupted && ctx.unreachable.length === 0 && !ctx.outcomes.some((o) => o.status === 'failed' || o.status === 'skipped');
+}
+
+/**
+ * DESIGN step 7: ask every agent, over the run's open connections, until every sub-grid follows
+ * one super peer and every region's super peers name one region peer (the one definition,
+ * overlay/convergence), up to `rollout.healthTimeout`. A rolling apply's last gate already did.
+ */
+export const verifyOverlay: Phase = {
+  title: 'verify the overlay',
+  shouldRun: (ctx) => ctx.options.verify !== false && ctx.overlay === undefined && fullyApplied(ctx) && agentSessions(ctx).length > 0,
+  async run(ctx) {
+    const agents = agentSessions(ctx);
+    ctx.say(`verifying the overlay: asking ${agents.length} agent(s) until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)`);
+    const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal });
+    recordOverlay(ctx, check, agents.length);
+  },
+};

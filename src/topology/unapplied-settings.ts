@@ -1,0 +1,48 @@
+import { allNodes, type Grid, type Node } from './model.js';
+import type { Problem } from '../errors/problem.js';
+import { positionOf, type PathSegment, type SourceDocument } from './source.js';
+
+/**
+ * A setting that the schema accepts but no playbook applies yet. It must never pass silently:
+ * `validate`, `plan` and `apply` warn, at the place where it is written, until it works.
+ * When a playbook starts applying one, its entry leaves this list.
+ */
+interface UnappliedSetting {
+  /** Dotted setting, e.g. `qos.egressMbit`. */
+  key: string;
+  /** Whether this node's effective value asks for something. */
+  asked: (node: Node) => boolean;
+  message: string;
+  hint: string;
+}
+
+const UNAPPLIED: readonly UnappliedSetting[] = [
+  {
+    key: 'qos.egressMbit',
+    asked: (n) => n.settings.qos.egressMbit !== undefined,
+    message: 'qos.egressMbit is accepted but not applied yet: grid traffic is not shaped',
+    hint: 'remove it, or keep it knowing that apply does not act on it yet',
+  },
+];
+
+/** `regions[0].subgrids[1]` as path segments. */
+function originPath(origin: string): PathSegment[] {
+  if (origin === 'defaults') return ['defaults'];
+  return origin.split('.').flatMap((part) => {
+    const m = /^(\w+)\[(\d+)\]$/.exec(part);
+    return m ? [m[1]!, Number(m[2])] : [part];
+  });
+}
+
+/** One warning per place where an unapplied setting is written (not one per node inheriting it). */
+export function unappliedSettings(grid: Grid, source: SourceDocument): Problem[] {
+  const warnings: Problem[] = [];
+  for (const setting of UNAPPLIED) {
+    const origins = new Set(allNodes(grid).filter(setting.asked).map((n) => n.origins[setting.key]).filter((o): o is string => o !== undefined && o !== 'built-in'));
+    for (const origin of origins) {
+      const path = [...originPath(origin), ...setting.key.split('.')];
+      warnings.push({ file: source.file, ...positionOf(source, path), path: path.join('.'), message: setting.message, hint: setting.hint });
+    }
+  }
+  return warnings;
+}

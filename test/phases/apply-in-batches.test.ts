@@ -1,0 +1,136 @@
+import { applyInBatches } from '../../src/phases/apply-in-batches.js';
+import { RunContext } from '../../src/phases/run-context.js';
+import { PLAN_FORMAT } from '../../src/plan/plan.js';
+import { statePaths } from '../../src/state/state.js';
+import type { PlannedHost } from '../../src/engine/planner.js';
+import { CommandResource } from '../../src/resources/command.js';
+import { allNodes } from '../../src/topology/model.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
+import { facts, gridOf } from '../resources/fixtures.js';
+
+const local = new LocalTransport('local');
+
+const grid = (healthTimeout = '5s') =>
+  gridOf(
+    `rollout: { maxUnavailable: 1, healthTimeout: ${healthTimeout} }
+regions:
+  - name: r1
+    subgrids:
+      - name: s1
+        nodes:
+          - { name: n1, address: 10.0.0.1 }
+          - { name: n2, address: 10.0.0.2 }
+          - { name: n3, address: 10.0.0.3 }
+`,
+  );
+
+/**
+ * Three agents in one sub-grid, n1 its super peer, each with one change (its "upgrade"). The
+ * fake overlay: applying the super peer hands its role to n2; `stuck` never rejoins.
+ */
+function fleet(g: ReturnType<typeof grid>, stuck?: string) {
+  const order: string[] = [];
+  let leader = 'n1';
+  const planned: PlannedHost[] = allNodes(g).map((node) => {
+    const transport = new RecordingTransport(node.name)
+      .on(/^sh -s$/, (command, { options }) => {
+        order.push(node.name);
+        if (node.name === leader) leader = 'n2';
+        return local.exec(command, { stdin: options.stdin });
+      })
+      .on(/^gridagent status --json$/, () => {
+        const joined = !(stuck === node.name && order.includes(node.name));
+        const role = !joined ? 'searching' : node.name === leader ? 'leader' : 'member';
+        return { code: 0, stdout: JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer: joined ? leader : null, regionPeer: role === 'leader' ? node.name : null, members: [] }) };
+      });
+    const upgrade = new CommandResource({ name: 'upgrade', command: 'true' });
+    return {
+      session: { node, transport, facts: { ...facts(), agentVersion: '0.1.0' } },
+      resources: new Map([[upgrade.id, upgrade]]),
+      handlers: [],
+      managedUnits: new Set<string>(),
+      plan: { host: node.name, address: node.address, playbooks: ['upgrade'], changes: [upgrade.diff('')!], notes: [], handlers: [] },
+    };
+  });
+  return { planned, order };
+}
+
+/** A run context as the phases before `apply in batches` leave it. */
+function contextFor(g: ReturnType<typeof grid>, planned: PlannedHost[], options: { rolling?: boolean; failFast?: boolean } = {}) {
+  const progress: string[] = [];
+  const ctx = new RunContext({ topologyFile: 't.yaml', concurrency: 10, acceptNewHostKeys: false, progress: (m) => progress.push(m), failFast: false, emit: () => undefined, ...options });
+  ctx.setGrid(g, statePaths('t.yaml', g.name));
+  ctx.planned = planned;
+  ctx.plan = { format: PLAN_FORMAT, createdAt: '', gridopsVersion: '', topology: { file: 't.yaml', grid: 'g', sourceHash: '' }, playbooks: ['upgrade'], adHocPlaybooks: true, hosts: planned.map((p) => p.plan) };
+  return { ctx, progress };
+}
+
+describe('apply in batches, rolling strategy', () => {
+  it('changes ordinary nodes one by one, then the super peer, each batch gated on the overlay', async () => {
+    const g = grid();
+    const { planned, order } = fleet(g);
+    const { ctx, progress } = contextFor(g, planned, { rolling: true });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2', 'n3', 'n1']);
+    expect(ctx.stopped).toBeUndefined();
+    expect(ctx.outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
+    expect(progress).toContain('batch 3/3: n1 (super peers, which hand their role over)');
+    expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n2$/);
+    // The last gate is the run's verified overlay: the verify phase need not ask again.
+    expect(ctx.overlay).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n2' } });
+  });
+
+  it('stops at the first batch whose gate fails; later batches stay untouched', async () => {
+    const g = grid('1s');
+    const { planned, order } = fleet(g, 'n2');
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2']);
+    expect(ctx.stopped).toMatchObject({ batch: 1, batches: 3, reason: 'unhealthy' });
+    expect(ctx.stopped!.detail).toContain('n2: searching');
+    expect(ctx.outcomes.map((o) => [o.host, o.status])).toEqual([
+      ['n1', 'skipped'],
+      ['n2', 'applied'],
+      ['n3', 'skipped'],
+    ]);
+  });
+});
+
+describe('apply in batches, without --rolling', () => {
+  it('applies every changed host in one batch with no gate when the plan elects nobody', async () => {
+    const g = grid();
+    const { planned, order } = fleet(g);
+    const { ctx } = contextFor(g, planned);
+    await applyInBatches.run(ctx);
+    expect([...order].sort()).toEqual(['n1', 'n2', 'n3']);
+    expect(ctx.overlay).toBeUndefined();
+    expect(ctx.outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
+  });
+
+  it('starts the planned super peers first when the plan elects a fresh sub-grid', async () => {
+    const g = grid();
+    const { planned, order } = fleet(g);
+    const { ctx, progress } = contextFor(g, planned);
+    ctx.plan = { ...ctx.plan, election: { subgrids: [{ region: 'r1', subgrid: 's1', status: 'initial', superPeer: 'n3', ranking: [], unknown: [] }], regions: [] } as never };
+    await applyInBatches.run(ctx);
+    expect(order[0]).toBe('n3');
+    expect(progress).toContain('batch 1/2: n3 (the planned super peers)');
+  });
+
+  it('after Ctrl-C starts no further batch, and reports those hosts as not started', async () => {
+    const g = grid();
+    const { planned } = fleet(g);
+    const abort = new AbortController();
+    const { ctx } = contextFor(g, planned);
+    Object.assign(ctx.options, { signal: abort.signal, emit: (e: { type: string }) => e.type === 'host-done' && abort.abort() });
+    ctx.plan = { ...ctx.plan, election: { subgrids: [{ region: 'r1', subgrid: 's1', status: 'initial', superPeer: 'n1', ranking: [], unknown: [] }], regions: [] } as never };
+    await applyInBatches.run(ctx);
+    expect(ctx.outcomes.map((o) => [o.host, o.status])).toEqual([
+      ['n1', 'applied'],
+      ['n2', 'skipped'],
+      ['n3', 'skipped'],
+    ]);
+    expect(ctx.stopped).toMatchObject({ reason: 'interrupted' });
+  });
+});

@@ -1,0 +1,205 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { ApplyFailedError, InterruptedError, StalePlanError, ValidationError } from '../../src/errors/index.js';
+import { APPLY_PHASES, runApply } from '../../src/phases/apply.js';
+import { PLAN_PHASES, runPlan } from '../../src/phases/plan.js';
+import { runPhases } from '../../src/phases/manager.js';
+import type { Phase } from '../../src/phases/phase.js';
+import { RunContext } from '../../src/phases/run-context.js';
+import type { ApplyOptions } from '../../src/phases/run-options.js';
+import { gridPlaybooks } from '../../src/phases/workflow-playbooks.js';
+import { lockState } from '../../src/phases/lock-state.js';
+import { verifyOverlay } from '../../src/phases/verify-overlay.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { gridOf } from '../resources/fixtures.js';
+
+const local = new LocalTransport('local');
+let dir: string;
+let topology: string;
+let playbook: string;
+let transports: RecordingTransport[];
+
+/** Every command goes to a real local shell, through the recording fake (so the test sees the transcript). */
+const connect = async (node: { name: string }) => {
+  const t = new RecordingTransport(node.name).on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
+  transports.push(t);
+  return t;
+};
+
+function options(extra: Partial<ApplyOptions> = {}): ApplyOptions {
+  return { topologyFile: topology, playbooks: [playbook], concurrency: 5, acceptNewHostKeys: false, progress: () => undefined, failFast: false, confirm: async () => true, emit: () => undefined, onPlan: () => undefined, connect, ...extra };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gridops-phases-'));
+  transports = [];
+  topology = join(dir, 'grid.yaml');
+  writeFileSync(
+    topology,
+    `apiVersion: gridops/v1
+kind: Grid
+metadata: { name: g }
+regions:
+  - name: r1
+    subgrids:
+      - name: s1
+        nodes:
+          - { name: n1, address: 10.0.0.1 }
+          - { name: n2, address: 10.0.0.2 }
+`,
+  );
+  mkdirSync(join(dir, 'pb'));
+  playbook = join(dir, 'pb', 'local.yaml');
+  writeFileSync(playbook, `name: local\nresources:\n  - file: { path: "${join(dir, 'out', '{{node.name}}.txt')}", content: "{{node.name}} of {{subgrid.name}}\\n" }\n`);
+  mkdirSync(join(dir, 'out'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the apply workflow is one list of phases', () => {
+  it('reads as DESIGN "gridops apply, in phases"', () => {
+    expect(APPLY_PHASES.map((p) => p.title)).toEqual([
+      'validate the topology and its playbooks',
+      'lock the state',
+      'connect, gather facts and read the current state',
+      'plan',
+      'check the saved plan against the hosts',
+      'show the plan and confirm',
+      'apply in batches',
+      'verify the overlay',
+      'record the state',
+      'disconnect',
+    ]);
+    // plan is apply's read-only beginning: no lock, nothing applied.
+    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
+  });
+
+  it('applies, records the state, releases the lock; then a plan has zero changes', async () => {
+    const phases: string[] = [];
+    const result = await runApply(options(), (t) => phases.push(t));
+    expect(phases).not.toContain('check the saved plan against the hosts');
+    expect(phases).not.toContain('verify the overlay'); // no agent runs here
+    expect(result.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['n1', 'applied'],
+      ['n2', 'applied'],
+    ]);
+    expect(readFileSync(join(dir, 'out', 'n2.txt'), 'utf8')).toBe('n2 of s1\n');
+    const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
+    expect(state.hosts.n1).toMatchObject({ lastOutcome: 'applied', playbooks: [playbook] });
+    expect(existsSync(join(dir, '.gridops', 'g.lock'))).toBe(false);
+    const again = await runPlan(options());
+    expect(again.hosts.every((h) => h.changes.length === 0)).toBe(true);
+  });
+
+  it('refuses an invalid topology before connecting to anything', async () => {
+    writeFileSync(topology, `${readFileSync(topology, 'utf8')}          - { name: n1, address: 10.0.0.3 }\n`);
+    await expect(runApply(options())).rejects.toBeInstanceOf(ValidationError);
+    expect(transports).toHaveLength(0);
+    expect(existsSync(join(dir, '.gridops', 'g.lock'))).toBe(false);
+  });
+
+  it('a refused confirmation changes nothing, and the lock and connections are let go', async () => {
+    await expect(runApply(options({ confirm: async () => false }))).rejects.toBeInstanceOf(InterruptedError);
+    expect(existsSync(join(dir, 'out', 'n1.txt'))).toBe(false);
+    expect(existsSync(join(dir, '.gridops', 'g.lock'))).toBe(false);
+    expect(transports.every((t) => t.closed)).toBe(true);
+    // Only reads reached the hosts: facts and probes, no batch script.
+    expect(transports.flatMap((t) => t.commands()).filter((c) => c === 'sh -s')).toEqual([]);
+  });
+
+  it('a failing host is reported with its step; the other host is applied, and the state says which', async () => {
+    writeFileSync(playbook, `${readFileSync(playbook, 'utf8')}  - command: { name: fail-on-n2, run: "test {{node.name}} != n2", unless: "false" }\n`);
+    const err = await runApply(options()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplyFailedError);
+    const { result } = err as ApplyFailedError & { result: { hosts: Array<{ host: string; status: string; failure?: { step: string } }> } };
+    expect(result.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['n1', 'applied'],
+      ['n2', 'failed'],
+    ]);
+    expect(result.hosts[1]!.failure!.step).toContain('command fail-on-n2');
+    const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
+    expect(state.hosts.n2).toMatchObject({ lastOutcome: 'failed', appliedAt: '' });
+  });
+});
+
+describe('a saved plan', () => {
+  it('made with a relative --playbook path applies from another directory (the plan names it absolutely)', async () => {
+    const cwd = process.cwd();
+    let saved: Plan;
+    try {
+      process.chdir(dir);
+      saved = await runPlan(options({ playbooks: [`./${relative(dir, playbook)}`] }));
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(saved.playbooks).toEqual([playbook]);
+    expect(saved.adHocPlaybooks).toBe(true);
+    const result = await runApply(options({ savedPlan: saved, playbooks: saved.playbooks }));
+    expect(result.hosts.every((h) => h.status === 'applied')).toBe(true);
+  });
+
+  it('is refused when a host drifted since, and nothing is changed', async () => {
+    const saved = await runPlan(options());
+    writeFileSync(join(dir, 'out', 'n1.txt'), 'changed behind our back\n');
+    await expect(runApply(options({ savedPlan: saved }))).rejects.toBeInstanceOf(StalePlanError);
+    expect(existsSync(join(dir, 'out', 'n2.txt'))).toBe(false);
+  });
+});
+
+describe('phases on their own', () => {
+  it('the manager skips what should not run, and on a failure cleans up what ran, newest first', async () => {
+    const seen: string[] = [];
+    const phase = (title: string, extra: Partial<Phase> = {}): Phase => ({ title, run: async () => void seen.push(title), cleanUp: async () => void seen.push(`undo ${title}`), ...extra });
+    const ctx = new RunContext(options());
+    const boom = phase('c', { run: async () => Promise.reject(new Error('boom')) });
+    await expect(runPhases([phase('a'), phase('b', { shouldRun: () => false }), phase('d'), boom, phase('e')], ctx)).rejects.toThrow('boom');
+    expect(seen).toEqual(['a', 'd', 'undo c', 'undo d', 'undo a']);
+  });
+
+  it('lock the state: a second run on the same grid is refused while the first holds it', async () => {
+    const first = new RunContext(options());
+    first.setGrid(gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n'), { state: join(dir, 's.json'), lock: join(dir, 'g.lock'), gridKey: join(dir, 'k') });
+    await lockState.run(first);
+    const second = new RunContext(options());
+    second.setGrid(first.grid, first.paths);
+    await expect(lockState.run(second)).rejects.toThrow(/lock/i);
+    await lockState.cleanUp!(first);
+    await lockState.run(second);
+    await lockState.cleanUp!(second);
+  });
+
+  it('verify the overlay runs only after a complete apply on hosts with an agent', () => {
+    const ctx = new RunContext(options());
+    expect(verifyOverlay.shouldRun!(ctx)).toBe(false); // no agent among the planned hosts
+    ctx.options.verify = false;
+    expect(verifyOverlay.shouldRun!(ctx)).toBe(false);
+  });
+
+  it("the grid's workflow is chosen by the topology: node-base, qos, agent, then its own playbooks", () => {
+    const grid = gridOf('playbooks: [site]\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    expect(gridPlaybooks(grid, grid.regions[0]!.subgrids[0]!.nodes[0]!)).toEqual(['node-base', 'qos', 'agent', 'site']);
+  });
+});
+
+describe('a second Ctrl-C', () => {
+  it('exits at once and still lets go of the lock (an exit hook removes it)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const root = new URL('../../', import.meta.url).pathname;
+    const lock = join(dir, 'g.lock');
+    // What interruptOnSigint does on the second Ctrl-C: process.exit(130) while the lock is held.
+    const script = `
+      import { lockState } from '${root}dist/phases/lock-state.js';
+      import { RunContext } from '${root}dist/phases/run-context.js';
+      const ctx = new RunContext({ topologyFile: 'g.yaml', concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
+      ctx.setGrid({ name: 'g' }, { state: '${join(dir, 's.json')}', lock: '${lock}', gridKey: '' });
+      await lockState.run(ctx);
+      console.log('locked');
+      process.exit(130);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stdout).toContain('locked');
+    expect(r.status).toBe(130);
+    expect(existsSync(lock)).toBe(false);
+  });
+});

@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gridStatus, overlayConverged } from '../../src/status/grid-status.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
+
+const FACTS = readFileSync(new URL('../facts/fixtures/systemd-container-v1.txt', import.meta.url), 'utf8').replace(/@@gridops-facts:agent@@\n[^@]*/, '@@gridops-facts:agent@@\n0.1.0\n\n');
+
+const TOPOLOGY = `apiVersion: gridops/v1
+kind: Grid
+metadata: { name: g }
+regions:
+  - name: r1
+    subgrids:
+      - name: s1
+        nodes:
+          - { name: n1, address: 10.0.0.1 }
+          - { name: n2, address: 10.0.0.2 }
+          - { name: n3, address: 10.0.0.3 }
+`;
+
+/** `gridagent status --json` of a node with `role` that follows `superPeer`. */
+const answer = (role: string, superPeer: string | null, regionPeer: string | null = 'n1') =>
+  JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 3, superPeer, regionPeer, members: [] });
+
+describe('status --wait uses the one definition of a converged overlay', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gridops-status-'));
+    writeFileSync(join(dir, 'g.yaml'), TOPOLOGY);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = (views: Record<string, string>, waitMs?: number) =>
+    gridStatus(join(dir, 'g.yaml'), {
+      concurrency: 5,
+      waitUntil: waitMs === undefined ? undefined : Date.now() + waitMs,
+      connect: async (node) =>
+        new RecordingTransport(node.name)
+          .on(/^gridagent status --json$/, { code: 0, stdout: views[node.name]! })
+          .on(/gridops-facts/, { code: 0, stdout: FACTS }),
+    });
+
+  it('is not converged while a member follows another super peer, though the sub-grid has exactly one', async () => {
+    // One node says it is the super peer, but n3 still follows n2: the overlay has not converged.
+    // (The old check counted super peers per sub-grid and called this converged.)
+    const status = await run({ n1: answer('leader', 'n1'), n2: answer('member', 'n1'), n3: answer('member', 'n2') }, 1200);
+    expect(status.superPeers).toEqual({ 'r1/s1': ['n1'] });
+    expect(overlayConverged(status)).toBe(false);
+    expect(status.overlay?.waitingFor).toEqual(['r1/s1: nodes follow different super peers (n1, n2)']);
+  });
+
+  it('is converged once every member follows the one super peer', async () => {
+    const status = await run({ n1: answer('leader', 'n1'), n2: answer('member', 'n1'), n3: answer('member', 'n1') }, 1200);
+    expect(overlayConverged(status)).toBe(true);
+    expect(status.nodes.map((n) => n.agent?.role)).toEqual(['super-peer', 'member', 'member']);
+  });
+});
