@@ -10,14 +10,25 @@ export abstract class GridopsCommand<T> extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = {
     verbose: Flags.boolean({ char: 'v', description: 'more detail, with timings', default: false, helpGroup: 'GLOBAL' }),
+    color: Flags.boolean({ description: 'colour on a terminal; --no-color (or NO_COLOR set) turns it off', default: true, allowNo: true, helpGroup: 'GLOBAL' }),
   };
 
   protected get verbose(): boolean {
+    return this.isVerbose();
+  }
+
+  isVerbose(): boolean {
     return this.argv.includes('--verbose') || this.argv.includes('-v');
   }
 
+  /** Colour only on a terminal, and never with --no-color or NO_COLOR (no-color.org). */
+  useColor(): boolean {
+    if (this.argv.includes('--no-color')) process.env.NO_COLOR = '1';
+    return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  }
+
   /** Human output goes to stderr-free stdout only when --json is off. */
-  protected say(text: string): void {
+  say(text: string): void {
     if (!this.jsonEnabled()) this.log(text);
   }
 

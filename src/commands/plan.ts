@@ -34,7 +34,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
       warn: (w) => this.jsonEnabled() || process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`),
     }).finally(interrupt.dispose);
     if (flags.out) await savePlan(flags.out, plan);
-    this.say(renderPlan(plan, { color: process.stdout.isTTY }));
+    this.say(renderPlan(plan, { color: this.useColor() }));
     if (flags.out) this.say(`plan saved to ${flags.out}; apply it with: gridops apply ${args.file} --plan ${flags.out}`);
     // Exit codes through process.exitCode, so the result is still returned (and printed by --json).
     if (plan.hosts.some((h) => h.error)) process.exitCode = ExitCode.FAILURE;

@@ -9,8 +9,8 @@ export interface HostOutcome {
   host: string;
   status: 'applied' | 'unchanged' | 'failed' | 'skipped';
   applied: number;
-  /** The failing step and the remote stderr, for the summary. */
-  failure?: { step: string; error: string; stderr?: string };
+  /** The failing step, and the tail of what its command printed, for the summary. */
+  failure?: { step: string; error: string; stderr?: string; stdout?: string };
   /** Changes that would restart the sandbox VM, left untouched because apply was not given --replace-sandbox. */
   refused?: Array<{ id: string; reason: string }>;
 }
@@ -86,10 +86,15 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   }
   const applied = Math.min(result.applied, plan.changes.length);
   if (result.failure) {
-    const failure = { step: `${result.failure.change}: ${result.failure.step}`, error: result.failure.error, stderr: result.failure.stderr };
+    const failure = { step: `${result.failure.change}: ${result.failure.step}`, error: result.failure.error, stderr: result.failure.stderr, ...(result.failure.stdout ? { stdout: tail(result.failure.stdout, 20) } : {}) };
     emit({ type: 'host-failed', host, ...failure });
     throw new HostApplyFailure({ host, status: 'failed', applied, failure });
   }
   emit({ type: 'host-done', host, applied, ms: Math.round(performance.now() - t0) });
   return { host, status: 'applied', applied, ...(refused.length ? { refused } : {}) };
+}
+
+/** The last `n` lines: enough to see why a command failed, without flooding the summary or the state. */
+function tail(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
 }

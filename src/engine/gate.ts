@@ -24,7 +24,7 @@ export interface GateItem {
 /** The outcome of one host's batch: how many changes completed, and the failure if any. */
 export interface BatchResult {
   applied: number;
-  failure?: { change: string; step: string; error: string; stderr: string };
+  failure?: { change: string; step: string; error: string; stderr: string; stdout: string };
 }
 
 /**
@@ -48,7 +48,7 @@ export class MutationGate {
       await item.perform(recorder);
     }
     const marker = `@@gridops-step-${randomBytes(8).toString('hex')}@@`;
-    for (const item of items) this.emit({ type: 'change-start', host, id: item.change.id, summary: item.change.summary });
+    const live = new LiveMarkers(marker, items, host, this.emit);
     const t0 = performance.now();
     // Staged files first (SFTP on the same connection); the script's steps check and place them.
     for (const u of recorder.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become });
@@ -57,16 +57,11 @@ export class MutationGate {
       stdin: batchScript(items, recorder.steps, marker),
       // No abort signal on purpose: Ctrl-C lets a running batch finish (or time out).
       timeoutMs: recorder.steps.reduce((sum, s) => sum + s.timeoutMs, 0) || 60_000,
+      onStdout: (text) => live.feed(text),
     });
+    live.finish(result.stdout);
     const ms = Math.round(performance.now() - t0);
-    const done = new Set<number>();
-    for (const m of result.stdout.matchAll(new RegExp(`^${marker} done (\\d+)$`, 'gm'))) done.add(Number(m[1]));
-    let applied = 0;
-    for (const [i, item] of items.entries()) {
-      if (!done.has(i)) break;
-      this.emit({ type: 'change-done', host, id: item.change.id, ms });
-      applied++;
-    }
+    const applied = live.doneCount();
     if (applied === items.length && result.code === 0) return { applied };
     const failed = items[applied];
     const stderr = stderrOf(result.stderr, marker, applied);
@@ -74,8 +69,9 @@ export class MutationGate {
     const failedSteps = recorder.steps.filter((s) => s.change === failed?.change.id);
     const step = failedSteps[stepIndex ? Number(stepIndex[1]) : 0]?.label ?? failed?.change.id ?? 'batch';
     const error = new RemoteCommandError(host, step, result.code, stderr).message;
-    if (failed) this.emit({ type: 'change-failed', host, id: failed.change.id, ms, step, error, stderr });
-    return { applied, failure: { change: failed?.change.id ?? 'batch', step, error, stderr } };
+    const stdout = live.stdoutOf(applied);
+    if (failed) this.emit({ type: 'change-failed', host, id: failed.change.id, ms: live.msOf(applied) ?? ms, step, error, stderr });
+    return { applied, failure: { change: failed?.change.id ?? 'batch', step, error, stderr, stdout } };
   }
 }
 
@@ -87,7 +83,7 @@ export class MutationGate {
 function batchScript(items: readonly GateItem[], steps: readonly RecordedStep[], marker: string): string {
   const lines: string[] = [];
   items.forEach((item, i) => {
-    lines.push(`echo '${marker} change ${i}' >&2`);
+    lines.push(`echo '${marker} start ${i}'`, `echo '${marker} change ${i}' >&2`);
     steps
       .filter((s) => s.change === item.change.id)
       .forEach((s, j) => {
@@ -107,4 +103,77 @@ function stderrOf(stderr: string, marker: string, index: number): string {
     .split('\n')
     .filter((l) => !/^@@step \d+@@$/.test(l))
     .join('\n');
+}
+
+/**
+ * Follows a host's batch as its stdout arrives: each change's start and done markers become
+ * `change-start` and `change-done` events at that moment, with the change's own time, so a person
+ * sees which change a host is on while its script runs. It also keeps each change's stdout.
+ */
+class LiveMarkers {
+  private pending = '';
+  private readonly started = new Map<number, number>();
+  private readonly done = new Set<number>();
+  private readonly durations = new Map<number, number>();
+  private readonly output = new Map<number, string[]>();
+  private current = -1;
+  private readonly pattern: RegExp;
+
+  constructor(
+    marker: string,
+    private readonly items: readonly GateItem[],
+    private readonly host: string,
+    private readonly emit: (event: ApplyEvent) => void,
+  ) {
+    this.pattern = new RegExp(`^${marker} (start|done) (\\d+)$`);
+  }
+
+  feed(text: string): void {
+    const lines = (this.pending + text).split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const line of lines) this.line(line);
+  }
+
+  /** The whole stdout once the script ended: any line the live feed did not see is taken now. */
+  finish(stdout: string): void {
+    if (this.started.size === 0 && this.done.size === 0 && stdout) this.feed(stdout);
+    if (this.pending) this.line(this.pending);
+    this.pending = '';
+  }
+
+  doneCount(): number {
+    let n = 0;
+    while (this.done.has(n)) n++;
+    return n;
+  }
+
+  msOf(i: number): number | undefined {
+    const t = this.started.get(i);
+    return t === undefined ? undefined : Math.round(performance.now() - t);
+  }
+
+  /** What change `i` printed on stdout (without the markers). */
+  stdoutOf(i: number): string {
+    return (this.output.get(i) ?? []).join('\n');
+  }
+
+  private line(line: string): void {
+    const m = this.pattern.exec(line);
+    if (!m) {
+      if (this.current >= 0) (this.output.get(this.current) ?? this.output.set(this.current, []).get(this.current)!).push(line);
+      return;
+    }
+    const i = Number(m[2]);
+    const item = this.items[i];
+    if (!item) return;
+    if (m[1] === 'start') {
+      this.current = i;
+      this.started.set(i, performance.now());
+      this.emit({ type: 'change-start', host: this.host, id: item.change.id, summary: item.change.summary });
+    } else if (!this.done.has(i)) {
+      this.done.add(i);
+      this.durations.set(i, this.msOf(i) ?? 0);
+      this.emit({ type: 'change-done', host: this.host, id: item.change.id, ms: this.durations.get(i)! });
+    }
+  }
 }

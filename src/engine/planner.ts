@@ -50,7 +50,9 @@ export async function planHost(grid: Grid, host: ConnectedHost, playbooks: reado
 export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreachable: readonly UnreachableHost[], workflow: { refs: readonly string[]; adHoc: boolean }): Plan {
   const hostPlans = new Map<string, HostPlan>(hosts.map((h) => [h.plan.host, h.plan]));
   for (const u of unreachable) hostPlans.set(u.node.name, { host: u.node.name, address: u.node.address, playbooks: [], changes: [], notes: [], handlers: [], error: errorOf(u.error, 'unreachable') });
-  const order = grid.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes.map((n) => n.name)));
+  // Topology order, then any host the topology does not have (a node being decommissioned).
+  const inTopology = grid.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes.map((n) => n.name)));
+  const order = [...inTopology, ...[...hostPlans.keys()].filter((n) => !inTopology.includes(n))];
   const planned = hosts.flatMap((h) => (h.planned ? [h.planned] : []));
   const agents = planned.filter((p) => runsAgent({ facts: p.session.facts, managedUnits: p.managedUnits }));
   const election = agents.length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts]))) : undefined;

@@ -7,11 +7,13 @@ export function formatApplySummary(result: ApplyResult): string {
   const lines = [`Apply: ${changes} change(s) on ${applied.length} host(s), ${result.hosts.filter((h) => h.status === 'unchanged').length} unchanged, in ${(result.ms / 1000).toFixed(1)} s.`];
   for (const h of result.hosts.filter((x) => x.status === 'failed')) {
     lines.push(`  FAILED ${h.host} at ${h.failure?.step}: ${h.failure?.error}`);
-    if (h.failure?.stderr) lines.push(...h.failure.stderr.trim().split('\n').slice(-5).map((l) => `    | ${l}`));
+    if (h.failure?.stdout?.trim()) lines.push('    stdout:', ...h.failure.stdout.trim().split('\n').slice(-10).map((l) => `    | ${l}`));
+    if (h.failure?.stderr?.trim()) lines.push('    stderr:', ...h.failure.stderr.trim().split('\n').slice(-10).map((l) => `    | ${l}`));
   }
   for (const h of result.hosts.filter((x) => x.status === 'skipped')) lines.push(`  skipped ${h.host}`);
   for (const h of result.hosts) for (const r of h.refused ?? []) lines.push(`  REFUSED ${h.host} ${r.id}: ${r.reason}; run apply again with --replace-sandbox to allow it`);
   for (const u of result.unreachable) lines.push(`  UNREACHABLE ${u.host}: ${u.error}`);
+  lines.push(...recap(result));
   const o = result.overlay;
   if (o) {
     const peers = (map: Record<string, string | null>) => Object.entries(map).map(([group, peer]) => `${group} ${peer ?? '(none)'}`).join(', ');
@@ -22,4 +24,21 @@ export function formatApplySummary(result: ApplyResult): string {
     if (o.unlikePlan?.length) lines.push(...o.unlikePlan.map((d) => `  unlike the plan: ${d}`));
   }
   return lines.join('\n');
+}
+
+/** Ansible's PLAY RECAP: one line per host (changed, unchanged, failed, skipped, unreachable), then totals. */
+export function recap(result: Pick<ApplyResult, 'hosts' | 'unreachable'>): string[] {
+  const rows = [
+    ...result.hosts.map((h) => [h.host, h.status === 'applied' ? 'changed' : h.status, `changes=${h.applied}`, h.failure ? `at ${h.failure.step}` : '']),
+    ...result.unreachable.map((u) => [u.host, 'unreachable', 'changes=0', '']),
+  ];
+  const width = (i: number) => Math.max(...rows.map((r) => r[i]!.length));
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(r[1]!, (totals.get(r[1]!) ?? 0) + 1);
+  const order = ['changed', 'unchanged', 'failed', 'skipped', 'unreachable'];
+  return [
+    'Recap:',
+    ...rows.map((r) => `  ${r[0]!.padEnd(width(0))}  ${r[1]!.padEnd(width(1))}  ${r[2]!.padEnd(width(2))}  ${r[3]}`.trimEnd()),
+    `  ${rows.length} host(s): ${order.map((k) => `${totals.get(k) ?? 0} ${k}`).join(', ')}`,
+  ];
 }

@@ -63,3 +63,20 @@ export function rolling(rollout: Rollout, sizes: { grid: number; subgrids: Reado
     },
   };
 }
+
+/** Any strategy, with the hosts whose gridops is removed taken out and applied in a last batch of their own. */
+export function removalsLast(strategy: BatchStrategy, removing: ReadonlySet<string>): BatchStrategy {
+  return {
+    name: `${strategy.name}, removals last`,
+    batches(changed) {
+      const removals = changed.filter((h) => removing.has(h.host)).map((h) => h.host);
+      const rest = strategy.batches(changed.filter((h) => !removing.has(h.host)));
+      return removals.length ? [...rest, { hosts: removals, label: 'decommissioned nodes', gate: false }] : rest;
+    },
+  };
+}
+
+/** Any strategy, over the hosts of one new site only (`apply --site`): the rest of the grid is not touched. */
+export function onlySite(strategy: BatchStrategy, site: ReadonlySet<string>): BatchStrategy {
+  return { name: `${strategy.name}, the new site only`, batches: (changed) => strategy.batches(changed.filter((h) => site.has(h.host))) };
+}

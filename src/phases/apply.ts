@@ -1,9 +1,11 @@
 import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
 import { checkSavedPlan } from './check-saved-plan.js';
+import { checkSite } from './check-site.js';
 import { confirm } from './confirm.js';
 import { connectAndRead } from './connect-and-read.js';
 import { disconnect } from './disconnect.js';
+import { findRemovedNodes } from './find-removed-nodes.js';
 import { lockState } from './lock-state.js';
 import { runPhases } from './manager.js';
 import type { Phase } from './phase.js';
@@ -18,9 +20,11 @@ import { verifyOverlay } from './verify-overlay.js';
 export const APPLY_PHASES: readonly Phase[] = [
   validateTopology,
   lockState,
+  findRemovedNodes,
   connectAndRead,
   planChanges,
   checkSavedPlan,
+  checkSite,
   confirm,
   applyInBatches,
   verifyOverlay,

@@ -1,4 +1,4 @@
-import { allAtOnce, plannedSuperPeersFirst, rolling, type BatchStrategy } from '../overlay/batch-strategy.js';
+import { allAtOnce, onlySite, plannedSuperPeersFirst, removalsLast, rolling, type BatchStrategy } from '../overlay/batch-strategy.js';
 import { askOverlay } from '../overlay/poll.js';
 import { allNodes } from '../topology/model.js';
 import { agentSessions } from './agent-sessions.js';
@@ -7,9 +7,16 @@ import type { RunContext } from './run-context.js';
 /**
  * The strategy of apply's one batch loop: `--rolling` (health-gated batches, the current super
  * peers last, asked from the agents now); else the planned super peers first when the plan
- * elects fresh sub-grids; else every host at once.
+ * elects fresh sub-grids; else every host at once. Nodes being decommissioned go last, once the
+ * rest is in place (their agents hand their roles over as they stop).
  */
 export async function chooseBatchStrategy(ctx: RunContext): Promise<BatchStrategy> {
+  const strategy = await baseStrategy(ctx);
+  if (ctx.site && !ctx.options.allowExistingChanges) return onlySite(strategy, ctx.site);
+  return ctx.removing.size ? removalsLast(strategy, ctx.removing) : strategy;
+}
+
+async function baseStrategy(ctx: RunContext): Promise<BatchStrategy> {
   if (ctx.options.rolling) {
     const { answers } = await askOverlay(agentSessions(ctx), ctx.options.concurrency);
     const superPeers = new Set(answers.filter((a) => a.view.role === 'super-peer').map((a) => a.node));

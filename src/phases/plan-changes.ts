@@ -10,7 +10,8 @@ export const planChanges: Phase = {
   title: 'plan',
   async run(ctx) {
     if (ctx.interrupted) throw new InterruptedError('interrupted while planning; nothing was changed');
-    ctx.plan = assemblePlan(ctx.grid, ctx.readings, ctx.unreachable, ctx.workflow);
+    const plan = assemblePlan(ctx.grid, ctx.readings, ctx.unreachable, ctx.workflow);
+    ctx.plan = { ...plan, hosts: plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : h)) };
     ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
     ctx.say('planned');
   },

@@ -18,7 +18,14 @@ export const recordState: Phase = {
       const p = ctx.planned.find((x) => x.session.node.name === outcome.host)!;
       const previous = state.hosts[outcome.host];
       const ok = outcome.status === 'applied' || outcome.status === 'unchanged';
+      // A node whose gridops was removed (decommission, reset) is forgotten; one that failed stays known, to be retried.
+      if (ctx.removing.has(outcome.host)) {
+        if (ok) delete state.hosts[outcome.host];
+        continue;
+      }
+      const { node } = p.session;
       state.hosts[outcome.host] = {
+        node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port },
         topologyHash: ok ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
         playbooks: ok ? p.plan.playbooks : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,

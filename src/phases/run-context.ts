@@ -29,6 +29,10 @@ export class RunContext {
   readonly fleet = new Fleet();
   warnings: Problem[] = [];
   nodes: Node[] = [];
+  /** Nodes whose gridops this run removes (decommissioned: the state knows them, the topology no longer; or `gridops reset`). */
+  removing = new Set<string>();
+  /** With `--site`: the nodes of the new site, the only ones this run changes. */
+  site?: Set<string>;
   secrets: Secrets = {};
   /** Each reachable host's facts, current state and changes, as read in one round trip. */
   readings: HostPlanning[] = [];

@@ -119,7 +119,20 @@ export interface SandboxDomainChange extends BaseChange {
   previous?: { disk?: string; imageVolume?: string };
 }
 
-export type Change = FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange | LibvirtNetworkChange | LibvirtPoolChange | SandboxImageChange | SandboxDiskChange | SandboxDomainChange;
+/** Paths gridops made, found on the host and to be removed (reset, decommission). */
+export interface AbsentPathsChange extends BaseChange {
+  kind: 'absent-paths';
+  /** The paths found at plan time, literal. */
+  paths: string[];
+}
+/** A unit gridops installed, to be stopped, disabled and removed. */
+export interface AbsentUnitChange extends BaseChange {
+  kind: 'absent-unit';
+  unit: string;
+  steps: Array<'stop' | 'disable' | 'remove'>;
+}
+
+export type Change = AbsentPathsChange | AbsentUnitChange | FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange | LibvirtNetworkChange | LibvirtPoolChange | SandboxImageChange | SandboxDiskChange | SandboxDomainChange;
 export type ChangeKind = Change['kind'];
 
 /** A change that changes nothing: a note the plan shows (e.g. a module built into the kernel). */

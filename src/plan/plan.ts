@@ -16,6 +16,8 @@ export interface HostPlan {
   /** Handlers notified by the changes; each runs once after them. */
   handlers: string[];
   error?: { kind: 'unreachable' | 'planning'; message: string; hint?: string };
+  /** The node's gridops is removed and the state forgets it (the topology dropped it, or `gridops reset`). */
+  decommission?: boolean;
 }
 
 /** The whole plan: pure data, saved with `--out` and applied with `--plan`. Holds no secret. */

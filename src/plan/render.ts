@@ -11,7 +11,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
   const out: string[] = [];
   for (const host of plan.hosts) {
     if (!host.changes.length && !host.notes.length && !host.error) continue;
-    out.push(paint(1, `${host.host} (${host.address})`));
+    out.push(paint(1, `${host.host} (${host.address})${host.decommission ? ` ${paint(31, 'DECOMMISSION: gridops is removed from this node and the state forgets it')}` : ''}`));
     if (host.error) out.push(`  ${paint(31, 'x')} ${host.error.kind}: ${host.error.message}${host.error.hint ? `\n      hint: ${host.error.hint}` : ''}`);
     for (const c of [...host.changes, ...host.notes]) {
       out.push(`  ${paint(colorOf[c.action], SYMBOL[c.action])} ${c.id}${c.action === 'none' ? `: ${c.summary}` : ''}`);

@@ -1,4 +1,6 @@
 import type { Resource } from '../resources/resource.js';
+import { AbsentPathsResource } from '../resources/absent-paths.js';
+import { AbsentUnitResource } from '../resources/absent-unit.js';
 import { CommandResource } from '../resources/command.js';
 import { DirectoryResource } from '../resources/directory.js';
 import { FileResource } from '../resources/file.js';
@@ -88,6 +90,8 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       const sb = hypervisor.sandbox;
       return [new SandboxDomainResource({ grid: ctx.grid.name, node: ctx.node.name, vcpus: sb.vcpus, memoryMiB: sb.memoryMiB, cpuShares: sb.cpuShares, network: sb.network, image: image(), hostReserveMiB: hypervisor.hostReserveMiB })];
     }
+    if ('absent-paths' in entry) return [new AbsentPathsResource(entry['absent-paths'].paths.map(s))];
+    if ('absent-unit' in entry) return [new AbsentUnitResource(s(entry['absent-unit'].unit))];
     const c = entry.command;
     return [new CommandResource({ name: c.name, command: substituteCommand(c.run, ctx), creates: c.creates && s(c.creates), unless: c.unless && substituteCommand(c.unless, ctx), notify: c.notify })];
   });

@@ -5,6 +5,8 @@ import type { OverlayRecord } from '../overlay/overlay-record.js';
 
 /** What was last applied to one host. Never holds a secret. */
 export interface HostState {
+  /** Where the node was and how it was reached, so a node the topology drops can still be decommissioned. */
+  node?: { address: string; region: string; subgrid: string; user: string; port: number };
   topologyHash: string;
   playbooks: string[];
   gridopsVersion: string;

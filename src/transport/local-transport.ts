@@ -4,6 +4,7 @@
  * and is a no-op when already root.
  */
 import { randomBytes } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import { promises as fs } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -42,6 +43,10 @@ export class LocalTransport implements Transport {
       input: options.stdin === undefined ? '' : options.stdin,
       ...(options.signal ? { cancelSignal: options.signal } : {}),
     });
+    if (options.onStdout) {
+      const live = new StringDecoder('utf8');
+      child.stdout?.on('data', (d: Buffer) => options.onStdout!(live.write(d)));
+    }
     let timedOut = false;
     const killGroup = () => {
       try {

@@ -81,6 +81,7 @@ export class RecordingTransport implements Transport {
       const match = command.match(pattern);
       if (match) {
         const r = await respond(command, { match, files: this.files, options });
+        if (r.stdout) options.onStdout?.(r.stdout);
         return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', code: r.code === undefined ? 0 : r.code, ...(r.signal ? { signal: r.signal } : {}) };
       }
     }

@@ -426,7 +426,11 @@ export class SshTransport implements Transport {
         if (stdin !== undefined && stdin.length > 0) channel.write(stdin);
         channel.end();
       };
-      channel.on('data', (d: Buffer) => out.push(d));
+      const live = options.onStdout ? new StringDecoder('utf8') : undefined;
+      channel.on('data', (d: Buffer) => {
+        out.push(d);
+        if (live) options.onStdout!(live.write(d));
+      });
       channel.stderr.on('data', (d: Buffer) => {
         const text = decoder.write(d);
         if (!shake) {

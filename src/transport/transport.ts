@@ -14,6 +14,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Aborting kills this command's channel (the run's own signal only stops new commands). */
   signal?: AbortSignal;
+  /** Called with stdout as it arrives (UTF-8 text), for live progress; the result still holds all of it. */
+  onStdout?: (text: string) => void;
 }
 
 export interface UploadOptions {

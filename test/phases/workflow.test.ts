@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -15,6 +16,8 @@ import type { Plan } from '../../src/plan/plan.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { gridOf } from '../resources/fixtures.js';
+
+jest.setTimeout(60_000);
 
 const local = new LocalTransport('local');
 let dir: string;
@@ -63,9 +66,11 @@ describe('the apply workflow is one list of phases', () => {
     expect(APPLY_PHASES.map((p) => p.title)).toEqual([
       'validate the topology and its playbooks',
       'lock the state',
+      'find nodes to decommission',
       'connect, gather facts and read the current state',
       'plan',
       'check the saved plan against the hosts',
+      'check that only the new site changes',
       'show the plan and confirm',
       'apply in batches',
       'verify the overlay',
@@ -73,7 +78,7 @@ describe('the apply workflow is one list of phases', () => {
       'disconnect',
     ]);
     // plan is apply's read-only beginning: no lock, nothing applied.
-    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
+    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'find nodes to decommission', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
   });
 
   it('applies, records the state, releases the lock; then a plan has zero changes', async () => {
@@ -201,5 +206,66 @@ describe('a second Ctrl-C', () => {
     expect(r.stdout).toContain('locked');
     expect(r.status).toBe(130);
     expect(existsSync(lock)).toBe(false);
+  });
+});
+
+/** What a batch script prints when every step succeeds, without running any step. */
+function dryRun(script: string): string {
+  return script
+    .split('\n')
+    .flatMap((l) => {
+      const m = /^echo '(@@gridops-step-[0-9a-f]+@@ done \d+)'$/.exec(l);
+      return m ? [m[1]!] : [];
+    })
+    .join('\n');
+}
+
+describe('growing and shrinking', () => {
+  const twoSubgrids = `apiVersion: gridops/v1
+kind: Grid
+metadata: { name: g }
+regions:
+  - name: r1
+    subgrids:
+      - name: s1
+        nodes:
+          - { name: n1, address: 10.0.0.1 }
+          - { name: n2, address: 10.0.0.2 }
+      - name: s2
+        nodes:
+          - { name: n3, address: 10.0.0.3 }
+`;
+
+  it('a node the topology dropped is planned for decommission with the reset playbook, and forgotten', async () => {
+    await runApply(options());
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
+    // The grid's own workflow (node-base, qos, agent, reset) must never run on the test machine: probes
+    // (read-only) run locally, but a batch only answers its markers, as if every step succeeded.
+    const stubbed = async (node: { name: string }) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    // Decommissioning is part of the grid's own workflow (no --playbook).
+    const plan = await runPlan(options({ playbooks: undefined, connect: stubbed }));
+    const n2 = plan.hosts.find((h) => h.host === 'n2')!;
+    expect(n2).toMatchObject({ decommission: true, playbooks: ['reset'], address: '10.0.0.2' });
+    await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
+    const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
+    expect(Object.keys(state.hosts)).not.toContain('n2');
+  });
+
+  it('--site applies only the new site, and refuses while an existing host has changes', async () => {
+    writeFileSync(topology, twoSubgrids);
+    await runApply(options({ limit: ['n1', 'n2'] }));
+    const result = await runApply(options({ site: 'r1/s2' }));
+    expect(result.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['n1', 'unchanged'],
+      ['n2', 'unchanged'],
+      ['n3', 'applied'],
+    ]);
+    // An existing host drifted: the new site's apply refuses and changes nothing.
+    writeFileSync(join(dir, 'out', 'n1.txt'), 'drifted\n');
+    rmSync(join(dir, 'out', 'n3.txt'));
+    await expect(runApply(options({ site: 'r1/s2' }))).rejects.toThrow(/existing hosts with planned changes: n1 \(1\)/);
+    expect(existsSync(join(dir, 'out', 'n3.txt'))).toBe(false);
+    expect(readFileSync(join(dir, 'out', 'n1.txt'), 'utf8')).toBe('drifted\n');
+    await expect(runApply(options({ site: 'r9' }))).rejects.toThrow(/no such region or sub-grid/);
   });
 });

@@ -1,13 +1,14 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import type { Message, Packet, PacketHeader } from '../core/types.js';
+import { DEFAULT_INTAKE_LIMITS, TcpIntake, type IntakeDrop, type IntakeLimits } from './tcp-intake.js';
 import { decodePacket, encodePacket, MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, type DropReason } from '../core/wire.js';
 
 /** Callbacks from the transport into the daemon. */
 export interface TransportEvents {
   /** An authenticated, well-formed packet (the core checks it for replays). `fromAddr` is host:port for UDP, undefined for TCP. */
   packet(packet: Packet, fromAddr: string | undefined, bytes: number, via: 'udp' | 'tcp'): void;
-  dropped(reason: DropReason | 'sendFailed', bytes: number): void;
+  dropped(reason: DropReason | IntakeDrop | 'sendFailed', bytes: number): void;
   sent(message: Message, bytes: number, via: 'udp' | 'tcp' | 'multicast'): void;
 }
 
@@ -16,6 +17,8 @@ export interface TransportOptions {
   port: number;
   multicast: { group: string; port: number } | null;
   key: Buffer;
+  /** Bounds on inbound TCP (defaults: DEFAULT_INTAKE_LIMITS). */
+  intake?: Partial<IntakeLimits>;
 }
 
 /**
@@ -28,12 +31,19 @@ export class AgentTransport {
   private readonly unicast: Socket;
   private multicastSocket: Socket | null = null;
   private tcp: Server | null = null;
+  /** Inbound TCP, with what unauthenticated input may cost bounded (connections, bytes, time). */
+  readonly intake: TcpIntake;
 
   constructor(
     private readonly options: TransportOptions,
     private readonly events: TransportEvents,
   ) {
     this.unicast = createSocket({ type: 'udp4', reuseAddr: false });
+    this.intake = new TcpIntake(
+      { ...DEFAULT_INTAKE_LIMITS, maxFrameBytes: MAX_FRAME_BYTES, ...options.intake },
+      (frame) => this.receive(frame, undefined, MAX_FRAME_BYTES, 'tcp'),
+      (reason, bytes) => this.events.dropped(reason, bytes),
+    );
   }
 
   async start(): Promise<void> {
@@ -69,26 +79,7 @@ export class AgentTransport {
       listener.addMembership(multicast.group, wildcard ? undefined : bind);
       this.multicastSocket = listener;
     }
-    this.tcp = createServer((socket) => {
-      let buffered = Buffer.alloc(0);
-      socket.setTimeout(10_000, () => socket.destroy());
-      socket.on('error', () => undefined);
-      socket.on('data', (chunk) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 4) {
-          const length = buffered.readUInt32BE(0);
-          if (length > MAX_FRAME_BYTES) {
-            this.events.dropped('oversized', buffered.length);
-            socket.destroy();
-            return;
-          }
-          if (buffered.length < 4 + length) break;
-          const frame = buffered.subarray(4, 4 + length);
-          buffered = buffered.subarray(4 + length);
-          this.receive(frame, undefined, MAX_FRAME_BYTES, 'tcp');
-        }
-      });
-    });
+    this.tcp = createServer((socket) => this.intake.accept(socket));
     this.tcp.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       this.tcp!.once('error', reject);

@@ -1,0 +1,117 @@
+import { createInterface } from 'node:readline/promises';
+import type { GridopsCommand } from './base-command.js';
+import { connectionRunOptions, interruptOnSigint } from './cli-flags.js';
+import type { ApplyEvent } from './engine/gate.js';
+import { ApplyFailedError, InterruptedError, OverlayNotConvergedError, type GridopsError } from './errors/index.js';
+import { formatProblem } from './errors/problem.js';
+import { formatApplySummary } from './formatters/apply-summary.js';
+import { progressLine } from './formatters/progress.js';
+import type { ApplyResult } from './phases/apply-outcome.js';
+import type { ApplyOptions } from './phases/run-options.js';
+import type { Plan } from './plan/plan.js';
+import { renderPlan } from './plan/render.js';
+import { createRunLog } from './run-log.js';
+
+/** What apply and reset share on the command side: how a run talks to the person at the terminal. */
+export interface ApplyLikeFlags {
+  concurrency: number;
+  'accept-new-host-keys': boolean;
+  'ask-become-pass': boolean;
+  limit?: string[];
+  'state-dir'?: string;
+  'log-file'?: string;
+  yes: boolean;
+}
+
+/**
+ * Runs an apply-shaped workflow (apply, reset) for a command: Ctrl-C handling, the run log,
+ * progress and events on stderr (JSON lines with --json), the plan, the question, the summary.
+ */
+export async function runApplyLike(
+  command: GridopsCommand<ApplyResult> & { jsonEnabled(): boolean },
+  verb: string,
+  file: string,
+  flags: ApplyLikeFlags,
+  extra: Partial<ApplyOptions> & { skipQuestion?: boolean },
+  run: (options: ApplyOptions, onPhase: (title: string) => void) => Promise<ApplyResult>,
+): Promise<ApplyResult> {
+  const json = command.jsonEnabled();
+  const verbose = command.isVerbose();
+  const color = command.useColor();
+  // On a terminal, a live line per host (listr2, loaded only then); elsewhere, one line per event.
+  const Progress = !json && process.stdout.isTTY ? (await import('./formatters/host-progress.js')).HostProgress : undefined;
+  let progress: InstanceType<NonNullable<typeof Progress>> | undefined;
+  const interrupt = interruptOnSigint(() => process.stderr.write('\ninterrupted: no new steps will start; running steps finish (Ctrl-C again to quit now)\n'));
+  const log = await createRunLog(flags['log-file'], `${verb} ${file}`);
+  const emit = (e: ApplyEvent) => {
+    log?.info(e, e.type);
+    if (json) process.stderr.write(`${JSON.stringify(e)}\n`);
+    else if (progress) progress.event(e);
+    else process.stdout.write(eventLine(e, verbose));
+  };
+  try {
+    const result = await run(
+      {
+        topologyFile: file,
+        ...connectionRunOptions(flags),
+        signal: interrupt.signal,
+        failFast: false,
+        logger: log,
+        warn: (w) => json || process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`),
+        progress: (message, ms) => process.stderr.write(json ? `${JSON.stringify({ type: 'progress', message, ms })}\n` : progressLine(message, ms, verbose)),
+        onPlan: (plan) => {
+          command.say(renderPlan(plan, { color }));
+          if (Progress) progress = new Progress(plan.hosts.filter((h) => h.changes.length).map((h) => ({ host: h.host, changes: h.changes.length + h.handlers.length })));
+        },
+        confirm: async (plan) => flags.yes || extra.skipQuestion === true || (await ask(verb, plan)),
+        emit,
+        ...extra,
+      },
+      (title) => {
+        if (verbose) process.stderr.write(json ? `${JSON.stringify({ type: 'phase', title })}\n` : `gridops: == ${title}\n`);
+        if (title === 'apply in batches') progress?.start();
+      },
+    );
+    await progress?.stop();
+    log?.info({ result }, `${verb} finished`);
+    command.say(formatApplySummary(result));
+    return result;
+  } catch (err) {
+    await progress?.stop();
+    log?.error({ err }, `${verb} failed`);
+    if ((err instanceof ApplyFailedError || err instanceof OverlayNotConvergedError) && !json) command.say(formatApplySummary((err as GridopsError & { result: ApplyResult }).result));
+    throw err;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** The question before any change; it names the nodes whose gridops is to be removed. */
+async function ask(verb: string, plan: Plan): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new InterruptedError(`refusing to ${verb} without confirmation: stdin is not a terminal`, 'review the plan, then pass --yes');
+  const removing = plan.hosts.filter((h) => h.decommission && h.changes.length).map((h) => h.host);
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const also = removing.length ? ` This removes gridops from ${removing.join(', ')} and forgets ${removing.length === 1 ? 'it' : 'them'}.` : '';
+    return (await rl.question(`\n${verb === 'apply' ? 'Apply these changes?' : 'Reset these nodes?'}${also} Only "yes" is accepted: `)).trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+function eventLine(e: ApplyEvent, verbose: boolean): string {
+  switch (e.type) {
+    case 'change-start':
+      return verbose ? `${e.host}: … ${e.id}\n` : '';
+    case 'change-done':
+      return `${e.host}: ✓ ${e.id}${verbose ? ` (${e.ms} ms)` : ''}\n`;
+    case 'change-failed':
+      return `${e.host}: ✗ ${e.id}: ${e.error}\n`;
+    case 'host-skipped':
+      return `${e.host}: skipped (${e.reason})\n`;
+    case 'change-refused':
+      return `${e.host}: refused ${e.id}: ${e.reason} (pass --replace-sandbox to allow it)\n`;
+    default:
+      return '';
+  }
+}

@@ -1,0 +1,55 @@
+import { loadPlaybook } from '../playbooks/load.js';
+import { readState, type HostState } from '../state/state.js';
+import { allNodes, type Grid, type Node } from '../topology/model.js';
+import type { Phase } from './phase.js';
+
+/** The playbook that removes what gridops installed (playbooks/reset.yaml). */
+export const RESET_PLAYBOOK = 'reset';
+
+/**
+ * A node the state knows and the topology no longer has, as the run reaches it: where the state
+ * says it was, with the grid's SSH defaults (key, known_hosts) for the rest.
+ */
+function removedNode(grid: Grid, name: string, record: NonNullable<HostState['node']>): Node {
+  const template = allNodes(grid)[0]!;
+  return {
+    name,
+    address: record.address,
+    labels: {},
+    superPeer: 'auto',
+    region: record.region,
+    subgrid: record.subgrid,
+    settings: { ...template.settings, ssh: { ...template.settings.ssh, user: record.user, port: record.port, become: record.user !== 'root' } },
+    origins: {},
+    position: { file: grid.file, line: 1, column: 1 },
+  };
+}
+
+/**
+ * Terraform's rule for what the configuration no longer has: plan its removal. Nodes that the
+ * state knows but the topology dropped are planned with the reset playbook, shown as `-`, and
+ * forgotten once their gridops is gone. Only for the grid's own workflow over the whole grid:
+ * `--playbook`, `--limit` and `--site` work on what they name.
+ */
+export const findRemovedNodes: Phase = {
+  title: 'find nodes to decommission',
+  shouldRun: (ctx) => !ctx.workflow.adHoc && !ctx.options.limit?.length && !ctx.options.site,
+  async run(ctx) {
+    const state = await readState(ctx.paths.state, ctx.grid.name);
+    const known = new Set(allNodes(ctx.grid).map((n) => n.name));
+    const reset = loadPlaybook(RESET_PLAYBOOK);
+    for (const [name, record] of Object.entries(state.hosts)) {
+      if (known.has(name)) continue;
+      if (!record.node) {
+        ctx.say(`warning: ${name} is in the state but no longer in the topology, and the state does not say where it is (recorded by an older gridops): it is not decommissioned; run \`gridops reset\` with a topology that still has it`);
+        continue;
+      }
+      const node = removedNode(ctx.grid, name, record.node);
+      ctx.nodes.push(node);
+      ctx.removing.add(name);
+      ctx.workflow.byNode.set(name, [reset]);
+      if (!ctx.workflow.refs.includes(RESET_PLAYBOOK)) ctx.workflow.refs.push(RESET_PLAYBOOK);
+    }
+    if (ctx.removing.size) ctx.say(`decommissioning ${[...ctx.removing].join(', ')}: in the state, no longer in the topology`);
+  },
+};

@@ -1,0 +1,34 @@
+import { loadPlaybook } from '../playbooks/load.js';
+import { applyInBatches } from './apply-in-batches.js';
+import { applyOutcome, type ApplyResult } from './apply-outcome.js';
+import { confirm } from './confirm.js';
+import { connectAndRead } from './connect-and-read.js';
+import { disconnect } from './disconnect.js';
+import { RESET_PLAYBOOK } from './find-removed-nodes.js';
+import { lockState } from './lock-state.js';
+import { runPhases } from './manager.js';
+import type { Phase } from './phase.js';
+import { planChanges } from './plan-changes.js';
+import { recordState } from './record-state.js';
+import { RunContext } from './run-context.js';
+import type { ApplyOptions } from './run-options.js';
+import { validateTopology } from './validate-topology.js';
+
+/** Every chosen node (the grid, or `--limit`) runs the reset playbook and is forgotten once clean. */
+const chooseNodesToReset: Phase = {
+  title: 'choose the nodes to reset',
+  async run(ctx) {
+    const reset = loadPlaybook(RESET_PLAYBOOK);
+    ctx.workflow = { byNode: new Map(ctx.nodes.map((n) => [n.name, [reset]])), refs: [RESET_PLAYBOOK], adHoc: true };
+    for (const n of ctx.nodes) ctx.removing.add(n.name);
+  },
+};
+
+/** `gridops reset` (k0sctl's reset): remove everything gridops installed on the chosen nodes, after asking. Idempotent. */
+export const RESET_PHASES: readonly Phase[] = [validateTopology, chooseNodesToReset, lockState, connectAndRead, planChanges, confirm, applyInBatches, recordState, disconnect];
+
+export async function runReset(options: Omit<ApplyOptions, 'playbooks' | 'rolling' | 'verify' | 'site'>, onPhase?: (title: string) => void): Promise<ApplyResult> {
+  const ctx = new RunContext({ ...options, playbooks: [RESET_PLAYBOOK], verify: false });
+  await runPhases(RESET_PHASES, ctx, onPhase);
+  return applyOutcome(ctx);
+}

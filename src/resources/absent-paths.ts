@@ -1,0 +1,49 @@
+import type { AbsentPathsChange } from '../plan/change.js';
+import { quote } from '../transport/quote.js';
+import type { Resource } from './resource.js';
+import type { StepRecorder } from './step-recorder.js';
+
+/** A pattern with `*` kept as a shell wildcard and every other character quoted. */
+function shellPattern(pattern: string): string {
+  return pattern
+    .split('*')
+    .map((part) => (part === '' ? '' : quote(part)))
+    .join('*');
+}
+
+/** A pattern as a whole-line regular expression; `*` matches within one path segment. */
+function globMatcher(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/\\n]*')}$`);
+}
+
+/**
+ * Files and directories gridops made, removed (`gridops reset`, decommission). Patterns may hold
+ * `*` for the files gridops names per item (`/etc/sysctl.d/90-gridops-*.conf`); the plan lists
+ * the literal paths found, and apply removes exactly those.
+ */
+export class AbsentPathsResource implements Resource<AbsentPathsChange> {
+  readonly kind = 'absent-paths' as const;
+  readonly id: string;
+
+  constructor(private readonly patterns: readonly string[]) {
+    for (const p of patterns) if (!p.startsWith('/') || p === '/' || p.includes('..')) throw new RangeError(`not a removable absolute path: ${p}`);
+    this.id = `absent-paths ${patterns.join(',')}`;
+  }
+
+  probe(): string {
+    return this.patterns.map((p) => `for f in ${shellPattern(p)}; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\\n' "$f"; fi; done`).join('\n');
+  }
+
+  diff(stdout: string): AbsentPathsChange | null {
+    // One path a line. Only whole lines that match a pattern count: a name with a newline in it
+    // (say `90-gridops-a<NL>/etc<NL>.conf`) splits into fragments that match none, and is left alone.
+    const matchers = this.patterns.map(globMatcher);
+    const paths = [...new Set(stdout.split('\n'))].filter((l) => l !== '' && matchers.some((m) => m.test(l)));
+    if (paths.length === 0) return null;
+    return { kind: 'absent-paths', id: this.id, action: 'delete', summary: `remove ${paths.join(', ')}`, paths, fields: paths.map((p) => ({ name: p, before: 'present', after: null })) };
+  }
+
+  async apply(change: AbsentPathsChange, recorder: StepRecorder): Promise<void> {
+    for (const p of change.paths) await recorder.run(`rm -rf -- ${quote(p)}`, `remove ${p}`);
+  }
+}

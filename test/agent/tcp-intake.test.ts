@@ -1,0 +1,106 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { TcpIntake, type IntakeDrop } from '../../src/agent/runtime/tcp-intake.js';
+
+/** A loopback server whose connections go through the intake; the test ends every socket it opens. */
+async function serve(limits: Partial<ConstructorParameters<typeof TcpIntake>[0]> = {}) {
+  const frames: Buffer[] = [];
+  const drops: IntakeDrop[] = [];
+  const intake = new TcpIntake(
+    { maxFrameBytes: 4 * 1024 * 1024, maxConnections: 8, maxConnectionsPerPeer: 8, memoryBudgetBytes: 6 * 1024 * 1024, frameTimeoutMs: 500, idleTimeoutMs: 2_000, ...limits },
+    (f) => frames.push(f),
+    (r) => drops.push(r),
+  );
+  const server: Server = createServer((s) => intake.accept(s));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const clients: Socket[] = [];
+  const open = async () => {
+    const c = connect({ host: '127.0.0.1', port });
+    c.on('error', () => undefined);
+    clients.push(c);
+    await new Promise<void>((resolve) => c.once('connect', () => resolve()));
+    return c;
+  };
+  const close = async () => {
+    for (const c of clients) c.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { intake, frames, drops, open, close };
+}
+
+const frame = (body: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (body.length >>> (24 - 8 * i)) & 0xff)), body]);
+const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
+
+describe('TCP intake: unauthenticated input costs bounded memory', () => {
+  it('cuts frames out of a stream, across chunks and several per chunk', async () => {
+    const s = await serve();
+    try {
+      const c = await s.open();
+      const a = frame(Buffer.from('first'));
+      const b = frame(Buffer.alloc(70_000, 7));
+      c.write(Buffer.concat([a, b.subarray(0, 3)]));
+      await settle(50);
+      c.write(b.subarray(3));
+      await settle();
+      expect(s.frames.map((f) => f.length)).toEqual([5, 70_000]);
+      expect(s.intake.stats().bufferedBytes).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('16 connections announcing 4 MiB frames hold at most the budget, and release it when they close', async () => {
+    const s = await serve({ maxConnections: 32, maxConnectionsPerPeer: 32 });
+    try {
+      const conns = await Promise.all(Array.from({ length: 16 }, () => s.open()));
+      const junk = Buffer.alloc(1024 * 1024, 1);
+      for (const c of conns) c.write(Buffer.concat([Buffer.from([0, 0x40, 0, 0]), junk]));
+      await settle(400);
+      expect(s.intake.stats().bufferedBytes).toBeLessThanOrEqual(6 * 1024 * 1024);
+      expect(s.drops.filter((d) => d === 'tcpMemoryBudget').length).toBeGreaterThanOrEqual(10);
+      for (const c of conns) c.destroy();
+      await settle(200);
+      expect(s.intake.stats()).toEqual({ connections: 0, bufferedBytes: 0 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('bounds connections in total and per peer, and counts each refusal', async () => {
+    const s = await serve({ maxConnections: 5, maxConnectionsPerPeer: 3 });
+    try {
+      for (let i = 0; i < 8; i++) await s.open();
+      await settle();
+      expect(s.intake.stats().connections).toBe(3);
+      expect(s.drops.filter((d) => d === 'tcpPeerLimit')).toHaveLength(5);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('an announced frame above the limit closes the connection at once', async () => {
+    const s = await serve({ maxFrameBytes: 1024 });
+    try {
+      const c = await s.open();
+      c.write(Buffer.from([0, 0, 8, 0, 1, 2, 3]));
+      await settle();
+      expect(s.drops).toEqual(['oversized']);
+      expect(s.intake.stats()).toEqual({ connections: 0, bufferedBytes: 0 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a frame that does not arrive whole in time is dropped (a slow sender cannot pin memory)', async () => {
+    const s = await serve({ frameTimeoutMs: 200 });
+    try {
+      const c = await s.open();
+      c.write(Buffer.from([0, 0, 1, 0, 1, 2, 3]));
+      await settle(500);
+      expect(s.drops).toEqual(['tcpSlowFrame']);
+      expect(s.intake.stats().bufferedBytes).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+});
