@@ -12,8 +12,9 @@ import { TEMPLATES_DIR } from '../templates/render.js';
  * so desired and current are compared as the same kind of flat map, and nothing else is drift.
  */
 
+// Handlebars' Utils (and so escapeExpression) is shared by every environment, and the shell
+// templates set it to quote(): values are escaped here, before rendering, and the engine does not escape.
 const xml = Handlebars.create();
-xml.Utils.escapeExpression = (value: unknown) => escapeXml(String(value ?? ''));
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
 /** Escapes text for XML element content and quoted attributes. */
@@ -27,14 +28,19 @@ export function escapeXml(s: string): string {
 export function renderLibvirtXml(name: string, data: object): string {
   let t = compiled.get(name);
   if (!t) {
-    t = xml.compile(readFileSync(`${TEMPLATES_DIR}libvirt/${name}`, 'utf8'), { strict: true });
+    t = xml.compile(readFileSync(`${TEMPLATES_DIR}libvirt/${name}`, 'utf8'), { strict: true, noEscape: true });
     compiled.set(name, t);
   }
-  return t(data)
+  return t(escapeValues(data))
     .split('\n')
     .filter((l) => l.trim() !== '')
     .join('\n')
     .concat('\n');
+}
+
+/** Every string of the data XML-escaped (numbers and booleans as they are). */
+function escapeValues(data: object): object {
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? escapeXml(v) : v]));
 }
 
 /** A parsed element: attributes as `@name`, text as `#text`, children as arrays. */
