@@ -109,6 +109,8 @@ function eventLine(e: ApplyEvent, verbose: boolean): string {
       return `${e.host}: ✗ ${e.id}: ${e.error}\n`;
     case 'host-skipped':
       return `${e.host}: skipped (${e.reason})\n`;
+    case 'change-refused':
+      return `${e.host}: refused ${e.id}: ${e.reason} (pass --replace-sandbox to allow it)\n`;
     default:
       return '';
   }

@@ -18,6 +18,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
     'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
     rolling: Flags.boolean({ description: 'apply in batches of rollout.maxUnavailable (overall and per sub-grid), ordinary nodes first and super peers last, each gated on the overlay converging within rollout.healthTimeout; stops at the first failed batch or gate, and a re-run resumes', default: false }),
+    'replace-sandbox': Flags.boolean({ description: 'also perform changes that restart the sandbox VM (a new image, vcpus, max memory, an owned device); without it they are refused and left untouched', default: false }),
     site: Flags.string({ description: 'bootstrap a new site (REGION or REGION/SUBGRID): plan every host, apply only the nodes of that site; refused if an existing host has a planned change' }),
     'allow-existing-changes': Flags.boolean({ description: 'with --site: also apply the planned changes of existing hosts', dependsOn: ['site'] }),
     verify: Flags.boolean({ description: 'afterwards, ask the agents until every sub-grid has one super peer and every node joined (up to rollout.healthTimeout); --no-verify skips it', default: true, allowNo: true }),
@@ -38,6 +39,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         failFast: flags['fail-fast'],
         verify: flags.verify,
         rolling: flags.rolling,
+        replaceSandbox: flags['replace-sandbox'],
         site: flags.site,
         allowExistingChanges: flags['allow-existing-changes'],
         // A saved plan was reviewed when it was made: applying it is the confirmation.

@@ -11,6 +11,8 @@ export interface HostOutcome {
   applied: number;
   /** The failing step, and the tail of what its command printed, for the summary. */
   failure?: { step: string; error: string; stderr?: string; stdout?: string };
+  /** Changes that would restart the sandbox VM, left untouched because apply was not given --replace-sandbox. */
+  refused?: Array<{ id: string; reason: string }>;
 }
 
 /**
@@ -20,13 +22,13 @@ export interface HostOutcome {
  */
 export async function applyPlan(
   planned: readonly PlannedHost[],
-  options: { concurrency: number; failFast: boolean; signal?: AbortSignal; emit: (e: ApplyEvent) => void },
+  options: { concurrency: number; failFast: boolean; signal?: AbortSignal; emit: (e: ApplyEvent) => void; replaceSandbox?: boolean },
 ): Promise<HostOutcome[]> {
   const gate = new MutationGate(options.emit, options.signal);
   const outcomes = await fanOut(
     planned.filter((p) => p.plan.changes.length > 0),
     (p) => p.session.node.name,
-    async (p) => applyHost(p, gate, options.emit),
+    async (p) => applyHost(p, gate, options.emit, options.replaceSandbox ?? false),
     { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal },
   );
   const byHost = new Map(outcomes.map((o) => [o.host, o]));
@@ -50,11 +52,16 @@ class HostApplyFailure extends Error {
   }
 }
 
-async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEvent) => void): Promise<HostOutcome> {
-  const { session, plan } = p;
+async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEvent) => void, replaceSandbox: boolean): Promise<HostOutcome> {
+  const { session } = p;
   const host = session.node.name;
   const ctx = { node: session.node, facts: session.facts };
   const t0 = performance.now();
+  // Remote users' work runs in the sandbox: a change that restarts it needs the operator's explicit word.
+  const refused = replaceSandbox ? [] : p.plan.changes.filter((c) => c.needsRestart).map((c) => ({ id: c.id, reason: c.needsRestart! }));
+  for (const r of refused) emit({ type: 'change-refused', host, id: r.id, reason: r.reason });
+  const plan = { ...p.plan, changes: p.plan.changes.filter((c) => !refused.some((r) => r.id === c.id)) };
+  if (plan.changes.length === 0) return { host, status: 'unchanged', applied: 0, refused };
   const items: GateItem[] = plan.changes.map((change) => {
     const resource = p.resources.get(change.id);
     if (!resource) throw new Error(`no resource for ${change.id}`);
@@ -84,7 +91,7 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
     throw new HostApplyFailure({ host, status: 'failed', applied, failure });
   }
   emit({ type: 'host-done', host, applied, ms: Math.round(performance.now() - t0) });
-  return { host, status: 'applied', applied };
+  return { host, status: 'applied', applied, ...(refused.length ? { refused } : {}) };
 }
 
 /** The last `n` lines: enough to see why a command failed, without flooding the summary or the state. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { InterruptedError, RemoteCommandError } from '../errors/index.js';
 import type { Change } from '../plan/change.js';
 import type { Transport } from '../transport/transport.js';
@@ -11,7 +12,8 @@ export type ApplyEvent =
   | { type: 'change-failed'; host: string; id: string; ms: number; step: string; error: string; stderr?: string }
   | { type: 'host-done'; host: string; applied: number; ms: number }
   | { type: 'host-failed'; host: string; step: string; error: string; stderr?: string }
-  | { type: 'host-skipped'; host: string; reason: string };
+  | { type: 'host-skipped'; host: string; reason: string }
+  | { type: 'change-refused'; host: string; id: string; reason: string };
 
 /** One change and how to perform it; `perform` only records steps on the recorder. */
 export interface GateItem {
@@ -48,6 +50,8 @@ export class MutationGate {
     const marker = `@@gridops-step-${randomBytes(8).toString('hex')}@@`;
     const live = new LiveMarkers(marker, items, host, this.emit);
     const t0 = performance.now();
+    // Staged files first (SFTP on the same connection); the script's steps check and place them.
+    for (const u of recorder.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become });
     const result = await transport.exec('sh -s', {
       become,
       stdin: batchScript(items, recorder.steps, marker),

@@ -33,6 +33,8 @@ s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"
 s agent; if [ -r /opt/gridops/agent/VERSION ]; then read -r v < /opt/gridops/agent/VERSION; echo "$v"; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null; fi
 s default-route; ip -o route show default 2>/dev/null; ip -o -6 route show default 2>/dev/null
 s addresses; ip -o addr show 2>/dev/null
+s kvm; [ -c /dev/kvm ] && echo device; ( : <> /dev/kvm ) 2>/dev/null && echo usable; for f in /sys/module/kvm_intel/parameters/nested /sys/module/kvm_amd/parameters/nested; do [ -r "$f" ] && c "$f"; done
+s caps; while read -r k v; do if [ "$k" = CapEff: ]; then echo "$v"; break; fi; done < /proc/self/status
 s end
 exit 0
 `;
@@ -125,6 +127,8 @@ export function parseFacts(output: string): HostFacts {
   const uptime = Number.parseFloat(first('uptime').split(/\s+/)[0] ?? '');
   const cores = Number.parseInt(first('nproc'), 10);
 
+  const kvm = get('kvm').map((l) => l.trim());
+  const capEff = /^[0-9a-f]+$/i.test(first('caps')) ? BigInt(`0x${first('caps')}`) : null;
   return {
     os: {
       id: osr.ID ?? 'unknown',
@@ -135,6 +139,8 @@ export function parseFacts(output: string): HostFacts {
     initSystem: first('init') || 'unknown',
     arch,
     cpu: { cores: Number.isFinite(cores) ? cores : 0, virtFlags: [...virtFlags] },
+    capSysResource: capEff !== null && (capEff & (1n << 24n)) !== 0n,
+    kvm: { device: kvm.includes('device'), usable: kvm.includes('usable'), nested: kvm.some((l) => l === 'Y' || l === '1') },
     memoryBytes: memKb ? Number(memKb[1]) * 1024 : 0,
     kernel: {
       release,

@@ -18,6 +18,10 @@ export interface HostFacts {
     /** Hardware virtualisation flags present in /proc/cpuinfo. */
     virtFlags: Array<'vmx' | 'svm'>;
   };
+  /** KVM: /dev/kvm exists (`device`), this user can open it read-write (`usable`), and nested virtualisation is on in kvm_intel/kvm_amd. */
+  kvm: { device: boolean; usable: boolean; nested: boolean };
+  /** The probing shell (root, or through become) holds CAP_SYS_RESOURCE: it may raise limits such as RLIMIT_MEMLOCK, which libvirt does for a domain with a memory hard limit. */
+  capSysResource: boolean;
   /** MemTotal, in bytes. */
   memoryBytes: number;
   kernel: {

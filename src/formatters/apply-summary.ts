@@ -11,6 +11,7 @@ export function formatApplySummary(result: ApplyResult): string {
     if (h.failure?.stderr?.trim()) lines.push('    stderr:', ...h.failure.stderr.trim().split('\n').slice(-10).map((l) => `    | ${l}`));
   }
   for (const h of result.hosts.filter((x) => x.status === 'skipped')) lines.push(`  skipped ${h.host}`);
+  for (const h of result.hosts) for (const r of h.refused ?? []) lines.push(`  REFUSED ${h.host} ${r.id}: ${r.reason}; run apply again with --replace-sandbox to allow it`);
   for (const u of result.unreachable) lines.push(`  UNREACHABLE ${u.host}: ${u.error}`);
   lines.push(...recap(result));
   const o = result.overlay;

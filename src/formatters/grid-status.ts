@@ -1,8 +1,9 @@
 import type { GridStatus } from '../status/grid-status.js';
+import { describeSandbox } from '../status/sandbox-view.js';
 
 /** The status table: one line per node, then the overlay's super peers when agents answer. */
 export function formatGridStatus(status: GridStatus): string {
-  const header = ['NODE', 'ADDRESS', 'REGION/SUB-GRID', 'OS', 'KERNEL', 'CGROUP', 'CPU', 'MEM', 'APPLIED', 'AGENT'];
+  const header = ['NODE', 'ADDRESS', 'REGION/SUB-GRID', 'OS', 'KERNEL', 'CGROUP', 'CPU', 'MEM', 'APPLIED', 'AGENT', 'SANDBOX'];
   const rows = status.nodes.map((n) => [
     n.node,
     n.address,
@@ -14,6 +15,7 @@ export function formatGridStatus(status: GridStatus): string {
     n.memoryGiB === undefined ? '' : `${n.memoryGiB}G`,
     n.applied,
     n.agent ? `${n.agentVersion} ${n.agent.role}${n.agent.regionRole ? ` + ${n.agent.regionRole}` : ''}${n.agent.term ? ` (term ${n.agent.term})` : ''}` : n.agentVersion ?? 'not installed',
+    describeSandbox(n.sandbox),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

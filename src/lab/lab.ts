@@ -18,6 +18,7 @@ import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrl
 import { claimedSlot, claimSlot, readState, releaseSlot, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
+import { ensureSandboxImage } from './sandbox-image.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
 
@@ -197,6 +198,17 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     });
     const proxy = { address: plan.bridge.address, port: state.proxy!.port };
     const nameserver = plan.bridge.address;
+    // Container nodes run libvirt: their topology names the sandbox image, built (once, cached) through the proxy while they boot.
+    let sandboxImage: string | undefined;
+    let imageError: unknown;
+    const imaging =
+      req.kind === 'container'
+        ? ensureSandboxImage(cacheDir, progress, signal, `http://${proxy.address}:${proxy.port}`).then((r) => {
+            sandboxImage = r.path;
+            timings.sandboxImageMs = r.ms;
+            if (r.built) progress.done(`sandbox image: built and cached in ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB)`, r.ms);
+          }, (err: unknown) => void (imageError = err))
+        : Promise.resolve();
     progress.step(`nodes: starting ${todo.length} ${req.kind} node${todo.length === 1 ? '' : 's'}${todo.length < state.nodes.length ? ` (${state.nodes.length - todo.length} already up)` : ''}`);
     const tBoot = Date.now();
     const limit = pLimit(driver.concurrency);
@@ -236,12 +248,14 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       ),
     );
     await warming;
+    await imaging;
+    if (imageError) throw imageError;
     await checkAbort();
     timings.bootMs = Date.now() - tBoot;
 
     // 6. Outputs: known_hosts with every node's real key, the topology, lab.json.
     await writeFileAtomic(files.knownHosts, renderKnownHosts(state.nodes));
-    await writeFileAtomic(files.topology, renderTopology(plan, { identity: files.identity, knownHosts: files.knownHosts }));
+    await writeFileAtomic(files.topology, renderTopology(plan, { identity: files.identity, knownHosts: files.knownHosts, ...(sandboxImage ? { sandboxImage } : {}) }));
     state.phase = 'ready';
     timings.totalMs = Date.now() - t0;
     state.timings = timings;

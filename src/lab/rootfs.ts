@@ -111,10 +111,10 @@ export interface RootfsResult {
 }
 
 /** Runs debootstrap into a temporary directory; returns it (caller finishes and renames). */
-async function debootstrap(tmp: string, packages: string[], mirror: string, progress: Progress, signal: AbortSignal): Promise<void> {
-  const args = ['--variant=minbase', `--include=${packages.join(',')}`, SUITE, tmp, mirror];
+async function debootstrap(tmp: string, packages: string[], mirror: string, progress: Progress, signal: AbortSignal, options: { foreign?: boolean; proxy?: string } = {}): Promise<void> {
+  const args = ['--variant=minbase', ...(options.foreign ? ['--foreign'] : []), `--include=${packages.join(',')}`, SUITE, tmp, mirror];
   // Its own process group, so an interrupt ends debootstrap *and* the dpkg/wget it runs, at once.
-  const child = execa('debootstrap', args, { reject: false, all: true, stdin: 'ignore', detached: true });
+  const child = execa('debootstrap', args, { reject: false, all: true, stdin: 'ignore', detached: true, ...(options.proxy ? { env: { http_proxy: options.proxy } } : {}) });
   const killGroup = (sig: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, sig);

@@ -14,12 +14,16 @@ function scalar(value: string): string {
  * The gridops/v1 topology of a lab: R regions, S sub-grids, N nodes, with absolute paths to the
  * lab's client key and known_hosts so `gridops validate`/`apply` use strict host-key checking.
  */
-export function renderTopology(plan: LabPlan, files: { identity: string; knownHosts: string }, kindComment = true): string {
+/** The lab's sandbox VM: small enough for six of them under TCG on a 2-core machine. */
+export const LAB_SANDBOX = { vcpus: 1, memoryMiB: 128, cpuShares: 512 } as const;
+
+export function renderTopology(plan: LabPlan, files: { identity: string; knownHosts: string; sandboxImage?: string }, kindComment = true): string {
   const out: string[] = [];
   if (kindComment) out.push(`# Written by \`gridops lab up\` (kind ${plan.shape.kind}, ${plan.nodes.length} nodes). \`gridops lab down\` removes the lab.`);
   out.push('apiVersion: gridops/v1', 'kind: Grid', 'metadata: { name: lab }', 'defaults:');
   out.push(`  ssh: { user: root, port: 22, identityFile: ${scalar(files.identity)}, knownHosts: ${scalar(files.knownHosts)} }`);
   out.push(`  agent: { port: ${LAB_AGENT_PORT} }`);
+  if (files.sandboxImage) out.push(`  hypervisor: { enabled: true, sandbox: { vcpus: ${LAB_SANDBOX.vcpus}, memoryMiB: ${LAB_SANDBOX.memoryMiB}, cpuShares: ${LAB_SANDBOX.cpuShares}, image: ${scalar(files.sandboxImage)} } }`);
   out.push('regions:');
   for (const region of plan.regions) {
     out.push(`  - name: ${region.name}`, `    regionPeerName: ${region.regionPeerName}`, '    subgrids:');

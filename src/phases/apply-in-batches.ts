@@ -39,7 +39,7 @@ export const applyInBatches: Phase = {
       if (batches.length > 1) ctx.say(`${label}: ${batch.hosts.join(', ')} (${batch.label})`);
       const results = await applyPlan(
         changed.filter((p) => batch.hosts.includes(p.session.node.name)),
-        { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit: options.emit ?? (() => undefined) },
+        { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit: options.emit ?? (() => undefined), replaceSandbox: options.replaceSandbox ?? false },
       );
       for (const r of results) outcomes.set(r.host, r);
       const failed = results.filter((r) => r.status === 'failed');

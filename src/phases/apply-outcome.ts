@@ -38,6 +38,10 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
   if (failed.length || unreachable.length) {
     throw withResult(new ApplyFailedError(`${failed.length} host(s) failed and ${unreachable.length} unreachable`, 'fix the hosts listed above, then run apply again; it only does what is still needed'));
   }
+  const refused = hosts.flatMap((h) => (h.refused ?? []).map((r) => `${h.host}: ${r.reason}`));
+  if (refused.length) {
+    throw withResult(new ApplyFailedError(`${refused.length} change(s) would restart a sandbox VM and were left untouched: ${refused.join('; ')}`, "remote users' work runs in the sandbox: when it may be restarted, run apply again with --replace-sandbox"));
+  }
   const overlay = ctx.overlay;
   if (overlay && !overlay.converged) {
     const waiting = `${overlay.waitingFor.slice(0, 5).join('; ')}${overlay.waitingFor.length > 5 ? `; and ${overlay.waitingFor.length - 5} more` : ''}`;

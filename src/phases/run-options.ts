@@ -35,6 +35,8 @@ export interface ApplyOptions extends RunOptions {
   verify?: boolean;
   /** Apply in health-gated batches, super peers last. */
   rolling?: boolean;
+  /** Perform changes that restart the sandbox VM (without it they are refused and left untouched). */
+  replaceSandbox?: boolean;
   /** `--site REGION[/SUBGRID]`: plan every host, apply only the nodes of that new site. */
   site?: string;
   /** With `--site`: also apply the planned changes of existing hosts (else they make the run refuse). */

@@ -8,8 +8,8 @@ import type { Problem } from '../errors/problem.js';
  * QoS, agent"), then the topology's own playbooks. With no `--playbook`, this is what plan and
  * apply run: the topology, not flags, decides the job.
  */
-export function gridPlaybooks(grid: Grid, _node: Node): string[] {
-  return ['node-base', 'qos', 'agent', ...grid.playbooks.map((p) => p.ref)];
+export function gridPlaybooks(grid: Grid, node: Node): string[] {
+  return ['node-base', ...(node.settings.hypervisor.enabled ? ['hypervisor'] : []), 'qos', 'agent', ...grid.playbooks.map((p) => p.ref)];
 }
 
 /** Which playbooks run on each node, loaded and validated once, before any host is contacted. */

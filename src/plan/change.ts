@@ -22,6 +22,11 @@ interface BaseChange {
   diff?: string;
   /** Handlers to run once on this host after its changes. */
   notify?: string[];
+  /**
+   * Why this change restarts the sandbox VM (remote users' work runs inside it). Apply performs
+   * it only with `--replace-sandbox`; without the flag it refuses it and leaves it untouched.
+   */
+  needsRestart?: string;
 }
 
 export interface FileChange extends BaseChange {
@@ -98,6 +103,48 @@ export interface SandboxEgressChange extends BaseChange {
   rateBits: number | null;
   steps: Array<'write-files' | 'write-hook' | 'restart-libvirtd' | 'load' | 'rate' | 'remove'>;
 }
+export interface LibvirtNetworkChange extends BaseChange {
+  kind: 'libvirt-network';
+  network: string;
+  steps: Array<'define' | 'start' | 'autostart' | 'restart'>;
+  xmlSha256: string;
+}
+export interface LibvirtPoolChange extends BaseChange {
+  kind: 'libvirt-pool';
+  pool: string;
+  steps: Array<'define' | 'start' | 'autostart'>;
+  xmlSha256: string;
+}
+/** The base image: uploaded (SFTP) as a volume named by its sha256. */
+export interface SandboxImageChange extends BaseChange {
+  kind: 'sandbox-image';
+  sha256: string;
+  volume: string;
+  sizeBytes: number;
+}
+/** The node's qcow2 overlay disk on the base image. */
+export interface SandboxDiskChange extends BaseChange {
+  kind: 'sandbox-disk';
+  volume: string;
+  base: string;
+}
+/** A value of the running sandbox that changes without a restart (`--live --config`). */
+export interface LiveSetting {
+  setting: 'cpuShares' | 'currentMemoryKiB' | 'hardLimitKiB';
+  value: number;
+  /** Also written into the persistent definition (false where libvirt cannot start with it there). */
+  config: boolean;
+}
+export interface SandboxDomainChange extends BaseChange {
+  kind: 'sandbox-domain';
+  domain: string;
+  /** `define` a new domain; `redefine`+`restart` replace the definition of a running one. */
+  steps: Array<'define' | 'redefine' | 'restart' | 'start' | 'autostart' | 'live'>;
+  live: LiveSetting[];
+  xmlSha256: string;
+  /** The overlay and base image the replaced definition used, removed once the VM runs on the new ones. */
+  previous?: { disk?: string; imageVolume?: string };
+}
 
 /** Paths gridops made, found on the host and to be removed (reset, decommission). */
 export interface AbsentPathsChange extends BaseChange {
@@ -112,7 +159,7 @@ export interface AbsentUnitChange extends BaseChange {
   steps: Array<'stop' | 'disable' | 'remove'>;
 }
 
-export type Change = AbsentPathsChange | AbsentUnitChange | FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange | EgressLimitChange | SandboxEgressChange;
+export type Change = AbsentPathsChange | AbsentUnitChange | FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange | EgressLimitChange | SandboxEgressChange | LibvirtNetworkChange | LibvirtPoolChange | SandboxImageChange | SandboxDiskChange | SandboxDomainChange;
 export type ChangeKind = Change['kind'];
 
 /** A change that changes nothing: a note the plan shows (e.g. a module built into the kernel). */

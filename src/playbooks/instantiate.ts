@@ -11,6 +11,15 @@ import { PackageResource } from '../resources/package.js';
 import { SysctlResource } from '../resources/sysctl.js';
 import { SystemdUnitResource } from '../resources/systemd-unit.js';
 import { readFileSync } from 'node:fs';
+import { PlanningError } from '../errors/index.js';
+import { inspectImage, type ImageFile } from '../resources/image-file.js';
+import { LibvirtNetworkResource } from '../resources/libvirt-network.js';
+import { LibvirtPoolResource } from '../resources/libvirt-pool.js';
+import { SandboxDiskResource } from '../resources/sandbox-disk.js';
+import { SandboxDomainResource } from '../resources/sandbox-domain.js';
+import { SandboxEgressResource } from '../resources/sandbox-egress.js';
+import { SANDBOX_DOMAIN, SANDBOX_TAP } from '../resources/sandbox-names.js';
+import { SandboxImageResource } from '../resources/sandbox-image.js';
 import { findSource, findTemplate, renderTemplateFile, substitute, substituteCommand, type TemplateContext } from '../templates/render.js';
 import type { LoadedPlaybook } from './load.js';
 import type { PlaybookResource } from './schema.js';
@@ -49,7 +58,13 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if (!secrets.gridKey) throw new Error(`playbook ${playbook.name} places the ${name} but none was loaded`);
     return secrets.gridKey;
   };
+  if (playbook.onlyWhere === 'hypervisor.enabled' && !ctx.node.settings.hypervisor.enabled) return { resources: [], handlers: [] };
   const kernel = ctx.node.settings.kernel;
+  const hypervisor = ctx.node.settings.hypervisor;
+  const image = (): ImageFile => {
+    if (!hypervisor.sandbox.image) throw new PlanningError(`${ctx.node.name}: hypervisor.sandbox.image is not set`, 'name a bootable disk image (raw or qcow2) on this machine under hypervisor.sandbox.image; `gridops lab image` builds a minimal one');
+    return inspectImage(hypervisor.sandbox.image);
+  };
   const resources = playbook.resources.flatMap((entry: PlaybookResource): Resource[] => {
     if ('file' in entry) {
       const f = entry.file;
@@ -70,9 +85,18 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       const u = entry['systemd-unit'];
       return [new SystemdUnitResource({ unit: s(u.unit), content: renderTemplateFile(template(u.template), ctx), enabled: u.enabled, started: u.started, notify: u.notify })];
     }
+    if ('libvirt-network' in entry) return [new LibvirtNetworkResource(hypervisor.sandbox.network)];
+    if ('libvirt-pool' in entry) return [new LibvirtPoolResource()];
+    if ('sandbox-image' in entry) return [new SandboxImageResource(image())];
+    if ('sandbox-disk' in entry) return [new SandboxDiskResource(image())];
+    if ('sandbox-domain' in entry) {
+      const sb = hypervisor.sandbox;
+      return [new SandboxDomainResource({ grid: ctx.grid.name, node: ctx.node.name, vcpus: sb.vcpus, memoryMiB: sb.memoryMiB, cpuShares: sb.cpuShares, network: sb.network, image: image(), hostReserveMiB: hypervisor.hostReserveMiB })];
+    }
     if ('absent-paths' in entry) return [new AbsentPathsResource(entry['absent-paths'].paths.map(s))];
     if ('absent-unit' in entry) return [new AbsentUnitResource(s(entry['absent-unit'].unit), entry['absent-unit'].prestop && substituteCommand(entry['absent-unit'].prestop, ctx))];
     if ('egress-limit' in entry) return [new EgressLimitResource(ctx.node.settings.qos.egressMbit)];
+    if ('sandbox-egress' in entry) return [new SandboxEgressResource({ mbit: ctx.node.settings.qos.egressMbit, domain: SANDBOX_DOMAIN, tap: SANDBOX_TAP })];
     const c = entry.command;
     return [new CommandResource({ name: c.name, command: substituteCommand(c.run, ctx), creates: c.creates && s(c.creates), unless: c.unless && substituteCommand(c.unless, ctx), notify: c.notify })];
   });

@@ -32,6 +32,12 @@ export function ownerSpec(owner?: string, group?: string): string | undefined {
   return `${owner ?? ''}${group ? `:${group}` : ''}`;
 }
 
+/** A local file sent to the host over the connection (SFTP) before the host's script runs; a step then checks and places it. */
+export interface StagedUpload {
+  localPath: string;
+  remotePath: string;
+}
+
 /** Each attempt's bound, in seconds: a stall costs a minute, and a slow mirror gets ever longer tries (apt resumes partial files). */
 const APT_UPDATE_ATTEMPTS_S = [60, 120, 240, 480];
 
@@ -66,6 +72,8 @@ const APT_UPDATE_STEP_MS = APT_UPDATE_ATTEMPTS_S.reduce((sum, s) => sum + s + 15
  */
 export class StepRecorder {
   readonly steps: RecordedStep[] = [];
+  /** Big files (a disk image) go over SFTP, never as base64 in the script. */
+  readonly uploads: StagedUpload[] = [];
   private change = '';
   private unitsChangedSinceReload = false;
   private aptUpdated = false;
@@ -103,6 +111,14 @@ export class StepRecorder {
       `mv -f "$t" ${quote(path)} || { rm -f "$t"; exit 1; }`,
     ].join('\n');
     await this.run(command, options.checkName ? `write ${path} (checked by ${options.checkName})` : `write ${path}`);
+  }
+
+  /**
+   * Sends a local file to `remotePath` (mode 0600) before the host's script runs. The change's own
+   * steps must verify it (sha256) and move it into place: a failed run leaves only that file.
+   */
+  async stageUpload(localPath: string, remotePath: string): Promise<void> {
+    this.uploads.push({ localPath, remotePath });
   }
 
   /** Records that a unit file changed; the next `reloadSystemdIfNeeded` runs daemon-reload. */

@@ -9,6 +9,7 @@ import { allNodes, type Grid, type Node } from '../topology/model.js';
 import { Fleet } from '../transport/fleet.js';
 import { selectNodes } from '../topology/select.js';
 import type { Transport } from '../transport/transport.js';
+import { SANDBOX_STATUS_SCRIPT, parseSandboxView, type SandboxView } from './sandbox-view.js';
 
 export type { AgentView } from '../overlay/agent-view.js';
 
@@ -29,6 +30,8 @@ export interface NodeStatus {
   appliedAt?: string;
   agentVersion: string | null;
   agent?: AgentView;
+  /** On nodes with hypervisor.enabled: the sandbox VM's state, type, vcpus and memory. */
+  sandbox?: SandboxView;
 }
 
 export interface GridStatus {
@@ -72,6 +75,17 @@ export async function gridStatus(
     const agents = sessions.filter((s) => s.facts.agentVersion);
     const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal }) : undefined;
     const views = new Map<string, AgentView>((check?.answers ?? []).map((a) => [a.node, a.view]));
+    // The sandbox VMs, asked over the same connections, all at once.
+    const sandboxes = new Map<string, SandboxView>(
+      await Promise.all(
+        sessions
+          .filter((s) => s.node.settings.hypervisor.enabled)
+          .map(async (s): Promise<[string, SandboxView]> => {
+            const r = await s.transport.exec(SANDBOX_STATUS_SCRIPT, { become: s.node.settings.ssh.become, timeoutMs: 20_000 }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: 1 }));
+            return [s.node.name, r.code === 0 ? parseSandboxView(r.stdout) : { state: `unknown (${r.stderr.trim().split('\n').pop() ?? 'error'})` }];
+          }),
+      ),
+    );
     {
       const statuses: NodeStatus[] = nodes.map((node) => {
         const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(state.hosts[node.name], grid, node), appliedAt: state.hosts[node.name]?.appliedAt };
@@ -89,6 +103,7 @@ export async function gridStatus(
           memoryGiB: Math.round((facts.memoryBytes / 2 ** 30) * 10) / 10,
           agentVersion: facts.agentVersion,
           ...(view ? { agent: view } : {}),
+          ...(sandboxes.has(node.name) ? { sandbox: sandboxes.get(node.name) } : {}),
         };
       });
       const superPeers: Record<string, string[]> = {};

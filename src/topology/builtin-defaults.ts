@@ -4,7 +4,7 @@ import type { EffectiveSettings } from './model.js';
 export const BUILTIN_DEFAULTS: EffectiveSettings = {
   ssh: { user: 'root', port: 22, identityFile: undefined, knownHosts: '~/.ssh/known_hosts', jumpHost: undefined, become: false, connectTimeoutMs: 10_000 },
   kernel: { modules: [], params: {}, sysctl: {} },
-  hypervisor: { enabled: false, sandbox: { vcpus: 1, memoryMiB: 512, cpuShares: 512, network: 'grid-net' } },
+  hypervisor: { enabled: false, sandbox: { vcpus: 1, memoryMiB: 512, cpuShares: 512, network: 'grid-net' }, hostReserveMiB: 512 },
   qos: { gridCpuPercent: 50 },
   agent: { version: '0.1.0', port: 7946, httpPort: 7950, httpAddress: '127.0.0.1' },
 };

@@ -23,7 +23,9 @@ export interface KernelConfig {
 
 export interface HypervisorConfig {
   enabled: boolean;
-  sandbox: { vcpus: number; memoryMiB: number; cpuShares: number; network: string };
+  /** `image`: an absolute local path (resolved against the topology file), or undefined when none is named. */
+  sandbox: { vcpus: number; memoryMiB: number; cpuShares: number; network: string; image?: string };
+  hostReserveMiB: number;
 }
 
 export interface QosConfig {

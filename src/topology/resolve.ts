@@ -1,5 +1,6 @@
-import { dirname, resolve as resolvePath } from 'node:path';
 import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { BUILTIN_DEFAULTS, DEFAULT_MULTICAST_PORT, DEFAULT_ROLLOUT } from './builtin-defaults.js';
 import { parseDuration } from './formats.js';
 import type { EffectiveSettings, Grid, Node, Origin, Position, Region, Rollout, Subgrid } from './model.js';
@@ -26,7 +27,7 @@ export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBy
       const nodes: Node[] = rawSubgrid.nodes.map((rawNode, ni) => {
         const nodePath = `${subgridPath}.nodes[${ni}]`;
         const nodeLevel = layer(subgridLevel.values, subgridLevel.origins, pickSettings(rawNode), nodePath);
-        const settings = toEffective(nodeLevel.values, nodeLevel.origins);
+        const settings = toEffective(nodeLevel.values, nodeLevel.origins, dirname(source.file));
         return {
           name: rawNode.name,
           address: rawNode.address,
@@ -147,8 +148,11 @@ function resolveRollout(raw: RawTopology['rollout']): Rollout {
 }
 
 /** Turns merged raw values into the model's units: durations in ms, become derived from the user. */
-function toEffective(values: Tree, origins: Record<string, Origin>): EffectiveSettings {
+function toEffective(values: Tree, origins: Record<string, Origin>, topologyDir: string): EffectiveSettings {
   const settings = values as unknown as EffectiveSettings;
+  // The image is a file on the operator's machine: relative to the topology file, like a path in a Makefile.
+  const image = settings.hypervisor.sandbox.image;
+  if (image !== undefined) settings.hypervisor.sandbox.image = image.startsWith('~/') ? join(homedir(), image.slice(2)) : isAbsolute(image) ? image : resolvePath(topologyDir, image);
   const ssh = settings.ssh as EffectiveSettings['ssh'] & { connectTimeout?: string };
   if (ssh.connectTimeout !== undefined) {
     ssh.connectTimeoutMs = parseDuration(ssh.connectTimeout);

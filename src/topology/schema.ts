@@ -52,6 +52,7 @@ export const SandboxSettings = strict(
     memoryMiB: Type.Optional(Type.Integer({ minimum: 64, maximum: 4_194_304, description: 'memory of the sandbox VM in MiB' })),
     cpuShares: Type.Optional(Type.Integer({ minimum: 2, maximum: 262_144, description: 'relative CPU weight of the sandbox' })),
     network: Type.Optional(str('dns-label', 'isolated libvirt network of the sandbox')),
+    image: Type.Optional(str('file-path', 'bootable disk image on the operator\'s machine (raw or qcow2), relative to the topology file; uploaded once per sha256')),
   },
   'the sandbox VM offered to remote users',
 );
@@ -60,6 +61,7 @@ export const HypervisorSettings = strict(
   {
     enabled: Type.Optional(Type.Boolean({ description: 'configure KVM/libvirt on this node' })),
     sandbox: Type.Optional(SandboxSettings),
+    hostReserveMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_194_304, description: 'memory kept for the host itself; a node without room for the sandbox plus this is a plan error' })),
   },
   'KVM hypervisor configured through libvirt',
 );

@@ -51,9 +51,8 @@ describe('gridops validate (the binary)', () => {
     const r = run('validate', file);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('(2 warnings)');
-    expect(r.stderr).toContain(`${file}:7:26: warning: hypervisor.enabled is accepted but not applied yet`);
-    expect(r.stderr).toContain(`${file}:16:93: warning: hypervisor.enabled is accepted but not applied yet`);
-    // qos.egressMbit is applied (the qos playbook's egress-limit): no warning.
+    // Both are applied now (the hypervisor playbook, the qos playbook's egress-limit): no warning.
+    expect(r.stderr).not.toContain('hypervisor.enabled');
     expect(r.stderr).not.toContain('egressMbit');
   });
 

@@ -187,7 +187,8 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
       const planned = JSON.parse(plan.stdout) as { hosts: Array<{ host: string; decommission?: boolean; changes: Array<{ id: string; action: string }> }> };
       const removal = planned.hosts.find((h) => h.host === victim)!;
       expect(removal.decommission).toBe(true);
-      expect(removal.changes.every((c) => c.action === 'delete')).toBe(true); // gridagent leave is part of the unit's removal
+      // Removals, and the guarded virsh commands that take the sandbox VM, its network and pool away.
+      expect(removal.changes.every((c) => c.action === 'delete' || (c.action === 'run' && c.id.startsWith('command remove-')))).toBe(true);
       expect(removal.changes.map((c) => c.id)).toContain('absent-unit gridagent.service');
       // Only the dropped node changes.
       expect(planned.hosts.filter((h) => h.changes.length).map((h) => h.host)).toEqual([victim]);

@@ -8,6 +8,8 @@ export function facts(kernel: Partial<HostFacts['kernel']> = {}): HostFacts {
     initSystem: 'systemd',
     arch: 'x86_64',
     cpu: { cores: 2, virtFlags: ['vmx'] },
+    kvm: { device: false, usable: false, nested: false },
+    capSysResource: true,
     memoryBytes: 2 ** 31,
     kernel: { release: '6.1.0-test', loadableModules: true, builtinModules: [], builtinModulesComplete: true, loadedModules: [], ...kernel },
     cgroup: 'v2',

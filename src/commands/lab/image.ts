@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core';
+import { GridopsCommand } from '../../base-command.js';
+import { withInterrupt } from '../../lab/interrupt.js';
+import { resolveCacheDir } from '../../lab/paths.js';
+import { lineProgress } from '../../lab/progress.js';
+import { ensureSandboxImage, type SandboxImageResult } from '../../lab/sandbox-image.js';
+import { inspectImage } from '../../resources/image-file.js';
+
+/** What `lab image` returns: the cached image and its identity. */
+export interface LabImageResult extends SandboxImageResult {
+  sha256: string;
+}
+
+export default class LabImage extends GridopsCommand<LabImageResult> {
+  static override summary = 'Build (once, cached) a minimal bootable sandbox image from Debian packages, offline';
+  static override description =
+    'Debian\'s kernel and a busybox system in an initramfs, on a FAT disk booted by SYSLINUX: one raw file (about 11 MiB) to name as hypervisor.sandbox.image. Packages come from this machine\'s Debian mirror, through --proxy (e.g. the lab\'s apt proxy) when given; nothing is installed on this machine. `lab up` builds it for container labs.';
+  static override examples = ['<%= config.bin %> lab image', '<%= config.bin %> lab image --proxy http://10.231.0.1:3142'];
+  static override flags = {
+    proxy: Flags.string({ description: 'HTTP proxy for the package downloads (the lab\'s apt proxy)' }),
+  };
+
+  async run(): Promise<LabImageResult> {
+    const { flags } = await this.parse(LabImage);
+    const progress = lineProgress((l) => this.say(l), this.verbose);
+    const result = await withInterrupt((signal) => ensureSandboxImage(resolveCacheDir(), progress, signal, flags.proxy));
+    const { sha256 } = inspectImage(result.path);
+    this.say(`${result.path}\n  ${(result.bytes / 2 ** 20).toFixed(1)} MiB, sha256 ${sha256}${result.built ? `, built in ${(result.ms / 1000).toFixed(1)} s` : ' (cached)'}`);
+    return { ...result, sha256 };
+  }
+}

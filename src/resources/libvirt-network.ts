@@ -1,0 +1,99 @@
+import type { StepRecorder } from './step-recorder.js';
+import type { FieldChange, LibvirtNetworkChange } from '../plan/change.js';
+import { sha256 } from './file-state.js';
+import { attr, child, children, differingKeys, parseXml, projectionDiff, renderLibvirtXml, text, type Projection, type XmlNode } from './libvirt-xml.js';
+import { probeSections, splitProbeSections } from './probe-sections.js';
+import type { Resource } from './resource.js';
+import { GRID_NET, LIBVIRT_XML_DIR, gridBridgeName } from './sandbox-names.js';
+import { parseInfo, virsh, whenVirsh } from './virsh.js';
+
+/**
+ * The isolated grid network the sandboxes' NICs join: no `<forward>` (so no NAT and no route
+ * out of the node), a fixed bridge name, DHCP, autostarted. libvirt's own `default` network,
+ * which NATs, is never started.
+ */
+export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
+  readonly kind = 'libvirt-network' as const;
+  readonly id: string;
+  readonly xml: string;
+  private readonly file: string;
+
+  constructor(readonly name: string) {
+    this.id = `libvirt-network ${name}`;
+    this.xml = renderLibvirtXml('network.xml.hbs', { name, bridge: gridBridgeName(name), ...GRID_NET });
+    this.file = `${LIBVIRT_XML_DIR}/network-${name}.xml`;
+  }
+
+  probe(): string {
+    return whenVirsh(probeSections(`${virsh('net-dumpxml', '--inactive', this.name)} 2>/dev/null || echo absent`, `${virsh('net-info', this.name)} 2>/dev/null || true`));
+  }
+
+  diff(stdout: string): LibvirtNetworkChange | null {
+    const [xmlPart = '', infoPart = ''] = splitProbeSections(stdout);
+    const want = projectNetwork(parseXml(this.xml, 'network')!);
+    const current = parseXml(xmlPart, 'network');
+    const have = current ? projectNetwork(current) : null;
+    const info = parseInfo(infoPart);
+    const steps: LibvirtNetworkChange['steps'] = [];
+    const fields: FieldChange[] = [];
+    const differing = have ? differingKeys(want, have) : Object.keys(want);
+    if (!have) steps.push('define', 'start', 'autostart');
+    else {
+      if (differing.length) {
+        steps.push('define');
+        for (const k of differing) fields.push({ name: k, before: have[k] ?? null, after: want[k] ?? null });
+      }
+      if (info.get('active') !== 'yes') steps.push('start');
+      else if (differing.length) steps.push('restart');
+      if (info.get('autostart') !== 'yes') (steps.push('autostart'), fields.push({ name: 'autostart', before: info.get('autostart') ?? null, after: 'yes' }));
+      if (info.get('active') !== 'yes') fields.push({ name: 'active', before: info.get('active') ?? null, after: 'yes' });
+    }
+    if (steps.length === 0) return null;
+    return {
+      kind: 'libvirt-network',
+      id: this.id,
+      action: have ? 'update' : 'create',
+      network: this.name,
+      steps,
+      fields,
+      xmlSha256: sha256(this.xml),
+      summary: have ? `${steps.join(', ')} network ${this.name}` : `define and start isolated network ${this.name} (bridge ${gridBridgeName(this.name)}, no forward)`,
+      diff: have ? projectionDiff(`network ${this.name}`, have, want) : undefined,
+      // Restarting the network detaches the running sandbox's tap from its bridge.
+      ...(steps.includes('restart') ? { needsRestart: `network ${this.name} must be restarted to change ${differing.join(', ')}, which detaches the sandbox's NIC` } : {}),
+    };
+  }
+
+  async apply(change: LibvirtNetworkChange, writer: StepRecorder): Promise<void> {
+    if (change.steps.includes('define')) {
+      await writer.run(`mkdir -p ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
+      await writer.write(this.file, Buffer.from(this.xml), '0644');
+      await writer.run(virsh('net-define', this.file), `virsh net-define ${this.name}`);
+    }
+    if (change.steps.includes('restart')) await writer.run(`${virsh('net-destroy', this.name)} && ${virsh('net-start', this.name)}`, `virsh net-destroy/net-start ${this.name}`);
+    if (change.steps.includes('start')) await writer.run(virsh('net-start', this.name), `virsh net-start ${this.name}`);
+    if (change.steps.includes('autostart')) await writer.run(virsh('net-autostart', this.name), `virsh net-autostart ${this.name}`);
+  }
+}
+
+/** The XPaths of a network that gridops owns; libvirt's additions (uuid, mac, …) are not drift. */
+export function projectNetwork(net: XmlNode): Projection {
+  const ip = child(net, 'ip');
+  const range = child(ip, 'dhcp', 'range');
+  return {
+    '/network/name': text(child(net, 'name')),
+    '/network/forward': children(net, 'forward').length ? `mode=${attr(child(net, 'forward'), 'mode') ?? 'nat'}` : '(none)',
+    '/network/bridge/@name': attr(child(net, 'bridge'), 'name'),
+    '/network/ip/@address': attr(ip, 'address'),
+    '/network/ip/@netmask': attr(ip, 'netmask') ?? prefixToNetmask(attr(ip, 'prefix')),
+    '/network/ip/dhcp/range/@start': attr(range, 'start'),
+    '/network/ip/dhcp/range/@end': attr(range, 'end'),
+  };
+}
+
+function prefixToNetmask(prefix: string | undefined): string | undefined {
+  if (prefix === undefined) return undefined;
+  const bits = Number(prefix);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return [24, 16, 8, 0].map((s) => (mask >>> s) & 255).join('.');
+}

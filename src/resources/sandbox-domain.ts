@@ -1,0 +1,277 @@
+import type { StepRecorder } from './step-recorder.js';
+import { PlanningError } from '../errors/index.js';
+import type { HostFacts } from '../facts/host-facts.js';
+import type { FieldChange, LiveSetting, SandboxDomainChange } from '../plan/change.js';
+import { quote } from '../transport/quote.js';
+import { sha256 } from './file-state.js';
+import type { ImageFile } from './image-file.js';
+import { attr, child, children, differingKeys, parseXml, projectionDiff, renderLibvirtXml, sizeKiB, text, type Projection, type XmlNode } from './libvirt-xml.js';
+import { probeSections, splitProbeSections } from './probe-sections.js';
+import type { PlanContext, Resource } from './resource.js';
+import { LIBVIRT_XML_DIR, SANDBOX_DOMAIN, SANDBOX_POOL, SANDBOX_SERIAL_LOG, SANDBOX_TAP, baseVolumeName, overlayVolumeName, sandboxMac, sandboxUuid, volumePath } from './sandbox-names.js';
+import { parseInfo, virsh, whenVirsh } from './virsh.js';
+
+/** What a node's sandbox should be (from its effective `hypervisor` settings). */
+export interface SandboxSpec {
+  grid: string;
+  node: string;
+  vcpus: number;
+  memoryMiB: number;
+  cpuShares: number;
+  network: string;
+  image: ImageFile;
+  hostReserveMiB: number;
+}
+
+/** QEMU's own memory beside the guest's: its code, device state and (under TCG) the translation cache. */
+const QEMU_OVERHEAD_MIB = 192;
+/** Under TCG, QEMU's translated-code cache; bounded (its default is up to 1 GiB) so the hard limit holds. */
+export const TCG_TB_CACHE_MIB = 64;
+
+/** How the sandbox will run on this host, from its facts. */
+export interface SandboxPlacement {
+  type: 'kvm' | 'qemu';
+  /** Why not KVM, when type is qemu. */
+  why?: string;
+  hardLimitMiB: number;
+  /** The hard limit can live in the persistent definition (else it is set on the running VM). */
+  hardLimitInConfig: boolean;
+}
+
+export function placement(spec: SandboxSpec, facts: HostFacts): SandboxPlacement {
+  const kvm = facts.kvm.usable && facts.cpu.virtFlags.length > 0;
+  const why = kvm ? undefined : !facts.kvm.device ? 'no /dev/kvm' : !facts.kvm.usable ? '/dev/kvm cannot be opened' : 'no vmx/svm CPU flag';
+  const type = kvm ? 'kvm' : 'qemu';
+  return { type, ...(why ? { why } : {}), hardLimitMiB: spec.memoryMiB + QEMU_OVERHEAD_MIB + (type === 'qemu' ? TCG_TB_CACHE_MIB : 0), hardLimitInConfig: facts.capSysResource };
+}
+
+const IMAGE_KEY = '/domain/metadata/gridops:sandbox/@image';
+
+/** The settings that change on a running VM; everything else gridops owns needs a restart. */
+const LIVE_KEYS = { cpuShares: '/domain/cputune/shares', currentMemoryKiB: '/domain/currentMemory', hardLimitKiB: '/domain/memtune/hard_limit' } as const;
+
+/**
+ * The sandbox VM (PhantomOS's O-Remote): vcpus, memory with a hard limit, CPU shares, one virtio
+ * NIC on the grid network, a serial console, and no I/O device of the node. Its definition is
+ * compared only on the XPaths gridops owns (libvirt's rewrites are not drift); its live values
+ * (shares, memory, hard limit) are read from the running VM and changed with `--live --config`
+ * without a restart; any other difference replaces the definition and restarts the VM, which
+ * apply does only with `--replace-sandbox`.
+ */
+export class SandboxDomainResource implements Resource<SandboxDomainChange> {
+  readonly kind = 'sandbox-domain' as const;
+  readonly id = `sandbox-domain ${SANDBOX_DOMAIN}`;
+  private readonly file = `${LIBVIRT_XML_DIR}/domain-${SANDBOX_DOMAIN}.xml`;
+
+  constructor(readonly spec: SandboxSpec) {}
+
+  /** The definition gridops writes for this host. */
+  xml(facts: HostFacts): string {
+    const p = placement(this.spec, facts);
+    const s = this.spec;
+    return renderLibvirtXml('sandbox-domain.xml.hbs', {
+      type: p.type,
+      name: SANDBOX_DOMAIN,
+      uuid: sandboxUuid(s.grid, s.node),
+      grid: s.grid,
+      node: s.node,
+      imageSha256: s.image.sha256,
+      memoryMiB: s.memoryMiB,
+      vcpus: s.vcpus,
+      hardLimitMiB: p.hardLimitInConfig ? p.hardLimitMiB : 0,
+      cpuShares: s.cpuShares,
+      tbCacheMiB: p.type === 'qemu' ? TCG_TB_CACHE_MIB : 0,
+      diskPath: volumePath(overlayVolumeName(s.image.sha256)),
+      network: s.network,
+      mac: sandboxMac(s.grid, s.node),
+      tap: SANDBOX_TAP,
+      serialLog: SANDBOX_SERIAL_LOG,
+    });
+  }
+
+  probe(): string {
+    return whenVirsh(
+      probeSections(
+        `${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null || echo absent`,
+        `${virsh('dumpxml', '--inactive', SANDBOX_DOMAIN)} 2>/dev/null || true`,
+        `if [ "$(${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null)" = running ]; then ${virsh('dumpxml', SANDBOX_DOMAIN)}; fi`,
+        `${virsh('dominfo', SANDBOX_DOMAIN)} 2>/dev/null || true`,
+      ),
+    );
+  }
+
+  diff(stdout: string, ctx: PlanContext): SandboxDomainChange | null {
+    const facts = ctx.facts;
+    const p = placement(this.spec, facts);
+    const hostMiB = Math.floor(facts.memoryBytes / 2 ** 20);
+    if (hostMiB < p.hardLimitMiB + this.spec.hostReserveMiB) {
+      throw new PlanningError(
+        `${ctx.node.name}: cannot host the sandbox: it needs ${p.hardLimitMiB} MiB (${this.spec.memoryMiB} MiB of memory plus QEMU's own) and the host keeps ${this.spec.hostReserveMiB} MiB for itself, but the node has ${hostMiB} MiB`,
+        'lower hypervisor.sandbox.memoryMiB or hypervisor.hostReserveMiB for this node, or set hypervisor.enabled: false on it',
+      );
+    }
+    const [statePart = '', inactivePart = '', livePart = '', infoPart = ''] = splitProbeSections(stdout);
+    const xml = this.xml(facts);
+    const want = projectDomain(parseXml(xml, 'domain')!);
+    const state = statePart.trim();
+    const defined = parseXml(inactivePart, 'domain');
+    const note = p.type === 'qemu' ? ` (TCG, software emulation: ${p.why})` : ' (KVM)';
+    const base = { kind: 'sandbox-domain' as const, id: this.id, domain: SANDBOX_DOMAIN, xmlSha256: sha256(xml) };
+    const hardLimitLive: LiveSetting = { setting: 'hardLimitKiB', value: p.hardLimitMiB * 1024, config: false };
+    if (!defined || state === 'absent' || state === 'no-libvirt') {
+      return {
+        ...base,
+        action: 'create',
+        steps: ['define', 'autostart', 'start', ...(p.hardLimitInConfig ? [] : (['live'] as const))],
+        live: p.hardLimitInConfig ? [] : [hardLimitLive],
+        fields: [
+          { name: 'type', before: null, after: p.type },
+          { name: 'vcpus', before: null, after: String(this.spec.vcpus) },
+          { name: 'memory', before: null, after: `${this.spec.memoryMiB} MiB (hard limit ${p.hardLimitMiB} MiB)` },
+          { name: 'cpu shares', before: null, after: String(this.spec.cpuShares) },
+        ],
+        summary: `define and start the sandbox VM${note}`,
+      };
+    }
+    const have = projectDomain(defined);
+    const running = state === 'running';
+    const live = running ? parseXml(livePart, 'domain') : null;
+    const haveLive = live ? projectDomain(live) : null;
+    const liveKeys = Object.values(LIVE_KEYS) as string[];
+    const hardLimitKey = LIVE_KEYS.hardLimitKiB;
+    // Owned, restart-class differences in the definition.
+    const restartKeys = differingKeys(want, have).filter((k) => !liveKeys.includes(k));
+    const fields: FieldChange[] = restartKeys.map((k) => ({ name: k, before: have[k] ?? null, after: want[k] ?? null }));
+    const steps: SandboxDomainChange['steps'] = [];
+    const liveSettings: LiveSetting[] = [];
+    if (restartKeys.length) {
+      steps.push('redefine', 'restart');
+      if (!p.hardLimitInConfig) (steps.push('live'), liveSettings.push(hardLimitLive));
+    } else {
+      for (const [setting, key] of Object.entries(LIVE_KEYS) as Array<[LiveSetting['setting'], string]>) {
+        const inConfig = key !== hardLimitKey || p.hardLimitInConfig;
+        const wanted = key === hardLimitKey ? String(p.hardLimitMiB * 1024) : want[key];
+        const configDiffers = inConfig && have[key] !== wanted;
+        const liveDiffers = haveLive !== null && haveLive[key] !== wanted;
+        if (!configDiffers && !liveDiffers) continue;
+        liveSettings.push({ setting, value: Number(wanted), config: inConfig });
+        if (configDiffers) fields.push({ name: key, before: have[key] ?? null, after: wanted ?? null });
+        if (liveDiffers) fields.push({ name: `${key} (live)`, before: haveLive[key] ?? null, after: wanted ?? null });
+      }
+      if (liveSettings.length) steps.push('live');
+    }
+    if (!running && !steps.includes('restart')) {
+      steps.push('start');
+      if (!p.hardLimitInConfig && !liveSettings.some((l) => l.setting === 'hardLimitKiB')) (steps.includes('live') || steps.push('live'), liveSettings.push(hardLimitLive));
+      fields.push({ name: 'state', before: state, after: 'running' });
+    }
+    const autostart = parseInfo(infoPart).get('autostart');
+    if (autostart !== 'enable') (steps.push('autostart'), fields.push({ name: 'autostart', before: autostart ?? null, after: 'enable' }));
+    if (steps.length === 0) return p.type === 'qemu' ? { ...base, action: 'none', steps: [], live: [], fields: [], summary: `the sandbox runs under TCG, software emulation (${p.why}): slower than KVM` } : null;
+    const liveView = (proj: Projection | null) => (proj ? Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, proj[k]])) : {});
+    const wantLive = Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, k === hardLimitKey ? String(p.hardLimitMiB * 1024) : want[k]]));
+    const previousImage = have[IMAGE_KEY];
+    const previousDisk = have['/domain/devices/disk/source/@file'];
+    return {
+      ...base,
+      action: 'update',
+      steps,
+      live: liveSettings,
+      fields,
+      summary: restartKeys.includes(IMAGE_KEY)
+        ? `recreate the sandbox VM on image ${this.spec.image.sha256.slice(0, 12)} (a restart: its overlay disk is new)${note}`
+        : restartKeys.length
+        ? `replace the sandbox's definition and restart it${note}: ${restartKeys.join(', ')} changed`
+        : `${steps.map((s) => (s === 'live' ? `set ${liveSettings.map((l) => l.setting).join(', ')} live, without a restart` : s)).join(', ')}${note}`,
+      diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, { ...have, ...(haveLive ? liveView(haveLive) : {}) }, { ...want, ...(haveLive ? wantLive : {}) }),
+      ...(restartKeys.length ? { needsRestart: `the sandbox VM must restart to change ${restartKeys.join(', ')}`, previous: previousDisk !== want['/domain/devices/disk/source/@file'] ? { disk: previousDisk, imageVolume: previousImage && previousImage !== this.spec.image.sha256 ? previousImage : undefined } : undefined } : {}),
+    };
+  }
+
+  async apply(change: SandboxDomainChange, writer: StepRecorder, ctx: PlanContext): Promise<void> {
+    const d = SANDBOX_DOMAIN;
+    if (change.steps.includes('define') || change.steps.includes('redefine')) {
+      await writer.run(`mkdir -p ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
+      await writer.write(this.file, Buffer.from(this.xml(ctx.facts)), '0644');
+      await writer.run(`${virsh('define', this.file)} >/dev/null`, `virsh define ${d}`);
+    }
+    if (change.steps.includes('restart')) {
+      // An orderly shutdown first (ACPI), bounded, then the power cord.
+      await writer.run(
+        [
+          `if [ "$(${virsh('domstate', d)})" = running ]; then`,
+          `  ${virsh('shutdown', d)} >/dev/null 2>&1 || true`,
+          '  i=0; while [ $i -lt 20 ]; do',
+          `    [ "$(${virsh('domstate', d)})" = running ] || break`,
+          '    sleep 0.5; i=$((i + 1))',
+          '  done',
+          `  [ "$(${virsh('domstate', d)})" = running ] && ${virsh('destroy', d)} >/dev/null`,
+          'fi',
+          `${virsh('start', d)} >/dev/null`,
+        ].join('\n'),
+        `restart ${d}`,
+        { timeoutMs: 120_000 },
+      );
+    }
+    if (change.steps.includes('autostart')) await writer.run(`${virsh('autostart', d)} >/dev/null`, `virsh autostart ${d}`);
+    if (change.steps.includes('start')) await writer.run(`${virsh('start', d)} >/dev/null`, `virsh start ${d}`);
+    if (change.steps.includes('live')) {
+      const running = !change.steps.includes('define') || change.steps.includes('start');
+      for (const l of change.live) {
+        const scope = [...(running || l.setting === 'hardLimitKiB' ? ['--live'] : []), ...(l.config ? ['--config'] : [])];
+        if (l.setting === 'cpuShares') await writer.run(`${virsh('schedinfo', d, ...scope, `cpu_shares=${l.value}`)} >/dev/null`, `virsh schedinfo ${d} cpu_shares=${l.value}`);
+        if (l.setting === 'currentMemoryKiB') await writer.run(virsh('setmem', d, `${l.value}KiB`, ...scope), `virsh setmem ${d} ${l.value}KiB`);
+        if (l.setting === 'hardLimitKiB') await writer.run(`${virsh('memtune', d, '--hard-limit', l.value, ...scope)}`, `virsh memtune ${d} --hard-limit ${l.value}`);
+      }
+    }
+    if (change.previous?.disk) await writer.run(`${virsh('vol-delete', '--pool', SANDBOX_POOL, change.previous.disk.split('/').pop()!)} >/dev/null 2>&1 || true`, `remove the replaced overlay disk`);
+    if (change.previous?.imageVolume) {
+      const old = change.previous.imageVolume;
+      await writer.run(`for v in ${quote(baseVolumeName(old, 'raw'))} ${quote(baseVolumeName(old, 'qcow2'))}; do ${virsh('vol-delete', '--pool', SANDBOX_POOL)} "$v" >/dev/null 2>&1 || true; done`, 'remove the replaced base image');
+    }
+  }
+}
+
+/** The elements no remote user may get: I/O devices of the node. Their count is owned (0). */
+export const FORBIDDEN_DEVICES = ['graphics', 'video', 'sound', 'hostdev', 'redirdev', 'filesystem', 'smartcard', 'hub', 'parallel', 'tpm', 'shmem', 'vsock'] as const;
+
+/** The XPaths of a domain that gridops owns, normalised (sizes in KiB) as libvirt reports them. */
+export function projectDomain(dom: XmlNode): Projection {
+  const devices = child(dom, 'devices');
+  const disks = children(devices, 'disk').filter((d) => attr(d, 'device') === 'disk');
+  const disk = disks[0];
+  const ifaces = children(devices, 'interface');
+  const iface = ifaces[0];
+  const usb = children(devices, 'controller').filter((c) => attr(c, 'type') === 'usb');
+  const p: Projection = {
+    '/domain/@type': attr(dom, 'type'),
+    '/domain/name': text(child(dom, 'name')),
+    '/domain/uuid': text(child(dom, 'uuid')),
+    [IMAGE_KEY]: attr(child(dom, 'metadata', 'gridops:sandbox'), 'image'),
+    '/domain/memory': sizeKiB(child(dom, 'memory')),
+    [LIVE_KEYS.currentMemoryKiB]: sizeKiB(child(dom, 'currentMemory')),
+    '/domain/vcpu': text(child(dom, 'vcpu')),
+    [LIVE_KEYS.cpuShares]: text(child(dom, 'cputune', 'shares')),
+    [LIVE_KEYS.hardLimitKiB]: sizeKiB(child(dom, 'memtune', 'hard_limit')),
+    '/domain/os/boot/@dev': attr(child(dom, 'os', 'boot'), 'dev'),
+    '/domain/features/tcg/tb-cache': sizeKiB(child(dom, 'features', 'tcg', 'tb-cache')),
+    'count(/domain/devices/disk[@device=disk])': String(disks.length),
+    '/domain/devices/disk/source/@file': attr(child(disk, 'source'), 'file'),
+    '/domain/devices/disk/driver/@type': attr(child(disk, 'driver'), 'type'),
+    '/domain/devices/disk/target/@bus': attr(child(disk, 'target'), 'bus'),
+    'count(/domain/devices/disk[@device!=disk])': String(children(devices, 'disk').length - disks.length),
+    'count(/domain/devices/interface)': String(ifaces.length),
+    '/domain/devices/interface/@type': attr(iface, 'type'),
+    '/domain/devices/interface/source/@network': attr(child(iface, 'source'), 'network'),
+    '/domain/devices/interface/mac/@address': attr(child(iface, 'mac'), 'address'),
+    '/domain/devices/interface/model/@type': attr(child(iface, 'model'), 'type'),
+    '/domain/devices/interface/target/@dev': attr(child(iface, 'target'), 'dev'),
+    '/domain/devices/serial/@type': attr(child(devices, 'serial'), 'type'),
+    '/domain/devices/console/target/@type': attr(child(devices, 'console', 'target'), 'type'),
+    '/domain/devices/controller[@type=usb]/@model': usb.map((c) => attr(c, 'model') ?? 'default').join(',') || '(none)',
+    'count(/domain/devices/input[@bus=usb])': String(children(devices, 'input').filter((i) => attr(i, 'bus') === 'usb').length),
+    'count(/domain/devices/channel[@type=spicevmc])': String(children(devices, 'channel').filter((c) => attr(c, 'type') === 'spicevmc').length),
+  };
+  for (const f of FORBIDDEN_DEVICES) p[`count(/domain/devices/${f})`] = String(children(devices, f).length);
+  return p;
+}

@@ -1,0 +1,60 @@
+import type { StepRecorder } from './step-recorder.js';
+import type { SandboxImageChange } from '../plan/change.js';
+import { quote } from '../transport/quote.js';
+import type { ImageFile } from './image-file.js';
+import type { Resource } from './resource.js';
+import { SANDBOX_POOL, baseVolumeName, volumePath } from './sandbox-names.js';
+import { virsh } from './virsh.js';
+
+/**
+ * The sandbox's base image as a volume of the gridops pool, named by its sha256: uploaded once
+ * over SFTP (never through the script), checked against its sha256 on the node before it is put
+ * in place, and uploaded again only when the image (so its sha256) changes. The overlay disks
+ * sit on it, so it is never written.
+ */
+export class SandboxImageResource implements Resource<SandboxImageChange> {
+  readonly kind = 'sandbox-image' as const;
+  readonly id = 'sandbox-image';
+  readonly volume: string;
+  private readonly path: string;
+
+  constructor(readonly image: ImageFile) {
+    this.volume = baseVolumeName(image.sha256, image.format);
+    this.path = volumePath(this.volume);
+  }
+
+  probe(): string {
+    const p = quote(this.path);
+    return `if [ -f ${p} ]; then stat -c %s -- ${p}; else echo absent; fi`;
+  }
+
+  diff(stdout: string): SandboxImageChange | null {
+    const size = stdout.trim();
+    if (size === String(this.image.sizeBytes)) return null;
+    const present = size !== 'absent' && size !== '';
+    return {
+      kind: 'sandbox-image',
+      id: this.id,
+      action: present ? 'update' : 'create',
+      sha256: this.image.sha256,
+      volume: this.volume,
+      sizeBytes: this.image.sizeBytes,
+      fields: [{ name: 'volume', before: present ? `${this.volume} (${size} bytes, incomplete)` : null, after: `${this.volume} (${this.image.sizeBytes} bytes, ${this.image.format})` }],
+      summary: `upload base image ${this.image.path} (sha256 ${this.image.sha256.slice(0, 12)}, ${(this.image.sizeBytes / 2 ** 20).toFixed(1)} MiB)`,
+    };
+  }
+
+  async apply(_change: SandboxImageChange, writer: StepRecorder): Promise<void> {
+    const staged = `/var/tmp/gridops-image-${this.image.sha256}.part`;
+    await writer.stageUpload(this.image.path, staged);
+    const s = quote(staged);
+    await writer.run(
+      [
+        `if ! printf '%s  %s\\n' ${quote(this.image.sha256)} ${s} | sha256sum -c --status -; then rm -f -- ${s}; echo 'the uploaded image does not match its sha256; run apply again' >&2; exit 1; fi`,
+        `chmod 0644 ${s} && mv -f -- ${s} ${quote(this.path)}`,
+        virsh('pool-refresh', SANDBOX_POOL),
+      ].join('\n'),
+      `place base image ${this.volume}`,
+    );
+  }
+}

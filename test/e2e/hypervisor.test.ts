@@ -1,0 +1,137 @@
+import { jest } from '@jest/globals';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gridops } from './support/cli.js';
+import { describeLab } from './support/lab.js';
+
+/**
+ * The hypervisor playbook on systemd containers with real libvirtd: the lab's own sandbox image
+ * (built offline, cached), real TCG VMs, real virsh. One lab, one first apply (about a minute:
+ * libvirt and QEMU through the lab's proxy, then the VMs), then each scenario in turn.
+ */
+jest.setTimeout(900_000);
+
+describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'container', nodes: 2 }, (lab) => {
+  const run = async (node: string, command: string) => (await lab.ssh(node, command)).stdout.trim();
+  const virsh = (node: string, args: string) => run(node, `virsh -q -c qemu:///system ${args}`);
+  const qemuPid = (node: string) => run(node, 'pidof qemu-system-x86_64');
+  /** The lab topology with the sandbox changed, beside it (so it shares the lab's state dir). */
+  const variant = (name: string, edit: (text: string) => string) => {
+    const file = join(lab.dir, `topology-${name}.yaml`);
+    writeFileSync(file, edit(readFileSync(lab.topology, 'utf8')));
+    return file;
+  };
+  const hv = ['--playbook', 'hypervisor'];
+  const planJson = (file: string) => {
+    const r = gridops(['plan', file, '--json', ...hv]);
+    return JSON.parse(r.stdout) as { hosts: Array<{ host: string; changes: Array<{ id: string; kind: string; action: string; summary: string; fields: Array<{ name: string; before: string; after: string }>; needsRestart?: string; steps?: string[] }> }> };
+  };
+
+  it('apply defines the network, pool, image, disk and a running sandbox VM with the configured vcpus, memory and shares, and no I/O device; then plans 0 changes', async () => {
+    expect(readFileSync(lab.topology, 'utf8')).toMatch(/hypervisor: \{ enabled: true, sandbox: \{ vcpus: 1, memoryMiB: 128, cpuShares: 512, image: /);
+    const t0 = Date.now();
+    const apply = gridops(['apply', lab.topology, '--yes', ...hv], { timeoutMs: 600_000 });
+    // eslint-disable-next-line no-console
+    console.log(`hypervisor: first apply on 2 containers (packages, network, pool, image upload, disk, VM) took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(apply.stderr).not.toMatch(/error/i);
+    expect(apply.status).toBe(0);
+    for (const node of ['node-01', 'node-02']) {
+      expect(await virsh(node, 'domstate gridops-sandbox')).toBe('running');
+      expect(await virsh(node, 'dominfo gridops-sandbox')).toMatch(/Autostart:\s+enable/);
+      const live = await virsh(node, 'dumpxml gridops-sandbox');
+      expect(live).toMatch(/<domain type='qemu'/); // no vmx/svm in the lab: TCG
+      expect(live).toMatch(/<vcpu placement='static'>1<\/vcpu>/);
+      expect(live).toMatch(/<memory unit='KiB'>131072<\/memory>/);
+      expect(live).toMatch(/<shares>512<\/shares>/);
+      expect(await virsh(node, 'schedinfo gridops-sandbox --live')).toMatch(/cpu_shares\s*:\s*512/);
+      expect(await virsh(node, 'memtune gridops-sandbox')).toMatch(/hard_limit\s*:\s*393216/);
+      for (const forbidden of ['<graphics', '<video', '<sound', '<hostdev', '<redirdev', '<filesystem', "bus='usb'"]) expect(live).not.toContain(forbidden);
+      expect(live).toMatch(/<controller type='usb' index='0' model='none'/);
+      expect(live).toMatch(/<target dev='gs-sandbox'\/>/);
+      // The grid network: isolated (no forward), its fixed bridge, and no NAT rule anywhere.
+      const net = await virsh(node, 'net-dumpxml grid-net');
+      expect(net).not.toContain('<forward');
+      expect(net).toMatch(/<bridge name='gs-grid-net'/);
+      expect(await virsh(node, 'net-info grid-net')).toMatch(/Autostart:\s+yes/);
+      expect(await run(node, '(iptables-save 2>/dev/null; nft list ruleset 2>/dev/null) | grep -ci masquerade || true')).toBe('0');
+      expect(await virsh(node, 'net-list --name')).not.toMatch(/^default$/m);
+    }
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...hv]).status).toBe(0);
+    const status = gridops(['status', lab.topology]);
+    expect(status.stdout).toMatch(/node-01 .* running qemu 1 vCPU 128 MiB/);
+  });
+
+  it('the VM boots the lab image under TCG and leases an address on the grid network', async () => {
+    let log = '';
+    let leases = '';
+    for (let i = 0; i < 120 && !/172\.31\.254\.\d+/.test(leases); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      leases = await virsh('node-01', 'net-dhcp-leases grid-net');
+    }
+    log = await run('node-01', 'cat /var/log/libvirt/qemu/gridops-sandbox-serial.log');
+    const up = /gridops-sandbox: up in ([\d.]+)s/.exec(log);
+    // eslint-disable-next-line no-console
+    console.log(`hypervisor: the sandbox kernel reached its init ${up?.[1]} s after boot (TCG, guest clock)`);
+    expect(up).not.toBeNull();
+    expect(log).toMatch(/BusyBox .* built-in shell/);
+    expect(leases).toMatch(new RegExp(`${(await virsh('node-01', 'domiflist gridops-sandbox')).match(/52:54:00(:[0-9a-f]{2}){3}/)![0]}\\s+ipv4\\s+172\\.31\\.254\\.\\d+`));
+  });
+
+  it('a new cpuShares is one live change: same qemu process, new live shares', async () => {
+    const before = await qemuPid('node-01');
+    const shares = variant('shares', (t) => t.replace('cpuShares: 512', 'cpuShares: 1024'));
+    const plan = planJson(shares);
+    for (const h of plan.hosts) {
+      expect(h.changes.map((c) => [c.id, c.action, c.steps, c.needsRestart])).toEqual([['sandbox-domain gridops-sandbox', 'update', ['live'], undefined]]);
+    }
+    expect(gridops(['apply', shares, '--yes', ...hv]).status).toBe(0);
+    expect(await qemuPid('node-01')).toBe(before);
+    expect(await virsh('node-01', 'schedinfo gridops-sandbox --live')).toMatch(/cpu_shares\s*:\s*1024/);
+    expect(await virsh('node-01', 'schedinfo gridops-sandbox --config')).toMatch(/cpu_shares\s*:\s*1024/);
+    expect(gridops(['plan', shares, '--detailed-exitcode', ...hv]).status).toBe(0);
+    expect(gridops(['apply', lab.topology, '--yes', ...hv]).status).toBe(0);
+  });
+
+  it('virsh setmem behind gridops\' back is exactly that drift, and apply sets it back live', async () => {
+    await virsh('node-02', 'setmem gridops-sandbox 100M');
+    const plan = planJson(lab.topology);
+    expect(plan.hosts.find((h) => h.host === 'node-01')!.changes).toEqual([]);
+    const [change] = plan.hosts.find((h) => h.host === 'node-02')!.changes;
+    expect(change!.fields).toEqual([{ name: '/domain/currentMemory (live)', before: '102400', after: '131072' }]);
+    const before = await qemuPid('node-02');
+    expect(gridops(['apply', lab.topology, '--yes', ...hv]).status).toBe(0);
+    expect(await qemuPid('node-02')).toBe(before);
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...hv]).status).toBe(0);
+  });
+
+  it('a new image: the plan says recreate (a restart), and apply without --replace-sandbox leaves the VM alone; with it, the VM moves to the new image', async () => {
+    const image = /image: (\S+) \}/.exec(readFileSync(lab.topology, 'utf8'))![1]!.replace(/^"|"$/g, '');
+    const copy = join(lab.dir, 'sandbox-2.img');
+    copyFileSync(image, copy);
+    writeFileSync(copy, Buffer.alloc(512), { flag: 'a' }); // one more sector: another sha256, still bootable
+    const newImage = variant('image', (t) => t.replace(image, copy));
+    const plan = planJson(newImage);
+    const domain = plan.hosts[0]!.changes.find((c) => c.kind === 'sandbox-domain')!;
+    expect(domain.summary).toMatch(/recreate the sandbox VM on image/);
+    expect(domain.needsRestart).toMatch(/must restart/);
+    const text = gridops(['plan', newImage, ...hv]).stdout;
+    expect(text).toMatch(/restart: .*applied only with apply --replace-sandbox/);
+    expect(text).toMatch(/-\/domain\/metadata\/gridops:sandbox\/@image = /);
+
+    const pid = await qemuPid('node-01');
+    const xmlBefore = await virsh('node-01', 'dumpxml --inactive gridops-sandbox');
+    const refused = gridops(['apply', newImage, '--yes', ...hv], { timeoutMs: 300_000 });
+    expect(refused.status).toBe(1);
+    expect(refused.stdout + refused.stderr).toMatch(/REFUSED node-01 sandbox-domain gridops-sandbox: .*--replace-sandbox/);
+    expect(await qemuPid('node-01')).toBe(pid);
+    expect(await virsh('node-01', 'dumpxml --inactive gridops-sandbox')).toBe(xmlBefore);
+
+    const replaced = gridops(['apply', newImage, '--yes', '--replace-sandbox', ...hv], { timeoutMs: 300_000 });
+    expect(replaced.status).toBe(0);
+    expect(await virsh('node-01', 'domstate gridops-sandbox')).toBe('running');
+    expect(await qemuPid('node-01')).not.toBe(pid);
+    expect(gridops(['plan', newImage, '--detailed-exitcode', ...hv]).status).toBe(0);
+    // Only the new image and its overlay are left in the pool.
+    expect((await run('node-01', 'ls /var/lib/gridops/images')).split('\n')).toHaveLength(2);
+  });
+});

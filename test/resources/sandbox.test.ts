@@ -1,0 +1,211 @@
+import { execSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyPlan } from '../../src/engine/applier.js';
+import type { ApplyEvent } from '../../src/engine/gate.js';
+import type { PlannedHost } from '../../src/engine/planner.js';
+import { PlanningError } from '../../src/errors/index.js';
+import type { HostFacts } from '../../src/facts/host-facts.js';
+import type { SandboxDomainChange } from '../../src/plan/change.js';
+import type { ImageFile } from '../../src/resources/image-file.js';
+import { LibvirtNetworkResource, projectNetwork } from '../../src/resources/libvirt-network.js';
+import { escapeXml, parseXml } from '../../src/resources/libvirt-xml.js';
+import { probeSections } from '../../src/resources/probe-sections.js';
+import type { Resource } from '../../src/resources/resource.js';
+import { SandboxDomainResource, projectDomain, type SandboxSpec } from '../../src/resources/sandbox-domain.js';
+import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
+import { gridBridgeName, sandboxMac, sandboxUuid } from '../../src/resources/sandbox-names.js';
+import { quote } from '../../src/transport/quote.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { facts, node } from './fixtures.js';
+
+/** Real libvirt 9.0 output (lab container, TCG): libvirt's rewrite of the definition gridops wrote. */
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const INACTIVE = fixture('sandbox-inactive.xml');
+const LIVE = fixture('sandbox-live.xml');
+const NETWORK = fixture('grid-net.xml');
+const IMAGE_SHA = /image="([0-9a-f]{64})"/.exec(INACTIVE)![1]!;
+
+const image: ImageFile = { path: '/images/sandbox.img', sha256: IMAGE_SHA, format: 'raw', sizeBytes: 11534336, virtualSizeBytes: 11534336 };
+const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({ grid: 'lab', node: 'node-01', vcpus: 1, memoryMiB: 128, cpuShares: 1024, network: 'grid-net', image, hostReserveMiB: 512, ...over });
+/** A lab container: /dev/kvm opens but the CPU shows no vmx/svm, and no CAP_SYS_RESOURCE. */
+const labFacts = (over: Partial<HostFacts> = {}): HostFacts => ({ ...facts(), cpu: { cores: 2, virtFlags: [] }, kvm: { device: true, usable: true, nested: false }, capSysResource: false, memoryBytes: 24 * 2 ** 30, ...over });
+const ctx = (f = labFacts()) => ({ node: node(), facts: f });
+/** What the domain's probe prints: state, inactive XML, live XML, dominfo — as a real shell joins them. */
+const probed = (state: string, inactive: string, live: string, autostart = 'enable') =>
+  execSync(probeSections(...[`${state}\n`, inactive, live, `Autostart:      ${autostart}\n`].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+
+describe('sandbox domain: owned XPaths only', () => {
+  it("libvirt's own rewrites of the definition (units, machine, cpu, pci addresses, implicit devices) are not drift", () => {
+    const change = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, LIVE), ctx());
+    expect(change?.action).toBe('none');
+    expect(change?.summary).toMatch(/TCG.*no vmx\/svm/);
+  });
+
+  it('a new cpuShares is one live change, applied with --live --config and no restart', () => {
+    const change = new SandboxDomainResource(spec({ cpuShares: 2048 })).diff(probed('running', INACTIVE, LIVE), ctx())!;
+    expect(change).toMatchObject({ action: 'update', steps: ['live'], live: [{ setting: 'cpuShares', value: 2048, config: true }] });
+    expect(change.needsRestart).toBeUndefined();
+    expect(change.fields.map((f) => f.name)).toEqual(['/domain/cputune/shares', '/domain/cputune/shares (live)']);
+    expect(change.diff).toContain('-/domain/cputune/shares (live) = 1024\n+/domain/cputune/shares (live) = 2048');
+  });
+
+  it('virsh setmem behind gridops\' back is exactly that drift, set back live', () => {
+    const live = LIVE.replace(/<currentMemory unit='KiB'>\d+</, "<currentMemory unit='KiB'>102400<");
+    const change = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, live), ctx())!;
+    expect(change.fields).toEqual([{ name: '/domain/currentMemory (live)', before: '102400', after: '131072' }]);
+    expect(change.live).toEqual([{ setting: 'currentMemoryKiB', value: 131072, config: true }]);
+  });
+
+  it('the memory hard limit lives on the running VM where libvirt cannot raise RLIMIT_MEMLOCK, and is drift when missing there', () => {
+    const live = LIVE.replace(/\s*<memtune>[\s\S]*?<\/memtune>/, '');
+    const change = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, live), ctx())!;
+    expect(change.live).toEqual([{ setting: 'hardLimitKiB', value: (128 + 192 + 64) * 1024, config: false }]);
+    const withCap = new SandboxDomainResource(spec()).xml(labFacts({ capSysResource: true }));
+    expect(withCap).toContain('<hard_limit unit="MiB">384</hard_limit>');
+  });
+
+  it('a new image says the VM must be recreated (restart), names the old overlay for removal', () => {
+    const other = { ...image, sha256: 'ab'.repeat(32) };
+    const change = new SandboxDomainResource(spec({ image: other })).diff(probed('running', INACTIVE, LIVE), ctx())!;
+    expect(change.needsRestart).toMatch(/must restart/);
+    expect(change.summary).toMatch(/recreate the sandbox VM on image abababababab/);
+    expect(change.steps).toEqual(['redefine', 'restart', 'live']);
+    expect(change.previous).toEqual({ disk: `/var/lib/gridops/images/sandbox-${IMAGE_SHA.slice(0, 16)}.qcow2`, imageVolume: IMAGE_SHA });
+  });
+
+  it.each([
+    ['graphics', "<graphics type='vnc' port='-1'/>"],
+    ['sound', "<sound model='ich6'/>"],
+    ['hostdev', "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='0' slot='2' function='0'/></source></hostdev>"],
+    ['redirdev', "<redirdev bus='usb' type='spicevmc'/>"],
+    ['filesystem', "<filesystem type='mount'><source dir='/'/><target dir='host'/></filesystem>"],
+  ])('an added %s device is drift that needs a restart', (name, element) => {
+    const inactive = INACTIVE.replace('</devices>', `${element}\n</devices>`);
+    const change = new SandboxDomainResource(spec()).diff(probed('running', inactive, LIVE), ctx())!;
+    expect(change.fields).toEqual([{ name: `count(/domain/devices/${name})`, before: '1', after: '0' }]);
+    expect(change.needsRestart).toBeDefined();
+  });
+
+  it('a USB controller that is not model none is drift', () => {
+    const inactive = INACTIVE.replace(/<controller type='usb'[^>]*\/>/, "<controller type='usb' index='0' model='piix3-uhci'/>");
+    expect(new SandboxDomainResource(spec()).diff(probed('running', inactive, LIVE), ctx())!.fields).toEqual([{ name: '/domain/devices/controller[@type=usb]/@model', before: 'piix3-uhci', after: 'none' }]);
+  });
+
+  it('KVM where /dev/kvm opens and the CPU has vmx or svm; TCG otherwise, with a bounded translation cache', () => {
+    const r = new SandboxDomainResource(spec());
+    expect(r.xml(labFacts({ cpu: { cores: 2, virtFlags: ['vmx'] } }))).toMatch(/<domain type="kvm">/);
+    expect(r.xml(labFacts({ cpu: { cores: 2, virtFlags: ['vmx'] } }))).not.toContain('<tcg>');
+    expect(r.xml(labFacts())).toMatch(/<domain type="qemu">[\s\S]*<tb-cache unit="MiB">64<\/tb-cache>/);
+  });
+
+  it('has no I/O device for remote users, and a stable UUID and MAC from the grid and node names', () => {
+    const p = projectDomain(parseXml(new SandboxDomainResource(spec()).xml(labFacts()), 'domain')!);
+    for (const f of ['graphics', 'video', 'sound', 'hostdev', 'redirdev', 'filesystem']) expect(p[`count(/domain/devices/${f})`]).toBe('0');
+    expect(p['/domain/devices/controller[@type=usb]/@model']).toBe('none');
+    expect(p['/domain/uuid']).toBe(sandboxUuid('lab', 'node-01'));
+    expect(sandboxUuid('lab', 'node-01')).toBe(sandboxUuid('lab', 'node-01'));
+    expect(sandboxUuid('lab', 'node-02')).not.toBe(sandboxUuid('lab', 'node-01'));
+    expect(sandboxMac('lab', 'node-01')).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
+    expect(p['/domain/devices/interface/target/@dev']).toBe('gs-sandbox');
+  });
+
+  it('a node without room for the sandbox plus the host reserve is a plan error', () => {
+    expect(() => new SandboxDomainResource(spec({ memoryMiB: 4096 })).diff(probed('absent', '', ''), ctx(labFacts({ memoryBytes: 4 * 2 ** 30 })))).toThrow(PlanningError);
+    expect(() => new SandboxDomainResource(spec({ memoryMiB: 4096 })).diff(probed('absent', '', ''), ctx(labFacts({ memoryBytes: 4 * 2 ** 30 })))).toThrow(/cannot host the sandbox: it needs 4352 MiB .* keeps 512 MiB .* has 4096 MiB/);
+  });
+});
+
+describe('hostile names and values', () => {
+  const hostile = `n"/><hostdev mode='subsystem'/><x a="'; touch /tmp/pwned; '&amp;`;
+
+  it('are XML-escaped: they come back from the parser as the same literal text, never as markup', () => {
+    const r = new SandboxDomainResource(spec({ network: hostile, grid: hostile }));
+    const p = projectDomain(parseXml(r.xml(labFacts()), 'domain')!);
+    expect(p['/domain/devices/interface/source/@network']).toBe(hostile);
+    expect(p['count(/domain/devices/hostdev)']).toBe('0');
+    const net = projectNetwork(parseXml(new LibvirtNetworkResource(hostile).xml, 'network')!);
+    expect(net['/network/name']).toBe(hostile);
+    expect(escapeXml(`<a b='c'>&`)).toBe('&lt;a b=&apos;c&apos;&gt;&amp;');
+    expect(() => escapeXml('bell\x07')).toThrow(/control character/);
+  });
+
+  it('reach virsh as single literal arguments (a real shell, a fake virsh that prints its argv)', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'gridops-virsh-'));
+    try {
+      writeFileSync(join(bin, 'virsh'), '#!/bin/sh\nfor a in "$@"; do printf "[%s]\\n" "$a"; done\nexit 1\n');
+      chmodSync(join(bin, 'virsh'), 0o755);
+      const out = execSync(new LibvirtNetworkResource(hostile).probe(), { shell: '/bin/sh', env: { PATH: `${bin}:/usr/bin:/bin` } }).toString();
+      expect(out).toContain(`[net-dumpxml]\n[--inactive]\n[${hostile}]\n`);
+      expect(out).toContain(`[net-info]\n[${hostile}]\n`);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('grid network', () => {
+  it('libvirt\'s rewrite (uuid, mac, ...) is not drift; a forward element is', () => {
+    const r = new LibvirtNetworkResource('grid-net');
+    const info = 'Active:         yes\nAutostart:      yes\n';
+    const out = (xml: string) => execSync(probeSections(`printf %s ${quote(xml)}`, `printf %s ${quote(info)}`), { shell: '/bin/sh' }).toString();
+    expect(r.diff(out(NETWORK))).toBeNull();
+    const nat = r.diff(out(NETWORK.replace('<name>grid-net</name>', "<name>grid-net</name>\n  <forward mode='nat'/>")))!;
+    expect(nat.fields).toEqual([{ name: '/network/forward', before: 'mode=nat', after: '(none)' }]);
+    expect(nat.steps).toEqual(['define', 'restart']);
+    expect(gridBridgeName('grid-net')).toBe('gs-grid-net');
+    expect(gridBridgeName('a-very-long-network-name').length).toBeLessThanOrEqual(15);
+  });
+});
+
+describe('apply records virsh steps through the gate', () => {
+  const planned = (resource: Resource, change: NonNullable<ReturnType<Resource['diff']>>, transport: RecordingTransport): PlannedHost => ({
+    session: { node: node(), transport, facts: labFacts() },
+    resources: new Map([[resource.id, resource]]),
+    managedUnits: new Set(),
+    handlers: [],
+    plan: { host: 'n1', address: '10.0.0.1', playbooks: ['hypervisor'], changes: [change], notes: [], handlers: [] },
+  });
+
+  it('a live change is a virsh schedinfo --live --config, nothing else', async () => {
+    const r = new SandboxDomainResource(spec({ cpuShares: 2048 }));
+    const change = r.diff(probed('running', INACTIVE, LIVE), ctx())! as SandboxDomainChange;
+    const t = new RecordingTransport('n1').on(/^sh -s$/, { stdout: '' });
+    await applyPlan([planned(r, change, t)], { concurrency: 1, failFast: false, emit: () => {} });
+    const script = (t.calls[0] as { stdin: string }).stdin;
+    expect(script).toContain('virsh -q -c qemu:///system schedinfo gridops-sandbox --live --config cpu_shares=2048');
+    expect(script).not.toMatch(/destroy|shutdown|define/);
+  });
+
+  it('a restart change is refused without --replace-sandbox and nothing is run', async () => {
+    const r = new SandboxDomainResource(spec({ vcpus: 2 }));
+    const change = r.diff(probed('running', INACTIVE, LIVE), ctx())!;
+    const t = new RecordingTransport('n1');
+    const events: ApplyEvent[] = [];
+    const [outcome] = await applyPlan([planned(r, change, t)], { concurrency: 1, failFast: false, emit: (e) => events.push(e) });
+    expect(t.calls).toEqual([]);
+    expect(outcome).toMatchObject({ status: 'unchanged', refused: [{ id: 'sandbox-domain gridops-sandbox' }] });
+    expect(events).toEqual([{ type: 'change-refused', host: 'n1', id: 'sandbox-domain gridops-sandbox', reason: expect.stringMatching(/\/domain\/vcpu/) }]);
+  });
+
+  it('the base image goes over SFTP before the script, which checks its sha256 before placing it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-image-'));
+    try {
+      const file = join(dir, "disk 'x'.img");
+      writeFileSync(file, Buffer.alloc(4096, 7));
+      const img: ImageFile = { path: file, sha256: execSync(`sha256sum ${quote(file)}`).toString().split(' ')[0]!, format: 'raw', sizeBytes: 4096, virtualSizeBytes: 4096 };
+      const r = new SandboxImageResource(img);
+      expect(r.diff(`4096\n`)).toBeNull();
+      const change = r.diff('absent\n')!;
+      const t = new RecordingTransport('n1').on(/^sh -s$/, { stdout: '' });
+      await applyPlan([planned(r, change, t)], { concurrency: 1, failFast: false, emit: () => {} });
+      expect(t.transcript()[0]).toBe(`upload /var/tmp/gridops-image-${img.sha256}.part (600, 4096 bytes)`);
+      const script = (t.calls[1] as { stdin: string }).stdin;
+      expect(script).toContain(`sha256sum -c --status -`);
+      expect(script).not.toContain(Buffer.alloc(4096, 7).toString('base64').slice(0, 40));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
