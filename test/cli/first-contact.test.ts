@@ -37,7 +37,7 @@ describe('first contact (the binary)', () => {
       const complete = (...words: string[]) =>
         spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `"${w}"`).join(' ')}); COMP_CWORD=${words.length - 1}; _gridops_autocomplete; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8', env: { ...process.env, ...env } }).stdout.trim();
       expect(complete('gridops', 'va')).toBe('validate');
-      expect(complete('gridops', 'lab', '').split(' ').sort()).toEqual(['down', 'status', 'up']);
+      expect(complete('gridops', 'lab', '').split(' ').sort()).toEqual(['down', 'grow', 'image', 'status', 'up']);
       expect(complete('gridops', 'plan', '--li')).toBe('--limit');
     } finally {
       rmSync(home, { recursive: true, force: true });
