@@ -29,9 +29,11 @@ fi
 
 ./bin/run.js lab up --kind "$KIND" --nodes "$NODES" --subgrids 2 --dir "$LAB_DIR"
 ./bin/run.js validate "$LAB_DIR/topology.yaml"
-# Plain apply runs the grid's whole workflow: node-base (modules, identity), qos (grid.slice with the CPU and memory share) and agent
-# (gridagent on the nodes' own Node.js, its config and the grid key). The plan shows the initial
-# super peers elected from facts; apply ends by asking the agents until the overlay converged.
+# Plain apply runs the grid's whole workflow: node-base (modules, identity), hypervisor (libvirt, the
+# isolated grid network and the sandbox VM under TCG), qos (grid.slice with the CPU, memory and
+# egress share) and agent (gridagent on the nodes' own Node.js, its config and the grid key). The plan
+# shows the initial super peers elected from facts; apply ends by asking the agents until the overlay
+# converged. status then shows each node's role and its sandbox VM (running, qemu, 1 vCPU, 128 MiB).
 ./bin/run.js apply "$LAB_DIR/topology.yaml" --yes
 ./bin/run.js status "$LAB_DIR/topology.yaml" --wait 60s
 echo
