@@ -167,7 +167,7 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     const apply = gridops(['apply', file, ...NODE_BASE, '--limit', 'node-01', '--yes', '--log-file', log], { env });
     expect(apply.stderr).not.toMatch(/error|warning/i);
     expect(apply.status).toBe(0);
-    expect(ssh(addresses[0]!, 'stat -c %U:%a /etc/gridops/node.json /var/lib/gridops')).toBe('root:644\nroot:750\n');
+    expect(ssh(addresses[0]!, 'stat -c %U:%a /etc/gridops/node.json /var/lib/gridops')).toBe('root:644\nroot:751\n');
     expect(gridops(['plan', file, ...NODE_BASE, '--limit', 'node-01', '--detailed-exitcode'], { env }).status).toBe(0);
     const state = readFileSync(join(dir, '.gridops', 'lab.state.json'), 'utf8');
     for (const text of [plan.stdout, plan.stderr, apply.stdout, readFileSync(out, 'utf8'), readFileSync(log, 'utf8'), state]) expect(text).not.toContain('s3cr3t');
