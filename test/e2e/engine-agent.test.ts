@@ -170,6 +170,10 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
   });
 
   it("a super peer's node dropped from the topology is decommissioned: a successor takes over, nothing of gridops is left, the state forgets it; reset cleans the rest", async () => {
+    // The rolling test left its ad-hoc agent bundle on every node: the grid's own workflow first, so
+    // that dropping a node is the only difference.
+    expect(gridops(['apply', lab.topology, '--yes', '--rolling'], { timeoutMs: 300_000 }).status).toBe(0);
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode']).status).toBe(0);
     const before = status('--wait', '30s').data;
     const victim = before.superPeers['region-1/subgrid-2']![0]!;
     const survivors = ['node-04', 'node-05', 'node-06'].filter((n) => n !== victim);
