@@ -211,7 +211,7 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
       console.log(`decommission of super peer ${victim}: longest time without a super peer among the survivors ${longest} ms (${samples.length} samples)`);
       expect(longest).toBeLessThan(2000);
       // Nothing of gridops is left on it.
-      const left = await lab.ssh(victim, 'systemctl is-active gridagent grid.slice; ls -d /etc/gridagent /opt/gridops /etc/gridops /var/lib/gridops /usr/local/bin/gridagent /etc/systemd/system/gridagent.service /etc/systemd/system/grid.slice 2>/dev/null; pgrep -f '[g]ridagent[.]mjs' || true');
+      const left = await lab.ssh(victim, 'systemctl is-active gridagent grid.slice; ls -d /etc/gridagent /opt/gridops /etc/gridops /var/lib/gridops /usr/local/bin/gridagent /etc/systemd/system/gridagent.service /etc/systemd/system/grid.slice 2>/dev/null; pgrep -f "[g]ridagent[.]mjs" || true');
       expect(left.stdout.trim().split('\n')).toEqual(['inactive', 'inactive']);
       // The state forgets it, and the grid plans no change.
       const recorded = JSON.parse(readFileSync(join(lab.dir, '.gridops', 'lab.state.json'), 'utf8')) as { hosts: Record<string, unknown> };
