@@ -9,7 +9,7 @@ import { readmeExitCodes } from './readme-exit-codes.js';
  * test/e2e/exit-codes.test.ts; this file checks README's table against the one table in code.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
 
 describe('exit codes (the binary)', () => {
   it("README's table lists exactly the codes of src/errors' table", () => {

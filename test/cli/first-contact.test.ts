@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 /** What a new user meets first, through the real built binary (npm test builds first). */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
+  spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env } });
 
 describe('first contact (the binary)', () => {
   it('`gridops help` lists the commands and gives the lab topic its own description', () => {
