@@ -6,6 +6,8 @@ import { ApplyFailedError, ConfirmationRefusedError, OverlayNotConvergedError, t
 import { formatProblem } from './errors/problem.js';
 import { formatApplySummary } from './formatters/apply-summary.js';
 import { progressLine } from './formatters/progress.js';
+import { profileText } from './formatters/profile.js';
+import type { RunProfile } from './phases/run-profile.js';
 import type { ApplyResult } from './phases/apply-outcome.js';
 import type { ApplyOptions } from './phases/run-options.js';
 import type { Plan } from './plan/plan.js';
@@ -65,6 +67,7 @@ export async function runApplyLike(
         },
         confirm: async (plan) => flags.yes || extra.skipQuestion === true || (await ask(verb, plan)),
         emit,
+        ...(verbose ? { onProfile: (profile: RunProfile) => process.stderr.write(profileText(profile, json)) } : {}),
         ...extra,
       },
       (title) => {

@@ -8,6 +8,8 @@ import { renderPlan } from '../plan/render.js';
 import { createRunLog } from '../run-log.js';
 import { progressLine } from '../formatters/progress.js';
 import { formatProblem } from '../errors/problem.js';
+import { profileText } from '../formatters/profile.js';
+import type { RunProfile } from '../phases/run-profile.js';
 
 export default class PlanCommand extends GridopsCommand<Plan> {
   static override summary = 'Show what apply would change, read from the real state of every host';
@@ -32,7 +34,8 @@ export default class PlanCommand extends GridopsCommand<Plan> {
       logger: await createRunLog(flags['log-file'], `plan ${args.file}`),
       progress: say,
       warn: (w) => this.jsonEnabled() || process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`),
-    }).finally(interrupt.dispose);
+      ...(this.verbose ? { onProfile: (profile: RunProfile) => process.stderr.write(profileText(profile, this.jsonEnabled())) } : {}),
+    }, (title) => this.verbose && !this.jsonEnabled() && process.stderr.write(`gridops: == ${title}\n`)).finally(interrupt.dispose);
     if (flags.out) await savePlan(flags.out, plan);
     this.say(renderPlan(plan, { color: this.useColor() }));
     if (flags.out) this.say(`plan saved to ${flags.out}; apply it with: gridops apply ${args.file} --plan ${flags.out}`);

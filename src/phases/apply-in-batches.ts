@@ -1,3 +1,4 @@
+import type { ApplyEvent } from '../engine/gate.js';
 import { applyPlan, type HostOutcome } from '../engine/applier.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { countPlan, hasChanges } from '../plan/plan.js';
@@ -30,6 +31,10 @@ export const applyInBatches: Phase = {
       for (const batch of batches.slice(i + 1)) for (const host of batch.hosts) outcomes.set(host, { host, status: 'skipped', applied: 0 });
       ctx.stopped = { batch: i + 1, batches: batches.length, reason, detail };
     };
+    const emit = (e: ApplyEvent): void => {
+      if (e.type === 'host-done') ctx.profile.host(e.host, 'apply', e.ms);
+      options.emit?.(e);
+    };
     for (const [i, batch] of batches.entries()) {
       const label = `batch ${i + 1}/${batches.length}`;
       if (ctx.interrupted) {
@@ -39,7 +44,7 @@ export const applyInBatches: Phase = {
       if (batches.length > 1) ctx.say(`${label}: ${batch.hosts.join(', ')} (${batch.label})`);
       const results = await applyPlan(
         changed.filter((p) => batch.hosts.includes(p.session.node.name)),
-        { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit: options.emit ?? (() => undefined), replaceSandbox: options.replaceSandbox ?? false },
+        { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false },
       );
       for (const r of results) outcomes.set(r.host, r);
       const failed = results.filter((r) => r.status === 'failed');

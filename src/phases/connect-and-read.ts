@@ -17,7 +17,13 @@ export const connectAndRead: Phase = {
     ctx.secrets = await loadSecrets(ctx);
     const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger };
     const existing = nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name));
-    const { results, unreachable } = await ctx.fleet.readEach(nodes, connect, (host) => planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets, existing));
+    const { results, unreachable } = await ctx.fleet.readEach(nodes, connect, async (host) => {
+      const t0 = performance.now();
+      const planning = await planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets, existing);
+      ctx.profile.host(host.node.name, 'read', performance.now() - t0);
+      return planning;
+    });
+    for (const [name, ms] of ctx.fleet.connectMs) ctx.profile.host(name, 'connect', ms);
     ctx.readings = results;
     ctx.unreachable = unreachable;
     for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${u.error.message}`);

@@ -4,7 +4,7 @@ import type { RunContext } from './run-context.js';
 /**
  * Runs a workflow's phases in order (k0sctl's phase manager): a phase whose `shouldRun` says no
  * is skipped; when one throws, every phase that ran gets its `cleanUp`, newest first, and the
- * error goes on to the caller.
+ * error goes on to the caller. Each phase's wall time goes into the run's profile.
  */
 export async function runPhases(phases: readonly Phase[], ctx: RunContext, onPhase: (title: string) => void = () => undefined): Promise<void> {
   const ran: Phase[] = [];
@@ -13,10 +13,17 @@ export async function runPhases(phases: readonly Phase[], ctx: RunContext, onPha
       if (phase.shouldRun && !phase.shouldRun(ctx)) continue;
       onPhase(phase.title);
       ran.push(phase);
-      await phase.run(ctx);
+      const t0 = performance.now();
+      try {
+        await phase.run(ctx);
+      } finally {
+        ctx.profile.phase(phase.title, performance.now() - t0);
+      }
     }
   } catch (err) {
     for (const phase of ran.reverse()) await phase.cleanUp?.(ctx).catch(() => undefined);
     throw err;
+  } finally {
+    ctx.options.onProfile?.(ctx.profile);
   }
 }

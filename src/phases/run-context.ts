@@ -8,6 +8,7 @@ import type { statePaths } from '../state/state.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
 import { Fleet, type UnreachableHost } from '../transport/fleet.js';
+import { RunProfile } from './run-profile.js';
 import type { ApplyOptions, RunOptions } from './run-options.js';
 import type { Workflow } from './workflow-playbooks.js';
 
@@ -27,6 +28,8 @@ export interface BatchStop {
 export class RunContext {
   readonly t0 = performance.now();
   readonly fleet = new Fleet();
+  /** Phase and per-host timings (`-v`). */
+  readonly profile = new RunProfile();
   warnings: Problem[] = [];
   nodes: Node[] = [];
   /** Nodes whose gridops this run removes (decommissioned: the state knows them, the topology no longer; or `gridops reset`). */

@@ -4,6 +4,7 @@ import type { Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
 import type { TransportLogger } from '../transport/logger.js';
 import type { Transport } from '../transport/transport.js';
+import type { RunProfile } from './run-profile.js';
 
 /** What a command hands the plan and apply workflows: the flags, parsed, and its ways to talk to the user. */
 export interface RunOptions {
@@ -21,6 +22,8 @@ export interface RunOptions {
   /** A topology warning (valid, but probably not what is meant, or not applied yet). */
   warn?: (warning: Problem) => void;
   becomePrompt?: () => Promise<string>;
+  /** Called once the run ends (also when it fails), with where its time went (`-v`). */
+  onProfile?: (profile: RunProfile) => void;
   /** Structured run log (`--log-file`). */
   logger?: TransportLogger;
   /** Injected transports, for tests; SSH by default. */

@@ -22,8 +22,8 @@ export interface LoadedPlaybook extends Playbook {
 /** schema/playbook.schema.json, generated from schema.ts and kept equal by a test; reading it is cheaper than building TypeBox objects at start-up. */
 export const PLAYBOOK_SCHEMA_FILE = `${PACKAGE_ROOT}/schema/playbook.schema.json`;
 const published = JSON.parse(readFileSync(PLAYBOOK_SCHEMA_FILE, 'utf8')) as { playbook: object; kinds: Record<string, object> };
-const checkPlaybook = makeSchemaChecker(published.playbook);
-const checkKind = Object.fromEntries(Object.entries(published.kinds).map(([k, s]) => [k, makeSchemaChecker(s)]));
+const checkPlaybook = makeSchemaChecker(published.playbook, 'playbook');
+const checkKind = Object.fromEntries(Object.entries(published.kinds).map(([k, s]) => [k, makeSchemaChecker(s, `kind:${k}`)]));
 
 /** Parses and validates a playbook, with positions, like a topology. */
 export function checkPlaybookText(file: string, text: string): { playbook?: LoadedPlaybook; problems: Problem[] } {

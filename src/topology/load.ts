@@ -29,7 +29,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   if (problems.length) return { problems, warnings: [] };
   // The committed JSON Schema (kept equal to the TypeBox definition by a test): loading it is
   // cheaper than building the TypeBox objects, which matters for a sub-second `validate`.
-  checkSchema ??= makeSchemaChecker(JSON.parse(readFileSync(PUBLISHED_SCHEMA_FILE, 'utf8')));
+  checkSchema ??= makeSchemaChecker(JSON.parse(readFileSync(PUBLISHED_SCHEMA_FILE, 'utf8')), 'topology');
   const found = [...checkSchema(source), ...semanticProblems(source.value, source)];
   if (found.length) return { problems: sortProblems(found), warnings: [] };
   const grid = resolveTopology(source.value as RawTopology, source, text);

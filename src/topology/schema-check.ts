@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject, type AnySchema } from 'ajv';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { FORMATS, showValue, type FormatName } from './formats.js';
 import type { Problem } from '../errors/problem.js';
@@ -10,20 +13,56 @@ import { pathToString, positionOf, type PathSegment, type SourceDocument } from 
  */
 let sharedAjv: Ajv | undefined;
 
+/** The ajv options of every schema check; scripts/compile-schemas.js compiles with the same. */
+export const AJV_OPTIONS = { allErrors: true, strict: false, verbose: true } as const;
+
+/** The topology formats as ajv format definitions (FORMATS' checkers say why a value is wrong; ajv only needs yes or no). */
+export function ajvFormats(): Record<string, { type: 'string'; validate: (v: string) => boolean }> {
+  return Object.fromEntries(Object.entries(FORMATS).map(([name, check]) => [name, { type: 'string' as const, validate: (v: string) => check(v) === null }]));
+}
+
+/** Identifies a schema's content, so a validator compiled at build time is only used for the schema it was made from. */
+export function schemaHash(schema: AnySchema): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+}
+
 /** One ajv instance for every schema: creating one and registering the formats costs more than a compile. */
 function ajv(): Ajv {
   if (!sharedAjv) {
-    sharedAjv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    for (const [name, check] of Object.entries(FORMATS)) sharedAjv.addFormat(name, { type: 'string', validate: (v: string) => check(v) === null });
+    sharedAjv = new Ajv(AJV_OPTIONS);
+    for (const [name, def] of Object.entries(ajvFormats())) sharedAjv.addFormat(name, def);
   }
   return sharedAjv;
 }
 
-/** A checker for `schema`, compiled on first use (start-up stays fast for commands that never need it). */
-export function makeSchemaChecker(schema: AnySchema) {
-  let compiled: ReturnType<Ajv['compile']> | undefined;
+type Validate = ReturnType<Ajv['compile']>;
+type Precompiled = Record<string, { hash: string; make: (formats: ReturnType<typeof ajvFormats>) => Validate }>;
+let precompiled: Precompiled | null | undefined;
+
+/**
+ * The validator scripts/compile-schemas.js made at build time for `name`, if it was made from
+ * this very schema; otherwise (no build yet, or a schema edited since) undefined, and ajv compiles.
+ */
+function prebuilt(name: string, schema: AnySchema): Validate | undefined {
+  if (precompiled === undefined) {
+    try {
+      precompiled = createRequire(import.meta.url)(`${PACKAGE_ROOT}/dist/schema-validators.cjs`) as Precompiled;
+    } catch {
+      precompiled = null;
+    }
+  }
+  const entry = precompiled?.[name];
+  return entry && entry.hash === schemaHash(schema) ? entry.make(ajvFormats()) : undefined;
+}
+
+/**
+ * A checker for `schema`, made on first use (start-up stays fast for commands that never need
+ * it): the build's precompiled validator for `name` when it matches, else an ajv compile.
+ */
+export function makeSchemaChecker(schema: AnySchema, name?: string) {
+  let compiled: Validate | undefined;
   const validate = (value: unknown) => {
-    compiled ??= ajv().compile(schema);
+    compiled ??= (name ? prebuilt(name, schema) : undefined) ?? ajv().compile(schema);
     return compiled(value);
   };
   /** Checks `value` (default: the whole document), found at `basePath` inside the document. */

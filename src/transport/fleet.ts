@@ -37,6 +37,8 @@ export interface ConnectOptions {
 export class Fleet {
   private readonly pools: Array<TransportPool<SshHostSpec>> = [];
   private readonly injected: Transport[] = [];
+  /** How long each host's connection took to open (ms), by node name. */
+  readonly connectMs = new Map<string, number>();
 
   /**
    * Connects to each node and, as soon as its connection is up, runs `read` on it (hosts that
@@ -45,7 +47,9 @@ export class Fleet {
    */
   async readEach<T>(nodes: readonly Node[], options: ConnectOptions, read: (host: ConnectedHost) => Promise<T>): Promise<{ results: T[]; unreachable: UnreachableHost[] }> {
     const { connected, unreachable } = await this.fanOutChecked(nodes, options, async (node, connect) => {
+      const t0 = performance.now();
       const host = { node, transport: await connect(node) };
+      this.connectMs.set(node.name, Math.round(performance.now() - t0));
       return { value: await read(host) };
     });
     return { results: connected.map((c) => c.value), unreachable };

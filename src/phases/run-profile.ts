@@ -1,0 +1,42 @@
+/** The stages of one host's work that the profile times. */
+export type HostStage = 'connect' | 'read' | 'apply';
+
+/** One phase's wall time. */
+export interface PhaseTiming {
+  title: string;
+  ms: number;
+}
+
+/**
+ * Where a run's time went (`-v` prints it; bench/provision.js reads it): the wall time of each
+ * phase, and each host's connect, read (facts and probes, one round trip) and apply times. Hosts
+ * overlap, so their times add up to more than the phase that holds them; their spread is what
+ * says whether a few slow hosts or the common path cost the time.
+ */
+export class RunProfile {
+  readonly phases: PhaseTiming[] = [];
+  readonly hosts = new Map<string, Partial<Record<HostStage, number>>>();
+
+  phase(title: string, ms: number): void {
+    this.phases.push({ title, ms: Math.round(ms) });
+  }
+
+  host(name: string, stage: HostStage, ms: number): void {
+    const entry = this.hosts.get(name) ?? {};
+    entry[stage] = Math.round(ms);
+    this.hosts.set(name, entry);
+  }
+
+  /** Human lines: phases in order, then per stage the median, 90th percentile and slowest host. */
+  lines(): string[] {
+    const out = this.phases.map((p) => `phase ${p.title}: ${p.ms} ms`);
+    for (const stage of ['connect', 'read', 'apply'] as const) {
+      const times = [...this.hosts].flatMap(([host, t]) => (t[stage] === undefined ? [] : [{ host, ms: t[stage]! }])).sort((a, b) => a.ms - b.ms);
+      if (!times.length) continue;
+      const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!.ms;
+      const slowest = times[times.length - 1]!;
+      out.push(`hosts ${stage}: ${times.length} hosts, median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${slowest.ms} ms (${slowest.host})`);
+    }
+    return out;
+  }
+}
