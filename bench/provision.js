@@ -1,31 +1,57 @@
 #!/usr/bin/env node
-// gridops vs Ansible (the peer, from Debian) on the same netns lab hosts, in one run:
-// the 3-task work of TESTBED.md section 5 (template, line in file, command), first run and
-// no-change run, on 10 and 50 hosts; plus a no-change `gridops plan` of 50 hosts.
-// Needs root (it brings up its own lab) and `apt-get install ansible`. Prints times and ratios.
+// gridops against the SSH floor and against Ansible (the peer, from Debian), on the same netns lab
+// hosts, at the same concurrency (50), in one run:
+//   - the floor: ssh2 connect + host key check + one exec of `true` per host, from one process
+//     (bench/provision/ssh-floor.js), timed as a whole process like the CLIs;
+//   - gridops: the 3-task work of TESTBED.md section 5 (template, line in file, command): first
+//     apply, no-change apply, no-op plan; the no-op plan's profile (-v) per phase and per host;
+//   - Ansible 2.14 (pipelining, ControlPersist): first run, no-change run, at 50 hosts.
+// At 50 hosts, and at 500 (floor and gridops; `--no-500` skips it). Times are medians of --runs
+// (default 3) at 50 hosts and single runs at 500. Needs root (it brings up its own lab) and
+// `apt-get install ansible`. Run: npm run bench -- provision [--no-500] [--runs N] [--json]
+// (GRIDOPS_BENCH_LAB=DIR: the lab's directory; GRIDOPS_BENCH_KEEP_LAB=1 leaves it up afterwards.)
 import { spawnSync, spawn } from 'node:child_process';
-import { writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bin = `${root}bin/run.js`;
+const args = process.argv.slice(2);
+const flag = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
 const dir = process.env.GRIDOPS_BENCH_LAB ?? '/tmp/gridops-bench-lab';
-const sizes = (process.env.GRIDOPS_BENCH_SIZES ?? '10,50').split(',').map(Number);
-const maxHosts = Math.max(...sizes);
+const with500 = !args.includes('--no-500');
+const runs = Math.max(1, Number(flag('runs', '3')));
+const asJson = args.includes('--json');
+const concurrency = 50;
+const sizes = with500 ? [50, 500] : [50];
 
-function run(cmd, args, env = {}) {
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/** Runs a command to completion; its wall time in seconds, and its stderr (for -v profiles). */
+function run(cmd, argv, env = {}) {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 256 * 1024 * 1024 });
   const s = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
-  return s;
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+  return { s, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Removes what the 3-task work made, so the next run is a first run again. */
 async function resetHosts(addresses) {
-  await Promise.all(addresses.map((a) => new Promise((resolve) => {
-    const p = spawn('ssh', ['-i', `${dir}/id_ed25519`, '-o', `UserKnownHostsFile=${dir}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${a}`, 'rm -f /etc/gridops-bench-motd /etc/gridops-bench.conf /var/tmp/gridops-bench-ran-marker']);
-    p.on('exit', resolve);
-  })));
+  for (let i = 0; i < addresses.length; i += concurrency) {
+    await Promise.all(
+      addresses.slice(i, i + concurrency).map(
+        (a) =>
+          new Promise((resolve) => {
+            const p = spawn('ssh', ['-i', `${dir}/id_ed25519`, '-o', `UserKnownHostsFile=${dir}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${a}`, 'rm -f /etc/gridops-bench-motd /etc/gridops-bench.conf /var/tmp/gridops-bench-ran-marker']);
+            p.on('exit', resolve);
+          }),
+      ),
+    );
+  }
 }
 
 if (process.getuid?.() !== 0) {
@@ -37,44 +63,126 @@ if (spawnSync('ansible-playbook', ['--version']).status !== 0) {
   process.exit(1);
 }
 
-console.log(`bringing up ${maxHosts} netns lab hosts in ${dir}`);
-run(bin, ['lab', 'up', '--kind', 'netns', '--nodes', String(maxHosts), '--dir', dir]);
-const topology = `${dir}/topology.yaml`;
-const nodes = [...readFileSync(topology, 'utf8').matchAll(/name: (node-\d+), address: ([\d.]+)/g)].map((m) => ({ name: m[1], address: m[2] }));
+const maxHosts = Math.max(...sizes);
+console.log(`bringing up ${maxHosts} netns lab hosts in ${dir} (load ${load()})`);
+const existing = (() => {
+  try {
+    return [...readFileSync(`${dir}/topology.yaml`, 'utf8').matchAll(/name: node-\d+/g)].length;
+  } catch {
+    return 0;
+  }
+})();
+if (process.env.GRIDOPS_BENCH_KEEP_LAB && existing >= maxHosts) console.log(`reusing the ${existing}-host lab in ${dir}`);
+else console.log(`lab up in ${run(bin, ['lab', 'up', '--kind', 'netns', '--nodes', String(maxHosts), '--dir', dir]).s.toFixed(1)} s`);
+const labTopology = readFileSync(`${dir}/topology.yaml`, 'utf8');
+const nodes = [...labTopology.matchAll(/name: (node-\d+), address: ([\d.]+)/g)].map((m) => ({ name: m[1], address: m[2] }));
+const work = mkdtempSync(join(dir, 'bench-'));
 
-const inventory = `${dir}/bench-inventory.ini`;
+/** A topology of the first n lab hosts, in one sub-grid (the lab's SSH defaults), so each size validates only its own hosts. */
+function topologyOf(n) {
+  const header = labTopology.slice(0, labTopology.indexOf('regions:'));
+  const file = join(work, `topology-${n}.yaml`);
+  const lines = nodes.slice(0, n).map((h) => `          - { name: ${h.name}, address: ${h.address} }`);
+  writeFileSync(file, `${header}regions:\n  - name: region-1\n    subgrids:\n      - name: subgrid-1\n        nodes:\n${lines.join('\n')}\n`);
+  return file;
+}
+
+const inventory = join(work, 'inventory.ini');
 writeFileSync(
   inventory,
   `[all]\n${nodes.map((n) => `${n.name} ansible_host=${n.address}`).join('\n')}\n[all:vars]\nansible_user=root\nansible_python_interpreter=/usr/bin/python3\nansible_ssh_private_key_file=${dir}/id_ed25519\nansible_ssh_common_args='-o UserKnownHostsFile=${dir}/known_hosts -o StrictHostKeyChecking=yes'\nregion=region-1\nsubgrid=subgrid-1\n`,
 );
-const ansibleEnv = { ANSIBLE_PIPELINING: '1', ANSIBLE_SSH_ARGS: '-o ControlMaster=auto -o ControlPersist=60s', ANSIBLE_FORKS: '50', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_STDOUT_CALLBACK: 'minimal', ANSIBLE_LOCALHOST_WARNING: 'False' };
+const ansibleEnv = { ANSIBLE_PIPELINING: '1', ANSIBLE_SSH_ARGS: '-o ControlMaster=auto -o ControlPersist=60s', ANSIBLE_FORKS: String(concurrency), ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_STDOUT_CALLBACK: 'minimal', ANSIBLE_LOCALHOST_WARNING: 'False' };
 const playbook = `${root}bench/provision/three-tasks.yaml`;
 const ansiblePlaybook = `${root}bench/provision/three-tasks.ansible.yaml`;
+const stateDir = join(work, 'state');
+
+const floor = (topology) => run(process.execPath, [`${root}bench/provision/ssh-floor.js`, '--topology', topology, '--known-hosts', `${dir}/known_hosts`, '--identity', `${dir}/id_ed25519`, '--concurrency', String(concurrency)]).s;
+const gridops = (verb, topology, extra = []) => run(bin, [verb, topology, '--playbook', playbook, '--state-dir', stateDir, '--concurrency', String(concurrency), ...extra]);
+const apply = (topology) => gridops('apply', topology, ['--yes']).s;
+const plan = (topology) => gridops('plan', topology, ['--detailed-exitcode']).s;
+const profileOf = (stderr) => stderr.split('\n').filter((l) => l.startsWith('gridops: profile: ')).map((l) => l.slice('gridops: profile: '.length));
 
 const rows = [];
 try {
   for (const n of sizes) {
-    const hosts = nodes.slice(0, n);
-    const limit = hosts.map((h) => h.name).join(',');
-    const addresses = hosts.map((h) => h.address);
+    const topology = topologyOf(n);
+    const addresses = nodes.slice(0, n).map((h) => h.address);
+    const reps = n <= 50 ? runs : 1;
+    const loadBefore = load();
     await resetHosts(addresses);
-    const gFirst = run(bin, ['apply', topology, '--yes', '--playbook', playbook, '--limit', limit]);
-    const gNoChange = run(bin, ['apply', topology, '--yes', '--playbook', playbook, '--limit', limit]);
-    const gPlan = run(bin, ['plan', topology, '--detailed-exitcode', '--playbook', playbook, '--limit', limit]);
-    await resetHosts(addresses);
-    const aFirst = run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], ansibleEnv);
-    const aNoChange = run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], ansibleEnv);
-    rows.push({ hosts: n, gFirst, gNoChange, gPlan, aFirst, aNoChange });
+    rmSync(stateDir, { recursive: true, force: true });
+    const row = { hosts: n, runs: reps, loadBefore, floor: [], gFirst: [], gNoChange: [], gPlan: [] };
+    for (let i = 0; i < reps; i++) {
+      if (i > 0) {
+        await resetHosts(addresses);
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+      row.floor.push(floor(topology));
+      row.gFirst.push(apply(topology));
+      row.gNoChange.push(apply(topology));
+      row.gPlan.push(plan(topology));
+    }
+    const profiled = gridops('plan', topology, ['-v']);
+    row.profile = profileOf(profiled.stderr);
+    row.profiledPlan = profiled.s;
+    row.floor.push(floor(topology));
+    if (n <= 50) {
+      await resetHosts(addresses);
+      const limit = nodes.slice(0, n).map((h) => h.name).join(',');
+      row.aFirst = run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], ansibleEnv).s;
+      row.aNoChange = run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], ansibleEnv).s;
+      await resetHosts(addresses);
+    }
+    row.loadAfter = load();
+    rows.push(row);
   }
 } finally {
-  spawnSync(bin, ['lab', 'down', '--dir', dir], { stdio: 'ignore' });
-  rmSync(inventory, { force: true });
+  if (!process.env.GRIDOPS_BENCH_KEEP_LAB) spawnSync(bin, ['lab', 'down', '--dir', dir], { stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
 }
 
-const f = (s) => `${s.toFixed(2)} s`;
-console.log('\nprovisioning: the 3-task work, gridops vs ansible-playbook (same hosts, same run)');
-console.log('hosts | gridops first | ansible first | ratio | gridops no-change | ansible no-change | ratio | gridops plan (no change)');
-for (const r of rows) {
-  console.log(`${String(r.hosts).padStart(5)} | ${f(r.gFirst).padStart(13)} | ${f(r.aFirst).padStart(13)} | ${(r.aFirst / r.gFirst).toFixed(1).padStart(4)}x | ${f(r.gNoChange).padStart(17)} | ${f(r.aNoChange).padStart(17)} | ${(r.aNoChange / r.gNoChange).toFixed(1).padStart(4)}x | ${f(r.gPlan)}`);
+const f = (s) => (s === undefined ? '' : `${s.toFixed(2)} s`);
+const x = (a, b) => (a === undefined || b === undefined ? '' : `${(a / b).toFixed(2)}x`);
+const summary = rows.map((r) => ({
+  hosts: r.hosts,
+  runs: r.runs,
+  load: { before: r.loadBefore, after: r.loadAfter },
+  floor: median(r.floor),
+  floorRuns: r.floor,
+  gridopsFirstApply: median(r.gFirst),
+  gridopsNoChangeApply: median(r.gNoChange),
+  gridopsNoOpPlan: median(r.gPlan),
+  ansibleFirst: r.aFirst,
+  ansibleNoChange: r.aNoChange,
+  profile: r.profile,
+}));
+if (asJson) {
+  console.log(JSON.stringify({ bench: 'provision', concurrency, rows: summary }, null, 2));
+} else {
+  console.log(`\nthe 3-task work on netns lab hosts, concurrency ${concurrency}; times are the wall clock of whole processes (start-up included), medians of the runs`);
+  console.log('hosts | floor   | plan (no-op) | ÷ floor | apply (no change) | ÷ floor | apply (first) | ÷ floor | ansible first | ÷ gridops | ansible no-change | ÷ gridops | load before / after');
+  for (const r of summary) {
+    console.log(
+      [
+        String(r.hosts).padStart(5),
+        f(r.floor).padStart(7),
+        f(r.gridopsNoOpPlan).padStart(12),
+        x(r.gridopsNoOpPlan, r.floor).padStart(7),
+        f(r.gridopsNoChangeApply).padStart(17),
+        x(r.gridopsNoChangeApply, r.floor).padStart(7),
+        f(r.gridopsFirstApply).padStart(13),
+        x(r.gridopsFirstApply, r.floor).padStart(7),
+        f(r.ansibleFirst).padStart(13),
+        x(r.ansibleFirst, r.gridopsFirstApply).padStart(9),
+        f(r.ansibleNoChange).padStart(17),
+        x(r.ansibleNoChange, r.gridopsNoChangeApply).padStart(9),
+        `${r.load.before} / ${r.load.after}`,
+      ].join(' | '),
+    );
+  }
+  for (const r of summary) {
+    console.log(`\nfloor runs at ${r.hosts} hosts: ${r.floorRuns.map((s) => s.toFixed(2)).join(', ')} s`);
+    console.log(`profile of a no-op plan at ${r.hosts} hosts (gridops plan -v):\n  ${r.profile.join('\n  ')}`);
+  }
 }
-console.log('(ratio = ansible time / gridops time; times are wall clock of the whole CLI, start-up included)');

@@ -22,6 +22,7 @@ export interface ApplyLikeFlags {
   limit?: string[];
   'state-dir'?: string;
   'log-file'?: string;
+  persist?: string;
   yes: boolean;
 }
 

@@ -15,6 +15,7 @@ export const connectionFlags = {
   'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),
   'log-file': Flags.string({ description: 'append a structured (JSON lines) log of the run to this file' }),
   'state-dir': Flags.string({ description: 'where state and lock live (default: .gridops beside the topology)' }),
+  persist: Flags.string({ description: "keep the SSH connections open this long after the run (e.g. 60s, like OpenSSH's ControlPersist) in a background keeper, and reuse the ones it kept: host keys verified once per connection, a socket of mode 0600, 30 min at most. Not with --accept-new-host-keys or a become password" }),
 };
 
 /** Aborts on the first Ctrl-C (running steps finish); a second Ctrl-C exits at once. */
@@ -42,6 +43,7 @@ export function connectionRunOptions(flags: {
   'ask-become-pass': boolean;
   limit?: string[];
   'state-dir'?: string;
+  persist?: string;
 }) {
   return {
     concurrency: flags.concurrency,
@@ -49,6 +51,7 @@ export function connectionRunOptions(flags: {
     becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
     limit: flags.limit ? parseLimit(flags.limit) : undefined,
     stateDir: flags['state-dir'],
+    persistMs: flags.persist === undefined ? undefined : durationFlag('persist', flags.persist),
   };
 }
 

@@ -15,7 +15,7 @@ export const connectAndRead: Phase = {
     const { options, nodes } = ctx;
     ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
     ctx.secrets = await loadSecrets(ctx);
-    const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger };
+    const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs };
     const existing = nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name));
     const { results, unreachable } = await ctx.fleet.readEach(nodes, connect, async (host) => {
       const t0 = performance.now();

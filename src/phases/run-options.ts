@@ -16,6 +16,8 @@ export interface RunOptions {
   /** Only these node names (default: every node). */
   limit?: string[];
   stateDir?: string;
+  /** `--persist`: keep the SSH connections this long after the run, and reuse kept ones (transport/keeper-server.ts). */
+  persistMs?: number;
   signal?: AbortSignal;
   /** Phase progress for humans: a message and the milliseconds since the run started. */
   progress: (message: string, elapsedMs: number) => void;

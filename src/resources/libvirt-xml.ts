@@ -1,4 +1,5 @@
-import { XMLParser } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { XMLParser } from 'fast-xml-parser';
 import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
 import { createTwoFilesPatch } from 'diff';
@@ -46,12 +47,15 @@ function escapeValues(data: object): object {
 /** A parsed element: attributes as `@name`, text as `#text`, children as arrays. */
 export type XmlNode = { [key: string]: XmlNode[] | string | undefined };
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, parseAttributeValue: false, trimValues: true, alwaysCreateTextNode: true, isArray: (_name, _path, _leaf, isAttribute) => !isAttribute, processEntities: true });
+let parser: XMLParser | undefined;
+/** fast-xml-parser, loaded on first use: only hosts with a sandbox VM have libvirt XML to read. */
+const makeParser = (): XMLParser => new (createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser')).XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, parseAttributeValue: false, trimValues: true, alwaysCreateTextNode: true, isArray: (_name, _path, _leaf, isAttribute) => !isAttribute, processEntities: true });
 
 /** Parses a document; returns its root element, or null when the text is not XML with that root. */
 export function parseXml(text: string, root: string): XmlNode | null {
   if (!text.trim().startsWith('<')) return null;
   try {
+    parser ??= makeParser();
     const doc = parser.parse(text) as XmlNode;
     const r = doc[root];
     return Array.isArray(r) && r[0] ? r[0] : null;

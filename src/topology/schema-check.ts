@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { Ajv, type ErrorObject, type AnySchema } from 'ajv';
+import type { Ajv, ErrorObject, AnySchema } from 'ajv';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { FORMATS, showValue, type FormatName } from './formats.js';
@@ -29,7 +29,9 @@ export function schemaHash(schema: AnySchema): string {
 /** One ajv instance for every schema: creating one and registering the formats costs more than a compile. */
 function ajv(): Ajv {
   if (!sharedAjv) {
-    sharedAjv = new Ajv(AJV_OPTIONS);
+    // Loaded only here: with the build's precompiled validators a run never needs ajv itself.
+    const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    sharedAjv = new AjvClass(AJV_OPTIONS);
     for (const [name, def] of Object.entries(ajvFormats())) sharedAjv.addFormat(name, def);
   }
   return sharedAjv;

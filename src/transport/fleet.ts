@@ -1,6 +1,7 @@
 import { ConnectionError, HostKeyError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { fanOut } from './fan-out.js';
+import { KeeperClient } from './keeper-client.js';
 import { KnownHosts } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { expandHome, parseJumpHost } from './ssh-transport.js';
@@ -29,6 +30,11 @@ export interface ConnectOptions {
   logger?: TransportLogger;
   /** Asks for the sudo password (at most once, and only if a host's sudo asks); default: GRIDOPS_BECOME_PASSWORD. */
   becomePrompt?: () => Promise<string>;
+  /**
+   * `--persist`: keep the connections in a keeper process this long after the run (keeper-server.ts),
+   * and reuse the ones it kept. Not with --accept-new-host-keys or a become password: those runs connect directly.
+   */
+  persistMs?: number;
   /** Tests and the lab may inject transports; by default hosts are reached over SSH. */
   connect?: (node: Node) => Promise<Transport>;
 }
@@ -37,6 +43,7 @@ export interface ConnectOptions {
 export class Fleet {
   private readonly pools: Array<TransportPool<SshHostSpec>> = [];
   private readonly injected: Transport[] = [];
+  private readonly keepers: KeeperClient[] = [];
   /** How long each host's connection took to open (ms), by node name. */
   readonly connectMs = new Map<string, number>();
 
@@ -81,6 +88,7 @@ export class Fleet {
 
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     const becomePassword = new BecomePassword(options.becomePrompt);
+    if (options.persistMs && !options.acceptNewHostKeys && !becomePassword.configured) return this.keptConnector(nodes, options);
     const byKnownHosts = new Map<string, TransportPool<SshHostSpec>>();
     for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
       const pool = createSshPool({
@@ -95,19 +103,20 @@ export class Fleet {
       this.pools.push(pool);
     }
     const sshConfig = loadSshConfig();
-    return async (node) => {
-      // The topology's own values, then ~/.ssh/config's, then the built-in defaults.
-      const target = connectionTarget(node, sshConfigFor(sshConfig, node));
-      return byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get({
-        name: node.name,
-        host: target.host,
-        port: target.port,
-        user: target.user,
-        ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}),
-        // The bastion is reached with the node's own key unless the spec says otherwise.
-        ...(target.jumpHost ? { jumpHost: { ...(target.identityFiles ? { identityFile: target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),
-      });
-    };
+    return async (node) => byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get(sshSpec(node, sshConfig));
+  }
+
+  /** Like sshConnector, through the keeper of each known_hosts file: the same specs, the keeper's verified connections. */
+  private async keptConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
+    const byKnownHosts = new Map<string, KeeperClient>();
+    for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
+      const keeper = await KeeperClient.attach(file, options.persistMs!);
+      byKnownHosts.set(file, keeper);
+      this.keepers.push(keeper);
+    }
+    const readyTimeoutMs = Math.max(...nodes.map((n) => n.settings.ssh.connectTimeoutMs));
+    const sshConfig = loadSshConfig();
+    return async (node) => byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.connect(sshSpec(node, sshConfig), readyTimeoutMs, options.signal, options.logger);
   }
 
   private track(t: Transport): Transport {
@@ -117,5 +126,20 @@ export class Fleet {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.pools.map((p) => p.closeAll()), ...this.injected.splice(0).map((t) => t.close())]);
+    for (const k of this.keepers.splice(0)) k.end();
   }
+}
+
+/** Where and as whom to reach a node: the topology's own values, then ~/.ssh/config's, then the built-in defaults. */
+function sshSpec(node: Node, sshConfig: ReturnType<typeof loadSshConfig>): SshHostSpec {
+  const target = connectionTarget(node, sshConfigFor(sshConfig, node));
+  return {
+    name: node.name,
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}),
+    // The bastion is reached with the node's own key unless the spec says otherwise.
+    ...(target.jumpHost ? { jumpHost: { ...(target.identityFiles ? { identityFile: target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),
+  };
 }

@@ -9,7 +9,11 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import sshpk from 'sshpk';
+import { createRequire } from 'node:module';
+import type sshpkModule from 'sshpk';
+
+/** sshpk, loaded only when a host certificate is checked (it costs start-up time every run would pay). */
+const loadSshpk = (): typeof sshpkModule => createRequire(import.meta.url)('sshpk') as typeof sshpkModule;
 import type { KnownHostsEntry } from './known-hosts.js';
 
 const run = promisify(execFile);
@@ -30,7 +34,8 @@ export async function fetchHostCertificates(host: string, port: number, timeoutM
 
 /** Checks one certificate blob against the key the session used, the trusted CAs and the host name. Pure but for `now`. */
 export function verifyHostCertificate(blob: Buffer, sessionKey: Buffer, cas: readonly KnownHostsEntry[], hostName: string, now = new Date()): CertificateVerdict {
-  let cert: sshpk.Certificate;
+  const sshpk = loadSshpk();
+  let cert: sshpkModule.Certificate;
   try {
     cert = sshpk.parseCertificate(Buffer.from(`${(blob.subarray(4, 4 + blob.readUInt32BE(0))).toString('latin1')} ${blob.toString('base64')}`), 'openssh');
   } catch (err) {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import SSHConfig from 'ssh-config';
+import { createRequire } from 'node:module';
+import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { Node } from '../topology/model.js';
 
@@ -41,7 +42,8 @@ export function loadSshConfig(file = join(homedir(), '.ssh', 'config')): SSHConf
     throw new ConnectionError(file, `cannot read ${file}: ${(err as Error).message}`, 'fix its permissions or move it aside');
   }
   try {
-    return SSHConfig.parse(text);
+    // The parser is loaded only when there is a file to parse (it costs start-up time).
+    return (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default.parse(text);
   } catch (err) {
     throw new ConnectionError(file, `cannot parse ${file}: ${(err as Error).message}`, 'check it with `ssh -G HOST`');
   }

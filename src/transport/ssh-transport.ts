@@ -9,8 +9,8 @@ import { homedir } from 'node:os';
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
-import type { AnyAuthMethod, ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2';
+import { createRequire } from 'node:module';
+import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2';
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
 import { CommandTimeoutError, summarize } from './errors.js';
@@ -21,8 +21,13 @@ import { quote } from './quote.js';
 import { abortableDelay, backoffDelay, defaultRetryPolicy, isRetryableConnectError, type RetryPolicy } from './retry.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
-const { Client, utils } = ssh2;
-type SshClient = InstanceType<typeof Client>;
+type SshClient = Client;
+let loaded: typeof import('ssh2') | undefined;
+/** ssh2, loaded on first use: a run through the connection keeper never needs it (about 0.2 s of start-up). */
+function ssh2(): typeof import('ssh2') {
+  loaded ??= createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+  return loaded;
+}
 
 /** A jump (bastion) host, as an object or as `user@host:port`. */
 export interface JumpHostSpec {
@@ -126,7 +131,7 @@ function authMethods(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger
       if (explicit) throw new ConnectionError(ep.label, `cannot read identity file ${path}: ${(e as Error).message}`, 'check the path in the topology (identityFile)');
       continue;
     }
-    const parsed = utils.parseKey(data);
+    const parsed = ssh2().utils.parseKey(data);
     if (parsed instanceof Error) {
       log.warn({ host: ep.label, identityFile: path }, `${ep.label}: skipping identity file ${path}: ${parsed.message} (encrypted keys must be loaded into ssh-agent)`);
       continue;
@@ -162,7 +167,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
   const kh = opts.knownHosts;
   const methods = authMethods(ep, opts, log);
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new (ssh2().Client)();
     let hostKeyError: HostKeyError | undefined;
     let settled = false;
     const fail = (e: unknown) => {
@@ -349,6 +354,7 @@ export class SshTransport implements Transport {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private readonly token = becomeToken();
   private closed = false;
+  private dropped = false;
 
   private constructor(
     readonly name: string,
@@ -361,6 +367,7 @@ export class SshTransport implements Transport {
     private readonly ownedJump?: JumpConnection,
   ) {
     client.on('error', (e) => log.warn({ host: name, err: e.message }, `${name}: connection error: ${e.message}`));
+    client.once('close', () => (this.dropped = true));
   }
 
   /**
@@ -385,6 +392,11 @@ export class SshTransport implements Transport {
       await owned?.close();
       throw e;
     }
+  }
+
+  /** Whether the connection is still up (not closed by us, not dropped by the server or the network). */
+  get isOpen(): boolean {
+    return !this.closed && !this.dropped;
   }
 
   private checkOpen(): void {

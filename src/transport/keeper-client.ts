@@ -1,0 +1,207 @@
+/**
+ * A run's side of the connection keeper (keeper-server.ts): finds the keeper for a known_hosts
+ * file (starting it, detached, when there is none) and hands out Transports whose commands run
+ * on the keeper's kept connections. Used with `--persist DURATION`.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConnectionError, InterruptedError } from '../errors/index.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { fromWire, keeperDir, keeperSocket, type KeeperReply, type KeeperRequest } from './keeper-protocol.js';
+import { ensurePrivateDir } from './keeper-server.js';
+import type { TransportLogger } from './logger.js';
+import type { SshHostSpec } from './ssh-transport.js';
+import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
+
+/** A keeper lives at most this long, and so does every connection it holds, however busy. */
+export const KEEPER_MAX_LIFETIME_MS = 30 * 60_000;
+
+type Request = KeeperRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  onChunk?: (text: string) => void;
+}
+
+function dial(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
+}
+
+/** One run's connection to a keeper. */
+export class KeeperClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private buffer = '';
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly socketPath: string,
+  ) {
+    socket.setEncoding('utf8');
+    socket.unref();
+    socket.on('data', (data: string) => this.onData(data));
+    socket.on('close', () => this.failAll(new ConnectionError('keeper', 'the connection keeper went away', 'rerun; without --persist the run connects directly')));
+    socket.on('error', () => undefined);
+  }
+
+  /**
+   * The keeper for `knownHostsFile` as it is now, started if none runs; it stays `persistMs`
+   * after its last request (at most KEEPER_MAX_LIFETIME_MS in all).
+   */
+  static async attach(knownHostsFile: string, persistMs: number, env: NodeJS.ProcessEnv = process.env): Promise<KeeperClient> {
+    let content = '';
+    try {
+      content = readFileSync(knownHostsFile, 'utf8');
+    } catch {
+      /* a missing file: the keeper refuses every key, as a run would */
+    }
+    const dir = keeperDir(env);
+    ensurePrivateDir(dir);
+    const path = keeperSocket(dir, knownHostsFile, content);
+    try {
+      return new KeeperClient(await dial(path), path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') unlinkSafe(path); // a keeper that died left its socket
+    }
+    const child = spawn(process.execPath, [`${PACKAGE_ROOT}/dist/transport/keeper-main.js`, path, knownHostsFile, String(persistMs), String(Math.max(persistMs, KEEPER_MAX_LIFETIME_MS))], {
+      detached: true,
+      stdio: 'ignore',
+      // Only what ssh needs: no become password or other secret reaches the keeper.
+      env: Object.fromEntries(['PATH', 'HOME', 'SSH_AUTH_SOCK', 'LANG'].flatMap((k) => (env[k] ? [[k, env[k]]] : []))),
+    });
+    child.unref();
+    const until = Date.now() + 10_000;
+    for (;;) {
+      try {
+        return new KeeperClient(await dial(path), path);
+      } catch (err) {
+        if (Date.now() > until) throw new ConnectionError('keeper', `the connection keeper did not start (${(err as Error).message})`, 'run without --persist');
+        await sleep(20);
+      }
+    }
+  }
+
+  request(req: Request, options: { signal?: AbortSignal; onChunk?: (text: string) => void } = {}): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.socket.destroyed) return reject(new ConnectionError('keeper', 'the connection keeper went away', 'rerun'));
+      const onAbort = () => this.socket.write(`${JSON.stringify({ id: this.nextId++, op: 'cancel', target: id })}\n`);
+      const done = () => {
+        options.signal?.removeEventListener('abort', onAbort);
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.socket.unref();
+      };
+      this.pending.set(id, {
+        resolve: (v) => (done(), resolve(v)),
+        reject: (e) => (done(), reject(e)),
+        ...(options.onChunk ? { onChunk: options.onChunk } : {}),
+      });
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.socket.ref();
+      this.socket.write(`${JSON.stringify({ ...req, id })}\n`);
+    });
+  }
+
+  /** A Transport for `spec` on a kept connection (opened and verified by the keeper if it has none). */
+  async connect(spec: SshHostSpec, readyTimeoutMs: number, runSignal?: AbortSignal, log?: TransportLogger): Promise<Transport & { connectMs: number; reused: boolean }> {
+    const name = spec.name ?? spec.host;
+    if (runSignal?.aborted) throw new InterruptedError(`${name}: interrupted; not connecting`);
+    const { conn, reused, connectMs } = (await this.request({ op: 'connect', spec, readyTimeoutMs })) as { conn: string; reused: boolean; connectMs: number };
+    log?.debug({ host: name, reused, ms: connectMs }, `${name}: ${reused ? 'reusing the kept connection' : `connected in ${connectMs} ms`} (keeper ${this.socketPath})`);
+    return new KeptTransport(name, conn, this, runSignal, connectMs, reused);
+  }
+
+  /** Lets go of the keeper (its connections stay, for the next run). */
+  end(): void {
+    this.socket.end();
+  }
+
+  private onData(data: string): void {
+    this.buffer += data;
+    for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
+      const line = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      if (!line) continue;
+      const reply = JSON.parse(line) as KeeperReply;
+      const p = this.pending.get(reply.id);
+      if (!p) continue;
+      if ('chunk' in reply) p.onChunk?.(reply.chunk);
+      else if (reply.ok) p.resolve(reply.value);
+      else p.reject(fromWire(reply.error));
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const p of [...this.pending.values()]) p.reject(err);
+  }
+}
+
+function unlinkSafe(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* gone already */
+  }
+}
+
+/** A host's Transport through the keeper. Closing it only lets go: the connection stays kept. */
+class KeptTransport implements Transport {
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly conn: string,
+    private readonly keeper: KeeperClient,
+    private readonly runSignal: AbortSignal | undefined,
+    readonly connectMs: number,
+    readonly reused: boolean,
+  ) {}
+
+  private checkOpen(): void {
+    if (this.runSignal?.aborted) throw new InterruptedError(`${this.name}: interrupted; not starting new work`);
+    if (this.closed) throw new ConnectionError(this.name, 'the connection is already closed');
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.checkOpen();
+    if (options.signal?.aborted) throw new InterruptedError(`${this.name}: command interrupted before it started`);
+    const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin).toString('base64');
+    return (await this.keeper.request(
+      {
+        op: 'exec',
+        conn: this.conn,
+        command,
+        ...(options.become !== undefined ? { become: options.become } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        ...(stdin !== undefined ? { stdin } : {}),
+        ...(options.onStdout ? { stream: true } : {}),
+      },
+      { ...(options.signal ? { signal: options.signal } : {}), ...(options.onStdout ? { onChunk: options.onStdout } : {}) },
+    )) as ExecResult;
+  }
+
+  async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
+    this.checkOpen();
+    await this.keeper.request({ op: 'upload', conn: this.conn, path: remotePath, content: Buffer.from(content).toString('base64'), ...(options.mode !== undefined ? { mode: options.mode } : {}), ...(options.become !== undefined ? { become: options.become } : {}) });
+  }
+
+  async read(remotePath: string, options: { become?: boolean } = {}): Promise<Buffer | null> {
+    this.checkOpen();
+    const data = (await this.keeper.request({ op: 'read', conn: this.conn, path: remotePath, ...(options.become !== undefined ? { become: options.become } : {}) })) as string | null;
+    return data === null ? null : Buffer.from(data, 'base64');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

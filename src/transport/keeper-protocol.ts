@@ -1,0 +1,93 @@
+/**
+ * The connection keeper's wire protocol (OpenSSH ControlPersist's idea, for ssh2): a local
+ * process holds verified SSH connections between runs, and a run asks it over a unix socket of
+ * mode 0600, in a directory of mode 0700, to run commands on them. One JSON object per line.
+ */
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConnectionError, GridopsError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
+import { CommandTimeoutError } from './errors.js';
+import type { SshHostSpec } from './ssh-transport.js';
+
+/** What a run asks the keeper. `conn` names a connection the keeper returned from `connect`. */
+export type KeeperRequest =
+  | { id: number; op: 'connect'; spec: SshHostSpec; readyTimeoutMs: number }
+  | { id: number; op: 'exec'; conn: string; command: string; become?: boolean; timeoutMs?: number; stdin?: string; stream?: boolean }
+  | { id: number; op: 'upload'; conn: string; path: string; content: string; mode?: number; become?: boolean }
+  | { id: number; op: 'read'; conn: string; path: string; become?: boolean }
+  | { id: number; op: 'cancel'; target: number };
+
+/** The keeper's answers: a result, a failure, or (for a streamed exec) a piece of stdout. */
+export type KeeperReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError } | { id: number; chunk: string };
+
+/** An error as it crosses the socket; `fromWire` makes the same class again, so callers' `instanceof` checks hold. */
+export interface WireError {
+  kind: 'HostKeyError' | 'ConnectionError' | 'RemoteCommandError' | 'CommandTimeoutError' | 'InterruptedError' | 'Error';
+  message: string;
+  hint?: string;
+  host?: string;
+  step?: string;
+  exitStatus?: number | null;
+  stderr?: string;
+  timeoutMs?: number;
+}
+
+export function toWire(err: unknown): WireError {
+  const e = err as Error & Partial<WireError>;
+  const base = { message: e?.message ?? String(err), ...(err instanceof GridopsError && err.hint ? { hint: err.hint } : {}) };
+  if (err instanceof HostKeyError) return { kind: 'HostKeyError', ...base, host: err.host };
+  if (err instanceof ConnectionError) return { kind: 'ConnectionError', ...base, host: err.host };
+  if (err instanceof CommandTimeoutError) return { kind: 'CommandTimeoutError', ...base, host: err.host, stderr: err.stderr, timeoutMs: err.timeoutMs };
+  if (err instanceof RemoteCommandError) return { kind: 'RemoteCommandError', ...base, host: err.host, step: err.step, exitStatus: err.exitStatus, stderr: err.stderr };
+  if (err instanceof InterruptedError) return { kind: 'InterruptedError', ...base };
+  return { kind: 'Error', ...base };
+}
+
+export function fromWire(w: WireError): Error {
+  const host = w.host ?? '?';
+  let err: Error;
+  switch (w.kind) {
+    case 'HostKeyError':
+      err = new HostKeyError(host, '', w.hint ?? '');
+      break;
+    case 'ConnectionError':
+      err = new ConnectionError(host, '', w.hint);
+      break;
+    case 'CommandTimeoutError':
+      err = new CommandTimeoutError(host, '', w.timeoutMs ?? 0, w.stderr ?? '');
+      break;
+    case 'RemoteCommandError':
+      err = new RemoteCommandError(host, w.step ?? '', w.exitStatus ?? null, w.stderr ?? '');
+      break;
+    case 'InterruptedError':
+      err = new InterruptedError('', w.hint);
+      break;
+    default:
+      err = new Error('');
+  }
+  err.message = w.message;
+  return err;
+}
+
+/** Where keepers' sockets live: $GRIDOPS_KEEPER_DIR, else $XDG_RUNTIME_DIR/gridops-keeper, else ~/.cache/gridops/keeper. */
+export function keeperDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GRIDOPS_KEEPER_DIR) return env.GRIDOPS_KEEPER_DIR;
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'gridops-keeper');
+  return join(homedir(), '.cache', 'gridops', 'keeper');
+}
+
+/**
+ * The socket of the keeper for one known_hosts file as it is now: its path and its content are in
+ * the name, so once the file changes (a key removed, a key replaced) no run reaches the old keeper
+ * or the connections it verified against the old content; that keeper ends when idle.
+ */
+export function keeperSocket(dir: string, knownHostsFile: string, knownHostsContent: string): string {
+  const digest = createHash('sha256').update(`${knownHostsFile}\0${knownHostsContent}`).digest('hex').slice(0, 32);
+  return join(dir, `${digest}.sock`);
+}
+
+/** A connection's identity inside the keeper: everything that decides where and as whom it logs in. */
+export function connectionKey(spec: SshHostSpec): string {
+  return JSON.stringify([spec.user ?? 'root', spec.host, spec.port ?? 22, spec.identityFiles ?? [], spec.jumpHost ?? null]);
+}

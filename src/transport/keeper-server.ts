@@ -1,0 +1,180 @@
+/**
+ * The connection keeper: a background process that holds SSH connections between runs, so a
+ * repeated plan or apply pays no handshake. Every connection is opened by SshTransport with the
+ * known_hosts file the keeper was started for (host keys verified once per connection, exactly
+ * as a run verifies them; unknown keys are refused, never recorded). It listens on a unix socket
+ * of mode 0600 in a directory of mode 0700, ends after `idleMs` without a request, and neither it
+ * nor any connection lives longer than `maxMs`.
+ */
+import { chmodSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { ConnectionError, InterruptedError } from '../errors/index.js';
+import { BecomePassword } from './become.js';
+import { KnownHosts } from './known-hosts.js';
+import { connectionKey, toWire, type KeeperReply, type KeeperRequest } from './keeper-protocol.js';
+import { SshTransport, type SshHostSpec, type SshSessionOptions } from './ssh-transport.js';
+
+export interface KeeperOptions {
+  socket: string;
+  knownHostsFile: string;
+  idleMs: number;
+  maxMs: number;
+}
+
+/** Makes the socket directory 0700 and refuses one that others can enter or that is not ours. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const info = statSync(dir);
+  if (info.uid !== process.getuid?.() || (info.mode & 0o077) !== 0) throw new ConnectionError('keeper', `${dir} must be a directory of mode 0700 owned by you`, `chmod 700 ${dir}, or remove it`);
+}
+
+interface Held {
+  transport: Promise<SshTransport>;
+  since: number;
+}
+
+/** Runs the keeper until it is idle for `idleMs` or has lived `maxMs`; resolves when it has stopped. */
+export async function runKeeper(options: KeeperOptions): Promise<void> {
+  ensurePrivateDir(dirname(options.socket));
+  const knownHosts = await KnownHosts.load(options.knownHostsFile);
+  // No become password ever reaches the keeper: passwordless sudo works, a password prompt fails as without one.
+  const session = (readyTimeoutMs: number): SshSessionOptions => ({ knownHosts, acceptNewHostKeys: false, readyTimeoutMs, becomePassword: new BecomePassword(undefined, {}), agentSocket: process.env.SSH_AUTH_SOCK ?? null });
+  const held = new Map<string, Held>();
+  const clients = new Set<Socket>();
+  let pending = 0;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+
+  const server = createServer((socket) => serve(socket));
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    server.close();
+    for (const c of clients) c.destroy();
+    try {
+      unlinkSync(options.socket);
+    } catch {
+      /* already gone */
+    }
+    await Promise.allSettled([...held.values()].map(async (h) => (await h.transport).close()));
+    held.clear();
+  };
+  const armIdle = () => {
+    if (idleTimer) clearTimeout(idleTimer);
+    if (pending === 0) idleTimer = setTimeout(() => void stop(), options.idleMs);
+  };
+  const lifetime = setTimeout(() => void stop(), Math.max(0, options.maxMs));
+
+  /** The open connection for `spec`: reused while alive and younger than maxMs, else opened (and verified) again. */
+  const connect = async (spec: SshHostSpec, readyTimeoutMs: number): Promise<{ conn: string; reused: boolean; connectMs: number }> => {
+    const conn = connectionKey(spec);
+    const h = held.get(conn);
+    if (h) {
+      const t = await h.transport.catch(() => undefined);
+      if (t?.isOpen && Date.now() - h.since < options.maxMs) return { conn, reused: true, connectMs: 0 };
+      held.delete(conn);
+      await t?.close();
+    }
+    const transport = SshTransport.connect(spec, session(readyTimeoutMs));
+    held.set(conn, { transport, since: Date.now() });
+    try {
+      const t = await transport;
+      return { conn, reused: false, connectMs: t.connectMs };
+    } catch (err) {
+      held.delete(conn);
+      throw err;
+    }
+  };
+
+  const transportOf = async (conn: string, name: string): Promise<SshTransport> => {
+    const h = held.get(conn);
+    if (!h) throw new ConnectionError(name, 'the kept connection is gone', 'rerun');
+    return h.transport;
+  };
+
+  function serve(socket: Socket): void {
+    clients.add(socket);
+    const aborts = new Map<number, AbortController>();
+    const send = (reply: KeeperReply) => {
+      if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
+    };
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (data: string) => {
+      buffer += data;
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line) handle(JSON.parse(line) as KeeperRequest);
+      }
+    });
+    socket.on('close', () => {
+      clients.delete(socket);
+      for (const a of aborts.values()) a.abort();
+    });
+    socket.on('error', () => socket.destroy());
+
+    function handle(req: KeeperRequest): void {
+      if (req.op === 'cancel') {
+        aborts.get(req.target)?.abort();
+        return;
+      }
+      pending++;
+      if (idleTimer) clearTimeout(idleTimer);
+      const abort = new AbortController();
+      aborts.set(req.id, abort);
+      answer(req, abort.signal).then(
+        (value) => send({ id: req.id, ok: true, value }),
+        (err: unknown) => send({ id: req.id, ok: false, error: toWire(err) }),
+      ).finally(() => {
+        aborts.delete(req.id);
+        pending--;
+        armIdle();
+      });
+    }
+
+    async function answer(req: Exclude<KeeperRequest, { op: 'cancel' }>, signal: AbortSignal): Promise<unknown> {
+      if (stopping) throw new InterruptedError('the connection keeper is stopping');
+      switch (req.op) {
+        case 'connect':
+          return connect(req.spec, req.readyTimeoutMs);
+        case 'exec': {
+          const t = await transportOf(req.conn, req.conn);
+          const r = await t.exec(req.command, {
+            ...(req.become !== undefined ? { become: req.become } : {}),
+            ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+            ...(req.stdin !== undefined ? { stdin: Buffer.from(req.stdin, 'base64') } : {}),
+            ...(req.stream ? { onStdout: (chunk: string) => send({ id: req.id, chunk }) } : {}),
+            signal,
+          });
+          return r;
+        }
+        case 'upload': {
+          const t = await transportOf(req.conn, req.conn);
+          await t.upload(req.path, Buffer.from(req.content, 'base64'), { ...(req.mode !== undefined ? { mode: req.mode } : {}), ...(req.become !== undefined ? { become: req.become } : {}) });
+          return null;
+        }
+        case 'read': {
+          const t = await transportOf(req.conn, req.conn);
+          const data = await t.read(req.path, req.become !== undefined ? { become: req.become } : {});
+          return data === null ? null : data.toString('base64');
+        }
+      }
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const mask = process.umask(0o177);
+    server.listen(options.socket, () => {
+      process.umask(mask);
+      resolve();
+    });
+  });
+  chmodSync(options.socket, 0o600);
+  armIdle();
+  await new Promise<void>((resolve) => server.once('close', () => resolve()));
+  clearTimeout(lifetime);
+  if (idleTimer) clearTimeout(idleTimer);
+}
