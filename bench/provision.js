@@ -4,7 +4,9 @@
 //   - the floor: ssh2 connect + host key check + one exec of `true` per host, from one process
 //     (bench/provision/ssh-floor.js), timed as a whole process like the CLIs;
 //   - gridops: the 3-task work of TESTBED.md section 5 (template, line in file, command): first
-//     apply, no-change apply, no-op plan; the no-op plan's profile (-v) per phase and per host;
+//     apply, no-change apply, no-op plan, with --persist (connections kept by the keeper since the
+//     first apply, as Ansible keeps them with ControlPersist) and with fresh connections; the no-op
+//     plan's profile (-v) per phase and per host;
 //   - Ansible 2.14 (pipelining, ControlPersist): first run, no-change run, at 50 hosts.
 // At 50 hosts, and at 500 (floor and gridops; `--no-500` skips it). Times are medians of --runs
 // (default 3) at 50 hosts and single runs at 500. Needs root (it brings up its own lab) and
@@ -98,10 +100,21 @@ const ansiblePlaybook = `${root}bench/provision/three-tasks.ansible.yaml`;
 const stateDir = join(work, 'state');
 
 const floor = (topology) => run(process.execPath, [`${root}bench/provision/ssh-floor.js`, '--topology', topology, '--known-hosts', `${dir}/known_hosts`, '--identity', `${dir}/id_ed25519`, '--concurrency', String(concurrency)]).s;
-const gridops = (verb, topology, extra = []) => run(bin, [verb, topology, '--playbook', playbook, '--state-dir', stateDir, '--concurrency', String(concurrency), ...extra]);
-const apply = (topology) => gridops('apply', topology, ['--yes']).s;
-const plan = (topology) => gridops('plan', topology, ['--detailed-exitcode']).s;
+// Each repetition gets its own keeper directory, so its first apply starts with no kept connection.
+let keeperDir = '';
+const gridops = (verb, topology, extra = []) => run(bin, [verb, topology, '--playbook', playbook, '--state-dir', stateDir, '--concurrency', String(concurrency), ...extra], { GRIDOPS_KEEPER_DIR: keeperDir });
+const persist = ['--persist', '60s'];
 const profileOf = (stderr) => stderr.split('\n').filter((l) => l.startsWith('gridops: profile: ')).map((l) => l.slice('gridops: profile: '.length));
+
+/** What is measured, in order, per repetition; `kept` runs reuse the connections the keeper holds since the first apply. */
+const MEASURES = [
+  ['floor', 'ssh floor: connect + host key + `true`, one process'],
+  ['first', 'gridops apply, first run (--persist: keeper started, connections opened)'],
+  ['noChangeKept', 'gridops apply, no change, --persist (kept connections)'],
+  ['planKept', 'gridops plan, no-op, --persist (kept connections)'],
+  ['planFresh', 'gridops plan, no-op, fresh connections'],
+  ['noChangeFresh', 'gridops apply, no change, fresh connections'],
+];
 
 const rows = [];
 try {
@@ -109,24 +122,24 @@ try {
     const topology = topologyOf(n);
     const addresses = nodes.slice(0, n).map((h) => h.address);
     const reps = n <= 50 ? runs : 1;
-    const loadBefore = load();
-    await resetHosts(addresses);
-    rmSync(stateDir, { recursive: true, force: true });
-    const row = { hosts: n, runs: reps, loadBefore, floor: [], gFirst: [], gNoChange: [], gPlan: [] };
+    const row = { hosts: n, runs: reps, loadBefore: load(), times: Object.fromEntries(MEASURES.map(([k]) => [k, []])) };
     for (let i = 0; i < reps; i++) {
-      if (i > 0) {
-        await resetHosts(addresses);
-        rmSync(stateDir, { recursive: true, force: true });
-      }
-      row.floor.push(floor(topology));
-      row.gFirst.push(apply(topology));
-      row.gNoChange.push(apply(topology));
-      row.gPlan.push(plan(topology));
+      await resetHosts(addresses);
+      rmSync(stateDir, { recursive: true, force: true });
+      keeperDir = join(work, `keeper-${n}-${i}`);
+      row.times.floor.push(floor(topology));
+      row.times.first.push(gridops('apply', topology, ['--yes', ...persist]).s);
+      row.times.noChangeKept.push(gridops('apply', topology, ['--yes', ...persist]).s);
+      row.times.planKept.push(gridops('plan', topology, ['--detailed-exitcode', ...persist]).s);
+      row.times.planFresh.push(gridops('plan', topology, ['--detailed-exitcode']).s);
+      row.times.noChangeFresh.push(gridops('apply', topology, ['--yes']).s);
+      // The profiles; the last run lets the keeper end (--persist 0s) so no connection outlives the bench.
+      const fresh = gridops('plan', topology, ['-v']);
+      const kept = gridops('plan', topology, ['-v', '--persist', '0s']);
+      row.profileFresh = profileOf(fresh.stderr);
+      row.profileKept = profileOf(kept.stderr);
     }
-    const profiled = gridops('plan', topology, ['-v']);
-    row.profile = profileOf(profiled.stderr);
-    row.profiledPlan = profiled.s;
-    row.floor.push(floor(topology));
+    row.times.floor.push(floor(topology));
     if (n <= 50) {
       await resetHosts(addresses);
       const limit = nodes.slice(0, n).map((h) => h.name).join(',');
@@ -142,47 +155,23 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const f = (s) => (s === undefined ? '' : `${s.toFixed(2)} s`);
-const x = (a, b) => (a === undefined || b === undefined ? '' : `${(a / b).toFixed(2)}x`);
-const summary = rows.map((r) => ({
-  hosts: r.hosts,
-  runs: r.runs,
-  load: { before: r.loadBefore, after: r.loadAfter },
-  floor: median(r.floor),
-  floorRuns: r.floor,
-  gridopsFirstApply: median(r.gFirst),
-  gridopsNoChangeApply: median(r.gNoChange),
-  gridopsNoOpPlan: median(r.gPlan),
-  ansibleFirst: r.aFirst,
-  ansibleNoChange: r.aNoChange,
-  profile: r.profile,
-}));
+const f = (s) => `${s.toFixed(2)} s`;
+const summary = rows.map((r) => {
+  const m = Object.fromEntries(Object.entries(r.times).map(([k, v]) => [k, median(v)]));
+  return { hosts: r.hosts, runs: r.runs, load: { before: r.loadBefore, after: r.loadAfter }, median: m, all: r.times, ansibleFirst: r.aFirst, ansibleNoChange: r.aNoChange, profileFresh: r.profileFresh, profileKept: r.profileKept };
+});
 if (asJson) {
   console.log(JSON.stringify({ bench: 'provision', concurrency, rows: summary }, null, 2));
 } else {
-  console.log(`\nthe 3-task work on netns lab hosts, concurrency ${concurrency}; times are the wall clock of whole processes (start-up included), medians of the runs`);
-  console.log('hosts | floor   | plan (no-op) | ÷ floor | apply (no change) | ÷ floor | apply (first) | ÷ floor | ansible first | ÷ gridops | ansible no-change | ÷ gridops | load before / after');
+  console.log(`\nthe 3-task work on netns lab hosts, ${concurrency} hosts at a time; wall clock of whole processes (start-up included); medians`);
   for (const r of summary) {
-    console.log(
-      [
-        String(r.hosts).padStart(5),
-        f(r.floor).padStart(7),
-        f(r.gridopsNoOpPlan).padStart(12),
-        x(r.gridopsNoOpPlan, r.floor).padStart(7),
-        f(r.gridopsNoChangeApply).padStart(17),
-        x(r.gridopsNoChangeApply, r.floor).padStart(7),
-        f(r.gridopsFirstApply).padStart(13),
-        x(r.gridopsFirstApply, r.floor).padStart(7),
-        f(r.ansibleFirst).padStart(13),
-        x(r.ansibleFirst, r.gridopsFirstApply).padStart(9),
-        f(r.ansibleNoChange).padStart(17),
-        x(r.ansibleNoChange, r.gridopsNoChangeApply).padStart(9),
-        `${r.load.before} / ${r.load.after}`,
-      ].join(' | '),
-    );
-  }
-  for (const r of summary) {
-    console.log(`\nfloor runs at ${r.hosts} hosts: ${r.floorRuns.map((s) => s.toFixed(2)).join(', ')} s`);
-    console.log(`profile of a no-op plan at ${r.hosts} hosts (gridops plan -v):\n  ${r.profile.join('\n  ')}`);
+    console.log(`\n${r.hosts} hosts (${r.runs} run${r.runs === 1 ? '' : 's'}; load average before ${r.load.before}, after ${r.load.after})`);
+    for (const [k, label] of MEASURES) console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
+    if (r.ansibleFirst !== undefined) {
+      console.log(`  ${'ansible-playbook, first run (ControlPersist)'.padEnd(72)} ${f(r.ansibleFirst).padStart(8)}  ${(r.ansibleFirst / r.median.first).toFixed(1)}x gridops first run`);
+      console.log(`  ${'ansible-playbook, no change (ControlPersist)'.padEnd(72)} ${f(r.ansibleNoChange).padStart(8)}  ${(r.ansibleNoChange / r.median.noChangeKept).toFixed(1)}x gridops --persist, ${(r.ansibleNoChange / r.median.noChangeFresh).toFixed(1)}x gridops fresh`);
+    }
+    console.log(`  profile, no-op plan, fresh connections (plan -v):\n    ${r.profileFresh.join('\n    ')}`);
+    console.log(`  profile, no-op plan, kept connections (plan -v --persist):\n    ${r.profileKept.join('\n    ')}`);
   }
 }

@@ -51,7 +51,8 @@ export function connectionRunOptions(flags: {
     becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
     limit: flags.limit ? parseLimit(flags.limit) : undefined,
     stateDir: flags['state-dir'],
-    persistMs: flags.persist === undefined ? undefined : durationFlag('persist', flags.persist),
+    // `--persist 0s` uses the kept connections once more and lets the keeper end after the run.
+    persistMs: flags.persist === undefined ? undefined : /^0+(ms|s|m|h)?$/.test(flags.persist.trim()) ? 0 : durationFlag('persist', flags.persist),
   };
 }
 

@@ -18,13 +18,17 @@ export interface FileState {
   content?: Buffer;
 }
 
-/** Prints `absent`, or `TYPE MODE OWNER GROUP SIZE` then either base64 content or `sha256 HASH`. */
+/**
+ * Prints `absent`, or `TYPE MODE OWNER GROUP SIZE` then either base64 content or `sha256 HASH`.
+ * One stat: the size is taken from its own line (a second stat was a fork and an exec per file
+ * per host, on every plan).
+ */
 export function fileProbe(path: string): string {
   const p = quote(path);
   return [
     `if [ ! -e ${p} ] && [ ! -L ${p} ]; then echo absent; else`,
-    `  stat -c '%F|%a|%U|%G|%s' -- ${p}`,
-    `  if [ -f ${p} ] && [ "$(stat -c %s -- ${p})" -le ${MAX_INLINE_BYTES} ]; then base64 -w0 -- ${p}; echo;`,
+    `  s=$(stat -c '%F|%a|%U|%G|%s' -- ${p}); printf '%s\n' "$s"`,
+    `  if [ -f ${p} ] && [ "\${s##*|}" -le ${MAX_INLINE_BYTES} ]; then base64 -w0 -- ${p}; echo;`,
     `  elif [ -f ${p} ]; then echo "sha256 $(sha256sum -- ${p} | cut -d' ' -f1)"; fi`,
     'fi',
   ].join('\n');

@@ -88,7 +88,7 @@ export class Fleet {
 
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     const becomePassword = new BecomePassword(options.becomePrompt);
-    if (options.persistMs && !options.acceptNewHostKeys && !becomePassword.configured) return this.keptConnector(nodes, options);
+    if (options.persistMs !== undefined && !options.acceptNewHostKeys && !becomePassword.configured) return this.keptConnector(nodes, options);
     const byKnownHosts = new Map<string, TransportPool<SshHostSpec>>();
     for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
       const pool = createSshPool({

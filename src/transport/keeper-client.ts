@@ -46,6 +46,7 @@ export class KeeperClient {
   private constructor(
     private readonly socket: Socket,
     readonly socketPath: string,
+    private readonly persistMs: number,
   ) {
     socket.setEncoding('utf8');
     socket.unref();
@@ -69,7 +70,7 @@ export class KeeperClient {
     ensurePrivateDir(dir);
     const path = keeperSocket(dir, knownHostsFile, content);
     try {
-      return new KeeperClient(await dial(path), path);
+      return new KeeperClient(await dial(path), path, persistMs);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') unlinkSafe(path); // a keeper that died left its socket
     }
@@ -83,7 +84,7 @@ export class KeeperClient {
     const until = Date.now() + 10_000;
     for (;;) {
       try {
-        return new KeeperClient(await dial(path), path);
+        return new KeeperClient(await dial(path), path, persistMs);
       } catch (err) {
         if (Date.now() > until) throw new ConnectionError('keeper', `the connection keeper did not start (${(err as Error).message})`, 'run without --persist');
         await sleep(20);
@@ -116,7 +117,7 @@ export class KeeperClient {
   async connect(spec: SshHostSpec, readyTimeoutMs: number, runSignal?: AbortSignal, log?: TransportLogger): Promise<Transport & { connectMs: number; reused: boolean }> {
     const name = spec.name ?? spec.host;
     if (runSignal?.aborted) throw new InterruptedError(`${name}: interrupted; not connecting`);
-    const { conn, reused, connectMs } = (await this.request({ op: 'connect', spec, readyTimeoutMs })) as { conn: string; reused: boolean; connectMs: number };
+    const { conn, reused, connectMs } = (await this.request({ op: 'connect', spec, readyTimeoutMs, persistMs: this.persistMs })) as { conn: string; reused: boolean; connectMs: number };
     log?.debug({ host: name, reused, ms: connectMs }, `${name}: ${reused ? 'reusing the kept connection' : `connected in ${connectMs} ms`} (keeper ${this.socketPath})`);
     return new KeptTransport(name, conn, this, runSignal, connectMs, reused);
   }

@@ -3,7 +3,7 @@
  * repeated plan or apply pays no handshake. Every connection is opened by SshTransport with the
  * known_hosts file the keeper was started for (host keys verified once per connection, exactly
  * as a run verifies them; unknown keys are refused, never recorded). It listens on a unix socket
- * of mode 0600 in a directory of mode 0700, ends after `idleMs` without a request, and neither it
+ * of mode 0600 in a directory of mode 0700, ends `idleMs` after the last run let go of it, and neither it
  * nor any connection lives longer than `maxMs`.
  */
 import { chmodSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { SshTransport, type SshHostSpec, type SshSessionOptions } from './ssh-tr
 export interface KeeperOptions {
   socket: string;
   knownHostsFile: string;
+  /** How long to stay after the last request; each run's `connect` sets it again (`--persist 0s` ends the keeper after that run). */
   idleMs: number;
   maxMs: number;
 }
@@ -29,12 +30,15 @@ export function ensurePrivateDir(dir: string): void {
   if (info.uid !== process.getuid?.() || (info.mode & 0o077) !== 0) throw new ConnectionError('keeper', `${dir} must be a directory of mode 0700 owned by you`, `chmod 700 ${dir}, or remove it`);
 }
 
+/** How long a new keeper waits for the run that started it to attach, whatever its idle time. */
+const START_GRACE_MS = 10_000;
+
 interface Held {
   transport: Promise<SshTransport>;
   since: number;
 }
 
-/** Runs the keeper until it is idle for `idleMs` or has lived `maxMs`; resolves when it has stopped. */
+/** Runs the keeper until no run has used it for `idleMs`, or it has lived `maxMs`; resolves when it has stopped. */
 export async function runKeeper(options: KeeperOptions): Promise<void> {
   ensurePrivateDir(dirname(options.socket));
   const knownHosts = await KnownHosts.load(options.knownHostsFile);
@@ -45,6 +49,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
   let pending = 0;
   let idleTimer: NodeJS.Timeout | undefined;
   let stopping = false;
+  let idleMs = options.idleMs;
 
   const server = createServer((socket) => serve(socket));
   const stop = async () => {
@@ -60,9 +65,10 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     await Promise.allSettled([...held.values()].map(async (h) => (await h.transport).close()));
     held.clear();
   };
-  const armIdle = () => {
+  const armIdle = (ms = idleMs) => {
     if (idleTimer) clearTimeout(idleTimer);
-    if (pending === 0) idleTimer = setTimeout(() => void stop(), options.idleMs);
+    // Idle means no run attached and nothing running (ControlPersist counts from the last client's exit).
+    if (pending === 0 && clients.size === 0) idleTimer = setTimeout(() => void stop(), ms);
   };
   const lifetime = setTimeout(() => void stop(), Math.max(0, options.maxMs));
 
@@ -95,6 +101,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
 
   function serve(socket: Socket): void {
     clients.add(socket);
+    if (idleTimer) clearTimeout(idleTimer);
     const aborts = new Map<number, AbortController>();
     const send = (reply: KeeperReply) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
@@ -112,6 +119,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     socket.on('close', () => {
       clients.delete(socket);
       for (const a of aborts.values()) a.abort();
+      armIdle();
     });
     socket.on('error', () => socket.destroy());
 
@@ -138,6 +146,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
       if (stopping) throw new InterruptedError('the connection keeper is stopping');
       switch (req.op) {
         case 'connect':
+          idleMs = Math.min(Math.max(0, req.persistMs), options.maxMs);
           return connect(req.spec, req.readyTimeoutMs);
         case 'exec': {
           const t = await transportOf(req.conn, req.conn);
@@ -173,7 +182,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     });
   });
   chmodSync(options.socket, 0o600);
-  armIdle();
+  armIdle(Math.max(idleMs, START_GRACE_MS));
   await new Promise<void>((resolve) => server.once('close', () => resolve()));
   clearTimeout(lifetime);
   if (idleTimer) clearTimeout(idleTimer);

@@ -104,5 +104,11 @@ describe('the facts script on this machine, under dash and bash', () => {
     expect(facts.cpu.cores).toBeGreaterThan(0);
     expect(facts.memoryBytes).toBeGreaterThan(0);
     if (existsSync('/proc/modules') && existsSync('/proc/sys/kernel/modules_disabled')) expect(facts.kernel.loadableModules).toBe(true);
+    // Read from /proc without `uname` and `ip`: the same answers as those tools.
+    expect(facts.arch).toBe(execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim());
+    const viaIp = /\sdev\s+(\S+)/.exec(execFileSync('sh', ['-c', 'ip -o route show default; ip -o -6 route show default'], { encoding: 'utf8' }))?.[1] ?? null;
+    expect(facts.network.defaultRouteDevice).toBe(viaIp);
+    const cgroupMounts = execFileSync('sh', ['-c', "grep -cE '^[^ ]+ [^ ]+ cgroup2? ' /proc/mounts || true"], { encoding: 'utf8' }).trim();
+    if (cgroupMounts !== '0') expect(facts.cgroup).not.toBe('none');
   });
 });
