@@ -1,0 +1,144 @@
+/**
+ * The connection keeper (`--persist`) against a real sshd on 127.0.0.1: connections survive the
+ * run that opened them and are reused by the next, host keys are still verified (per connection,
+ * against the known_hosts content the keeper was started for), the socket is private, and the
+ * keeper ends once idle. Needs `npm run build` (the keeper runs from dist/).
+ */
+import { jest } from '@jest/globals';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HostKeyError } from '../../src/errors/index.js';
+import { CommandTimeoutError } from '../../src/transport/errors.js';
+import { KeeperClient } from '../../src/transport/keeper-client.js';
+import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
+import { quote } from '../../src/transport/quote.js';
+import type { SshHostSpec } from '../../src/transport/ssh-transport.js';
+import { makeKey, SSHD, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
+
+jest.setTimeout(60_000);
+
+const d = existsSync(SSHD) && existsSync('dist/transport/keeper-main.js') ? describe : describe.skip;
+
+/** Waits until `check` holds (up to `ms`). */
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await sleep(50);
+  }
+  return check();
+}
+
+d('the connection keeper (--persist) against a real sshd', () => {
+  let dir: string;
+  let keeperDir: string;
+  let hostKey: KeyPair;
+  let clientKey: KeyPair;
+  let otherKey: KeyPair;
+  let sshd: Sshd;
+  let khFile: string;
+  const env = () => ({ ...process.env, GRIDOPS_KEEPER_DIR: keeperDir });
+  const spec = (): SshHostSpec => ({ name: 'kept1', host: '127.0.0.1', port: sshd.port, user: 'root', identityFiles: [clientKey.file] });
+  const sockets = () => (existsSync(keeperDir) ? readdirSync(keeperDir).filter((f) => f.endsWith('.sock')) : []);
+
+  beforeAll(async () => {
+    dir = tempDir('gridops-e2e-keeper-');
+    keeperDir = join(dir, 'keeper');
+    hostKey = makeKey(join(dir, 'host_ed25519'));
+    clientKey = makeKey(join(dir, 'client_ed25519'));
+    otherKey = makeKey(join(dir, 'other_ed25519'));
+    writeFileSync(join(dir, 'authorized_keys'), `${clientKey.pub}\n`);
+    sshd = await startSshd(dir, 'target', hostKey, join(dir, 'authorized_keys'));
+    khFile = join(dir, 'known_hosts');
+    writeFileSync(khFile, `${formatKnownHostsLine('127.0.0.1', sshd.port, hostKey.blob)}\n`);
+  });
+
+  afterAll(async () => {
+    // Every keeper this test started ends once its last run lets go with --persist 0s.
+    for (const file of [khFile, join(dir, 'known_hosts_other')]) {
+      if (!existsSync(file)) continue;
+      const k = await KeeperClient.attach(file, 0, env()).catch(() => undefined);
+      await k?.connect(spec(), 5000).catch(() => undefined);
+      k?.end();
+    }
+    expect(await until(() => sockets().length === 0, 5000)).toBe(true);
+    await sshd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the connection for the next run, which reuses it; exec, stdin, upload and read go through it', async () => {
+    const first = await KeeperClient.attach(khFile, 60_000, env());
+    const t1 = await first.connect(spec(), 5000);
+    expect(t1.reused).toBe(false);
+    const hostile = `it's $(echo no) "quoted"`;
+    const r = await t1.exec(`printf '%s' ${quote(hostile)}; cat; echo err >&2; exit 3`, { stdin: 'from stdin' });
+    expect(r).toEqual({ stdout: `${hostile}from stdin`, stderr: 'err\n', code: 3 });
+    const path = join(dir, 'uploaded file');
+    await t1.upload(path, Buffer.from([0, 1, 2, 255]), { mode: 0o640 });
+    expect((statSync(path).mode & 0o777).toString(8)).toBe('640');
+    expect([...((await t1.read(path)) ?? [])]).toEqual([0, 1, 2, 255]);
+    expect(await t1.read(join(dir, 'missing'))).toBeNull();
+    let streamed = '';
+    await t1.exec('echo one; echo two', { onStdout: (text) => (streamed += text) });
+    expect(streamed).toBe('one\ntwo\n');
+    await t1.close();
+    first.end();
+
+    const second = await KeeperClient.attach(khFile, 60_000, env());
+    const t2 = await second.connect(spec(), 5000);
+    expect(t2.reused).toBe(true);
+    expect((await t2.exec('echo again')).stdout).toBe('again\n');
+    second.end();
+  });
+
+  it('listens on a socket of mode 0600 in a directory of mode 0700', async () => {
+    const k = await KeeperClient.attach(khFile, 60_000, env());
+    expect(statSync(keeperDir).mode & 0o777).toBe(0o700);
+    expect(statSync(k.socketPath).mode & 0o777).toBe(0o600);
+    k.end();
+  });
+
+  it('a timed-out command is killed and reported as a timeout; the kept connection stays usable', async () => {
+    const k = await KeeperClient.attach(khFile, 60_000, env());
+    const t = await k.connect(spec(), 5000);
+    await expect(t.exec('sleep 30', { timeoutMs: 500 })).rejects.toBeInstanceOf(CommandTimeoutError);
+    expect((await t.exec('echo alive')).stdout).toBe('alive\n');
+    k.end();
+  });
+
+  it('verifies host keys: known_hosts with another key for the host reaches another keeper, which refuses the connection', async () => {
+    const other = join(dir, 'known_hosts_other');
+    writeFileSync(other, `${formatKnownHostsLine('127.0.0.1', sshd.port, otherKey.blob)}\n`);
+    const k = await KeeperClient.attach(other, 60_000, env());
+    const kept = await KeeperClient.attach(khFile, 60_000, env());
+    expect(k.socketPath).not.toBe(kept.socketPath);
+    kept.end();
+    const err = await k.connect(spec(), 5000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect((err as HostKeyError).message).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED/);
+    k.end();
+  });
+
+  it('a changed known_hosts file is a new keeper: connections verified against the old content are not reused', async () => {
+    // The keeper of the old content is told to end once let go (it could not be reached any more).
+    const before = await KeeperClient.attach(khFile, 0, env());
+    await before.connect(spec(), 5000);
+    before.end();
+    writeFileSync(khFile, `# a comment changes the content\n${formatKnownHostsLine('127.0.0.1', sshd.port, hostKey.blob)}\n`);
+    const after = await KeeperClient.attach(khFile, 60_000, env());
+    expect(after.socketPath).not.toBe(before.socketPath);
+    const t = await after.connect(spec(), 5000);
+    expect(t.reused).toBe(false);
+    after.end();
+  });
+
+  it('--persist 0s: the keeper ends (socket removed) once the run lets go of it', async () => {
+    const k = await KeeperClient.attach(khFile, 0, env());
+    await k.connect(spec(), 5000);
+    const socket = k.socketPath;
+    expect(existsSync(socket)).toBe(true);
+    k.end();
+    expect(await until(() => !existsSync(socket), 5000)).toBe(true);
+  });
+});
