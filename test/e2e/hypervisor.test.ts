@@ -14,7 +14,8 @@ jest.setTimeout(900_000);
 describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'container', nodes: 2 }, (lab) => {
   const run = async (node: string, command: string) => (await lab.ssh(node, command)).stdout.trim();
   const virsh = (node: string, args: string) => run(node, `virsh -q -c qemu:///system ${args}`);
-  const qemuPid = (node: string) => run(node, 'pidof qemu-system-x86_64');
+  /** The sandbox's QEMU process (libvirtd's capability probes start short-lived ones beside it). */
+  const qemuPid = (node: string) => run(node, 'cat /run/libvirt/qemu/gridops-sandbox.pid');
   /** The lab topology with the sandbox changed, beside it (so it shares the lab's state dir). */
   const variant = (name: string, edit: (text: string) => string) => {
     const file = join(lab.dir, `topology-${name}.yaml`);
@@ -80,19 +81,21 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
   /**
    * Mbit/s that the sandbox VM on node-01 sends to its host, measured where it arrives: a TCP
    * flow from busybox `nc` inside the VM (typed on its serial console, the pty libvirt gives it)
-   * to a sink on the grid network's host address, and the bridge's receive counter sampled over
-   * `seconds` once the flow has ramped up.
+   * to a sink on the grid network's host address, and the bridge's receive counter (from
+   * /proc/net/dev: a container's /sys/class/net shows the host's devices) sampled over `seconds`
+   * once the flow has ramped up.
    */
   const vmFlowMbit = async (seconds = 6): Promise<number> => {
     const sink = 'use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "172.31.254.1", LocalPort => 5301, Listen => 1, ReuseAddr => 1) or die "$!"; my $c = $s->accept; my $b; 1 while sysread($c, $b, 65536);';
-    await run('node-01', `systemd-run -q --unit=gridops-e2e-sink-$(date +%s%N) -p RuntimeMaxSec=120 perl -e '${sink}'; sleep 0.5`);
+    await run('node-01', `systemctl stop gridops-e2e-sink 2>/dev/null; systemd-run -q --collect --unit=gridops-e2e-sink -p RuntimeMaxSec=120 perl -e '${sink}'; sleep 0.5`);
     const pty = /\/dev\/pts\/\d+/.exec(await virsh('node-01', 'dumpxml gridops-sandbox'))![0];
-    await run('node-01', `printf '%s\\n' 'timeout ${seconds + 6} nc 172.31.254.1 5301 < /dev/zero' > ${pty}`);
-    const counter = '/sys/class/net/gs-grid-net/statistics/rx_bytes';
-    const out = await run('node-01', `sleep 4; a=$(cat ${counter}); s=$(date +%s%N); sleep ${seconds}; b=$(cat ${counter}); e=$(date +%s%N); echo "$a $s $b $e"`);
+    // QEMU reads a pty only while its other side is open (it checks every second): hold it open around the line.
+    await run('node-01', `(sleep 2; printf '%s\\n' 'timeout ${seconds + 6} nc 172.31.254.1 5301 < /dev/zero'; sleep 1) > ${pty}`);
+    const counter = `awk '$1 == "gs-grid-net:" { print $2 }' /proc/net/dev`;
+    const out = await run('node-01', `sleep 2; a=$(${counter}); s=$(date +%s%N); sleep ${seconds}; b=$(${counter}); e=$(date +%s%N); echo "$a $s $b $e"`);
     const [a, s, b, e] = out.split(' ').map(Number) as [number, number, number, number];
     // Let the flow end before the next one starts (timeout in the VM, then the sink sees EOF).
-    await new Promise((r) => setTimeout(r, 4000));
+    await new Promise((r) => setTimeout(r, 5000));
     return ((b - a) * 8) / ((e - s) / 1e9) / 1e6;
   };
 
@@ -111,8 +114,8 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     // eslint-disable-next-line no-console
     console.log(`sandbox egress from inside the VM (TCG): no limit ${unlimited.toFixed(1)} Mbit/s; egressMbit 20: ${held.toFixed(1)} Mbit/s; limit removed: ${after.toFixed(1)} Mbit/s`);
     expect(Math.abs(held - 20) / 20).toBeLessThan(0.1);
-    expect(unlimited).toBeGreaterThan(1.5 * held);
-    expect(after).toBeGreaterThan(1.5 * held);
+    expect(unlimited).toBeGreaterThan(2 * held);
+    expect(after).toBeGreaterThan(2 * held);
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...hv]).status).toBe(0);
   });
 
