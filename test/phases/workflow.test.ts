@@ -83,7 +83,12 @@ describe('the apply workflow is one list of phases', () => {
 
   it('applies, records the state, releases the lock; then a plan has zero changes', async () => {
     const phases: string[] = [];
-    const result = await runApply(options(), (t) => phases.push(t));
+    let profile: RunContext['profile'] | undefined;
+    const result = await runApply({ ...options(), onProfile: (p) => (profile = p) }, (t) => phases.push(t));
+    // -v's profile: every phase that ran, and each host's connect, read and apply times.
+    expect(profile!.phases.map((p) => p.title)).toEqual(phases);
+    expect([...profile!.hosts.keys()].sort()).toEqual(['n1', 'n2']);
+    expect(Object.keys(profile!.hosts.get('n1')!).sort()).toEqual(['apply', 'connect', 'read']);
     expect(phases).not.toContain('check the saved plan against the hosts');
     expect(phases).not.toContain('verify the overlay'); // no agent runs here
     expect(result.hosts.map((h) => [h.host, h.status])).toEqual([
@@ -161,6 +166,26 @@ describe('phases on their own', () => {
     const boom = phase('c', { run: async () => Promise.reject(new Error('boom')) });
     await expect(runPhases([phase('a'), phase('b', { shouldRun: () => false }), phase('d'), boom, phase('e')], ctx)).rejects.toThrow('boom');
     expect(seen).toEqual(['a', 'd', 'undo c', 'undo d', 'undo a']);
+  });
+
+  it('the manager times each phase that ran, and hands the profile over at the end, also on a failure', async () => {
+    const phase = (title: string, ms: number, extra: Partial<Phase> = {}): Phase => ({ title, run: () => new Promise((resolve) => setTimeout(resolve, ms)), ...extra });
+    let handed: RunContext['profile'] | undefined;
+    const ctx = new RunContext({ ...options(), onProfile: (p) => (handed = p) });
+    const boom = phase('c', 0, { run: async () => Promise.reject(new Error('boom')) });
+    await expect(runPhases([phase('a', 30), phase('b', 0, { shouldRun: () => false }), boom], ctx)).rejects.toThrow('boom');
+    expect(handed).toBe(ctx.profile);
+    expect(ctx.profile.phases.map((p) => p.title)).toEqual(['a', 'c']);
+    expect(ctx.profile.phases[0]!.ms).toBeGreaterThanOrEqual(25);
+    ctx.profile.host('n1', 'connect', 10);
+    ctx.profile.host('n2', 'connect', 90);
+    ctx.profile.host('n1', 'read', 5);
+    expect(ctx.profile.lines()).toEqual([
+      `phase a: ${ctx.profile.phases[0]!.ms} ms`,
+      `phase c: ${ctx.profile.phases[1]!.ms} ms`,
+      'hosts connect: 2 hosts, median 90 ms, p90 90 ms, max 90 ms (n2)',
+      'hosts read: 1 hosts, median 5 ms, p90 5 ms, max 5 ms (n1)',
+    ]);
   });
 
   it('lock the state: a second run on the same grid is refused while the first holds it', async () => {
