@@ -41,8 +41,12 @@ function run(cmd, argv, env = {}) {
   return { s, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Removes what the 3-task work made, so the next run is a first run again. */
-async function resetHosts(addresses) {
+/** Hosts the 3-task work may have touched (the lab's hosts start clean). */
+const touched = new Set();
+
+/** Removes what the 3-task work made on the touched hosts among `wanted`, so the next run is a first run again. */
+async function resetHosts(wanted) {
+  const addresses = wanted.filter((a) => touched.has(a));
   for (let i = 0; i < addresses.length; i += concurrency) {
     await Promise.all(
       addresses.slice(i, i + concurrency).map(
@@ -79,6 +83,8 @@ else console.log(`lab up in ${run(bin, ['lab', 'up', '--kind', 'netns', '--nodes
 const labTopology = readFileSync(`${dir}/topology.yaml`, 'utf8');
 const nodes = [...labTopology.matchAll(/name: (node-\d+), address: ([\d.]+)/g)].map((m) => ({ name: m[1], address: m[2] }));
 const work = mkdtempSync(join(dir, 'bench-'));
+// A reused lab may hold an earlier run's files anywhere.
+if (process.env.GRIDOPS_BENCH_KEEP_LAB && existing >= maxHosts) for (const n of nodes) touched.add(n.address);
 
 /** A topology of the first n lab hosts, in one sub-grid (the lab's SSH defaults), so each size validates only its own hosts. */
 function topologyOf(n) {
@@ -112,6 +118,7 @@ const MEASURES = [
   ['first', 'gridops apply, first run (--persist: keeper started, connections opened)'],
   ['noChangeKept', 'gridops apply, no change, --persist (kept connections)'],
   ['planKept', 'gridops plan, no-op, --persist (kept connections)'],
+  ['firstAfterPlan', 'gridops apply, first run after a plan, --persist (kept connections)'],
   ['planFresh', 'gridops plan, no-op, fresh connections'],
   ['noChangeFresh', 'gridops apply, no change, fresh connections'],
 ];
@@ -127,22 +134,31 @@ try {
       await resetHosts(addresses);
       rmSync(stateDir, { recursive: true, force: true });
       keeperDir = join(work, `keeper-${n}-${i}`);
+      for (const a of addresses) touched.add(a);
       row.times.floor.push(floor(topology));
-      row.times.first.push(gridops('apply', topology, ['--yes', ...persist]).s);
+      const first = gridops('apply', topology, ['--yes', '-v', ...persist]);
+      row.times.first.push(first.s);
+      row.profileFirst = profileOf(first.stderr);
       row.times.noChangeKept.push(gridops('apply', topology, ['--yes', ...persist]).s);
       row.times.planKept.push(gridops('plan', topology, ['--detailed-exitcode', ...persist]).s);
+      // The usual workflow: plan (review), then apply, within the keeper's time (at 50 hosts: resetting 500 takes long).
+      if (n <= 50) {
+        await resetHosts(addresses);
+        rmSync(stateDir, { recursive: true, force: true });
+        gridops('plan', topology, persist);
+        row.times.firstAfterPlan.push(gridops('apply', topology, ['--yes', ...persist]).s);
+      }
+      // The kept profile; --persist 0s lets the keeper end, so no connection outlives the bench.
+      row.profileKept = profileOf(gridops('plan', topology, ['-v', '--persist', '0s']).stderr);
       row.times.planFresh.push(gridops('plan', topology, ['--detailed-exitcode']).s);
       row.times.noChangeFresh.push(gridops('apply', topology, ['--yes']).s);
-      // The profiles; the last run lets the keeper end (--persist 0s) so no connection outlives the bench.
-      const fresh = gridops('plan', topology, ['-v']);
-      const kept = gridops('plan', topology, ['-v', '--persist', '0s']);
-      row.profileFresh = profileOf(fresh.stderr);
-      row.profileKept = profileOf(kept.stderr);
+      row.profileFresh = profileOf(gridops('plan', topology, ['-v']).stderr);
     }
     row.times.floor.push(floor(topology));
     if (n <= 50) {
       await resetHosts(addresses);
       const limit = nodes.slice(0, n).map((h) => h.name).join(',');
+      for (const a of addresses) touched.add(a);
       row.aFirst = run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], ansibleEnv).s;
       row.aNoChange = run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], ansibleEnv).s;
       await resetHosts(addresses);
@@ -158,7 +174,7 @@ try {
 const f = (s) => `${s.toFixed(2)} s`;
 const summary = rows.map((r) => {
   const m = Object.fromEntries(Object.entries(r.times).map(([k, v]) => [k, median(v)]));
-  return { hosts: r.hosts, runs: r.runs, load: { before: r.loadBefore, after: r.loadAfter }, median: m, all: r.times, ansibleFirst: r.aFirst, ansibleNoChange: r.aNoChange, profileFresh: r.profileFresh, profileKept: r.profileKept };
+  return { hosts: r.hosts, runs: r.runs, load: { before: r.loadBefore, after: r.loadAfter }, median: m, all: r.times, ansibleFirst: r.aFirst, ansibleNoChange: r.aNoChange, profileFirst: r.profileFirst, profileFresh: r.profileFresh, profileKept: r.profileKept };
 });
 if (asJson) {
   console.log(JSON.stringify({ bench: 'provision', concurrency, rows: summary }, null, 2));
@@ -166,11 +182,12 @@ if (asJson) {
   console.log(`\nthe 3-task work on netns lab hosts, ${concurrency} hosts at a time; wall clock of whole processes (start-up included); medians`);
   for (const r of summary) {
     console.log(`\n${r.hosts} hosts (${r.runs} run${r.runs === 1 ? '' : 's'}; load average before ${r.load.before}, after ${r.load.after})`);
-    for (const [k, label] of MEASURES) console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
+    for (const [k, label] of MEASURES.filter(([k]) => r.all[k].length)) console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
     if (r.ansibleFirst !== undefined) {
-      console.log(`  ${'ansible-playbook, first run (ControlPersist)'.padEnd(72)} ${f(r.ansibleFirst).padStart(8)}  ${(r.ansibleFirst / r.median.first).toFixed(1)}x gridops first run`);
+      console.log(`  ${'ansible-playbook, first run (ControlPersist)'.padEnd(72)} ${f(r.ansibleFirst).padStart(8)}  ${(r.ansibleFirst / r.median.first).toFixed(1)}x gridops first run, ${(r.ansibleFirst / r.median.firstAfterPlan).toFixed(1)}x gridops first run after a plan`);
       console.log(`  ${'ansible-playbook, no change (ControlPersist)'.padEnd(72)} ${f(r.ansibleNoChange).padStart(8)}  ${(r.ansibleNoChange / r.median.noChangeKept).toFixed(1)}x gridops --persist, ${(r.ansibleNoChange / r.median.noChangeFresh).toFixed(1)}x gridops fresh`);
     }
+    console.log(`  profile, first apply (apply -v --persist, keeper started):\n    ${r.profileFirst.join('\n    ')}`);
     console.log(`  profile, no-op plan, fresh connections (plan -v):\n    ${r.profileFresh.join('\n    ')}`);
     console.log(`  profile, no-op plan, kept connections (plan -v --persist):\n    ${r.profileKept.join('\n    ')}`);
   }
