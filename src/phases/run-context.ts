@@ -50,7 +50,10 @@ export class RunContext {
   private chosen?: Workflow;
   private planned_?: Plan;
 
-  constructor(readonly options: RunOptions & Partial<Omit<ApplyOptions, keyof RunOptions>>) {}
+  constructor(readonly options: RunOptions & Partial<Omit<ApplyOptions, keyof RunOptions>>) {
+    // performance.now() counts from the process's start: what passed before this run is start-up.
+    this.profile.startupMs = Math.round(this.t0);
+  }
 
   /** Milliseconds since the run started. */
   elapsed(): number {

@@ -180,7 +180,9 @@ describe('phases on their own', () => {
     ctx.profile.host('n1', 'connect', 10);
     ctx.profile.host('n2', 'connect', 90);
     ctx.profile.host('n1', 'read', 5);
+    expect(ctx.profile.startupMs).toBeGreaterThan(0);
     expect(ctx.profile.lines()).toEqual([
+      `start-up (process start to the first phase): ${ctx.profile.startupMs} ms`,
       `phase a: ${ctx.profile.phases[0]!.ms} ms`,
       `phase c: ${ctx.profile.phases[1]!.ms} ms`,
       'hosts connect: 2 hosts, median 90 ms, p90 90 ms, max 90 ms (n2)',
