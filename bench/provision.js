@@ -170,23 +170,24 @@ try {
     }
     row.loadAfter = load();
     rows.push(row);
+    if (!asJson) report([row]);
   }
 } finally {
   if (!process.env.GRIDOPS_BENCH_KEEP_LAB) spawnSync(bin, ['lab', 'down', '--dir', dir], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
 }
 
-const f = (s) => `${s.toFixed(2)} s`;
-const summary = rows.map((r) => {
+function f(s) {
+  return `${s.toFixed(2)} s`;
+}
+function summarize(r) {
   const m = Object.fromEntries(Object.entries(r.times).map(([k, v]) => [k, median(v)]));
   return { hosts: r.hosts, runs: r.runs, load: { before: r.loadBefore, after: r.loadAfter }, median: m, all: r.times, ansibleFirst: r.aFirst, ansibleNoChange: r.aNoChange, profileFirst: r.profileFirst, profileFresh: r.profileFresh, profileKept: r.profileKept };
-});
-if (asJson) {
-  console.log(JSON.stringify({ bench: 'provision', concurrency, rows: summary }, null, 2));
-} else {
-  console.log(`\nthe 3-task work on netns lab hosts, ${concurrency} hosts at a time; wall clock of whole processes (start-up included); medians`);
-  for (const r of summary) {
-    console.log(`\n${r.hosts} hosts (${r.runs} run${r.runs === 1 ? '' : 's'}; load average before ${r.load.before}, after ${r.load.after})`);
+}
+/** Prints the rows (each size as soon as it is measured, so a failure later keeps what was measured). */
+function report(done) {
+  for (const r of done.map(summarize)) {
+    console.log(`\nthe 3-task work on ${r.hosts} netns lab hosts, ${concurrency} at a time; wall clock of whole processes (start-up included); medians of ${r.runs} run${r.runs === 1 ? '' : 's'}; load average before ${r.load.before}, after ${r.load.after}`);
     for (const [k, label] of MEASURES.filter(([k]) => r.all[k].length)) console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
     if (r.ansibleFirst !== undefined) {
       console.log(`  ${'ansible-playbook, first run (ControlPersist)'.padEnd(72)} ${f(r.ansibleFirst).padStart(8)}  ${(r.ansibleFirst / r.median.first).toFixed(1)}x gridops first run, ${(r.ansibleFirst / r.median.firstAfterPlan).toFixed(1)}x gridops first run after a plan`);
@@ -197,3 +198,4 @@ if (asJson) {
     console.log(`  profile, no-op plan, kept connections (plan -v --persist):\n    ${r.profileKept.join('\n    ')}`);
   }
 }
+if (asJson) console.log(JSON.stringify({ bench: 'provision', concurrency, rows: rows.map(summarize) }, null, 2));

@@ -54,11 +54,23 @@ function once(host) {
   });
 }
 
+/** Like gridops (transport/retry.ts), a connection that fails before the handshake is tried again, up to 3 times. */
+async function withRetry(host) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await once(host);
+    } catch (err) {
+      if (attempt >= 3 || err.level !== 'client-socket') throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
+}
+
 const t0 = performance.now();
 let next = 0;
 await Promise.all(
   Array.from({ length: Math.min(concurrency, addresses.length) }, async () => {
-    while (next < addresses.length) await once(addresses[next++]);
+    while (next < addresses.length) await withRetry(addresses[next++]);
   }),
 );
 console.log(JSON.stringify({ hosts: addresses.length, ms: Math.round(performance.now() - t0) }));
