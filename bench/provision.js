@@ -29,7 +29,12 @@ const asJson = args.includes('--json');
 const concurrency = 50;
 const sizes = with500 ? [50, 500] : [50];
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The median (the mean of the two middle values for an even count). */
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** Runs a command to completion; its wall time in seconds, and its stderr (for -v profiles). */
@@ -188,7 +193,11 @@ function summarize(r) {
 function report(done) {
   for (const r of done.map(summarize)) {
     console.log(`\nthe 3-task work on ${r.hosts} netns lab hosts, ${concurrency} at a time; wall clock of whole processes (start-up included); medians of ${r.runs} run${r.runs === 1 ? '' : 's'}; load average before ${r.load.before}, after ${r.load.after}`);
-    for (const [k, label] of MEASURES.filter(([k]) => r.all[k].length)) console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
+    // Ratios: of the medians, and the median of each repetition's time over the floor run just before it (load drifts).
+    for (const [k, label] of MEASURES.filter(([k]) => r.all[k].length)) {
+      const paired = median(r.all[k].map((t, i) => t / r.all.floor[i]));
+      console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor, ${paired.toFixed(2)}x paired   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
+    }
     if (r.ansibleFirst !== undefined) {
       console.log(`  ${'ansible-playbook, first run (ControlPersist)'.padEnd(72)} ${f(r.ansibleFirst).padStart(8)}  ${(r.ansibleFirst / r.median.first).toFixed(1)}x gridops first run, ${(r.ansibleFirst / r.median.firstAfterPlan).toFixed(1)}x gridops first run after a plan`);
       console.log(`  ${'ansible-playbook, no change (ControlPersist)'.padEnd(72)} ${f(r.ansibleNoChange).padStart(8)}  ${(r.ansibleNoChange / r.median.noChangeKept).toFixed(1)}x gridops --persist, ${(r.ansibleNoChange / r.median.noChangeFresh).toFixed(1)}x gridops fresh`);
