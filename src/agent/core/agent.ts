@@ -1,6 +1,8 @@
 import { RegionDirectory } from './directory.js';
 import { GroupEngine, type GroupHost } from './group.js';
 import { PacketGuard } from './guard.js';
+import { RegionSlotVoteStore, type RegionSlotKeeper } from './vote-store-region-slot.js';
+import { StateFileVoteStore } from './vote-store-state-file.js';
 import { seededRandom, type Random } from './prng.js';
 import { announcedScore } from './score.js';
 import { REGION_TIMERS, SUBGRID_TIMERS, type Timers } from './timers.js';
@@ -104,11 +106,18 @@ export interface AgentStatus {
   role: GroupRole;
   term: number;
   superPeer: string | null;
+  /**
+   * On the super peer: milliseconds since it last heard from a quorum of its voters (CheckQuorum
+   * makes it step down when this reaches electionTimeoutMax). Null on every other role.
+   */
+  quorumContactAgoMs: number | null;
   mirrors: string[];
   members: MemberStatus[];
   regionRole: GroupRole;
   regionTerm: number;
   regionPeer: string | null;
+  /** The same for the region tier, on the region peer. */
+  regionQuorumContactAgoMs: number | null;
   regionSuperPeers: MemberStatus[];
   /**
    * The whole grid as this region peer knows it: its own region first, then every other region
@@ -158,8 +167,7 @@ export class AgentCore {
       selfInfo: () => ({ score: this.score, load: this.attrs.load, attrsVersion: this.attrsVersion, attrs: this.attrs }),
       canStand: () => true,
       isActive: () => true,
-      bootstrapBallot: () => 'granted',
-      ballotIdentity: () => settings.name,
+      otherRegions: () => [],
     };
     const regionHost: GroupHost = {
       ...subgridHost,
@@ -171,24 +179,7 @@ export class AgentCore {
       }),
       canStand: () => this.subgrid.isLeader(),
       isActive: () => this.subgrid?.isLeader() ?? false,
-      bootstrapBallot: (term, candidate) => this.subgrid.regionBallot(term, candidate),
-      // The slot's last vote binds its holder, unless it went to a super peer of this very sub-grid:
-      // that one held the slot when it stood (the slot's own candidacy), and a win is kept in the
-      // slot as its region view, which makes the holder not fresh.
-      lastBallot: () => {
-        const slot = this.subgrid.regionSlot;
-        if (slot === undefined || slot.votedFor === null) return null;
-        if (slot.votedFor === settings.name || this.subgrid.registry.get(slot.votedFor) !== undefined) return null;
-        return { term: slot.term, to: slot.votedFor };
-      },
-      ballotIdentity: () => settings.subgrid,
       otherRegions: () => this.directory.list().map(({ region, regionPeer, term, superPeers, nodes }) => ({ region, regionPeer, term, superPeers, nodes })),
-      // The region voter slot belongs to the sub-grid: its super peer holds it, and commits
-      // the slot's vote and view in the sub-grid view, which every successor inherits.
-      slot: () => (this.subgrid?.isLeader() ? { id: settings.subgrid, term: this.subgrid.term } : null),
-      commitVote: (term, candidate) => this.subgrid.commitRegionVote(term, candidate),
-      recordView: (view) => this.subgrid.recordRegionView(view),
-      committedView: () => this.subgrid.committedRegionView,
     };
     this.subgrid = new GroupEngine(
       {
@@ -209,6 +200,7 @@ export class AgentCore {
       },
       subgridHost,
       init.persisted?.subgrid ?? null,
+      (state) => new StateFileVoteStore(settings.name, state),
     );
     this.region = new GroupEngine(
       {
@@ -229,6 +221,9 @@ export class AgentCore {
       },
       regionHost,
       init.persisted?.region ?? null,
+      // The region voter slot belongs to the sub-grid: its super peer holds it, and commits the
+      // slot's votes and view in the sub-grid view, which every successor inherits.
+      () => new RegionSlotVoteStore(settings.subgrid, settings.name, this.subgridSlotKeeper()),
     );
     const regionTimers = { ...REGION_TIMERS, ...settings.regionTimers };
     this.directory = new RegionDirectory(
@@ -252,6 +247,26 @@ export class AgentCore {
         },
       },
     );
+  }
+
+  /** The sub-grid engine as the keeper of this node's region voter slot. */
+  private subgridSlotKeeper(): RegionSlotKeeper {
+    const subgrid = (): GroupEngine => this.subgrid;
+    return {
+      isLeader: () => subgrid().isLeader(),
+      get term() {
+        return subgrid().term;
+      },
+      get regionSlot() {
+        return subgrid().regionSlot;
+      },
+      commitRegionVote: (term, candidate, bootstrap) => subgrid().commitRegionVote(term, candidate, bootstrap),
+      recordRegionView: (view) => subgrid().recordRegionView(view),
+      get committedRegionView() {
+        return subgrid().committedRegionView;
+      },
+      hasMember: (name) => subgrid().registry.get(name) !== undefined,
+    };
   }
 
   get name(): string {
@@ -359,6 +374,8 @@ export class AgentCore {
   status(): AgentStatus {
     const settings = this.init.settings;
     const showRegistry = this.subgrid.isLeader() || this.subgrid.groupRole === 'mirror';
+    const tickMs = settings.tickMs ?? 100;
+    const ms = (ticks: number | null): number | null => (ticks === null ? null : ticks * tickMs);
     return {
       node: settings.name,
       region: settings.region,
@@ -368,6 +385,7 @@ export class AgentCore {
       role: this.subgrid.groupRole,
       term: this.subgrid.term,
       superPeer: this.subgrid.shownLeaderName,
+      quorumContactAgoMs: ms(this.subgrid.quorumContactAgo),
       mirrors: allVoters(this.subgrid.view)
         .map((peer) => peer.name)
         .filter((name) => name !== this.subgrid.leaderName),
@@ -375,6 +393,7 @@ export class AgentCore {
       regionRole: this.region.groupRole,
       regionTerm: this.region.term,
       regionPeer: this.region.leaderName,
+      regionQuorumContactAgoMs: ms(this.region.quorumContactAgo),
       regionSuperPeers: this.region.isLeader() ? this.region.registry.list().map(toMemberStatus) : [],
       regions: this.regionsStatus(),
     };

@@ -17,6 +17,8 @@ import type {
 import { Registry, type MemberRecord } from './registry.js';
 import { randomInt, type Random } from './prng.js';
 import type { Timers } from './timers.js';
+import { QuorumContact } from './quorum-contact.js';
+import type { VoteCommit, VoteStore } from './vote-store.js';
 import { allVoters, bootstrapQuorum, compareViews, hasQuorum, isVoter, sameVoterKeys, sameVoters, voterKey } from './view.js';
 
 /** Fixed facts about this node's place in one group. */
@@ -65,35 +67,8 @@ export interface GroupHost {
   canStand(): boolean;
   /** The region tier is dormant on nodes that are not super peers. */
   isActive(): boolean;
-  /**
-   * May this node cast a bootstrap vote for `candidate` (itself when standing) in `term`? The
-   * sub-grid tier always may (the node's own state file holds the vote); the region tier asks its
-   * sub-grid, whose voter slot votes once per region term ('pending' while the sub-grid commits it).
-   */
-  bootstrapBallot(term: number, candidate: string): 'granted' | 'pending' | 'refused';
-  /**
-   * Region tier only: the last vote of this node's voter slot, which binds a bootstrap voter (see
-   * boundTo). The sub-grid tier keeps it in its own persistent state (`bootstrapVote`).
-   */
-  lastBallot?(): { term: number; to: string } | null;
-  /** Identity a bootstrap vote counts under: the node, or for the region tier its sub-grid. */
-  ballotIdentity(): string;
-  /** Region tier: the other regions, so that a regionQuery is answered for the whole grid. */
-  otherRegions?(): PeerRegionSummary[];
-  /**
-   * Region tier only: the voter slot this node holds (its sub-grid) and the sub-grid term of its
-   * leadership, or null while it is not super peer. Votes and acks count under the slot.
-   */
-  slot?(): { id: string; term: number } | null;
-  /**
-   * Region tier only: makes the vote (term, candidate) durable in the slot, i.e. committed in the
-   * sub-grid view, before it counts or leaves ('pending' until then).
-   */
-  commitVote?(term: number, candidate: string): 'committed' | 'pending' | 'refused';
-  /** Region tier only: records a newer region view in the slot. */
-  recordView?(view: View): void;
-  /** Region tier only: the region view the slot holds committed; this node acknowledges only that. */
-  committedView?(): View | null;
+  /** The other regions, so that a regionQuery (region tier) is answered for the whole grid; none for a sub-grid. */
+  otherRegions(): PeerRegionSummary[];
 }
 
 /** Who holds a region voter slot, as last heard (the highest sub-grid term wins). */
@@ -175,7 +150,8 @@ export class GroupEngine {
   private nextSyncAt = 0;
   private registryDirty = false;
   private lastRegistrySentAt = Number.NEGATIVE_INFINITY;
-  private nextQuorumCheckAt = 0;
+  /** Leader only: when each voter was last heard from, for CheckQuorum and /status. */
+  private readonly contact = new QuorumContact();
   private nextRebalanceAt = 0;
   private transfer: { target: string; deadline: number; reason: 'handover' | 'rebalance' } | null = null;
   private formerRegistry: { term: number; entries: RegistryEntryWire[] } | null = null;
@@ -183,12 +159,18 @@ export class GroupEngine {
   /** During a leadership transfer: the outgoing leader, which keeps serving until its successor wins. */
   private transferFrom: { leader: string; until: number } | null = null;
 
+  /** Where this group's votes and view become durable (required: every tier has one). */
+  private readonly voteStore: VoteStore;
+
   constructor(
     private readonly settings: GroupSettings,
     private readonly host: GroupHost,
     persisted: GroupPersistentState | null,
+    /** Builds the vote store; the sub-grid's reads this engine's persistent state. */
+    voteStore: (state: () => GroupPersistentState) => VoteStore,
   ) {
     this.state = persisted ? structuredCloneState(persisted) : { term: 0, votedFor: null, view: null, joined: false };
+    this.voteStore = voteStore(() => this.state);
     this.registry = new Registry(settings.tier);
     this.randomizedTimeout = this.electionTimeout();
     this.active = host.isActive();
@@ -243,18 +225,6 @@ export class GroupEngine {
     return this.state.joined;
   }
 
-  /**
-   * Sub-grid leader only: commits this sub-grid's region-bootstrap ballot of region `term` in the
-   * view: it is the region voter slot's vote of that term, one per term like any region vote.
-   * 'pending' until a quorum of mirrors holds it, so that no successor can vote differently.
-   */
-  regionBallot(term: number, candidate: string): 'granted' | 'pending' | 'refused' {
-    const view = this.state.view;
-    if (this.role !== 'leader' || view === null || view.regionJoined) return 'refused';
-    const vote = this.commitRegionVote(term, candidate);
-    return vote === 'committed' ? 'granted' : vote;
-  }
-
   /** Sub-grid leader only: records in the view that this sub-grid belongs to a region now. */
   recordRegionJoined(): void {
     const view = this.state.view;
@@ -265,11 +235,12 @@ export class GroupEngine {
   /**
    * Sub-grid leader only: makes the region vote (term, candidate) durable in this sub-grid's region
    * voter slot. 'pending' until a quorum of mirrors holds it, so that a successor super peer, which
-   * inherits the slot, can never vote differently in that region term.
+   * inherits the slot, can never vote differently in that region term. A region-bootstrap ballot
+   * (`bootstrap`) is the slot's vote like any other, refused once this sub-grid joined a region.
    */
-  commitRegionVote(term: number, candidate: string): 'committed' | 'pending' | 'refused' {
+  commitRegionVote(term: number, candidate: string, bootstrap = false): VoteCommit {
     const view = this.state.view;
-    if (this.role !== 'leader' || view === null) return 'refused';
+    if (this.role !== 'leader' || view === null || (bootstrap && view.regionJoined)) return 'refused';
     const slot = regionSlotOf(view);
     if (slot.term > term) return 'refused';
     if (slot.term === term && slot.votedFor !== null) {
@@ -327,7 +298,7 @@ export class GroupEngine {
     if (slot.view !== null && compareViews(slot.view, this.state.view) > 0) this.state.view = slot.view;
     if (slot.view !== null) this.state.joined = true;
     // Our predecessor in this slot led the region's latest term: it is gone, so stand at once.
-    const mine = this.host.slot?.()?.id;
+    const mine = this.voteStore.slot()?.id;
     this.standSoon =
       slot.view !== null && slot.view.term === slot.term && slot.votedFor !== null && allVoters(slot.view).some((peer) => peer.slot === mine && peer.name === slot.votedFor);
     this.pendingGrant = null;
@@ -342,7 +313,7 @@ export class GroupEngine {
    * counts our own vote once it does, and acknowledges a newly committed region view at once.
    */
   slotProgress(): void {
-    if (this.host.commitVote === undefined || !this.active) return;
+    if (this.settings.tier !== 'region' || !this.active) return;
     if (this.pendingBootstrapGrant !== null) {
       const pending = this.pendingBootstrapGrant;
       if (pending.term !== this.state.term || !this.isFresh() || this.state.votedFor !== null) this.pendingBootstrapGrant = null;
@@ -356,7 +327,7 @@ export class GroupEngine {
       const pending = this.pendingGrant;
       if (pending.term !== this.state.term) this.pendingGrant = null;
       else {
-        const result = this.host.commitVote(pending.term, pending.to);
+        const result = this.voteStore.commit(pending.term, pending.to, false);
         if (result !== 'pending') {
           this.pendingGrant = null;
           this.sendTo(pending.to, { type: 'voteResp', granted: result === 'committed', bootstrap: false });
@@ -366,7 +337,7 @@ export class GroupEngine {
     if (this.selfVotePending !== null) {
       if (this.selfVotePending !== this.state.term || this.role !== 'candidate') this.selfVotePending = null;
       else {
-        const result = this.host.commitVote(this.selfVotePending, this.settings.self);
+        const result = this.voteStore.commit(this.selfVotePending, this.settings.self, false);
         if (result === 'committed') {
           this.selfVotePending = null;
           this.votes.set(this.selfKey, this.selfPeer());
@@ -386,7 +357,7 @@ export class GroupEngine {
 
   /** Voter key of this node: its name, or for the region tier its sub-grid (its voter slot). */
   private get selfKey(): string {
-    return this.host.slot?.()?.id ?? this.settings.self;
+    return this.voteStore.slot()?.id ?? this.settings.self;
   }
 
   /** Also by name: a region view written before voter slots existed lists nodes. */
@@ -395,7 +366,7 @@ export class GroupEngine {
   }
 
   private selfPeer(): Peer {
-    const slot = this.host.slot?.();
+    const slot = this.voteStore.slot();
     return { name: this.settings.self, addr: this.settings.selfAddr, ...(slot ? { slot: slot.id } : {}) };
   }
 
@@ -414,7 +385,7 @@ export class GroupEngine {
   }
 
   private noteHolder(slot: string, name: string, addr: string | undefined, term: number): void {
-    if (slot === this.host.slot?.()?.id) return;
+    if (slot === this.voteStore.slot()?.id) return;
     const known = this.holders.get(slot);
     if (known !== undefined && known.term > term) return;
     this.holders.set(slot, { name, addr: addr ?? known?.addr, term });
@@ -422,7 +393,7 @@ export class GroupEngine {
 
   /** The region view this node acknowledges: what its slot holds committed (the sub-grid tier: its view). */
   private ackedView(): View | null {
-    return this.host.committedView ? this.host.committedView() : this.state.view;
+    return this.voteStore.committedView();
   }
 
   private sendSyncAck(to: string): void {
@@ -433,7 +404,7 @@ export class GroupEngine {
 
   /** Every change of this node's view goes to the slot too (region tier). */
   private viewUpdated(): void {
-    if (this.state.view !== null) this.host.recordView?.(this.state.view);
+    if (this.state.view !== null) this.voteStore.recordView(this.state.view);
   }
 
   addressOf(name: string): string | undefined {
@@ -784,7 +755,7 @@ export class GroupEngine {
    * that wins keeps a view, and so is never fresh again.) Null when free.
    */
   private boundTo(): string | null {
-    const last = this.host.lastBallot ? this.host.lastBallot() : (this.state.bootstrapVote ?? null);
+    const last = this.voteStore.boundBallot();
     if (last === null || last.to === this.settings.self) return null;
     return (this.notWonUpTo.get(last.to) ?? -1) >= last.term ? null : last.to;
   }
@@ -796,7 +767,7 @@ export class GroupEngine {
   /** Stands in the next term: votes for itself (durably) and asks the fresh nodes. */
   private standBootstrap(): void {
     const term = this.state.term + 1;
-    const ballot = this.host.bootstrapBallot(term, this.settings.self);
+    const ballot = this.voteStore.commit(term, this.settings.self, true);
     if (ballot === 'refused') {
       this.bootstrapAt = null;
       this.bootstrapPreVote = false;
@@ -810,7 +781,7 @@ export class GroupEngine {
     this.state.votedFor = this.settings.self;
     this.host.persistChanged();
     this.votes = new Map([[this.selfKey, this.selfPeer()]]);
-    this.ballots = new Set([this.host.ballotIdentity()]);
+    this.ballots = new Set([this.voteStore.ballotIdentity]);
     this.bootstrapCampaign = true;
     this.setRole('candidate');
     this.host.event({ type: 'electionStarted', tier: this.settings.tier, term, phase: 'bootstrap' });
@@ -829,7 +800,7 @@ export class GroupEngine {
     this.bootstrapCampaign = false;
     this.bootstrapPreVote = true;
     this.setRole('preCandidate');
-    this.ballots = new Set([this.host.ballotIdentity()]);
+    this.ballots = new Set([this.voteStore.ballotIdentity]);
     this.electionElapsed = 0;
     this.randomizedTimeout = this.freshElectionTimeout();
     this.host.event({ type: 'electionStarted', tier: this.settings.tier, term: this.state.term + 1, phase: 'preVote' });
@@ -938,6 +909,8 @@ export class GroupEngine {
       return;
     }
     const result = this.registry.heartbeat(message.from, message, fromAddr, this.now);
+    // A mirror's heartbeat is contact too (etcd counts any message of the term as recent activity).
+    if (message.term === this.state.term) this.contact.heard(message.slot ?? message.from, this.now);
     if (result.event) this.host.event(result.event);
     // A member with an older view (say, a mirror that was replaced) learns the current one, so it stops acting as a voter.
     const stale = compareViews({ term: message.viewTerm, version: message.viewVersion }, this.state.view) < 0;
@@ -1007,7 +980,7 @@ export class GroupEngine {
       liveness: entry.liveness,
     }));
     const totalNodes = superPeers.filter((peer) => peer.liveness !== 'dead').reduce((sum, peer) => sum + peer.members, 0);
-    const regions = this.host.otherRegions?.() ?? [];
+    const regions = this.host.otherRegions();
     this.sendTo(message.from, { type: 'regionInfo', superPeers, totalNodes, ...(regions.length > 0 ? { regions } : {}) }, regions.length > 8);
   }
 
@@ -1043,6 +1016,7 @@ export class GroupEngine {
     }
     if (this.role !== 'leader' || message.term !== this.state.term) return;
     this.voterAcks.set(message.slot ?? message.from, { at: this.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
+    this.contact.heard(message.slot ?? message.from, this.now);
     this.advanceView();
   }
 
@@ -1107,7 +1081,7 @@ export class GroupEngine {
     this.votes = new Map();
     this.selfVotePending = null;
     // Our own vote counts at once, or (region tier) once the sub-grid holds it in our voter slot.
-    const own = this.host.commitVote?.(this.state.term, this.settings.self) ?? 'committed';
+    const own = this.voteStore.commit(this.state.term, this.settings.self, false);
     if (own === 'committed') this.votes.set(this.selfKey, this.selfPeer());
     else if (own === 'pending') this.selfVotePending = this.state.term;
     this.electionElapsed = 0;
@@ -1175,7 +1149,7 @@ export class GroupEngine {
       this.host.persistChanged();
       this.resetElectionTimer();
       // Region tier: the vote leaves only once the sub-grid holds it in our voter slot.
-      const durable = this.host.commitVote?.(message.term, message.from) ?? 'committed';
+      const durable = this.voteStore.commit(message.term, message.from, false);
       if (durable === 'pending') {
         this.pendingGrant = { to: message.from, term: message.term };
         return;
@@ -1200,7 +1174,7 @@ export class GroupEngine {
     const bound = this.boundTo();
     const granted = message.term > this.state.term && (bound === null || bound === message.from) && this.leader === null;
     if (granted) this.bootstrapAt = null; // someone is trying: give it a full timeout
-    this.sendTo(message.from, { type: 'preVoteResp', forTerm: message.term, granted, bootstrap: true, ballotOf: this.host.ballotIdentity() });
+    this.sendTo(message.from, { type: 'preVoteResp', forTerm: message.term, granted, bootstrap: true, ballotOf: this.voteStore.ballotIdentity });
   }
 
   private onBootstrapPreVoteResp(message: Extract<Message, { type: 'preVoteResp' }>): void {
@@ -1237,25 +1211,25 @@ export class GroupEngine {
       this.outranks(this.bootstrapRankScore(), this.settings.self, message.score, message.from);
     const granted = message.term === this.state.term && free && (bound === null || bound === message.from) && !iStandFirst;
     if (granted) this.grantBootstrapVote(message.term, message.from);
-    else this.sendTo(message.from, { type: 'voteResp', granted: false, bootstrap: true, ballotOf: this.host.ballotIdentity() });
+    else this.sendTo(message.from, { type: 'voteResp', granted: false, bootstrap: true, ballotOf: this.voteStore.ballotIdentity });
   }
 
   /** Casts the bootstrap vote once it is durable (region tier: once the sub-grid holds it in the slot). */
   private grantBootstrapVote(term: number, to: string): void {
-    const ballot = this.host.bootstrapBallot(term, to);
+    const ballot = this.voteStore.commit(term, to, true);
     if (ballot === 'pending') {
       this.pendingBootstrapGrant = { to, term };
       return;
     }
     this.pendingBootstrapGrant = null;
-    const granted = ballot === 'granted';
+    const granted = ballot === 'committed';
     if (granted) {
       this.state.votedFor = to;
-      this.state.bootstrapVote = { term, to };
+      this.voteStore.noteBootstrapGrant({ term, to });
       this.host.persistChanged();
       this.bootstrapAt = null;
     }
-    this.sendTo(to, { type: 'voteResp', granted, bootstrap: true, ballotOf: this.host.ballotIdentity() });
+    this.sendTo(to, { type: 'voteResp', granted, bootstrap: true, ballotOf: this.voteStore.ballotIdentity });
   }
 
   private onVoteResp(message: Extract<Message, { type: 'voteResp' }>): void {
@@ -1327,7 +1301,7 @@ export class GroupEngine {
     this.registry.restartClocks(this.now);
     this.registerSelf();
     this.registryDirty = true;
-    this.nextQuorumCheckAt = this.now + this.settings.timers.electionTimeoutMax;
+    this.contact.reset(this.state.view, this.now);
     this.nextRebalanceAt = this.now + this.settings.timers.rebalanceInterval;
     const told = new Set<string>([this.settings.self]);
     for (const entry of this.registry.list()) {
@@ -1377,13 +1351,11 @@ export class GroupEngine {
     }
     if (this.registry.stabilize(this.now, timers.stabilizationTime)) this.registryDirty = true;
     if (this.now >= this.nextSyncAt) this.sendSyncs();
-    if (this.now >= this.nextQuorumCheckAt) {
-      this.nextQuorumCheckAt = this.now + timers.electionTimeoutMax;
-      // CheckQuorum: a leader cut off from most voters stops serving instead of lingering.
-      if (!this.hasRecentQuorum(timers.electionTimeoutMax)) {
-        this.stepDown('lost quorum');
-        return;
-      }
+    // CheckQuorum, every tick over a sliding window: a leader that has not heard from a quorum
+    // within electionTimeoutMax stops serving at once, so it never outlives that bound.
+    if (this.now - this.quorumContactAt() >= timers.electionTimeoutMax) {
+      this.stepDown('lost quorum');
+      return;
     }
     this.advanceView();
     if (this.transfer !== null && this.now > this.transfer.deadline) this.transfer = null;
@@ -1393,12 +1365,15 @@ export class GroupEngine {
     }
   }
 
-  private hasRecentQuorum(window: number): boolean {
-    const view = this.state.view;
-    if (view === null) return false;
-    const recent = new Set([this.selfKey]);
-    for (const [key, ack] of this.voterAcks) if (this.now - ack.at <= window) recent.add(key);
-    return hasQuorum(view, recent);
+  /** The last tick at which this leader had heard from a quorum of its view's voters. */
+  private quorumContactAt(): number {
+    const selfKey = this.selfKey;
+    return this.contact.quorumContactAt(this.state.view, (peer) => voterKey(peer) === selfKey || peer.name === this.settings.self, this.now);
+  }
+
+  /** Leader only: ticks since it last heard from a quorum of voters (null on other roles). */
+  get quorumContactAgo(): number | null {
+    return this.role === 'leader' ? Math.max(0, this.now - this.quorumContactAt()) : null;
   }
 
   private sendSyncs(): void {
@@ -1444,6 +1419,7 @@ export class GroupEngine {
 
   private installView(next: View): void {
     this.state.view = next;
+    if (this.role === 'leader') this.contact.admit(next, this.now);
     this.host.persistChanged();
     this.host.event({ type: 'viewChanged', tier: this.settings.tier, view: next });
     this.viewUpdated();
@@ -1460,7 +1436,7 @@ export class GroupEngine {
     const selfKey = this.selfKey;
     const graceOver = this.now - this.leaderSince > 2 * settings.timers.suspectAfter;
     // Region tier: a voter is a slot (a sub-grid), held by whichever live super peer it has now.
-    const slotted = this.host.slot !== undefined;
+    const slotted = this.settings.tier === 'region';
     const keyOf = (entry: MemberRecord): string => (slotted ? (entry.summary?.subgrid ?? entry.name) : entry.name);
     const asPeer = (entry: MemberRecord): Peer => ({ name: entry.name, addr: entry.addr, ...(slotted ? { slot: keyOf(entry) } : {}) });
     const liveByKey = new Map<string, MemberRecord>();
@@ -1570,7 +1546,7 @@ export class GroupEngine {
 
   /** Messages carry the current term, except a pre-vote, which names the term it would start. */
   private send(dest: Destination, body: MessageBody & { to?: string }, bulk = false): void {
-    const slot = this.active ? this.host.slot?.() : null;
+    const slot = this.active ? this.voteStore.slot() : null;
     const stamp = slot ? { slot: slot.id, slotTerm: slot.term } : {};
     const message = { tier: this.settings.tier, group: this.settings.group, from: this.settings.self, term: this.state.term, ...stamp, ...body } as Message;
     this.host.send(bulk ? { dest, message, bulk } : { dest, message });
