@@ -1,10 +1,10 @@
 import { RegionDirectory } from './directory.js';
-import { GroupEngine, type GroupHost } from './group.js';
+import { GroupEngine, type GroupHost } from './group/engine.js';
 import { PacketGuard } from './guard.js';
 import { RegionSlotVoteStore, type RegionSlotKeeper } from './vote-store-region-slot.js';
 import { StateFileVoteStore } from './vote-store-state-file.js';
 import { seededRandom, type Random } from './prng.js';
-import { announcedScore } from './score.js';
+import { announcedScore, standingScore } from './score.js';
 import { REGION_TIMERS, SUBGRID_TIMERS, type Timers } from './timers.js';
 import type {
   AgentEvent,
@@ -148,6 +148,8 @@ export class AgentCore {
   private attrs: NodeAttributes;
   private attrsVersion = 1;
   private score: number;
+  /** The score at no load and full uptime: what rebalancing compares (RegistryEntryWire.standing). */
+  private standing: number;
   private readonly random: Random;
   private readonly guard: PacketGuard;
 
@@ -157,6 +159,7 @@ export class AgentCore {
     this.random = seededRandom(init.seed);
     this.attrs = { ...settings.attrs };
     this.score = announcedScore(this.attrs, settings.superPeer);
+    this.standing = standingScore(this.attrs, settings.superPeer);
     const eligible = settings.superPeer !== 'never';
     const subgridHost: GroupHost = {
       send: (out) => this.outbox.push(out),
@@ -164,7 +167,7 @@ export class AgentCore {
       persistChanged: () => {
         this.persistDirty = true;
       },
-      selfInfo: () => ({ score: this.score, load: this.attrs.load, attrsVersion: this.attrsVersion, attrs: this.attrs }),
+      selfInfo: () => ({ score: this.score, standing: this.standing, load: this.attrs.load, attrsVersion: this.attrsVersion, attrs: this.attrs }),
       canStand: () => true,
       isActive: () => true,
       otherRegions: () => [],
@@ -173,6 +176,7 @@ export class AgentCore {
       ...subgridHost,
       selfInfo: () => ({
         score: this.score,
+        standing: this.standing,
         load: this.attrs.load,
         attrsVersion: 1,
         summary: { subgrid: settings.subgrid, members: this.subgrid.registry.liveCount() },
@@ -334,6 +338,7 @@ export class AgentCore {
     const structural = attrs.arch !== this.attrs.arch || attrs.cores !== this.attrs.cores || attrs.memoryMiB !== this.attrs.memoryMiB || JSON.stringify(attrs.labels) !== JSON.stringify(this.attrs.labels);
     this.attrs = { ...attrs };
     this.score = announcedScore(attrs, this.init.settings.superPeer);
+    this.standing = standingScore(attrs, this.init.settings.superPeer);
     if (structural) this.attrsVersion++;
   }
 

@@ -77,6 +77,12 @@ export interface RegistryEntryWire {
   attrsVersion: number;
   eligible: boolean;
   score: number;
+  /**
+   * The node's standing score: its score at no load and full uptime (capacity and preference only,
+   * what gridops renders as bootstrapScore). Rebalancing compares this, never the live score, so
+   * that a load that moves never moves the leader. Absent from older agents (the live score stands in).
+   */
+  standing?: number;
   attrs?: NodeAttributes;
   summary?: SubgridSummary;
   liveness: Liveness;
@@ -116,6 +122,8 @@ export type Message =
       attrsVersion: number;
       eligible: boolean;
       score: number;
+      /** The standing score (RegistryEntryWire.standing): fixed per incarnation and attributes version, so sent only here. */
+      standing?: number;
       attrs?: NodeAttributes;
       summary?: SubgridSummary;
       /** The node was born in this group's first bootstrap (it has a bootstrap electorate): no stabilization wait. */
