@@ -139,7 +139,12 @@ export type Message =
   | (Envelope & { type: 'preVoteResp'; forTerm: number; granted: boolean; bootstrap?: boolean; ballotOf?: string })
   | (Envelope & { type: 'vote'; viewTerm: number; viewVersion: number; bootstrap: boolean; transfer: boolean; score: number })
   | (Envelope & { type: 'voteResp'; granted: boolean; bootstrap: boolean; ballotOf?: string })
-  | (Envelope & { type: 'timeoutNow' })
+  /**
+   * The leader asks the target of a leadership transfer to stand now. `leaderLast` (sub-grid tier):
+   * the leader keeps serving while the target gathers the other votes, and is asked for its own
+   * vote last, when that vote is all the target still needs (see transfer.ts).
+   */
+  | (Envelope & { type: 'timeoutNow'; leaderLast?: boolean })
   /**
    * `forGood`: the node is decommissioned (`gridagent leave`), not restarting: the leader drops it
    * from the voters at once. `slotEnds` (region tier): the node was the last of its sub-grid, so

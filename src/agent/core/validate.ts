@@ -19,7 +19,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   preVoteResp: { forTerm: 'number', granted: 'boolean', bootstrap: 'boolean?', ballotOf: 'string?' },
   vote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean', transfer: 'boolean', score: 'number' },
   voteResp: { granted: 'boolean', bootstrap: 'boolean', ballotOf: 'string?' },
-  timeoutNow: {},
+  timeoutNow: { leaderLast: 'boolean?' },
   leave: { incarnation: 'number', forGood: 'boolean?', slotEnds: 'string?' },
   merge: { registry: 'array' },
   regionQuery: {},

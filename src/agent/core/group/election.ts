@@ -8,7 +8,7 @@ import type { Membership } from './membership.js';
 
 /** What the election needs from the role transitions (engine.ts). */
 export interface ElectionRoles {
-  observeTerm(term: number): void;
+  observeTerm(term: number, fromLeader?: boolean): void;
   becomePreCandidate(ballot: Ballot): void;
   /** Moves to `term` with this node's own (durable) vote, as a candidate. */
   becomeCandidate(ballot: Ballot, term: number): void;
@@ -27,6 +27,8 @@ interface PendingVote {
   term: number;
   to: string;
   transfer: boolean;
+  /** A transfer whose outgoing leader is asked for its vote last. */
+  leaderLast?: string;
 }
 
 /**
@@ -41,6 +43,10 @@ export class Election implements BallotElection {
   readonly bootstrapBallot: BootstrapBallot;
   /** The ballot of the campaign under way (pre-candidate or candidate), null otherwise. */
   campaign: Ballot | null = null;
+  /** The campaign is a leadership transfer's (its vote requests skip the lease, and are repeated). */
+  private transferCampaign = false;
+  /** A transfer campaign whose outgoing leader (this one) is asked for its vote last. */
+  private leaderLast: string | null = null;
   tally = new Tally();
   elapsed = 0;
   randomizedTimeout: number;
@@ -63,6 +69,8 @@ export class Election implements BallotElection {
   /** A new term, leader or role: no campaign, and the election timer starts again. */
   reset(): void {
     this.campaign = null;
+    this.transferCampaign = false;
+    this.leaderLast = null;
     this.bootstrapAt = null;
     this.resetTimer();
   }
@@ -145,10 +153,15 @@ export class Election implements BallotElection {
     }
   }
 
-  /** Pre-candidate or candidate: a campaign that did not win in time starts over. */
+  /**
+   * Pre-candidate or candidate: a campaign that did not win in time starts over. A transfer target
+   * asks again every tick the voters that have not granted yet (a vote is idempotent within a
+   * term): one lost or challenged request must not cost the group its transfer.
+   */
   tickCampaign(): void {
     const campaign = this.campaign;
     this.elapsed++;
+    if (campaign !== null && this.transferCampaign && this.ctx.role === 'candidate') this.askAgain(campaign);
     // A fresh node keeps discovering while it stands: its fresh peers stay known, and a leader is found.
     if (campaign?.bootstrap && this.discovery.searching) this.discovery.tick();
     if (this.elapsed < this.randomizedTimeout) return;
@@ -236,12 +249,12 @@ export class Election implements BallotElection {
    * committed in the sub-grid's slot, so 'pending' for a moment), then it moves to the term and
    * asks for votes. `transfer`: the leader asked for it (timeoutNow), so voters skip the lease.
    */
-  stand(ballot: Ballot, transfer: boolean): void {
+  stand(ballot: Ballot, transfer: boolean, leaderLast?: string): void {
     const ctx = this.ctx;
     const term = ctx.state.term + 1;
     const own = ctx.votes.commit(term, ctx.self, ballot.bootstrap);
     if (own === 'pending') {
-      this.pendingStand = { bootstrap: ballot.bootstrap, term, to: ctx.self, transfer };
+      this.pendingStand = { bootstrap: ballot.bootstrap, term, to: ctx.self, transfer, ...(leaderLast !== undefined ? { leaderLast } : {}) };
       return;
     }
     this.pendingStand = null;
@@ -253,11 +266,48 @@ export class Election implements BallotElection {
     }
     this.roles.becomeCandidate(ballot, term);
     this.tally = this.ownTally();
+    this.transferCampaign = transfer;
+    this.leaderLast = leaderLast ?? null;
     this.elapsed = 0;
     this.randomizedTimeout = ballot.timeout();
     ctx.event({ type: 'electionStarted', tier: ctx.settings.tier, term, phase: ballot.bootstrap ? 'bootstrap' : transfer ? 'transfer' : 'vote' });
-    for (const target of ballot.electorate()) ctx.sendTo(target.name, ballot.request('vote', term, transfer), false, target.addr);
-    if (ballot.won(this.tally)) this.roles.becomeLeader();
+    for (const target of ballot.electorate()) if (target.name !== this.leaderLast) ctx.sendTo(target.name, ballot.request('vote', term, transfer), false, target.addr);
+    this.countedOne(ballot);
+  }
+
+  /**
+   * After a grant: won, or (a transfer whose leader votes last) time to ask the leader, whose vote
+   * is all that is missing. The leader's grant is required: it has stepped down by then, so the
+   * outgoing and the incoming leader never lead at once.
+   */
+  private countedOne(ballot: Ballot): void {
+    const leader = this.leaderLast;
+    if (leader === null) {
+      if (ballot.won(this.tally)) this.roles.becomeLeader();
+      return;
+    }
+    if (this.tally.votes.has(leader)) {
+      if (ballot.won(this.tally)) this.roles.becomeLeader();
+      return;
+    }
+    if (this.withLeader(ballot)) this.ctx.sendTo(leader, ballot.request('vote', this.ctx.state.term, true));
+  }
+
+  /** Would the tally win with the outgoing leader's vote added? */
+  private withLeader(ballot: Ballot): boolean {
+    const leader = this.leaderLast!;
+    const tally = new Tally();
+    for (const [key, peer] of this.tally.votes) tally.add(key, peer, key);
+    tally.add(leader, { name: leader }, leader);
+    return ballot.won(tally);
+  }
+
+  private askAgain(ballot: Ballot): void {
+    const granted = new Set([...this.tally.votes.values()].map((peer) => peer.name));
+    for (const target of ballot.electorate()) {
+      if (granted.has(target.name) || (target.name === this.leaderLast && !this.withLeader(ballot))) continue;
+      this.ctx.sendTo(target.name, ballot.request('vote', this.ctx.state.term, true), false, target.addr);
+    }
   }
 
   private ownTally(): Tally {
@@ -290,7 +340,7 @@ export class Election implements BallotElection {
     if (ctx.role !== 'candidate' || message.term !== ctx.state.term || !message.granted) return;
     if (campaign === null || message.bootstrap !== campaign.bootstrap) return;
     this.count(message);
-    if (campaign.won(this.tally)) this.roles.becomeLeader();
+    this.countedOne(campaign);
   }
 
   private count(message: Extract<Message, { type: 'preVoteResp' | 'voteResp' }>): void {
@@ -315,7 +365,8 @@ export class Election implements BallotElection {
     if (screened === 'notFresh') return this.answerNotFresh(message.from);
     if (screened === 'refuse') return this.answerVote(ballot, false, message.from);
     if (message.transfer && message.term > ctx.state.term && ctx.leader !== null && ctx.role === 'follower') this.roles.noteTransferFrom(ctx.leader);
-    if (message.term > ctx.state.term) this.roles.observeTerm(message.term);
+    // A transfer vote request reaching the outgoing leader is its target asking for the last vote it needs: step down and give it.
+    if (message.term > ctx.state.term) this.roles.observeTerm(message.term, message.transfer);
     if (ballot.voteVerdict(message) !== 'grant') return this.answerVote(ballot, false, message.from);
     if (!ballot.bootstrap) this.resetTimer();
     this.castVote({ bootstrap: ballot.bootstrap, term: message.term, to: message.from, transfer: message.transfer });
@@ -377,7 +428,7 @@ export class Election implements BallotElection {
         const stillSearching = ctx.role === 'follower' ? this.discovery.searching && ctx.leader === null : ctx.role === 'preCandidate' && this.campaign?.bootstrap === true;
         if (this.discovery.isFresh() && this.boundTo() === null && stillSearching) this.stand(this.bootstrapBallot, false);
       } else if (this.canCampaign() && (stand.transfer || ctx.role === 'preCandidate')) {
-        this.stand(this.viewBallot, stand.transfer);
+        this.stand(this.viewBallot, stand.transfer, stand.leaderLast);
       }
     }
   }

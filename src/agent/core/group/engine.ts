@@ -55,7 +55,7 @@ export class GroupEngine {
   /** The transitions the concepts may ask for (their *Roles interfaces). */
   private rolesForConcepts() {
     return {
-      observeTerm: (term: number) => this.observeTerm(term),
+      observeTerm: (term: number, fromLeader?: boolean) => this.observeTerm(term, fromLeader),
       followLeader: (name: string) => this.followLeader(name),
       stepDown: (reason: string) => this.stepDown(reason),
       desiredVoters: (current: Peer[]) => desiredVoters(this.ctx, current, { leaderSince: this.leaderSince, departed: this.membership.departed }),
@@ -335,7 +335,8 @@ export class GroupEngine {
       return;
     }
     this.replication.advanceView();
-    this.transfer.tickLeader();
+    const abandoned = this.transfer.tickLeader();
+    if (abandoned !== null) this.abandonTransfer(abandoned);
   }
 
   // ---- role transitions ---------------------------------------------------------------------
@@ -432,16 +433,37 @@ export class GroupEngine {
     this.formerRegistry = { term, entries: ctx.registry.toWire() };
     const transfer = this.transfer.endLeadership();
     this.becomeFollower(term, null);
+    // Stepping down to give its successor the last vote: it is still the super peer to show until
+    // the successor announces itself (a moment, or at most electionTimeoutMin), like its voters do.
+    if (transfer?.leaderLast) this.transfer.noteTransferFrom(ctx.self);
     ctx.event({ type: 'steppedDown', tier: ctx.settings.tier, term, reason });
     if (transfer !== null) ctx.event({ type: 'handoverComplete', tier: ctx.settings.tier, successor: transfer.target });
     this.startSearching();
   }
 
-  /** Any message from a higher term makes this node a follower of that term (Raft's rule). */
-  private observeTerm(term: number): void {
+  /**
+   * Any message from a higher term makes this node a follower of that term (Raft's rule), except
+   * during its own transfer: the term its target stands in is not a reason to stop serving until
+   * a leader of that term speaks, or the target asks for this node's vote (`fromLeader`: announce,
+   * sync, welcome, hbAck, a transfer vote request). See transfer.ts.
+   */
+  private observeTerm(term: number, fromLeader = false): void {
     if (term <= this.ctx.state.term) return;
+    if (this.ctx.role === 'leader' && this.transfer.defers(term, fromLeader)) return;
     if (this.ctx.role === 'leader') this.stepDown('higher term', term);
     else this.becomeFollower(term, null);
+  }
+
+  /**
+   * The transfer did not complete in time, and its target's term is out there (some voters moved
+   * to it): this leader cannot go on in its old term, so it takes the role back through a normal
+   * election in the next one. Voters that still follow it, or that lost their leader to the
+   * target's failed campaign, grant it at once; if the target did win after all, the lease of its
+   * voters refuses the pre-vote and this node follows the winner.
+   */
+  private abandonTransfer(seenTerm: number): void {
+    this.stepDown('transfer abandoned', seenTerm);
+    this.election.preVote(this.election.viewBallot);
   }
 
   /** A leader of the current (or a higher) term spoke. */
@@ -463,7 +485,7 @@ export class GroupEngine {
     const ctx = this.ctx;
     if (message.term < ctx.state.term || !ctx.active) return;
     if (ctx.role === 'leader' && message.term === ctx.state.term) return;
-    this.observeTerm(message.term);
+    this.observeTerm(message.term, true);
     this.followLeader(message.from);
   }
 

@@ -5,7 +5,7 @@ import type { Replication } from './replication.js';
 
 /** What membership needs from the role transitions (engine.ts). */
 export interface MembershipRoles {
-  observeTerm(term: number): void;
+  observeTerm(term: number, fromLeader?: boolean): void;
   followLeader(name: string): void;
   /** The leader says it is not one: forget it and search again. */
   forgetLeader(): void;
@@ -26,6 +26,8 @@ export class Membership {
   lastLeaderContact = Number.NEGATIVE_INFINITY;
   private lastLeaderAck = Number.NEGATIVE_INFINITY;
   private nextHeartbeatAt = 0;
+  /** The tick this node last greeted a leader (new, or of a new term). */
+  private greetedAt = Number.NEGATIVE_INFINITY;
   /** Members (and region voter slots) that left for good: never kept as voters (cleared if they sign in again). */
   readonly departed = new Set<string>();
 
@@ -43,6 +45,7 @@ export class Membership {
       // A node that belonged before is most likely in the new leader's replica: try a heartbeat first.
       this.welcomed = this.ctx.state.joined;
       this.nextHeartbeatAt = this.ctx.now;
+      this.greetedAt = this.ctx.now;
     }
     this.lastLeaderContact = this.ctx.now;
     this.lastLeaderAck = this.ctx.now;
@@ -95,7 +98,7 @@ export class Membership {
   onWelcome(message: Extract<Message, { type: 'welcome' }>): void {
     const ctx = this.ctx;
     if (message.term < ctx.state.term) return;
-    this.roles.observeTerm(message.term);
+    this.roles.observeTerm(message.term, true);
     this.roles.followLeader(message.from);
     this.welcomed = true;
     if (!ctx.state.joined) {
@@ -108,12 +111,15 @@ export class Membership {
     const ctx = this.ctx;
     if (message.from !== ctx.leader || ctx.role === 'leader') return;
     if (message.notLeader) {
+      // In the tick its announce arrived, a "not leader" answers a heartbeat sent while it was still
+      // a candidate (the lab polls every 100 ms; this race lasts a LAN round trip): stale, ignored.
+      if (ctx.now === this.greetedAt) return;
       this.roles.forgetLeader();
       if (message.leader !== undefined) this.roles.redirected({ ...message, type: 'redirect', leader: message.leader });
       return;
     }
     if (message.term < ctx.state.term) return;
-    this.roles.observeTerm(message.term);
+    this.roles.observeTerm(message.term, true);
     this.lastLeaderAck = ctx.now;
     if (message.view !== undefined) this.replication.learnView(message.view);
     if (!message.known && this.welcomed) {

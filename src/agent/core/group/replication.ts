@@ -13,8 +13,8 @@ export interface VoterAck {
 
 /** What replication needs from the role transitions (engine.ts). */
 export interface ReplicationRoles {
-  /** A message of a higher term makes this node a follower of that term. */
-  observeTerm(term: number): void;
+  /** A message of a higher term makes this node a follower of that term (`fromLeader`: a leader of that term sent it). */
+  observeTerm(term: number, fromLeader?: boolean): void;
   /** A leader of the current term spoke: follow it. */
   followLeader(name: string): void;
   /** CheckQuorum failed: stop leading. */
@@ -150,7 +150,7 @@ export class Replication {
       this.sendSyncAck(message.from);
       return;
     }
-    this.roles.observeTerm(message.term);
+    this.roles.observeTerm(message.term, true);
     if (ctx.role === 'leader') return;
     this.roles.followLeader(message.from);
     this.learnView(message.view);

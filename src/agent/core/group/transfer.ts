@@ -7,8 +7,14 @@ import type { Replication } from './replication.js';
 /** A leadership transfer under way, as the leader sees it. */
 export interface TransferInFlight {
   target: string;
+  /** The term the target stands in. */
+  term: number;
   deadline: number;
   reason: 'handover' | 'rebalance';
+  /** The leader serves on while the target gathers the other votes, and votes last (sub-grid tier). */
+  leaderLast: boolean;
+  /** The target's term was seen (a voter moved to it): there is no going back to the old term. */
+  seenTerm: number | null;
 }
 
 /**
@@ -62,19 +68,55 @@ export class Transfer {
     if (ctx.role !== 'leader' || ctx.state.view === null) return null;
     const successor = to ?? this.bestSuccessor();
     if (successor === null) return null;
-    this.inFlight = { target: successor, deadline: ctx.now + ctx.timers.transferTimeout, reason };
-    ctx.sendTo(successor, { type: 'timeoutNow' });
+    // Sub-grid tier: this node keeps serving while the target gathers the other voters' votes, and
+    // is asked last, once its vote is all the target needs: only then does it step down (to vote),
+    // and the target wins on its answer. So a transfer that cannot complete never took the leader
+    // away, and the two never lead at once. (The region tier's votes commit in the sub-grid's slot;
+    // there the target asks every voter at once, as Raft does.)
+    const leaderLast = ctx.settings.tier === 'subgrid';
+    this.inFlight = { target: successor, term: ctx.state.term + 1, deadline: ctx.now + ctx.timers.transferTimeout, reason, leaderLast, seenTerm: null };
+    this.sendTimeoutNow();
     ctx.event({ type: 'handoverStarted', tier: ctx.settings.tier, successor });
     return successor;
   }
 
-  tickLeader(): void {
+  private sendTimeoutNow(): void {
+    const transfer = this.inFlight!;
+    this.ctx.sendTo(transfer.target, { type: 'timeoutNow', ...(transfer.leaderLast ? { leaderLast: true } : {}) });
+  }
+
+  /**
+   * Until the target is seen in its term, the timeoutNow is repeated every tick (a lost one must
+   * not end the transfer). At the deadline, a transfer whose term was never seen is dropped and this
+   * leader goes on as before; one whose term was seen, but whose target did not win, is abandoned:
+   * returns that term (engine.ts takes the role back through an election in the next one).
+   */
+  tickLeader(): number | null {
     const ctx = this.ctx;
-    if (this.inFlight !== null && ctx.now > this.inFlight.deadline) this.inFlight = null;
+    const transfer = this.inFlight;
+    if (transfer !== null && ctx.now > transfer.deadline) {
+      this.inFlight = null;
+      if (transfer.seenTerm !== null) return transfer.seenTerm;
+    } else if (transfer !== null && transfer.seenTerm === null) {
+      this.sendTimeoutNow();
+    }
     if (ctx.now >= this.nextRebalanceAt) {
       this.nextRebalanceAt = ctx.now + ctx.timers.rebalanceInterval;
       this.maybeHandOverToBetter();
     }
+    return null;
+  }
+
+  /**
+   * During its own transfer the leader keeps serving when it sees the target's term from a voter
+   * (a syncAck): only the target asking for its vote, or a leader of that term, ends its
+   * leadership. It notes the term, which decides what happens at the deadline.
+   */
+  defers(term: number, fromLeader: boolean): boolean {
+    const transfer = this.inFlight;
+    if (transfer === null || !transfer.leaderLast || fromLeader || term !== transfer.term) return false;
+    transfer.seenTerm = term;
+    return true;
   }
 
   /**
@@ -122,7 +164,7 @@ export class Transfer {
     const ctx = this.ctx;
     if (message.from !== ctx.leader || message.term !== ctx.state.term || !this.election.canCampaign()) return;
     this.noteTransferFrom(message.from);
-    this.election.stand(this.election.viewBallot, true);
+    this.election.stand(this.election.viewBallot, true, message.leaderLast ? message.from : undefined);
   }
 
   /** The leader steps down: a transfer under way ends here, and its target is the successor. */
