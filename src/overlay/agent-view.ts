@@ -1,4 +1,5 @@
 import type { Transport } from '../transport/transport.js';
+import { quote } from '../transport/quote.js';
 
 /** The live overlay as one node's agent sees it (the subset gridops shows). */
 export interface AgentView {
@@ -14,16 +15,42 @@ export interface AgentView {
 
 export const NOT_ANSWERING: AgentView = { role: 'not answering', term: 0, superPeer: null, regionPeer: null, members: 0 };
 
-/** Asks the node's agent for its view through its local CLI (no root needed: it reads 127.0.0.1). */
-export async function askAgent(transport: Transport): Promise<AgentView> {
-  // `gridagent status` starts a Node process on the node: under heavy load (the grid-grow e2e saw
-  // load 20+) that alone can take seconds, and a 5 s limit then reported live agents as silent.
-  const r = await transport.exec('gridagent status --json', { timeoutMs: 15_000 });
-  if (r.code !== 0) return NOT_ANSWERING;
+/** Where the agent's local HTTP endpoint listens: the topology's `agent.httpAddress` and `agent.httpPort`. */
+export interface AgentEndpoint {
+  httpAddress: string;
+  httpPort: number;
+}
+
+/** How long the node may take to answer one question, the connection included. */
+const ASK_TIMEOUT_S = 10;
+
+/**
+ * The shell command that fetches the agent's /status on its node: bash's /dev/tcp and `cat`, so
+ * that asking starts no process heavier than bash. (`gridagent status` starts Node.js, which took
+ * seconds under the load of a grid-growth e2e and made live agents look silent.) A wildcard bind
+ * answers on loopback.
+ */
+export function statusRequest(endpoint: AgentEndpoint): string {
+  const host = endpoint.httpAddress === '0.0.0.0' ? '127.0.0.1' : endpoint.httpAddress === '::' ? '::1' : endpoint.httpAddress;
+  const script = `exec 3<>/dev/tcp/${host}/${endpoint.httpPort} && printf 'GET /status HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && cat <&3`;
+  return `timeout ${ASK_TIMEOUT_S} bash -c ${quote(script)}`;
+}
+
+/** The view in an HTTP response from the agent's /status, or null when it is not one. */
+export function parseStatusResponse(response: string): AgentView | null {
+  const split = response.indexOf('\r\n\r\n');
+  if (split < 0 || !/^HTTP\/1\.[01] 200 /.test(response)) return null;
   try {
-    const s = JSON.parse(r.stdout) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[] };
+    const s = JSON.parse(response.slice(split + 4)) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[] };
+    if (typeof s.role !== 'string' || !Array.isArray(s.members)) return null;
     return { role: s.role === 'leader' ? 'super-peer' : s.role, ...(s.regionRole === 'leader' ? { regionRole: 'region-peer' } : {}), term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length };
   } catch {
-    return NOT_ANSWERING;
+    return null;
   }
+}
+
+/** Asks the node's agent for its view, over the node's loopback (no root needed). */
+export async function askAgent(transport: Transport, endpoint: AgentEndpoint): Promise<AgentView> {
+  const r = await transport.exec(statusRequest(endpoint), { timeoutMs: (ASK_TIMEOUT_S + 5) * 1000 });
+  return (r.code === 0 && parseStatusResponse(r.stdout)) || NOT_ANSWERING;
 }

@@ -16,7 +16,7 @@ export interface OverlayCheck {
 
 /** Asks every agent once, over the given connections, and judges their answers. */
 export async function askOverlay(sessions: readonly HostSession[], concurrency: number): Promise<Omit<OverlayCheck, 'ms'>> {
-  const views = await fanOut(sessions, (s) => s.node.name, (s) => askAgent(s.transport), { concurrency });
+  const views = await fanOut(sessions, (s) => s.node.name, (s) => askAgent(s.transport, s.node.settings.agent), { concurrency });
   const answers: AgentAnswer[] = sessions.map((s, i) => {
     const outcome = views[i]!;
     return { node: s.node.name, region: s.node.region, subgrid: s.node.subgrid, view: outcome.status === 'ok' ? outcome.value : NOT_ANSWERING };

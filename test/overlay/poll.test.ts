@@ -3,10 +3,11 @@ import type { HostSession } from '../../src/facts/host-session.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { facts, smallGrid } from '../resources/fixtures.js';
 import { allNodes } from '../../src/topology/model.js';
+import { ASK_AGENT, agentAnswer } from './agent-answer.js';
 
-/** `gridagent status --json` as the agent prints it, for a node that follows `leader`. */
+/** The agent's /status answer, for a node that follows `leader`. */
 const agentStatus = (self: string, leader: string | null) =>
-  JSON.stringify({ role: leader === self ? 'leader' : leader === null ? 'searching' : 'member', regionRole: leader === self ? 'leader' : 'inactive', term: 1, superPeer: leader, regionPeer: leader === self ? self : null, members: [] });
+  agentAnswer(JSON.stringify({ role: leader === self ? 'leader' : leader === null ? 'searching' : 'member', regionRole: leader === self ? 'leader' : 'inactive', term: 1, superPeer: leader, regionPeer: leader === self ? self : null, members: [] }));
 
 describe('pollOverlay: the one loop that asks the agents until they agree', () => {
   const nodes = allNodes(smallGrid());
@@ -16,7 +17,7 @@ describe('pollOverlay: the one loop that asks the agents until they agree', () =
     const sessions: HostSession[] = nodes.map((node) => ({
       node,
       facts: facts(),
-      transport: new RecordingTransport(node.name).on(/^gridagent status --json$/, () => {
+      transport: new RecordingTransport(node.name).on(ASK_AGENT, () => {
         asked++;
         // The first two rounds: still searching (the agents just started).
         return { code: 0, stdout: agentStatus(node.name, asked <= 4 ? null : 'n1') };
@@ -33,7 +34,7 @@ describe('pollOverlay: the one loop that asks the agents until they agree', () =
     const sessions: HostSession[] = nodes.map((node) => ({
       node,
       facts: facts(),
-      transport: new RecordingTransport(node.name).on(/^gridagent status --json$/, node.name === 'n2' ? { code: 7, stderr: 'connection refused' } : { code: 0, stdout: agentStatus(node.name, 'n1') }),
+      transport: new RecordingTransport(node.name).on(ASK_AGENT, node.name === 'n2' ? { code: 7, stderr: 'connection refused' } : { code: 0, stdout: agentStatus(node.name, 'n1') }),
     }));
     const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 1200 });
     expect(r.agreement.converged).toBe(false);
@@ -46,7 +47,7 @@ describe('pollOverlay: the one loop that asks the agents until they agree', () =
     const sessions: HostSession[] = nodes.map((node) => ({
       node,
       facts: facts(),
-      transport: new RecordingTransport(node.name).on(/^gridagent status --json$/, () => (asked++, { code: 0, stdout: agentStatus(node.name, null) })),
+      transport: new RecordingTransport(node.name).on(ASK_AGENT, () => (asked++, { code: 0, stdout: agentStatus(node.name, null) })),
     }));
     const r = await pollOverlay(sessions, { concurrency: 10 });
     expect(asked).toBe(2);

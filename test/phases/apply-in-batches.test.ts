@@ -8,6 +8,7 @@ import { allNodes } from '../../src/topology/model.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { facts, gridOf } from '../resources/fixtures.js';
+import { ASK_AGENT, agentAnswer } from '../overlay/agent-answer.js';
 
 const local = new LocalTransport('local');
 
@@ -39,10 +40,10 @@ function fleet(g: ReturnType<typeof grid>, stuck?: string) {
         if (node.name === leader) leader = 'n2';
         return local.exec(command, { stdin: options.stdin });
       })
-      .on(/^gridagent status --json$/, () => {
+      .on(ASK_AGENT, () => {
         const joined = !(stuck === node.name && order.includes(node.name));
         const role = !joined ? 'searching' : node.name === leader ? 'leader' : 'member';
-        return { code: 0, stdout: JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer: joined ? leader : null, regionPeer: role === 'leader' ? node.name : null, members: [] }) };
+        return { code: 0, stdout: agentAnswer(JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer: joined ? leader : null, regionPeer: role === 'leader' ? node.name : null, members: [] })) };
       });
     const upgrade = new CommandResource({ name: 'upgrade', command: 'true' });
     return {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gridStatus, overlayConverged } from '../../src/status/grid-status.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { ASK_AGENT, agentAnswer } from '../overlay/agent-answer.js';
 
 const FACTS = readFileSync(new URL('../facts/fixtures/systemd-container-v1.txt', import.meta.url), 'utf8').replace(/@@gridops-facts:agent@@\n[^@]*/, '@@gridops-facts:agent@@\n0.1.0\n\n');
 
@@ -37,7 +38,7 @@ describe('status --wait uses the one definition of a converged overlay', () => {
       waitUntil: waitMs === undefined ? undefined : Date.now() + waitMs,
       connect: async (node) =>
         new RecordingTransport(node.name)
-          .on(/^gridagent status --json$/, { code: 0, stdout: views[node.name]! })
+          .on(ASK_AGENT, { code: 0, stdout: agentAnswer(views[node.name]!) })
           .on(/gridops-facts/, { code: 0, stdout: FACTS }),
     });
 

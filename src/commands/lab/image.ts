@@ -1,4 +1,6 @@
 import { Flags } from '@oclif/core';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { GridopsCommand } from '../../base-command.js';
 import { withInterrupt } from '../../lab/interrupt.js';
 import { resolveCacheDir } from '../../lab/paths.js';
@@ -9,15 +11,18 @@ import { inspectImage } from '../../resources/image-file.js';
 /** What `lab image` returns: the cached image and its identity. */
 export interface LabImageResult extends SandboxImageResult {
   sha256: string;
+  /** Where --out put a copy. */
+  copiedTo?: string;
 }
 
 export default class LabImage extends GridopsCommand<LabImageResult> {
   static override summary = 'Build (once, cached) a minimal bootable sandbox image from Debian packages, offline';
   static override description =
     'Debian\'s kernel and a busybox system in an initramfs, on a FAT disk booted by SYSLINUX: one raw file (about 11 MiB) to name as hypervisor.sandbox.image. Packages come from this machine\'s Debian mirror, through --proxy (e.g. the lab\'s apt proxy) when given; nothing is installed on this machine. `lab up` builds it for container labs.';
-  static override examples = ['<%= config.bin %> lab image', '<%= config.bin %> lab image --proxy http://10.231.0.1:3142'];
+  static override examples = ['<%= config.bin %> lab image', '<%= config.bin %> lab image --out examples/images/sandbox.img', '<%= config.bin %> lab image --proxy http://10.231.0.1:3142'];
   static override flags = {
     proxy: Flags.string({ description: 'HTTP proxy for the package downloads (the lab\'s apt proxy)' }),
+    out: Flags.string({ description: 'also copy the image to this file (e.g. where a topology\'s hypervisor.sandbox.image points)' }),
   };
 
   async run(): Promise<LabImageResult> {
@@ -26,6 +31,14 @@ export default class LabImage extends GridopsCommand<LabImageResult> {
     const result = await withInterrupt((signal) => ensureSandboxImage(resolveCacheDir(), progress, signal, flags.proxy));
     const { sha256 } = inspectImage(result.path);
     this.say(`${result.path}\n  ${(result.bytes / 2 ** 20).toFixed(1)} MiB, sha256 ${sha256}${result.built ? `, built in ${(result.ms / 1000).toFixed(1)} s` : ' (cached)'}`);
-    return { ...result, sha256 };
+    if (!flags.out) return { ...result, sha256 };
+    const out = resolve(flags.out);
+    // Copied beside the target and renamed into place, so a reader never sees half an image.
+    await mkdir(dirname(out), { recursive: true });
+    const partial = `${out}.partial-${process.pid}`;
+    await copyFile(result.path, partial);
+    await rename(partial, out);
+    this.say(`  copied to ${out}`);
+    return { ...result, sha256, copiedTo: out };
   }
 }

@@ -1,0 +1,50 @@
+import { execa } from 'execa';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NOT_ANSWERING, parseStatusResponse, statusRequest } from '../../src/overlay/agent-view.js';
+
+/** The question gridops asks each agent, run by a real shell against a real HTTP server on loopback. */
+describe('asking an agent for its view', () => {
+  let server: Server;
+  let port = 0;
+  let body = '';
+  let code = 200;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url !== '/status' || req.method !== 'GET') return void res.writeHead(404).end();
+      res.writeHead(code, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const ask = async (httpAddress = '127.0.0.1') => {
+    const r = await execa('sh', ['-c', statusRequest({ httpAddress, httpPort: port })], { reject: false, timeout: 20_000 });
+    return r.exitCode === 0 ? parseStatusResponse(r.stdout) : null;
+  };
+
+  it('reads the role, leaders and member count from /status', async () => {
+    body = JSON.stringify({ role: 'leader', regionRole: 'leader', term: 7, superPeer: 'n1', regionPeer: 'n1', members: [{}, {}, {}] });
+    code = 200;
+    expect(await ask()).toEqual({ role: 'super-peer', regionRole: 'region-peer', term: 7, superPeer: 'n1', regionPeer: 'n1', members: 3 });
+  });
+
+  it('a wildcard bind is asked on loopback', async () => {
+    body = JSON.stringify({ role: 'member', term: 2, superPeer: 'n1', regionPeer: null, members: [] });
+    expect(await ask('0.0.0.0')).toEqual({ role: 'member', term: 2, superPeer: 'n1', regionPeer: null, members: 0 });
+  });
+
+  it('an error status, a body that is not a view, or nobody listening is no answer', async () => {
+    code = 500;
+    expect(await ask()).toBeNull();
+    code = 200;
+    body = '{"role": 3}';
+    expect(await ask()).toBeNull();
+    body = 'not json';
+    expect(await ask()).toBeNull();
+    const closed = await execa('sh', ['-c', statusRequest({ httpAddress: '127.0.0.1', httpPort: 1 })], { reject: false });
+    expect(closed.exitCode).not.toBe(0);
+    expect(NOT_ANSWERING.role).toBe('not answering');
+  });
+});
