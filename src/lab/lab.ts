@@ -18,7 +18,7 @@ import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrl
 import { claimedSlot, claimSlot, readState, releaseSlot, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
-import { ensureSandboxImage } from './sandbox-image.js';
+import { ensureSandboxImage, type SandboxImageResult } from './sandbox-image.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
 
@@ -120,6 +120,19 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
 
   // 1. The shared image (cache). Nothing of the lab exists yet, so an interrupt here leaves nothing.
   const cacheDir = resolveCacheDir();
+  // Container nodes run libvirt: their topology names the sandbox image, built (once, cached) from
+  // the mirror at the same time as the rootfs, since both mostly wait on downloads (on a fresh
+  // machine that saves the image's whole build, about a minute). Settled here, judged at step 5.
+  const imaging: Promise<{ image?: SandboxImageResult; error?: unknown }> =
+    req.kind === 'container'
+      ? ensureSandboxImage(cacheDir, progress, signal).then(
+          (r) => {
+            if (r.built) progress.done(`sandbox image: built and cached in ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB)`, r.ms);
+            return { image: r };
+          },
+          (error: unknown) => ({ error }),
+        )
+      : Promise.resolve({});
   let image = '';
   if (req.kind === 'container') {
     const r = await ensureContainerRootfs(cacheDir, progress, signal);
@@ -134,7 +147,10 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     else progress.detail(`vm image: cached ${r.path}`);
     timings.imageMs = r.ms;
   }
-  if (signal.aborted) throw new InterruptedError('interrupted before the lab was built; nothing to remove');
+  if (signal.aborted) {
+    await imaging;
+    throw new InterruptedError('interrupted before the lab was built; nothing to remove');
+  }
 
   // 2. Record the plan before making anything, so `down` can remove whatever an interrupt leaves.
   const tPlan = Date.now();
@@ -198,17 +214,6 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     });
     const proxy = { address: plan.bridge.address, port: state.proxy!.port };
     const nameserver = plan.bridge.address;
-    // Container nodes run libvirt: their topology names the sandbox image, built (once, cached) through the proxy while they boot.
-    let sandboxImage: string | undefined;
-    let imageError: unknown;
-    const imaging =
-      req.kind === 'container'
-        ? ensureSandboxImage(cacheDir, progress, signal, `http://${proxy.address}:${proxy.port}`).then((r) => {
-            sandboxImage = r.path;
-            timings.sandboxImageMs = r.ms;
-            if (r.built) progress.done(`sandbox image: built and cached in ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB)`, r.ms);
-          }, (err: unknown) => void (imageError = err))
-        : Promise.resolve();
     progress.step(`nodes: starting ${todo.length} ${req.kind} node${todo.length === 1 ? '' : 's'}${todo.length < state.nodes.length ? ` (${state.nodes.length - todo.length} already up)` : ''}`);
     const tBoot = Date.now();
     const limit = pLimit(driver.concurrency);
@@ -248,8 +253,10 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       ),
     );
     await warming;
-    await imaging;
-    if (imageError) throw imageError;
+    const imaged = await imaging;
+    if (imaged.error) throw imaged.error;
+    const sandboxImage = imaged.image?.path;
+    if (imaged.image) timings.sandboxImageMs = imaged.image.ms;
     await checkAbort();
     timings.bootMs = Date.now() - tBoot;
 
