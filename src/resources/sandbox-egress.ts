@@ -61,6 +61,9 @@ export function sandboxHook(domain: string, tap: string): string {
     `[ "$1" = ${quote(domain)} ] && [ "$2" = started ] || exit 0`,
     `ip link show dev ${ifb} >/dev/null 2>&1 || ip link add ${ifb} type ifb || exit 1`,
     `ip link set dev ${ifb} up || exit 1`,
+    // The ifb outlives the VM: at a restart its htb is still there, and htb cannot be `replace`d by
+    // itself ("Change operation not supported"), which failed the hook and so the domain's start.
+    `tc qdisc del dev ${ifb} root 2>/dev/null`,
     `exec tc -batch ${SANDBOX_EGRESS_TC_FILE}`,
     '',
   ].join('\n');

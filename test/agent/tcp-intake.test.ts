@@ -1,5 +1,9 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { jest } from '@jest/globals';
 import { TcpIntake, type IntakeDrop } from '../../src/agent/runtime/tcp-intake.js';
+
+// Real sockets on loopback: on a loaded 2-core machine (load 35) one case took longer than jest's 5 s default.
+jest.setTimeout(30_000);
 
 /** A loopback server whose connections go through the intake; the test ends every socket it opens. */
 async function serve(limits: Partial<ConstructorParameters<typeof TcpIntake>[0]> = {}) {

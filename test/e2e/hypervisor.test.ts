@@ -123,7 +123,9 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     await virsh('node-01', 'start gridops-sandbox');
     expect(await run('node-01', 'tc class show dev gs-sandbox-ifb')).toMatch(/rate 20Mbit ceil 20Mbit/);
     expect(await run('node-01', 'tc filter show dev gs-sandbox parent ffff:')).toMatch(/mirred \(Egress Redirect to device gs-sandbox-ifb\)/);
-    expect(gridops(['plan', limited, '--detailed-exitcode', ...hv]).status).toBe(0);
+    // Nothing of the limit to redo; only the memory hard limit, which gridops sets live after a start
+    // where libvirt cannot set it (no CAP_SYS_RESOURCE in these containers), is to be set again.
+    expect(planJson(limited).hosts.find((h) => h.host === 'node-01')!.changes.map((c) => c.id)).toEqual(['sandbox-domain gridops-sandbox']);
     await waitForShell('node-01');
     expect(gridops(['apply', lab.topology, '--yes', ...hv]).status).toBe(0);
     const after = await vmFlowMbit();
