@@ -1,0 +1,42 @@
+import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../../src/errors/index.js';
+import { CommandTimeoutError } from '../../src/transport/errors.js';
+import { connectionKey, fromWire, keeperDir, keeperSocket, toWire } from '../../src/transport/keeper-protocol.js';
+
+describe('the keeper protocol', () => {
+  it('errors cross the socket as the same classes, with their message, hint and details', () => {
+    const hostKey = fromWire(toWire(new HostKeyError('n1', 'WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!', 'verify it')));
+    expect(hostKey).toBeInstanceOf(HostKeyError);
+    expect(hostKey.message).toBe('n1: WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!');
+    expect((hostKey as HostKeyError).hint).toBe('verify it');
+    expect((hostKey as HostKeyError).host).toBe('n1');
+    const remote = fromWire(toWire(new RemoteCommandError('n2', 'write /etc/x', 3, 'disk full')));
+    expect(remote).toBeInstanceOf(RemoteCommandError);
+    expect(remote).toMatchObject({ host: 'n2', step: 'write /etc/x', exitStatus: 3, stderr: 'disk full' });
+    const timeout = fromWire(toWire(new CommandTimeoutError('n3', 'sleep 30', 500, 'partial')));
+    expect(timeout).toBeInstanceOf(CommandTimeoutError);
+    expect(timeout).toMatchObject({ timeoutMs: 500, stderr: 'partial', message: new CommandTimeoutError('n3', 'sleep 30', 500, 'partial').message });
+    expect(fromWire(toWire(new ConnectionError('n4', 'refused', 'check sshd')))).toBeInstanceOf(ConnectionError);
+    expect(fromWire(toWire(new InterruptedError('stopped')))).toBeInstanceOf(InterruptedError);
+    const plain = fromWire(toWire(new Error('odd')));
+    expect(plain).toBeInstanceOf(Error);
+    expect(plain.message).toBe('odd');
+  });
+
+  it("a keeper's socket is named after the known_hosts path and content: another content, another keeper", () => {
+    const a = keeperSocket('/k', '/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 AAAA\n');
+    expect(a).toMatch(/^\/k\/[0-9a-f]{32}\.sock$/);
+    expect(keeperSocket('/k', '/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 AAAA\n')).toBe(a);
+    expect(keeperSocket('/k', '/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 BBBB\n')).not.toBe(a);
+    expect(keeperSocket('/k', '/other/known_hosts', 'host1 ssh-ed25519 AAAA\n')).not.toBe(a);
+  });
+
+  it('where sockets live, and what makes two connections the same', () => {
+    expect(keeperDir({ GRIDOPS_KEEPER_DIR: '/x' })).toBe('/x');
+    expect(keeperDir({ XDG_RUNTIME_DIR: '/run/user/1000' })).toBe('/run/user/1000/gridops-keeper');
+    const base = { host: '10.0.0.1', port: 22, user: 'root', identityFiles: ['/k'] };
+    expect(connectionKey(base)).toBe(connectionKey({ ...base, name: 'another name' }));
+    expect(connectionKey(base)).not.toBe(connectionKey({ ...base, user: 'ops' }));
+    expect(connectionKey(base)).not.toBe(connectionKey({ ...base, identityFiles: ['/other'] }));
+    expect(connectionKey(base)).not.toBe(connectionKey({ ...base, jumpHost: 'bastion' }));
+  });
+});
