@@ -30,12 +30,25 @@ export async function askOverlay(sessions: readonly HostSession[], concurrency: 
  * definition, overlayAgreement), the deadline passes, or the run is interrupted. With no
  * deadline it asks once.
  */
-export async function pollOverlay(sessions: readonly HostSession[], options: { concurrency: number; deadline?: number; signal?: AbortSignal }): Promise<OverlayCheck> {
+export async function pollOverlay(sessions: readonly HostSession[], options: { concurrency: number; deadline?: number; signal?: AbortSignal; stableForMs?: number }): Promise<OverlayCheck> {
   const t0 = performance.now();
+  const more = () => options.deadline !== undefined && Date.now() < options.deadline && !options.signal?.aborted;
   let check = await askOverlay(sessions, options.concurrency);
-  while (!check.agreement.converged && options.deadline !== undefined && Date.now() < options.deadline && !options.signal?.aborted) {
+  // With stableForMs, converged is not enough: the same super and region peers must be agreed on
+  // at every ask for that long (Consul autopilot's stabilization, Kubernetes' minReadySeconds).
+  let stableSince = check.agreement.converged ? Date.now() : null;
+  const settled = () => stableSince !== null && Date.now() - stableSince >= (options.stableForMs ?? 0);
+  while (!settled() && more()) {
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-    check = await askOverlay(sessions, options.concurrency);
+    const next = await askOverlay(sessions, options.concurrency);
+    const same = next.agreement.converged && check.agreement.converged && samePeers(next.agreement, check.agreement);
+    stableSince = next.agreement.converged ? (same && stableSince !== null ? stableSince : Date.now()) : null;
+    check = next;
   }
-  return { ...check, ms: Math.round(performance.now() - t0) };
+  const agreement = settled() || !options.stableForMs ? check.agreement : { ...check.agreement, converged: false, waitingFor: [...check.agreement.waitingFor, `not stable for ${Math.round(options.stableForMs / 1000)} s yet`] };
+  return { ...check, agreement, ms: Math.round(performance.now() - t0) };
+}
+
+function samePeers(a: OverlayAgreement, b: OverlayAgreement): boolean {
+  return JSON.stringify([a.superPeers, a.regionPeers]) === JSON.stringify([b.superPeers, b.regionPeers]);
 }

@@ -1,6 +1,14 @@
 import type { ApplyEvent } from '../engine/gate.js';
 import { applyPlan, type HostOutcome } from '../engine/applier.js';
 import { pollOverlay } from '../overlay/poll.js';
+
+/**
+ * How long the overlay must stay converged, on the same peers, before a rolling batch counts as
+ * healthy. Converged alone was reached 0.6 s after an agent restart, before the restarted mirror had
+ * caught up; with batches that close, the next super peer's handover had no ready successor and its
+ * sub-grid went 1.5 s without a super peer (e2e, after asking agents got faster).
+ */
+export const GATE_STABLE_MS = 3000;
 import { countPlan, hasChanges } from '../plan/plan.js';
 import { agentSessions } from './agent-sessions.js';
 import { chooseBatchStrategy } from './choose-batch-strategy.js';
@@ -53,7 +61,7 @@ export const applyInBatches: Phase = {
         break;
       }
       if (!batch.gate || agents.length === 0) continue;
-      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal });
+      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS });
       const record = recordOverlay(ctx, check, agents.length);
       if (!record.converged) {
         stop(i, 'unhealthy', `the overlay did not converge within ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s: ${record.waitingFor.slice(0, 5).join('; ')}`);

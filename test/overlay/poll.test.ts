@@ -53,4 +53,28 @@ describe('pollOverlay: the one loop that asks the agents until they agree', () =
     expect(asked).toBe(2);
     expect(r.agreement.converged).toBe(false);
   });
+  it('with stableForMs, a converged overlay must keep the same super peer that long: a change restarts the wait', async () => {
+    let round = 0;
+    const sessions: HostSession[] = nodes.map((node) => ({
+      node,
+      facts: facts(),
+      // Rounds 1-2 agree on n1, rounds 3-4 on n2 (a handover), then n2 stays.
+      transport: new RecordingTransport(node.name).on(ASK_AGENT, () => {
+        round += node.name === 'n1' ? 1 : 0;
+        return { code: 0, stdout: agentStatus(node.name, round <= 2 ? 'n1' : 'n2') };
+      }),
+    }));
+    const t0 = Date.now();
+    const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 10_000, stableForMs: 1200 });
+    expect(r.agreement).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n2' } });
+    // n2 first seen at the 3rd ask (+1.0 s), then held for 1.2 s.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('with stableForMs, an overlay that converged too late to settle before the deadline is reported as not stable', async () => {
+    const sessions: HostSession[] = nodes.map((node) => ({ node, facts: facts(), transport: new RecordingTransport(node.name).on(ASK_AGENT, { code: 0, stdout: agentStatus(node.name, 'n1') }) }));
+    const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 600, stableForMs: 5000 });
+    expect(r.agreement.converged).toBe(false);
+    expect(r.agreement.waitingFor).toEqual(['not stable for 5 s yet']);
+  });
 });

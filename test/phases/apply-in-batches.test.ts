@@ -80,7 +80,7 @@ describe('apply in batches, rolling strategy', () => {
     expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n2$/);
     // The last gate is the run's verified overlay: the verify phase need not ask again.
     expect(ctx.overlay).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n2' } });
-  });
+  }, 30_000); // each gated batch waits GATE_STABLE_MS of stable agreement
 
   it('stops at the first batch whose gate fails; later batches stay untouched', async () => {
     const g = grid('1s');
