@@ -11,18 +11,17 @@ const agentStatus = (self: string, leader: string | null) =>
 
 describe('pollOverlay: the one loop that asks the agents until they agree', () => {
   const nodes = allNodes(smallGrid());
+  /** One session per node, whose agent answers with `answer(node)` each time it is asked. */
+  const sessionsAnswering = (answer: (node: string) => { code: number; stdout?: string; stderr?: string }): HostSession[] =>
+    nodes.map((node) => ({ node, facts: facts(), transport: new RecordingTransport(node.name).on(ASK_AGENT, () => answer(node.name)) }));
 
   it('polls until the agents agree, over the given connections, and reports what they agreed on', async () => {
     let asked = 0;
-    const sessions: HostSession[] = nodes.map((node) => ({
-      node,
-      facts: facts(),
-      transport: new RecordingTransport(node.name).on(ASK_AGENT, () => {
-        asked++;
-        // The first two rounds: still searching (the agents just started).
-        return { code: 0, stdout: agentStatus(node.name, asked <= 4 ? null : 'n1') };
-      }),
-    }));
+    const sessions = sessionsAnswering((node) => {
+      asked++;
+      // The first two rounds: still searching (the agents just started).
+      return { code: 0, stdout: agentStatus(node, asked <= 4 ? null : 'n1') };
+    });
     const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 10_000 });
     expect(r.agreement).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n1' }, regionPeers: { r1: 'n1' }, waitingFor: [] });
     expect(r.answers.map((a) => a.node)).toEqual(['n1', 'n2']);
@@ -31,11 +30,7 @@ describe('pollOverlay: the one loop that asks the agents until they agree', () =
   });
 
   it('gives up at the deadline and says what it was waiting for', async () => {
-    const sessions: HostSession[] = nodes.map((node) => ({
-      node,
-      facts: facts(),
-      transport: new RecordingTransport(node.name).on(ASK_AGENT, node.name === 'n2' ? { code: 7, stderr: 'connection refused' } : { code: 0, stdout: agentStatus(node.name, 'n1') }),
-    }));
+    const sessions = sessionsAnswering((node) => (node === 'n2' ? { code: 7, stderr: 'connection refused' } : { code: 0, stdout: agentStatus(node, 'n1') }));
     const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 1200 });
     expect(r.agreement.converged).toBe(false);
     expect(r.agreement.waitingFor).toEqual(['n2: not answering', 'r1/s1: nodes follow different super peers (n1, none)']);
@@ -44,26 +39,19 @@ describe('pollOverlay: the one loop that asks the agents until they agree', () =
 
   it('asks once when there is no deadline', async () => {
     let asked = 0;
-    const sessions: HostSession[] = nodes.map((node) => ({
-      node,
-      facts: facts(),
-      transport: new RecordingTransport(node.name).on(ASK_AGENT, () => (asked++, { code: 0, stdout: agentStatus(node.name, null) })),
-    }));
+    const sessions = sessionsAnswering((node) => (asked++, { code: 0, stdout: agentStatus(node, null) }));
     const r = await pollOverlay(sessions, { concurrency: 10 });
     expect(asked).toBe(2);
     expect(r.agreement.converged).toBe(false);
   });
+
   it('with stableForMs, a converged overlay must keep the same super peer that long: a change restarts the wait', async () => {
     let round = 0;
-    const sessions: HostSession[] = nodes.map((node) => ({
-      node,
-      facts: facts(),
-      // Rounds 1-2 agree on n1, rounds 3-4 on n2 (a handover), then n2 stays.
-      transport: new RecordingTransport(node.name).on(ASK_AGENT, () => {
-        round += node.name === 'n1' ? 1 : 0;
-        return { code: 0, stdout: agentStatus(node.name, round <= 2 ? 'n1' : 'n2') };
-      }),
-    }));
+    // Rounds 1-2 agree on n1, rounds 3-4 on n2 (a handover), then n2 stays.
+    const sessions = sessionsAnswering((node) => {
+      round += node === 'n1' ? 1 : 0;
+      return { code: 0, stdout: agentStatus(node, round <= 2 ? 'n1' : 'n2') };
+    });
     const t0 = Date.now();
     const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 10_000, stableForMs: 1200 });
     expect(r.agreement).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n2' } });
@@ -72,7 +60,7 @@ describe('pollOverlay: the one loop that asks the agents until they agree', () =
   });
 
   it('with stableForMs, an overlay that converged too late to settle before the deadline is reported as not stable', async () => {
-    const sessions: HostSession[] = nodes.map((node) => ({ node, facts: facts(), transport: new RecordingTransport(node.name).on(ASK_AGENT, { code: 0, stdout: agentStatus(node.name, 'n1') }) }));
+    const sessions = sessionsAnswering((node) => ({ code: 0, stdout: agentStatus(node, 'n1') }));
     const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 600, stableForMs: 5000 });
     expect(r.agreement.converged).toBe(false);
     expect(r.agreement.waitingFor).toEqual(['not stable for 5 s yet']);
