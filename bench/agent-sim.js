@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // gridagent at scale, in simulated time: failover timings over many seeded runs, then one
 // grid of 2000+ agents in one process (traffic per node, failover of every super peer at once).
-// Run after `npm run build`:  node bench/agent-sim.js [--runs 1000] [--regions 4 --subgrids 10 --nodes 52] [--json]
+// Then 10,000 agents in one process, with the cost of each simulated second (skip with --no-10k).
+// Run after `npm run build`:  node bench/agent-sim.js [--runs 1000] [--regions 4 --subgrids 10 --nodes 52] [--no-10k] [--json]
 import { measureFailover, distribution } from '../dist/agent/sim/measure.js';
 
 const args = process.argv.slice(2);
@@ -39,6 +40,12 @@ const smallWall = Date.now() - started;
 const big = measureFailover({ shape: { ...shape, seed: 42 }, crashSubgrids: shape.regions * shape.subgridsPerRegion, loss, warmupMs: 20_000 });
 const bigSimSeconds = big.simulatedMs / 1000;
 
+// Part 3: 10,000 agents (10 regions x 20 sub-grids x 50 nodes), every super peer killed at once.
+const huge = args.includes('--no-10k')
+  ? null
+  : measureFailover({ shape: { regions: 10, subgridsPerRegion: 20, nodesPerSubgrid: 50, seed: 10_000 }, crashSubgrids: 200, loss, warmupMs: 20_000, trafficWindowMs: 5_000, restartAfterMs: 6_000, settleMs: 3_000 });
+const hugeRssMiB = Math.round(process.memoryUsage.rss() / 1048576);
+
 const pick = (list, key) => list.map((sample) => sample[key]);
 const result = {
   seededRuns: {
@@ -73,6 +80,24 @@ const result = {
     },
     regionPeersBackAfterCrashMs: big.regionPeersBackMs,
   },
+  ...(huge === null
+    ? {}
+    : {
+        tenThousand: {
+          nodes: huge.nodes,
+          simulatedSeconds: huge.simulatedMs / 1000,
+          wallMs: huge.wallMs,
+          wallMsPerSimulatedSecond: Math.round(huge.wallMs / (huge.simulatedMs / 1000)),
+          rssMiB: hugeRssMiB,
+          detection: distribution(pick(huge.samples, 'detectionMs')),
+          election: distribution(pick(huge.samples, 'electionMs')),
+          convergence: distribution(pick(huge.samples, 'convergenceMs')),
+          rejoin: distribution(pick(huge.samples, 'rejoinMs')),
+          memberBytesPerSecond: distribution(huge.memberBytesPerSecond),
+          splitBrainViolations: huge.violations,
+          regionPeersBackAfterCrashMs: huge.regionPeersBackMs,
+        },
+      }),
 };
 
 if (asJson) {
@@ -103,5 +128,20 @@ if (asJson) {
     `  every region has a region peer again ${fmt(big.regionPeersBackMs)} after every super peer was killed (the successors inherit the region voter slots)`,
     `  ... and every region peer knows every other region's new one again: ${big.peerRegionsReconvergedMs === null ? 'not within the run' : fmt(big.peerRegionsReconvergedMs)} after the crash`,
   ];
+  if (huge !== null) {
+    const t = result.tenThousand;
+    lines.push(
+      '',
+      `one grid of ${huge.nodes} agents in one process (10 regions x 20 sub-grids x 50 nodes), all 200 super peers SIGKILLed at once:`,
+      `  ${t.simulatedSeconds.toFixed(0)} s simulated in ${(t.wallMs / 1000).toFixed(1)} s wall: ${(t.wallMsPerSimulatedSecond / 1000).toFixed(2)} s of wall time per simulated second, ${t.rssMiB} MiB RSS`,
+      row('  super peer crash detected', pick(huge.samples, 'detectionMs')),
+      row('  new super peer serving', pick(huge.samples, 'electionMs')),
+      row('  all members follow it', pick(huge.samples, 'convergenceMs')),
+      row('  restarted node registered', pick(huge.samples, 'rejoinMs')),
+      `  ordinary member traffic (sent+received): p50 ${t.memberBytesPerSecond.p50?.toFixed(0)} B/s, max ${t.memberBytesPerSecond.max?.toFixed(0)} B/s`,
+      `  split-brain violations: ${huge.violations}`,
+      `  every region has a region peer again ${fmt(huge.regionPeersBackMs)} after the crash`,
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,8 +1,10 @@
 import { RegionDirectory } from './directory.js';
-import { GroupEngine, type GroupHost } from './group.js';
+import { GroupEngine, type GroupHost } from './group/engine.js';
 import { PacketGuard } from './guard.js';
+import { RegionSlotVoteStore, type RegionSlotKeeper } from './vote-store-region-slot.js';
+import { StateFileVoteStore } from './vote-store-state-file.js';
 import { seededRandom, type Random } from './prng.js';
-import { announcedScore } from './score.js';
+import { announcedScore, standingScore } from './score.js';
 import { REGION_TIMERS, SUBGRID_TIMERS, type Timers } from './timers.js';
 import type {
   AgentEvent,
@@ -104,11 +106,18 @@ export interface AgentStatus {
   role: GroupRole;
   term: number;
   superPeer: string | null;
+  /**
+   * On the super peer: milliseconds since it last heard from a quorum of its voters (CheckQuorum
+   * makes it step down when this reaches electionTimeoutMax). Null on every other role.
+   */
+  quorumContactAgoMs: number | null;
   mirrors: string[];
   members: MemberStatus[];
   regionRole: GroupRole;
   regionTerm: number;
   regionPeer: string | null;
+  /** The same for the region tier, on the region peer. */
+  regionQuorumContactAgoMs: number | null;
   regionSuperPeers: MemberStatus[];
   /**
    * The whole grid as this region peer knows it: its own region first, then every other region
@@ -139,6 +148,8 @@ export class AgentCore {
   private attrs: NodeAttributes;
   private attrsVersion = 1;
   private score: number;
+  /** The score at no load and full uptime: what rebalancing compares (RegistryEntryWire.standing). */
+  private standing: number;
   private readonly random: Random;
   private readonly guard: PacketGuard;
 
@@ -148,6 +159,7 @@ export class AgentCore {
     this.random = seededRandom(init.seed);
     this.attrs = { ...settings.attrs };
     this.score = announcedScore(this.attrs, settings.superPeer);
+    this.standing = standingScore(this.attrs, settings.superPeer);
     const eligible = settings.superPeer !== 'never';
     const subgridHost: GroupHost = {
       send: (out) => this.outbox.push(out),
@@ -155,40 +167,23 @@ export class AgentCore {
       persistChanged: () => {
         this.persistDirty = true;
       },
-      selfInfo: () => ({ score: this.score, load: this.attrs.load, attrsVersion: this.attrsVersion, attrs: this.attrs }),
+      selfInfo: () => ({ score: this.score, standing: this.standing, load: this.attrs.load, attrsVersion: this.attrsVersion, attrs: this.attrs }),
       canStand: () => true,
       isActive: () => true,
-      bootstrapBallot: () => 'granted',
-      ballotIdentity: () => settings.name,
+      otherRegions: () => [],
     };
     const regionHost: GroupHost = {
       ...subgridHost,
       selfInfo: () => ({
         score: this.score,
+        standing: this.standing,
         load: this.attrs.load,
         attrsVersion: 1,
         summary: { subgrid: settings.subgrid, members: this.subgrid.registry.liveCount() },
       }),
       canStand: () => this.subgrid.isLeader(),
       isActive: () => this.subgrid?.isLeader() ?? false,
-      bootstrapBallot: (term, candidate) => this.subgrid.regionBallot(term, candidate),
-      // The slot's last vote binds its holder, unless it went to a super peer of this very sub-grid:
-      // that one held the slot when it stood (the slot's own candidacy), and a win is kept in the
-      // slot as its region view, which makes the holder not fresh.
-      lastBallot: () => {
-        const slot = this.subgrid.regionSlot;
-        if (slot === undefined || slot.votedFor === null) return null;
-        if (slot.votedFor === settings.name || this.subgrid.registry.get(slot.votedFor) !== undefined) return null;
-        return { term: slot.term, to: slot.votedFor };
-      },
-      ballotIdentity: () => settings.subgrid,
       otherRegions: () => this.directory.list().map(({ region, regionPeer, term, superPeers, nodes }) => ({ region, regionPeer, term, superPeers, nodes })),
-      // The region voter slot belongs to the sub-grid: its super peer holds it, and commits
-      // the slot's vote and view in the sub-grid view, which every successor inherits.
-      slot: () => (this.subgrid?.isLeader() ? { id: settings.subgrid, term: this.subgrid.term } : null),
-      commitVote: (term, candidate) => this.subgrid.commitRegionVote(term, candidate),
-      recordView: (view) => this.subgrid.recordRegionView(view),
-      committedView: () => this.subgrid.committedRegionView,
     };
     this.subgrid = new GroupEngine(
       {
@@ -209,6 +204,7 @@ export class AgentCore {
       },
       subgridHost,
       init.persisted?.subgrid ?? null,
+      (state) => new StateFileVoteStore(settings.name, state),
     );
     this.region = new GroupEngine(
       {
@@ -229,6 +225,9 @@ export class AgentCore {
       },
       regionHost,
       init.persisted?.region ?? null,
+      // The region voter slot belongs to the sub-grid: its super peer holds it, and commits the
+      // slot's votes and view in the sub-grid view, which every successor inherits.
+      () => new RegionSlotVoteStore(settings.subgrid, settings.name, this.subgridSlotKeeper()),
     );
     const regionTimers = { ...REGION_TIMERS, ...settings.regionTimers };
     this.directory = new RegionDirectory(
@@ -252,6 +251,26 @@ export class AgentCore {
         },
       },
     );
+  }
+
+  /** The sub-grid engine as the keeper of this node's region voter slot. */
+  private subgridSlotKeeper(): RegionSlotKeeper {
+    const subgrid = (): GroupEngine => this.subgrid;
+    return {
+      isLeader: () => subgrid().isLeader(),
+      get term() {
+        return subgrid().term;
+      },
+      get regionSlot() {
+        return subgrid().regionSlot;
+      },
+      commitRegionVote: (term, candidate, bootstrap) => subgrid().commitRegionVote(term, candidate, bootstrap),
+      recordRegionView: (view) => subgrid().recordRegionView(view),
+      get committedRegionView() {
+        return subgrid().committedRegionView;
+      },
+      hasMember: (name) => subgrid().registry.get(name) !== undefined,
+    };
   }
 
   get name(): string {
@@ -319,6 +338,7 @@ export class AgentCore {
     const structural = attrs.arch !== this.attrs.arch || attrs.cores !== this.attrs.cores || attrs.memoryMiB !== this.attrs.memoryMiB || JSON.stringify(attrs.labels) !== JSON.stringify(this.attrs.labels);
     this.attrs = { ...attrs };
     this.score = announcedScore(attrs, this.init.settings.superPeer);
+    this.standing = standingScore(attrs, this.init.settings.superPeer);
     if (structural) this.attrsVersion++;
   }
 
@@ -359,6 +379,8 @@ export class AgentCore {
   status(): AgentStatus {
     const settings = this.init.settings;
     const showRegistry = this.subgrid.isLeader() || this.subgrid.groupRole === 'mirror';
+    const tickMs = settings.tickMs ?? 100;
+    const ms = (ticks: number | null): number | null => (ticks === null ? null : ticks * tickMs);
     return {
       node: settings.name,
       region: settings.region,
@@ -368,6 +390,7 @@ export class AgentCore {
       role: this.subgrid.groupRole,
       term: this.subgrid.term,
       superPeer: this.subgrid.shownLeaderName,
+      quorumContactAgoMs: ms(this.subgrid.quorumContactAgo),
       mirrors: allVoters(this.subgrid.view)
         .map((peer) => peer.name)
         .filter((name) => name !== this.subgrid.leaderName),
@@ -375,6 +398,7 @@ export class AgentCore {
       regionRole: this.region.groupRole,
       regionTerm: this.region.term,
       regionPeer: this.region.leaderName,
+      regionQuorumContactAgoMs: ms(this.region.quorumContactAgo),
       regionSuperPeers: this.region.isLeader() ? this.region.registry.list().map(toMemberStatus) : [],
       regions: this.regionsStatus(),
     };

@@ -50,7 +50,7 @@ export class Registry {
 
   /** Records a join; returns the event to report. */
   join(
-    join: { name: string; addr?: string; incarnation: number; attrsVersion: number; eligible: boolean; score: number; attrs?: NodeAttributes; summary?: SubgridSummary; born?: boolean },
+    join: { name: string; addr?: string; incarnation: number; attrsVersion: number; eligible: boolean; score: number; standing?: number; attrs?: NodeAttributes; summary?: SubgridSummary; born?: boolean },
     now: number,
   ): AgentEvent {
     const previous = this.entries.get(join.name);
@@ -64,6 +64,7 @@ export class Registry {
       attrsVersion: join.attrsVersion,
       eligible: join.eligible,
       score: join.score,
+      ...(join.standing !== undefined ? { standing: join.standing } : {}),
       attrs: join.attrs,
       summary: join.summary,
       liveness: 'alive',
@@ -161,6 +162,7 @@ export class Registry {
       attrsVersion: entry.attrsVersion,
       eligible: entry.eligible,
       score: entry.score,
+      ...(entry.standing !== undefined ? { standing: entry.standing } : {}),
       attrs: entry.attrs,
       summary: entry.summary,
       liveness: entry.liveness,

@@ -30,6 +30,16 @@ export function announcedScore(attrs: Pick<NodeAttributes, 'cores' | 'memoryMiB'
   return preference === 'prefer' ? Math.round(score * PREFER_SCORE_FACTOR * 10) / 10 : score;
 }
 
+/**
+ * The score a node stands on for rebalancing: its announced score at no load and full uptime, so
+ * capacity and preference only (what gridops renders as bootstrapScore). A leader is handed over
+ * only for a machine that is better, not for one that is idle right now: loads move every few
+ * seconds, and each handover is a leader change.
+ */
+export function standingScore(attrs: Pick<NodeAttributes, 'cores' | 'memoryMiB'>, preference: SuperPeerPreference): number {
+  return announcedScore({ cores: attrs.cores, memoryMiB: attrs.memoryMiB, load: 0, uptimeSec: 3600 }, preference);
+}
+
 function clamp(value: number, low: number, high: number): number {
   return Math.min(high, Math.max(low, value));
 }

@@ -71,7 +71,7 @@ export const SUBGRID_TIMERS: Timers = {
   bootstrapGrace: 100,
   stabilizationTime: 100,
   rebalanceInterval: 50,
-  transferTimeout: 30,
+  transferTimeout: 15,
   peerRegionInterval: 50,
 };
 

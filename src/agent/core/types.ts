@@ -77,6 +77,12 @@ export interface RegistryEntryWire {
   attrsVersion: number;
   eligible: boolean;
   score: number;
+  /**
+   * The node's standing score: its score at no load and full uptime (capacity and preference only,
+   * what gridops renders as bootstrapScore). Rebalancing compares this, never the live score, so
+   * that a load that moves never moves the leader. Absent from older agents (the live score stands in).
+   */
+  standing?: number;
   attrs?: NodeAttributes;
   summary?: SubgridSummary;
   liveness: Liveness;
@@ -116,6 +122,8 @@ export type Message =
       attrsVersion: number;
       eligible: boolean;
       score: number;
+      /** The standing score (RegistryEntryWire.standing): fixed per incarnation and attributes version, so sent only here. */
+      standing?: number;
       attrs?: NodeAttributes;
       summary?: SubgridSummary;
       /** The node was born in this group's first bootstrap (it has a bootstrap electorate): no stabilization wait. */
@@ -131,7 +139,12 @@ export type Message =
   | (Envelope & { type: 'preVoteResp'; forTerm: number; granted: boolean; bootstrap?: boolean; ballotOf?: string })
   | (Envelope & { type: 'vote'; viewTerm: number; viewVersion: number; bootstrap: boolean; transfer: boolean; score: number })
   | (Envelope & { type: 'voteResp'; granted: boolean; bootstrap: boolean; ballotOf?: string })
-  | (Envelope & { type: 'timeoutNow' })
+  /**
+   * The leader asks the target of a leadership transfer to stand now. `leaderLast` (sub-grid tier):
+   * the leader keeps serving while the target gathers the other votes, and is asked for its own
+   * vote last, when that vote is all the target still needs (see transfer.ts).
+   */
+  | (Envelope & { type: 'timeoutNow'; leaderLast?: boolean })
   /**
    * `forGood`: the node is decommissioned (`gridagent leave`), not restarting: the leader drops it
    * from the voters at once. `slotEnds` (region tier): the node was the last of its sub-grid, so

@@ -9,7 +9,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   discover: { fresh: 'boolean', eligible: 'boolean', score: 'number', direct: 'boolean?' },
   announce: {},
   redirect: { leader: 'string', leaderAddr: 'string?' },
-  join: { incarnation: 'number', attrsVersion: 'number', eligible: 'boolean', score: 'number', attrs: 'object?', summary: 'object?', born: 'boolean?' },
+  join: { incarnation: 'number', attrsVersion: 'number', eligible: 'boolean', score: 'number', standing: 'number?', attrs: 'object?', summary: 'object?', born: 'boolean?' },
   welcome: {},
   hb: { incarnation: 'number', attrsVersion: 'number', load: 'number', score: 'number', members: 'number?', viewTerm: 'number', viewVersion: 'number' },
   hbAck: { known: 'boolean', notLeader: 'boolean?', leader: 'string?', leaderAddr: 'string?', view: 'view?' },
@@ -19,7 +19,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   preVoteResp: { forTerm: 'number', granted: 'boolean', bootstrap: 'boolean?', ballotOf: 'string?' },
   vote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean', transfer: 'boolean', score: 'number' },
   voteResp: { granted: 'boolean', bootstrap: 'boolean', ballotOf: 'string?' },
-  timeoutNow: {},
+  timeoutNow: { leaderLast: 'boolean?' },
   leave: { incarnation: 'number', forGood: 'boolean?', slotEnds: 'string?' },
   merge: { registry: 'array' },
   regionQuery: {},
@@ -125,6 +125,7 @@ function isRegistryEntry(value: unknown): boolean {
     typeof value['attrsVersion'] === 'number' &&
     typeof value['eligible'] === 'boolean' &&
     typeof value['score'] === 'number' &&
+    (value['standing'] === undefined || typeof value['standing'] === 'number') &&
     (value['liveness'] === 'alive' || value['liveness'] === 'suspect' || value['liveness'] === 'dead') &&
     (value['stable'] === undefined || typeof value['stable'] === 'boolean')
   );

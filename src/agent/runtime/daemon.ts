@@ -273,8 +273,15 @@ export class AgentDaemon {
         this.metrics.inc('gridagent_dropped_total', { reason: event.reason.replace(/ /g, '_') });
         return;
       case 'handoverComplete':
-        this.log.info('handover complete', event);
-        if (event.tier === 'subgrid') for (const waiter of this.handoverWaiters.splice(0)) waiter(event.successor);
+        // This node stepped down to give its successor the last vote it needed: the successor wins
+        // on that answer and announces itself (leaderChanged below), which is when it is safe to go.
+        this.log.info('stepped down for the successor', event);
+        return;
+      case 'leaderChanged':
+        if (event.tier === 'subgrid' && event.leader !== null && event.leader !== this.config.node && this.handoverWaiters.length > 0) {
+          for (const waiter of this.handoverWaiters.splice(0)) waiter(event.leader);
+        }
+        this.log.info(event.type, event);
         return;
       case 'peerRegion':
         this.metrics.inc('gridagent_peer_region_changes_total', { change: event.change });

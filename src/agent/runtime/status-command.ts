@@ -49,8 +49,10 @@ export function renderStatus(status: AgentStatus): string {
     `node        ${status.node} (${status.region}/${status.subgrid})`,
     `role        ${status.role}, term ${status.term}, score ${status.score}`,
     `super peer  ${status.superPeer ?? '(none known)'}`,
+    ...(status.quorumContactAgoMs != null ? [`quorum      last heard from a quorum of voters ${(status.quorumContactAgoMs / 1000).toFixed(1)} s ago`] : []),
     `mirrors     ${status.mirrors.join(', ') || '(none)'}`,
     `region peer ${status.regionPeer ?? '(none known)'} (region role ${status.regionRole}, term ${status.regionTerm})`,
+    ...(status.regionQuorumContactAgoMs != null ? [`region quorum last heard from a quorum of region voters ${(status.regionQuorumContactAgoMs / 1000).toFixed(1)} s ago`] : []),
   ];
   if (status.members.length > 0) {
     lines.push('members:');

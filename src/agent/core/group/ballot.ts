@@ -1,0 +1,184 @@
+import { randomInt } from '../prng.js';
+import type { Message, Peer } from '../types.js';
+import { bootstrapQuorum, compareViews, hasQuorum } from '../view.js';
+import type { GroupContext, MessageBody } from './context.js';
+import type { Discovery } from './discovery.js';
+
+/** The grants a candidate (or pre-candidate) has collected. */
+export class Tally {
+  /** By voter key (node name, or region voter slot). */
+  readonly votes = new Map<string, Peer>();
+  /** Distinct bootstrap ballots (nodes, or sub-grids for the region tier). */
+  readonly ballots = new Set<string>();
+
+  add(key: string, peer: Peer, ballotOf: string): void {
+    this.votes.set(key, peer);
+    this.ballots.add(ballotOf);
+  }
+
+  /** Granted votes as quorum keys: slots, plus names (a region view written before slots existed lists names). */
+  grantedKeys(): Set<string> {
+    const keys = new Set<string>(this.votes.keys());
+    for (const peer of this.votes.values()) keys.add(peer.name);
+    return keys;
+  }
+}
+
+/** A voter's answer to a (pre-)vote request: grant it, refuse it, or point a non-fresh asker at the group that exists. */
+export type Verdict = 'grant' | 'refuse' | 'notFresh';
+
+/**
+ * What makes one kind of election: who is asked, what wins, how long a candidate waits, and the
+ * rules a voter grants by. The election itself (election.ts) is the same for both kinds: PreVote,
+ * then a durable vote for itself in a new term, then votes from the others.
+ */
+export interface Ballot {
+  readonly bootstrap: boolean;
+  /** Who is asked. */
+  electorate(): { name: string; addr?: string }[];
+  /** The body of a pre-vote (for `term`) or vote request. */
+  request(type: 'preVote' | 'vote', term: number, transfer: boolean): MessageBody;
+  won(tally: Tally): boolean;
+  /** The randomised timeout of a campaign, in ticks. */
+  timeout(): number;
+  /** Before anything else (and before the voter moves to the request's term). */
+  screen(message: Extract<Message, { type: 'preVote' | 'vote' }>): Verdict | null;
+  preVoteVerdict(message: Extract<Message, { type: 'preVote' }>): Verdict;
+  /** After the voter moved to the request's term: may it give its one vote of that term? */
+  voteVerdict(message: Extract<Message, { type: 'vote' }>): Verdict;
+}
+
+/** What the ballots need from the election (election.ts). */
+export interface BallotElection {
+  /** The voter follows a live leader other than `candidate` (the leader lease). */
+  leaseActive(candidate: string): boolean;
+  /** The node this one's last bootstrap vote binds it to, or null when free. */
+  boundTo(): string | null;
+  /** The Raft election timeout by score rank (view elections). */
+  electionTimeout(): number;
+  /** Someone is trying to bootstrap: this node waits a full timeout before it stands. */
+  postponeBootstrap(): void;
+}
+
+/**
+ * The normal election: the electorate is the current view's voters, a quorum of the view (of both
+ * configurations, while joint) wins. A voter grants only a candidate whose view is at least as
+ * new as its own, and, unless the leader itself asked for it (a transfer), only while it has not
+ * heard from a live leader within `electionTimeoutMin` (the lease).
+ */
+export class ViewQuorumBallot implements Ballot {
+  readonly bootstrap = false;
+
+  constructor(
+    private readonly ctx: GroupContext,
+    private readonly election: BallotElection,
+  ) {}
+
+  electorate(): { name: string; addr?: string }[] {
+    return this.ctx.state.view === null ? [] : this.ctx.otherVoters(this.ctx.state.view);
+  }
+
+  request(type: 'preVote' | 'vote', term: number, transfer: boolean): MessageBody {
+    const view = this.ctx.state.view;
+    const viewId = { viewTerm: view?.term ?? 0, viewVersion: view?.version ?? 0 };
+    if (type === 'preVote') return { type, term, ...viewId };
+    return { type, ...viewId, bootstrap: false, transfer, score: this.ctx.host.selfInfo().score };
+  }
+
+  won(tally: Tally): boolean {
+    return this.ctx.state.view !== null && hasQuorum(this.ctx.state.view, tally.grantedKeys());
+  }
+
+  timeout(): number {
+    return this.election.electionTimeout();
+  }
+
+  screen(message: Extract<Message, { type: 'preVote' | 'vote' }>): Verdict | null {
+    return message.type === 'vote' && !message.transfer && this.election.leaseActive(message.from) ? 'refuse' : null;
+  }
+
+  preVoteVerdict(message: Extract<Message, { type: 'preVote' }>): Verdict {
+    // PreVote changes nothing here: a partitioned node cannot inflate terms and unseat a healthy leader.
+    return message.term > this.ctx.state.term && this.upToDate(message) && !this.election.leaseActive(message.from) ? 'grant' : 'refuse';
+  }
+
+  voteVerdict(message: Extract<Message, { type: 'vote' }>): Verdict {
+    const state = this.ctx.state;
+    const free = state.votedFor === null || state.votedFor === message.from;
+    return message.term === state.term && free && this.upToDate(message) ? 'grant' : 'refuse';
+  }
+
+  private upToDate(message: { viewTerm: number; viewVersion: number }): boolean {
+    return compareViews({ term: message.viewTerm, version: message.viewVersion }, this.ctx.state.view) >= 0;
+  }
+}
+
+/**
+ * The first election of a group (no view yet): the electorate is the fresh nodes of the bootstrap
+ * electorate, and `floor(expect/2) + 1` distinct ballots win (Consul's bootstrap_expect). A voter
+ * takes part only while fresh itself, gives its vote away in term 1 only to a better-ranked node,
+ * and stays bound to a node it voted for until that one shows itself fresh in a later term (a
+ * winner never is), so that once a bootstrap has been won no later one can be.
+ */
+export class BootstrapBallot implements Ballot {
+  readonly bootstrap = true;
+
+  constructor(
+    private readonly ctx: GroupContext,
+    private readonly discovery: Discovery,
+    private readonly election: BallotElection,
+  ) {}
+
+  electorate(): { name: string; addr?: string }[] {
+    return this.discovery.liveFreshPeers().map(([name]) => ({ name }));
+  }
+
+  request(type: 'preVote' | 'vote', term: number, transfer: boolean): MessageBody {
+    const score = this.discovery.bootstrapRankScore();
+    if (type === 'preVote') return { type, term, viewTerm: 0, viewVersion: 0, bootstrap: true, score };
+    return { type, viewTerm: 0, viewVersion: 0, bootstrap: true, transfer, score };
+  }
+
+  won(tally: Tally): boolean {
+    return tally.ballots.size >= this.needs();
+  }
+
+  /** The bootstrap quorum of this node's electorate (unreachable without one). */
+  needs(): number {
+    return this.ctx.settings.expect === null ? Number.POSITIVE_INFINITY : bootstrapQuorum(this.ctx.settings.expect);
+  }
+
+  timeout(): number {
+    const timers = this.ctx.timers;
+    return timers.electionTimeoutMin + this.discovery.freshRank() * timers.rankStep + randomInt(this.ctx.settings.random, 0, timers.electionTimeoutMax - timers.electionTimeoutMin);
+  }
+
+  screen(message: Extract<Message, { type: 'preVote' | 'vote' }>): Verdict | null {
+    if (!this.discovery.inElectorate(message)) return 'notFresh';
+    this.discovery.noteFresh(message, message.score ?? 0, true);
+    // A node of an existing group, or one added after the first bootstrap, never takes part (nor moves to the candidate's term).
+    return this.discovery.canBootstrap() ? null : 'notFresh';
+  }
+
+  preVoteVerdict(message: Extract<Message, { type: 'preVote' }>): Verdict {
+    const bound = this.election.boundTo();
+    const granted = message.term > this.ctx.state.term && (bound === null || bound === message.from) && this.ctx.leader === null;
+    if (granted) this.election.postponeBootstrap();
+    return granted ? 'grant' : 'refuse';
+  }
+
+  voteVerdict(message: Extract<Message, { type: 'vote' }>): Verdict {
+    const ctx = this.ctx;
+    const state = ctx.state;
+    const free = state.votedFor === null || state.votedFor === message.from;
+    const bound = this.election.boundTo();
+    // In term 1, a better-scored node keeps its vote for itself: it will stand first. Retries are plain Raft.
+    const iStandFirst =
+      message.term === 1 &&
+      state.votedFor === null &&
+      ctx.settings.eligible &&
+      ctx.host.canStand() &&
+      ctx.outranks(this.discovery.bootstrapRankScore(), ctx.self, message.score, message.from);
+    return message.term === state.term && free && (bound === null || bound === message.from) && !iStandFirst ? 'grant' : 'refuse';
+  }
+}

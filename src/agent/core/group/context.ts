@@ -1,0 +1,216 @@
+import type { Random } from '../prng.js';
+import { Registry } from '../registry.js';
+import type { Timers } from '../timers.js';
+import type { AgentEvent, Destination, GroupPersistentState, Message, NodeAttributes, Outbound, Peer, PeerRegionSummary, SubgridSummary, Tier, View } from '../types.js';
+import { allVoters, isVoter, voterKey } from '../view.js';
+import type { VoteStore } from '../vote-store.js';
+
+/** Fixed facts about this node's place in one group. */
+export interface GroupSettings {
+  tier: Tier;
+  group: string;
+  self: string;
+  selfAddr?: string;
+  /** False for `superPeer: never`: such a node votes but never stands. */
+  eligible: boolean;
+  timers: Timers;
+  /**
+   * The first (bootstrap) election's electorate size (bootstrapQuorum), or null for a node that was
+   * not born in its group's first bootstrap (added later): such a node never bootstraps, neither
+   * standing nor voting; it signs in to the group that exists.
+   */
+  expect: number | null;
+  /**
+   * The electorate by name (sub-grid: node names; region: sub-grid names, i.e. voter slots), when
+   * known: fresh nodes outside it are not counted, asked or answered in a bootstrap.
+   */
+  electorate?: ReadonlySet<string>;
+  /** Mirrors besides the leader (2 to 4); together they are the voters. */
+  mirrors: number;
+  /** A challenger must beat the incumbent's score by this fraction (0.25 = 25 %). */
+  hysteresis: number;
+  /** Sub-grids discover over multicast; the region tier has no multicast group. */
+  useMulticast: boolean;
+  incarnation: number;
+  random: Random;
+  /**
+   * The score this node ranks by in a bootstrap (first) election, when set: gridops renders it
+   * from facts that do not change (cores, memory, preference), so the first election is the one
+   * its plan shows. Live scores (load, uptime) still rank every later election.
+   */
+  bootstrapScore?: number;
+}
+
+/** What the group needs from the agent that hosts it. */
+export interface GroupHost {
+  send(out: Outbound): void;
+  event(event: AgentEvent): void;
+  persistChanged(): void;
+  /** `standing`: the score at no load and full uptime (RegistryEntryWire.standing), which rebalancing compares. */
+  selfInfo(): { score: number; standing: number; load: number; attrsVersion: number; attrs?: NodeAttributes; summary?: SubgridSummary };
+  /** The region tier only lets super peers stand. */
+  canStand(): boolean;
+  /** The region tier is dormant on nodes that are not super peers. */
+  isActive(): boolean;
+  /** The other regions, so that a regionQuery (region tier) is answered for the whole grid; none for a sub-grid. */
+  otherRegions(): PeerRegionSummary[];
+}
+
+/** Raft's roles; a follower with no leader is searching (discovery.ts). */
+export type ElectionRole = 'follower' | 'preCandidate' | 'candidate' | 'leader';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A message as a concept writes it: the envelope (tier, group, sender, term) is stamped on sending. */
+export type MessageBody = DistributiveOmit<Message, 'tier' | 'group' | 'from' | 'term' | 'to'> & { term?: number };
+
+/** Who holds a region voter slot, as last heard (the highest sub-grid term wins). */
+interface SlotHolder {
+  name: string;
+  addr?: string;
+  term: number;
+}
+
+/**
+ * What every concept of one group shares: the fixed settings, the host, the vote store, the
+ * registry, the durable state, the clock, the role and the known leader, and how the group
+ * addresses its peers. Role changes themselves are made only by the engine (engine.ts, become*);
+ * the concepts read `role` and `leader` here.
+ */
+export class GroupContext {
+  readonly registry: Registry;
+  /** Ticks since start. */
+  now = 0;
+  role: ElectionRole = 'follower';
+  leader: string | null = null;
+  /** The region tier is dormant while this node is not a super peer. */
+  active: boolean;
+  private readonly addrBook = new Map<string, string>();
+  private readonly holders = new Map<string, SlotHolder>();
+
+  constructor(
+    readonly settings: GroupSettings,
+    readonly host: GroupHost,
+    /** The durable state (term, vote, view): written to the state file before any message leaves. */
+    readonly state: GroupPersistentState,
+    readonly votes: VoteStore,
+  ) {
+    this.registry = new Registry(settings.tier);
+    this.active = host.isActive();
+  }
+
+  get timers(): Timers {
+    return this.settings.timers;
+  }
+
+  get self(): string {
+    return this.settings.self;
+  }
+
+  event(event: AgentEvent): void {
+    this.host.event(event);
+  }
+
+  persist(): void {
+    this.host.persistChanged();
+  }
+
+  /** Voter key of this node: its name, or for the region tier its sub-grid (its voter slot). */
+  get selfKey(): string {
+    return this.votes.slot()?.id ?? this.settings.self;
+  }
+
+  /** Also by name: a region view written before voter slots existed lists nodes. */
+  selfIsVoter(): boolean {
+    return isVoter(this.state.view, this.selfKey) || isVoter(this.state.view, this.settings.self);
+  }
+
+  /** Is this peer of a view this node (by its slot, or by name in a view written before slots)? */
+  isSelf(peer: Peer): boolean {
+    return voterKey(peer) === this.selfKey || peer.name === this.settings.self;
+  }
+
+  selfPeer(): Peer {
+    const slot = this.votes.slot();
+    return { name: this.settings.self, addr: this.settings.selfAddr, ...(slot ? { slot: slot.id } : {}) };
+  }
+
+  /** Better score first; equal scores go to the lower name, so that every node ranks alike. */
+  outranks(scoreA: number, nameA: string, scoreB: number, nameB: string): boolean {
+    return scoreA !== scoreB ? scoreA > scoreB : nameA < nameB;
+  }
+
+  // ---- addressing ---------------------------------------------------------------------------
+
+  /** Learns where a sender is, and (region tier) who holds its voter slot now. */
+  noteSender(message: Message, fromAddr: string | undefined): void {
+    if (fromAddr !== undefined) this.addrBook.set(message.from, fromAddr);
+    if (message.slot === undefined) return;
+    if (message.type === 'redirect') this.noteHolder(message.slot, message.leader, message.leaderAddr, message.slotTerm ?? 0);
+    else this.noteHolder(message.slot, message.from, fromAddr, message.slotTerm ?? 0);
+  }
+
+  noteAddress(name: string, addr: string): void {
+    this.addrBook.set(name, addr);
+  }
+
+  addressOf(name: string): string | undefined {
+    if (name === this.settings.self) return this.settings.selfAddr;
+    return this.addrBook.get(name) ?? this.registry.get(name)?.addr ?? allVoters(this.state.view).find((peer) => peer.name === name)?.addr;
+  }
+
+  /** The address a message came from, as first learnt (none for a node never heard from directly). */
+  heardAddress(name: string): string | undefined {
+    return this.addrBook.get(name);
+  }
+
+  /** Where a voter is reached: the current holder of its slot when known, else the node the view names. */
+  holderOf(voter: Peer): { name: string; addr?: string } {
+    const holder = voter.slot === undefined ? undefined : this.holders.get(voter.slot);
+    if (holder !== undefined) return { name: holder.name, addr: holder.addr ?? this.addressOf(holder.name) };
+    return { name: voter.name, addr: voter.addr ?? this.addressOf(voter.name) };
+  }
+
+  private noteHolder(slot: string, name: string, addr: string | undefined, term: number): void {
+    if (slot === this.votes.slot()?.id) return;
+    const known = this.holders.get(slot);
+    if (known !== undefined && known.term > term) return;
+    this.holders.set(slot, { name, addr: addr ?? known?.addr, term });
+  }
+
+  /** The voters of a view other than this node, each as the node that holds its vote now. */
+  otherVoters(view: View): { name: string; addr?: string }[] {
+    const selfKey = this.selfKey;
+    const targets = new Map<string, { name: string; addr?: string }>();
+    for (const voter of allVoters(view)) {
+      if (voterKey(voter) === selfKey) continue;
+      const holder = this.holderOf(voter);
+      if (holder.name !== this.settings.self) targets.set(holder.name, holder);
+    }
+    return [...targets.values()];
+  }
+
+  /** The voter key a message counts under: the sender's region slot, or its name. */
+  peerOf(message: Message): [string, Peer] {
+    const key = message.slot ?? message.from;
+    return [key, { name: message.from, addr: this.addressOf(message.from), ...(message.slot !== undefined ? { slot: message.slot } : {}) }];
+  }
+
+  // ---- sending ------------------------------------------------------------------------------
+
+  sendTo(name: string, body: MessageBody, bulk = false, addr?: string): void {
+    this.send({ kind: 'node', name, addr: addr ?? this.addressOf(name) }, { ...body, to: name }, bulk);
+  }
+
+  /** Messages carry the current term, except a pre-vote, which names the term it would start. */
+  send(dest: Destination, body: MessageBody & { to?: string }, bulk = false): void {
+    const slot = this.active ? this.votes.slot() : null;
+    const stamp = slot ? { slot: slot.id, slotTerm: slot.term } : {};
+    const message = { tier: this.settings.tier, group: this.settings.group, from: this.settings.self, term: this.state.term, ...stamp, ...body } as Message;
+    this.host.send(bulk ? { dest, message, bulk } : { dest, message });
+  }
+
+  /** Points a node at the leader this node knows, if any (and if it is not this node). */
+  redirectTo(to: string): void {
+    if (this.leader !== null && this.leader !== this.settings.self) this.sendTo(to, { type: 'redirect', leader: this.leader, leaderAddr: this.addressOf(this.leader) });
+  }
+}

@@ -1,0 +1,141 @@
+import type { Destination, Message } from '../types.js';
+import { allVoters } from '../view.js';
+import type { GroupContext } from './context.js';
+
+/** A fresh node (one that never belonged to a group) heard from while it searches. */
+export interface FreshPeer {
+  addr?: string;
+  score: number;
+  eligible: boolean;
+  lastHeard: number;
+}
+
+/**
+ * Finding the group: a node with no leader sends `discover` with exponential backoff, first to
+ * the multicast group, then also to its seeds and to the region peer's DNS name, and to the
+ * voters it knows. It also keeps the fresh nodes it hears of, which the bootstrap election counts,
+ * and, per node, the highest term that node is known not to have won (it showed itself fresh in a
+ * later one), which releases a bootstrap vote bound to it.
+ */
+export class Discovery {
+  /** No leader known: discovering. */
+  searching = false;
+  /** When the current search started. */
+  startedAt = 0;
+  private attempt = 0;
+  private nextAt = 0;
+  private readonly freshPeers = new Map<string, FreshPeer>();
+  private readonly notWonUpTo = new Map<string, number>();
+
+  constructor(private readonly ctx: GroupContext) {}
+
+  start(): void {
+    if (!this.ctx.active) return;
+    this.searching = true;
+    this.attempt = 0;
+    this.nextAt = this.ctx.now;
+    this.startedAt = this.ctx.now;
+  }
+
+  stop(): void {
+    this.searching = false;
+  }
+
+  tick(): void {
+    const ctx = this.ctx;
+    if (ctx.now < this.nextAt) return;
+    const timers = ctx.timers;
+    const destinations: Destination[] = [];
+    // Fallback order of the issue: multicast first, then unicast seeds, then the region peer's DNS name.
+    if (ctx.settings.useMulticast) destinations.push({ kind: 'multicast' });
+    if (!ctx.settings.useMulticast || this.attempt >= 2) destinations.push({ kind: 'seeds' });
+    if (!ctx.settings.useMulticast || this.attempt >= 4) destinations.push({ kind: 'regionName' });
+    for (const voter of allVoters(ctx.state.view)) {
+      const holder = ctx.holderOf(voter);
+      if (holder.name !== ctx.self) destinations.push({ kind: 'node', name: holder.name, addr: holder.addr });
+    }
+    for (const dest of destinations) {
+      ctx.send(dest, {
+        ...this.discoverBody(),
+        // Only a discover sent to one host (not to the multicast group) earns a redirect, or a group would answer in chorus.
+        ...(dest.kind === 'multicast' ? {} : { direct: true }),
+        ...(dest.kind === 'node' ? { to: dest.name } : {}),
+      });
+    }
+    const delay = Math.min(timers.discoveryMax, timers.discoveryBase * 2 ** this.attempt);
+    const jittered = Math.max(1, Math.round(delay * (0.75 + 0.5 * ctx.settings.random.next())));
+    this.attempt++;
+    this.nextAt = ctx.now + jittered;
+  }
+
+  private discoverBody(): { type: 'discover'; fresh: boolean; eligible: boolean; score: number } {
+    const ctx = this.ctx;
+    const fresh = this.canBootstrap();
+    return { type: 'discover', fresh, eligible: ctx.settings.eligible && ctx.host.canStand(), score: fresh ? this.bootstrapRankScore() : ctx.host.selfInfo().score };
+  }
+
+  /** A node that never belonged to an established group, and has not voted in one. */
+  isFresh(): boolean {
+    return !this.ctx.state.joined && this.ctx.state.view === null;
+  }
+
+  /** Fresh, and born in the group's first bootstrap (it has an electorate): it may take part in one. */
+  canBootstrap(): boolean {
+    return this.ctx.settings.expect !== null && this.isFresh();
+  }
+
+  /** What a fresh node ranks by: the rendered bootstrap score if any (see GroupSettings), else its live score. */
+  bootstrapRankScore(): number {
+    return this.ctx.settings.bootstrapScore ?? this.ctx.host.selfInfo().score;
+  }
+
+  /** Is the sender (region tier: its voter slot) in this node's bootstrap electorate, when it is known by name? */
+  inElectorate(message: Message): boolean {
+    const electorate = this.ctx.settings.electorate;
+    return electorate === undefined || electorate.has(message.slot ?? message.from);
+  }
+
+  /** A fresh node of the electorate spoke (a discover, or a bootstrap pre-vote or vote). */
+  noteFresh(message: Message, score: number, eligible: boolean): void {
+    this.freshPeers.set(message.from, { addr: this.ctx.heardAddress(message.from), score, eligible, lastHeard: this.ctx.now });
+    // Fresh at (or asking from below) this term: it has won no earlier term.
+    this.noteNotWon(message.from, message.term - 1);
+  }
+
+  /** The fresh peers heard from lately. */
+  liveFreshPeers(): [string, FreshPeer][] {
+    const horizon = this.ctx.timers.discoveryMax * 2;
+    return [...this.freshPeers.entries()].filter(([, peer]) => this.ctx.now - peer.lastHeard <= horizon);
+  }
+
+  /** How many live eligible fresh nodes outrank this one. */
+  freshRank(): number {
+    const score = this.bootstrapRankScore();
+    return this.liveFreshPeers().filter(([name, peer]) => peer.eligible && this.ctx.outranks(peer.score, name, score, this.ctx.self)).length;
+  }
+
+  noteNotWon(name: string, term: number): void {
+    if (term > (this.notWonUpTo.get(name) ?? -1)) this.notWonUpTo.set(name, term);
+  }
+
+  /** Is `name` known not to have won `term` (it was fresh in a later one)? */
+  hasNotWon(name: string, term: number): boolean {
+    return (this.notWonUpTo.get(name) ?? -1) >= term;
+  }
+
+  onDiscover(message: Extract<Message, { type: 'discover' }>): void {
+    const ctx = this.ctx;
+    if (message.fresh && this.inElectorate(message)) this.noteFresh(message, message.score, message.eligible);
+    if (!ctx.active) return;
+    if (ctx.role === 'leader') ctx.sendTo(message.from, { type: 'announce' });
+    else if (message.direct) ctx.redirectTo(message.from);
+  }
+
+  onRedirect(message: Extract<Message, { type: 'redirect' }>): void {
+    const ctx = this.ctx;
+    if (!ctx.active || ctx.leader !== null || message.leader === ctx.self) return;
+    if (message.leaderAddr !== undefined) ctx.noteAddress(message.leader, message.leaderAddr);
+    // A redirect is only a hint: ask the named node, and follow it once it announces itself.
+    ctx.sendTo(message.leader, { ...this.discoverBody(), direct: true });
+  }
+}

@@ -1,0 +1,435 @@
+import { randomInt } from '../prng.js';
+import type { Message } from '../types.js';
+import { allVoters, voterKey } from '../view.js';
+import { BootstrapBallot, Tally, ViewQuorumBallot, type Ballot, type BallotElection } from './ballot.js';
+import type { GroupContext } from './context.js';
+import type { Discovery } from './discovery.js';
+import type { Membership } from './membership.js';
+
+/** What the election needs from the role transitions (engine.ts). */
+export interface ElectionRoles {
+  observeTerm(term: number, fromLeader?: boolean): void;
+  becomePreCandidate(ballot: Ballot): void;
+  /** Moves to `term` with this node's own (durable) vote, as a candidate. */
+  becomeCandidate(ballot: Ballot, term: number): void;
+  becomeLeader(): void;
+  /** Back to follower of the current term, with no leader. */
+  becomeFollower(): void;
+  loseLeader(): void;
+  startSearching(): void;
+  /** A voter granted a transfer vote: the outgoing leader still serves until its successor won. */
+  noteTransferFrom(leader: string): void;
+}
+
+/** A vote (given, or this node's own) that waits until the vote store holds it. */
+interface PendingVote {
+  bootstrap: boolean;
+  term: number;
+  to: string;
+  transfer: boolean;
+  /** A transfer whose outgoing leader is asked for its vote last. */
+  leaderLast?: string;
+}
+
+/**
+ * One election, Raft's with PreVote, for both kinds of ballot (ballot.ts): the bootstrap of a
+ * group that has no view yet, and the normal one among a view's voters. A candidate first asks
+ * whether it would win (a pre-vote changes no state, so a node that cannot win inflates no term),
+ * then makes its own vote for the next term durable in the vote store, moves to that term, and
+ * asks for votes. A voter votes once per term, its vote durable before the answer leaves.
+ */
+export class Election implements BallotElection {
+  readonly viewBallot: ViewQuorumBallot;
+  readonly bootstrapBallot: BootstrapBallot;
+  /** The ballot of the campaign under way (pre-candidate or candidate), null otherwise. */
+  campaign: Ballot | null = null;
+  /** The campaign is a leadership transfer's (its vote requests skip the lease, and are repeated). */
+  private transferCampaign = false;
+  /** A transfer campaign whose outgoing leader (this one) is asked for its vote last. */
+  private leaderLast: string | null = null;
+  tally = new Tally();
+  elapsed = 0;
+  randomizedTimeout: number;
+  /** Fresh node: when it stands (or retries) in the bootstrap, once scheduled. */
+  private bootstrapAt: number | null = null;
+  private pendingGrant: PendingVote | null = null;
+  private pendingStand: PendingVote | null = null;
+
+  constructor(
+    private readonly ctx: GroupContext,
+    private readonly discovery: Discovery,
+    private readonly membership: Membership,
+    private readonly roles: ElectionRoles,
+  ) {
+    this.viewBallot = new ViewQuorumBallot(ctx, this);
+    this.bootstrapBallot = new BootstrapBallot(ctx, discovery, this);
+    this.randomizedTimeout = this.electionTimeout();
+  }
+
+  /** A new term, leader or role: no campaign, and the election timer starts again. */
+  reset(): void {
+    this.campaign = null;
+    this.transferCampaign = false;
+    this.leaderLast = null;
+    this.bootstrapAt = null;
+    this.resetTimer();
+  }
+
+  /** Rank follows the registry replica, which changes over time: redraw on every reset. */
+  resetTimer(): void {
+    this.elapsed = 0;
+    if (this.ctx.selfIsVoter()) this.randomizedTimeout = this.electionTimeout();
+  }
+
+  /** The region tier stands at once when its predecessor in the slot led the latest region term. */
+  standSoon(): void {
+    this.randomizedTimeout = randomInt(this.ctx.settings.random, 1, this.ctx.timers.rankStep);
+  }
+
+  /** Drops votes waiting for the store (a new super peer adopts its slot afresh). */
+  dropPending(): void {
+    this.pendingGrant = null;
+    this.pendingStand = null;
+  }
+
+  electionTimeout(): number {
+    const timers = this.ctx.timers;
+    return timers.electionTimeoutMin + this.rank() * timers.rankStep + randomInt(this.ctx.settings.random, 0, timers.electionTimeoutMax - timers.electionTimeoutMin);
+  }
+
+  /** 0 for the best-scored voter that could stand, so that it usually times out first. */
+  private rank(): number {
+    const ctx = this.ctx;
+    const selfScore = ctx.host.selfInfo().score;
+    let rank = 0;
+    for (const voter of allVoters(ctx.state.view)) {
+      const holder = ctx.holderOf(voter).name;
+      if (voterKey(voter) === ctx.selfKey || holder === ctx.self || holder === ctx.leader) continue;
+      const entry = ctx.registry.get(holder);
+      if (entry === undefined || !entry.eligible || entry.liveness === 'dead') continue;
+      if (ctx.outranks(entry.score, holder, selfScore, ctx.self)) rank++;
+    }
+    return rank;
+  }
+
+  leaseActive(candidate: string): boolean {
+    const ctx = this.ctx;
+    if (ctx.role === 'leader') return true;
+    return ctx.leader !== null && ctx.leader !== candidate && ctx.now - this.membership.lastLeaderContact < ctx.timers.electionTimeoutMin;
+  }
+
+  /**
+   * The node this one's last bootstrap vote went to, while that node may have won with it: until
+   * it is seen fresh in a later term, this node votes for no one else and does not stand. (A node
+   * that wins keeps a view, and so is never fresh again.) Null when free.
+   */
+  boundTo(): string | null {
+    const last = this.ctx.votes.boundBallot();
+    if (last === null || last.to === this.ctx.self) return null;
+    return this.discovery.hasNotWon(last.to, last.term) ? null : last.to;
+  }
+
+  postponeBootstrap(): void {
+    this.bootstrapAt = null;
+  }
+
+  /** A voter of the current view that may stand. */
+  canCampaign(): boolean {
+    return this.ctx.settings.eligible && this.ctx.host.canStand() && this.ctx.selfIsVoter();
+  }
+
+  // ---- ticking ------------------------------------------------------------------------------
+
+  /** Follower: the election timer (a voter), or the bootstrap schedule (a fresh node). */
+  tickFollower(): void {
+    if (this.canCampaign()) {
+      this.elapsed++;
+      if (this.elapsed >= this.randomizedTimeout) {
+        if (this.ctx.leader !== null) this.roles.loseLeader();
+        this.preVote(this.viewBallot);
+      }
+    } else {
+      this.tickBootstrap();
+    }
+  }
+
+  /**
+   * Pre-candidate or candidate: a campaign that did not win in time starts over. A transfer target
+   * asks again every tick the voters that have not granted yet (a vote is idempotent within a
+   * term): one lost or challenged request must not cost the group its transfer.
+   */
+  tickCampaign(): void {
+    const campaign = this.campaign;
+    this.elapsed++;
+    if (campaign !== null && this.transferCampaign && this.ctx.role === 'candidate') this.askAgain(campaign);
+    // A fresh node keeps discovering while it stands: its fresh peers stay known, and a leader is found.
+    if (campaign?.bootstrap && this.discovery.searching) this.discovery.tick();
+    if (this.elapsed < this.randomizedTimeout) return;
+    if (campaign?.bootstrap) this.bootstrapTimedOut();
+    else this.preVote(this.viewBallot);
+  }
+
+  /**
+   * The bootstrap schedule: a fresh node stands in term 1 after discovery, and a split vote (or a
+   * partition) is retried in a new term after a randomised timeout, behind a pre-vote among the
+   * fresh nodes. Safety: each node (region tier: each voter slot) votes once per term, its vote
+   * durable before it leaves, and at most `expect` fresh nodes take part, so two bootstrap quorums
+   * of one term intersect; and a node bound to another's candidacy (boundTo) does not stand, so
+   * once a bootstrap has been won, no later bootstrap term can be, and a second group never forms.
+   */
+  private tickBootstrap(): void {
+    const ctx = this.ctx;
+    const timers = ctx.timers;
+    if (!this.discovery.searching || !this.discovery.canBootstrap()) return;
+    if (!ctx.settings.eligible || !ctx.host.canStand()) return;
+    const searchingFor = ctx.now - this.discovery.startedAt;
+    if (searchingFor < timers.bootstrapAfter) return;
+    const live = this.discovery.liveFreshPeers();
+    if (live.length + 1 < this.bootstrapBallot.needs()) return;
+    if (ctx.settings.bootstrapScore !== undefined && searchingFor < timers.bootstrapGrace) {
+      // A planned first election: within the grace, only the best-ranked of all expected nodes stands.
+      if (live.length + 1 < ctx.settings.expect! || this.discovery.freshRank() > 0) return;
+    }
+    if (this.boundTo() !== null) {
+      this.bootstrapAt = null;
+      return;
+    }
+    if (this.bootstrapAt === null) {
+      // The best-scored fresh node stands first; the others wait a rank step each. A retry waits
+      // a randomised election timeout, so that a split vote does not repeat.
+      this.bootstrapAt =
+        ctx.state.term === 0 ? ctx.now + this.discovery.freshRank() * timers.rankStep + randomInt(ctx.settings.random, 0, 2) : ctx.now + this.bootstrapBallot.timeout();
+    }
+    if (ctx.now < this.bootstrapAt) return;
+    if (ctx.state.term === 0) this.stand(this.bootstrapBallot, false);
+    else this.preVote(this.bootstrapBallot);
+  }
+
+  /** A bootstrap candidate or pre-candidate that did not win in time tries again, in a new term. */
+  private bootstrapTimedOut(): void {
+    const ctx = this.ctx;
+    if (
+      this.discovery.canBootstrap() &&
+      ctx.settings.eligible &&
+      ctx.host.canStand() &&
+      this.boundTo() === null &&
+      this.discovery.liveFreshPeers().length + 1 >= this.bootstrapBallot.needs()
+    ) {
+      // From here on a late vote for the old term is ignored: this node can no longer win it.
+      this.preVote(this.bootstrapBallot);
+      return;
+    }
+    this.roles.becomeFollower();
+    this.elapsed = 0;
+    if (!this.discovery.searching) this.roles.startSearching();
+  }
+
+  // ---- candidate side -----------------------------------------------------------------------
+
+  /** Asks the electorate whether it would vote for this node in the next term. Changes no state. */
+  preVote(ballot: Ballot): void {
+    const ctx = this.ctx;
+    if (!ballot.bootstrap && (ctx.state.view === null || !this.canCampaign())) {
+      this.roles.becomeFollower();
+      this.elapsed = 0;
+      return;
+    }
+    if (ballot.bootstrap) this.bootstrapAt = null;
+    this.roles.becomePreCandidate(ballot);
+    this.tally = this.ownTally();
+    this.elapsed = 0;
+    this.randomizedTimeout = ballot.timeout();
+    ctx.event({ type: 'electionStarted', tier: ctx.settings.tier, term: ctx.state.term + 1, phase: 'preVote' });
+    for (const target of ballot.electorate()) ctx.sendTo(target.name, ballot.request('preVote', ctx.state.term + 1, false), false, target.addr);
+    if (ballot.won(this.tally)) this.stand(ballot, false);
+  }
+
+  /**
+   * Stands in the next term: its own vote first becomes durable in the vote store (region tier:
+   * committed in the sub-grid's slot, so 'pending' for a moment), then it moves to the term and
+   * asks for votes. `transfer`: the leader asked for it (timeoutNow), so voters skip the lease.
+   */
+  stand(ballot: Ballot, transfer: boolean, leaderLast?: string): void {
+    const ctx = this.ctx;
+    const term = ctx.state.term + 1;
+    const own = ctx.votes.commit(term, ctx.self, ballot.bootstrap);
+    if (own === 'pending') {
+      this.pendingStand = { bootstrap: ballot.bootstrap, term, to: ctx.self, transfer, ...(leaderLast !== undefined ? { leaderLast } : {}) };
+      return;
+    }
+    this.pendingStand = null;
+    if (own === 'refused') {
+      this.bootstrapAt = null;
+      this.roles.becomeFollower();
+      this.elapsed = 0;
+      return;
+    }
+    this.roles.becomeCandidate(ballot, term);
+    this.tally = this.ownTally();
+    this.transferCampaign = transfer;
+    this.leaderLast = leaderLast ?? null;
+    this.elapsed = 0;
+    this.randomizedTimeout = ballot.timeout();
+    ctx.event({ type: 'electionStarted', tier: ctx.settings.tier, term, phase: ballot.bootstrap ? 'bootstrap' : transfer ? 'transfer' : 'vote' });
+    for (const target of ballot.electorate()) if (target.name !== this.leaderLast) ctx.sendTo(target.name, ballot.request('vote', term, transfer), false, target.addr);
+    this.countedOne(ballot);
+  }
+
+  /**
+   * After a grant: won, or (a transfer whose leader votes last) time to ask the leader, whose vote
+   * is all that is missing. The leader's grant is required: it has stepped down by then, so the
+   * outgoing and the incoming leader never lead at once.
+   */
+  private countedOne(ballot: Ballot): void {
+    const leader = this.leaderLast;
+    if (leader === null) {
+      if (ballot.won(this.tally)) this.roles.becomeLeader();
+      return;
+    }
+    if (this.tally.votes.has(leader)) {
+      if (ballot.won(this.tally)) this.roles.becomeLeader();
+      return;
+    }
+    if (this.withLeader(ballot)) this.ctx.sendTo(leader, ballot.request('vote', this.ctx.state.term, true));
+  }
+
+  /** Would the tally win with the outgoing leader's vote added? */
+  private withLeader(ballot: Ballot): boolean {
+    const leader = this.leaderLast!;
+    const tally = new Tally();
+    for (const [key, peer] of this.tally.votes) tally.add(key, peer, key);
+    tally.add(leader, { name: leader }, leader);
+    return ballot.won(tally);
+  }
+
+  private askAgain(ballot: Ballot): void {
+    const granted = new Set([...this.tally.votes.values()].map((peer) => peer.name));
+    for (const target of ballot.electorate()) {
+      if (granted.has(target.name) || (target.name === this.leaderLast && !this.withLeader(ballot))) continue;
+      this.ctx.sendTo(target.name, ballot.request('vote', this.ctx.state.term, true), false, target.addr);
+    }
+  }
+
+  private ownTally(): Tally {
+    const tally = new Tally();
+    tally.add(this.ctx.selfKey, this.ctx.selfPeer(), this.ctx.votes.ballotIdentity);
+    return tally;
+  }
+
+  onPreVoteResp(message: Extract<Message, { type: 'preVoteResp' }>): void {
+    const ctx = this.ctx;
+    if (message.term > ctx.state.term) {
+      this.roles.observeTerm(message.term);
+      return;
+    }
+    const campaign = this.campaign;
+    if (ctx.role !== 'preCandidate' || campaign === null || campaign.bootstrap !== (message.bootstrap === true)) return;
+    if (message.forTerm !== ctx.state.term + 1 || !message.granted) return;
+    if (!campaign.bootstrap && ctx.state.view === null) return;
+    this.count(message);
+    if (campaign.won(this.tally)) this.stand(campaign, false);
+  }
+
+  onVoteResp(message: Extract<Message, { type: 'voteResp' }>): void {
+    const ctx = this.ctx;
+    if (message.term > ctx.state.term) {
+      this.roles.observeTerm(message.term);
+      return;
+    }
+    const campaign = this.campaign;
+    if (ctx.role !== 'candidate' || message.term !== ctx.state.term || !message.granted) return;
+    if (campaign === null || message.bootstrap !== campaign.bootstrap) return;
+    this.count(message);
+    this.countedOne(campaign);
+  }
+
+  private count(message: Extract<Message, { type: 'preVoteResp' | 'voteResp' }>): void {
+    const [key, peer] = this.ctx.peerOf(message);
+    this.tally.add(key, peer, message.ballotOf ?? message.from);
+  }
+
+  // ---- voter side ---------------------------------------------------------------------------
+
+  onPreVote(message: Extract<Message, { type: 'preVote' }>): void {
+    const ballot = this.ballotFor(message);
+    if (ballot.screen(message) === 'notFresh') return this.answerNotFresh(message.from);
+    const granted = ballot.preVoteVerdict(message) === 'grant';
+    const ballotOf = ballot.bootstrap ? { bootstrap: true, ballotOf: this.ctx.votes.ballotIdentity } : {};
+    this.ctx.sendTo(message.from, { type: 'preVoteResp', forTerm: message.term, granted, ...ballotOf });
+  }
+
+  onVote(message: Extract<Message, { type: 'vote' }>): void {
+    const ctx = this.ctx;
+    const ballot = this.ballotFor(message);
+    const screened = ballot.screen(message);
+    if (screened === 'notFresh') return this.answerNotFresh(message.from);
+    if (screened === 'refuse') return this.answerVote(ballot, false, message.from);
+    if (message.transfer && message.term > ctx.state.term && ctx.leader !== null && ctx.role === 'follower') this.roles.noteTransferFrom(ctx.leader);
+    // A transfer vote request reaching the outgoing leader is its target asking for the last vote it needs: step down and give it.
+    if (message.term > ctx.state.term) this.roles.observeTerm(message.term, message.transfer);
+    if (ballot.voteVerdict(message) !== 'grant') return this.answerVote(ballot, false, message.from);
+    if (!ballot.bootstrap) this.resetTimer();
+    this.castVote({ bootstrap: ballot.bootstrap, term: message.term, to: message.from, transfer: message.transfer });
+  }
+
+  /** Gives this node's one vote of `term`: durable in the vote store first, then it leaves. */
+  private castVote(vote: PendingVote): void {
+    const ctx = this.ctx;
+    const durable = ctx.votes.commit(vote.term, vote.to, vote.bootstrap);
+    if (durable === 'pending') {
+      this.pendingGrant = vote;
+      return;
+    }
+    this.pendingGrant = null;
+    const granted = durable === 'committed';
+    if (granted) {
+      ctx.state.votedFor = vote.to;
+      if (vote.bootstrap) {
+        ctx.votes.noteBootstrapGrant({ term: vote.term, to: vote.to });
+        this.bootstrapAt = null;
+      }
+      ctx.persist();
+    }
+    this.answerVote(vote.bootstrap ? this.bootstrapBallot : this.viewBallot, granted, vote.to);
+  }
+
+  private answerVote(ballot: Ballot, granted: boolean, to: string): void {
+    const ballotOf = ballot.bootstrap ? { ballotOf: this.ctx.votes.ballotIdentity } : {};
+    this.ctx.sendTo(to, { type: 'voteResp', granted, bootstrap: ballot.bootstrap, ...ballotOf });
+  }
+
+  /** Answers a node that is not fresh, or asks from outside the electorate: point it at the group that exists. */
+  private answerNotFresh(from: string): void {
+    if (this.ctx.role === 'leader') this.ctx.sendTo(from, { type: 'announce' });
+    else this.ctx.redirectTo(from);
+  }
+
+  private ballotFor(message: Extract<Message, { type: 'preVote' | 'vote' }>): Ballot {
+    return message.bootstrap ? this.bootstrapBallot : this.viewBallot;
+  }
+
+  /**
+   * Region tier, after the sub-grid moved: a vote (given or our own) that waited for the slot
+   * leaves, or our candidacy goes ahead, once the slot holds it.
+   */
+  storeProgress(): void {
+    const ctx = this.ctx;
+    const grant = this.pendingGrant;
+    if (grant !== null) {
+      const stale = grant.term !== ctx.state.term || (ctx.state.votedFor !== null && ctx.state.votedFor !== grant.to) || (grant.bootstrap && !this.discovery.isFresh());
+      if (stale) this.pendingGrant = null;
+      else this.castVote(grant);
+    }
+    const stand = this.pendingStand;
+    if (stand !== null) {
+      this.pendingStand = null;
+      if (stand.term !== ctx.state.term + 1) return;
+      if (stand.bootstrap) {
+        const stillSearching = ctx.role === 'follower' ? this.discovery.searching && ctx.leader === null : ctx.role === 'preCandidate' && this.campaign?.bootstrap === true;
+        if (this.discovery.isFresh() && this.boundTo() === null && stillSearching) this.stand(this.bootstrapBallot, false);
+      } else if (this.canCampaign() && (stand.transfer || ctx.role === 'preCandidate')) {
+        this.stand(this.viewBallot, stand.transfer, stand.leaderLast);
+      }
+    }
+  }
+}

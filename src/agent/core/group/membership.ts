@@ -1,0 +1,253 @@
+import type { Message } from '../types.js';
+import { compareViews } from '../view.js';
+import type { GroupContext } from './context.js';
+import type { Replication } from './replication.js';
+
+/** What membership needs from the role transitions (engine.ts). */
+export interface MembershipRoles {
+  observeTerm(term: number, fromLeader?: boolean): void;
+  followLeader(name: string): void;
+  /** The leader says it is not one: forget it and search again. */
+  forgetLeader(): void;
+  /** Follow a hint to the leader, as a redirect would (discovery.ts). */
+  redirected(message: Extract<Message, { type: 'redirect' }>): void;
+}
+
+/**
+ * Who belongs to the group, SWIM-style: a member signs in with `join` (its attributes) and then
+ * sends a heartbeat every `heartbeatInterval`; the leader keeps the registry (alive, suspect,
+ * dead, removed; registry.ts), answers each heartbeat, and takes members that leave out at once.
+ * A member whose leader stops answering for `leaderLostTimeout` searches again.
+ */
+export class Membership {
+  /** The leader knows this incarnation's attributes: heartbeats will do (else a join). */
+  welcomed = false;
+  /** Follower: when the leader was last heard from (any message), and last answered a heartbeat. */
+  lastLeaderContact = Number.NEGATIVE_INFINITY;
+  private lastLeaderAck = Number.NEGATIVE_INFINITY;
+  private nextHeartbeatAt = 0;
+  /** The tick this node last greeted a leader (new, or of a new term). */
+  private greetedAt = Number.NEGATIVE_INFINITY;
+  /** Members (and region voter slots) that left for good: never kept as voters (cleared if they sign in again). */
+  readonly departed = new Set<string>();
+
+  constructor(
+    private readonly ctx: GroupContext,
+    private readonly replication: Replication,
+    private readonly roles: MembershipRoles,
+  ) {}
+
+  // ---- member side --------------------------------------------------------------------------
+
+  /** A (new or same) leader spoke: it counts as contact, and a new one is greeted at once. */
+  leaderHeard(isNewLeader: boolean): void {
+    if (isNewLeader) {
+      // A node that belonged before is most likely in the new leader's replica: try a heartbeat first.
+      this.welcomed = this.ctx.state.joined;
+      this.nextHeartbeatAt = this.ctx.now;
+      this.greetedAt = this.ctx.now;
+    }
+    this.lastLeaderContact = this.ctx.now;
+    this.lastLeaderAck = this.ctx.now;
+  }
+
+  heartbeatDue(): boolean {
+    return this.ctx.now >= this.nextHeartbeatAt;
+  }
+
+  /** Heartbeats the leader; declares it lost after `leaderLostTimeout` without an answer or any message. */
+  tickMember(): boolean {
+    const ctx = this.ctx;
+    if (ctx.leader === null) return false;
+    if (this.heartbeatDue()) this.sendHeartbeat();
+    const timeout = ctx.timers.leaderLostTimeout;
+    return ctx.now - this.lastLeaderAck >= timeout && ctx.now - this.lastLeaderContact >= timeout;
+  }
+
+  sendHeartbeat(): void {
+    const ctx = this.ctx;
+    if (ctx.leader === null) return;
+    const info = ctx.host.selfInfo();
+    this.nextHeartbeatAt = ctx.now + ctx.timers.heartbeatInterval;
+    if (!this.welcomed) {
+      ctx.sendTo(ctx.leader, {
+        type: 'join',
+        incarnation: ctx.settings.incarnation,
+        attrsVersion: info.attrsVersion,
+        eligible: ctx.settings.eligible,
+        score: info.score,
+        standing: info.standing,
+        attrs: info.attrs,
+        summary: info.summary,
+        ...(ctx.settings.expect !== null ? { born: true } : {}),
+      });
+      return;
+    }
+    ctx.sendTo(ctx.leader, {
+      type: 'hb',
+      incarnation: ctx.settings.incarnation,
+      attrsVersion: info.attrsVersion,
+      load: info.load,
+      score: info.score,
+      members: info.summary?.members,
+      viewTerm: ctx.state.view?.term ?? 0,
+      viewVersion: ctx.state.view?.version ?? 0,
+    });
+  }
+
+  onWelcome(message: Extract<Message, { type: 'welcome' }>): void {
+    const ctx = this.ctx;
+    if (message.term < ctx.state.term) return;
+    this.roles.observeTerm(message.term, true);
+    this.roles.followLeader(message.from);
+    this.welcomed = true;
+    if (!ctx.state.joined) {
+      ctx.state.joined = true;
+      ctx.persist();
+    }
+  }
+
+  onHeartbeatAck(message: Extract<Message, { type: 'hbAck' }>): void {
+    const ctx = this.ctx;
+    if (message.from !== ctx.leader || ctx.role === 'leader') return;
+    if (message.notLeader) {
+      // In the tick its announce arrived, a "not leader" answers a heartbeat sent while it was still
+      // a candidate (the lab polls every 100 ms; this race lasts a LAN round trip): stale, ignored.
+      if (ctx.now === this.greetedAt) return;
+      this.roles.forgetLeader();
+      if (message.leader !== undefined) this.roles.redirected({ ...message, type: 'redirect', leader: message.leader });
+      return;
+    }
+    if (message.term < ctx.state.term) return;
+    this.roles.observeTerm(message.term, true);
+    this.lastLeaderAck = ctx.now;
+    if (message.view !== undefined) this.replication.learnView(message.view);
+    if (!message.known && this.welcomed) {
+      this.welcomed = false;
+      this.sendHeartbeat();
+    }
+  }
+
+  // ---- leader side --------------------------------------------------------------------------
+
+  /** The leader is a member of its own registry, always alive. */
+  registerSelf(): void {
+    const ctx = this.ctx;
+    const info = ctx.host.selfInfo();
+    const existing = ctx.registry.get(ctx.self);
+    if (existing && existing.incarnation === ctx.settings.incarnation && existing.attrsVersion === info.attrsVersion) {
+      ctx.registry.heartbeat(ctx.self, { ...info, incarnation: ctx.settings.incarnation, members: info.summary?.members }, ctx.settings.selfAddr, ctx.now);
+      return;
+    }
+    ctx.registry.join(
+      {
+        name: ctx.self,
+        addr: ctx.settings.selfAddr,
+        incarnation: ctx.settings.incarnation,
+        attrsVersion: info.attrsVersion,
+        eligible: ctx.settings.eligible,
+        score: info.score,
+        standing: info.standing,
+        attrs: info.attrs,
+        summary: info.summary,
+        born: true,
+      },
+      ctx.now,
+    );
+  }
+
+  /** Advances liveness (suspect, dead, removed) and stabilization; a change goes to the mirrors. */
+  tickLeader(): void {
+    const ctx = this.ctx;
+    this.registerSelf();
+    for (const event of ctx.registry.sweep(ctx.now, ctx.timers, ctx.self)) {
+      ctx.event(event);
+      if (event.type === 'member' && (event.change === 'dead' || event.change === 'removed')) this.replication.registryDirty = true;
+    }
+    if (ctx.registry.stabilize(ctx.now, ctx.timers.stabilizationTime)) this.replication.registryDirty = true;
+  }
+
+  onJoin(message: Extract<Message, { type: 'join' }>): void {
+    const ctx = this.ctx;
+    this.roles.observeTerm(message.term);
+    if (ctx.role !== 'leader') {
+      ctx.redirectTo(message.from);
+      return;
+    }
+    this.departed.delete(message.from);
+    if (message.summary !== undefined) this.departed.delete(message.summary.subgrid);
+    const event = ctx.registry.join({ ...message, name: message.from, addr: ctx.heardAddress(message.from) }, ctx.now);
+    ctx.event(event);
+    this.replication.registryDirty = true;
+    ctx.sendTo(message.from, { type: 'welcome' });
+  }
+
+  onHeartbeat(message: Extract<Message, { type: 'hb' }>, fromAddr: string | undefined): void {
+    const ctx = this.ctx;
+    this.roles.observeTerm(message.term);
+    if (ctx.role !== 'leader') {
+      const hint = ctx.leader !== null && ctx.leader !== ctx.self ? ctx.leader : undefined;
+      ctx.sendTo(message.from, { type: 'hbAck', known: false, notLeader: true, leader: hint, leaderAddr: hint ? ctx.addressOf(hint) : undefined });
+      return;
+    }
+    const result = ctx.registry.heartbeat(message.from, message, fromAddr, ctx.now);
+    this.replication.heardFrom(message);
+    if (result.event) ctx.event(result.event);
+    // A member with an older view (say, a mirror that was replaced) learns the current one, so it stops acting as a voter.
+    const stale = compareViews({ term: message.viewTerm, version: message.viewVersion }, ctx.state.view) < 0;
+    ctx.sendTo(message.from, { type: 'hbAck', known: result.known, ...(stale && ctx.state.view ? { view: ctx.state.view } : {}) });
+  }
+
+  onLeave(message: Extract<Message, { type: 'leave' }>): void {
+    const ctx = this.ctx;
+    if (message.forGood) {
+      // Decommissioned, not restarting. A voter remembers it too (and drops it from its registry
+      // copy), so that a successor leader elected before the next sync does not keep it.
+      this.departed.add(message.from);
+      if (message.slotEnds !== undefined) this.departed.add(message.slotEnds);
+      if (ctx.role !== 'leader') ctx.registry.leave(message.from, message.incarnation);
+    }
+    if (ctx.role !== 'leader') return;
+    const event = ctx.registry.leave(message.from, message.incarnation);
+    if (event) {
+      ctx.event(event);
+      this.replication.registryDirty = true;
+    }
+    // Decommissioned: out of the voters now, by joint consensus, not after a grace.
+    if (message.forGood) this.replication.advanceView();
+  }
+
+  /** A deposed leader's registry (a healed partition): unknown members are added, and told who leads. */
+  onMerge(message: Extract<Message, { type: 'merge' }>): void {
+    const ctx = this.ctx;
+    if (ctx.role !== 'leader') return;
+    const merged = ctx.registry.mergeFrom(message.registry, ctx.now);
+    if (merged === 0) return;
+    this.replication.registryDirty = true;
+    for (const entry of message.registry) {
+      if (entry.name !== ctx.self) ctx.sendTo(entry.name, { type: 'announce' }, false, entry.addr);
+    }
+  }
+
+  onRegionQuery(message: Extract<Message, { type: 'regionQuery' }>): void {
+    const ctx = this.ctx;
+    if (ctx.role !== 'leader') {
+      if (ctx.leader !== null) ctx.sendTo(message.from, { type: 'redirect', leader: ctx.leader, leaderAddr: ctx.addressOf(ctx.leader) });
+      return;
+    }
+    const superPeers = ctx.registry.list().map((entry) => ({
+      name: entry.name,
+      subgrid: entry.summary?.subgrid ?? '',
+      members: entry.summary?.members ?? 0,
+      liveness: entry.liveness,
+    }));
+    const totalNodes = superPeers.filter((peer) => peer.liveness !== 'dead').reduce((sum, peer) => sum + peer.members, 0);
+    const regions = ctx.host.otherRegions();
+    ctx.sendTo(message.from, { type: 'regionInfo', superPeers, totalNodes, ...(regions.length > 0 ? { regions } : {}) }, regions.length > 8);
+  }
+
+  /** Whether this node is the only live member of its registry (the last node of its group). */
+  isAlone(): boolean {
+    return this.ctx.registry.list().every((entry) => entry.name === this.ctx.self || entry.liveness === 'dead');
+  }
+}

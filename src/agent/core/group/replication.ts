@@ -1,0 +1,198 @@
+import { QuorumContact } from '../quorum-contact.js';
+import type { Message, Peer, View } from '../types.js';
+import { compareViews, hasQuorum } from '../view.js';
+import type { GroupContext } from './context.js';
+import { nextView } from './voter-changes.js';
+
+/** A voter's last acknowledgement: when, and which view it holds. */
+export interface VoterAck {
+  at: number;
+  viewTerm: number;
+  viewVersion: number;
+}
+
+/** What replication needs from the role transitions (engine.ts). */
+export interface ReplicationRoles {
+  /** A message of a higher term makes this node a follower of that term (`fromLeader`: a leader of that term sent it). */
+  observeTerm(term: number, fromLeader?: boolean): void;
+  /** A leader of the current term spoke: follow it. */
+  followLeader(name: string): void;
+  /** CheckQuorum failed: stop leading. */
+  stepDown(reason: string): void;
+  /** The voters the leader wants now (voter-changes.ts). */
+  desiredVoters(current: Peer[]): Peer[];
+}
+
+/**
+ * The leader's copy of the group to its voters: every `syncInterval` a `sync` with the view (and
+ * the registry when it changed, or every `registryRefreshInterval`), acknowledged by `syncAck`.
+ * A view held by a quorum is committed, and the voter set moves one joint-consensus step at a
+ * time towards the desired one. The same acknowledgements (and the voters' heartbeats) feed
+ * CheckQuorum: a leader that has not heard from a quorum within `electionTimeoutMax` steps down.
+ */
+export class Replication {
+  /** Leader only: the last acknowledgement of each voter key. */
+  readonly acks = new Map<string, VoterAck>();
+  /** Leader only: the last view a quorum holds. */
+  committed: View | null = null;
+  /** Set when the registry changed: the next sync carries it. */
+  registryDirty = false;
+  private nextSyncAt = 0;
+  private lastRegistrySentAt = Number.NEGATIVE_INFINITY;
+  private readonly contact = new QuorumContact();
+  /** Follower: the view it last acknowledged (region tier: acknowledged once its slot holds it). */
+  private lastAckedView: { term: number; version: number } | null = null;
+
+  constructor(
+    private readonly ctx: GroupContext,
+    private readonly roles: ReplicationRoles,
+  ) {}
+
+  /** A new leadership: nothing is committed in this term yet, and every voter counts as heard now. */
+  resetForLeader(): void {
+    this.committed = null;
+    this.acks.clear();
+    this.registryDirty = true;
+    this.contact.reset(this.ctx.state.view, this.ctx.now);
+  }
+
+  // ---- leader side --------------------------------------------------------------------------
+
+  tickLeader(): void {
+    if (this.ctx.now >= this.nextSyncAt) this.sendSyncs();
+  }
+
+  /**
+   * CheckQuorum, every tick over a sliding window: a leader that has not heard from a quorum
+   * within electionTimeoutMax stops serving at once, so it never outlives that bound.
+   */
+  quorumLost(): boolean {
+    return this.ctx.now - this.quorumContactAt() >= this.ctx.timers.electionTimeoutMax;
+  }
+
+  /** The last tick at which this leader had heard from a quorum of its view's voters. */
+  quorumContactAt(): number {
+    return this.contact.quorumContactAt(this.ctx.state.view, (peer) => this.ctx.isSelf(peer), this.ctx.now);
+  }
+
+  /** A mirror's heartbeat of the current term is contact too (etcd counts any message of the term as recent activity). */
+  heardFrom(message: Message): void {
+    if (message.term === this.ctx.state.term) this.contact.heard(message.slot ?? message.from, this.ctx.now);
+  }
+
+  sendSyncs(): void {
+    const ctx = this.ctx;
+    const view = ctx.state.view;
+    if (view === null) return;
+    this.nextSyncAt = ctx.now + ctx.timers.syncInterval;
+    const withRegistry = this.registryDirty || ctx.now - this.lastRegistrySentAt >= ctx.timers.registryRefreshInterval;
+    const registry = withRegistry ? ctx.registry.toWire() : undefined;
+    if (withRegistry) {
+      this.registryDirty = false;
+      this.lastRegistrySentAt = ctx.now;
+    }
+    for (const voter of ctx.otherVoters(view)) {
+      ctx.sendTo(voter.name, { type: 'sync', view, registry }, registry !== undefined, voter.addr);
+    }
+  }
+
+  onSyncAck(message: Extract<Message, { type: 'syncAck' }>): void {
+    const ctx = this.ctx;
+    if (message.term > ctx.state.term) {
+      this.roles.observeTerm(message.term);
+      return;
+    }
+    if (ctx.role !== 'leader' || message.term !== ctx.state.term) return;
+    this.acks.set(message.slot ?? message.from, { at: ctx.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
+    this.contact.heard(message.slot ?? message.from, ctx.now);
+    this.advanceView();
+  }
+
+  /** Commits the view once a quorum holds it, then takes the next step towards the desired voters. */
+  advanceView(): void {
+    const ctx = this.ctx;
+    const view = ctx.state.view;
+    if (view === null || ctx.role !== 'leader') return;
+    const acked = new Set<string>();
+    // Region tier: our own acknowledgement counts once our sub-grid holds the view in our voter slot.
+    if (compareViews(this.ackedView(), view) >= 0) acked.add(ctx.selfKey);
+    for (const [key, ack] of this.acks) {
+      if (compareViews({ term: ack.viewTerm, version: ack.viewVersion }, view) >= 0) acked.add(key);
+    }
+    if (!hasQuorum(view, acked)) return;
+    this.committed = view;
+    const next = nextView(view, () => this.roles.desiredVoters(view.voters), ctx.state.term);
+    if (next !== null) this.installView(next);
+  }
+
+  /** Is `view` (the current one) committed? */
+  isCommitted(view: View): boolean {
+    return compareViews(this.committed, view) >= 0;
+  }
+
+  /** The leader changes its view: durable first, sent to the voters at once. */
+  installView(next: View): void {
+    const ctx = this.ctx;
+    ctx.state.view = next;
+    if (ctx.role === 'leader') this.contact.admit(next, ctx.now);
+    ctx.persist();
+    ctx.event({ type: 'viewChanged', tier: ctx.settings.tier, view: next });
+    this.viewUpdated();
+    this.sendSyncs();
+  }
+
+  // ---- voter side ---------------------------------------------------------------------------
+
+  onSync(message: Extract<Message, { type: 'sync' }>): void {
+    const ctx = this.ctx;
+    if (message.term < ctx.state.term) {
+      // A deposed leader learns the newer term from the answer and steps down.
+      this.sendSyncAck(message.from);
+      return;
+    }
+    this.roles.observeTerm(message.term, true);
+    if (ctx.role === 'leader') return;
+    this.roles.followLeader(message.from);
+    this.learnView(message.view);
+    if (!ctx.state.joined) {
+      ctx.state.joined = true;
+      ctx.persist();
+    }
+    if (message.registry) ctx.registry.replaceFrom(message.registry, ctx.now);
+    this.sendSyncAck(message.from);
+  }
+
+  /** A newer view from the leader (a sync, or an hbAck to a member with an older one). */
+  learnView(view: View): void {
+    const ctx = this.ctx;
+    if (compareViews(view, ctx.state.view) <= 0) return;
+    ctx.state.view = view;
+    ctx.event({ type: 'viewChanged', tier: ctx.settings.tier, view });
+    ctx.persist();
+    this.viewUpdated();
+  }
+
+  /** The view this node acknowledges: what its vote store holds durable (the sub-grid tier: its view). */
+  ackedView(): View | null {
+    return this.ctx.votes.committedView();
+  }
+
+  sendSyncAck(to: string): void {
+    const acked = this.ackedView();
+    this.lastAckedView = acked === null ? null : { term: acked.term, version: acked.version };
+    this.ctx.sendTo(to, { type: 'syncAck', viewTerm: acked?.term ?? 0, viewVersion: acked?.version ?? 0 });
+  }
+
+  /** Region tier: acknowledges a region view as soon as the slot holds it, not at the next sync. */
+  ackIfNewlyDurable(): void {
+    const ctx = this.ctx;
+    if (ctx.role !== 'follower' || ctx.leader === null || ctx.leader === ctx.self) return;
+    const acked = this.ackedView();
+    if (acked !== null && compareViews(acked, this.lastAckedView) > 0) this.sendSyncAck(ctx.leader);
+  }
+
+  /** Every change of this node's view goes to the vote store too (region tier: the slot). */
+  viewUpdated(): void {
+    if (this.ctx.state.view !== null) this.ctx.votes.recordView(this.ctx.state.view);
+  }
+}

@@ -1,0 +1,75 @@
+import type { MemberRecord } from '../registry.js';
+import type { Peer, View } from '../types.js';
+import { sameVoterKeys, sameVoters, voterKey } from '../view.js';
+import type { GroupContext } from './context.js';
+
+/**
+ * The voter set the leader drives towards: itself plus the best live eligible members. Current
+ * mirrors stay unless dead (or gone from the registry after a grace period), or unless someone
+ * beats the weakest one by the hysteresis margin: churning voters costs two commits each time.
+ */
+export function desiredVoters(ctx: GroupContext, current: Peer[], options: { leaderSince: number; departed: ReadonlySet<string> }): Peer[] {
+  const settings = ctx.settings;
+  const selfKey = ctx.selfKey;
+  const { departed } = options;
+  const graceOver = ctx.now - options.leaderSince > 2 * settings.timers.suspectAfter;
+  // Region tier: a voter is a slot (a sub-grid), held by whichever live super peer it has now.
+  const slotted = settings.tier === 'region';
+  const keyOf = (entry: MemberRecord): string => (slotted ? (entry.summary?.subgrid ?? entry.name) : entry.name);
+  const asPeer = (entry: MemberRecord): Peer => ({ name: entry.name, addr: entry.addr, ...(slotted ? { slot: keyOf(entry) } : {}) });
+  const liveByKey = new Map<string, MemberRecord>();
+  const anyByKey = new Set<string>();
+  for (const entry of ctx.registry.list()) {
+    anyByKey.add(keyOf(entry));
+    if (!entry.eligible || entry.liveness === 'dead' || departed.has(keyOf(entry))) continue;
+    const known = liveByKey.get(keyOf(entry));
+    if (known === undefined || (known.liveness !== 'alive' && entry.liveness === 'alive')) liveByKey.set(keyOf(entry), entry);
+  }
+  const kept: Peer[] = [];
+  for (const peer of current) {
+    const key = voterKey(peer);
+    if (key === selfKey || peer.name === settings.self) continue;
+    const entry = liveByKey.get(key);
+    if (entry !== undefined) kept.push({ ...peer, ...asPeer(entry), addr: entry.addr ?? peer.addr });
+    else if (!anyByKey.has(key) && !graceOver && !departed.has(key) && !departed.has(peer.name)) kept.push(peer);
+  }
+  kept.unshift(ctx.selfPeer());
+  const keptKeys = new Set(kept.map(voterKey));
+  const challengers = [...liveByKey.entries()]
+    // Autopilot: a member that signed in later becomes a voter only once it is stable.
+    .filter(([key, entry]) => entry.liveness === 'alive' && entry.stable !== false && !keptKeys.has(key))
+    .map(([, entry]) => entry)
+    .sort((a, b) => (ctx.outranks(a.score, a.name, b.score, b.name) ? -1 : 1));
+  const target = 1 + settings.mirrors;
+  while (kept.length < target && challengers.length > 0) kept.push(asPeer(challengers.shift()!));
+  const scoreOf = (name: string): number => ctx.registry.get(name)?.score ?? 0;
+  const mirrors = kept.filter((peer) => peer.name !== settings.self).sort((a, b) => scoreOf(a.name) - scoreOf(b.name));
+  const weakest = mirrors[0];
+  const best = challengers[0];
+  if (weakest !== undefined && best !== undefined && kept.length >= target && best.score > scoreOf(weakest.name) * (1 + settings.hysteresis)) {
+    kept.splice(kept.indexOf(weakest), 1, asPeer(best));
+  }
+  while (kept.length > target) {
+    const weakestNow = kept.filter((peer) => peer.name !== settings.self).sort((a, b) => scoreOf(a.name) - scoreOf(b.name))[0]!;
+    kept.splice(kept.indexOf(weakestNow), 1);
+  }
+  return kept.map((peer) => ({ ...peer, addr: ctx.registry.get(peer.name)?.addr ?? peer.addr }));
+}
+
+/**
+ * The next view on the way to `desired`, one joint-consensus step at a time (Raft §6): a joint
+ * view (old and new voters, both majorities needed) first, then the new voters alone. A slot
+ * that passed to its sub-grid's new super peer keeps the same quorums: only the holder changes.
+ * Null when the committed view `view` is already there.
+ */
+export function nextView(view: View, desiredVoters: () => Peer[], term: number): View | null {
+  if (view.oldVoters !== undefined) {
+    const next = { ...view, term, version: view.version + 1 };
+    delete next.oldVoters;
+    return next;
+  }
+  const desired = desiredVoters();
+  if (!sameVoterKeys(desired, view.voters)) return { ...view, term, version: view.version + 1, voters: desired, oldVoters: view.voters };
+  if (!sameVoters(desired, view.voters)) return { ...view, term, version: view.version + 1, voters: desired };
+  return null;
+}

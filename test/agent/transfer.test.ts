@@ -1,0 +1,127 @@
+import type { SimNetwork } from '../../src/agent/sim/network.js';
+import { leaderOf, smallCluster } from './sim-helpers.js';
+
+/**
+ * Issue 14, defect 2: a handover with no fault failed on the lab. The target stood in the next
+ * term, one of its vote requests was dropped (a challenge), it never won, and the old super peer
+ * took the role back a term later, leaving the sub-grid without a super peer for 1.5 s. A transfer
+ * must complete, or be abandoned with the old leader serving throughout.
+ */
+describe('leadership transfer under message loss (simulated network)', () => {
+  /**
+   * Every 100 ms, as the lab polls /status, half-way between two ticks (a sample taken at the very
+   * instant of a tick would see the messages of that tick still in flight): is some node serving,
+   * and does every node name a super peer?
+   */
+  const sampleLeaderless = (network: SimNetwork, names: string[], ms: number): { leaderless: number; unnamed: number; longest: number } => {
+    let leaderless = 0;
+    let unnamed = 0;
+    let run = 0;
+    let longest = 0;
+    network.runFor(network.tickMs / 2);
+    for (let t = 0; t < ms; t += network.tickMs) {
+      network.runFor(network.tickMs);
+      const none = leaderOf(network, names) === undefined;
+      if (none) leaderless++;
+      run = none ? run + 1 : 0;
+      longest = Math.max(longest, run);
+      if (names.some((name) => network.isUp(name) && network.core(name)!.status().superPeer === null)) unnamed++;
+    }
+    return { leaderless, unnamed, longest };
+  };
+
+  test('the target cut off from the other voters during the transfer: abandoned, and the old super peer serves throughout', () => {
+    const gaps: number[] = [];
+    for (let seed = 1; seed <= 20; seed++) {
+      const { network, names, invariant } = smallCluster(5, { seed, cores: [16, 8, 8, 8, 8] });
+      network.runUntil(8_000);
+      const old = leaderOf(network, names)!;
+      const target = network.core(old)!.subgrid.handover('rebalance');
+      expect(target).not.toBeNull();
+      const oldTerm = network.core(old)!.subgrid.term;
+      // How long the old super peer is not leader while it takes the role back (a pre-vote and a vote: two LAN round trips).
+      let abandonedAt: number | null = null;
+      network.onEvent((node, event, time) => {
+        if (node !== old || event.type === 'dropped' || !('tier' in event) || event.tier !== 'subgrid') return;
+        if (event.type === 'steppedDown' && event.reason === 'transfer abandoned') abandonedAt = time;
+        if (event.type === 'electionWon' && abandonedAt !== null) {
+          gaps.push(time - abandonedAt);
+          abandonedAt = null;
+        }
+      });
+      // Its vote requests reach no other mirror for 3 s, longer than the transfer may take: it cannot win.
+      for (const name of names) if (name !== old && name !== target) network.cut(target!, name);
+      const during = sampleLeaderless(network, names, 3_000);
+      network.heal();
+      const after = sampleLeaderless(network, names, 5_000);
+      expect({ seed, ...during }).toEqual({ seed, leaderless: 0, unnamed: 0, longest: 0 });
+      expect({ seed, ...after }).toEqual({ seed, leaderless: 0, unnamed: 0, longest: 0 });
+      // Abandoned: the old super peer took the role back in a later term (the target's term is out there).
+      const leader = leaderOf(network, names)!;
+      expect({ seed, leader }).toEqual({ seed, leader: old });
+      expect(network.core(old)!.subgrid.term).toBeGreaterThan(oldTerm + 1);
+      for (const name of names) expect(network.core(name)!.status().superPeer).toBe(leader);
+      expect(invariant.violations).toEqual([]);
+    }
+    expect(gaps).toHaveLength(20);
+    console.log(`abandoned transfer: the old super peer was not leader for ${Math.min(...gaps).toFixed(1)} to ${Math.max(...gaps).toFixed(1)} ms while it took the role back`);
+    expect(Math.max(...gaps)).toBeLessThan(20);
+  });
+
+  test('heavy loss (50 %) during the transfer: it completes or is abandoned, and once the loss stops there is never a moment without a super peer (50 seeds)', () => {
+    let completed = 0;
+    let abandoned = 0;
+    let worstGap = 0;
+    let gapSamples = 0;
+    for (let seed = 1; seed <= 50; seed++) {
+      const { network, names, invariant } = smallCluster(5, { seed, cores: [16, 8, 8, 8, 8] });
+      network.runUntil(8_000);
+      const old = leaderOf(network, names)!;
+      const target = network.core(old)!.subgrid.handover('rebalance')!;
+      network.setLoss(0.5);
+      const during = sampleLeaderless(network, names, 500);
+      network.setLoss(0);
+      const after = sampleLeaderless(network, names, 5_000);
+      // The old super peer steps down only to give the last vote its successor needs; while half the
+      // packets are lost, that answer (asked again every tick) can take a few ticks to arrive. Once
+      // the loss stops there is never a moment without a super peer: before the fix the same runs
+      // had up to 15 samples (1.5 s) in a row without one, after the loss had stopped.
+      worstGap = Math.max(worstGap, during.longest, after.longest);
+      gapSamples += during.leaderless + after.leaderless;
+      expect({ seed, ...after }).toEqual({ seed, leaderless: 0, unnamed: 0, longest: 0 });
+      const leader = leaderOf(network, names);
+      if (leader === target) completed++;
+      else if (leader === old) abandoned++;
+      expect([old, target]).toContain(leader);
+      expect(invariant.violations).toEqual([]);
+    }
+    console.log(`transfer under 50 % loss for 0.5 s: ${completed} completed, ${abandoned} abandoned, of 50; ${gapSamples} samples without a serving super peer in all, at most ${worstGap} in a row`);
+    expect(completed + abandoned).toBe(50);
+  });
+
+  test('the lab case: the successor knows no nonce of the other mirrors (they restarted), so each vote request is challenged and resent: no moment without a super peer (20 seeds)', () => {
+    let challenges = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const { network, names, invariant } = smallCluster(5, { seed, cores: [16, 8, 8, 8, 8] });
+      network.runUntil(8_000);
+      const old = leaderOf(network, names)!;
+      const successor = names.filter((name) => name !== old).sort((a, b) => network.core(b)!.status().score - network.core(a)!.status().score)[0]!;
+      for (const name of names) {
+        if (name === old || name === successor) continue;
+        network.crash(name);
+        network.restart(name);
+      }
+      network.runFor(3_000);
+      network.onWire((packet) => {
+        if (packet.packet.message.type === 'challenge' && packet.to !== old) challenges++;
+      });
+      expect(network.core(old)!.subgrid.handover('rebalance')).not.toBeNull();
+      const samples = sampleLeaderless(network, names, 3_000);
+      expect({ seed, ...samples }).toEqual({ seed, leaderless: 0, unnamed: 0, longest: 0 });
+      expect(leaderOf(network, names)).not.toBe(old);
+      expect(invariant.violations).toEqual([]);
+    }
+    console.log(`lab case: ${challenges} challenges in 20 transfers, every transfer completed with no sample without a super peer`);
+    expect(challenges).toBeGreaterThan(0);
+  });
+});
