@@ -53,14 +53,20 @@ export interface Timers {
   peerRegionInterval: number;
 }
 
-/** Defaults for the sub-grid tier (1 tick = 100 ms). */
+/**
+ * Defaults for the sub-grid tier (1 tick = 100 ms). Sub-second failover (issue 14): the leader
+ * syncs its voters every 200 ms, a voter that heard nothing for 0.5 to 0.7 s stands (its lease
+ * ends with it), and rank steps of 0.3 s keep the next-ranked voter clear of the first one's
+ * window, so split votes stay rare. Local health (local-health.ts) widens all of these while a
+ * node itself runs late, which is what keeps such short timeouts calm under CPU saturation.
+ */
 export const SUBGRID_TIMERS: Timers = {
   heartbeatInterval: 10,
-  syncInterval: 5,
+  syncInterval: 2,
   registryRefreshInterval: 100,
-  electionTimeoutMin: 15,
-  electionTimeoutMax: 20,
-  rankStep: 5,
+  electionTimeoutMin: 5,
+  electionTimeoutMax: 7,
+  rankStep: 3,
   leaderLostTimeout: 30,
   suspectAfter: 30,
   suspicionMultiplier: 4,

@@ -115,7 +115,7 @@ export class Election implements BallotElection {
   leaseActive(candidate: string): boolean {
     const ctx = this.ctx;
     if (ctx.role === 'leader') return true;
-    return ctx.leader !== null && ctx.leader !== candidate && ctx.now - this.membership.lastLeaderContact < ctx.timers.electionTimeoutMin;
+    return ctx.leader !== null && ctx.leader !== candidate && ctx.now - this.membership.lastLeaderContact < ctx.leaderPatience(ctx.timers.electionTimeoutMin);
   }
 
   /**
@@ -144,7 +144,10 @@ export class Election implements BallotElection {
   tickFollower(): void {
     if (this.canCampaign()) {
       this.elapsed++;
-      if (this.elapsed >= this.randomizedTimeout) {
+      // Local health: a node that runs late (or whose leader says it does) waits longer, and never
+      // stands in a tick that itself ran late (the leader's syncs may sit unread in its socket buffer).
+      const health = this.ctx.health;
+      if (this.elapsed >= this.ctx.leaderPatience(this.randomizedTimeout) && !health.laggingNow) {
         if (this.ctx.leader !== null) this.roles.loseLeader();
         this.preVote(this.viewBallot);
       }

@@ -1,3 +1,4 @@
+import { LOCAL_HEALTH_DEFAULTS } from '../local-health.js';
 import { QuorumContact } from '../quorum-contact.js';
 import type { Message, Peer, View } from '../types.js';
 import { compareViews, hasQuorum } from '../view.js';
@@ -67,7 +68,10 @@ export class Replication {
    * within electionTimeoutMax stops serving at once, so it never outlives that bound.
    */
   quorumLost(): boolean {
-    return this.ctx.now - this.quorumContactAt() >= this.ctx.timers.electionTimeoutMax;
+    const health = this.ctx.health;
+    // Local health: the acknowledgements may sit unread behind a late tick; a slow leader waits longer.
+    if (health.laggingNow) return false;
+    return this.ctx.now - this.quorumContactAt() >= health.scale(this.ctx.timers.electionTimeoutMax);
   }
 
   /** The last tick at which this leader had heard from a quorum of its view's voters. */
@@ -91,8 +95,11 @@ export class Replication {
       this.registryDirty = false;
       this.lastRegistrySentAt = ctx.now;
     }
+    // A leader that runs late says so (Lifeguard's refutation, carried by the sync): its voters
+    // then wait as long as it does, instead of deposing a healthy but starved leader.
+    const slow = ctx.health.healthScore;
     for (const voter of ctx.otherVoters(view)) {
-      ctx.sendTo(voter.name, { type: 'sync', view, registry }, registry !== undefined, voter.addr);
+      ctx.sendTo(voter.name, { type: 'sync', view, registry, ...(slow > 0 ? { slow } : {}) }, registry !== undefined, voter.addr);
     }
   }
 
@@ -153,6 +160,7 @@ export class Replication {
     this.roles.observeTerm(message.term, true);
     if (ctx.role === 'leader') return;
     this.roles.followLeader(message.from);
+    ctx.leaderSlow = Math.min(LOCAL_HEALTH_DEFAULTS.maxScore, Math.max(0, Math.floor(message.slow ?? 0)));
     this.learnView(message.view);
     if (!ctx.state.joined) {
       ctx.state.joined = true;
