@@ -36,6 +36,19 @@ for (let seed = 1; seed <= runs; seed++) {
 }
 const smallWall = Date.now() - started;
 
+// Part 1b: the same seeded runs with a network cut of the super peer instead of a SIGKILL (healed 8 s later).
+const cutSamples = [];
+const mirrorRates = [];
+let cutViolations = 0;
+const cutStarted = Date.now();
+for (let seed = 1; seed <= runs; seed++) {
+  const run = measureFailover({ shape: { regions: 1, subgridsPerRegion: 2, nodesPerSubgrid: 8, seed }, crashSubgrids: 1, loss, fault: 'isolate' });
+  cutSamples.push(...run.samples);
+  mirrorRates.push(...run.mirrorBytesPerSecond);
+  cutViolations += run.violations;
+}
+const cutWall = Date.now() - cutStarted;
+
 // Part 2: one big grid.
 const big = measureFailover({ shape: { ...shape, seed: 42 }, crashSubgrids: shape.regions * shape.subgridsPerRegion, loss, warmupMs: 20_000 });
 const bigSimSeconds = big.simulatedMs / 1000;
@@ -59,6 +72,15 @@ const result = {
     memberBytesPerSecond: distribution(memberRates),
     splitBrainViolations: violations,
     challenges,
+  },
+  seededCuts: {
+    runs,
+    wallMs: cutWall,
+    detection: distribution(pick(cutSamples, 'detectionMs')),
+    election: distribution(pick(cutSamples, 'electionMs')),
+    convergence: distribution(pick(cutSamples, 'convergenceMs')),
+    mirrorBytesPerSecond: distribution(mirrorRates),
+    splitBrainViolations: cutViolations,
   },
   scale: {
     nodes: big.nodes,
@@ -114,6 +136,13 @@ if (asJson) {
     `  ordinary member traffic (sent+received): p50 ${distribution(memberRates).p50?.toFixed(0)} B/s, max ${distribution(memberRates).max?.toFixed(0)} B/s`,
     `  split-brain violations (single super peer per term, every step): ${violations}`,
     `  challenges (one extra round trip each, after a restart): ${challenges} in ${runs} runs`,
+    '',
+    `${runs} seeded runs, the super peer cut off the network instead (healed 8 s later), in ${(cutWall / 1000).toFixed(1)} s wall:`,
+    row('  lost super peer detected', pick(cutSamples, 'detectionMs')),
+    row('  new super peer serving', pick(cutSamples, 'electionMs')),
+    row('  all other members follow it', pick(cutSamples, 'convergenceMs')),
+    `  mirror traffic (sent+received, syncs every 200 ms): p50 ${distribution(mirrorRates).p50?.toFixed(0)} B/s, max ${distribution(mirrorRates).max?.toFixed(0)} B/s`,
+    `  split-brain violations: ${cutViolations}`,
     '',
     `one grid of ${big.nodes} agents (${result.scale.subgrids} sub-grids in ${shape.regions} regions), every super peer SIGKILLed at once:`,
     `  ${bigSimSeconds.toFixed(0)} s simulated in ${(big.wallMs / 1000).toFixed(1)} s wall (${result.scale.speedup}x real time)`,

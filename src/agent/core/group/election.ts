@@ -359,6 +359,22 @@ export class Election implements BallotElection {
     const granted = ballot.preVoteVerdict(message) === 'grant';
     const ballotOf = ballot.bootstrap ? { bootstrap: true, ballotOf: this.ctx.votes.ballotIdentity } : {};
     this.ctx.sendTo(message.from, { type: 'preVoteResp', forTerm: message.term, granted, ...ballotOf });
+    this.teachDroppedVoter(message);
+  }
+
+  /**
+   * A leader asked for a pre-vote by a node that is no longer one of its voters (a mirror replaced
+   * while it was not listening, so it still campaigns on its old view) sends it the current view:
+   * it learns it is a plain member, and follows. With sub-second election timeouts such a node can
+   * lose its leader before its next heartbeat would have brought the view.
+   */
+  private teachDroppedVoter(message: Extract<Message, { type: 'preVote' }>): void {
+    const ctx = this.ctx;
+    const view = ctx.state.view;
+    if (ctx.role !== 'leader' || view === null || message.bootstrap) return;
+    const key = message.slot ?? message.from;
+    if (allVoters(view).some((peer) => voterKey(peer) === key || peer.name === message.from)) return;
+    ctx.sendTo(message.from, { type: 'sync', view });
   }
 
   onVote(message: Extract<Message, { type: 'vote' }>): void {

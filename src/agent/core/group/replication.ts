@@ -1,7 +1,7 @@
 import { LOCAL_HEALTH_DEFAULTS } from '../local-health.js';
 import { QuorumContact } from '../quorum-contact.js';
 import type { Message, Peer, View } from '../types.js';
-import { compareViews, hasQuorum } from '../view.js';
+import { allVoters, compareViews, hasQuorum, voterKey } from '../view.js';
 import type { GroupContext } from './context.js';
 import { nextView } from './voter-changes.js';
 
@@ -140,12 +140,19 @@ export class Replication {
   /** The leader changes its view: durable first, sent to the voters at once. */
   installView(next: View): void {
     const ctx = this.ctx;
+    const previous = ctx.state.view;
     ctx.state.view = next;
     if (ctx.role === 'leader') this.contact.admit(next, ctx.now);
     ctx.persist();
     ctx.event({ type: 'viewChanged', tier: ctx.settings.tier, view: next });
     this.viewUpdated();
     this.sendSyncs();
+    // Voters this view drops get it once too: they learn at once that they are plain members, before
+    // their (sub-second) election timer runs out for want of syncs.
+    if (ctx.role === 'leader' && previous !== null) {
+      const kept = new Set(allVoters(next).map(voterKey));
+      for (const voter of allVoters(previous)) if (!kept.has(voterKey(voter)) && !ctx.isSelf(voter)) ctx.sendTo(voter.name, { type: 'sync', view: next }, false, voter.addr);
+    }
   }
 
   // ---- voter side ---------------------------------------------------------------------------
