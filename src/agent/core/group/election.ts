@@ -148,7 +148,9 @@ export class Election implements BallotElection {
       // stands in a tick that itself ran late (the leader's syncs may sit unread in its socket buffer).
       const health = this.ctx.health;
       if (this.elapsed >= this.ctx.leaderPatience(this.randomizedTimeout) && !health.laggingNow) {
-        if (this.ctx.leader !== null) this.roles.loseLeader();
+        // A pre-vote changes no state: the leader is dropped only once a quorum agrees it is gone
+        // (stand()). A voter that merely missed syncs (a flooded socket) and is refused keeps
+        // naming its leader, and follows it again at the next sync.
         this.preVote(this.viewBallot);
       }
     } else {
@@ -267,6 +269,7 @@ export class Election implements BallotElection {
       this.elapsed = 0;
       return;
     }
+    if (!transfer && ctx.leader !== null && ctx.leader !== ctx.self) this.roles.loseLeader();
     this.roles.becomeCandidate(ballot, term);
     this.tally = this.ownTally();
     this.transferCampaign = transfer;
