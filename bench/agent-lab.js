@@ -19,7 +19,7 @@
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -61,6 +61,9 @@ const fmt = (d) => (d.n === 0 ? `none (${d.missing} missing)` : `min ${(d.min / 
 
 log('lab up', dir, '|', uptime());
 const up = await labUp({ kind: 'container', nodes: 6, subgrids: 2, regions: 1, dir });
+// Fresh nodes: forget what an earlier run of this lab directory applied, or the plan would take
+// them for nodes that already run agents and give them no first-bootstrap electorate.
+if (!up.reused) rmSync(join(dir, '.gridops'), { recursive: true, force: true });
 const state = readState(dir);
 const nodes = up.nodes.map((n) => n.name);
 const subgridOf = Object.fromEntries(up.nodes.map((n) => [n.name, n.subgrid]));
