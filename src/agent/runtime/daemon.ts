@@ -122,7 +122,13 @@ export class AgentDaemon {
       multicast: config.multicast ? `${config.multicast.group}:${config.multicast.port}` : null,
       http: `${config.http.bind}:${config.http.port}`,
       epoch: this.epoch,
+      // Milliseconds since the process started (Node's time origin): module load, config, key,
+      // sockets. It is most of a restarted node's rejoin time, so the log says what it cost.
+      startupMs: Math.round(performance.now()),
     });
+    // The first tick runs now, not one tickMs later: a restarted node's first discover (and so its
+    // rejoin) goes out as soon as the process is up.
+    this.core.tick(0);
     this.flush();
     // Lifeguard's local health needs how late each tick runs: a starved event loop or CPU share
     // shows up here first, and the core then stays patient instead of suspecting its peers.
