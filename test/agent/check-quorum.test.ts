@@ -49,6 +49,8 @@ describe('CheckQuorum (simulated network)', () => {
     network.runUntil(8_000);
     const leader = leaderOf(network, names)!;
     const others = names.filter((name) => name !== leader);
+    // Cut just after the leader heard from a quorum (the syncs go out every 200 ms): the bound runs from there.
+    for (let i = 0; i < 5 && network.core(leader)!.status().quorumContactAgoMs! > 0; i++) network.runFor(tickMs);
     // Cut three of four mirrors: no quorum (2 of 5) from now on.
     for (const name of others.slice(0, 3)) network.cut(leader, name);
     network.runFor(boundMs - 2 * tickMs);

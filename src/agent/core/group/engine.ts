@@ -71,6 +71,7 @@ export class GroupEngine {
       loseLeader: () => this.loseLeader(),
       startSearching: () => this.startSearching(),
       noteTransferFrom: (leader: string) => this.transfer.noteTransferFrom(leader),
+      transferSuccessor: () => this.transfer.successor,
     };
   }
 

@@ -11,6 +11,8 @@ export interface MembershipRoles {
   forgetLeader(): void;
   /** Follow a hint to the leader, as a redirect would (discovery.ts). */
   redirected(message: Extract<Message, { type: 'redirect' }>): void;
+  /** After handing the role over: the successor, the best hint while this node knows no leader yet. */
+  transferSuccessor(): string | null;
 }
 
 /**
@@ -190,7 +192,10 @@ export class Membership {
     const ctx = this.ctx;
     this.roles.observeTerm(message.term);
     if (ctx.role !== 'leader') {
-      const hint = ctx.leader !== null && ctx.leader !== ctx.self ? ctx.leader : undefined;
+      // Just after a handover the old leader knows its successor before it hears from it: pointing
+      // there saves the member a leaderless search.
+      const known = ctx.leader ?? this.roles.transferSuccessor();
+      const hint = known !== null && known !== ctx.self ? known : undefined;
       ctx.sendTo(message.from, { type: 'hbAck', known: false, notLeader: true, leader: hint, leaderAddr: hint ? ctx.addressOf(hint) : undefined });
       return;
     }
