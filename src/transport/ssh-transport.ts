@@ -412,7 +412,7 @@ export class SshTransport implements Transport {
   private async execRaw(command: string, options: ExecOptions): Promise<RawResult> {
     this.checkOpen();
     const become = this.opts.becomePassword ?? new BecomePassword();
-    const wrapped = options.timeoutMs && options.timeoutMs > 0 ? withRemoteTimeout(command, options.timeoutMs) : command;
+    const wrapped = options.readOnly ? `exec sh -c ${quote(command)}` : options.timeoutMs && options.timeoutMs > 0 ? withRemoteTimeout(command, options.timeoutMs) : command;
     const plan = planBecome(wrapped, { user: this.user, become: options.become ?? false, withPassword: become.configured, token: this.token });
     const exit: { code: number | null; signal?: string } = { code: null };
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
