@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's main command: on a fresh Debian 12 machine (as root), install what the lab needs,
+# The README's main command: on a fresh Debian 12 machine (as root), install what the lab needs
+# (Debian packages and npm dependencies, at the same time),
 # build a local lab fleet of real nodes (systemd containers with sshd), apply its topology with
 # gridops (base setup and the gridagent overlay daemon), and show the grid's status with the
 # super peer each sub-grid elected. Re-running it is safe: every step converges.
@@ -19,13 +20,26 @@ need=()
 for p in openssh-server openssh-client debootstrap systemd-container apt-cacher-ng dnsmasq-base iproute2; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
+# The host's packages and the npm dependencies install at the same time: both mostly wait on
+# downloads and unpacking, and on a fresh machine they are the demo's first minute.
+apt_pid=""
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
+  (
+    set -o pipefail
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"; } 2>&1 | sed -u 's/^/apt: /'
+  ) &
+  apt_pid=$!
 fi
-
-[ -f dist/commands/apply.js ] || npm run build
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci # builds too (prepare)
+elif [ ! -f dist/commands/apply.js ]; then
+  npm run build
+fi
+if [ -n "$apt_pid" ] && ! wait "$apt_pid"; then
+  echo "installing ${need[*]} failed (see the apt: lines above)" >&2
+  exit 1
+fi
 
 ./bin/run.js lab up --kind "$KIND" --nodes "$NODES" --subgrids 2 --dir "$LAB_DIR"
 ./bin/run.js validate "$LAB_DIR/topology.yaml"

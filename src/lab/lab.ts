@@ -11,6 +11,7 @@ import { logTail, netnsHostAlive, prepareNetnsHost, startNetnsHost, stopNetnsHos
 import { labFiles, resolveCacheDir, RUN_ROOT } from './paths.js';
 import { growLab, growthProblems, labPrefix, planLab, sameShape, shapeProblems } from './plan.js';
 import { preflight, type MachineFacts, machineFacts } from './preflight.js';
+import { raiseInotifyLimits } from './host-limits.js';
 import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy, warmProxy } from './proxy.js';
 import { dnsAlive, startDns, stopDns, updateDns } from './dns.js';
@@ -200,6 +201,9 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     // 4. Node networks for the nodes that are not running.
     const todo = state.nodes.filter((n) => !driver.alive(n));
     for (const n of todo) await driver.stop(n); // leftovers of a dead node (processes, cgroups)
+    if (req.kind === 'container') {
+      for (const r of raiseInotifyLimits()) progress.detail(`host: raised ${r.key.replaceAll('/', '.')} from ${r.from} to ${r.to} (each systemd container holds several inotify instances)`);
+    }
     await createNodeNetworks(req.kind, plan, todo);
     timings.networkMs = Date.now() - tPlan;
     progress.detail(`network: bridge ${plan.bridge.name} ${plan.bridge.address}/${plan.prefixLength}, ${todo.length} node links`);
