@@ -17,7 +17,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 need=()
-for p in openssh-server openssh-client debootstrap systemd-container apt-cacher-ng dnsmasq-base iproute2; do
+for p in openssh-server openssh-client debootstrap mmdebstrap systemd-container apt-cacher-ng dnsmasq-base iproute2; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 # The host's packages and the npm dependencies install at the same time: both mostly wait on

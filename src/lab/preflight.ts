@@ -24,6 +24,7 @@ const PROVIDERS: Record<string, string> = {
   'apt-cacher-ng': 'apt-cacher-ng',
   'systemd-nspawn': 'systemd-container',
   debootstrap: 'debootstrap',
+  mmdebstrap: 'mmdebstrap',
   nsenter: 'util-linux',
   unshare: 'util-linux',
   'qemu-system-x86_64': 'qemu-system-x86',
@@ -33,7 +34,7 @@ const PROVIDERS: Record<string, string> = {
 };
 
 const NEEDS: Record<LabKind, string[]> = {
-  container: ['ip', 'ssh', 'apt-cacher-ng', 'dnsmasq', 'systemd-nspawn', 'debootstrap', 'nsenter'],
+  container: ['ip', 'ssh', 'apt-cacher-ng', 'dnsmasq', 'systemd-nspawn', 'debootstrap', 'mmdebstrap', 'nsenter'],
   netns: ['ip', 'ssh', 'sshd', 'apt-cacher-ng', 'dnsmasq', 'nsenter', 'unshare'],
   vm: ['ip', 'ssh', 'apt-cacher-ng', 'dnsmasq', 'debootstrap', 'qemu-system-x86_64', 'qemu-img', 'mkfs.ext4'],
 };
