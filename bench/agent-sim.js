@@ -21,6 +21,27 @@ const row = (label, values) => {
   return `${label.padEnd(34)} p50 ${fmt(d.p50)}  p90 ${fmt(d.p90)}  p99 ${fmt(d.p99)}  max ${fmt(d.max)}  (n=${d.n}, never=${d.missing})`;
 };
 
+// --only-10k: part 3 alone (its cost per simulated second is the figure to measure under the lock).
+if (args.includes('--only-10k')) {
+  const t = measureFailover({ shape: { regions: 10, subgridsPerRegion: 20, nodesPerSubgrid: 50, seed: 10_000 }, crashSubgrids: 200, loss, warmupMs: 20_000, trafficWindowMs: 5_000, restartAfterMs: 6_000, settleMs: 3_000 });
+  const simSeconds = t.simulatedMs / 1000;
+  process.stdout.write(
+    [
+      `one grid of ${t.nodes} agents in one process (10 regions x 20 sub-grids x 50 nodes), all 200 super peers SIGKILLed at once:`,
+      `  ${simSeconds.toFixed(0)} s simulated in ${(t.wallMs / 1000).toFixed(1)} s wall: ${(t.wallMs / 1000 / simSeconds).toFixed(2)} s of wall time per simulated second, ${Math.round(process.memoryUsage.rss() / 1048576)} MiB RSS`,
+      row('  super peer crash detected', t.samples.map((s) => s.detectionMs)),
+      row('  new super peer serving', t.samples.map((s) => s.electionMs)),
+      row('  all members follow it', t.samples.map((s) => s.convergenceMs)),
+      row('  restarted node registered', t.samples.map((s) => s.rejoinMs)),
+      `  ordinary member traffic (sent+received): p50 ${distribution(t.memberBytesPerSecond).p50?.toFixed(0)} B/s, max ${distribution(t.memberBytesPerSecond).max?.toFixed(0)} B/s`,
+      `  split-brain violations: ${t.violations}`,
+      `  every region has a region peer again ${fmt(t.regionPeersBackMs)} after the crash`,
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
+
 // Part 1: many small seeded runs, one super-peer crash each.
 const samples = [];
 const memberRates = [];
@@ -35,6 +56,19 @@ for (let seed = 1; seed <= runs; seed++) {
   challenges += run.challenges;
 }
 const smallWall = Date.now() - started;
+
+// Part 1b: the same seeded runs with a network cut of the super peer instead of a SIGKILL (healed 8 s later).
+const cutSamples = [];
+const mirrorRates = [];
+let cutViolations = 0;
+const cutStarted = Date.now();
+for (let seed = 1; seed <= runs; seed++) {
+  const run = measureFailover({ shape: { regions: 1, subgridsPerRegion: 2, nodesPerSubgrid: 8, seed }, crashSubgrids: 1, loss, fault: 'isolate' });
+  cutSamples.push(...run.samples);
+  mirrorRates.push(...run.mirrorBytesPerSecond);
+  cutViolations += run.violations;
+}
+const cutWall = Date.now() - cutStarted;
 
 // Part 2: one big grid.
 const big = measureFailover({ shape: { ...shape, seed: 42 }, crashSubgrids: shape.regions * shape.subgridsPerRegion, loss, warmupMs: 20_000 });
@@ -59,6 +93,15 @@ const result = {
     memberBytesPerSecond: distribution(memberRates),
     splitBrainViolations: violations,
     challenges,
+  },
+  seededCuts: {
+    runs,
+    wallMs: cutWall,
+    detection: distribution(pick(cutSamples, 'detectionMs')),
+    election: distribution(pick(cutSamples, 'electionMs')),
+    convergence: distribution(pick(cutSamples, 'convergenceMs')),
+    mirrorBytesPerSecond: distribution(mirrorRates),
+    splitBrainViolations: cutViolations,
   },
   scale: {
     nodes: big.nodes,
@@ -114,6 +157,13 @@ if (asJson) {
     `  ordinary member traffic (sent+received): p50 ${distribution(memberRates).p50?.toFixed(0)} B/s, max ${distribution(memberRates).max?.toFixed(0)} B/s`,
     `  split-brain violations (single super peer per term, every step): ${violations}`,
     `  challenges (one extra round trip each, after a restart): ${challenges} in ${runs} runs`,
+    '',
+    `${runs} seeded runs, the super peer cut off the network instead (healed 8 s later), in ${(cutWall / 1000).toFixed(1)} s wall:`,
+    row('  lost super peer detected', pick(cutSamples, 'detectionMs')),
+    row('  new super peer serving', pick(cutSamples, 'electionMs')),
+    row('  all other members follow it', pick(cutSamples, 'convergenceMs')),
+    `  mirror traffic (sent+received, syncs every 200 ms): p50 ${distribution(mirrorRates).p50?.toFixed(0)} B/s, max ${distribution(mirrorRates).max?.toFixed(0)} B/s`,
+    `  split-brain violations: ${cutViolations}`,
     '',
     `one grid of ${big.nodes} agents (${result.scale.subgrids} sub-grids in ${shape.regions} regions), every super peer SIGKILLed at once:`,
     `  ${bigSimSeconds.toFixed(0)} s simulated in ${(big.wallMs / 1000).toFixed(1)} s wall (${result.scale.speedup}x real time)`,

@@ -5,6 +5,7 @@ import { RegionSlotVoteStore, type RegionSlotKeeper } from './vote-store-region-
 import { StateFileVoteStore } from './vote-store-state-file.js';
 import { seededRandom, type Random } from './prng.js';
 import { announcedScore, standingScore } from './score.js';
+import { LocalHealth } from './local-health.js';
 import { REGION_TIMERS, SUBGRID_TIMERS, type Timers } from './timers.js';
 import type {
   AgentEvent,
@@ -111,6 +112,8 @@ export interface AgentStatus {
    * makes it step down when this reaches electionTimeoutMax). Null on every other role.
    */
   quorumContactAgoMs: number | null;
+  /** Lifeguard's local health score (0 = on time; each point multiplies failure timeouts by one more), and the late ticks seen. */
+  localHealth: { score: number; lateTicks: number };
   mirrors: string[];
   members: MemberStatus[];
   regionRole: GroupRole;
@@ -152,6 +155,8 @@ export class AgentCore {
   private standing: number;
   private readonly random: Random;
   private readonly guard: PacketGuard;
+  /** Lifeguard's local health: how late this node's own ticks run (tick(lagMs)). */
+  readonly health = new LocalHealth();
 
   constructor(private readonly init: AgentInit) {
     const settings = init.settings;
@@ -200,6 +205,7 @@ export class AgentCore {
         useMulticast: true,
         incarnation: init.incarnation,
         random: this.random,
+        health: this.health,
         ...(settings.bootstrapScore !== undefined ? { bootstrapScore: settings.bootstrapScore } : {}),
       },
       subgridHost,
@@ -221,6 +227,7 @@ export class AgentCore {
         useMulticast: false,
         incarnation: init.incarnation,
         random: this.random,
+        health: this.health,
         ...(settings.bootstrapScore !== undefined ? { bootstrapScore: settings.bootstrapScore } : {}),
       },
       regionHost,
@@ -277,7 +284,12 @@ export class AgentCore {
     return this.init.settings.name;
   }
 
-  tick(): void {
+  /**
+   * One tick. `lagMs` is how late this tick runs (the runtime measures it against the wall clock;
+   * the simulation models it): a late node is patient (local-health.ts).
+   */
+  tick(lagMs = 0): void {
+    this.health.observe(lagMs / (this.init.settings.tickMs ?? 100));
     this.guard.tick();
     this.subgrid.tick();
     this.reconcileTiers();
@@ -391,6 +403,7 @@ export class AgentCore {
       term: this.subgrid.term,
       superPeer: this.subgrid.shownLeaderName,
       quorumContactAgoMs: ms(this.subgrid.quorumContactAgo),
+      localHealth: { score: this.health.healthScore, lateTicks: this.health.lateTicks },
       mirrors: allVoters(this.subgrid.view)
         .map((peer) => peer.name)
         .filter((name) => name !== this.subgrid.leaderName),

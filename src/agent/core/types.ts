@@ -132,7 +132,8 @@ export type Message =
   | (Envelope & { type: 'welcome' })
   | (Envelope & { type: 'hb'; incarnation: number; attrsVersion: number; load: number; score: number; members?: number; viewTerm: number; viewVersion: number })
   | (Envelope & { type: 'hbAck'; known: boolean; notLeader?: boolean; leader?: string; leaderAddr?: string; view?: View })
-  | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[] })
+  /** `slow`: the leader's local health score when above 0 (local-health.ts): its voters give it that much more time. */
+  | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[]; slow?: number })
   | (Envelope & { type: 'syncAck'; viewTerm: number; viewVersion: number })
   /** `bootstrap`: a fresh node asks fresh nodes before it retries the bootstrap election in a new term. */
   | (Envelope & { type: 'preVote'; viewTerm: number; viewVersion: number; bootstrap?: boolean; score?: number })

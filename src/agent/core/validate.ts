@@ -13,7 +13,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   welcome: {},
   hb: { incarnation: 'number', attrsVersion: 'number', load: 'number', score: 'number', members: 'number?', viewTerm: 'number', viewVersion: 'number' },
   hbAck: { known: 'boolean', notLeader: 'boolean?', leader: 'string?', leaderAddr: 'string?', view: 'view?' },
-  sync: { view: 'view', registry: 'array?' },
+  sync: { view: 'view', registry: 'array?', slow: 'number?' },
   syncAck: { viewTerm: 'number', viewVersion: 'number' },
   preVote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean?', score: 'number?' },
   preVoteResp: { forTerm: 'number', granted: 'boolean', bootstrap: 'boolean?', ballotOf: 'string?' },

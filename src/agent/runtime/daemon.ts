@@ -124,8 +124,18 @@ export class AgentDaemon {
       epoch: this.epoch,
     });
     this.flush();
+    // Lifeguard's local health needs how late each tick runs: a starved event loop or CPU share
+    // shows up here first, and the core then stays patient instead of suspecting its peers.
+    let lastTickAt = performance.now();
+    let wasSlow = false;
     this.ticker = setInterval(() => {
-      this.core.tick();
+      const now = performance.now();
+      const lagMs = Math.max(0, now - lastTickAt - config.tickMs);
+      lastTickAt = now;
+      this.core.tick(lagMs);
+      const slow = this.core.health.healthScore > 0;
+      if (slow !== wasSlow) this.log.info(slow ? 'running late: failure timeouts widened' : 'on time again', { lagMs: Math.round(lagMs), healthScore: this.core.health.healthScore });
+      wasSlow = slow;
       this.flush();
     }, config.tickMs);
     this.attributeTimer = setInterval(() => this.core.setAttributes(readHostAttributes(config.labels)), 5_000);
@@ -310,6 +320,8 @@ export class AgentDaemon {
     metrics.gauge('gridagent_is_region_peer', '1 when this node is its region peer.', () => (this.core?.region.isLeader() ? 1 : 0));
     metrics.counter('gridagent_peer_region_changes_total', 'Other regions learned, replaced (new region peer) or expired, as region peer.');
     metrics.gauge('gridagent_peer_regions', 'Other regions whose region peer was heard from recently (region peer only).', () => this.core?.directory.list().filter((entry) => entry.liveness === 'alive').length ?? 0);
+    metrics.gauge('gridagent_local_health_score', "Lifeguard's local health score: 0 on time; while above 0 every failure timeout is multiplied by 1 + score.", () => this.core?.health.healthScore ?? 0);
+    metrics.sampledCounter('gridagent_late_ticks_total', 'Ticks that ran late (event loop or CPU starved); none of them started an election or suspected a peer.', () => this.core?.health.lateTicks ?? 0);
     metrics.gauge('gridagent_term', 'Current sub-grid term.', () => this.core?.subgrid.term ?? 0);
     metrics.gauge('gridagent_registry_members', 'Members in the registry this node holds (super peer or mirror).', () => this.core?.subgrid.registry.size ?? 0);
     metrics.info('gridagent_build_info', 'gridagent version and the Node.js running it; value 1.', { version: AGENT_VERSION, nodejs: process.version, node: this.config.node, region: this.config.region, subgrid: this.config.subgrid });

@@ -17,6 +17,8 @@ export interface FailoverRun {
   violations: number;
   /** Steady traffic of ordinary members (not super peer, not mirror), bytes sent + received per second. */
   memberBytesPerSecond: number[];
+  /** The same for mirrors (they also receive the syncs). */
+  mirrorBytesPerSecond: number[];
   nodes: number;
   simulatedMs: number;
   wallMs: number;
@@ -41,6 +43,8 @@ export interface FailoverOptions {
   trafficWindowMs?: number;
   restartAfterMs?: number;
   settleMs?: number;
+  /** SIGKILL (default), or a network cut: the super peer is isolated, and healed instead of restarted. */
+  fault?: 'crash' | 'isolate';
 }
 
 /**
@@ -94,12 +98,13 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
     if (multiRegion && network.core(name)!.region.isLeader()) regionPeerDirectoryBytesPerSecond.push(((directoryBytes(name) - before.get(name)!.directory) * 1000) / window);
   }
   const memberBytesPerSecond: number[] = [];
+  const mirrorBytesPerSecond: number[] = [];
   for (const name of network.names()) {
     const status = network.core(name)!.status();
-    if (status.role !== 'member') continue;
+    if (status.role !== 'member' && status.role !== 'mirror') continue;
     const now = network.traffic(name);
     const then = before.get(name)!;
-    memberBytesPerSecond.push(((now.bytesSent - then.bytesSent + now.bytesReceived - then.bytesReceived) * 1000) / window);
+    (status.role === 'member' ? memberBytesPerSecond : mirrorBytesPerSecond).push(((now.bytesSent - then.bytesSent + now.bytesReceived - then.bytesReceived) * 1000) / window);
   }
 
   const crashAt = network.now;
@@ -132,7 +137,11 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
       sample.rejoinMs = time - restartAt;
     }
   });
-  for (const name of victims.keys()) network.crash(name);
+  const isolate = options.fault === 'isolate';
+  for (const name of victims.keys()) {
+    if (isolate) network.isolate(name);
+    else network.crash(name);
+  }
 
   // Convergence: poll every tick until every live node of the sub-grid names the new super peer.
   let peerRegionsReconvergedMs: number | null = null;
@@ -158,11 +167,12 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
       if (sample.convergenceMs !== null) continue;
       const leader = newLeaders.get(sample.subgrid);
       if (leader === undefined || !network.core(leader)?.subgrid.isLeader()) continue;
-      const agreed = network.subgridMembers(sample.subgrid).every((name) => !network.isUp(name) || network.core(name)!.status().superPeer === leader);
+      const agreed = network.subgridMembers(sample.subgrid).every((name) => !network.isUp(name) || victims.has(name) || network.core(name)!.status().superPeer === leader);
       if (agreed) sample.convergenceMs = time - crashAt;
     }
   }
-  for (const name of victims.keys()) network.restart(name);
+  if (isolate) network.heal();
+  else for (const name of victims.keys()) network.restart(name);
   const settleUntil = restartAt + (options.settleMs ?? 5_000);
   for (let time = restartAt + network.tickMs; time <= settleUntil; time += network.tickMs) {
     network.runUntil(time);
@@ -178,6 +188,7 @@ export function measureFailover(options: FailoverOptions): FailoverRun {
     samples: [...samples.values()],
     violations: invariant.violations.length,
     memberBytesPerSecond,
+    mirrorBytesPerSecond,
     nodes: network.names().length,
     simulatedMs: network.now,
     wallMs: Date.now() - started,

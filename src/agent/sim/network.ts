@@ -69,6 +69,8 @@ export class SimNetwork {
   private readonly nodes = new Map<string, SimNode>();
   private readonly cuts = new Set<string>();
   private readonly isolated = new Set<string>();
+  /** Starved nodes (CPU saturation): they tick only every `every` ticks, reporting the lag or not. */
+  private readonly starved = new Map<string, { every: number; reportLag: boolean; phase: number }>();
   private readonly bySubgrid = new Map<string, string[]>();
   private readonly lan: [number, number];
   private readonly wan: [number, number];
@@ -207,6 +209,16 @@ export class SimNetwork {
   }
 
   /** Heals every cut and isolation. */
+  /**
+   * Starves a node as a saturated CPU does: its timer runs only every `every` ticks, each tick
+   * late by the ticks it missed (as Node's setInterval, which does not catch up). `reportLag`
+   * false hides the lag from the core, to show what local health is for. `every` 1 ends it.
+   */
+  starve(name: string, every: number, reportLag = true): void {
+    if (every <= 1) this.starved.delete(name);
+    else this.starved.set(name, { every, reportLag, phase: 0 });
+  }
+
   heal(): void {
     this.cuts.clear();
     this.isolated.clear();
@@ -231,7 +243,9 @@ export class SimNetwork {
       if (event.kind === 'tick') {
         for (const [name, node] of this.nodes) {
           if (node.core === null) continue;
-          node.core.tick();
+          const starved = this.starved.get(name);
+          if (starved !== undefined && ++starved.phase % starved.every !== 0) continue;
+          node.core.tick(starved?.reportLag ? (starved.every - 1) * this.tickMs : 0);
           this.drain(name, node);
         }
         this.queue.push(this.time + this.tickMs, { kind: 'tick' });

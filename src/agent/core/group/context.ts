@@ -1,3 +1,4 @@
+import type { LocalHealth } from '../local-health.js';
 import type { Random } from '../prng.js';
 import { Registry } from '../registry.js';
 import type { Timers } from '../timers.js';
@@ -33,6 +34,8 @@ export interface GroupSettings {
   useMulticast: boolean;
   incarnation: number;
   random: Random;
+  /** This node's local health (Lifeguard), shared by both tiers: widens failure timeouts while the node runs late. */
+  health: LocalHealth;
   /**
    * The score this node ranks by in a bootstrap (first) election, when set: gridops renders it
    * from facts that do not change (cores, memory, preference), so the first election is the one
@@ -84,6 +87,8 @@ export class GroupContext {
   leader: string | null = null;
   /** The region tier is dormant while this node is not a super peer. */
   active: boolean;
+  /** The local health score the leader last advertised in a sync (0 when it runs on time, or none). */
+  leaderSlow = 0;
   private readonly addrBook = new Map<string, string>();
   private readonly holders = new Map<string, SlotHolder>();
 
@@ -100,6 +105,18 @@ export class GroupContext {
 
   get timers(): Timers {
     return this.settings.timers;
+  }
+
+  get health(): LocalHealth {
+    return this.settings.health;
+  }
+
+  /**
+   * A timeout about the leader, in ticks, widened by Lifeguard's local health: by this node's own
+   * score while it runs late, or by the score its leader advertised while that one does.
+   */
+  leaderPatience(ticks: number): number {
+    return ticks * (1 + Math.max(this.settings.health.healthScore, this.leaderSlow));
   }
 
   get self(): string {

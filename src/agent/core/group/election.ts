@@ -115,7 +115,7 @@ export class Election implements BallotElection {
   leaseActive(candidate: string): boolean {
     const ctx = this.ctx;
     if (ctx.role === 'leader') return true;
-    return ctx.leader !== null && ctx.leader !== candidate && ctx.now - this.membership.lastLeaderContact < ctx.timers.electionTimeoutMin;
+    return ctx.leader !== null && ctx.leader !== candidate && ctx.now - this.membership.lastLeaderContact < ctx.leaderPatience(ctx.timers.electionTimeoutMin);
   }
 
   /**
@@ -144,8 +144,13 @@ export class Election implements BallotElection {
   tickFollower(): void {
     if (this.canCampaign()) {
       this.elapsed++;
-      if (this.elapsed >= this.randomizedTimeout) {
-        if (this.ctx.leader !== null) this.roles.loseLeader();
+      // Local health: a node that runs late (or whose leader says it does) waits longer, and never
+      // stands in a tick that itself ran late (the leader's syncs may sit unread in its socket buffer).
+      const health = this.ctx.health;
+      if (this.elapsed >= this.ctx.leaderPatience(this.randomizedTimeout) && !health.laggingNow) {
+        // A pre-vote changes no state: the leader is dropped only once a quorum agrees it is gone
+        // (stand()). A voter that merely missed syncs (a flooded socket) and is refused keeps
+        // naming its leader, and follows it again at the next sync.
         this.preVote(this.viewBallot);
       }
     } else {
@@ -264,6 +269,7 @@ export class Election implements BallotElection {
       this.elapsed = 0;
       return;
     }
+    if (!transfer && ctx.leader !== null && ctx.leader !== ctx.self) this.roles.loseLeader();
     this.roles.becomeCandidate(ballot, term);
     this.tally = this.ownTally();
     this.transferCampaign = transfer;
@@ -356,6 +362,22 @@ export class Election implements BallotElection {
     const granted = ballot.preVoteVerdict(message) === 'grant';
     const ballotOf = ballot.bootstrap ? { bootstrap: true, ballotOf: this.ctx.votes.ballotIdentity } : {};
     this.ctx.sendTo(message.from, { type: 'preVoteResp', forTerm: message.term, granted, ...ballotOf });
+    this.teachDroppedVoter(message);
+  }
+
+  /**
+   * A leader asked for a pre-vote by a node that is no longer one of its voters (a mirror replaced
+   * while it was not listening, so it still campaigns on its old view) sends it the current view:
+   * it learns it is a plain member, and follows. With sub-second election timeouts such a node can
+   * lose its leader before its next heartbeat would have brought the view.
+   */
+  private teachDroppedVoter(message: Extract<Message, { type: 'preVote' }>): void {
+    const ctx = this.ctx;
+    const view = ctx.state.view;
+    if (ctx.role !== 'leader' || view === null || message.bootstrap) return;
+    const key = message.slot ?? message.from;
+    if (allVoters(view).some((peer) => voterKey(peer) === key || peer.name === message.from)) return;
+    ctx.sendTo(message.from, { type: 'sync', view });
   }
 
   onVote(message: Extract<Message, { type: 'vote' }>): void {

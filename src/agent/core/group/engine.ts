@@ -513,6 +513,7 @@ export class GroupEngine {
     if (leader !== null) this.transfer.leaderKnown();
     if (this.ctx.leader === leader) return;
     this.ctx.leader = leader;
+    this.ctx.leaderSlow = 0;
     this.ctx.event({ type: 'leaderChanged', tier: this.ctx.settings.tier, leader, term: this.ctx.state.term });
   }
 }

@@ -60,7 +60,8 @@ export class Membership {
     const ctx = this.ctx;
     if (ctx.leader === null) return false;
     if (this.heartbeatDue()) this.sendHeartbeat();
-    const timeout = ctx.timers.leaderLostTimeout;
+    if (ctx.health.laggingNow) return false;
+    const timeout = ctx.leaderPatience(ctx.timers.leaderLostTimeout);
     return ctx.now - this.lastLeaderAck >= timeout && ctx.now - this.lastLeaderContact >= timeout;
   }
 
@@ -160,7 +161,10 @@ export class Membership {
   tickLeader(): void {
     const ctx = this.ctx;
     this.registerSelf();
-    for (const event of ctx.registry.sweep(ctx.now, ctx.timers, ctx.self)) {
+    // Local health: a leader that runs late suspects nobody in a late tick, and waits longer.
+    const health = ctx.health;
+    const sweep = health.laggingNow ? [] : ctx.registry.sweep(ctx.now, health.healthScore === 0 ? ctx.timers : { ...ctx.timers, suspectAfter: health.scale(ctx.timers.suspectAfter) }, ctx.self);
+    for (const event of sweep) {
       ctx.event(event);
       if (event.type === 'member' && (event.change === 'dead' || event.change === 'removed')) this.replication.registryDirty = true;
     }

@@ -1,6 +1,7 @@
+import { LOCAL_HEALTH_DEFAULTS } from '../local-health.js';
 import { QuorumContact } from '../quorum-contact.js';
 import type { Message, Peer, View } from '../types.js';
-import { compareViews, hasQuorum } from '../view.js';
+import { allVoters, compareViews, hasQuorum, voterKey } from '../view.js';
 import type { GroupContext } from './context.js';
 import { nextView } from './voter-changes.js';
 
@@ -67,7 +68,10 @@ export class Replication {
    * within electionTimeoutMax stops serving at once, so it never outlives that bound.
    */
   quorumLost(): boolean {
-    return this.ctx.now - this.quorumContactAt() >= this.ctx.timers.electionTimeoutMax;
+    const health = this.ctx.health;
+    // Local health: the acknowledgements may sit unread behind a late tick; a slow leader waits longer.
+    if (health.laggingNow) return false;
+    return this.ctx.now - this.quorumContactAt() >= health.scale(this.ctx.timers.electionTimeoutMax);
   }
 
   /** The last tick at which this leader had heard from a quorum of its view's voters. */
@@ -91,8 +95,11 @@ export class Replication {
       this.registryDirty = false;
       this.lastRegistrySentAt = ctx.now;
     }
+    // A leader that runs late says so (Lifeguard's refutation, carried by the sync): its voters
+    // then wait as long as it does, instead of deposing a healthy but starved leader.
+    const slow = ctx.health.healthScore;
     for (const voter of ctx.otherVoters(view)) {
-      ctx.sendTo(voter.name, { type: 'sync', view, registry }, registry !== undefined, voter.addr);
+      ctx.sendTo(voter.name, { type: 'sync', view, registry, ...(slow > 0 ? { slow } : {}) }, registry !== undefined, voter.addr);
     }
   }
 
@@ -133,12 +140,19 @@ export class Replication {
   /** The leader changes its view: durable first, sent to the voters at once. */
   installView(next: View): void {
     const ctx = this.ctx;
+    const previous = ctx.state.view;
     ctx.state.view = next;
     if (ctx.role === 'leader') this.contact.admit(next, ctx.now);
     ctx.persist();
     ctx.event({ type: 'viewChanged', tier: ctx.settings.tier, view: next });
     this.viewUpdated();
     this.sendSyncs();
+    // Voters this view drops get it once too: they learn at once that they are plain members, before
+    // their (sub-second) election timer runs out for want of syncs.
+    if (ctx.role === 'leader' && previous !== null) {
+      const kept = new Set(allVoters(next).map(voterKey));
+      for (const voter of allVoters(previous)) if (!kept.has(voterKey(voter)) && !ctx.isSelf(voter)) ctx.sendTo(voter.name, { type: 'sync', view: next }, false, voter.addr);
+    }
   }
 
   // ---- voter side ---------------------------------------------------------------------------
@@ -153,6 +167,7 @@ export class Replication {
     this.roles.observeTerm(message.term, true);
     if (ctx.role === 'leader') return;
     this.roles.followLeader(message.from);
+    ctx.leaderSlow = Math.min(LOCAL_HEALTH_DEFAULTS.maxScore, Math.max(0, Math.floor(message.slow ?? 0)));
     this.learnView(message.view);
     if (!ctx.state.joined) {
       ctx.state.joined = true;

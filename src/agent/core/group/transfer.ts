@@ -28,7 +28,10 @@ export class Transfer {
   inFlight: TransferInFlight | null = null;
   /** After stepping down for a transfer: the successor, the leader to tell when leaving. */
   successor: string | null = null;
-  /** Voter: the outgoing leader, shown until its successor is known (at most electionTimeoutMin). */
+  /**
+   * Voter: the outgoing leader, shown until its successor is known, at most until the transfer is
+   * over (transferTimeout) and the outgoing leader, if it abandoned it, has stood again (electionTimeoutMin).
+   */
   private from: { leader: string; until: number } | null = null;
   private nextRebalanceAt = 0;
 
@@ -51,7 +54,7 @@ export class Transfer {
   }
 
   noteTransferFrom(leader: string): void {
-    this.from = { leader, until: this.ctx.now + this.ctx.timers.electionTimeoutMin };
+    this.from = { leader, until: this.ctx.now + this.ctx.timers.transferTimeout + this.ctx.timers.electionTimeoutMin };
   }
 
   /** A leader is known again: the outgoing one is shown no more. */
