@@ -11,7 +11,7 @@
 // At 50 hosts, and at 500 (floor and gridops; `--no-500` skips it). Times are medians of --runs
 // (default 3) at 50 hosts and single runs at 500. Needs root (it brings up its own lab) and
 // `apt-get install ansible`. Run: npm run bench -- provision [--no-500] [--runs N] [--json]
-// (GRIDOPS_BENCH_LAB=DIR: the lab's directory; GRIDOPS_BENCH_KEEP_LAB=1 leaves it up afterwards.)
+// (`--no-ansible` skips Ansible, for quick comparisons; GRIDOPS_BENCH_LAB=DIR: the lab's directory; GRIDOPS_BENCH_KEEP_LAB=1 leaves it up afterwards.)
 import { spawnSync, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
@@ -24,6 +24,7 @@ const args = process.argv.slice(2);
 const flag = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
 const dir = process.env.GRIDOPS_BENCH_LAB ?? '/tmp/gridops-bench-lab';
 const with500 = !args.includes('--no-500');
+const withAnsible = !args.includes('--no-ansible');
 const runs = Math.max(1, Number(flag('runs', '3')));
 const asJson = args.includes('--json');
 const concurrency = 50;
@@ -69,7 +70,7 @@ if (process.getuid?.() !== 0) {
   console.error('bench/provision: needs root (it builds a netns lab); skipped');
   process.exit(0);
 }
-if (spawnSync('ansible-playbook', ['--version']).status !== 0) {
+if (withAnsible && spawnSync('ansible-playbook', ['--version']).status !== 0) {
   console.error('bench/provision: ansible-playbook not found: apt-get install -y ansible');
   process.exit(1);
 }
@@ -165,7 +166,7 @@ try {
       row.profileFresh = profileOf(gridops('plan', topology, ['-v']));
     }
     row.times.floor.push(floor(topology));
-    if (n <= 50) {
+    if (n <= 50 && withAnsible) {
       await resetHosts(addresses);
       const limit = nodes.slice(0, n).map((h) => h.name).join(',');
       for (const a of addresses) touched.add(a);

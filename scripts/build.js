@@ -1,5 +1,6 @@
-// Emits dist/ from src/ with esbuild, one output file per source file (no bundling, so oclif still
-// finds each command in dist/commands). Type checking is `npm run lint` (tsc --noEmit over src, test
+// Emits dist/ from src/ with esbuild, one output file per source file (no bundling here: the keeper,
+// gridagent's bundle and scripts import these files; scripts/bundle-cli.js then bundles the commands
+// oclif loads into dist/cli). Type checking is `npm run lint` (tsc --noEmit over src, test
 // and bench), part of `npm test`: emitting with tsc as well cost about 14 s of CPU in every `npm ci`
 // (the demo's first step on a fresh machine) for output esbuild writes in under a second.
 import { build } from 'esbuild';

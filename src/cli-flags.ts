@@ -15,7 +15,7 @@ export const connectionFlags = {
   'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),
   'log-file': Flags.string({ description: 'append a structured (JSON lines) log of the run to this file' }),
   'state-dir': Flags.string({ description: 'where state and lock live (default: .gridops beside the topology)' }),
-  persist: Flags.string({ description: "keep the SSH connections open this long after the run (e.g. 60s, like OpenSSH's ControlPersist) in a background keeper, and reuse the ones it kept: host keys verified once per connection, a socket of mode 0600, 30 min at most. Not with --accept-new-host-keys or a become password" }),
+  persist: Flags.string({ description: "keep the SSH connections open this long after the run (e.g. 60s, like OpenSSH's ControlPersist) in a background keeper, and reuse the ones it kept: host keys verified once per connection, a socket of mode 0600, 30 min at most. Not with --accept-new-host-keys or a become password. GRIDOPS_PERSIST=60s makes it your default", env: 'GRIDOPS_PERSIST' }),
 };
 
 /** Aborts on the first Ctrl-C (running steps finish); a second Ctrl-C exits at once. */

@@ -17,30 +17,40 @@ const TAG = '@@gridops-facts:';
  * The IPv4 default route comes from /proc/net/route (a few lines), the architecture from
  * /proc/sys/kernel/arch where the kernel has it: each `ip` or `uname` was an exec per host.
  * Never chain on `read`'s status: dash's read returns 1 on some /proc files it read fine.
+ * Each exec costs a host 1 to 2 ms of CPU (50 hosts at once share this machine's 2 cores), so
+ * the script has two: one `grep` for the virtualisation flags and the cgroup mounts together
+ * (`-H` says which file a line is from), and `ip` for the addresses. The CPU count is the
+ * `Cpus_allowed_list` of /proc/self/status (what `nproc` counts: the CPUs this process may run
+ * on), read by the same loop as the capabilities; `nproc` only where the kernel lacks that line.
+ * FACTS_BODY leaves no variable or function behind, so probes may follow it in the same shell.
  */
-export const FACTS_SCRIPT = `
+export const FACTS_BODY = `
 s() { printf '\\n${TAG}%s@@\\n' "$1"; }
 c() { [ -r "$1" ] && while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$1"; }
 s os-release; c /etc/os-release || c /usr/lib/os-release
 s uname; c /proc/sys/kernel/arch || uname -m; c /proc/sys/kernel/osrelease
 s init; if [ -d /run/systemd/system ]; then echo systemd; else c /proc/1/comm; fi
-s cpu-flags; grep -m1 -o -w -E 'vmx|svm' /proc/cpuinfo 2>/dev/null
-s nproc; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null
+s proc-grep; grep -H -o -E ' (vmx|svm)( |$)|^[^ ]+ [^ ]+ cgroup2? ' /proc/cpuinfo /proc/mounts 2>/dev/null
 s meminfo; while read -r k v u; do if [ "$k" = MemTotal: ]; then echo "$k $v $u"; break; fi; done < /proc/meminfo
 s modules-support; [ -e /proc/modules ] && echo proc-modules; if [ -r /proc/sys/kernel/modules_disabled ]; then read -r md < /proc/sys/kernel/modules_disabled; echo "modules_disabled=$md"; fi
 s modules-loaded; [ -r /proc/modules ] && while read -r n rest; do echo "$n"; done < /proc/modules
 s modules-builtin; read -r rel < /proc/sys/kernel/osrelease; c "/lib/modules/$rel/modules.builtin"
 s sys-module; for d in /sys/module/*; do [ -d "$d" ] && [ ! -e "$d/initstate" ] && echo "\${d##*/}"; done
-s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; grep -E '^[^ ]+ [^ ]+ cgroup2? ' /proc/mounts 2>/dev/null
+s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2
 s uptime; c /proc/uptime
 s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
 s agent; if [ -r /opt/gridops/agent/VERSION ]; then read -r v < /opt/gridops/agent/VERSION; echo "$v"; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null; fi
 s default-route; d=; while read -r i dst gw fl rc u m mask rest; do if [ "$dst" = 00000000 ] && [ "$mask" = 00000000 ] && [ $(( 0x$fl & 1 )) = 1 ]; then echo "default dev $i"; d=1; break; fi; done < /proc/net/route; [ -n "$d" ] || ip -o -6 route show default 2>/dev/null
 s addresses; ip -o addr show 2>/dev/null
-s kvm; [ -c /dev/kvm ] && echo device; ( : <> /dev/kvm ) 2>/dev/null && echo usable; for f in /sys/module/kvm_intel/parameters/nested /sys/module/kvm_amd/parameters/nested; do [ -r "$f" ] && c "$f"; done
-s caps; while read -r k v; do if [ "$k" = CapEff: ]; then echo "$v"; break; fi; done < /proc/self/status
+s kvm; [ -c /dev/kvm ] && echo device; { true <> /dev/kvm; } 2>/dev/null && echo usable; for f in /sys/module/kvm_intel/parameters/nested /sys/module/kvm_amd/parameters/nested; do [ -r "$f" ] && c "$f"; done
+s caps; cpus=; while read -r k v; do case "$k" in CapEff:) echo "$v";; Cpus_allowed_list:) cpus=$v;; esac; done < /proc/self/status
+s nproc; if [ -n "$cpus" ]; then echo "allowed $cpus"; else nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null; fi
 s end
-exit 0
+unset l k v u md n rest rel d p i dst gw fl rc m mask f cpus; unset -f s c
+`;
+
+/** The facts alone, as one script (gatherFacts); the planner runs FACTS_BODY and the probes together. */
+export const FACTS_SCRIPT = `${FACTS_BODY}exit 0
 `;
 
 /** Gathers facts with a single exec. Throws RemoteCommandError if the output is not ours. */
@@ -84,6 +94,20 @@ export function parseOsRelease(lines: readonly string[]): Record<string, string>
 
 const moduleName = (s: string) => s.replace(/-/g, '_');
 
+/** How many CPUs a kernel CPU list names (`0-3,8,10-11` is 7); NaN when it is not one. */
+export function countCpuList(list: string): number {
+  let n = 0;
+  for (const part of list.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return Number.NaN;
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from) return Number.NaN;
+    n += to - from + 1;
+  }
+  return n;
+}
+
 /** Pure: the probe script's output → HostFacts. */
 export function parseFacts(output: string): HostFacts {
   const sec = splitSections(output);
@@ -94,7 +118,9 @@ export function parseFacts(output: string): HostFacts {
   const osr = parseOsRelease(get('os-release'));
   const [arch = 'unknown', release = 'unknown'] = get('uname').map((l) => l.trim());
 
-  const flags = new Set(get('cpu-flags').map((l) => l.trim()));
+  // One grep read /proc/cpuinfo and /proc/mounts (`FILE:MATCH` lines); older scripts printed each in its own section.
+  const grepped = (file: string) => get('proc-grep').flatMap((l) => (l.startsWith(`${file}:`) ? [l.slice(file.length + 1)] : []));
+  const flags = new Set([...get('cpu-flags'), ...grepped('/proc/cpuinfo')].map((l) => l.trim()));
   const virtFlags = (['vmx', 'svm'] as const).filter((f) => flags.has(f));
 
   const memKb = /^MemTotal:\s+(\d+)\s*kB/.exec(first('meminfo'));
@@ -110,7 +136,7 @@ export function parseFacts(output: string): HostFacts {
   const fromSys = get('sys-module').map((l) => moduleName(l.trim())).filter((l) => l !== '');
   const builtinModules = [...new Set([...fromFile, ...fromSys])].sort();
 
-  const cg = get('cgroup');
+  const cg = [...get('cgroup'), ...grepped('/proc/mounts')];
   const v1 = cg.some((l) => / cgroup /.test(l));
   const v2mount = cg.some((l) => / cgroup2 /.test(l));
   const cgroup: HostFacts['cgroup'] = cg.includes('top-level-cgroup2') ? 'v2' : v1 && v2mount ? 'hybrid' : v1 ? 'v1' : v2mount ? 'v2' : 'none';
@@ -129,7 +155,7 @@ export function parseFacts(output: string): HostFacts {
   });
 
   const uptime = Number.parseFloat(first('uptime').split(/\s+/)[0] ?? '');
-  const cores = Number.parseInt(first('nproc'), 10);
+  const cores = first('nproc').startsWith('allowed ') ? countCpuList(first('nproc').slice('allowed '.length)) : Number.parseInt(first('nproc'), 10);
 
   const kvm = get('kvm').map((l) => l.trim());
   const capEff = /^[0-9a-f]+$/i.test(first('caps')) ? BigInt(`0x${first('caps')}`) : null;

@@ -184,6 +184,7 @@ class KeptTransport implements Transport {
         command,
         ...(options.become !== undefined ? { become: options.become } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.readOnly ? { readOnly: true } : {}),
         ...(stdin !== undefined ? { stdin } : {}),
         ...(options.onStdout ? { stream: true } : {}),
       },

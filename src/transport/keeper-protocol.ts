@@ -13,7 +13,7 @@ import type { SshHostSpec } from './ssh-transport.js';
 /** What a run asks the keeper. `conn` names a connection the keeper returned from `connect`. */
 export type KeeperRequest =
   | { id: number; op: 'connect'; spec: SshHostSpec; readyTimeoutMs: number; persistMs: number }
-  | { id: number; op: 'exec'; conn: string; command: string; become?: boolean; timeoutMs?: number; stdin?: string; stream?: boolean }
+  | { id: number; op: 'exec'; conn: string; command: string; become?: boolean; timeoutMs?: number; readOnly?: boolean; stdin?: string; stream?: boolean }
   | { id: number; op: 'upload'; conn: string; path: string; content: string; mode?: number; become?: boolean }
   | { id: number; op: 'read'; conn: string; path: string; become?: boolean }
   | { id: number; op: 'cancel'; target: number };

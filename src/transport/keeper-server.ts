@@ -153,6 +153,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
           const r = await t.exec(req.command, {
             ...(req.become !== undefined ? { become: req.become } : {}),
             ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+            ...(req.readOnly ? { readOnly: true } : {}),
             ...(req.stdin !== undefined ? { stdin: Buffer.from(req.stdin, 'base64') } : {}),
             ...(req.stream ? { onStdout: (chunk: string) => send({ id: req.id, chunk }) } : {}),
             signal,

@@ -412,7 +412,7 @@ export class SshTransport implements Transport {
   private async execRaw(command: string, options: ExecOptions): Promise<RawResult> {
     this.checkOpen();
     const become = this.opts.becomePassword ?? new BecomePassword();
-    const wrapped = options.timeoutMs && options.timeoutMs > 0 ? withRemoteTimeout(command, options.timeoutMs) : command;
+    const wrapped = options.readOnly ? `exec sh -c ${quote(command)}` : options.timeoutMs && options.timeoutMs > 0 ? withRemoteTimeout(command, options.timeoutMs) : command;
     const plan = planBecome(wrapped, { user: this.user, become: options.become ?? false, withPassword: become.configured, token: this.token });
     const exit: { code: number | null; signal?: string } = { code: null };
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
@@ -602,7 +602,9 @@ export class SshTransport implements Transport {
  */
 export function withRemoteTimeout(command: string, timeoutMs: number): string {
   const secs = Math.ceil(timeoutMs / 1000) + 1;
-  return `if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 ${secs} sh -c ${quote(command)}; else exec sh -c ${quote(command)}; fi`;
+  // The gate's batch (`sh -s`, the script on stdin) runs as it is: `sh -c 'sh -s'` was one more exec per host.
+  const run = command === 'sh -s' ? command : `sh -c ${quote(command)}`;
+  return `if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 ${secs} ${run}; else exec ${run}; fi`;
 }
 
 /**

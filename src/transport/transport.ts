@@ -12,6 +12,12 @@ export interface ExecOptions {
   /** Run through the host's become method (sudo) when the SSH user is not root. */
   become?: boolean;
   timeoutMs?: number;
+  /**
+   * The command only reads (facts and probes): on a timeout its channel is closed, but it runs
+   * without the remote `timeout` wrapper that kills what a changing command started (an exec
+   * and a fork fewer on the host, every plan). A probe stuck on the host ends on its own.
+   */
+  readOnly?: boolean;
   /** Aborting kills this command's channel (the run's own signal only stops new commands). */
   signal?: AbortSignal;
   /** Called with stdout as it arrives (UTF-8 text), for live progress; the result still holds all of it. */

@@ -58,6 +58,12 @@ describe('exit codes (the binary)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ code: 'USAGE', message: 'Nonexistent flag: --bogus' });
   });
 
+  it('GRIDOPS_PERSIST is --persist from the environment, checked the same way', () => {
+    const r = spawnSync(`${root}bin/run.js`, ['plan', 'examples/small.yaml'], { cwd: root, encoding: 'utf8', timeout: 15_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', GRIDOPS_PERSIST: '60' } });
+    expect(r.status).toBe(ExitCode.USAGE);
+    expect(r.stderr).toContain('--persist "60": "60" has no unit');
+  });
+
   it('a duration hint names a real fix', () => {
     expect(run('status', 'examples/small.yaml', '--wait', '30').stderr).toContain('hint: add a unit: 30s');
   });

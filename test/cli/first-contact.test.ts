@@ -49,7 +49,7 @@ describe('first contact (the binary)', () => {
     const commandFiles = (dir: string, prefix: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? commandFiles(join(dir, e.name), `${prefix}${e.name}:`) : e.name.endsWith('.js') ? [`${prefix}${e.name.slice(0, -3)}`] : []);
-    expect(Object.keys(manifest.commands).sort()).toEqual(commandFiles(`${root}dist/commands`, '').sort());
+    expect(Object.keys(manifest.commands).sort()).toEqual(commandFiles(`${root}dist/cli/commands`, '').sort());
     const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
     expect(pkg.files).toEqual(expect.arrayContaining(['oclif.manifest.json', 'LICENSE']));
     expect(existsSync(`${root}LICENSE`)).toBe(true);

@@ -137,7 +137,7 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
   });
 
   it('a concurrent second apply is refused, naming the holder; SIGKILL midway then re-run converges', async () => {
-    const slow = `${ROOT}test/e2e/fixtures/slow.yaml`;
+    const slow = `${ROOT}test/e2e/fixtures/slow-lock.yaml`;
     for (const a of addresses) ssh(a, 'rm -rf /etc/gridops-slow');
     const first = gridopsAsync(['apply', topology, '--yes', '--json', '--playbook', slow]);
     let events = '';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RemoteCommandError } from '../../src/errors/index.js';
-import { FACTS_SCRIPT, gatherFacts, parseFacts, parseOsRelease } from '../../src/facts/gather.js';
+import { FACTS_SCRIPT, countCpuList, gatherFacts, parseFacts, parseOsRelease } from '../../src/facts/gather.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 
@@ -110,5 +110,39 @@ describe('the facts script on this machine, under dash and bash', () => {
     expect(facts.network.defaultRouteDevice).toBe(viaIp);
     const cgroupMounts = execFileSync('sh', ['-c', "grep -cE '^[^ ]+ [^ ]+ cgroup2? ' /proc/mounts || true"], { encoding: 'utf8' }).trim();
     if (cgroupMounts !== '0') expect(facts.cgroup).not.toBe('none');
+    // The CPU count from /proc/self/status is nproc's.
+    expect(facts.cpu.cores).toBe(Number(execFileSync('nproc', { encoding: 'utf8' }).trim()));
+  });
+
+  it.each(['dash', 'bash'])('%s: FACTS_BODY leaves no variable or function behind for the probes after it', async (shell) => {
+    const { execFileSync } = await import('node:child_process');
+    const { FACTS_BODY } = await import('../../src/facts/gather.js');
+    const out = execFileSync(shell, ['-c', `${FACTS_BODY}\necho "[$l$k$v$u$md$n$rest$rel$d$p$i$dst$gw$fl$rc$m$mask$f$cpus]"; command -v s c || echo none`], { encoding: 'utf8' });
+    expect(out.trimEnd().split('\n').slice(-2)).toEqual(['[]', 'none']);
+  });
+});
+
+describe('facts from one grep and /proc/self/status', () => {
+  const base = ['@@gridops-facts:uname@@', 'x86_64', '6.1.0'];
+  const end = ['@@gridops-facts:end@@', ''];
+  it('reads the flags and the cgroup mounts from one grep by file name, and the CPU count from Cpus_allowed_list', () => {
+    const f = parseFacts(
+      [...base, '@@gridops-facts:proc-grep@@', '/proc/cpuinfo: vmx ', '/proc/cpuinfo: vmx', '/proc/mounts:cgroup /sys/fs/cgroup/cpu cgroup ', '/proc/mounts:cgroup2 /sys/fs/cgroup/unified cgroup2 ', '@@gridops-facts:nproc@@', 'allowed 0-3,8,10-11', ...end].join('\n'),
+    );
+    expect(f.cpu).toEqual({ cores: 7, virtFlags: ['vmx'] });
+    expect(f.cgroup).toBe('hybrid');
+  });
+  it('a mount line never counts as a CPU flag, nor a CPU line as a mount', () => {
+    const f = parseFacts([...base, '@@gridops-facts:proc-grep@@', '/proc/mounts: svm ', '/proc/cpuinfo:cgroup2 /x cgroup2 ', '@@gridops-facts:nproc@@', '3', ...end].join('\n'));
+    expect(f.cpu).toEqual({ cores: 3, virtFlags: [] });
+    expect(f.cgroup).toBe('none');
+  });
+  it('counts kernel CPU lists', () => {
+    expect(countCpuList('0')).toBe(1);
+    expect(countCpuList('0-1')).toBe(2);
+    expect(countCpuList('0-3,8,10-11')).toBe(7);
+    expect(countCpuList('3-1')).toBeNaN();
+    expect(countCpuList('')).toBeNaN();
+    expect(countCpuList('zz')).toBeNaN();
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MutationGate, type GateItem } from '../../src/engine/gate.js';
@@ -151,5 +151,46 @@ describe('each resource kind that can fail after writing leaves the host as it w
     const directory = await applyOne(root, new DirectoryResource({ path: '/etc/app.d/sub', owner: 'no-such-user-gridops' }), 'absent\n');
     expect(directory.failure).toBeDefined();
     expect(snapshot(root)).toEqual(was);
+  });
+});
+
+describe('the temp file of a write (made without mktemp)', () => {
+  const root = mkdtempSync(join(dir, 'modes-'));
+  const write = async (path: string, content: string, mode: string, umask = '022') => {
+    const r = new StepRecorder('n1');
+    r.begin('w');
+    await r.write(path, Buffer.from(content), mode);
+    // Whatever umask the session starts with, the file gets exactly its mode.
+    return local.exec(`umask ${umask}; sh -s`, { stdin: r.steps.map((s) => `( ${s.command}\n) < /dev/null || exit $?`).join('\n') });
+  };
+  it.each([['0644', '000'], ['0600', '022'], ['0755', '077'], ['0640', '002'], ['4755', '022'], ['0444', '000']])('mode %s (session umask %s) is exact, and no temp file stays', async (mode, umask) => {
+    const path = join(root, `f-${mode}`);
+    const r = await write(path, `content ${mode}\n`, mode, umask);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path, 'utf8')).toBe(`content ${mode}\n`);
+    expect((statSync(path).mode & 0o7777).toString(8).padStart(4, '0')).toBe(mode);
+    expect(readdirSync(root).filter((f) => f.includes('.gridops.'))).toEqual([]);
+  });
+  it('creates its temp file exclusively: a symlink planted at that name is never followed', async () => {
+    const r = new StepRecorder('n1');
+    r.begin('w');
+    const path = join(root, 'target');
+    await r.write(path, Buffer.from('secret\n'), '0600');
+    const temp = /^t='?([^';]+)'?;/.exec(r.steps[0]!.command)![1]!;
+    const elsewhere = join(root, 'elsewhere');
+    symlinkSync(elsewhere, temp);
+    const res = await local.exec('sh -s', { stdin: `( ${r.steps[0]!.command}\n) < /dev/null || exit $?` });
+    expect(res.code).not.toBe(0);
+    expect(existsSync(elsewhere)).toBe(false);
+    expect(existsSync(path)).toBe(false);
+  });
+  it('two writes of the same file get different temp names', async () => {
+    const r = new StepRecorder('n1');
+    r.begin('w');
+    await r.write('/etc/x', Buffer.from('a'), '0644');
+    await r.write('/etc/x', Buffer.from('a'), '0644');
+    const names = r.steps.map((s) => /^t='?([^';]+)'?;/.exec(s.command)![1]);
+    expect(names[0]).toMatch(/^\/etc\/\.x\.gridops\.[0-9a-f]{16}$/);
+    expect(names[0]).not.toBe(names[1]);
   });
 });
