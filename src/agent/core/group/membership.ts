@@ -1,6 +1,6 @@
 import type { Message } from '../types.js';
 import { compareViews } from '../view.js';
-import type { GroupContext } from './context.js';
+import type { GroupContext, GroupHost } from './context.js';
 import type { Replication } from './replication.js';
 
 /** What membership needs from the role transitions (engine.ts). */
@@ -73,17 +73,7 @@ export class Membership {
     const info = ctx.host.selfInfo();
     this.nextHeartbeatAt = ctx.now + ctx.timers.heartbeatInterval;
     if (!this.welcomed) {
-      ctx.sendTo(ctx.leader, {
-        type: 'join',
-        incarnation: ctx.settings.incarnation,
-        attrsVersion: info.attrsVersion,
-        eligible: ctx.settings.eligible,
-        score: info.score,
-        standing: info.standing,
-        attrs: info.attrs,
-        summary: info.summary,
-        ...(ctx.settings.expect !== null ? { born: true } : {}),
-      });
+      ctx.sendTo(ctx.leader, { type: 'join', ...this.selfEntry(info), ...(ctx.settings.expect !== null ? { born: true } : {}) });
       return;
     }
     ctx.sendTo(ctx.leader, {
@@ -142,21 +132,13 @@ export class Membership {
       ctx.registry.heartbeat(ctx.self, { ...info, incarnation: ctx.settings.incarnation, members: info.summary?.members }, ctx.settings.selfAddr, ctx.now);
       return;
     }
-    ctx.registry.join(
-      {
-        name: ctx.self,
-        addr: ctx.settings.selfAddr,
-        incarnation: ctx.settings.incarnation,
-        attrsVersion: info.attrsVersion,
-        eligible: ctx.settings.eligible,
-        score: info.score,
-        standing: info.standing,
-        attrs: info.attrs,
-        summary: info.summary,
-        born: true,
-      },
-      ctx.now,
-    );
+    ctx.registry.join({ name: ctx.self, addr: ctx.settings.selfAddr, ...this.selfEntry(info), born: true }, ctx.now);
+  }
+
+  /** How this node describes itself to a registry: in its join message, and as a leader in its own registry. */
+  private selfEntry(info: ReturnType<GroupHost['selfInfo']>) {
+    const ctx = this.ctx;
+    return { incarnation: ctx.settings.incarnation, attrsVersion: info.attrsVersion, eligible: ctx.settings.eligible, score: info.score, standing: info.standing, attrs: info.attrs, summary: info.summary };
   }
 
   /** Advances liveness (suspect, dead, removed) and stabilization; a change goes to the mirrors. */
