@@ -1,4 +1,4 @@
-// Bundles the CLI's commands (tsc's output in dist/commands) into dist/cli/commands with esbuild,
+// Bundles the CLI's commands (scripts/build.js's per-file output in dist/commands) into dist/cli/commands with esbuild,
 // shared code split into chunks, so starting a command reads a few files instead of resolving,
 // reading and linking some 200 modules: `plan`'s start-up went from about 0.40 to 0.25 s of CPU.
 // oclif itself stays in node_modules (its plugins import it from there); so do the packages
