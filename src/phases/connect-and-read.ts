@@ -9,29 +9,45 @@ import { loadSecrets } from './load-secrets.js';
  * every resource in one round trip. A refused host key anywhere stops the run; an unreachable
  * host is reported and the others go on.
  */
-export const connectAndRead: Phase = {
-  title: 'connect, gather facts and read the current state',
-  async run(ctx) {
-    const { options, nodes } = ctx;
-    ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
-    ctx.secrets = await loadSecrets(ctx);
-    const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs };
-    const existing = nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name));
-    const { results, unreachable } = await ctx.fleet.readEach(nodes, connect, async (host) => {
-      const t0 = performance.now();
-      const planning = await planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets, existing);
-      ctx.profile.host(host.node.name, 'read', performance.now() - t0);
-      return planning;
-    });
-    for (const [name, ms] of ctx.fleet.connectMs) ctx.profile.host(name, 'connect', ms);
-    ctx.readings = results;
-    ctx.unreachable = unreachable;
-    for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${u.error.message}`);
-  },
-  async cleanUp(ctx) {
-    await ctx.fleet.close();
-  },
-};
+export const connectAndRead: Phase = readPhase(false);
+
+/**
+ * The same for `plan`, which keeps no connection past its read: each host's connection closes as
+ * soon as its plan is made, while other hosts still connect (as the SSH floor does), instead of
+ * all at the end (0.67 s for 500 hosts in the disconnect phase).
+ */
+export const connectAndReadOnly: Phase = readPhase(true);
+
+function readPhase(closeAfterRead: boolean): Phase {
+  return {
+    title: 'connect, gather facts and read the current state',
+    async run(ctx) {
+      const { options, nodes } = ctx;
+      ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
+      ctx.secrets = await loadSecrets(ctx);
+      const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs };
+      const existing = nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name));
+      const { results, unreachable } = await ctx.fleet.readEach(
+        nodes,
+        connect,
+        async (host) => {
+          const t0 = performance.now();
+          const planning = await planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets, existing);
+          ctx.profile.host(host.node.name, 'read', performance.now() - t0);
+          return planning;
+        },
+        { closeAfterRead },
+      );
+      for (const [name, ms] of ctx.fleet.connectMs) ctx.profile.host(name, 'connect', ms);
+      ctx.readings = results;
+      ctx.unreachable = unreachable;
+      for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${u.error.message}`);
+    },
+    async cleanUp(ctx) {
+      await ctx.fleet.close();
+    },
+  };
+}
 
 /**
  * Nodes that already run an agent, as the state recorded them (last applied with the `agent`

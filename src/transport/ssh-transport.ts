@@ -354,6 +354,7 @@ export class SshTransport implements Transport {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private readonly token = becomeToken();
   private closed = false;
+  private closing: Promise<void> | undefined;
   private dropped = false;
 
   private constructor(
@@ -587,11 +588,14 @@ export class SshTransport implements Transport {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await endClient(this.client);
-    await this.ownedJump?.close();
+  /** Ends the connection; a second call waits for the first one's close. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      await endClient(this.client);
+      await this.ownedJump?.close();
+    })();
+    return this.closing;
   }
 }
 
