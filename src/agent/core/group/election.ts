@@ -167,6 +167,7 @@ export class Election implements BallotElection {
     const campaign = this.campaign;
     this.elapsed++;
     if (campaign !== null && this.transferCampaign && this.ctx.role === 'candidate') this.askAgain(campaign);
+    if (campaign !== null && !campaign.bootstrap && this.ctx.role === 'preCandidate') this.askPreVoteAgain(campaign);
     // A fresh node keeps discovering while it stands: its fresh peers stay known, and a leader is found.
     if (campaign?.bootstrap && this.discovery.searching) this.discovery.tick();
     if (this.elapsed < this.randomizedTimeout) return;
@@ -306,6 +307,21 @@ export class Election implements BallotElection {
     for (const [key, peer] of this.tally.votes) tally.add(key, peer, key);
     tally.add(leader, { name: leader }, leader);
     return ballot.won(tally);
+  }
+
+  /**
+   * A pre-candidate asks again, every tick, the voters that have not granted its pre-vote yet. Its
+   * timer and theirs count ticks from the same last sync, but each process ticks at its own moment:
+   * a voter whose lease has a tick left refuses, and without this the candidate would wait a whole
+   * election timeout (0.5 s or more) before asking again, although that lease ends within 0.1 s.
+   * This was the slow tail of a super peer's failover on real nodes (about 1 s instead of 0.7 s).
+   * A pre-vote changes no state, so asking again is harmless; it costs packets only while a
+   * failover is under way.
+   */
+  private askPreVoteAgain(ballot: Ballot): void {
+    const granted = new Set([...this.tally.votes.values()].map((peer) => peer.name));
+    const request = ballot.request('preVote', this.ctx.state.term + 1, false);
+    for (const target of ballot.electorate()) if (!granted.has(target.name)) this.ctx.sendTo(target.name, request, false, target.addr);
   }
 
   private askAgain(ballot: Ballot): void {
