@@ -97,10 +97,16 @@ export class Election implements BallotElection {
     return timers.electionTimeoutMin + this.rank() * timers.rankStep + randomInt(this.ctx.settings.random, 0, timers.electionTimeoutMax - timers.electionTimeoutMin);
   }
 
-  /** 0 for the best-scored voter that could stand, so that it usually times out first. */
+  /**
+   * 0 for the best-scored voter that could stand, so that it usually times out first. Every voter
+   * ranks by the same registry copy (the leader's, replicated), its own entry included: comparing
+   * its own live score with the others' replicated (older) ones let every mirror of identical
+   * machines rank itself behind the others while the load rose, so none stood in the first window
+   * (the lab's slow failovers at 0.8 to 1 s). Its live score serves only before it has an entry.
+   */
   private rank(): number {
     const ctx = this.ctx;
-    const selfScore = ctx.host.selfInfo().score;
+    const selfScore = ctx.registry.get(ctx.self)?.score ?? ctx.host.selfInfo().score;
     let rank = 0;
     for (const voter of allVoters(ctx.state.view)) {
       const holder = ctx.holderOf(voter).name;
