@@ -84,3 +84,31 @@ test('identical machines whose load rose just before the kill: the first-ranked 
   }
   expect(Math.max(...times)).toBeLessThanOrEqual(750);
 });
+
+/**
+ * Identical machines (equal scores, so the rank is the name order) whose processes tick at their
+ * own moments. The next-ranked mirror's window must not overlap the first one's: with rank steps
+ * of 0.3 s and a random part of 0.2 s, one tick of phase between two processes was enough for both
+ * to pre-vote in the same instant, split the vote, and retry 0.7 s later (lab: 1.39 s, 1 kill in 20).
+ */
+test('identical machines ticking at their own moments: no split vote when the super peer dies (200 seeds)', () => {
+  const times: number[] = [];
+  for (let seed = 1; seed <= 200; seed++) {
+    const { network, names, invariant } = smallCluster(3, { seed, cores: [8, 8, 8], tickPhases: true });
+    network.runUntil(6_000 + seed * 13);
+    const old = leaderOf(network, names)!;
+    const crashedAt = network.now;
+    network.crash(old);
+    const survivors = names.filter((name) => name !== old);
+    let agreed: number | null = null;
+    for (let t = 10; t <= 3_000 && agreed === null; t += 10) {
+      network.runUntil(crashedAt + t);
+      const leader = leaderOf(network, survivors);
+      if (leader !== undefined && survivors.every((name) => network.core(name)!.status().superPeer === leader)) agreed = t;
+    }
+    expect({ seed, agreed: agreed !== null }).toEqual({ seed, agreed: true });
+    times.push(agreed!);
+    expect(invariant.violations).toEqual([]);
+  }
+  expect(Math.max(...times)).toBeLessThanOrEqual(750);
+});

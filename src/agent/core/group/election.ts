@@ -299,7 +299,8 @@ export class Election implements BallotElection {
       if (ballot.won(this.tally)) this.roles.becomeLeader();
       return;
     }
-    if (this.tally.votes.has(leader)) {
+    // By name: a region tier's tally is keyed by voter slot.
+    if ([...this.tally.votes.values()].some((peer) => peer.name === leader)) {
       if (ballot.won(this.tally)) this.roles.becomeLeader();
       return;
     }
