@@ -1,5 +1,104 @@
 import './require-shim.js';
-import { runCli } from './cli.js';
+import { AGENT_VERSION } from '../version.js';
+import { AgentConfigError, loadAgentConfig } from './config.js';
+import { AgentDaemon } from './daemon.js';
+import { GridKeyError } from './grid-key.js';
+import { memberRows, renderMembers } from './members-command.js';
+import { fetchStatus, renderStatus, requestLeave } from './status-command.js';
 
-// Entry point of the bundled dist/gridagent.mjs (require-shim first: bundled CommonJS needs `require`).
-runCli(process.argv.slice(2));
+const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agent (default config ${'/etc/gridagent/config.yaml'})
+       gridagent status [--config FILE] [--json] [--http HOST:PORT]
+       gridagent members [--config FILE] [--json] [--http HOST:PORT]   the sub-grid's members (ask a super peer or mirror)
+       gridagent leave [--config FILE] [--http HOST:PORT]   leave the grid for good (before a decommission)
+       gridagent --version
+`;
+
+/** Entry point of the bundled dist/gridagent.mjs. */
+async function main(argv: string[]): Promise<number> {
+  const args = [...argv];
+  if (args.includes('--version') || args.includes('-v')) {
+    process.stdout.write(`${AGENT_VERSION}\n`);
+    return 0;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const command = args[0] && !args[0].startsWith('-') ? args.shift()! : 'run';
+  const configPath = option(args, '--config') ?? '/etc/gridagent/config.yaml';
+  try {
+    if (command === 'status') return await status(configPath, option(args, '--http'), args.includes('--json'));
+    if (command === 'members') return await status(configPath, option(args, '--http'), args.includes('--json'), 'members');
+    if (command === 'leave') return await leave(configPath, option(args, '--http'));
+    if (command !== 'run') {
+      process.stderr.write(`gridagent: unknown command '${command}'\n${USAGE}`);
+      return 64;
+    }
+    const daemon = new AgentDaemon(loadAgentConfig(configPath));
+    await daemon.start();
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        void daemon.stop(signal).then(() => process.exit(0));
+      });
+    }
+    return -1;
+  } catch (error) {
+    if (error instanceof AgentConfigError || error instanceof GridKeyError) {
+      process.stderr.write(`gridagent: ${error.message}\n`);
+      return 78;
+    }
+    process.stderr.write(`gridagent: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+/** The agent's local HTTP endpoint: --http, else the config's. */
+function endpoint(configPath: string, http: string | undefined): { host: string; port: number } {
+  if (http !== undefined) {
+    const index = http.lastIndexOf(':');
+    return { host: http.slice(0, index), port: Number(http.slice(index + 1)) };
+  }
+  const config = loadAgentConfig(configPath);
+  return { host: localAddressOf(config.http.bind), port: config.http.port };
+}
+
+async function leave(configPath: string, http: string | undefined): Promise<number> {
+  const { host, port } = endpoint(configPath, http);
+  try {
+    const result = await requestLeave(host, port);
+    process.stdout.write(`left the grid for good${result.successor ? `; ${result.successor} took over as super peer` : ''}; the agent stays idle until it is stopped\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/leave: ${(error as Error).message}; is it running?\n`);
+    return 69;
+  }
+}
+
+async function status(configPath: string, http: string | undefined, json: boolean, view: 'status' | 'members' = 'status'): Promise<number> {
+  const { host, port } = endpoint(configPath, http);
+  try {
+    const result = await fetchStatus(host, port);
+    if (view === 'members') process.stdout.write(json ? `${JSON.stringify(memberRows(result), null, 2)}\n` : renderMembers(result));
+    else process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderStatus(result));
+    return 0;
+  } catch (error) {
+    process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/status: ${(error as Error).message}; is it running?\n`);
+    return 69;
+  }
+}
+
+/** Where to reach an agent bound to `bind` from its own host: a wildcard bind answers on loopback. */
+function localAddressOf(bind: string): string {
+  return bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '::1' : bind;
+}
+
+function option(args: string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  if (index >= 0) return args[index + 1];
+  const inline = args.find((arg) => arg.startsWith(`${name}=`));
+  return inline?.slice(name.length + 1);
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  if (code >= 0) process.exit(code);
+});
