@@ -50,7 +50,12 @@ export interface HostFacts {
   network: {
     /** The device of the first default route (IPv4, else IPv6), or null (lab nodes have none). */
     defaultRouteDevice: string | null;
-    /** Every address configured on the host (without prefix length), with its device. */
+    /**
+     * Addresses with their device, read only where there is no default route: the IPv6 ones
+     * (IPv4 addresses have no cheap source; connectedRoutes stands for them).
+     */
     addresses: Array<{ device: string; address: string }>;
+    /** The IPv4 routes with no gateway (the networks each device reaches directly), likewise only without a default route. */
+    connectedRoutes: Array<{ device: string; network: string; prefixLength: number }>;
   };
 }

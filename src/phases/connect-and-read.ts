@@ -1,4 +1,5 @@
-import { planHost } from '../engine/planner.js';
+import { planHost, type HostPlanning } from '../engine/planner.js';
+import { runsAgent } from '../overlay/agent-hosts.js';
 import { readState, type GridState } from '../state/state.js';
 import type { Phase } from './phase.js';
 import { loadSecrets } from './load-secrets.js';
@@ -9,29 +10,54 @@ import { loadSecrets } from './load-secrets.js';
  * every resource in one round trip. A refused host key anywhere stops the run; an unreachable
  * host is reported and the others go on.
  */
-export const connectAndRead: Phase = {
-  title: 'connect, gather facts and read the current state',
-  async run(ctx) {
-    const { options, nodes } = ctx;
-    ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
-    ctx.secrets = await loadSecrets(ctx);
-    const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs };
-    const existing = nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name));
-    const { results, unreachable } = await ctx.fleet.readEach(nodes, connect, async (host) => {
-      const t0 = performance.now();
-      const planning = await planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets, existing);
-      ctx.profile.host(host.node.name, 'read', performance.now() - t0);
-      return planning;
-    });
-    for (const [name, ms] of ctx.fleet.connectMs) ctx.profile.host(name, 'connect', ms);
-    ctx.readings = results;
-    ctx.unreachable = unreachable;
-    for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${u.error.message}`);
-  },
-  async cleanUp(ctx) {
-    await ctx.fleet.close();
-  },
-};
+export const connectAndRead: Phase = readPhase((planning) => !needsConnection(planning));
+
+/**
+ * The same for `plan`, which keeps no connection past its read: each host's connection closes as
+ * soon as its plan is made, while other hosts still connect (as the SSH floor does), instead of
+ * all at the end (0.67 s for 500 hosts in the disconnect phase).
+ */
+export const connectAndReadOnly: Phase = readPhase(() => true);
+
+/**
+ * Whether apply still needs a host's connection after reading it: to change it, or to ask its
+ * agent (verify, the rolling gate). A host with neither closes at once, like a plan's.
+ */
+function needsConnection(planning: HostPlanning): boolean {
+  if (!planning.planned) return false;
+  return planning.plan.changes.length > 0 || runsAgent({ facts: planning.planned.session.facts, managedUnits: planning.planned.managedUnits });
+}
+
+function readPhase(closeAfterRead: (planning: HostPlanning) => boolean): Phase {
+  return {
+    title: 'connect, gather facts and read the current state',
+    async run(ctx) {
+      const { options, nodes } = ctx;
+      ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
+      ctx.secrets = await loadSecrets(ctx);
+      const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs };
+      const existing = nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name));
+      const { results, unreachable } = await ctx.fleet.readEach(
+        nodes,
+        connect,
+        async (host) => {
+          const t0 = performance.now();
+          const planning = await planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets, existing);
+          ctx.profile.host(host.node.name, 'read', performance.now() - t0);
+          return planning;
+        },
+        closeAfterRead,
+      );
+      for (const [name, ms] of ctx.fleet.connectMs) ctx.profile.host(name, 'connect', ms);
+      ctx.readings = results;
+      ctx.unreachable = unreachable;
+      for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${u.error.message}`);
+    },
+    async cleanUp(ctx) {
+      await ctx.fleet.close();
+    },
+  };
+}
 
 /**
  * Nodes that already run an agent, as the state recorded them (last applied with the `agent`

@@ -38,23 +38,25 @@ function ajv(): Ajv {
 }
 
 type Validate = ReturnType<Ajv['compile']>;
-type Precompiled = Record<string, { hash: string; make: (formats: ReturnType<typeof ajvFormats>) => Validate }>;
-let precompiled: Precompiled | null | undefined;
+type Precompiled = { hash: string; make: (formats: ReturnType<typeof ajvFormats>) => Validate };
+
+/** The file scripts/compile-schemas.js writes a schema's validator to, under dist/schema-validators/. */
+export function validatorFileName(name: string): string {
+  return `${name.replace(/[^a-z0-9-]/gi, '-')}.cjs`;
+}
 
 /**
  * The validator scripts/compile-schemas.js made at build time for `name`, if it was made from
  * this very schema; otherwise (no build yet, or a schema edited since) undefined, and ajv compiles.
  */
 function prebuilt(name: string, schema: AnySchema): Validate | undefined {
-  if (precompiled === undefined) {
-    try {
-      precompiled = createRequire(import.meta.url)(`${PACKAGE_ROOT}/dist/schema-validators.cjs`) as Precompiled;
-    } catch {
-      precompiled = null;
-    }
+  let entry: Precompiled;
+  try {
+    entry = createRequire(import.meta.url)(`${PACKAGE_ROOT}/dist/schema-validators/${validatorFileName(name)}`) as Precompiled;
+  } catch {
+    return undefined;
   }
-  const entry = precompiled?.[name];
-  return entry && entry.hash === schemaHash(schema) ? entry.make(ajvFormats()) : undefined;
+  return entry.hash === schemaHash(schema) ? entry.make(ajvFormats()) : undefined;
 }
 
 /**

@@ -50,14 +50,19 @@ export class Fleet {
   /**
    * Connects to each node and, as soon as its connection is up, runs `read` on it (hosts that
    * connect early do not wait for the slow ones). Only for work that changes nothing: a refused
-   * host key anywhere still fails the whole call, after the others settle.
+   * host key anywhere still fails the whole call, after the others settle. `closeAfterRead`: the
+   * run needs no more of that host (a plan; an apply with nothing to do there), so its connection
+   * closes as soon as its read ends.
    */
-  async readEach<T>(nodes: readonly Node[], options: ConnectOptions, read: (host: ConnectedHost) => Promise<T>): Promise<{ results: T[]; unreachable: UnreachableHost[] }> {
+  async readEach<T>(nodes: readonly Node[], options: ConnectOptions, read: (host: ConnectedHost) => Promise<T>, closeAfterRead: (value: T) => boolean = () => false): Promise<{ results: T[]; unreachable: UnreachableHost[] }> {
     const { connected, unreachable } = await this.fanOutChecked(nodes, options, async (node, connect) => {
       const t0 = performance.now();
       const host = { node, transport: await connect(node) };
       this.connectMs.set(node.name, Math.round(performance.now() - t0));
-      return { value: await read(host) };
+      const value = await read(host);
+      // Not awaited: the close overlaps other hosts' work; close() waits for it at the end.
+      if (closeAfterRead(value)) void host.transport.close().catch(() => undefined);
+      return { value };
     });
     return { results: connected.map((c) => c.value), unreachable };
   }

@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
-import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2';
+import type { AnyAuthMethod, Client, ParsedKey, ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2';
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
 import { CommandTimeoutError, summarize } from './errors.js';
@@ -117,6 +117,20 @@ interface Endpoint {
   identityFiles?: string[];
 }
 
+/** Identity files by the run's session options, read and parsed once (authMethods). */
+const identities = new WeakMap<SshSessionOptions, Map<string, ReturnType<typeof readIdentity>>>();
+
+function readIdentity(path: string): { error?: undefined; key: ParsedKey } | { error: 'unreadable' | 'unparsable'; message: string } {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    return { error: 'unreadable', message: (e as Error).message };
+  }
+  const parsed = ssh2().utils.parseKey(data);
+  return parsed instanceof Error ? { error: 'unparsable', message: parsed.message } : { key: Array.isArray(parsed) ? parsed[0]! : parsed };
+}
+
 function authMethods(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger): AnyAuthMethod[] {
   const methods: AnyAuthMethod[] = [];
   const explicit = ep.identityFiles && ep.identityFiles.length > 0;
@@ -124,19 +138,20 @@ function authMethods(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger
   const keys: AnyAuthMethod[] = [];
   for (const f of files) {
     const path = expandHome(f);
-    let data: Buffer;
-    try {
-      data = readFileSync(path);
-    } catch (e) {
-      if (explicit) throw new ConnectionError(ep.label, `cannot read identity file ${path}: ${(e as Error).message}`, 'check the path in the topology (identityFile)');
+    // Read and parsed once per run (every host of a run uses the same few files; ssh2 takes the parsed key as it is).
+    const read = identities.get(opts) ?? new Map<string, ReturnType<typeof readIdentity>>();
+    identities.set(opts, read);
+    if (!read.has(path)) read.set(path, readIdentity(path));
+    const parsed = read.get(path)!;
+    if (parsed.error === 'unreadable') {
+      if (explicit) throw new ConnectionError(ep.label, `cannot read identity file ${path}: ${parsed.message}`, 'check the path in the topology (identityFile)');
       continue;
     }
-    const parsed = ssh2().utils.parseKey(data);
-    if (parsed instanceof Error) {
+    if (parsed.error !== undefined) {
       log.warn({ host: ep.label, identityFile: path }, `${ep.label}: skipping identity file ${path}: ${parsed.message} (encrypted keys must be loaded into ssh-agent)`);
       continue;
     }
-    keys.push({ type: 'publickey', username: ep.user, key: data });
+    keys.push({ type: 'publickey', username: ep.user, key: parsed.key });
   }
   const agent = opts.agentSocket === undefined ? process.env.SSH_AUTH_SOCK : opts.agentSocket;
   // Explicit keys first: an agent holding many keys could exhaust the server's MaxAuthTries.
@@ -178,6 +193,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
     };
     const verify = (key: Buffer, done: (ok: boolean) => void): void => {
       const verdict = kh.check(ep.host, ep.port, key);
+      if (verdict.kind === 'match') return done(true);
       const fp = fingerprintSha256(key);
       let type = '?';
       try {
@@ -187,8 +203,6 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
       }
       const name = knownHostsName(ep.host, ep.port);
       switch (verdict.kind) {
-        case 'match':
-          return done(true);
         case 'revoked':
           hostKeyError = new HostKeyError(
             ep.label,
@@ -354,6 +368,7 @@ export class SshTransport implements Transport {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private readonly token = becomeToken();
   private closed = false;
+  private closing: Promise<void> | undefined;
   private dropped = false;
 
   private constructor(
@@ -587,11 +602,14 @@ export class SshTransport implements Transport {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await endClient(this.client);
-    await this.ownedJump?.close();
+  /** Ends the connection; a second call waits for the first one's close. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      await endClient(this.client);
+      await this.ownedJump?.close();
+    })();
+    return this.closing;
   }
 }
 

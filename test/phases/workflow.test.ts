@@ -134,6 +134,43 @@ describe('the apply workflow is one list of phases', () => {
   });
 });
 
+describe('connections are let go as soon as the run needs no more of a host', () => {
+  /** Each host's reads, applies and close, in the order they happened across hosts. */
+  function recordingEvents(events: string[]) {
+    return async (node: { name: string }) => {
+      const t = new RecordingTransport(node.name).on(/[\s\S]*/, (command, { options: o }) => {
+        events.push(`${node.name} ${command === 'sh -s' ? 'apply' : 'exec'}`);
+        return local.exec(command, { stdin: o.stdin });
+      });
+      const close = t.close.bind(t);
+      t.close = async () => {
+        events.push(`${node.name} close`);
+        return close();
+      };
+      transports.push(t);
+      return t;
+    };
+  }
+
+  it('apply closes a host with nothing to change after its read, before applying the others; plan closes each after its read', async () => {
+    writeFileSync(join(dir, 'out', 'n1.txt'), 'n1 of s1\n');
+    const events: string[] = [];
+    await runApply(options({ connect: recordingEvents(events) }));
+    // (The run's last phase closes every connection again; a second close waits for the first.)
+    expect(events.filter((e) => e.startsWith('n1')).slice(0, 2)).toEqual(['n1 exec', 'n1 close']);
+    expect(events).not.toContain('n1 apply');
+    expect(events.indexOf('n1 close')).toBeLessThan(events.indexOf('n2 apply'));
+    expect(events.filter((e) => e.startsWith('n2')).slice(-2)).toEqual(['n2 apply', 'n2 close']);
+    expect(readFileSync(join(dir, 'out', 'n2.txt'), 'utf8')).toBe('n2 of s1\n');
+
+    events.length = 0;
+    // One host at a time, so "closed after its read" and "closed at the end" differ in order.
+    await runPlan(options({ connect: recordingEvents(events), concurrency: 1 }));
+    expect(events.slice(0, 4)).toEqual(['n1 exec', 'n1 close', 'n2 exec', 'n2 close']);
+    expect(events.filter((e) => e.endsWith('apply'))).toEqual([]);
+  });
+});
+
 describe('a saved plan', () => {
   it('made with a relative --playbook path applies from another directory (the plan names it absolutely)', async () => {
     const cwd = process.cwd();

@@ -17,7 +17,7 @@ import { facts, node } from './fixtures.js';
 const labFacts = (over: Partial<HostFacts> = {}): HostFacts => ({
   ...facts({ loadableModules: false, builtinModules: ['sch_htb'], builtinModulesComplete: false }),
   cgroup: 'hybrid',
-  network: { defaultRouteDevice: null, addresses: [{ device: 'lo', address: '127.0.0.1' }, { device: 'eth0', address: '10.0.0.1' }] },
+  network: { defaultRouteDevice: null, addresses: [{ device: 'lo', address: '127.0.0.1' }, { device: 'eth0', address: '10.0.0.1' }], connectedRoutes: [] },
   ...over,
 });
 const ctx = (f: HostFacts = labFacts()) => ({ node: node('n1'), facts: f });
@@ -177,7 +177,7 @@ describe('egress-limit resource', () => {
     expect(error(fresh, labFacts({ kernel: { ...labFacts().kernel, builtinModules: [] } }))).toMatch(/^n1: qos.egressMbit needs the kernel's htb qdisc \(sch_htb\)/);
     expect(error({ ...fresh, tools: 'tc\n' }, labFacts({ packageManager: null }))).toMatch(/^n1: qos.egressMbit needs nftables \(for nft\), which n1 lacks/);
     expect(error({ ...fresh, checks: 'cgroup2 unified/\nnft Error: Could not process rule: Operation not supported\n' }, labFacts())).toMatch(/needs nftables in the kernel \(nf_tables\)/);
-    expect(error(fresh, labFacts({ network: { defaultRouteDevice: null, addresses: [] } }))).toMatch(/needs the node's uplink, but it has no default route and no device carries its address 10\.0\.0\.1/);
+    expect(error(fresh, labFacts({ network: { defaultRouteDevice: null, addresses: [], connectedRoutes: [] } }))).toMatch(/needs the node's uplink, but it has no default route and no device carries its address 10\.0\.0\.1/);
     const tbf = noqueue.replace('"kind":"noqueue","handle":"0:","dev":"eth0"', '"kind":"tbf","handle":"8001:","dev":"eth0"');
     expect(error({ ...fresh, qdiscs: tbf }, labFacts())).toMatch(/the uplink eth0 of n1 already has a tbf root qdisc \(8001:\) that gridops did not make/);
     // The kernel's own root qdisc (no handle) is replaced, whatever its kind.
@@ -211,12 +211,61 @@ describe('egress limit pieces', () => {
 
   it('the uplink is the default route\'s device, else the device that carries the node\'s address', () => {
     expect(uplinkDevice(labFacts(), '10.0.0.1')).toBe('eth0');
-    expect(uplinkDevice(labFacts({ network: { defaultRouteDevice: 'wan0', addresses: [{ device: 'eth0', address: '10.0.0.1' }] } }), '10.0.0.1')).toBe('wan0');
+    expect(uplinkDevice(labFacts({ network: { defaultRouteDevice: 'wan0', addresses: [{ device: 'eth0', address: '10.0.0.1' }], connectedRoutes: [] } }), '10.0.0.1')).toBe('wan0');
     expect(uplinkDevice(labFacts(), 'node1.example')).toBeNull();
   });
 
   it('facts read the default route and every address', () => {
     const text = ['@@gridops-facts:default-route@@', 'default via 192.168.1.1 dev enp1s0 proto dhcp src 192.168.1.20 metric 100', '@@gridops-facts:addresses@@', '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever', '2: enp1s0    inet6 fe80::1/64 scope link \\       valid_lft forever', '@@gridops-facts:end@@'].join('\n');
-    expect(parseFacts(text).network).toEqual({ defaultRouteDevice: 'enp1s0', addresses: [{ device: 'lo', address: '127.0.0.1' }, { device: 'enp1s0', address: 'fe80::1' }] });
+    expect(parseFacts(text).network).toEqual({ defaultRouteDevice: 'enp1s0', addresses: [{ device: 'lo', address: '127.0.0.1' }, { device: 'enp1s0', address: 'fe80::1' }], connectedRoutes: [] });
+  });
+
+  it('without a default route, the uplink is the device of the most specific connected route holding the address, or the one carrying an IPv6 address', () => {
+    // As a lab node's script prints them: /proc/net/route words (little-endian x86) and /proc/net/if_inet6.
+    const text = [
+      '@@gridops-facts:uname@@', 'x86_64', '6.1.0',
+      '@@gridops-facts:connected-routes@@', 'eth0 0000E70A 00F0FFFF', 'eth1 0000000A 000000FF', 'eth0 000000E0 000000F0',
+      '@@gridops-facts:addresses6@@', 'lo 00000000000000000000000000000001', 'eth0 fe80000000000000b4f600fffe757554', 'eth2 20010db8000000000000000000000001',
+      '@@gridops-facts:end@@',
+    ].join('\n');
+    const facts = parseFacts(text);
+    expect(facts.network.connectedRoutes).toEqual([
+      { device: 'eth0', network: '10.231.0.0', prefixLength: 20 },
+      { device: 'eth1', network: '10.0.0.0', prefixLength: 8 },
+      { device: 'eth0', network: '224.0.0.0', prefixLength: 4 },
+    ]);
+    expect(facts.network.addresses).toEqual([
+      { device: 'lo', address: '::1' },
+      { device: 'eth0', address: 'fe80::b4f6:ff:fe75:7554' },
+      { device: 'eth2', address: '2001:db8::1' },
+    ]);
+    expect(uplinkDevice(facts, '10.231.0.73')).toBe('eth0');
+    expect(uplinkDevice(facts, '10.9.8.7')).toBe('eth1');
+    expect(uplinkDevice(facts, '192.168.0.1')).toBeNull();
+    expect(uplinkDevice(facts, '2001:db8:0:0::1')).toBe('eth2');
+    // A big-endian kernel prints the same words the other way round.
+    const s390 = parseFacts(text.replace('x86_64', 's390x').replace('0000E70A 00F0FFFF', '0AE70000 FFFFF000'));
+    expect(s390.network.connectedRoutes[0]).toEqual({ device: 'eth0', network: '10.231.0.0', prefixLength: 20 });
+  });
+
+  it('the facts script on this machine names the uplink of a lab node as `ip` does, with no program run', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { FACTS_SCRIPT } = await import('../../src/facts/gather.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    if (process.getuid?.() !== 0) return; // needs a network namespace
+    const ns = `gridops-uplink-${process.pid}`;
+    const empty = mkdtempSync(`${tmpdir()}/gridops-empty-path-`);
+    try {
+      execFileSync('ip', ['netns', 'add', ns]);
+      execFileSync('ip', ['-n', ns, '-batch', '-'], { input: 'link add veth-u0 type veth peer name veth-u1\nlink set veth-u0 up\nlink set veth-u1 up\naddr add 10.77.0.9/24 dev veth-u0\naddr add 2001:db8:77::9/64 dev veth-u0 nodad\nlink set lo up\n' });
+      const facts = parseFacts(execFileSync('ip', ['netns', 'exec', ns, 'env', `PATH=${empty}`, '/bin/sh', '-c', FACTS_SCRIPT], { encoding: 'utf8' }));
+      expect(facts.network.defaultRouteDevice).toBeNull();
+      expect(uplinkDevice(facts, '10.77.0.9')).toBe('veth-u0');
+      expect(uplinkDevice(facts, '2001:db8:77::9')).toBe('veth-u0');
+    } finally {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -159,3 +159,30 @@ describe('KnownHosts.add', () => {
     expect(() => keyTypeOf(Buffer.alloc(2))).toThrow();
   });
 });
+
+describe('KnownHosts lookups by name', () => {
+  it('agrees with a scan of every line: plain names, patterns, negations, hashed names, markers, file order', () => {
+    const hashed = formatKnownHostsLine('h3', 22, ec.blob, { hash: true });
+    const lines = [
+      `*.lab ecdsa-sha2-nistp256 ${b64(ec)}`,
+      `h1,H2 ssh-ed25519 ${b64(ed)}`,
+      `!h2,h* ssh-rsa ${b64(rsa)}`,
+      hashed,
+      `@revoked h4 ssh-ed25519 ${b64(ed2)}`,
+      `h4 ssh-ed25519 ${b64(ed2)}`,
+      `@cert-authority h1 ssh-ed25519 ${b64(ed)}`,
+      ...Array.from({ length: 500 }, (_, i) => `n${i}.lab ssh-ed25519 ${b64(i % 2 ? ed : ed2)}`),
+    ];
+    const text = lines.join('\n');
+    const kh = KnownHosts.fromText(text);
+    const { entries } = parseKnownHosts(text);
+    const keyTypesByScan = (host: string) => [...new Set(entries.filter((e) => e.marker === undefined && e.hosts.length > 0 && checkHostKey([e], host, 22, Buffer.alloc(0)).kind !== 'unknown').map((e) => e.keyType))];
+    for (const host of ['h1', 'h2', 'H2', 'h3', 'h4', 'h9', 'x.lab', 'n7.lab', 'n8.lab', 'nothing'])
+      for (const key of [ed, ed2, ec, rsa]) {
+        expect([host, kh.check(host, 22, key.blob)]).toEqual([host, checkHostKey(entries, host, 22, key.blob)]);
+        expect([host, kh.recordedKeyTypes(host, 22)]).toEqual([host, keyTypesByScan(host)]);
+      }
+    expect(kh.recordedKeyTypes('n7.lab', 22)).toEqual(['ecdsa-sha2-nistp256', 'ssh-ed25519']);
+    expect(kh.certificateAuthorities('h1', 22).map((e) => e.line)).toEqual([7]);
+  });
+});
