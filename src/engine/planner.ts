@@ -118,12 +118,13 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
  * Gathers facts and runs every resource's probe in one script (one round trip, one remote
  * session: on 50 hosts each extra exec costs about 0.3 s). Returns the facts and each probe's
  * stdout by resource id. The facts run in the script's own shell (FACTS_BODY leaves nothing
- * behind), each probe in a subshell of its own; the script only reads, so it runs without the
+ * behind), each probe in a subshell of its own unless it may share the shell (probeSharesShell:
+ * the file-state probes, a fork fewer each); the script only reads, so it runs without the
  * remote `timeout` wrapper (`readOnly`: one exec and one fork fewer per host).
  */
 async function readHost(host: ConnectedHost, resources: readonly Resource[]): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
   const marker = `@@gridops-probe-${randomBytes(8).toString('hex')}@@`;
-  const script = [FACTS_BODY, ...resources.map((r, i) => `echo '${marker} ${i}'\n( ${r.probe()}\n)`), `echo '${marker} end'`].join('\n');
+  const script = [FACTS_BODY, ...resources.map((r, i) => `echo '${marker} ${i}'\n${r.probeSharesShell ? `{ ${r.probe()}\n}` : `( ${r.probe()}\n)`}`), `echo '${marker} end'`].join('\n');
   const result = await host.transport.exec(script, { become: host.node.settings.ssh.become, timeoutMs: 60_000, readOnly: true });
   if (!result.stdout.includes(`${marker} end`)) throw new RemoteCommandError(host.node.name, 'reading facts and current state', result.code, result.stderr);
   const [factsPart = '', ...parts] = result.stdout.split(new RegExp(`^${marker} `, 'm'));

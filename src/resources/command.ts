@@ -10,6 +10,8 @@ import type { Resource } from './resource.js';
  */
 export class CommandResource implements Resource<CommandChange> {
   readonly kind = 'command' as const;
+  // Builtin tests, and the user's `unless` in a subshell of its own: safe in the read's shell.
+  readonly probeSharesShell = true;
   readonly id: string;
 
   constructor(private readonly spec: { name: string; command: string; creates?: string; unless?: string; notify?: string[] }) {

@@ -171,6 +171,36 @@ describe('connections are let go as soon as the run needs no more of a host', ()
   });
 });
 
+describe('probes that share the read\'s shell', () => {
+  it('file, line, directory and command probes run without a subshell each, and still read right (hostile names, an `unless` that exits)', async () => {
+    const odd = join(dir, 'out', "it's $(touch pwned) a `file`; x");
+    writeFileSync(odd, 'kept\n');
+    mkdirSync(join(dir, 'out', 'd'));
+    writeFileSync(
+      playbook,
+      [
+        'name: local',
+        'resources:',
+        `  - file: { path: ${JSON.stringify(odd)}, content: "kept\\n" }`,
+        `  - line: { path: ${JSON.stringify(join(dir, 'out', 'conf'))}, line: "a=1" }`,
+        `  - directory: { path: ${JSON.stringify(join(dir, 'out', 'd'))} }`,
+        '  - command: { name: guarded, run: "false", unless: "exit 0" }',
+        `  - command: { name: made, run: "false", creates: ${JSON.stringify(odd)} }`,
+        '',
+      ].join('\n'),
+    );
+    const plan = await runPlan(options());
+    for (const host of plan.hosts) {
+      // Only the line's file is missing: the file matches, the directory exists, both commands are guarded.
+      expect(host.changes.map((c) => `${c.kind} ${c.action}`)).toEqual(['line create']);
+    }
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    expect(existsSync(join(process.cwd(), 'pwned'))).toBe(false);
+    const read = transports[0]!.calls.find((c) => c.kind === 'exec')!;
+    expect(read.kind === 'exec' && read.command.includes('\n( ')).toBe(false);
+  });
+});
+
 describe('a saved plan', () => {
   it('made with a relative --playbook path applies from another directory (the plan names it absolutely)', async () => {
     const cwd = process.cwd();
