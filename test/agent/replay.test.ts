@@ -107,6 +107,8 @@ describe('replays to a restarted agent (captured before its restart)', () => {
     expect(core.subgrid.leaderName).toBe(leader);
     expect(network.core(leader)!.subgrid.registry.get(victim)).toMatchObject({ liveness: 'alive', incarnation: 2 });
 
+    // Half-way between two ticks: the 5 ms watched below then hold no genuine sync (whose syncAck is no answer to a replay).
+    network.runFor(network.tickMs / 2);
     const before = { term: core.subgrid.term, persistent: JSON.stringify(core.persistentState()), registry: JSON.stringify(core.subgrid.registry.list()) };
     const sent = sentBy(network, victim);
     const stepped = jest.spyOn(core, 'step');

@@ -5,7 +5,7 @@ import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 /** A one-sub-grid cluster with explicit machines, for scripted scenarios. */
 export function smallCluster(
   count: number,
-  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number; bootstrapScores?: number[] } = {},
+  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number; bootstrapScores?: number[]; tickPhases?: boolean } = {},
 ): { network: SimNetwork; names: string[]; invariant: SingleLeaderPerTerm } {
   const names = Array.from({ length: count }, (_, index) => `n${index + 1}`);
   const specs: SimNodeSpec[] = names.map((name, index) => {
@@ -23,7 +23,7 @@ export function smallCluster(
     };
     return { settings, seeds: names.filter((other) => other !== name).slice(0, 2) };
   });
-  const network = new SimNetwork(specs, { seed: options.seed ?? 1, dns: { r: names.slice(0, 2) } });
+  const network = new SimNetwork(specs, { seed: options.seed ?? 1, dns: { r: names.slice(0, 2) }, tickPhases: options.tickPhases ?? false });
   const invariant = new SingleLeaderPerTerm();
   network.onStep(invariant.observer);
   network.startAll();

@@ -45,6 +45,8 @@ export interface FailoverOptions {
   settleMs?: number;
   /** SIGKILL (default), or a network cut: the super peer is isolated, and healed instead of restarted. */
   fault?: 'crash' | 'isolate';
+  /** Every node ticks at its own offset, as real agents do (SimOptions.tickPhases). */
+  tickPhases?: boolean;
 }
 
 /**
@@ -56,7 +58,7 @@ export interface FailoverOptions {
 export function measureFailover(options: FailoverOptions): FailoverRun {
   const started = Date.now();
   const grid = buildGrid(options.shape);
-  const network = new SimNetwork(grid.specs, { seed: options.shape.seed, dns: grid.dns, measureBytes: true, loss: options.loss ?? 0 });
+  const network = new SimNetwork(grid.specs, { seed: options.shape.seed, dns: grid.dns, measureBytes: true, loss: options.loss ?? 0, tickPhases: options.tickPhases ?? false });
   const invariant = new SingleLeaderPerTerm();
   network.onStep(invariant.observer);
   let challenges = 0;

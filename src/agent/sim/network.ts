@@ -24,6 +24,12 @@ export interface SimOptions {
   measureBytes?: boolean;
   /** What the region peer's DNS name resolves to, per region. */
   dns?: Record<string, string[]>;
+  /**
+   * Each node ticks at its own seeded offset within the tick, as real agents do (each process's
+   * timer started at its own moment), instead of every node ticking at the same instant. Timeouts
+   * counted in ticks then disagree by up to a tick between nodes, as they do on real machines.
+   */
+  tickPhases?: boolean;
 }
 
 /** Per-node traffic counters. */
@@ -44,7 +50,7 @@ interface SimNode {
   traffic: Traffic;
 }
 
-type SimEvent = { kind: 'tick' } | { kind: 'deliver'; to: string; from: string; packet: Packet; bytes: number };
+type SimEvent = { kind: 'tick'; node?: string } | { kind: 'deliver'; to: string; from: string; packet: Packet; bytes: number };
 
 /** A packet on the wire, as an attacker on the network sees it (its MAC is valid: it can only be replayed). */
 export interface WirePacket {
@@ -91,7 +97,11 @@ export class SimNetwork {
     this.measureBytes = options.measureBytes ?? false;
     this.dns = { ...(options.dns ?? {}) };
     for (const spec of specs) this.addNode(spec);
-    this.queue.push(this.tickMs, { kind: 'tick' });
+    if (!this.tickPhases) this.queue.push(this.tickMs, { kind: 'tick' });
+  }
+
+  private get tickPhases(): boolean {
+    return this.options.tickPhases === true;
   }
 
   /** A node new to the network (growing a grid); start() boots it. */
@@ -102,6 +112,7 @@ export class SimNetwork {
     const group = this.bySubgrid.get(spec.settings.subgrid) ?? [];
     group.push(name);
     this.bySubgrid.set(spec.settings.subgrid, group);
+    if (this.tickPhases) this.queue.push(this.time + this.tickMs * (1 + this.random.next()), { kind: 'tick', node: name });
   }
 
   /** What a region's DNS name resolves to from now on (a zone updated for a new region). */
@@ -241,14 +252,15 @@ export class SimNetwork {
       this.time = entry.at;
       const event = entry.item;
       if (event.kind === 'tick') {
-        for (const [name, node] of this.nodes) {
+        const ticking = event.node === undefined ? [...this.nodes] : [[event.node, this.nodes.get(event.node)!] as const];
+        for (const [name, node] of ticking) {
           if (node.core === null) continue;
           const starved = this.starved.get(name);
           if (starved !== undefined && ++starved.phase % starved.every !== 0) continue;
           node.core.tick(starved?.reportLag ? (starved.every - 1) * this.tickMs : 0);
           this.drain(name, node);
         }
-        this.queue.push(this.time + this.tickMs, { kind: 'tick' });
+        this.queue.push(this.time + this.tickMs, event);
       } else {
         const node = this.nodes.get(event.to)!;
         if (node.core === null || !this.canTalk(event.from, event.to)) continue;

@@ -71,12 +71,15 @@ export class Transfer {
     if (ctx.role !== 'leader' || ctx.state.view === null) return null;
     const successor = to ?? this.bestSuccessor();
     if (successor === null) return null;
-    // Sub-grid tier: this node keeps serving while the target gathers the other voters' votes, and
-    // is asked last, once its vote is all the target needs: only then does it step down (to vote),
-    // and the target wins on its answer. So a transfer that cannot complete never took the leader
-    // away, and the two never lead at once. (The region tier's votes commit in the sub-grid's slot;
-    // there the target asks every voter at once, as Raft does.)
-    const leaderLast = ctx.settings.tier === 'subgrid';
+    // This node keeps serving while the target gathers the other voters' votes, and is asked last,
+    // once its vote is all the target needs: only then does it step down (to vote), and the target
+    // wins on its answer. So a transfer that cannot complete never took the leader away, and the two
+    // never lead at once. Both tiers, with one exception: a region peer's SIGTERM handover, where the
+    // node hands over both roles at once. Its sub-grid successor (about 60 ms) takes its region
+    // voter slot, and its own region engine goes dormant and answers no vote: asked last, it could
+    // never give the target the vote it waits for. There the target asks every voter at once, as
+    // Raft does, and the region peer steps down when asked (it is leaving anyway).
+    const leaderLast = ctx.settings.tier === 'subgrid' || reason === 'rebalance';
     this.inFlight = { target: successor, term: ctx.state.term + 1, deadline: ctx.now + ctx.timers.transferTimeout, reason, leaderLast, seenTerm: null };
     this.sendTimeoutNow();
     ctx.event({ type: 'handoverStarted', tier: ctx.settings.tier, successor });
