@@ -10,13 +10,16 @@ import type { HostFacts } from './host-facts.js';
 const TAG = '@@gridops-facts:';
 
 /**
- * The probe script. Sections: `@@gridops-facts:NAME@@` on a line of their own. Small files are
- * read with shell builtins rather than cat/grep/cut: on 50 hosts at once the forks were the cost.
- * Large ones are not: dash's `read` takes one byte per system call, and /proc/mounts (24 KB on a
- * busy machine) read that way cost 25 000 syscalls per host, more than the rest of the script.
+ * The probe script. Sections: `@@gridops-facts:NAME@@` on a line of their own. Files are read
+ * with shell builtins rather than cat/grep/cut: on 50 hosts at once the forks were the cost. Only
+ * small ones, or the first lines of one: dash's `read` takes one byte per system call (/proc/mounts,
+ * 24 KB on a busy machine, cost 25 000 syscalls per host that way).
  * The default route comes from /proc/net/route, else /proc/net/ipv6_route (a few lines each), the
  * architecture from /proc/sys/kernel/arch where the kernel has it: each `ip` or `uname` was an
- * exec per host. Never chain on `read`'s status: dash's read returns 1 on some /proc files it read fine.
+ * exec per host (`uname -m` still runs where the kernel lacks /proc/sys/kernel/arch). The IPv6
+ * default is the first up, non-reject default in /proc/net/ipv6_route, which lists every routing
+ * table (a tunnel's policy table too), where `ip -6 route show default` looked at the main one.
+ * Never chain on `read`'s status: dash's read returns 1 on some /proc files it read fine.
  * An exec costs a host 2 to 3 ms of CPU (measured: a `grep` of /proc/cpuinfo and /proc/mounts
  * +3.3 ms, `ip -o addr show` +2.7 ms over `sh -c true`), and 50 or 500 hosts at once share the
  * operator machine's cores in the lab, so a host with a default route runs none: the
@@ -43,7 +46,7 @@ s modules-support; [ -e /proc/modules ] && echo proc-modules; if [ -r /proc/sys/
 s modules-loaded; [ -r /proc/modules ] && while read -r n rest; do echo "$n"; done < /proc/modules
 s modules-builtin; read -r rel < /proc/sys/kernel/osrelease; c "/lib/modules/$rel/modules.builtin"
 s sys-module; for d in /sys/module/*; do [ -d "$d" ] && [ ! -e "$d/initstate" ] && echo "\${d##*/}"; done
-s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; [ -e /sys/fs/cgroup/unified/cgroup.controllers ] && echo unified-cgroup2; for f in /sys/fs/cgroup/*/tasks; do [ -e "$f" ] && { echo v1-controller; break; }; done
+s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; [ -e /sys/fs/cgroup/unified/cgroup.controllers ] && echo unified-cgroup2; for f in /sys/fs/cgroup/tasks /sys/fs/cgroup/*/tasks; do [ -e "$f" ] && { echo v1-controller; break; }; done
 s uptime; c /proc/uptime
 s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
 s agent; if [ -r /opt/gridops/agent/VERSION ]; then read -r v < /opt/gridops/agent/VERSION; echo "$v"; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null; fi
@@ -157,7 +160,7 @@ export function parseFacts(output: string): HostFacts {
   const agentLine = first('agent');
   const agentVersion = agentLine === '' ? null : (/\bv?(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?)\b/.exec(agentLine)?.[1] ?? agentLine);
 
-  // `default via 10.0.0.1 dev eth0 proto dhcp ...`; `2: eth0    inet 10.0.0.5/24 brd ... scope global eth0`
+  // `default dev eth0` (older scripts: `ip` lines, `default via 10.0.0.1 dev eth0 ...`).
   const defaultRouteDevice = get('default-route').map((l) => /\sdev\s+(\S+)/.exec(l)?.[1]).find((d) => d !== undefined) ?? null;
   // `ip -o addr show` lines (older scripts), then /proc/net/if_inet6's `DEVICE HEX32` lines.
   const addresses = [
@@ -170,11 +173,17 @@ export function parseFacts(output: string): HostFacts {
       return m ? [{ device: m[1]!, address: ipv6FromHex(m[2]!) }] : [];
     }),
   ];
-  // /proc/net/route prints each address as the kernel's 32-bit word in hex: byte-reversed on little-endian machines.
-  const littleEndian = !BIG_ENDIAN_ARCH.test(arch);
-  const connectedRoutes = get('connected-routes').flatMap((l) => {
+  // /proc/net/route prints each address as the kernel's 32-bit word in hex: byte-reversed on
+  // little-endian machines. A netmask that is not /0 or /32 is a run of ones in one byte order
+  // only, which tells the order; without one, the architecture does (`uname -m` says `mips` for both).
+  const routeLines = get('connected-routes').flatMap((l) => {
     const m = /^(\S+)\s+([0-9A-F]{8})\s+([0-9A-F]{8})$/i.exec(l.trim());
-    if (!m) return [];
+    return m ? [m] : [];
+  });
+  const contiguous = (dotted: string) => /^1*0*$/.test(dotted.split('.').map((o) => Number(o).toString(2).padStart(8, '0')).join(''));
+  const telling = routeLines.map((m) => m[3]!).find((mask) => contiguous(ipv4FromRouteHex(mask, true)) !== contiguous(ipv4FromRouteHex(mask, false)));
+  const littleEndian = telling !== undefined ? contiguous(ipv4FromRouteHex(telling, true)) : !BIG_ENDIAN_ARCH.test(arch);
+  const connectedRoutes = routeLines.flatMap((m) => {
     const network = ipv4FromRouteHex(m[2]!, littleEndian);
     const mask = ipv4FromRouteHex(m[3]!, littleEndian);
     const prefixLength = mask.split('.').reduce((n, octet) => n + (Number(octet).toString(2).match(/1/g)?.length ?? 0), 0);
@@ -214,8 +223,8 @@ export function parseFacts(output: string): HostFacts {
   };
 }
 
-/** Architectures whose kernels are big-endian (`uname -m`). */
-const BIG_ENDIAN_ARCH = /^(s390x?|ppc|ppc64|mips|mips64|sparc|sparc64|m68k|parisc|parisc64|armeb|aarch64_be|or1k)$/;
+/** Architectures whose kernels are big-endian (`uname -m`), for a route table with no netmask to tell. */
+const BIG_ENDIAN_ARCH = /^(s390x?|ppc|ppc64|sparc|sparc64|m68k|parisc|parisc64|armeb|armv\d+b|aarch64_be|or1k)$/;
 
 /** An IPv4 address as /proc/net/route prints it (`%08X` of the kernel's word). */
 export function ipv4FromRouteHex(hex: string, littleEndian: boolean): string {

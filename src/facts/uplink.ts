@@ -28,7 +28,13 @@ function sameNetwork(address: string, network: string, prefixLength: number): bo
   return Math.floor(ipv4Number(address) / 2 ** shift) === Math.floor(ipv4Number(network) / 2 ** shift);
 }
 
-/** One spelling per address: IPv6 in the compressed form of RFC 5952 (the URL parser's), IPv4 as written. */
+/** One spelling per address: IPv6 in the compressed form of RFC 5952 (the URL parser's), without a `%zone`; IPv4 as written. */
 function canonical(address: string): string {
-  return isIPv6(address) ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address;
+  const bare = address.split('%')[0]!;
+  if (!isIPv6(bare)) return address;
+  try {
+    return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+  } catch {
+    return bare;
+  }
 }

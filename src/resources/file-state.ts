@@ -30,7 +30,8 @@ export function fileProbe(path: string): string {
     `  s=$(stat -c '%F|%a|%U|%G|%s' -- ${p}); printf '%s\n' "$s"`,
     `  if [ -f ${p} ] && [ "\${s##*|}" -le ${MAX_INLINE_BYTES} ]; then base64 -w0 -- ${p}; echo;`,
     `  elif [ -f ${p} ]; then echo "sha256 $(sha256sum -- ${p} | cut -d' ' -f1)"; fi`,
-    'fi',
+    // It may run in the read's own shell (probeSharesShell): leave nothing behind for later probes.
+    'fi; unset s',
   ].join('\n');
 }
 

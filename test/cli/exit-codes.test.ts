@@ -39,6 +39,9 @@ describe('exit codes (the binary)', () => {
     [['status', 'examples/small.yaml', '--wait', '30'], '"30" has no unit'],
     [['status', 'examples/small.yaml', '--wait', '1m30s'], '"1m30s" combines units'],
     [['status', 'examples/small.yaml', '--wait', '0s'], 'is zero'],
+    // oclif's plugins (help, autocomplete) load their own copy of @oclif/core: their errors exit 64 too.
+    [['help', 'no-such'], 'Command no-such not found'],
+    [['autocomplete', 'fish'], 'fish'],
   ])('64: usage error %j', (args, fragment) => {
     const r = run(...args);
     expect(r.status).toBe(ExitCode.USAGE);
