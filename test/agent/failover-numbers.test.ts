@@ -1,6 +1,21 @@
 import { distribution, measureFailover } from '../../src/agent/sim/measure.js';
 import { leaderOf, smallCluster } from './sim-helpers.js';
 
+type Cluster = ReturnType<typeof smallCluster>['network'];
+
+/** Crashes `old` and returns how long (ms, in 10 ms steps, up to 3 s) until every survivor names the same new super peer; null if they never do. */
+function msUntilSurvivorsAgree(network: Cluster, names: readonly string[], old: string): number | null {
+  const crashedAt = network.now;
+  network.crash(old);
+  const survivors = names.filter((name) => name !== old);
+  for (let t = 10; t <= 3_000; t += 10) {
+    network.runUntil(crashedAt + t);
+    const leader = leaderOf(network, survivors);
+    if (leader !== undefined && survivors.every((name) => network.core(name)!.status().superPeer === leader)) return t;
+  }
+  return null;
+}
+
 /**
  * The issue's numbers with default timers, over seeded runs (the bench runs 1000 and a 2000-node
  * grid; this keeps the unit suite fast with 200).
@@ -69,15 +84,7 @@ test('identical machines whose load rose just before the kill: the first-ranked 
     for (const name of names) network.core(name)!.setAttributes({ arch: 'x86_64', cores: 8, memoryMiB: 16384, labels: {}, load: 4, uptimeSec: 7200 });
     // One more sync (each mirror redraws its timeout by rank then), before heartbeats carried the new loads everywhere.
     network.runFor(250);
-    const crashedAt = network.now;
-    network.crash(old);
-    const survivors = names.filter((name) => name !== old);
-    let agreed: number | null = null;
-    for (let t = 10; t <= 3_000 && agreed === null; t += 10) {
-      network.runUntil(crashedAt + t);
-      const leader = leaderOf(network, survivors);
-      if (leader !== undefined && survivors.every((name) => network.core(name)!.status().superPeer === leader)) agreed = t;
-    }
+    const agreed = msUntilSurvivorsAgree(network, names, old);
     expect({ seed, agreed: agreed !== null }).toEqual({ seed, agreed: true });
     times.push(agreed!);
     expect(invariant.violations).toEqual([]);
@@ -97,15 +104,7 @@ test('identical machines ticking at their own moments: no split vote when the su
     const { network, names, invariant } = smallCluster(3, { seed, cores: [8, 8, 8], tickPhases: true });
     network.runUntil(6_000 + seed * 13);
     const old = leaderOf(network, names)!;
-    const crashedAt = network.now;
-    network.crash(old);
-    const survivors = names.filter((name) => name !== old);
-    let agreed: number | null = null;
-    for (let t = 10; t <= 3_000 && agreed === null; t += 10) {
-      network.runUntil(crashedAt + t);
-      const leader = leaderOf(network, survivors);
-      if (leader !== undefined && survivors.every((name) => network.core(name)!.status().superPeer === leader)) agreed = t;
-    }
+    const agreed = msUntilSurvivorsAgree(network, names, old);
     expect({ seed, agreed: agreed !== null }).toEqual({ seed, agreed: true });
     times.push(agreed!);
     expect(invariant.violations).toEqual([]);

@@ -3,6 +3,20 @@ import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 import { buildGrid } from '../../src/agent/sim/topology.js';
 import { leaderOf, smallCluster } from './sim-helpers.js';
 
+/** The region peer among the simulated nodes, if any. */
+const regionPeerOf = (network: SimNetwork): string | undefined => network.names().find((name) => network.core(name)?.region.isLeader());
+
+/** One region of 4 sub-grids of 3 nodes (4 region voter slots), settled for 20 s, watched for split brain; `old` is its region peer. */
+function fourSubgridRegion(seed: number) {
+  const grid = buildGrid({ regions: 1, subgridsPerRegion: 4, nodesPerSubgrid: 3, seed, neverFraction: 0 });
+  const network = new SimNetwork(grid.specs, { seed, dns: grid.dns });
+  const invariant = new SingleLeaderPerTerm();
+  network.onStep(invariant.observer);
+  network.startAll();
+  network.runUntil(20_000);
+  return { network, invariant, old: regionPeerOf(network)! };
+}
+
 /**
  * Issue 14, defect 2: a handover with no fault failed on the lab. The target stood in the next
  * term, one of its vote requests was dropped (a challenge), it never won, and the old super peer
@@ -135,19 +149,12 @@ describe('leadership transfer under message loss (simulated network)', () => {
  * vote, so a target that could not reach the other voters left the region without a region peer.
  */
 describe('region-tier rebalance transfer (simulated network)', () => {
-  const regionPeerOf = (network: SimNetwork): string | undefined => network.names().find((name) => network.core(name)?.region.isLeader());
 
   test('the target cut off from the other region voters: abandoned, and the old region peer takes the role back within one poll (10 seeds)', () => {
     let total = 0;
     for (let seed = 1; seed <= 10; seed++) {
       // 4 sub-grids: 4 region voter slots, so the target and the region peer alone are no quorum.
-      const grid = buildGrid({ regions: 1, subgridsPerRegion: 4, nodesPerSubgrid: 3, seed, neverFraction: 0 });
-      const network = new SimNetwork(grid.specs, { seed, dns: grid.dns });
-      const invariant = new SingleLeaderPerTerm();
-      network.onStep(invariant.observer);
-      network.startAll();
-      network.runUntil(20_000);
-      const old = regionPeerOf(network)!;
+      const { network, invariant, old } = fourSubgridRegion(seed);
       expect(old).toBeDefined();
       const target = network.core(old)!.region.handover('rebalance');
       expect(target).not.toBeNull();
@@ -181,13 +188,7 @@ describe('region-tier rebalance transfer (simulated network)', () => {
 
   test('an undisturbed region rebalance completes: the target is region peer, with no moment without one (10 seeds)', () => {
     for (let seed = 1; seed <= 10; seed++) {
-      const grid = buildGrid({ regions: 1, subgridsPerRegion: 4, nodesPerSubgrid: 3, seed, neverFraction: 0 });
-      const network = new SimNetwork(grid.specs, { seed, dns: grid.dns });
-      const invariant = new SingleLeaderPerTerm();
-      network.onStep(invariant.observer);
-      network.startAll();
-      network.runUntil(20_000);
-      const old = regionPeerOf(network)!;
+      const { network, invariant, old } = fourSubgridRegion(seed);
       const target = network.core(old)!.region.handover('rebalance');
       expect(target).not.toBeNull();
       let leaderless = 0;
