@@ -10,28 +10,28 @@ import type { HostFacts } from './host-facts.js';
 const TAG = '@@gridops-facts:';
 
 /**
- * The probe script. Sections: `@@gridops-facts:NAME@@` on a line of their own. Files are read
- * with shell builtins rather than cat/grep/cut: on 50 hosts at once the forks were the cost. Only
- * small ones, or the first lines of one: dash's `read` takes one byte per system call (/proc/mounts,
- * 24 KB on a busy machine, cost 25 000 syscalls per host that way).
- * The default route comes from /proc/net/route, else /proc/net/ipv6_route (a few lines each), the
- * architecture from /proc/sys/kernel/arch where the kernel has it: each `ip` or `uname` was an
- * exec per host (`uname -m` still runs where the kernel lacks /proc/sys/kernel/arch). The IPv6
- * default is the first up, non-reject default in /proc/net/ipv6_route, which lists every routing
- * table (a tunnel's policy table too), where `ip -6 route show default` looked at the main one.
- * Never chain on `read`'s status: dash's read returns 1 on some /proc files it read fine.
+ * The probe script. Sections: `@@gridops-facts:NAME@@` on a line of their own.
+ *
+ * No program runs on a host with a default route and /proc/sys/kernel/arch: only shell builtins.
  * An exec costs a host 2 to 3 ms of CPU (measured: a `grep` of /proc/cpuinfo and /proc/mounts
- * +3.3 ms, `ip -o addr show` +2.7 ms over `sh -c true`), and 50 or 500 hosts at once share the
- * operator machine's cores in the lab, so a host with a default route runs none: the
- * virtualisation flags are read from the first CPU's block of /proc/cpuinfo only (it ends at
- * the first empty line: `flags` on x86, absent elsewhere), the cgroup layout from what
- * /sys/fs/cgroup holds (cgroup.controllers at the top: v2; under unified/: systemd's hybrid;
- * a v1 controller's `tasks`). Where no default route names the uplink (src/facts/uplink.ts needs
- * more only then), the connected IPv4 routes of /proc/net/route and the IPv6 addresses of
- * /proc/net/if_inet6 tell which device reaches the node's own address (`ip -o addr show` was
- * 2.7 ms per host). The CPU count is the
- * `Cpus_allowed_list` of /proc/self/status (what `nproc` counts: the CPUs this process may run
- * on), read by the same loop as the capabilities; `nproc` only where the kernel lacks that line.
+ * +3.3 ms, `ip -o addr show` +2.7 ms over `sh -c true`), and in the lab 50 or 500 hosts at once
+ * share the operator machine's cores. Files are read with `read`, so only small ones or the first
+ * lines of one: dash's `read` takes one byte per system call (/proc/mounts, 24 KB on a busy
+ * machine, cost 25 000 syscalls per host that way). Never chain on `read`'s status: dash's read
+ * returns 1 on some /proc files it read fine.
+ * - architecture: /proc/sys/kernel/arch (`uname -m` only where the kernel lacks it);
+ * - virtualisation flags: the first CPU's block of /proc/cpuinfo (it ends at the first empty
+ *   line: `flags` on x86, absent elsewhere);
+ * - cgroup layout: what /sys/fs/cgroup holds (cgroup.controllers at the top: v2; under unified/:
+ *   systemd's hybrid; a v1 controller's `tasks`);
+ * - default route: /proc/net/route, else the first up, non-reject default of
+ *   /proc/net/ipv6_route, which lists every routing table (a tunnel's policy table too), where
+ *   `ip -6 route show default` looked at the main one;
+ * - where no default route names the uplink (src/facts/uplink.ts needs more only then): the
+ *   connected IPv4 routes of /proc/net/route and the IPv6 addresses of /proc/net/if_inet6;
+ * - CPU count: the `Cpus_allowed_list` of /proc/self/status (what `nproc` counts: the CPUs this
+ *   process may run on), read by the same loop as the capabilities; `nproc` only where the
+ *   kernel lacks that line.
  * FACTS_BODY leaves no variable or function behind, so probes may follow it in the same shell.
  */
 export const FACTS_BODY = `

@@ -71,13 +71,17 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts, exist
  * (so `dist/gridagent.mjs` names the agent bundle). Undefined when neither exists.
  */
 export function findSource(name: string, playbookFile: string): string | undefined {
-  const key = `source\0${playbookFile}\0${name}`;
-  const found = foundFiles.get(key) ?? [join(dirname(playbookFile), name), join(PACKAGE_ROOT, name)].find((p) => existsSync(p));
-  if (found) foundFiles.set(key, found);
-  return found;
+  return firstExisting(`source\0${playbookFile}\0${name}`, [join(dirname(playbookFile), name), join(PACKAGE_ROOT, name)]);
 }
 /** Sources and templates found once, by playbook and name: every host looks them up. */
 const foundFiles = new Map<string, string>();
+
+/** The first of `candidates` that exists, remembered under `key` once found. */
+function firstExisting(key: string, candidates: readonly string[]): string | undefined {
+  const found = foundFiles.get(key) ?? candidates.find((p) => existsSync(p));
+  if (found) foundFiles.set(key, found);
+  return found;
+}
 
 /** Templates are text: no HTML escaping, and a missing value is an error rather than an empty string. */
 const text = Handlebars.create();
@@ -116,10 +120,7 @@ export function substituteCommand(source: string, ctx: TemplateContext): string 
  * Ansible role), else in gridops' own templates/. Undefined when neither exists.
  */
 export function findTemplate(name: string, playbookFile: string): string | undefined {
-  const key = `template\0${playbookFile}\0${name}`;
-  const found = foundFiles.get(key) ?? [join(dirname(playbookFile), 'templates', name), `${TEMPLATES_DIR}${name}`].find((p) => existsSync(p));
-  if (found) foundFiles.set(key, found);
-  return found;
+  return firstExisting(`template\0${playbookFile}\0${name}`, [join(dirname(playbookFile), 'templates', name), `${TEMPLATES_DIR}${name}`]);
 }
 
 /** A template file (a path from findTemplate), rendered with the context. */

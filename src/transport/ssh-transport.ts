@@ -139,8 +139,8 @@ function authMethods(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger
   for (const f of files) {
     const path = expandHome(f);
     // Read and parsed once per run (every host of a run uses the same few files; ssh2 takes the parsed key as it is).
-    const read = identities.get(opts) ?? new Map<string, ReturnType<typeof readIdentity>>();
-    identities.set(opts, read);
+    let read = identities.get(opts);
+    if (!read) identities.set(opts, (read = new Map()));
     if (!read.has(path)) read.set(path, readIdentity(path));
     const parsed = read.get(path)!;
     if (parsed.error === 'unreadable') {
@@ -367,7 +367,7 @@ interface RawResult {
 export class SshTransport implements Transport {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private readonly token = becomeToken();
-  private closed = false;
+  /** Set by close(): the connection is closed (or closing) from then on. */
   private closing: Promise<void> | undefined;
   private dropped = false;
 
@@ -411,12 +411,12 @@ export class SshTransport implements Transport {
 
   /** Whether the connection is still up (not closed by us, not dropped by the server or the network). */
   get isOpen(): boolean {
-    return !this.closed && !this.dropped;
+    return this.closing === undefined && !this.dropped;
   }
 
   private checkOpen(): void {
     if (this.opts.signal?.aborted) throw new InterruptedError(`${this.name}: interrupted; not starting new work`);
-    if (this.closed) throw new ConnectionError(this.name, 'the connection is already closed');
+    if (this.closing !== undefined) throw new ConnectionError(this.name, 'the connection is already closed');
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -605,7 +605,6 @@ export class SshTransport implements Transport {
   /** Ends the connection; a second call waits for the first one's close. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.closed = true;
       await endClient(this.client);
       await this.ownedJump?.close();
     })();

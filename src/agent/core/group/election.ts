@@ -299,8 +299,7 @@ export class Election implements BallotElection {
       if (ballot.won(this.tally)) this.roles.becomeLeader();
       return;
     }
-    // By name: a region tier's tally is keyed by voter slot.
-    if ([...this.tally.votes.values()].some((peer) => peer.name === leader)) {
+    if (this.grantedNames().has(leader)) {
       if (ballot.won(this.tally)) this.roles.becomeLeader();
       return;
     }
@@ -326,13 +325,18 @@ export class Election implements BallotElection {
    * failover is under way.
    */
   private askPreVoteAgain(ballot: Ballot): void {
-    const granted = new Set([...this.tally.votes.values()].map((peer) => peer.name));
+    const granted = this.grantedNames();
     const request = ballot.request('preVote', this.ctx.state.term + 1, false);
     for (const target of ballot.electorate()) if (!granted.has(target.name)) this.ctx.sendTo(target.name, request, false, target.addr);
   }
 
+  /** The names of the voters that granted this campaign (a region tier's tally is keyed by voter slot, not name). */
+  private grantedNames(): Set<string> {
+    return new Set([...this.tally.votes.values()].map((peer) => peer.name));
+  }
+
   private askAgain(ballot: Ballot): void {
-    const granted = new Set([...this.tally.votes.values()].map((peer) => peer.name));
+    const granted = this.grantedNames();
     for (const target of ballot.electorate()) {
       if (granted.has(target.name) || (target.name === this.leaderLast && !this.withLeader(ballot))) continue;
       this.ctx.sendTo(target.name, ballot.request('vote', this.ctx.state.term, true), false, target.addr);
