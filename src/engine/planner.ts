@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { GridopsError, PlanningError, RemoteCommandError } from '../errors/index.js';
 import type { LoadedPlaybook } from '../playbooks/load.js';
 import { instantiate, type Handler, type Secrets } from '../playbooks/instantiate.js';
@@ -9,7 +8,8 @@ import { templateContext, type TemplateContext } from '../templates/render.js';
 import type { Grid } from '../topology/model.js';
 import type { ConnectedHost, UnreachableHost } from '../transport/fleet.js';
 import type { HostSession } from '../facts/host-session.js';
-import { FACTS_BODY, parseFacts } from '../facts/gather.js';
+import { parseFacts } from '../facts/gather.js';
+import { readScript, type ReadOutput } from './read-script.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import { electInitial } from '../overlay/initial-election.js';
@@ -115,31 +115,24 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
 }
 
 /**
- * Gathers facts and runs every resource's probe in one script (one round trip, one remote
- * session: on 50 hosts each extra exec costs about 0.3 s). Returns the facts and each probe's
- * stdout by resource id. The facts run in the script's own shell (FACTS_BODY leaves nothing
- * behind), each probe in a subshell of its own unless it may share the shell (probeSharesShell:
- * the file-state probes, a fork fewer each); the script only reads, so it runs without the
- * remote `timeout` wrapper (`readOnly`: one exec and one fork fewer per host).
+ * Gathers facts, the files the probes ask for, and every resource's probe in one script
+ * (read-script.ts). The script only reads, so it runs without the remote `timeout` wrapper
+ * (`readOnly`: one exec and one fork fewer per host).
  */
 async function readHost(host: ConnectedHost, resources: readonly Resource[]): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
-  const marker = `@@gridops-probe-${randomBytes(8).toString('hex')}@@`;
-  const script = [FACTS_BODY, ...resources.map((r, i) => `echo '${marker} ${i}'\n${r.probeSharesShell ? `{ ${r.probe()}\n}` : `( ${r.probe()}\n)`}`), `echo '${marker} end'`].join('\n');
-  const result = await host.transport.exec(script, { become: host.node.settings.ssh.become, timeoutMs: 60_000, readOnly: true });
-  if (!result.stdout.includes(`${marker} end`)) throw new RemoteCommandError(host.node.name, 'reading facts and current state', result.code, result.stderr);
-  const [factsPart = '', ...parts] = result.stdout.split(new RegExp(`^${marker} `, 'm'));
+  const read = readScript(resources.map((r) => ({ probe: r.probe(), sharesShell: r.probeSharesShell })), { facts: true });
+  const result = await host.transport.exec(read.script, { become: host.node.settings.ssh.become, timeoutMs: 60_000, readOnly: true });
+  let parsed: ReadOutput;
   let facts: HostFacts;
   try {
-    facts = parseFacts(factsPart);
+    parsed = read.parse(result.stdout);
+  } catch (err) {
+    throw new RemoteCommandError(host.node.name, `reading facts and current state (${(err as Error).message})`, result.code, result.stderr);
+  }
+  try {
+    facts = parseFacts(parsed.factsOutput);
   } catch (err) {
     throw new RemoteCommandError(host.node.name, `gathering facts (${(err as Error).message})`, result.code, result.stderr);
   }
-  const outputs = new Map<string, string>();
-  for (const part of parts) {
-    const newline = part.indexOf('\n');
-    const index = part.slice(0, newline);
-    if (index === 'end') break;
-    outputs.set(resources[Number(index)]!.id, part.slice(newline + 1));
-  }
-  return { facts, outputs };
+  return { facts, outputs: new Map(resources.map((r, i) => [r.id, parsed.outputs[i]!])) };
 }

@@ -45,7 +45,7 @@ s meminfo; while read -r k v u; do if [ "$k" = MemTotal: ]; then echo "$k $v $u"
 s modules-support; [ -e /proc/modules ] && echo proc-modules; if [ -r /proc/sys/kernel/modules_disabled ]; then read -r md < /proc/sys/kernel/modules_disabled; echo "modules_disabled=$md"; fi
 s modules-loaded; [ -r /proc/modules ] && while read -r n rest; do echo "$n"; done < /proc/modules
 s modules-builtin; read -r rel < /proc/sys/kernel/osrelease; c "/lib/modules/$rel/modules.builtin"
-s sys-module; for d in /sys/module/*; do [ -d "$d" ] && [ ! -e "$d/initstate" ] && echo "\${d##*/}"; done
+s sys-module; [ -d /sys/module ] && for d in /sys/module/*; do [ -e "$d/initstate" ] || echo "\${d##*/}"; done
 s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; [ -e /sys/fs/cgroup/unified/cgroup.controllers ] && echo unified-cgroup2; for f in /sys/fs/cgroup/tasks /sys/fs/cgroup/*/tasks; do [ -e "$f" ] && { echo v1-controller; break; }; done
 s uptime; c /proc/uptime
 s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
@@ -55,7 +55,7 @@ s default-route; d=; [ -r /proc/net/route ] && while read -r i dst gw fl rc u m 
 s connected-routes; [ -n "$d" ] || { [ -r /proc/net/route ] && while read -r i dst gw fl rc u m mask rest; do [ "$gw" = 00000000 ] && [ "$dst" != 00000000 ] && [ $(( 0x$fl & 1 )) = 1 ] && echo "$i $dst $mask"; done < /proc/net/route; }
 s addresses6; [ -n "$d" ] || { [ -r /proc/net/if_inet6 ] && while read -r a x pl sc fl i; do echo "$i $a"; done < /proc/net/if_inet6; }
 s kvm; [ -c /dev/kvm ] && echo device; { true <> /dev/kvm; } 2>/dev/null && echo usable; for f in /sys/module/kvm_intel/parameters/nested /sys/module/kvm_amd/parameters/nested; do [ -r "$f" ] && c "$f"; done
-s caps; cpus=; while read -r k v; do case "$k" in CapEff:) echo "$v";; Cpus_allowed_list:) cpus=$v;; esac; done < /proc/self/status
+s caps; cpus=; while read -r k v; do case "$k" in CapEff:) echo "$v";; Cpus_allowed_list:) cpus=$v; break;; esac; done < /proc/self/status
 s nproc; if [ -n "$cpus" ]; then echo "allowed $cpus"; else nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null; fi
 s end
 unset l k v u md n rest rel d p i dst dl src sl gw fl rc m mask f cpus a x pl sc; unset -f s c

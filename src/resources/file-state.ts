@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { quote } from '../transport/quote.js';
 import type { FieldChange } from '../plan/change.js';
+import { MAX_INLINE_BYTES, fileReadRequest } from './file-reads.js';
 
-/** Content beyond this size is compared by hash only (no inline diff). */
-export const MAX_INLINE_BYTES = 256 * 1024;
+export { MAX_INLINE_BYTES };
 
 /** The current state of a path on a host, as read by `fileProbe`. */
 export interface FileState {
@@ -19,11 +19,17 @@ export interface FileState {
 }
 
 /**
- * Prints `absent`, or `TYPE MODE OWNER GROUP SIZE` then either base64 content or `sha256 HASH`.
- * One stat: the size is taken from its own line (a second stat was a fork and an exec per file
- * per host, on every plan).
+ * Prints `absent`, or `TYPE|MODE|OWNER|GROUP|SIZE` then either base64 content or `sha256 HASH`.
+ * The planner serves it from one batched read of all of a host's files (file-reads.ts): here it
+ * is a request line. A path with a newline in it (stat's one-line-per-file output cannot carry
+ * it) is read by a snippet of its own.
  */
 export function fileProbe(path: string): string {
+  return path.includes('\n') ? singleFileProbe(path) : fileReadRequest(path);
+}
+
+/** fileProbe's output for one path, read on its own: one stat, then the content or its hash. */
+export function singleFileProbe(path: string): string {
   const p = quote(path);
   return [
     `if [ ! -e ${p} ] && [ ! -L ${p} ]; then echo absent; else`,

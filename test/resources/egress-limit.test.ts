@@ -9,9 +9,8 @@ import { EGRESS_NFT_FILE, EGRESS_TC_FILE, EGRESS_UNIT_FILE, egressUnit, nftRules
 import { parseEgressClass, parseTcRate } from '../../src/resources/egress-live.js';
 import { EgressLimitResource } from '../../src/resources/egress-limit.js';
 import { probeSections, splitProbeSections } from '../../src/resources/probe-sections.js';
-import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
-import { facts, node } from './fixtures.js';
+import { facts, node, probeStdout } from './fixtures.js';
 
 /** A lab container's facts: hybrid cgroups, htb built in (it shows in /sys/module), no default route. */
 const labFacts = (over: Partial<HostFacts> = {}): HostFacts => ({
@@ -186,8 +185,7 @@ describe('egress-limit resource', () => {
   });
 
   it('its probe runs in a real shell, with or without tc and nft, and reads nothing but state', async () => {
-    const r = await new LocalTransport('local').exec(new EgressLimitResource(100).probe());
-    const sections = splitProbeSections(r.stdout);
+    const sections = splitProbeSections(probeStdout(new EgressLimitResource(100).probe()));
     expect(sections).toHaveLength(9);
     expect(sections[4]).toMatch(/^cgroup2 /);
   });

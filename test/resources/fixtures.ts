@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readScript } from '../../src/engine/read-script.js';
 import type { HostFacts } from '../../src/facts/host-facts.js';
 import { checkTopologyText } from '../../src/topology/load.js';
 import { allNodes, type Grid, type Node } from '../../src/topology/model.js';
@@ -43,4 +45,13 @@ regions:
 
 export function node(name = 'n1', extra = ''): Node {
   return allNodes(smallGrid(extra)).find((n) => n.name === name)!;
+}
+
+/**
+ * A probe's stdout as the planner hands it to diff(): run by a real shell inside the read script
+ * (engine/read-script.ts), so the files it asks for come from the batched read, as on a host.
+ */
+export function probeStdout(probe: string): string {
+  const read = readScript([{ probe }], { facts: false });
+  return read.parse(execFileSync('/bin/sh', ['-c', read.script], { encoding: 'utf8' })).outputs[0]!;
 }

@@ -13,15 +13,13 @@ import { probeSections } from '../../src/resources/probe-sections.js';
 import { PackageResource } from '../../src/resources/package.js';
 import { SysctlResource } from '../../src/resources/sysctl.js';
 import { SystemdUnitResource } from '../../src/resources/systemd-unit.js';
-import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
-import { facts, node } from './fixtures.js';
+import { facts, node, probeStdout } from './fixtures.js';
 
 /** What a multi-section probe prints: each part's stdout, in order, as a real shell would join them. */
 const probeOutput = (...parts: string[]) => execSync(probeSections(...parts.map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 const ctx = (kernel = {}) => ({ node: node(), facts: facts(kernel) });
-const local = new LocalTransport('local');
-const probe = async (script: string) => (await local.exec(script)).stdout;
+const probe = async (script: string) => probeStdout(script);
 
 describe('file probe, run by a real shell', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridops-probe-'));
@@ -64,7 +62,7 @@ describe('file probe, run by a real shell', () => {
     const r = new DirectoryResource({ path });
     expect(() => r.diff(parseFileStateOutput(path), ctx())).toThrow(PlanningError);
   });
-  const parseFileStateOutput = (path: string) => execSync(fileProbe(path), { shell: '/bin/sh' }).toString();
+  const parseFileStateOutput = (path: string) => probeStdout(fileProbe(path));
 });
 
 describe('kernel modules', () => {
@@ -141,7 +139,7 @@ describe('diff is pure: apply needs only the change', () => {
       writeFileSync(path, 'Port 22\nPermitRootLogin yes\n');
       chmodSync(path, 0o640);
       const spec = { path, line: 'PermitRootLogin no', match: '^PermitRootLogin ' };
-      const change = new LineResource(spec).diff(execSync(fileProbe(path), { shell: '/bin/sh', encoding: 'utf8' }), { node: node(), facts: facts() })!;
+      const change = new LineResource(spec).diff(probeStdout(fileProbe(path)), { node: node(), facts: facts() })!;
       // The change is data: it survives a JSON round trip (a saved plan) and carries the result.
       const saved = JSON.parse(JSON.stringify(change));
       expect(saved).toMatchObject({ kind: 'line', action: 'update', content: 'Port 22\nPermitRootLogin no\n', mode: '0640' });

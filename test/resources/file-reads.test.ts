@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readScript } from '../../src/engine/read-script.js';
+import { MAX_INLINE_BYTES, parseFileReads } from '../../src/resources/file-reads.js';
+import { fileProbe, parseFileState, singleFileProbe } from '../../src/resources/file-state.js';
+import { probeSections, splitProbeSections } from '../../src/resources/probe-sections.js';
+
+const sh = (script: string, env: NodeJS.ProcessEnv = process.env) => execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+
+describe('batched file reads, run by a real shell', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridops-file-reads-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Every kind of path a resource may ask about, with names a shell or a `|`-separated line could trip on.
+  const paths: Record<string, string> = {
+    missing: join(dir, 'missing'),
+    hostile: join(dir, `we'ird $(touch pwned) \`x\` "q" \\ * ?`),
+    pipes: join(dir, 'a|b|c|d'),
+    spaces: join(dir, '  lead and trail  '),
+    dash: join(dir, '-n'),
+    text: join(dir, 'text.conf'),
+    noNewline: join(dir, 'no-newline'),
+    binary: join(dir, 'binary'),
+    empty: join(dir, 'empty'),
+    large: join(dir, 'large'),
+    directory: join(dir, 'a-directory'),
+    linkToFile: join(dir, 'link-to-file'),
+    linkToDir: join(dir, 'link-to-dir'),
+    dangling: join(dir, 'dangling'),
+    unicode: join(dir, 'ünïcødé-☃'),
+    newline: join(dir, 'new\nline'),
+  };
+  beforeAll(() => {
+    for (const k of ['hostile', 'pipes', 'spaces', 'dash', 'unicode', 'newline']) writeFileSync(paths[k]!, `${k}\n`);
+    writeFileSync(paths.text!, 'a=1\nb=2\n');
+    chmodSync(paths.text!, 0o640);
+    writeFileSync(paths.noNewline!, 'no newline at the end');
+    writeFileSync(paths.binary!, Buffer.from([0, 1, 2, 255, 254, 10, 0, 13, 10]));
+    writeFileSync(paths.empty!, '');
+    writeFileSync(paths.large!, Buffer.alloc(MAX_INLINE_BYTES + 1, 'x'));
+    mkdirSync(paths.directory!);
+    symlinkSync(paths.text!, paths.linkToFile!);
+    symlinkSync(paths.directory!, paths.linkToDir!);
+    symlinkSync(join(dir, 'nowhere'), paths.dangling!);
+  });
+
+  it('reads every path exactly as a file probe of its own would', () => {
+    const names = Object.keys(paths);
+    const read = readScript([{ probe: probeSections(...names.map((k) => fileProbe(paths[k]!))), sharesShell: true }], { facts: false });
+    const batched = splitProbeSections(read.parse(sh(read.script)).outputs[0]!);
+    const single = splitProbeSections(sh(probeSections(...names.map((k) => singleFileProbe(paths[k]!)))));
+    expect(Object.fromEntries(names.map((k, i) => [k, parseFileState(batched[i]!)]))).toEqual(Object.fromEntries(names.map((k, i) => [k, parseFileState(single[i]!)])));
+    // And what they say is right.
+    const state = (k: string) => parseFileState(batched[names.indexOf(k)]!);
+    expect(state('missing')).toEqual({ exists: false });
+    expect(state('text')).toMatchObject({ type: 'file', mode: '0640', content: Buffer.from('a=1\nb=2\n') });
+    expect(state('binary').content).toEqual(readFileSync(paths.binary!));
+    expect(state('empty').content).toEqual(Buffer.alloc(0));
+    expect(state('large')).toMatchObject({ type: 'file', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(state('large').content).toBeUndefined();
+    expect(state('directory')).toMatchObject({ type: 'directory' });
+    expect(state('linkToFile')).toMatchObject({ type: 'other', mode: '0777' });
+    expect(state('dangling')).toMatchObject({ exists: true, type: 'other' });
+    expect(state('hostile').content?.toString()).toBe('hostile\n');
+    expect(state('newline').content?.toString()).toBe('newline\n');
+    expect(() => readFileSync(join(process.cwd(), 'pwned'))).toThrow();
+  });
+
+  it('runs one stat and one od for all of a host\'s small files, however many', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'gridops-counting-'));
+    try {
+      const log = join(bin, 'calls');
+      for (const tool of ['stat', 'od', 'base64', 'sha256sum', 'cat']) {
+        const real = execFileSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+        writeFileSync(join(bin, tool), `#!/bin/sh\necho ${tool} >> '${log}'\nexec ${real} "$@"\n`, { mode: 0o755 });
+      }
+      const files = Array.from({ length: 20 }, (_, i) => join(dir, `many-${i}`));
+      for (const f of files) writeFileSync(f, `${f}\n`);
+      const read = readScript(files.map((f) => ({ probe: fileProbe(f), sharesShell: true })), { facts: false });
+      const outputs = read.parse(sh(read.script, { ...process.env, PATH: `${bin}:${process.env.PATH}` })).outputs;
+      expect(outputs.map((o) => parseFileState(o).content?.toString())).toEqual(files.map((f) => `${f}\n`));
+      expect(readFileSync(log, 'utf8').trim().split('\n').sort()).toEqual(['od', 'stat']);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it('a probe in a subshell of its own is served too, and one path asked twice is read once', () => {
+    const read = readScript([{ probe: fileProbe(paths.text!) }, { probe: probeSections(fileProbe(paths.text!), 'echo other'), sharesShell: false }], { facts: false });
+    expect(read.script.match(/od -An/g)).toHaveLength(1);
+    const [first, second] = read.parse(sh(read.script)).outputs;
+    expect(parseFileState(first!).content?.toString()).toBe('a=1\nb=2\n');
+    expect(splitProbeSections(second!)).toEqual([first, 'other\n']);
+  });
+
+  it('leaves no variable or positional parameter behind in the shell it shares', () => {
+    const read = readScript([{ probe: fileProbe(paths.text!) }, { probe: 'echo "[$#][${_gf-}${_go-}${_gn-}${_gs-}]"', sharesShell: true }], { facts: false });
+    expect(read.parse(sh(read.script)).outputs[1]).toBe('[0][]\n');
+  });
+});
+
+describe('parseFileReads', () => {
+  const out = (stats: string, od: string) => `${stats}\n@@gridops-files:content@@\n${od}@@gridops-files:content@@end\n`;
+
+  it('refuses content that does not add up to the sizes stat gave (a file changed or could not be read)', () => {
+    expect(() => parseFileReads(out('4|regular file|644|root|root|/a', ' 61 62 63\n'), ['/a'])).toThrow(/changed while it was read, or could not be read/);
+    expect(parseFileState(parseFileReads(out('3|regular file|644|root|root|/a', ' 61 62 63\n'), ['/a']).get('/a')!).content?.toString()).toBe('abc');
+  });
+
+  it('says a path stat did not print is absent, and refuses output that stopped early', () => {
+    expect(parseFileReads(out('', ''), ['/nope']).get('/nope')).toBe('absent\n');
+    expect(() => parseFileReads('3|regular file|644|root|root|/a\n', ['/a'])).toThrow(/did not finish/);
+  });
+});
