@@ -48,12 +48,59 @@ describe('first contact (the binary)', () => {
     const manifest = JSON.parse(readFileSync(`${root}oclif.manifest.json`, 'utf8'));
     const commandFiles = (dir: string, prefix: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-        e.isDirectory() ? commandFiles(join(dir, e.name), `${prefix}${e.name}:`) : e.name.endsWith('.js') ? [`${prefix}${e.name.slice(0, -3)}`] : []);
-    expect(Object.keys(manifest.commands).sort()).toEqual(commandFiles(`${root}dist/cli/commands`, '').sort());
+        e.isDirectory() ? commandFiles(join(dir, e.name), `${prefix}${e.name}:`) : e.name.endsWith('.ts') ? [`${prefix}${e.name.slice(0, -3)}`] : []);
+    expect(Object.keys(manifest.commands).sort()).toEqual(commandFiles(`${root}src/commands`, '').sort());
     const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
     expect(pkg.files).toEqual(expect.arrayContaining(['oclif.manifest.json', 'LICENSE']));
     expect(existsSync(`${root}LICENSE`)).toBe(true);
     expect(readFileSync(`${root}LICENSE`, 'utf8')).toContain('Apache License');
     expect(pkg.license).toBe('Apache-2.0');
+  });
+
+  describe('the CLI compiled from its V8 code cache (bin/run.js, scripts/bundle-cli.js)', () => {
+    /** Runs bin/run.js in a node started with `nodeFlags`, and reports what it did with the code cache. */
+    const runCached = (nodeFlags: string[], args: string[]) => {
+      const probe = `await import(${JSON.stringify(`${root}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCache')] + '\\n');`;
+      const r = spawnSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', probe, '_', ...args], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+      return { ...r, cache: /code cache: (\w+)/.exec(r.stderr)?.[1] };
+    };
+
+    it('the build writes a cache this Node accepts, and a command run from it behaves as before', () => {
+      expect(existsSync(`${root}dist/cli/gridops.cjs.v8cache`)).toBe(true);
+      const r = runCached([], ['validate', 'examples/small.yaml']);
+      expect(r.cache).toBe('used');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('examples/small.yaml: valid: grid euro-grid');
+    });
+
+    it('a cache V8 refuses (other V8 flags) costs only time: the source is compiled and the command runs', () => {
+      const r = runCached(['--max-lazy'], ['validate', 'examples/small.yaml']);
+      expect(r.cache).toBe('rejected');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('examples/small.yaml: valid: grid euro-grid');
+      expect(r.stderr).not.toMatch(/Warning/);
+    });
+
+    it('import() from the bundle works with the cache: oclif loads its ES-module plugins (help, not-found) without warnings', () => {
+      const help = runCached([], ['help', 'lab']);
+      expect(help.cache).toBe('used');
+      expect(help.status).toBe(0);
+      expect(help.stdout).toMatch(/^a local lab fleet of real nodes/);
+      const notFound = runCached([], ['plon']);
+      expect(notFound.status).toBe(127);
+      expect(notFound.stderr).not.toMatch(/ExperimentalWarning|ERR_VM_DYNAMIC_IMPORT/);
+    });
+
+    it('the ES-module-only execa is bundled, so the lab commands load where require() of an ES module fails (Node 20 before 20.19)', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gridops-nolab-'));
+      try {
+        const r = runCached(['--no-experimental-require-module'], ['lab', 'status', '--dir', dir]);
+        expect(r.stderr).not.toContain('ERR_REQUIRE_ESM');
+        expect(r.stderr).toContain(`no lab in ${dir}`);
+        expect(r.status).toBe(1);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });
