@@ -4,13 +4,13 @@ import { instantiate, type Handler, type Secrets } from '../playbooks/instantiat
 import type { Change } from '../plan/change.js';
 import { PLAN_FORMAT, type HostPlan, type Plan } from '../plan/plan.js';
 import type { PlanContext, Resource } from '../resources/resource.js';
-import { templateContext, type TemplateContext } from '../templates/render.js';
+import { templateContext, type FactReads, type TemplateContext } from '../templates/render.js';
 import type { Grid } from '../topology/model.js';
 import type { ConnectedHost, UnreachableHost } from '../transport/fleet.js';
 import type { HostSession } from '../facts/host-session.js';
 import { parseFacts } from '../facts/gather.js';
-import { readScript, type ReadOutput } from './read-script.js';
-import type { HostFacts } from '../facts/host-facts.js';
+import { readScript, type FactsScope, type ReadOutput } from './read-script.js';
+import { hasAllFacts, type HostFacts } from '../facts/host-facts.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import { electInitial } from '../overlay/initial-election.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
@@ -55,8 +55,11 @@ export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreach
   const order = [...inTopology, ...[...hostPlans.keys()].filter((n) => !inTopology.includes(n))];
   const planned = hosts.flatMap((h) => (h.planned ? [h.planned] : []));
   const agents = planned.filter((p) => runsAgent({ facts: p.session.facts, managedUnits: p.managedUnits }));
-  // The nodes this run works on (--limit): a sub-grid without any is outside the run, not without a candidate.
-  const inRun = new Set(hostPlans.keys());
+  // The nodes this run works on (--limit): a sub-grid without any is outside the run, not without a
+  // candidate. So is a host read for the agent's version alone that runs no agent: this run's
+  // playbooks start none there (the agent's templates read the facts the election ranks by).
+  const factless = new Set(planned.filter((p) => !hasAllFacts(p.session.facts) && !runsAgent({ facts: p.session.facts, managedUnits: p.managedUnits })).map((p) => p.session.node.name));
+  const inRun = new Set([...hostPlans.keys()].filter((n) => !factless.has(n)));
   const election = agents.length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts])), inRun) : undefined;
   return {
     format: PLAN_FORMAT,
@@ -78,13 +81,17 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<Ho
 /** `existing`: nodes that already run an agent (templateContext: who is born in a first bootstrap). */
 async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>): Promise<PlannedHost> {
   const { node } = host;
-  // What to probe does not depend on facts, so facts and every probe share one round trip; then the
-  // resources are made again with the facts, and any whose probe changed is read once more.
-  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, existing), secrets);
-  const { facts, outputs } = await readHost(host, [...probed.resources.values()]);
-  const { resources, handlers } = instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets);
+  // What to probe does not depend on facts, so facts and every probe share one round trip; then,
+  // if the first rendering read a value the facts change, the resources are made again with the
+  // facts, and any whose probe changed is read once more. Facts no resource or template uses are
+  // not gathered (the agent's version always is).
+  const reads: FactReads = { hostFacts: false, agentVersion: false };
+  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, existing, reads), secrets);
+  const scope = reads.hostFacts || [...probed.resources.values()].some((r) => !r.ignoresFacts) ? 'all' : 'agent';
+  const { facts, outputs } = await readHost(host, [...probed.resources.values()], scope);
+  const { resources, handlers } = reads.hostFacts || reads.agentVersion ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets) : probed;
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
-  if (stale.length) for (const [id, out] of (await readHost(host, stale)).outputs) outputs.set(id, out);
+  if (stale.length) for (const [id, out] of (await readHost(host, stale, 'agent')).outputs) outputs.set(id, out);
   const session: HostSession = { ...host, facts };
   const ctx: PlanContext = { node, facts };
   const changes: Change[] = [];
@@ -119,20 +126,20 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
  * (read-script.ts). The script only reads, so it runs without the remote `timeout` wrapper
  * (`readOnly`: one exec and one fork fewer per host).
  */
-async function readHost(host: ConnectedHost, resources: readonly Resource[]): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
-  const read = readScript(resources.map((r) => ({ probe: r.probe(), sharesShell: r.probeSharesShell })), { facts: true });
+async function readHost(host: ConnectedHost, resources: readonly Resource[], facts: FactsScope): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
+  const read = readScript(resources.map((r) => ({ probe: r.probe(), sharesShell: r.probeSharesShell })), { facts });
   const result = await host.transport.exec(read.script, { become: host.node.settings.ssh.become, timeoutMs: 60_000, readOnly: true });
   let parsed: ReadOutput;
-  let facts: HostFacts;
+  let gathered: HostFacts;
   try {
     parsed = read.parse(result.stdout);
   } catch (err) {
     throw new RemoteCommandError(host.node.name, `reading facts and current state (${(err as Error).message})`, result.code, result.stderr);
   }
   try {
-    facts = parseFacts(parsed.factsOutput);
+    gathered = parseFacts(parsed.factsOutput);
   } catch (err) {
     throw new RemoteCommandError(host.node.name, `gathering facts (${(err as Error).message})`, result.code, result.stderr);
   }
-  return { facts, outputs: new Map(resources.map((r, i) => [r.id, parsed.outputs[i]!])) };
+  return { facts: gathered, outputs: new Map(resources.map((r, i) => [r.id, parsed.outputs[i]!])) };
 }

@@ -4,7 +4,7 @@
  * remote session: on 50 hosts each extra exec costs about 0.3 s.
  */
 import { randomBytes } from 'node:crypto';
-import { FACTS_BODY } from '../facts/gather.js';
+import { AGENT_FACTS_BODY, FACTS_BODY } from '../facts/gather.js';
 import { fileReadScript, parseFileReads, requestedPaths, serveFileReads } from '../resources/file-reads.js';
 
 /** One probe of the read: its snippet, and whether it may run in the read's own shell (Resource.probeSharesShell). */
@@ -19,6 +19,9 @@ export interface ReadOutput {
   outputs: string[];
 }
 
+/** Which facts a read gathers: all of them, the agent's version alone (AGENT_FACTS_BODY), or none. */
+export type FactsScope = 'all' | 'agent' | 'none';
+
 export interface ReadScript {
   script: string;
   /** Splits the script's stdout; throws when it did not run to its end or a file changed while read. */
@@ -30,11 +33,11 @@ export interface ReadScript {
  * file read (likewise), then each probe in a subshell of its own unless it may share the shell
  * (a fork fewer each). The marker is random per read, so no probe's output can forge one.
  */
-export function readScript(probes: readonly ReadProbe[], options: { facts: boolean }): ReadScript {
+export function readScript(probes: readonly ReadProbe[], options: { facts: FactsScope }): ReadScript {
   const marker = `@@gridops-probe-${randomBytes(8).toString('hex')}@@`;
   const paths = requestedPaths(probes.map((p) => p.probe));
   const script = [
-    options.facts ? FACTS_BODY : '',
+    options.facts === 'all' ? FACTS_BODY : options.facts === 'agent' ? AGENT_FACTS_BODY : '',
     `echo '${marker} files'`,
     paths.length ? fileReadScript(paths) : '',
     ...probes.map((p, i) => `echo '${marker} ${i}'\n${p.sharesShell ? `{ ${p.probe}\n}` : `( ${p.probe}\n)`}`),

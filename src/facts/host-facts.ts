@@ -59,3 +59,32 @@ export interface HostFacts {
     connectedRoutes: Array<{ device: string; network: string; prefixLength: number }>;
   };
 }
+
+/** Every fact but the agent's version, which a read of the agent alone (AGENT_FACTS_BODY) leaves out. */
+const NOT_IN_AGENT_READ = ['os', 'initSystem', 'arch', 'cpu', 'kvm', 'capSysResource', 'memoryBytes', 'kernel', 'cgroup', 'uptimeSeconds', 'packageManager', 'network'] as const satisfies ReadonlyArray<keyof HostFacts>;
+// Compile-time check that the list is complete: a new fact must be added above.
+const listed: Record<Exclude<keyof HostFacts, 'agentVersion'>, true> = Object.fromEntries(NOT_IN_AGENT_READ.map((k) => [k, true])) as Record<(typeof NOT_IN_AGENT_READ)[number], true>;
+void listed;
+
+/**
+ * The facts of a read that asked for the agent's version alone (the planner does when no resource
+ * or template of the host uses another fact). Any other fact throws when read, so a resource that
+ * uses facts without saying so fails loudly instead of planning from a made-up value.
+ */
+export function agentOnlyFacts(agentVersion: string | null): HostFacts {
+  const facts = { agentVersion } as HostFacts;
+  for (const name of NOT_IN_AGENT_READ) {
+    Object.defineProperty(facts, name, {
+      enumerable: false,
+      get() {
+        throw new Error(`internal error: the ${name} fact was read, but only the agent's version was gathered for this host (a resource that reads facts must not set ignoresFacts)`);
+      },
+    });
+  }
+  return facts;
+}
+
+/** Whether `facts` hold every fact (not only the agent's version). */
+export function hasAllFacts(facts: HostFacts): boolean {
+  return Object.prototype.propertyIsEnumerable.call(facts, 'os');
+}

@@ -1,5 +1,5 @@
 import { announcedScore } from '../agent/core/score.js';
-import type { HostFacts } from '../facts/host-facts.js';
+import { hasAllFacts, type HostFacts } from '../facts/host-facts.js';
 import type { Grid, SuperPeerPreference } from '../topology/model.js';
 
 /**
@@ -72,8 +72,10 @@ export function electInitial(grid: Grid, facts: ReadonlyMap<string, HostFacts>, 
     for (const subgrid of subgridsInRun) {
       const known = subgrid.nodes.filter((n) => facts.has(n.name));
       const running = known.some((n) => facts.get(n.name)!.agentVersion !== null);
-      const ranking = known
-        .filter((n) => n.superPeer !== 'never')
+      // A running sub-grid keeps its super peer: nothing to rank (and a read that needed only the
+      // agent's version gathered no other fact of its nodes).
+      const ranking = (running ? [] : known)
+        .filter((n) => n.superPeer !== 'never' && hasAllFacts(facts.get(n.name)!))
         .map((n): RankedNode => {
           const f = facts.get(n.name)!;
           return { node: n.name, score: plannedBootstrapScore(f, n.superPeer), cores: f.cpu.cores, memoryGiB: Math.round((f.memoryBytes / 2 ** 30) * 10) / 10, preference: n.superPeer };

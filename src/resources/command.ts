@@ -10,6 +10,7 @@ import type { Resource } from './resource.js';
  */
 export class CommandResource implements Resource<CommandChange> {
   readonly kind = 'command' as const;
+  readonly ignoresFacts = true as const;
   // Builtin tests, and the user's `unless` in a subshell of its own: safe in the read's shell.
   readonly probeSharesShell = true;
   readonly id: string;

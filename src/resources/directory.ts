@@ -9,6 +9,7 @@ import type { PlanContext, Resource } from './resource.js';
 /** A directory (and its parents) with a mode and optional owner and group. */
 export class DirectoryResource implements Resource<DirectoryChange> {
   readonly kind = 'directory' as const;
+  readonly ignoresFacts = true as const;
   // fileProbe only: safe in the read's shell.
   readonly probeSharesShell = true;
   readonly id: string;

@@ -11,6 +11,7 @@ import type { Resource } from './resource.js';
  */
 export class FileResource implements Resource<FileChange> {
   readonly kind = 'file' as const;
+  readonly ignoresFacts = true as const;
   // fileProbe only: safe in the read's shell.
   readonly probeSharesShell = true;
   readonly id: string;

@@ -10,6 +10,7 @@ import { PlanningError } from '../errors/index.js';
  */
 export class LineResource implements Resource<LineChange> {
   readonly kind = 'line' as const;
+  readonly ignoresFacts = true as const;
   // fileProbe only: safe in the read's shell.
   readonly probeSharesShell = true;
   readonly id: string;

@@ -9,6 +9,7 @@ import type { Resource } from './resource.js';
 /** A kernel parameter set now (sysctl -w) and persisted in /etc/sysctl.d. */
 export class SysctlResource implements Resource<SysctlChange> {
   readonly kind = 'sysctl' as const;
+  readonly ignoresFacts = true as const;
   readonly id: string;
   private readonly value: string;
   private readonly file: string;

@@ -9,6 +9,7 @@ import type { Resource } from './resource.js';
 /** A systemd unit: its file, whether it is enabled, and whether it runs. daemon-reload runs once per batch of unit changes. */
 export class SystemdUnitResource implements Resource<SystemdUnitChange> {
   readonly kind = 'systemd-unit' as const;
+  readonly ignoresFacts = true as const;
   readonly id: string;
   /** The unit's name, e.g. `gridagent.service`. */
   readonly unit: string;

@@ -31,14 +31,22 @@ export interface TemplateContext {
   agent: { superPeer: 'prefer' | 'auto' | 'never'; bootstrapScore: number | null; bootstrap: BootstrapElectorate };
 }
 
+/** Which facts a rendering read (a context made without facts records it: the planner then knows what to gather). */
+export interface FactReads {
+  /** A value derived from the host's facts (cores, memory): the full facts are needed. */
+  hostFacts: boolean;
+  /** The bootstrap electorate, which depends on the agent's version alone. */
+  agentVersion: boolean;
+}
+
 /**
  * What templates and playbook strings may use. `facts` are the node's own, once read (the
- * planner renders twice: once to know what to probe, then with the facts); values derived from
- * them are null before. `existing`: the nodes that already run an agent (from the state), which
- * decides who is born in a first bootstrap (bootstrapElectorate); a node whose own facts show an
- * agent counts as existing too.
+ * planner renders first without them, to know what to probe, and again with them only when the
+ * first rendering read a value they change: `reads`); values derived from them are null before.
+ * `existing`: the nodes that already run an agent (from the state), which decides who is born in
+ * a first bootstrap (bootstrapElectorate); a node whose own facts show an agent counts as existing too.
  */
-export function templateContext(grid: Grid, node: Node, facts?: HostFacts, existing: ReadonlySet<string> = new Set()): TemplateContext {
+export function templateContext(grid: Grid, node: Node, facts?: HostFacts, existing: ReadonlySet<string> = new Set(), reads?: FactReads): TemplateContext {
   const region = grid.regions.find((r) => r.name === node.region)!;
   const subgrid = region.subgrids.find((s) => s.name === node.subgrid)!;
   let electorate: BootstrapElectorate | undefined;
@@ -50,15 +58,22 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts, exist
     agentBundle: { version: AGENT_VERSION },
     qos: {
       gridCpuPercent: node.settings.qos.gridCpuPercent,
-      cpuQuotaPercent: facts ? node.settings.qos.gridCpuPercent * facts.cpu.cores : null,
+      get cpuQuotaPercent() {
+        if (reads) reads.hostFacts = true;
+        return facts ? node.settings.qos.gridCpuPercent * facts.cpu.cores : null;
+      },
       memoryMax: node.settings.qos.gridMemoryMiB !== undefined ? `${node.settings.qos.gridMemoryMiB}M` : 'infinity',
     },
     agent: {
       superPeer: node.superPeer,
-      bootstrapScore: facts ? plannedBootstrapScore(facts, node.superPeer) : null,
+      get bootstrapScore() {
+        if (reads) reads.hostFacts = true;
+        return facts ? plannedBootstrapScore(facts, node.superPeer) : null;
+      },
       // Computed when a template reads it (the agent's bootstrap.json): it lists the node's whole
       // sub-grid, so building it for every node of every playbook cost O(nodes²) (0.23 s at 500).
       get bootstrap() {
+        if (reads) reads.agentVersion = true;
         electorate ??= bootstrapElectorate(grid, node, facts?.agentVersion ? new Set([...existing, node.name]) : existing);
         return electorate;
       },

@@ -63,9 +63,13 @@ describe('TCP intake: unauthenticated input costs bounded memory', () => {
       const conns = await Promise.all(Array.from({ length: 16 }, () => s.open()));
       const junk = Buffer.alloc(1024 * 1024, 1);
       for (const c of conns) c.write(Buffer.concat([Buffer.from([0, 0x40, 0, 0]), junk]));
-      await eventually(() => s.drops.filter((d) => d === 'tcpMemoryBudget').length >= 10);
+      // At most 6 of the 16 fit in the budget; the rest are cut for it, or (on a loaded machine,
+      // where a 1 MiB write can take longer than the 500 ms frame deadline) for being slow.
+      const cut = () => s.drops.filter((d) => d === 'tcpMemoryBudget' || d === 'tcpSlowFrame').length;
+      await eventually(() => cut() >= 10);
       expect(s.intake.stats().bufferedBytes).toBeLessThanOrEqual(6 * 1024 * 1024);
-      expect(s.drops.filter((d) => d === 'tcpMemoryBudget').length).toBeGreaterThanOrEqual(10);
+      expect(cut()).toBeGreaterThanOrEqual(10);
+      expect(s.drops).toContain('tcpMemoryBudget');
       for (const c of conns) c.destroy();
       await eventually(() => s.intake.stats().connections === 0);
       expect(s.intake.stats()).toEqual({ connections: 0, bufferedBytes: 0 });

@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -198,6 +199,40 @@ describe('probes that share the read\'s shell', () => {
     expect(existsSync(join(process.cwd(), 'pwned'))).toBe(false);
     const read = transports[0]!.calls.find((c) => c.kind === 'exec')!;
     expect(read.kind === 'exec' && read.command.includes('\n( ')).toBe(false);
+  });
+});
+
+describe('facts are gathered when something uses them', () => {
+  const reads = () => transports.map((t) => t.calls.find((c) => c.kind === 'exec')!).map((c) => (c.kind === 'exec' ? c.command : ''));
+
+  it("a playbook of files, lines and commands reads the agent's version alone; then a plan still has zero changes", async () => {
+    await runApply(options());
+    expect(reads().length).toBeGreaterThan(0);
+    for (const script of reads()) {
+      expect(script).toContain('s agent;');
+      expect(script).not.toContain('/proc/cpuinfo');
+    }
+    transports = [];
+    const plan = await runPlan(options());
+    expect(plan.hosts.map((h) => h.changes.length)).toEqual([0, 0]);
+    expect(plan.election).toBeUndefined();
+  });
+
+  it('a template that reads a value derived from facts gets them all, and renders with them', async () => {
+    writeFileSync(playbook, `name: local\nresources:\n  - file: { path: "${join(dir, 'out', '{{node.name}}.txt')}", content: "{{qos.gridCpuPercent}} {{qos.cpuQuotaPercent}}\\n" }\n`);
+    const plan = await runPlan(options());
+    for (const script of reads()) expect(script).toContain('/proc/cpuinfo');
+    const cores = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+    expect(plan.hosts[0]!.changes[0]).toMatchObject({ kind: 'file', action: 'create' });
+    await runApply(options());
+    const [percent, quota] = readFileSync(join(dir, 'out', 'n1.txt'), 'utf8').trim().split(' ').map(Number);
+    expect(quota).toBe(percent! * cores);
+  });
+
+  it('a resource that does not say it ignores facts gets them all', async () => {
+    writeFileSync(playbook, `name: local\nresources:\n  - package: { names: [gridops-no-such-package] }\n`);
+    await runPlan(options()).catch(() => undefined);
+    for (const script of reads()) expect(script).toContain('/proc/cpuinfo');
   });
 });
 

@@ -48,7 +48,7 @@ describe('batched file reads, run by a real shell', () => {
 
   it('reads every path exactly as a file probe of its own would', () => {
     const names = Object.keys(paths);
-    const read = readScript([{ probe: probeSections(...names.map((k) => fileProbe(paths[k]!))), sharesShell: true }], { facts: false });
+    const read = readScript([{ probe: probeSections(...names.map((k) => fileProbe(paths[k]!))), sharesShell: true }], { facts: 'none' });
     const batched = splitProbeSections(read.parse(sh(read.script)).outputs[0]!);
     const single = splitProbeSections(sh(probeSections(...names.map((k) => singleFileProbe(paths[k]!)))));
     expect(Object.fromEntries(names.map((k, i) => [k, parseFileState(batched[i]!)]))).toEqual(Object.fromEntries(names.map((k, i) => [k, parseFileState(single[i]!)])));
@@ -78,7 +78,7 @@ describe('batched file reads, run by a real shell', () => {
       }
       const files = Array.from({ length: 20 }, (_, i) => join(dir, `many-${i}`));
       for (const f of files) writeFileSync(f, `${f}\n`);
-      const read = readScript(files.map((f) => ({ probe: fileProbe(f), sharesShell: true })), { facts: false });
+      const read = readScript(files.map((f) => ({ probe: fileProbe(f), sharesShell: true })), { facts: 'none' });
       const outputs = read.parse(sh(read.script, { ...process.env, PATH: `${bin}:${process.env.PATH}` })).outputs;
       expect(outputs.map((o) => parseFileState(o).content?.toString())).toEqual(files.map((f) => `${f}\n`));
       expect(readFileSync(log, 'utf8').trim().split('\n').sort()).toEqual(['od', 'stat']);
@@ -88,7 +88,7 @@ describe('batched file reads, run by a real shell', () => {
   });
 
   it('a probe in a subshell of its own is served too, and one path asked twice is read once', () => {
-    const read = readScript([{ probe: fileProbe(paths.text!) }, { probe: probeSections(fileProbe(paths.text!), 'echo other'), sharesShell: false }], { facts: false });
+    const read = readScript([{ probe: fileProbe(paths.text!) }, { probe: probeSections(fileProbe(paths.text!), 'echo other'), sharesShell: false }], { facts: 'none' });
     expect(read.script.match(/od -An/g)).toHaveLength(1);
     const [first, second] = read.parse(sh(read.script)).outputs;
     expect(parseFileState(first!).content?.toString()).toBe('a=1\nb=2\n');
@@ -96,7 +96,7 @@ describe('batched file reads, run by a real shell', () => {
   });
 
   it('leaves no variable or positional parameter behind in the shell it shares', () => {
-    const read = readScript([{ probe: fileProbe(paths.text!) }, { probe: 'echo "[$#][${_gf-}${_go-}${_gn-}${_gs-}]"', sharesShell: true }], { facts: false });
+    const read = readScript([{ probe: fileProbe(paths.text!) }, { probe: 'echo "[$#][${_gf-}${_go-}${_gn-}${_gs-}]"', sharesShell: true }], { facts: 'none' });
     expect(read.parse(sh(read.script)).outputs[1]).toBe('[0][]\n');
   });
 });

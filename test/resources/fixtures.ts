@@ -52,6 +52,6 @@ export function node(name = 'n1', extra = ''): Node {
  * (engine/read-script.ts), so the files it asks for come from the batched read, as on a host.
  */
 export function probeStdout(probe: string): string {
-  const read = readScript([{ probe }], { facts: false });
+  const read = readScript([{ probe }], { facts: 'none' });
   return read.parse(execFileSync('/bin/sh', ['-c', read.script], { encoding: 'utf8' })).outputs[0]!;
 }
