@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,9 @@ const bundle = fileURLToPath(new URL('../dist/cli/gridops.cjs', import.meta.url)
 const cacheFile = `${bundle}.v8cache`;
 let cachedData;
 try {
-  cachedData = readFileSync(cacheFile);
+  // V8 checks a cache against its source's length only: a bundle changed after its cache (by hand;
+  // a build removes the cache with the old bundle) must not be compiled from it.
+  if (statSync(cacheFile).mtimeMs >= statSync(bundle).mtimeMs) cachedData = readFileSync(cacheFile);
 } catch {
   // no cache (scripts/cli-code-cache.js has not run): the source is compiled
 }
@@ -35,5 +37,13 @@ createRequire(import.meta.url).cache[bundle] = cli;
 // What `-v`'s profile reports next to the start-up time.
 globalThis[Symbol.for('gridops.codeCache')] = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
 // The build's hook (scripts/cli-code-cache.js): at exit, so the cache holds the functions that ran.
-if (process.env.GRIDOPS_WRITE_CODE_CACHE === '1') process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
+if (process.env.GRIDOPS_WRITE_CODE_CACHE === '1') {
+  process.once('exit', () => {
+    try {
+      writeFileSync(cacheFile, script.createCachedData());
+    } catch (error) {
+      process.stderr.write(`gridops: cannot write the code cache ${cacheFile}: ${error.message}\n`); // the build's check reports the missing file
+    }
+  });
+}
 await cli.exports.execute({ dir: import.meta.url });

@@ -25,7 +25,7 @@
 // and the local transport. listr2 ships a CommonJS build, which require() picks.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -74,6 +74,16 @@ await build({
         // with `srcName`, which gridops never asks for; without it handlebars uses its own builder.
         b.onResolve({ filter: /^source-map$/ }, () => ({ path: 'source-map', namespace: 'gridops-empty' }));
         b.onLoad({ filter: /.*/, namespace: 'gridops-empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+        // oclif's config/plugin.js requires tinyglobby (with fdir and picomatch; fdir's load resolves
+        // picomatch through node_modules) on every start, only to find command files by glob, which
+        // neither gridops (explicit discovery) nor its plugins (they ship manifests) ask for: loaded
+        // when first used instead. If oclif changes that line, the build says so and loads it as before.
+        const eagerGlob = 'const tinyglobby_1 = require("tinyglobby");';
+        b.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          if (!text.includes(eagerGlob)) return { contents: text, loader: 'js', resolveDir: dirname(args.path), warnings: [{ text: `bundle-cli: ${args.path} no longer has \`${eagerGlob}\`: tinyglobby loads on every start` }] };
+          return { contents: text.replace(eagerGlob, 'const tinyglobby_1 = { get glob() { return require("tinyglobby").glob; } };'), loader: 'js', resolveDir: dirname(args.path) };
+        });
         // oclif-core's own requires are bundled with it (so are execa's); ts-node and typescript oclif asks for only in development.
         const fromBundledPackage = (importer) => /node_modules[\\/]/.test(importer) && !/node_modules[\\/]handlebars[\\/]/.test(importer);
         b.onResolve({ filter: /^[^./]/ }, (args) => {

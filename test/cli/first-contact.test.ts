@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,9 +58,9 @@ describe('first contact (the binary)', () => {
   });
 
   describe('the CLI compiled from its V8 code cache (bin/run.js, scripts/bundle-cli.js)', () => {
-    /** Runs bin/run.js in a node started with `nodeFlags`, and reports what it did with the code cache. */
-    const runCached = (nodeFlags: string[], args: string[]) => {
-      const probe = `await import(${JSON.stringify(`${root}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCache')] + '\\n');`;
+    /** Runs bin/run.js (of the package at `pkg`) in a node started with `nodeFlags`, and reports what it did with the code cache. */
+    const runCached = (nodeFlags: string[], args: string[], pkg = root) => {
+      const probe = `await import(${JSON.stringify(`${pkg}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCache')] + '\\n');`;
       const r = spawnSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', probe, '_', ...args], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
       return { ...r, cache: /code cache: (\w+)/.exec(r.stderr)?.[1] };
     };
@@ -79,6 +79,24 @@ describe('first contact (the binary)', () => {
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('examples/small.yaml: valid: grid euro-grid');
       expect(r.stderr).not.toMatch(/Warning/);
+    });
+
+    it('a bundle changed after its cache is compiled without it (V8 would take a cache made for other source of the same length)', () => {
+      const pkg = `${mkdtempSync(join(tmpdir(), 'gridops-cache-'))}/`;
+      try {
+        cpSync(`${root}bin`, `${pkg}bin`, { recursive: true });
+        cpSync(`${root}dist/cli`, `${pkg}dist/cli`, { recursive: true, preserveTimestamps: true });
+        for (const file of ['package.json', 'oclif.manifest.json']) copyFileSync(`${root}${file}`, `${pkg}${file}`);
+        symlinkSync(`${root}node_modules`, `${pkg}node_modules`);
+        expect(runCached([], ['--version'], pkg)).toMatchObject({ status: 0, cache: 'used' });
+        const later = new Date(Date.now() + 60_000);
+        utimesSync(`${pkg}dist/cli/gridops.cjs`, later, later);
+        const r = runCached([], ['--version'], pkg);
+        expect(r).toMatchObject({ status: 0, cache: 'none' });
+        expect(r.stdout).toMatch(/^gridops\/\d/);
+      } finally {
+        rmSync(pkg, { recursive: true, force: true });
+      }
     });
 
     it('import() from the bundle works with the cache: oclif loads its ES-module plugins (help, not-found) without warnings', () => {
