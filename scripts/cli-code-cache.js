@@ -1,23 +1,35 @@
-// Writes dist/cli/gridops.cjs.v8cache, the V8 code cache bin/run.js compiles the CLI's bundle with
-// (why: scripts/bundle-cli.js). The cache is made by the real binary after a representative run,
-// `validate` of the large example, so it holds the functions start-up, oclif's command dispatch,
-// the YAML parse and the schema check compiled; functions outside it compile lazily as without a
-// cache. It is written on every build, on the machine that runs the CLI (npm ci runs the build):
-// V8 accepts a cache only from its own version and flags. bundle-cli.js removes dist/cli, so a
-// cache never outlives the bundle it was made from (V8 checks only the source's length).
+// Writes the V8 code caches bin/run.js compiles the CLI's bundle (dist/cli/gridops.cjs.v8cache) and
+// the schemas' validators (dist/schema-validators/NAME.cjs.v8cache) with (why: scripts/bundle-cli.js).
+// The caches are made by the real binary after a representative run, `validate` of the large
+// example with every gridops playbook listed, so they hold the functions start-up, oclif's command
+// dispatch, the YAML parse, the topology's and playbooks' checks compiled; functions outside them
+// compile lazily as without a cache. They are written on every build, on the machine that runs the
+// CLI (npm ci runs the build): V8 accepts a cache only from its own version and flags. bundle-cli.js
+// and compile-schemas.js remove the old caches with the old files (V8 checks only the source's length;
+// bin/run.js also refuses a cache older than its file).
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const cache = `${root}dist/cli/gridops.cjs.v8cache`;
-rmSync(cache, { force: true });
-const run = spawnSync(process.execPath, [`${root}bin/run.js`, 'validate', `${root}examples/large.yaml`], {
-  cwd: root,
-  encoding: 'utf8',
-  env: { ...process.env, GRIDOPS_WRITE_CODE_CACHE: '1', NO_COLOR: '1' },
-});
-if (run.status !== 0 || !existsSync(cache)) {
-  console.error(`cli-code-cache: \`gridops validate examples/large.yaml\` exited ${run.status}${run.error ? ` (${run.error.message})` : ''}\n${run.stdout}${run.stderr}`);
-  process.exit(1);
+const bundleCache = `${root}dist/cli/gridops.cjs.v8cache`;
+rmSync(bundleCache, { force: true });
+const playbooks = readdirSync(`${root}playbooks`).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5));
+const dir = mkdtempSync(join(tmpdir(), 'gridops-code-cache-'));
+try {
+  const topology = join(dir, 'topology.yaml');
+  writeFileSync(topology, `${readFileSync(`${root}examples/large.yaml`, 'utf8')}\nplaybooks: [${playbooks.join(', ')}]\n`);
+  const run = spawnSync(process.execPath, [`${root}bin/run.js`, 'validate', topology], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, GRIDOPS_WRITE_CODE_CACHE: '1', NO_COLOR: '1' },
+  });
+  if (run.status !== 0 || !existsSync(bundleCache) || !existsSync(`${root}dist/schema-validators/topology.cjs.v8cache`)) {
+    console.error(`cli-code-cache: \`gridops validate\` of examples/large.yaml with the playbooks ${playbooks.join(', ')} exited ${run.status}${run.error ? ` (${run.error.message})` : ''}, or wrote no cache\n${run.stdout}${run.stderr}`);
+    process.exit(1);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }

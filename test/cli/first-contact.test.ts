@@ -59,8 +59,8 @@ describe('first contact (the binary)', () => {
 
   describe('the CLI compiled from its V8 code cache (bin/run.js, scripts/bundle-cli.js)', () => {
     /** Runs bin/run.js (of the package at `pkg`) in a node started with `nodeFlags`, and reports what it did with the code cache. */
-    const runCached = (nodeFlags: string[], args: string[], pkg = root) => {
-      const probe = `await import(${JSON.stringify(`${pkg}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCache')] + '\\n');`;
+    const runCached = (nodeFlags: string[], args: string[], pkg = root, report = "''") => {
+      const probe = `await import(${JSON.stringify(`${pkg}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCache')] + '\\nfiles: ' + ${report} + '\\n');`;
       const r = spawnSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', probe, '_', ...args], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
       return { ...r, cache: /code cache: (\w+)/.exec(r.stderr)?.[1] };
     };
@@ -71,6 +71,10 @@ describe('first contact (the binary)', () => {
       expect(r.cache).toBe('used');
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('examples/small.yaml: valid: grid euro-grid');
+      // The topology's validator (dist/schema-validators) comes from its own cache too.
+      const files = runCached([], ['validate', 'examples/small.yaml'], root, "JSON.stringify(Object.fromEntries(globalThis[Symbol.for('gridops.codeCaches')]))");
+      expect(JSON.parse(/^files: (.*)$/m.exec(files.stderr)![1]!)).toEqual({ [`${root}dist/cli/gridops.cjs`]: 'used', [`${root}dist/schema-validators/topology.cjs`]: 'used' });
+      expect(existsSync(`${root}dist/schema-validators/playbook.cjs.v8cache`)).toBe(true);
     });
 
     it('a cache V8 refuses (other V8 flags) costs only time: the source is compiled and the command runs', () => {
