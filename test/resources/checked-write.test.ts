@@ -71,6 +71,23 @@ function hostRoot(files: Record<string, string> = {}): string {
 describe('StepRecorder.write: temp file, check, then rename', () => {
   const run = async (writer: StepRecorder) => local.exec('sh -s', { stdin: `${writer.steps.map((s: { command: string }) => `( ${s.command}\n) || exit $?`).join('\n')}\n` });
 
+  it('writes any content byte for byte: text with printf (no exec), other bytes with base64', async () => {
+    const root = hostRoot();
+    const cases: Array<[string, Buffer]> = [
+      ['hostile', Buffer.from(`it's $(touch pwned) \`x\` %s %d \\n "q"\r\n☃ no newline at the end`)],
+      ['empty', Buffer.alloc(0)],
+      ['dash', Buffer.from('-n -e\n')],
+      ['nul', Buffer.from([104, 0, 105, 10])],
+      ['latin1', Buffer.from([0xe9, 0x74, 0xe9, 10])],
+    ];
+    const writer = new StepRecorder('n1');
+    for (const [name, content] of cases) await writer.write(join(root, 'etc', name), content, '0644');
+    expect(writer.steps.map((step) => step.command.includes('base64 -d'))).toEqual([false, false, false, true, true]);
+    expect((await run(writer)).code).toBe(0);
+    for (const [name, content] of cases) expect(readFileSync(join(root, 'etc', name))).toEqual(content);
+    expect(existsSync(join(process.cwd(), 'pwned'))).toBe(false);
+  });
+
   it('a failing check leaves the old file and no temp file', async () => {
     const root = hostRoot({ 'etc/app.conf': 'old\n' });
     const writer = new StepRecorder('n1');
