@@ -7,8 +7,9 @@
 // bundled CommonJS module bodies (25 ms), compiling lazily the functions that ran. Node 20 has no
 // module.enableCompileCache, but vm.Script takes `cachedData`, and a vm.Script is one classic
 // script: the whole CLI has to be one CommonJS file to be compiled from a cache in one go. With the
-// cache, `validate` of a 50-node topology went from 0.40 to 0.32 s of wall time (medians of 20
-// alternating runs on the shared 2-core machine; README, performance notes).
+// caches (and the validators', bin/run.js), `validate` of a 50-node topology went from 368 to 280 ms
+// of wall time (`node -e 0`: 122 ms; medians of 24 alternating runs on the shared 2-core machine;
+// README, performance notes).
 //
 // The bundle's `COMMANDS` export is what oclif's `explicit` command discovery reads (package.json
 // oclif.commands); each command is a getter that requires its module on first use, so starting
