@@ -13,8 +13,9 @@ process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
 // The CLI (the commands and @oclif/core) is one CommonJS file (scripts/bundle-cli.js), compiled here
 // with the V8 code cache the build wrote after running `validate` (scripts/cli-code-cache.js): V8
 // then deserializes the functions a run needs instead of parsing and compiling them: `validate` of
-// 50 nodes 368 -> 280 ms, of which `node -e 0` is 122. A cache V8 rejects (another Node or V8 version, other V8 flags) or a missing
-// one only costs that time: the source is compiled as without a cache. The schemas' validators
+// 50 nodes 368 -> 280 ms, of which `node -e 0` is 122. A cache V8 rejects (another Node or V8
+// version, other V8 flags) or a missing one only costs that time: the source is compiled as
+// without a cache. The schemas' validators
 // (dist/schema-validators) load the same way, each with its own cache, so commands that never
 // check a schema (help, --version) do not deserialize their code.
 const require = createRequire(import.meta.url);
