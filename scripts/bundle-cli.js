@@ -1,38 +1,72 @@
-// Bundles the CLI's commands (scripts/build.js's per-file output in dist/commands) into dist/cli/commands with esbuild,
-// shared code split into chunks, so starting a command reads a few files instead of resolving,
-// reading and linking some 200 modules: `plan`'s start-up went from about 0.40 to 0.25 s of CPU.
-// @oclif/core is bundled too, with the packages it requires (158 CommonJS modules: requiring them
-// took 105-190 ms, the bundled copy 60-80 ms), and bin/run.js starts from dist/cli/cli-main.js so the
-// runner and the commands share that one copy. oclif's plugins (help, not-found, autocomplete)
-// stay in node_modules and load their own copy when they run. The packages gridops loads lazily
-// (ssh2, ajv, sshpk, pino, fast-xml-parser, ssh-config: createRequire or import() on the path
-// that needs them) and the lab's and graph's own (execa, listr2, viz) stay in node_modules too.
+// Bundles the CLI (scripts/build.js's per-file output in dist/commands, and @oclif/core) into ONE
+// CommonJS file, dist/cli/gridops.cjs, which bin/run.js compiles with a V8 code cache
+// (scripts/cli-code-cache.js writes it at build time).
+//
+// Why one CommonJS file: starting a command used to spend most of its time on code that runs the
+// same way every time: parsing and compiling the ES module chunks (about 35 ms), evaluating the
+// bundled CommonJS module bodies (25 ms), compiling lazily the functions that ran. Node 20 has no
+// module.enableCompileCache, but vm.Script takes `cachedData`, and a vm.Script is one classic
+// script: the whole CLI has to be one CommonJS file to be compiled from a cache in one go. With the
+// caches (and the validators', bin/run.js), `validate` of a 50-node topology went from 368 to 280 ms
+// of wall time (`node -e 0`: 122 ms; medians of 24 alternating runs on the shared 2-core machine;
+// README, performance notes).
+//
+// The bundle's `COMMANDS` export is what oclif's `explicit` command discovery reads (package.json
+// oclif.commands); each command is a getter that requires its module on first use, so starting
+// `validate` runs validate's code and its imports, not the lab's. esbuild wraps every module that is
+// reached through require() in a lazy initializer, so modules shared by several commands still run
+// once, when first needed.
+//
+// @oclif/core is bundled with the packages it requires; oclif's plugins (help, not-found,
+// autocomplete) stay in node_modules and load their own copy when they run. The packages gridops
+// loads lazily (ssh2, ajv, sshpk, pino, fast-xml-parser, ssh-config: createRequire or import() on
+// the path that needs them) and viz stay in node_modules. execa is bundled: it is ES-module-only,
+// and a CommonJS bundle's static import of it becomes a require(), which Node 20 before 20.19
+// refuses (ERR_REQUIRE_ESM); bundled, esbuild converts it, and it runs only with the lab's commands
+// and the local transport. listr2 ships a CommonJS build, which require() picks.
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-/** Small pure-JavaScript packages every run of the main commands imports: bundled. */
-const INLINE = new Set(['@oclif/core', 'yaml', 'handlebars', 'diff', 'fastest-levenshtein', 'p-limit', 'yocto-queue', 'picomatch']);
+/** Pure-JavaScript packages bundled: the small ones every run of the main commands imports, and execa (above). */
+const INLINE = new Set(['@oclif/core', 'yaml', 'handlebars', 'diff', 'fastest-levenshtein', 'p-limit', 'yocto-queue', 'picomatch', 'execa']);
 
 const entries = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? entries(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));
 const packageOf = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
 
+// One getter per command file; the id is oclif's own (path under commands/, `/` becomes `:`).
+const commandsDir = `${root}dist/commands`;
+const getters = entries(commandsDir)
+  .map((file) => relative(commandsDir, file).split(sep).join('/'))
+  .sort()
+  .map((path) => `Object.defineProperty(COMMANDS, ${JSON.stringify(path.slice(0, -3).replaceAll('/', ':'))}, { enumerable: true, get: () => require(${JSON.stringify(`./commands/${path}`)}).default });`);
+
 rmSync(`${root}dist/cli`, { recursive: true, force: true });
 await build({
-  entryPoints: [...entries(`${root}dist/commands`), `${root}dist/cli-main.js`],
-  outbase: `${root}dist`,
-  outdir: `${root}dist/cli`,
-  chunkNames: 'chunks/[name]-[hash]',
+  stdin: {
+    contents: `'use strict';\nconst COMMANDS = {};\n${getters.join('\n')}\nmodule.exports = { execute: require('@oclif/core').execute, COMMANDS };\n`,
+    resolveDir: `${root}dist`,
+    sourcefile: 'gridops-cli-entry.cjs',
+    loader: 'js',
+  },
+  outfile: `${root}dist/cli/gridops.cjs`,
   bundle: true,
-  splitting: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
+  format: 'cjs',
   logLevel: 'warning',
-  // The bundled CommonJS packages require Node's built-ins; an ES module has no `require` of its own.
-  banner: { js: "import { createRequire as __gridopsCreateRequire } from 'node:module'; const require = __gridopsCreateRequire(import.meta.url);" },
+  // The sources are ES modules: import.meta.url (package-root.ts, createRequire calls) becomes the bundle's own URL.
+  define: { 'import.meta.url': '__gridopsImportMetaUrl' },
+  // import() (oclif's plugins are ES modules; pino, viz) goes through the runner's import() when
+  // bin/run.js compiled the bundle with vm.Script (below); required the ordinary way, it is Node's own.
+  banner: {
+    js: [
+      "const __gridopsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+      "const __gridopsImport = typeof __gridopsRunnerImport === 'function' ? __gridopsRunnerImport : (specifier) => import(specifier);",
+    ].join('\n'),
+  },
   plugins: [
     {
       name: 'external-packages',
@@ -41,14 +75,39 @@ await build({
         // with `srcName`, which gridops never asks for; without it handlebars uses its own builder.
         b.onResolve({ filter: /^source-map$/ }, () => ({ path: 'source-map', namespace: 'gridops-empty' }));
         b.onLoad({ filter: /.*/, namespace: 'gridops-empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-        // oclif-core's own requires are bundled with it; ts-node and typescript it asks for only in development.
-        const fromOclif = (importer) => /node_modules[\\/]/.test(importer) && !/node_modules[\\/]handlebars[\\/]/.test(importer);
+        // oclif's config/plugin.js requires tinyglobby (with fdir and picomatch; fdir's load resolves
+        // picomatch through node_modules) on every start, only to find command files by glob, which
+        // neither gridops (explicit discovery) nor its plugins (they ship manifests) ask for: loaded
+        // when first used instead. If oclif changes that line, the build says so and loads it as before.
+        const eagerGlob = 'const tinyglobby_1 = require("tinyglobby");';
+        b.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          if (!text.includes(eagerGlob)) return { contents: text, loader: 'js', resolveDir: dirname(args.path), warnings: [{ text: `bundle-cli: ${args.path} no longer has \`${eagerGlob}\`: tinyglobby loads on every start` }] };
+          return { contents: text.replace(eagerGlob, 'const tinyglobby_1 = { get glob() { return require("tinyglobby").glob; } };'), loader: 'js', resolveDir: dirname(args.path) };
+        });
+        // oclif-core's own requires are bundled with it (so are execa's); ts-node and typescript oclif asks for only in development.
+        const fromBundledPackage = (importer) => /node_modules[\\/]/.test(importer) && !/node_modules[\\/]handlebars[\\/]/.test(importer);
         b.onResolve({ filter: /^[^./]/ }, (args) => {
           if (args.path.startsWith('node:') || ['typescript', 'ts-node', 'tsx'].includes(packageOf(args.path))) return { path: args.path, external: true };
-          if (INLINE.has(packageOf(args.path)) || fromOclif(args.importer)) return undefined;
+          if (INLINE.has(packageOf(args.path)) || fromBundledPackage(args.importer)) return undefined;
           return { path: args.path, external: true };
         });
       },
     },
   ],
 });
+
+// A vm.Script's own import() needs `importModuleDynamically`, which in Node 20 is experimental (it
+// prints an ExperimentalWarning on use), and with a code cache V8 loses it (the deserialized
+// functions' import() throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). So every import() call in the
+// bundle becomes a call of __gridopsImport (the banner's, which bin/run.js passes in as
+// __gridopsRunnerImport). The bundle has no relative import() left (esbuild bundled those), so
+// a specifier resolves the same from bin/ as from dist/cli/: package names and file URLs.
+const bundleFile = `${root}dist/cli/gridops.cjs`;
+const bundled = readFileSync(bundleFile, 'utf8');
+const bannerEnd = bundled.indexOf('\n', bundled.indexOf('const __gridopsImport ='));
+// `import(` as an expression: not part of a name, a property (`.import(`) or a string (`"import()"`).
+const rewritten = bundled.slice(0, bannerEnd) + bundled.slice(bannerEnd).replace(/(?<![\w$.'"`])import\s*\(/g, '__gridopsImport(');
+const relativeImport = /__gridopsImport\(\s*["'`]\./.exec(rewritten);
+if (relativeImport) throw new Error(`bundle-cli: a relative import() is left in ${bundleFile}: ${rewritten.slice(relativeImport.index, relativeImport.index + 80)}`);
+writeFileSync(bundleFile, rewritten);

@@ -53,6 +53,9 @@ export class RunContext {
   constructor(readonly options: RunOptions & Partial<Omit<ApplyOptions, keyof RunOptions>>) {
     // performance.now() counts from the process's start: what passed before this run is start-up.
     this.profile.startupMs = Math.round(this.t0);
+    // Set by bin/run.js when it compiled the CLI (a run started by a test or a library user has none).
+    const codeCache: unknown = (globalThis as Record<symbol, unknown>)[Symbol.for('gridops.codeCache')];
+    if (typeof codeCache === 'string') this.profile.codeCache = codeCache;
   }
 
   /** Milliseconds since the run started. */

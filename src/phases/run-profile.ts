@@ -17,6 +17,8 @@ export class RunProfile {
   readonly phases: PhaseTiming[] = [];
   /** From the process's start to the run's (node, oclif, the command's modules, flag parsing). */
   startupMs?: number;
+  /** Whether bin/run.js compiled the CLI from its V8 code cache: `used`, `rejected` (another Node or V8 flags) or `none` (no cache file). */
+  codeCache?: string;
   readonly hosts = new Map<string, Partial<Record<HostStage, number>>>();
 
   phase(title: string, ms: number): void {
@@ -31,7 +33,7 @@ export class RunProfile {
 
   /** Human lines: phases in order, then per stage the median, 90th percentile and slowest host. */
   lines(): string[] {
-    const out = [...(this.startupMs === undefined ? [] : [`start-up (process start to the first phase): ${this.startupMs} ms`]), ...this.phases.map((p) => `phase ${p.title}: ${p.ms} ms`)];
+    const out = [...(this.startupMs === undefined ? [] : [`start-up (process start to the first phase${this.codeCache ? `, code cache ${this.codeCache}` : ''}): ${this.startupMs} ms`]), ...this.phases.map((p) => `phase ${p.title}: ${p.ms} ms`)];
     for (const stage of ['connect', 'read', 'apply'] as const) {
       const times = [...this.hosts].flatMap(([host, t]) => (t[stage] === undefined ? [] : [{ host, ms: t[stage]! }])).sort((a, b) => a.ms - b.ms);
       if (!times.length) continue;

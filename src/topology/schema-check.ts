@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, AnySchema } from 'ajv';
-import { PACKAGE_ROOT } from '../package-root.js';
+import { loadValidatorFile } from './validator-file.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { FORMATS, showValue, type FormatName } from './formats.js';
 import type { Problem } from '../errors/problem.js';
@@ -52,7 +52,7 @@ export function validatorFileName(name: string): string {
 function prebuilt(name: string, schema: AnySchema): Validate | undefined {
   let entry: Precompiled;
   try {
-    entry = createRequire(import.meta.url)(`${PACKAGE_ROOT}/dist/schema-validators/${validatorFileName(name)}`) as Precompiled;
+    entry = loadValidatorFile(validatorFileName(name)) as Precompiled;
   } catch {
     return undefined;
   }

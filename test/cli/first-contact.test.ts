@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,12 +48,81 @@ describe('first contact (the binary)', () => {
     const manifest = JSON.parse(readFileSync(`${root}oclif.manifest.json`, 'utf8'));
     const commandFiles = (dir: string, prefix: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-        e.isDirectory() ? commandFiles(join(dir, e.name), `${prefix}${e.name}:`) : e.name.endsWith('.js') ? [`${prefix}${e.name.slice(0, -3)}`] : []);
-    expect(Object.keys(manifest.commands).sort()).toEqual(commandFiles(`${root}dist/cli/commands`, '').sort());
+        e.isDirectory() ? commandFiles(join(dir, e.name), `${prefix}${e.name}:`) : e.name.endsWith('.ts') ? [`${prefix}${e.name.slice(0, -3)}`] : []);
+    expect(Object.keys(manifest.commands).sort()).toEqual(commandFiles(`${root}src/commands`, '').sort());
     const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
     expect(pkg.files).toEqual(expect.arrayContaining(['oclif.manifest.json', 'LICENSE']));
     expect(existsSync(`${root}LICENSE`)).toBe(true);
     expect(readFileSync(`${root}LICENSE`, 'utf8')).toContain('Apache License');
     expect(pkg.license).toBe('Apache-2.0');
+  });
+
+  describe('the CLI compiled from its V8 code cache (bin/run.js, scripts/bundle-cli.js)', () => {
+    /** Runs bin/run.js (of the package at `pkg`) in a node started with `nodeFlags`, and reports what it did with the code cache. */
+    const runCached = (nodeFlags: string[], args: string[], pkg = root, report = "''") => {
+      const probe = `await import(${JSON.stringify(`${pkg}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCache')] + '\\nfiles: ' + ${report} + '\\n');`;
+      const r = spawnSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', probe, '_', ...args], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+      return { ...r, cache: /code cache: (\w+)/.exec(r.stderr)?.[1] };
+    };
+
+    it('the build writes a cache this Node accepts, and a command run from it behaves as before', () => {
+      expect(existsSync(`${root}dist/cli/gridops.cjs.v8cache`)).toBe(true);
+      const r = runCached([], ['validate', 'examples/small.yaml']);
+      expect(r.cache).toBe('used');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('examples/small.yaml: valid: grid euro-grid');
+      // The topology's validator (dist/schema-validators) comes from its own cache too.
+      const files = runCached([], ['validate', 'examples/small.yaml'], root, "JSON.stringify(Object.fromEntries(globalThis[Symbol.for('gridops.codeCaches')]))");
+      expect(JSON.parse(/^files: (.*)$/m.exec(files.stderr)![1]!)).toEqual({ [`${root}dist/cli/gridops.cjs`]: 'used', [`${root}dist/schema-validators/topology.cjs`]: 'used' });
+      expect(existsSync(`${root}dist/schema-validators/playbook.cjs.v8cache`)).toBe(true);
+    });
+
+    it('a cache V8 refuses (other V8 flags) costs only time: the source is compiled and the command runs', () => {
+      const r = runCached(['--max-lazy'], ['validate', 'examples/small.yaml']);
+      expect(r.cache).toBe('rejected');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('examples/small.yaml: valid: grid euro-grid');
+      expect(r.stderr).not.toMatch(/Warning/);
+    });
+
+    it('a bundle changed after its cache is compiled without it (V8 would take a cache made for other source of the same length)', () => {
+      const pkg = `${mkdtempSync(join(tmpdir(), 'gridops-cache-'))}/`;
+      try {
+        cpSync(`${root}bin`, `${pkg}bin`, { recursive: true });
+        cpSync(`${root}dist/cli`, `${pkg}dist/cli`, { recursive: true, preserveTimestamps: true });
+        for (const file of ['package.json', 'oclif.manifest.json']) copyFileSync(`${root}${file}`, `${pkg}${file}`);
+        symlinkSync(`${root}node_modules`, `${pkg}node_modules`);
+        expect(runCached([], ['--version'], pkg)).toMatchObject({ status: 0, cache: 'used' });
+        const later = new Date(Date.now() + 60_000);
+        utimesSync(`${pkg}dist/cli/gridops.cjs`, later, later);
+        const r = runCached([], ['--version'], pkg);
+        expect(r).toMatchObject({ status: 0, cache: 'none' });
+        expect(r.stdout).toMatch(/^gridops\/\d/);
+      } finally {
+        rmSync(pkg, { recursive: true, force: true });
+      }
+    });
+
+    it('import() from the bundle works with the cache: oclif loads its ES-module plugins (help, not-found) without warnings', () => {
+      const help = runCached([], ['help', 'lab']);
+      expect(help.cache).toBe('used');
+      expect(help.status).toBe(0);
+      expect(help.stdout).toMatch(/^a local lab fleet of real nodes/);
+      const notFound = runCached([], ['plon']);
+      expect(notFound.status).toBe(127);
+      expect(notFound.stderr).not.toMatch(/ExperimentalWarning|ERR_VM_DYNAMIC_IMPORT/);
+    });
+
+    it('the ES-module-only execa is bundled, so the lab commands load where require() of an ES module fails (Node 20 before 20.19)', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gridops-nolab-'));
+      try {
+        const r = runCached(['--no-experimental-require-module'], ['lab', 'status', '--dir', dir]);
+        expect(r.stderr).not.toContain('ERR_REQUIRE_ESM');
+        expect(r.stderr).toContain(`no lab in ${dir}`);
+        expect(r.status).toBe(1);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -1,0 +1,35 @@
+// Writes the V8 code caches bin/run.js compiles the CLI's bundle (dist/cli/gridops.cjs.v8cache) and
+// the schemas' validators (dist/schema-validators/NAME.cjs.v8cache) with (why: scripts/bundle-cli.js).
+// The caches are made by the real binary after a representative run, `validate` of the large
+// example with every gridops playbook listed, so they hold the functions start-up, oclif's command
+// dispatch, the YAML parse, the topology's and playbooks' checks compiled; functions outside them
+// compile lazily as without a cache. They are written on every build, on the machine that runs the
+// CLI (npm ci runs the build): V8 accepts a cache only from its own version and flags. bundle-cli.js
+// and compile-schemas.js remove the old caches with the old files (V8 checks only the source's length;
+// bin/run.js also refuses a cache older than its file).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const bundleCache = `${root}dist/cli/gridops.cjs.v8cache`;
+rmSync(bundleCache, { force: true });
+const playbooks = readdirSync(`${root}playbooks`).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5));
+const dir = mkdtempSync(join(tmpdir(), 'gridops-code-cache-'));
+try {
+  const topology = join(dir, 'topology.yaml');
+  writeFileSync(topology, `${readFileSync(`${root}examples/large.yaml`, 'utf8')}\nplaybooks: [${playbooks.join(', ')}]\n`);
+  const run = spawnSync(process.execPath, [`${root}bin/run.js`, 'validate', topology], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, GRIDOPS_WRITE_CODE_CACHE: '1', NO_COLOR: '1' },
+  });
+  if (run.status !== 0 || !existsSync(bundleCache) || !existsSync(`${root}dist/schema-validators/topology.cjs.v8cache`)) {
+    console.error(`cli-code-cache: \`gridops validate\` of examples/large.yaml with the playbooks ${playbooks.join(', ')} exited ${run.status}${run.error ? ` (${run.error.message})` : ''}, or wrote no cache\n${run.stdout}${run.stderr}`);
+    process.exit(1);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
