@@ -10,6 +10,7 @@ import type { ConnectedHost, UnreachableHost } from '../transport/fleet.js';
 import type { HostSession } from '../facts/host-session.js';
 import { parseFacts } from '../facts/gather.js';
 import { readScript, type FactsScope, type ReadOutput } from './read-script.js';
+import { FileReadMismatch } from '../resources/file-reads.js';
 import { hasAllFacts, type HostFacts } from '../facts/host-facts.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import { electInitial } from '../overlay/initial-election.js';
@@ -87,7 +88,9 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   // not gathered (the agent's version always is).
   const reads: FactReads = { hostFacts: false, agentVersion: false };
   const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, existing, reads), secrets);
-  const scope = reads.hostFacts || [...probed.resources.values()].some((r) => !r.ignoresFacts) ? 'all' : 'agent';
+  // A template that read the bootstrap electorate may branch on it, and the branch it takes once the
+  // agent's version is known may read other facts: all of them, then.
+  const scope = reads.hostFacts || reads.agentVersion || [...probed.resources.values()].some((r) => !r.ignoresFacts) ? 'all' : 'agent';
   const { facts, outputs } = await readHost(host, [...probed.resources.values()], scope);
   const { resources, handlers } = reads.hostFacts || reads.agentVersion ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets) : probed;
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
@@ -126,14 +129,20 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
  * (read-script.ts). The script only reads, so it runs without the remote `timeout` wrapper
  * (`readOnly`: one exec and one fork fewer per host).
  */
-async function readHost(host: ConnectedHost, resources: readonly Resource[], facts: FactsScope): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
-  const read = readScript(resources.map((r) => ({ probe: r.probe(), sharesShell: r.probeSharesShell })), { facts });
+async function readHost(host: ConnectedHost, resources: readonly Resource[], facts: FactsScope, ownRead?: ReadonlySet<string>): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
+  const read = readScript(
+    resources.map((r) => ({ probe: r.probe(), sharesShell: r.probeSharesShell })),
+    { facts, ...(ownRead ? { ownRead } : {}) },
+  );
   const result = await host.transport.exec(read.script, { become: host.node.settings.ssh.become, timeoutMs: 60_000, readOnly: true });
   let parsed: ReadOutput;
   let gathered: HostFacts;
   try {
     parsed = read.parse(result.stdout);
   } catch (err) {
+    // A batch whose content did not add up (a /sys file's size, a file changed meanwhile): once
+    // more, with those files read one by one.
+    if (err instanceof FileReadMismatch && !ownRead) return readHost(host, resources, facts, new Set(err.paths));
     throw new RemoteCommandError(host.node.name, `reading facts and current state (${(err as Error).message})`, result.code, result.stderr);
   }
   try {

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AGENT_FACTS_BODY, FACTS_BODY } from '../facts/gather.js';
-import { fileReadScript, parseFileReads, requestedPaths, serveFileReads } from '../resources/file-reads.js';
+import { fileReadScript, parseFileReads, requestedPaths, servableSnippet, serveFileReads } from '../resources/file-reads.js';
+import { singleFileProbe } from '../resources/file-state.js';
 
 /** One probe of the read: its snippet, and whether it may run in the read's own shell (Resource.probeSharesShell). */
 export interface ReadProbe {
@@ -31,16 +32,23 @@ export interface ReadScript {
 /**
  * The facts run in the script's own shell (FACTS_BODY leaves nothing behind), then the batched
  * file read (likewise), then each probe in a subshell of its own unless it may share the shell
- * (a fork fewer each). The marker is random per read, so no probe's output can forge one.
+ * (a fork fewer each). The marker is random per read, so no probe's output can forge one, and the
+ * file requests carry it too (servableSnippet). LC_ALL=C: stat's file types and the tools the
+ * probes parse speak one language. `ownRead`: paths read by a snippet of their own rather than in
+ * the batch (after a FileReadMismatch).
  */
-export function readScript(probes: readonly ReadProbe[], options: { facts: FactsScope }): ReadScript {
-  const marker = `@@gridops-probe-${randomBytes(8).toString('hex')}@@`;
-  const paths = requestedPaths(probes.map((p) => p.probe));
+export function readScript(probes: readonly ReadProbe[], options: { facts: FactsScope; ownRead?: ReadonlySet<string> }): ReadScript {
+  const nonce = randomBytes(8).toString('hex');
+  const marker = `@@gridops-probe-${nonce}@@`;
+  const own = options.ownRead ?? new Set<string>();
+  const paths = requestedPaths(probes.map((p) => p.probe)).filter((path) => !own.has(path));
+  const snippets = probes.map((p) => servableSnippet(p.probe, nonce, (path) => (own.has(path) ? singleFileProbe(path) : undefined)));
   const script = [
+    'LC_ALL=C; export LC_ALL',
     options.facts === 'all' ? FACTS_BODY : options.facts === 'agent' ? AGENT_FACTS_BODY : '',
     `echo '${marker} files'`,
     paths.length ? fileReadScript(paths) : '',
-    ...probes.map((p, i) => `echo '${marker} ${i}'\n${p.sharesShell ? `{ ${p.probe}\n}` : `( ${p.probe}\n)`}`),
+    ...probes.map((p, i) => `echo '${marker} ${i}'\n${p.sharesShell ? `{ ${snippets[i]}\n}` : `( ${snippets[i]}\n)`}`),
     `echo '${marker} end'`,
   ].join('\n');
   return {
@@ -56,7 +64,7 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
         const body = part.slice(newline + 1);
         if (tag === 'end') break;
         if (tag === 'files') served = paths.length ? parseFileReads(body, paths) : served;
-        else outputs[Number(tag)] = serveFileReads(body, served);
+        else outputs[Number(tag)] = serveFileReads(body, served, nonce);
       }
       return { factsOutput, outputs };
     },

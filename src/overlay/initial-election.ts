@@ -72,10 +72,16 @@ export function electInitial(grid: Grid, facts: ReadonlyMap<string, HostFacts>, 
     for (const subgrid of subgridsInRun) {
       const known = subgrid.nodes.filter((n) => facts.has(n.name));
       const running = known.some((n) => facts.get(n.name)!.agentVersion !== null);
+      // This run read only the agent's version of some node here (nothing it runs there used other
+      // facts): the sub-grid's first election is not this run's to plan, nor its region's.
+      if (!running && known.some((n) => !hasAllFacts(facts.get(n.name)!))) {
+        allInitial = false;
+        continue;
+      }
       // A running sub-grid keeps its super peer: nothing to rank (and a read that needed only the
       // agent's version gathered no other fact of its nodes).
       const ranking = (running ? [] : known)
-        .filter((n) => n.superPeer !== 'never' && hasAllFacts(facts.get(n.name)!))
+        .filter((n) => n.superPeer !== 'never')
         .map((n): RankedNode => {
           const f = facts.get(n.name)!;
           return { node: n.name, score: plannedBootstrapScore(f, n.superPeer), cores: f.cpu.cores, memoryGiB: Math.round((f.memoryBytes / 2 ** 30) * 10) / 10, preference: n.superPeer };

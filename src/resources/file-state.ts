@@ -35,7 +35,8 @@ export function singleFileProbe(path: string): string {
     `if [ ! -e ${p} ] && [ ! -L ${p} ]; then echo absent; else`,
     `  s=$(stat -c '%F|%a|%U|%G|%s' -- ${p}); printf '%s\n' "$s"`,
     `  if [ -f ${p} ] && [ "\${s##*|}" -le ${MAX_INLINE_BYTES} ]; then base64 -w0 -- ${p}; echo;`,
-    `  elif [ -f ${p} ]; then echo "sha256 $(sha256sum -- ${p} | cut -d' ' -f1)"; fi`,
+    // From stdin: sha256sum escapes a name with a backslash in it, and its line then starts with `\\`.
+    `  elif [ -f ${p} ]; then s=$(sha256sum < ${p}) && echo "sha256 \${s%% *}"; fi`,
     // It may run in the read's own shell (probeSharesShell): leave nothing behind for later probes.
     'fi; unset s',
   ].join('\n');

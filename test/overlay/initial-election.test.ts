@@ -1,5 +1,5 @@
 import { electInitial, plannedBootstrapScore } from '../../src/overlay/initial-election.js';
-import type { HostFacts } from '../../src/facts/host-facts.js';
+import { agentOnlyFacts, type HostFacts } from '../../src/facts/host-facts.js';
 import { renderPlan } from '../../src/plan/render.js';
 import { PLAN_FORMAT } from '../../src/plan/plan.js';
 import { templateContext } from '../../src/templates/render.js';
@@ -34,6 +34,17 @@ describe('the initial election, from facts', () => {
     ['b2', machine(8, 16)], // equal to b1, preferred
     ['b3', machine(8, 16)],
   ]);
+
+  it("a sub-grid where the run read a node's agent version alone is not elected (its ranking would leave that node out), nor is its region's peer", () => {
+    const mixed = new Map(fleet);
+    mixed.set('b1', agentOnlyFacts(null));
+    const e = electInitial(grid, mixed);
+    expect(e.subgrids.map((s) => `${s.subgrid} ${s.status} ${s.superPeer}`)).toEqual(['a initial a2']);
+    expect(e.regions).toEqual([{ region: 'r1', status: 'running', regionPeer: null }]);
+    // A running sub-grid is not ranked: its nodes' other facts are never read.
+    mixed.set('b2', agentOnlyFacts('0.1.0'));
+    expect(electInitial(grid, mixed).subgrids.find((s) => s.subgrid === 'b')).toMatchObject({ status: 'running', ranking: [] });
+  });
 
   it('a sub-grid outside the run (--limit) is not reported as having no candidate, and its region peer is not planned', () => {
     const limited = new Map([...fleet].filter(([n]) => n.startsWith('b')));

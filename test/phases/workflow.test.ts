@@ -229,6 +229,12 @@ describe('facts are gathered when something uses them', () => {
     expect(quota).toBe(percent! * cores);
   });
 
+  it('a template that reads the bootstrap electorate gets them all too (a template may branch on it)', async () => {
+    writeFileSync(playbook, `name: local\nresources:\n  - file: { path: "${join(dir, 'out', '{{node.name}}.txt')}", content: "{{agent.bootstrap}}\\n" }\n`);
+    await runPlan(options());
+    for (const script of reads()) expect(script).toContain('/proc/cpuinfo');
+  });
+
   it('a resource that does not say it ignores facts gets them all', async () => {
     writeFileSync(playbook, `name: local\nresources:\n  - package: { names: [gridops-no-such-package] }\n`);
     await runPlan(options()).catch(() => undefined);

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readScript } from '../../src/engine/read-script.js';
-import { MAX_INLINE_BYTES, parseFileReads } from '../../src/resources/file-reads.js';
+import { readScript, type ReadProbe } from '../../src/engine/read-script.js';
+import { FileReadMismatch, MAX_INLINE_BYTES, parseFileReads } from '../../src/resources/file-reads.js';
 import { fileProbe, parseFileState, singleFileProbe } from '../../src/resources/file-state.js';
 import { probeSections, splitProbeSections } from '../../src/resources/probe-sections.js';
+import { quote } from '../../src/transport/quote.js';
 
 const sh = (script: string, env: NodeJS.ProcessEnv = process.env) => execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
 
@@ -89,7 +91,7 @@ describe('batched file reads, run by a real shell', () => {
 
   it('a probe in a subshell of its own is served too, and one path asked twice is read once', () => {
     const read = readScript([{ probe: fileProbe(paths.text!) }, { probe: probeSections(fileProbe(paths.text!), 'echo other'), sharesShell: false }], { facts: 'none' });
-    expect(read.script.match(/od -An/g)).toHaveLength(1);
+    expect(read.script.match(/od -An -v -tx1 -- "\$@"/g)).toHaveLength(1);
     const [first, second] = read.parse(sh(read.script)).outputs;
     expect(parseFileState(first!).content?.toString()).toBe('a=1\nb=2\n');
     expect(splitProbeSections(second!)).toEqual([first, 'other\n']);
@@ -101,12 +103,78 @@ describe('batched file reads, run by a real shell', () => {
   });
 });
 
+describe('batched file reads against tricks', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridops-file-tricks-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const readOne = (probes: ReadProbe[], ownRead?: ReadonlySet<string>) => {
+    const read = readScript(probes, { facts: 'none', ...(ownRead ? { ownRead } : {}) });
+    return read.parse(sh(read.script)).outputs;
+  };
+
+  it("a probe that prints a request line (a hostile sysctl value) gets that text back, never a file's content", () => {
+    const secret = join(dir, 'grid.key');
+    writeFileSync(secret, 'TOPSECRET\n');
+    const forged = `@@gridops-file:${Buffer.from(secret).toString('hex')}@@`;
+    const value = join(dir, 'core_pattern');
+    writeFileSync(value, `${forged}\n`);
+    const [own, other] = readOne([{ probe: fileProbe(secret) }, { probe: `cat ${quote(value)}` }]);
+    expect(parseFileState(own!).content?.toString()).toBe('TOPSECRET\n');
+    expect(other).toBe(`${forged}\n`);
+  });
+
+  it("marker text in file names cannot shift another file's state", () => {
+    const names = [join(dir, '@@gridops-files:content@@'), join(dir, 'tiny'), join(dir, 'hosts'), join(dir, 'big@@gridops-files:one@@\\x'), join(dir, '@@gridops-files:content@@end')];
+    writeFileSync(names[0]!, 'marker\n');
+    writeFileSync(names[1]!, 'ab');
+    writeFileSync(names[2]!, '127.0.0.1 localhost\n');
+    writeFileSync(names[3]!, Buffer.alloc(MAX_INLINE_BYTES + 10, 'y'));
+    writeFileSync(names[4]!, 'end\n');
+    const states = readOne(names.map((n) => ({ probe: fileProbe(n), sharesShell: true }))).map((o) => parseFileState(o));
+    expect(states.map((st) => st.content?.toString())).toEqual(['marker\n', 'ab', '127.0.0.1 localhost\n', undefined, 'end\n']);
+    expect(states[3]!.sha256).toBe(createHash('sha256').update(readFileSync(names[3]!)).digest('hex'));
+  });
+
+  it('a /proc file (size 0) reads with its content, and a /sys file whose size says 4096 is refused in the batch, then read on its own', () => {
+    const [version] = readOne([{ probe: fileProbe('/proc/version') }]);
+    expect(parseFileState(version!).content?.toString()).toBe(readFileSync('/proc/version', 'utf8'));
+    const sysfs = ['/sys/kernel/mm/transparent_hugepage/enabled', '/sys/module/printk/parameters/time', '/sys/kernel/profiling'].find((f) => existsSync(f));
+    if (!sysfs) return void console.warn('no 4096-byte sysfs file here');
+    const probes = [{ probe: fileProbe(sysfs) }, { probe: fileProbe(join(dir, 'tiny')) }];
+    const read = readScript(probes, { facts: 'none' });
+    let mismatch: unknown;
+    try {
+      read.parse(sh(read.script));
+    } catch (err) {
+      mismatch = err;
+    }
+    expect(mismatch).toBeInstanceOf(FileReadMismatch);
+    expect((mismatch as FileReadMismatch).paths).toEqual([sysfs, join(dir, 'tiny')]);
+    const again = readOne(probes, new Set((mismatch as FileReadMismatch).paths));
+    expect(again.map((o) => parseFileState(o).content?.toString())).toEqual([readFileSync(sysfs, 'utf8'), 'ab']);
+  });
+
+  it('a file stat says is too big is hashed from its content, whatever its name', () => {
+    const big = join(dir, 'back\\slash big');
+    writeFileSync(big, Buffer.alloc(MAX_INLINE_BYTES + 1, 'z'));
+    const [out] = readOne([{ probe: fileProbe(big) }]);
+    expect(parseFileState(out!).sha256).toBe(createHash('sha256').update(readFileSync(big)).digest('hex'));
+    expect(parseFileState(sh(singleFileProbe(big))).sha256).toBe(parseFileState(out!).sha256);
+  });
+
+  it("stat's file types are read in the C locale, whatever the host's language", () => {
+    const read = readScript([{ probe: fileProbe(join(dir, 'tiny')) }], { facts: 'none' });
+    expect(read.script.startsWith('LC_ALL=C; export LC_ALL\n')).toBe(true);
+  });
+});
+
 describe('parseFileReads', () => {
   const out = (stats: string, od: string) => `${stats}\n@@gridops-files:content@@\n${od}@@gridops-files:content@@end\n`;
 
-  it('refuses content that does not add up to the sizes stat gave (a file changed or could not be read)', () => {
-    expect(() => parseFileReads(out('4|regular file|644|root|root|/a', ' 61 62 63\n'), ['/a'])).toThrow(/changed while it was read, or could not be read/);
+  it('refuses content that does not add up to the sizes stat gave, naming the files to read again', () => {
+    expect(() => parseFileReads(out('4|regular file|644|root|root|/a', ' 61 62 63\n'), ['/a'])).toThrow(FileReadMismatch);
+    expect(() => parseFileReads(out('4|regular file|644|root|root|/a', ' 61 62 63\n'), ['/a'])).toThrow(/did not add up \(3 bytes for 4\): \/a/);
     expect(parseFileState(parseFileReads(out('3|regular file|644|root|root|/a', ' 61 62 63\n'), ['/a']).get('/a')!).content?.toString()).toBe('abc');
+    expect(() => parseFileReads(out('3|regular file|644|root|root|/a', ' 61 62 zz\n'), ['/a'])).toThrow(/unexpected output/);
   });
 
   it('says a path stat did not print is absent, and refuses output that stopped early', () => {
