@@ -59,7 +59,7 @@ export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreach
   // The nodes this run works on (--limit): a sub-grid without any is outside the run, not without a
   // candidate. So is a host read for the agent's version alone that runs no agent: this run's
   // playbooks start none there (the agent's templates read the facts the election ranks by).
-  const factless = new Set(planned.filter((p) => !hasAllFacts(p.session.facts) && !runsAgent({ facts: p.session.facts, managedUnits: p.managedUnits })).map((p) => p.session.node.name));
+  const factless = new Set(planned.filter((p) => !hasAllFacts(p.session.facts) && !agents.includes(p)).map((p) => p.session.node.name));
   const inRun = new Set([...hostPlans.keys()].filter((n) => !factless.has(n)));
   const election = agents.length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts])), inRun) : undefined;
   return {
@@ -90,9 +90,10 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, existing, reads), secrets);
   // A template that read the bootstrap electorate may branch on it, and the branch it takes once the
   // agent's version is known may read other facts: all of them, then.
-  const scope = reads.hostFacts || reads.agentVersion || [...probed.resources.values()].some((r) => !r.ignoresFacts) ? 'all' : 'agent';
+  const rendersFacts = reads.hostFacts || reads.agentVersion;
+  const scope = rendersFacts || [...probed.resources.values()].some((r) => !r.ignoresFacts) ? 'all' : 'agent';
   const { facts, outputs } = await readHost(host, [...probed.resources.values()], scope);
-  const { resources, handlers } = reads.hostFacts || reads.agentVersion ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets) : probed;
+  const { resources, handlers } = rendersFacts ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets) : probed;
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
   if (stale.length) for (const [id, out] of (await readHost(host, stale, 'agent')).outputs) outputs.set(id, out);
   const session: HostSession = { ...host, facts };
