@@ -9,8 +9,11 @@
 //     plan's profile (-v) per phase and per host;
 //   - Ansible 2.14 (pipelining, ControlPersist): first run, no-change run, at 50 hosts.
 // At 50 hosts, and at 500 (floor and gridops; `--no-500` skips it). Times are medians of --runs
-// (default 3) at 50 hosts and single runs at 500. Needs root (it brings up its own lab) and
-// `apt-get install ansible`. Run: npm run bench -- provision [--no-500] [--runs N] [--json]
+// (default 3): at 500 hosts the floor, the fresh plan and the fresh no-change apply run --runs
+// times, the rest once; Ansible runs --ansible-runs times (default 3). Before each timed run the
+// bench waits for the machine to go quiet (settle): the run before it (a reset's 50 ssh clients,
+// Ansible's forks) leaves sshd sessions ending on the same 2 cores. Needs root (it brings up its own
+// lab) and `apt-get install ansible`. Run: npm run bench -- provision [--no-500] [--runs N] [--ansible-runs N] [--json]
 // (`--no-ansible` skips Ansible, for quick comparisons; GRIDOPS_BENCH_LAB=DIR: the lab's directory; GRIDOPS_BENCH_KEEP_LAB=1 leaves it up afterwards.)
 import { spawnSync, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -26,6 +29,7 @@ const dir = process.env.GRIDOPS_BENCH_LAB ?? '/tmp/gridops-bench-lab';
 const with500 = !args.includes('--no-500');
 const withAnsible = !args.includes('--no-ansible');
 const runs = Math.max(1, Number(flag('runs', '3')));
+const ansibleRuns = Math.max(1, Number(flag('ansible-runs', '3')));
 const asJson = args.includes('--json');
 const concurrency = 50;
 const sizes = with500 ? [50, 500] : [50];
@@ -38,8 +42,35 @@ const median = (xs) => {
 };
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
+/** Busy and total jiffies of all CPUs, from /proc/stat. */
+function cpuTimes() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + (f[4] ?? 0);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+/** How many timed runs found the machine busy for the whole of settle's wait. */
+let unsettled = 0;
+/**
+ * Waits until the CPUs were at least 80% idle over 250 ms (at most 5 s): a timed run starts on a quiet
+ * machine, not while the previous step's sessions end. The same for every tool measured.
+ */
+function settle() {
+  const t0 = performance.now();
+  let before = cpuTimes();
+  while (performance.now() - t0 < 5000) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    const now = cpuTimes();
+    const busy = (now.busy - before.busy) / Math.max(1, now.total - before.total);
+    if (busy <= 0.2) return;
+    before = now;
+  }
+  unsettled++;
+}
+
 /** Runs a command to completion; its wall time in seconds, and its stderr (for -v profiles). */
 function run(cmd, argv, env = {}) {
+  settle();
   const t0 = performance.now();
   const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 256 * 1024 * 1024 });
   const s = (performance.now() - t0) / 1000;
@@ -172,13 +203,24 @@ try {
         row.times.firstFresh.push(gridops('apply', topology, ['--yes']).s);
       }
     }
+    // At 500 hosts the rest runs once (resetting 500 hosts takes long); the runs the 1.2x target is
+    // about run --runs times, each after a floor run of its own.
+    for (let i = reps; i < runs; i++) {
+      row.times.floor.push(floor(topology));
+      row.times.planFresh.push(gridops('plan', topology, ['--detailed-exitcode']).s);
+      row.times.noChangeFresh.push(gridops('apply', topology, ['--yes']).s);
+    }
     row.times.floor.push(floor(topology));
     if (n <= 50 && withAnsible) {
-      await resetHosts(addresses);
       const limit = nodes.slice(0, n).map((h) => h.name).join(',');
-      for (const a of addresses) touched.add(a);
-      row.aFirst = run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], ansibleEnv).s;
-      row.aNoChange = run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], ansibleEnv).s;
+      row.aFirst = [];
+      row.aNoChange = [];
+      for (let i = 0; i < ansibleRuns; i++) {
+        await resetHosts(addresses);
+        for (const a of addresses) touched.add(a);
+        row.aFirst.push(run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], ansibleEnv).s);
+        row.aNoChange.push(run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], ansibleEnv).s);
+      }
       await resetHosts(addresses);
     }
     row.loadAfter = load();
@@ -195,20 +237,22 @@ function f(s) {
 }
 function summarize(r) {
   const m = Object.fromEntries(Object.entries(r.times).map(([k, v]) => [k, median(v)]));
-  return { hosts: r.hosts, runs: r.runs, load: { before: r.loadBefore, after: r.loadAfter }, median: m, all: r.times, ansibleFirst: r.aFirst, ansibleNoChange: r.aNoChange, profileFirst: r.profileFirst, profileFresh: r.profileFresh, profileKept: r.profileKept };
+  const ansible = r.aFirst ? { ansibleFirst: median(r.aFirst), ansibleNoChange: median(r.aNoChange), ansibleAll: { first: r.aFirst, noChange: r.aNoChange } } : {};
+  return { hosts: r.hosts, runs: r.runs, load: { before: r.loadBefore, after: r.loadAfter }, median: m, all: r.times, ...ansible, profileFirst: r.profileFirst, profileFresh: r.profileFresh, profileKept: r.profileKept };
 }
 /** Prints the rows (each size as soon as it is measured, so a failure later keeps what was measured). */
 function report(done) {
   for (const r of done.map(summarize)) {
-    console.log(`\nthe 3-task work on ${r.hosts} netns lab hosts, ${concurrency} at a time; wall clock of whole processes (start-up included); medians of ${r.runs} run${r.runs === 1 ? '' : 's'}; load average before ${r.load.before}, after ${r.load.after}`);
+    console.log(`\nthe 3-task work on ${r.hosts} netns lab hosts, ${concurrency} at a time; wall clock of whole processes (start-up included), each started on a quiet machine (settle; ${unsettled} did not find one in 5 s); medians of the runs in brackets; load average before ${r.load.before}, after ${r.load.after}`);
     // Ratios: of the medians, and the median of each repetition's time over the floor run just before it (load drifts).
     for (const [k, label] of MEASURES.filter(([k]) => r.all[k].length)) {
       const paired = median(r.all[k].map((t, i) => t / r.all.floor[i]));
       console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor, ${paired.toFixed(2)}x paired   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
     }
     if (r.ansibleFirst !== undefined) {
-      console.log(`  ${'ansible-playbook, first run (ControlPersist)'.padEnd(72)} ${f(r.ansibleFirst).padStart(8)}  ${(r.ansibleFirst / r.median.firstFresh).toFixed(1)}x gridops first run (fresh), ${(r.ansibleFirst / r.median.first).toFixed(1)}x with the keeper started, ${(r.ansibleFirst / r.median.firstAfterPlan).toFixed(1)}x after a plan`);
-      console.log(`  ${'ansible-playbook, no change (ControlPersist)'.padEnd(72)} ${f(r.ansibleNoChange).padStart(8)}  ${(r.ansibleNoChange / r.median.noChangeKept).toFixed(1)}x gridops --persist, ${(r.ansibleNoChange / r.median.noChangeFresh).toFixed(1)}x gridops fresh`);
+      const all = (xs) => `(${xs.map((s) => s.toFixed(2)).join(', ')})`;
+      console.log(`  ${'ansible-playbook, first run (ControlPersist)'.padEnd(72)} ${f(r.ansibleFirst).padStart(8)}  ${(r.ansibleFirst / r.median.firstFresh).toFixed(1)}x gridops first run (fresh), ${(r.ansibleFirst / r.median.first).toFixed(1)}x with the keeper started, ${(r.ansibleFirst / r.median.firstAfterPlan).toFixed(1)}x after a plan   ${all(r.ansibleAll.first)}`);
+      console.log(`  ${'ansible-playbook, no change (ControlPersist)'.padEnd(72)} ${f(r.ansibleNoChange).padStart(8)}  ${(r.ansibleNoChange / r.median.noChangeKept).toFixed(1)}x gridops --persist, ${(r.ansibleNoChange / r.median.noChangeFresh).toFixed(1)}x gridops fresh   ${all(r.ansibleAll.noChange)}`);
     }
     console.log(`  profile, first apply (apply -v --persist, keeper started):\n    ${r.profileFirst.join('\n    ')}`);
     console.log(`  profile, no-op plan, fresh connections (plan -v):\n    ${r.profileFresh.join('\n    ')}`);

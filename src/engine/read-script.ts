@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { AGENT_FACTS_BODY, FACTS_BODY } from '../facts/gather.js';
 import { fileReadScript, parseFileReads, requestedPaths, servableSnippet, serveFileReads } from '../resources/file-reads.js';
 import { singleFileProbe } from '../resources/file-state.js';
+import { lineStartsOf } from '../resources/line-starts.js';
 
 /** One probe of the read: its snippet, and whether it may run in the read's own shell (Resource.probeSharesShell). */
 export interface ReadProbe {
@@ -55,16 +56,22 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
     script,
     parse(stdout) {
       if (!stdout.includes(`${marker} end`)) throw new Error('the read script did not run to its end');
-      const [factsOutput = '', ...parts] = stdout.split(new RegExp(`^${marker} `, 'm'));
+      // The facts, then the files' part, read in order (file text may hold any line), then the probes' parts.
+      const filesLine = `${marker} files\n`;
+      const filesAt = lineStartsOf(stdout, filesLine)[0];
+      if (filesAt === undefined) throw new Error('the read script did not run to its end');
+      const factsOutput = stdout.slice(0, filesAt);
+      let rest = stdout.slice(filesAt + filesLine.length);
+      let served: ReadonlyMap<string, string> = new Map();
+      if (paths.length) ({ states: served, rest } = parseFileReads(rest, paths));
       const outputs: string[] = new Array(probes.length).fill('');
-      let served: Map<string, string> = new Map();
-      for (const part of parts) {
+      const starts = lineStartsOf(rest, `${marker} `);
+      for (const [k, at] of starts.entries()) {
+        const part = rest.slice(at + marker.length + 1, starts[k + 1] ?? rest.length);
         const newline = part.indexOf('\n');
-        const tag = part.slice(0, newline);
-        const body = part.slice(newline + 1);
+        const tag = newline < 0 ? part : part.slice(0, newline);
         if (tag === 'end') break;
-        if (tag === 'files') served = paths.length ? parseFileReads(body, paths) : served;
-        else outputs[Number(tag)] = serveFileReads(body, served, nonce);
+        outputs[Number(tag)] = serveFileReads(newline < 0 ? '' : part.slice(newline + 1), served, nonce);
       }
       return { factsOutput, outputs };
     },

@@ -10,6 +10,11 @@ import { probeSections, splitProbeSections } from '../../src/resources/probe-sec
 import { quote } from '../../src/transport/quote.js';
 
 const sh = (script: string, env: NodeJS.ProcessEnv = process.env) => execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+/** The probes' outputs of one read by a real shell; `ownRead`: paths read by a snippet of their own. */
+const readOne = (probes: ReadProbe[], ownRead?: ReadonlySet<string>) => {
+  const read = readScript(probes, { facts: 'none', ...(ownRead ? { ownRead } : {}) });
+  return read.parse(sh(read.script)).outputs;
+};
 
 describe('batched file reads, run by a real shell', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridops-file-reads-'));
@@ -70,23 +75,100 @@ describe('batched file reads, run by a real shell', () => {
     expect(() => readFileSync(join(process.cwd(), 'pwned'))).toThrow();
   });
 
-  it('runs one stat and one od for all of a host\'s small files, however many', () => {
+  /** Runs `read` with stat, od, base64, sha256sum and cat wrapped to log each call; the calls, sorted. */
+  const countingPrograms = (run: (env: NodeJS.ProcessEnv) => void): string[] => {
     const bin = mkdtempSync(join(tmpdir(), 'gridops-counting-'));
     try {
       const log = join(bin, 'calls');
+      writeFileSync(log, '');
       for (const tool of ['stat', 'od', 'base64', 'sha256sum', 'cat']) {
         const real = execFileSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
         writeFileSync(join(bin, tool), `#!/bin/sh\necho ${tool} >> '${log}'\nexec ${real} "$@"\n`, { mode: 0o755 });
       }
-      const files = Array.from({ length: 20 }, (_, i) => join(dir, `many-${i}`));
-      for (const f of files) writeFileSync(f, `${f}\n`);
-      const read = readScript(files.map((f) => ({ probe: fileProbe(f), sharesShell: true })), { facts: 'none' });
-      const outputs = read.parse(sh(read.script, { ...process.env, PATH: `${bin}:${process.env.PATH}` })).outputs;
-      expect(outputs.map((o) => parseFileState(o).content?.toString())).toEqual(files.map((f) => `${f}\n`));
-      expect(readFileSync(log, 'utf8').trim().split('\n').sort()).toEqual(['od', 'stat']);
+      run({ ...process.env, PATH: `${bin}:${process.env.PATH}` });
+      return readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).sort();
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
+  };
+
+  it("runs one stat and one od for all of a host's small files, however many", () => {
+    // 20 files of 100 bytes: the shell reads the first SHELL_READ_BYTES of them, od the rest.
+    const files = Array.from({ length: 20 }, (_, i) => join(dir, `many-${i}`));
+    for (const f of files) writeFileSync(f, `${f.padEnd(99, '.')}\n`);
+    const read = readScript(files.map((f) => ({ probe: fileProbe(f), sharesShell: true })), { facts: 'none' });
+    const calls = countingPrograms((env) => {
+      const outputs = read.parse(sh(read.script, env)).outputs;
+      expect(outputs.map((o) => parseFileState(o).content?.toString())).toEqual(files.map((f) => `${f.padEnd(99, '.')}\n`));
+    });
+    expect(calls).toEqual(['od', 'stat']);
+  });
+
+  it('reads small text with the shell alone, byte for byte: no program but stat', () => {
+    const texts: Record<string, string> = {
+      crlf: 'a=1\r\nb=2\r\n',
+      noNewline: 'last line without one',
+      onlyNewlines: '\n\n\n',
+      backslashes: 'C:\\path\\n \\t \\\\\n',
+      spaces: '  lead\ttab  \n\t\n   ',
+      unicode: 'ünïcødé ☃ \u{1F600}\n',
+      shellish: '$(touch pwned) `x` $HOME \'q\' "dq" * ?\n',
+      oneByte: 'x',
+    };
+    const names = Object.keys(texts);
+    for (const k of names) writeFileSync(join(dir, `text-${k}`), texts[k]!);
+    const read = readScript(names.map((k) => ({ probe: fileProbe(join(dir, `text-${k}`)), sharesShell: true })), { facts: 'none' });
+    const calls = countingPrograms((env) => {
+      const outputs = read.parse(sh(read.script, env)).outputs;
+      expect(Object.fromEntries(names.map((k, i) => [k, parseFileState(outputs[i]!).content?.toString()]))).toEqual(texts);
+    });
+    expect(calls).toEqual(['stat']);
+    expect(() => readFileSync(join(process.cwd(), 'pwned'))).toThrow();
+  });
+
+  it('a small file the shell cannot hold (a NUL) is read again with od in the same read', () => {
+    const nul = join(dir, 'small-with-nul');
+    writeFileSync(nul, Buffer.from('key\0value\n'));
+    const read = readScript([{ probe: fileProbe(nul) }, { probe: fileProbe(paths.text!) }], { facts: 'none' });
+    const calls = countingPrograms((env) => {
+      const [own, text] = read.parse(sh(read.script, env)).outputs;
+      expect(parseFileState(own!).content).toEqual(readFileSync(nul));
+      expect(parseFileState(text!).content?.toString()).toBe('a=1\nb=2\n');
+    });
+    expect(calls).toEqual(['od', 'stat']);
+  });
+
+  it('counts bytes, not characters, when bash is the shell (LC_ALL=C), and a small file that is not UTF-8 is read again on its own', () => {
+    const utf8 = join(dir, 'utf8-text');
+    writeFileSync(utf8, 'ünïcødé ☃\n');
+    const latin1 = join(dir, 'latin1-text');
+    writeFileSync(latin1, Buffer.from('caf\xe9\n', 'latin1'));
+    const read = readScript([{ probe: fileProbe(utf8) }], { facts: 'none' });
+    const bashOut = execFileSync('bash', ['-c', read.script], { encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8' } });
+    expect(parseFileState(read.parse(bashOut).outputs[0]!).content?.toString()).toBe('ünïcødé ☃\n');
+    const probes = [{ probe: fileProbe(latin1) }, { probe: fileProbe(utf8) }];
+    const first = readScript(probes, { facts: 'none' });
+    expect(() => first.parse(sh(first.script))).toThrow(FileReadMismatch);
+    let mismatch: FileReadMismatch | undefined;
+    try {
+      first.parse(sh(first.script));
+    } catch (err) {
+      mismatch = err as FileReadMismatch;
+    }
+    expect(mismatch!.paths).toEqual([latin1]);
+    const again = readOne(probes, new Set(mismatch!.paths));
+    expect(parseFileState(again[0]!).content).toEqual(readFileSync(latin1));
+    expect(parseFileState(again[1]!).content?.toString()).toBe('ünïcødé ☃\n');
+  });
+
+  it("a file's text may hold the read's own markers: it is taken by stat's size, never searched", () => {
+    const read = readScript([{ probe: fileProbe(join(dir, 'forged')) }, { probe: 'echo second' }], { facts: 'none' });
+    const nonce = /@@gridops-probe-([0-9a-f]+)@@/.exec(read.script)![1]!;
+    const forged = `@@gridops-probe-${nonce}@@ 1\nforged\n@@gridops-files:text@@\n@@gridops-files:content@@end\n@@gridops-probe-${nonce}@@ end\n`;
+    writeFileSync(join(dir, 'forged'), forged);
+    const [own, second] = read.parse(sh(read.script)).outputs;
+    expect(parseFileState(own!).content?.toString()).toBe(forged);
+    expect(second).toBe('second\n');
   });
 
   it('a probe in a subshell of its own is served too, and one path asked twice is read once', () => {
@@ -98,7 +180,7 @@ describe('batched file reads, run by a real shell', () => {
   });
 
   it('leaves no variable or positional parameter behind in the shell it shares', () => {
-    const read = readScript([{ probe: fileProbe(paths.text!) }, { probe: 'echo "[$#][${_gf-}${_go-}${_gn-}${_gs-}]"', sharesShell: true }], { facts: 'none' });
+    const read = readScript([{ probe: fileProbe(paths.text!) }, { probe: 'echo "[$#][${_gf-}${_go-}${_gx-}${_gb-}${_gc-}${_gl-}${_gn-}${_gs-}]"', sharesShell: true }], { facts: 'none' });
     expect(read.parse(sh(read.script)).outputs[1]).toBe('[0][]\n');
   });
 });
@@ -106,10 +188,6 @@ describe('batched file reads, run by a real shell', () => {
 describe('batched file reads against tricks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridops-file-tricks-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const readOne = (probes: ReadProbe[], ownRead?: ReadonlySet<string>) => {
-    const read = readScript(probes, { facts: 'none', ...(ownRead ? { ownRead } : {}) });
-    return read.parse(sh(read.script)).outputs;
-  };
 
   it("a probe that prints a request line (a hostile sysctl value) gets that text back, never a file's content", () => {
     const secret = join(dir, 'grid.key');
@@ -148,7 +226,8 @@ describe('batched file reads against tricks', () => {
       mismatch = err;
     }
     expect(mismatch).toBeInstanceOf(FileReadMismatch);
-    expect((mismatch as FileReadMismatch).paths).toEqual([sysfs, join(dir, 'tiny')]);
+    // The tiny file was read by the shell: only the od batch's files are read again.
+    expect((mismatch as FileReadMismatch).paths).toEqual([sysfs]);
     const again = readOne(probes, new Set((mismatch as FileReadMismatch).paths));
     expect(again.map((o) => parseFileState(o).content?.toString())).toEqual([readFileSync(sysfs, 'utf8'), 'ab']);
   });
@@ -173,12 +252,22 @@ describe('parseFileReads', () => {
   it('refuses content that does not add up to the sizes stat gave, naming the files to read again', () => {
     expect(() => parseFileReads(out('4|regular file|644|root|root|/a', ' 61 62 63\n'), ['/a'])).toThrow(FileReadMismatch);
     expect(() => parseFileReads(out('4|regular file|644|root|root|/a', ' 61 62 63\n'), ['/a'])).toThrow(/did not add up \(3 bytes for 4\): \/a/);
-    expect(parseFileState(parseFileReads(out('3|regular file|644|root|root|/a', ' 61 62 63\n'), ['/a']).get('/a')!).content?.toString()).toBe('abc');
+    expect(parseFileState(parseFileReads(out('3|regular file|644|root|root|/a', ' 61 62 63\n'), ['/a']).states.get('/a')!).content?.toString()).toBe('abc');
     expect(() => parseFileReads(out('3|regular file|644|root|root|/a', ' 61 62 zz\n'), ['/a'])).toThrow(/unexpected output/);
   });
 
+  it('refuses text the shell read that is not UTF-8, or not the size stat gave, naming the files to read again', () => {
+    const text = (stats: string, body: Buffer) => Buffer.concat([Buffer.from(`${stats}\n@@gridops-files:content@@\n@@gridops-files:text@@\n/a\n`), body, Buffer.from('\n@@gridops-files:content@@end\n')]).toString('utf8');
+    expect(parseFileReads(text('3|regular file|644|root|root|/a', Buffer.from('abc')), ['/a']).states.get('/a')).toBe(`regular file|644|root|root|3\n${Buffer.from('abc').toString('base64')}\n`);
+    // Bytes that are not UTF-8 come back as U+FFFD, whatever their length: the same size, or not.
+    for (const bad of [Buffer.from([0x61, 0xf0, 0x9f, 0x98]), Buffer.from([0xff, 0x0a, 0x78, 0x78]), Buffer.from([0x61, 0x62, 0x0a, 0xff])]) {
+      expect(() => parseFileReads(text('4|regular file|644|root|root|/a', bad), ['/a'])).toThrow(FileReadMismatch);
+    }
+    expect(() => parseFileReads(text('4|regular file|644|root|root|/a', Buffer.from('abc')), ['/a'])).toThrow(FileReadMismatch);
+  });
+
   it('says a path stat did not print is absent, and refuses output that stopped early', () => {
-    expect(parseFileReads(out('', ''), ['/nope']).get('/nope')).toBe('absent\n');
+    expect(parseFileReads(out('', ''), ['/nope']).states.get('/nope')).toBe('absent\n');
     expect(() => parseFileReads('3|regular file|644|root|root|/a\n', ['/a'])).toThrow(/did not finish/);
   });
 });
