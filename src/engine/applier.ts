@@ -61,7 +61,10 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   const refused = replaceSandbox ? [] : p.plan.changes.filter((c) => c.needsRestart).map((c) => ({ id: c.id, reason: c.needsRestart! }));
   for (const r of refused) emit({ type: 'change-refused', host, id: r.id, reason: r.reason });
   const plan = { ...p.plan, changes: p.plan.changes.filter((c) => !refused.some((r) => r.id === c.id)) };
-  if (plan.changes.length === 0) return { host, status: 'unchanged', applied: 0, refused };
+  if (plan.changes.length === 0) {
+    p.held?.release();
+    return { host, status: 'unchanged', applied: 0, refused };
+  }
   const items: GateItem[] = plan.changes.map((change) => {
     const resource = p.resources.get(change.id);
     if (!resource) throw new Error(`no resource for ${change.id}`);
@@ -74,7 +77,7 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   }
   let result;
   try {
-    result = await gate.pass(session.transport, session.node.settings.ssh.become, items);
+    result = await gate.pass(session.transport, session.node.settings.ssh.become, items, p.held);
   } catch (err) {
     if (err instanceof InterruptedError) {
       emit({ type: 'host-skipped', host, reason: 'interrupted before its changes started' });

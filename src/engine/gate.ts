@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InterruptedError, RemoteCommandError } from '../errors/index.js';
 import type { Change } from '../plan/change.js';
+import type { HeldRead } from '../transport/held-read.js';
 import type { Transport } from '../transport/transport.js';
 import { StepRecorder, type RecordedStep } from '../resources/step-recorder.js';
 
@@ -39,8 +40,12 @@ export class MutationGate {
     private readonly signal?: AbortSignal,
   ) {}
 
-  async pass(transport: Transport, become: boolean, items: readonly GateItem[]): Promise<BatchResult> {
-    if (this.signal?.aborted) throw new InterruptedError(`${transport.name}: interrupted before its changes started`);
+  /** `held`: the host's read session, waiting (held-read.ts): the batch runs there when it still waits, else in a session of its own. */
+  async pass(transport: Transport, become: boolean, items: readonly GateItem[], held?: HeldRead): Promise<BatchResult> {
+    if (this.signal?.aborted) {
+      held?.release();
+      throw new InterruptedError(`${transport.name}: interrupted before its changes started`);
+    }
     const host = transport.name;
     const recorder = new StepRecorder(host);
     for (const item of items) {
@@ -52,13 +57,11 @@ export class MutationGate {
     const t0 = performance.now();
     // Staged files first (SFTP on the same connection); the script's steps check and place them.
     for (const u of recorder.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become });
-    const result = await transport.exec('sh -s', {
-      become,
-      stdin: batchScript(items, recorder.steps, marker),
-      // No abort signal on purpose: Ctrl-C lets a running batch finish (or time out).
-      timeoutMs: recorder.steps.reduce((sum, s) => sum + s.timeoutMs, 0) || 60_000,
-      onStdout: (text) => live.feed(text),
-    });
+    const script = batchScript(items, recorder.steps, marker);
+    const timeoutMs = recorder.steps.reduce((sum, s) => sum + s.timeoutMs, 0) || 60_000;
+    const onStdout = (text: string) => live.feed(text);
+    // No abort signal on purpose: Ctrl-C lets a running batch finish (or time out).
+    const result = held?.waiting ? await held.proceed(script, { timeoutMs, onStdout }) : await transport.exec('sh -s', { become, stdin: script, timeoutMs, onStdout });
     live.finish(result.stdout);
     const ms = Math.round(performance.now() - t0);
     const applied = live.doneCount();

@@ -16,6 +16,7 @@ import { GRIDOPS_VERSION } from '../version.js';
 import { electInitial } from '../overlay/initial-election.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
 import { SystemdUnitResource } from '../resources/systemd-unit.js';
+import type { HeldRead } from '../transport/held-read.js';
 
 /** A host's plan together with the live resources that can carry it out. */
 export interface PlannedHost {
@@ -25,6 +26,8 @@ export interface PlannedHost {
   handlers: Handler[];
   /** The systemd units this run manages on the host (the overlay asks whether one is gridagent's). */
   managedUnits: ReadonlySet<string>;
+  /** The read's session, still waiting for this host's batch (an apply's read with `hold`; transport/held-read.ts). */
+  held?: HeldRead;
 }
 
 /** A host's plan; `planned` (the live resources that can carry it out) is absent when planning failed. */
@@ -38,11 +41,16 @@ export interface HostPlanning {
  * resource's probe in one round trip. Never throws: a planning problem becomes the host's
  * `plan.error`. Changes nothing: no resource ever gets a StepRecorder here.
  */
-export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, existing: ReadonlySet<string> = new Set()): Promise<HostPlanning> {
+export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, existing: ReadonlySet<string> = new Set(), options: { hold?: boolean } = {}): Promise<HostPlanning> {
+  const reading: { held?: HeldRead } = {};
   try {
-    const planned = await computeHostPlan(grid, host, playbooks, secrets, existing);
+    const planned = await computeHostPlan(grid, host, playbooks, secrets, existing, options.hold ? reading : undefined);
+    // A host with nothing to change ends its read's shell now.
+    if (planned.plan.changes.length === 0) reading.held?.release();
+    else if (reading.held) planned.held = reading.held;
     return { plan: planned.plan, planned };
   } catch (err) {
+    reading.held?.release();
     return { plan: { host: host.node.name, address: host.node.address, playbooks: playbooks.map((p) => p.ref), changes: [], notes: [], handlers: [], error: errorOf(err, 'planning') } };
   }
 }
@@ -80,7 +88,7 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<Ho
 }
 
 /** `existing`: nodes that already run an agent (templateContext: who is born in a first bootstrap). */
-async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>): Promise<PlannedHost> {
+async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>, reading?: { held?: HeldRead }): Promise<PlannedHost> {
   const { node } = host;
   // What to probe does not depend on facts, so facts and every probe share one round trip; then,
   // if the first rendering read a value the facts change, the resources are made again with the
@@ -92,7 +100,7 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   // agent's version is known may read other facts: all of them, then.
   const rendersFacts = reads.hostFacts || reads.agentVersion;
   const scope = rendersFacts || [...probed.resources.values()].some((r) => !r.ignoresFacts) ? 'all' : 'agent';
-  const { facts, outputs } = await readHost(host, [...probed.resources.values()], scope);
+  const { facts, outputs } = await readHost(host, [...probed.resources.values()], scope, reading);
   const { resources, handlers } = rendersFacts ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets) : probed;
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
   if (stale.length) for (const [id, out] of (await readHost(host, stale, 'agent')).outputs) outputs.set(id, out);
@@ -128,22 +136,29 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
 /**
  * Gathers facts, the files the probes ask for, and every resource's probe in one script
  * (read-script.ts). The script only reads, so it runs without the remote `timeout` wrapper
- * (`readOnly`: one exec and one fork fewer per host).
+ * (`readOnly`: one exec and one fork fewer per host). `reading`: an apply's read, held for the
+ * host's batch where the transport can (its `held`).
  */
-async function readHost(host: ConnectedHost, resources: readonly Resource[], facts: FactsScope, ownRead?: ReadonlySet<string>): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
+async function readHost(host: ConnectedHost, resources: readonly Resource[], facts: FactsScope, reading?: { held?: HeldRead }, ownRead?: ReadonlySet<string>): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
   const read = readScript(
     resources.map((r) => ({ probe: r.probe(), sharesShell: r.probeSharesShell })),
     { facts, ...(ownRead ? { ownRead } : {}) },
   );
-  const result = await host.transport.exec(read.script, { become: host.node.settings.ssh.become, timeoutMs: 60_000, readOnly: true });
+  const become = host.node.settings.ssh.become;
+  const held = reading && host.transport.execHeld ? await host.transport.execHeld(read.script, { become, timeoutMs: 60_000 }) : undefined;
+  if (held && reading) reading.held = held;
+  const result = held ? held.result : await host.transport.exec(read.script, { become, timeoutMs: 60_000, readOnly: true });
   let parsed: ReadOutput;
   let gathered: HostFacts;
   try {
     parsed = read.parse(result.stdout);
   } catch (err) {
     // A batch whose content did not add up (a /sys file's size, a file changed meanwhile): once
-    // more, with those files read one by one.
-    if (err instanceof FileReadMismatch && !ownRead) return readHost(host, resources, facts, new Set(err.paths));
+    // more, with those files read one by one (and that read held instead).
+    if (err instanceof FileReadMismatch && !ownRead) {
+      held?.release();
+      return readHost(host, resources, facts, reading, new Set(err.paths));
+    }
     throw new RemoteCommandError(host.node.name, `reading facts and current state (${(err as Error).message})`, result.code, result.stderr);
   }
   try {

@@ -10,14 +10,14 @@ import { loadSecrets } from './load-secrets.js';
  * every resource in one round trip. A refused host key anywhere stops the run; an unreachable
  * host is reported and the others go on.
  */
-export const connectAndRead: Phase = readPhase((planning) => !needsConnection(planning));
+export const connectAndRead: Phase = readPhase((planning) => !needsConnection(planning), true);
 
 /**
  * The same for `plan`, which keeps no connection past its read: each host's connection closes as
  * soon as its plan is made, while other hosts still connect (as the SSH floor does), instead of
  * all at the end (0.67 s for 500 hosts in the disconnect phase).
  */
-export const connectAndReadOnly: Phase = readPhase(() => true);
+export const connectAndReadOnly: Phase = readPhase(() => true, false);
 
 /**
  * Whether apply still needs a host's connection after reading it: to change it, or to ask its
@@ -28,7 +28,8 @@ function needsConnection(planning: HostPlanning): boolean {
   return planning.plan.changes.length > 0 || runsAgent({ facts: planning.planned.session.facts, managedUnits: planning.planned.managedUnits });
 }
 
-function readPhase(closeAfterRead: (planning: HostPlanning) => boolean): Phase {
+/** `hold`: each host's read keeps its session for the host's batch (an apply's; engine/planner.ts, transport/held-read.ts). */
+function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: boolean): Phase {
   return {
     title: 'connect, gather facts and read the current state',
     async run(ctx) {
@@ -42,7 +43,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean): Phase {
         connect,
         async (host) => {
           const t0 = performance.now();
-          const planning = await planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets, existing);
+          const planning = await planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets, existing, { hold });
           ctx.profile.host(host.node.name, 'read', performance.now() - t0);
           return planning;
         },

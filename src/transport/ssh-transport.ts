@@ -14,6 +14,7 @@ import type { AnyAuthMethod, Client, ParsedKey, ClientChannel, ConnectConfig, SF
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
 import { CommandTimeoutError, summarize } from './errors.js';
+import { HeldChannel, heldReadCommand, heldSentinel, type HeldRead } from './held-read.js';
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict } from './host-certificate.js';
 import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHostsEntry } from './known-hosts.js';
 import { silentLogger, type TransportLogger } from './logger.js';
@@ -417,6 +418,25 @@ export class SshTransport implements Transport {
   private checkOpen(): void {
     if (this.opts.signal?.aborted) throw new InterruptedError(`${this.name}: interrupted; not starting new work`);
     if (this.closing !== undefined) throw new ConnectionError(this.name, 'the connection is already closed');
+  }
+
+  async execHeld(script: string, options: { timeoutMs: number; become?: boolean }): Promise<HeldRead | undefined> {
+    // sudo would sit between the read and the batch (its password on the same stdin): not held.
+    if (options.become && this.user !== 'root') return undefined;
+    this.checkOpen();
+    const sentinel = heldSentinel();
+    const command = heldReadCommand(script, sentinel);
+    return new Promise<HeldRead>((resolve, reject) => {
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(new ConnectionError(this.name, `cannot start a command: ${err.message}`, 'the connection may have dropped; rerun', { cause: err }));
+        // Listeners now, in this tick (execRaw says why).
+        const held = new HeldChannel(this.name, channel, sentinel, () => {
+          sendSignal(channel, 'TERM');
+          channel.close();
+        });
+        held.read(script, options.timeoutMs).then(resolve, reject);
+      });
+    });
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {

@@ -1,3 +1,5 @@
+import type { HeldRead } from './held-read.js';
+
 /** What a command run on a host returned. `code` is null when the process died by a signal. */
 export interface ExecResult {
   stdout: string;
@@ -39,6 +41,12 @@ export interface Transport {
   /** Name used as the prefix of every log line about this host. */
   readonly name: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Runs the read-only sh `script` and keeps its session for what is planned from it
+   * (held-read.ts): the apply's batch runs there instead of in a session of its own. Optional,
+   * and undefined where it does not apply (become through sudo): the caller then uses exec.
+   */
+  execHeld?(script: string, options: { timeoutMs: number; become?: boolean }): Promise<HeldRead | undefined>;
   /** Writes the whole file atomically (temp file + rename) with the given mode. */
   upload(remotePath: string, content: string | Buffer, options?: UploadOptions): Promise<void>;
   /** The file's bytes, or null when it does not exist. */

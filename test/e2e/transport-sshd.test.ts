@@ -242,6 +242,62 @@ d('SshTransport against a real sshd', () => {
     expect(Date.now() - t0).toBeLessThan(3500);
   });
 
+  describe('a held read (the apply\'s batch in the read\'s session)', () => {
+    const pids = (pattern: string) => spawnSync('pgrep', ['-f', pattern]).status === 0;
+
+    it('gives the read\'s output, then runs the batch in the same session with its own output and exit status', async () => {
+      const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+      // The read sets LC_ALL and a variable and reads stdin: none of it reaches or eats the batch.
+      const held = (await t.execHeld('LC_ALL=C; export LC_ALL; v=from-read; echo read-out; echo read-err >&2; cat; echo "after cat"', { timeoutMs: 5000 }))!;
+      expect(held.result).toEqual({ stdout: 'read-out\nafter cat\n', stderr: 'read-err\n', code: 0 });
+      expect(held.waiting).toBe(true);
+      const live: string[] = [];
+      const batch = await held.proceed('echo "[${LC_ALL-unset}][${v-unset}][$$]"; echo batch-err >&2; exit 4\n', { timeoutMs: 5000, onStdout: (text) => live.push(text) });
+      expect(batch.stdout).toMatch(/^\[unset\]\[unset\]\[\d+\]\n$/);
+      expect(batch).toMatchObject({ stderr: 'batch-err\n', code: 4 });
+      expect(live.join('')).toBe(batch.stdout);
+      expect(held.waiting).toBe(false);
+      await expect(held.proceed('true', { timeoutMs: 1000 })).rejects.toThrow(/was already used|ended/);
+    });
+
+    it('a read that fails still ends its output with its status; release ends the waiting shell', async () => {
+      const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+      const tag = `held-release-${process.pid}`;
+      const held = (await t.execHeld(`echo partial; exec 3>/dev/null; : ${tag}; exit 3`, { timeoutMs: 5000 }))!;
+      expect(held.result).toMatchObject({ stdout: 'partial\n', code: 3 });
+      expect(pids(tag)).toBe(true); // the shell waits (its command line holds the tag)
+      held.release();
+      for (let i = 0; i < 30 && pids(tag); i++) await sleep(100);
+      expect(pids(tag)).toBe(false);
+      expect((await t.exec('echo alive')).stdout).toBe('alive\n');
+    });
+
+    it('output that imitates the end of the read (another sentinel) does not end it', async () => {
+      const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+      const held = (await t.execHeld("echo '@@gridops-held-0000000000000000@@ 0'; echo real", { timeoutMs: 5000 }))!;
+      expect(held.result.stdout).toBe('@@gridops-held-0000000000000000@@ 0\nreal\n');
+      held.release();
+    });
+
+    it('a batch past its deadline is killed on the host, with everything it started', async () => {
+      const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+      const marker = 5000 + (process.pid % 1000);
+      const held = (await t.execHeld('echo read', { timeoutMs: 5000 }))!;
+      const t0 = Date.now();
+      const err = await held.proceed(`sleep ${marker} & sleep ${marker}; echo never\n`, { timeoutMs: 400 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommandTimeoutError);
+      for (let i = 0; i < 40 && pids(`sleep ${marker}`); i++) await sleep(100);
+      expect(pids(`sleep ${marker}`)).toBe(false);
+      expect(Date.now() - t0).toBeLessThan(3500);
+      expect((await t.exec('echo alive')).stdout).toBe('alive\n');
+    });
+
+    it('a read past its deadline is refused like an exec\'s', async () => {
+      const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+      await expect(t.execHeld('sleep 5', { timeoutMs: 300 })).rejects.toBeInstanceOf(CommandTimeoutError);
+    });
+  });
+
   it('an aborted run signal stops new commands', async () => {
     const ac = new AbortController();
     const t = await connect(spec(), base(await KnownHosts.load(khFile), { signal: ac.signal }));

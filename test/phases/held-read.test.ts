@@ -1,0 +1,95 @@
+import { jest } from '@jest/globals';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfirmationRefusedError } from '../../src/errors/index.js';
+import { runApply } from '../../src/phases/apply.js';
+import type { ApplyOptions } from '../../src/phases/run-options.js';
+import { runPlan } from '../../src/phases/plan.js';
+import { HeldLocalTransport } from '../support/held-local-transport.js';
+
+jest.setTimeout(60_000);
+
+let dir: string;
+let topology: string;
+let playbook: string;
+let transports: HeldLocalTransport[];
+
+const connect = async (node: { name: string }) => {
+  const t = new HeldLocalTransport(node.name);
+  transports.push(t);
+  return t;
+};
+const options = (extra: Partial<ApplyOptions> = {}): ApplyOptions => ({ topologyFile: topology, playbooks: [playbook], concurrency: 5, acceptNewHostKeys: false, progress: () => undefined, failFast: false, confirm: async () => true, emit: () => undefined, onPlan: () => undefined, connect, ...extra });
+/** Held shells end when their batch ends or their connection closes: give the processes a moment to be reaped. */
+async function noShellWaits(): Promise<void> {
+  for (let i = 0; i < 50 && transports.some((t) => t.waitingShells().length); i++) await sleep(20);
+  expect(transports.flatMap((t) => t.waitingShells())).toEqual([]);
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gridops-held-'));
+  transports = [];
+  topology = join(dir, 'grid.yaml');
+  writeFileSync(topology, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.0.1 }\n          - { name: n2, address: 10.0.0.2 }\n');
+  mkdirSync(join(dir, 'out'));
+  playbook = join(dir, 'local.yaml');
+  writeFileSync(playbook, `name: local\nresources:\n  - file: { path: "${join(dir, 'out', '{{node.name}}.txt')}", content: "{{node.name}}\\n" }\n  - command: { name: mark, run: "echo ran >> ${join(dir, 'out', 'marks')}", creates: "${join(dir, 'out', '{{node.name}}.txt')}" }\n`);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("an apply's batch runs in its read's session where the transport holds reads", () => {
+  it('each host that changes: one held read, no exec; the changes land; a plan then has nothing to do', async () => {
+    const result = await runApply(options());
+    expect(result.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['n1', 'applied'],
+      ['n2', 'applied'],
+    ]);
+    expect(readFileSync(join(dir, 'out', 'n2.txt'), 'utf8')).toBe('n2\n');
+    expect(readFileSync(join(dir, 'out', 'marks'), 'utf8')).toBe('ran\nran\n');
+    expect(transports.map((t) => [t.shells.length, t.execs])).toEqual([
+      [1, []],
+      [1, []],
+    ]);
+    await noShellWaits();
+    transports = [];
+    // A plan's reads are not held: it has no batch to run.
+    const again = await runPlan(options());
+    expect(again.hosts.every((h) => h.changes.length === 0)).toBe(true);
+    expect(transports.every((t) => t.shells.length === 0 && t.execs.length === 1)).toBe(true);
+  });
+
+  it("a host with nothing to change ends its read's shell as soon as it is planned", async () => {
+    writeFileSync(join(dir, 'out', 'n1.txt'), 'n1\n');
+    const result = await runApply(options());
+    expect(result.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['n1', 'unchanged'],
+      ['n2', 'applied'],
+    ]);
+    expect(readFileSync(join(dir, 'out', 'marks'), 'utf8')).toBe('ran\n');
+    await noShellWaits();
+  });
+
+  it('a refused confirmation runs no batch, and every held shell ends', async () => {
+    await expect(runApply(options({ confirm: async () => false }))).rejects.toBeInstanceOf(ConfirmationRefusedError);
+    expect(existsSync(join(dir, 'out', 'n1.txt'))).toBe(false);
+    expect(existsSync(join(dir, 'out', 'marks'))).toBe(false);
+    await noShellWaits();
+  });
+
+  it("a held shell that ended before its batch (a dropped session) leaves the batch to a session of its own", async () => {
+    const result = await runApply(
+      options({
+        confirm: async () => {
+          for (const t of transports) for (const shell of t.shells) shell.kill('SIGKILL');
+          await sleep(100);
+          return true;
+        },
+      }),
+    );
+    expect(result.hosts.map((h) => h.status)).toEqual(['applied', 'applied']);
+    expect(transports.map((t) => t.execs)).toEqual([['sh -s'], ['sh -s']]);
+    expect(readFileSync(join(dir, 'out', 'n1.txt'), 'utf8')).toBe('n1\n');
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * A local Transport that also holds reads (Transport.execHeld), for tests of the apply's held
+ * sessions without sshd: the held command runs in a local `sh`, its stdio standing in for an ssh2
+ * channel, and the client's side is the real HeldChannel. Every exec and every held shell is kept,
+ * so a test can tell which path a batch took and that no shell is left waiting.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { ClientChannel } from 'ssh2';
+import { HeldChannel, heldReadCommand, heldSentinel, type HeldRead } from '../../src/transport/held-read.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
+import type { ExecOptions, ExecResult, Transport, UploadOptions } from '../../src/transport/transport.js';
+
+export class HeldLocalTransport implements Transport {
+  /** The commands run with exec (the fallback path), in order. */
+  readonly execs: string[] = [];
+  /** The shells of held reads. */
+  readonly shells: ChildProcess[] = [];
+  private readonly local: LocalTransport;
+  closed = false;
+
+  constructor(readonly name: string) {
+    this.local = new LocalTransport(name);
+  }
+
+  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    this.execs.push(command);
+    return this.local.exec(command, options);
+  }
+
+  execHeld(script: string, options: { timeoutMs: number }): Promise<HeldRead> {
+    const sentinel = heldSentinel();
+    const child = spawn('sh', ['-c', heldReadCommand(script, sentinel)], { stdio: 'pipe' });
+    this.shells.push(child);
+    const channel = Object.assign(new EventEmitter(), {
+      stderr: child.stderr,
+      write: (data: string) => child.stdin.write(data),
+      end: (data?: string) => child.stdin.end(data),
+      close: () => child.kill('SIGTERM'),
+    });
+    child.stdout.on('data', (d: Buffer) => channel.emit('data', d));
+    child.on('exit', (code, signal) => channel.emit('exit', code, signal?.replace(/^SIG/, '')));
+    child.on('close', () => channel.emit('close'));
+    const held = new HeldChannel(this.name, channel as unknown as ClientChannel, sentinel, () => child.kill('SIGTERM'));
+    return held.read(script, options.timeoutMs);
+  }
+
+  /** Shells that have not ended yet. */
+  waitingShells(): ChildProcess[] {
+    return this.shells.filter((c) => c.exitCode === null && c.signalCode === null);
+  }
+
+  upload(remotePath: string, content: string | Buffer, options?: UploadOptions): Promise<void> {
+    return this.local.upload(remotePath, content, options);
+  }
+
+  read(remotePath: string, options?: { become?: boolean }): Promise<Buffer | null> {
+    return this.local.read(remotePath, options);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // What closing an SSH connection does to its sessions.
+    for (const shell of this.waitingShells()) shell.kill('SIGHUP');
+  }
+}
