@@ -17,19 +17,9 @@ import type { ClientChannel } from 'ssh2';
 import { ConnectionError } from '../errors/index.js';
 import { CommandTimeoutError } from './errors.js';
 import { quote } from './quote.js';
-import type { ExecResult } from './transport.js';
+import type { ExecResult, HeldRead } from './transport.js';
 
-/** A held read (Transport.execHeld): its output, then exactly one of proceed or release. */
-export interface HeldRead {
-  /** The read's stdout and stderr, and its exit status (the subshell's). */
-  readonly result: ExecResult;
-  /** Whether the shell still waits: false once it ended (the connection dropped, or release). */
-  readonly waiting: boolean;
-  /** Runs the sh `script` in the waiting shell, under the remote timeout; stdout as it arrives to `onStdout`. Once. */
-  proceed(script: string, options: { timeoutMs: number; onStdout?: (text: string) => void }): Promise<ExecResult>;
-  /** Ends the waiting shell without running anything (no-op once proceeded or ended). */
-  release(): void;
-}
+export type { HeldRead };
 
 /** The remote command of a held read of `script`, whose output ends with `sentinel STATUS`. */
 export function heldReadCommand(script: string, sentinel: string): string {

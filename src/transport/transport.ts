@@ -1,5 +1,3 @@
-import type { HeldRead } from './held-read.js';
-
 /** What a command run on a host returned. `code` is null when the process died by a signal. */
 export interface ExecResult {
   stdout: string;
@@ -24,6 +22,18 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Called with stdout as it arrives (UTF-8 text), for live progress; the result still holds all of it. */
   onStdout?: (text: string) => void;
+}
+
+/** A held read (Transport.execHeld, held-read.ts): its output, then exactly one of proceed or release. */
+export interface HeldRead {
+  /** The read's stdout and stderr, and its exit status (the subshell's). */
+  readonly result: ExecResult;
+  /** Whether the shell still waits: false once it ended (the connection dropped, or release). */
+  readonly waiting: boolean;
+  /** Runs the sh `script` in the waiting shell, under the remote timeout; stdout as it arrives to `onStdout`. Once. */
+  proceed(script: string, options: { timeoutMs: number; onStdout?: (text: string) => void }): Promise<ExecResult>;
+  /** Ends the waiting shell without running anything (no-op once proceeded or ended). */
+  release(): void;
 }
 
 export interface UploadOptions {
