@@ -35,7 +35,8 @@ export interface ReadScript {
  * file read (likewise), then each probe in a subshell of its own unless it may share the shell
  * (a fork fewer each). The marker is random per read, so no probe's output can forge one, and the
  * file requests carry it too (servableSnippet). LC_ALL=C: stat's file types and the tools the
- * probes parse speak one language. `ownRead`: paths read by a snippet of their own rather than in
+ * probes parse speak one language; the host's own LC_ALL (or none) is given back at the end, and
+ * the script leaves nothing else in its shell's environment (a held read's batch inherits it). `ownRead`: paths read by a snippet of their own rather than in
  * the batch (after a FileReadMismatch).
  */
 export function readScript(probes: readonly ReadProbe[], options: { facts: FactsScope; ownRead?: ReadonlySet<string> }): ReadScript {
@@ -45,12 +46,14 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
   const paths = requestedPaths(probes.map((p) => p.probe)).filter((path) => !own.has(path));
   const snippets = probes.map((p) => servableSnippet(p.probe, nonce, (path) => (own.has(path) ? singleFileProbe(path) : undefined)));
   const script = [
-    'LC_ALL=C; export LC_ALL',
+    // The host's LC_ALL, given back at the end: an apply's batch runs in this shell's session afterwards (held-read.ts).
+    '_gr_lc=${LC_ALL-}; _gr_set=${LC_ALL+1}; LC_ALL=C; export LC_ALL',
     options.facts === 'all' ? FACTS_BODY : options.facts === 'agent' ? AGENT_FACTS_BODY : '',
     `echo '${marker} files'`,
     paths.length ? fileReadScript(paths) : '',
     ...probes.map((p, i) => `echo '${marker} ${i}'\n${p.sharesShell ? `{ ${snippets[i]}\n}` : `( ${snippets[i]}\n)`}`),
     `echo '${marker} end'`,
+    'if [ -n "$_gr_set" ]; then LC_ALL=$_gr_lc; else unset LC_ALL; fi; unset _gr_lc _gr_set',
   ].join('\n');
   return {
     script,

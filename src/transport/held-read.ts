@@ -6,10 +6,12 @@
  * apply sends the batch's timeout and script, or ends stdin when the host needs nothing. A lab
  * host's CPU for the bench's first run: 4 to 5 ms fewer of about 25 for read and batch.
  *
- * The read itself runs in a subshell with stdin from /dev/null (a probe cannot eat the batch,
- * and nothing it sets, LC_ALL=C included, reaches the batch's shell), then a line with a random
- * sentinel and the read's exit status ends its output, whatever became of it. The batch runs
- * under the same remote `timeout` as a batch of its own (ssh-transport.ts, withRemoteTimeout).
+ * The read itself runs in the shell, with stdin from /dev/null (a probe cannot eat the batch),
+ * then a line with a random sentinel and the read's exit status ends its output, whatever became
+ * of it. The batch runs in a new `sh -s` under the same remote `timeout` as a batch of its own
+ * (ssh-transport.ts, withRemoteTimeout): it inherits what the read left exported, so a held read
+ * must leave the environment as it found it (the planner's read gives LC_ALL back). Not a
+ * subshell: that was a fork per host on every apply, changes or not.
  */
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
@@ -24,8 +26,8 @@ export type { HeldRead };
 /** The remote command of a held read of `script`, whose output ends with `sentinel STATUS`. */
 export function heldReadCommand(script: string, sentinel: string): string {
   const body = [
-    `( ${script}`,
-    ') < /dev/null',
+    `{ ${script}`,
+    '} < /dev/null',
     `echo "${sentinel} $?"`,
     // The batch's timeout in seconds, then the batch itself as the rest of stdin (read takes one
     // line, a byte at a time, so sh -s gets everything after it). End of input: nothing to do.

@@ -242,7 +242,11 @@ describe('batched file reads against tricks', () => {
 
   it("stat's file types are read in the C locale, whatever the host's language", () => {
     const read = readScript([{ probe: fileProbe(join(dir, 'tiny')) }], { facts: 'none' });
-    expect(read.script.startsWith('LC_ALL=C; export LC_ALL\n')).toBe(true);
+    expect(read.script.split('\n')[0]).toMatch(/LC_ALL=C; export LC_ALL$/);
+    // ...and gives the host's own back at its end (a held read's batch runs in its session after it).
+    const after = (env: NodeJS.ProcessEnv) => execFileSync('/bin/sh', ['-c', `${read.script}\necho "[\${LC_ALL-unset}]"; echo "[\${_gr_lc-}\${_gr_set-}]"`], { encoding: 'utf8', env }).split('\n').slice(-3, -1);
+    expect(after({ PATH: process.env.PATH, LC_ALL: 'de_DE.UTF-8' })).toEqual(['[de_DE.UTF-8]', '[]']);
+    expect(after({ PATH: process.env.PATH })).toEqual(['[unset]', '[]']);
   });
 });
 
