@@ -263,9 +263,14 @@ d('SshTransport against a real sshd', () => {
     it('a read that fails still ends its output with its status; release ends the waiting shell', async () => {
       const t = await connect(spec(), base(await KnownHosts.load(khFile)));
       const tag = `held-release-${process.pid}`;
-      const held = (await t.execHeld(`echo partial; exec 3>/dev/null; : ${tag}; exit 3`, { timeoutMs: 5000 }))!;
+      const held = (await t.execHeld(`echo partial; : ${tag}; sh -c 'exit 3'`, { timeoutMs: 5000 }))!;
       expect(held.result).toMatchObject({ stdout: 'partial\n', code: 3 });
+      expect(held.waiting).toBe(true);
       expect(pids(tag)).toBe(true); // the shell waits (its command line holds the tag)
+      // A read that exits ends its session: what it printed, its status, and no shell left waiting.
+      const exited = (await t.execHeld('echo before; exit 5; echo never', { timeoutMs: 5000 }))!;
+      expect(exited.result).toMatchObject({ stdout: 'before\n', code: 5 });
+      expect(exited.waiting).toBe(false);
       held.release();
       for (let i = 0; i < 30 && pids(tag); i++) await sleep(100);
       expect(pids(tag)).toBe(false);
