@@ -103,8 +103,8 @@ export class HeldChannel implements HeldRead {
     return new Promise((resolve, reject) => {
       this.settleBatch = { resolve, reject };
       this.timer = setTimeout(() => this.fail(new CommandTimeoutError(this.host, script, options.timeoutMs, this.err)), options.timeoutMs);
-      this.channel.write(`${remoteSeconds(options.timeoutMs)}\n`);
-      this.channel.end(script);
+      // One write: every write is a packet, and a syscall that runs the host's side of the lab's veth.
+      this.channel.end(`${remoteSeconds(options.timeoutMs)}\n${script}`);
     });
   }
 
