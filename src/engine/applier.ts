@@ -31,6 +31,8 @@ export async function applyPlan(
     async (p) => applyHost(p, gate, options.emit, options.replaceSandbox ?? false),
     { concurrency: options.concurrency, failFast: options.failFast, signal: options.signal },
   );
+  // Hosts skipped (fail-fast, Ctrl-C) end their read's waiting shell now, not when the run disconnects.
+  for (const p of planned) p.held?.release();
   const byHost = new Map(outcomes.map((o) => [o.host, o]));
   return planned.map((p): HostOutcome => {
     const host = p.session.node.name;

@@ -46,6 +46,15 @@ export class MutationGate {
       held?.release();
       throw new InterruptedError(`${transport.name}: interrupted before its changes started`);
     }
+    try {
+      return await this.run(transport, become, items, held);
+    } finally {
+      // A batch that never reached its held shell (a resource's apply or an upload threw) lets it go.
+      held?.release();
+    }
+  }
+
+  private async run(transport: Transport, become: boolean, items: readonly GateItem[], held: HeldRead | undefined): Promise<BatchResult> {
     const host = transport.name;
     const recorder = new StepRecorder(host);
     for (const item of items) {

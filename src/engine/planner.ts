@@ -155,9 +155,11 @@ async function readHost(host: ConnectedHost, resources: readonly Resource[], fac
   } catch (err) {
     // A batch whose content did not add up (a /sys file's size, a file changed meanwhile): once
     // more, with those files read one by one (and that read held instead).
-    if (err instanceof FileReadMismatch && !ownRead) {
+    // Each time with every file that did not add up so far read on its own, while that list grows.
+    const again = err instanceof FileReadMismatch ? new Set([...(ownRead ?? []), ...err.paths]) : undefined;
+    if (again && again.size > (ownRead?.size ?? 0)) {
       held?.release();
-      return readHost(host, resources, facts, reading, new Set(err.paths));
+      return readHost(host, resources, facts, reading, again);
     }
     throw new RemoteCommandError(host.node.name, `reading facts and current state (${(err as Error).message})`, result.code, result.stderr);
   }

@@ -64,7 +64,8 @@ export function servableSnippet(snippet: string, nonce: string, ownSnippet: (pat
  *     OWNER|GROUP|NAME` per path that exists; a missing path prints nothing.
  *  2. The shell's own `read` of small regular files, up to SHELL_READ_BYTES in all: each prints
  *     TEXT, its name and its bytes as they are, if the shell read as many bytes as stat counted (a
- *     NUL is lost in a shell variable); if not, a block of its own (below) with an od of it.
+ *     NUL is lost in a shell variable) and all are printable ASCII or space (what the transport's
+ *     UTF-8 decoding cannot change); if not, a block of its own (below) with an od of it.
  *  3. One `od` of the other regular files of 1 to MAX_INLINE_BYTES bytes, in stat's order: their
  *     bytes in a row, as hex (od takes many files, base64 one; hex survives any byte), split by
  *     stat's sizes.
@@ -99,7 +100,9 @@ export function fileReadScript(paths: readonly string[]): string {
     // Each line read, with the newline read strips; the last one without it (read fails there, with what it read).
     `[ -n "$_gx" ] && while IFS= read -r _gn; do [ -n "$_gn" ] || continue; _gs=\${_gn%%|*}; _gn=\${_gn#*|}; _gc=; _gl=`,
     `  { while IFS= read -r _gl; do _gc="$_gc$_gl\n"; _gl=; done < "$_gn"; } 2>/dev/null; _gc="$_gc$_gl"`,
-    `  if [ "\${#_gc}" -eq "$_gs" ]; then echo '${TEXT}'; printf '%s\\n%s\\n' "$_gn" "$_gc"; else ${ownBlock(`od -An -v -tx1 < "$_gn" || echo '${UNREADABLE}'`)}; fi`,
+    // Text only when all of it is printable ASCII or space: other bytes (UTF-8 or not, a key's) go to od.
+    `  _gt=text; case $_gc in *[![:print:][:space:]]*) _gt=;; esac`,
+    `  if [ -n "$_gt" ] && [ "\${#_gc}" -eq "$_gs" ]; then echo '${TEXT}'; printf '%s\\n%s\\n' "$_gn" "$_gc"; else ${ownBlock(`od -An -v -tx1 < "$_gn" || echo '${UNREADABLE}'`)}; fi`,
     'done <<GRIDOPS_FILES',
     '$_gx',
     'GRIDOPS_FILES',
@@ -156,6 +159,7 @@ export function parseFileReads(stdout: string, paths: readonly string[]): FileRe
     const m = /^(\d+)\|([^|]*)\|([^|]*\|[^|]*\|[^|]*)\|(.*)$/.exec(l);
     if (m && wanted.has(m[4]!)) stats.set(m[4]!, { size: Number(m[1]), type: m[2]!, rest: m[3]! });
   }
+  const small = (s: { size: number; type: string }) => s.type === 'regular file' && s.size <= MAX_INLINE_BYTES;
   const isSection = (l: string) => l === ONE || l === TEXT || l === `${CONTENT}end`;
   // The od lines (hex only), then blocks: ONE, a name, a program's output; TEXT, a name, the bytes.
   const odLines: string[] = [];
@@ -168,7 +172,12 @@ export function parseFileReads(stdout: string, paths: readonly string[]): FileRe
     if (l === ONE) {
       const body: string[] = [];
       for (l = line(); !isSection(l); l = line()) body.push(l);
-      if (body.includes(UNREADABLE)) throw new Error(`cannot read ${name}`);
+      if (body.includes(UNREADABLE)) {
+        // A small file gone or unreadable since stat (deleted, replaced): read again on its own, which says what it is now.
+        const st = stats.get(name);
+        if (st && small(st)) throw new FileReadMismatch([name], 'it could not be read after stat');
+        throw new Error(`cannot read ${name}`);
+      }
       one.set(name, body.join('\n'));
       continue;
     }
@@ -182,7 +191,6 @@ export function parseFileReads(stdout: string, paths: readonly string[]): FileRe
     pos += size + 1;
     l = line();
   }
-  const small = (s: { size: number; type: string }) => s.type === 'regular file' && s.size <= MAX_INLINE_BYTES;
   const bytes = fromOd(odLines.join('\n'), 'the batched content');
   const batched = [...stats].filter(([path, s]) => small(s) && !text.has(path) && !one.has(path)).map(([path]) => path);
   const expected = batched.reduce((sum, path) => sum + stats.get(path)!.size, 0);

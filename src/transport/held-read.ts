@@ -28,7 +28,8 @@ export function heldReadCommand(script: string, sentinel: string): string {
   const body = [
     `{ ${script}`,
     '} < /dev/null',
-    `echo "${sentinel} $?"`,
+    // On a line of its own even when the read's output does not end with a newline (the client drops that newline).
+    `_gh=$?; printf '\\n%s %s\\n' '${sentinel}' "$_gh"`,
     // The batch's timeout in seconds, then the batch itself as the rest of stdin (read takes one
     // line, a byte at a time, so sh -s gets everything after it). End of input: nothing to do.
     'IFS= read -r _gh || exit 0',
@@ -121,20 +122,20 @@ export class HeldChannel implements HeldRead {
       return;
     }
     if (this.phase !== 'reading') return;
-    // Searched from where the last chunk could have held the start of the sentinel's line.
+    // Searched from where the last chunk could have held the start of the sentinel's line; the
+    // newline before it is the held command's own (heldReadCommand), not the read's.
     const from = Math.max(0, this.scanned - this.sentinel.length - 2);
     this.scanned = this.out.length;
-    const found = this.out.startsWith(`${this.sentinel} `) ? 0 : this.out.indexOf(`\n${this.sentinel} `, from);
+    const found = this.out.indexOf(`\n${this.sentinel} `, from);
     if (found < 0) return;
-    const at = found === 0 && this.out.startsWith(`${this.sentinel} `) ? 0 : found + 1;
-    const end = this.out.indexOf('\n', at);
+    const end = this.out.indexOf('\n', found + 1);
     if (end < 0) {
       // The sentinel's line is not complete yet: look again from its start.
       this.scanned = found;
       return;
     }
-    const status = Number(this.out.slice(at + this.sentinel.length + 1, end));
-    this.result = { stdout: this.out.slice(0, at), stderr: this.err, code: Number.isInteger(status) ? status : null };
+    const status = Number(this.out.slice(found + 1 + this.sentinel.length + 1, end));
+    this.result = { stdout: this.out.slice(0, found), stderr: this.err, code: Number.isInteger(status) ? status : null };
     this.out = this.out.slice(end + 1);
     this.err = '';
     this.phase = 'waiting';

@@ -277,6 +277,13 @@ d('SshTransport against a real sshd', () => {
       expect((await t.exec('echo alive')).stdout).toBe('alive\n');
     });
 
+    it('a read whose output does not end with a newline ends at its sentinel all the same', async () => {
+      const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+      const held = (await t.execHeld("printf 'no newline'", { timeoutMs: 5000 }))!;
+      expect(held.result).toMatchObject({ stdout: 'no newline', code: 0 });
+      held.release();
+    });
+
     it('output that imitates the end of the read (another sentinel) does not end it', async () => {
       const t = await connect(spec(), base(await KnownHosts.load(khFile)));
       const held = (await t.execHeld("echo '@@gridops-held-0000000000000000@@ 0'; echo real", { timeoutMs: 5000 }))!;

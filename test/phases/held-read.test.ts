@@ -7,6 +7,7 @@ import { ConfirmationRefusedError } from '../../src/errors/index.js';
 import { runApply } from '../../src/phases/apply.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { runPlan } from '../../src/phases/plan.js';
+import { MutationGate } from '../../src/engine/gate.js';
 import { HeldLocalTransport } from '../support/held-local-transport.js';
 
 jest.setTimeout(60_000);
@@ -75,6 +76,26 @@ describe("an apply's batch runs in its read's session where the transport holds 
     await expect(runApply(options({ confirm: async () => false }))).rejects.toBeInstanceOf(ConfirmationRefusedError);
     expect(existsSync(join(dir, 'out', 'n1.txt'))).toBe(false);
     expect(existsSync(join(dir, 'out', 'marks'))).toBe(false);
+    await noShellWaits();
+  });
+
+  it('a read whose output does not end with a newline still ends at its sentinel, with its status', async () => {
+    const t = new HeldLocalTransport('n1');
+    transports.push(t);
+    const held = await t.execHeld("printf 'no newline'; sh -c 'exit 2'", { timeoutMs: 5000 });
+    expect(held.result).toMatchObject({ stdout: 'no newline', code: 2 });
+    held.release();
+    await noShellWaits();
+  });
+
+  it('a batch that never reaches its held shell (a change fails to record its steps) lets the shell go', async () => {
+    const t = new HeldLocalTransport('n1');
+    transports.push(t);
+    const held = await t.execHeld('echo read', { timeoutMs: 5000 });
+    const gate = new MutationGate(() => undefined);
+    const change = { kind: 'command', id: 'command x', action: 'run', command: 'true', summary: 'run x', fields: [] } as never;
+    await expect(gate.pass(t, false, [{ change, perform: async () => Promise.reject(new Error('cannot render')) }], held)).rejects.toThrow(/cannot render/);
+    expect(held.waiting).toBe(false);
     await noShellWaits();
   });
 

@@ -111,7 +111,6 @@ describe('batched file reads, run by a real shell', () => {
       onlyNewlines: '\n\n\n',
       backslashes: 'C:\\path\\n \\t \\\\\n',
       spaces: '  lead\ttab  \n\t\n   ',
-      unicode: 'ünïcødé ☃ \u{1F600}\n',
       shellish: '$(touch pwned) `x` $HOME \'q\' "dq" * ?\n',
       oneByte: 'x',
     };
@@ -138,27 +137,25 @@ describe('batched file reads, run by a real shell', () => {
     expect(calls).toEqual(['od', 'stat']);
   });
 
-  it('counts bytes, not characters, when bash is the shell (LC_ALL=C), and a small file that is not UTF-8 is read again on its own', () => {
-    const utf8 = join(dir, 'utf8-text');
-    writeFileSync(utf8, 'ünïcødé ☃\n');
-    const latin1 = join(dir, 'latin1-text');
-    writeFileSync(latin1, Buffer.from('caf\xe9\n', 'latin1'));
-    const read = readScript([{ probe: fileProbe(utf8) }], { facts: 'none' });
-    const bashOut = execFileSync('bash', ['-c', read.script], { encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8' } });
-    expect(parseFileState(read.parse(bashOut).outputs[0]!).content?.toString()).toBe('ünïcødé ☃\n');
-    const probes = [{ probe: fileProbe(latin1) }, { probe: fileProbe(utf8) }];
-    const first = readScript(probes, { facts: 'none' });
-    expect(() => first.parse(sh(first.script))).toThrow(FileReadMismatch);
-    let mismatch: FileReadMismatch | undefined;
-    try {
-      first.parse(sh(first.script));
-    } catch (err) {
-      mismatch = err as FileReadMismatch;
+  it('small files with bytes that are not printable ASCII (UTF-8, Latin-1, a key) get an od of their own in the same read, exactly', () => {
+    const files: Record<string, Buffer> = {
+      utf8: Buffer.from('ünïcødé ☃ \u{1F600}\n'),
+      latin1: Buffer.from('caf\xe9\n', 'latin1'),
+      latin1b: Buffer.from('\xe9t\xe9\n', 'latin1'),
+      key: Buffer.from('0123456789abcdef0123456789abcdef', 'hex'),
+      control: Buffer.from('bell\x07\n'),
+    };
+    const names = Object.keys(files);
+    for (const k of names) writeFileSync(join(dir, `bytes-${k}`), files[k]!);
+    const probes = names.map((k) => ({ probe: fileProbe(join(dir, `bytes-${k}`)) }));
+    for (const shell of ['/bin/sh', 'bash']) {
+      const read = readScript(probes, { facts: 'none' });
+      const calls = countingPrograms((env) => {
+        const outputs = read.parse(execFileSync(shell, ['-c', read.script], { encoding: 'utf8', env: { ...env, LANG: 'C.UTF-8' } })).outputs;
+        expect(Object.fromEntries(names.map((k, i) => [k, parseFileState(outputs[i]!).content]))).toEqual(files);
+      });
+      expect(calls).toEqual([...names.map(() => 'od'), 'stat']);
     }
-    expect(mismatch!.paths).toEqual([latin1]);
-    const again = readOne(probes, new Set(mismatch!.paths));
-    expect(parseFileState(again[0]!).content).toEqual(readFileSync(latin1));
-    expect(parseFileState(again[1]!).content?.toString()).toBe('ünïcødé ☃\n');
   });
 
   it("a file's text may hold the read's own markers: it is taken by stat's size, never searched", () => {
@@ -268,6 +265,12 @@ describe('parseFileReads', () => {
       expect(() => parseFileReads(text('4|regular file|644|root|root|/a', bad), ['/a'])).toThrow(FileReadMismatch);
     }
     expect(() => parseFileReads(text('4|regular file|644|root|root|/a', Buffer.from('abc')), ['/a'])).toThrow(FileReadMismatch);
+  });
+
+  it('a small file that could not be read after stat (deleted, replaced) is read again on its own; a large one is an error', () => {
+    const one = (stats: string, name: string) => `${stats}\n@@gridops-files:content@@\n@@gridops-files:one@@\n${name}\n@@gridops-files:unreadable@@\n@@gridops-files:content@@end\n`;
+    expect(() => parseFileReads(one('4|regular file|644|root|root|/a', '/a'), ['/a'])).toThrow(FileReadMismatch);
+    expect(() => parseFileReads(one(`${MAX_INLINE_BYTES + 1}|regular file|644|root|root|/big`, '/big'), ['/big'])).toThrow(/cannot read \/big/);
   });
 
   it('says a path stat did not print is absent, and refuses output that stopped early', () => {
