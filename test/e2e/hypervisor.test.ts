@@ -154,6 +154,11 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
 
   it('virsh setmem behind gridops\' back is exactly that drift, and apply sets it back live', async () => {
     await virsh('node-02', 'setmem gridops-sandbox 100M');
+    // The live XML's currentMemory is the balloon's actual size: the TCG guest's driver takes seconds
+    // to give the memory back on a loaded machine (130048 KiB was read once, mid-way). Plan once it got there.
+    const live = async () => /<currentMemory[^>]*>(\d+)</.exec(await virsh('node-02', 'dumpxml gridops-sandbox'))?.[1];
+    for (let i = 0; i < 120 && (await live()) !== '102400'; i++) await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await live()).toBe('102400');
     const plan = planJson(lab.topology);
     expect(plan.hosts.find((h) => h.host === 'node-01')!.changes).toEqual([]);
     const [change] = plan.hosts.find((h) => h.host === 'node-02')!.changes;
