@@ -336,9 +336,20 @@ export interface LabDownResult {
 
 /**
  * Removes everything the lab made, and nothing else: its processes (by PID, found from lab.json,
- * its cgroups and its namespaces), links, namespaces, mounts, cgroups and runtime files. The client
- * key and the package cache stay for the next `up`.
+ * its cgroups and its namespaces), links, namespaces, mounts, cgroups and runtime files, and the
+ * grid state gridops recorded for its hosts. The client key, the grid key and the package cache
+ * stay for the next `up`.
  */
+/** The grid state files an apply of the lab's topology wrote beside it (state/paths.ts names them; lab may not import it). */
+function gridStateFiles(dir: string): string[] {
+  const stateDir = join(dir, '.gridops');
+  try {
+    return readdirSync(stateDir).filter((f) => f.endsWith('.state.json')).map((f) => join(stateDir, f));
+  } catch {
+    return [];
+  }
+}
+
 export async function labDown(dir: string, opts: RunOptions = {}): Promise<LabDownResult> {
   if ((opts.facts ?? machineFacts()).uid !== 0) throw new PreflightError('gridops lab down needs root', 'run it again with sudo, or as root');
   if (!existsSync(dir) && claimedSlot(dir) === null) return { dir, removed: false, processes: 0, links: [], namespaces: [], cgroups: 0, mounts: [], ms: 0 };
@@ -411,6 +422,10 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   await removePath(runDir);
   await removePath(join(dir, 'nodes'));
   for (const f of [labFiles(dir).knownHosts, labFiles(dir).topology, labFiles(dir).state]) await removePath(f);
+  // The grid's state beside the lab's topology (gridops' `.gridops/GRID.state.json`) describes hosts that
+  // are gone: a new lab with the same node names would be planned as nodes that already run agents, with
+  // no bootstrap electorate, and its overlay would never form (a second `npm run demo` did exactly that).
+  for (const f of gridStateFiles(dir)) await removePath(f);
   await releaseSlot(dir, slot);
   await cleanAbandonedBuilds(join(resolveCacheDir(), 'rootfs'));
   result.ms = Date.now() - t0;

@@ -2,7 +2,8 @@
  * `gridops lab up --kind netns`: light hosts for scale tests. 50 hosts must come up within 5 s
  * and go away completely.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { labUp } from '../../src/lab/lab.js';
 import { describeLab } from './support/lab.js';
 import { leftovers } from './support/leftovers.js';
@@ -56,7 +57,13 @@ describeLab('lab: 50 netns hosts', { kind: 'netns', nodes: NODES, subgrids: 5, r
 
   test('down removes everything, fast', async () => {
     const st = lab.state();
+    // An apply's state of these hosts, beside the topology: it goes with them (a new lab would otherwise inherit it).
+    mkdirSync(join(lab.dir, '.gridops'), { recursive: true });
+    writeFileSync(join(lab.dir, '.gridops', 'lab.state.json'), '{}');
+    writeFileSync(join(lab.dir, '.gridops', 'lab.key'), 'kept');
     const d = await lab.down();
+    expect(existsSync(join(lab.dir, '.gridops', 'lab.state.json'))).toBe(false);
+    expect(existsSync(join(lab.dir, '.gridops', 'lab.key'))).toBe(true);
     // eslint-disable-next-line no-console
     console.log(`50 netns hosts down in ${d.ms} ms`);
     expect(d.namespaces).toHaveLength(NODES);
