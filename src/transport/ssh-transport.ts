@@ -14,7 +14,7 @@ import type { AnyAuthMethod, Client, ParsedKey, ClientChannel, ConnectConfig, SF
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
 import { CommandTimeoutError, summarize } from './errors.js';
-import { HeldChannel, heldReadCommand, heldSentinel, type HeldRead } from './held-read.js';
+import { HeldChannel, heldReadCommand, heldSentinel, remoteSeconds, type HeldRead } from './held-read.js';
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict } from './host-certificate.js';
 import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHostsEntry } from './known-hosts.js';
 import { silentLogger, type TransportLogger } from './logger.js';
@@ -638,7 +638,7 @@ export class SshTransport implements Transport {
  * it receives our TERM. Without `timeout` on the host, only the channel is closed.
  */
 export function withRemoteTimeout(command: string, timeoutMs: number): string {
-  const secs = Math.ceil(timeoutMs / 1000) + 1;
+  const secs = remoteSeconds(timeoutMs);
   // The gate's batch (`sh -s`, the script on stdin) runs as it is: `sh -c 'sh -s'` was one more exec per host.
   const run = command === 'sh -s' ? command : `sh -c ${quote(command)}`;
   return `if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 ${secs} ${run}; else exec ${run}; fi`;
