@@ -1,5 +1,6 @@
 import { ConnectionError, HostKeyError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
+import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
 import { KeeperClient } from './keeper-client.js';
 import { KnownHosts } from './known-hosts.js';
@@ -44,6 +45,7 @@ export class Fleet {
   private readonly pools: Array<TransportPool<SshHostSpec>> = [];
   private readonly injected: Transport[] = [];
   private readonly keepers: KeeperClient[] = [];
+  private readonly earlyDials = new EarlyDials();
   /** How long each host's connection took to open (ms), by node name. */
   readonly connectMs = new Map<string, number>();
 
@@ -94,6 +96,23 @@ export class Fleet {
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     const becomePassword = new BecomePassword(options.becomePrompt);
     if (options.persistMs !== undefined && !options.acceptNewHostKeys && !becomePassword.configured) return this.keptConnector(nodes, options);
+    const sshConfig = loadSshConfig();
+    const specs = new Map<Node, SshHostSpec>();
+    const specOf = (node: Node): SshHostSpec => {
+      let spec = specs.get(node);
+      if (!spec) specs.set(node, (spec = sshSpec(node, sshConfig)));
+      return spec;
+    };
+    // The hosts fanOut starts first, dialled before the rest of the connect work (early-dials.ts says why).
+    // A node whose target cannot be worked out is not dialled: its own connect reports that, as before.
+    const first = nodes.slice(0, Math.max(1, Math.floor(options.concurrency))).flatMap((node) => {
+      try {
+        return [specOf(node)];
+      } catch {
+        return [];
+      }
+    });
+    this.earlyDials.dialFirst(first, options.concurrency);
     const byKnownHosts = new Map<string, TransportPool<SshHostSpec>>();
     for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
       const pool = createSshPool({
@@ -103,12 +122,12 @@ export class Fleet {
         becomePassword,
         signal: options.signal,
         logger: options.logger,
+        earlyDials: this.earlyDials,
       });
       byKnownHosts.set(file, pool);
       this.pools.push(pool);
     }
-    const sshConfig = loadSshConfig();
-    return async (node) => byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get(sshSpec(node, sshConfig));
+    return async (node) => byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get(specOf(node));
   }
 
   /** Like sshConnector, through the keeper of each known_hosts file: the same specs, the keeper's verified connections. */
@@ -130,6 +149,7 @@ export class Fleet {
   }
 
   async close(): Promise<void> {
+    this.earlyDials.closeAll();
     await Promise.allSettled([...this.pools.map((p) => p.closeAll()), ...this.injected.splice(0).map((t) => t.close())]);
     for (const k of this.keepers.splice(0)) k.end();
   }

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type { AnyAuthMethod, Client, ParsedKey, ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2';
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
+import type { EarlyDials } from './early-dials.js';
 import { CommandTimeoutError, summarize } from './errors.js';
 import { HeldChannel, heldReadCommand, heldSentinel, remoteSeconds, type HeldRead } from './held-read.js';
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict } from './host-certificate.js';
@@ -73,6 +74,8 @@ export interface SshSessionOptions {
   logger?: TransportLogger;
   /** Test hook: called before each retry with the attempt number and the error. */
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
+  /** TCP connections the run opened early (early-dials.ts); a host's first handshake uses its own. */
+  earlyDials?: EarlyDials;
 }
 
 /** Parses `user@host:port` (user and port optional, `[v6]:port` accepted). */
@@ -182,6 +185,8 @@ async function checkCertificate(ep: Endpoint, key: Buffer, cas: KnownHostsEntry[
 function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, sock?: Duplex): Promise<SshClient> {
   const kh = opts.knownHosts;
   const methods = authMethods(ep, opts, log);
+  // Taken once: a retry dials afresh.
+  const early = sock ? undefined : opts.earlyDials?.take(ep.host, ep.port);
   return new Promise((resolve, reject) => {
     const client = new (ssh2().Client)();
     let hostKeyError: HostKeyError | undefined;
@@ -271,7 +276,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
       hostVerifier: verify,
       authHandler: methods,
       algorithms: { serverHostKey: orderHostKeyAlgorithms(kh.recordedKeyTypes(ep.host, ep.port)) },
-      ...(sock ? { sock } : {}),
+      ...(sock ? { sock } : early ? { sock: early } : {}),
     };
     client.once('ready', () => {
       if (settled) return;

@@ -5,12 +5,13 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, HostKeyError } from '../../src/errors/index.js';
 import { gatherFacts } from '../../src/facts/gather.js';
 import { BecomePassword } from '../../src/transport/become.js';
+import { EarlyDials } from '../../src/transport/early-dials.js';
 import { CommandTimeoutError } from '../../src/transport/errors.js';
 import { fanOut } from '../../src/transport/fan-out.js';
 import { KnownHosts, fingerprintSha256, formatKnownHostsLine } from '../../src/transport/known-hosts.js';
@@ -223,6 +224,66 @@ d('SshTransport against a real sshd', () => {
     expect(delays).toHaveLength(2);
     expect(delays[0]).toBeGreaterThanOrEqual(25);
     expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  describe('early dials (the TCP connection opened before the handshake)', () => {
+    /** sshd's children: one per connection it is serving. */
+    const sshdSessions = (): number =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(sshd.pid);
+          } catch {
+            return false;
+          }
+        }).length;
+
+    it('the handshake runs on the dialled socket, once its banner is there; host key and exec as on any connection', async () => {
+      const early = new EarlyDials();
+      early.dial('127.0.0.1', sshd.port);
+      await sleep(200); // sshd has accepted, started and sent its banner by now
+      const t = await connect(spec(), base(await KnownHosts.load(khFile), { earlyDials: early }));
+      expect(early.waiting).toBe(0);
+      expect((await t.exec('echo "$SSH_CONNECTION"')).stdout.split(' ')[2]).toBe('127.0.0.1');
+      expect((await t.exec(`printf %s ${quote("it's $(id)")}`)).stdout).toBe("it's $(id)");
+    });
+
+    it('a changed host key is refused on a dialled socket too, and nothing is left open', async () => {
+      const file = join(dir, 'early_changed_known_hosts');
+      writeFileSync(file, `${formatKnownHostsLine('127.0.0.1', sshd.port, otherKey.blob)}\n`);
+      const early = new EarlyDials();
+      early.dial('127.0.0.1', sshd.port);
+      const err = await SshTransport.connect(spec(), base(await KnownHosts.load(file), { earlyDials: early })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HostKeyError);
+      expect((err as Error).message).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED/);
+      expect(early.waiting).toBe(0);
+    });
+
+    it('a dialled socket that was refused is not used: the handshake dials itself, retries, and reports the refusal', async () => {
+      const { freePort } = await import('../transport/sshd-harness.js');
+      const port = await freePort();
+      const early = new EarlyDials();
+      early.dial('127.0.0.1', port);
+      await sleep(100); // refused by now
+      const delays: number[] = [];
+      const err = await SshTransport.connect({ host: '127.0.0.1', port, identityFiles: [clientKey.file] }, base(await KnownHosts.load(khFile), { earlyDials: early, onRetry: (_a, ms) => delays.push(ms) })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectionError);
+      expect((err as Error).message).toMatch(/after 3 attempts: .*ECONNREFUSED/);
+      expect(delays).toHaveLength(2);
+    });
+
+    it('a socket no handshake took is closed by closeAll: sshd sees the connection end', async () => {
+      const early = new EarlyDials();
+      early.dial('127.0.0.1', sshd.port);
+      await sleep(200);
+      const before = sshdSessions();
+      expect(before).toBeGreaterThanOrEqual(1);
+      early.closeAll();
+      expect(early.waiting).toBe(0);
+      for (let i = 0; i < 50 && sshdSessions() >= before; i++) await sleep(50);
+      expect(sshdSessions()).toBeLessThan(before);
+    });
   });
 
   it('per-command timeout kills the command and everything it started; the connection stays usable', async () => {

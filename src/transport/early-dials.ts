@@ -1,0 +1,69 @@
+/**
+ * TCP connections opened before the SSH library is ready to use them.
+ *
+ * Why: between the moment a run knows its first hosts and its first SSH handshake, the CLI still
+ * loads ssh2, reads known_hosts and parses the identity files (about 60 ms of one core at 50
+ * hosts). Meanwhile a host's sshd has its own start to make: accept, fork, re-exec, load its keys,
+ * send its banner. Dialled first, the hosts do that on the other cores (or machines) while the CLI
+ * loads; the handshake then starts on a socket whose banner is already there. Nothing is sent on
+ * a dialled socket: ssh2 speaks first on it exactly as on one it opened itself.
+ *
+ * A dialled socket is handed out once, to the first handshake of its host and port; a retry dials
+ * afresh. One that failed or closed before it was taken is never handed out (the handshake then
+ * dials itself, and reports that host's error the usual way). Those never taken are closed by
+ * `closeAll`.
+ */
+import { connect, type Socket } from 'node:net';
+
+export class EarlyDials {
+  private readonly sockets = new Map<string, Socket>();
+
+  /** Opens a TCP connection to host:port, unless one is already open or opening. */
+  dial(host: string, port: number): void {
+    const key = keyOf(host, port);
+    if (this.sockets.has(key)) return;
+    const socket = connect({ host, port });
+    // Until ssh2 takes it, an error only marks it unusable (ssh2 then dials and sees the error itself).
+    socket.on('error', () => socket.destroy());
+    // Nagle plus delayed ACKs costs ~40 ms per small request/response exchange (as ssh-transport.ts sets it).
+    socket.setNoDelay(true);
+    this.sockets.set(key, socket);
+  }
+
+  /**
+   * Dials the hosts a fan-out of `concurrency` starts first (the first `concurrency` of `targets`,
+   * in order), except those reached through a jump host: their TCP connection is the jump host's
+   * to open. Dialling more would only hold sshd's unauthenticated-connection slots (MaxStartups).
+   */
+  dialFirst(targets: ReadonlyArray<{ host: string; port?: number; jumpHost?: unknown }>, concurrency: number): void {
+    for (const t of targets.slice(0, Math.max(1, Math.floor(concurrency)))) if (!t.jumpHost) this.dial(t.host, t.port ?? 22);
+  }
+
+  /** The socket dialled for host:port if it is still usable, once; undefined otherwise. */
+  take(host: string, port: number): Socket | undefined {
+    const key = keyOf(host, port);
+    const socket = this.sockets.get(key);
+    if (!socket) return undefined;
+    this.sockets.delete(key);
+    if (socket.destroyed || socket.readyState === 'closed' || socket.readableEnded) {
+      socket.destroy();
+      return undefined;
+    }
+    return socket;
+  }
+
+  /** How many dialled sockets wait to be taken. */
+  get waiting(): number {
+    return this.sockets.size;
+  }
+
+  /** Closes the sockets no handshake took (a run that ended early, or a host it never reached). */
+  closeAll(): void {
+    for (const socket of this.sockets.values()) socket.destroy();
+    this.sockets.clear();
+  }
+}
+
+function keyOf(host: string, port: number): string {
+  return `${host}\0${port}`;
+}
