@@ -45,9 +45,9 @@ export async function planHost(grid: Grid, host: ConnectedHost, playbooks: reado
   const reading: { held?: HeldRead } = {};
   try {
     const planned = await computeHostPlan(grid, host, playbooks, secrets, existing, options.hold ? reading : undefined);
-    // A host with nothing to change ends its read's shell now.
-    if (planned.plan.changes.length === 0) reading.held?.release();
-    else if (reading.held) planned.held = reading.held;
+    // Even with nothing to change: the caller ends that shell, with the connection when the run
+    // needs no more of the host (phases/connect-and-read.ts).
+    if (reading.held) planned.held = reading.held;
     return { plan: planned.plan, planned };
   } catch (err) {
     reading.held?.release();

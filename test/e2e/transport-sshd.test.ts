@@ -338,6 +338,18 @@ d('SshTransport against a real sshd', () => {
       expect((await t.exec('echo alive')).stdout).toBe('alive\n');
     });
 
+    it('closing the connection ends a waiting shell without a release (what an apply does for a host with nothing to change)', async () => {
+      const t = await SshTransport.connect(spec(), base(await KnownHosts.load(khFile)));
+      const tag = `held-close-${process.pid}`;
+      const held = (await t.execHeld(`: ${tag}; echo read`, { timeoutMs: 5000 }))!;
+      expect(held.waiting).toBe(true);
+      expect(pids(tag)).toBe(true);
+      await t.close();
+      for (let i = 0; i < 30 && pids(tag); i++) await sleep(100);
+      expect(pids(tag)).toBe(false);
+      expect(held.waiting).toBe(false);
+    });
+
     it('a read whose output does not end with a newline ends at its sentinel all the same', async () => {
       const t = await connect(spec(), base(await KnownHosts.load(khFile)));
       const held = (await t.execHeld("printf 'no newline'", { timeoutMs: 5000 }))!;

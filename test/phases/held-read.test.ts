@@ -61,15 +61,26 @@ describe("an apply's batch runs in its read's session where the transport holds 
     expect(transports.every((t) => t.shells.length === 0 && t.execs.length === 1)).toBe(true);
   });
 
-  it("a host with nothing to change ends its read's shell as soon as it is planned", async () => {
+  it("a host with nothing to change ends its read's shell with its connection, as soon as it is planned", async () => {
     writeFileSync(join(dir, 'out', 'n1.txt'), 'n1\n');
-    const result = await runApply(options());
+    let n1ClosedDuringRun = false;
+    const result = await runApply(
+      options({
+        // The first change event (n2's batch) comes after every host was read and planned.
+        emit: () => {
+          n1ClosedDuringRun ||= transports.find((t) => t.name === 'n1')!.closed;
+        },
+      }),
+    );
     expect(result.hosts.map((h) => [h.host, h.status])).toEqual([
       ['n1', 'unchanged'],
       ['n2', 'applied'],
     ]);
     expect(readFileSync(join(dir, 'out', 'marks'), 'utf8')).toBe('ran\n');
+    expect(n1ClosedDuringRun).toBe(true);
     await noShellWaits();
+    // Its shell was not sent an end of input first: the connection's close ended it (SIGHUP here).
+    expect(transports.find((t) => t.name === 'n1')!.shells[0]!.signalCode).toBe('SIGHUP');
   });
 
   it('a refused confirmation runs no batch, and every held shell ends', async () => {
