@@ -25,15 +25,23 @@ try {
   // the operator's own kind (the bench's 3-task work has a `line`): one entry of each.
   const ownKinds = join(dir, 'own-kinds.yaml');
   writeFileSync(ownKinds, 'name: own-kinds\nresources:\n  - line: { path: /etc/gridops-cache.conf, line: "a=1", match: "^a=" }\n  - kernel-module: { name: br_netfilter }\n  - sysctl: { key: net.ipv4.ip_forward, value: "1" }\n');
-  writeFileSync(topology, `${readFileSync(`${root}examples/large.yaml`, 'utf8')}\nplaybooks: [${[...playbooks, ownKinds].join(', ')}]\n`);
+  writeFileSync(topology, `${readFileSync(`${root}examples/large.yaml`, 'utf8')}\nplaybooks: [${[...playbooks, ownKinds].map((p) => JSON.stringify(p)).join(', ')}]\n`);
   const run = spawnSync(process.execPath, [`${root}bin/run.js`, 'validate', topology], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, GRIDOPS_WRITE_CODE_CACHE: '1', NO_COLOR: '1' },
   });
   const uncached = readdirSync(`${root}dist/schema-validators`).filter((f) => f.endsWith('.cjs') && !existsSync(`${root}dist/schema-validators/${f}.v8cache`));
-  if (run.status !== 0 || !existsSync(bundleCache) || uncached.length > 0) {
-    console.error(`cli-code-cache: \`gridops validate\` of examples/large.yaml with the playbooks ${playbooks.join(', ')} exited ${run.status}${run.error ? ` (${run.error.message})` : ''}, or wrote no cache (none for: ${uncached.join(', ') || 'the bundle'})\n${run.stdout}${run.stderr}`);
+  if (run.status !== 0) {
+    console.error(`cli-code-cache: \`gridops validate\` of examples/large.yaml with the playbooks ${playbooks.join(', ')} and own-kinds exited ${run.status}${run.error ? ` (${run.error.message})` : ''}: fix what it says\n${run.stdout}${run.stderr}`);
+    process.exit(1);
+  }
+  if (!existsSync(bundleCache)) {
+    console.error(`cli-code-cache: the validate run wrote no cache for the bundle (${bundleCache}): check that bin/run.js still writes caches under GRIDOPS_WRITE_CODE_CACHE=1\n${run.stderr}`);
+    process.exit(1);
+  }
+  if (uncached.length > 0) {
+    console.error(`cli-code-cache: no code cache for ${uncached.join(', ')}: no playbook of the run has that kind of resource; add one entry of it to own-kinds in scripts/cli-code-cache.js`);
     process.exit(1);
   }
 } finally {

@@ -39,7 +39,9 @@ export interface HostPlanning {
 /**
  * Reads the real state of one connected host and computes its changes: facts and every
  * resource's probe in one round trip. Never throws: a planning problem becomes the host's
- * `plan.error`. Changes nothing: no resource ever gets a StepRecorder here.
+ * `plan.error`. Changes nothing: no resource ever gets a StepRecorder here. With `hold`, the
+ * read's shell comes back waiting in `planned.held`, even when there is nothing to change: the
+ * caller ends it (phases/connect-and-read.ts closes the connection or releases it).
  */
 export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, existing: ReadonlySet<string> = new Set(), options: { hold?: boolean } = {}): Promise<HostPlanning> {
   const reading: { held?: HeldRead } = {};

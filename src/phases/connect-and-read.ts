@@ -48,8 +48,8 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
           const held = planning.planned?.held;
           if (held && planning.plan.changes.length === 0) {
             // Nothing to change: the held shell ends with the connection if the run needs no more
-            // of the host (one packet to the host where a release and a close were two: 0.4 s of
-            // the operator's CPU over 500 hosts), else now.
+            // of the host (one packet to the host where a release and a close were two: the
+            // operator's CPU for a 500-host no-change apply 3.90 -> 3.75 s), else now.
             if (!closeAfterRead(planning)) held.release();
             delete planning.planned!.held;
           }

@@ -103,16 +103,6 @@ export class Fleet {
       if (!spec) specs.set(node, (spec = sshSpec(node, sshConfig)));
       return spec;
     };
-    // The hosts fanOut starts first, dialled before the rest of the connect work (early-dials.ts says why).
-    // A node whose target cannot be worked out is not dialled: its own connect reports that, as before.
-    const first = nodes.slice(0, Math.max(1, Math.floor(options.concurrency))).flatMap((node) => {
-      try {
-        return [specOf(node)];
-      } catch {
-        return [];
-      }
-    });
-    this.earlyDials.dialFirst(first, options.concurrency);
     const byKnownHosts = new Map<string, TransportPool<SshHostSpec>>();
     for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
       const pool = createSshPool({
@@ -127,6 +117,17 @@ export class Fleet {
       byKnownHosts.set(file, pool);
       this.pools.push(pool);
     }
+    // The hosts fanOut starts first, dialled before ssh2 loads (early-dials.ts says why); after the
+    // known_hosts files, so a run that fails on its own configuration opens no connection. A node
+    // whose target cannot be worked out is not dialled: its own connect reports that, as before.
+    const first = nodes.slice(0, Math.max(1, Math.floor(options.concurrency))).flatMap((node) => {
+      try {
+        return [specOf(node)];
+      } catch {
+        return [];
+      }
+    });
+    this.earlyDials.dialFirst(first, options.concurrency);
     return async (node) => byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get(specOf(node));
   }
 

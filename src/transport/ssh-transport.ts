@@ -184,9 +184,15 @@ async function checkCertificate(ep: Endpoint, key: Buffer, cas: KnownHostsEntry[
 /** One SSH handshake (no retry). Resolves with a ready client, or rejects with a GridopsError or the raw ssh2 error. */
 function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, sock?: Duplex): Promise<SshClient> {
   const kh = opts.knownHosts;
-  const methods = authMethods(ep, opts, log);
-  // Taken once: a retry dials afresh.
+  // Taken once: a retry dials afresh. Until ssh2 owns it, it is ours to close.
   const early = sock ? undefined : opts.earlyDials?.take(ep.host, ep.port);
+  let methods: AnyAuthMethod[];
+  try {
+    methods = authMethods(ep, opts, log);
+  } catch (e) {
+    early?.destroy();
+    throw e;
+  }
   return new Promise((resolve, reject) => {
     const client = new (ssh2().Client)();
     let hostKeyError: HostKeyError | undefined;
@@ -290,6 +296,8 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
       // Nagle plus delayed ACKs costs ~40 ms per small request/response exchange; ssh2 leaves it on.
       client.setNoDelay(true);
     } catch (e) {
+      // ssh2 checks its config before it takes the socket: a throw there leaves the dialled one to us.
+      early?.destroy();
       fail(e);
     }
   });

@@ -6,6 +6,7 @@
 import { jest } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, HostKeyError } from '../../src/errors/index.js';
@@ -239,25 +240,53 @@ d('SshTransport against a real sshd', () => {
           }
         }).length;
 
-    it('the handshake runs on the dialled socket, once its banner is there; host key and exec as on any connection', async () => {
+    /** EarlyDials that keep what they hand out, so a test can tell which socket a connection runs on. */
+    const watched = () => {
       const early = new EarlyDials();
+      const taken: Socket[] = [];
+      const take = early.take.bind(early);
+      early.take = (host, port) => {
+        const socket = take(host, port);
+        if (socket) taken.push(socket);
+        return socket;
+      };
+      return { early, taken };
+    };
+
+    it('the handshake runs on the dialled socket, once its banner is there; host key and exec as on any connection', async () => {
+      const { early, taken } = watched();
       early.dial('127.0.0.1', sshd.port);
       await sleep(200); // sshd has accepted, started and sent its banner by now
       const t = await connect(spec(), base(await KnownHosts.load(khFile), { earlyDials: early }));
       expect(early.waiting).toBe(0);
-      expect((await t.exec('echo "$SSH_CONNECTION"')).stdout.split(' ')[2]).toBe('127.0.0.1');
+      expect(taken).toHaveLength(1);
+      // The connection's client port, as sshd sees it, is the dialled socket's.
+      expect(Number((await t.exec('echo "$SSH_CONNECTION"')).stdout.split(' ')[1])).toBe(taken[0]!.localPort);
       expect((await t.exec(`printf %s ${quote("it's $(id)")}`)).stdout).toBe("it's $(id)");
     });
 
     it('a changed host key is refused on a dialled socket too, and nothing is left open', async () => {
       const file = join(dir, 'early_changed_known_hosts');
       writeFileSync(file, `${formatKnownHostsLine('127.0.0.1', sshd.port, otherKey.blob)}\n`);
-      const early = new EarlyDials();
+      const { early, taken } = watched();
       early.dial('127.0.0.1', sshd.port);
       const err = await SshTransport.connect(spec(), base(await KnownHosts.load(file), { earlyDials: early })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HostKeyError);
       expect((err as Error).message).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED/);
       expect(early.waiting).toBe(0);
+      expect(taken).toHaveLength(1);
+      for (let i = 0; i < 30 && !taken[0]!.destroyed; i++) await sleep(50);
+      expect(taken[0]!.destroyed).toBe(true);
+    });
+
+    it('a handshake that fails before ssh2 takes the socket (no credentials) closes the one it took', async () => {
+      const { early, taken } = watched();
+      early.dial('127.0.0.1', sshd.port);
+      const err = await SshTransport.connect(spec('root', { identityFiles: [join(dir, 'no-such-key')] }), base(await KnownHosts.load(khFile), { earlyDials: early })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectionError);
+      expect((err as Error).message).toMatch(/cannot read identity file/);
+      expect(taken).toHaveLength(1);
+      expect(taken[0]!.destroyed).toBe(true);
     });
 
     it('a dialled socket that was refused is not used: the handshake dials itself, retries, and reports the refusal', async () => {

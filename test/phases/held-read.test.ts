@@ -80,7 +80,9 @@ describe("an apply's batch runs in its read's session where the transport holds 
     expect(n1ClosedDuringRun).toBe(true);
     await noShellWaits();
     // Its shell was not sent an end of input first: the connection's close ended it (SIGHUP here).
-    expect(transports.find((t) => t.name === 'n1')!.shells[0]!.signalCode).toBe('SIGHUP');
+    const n1 = transports.find((t) => t.name === 'n1')!;
+    expect(n1.shells[0]!.stdin!.writableEnded).toBe(false);
+    expect(n1.shells[0]!.signalCode).toBe('SIGHUP');
   });
 
   it('a refused confirmation runs no batch, and every held shell ends', async () => {
