@@ -2,16 +2,16 @@
  * TCP connections opened before the SSH library is ready to use them.
  *
  * Why: between the moment a run knows its first hosts and its first SSH handshake, the CLI still
- * loads ssh2, reads known_hosts and parses the identity files (about 60 ms of one core at 50
- * hosts). Meanwhile a host's sshd has its own start to make: accept, fork, re-exec, load its keys,
+ * loads ssh2 and parses the identity files (50 to 60 ms of one core). Meanwhile a host's sshd has its own start to make: accept, fork, re-exec, load its keys,
  * send its banner. Dialled first, the hosts do that on the other cores (or machines) while the CLI
  * loads; the handshake then starts on a socket whose banner is already there. Nothing is sent on
  * a dialled socket: ssh2 speaks first on it exactly as on one it opened itself.
  *
  * A dialled socket is handed out once, to the first handshake of its host and port; a retry dials
- * afresh. One that failed or closed before it was taken is never handed out (the handshake then
- * dials itself, and reports that host's error the usual way). Those never taken are closed by
- * `closeAll`.
+ * afresh. One that failed (refused, reset) before it was taken is never handed out: the handshake
+ * then dials itself, and reports that host's error the usual way. One the host ended gracefully
+ * is handed out as it is: ssh2 sees the end, and the handshake's retry dials afresh. Those never
+ * taken are closed by `closeAll`.
  */
 import { connect, type Socket } from 'node:net';
 
