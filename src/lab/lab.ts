@@ -334,12 +334,6 @@ export interface LabDownResult {
   ms: number;
 }
 
-/**
- * Removes everything the lab made, and nothing else: its processes (by PID, found from lab.json,
- * its cgroups and its namespaces), links, namespaces, mounts, cgroups and runtime files, and the
- * grid state gridops recorded for its hosts. The client key, the grid key and the package cache
- * stay for the next `up`.
- */
 /** The grid state files an apply of the lab's topology wrote beside it (state/paths.ts names them; lab may not import it). */
 function gridStateFiles(dir: string): string[] {
   const stateDir = join(dir, '.gridops');
@@ -350,6 +344,12 @@ function gridStateFiles(dir: string): string[] {
   }
 }
 
+/**
+ * Removes everything the lab made, and nothing else: its processes (by PID, found from lab.json,
+ * its cgroups and its namespaces), links, namespaces, mounts, cgroups and runtime files, and the
+ * grid state gridops recorded for its hosts. The client key, the grid key and the package cache
+ * stay for the next `up`.
+ */
 export async function labDown(dir: string, opts: RunOptions = {}): Promise<LabDownResult> {
   if ((opts.facts ?? machineFacts()).uid !== 0) throw new PreflightError('gridops lab down needs root', 'run it again with sudo, or as root');
   if (!existsSync(dir) && claimedSlot(dir) === null) return { dir, removed: false, processes: 0, links: [], namespaces: [], cgroups: 0, mounts: [], ms: 0 };

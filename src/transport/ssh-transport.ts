@@ -193,6 +193,8 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
     early?.destroy();
     throw e;
   }
+  // A jump host's forwarded stream, else the dialled socket, else none (ssh2 dials).
+  const stream = sock ?? early;
   return new Promise((resolve, reject) => {
     const client = new (ssh2().Client)();
     let hostKeyError: HostKeyError | undefined;
@@ -282,7 +284,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
       hostVerifier: verify,
       authHandler: methods,
       algorithms: { serverHostKey: orderHostKeyAlgorithms(kh.recordedKeyTypes(ep.host, ep.port)) },
-      ...(sock ? { sock } : early ? { sock: early } : {}),
+      ...(stream ? { sock: stream } : {}),
     };
     client.once('ready', () => {
       if (settled) return;
