@@ -137,7 +137,7 @@ export function countCpuList(list: string): number {
   return n;
 }
 
-/** Pure: the probe script's output → HostFacts. */
+/** Pure: the probe script's output -> HostFacts. */
 export function parseFacts(output: string): HostFacts {
   const sec = splitSections(output);
   if (!sec.has('end')) throw new Error('the facts script output is incomplete');

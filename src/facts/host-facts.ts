@@ -33,7 +33,7 @@ export interface HostFacts {
      * /sys/module that have no `initstate` file (a loaded module always has one). The second
      * source only lists built-ins that have parameters or a version, and also lists a few core
      * names that are not modules (e.g. `kernel`, `printk`): treat it as "present", not as a
-     * complete list. Normalised with `-` → `_`, sorted.
+     * complete list. Normalised with `-` -> `_`, sorted.
      */
     builtinModules: string[];
     /** True when modules.builtin was read, so a name absent from builtinModules is really absent. */

@@ -217,7 +217,7 @@ export function parseFileReads(stdout: string, paths: readonly string[]): FileRe
   return { states, rest: out.toString('utf8', pos) };
 }
 
-/** od -An -tx1 output (hex byte pairs, spaces and newlines) → the bytes; anything else is refused. */
+/** od -An -tx1 output (hex byte pairs, spaces and newlines) -> the bytes; anything else is refused. */
 function fromOd(text: string, what: string): Buffer {
   if (!/^[0-9a-f\s]*$/.test(text)) throw new Error(`unexpected output reading ${what}`);
   const hex = text.replace(/\s+/g, '');

@@ -17,7 +17,7 @@ export const SANDBOX_STATUS_SCRIPT = [
   `${virsh('dumpxml', SANDBOX_DOMAIN)} 2>/dev/null | head -n 1`,
 ].join('\n');
 
-/** Pure: the script's output → the view. */
+/** Pure: the script's output -> the view. */
 export function parseSandboxView(stdout: string): SandboxView {
   const first = stdout.trim().split('\n')[0]?.trim() ?? '';
   if (first === 'no-libvirt' || first === 'absent' || first === '') return { state: first || 'unknown' };

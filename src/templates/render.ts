@@ -71,7 +71,7 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts, exist
         return facts ? plannedBootstrapScore(facts, node.superPeer) : null;
       },
       // Computed when a template reads it (the agent's bootstrap.json): it lists the node's whole
-      // sub-grid, so building it for every node of every playbook cost O(nodes²) (0.23 s at 500).
+      // sub-grid, so building it for every node of every playbook cost O(nodes^2) (0.23 s at 500).
       get bootstrap() {
         if (reads) reads.agentVersion = true;
         electorate ??= bootstrapElectorate(grid, node, facts?.agentVersion ? new Set([...existing, node.name]) : existing);

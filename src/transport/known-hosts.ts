@@ -148,7 +148,7 @@ export function hostFieldMatches(hosts: readonly string[], name: string): boolea
     const negated = h.startsWith('!');
     const pattern = negated ? h.slice(1) : h;
     // Most fields are plain names: compare them directly; a regex per line per lookup made a
-    // 500-host known_hosts cost O(hosts²) regex compilations (about 0.2 s of a 50-host plan).
+    // 500-host known_hosts cost O(hosts^2) regex compilations (about 0.2 s of a 50-host plan).
     if (/[*?]/.test(pattern) ? globToRegExp(pattern).test(name) : pattern.toLowerCase() === name) {
       if (negated) return false;
       positive = true;
@@ -271,7 +271,7 @@ export class KnownHosts {
   /**
    * The entries that may name `name`, in file order: those filed under it by a plain name, and
    * every line with a pattern, a negation or a hashed name (those must be tried). Scanning every
-   * line for every host made a 500-host run O(hosts²) (250 000 matches, about 0.2 s).
+   * line for every host made a 500-host run O(hosts^2) (250 000 matches, about 0.2 s).
    */
   private candidates(name: string): KnownHostsEntry[] {
     if (!this.index) {
@@ -289,7 +289,7 @@ export class KnownHosts {
     return at.map((i) => this.entries[i]!);
   }
 
-  /** Appends host:port → key to the writable file (atomically) and to the in-memory view. */
+  /** Appends host:port -> key to the writable file (atomically) and to the in-memory view. */
   add(host: string, port: number, key: Buffer, options: { hash?: boolean; comment?: string } = {}): Promise<KnownHostsEntry> {
     const line = formatKnownHostsLine(host, port, key, options) + (options.comment ? ` ${options.comment}` : '');
     const result = this.writing.then(async () => {

@@ -24,10 +24,26 @@ import { abortableDelay, backoffDelay, defaultRetryPolicy, isRetryableConnectErr
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
 type SshClient = Client;
-let loaded: typeof import('ssh2') | undefined;
-/** ssh2, loaded on first use: a run through the connection keeper never needs it (about 0.2 s of start-up). */
-function ssh2(): typeof import('ssh2') {
-  loaded ??= createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+/** The two parts of ssh2 a connection uses. */
+interface Ssh2Client {
+  Client: typeof import('ssh2').Client;
+  parseKey: typeof import('ssh2').utils.parseKey;
+}
+let loaded: Ssh2Client | undefined;
+/**
+ * ssh2's client and key parser, loaded on first use: a run through the connection keeper never
+ * needs them (about 0.2 s of start-up). Not ssh2's index, which also loads its server, its HTTP
+ * agents (node:http, node:https) and key generation: the first handshake waits for this load, and
+ * the client alone takes 8 to 10 ms less of it (test/transport/ssh2-client-parts.test.ts keeps the paths).
+ */
+function ssh2(): Ssh2Client {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    loaded = {
+      Client: require('ssh2/lib/client.js') as Ssh2Client['Client'],
+      parseKey: (require('ssh2/lib/protocol/keyParser.js') as { parseKey: Ssh2Client['parseKey'] }).parseKey,
+    };
+  }
   return loaded;
 }
 
@@ -87,7 +103,7 @@ export function parseJumpHost(spec: JumpHostSpec | string): JumpHostSpec {
   return { host, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
 }
 
-/** `~/x` → $HOME/x. */
+/** `~/x` -> $HOME/x. */
 export function expandHome(path: string): string {
   return path === '~' ? homedir() : path.startsWith('~/') ? posix.join(homedir(), path.slice(2)) : path;
 }
@@ -131,7 +147,7 @@ function readIdentity(path: string): { error?: undefined; key: ParsedKey } | { e
   } catch (e) {
     return { error: 'unreadable', message: (e as Error).message };
   }
-  const parsed = ssh2().utils.parseKey(data);
+  const parsed = ssh2().parseKey(data);
   return parsed instanceof Error ? { error: 'unparsable', message: parsed.message } : { key: Array.isArray(parsed) ? parsed[0]! : parsed };
 }
 

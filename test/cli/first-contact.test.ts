@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,19 @@ describe('first contact (the binary)', () => {
       const files = runCached([], ['validate', 'examples/small.yaml'], root, "JSON.stringify(Object.fromEntries(globalThis[Symbol.for('gridops.codeCaches')]))");
       expect(JSON.parse(/^files: (.*)$/m.exec(files.stderr)![1]!)).toEqual({ [`${root}dist/cli/gridops.cjs`]: 'used', [`${root}dist/schema-validators/topology.cjs`]: 'used' });
       expect(existsSync(`${root}dist/schema-validators/playbook.cjs.v8cache`)).toBe(true);
+    });
+
+    it('the bundle is ASCII (a one-byte string for V8); the character the build escaped means what it meant', () => {
+      const bundle = readFileSync(`${root}dist/cli/gridops.cjs`);
+      expect(isAscii(bundle)).toBe(true);
+      // It was U+009B (CSI) in the ANSI-stripping expression of the bundled ansis: a colour escape
+      // that starts with it must still be stripped, as one that starts with ESC [ is.
+      const text = bundle.toString('utf8');
+      const at = text.indexOf('\\u009b][[()#;?]');
+      expect(at).toBeGreaterThan(0);
+      const literal = text.slice(text.lastIndexOf('(/', at) + 1, text.indexOf('/g', at) + 2);
+      const strip = new Function(`return ${literal}`)() as RegExp;
+      expect('\u009b31mred\u001b[0m'.replace(strip, '')).toBe('red');
     });
 
     it('a cache V8 refuses (other V8 flags) costs only time: the source is compiled and the command runs', () => {
