@@ -2,7 +2,9 @@
  * The transport loads ssh2's client and key parser by their paths inside the package, not its index
  * (ssh-transport.ts says why). These are the paths it uses: an ssh2 that moves or changes them fails here.
  */
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -21,5 +23,21 @@ describe("ssh2's client parts", () => {
     const parsed = parseKey(generated.private);
     expect(parsed).not.toBeInstanceOf(Error);
     expect((Array.isArray(parsed) ? parsed[0] : parsed)!.type).toBe('ssh-ed25519');
+  });
+
+  it("the transport's loader takes them without loading ssh2's index, server or HTTP agents", () => {
+    // In a fresh process (this one has loaded the index above): what the built transport loads.
+    const transport = fileURLToPath(new URL('../../dist/transport/ssh-transport.js', import.meta.url));
+    const probe = `const { ssh2Client } = await import(${JSON.stringify(transport)}); const { Client, parseKey } = ssh2Client();
+const loaded = Object.keys((await import('node:module')).createRequire(import.meta.url).cache).filter((f) => f.includes('/ssh2/lib/')).map((f) => f.replace(/.*\\/ssh2\\/lib\\//, ''));
+console.log(JSON.stringify({ client: typeof Client, parseKey: typeof parseKey, loaded }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { client: string; parseKey: string; loaded: string[] };
+    expect(out).toMatchObject({ client: 'function', parseKey: 'function' });
+    expect(out.loaded).toContain('client.js');
+    expect(out.loaded).not.toContain('index.js');
+    expect(out.loaded).not.toContain('server.js');
+    expect(out.loaded).not.toContain('http-agents.js');
   });
 });
