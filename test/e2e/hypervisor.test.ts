@@ -16,6 +16,8 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
   const virsh = (node: string, args: string) => run(node, `virsh -q -c qemu:///system ${args}`);
   /** The sandbox's QEMU process (libvirtd's capability probes start short-lived ones beside it). */
   const qemuPid = (node: string) => run(node, 'cat /run/libvirt/qemu/gridops-sandbox.pid');
+  /** What the sandbox VM printed on its serial console since it last started. */
+  const serialLog = (node: string) => run(node, 'cat /var/log/libvirt/qemu/gridops-sandbox-serial.log');
   /** The lab topology with the sandbox changed, beside it (so it shares the lab's state dir). */
   const variant = (name: string, edit: (text: string) => string) => {
     const file = join(lab.dir, `topology-${name}.yaml`);
@@ -69,7 +71,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       await new Promise((r) => setTimeout(r, 1000));
       leases = await virsh('node-01', 'net-dhcp-leases grid-net');
     }
-    log = await run('node-01', 'cat /var/log/libvirt/qemu/gridops-sandbox-serial.log');
+    log = await serialLog('node-01');
     const up = /gridops-sandbox: up in ([\d.]+)s/.exec(log);
     // eslint-disable-next-line no-console
     console.log(`hypervisor: the sandbox kernel reached its init ${up?.[1]} s after boot (TCG, guest clock)`);
@@ -88,7 +90,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
   /** Until the VM's serial console offers busybox's shell (its log starts afresh at each start). */
   const waitForShell = async (node: string) => {
     for (let i = 0; i < 180; i++) {
-      if (/built-in shell/.test(await run(node, 'cat /var/log/libvirt/qemu/gridops-sandbox-serial.log'))) return;
+      if (/built-in shell/.test(await serialLog(node))) return;
       await new Promise((r) => setTimeout(r, 1000));
     }
     throw new Error(`${node}: the sandbox's shell did not come up within 180 s`);
@@ -107,7 +109,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     await new Promise((r) => setTimeout(r, 5000));
     const mbit = ((b - a) * 8) / ((e - s) / 1e9) / 1e6;
     // No flow at all is not a rate: say so, with what the guest's console shows.
-    if (mbit < 1) throw new Error(`no flow from the sandbox VM (${mbit.toFixed(2)} Mbit/s); its console ends with:\n${(await run('node-01', 'cat /var/log/libvirt/qemu/gridops-sandbox-serial.log')).slice(-600)}`);
+    if (mbit < 1) throw new Error(`no flow from the sandbox VM (${mbit.toFixed(2)} Mbit/s); its console ends with:\n${(await serialLog('node-01')).slice(-600)}`);
     return mbit;
   };
 
