@@ -4,7 +4,7 @@ import { InterruptedError, RemoteCommandError } from '../errors/index.js';
 import type { Change } from '../plan/change.js';
 import type { HeldRead } from '../transport/held-read.js';
 import type { Transport } from '../transport/transport.js';
-import { StepRecorder, type RecordedStep } from '../resources/step-recorder.js';
+import { StepRecorder, stepScript, type RecordedStep } from '../resources/step-recorder.js';
 
 /** What apply reports as it goes; `--json` prints these as JSON lines. */
 export type ApplyEvent =
@@ -88,9 +88,10 @@ export class MutationGate {
 }
 
 /**
- * The script of one host's batch. Each change runs its steps in order, each in a subshell that
- * must succeed; the first failing step ends the whole batch. Markers on stdout say which
- * changes completed; markers on stderr split the error output by change and step.
+ * The script of one host's batch. Each change runs its steps in order, each in a subshell or
+ * isolated by itself (stepScript), and each must succeed: the first failing step ends the whole
+ * batch. Markers on stdout say which changes completed; markers on stderr split the error output
+ * by change and step.
  */
 function batchScript(items: readonly GateItem[], steps: readonly RecordedStep[], marker: string): string {
   const lines: string[] = [];
@@ -99,8 +100,7 @@ function batchScript(items: readonly GateItem[], steps: readonly RecordedStep[],
     steps
       .filter((s) => s.change === item.change.id)
       .forEach((s, j) => {
-        // stdin is the script itself: a step must not be able to read (and eat) the rest of it.
-        lines.push(`echo '@@step ${j}@@' >&2`, `( ${s.command}\n) < /dev/null || exit $?`);
+        lines.push(`echo '@@step ${j}@@' >&2`, stepScript(s));
       });
     lines.push(`echo '${marker} done ${i}'`);
   });

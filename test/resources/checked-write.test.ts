@@ -1,8 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MutationGate, type GateItem } from '../../src/engine/gate.js';
-import { StepRecorder } from '../../src/resources/step-recorder.js';
+import { StepRecorder, stepScript } from '../../src/resources/step-recorder.js';
 import type { Change } from '../../src/plan/change.js';
 import { DirectoryResource } from '../../src/resources/directory.js';
 import { FileResource } from '../../src/resources/file.js';
@@ -69,7 +69,7 @@ function hostRoot(files: Record<string, string> = {}): string {
 }
 
 describe('StepRecorder.write: temp file, check, then rename', () => {
-  const run = async (writer: StepRecorder) => local.exec('sh -s', { stdin: `${writer.steps.map((s: { command: string }) => `( ${s.command}\n) || exit $?`).join('\n')}\n` });
+  const run = async (writer: StepRecorder) => local.exec('sh -s', { stdin: `${writer.steps.map(stepScript).join('\n')}\n` });
 
   it('writes any content byte for byte: text with printf (no exec), other bytes with base64', async () => {
     const root = hostRoot();
@@ -178,7 +178,7 @@ describe('the temp file of a write (made without mktemp)', () => {
     r.begin('w');
     await r.write(path, Buffer.from(content), mode);
     // Whatever umask the session starts with, the file gets exactly its mode.
-    return local.exec(`umask ${umask}; sh -s`, { stdin: r.steps.map((s) => `( ${s.command}\n) < /dev/null || exit $?`).join('\n') });
+    return local.exec(`umask ${umask}; sh -s`, { stdin: r.steps.map(stepScript).join('\n') });
   };
   it.each([['0644', '000'], ['0600', '022'], ['0755', '077'], ['0640', '002'], ['4755', '022'], ['0444', '000']])('mode %s (session umask %s) is exact, and no temp file stays', async (mode, umask) => {
     const path = join(root, `f-${mode}`);
@@ -193,20 +193,49 @@ describe('the temp file of a write (made without mktemp)', () => {
     r.begin('w');
     const path = join(root, 'target');
     await r.write(path, Buffer.from('secret\n'), '0600');
-    const temp = /^t='?([^';]+)'?;/.exec(r.steps[0]!.command)![1]!;
+    const temp = /^\( t='?([^';]+)'?;/.exec(r.steps[0]!.command)![1]!;
     const elsewhere = join(root, 'elsewhere');
     symlinkSync(elsewhere, temp);
-    const res = await local.exec('sh -s', { stdin: `( ${r.steps[0]!.command}\n) < /dev/null || exit $?` });
+    const res = await local.exec('sh -s', { stdin: stepScript(r.steps[0]!) });
     expect(res.code).not.toBe(0);
     expect(existsSync(elsewhere)).toBe(false);
     expect(existsSync(path)).toBe(false);
+    // Not ours: the failed write leaves what was planted there as it was.
+    expect(readlinkSync(temp)).toBe(elsewhere);
+    rmSync(temp);
+  });
+  it('removes its temp file when the rename fails, and the target stays as it was', async () => {
+    const r = new StepRecorder('n1');
+    r.begin('w');
+    const path = join(root, 'kept');
+    writeFileSync(path, 'old\n');
+    await r.write(path, Buffer.from('new\n'), '0644');
+    // An mv that fails the way a rename across a full or read-only filesystem does.
+    const failing = mkdtempSync(join(dir, 'mv-'));
+    writeFileSync(join(failing, 'mv'), '#!/bin/sh\necho "mv: cannot move: Read-only file system" >&2\nexit 1\n');
+    chmodSync(join(failing, 'mv'), 0o755);
+    const res = await local.exec(`PATH=${failing}:$PATH sh -s`, { stdin: `${stepScript(r.steps[0]!)}\necho after` });
+    expect(res.code).toBe(1);
+    expect(res.stdout).not.toContain('after');
+    expect(res.stderr).toContain('Read-only file system');
+    expect(readFileSync(path, 'utf8')).toBe('old\n');
+    expect(readdirSync(root).filter((f) => f.includes('.gridops.'))).toEqual([]);
+  });
+  it('runs in a subshell of its own: the batch keeps its umask, options and variables', async () => {
+    const r = new StepRecorder('n1');
+    r.begin('w');
+    await r.write(join(root, 'isolated'), Buffer.from('x\n'), '0600');
+    expect(r.steps[0]!.isolated).toBe(true);
+    const res = await local.exec('sh -s', { stdin: `umask 0022\n${stepScript(r.steps[0]!)}\numask; case $- in *C*) echo noclobber;; esac; echo "t=\${t-unset}"` });
+    expect(res.code).toBe(0);
+    expect(res.stdout.trim().split('\n')).toEqual(['0022', 't=unset']);
   });
   it('two writes of the same file get different temp names', async () => {
     const r = new StepRecorder('n1');
     r.begin('w');
     await r.write('/etc/x', Buffer.from('a'), '0644');
     await r.write('/etc/x', Buffer.from('a'), '0644');
-    const names = r.steps.map((s) => /^t='?([^';]+)'?;/.exec(s.command)![1]);
+    const names = r.steps.map((s) => /^\( t='?([^';]+)'?;/.exec(s.command)![1]);
     expect(names[0]).toMatch(/^\/etc\/\.x\.gridops\.[0-9a-f]{16}$/);
     expect(names[0]).not.toBe(names[1]);
   });
