@@ -9,11 +9,11 @@ import { createConnection, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { fromWire, keeperDir, keeperSocket, type KeeperReply, type KeeperRequest } from './keeper-protocol.js';
+import { fromWire, keeperDir, keeperSocket, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
 import { ensurePrivateDir } from './keeper-server.js';
 import type { TransportLogger } from './logger.js';
 import type { SshHostSpec } from './ssh-transport.js';
-import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
+import type { ExecOptions, ExecResult, HeldRead, Transport, UploadOptions } from './transport.js';
 
 /** A keeper lives at most this long, and so does every connection it holds, however busy. */
 export const KEEPER_MAX_LIFETIME_MS = 30 * 60_000;
@@ -113,6 +113,11 @@ export class KeeperClient {
     });
   }
 
+  /** Sends a request that has no answer (release): nothing waits for it, so the socket is not held open for it. */
+  notify(req: Request): void {
+    if (!this.socket.destroyed) this.socket.write(`${JSON.stringify({ ...req, id: this.nextId++ })}\n`);
+  }
+
   /** A Transport for `spec` on a kept connection (opened and verified by the keeper if it has none). */
   async connect(spec: SshHostSpec, readyTimeoutMs: number, runSignal?: AbortSignal, log?: TransportLogger): Promise<Transport & { connectMs: number; reused: boolean }> {
     const name = spec.name ?? spec.host;
@@ -158,6 +163,8 @@ function unlinkSafe(path: string): void {
 /** A host's Transport through the keeper. Closing it only lets go: the connection stays kept. */
 class KeptTransport implements Transport {
   private closed = false;
+  /** Held reads not yet proceeded or released: closing lets their shells end, as closing a connection does. */
+  private readonly heldReads = new Set<KeptHeldRead>();
 
   constructor(
     readonly name: string,
@@ -203,7 +210,60 @@ class KeptTransport implements Transport {
     return data === null ? null : Buffer.from(data, 'base64');
   }
 
+  /**
+   * A held read in the keeper (held-read.ts): the batch then runs in the read's session on the kept
+   * connection. Undefined where the keeper does not hold it (become through sudo, or a keeper
+   * started by an older gridops, which answers nothing for it): the caller then uses exec.
+   */
+  async execHeld(script: string, options: { timeoutMs: number; become?: boolean }): Promise<HeldRead | undefined> {
+    this.checkOpen();
+    const reply = (await this.keeper.request({ op: 'execHeld', conn: this.conn, script, timeoutMs: options.timeoutMs, ...(options.become !== undefined ? { become: options.become } : {}) })) as KeptHeldReply | undefined;
+    if (typeof reply?.held !== 'number' || !reply.result) return undefined;
+    const held = new KeptHeldRead(this.name, this.conn, reply.held, reply.result, reply.waiting === true, this.keeper, () => this.heldReads.delete(held));
+    if (held.waiting) this.heldReads.add(held);
+    return held;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    for (const held of [...this.heldReads]) held.release();
+  }
+}
+
+/** A held read whose session the keeper holds; `waiting` is this run's view (the keeper runs the batch in a session of its own if the shell ended meanwhile). */
+class KeptHeldRead implements HeldRead {
+  private state: 'waiting' | 'used' | 'ended';
+
+  constructor(
+    private readonly host: string,
+    private readonly conn: string,
+    private readonly held: number,
+    readonly result: ExecResult,
+    waiting: boolean,
+    private readonly keeper: KeeperClient,
+    private readonly done: () => void,
+  ) {
+    this.state = waiting ? 'waiting' : 'ended';
+  }
+
+  get waiting(): boolean {
+    return this.state === 'waiting';
+  }
+
+  proceed(script: string, options: { timeoutMs: number; onStdout?: (text: string) => void }): Promise<ExecResult> {
+    if (this.state !== 'waiting') return Promise.reject(new ConnectionError(this.host, `the read's session ${this.state === 'ended' ? 'ended' : 'was already used'} before the changes could run`, 'the connection may have dropped; rerun'));
+    this.state = 'used';
+    this.done();
+    return this.keeper.request(
+      { op: 'proceed', conn: this.conn, held: this.held, script, timeoutMs: options.timeoutMs, ...(options.onStdout ? { stream: true } : {}) },
+      options.onStdout ? { onChunk: options.onStdout } : {},
+    ) as Promise<ExecResult>;
+  }
+
+  release(): void {
+    if (this.state !== 'waiting') return;
+    this.state = 'ended';
+    this.done();
+    this.keeper.notify({ op: 'release', held: this.held });
   }
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ConnectionError, GridopsError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { CommandTimeoutError } from './errors.js';
 import type { SshHostSpec } from './ssh-transport.js';
+import type { ExecResult } from './transport.js';
 
 /** What a run asks the keeper. `conn` names a connection the keeper returned from `connect`. */
 export type KeeperRequest =
@@ -16,7 +17,18 @@ export type KeeperRequest =
   | { id: number; op: 'exec'; conn: string; command: string; become?: boolean; timeoutMs?: number; readOnly?: boolean; stdin?: string; stream?: boolean }
   | { id: number; op: 'upload'; conn: string; path: string; content: string; mode?: number; become?: boolean }
   | { id: number; op: 'read'; conn: string; path: string; become?: boolean }
-  | { id: number; op: 'cancel'; target: number };
+  // A held read (held-read.ts) on a kept connection: `held` in proceed and release is the id of its execHeld request.
+  | { id: number; op: 'execHeld'; conn: string; script: string; timeoutMs: number; become?: boolean }
+  | { id: number; op: 'proceed'; conn: string; held: number; script: string; timeoutMs: number; stream?: boolean }
+  | { id: number; op: 'cancel'; target: number }
+  | { id: number; op: 'release'; held: number };
+
+/** The keeper's answer to execHeld: `held` null where the read is not held (become through sudo); `waiting` false once its shell ended. */
+export interface KeptHeldReply {
+  held: number | null;
+  result?: ExecResult;
+  waiting?: boolean;
+}
 
 /** The keeper's answers: a result, a failure, or (for a streamed exec) a piece of stdout. */
 export type KeeperReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError } | { id: number; chunk: string };

@@ -12,8 +12,9 @@ import { dirname } from 'node:path';
 import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { KnownHosts } from './known-hosts.js';
-import { connectionKey, toWire, type KeeperReply, type KeeperRequest } from './keeper-protocol.js';
+import { connectionKey, toWire, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
 import { SshTransport, type SshHostSpec, type SshSessionOptions } from './ssh-transport.js';
+import type { HeldRead } from './transport.js';
 
 export interface KeeperOptions {
   socket: string;
@@ -103,6 +104,8 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     clients.add(socket);
     if (idleTimer) clearTimeout(idleTimer);
     const aborts = new Map<number, AbortController>();
+    // This run's held reads still waiting for their batch, by the id of their execHeld request.
+    const heldReads = new Map<number, { read: HeldRead; become?: boolean }>();
     const send = (reply: KeeperReply) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
     };
@@ -119,6 +122,9 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     socket.on('close', () => {
       clients.delete(socket);
       for (const a of aborts.values()) a.abort();
+      // A run that went away planned nothing more: its waiting shells end, the connections stay.
+      for (const h of heldReads.values()) h.read.release();
+      heldReads.clear();
       armIdle();
     });
     socket.on('error', () => socket.destroy());
@@ -126,6 +132,11 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     function handle(req: KeeperRequest): void {
       if (req.op === 'cancel') {
         aborts.get(req.target)?.abort();
+        return;
+      }
+      if (req.op === 'release') {
+        heldReads.get(req.held)?.read.release();
+        heldReads.delete(req.held);
         return;
       }
       pending++;
@@ -142,7 +153,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
       });
     }
 
-    async function answer(req: Exclude<KeeperRequest, { op: 'cancel' }>, signal: AbortSignal): Promise<unknown> {
+    async function answer(req: Exclude<KeeperRequest, { op: 'cancel' | 'release' }>, signal: AbortSignal): Promise<unknown> {
       if (stopping) throw new InterruptedError('the connection keeper is stopping');
       switch (req.op) {
         case 'connect':
@@ -169,6 +180,24 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
           const t = await transportOf(req.conn, req.conn);
           const data = await t.read(req.path, req.become !== undefined ? { become: req.become } : {});
           return data === null ? null : data.toString('base64');
+        }
+        case 'execHeld': {
+          const t = await transportOf(req.conn, req.conn);
+          const read = await t.execHeld(req.script, { timeoutMs: req.timeoutMs, ...(req.become !== undefined ? { become: req.become } : {}) });
+          if (!read) return { held: null } satisfies KeptHeldReply;
+          if (read.waiting) heldReads.set(req.id, { read, ...(req.become !== undefined ? { become: req.become } : {}) });
+          return { held: req.id, result: read.result, waiting: read.waiting } satisfies KeptHeldReply;
+        }
+        case 'proceed': {
+          const held = heldReads.get(req.held);
+          heldReads.delete(req.held);
+          if (!held) throw new ConnectionError(req.conn, 'the held read is gone (released, or its run let go of the keeper)', 'rerun');
+          const onStdout = req.stream ? { onStdout: (chunk: string) => send({ id: req.id, chunk }) } : {};
+          if (held.read.waiting) return held.read.proceed(req.script, { timeoutMs: req.timeoutMs, ...onStdout });
+          // Its shell ended while it waited: the batch gets a session of its own, as the gate gives it
+          // when a held read is no longer waiting (the run only learns of that here).
+          const t = await transportOf(req.conn, req.conn);
+          return t.exec('sh -s', { ...(held.become !== undefined ? { become: held.become } : {}), stdin: req.script, timeoutMs: req.timeoutMs, ...onStdout, signal });
         }
       }
     }

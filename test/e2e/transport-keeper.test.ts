@@ -5,6 +5,7 @@
  * keeper ends once idle. Needs `npm run build` (the keeper runs from dist/).
  */
 import { jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,6 +42,14 @@ d('the connection keeper (--persist) against a real sshd', () => {
   const env = () => ({ ...process.env, GRIDOPS_KEEPER_DIR: keeperDir });
   const spec = (): SshHostSpec => ({ name: 'kept1', host: '127.0.0.1', port: sshd.port, user: 'root', identityFiles: [clientKey.file] });
   const sockets = () => (existsSync(keeperDir) ? readdirSync(keeperDir).filter((f) => f.endsWith('.sock')) : []);
+  /** The next run attaches, gets the kept connection and runs a command on it. */
+  const expectKeptForTheNextRun = async () => {
+    const next = await KeeperClient.attach(khFile, 60_000, env());
+    const t = await next.connect(spec(), 5000);
+    expect(t.reused).toBe(true);
+    expect((await t.exec('echo again')).stdout).toBe('again\n');
+    next.end();
+  };
 
   beforeAll(async () => {
     dir = tempDir('gridops-e2e-keeper-');
@@ -85,11 +94,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
     await t1.close();
     first.end();
 
-    const second = await KeeperClient.attach(khFile, 60_000, env());
-    const t2 = await second.connect(spec(), 5000);
-    expect(t2.reused).toBe(true);
-    expect((await t2.exec('echo again')).stdout).toBe('again\n');
-    second.end();
+    await expectKeptForTheNextRun();
   });
 
   it('listens on a socket of mode 0600 in a directory of mode 0700', async () => {
@@ -131,6 +136,70 @@ d('the connection keeper (--persist) against a real sshd', () => {
     const t = await after.connect(spec(), 5000);
     expect(t.reused).toBe(false);
     after.end();
+  });
+
+  describe('held reads (the apply\'s batch in the read\'s session) on kept connections', () => {
+    const waitingShells = (tag: string) => spawnSync('pgrep', ['-f', tag]).status === 0;
+    const gone = (tag: string) => until(() => !waitingShells(tag), 3000);
+
+    it('gives the read\'s output, then runs the batch in that same session, its output streamed', async () => {
+      const k = await KeeperClient.attach(khFile, 60_000, env());
+      const t = await k.connect(spec(), 5000);
+      const held = (await t.execHeld!('echo "read $$"', { timeoutMs: 5000 }))!;
+      expect(held.result.code).toBe(0);
+      const readShell = /^read (\d+)\n$/.exec(held.result.stdout)![1];
+      expect(held.waiting).toBe(true);
+      const live: string[] = [];
+      // The batch's sh is started by the timeout the read's shell became (held-read.ts): its parent is that shell.
+      const batch = await held.proceed('echo "batch $PPID"; exit 4\n', { timeoutMs: 5000, onStdout: (text) => live.push(text) });
+      expect(batch).toMatchObject({ stdout: `batch ${readShell}\n`, code: 4 });
+      expect(live.join('')).toBe(batch.stdout);
+      expect(held.waiting).toBe(false);
+      await expect(held.proceed('true', { timeoutMs: 1000 })).rejects.toThrow(/already used/);
+      k.end();
+    });
+
+    it('release, closing the transport and a run letting go of the keeper each end a waiting shell; the connection stays', async () => {
+      const k = await KeeperClient.attach(khFile, 60_000, env());
+      const t = await k.connect(spec(), 5000);
+      const tag = `kept-held-${process.pid}`;
+      const released = (await t.execHeld!(`: ${tag}-a; echo read`, { timeoutMs: 5000 }))!;
+      expect(waitingShells(`${tag}-a`)).toBe(true);
+      released.release();
+      expect(await gone(`${tag}-a`)).toBe(true);
+      expect((await t.exec('echo alive')).stdout).toBe('alive\n');
+      // An apply closes a host with nothing to change without a release.
+      const closed = (await t.execHeld!(`: ${tag}-b; echo read`, { timeoutMs: 5000 }))!;
+      expect(waitingShells(`${tag}-b`)).toBe(true);
+      await t.close();
+      expect(closed.waiting).toBe(false);
+      expect(await gone(`${tag}-b`)).toBe(true);
+      // A run that ends (or dies) with reads still held.
+      const again = await k.connect(spec(), 5000);
+      expect(again.reused).toBe(true);
+      await again.execHeld!(`: ${tag}-c; echo read`, { timeoutMs: 5000 });
+      expect(waitingShells(`${tag}-c`)).toBe(true);
+      k.end();
+      expect(await gone(`${tag}-c`)).toBe(true);
+      await expectKeptForTheNextRun();
+    });
+
+    it('a shell that ended while it waited: the batch runs in a session of its own on the kept connection', async () => {
+      const k = await KeeperClient.attach(khFile, 60_000, env());
+      const t = await k.connect(spec(), 5000);
+      const tag = `kept-held-killed-${process.pid}`;
+      const held = (await t.execHeld!(`: ${tag}; echo "read $$"`, { timeoutMs: 5000 }))!;
+      const readShell = /^read (\d+)\n$/.exec(held.result.stdout)![1]!;
+      process.kill(Number(readShell), 'SIGKILL');
+      expect(await gone(tag)).toBe(true);
+      await sleep(200); // the keeper sees the session close
+      expect(held.waiting).toBe(true); // this run cannot know
+      const batch = await held.proceed('echo "batch $PPID"\n', { timeoutMs: 5000 });
+      expect(batch.code).toBe(0);
+      expect(batch.stdout).toMatch(/^batch \d+\n$/);
+      expect(batch.stdout).not.toBe(`batch ${readShell}\n`);
+      k.end();
+    });
   });
 
   it('--persist 0s: the keeper ends (socket removed) once the run lets go of it', async () => {
