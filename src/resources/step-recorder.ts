@@ -127,7 +127,8 @@ export class StepRecorder {
    * is removed and the target is left exactly as it was.
    *
    * The temp file is made as mktemp makes one, without its exec: a random name (64 bits, from
-   * here), created with O_EXCL (`set -C`; a file or symlink already there is refused, never
+   * here), created with O_EXCL (`set -C`, after a test that nothing is there: noclobber alone
+   * would open an existing FIFO or device; anything already at that name is refused, never
    * followed, and left alone), under a umask that gives it its final mode at once when the mode has
    * no execute or special bit (no `chmod` exec either), else 0600 until the chmod. The work runs in
    * a subshell, so the umask and `set -C` end with it, and `mv` is that subshell's last command,
@@ -147,6 +148,8 @@ export class StepRecorder {
     const prepare = [fill, ...(byUmask ? [] : [`chmod ${mode} "$t"`]), ...(owner ? [`chown ${quote(owner)} "$t"`] : [])];
     const command = [
       `( t=${temp}; umask ${byUmask ? (~bits & 0o777).toString(8).padStart(4, '0') : '0077'}; set -C`,
+      // noclobber's O_EXCL refuses an existing regular file; the shell would open a FIFO, a device or a symlink to one.
+      `if [ -e "$t" ] || [ -L "$t" ]; then exit ${TEMP_REFUSED}; fi`,
       `true > "$t" || exit ${TEMP_REFUSED}`,
       'set +C',
       `if ${prepare.join(' && ')}; then :; else exit 1; fi`,

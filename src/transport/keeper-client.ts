@@ -220,7 +220,9 @@ class KeptTransport implements Transport {
     const reply = (await this.keeper.request({ op: 'execHeld', conn: this.conn, script, timeoutMs: options.timeoutMs, ...(options.become !== undefined ? { become: options.become } : {}) })) as KeptHeldReply | undefined;
     if (typeof reply?.held !== 'number' || !reply.result) return undefined;
     const held = new KeptHeldRead(this.name, this.conn, reply.held, reply.result, reply.waiting === true, this.keeper, () => this.heldReads.delete(held));
-    if (held.waiting) this.heldReads.add(held);
+    // Closed while the read ran: its shell ends now, as closing would have ended it.
+    if (this.closed) held.release();
+    else if (held.waiting) this.heldReads.add(held);
     return held;
   }
 

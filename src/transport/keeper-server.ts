@@ -185,6 +185,11 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
           const t = await transportOf(req.conn, req.conn);
           const read = await t.execHeld(req.script, { timeoutMs: req.timeoutMs, ...(req.become !== undefined ? { become: req.become } : {}) });
           if (!read) return { held: null } satisfies KeptHeldReply;
+          // The run went away while its read ran: nothing will proceed or release it, so it ends now.
+          if (signal.aborted) {
+            read.release();
+            return { held: null } satisfies KeptHeldReply;
+          }
           if (read.waiting) heldReads.set(req.id, { read, ...(req.become !== undefined ? { become: req.become } : {}) });
           return { held: req.id, result: read.result, waiting: read.waiting } satisfies KeptHeldReply;
         }
@@ -195,9 +200,10 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
           const onStdout = req.stream ? { onStdout: (chunk: string) => send({ id: req.id, chunk }) } : {};
           if (held.read.waiting) return held.read.proceed(req.script, { timeoutMs: req.timeoutMs, ...onStdout });
           // Its shell ended while it waited: the batch gets a session of its own, as the gate gives it
-          // when a held read is no longer waiting (the run only learns of that here).
+          // when a held read is no longer waiting (the run only learns of that here), and like the
+          // gate's, with no abort signal: a run that goes away lets a running batch finish or time out.
           const t = await transportOf(req.conn, req.conn);
-          return t.exec('sh -s', { ...(held.become !== undefined ? { become: held.become } : {}), stdin: req.script, timeoutMs: req.timeoutMs, ...onStdout, signal });
+          return t.exec('sh -s', { ...(held.become !== undefined ? { become: held.become } : {}), stdin: req.script, timeoutMs: req.timeoutMs, ...onStdout });
         }
       }
     }

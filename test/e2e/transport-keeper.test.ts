@@ -184,6 +184,19 @@ d('the connection keeper (--persist) against a real sshd', () => {
       await expectKeptForTheNextRun();
     });
 
+    it('a run that goes away while its read still runs: the read\'s shell ends once the read is done', async () => {
+      const k = await KeeperClient.attach(khFile, 60_000, env());
+      const t = await k.connect(spec(), 5000);
+      const tag = `kept-held-gone-${process.pid}`;
+      const pending = t.execHeld!(`: ${tag}; sleep 1; echo read`, { timeoutMs: 5000 }).catch((e: unknown) => e);
+      expect(await until(() => waitingShells(tag), 2000)).toBe(true);
+      k.end();
+      expect(await pending).toBeInstanceOf(Error); // the keeper went away for this run
+      await sleep(1200); // the read ends on the host; nothing may keep its shell waiting after it
+      expect(await gone(tag)).toBe(true);
+      await expectKeptForTheNextRun();
+    });
+
     it('a shell that ended while it waited: the batch runs in a session of its own on the kept connection', async () => {
       const k = await KeeperClient.attach(khFile, 60_000, env());
       const t = await k.connect(spec(), 5000);
