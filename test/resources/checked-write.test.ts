@@ -188,33 +188,26 @@ describe('the temp file of a write (made without mktemp)', () => {
     expect((statSync(path).mode & 0o7777).toString(8).padStart(4, '0')).toBe(mode);
     expect(readdirSync(root).filter((f) => f.includes('.gridops.'))).toEqual([]);
   });
-  it('creates its temp file exclusively: a symlink planted at that name is never followed', async () => {
+  /** Runs a write of `name` whose temp name already holds a symlink to `target`; the target path, its result and the temp name. */
+  const writeOverPlanted = async (name: string, target: string) => {
     const r = new StepRecorder('n1');
     r.begin('w');
-    const path = join(root, 'target');
+    const path = join(root, name);
     await r.write(path, Buffer.from('secret\n'), '0600');
     const temp = /^\( t='?([^';]+)'?;/.exec(r.steps[0]!.command)![1]!;
-    const elsewhere = join(root, 'elsewhere');
-    symlinkSync(elsewhere, temp);
-    const res = await local.exec('sh -s', { stdin: stepScript(r.steps[0]!) });
-    expect(res.code).not.toBe(0);
-    expect(existsSync(elsewhere)).toBe(false);
-    expect(existsSync(path)).toBe(false);
-    // Not ours: the failed write leaves what was planted there as it was.
-    expect(readlinkSync(temp)).toBe(elsewhere);
-    rmSync(temp);
-  });
-  it('refuses a symlink to a device planted at that name (noclobber alone would write through it), and leaves it', async () => {
-    const r = new StepRecorder('n1');
-    r.begin('w');
-    const path = join(root, 'through-device');
-    await r.write(path, Buffer.from('x\n'), '0644');
-    const temp = /^\( t='?([^';]+)'?;/.exec(r.steps[0]!.command)![1]!;
-    symlinkSync('/dev/null', temp);
-    const res = await local.exec('sh -s', { stdin: stepScript(r.steps[0]!) });
+    symlinkSync(target, temp);
+    return { path, temp, res: await local.exec('sh -s', { stdin: stepScript(r.steps[0]!) }) };
+  };
+  it.each([
+    ['a symlink to a file that is not there (never followed)', 'elsewhere'],
+    ['a symlink to a device (noclobber alone would write through it)', '/dev/null'],
+  ])('refuses %s planted at its temp name, and leaves it as it was', async (_, to) => {
+    const target = to.startsWith('/') ? to : join(root, to);
+    const { path, temp, res } = await writeOverPlanted(`target-${to.replace(/\W/g, '')}`, target);
     expect(res.code).toBe(200);
     expect(existsSync(path)).toBe(false);
-    expect(readlinkSync(temp)).toBe('/dev/null');
+    if (!to.startsWith('/')) expect(existsSync(target)).toBe(false);
+    expect(readlinkSync(temp)).toBe(target);
     rmSync(temp);
   });
   it('removes its temp file when the rename fails, and the target stays as it was', async () => {
