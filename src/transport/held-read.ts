@@ -44,6 +44,11 @@ export function heldSentinel(): string {
   return `@@gridops-held-${randomBytes(8).toString('hex')}@@`;
 }
 
+/** Why a held read cannot proceed: its shell ended, or a batch already used it. */
+export function heldSessionUnavailable(host: string, ended: boolean): ConnectionError {
+  return new ConnectionError(host, `the read's session ${ended ? 'ended' : 'was already used'} before the changes could run`, 'the connection may have dropped; rerun');
+}
+
 /** The batch's remote deadline in seconds: 1 s after the client's own, as withRemoteTimeout gives it. */
 export function remoteSeconds(timeoutMs: number): number {
   return Math.ceil(timeoutMs / 1000) + 1;
@@ -95,7 +100,7 @@ export class HeldChannel implements HeldRead {
   }
 
   proceed(script: string, options: { timeoutMs: number; onStdout?: (text: string) => void }): Promise<ExecResult> {
-    if (this.phase !== 'waiting') return Promise.reject(new ConnectionError(this.host, `the read's session ${this.phase === 'ended' ? 'ended' : 'was already used'} before the changes could run`, 'the connection may have dropped; rerun'));
+    if (this.phase !== 'waiting') return Promise.reject(heldSessionUnavailable(this.host, this.phase === 'ended'));
     this.phase = 'proceeding';
     this.err = '';
     if (options.onStdout) this.live = options.onStdout;

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { fromWire, keeperDir, keeperSocket, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
+import { heldSessionUnavailable } from './held-read.js';
 import { ensurePrivateDir } from './keeper-server.js';
 import type { TransportLogger } from './logger.js';
 import type { SshHostSpec } from './ssh-transport.js';
@@ -253,7 +254,7 @@ class KeptHeldRead implements HeldRead {
   }
 
   proceed(script: string, options: { timeoutMs: number; onStdout?: (text: string) => void }): Promise<ExecResult> {
-    if (this.state !== 'waiting') return Promise.reject(new ConnectionError(this.host, `the read's session ${this.state === 'ended' ? 'ended' : 'was already used'} before the changes could run`, 'the connection may have dropped; rerun'));
+    if (this.state !== 'waiting') return Promise.reject(heldSessionUnavailable(this.host, this.state === 'ended'));
     this.state = 'used';
     this.done();
     return this.keeper.request(

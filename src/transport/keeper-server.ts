@@ -183,14 +183,15 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
         }
         case 'execHeld': {
           const t = await transportOf(req.conn, req.conn);
-          const read = await t.execHeld(req.script, { timeoutMs: req.timeoutMs, ...(req.become !== undefined ? { become: req.become } : {}) });
+          const become = req.become !== undefined ? { become: req.become } : {};
+          const read = await t.execHeld(req.script, { timeoutMs: req.timeoutMs, ...become });
           if (!read) return { held: null } satisfies KeptHeldReply;
           // The run went away while its read ran: nothing will proceed or release it, so it ends now.
           if (signal.aborted) {
             read.release();
             return { held: null } satisfies KeptHeldReply;
           }
-          if (read.waiting) heldReads.set(req.id, { read, ...(req.become !== undefined ? { become: req.become } : {}) });
+          if (read.waiting) heldReads.set(req.id, { read, ...become });
           return { held: req.id, result: read.result, waiting: read.waiting } satisfies KeptHeldReply;
         }
         case 'proceed': {
