@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { describeLab, type LabHandle } from './support/lab.js';
 import { gridops } from './support/cli.js';
+import { leaderGaps, longestSilence, type LeaderSample } from './support/leader-gaps.js';
 
 /**
  * Growing a live grid with real agents (issue 11): a lab of two sub-grids gets a third sub-grid,
@@ -12,10 +13,7 @@ jest.setTimeout(1_500_000);
 
 const PLAYBOOKS = ['--playbook', 'node-base', '--playbook', 'agent'];
 
-interface Sample {
-  node: string;
-  at: number;
-  role: string;
+interface Sample extends LeaderSample {
   sp?: string | null;
   /** Alive members, on a super peer. */
   m?: string[];
@@ -51,7 +49,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
   };
 
   const SAMPLER =
-    "const f=()=>fetch('http://127.0.0.1:7950/status').then((r)=>r.json()).then((s)=>console.log(JSON.stringify({at:Date.now(),role:s.role,sp:s.superPeer,m:(s.members||[]).filter((x)=>x.liveness==='alive').map((x)=>x.name),rsp:(s.regionSuperPeers||[]).map((x)=>x.name),rg:(s.regions||[]).map((x)=>x.region+'='+x.regionPeer)}))).catch(()=>console.log(JSON.stringify({at:Date.now(),role:'down'})));setInterval(f,100)";
+    "const f=()=>fetch('http://127.0.0.1:7950/status').then((r)=>r.json()).then((s)=>console.log(JSON.stringify({at:Date.now(),role:s.role,term:s.term,sp:s.superPeer,m:(s.members||[]).filter((x)=>x.liveness==='alive').map((x)=>x.name),rsp:(s.regionSuperPeers||[]).map((x)=>x.name),rg:(s.regions||[]).map((x)=>x.region+'='+x.regionPeer)}))).catch(()=>console.log(JSON.stringify({at:Date.now(),role:'down'})));setInterval(f,100)";
   const startSamplers = async (nodes: string[]) => {
     await Promise.all(nodes.map((n) => lab.ssh(n, `systemctl stop gridops-sampler 2>/dev/null; rm -f /root/samples; systemd-run -q --unit=gridops-sampler -p StandardOutput=file:/root/samples node -e ${JSON.stringify(SAMPLER)}`)));
     // Every sampler answers before the operation starts (Node takes a moment to start on a loaded machine).
@@ -73,16 +71,14 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     return line ? Date.parse((JSON.parse(line) as { ts: string }).ts) : Number.NaN;
   };
   const agentStartedAt = (node: string) => agentLogged(node, 'gridagent started');
-  /** 500 ms windows in which a sub-grid had no node saying it leads, and samples naming no super peer. */
+  /** Windows in which a sub-grid had no leader (leader-gaps.ts), and samples naming no super peer. */
   const gaps = (samples: Sample[], subgrids: Record<string, string[]>, t0: number, t1: number): string[] => {
     const found: string[] = [];
     const firsts = Object.values(subgrids).flat().map((node) => Math.min(...samples.filter((s) => s.node === node).map((s) => s.at)));
     if (firsts.some((at) => !Number.isFinite(at) || at > t0)) found.push(`a sampler started late: ${firsts.map((at) => at - t0).join(', ')} ms`);
+    found.push(...leaderGaps(samples, subgrids, t0, t1));
     for (const [subgrid, members] of Object.entries(subgrids)) {
-      for (let at = t0; at < t1; at += 500) {
-        if (!samples.some((s) => members.includes(s.node) && s.at >= at && s.at < at + 500 && s.role === 'leader')) found.push(`${subgrid}: no leader in [+${at - t0}, +${at - t0 + 500}) ms`);
-      }
-      for (const s of samples) if (members.includes(s.node) && s.at >= t0 && s.at < t1 && (s.role === 'down' || !s.sp)) found.push(`${s.node} at +${s.at - t0} ms: ${s.role}, super peer ${s.sp}`);
+      for (const s of samples) if (members.includes(s.node) && s.at >= t0 && s.at < t1 && (s.role === 'down' || !s.sp)) found.push(`${subgrid}: ${s.node} at +${s.at - t0} ms: ${s.role}, super peer ${s.sp}`);
     }
     return found.slice(0, 20);
   };
@@ -145,7 +141,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     const seen = run.samples.find((x) => x.node === regionPeer && x.at >= elected && (x.rsp ?? []).includes(newSuperPeer));
     // eslint-disable-next-line no-console
     console.log(
-      `new sub-grid: apply ${((run.t1 - run.t0) / 1000).toFixed(1)} s, ${run.samples.length} samples, windows without a super peer: ${found.length}; ${newSuperPeer} elected ${elected - lastStart} ms after the last new agent started, in ${regionPeer}'s region view ${seen ? seen.at - elected : 'never'} ms after its election (${seen ? seen.at - lastStart : '-'} ms after the last agent start)`,
+      `new sub-grid: apply ${((run.t1 - run.t0) / 1000).toFixed(1)} s, ${run.samples.length} samples, windows without a super peer: ${found.length}, longest sampler silence ${longestSilence(run.samples, run.t0, run.t1)}; ${newSuperPeer} elected ${elected - lastStart} ms after the last new agent started, in ${regionPeer}'s region view ${seen ? seen.at - elected : 'never'} ms after its election (${seen ? seen.at - lastStart : '-'} ms after the last agent start)`,
     );
     expect(found).toEqual([]);
     expect(seen).toBeDefined();
@@ -226,7 +222,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
       members = (JSON.parse((await lab.ssh(superPeer, 'gridagent members --json')).stdout || '[]') as Array<{ node: string }>).map((m) => m.node);
     }
     // eslint-disable-next-line no-console
-    console.log(`failed join: the first apply failed on node-14 only (exit ${run.applied.status}, existing nodes untouched); after the re-run ${superPeer} lists ${members.join(', ')}`);
+    console.log(`failed join: the first apply failed on node-14 only (exit ${run.applied.status}, existing nodes untouched, longest sampler silence ${longestSilence(run.samples, run.t0, run.t1)}); after the re-run ${superPeer} lists ${members.join(', ')}`);
     expect(members).toContain('node-14');
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...PLAYBOOKS], { timeoutMs: 300_000 }).status).toBe(0);
   });
