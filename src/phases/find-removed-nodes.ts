@@ -8,21 +8,30 @@ export const RESET_PLAYBOOK = 'reset';
 
 /**
  * A node the state knows and the topology no longer has, as the run reaches it: where the state
- * says it was, with the grid's SSH defaults (key, known_hosts) for the rest.
+ * says it was, with the settings it was last applied with (Terraform destroys from its state, not
+ * from the configuration that dropped the resource): its own key, known_hosts, jump host, become
+ * and sandbox network, whatever the nodes still in the topology use. A state written before those
+ * were recorded gives only user and port; the rest then comes from a node still in the topology,
+ * the nearest one (same sub-grid, then region, then grid), and `borrowedFrom` names it.
  */
-function removedNode(grid: Grid, name: string, record: NonNullable<HostState['node']>): Node {
-  const template = allNodes(grid)[0]!;
-  return {
+export function removedNode(grid: Grid, name: string, record: NonNullable<HostState['node']>): { node: Node; borrowedFrom?: string } {
+  const node = (settings: Node['settings']): Node => ({
     name,
     address: record.address,
     labels: {},
     superPeer: 'auto',
     region: record.region,
     subgrid: record.subgrid,
-    settings: { ...template.settings, ssh: { ...template.settings.ssh, user: record.user, port: record.port, become: record.user !== 'root' } },
+    settings,
     origins: {},
     position: { file: grid.file, line: 1, column: 1 },
-  };
+  });
+  if (record.settings) return { node: node(record.settings) };
+  const nodes = allNodes(grid);
+  const nearest =
+    nodes.find((n) => n.region === record.region && n.subgrid === record.subgrid) ?? nodes.find((n) => n.region === record.region) ?? nodes[0]!;
+  const settings = { ...nearest.settings, ssh: { ...nearest.settings.ssh, user: record.user, port: record.port, become: record.user !== 'root' } };
+  return { node: node(settings), borrowedFrom: nearest.name };
 }
 
 /**
@@ -44,7 +53,8 @@ export const findRemovedNodes: Phase = {
         ctx.say(`warning: ${name} is in the state but no longer in the topology, and the state does not say where it is (recorded by an older gridops): it is not decommissioned; run \`gridops reset\` with a topology that still has it`);
         continue;
       }
-      const node = removedNode(ctx.grid, name, record.node);
+      const { node, borrowedFrom } = removedNode(ctx.grid, name, record.node);
+      if (borrowedFrom) ctx.say(`warning: the state does not record how ${name} was reached (recorded by an older gridops): it is reached as ${record.node.user}@${record.node.address}:${record.node.port} with ${borrowedFrom}'s key, known_hosts and jump host`);
       ctx.nodes.push(node);
       ctx.removing.add(name);
       ctx.workflow.byNode.set(name, [reset]);

@@ -25,7 +25,7 @@ export const recordState: Phase = {
       }
       const { node } = p.session;
       state.hosts[outcome.host] = {
-        node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port },
+        node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings: node.settings },
         topologyHash: ok ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
         playbooks: ok ? p.plan.playbooks : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,

@@ -2,11 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
+import type { EffectiveSettings } from '../topology/model.js';
 
 /** What was last applied to one host. Never holds a secret. */
 export interface HostState {
-  /** Where the node was and how it was reached, so a node the topology drops can still be decommissioned. */
-  node?: { address: string; region: string; subgrid: string; user: string; port: number };
+  /**
+   * Where the node was and how it was reached, so a node the topology drops can still be
+   * decommissioned as it was applied (its key, known_hosts, jump host, become, sandbox network).
+   * `settings` is absent from states written before it was recorded. Paths and names only: no secret.
+   */
+  node?: { address: string; region: string; subgrid: string; user: string; port: number; settings?: EffectiveSettings };
   topologyHash: string;
   playbooks: string[];
   gridopsVersion: string;

@@ -11,6 +11,9 @@ import type { Phase } from '../../src/phases/phase.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { gridPlaybooks } from '../../src/phases/workflow-playbooks.js';
+import { removedNode } from '../../src/phases/find-removed-nodes.js';
+import { loadTopology } from '../../src/topology/load.js';
+import type { Node } from '../../src/topology/model.js';
 import { lockState } from '../../src/phases/lock-state.js';
 import { verifyOverlay } from '../../src/phases/verify-overlay.js';
 import type { Plan } from '../../src/plan/plan.js';
@@ -384,6 +387,34 @@ regions:
     await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
     const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
     expect(Object.keys(state.hosts)).not.toContain('n2');
+  });
+
+  it('a dropped node is decommissioned with the settings it was applied with, not another node\'s', async () => {
+    const own = '          - { name: n2, address: 10.0.0.2, ssh: { port: 2202, jumpHost: "ops@bastion-2:2222", connectTimeout: 3s }, hypervisor: { sandbox: { network: n2-net } } }\n';
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('          - { name: n2, address: 10.0.0.2 }\n', own));
+    await runApply(options());
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace(own, ''));
+    const reached = new Map<string, Node>();
+    const stubbed = async (node: Node) => {
+      reached.set(node.name, node);
+      return (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    };
+    const said: string[] = [];
+    await runPlan(options({ playbooks: undefined, connect: stubbed, progress: (m) => said.push(m) }));
+    const n2 = reached.get('n2')!;
+    expect(n2.settings.ssh).toMatchObject({ port: 2202, jumpHost: 'ops@bastion-2:2222', connectTimeoutMs: 3000, become: false });
+    expect(n2.settings.hypervisor.sandbox.network).toBe('n2-net');
+    expect(reached.get('n1')!.settings.ssh.port).toBe(22);
+    expect(said.filter((m) => m.startsWith('warning:'))).toEqual([]);
+  });
+
+  it('a dropped node recorded by an older gridops (no settings in the state) borrows the nearest node\'s, and says so', async () => {
+    writeFileSync(topology, twoSubgrids.replace('          - { name: n3, address: 10.0.0.3 }', '          - { name: n3, address: 10.0.0.3, ssh: { identityFile: /keys/s2 } }\n          - { name: n4, address: 10.0.0.4 }'));
+    const grid = await loadTopology(topology);
+    const { node, borrowedFrom } = removedNode(grid, 'n9', { address: '10.0.0.9', region: 'r1', subgrid: 's2', user: 'ops', port: 2209 });
+    expect(borrowedFrom).toBe('n3');
+    expect(node.settings.ssh).toMatchObject({ identityFile: '/keys/s2', user: 'ops', port: 2209, become: true });
+    expect(removedNode(grid, 'n9', { address: '10.0.0.9', region: 'r9', subgrid: 's9', user: 'root', port: 22 }).borrowedFrom).toBe('n1');
   });
 
   it('--site applies only the new site, and refuses while an existing host has changes', async () => {
