@@ -1,3 +1,4 @@
+import { GRIDOPS_VERSION } from '../version.js';
 import type { EffectiveSettings } from './model.js';
 
 /** The values a node gets when no level of the topology sets them. */
@@ -6,7 +7,7 @@ export const BUILTIN_DEFAULTS: EffectiveSettings = {
   kernel: { modules: [], params: {}, sysctl: {} },
   hypervisor: { enabled: false, sandbox: { vcpus: 1, memoryMiB: 512, cpuShares: 512, network: 'grid-net' }, hostReserveMiB: 512 },
   qos: { gridCpuPercent: 50 },
-  agent: { version: '0.1.0', port: 7946, httpPort: 7950, httpAddress: '127.0.0.1' },
+  agent: { version: GRIDOPS_VERSION, port: 7946, httpPort: 7950, httpAddress: '127.0.0.1' },
 };
 
 export const DEFAULT_MULTICAST_PORT = 7947;

@@ -1,4 +1,5 @@
-import type { Grid, Node, Origin, Subgrid } from './model.js';
+import type { Grid, Node, Subgrid } from './model.js';
+import { settingPath } from './origin-path.js';
 import type { Problem } from '../errors/problem.js';
 import type { RawTopology } from './schema.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
@@ -59,7 +60,7 @@ export function listenerProblems(grid: Grid, source: SourceDocument): Problem[] 
 }
 
 function nodeListeners(node: Node, subgrid: Subgrid, multicastAt: PathSegment[] | undefined): Listener[] {
-  const at = (key: string): PathSegment[] | undefined => originPath(node.origins[key], key);
+  const at = (key: string): PathSegment[] | undefined => settingPath(node.origins[key], key);
   return [
     { what: 'agent.port', port: node.settings.agent.port, protocols: ['udp', 'tcp'], path: at('agent.port') },
     { what: 'agent.httpPort', port: node.settings.agent.httpPort, protocols: ['tcp'], path: at('agent.httpPort') },
@@ -79,15 +80,4 @@ function order(a: Listener, b: Listener, source: SourceDocument): [Listener, Lis
   const pa = positionOf(source, a.path);
   const pb = positionOf(source, b.path);
   return pa.line < pb.line || (pa.line === pb.line && pa.column <= pb.column) ? [a, b] : [b, a];
-}
-
-/** `regions[0].subgrids[1]` and `agent.port` as the path of that value in the file. */
-function originPath(origin: Origin | undefined, key: string): PathSegment[] | undefined {
-  if (!origin || origin === 'built-in') return undefined;
-  const segments: PathSegment[] = [];
-  for (const m of origin.matchAll(/([A-Za-z]+)(?:\[(\d+)\])?/g)) {
-    segments.push(m[1]!);
-    if (m[2] !== undefined) segments.push(Number(m[2]));
-  }
-  return [...segments, ...key.split('.')];
 }

@@ -10,6 +10,7 @@ import type { RawTopology } from './schema.js';
 import { PUBLISHED_SCHEMA_FILE } from './json-schema-file.js';
 import { semanticProblems } from './semantic-check.js';
 import { listenerProblems } from './listener-check.js';
+import { agentVersionProblems } from './agent-version-check.js';
 import { gridWarnings } from './advice.js';
 import { unappliedSettings } from './unapplied-settings.js';
 import { MAX_FILE_BYTES, parseSource } from './source.js';
@@ -33,8 +34,8 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   const found = [...checkSchema(source), ...semanticProblems(source.value, source)];
   if (found.length) return { problems: sortProblems(found), warnings: [] };
   const grid = resolveTopology(source.value as RawTopology, source, text);
-  // Listener clashes need the settings each node inherits, so they are checked on the resolved grid.
-  const clashes = listenerProblems(grid, source);
+  // Listener clashes and the agent's version need the settings each node inherits, so they are checked on the resolved grid.
+  const clashes = [...listenerProblems(grid, source), ...agentVersionProblems(grid, source)];
   if (clashes.length) return { problems: sortProblems(clashes), warnings: [] };
   return { grid, problems: [], warnings: sortProblems([...gridWarnings(grid), ...unappliedSettings(grid, source)]) };
 }

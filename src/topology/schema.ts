@@ -77,7 +77,7 @@ export const QosSettings = strict(
 
 export const AgentSettings = strict(
   {
-    version: Type.Optional(str('semver', 'gridagent version to deploy')),
+    version: Type.Optional(str('semver', 'gridagent version, a pin: gridops deploys the agent it ships, so it must be that version (the default)')),
     port: Type.Optional(port('UDP/TCP port of the overlay protocol')),
     httpPort: Type.Optional(port('HTTP port for /status and /metrics, on agent.httpAddress')),
     httpAddress: Type.Optional(str('ip-address', 'address the HTTP server binds: 127.0.0.1 (default, local only), the node\'s address or 0.0.0.0 so a Prometheus server can scrape /metrics')),

@@ -1,6 +1,7 @@
 import { allNodes, type Grid, type Node } from './model.js';
 import type { Problem } from '../errors/problem.js';
-import { positionOf, type PathSegment, type SourceDocument } from './source.js';
+import { settingPath } from './origin-path.js';
+import { positionOf, type SourceDocument } from './source.js';
 
 /**
  * A setting that the schema accepts but no playbook applies yet. It must never pass silently:
@@ -23,22 +24,13 @@ export interface UnappliedSetting {
  */
 export const UNAPPLIED: readonly UnappliedSetting[] = [];
 
-/** `regions[0].subgrids[1]` as path segments. */
-function originPath(origin: string): PathSegment[] {
-  if (origin === 'defaults') return ['defaults'];
-  return origin.split('.').flatMap((part) => {
-    const m = /^(\w+)\[(\d+)\]$/.exec(part);
-    return m ? [m[1]!, Number(m[2])] : [part];
-  });
-}
-
 /** One warning per place where an unapplied setting is written (not one per node inheriting it). */
 export function unappliedSettings(grid: Grid, source: SourceDocument, settings: readonly UnappliedSetting[] = UNAPPLIED): Problem[] {
   const warnings: Problem[] = [];
   for (const setting of settings) {
     const origins = new Set(allNodes(grid).filter(setting.asked).map((n) => n.origins[setting.key]).filter((o): o is string => o !== undefined && o !== 'built-in'));
     for (const origin of origins) {
-      const path = [...originPath(origin), ...setting.key.split('.')];
+      const path = settingPath(origin, setting.key)!;
       warnings.push({ file: source.file, ...positionOf(source, path), path: path.join('.'), message: setting.message, hint: setting.hint });
     }
   }
