@@ -14,7 +14,7 @@ export const TEMPLATES_DIR = `${PACKAGE_ROOT}/templates/`;
 
 /** Everything a playbook string or a template may substitute. */
 export interface TemplateContext {
-  grid: { name: string; regions: Array<{ name: string; regionPeerName: string }> };
+  grid: { name: string; labels: Record<string, string>; regions: Array<{ name: string; regionPeerName: string }> };
   region: { name: string; regionPeerName: string; subgridCount: number };
   /** `size` counts the sub-grid's nodes; `seeds` are HOST:PORT. */
   subgrid: { name: string; multicast: string; seeds: string[]; size: number };
@@ -51,7 +51,7 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts, exist
   const subgrid = region.subgrids.find((s) => s.name === node.subgrid)!;
   let electorate: BootstrapElectorate | undefined;
   return {
-    grid: { name: grid.name, regions: grid.regions.map((r) => ({ name: r.name, regionPeerName: r.regionPeerName })) },
+    grid: { name: grid.name, labels: grid.labels, regions: grid.regions.map((r) => ({ name: r.name, regionPeerName: r.regionPeerName })) },
     region: { name: region.name, regionPeerName: region.regionPeerName, subgridCount: region.subgrids.length },
     subgrid: { name: subgrid.name, multicast: `${subgrid.multicast.group}:${subgrid.multicast.port}`, seeds: subgrid.seeds, size: subgrid.nodes.length },
     node,

@@ -98,6 +98,8 @@ export interface Rollout {
 
 export interface Grid {
   name: string;
+  /** metadata.labels: the grid's own free-form attributes, which templates read as `grid.labels`. */
+  labels: Record<string, string>;
   file: string;
   /** sha256 of the file's bytes; recorded in state and plans to detect drift. */
   sourceHash: string;

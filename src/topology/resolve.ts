@@ -59,6 +59,7 @@ export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBy
 
   return {
     name: raw.metadata.name,
+    labels: { ...(raw.metadata.labels ?? {}) },
     file: source.file,
     sourceHash: createHash('sha256').update(fileBytes).digest('hex'),
     regions,

@@ -98,7 +98,8 @@ const settingsProps = {
 
 export const Settings = strict(settingsProps, 'settings inherited downwards: grid defaults, region, sub-grid, node');
 
-const Labels = record('label-key', Type.String({ format: 'label-value' }), 'free-form attributes used for resource selection');
+const Labels = record('label-key', Type.String({ format: 'label-value' }), 'free-form attributes of the node: `--limit label:KEY=VALUE` selects by them, templates read them as node.labels, the Ansible inventory gives them as label_KEY');
+const GridLabels = record('label-key', Type.String({ format: 'label-value' }), 'free-form attributes of the grid: templates read them as grid.labels');
 
 export const RawNode = strict(
   {
@@ -154,7 +155,7 @@ export const RawTopology = strict(
     metadata: strict(
       {
         name: str('dns-label', 'grid name'),
-        labels: Type.Optional(Labels),
+        labels: Type.Optional(GridLabels),
       },
       'identity of the grid',
     ),

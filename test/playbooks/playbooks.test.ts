@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { checkPlaybookText, loadPlaybook } from '../../src/playbooks/load.js';
 import { instantiate } from '../../src/playbooks/instantiate.js';
-import { substituteCommand, templateContext } from '../../src/templates/render.js';
+import { substitute, substituteCommand, templateContext } from '../../src/templates/render.js';
 import { smallGrid } from '../resources/fixtures.js';
 
 const problemsOf = (text: string) => checkPlaybookText('p.yaml', text).problems.map((p) => `${p.line}:${p.column}: ${p.message}`);
@@ -36,5 +36,15 @@ resources:
     const node = grid.regions[0]!.subgrids[0]!.nodes[0]!;
     const command = substituteCommand('printf %s {{node.labels.evil}}', templateContext(grid, node));
     expect(execFileSync('sh', ['-c', command], { encoding: 'utf8' })).toBe(node.labels.evil);
+  });
+
+  it("the grid's metadata.labels reach templates as grid.labels (they were accepted and dropped)", async () => {
+    const { checkTopologyText } = await import('../../src/topology/load.js');
+    const text = 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g, labels: { owner: "ops team", tier: gold } }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes: [{ name: n1, address: 10.0.0.1 }]\n';
+    const { grid } = checkTopologyText('t.yaml', text);
+    const node = grid!.regions[0]!.subgrids[0]!.nodes[0]!;
+    expect(substitute('{{grid.labels.owner}}/{{grid.labels.tier}}', templateContext(grid!, node))).toBe('ops team/gold');
+    // Strict, as every substitution: a label the grid does not have is an error, not an empty string.
+    expect(() => substitute('{{grid.labels.owner}}', templateContext(smallGrid(), node))).toThrow(/"owner" not defined/);
   });
 });
