@@ -36,7 +36,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       const { options, nodes } = ctx;
       ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
       ctx.secrets = await loadSecrets(ctx);
-      const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs };
+      const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs, say: (message: string) => ctx.say(message) };
       const existing = nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name));
       const { results, unreachable } = await ctx.fleet.readEach(
         nodes,

@@ -12,6 +12,9 @@
  * then dials itself, and reports that host's error the usual way. One the host ended gracefully
  * is handed out as it is: ssh2 sees the end, and the handshake's retry dials afresh. Those never
  * taken are closed by `closeAll`.
+ *
+ * A dial has no timeout of its own: the handshake that takes the socket (connected or still
+ * connecting) starts ssh2's readyTimeout, the node's own ssh.connectTimeout, at that moment.
  */
 import { connect, type Socket } from 'node:net';
 

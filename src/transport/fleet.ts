@@ -36,6 +36,11 @@ export interface ConnectOptions {
    * and reuse the ones it kept. Not with --accept-new-host-keys or a become password: those runs connect directly.
    */
   persistMs?: number;
+  /**
+   * A line for the person running gridops, on the run's own output (a phase passes its `say`);
+   * warnings start with `warning: `. They also go to `logger`.
+   */
+  say?: (message: string) => void;
   /** Tests and the lab may inject transports; by default hosts are reached over SSH. */
   connect?: (node: Node) => Promise<Transport>;
 }
@@ -46,6 +51,8 @@ export class Fleet {
   private readonly injected: Transport[] = [];
   private readonly keepers: KeeperClient[] = [];
   private readonly earlyDials = new EarlyDials();
+  /** Whether this run already said that --persist is not used (said once, however many fan-outs). */
+  private saidPersistUnused = false;
   /** How long each host's connection took to open (ms), by node name. */
   readonly connectMs = new Map<string, number>();
 
@@ -95,7 +102,12 @@ export class Fleet {
 
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     const becomePassword = new BecomePassword(options.becomePrompt);
-    if (options.persistMs !== undefined && !options.acceptNewHostKeys && !becomePassword.configured) return this.keptConnector(nodes, options);
+    if (options.persistMs !== undefined) {
+      // The keeper records no host key and gets no secret (keeper-server.ts): such runs connect directly.
+      const reasons = [...(options.acceptNewHostKeys ? ['--accept-new-host-keys (the keeper records no host key)'] : []), ...(becomePassword.configured ? ['a become password (no secret reaches the keeper)'] : [])];
+      if (reasons.length === 0) return this.keptConnector(nodes, options);
+      this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
+    }
     const sshConfig = loadSshConfig();
     const specs = new Map<Node, SshHostSpec>();
     const specOf = (node: Node): SshHostSpec => {
@@ -103,12 +115,14 @@ export class Fleet {
       if (!spec) specs.set(node, (spec = sshSpec(node, sshConfig)));
       return spec;
     };
+    // One pool per known_hosts file: its hosts share one KnownHosts (keys recorded with
+    // --accept-new-host-keys go through it), the identity files parsed once and their jump
+    // connections. The connect timeout is each node's own (its spec's readyTimeoutMs).
     const byKnownHosts = new Map<string, TransportPool<SshHostSpec>>();
     for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
       const pool = createSshPool({
         knownHosts: await KnownHosts.load(file),
         acceptNewHostKeys: options.acceptNewHostKeys,
-        readyTimeoutMs: Math.max(...nodes.map((n) => n.settings.ssh.connectTimeoutMs)),
         becomePassword,
         signal: options.signal,
         logger: options.logger,
@@ -139,9 +153,18 @@ export class Fleet {
       byKnownHosts.set(file, keeper);
       this.keepers.push(keeper);
     }
-    const readyTimeoutMs = Math.max(...nodes.map((n) => n.settings.ssh.connectTimeoutMs));
     const sshConfig = loadSshConfig();
-    return async (node) => byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.connect(sshSpec(node, sshConfig), readyTimeoutMs, options.signal, options.logger);
+    return async (node) => {
+      const spec = sshSpec(node, sshConfig);
+      return byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.connect(spec, spec.readyTimeoutMs!, options.signal, options.logger);
+    };
+  }
+
+  private sayPersistUnused(options: ConnectOptions, message: string): void {
+    if (this.saidPersistUnused) return;
+    this.saidPersistUnused = true;
+    options.logger?.warn({}, message);
+    options.say?.(message);
   }
 
   private track(t: Transport): Transport {
@@ -164,6 +187,9 @@ function sshSpec(node: Node, sshConfig: ReturnType<typeof loadSshConfig>): SshHo
     host: target.host,
     port: target.port,
     user: target.user,
+    // Each node's own ssh.connectTimeout (defaults, region, sub-grid or node), for every attempt,
+    // its jump connection and, with --persist, the keeper's connect.
+    readyTimeoutMs: node.settings.ssh.connectTimeoutMs,
     ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}),
     // The bastion is reached with the node's own key unless the spec says otherwise.
     ...(target.jumpHost ? { jumpHost: { ...(target.identityFiles ? { identityFile: target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),

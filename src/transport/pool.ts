@@ -3,7 +3,7 @@
  * closed together at the end. Concurrent first uses of a host share one connect.
  */
 import { InterruptedError } from '../errors/index.js';
-import { JumpConnection, SshTransport, parseJumpHost, type SshHostSpec, type SshSessionOptions } from './ssh-transport.js';
+import { JumpConnection, SshTransport, jumpSpecOf, type SshHostSpec, type SshSessionOptions } from './ssh-transport.js';
 import type { Transport } from './transport.js';
 
 export class TransportPool<S> {
@@ -51,13 +51,17 @@ export class TransportPool<S> {
   }
 }
 
-/** An ssh pool: hosts keyed by name (or host), jump connections shared between the hosts behind them. */
+/**
+ * An ssh pool: hosts keyed by name (or host), jump connections shared between the hosts behind
+ * them that have the same connect timeout (a jump connection opened with a host's 2 s must not
+ * fail, or hold, a host that was given 30 s; every timeout in use gets one connection).
+ */
 export function createSshPool(options: SshSessionOptions): TransportPool<SshHostSpec> {
   const jumps = new Map<string, Promise<JumpConnection>>();
-  const jumpFor = (spec: SshHostSpec['jumpHost']): Promise<JumpConnection> | undefined => {
-    if (!spec) return undefined;
-    const j = parseJumpHost(spec);
-    const key = `${j.user ?? 'root'}@${j.host}:${j.port ?? 22}`;
+  const jumpFor = (spec: SshHostSpec): Promise<JumpConnection> | undefined => {
+    const j = jumpSpecOf(spec);
+    if (!j) return undefined;
+    const key = `${j.user ?? 'root'}@${j.host}:${j.port ?? 22} ${j.readyTimeoutMs ?? options.readyTimeoutMs ?? 'default'}`;
     let p = jumps.get(key);
     if (!p) {
       p = JumpConnection.connect(j, options);
@@ -70,7 +74,7 @@ export function createSshPool(options: SshSessionOptions): TransportPool<SshHost
   };
   const pool = new TransportPool<SshHostSpec>(
     async (spec) => {
-      const jump = await jumpFor(spec.jumpHost);
+      const jump = await jumpFor(spec);
       return SshTransport.connect(spec, options, jump);
     },
     (spec) => spec.name ?? spec.host,

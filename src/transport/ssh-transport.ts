@@ -61,6 +61,8 @@ export interface JumpHostSpec {
   port?: number;
   user?: string;
   identityFile?: string | string[];
+  /** Connect timeout of the jump connection (ms); default: that of the host behind it (SshHostSpec.readyTimeoutMs). */
+  readyTimeoutMs?: number;
 }
 
 /** Where and how to reach one host. */
@@ -74,6 +76,12 @@ export interface SshHostSpec {
   /** Private keys to offer, `~` expanded. Without any, ~/.ssh/id_{ed25519,ecdsa,rsa} are tried. */
   identityFiles?: string[];
   jumpHost?: JumpHostSpec | string;
+  /**
+   * This host's connect timeout (ms), per attempt: the handshake up to authentication and, through
+   * a jump host, the jump host's channel to it; its jump connection gets the same unless the jump
+   * spec sets its own. Default: the session's readyTimeoutMs. The topology's ssh.connectTimeout.
+   */
+  readyTimeoutMs?: number;
 }
 
 /** Settings shared by every connection of a run. */
@@ -83,7 +91,7 @@ export interface SshSessionOptions {
   acceptNewHostKeys?: boolean;
   /** Write accepted keys hashed, like HashKnownHosts. */
   hashKnownHosts?: boolean;
-  /** SSH handshake timeout. Default 10 000. */
+  /** SSH handshake timeout, for hosts whose spec sets none. Default 10 000. */
   readyTimeoutMs?: number;
   /** Default 15 000; 0 disables. */
   keepaliveIntervalMs?: number;
@@ -100,6 +108,8 @@ export interface SshSessionOptions {
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
   /** TCP connections the run opened early (early-dials.ts); a host's first handshake uses its own. */
   earlyDials?: EarlyDials;
+  /** The keys tried for a host that names none; default ~/.ssh/id_{ed25519,ecdsa,rsa} (tests point it elsewhere). */
+  defaultIdentityFiles?: readonly string[];
 }
 
 /** Parses `user@host:port` (user and port optional, `[v6]:port` accepted). */
@@ -111,12 +121,20 @@ export function parseJumpHost(spec: JumpHostSpec | string): JumpHostSpec {
   return { host, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
 }
 
+/** The jump host of `spec`, parsed, with the connect timeout it inherits from the host behind it. */
+export function jumpSpecOf(spec: SshHostSpec): JumpHostSpec | undefined {
+  if (!spec.jumpHost) return undefined;
+  const j = parseJumpHost(spec.jumpHost);
+  return j.readyTimeoutMs === undefined && spec.readyTimeoutMs !== undefined ? { ...j, readyTimeoutMs: spec.readyTimeoutMs } : j;
+}
+
 /** `~/x` -> $HOME/x. */
 export function expandHome(path: string): string {
   return path === '~' ? homedir() : path.startsWith('~/') ? posix.join(homedir(), path.slice(2)) : path;
 }
 
 const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
+const DEFAULT_READY_TIMEOUT_MS = 10_000;
 const HOST_KEY_ALGOS: ServerHostKeyAlgorithm[] = [
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
@@ -143,12 +161,16 @@ interface Endpoint {
   port: number;
   user: string;
   identityFiles?: string[];
+  /** Connect timeout of one attempt (ms). */
+  readyTimeoutMs: number;
 }
 
-/** Identity files by the run's session options, read and parsed once (authMethods). */
+/** Identity files by the run's session options, read and parsed once (readIdentities). */
 const identities = new WeakMap<SshSessionOptions, Map<string, ReturnType<typeof readIdentity>>>();
 
-function readIdentity(path: string): { error?: undefined; key: ParsedKey } | { error: 'unreadable' | 'unparsable'; message: string } {
+type IdentityRead = { error?: undefined; key: ParsedKey } | { error: 'unreadable' | 'encrypted' | 'unparsable'; message: string };
+
+function readIdentity(path: string): IdentityRead {
   let data: Buffer;
   try {
     data = readFileSync(path);
@@ -156,37 +178,78 @@ function readIdentity(path: string): { error?: undefined; key: ParsedKey } | { e
     return { error: 'unreadable', message: (e as Error).message };
   }
   const parsed = ssh2Client().parseKey(data);
-  return parsed instanceof Error ? { error: 'unparsable', message: parsed.message } : { key: Array.isArray(parsed) ? parsed[0]! : parsed };
+  if (parsed instanceof Error) return { error: /no passphrase given/i.test(parsed.message) ? 'encrypted' : 'unparsable', message: parsed.message };
+  return { key: Array.isArray(parsed) ? parsed[0]! : parsed };
 }
 
-function authMethods(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger): AnyAuthMethod[] {
-  const methods: AnyAuthMethod[] = [];
-  const explicit = ep.identityFiles && ep.identityFiles.length > 0;
-  const files = explicit ? ep.identityFiles! : DEFAULT_IDENTITIES;
-  const keys: AnyAuthMethod[] = [];
-  for (const f of files) {
+/** An identity file that is there but that gridops cannot sign with. */
+interface UnusableIdentity {
+  path: string;
+  /** Named by the user (topology or ~/.ssh/config), not one of the default ~/.ssh/id_* files. */
+  explicit: boolean;
+  encrypted: boolean;
+  message: string;
+}
+
+/**
+ * The endpoint's identity files, read and parsed once per run (every host of a run uses the same
+ * few files; ssh2 takes the parsed key as it is): the keys to offer, and the files that are there
+ * but cannot be used. An explicit file that cannot be read at all is an error, as OpenSSH's is.
+ */
+function readIdentities(ep: Endpoint, opts: SshSessionOptions): { explicit: boolean; keys: ParsedKey[]; unusable: UnusableIdentity[] } {
+  const explicit = ep.identityFiles !== undefined && ep.identityFiles.length > 0;
+  const keys: ParsedKey[] = [];
+  const unusable: UnusableIdentity[] = [];
+  let read = identities.get(opts);
+  if (!read) identities.set(opts, (read = new Map()));
+  for (const f of explicit ? ep.identityFiles! : (opts.defaultIdentityFiles ?? DEFAULT_IDENTITIES)) {
     const path = expandHome(f);
-    // Read and parsed once per run (every host of a run uses the same few files; ssh2 takes the parsed key as it is).
-    let read = identities.get(opts);
-    if (!read) identities.set(opts, (read = new Map()));
     if (!read.has(path)) read.set(path, readIdentity(path));
     const parsed = read.get(path)!;
     if (parsed.error === 'unreadable') {
       if (explicit) throw new ConnectionError(ep.label, `cannot read identity file ${path}: ${parsed.message}`, 'check the path in the topology (identityFile)');
       continue;
     }
-    if (parsed.error !== undefined) {
-      log.warn({ host: ep.label, identityFile: path }, `${ep.label}: skipping identity file ${path}: ${parsed.message} (encrypted keys must be loaded into ssh-agent)`);
-      continue;
-    }
-    keys.push({ type: 'publickey', username: ep.user, key: parsed.key });
+    if (parsed.error !== undefined) unusable.push({ path, explicit, encrypted: parsed.error === 'encrypted', message: parsed.message });
+    else keys.push(parsed.key);
   }
-  const agent = opts.agentSocket === undefined ? process.env.SSH_AUTH_SOCK : opts.agentSocket;
+  return { explicit, keys, unusable };
+}
+
+function agentSocketOf(opts: SshSessionOptions): string | undefined {
+  return (opts.agentSocket === undefined ? process.env.SSH_AUTH_SOCK : opts.agentSocket) || undefined;
+}
+
+/** "identity file /k/id is encrypted (…)", for errors: which file, and why gridops did not offer it. */
+function describeUnusable(u: UnusableIdentity): string {
+  const which = u.explicit ? `identity file ${u.path}` : `default key ${u.path}`;
+  return u.encrypted ? `${which} is encrypted (gridops cannot ask for a passphrase)` : `${which} is not a private key gridops can read (${u.message})`;
+}
+
+/** What to do about identity files gridops could not use: the agent for encrypted ones, else the right file. */
+function unusableHint(unusable: readonly UnusableIdentity[], agent: string | undefined): string {
+  const encrypted = unusable.filter((u) => u.encrypted).map((u) => u.path);
+  if (encrypted.length === 0) return 'point ssh.identityFile (or IdentityFile in ~/.ssh/config) at a private key, not its .pub, in OpenSSH, PEM or PuTTY format';
+  const add = `ssh-add ${encrypted.join(' ')}`;
+  return agent
+    ? `load the key into the ssh-agent gridops uses (SSH_AUTH_SOCK=${agent}): \`${add}\`; or use an unencrypted key (ssh.identityFile)`
+    : `start ssh-agent and load the key (\`eval "$(ssh-agent)"; ${add}\`) so that SSH_AUTH_SOCK is set when gridops runs; or use an unencrypted key (ssh.identityFile)`;
+}
+
+function authMethods(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger): AnyAuthMethod[] {
+  const { explicit, keys: parsed, unusable } = readIdentities(ep, opts);
+  for (const u of unusable) log.warn({ host: ep.label, identityFile: u.path }, `${ep.label}: not offering ${describeUnusable(u)}`);
+  const keys: AnyAuthMethod[] = parsed.map((key) => ({ type: 'publickey', username: ep.user, key }));
+  const agent = agentSocketOf(opts);
+  const methods: AnyAuthMethod[] = [];
   // Explicit keys first: an agent holding many keys could exhaust the server's MaxAuthTries.
   if (explicit) methods.push(...keys);
   if (agent) methods.push({ type: 'agent', username: ep.user, agent });
   if (!explicit) methods.push(...keys);
   if (methods.length === 0) {
+    // An encrypted key that an agent may hold is left to the agent (as OpenSSH offers the agent's
+    // copy of an IdentityFile); with no agent and nothing else to offer, the run cannot log in: say why now.
+    if (unusable.length) throw new ConnectionError(ep.label, `no usable SSH credentials: ${unusable.map(describeUnusable).join('; ')}, and no ssh-agent (SSH_AUTH_SOCK is not set)`, unusableHint(unusable, agent));
     throw new ConnectionError(ep.label, 'no SSH credentials: no identity file and no ssh-agent', 'set identityFile for the host, or start ssh-agent and ssh-add your key');
   }
   return methods;
@@ -262,7 +325,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
         case 'unknown': {
           const cas = kh.certificateAuthorities(ep.host, ep.port);
           if (cas.length) {
-            checkCertificate(ep, key, cas, opts.readyTimeoutMs ?? 10_000, sock !== undefined).then(
+            checkCertificate(ep, key, cas, ep.readyTimeoutMs, sock !== undefined).then(
               (verdict) => {
                 if (verdict.ok) {
                   log.info({ host: ep.label, fingerprint: fp, ca: `${verdict.ca.file}:${verdict.ca.line}` }, `${ep.label}: host certificate "${verdict.keyId}" for ${type} ${fp} signed by the @cert-authority of ${verdict.ca.file}:${verdict.ca.line}`);
@@ -302,7 +365,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
       host: ep.host,
       port: ep.port,
       username: ep.user,
-      readyTimeout: opts.readyTimeoutMs ?? 10_000,
+      readyTimeout: ep.readyTimeoutMs,
       keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
       hostVerifier: verify,
@@ -329,12 +392,18 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
   });
 }
 
-function toConnectionError(ep: Endpoint, e: unknown, attempts: number): Error {
+function toConnectionError(ep: Endpoint, opts: SshSessionOptions, e: unknown, attempts: number): Error {
   if (e instanceof HostKeyError || e instanceof ConnectionError || e instanceof InterruptedError) return e;
   const err = e as { message?: string; level?: string; code?: string };
   const msg = err?.message ?? String(e);
   if (err?.level === 'client-authentication') {
-    return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port} (${msg})`, `check the user and key: ssh -i KEY -p ${ep.port} ${ep.user}@${ep.host}`, { cause: e });
+    // Files gridops did not offer may be why (an encrypted key the agent does not hold): name them.
+    const { unusable } = readIdentities(ep, opts);
+    const agent = agentSocketOf(opts);
+    const offered = agent ? 'the ssh-agent was tried' : 'no ssh-agent (SSH_AUTH_SOCK is not set)';
+    const notOffered = unusable.length ? `; not offered: ${unusable.map(describeUnusable).join('; ')}; ${offered}` : '';
+    const hint = unusable.length ? unusableHint(unusable, agent) : `check the user and key: ssh -i KEY -p ${ep.port} ${ep.user}@${ep.host}`;
+    return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port} (${msg})${notOffered}`, hint, { cause: e });
   }
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
   return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, 'check that the host is up and sshd listens on that port, or raise ssh.connectTimeout in the topology (default 10s)', { cause: e });
@@ -346,16 +415,46 @@ async function connectWithRetry(ep: Endpoint, opts: SshSessionOptions, log: Tran
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw new InterruptedError(`${ep.label}: interrupted before connecting`);
     try {
-      const sock = open ? await open() : undefined;
-      return await handshake(ep, opts, log, sock);
+      if (!open) return await handshake(ep, opts, log);
+      // Through a jump host, one budget per attempt as a direct connect has: the jump host's channel
+      // to the target (its TCP connect) and then the handshake, within the host's own timeout.
+      const started = performance.now();
+      const sock = await openWithin(open, ep);
+      const left = Math.max(1, Math.round(ep.readyTimeoutMs - (performance.now() - started)));
+      return await handshake({ ...ep, readyTimeoutMs: left }, opts, log, sock);
     } catch (e) {
-      if (attempt >= policy.retries || !isRetryableConnectError(e) || e instanceof HostKeyError) throw toConnectionError(ep, e, attempt + 1);
+      if (attempt >= policy.retries || !isRetryableConnectError(e) || e instanceof HostKeyError) throw toConnectionError(ep, opts, e, attempt + 1);
       const delay = backoffDelay(attempt, policy);
       log.debug({ host: ep.label, attempt: attempt + 1, delayMs: delay }, `${ep.label}: connect failed (${(e as Error).message}); retrying in ${delay} ms`);
       opts.onRetry?.(attempt + 1, delay, e);
       await abortableDelay(delay, opts.signal);
     }
   }
+}
+
+/**
+ * The jump host's stream to the target, or a timeout (retried as ssh2's own handshake timeout is):
+ * a jump host whose TCP connect to the target hangs must not hold the host past its timeout.
+ */
+function openWithin(open: () => Promise<Duplex>, ep: Endpoint): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(Object.assign(new Error(`Timed out after ${ep.readyTimeoutMs} ms while waiting for the jump host to open a channel to ${ep.host}:${ep.port}`), { level: 'client-timeout' }));
+    }, ep.readyTimeoutMs);
+    open().then(
+      (stream) => {
+        clearTimeout(timer);
+        if (late) stream.destroy();
+        else resolve(stream);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        if (!late) reject(e);
+      },
+    );
+  });
 }
 
 /** An open ssh2 connection to a jump host, shared by every target behind it. */
@@ -368,7 +467,8 @@ export class JumpConnection {
   static async connect(spec: JumpHostSpec | string, opts: SshSessionOptions): Promise<JumpConnection> {
     const j = parseJumpHost(spec);
     const files = j.identityFile === undefined ? undefined : Array.isArray(j.identityFile) ? j.identityFile : [j.identityFile];
-    const ep: Endpoint = { label: `jump ${j.host}`, host: j.host, port: j.port ?? 22, user: j.user ?? 'root', ...(files ? { identityFiles: files } : {}) };
+    const readyTimeoutMs = j.readyTimeoutMs ?? opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+    const ep: Endpoint = { label: `jump ${j.host}`, host: j.host, port: j.port ?? 22, user: j.user ?? 'root', ...(files ? { identityFiles: files } : {}), readyTimeoutMs };
     const log = opts.logger ?? silentLogger;
     return new JumpConnection(ep.label, await connectWithRetry(ep, opts, log));
   }
@@ -433,10 +533,12 @@ export class SshTransport implements Transport {
   static async connect(spec: SshHostSpec, opts: SshSessionOptions, jump?: JumpConnection): Promise<SshTransport> {
     const log = opts.logger ?? silentLogger;
     const name = spec.name ?? spec.host;
-    const ep: Endpoint = { label: name, host: spec.host, port: spec.port ?? 22, user: spec.user ?? 'root', ...(spec.identityFiles ? { identityFiles: spec.identityFiles } : {}) };
+    const readyTimeoutMs = spec.readyTimeoutMs ?? opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+    const ep: Endpoint = { label: name, host: spec.host, port: spec.port ?? 22, user: spec.user ?? 'root', ...(spec.identityFiles ? { identityFiles: spec.identityFiles } : {}), readyTimeoutMs };
     const started = performance.now();
     let owned: JumpConnection | undefined;
-    if (!jump && spec.jumpHost) jump = owned = await JumpConnection.connect(spec.jumpHost, opts);
+    const jumpSpec = jumpSpecOf(spec);
+    if (!jump && jumpSpec) jump = owned = await JumpConnection.connect(jumpSpec, opts);
     try {
       const via = jump;
       const client = await connectWithRetry(ep, opts, log, via ? () => via.forward(ep.host, ep.port) : undefined);

@@ -38,5 +38,7 @@ describe('the keeper protocol', () => {
     expect(connectionKey(base)).not.toBe(connectionKey({ ...base, user: 'ops' }));
     expect(connectionKey(base)).not.toBe(connectionKey({ ...base, identityFiles: ['/other'] }));
     expect(connectionKey(base)).not.toBe(connectionKey({ ...base, jumpHost: 'bastion' }));
+    // The connect timeout only bounds opening it: a kept connection serves a node whose timeout changed.
+    expect(connectionKey(base)).toBe(connectionKey({ ...base, readyTimeoutMs: 2000 }));
   });
 });

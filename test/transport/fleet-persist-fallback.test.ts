@@ -1,0 +1,83 @@
+/**
+ * `--persist` (GRIDOPS_PERSIST) with --accept-new-host-keys or a become password: the run connects
+ * directly (the keeper records no host key and gets no secret), and says so once, on the run's own
+ * output (ConnectOptions.say). Without either, it goes through the keeper and says nothing.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Fleet, type ConnectOptions } from '../../src/transport/fleet.js';
+import { nodesOf, startRecordingKeeper } from './connect-support.js';
+
+describe('--persist that cannot be used', () => {
+  let dir: string;
+  let knownHosts: string;
+  let keeperDir: string;
+  let savedKeeperDir: string | undefined;
+  let keeper: Awaited<ReturnType<typeof startRecordingKeeper>>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gridops-persist-'));
+    knownHosts = join(dir, 'known_hosts');
+    writeFileSync(knownHosts, '');
+    keeperDir = mkdtempSync(join(tmpdir(), 'gridops-keeper-'));
+    savedKeeperDir = process.env.GRIDOPS_KEEPER_DIR;
+    process.env.GRIDOPS_KEEPER_DIR = keeperDir;
+    keeper = await startRecordingKeeper(knownHosts, '');
+  });
+  afterAll(async () => {
+    await keeper.stop();
+    if (savedKeeperDir === undefined) delete process.env.GRIDOPS_KEEPER_DIR;
+    else process.env.GRIDOPS_KEEPER_DIR = savedKeeperDir;
+    rmSync(keeperDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    keeper.connects.length = 0;
+  });
+
+  // Port 1 on loopback: nothing listens, and the run is stopped before any handshake anyway.
+  const nodes = () => nodesOf(`port: 1, knownHosts: ${knownHosts}`, ['{ name: n1, address: 127.0.0.1 }', '{ name: n2, address: 127.0.0.2 }']);
+
+  /** Two fan-outs of one run (a Fleet), stopped before any handshake; what it said, what the keeper was asked. */
+  async function run(options: Partial<ConnectOptions>, stopped = true): Promise<{ said: string[]; kept: number }> {
+    const said: string[] = [];
+    const fleet = new Fleet();
+    const stop = new AbortController();
+    if (stopped) stop.abort();
+    const connect: ConnectOptions = { concurrency: 2, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, say: (m) => said.push(m), ...options };
+    await fleet.readEach(nodes(), connect, async () => 'read');
+    await fleet.readEach(nodes(), connect, async () => 'read');
+    await fleet.close();
+    return { said, kept: keeper.connects.length };
+  }
+
+  it('with a become password: says once that the connections are opened directly', async () => {
+    const r = await run({ becomePrompt: async () => 'pw' });
+    expect(r.said).toEqual(['warning: --persist (GRIDOPS_PERSIST) is not used with a become password (no secret reaches the keeper): connections are opened directly and not kept']);
+  });
+
+  it('with --accept-new-host-keys: says once that the connections are opened directly', async () => {
+    const r = await run({ acceptNewHostKeys: true });
+    expect(r.said).toEqual(['warning: --persist (GRIDOPS_PERSIST) is not used with --accept-new-host-keys (the keeper records no host key): connections are opened directly and not kept']);
+  });
+
+  it('with both: one line naming both', async () => {
+    const r = await run({ acceptNewHostKeys: true, becomePrompt: async () => 'pw' });
+    expect(r.said).toHaveLength(1);
+    expect(r.said[0]).toMatch(/^warning: --persist \(GRIDOPS_PERSIST\) is not used with --accept-new-host-keys .* and a become password .*: connections are opened directly/);
+  });
+
+  it('also in the run log (--log-file)', async () => {
+    const logged: string[] = [];
+    const noop = () => undefined;
+    await run({ acceptNewHostKeys: true, logger: { debug: noop, info: noop, warn: (_f, m) => logged.push(m) } });
+    expect(logged).toEqual([expect.stringMatching(/^warning: --persist .* is not used with --accept-new-host-keys/)]);
+  });
+
+  it('without either: goes through the keeper and says nothing', async () => {
+    const r = await run({}, false);
+    expect(r.said).toEqual([]);
+    expect(r.kept).toBe(4);
+  });
+});
