@@ -14,7 +14,9 @@ export default class Apply extends GridopsCommand<ApplyResult> {
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
     ...connectionFlags,
-    plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since' }),
+    // The saved plan fixes the playbooks (--playbook would be ignored) and covers every host it
+    // planned (--site would apply only some of them). The flags of how to apply it stay.
+    plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since. The plan fixes its playbooks and hosts: not with --playbook or --site', exclusive: ['playbook', 'site'] }),
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
     'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
     rolling: Flags.boolean({ description: 'apply in batches of rollout.maxUnavailable (overall and per sub-grid), ordinary nodes first and super peers last, each gated on the overlay converging within rollout.healthTimeout; stops at the first failed batch or gate, and a re-run resumes', default: false }),
@@ -33,7 +35,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
       args.file,
       flags,
       {
-        // A saved plan made with --playbook runs those playbooks again; one made without runs the grid's workflow.
+        // A saved plan made with --playbook runs those playbooks again; one made without runs the grid's workflow (--playbook is refused with --plan).
         playbooks: savedPlan ? (savedPlan.adHocPlaybooks ? savedPlan.playbooks : undefined) : flags.playbook,
         savedPlan,
         failFast: flags['fail-fast'],

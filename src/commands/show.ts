@@ -15,7 +15,7 @@ export default class Show extends GridopsCommand<Plan> {
     const plan = await loadPlan(args.plan);
     this.say(`Plan for grid ${plan.topology.grid} from ${plan.topology.file} (sha256 ${plan.topology.sourceHash.slice(0, 12)}), made ${plan.createdAt} by gridops ${plan.gridopsVersion}; playbooks: ${plan.playbooks.join(', ')}`);
     this.say('');
-    this.say(renderPlan(plan, { color: process.stdout.isTTY && !process.env.NO_COLOR }));
+    this.say(renderPlan(plan, { color: this.useColor() }));
     return plan;
   }
 }

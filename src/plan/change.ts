@@ -1,6 +1,6 @@
 /**
  * A planned change on one host: plain data, saved in plan.json and shown as a diff.
- * Never holds a secret: sensitive content is represented by its hash only.
+ * Never holds a secret: sensitive content is represented only by a keyed digest (`hmac-sha256:...`, secrets/plan-digest.ts), never by a plain hash that would let guesses be checked.
  */
 export type ChangeAction = 'create' | 'update' | 'delete' | 'run' | 'none';
 
@@ -32,7 +32,7 @@ interface BaseChange {
 export interface FileChange extends BaseChange {
   kind: 'file';
   path: string;
-  /** sha256 of the content to be written; lets a saved plan prove it still matches. */
+  /** sha256 of the content to be written (for sensitive content, its `hmac-sha256:` digest); lets a saved plan prove it still matches. */
   contentSha256: string;
   sensitive: boolean;
 }

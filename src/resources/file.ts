@@ -1,5 +1,6 @@
 import { ownerSpec } from './step-recorder.js';
 import type { FileChange } from '../plan/change.js';
+import { PROCESS_PLAN_DIGEST_KEY, planDigest } from '../secrets/plan-digest.js';
 import { quote } from '../transport/quote.js';
 import { contentDiff, fileFieldChanges, fileProbe, normaliseMode, parseFileState, sha256, type DesiredFile } from './file-state.js';
 import type { Resource } from './resource.js';
@@ -16,9 +17,13 @@ export class FileResource implements Resource<FileChange> {
   readonly probeSharesShell = true;
   readonly id: string;
   private readonly want: DesiredFile;
+  /** Sensitive content only: the key its plan digest is made with (secrets/plan-digest.ts says why not a plain sha256). */
+  private readonly digestKey?: Buffer;
 
-  constructor(spec: { path: string; content: string | Buffer; mode?: string | number; owner?: string; group?: string; sensitive?: boolean; notify?: string[]; createOnly?: boolean }) {
+  /** `digestKey`: for sensitive content, the run's plan-digest key (without one, this process's own). */
+  constructor(spec: { path: string; content: string | Buffer; mode?: string | number; owner?: string; group?: string; sensitive?: boolean; digestKey?: Buffer; notify?: string[]; createOnly?: boolean }) {
     this.want = { path: spec.path, content: Buffer.from(spec.content), mode: normaliseMode(spec.mode ?? '0644'), owner: spec.owner, group: spec.group, sensitive: spec.sensitive };
+    if (spec.sensitive) this.digestKey = spec.digestKey ?? PROCESS_PLAN_DIGEST_KEY;
     this.notify = spec.notify;
     this.createOnly = spec.createOnly ?? false;
     this.id = `file ${spec.path}`;
@@ -43,7 +48,8 @@ export class FileResource implements Resource<FileChange> {
       action: current.exists ? 'update' : 'create',
       summary: `${current.exists ? 'update' : 'create'} ${this.want.path}`,
       path: this.want.path,
-      contentSha256: sha256(this.want.content),
+      // A secret's plain hash would let guesses be checked against the plan: a keyed digest instead.
+      contentSha256: this.digestKey ? planDigest(this.want.content, this.digestKey) : sha256(this.want.content),
       sensitive: this.want.sensitive ?? false,
       fields,
       diff: fields.some((f) => f.name === 'content') ? contentDiff(this.want.path, current.content, this.want.content, this.want.sensitive) : undefined,

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
-import { open, readFile, unlink, mkdir } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LockHeldError } from '../errors/index.js';
+import { ensureStateDir } from './state.js';
 
 interface LockHolder {
   pid: number;
@@ -26,7 +27,8 @@ export class StateLock {
   private constructor(readonly file: string) {}
 
   static async acquire(file: string, command: string, warn: (message: string) => void = () => undefined): Promise<StateLock> {
-    await mkdir(dirname(file), { recursive: true });
+    // Apply's first write: the state directory it may create gets its .gitignore here.
+    await ensureStateDir(dirname(file));
     const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
     const marker = `${file}.takeover`;
     const waitUntil = Date.now() + TAKEOVER_WAIT_MS;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
@@ -32,10 +32,32 @@ export interface GridState {
   overlay?: OverlayRecord;
 }
 
-/** State, lock and (unless the topology names one) the grid key live beside the topology, per grid: `.gridops/GRID.*`. */
-export function statePaths(topologyFile: string, grid: string, stateDir?: string): { state: string; lock: string; gridKey: string } {
+/**
+ * State, lock and (unless the topology names one) the grid key live beside the topology, per grid:
+ * `.gridops/GRID.*`. So does the key that plans name secrets with (secrets/plan-digest.ts).
+ */
+export function statePaths(topologyFile: string, grid: string, stateDir?: string): { state: string; lock: string; gridKey: string; planDigestKey: string } {
   const dir = stateDir ?? join(dirname(topologyFile), '.gridops');
-  return { state: join(dir, `${grid}.state.json`), lock: join(dir, `${grid}.lock`), gridKey: join(dir, `${grid}.key`) };
+  return { state: join(dir, `${grid}.state.json`), lock: join(dir, `${grid}.lock`), gridKey: join(dir, `${grid}.key`), planDigestKey: join(dir, `${grid}.plan-digest.key`) };
+}
+
+/** What gridops writes into a state directory it creates: nothing in it belongs in git (the grid key least of all). */
+const STATE_DIR_GITIGNORE = '# made by gridops: the grid key and the state stay out of git\n*\n';
+
+/**
+ * Makes the state directory (mode as mkdir gives it, as before). When this call creates it, it
+ * also writes `.gitignore` holding `*`, as Python's venv does, so the grid key kept there is not
+ * committed by accident. A directory that already exists is left alone: an existing `.gitignore` is
+ * never overwritten, and one its owner removed is not put back.
+ */
+export async function ensureStateDir(dir: string): Promise<void> {
+  // recursive mkdir returns the first directory it made, undefined when `dir` was already there.
+  if ((await mkdir(dir, { recursive: true })) === undefined) return;
+  try {
+    await writeFile(join(dir, '.gitignore'), STATE_DIR_GITIGNORE, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 export async function readState(file: string, grid: string): Promise<GridState> {
@@ -48,5 +70,6 @@ export async function readState(file: string, grid: string): Promise<GridState> 
 }
 
 export async function writeState(file: string, state: GridState): Promise<void> {
+  await ensureStateDir(dirname(file));
   await writeFileAtomic(file, `${JSON.stringify({ ...state, serial: state.serial + 1 }, null, 2)}\n`, 0o600);
 }

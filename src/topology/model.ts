@@ -40,6 +40,7 @@ export interface AgentConfig {
   httpPort: number;
   /** Where the agent's HTTP server (/status, /metrics) listens. */
   httpAddress: string;
+  /** The grid key's local file: absolute (resolved against the topology file), or undefined for the one kept beside the state. */
   keyFile?: string;
 }
 

@@ -151,9 +151,14 @@ function resolveRollout(raw: RawTopology['rollout']): Rollout {
 /** Turns merged raw values into the model's units: durations in ms, become derived from the user. */
 function toEffective(values: Tree, origins: Record<string, Origin>, topologyDir: string): EffectiveSettings {
   const settings = values as unknown as EffectiveSettings;
-  // The image is a file on the operator's machine: relative to the topology file, like a path in a Makefile.
+  // The image and the grid key are files on the operator's machine: relative to the topology file,
+  // like a path in a Makefile, not to wherever gridops runs (from elsewhere, a relative key file
+  // would otherwise be a new key, pushed to every node, restarting every agent).
+  const local = (path: string) => (path.startsWith('~/') ? join(homedir(), path.slice(2)) : isAbsolute(path) ? path : resolvePath(topologyDir, path));
   const image = settings.hypervisor.sandbox.image;
-  if (image !== undefined) settings.hypervisor.sandbox.image = image.startsWith('~/') ? join(homedir(), image.slice(2)) : isAbsolute(image) ? image : resolvePath(topologyDir, image);
+  if (image !== undefined) settings.hypervisor.sandbox.image = local(image);
+  const keyFile = settings.agent.keyFile;
+  if (keyFile !== undefined) settings.agent.keyFile = local(keyFile);
   const ssh = settings.ssh as EffectiveSettings['ssh'] & { connectTimeout?: string };
   if (ssh.connectTimeout !== undefined) {
     ssh.connectTimeoutMs = parseDuration(ssh.connectTimeout);

@@ -303,7 +303,7 @@ describe('phases on their own', () => {
 
   it('lock the state: a second run on the same grid is refused while the first holds it', async () => {
     const first = new RunContext(options());
-    first.setGrid(gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n'), { state: join(dir, 's.json'), lock: join(dir, 'g.lock'), gridKey: join(dir, 'k') });
+    first.setGrid(gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n'), { state: join(dir, 's.json'), lock: join(dir, 'g.lock'), gridKey: join(dir, 'k'), planDigestKey: join(dir, 'd') });
     await lockState.run(first);
     const second = new RunContext(options());
     second.setGrid(first.grid, first.paths);

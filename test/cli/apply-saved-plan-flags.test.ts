@@ -1,0 +1,74 @@
+import { jest } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Apply from '../../src/commands/apply.js';
+import { PLAN_FORMAT, type Plan } from '../../src/plan/plan.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+const plan: Plan = {
+  format: PLAN_FORMAT,
+  createdAt: '2024-01-01T00:00:00.000Z',
+  gridopsVersion: '0.1.0',
+  topology: { file: '/t/grid.yaml', grid: 'g', sourceHash: 'a'.repeat(64) },
+  playbooks: ['node-base'],
+  adHocPlaybooks: false,
+  hosts: [],
+};
+
+/** `gridops apply ...argv` in this process: its exit code and what it wrote to stderr. */
+async function apply(...argv: string[]): Promise<{ exit: number; stderr: string }> {
+  const err: string[] = [];
+  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
+  try {
+    await Apply.run(argv, root);
+    return { exit: 0, stderr: err.join('') };
+  } catch (e) {
+    const exit = (e as { oclif?: { exit?: number } }).oclif?.exit;
+    if (exit === undefined) throw e;
+    return { exit, stderr: err.join('') };
+  } finally {
+    write.mockRestore();
+  }
+}
+
+let dir: string;
+let saved: string;
+// No such topology: a run that gets past its flags stops there (exit 1), before any connection.
+const topology = 'no/such/grid.yaml';
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gridops-apply-flags-'));
+  saved = join(dir, 'plan.json');
+  writeFileSync(saved, JSON.stringify(plan));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('apply --plan refuses the flags a saved plan makes meaningless', () => {
+  it('--playbook: a usage error (64) naming both flags, not silently ignored', async () => {
+    const r = await apply(topology, '--plan', saved, '--playbook', 'agent');
+    expect(r.exit).toBe(64);
+    expect(r.stderr).toMatch(/--playbook=agent cannot also be provided when using --plan/);
+    expect(r.stderr).not.toContain('does not exist');
+  });
+
+  it('--site: a usage error (64)', async () => {
+    const r = await apply(topology, '--plan', saved, '--site', 'r1/s1');
+    expect(r.exit).toBe(64);
+    expect(r.stderr).toMatch(/--site=r1\/s1 cannot also be provided when using --plan/);
+  });
+
+  it('the flags of how to apply it still parse with --plan', async () => {
+    const r = await apply(topology, '--plan', saved, '--yes', '--rolling', '--fail-fast', '--no-verify', '--replace-sandbox', '--limit', 'n1', '--concurrency', '3', '--state-dir', dir);
+    expect(r.stderr).toContain(`topology file ${topology} does not exist`);
+    expect(r.exit).toBe(1);
+  });
+
+  it('--playbook and --site still work without --plan', async () => {
+    for (const flags of [['--playbook', 'agent'], ['--site', 'r1/s1']]) {
+      const r = await apply(topology, '--yes', ...flags);
+      expect(r.stderr).toContain(`topology file ${topology} does not exist`);
+      expect(r.exit).toBe(1);
+    }
+  });
+});

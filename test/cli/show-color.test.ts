@@ -1,0 +1,75 @@
+import { jest } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Show from '../../src/commands/show.js';
+import { PLAN_FORMAT, type Plan } from '../../src/plan/plan.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+const plan: Plan = {
+  format: PLAN_FORMAT,
+  createdAt: '2024-01-01T00:00:00.000Z',
+  gridopsVersion: '0.1.0',
+  topology: { file: '/t/grid.yaml', grid: 'g', sourceHash: 'a'.repeat(64) },
+  playbooks: ['node-base'],
+  adHocPlaybooks: false,
+  hosts: [
+    {
+      host: 'n1',
+      address: '10.0.0.1',
+      playbooks: ['node-base'],
+      changes: [{ kind: 'directory', id: 'directory /etc/gridops', action: 'create', summary: 'create /etc/gridops', path: '/etc/gridops', fields: [] }],
+      notes: [],
+      handlers: [],
+    },
+  ],
+};
+
+/** `gridops show FILE ...argv` in this process, as if on a terminal; what it printed. */
+async function showOnTerminal(...argv: string[]): Promise<string> {
+  const out: string[] = [];
+  const log = jest.spyOn(Show.prototype, 'log').mockImplementation((message?: string) => void out.push(message ?? ''));
+  const tty = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
+  Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
+  try {
+    await Show.run([file, ...argv], root);
+  } finally {
+    log.mockRestore();
+    if (tty) Object.defineProperty(process.stdout, 'isTTY', tty);
+    else delete (process.stdout as { isTTY?: boolean }).isTTY;
+  }
+  return out.join('');
+}
+
+let dir: string;
+let file: string;
+const noColor = process.env.NO_COLOR;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gridops-show-'));
+  file = join(dir, 'plan.json');
+  writeFileSync(file, JSON.stringify(plan));
+  delete process.env.NO_COLOR;
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+  if (noColor === undefined) delete process.env.NO_COLOR;
+  else process.env.NO_COLOR = noColor;
+});
+
+describe('gridops show: colour as every command decides it', () => {
+  it('colours the plan on a terminal', async () => {
+    expect(await showOnTerminal()).toContain('\x1b[32m+\x1b[0m directory /etc/gridops');
+  });
+
+  it('--no-color prints no colour on a terminal', async () => {
+    const out = await showOnTerminal('--no-color');
+    expect(out).toContain('+ directory /etc/gridops');
+    expect(out).not.toContain('\x1b[');
+  });
+
+  it('NO_COLOR prints no colour on a terminal', async () => {
+    process.env.NO_COLOR = '1';
+    expect(await showOnTerminal()).not.toContain('\x1b[');
+  });
+});

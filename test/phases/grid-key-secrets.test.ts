@@ -1,0 +1,162 @@
+import { jest } from '@jest/globals';
+import { createHash, createHmac } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { StalePlanError } from '../../src/errors/index.js';
+import { runApply } from '../../src/phases/apply.js';
+import { runPlan } from '../../src/phases/plan.js';
+import type { ApplyOptions } from '../../src/phases/run-options.js';
+import type { FileChange } from '../../src/plan/change.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
+
+jest.setTimeout(60_000);
+
+// Every "host" is this machine's shell: the playbook places the grid key under out/ in the test's directory.
+const local = new LocalTransport('local');
+const connect = async () => local;
+
+let dir: string;
+let topology: string;
+let playbook: string;
+let said: string[];
+const KEY = `${'0123456789abcdef'.repeat(4)}\n`;
+
+function options(extra: Partial<ApplyOptions> = {}): ApplyOptions {
+  return { topologyFile: topology, playbooks: [playbook], concurrency: 5, acceptNewHostKeys: false, progress: (m) => void said.push(m), failFast: false, confirm: async () => true, emit: () => undefined, onPlan: () => undefined, connect, ...extra };
+}
+
+function writeTopology(defaults = ''): void {
+  writeFileSync(
+    topology,
+    `apiVersion: gridops/v1
+kind: Grid
+metadata: { name: g }
+${defaults}regions:
+  - name: r1
+    subgrids:
+      - name: s1
+        nodes:
+          - { name: n1, address: 10.0.0.1 }
+          - { name: n2, address: 10.0.0.2 }
+`,
+  );
+}
+
+/** Runs `fn` with the process in `cwd`, as a person who ran gridops from there. */
+async function inDirectory<T>(cwd: string, fn: () => Promise<T>): Promise<T> {
+  const before = process.cwd();
+  process.chdir(cwd);
+  try {
+    return await fn();
+  } finally {
+    process.chdir(before);
+  }
+}
+
+const keyChanges = (plan: Plan) => plan.hosts.flatMap((h) => h.changes).filter((c): c is FileChange => c.kind === 'file');
+const placed = (node: string) => readFileSync(join(dir, 'out', `${node}.key`), 'utf8');
+const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gridops-secrets-'));
+  said = [];
+  mkdirSync(join(dir, 'topo'));
+  mkdirSync(join(dir, 'elsewhere'));
+  mkdirSync(join(dir, 'out'));
+  topology = join(dir, 'topo', 'grid.yaml');
+  writeTopology();
+  playbook = join(dir, 'place-key.yaml');
+  writeFileSync(playbook, `name: place-key\nresources:\n  - file: { path: "${join(dir, 'out', '{{node.name}}.key')}", secret: grid-key, mode: "0600" }\n`);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('a relative agent.keyFile is relative to the topology file, not to where gridops runs', () => {
+  beforeEach(() => {
+    writeTopology('defaults: { agent: { keyFile: keys/grid.key } }\n');
+    mkdirSync(join(dir, 'topo', 'keys'));
+    writeFileSync(join(dir, 'topo', 'keys', 'grid.key'), KEY, { mode: 0o600 });
+  });
+
+  it('applied from another directory, the nodes get the key beside the topology, and no new key is made', async () => {
+    await inDirectory(join(dir, 'elsewhere'), () => runApply(options()));
+    expect(placed('n1')).toBe(KEY);
+    expect(placed('n2')).toBe(KEY);
+    expect(existsSync(join(dir, 'elsewhere', 'keys'))).toBe(false);
+    expect(said.filter((m) => m.includes('created the grid key'))).toEqual([]);
+  });
+
+  it('so too with the topology named by a relative path', async () => {
+    await inDirectory(dir, () => runApply(options({ topologyFile: relative(dir, topology) })));
+    expect(placed('n1')).toBe(KEY);
+    expect(existsSync(join(dir, 'keys'))).toBe(false);
+  });
+
+  it('`keys/grid.key` and `./keys/grid.key` on different nodes are one key file', async () => {
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('{ name: n2, address: 10.0.0.2 }', '{ name: n2, address: 10.0.0.2, agent: { keyFile: ./keys/grid.key } }'));
+    await inDirectory(join(dir, 'elsewhere'), () => runApply(options()));
+    expect(placed('n2')).toBe(KEY);
+  });
+});
+
+describe('the grid key gridops makes stays out of git', () => {
+  it('a plan that creates .gridops writes .gridops/.gitignore (`*`) and the key with mode 0600, the directory as mkdir makes it', async () => {
+    await runPlan(options());
+    const stateDir = join(dir, 'topo', '.gridops');
+    expect(readFileSync(join(stateDir, '.gitignore'), 'utf8').split('\n')).toContain('*');
+    expect(modeOf(join(stateDir, 'g.key'))).toBe(0o600);
+    expect(modeOf(join(stateDir, 'g.plan-digest.key'))).toBe(0o600);
+    expect(modeOf(stateDir)).toBe(0o777 & ~process.umask());
+    expect(said.filter((m) => m.includes('created the grid key'))).toHaveLength(1);
+  });
+
+  it('so does an apply (whose lock makes the directory first)', async () => {
+    await runApply(options());
+    expect(readFileSync(join(dir, 'topo', '.gridops', '.gitignore'), 'utf8').split('\n')).toContain('*');
+    expect(placed('n1')).toBe(readFileSync(join(dir, 'topo', '.gridops', 'g.key'), 'utf8'));
+  });
+});
+
+describe('a plan names the grid key without its hash', () => {
+  beforeEach(() => {
+    writeTopology(`defaults: { agent: { keyFile: ${JSON.stringify(join(dir, 'topo', 'keys', 'grid.key'))} } }\n`);
+    mkdirSync(join(dir, 'topo', 'keys'));
+    writeFileSync(join(dir, 'topo', 'keys', 'grid.key'), KEY, { mode: 0o600 });
+  });
+
+  it('plan --out and --json hold an HMAC under the key beside the state, never the plain sha256', async () => {
+    const plan = await runPlan(options());
+    const json = JSON.stringify(plan);
+    expect(json).not.toContain(KEY.trim());
+    expect(json).not.toContain(createHash('sha256').update(KEY).digest('hex'));
+    const digestKey = readFileSync(join(dir, 'topo', '.gridops', 'g.plan-digest.key'));
+    const expected = `hmac-sha256:${createHmac('sha256', digestKey).update(KEY).digest('hex')}`;
+    expect(keyChanges(plan).map((c) => [c.sensitive, c.contentSha256])).toEqual([
+      [true, expected],
+      [true, expected],
+    ]);
+  });
+
+  it('a saved plan still applies while the key is unchanged', async () => {
+    const saved = JSON.parse(JSON.stringify(await runPlan(options()))) as Plan;
+    const result = await runApply(options({ savedPlan: saved }));
+    expect(result.hosts.map((h) => h.status)).toEqual(['applied', 'applied']);
+    expect(placed('n1')).toBe(KEY);
+  });
+
+  it('a saved plan is refused once the key changed, and nothing is written', async () => {
+    writeFileSync(join(dir, 'out', 'n1.key'), 'old\n', { mode: 0o600 });
+    const saved = JSON.parse(JSON.stringify(await runPlan(options()))) as Plan;
+    writeFileSync(join(dir, 'topo', 'keys', 'grid.key'), `${'fedcba9876543210'.repeat(4)}\n`);
+    await expect(runApply(options({ savedPlan: saved }))).rejects.toBeInstanceOf(StalePlanError);
+    expect(readFileSync(join(dir, 'out', 'n1.key'), 'utf8')).toBe('old\n');
+    expect(existsSync(join(dir, 'out', 'n2.key'))).toBe(false);
+  });
+
+  it('applied with another state directory (another digest key), a saved plan is refused, not applied blind', async () => {
+    const saved = JSON.parse(JSON.stringify(await runPlan(options()))) as Plan;
+    await expect(runApply(options({ savedPlan: saved, stateDir: join(dir, 'other-state') }))).rejects.toBeInstanceOf(StalePlanError);
+    expect(existsSync(join(dir, 'out', 'n1.key'))).toBe(false);
+  });
+});
