@@ -1,4 +1,6 @@
 import type { Resource } from '../resources/resource.js';
+import type { KernelConfig } from '../topology/model.js';
+import { ModuleOptionsResource, moduleKey } from '../resources/module-options.js';
 import { AbsentPathsResource } from '../resources/absent-paths.js';
 import { AbsentUnitResource } from '../resources/absent-unit.js';
 import { CommandResource } from '../resources/command.js';
@@ -24,6 +26,13 @@ import { findSource, findTemplate, renderTemplateFile, substitute, substituteCom
 import type { LoadedPlaybook } from './load.js';
 import type { PlaybookResource } from './schema.js';
 
+/** The options kernel.params gives `module`, under either spelling of its name. */
+function moduleParams(node: string, params: KernelConfig['params'], module: string): KernelConfig['params'][string] | undefined {
+  const keys = Object.keys(params).filter((k) => moduleKey(k) === moduleKey(module));
+  if (keys.length > 1) throw new PlanningError(`${node}: kernel.params names module ${moduleKey(module)} twice (${keys.join(', ')})`, `merge them under ${moduleKey(module)}: modprobe reads - and _ in a module name alike`);
+  return keys.length ? params[keys[0]!] : undefined;
+}
+
 /** A handler: a command run once per host, after its changes, when a change notified it. */
 export interface Handler {
   name: string;
@@ -42,6 +51,8 @@ function sourceBytes(path: string): Buffer {
 /** Secrets a playbook may place on hosts; loaded only when a playbook asks for them. */
 export interface Secrets {
   gridKey?: Buffer;
+  /** The key plans digest secret content with (secrets/plan-digest.ts), loaded with the secrets. */
+  planDigestKey?: Buffer;
 }
 
 /** Whether any of these playbooks places the grid key (so the caller loads or creates it). */
@@ -69,16 +80,25 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if ('file' in entry) {
       const f = entry.file;
       const content = f.template ? renderTemplateFile(template(f.template), ctx) : f.source ? readSource(f.source) : f.secret ? secret(f.secret) : s(f.content ?? '');
-      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive: f.secret !== undefined, createOnly: f.createOnly })];
+      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive: f.secret !== undefined, ...(f.secret !== undefined && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
     }
     if ('directory' in entry) return [new DirectoryResource({ path: s(entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
-    if ('line' in entry) return [new LineResource({ path: s(entry.line.path), line: s(entry.line.line), match: entry.line.match && s(entry.line.match) })];
+    if ('line' in entry) return [new LineResource({ path: s(entry.line.path), line: s(entry.line.line), match: entry.line.match && s(entry.line.match), notify: entry.line.notify })];
     if ('package' in entry) return [new PackageResource(entry.package.names)];
     if ('kernel-module' in entry) {
       const name = s(entry['kernel-module'].name);
-      return [new KernelModuleResource(name, kernel.params[name])];
+      return [new KernelModuleResource(name, moduleParams(ctx.node.name, kernel.params, name))];
     }
-    if ('kernel-modules' in entry) return kernel.modules.map((m) => new KernelModuleResource(m, kernel.params[m]));
+    if ('kernel-modules' in entry) {
+      const listed = new Set(kernel.modules.map(moduleKey));
+      // A module kernel.params names and kernel.modules does not still gets its options: they
+      // apply whenever something else loads it (udev for its hardware, a dependency, an operator).
+      const optionsOnly = [...new Set(Object.keys(kernel.params).map(moduleKey))].filter((m) => !listed.has(m));
+      return [
+        ...kernel.modules.map((m) => new KernelModuleResource(m, moduleParams(ctx.node.name, kernel.params, m))),
+        ...optionsOnly.map((m) => new ModuleOptionsResource(m, moduleParams(ctx.node.name, kernel.params, m) ?? {})),
+      ];
+    }
     if ('sysctl' in entry) return [new SysctlResource(s(entry.sysctl.key), s(entry.sysctl.value))];
     if ('sysctls' in entry) return Object.entries(kernel.sysctl).map(([k, v]) => new SysctlResource(k, v));
     if ('systemd-unit' in entry) {

@@ -22,7 +22,7 @@ export const PLAYBOOK_RESOURCE_KINDS = [
   one('line', strict({ path: text('file'), line: text('the line to ensure'), match: Type.Optional(text('regular expression of the line to replace')), notify }, 'a line in a file')),
   one('package', strict({ names: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]*$' }), { minItems: 1 }) }, 'OS packages')),
   one('kernel-module', strict({ name: text('module name') }, 'one kernel module; options come from the node\'s kernel.params')),
-  one('kernel-modules', strict({}, 'every module of the node\'s kernel.modules, with its kernel.params')),
+  one('kernel-modules', strict({}, 'every module of the node\'s kernel.modules, loaded with its kernel.params, and the options of modules only kernel.params names (written, not loaded)')),
   one('sysctl', strict({ key: text('sysctl key'), value: text('value') }, 'one kernel parameter')),
   one('sysctls', strict({}, 'every entry of the node\'s kernel.sysctl')),
   one('systemd-unit', strict({ unit: Type.String({ pattern: '^[A-Za-z0-9@._-]+\\.(service|socket|timer|slice|target|path|mount)$' }), template: Type.String({ pattern: '^[A-Za-z0-9._/-]+\\.hbs$' }), enabled: Type.Optional(Type.Boolean()), started: Type.Optional(Type.Boolean()), notify }, 'a systemd unit')),

@@ -6,7 +6,8 @@ import { PlanningError } from '../errors/index.js';
 
 /**
  * Ensures one line is present in a file (Ansible's lineinfile): the last line matching
- * `match` is replaced, or the line is appended. The file is created when missing.
+ * `match` is replaced, or the line is appended. The file is created when missing. A change
+ * notifies the `notify` handlers, as a file's does.
  */
 export class LineResource implements Resource<LineChange> {
   readonly kind = 'line' as const;
@@ -16,7 +17,7 @@ export class LineResource implements Resource<LineChange> {
   readonly id: string;
   private readonly match?: RegExp;
 
-  constructor(private readonly spec: { path: string; line: string; match?: string; mode?: string | number }) {
+  constructor(private readonly spec: { path: string; line: string; match?: string; mode?: string | number; notify?: string[] }) {
     if (/[\n\r]/.test(spec.line)) throw new RangeError('a line cannot contain a newline');
     this.match = spec.match ? new RegExp(spec.match) : undefined;
     this.id = `line ${spec.path} ${JSON.stringify(spec.line)}`;
@@ -44,6 +45,7 @@ export class LineResource implements Resource<LineChange> {
       mode: current.mode ?? normaliseMode(this.spec.mode ?? '0644'),
       fields: [{ name: 'line', before: null, after: this.spec.line }],
       diff: contentDiff(this.spec.path, current.content, content),
+      notify: this.spec.notify,
     };
   }
 
