@@ -46,6 +46,8 @@ describe('discovery retry schedule', () => {
     for (const random of [() => 0, () => 0.5, () => 0.999]) {
       const sent = searchFor(600, random);
       expect(sent.length).toBeLessThanOrEqual(25);
+      // And it keeps searching: one discover every 3 to 5 s once capped, so no fewer than 16 a minute.
+      expect(sent.length).toBeGreaterThanOrEqual(16);
       const gaps = sent.slice(6).map((at, index) => at - sent[5 + index]!);
       for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(30);
     }
