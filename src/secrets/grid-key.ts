@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { InputFileError } from '../errors/index.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { createFileOnce } from '../fs/create-once.js';
 
 /** The grid key: 32 random bytes, hex, one line. Agents sign every message with it (HMAC). */
 export interface GridKey {
@@ -12,20 +12,26 @@ export interface GridKey {
 }
 
 /**
- * Reads the grid key, or creates it (mode 0600, atomically) the first time. A key file that
+ * Reads the grid key, or creates it (mode 0600, never half-written) the first time. A key file that
  * group or others can read is refused: the key would be no secret.
  */
 export async function loadOrCreateGridKey(file: string): Promise<GridKey> {
+  const existing = await readGridKey(file);
+  if (existing) return { file, bytes: existing, created: false };
+  // Created once (fs/create-once.ts): two first runs at once agree on one key, never one each.
+  const created = await createFileOnce(file, `${randomBytes(32).toString('hex')}\n`, 0o600);
+  return { file, bytes: (await readGridKey(file))!, created };
+}
+
+async function readGridKey(file: string): Promise<Buffer | undefined> {
   try {
     const mode = (await stat(file)).mode & 0o777;
     if (mode & 0o077) throw new InputFileError(`grid key ${file} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')})`, `chmod 600 ${file}`);
     const bytes = await readFile(file);
     if (bytes.toString('utf8').trim().length < 32) throw new InputFileError(`grid key ${file} is too short`, 'use at least 32 characters, e.g. `openssl rand -hex 32`');
-    return { file, bytes, created: false };
+    return bytes;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return undefined;
   }
-  const bytes = Buffer.from(`${randomBytes(32).toString('hex')}\n`);
-  await writeFileAtomic(file, bytes, 0o600);
-  return { file, bytes, created: true };
 }

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { link, open, readFile, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { createFileOnce } from '../fs/create-once.js';
 import { InputFileError } from '../errors/index.js';
 
 /**
@@ -32,28 +32,14 @@ export function planDigest(content: string | Buffer, key: Buffer): string {
 }
 
 /**
- * Reads the plan-digest key, or creates it (32 random bytes, hex, mode 0600) the first time. Made
- * with link(2), so two plans starting at once agree on one key (a rename would let the second
- * replace the first's, and the first's saved plan would never apply). The caller makes the directory.
+ * Reads the plan-digest key, or creates it (32 random bytes, hex, mode 0600) the first time, once
+ * (fs/create-once.ts): two plans starting at once agree on one key, or the first's saved plan
+ * would never apply. The caller makes the directory.
  */
 export async function loadOrCreatePlanDigestKey(file: string): Promise<Buffer> {
   const existing = await readKey(file);
   if (existing) return existing;
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(`${randomBytes(32).toString('hex')}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
+  await createFileOnce(file, `${randomBytes(32).toString('hex')}\n`, 0o600);
   return (await readKey(file))!;
 }
 

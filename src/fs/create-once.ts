@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Creates `file` with `content` unless something is already there, and never half-written: a
+ * temp file (fsync'd) is linked into place, and link(2), unlike rename(2), fails when the name is
+ * taken. So two runs that both find no key agree on one: the second keeps the first's. Returns
+ * whether this call created it.
+ */
+export async function createFileOnce(file: string, content: string | Buffer, mode = 0o600): Promise<boolean> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
