@@ -22,9 +22,30 @@ export async function createFileOnce(file: string, content: string | Buffer, mod
     await link(tmp, file);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A file system without hard links (some FUSE, SMB or FAT mounts): an exclusive create of the
+    // name itself, still never replacing anything, only not proof against a crash mid-write.
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createExclusive(file, content, mode);
     throw err;
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
+}
+
+async function createExclusive(file: string, content: string | Buffer, mode: number): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, 'wx', mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
 }

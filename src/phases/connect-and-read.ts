@@ -1,6 +1,7 @@
 import { planHost, type HostPlanning } from '../engine/planner.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
-import { readState, type GridState } from '../state/state.js';
+import { readState } from '../state/state.js';
+import { nodesWithAgent } from '../state/nodes-with-agent.js';
 import type { Phase } from './phase.js';
 import { loadSecrets } from './load-secrets.js';
 
@@ -68,11 +69,3 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
   };
 }
 
-/**
- * Nodes that already run an agent, as the state recorded them (last applied with the `agent`
- * playbook, or seen with one): a node added to their sub-grid signs in rather than bootstrapping
- * (templateContext's bootstrap electorate).
- */
-export function nodesWithAgent(state: GridState): Set<string> {
-  return new Set(Object.entries(state.hosts).filter(([, host]) => host.agentVersion !== null || (host.playbooks.includes('agent') && host.appliedAt !== '')).map(([name]) => name));
-}

@@ -2,8 +2,9 @@ import { dirname } from 'node:path';
 import { PlanningError } from '../errors/index.js';
 import { needsGridKey, type Secrets } from '../playbooks/instantiate.js';
 import { loadOrCreateGridKey } from '../secrets/grid-key.js';
-import { loadOrCreatePlanDigestKey } from '../secrets/plan-digest.js';
-import { ensureStateDir } from '../state/state.js';
+import { loadOrCreatePlanDigestKey, PROCESS_PLAN_DIGEST_KEY } from '../secrets/plan-digest.js';
+import { ensureStateDir, readState } from '../state/state.js';
+import { nodesWithAgent } from '../state/nodes-with-agent.js';
 import type { RunContext } from './run-context.js';
 
 /**
@@ -15,13 +16,37 @@ export async function loadSecrets(ctx: RunContext): Promise<Secrets> {
   const playbooks = [...new Set([...ctx.workflow.byNode.values()].flat())];
   if (!needsGridKey(playbooks)) return {};
   // Resolved against the topology file (topology/resolve.ts): `keys/grid.key` and `./keys/grid.key` are one file.
-  const named = [...new Set(ctx.nodes.map((n) => n.settings.agent.keyFile).filter((f): f is string => f !== undefined))];
+  // Nodes being decommissioned are left out: the reset playbook places no key, and their recorded
+  // settings may name a key file the grid no longer uses (moved, rotated, back to the default).
+  const named = [...new Set(ctx.nodes.filter((n) => !ctx.removing.has(n.name)).map((n) => n.settings.agent.keyFile).filter((f): f is string => f !== undefined))];
   if (named.length > 1) throw new PlanningError(`the nodes name ${named.length} different agent.keyFile values: ${named.join(', ')}`, 'a grid has one key: set agent.keyFile once, under defaults');
-  // The state directory holds the plan digest key, and the grid key unless the topology names one.
-  await ensureStateDir(dirname(ctx.paths.planDigestKey));
   const file = named[0] ?? ctx.paths.gridKey;
+  if (!named[0]) await ensureStateDir(dirname(file));
   const key = await loadOrCreateGridKey(file);
-  if (key.created) ctx.say(`created the grid key ${file} (mode 0600); keep it safe, every agent of the grid needs it`);
-  return { gridKey: key.bytes, planDigestKey: await loadOrCreatePlanDigestKey(ctx.paths.planDigestKey) };
+  if (key.created) {
+    const running = [...nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name))];
+    // A grid whose agents run with a key they got earlier: a new one is a rotation, which restarts
+    // every agent with it; said loudly, since a moved or lost key file looks the same from here.
+    if (running.length) ctx.say(`warning: created a NEW grid key ${file} (mode 0600), but ${running.length} node(s) of this grid already run gridagent with the key they got before: applying replaces it on every node and restarts every agent. If the old key file moved, stop here and point agent.keyFile at it (a relative path is relative to the topology file)`);
+    else ctx.say(`created the grid key ${file} (mode 0600); keep it safe, every agent of the grid needs it`);
+  }
+  return { gridKey: key.bytes, planDigestKey: await planDigestKey(ctx) };
+}
+
+/**
+ * The key plans digest the grid key with, kept in the state directory. A plan run where that
+ * directory cannot be written (a read-only checkout or --state-dir) still plans: its digest then
+ * uses this process's own key, so a plan it saves is refused as stale by apply, never wrongly applied.
+ */
+async function planDigestKey(ctx: RunContext): Promise<Buffer> {
+  try {
+    await ensureStateDir(dirname(ctx.paths.planDigestKey));
+    return await loadOrCreatePlanDigestKey(ctx.paths.planDigestKey);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw err;
+    ctx.say(`warning: cannot write the plan digest key ${ctx.paths.planDigestKey} (${code}): a plan this run saves (--out) cannot be applied; run where the state directory is writable`);
+    return PROCESS_PLAN_DIGEST_KEY;
+  }
 }
 

@@ -277,7 +277,9 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
   try {
     methods = authMethods(ep, opts, log);
   } catch (e) {
+    // Neither the dialled socket nor a jump host's channel to the host outlives a handshake that never began.
     early?.destroy();
+    sock?.destroy();
     throw e;
   }
   // A jump host's forwarded stream, else the dialled socket, else none (ssh2 dials).

@@ -160,3 +160,22 @@ describe('a plan names the grid key without its hash', () => {
     expect(existsSync(join(dir, 'out', 'n1.key'))).toBe(false);
   });
 });
+
+describe('what the review of the key handling found', () => {
+  it('a new key for a grid whose agents already run is a loud warning, not the first-run note', async () => {
+    mkdirSync(join(dir, 'topo', '.gridops'));
+    const host = { topologyHash: '', playbooks: ['agent'], gridopsVersion: '0.1.0', agentVersion: '0.1.0', appliedAt: 'then', changesApplied: 1, lastOutcome: 'applied' };
+    writeFileSync(join(dir, 'topo', '.gridops', 'g.state.json'), JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: host, n2: host } }));
+    await runPlan(options());
+    expect(said.filter((m) => m.includes('grid key'))).toEqual([expect.stringMatching(/^warning: created a NEW grid key .*g\.key \(mode 0600\), but 2 node\(s\) of this grid already run gridagent .* point agent\.keyFile at it/)]);
+  });
+
+  it('a state directory that cannot be written still plans (the topology names the key), and says a saved plan would not apply', async () => {
+    writeTopology(`defaults: { agent: { keyFile: ${join(dir, 'grid.key')} } }\n`);
+    writeFileSync(join(dir, 'grid.key'), KEY, { mode: 0o600 });
+    // sysfs refuses mkdir even to root (EPERM), as a read-only checkout would.
+    const plan = await runPlan(options({ stateDir: '/sys/gridops-test-state' }));
+    expect(keyChanges(plan)).toHaveLength(2);
+    expect(said).toContainEqual(expect.stringMatching(/^warning: cannot write the plan digest key \/sys\/gridops-test-state\/g\.plan-digest\.key \(EPERM\): a plan this run saves \(--out\) cannot be applied/));
+  });
+});

@@ -411,6 +411,17 @@ regions:
     expect(said.filter((m) => m.startsWith('warning:'))).toEqual([]);
   });
 
+  it("a dropped node's recorded agent.keyFile does not count: the grid's key moved in the same run", async () => {
+    writeFileSync(join(dir, 'old.key'), `${'a'.repeat(64)}\n`, { mode: 0o600 });
+    writeFileSync(join(dir, 'new.key'), `${'b'.repeat(64)}\n`, { mode: 0o600 });
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('regions:', `defaults: { agent: { keyFile: ${join(dir, 'old.key')} } }\nregions:`));
+    await runApply(options());
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('old.key', 'new.key').replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
+    const stubbed = async (node: Node) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    const plan = await runPlan(options({ playbooks: undefined, connect: stubbed }));
+    expect(plan.hosts.find((h) => h.host === 'n2')).toMatchObject({ decommission: true });
+  });
+
   it('a dropped node recorded by an older gridops (no settings in the state) borrows the nearest node\'s, and says so', async () => {
     writeFileSync(topology, twoSubgrids.replace('          - { name: n3, address: 10.0.0.3 }', '          - { name: n3, address: 10.0.0.3, ssh: { identityFile: /keys/s2 } }\n          - { name: n4, address: 10.0.0.4 }'));
     const grid = await loadTopology(topology);
