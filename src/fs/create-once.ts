@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { link, open, unlink } from 'node:fs/promises';
+import { writeTempBeside } from './atomic-write.js';
 
 /**
  * Creates `file` with `content` unless something is already there, and never half-written: a
@@ -9,15 +8,7 @@ import { basename, dirname, join } from 'node:path';
  * whether this call created it.
  */
 export async function createFileOnce(file: string, content: string | Buffer, mode = 0o600): Promise<boolean> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', mode);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  const tmp = await writeTempBeside(file, content, mode);
   try {
     await link(tmp, file);
     return true;

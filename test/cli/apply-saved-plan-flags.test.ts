@@ -3,19 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Apply from '../../src/commands/apply.js';
-import { PLAN_FORMAT, type Plan } from '../../src/plan/plan.js';
+import { savedPlan } from './saved-plan-fixture.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-const plan: Plan = {
-  format: PLAN_FORMAT,
-  createdAt: '2024-01-01T00:00:00.000Z',
-  gridopsVersion: '0.1.0',
-  topology: { file: '/t/grid.yaml', grid: 'g', sourceHash: 'a'.repeat(64) },
-  playbooks: ['node-base'],
-  adHocPlaybooks: false,
-  hosts: [],
-};
+const plan = savedPlan();
 
 /** `gridops apply ...argv` in this process: its exit code and what it wrote to stderr. */
 async function apply(...argv: string[]): Promise<{ exit: number; stderr: string }> {

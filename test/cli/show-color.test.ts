@@ -3,28 +3,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Show from '../../src/commands/show.js';
-import { PLAN_FORMAT, type Plan } from '../../src/plan/plan.js';
+import { savedPlan } from './saved-plan-fixture.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-const plan: Plan = {
-  format: PLAN_FORMAT,
-  createdAt: '2024-01-01T00:00:00.000Z',
-  gridopsVersion: '0.1.0',
-  topology: { file: '/t/grid.yaml', grid: 'g', sourceHash: 'a'.repeat(64) },
-  playbooks: ['node-base'],
-  adHocPlaybooks: false,
-  hosts: [
-    {
-      host: 'n1',
-      address: '10.0.0.1',
-      playbooks: ['node-base'],
-      changes: [{ kind: 'directory', id: 'directory /etc/gridops', action: 'create', summary: 'create /etc/gridops', path: '/etc/gridops', fields: [] }],
-      notes: [],
-      handlers: [],
-    },
-  ],
-};
+const plan = savedPlan([
+  {
+    host: 'n1',
+    address: '10.0.0.1',
+    playbooks: ['node-base'],
+    changes: [{ kind: 'directory', id: 'directory /etc/gridops', action: 'create', summary: 'create /etc/gridops', path: '/etc/gridops', fields: [] }],
+    notes: [],
+    handlers: [],
+  },
+]);
 
 /** `gridops show FILE ...argv` in this process, as if on a terminal; what it printed. */
 async function showOnTerminal(...argv: string[]): Promise<string> {
