@@ -4,7 +4,10 @@ import { GridopsCommand } from '../base-command.js';
 import { connectionFlags } from '../cli-flags.js';
 import { runApply } from '../phases/apply.js';
 import type { ApplyResult } from '../phases/apply-outcome.js';
+import { UsageError } from '../errors/index.js';
+import type { Plan } from '../plan/plan.js';
 import { loadPlan } from '../plan/plan-file.js';
+import { playbookRef } from '../playbooks/load.js';
 
 export default class Apply extends GridopsCommand<ApplyResult> {
   static override summary = 'Bring every host to the topology: plan from real state, confirm, apply exactly that plan';
@@ -14,9 +17,10 @@ export default class Apply extends GridopsCommand<ApplyResult> {
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
     ...connectionFlags,
-    // The saved plan fixes the playbooks (--playbook would be ignored) and covers every host it
-    // planned (--site would apply only some of them). The flags of how to apply it stay.
-    plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since. The plan fixes its playbooks and hosts: not with --playbook or --site', exclusive: ['playbook', 'site'] }),
+    // The saved plan covers every host it planned (--site would apply only some of them), and fixes
+    // its playbooks: --playbook may repeat them, never change them (checkSavedPlaybooks). The flags
+    // of how to apply it stay.
+    plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since. The plan fixes its hosts and playbooks: not with --site, and --playbook only as the plan was made', exclusive: ['site'] }),
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
     'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
     rolling: Flags.boolean({ description: 'apply in batches of rollout.maxUnavailable (overall and per sub-grid), ordinary nodes first and super peers last, each gated on the overlay converging within rollout.healthTimeout; stops at the first failed batch or gate, and a re-run resumes', default: false }),
@@ -29,13 +33,14 @@ export default class Apply extends GridopsCommand<ApplyResult> {
   async run(): Promise<ApplyResult> {
     const { args, flags } = await this.parse(Apply);
     const savedPlan = flags.plan ? await loadPlan(flags.plan) : undefined;
+    if (savedPlan && flags.playbook) checkSavedPlaybooks(savedPlan, flags.playbook);
     return runApplyLike(
       this,
       'apply',
       args.file,
       flags,
       {
-        // A saved plan made with --playbook runs those playbooks again; one made without runs the grid's workflow (--playbook is refused with --plan).
+        // A saved plan made with --playbook runs those playbooks again; one made without runs the grid's workflow.
         playbooks: savedPlan ? (savedPlan.adHocPlaybooks ? savedPlan.playbooks : undefined) : flags.playbook,
         savedPlan,
         failFast: flags['fail-fast'],
@@ -50,4 +55,17 @@ export default class Apply extends GridopsCommand<ApplyResult> {
       runApply,
     );
   }
+}
+
+/**
+ * `--playbook` beside `--plan`: the saved plan already names its playbooks, so the flag may only
+ * repeat them (a script that plans and applies with the same flags), never pick others, which
+ * would otherwise be ignored without a word.
+ */
+function checkSavedPlaybooks(plan: Plan, given: readonly string[]): void {
+  const refs = given.map(playbookRef);
+  const same = plan.adHocPlaybooks && refs.length === plan.playbooks.length && refs.every((ref, i) => ref === plan.playbooks[i]);
+  if (same) return;
+  const made = plan.adHocPlaybooks ? `with --playbook ${plan.playbooks.join(', ')}` : "for the grid's workflow (no --playbook)";
+  throw new UsageError(`--playbook ${given.join(', ')} does not match the saved plan, which was made ${made}`, 'a saved plan applies the playbooks it was made with: leave --playbook out, or make a new plan with the playbooks you want');
 }

@@ -89,5 +89,10 @@ export function loadPlaybook(nameOrPath: string): LoadedPlaybook {
   }
   const { playbook, problems } = checkPlaybookText(file, text);
   if (!playbook) throw new ValidationError(problems, file);
-  return { ...playbook, ref: builtin ? nameOrPath : file };
+  return { ...playbook, ref: playbookRef(nameOrPath) };
+}
+
+/** How a plan names a playbook given as `nameOrPath`: a built-in's name, or an absolute path (from any directory). */
+export function playbookRef(nameOrPath: string): string {
+  return nameOrPath.includes('/') ? resolve(nameOrPath) : nameOrPath;
 }

@@ -37,11 +37,28 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('apply --plan refuses the flags a saved plan makes meaningless', () => {
-  it('--playbook: a usage error (64) naming both flags, not silently ignored', async () => {
+  it('--playbook other than the plan\'s: a usage error (64) that says how the plan was made, not silently ignored', async () => {
     const r = await apply(topology, '--plan', saved, '--playbook', 'agent');
     expect(r.exit).toBe(64);
-    expect(r.stderr).toMatch(/--playbook=agent cannot also be provided when using --plan/);
+    expect(r.stderr).toMatch(/--playbook agent does not match the saved plan, which was made for the grid's workflow \(no --playbook\)/);
     expect(r.stderr).not.toContain('does not exist');
+    writeFileSync(saved, JSON.stringify({ ...plan, adHocPlaybooks: true, playbooks: ['node-base', '/pb/site.yaml'] }));
+    const other = await apply(topology, '--plan', saved, '--playbook', 'node-base');
+    expect(other.exit).toBe(64);
+    expect(other.stderr).toMatch(/which was made with --playbook node-base, \/pb\/site\.yaml/);
+  });
+
+  it('--playbook that repeats the plan\'s own playbooks is accepted (a script that plans and applies with the same flags)', async () => {
+    writeFileSync(saved, JSON.stringify({ ...plan, adHocPlaybooks: true, playbooks: ['node-base', join(dir, 'site.yaml')] }));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const r = await apply(topology, '--plan', saved, '--playbook', 'node-base', '--playbook', './site.yaml');
+      expect(r.stderr).toContain(`topology file ${topology} does not exist`);
+      expect(r.exit).toBe(1);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('--site: a usage error (64)', async () => {
