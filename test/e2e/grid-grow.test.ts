@@ -82,6 +82,28 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     }
     return found.slice(0, 20);
   };
+  /**
+   * The gaps of a run, and when there are any, what the agents of the sub-grids concerned logged
+   * meanwhile (elections, leader changes, slow state writes, late ticks), printed so a CI failure
+   * says why a sub-grid lost its super peer.
+   */
+  const runGaps = async (run: { samples: Sample[]; existing: string[]; t0: number; t1: number }): Promise<string[]> => {
+    const subgrids = subgridsOf(run.existing);
+    const found = gaps(run.samples, subgrids, run.t0, run.t1);
+    if (found.length === 0) return found;
+    const hit = Object.entries(subgrids).filter(([subgrid]) => found.some((f) => f.startsWith(`${subgrid}:`))).flatMap(([, members]) => members);
+    const since = Math.floor(run.t0 / 1000) - 2;
+    const until = Math.ceil(run.t1 / 1000) + 2;
+    const logs = await Promise.all(
+      hit.map(async (node) => {
+        const out = (await lab.ssh(node, `journalctl -u gridagent -o cat --no-pager --since @${since} --until @${until} | grep -E 'election|leader|stepped|slow|late|term' | tail -n 40`)).stdout.trim();
+        return `--- ${node}\n${out}`;
+      }),
+    );
+    // eslint-disable-next-line no-console
+    console.log(`gaps:\n${found.join('\n')}\nagent logs of ${hit.join(', ')} during the apply (t0 = ${new Date(run.t0).toISOString()}):\n${logs.join('\n')}`);
+    return found;
+  };
   const subgridsOf = (nodes: string[]): Record<string, string[]> => {
     const out: Record<string, string[]> = {};
     for (const n of lab.state().nodes) if (nodes.includes(n.name)) (out[n.subgrid] ??= []).push(n.name);
@@ -129,7 +151,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     expect(run.applied.stderr).not.toMatch(/error|warning/i);
     expect(run.applied.status).toBe(0);
     for (const node of run.existing) expect({ node, ...run.after.get(node) }).toEqual({ node, ...run.before.get(node) });
-    const found = gaps(run.samples, subgridsOf(run.existing), run.t0, run.t1);
+    const found = await runGaps(run);
     const s = status();
     const newSuperPeer = s.superPeers['region-1/subgrid-3']![0]!;
     const regionPeer = s.regionPeers['region-1']![0]!;
@@ -156,7 +178,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     expect(run.touched).toEqual(['node-10']);
     expect(run.applied.status).toBe(0);
     for (const node of run.existing) expect({ node, ...run.after.get(node) }).toEqual({ node, ...run.before.get(node) });
-    expect(gaps(run.samples, subgridsOf(run.existing), run.t0, run.t1)).toEqual([]);
+    expect(await runGaps(run)).toEqual([]);
     const superPeer = status().superPeers[`region-1/${subgrid}`]![0]!;
     const member = run.samples.find((x) => x.node === superPeer && x.at >= run.started['node-10']! && (x.m ?? []).includes('node-10'));
     // eslint-disable-next-line no-console
@@ -171,7 +193,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     expect(run.touched.sort()).toEqual(run.added);
     expect(run.applied.status).toBe(0);
     for (const node of run.existing) expect({ node, ...run.after.get(node) }).toEqual({ node, ...run.before.get(node) });
-    expect(gaps(run.samples, subgridsOf(run.existing), run.t0, run.t1)).toEqual([]);
+    expect(await runGaps(run)).toEqual([]);
     // The old region peer learned of the new region (it was never told: its files did not change).
     const deadline = Date.now() + 30_000;
     let s = status();
@@ -206,7 +228,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     expect(run.applied.status).toBe(1);
     expect(run.applied.stdout + run.applied.stderr).toMatch(/node-14.*failed|failed.*node-14/);
     for (const node of run.existing) expect({ node, ...run.after.get(node) }).toEqual({ node, ...run.before.get(node) });
-    expect(gaps(run.samples, subgridsOf(run.existing), run.t0, run.t1)).toEqual([]);
+    expect(await runGaps(run)).toEqual([]);
     expect((await lab.ssh('node-14', 'systemctl is-active gridagent')).stdout.trim()).not.toBe('active');
 
     await lab.ssh('node-14', `rm -f ${broken}`);

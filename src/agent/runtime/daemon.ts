@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { AgentCore } from '../core/agent.js';
-import type { AgentEvent, OutboundPacket, Packet } from '../core/types.js';
+import type { AgentEvent, OutboundPacket, Packet, PersistentState } from '../core/types.js';
 import { AGENT_VERSION } from '../version.js';
 import type { AgentConfig } from './config.js';
 import { readGridKey } from './grid-key.js';
@@ -17,6 +17,8 @@ import { AgentTransport } from './transport.js';
 
 /** How long a super peer waits for its successor on SIGTERM before exiting anyway. */
 const HANDOVER_DEADLINE_MS = 4_000;
+/** A state file write that held the event loop this long is logged: a fifth of the shortest election timeout. */
+const SLOW_STATE_WRITE_MS = 100;
 
 /**
  * Runs the protocol core against the real world: maps wall time to ticks, packets to step(),
@@ -228,9 +230,24 @@ export class AgentDaemon {
   /** Persist first, then send: a granted vote must survive a crash before anyone hears of it. */
   private flush(): void {
     const ready = this.core.ready();
-    if (ready.persist !== null) writeStateFile(this.config.stateFile, { epoch: this.epoch, state: ready.persist });
+    if (ready.persist !== null) this.persist(ready.persist);
     for (const event of ready.events) this.onEvent(event);
     for (const out of ready.messages) this.dispatch(out);
+  }
+
+  /**
+   * The state file's write holds the event loop through its fsync, and a super peer that stops
+   * sending for an election timeout (0.5 s) is replaced: a slow one is logged and counted, so an
+   * election that follows it can be told from a network fault.
+   */
+  private persist(state: PersistentState): void {
+    const started = performance.now();
+    writeStateFile(this.config.stateFile, { epoch: this.epoch, state });
+    const ms = performance.now() - started;
+    this.metrics.inc('gridagent_state_writes_total');
+    if (ms < SLOW_STATE_WRITE_MS) return;
+    this.metrics.inc('gridagent_state_writes_slow_total');
+    this.log.warn('state file write was slow', { ms: Math.round(ms) });
   }
 
   private dispatch(out: OutboundPacket): void {
@@ -319,6 +336,8 @@ export class AgentDaemon {
     metrics.counter('gridagent_bytes_received_total', 'Bytes of authenticated packets received, by transport.');
     metrics.counter('gridagent_dropped_total', 'Packets dropped: unauthenticated (badMac), malformed, oversized, replayed, unvalidated (no proof of being newer than this start), and so on.');
     metrics.counter('gridagent_dropped_bytes_total', 'Bytes of dropped packets.');
+    metrics.counter('gridagent_state_writes_total', 'Writes of the state file (term, vote, view), each fsynced before the messages that depend on it leave.');
+    metrics.counter('gridagent_state_writes_slow_total', `State file writes that held the event loop ${SLOW_STATE_WRITE_MS} ms or more (a slow disk): each is also logged.`);
     metrics.counter('gridagent_elections_started_total', 'Elections started by this node, by tier and phase.');
     metrics.counter('gridagent_elections_won_total', 'Elections won by this node, by tier.');
     metrics.counter('gridagent_member_changes_total', 'Registry changes seen as super peer, by tier and change.');
