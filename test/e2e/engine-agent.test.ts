@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeLab } from './support/lab.js';
 import { gridops, ROOT } from './support/cli.js';
-import { leaderGaps, longestSilence } from './support/leader-gaps.js';
+import { agentLogsDuring, leaderGaps, longestSilence } from './support/leader-gaps.js';
 
 /**
  * gridagent deployed by gridops onto systemd containers, running on the nodes' own Node.js
@@ -158,6 +158,8 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     console.log(rolling.stderr.split('\n').filter((l) => l.startsWith('gridops:')).join('\n'));
     // eslint-disable-next-line no-console
     console.log(`rolling upgrade: ${batches.length} batches in ${((t1 - t0) / 1000).toFixed(1)} s, ${samples.flat().length} samples, windows without a super peer: ${gaps.length}, longest sampler silence ${longestSilence(samples.flat(), t0, t1)}`);
+    // eslint-disable-next-line no-console
+    if (gaps.length) console.log(`gaps:\n${gaps.join('\n')}\n${await agentLogsDuring(lab.ssh.bind(lab), nodes, t0, t1)}`);
     expect(gaps).toEqual([]);
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', 'node-base', '--playbook', join(upgrade, 'agent.yaml')]).status).toBe(0);
     // Ad-hoc playbooks are not the grid's workflow: status no longer calls the nodes in sync.

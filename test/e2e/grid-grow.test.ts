@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { describeLab, type LabHandle } from './support/lab.js';
 import { gridops } from './support/cli.js';
-import { leaderGaps, longestSilence, type LeaderSample } from './support/leader-gaps.js';
+import { agentLogsDuring, leaderGaps, longestSilence, type LeaderSample } from './support/leader-gaps.js';
 
 /**
  * Growing a live grid with real agents (issue 11): a lab of two sub-grids gets a third sub-grid,
@@ -92,16 +92,8 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     const found = gaps(run.samples, subgrids, run.t0, run.t1);
     if (found.length === 0) return found;
     const hit = Object.entries(subgrids).filter(([subgrid]) => found.some((f) => f.startsWith(`${subgrid}:`))).flatMap(([, members]) => members);
-    const since = Math.floor(run.t0 / 1000) - 2;
-    const until = Math.ceil(run.t1 / 1000) + 2;
-    const logs = await Promise.all(
-      hit.map(async (node) => {
-        const out = (await lab.ssh(node, `journalctl -u gridagent -o cat --no-pager --since @${since} --until @${until} | grep -E 'election|leader|stepped|slow|late|term' | tail -n 40`)).stdout.trim();
-        return `--- ${node}\n${out}`;
-      }),
-    );
     // eslint-disable-next-line no-console
-    console.log(`gaps:\n${found.join('\n')}\nagent logs of ${hit.join(', ')} during the apply (t0 = ${new Date(run.t0).toISOString()}):\n${logs.join('\n')}`);
+    console.log(`gaps:\n${found.join('\n')}\n${await agentLogsDuring(lab.ssh.bind(lab), hit, run.t0, run.t1)}`);
     return found;
   };
   const subgridsOf = (nodes: string[]): Record<string, string[]> => {

@@ -47,3 +47,19 @@ export function longestSilence(samples: readonly LeaderSample[], t0: number, t1:
   }
   return `${worst.ms} ms (${worst.node})`;
 }
+
+/**
+ * What the agents of `nodes` logged during [t0, t1] about elections, leaders, slow state writes
+ * and late ticks, for a test that found gaps to print: a CI failure then says why.
+ */
+export async function agentLogsDuring(ssh: (node: string, command: string) => Promise<{ stdout: string }>, nodes: readonly string[], t0: number, t1: number): Promise<string> {
+  const since = Math.floor(t0 / 1000) - 2;
+  const until = Math.ceil(t1 / 1000) + 2;
+  const logs = await Promise.all(
+    nodes.map(async (node) => {
+      const out = (await ssh(node, `journalctl -u gridagent -o cat --no-pager --since @${since} --until @${until} | grep -E 'election|leader|stepped|handover|slow|late|term' | tail -n 40`)).stdout.trim();
+      return `--- ${node}\n${out}`;
+    }),
+  );
+  return `agent logs of ${nodes.join(', ')} from ${new Date(t0).toISOString()}:\n${logs.join('\n')}`;
+}
