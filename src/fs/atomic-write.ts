@@ -20,12 +20,17 @@ export async function writeFileAtomic(file: string, content: string | Buffer, mo
 export async function writeTempBeside(file: string, content: string | Buffer, mode: number): Promise<string> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', mode);
+  await writeNewFile(tmp, content, mode);
+  return tmp;
+}
+
+/** Creates `file` (failing with EEXIST when something is there) with `content` and `mode`, fsync'd. */
+export async function writeNewFile(file: string, content: string | Buffer, mode: number): Promise<void> {
+  const handle = await open(file, 'wx', mode);
   try {
     await handle.writeFile(content);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  return tmp;
 }

@@ -1,5 +1,5 @@
-import { link, open, unlink } from 'node:fs/promises';
-import { writeTempBeside } from './atomic-write.js';
+import { link, unlink } from 'node:fs/promises';
+import { writeNewFile, writeTempBeside } from './atomic-write.js';
 
 /**
  * Creates `file` with `content` unless something is already there, and never half-written: a
@@ -25,18 +25,11 @@ export async function createFileOnce(file: string, content: string | Buffer, mod
 }
 
 async function createExclusive(file: string, content: string | Buffer, mode: number): Promise<boolean> {
-  let handle;
   try {
-    handle = await open(file, 'wx', mode);
+    await writeNewFile(file, content, mode);
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   }
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  return true;
 }

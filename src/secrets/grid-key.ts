@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { InputFileError } from '../errors/index.js';
 import { createFileOnce } from '../fs/create-once.js';
+import { readPrivateFile } from './private-file.js';
 
 /** The grid key: 32 random bytes, hex, one line. Agents sign every message with it (HMAC). */
 export interface GridKey {
@@ -24,14 +24,7 @@ export async function loadOrCreateGridKey(file: string): Promise<GridKey> {
 }
 
 async function readGridKey(file: string): Promise<Buffer | undefined> {
-  try {
-    const mode = (await stat(file)).mode & 0o777;
-    if (mode & 0o077) throw new InputFileError(`grid key ${file} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')})`, `chmod 600 ${file}`);
-    const bytes = await readFile(file);
-    if (bytes.toString('utf8').trim().length < 32) throw new InputFileError(`grid key ${file} is too short`, 'use at least 32 characters, e.g. `openssl rand -hex 32`');
-    return bytes;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    return undefined;
-  }
+  const bytes = await readPrivateFile(file, 'grid key');
+  if (bytes !== undefined && bytes.toString('utf8').trim().length < 32) throw new InputFileError(`grid key ${file} is too short`, 'use at least 32 characters, e.g. `openssl rand -hex 32`');
+  return bytes;
 }

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { createFileOnce } from '../fs/create-once.js';
 import { InputFileError } from '../errors/index.js';
+import { readPrivateFile } from './private-file.js';
 
 /**
  * How a plan names the content of a secret without giving it away.
@@ -44,15 +44,7 @@ export async function loadOrCreatePlanDigestKey(file: string): Promise<Buffer> {
 }
 
 async function readKey(file: string): Promise<Buffer | undefined> {
-  let mode: number;
-  try {
-    mode = (await stat(file)).mode & 0o777;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  if (mode & 0o077) throw new InputFileError(`plan digest key ${file} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')})`, `chmod 600 ${file}`);
-  const bytes = await readFile(file);
-  if (!/^[0-9a-f]{64}\n?$/.test(bytes.toString('utf8'))) throw new InputFileError(`plan digest key ${file} is not 64 hex digits`, `remove it (a new one is made on the next plan; plans saved before then must be made again)`);
+  const bytes = await readPrivateFile(file, 'plan digest key');
+  if (bytes !== undefined && !/^[0-9a-f]{64}\n?$/.test(bytes.toString('utf8'))) throw new InputFileError(`plan digest key ${file} is not 64 hex digits`, `remove it (a new one is made on the next plan; plans saved before then must be made again)`);
   return bytes;
 }
