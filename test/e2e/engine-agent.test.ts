@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describeLab } from './support/lab.js';
 import { gridops, ROOT } from './support/cli.js';
 import { agentLogsDuring, leaderGaps, longestSilence } from './support/leader-gaps.js';
+import { parseStatusSamples, statusSamplerScript } from './support/status-sampler.js';
 
 /**
  * gridagent deployed by gridops onto systemd containers, running on the nodes' own Node.js
@@ -125,7 +126,7 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     const before = status('--wait', '30s').data;
 
     // Every node samples its own agent's /status every 200 ms into a file (the nodes share the host's clock).
-    const sampler = "const f=()=>fetch('http://127.0.0.1:7950/status').then((r)=>r.json()).then((s)=>console.log(Date.now(),s.role,s.superPeer,s.term)).catch(()=>console.log(Date.now(),'down','-','-'));setInterval(f,200)";
+    const sampler = statusSamplerScript(200);
     await Promise.all(nodes.map((n) => lab.ssh(n, `rm -f /root/samples; systemd-run -q --unit=gridops-sampler -p StandardOutput=file:/root/samples node -e ${JSON.stringify(sampler)}`)));
     // The samplers start Node; on a loaded machine that takes a while: begin once every node has sampled.
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
@@ -138,7 +139,7 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     await new Promise((r) => setTimeout(r, 1000));
     const samples = await Promise.all(nodes.map(async (n) => {
       const out = (await lab.ssh(n, 'systemctl stop gridops-sampler; cat /root/samples')).stdout;
-      return out.trim().split('\n').map((line) => line.split(' ')).map(([at, role, superPeer, term]) => ({ node: n, at: Number(at), role: role!, superPeer: superPeer!, ...(term !== '-' ? { term: Number(term) } : {}) }));
+      return parseStatusSamples(n, out);
     }));
     expect(rolling.stderr).not.toMatch(/error|warning/i);
     expect(rolling.status).toBe(0);
@@ -174,7 +175,7 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     const before = status('--wait', '30s').data;
     const victim = before.superPeers['region-1/subgrid-2']![0]!;
     const survivors = ['node-04', 'node-05', 'node-06'].filter((n) => n !== victim);
-    const sampler = "const f=()=>fetch('http://127.0.0.1:7950/status').then((r)=>r.json()).then((s)=>console.log(Date.now(),s.role,s.superPeer,s.members.map((m)=>m.name??m.node??m).join(','))).catch(()=>console.log(Date.now(),'down','-','-'));setInterval(f,100)";
+    const sampler = statusSamplerScript(100);
     await Promise.all(survivors.map((n) => lab.ssh(n, `rm -f /root/shrink; systemd-run -q --unit=gridops-shrink -p StandardOutput=file:/root/shrink node -e ${JSON.stringify(sampler)}`)));
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
       const counts = await Promise.all(survivors.map(async (n) => Number((await lab.ssh(n, 'wc -l < /root/shrink 2>/dev/null || echo 0')).stdout.trim())));
@@ -197,9 +198,7 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
       expect(apply.status).toBe(0);
       expect(apply.stdout).toMatch(/Overlay: converged/);
       await new Promise((r) => setTimeout(r, 1000));
-      const samples = (await Promise.all(survivors.map(async (n) => (await lab.ssh(n, 'systemctl stop gridops-shrink; cat /root/shrink')).stdout.trim().split('\n').map((line) => line.split(' ')))))
-        .flat()
-        .map(([at, role, superPeer, members]) => ({ at: Number(at), role: role!, superPeer: superPeer!, members: members ?? '' }));
+      const samples = (await Promise.all(survivors.map(async (n) => parseStatusSamples(n, (await lab.ssh(n, 'systemctl stop gridops-shrink; cat /root/shrink')).stdout)))).flat();
       // The longest stretch in which no survivor said it was the super peer (the victim's handover).
       const leading = samples.filter((x) => x.role === 'leader').map((x) => x.at).sort((a, b) => a - b);
       const gaps = leading.slice(1).map((t, i) => t - leading[i]!);

@@ -1,7 +1,8 @@
 import { jest } from '@jest/globals';
 import { describeLab, type LabHandle } from './support/lab.js';
 import { gridops } from './support/cli.js';
-import { agentLogsDuring, leaderGaps, longestSilence, type LeaderSample } from './support/leader-gaps.js';
+import { agentLogsDuring, leaderGaps, longestSilence } from './support/leader-gaps.js';
+import { parseStatusSamples, statusSamplerScript, type StatusSample } from './support/status-sampler.js';
 
 /**
  * Growing a live grid with real agents (issue 11): a lab of two sub-grids gets a third sub-grid,
@@ -13,15 +14,7 @@ jest.setTimeout(1_500_000);
 
 const PLAYBOOKS = ['--playbook', 'node-base', '--playbook', 'agent'];
 
-interface Sample extends LeaderSample {
-  sp?: string | null;
-  /** Alive members, on a super peer. */
-  m?: string[];
-  /** Super peers in the region registry, on a region peer. */
-  rsp?: string[];
-  /** region=regionPeer for every region, on a region peer. */
-  rg?: string[];
-}
+type Sample = StatusSample;
 
 interface Snapshot {
   pid: string;
@@ -48,8 +41,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     return out;
   };
 
-  const SAMPLER =
-    "const f=()=>fetch('http://127.0.0.1:7950/status').then((r)=>r.json()).then((s)=>console.log(JSON.stringify({at:Date.now(),role:s.role,term:s.term,sp:s.superPeer,m:(s.members||[]).filter((x)=>x.liveness==='alive').map((x)=>x.name),rsp:(s.regionSuperPeers||[]).map((x)=>x.name),rg:(s.regions||[]).map((x)=>x.region+'='+x.regionPeer)}))).catch(()=>console.log(JSON.stringify({at:Date.now(),role:'down'})));setInterval(f,100)";
+  const SAMPLER = statusSamplerScript(100);
   const startSamplers = async (nodes: string[]) => {
     await Promise.all(nodes.map((n) => lab.ssh(n, `systemctl stop gridops-sampler 2>/dev/null; rm -f /root/samples; systemd-run -q --unit=gridops-sampler -p StandardOutput=file:/root/samples node -e ${JSON.stringify(SAMPLER)}`)));
     // Every sampler answers before the operation starts (Node takes a moment to start on a loaded machine).
@@ -60,7 +52,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     const all = await Promise.all(
       nodes.map(async (node) => {
         const out = (await lab.ssh(node, 'systemctl stop gridops-sampler; cat /root/samples')).stdout;
-        return out.trim().split('\n').filter(Boolean).map((line) => ({ node, ...(JSON.parse(line) as Omit<Sample, 'node'>) }));
+        return parseStatusSamples(node, out);
       }),
     );
     return all.flat();
@@ -78,7 +70,7 @@ describeLab('growing a live grid with real agents (systemd containers)', { kind:
     if (firsts.some((at) => !Number.isFinite(at) || at > t0)) found.push(`a sampler started late: ${firsts.map((at) => at - t0).join(', ')} ms`);
     found.push(...leaderGaps(samples, subgrids, t0, t1));
     for (const [subgrid, members] of Object.entries(subgrids)) {
-      for (const s of samples) if (members.includes(s.node) && s.at >= t0 && s.at < t1 && (s.role === 'down' || !s.sp)) found.push(`${subgrid}: ${s.node} at +${s.at - t0} ms: ${s.role}, super peer ${s.sp}`);
+      for (const s of samples) if (members.includes(s.node) && s.at >= t0 && s.at < t1 && (s.role === 'down' || !s.sp)) found.push(`${subgrid}: ${s.node} at +${s.at - t0} ms: ${s.role}${s.error ? ` (${s.error})` : ''}, super peer ${s.sp}`);
     }
     return found.slice(0, 20);
   };
