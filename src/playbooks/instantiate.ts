@@ -1,13 +1,12 @@
 import type { Resource } from '../resources/resource.js';
 import type { KernelConfig } from '../topology/model.js';
-import { ModuleOptionsResource, moduleKey } from '../resources/module-options.js';
 import { AbsentPathsResource } from '../resources/absent-paths.js';
 import { AbsentUnitResource } from '../resources/absent-unit.js';
 import { CommandResource } from '../resources/command.js';
 import { DirectoryResource } from '../resources/directory.js';
 import { EgressLimitResource } from '../resources/egress-limit.js';
 import { FileResource } from '../resources/file.js';
-import { KernelModuleResource } from '../resources/kernel-module.js';
+import { KernelModuleResource, moduleKey } from '../resources/kernel-module.js';
 import { LineResource } from '../resources/line.js';
 import { PackageResource } from '../resources/package.js';
 import { SysctlResource } from '../resources/sysctl.js';
@@ -96,7 +95,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       const optionsOnly = [...new Set(Object.keys(kernel.params).map(moduleKey))].filter((m) => !listed.has(m));
       return [
         ...kernel.modules.map((m) => new KernelModuleResource(m, moduleParams(ctx.node.name, kernel.params, m))),
-        ...optionsOnly.map((m) => new ModuleOptionsResource(m, moduleParams(ctx.node.name, kernel.params, m) ?? {})),
+        ...optionsOnly.map((m) => new KernelModuleResource(m, moduleParams(ctx.node.name, kernel.params, m), { load: false })),
       ];
     }
     if ('sysctl' in entry) return [new SysctlResource(s(entry.sysctl.key), s(entry.sysctl.value))];

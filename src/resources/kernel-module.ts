@@ -6,11 +6,20 @@ import { fileProbe, parseFileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
 
+/** A module's name as modprobe reads it: `-` and `_` are the same character (kvm-intel is kvm_intel). */
+export const moduleKey = (name: string) => name.replace(/-/g, '_');
 
 /**
  * A kernel module loaded now and at boot (modules-load.d), with its options in modprobe.d.
  * A module built into the kernel needs nothing, and the plan says so. A kernel that cannot
  * load modules, asked for a module it does not have built in, is a planning error.
+ *
+ * With `load: false` (kernel.params naming a module kernel.modules does not list), only its
+ * options: the same file, content and kmod check as a listed module's (so listing the module later
+ * changes nothing in it), applied whenever something else loads it (udev for its hardware, a
+ * dependency, an operator); the module is neither loaded nor persisted, so a kernel that cannot
+ * load modules is no planning error. Its id is not the module's own: a playbook's kernel-module
+ * entry for the same module plans the same file, content and all.
  */
 export class KernelModuleResource implements Resource<KernelModuleChange> {
   readonly kind = 'kernel-module' as const;
@@ -19,12 +28,16 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
   readonly loadFile: string;
   readonly optionsFile: string;
 
+  private readonly load: boolean;
+
   constructor(
     module: string,
     private readonly params: Record<string, string | number | boolean> = {},
+    options: { load?: boolean } = {},
   ) {
-    this.name = module.replace(/-/g, '_');
-    this.id = `kernel-module ${this.name}`;
+    this.name = moduleKey(module);
+    this.load = options.load ?? true;
+    this.id = this.load ? `kernel-module ${this.name}` : `module-options ${this.name}`;
     this.loadFile = `/etc/modules-load.d/gridops-${this.name}.conf`;
     // modprobe reads its config files sorted by name and the last options win; systemd ships
     // systemd.conf (e.g. `options dummy numdummies=0`), so ours must sort after it.
@@ -47,6 +60,7 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
   }
 
   probe(): string {
+    if (!this.load) return fileProbe(this.optionsFile);
     return probeSections(
       `if [ -e ${quote(`/sys/module/${this.name}/initstate`)} ] || grep -q ${quote(`^${this.name} `)} /proc/modules 2>/dev/null; then echo loaded; else echo not-loaded; fi`,
       fileProbe(this.loadFile),
@@ -56,13 +70,14 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
 
   diff(stdout: string, ctx: PlanContext): KernelModuleChange | null {
     const kernel = ctx.facts.kernel;
-    const [loadedPart = '', loadPart = '', optionsPart = ''] = splitProbeSections(stdout);
-    const loaded = loadedPart.trim() === 'loaded';
     const builtIn = kernel.builtinModules.includes(this.name) && !kernel.loadedModules.includes(this.name);
     if (builtIn) {
       const paramsNote = Object.keys(this.params).length ? '; its options must go on the kernel command line' : '';
       return { kind: 'kernel-module', id: this.id, action: 'none', module: this.name, steps: [], fields: [], summary: `${this.name} is built into kernel ${kernel.release}: nothing to load${paramsNote}` };
     }
+    if (!this.load) return this.optionsOnlyDiff(stdout);
+    const [loadedPart = '', loadPart = '', optionsPart = ''] = splitProbeSections(stdout);
+    const loaded = loadedPart.trim() === 'loaded';
     if (!kernel.loadableModules && !loaded) {
       throw new PlanningError(
         `${ctx.node.name}: kernel ${kernel.release} cannot load modules, and ${this.name} is not built in`,
@@ -74,14 +89,26 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
     if (!loaded) (steps.push('load'), fields.push({ name: 'loaded', before: 'no', after: 'yes' }));
     const persisted = parseFileState(loadPart);
     if (persisted.content?.toString() !== this.loadContent()) (steps.push('persist'), fields.push({ name: this.loadFile, before: persisted.exists ? 'differs' : null, after: this.name }));
-    const options = parseFileState(optionsPart);
-    const wantOptions = this.optionsContent();
-    if ((wantOptions === null && options.exists) || (wantOptions !== null && options.content?.toString() !== wantOptions)) {
-      steps.push('options');
-      fields.push({ name: this.optionsFile, before: options.content?.toString().trim().split('\n').pop() ?? null, after: wantOptions?.trim().split('\n').pop() ?? null });
-    }
+    const options = this.optionsField(optionsPart);
+    if (options) (steps.push('options'), fields.push(options));
     if (steps.length === 0) return null;
     return { kind: 'kernel-module', id: this.id, action: loaded ? 'update' : 'create', module: this.name, steps, fields, summary: `${steps.includes('load') ? 'load' : 'configure'} module ${this.name}` };
+  }
+
+  /** The options file's change (its `options` line before and after), or null when it is as wanted. */
+  private optionsField(probed: string): FieldChange | null {
+    const options = parseFileState(probed);
+    const wantOptions = this.optionsContent();
+    if (wantOptions === null ? !options.exists : options.content?.toString() === wantOptions) return null;
+    return { name: this.optionsFile, before: options.content?.toString().trim().split('\n').pop() ?? null, after: wantOptions?.trim().split('\n').pop() ?? null };
+  }
+
+  private optionsOnlyDiff(probed: string): KernelModuleChange | null {
+    const options = this.optionsField(probed);
+    if (!options) return null;
+    const action = options.before === null ? 'create' : options.after === null ? 'delete' : 'update';
+    const summary = `${action === 'delete' ? 'remove' : 'set'} options of module ${this.name} (gridops does not load it; they apply when it is next loaded)`;
+    return { kind: 'kernel-module', id: this.id, action, module: this.name, steps: ['options'], fields: [options], summary };
   }
 
   async apply(change: KernelModuleChange, recorder: StepRecorder): Promise<void> {

@@ -31,6 +31,8 @@ const ctx = (kernel = {}) => ({ node: allNodes(smallGrid()).find((n) => n.name =
 /** What a kernel-module probe prints: loaded or not, then the modules-load.d and modprobe.d files. */
 const present = (content: string) => `regular file|644|root|root|${Buffer.byteLength(content)}\n${Buffer.from(content).toString('base64')}\n`;
 const probed = (loaded: boolean, optionsFile: string | null) => [loaded ? 'loaded\n' : 'not-loaded\n', 'absent\n', optionsFile === null ? 'absent\n' : present(optionsFile)].join('@@gridops-probe-section@@\n');
+/** What an options-only probe prints: the modprobe.d file alone (nothing is loaded, so nothing else is read). */
+const optionsProbed = (optionsFile: string | null) => (optionsFile === null ? 'absent\n' : present(optionsFile));
 const OPTIONS_FILE = '/etc/modprobe.d/zz-gridops-kvm_intel.conf';
 
 /** Runs one change's batch in a local shell with /etc/ moved under `root`; modprobe only logs how it was called. */
@@ -59,7 +61,7 @@ describe('kernel.params for a module not in kernel.modules', () => {
 
   it('writes its modprobe.d options (checked by kmod), and neither loads nor persists the module', async () => {
     const r = nodeBase('{ params: { kvm_intel: { nested: 1, enable_apicv: false } } }').get('module-options kvm_intel')!;
-    const change = r.diff(probed(false, null), ctx()) as KernelModuleChange;
+    const change = r.diff(optionsProbed(null), ctx()) as KernelModuleChange;
     expect(change).toMatchObject({ kind: 'kernel-module', id: 'module-options kvm_intel', action: 'create', module: 'kvm_intel', steps: ['options'] });
     expect(change.fields).toEqual([{ name: OPTIONS_FILE, before: null, after: 'options kvm_intel nested=1 enable_apicv=N' }]);
     const root = hostRoot();
@@ -69,13 +71,15 @@ describe('kernel.params for a module not in kernel.modules', () => {
     expect(existsSync(join(root, 'etc/modules-load.d/gridops-kvm_intel.conf'))).toBe(false);
     // The only modprobe run is kmod's check of the new file, never a load.
     expect(readFileSync(join(root, 'modprobe.calls'), 'utf8')).toMatch(/^-C \S+ --showconfig\n$/);
+    // Its probe reads the options file alone: no load check, so no grep of /proc/modules on the host.
+    expect(r.probe()).not.toMatch(/proc\/modules|initstate|modules-load/);
     // A loaded module (udev loaded it) is not reloaded either: the options wait for its next load.
-    expect(r.diff(probed(true, null), ctx({ loadedModules: ['kvm_intel'] }))).toMatchObject({ action: 'create', steps: ['options'] });
+    expect(r.diff(optionsProbed(null), ctx({ loadedModules: ['kvm_intel'] }))).toMatchObject({ action: 'create', steps: ['options'] });
   });
 
   it('plans nothing once the file holds its options, and listing the module later leaves the file as it is', () => {
     const written = '# managed by gridops\noptions kvm_intel nested=1\n';
-    expect(nodeBase('{ params: { kvm_intel: { nested: 1 } } }').get('module-options kvm_intel')!.diff(probed(true, written), ctx())).toBeNull();
+    expect(nodeBase('{ params: { kvm_intel: { nested: 1 } } }').get('module-options kvm_intel')!.diff(optionsProbed(written), ctx())).toBeNull();
     const listed = nodeBase('{ modules: [kvm_intel], params: { kvm_intel: { nested: 1 } } }');
     expect(listed.has('module-options kvm_intel')).toBe(false);
     expect(listed.get('kernel-module kvm_intel')!.diff(probed(false, written), ctx())).toMatchObject({ steps: ['load', 'persist'] });
@@ -83,10 +87,10 @@ describe('kernel.params for a module not in kernel.modules', () => {
 
   it('a removed option is taken out of the file, and a module left with no options loses the file, as for a listed module', async () => {
     const both = '# managed by gridops\noptions kvm_intel nested=1 enable_apicv=N\n';
-    const update = nodeBase('{ params: { kvm_intel: { nested: 1 } } }').get('module-options kvm_intel')!.diff(probed(true, both), ctx());
+    const update = nodeBase('{ params: { kvm_intel: { nested: 1 } } }').get('module-options kvm_intel')!.diff(optionsProbed(both), ctx());
     expect(update).toMatchObject({ action: 'update', steps: ['options'], fields: [{ name: OPTIONS_FILE, before: 'options kvm_intel nested=1 enable_apicv=N', after: 'options kvm_intel nested=1' }] });
     const r = nodeBase('{ params: { kvm_intel: {} } }').get('module-options kvm_intel')!;
-    const remove = r.diff(probed(true, both), ctx()) as KernelModuleChange;
+    const remove = r.diff(optionsProbed(both), ctx()) as KernelModuleChange;
     expect(remove).toMatchObject({ action: 'delete', steps: ['options'], fields: [{ name: OPTIONS_FILE, before: 'options kvm_intel nested=1 enable_apicv=N', after: null }] });
     const root = hostRoot({ [OPTIONS_FILE]: both });
     expect((await applyIn(root, r, remove)).failure).toBeUndefined();
@@ -101,8 +105,8 @@ describe('kernel.params for a module not in kernel.modules', () => {
 
   it('a module built into the kernel gets the note that its options belong on the kernel command line; a kernel without module loading is no error', () => {
     const r = nodeBase('{ params: { kvm_intel: { nested: 1 } } }').get('module-options kvm_intel')!;
-    expect(r.diff(probed(false, null), ctx({ builtinModules: ['kvm_intel'], loadableModules: false }))).toMatchObject({ action: 'none', summary: expect.stringContaining('kernel command line') });
-    expect(r.diff(probed(false, null), ctx({ loadableModules: false }))).toMatchObject({ action: 'create', steps: ['options'] });
+    expect(r.diff(optionsProbed(null), ctx({ builtinModules: ['kvm_intel'], loadableModules: false }))).toMatchObject({ action: 'none', summary: expect.stringContaining('kernel command line') });
+    expect(r.diff(optionsProbed(null), ctx({ loadableModules: false }))).toMatchObject({ action: 'create', steps: ['options'] });
   });
 });
 
