@@ -17,6 +17,7 @@ import { electInitial } from '../overlay/initial-election.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
 import { SystemdUnitResource } from '../resources/systemd-unit.js';
 import type { HeldRead } from '../transport/held-read.js';
+import { readWithoutShell } from './read-without-shell.js';
 
 /** A host's plan together with the live resources that can carry it out. */
 export interface PlannedHost {
@@ -28,6 +29,8 @@ export interface PlannedHost {
   managedUnits: ReadonlySet<string>;
   /** The read's session, still waiting for this host's batch (an apply's read with `hold`; transport/held-read.ts). */
   held?: HeldRead;
+  /** The host was read without a shell (read-without-shell.ts), for the profile. */
+  readWithoutShell?: boolean;
 }
 
 /** A host's plan; `planned` (the live resources that can carry it out) is absent when planning failed. */
@@ -43,10 +46,11 @@ export interface HostPlanning {
  * read's shell comes back waiting in `planned.held`, even when there is nothing to change: the
  * caller ends it (phases/connect-and-read.ts closes the connection or releases it).
  */
-export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, existing: ReadonlySet<string> = new Set(), options: { hold?: boolean } = {}): Promise<HostPlanning> {
-  const reading: { held?: HeldRead } = {};
+export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, existing: ReadonlySet<string> = new Set(), options: PlanHostOptions = {}): Promise<HostPlanning> {
+  const reading: Reading = { hold: options.hold ?? false, withoutShell: options.withoutShell ?? false };
   try {
-    const planned = await computeHostPlan(grid, host, playbooks, secrets, existing, options.hold ? reading : undefined);
+    const planned = await computeHostPlan(grid, host, playbooks, secrets, existing, reading);
+    if (reading.withoutShellServed) planned.readWithoutShell = true;
     // Even with nothing to change: the caller ends that shell, with the connection when the run
     // needs no more of the host (phases/connect-and-read.ts).
     if (reading.held) planned.held = reading.held;
@@ -55,6 +59,24 @@ export async function planHost(grid: Grid, host: ConnectedHost, playbooks: reado
     reading.held?.release();
     return { plan: { host: host.node.name, address: host.node.address, playbooks: playbooks.map((p) => p.ref), changes: [], notes: [], handlers: [], error: errorOf(err, 'planning') } };
   }
+}
+
+/**
+ * `hold`: keep the read's shell for the host's batch (an apply). `withoutShell`: read the host
+ * without a shell where its probes allow (read-without-shell.ts); a held read is then not to be had,
+ * so an apply asks it for hosts it expects to find in sync.
+ */
+export interface PlanHostOptions {
+  hold?: boolean;
+  withoutShell?: boolean;
+}
+
+/** How one host's reads go, and what they left: the held shell, whether one was served without a shell. */
+interface Reading {
+  hold: boolean;
+  withoutShell: boolean;
+  held?: HeldRead;
+  withoutShellServed?: boolean;
 }
 
 /** The whole plan, hosts in topology order, unreachable ones included with their error. */
@@ -90,7 +112,7 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<Ho
 }
 
 /** `existing`: nodes that already run an agent (templateContext: who is born in a first bootstrap). */
-async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>, reading?: { held?: HeldRead }): Promise<PlannedHost> {
+async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>, reading: Reading): Promise<PlannedHost> {
   const { node } = host;
   // What to probe does not depend on facts, so facts and every probe share one round trip; then,
   // if the first rendering read a value the facts change, the resources are made again with the
@@ -105,7 +127,7 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   const { facts, outputs } = await readHost(host, [...probed.resources.values()], scope, reading);
   const { resources, handlers } = rendersFacts ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets) : probed;
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
-  if (stale.length) for (const [id, out] of (await readHost(host, stale, 'agent')).outputs) outputs.set(id, out);
+  if (stale.length) for (const [id, out] of (await readHost(host, stale, 'agent', { hold: false, withoutShell: reading.withoutShell })).outputs) outputs.set(id, out);
   const session: HostSession = { ...host, facts };
   const ctx: PlanContext = { node, facts };
   const changes: Change[] = [];
@@ -138,17 +160,26 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
 /**
  * Gathers facts, the files the probes ask for, and every resource's probe in one script
  * (read-script.ts). The script only reads, so it runs without the remote `timeout` wrapper
- * (`readOnly`: one exec and one fork fewer per host). `reading`: an apply's read, held for the
- * host's batch where the transport can (its `held`).
+ * (`readOnly`: one exec and one fork fewer per host). `reading.hold`: an apply's read, held for
+ * the host's batch where the transport can (its `held`). `reading.withoutShell`: first try
+ * reading the host without a shell (read-without-shell.ts), where the facts wanted are the
+ * agent's version alone.
  */
-async function readHost(host: ConnectedHost, resources: readonly Resource[], facts: FactsScope, reading?: { held?: HeldRead }, ownRead?: ReadonlySet<string>): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
+async function readHost(host: ConnectedHost, resources: readonly Resource[], facts: FactsScope, reading: Reading, ownRead?: ReadonlySet<string>): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
+  const become = host.node.settings.ssh.become;
+  if (reading.withoutShell && facts === 'agent' && !ownRead) {
+    const served = await readWithoutShell(host.transport, resources.map((r) => r.probe()), { become, timeoutMs: 60_000 });
+    if (served) {
+      reading.withoutShellServed = true;
+      return { facts: served.facts, outputs: new Map(resources.map((r, i) => [r.id, served.outputs[i]!])) };
+    }
+  }
   const read = readScript(
     resources.map((r) => ({ probe: r.probe(), sharesShell: r.probeSharesShell })),
     { facts, ...(ownRead ? { ownRead } : {}) },
   );
-  const become = host.node.settings.ssh.become;
-  const held = reading && host.transport.execHeld ? await host.transport.execHeld(read.script, { become, timeoutMs: 60_000 }) : undefined;
-  if (held && reading) reading.held = held;
+  const held = reading.hold && host.transport.execHeld ? await host.transport.execHeld(read.script, { become, timeoutMs: 60_000 }) : undefined;
+  if (held) reading.held = held;
   const result = held ? held.result : await host.transport.exec(read.script, { become, timeoutMs: 60_000, readOnly: true });
   let parsed: ReadOutput;
   let gathered: HostFacts;

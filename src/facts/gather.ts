@@ -4,13 +4,52 @@
  * images, kernels without modules), so the script itself always exits 0.
  */
 import { RemoteCommandError } from '../errors/index.js';
-import type { Transport } from '../transport/transport.js';
+import type { FileAnswer, FileQuery, Transport } from '../transport/transport.js';
 import { agentOnlyFacts, type HostFacts } from './host-facts.js';
 
 const TAG = '@@gridops-facts:';
 
+/** Where the agent playbook records the version it installed. */
+const AGENT_VERSION_FILE = '/opt/gridops/agent/VERSION';
+
 /** The installed agent's version: the one fact every run needs (is an agent there to ask?). */
-const AGENT_SECTION = 's agent; if [ -r /opt/gridops/agent/VERSION ]; then read -r v < /opt/gridops/agent/VERSION; echo "$v"; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null; fi';
+const AGENT_SECTION = `s agent; if [ -r ${AGENT_VERSION_FILE} ]; then read -r v < ${AGENT_VERSION_FILE}; echo "$v"; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null; fi`;
+
+/**
+ * Where `command -v gridagent` looks in an SSH session: sshd's default PATH, root's and other
+ * users' (a PATH set in a login shell's startup files is not followed: such an agent, installed
+ * without the playbook's VERSION file, would be taken for none).
+ */
+const AGENT_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/games'];
+
+/** What a read without a shell asks to learn the agent's version (agentFactsFromAnswers). */
+export function agentFactsQueries(): FileQuery[] {
+  return [{ path: AGENT_VERSION_FILE, lstat: true, read: 4096 }, ...AGENT_PATH_DIRS.map((dir) => ({ path: `${dir}/gridagent`, stat: true }))];
+}
+
+/**
+ * AGENT_FACTS_BODY's result from agentFactsQueries' answers: the first line of the VERSION file;
+ * no agent when there is neither that file nor a gridagent program. Undefined where only the shell
+ * can say (a VERSION that is not a regular file, or a gridagent program to run for its version).
+ */
+export function agentFactsFromAnswers(answers: ReadonlyMap<string, FileAnswer>): HostFacts | undefined {
+  const version = answers.get(AGENT_VERSION_FILE)?.lstat;
+  if (version === undefined) return undefined;
+  if (version !== null) {
+    const content = answers.get(AGENT_VERSION_FILE)?.content;
+    if (!content) return undefined;
+    const line = content.toString('utf8').split('\n')[0]!.trim();
+    return agentOnlyFacts(line === '' ? null : agentVersionOf(line));
+  }
+  const program = AGENT_PATH_DIRS.map((dir) => answers.get(`${dir}/gridagent`)?.stat);
+  if (program.some((stat) => stat !== null)) return undefined;
+  return agentOnlyFacts(null);
+}
+
+/** The version in the agent's VERSION line or `--version` output (`gridagent 0.1.0` is 0.1.0). */
+function agentVersionOf(line: string): string {
+  return /\bv?(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?)\b/.exec(line)?.[1] ?? line;
+}
 
 /**
  * The probe script. Sections: `@@gridops-facts:NAME@@` on a line of their own.
@@ -144,7 +183,7 @@ export function parseFacts(output: string): HostFacts {
   const get = (name: string) => sec.get(name) ?? [];
   const first = (name: string) => get(name)[0]?.trim() ?? '';
   const agentLine = first('agent');
-  const agentVersion = agentLine === '' ? null : (/\bv?(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?)\b/.exec(agentLine)?.[1] ?? agentLine);
+  const agentVersion = agentLine === '' ? null : agentVersionOf(agentLine);
   if (first('scope') === 'agent-only') return agentOnlyFacts(agentVersion);
 
   const osr = parseOsRelease(get('os-release'));

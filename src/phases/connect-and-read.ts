@@ -2,6 +2,7 @@ import { planHost, type HostPlanning } from '../engine/planner.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
 import { readState } from '../state/state.js';
 import { nodesWithAgent } from '../state/nodes-with-agent.js';
+import { expectedInSync } from '../state/expected-in-sync.js';
 import type { Phase } from './phase.js';
 import { loadSecrets } from './load-secrets.js';
 
@@ -29,7 +30,12 @@ function needsConnection(planning: HostPlanning): boolean {
   return planning.plan.changes.length > 0 || runsAgent({ facts: planning.planned.session.facts, managedUnits: planning.planned.managedUnits });
 }
 
-/** `hold`: each host's read keeps its session for the host's batch (an apply's; engine/planner.ts, transport/held-read.ts). */
+/**
+ * `hold`: each host's read keeps its session for the host's batch (an apply's; engine/planner.ts,
+ * transport/held-read.ts). A plan reads every host without a shell where its probes allow
+ * (engine/read-without-shell.ts); an apply only the hosts the state expects in sync, since a host
+ * read that way has no shell held for its batch.
+ */
 function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: boolean): Phase {
   return {
     title: 'connect, gather facts and read the current state',
@@ -38,14 +44,19 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
       ctx.secrets = await loadSecrets(ctx);
       const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs, say: (message: string) => ctx.say(message) };
-      const existing = nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name));
+      const state = await readState(ctx.paths.state, ctx.grid.name);
+      const existing = nodesWithAgent(state);
+      let withoutShell = 0;
       const { results, unreachable } = await ctx.fleet.readEach(
         nodes,
         connect,
         async (host) => {
           const t0 = performance.now();
-          const planning = await planHost(ctx.grid, host, ctx.workflow.byNode.get(host.node.name)!, ctx.secrets, existing, { hold });
+          const playbooks = ctx.workflow.byNode.get(host.node.name)!;
+          const inSync = !hold || expectedInSync(state, host.node.name, ctx.grid.sourceHash, playbooks.map((p) => p.ref));
+          const planning = await planHost(ctx.grid, host, playbooks, ctx.secrets, existing, { hold, withoutShell: inSync });
           ctx.profile.host(host.node.name, 'read', performance.now() - t0);
+          if (planning.planned?.readWithoutShell) withoutShell++;
           const held = planning.planned?.held;
           if (held && planning.plan.changes.length === 0) {
             // Nothing to change: the held shell ends with the connection if the run needs no more
@@ -59,6 +70,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
         closeAfterRead,
       );
       for (const [name, ms] of ctx.fleet.connectMs) ctx.profile.host(name, 'connect', ms);
+      ctx.profile.readWithoutShell = withoutShell;
       ctx.readings = results;
       ctx.unreachable = unreachable;
       for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${u.error.message}`);

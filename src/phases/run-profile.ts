@@ -20,6 +20,8 @@ export class RunProfile {
   /** Whether bin/run.js compiled the CLI from its V8 code cache: `used`, `rejected` (another Node or V8 flags) or `none` (no cache file). */
   codeCache?: string;
   readonly hosts = new Map<string, Partial<Record<HostStage, number>>>();
+  /** How many hosts were read without a shell (engine/read-without-shell.ts). */
+  readWithoutShell?: number;
 
   phase(title: string, ms: number): void {
     this.phases.push({ title, ms: Math.round(ms) });
@@ -40,6 +42,7 @@ export class RunProfile {
       const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!.ms;
       const slowest = times[times.length - 1]!;
       out.push(`hosts ${stage}: ${times.length} hosts, median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${slowest.ms} ms (${slowest.host})`);
+      if (stage === 'read' && this.readWithoutShell !== undefined) out.push(`hosts read without a shell (SFTP): ${this.readWithoutShell} of ${times.length}`);
     }
     return out;
   }

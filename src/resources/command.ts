@@ -1,6 +1,7 @@
 import type { StepRecorder } from './step-recorder.js';
 import type { CommandChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
+import { existsTest } from './file-queries.js';
 import type { Resource } from './resource.js';
 
 /**
@@ -21,7 +22,8 @@ export class CommandResource implements Resource<CommandChange> {
 
   probe(): string {
     const lines: string[] = [];
-    if (this.spec.creates) lines.push(`if [ -e ${quote(this.spec.creates)} ]; then echo creates-exists; fi`);
+    // existsTest: a read without a shell can serve it (file-queries.ts).
+    if (this.spec.creates) lines.push(existsTest(this.spec.creates, 'creates-exists'));
     if (this.spec.unless) lines.push(`if ( ${this.spec.unless} ) >/dev/null 2>&1; then echo unless-ok; fi`);
     return lines.join('\n') || 'true';
   }

@@ -40,6 +40,12 @@ export function fileReadRequest(path: string): string {
 const REQUEST_IN_SNIPPET = /^echo '@@gridops-file:([0-9a-f]*)@@'$/gm;
 const fromHex = (hex: string) => Buffer.from(hex, 'hex').toString('utf8');
 
+/** The path a probe's line asks for, when the line is a request fileProbe wrote. */
+export function requestedPath(line: string): string | undefined {
+  const m = /^echo '@@gridops-file:([0-9a-f]*)@@'$/.exec(line);
+  return m ? fromHex(m[1]!) : undefined;
+}
+
 /** The paths whose state `snippets` ask for, each once, in the order first asked. */
 export function requestedPaths(snippets: readonly string[]): string[] {
   const paths = new Set<string>();

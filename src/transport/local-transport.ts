@@ -13,7 +13,8 @@ import { ConnectionError, InterruptedError, RemoteCommandError } from '../errors
 import { BecomeHandshake, becomeToken, planBecome } from './become.js';
 import { CommandTimeoutError } from './errors.js';
 import { quote } from './quote.js';
-import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
+import { S_IFMT, S_IFREG } from './sftp-queries.js';
+import type { ExecOptions, ExecResult, FileAnswer, FileAttrs, FileQuery, Transport, UploadOptions } from './transport.js';
 
 export class LocalTransport implements Transport {
   readonly user = userInfo().username;
@@ -91,6 +92,24 @@ export class LocalTransport implements Transport {
     }
   }
 
+  /** Transport.queryFiles with the process's own file system calls, as SFTP answers them. */
+  async queryFiles(queries: readonly FileQuery[], options: { become?: boolean; timeoutMs: number }): Promise<Map<string, FileAnswer> | undefined> {
+    if (options.become && this.user !== 'root') return undefined;
+    const attrs = (stats: Promise<import('node:fs').Stats>): Promise<FileAttrs | null> => stats.then((st) => ({ mode: st.mode, uid: st.uid, gid: st.gid, size: st.size }), () => null);
+    const answers = new Map<string, FileAnswer>();
+    await Promise.all(
+      queries.map(async (q) => {
+        const answer: FileAnswer = {};
+        const [lstat, stat] = await Promise.all([q.lstat || q.read !== undefined ? attrs(fs.lstat(q.path)) : undefined, q.stat ? attrs(fs.stat(q.path)) : undefined]);
+        if (q.lstat) answer.lstat = lstat ?? null;
+        if (q.stat) answer.stat = stat ?? null;
+        if (q.read !== undefined && lstat && (lstat.mode & S_IFMT) === S_IFREG) answer.content = await readStart(q.path, q.read + 1);
+        answers.set(q.path, answer);
+      }),
+    );
+    return answers;
+  }
+
   async read(remotePath: string, options: { become?: boolean } = {}): Promise<Buffer | null> {
     if (options.become && this.user !== 'root') {
       const r = await this.run(`if [ -e ${quote(remotePath)} ]; then exec cat -- ${quote(remotePath)}; else exit 3; fi`, { become: true });
@@ -107,4 +126,20 @@ export class LocalTransport implements Transport {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Up to `max` bytes from the start of a file, or null when it cannot be opened or read. */
+async function readStart(path: string, max: number): Promise<Buffer | null> {
+  const file = await fs.open(path, 'r').catch(() => null);
+  if (!file) return null;
+  try {
+    const buffer = Buffer.alloc(max);
+    let filled = 0;
+    for (let got = -1; got !== 0 && filled < max; filled += got) got = (await file.read(buffer, filled, max - filled, filled)).bytesRead;
+    return buffer.subarray(0, filled);
+  } catch {
+    return null;
+  } finally {
+    await file.close();
+  }
 }

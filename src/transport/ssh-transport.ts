@@ -21,7 +21,8 @@ import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHos
 import { silentLogger, type TransportLogger } from './logger.js';
 import { quote } from './quote.js';
 import { abortableDelay, backoffDelay, defaultRetryPolicy, isRetryableConnectError, type RetryPolicy } from './retry.js';
-import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
+import { querySftp } from './sftp-queries.js';
+import type { ExecOptions, ExecResult, FileAnswer, FileQuery, Transport, UploadOptions } from './transport.js';
 
 type SshClient = Client;
 /** The two parts of ssh2 a connection uses. */
@@ -744,6 +745,22 @@ export class SshTransport implements Transport {
     } catch (e) {
       await sftpCall<void>((cb) => sftp.unlink(tmp, cb)).catch(() => undefined);
       throw new RemoteCommandError(this.name, step, null, (e as Error).message);
+    }
+  }
+
+  /** Transport.queryFiles over this connection's SFTP session (sftp-queries.ts); undefined where become needs sudo. */
+  async queryFiles(queries: readonly FileQuery[], options: { become?: boolean; timeoutMs: number }): Promise<Map<string, FileAnswer> | undefined> {
+    if (options.become && this.user !== 'root') return undefined;
+    this.checkOpen();
+    const sftp = await this.sftp();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RemoteCommandError(this.name, 'reading files over SFTP', null, `no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    });
+    try {
+      return await Promise.race([querySftp(sftp, queries), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

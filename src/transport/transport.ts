@@ -36,6 +36,34 @@ export interface HeldRead {
   release(): void;
 }
 
+/**
+ * One path of a read without a shell (Transport.queryFiles): its lstat, its stat (links
+ * followed), and, for a regular file, its first `read` bytes.
+ */
+export interface FileQuery {
+  path: string;
+  lstat?: boolean;
+  stat?: boolean;
+  /** Read the content of a path whose lstat says regular file, up to this many bytes (one more says "longer"). */
+  read?: number;
+}
+
+/** A file's attributes as SFTP gives them (numeric owner and group; `mode` with its S_IFMT type bits). */
+export interface FileAttrs {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+}
+
+/** What a FileQuery found: null where the path could not be stat'ed (missing, or any other error) or read. */
+export interface FileAnswer {
+  lstat?: FileAttrs | null;
+  stat?: FileAttrs | null;
+  /** Up to `read` + 1 bytes; undefined when not asked or not a regular file. */
+  content?: Buffer | null;
+}
+
 export interface UploadOptions {
   /** Octal file mode, e.g. 0o600. */
   mode?: number;
@@ -57,6 +85,13 @@ export interface Transport {
    * and undefined where it does not apply (become through sudo): the caller then uses exec.
    */
   execHeld?(script: string, options: { timeoutMs: number; become?: boolean }): Promise<HeldRead | undefined>;
+  /**
+   * Stats and reads files without a shell (SFTP: no process but the server's on the host), as
+   * the login user. Optional; undefined where it cannot read as the caller needs (`become` with a
+   * user other than root), and the caller then reads with a shell. Reads nothing that is not a
+   * regular file by its lstat (opening a FIFO would block).
+   */
+  queryFiles?(queries: readonly FileQuery[], options: { become?: boolean; timeoutMs: number }): Promise<Map<string, FileAnswer> | undefined>;
   /** Writes the whole file atomically (temp file + rename) with the given mode. */
   upload(remotePath: string, content: string | Buffer, options?: UploadOptions): Promise<void>;
   /** The file's bytes, or null when it does not exist. */

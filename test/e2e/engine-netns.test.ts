@@ -68,6 +68,55 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     expect(gridops(['plan', topology, ...NODE_BASE, '--detailed-exitcode']).status).toBe(0);
   });
 
+  it('files, lines and a guarded command are read without a shell (SFTP) where expected in sync, and drift is found as the shell read finds it', () => {
+    const playbook = join(dir, 'sftp-read.yaml');
+    writeFileSync(
+      playbook,
+      [
+        'name: e2e-sftp-read',
+        'resources:',
+        '  - file: { path: /etc/gridops-e2e-sftp, content: "hello\\n", mode: "0640" }',
+        '  - line: { path: /etc/gridops-e2e-sftp.conf, line: "managed=yes", match: "^managed=" }',
+        '  - command: { name: mark, run: "touch /var/tmp/gridops-e2e-sftp-marker", creates: /var/tmp/gridops-e2e-sftp-marker }',
+        '',
+      ].join('\n'),
+    );
+    const run = (verb: string, ...extra: string[]) => gridops([verb, topology, '--playbook', playbook, '-v', ...extra]);
+    const withoutShell = (r: { stderr: string }) => /hosts read without a shell \(SFTP\): (\d+) of (\d+)/.exec(r.stderr)?.slice(1).map(Number);
+    // A first apply expects changes: it holds each host's shell for its batch.
+    const first = run('apply', '--yes');
+    expect(first.status).toBe(0);
+    expect(withoutShell(first)).toEqual([0, 3]);
+    // In sync: the plan and a no-change apply read every host over SFTP and find nothing.
+    const plan = run('plan', '--detailed-exitcode');
+    expect({ status: plan.status, hosts: withoutShell(plan) }).toEqual({ status: 0, hosts: [3, 3] });
+    const again = run('apply', '--yes');
+    expect({ status: again.status, hosts: withoutShell(again) }).toEqual({ status: 0, hosts: [3, 3] });
+    // Drift of every kind the read serves: content, mode, a line, the command's `creates`; and an
+    // owner other than root (nobody), which the read names from the host's /etc/passwd.
+    ssh(addresses[0]!, 'echo tampered > /etc/gridops-e2e-sftp');
+    ssh(addresses[1]!, 'chmod 0644 /etc/gridops-e2e-sftp && chown nobody /etc/gridops-e2e-sftp.conf && sed -i s/managed=yes/managed=no/ /etc/gridops-e2e-sftp.conf');
+    ssh(addresses[2]!, 'rm /var/tmp/gridops-e2e-sftp-marker');
+    const drift = run('plan', '--detailed-exitcode', '--json');
+    expect(drift.status).toBe(2);
+    expect(withoutShell(drift)).toEqual([3, 3]);
+    const changes = (JSON.parse(drift.stdout) as { hosts: Array<{ host: string; changes: Array<{ id: string; fields?: Array<{ name: string }> }> }> }).hosts.map((h) => ({ host: h.host, changes: h.changes.map((c) => `${c.id}${c.fields?.length ? ` (${c.fields.map((f) => f.name).join(', ')})` : ''}`) }));
+    expect(changes).toEqual([
+      { host: 'node-01', changes: ['file /etc/gridops-e2e-sftp (content)'] },
+      { host: 'node-02', changes: ['file /etc/gridops-e2e-sftp (mode)', 'line /etc/gridops-e2e-sftp.conf (line)'] },
+      { host: 'node-03', changes: ['command mark'] },
+    ]);
+    // The apply reads them over SFTP too (the state expects them in sync), runs each batch in a session of its own, and converges.
+    const fix = run('apply', '--yes');
+    expect({ status: fix.status, hosts: withoutShell(fix) }).toEqual({ status: 0, hosts: [3, 3] });
+    expect(ssh(addresses[0]!, 'cat /etc/gridops-e2e-sftp; stat -c %a /etc/gridops-e2e-sftp; ls /var/tmp/gridops-e2e-sftp-marker')).toBe('hello\n640\n/var/tmp/gridops-e2e-sftp-marker\n');
+    expect(run('plan', '--detailed-exitcode').status).toBe(0);
+    // The same plan with a probe only a shell can run (a module's load check): every host read with its shell.
+    const shellOnly = gridops(['plan', topology, ...NODE_BASE, '-v']);
+    expect(withoutShell(shellOnly)).toEqual([0, 3]);
+    for (const a of addresses) ssh(a, 'rm -f /etc/gridops-e2e-sftp /etc/gridops-e2e-sftp.conf /var/tmp/gridops-e2e-sftp-marker');
+  });
+
   it('a saved plan is applied exactly, and refused once a host has changed', () => {
     ssh(addresses[0]!, 'rm -f /etc/gridops/node.json');
     const out = join(dir, 'plan.json');
