@@ -167,7 +167,9 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
  */
 async function readHost(host: ConnectedHost, resources: readonly Resource[], facts: FactsScope, reading: Reading, ownRead?: ReadonlySet<string>): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
   const become = host.node.settings.ssh.become;
-  if (reading.withoutShell && facts === 'agent' && !ownRead) {
+  // As the login user only: through sudo, files may read otherwise (the transports refuse too).
+  const asUser = !become || host.node.settings.ssh.user === 'root';
+  if (reading.withoutShell && asUser && facts === 'agent' && !ownRead) {
     const served = await readWithoutShell(host.transport, resources.map((r) => r.probe()), { become, timeoutMs: 60_000 });
     if (served) {
       reading.withoutShellServed = true;

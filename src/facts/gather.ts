@@ -17,8 +17,10 @@ const AGENT_SECTION = `s agent; if [ -r ${AGENT_VERSION_FILE} ]; then read -r v 
 
 /**
  * Where `command -v gridagent` looks in an SSH session: sshd's default PATH, root's and other
- * users' (a PATH set in a login shell's startup files is not followed: such an agent, installed
- * without the playbook's VERSION file, would be taken for none).
+ * users'. A PATH set elsewhere (/etc/environment through pam_env, a login shell's startup files)
+ * is not followed: an agent installed only there and without the playbook's VERSION file is taken
+ * for none by a read without a shell. gridops' own agent always has that file (playbooks/agent.yaml);
+ * the `command -v` fallback is for agents installed by other means, which gridops does not manage.
  */
 const AGENT_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/games'];
 
@@ -38,7 +40,10 @@ export function agentFactsFromAnswers(answers: ReadonlyMap<string, FileAnswer>):
   if (version !== null) {
     const content = answers.get(AGENT_VERSION_FILE)?.content;
     if (!content) return undefined;
-    const line = content.toString('utf8').split('\n')[0]!.trim();
+    const text = content.toString('utf8');
+    const line = text.split('\n')[0]!.trim();
+    // A first line longer than was read, or one with a backslash (dash's echo reads its escapes): the shell's.
+    if ((!text.includes('\n') && content.length > 4096) || line.includes('\\')) return undefined;
     return agentOnlyFacts(line === '' ? null : agentVersionOf(line));
   }
   const program = AGENT_PATH_DIRS.map((dir) => answers.get(`${dir}/gridagent`)?.stat);

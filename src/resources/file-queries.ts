@@ -26,6 +26,17 @@ function parseExistsTest(line: string): { path: string; word: string } | undefin
   return quote(path) === word ? { path, word: m[2]! } : undefined;
 }
 
+/**
+ * Paths whose answer depends on the process that asks (sftp-server is not the shell), or that are
+ * not absolute: the shell read's.
+ */
+function servablePath(path: string): boolean {
+  return path.startsWith('/') && !/^\/proc\/(self|thread-self)(\/|$)|^\/dev\/(fd|stdin|stdout|stderr)(\/|$)/.test(path);
+}
+
+/** The root directory, stat'ed with every read: a server that refuses to stat it (`sftp-server -P stat`) would say every path is missing. */
+const ROOT = '/';
+
 /** One line of a servable probe. */
 type ProbeLine = { file: string } | { exists: string; word: string };
 
@@ -54,13 +65,14 @@ export function servableProbes(snippets: readonly string[]): ServableProbes | un
     for (const line of snippet.split('\n')) {
       if (line === '' || line === 'true') continue;
       const file = requestedPath(line);
+      if (file !== undefined && !servablePath(file)) return undefined;
       if (file !== undefined) {
         files.add(file);
         lines.push({ file });
         continue;
       }
       const test = parseExistsTest(line);
-      if (!test) return undefined;
+      if (!test || !servablePath(test.path)) return undefined;
       exists.add(test.path);
       lines.push({ exists: test.path, word: test.word });
     }
@@ -70,6 +82,7 @@ export function servableProbes(snippets: readonly string[]): ServableProbes | un
     ...[...files].map((path) => ({ path, lstat: true, read: MAX_INLINE_BYTES })),
     ...[...exists].map((path) => ({ path, stat: true })),
     ...(files.size ? NAME_FILES.map((path) => ({ path, read: NAME_FILE_BYTES })) : []),
+    { path: ROOT, lstat: true, stat: true },
   ];
   return { probes, queries: mergeQueries(queries) };
 }
@@ -107,11 +120,12 @@ export function ownerNames(answers: ReadonlyMap<string, FileAnswer>): OwnerNames
     const names = new Map<number, string>();
     for (const line of content.split('\n')) {
       if (line === '') continue;
-      if (/^[+-]/.test(line)) return undefined;
+      // NIS entries, and lines the C library reads its own way (comments, leading blanks): the shell's.
+      if (/^[+\-#\s]/.test(line)) return undefined;
       const fields = line.split(':');
-      const id = Number(fields[idField]);
+      const id = fields[idField] ?? '';
       // The first line for an id is the one getpwuid/getgrgid return.
-      if (fields[0] && Number.isInteger(id) && id >= 0 && !names.has(id)) names.set(id, fields[0]);
+      if (fields[0] && /^\d+$/.test(id) && !names.has(Number(id))) names.set(Number(id), fields[0]);
     }
     return names;
   };
@@ -164,6 +178,7 @@ export function fileStateText(answer: FileAnswer | undefined, names: OwnerNames)
 
 /** Each probe's stdout as the shell read would have printed it, or undefined where one cannot be given exactly. */
 export function servedOutputs(servable: ServableProbes, answers: ReadonlyMap<string, FileAnswer>): string[] | undefined {
+  if (!answers.get(ROOT)?.lstat || !answers.get(ROOT)?.stat) return undefined;
   const needsNames = servable.probes.some((lines) => lines.some((l) => 'file' in l));
   const names = needsNames ? ownerNames(answers) : { users: new Map<number, string>(), groups: new Map<number, string>() };
   if (!names) return undefined;

@@ -103,7 +103,7 @@ export class LocalTransport implements Transport {
         const [lstat, stat] = await Promise.all([q.lstat || q.read !== undefined ? attrs(fs.lstat(q.path)) : undefined, q.stat ? attrs(fs.stat(q.path)) : undefined]);
         if (q.lstat) answer.lstat = lstat ?? null;
         if (q.stat) answer.stat = stat ?? null;
-        if (q.read !== undefined && lstat && (lstat.mode & S_IFMT) === S_IFREG) answer.content = await readStart(q.path, q.read + 1);
+        if (q.read !== undefined && lstat && (lstat.mode & S_IFMT) === S_IFREG && lstat.size <= q.read) answer.content = await readStart(q.path, q.read + 1);
         answers.set(q.path, answer);
       }),
     );

@@ -14,8 +14,21 @@ import type { FileAnswer, FileAttrs, FileQuery } from './transport.js';
 export const S_IFMT = 0o170000;
 export const S_IFREG = 0o100000;
 
-/** The SFTP status code for "end of file". */
+/** SFTP status codes (draft-ietf-secsh-filexfer-02): end of file, and the answers that say a path cannot be stat'ed or opened. */
 const SSH_FX_EOF = 1;
+const SSH_FX_NO_SUCH_FILE = 2;
+const SSH_FX_PERMISSION_DENIED = 3;
+const SSH_FX_FAILURE = 4;
+
+/**
+ * Thrown when the session did not answer (it closed, or spoke no SFTP): the caller reads with the
+ * shell. Only the server's own answers say that a path is missing or unreadable; a request that
+ * failed for want of a session says nothing about the path.
+ */
+export class SftpUnanswered extends Error {}
+
+/** What reading a file takes from the server at a time. */
+const CHUNK = 64 * 1024;
 
 export async function querySftp(sftp: SFTPWrapper, queries: readonly FileQuery[]): Promise<Map<string, FileAnswer>> {
   const answers = new Map<string, FileAnswer>();
@@ -25,46 +38,66 @@ export async function querySftp(sftp: SFTPWrapper, queries: readonly FileQuery[]
       const [lstat, stat] = await Promise.all([q.lstat || q.read !== undefined ? attrsOf((cb) => sftp.lstat(q.path, cb)) : undefined, q.stat ? attrsOf((cb) => sftp.stat(q.path, cb)) : undefined]);
       if (q.lstat) answer.lstat = lstat ?? null;
       if (q.stat) answer.stat = stat ?? null;
-      // Only a regular file is opened: opening a FIFO blocks until something writes to it.
-      if (q.read !== undefined && lstat && (lstat.mode & S_IFMT) === S_IFREG) answer.content = await readUpTo(sftp, q.path, q.read + 1);
+      // Only a regular file is opened (opening a FIFO blocks until something writes to it), and
+      // only one that may fit: a larger one is left unread (its answer has no content).
+      if (q.read !== undefined && lstat && (lstat.mode & S_IFMT) === S_IFREG && lstat.size <= q.read) answer.content = await readUpTo(sftp, q.path, q.read + 1, lstat.size);
       answers.set(q.path, answer);
     }),
   );
   return answers;
 }
 
-/** A path's attributes, or null when the server says it cannot stat it (missing, or any other error: `[ -e ]` says no to those too). */
+/** Whether an error is the server's own answer that the path cannot be stat'ed or opened. */
+function refused(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === SSH_FX_NO_SUCH_FILE || code === SSH_FX_PERMISSION_DENIED || code === SSH_FX_FAILURE;
+}
+
+/** A path's attributes, or null when the server says it cannot stat it (`[ -e ]` says no to those too). */
 function attrsOf(call: (cb: (err: Error | undefined, stats: Stats) => void) => void): Promise<FileAttrs | null> {
-  return new Promise((resolve) =>
+  return new Promise((resolve, reject) =>
     call((err, stats) => {
-      if (err || !stats) return resolve(null);
-      resolve({ mode: stats.mode, uid: stats.uid, gid: stats.gid, size: stats.size });
+      if (err) return refused(err) ? resolve(null) : reject(new SftpUnanswered(err.message));
+      const attrs = { mode: stats?.mode, uid: stats?.uid, gid: stats?.gid, size: stats?.size };
+      // A server that leaves out the type bits, the owner or the size cannot answer as stat does.
+      if (!Object.values(attrs).every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (attrs.mode! & S_IFMT) === 0) return reject(new SftpUnanswered('the server left out file attributes'));
+      resolve(attrs as FileAttrs);
     }),
   );
 }
 
 /**
- * Up to `max` bytes from the start of the file, or null when it cannot be opened or read. The
- * handle's close is sent without waiting for its answer: no round trip is spent on it.
+ * Up to `max` bytes from the start of the file (`size`, its lstat's, sizes the buffer: a /proc
+ * file says 0 and is read in chunks), or null when the server refuses to open it. The handle's
+ * close is sent without waiting for its answer: no round trip is spent on it.
  */
-async function readUpTo(sftp: SFTPWrapper, path: string, max: number): Promise<Buffer | null> {
-  const handle = await new Promise<Buffer | null>((resolve) => sftp.open(path, 'r', (err, h) => resolve(err ? null : h)));
+async function readUpTo(sftp: SFTPWrapper, path: string, max: number, size: number): Promise<Buffer | null> {
+  const handle = await new Promise<Buffer | null>((resolve, reject) => sftp.open(path, 'r', (err, h) => (err ? (refused(err) ? resolve(null) : reject(new SftpUnanswered(err.message))) : resolve(h))));
   if (!handle) return null;
   try {
-    const buffer = Buffer.alloc(max);
+    const chunks: Buffer[] = [];
     let filled = 0;
-    while (filled < max) {
-      const got = await new Promise<number | null>((resolve) =>
-        sftp.read(handle, buffer, filled, max - filled, filled, (err, bytesRead) => {
-          if (err) return resolve((err as { code?: number }).code === SSH_FX_EOF ? 0 : null);
-          resolve(bytesRead);
+    for (;;) {
+      // One more byte than lstat's size says whether the file grew since; a /proc file (size 0) is
+      // read a chunk at a time to its end (its reads come short before that).
+      const want = size > 0 ? Math.min(max, size + 1) - filled : Math.min(CHUNK, max - filled);
+      if (want <= 0) break;
+      const buffer = Buffer.alloc(want);
+      const got = await new Promise<number | null>((resolve, reject) =>
+        sftp.read(handle, buffer, 0, want, filled, (err, bytesRead) => {
+          if (!err) return resolve(bytesRead);
+          if ((err as { code?: unknown }).code === SSH_FX_EOF) return resolve(0);
+          return refused(err) ? resolve(null) : reject(new SftpUnanswered(err.message));
         }),
       );
       if (got === null) return null;
       if (got === 0) break;
+      chunks.push(buffer.subarray(0, got));
       filled += got;
+      // A short read at lstat's size is the end: no round trip more to hear EOF.
+      if (size > 0 && got < want && filled >= size) break;
     }
-    return buffer.subarray(0, filled);
+    return Buffer.concat(chunks, filled);
   } finally {
     sftp.close(handle, () => undefined);
   }

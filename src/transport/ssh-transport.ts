@@ -21,7 +21,7 @@ import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHos
 import { silentLogger, type TransportLogger } from './logger.js';
 import { quote } from './quote.js';
 import { abortableDelay, backoffDelay, defaultRetryPolicy, isRetryableConnectError, type RetryPolicy } from './retry.js';
-import { querySftp } from './sftp-queries.js';
+import { querySftp, SftpUnanswered } from './sftp-queries.js';
 import type { ExecOptions, ExecResult, FileAnswer, FileQuery, Transport, UploadOptions } from './transport.js';
 
 type SshClient = Client;
@@ -748,19 +748,38 @@ export class SshTransport implements Transport {
     }
   }
 
-  /** Transport.queryFiles over this connection's SFTP session (sftp-queries.ts); undefined where become needs sudo. */
+  /**
+   * Transport.queryFiles on an SFTP session of its own (sftp-queries.ts), ended once answered, so
+   * a host read this way holds no session more than a shell read would. Undefined, for the caller
+   * to read with the shell, where become needs sudo, where the server has no sftp subsystem, and
+   * where the session did not answer within `timeoutMs` or stopped answering.
+   */
   async queryFiles(queries: readonly FileQuery[], options: { become?: boolean; timeoutMs: number }): Promise<Map<string, FileAnswer> | undefined> {
     if (options.become && this.user !== 'root') return undefined;
     this.checkOpen();
-    const sftp = await this.sftp();
+    let session: SFTPWrapper | undefined;
+    let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RemoteCommandError(this.name, 'reading files over SFTP', null, `no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => ((timedOut = true), resolve(undefined)), options.timeoutMs);
+    });
+    const query = (async () => {
+      session = await new Promise<SFTPWrapper | undefined>((resolve) => this.client.sftp((err, s) => resolve(err ? undefined : s)));
+      if (!session) return undefined;
+      if (timedOut) return void session.end();
+      // A protocol error after the session started is emitted here: without a listener it would end the process.
+      session.on('error', () => undefined);
+      return await querySftp(session, queries);
+    })().catch((err: unknown) => {
+      if (err instanceof SftpUnanswered) return undefined;
+      throw err;
     });
     try {
-      return await Promise.race([querySftp(sftp, queries), timeout]);
+      return await Promise.race([query, timeout]);
     } finally {
       clearTimeout(timer);
+      // A session still opening when the time ran out ends as soon as it opens (above).
+      session?.end();
     }
   }
 

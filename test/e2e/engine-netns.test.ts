@@ -75,7 +75,7 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
       [
         'name: e2e-sftp-read',
         'resources:',
-        '  - file: { path: /etc/gridops-e2e-sftp, content: "hello\\n", mode: "0640" }',
+        '  - file: { path: /etc/gridops-e2e-sftp, content: "hello\\n", mode: "0640", owner: root, group: root }',
         '  - line: { path: /etc/gridops-e2e-sftp.conf, line: "managed=yes", match: "^managed=" }',
         '  - command: { name: mark, run: "touch /var/tmp/gridops-e2e-sftp-marker", creates: /var/tmp/gridops-e2e-sftp-marker }',
         '',
@@ -92,10 +92,10 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     expect({ status: plan.status, hosts: withoutShell(plan) }).toEqual({ status: 0, hosts: [3, 3] });
     const again = run('apply', '--yes');
     expect({ status: again.status, hosts: withoutShell(again) }).toEqual({ status: 0, hosts: [3, 3] });
-    // Drift of every kind the read serves: content, mode, a line, the command's `creates`; and an
-    // owner other than root (nobody), which the read names from the host's /etc/passwd.
+    // Drift of every kind the read serves: content, mode, owner and group (named from the host's
+    // /etc/passwd and /etc/group), a line, the command's `creates`.
     ssh(addresses[0]!, 'echo tampered > /etc/gridops-e2e-sftp');
-    ssh(addresses[1]!, 'chmod 0644 /etc/gridops-e2e-sftp && chown nobody /etc/gridops-e2e-sftp.conf && sed -i s/managed=yes/managed=no/ /etc/gridops-e2e-sftp.conf');
+    ssh(addresses[1]!, 'chmod 0644 /etc/gridops-e2e-sftp && chown nobody:nogroup /etc/gridops-e2e-sftp && sed -i s/managed=yes/managed=no/ /etc/gridops-e2e-sftp.conf');
     ssh(addresses[2]!, 'rm /var/tmp/gridops-e2e-sftp-marker');
     const drift = run('plan', '--detailed-exitcode', '--json');
     expect(drift.status).toBe(2);
@@ -103,13 +103,14 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     const changes = (JSON.parse(drift.stdout) as { hosts: Array<{ host: string; changes: Array<{ id: string; fields?: Array<{ name: string }> }> }> }).hosts.map((h) => ({ host: h.host, changes: h.changes.map((c) => `${c.id}${c.fields?.length ? ` (${c.fields.map((f) => f.name).join(', ')})` : ''}`) }));
     expect(changes).toEqual([
       { host: 'node-01', changes: ['file /etc/gridops-e2e-sftp (content)'] },
-      { host: 'node-02', changes: ['file /etc/gridops-e2e-sftp (mode)', 'line /etc/gridops-e2e-sftp.conf (line)'] },
+      { host: 'node-02', changes: ['file /etc/gridops-e2e-sftp (mode, owner, group)', 'line /etc/gridops-e2e-sftp.conf (line)'] },
       { host: 'node-03', changes: ['command mark'] },
     ]);
     // The apply reads them over SFTP too (the state expects them in sync), runs each batch in a session of its own, and converges.
     const fix = run('apply', '--yes');
     expect({ status: fix.status, hosts: withoutShell(fix) }).toEqual({ status: 0, hosts: [3, 3] });
     expect(ssh(addresses[0]!, 'cat /etc/gridops-e2e-sftp; stat -c %a /etc/gridops-e2e-sftp; ls /var/tmp/gridops-e2e-sftp-marker')).toBe('hello\n640\n/var/tmp/gridops-e2e-sftp-marker\n');
+    expect(ssh(addresses[1]!, 'stat -c "%a %U:%G" /etc/gridops-e2e-sftp')).toBe('640 root:root\n');
     expect(run('plan', '--detailed-exitcode').status).toBe(0);
     // The same plan with a probe only a shell can run (a module's load check): every host read with its shell.
     const shellOnly = gridops(['plan', topology, ...NODE_BASE, '-v']);

@@ -99,6 +99,11 @@ describe('a read without a shell', () => {
     const served = await readWithoutShell(fake(answers), [], { become: false, timeoutMs: 1000 });
     expect(served?.facts.agentVersion).toBe('0.1.0');
     expect(parseFacts(`\n@@gridops-facts:scope@@\nagent-only\n@@gridops-facts:agent@@\n0.1.0 \r\n@@gridops-facts:end@@\n`).agentVersion).toBe('0.1.0');
+    // dash's echo reads a backslash's escapes, and a first line longer than was read is cut: the shell's.
+    for (const content of ['0.1\\c.0\n', 'x'.repeat(4097)]) {
+      const odd = new Map<string, FileAnswer>([[version, { lstat: { mode: 0o100644, uid: 0, gid: 0, size: content.length }, content: Buffer.from(content) }]]);
+      expect(await readWithoutShell(fake(odd), [], { become: false, timeoutMs: 1000 })).toBeUndefined();
+    }
   });
 
   it('leaves to the shell what it cannot answer exactly', async () => {
@@ -107,6 +112,11 @@ describe('a read without a shell', () => {
     // A larger file's hash, a newline in a path, a probe that runs a program, a probe with another test.
     for (const probes of [[fileProbe(large)], [fileProbe(join(dir, 'new\nline'))], ['grep -q x /etc/hostname && echo y'], [`if [ -f ${paths.text} ]; then echo f; fi`]]) {
       expect(await readWithoutShell(local, probes, { become: false, timeoutMs: 10_000 })).toBeUndefined();
+    }
+    // Paths whose answer depends on who asks (sftp-server is not the shell), and relative ones.
+    for (const path of ['/proc/self/status', '/proc/thread-self', '/dev/fd/0', '/dev/stdin', 'relative/path']) {
+      expect(await readWithoutShell(local, [fileProbe(path)], { become: false, timeoutMs: 10_000 })).toBeUndefined();
+      expect(await readWithoutShell(local, [existsTest(path, 'there')], { become: false, timeoutMs: 10_000 })).toBeUndefined();
     }
     // A transport without it, or one that cannot read as the caller needs (become as another user).
     expect(await readWithoutShell({ ...local, queryFiles: undefined } as unknown as Transport, [fileProbe(paths.text!)], { become: false, timeoutMs: 1000 })).toBeUndefined();
@@ -118,6 +128,11 @@ describe('a read without a shell', () => {
     writeFileSync(orphan, 'x');
     chownSync(orphan, 54321, 54321);
     expect(await readWithoutShell(local, [fileProbe(orphan)], { become: false, timeoutMs: 10_000 })).toBeUndefined();
+  });
+
+  it('leaves to the shell a server that will not stat the root directory (it would call every path missing)', async () => {
+    const refusing = new Map<string, FileAnswer>([['/', { lstat: null, stat: null }]]);
+    expect(await readWithoutShell(fake(refusing), [existsTest(paths.text!, 'there')], { become: false, timeoutMs: 1000 })).toBeUndefined();
   });
 
   it('leaves to the shell a host whose name service does not read the files first, or with NIS lines', async () => {
@@ -135,6 +150,8 @@ describe('a read without a shell', () => {
     expect(await base({ ...files, '/etc/nsswitch.conf': 'passwd: sss files\ngroup: files\n' })).toBeUndefined();
     expect(await base({ ...files, '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n+::::::\n' })).toBeUndefined();
     expect(await base({ ...files, '/etc/nsswitch.conf': '' })).toBeUndefined();
+    expect(await base({ ...files, '/etc/passwd': '# users\nroot:x:0:0:root:/root:/bin/sh\n' })).toBeUndefined();
+    expect(await base({ ...files, '/etc/group': 'root:x::\n' })).toBeUndefined();
     // A gridagent program without a VERSION file: only the shell can ask it its version.
     const withProgram = new Map<string, FileAnswer>([['/opt/gridops/agent/VERSION', { lstat: null }], ['/usr/bin/gridagent', { stat: { mode: 0o100755, uid: 0, gid: 0, size: 10 } }]]);
     expect(await readWithoutShell(fake(withProgram), [], { become: false, timeoutMs: 1000 })).toBeUndefined();
@@ -161,7 +178,8 @@ function fake(answers: ReadonlyMap<string, FileAnswer>, refuseBecome = false): T
     close: () => Promise.resolve(),
     queryFiles: async (queries, options) => {
       if (refuseBecome && options.become) return undefined;
-      return new Map(queries.map((q) => [q.path, answers.get(q.path) ?? { ...(q.lstat && { lstat: null }), ...(q.stat && { stat: null }) }]));
+      const root = { mode: 0o40755, uid: 0, gid: 0, size: 4096 };
+      return new Map(queries.map((q) => [q.path, answers.get(q.path) ?? (q.path === '/' ? { lstat: root, stat: root } : { ...(q.lstat && { lstat: null }), ...(q.stat && { stat: null }) })]));
     },
   };
 }
