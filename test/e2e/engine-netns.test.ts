@@ -97,13 +97,13 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     ssh(addresses[0]!, 'echo tampered > /etc/gridops-e2e-sftp');
     ssh(addresses[1]!, 'chmod 0644 /etc/gridops-e2e-sftp && chown nobody:nogroup /etc/gridops-e2e-sftp && sed -i s/managed=yes/managed=no/ /etc/gridops-e2e-sftp.conf');
     ssh(addresses[2]!, 'rm /var/tmp/gridops-e2e-sftp-marker');
-    const drift = run('plan', '--detailed-exitcode', '--json');
-    expect(drift.status).toBe(2);
-    expect(withoutShell(drift)).toEqual([3, 3]);
+    const driftRead = run('plan', '--detailed-exitcode');
+    expect({ status: driftRead.status, hosts: withoutShell(driftRead) }).toEqual({ status: 2, hosts: [3, 3] });
+    const drift = gridops(['plan', topology, '--playbook', playbook, '--json']);
     const changes = (JSON.parse(drift.stdout) as { hosts: Array<{ host: string; changes: Array<{ id: string; fields?: Array<{ name: string }> }> }> }).hosts.map((h) => ({ host: h.host, changes: h.changes.map((c) => `${c.id}${c.fields?.length ? ` (${c.fields.map((f) => f.name).join(', ')})` : ''}`) }));
     expect(changes).toEqual([
       { host: 'node-01', changes: ['file /etc/gridops-e2e-sftp (content)'] },
-      { host: 'node-02', changes: ['file /etc/gridops-e2e-sftp (mode, owner, group)', 'line /etc/gridops-e2e-sftp.conf (line)'] },
+      { host: 'node-02', changes: ['file /etc/gridops-e2e-sftp (mode, owner, group)', 'line /etc/gridops-e2e-sftp.conf "managed=yes" (line)'] },
       { host: 'node-03', changes: ['command mark'] },
     ]);
     // The apply reads them over SFTP too (the state expects them in sync), runs each batch in a session of its own, and converges.
@@ -112,9 +112,11 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     expect(ssh(addresses[0]!, 'cat /etc/gridops-e2e-sftp; stat -c %a /etc/gridops-e2e-sftp; ls /var/tmp/gridops-e2e-sftp-marker')).toBe('hello\n640\n/var/tmp/gridops-e2e-sftp-marker\n');
     expect(ssh(addresses[1]!, 'stat -c "%a %U:%G" /etc/gridops-e2e-sftp')).toBe('640 root:root\n');
     expect(run('plan', '--detailed-exitcode').status).toBe(0);
-    // The same plan with a probe only a shell can run (a module's load check): every host read with its shell.
-    const shellOnly = gridops(['plan', topology, ...NODE_BASE, '-v']);
-    expect(withoutShell(shellOnly)).toEqual([0, 3]);
+    // A probe only a shell can run (a command's `unless`): every host is read with its shell.
+    const unless = join(dir, 'unless.yaml');
+    writeFileSync(unless, 'name: e2e-unless\nresources:\n  - command: { name: check, run: "true", unless: "test -e /etc/hostname" }\n');
+    const shellOnly = gridops(['plan', topology, '--playbook', unless, '-v', '--detailed-exitcode']);
+    expect({ status: shellOnly.status, hosts: withoutShell(shellOnly) }).toEqual({ status: 0, hosts: [0, 3] });
     for (const a of addresses) ssh(a, 'rm -f /etc/gridops-e2e-sftp /etc/gridops-e2e-sftp.conf /var/tmp/gridops-e2e-sftp-marker');
   });
 
