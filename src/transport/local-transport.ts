@@ -13,7 +13,7 @@ import { ConnectionError, InterruptedError, RemoteCommandError } from '../errors
 import { BecomeHandshake, becomeToken, planBecome } from './become.js';
 import { CommandTimeoutError } from './errors.js';
 import { quote } from './quote.js';
-import { S_IFMT, S_IFREG } from './sftp-queries.js';
+import { answerFileQueries } from './sftp-queries.js';
 import type { ExecOptions, ExecResult, FileAnswer, FileAttrs, FileQuery, Transport, UploadOptions } from './transport.js';
 
 export class LocalTransport implements Transport {
@@ -96,18 +96,7 @@ export class LocalTransport implements Transport {
   async queryFiles(queries: readonly FileQuery[], options: { become?: boolean; timeoutMs: number }): Promise<Map<string, FileAnswer> | undefined> {
     if (options.become && this.user !== 'root') return undefined;
     const attrs = (stats: Promise<import('node:fs').Stats>): Promise<FileAttrs | null> => stats.then((st) => ({ mode: st.mode, uid: st.uid, gid: st.gid, size: st.size }), () => null);
-    const answers = new Map<string, FileAnswer>();
-    await Promise.all(
-      queries.map(async (q) => {
-        const answer: FileAnswer = {};
-        const [lstat, stat] = await Promise.all([q.lstat || q.read !== undefined ? attrs(fs.lstat(q.path)) : undefined, q.stat ? attrs(fs.stat(q.path)) : undefined]);
-        if (q.lstat) answer.lstat = lstat ?? null;
-        if (q.stat) answer.stat = stat ?? null;
-        if (q.read !== undefined && lstat && (lstat.mode & S_IFMT) === S_IFREG && lstat.size <= q.read) answer.content = await readStart(q.path, q.read + 1);
-        answers.set(q.path, answer);
-      }),
-    );
-    return answers;
+    return answerFileQueries({ lstat: (path) => attrs(fs.lstat(path)), stat: (path) => attrs(fs.stat(path)), read: (path, max, size) => readStart(path, size > 0 ? Math.min(max, size + 1) : max) }, queries);
   }
 
   async read(remotePath: string, options: { become?: boolean } = {}): Promise<Buffer | null> {

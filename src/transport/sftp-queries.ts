@@ -30,21 +30,43 @@ export class SftpUnanswered extends Error {}
 /** What reading a file takes from the server at a time. */
 const CHUNK = 64 * 1024;
 
-export async function querySftp(sftp: SFTPWrapper, queries: readonly FileQuery[]): Promise<Map<string, FileAnswer>> {
+/** How a transport stats and reads one path: null where it cannot (missing, refused). */
+export interface FileOps {
+  lstat(path: string): Promise<FileAttrs | null>;
+  stat(path: string): Promise<FileAttrs | null>;
+  /** Up to `max` bytes from the start; `size` is the path's lstat size. */
+  read(path: string, max: number, size: number): Promise<Buffer | null>;
+}
+
+/**
+ * Every query answered at once, by any transport's FileOps: the rules are here, once. Only a
+ * regular file is read (opening a FIFO blocks until something writes to it), and only one that
+ * may fit: a larger one is left unread (its answer has no content).
+ */
+export async function answerFileQueries(ops: FileOps, queries: readonly FileQuery[]): Promise<Map<string, FileAnswer>> {
   const answers = new Map<string, FileAnswer>();
   await Promise.all(
     queries.map(async (q) => {
       const answer: FileAnswer = {};
-      const [lstat, stat] = await Promise.all([q.lstat || q.read !== undefined ? attrsOf((cb) => sftp.lstat(q.path, cb)) : undefined, q.stat ? attrsOf((cb) => sftp.stat(q.path, cb)) : undefined]);
+      const [lstat, stat] = await Promise.all([q.lstat || q.read !== undefined ? ops.lstat(q.path) : undefined, q.stat ? ops.stat(q.path) : undefined]);
       if (q.lstat) answer.lstat = lstat ?? null;
       if (q.stat) answer.stat = stat ?? null;
-      // Only a regular file is opened (opening a FIFO blocks until something writes to it), and
-      // only one that may fit: a larger one is left unread (its answer has no content).
-      if (q.read !== undefined && lstat && (lstat.mode & S_IFMT) === S_IFREG && lstat.size <= q.read) answer.content = await readUpTo(sftp, q.path, q.read + 1, lstat.size);
+      if (q.read !== undefined && lstat && (lstat.mode & S_IFMT) === S_IFREG && lstat.size <= q.read) answer.content = await ops.read(q.path, q.read + 1, lstat.size);
       answers.set(q.path, answer);
     }),
   );
   return answers;
+}
+
+export function querySftp(sftp: SFTPWrapper, queries: readonly FileQuery[]): Promise<Map<string, FileAnswer>> {
+  return answerFileQueries(
+    {
+      lstat: (path) => attrsOf((cb) => sftp.lstat(path, cb)),
+      stat: (path) => attrsOf((cb) => sftp.stat(path, cb)),
+      read: (path, max, size) => readUpTo(sftp, path, max, size),
+    },
+    queries,
+  );
 }
 
 /** Whether an error is the server's own answer that the path cannot be stat'ed or opened. */
