@@ -21,6 +21,7 @@ import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHos
 import { silentLogger, type TransportLogger } from './logger.js';
 import { quote } from './quote.js';
 import { abortableDelay, backoffDelay, defaultRetryPolicy, isRetryableConnectError, type RetryPolicy } from './retry.js';
+import { coalesceWrites } from './coalesce-writes.js';
 import { querySftp, SftpUnanswered } from './sftp-queries.js';
 import type { ExecOptions, ExecResult, FileAnswer, FileQuery, Transport, UploadOptions } from './transport.js';
 
@@ -379,6 +380,10 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
     client.once('ready', () => {
       if (settled) return;
       settled = true;
+      // ssh2 writes each packet with a call of its own: a read's SFTP requests, sent in one tick,
+      // go out in one system call instead (and the host's sshd reads them in one).
+      const sock = (client as unknown as { _sock?: Duplex })._sock;
+      if (sock) coalesceWrites(sock);
       resolve(client);
     });
     client.on('error', fail);
@@ -842,3 +847,4 @@ function sendSignal(channel: ClientChannel, name: string): void {
 function sftpCall<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
 }
+
