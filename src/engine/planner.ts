@@ -169,15 +169,16 @@ async function readHost(host: ConnectedHost, resources: readonly Resource[], fac
   const become = host.node.settings.ssh.become;
   // As the login user only: through sudo, files may read otherwise (the transports refuse too).
   const asUser = !become || host.node.settings.ssh.user === 'root';
+  const probes = resources.map((r) => r.probe());
   if (reading.withoutShell && asUser && facts === 'agent' && !ownRead) {
-    const served = await readWithoutShell(host.transport, resources.map((r) => r.probe()), { become, timeoutMs: 60_000 });
+    const served = await readWithoutShell(host.transport, probes, { become, timeoutMs: 60_000 });
     if (served) {
       reading.withoutShellServed = true;
       return { facts: served.facts, outputs: new Map(resources.map((r, i) => [r.id, served.outputs[i]!])) };
     }
   }
   const read = readScript(
-    resources.map((r) => ({ probe: r.probe(), sharesShell: r.probeSharesShell })),
+    resources.map((r, i) => ({ probe: probes[i]!, sharesShell: r.probeSharesShell })),
     { facts, ...(ownRead ? { ownRead } : {}) },
   );
   const held = reading.hold && host.transport.execHeld ? await host.transport.execHeld(read.script, { become, timeoutMs: 60_000 }) : undefined;

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -95,7 +95,7 @@ export class LocalTransport implements Transport {
   /** Transport.queryFiles with the process's own file system calls, as SFTP answers them. */
   async queryFiles(queries: readonly FileQuery[], options: { become?: boolean; timeoutMs: number }): Promise<Map<string, FileAnswer> | undefined> {
     if (options.become && this.user !== 'root') return undefined;
-    const attrs = (stats: Promise<import('node:fs').Stats>): Promise<FileAttrs | null> => stats.then((st) => ({ mode: st.mode, uid: st.uid, gid: st.gid, size: st.size }), () => null);
+    const attrs = (stats: Promise<Stats>): Promise<FileAttrs | null> => stats.then((st) => ({ mode: st.mode, uid: st.uid, gid: st.gid, size: st.size }), () => null);
     return answerFileQueries({ lstat: (path) => attrs(fs.lstat(path)), stat: (path) => attrs(fs.stat(path)), read: (path, max, size) => readStart(path, size > 0 ? Math.min(max, size + 1) : max) }, queries);
   }
 
