@@ -3,7 +3,9 @@
 // library gridops uses (ssh2), from one process: per host a TCP connect, the key exchange, the host
 // key checked against known_hosts (exact match), public-key authentication, and one exec of `true`,
 // `--concurrency` hosts at a time (gridops' default, 50). Nothing else: no topology, no facts.
-//   node bench/provision/ssh-floor.js --topology FILE --known-hosts FILE --identity FILE [--concurrency 50]
+// `--command SCRIPT` execs SCRIPT in place of `true` (with `{host}` replaced by the host's
+// address): the bench's work floor, the 3-task work done blind in one exec (provision.js).
+//   node bench/provision/ssh-floor.js --topology FILE --known-hosts FILE --identity FILE [--concurrency 50] [--command SCRIPT]
 // Prints one JSON line: { hosts, ms } (ms from the first connect to the last close; the bench also
 // times the whole process, start-up included, which is what a CLI's wall clock is compared with).
 import { readFileSync } from 'node:fs';
@@ -24,18 +26,19 @@ for (const line of readFileSync(arg('known-hosts'), 'utf8').split('\n')) {
 }
 const privateKey = readFileSync(arg('identity'));
 const concurrency = Number(arg('concurrency', '50'));
+const command = arg('command', 'true');
 
 function once(host) {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     client.on('error', reject);
     client.on('ready', () =>
-      client.exec('true', (err, channel) => {
+      client.exec(command.replaceAll('{host}', host), (err, channel) => {
         if (err) return reject(err);
         channel.on('close', (code) => {
           client.end();
           if (code === 0) resolve();
-          else reject(new Error(`${host}: true exited ${code}`));
+          else reject(new Error(`${host}: ${command} exited ${code}`));
         });
         channel.resume();
         channel.stderr.resume();

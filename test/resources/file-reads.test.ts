@@ -125,6 +125,26 @@ describe('batched file reads, run by a real shell', () => {
     expect(() => readFileSync(join(process.cwd(), 'pwned'))).toThrow();
   });
 
+  it('runs no program at all when none of the paths exists (a first run): each is absent, as stat would have said', () => {
+    const missing = [join(dir, 'not-yet-1'), join(dir, `not yet '2' $(touch pwned)`), join(dir, 'no-such-dir', 'x')];
+    const read = readScript(missing.map((f) => ({ probe: fileProbe(f), sharesShell: true })), { facts: 'none' });
+    const calls = countingPrograms((env) => {
+      const outputs = read.parse(sh(read.script, env)).outputs;
+      expect(outputs.map((o) => parseFileState(o).exists)).toEqual([false, false, false]);
+    });
+    expect(calls).toEqual([]);
+    // A dangling link exists as a link: stat still runs for it (lstat), and it reads as a link.
+    const dangling = join(dir, 'dangling-first-run');
+    symlinkSync(join(dir, 'nowhere'), dangling);
+    const withLink = readScript([...missing, dangling].map((f) => ({ probe: fileProbe(f), sharesShell: true })), { facts: 'none' });
+    const linkCalls = countingPrograms((env) => {
+      const outputs = withLink.parse(sh(withLink.script, env)).outputs;
+      expect(outputs.map((o) => parseFileState(o).exists)).toEqual([false, false, false, true]);
+      expect(parseFileState(outputs[3]!).type).toBe('other');
+    });
+    expect(linkCalls).toEqual(['stat']);
+  });
+
   it('a small file the shell cannot hold (a NUL) is read again with od in the same read', () => {
     const nul = join(dir, 'small-with-nul');
     writeFileSync(nul, Buffer.from('key\0value\n'));
