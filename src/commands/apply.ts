@@ -8,6 +8,7 @@ import { UsageError } from '../errors/index.js';
 import type { Plan } from '../plan/plan.js';
 import { loadPlan } from '../plan/plan-file.js';
 import { playbookRef } from '../playbooks/load.js';
+import { parseLimit } from '../topology/select.js';
 
 export default class Apply extends GridopsCommand<ApplyResult> {
   static override summary = 'Bring every host to the topology: plan from real state, confirm, apply exactly that plan';
@@ -18,9 +19,9 @@ export default class Apply extends GridopsCommand<ApplyResult> {
   static override flags = {
     ...connectionFlags,
     // The saved plan covers every host it planned (--site would apply only some of them), and fixes
-    // its playbooks: --playbook may repeat them, never change them (checkSavedPlaybooks). The flags
-    // of how to apply it stay.
-    plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since. The plan fixes its hosts and playbooks: not with --site, and --playbook only as the plan was made', exclusive: ['site'] }),
+    // its playbooks and its nodes: --playbook and --limit may repeat them, never change them
+    // (checkSavedPlaybooks, checkSavedLimit). The flags of how to apply it stay.
+    plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since. The plan fixes its hosts, playbooks and --limit: not with --site, and --playbook or --limit only as the plan was made', exclusive: ['site'] }),
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
     'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
     rolling: Flags.boolean({ description: 'apply in batches of rollout.maxUnavailable (overall and per sub-grid), ordinary nodes first and super peers last, each gated on the overlay converging within rollout.healthTimeout; stops at the first failed batch or gate, and a re-run resumes', default: false }),
@@ -34,6 +35,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     const { args, flags } = await this.parse(Apply);
     const savedPlan = flags.plan ? await loadPlan(flags.plan) : undefined;
     if (savedPlan && flags.playbook) checkSavedPlaybooks(savedPlan, flags.playbook);
+    if (savedPlan && flags.limit) checkSavedLimit(savedPlan, flags.limit);
     return runApplyLike(
       this,
       'apply',
@@ -43,6 +45,8 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         // A saved plan made with --playbook runs those playbooks again; one made without runs the grid's workflow.
         playbooks: savedPlan ? (savedPlan.adHocPlaybooks ? savedPlan.playbooks : undefined) : flags.playbook,
         savedPlan,
+        // A saved plan works on the nodes it was made for: its own --limit, or every node.
+        ...(savedPlan ? { limit: savedPlan.limit } : {}),
         failFast: flags['fail-fast'],
         verify: flags.verify,
         rolling: flags.rolling,
@@ -68,4 +72,16 @@ function checkSavedPlaybooks(plan: Plan, given: readonly string[]): void {
   if (same) return;
   const made = plan.adHocPlaybooks ? `with --playbook ${plan.playbooks.join(', ')}` : "for the grid's workflow (no --playbook)";
   throw new UsageError(`--playbook ${given.join(', ')} does not match the saved plan, which was made ${made}`, 'a saved plan applies the playbooks it was made with: leave --playbook out, or make a new plan with the playbooks you want');
+}
+
+/**
+ * `--limit` beside `--plan`: the saved plan works on the nodes it was made for, so the flag may
+ * only repeat the plan's own selectors (in any order); another set would apply a plan nobody reviewed.
+ */
+function checkSavedLimit(plan: Plan, given: readonly string[]): void {
+  const key = (selectors: readonly string[]) => [...selectors].sort().join('\n');
+  const wanted = parseLimit(given);
+  if (plan.limit && key(wanted) === key(plan.limit)) return;
+  const made = plan.limit ? `with --limit ${plan.limit.join(',')}` : 'for every node (no --limit)';
+  throw new UsageError(`--limit ${wanted.join(',')} does not match the saved plan, which was made ${made}`, 'a saved plan applies to the nodes it was made for: leave --limit out, or make a new plan with the --limit you want');
 }

@@ -40,23 +40,28 @@ export class MutationGate {
     private readonly signal?: AbortSignal,
   ) {}
 
-  /** `held`: the host's read session, waiting (held-read.ts): the batch runs there when it still waits, else in a session of its own. */
-  async pass(transport: Transport, become: boolean, items: readonly GateItem[], held?: HeldRead): Promise<BatchResult> {
+  /**
+   * `held`: the host's read session, waiting (held-read.ts): the batch runs there when it still
+   * waits, else in a session of its own. `heldUmask`: that session's umask (ReadOutput.umask), which
+   * lets the batch's writes run in its own shell (StepRecorder).
+   */
+  async pass(transport: Transport, become: boolean, items: readonly GateItem[], held?: HeldRead, heldUmask?: string): Promise<BatchResult> {
     if (this.signal?.aborted) {
       held?.release();
       throw new InterruptedError(`${transport.name}: interrupted before its changes started`);
     }
     try {
-      return await this.run(transport, become, items, held);
+      return await this.run(transport, become, items, held, heldUmask);
     } finally {
       // A batch that never reached its held shell (a resource's apply or an upload threw) lets it go.
       held?.release();
     }
   }
 
-  private async run(transport: Transport, become: boolean, items: readonly GateItem[], held: HeldRead | undefined): Promise<BatchResult> {
+  private async run(transport: Transport, become: boolean, items: readonly GateItem[], held: HeldRead | undefined, heldUmask: string | undefined): Promise<BatchResult> {
     const host = transport.name;
-    const recorder = new StepRecorder(host);
+    const umask = held?.waiting ? heldUmask : undefined;
+    const recorder = new StepRecorder(host, umask ? { umask } : {});
     for (const item of items) {
       recorder.begin(item.change.id);
       await item.perform(recorder);
@@ -66,7 +71,8 @@ export class MutationGate {
     const t0 = performance.now();
     // Staged files first (SFTP on the same connection); the script's steps check and place them.
     for (const u of recorder.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become });
-    const script = batchScript(items, recorder.steps, marker);
+    // A held session that ended meanwhile: the batch's own session starts with the umask its writes were recorded for.
+    const script = `${umask && !held?.waiting ? `umask ${umask}\n` : ''}${batchScript(items, recorder.steps, marker)}`;
     const timeoutMs = recorder.steps.reduce((sum, s) => sum + s.timeoutMs, 0) || 60_000;
     const onStdout = (text: string) => live.feed(text);
     // No abort signal on purpose: Ctrl-C lets a running batch finish (or time out).

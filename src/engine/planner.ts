@@ -29,6 +29,8 @@ export interface PlannedHost {
   managedUnits: ReadonlySet<string>;
   /** The read's session, still waiting for this host's batch (an apply's read with `hold`; transport/held-read.ts). */
   held?: HeldRead;
+  /** The umask of the held read's shell, which its batch starts with (ReadOutput.umask). */
+  heldUmask?: string;
   /** The host was read without a shell (read-without-shell.ts), for the profile. */
   readWithoutShell?: boolean;
 }
@@ -54,6 +56,7 @@ export async function planHost(grid: Grid, host: ConnectedHost, playbooks: reado
     // Even with nothing to change: the caller ends that shell, with the connection when the run
     // needs no more of the host (phases/connect-and-read.ts).
     if (reading.held) planned.held = reading.held;
+    if (reading.held && reading.heldUmask) planned.heldUmask = reading.heldUmask;
     return { plan: planned.plan, planned };
   } catch (err) {
     reading.held?.release();
@@ -76,6 +79,7 @@ interface Reading {
   hold: boolean;
   withoutShell: boolean;
   held?: HeldRead;
+  heldUmask?: string;
   withoutShellServed?: boolean;
 }
 
@@ -199,6 +203,7 @@ async function readHost(host: ConnectedHost, resources: readonly Resource[], fac
     }
     throw new RemoteCommandError(host.node.name, `reading facts and current state (${(err as Error).message})`, result.code, result.stderr);
   }
+  if (held && parsed.umask) reading.heldUmask = parsed.umask;
   try {
     gathered = parseFacts(parsed.factsOutput);
   } catch (err) {

@@ -19,6 +19,12 @@ export interface ReadProbe {
 export interface ReadOutput {
   factsOutput: string;
   outputs: string[];
+  /**
+   * The shell's umask (`0022`), as the read's shell had it: a batch held in the same session starts
+   * with it, so its writes can set their own and give this one back without a subshell each
+   * (StepRecorder, `umask`).
+   */
+  umask?: string;
 }
 
 /** Which facts a read gathers: all of them, the agent's version alone (AGENT_FACTS_BODY), or none. */
@@ -49,6 +55,7 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
     // The host's LC_ALL, given back at the end: an apply's batch runs in this shell's session afterwards (held-read.ts).
     '_gr_lc=${LC_ALL-}; _gr_set=${LC_ALL+1}; LC_ALL=C; export LC_ALL',
     options.facts === 'all' ? FACTS_BODY : options.facts === 'agent' ? AGENT_FACTS_BODY : '',
+    `echo '${marker} umask'; umask`,
     `echo '${marker} files'`,
     paths.length ? fileReadScript(paths) : '',
     ...probes.map((p, i) => `echo '${marker} ${i}'\n${p.sharesShell ? `{ ${snippets[i]}\n}` : `( ${snippets[i]}\n)`}`),
@@ -63,7 +70,9 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
       const filesLine = `${marker} files\n`;
       const filesAt = lineStartsOf(stdout, filesLine)[0];
       if (filesAt === undefined) throw new Error('the read script did not run to its end');
-      const factsOutput = stdout.slice(0, filesAt);
+      const umaskAt = lineStartsOf(stdout.slice(0, filesAt), `${marker} umask\n`)[0];
+      const factsOutput = stdout.slice(0, umaskAt ?? filesAt);
+      const umask = umaskAt === undefined ? '' : stdout.slice(umaskAt + marker.length + 7, filesAt).trim();
       let rest = stdout.slice(filesAt + filesLine.length);
       let served: ReadonlyMap<string, string> = new Map();
       if (paths.length) ({ states: served, rest } = parseFileReads(rest, paths));
@@ -76,7 +85,7 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
         if (tag === 'end') break;
         outputs[Number(tag)] = serveFileReads(newline < 0 ? '' : part.slice(newline + 1), served, nonce);
       }
-      return { factsOutput, outputs };
+      return { factsOutput, outputs, ...(/^[0-7]{3,4}$/.test(umask) ? { umask: umask.padStart(4, '0') } : {}) };
     },
   };
 }

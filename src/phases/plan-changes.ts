@@ -11,7 +11,8 @@ export const planChanges: Phase = {
   async run(ctx) {
     if (ctx.interrupted) throw new InterruptedError('interrupted while planning; nothing was changed');
     const plan = assemblePlan(ctx.grid, ctx.readings, ctx.unreachable, ctx.workflow);
-    ctx.plan = { ...plan, hosts: plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : h)) };
+    const limit = ctx.options.limit?.length ? { limit: [...ctx.options.limit] } : {};
+    ctx.plan = { ...plan, ...limit, hosts: plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : h)) };
     ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
     ctx.say('planned');
   },

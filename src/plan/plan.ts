@@ -31,6 +31,11 @@ export interface Plan {
   /** The plan was made with `--playbook` (ad-hoc work); apply runs those playbooks again instead of the grid's workflow. */
   adHocPlaybooks: boolean;
   hosts: HostPlan[];
+  /**
+   * The run's `--limit` selectors, when it had any: `apply --plan` works on the nodes the plan was
+   * made for (a plan of node-01 alone is not stale because node-02 has changes of its own).
+   */
+  limit?: string[];
   /** When the run deploys or runs gridagent: the initial super peers and region peers, elected from facts. */
   election?: InitialElection;
 }

@@ -61,6 +61,23 @@ describe('apply --plan refuses the flags a saved plan makes meaningless', () => 
     }
   });
 
+  it("--limit other than the plan's: a usage error (64) that says which nodes the plan was made for", async () => {
+    const r = await apply(topology, '--plan', saved, '--limit', 'n1');
+    expect(r.exit).toBe(64);
+    expect(r.stderr).toMatch(/--limit n1 does not match the saved plan, which was made for every node \(no --limit\)/);
+    writeFileSync(saved, JSON.stringify({ ...plan, limit: ['n1', 'web-*'] }));
+    const other = await apply(topology, '--plan', saved, '--limit', 'n1');
+    expect(other.exit).toBe(64);
+    expect(other.stderr).toMatch(/which was made with --limit n1,web-\*/);
+  });
+
+  it("--limit that repeats the plan's own selectors, in any order, is accepted", async () => {
+    writeFileSync(saved, JSON.stringify({ ...plan, limit: ['n1', 'web-*'] }));
+    const r = await apply(topology, '--plan', saved, '--limit', 'web-*,n1');
+    expect(r.stderr).toContain(`topology file ${topology} does not exist`);
+    expect(r.exit).toBe(1);
+  });
+
   it('--site: a usage error (64)', async () => {
     const r = await apply(topology, '--plan', saved, '--site', 'r1/s1');
     expect(r.exit).toBe(64);
@@ -68,7 +85,7 @@ describe('apply --plan refuses the flags a saved plan makes meaningless', () => 
   });
 
   it('the flags of how to apply it still parse with --plan', async () => {
-    const r = await apply(topology, '--plan', saved, '--yes', '--rolling', '--fail-fast', '--no-verify', '--replace-sandbox', '--limit', 'n1', '--concurrency', '3', '--state-dir', dir);
+    const r = await apply(topology, '--plan', saved, '--yes', '--rolling', '--fail-fast', '--no-verify', '--replace-sandbox', '--concurrency', '3', '--state-dir', dir);
     expect(r.stderr).toContain(`topology file ${topology} does not exist`);
     expect(r.exit).toBe(1);
   });

@@ -98,6 +98,8 @@ describe('gridops show PLAN', () => {
     expect(r.stdout).toContain('Plan: 0 to create, 1 to change, 0 to remove, 0 to run, on 1 of 2 hosts.');
     expect(r.stdout).not.toContain('\x1b['); // not a terminal: no colour
     expect(JSON.parse(run('show', file, '--json').stdout)).toEqual(plan);
+    writeFileSync(file, JSON.stringify({ ...plan, limit: ['ra-01', 'label:rack=1'] }));
+    expect(run('show', file).stdout).toContain('by gridops 0.1.0; playbooks: node-base; --limit ra-01,label:rack=1');
     const bad = run('show', SMALL);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain(`cannot read plan ${SMALL}`);

@@ -133,6 +133,18 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     expect(gridops(['plan', topology, ...NODE_BASE, '--out', out]).status).toBe(0);
     expect(gridops(['apply', topology, ...NODE_BASE, '--plan', out]).status).toBe(0);
     expect(gridops(['plan', topology, ...NODE_BASE, '--detailed-exitcode']).status).toBe(0);
+    // A plan made with --limit is applied to its nodes alone: other hosts' own changes neither stale it nor get made.
+    for (const a of addresses.slice(0, 2)) ssh(a, 'rm -f /etc/gridops/node.json');
+    expect(gridops(['plan', topology, ...NODE_BASE, '--limit', 'node-01', '--out', out]).status).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).limit).toEqual(['node-01']);
+    const other = gridops(['apply', topology, ...NODE_BASE, '--plan', out, '--limit', 'node-02']);
+    expect(other.status).toBe(64);
+    expect(other.stderr).toMatch(/--limit node-02 does not match the saved plan, which was made with --limit node-01/);
+    expect(gridops(['apply', topology, ...NODE_BASE, '--plan', out]).status).toBe(0);
+    expect(ssh(addresses[0]!, 'test -e /etc/gridops/node.json && echo yes || echo no').trim()).toBe('yes');
+    expect(ssh(addresses[1]!, 'test -e /etc/gridops/node.json && echo yes || echo no').trim()).toBe('no');
+    expect(gridops(['apply', topology, ...NODE_BASE, '--yes']).status).toBe(0);
+    expect(gridops(['plan', topology, ...NODE_BASE, '--detailed-exitcode']).status).toBe(0);
   });
 
   it('a host whose key differs from known_hosts is refused before any change on any host', () => {

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -109,6 +109,37 @@ describe("an apply's batch runs in its read's session where the transport holds 
     const change = { kind: 'command', id: 'command x', action: 'run', command: 'true', summary: 'run x', fields: [] } as never;
     await expect(gate.pass(t, false, [{ change, perform: async () => Promise.reject(new Error('cannot render')) }], held)).rejects.toThrow(/cannot render/);
     expect(held.waiting).toBe(false);
+    await noShellWaits();
+  });
+
+  it("with the read's umask, the batch's writes run in the held shell itself, and later steps keep that umask", async () => {
+    const t = new HeldLocalTransport('n1');
+    transports.push(t);
+    // The read's shell is the batch's: a umask the read sets is the one the batch starts with.
+    const held = await t.execHeld('umask 0027; umask', { timeoutMs: 5000 });
+    expect(held.result.stdout.trim()).toBe('0027');
+    const scripts: string[] = [];
+    const proceed = held.proceed.bind(held);
+    held.proceed = (script, opts) => (scripts.push(script), proceed(script, opts));
+    const out = join(dir, 'out');
+    const change = (id: string) => ({ kind: 'command', id, action: 'run', command: 'true', summary: id, fields: [] }) as never;
+    const result = await new MutationGate(() => undefined).pass(
+      t,
+      false,
+      [
+        { change: change('file a'), perform: (r) => r.write(join(out, 'a.conf'), Buffer.from('a\n'), '0644') },
+        { change: change('file b'), perform: (r) => r.write(join(out, 'b.key'), Buffer.from('b\n'), '0600') },
+        { change: change('command umask'), perform: (r) => r.run(`umask > '${join(out, 'umask-after')}'`, 'umask') },
+      ],
+      held,
+      '0027',
+    );
+    expect(result).toEqual({ applied: 3 });
+    expect(scripts).toHaveLength(1);
+    expect(scripts[0]).not.toContain('( t=');
+    expect(readFileSync(join(out, 'a.conf'), 'utf8')).toBe('a\n');
+    expect([statSync(join(out, 'a.conf')).mode & 0o777, statSync(join(out, 'b.key')).mode & 0o777]).toEqual([0o644, 0o600]);
+    expect(readFileSync(join(out, 'umask-after'), 'utf8').trim()).toBe('0027');
     await noShellWaits();
   });
 

@@ -68,8 +68,20 @@ function hostRoot(files: Record<string, string> = {}): string {
   return root;
 }
 
-describe('StepRecorder.write: temp file, check, then rename', () => {
-  const run = async (writer: StepRecorder) => local.exec('sh -s', { stdin: `${writer.steps.map(stepScript).join('\n')}\n` });
+/**
+ * Both forms of a write: in a subshell of its own, and in the batch's own shell where the batch's
+ * umask is known (a batch held in its read's session). `sessionUmask`: the umask the batch's
+ * shell starts with, which the second form is told.
+ */
+const FORMS: Array<[string, (sessionUmask: string) => StepRecorder]> = [
+  ['in a subshell', () => new StepRecorder('n1')],
+  ["in the batch's own shell", (sessionUmask) => new StepRecorder('n1', { umask: sessionUmask.padStart(4, '0') })],
+];
+/** The temp name a write's command makes, in either form. */
+const tempOf = (command: string) => /^\(? ?t='?([^';]+)'?;/.exec(command)![1]!;
+
+describe.each(FORMS)('StepRecorder.write %s: temp file, check, then rename', (_form, recorder) => {
+  const run = async (writer: StepRecorder) => local.exec('umask 0022; sh -s', { stdin: `${writer.steps.map(stepScript).join('\n')}\n` });
 
   it('writes any content byte for byte: text with printf (no exec), other bytes with base64', async () => {
     const root = hostRoot();
@@ -80,7 +92,7 @@ describe('StepRecorder.write: temp file, check, then rename', () => {
       ['nul', Buffer.from([104, 0, 105, 10])],
       ['latin1', Buffer.from([0xe9, 0x74, 0xe9, 10])],
     ];
-    const writer = new StepRecorder('n1');
+    const writer = recorder('0022');
     for (const [name, content] of cases) await writer.write(join(root, 'etc', name), content, '0644');
     expect(writer.steps.map((step) => step.command.includes('base64 -d'))).toEqual([false, false, false, true, true]);
     expect((await run(writer)).code).toBe(0);
@@ -90,7 +102,7 @@ describe('StepRecorder.write: temp file, check, then rename', () => {
 
   it('a failing check leaves the old file and no temp file', async () => {
     const root = hostRoot({ 'etc/app.conf': 'old\n' });
-    const writer = new StepRecorder('n1');
+    const writer = recorder('0022');
     await writer.write(join(root, 'etc/app.conf'), Buffer.from('new\n'), '0644', { check: 'grep -q valid "$t"', checkName: 'grep' });
     const r = await run(writer);
     expect(r.code).not.toBe(0);
@@ -101,7 +113,7 @@ describe('StepRecorder.write: temp file, check, then rename', () => {
 
   it('a passing check sees the new content in "$t", and the file lands with its mode', async () => {
     const root = hostRoot();
-    const writer = new StepRecorder('n1');
+    const writer = recorder('0022');
     await writer.write(join(root, 'etc/app.conf'), Buffer.from('valid\n'), '0600', { check: 'grep -q valid "$t"' });
     expect((await run(writer)).code).toBe(0);
     expect(readFileSync(join(root, 'etc/app.conf'), 'utf8')).toBe('valid\n');
@@ -110,7 +122,7 @@ describe('StepRecorder.write: temp file, check, then rename', () => {
 
   it('an owner that does not exist fails before the file lands', async () => {
     const root = hostRoot();
-    const writer = new StepRecorder('n1');
+    const writer = recorder('0022');
     await writer.write(join(root, 'etc/app.conf'), Buffer.from('x\n'), '0644', { owner: 'no-such-user-gridops' });
     expect((await run(writer)).code).not.toBe(0);
     expect(existsSync(join(root, 'etc/app.conf'))).toBe(false);
@@ -171,10 +183,10 @@ describe('each resource kind that can fail after writing leaves the host as it w
   });
 });
 
-describe('the temp file of a write (made without mktemp)', () => {
+describe.each(FORMS)('the temp file of a write (made without mktemp), %s', (form, recorder) => {
   const root = mkdtempSync(join(dir, 'modes-'));
   const write = async (path: string, content: string, mode: string, umask = '022') => {
-    const r = new StepRecorder('n1');
+    const r = recorder(umask);
     r.begin('w');
     await r.write(path, Buffer.from(content), mode);
     // Whatever umask the session starts with, the file gets exactly its mode.
@@ -190,13 +202,13 @@ describe('the temp file of a write (made without mktemp)', () => {
   });
   /** Runs a write of `name` whose temp name already holds a symlink to `target`; the target path, its result and the temp name. */
   const writeOverPlanted = async (name: string, target: string) => {
-    const r = new StepRecorder('n1');
+    const r = recorder('0022');
     r.begin('w');
     const path = join(root, name);
     await r.write(path, Buffer.from('secret\n'), '0600');
-    const temp = /^\( t='?([^';]+)'?;/.exec(r.steps[0]!.command)![1]!;
+    const temp = tempOf(r.steps[0]!.command);
     symlinkSync(target, temp);
-    return { path, temp, res: await local.exec('sh -s', { stdin: stepScript(r.steps[0]!) }) };
+    return { path, temp, res: await local.exec('umask 0022; sh -s', { stdin: stepScript(r.steps[0]!) }) };
   };
   it.each([
     ['a symlink to a file that is not there (never followed)', 'elsewhere'],
@@ -211,7 +223,7 @@ describe('the temp file of a write (made without mktemp)', () => {
     rmSync(temp);
   });
   it('removes its temp file when the rename fails, and the target stays as it was', async () => {
-    const r = new StepRecorder('n1');
+    const r = recorder('0022');
     r.begin('w');
     const path = join(root, 'kept');
     writeFileSync(path, 'old\n');
@@ -220,28 +232,32 @@ describe('the temp file of a write (made without mktemp)', () => {
     const failing = mkdtempSync(join(dir, 'mv-'));
     writeFileSync(join(failing, 'mv'), '#!/bin/sh\necho "mv: cannot move: Read-only file system" >&2\nexit 1\n');
     chmodSync(join(failing, 'mv'), 0o755);
-    const res = await local.exec(`PATH=${failing}:$PATH sh -s`, { stdin: `${stepScript(r.steps[0]!)}\necho after` });
+    const res = await local.exec(`umask 0022; PATH=${failing}:$PATH sh -s`, { stdin: `${stepScript(r.steps[0]!)}\necho after` });
     expect(res.code).toBe(1);
     expect(res.stdout).not.toContain('after');
     expect(res.stderr).toContain('Read-only file system');
     expect(readFileSync(path, 'utf8')).toBe('old\n');
     expect(readdirSync(root).filter((f) => f.includes('.gridops.'))).toEqual([]);
   });
-  it('runs in a subshell of its own: the batch keeps its umask, options and variables', async () => {
-    const r = new StepRecorder('n1');
-    r.begin('w');
-    await r.write(join(root, 'isolated'), Buffer.from('x\n'), '0600');
-    expect(r.steps[0]!.isolated).toBe(true);
-    const res = await local.exec('sh -s', { stdin: `umask 0022\n${stepScript(r.steps[0]!)}\numask; echo "t=\${t-unset}"` });
-    expect(res.code).toBe(0);
-    expect(res.stdout.trim().split('\n')).toEqual(['0022', 't=unset']);
+  it('leaves the batch its umask, options and variables, for the steps after it', async () => {
+    for (const sessionUmask of ['0022', '0077', '0002']) {
+      const r = recorder(sessionUmask);
+      r.begin('w');
+      await r.write(join(root, `isolated-${sessionUmask}`), Buffer.from('x\n'), '0600');
+      await r.write(join(root, `isolated-x-${sessionUmask}`), Buffer.from('x\n'), '0755');
+      expect(r.steps.map((step) => step.isolated)).toEqual([true, true]);
+      expect(r.steps.every((step) => step.command.startsWith('( ') === (form === 'in a subshell'))).toBe(true);
+      const res = await local.exec('sh -s', { stdin: `umask ${sessionUmask}\n${r.steps.map(stepScript).join('\n')}\numask; case $- in *C*) echo noclobber;; *) echo clobber;; esac; echo "t=\${t-unset}"` });
+      expect(res.code).toBe(0);
+      expect(res.stdout.trim().split('\n')).toEqual([sessionUmask, 'clobber', 't=unset']);
+    }
   });
   it('two writes of the same file get different temp names', async () => {
-    const r = new StepRecorder('n1');
+    const r = recorder('0022');
     r.begin('w');
     await r.write('/etc/x', Buffer.from('a'), '0644');
     await r.write('/etc/x', Buffer.from('a'), '0644');
-    const names = r.steps.map((s) => /^\( t='?([^';]+)'?;/.exec(s.command)![1]);
+    const names = r.steps.map((s) => tempOf(s.command));
     expect(names[0]).toMatch(/^\/etc\/\.x\.gridops\.[0-9a-f]{16}$/);
     expect(names[0]).not.toBe(names[1]);
   });

@@ -258,6 +258,20 @@ describe('batched file reads against tricks', () => {
     expect(parseFileState(sh(singleFileProbe(big))).sha256).toBe(parseFileState(out!).sha256);
   });
 
+  it("gives the shell's umask, which a batch held in the same session starts with, apart from the facts", () => {
+    const read = readScript([{ probe: fileProbe(join(dir, 'tiny')) }], { facts: 'agent' });
+    for (const umask of ['0027', '0002', '0777']) {
+      const out = read.parse(sh(`umask ${umask}\n${read.script}`));
+      expect(out.umask).toBe(umask);
+      expect(out.factsOutput).not.toContain('umask');
+      expect(out.factsOutput).toContain('@@gridops-facts:agent@@');
+    }
+    // Output from an older read, without the umask's section: no umask, the facts as they were.
+    const old = sh(read.script).replace(/^@@gridops-probe-[0-9a-f]+@@ umask\n[0-7]+\n/m, '');
+    expect(read.parse(old).umask).toBeUndefined();
+    expect(read.parse(old).factsOutput).toContain('@@gridops-facts:agent@@');
+  });
+
   it("stat's file types are read in the C locale, whatever the host's language", () => {
     const read = readScript([{ probe: fileProbe(join(dir, 'tiny')) }], { facts: 'none' });
     expect(read.script.split('\n')[0]).toMatch(/LC_ALL=C; export LC_ALL$/);
