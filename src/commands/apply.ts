@@ -79,9 +79,10 @@ function checkSavedPlaybooks(plan: Plan, given: readonly string[]): void {
  * only repeat the plan's own selectors (in any order); another set would apply a plan nobody reviewed.
  */
 function checkSavedLimit(plan: Plan, given: readonly string[]): void {
-  const key = (selectors: readonly string[]) => [...selectors].sort().join('\n');
+  const key = (selectors: readonly string[]) => [...new Set(selectors)].sort().join('\n');
   const wanted = parseLimit(given);
-  if (plan.limit && key(wanted) === key(plan.limit)) return;
-  const made = plan.limit ? `with --limit ${plan.limit.join(',')}` : 'for every node (no --limit)';
-  throw new UsageError(`--limit ${wanted.join(',')} does not match the saved plan, which was made ${made}`, 'a saved plan applies to the nodes it was made for: leave --limit out, or make a new plan with the --limit you want');
+  if (key(wanted) === key(plan.limit ?? [])) return;
+  const made = plan.limit ? `with --limit ${plan.limit.join(',')}` : 'for every node (it records no --limit)';
+  const older = plan.limit ? '' : ' (a plan made with --limit by a gridops that did not record it yet must be made again)';
+  throw new UsageError(`--limit ${wanted.join(',')} does not match the saved plan, which was made ${made}`, `a saved plan applies to the nodes it was made for: leave --limit out, or make a new plan with the --limit you want${older}`);
 }

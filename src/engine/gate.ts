@@ -71,8 +71,9 @@ export class MutationGate {
     const t0 = performance.now();
     // Staged files first (SFTP on the same connection); the script's steps check and place them.
     for (const u of recorder.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become });
-    // A held session that ended meanwhile: the batch's own session starts with the umask its writes were recorded for.
-    const script = `${umask && !held?.waiting ? `umask ${umask}\n` : ''}${batchScript(items, recorder.steps, marker)}`;
+    // The batch starts with the umask its writes were recorded for, wherever it runs: a held session
+    // that ended meanwhile leaves it to a session of its own (here, or in the keeper), whose umask may differ.
+    const script = `${umask ? `umask ${umask}\n` : ''}${batchScript(items, recorder.steps, marker)}`;
     const timeoutMs = recorder.steps.reduce((sum, s) => sum + s.timeoutMs, 0) || 60_000;
     const onStdout = (text: string) => live.feed(text);
     // No abort signal on purpose: Ctrl-C lets a running batch finish (or time out).

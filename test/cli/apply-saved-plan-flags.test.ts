@@ -64,7 +64,8 @@ describe('apply --plan refuses the flags a saved plan makes meaningless', () => 
   it("--limit other than the plan's: a usage error (64) that says which nodes the plan was made for", async () => {
     const r = await apply(topology, '--plan', saved, '--limit', 'n1');
     expect(r.exit).toBe(64);
-    expect(r.stderr).toMatch(/--limit n1 does not match the saved plan, which was made for every node \(no --limit\)/);
+    expect(r.stderr).toMatch(/--limit n1 does not match the saved plan, which was made for every node \(it records no --limit\)/);
+    expect(r.stderr).toContain('a plan made with --limit by a gridops that did not record it yet must be made again');
     writeFileSync(saved, JSON.stringify({ ...plan, limit: ['n1', 'web-*'] }));
     const other = await apply(topology, '--plan', saved, '--limit', 'n1');
     expect(other.exit).toBe(64);
@@ -73,7 +74,7 @@ describe('apply --plan refuses the flags a saved plan makes meaningless', () => 
 
   it("--limit that repeats the plan's own selectors, in any order, is accepted", async () => {
     writeFileSync(saved, JSON.stringify({ ...plan, limit: ['n1', 'web-*'] }));
-    const r = await apply(topology, '--plan', saved, '--limit', 'web-*,n1');
+    const r = await apply(topology, '--plan', saved, '--limit', 'web-*,n1', '--limit', 'n1');
     expect(r.stderr).toContain(`topology file ${topology} does not exist`);
     expect(r.exit).toBe(1);
   });
