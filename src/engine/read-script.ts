@@ -70,9 +70,10 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
       const filesLine = `${marker} files\n`;
       const filesAt = lineStartsOf(stdout, filesLine)[0];
       if (filesAt === undefined) throw new Error('the read script did not run to its end');
-      const umaskAt = lineStartsOf(stdout.slice(0, filesAt), `${marker} umask\n`)[0];
+      const umaskLine = `${marker} umask\n`;
+      const umaskAt = lineStartsOf(stdout.slice(0, filesAt), umaskLine)[0];
       const factsOutput = stdout.slice(0, umaskAt ?? filesAt);
-      const umask = umaskAt === undefined ? '' : stdout.slice(umaskAt + marker.length + 7, filesAt).trim();
+      const umask = umaskAt === undefined ? '' : stdout.slice(umaskAt + umaskLine.length, filesAt).trim();
       let rest = stdout.slice(filesAt + filesLine.length);
       let served: ReadonlyMap<string, string> = new Map();
       if (paths.length) ({ states: served, rest } = parseFileReads(rest, paths));

@@ -164,15 +164,16 @@ export class StepRecorder {
     const fill = text !== undefined ? `printf %s ${quote(text)} > "$t"` : `base64 -d > "$t" <<'${HEREDOC_END}'`;
     const prepare = [fill, ...(byUmask ? [] : [`chmod ${mode} "$t"`]), ...(owner ? [`chown ${quote(owner)} "$t"`] : [])];
     const createUmask = byUmask ? (~bits & 0o777).toString(8).padStart(4, '0') : '0077';
+    // Both forms make the temp file the same way. noclobber's O_EXCL refuses an existing regular
+    // file; the shell would open a FIFO, a device or a symlink to one, hence the test first.
+    const claimTemp = [`if [ -e "$t" ] || [ -L "$t" ]; then exit ${TEMP_REFUSED}; fi`, `true > "$t" || exit ${TEMP_REFUSED}`];
     const heredoc = text !== undefined ? [] : [content.toString('base64').replace(/(.{76})/g, '$1\n'), HEREDOC_END];
     const checkFailed = `echo ${quote(`${path}: the new content failed its check (${options.checkName ?? 'check'}); the file was left as it was`)} >&2`;
     const label = options.checkName ? `write ${path} (checked by ${options.checkName})` : `write ${path}`;
     if (this.umask) {
       const inShell = [
         `t=${temp}; umask ${createUmask}; set -C`,
-        // noclobber's O_EXCL refuses an existing regular file; the shell would open a FIFO, a device or a symlink to one.
-        `if [ -e "$t" ] || [ -L "$t" ]; then exit ${TEMP_REFUSED}; fi`,
-        `true > "$t" || exit ${TEMP_REFUSED}`,
+        ...claimTemp,
         `set +C; umask ${this.umask}`,
         `if ${prepare.join(' && ')}; then :; else rm -f "$t"; exit 1; fi`,
         ...heredoc,
@@ -186,9 +187,7 @@ export class StepRecorder {
     }
     const command = [
       `( t=${temp}; umask ${createUmask}; set -C`,
-      // noclobber's O_EXCL refuses an existing regular file; the shell would open a FIFO, a device or a symlink to one.
-      `if [ -e "$t" ] || [ -L "$t" ]; then exit ${TEMP_REFUSED}; fi`,
-      `true > "$t" || exit ${TEMP_REFUSED}`,
+      ...claimTemp,
       'set +C',
       `if ${prepare.join(' && ')}; then :; else exit 1; fi`,
       ...heredoc,
