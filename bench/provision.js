@@ -14,7 +14,9 @@
 //   - Ansible 2.14 (pipelining, ControlPersist): first run, no-change run, at 50 hosts.
 // At 50 hosts, and at 500 (floor and gridops; `--no-500` skips it). Times are medians of --runs
 // (default 3): at 500 hosts the floor, the fresh plan and the fresh no-change apply run --runs
-// times, the rest once; Ansible runs --ansible-runs times (default 3). Before each timed run the
+// times, the rest once; Ansible runs --ansible-runs times (default 3). Each fresh plan, no-change
+// apply and first apply runs right after a floor run of its own, and its paired ratio is to that
+// floor (load drifts over a bench: a floor of minutes before would flatter or wrong it). Before each timed run the
 // bench waits for the machine to go quiet (settle): the run before it (a reset's 50 ssh clients,
 // Ansible's forks) leaves sshd sessions ending on the same 2 cores. Needs root (it brings up its own
 // lab) and `apt-get install ansible`. Run: npm run bench -- provision [--no-500] [--runs N] [--ansible-runs N] [--json]
@@ -162,8 +164,19 @@ const playbook = `${root}bench/provision/three-tasks.yaml`;
 const ansiblePlaybook = `${root}bench/provision/three-tasks.ansible.yaml`;
 const stateDir = join(work, 'state');
 
-const floor = (topology, extra = []) => run(process.execPath, [`${root}bench/provision/ssh-floor.js`, '--topology', topology, '--known-hosts', `${dir}/known_hosts`, '--identity', `${dir}/id_ed25519`, '--concurrency', String(concurrency), ...extra]).s;
-const workFloor = (topology) => floor(topology, ['--command', WORK_FLOOR_SCRIPT]);
+const floorRun = (topology, extra = []) => run(process.execPath, [`${root}bench/provision/ssh-floor.js`, '--topology', topology, '--known-hosts', `${dir}/known_hosts`, '--identity', `${dir}/id_ed25519`, '--concurrency', String(concurrency), ...extra]).s;
+const workFloor = (topology) => floorRun(topology, ['--command', WORK_FLOOR_SCRIPT]);
+// The floor run each measurement is paired with: the one just before it (the load drifts over a
+// bench, so a floor run minutes earlier would pair a quieter machine with a busier one).
+let lastFloor = 0;
+/** A floor run, counted in the row's floor times and paired with what is measured next. */
+const floor = (row, topology) => row.times.floor.push((lastFloor = floorRun(topology)));
+/** Times one measurement into row.times[key], and its ratio to the floor run just before it into row.paired[key]. */
+const measure = (row, key, seconds) => {
+  row.times[key].push(seconds);
+  row.paired[key].push(seconds / lastFloor);
+  return seconds;
+};
 // Each repetition gets its own keeper directory, so its first apply starts with no kept connection.
 let keeperDir = '';
 const gridops = (verb, topology, extra = []) => run(bin, [verb, topology, '--playbook', playbook, '--state-dir', stateDir, '--concurrency', String(concurrency), ...extra], { GRIDOPS_KEEPER_DIR: keeperDir });
@@ -194,46 +207,50 @@ try {
     const topology = topologyOf(n);
     const addresses = nodes.slice(0, n).map((h) => h.address);
     const reps = n <= 50 ? runs : 1;
-    const row = { hosts: n, runs: reps, loadBefore: load(), times: Object.fromEntries(MEASURES.map(([k]) => [k, []])) };
+    const row = { hosts: n, runs: reps, loadBefore: load(), times: Object.fromEntries(MEASURES.map(([k]) => [k, []])), paired: Object.fromEntries(MEASURES.map(([k]) => [k, []])) };
     for (let i = 0; i < reps; i++) {
       await resetHosts(addresses);
       rmSync(stateDir, { recursive: true, force: true });
       keeperDir = join(work, `keeper-${n}-${i}`);
       for (const a of addresses) touched.add(a);
-      row.times.floor.push(floor(topology));
-      row.times.workFloor.push(workFloor(topology));
+      floor(row, topology);
+      measure(row, 'workFloor', workFloor(topology));
       const first = gridops('apply', topology, ['--yes', '-v', ...persist]);
-      row.times.first.push(first.s);
+      measure(row, 'first', first.s);
       row.profileFirst = profileOf(first);
-      row.times.noChangeKept.push(gridops('apply', topology, ['--yes', ...persist]).s);
-      row.times.planKept.push(gridops('plan', topology, ['--detailed-exitcode', ...persist]).s);
+      measure(row, 'noChangeKept', gridops('apply', topology, ['--yes', ...persist]).s);
+      measure(row, 'planKept', gridops('plan', topology, ['--detailed-exitcode', ...persist]).s);
       // The usual workflow: plan (review), then apply, within the keeper's time (at 50 hosts: resetting 500 takes long).
       if (n <= 50) {
         await resetHosts(addresses);
         rmSync(stateDir, { recursive: true, force: true });
         gridops('plan', topology, persist);
-        row.times.firstAfterPlan.push(gridops('apply', topology, ['--yes', ...persist]).s);
+        measure(row, 'firstAfterPlan', gridops('apply', topology, ['--yes', ...persist]).s);
       }
       // The kept profile; --persist 0s lets the keeper end, so no connection outlives the bench.
       row.profileKept = profileOf(gridops('plan', topology, ['-v', '--persist', '0s']));
-      row.times.planFresh.push(gridops('plan', topology, ['--detailed-exitcode']).s);
-      row.times.noChangeFresh.push(gridops('apply', topology, ['--yes']).s);
+      floor(row, topology);
+      measure(row, 'planFresh', gridops('plan', topology, ['--detailed-exitcode']).s);
+      floor(row, topology);
+      measure(row, 'noChangeFresh', gridops('apply', topology, ['--yes']).s);
       row.profileFresh = profileOf(gridops('plan', topology, ['-v']));
       // The default first run: no keeper, every connection opened by the run itself.
       if (n <= 50) {
         await resetHosts(addresses);
         rmSync(stateDir, { recursive: true, force: true });
-        row.times.firstFresh.push(gridops('apply', topology, ['--yes']).s);
+        floor(row, topology);
+        measure(row, 'firstFresh', gridops('apply', topology, ['--yes']).s);
       }
     }
     // At 500 hosts the rest runs once (resetting 500 hosts takes long); the runs the 1.2x target is
     // about run --runs times, each after a floor run of its own.
     for (let i = reps; i < runs; i++) {
-      row.times.floor.push(floor(topology));
-      row.times.planFresh.push(gridops('plan', topology, ['--detailed-exitcode']).s);
-      row.times.noChangeFresh.push(gridops('apply', topology, ['--yes']).s);
+      floor(row, topology);
+      measure(row, 'planFresh', gridops('plan', topology, ['--detailed-exitcode']).s);
+      floor(row, topology);
+      measure(row, 'noChangeFresh', gridops('apply', topology, ['--yes']).s);
     }
-    row.times.floor.push(floor(topology));
+    floor(row, topology);
     if (n <= 50 && withAnsible) {
       const limit = nodes.slice(0, n).map((h) => h.name).join(',');
       row.aFirst = [];
@@ -264,15 +281,15 @@ function f(s) {
 function summarize(r) {
   const m = Object.fromEntries(Object.entries(r.times).map(([k, v]) => [k, median(v)]));
   const ansible = r.aFirst ? { ansibleFirst: median(r.aFirst), ansibleNoChange: median(r.aNoChange), ansibleAll: { first: r.aFirst, noChange: r.aNoChange } } : {};
-  return { hosts: r.hosts, runs: r.runs, load: { before: r.loadBefore, after: r.loadAfter }, median: m, all: r.times, ...ansible, profileFirst: r.profileFirst, profileFresh: r.profileFresh, profileKept: r.profileKept };
+  return { hosts: r.hosts, runs: r.runs, load: { before: r.loadBefore, after: r.loadAfter }, median: m, all: r.times, paired: r.paired, ...ansible, profileFirst: r.profileFirst, profileFresh: r.profileFresh, profileKept: r.profileKept };
 }
 /** Prints the rows (each size as soon as it is measured, so a failure later keeps what was measured). */
 function report(done) {
   for (const r of done.map(summarize)) {
     console.log(`\nthe 3-task work on ${r.hosts} netns lab hosts, ${concurrency} at a time; wall clock of whole processes (start-up included), each started on a quiet machine (settle; ${unsettled} did not find one in 5 s); medians of the runs in brackets; load average before ${r.load.before}, after ${r.load.after}`);
-    // Ratios: of the medians, and the median of each repetition's time over the floor run just before it (load drifts).
+    // Ratios: of the medians, and the median of each run's time over the floor run just before it (load drifts).
     for (const [k, label] of MEASURES.filter(([k]) => r.all[k].length)) {
-      const paired = median(r.all[k].map((t, i) => t / r.all.floor[i]));
+      const paired = k === 'floor' ? 1 : median(r.paired[k]);
       console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor, ${paired.toFixed(2)}x paired   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
     }
     if (r.ansibleFirst !== undefined) {
