@@ -1,5 +1,6 @@
 import type { AbsentPathsChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
+import { presentLoop } from './file-queries.js';
 import type { Resource } from './resource.js';
 import type { StepRecorder } from './step-recorder.js';
 
@@ -23,6 +24,7 @@ function globMatcher(pattern: string): RegExp {
  */
 export class AbsentPathsResource implements Resource<AbsentPathsChange> {
   readonly kind = 'absent-paths' as const;
+  readonly ignoresFacts = true as const;
   readonly id: string;
 
   constructor(private readonly patterns: readonly string[]) {
@@ -31,7 +33,7 @@ export class AbsentPathsResource implements Resource<AbsentPathsChange> {
   }
 
   probe(): string {
-    return this.patterns.map((p) => `for f in ${shellPattern(p)}; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\\n' "$f"; fi; done`).join('\n');
+    return this.patterns.map((p) => presentLoop(shellPattern(p))).join('\n');
   }
 
   diff(stdout: string): AbsentPathsChange | null {

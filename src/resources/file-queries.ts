@@ -1,6 +1,7 @@
 /**
  * Probes served without a shell: when every line of a host's probes is a file request
- * (fileProbe) or an existence test (existsTest), the planner can answer them from a read without
+ * (fileProbe), an existence test (existsTest) or absent-paths' test of a literal path
+ * (presentLoop), the planner can answer them from a read without
  * a shell (Transport.queryFiles, SFTP), in exactly the text the shell read would have printed,
  * so every diff() reads it unchanged. Anything this cannot reproduce exactly (a file larger than
  * MAX_INLINE_BYTES, whose hash the shell computes; an owner or group the host's files do not
@@ -21,9 +22,28 @@ export function existsTest(path: string, word: string): string {
 function parseExistsTest(line: string): { path: string; word: string } | undefined {
   const m = /^if \[ -e (.+) \]; then echo ([a-z][a-z-]*); fi$/.exec(line);
   if (!m) return undefined;
-  const word = m[1]!;
-  const path = word.startsWith("'") && word.endsWith("'") && word.length >= 2 ? word.slice(1, -1).replace(/'\\''/g, "'") : word;
-  return quote(path) === word ? { path, word: m[2]! } : undefined;
+  const path = unquoted(m[1]!);
+  return path === undefined ? undefined : { path, word: m[2]! };
+}
+
+/**
+ * absent-paths' probe of one path or pattern (`word`, already a shell word): prints each name that
+ * exists or is a link, a dangling one too. That is whether lstat finds it.
+ */
+export function presentLoop(word: string): string {
+  return `for f in ${word}; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\\n' "$f"; fi; done`;
+}
+
+/** The path of a presentLoop line over one literal path, else undefined (a pattern with `*` is the shell's to expand). */
+function parsePresentLoop(line: string): string | undefined {
+  const m = /^for f in (.+); do if \[ -e "\$f" \] \|\| \[ -L "\$f" \]; then printf '%s\\n' "\$f"; fi; done$/.exec(line);
+  return m ? unquoted(m[1]!) : undefined;
+}
+
+/** The value quote() made `word` from, or undefined when quote() would not have written it so (a glob, a second word). */
+function unquoted(word: string): string | undefined {
+  const value = word.startsWith("'") && word.endsWith("'") && word.length >= 2 ? word.slice(1, -1).replace(/'\\''/g, "'") : word;
+  return quote(value) === word ? value : undefined;
 }
 
 /**
@@ -37,8 +57,8 @@ function servablePath(path: string): boolean {
 /** The root directory, stat'ed with every read: a server that refuses to stat it (`sftp-server -P stat`) would say every path is missing. */
 const ROOT = '/';
 
-/** One line of a servable probe. */
-type ProbeLine = { file: string } | { exists: string; word: string };
+/** One line of a servable probe: a file's state (fileProbe), `[ -e ]` (existsTest), lstat (presentLoop). */
+type ProbeLine = { file: string } | { exists: string; word: string } | { present: string };
 
 /** A host's probes as a read without a shell serves them, and the queries that read needs. */
 export interface ServableProbes {
@@ -60,6 +80,7 @@ export function servableProbes(snippets: readonly string[]): ServableProbes | un
   const probes: ProbeLine[][] = [];
   const files = new Set<string>();
   const exists = new Set<string>();
+  const lstats = new Set<string>();
   for (const snippet of snippets) {
     const lines: ProbeLine[] = [];
     for (const line of snippet.split('\n')) {
@@ -69,6 +90,13 @@ export function servableProbes(snippets: readonly string[]): ServableProbes | un
       if (file !== undefined) {
         files.add(file);
         lines.push({ file });
+        continue;
+      }
+      const present = parsePresentLoop(line);
+      if (present !== undefined) {
+        if (!servablePath(present)) return undefined;
+        lstats.add(present);
+        lines.push({ present });
         continue;
       }
       const test = parseExistsTest(line);
@@ -81,6 +109,7 @@ export function servableProbes(snippets: readonly string[]): ServableProbes | un
   const queries: FileQuery[] = [
     ...[...files].map((path) => ({ path, lstat: true, read: MAX_INLINE_BYTES })),
     ...[...exists].map((path) => ({ path, stat: true })),
+    ...[...lstats].map((path) => ({ path, lstat: true })),
     ...(files.size ? NAME_FILES.map((path) => ({ path, read: NAME_FILE_BYTES })) : []),
     { path: ROOT, lstat: true, stat: true },
   ];
@@ -190,6 +219,11 @@ export function servedOutputs(servable: ServableProbes, answers: ReadonlyMap<str
         const state = fileStateText(answers.get(line.file), names);
         if (state === undefined) return undefined;
         out += state;
+      } else if ('present' in line) {
+        // `[ -e ] || [ -L ]` holds exactly when lstat finds the name.
+        const lstat = answers.get(line.present)?.lstat;
+        if (lstat === undefined) return undefined;
+        if (lstat !== null) out += `${line.present}\n`;
       } else {
         const stat = answers.get(line.exists)?.stat;
         if (stat === undefined) return undefined;

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { readScript } from '../../src/engine/read-script.js';
 import { readWithoutShell } from '../../src/engine/read-without-shell.js';
 import { parseFacts } from '../../src/facts/gather.js';
-import { existsTest } from '../../src/resources/file-queries.js';
+import { AbsentPathsResource } from '../../src/resources/absent-paths.js';
+import { existsTest, presentLoop } from '../../src/resources/file-queries.js';
 import { MAX_INLINE_BYTES } from '../../src/resources/file-reads.js';
 import { fileProbe } from '../../src/resources/file-state.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
+import { quote } from '../../src/transport/quote.js';
 import type { FileAnswer, FileQuery, Transport } from '../../src/transport/transport.js';
 
 /**
@@ -91,6 +93,21 @@ describe('a read without a shell', () => {
     expect(served!.outputs.slice(0, 4)).toEqual(['creates-exists\n', '', '', 'hostile-exists\n']);
     expect(served!.outputs[4]).toMatch(/^first\nregular file\|640\|.*\nlast\n$/s);
     expect(served!.outputs[5]).toBe('');
+  });
+
+  it("serves absent-paths' test of a literal path as [ -e ] || [ -L ] answers it (a dangling link is there), and leaves a pattern to the shell", async () => {
+    // A `*` is absent-paths' wildcard: the hostile name without it.
+    const literal = [...Object.values(paths).filter((p) => p.startsWith(dir) && !p.includes('*')), paths.hostile!.replace('*', '')];
+    writeFileSync(literal.at(-1)!, 'x');
+    const probes = [...literal.map((p) => new AbsentPathsResource([p]).probe()), new AbsentPathsResource([paths.dangling!, paths.missing!, paths.text!]).probe()];
+    const { shell, served } = await bothReads(probes);
+    expect(served).toBeDefined();
+    expect(served!.outputs).toEqual(shell.outputs);
+    expect(served!.outputs[literal.indexOf(paths.dangling!)]).toBe(`${paths.dangling}\n`);
+    expect(served!.outputs[literal.indexOf(paths.missing!)]).toBe('');
+    expect(served!.outputs.at(-1)).toBe(`${paths.dangling}\n${paths.text}\n`);
+    expect(await readWithoutShell(local, [new AbsentPathsResource([join(dir, '*.conf')]).probe()], { become: false, timeoutMs: 10_000 })).toBeUndefined();
+    expect(await readWithoutShell(local, [presentLoop(`${quote(paths.text!)} ${quote(paths.empty!)}`)], { become: false, timeoutMs: 10_000 })).toBeUndefined();
   });
 
   it('reads the agent version from its VERSION file as the shell does', async () => {
