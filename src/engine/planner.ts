@@ -1,6 +1,7 @@
 import { GridopsError, PlanningError, RemoteCommandError } from '../errors/index.js';
 import type { LoadedPlaybook } from '../playbooks/load.js';
 import { instantiate, type Handler, type Secrets } from '../playbooks/instantiate.js';
+import { sparingWritten, type RecordedKernel } from '../playbooks/retired-kernel.js';
 import type { Change } from '../plan/change.js';
 import { PLAN_FORMAT, type HostPlan, type Plan } from '../plan/plan.js';
 import type { PlanContext, Resource } from '../resources/resource.js';
@@ -16,6 +17,7 @@ import { GRIDOPS_VERSION } from '../version.js';
 import { electInitial } from '../overlay/initial-election.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
 import { SystemdUnitResource } from '../resources/systemd-unit.js';
+import { AbsentPathsResource } from '../resources/absent-paths.js';
 import type { HeldRead } from '../transport/held-read.js';
 import { readWithoutShell } from './read-without-shell.js';
 
@@ -51,7 +53,7 @@ export interface HostPlanning {
 export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, existing: ReadonlySet<string> = new Set(), options: PlanHostOptions = {}): Promise<HostPlanning> {
   const reading: Reading = { hold: options.hold ?? false, withoutShell: options.withoutShell ?? false };
   try {
-    const planned = await computeHostPlan(grid, host, playbooks, secrets, existing, reading);
+    const planned = await computeHostPlan(grid, host, playbooks, secrets, existing, reading, options.previousKernel);
     if (reading.withoutShellServed) planned.readWithoutShell = true;
     // Even with nothing to change: the caller ends that shell, with the connection when the run
     // needs no more of the host (phases/connect-and-read.ts).
@@ -67,11 +69,13 @@ export async function planHost(grid: Grid, host: ConnectedHost, playbooks: reado
 /**
  * `hold`: keep the read's shell for the host's batch (an apply). `withoutShell`: read the host
  * without a shell where its probes allow (read-without-shell.ts); a held read is then not to be had,
- * so an apply asks it for hosts it expects to find in sync.
+ * so an apply asks it for hosts it expects to find in sync. `previousKernel`: the host's kernel
+ * settings as the state recorded them, whose dropped items are swept (playbooks/retired-kernel.ts).
  */
 export interface PlanHostOptions {
   hold?: boolean;
   withoutShell?: boolean;
+  previousKernel?: RecordedKernel;
 }
 
 /** How one host's reads go, and what they left: the held shell, whether one was served without a shell. */
@@ -116,20 +120,20 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<Ho
 }
 
 /** `existing`: nodes that already run an agent (templateContext: who is born in a first bootstrap). */
-async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>, reading: Reading): Promise<PlannedHost> {
+async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>, reading: Reading, previousKernel?: RecordedKernel): Promise<PlannedHost> {
   const { node } = host;
   // What to probe does not depend on facts, so facts and every probe share one round trip; then,
   // if the first rendering read a value the facts change, the resources are made again with the
   // facts, and any whose probe changed is read once more. Facts no resource or template uses are
   // not gathered (the agent's version always is).
   const reads: FactReads = { hostFacts: false, agentVersion: false };
-  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, existing, reads), secrets);
+  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, existing, reads), secrets, previousKernel);
   // A template that read the bootstrap electorate may branch on it, and the branch it takes once the
   // agent's version is known may read other facts: all of them, then.
   const rendersFacts = reads.hostFacts || reads.agentVersion;
   const scope = rendersFacts || [...probed.resources.values()].some((r) => !r.ignoresFacts) ? 'all' : 'agent';
   const { facts, outputs } = await readHost(host, [...probed.resources.values()], scope, reading);
-  const { resources, handlers } = rendersFacts ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets) : probed;
+  const { resources, handlers } = rendersFacts ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets, previousKernel) : probed;
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
   if (stale.length) for (const [id, out] of (await readHost(host, stale, 'agent', { hold: false, withoutShell: reading.withoutShell })).outputs) outputs.set(id, out);
   const session: HostSession = { ...host, facts };
@@ -147,18 +151,20 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   return { session, resources, handlers, managedUnits, plan: { host: node.name, address: node.address, playbooks: playbooks.map((p) => p.ref), changes, notes, handlers: notified } };
 }
 
-function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], tctx: TemplateContext, secrets: Secrets): { resources: Map<string, Resource>; handlers: Handler[] } {
+function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], tctx: TemplateContext, secrets: Secrets, previousKernel?: RecordedKernel): { resources: Map<string, Resource>; handlers: Handler[] } {
   const resources = new Map<string, Resource>();
   const handlers: Handler[] = [];
   for (const playbook of playbooks) {
-    const made = instantiate(playbook, tctx, secrets);
+    const made = instantiate(playbook, tctx, secrets, previousKernel);
     for (const r of made.resources) {
+      // A second `sysctls` entry with no key left sweeps the same files: once.
+      if (resources.has(r.id) && r instanceof AbsentPathsResource && r.sweeps) continue;
       if (resources.has(r.id)) throw new PlanningError(`${nodeName}: two resources manage ${r.id}`, `remove one of them from playbook ${playbook.name}`);
       resources.set(r.id, r);
     }
     handlers.push(...made.handlers);
   }
-  return { resources, handlers };
+  return { resources: sparingWritten(resources), handlers };
 }
 
 /**

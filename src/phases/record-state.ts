@@ -1,3 +1,4 @@
+import { recordedKernel, sweepsOf } from '../playbooks/retired-kernel.js';
 import { readState, writeState } from '../state/state.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import { unchangedOutcomes } from './apply-in-batches.js';
@@ -24,8 +25,11 @@ export const recordState: Phase = {
         continue;
       }
       const { node } = p.session;
+      // The kernel lists keep what a sweep that did not run here still has to remove (retired-kernel.ts).
+      const swept = ok ? sweepsOf(ctx.workflow.byNode.get(outcome.host) ?? [], node.settings) : { sysctl: false, modules: false };
+      const settings = { ...node.settings, kernel: recordedKernel(previous?.node?.settings?.kernel, node.settings.kernel, swept) };
       state.hosts[outcome.host] = {
-        node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings: node.settings },
+        node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings },
         topologyHash: ok ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
         playbooks: ok ? p.plan.playbooks : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,

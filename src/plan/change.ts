@@ -151,6 +151,8 @@ export interface AbsentPathsChange extends BaseChange {
   kind: 'absent-paths';
   /** The paths found at plan time, literal. */
   paths: string[];
+  /** For a sweep of what the topology dropped: why these paths go, and what their removal leaves as it is (the running kernel's value). */
+  why?: string[];
 }
 /** A unit gridops installed, to be stopped, disabled and removed. */
 export interface AbsentUnitChange extends BaseChange {

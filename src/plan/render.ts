@@ -17,6 +17,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
       out.push(`  ${paint(colorOf[c.action], SYMBOL[c.action])} ${c.id}${c.action === 'none' ? `: ${c.summary}` : ''}`);
       for (const f of c.fields) out.push(`      ${f.name}: ${f.before ?? '(none)'} -> ${f.after ?? '(none)'}`);
       if (c.kind === 'command') out.push(`      command: ${c.command}`);
+      if (c.kind === 'absent-paths') for (const why of c.why ?? []) out.push(`      why: ${why}`);
       if (c.needsRestart) out.push(`      ${paint(31, 'restart:')} ${c.needsRestart}; applied only with apply --replace-sandbox`);
       if (c.diff) out.push(...c.diff.split('\n').map((l) => `      ${l.startsWith('+') && !l.startsWith('+++') ? paint(32, l) : l.startsWith('-') && !l.startsWith('---') ? paint(31, l) : l}`));
     }

@@ -22,7 +22,8 @@ import { SandboxEgressResource } from '../resources/sandbox-egress.js';
 import { SANDBOX_DOMAIN, SANDBOX_TAP } from '../resources/sandbox-names.js';
 import { SandboxImageResource } from '../resources/sandbox-image.js';
 import { findSource, findTemplate, renderTemplateFile, substitute, substituteCommand, type TemplateContext } from '../templates/render.js';
-import type { LoadedPlaybook } from './load.js';
+import { appliesTo, type LoadedPlaybook } from './load.js';
+import { retiredModules, retiredSysctls, type RecordedKernel } from './retired-kernel.js';
 import type { PlaybookResource } from './schema.js';
 
 /** The options kernel.params gives `module`, under either spelling of its name. */
@@ -38,7 +39,6 @@ export interface Handler {
   command: string;
 }
 
-/** The playbook's resources and handlers for one node, every string substituted from the topology. */
 /** Source files by path, read once per run: the agent bundle alone is 600 KB, wanted by every host. */
 const sources = new Map<string, Buffer>();
 function sourceBytes(path: string): Buffer {
@@ -59,7 +59,13 @@ export function needsGridKey(playbooks: readonly LoadedPlaybook[]): boolean {
   return playbooks.some((p) => p.resources.some((r) => 'file' in r && r.file.secret === 'grid-key'));
 }
 
-export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secrets: Secrets = {}): { resources: Resource[]; handlers: Handler[] } {
+/**
+ * The playbook's resources and handlers for one node, every string substituted from the topology.
+ * `previousKernel`: the node's kernel settings as the state recorded them at its last apply; the
+ * `sysctls` and `kernel-modules` entries sweep the files of what the topology has dropped since
+ * (retired-kernel.ts).
+ */
+export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secrets: Secrets = {}, previousKernel?: RecordedKernel): { resources: Resource[]; handlers: Handler[] } {
   const s = (v: string) => substitute(v, ctx);
   // The loader already checked that every template exists.
   const template = (name: string) => findTemplate(name, playbook.file)!;
@@ -68,7 +74,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if (!secrets.gridKey) throw new Error(`playbook ${playbook.name} places the ${name} but none was loaded`);
     return secrets.gridKey;
   };
-  if (playbook.onlyWhere === 'hypervisor.enabled' && !ctx.node.settings.hypervisor.enabled) return { resources: [], handlers: [] };
+  if (!appliesTo(playbook, ctx.node.settings)) return { resources: [], handlers: [] };
   const kernel = ctx.node.settings.kernel;
   const hypervisor = ctx.node.settings.hypervisor;
   const image = (): ImageFile => {
@@ -96,10 +102,11 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       return [
         ...kernel.modules.map((m) => new KernelModuleResource(m, moduleParams(ctx.node.name, kernel.params, m))),
         ...optionsOnly.map((m) => new KernelModuleResource(m, moduleParams(ctx.node.name, kernel.params, m), { load: false })),
+        ...retiredModules(previousKernel, kernel),
       ];
     }
     if ('sysctl' in entry) return [new SysctlResource(s(entry.sysctl.key), s(entry.sysctl.value))];
-    if ('sysctls' in entry) return Object.entries(kernel.sysctl).map(([k, v]) => new SysctlResource(k, v));
+    if ('sysctls' in entry) return [...Object.entries(kernel.sysctl).map(([k, v]) => new SysctlResource(k, v)), ...retiredSysctls(previousKernel, kernel)];
     if ('systemd-unit' in entry) {
       const u = entry['systemd-unit'];
       return [new SystemdUnitResource({ unit: s(u.unit), content: renderTemplateFile(template(u.template), ctx), enabled: u.enabled, started: u.started, notify: u.notify })];

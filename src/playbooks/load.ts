@@ -7,6 +7,7 @@ import { findSource, findTemplate, substitutionProblem } from '../templates/rend
 import type { Problem } from '../errors/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
 import { parseSource, pathToString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
+import type { EffectiveSettings } from '../topology/model.js';
 import type { Playbook, PlaybookResource } from './schema.js';
 
 /** playbooks/ at the package root. */
@@ -17,6 +18,11 @@ export interface LoadedPlaybook extends Playbook {
   /** How a saved plan names it again: a built-in playbook's name, or the absolute path of any other. */
   ref: string;
   resources: PlaybookResource[];
+}
+
+/** Whether a playbook manages anything on a node with these settings (`onlyWhere`). */
+export function appliesTo(playbook: Playbook, settings: EffectiveSettings): boolean {
+  return playbook.onlyWhere !== 'hypervisor.enabled' || settings.hypervisor.enabled;
 }
 
 /** schema/playbook.schema.json, generated from schema.ts and kept equal by a test; reading it is cheaper than building TypeBox objects at start-up. */

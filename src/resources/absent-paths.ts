@@ -27,9 +27,35 @@ export class AbsentPathsResource implements Resource<AbsentPathsChange> {
   readonly ignoresFacts = true as const;
   readonly id: string;
 
-  constructor(private readonly patterns: readonly string[]) {
+  /** `why`: for a sweep (retired), why each path goes; the plan says it for the paths found. */
+  constructor(
+    private readonly patterns: readonly string[],
+    private readonly why: ReadonlyMap<string, string> = new Map(),
+  ) {
     for (const p of patterns) if (!p.startsWith('/') || p === '/' || p.includes('..')) throw new RangeError(`not a removable absolute path: ${p}`);
     this.id = `absent-paths ${patterns.join(',')}`;
+  }
+
+  /**
+   * A sweep: the files of items the topology no longer has (playbooks/retired-kernel.ts), literal
+   * paths (so a read without a shell can serve its probe), each with why it goes and what its
+   * removal leaves as it is.
+   */
+  static retired(why: ReadonlyMap<string, string>): AbsentPathsResource {
+    for (const p of why.keys()) if (p.includes('*')) throw new RangeError(`a retired path is literal: ${p}`);
+    return new AbsentPathsResource([...why.keys()], why);
+  }
+
+  /** Whether this is a sweep of retired items (retired()). */
+  get sweeps(): boolean {
+    return this.why.size > 0;
+  }
+
+  /** The sweep without the paths in `kept` (another resource of the run writes them), or undefined when none is left. */
+  without(kept: ReadonlySet<string>): AbsentPathsResource | undefined {
+    const why = new Map([...this.why].filter(([p]) => !kept.has(p)));
+    if (why.size === this.why.size) return this;
+    return why.size ? AbsentPathsResource.retired(why) : undefined;
   }
 
   probe(): string {
@@ -42,7 +68,9 @@ export class AbsentPathsResource implements Resource<AbsentPathsChange> {
     const matchers = this.patterns.map(globMatcher);
     const paths = [...new Set(stdout.split('\n'))].filter((l) => l !== '' && matchers.some((m) => m.test(l)));
     if (paths.length === 0) return null;
-    return { kind: 'absent-paths', id: this.id, action: 'delete', summary: `remove ${paths.join(', ')}`, paths, fields: paths.map((p) => ({ name: p, before: 'present', after: null })) };
+    const why = [...new Set(paths.flatMap((p) => this.why.get(p) ?? []))];
+    const summary = `remove ${paths.join(', ')}${why.length ? ` (${why.join('; ')})` : ''}`;
+    return { kind: 'absent-paths', id: this.id, action: 'delete', summary, paths, fields: paths.map((p) => ({ name: p, before: 'present', after: null })), ...(why.length ? { why } : {}) };
   }
 
   async apply(change: AbsentPathsChange, recorder: StepRecorder): Promise<void> {

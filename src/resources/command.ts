@@ -15,9 +15,11 @@ export class CommandResource implements Resource<CommandChange> {
   // Builtin tests, and the user's `unless` in a subshell of its own: safe in the read's shell.
   readonly probeSharesShell = true;
   readonly id: string;
+  readonly writes: readonly string[];
 
   constructor(private readonly spec: { name: string; command: string; creates?: string; unless?: string; notify?: string[] }) {
     this.id = `command ${spec.name}`;
+    this.writes = spec.creates ? [spec.creates] : [];
   }
 
   probe(): string {

@@ -13,11 +13,13 @@ export class DirectoryResource implements Resource<DirectoryChange> {
   // fileProbe only: safe in the read's shell.
   readonly probeSharesShell = true;
   readonly id: string;
+  readonly writes: readonly string[];
   private readonly mode: string;
 
   constructor(private readonly spec: { path: string; mode?: string | number; owner?: string; group?: string }) {
     this.mode = normaliseMode(spec.mode ?? '0755');
     this.id = `directory ${spec.path}`;
+    this.writes = [spec.path];
   }
 
   probe(): string {

@@ -16,6 +16,7 @@ export class FileResource implements Resource<FileChange> {
   // fileProbe only: safe in the read's shell.
   readonly probeSharesShell = true;
   readonly id: string;
+  readonly writes: readonly string[];
   private readonly want: DesiredFile;
   /** Sensitive content only: the key its plan digest is made with (secrets/plan-digest.ts says why not a plain sha256). */
   private readonly digestKey?: Buffer;
@@ -27,6 +28,7 @@ export class FileResource implements Resource<FileChange> {
     this.notify = spec.notify;
     this.createOnly = spec.createOnly ?? false;
     this.id = `file ${spec.path}`;
+    this.writes = [spec.path];
   }
   private readonly notify?: string[];
   private readonly createOnly: boolean;

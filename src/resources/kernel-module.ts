@@ -9,6 +9,14 @@ import type { PlanContext, Resource } from './resource.js';
 /** A module's name as modprobe reads it: `-` and `_` are the same character (kvm-intel is kvm_intel). */
 export const moduleKey = (name: string) => name.replace(/-/g, '_');
 
+/** The files gridops writes for a module: its modules-load.d file (loaded at boot) and its modprobe.d options. */
+export function moduleFiles(module: string): { loadFile: string; optionsFile: string } {
+  const name = moduleKey(module);
+  // modprobe reads its config files sorted by name and the last options win; systemd ships
+  // systemd.conf (e.g. `options dummy numdummies=0`), so ours must sort after it.
+  return { loadFile: `/etc/modules-load.d/gridops-${name}.conf`, optionsFile: `/etc/modprobe.d/zz-gridops-${name}.conf` };
+}
+
 /**
  * A kernel module loaded now and at boot (modules-load.d), with its options in modprobe.d.
  * A module built into the kernel needs nothing, and the plan says so. A kernel that cannot
@@ -27,6 +35,8 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
   private readonly name: string;
   readonly loadFile: string;
   readonly optionsFile: string;
+  /** Both files (the options file is removed when there are none); options-only, that one. */
+  readonly writes: readonly string[];
 
   private readonly load: boolean;
 
@@ -38,10 +48,8 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
     this.name = moduleKey(module);
     this.load = options.load ?? true;
     this.id = this.load ? `kernel-module ${this.name}` : `module-options ${this.name}`;
-    this.loadFile = `/etc/modules-load.d/gridops-${this.name}.conf`;
-    // modprobe reads its config files sorted by name and the last options win; systemd ships
-    // systemd.conf (e.g. `options dummy numdummies=0`), so ours must sort after it.
-    this.optionsFile = `/etc/modprobe.d/zz-gridops-${this.name}.conf`;
+    ({ loadFile: this.loadFile, optionsFile: this.optionsFile } = moduleFiles(this.name));
+    this.writes = this.load ? [this.loadFile, this.optionsFile] : [this.optionsFile];
   }
 
   private loadContent(): string {

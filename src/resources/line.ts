@@ -15,12 +15,14 @@ export class LineResource implements Resource<LineChange> {
   // fileProbe only: safe in the read's shell.
   readonly probeSharesShell = true;
   readonly id: string;
+  readonly writes: readonly string[];
   private readonly match?: RegExp;
 
   constructor(private readonly spec: { path: string; line: string; match?: string; mode?: string | number; notify?: string[] }) {
     if (/[\n\r]/.test(spec.line)) throw new RangeError('a line cannot contain a newline');
     this.match = spec.match ? new RegExp(spec.match) : undefined;
     this.id = `line ${spec.path} ${JSON.stringify(spec.line)}`;
+    this.writes = [spec.path];
   }
 
   probe(): string {

@@ -35,6 +35,11 @@ export interface Resource<C extends Change = Change> {
    * CPU fewer per read). Set it only on a resource whose file never mentions facts: a unit test checks.
    */
   readonly ignoresFacts?: true;
+  /**
+   * The paths this resource writes (a command: the file its `creates` names). A sweep of what the
+   * topology dropped keeps a file another resource of the run writes (playbooks/retired-kernel.ts).
+   */
+  readonly writes?: readonly string[];
   /** The change that brings the host to the desired state, a note (action `none`), or null. May throw PlanningError. */
   diff(stdout: string, ctx: PlanContext): C | null;
   /** Performs exactly `change`. */

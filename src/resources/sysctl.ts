@@ -5,12 +5,15 @@ import { fileProbe, parseFileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
 
+/** The sysctl.d file gridops persists `key` in. */
+export const sysctlFile = (key: string) => `/etc/sysctl.d/90-gridops-${key.replace(/\//g, '.')}.conf`;
 
 /** A kernel parameter set now (sysctl -w) and persisted in /etc/sysctl.d. */
 export class SysctlResource implements Resource<SysctlChange> {
   readonly kind = 'sysctl' as const;
   readonly ignoresFacts = true as const;
   readonly id: string;
+  readonly writes: readonly string[];
   private readonly value: string;
   private readonly file: string;
 
@@ -20,7 +23,8 @@ export class SysctlResource implements Resource<SysctlChange> {
   ) {
     this.value = String(value);
     this.id = `sysctl ${key}`;
-    this.file = `/etc/sysctl.d/90-gridops-${key.replace(/\//g, '.')}.conf`;
+    this.file = sysctlFile(key);
+    this.writes = [this.file];
   }
 
   private fileContent(): string {

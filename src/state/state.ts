@@ -10,6 +10,9 @@ export interface HostState {
    * Where the node was and how it was reached, so a node the topology drops can still be
    * decommissioned as it was applied (its key, known_hosts, jump host, become, sandbox network).
    * `settings` is absent from states written before it was recorded. Paths and names only: no secret.
+   * Its kernel lists are also what the next apply sweeps the files of, when the topology drops an
+   * item (playbooks/retired-kernel.ts): after a run that did not sweep them (failed, `--playbook`),
+   * they keep the items the previous record named.
    */
   node?: { address: string; region: string; subgrid: string; user: string; port: number; settings?: EffectiveSettings };
   topologyHash: string;
