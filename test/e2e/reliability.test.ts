@@ -45,6 +45,29 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
     expect(await leftovers()).toBe('');
   });
 
+  it('a key that left kernel.sysctl: the next apply removes its file (the running value stays), then plan has zero changes', async () => {
+    const dropped = 'net.ipv4.tcp_fin_timeout';
+    const droppedFile = `/etc/sysctl.d/90-gridops-${dropped}.conf`;
+    const both = join(lab.dir, 'topology-sysctl-two-keys.yaml');
+    writeFileSync(both, readFileSync(lab.topology, 'utf8').replace('\ndefaults:\n', `\ndefaults:\n  kernel: { sysctl: { ${key}: "600", ${dropped}: "45" } }\n`));
+    expect(gridops(['apply', both, '--yes']).status).toBe(ExitCode.OK);
+    expect(await run(`cat ${droppedFile}`)).toBe(`# managed by gridops\n${dropped} = 45`);
+
+    const one = withSysctl('600');
+    const plan = gridops(['plan', one, '--detailed-exitcode']);
+    expect(plan.status).toBe(ExitCode.CHANGES_PRESENT);
+    expect(plan.stdout).toContain(`- absent-paths ${droppedFile}\n`);
+    expect(plan.stdout).toContain(`why: ${dropped} left kernel.sysctl; the running kernel keeps its value until the next boot`);
+    expect(plan.stdout).toContain('Plan: 0 to create, 0 to change, 1 to remove');
+    expect(gridops(['apply', one, '--yes']).status).toBe(ExitCode.OK);
+    expect(await run(`test -e ${droppedFile} || test -L ${droppedFile} && echo present || echo absent`)).toBe('absent');
+    expect(await run(`cat ${file}`)).toBe(`# managed by gridops\n${key} = 600`);
+    expect(await run(`sysctl -n ${dropped}`)).toBe('45');
+
+    const after = gridops(['plan', one, '--detailed-exitcode']);
+    expect({ status: after.status, stdout: after.stdout }).toEqual({ status: ExitCode.OK, stdout: expect.stringContaining('No changes.') });
+  });
+
   it('a unit systemd cannot load (systemd-analyze verify refuses it) leaves no unit file', async () => {
     const dir = join(lab.dir, 'bad-unit');
     mkdirSync(join(dir, 'templates'), { recursive: true });
