@@ -1,18 +1,22 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyPlan } from '../../src/engine/applier.js';
-import { planHost } from '../../src/engine/planner.js';
+import { applyPlan, type HostOutcome } from '../../src/engine/applier.js';
+import { planHost, type PlannedHost } from '../../src/engine/planner.js';
+import { recordState } from '../../src/phases/record-state.js';
+import { RunContext } from '../../src/phases/run-context.js';
+import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { instantiate } from '../../src/playbooks/instantiate.js';
 import { loadPlaybook } from '../../src/playbooks/load.js';
 import { recordedKernel, sparingWritten, sweepsOf, type RecordedKernel } from '../../src/playbooks/retired-kernel.js';
 import type { AbsentPathsChange } from '../../src/plan/change.js';
 import type { Resource } from '../../src/resources/resource.js';
+import { readState } from '../../src/state/state.js';
 import { templateContext } from '../../src/templates/render.js';
 import { allNodes } from '../../src/topology/model.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { smallGrid } from '../resources/fixtures.js';
+import { facts, smallGrid } from '../resources/fixtures.js';
 
 /**
  * Terraform's rule for kernel settings: a kernel.sysctl key, or a module of kernel.modules or
@@ -169,6 +173,27 @@ describe('kernel settings the topology dropped: their files are removed', () => 
       expect(probes(nodeBase(kernel, previous))).toEqual(probes(today));
     }
     expect(sparingWritten(today)).toBe(today);
+  });
+
+  it('record the state: a failed run, or one without node-base (--playbook), keeps a dropped key for the next apply; a good node-base run drops it', async () => {
+    const { grid, node } = nodeWith('{ sysctl: { vm.swappiness: 10 } }');
+    const paths = { state: join(dir, 'g.state.json'), lock: join(dir, 'g.lock'), gridKey: join(dir, 'g.key'), planDigestKey: join(dir, 'g.digest') };
+    const record = async (playbooks: string[], status: HostOutcome['status'], previous: RecordedKernel) => {
+      writeFileSync(paths.state, JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: { node: { address: node.address, region: 'r1', subgrid: 's1', user: 'root', port: 22, settings: { ...node.settings, kernel: previous } } } } }));
+      const ctx = new RunContext({ progress: () => undefined } as unknown as ApplyOptions);
+      ctx.setGrid(grid, paths);
+      const loaded = playbooks.map((name) => loadPlaybook(name));
+      ctx.workflow = { byNode: new Map([['n1', loaded]]), refs: playbooks, adHoc: false };
+      ctx.planned = [{ session: { node, facts: facts() }, plan: { host: 'n1', address: node.address, playbooks, changes: [], notes: [], handlers: [] } } as unknown as PlannedHost];
+      ctx.outcomes = [{ host: 'n1', status, applied: 0 }];
+      await recordState.run(ctx);
+      return (await readState(paths.state, 'g')).hosts.n1!.node!.settings!.kernel.sysctl;
+    };
+    const previous = { modules: [], params: {}, sysctl: { 'net.core.somaxconn': 1024, 'vm.swappiness': 60 } };
+    expect(await record(['node-base', 'agent'], 'failed', previous)).toEqual({ 'net.core.somaxconn': 1024, 'vm.swappiness': 10 });
+    expect(await record(['agent'], 'applied', previous)).toEqual({ 'net.core.somaxconn': 1024, 'vm.swappiness': 10 });
+    expect(await record(['node-base', 'agent'], 'applied', previous)).toEqual({ 'vm.swappiness': 10 });
+    expect(await record(['node-base'], 'unchanged', previous)).toEqual({ 'vm.swappiness': 10 });
   });
 
   it('a run that did not sweep (failed, or --playbook without node-base) records what is still to be removed', () => {
