@@ -69,6 +69,9 @@ if (writeCaches) {
 globalThis[Symbol.for('gridops.requireCached')] = (file) => require.cache[file]?.exports ?? requireCached(file);
 // The bundle's import() calls go through this module's import() (bundle-cli.js says why).
 const bundle = fileURLToPath(new URL('../dist/cli/gridops.cjs', import.meta.url));
+// The build this is, for what gridops keeps between runs of the same build (src/topology/validated-cache.ts).
+const built = statSync(bundle);
+globalThis[Symbol.for('gridops.build')] = `${built.size}:${built.mtimeMs}`;
 const cli = requireCached(bundle, (specifier) => import(specifier));
 // What `-v`'s profile reports next to the start-up time.
 globalThis[Symbol.for('gridops.codeCache')] = codeCaches.get(bundle);

@@ -11,7 +11,8 @@ import { loadWorkflow } from './workflow-playbooks.js';
 export const validateTopology: Phase = {
   title: 'validate the topology and its playbooks',
   async run(ctx) {
-    const { grid, warnings } = await loadTopologyWithWarnings(ctx.options.topologyFile);
+    // A plan or an apply of a file this build validated before takes that result (validated-cache.ts).
+    const { grid, warnings } = await loadTopologyWithWarnings(ctx.options.topologyFile, { cached: true });
     ctx.setGrid(grid, statePaths(ctx.options.topologyFile, grid.name, ctx.options.stateDir));
     ctx.warnings = warnings;
     for (const w of warnings) ctx.options.warn?.(w);

@@ -14,6 +14,7 @@ import { agentVersionProblems } from './agent-version-check.js';
 import { gridWarnings } from './advice.js';
 import { unappliedSettings } from './unapplied-settings.js';
 import { MAX_FILE_BYTES, parseSource } from './source.js';
+import { cachedTopology, keepTopology } from './validated-cache.js';
 
 export interface TopologyCheck {
   grid?: Grid;
@@ -40,8 +41,13 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   return { grid, problems: [], warnings: sortProblems([...gridWarnings(grid), ...unappliedSettings(grid, source)]) };
 }
 
+/** How a file is checked: `cached`, from a validation of the same bytes by the same build where one was kept (validated-cache.ts). */
+export interface CheckOptions {
+  cached?: boolean;
+}
+
 /** Reads and checks a topology file, returning every problem found (never throwing for bad content). */
-export async function checkTopologyFile(file: string): Promise<TopologyCheck> {
+export async function checkTopologyFile(file: string, options: CheckOptions = {}): Promise<TopologyCheck> {
   let size: number;
   try {
     const info = await stat(file);
@@ -56,7 +62,12 @@ export async function checkTopologyFile(file: string): Promise<TopologyCheck> {
   if (size > MAX_FILE_BYTES) {
     return { warnings: [], problems: [{ file, line: 1, column: 1, path: '', message: `file is ${size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
   }
-  return checkTopologyText(file, await readFile(file, 'utf8'));
+  const text = await readFile(file, 'utf8');
+  const kept = options.cached ? cachedTopology(file, text) : undefined;
+  if (kept) return { ...kept, problems: [] };
+  const checked = checkTopologyText(file, text);
+  if (options.cached && checked.grid) void keepTopology(file, text, { grid: checked.grid, warnings: checked.warnings });
+  return checked;
 }
 
 /** The error for a directory given where a topology file belongs, naming the YAML files in it. */
@@ -72,8 +83,8 @@ export async function loadTopology(file: string): Promise<Grid> {
 }
 
 /** loadTopology, with the warnings that `validate` and `plan` show. */
-export async function loadTopologyWithWarnings(file: string): Promise<{ grid: Grid; warnings: Problem[] }> {
-  const { grid, problems, warnings } = await checkTopologyFile(file);
+export async function loadTopologyWithWarnings(file: string, options: CheckOptions = {}): Promise<{ grid: Grid; warnings: Problem[] }> {
+  const { grid, problems, warnings } = await checkTopologyFile(file, options);
   if (!grid) throw new ValidationError(problems, file);
   return { grid, warnings };
 }

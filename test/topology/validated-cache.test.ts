@@ -1,0 +1,114 @@
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkTopologyFile } from '../../src/topology/load.js';
+
+// bin/run.js stamps the running bundle; the sources under test have none unless a test sets one.
+const BUILD = Symbol.for('gridops.build');
+const globals = globalThis as Record<symbol, unknown>;
+
+let dir: string;
+let cache: string;
+const savedXdg = process.env.XDG_CACHE_HOME;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gridops-vcache-'));
+  process.env.XDG_CACHE_HOME = join(dir, 'cache');
+  cache = join(dir, 'cache', 'gridops', 'topology');
+  globals[BUILD] = '2078216:1764626400000';
+});
+afterEach(() => {
+  delete globals[BUILD];
+  if (savedXdg === undefined) delete process.env.XDG_CACHE_HOME;
+  else process.env.XDG_CACHE_HOME = savedXdg;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The cache writes its entry without holding up the run: wait for it to land. */
+async function entryWritten(): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const files = (() => {
+      try {
+        return readdirSync(cache).filter((f) => f.endsWith('.json'));
+      } catch {
+        return [];
+      }
+    })();
+    if (files.length === 1) return join(cache, files[0]!);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('no cache entry was written');
+}
+
+/** The entry with its grid renamed, key kept: what a run returns from it shows whether it was used. */
+function tamper(entry: string, name: string): void {
+  const parsed = JSON.parse(readFileSync(entry, 'utf8'));
+  parsed.grid.name = name;
+  writeFileSync(entry, JSON.stringify(parsed), { mode: 0o600 });
+}
+
+function topology(): string {
+  const file = join(dir, 'grid.yaml');
+  copyFileSync('examples/large.yaml', file);
+  return file;
+}
+
+describe('the validated-topology cache', () => {
+  it('keeps what a validation returned, exactly, and gives it back for the same bytes and build', async () => {
+    const file = topology();
+    const fresh = await checkTopologyFile(file, { cached: true });
+    expect(fresh.problems).toEqual([]);
+    const entry = await entryWritten();
+    expect(statSync(entry).mode & 0o777).toBe(0o600);
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
+    const again = await checkTopologyFile(file, { cached: true });
+    // The JSON round trip loses nothing a run reads: no undefined field, no NaN, no class instance.
+    // (Not toStrictEqual: resolve's structuredClone makes objects of the test runner's other realm.)
+    expect(again).toEqual(fresh);
+    expect(JSON.stringify(again.grid) === JSON.stringify(fresh.grid)).toBe(true);
+    tamper(entry, 'from-the-cache');
+    expect((await checkTopologyFile(file, { cached: true })).grid!.name).toBe('from-the-cache');
+  });
+
+  it('is not used for other bytes, another build, or by a check that does not ask for it', async () => {
+    const file = topology();
+    await checkTopologyFile(file, { cached: true });
+    const entry = await entryWritten();
+    tamper(entry, 'from-the-cache');
+    expect((await checkTopologyFile(file)).grid!.name).not.toBe('from-the-cache');
+    globals[BUILD] = '2078216:1764626400001';
+    expect((await checkTopologyFile(file, { cached: true })).grid!.name).not.toBe('from-the-cache');
+    globals[BUILD] = '2078216:1764626400000';
+    expect((await checkTopologyFile(file, { cached: true })).grid!.name).toBe('from-the-cache');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n# a comment changes the bytes\n`);
+    const changed = await checkTopologyFile(file, { cached: true });
+    expect(changed.grid!.name).not.toBe('from-the-cache');
+    expect(changed.problems).toEqual([]);
+  });
+
+  it('trusts no entry in a directory or file others may write, nor a torn one', async () => {
+    const file = topology();
+    await checkTopologyFile(file, { cached: true });
+    const entry = await entryWritten();
+    tamper(entry, 'from-the-cache');
+    chmodSync(cache, 0o777);
+    expect((await checkTopologyFile(file, { cached: true })).grid!.name).not.toBe('from-the-cache');
+    chmodSync(cache, 0o700);
+    chmodSync(entry, 0o666);
+    expect((await checkTopologyFile(file, { cached: true })).grid!.name).not.toBe('from-the-cache');
+    chmodSync(entry, 0o600);
+    writeFileSync(entry, readFileSync(entry, 'utf8').slice(0, 100));
+    const torn = await checkTopologyFile(file, { cached: true });
+    expect(torn.problems).toEqual([]);
+    expect(torn.grid!.regions.length).toBeGreaterThan(0);
+  });
+
+  it('keeps nothing for a file with problems, and nothing outside the bundled CLI', async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: x }\nregions: []\n');
+    expect((await checkTopologyFile(bad, { cached: true })).problems.length).toBeGreaterThan(0);
+    delete globals[BUILD];
+    expect((await checkTopologyFile(topology(), { cached: true })).problems).toEqual([]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(() => readdirSync(cache)).toThrow(/ENOENT/);
+  });
+});
