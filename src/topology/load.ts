@@ -66,7 +66,7 @@ export async function checkTopologyFile(file: string, options: CheckOptions = {}
   const kept = options.cached ? cachedTopology(file, text) : undefined;
   if (kept) return { ...kept, problems: [] };
   const checked = checkTopologyText(file, text);
-  if (options.cached && checked.grid) void keepTopology(file, text, { grid: checked.grid, warnings: checked.warnings });
+  if (options.cached && checked.grid) keepTopology(file, text, { grid: checked.grid, warnings: checked.warnings });
   return checked;
 }
 

@@ -14,10 +14,9 @@
  * directory of the user's own that nobody else may write: an entry is trusted as a validated grid.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Problem } from '../errors/problem.js';
 import type { Grid } from './model.js';
 
@@ -76,18 +75,22 @@ export function cachedTopology(file: string, text: string): ValidatedTopology | 
 }
 
 /**
- * Keeps a grid that validated, replacing the entry for this path. Errors are ignored (a cache that
- * cannot be written costs the next run its validation, nothing else).
+ * Keeps a grid that validated, replacing the entry for this path: written whole to a temp file and
+ * renamed, synchronously (a run may end soon after its validation, and must leave no temp file),
+ * without fsync (a cache: an entry torn by a crash is checked again). Errors are ignored: a cache
+ * that cannot be written costs the next run its validation, nothing else.
  */
-export async function keepTopology(file: string, text: string, validated: ValidatedTopology): Promise<void> {
+export function keepTopology(file: string, text: string, validated: ValidatedTopology): void {
   const at = slot(file, text);
   if (!at) return;
+  const tmp = `${at.path}.${process.pid}.tmp`;
   try {
     mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
     if (!ownedAndPrivate(cacheDir())) return;
     const entry: Entry = { key: at.key, grid: validated.grid, warnings: validated.warnings };
-    await writeFileAtomic(at.path, JSON.stringify(entry), 0o600);
+    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
+    renameSync(tmp, at.path);
   } catch {
-    // a read-only or full home: no cache
+    rmSync(tmp, { force: true }); // a read-only or full home: no cache
   }
 }
