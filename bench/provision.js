@@ -14,9 +14,10 @@
 //   - Ansible 2.14 (pipelining, ControlPersist): first run, no-change run, at 50 hosts.
 // At 50 hosts, and at 500 (floor and gridops; `--no-500` skips it). Times are medians of --runs
 // (default 3): at 500 hosts the floor, the fresh plan and the fresh no-change apply run --runs
-// times, the rest once; Ansible runs --ansible-runs times (default 3). Each fresh plan, no-change
-// apply and first apply runs right after a floor run of its own, and its paired ratio is to that
-// floor (load drifts over a bench: a floor of minutes before would flatter or wrong it). Before each timed run the
+// times, the rest once; Ansible runs --ansible-runs times (default 3). The work floor, every first
+// apply, and each fresh plan and no-change apply run right after a floor run of their own, and their
+// paired ratio is to that floor (load drifts over a bench: a floor of minutes before would flatter
+// or wrong it); the kept runs follow other runs and are not paired. Before each timed run the
 // bench waits for the machine to go quiet (settle): the run before it (a reset's 50 ssh clients,
 // Ansible's forks) leaves sshd sessions ending on the same 2 cores. Needs root (it brings up its own
 // lab) and `apt-get install ansible`. Run: npm run bench -- provision [--no-500] [--runs N] [--ansible-runs N] [--json]
@@ -168,13 +169,15 @@ const floorRun = (topology, extra = []) => run(process.execPath, [`${root}bench/
 const workFloor = (topology) => floorRun(topology, ['--command', WORK_FLOOR_SCRIPT]);
 // The floor run each measurement is paired with: the one just before it (the load drifts over a
 // bench, so a floor run minutes earlier would pair a quieter machine with a busier one).
-let lastFloor = 0;
+// A floor run pairs with the one measurement after it, and only that one.
+let lastFloor;
 /** A floor run, counted in the row's floor times and paired with what is measured next. */
 const floor = (row, topology) => row.times.floor.push((lastFloor = floorRun(topology)));
-/** Times one measurement into row.times[key], and its ratio to the floor run just before it into row.paired[key]. */
+/** Times one measurement into row.times[key] and, right after a floor run, its ratio to that floor into row.paired[key]. */
 const measure = (row, key, seconds) => {
   row.times[key].push(seconds);
-  row.paired[key].push(seconds / lastFloor);
+  if (lastFloor !== undefined) row.paired[key].push(seconds / lastFloor);
+  lastFloor = undefined;
   return seconds;
 };
 // Each repetition gets its own keeper directory, so its first apply starts with no kept connection.
@@ -215,6 +218,7 @@ try {
       for (const a of addresses) touched.add(a);
       floor(row, topology);
       measure(row, 'workFloor', workFloor(topology));
+      floor(row, topology);
       const first = gridops('apply', topology, ['--yes', '-v', ...persist]);
       measure(row, 'first', first.s);
       row.profileFirst = profileOf(first);
@@ -225,6 +229,7 @@ try {
         await resetHosts(addresses);
         rmSync(stateDir, { recursive: true, force: true });
         gridops('plan', topology, persist);
+        floor(row, topology);
         measure(row, 'firstAfterPlan', gridops('apply', topology, ['--yes', ...persist]).s);
       }
       // The kept profile; --persist 0s lets the keeper end, so no connection outlives the bench.
@@ -289,8 +294,9 @@ function report(done) {
     console.log(`\nthe 3-task work on ${r.hosts} netns lab hosts, ${concurrency} at a time; wall clock of whole processes (start-up included), each started on a quiet machine (settle; ${unsettled} did not find one in 5 s); medians of the runs in brackets; load average before ${r.load.before}, after ${r.load.after}`);
     // Ratios: of the medians, and the median of each run's time over the floor run just before it (load drifts).
     for (const [k, label] of MEASURES.filter(([k]) => r.all[k].length)) {
-      const paired = k === 'floor' ? 1 : median(r.paired[k]);
-      console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor, ${paired.toFixed(2)}x paired   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
+      // The kept runs follow other runs, not a floor run of their own: no paired ratio.
+      const paired = k === 'floor' ? '1.00x paired' : r.paired[k].length ? `${median(r.paired[k]).toFixed(2)}x paired` : 'not paired';
+      console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor, ${paired}   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
     }
     if (r.ansibleFirst !== undefined) {
       const all = (xs) => `(${xs.map((s) => s.toFixed(2)).join(', ')})`;

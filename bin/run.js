@@ -69,9 +69,15 @@ if (writeCaches) {
 globalThis[Symbol.for('gridops.requireCached')] = (file) => require.cache[file]?.exports ?? requireCached(file);
 // The bundle's import() calls go through this module's import() (bundle-cli.js says why).
 const bundle = fileURLToPath(new URL('../dist/cli/gridops.cjs', import.meta.url));
-// The build this is, for what gridops keeps between runs of the same build (src/topology/validated-cache.ts).
-const built = statSync(bundle);
-globalThis[Symbol.for('gridops.build')] = `${built.size}:${built.mtimeMs}`;
+// The build this is, and where, for what gridops keeps between runs of the same build
+// (src/topology/validated-cache.ts): scripts/build-id.js writes it after the bundle; one older than
+// the bundle is from an earlier build, and none means no such keeping.
+try {
+  const idFile = fileURLToPath(new URL('../dist/build-id', import.meta.url));
+  if (statSync(idFile).mtimeMs >= statSync(bundle).mtimeMs) globalThis[Symbol.for('gridops.build')] = `${readFileSync(idFile, 'utf8').trim()}|${bundle}`;
+} catch {
+  // no build id
+}
 const cli = requireCached(bundle, (specifier) => import(specifier));
 // What `-v`'s profile reports next to the start-up time.
 globalThis[Symbol.for('gridops.codeCache')] = codeCaches.get(bundle);

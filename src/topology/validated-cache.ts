@@ -5,23 +5,30 @@
  *
  * An entry is used only where everything the result depends on is the same: the file's bytes, its
  * path as given (positions name it) and as resolved (relative paths in it resolve from its folder),
- * the home directory (`~/` in paths), and gridops' own build (bin/run.js gives the bundle's size and
- * time: a new build or version is another key). Outside the bundled CLI (tests run the sources)
- * there is no build to key on, and no cache. Only a grid with no problem is kept: a file with
- * errors is checked again on every run, and `gridops validate` always checks in full.
+ * the home directory (`~/` in paths), and gridops' own build: the id the build writes
+ * (dist/build-id: a hash of the bundle, the schema's validators, the published schema and
+ * package.json, so another version or build is another key), with where it is installed. Outside
+ * the built CLI (tests run the sources) there is no build id, and no cache. Only a grid with no
+ * problem is kept: a file with errors is checked again on every run, and `gridops validate` always
+ * checks in full.
  *
- * It lives in $XDG_CACHE_HOME/gridops/topology (~/.cache/...), one entry per topology path, in a
- * directory of the user's own that nobody else may write: an entry is trusted as a validated grid.
+ * An entry is trusted as a validated grid (addresses, known_hosts, jump hosts), so it is used only
+ * from where nobody else could have written it, as OpenSSH's StrictModes asks of ~/.ssh: the
+ * directory $XDG_CACHE_HOME/gridops/topology (~/.cache/...) and every directory above it owned by
+ * this user or root and not writable by others (unless sticky), the entry opened without following
+ * a link, a regular file of this user's, mode 0600.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import type { Grid } from './model.js';
 
 /** Changes when an entry's shape does. */
 const ENTRY_FORMAT = 'gridops-validated-topology/1';
+/** Entries kept at most (one per topology path; the oldest go first): tests and benches make many paths. */
+const MAX_ENTRIES = 32;
 
 /** What a validation that found no problem returns. */
 export interface ValidatedTopology {
@@ -33,64 +40,93 @@ interface Entry extends ValidatedTopology {
   key: string;
 }
 
-/** bin/run.js's stamp of the running bundle (its size and mtime), or undefined outside it. */
-function buildStamp(): string | undefined {
-  const stamp = (globalThis as Record<symbol, unknown>)[Symbol.for('gridops.build')];
-  return typeof stamp === 'string' && stamp !== '' ? stamp : undefined;
+/** bin/run.js's id of the running build (dist/build-id, with the install's path), or undefined outside it. */
+function buildId(): string | undefined {
+  const id = (globalThis as Record<symbol, unknown>)[Symbol.for('gridops.build')];
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
-function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(base, 'gridops', 'topology');
+/** The cache directory, or undefined where the home or $XDG_CACHE_HOME is not an absolute path. */
+function cacheDir(): string | undefined {
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : isAbsolute(homedir()) ? join(homedir(), '.cache') : undefined;
+  return base && join(base, 'gridops', 'topology');
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Where the entry for `file` is, and the key its content must carry; undefined where there is no cache. */
-function slot(file: string, text: string): { path: string; key: string } | undefined {
-  const build = buildStamp();
-  if (!build) return undefined;
+function slot(file: string, text: string): { dir: string; path: string; key: string } | undefined {
+  const build = buildId();
+  const dir = cacheDir();
+  if (!build || !dir) return undefined;
   const resolved = resolve(file);
-  return { path: join(cacheDir(), `${sha256(resolved).slice(0, 32)}.json`), key: sha256(JSON.stringify([ENTRY_FORMAT, build, file, resolved, homedir(), text])) };
+  return { dir, path: join(dir, `${sha256(resolved).slice(0, 32)}.json`), key: sha256(JSON.stringify([ENTRY_FORMAT, build, file, resolved, homedir(), text])) };
 }
 
-/** A directory or file only this user may write (and owns): anything else is not trusted. */
-function ownedAndPrivate(path: string): boolean {
-  const s = statSync(path);
-  return s.uid === process.getuid?.() && (s.mode & 0o022) === 0;
+const uid = () => process.getuid?.() ?? -1;
+
+/** `dir` and every directory above it (links resolved): owned by this user or root, and not writable by others unless sticky (as /tmp). */
+function trustedDirectory(dir: string): boolean {
+  for (let d = realpathSync(dir); ; d = dirname(d)) {
+    const s = lstatSync(d);
+    if (!s.isDirectory() || (s.uid !== uid() && s.uid !== 0)) return false;
+    if ((s.mode & 0o022) !== 0 && (s.mode & 0o1000) === 0) return false;
+    if (dirname(d) === d) return true;
+  }
 }
 
 /** The validated grid and warnings kept for exactly this file, text and build; undefined on any doubt. */
 export function cachedTopology(file: string, text: string): ValidatedTopology | undefined {
   const at = slot(file, text);
   if (!at) return undefined;
+  let fd: number | undefined;
   try {
-    if (!ownedAndPrivate(cacheDir()) || !ownedAndPrivate(at.path)) return undefined;
-    const entry = JSON.parse(readFileSync(at.path, 'utf8')) as Partial<Entry>;
+    if (!trustedDirectory(at.dir)) return undefined;
+    fd = openSync(at.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const s = fstatSync(fd);
+    if (!s.isFile() || s.uid !== uid() || (s.mode & 0o077) !== 0) return undefined;
+    const entry = JSON.parse(readFileSync(fd, 'utf8')) as Partial<Entry>;
     if (entry.key !== at.key || typeof entry.grid !== 'object' || entry.grid === null || !Array.isArray(entry.grid.regions) || !Array.isArray(entry.warnings)) return undefined;
     return { grid: entry.grid, warnings: entry.warnings };
   } catch {
     return undefined; // none yet, unreadable, or torn: validate as without a cache
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
 /**
  * Keeps a grid that validated, replacing the entry for this path: written whole to a temp file and
  * renamed, synchronously (a run may end soon after its validation, and must leave no temp file),
- * without fsync (a cache: an entry torn by a crash is checked again). Errors are ignored: a cache
- * that cannot be written costs the next run its validation, nothing else.
+ * without fsync (a cache: an entry torn by a crash is checked again). Beyond MAX_ENTRIES, the
+ * oldest entries go. Nothing here fails a run: a cache that cannot be written (a home that cannot
+ * be entered, a full disk) costs the next run its validation, nothing else.
  */
 export function keepTopology(file: string, text: string, validated: ValidatedTopology): void {
   const at = slot(file, text);
   if (!at) return;
   const tmp = `${at.path}.${process.pid}.tmp`;
   try {
-    mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
-    if (!ownedAndPrivate(cacheDir())) return;
+    mkdirSync(at.dir, { recursive: true, mode: 0o700 });
+    if (!trustedDirectory(at.dir)) return;
     const entry: Entry = { key: at.key, grid: validated.grid, warnings: validated.warnings };
-    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600, flag: 'wx' });
     renameSync(tmp, at.path);
+    pruneOldest(at.dir);
   } catch {
-    rmSync(tmp, { force: true }); // a read-only or full home: no cache
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // not even that: the entry was never usable
+    }
   }
+}
+
+/** Removes the oldest entries beyond MAX_ENTRIES. */
+function pruneOldest(dir: string): void {
+  const entries = readdirSync(dir).filter((f) => /^[0-9a-f]{32}\.json$/.test(f));
+  if (entries.length <= MAX_ENTRIES) return;
+  const byAge = entries.map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs })).sort((a, b) => a.t - b.t);
+  for (const { f } of byAge.slice(0, entries.length - MAX_ENTRIES)) rmSync(join(dir, f), { force: true });
 }

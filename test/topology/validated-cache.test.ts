@@ -1,7 +1,8 @@
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTopologyFile } from '../../src/topology/load.js';
+import { keepTopology } from '../../src/topology/validated-cache.js';
 
 // bin/run.js stamps the running bundle; the sources under test have none unless a test sets one.
 const BUILD = Symbol.for('gridops.build');
@@ -14,7 +15,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'gridops-vcache-'));
   process.env.XDG_CACHE_HOME = join(dir, 'cache');
   cache = join(dir, 'cache', 'gridops', 'topology');
-  globals[BUILD] = '2078216:1764626400000';
+  globals[BUILD] = 'build-one|/opt/gridops/dist/cli/gridops.cjs';
 });
 afterEach(() => {
   delete globals[BUILD];
@@ -77,7 +78,7 @@ describe('the validated-topology cache', () => {
     expect((await checkTopologyFile(file)).grid!.name).not.toBe('from-the-cache');
     expect((await checkTopologyFile(file, { cached: true })).grid!.name).toBe('from-the-cache');
     // Another build validates in full, and its entry replaces this path's.
-    globals[BUILD] = '2078216:1764626400001';
+    globals[BUILD] = 'build-two|/opt/gridops/dist/cli/gridops.cjs';
     expect((await checkTopologyFile(file, { cached: true })).grid!.name).not.toBe('from-the-cache');
     tamper(entry, 'from-the-cache');
     expect((await checkTopologyFile(file, { cached: true })).grid!.name).toBe('from-the-cache');
@@ -102,6 +103,52 @@ describe('the validated-topology cache', () => {
     const torn = await checkTopologyFile(file, { cached: true });
     expect(torn.problems).toEqual([]);
     expect(torn.grid!.regions.length).toBeGreaterThan(0);
+  });
+
+  it('follows no link to an entry, trusts no entry of another user, nor a directory above that others may write', async () => {
+    const file = topology();
+    await checkTopologyFile(file, { cached: true });
+    const entry = await entryWritten();
+    tamper(entry, 'from-the-cache');
+    expect((await checkTopologyFile(file, { cached: true })).grid!.name).toBe('from-the-cache');
+    // The entry as a link to a copy elsewhere: not followed.
+    const elsewhere = join(dir, 'elsewhere.json');
+    renameSync(entry, elsewhere);
+    symlinkSync(elsewhere, entry);
+    expect((await checkTopologyFile(file, { cached: true })).grid!.name).not.toBe('from-the-cache');
+    rmSync(entry, { force: true });
+    renameSync(elsewhere, entry);
+    chownSync(entry, 65534, 65534);
+    expect((await checkTopologyFile(file, { cached: true })).grid!.name).not.toBe('from-the-cache');
+    // Each miss wrote a fresh entry of this user's in its place.
+    expect(statSync(entry).uid).toBe(process.getuid!());
+    tamper(entry, 'from-the-cache');
+    expect((await checkTopologyFile(file, { cached: true })).grid!.name).toBe('from-the-cache');
+    chmodSync(join(dir, 'cache'), 0o777);
+    expect((await checkTopologyFile(file, { cached: true })).grid!.name).not.toBe('from-the-cache');
+  });
+
+  it('has no cache without an absolute home, and a cache it cannot write never fails the check', async () => {
+    const savedHome = process.env.HOME;
+    try {
+      delete process.env.XDG_CACHE_HOME;
+      process.env.HOME = '';
+      const checked = await checkTopologyFile(topology(), { cached: true });
+      expect(checked.problems).toEqual([]);
+      expect(() => readdirSync('.cache/gridops')).toThrow(/ENOENT/);
+    } finally {
+      process.env.HOME = savedHome;
+    }
+    writeFileSync(join(dir, 'a-file'), '');
+    process.env.XDG_CACHE_HOME = join(dir, 'a-file', 'cache');
+    expect(() => keepTopology(topology(), 'text', { grid: { regions: [] } as never, warnings: [] })).not.toThrow();
+    expect((await checkTopologyFile(topology(), { cached: true })).problems).toEqual([]);
+  });
+
+  it('keeps at most 32 entries, the newest', async () => {
+    mkdirSync(cache, { recursive: true, mode: 0o700 });
+    for (let i = 0; i < 40; i++) keepTopology(join(dir, `t${i}.yaml`), `text ${i}`, { grid: { regions: [] } as never, warnings: [] });
+    expect(readdirSync(cache).filter((f) => f.endsWith('.json'))).toHaveLength(32);
   });
 
   it('keeps nothing for a file with problems, and nothing outside the bundled CLI', async () => {
