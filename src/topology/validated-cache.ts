@@ -14,7 +14,8 @@
  *
  * An entry is trusted as a validated grid (addresses, known_hosts, jump hosts), so it is used only
  * from where nobody else could have written it, as OpenSSH's StrictModes asks of ~/.ssh: the
- * directory $XDG_CACHE_HOME/gridops/topology (~/.cache/...) and every directory above it owned by
+ * directory topology/ of gridops' cache ($GRIDOPS_CACHE_DIR, $XDG_CACHE_HOME/gridops or
+ * ~/.cache/gridops) and every directory above it owned by
  * this user or root and not writable by others (unless sticky), the entry opened without following
  * a link, a regular file of this user's, mode 0600.
  */
@@ -46,11 +47,14 @@ function buildId(): string | undefined {
   return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
-/** The cache directory, or undefined where the home or $XDG_CACHE_HOME is not an absolute path. */
+/**
+ * The cache directory: under gridops' cache, as the lab's images are ($GRIDOPS_CACHE_DIR), else
+ * $XDG_CACHE_HOME/gridops, else ~/.cache/gridops; undefined where none of them is an absolute path.
+ */
 function cacheDir(): string | undefined {
-  const xdg = process.env.XDG_CACHE_HOME;
-  const base = xdg && isAbsolute(xdg) ? xdg : isAbsolute(homedir()) ? join(homedir(), '.cache') : undefined;
-  return base && join(base, 'gridops', 'topology');
+  const { GRIDOPS_CACHE_DIR: own, XDG_CACHE_HOME: xdg } = process.env;
+  const base = own && isAbsolute(own) ? own : xdg && isAbsolute(xdg) ? join(xdg, 'gridops') : isAbsolute(homedir()) ? join(homedir(), '.cache', 'gridops') : undefined;
+  return base && join(base, 'topology');
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

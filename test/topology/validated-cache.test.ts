@@ -11,13 +11,16 @@ const globals = globalThis as Record<symbol, unknown>;
 let dir: string;
 let cache: string;
 const savedXdg = process.env.XDG_CACHE_HOME;
+const savedOwn = process.env.GRIDOPS_CACHE_DIR;
 beforeEach(() => {
+  delete process.env.GRIDOPS_CACHE_DIR;
   dir = mkdtempSync(join(tmpdir(), 'gridops-vcache-'));
   process.env.XDG_CACHE_HOME = join(dir, 'cache');
   cache = join(dir, 'cache', 'gridops', 'topology');
   globals[BUILD] = 'build-one|/opt/gridops/dist/cli/gridops.cjs';
 });
 afterEach(() => {
+  if (savedOwn !== undefined) process.env.GRIDOPS_CACHE_DIR = savedOwn;
   delete globals[BUILD];
   if (savedXdg === undefined) delete process.env.XDG_CACHE_HOME;
   else process.env.XDG_CACHE_HOME = savedXdg;
@@ -143,6 +146,19 @@ describe('the validated-topology cache', () => {
     process.env.XDG_CACHE_HOME = join(dir, 'a-file', 'cache');
     expect(() => keepTopology(topology(), 'text', { grid: { regions: [] } as never, warnings: [] })).not.toThrow();
     expect((await checkTopologyFile(topology(), { cached: true })).problems).toEqual([]);
+  });
+
+  it("lives under $GRIDOPS_CACHE_DIR where that is set, as the lab's images do", async () => {
+    const saved = process.env.GRIDOPS_CACHE_DIR;
+    try {
+      process.env.GRIDOPS_CACHE_DIR = join(dir, 'own');
+      await checkTopologyFile(topology(), { cached: true });
+      expect(readdirSync(join(dir, 'own', 'topology')).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+      expect(() => readdirSync(cache)).toThrow(/ENOENT/);
+    } finally {
+      if (saved === undefined) delete process.env.GRIDOPS_CACHE_DIR;
+      else process.env.GRIDOPS_CACHE_DIR = saved;
+    }
   });
 
   it('keeps at most 32 entries, the newest', async () => {
