@@ -9,12 +9,12 @@ import { createConnection, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { fromWire, keeperDir, keeperSocket, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
+import { fileAnswersFromWire, fromWire, keeperDir, keeperSocket, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
 import { heldSessionUnavailable } from './held-read.js';
 import { ensurePrivateDir } from './keeper-server.js';
 import type { TransportLogger } from './logger.js';
 import type { SshHostSpec } from './ssh-transport.js';
-import type { ExecOptions, ExecResult, HeldRead, Transport, UploadOptions } from './transport.js';
+import type { ExecOptions, ExecResult, FileAnswer, FileQuery, HeldRead, Transport, UploadOptions } from './transport.js';
 
 /** A keeper lives at most this long, and so does every connection it holds, however busy. */
 export const KEEPER_MAX_LIFETIME_MS = 30 * 60_000;
@@ -209,6 +209,18 @@ class KeptTransport implements Transport {
     this.checkOpen();
     const data = (await this.keeper.request({ op: 'read', conn: this.conn, path: remotePath, ...(options.become !== undefined ? { become: options.become } : {}) })) as string | null;
     return data === null ? null : Buffer.from(data, 'base64');
+  }
+
+  /**
+   * A read without a shell on the kept connection (Transport.queryFiles): the keeper asks on an
+   * SFTP session of its own, so the host runs sftp-server where a shell read runs `sh` and `stat`.
+   * Undefined where it could not answer, and from a keeper of an older gridops: the run then reads
+   * with the shell.
+   */
+  async queryFiles(queries: readonly FileQuery[], options: { become?: boolean; timeoutMs: number }): Promise<Map<string, FileAnswer> | undefined> {
+    this.checkOpen();
+    const wire = await this.keeper.request({ op: 'queryFiles', conn: this.conn, queries: [...queries], timeoutMs: options.timeoutMs, ...(options.become !== undefined ? { become: options.become } : {}) });
+    return fileAnswersFromWire(wire);
   }
 
   /**

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ConnectionError, GridopsError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { CommandTimeoutError } from './errors.js';
 import type { SshHostSpec } from './ssh-transport.js';
-import type { ExecResult } from './transport.js';
+import type { ExecResult, FileAnswer, FileAttrs, FileQuery } from './transport.js';
 
 /** What a run asks the keeper. `conn` names a connection the keeper returned from `connect`. */
 export type KeeperRequest =
@@ -20,6 +20,8 @@ export type KeeperRequest =
   // A held read (held-read.ts) on a kept connection: `held` in proceed and release is the id of its execHeld request.
   | { id: number; op: 'execHeld'; conn: string; script: string; timeoutMs: number; become?: boolean }
   | { id: number; op: 'proceed'; conn: string; held: number; script: string; timeoutMs: number; stream?: boolean }
+  // A read without a shell (Transport.queryFiles) on an SFTP session of the kept connection.
+  | { id: number; op: 'queryFiles'; conn: string; queries: FileQuery[]; timeoutMs: number; become?: boolean }
   | { id: number; op: 'cancel'; target: number }
   | { id: number; op: 'release'; held: number };
 
@@ -28,6 +30,30 @@ export interface KeptHeldReply {
   held: number | null;
   result?: ExecResult;
   waiting?: boolean;
+}
+
+/** A FileAnswer as it crosses the socket: the content in base64. */
+export interface WireFileAnswer {
+  lstat?: FileAttrs | null;
+  stat?: FileAttrs | null;
+  content?: string | null;
+}
+
+/** queryFiles' answers for the socket: null where the keeper's SFTP session could not answer (the run reads with the shell). */
+export function fileAnswersToWire(answers: ReadonlyMap<string, FileAnswer> | undefined): Array<[string, WireFileAnswer]> | null {
+  if (!answers) return null;
+  return [...answers].map(([path, { content, ...attrs }]) => [path, { ...attrs, ...(content !== undefined ? { content: content === null ? null : content.toString('base64') } : {}) }]);
+}
+
+/**
+ * The answers again, from the socket; undefined for null, and for a keeper started by an older
+ * gridops, which answers nothing to an op it does not know.
+ */
+export function fileAnswersFromWire(wire: unknown): Map<string, FileAnswer> | undefined {
+  if (!Array.isArray(wire)) return undefined;
+  return new Map(
+    (wire as Array<[string, WireFileAnswer]>).map(([path, { content, ...attrs }]) => [path, { ...attrs, ...(content !== undefined ? { content: content === null ? null : Buffer.from(content, 'base64') } : {}) }]),
+  );
 }
 
 /** The keeper's answers: a result, a failure, or (for a streamed exec) a piece of stdout. */

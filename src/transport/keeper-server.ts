@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { KnownHosts } from './known-hosts.js';
-import { connectionKey, toWire, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
+import { connectionKey, fileAnswersToWire, toWire, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
 import { SshTransport, type SshHostSpec, type SshSessionOptions } from './ssh-transport.js';
 import type { HeldRead } from './transport.js';
 
@@ -180,6 +180,10 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
           const t = await transportOf(req.conn, req.conn);
           const data = await t.read(req.path, req.become !== undefined ? { become: req.become } : {});
           return data === null ? null : data.toString('base64');
+        }
+        case 'queryFiles': {
+          const t = await transportOf(req.conn, req.conn);
+          return fileAnswersToWire(await t.queryFiles(req.queries, { timeoutMs: req.timeoutMs, keepSession: true, ...(req.become !== undefined ? { become: req.become } : {}) }));
         }
         case 'execHeld': {
           const t = await transportOf(req.conn, req.conn);

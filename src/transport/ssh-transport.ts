@@ -711,11 +711,26 @@ export class SshTransport implements Transport {
   }
 
   private sftp(): Promise<SFTPWrapper> {
-    this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
-      this.client.sftp((err, s) => (err ? reject(new ConnectionError(this.name, `cannot open SFTP: ${err.message}`, 'check that sshd has the sftp subsystem enabled')) : resolve(s)));
+    if (this.sftpSession) return this.sftpSession;
+    const session = new Promise<SFTPWrapper>((resolve, reject) => {
+      this.client.sftp((err, s) => {
+        if (err) return reject(new ConnectionError(this.name, `cannot open SFTP: ${err.message}`, 'check that sshd has the sftp subsystem enabled'));
+        // A session the server ended is not handed out again: the next call opens another.
+        s.once('close', () => this.dropSftp(session));
+        s.on('error', () => undefined);
+        resolve(s);
+      });
     });
-    this.sftpSession.catch(() => (this.sftpSession = undefined));
-    return this.sftpSession;
+    this.sftpSession = session;
+    session.catch(() => this.dropSftp(session));
+    return session;
+  }
+
+  /** Forgets the shared SFTP session `session` (if it still is the shared one) and ends it. */
+  private dropSftp(session: Promise<SFTPWrapper>): void {
+    if (this.sftpSession !== session) return;
+    this.sftpSession = undefined;
+    session.then((s) => s.end(), () => undefined);
   }
 
   async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
@@ -759,9 +774,10 @@ export class SshTransport implements Transport {
    * to read with the shell, where become needs sudo, where the server has no sftp subsystem, and
    * where the session did not answer within `timeoutMs` or stopped answering.
    */
-  async queryFiles(queries: readonly FileQuery[], options: { become?: boolean; timeoutMs: number }): Promise<Map<string, FileAnswer> | undefined> {
+  async queryFiles(queries: readonly FileQuery[], options: { become?: boolean; timeoutMs: number; keepSession?: boolean }): Promise<Map<string, FileAnswer> | undefined> {
     if (options.become && this.user !== 'root') return undefined;
     this.checkOpen();
+    if (options.keepSession) return this.queryKeptSftp(queries, options.timeoutMs);
     let session: SFTPWrapper | undefined;
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
@@ -785,6 +801,37 @@ export class SshTransport implements Transport {
       clearTimeout(timer);
       // A session still opening when the time ran out ends as soon as it opens (above).
       session?.end();
+    }
+  }
+
+  /**
+   * queryFiles on the connection's shared SFTP session, kept open for the next query (the keeper's
+   * connections, `--persist`): a run then costs the host no session, no shell and no process, only
+   * the requests. A session that stops answering, or not in time, is ended and forgotten, and the
+   * caller reads with the shell.
+   */
+  private async queryKeptSftp(queries: readonly FileQuery[], timeoutMs: number): Promise<Map<string, FileAnswer> | undefined> {
+    const session = this.sftp();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const query = session.then(
+      (s) => querySftp(s, queries),
+      () => undefined,
+    );
+    // An answer that comes after the time ran out is nobody's: its failure must not go unhandled.
+    query.catch(() => undefined);
+    try {
+      const answers = await Promise.race([query, timeout]);
+      if (answers === 'timeout') this.dropSftp(session);
+      return answers === 'timeout' ? undefined : answers;
+    } catch (err) {
+      this.dropSftp(session);
+      if (err instanceof SftpUnanswered) return undefined;
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

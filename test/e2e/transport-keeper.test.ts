@@ -6,13 +6,14 @@
  */
 import { jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostKeyError } from '../../src/errors/index.js';
 import { CommandTimeoutError } from '../../src/transport/errors.js';
 import { KeeperClient } from '../../src/transport/keeper-client.js';
 import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
 import type { SshHostSpec } from '../../src/transport/ssh-transport.js';
 import { makeKey, SSHD, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
@@ -95,6 +96,65 @@ d('the connection keeper (--persist) against a real sshd', () => {
     first.end();
 
     await expectKeptForTheNextRun();
+  });
+
+  it('reads without a shell on the kept connection (SFTP): the answers are what the file system says', async () => {
+    const files = join(dir, 'query files');
+    mkdirSync(files, { recursive: true });
+    writeFileSync(join(files, 'text'), 'managed=yes\n', { mode: 0o640 });
+    writeFileSync(join(files, 'binary'), Buffer.from([0, 1, 2, 255, 10]));
+    symlinkSync(join(files, 'text'), join(files, 'link'));
+    const queries = [
+      { path: join(files, 'text'), lstat: true, read: 4096 },
+      { path: join(files, 'binary'), lstat: true, read: 4096 },
+      { path: join(files, 'link'), lstat: true, stat: true, read: 4096 },
+      { path: files, lstat: true, read: 4096 },
+      { path: join(files, 'missing'), lstat: true, stat: true, read: 4096 },
+    ];
+    const k = await KeeperClient.attach(khFile, 60_000, env());
+    const t = await k.connect(spec(), 5000);
+    const kept = await t.queryFiles!(queries, { timeoutMs: 5000 });
+    // sshd runs on this machine, as root: the keeper's answers must be the local file system's.
+    const local = await new LocalTransport('local').queryFiles(queries, { timeoutMs: 5000 });
+    expect(kept).toEqual(local);
+    expect(kept!.get(join(files, 'binary'))!.content).toEqual(Buffer.from([0, 1, 2, 255, 10]));
+    expect(kept!.get(join(files, 'missing'))).toEqual({ lstat: null, stat: null });
+    expect(kept!.get(files)!.content).toBeUndefined();
+    k.end();
+  });
+
+  it("keeps the read's SFTP session for the next run's read; one the server ended is opened again", async () => {
+    /** The SFTP sessions this test's sshd runs: its descendants titled root@internal-sftp (the harness's Subsystem). */
+    const sftpServers = (): string[] => {
+      const pids = spawnSync('pgrep', ['-f', '^sshd: root@internal-sftp'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+      const parentOf = (pid: string) => /^PPid:\s*(\d+)/m.exec(spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout)?.[1];
+      return pids.filter((pid) => {
+        for (let p: string | undefined = pid; p && p !== '1' && p !== '0'; p = parentOf(p)) if (p === String(sshd.pid)) return true;
+        return false;
+      });
+    };
+    const queries = [{ path: khFile, lstat: true, read: 4096 }];
+    const first = await KeeperClient.attach(khFile, 60_000, env());
+    expect(await (await first.connect(spec(), 5000)).queryFiles!(queries, { timeoutMs: 5000 })).toBeDefined();
+    first.end();
+    const kept = sftpServers();
+    expect(kept).toHaveLength(1);
+
+    const next = await KeeperClient.attach(khFile, 60_000, env());
+    const t = await next.connect(spec(), 5000);
+    expect(t.reused).toBe(true);
+    expect((await t.queryFiles!(queries, { timeoutMs: 5000 }))!.get(khFile)!.lstat).not.toBeNull();
+    expect(sftpServers()).toEqual(kept);
+
+    // The server's end of the session goes away: the next read opens another session and answers.
+    process.kill(Number(kept[0]), 'SIGKILL');
+    expect(await until(() => !sftpServers().includes(kept[0]!), 5000)).toBe(true);
+    await sleep(100);
+    expect((await t.queryFiles!(queries, { timeoutMs: 5000 }))!.get(khFile)!.content).toBeDefined();
+    const reopened = sftpServers();
+    expect(reopened).toHaveLength(1);
+    expect(reopened).not.toEqual(kept);
+    next.end();
   });
 
   it('listens on a socket of mode 0600 in a directory of mode 0700', async () => {

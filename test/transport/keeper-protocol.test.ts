@@ -1,6 +1,6 @@
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../../src/errors/index.js';
 import { CommandTimeoutError } from '../../src/transport/errors.js';
-import { connectionKey, fromWire, keeperDir, keeperSocket, toWire } from '../../src/transport/keeper-protocol.js';
+import { connectionKey, fileAnswersFromWire, fileAnswersToWire, fromWire, keeperDir, keeperSocket, toWire } from '../../src/transport/keeper-protocol.js';
 
 describe('the keeper protocol', () => {
   it('errors cross the socket as the same classes, with their message, hint and details', () => {
@@ -20,6 +20,22 @@ describe('the keeper protocol', () => {
     const plain = fromWire(toWire(new Error('odd')));
     expect(plain).toBeInstanceOf(Error);
     expect(plain.message).toBe('odd');
+  });
+
+  it('file answers cross the socket as they were: attributes, null for a missing path, bytes of any kind', () => {
+    const attrs = { mode: 0o100644, uid: 0, gid: 0, size: 5 };
+    const answers = new Map([
+      ['/etc/text', { lstat: attrs, content: Buffer.from([0, 1, 2, 255, 10]) }],
+      ['/etc/missing', { lstat: null, stat: null }],
+      ['/etc/unreadable', { lstat: attrs, content: null }],
+      ['/etc/dir', { lstat: { ...attrs, mode: 0o40755 } }],
+    ]);
+    const wire = JSON.parse(JSON.stringify(fileAnswersToWire(answers)));
+    expect(fileAnswersFromWire(wire)).toEqual(answers);
+    expect(fileAnswersToWire(undefined)).toBeNull();
+    // A session that could not answer, and a keeper of an older gridops that answers nothing: the run reads with the shell.
+    expect(fileAnswersFromWire(null)).toBeUndefined();
+    expect(fileAnswersFromWire(undefined)).toBeUndefined();
   });
 
   it("a keeper's socket is named after the known_hosts path and content: another content, another keeper", () => {
