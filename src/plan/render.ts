@@ -28,7 +28,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
   const total = n.create + n.update + n.delete + n.run;
   out.push(
     total === 0 && n.hostsWithErrors === 0
-      ? `No changes. ${plan.hosts.length} host${plan.hosts.length === 1 ? '' : 's'} match the topology.`
+      ? `No changes. ${plan.hosts.length === 1 ? '1 host matches' : `${plan.hosts.length} hosts match`} the topology.`
       : `Plan: ${n.create} to create, ${n.update} to change, ${n.delete} to remove, ${n.run} to run, on ${n.hostsWithChanges} of ${plan.hosts.length} hosts${n.hostsWithErrors ? `; ${n.hostsWithErrors} host(s) with errors` : ''}.`,
   );
   return out.join('\n');
