@@ -213,7 +213,8 @@ class KeptTransport implements Transport {
 
   /**
    * A read without a shell on the kept connection (Transport.queryFiles): the keeper asks on an
-   * SFTP session of its own, so the host runs sftp-server where a shell read runs `sh` and `stat`.
+   * SFTP session the connection keeps for such reads, so the host runs no new process at all
+   * where a shell read runs `sh` and `stat`.
    * Undefined where it could not answer, and from a keeper of an older gridops: the run then reads
    * with the shell.
    */

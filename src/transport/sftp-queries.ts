@@ -58,15 +58,30 @@ export async function answerFileQueries(ops: FileOps, queries: readonly FileQuer
   return answers;
 }
 
-export function querySftp(sftp: SFTPWrapper, queries: readonly FileQuery[]): Promise<Map<string, FileAnswer>> {
-  return answerFileQueries(
-    {
-      lstat: (path) => attrsOf((cb) => sftp.lstat(path, cb)),
-      stat: (path) => attrsOf((cb) => sftp.stat(path, cb)),
-      read: (path, max, size) => readUpTo(sftp, path, max, size),
-    },
-    queries,
-  );
+/**
+ * Every query answered on `sftp`. A request made after the session ended fails at once: ssh2 sends
+ * nothing on a closed channel and never calls back (a session another caller dropped, or one the
+ * server ended between a file's lstat and its open), so it would wait for the caller's timeout.
+ */
+export async function querySftp(sftp: SFTPWrapper, queries: readonly FileQuery[]): Promise<Map<string, FileAnswer>> {
+  let ended = false;
+  const onEnd = () => (ended = true);
+  sftp.once('end', onEnd);
+  sftp.once('close', onEnd);
+  const live = <T>(call: () => Promise<T>): Promise<T> => (ended ? Promise.reject(new SftpUnanswered('the SFTP session ended')) : call());
+  try {
+    return await answerFileQueries(
+      {
+        lstat: (path) => live(() => attrsOf((cb) => sftp.lstat(path, cb))),
+        stat: (path) => live(() => attrsOf((cb) => sftp.stat(path, cb))),
+        read: (path, max, size) => live(() => readUpTo(sftp, path, max, size, () => ended)),
+      },
+      queries,
+    );
+  } finally {
+    sftp.off('end', onEnd);
+    sftp.off('close', onEnd);
+  }
 }
 
 /** Whether an error is the server's own answer that the path cannot be stat'ed or opened. */
@@ -93,13 +108,14 @@ function attrsOf(call: (cb: (err: Error | undefined, stats: Stats) => void) => v
  * file says 0 and is read in chunks), or null when the server refuses to open it. The handle's
  * close is sent without waiting for its answer: no round trip is spent on it.
  */
-async function readUpTo(sftp: SFTPWrapper, path: string, max: number, size: number): Promise<Buffer | null> {
+async function readUpTo(sftp: SFTPWrapper, path: string, max: number, size: number, ended: () => boolean): Promise<Buffer | null> {
   const handle = await new Promise<Buffer | null>((resolve, reject) => sftp.open(path, 'r', (err, h) => (err ? (refused(err) ? resolve(null) : reject(new SftpUnanswered(err.message))) : resolve(h))));
   if (!handle) return null;
   try {
     const chunks: Buffer[] = [];
     let filled = 0;
     for (;;) {
+      if (ended()) throw new SftpUnanswered('the SFTP session ended');
       // One more byte than lstat's size says whether the file grew since; a /proc file (size 0) is
       // read a chunk at a time to its end (its reads come short before that).
       const want = size > 0 ? Math.min(max, size + 1) - filled : Math.min(CHUNK, max - filled);
@@ -121,6 +137,6 @@ async function readUpTo(sftp: SFTPWrapper, path: string, max: number, size: numb
     }
     return Buffer.concat(chunks, filled);
   } finally {
-    sftp.close(handle, () => undefined);
+    if (!ended()) sftp.close(handle, () => undefined);
   }
 }

@@ -14,6 +14,7 @@ import type { AnyAuthMethod, Client, ParsedKey, ClientChannel, ConnectConfig, SF
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
 import type { EarlyDials } from './early-dials.js';
+import { KeptSftp } from './kept-sftp.js';
 import { CommandTimeoutError, summarize } from './errors.js';
 import { HeldChannel, heldReadCommand, heldSentinel, remoteSeconds, type HeldRead } from './held-read.js';
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict } from './host-certificate.js';
@@ -513,7 +514,9 @@ interface RawResult {
 
 /** Transport over one ssh2 connection. Create with `SshTransport.connect` (or through a pool). */
 export class SshTransport implements Transport {
-  private sftpSession: Promise<SFTPWrapper> | undefined;
+  /** The SFTP session of uploads and reads, and the one the keeper's reads without a shell keep (kept-sftp.ts says why two). */
+  private readonly filesSftp = new KeptSftp(() => this.openSftp());
+  private readonly keptQueries = new KeptSftp(() => this.openSftp());
   private readonly token = becomeToken();
   /** Set by close(): the connection is closed (or closing) from then on. */
   private closing: Promise<void> | undefined;
@@ -711,26 +714,13 @@ export class SshTransport implements Transport {
   }
 
   private sftp(): Promise<SFTPWrapper> {
-    if (this.sftpSession) return this.sftpSession;
-    const session = new Promise<SFTPWrapper>((resolve, reject) => {
-      this.client.sftp((err, s) => {
-        if (err) return reject(new ConnectionError(this.name, `cannot open SFTP: ${err.message}`, 'check that sshd has the sftp subsystem enabled'));
-        // A session the server ended is not handed out again: the next call opens another.
-        s.once('close', () => this.dropSftp(session));
-        s.on('error', () => undefined);
-        resolve(s);
-      });
-    });
-    this.sftpSession = session;
-    session.catch(() => this.dropSftp(session));
-    return session;
+    return this.filesSftp.get();
   }
 
-  /** Forgets the shared SFTP session `session` (if it still is the shared one) and ends it. */
-  private dropSftp(session: Promise<SFTPWrapper>): void {
-    if (this.sftpSession !== session) return;
-    this.sftpSession = undefined;
-    session.then((s) => s.end(), () => undefined);
+  private openSftp(): Promise<SFTPWrapper> {
+    return new Promise<SFTPWrapper>((resolve, reject) => {
+      this.client.sftp((err, s) => (err ? reject(new ConnectionError(this.name, `cannot open SFTP: ${err.message}`, 'check that sshd has the sftp subsystem enabled')) : resolve(s)));
+    });
   }
 
   async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
@@ -770,7 +760,8 @@ export class SshTransport implements Transport {
 
   /**
    * Transport.queryFiles on an SFTP session of its own (sftp-queries.ts), ended once answered, so
-   * a host read this way holds no session more than a shell read would. Undefined, for the caller
+   * a host read this way holds no session more than a shell read would; with `keepSession` (the
+   * keeper's), on one the connection keeps for the next query (queryKeptSftp). Undefined, for the caller
    * to read with the shell, where become needs sudo, where the server has no sftp subsystem, and
    * where the session did not answer within `timeoutMs` or stopped answering.
    */
@@ -805,31 +796,36 @@ export class SshTransport implements Transport {
   }
 
   /**
-   * queryFiles on the connection's shared SFTP session, kept open for the next query (the keeper's
+   * queryFiles on an SFTP session the connection keeps for the next query (the keeper's
    * connections, `--persist`): a run then costs the host no session, no shell and no process, only
-   * the requests. A session that stops answering, or not in time, is ended and forgotten, and the
-   * caller reads with the shell.
+   * the requests. A session that does not answer in time is dropped, and the caller reads with the
+   * shell; one that ended under the query (the server ended it) is replaced and asked once more,
+   * within the same time. A refusal from a live session (a status the read cannot use) keeps it.
    */
   private async queryKeptSftp(queries: readonly FileQuery[], timeoutMs: number): Promise<Map<string, FileAnswer> | undefined> {
-    const session = this.sftp();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
-    const query = session.then(
-      (s) => querySftp(s, queries),
-      () => undefined,
-    );
-    // An answer that comes after the time ran out is nobody's: its failure must not go unhandled.
-    query.catch(() => undefined);
     try {
-      const answers = await Promise.race([query, timeout]);
-      if (answers === 'timeout') this.dropSftp(session);
-      return answers === 'timeout' ? undefined : answers;
-    } catch (err) {
-      this.dropSftp(session);
-      if (err instanceof SftpUnanswered) return undefined;
-      throw err;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const session = this.keptQueries.get();
+        let opened = false;
+        const query = session.then((s) => ((opened = true), querySftp(s, queries))).catch((err: unknown) => {
+          if (err instanceof SftpUnanswered || err instanceof ConnectionError) return undefined;
+          throw err;
+        });
+        // An answer that comes after the time ran out is nobody's: its failure must not go unhandled.
+        query.catch(() => undefined);
+        const answers = await Promise.race([query, timeout]);
+        if (answers === 'timeout') {
+          this.keptQueries.drop(session);
+          return undefined;
+        }
+        // Asked once more only where a session opened and then ended: a server that opens none (no sftp subsystem) is asked once.
+        if (answers || !opened || this.keptQueries.holds(session)) return answers;
+      }
+      return undefined;
     } finally {
       clearTimeout(timer);
     }

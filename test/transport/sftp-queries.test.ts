@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { SFTPWrapper } from 'ssh2';
 import { querySftp, SftpUnanswered } from '../../src/transport/sftp-queries.js';
 
@@ -21,7 +22,8 @@ function fakeSftp(files: Record<string, FakeFile>) {
   const closed: string[] = [];
   const error = (code: number | null) => Object.assign(new Error(code === null ? 'No response from server' : `status ${code}`), code === null ? {} : { code });
   const stats = (f: FakeFile) => ({ mode: f.mode, uid: 0, gid: 0, size: f.size });
-  const sftp = {
+  // A session is an EventEmitter (its end and close), as ssh2's is.
+  const sftp = Object.assign(new EventEmitter(), {
     lstat(path: string, cb: (err: Error | undefined, s?: unknown) => void) {
       calls.push(`lstat ${path}`);
       const f = files[path];
@@ -54,7 +56,7 @@ function fakeSftp(files: Record<string, FakeFile>) {
       closed.push(handle.toString());
       cb();
     },
-  };
+  });
   return { sftp: sftp as unknown as SFTPWrapper, calls, closed };
 }
 
