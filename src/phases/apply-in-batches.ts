@@ -35,6 +35,8 @@ export const applyInBatches: Phase = {
 
     const outcomes = new Map<string, HostOutcome>(ctx.planned.map((p) => [p.session.node.name, { host: p.session.node.name, status: 'unchanged', applied: 0 }]));
     const agents = batches.some((b) => b.gate) ? agentSessions(ctx) : [];
+    // The hosts whose agent the run asks after their changes (the rolling gate, verify): the only ones whose connection it still needs.
+    const asksAgent = new Set(agentSessions(ctx));
     const stop = (i: number, reason: BatchStop['reason'], detail: string) => {
       for (const batch of batches.slice(i + 1)) for (const host of batch.hosts) outcomes.set(host, { host, status: 'skipped', applied: 0 });
       ctx.stopped = { batch: i + 1, batches: batches.length, reason, detail };
@@ -52,7 +54,7 @@ export const applyInBatches: Phase = {
       if (batches.length > 1) ctx.say(`${label}: ${batch.hosts.join(', ')} (${batch.label})`);
       const results = await applyPlan(
         changed.filter((p) => batch.hosts.includes(p.session.node.name)),
-        { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false },
+        { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false, doneWith: (p) => !asksAgent.has(p.session) },
       );
       for (const r of results) outcomes.set(r.host, r);
       const failed = results.filter((r) => r.status === 'failed');

@@ -21,8 +21,9 @@ const local = new LocalTransport('local');
  * The batch script really runs, in a local shell, against a temp directory; the recording
  * transport in front of it keeps the transcript.
  */
-function plannedHost(name: 'n1' | 'n2', options: { failCommand?: boolean } = {}) {
+function plannedHost(name: string, options: { failCommand?: boolean } = {}) {
   const root = mkdtempSync(join(dir, `${name}-`));
+  // The small grid has n1 and n2; a third host is n1's node under another name.
   const log = join(root, 'log');
   const transport = new RecordingTransport(name).on(/^sh -s$/, (command, { options: o }) => local.exec(command, { stdin: o.stdin }));
   const file = new FileResource({ path: join(root, 'x.conf'), content: "x'$(touch pwned)\n", notify: ['reload'] });
@@ -33,7 +34,7 @@ function plannedHost(name: 'n1' | 'n2', options: { failCommand?: boolean } = {})
     [command.id, command],
   ]);
   const planned: PlannedHost = {
-    session: { node: node(name), transport, facts: facts() },
+    session: { node: { ...node(name === 'n2' ? 'n2' : 'n1'), name }, transport, facts: facts() },
     resources,
     handlers: [{ name: 'reload', command: `echo reload >> ${quote(log)}` }],
     managedUnits: new Set(),
@@ -69,6 +70,25 @@ describe('applyPlan', () => {
     const outcomes = await applyPlan([bad.planned, good.planned], { concurrency: 1, failFast: true, emit: () => undefined });
     expect(outcomes.map((o) => o.status)).toEqual(['failed', 'skipped']);
     expect(good.transport.transcript()).toEqual([]);
+  });
+
+  it('closes the connection of a host the run is done with as soon as its changes end, failed or not, while others still apply', async () => {
+    const bad = plannedHost('n1', { failCommand: true });
+    const good = plannedHost('n2');
+    const kept = plannedHost('n3');
+    const closedWhen: string[] = [];
+    for (const h of [bad, good, kept]) {
+      const close = h.transport.close.bind(h.transport);
+      h.transport.close = async () => {
+        closedWhen.push(`${h.planned.session.node.name} closed; batches started on n2: ${good.transport.commands().length}, on n3: ${kept.transport.commands().length}`);
+        return close();
+      };
+    }
+    const outcomes = await applyPlan([bad.planned, good.planned, kept.planned], { concurrency: 1, failFast: false, emit: () => undefined, doneWith: (p) => p !== kept.planned });
+    expect(outcomes.map((o) => o.status)).toEqual(['failed', 'applied', 'applied']);
+    // One host at a time: each close comes right after its own batch, before the next host's starts; n3 is kept.
+    expect(closedWhen).toEqual(['n1 closed; batches started on n2: 0, on n3: 0', 'n2 closed; batches started on n2: 1, on n3: 0']);
+    expect(kept.transport.closed).toBe(false);
   });
 
   it('after Ctrl-C no new host starts, and nothing is written', async () => {
