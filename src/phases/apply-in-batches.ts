@@ -34,9 +34,10 @@ export const applyInBatches: Phase = {
     ctx.say(`applying ${n.create + n.update + n.delete + n.run} change(s) on ${n.hostsWithChanges} host(s)${batches.length > 1 ? `, ${strategy.name}, in ${batches.length} batches` : ''}`);
 
     const outcomes = new Map<string, HostOutcome>(ctx.planned.map((p) => [p.session.node.name, { host: p.session.node.name, status: 'unchanged', applied: 0 }]));
-    const agents = batches.some((b) => b.gate) ? agentSessions(ctx) : [];
     // The hosts whose agent the run asks after their changes (the rolling gate, verify): the only ones whose connection it still needs.
-    const asksAgent = new Set(agentSessions(ctx));
+    const withAgent = agentSessions(ctx);
+    const asksAgent = new Set(withAgent);
+    const agents = batches.some((b) => b.gate) ? withAgent : [];
     const stop = (i: number, reason: BatchStop['reason'], detail: string) => {
       for (const batch of batches.slice(i + 1)) for (const host of batch.hosts) outcomes.set(host, { host, status: 'skipped', applied: 0 });
       ctx.stopped = { batch: i + 1, batches: batches.length, reason, detail };
