@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Flags } from '@oclif/core';
 import { DEFAULT_CONCURRENCY } from './transport/fan-out.js';
 import { promptSecret } from './prompt-secret.js';
@@ -21,6 +22,9 @@ export const connectionFlags = {
 /** Aborts on the first Ctrl-C (running steps finish); a second Ctrl-C exits at once. */
 export function interruptOnSigint(onFirst: () => void): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  // Every host in flight listens to the run's signal (a connect's retry delay, an exec): up to
+  // --concurrency listeners by design, which Node would report as a leak past 10.
+  setMaxListeners(0, controller.signal);
   let count = 0;
   const handler = () => {
     count++;

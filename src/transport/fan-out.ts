@@ -3,6 +3,7 @@
  * Settled, not fail-fast: every host gets an outcome, in input order. With `failFast`, or once
  * `signal` aborts, hosts that have not started are reported as skipped; running ones finish.
  */
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 
 export type HostOutcome<T> =
@@ -31,6 +32,8 @@ export async function fanOut<H, T>(
   const limit = pLimit(concurrency);
   // Our own controller, so fail-fast can stop new work without touching the caller's signal.
   const stop = new AbortController();
+  // Each task in flight may listen to it: up to `concurrency` listeners, not a leak.
+  setMaxListeners(0, stop.signal);
   let stopReason: 'aborted' | 'fail-fast' = 'aborted';
   const onAbort = () => {
     stopReason = 'aborted';
