@@ -38,6 +38,19 @@ resources:
     expect(execFileSync('sh', ['-c', command], { encoding: 'utf8' })).toBe(node.labels.evil);
   });
 
+  it('a string without {{ is its own rendering, in text and in commands, as handlebars renders it', () => {
+    const grid = smallGrid();
+    const node = grid.regions[0]!.subgrids[0]!.nodes[0]!;
+    const ctx = templateContext(grid, node);
+    for (const literal of ['/etc/gridops-bench.conf', '^managed=', 'a }} b \\ { c & <d> "e"', "touch '/var/tmp/x y' && echo $HOME", '']) {
+      expect(substitute(literal, ctx)).toBe(literal);
+      expect(substituteCommand(literal, ctx)).toBe(literal);
+    }
+    // One {{ makes it a template again: substituted, and handlebars' own escape still applies.
+    expect(substitute('at {{node.name}}', ctx)).toBe(`at ${node.name}`);
+    expect(substitute('\\{{node.name}}', ctx)).toBe('{{node.name}}');
+  });
+
   it("the grid's metadata.labels reach templates as grid.labels (they were accepted and dropped)", async () => {
     const { checkTopologyText } = await import('../../src/topology/load.js');
     const text = 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g, labels: { owner: "ops team", tier: gold } }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes: [{ name: n1, address: 10.0.0.1 }]\n';
