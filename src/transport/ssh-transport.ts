@@ -852,7 +852,9 @@ export class SshTransport implements Transport {
   /** Ends the connection; a second call waits for the first one's close. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await endClient(this.client);
+      // A connection the server or the network already dropped has nothing left to end: waiting
+      // for a 'close' that came and went would hold the run's end for endClient's 2 s.
+      if (!this.dropped) await endClient(this.client);
       await this.ownedJump?.close();
     })();
     return this.closing;

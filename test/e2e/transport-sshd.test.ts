@@ -315,6 +315,18 @@ d('SshTransport against a real sshd', () => {
     });
   });
 
+  it('a connection the server dropped closes at once, without waiting for a close that already came', async () => {
+    const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+    // The per-connection sshd is the parent of the command's shell: killing it drops the connection.
+    await t.exec('kill -9 $PPID').catch(() => undefined);
+    for (let i = 0; i < 50 && t.isOpen; i++) await sleep(50);
+    expect(t.isOpen).toBe(false);
+    const t0 = Date.now();
+    await t.close();
+    // endClient's bound is 2 s: a close that waited for it took at least that.
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
   it('per-command timeout kills the command and everything it started; the connection stays usable', async () => {
     const t = await connect(spec(), base(await KnownHosts.load(khFile)));
     const marker = 4000 + (process.pid % 1000);
