@@ -713,10 +713,6 @@ export class SshTransport implements Transport {
     });
   }
 
-  private sftp(): Promise<SFTPWrapper> {
-    return this.filesSftp.get();
-  }
-
   private openSftp(): Promise<SFTPWrapper> {
     return new Promise<SFTPWrapper>((resolve, reject) => {
       this.client.sftp((err, s) => (err ? reject(new ConnectionError(this.name, `cannot open SFTP: ${err.message}`, 'check that sshd has the sftp subsystem enabled')) : resolve(s)));
@@ -727,7 +723,7 @@ export class SshTransport implements Transport {
     this.checkOpen();
     const mode = options.mode ?? 0o644;
     const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    const sftp = await this.sftp();
+    const sftp = await this.filesSftp.get();
     const rand = randomBytes(6).toString('hex');
     const step = `upload ${remotePath}`;
     if (options.become && this.user !== 'root') {
@@ -776,7 +772,7 @@ export class SshTransport implements Transport {
       timer = setTimeout(() => ((timedOut = true), resolve(undefined)), options.timeoutMs);
     });
     const query = (async () => {
-      session = await new Promise<SFTPWrapper | undefined>((resolve) => this.client.sftp((err, s) => resolve(err ? undefined : s)));
+      session = await this.openSftp().catch(() => undefined);
       if (!session) return undefined;
       if (timedOut) return void session.end();
       // A protocol error after the session started is emitted here: without a listener it would end the process.
@@ -840,7 +836,7 @@ export class SshTransport implements Transport {
       if (r.code !== 0) throw new RemoteCommandError(this.name, `read ${remotePath}`, r.code, r.stderr);
       return r.stdout;
     }
-    const sftp = await this.sftp();
+    const sftp = await this.filesSftp.get();
     try {
       return await sftpCall<Buffer>((cb) => sftp.readFile(remotePath, cb));
     } catch (e) {
