@@ -1,4 +1,4 @@
-import { GridopsError, PlanningError, RemoteCommandError } from '../errors/index.js';
+import { GridopsError, messageUnder, PlanningError, RemoteCommandError } from '../errors/index.js';
 import type { LoadedPlaybook } from '../playbooks/load.js';
 import { instantiate, type Handler, type Secrets } from '../playbooks/instantiate.js';
 import { sparingWritten, type RecordedKernel } from '../playbooks/retired-kernel.js';
@@ -62,7 +62,7 @@ export async function planHost(grid: Grid, host: ConnectedHost, playbooks: reado
     return { plan: planned.plan, planned };
   } catch (err) {
     reading.held?.release();
-    return { plan: { host: host.node.name, address: host.node.address, playbooks: playbooks.map((p) => p.ref), changes: [], notes: [], handlers: [], error: errorOf(err, 'planning') } };
+    return { plan: { host: host.node.name, address: host.node.address, playbooks: playbooks.map((p) => p.ref), changes: [], notes: [], handlers: [], error: errorOf(err, 'planning', host.node.name) } };
   }
 }
 
@@ -90,7 +90,7 @@ interface Reading {
 /** The whole plan, hosts in topology order, unreachable ones included with their error. */
 export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreachable: readonly UnreachableHost[], workflow: { refs: readonly string[]; adHoc: boolean }): Plan {
   const hostPlans = new Map<string, HostPlan>(hosts.map((h) => [h.plan.host, h.plan]));
-  for (const u of unreachable) hostPlans.set(u.node.name, { host: u.node.name, address: u.node.address, playbooks: [], changes: [], notes: [], handlers: [], error: errorOf(u.error, 'unreachable') });
+  for (const u of unreachable) hostPlans.set(u.node.name, { host: u.node.name, address: u.node.address, playbooks: [], changes: [], notes: [], handlers: [], error: errorOf(u.error, 'unreachable', u.node.name) });
   // Topology order, then any host the topology does not have (a node being decommissioned).
   const inTopology = grid.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes.map((n) => n.name)));
   const order = [...inTopology, ...[...hostPlans.keys()].filter((n) => !inTopology.includes(n))];
@@ -114,9 +114,10 @@ export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreach
   };
 }
 
-function errorOf(err: unknown, kind: 'planning' | 'unreachable'): NonNullable<HostPlan['error']> {
-  if (err instanceof GridopsError) return { kind, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-  return { kind, message: (err as Error)?.message ?? String(err) };
+/** A host's error in its plan, whose `host` already names it. */
+function errorOf(err: unknown, kind: 'planning' | 'unreachable', host: string): NonNullable<HostPlan['error']> {
+  const message = messageUnder(host, (err as Error)?.message ?? String(err));
+  return { kind, message, ...(err instanceof GridopsError && err.hint ? { hint: err.hint } : {}) };
 }
 
 /** `existing`: nodes that already run an agent (templateContext: who is born in a first bootstrap). */

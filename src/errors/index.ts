@@ -77,6 +77,15 @@ export class ConnectionError extends GridopsError {
   }
 }
 
+/**
+ * An error's message on a line that already names its host: without the `HOST: ` the message
+ * starts with (ConnectionError, HostKeyError), so a report reads "node-1: unreachable: cannot
+ * connect…", not "node-1: unreachable: node-1: cannot connect…".
+ */
+export function messageUnder(host: string, message: string): string {
+  return message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message;
+}
+
 /** The host key offered by a server is unknown or differs from known_hosts. */
 export class HostKeyError extends GridopsError {
   readonly code = 'HOST_KEY';

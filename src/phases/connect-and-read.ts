@@ -1,3 +1,4 @@
+import { messageUnder } from '../errors/index.js';
 import { planHost, type HostPlanning } from '../engine/planner.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
 import { readState } from '../state/state.js';
@@ -74,7 +75,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       ctx.profile.readWithoutShell = withoutShell;
       ctx.readings = results;
       ctx.unreachable = unreachable;
-      for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${u.error.message}`);
+      for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${messageUnder(u.node.name, u.error.message)}`);
     },
     async cleanUp(ctx) {
       await ctx.fleet.close();

@@ -9,10 +9,11 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
   const paint = (code: number, s: string) => (options.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const colorOf: Record<Change['action'], number> = { create: 32, update: 33, delete: 31, run: 35, none: 2 };
   const out: string[] = [];
+  const shared = sharedHints(plan);
   for (const host of plan.hosts) {
     if (!host.changes.length && !host.notes.length && !host.error) continue;
     out.push(paint(1, `${host.host} (${host.address})${host.decommission ? ` ${paint(31, 'DECOMMISSION: gridops is removed from this node and the state forgets it')}` : ''}`));
-    if (host.error) out.push(`  ${paint(31, 'x')} ${host.error.kind}: ${host.error.message}${host.error.hint ? `\n      hint: ${host.error.hint}` : ''}`);
+    if (host.error) out.push(`  ${paint(31, 'x')} ${host.error.kind}: ${host.error.message}${host.error.hint && !shared.has(host.error.hint) ? `\n      hint: ${host.error.hint}` : ''}`);
     for (const c of [...host.changes, ...host.notes]) {
       out.push(`  ${paint(colorOf[c.action], SYMBOL[c.action])} ${c.id}${c.action === 'none' ? `: ${c.summary}` : ''}`);
       for (const f of c.fields) out.push(`      ${f.name}: ${f.before ?? '(none)'} -> ${f.after ?? '(none)'}`);
@@ -23,6 +24,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
     }
     if (host.handlers.length) out.push(`  then run handlers: ${host.handlers.join(', ')}`);
   }
+  for (const [hint, hosts] of shared) out.push(`hint for ${namedFew(hosts)}: ${hint}`);
   if (plan.election) out.push(...renderElection(plan.election));
   const n = countPlan(plan);
   const total = n.create + n.update + n.delete + n.run;
@@ -32,6 +34,22 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
       : `Plan: ${n.create} to create, ${n.update} to change, ${n.delete} to remove, ${n.run} to run, on ${n.hostsWithChanges} of ${plan.hosts.length} hosts${n.hostsWithErrors ? `; ${n.hostsWithErrors} host(s) with errors` : ''}.`,
   );
   return out.join('\n');
+}
+
+/**
+ * Hints several hosts' errors share (50 unreachable hosts have one), with those hosts: said once
+ * after the hosts, not under each of them.
+ */
+function sharedHints(plan: Plan): Map<string, string[]> {
+  const byHint = new Map<string, string[]>();
+  for (const h of plan.hosts) if (h.error?.hint) byHint.set(h.error.hint, [...(byHint.get(h.error.hint) ?? []), h.host]);
+  return new Map([...byHint].filter(([, hosts]) => hosts.length > 1));
+}
+
+/** "a, b and c", or "a, b, c and 47 more hosts": enough names to find them in the list above. */
+function namedFew(hosts: readonly string[]): string {
+  if (hosts.length > 4) return `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more hosts`;
+  return `${hosts.slice(0, -1).join(', ')} and ${hosts.at(-1)}`;
 }
 
 /** The initial election, explained: who wins each fresh sub-grid and region, and ahead of whom. */

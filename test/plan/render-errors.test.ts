@@ -1,0 +1,32 @@
+import { assemblePlan } from '../../src/engine/planner.js';
+import { ConnectionError } from '../../src/errors/index.js';
+import type { Node } from '../../src/topology/model.js';
+import { PLAN_FORMAT, type HostPlan, type Plan } from '../../src/plan/plan.js';
+import { renderPlan } from '../../src/plan/render.js';
+
+const UP = 'check that the host is up and sshd listens on that port';
+const KEY = 'verify this fingerprint out of band';
+
+const host = (i: number, error?: HostPlan['error']): HostPlan => ({ host: `node-${i}`, address: `10.0.0.${i}`, playbooks: [], changes: [], notes: [], handlers: [], ...(error ? { error } : {}) });
+const plan = (hosts: HostPlan[]): Plan => ({ format: PLAN_FORMAT, createdAt: '', gridopsVersion: '', topology: { file: 't.yaml', grid: 'g', sourceHash: '' }, playbooks: [], adHocPlaybooks: false, hosts });
+const unreachable = (i: number, hint = UP): HostPlan => host(i, { kind: 'unreachable', message: `cannot connect to 10.0.0.${i}:22`, hint });
+
+describe("a plan's host errors", () => {
+  it('a hint several hosts share is said once, after the hosts, with enough of their names to find them', () => {
+    const text = renderPlan(plan([unreachable(1), unreachable(2), host(3), unreachable(4), unreachable(5), unreachable(6), unreachable(7, KEY)]));
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l.includes(UP))).toEqual([`hint for node-1, node-2, node-4 and 2 more hosts: ${UP}`]);
+    // A hint of one host stays under it.
+    expect(lines[lines.indexOf('  x unreachable: cannot connect to 10.0.0.7:22') + 1]).toBe(`      hint: ${KEY}`);
+    expect(lines.at(-2)).toBe(`hint for node-1, node-2, node-4 and 2 more hosts: ${UP}`);
+    expect(renderPlan(plan([unreachable(1), unreachable(2)]))).toContain(`hint for node-1 and node-2: ${UP}`);
+  });
+
+  it("an unreachable host's line names it once: the message's own host prefix is dropped", () => {
+    const node = { name: 'node-1', address: '10.0.0.1' } as Node;
+    const grid = { name: 'g', regions: [{ name: 'r', subgrids: [{ name: 's', nodes: [node] }] }] } as unknown as Parameters<typeof assemblePlan>[0];
+    const error = new ConnectionError('node-1', 'cannot connect to 10.0.0.1:22 after 4 attempts: connect ECONNREFUSED', UP);
+    const assembled = assemblePlan(grid, [], [{ node, error }], { refs: [], adHoc: false });
+    expect(assembled.hosts[0]!.error).toEqual({ kind: 'unreachable', message: 'cannot connect to 10.0.0.1:22 after 4 attempts: connect ECONNREFUSED', hint: UP });
+  });
+});
