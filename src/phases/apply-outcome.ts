@@ -1,5 +1,5 @@
 import type { HostOutcome } from '../engine/applier.js';
-import { ApplyFailedError, InterruptedError, OverlayNotConvergedError } from '../errors/index.js';
+import { ApplyFailedError, InterruptedError, messageUnder, OverlayNotConvergedError } from '../errors/index.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import { countPlan, type PlanCounts } from '../plan/plan.js';
 import type { RunContext } from './run-context.js';
@@ -22,7 +22,7 @@ export interface ApplyResult {
  */
 export function applyOutcome(ctx: RunContext): ApplyResult {
   const hosts = ctx.outcomes;
-  const unreachable = ctx.unreachable.map((u) => ({ host: u.node.name, error: u.error.message }));
+  const unreachable = ctx.unreachable.map((u) => ({ host: u.node.name, error: messageUnder(u.node.name, u.error.message) }));
   const result: ApplyResult = { grid: ctx.grid.name, counts: countPlan(ctx.plan), hosts, unreachable, ...(ctx.overlay ? { overlay: ctx.overlay } : {}), ms: ctx.elapsed() };
   const withResult = <E extends Error>(err: E) => Object.assign(err, { result });
   const stopped = ctx.stopped;

@@ -181,7 +181,9 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     const file = variant('unreachable', (t) => t.replace('knownHosts:', 'connectTimeout: 2s, knownHosts:').replace(/(\n\s+- \{ name: node-03, address: )([\d.]+)( \})/, `$1$2$3\n          - { name: node-99, address: ${addresses[0]!.replace(/\.\d+$/, '.250')} }`));
     const r = gridops(['apply', file, '--yes', '--playbook', `${ROOT}test/e2e/fixtures/hostile.yaml`.replace('hostile', 'slow')]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/UNREACHABLE node-99/);
+    // Named once: the summary's line gives the host, the message does not again.
+    expect(r.stdout).toMatch(/UNREACHABLE node-99: cannot connect to /);
+    expect(r.stdout + r.stderr).not.toMatch(/node-99: node-99/);
     for (const a of addresses) expect(ssh(a, 'cat /etc/gridops-slow/b')).toBe('b\n');
   });
 
