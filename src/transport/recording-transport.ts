@@ -9,9 +9,10 @@
  *   expect(host.commands()).toEqual(['systemctl is-active gridagent']);
  *
  * An exec that no responder matches throws, so a test notices every unexpected command; pass
- * `{ unscripted: 'ok' }` to answer those with exit 0 instead.
+ * `{ unscripted: 'ok' }` to answer those with exit 0 instead. Work asked of it after close() is
+ * refused as SshTransport refuses it, so a test notices code that uses a host it let go.
  */
-import { InterruptedError } from '../errors/index.js';
+import { ConnectionError, InterruptedError } from '../errors/index.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
 export interface RecordedFile {
@@ -68,7 +69,13 @@ export class RecordingTransport implements Transport {
     });
   }
 
+  /** As SshTransport's: a closed connection takes no more work. */
+  private checkOpen(): void {
+    if (this.closed) throw new ConnectionError(this.name, 'the connection is already closed');
+  }
+
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.checkOpen();
     if (options.signal?.aborted) throw new InterruptedError(`${this.name}: command interrupted before it started`);
     this.calls.push({
       kind: 'exec',
@@ -90,6 +97,7 @@ export class RecordingTransport implements Transport {
   }
 
   async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
+    this.checkOpen();
     const buf = Buffer.from(content);
     const mode = options.mode ?? 0o644;
     this.calls.push({ kind: 'upload', path: remotePath, content: buf, mode, become: options.become ?? false });
@@ -97,6 +105,7 @@ export class RecordingTransport implements Transport {
   }
 
   async read(remotePath: string, options: { become?: boolean } = {}): Promise<Buffer | null> {
+    this.checkOpen();
     this.calls.push({ kind: 'read', path: remotePath, become: options.become ?? false });
     const f = this.files.get(remotePath);
     return f ? Buffer.from(f.content) : null;

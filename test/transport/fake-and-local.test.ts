@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InterruptedError } from '../../src/errors/index.js';
+import { ConnectionError, InterruptedError } from '../../src/errors/index.js';
 import { CommandTimeoutError } from '../../src/transport/errors.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
@@ -31,6 +31,15 @@ describe('RecordingTransport', () => {
     host.on(/^x/, { stdout: 'first' }).on(/^x/, { stdout: 'second' });
     expect((await host.exec('x')).stdout).toBe('second');
     expect((await new RecordingTransport('h', { unscripted: 'ok' }).exec('anything')).code).toBe(0);
+  });
+
+  it('refuses work after close, as an SSH connection does, and records none of it', async () => {
+    const host = new RecordingTransport('h', { unscripted: 'ok' });
+    await host.close();
+    await expect(host.exec('true')).rejects.toThrow(ConnectionError);
+    await expect(host.upload('/etc/x', 'x')).rejects.toThrow(/h: the connection is already closed/);
+    await expect(host.read('/etc/x')).rejects.toThrow(ConnectionError);
+    expect(host.calls).toEqual([{ kind: 'close' }]);
   });
 });
 
