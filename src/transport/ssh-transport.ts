@@ -289,6 +289,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
   const stream = sock ?? early;
   return new Promise((resolve, reject) => {
     const client = new (ssh2Client().Client)();
+    client.once('close', () => closedClients.add(client));
     let hostKeyError: HostKeyError | undefined;
     let settled = false;
     const fail = (e: unknown) => {
@@ -494,7 +495,16 @@ export class JumpConnection {
   }
 }
 
+/** Clients whose connection has closed (ended by us, the server or the network): nothing left to end. */
+const closedClients = new WeakSet<SshClient>();
+
+/**
+ * Ends a client's connection and waits for its close, 2 s at most. One that closed already (a
+ * host or jump host that dropped mid-run) returns at once: its 'close' came and went, and waiting
+ * for another would hold the run's end for the whole bound.
+ */
 function endClient(client: SshClient): Promise<void> {
+  if (closedClients.has(client)) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(resolve, 2000);
     client.once('close', () => {
@@ -848,9 +858,7 @@ export class SshTransport implements Transport {
   /** Ends the connection; a second call waits for the first one's close. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // A connection the server or the network already dropped has nothing left to end: waiting
-      // for a 'close' that came and went would hold the run's end for endClient's 2 s.
-      if (!this.dropped) await endClient(this.client);
+      await endClient(this.client);
       await this.ownedJump?.close();
     })();
     return this.closing;
