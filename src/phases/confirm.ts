@@ -15,7 +15,8 @@ export const confirm: Phase = {
     if (planningErrors.length) {
       const first = planningErrors[0]!.error!;
       const others = planningErrors.length > 1 ? ` (and ${planningErrors.length - 1} more host(s): ${planningErrors.slice(1).map((h) => h.host).join(', ')})` : '';
-      throw new PlanningError(`${first.message}${others}; nothing was changed`, first.hint ?? 'fix the problems listed above and run again');
+      // A host's error in the plan does not name the host (its entry does): this one line must.
+      throw new PlanningError(`${planningErrors[0]!.host}: ${first.message}${others}; nothing was changed`, first.hint ?? 'fix the problems listed above and run again');
     }
     if (!hasChanges(plan)) return;
     if (!(await ctx.options.confirm?.(plan))) throw new ConfirmationRefusedError('apply not confirmed; nothing was changed', 'run again and answer yes, or pass --yes');

@@ -1,3 +1,4 @@
+import { messageUnder } from '../errors/index.js';
 import { openSessions } from '../facts/host-session.js';
 import type { AgentView } from '../overlay/agent-view.js';
 import type { OverlayAgreement } from '../overlay/convergence.js';
@@ -90,7 +91,11 @@ export async function gridStatus(
       const statuses: NodeStatus[] = nodes.map((node) => {
         const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(state.hosts[node.name], grid, node), appliedAt: state.hosts[node.name]?.appliedAt };
         const i = sessions.findIndex((s) => s.node.name === node.name);
-        if (i < 0) return { ...base, reachable: false, agentVersion: null, error: unreachable.find((u) => u.node.name === node.name)?.error.message };
+        if (i < 0) {
+          const u = unreachable.find((x) => x.node.name === node.name);
+          // The status line names the node: its error does not again.
+          return { ...base, reachable: false, agentVersion: null, error: u && messageUnder(node.name, u.error.message) };
+        }
         const { facts } = sessions[i]!;
         const view = views.get(node.name);
         return {

@@ -75,8 +75,9 @@ export class RecordingTransport implements Transport {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    this.checkOpen();
+    // An interrupt first, as SshTransport checks it: after Ctrl-C a closed host says "interrupted" too.
     if (options.signal?.aborted) throw new InterruptedError(`${this.name}: command interrupted before it started`);
+    this.checkOpen();
     this.calls.push({
       kind: 'exec',
       command,

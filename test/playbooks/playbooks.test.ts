@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { checkPlaybookText, loadPlaybook } from '../../src/playbooks/load.js';
 import { instantiate } from '../../src/playbooks/instantiate.js';
+import Handlebars from 'handlebars';
 import { substitute, substituteCommand, templateContext } from '../../src/templates/render.js';
 import { smallGrid } from '../resources/fixtures.js';
 
@@ -42,9 +43,13 @@ resources:
     const grid = smallGrid();
     const node = grid.regions[0]!.subgrids[0]!.nodes[0]!;
     const ctx = templateContext(grid, node);
-    for (const literal of ['/etc/gridops-bench.conf', '^managed=', 'a }} b \\ { c & <d> "e"', "touch '/var/tmp/x y' && echo $HOME", '']) {
-      expect(substitute(literal, ctx)).toBe(literal);
-      expect(substituteCommand(literal, ctx)).toBe(literal);
+    const literals = ['/etc/gridops-bench.conf', '^managed=', 'a }} b \\ { c & <d> "e"', "touch '/var/tmp/x y' && echo $HOME", '', '{', '}}', '\\', '\\{', '{ {', '\\\\}}', '{}{}', 'x\\\\{y'];
+    for (const literal of literals) {
+      // What handlebars itself makes of it, with the options gridops compiles with.
+      const byHandlebars = Handlebars.compile(literal, { strict: true, noEscape: true })(ctx);
+      expect(byHandlebars).toBe(literal);
+      expect(substitute(literal, ctx)).toBe(byHandlebars);
+      expect(substituteCommand(literal, ctx)).toBe(Handlebars.compile(literal, { strict: true })(ctx));
     }
     // One {{ makes it a template again: substituted, and handlebars' own escape still applies.
     expect(substitute('at {{node.name}}', ctx)).toBe(`at ${node.name}`);

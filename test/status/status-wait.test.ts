@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConnectionError } from '../../src/errors/index.js';
+import { formatGridStatus } from '../../src/formatters/grid-status.js';
 import { gridStatus, overlayConverged } from '../../src/status/grid-status.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { ASK_AGENT, agentAnswer } from '../overlay/agent-answer.js';
@@ -55,5 +57,17 @@ describe('status --wait uses the one definition of a converged overlay', () => {
     const status = await run({ n1: answer('leader', 'n1'), n2: answer('member', 'n1'), n3: answer('member', 'n1') }, 1200);
     expect(overlayConverged(status)).toBe(true);
     expect(status.nodes.map((n) => n.agent?.role)).toEqual(['super-peer', 'member', 'member']);
+  });
+
+  it("an unreachable node's error does not name it again: its line does", async () => {
+    const status = await gridStatus(join(dir, 'g.yaml'), {
+      concurrency: 5,
+      connect: async (node) => {
+        if (node.name === 'n3') throw new ConnectionError('n3', 'cannot connect to 10.0.0.3:22 after 4 attempts: connect ECONNREFUSED', 'check that the host is up');
+        return new RecordingTransport(node.name).on(ASK_AGENT, { code: 0, stdout: agentAnswer(answer('member', 'n1')) }).on(/gridops-facts/, { code: 0, stdout: FACTS });
+      },
+    });
+    expect(status.nodes.find((n) => n.node === 'n3')).toMatchObject({ reachable: false, error: 'cannot connect to 10.0.0.3:22 after 4 attempts: connect ECONNREFUSED' });
+    expect(formatGridStatus(status)).toContain('  n3: cannot connect to 10.0.0.3:22');
   });
 });

@@ -40,6 +40,10 @@ describe('RecordingTransport', () => {
     await expect(host.upload('/etc/x', 'x')).rejects.toThrow(/h: the connection is already closed/);
     await expect(host.read('/etc/x')).rejects.toThrow(ConnectionError);
     expect(host.calls).toEqual([{ kind: 'close' }]);
+    // After Ctrl-C, as on a real connection, the interrupt is what it says.
+    const ac = new AbortController();
+    ac.abort();
+    await expect(host.exec('true', { signal: ac.signal })).rejects.toThrow(InterruptedError);
   });
 });
 
