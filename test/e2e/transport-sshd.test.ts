@@ -190,6 +190,28 @@ d('SshTransport against a real sshd', () => {
     expect((err as Error).message).toMatch(/^jump 127\.0\.0\.1: unknown host key/);
   });
 
+  it('a jump host that dropped closes at once with the connection through it', async () => {
+    const jump = { host: '127.0.0.1', port: jumpSshd.port, user: 'root', identityFile: clientKey.file };
+    const t = await connect(spec('root', { jumpHost: jump }), base(await KnownHosts.load(khFile)));
+    expect((await t.exec('echo ok')).stdout).toBe('ok\n');
+    // The jump sshd's children serve its connections (this one's tunnel among them): ours to end, by PID.
+    const jumpSessions = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(jumpSshd.pid);
+      } catch {
+        return false;
+      }
+    });
+    expect(jumpSessions.length).toBeGreaterThan(0);
+    for (const p of jumpSessions) process.kill(Number(p), 'SIGKILL');
+    for (let i = 0; i < 50 && t.isOpen; i++) await sleep(50);
+    expect(t.isOpen).toBe(false);
+    const t0 = Date.now();
+    await t.close();
+    // endClient waits 2 s at most for a close: the host's and the jump host's had both come already.
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
   it('authenticates through ssh-agent', async () => {
     const sock = join(dir, 'agent.sock');
     const out = execFileSync('ssh-agent', ['-s', '-a', sock]).toString();
