@@ -42,7 +42,12 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
  */
 function sharedHints(plan: Plan): Map<string, string[]> {
   const byHint = new Map<string, string[]>();
-  for (const h of plan.hosts) if (h.error?.hint) byHint.set(h.error.hint, [...(byHint.get(h.error.hint) ?? []), h.host]);
+  for (const h of plan.hosts) {
+    if (!h.error?.hint) continue;
+    const hosts = byHint.get(h.error.hint);
+    if (hosts) hosts.push(h.host);
+    else byHint.set(h.error.hint, [h.host]);
+  }
   return new Map([...byHint].filter(([, hosts]) => hosts.length > 1));
 }
 

@@ -495,7 +495,7 @@ export class JumpConnection {
   }
 }
 
-/** Clients whose connection has closed (ended by us, the server or the network): nothing left to end. */
+/** Clients whose connection has closed (ended by us, the server or the network): nothing left to end (endClient), and not open (SshTransport.isOpen). */
 const closedClients = new WeakSet<SshClient>();
 
 /**
@@ -530,7 +530,6 @@ export class SshTransport implements Transport {
   private readonly token = becomeToken();
   /** Set by close(): the connection is closed (or closing) from then on. */
   private closing: Promise<void> | undefined;
-  private dropped = false;
 
   private constructor(
     readonly name: string,
@@ -543,7 +542,6 @@ export class SshTransport implements Transport {
     private readonly ownedJump?: JumpConnection,
   ) {
     client.on('error', (e) => log.warn({ host: name, err: e.message }, `${name}: connection error: ${e.message}`));
-    client.once('close', () => (this.dropped = true));
   }
 
   /**
@@ -574,7 +572,7 @@ export class SshTransport implements Transport {
 
   /** Whether the connection is still up (not closed by us, not dropped by the server or the network). */
   get isOpen(): boolean {
-    return this.closing === undefined && !this.dropped;
+    return this.closing === undefined && !closedClients.has(this.client);
   }
 
   private checkOpen(): void {
