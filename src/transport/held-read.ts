@@ -3,38 +3,43 @@
  * reads every host, plans, then changes the hosts that need it: with a read of its own and a
  * batch of its own, each such host paid two sessions (sshd's fork, the login shell, the channel's
  * round trips). Held, the batch runs in the read's session: its shell waits on stdin, and the
- * apply sends the batch's timeout and script, or ends stdin when the host needs nothing. A lab
- * host's CPU for the bench's first run: 4 to 5 ms fewer of about 25 for read and batch.
+ * apply sends the batch's script, or ends stdin when the host needs nothing. A lab host's CPU for
+ * the bench's first run: 4 to 5 ms fewer of about 25 for read and batch.
  *
  * The read itself runs in the shell, with stdin from /dev/null (a probe cannot eat the batch),
- * then a line with a random sentinel and the read's exit status ends its output, whatever became
- * of it. The batch runs in a new `sh -s` under the same remote `timeout` as a batch of its own
- * (ssh-transport.ts, withRemoteTimeout): it inherits what the read left exported, so a held read
- * must leave the environment as it found it (the planner's read gives LC_ALL back). Not a
- * subshell: that was a fork per host on every apply, changes or not.
+ * then a line with a random sentinel, the read's exit status and the shell's pid ends its output,
+ * whatever became of it. The batch then runs in that same shell (`.` of the rest of stdin): no
+ * new process, where a new `sh -s` under the remote `timeout` cost the host two execs and a fork.
+ * The shell leads the session's process group, which batch-group.ts ends past the deadline or
+ * after the client is gone, as `timeout` did. The batch inherits what the read left, so a held
+ * read must leave the shell as it found it (the planner's read gives LC_ALL back), and a batch
+ * sets every variable it uses. Not a subshell: that was a fork per host on every apply.
  */
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { ClientChannel } from 'ssh2';
 import { ConnectionError } from '../errors/index.js';
+import { WATCHDOG_AFTER_MS } from './batch-group.js';
 import { CommandTimeoutError } from './errors.js';
 import { quote } from './quote.js';
 import type { ExecResult, HeldRead } from './transport.js';
 
 export type { HeldRead };
 
-/** The remote command of a held read of `script`, whose output ends with `sentinel STATUS`. */
+/** The remote command of a held read of `script`, whose output ends with `sentinel STATUS PID`. */
 export function heldReadCommand(script: string, sentinel: string): string {
   const body = [
     `{ ${script}`,
     '} < /dev/null',
     // On a line of its own even when the read's output does not end with a newline (the client drops that newline).
-    `_gh=$?; printf '\\n%s %s\\n' '${sentinel}' "$_gh"`,
-    // The batch's timeout in seconds, then the batch itself as the rest of stdin (read takes one
-    // line, a byte at a time, so sh -s gets everything after it). End of input: nothing to do.
+    `_gh=$?; printf '\\n%s %s %s\\n' '${sentinel}' "$_gh" "$$"`,
+    // `run`, then the batch as the rest of stdin (read takes one line, a byte at a time, so what
+    // follows is left for the batch). End of input or anything else: nothing to do.
     'IFS= read -r _gh || exit 0',
-    "case $_gh in ''|*[!0-9]*) exit 0;; esac",
-    'if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 "$_gh" sh -s; else exec sh -s; fi',
+    '[ "$_gh" = run ] || exit 0',
+    // sshd's stdin is a pipe on Linux, which `.` reads on from where `read` stopped; where it is
+    // not (a socket cannot be opened by name), a new shell reads it, in the same process.
+    'if [ -p /dev/stdin ]; then . /dev/stdin; else exec sh -s; fi',
   ].join('\n');
   return `exec sh -c ${quote(body)}`;
 }
@@ -52,6 +57,14 @@ export function heldSessionUnavailable(host: string, ended: boolean): Connection
 /** The batch's remote deadline in seconds: 1 s after the client's own, as withRemoteTimeout gives it. */
 export function remoteSeconds(timeoutMs: number): number {
   return Math.ceil(timeoutMs / 1000) + 1;
+}
+
+/** What a held read asks of its connection on the host's side (batch-group.ts). */
+export interface HeldHost {
+  /** Past the deadline: end the channel, and the batch's process group `pid` when the read gave it. */
+  end(pid: number | undefined): void;
+  /** The batch still runs after WATCHDOG_AFTER_MS: leave a watchdog for group `pid`, `seconds` from its deadline. */
+  watch(pid: number, seconds: number): void;
 }
 
 /**
@@ -72,12 +85,15 @@ export class HeldChannel implements HeldRead {
   private settleBatch?: { resolve: (r: ExecResult) => void; reject: (e: Error) => void };
   private live?: (text: string) => void;
   private timer: NodeJS.Timeout | undefined;
+  private watchdogTimer: NodeJS.Timeout | undefined;
+  /** The read's shell, which leads the batch's process group (from the sentinel's line). */
+  private shellPid: number | undefined;
 
   constructor(
     private readonly host: string,
     private readonly channel: ClientChannel,
     private readonly sentinel: string,
-    private readonly kill: () => void,
+    private readonly onHost: HeldHost,
   ) {
     channel.on('exit', (code: number | null, signal?: string) => {
       this.exit = { code: code ?? null, ...(signal ? { signal } : {}) };
@@ -109,8 +125,14 @@ export class HeldChannel implements HeldRead {
     return new Promise((resolve, reject) => {
       this.settleBatch = { resolve, reject };
       this.timer = setTimeout(() => this.fail(new CommandTimeoutError(this.host, script, options.timeoutMs, this.err)), options.timeoutMs);
+      const pid = this.shellPid;
+      if (pid !== undefined) {
+        // The remote deadline counts from now, as the client's does: what is left of it then.
+        const deadline = remoteSeconds(options.timeoutMs);
+        this.watchdogTimer = setTimeout(() => this.onHost.watch(pid, Math.max(1, deadline - Math.floor(WATCHDOG_AFTER_MS / 1000))), WATCHDOG_AFTER_MS);
+      }
       // One write: every write is a packet, and a syscall that runs the host's side of the lab's veth.
-      this.channel.end(`${remoteSeconds(options.timeoutMs)}\n${script}`);
+      this.channel.end(`run\n${script}`);
     });
   }
 
@@ -139,7 +161,11 @@ export class HeldChannel implements HeldRead {
       this.scanned = found;
       return;
     }
-    const status = Number(this.out.slice(found + 1 + this.sentinel.length + 1, end));
+    const [status, pid] = this.out
+      .slice(found + 1 + this.sentinel.length + 1, end)
+      .split(' ')
+      .map((field) => Number(field));
+    if (Number.isSafeInteger(pid) && pid > 1) this.shellPid = pid;
     this.result = { stdout: this.out.slice(0, found), stderr: this.err, code: Number.isInteger(status) ? status : null };
     this.out = this.out.slice(end + 1);
     this.err = '';
@@ -167,13 +193,14 @@ export class HeldChannel implements HeldRead {
     const { phase } = this;
     this.phase = 'ended';
     this.clearTimer();
-    this.kill();
+    this.onHost.end(this.shellPid);
     if (phase === 'reading') this.settleRead?.reject(e);
     else if (phase === 'proceeding') this.settleBatch?.reject(e);
   }
 
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.watchdogTimer) clearTimeout(this.watchdogTimer);
+    this.timer = this.watchdogTimer = undefined;
   }
 }

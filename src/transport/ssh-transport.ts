@@ -16,6 +16,7 @@ import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from
 import type { EarlyDials } from './early-dials.js';
 import { KeptSftp } from './kept-sftp.js';
 import { CommandTimeoutError, summarize } from './errors.js';
+import { batchWatchdogCommand, endBatchCommand } from './batch-group.js';
 import { HeldChannel, heldReadCommand, heldSentinel, remoteSeconds, type HeldRead } from './held-read.js';
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict } from './host-certificate.js';
 import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHostsEntry } from './known-hosts.js';
@@ -495,6 +496,13 @@ export class JumpConnection {
   }
 }
 
+/** Waits for `promises` to settle, `ms` at most (its timer cleared, so a process can end at once). */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /** Clients whose connection has closed (ended by us, the server or the network): nothing left to end (endClient), and not open (SshTransport.isOpen). */
 const closedClients = new WeakSet<SshClient>();
 
@@ -530,6 +538,8 @@ export class SshTransport implements Transport {
   private readonly token = becomeToken();
   /** Set by close(): the connection is closed (or closing) from then on. */
   private closing: Promise<void> | undefined;
+  /** Commands for the host's side of held batches (batch-group.ts) still being sent: close waits for them. */
+  private readonly onHostPending = new Set<Promise<void>>();
 
   private constructor(
     readonly name: string,
@@ -590,13 +600,45 @@ export class SshTransport implements Transport {
       this.client.exec(command, (err, channel) => {
         if (err) return reject(new ConnectionError(this.name, `cannot start a command: ${err.message}`, 'the connection may have dropped; rerun', { cause: err }));
         // Listeners now, in this tick (execRaw says why).
-        const held = new HeldChannel(this.name, channel, sentinel, () => {
-          sendSignal(channel, 'TERM');
-          channel.close();
+        const held = new HeldChannel(this.name, channel, sentinel, {
+          end: (pid) => {
+            sendSignal(channel, 'TERM');
+            channel.close();
+            if (pid !== undefined) this.sendToHost(endBatchCommand(pid), 'end a held batch');
+          },
+          watch: (pid, seconds) => this.sendToHost(batchWatchdogCommand(pid, seconds), 'leave a watchdog for a held batch'),
         });
         held.read(script, options.timeoutMs).then(resolve, reject);
       });
     });
+  }
+
+  /**
+   * Runs a short command of the connection's own on the host, without waiting for it: one that
+   * ends or watches a held batch (batch-group.ts). A close waits for it to be sent, 2 s at most;
+   * a connection that is gone cannot send it, which the command's failure here says in the log.
+   */
+  private sendToHost(command: string, what: string): void {
+    if (!this.isOpen) return;
+    const sent = new Promise<void>((resolve) => {
+      try {
+        this.client.exec(command, (err, channel) => {
+          if (err) {
+            this.log.warn({ host: this.name, err: err.message }, `${this.name}: cannot ${what}: ${err.message}`);
+            return resolve();
+          }
+          channel.on('close', () => resolve());
+          channel.resume();
+          channel.stderr.resume();
+          channel.end();
+        });
+      } catch (e) {
+        this.log.warn({ host: this.name, err: (e as Error).message }, `${this.name}: cannot ${what}: ${(e as Error).message}`);
+        resolve();
+      }
+    });
+    this.onHostPending.add(sent);
+    void sent.then(() => this.onHostPending.delete(sent));
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -856,6 +898,7 @@ export class SshTransport implements Transport {
   /** Ends the connection; a second call waits for the first one's close. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      if (this.onHostPending.size > 0) await settledWithin([...this.onHostPending], 2000);
       await endClient(this.client);
       await this.ownedJump?.close();
     })();

@@ -213,8 +213,8 @@ d('the connection keeper (--persist) against a real sshd', () => {
       const readShell = /^read (\d+)\n$/.exec(held.result.stdout)![1];
       expect(held.waiting).toBe(true);
       const live: string[] = [];
-      // The batch's sh is started by the timeout the read's shell became (held-read.ts): its parent is that shell.
-      const batch = await held.proceed('echo "batch $PPID"; exit 4\n', { timeoutMs: 5000, onStdout: (text) => live.push(text) });
+      // The batch runs in the read's own shell (held-read.ts).
+      const batch = await held.proceed('echo "batch $$"; exit 4\n', { timeoutMs: 5000, onStdout: (text) => live.push(text) });
       expect(batch).toMatchObject({ stdout: `batch ${readShell}\n`, code: 4 });
       expect(live.join('')).toBe(batch.stdout);
       expect(held.waiting).toBe(false);

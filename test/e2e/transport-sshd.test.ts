@@ -371,13 +371,15 @@ d('SshTransport against a real sshd', () => {
 
     it('gives the read\'s output, then runs the batch in the same session with its own output and exit status', async () => {
       const t = await connect(spec(), base(await KnownHosts.load(khFile)));
-      // The read sets a variable and reads stdin: neither reaches nor eats the batch (a new sh, under timeout).
-      const held = (await t.execHeld('v=from-read; echo read-out; echo read-err >&2; cat; echo "after cat"', { timeoutMs: 5000 }))!;
-      expect(held.result).toEqual({ stdout: 'read-out\nafter cat\n', stderr: 'read-err\n', code: 0 });
+      // The read reads stdin: it does not eat the batch. The batch runs in the read's own shell
+      // (no new process), so it sees what the read set: the planner's read gives back what it changes.
+      const held = (await t.execHeld('v=from-read; echo "read-out $$"; echo read-err >&2; cat; echo "after cat"', { timeoutMs: 5000 }))!;
+      const readShell = /^read-out (\d+)\n/.exec(held.result.stdout)![1];
+      expect(held.result).toEqual({ stdout: `read-out ${readShell}\nafter cat\n`, stderr: 'read-err\n', code: 0 });
       expect(held.waiting).toBe(true);
       const live: string[] = [];
       const batch = await held.proceed('echo "[${v-unset}][$$]"; echo batch-err >&2; exit 4\n', { timeoutMs: 5000, onStdout: (text) => live.push(text) });
-      expect(batch.stdout).toMatch(/^\[unset\]\[\d+\]\n$/);
+      expect(batch.stdout).toBe(`[from-read][${readShell}]\n`);
       expect(batch).toMatchObject({ stderr: 'batch-err\n', code: 4 });
       expect(live.join('')).toBe(batch.stdout);
       expect(held.waiting).toBe(false);
@@ -438,6 +440,27 @@ d('SshTransport against a real sshd', () => {
       expect(pids(`sleep ${marker}`)).toBe(false);
       expect(Date.now() - t0).toBeLessThan(3500);
       expect((await t.exec('echo alive')).stdout).toBe('alive\n');
+    });
+
+    it('a batch still running when its client is gone is ended on the host at its deadline (the watchdog left after 5 s)', async () => {
+      const t = await connect(spec(), base(await KnownHosts.load(khFile)));
+      const marker = 6000 + (process.pid % 1000);
+      const held = (await t.execHeld('echo read', { timeoutMs: 5000 }))!;
+      const t0 = Date.now();
+      // A 7 s deadline on the host (1 s after the client's 6 s): the watchdog, left at 5 s, has 2 s to wait.
+      const pending = held.proceed(`sleep ${marker} & sleep ${marker}; echo never\n`, { timeoutMs: 6000 }).catch((e: unknown) => e);
+      await sleep(5600);
+      expect(pids(`sleep ${marker}`)).toBe(true);
+      // The client goes away without a word (a crash, a lost network): nothing of it can end the batch now.
+      (t as unknown as { client: { destroy(): void } }).client.destroy();
+      // The channel closed under it: no exit status (the applier reports the host failed).
+      expect(await pending).toMatchObject({ code: null });
+      for (let i = 0; i < 60 && pids(`sleep ${marker}`); i++) await sleep(100);
+      expect(pids(`sleep ${marker}`)).toBe(false);
+      const took = Date.now() - t0;
+      console.log(`a batch whose client was gone ended on the host ${took} ms after it started (remote deadline 7 s)`);
+      expect(took).toBeGreaterThan(6500);
+      expect(took).toBeLessThan(11_000);
     });
 
     it('a read past its deadline is refused like an exec\'s', async () => {

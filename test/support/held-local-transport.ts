@@ -2,11 +2,14 @@
  * A local Transport that also holds reads (Transport.execHeld), for tests of the apply's held
  * sessions without sshd: the held command runs in a local `sh`, its stdio standing in for an ssh2
  * channel, and the client's side is the real HeldChannel. Every exec and every held shell is kept,
- * so a test can tell which path a batch took and that no shell is left waiting.
+ * so a test can tell which path a batch took and that no shell is left waiting. Like sshd's, each
+ * held shell leads a session and a process group of its own, and the commands that end or watch a
+ * batch (batch-group.ts) run here as they would on the host.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { ClientChannel } from 'ssh2';
+import { batchWatchdogCommand, endBatchCommand } from '../../src/transport/batch-group.js';
 import { HeldChannel, heldReadCommand, heldSentinel, type HeldRead } from '../../src/transport/held-read.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from '../../src/transport/transport.js';
@@ -30,7 +33,7 @@ export class HeldLocalTransport implements Transport {
 
   execHeld(script: string, options: { timeoutMs: number }): Promise<HeldRead> {
     const sentinel = heldSentinel();
-    const child = spawn('sh', ['-c', heldReadCommand(script, sentinel)], { stdio: 'pipe' });
+    const child = spawn('sh', ['-c', heldReadCommand(script, sentinel)], { stdio: 'pipe', detached: true });
     this.shells.push(child);
     const channel = Object.assign(new EventEmitter(), {
       stderr: child.stderr,
@@ -41,7 +44,14 @@ export class HeldLocalTransport implements Transport {
     child.stdout.on('data', (d: Buffer) => channel.emit('data', d));
     child.on('exit', (code, signal) => channel.emit('exit', code, signal?.replace(/^SIG/, '')));
     child.on('close', () => channel.emit('close'));
-    const held = new HeldChannel(this.name, channel as unknown as ClientChannel, sentinel, () => child.kill('SIGTERM'));
+    const onHost = (command: string) => spawn('sh', ['-c', command], { stdio: 'ignore' });
+    const held = new HeldChannel(this.name, channel as unknown as ClientChannel, sentinel, {
+      end: (pid) => {
+        child.kill('SIGTERM');
+        if (pid !== undefined) onHost(endBatchCommand(pid));
+      },
+      watch: (pid, seconds) => onHost(batchWatchdogCommand(pid, seconds)),
+    });
     return held.read(script, options.timeoutMs);
   }
 
