@@ -27,20 +27,27 @@ const KILL_AFTER_S = 2;
 /** How often a watchdog looks whether its batch ended (then it ends too). */
 const WATCH_EVERY_S = 5;
 
+/** The exit status of a command that found the shell leading no group of its own (a forced command, a login set-up that does not exec). */
+export const NOT_A_GROUP_LEADER = 3;
+
 /**
  * Shell lines that define `_gw`, which sets `_gi` to the group and start time of process `$p`
  * (fields 5 and 22 of /proc/PID/stat, counted after the command name, which may hold spaces and
- * parentheses), or to nothing when there is no such process.
+ * parentheses), or to nothing when there is no such process; and `_gours`, true while group `$p`
+ * is still the batch's: its leader the one first seen, or gone with members left (non-root
+ * sessions: sshd's TERM reached the whole group, and the shell was the first to go).
  */
 const IDENTIFY = [
   '_gw() { _gi=; read -r _gl < /proc/$p/stat || return 0; set -- ${_gl##*) }; _gi="$3 ${20}"; }',
+  '_gours() { _gw; if [ -n "$_gi" ]; then [ "$_gi" = "$_gwant" ]; else kill -s 0 -- -$p; fi; }',
   '_gw; _gwant=$_gi',
-  // Not the leader of its own group: a shell some login set-up put elsewhere. Its group is not the batch's.
-  '[ "${_gwant%% *}" = "$p" ] || exit 0',
+  // No such group any more: nothing to do. A shell that does not lead a group of its own: its group is not the batch's.
+  'if [ -z "$_gwant" ]; then kill -s 0 -- -$p || exit 0',
+  `elif [ "\${_gwant%% *}" != "$p" ]; then exit ${NOT_A_GROUP_LEADER}; fi`,
 ];
 
 /** TERM to the group now; KILL to what is left of it later, if it is still the batch's. */
-const END_GROUP = `kill -s TERM -- -$p; sleep ${KILL_AFTER_S}; _gw; if [ -z "$_gi" ] || [ "$_gi" = "$_gwant" ]; then kill -s KILL -- -$p; fi`;
+const END_GROUP = `kill -s TERM -- -$p; sleep ${KILL_AFTER_S}; _gours && kill -s KILL -- -$p`;
 
 function pidOf(pid: number): string {
   if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`not a process group to end: ${pid}`);
@@ -68,7 +75,7 @@ export function batchWatchdogCommand(pid: number, seconds: number): string {
     `p=${pidOf(pid)}; n=${quote(String(seconds))}`,
     ...IDENTIFY,
     '{',
-    `  while [ "$n" -gt 0 ]; do s=${WATCH_EVERY_S}; [ "$n" -lt "$s" ] && s=$n; sleep "$s"; n=$((n - s)); _gw; [ "$_gi" = "$_gwant" ] || exit 0; done`,
+    `  while [ "$n" -gt 0 ]; do s=${WATCH_EVERY_S}; [ "$n" -lt "$s" ] && s=$n; sleep "$s"; n=$((n - s)); _gours || exit 0; done`,
     `  ${END_GROUP}`,
     '} </dev/null >/dev/null 2>&1 &',
   ].join('\n');

@@ -37,6 +37,7 @@ export function heldReadCommand(script: string, sentinel: string): string {
     // follows is left for the batch). End of input or anything else: nothing to do.
     'IFS= read -r _gh || exit 0',
     '[ "$_gh" = run ] || exit 0',
+    'unset _gh',
     // sshd's stdin is a pipe on Linux, which `.` reads on from where `read` stopped; where it is
     // not (a socket cannot be opened by name), a new shell reads it, in the same process.
     'if [ -p /dev/stdin ]; then . /dev/stdin; else exec sh -s; fi',
@@ -88,6 +89,8 @@ export class HeldChannel implements HeldRead {
   private watchdogTimer: NodeJS.Timeout | undefined;
   /** The read's shell, which leads the batch's process group (from the sentinel's line). */
   private shellPid: number | undefined;
+  /** When the batch's remote deadline passes (ms since the epoch), while it runs. */
+  private remoteDeadline: number | undefined;
 
   constructor(
     private readonly host: string,
@@ -125,15 +128,27 @@ export class HeldChannel implements HeldRead {
     return new Promise((resolve, reject) => {
       this.settleBatch = { resolve, reject };
       this.timer = setTimeout(() => this.fail(new CommandTimeoutError(this.host, script, options.timeoutMs, this.err)), options.timeoutMs);
-      const pid = this.shellPid;
-      if (pid !== undefined) {
-        // The remote deadline counts from now, as the client's does: what is left of it then.
-        const deadline = remoteSeconds(options.timeoutMs);
-        this.watchdogTimer = setTimeout(() => this.onHost.watch(pid, Math.max(1, deadline - Math.floor(WATCHDOG_AFTER_MS / 1000))), WATCHDOG_AFTER_MS);
-      }
+      // The remote deadline counts from now, as the client's does.
+      this.remoteDeadline = Date.now() + remoteSeconds(options.timeoutMs) * 1000;
+      if (this.shellPid !== undefined) this.watchdogTimer = setTimeout(() => this.leaveWatchdog(), WATCHDOG_AFTER_MS);
       // One write: every write is a packet, and a syscall that runs the host's side of the lab's veth.
       this.channel.end(`run\n${script}`);
     });
+  }
+
+  /**
+   * A batch still running gets its watchdog on the host now (batch-group.ts): WATCHDOG_AFTER_MS
+   * after it started, or when its connection is about to close under it (a keeper that stops, a
+   * run that ends). Once per batch.
+   */
+  leaveWatchdog(): void {
+    const pid = this.shellPid;
+    if (this.phase !== 'proceeding' || pid === undefined || this.remoteDeadline === undefined) return;
+    if (this.watchdogTimer) clearTimeout(this.watchdogTimer);
+    this.watchdogTimer = undefined;
+    const seconds = Math.max(1, Math.ceil((this.remoteDeadline - Date.now()) / 1000));
+    this.remoteDeadline = undefined;
+    this.onHost.watch(pid, seconds);
   }
 
   release(): void {

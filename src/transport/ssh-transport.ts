@@ -16,7 +16,7 @@ import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from
 import type { EarlyDials } from './early-dials.js';
 import { KeptSftp } from './kept-sftp.js';
 import { CommandTimeoutError, summarize } from './errors.js';
-import { batchWatchdogCommand, endBatchCommand } from './batch-group.js';
+import { batchWatchdogCommand, endBatchCommand, NOT_A_GROUP_LEADER } from './batch-group.js';
 import { HeldChannel, heldReadCommand, heldSentinel, remoteSeconds, type HeldRead } from './held-read.js';
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict } from './host-certificate.js';
 import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHostsEntry } from './known-hosts.js';
@@ -540,6 +540,8 @@ export class SshTransport implements Transport {
   private closing: Promise<void> | undefined;
   /** Commands for the host's side of held batches (batch-group.ts) still being sent: close waits for them. */
   private readonly onHostPending = new Set<Promise<void>>();
+  /** Held reads of this connection, whose batches may still run when it closes. */
+  private readonly helds = new Set<HeldChannel>();
 
   private constructor(
     readonly name: string,
@@ -608,6 +610,8 @@ export class SshTransport implements Transport {
           },
           watch: (pid, seconds) => this.sendToHost(batchWatchdogCommand(pid, seconds), 'leave a watchdog for a held batch'),
         });
+        this.helds.add(held);
+        channel.once('close', () => this.helds.delete(held));
         held.read(script, options.timeoutMs).then(resolve, reject);
       });
     });
@@ -619,7 +623,10 @@ export class SshTransport implements Transport {
    * a connection that is gone cannot send it, which the command's failure here says in the log.
    */
   private sendToHost(command: string, what: string): void {
-    if (!this.isOpen) return;
+    if (closedClients.has(this.client)) {
+      this.log.warn({ host: this.name }, `${this.name}: cannot ${what}: the connection is gone`);
+      return;
+    }
     const sent = new Promise<void>((resolve) => {
       try {
         this.client.exec(command, (err, channel) => {
@@ -627,6 +634,9 @@ export class SshTransport implements Transport {
             this.log.warn({ host: this.name, err: err.message }, `${this.name}: cannot ${what}: ${err.message}`);
             return resolve();
           }
+          channel.on('exit', (code: number | null) => {
+            if (code === NOT_A_GROUP_LEADER) this.log.warn({ host: this.name }, `${this.name}: cannot ${what}: the session's shell leads no process group of its own (a forced command, or a login shell that does not exec), so the batch's processes cannot be told from others`);
+          });
           channel.on('close', () => resolve());
           channel.resume();
           channel.stderr.resume();
@@ -898,6 +908,8 @@ export class SshTransport implements Transport {
   /** Ends the connection; a second call waits for the first one's close. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // A batch still running when its connection closes is left to its watchdog, not to chance.
+      for (const held of this.helds) held.leaveWatchdog();
       if (this.onHostPending.size > 0) await settledWithin([...this.onHostPending], 2000);
       await endClient(this.client);
       await this.ownedJump?.close();

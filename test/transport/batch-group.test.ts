@@ -5,7 +5,7 @@
 import { jest } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { batchWatchdogCommand, endBatchCommand } from '../../src/transport/batch-group.js';
+import { batchWatchdogCommand, endBatchCommand, NOT_A_GROUP_LEADER } from '../../src/transport/batch-group.js';
 
 jest.setTimeout(30_000);
 
@@ -51,11 +51,22 @@ describe('ending a held batch', () => {
     expect(await until(() => !alive(`sleep ${m}`), 3000)).toBe(true);
   });
 
-  it('leaves alone a shell that does not lead its own group (its group is someone else\'s)', async () => {
+  it('ends what is left of a group whose shell is gone already (sshd\'s TERM reaches a non-root session\'s shell first)', async () => {
+    const m = marker(5);
+    const shell = batch(`trap '' TERM; sleep ${m} & sleep ${m} & wait`);
+    expect(await until(() => alive(`sleep ${m}`), 2000)).toBe(true);
+    process.kill(shell.pid!, 'SIGKILL');
+    await until(() => shell.exitCode !== null || shell.signalCode !== null, 2000);
+    expect(run(endBatchCommand(shell.pid!)).status).toBe(0);
+    expect(await until(() => !alive(`sleep ${m}`), 4000)).toBe(true);
+  });
+
+  it('leaves alone a shell that does not lead its own group (its group is someone else\'s), and says so by its status', async () => {
     const m = marker(3);
     const shell = batch(`sleep ${m}`, false);
     expect(await until(() => alive(`sleep ${m}`), 2000)).toBe(true);
-    run(endBatchCommand(shell.pid!));
+    expect(run(endBatchCommand(shell.pid!)).status).toBe(NOT_A_GROUP_LEADER);
+    expect(run(batchWatchdogCommand(shell.pid!, 1)).status).toBe(NOT_A_GROUP_LEADER);
     await sleep(700);
     expect(alive(`sleep ${m}`)).toBe(true);
     shell.kill('SIGKILL');

@@ -7,6 +7,7 @@ import { jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandTimeoutError } from '../../src/transport/errors.js';
+import { heldReadCommand, heldSentinel } from '../../src/transport/held-read.js';
 import { HeldLocalTransport } from '../support/held-local-transport.js';
 
 jest.setTimeout(20_000);
@@ -17,7 +18,7 @@ let t: HeldLocalTransport;
 beforeEach(() => (t = new HeldLocalTransport('n1')));
 afterEach(() => t.close());
 
-it('runs the batch in the read\'s own shell: no new process, its output and status its own', async () => {
+it('runs the batch in the read\'s own process, its output and status its own', async () => {
   const held = await t.execHeld('echo "read $$"', { timeoutMs: 5000 });
   const readShell = /^read (\d+)\n$/.exec(held.result.stdout)![1];
   expect(held.waiting).toBe(true);
@@ -47,4 +48,38 @@ it('a batch past its deadline is ended with everything it started', async () => 
   expect(err).toBeInstanceOf(CommandTimeoutError);
   for (let i = 0; i < 40 && alive(`sleep ${m}`); i++) await sleep(50);
   expect(alive(`sleep ${m}`)).toBe(false);
+});
+
+/**
+ * sshd gives a session's shell pipes; Node's child processes get sockets, where the held command
+ * takes its other way (a new `sh -s` in the same process). Here its stdin is a real pipe.
+ */
+describe('with stdin a pipe, as sshd gives it', () => {
+  const overPipe = (script: string, input: string) => {
+    const sentinel = heldSentinel();
+    const r = spawnSync('sh', ['-c', 'printf %s "$1" | sh -c "$2"', 'sh', input, heldReadCommand(script, sentinel)], { encoding: 'utf8', timeout: 10_000 });
+    const [read, batch] = r.stdout.split(new RegExp(`\\n${sentinel} [0-9]+ [0-9]+\\n`));
+    return { read: read.trimEnd(), batch, status: r.status };
+  };
+
+  it('the batch runs in the read\'s own shell, which it reads on from the pipe (`.`): what the read set is there', () => {
+    const r = overPipe('v=from-read; echo "read $$"', 'run\necho "batch [${v-unset}] [${_gh-unset}] $$"; exit 4\n');
+    const pid = /^read (\d+)$/.exec(r.read)?.[1];
+    expect(r.read).toMatch(/^read \d+$/);
+    expect(r.batch).toBe(`batch [from-read] [unset] ${pid}\n`);
+    expect(r.status).toBe(4);
+  });
+
+  it('a batch larger than the shell\'s read buffer runs whole, heredocs and all; its last status is the shell\'s', () => {
+    const filler = `: ${'x'.repeat(20_000)}\n`;
+    const text = 'y'.repeat(30_000);
+    const r = overPipe('true', `run\n${filler}cat <<'END' | wc -c\n${text}\nEND\n${filler}echo after; false\n`);
+    expect(r.batch).toBe(`${text.length + 1}\nafter\n`);
+    expect(r.status).toBe(1);
+  });
+
+  it('without `run` first, nothing runs', () => {
+    const r = overPipe('true', '61\necho ran\n');
+    expect(r).toMatchObject({ batch: '', status: 0 });
+  });
 });
