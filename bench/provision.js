@@ -86,18 +86,22 @@ function run(cmd, argv, env = {}) {
 }
 
 /** Where the work floor writes: beside the 3-task work's own files, so a gridops run after it still has its work to do. */
-const WORK_FLOOR_PATHS = ['/etc/gridops-bench-floor-motd', '/etc/gridops-bench-floor.conf', '/var/tmp/gridops-bench-floor-marker'];
+const WORK_FLOOR_PATHS = ['/etc/gridops-bench-floor-motd', '/etc/gridops-bench-floor-conf', '/var/tmp/gridops-bench-floor-marker'];
 /**
  * The 3-task work done blind, in the login shell, in one exec: each file's text to a temp file
- * then `mv` (an atomic replace, as any careful tool makes it), then the command. No read, no check:
- * a tool that reports what it changed pays at least this. `{host}` is the host's address.
+ * (printf, a builtin), both placed over their targets at once by one `rename.ul` (an atomic
+ * rename each, as any careful tool makes it, in the one process that costs least: util-linux's,
+ * which links libc alone; a `mv` each took 50 hosts 1.29x the floor, this 1.15x), then the
+ * command. No read, no check: a tool that reports what it changed pays at least this. `{host}` is
+ * the host's address.
  */
+const WORK_FLOOR_STAGED = ['/etc/.gridops-bench-floor~motd', '/etc/.gridops-bench-floor~conf'];
 const WORK_FLOOR_SCRIPT = [
   'umask 022',
-  `printf '%s\\n' 'Welcome to {host}, sub-grid subgrid-1 of region region-1.' 'This file is managed by gridops.' > /etc/.gridops-bench-floor-motd.tmp`,
-  `mv -f /etc/.gridops-bench-floor-motd.tmp ${WORK_FLOOR_PATHS[0]}`,
-  `printf 'managed=yes\\n' > /etc/.gridops-bench-floor.conf.tmp`,
-  `mv -f /etc/.gridops-bench-floor.conf.tmp ${WORK_FLOOR_PATHS[1]}`,
+  `printf '%s\\n' 'Welcome to {host}, sub-grid subgrid-1 of region region-1.' 'This file is managed by gridops.' > ${WORK_FLOOR_STAGED[0]}`,
+  `printf 'managed=yes\\n' > ${WORK_FLOOR_STAGED[1]}`,
+  // .gridops-bench-floor~motd -> gridops-bench-floor-motd, .gridops-bench-floor~conf -> gridops-bench-floor-conf
+  `/usr/bin/rename.ul -- '.gridops-bench-floor~' 'gridops-bench-floor-' ${WORK_FLOOR_STAGED.join(' ')}`,
   `touch ${WORK_FLOOR_PATHS[2]}`,
 ].join(' && ');
 

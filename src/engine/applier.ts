@@ -96,7 +96,7 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   }
   let result;
   try {
-    result = await gate.pass(session.transport, session.node.settings.ssh.become, items, p.held, p.heldUmask);
+    result = await gate.pass(session.transport, session.node.settings.ssh.become, items, p.held, p.heldShell);
   } catch (err) {
     if (err instanceof InterruptedError) {
       emit({ type: 'host-skipped', host, reason: 'interrupted before its changes started' });

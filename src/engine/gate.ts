@@ -4,7 +4,9 @@ import { InterruptedError, RemoteCommandError } from '../errors/index.js';
 import type { Change } from '../plan/change.js';
 import type { HeldRead } from '../transport/held-read.js';
 import type { Transport } from '../transport/transport.js';
-import { StepRecorder, stepScript, type RecordedStep } from '../resources/step-recorder.js';
+import type { BatchShell } from '../resources/batch-shell.js';
+import { StepRecorder } from '../resources/step-recorder.js';
+import { batchScript, batchStop } from './batch-script.js';
 
 /** What apply reports as it goes; `--json` prints these as JSON lines. */
 export type ApplyEvent =
@@ -42,26 +44,28 @@ export class MutationGate {
 
   /**
    * `held`: the host's read session, waiting (held-read.ts): the batch runs there when it still
-   * waits, else in a session of its own. `heldUmask`: that session's umask (ReadOutput.umask), which
-   * lets the batch's writes run in its own shell (StepRecorder).
+   * waits, else in a session of its own. `heldShell`: what that session's shell told its read
+   * (ReadOutput.shell): its umask lets the batch's writes run in its own shell, and `rename.ul`
+   * lets them be placed together (StepRecorder).
    */
-  async pass(transport: Transport, become: boolean, items: readonly GateItem[], held?: HeldRead, heldUmask?: string): Promise<BatchResult> {
+  async pass(transport: Transport, become: boolean, items: readonly GateItem[], held?: HeldRead, heldShell?: BatchShell): Promise<BatchResult> {
     if (this.signal?.aborted) {
       held?.release();
       throw new InterruptedError(`${transport.name}: interrupted before its changes started`);
     }
     try {
-      return await this.run(transport, become, items, held, heldUmask);
+      return await this.run(transport, become, items, held, heldShell);
     } finally {
       // A batch that never reached its held shell (a resource's apply or an upload threw) lets it go.
       held?.release();
     }
   }
 
-  private async run(transport: Transport, become: boolean, items: readonly GateItem[], held: HeldRead | undefined, heldUmask: string | undefined): Promise<BatchResult> {
+  private async run(transport: Transport, become: boolean, items: readonly GateItem[], held: HeldRead | undefined, heldShell: BatchShell | undefined): Promise<BatchResult> {
     const host = transport.name;
-    const umask = held?.waiting ? heldUmask : undefined;
-    const recorder = new StepRecorder(host, umask ? { umask } : {});
+    const shell = held?.waiting ? heldShell : undefined;
+    const umask = shell?.umask;
+    const recorder = new StepRecorder(host, shell ? { shell } : {});
     for (const item of items) {
       recorder.begin(item.change.id);
       await item.perform(recorder);
@@ -73,7 +77,11 @@ export class MutationGate {
     for (const u of recorder.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become });
     // The batch starts with the umask its writes were recorded for, wherever it runs: a held session
     // that ended meanwhile leaves it to a session of its own (here, or in the keeper), whose umask may differ.
-    const script = `${umask ? `umask ${umask}\n` : ''}${batchScript(items, recorder.steps, marker)}`;
+    const script = `${umask ? `umask ${umask}\n` : ''}${batchScript(
+      items.map((i) => i.change.id),
+      recorder.steps,
+      marker,
+    )}`;
     const timeoutMs = recorder.steps.reduce((sum, s) => sum + s.timeoutMs, 0) || 60_000;
     const onStdout = (text: string) => live.feed(text);
     // No abort signal on purpose: Ctrl-C lets a running batch finish (or time out).
@@ -82,46 +90,16 @@ export class MutationGate {
     const ms = Math.round(performance.now() - t0);
     const applied = live.doneCount();
     if (applied === items.length && result.code === 0) return { applied };
-    const failed = items[applied];
-    const stderr = stderrOf(result.stderr, marker, applied);
-    const stepIndex = /(?:^|\n)@@step (\d+)@@/.exec(result.stderr.split(`${marker} change ${applied}\n`)[1] ?? '');
+    const stop = batchStop(result.stderr, marker, applied);
+    const failed = items[stop.change];
+    const stderr = stop.stderr;
     const failedSteps = recorder.steps.filter((s) => s.change === failed?.change.id);
-    const step = failedSteps[stepIndex ? Number(stepIndex[1]) : 0]?.label ?? failed?.change.id ?? 'batch';
+    const step = failedSteps[stop.step ?? 0]?.label ?? failed?.change.id ?? 'batch';
     const error = new RemoteCommandError(host, step, result.code, stderr).message;
-    const stdout = live.stdoutOf(applied);
-    if (failed) this.emit({ type: 'change-failed', host, id: failed.change.id, ms: live.msOf(applied) ?? ms, step, error, stderr });
+    const stdout = live.stdoutOf(stop.change);
+    if (failed) this.emit({ type: 'change-failed', host, id: failed.change.id, ms: live.msOf(stop.change) ?? ms, step, error, stderr });
     return { applied, failure: { change: failed?.change.id ?? 'batch', step, error, stderr, stdout } };
   }
-}
-
-/**
- * The script of one host's batch. Each change runs its steps in order, each in a subshell or
- * isolated by itself (stepScript), and each must succeed: the first failing step ends the whole
- * batch. Markers on stdout say which changes completed; markers on stderr split the error output
- * by change and step.
- */
-function batchScript(items: readonly GateItem[], steps: readonly RecordedStep[], marker: string): string {
-  const lines: string[] = [];
-  items.forEach((item, i) => {
-    lines.push(`echo '${marker} start ${i}'`, `echo '${marker} change ${i}' >&2`);
-    steps
-      .filter((s) => s.change === item.change.id)
-      .forEach((s, j) => {
-        lines.push(`echo '@@step ${j}@@' >&2`, stepScript(s));
-      });
-    lines.push(`echo '${marker} done ${i}'`);
-  });
-  return `${lines.join('\n')}\n`;
-}
-
-/** The stderr of change `index`, without our markers. */
-function stderrOf(stderr: string, marker: string, index: number): string {
-  const part = stderr.split(`${marker} change ${index}\n`)[1] ?? stderr;
-  return part
-    .split(`${marker} change ${index + 1}\n`)[0]!
-    .split('\n')
-    .filter((l) => !/^@@step \d+@@$/.test(l))
-    .join('\n');
 }
 
 /**

@@ -5,6 +5,7 @@ import { sparingWritten, type RecordedKernel } from '../playbooks/retired-kernel
 import type { Change } from '../plan/change.js';
 import { PLAN_FORMAT, type HostPlan, type Plan } from '../plan/plan.js';
 import type { PlanContext, Resource } from '../resources/resource.js';
+import type { BatchShell } from '../resources/batch-shell.js';
 import { templateContext, type FactReads, type TemplateContext } from '../templates/render.js';
 import type { Grid } from '../topology/model.js';
 import type { ConnectedHost, UnreachableHost } from '../transport/fleet.js';
@@ -31,8 +32,8 @@ export interface PlannedHost {
   managedUnits: ReadonlySet<string>;
   /** The read's session, still waiting for this host's batch (an apply's read with `hold`; transport/held-read.ts). */
   held?: HeldRead;
-  /** The umask of the held read's shell, which its batch starts with (ReadOutput.umask). */
-  heldUmask?: string;
+  /** What the held read's shell offers its batch: its umask, `rename.ul` (ReadOutput.shell). */
+  heldShell?: BatchShell;
   /** The host was read without a shell (read-without-shell.ts), for the profile. */
   readWithoutShell?: boolean;
 }
@@ -58,7 +59,7 @@ export async function planHost(grid: Grid, host: ConnectedHost, playbooks: reado
     // Even with nothing to change: the caller ends that shell, with the connection when the run
     // needs no more of the host (phases/connect-and-read.ts).
     if (reading.held) planned.held = reading.held;
-    if (reading.held && reading.heldUmask) planned.heldUmask = reading.heldUmask;
+    if (reading.held && reading.heldShell) planned.heldShell = reading.heldShell;
     return { plan: planned.plan, planned };
   } catch (err) {
     reading.held?.release();
@@ -83,7 +84,7 @@ interface Reading {
   hold: boolean;
   withoutShell: boolean;
   held?: HeldRead;
-  heldUmask?: string;
+  heldShell?: BatchShell;
   withoutShellServed?: boolean;
 }
 
@@ -210,7 +211,7 @@ async function readHost(host: ConnectedHost, resources: readonly Resource[], fac
     }
     throw new RemoteCommandError(host.node.name, `reading facts and current state (${(err as Error).message})`, result.code, result.stderr);
   }
-  if (held && parsed.umask) reading.heldUmask = parsed.umask;
+  if (held && parsed.shell) reading.heldShell = parsed.shell;
   try {
     gathered = parseFacts(parsed.factsOutput);
   } catch (err) {

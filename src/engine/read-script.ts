@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AGENT_FACTS_BODY, FACTS_BODY } from '../facts/gather.js';
+import { RENAME_UL, type BatchShell } from '../resources/batch-shell.js';
 import { fileReadScript, parseFileReads, requestedPaths, servableSnippet, serveFileReads } from '../resources/file-reads.js';
 import { singleFileProbe } from '../resources/file-state.js';
 import { lineStartsOf } from '../resources/line-starts.js';
@@ -20,11 +21,11 @@ export interface ReadOutput {
   factsOutput: string;
   outputs: string[];
   /**
-   * The shell's umask (`0022`), as the read's shell had it: a batch held in the same session starts
-   * with it, so its writes can set their own and give this one back without a subshell each
-   * (StepRecorder, `umask`).
+   * What the read's shell offers a batch held in the same session: its umask (`0022`), which that
+   * batch starts with, so its writes can set their own and give this one back without a subshell
+   * each, and whether `rename.ul` is there to place them together (StepRecorder).
    */
-  umask?: string;
+  shell?: BatchShell;
 }
 
 /** Which facts a read gathers: all of them, the agent's version alone (AGENT_FACTS_BODY), or none. */
@@ -55,7 +56,8 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
     // The host's LC_ALL, given back at the end: an apply's batch runs in this shell's session afterwards (held-read.ts).
     '_gr_lc=${LC_ALL-}; _gr_set=${LC_ALL+1}; LC_ALL=C; export LC_ALL',
     options.facts === 'all' ? FACTS_BODY : options.facts === 'agent' ? AGENT_FACTS_BODY : '',
-    `echo '${marker} umask'; umask`,
+    // A builtin test: what places a held batch's writes (batch-shell.ts).
+    `echo '${marker} umask'; umask; [ -x ${RENAME_UL} ] && echo rename.ul`,
     `echo '${marker} files'`,
     paths.length ? fileReadScript(paths) : '',
     ...probes.map((p, i) => `echo '${marker} ${i}'\n${p.sharesShell ? `{ ${snippets[i]}\n}` : `( ${snippets[i]}\n)`}`),
@@ -73,7 +75,7 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
       const umaskLine = `${marker} umask\n`;
       const umaskAt = lineStartsOf(stdout.slice(0, filesAt), umaskLine)[0];
       const factsOutput = stdout.slice(0, umaskAt ?? filesAt);
-      const umask = umaskAt === undefined ? '' : stdout.slice(umaskAt + umaskLine.length, filesAt).trim();
+      const [umask = '', ...offered] = umaskAt === undefined ? [] : stdout.slice(umaskAt + umaskLine.length, filesAt).trim().split('\n');
       let rest = stdout.slice(filesAt + filesLine.length);
       let served: ReadonlyMap<string, string> = new Map();
       if (paths.length) ({ states: served, rest } = parseFileReads(rest, paths));
@@ -86,7 +88,7 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
         if (tag === 'end') break;
         outputs[Number(tag)] = serveFileReads(newline < 0 ? '' : part.slice(newline + 1), served, nonce);
       }
-      return { factsOutput, outputs, ...(/^[0-7]{3,4}$/.test(umask) ? { umask: umask.padStart(4, '0') } : {}) };
+      return { factsOutput, outputs, ...(/^[0-7]{3,4}$/.test(umask) ? { shell: { umask: umask.padStart(4, '0'), renameUl: offered.includes('rename.ul') } } : {}) };
     },
   };
 }

@@ -23,8 +23,8 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
     writeFileSync(path, readFileSync(lab.topology, 'utf8').replace('\ndefaults:\n', `\ndefaults:\n  kernel: { sysctl: { ${key}: ${JSON.stringify(value)} } }\n`));
     return path;
   };
-  /** Temp files of a write (`.NAME.gridops.XXXXXX`) left behind. */
-  const leftovers = () => run("ls -A /etc/sysctl.d /etc/systemd/system | grep -F .gridops. || true");
+  /** Temp files of a write (`.NAME.gridops.XXXXXX`, or a staged write's `.gridops-XXXXXX~NAME`) left behind. */
+  const leftovers = () => run("ls -A /etc /etc/sysctl.d /etc/systemd/system | grep -E '\\.gridops[.-]' || true");
 
   it('a sysctl value the kernel refuses (it passes validate: one word) leaves no file, and then leaves the good one', async () => {
     const bad = withSysctl('abc');

@@ -112,7 +112,10 @@ describe("an apply's batch runs in its read's session where the transport holds 
     await noShellWaits();
   });
 
-  it("with the read's umask, the batch's writes run in the held shell itself, and later steps keep that umask", async () => {
+  it.each([
+    ['each placed by mv', false],
+    ['staged, then placed together by one rename.ul', true],
+  ])("with the read's umask, the batch's writes run in the held shell itself (%s), and later steps keep that umask", async (_, renameUl) => {
     const t = new HeldLocalTransport('n1');
     transports.push(t);
     // The read's shell is the batch's: a umask the read sets is the one the batch starts with.
@@ -132,11 +135,15 @@ describe("an apply's batch runs in its read's session where the transport holds 
         { change: change('command umask'), perform: (r) => r.run(`umask > '${join(out, 'umask-after')}'`, 'umask') },
       ],
       held,
-      '0027',
+      { umask: '0027', renameUl },
     );
     expect(result).toEqual({ applied: 3 });
     expect(scripts).toHaveLength(1);
     expect(scripts[0]).not.toContain('( t=');
+    // Both writes in one rename.ul, before the command that could read them; or a mv each. (The
+    // second write's failure path, which places the first, is not run.)
+    const run = scripts[0]!.replace(/if \[ "\$_gs" != 0 \]; then\n[\s\S]*?\nexit "\$_gs"\nfi/g, '');
+    expect([run.split('/usr/bin/rename.ul').length - 1, run.split('mv -f').length - 1]).toEqual(renameUl ? [1, 0] : [0, 2]);
     expect(readFileSync(join(out, 'a.conf'), 'utf8')).toBe('a\n');
     expect([statSync(join(out, 'a.conf')).mode & 0o777, statSync(join(out, 'b.key')).mode & 0o777]).toEqual([0o644, 0o600]);
     expect(readFileSync(join(out, 'umask-after'), 'utf8').trim()).toBe('0027');

@@ -262,13 +262,16 @@ describe('batched file reads against tricks', () => {
     const read = readScript([{ probe: fileProbe(join(dir, 'tiny')) }], { facts: 'agent' });
     for (const umask of ['0027', '0002', '0777']) {
       const out = read.parse(sh(`umask ${umask}\n${read.script}`));
-      expect(out.umask).toBe(umask);
+      // util-linux is Essential on Debian: its rename.ul is there.
+      expect(out.shell).toEqual({ umask, renameUl: true });
       expect(out.factsOutput).not.toContain('umask');
       expect(out.factsOutput).toContain('@@gridops-facts:agent@@');
     }
     // Output from an older read, without the umask's section: no umask, the facts as they were.
     const old = sh(read.script).replace(/^@@gridops-probe-[0-9a-f]+@@ umask\n[0-7]+\n/m, '');
-    expect(read.parse(old).umask).toBeUndefined();
+    expect(read.parse(old).shell).toBeUndefined();
+    // A host without rename.ul: its batch's writes get mv each.
+    expect(read.parse(sh(read.script.replace('[ -x /usr/bin/rename.ul ]', '[ -x /nonexistent/rename.ul ]'))).shell).toEqual({ umask: '0022', renameUl: false });
     expect(read.parse(old).factsOutput).toContain('@@gridops-facts:agent@@');
   });
 

@@ -1,0 +1,150 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { batchScript, batchStop } from '../../src/engine/batch-script.js';
+import { StepRecorder } from '../../src/resources/step-recorder.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
+
+/**
+ * A host's batch with writes staged in its shell and placed together by rename.ul (Debian's
+ * util-linux, on this machine too), run for real in a local shell: what lands, what the markers
+ * say, and where a failed batch stopped.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'gridops-batch-script-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const local = new LocalTransport('local');
+const MARK = '@@m@@';
+
+/** A recorder whose writes are staged (a held shell with rename.ul), and a helper to record a change. */
+function recorder() {
+  const r = new StepRecorder('n1', { shell: { umask: '0022', renameUl: true } });
+  const ids: string[] = [];
+  const change = async (id: string, record: (r: StepRecorder) => Promise<void>) => {
+    ids.push(id);
+    r.begin(id);
+    await record(r);
+  };
+  const run = async () => {
+    const script = batchScript(ids, r.steps, MARK);
+    // -x: the shell says each command it runs on stderr (batchStop skips those lines).
+    const res = await local.exec('umask 0022; sh -s', { stdin: `set -x\n${script}` });
+    const ran = (command: string) => res.stderr.split('\n').filter((l) => l.startsWith(`+ ${command}`)).length;
+    const markers = res.stdout.split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length + 1));
+    const stderr = res.stderr.split('\n').filter((l) => !l.startsWith('+ ')).join('\n');
+    return { script, res, ran, markers, stop: batchStop(stderr, MARK, markers.filter((m) => m.startsWith('done')).length) };
+  };
+  return { r, change, run };
+}
+
+const fresh = (name: string) => {
+  const d = join(dir, name);
+  mkdirSync(d);
+  return d;
+};
+const temps = (d: string) => readdirSync(d).filter((f) => f.includes('.gridops'));
+
+describe('batchScript: staged writes placed together', () => {
+  it('places the writes in a row with one rename.ul, before a step that may read them, then says their changes are done', async () => {
+    const d = fresh('row');
+    const b = recorder();
+    await b.change('file a', (r) => r.write(join(d, 'a'), Buffer.from('A\n'), '0644'));
+    await b.change('line b', (r) => r.write(join(d, 'b.conf'), Buffer.from('managed=yes\n'), '0600'));
+    await b.change('command c', (r) => r.run(`cat ${join(d, 'a')} ${join(d, 'b.conf')} > ${join(d, 'c')}`, 'cat'));
+    await b.change('file e', (r) => r.write(join(d, 'e'), Buffer.from('E\n'), '0644'));
+    const { script, res, ran, markers } = await b.run();
+    expect(res.code).toBe(0);
+    expect(ran('/usr/bin/rename.ul')).toBe(2);
+    expect(ran('mv')).toBe(0);
+    expect(script).not.toContain('mv -f');
+    // Change 0's done waits for the rename that follows change 1's staging.
+    expect(markers).toEqual(['start 0', 'start 1', 'done 0', 'done 1', 'start 2', 'done 2', 'start 3', 'done 3']);
+    expect(readFileSync(join(d, 'c'), 'utf8')).toBe('A\nmanaged=yes\n');
+    expect(readFileSync(join(d, 'e'), 'utf8')).toBe('E\n');
+    expect(temps(d)).toEqual([]);
+  });
+
+  it('quotes every path it places: hostile names land as they are, and nothing they spell runs', async () => {
+    const d = fresh("hostile dir $(touch pwned) 'q'");
+    const names = ["it's", '$(touch pwned)', '`id`', 'a b\nc', '-n', '~x', '*'];
+    const b = recorder();
+    for (const [k, name] of names.entries()) await b.change(`file ${k}`, (r) => r.write(join(d, name), Buffer.from(`${k}\n`), '0644'));
+    const { res, markers } = await b.run();
+    expect(res.code).toBe(0);
+    expect(markers.filter((m) => m.startsWith('done'))).toHaveLength(names.length);
+    expect(readdirSync(d).sort()).toEqual([...names].sort());
+    for (const [k, name] of names.entries()) expect(readFileSync(join(d, name), 'utf8')).toBe(`${k}\n`);
+    expect(existsSync(join(process.cwd(), 'pwned'))).toBe(false);
+    expect(existsSync(join(d, 'pwned'))).toBe(false);
+  });
+
+  it('a file written twice in one batch: the first is placed before the second is staged, and the second wins', async () => {
+    const d = fresh('twice');
+    const b = recorder();
+    await b.change('file x', async (r) => {
+      await r.write(join(d, 'x'), Buffer.from('first\n'), '0644');
+      await r.write(join(d, 'x'), Buffer.from('second\n'), '0644');
+    });
+    const { res, ran } = await b.run();
+    expect(res.code).toBe(0);
+    expect(ran('/usr/bin/rename.ul')).toBe(2);
+    expect(readFileSync(join(d, 'x'), 'utf8')).toBe('second\n');
+  });
+
+  it('a staged write that fails places the ones before it first: the changes before it done, its own target as it was', async () => {
+    const d = fresh('stage-fails');
+    writeFileSync(join(d, 'b'), 'old b\n');
+    const b = recorder();
+    await b.change('file a', (r) => r.write(join(d, 'a'), Buffer.from('A\n'), '0644'));
+    await b.change('file b', async (r) => {
+      await r.write(join(d, 'b0'), Buffer.from('B0\n'), '0644');
+      await r.write(join(d, 'b'), Buffer.from('B\n'), '0644', { owner: 'no-such-user-gridops' });
+    });
+    await b.change('file c', (r) => r.write(join(d, 'c'), Buffer.from('C\n'), '0644'));
+    const { res, markers, stop } = await b.run();
+    expect(res.code).toBe(1);
+    expect(markers).toEqual(['start 0', 'start 1', 'done 0']);
+    // As with a mv each: a, and b's first write, in place; b as it was; c never staged.
+    expect(readFileSync(join(d, 'a'), 'utf8')).toBe('A\n');
+    expect(readFileSync(join(d, 'b0'), 'utf8')).toBe('B0\n');
+    expect(readFileSync(join(d, 'b'), 'utf8')).toBe('old b\n');
+    expect(existsSync(join(d, 'c'))).toBe(false);
+    expect(temps(d)).toEqual([]);
+    expect(stop).toMatchObject({ change: 1, step: 1 });
+    expect(stop.stderr).toMatch(/no-such-user-gridops/);
+  });
+
+  it('a rename that fails (the target is a directory) ends the batch there: the change before it done, no temp file left', async () => {
+    const d = fresh('place-fails');
+    mkdirSync(join(d, 'b'));
+    writeFileSync(join(d, 'b', 'inside'), 'kept\n');
+    const b = recorder();
+    await b.change('file a', (r) => r.write(join(d, 'a'), Buffer.from('A\n'), '0644'));
+    await b.change('file b', (r) => r.write(join(d, 'b'), Buffer.from('B\n'), '0644'));
+    await b.change('command c', (r) => r.run(`touch ${join(d, 'c')}`, 'touch'));
+    const { res, markers, stop } = await b.run();
+    expect(res.code).toBe(1);
+    expect(markers).toEqual(['start 0', 'start 1', 'done 0']);
+    expect(readFileSync(join(d, 'a'), 'utf8')).toBe('A\n');
+    expect(readdirSync(join(d, 'b'))).toEqual(['inside']);
+    expect(existsSync(join(d, 'c'))).toBe(false);
+    expect(temps(d)).toEqual([]);
+    expect(stop.change).toBe(1);
+    expect(stop.step).toBe(0);
+    expect(stop.stderr).toMatch(/Is a directory/);
+    expect(stop.stderr).not.toContain('@@');
+  });
+});
+
+describe('batchStop', () => {
+  it('names the step that failed: the last step marker in its change, not the first', async () => {
+    const b = recorder();
+    await b.change('command x', async (r) => {
+      await r.run('true', 'first');
+      await r.run('true', 'second');
+      await r.run('echo third failed >&2; exit 3', 'third');
+    });
+    const { res, stop } = await b.run();
+    expect(res.code).toBe(3);
+    expect(stop).toEqual({ change: 0, step: 2, stderr: 'third failed\n' });
+  });
+});
