@@ -1,21 +1,32 @@
 /**
  * The script of one host's batch, and where in it a failed batch stopped. Each change runs its
  * steps in order and each step must succeed: the first failing step ends the whole batch. Markers
- * on stdout say which changes completed; markers on stderr split the error output by change and
- * step.
+ * (random per batch, so no step's output can forge one) say on stdout which changes completed,
+ * and on stderr split the error output by change and step.
  *
- * Writes staged in the batch's shell (RecordedStep.placement) are placed together: the batch
- * renames every staged write in a row with one `rename.ul`, before the next step of another kind
- * and at its end, and only then says their changes are done. A staged write that fails places
- * the ones before it first, so what a failed batch leaves is what it left with one `mv` each: the
- * changes before the failing step in place, the failing step's target as it was.
+ * Writes staged in the batch's shell (RecordedStep.placement) are placed together: one
+ * `rename.ul` renames the staged writes in a row over their targets, before the next step of
+ * another kind and at the batch's end, and only then does the batch say their changes are done.
+ * A staged write that fails places the ones before it first, so the changes before the failing
+ * step are in place and its own target is as it was, as with one `mv` each.
+ *
+ * rename.ul goes on after a rename that fails (a directory or a mount point where the file should
+ * go, an immutable file), so a write after the failing one in the same rename may land. Only a
+ * change that is nothing but staged writes and notifies no handler (BatchChange) joins writes
+ * already pending: such a change, once its files are in place, has nothing left to do, and the next
+ * run finds it done. Any other change's write starts a rename of its own, so no step that must
+ * follow a write (a daemon-reload, a handler) is lost behind a file that landed.
  */
 import { RENAME_UL } from '../resources/batch-shell.js';
 import { stepScript, type Placement, type RecordedStep } from '../resources/step-recorder.js';
 import { quote } from '../transport/quote.js';
 
-/** On stderr before each placement: a placement's own error output follows it. */
-const PLACING = '@@placing@@';
+/** One change of a batch, in the batch's order. */
+export interface BatchChange {
+  id: string;
+  /** It notifies a handler, which runs only after every change is done: its writes never join others'. */
+  notifies?: boolean;
+}
 
 /** A staged write waiting for its rename, with the change and step (within that change) it came from. */
 interface Pending {
@@ -24,64 +35,78 @@ interface Pending {
   step: number;
 }
 
-/** `changes`: each change's id, in the batch's order; `steps`: every step recorded for them. */
-export function batchScript(changes: readonly string[], steps: readonly RecordedStep[], marker: string): string {
+/** The batch's marker lines, all built from its random `marker`. */
+function markers(marker: string) {
+  return {
+    start: (i: number) => `echo '${marker} start ${i}'`,
+    done: (i: number) => `echo '${marker} done ${i}'`,
+    change: (i: number) => `echo '${marker} change ${i}' >&2`,
+    step: (j: number) => `echo '${marker} step ${j}' >&2`,
+    /** Before each placement: rename.ul's own error output follows it. */
+    placing: `echo '${marker} placing' >&2`,
+    placeFailed: (p: Pending) => `echo '${marker} place-failed ${p.change} ${p.step}' >&2`,
+  };
+}
+
+/** `changes`: the batch's changes, in order; `steps`: every step recorded for them. */
+export function batchScript(changes: readonly BatchChange[], steps: readonly RecordedStep[], marker: string): string {
+  const m = markers(marker);
   const lines: string[] = [];
-  const done = (i: number) => `echo '${marker} done ${i}'`;
   /** Writes staged and not yet placed, and the changes whose `done` waits for them. */
   let pending: Pending[] = [];
   let deferred: number[] = [];
+  const stepsOf = changes.map((c) => steps.filter((s) => s.change === c.id));
+  /** A change whose writes may join those already pending: nothing but staged writes, no handler. */
+  const mayJoin = changes.map((c, i) => !c.notifies && stepsOf[i]!.every((s) => s.placement));
 
-  // A step of another kind may read what the staged writes will place; a second write of the same
-  // file in one batch would find the first one's temp file.
-  const placeBefore = (s: RecordedStep) => {
+  const placeBefore = (s: RecordedStep, change: number) => {
     const placement = s.placement;
-    if (placement && !pending.some((p) => p.placement.temp === placement.temp)) return;
-    lines.push(...placing(pending, deferred, done));
+    // A step of another kind may read what the staged writes will place; a second write of the
+    // same file in one batch would find the first one's temp file.
+    const joins = placement && (pending.length === 0 || mayJoin[change]) && !pending.some((p) => p.placement.temp === placement.temp);
+    if (joins) return;
+    lines.push(...placing(pending, deferred, m));
     pending = [];
     deferred = [];
   };
 
-  changes.forEach((id, i) => {
-    const own = steps.filter((s) => s.change === id);
+  changes.forEach((_, i) => {
+    const own = stepsOf[i]!;
     // Before the change starts, so a failed placement ends the batch before it says so.
-    if (own[0]) placeBefore(own[0]);
-    lines.push(`echo '${marker} start ${i}'`, `echo '${marker} change ${i}' >&2`);
+    if (own[0]) placeBefore(own[0], i);
+    lines.push(m.start(i), m.change(i));
     own.forEach((s, j) => {
-      const placement = s.placement;
-      if (j > 0) placeBefore(s);
-      lines.push(`echo '@@step ${j}@@' >&2`, stepScript(s));
-      if (!placement) return;
+      if (j > 0) placeBefore(s, i);
+      lines.push(m.step(j), stepScript(s));
+      if (!s.placement) return;
       // The staged write failed (it removed its own temp file): the writes before it are placed
       // first, as they would have been one by one, then the batch ends with the write's status.
-      lines.push(pending.length ? `if [ "$_gs" != 0 ]; then\n${placing(pending, deferred, done).join('\n')}\nexit "$_gs"\nfi` : '[ "$_gs" = 0 ] || exit "$_gs"');
-      pending.push({ placement, change: i, step: j });
+      lines.push(pending.length ? `if [ "$_gs" != 0 ]; then\n${placing(pending, deferred, m).join('\n')}\nexit "$_gs"\nfi` : '[ "$_gs" = 0 ] || exit "$_gs"');
+      pending.push({ placement: s.placement, change: i, step: j });
     });
     if (pending.length) deferred.push(i);
-    else lines.push(done(i));
+    else lines.push(m.done(i));
   });
-  lines.push(...placing(pending, deferred, done));
+  lines.push(...placing(pending, deferred, m));
   return `${lines.join('\n')}\n`;
 }
 
 /**
  * One `rename.ul` for every pending write, then a test (a builtin) that each temp file is gone,
  * then the `done` of the changes that waited. The first temp file still there ends the batch: the
- * changes before its own are said to be done, and the temp files left are removed. Writes after it
- * in the same rename may already be in place (rename.ul goes on after a failure): the run reports
- * the first failure, and the next run finds those done.
+ * changes before its own are said to be done, and the temp files left are removed.
  */
-function placing(pending: readonly Pending[], deferred: readonly number[], done: (i: number) => string): string[] {
+function placing(pending: readonly Pending[], deferred: readonly number[], m: ReturnType<typeof markers>): string[] {
   if (pending.length === 0) return [];
   const temps = pending.map((p) => quote(p.placement.temp));
   return [
-    `echo '${PLACING}' >&2`,
-    `${RENAME_UL} -- ${quote(pending[0]!.placement.prefix)} '' ${temps.join(' ')}`,
+    m.placing,
+    `${RENAME_UL} -- ${quote(pending[0]!.placement.prefix)} '' ${temps.join(' ')} < /dev/null`,
     ...pending.map((p, k) => {
-      const failed = [`rm -f ${temps.slice(k).join(' ')}`, ...deferred.filter((i) => i < p.change).map(done), `echo '@@place-failed ${p.change} ${p.step}@@' >&2`, 'exit 1'];
+      const failed = [`rm -f ${temps.slice(k).join(' ')}`, ...deferred.filter((i) => i < p.change).map(m.done), m.placeFailed(p), 'exit 1'];
       return `if [ -e ${temps[k]} ] || [ -L ${temps[k]} ]; then ${failed.join('; ')}; fi`;
     }),
-    ...deferred.map(done),
+    ...deferred.map(m.done),
   ];
 }
 
@@ -98,23 +123,28 @@ export interface BatchStop {
  * marker of that change's output is the step that failed.
  */
 export function batchStop(stderr: string, marker: string, applied: number): BatchStop {
-  const placeFailed = /(?:^|\n)@@place-failed (\d+) (\d+)@@(?:\n|$)/.exec(stderr);
-  if (placeFailed) {
-    const at = placeFailed.index + (placeFailed[0].startsWith('\n') ? 1 : 0);
-    const from = stderr.lastIndexOf(`${PLACING}\n`, at);
-    return { change: Number(placeFailed[1]), step: Number(placeFailed[2]), stderr: withoutMarkers(stderr.slice(from < 0 ? 0 : from, at)) };
+  const lines = stderr.split('\n');
+  const own = (line: string, word: string) => line.startsWith(`${marker} ${word}`);
+  const failedAt = lines.findIndex((l) => own(l, 'place-failed '));
+  if (failedAt >= 0) {
+    const [change, step] = lines[failedAt]!.slice(`${marker} place-failed `.length).split(' ').map(Number);
+    const from = lastIndexWhere(lines.slice(0, failedAt), (l) => own(l, 'placing'));
+    return { change: change!, step: step!, stderr: withoutMarkers(lines.slice(from + 1, failedAt), marker) };
   }
-  const section = stderr.split(`${marker} change ${applied}\n`)[1];
-  const own = section === undefined ? stderr : section.split(`${marker} change ${applied + 1}\n`)[0]!;
-  const steps = [...own.matchAll(/(?:^|\n)@@step (\d+)@@(?=\n|$)/g)];
-  const last = steps.at(-1);
-  return { change: applied, ...(last ? { step: Number(last[1]) } : {}), stderr: withoutMarkers(own) };
+  const start = lines.indexOf(`${marker} change ${applied}`);
+  const end = lines.indexOf(`${marker} change ${applied + 1}`);
+  const section = start < 0 ? lines : lines.slice(start + 1, end < 0 ? lines.length : end);
+  const lastStep = section[lastIndexWhere(section, (l) => own(l, 'step '))];
+  return { change: applied, ...(lastStep ? { step: Number(lastStep.slice(`${marker} step `.length)) } : {}), stderr: withoutMarkers(section, marker) };
 }
 
-/** Stderr without the batch's own marker lines. */
-function withoutMarkers(text: string): string {
-  return text
-    .split('\n')
-    .filter((l) => !/^@@step \d+@@$/.test(l) && l !== PLACING)
-    .join('\n');
+/** The index of the last element that matches, or -1. */
+function lastIndexWhere<T>(items: readonly T[], match: (item: T) => boolean): number {
+  for (let i = items.length - 1; i >= 0; i--) if (match(items[i]!)) return i;
+  return -1;
+}
+
+/** Stderr lines without the batch's own marker lines. */
+function withoutMarkers(lines: readonly string[], marker: string): string {
+  return lines.filter((l) => !l.startsWith(`${marker} `)).join('\n');
 }

@@ -8,7 +8,12 @@ import type { BatchShell } from '../resources/batch-shell.js';
 import { StepRecorder } from '../resources/step-recorder.js';
 import { batchScript, batchStop } from './batch-script.js';
 
-/** What apply reports as it goes; `--json` prints these as JSON lines. */
+/**
+ * What apply reports as it goes; `--json` prints these as JSON lines. Changes whose files are
+ * placed together (batch-script.ts) start before the one before them is done; when a host's batch
+ * fails, a change started after the failed one ends with the host's `host-failed`, without an
+ * event of its own.
+ */
 export type ApplyEvent =
   | { type: 'change-start'; host: string; id: string; summary: string }
   | { type: 'change-done'; host: string; id: string; ms: number }
@@ -78,7 +83,7 @@ export class MutationGate {
     // The batch starts with the umask its writes were recorded for, wherever it runs: a held session
     // that ended meanwhile leaves it to a session of its own (here, or in the keeper), whose umask may differ.
     const script = `${umask ? `umask ${umask}\n` : ''}${batchScript(
-      items.map((i) => i.change.id),
+      items.map((i) => ({ id: i.change.id, ...(i.change.notify?.length ? { notifies: true } : {}) })),
       recorder.steps,
       marker,
     )}`;

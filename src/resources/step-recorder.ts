@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { basename, dirname } from 'node:path/posix';
+import { basename, dirname, normalize } from 'node:path/posix';
 import { quote } from '../transport/quote.js';
 import type { BatchShell } from './batch-shell.js';
 
@@ -45,9 +45,6 @@ export function stepScript(step: Pick<RecordedStep, 'command' | 'isolated'>): st
 const TEMP_REFUSED = 200;
 
 const HEREDOC_END = 'GRIDOPS_CONTENT_END';
-
-/** The longest file name Linux file systems take (NAME_MAX): a staged write's temp name must fit. */
-const NAME_MAX = 255;
 
 /** How a file is written besides its content and mode. */
 export interface WriteOptions {
@@ -182,7 +179,7 @@ export class StepRecorder {
    * Where the host also has `rename.ul` (BatchShell.renameUl) and the write has no check, not even
    * `mv`: the write is only staged, under a name of the batch's own (`.gridops-RANDOM~NAME`), sets
    * `_gs` instead of exiting, and the batch places it with the writes next to it, one `rename.ul`
-   * for all (engine/batch-script.ts). The bench's 3-task work done blind took 50 hosts 1.29x the
+   * for all (engine/batch-script.ts, which says which writes may share one). The bench's 3-task work done blind took 50 hosts 1.29x the
    * SSH floor with a `mv` for each file and 1.15x with one `rename.ul` for both (8 alternating
    * rounds, 2026-12-02). A write with a check is placed at once, since its check may read what the
    * writes before it placed.
@@ -205,22 +202,25 @@ export class StepRecorder {
     const createUmask = byUmask ? (~bits & 0o777).toString(8).padStart(4, '0') : '0077';
     // Both forms make the temp file the same way. noclobber's O_EXCL refuses an existing regular
     // file; the shell would open a FIFO, a device or a symlink to one, hence the test first.
-    const claimTemp = [`if [ -e "$t" ] || [ -L "$t" ]; then exit ${TEMP_REFUSED}; fi`, `true > "$t" || exit ${TEMP_REFUSED}`];
+    const taken = `echo ${quote(`${path}: its temp name`)} "$t" ${quote('is taken; the file was left as it was')} >&2`;
+    const claimTemp = [`if [ -e "$t" ] || [ -L "$t" ]; then ${taken}; exit ${TEMP_REFUSED}; fi`, `true > "$t" || exit ${TEMP_REFUSED}`];
     const heredoc = text !== undefined ? [] : [content.toString('base64').replace(/(.{76})/g, '$1\n'), HEREDOC_END];
     const checkFailed = `echo ${quote(`${path}: the new content failed its check (${options.checkName ?? 'check'}); the file was left as it was`)} >&2`;
     const label = options.checkName ? `write ${path} (checked by ${options.checkName})` : `write ${path}`;
     const prefix = this.placementPrefix;
-    if (this.umask && prefix && !options.check && Buffer.byteLength(prefix + basename(path)) <= NAME_MAX) {
-      const staged = `${dirname(path)}/${prefix}${basename(path)}`;
+    if (this.umask && prefix && !options.check) {
+      // One spelling per file (`/etc//x` is `/etc/x`), so the batch sees a second write of it.
+      const target = normalize(path);
+      const staged = `${dirname(target)}/${prefix}${basename(target)}`;
       const stage = [
         `t=${quote(staged)}; umask ${createUmask}; set -C`,
-        `if [ -e "$t" ] || [ -L "$t" ]; then _gs=${TEMP_REFUSED}; elif true > "$t"; then _gs=0; else _gs=${TEMP_REFUSED}; fi`,
+        `if [ -e "$t" ] || [ -L "$t" ]; then ${taken}; _gs=${TEMP_REFUSED}; elif true > "$t"; then _gs=0; else _gs=${TEMP_REFUSED}; fi`,
         `set +C; umask ${this.umask}`,
         `if [ "$_gs" = 0 ]; then if ${prepare.join(' && ')}; then :; else rm -f "$t"; _gs=1; fi; fi`,
         ...heredoc,
         'unset t',
       ].join('\n');
-      await this.run(stage, label, { isolated: true, placement: { temp: staged, target: path, prefix } });
+      await this.run(stage, label, { isolated: true, placement: { temp: staged, target, prefix } });
       return;
     }
     if (this.umask) {
@@ -232,7 +232,8 @@ export class StepRecorder {
         ...heredoc,
         ...(options.check ? [`if ( ${options.check}
 ) < /dev/null; then :; else ${checkFailed}; rm -f "$t"; exit 1; fi`] : []),
-        `mv -f "$t" ${quote(path)} || { _gs=$?; rm -f "$t"; exit "$_gs"; }`,
+        // -T: a directory where the file should be is an error, not a place to move it into.
+        `mv -f -T "$t" ${quote(path)} || { _gs=$?; rm -f "$t"; exit "$_gs"; }`,
         'unset t',
       ].join('\n');
       await this.run(inShell, label, { isolated: true });
@@ -245,7 +246,7 @@ export class StepRecorder {
       `if ${prepare.join(' && ')}; then :; else exit 1; fi`,
       ...heredoc,
       ...(options.check ? [`if ( ${options.check}\n) < /dev/null; then :; else ${checkFailed}; exit 1; fi`] : []),
-      `exec mv -f "$t" ${quote(path)}`,
+      `exec mv -f -T "$t" ${quote(path)}`,
       // A failed step ends the batch here, so `_gs` reaches no later step.
       `) || { _gs=$?; [ "$_gs" -eq ${TEMP_REFUSED} ] || rm -f ${temp}; exit "$_gs"; }`,
     ].join('\n');

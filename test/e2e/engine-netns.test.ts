@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExitCode } from '../../src/errors/index.js';
 import { describeAsRoot, gridops, gridopsAsync, ROOT } from './support/cli.js';
 
 /** netns hosts have no systemd, so they run node-base alone (ad-hoc), not the grid's whole workflow. */
@@ -185,6 +186,21 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     expect(r.stdout).toMatch(/UNREACHABLE node-99: cannot connect to /);
     expect(r.stdout + r.stderr).not.toMatch(/node-99: node-99/);
     for (const a of addresses) expect(ssh(a, 'cat /etc/gridops-slow/b')).toBe('b\n');
+  });
+
+  it("files written in a row are placed together before the command that reads them; a directory in one's place stops the batch with its reason, and a re-run converges", () => {
+    const placed = ['--limit', 'node-02', '--playbook', `${ROOT}test/e2e/fixtures/placed.yaml`];
+    ssh(addresses[1]!, 'rm -rf /etc/gridops-placed && mkdir -p /etc/gridops-placed/b && touch /etc/gridops-placed/b/inside');
+    const failed = gridops(['apply', topology, '--yes', ...placed]);
+    expect(failed.status).toBe(ExitCode.FAILURE);
+    expect(failed.stdout + failed.stderr).toMatch(/write \/etc\/gridops-placed\/b[\s\S]*Is a directory/);
+    // The change before it in place, the directory as it was, the command not run, no temp file left.
+    expect(ssh(addresses[1]!, 'cat /etc/gridops-placed/a; ls -A /etc/gridops-placed /etc/gridops-placed/b')).toBe('a\n/etc/gridops-placed:\na\nb\n\n/etc/gridops-placed/b:\ninside\n');
+    ssh(addresses[1]!, 'rm -rf /etc/gridops-placed/b');
+    const again = gridops(['apply', topology, '--yes', ...placed]);
+    expect(again.status).toBe(0);
+    expect(ssh(addresses[1]!, 'cat /etc/gridops-placed/c; ls -A /etc/gridops-placed')).toBe('a\nb\na\nb\nc\n');
+    expect(gridops(['plan', topology, '--detailed-exitcode', ...placed]).status).toBe(0);
   });
 
   it('a hostile label value lands verbatim in files and no injected command runs', () => {

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { batchScript, batchStop } from '../../src/engine/batch-script.js';
+import { batchScript, batchStop, type BatchChange } from '../../src/engine/batch-script.js';
+import { RENAME_UL } from '../../src/resources/batch-shell.js';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 
@@ -18,9 +19,9 @@ const MARK = '@@m@@';
 /** A recorder whose writes are staged (a held shell with rename.ul), and a helper to record a change. */
 function recorder() {
   const r = new StepRecorder('n1', { shell: { umask: '0022', renameUl: true } });
-  const ids: string[] = [];
-  const change = async (id: string, record: (r: StepRecorder) => Promise<void>) => {
-    ids.push(id);
+  const ids: BatchChange[] = [];
+  const change = async (id: string, record: (r: StepRecorder) => Promise<void>, notifies = false) => {
+    ids.push({ id, ...(notifies ? { notifies } : {}) });
     r.begin(id);
     await record(r);
   };
@@ -43,7 +44,10 @@ const fresh = (name: string) => {
 };
 const temps = (d: string) => readdirSync(d).filter((f) => f.includes('.gridops'));
 
-describe('batchScript: staged writes placed together', () => {
+/** rename.ul is Debian's and Ubuntu's (util-linux): elsewhere these tests have nothing to run. */
+const withRenameUl = existsSync(RENAME_UL) ? describe : describe.skip;
+
+withRenameUl('batchScript: staged writes placed together', () => {
   it('places the writes in a row with one rename.ul, before a step that may read them, then says their changes are done', async () => {
     const d = fresh('row');
     const b = recorder();
@@ -133,9 +137,63 @@ describe('batchScript: staged writes placed together', () => {
     expect(stop.stderr).toMatch(/Is a directory/);
     expect(stop.stderr).not.toContain('@@');
   });
+
+  it('a write after the failing one in the same rename lands only when its change is nothing but writes and notifies no handler', async () => {
+    const d = fresh('after-failed');
+    mkdirSync(join(d, 'a'));
+    const b = recorder();
+    await b.change('file a', (r) => r.write(join(d, 'a'), Buffer.from('A\n'), '0644'));
+    await b.change('file b', (r) => r.write(join(d, 'b'), Buffer.from('B\n'), '0644'));
+    await b.change('file c, notifying', (r) => r.write(join(d, 'c'), Buffer.from('C\n'), '0644'), true);
+    await b.change('unit e, then a reload', async (r) => {
+      await r.write(join(d, 'e'), Buffer.from('E\n'), '0644');
+      await r.run(`touch ${join(d, 'reloaded')}`, 'reload');
+    });
+    const { res, ran, markers, stop } = await b.run();
+    expect(res.code).toBe(1);
+    expect(ran('/usr/bin/rename.ul')).toBe(1);
+    expect(markers).toEqual(['start 0', 'start 1']);
+    expect(stop).toMatchObject({ change: 0, step: 0 });
+    // b shared a's rename and landed (its change has nothing left to do: the next run finds it
+    // done); c notifies a handler and e has a step after it: neither joined, neither landed.
+    expect(readFileSync(join(d, 'b'), 'utf8')).toBe('B\n');
+    expect(readdirSync(d).sort()).toEqual(['a', 'b']);
+  });
+
+  it('binary content (a here-document) staged after a pending write lands byte for byte', async () => {
+    const d = fresh('binary');
+    const bytes = Buffer.from([0, 1, 2, 0xff, 10, 0x27, 0x24, 0x28]);
+    const b = recorder();
+    await b.change('file t', (r) => r.write(join(d, 't'), Buffer.from('text\n'), '0644'));
+    await b.change('file bin', (r) => r.write(join(d, 'bin'), bytes, '0600'));
+    await b.change('file u', (r) => r.write(join(d, 'u'), Buffer.from('more\n'), '0644'));
+    const { res, ran } = await b.run();
+    expect(res.code).toBe(0);
+    expect(ran('/usr/bin/rename.ul')).toBe(1);
+    expect(readFileSync(join(d, 'bin'))).toEqual(bytes);
+    expect(readFileSync(join(d, 'u'), 'utf8')).toBe('more\n');
+    expect(temps(d)).toEqual([]);
+  });
+
+  // The markers carry the batch's random marker (here the test's own): a step cannot know it.
+  it('a step that prints lines like the markers cannot move where the batch says it stopped', async () => {
+    const d = fresh('forged');
+    const b = recorder();
+    await b.change('command noisy', (r) => r.run(`printf '%s\\n' '@@step 0@@' '@@placing@@' '@@place-failed 0 0@@' >&2`, 'noisy'));
+    await b.change('file x', (r) => r.write(join(d, 'x'), Buffer.from('x\n'), '0644'));
+    await b.change('command fails', async (r) => {
+      await r.run('true', 'first');
+      await r.run("echo '@@step 0@@' >&2; exit 4", 'second');
+    });
+    const { res, stop } = await b.run();
+    expect(res.code).toBe(4);
+    expect(stop.change).toBe(2);
+    expect(stop.step).toBe(1);
+    expect(stop.stderr).toBe('@@step 0@@\n');
+  });
 });
 
-describe('batchStop', () => {
+withRenameUl('batchStop', () => {
   it('names the step that failed: the last step marker in its change, not the first', async () => {
     const b = recorder();
     await b.change('command x', async (r) => {

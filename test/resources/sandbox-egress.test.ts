@@ -65,7 +65,7 @@ describe('sandbox-egress resource', () => {
     expect(commands).toContain('systemctl try-restart libvirtd.service');
     // Written as every file is (StepRecorder.write): a temp file gets the mode, then replaces the hook.
     expect(commands.join('\n')).toContain('chmod 0755 "$t"');
-    expect(commands.join('\n')).toContain(`mv -f "$t" ${SANDBOX_EGRESS_HOOK}`);
+    expect(commands.join('\n')).toContain(`mv -f -T "$t" ${SANDBOX_EGRESS_HOOK}`);
   });
 
   it('with the VM running: loads the limit now, by running the hook as libvirt would', async () => {
