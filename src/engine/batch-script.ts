@@ -81,6 +81,7 @@ export function batchScript(changes: readonly BatchChange[], steps: readonly Rec
       if (!s.placement) return;
       // The staged write failed (it removed its own temp file): the writes before it are placed
       // first, as they would have been one by one, then the batch ends with the write's status.
+      // (If one of those fails to land, that is the failure reported, without this write's own.)
       lines.push(pending.length ? `if [ "$_gs" != 0 ]; then\n${placing(pending, deferred, m).join('\n')}\nexit "$_gs"\nfi` : '[ "$_gs" = 0 ] || exit "$_gs"');
       pending.push({ placement: s.placement, change: i, step: j });
     });
@@ -123,7 +124,12 @@ export interface BatchStop {
  * marker of that change's output is the step that failed.
  */
 export function batchStop(stderr: string, marker: string, applied: number): BatchStop {
-  const lines = stderr.split('\n');
+  // A marker may follow a step's last output on its line (output without a final newline): each
+  // becomes a line of its own. The marker is random, so no output forges one.
+  const lines = stderr.split('\n').flatMap((l) => {
+    const at = l.indexOf(`${marker} `);
+    return at > 0 ? [l.slice(0, at), l.slice(at)] : [l];
+  });
   const own = (line: string, word: string) => line.startsWith(`${marker} ${word}`);
   const failedAt = lines.findIndex((l) => own(l, 'place-failed '));
   if (failedAt >= 0) {
@@ -133,7 +139,8 @@ export function batchStop(stderr: string, marker: string, applied: number): Batc
   }
   const start = lines.indexOf(`${marker} change ${applied}`);
   const end = lines.indexOf(`${marker} change ${applied + 1}`);
-  const section = start < 0 ? lines : lines.slice(start + 1, end < 0 ? lines.length : end);
+  if (start < 0) return { change: applied, stderr: withoutMarkers(lines, marker) };
+  const section = lines.slice(start + 1, end < 0 ? lines.length : end);
   const lastStep = section[lastIndexWhere(section, (l) => own(l, 'step '))];
   return { change: applied, ...(lastStep ? { step: Number(lastStep.slice(`${marker} step `.length)) } : {}), stderr: withoutMarkers(section, marker) };
 }

@@ -99,7 +99,8 @@ export class MutationGate {
     const failed = items[stop.change];
     const stderr = stop.stderr;
     const failedSteps = recorder.steps.filter((s) => s.change === failed?.change.id);
-    const step = failedSteps[stop.step ?? 0]?.label ?? failed?.change.id ?? 'batch';
+    // No step marker of the change (a shell that ended before its script): the change itself.
+    const step = (stop.step === undefined ? undefined : failedSteps[stop.step]?.label) ?? failed?.change.id ?? 'batch';
     const error = new RemoteCommandError(host, step, result.code, stderr).message;
     const stdout = live.stdoutOf(stop.change);
     if (failed) this.emit({ type: 'change-failed', host, id: failed.change.id, ms: live.msOf(stop.change) ?? ms, step, error, stderr });
@@ -127,7 +128,9 @@ class LiveMarkers {
     private readonly host: string,
     private readonly emit: (event: ApplyEvent) => void,
   ) {
-    this.pattern = new RegExp(`^${marker} (start|done) (\\d+)$`);
+    // Not anchored at the line's start: a step whose output does not end with a newline puts the
+    // next marker at the end of its own last line (the marker is random, so no output forges it).
+    this.pattern = new RegExp(`${marker} (start|done) (\\d+)$`);
   }
 
   feed(text: string): void {
@@ -161,9 +164,10 @@ class LiveMarkers {
 
   private line(line: string): void {
     const m = this.pattern.exec(line);
-    if (!m) {
-      if (this.current >= 0) (this.output.get(this.current) ?? this.output.set(this.current, []).get(this.current)!).push(line);
-      return;
+    const output = m ? line.slice(0, m.index) : line;
+    if (output || !m) {
+      if (this.current >= 0) (this.output.get(this.current) ?? this.output.set(this.current, []).get(this.current)!).push(output);
+      if (!m) return;
     }
     const i = Number(m[2]);
     const item = this.items[i];

@@ -51,7 +51,7 @@ export class SandboxImageResource implements Resource<SandboxImageChange> {
     await writer.run(
       [
         `if ! printf '%s  %s\\n' ${quote(this.image.sha256)} ${s} | sha256sum -c --status -; then rm -f -- ${s}; echo 'the uploaded image does not match its sha256; run apply again' >&2; exit 1; fi`,
-        `chmod 0644 ${s} && mv -f -- ${s} ${quote(this.path)}`,
+        `chmod 0644 ${s} && mv -f -T -- ${s} ${quote(this.path)}`,
         virsh('pool-refresh', SANDBOX_POOL),
       ].join('\n'),
       `place base image ${this.volume}`,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, normalize } from 'node:path/posix';
+import { basename, dirname } from 'node:path/posix';
 import { quote } from '../transport/quote.js';
 import type { BatchShell } from './batch-shell.js';
 
@@ -45,6 +45,9 @@ export function stepScript(step: Pick<RecordedStep, 'command' | 'isolated'>): st
 const TEMP_REFUSED = 200;
 
 const HEREDOC_END = 'GRIDOPS_CONTENT_END';
+
+/** An absolute path of non-empty parts, without a final `/`. */
+const PLAIN_PATH = /^(?:\/[^/]+)+$/;
 
 /** How a file is written besides its content and mode. */
 export interface WriteOptions {
@@ -208,10 +211,12 @@ export class StepRecorder {
     const checkFailed = `echo ${quote(`${path}: the new content failed its check (${options.checkName ?? 'check'}); the file was left as it was`)} >&2`;
     const label = options.checkName ? `write ${path} (checked by ${options.checkName})` : `write ${path}`;
     const prefix = this.placementPrefix;
-    if (this.umask && prefix && !options.check) {
-      // One spelling per file (`/etc//x` is `/etc/x`), so the batch sees a second write of it.
-      const target = normalize(path);
-      const staged = `${dirname(target)}/${prefix}${basename(target)}`;
+    // Only a plain path is staged (no `//`, `.`, `..` or final `/`), so the staged name is in the
+    // directory the kernel resolves for the target and a second write of it, spelled the same, is
+    // seen by the batch (one through a symlinked directory finds the first's temp name taken: the
+    // batch stops and says so).
+    if (this.umask && prefix && !options.check && PLAIN_PATH.test(path) && !/\/\.\.?(?:\/|$)/.test(path)) {
+      const staged = `${dirname(path)}/${prefix}${basename(path)}`;
       const stage = [
         `t=${quote(staged)}; umask ${createUmask}; set -C`,
         `if [ -e "$t" ] || [ -L "$t" ]; then ${taken}; _gs=${TEMP_REFUSED}; elif true > "$t"; then _gs=0; else _gs=${TEMP_REFUSED}; fi`,
@@ -220,7 +225,7 @@ export class StepRecorder {
         ...heredoc,
         'unset t',
       ].join('\n');
-      await this.run(stage, label, { isolated: true, placement: { temp: staged, target, prefix } });
+      await this.run(stage, label, { isolated: true, placement: { temp: staged, target: path, prefix } });
       return;
     }
     if (this.umask) {

@@ -795,7 +795,7 @@ export class SshTransport implements Transport {
       });
       const tmp = posix.join(posix.dirname(remotePath), `.${posix.basename(remotePath)}.gridops-${rand}`);
       const octal = mode.toString(8).padStart(4, '0');
-      const script = `install -m ${octal} -- ${quote(staged)} ${quote(tmp)} && mv -f -- ${quote(tmp)} ${quote(remotePath)}; rc=$?; rm -f -- ${quote(staged)} ${quote(tmp)}; exit $rc`;
+      const script = `install -m ${octal} -- ${quote(staged)} ${quote(tmp)} && mv -f -T -- ${quote(tmp)} ${quote(remotePath)}; rc=$?; rm -f -- ${quote(staged)} ${quote(tmp)}; exit $rc`;
       const r = await this.execRaw(script, { become: true });
       if (r.code !== 0) throw new RemoteCommandError(this.name, step, r.code, r.stderr);
       return;
@@ -805,7 +805,7 @@ export class SshTransport implements Transport {
       await sftpCall<void>((cb) => sftp.writeFile(tmp, data, { mode }, cb));
       await sftpCall<void>((cb) => sftp.chmod(tmp, mode, cb)); // writeFile's mode is filtered by the server's umask
       await sftpCall<void>((cb) => sftp.ext_openssh_rename(tmp, remotePath, cb)).catch(async () => {
-        const r = await this.execRaw(`mv -f -- ${quote(tmp)} ${quote(remotePath)}`, {});
+        const r = await this.execRaw(`mv -f -T -- ${quote(tmp)} ${quote(remotePath)}`, {});
         if (r.code !== 0) throw new Error(r.stderr.trim() || `mv exit ${r.code}`);
       });
     } catch (e) {

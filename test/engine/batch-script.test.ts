@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchScript, batchStop, type BatchChange } from '../../src/engine/batch-script.js';
 import { RENAME_UL } from '../../src/resources/batch-shell.js';
+import { MutationGate, type GateItem } from '../../src/engine/gate.js';
+import type { Change } from '../../src/plan/change.js';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
 
 /**
  * A host's batch with writes staged in its shell and placed together by rename.ul (Debian's
@@ -204,5 +207,45 @@ withRenameUl('batchStop', () => {
     const { res, stop } = await b.run();
     expect(res.code).toBe(3);
     expect(stop).toEqual({ change: 0, step: 2, stderr: 'third failed\n' });
+  });
+});
+
+describe('where a batch stopped, when its markers are not whole lines', () => {
+  /** A host whose batches run in a local shell (the gate's session of its own: `sh -s`). */
+  const host = new RecordingTransport('n1').on(/^sh -s$/, (command, { options }) => local.exec(command, { stdin: String(options.stdin) }));
+  const item = (id: string, command: string): GateItem => ({
+    change: { kind: 'command', id, action: 'run', command, summary: id, fields: [] } as unknown as Change,
+    perform: (r) => r.run(command, id),
+  });
+
+  it('output without a final newline does not hide the marker after it: the change is done, its output kept', async () => {
+    const result = await new MutationGate(() => undefined).pass(host, false, [item('command a', 'printf partial; printf warn >&2'), item('command b', 'true')]);
+    expect(result).toEqual({ applied: 2 });
+  });
+
+  it('a failing step after output without a newline is still named, with its own stderr', async () => {
+    const result = await new MutationGate(() => undefined).pass(host, false, [item('command a', 'printf warn >&2'), item('command b', 'printf half >&2; exit 5')]);
+    expect(result.applied).toBe(1);
+    expect(result.failure).toMatchObject({ change: 'command b', step: 'command b', stderr: 'half' });
+  });
+
+  it('no marker at all (a shell that ended before its script): the change, no step borrowed from another', () => {
+    expect(batchStop('sh: killed\n', '@@m@@', 0)).toEqual({ change: 0, stderr: 'sh: killed\n' });
+  });
+});
+
+withRenameUl('which writes are staged', () => {
+  it.each(['/etc//x', '/etc/./x', '/etc/a/../x', '/etc/x/', 'relative/x'])('%s is not a plain path: written with mv at once', async (path) => {
+    const r = new StepRecorder('n1', { shell: { umask: '0022', renameUl: true } });
+    await r.write(path, Buffer.from('x'), '0644');
+    expect(r.steps[0]!.placement).toBeUndefined();
+    expect(r.steps[0]!.command).toContain('mv -f -T');
+  });
+
+  it('a plain path is staged, and a write with a check is not', async () => {
+    const r = new StepRecorder('n1', { shell: { umask: '0022', renameUl: true } });
+    await r.write('/etc/x', Buffer.from('x'), '0644');
+    await r.write('/etc/y', Buffer.from('y'), '0644', { check: 'true' });
+    expect(r.steps.map((s) => s.placement?.target)).toEqual(['/etc/x', undefined]);
   });
 });
