@@ -46,8 +46,8 @@ const TEMP_REFUSED = 200;
 
 const HEREDOC_END = 'GRIDOPS_CONTENT_END';
 
-/** An absolute path of non-empty parts, without a final `/`. */
-const PLAIN_PATH = /^(?:\/[^/]+)+$/;
+/** An absolute path of non-empty parts, none `.` or `..`, without a final `/`. */
+const PLAIN_PATH = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
 
 /** How a file is written besides its content and mode. */
 export interface WriteOptions {
@@ -215,7 +215,7 @@ export class StepRecorder {
     // directory the kernel resolves for the target and a second write of it, spelled the same, is
     // seen by the batch (one through a symlinked directory finds the first's temp name taken: the
     // batch stops and says so).
-    if (this.umask && prefix && !options.check && PLAIN_PATH.test(path) && !/\/\.\.?(?:\/|$)/.test(path)) {
+    if (this.umask && prefix && !options.check && PLAIN_PATH.test(path)) {
       const staged = `${dirname(path)}/${prefix}${basename(path)}`;
       const stage = [
         `t=${quote(staged)}; umask ${createUmask}; set -C`,
