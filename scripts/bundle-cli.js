@@ -75,15 +75,33 @@ await build({
         // with `srcName`, which gridops never asks for; without it handlebars uses its own builder.
         b.onResolve({ filter: /^source-map$/ }, () => ({ path: 'source-map', namespace: 'gridops-empty' }));
         b.onLoad({ filter: /.*/, namespace: 'gridops-empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-        // oclif's config/plugin.js requires tinyglobby (with fdir and picomatch; fdir's load resolves
-        // picomatch through node_modules) on every start, only to find command files by glob, which
-        // neither gridops (explicit discovery) nor its plugins (they ship manifests) ask for: loaded
-        // when first used instead. If oclif changes that line, the build says so and loads it as before.
-        const eagerGlob = 'const tinyglobby_1 = require("tinyglobby");';
+        // Two lines of oclif's config/plugin.js cost every start time for nothing gridops needs. If
+        // oclif changes either, the build says so and bundles that line as it is.
+        // - It requires tinyglobby (with fdir and picomatch; fdir's load resolves picomatch through
+        //   node_modules) on every start, only to find command files by glob, which neither gridops
+        //   (explicit discovery) nor its plugins (they ship manifests) ask for: loaded when first used.
+        // - It sorts each plugin's commands with localeCompare, whose first call sets up ICU's
+        //   collator: 12 to 15 ms of every start on the machine of 2026-12-02, and the only use of
+        //   ICU in a plan or an apply. For ids of lowercase letters, `:` and `-` (every command
+        //   gridops and its plugins have), the collator's order is the code points' order
+        //   (test/cli/first-contact.test.ts checks it), so those compare as plain strings; any
+        //   other id is still compared by localeCompare.
+        const pluginRewrites = [
+          ['const tinyglobby_1 = require("tinyglobby");', 'const tinyglobby_1 = { get glob() { return require("tinyglobby").glob; } };', 'tinyglobby loads on every start'],
+          [
+            '.sort((a, b) => a.id.localeCompare(b.id));',
+            '.sort((a, b) => (/^[a-z:-]*$/.test(a.id) && /^[a-z:-]*$/.test(b.id) ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.id.localeCompare(b.id)));',
+            "each start sets up ICU's collator to sort the commands",
+          ],
+        ];
         b.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/ }, (args) => {
-          const text = readFileSync(args.path, 'utf8');
-          if (!text.includes(eagerGlob)) return { contents: text, loader: 'js', resolveDir: dirname(args.path), warnings: [{ text: `bundle-cli: ${args.path} no longer has \`${eagerGlob}\`: tinyglobby loads on every start` }] };
-          return { contents: text.replace(eagerGlob, 'const tinyglobby_1 = { get glob() { return require("tinyglobby").glob; } };'), loader: 'js', resolveDir: dirname(args.path) };
+          let text = readFileSync(args.path, 'utf8');
+          const warnings = [];
+          for (const [from, to, cost] of pluginRewrites) {
+            if (text.includes(from)) text = text.replace(from, to);
+            else warnings.push({ text: `bundle-cli: ${args.path} no longer has \`${from}\`: ${cost}` });
+          }
+          return { contents: text, loader: 'js', resolveDir: dirname(args.path), warnings };
         });
         // oclif-core's own requires are bundled with it (so are execa's); ts-node and typescript oclif asks for only in development.
         const fromBundledPackage = (importer) => /node_modules[\\/]/.test(importer) && !/node_modules[\\/]handlebars[\\/]/.test(importer);

@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,31 @@ describe('first contact (the binary)', () => {
       expect('\u009b31mred\u001b[0m'.replace(strip, '')).toBe('red');
     });
 
+    it("oclif sorts the commands without ICU's collator, in the collator's order (bundle-cli.js rewrites that sort)", () => {
+      const text = readFileSync(`${root}dist/cli/gridops.cjs`, 'latin1');
+      // esbuild renames the parameters (`a2`): the comparator is found by its test of the id's alphabet.
+      const rewritten = /\.sort\((\([\w$]+, [\w$]+\) => \(?\/\^\[a-z:-\]\*\$\/\.test\([^\n]*)\);\n/.exec(text);
+      expect(rewritten).not.toBeNull();
+      expect(text).not.toMatch(/\.sort\(\(([\w$]+), ([\w$]+)\) => \1\.id\.localeCompare\(\2\.id\)\)/);
+      const compare = new Function(`return ${rewritten![1]}`)() as (a: { id: string }, b: { id: string }) => number;
+      const byCollator = (ids: string[]) => [...ids].sort((a, b) => a.localeCompare(b));
+      const byBundle = (ids: string[]) => ids.map((id) => ({ id })).sort(compare).map((c) => c.id);
+      const manifest = JSON.parse(readFileSync(`${root}oclif.manifest.json`, 'utf8')) as { commands: Record<string, unknown> };
+      const ids = Object.keys(manifest.commands);
+      expect(byBundle([...ids].reverse())).toEqual(byCollator(ids));
+      // Every string over the alphabet the fast path takes, up to 3 characters: the collator's order.
+      const alphabet = ['a', 'b', 'z', ':', '-'];
+      let words = [''];
+      for (let n = 0; n < 3; n++) words = [...words, ...words.flatMap((w) => alphabet.map((c) => w + c))];
+      const unique = [...new Set(words)];
+      expect(byBundle([...unique].reverse())).toEqual(byCollator(unique));
+      // Ids outside it (capitals, digits) are the collator's to order, where code points would differ.
+      expect(byBundle(['b', 'A', 'a:1', 'a:b', 'a0'])).toEqual(byCollator(['b', 'A', 'a:1', 'a:b', 'a0']));
+      // A `help` run sets up no collator: its commands are in the same order.
+      const help = run(['help']);
+      expect(help.stdout.indexOf('apply')).toBeLessThan(help.stdout.indexOf('validate'));
+    });
+
     it('a cache V8 refuses (other V8 flags) costs only time: the source is compiled and the command runs', () => {
       const r = runCached(['--max-lazy'], ['validate', 'examples/small.yaml']);
       expect(r.cache).toBe('rejected');
@@ -112,6 +137,24 @@ describe('first contact (the binary)', () => {
         const r = runCached([], ['--version'], pkg);
         expect(r).toMatchObject({ status: 0, cache: 'none' });
         expect(r.stdout).toMatch(/^gridops\/\d/);
+      } finally {
+        rmSync(pkg, { recursive: true, force: true });
+      }
+    });
+
+    it('a bundle that is not ASCII is read as UTF-8 (bin/run.js reads an ASCII one as Latin-1, the same text)', () => {
+      const pkg = `${mkdtempSync(join(tmpdir(), 'gridops-utf8-'))}/`;
+      try {
+        cpSync(`${root}bin`, `${pkg}bin`, { recursive: true });
+        cpSync(`${root}dist/cli`, `${pkg}dist/cli`, { recursive: true });
+        for (const file of ['package.json', 'oclif.manifest.json']) copyFileSync(`${root}${file}`, `${pkg}${file}`);
+        symlinkSync(`${root}node_modules`, `${pkg}node_modules`);
+        const bundle = `${pkg}dist/cli/gridops.cjs`;
+        writeFileSync(bundle, `${readFileSync(bundle, 'latin1')}\nmodule.exports.probe = "d\u00e9j\u00e0 \u2192 \u{1F600}";\n`, 'utf8');
+        const r = runCached([], ['--version'], pkg, `globalThis[Symbol.for('gridops.requireCached')](${JSON.stringify(bundle)}).probe`);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/^gridops\/\d/);
+        expect(/^files: (.*)$/m.exec(r.stderr)?.[1]).toBe('d\u00e9j\u00e0 \u2192 \u{1F600}');
       } finally {
         rmSync(pkg, { recursive: true, force: true });
       }
