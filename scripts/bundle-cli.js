@@ -82,10 +82,11 @@ await build({
         //   (explicit discovery) nor its plugins (they ship manifests) ask for: loaded when first used.
         // - It sorts each plugin's commands with localeCompare, whose first call sets up ICU's
         //   collator: 12 to 15 ms of every start on the machine of 2026-12-02, and the only use of
-        //   ICU in a plan or an apply. For ids of lowercase letters, `:` and `-` (every command
-        //   gridops and its plugins have), the collator's order is the code points' order
-        //   (test/cli/first-contact.test.ts checks it), so those compare as plain strings; any
-        //   other id is still compared by localeCompare.
+        //   ICU in a plan or an apply. Ids of lowercase letters, `:` and `-` (every command gridops
+        //   and its plugins have) compare as plain strings, by code points: the root and English
+        //   collation's order for them (test/cli/first-contact.test.ts checks it), which a process
+        //   under another locale (Czech sorts `ch` after `h`) no longer follows for this list; help
+        //   sorts its own. Any other id is still compared by localeCompare.
         const pluginRewrites = [
           ['const tinyglobby_1 = require("tinyglobby");', 'const tinyglobby_1 = { get glob() { return require("tinyglobby").glob; } };', 'tinyglobby loads on every start'],
           [
@@ -98,7 +99,7 @@ await build({
           let text = readFileSync(args.path, 'utf8');
           const warnings = [];
           for (const [from, to, cost] of pluginRewrites) {
-            if (text.includes(from)) text = text.replace(from, to);
+            if (text.includes(from)) text = text.replace(from, () => to);
             else warnings.push({ text: `bundle-cli: ${args.path} no longer has \`${from}\`: ${cost}` });
           }
           return { contents: text, loader: 'js', resolveDir: dirname(args.path), warnings };
