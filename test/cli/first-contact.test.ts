@@ -67,6 +67,16 @@ describe('first contact (the binary)', () => {
       return { ...r, cache: /code cache: (\w+)/.exec(r.stderr)?.[1] };
     };
 
+    /** A copy of the built CLI (bin, dist/cli with its files' times, the manifest) in a new folder, for a test to change; node_modules is linked. */
+    const copyOfCli = (prefix: string) => {
+      const pkg = `${mkdtempSync(join(tmpdir(), prefix))}/`;
+      cpSync(`${root}bin`, `${pkg}bin`, { recursive: true });
+      cpSync(`${root}dist/cli`, `${pkg}dist/cli`, { recursive: true, preserveTimestamps: true });
+      for (const file of ['package.json', 'oclif.manifest.json']) copyFileSync(`${root}${file}`, `${pkg}${file}`);
+      symlinkSync(`${root}node_modules`, `${pkg}node_modules`);
+      return pkg;
+    };
+
     it('the build writes a cache this Node accepts, and a command run from it behaves as before', () => {
       expect(existsSync(`${root}dist/cli/gridops.cjs.v8cache`)).toBe(true);
       const r = runCached([], ['validate', 'examples/small.yaml']);
@@ -134,12 +144,8 @@ describe('first contact (the binary)', () => {
     });
 
     it('a bundle changed after its cache is compiled without it (V8 would take a cache made for other source of the same length)', () => {
-      const pkg = `${mkdtempSync(join(tmpdir(), 'gridops-cache-'))}/`;
+      const pkg = copyOfCli('gridops-cache-');
       try {
-        cpSync(`${root}bin`, `${pkg}bin`, { recursive: true });
-        cpSync(`${root}dist/cli`, `${pkg}dist/cli`, { recursive: true, preserveTimestamps: true });
-        for (const file of ['package.json', 'oclif.manifest.json']) copyFileSync(`${root}${file}`, `${pkg}${file}`);
-        symlinkSync(`${root}node_modules`, `${pkg}node_modules`);
         expect(runCached([], ['--version'], pkg)).toMatchObject({ status: 0, cache: 'used' });
         const later = new Date(Date.now() + 60_000);
         utimesSync(`${pkg}dist/cli/gridops.cjs`, later, later);
@@ -152,12 +158,8 @@ describe('first contact (the binary)', () => {
     });
 
     it('a bundle that is not ASCII is read as UTF-8 (bin/run.js reads an ASCII one as Latin-1, the same text)', () => {
-      const pkg = `${mkdtempSync(join(tmpdir(), 'gridops-utf8-'))}/`;
+      const pkg = copyOfCli('gridops-utf8-');
       try {
-        cpSync(`${root}bin`, `${pkg}bin`, { recursive: true });
-        cpSync(`${root}dist/cli`, `${pkg}dist/cli`, { recursive: true });
-        for (const file of ['package.json', 'oclif.manifest.json']) copyFileSync(`${root}${file}`, `${pkg}${file}`);
-        symlinkSync(`${root}node_modules`, `${pkg}node_modules`);
         const bundle = `${pkg}dist/cli/gridops.cjs`;
         writeFileSync(bundle, `${readFileSync(bundle, 'latin1')}\nmodule.exports.probe = "d\u00e9j\u00e0 \u2192 \u{1F600}";\n`, 'utf8');
         const r = runCached([], ['--version'], pkg, `globalThis[Symbol.for('gridops.requireCached')](${JSON.stringify(bundle)}).probe`);
