@@ -1,6 +1,6 @@
 import { randomInt } from '../prng.js';
 import type { Message } from '../types.js';
-import { allVoters, voterKey } from '../view.js';
+import { allVoters, compareViews, voterKey } from '../view.js';
 import { BootstrapBallot, Tally, ViewQuorumBallot, type Ballot, type BallotElection } from './ballot.js';
 import type { GroupContext } from './context.js';
 import type { Discovery } from './discovery.js';
@@ -19,6 +19,8 @@ export interface ElectionRoles {
   startSearching(): void;
   /** A voter granted a transfer vote: the outgoing leader still serves until its successor won. */
   noteTransferFrom(leader: string): void;
+  /** Leader: the target of its transfer under way that asks this leader's vote last, or null. */
+  leaderLastTarget(): string | null;
 }
 
 /** A vote (given, or this node's own) that waits until the vote store holds it. */
@@ -413,12 +415,40 @@ export class Election implements BallotElection {
     const screened = ballot.screen(message);
     if (screened === 'notFresh') return this.answerNotFresh(message.from);
     if (screened === 'refuse') return this.answerVote(ballot, false, message.from);
+    if (this.teachTargetFirst(message)) return;
     if (message.transfer && message.term > ctx.state.term && ctx.leader !== null && ctx.role === 'follower') this.roles.noteTransferFrom(ctx.leader);
     // A transfer vote request reaching the outgoing leader is its target asking for the last vote it needs: step down and give it.
     if (message.term > ctx.state.term) this.roles.observeTerm(message.term, message.transfer);
     if (ballot.voteVerdict(message) !== 'grant') return this.answerVote(ballot, false, message.from);
     if (!ballot.bootstrap) this.resetTimer();
     this.castVote({ bootstrap: ballot.bootstrap, term: message.term, to: message.from, transfer: message.transfer });
+  }
+
+  /**
+   * The outgoing leader, asked for the last vote by its transfer target whose view is older than
+   * its own, stays leader and sends the target its view. It may have written a view after the
+   * target stood: a region peer hands over both roles at once, and its region successor's vote
+   * request makes it write the slot's vote into the sub-grid view. Stepping down and refusing, as
+   * Raft would, left the target unable to win (it asked again with the same view) and the sub-grid
+   * without a super peer until an election timeout (0.6 s in a rolling upgrade on the lab). The
+   * target learns the view (engine.ts) and asks again at once.
+   */
+  private teachTargetFirst(message: Extract<Message, { type: 'vote' }>): boolean {
+    const view = this.ctx.state.view;
+    if (!message.transfer || view === null || message.from !== this.roles.leaderLastTarget()) return false;
+    if (compareViews({ term: message.viewTerm, version: message.viewVersion }, view) >= 0) return false;
+    this.ctx.sendTo(message.from, { type: 'sync', view });
+    return true;
+  }
+
+  /** A transfer target whose outgoing leader (`name`) is asked for its vote last: it still learns that leader's views. */
+  awaitsLastVoteOf(name: string): boolean {
+    return this.ctx.role === 'candidate' && this.transferCampaign && this.leaderLast === name;
+  }
+
+  /** The target learned a newer view from its outgoing leader: it asks again with it, at once, rather than at the next tick. */
+  askAgainNow(): void {
+    if (this.campaign !== null && this.transferCampaign && this.ctx.role === 'candidate') this.askAgain(this.campaign);
   }
 
   /** Gives this node's one vote of `term`: durable in the vote store first, then it leaves. */
