@@ -78,7 +78,9 @@ export class LocalTransport implements Transport {
     const mode = options.mode ?? 0o644;
     const tmp = join(dirname(remotePath), `.${basename(remotePath)}.gridops-${randomBytes(6).toString('hex')}`);
     if (options.become && this.user !== 'root') {
-      const r = await this.run(`cat > ${quote(tmp)} && chmod ${mode.toString(8)} ${quote(tmp)} && mv -f -- ${quote(tmp)} ${quote(remotePath)}`, { become: true, stdin: Buffer.from(content) });
+      // -T: a directory at the target is an error (as rename(2) makes it below), not a place to move into; the temp file never outlives a failure.
+      const script = `cat > ${quote(tmp)} && chmod ${mode.toString(8)} ${quote(tmp)} && mv -f -T -- ${quote(tmp)} ${quote(remotePath)}; rc=$?; rm -f -- ${quote(tmp)}; exit $rc`;
+      const r = await this.run(script, { become: true, stdin: Buffer.from(content) });
       if (r.code !== 0) throw new RemoteCommandError(this.name, `upload ${remotePath}`, r.code, r.stderr);
       return;
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError, InterruptedError } from '../../src/errors/index.js';
@@ -71,6 +71,22 @@ describe('LocalTransport', () => {
   it('become is a no-op as root', async () => {
     if (process.getuid?.() !== 0) return;
     expect((await t.exec('id -u', { become: true })).stdout).toBe('0\n');
+  });
+
+  it('uploads through sudo for a user who is not root: a directory at the target is refused, not moved into, and no temp file is left', async () => {
+    // As root, sudo -n lets the test take the non-root path (cat, chmod and mv under sudo).
+    if (process.getuid?.() !== 0) return;
+    const asUser = new (class extends LocalTransport {
+      override readonly user = 'gridops-test-user';
+    })('local', { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' });
+    const base = join(dir, 'become');
+    mkdirSync(join(base, 'a-directory'), { recursive: true });
+    await asUser.upload(join(base, 'plain'), 'one\n', { mode: 0o600, become: true });
+    expect(readFileSync(join(base, 'plain'), 'utf8')).toBe('one\n');
+    expect(statSync(join(base, 'plain')).mode & 0o777).toBe(0o600);
+    await expect(asUser.upload(join(base, 'a-directory'), 'two\n', { become: true })).rejects.toThrow(/upload .*a-directory/);
+    expect(readdirSync(join(base, 'a-directory'))).toEqual([]);
+    expect(readdirSync(base).sort()).toEqual(['a-directory', 'plain']);
   });
 
   it('kills a command past its timeout', async () => {
