@@ -174,7 +174,8 @@ export class Election implements BallotElection {
   tickCampaign(): void {
     const campaign = this.campaign;
     this.elapsed++;
-    if (campaign !== null && this.transferCampaign && this.ctx.role === 'candidate') this.askAgain(campaign);
+    const transferCampaign = this.transferCampaignUnderWay();
+    if (transferCampaign !== null) this.askAgain(transferCampaign);
     if (campaign !== null && !campaign.bootstrap && this.ctx.role === 'preCandidate') this.askPreVoteAgain(campaign);
     // A fresh node keeps discovering while it stands: its fresh peers stay known, and a leader is found.
     if (campaign?.bootstrap && this.discovery.searching) this.discovery.tick();
@@ -425,8 +426,8 @@ export class Election implements BallotElection {
   }
 
   /**
-   * The outgoing leader, asked for the last vote by its transfer target whose view is older than
-   * its own, stays leader and sends the target its view. It may have written a view after the
+   * The outgoing leader, asked for the last vote by its transfer target holding an older view than
+   * this leader's, stays leader and sends the target its view. It may have written a view after the
    * target stood: a region peer hands over both roles at once, and its region successor's vote
    * request makes it write the slot's vote into the sub-grid view. Stepping down and refusing, as
    * Raft would, left the target unable to win (it asked again with the same view) and the sub-grid
@@ -434,21 +435,30 @@ export class Election implements BallotElection {
    * target learns the view (engine.ts) and asks again at once.
    */
   private teachTargetFirst(message: Extract<Message, { type: 'vote' }>): boolean {
-    const view = this.ctx.state.view;
-    if (!message.transfer || view === null || message.from !== this.roles.leaderLastTarget()) return false;
+    const ctx = this.ctx;
+    const view = ctx.state.view;
+    if (!message.transfer || view === null || message.term !== ctx.state.term + 1 || message.from !== this.roles.leaderLastTarget()) return false;
     if (compareViews({ term: message.viewTerm, version: message.viewVersion }, view) >= 0) return false;
-    this.ctx.sendTo(message.from, { type: 'sync', view });
+    // A target this view no longer counts as a voter would lead outside its own view: refused, as before.
+    if (!allVoters(view).some((voter) => voter.name === message.from)) return false;
+    ctx.sendTo(message.from, { type: 'sync', view });
     return true;
   }
 
-  /** A transfer target whose outgoing leader (`name`) is asked for its vote last: it still learns that leader's views. */
+  /** A transfer target whose outgoing leader (`name`) is asked for its vote last: it still learns that leader's views (replication.ts). */
   awaitsLastVoteOf(name: string): boolean {
-    return this.ctx.role === 'candidate' && this.transferCampaign && this.leaderLast === name;
+    return this.transferCampaignUnderWay() !== null && this.leaderLast === name;
   }
 
-  /** The target learned a newer view from its outgoing leader: it asks again with it, at once, rather than at the next tick. */
+  /** The target learned a newer view from its outgoing leader: it asks again with that view at once, not at the next tick. */
   askAgainNow(): void {
-    if (this.campaign !== null && this.transferCampaign && this.ctx.role === 'candidate') this.askAgain(this.campaign);
+    const campaign = this.transferCampaignUnderWay();
+    if (campaign !== null) this.askAgain(campaign);
+  }
+
+  /** The campaign, while this node stands as a transfer's target. */
+  private transferCampaignUnderWay(): Ballot | null {
+    return this.transferCampaign && this.ctx.role === 'candidate' ? this.campaign : null;
   }
 
   /** Gives this node's one vote of `term`: durable in the vote store first, then it leaves. */

@@ -73,6 +73,8 @@ export class GroupEngine {
       noteTransferFrom: (leader: string) => this.transfer.noteTransferFrom(leader),
       transferSuccessor: () => this.transfer.successor,
       leaderLastTarget: () => (this.transfer.inFlight?.leaderLast ? this.transfer.inFlight.target : null),
+      awaitsLastVoteOf: (name: string) => this.election.awaitsLastVoteOf(name),
+      learnedOutgoingView: () => this.election.askAgainNow(),
     };
   }
 
@@ -248,11 +250,6 @@ export class GroupEngine {
       case 'regionQuery':
         return this.membership.onRegionQuery(message);
       case 'sync':
-        if (message.term < ctx.state.term && this.election.awaitsLastVoteOf(message.from)) {
-          // The outgoing leader still serves, and gives its vote only to a target that holds its latest view (election.ts).
-          this.replication.learnView(message.view);
-          this.election.askAgainNow();
-        }
         return this.replication.onSync(message);
       case 'syncAck':
         return this.replication.onSyncAck(message);

@@ -22,6 +22,10 @@ export interface ReplicationRoles {
   stepDown(reason: string): void;
   /** The voters the leader wants now (voter-changes.ts). */
   desiredVoters(current: Peer[]): Peer[];
+  /** A transfer target whose outgoing leader is `name`, asked for its vote last (election.ts). */
+  awaitsLastVoteOf(name: string): boolean;
+  /** That target learned a newer view from its outgoing leader: it asks for the votes again with it. */
+  learnedOutgoingView(): void;
 }
 
 /**
@@ -172,7 +176,10 @@ export class Replication {
   onSync(message: Extract<Message, { type: 'sync' }>): void {
     const ctx = this.ctx;
     if (message.term < ctx.state.term) {
-      // A deposed leader learns the newer term from the answer and steps down.
+      // A transfer target still learns its outgoing leader's views: that leader serves until it
+      // gives its vote, and gives it only to a target that holds its latest view (election.ts).
+      if (this.roles.awaitsLastVoteOf(message.from) && this.learnView(message.view)) this.roles.learnedOutgoingView();
+      // A deposed leader learns the newer term from the answer and steps down; an outgoing one notes the term (transfer.ts).
       this.sendSyncAck(message.from);
       return;
     }
@@ -189,14 +196,15 @@ export class Replication {
     this.sendSyncAck(message.from);
   }
 
-  /** A newer view from the leader (a sync, or an hbAck to a member with an older one). */
-  learnView(view: View): void {
+  /** A newer view from the leader (a sync, or an hbAck to a member with an older one). Returns whether it was newer. */
+  learnView(view: View): boolean {
     const ctx = this.ctx;
-    if (compareViews(view, ctx.state.view) <= 0) return;
+    if (compareViews(view, ctx.state.view) <= 0) return false;
     ctx.state.view = view;
     ctx.event({ type: 'viewChanged', tier: ctx.settings.tier, view });
     ctx.persist();
     this.viewUpdated();
+    return true;
   }
 
   /** The view this node acknowledges: what its vote store holds durable (the sub-grid tier: its view). */

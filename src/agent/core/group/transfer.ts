@@ -73,7 +73,8 @@ export class Transfer {
     if (successor === null) return null;
     // This node keeps serving while the target gathers the other voters' votes, and is asked last,
     // once its vote is all the target needs: only then does it step down (to vote), and the target
-    // wins on its answer. So a transfer that cannot complete never took the leader away, and the two
+    // wins on its answer (a target asking with an older view than this leader's is sent the view
+    // first: election.ts). So a transfer that cannot complete never took the leader away, and the two
     // never lead at once. Both tiers, with one exception: a region peer's SIGTERM handover, where the
     // node hands over both roles at once. Its sub-grid successor (about 60 ms) takes its region
     // voter slot, and its own region engine goes dormant and answers no vote: asked last, it could
