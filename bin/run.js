@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-import { isAscii } from 'node:buffer';
+import * as nodeBuffer from 'node:buffer';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+
+// Buffer's isAscii came with Node 18.15 and 19.6: imported by name, an older Node would stop at the
+// import with a SyntaxError before the version warning below could say what is wrong.
+const isAscii = typeof nodeBuffer.isAscii === 'function' ? nodeBuffer.isAscii : () => false;
 
 // oclif checks its own engines range with semver on every start (about 40 ms of CPU, 8% of a
 // command's start-up); gridops' own requirement (package.json engines, Node 20) is checked here.
