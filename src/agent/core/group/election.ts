@@ -432,7 +432,7 @@ export class Election implements BallotElection {
    * request makes it write the slot's vote into the sub-grid view. Stepping down and refusing, as
    * Raft would, left the target unable to win (it asked again with the same view) and the sub-grid
    * without a super peer until an election timeout (0.6 s in a rolling upgrade on the lab). The
-   * target learns the view (engine.ts) and asks again at once.
+   * target learns the view (replication.ts, the lower-term sync) and asks again at once.
    */
   private teachTargetFirst(message: Extract<Message, { type: 'vote' }>): boolean {
     const ctx = this.ctx;
