@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { ClientChannel } from 'ssh2';
 import { batchWatchdogCommand, endBatchCommand } from '../../src/transport/batch-group.js';
 import { HeldChannel, heldReadCommand, heldSentinel, type HeldRead } from '../../src/transport/held-read.js';
+import { ConnectionError } from '../../src/errors/index.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from '../../src/transport/transport.js';
 
@@ -26,12 +27,19 @@ export class HeldLocalTransport implements Transport {
     this.local = new LocalTransport(name);
   }
 
-  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+  /** As SshTransport's: a closed connection takes no more work (a test must not pass on work done after close). */
+  private checkOpen(): void {
+    if (this.closed) throw new ConnectionError(this.name, 'the connection is already closed');
+  }
+
+  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    this.checkOpen();
     this.execs.push(command);
     return this.local.exec(command, options);
   }
 
-  execHeld(script: string, options: { timeoutMs: number }): Promise<HeldRead> {
+  async execHeld(script: string, options: { timeoutMs: number }): Promise<HeldRead> {
+    this.checkOpen();
     const sentinel = heldSentinel();
     const child = spawn('sh', ['-c', heldReadCommand(script, sentinel)], { stdio: 'pipe', detached: true });
     this.shells.push(child);
@@ -60,11 +68,13 @@ export class HeldLocalTransport implements Transport {
     return this.shells.filter((c) => c.exitCode === null && c.signalCode === null);
   }
 
-  upload(remotePath: string, content: string | Buffer, options?: UploadOptions): Promise<void> {
+  async upload(remotePath: string, content: string | Buffer, options?: UploadOptions): Promise<void> {
+    this.checkOpen();
     return this.local.upload(remotePath, content, options);
   }
 
-  read(remotePath: string, options?: { become?: boolean }): Promise<Buffer | null> {
+  async read(remotePath: string, options?: { become?: boolean }): Promise<Buffer | null> {
+    this.checkOpen();
     return this.local.read(remotePath, options);
   }
 

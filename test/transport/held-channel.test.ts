@@ -83,3 +83,13 @@ describe('with stdin a pipe, as sshd gives it', () => {
     expect(r).toMatchObject({ batch: '', status: 0 });
   });
 });
+
+it('the test transport refuses work after close, as an SSH connection does', async () => {
+  await t.close();
+  await expect(t.exec('true')).rejects.toThrow(/already closed/);
+  await expect(t.execHeld('true', { timeoutMs: 5_000 })).rejects.toThrow(/already closed/);
+  await expect(t.read('/etc/hostname')).rejects.toThrow(/already closed/);
+  await expect(t.upload('/tmp/never-written', 'x')).rejects.toThrow(/already closed/);
+  expect(t.execs).toEqual([]);
+  expect(t.shells).toEqual([]);
+});
