@@ -108,7 +108,8 @@ export class ViewQuorumBallot implements Ballot {
     return message.term === state.term && free && this.upToDate(message) ? 'grant' : 'refuse';
   }
 
-  private upToDate(message: { viewTerm: number; viewVersion: number }): boolean {
+  /** Is the view a request names at least as new as this voter's? */
+  upToDate(message: { viewTerm: number; viewVersion: number }): boolean {
     return compareViews({ term: message.viewTerm, version: message.viewVersion }, this.ctx.state.view) >= 0;
   }
 }

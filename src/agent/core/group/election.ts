@@ -1,6 +1,6 @@
 import { randomInt } from '../prng.js';
 import type { Message } from '../types.js';
-import { allVoters, compareViews, voterKey } from '../view.js';
+import { allVoters, voterKey } from '../view.js';
 import { BootstrapBallot, Tally, ViewQuorumBallot, type Ballot, type BallotElection } from './ballot.js';
 import type { GroupContext } from './context.js';
 import type { Discovery } from './discovery.js';
@@ -438,7 +438,7 @@ export class Election implements BallotElection {
     const ctx = this.ctx;
     const view = ctx.state.view;
     if (!message.transfer || view === null || message.term !== ctx.state.term + 1 || message.from !== this.roles.leaderLastTarget()) return false;
-    if (compareViews({ term: message.viewTerm, version: message.viewVersion }, view) >= 0) return false;
+    if (this.viewBallot.upToDate(message)) return false;
     // A target this view no longer counts as a voter would lead outside its own view: refused, as before.
     if (!allVoters(view).some((voter) => voter.name === message.from)) return false;
     ctx.sendTo(message.from, { type: 'sync', view });
