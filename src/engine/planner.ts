@@ -1,6 +1,7 @@
 import { GridopsError, messageUnder, PlanningError, RemoteCommandError } from '../errors/index.js';
 import type { LoadedPlaybook } from '../playbooks/load.js';
 import { instantiate, type Handler, type Secrets } from '../playbooks/instantiate.js';
+import { retiredEntries } from '../playbooks/retired-entries.js';
 import { sparingWritten, type RecordedKernel } from '../playbooks/retired-kernel.js';
 import type { Change } from '../plan/change.js';
 import { PLAN_FORMAT, type HostPlan, type Plan } from '../plan/plan.js';
@@ -20,6 +21,7 @@ import { runsAgent } from '../overlay/agent-hosts.js';
 import { SystemdUnitResource } from '../resources/systemd-unit.js';
 import { AbsentPathsResource } from '../resources/absent-paths.js';
 import type { HeldRead } from '../transport/held-read.js';
+import type { EntriesByPlaybook } from '../state/state.js';
 import { readWithoutShell } from './read-without-shell.js';
 
 /** A host's plan together with the live resources that can carry it out. */
@@ -30,6 +32,8 @@ export interface PlannedHost {
   handlers: Handler[];
   /** The systemd units this run manages on the host (the overlay asks whether one is gridagent's). */
   managedUnits: ReadonlySet<string>;
+  /** What each playbook of the run declares in its own `sysctl` and `kernel-module` entries here (the state records it: retired-entries.ts). */
+  kernelEntries: EntriesByPlaybook;
   /** The read's session, still waiting for this host's batch (an apply's read with `hold`; transport/held-read.ts). */
   held?: HeldRead;
   /** What the held read's shell offers its batch: its umask, `rename.ul` (ReadOutput.shell). */
@@ -54,7 +58,7 @@ export interface HostPlanning {
 export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, existing: ReadonlySet<string> = new Set(), options: PlanHostOptions = {}): Promise<HostPlanning> {
   const reading: Reading = { hold: options.hold ?? false, withoutShell: options.withoutShell ?? false };
   try {
-    const planned = await computeHostPlan(grid, host, playbooks, secrets, existing, reading, options.previousKernel);
+    const planned = await computeHostPlan(grid, host, playbooks, secrets, existing, reading, { previousKernel: options.previousKernel, previousEntries: options.previousEntries, workflowRun: options.workflowRun ?? false });
     if (reading.withoutShellServed) planned.readWithoutShell = true;
     // Even with nothing to change: the caller ends that shell, with the connection when the run
     // needs no more of the host (phases/connect-and-read.ts).
@@ -72,11 +76,23 @@ export async function planHost(grid: Grid, host: ConnectedHost, playbooks: reado
  * without a shell where its probes allow (read-without-shell.ts); a held read is then not to be had,
  * so an apply asks it for hosts it expects to find in sync. `previousKernel`: the host's kernel
  * settings as the state recorded them, whose dropped items are swept (playbooks/retired-kernel.ts).
+ * `previousEntries`: the playbooks' own kernel entries the state recorded, swept when dropped; with
+ * `workflowRun` (the grid's workflow, no `--playbook`) also those of a playbook the host no longer
+ * runs (playbooks/retired-entries.ts).
  */
 export interface PlanHostOptions {
   hold?: boolean;
   withoutShell?: boolean;
   previousKernel?: RecordedKernel;
+  previousEntries?: EntriesByPlaybook;
+  workflowRun?: boolean;
+}
+
+/** What the state recorded that a host's plan sweeps when the configuration dropped it. */
+interface Recorded {
+  previousKernel?: RecordedKernel;
+  previousEntries?: EntriesByPlaybook;
+  workflowRun: boolean;
 }
 
 /** How one host's reads go, and what they left: the held shell, whether one was served without a shell. */
@@ -122,20 +138,20 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable', host: string): 
 }
 
 /** `existing`: nodes that already run an agent (templateContext: who is born in a first bootstrap). */
-async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>, reading: Reading, previousKernel?: RecordedKernel): Promise<PlannedHost> {
+async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>, reading: Reading, recorded: Recorded): Promise<PlannedHost> {
   const { node } = host;
   // What to probe does not depend on facts, so facts and every probe share one round trip; then,
   // if the first rendering read a value the facts change, the resources are made again with the
   // facts, and any whose probe changed is read once more. Facts no resource or template uses are
   // not gathered (the agent's version always is).
   const reads: FactReads = { hostFacts: false, agentVersion: false };
-  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, existing, reads), secrets, previousKernel);
+  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, existing, reads), secrets, recorded);
   // A template that read the bootstrap electorate may branch on it, and the branch it takes once the
   // agent's version is known may read other facts: all of them, then.
   const rendersFacts = reads.hostFacts || reads.agentVersion;
   const scope = rendersFacts || [...probed.resources.values()].some((r) => !r.ignoresFacts) ? 'all' : 'agent';
   const { facts, outputs } = await readHost(host, [...probed.resources.values()], scope, reading);
-  const { resources, handlers } = rendersFacts ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets, previousKernel) : probed;
+  const { resources, handlers, kernelEntries } = rendersFacts ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets, recorded) : probed;
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
   if (stale.length) for (const [id, out] of (await readHost(host, stale, 'agent', { hold: false, withoutShell: reading.withoutShell })).outputs) outputs.set(id, out);
   const session: HostSession = { ...host, facts };
@@ -150,23 +166,30 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   const notified = [...new Set(changes.flatMap((c) => c.notify ?? []))];
   for (const name of notified) if (!handlers.some((h) => h.name === name)) throw new PlanningError(`${node.name}: a change notifies handler "${name}", which no playbook defines`, 'add it under `handlers:` in the playbook');
   const managedUnits = new Set([...resources.values()].flatMap((r) => (r instanceof SystemdUnitResource ? [r.unit] : [])));
-  return { session, resources, handlers, managedUnits, plan: { host: node.name, address: node.address, playbooks: playbooks.map((p) => p.ref), changes, notes, handlers: notified } };
+  return { session, resources, handlers, managedUnits, kernelEntries, plan: { host: node.name, address: node.address, playbooks: playbooks.map((p) => p.ref), changes, notes, handlers: notified } };
 }
 
-function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], tctx: TemplateContext, secrets: Secrets, previousKernel?: RecordedKernel): { resources: Map<string, Resource>; handlers: Handler[] } {
+function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], tctx: TemplateContext, secrets: Secrets, recorded: Recorded): { resources: Map<string, Resource>; handlers: Handler[]; kernelEntries: EntriesByPlaybook } {
   const resources = new Map<string, Resource>();
   const handlers: Handler[] = [];
+  const kernelEntries: EntriesByPlaybook = {};
   for (const playbook of playbooks) {
-    const made = instantiate(playbook, tctx, secrets, previousKernel);
-    for (const r of made.resources) {
-      // A second `sysctls` entry with no key left sweeps the same files: once.
-      if (resources.has(r.id) && r instanceof AbsentPathsResource && r.sweeps) continue;
-      if (resources.has(r.id)) throw new PlanningError(`${nodeName}: two resources manage ${r.id}`, `remove one of them from playbook ${playbook.name}`);
-      resources.set(r.id, r);
-    }
+    const made = instantiate(playbook, tctx, secrets, recorded.previousKernel);
+    kernelEntries[playbook.ref] = made.entries;
+    add(made.resources, playbook.name);
     handlers.push(...made.handlers);
   }
-  return { resources: sparingWritten(resources), handlers };
+  add(retiredEntries(recorded.previousEntries, kernelEntries, { workflowRun: recorded.workflowRun, kernel: tctx.node.settings.kernel }), 'retired entries');
+  return { resources: sparingWritten(resources), handlers, kernelEntries };
+
+  function add(made: readonly Resource[], playbook: string): void {
+    for (const r of made) {
+      // A second `sysctls` entry with no key left sweeps the same files: once.
+      if (resources.has(r.id) && r instanceof AbsentPathsResource && r.sweeps) continue;
+      if (resources.has(r.id)) throw new PlanningError(`${nodeName}: two resources manage ${r.id}`, `remove one of them from playbook ${playbook}`);
+      resources.set(r.id, r);
+    }
+  }
 }
 
 /**

@@ -55,8 +55,9 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
           const t0 = performance.now();
           const playbooks = ctx.workflow.byNode.get(host.node.name)!;
           const inSync = !hold || expectedInSync(state, host.node.name, ctx.grid.sourceHash, playbooks.map((p) => p.ref));
-          const previousKernel = state.hosts[host.node.name]?.node?.settings?.kernel;
-          const planning = await planHost(ctx.grid, host, playbooks, ctx.secrets, existing, { hold, withoutShell: inSync, previousKernel });
+          const recorded = state.hosts[host.node.name];
+          const sweeps = { previousKernel: recorded?.node?.settings?.kernel, previousEntries: recorded?.kernelEntries, workflowRun: !ctx.workflow.adHoc };
+          const planning = await planHost(ctx.grid, host, playbooks, ctx.secrets, existing, { hold, withoutShell: inSync, ...sweeps });
           ctx.profile.host(host.node.name, 'read', performance.now() - t0);
           if (planning.planned?.readWithoutShell) withoutShell++;
           const held = planning.planned?.held;

@@ -1,3 +1,4 @@
+import { recordedEntries } from '../playbooks/retired-entries.js';
 import { recordedKernel, sweepsOf } from '../playbooks/retired-kernel.js';
 import { readState, writeState } from '../state/state.js';
 import { GRIDOPS_VERSION } from '../version.js';
@@ -28,8 +29,10 @@ export const recordState: Phase = {
       // The kernel lists keep what a sweep that did not run here still has to remove (retired-kernel.ts).
       const swept = ok ? sweepsOf(ctx.workflow.byNode.get(outcome.host) ?? [], node.settings) : { sysctl: false, modules: false };
       const settings = { ...node.settings, kernel: recordedKernel(previous?.node?.settings?.kernel, node.settings.kernel, swept) };
+      const kernelEntries = recordedEntries(previous?.kernelEntries, p.kernelEntries, { ok, workflowRun: !ctx.workflow.adHoc });
       state.hosts[outcome.host] = {
         node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings },
+        ...(Object.keys(kernelEntries).length ? { kernelEntries } : {}),
         topologyHash: ok ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
         playbooks: ok ? p.plan.playbooks : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,

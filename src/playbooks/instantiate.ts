@@ -23,6 +23,7 @@ import { SANDBOX_DOMAIN, SANDBOX_TAP } from '../resources/sandbox-names.js';
 import { SandboxImageResource } from '../resources/sandbox-image.js';
 import { findSource, findTemplate, renderTemplateFile, substitute, substituteCommand, type TemplateContext } from '../templates/render.js';
 import { appliesTo, type LoadedPlaybook } from './load.js';
+import type { KernelEntries } from '../state/state.js';
 import { retiredModules, retiredSysctls, type RecordedKernel } from './retired-kernel.js';
 import type { PlaybookResource } from './schema.js';
 
@@ -63,9 +64,11 @@ export function needsGridKey(playbooks: readonly LoadedPlaybook[]): boolean {
  * The playbook's resources and handlers for one node, every string substituted from the topology.
  * `previousKernel`: the node's kernel settings as the state recorded them at its last apply; the
  * `sysctls` and `kernel-modules` entries sweep the files of what the topology has dropped since
- * (retired-kernel.ts).
+ * (retired-kernel.ts). `entries`: the keys and modules of the playbook's own `sysctl` and
+ * `kernel-module` entries, which the state records so that the next apply removes the files of one
+ * the playbook drops (retired-entries.ts).
  */
-export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secrets: Secrets = {}, previousKernel?: RecordedKernel): { resources: Resource[]; handlers: Handler[] } {
+export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secrets: Secrets = {}, previousKernel?: RecordedKernel): { resources: Resource[]; handlers: Handler[]; entries: KernelEntries } {
   const s = (v: string) => substitute(v, ctx);
   // The loader already checked that every template exists.
   const template = (name: string) => findTemplate(name, playbook.file)!;
@@ -74,7 +77,8 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if (!secrets.gridKey) throw new Error(`playbook ${playbook.name} places the ${name} but none was loaded`);
     return secrets.gridKey;
   };
-  if (!appliesTo(playbook, ctx.node.settings)) return { resources: [], handlers: [] };
+  const entries: KernelEntries = { sysctl: [], modules: [] };
+  if (!appliesTo(playbook, ctx.node.settings)) return { resources: [], handlers: [], entries };
   const kernel = ctx.node.settings.kernel;
   const hypervisor = ctx.node.settings.hypervisor;
   const image = (): ImageFile => {
@@ -92,6 +96,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if ('package' in entry) return [new PackageResource(entry.package.names)];
     if ('kernel-module' in entry) {
       const name = s(entry['kernel-module'].name);
+      entries.modules.push(name);
       return [new KernelModuleResource(name, moduleParams(ctx.node.name, kernel.params, name))];
     }
     if ('kernel-modules' in entry) {
@@ -105,7 +110,11 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
         ...retiredModules(previousKernel, kernel),
       ];
     }
-    if ('sysctl' in entry) return [new SysctlResource(s(entry.sysctl.key), s(entry.sysctl.value))];
+    if ('sysctl' in entry) {
+      const key = s(entry.sysctl.key);
+      entries.sysctl.push(key);
+      return [new SysctlResource(key, s(entry.sysctl.value))];
+    }
     if ('sysctls' in entry) return [...Object.entries(kernel.sysctl).map(([k, v]) => new SysctlResource(k, v)), ...retiredSysctls(previousKernel, kernel)];
     if ('systemd-unit' in entry) {
       const u = entry['systemd-unit'];
@@ -127,5 +136,5 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     return [new CommandResource({ name: c.name, command: substituteCommand(c.run, ctx), creates: c.creates && s(c.creates), unless: c.unless && substituteCommand(c.unless, ctx), notify: c.notify })];
   });
   const handlers = (playbook.handlers ?? []).map((h) => ({ name: h.name, command: substituteCommand(h.run, ctx) }));
-  return { resources, handlers };
+  return { resources, handlers, entries };
 }

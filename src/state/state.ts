@@ -5,6 +5,15 @@ import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { EffectiveSettings } from '../topology/model.js';
 
 /** What was last applied to one host. Never holds a secret. */
+/** The keys of a playbook's `sysctl` entries and the modules of its `kernel-module` entries, for one host. */
+export interface KernelEntries {
+  sysctl: string[];
+  modules: string[];
+}
+
+/** KernelEntries by playbook ref; a playbook without such entries has none. */
+export type EntriesByPlaybook = Record<string, KernelEntries>;
+
 export interface HostState {
   /**
    * Where the node was and how it was reached, so a node the topology drops can still be
@@ -15,6 +24,12 @@ export interface HostState {
    * they keep the items the previous record named.
    */
   node?: { address: string; region: string; subgrid: string; user: string; port: number; settings?: EffectiveSettings };
+  /**
+   * The keys and modules of each playbook's own `sysctl` and `kernel-module` entries for this host,
+   * by playbook ref, whose files the next apply removes when a playbook drops them
+   * (playbooks/retired-entries.ts). Absent from states written before it was recorded: nothing is swept then.
+   */
+  kernelEntries?: EntriesByPlaybook;
   topologyHash: string;
   playbooks: string[];
   gridopsVersion: string;

@@ -68,6 +68,44 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
     expect({ status: after.status, stdout: after.stdout }).toEqual({ status: ExitCode.OK, stdout: expect.stringContaining('No changes.') });
   });
 
+  it("a playbook's own sysctl entry it dropped, then the playbook the topology dropped: each next apply removes the file (the running value stays), then plan has zero changes", async () => {
+    const [kept, dropped] = ['net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_synack_retries'];
+    const fileOf = (k: string) => `/etc/sysctl.d/90-gridops-${k}.conf`;
+    const own = join(lab.dir, 'own-sysctls.yaml');
+    const entry = (k: string, v: string) => `  - sysctl: { key: ${k}, value: "${v}" }\n`;
+    writeFileSync(own, `name: own-sysctls\nresources:\n${entry(kept, '5')}${entry(dropped, '4')}`);
+    const base = readFileSync(withSysctl('600'), 'utf8');
+    const listed = join(lab.dir, 'topology-own-playbook.yaml');
+    writeFileSync(listed, `${base}\nplaybooks: [${JSON.stringify(own)}]\n`);
+    expect(gridops(['apply', listed, '--yes']).status).toBe(ExitCode.OK);
+    expect(await run(`cat ${fileOf(dropped)}`)).toBe(`# managed by gridops\n${dropped} = 4`);
+
+    writeFileSync(own, `name: own-sysctls\nresources:\n${entry(kept, '5')}`);
+    const plan = gridops(['plan', listed, '--detailed-exitcode']);
+    expect(plan.status).toBe(ExitCode.CHANGES_PRESENT);
+    expect(plan.stdout).toContain(`- absent-paths ${fileOf(dropped)}\n`);
+    expect(plan.stdout).toContain(`why: ${dropped} left playbook ${own}; the running kernel keeps its value until the next boot`);
+    expect(plan.stdout).toContain('Plan: 0 to create, 0 to change, 1 to remove');
+    // A --playbook run of other work leaves the topology's playbook and its files alone.
+    expect(gridops(['plan', listed, '--detailed-exitcode', '--playbook', 'qos']).status).toBe(ExitCode.OK);
+    expect(gridops(['apply', listed, '--yes']).status).toBe(ExitCode.OK);
+    expect(await run(`test -e ${fileOf(dropped)} && echo present || echo absent`)).toBe('absent');
+    expect(await run(`sysctl -n ${dropped}`)).toBe('4');
+    expect(await run(`cat ${fileOf(kept)}`)).toBe(`# managed by gridops\n${kept} = 5`);
+    expect(gridops(['plan', listed, '--detailed-exitcode']).status).toBe(ExitCode.OK);
+
+    // The topology drops the playbook: the next workflow run removes the file of its last entry.
+    const unlisted = withSysctl('600');
+    const gone = gridops(['plan', unlisted, '--detailed-exitcode']);
+    expect(gone.status).toBe(ExitCode.CHANGES_PRESENT);
+    expect(gone.stdout).toContain(`why: ${kept} left the host's workflow with playbook ${own}; the running kernel keeps its value until the next boot`);
+    expect(gridops(['apply', unlisted, '--yes']).status).toBe(ExitCode.OK);
+    expect(await run(`test -e ${fileOf(kept)} && echo present || echo absent`)).toBe('absent');
+    expect(await run(`cat ${file}`)).toBe(`# managed by gridops\n${key} = 600`);
+    const after = gridops(['plan', unlisted, '--detailed-exitcode']);
+    expect({ status: after.status, stdout: after.stdout }).toEqual({ status: ExitCode.OK, stdout: expect.stringContaining('No changes.') });
+  });
+
   it('a unit systemd cannot load (systemd-analyze verify refuses it) leaves no unit file', async () => {
     const dir = join(lab.dir, 'bad-unit');
     mkdirSync(join(dir, 'templates'), { recursive: true });

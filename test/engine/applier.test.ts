@@ -38,6 +38,7 @@ function plannedHost(name: string, options: { failCommand?: boolean } = {}) {
     resources,
     handlers: [{ name: 'reload', command: `echo reload >> ${quote(log)}` }],
     managedUnits: new Set(),
+    kernelEntries: {},
     plan: { host: name, address: '10.0.0.1', playbooks: ['t'], changes: [file.diff('absent\n')!, command.diff('')!], notes: [], handlers: ['reload'] },
   };
   return { planned, transport, root, log };

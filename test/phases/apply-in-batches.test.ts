@@ -51,6 +51,7 @@ function fleet(g: ReturnType<typeof grid>, stuck?: string) {
       resources: new Map([[upgrade.id, upgrade]]),
       handlers: [],
       managedUnits: new Set<string>(),
+      kernelEntries: {},
       plan: { host: node.name, address: node.address, playbooks: ['upgrade'], changes: [upgrade.diff('')!], notes: [], handlers: [] },
     };
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPlan, type HostOutcome } from '../../src/engine/applier.js';
@@ -14,9 +14,8 @@ import type { Resource } from '../../src/resources/resource.js';
 import { readState } from '../../src/state/state.js';
 import { templateContext } from '../../src/templates/render.js';
 import { allNodes } from '../../src/topology/model.js';
-import { LocalTransport } from '../../src/transport/local-transport.js';
-import type { Transport } from '../../src/transport/transport.js';
 import { facts, smallGrid } from '../resources/fixtures.js';
+import { hostRoot as hostWithFiles, playbookIn, rooted } from './support/kernel-host.js';
 
 /**
  * Terraform's rule for kernel settings: a kernel.sysctl key, or a module of kernel.modules or
@@ -26,7 +25,6 @@ import { facts, smallGrid } from '../resources/fixtures.js';
  */
 const dir = mkdtempSync(join(tmpdir(), 'gridops-retired-kernel-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const local = new LocalTransport('local');
 
 const SOMAXCONN = '/etc/sysctl.d/90-gridops-net.core.somaxconn.conf';
 const KVM_LOAD = '/etc/modules-load.d/gridops-kvm.conf';
@@ -46,46 +44,10 @@ function nodeBase(kernel: string, previous?: RecordedKernel): Map<string, Resour
 }
 
 /** A playbook of its own in the temp dir. */
-function playbook(name: string, resources: string) {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, `name: ${name}\nresources:\n${resources}`);
-  return loadPlaybook(file);
-}
+const playbook = (name: string, resources: string) => playbookIn(dir, name, resources);
 /** node-base's kernel entries alone (its directories and identity file would be this machine's). */
 const kernelEntries = () => playbook('kernel', '  - kernel-modules: {}\n  - sysctls: {}\n');
-
-/** A root for the kernel directories, holding these files (a value null: a dangling link). */
-function hostRoot(files: Record<string, string | null>): string {
-  const root = mkdtempSync(join(dir, 'host-'));
-  for (const d of ['etc/sysctl.d', 'etc/modules-load.d', 'etc/modprobe.d']) mkdirSync(join(root, d), { recursive: true });
-  for (const [path, content] of Object.entries(files)) {
-    if (content === null) symlinkSync(join(root, 'nowhere'), join(root, path));
-    else writeFileSync(join(root, path), content);
-  }
-  return root;
-}
-
-/** This machine, with the kernel directories under `root` (paths rewritten both ways), recording which reads ran. */
-function rooted(root: string, calls: string[]): Transport {
-  const into = (s: string) => s.replace(/\/etc\/(sysctl\.d|modules-load\.d|modprobe\.d)\//g, `${root}$&`);
-  const back = (s: string) => s.replaceAll(root, '');
-  return {
-    name: 'n1',
-    exec: async (command, options = {}) => {
-      calls.push('exec');
-      const r = await local.exec(into(command), { ...options, ...(options.stdin !== undefined && { stdin: into(String(options.stdin)) }) });
-      return { ...r, stdout: back(r.stdout.toString()) };
-    },
-    queryFiles: async (queries, options) => {
-      calls.push('queryFiles');
-      const answers = await local.queryFiles(queries.map((q) => ({ ...q, path: into(q.path) })), options);
-      return answers && new Map([...answers].map(([path, answer]) => [back(path), answer]));
-    },
-    upload: () => Promise.reject(new Error('no upload here')),
-    read: () => Promise.reject(new Error('no read here')),
-    close: () => Promise.resolve(),
-  };
-}
+const hostRoot = (files: Record<string, string | null>) => hostWithFiles(dir, files);
 
 const sweeps = (changes: readonly { kind: string }[]) => changes.filter((c): c is AbsentPathsChange => c.kind === 'absent-paths');
 
@@ -184,7 +146,7 @@ describe('kernel settings the topology dropped: their files are removed', () => 
       ctx.setGrid(grid, paths);
       const loaded = playbooks.map((name) => loadPlaybook(name));
       ctx.workflow = { byNode: new Map([['n1', loaded]]), refs: playbooks, adHoc: false };
-      ctx.planned = [{ session: { node, facts: facts() }, plan: { host: 'n1', address: node.address, playbooks, changes: [], notes: [], handlers: [] } } as unknown as PlannedHost];
+      ctx.planned = [{ session: { node, facts: facts() }, kernelEntries: {}, plan: { host: 'n1', address: node.address, playbooks, changes: [], notes: [], handlers: [] } } as unknown as PlannedHost];
       ctx.outcomes = [{ host: 'n1', status, applied: 0 }];
       await recordState.run(ctx);
       return (await readState(paths.state, 'g')).hosts.n1!.node!.settings!.kernel.sysctl;

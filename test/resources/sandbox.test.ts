@@ -164,6 +164,7 @@ describe('apply records virsh steps through the gate', () => {
     session: { node: node(), transport, facts: labFacts() },
     resources: new Map([[resource.id, resource]]),
     managedUnits: new Set(),
+    kernelEntries: {},
     handlers: [],
     plan: { host: 'n1', address: '10.0.0.1', playbooks: ['hypervisor'], changes: [change], notes: [], handlers: [] },
   });
