@@ -106,6 +106,9 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     const aborts = new Map<number, AbortController>();
     // This run's held reads still waiting for their batch, by the id of their execHeld request.
     const heldReads = new Map<number, { read: HeldRead; become?: boolean }>();
+    // The connections this run read through the shell, with the read's become: once the run lets
+    // go, each gets the SFTP session the next run's read without a shell asks on (openKeptQueries).
+    const readByShell = new Map<string, boolean | undefined>();
     const send = (reply: KeeperReply) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
     };
@@ -125,6 +128,11 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
       // A run that went away planned nothing more: its waiting shells end, the connections stay.
       for (const h of heldReads.values()) h.read.release();
       heldReads.clear();
+      // Not for a keeper about to end (`--persist 0s`): no run would use the sessions.
+      if (!stopping && idleMs > 0) {
+        for (const [conn, become] of readByShell) void held.get(conn)?.transport.then((t) => t.openKeptQueries({ become }), () => undefined);
+      }
+      readByShell.clear();
       armIdle();
     });
     socket.on('error', () => socket.destroy());
@@ -188,6 +196,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
         case 'execHeld': {
           const t = await transportOf(req.conn, req.conn);
           const become = req.become !== undefined ? { become: req.become } : {};
+          readByShell.set(req.conn, req.become);
           const read = await t.execHeld(req.script, { timeoutMs: req.timeoutMs, ...become });
           if (!read) return { held: null } satisfies KeptHeldReply;
           // The run went away while its read ran: nothing will proceed or release it, so it ends now.

@@ -123,21 +123,25 @@ d('the connection keeper (--persist) against a real sshd', () => {
     k.end();
   });
 
-  it("keeps the read's SFTP session for the next run's read; one the server ended is opened again", async () => {
-    /** The SFTP sessions this test's sshd runs: its descendants titled root@internal-sftp (the harness's Subsystem). */
-    const sftpServers = (): string[] => {
-      // OpenSSH 9.8 and later title it sshd-session.
-      const pids = spawnSync('pgrep', ['-f', '^sshd(-session)?: root@internal-sftp'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-      const parentOf = (pid: string) => /^PPid:\s*(\d+)/m.exec(spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout)?.[1];
-      return pids.filter((pid) => {
-        for (let p: string | undefined = pid; p && p !== '1' && p !== '0'; p = parentOf(p)) if (p === String(sshd.pid)) return true;
-        return false;
-      });
-    };
-    const queries = [{ path: khFile, lstat: true, read: 4096 }];
-    // The tests before kept sessions of their own (uploads and reads, queries): they end first, so the count starts at none.
+  /** The SFTP sessions this test's sshd runs: its descendants titled root@internal-sftp (the harness's Subsystem). */
+  const sftpServers = (): string[] => {
+    // OpenSSH 9.8 and later title it sshd-session.
+    const pids = spawnSync('pgrep', ['-f', '^sshd(-session)?: root@internal-sftp'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    const parentOf = (pid: string) => /^PPid:\s*(\d+)/m.exec(spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout)?.[1];
+    return pids.filter((pid) => {
+      for (let p: string | undefined = pid; p && p !== '1' && p !== '0'; p = parentOf(p)) if (p === String(sshd.pid)) return true;
+      return false;
+    });
+  };
+  /** Ends the SFTP sessions the tests before kept (uploads and reads, queries), so a count starts at none. */
+  const endSftpSessions = async () => {
     for (const pid of sftpServers()) process.kill(Number(pid), 'SIGKILL');
     expect(await until(() => sftpServers().length === 0, 5000)).toBe(true);
+  };
+
+  it("keeps the read's SFTP session for the next run's read; one the server ended is opened again", async () => {
+    const queries = [{ path: khFile, lstat: true, read: 4096 }];
+    await endSftpSessions();
     const first = await KeeperClient.attach(khFile, 60_000, env());
     expect(await (await first.connect(spec(), 5000)).queryFiles!(queries, { timeoutMs: 5000 })).toBeDefined();
     first.end();
@@ -157,6 +161,27 @@ d('the connection keeper (--persist) against a real sshd', () => {
     const reopened = sftpServers();
     expect(reopened).toHaveLength(1);
     expect(reopened).not.toEqual(kept);
+    next.end();
+  });
+
+  it("a run that read through the shell: once it lets go, the keeper opens the SFTP session the next run's read without a shell asks on", async () => {
+    await endSftpSessions();
+    const first = await KeeperClient.attach(khFile, 60_000, env());
+    const held = (await (await first.connect(spec(), 5000)).execHeld!('echo read', { timeoutMs: 5000 }))!;
+    expect(held.result.stdout).toBe('read\n');
+    held.release();
+    // The run's read opened no session, and none opens while the run holds the keeper.
+    await sleep(300);
+    expect(sftpServers()).toEqual([]);
+    first.end();
+    expect(await until(() => sftpServers().length === 1, 5000)).toBe(true);
+    const opened = sftpServers();
+
+    const next = await KeeperClient.attach(khFile, 60_000, env());
+    const t = await next.connect(spec(), 5000);
+    expect(t.reused).toBe(true);
+    expect((await t.queryFiles!([{ path: khFile, lstat: true, read: 4096 }], { timeoutMs: 5000 }))!.get(khFile)!.content).toBeDefined();
+    expect(sftpServers()).toEqual(opened);
     next.end();
   });
 
