@@ -1,7 +1,7 @@
 import { GridopsError, messageUnder, PlanningError, RemoteCommandError } from '../errors/index.js';
-import type { LoadedPlaybook } from '../playbooks/load.js';
+import { appliesTo, type LoadedPlaybook } from '../playbooks/load.js';
 import { instantiate, type Handler, type Secrets } from '../playbooks/instantiate.js';
-import { retiredEntries } from '../playbooks/retired-entries.js';
+import { retiredEntries, stillManaged } from '../playbooks/retired-entries.js';
 import { sparingWritten, type RecordedKernel } from '../playbooks/retired-kernel.js';
 import type { Change } from '../plan/change.js';
 import { PLAN_FORMAT, type HostPlan, type Plan } from '../plan/plan.js';
@@ -173,14 +173,19 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
   const resources = new Map<string, Resource>();
   const handlers: Handler[] = [];
   const kernelEntries: EntriesByPlaybook = {};
+  const notApplying = new Set<string>();
   for (const playbook of playbooks) {
     const made = instantiate(playbook, tctx, secrets, recorded.previousKernel);
     kernelEntries[playbook.ref] = made.entries;
+    if (!appliesTo(playbook, tctx.node.settings)) notApplying.add(playbook.ref);
     add(made.resources, playbook.name);
     handlers.push(...made.handlers);
   }
-  add(retiredEntries(recorded.previousEntries, kernelEntries, { workflowRun: recorded.workflowRun, kernel: tctx.node.settings.kernel }), 'retired entries');
-  return { resources: sparingWritten(resources), handlers, kernelEntries };
+  // A path the topology's own sweep already removes is listed once, with the topology's reason.
+  const sweptAlready = new Set([...resources.values()].flatMap((r) => (r instanceof AbsentPathsResource ? r.retiredPaths : [])));
+  const sweep = retiredEntries(recorded.previousEntries, kernelEntries, { workflowRun: recorded.workflowRun, kernel: tctx.node.settings.kernel, notApplying }).flatMap((r) => r.without(sweptAlready) ?? []);
+  add(sweep, 'retired entries');
+  return { resources: sparingWritten(resources, stillManaged(recorded.previousEntries, kernelEntries, recorded.workflowRun)), handlers, kernelEntries };
 
   function add(made: readonly Resource[], playbook: string): void {
     for (const r of made) {

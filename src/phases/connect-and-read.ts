@@ -56,7 +56,9 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
           const playbooks = ctx.workflow.byNode.get(host.node.name)!;
           const inSync = !hold || expectedInSync(state, host.node.name, ctx.grid.sourceHash, playbooks.map((p) => p.ref));
           const recorded = state.hosts[host.node.name];
-          const sweeps = { previousKernel: recorded?.node?.settings?.kernel, previousEntries: recorded?.kernelEntries, workflowRun: !ctx.workflow.adHoc };
+          // A node being decommissioned runs `reset`, whose own removals take every gridops file: no sweep of entries besides.
+          const previousEntries = ctx.removing.has(host.node.name) ? undefined : recorded?.kernelEntries;
+          const sweeps = { previousKernel: recorded?.node?.settings?.kernel, previousEntries, workflowRun: !ctx.workflow.adHoc };
           const planning = await planHost(ctx.grid, host, playbooks, ctx.secrets, existing, { hold, withoutShell: inSync, ...sweeps });
           ctx.profile.host(host.node.name, 'read', performance.now() - t0);
           if (planning.planned?.readWithoutShell) withoutShell++;

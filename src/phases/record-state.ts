@@ -4,6 +4,7 @@ import { readState, writeState } from '../state/state.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import { unchangedOutcomes } from './apply-in-batches.js';
 import type { Phase } from './phase.js';
+import { gridPlaybooks } from './workflow-playbooks.js';
 
 /**
  * DESIGN step 8: what each host got, which playbooks it ran, and the overlay the agents agreed on.
@@ -29,7 +30,7 @@ export const recordState: Phase = {
       // The kernel lists keep what a sweep that did not run here still has to remove (retired-kernel.ts).
       const swept = ok ? sweepsOf(ctx.workflow.byNode.get(outcome.host) ?? [], node.settings) : { sysctl: false, modules: false };
       const settings = { ...node.settings, kernel: recordedKernel(previous?.node?.settings?.kernel, node.settings.kernel, swept) };
-      const kernelEntries = recordedEntries(previous?.kernelEntries, p.kernelEntries, { ok, workflowRun: !ctx.workflow.adHoc });
+      const kernelEntries = recordedEntries(previous?.kernelEntries, p.kernelEntries, { ok, workflowRun: !ctx.workflow.adHoc, workflowRefs: new Set(gridPlaybooks(ctx.grid, node)) });
       state.hosts[outcome.host] = {
         node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings },
         ...(Object.keys(kernelEntries).length ? { kernelEntries } : {}),

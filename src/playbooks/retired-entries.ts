@@ -7,18 +7,19 @@
  *
  * The state records, per host and per playbook (by its ref), the keys and modules of those entries
  * (HostState.kernelEntries). An entry is retired when its playbook runs on the host and no longer
- * declares it, or, in a run of the grid's own workflow (no `--playbook`), when its playbook is no
- * longer in the host's workflow (dropped from the topology, or `onlyWhere` no longer holds). A run
- * with `--playbook` leaves the entries of the playbooks it does not run as they are, and so does
- * their files. Files only, as for the kernel lists: the running kernel keeps a removed key's value
- * until the next boot, and a module stays loaded. Files that something still manages are spared:
- * another resource of the run (retired-kernel.ts sparingWritten), the topology's kernel lists, a
- * playbook this run does not run. Only gridops' own file names (90-gridops-*, gridops-*, zz-gridops-*)
- * are ever removed: a `file` entry's path is the operator's, and gridops does not remove it.
+ * declares it, or no longer applies to the node (its `onlyWhere`), or, in a run of the grid's own
+ * workflow (no `--playbook`), when its playbook is no longer in the host's workflow (the topology
+ * dropped it). A run with `--playbook` leaves the entries of the playbooks it does not run as they
+ * are, and so does a workflow run with those a `--playbook` run recorded for a playbook outside the
+ * workflow (ad-hoc work, as Ansible's: only a run of that playbook retires them). Files only, as for the
+ * kernel lists: the running kernel keeps a removed key's value until the next boot, and a module
+ * stays loaded. Files that something still manages are spared: another resource of the run
+ * (retired-kernel.ts sparingWritten), the topology's kernel lists, a playbook this run leaves out
+ * (stillManaged, which the topology's own sweeps spare too). Only these files of gridops' own names
+ * are ever removed: a `file` entry's path is the operator's, and gridops leaves it.
  */
 import { AbsentPathsResource } from '../resources/absent-paths.js';
 import { moduleFiles, moduleKey } from '../resources/kernel-module.js';
-import type { Resource } from '../resources/resource.js';
 import { sysctlFile } from '../resources/sysctl.js';
 import type { EntriesByPlaybook, KernelEntries } from '../state/state.js';
 import type { KernelConfig } from '../topology/model.js';
@@ -40,54 +41,68 @@ function kernelListFiles(kernel: KernelConfig): string[] {
   return [...Object.keys(kernel.sysctl).map(sysctlFile), ...kernel.modules.map((m) => moduleFiles(m).loadFile), ...[...kernel.modules, ...Object.keys(kernel.params)].map((m) => moduleFiles(m).optionsFile)];
 }
 
+/** Whether the recorded entries of a playbook this run does not run stay with it (else the run retires them). */
+const staysRecorded = (entries: KernelEntries, workflowRun: boolean) => !workflowRun || entries.adHoc === true;
+
+/**
+ * The files of entries the state recorded for playbooks this run does not run and does not retire:
+ * their playbooks still manage them, and no sweep of this run may remove them.
+ */
+export function stillManaged(previous: EntriesByPlaybook | undefined, current: EntriesByPlaybook, workflowRun: boolean): Set<string> {
+  return new Set(Object.entries(previous ?? {}).flatMap(([ref, entries]) => (!Object.hasOwn(current, ref) && staysRecorded(entries, workflowRun) ? filesOf(entries) : [])));
+}
+
 export interface RetireOptions {
   /** This run is the grid's own workflow (no `--playbook`): a recorded playbook it does not run has left the host's workflow. */
   workflowRun: boolean;
   /** The host's kernel settings now: the files of its lists are the topology's, never swept here. */
   kernel: KernelConfig;
+  /** Playbooks of the run that do not apply to this node (`onlyWhere`): they declare nothing here. */
+  notApplying?: ReadonlySet<string>;
 }
 
 /**
- * The sweep of the entries `previous` recorded and `current` (the playbooks this run runs on the
- * host, each with what it declares now) no longer has: one AbsentPathsResource of literal paths,
+ * The sweep of the entries `previous` recorded and `current` (each playbook this run runs on the
+ * host, with what it declares here now) no longer has: one AbsentPathsResource of literal paths,
  * each with why it goes, or none.
  */
-export function retiredEntries(previous: EntriesByPlaybook | undefined, current: EntriesByPlaybook, options: RetireOptions): Resource[] {
+export function retiredEntries(previous: EntriesByPlaybook | undefined, current: EntriesByPlaybook, options: RetireOptions): AbsentPathsResource[] {
   if (!previous) return [];
-  const spared = new Set([...Object.values(current).flatMap(filesOf), ...kernelListFiles(options.kernel)]);
+  const spared = new Set([...Object.values(current).flatMap(filesOf), ...kernelListFiles(options.kernel), ...stillManaged(previous, current, options.workflowRun)]);
   const why = new Map<string, string>();
-  const retire = (ref: string, gone: KernelEntries, left: string) => {
-    for (const key of gone.sysctl) why.set(sysctlFile(key), `${key} ${left} ${ref}; the running kernel keeps its value until the next boot`);
+  const retire = (gone: KernelEntries, because: (item: string) => string) => {
+    for (const key of gone.sysctl) why.set(sysctlFile(key), `${because(key)}; the running kernel keeps its value until the next boot`);
     for (const m of gone.modules) {
-      const reason = `${moduleKey(m)} ${left} ${ref}; gridops does not unload it: it stays loaded until it is unloaded or the node reboots`;
+      const reason = `${because(moduleKey(m))}; gridops does not unload it: it stays loaded until it is unloaded or the node reboots`;
       for (const file of Object.values(moduleFiles(m))) why.set(file, reason);
     }
   };
   for (const [ref, entries] of Object.entries(previous)) {
-    if (Object.hasOwn(current, ref)) retire(ref, dropped(entries, current[ref]), 'left playbook');
-    else if (options.workflowRun) retire(ref, entries, "left the host's workflow with playbook");
-    else for (const file of filesOf(entries)) spared.add(file);
+    if (options.notApplying?.has(ref)) retire(entries, (item) => `playbook ${ref} no longer applies to this node (its onlyWhere), nor does its ${item}`);
+    else if (Object.hasOwn(current, ref)) retire(dropped(entries, current[ref]), (item) => `${item} left playbook ${ref}`);
+    else if (!staysRecorded(entries, options.workflowRun)) retire(entries, (item) => `${item} left the host's workflow with playbook ${ref}`);
   }
   for (const file of spared) why.delete(file);
   return why.size ? [AbsentPathsResource.retired(why)] : [];
 }
 
 /**
- * What the state records for a host after a run: on success, what each playbook run declares now,
- * and, for a run with `--playbook`, the entries of the playbooks it did not run; after a failure
- * (a sweep that may not have run), also everything the previous record named, so the next apply
- * still removes it.
+ * What the state records for a host after a run: on success, what each playbook run declares now
+ * (marked `adHoc` for a `--playbook` run's playbook outside `workflowRefs`, the node's workflow),
+ * with the entries of the playbooks the run left out that stay recorded (stillManaged); after a
+ * failure (a sweep that may not have run), also everything the previous record named, so the
+ * next apply still removes it.
  */
-export function recordedEntries(previous: EntriesByPlaybook | undefined, current: EntriesByPlaybook, run: { ok: boolean; workflowRun: boolean }): EntriesByPlaybook {
+export function recordedEntries(previous: EntriesByPlaybook | undefined, current: EntriesByPlaybook, run: { ok: boolean; workflowRun: boolean; workflowRefs: ReadonlySet<string> }): EntriesByPlaybook {
   const record: EntriesByPlaybook = {};
-  const add = (ref: string, entries: KernelEntries) => {
-    const had = record[ref] ?? { sysctl: [], modules: [] };
+  const add = (ref: string, entries: KernelEntries, adHoc: boolean) => {
+    const had = record[ref] ?? { sysctl: [], modules: [], ...(adHoc ? { adHoc: true as const } : {}) };
     const more = dropped(entries, had);
-    record[ref] = { sysctl: [...had.sysctl, ...more.sysctl], modules: [...had.modules, ...more.modules] };
+    record[ref] = { ...had, sysctl: [...had.sysctl, ...more.sysctl], modules: [...had.modules, ...more.modules] };
   };
-  for (const [ref, entries] of Object.entries(current)) add(ref, entries);
+  for (const [ref, entries] of Object.entries(current)) add(ref, entries, !run.workflowRun && !run.workflowRefs.has(ref));
   for (const [ref, entries] of Object.entries(previous ?? {})) {
-    if (!run.ok || (!run.workflowRun && !Object.hasOwn(current, ref))) add(ref, entries);
+    if (!run.ok || (!Object.hasOwn(current, ref) && staysRecorded(entries, run.workflowRun))) add(ref, entries, entries.adHoc === true);
   }
   return Object.fromEntries(Object.entries(record).filter(([, e]) => e.sysctl.length || e.modules.length));
 }

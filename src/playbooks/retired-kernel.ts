@@ -52,13 +52,14 @@ export function retiredModules(previous: RecordedKernel | undefined, current: Ke
 
 /**
  * A node's resources with each sweep left without the files another resource of the run writes
- * (a playbook's own `sysctl` or `kernel-module` entry, an options-only module), and dropped when
- * none is left. Without a sweep, the same map.
+ * (a playbook's own `sysctl` or `kernel-module` entry, an options-only module) and the files in
+ * `managed` (those of a playbook this run leaves out: retired-entries.ts stillManaged), and dropped
+ * when none is left. Without a sweep, the same map.
  */
-export function sparingWritten(resources: Map<string, Resource>): Map<string, Resource> {
+export function sparingWritten(resources: Map<string, Resource>, managed: ReadonlySet<string> = new Set()): Map<string, Resource> {
   const isSweep = (r: Resource): r is AbsentPathsResource => r instanceof AbsentPathsResource && r.sweeps;
   if (![...resources.values()].some(isSweep)) return resources;
-  const written = new Set([...resources.values()].flatMap((r) => r.writes ?? []));
+  const written = new Set([...[...resources.values()].flatMap((r) => r.writes ?? []), ...managed]);
   const kept = new Map<string, Resource>();
   for (const [id, r] of resources) {
     const rest = isSweep(r) ? r.without(written) : r;

@@ -51,6 +51,11 @@ export class AbsentPathsResource implements Resource<AbsentPathsChange> {
     return this.why.size > 0;
   }
 
+  /** A sweep's literal paths (none for removals a playbook lists). */
+  get retiredPaths(): string[] {
+    return [...this.why.keys()];
+  }
+
   /** The sweep without the paths in `kept` (another resource of the run writes them), or undefined when none is left. */
   without(kept: ReadonlySet<string>): AbsentPathsResource | undefined {
     const why = new Map([...this.why].filter(([p]) => !kept.has(p)));

@@ -4,16 +4,18 @@ import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { EffectiveSettings } from '../topology/model.js';
 
-/** What was last applied to one host. Never holds a secret. */
 /** The keys of a playbook's `sysctl` entries and the modules of its `kernel-module` entries, for one host. */
 export interface KernelEntries {
   sysctl: string[];
   modules: string[];
+  /** Recorded by a `--playbook` run of a playbook outside the node's workflow: a workflow run leaves it, and its files, alone. */
+  adHoc?: true;
 }
 
 /** KernelEntries by playbook ref; a playbook without such entries has none. */
 export type EntriesByPlaybook = Record<string, KernelEntries>;
 
+/** What was last applied to one host. Never holds a secret. */
 export interface HostState {
   /**
    * Where the node was and how it was reached, so a node the topology drops can still be

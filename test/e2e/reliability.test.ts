@@ -104,6 +104,14 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
     expect(await run(`cat ${file}`)).toBe(`# managed by gridops\n${key} = 600`);
     const after = gridops(['plan', unlisted, '--detailed-exitcode']);
     expect({ status: after.status, stdout: after.stdout }).toEqual({ status: ExitCode.OK, stdout: expect.stringContaining('No changes.') });
+
+    // Ad-hoc work: a playbook run with --playbook alone keeps its file through workflow runs.
+    const adHoc = join(lab.dir, 'ad-hoc-sysctl.yaml');
+    writeFileSync(adHoc, `name: ad-hoc-sysctl\nresources:\n${entry(kept, '5')}`);
+    expect(gridops(['apply', unlisted, '--yes', '--playbook', adHoc]).status).toBe(ExitCode.OK);
+    const workflow = gridops(['plan', unlisted, '--detailed-exitcode']);
+    expect({ status: workflow.status, stdout: workflow.stdout }).toEqual({ status: ExitCode.OK, stdout: expect.stringContaining('No changes.') });
+    expect(await run(`cat ${fileOf(kept)}`)).toBe(`# managed by gridops\n${kept} = 5`);
   });
 
   it('a unit systemd cannot load (systemd-analyze verify refuses it) leaves no unit file', async () => {

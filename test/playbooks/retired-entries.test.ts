@@ -79,7 +79,7 @@ describe("a playbook's own sysctl and kernel-module entries it dropped: their fi
     expect(readFileSync(join(root, PID_MAX_FILE), 'utf8')).toBe(PID_MAX_CONTENT);
     expect(readFileSync(join(root, '/etc/sysctl.d/90-operator.conf'), 'utf8')).toBe('keep');
 
-    const again = await plan(root, [tuning], recordedEntries(previous, planned!.kernelEntries, { ok: true, workflowRun: true }));
+    const again = await plan(root, [tuning], recordedEntries(previous, planned!.kernelEntries, { ok: true, workflowRun: true, workflowRefs: new Set([tuning.ref]) }));
     expect(again.plan.changes).toEqual([]);
     expect([...again.planned!.resources.keys()]).toEqual(['sysctl kernel.pid_max']);
   });
@@ -134,15 +134,62 @@ describe("a playbook's own sysctl and kernel-module entries it dropped: their fi
   });
 });
 
+describe('ad-hoc work (--playbook), a playbook that no longer applies, and the topology sweep', () => {
+  it("a --playbook run's playbook outside the workflow is recorded as ad hoc: workflow runs leave its files, a run of it retires what it dropped", async () => {
+    const tune = playbookIn(dir, 'tune', `  - sysctl: { key: kernel.pid_max, value: "${PID_MAX}" }\n  - kernel-module: { name: tun }\n`);
+    const other = playbookIn(dir, 'workflow-other', '  - sysctls: {}\n');
+    const root = hostRoot(dir, { [PID_MAX_FILE]: PID_MAX_CONTENT, [TUN_LOAD]: '# managed by gridops\ntun\n' });
+    // The ad-hoc run: its playbook is not in the node's workflow (workflowRefs).
+    const adHoc = recordedEntries(undefined, { [tune.ref]: { sysctl: ['kernel.pid_max'], modules: ['tun'] } }, { ok: true, workflowRun: false, workflowRefs: new Set([other.ref]) });
+    expect(adHoc).toEqual({ [tune.ref]: { sysctl: ['kernel.pid_max'], modules: ['tun'], adHoc: true } });
+    // The next workflow run does not run it: nothing swept, and it stays recorded.
+    const workflow = await plan(root, [other], adHoc, { workflowRun: true });
+    expect(workflow.plan.changes).toEqual([]);
+    expect(recordedEntries(adHoc, workflow.planned!.kernelEntries, { ok: true, workflowRun: true, workflowRefs: new Set([other.ref]) })).toEqual(adHoc);
+    // Run again with its module dropped: that module's files go.
+    const again = playbookIn(dir, 'tune', `  - sysctl: { key: kernel.pid_max, value: "${PID_MAX}" }\n`);
+    const swept = await plan(root, [again], adHoc, { workflowRun: false });
+    expect(sweeps(swept.plan.changes)).toEqual([expect.objectContaining({ paths: [TUN_LOAD], why: [`tun left playbook ${tune.ref}; gridops does not unload it: it stays loaded until it is unloaded or the node reboots`] })]);
+    // Once the topology lists it, a workflow run records it as the workflow's.
+    expect(recordedEntries(adHoc, swept.planned!.kernelEntries, { ok: true, workflowRun: true, workflowRefs: new Set([tune.ref]) })).toEqual({ [tune.ref]: { sysctl: ['kernel.pid_max'], modules: [] } });
+  });
+
+  it('a playbook that no longer applies to the node (onlyWhere): its entries go, and the plan says why', async () => {
+    const vmOnly = playbookIn(dir, 'vm-only', '  - sysctl: { key: net.core.somaxconn, value: "1024" }\nonlyWhere: hypervisor.enabled\n');
+    const root = hostRoot(dir, { [SOMAXCONN]: 'x' });
+    const { plan: p } = await plan(root, [vmOnly], { [vmOnly.ref]: { sysctl: ['net.core.somaxconn'], modules: [] } });
+    expect(sweeps(p.changes)).toEqual([expect.objectContaining({ paths: [SOMAXCONN], why: [`playbook ${vmOnly.ref} no longer applies to this node (its onlyWhere), nor does its net.core.somaxconn; the running kernel keeps its value until the next boot`] })]);
+  });
+
+  it("the topology's own sweep spares a file a playbook the run leaves out still manages, and a path both sweeps retire is listed once", async () => {
+    const kernelLists = playbookIn(dir, 'kernel-lists', '  - kernel-modules: {}\n  - sysctls: {}\n');
+    const root = hostRoot(dir, { [SOMAXCONN]: 'x' });
+    // somaxconn moved from kernel.sysctl into playbook tune, which this run (--playbook kernel-lists) leaves out.
+    const moved = await plan(root, [kernelLists], { '/srv/tune.yaml': { sysctl: ['net.core.somaxconn'], modules: [] } }, { workflowRun: false, previousKernel: { sysctl: { 'net.core.somaxconn': 1024 } } });
+    expect(sweeps(moved.plan.changes)).toEqual([]);
+    // Dropped from both kernel.sysctl and the playbook, which runs and dropped another key too:
+    // somaxconn is removed once, with the topology's reason.
+    const SYN_RETRIES = '/etc/sysctl.d/90-gridops-net.ipv4.tcp_syn_retries.conf';
+    const both = hostRoot(dir, { [SOMAXCONN]: 'x', [SYN_RETRIES]: 'x' });
+    const own = playbookIn(dir, 'own-emptied', '  - sysctls: {}\n');
+    const planned = await plan(both, [kernelLists, own], { [own.ref]: { sysctl: ['net.core.somaxconn', 'net.ipv4.tcp_syn_retries'], modules: [] } }, { previousKernel: { sysctl: { 'net.core.somaxconn': 1024 } } });
+    expect(sweeps(planned.plan.changes)).toEqual([
+      expect.objectContaining({ paths: [SOMAXCONN], why: ['net.core.somaxconn left kernel.sysctl; the running kernel keeps its value until the next boot'] }),
+      expect.objectContaining({ paths: [SYN_RETRIES], why: [`net.ipv4.tcp_syn_retries left playbook ${own.ref}; the running kernel keeps its value until the next boot`] }),
+    ]);
+  });
+});
+
 describe('what the state records', () => {
   const previous = { a: { sysctl: ['k1', 'k2'], modules: ['tun'] }, b: { sysctl: ['k3'], modules: [] } };
   const current = { a: { sysctl: ['k1'], modules: [] } };
+  const workflowRefs = new Set(['a', 'b']);
 
   it('a good workflow run: what each playbook declares now; a good --playbook run keeps the playbooks it left out; a failed run keeps everything', () => {
-    expect(recordedEntries(previous, current, { ok: true, workflowRun: true })).toEqual(current);
-    expect(recordedEntries(previous, current, { ok: true, workflowRun: false })).toEqual({ a: { sysctl: ['k1'], modules: [] }, b: { sysctl: ['k3'], modules: [] } });
-    expect(recordedEntries(previous, current, { ok: false, workflowRun: true })).toEqual({ a: { sysctl: ['k1', 'k2'], modules: ['tun'] }, b: { sysctl: ['k3'], modules: [] } });
-    expect(recordedEntries(undefined, { a: { sysctl: [], modules: [] } }, { ok: true, workflowRun: true })).toEqual({});
+    expect(recordedEntries(previous, current, { ok: true, workflowRun: true, workflowRefs })).toEqual(current);
+    expect(recordedEntries(previous, current, { ok: true, workflowRun: false, workflowRefs })).toEqual({ a: { sysctl: ['k1'], modules: [] }, b: { sysctl: ['k3'], modules: [] } });
+    expect(recordedEntries(previous, current, { ok: false, workflowRun: true, workflowRefs })).toEqual({ a: { sysctl: ['k1', 'k2'], modules: ['tun'] }, b: { sysctl: ['k3'], modules: [] } });
+    expect(recordedEntries(undefined, { a: { sysctl: [], modules: [] } }, { ok: true, workflowRun: true, workflowRefs })).toEqual({});
   });
 
   it('record the state writes them per host, and leaves the field out when there are none', async () => {
@@ -160,7 +207,8 @@ describe('what the state records', () => {
     };
     expect(await record(current, 'applied', false)).toEqual(current);
     expect(await record(current, 'failed', false)).toEqual(previous);
-    expect(await record(current, 'applied', true)).toEqual({ ...current, b: previous.b });
+    // A --playbook run of `a`, which is not in n1's workflow (node-base, qos, agent): recorded as ad hoc.
+    expect(await record(current, 'applied', true)).toEqual({ a: { ...current.a, adHoc: true }, b: previous.b });
     expect(await record({ a: { sysctl: [], modules: [] } }, 'unchanged', false)).toBeUndefined();
   });
 });
