@@ -23,6 +23,7 @@ import { AbsentPathsResource } from '../resources/absent-paths.js';
 import type { HeldRead } from '../transport/held-read.js';
 import type { EntriesByPlaybook } from '../state/state.js';
 import { readWithoutShell } from './read-without-shell.js';
+import { servableProbes } from '../resources/file-queries.js';
 
 /** A host's plan together with the live resources that can carry it out. */
 export interface PlannedHost {
@@ -221,7 +222,9 @@ async function readHost(host: ConnectedHost, resources: readonly Resource[], fac
     resources.map((r, i) => ({ probe: probes[i]!, sharesShell: r.probeSharesShell })),
     { facts, ...(ownRead ? { ownRead } : {}) },
   );
-  const held = reading.hold && host.transport.execHeld ? await host.transport.execHeld(read.script, { become, timeoutMs: 60_000 }) : undefined;
+  // Whether a later run could read this host without a shell, as the branch above (asked by the keeper alone).
+  const laterWithoutShell = () => asUser && facts === 'agent' && !ownRead && servableProbes(probes) !== undefined;
+  const held = reading.hold && host.transport.execHeld ? await host.transport.execHeld(read.script, { become, timeoutMs: 60_000, laterWithoutShell }) : undefined;
   if (held) reading.held = held;
   const result = held ? held.result : await host.transport.exec(read.script, { become, timeoutMs: 60_000, readOnly: true });
   let parsed: ReadOutput;

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LockHeldError } from '../errors/index.js';
+import { isProcessAlive } from '../process-alive.js';
 import { ensureStateDir } from './state.js';
 
 interface LockHolder {
@@ -37,7 +38,7 @@ export class StateLock {
       const seen = await readText(file);
       if (seen === undefined) continue; // released between our create and our read: try again
       const holder = parseHolder(seen);
-      if (!holder || holder.host !== me.host || isAlive(holder.pid)) throw heldBy(holder, file, me.host);
+      if (!holder || holder.host !== me.host || isProcessAlive(holder.pid)) throw heldBy(holder, file, me.host);
 
       if (await createExclusive(marker, `${JSON.stringify(me)}\n`)) {
         try {
@@ -53,7 +54,7 @@ export class StateLock {
       }
       // Another contender holds the marker. If it died there, only a person can tell it is safe.
       const taker = parseHolder((await readText(marker)) ?? '');
-      if (taker && taker.host === me.host && !isAlive(taker.pid)) {
+      if (taker && taker.host === me.host && !isProcessAlive(taker.pid)) {
         throw new LockHeldError(`a takeover of the stale lock ${file} by process ${taker.pid} was interrupted`, `no gridops run is using this state: remove ${marker} and ${file}, then run again`);
       }
       if (Date.now() > waitUntil) throw heldBy(holder, file, me.host);
@@ -107,11 +108,3 @@ function heldBy(holder: LockHolder | undefined, file: string, myHost: string): L
   );
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -229,9 +229,10 @@ class KeptTransport implements Transport {
    * connection. Undefined where the keeper does not hold it (become through sudo, or a keeper
    * started by an older gridops, which answers nothing for it): the caller then uses exec.
    */
-  async execHeld(script: string, options: { timeoutMs: number; become?: boolean }): Promise<HeldRead | undefined> {
+  async execHeld(script: string, options: { timeoutMs: number; become?: boolean; laterWithoutShell?: () => boolean }): Promise<HeldRead | undefined> {
     this.checkOpen();
-    const reply = (await this.keeper.request({ op: 'execHeld', conn: this.conn, script, timeoutMs: options.timeoutMs, ...(options.become !== undefined ? { become: options.become } : {}) })) as KeptHeldReply | undefined;
+    const become = options.become !== undefined ? { become: options.become } : {};
+    const reply = (await this.keeper.request({ op: 'execHeld', conn: this.conn, script, timeoutMs: options.timeoutMs, ...become, ...(options.laterWithoutShell?.() ? { sftpLater: true, pid: process.pid } : {}) })) as KeptHeldReply | undefined;
     if (typeof reply?.held !== 'number' || !reply.result) return undefined;
     const held = new KeptHeldRead(this.name, this.conn, reply.held, reply.result, reply.waiting === true, this.keeper, () => this.heldReads.delete(held));
     // Closed while the read ran: its shell ends now, as closing would have ended it.

@@ -18,7 +18,9 @@ export type KeeperRequest =
   | { id: number; op: 'upload'; conn: string; path: string; content: string; mode?: number; become?: boolean }
   | { id: number; op: 'read'; conn: string; path: string; become?: boolean }
   // A held read (held-read.ts) on a kept connection: `held` in proceed and release is the id of its execHeld request.
-  | { id: number; op: 'execHeld'; conn: string; script: string; timeoutMs: number; become?: boolean }
+  // `sftpLater`: a later run could read this host without a shell (the keeper readies its session
+  // once `pid`, the run's process, has exited).
+  | { id: number; op: 'execHeld'; conn: string; script: string; timeoutMs: number; become?: boolean; sftpLater?: boolean; pid?: number }
   | { id: number; op: 'proceed'; conn: string; held: number; script: string; timeoutMs: number; stream?: boolean }
   // A read without a shell (Transport.queryFiles) on an SFTP session of the kept connection.
   | { id: number; op: 'queryFiles'; conn: string; queries: FileQuery[]; timeoutMs: number; become?: boolean }

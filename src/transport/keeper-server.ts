@@ -9,7 +9,9 @@
 import { chmodSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, InterruptedError } from '../errors/index.js';
+import { isProcessAlive } from '../process-alive.js';
 import { BecomePassword } from './become.js';
 import { KnownHosts } from './known-hosts.js';
 import { connectionKey, fileAnswersToWire, toWire, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
@@ -30,6 +32,9 @@ export function ensurePrivateDir(dir: string): void {
   const info = statSync(dir);
   if (info.uid !== process.getuid?.() || (info.mode & 0o077) !== 0) throw new ConnectionError('keeper', `${dir} must be a directory of mode 0700 owned by you`, `chmod 700 ${dir}, or remove it`);
 }
+
+/** How long the keeper waits for a run's process to exit before it readies that run's later reads anyway. */
+const READER_EXIT_WAIT_MS = 10_000;
 
 /** How long a new keeper waits for the run that started it to attach, whatever its idle time. */
 const START_GRACE_MS = 10_000;
@@ -94,6 +99,27 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     }
   };
 
+  // Connections a run read through the shell that a later run could read without one (its
+  // execHeld's `sftpLater`), with that read's become; and the processes of those runs.
+  const laterReads = new Map<string, boolean | undefined>();
+  const laterReaders = new Set<number>();
+  /**
+   * Once no run is attached and the runs that asked have exited, opens on each of laterReads the
+   * SFTP session the next run's read without a shell asks on (SshTransport.openKeptQueries), so that
+   * read does not wait for one. Not while a run is attached (a session more on a connection it still
+   * uses could reach sshd's MaxSessions), nor for a keeper about to end (the last run asked for
+   * `--persist 0s`). Not before the runs' processes are gone: opened as a run let go of its socket,
+   * the sessions (the hosts' `sftp-server`, this process's work) slowed that run's own exit, by
+   * 0.7 s at 50 lab hosts and 7 s at 500 on this 2-core machine, whose hosts share its CPUs.
+   */
+  const readyLaterReads = async () => {
+    for (const end = Date.now() + READER_EXIT_WAIT_MS; [...laterReaders].some(isProcessAlive) && Date.now() < end; ) await sleep(20);
+    if (clients.size > 0 || stopping || idleMs === 0) return;
+    laterReaders.clear();
+    for (const [conn, become] of laterReads) void held.get(conn)?.transport.then((t) => t.openKeptQueries({ become }), () => undefined);
+    laterReads.clear();
+  };
+
   const transportOf = async (conn: string, name: string): Promise<SshTransport> => {
     const h = held.get(conn);
     if (!h) throw new ConnectionError(name, 'the kept connection is gone', 'rerun');
@@ -106,9 +132,6 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     const aborts = new Map<number, AbortController>();
     // This run's held reads still waiting for their batch, by the id of their execHeld request.
     const heldReads = new Map<number, { read: HeldRead; become?: boolean }>();
-    // The connections this run read through the shell, with the read's become: once the run lets
-    // go, each gets the SFTP session the next run's read without a shell asks on (openKeptQueries).
-    const readByShell = new Map<string, boolean | undefined>();
     const send = (reply: KeeperReply) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
     };
@@ -128,11 +151,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
       // A run that went away planned nothing more: its waiting shells end, the connections stay.
       for (const h of heldReads.values()) h.read.release();
       heldReads.clear();
-      // Not for a keeper about to end (`--persist 0s`): no run would use the sessions.
-      if (!stopping && idleMs > 0) {
-        for (const [conn, become] of readByShell) void held.get(conn)?.transport.then((t) => t.openKeptQueries({ become }), () => undefined);
-      }
-      readByShell.clear();
+      if (clients.size === 0 && laterReads.size > 0) void readyLaterReads();
       armIdle();
     });
     socket.on('error', () => socket.destroy());
@@ -196,7 +215,8 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
         case 'execHeld': {
           const t = await transportOf(req.conn, req.conn);
           const become = req.become !== undefined ? { become: req.become } : {};
-          readByShell.set(req.conn, req.become);
+          if (req.sftpLater) laterReads.set(req.conn, req.become);
+          if (req.sftpLater && req.pid !== undefined) laterReaders.add(req.pid);
           const read = await t.execHeld(req.script, { timeoutMs: req.timeoutMs, ...become });
           if (!read) return { held: null } satisfies KeptHeldReply;
           // The run went away while its read ran: nothing will proceed or release it, so it ends now.

@@ -83,8 +83,11 @@ export interface Transport {
    * Runs the read-only sh `script` and keeps its session for what is planned from it
    * (held-read.ts): the apply's batch runs there instead of in a session of its own. Optional,
    * and undefined where it does not apply (become through sudo): the caller then uses exec.
+   * `laterWithoutShell`: whether a later read of this host could go without a shell
+   * (engine/read-without-shell.ts), asked only by a transport that keeps the connection for later
+   * runs (the keeper readies that read's SFTP session once the run lets go).
    */
-  execHeld?(script: string, options: { timeoutMs: number; become?: boolean }): Promise<HeldRead | undefined>;
+  execHeld?(script: string, options: { timeoutMs: number; become?: boolean; laterWithoutShell?: () => boolean }): Promise<HeldRead | undefined>;
   /**
    * Stats and reads files without a shell (SFTP: no process but the server's on the host), as
    * the login user. Optional; undefined where it cannot read as the caller needs (`become` with a

@@ -6,7 +6,8 @@
  */
 import { jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostKeyError } from '../../src/errors/index.js';
@@ -66,7 +67,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
 
   afterAll(async () => {
     // Every keeper this test started ends once its last run lets go with --persist 0s.
-    for (const file of [khFile, join(dir, 'known_hosts_other')]) {
+    for (const file of [khFile, join(dir, 'known_hosts_other'), join(dir, 'known_hosts_later')]) {
       if (!existsSync(file)) continue;
       const k = await KeeperClient.attach(file, 0, env()).catch(() => undefined);
       await k?.connect(spec(), 5000).catch(() => undefined);
@@ -164,24 +165,53 @@ d('the connection keeper (--persist) against a real sshd', () => {
     next.end();
   });
 
-  it("a run that read through the shell: once it lets go, the keeper opens the SFTP session the next run's read without a shell asks on", async () => {
+  it("a run that read through the shell: once no run holds the keeper and its process has exited, the keeper opens the SFTP session a later read without a shell asks on, where that read could be", async () => {
+    // A keeper of its own (its own copy of known_hosts): connections no earlier test used, so none holds a session yet.
+    const kh = join(dir, 'known_hosts_later');
+    writeFileSync(kh, readFileSync(khFile));
     await endSftpSessions();
-    const first = await KeeperClient.attach(khFile, 60_000, env());
-    const held = (await (await first.connect(spec(), 5000)).execHeld!('echo read', { timeoutMs: 5000 }))!;
-    expect(held.result.stdout).toBe('read\n');
-    held.release();
-    // The run's read opened no session, and none opens while the run holds the keeper.
-    await sleep(300);
+    /** A run in a process of its own (dist/): a held read, released; it lets go of the keeper, then lives `lingerMs` more. */
+    const run = (laterWithoutShell: boolean, lingerMs: number) => {
+      const script = `
+        const { KeeperClient } = await import(${JSON.stringify(join(process.cwd(), 'dist/transport/keeper-client.js'))});
+        const k = await KeeperClient.attach(${JSON.stringify(kh)}, 60000, process.env);
+        const t = await k.connect(${JSON.stringify(spec())}, 5000);
+        const held = await t.execHeld('echo read', { timeoutMs: 5000, laterWithoutShell: () => ${laterWithoutShell} });
+        process.stdout.write(held.result.stdout);
+        held.release();
+        k.end();
+        setTimeout(() => process.exit(0), ${lingerMs});`;
+      return execa(process.execPath, ['--input-type=module', '-e', script], { env: env(), reject: false });
+    };
+    // A read that could never go without a shell (its probes run programs): no session for it.
+    expect((await run(false, 0)).stdout).toBe('read');
+    await sleep(500);
     expect(sftpServers()).toEqual([]);
-    first.end();
+
+    // The run let go but its process still runs (its exit would compete with the session): nothing yet.
+    const lingering = run(true, 1500);
+    await sleep(1000);
+    expect(sftpServers()).toEqual([]);
+    expect((await lingering).stdout).toBe('read');
     expect(await until(() => sftpServers().length === 1, 5000)).toBe(true);
     const opened = sftpServers();
 
-    const next = await KeeperClient.attach(khFile, 60_000, env());
+    // Another run attached when the last one leaves: nothing opens until it lets go too (sshd's MaxSessions counts per connection).
+    const other = await KeeperClient.attach(kh, 60_000, env());
+    await endSftpSessions();
+    expect((await run(true, 0)).stdout).toBe('read');
+    await sleep(500);
+    expect(sftpServers()).toEqual([]);
+    other.end();
+    expect(await until(() => sftpServers().length === 1, 5000)).toBe(true);
+    const reopened = sftpServers();
+    expect(reopened).not.toEqual(opened);
+
+    const next = await KeeperClient.attach(kh, 60_000, env());
     const t = await next.connect(spec(), 5000);
     expect(t.reused).toBe(true);
     expect((await t.queryFiles!([{ path: khFile, lstat: true, read: 4096 }], { timeoutMs: 5000 }))!.get(khFile)!.content).toBeDefined();
-    expect(sftpServers()).toEqual(opened);
+    expect(sftpServers()).toEqual(reopened);
     next.end();
   });
 
