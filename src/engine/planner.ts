@@ -182,11 +182,14 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
     add(made.resources, playbook.name);
     handlers.push(...made.handlers);
   }
-  // A path the topology's own sweep already removes is listed once, with the topology's reason.
-  const sweptAlready = new Set([...resources.values()].flatMap((r) => (r instanceof AbsentPathsResource ? r.retiredPaths : [])));
-  const sweep = retiredEntries(recorded.previousEntries, kernelEntries, { workflowRun: recorded.workflowRun, kernel: tctx.node.settings.kernel, notApplying }).flatMap((r) => r.without(sweptAlready) ?? []);
-  add(sweep, 'retired entries');
-  return { resources: sparingWritten(resources, stillManaged(recorded.previousEntries, kernelEntries, recorded.workflowRun)), handlers, kernelEntries };
+  const managed = stillManaged(recorded.previousEntries, kernelEntries, recorded.workflowRun);
+  const sweep = retiredEntries(recorded.previousEntries, kernelEntries, { workflowRun: recorded.workflowRun, kernel: tctx.node.settings.kernel, notApplying, managed });
+  if (sweep.length) {
+    // A path the topology's own sweep already removes is listed once, with the topology's reason.
+    const sweptAlready = new Set([...resources.values()].flatMap((r) => (r instanceof AbsentPathsResource ? r.retiredPaths : [])));
+    add(sweep.flatMap((r) => r.without(sweptAlready) ?? []), 'retired entries');
+  }
+  return { resources: sparingWritten(resources, managed), handlers, kernelEntries };
 
   function add(made: readonly Resource[], playbook: string): void {
     for (const r of made) {
@@ -211,7 +214,9 @@ async function readHost(host: ConnectedHost, resources: readonly Resource[], fac
   // As the login user only: through sudo, files may read otherwise (the transports refuse too).
   const asUser = !become || host.node.settings.ssh.user === 'root';
   const probes = resources.map((r) => r.probe());
-  if (reading.withoutShell && asUser && facts === 'agent' && !ownRead) {
+  // Only the agent's facts and as the login user can a read go without a shell (read-without-shell.ts).
+  const shellFree = asUser && facts === 'agent' && !ownRead;
+  if (reading.withoutShell && shellFree) {
     const served = await readWithoutShell(host.transport, probes, { become, timeoutMs: 60_000 });
     if (served) {
       reading.withoutShellServed = true;
@@ -223,7 +228,7 @@ async function readHost(host: ConnectedHost, resources: readonly Resource[], fac
     { facts, ...(ownRead ? { ownRead } : {}) },
   );
   // Whether a later run could read this host without a shell, as the branch above (asked by the keeper alone).
-  const laterWithoutShell = () => asUser && facts === 'agent' && !ownRead && servableProbes(probes) !== undefined;
+  const laterWithoutShell = () => shellFree && servableProbes(probes) !== undefined;
   const held = reading.hold && host.transport.execHeld ? await host.transport.execHeld(read.script, { become, timeoutMs: 60_000, laterWithoutShell }) : undefined;
   if (held) reading.held = held;
   const result = held ? held.result : await host.transport.exec(read.script, { become, timeoutMs: 60_000, readOnly: true });

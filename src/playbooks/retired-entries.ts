@@ -59,6 +59,8 @@ export interface RetireOptions {
   kernel: KernelConfig;
   /** Playbooks of the run that do not apply to this node (`onlyWhere`): they declare nothing here. */
   notApplying?: ReadonlySet<string>;
+  /** stillManaged's files, when the caller has them already. */
+  managed?: ReadonlySet<string>;
 }
 
 /**
@@ -68,7 +70,7 @@ export interface RetireOptions {
  */
 export function retiredEntries(previous: EntriesByPlaybook | undefined, current: EntriesByPlaybook, options: RetireOptions): AbsentPathsResource[] {
   if (!previous) return [];
-  const spared = new Set([...Object.values(current).flatMap(filesOf), ...kernelListFiles(options.kernel), ...stillManaged(previous, current, options.workflowRun)]);
+  const spared = new Set([...Object.values(current).flatMap(filesOf), ...kernelListFiles(options.kernel), ...(options.managed ?? stillManaged(previous, current, options.workflowRun))]);
   const why = new Map<string, string>();
   const retire = (gone: KernelEntries, because: (item: string) => string) => {
     for (const key of gone.sysctl) why.set(sysctlFile(key), `${because(key)}; the running kernel keeps its value until the next boot`);
