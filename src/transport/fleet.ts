@@ -141,7 +141,7 @@ export class Fleet {
         return [];
       }
     });
-    this.earlyDials.dialFirst(first, options.concurrency);
+    await this.earlyDials.dialFirst(first, options.concurrency);
     return async (node) => byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get(specOf(node));
   }
 

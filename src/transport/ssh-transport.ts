@@ -14,6 +14,7 @@ import type { AnyAuthMethod, Client, ParsedKey, ClientChannel, ConnectConfig, SF
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
 import type { EarlyDials } from './early-dials.js';
+import { withKeyObjectSigning } from './key-object-signing.js';
 import { KeptSftp } from './kept-sftp.js';
 import { CommandTimeoutError, summarize } from './errors.js';
 import { batchWatchdogCommand, endBatchCommand, NOT_A_GROUP_LEADER } from './batch-group.js';
@@ -183,7 +184,7 @@ function readIdentity(path: string): IdentityRead {
   }
   const parsed = ssh2Client().parseKey(data);
   if (parsed instanceof Error) return { error: /no passphrase given/i.test(parsed.message) ? 'encrypted' : 'unparsable', message: parsed.message };
-  return { key: Array.isArray(parsed) ? parsed[0]! : parsed };
+  return { key: withKeyObjectSigning(Array.isArray(parsed) ? parsed[0]! : parsed) };
 }
 
 /** An identity file that is there but that gridops cannot sign with. */

@@ -5,7 +5,7 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -210,6 +210,20 @@ d('SshTransport against a real sshd', () => {
     await t.close();
     // endClient waits 2 s at most for a close: the host's and the jump host's had both come already.
     expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  // gridops signs with a key object made once per identity (transport/key-object-signing.ts), not
+  // through ssh2's PEM text: OpenSSH must take those signatures for every key type it offers.
+  it.each([
+    ['rsa', ['-b', '2048']],
+    ['ecdsa', ['-b', '384']],
+    ['ecdsa', ['-b', '521']],
+  ] as const)('authenticates with a %s identity file %j (OpenSSH checks the signature)', async (type, bits) => {
+    const file = join(dir, `client_${type}${bits[1]}`);
+    execFileSync('ssh-keygen', ['-q', '-t', type, ...bits, '-N', '', '-C', 'gridops-e2e', '-f', file]);
+    appendFileSync(join(dir, 'authorized_keys'), `${readFileSync(`${file}.pub`, 'utf8').trim()}\n`);
+    const t = await connect(spec('root', { identityFiles: [file] }), base(await KnownHosts.load(khFile)));
+    expect((await t.exec('echo signed')).stdout).toBe('signed\n');
   });
 
   it('authenticates through ssh-agent', async () => {

@@ -1,6 +1,8 @@
 /**
  * EarlyDials against a real TCP listener on loopback: what a handshake takes, what it never gets.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EarlyDials } from '../../src/transport/early-dials.js';
@@ -97,7 +99,7 @@ describe('EarlyDials', () => {
     );
     try {
       const early = new EarlyDials();
-      early.dialFirst(
+      await early.dialFirst(
         [
           { host: '127.0.0.1', port, jumpHost: 'admin@bastion:22' },
           { host: '127.0.0.2', port },
@@ -127,5 +129,30 @@ describe('EarlyDials', () => {
     early.closeAll();
     await ended;
     expect(early.waiting).toBe(0);
+  });
+
+  // The dials exist so that hosts start their side while the caller loads ssh2 (synchronous work).
+  // A host in a process of its own accepts whenever the kernel has the connection: here, only if
+  // the connect was made before the caller's busy spell, which stands in for that load.
+  it('dialFirst resolves once the connects are made: a host accepts while the caller is busy after it', async () => {
+    const host = spawn(process.execPath, ['-e', "require('net').createServer((c) => { process.stdout.write(Date.now() + '\\n'); c.destroy(); }).listen(0, '127.0.0.1', function () { process.stdout.write('port ' + this.address().port + '\\n'); })"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let out = '';
+      host.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      while (!/port \d+\n/.test(out)) await once(host.stdout, 'data');
+      const hostPort = Number(/port (\d+)/.exec(out)![1]);
+      const early = new EarlyDials();
+      await early.dialFirst([{ host: '127.0.0.1', port: hostPort }], 1);
+      const busyFrom = Date.now();
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+      const busyUntil = Date.now();
+      while (!/^\d+$/m.test(out)) await once(host.stdout, 'data');
+      const acceptedAt = Number(/^(\d+)$/m.exec(out)![1]);
+      expect(acceptedAt).toBeLessThan(busyUntil);
+      expect(acceptedAt).toBeGreaterThanOrEqual(busyFrom - 1000);
+      early.closeAll();
+    } finally {
+      host.kill();
+    }
   });
 });
