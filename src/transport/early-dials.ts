@@ -75,7 +75,7 @@ export class EarlyDials {
  * dialled by IP address to process.nextTick, and ticks wait for the current chain of promise
  * callbacks: a caller that went on to load ssh2 and parse its keys in that chain (synchronous work,
  * about 60 ms) dialled the hosts only after it (measured on 50 lab hosts, 2026-12-03: the first
- * connect came 65 ms after ssh2 began to load, once the keys were parsed). A setImmediate callback
+ * connect came 45 to 65 ms after ssh2 began to load, once the keys were parsed). A setImmediate callback
  * runs after the ticks.
  */
 function connectsIssued(): Promise<void> {
