@@ -37,8 +37,9 @@ export class EarlyDials {
    * Dials the hosts a fan-out of `concurrency` starts first (the first `concurrency` of `targets`,
    * in order), except those reached through a jump host: their TCP connection is the jump host's
    * to open. Dialling more would only hold sshd's unauthenticated-connection slots (MaxStartups).
-   * Resolves once their connect calls have reached the kernel (connectsIssued), so what the caller
-   * does next, such as loading ssh2, no longer holds them back.
+   * Resolves once the connect calls of those given by IP address have reached the kernel
+   * (connectsIssued), so what the caller does next, such as loading ssh2, no longer holds them
+   * back; a host name's connect waits for its DNS answer, which may come later.
    */
   async dialFirst(targets: ReadonlyArray<{ host: string; port?: number; jumpHost?: unknown }>, concurrency: number): Promise<void> {
     for (const t of targets.slice(0, Math.max(1, Math.floor(concurrency)))) if (!t.jumpHost) this.dial(t.host, t.port ?? 22);

@@ -9,7 +9,8 @@
  * The signature is the same one: node:crypto signs the same key with the same hash either way
  * (ed25519 and RSA PKCS#1 v1.5 are deterministic; ECDSA comes out DER-encoded both ways, which
  * ssh2 converts to SSH's form as before). The hash ssh2 asks for is used; without one, the key
- * type's own (ssh2's defaults). A key of a type not listed here keeps ssh2's own signing.
+ * type's own (ssh2's defaults). A key of a type not listed here, or one node:crypto cannot
+ * decode, keeps ssh2's own signing.
  */
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { ParsedKey } from 'ssh2';
@@ -24,18 +25,26 @@ const DEFAULT_HASH: Readonly<Record<string, string | null>> = {
   'ssh-dss': 'sha1',
 };
 
-/** `key` with its `sign` made through a KeyObject; the key as it was when it cannot be (no private part, an unlisted type). */
+/**
+ * `key` with its `sign` made through a KeyObject, built at its first signature (a default identity
+ * file that never signs costs nothing more); the key as it was when it cannot be (no private part,
+ * an unlisted type). A key node:crypto cannot decode keeps ssh2's own signing.
+ */
 export function withKeyObjectSigning(key: ParsedKey): ParsedKey {
   if (!key.isPrivateKey() || !Object.hasOwn(DEFAULT_HASH, key.type)) return key;
-  let keyObject: KeyObject;
-  try {
-    keyObject = createPrivateKey(key.getPrivatePEM());
-  } catch {
-    return key;
-  }
-  const defaultHash = DEFAULT_HASH[key.type]!;
+  const ownSign = key.sign.bind(key);
+  const defaultHash = DEFAULT_HASH[key.type] ?? null;
+  let keyObject: KeyObject | null | undefined;
   // ParsedKey.sign returns an Error rather than throwing one; ssh2 checks for that.
   const signWithKeyObject = (data: Buffer, algo?: string): Buffer | Error => {
+    if (keyObject === undefined) {
+      try {
+        keyObject = createPrivateKey(key.getPrivatePEM());
+      } catch {
+        keyObject = null;
+      }
+    }
+    if (keyObject === null) return ownSign(data, algo);
     try {
       return sign(typeof algo === 'string' && algo !== '' ? algo : defaultHash, data, keyObject);
     } catch (e) {
