@@ -20,6 +20,8 @@ import type { Plan } from '../../src/plan/plan.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { gridOf } from '../resources/fixtures.js';
+import { hostRoot, rooted } from '../playbooks/support/kernel-host.js';
+import { sysctlFile } from '../../src/resources/sysctl.js';
 
 jest.setTimeout(60_000);
 
@@ -391,6 +393,27 @@ regions:
     await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
     const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
     expect(Object.keys(state.hosts)).not.toContain('n2');
+  });
+
+  // connect-and-read hands a decommissioned node no recorded playbook entries: `reset` removes every
+  // gridops kernel file by its own glob, and a sweep of retired entries besides would list them twice.
+  it("a dropped node's recorded playbook entries are not swept besides its reset; a kept node's retired ones are", async () => {
+    await runApply(options());
+    const stateFile = join(dir, '.gridops', 'g.state.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    const file = sysctlFile('net.gridops.decommission_test');
+    // Recorded for a playbook the grid's workflow no longer runs: a workflow run retires its entries.
+    for (const name of ['n1', 'n2']) state.hosts[name].kernelEntries = { [join(dir, 'pb', 'gone.yaml')]: { sysctl: ['net.gridops.decommission_test'], modules: [] } };
+    writeFileSync(stateFile, JSON.stringify(state));
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
+    // Each node a host whose kernel directories live under a root of its own, holding that file.
+    const roots = new Map(['n1', 'n2'].map((name) => [name, hostRoot(dir, { [file.slice(1)]: 'net.gridops.decommission_test = 1\n' })]));
+    const rootedConnect = async (node: { name: string }) => ({ ...rooted(roots.get(node.name)!, []), name: node.name });
+    const plan = await runPlan(options({ playbooks: undefined, connect: rootedConnect }));
+    const naming = (host: string) => plan.hosts.find((h) => h.host === host)!.changes.filter((c) => JSON.stringify(c).includes(file));
+    expect(plan.hosts.find((h) => h.host === 'n2')).toMatchObject({ decommission: true, playbooks: ['reset'] });
+    expect(naming('n2')).toHaveLength(1); // reset's own removal, not a second one
+    expect(naming('n1')).toHaveLength(1); // the retired entry's file
   });
 
   it('a dropped node is decommissioned with the settings it was applied with, not another node\'s', async () => {
