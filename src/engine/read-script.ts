@@ -51,7 +51,7 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
   const marker = `@@gridops-probe-${nonce}@@`;
   const own = options.ownRead ?? new Set<string>();
   const paths = requestedPaths(probes.map((p) => p.probe)).filter((path) => !own.has(path));
-  const snippets = probes.map((p) => servableSnippet(p.probe, nonce, (path) => (own.has(path) ? singleFileProbe(path) : undefined)));
+  const snippets = probes.map((p) => servableSnippet(p.probe, nonce, (path, owners) => (own.has(path) ? singleFileProbe(path, owners) : undefined)));
   const script = [
     // The host's LC_ALL, given back at the end: an apply's batch runs in this shell's session afterwards (held-read.ts).
     '_gr_lc=${LC_ALL-}; _gr_set=${LC_ALL+1}; LC_ALL=C; export LC_ALL',

@@ -10,7 +10,7 @@
  */
 import type { FileAnswer, FileAttrs, FileQuery } from '../transport/transport.js';
 import { quote } from '../transport/quote.js';
-import { MAX_INLINE_BYTES, requestedPath } from './file-reads.js';
+import { MAX_INLINE_BYTES, NO_OWNERS, requestedFile } from './file-reads.js';
 
 /** `[ -e PATH ]` printing `word` when it holds: the form of probe a read without a shell can serve. */
 export function existsTest(path: string, word: string): string {
@@ -57,8 +57,8 @@ function servablePath(path: string): boolean {
 /** The root directory, stat'ed with every read: a server that refuses to stat it (`sftp-server -P stat`) would say every path is missing. */
 const ROOT = '/';
 
-/** One line of a servable probe: a file's state (fileProbe), `[ -e ]` (existsTest), lstat (presentLoop). */
-type ProbeLine = { file: string } | { exists: string; word: string } | { present: string };
+/** One line of a servable probe: a file's state (fileProbe; `owners` false prints `-` for them), `[ -e ]` (existsTest), lstat (presentLoop). */
+type ProbeLine = { file: string; owners: boolean } | { exists: string; word: string } | { present: string };
 
 /** A host's probes as a read without a shell serves them, and the queries that read needs. */
 export interface ServableProbes {
@@ -81,15 +81,17 @@ export function servableProbes(snippets: readonly string[]): ServableProbes | un
   const files = new Set<string>();
   const exists = new Set<string>();
   const lstats = new Set<string>();
+  let ownersWanted = false;
   for (const snippet of snippets) {
     const lines: ProbeLine[] = [];
     for (const line of snippet.split('\n')) {
       if (line === '' || line === 'true') continue;
-      const file = requestedPath(line);
-      if (file !== undefined && !servablePath(file)) return undefined;
+      const file = requestedFile(line);
+      if (file !== undefined && !servablePath(file.path)) return undefined;
       if (file !== undefined) {
-        files.add(file);
-        lines.push({ file });
+        files.add(file.path);
+        ownersWanted ||= file.owners;
+        lines.push({ file: file.path, owners: file.owners });
         continue;
       }
       const present = parsePresentLoop(line);
@@ -110,7 +112,8 @@ export function servableProbes(snippets: readonly string[]): ServableProbes | un
     ...[...files].map((path) => ({ path, lstat: true, read: MAX_INLINE_BYTES })),
     ...[...exists].map((path) => ({ path, stat: true })),
     ...[...lstats].map((path) => ({ path, lstat: true })),
-    ...(files.size ? NAME_FILES.map((path) => ({ path, read: NAME_FILE_BYTES })) : []),
+    // The owners' names only where a probe prints them.
+    ...(ownersWanted ? NAME_FILES.map((path) => ({ path, read: NAME_FILE_BYTES })) : []),
     { path: ROOT, lstat: true, stat: true },
   ];
   return { probes, queries: mergeQueries(queries) };
@@ -188,13 +191,14 @@ export function fileTypeName(mode: number, size: number): string {
 /**
  * A path's state as fileProbe prints it (`absent`, or `TYPE|MODE|OWNER|GROUP|SIZE` and, for a
  * regular file, its content in base64), or undefined when the answer cannot give that exactly.
+ * Without `names`, as a request without owners prints it: `-` for both.
  */
-export function fileStateText(answer: FileAnswer | undefined, names: OwnerNames): string | undefined {
+export function fileStateText(answer: FileAnswer | undefined, names: OwnerNames | undefined): string | undefined {
   const attrs: FileAttrs | null | undefined = answer?.lstat;
   if (attrs === undefined) return undefined;
   if (attrs === null) return 'absent\n';
-  const owner = names.users.get(attrs.uid);
-  const group = names.groups.get(attrs.gid);
+  const owner = names ? names.users.get(attrs.uid) : NO_OWNERS;
+  const group = names ? names.groups.get(attrs.gid) : NO_OWNERS;
   if (owner === undefined || group === undefined) return undefined;
   const head = `${fileTypeName(attrs.mode, attrs.size)}|${(attrs.mode & 0o7777).toString(8)}|${owner}|${group}|${attrs.size}\n`;
   if ((attrs.mode & 0o170000) !== 0o100000) return head;
@@ -208,7 +212,7 @@ export function fileStateText(answer: FileAnswer | undefined, names: OwnerNames)
 /** Each probe's stdout as the shell read would have printed it, or undefined where one cannot be given exactly. */
 export function servedOutputs(servable: ServableProbes, answers: ReadonlyMap<string, FileAnswer>): string[] | undefined {
   if (!answers.get(ROOT)?.lstat || !answers.get(ROOT)?.stat) return undefined;
-  const needsNames = servable.probes.some((lines) => lines.some((l) => 'file' in l));
+  const needsNames = servable.probes.some((lines) => lines.some((l) => 'file' in l && l.owners));
   const names = needsNames ? ownerNames(answers) : { users: new Map<number, string>(), groups: new Map<number, string>() };
   if (!names) return undefined;
   const outputs: string[] = [];
@@ -216,7 +220,7 @@ export function servedOutputs(servable: ServableProbes, answers: ReadonlyMap<str
     let out = '';
     for (const line of lines) {
       if ('file' in line) {
-        const state = fileStateText(answers.get(line.file), names);
+        const state = fileStateText(answers.get(line.file), line.owners ? names : undefined);
         if (state === undefined) return undefined;
         out += state;
       } else if ('present' in line) {

@@ -32,18 +32,40 @@ const ONE = '@@gridops-files:one@@';
 const TEXT = '@@gridops-files:text@@';
 const UNREADABLE = '@@gridops-files:unreadable@@';
 
-/** The request line fileProbe prints for `path` (hex: any byte of a path survives, and no quoting is involved). */
-export function fileReadRequest(path: string): string {
-  return `echo '${REQUEST}${Buffer.from(path, 'utf8').toString('hex')}@@'`;
+/**
+ * What a request without owners ends with: the state comes back with `-` for the owner and the
+ * group (see withoutOwners), so a read without a shell need not read the host's name files to
+ * name them.
+ */
+export const NO_OWNERS = '-';
+
+/**
+ * The request line fileProbe prints for `path` (hex: any byte of a path survives, and no quoting
+ * is involved); `owners: false` for a probe whose diff never looks at the owner or the group.
+ */
+export function fileReadRequest(path: string, owners = true): string {
+  return `echo '${REQUEST}${Buffer.from(path, 'utf8').toString('hex')}@@${owners ? '' : NO_OWNERS}'`;
 }
 
-const REQUEST_IN_SNIPPET = /^echo '@@gridops-file:([0-9a-f]*)@@'$/gm;
+const REQUEST_IN_SNIPPET = /^echo '@@gridops-file:([0-9a-f]*)@@(-?)'$/gm;
 const fromHex = (hex: string) => Buffer.from(hex, 'hex').toString('utf8');
 
-/** The path a probe's line asks for, when the line is a request fileProbe wrote. */
-export function requestedPath(line: string): string | undefined {
-  const m = /^echo '@@gridops-file:([0-9a-f]*)@@'$/.exec(line);
-  return m ? fromHex(m[1]!) : undefined;
+/** The path a probe's line asks for, and whether with its owners, when the line is a request fileProbe wrote. */
+export function requestedFile(line: string): { path: string; owners: boolean } | undefined {
+  const m = /^echo '@@gridops-file:([0-9a-f]*)@@(-?)'$/.exec(line);
+  return m ? { path: fromHex(m[1]!), owners: m[2] !== NO_OWNERS } : undefined;
+}
+
+/**
+ * A state as fileProbe prints it, with `-` for its owner and group: what a request without owners
+ * gets from either read (the shell's stat names them, a read without a shell would need the name
+ * files to).
+ */
+function withoutOwners(state: ProbeText): ProbeText {
+  const end = state.indexOf('\n');
+  const fields = state.slice(0, end < 0 ? state.length : end).split('|');
+  if (fields.length !== 5) return state; // `absent`
+  return `${fields[0]}|${fields[1]}|${NO_OWNERS}|${NO_OWNERS}|${fields[4]}${end < 0 ? '' : state.slice(end)}`;
 }
 
 /** The paths whose state `snippets` ask for, each once, in the order first asked. */
@@ -59,8 +81,8 @@ export function requestedPaths(snippets: readonly string[]): string[] {
  * cannot ask for a file by printing a request line); a path in `ownSnippet` is read by a snippet
  * of its own instead (see FileReadMismatch).
  */
-export function servableSnippet(snippet: string, nonce: string, ownSnippet: (path: string) => string | undefined): string {
-  return snippet.replace(REQUEST_IN_SNIPPET, (line: string, hex: string) => ownSnippet(fromHex(hex)) ?? `echo '@@gridops-file-${nonce}:${hex}@@'`);
+export function servableSnippet(snippet: string, nonce: string, ownSnippet: (path: string, owners: boolean) => string | undefined): string {
+  return snippet.replace(REQUEST_IN_SNIPPET, (line: string, hex: string, noOwners: string) => ownSnippet(fromHex(hex), noOwners !== NO_OWNERS) ?? `echo '@@gridops-file-${nonce}:${hex}@@${noOwners}'`);
 }
 
 /**
@@ -251,8 +273,10 @@ export function serveFileReads(stdout: string, served: ReadonlyMap<string, Probe
     const path = fromHex(stdout.slice(hexStart, hexEnd));
     const state = served.get(path);
     if (state === undefined) throw new Error(`no state was read for ${JSON.stringify(path)}`);
-    const lineEnd = hexEnd + 2 + (stdout[hexEnd + 2] === '\n' ? 1 : 0);
-    result += stdout.slice(copied, at) + state;
+    const owners = stdout[hexEnd + 2] !== NO_OWNERS;
+    const markEnd = hexEnd + 2 + (owners ? 0 : 1);
+    const lineEnd = markEnd + (stdout[markEnd] === '\n' ? 1 : 0);
+    result += stdout.slice(copied, at) + (owners ? state : withoutOwners(state));
     copied = lineEnd;
   }
   return result + stdout.slice(copied);

@@ -36,7 +36,8 @@ export class FileResource implements Resource<FileChange> {
   probe(): string {
     // Create-only: whether it exists is all that matters (its content is never read).
     if (this.createOnly) return `if [ -e ${quote(this.want.path)} ] || [ -L ${quote(this.want.path)} ]; then echo present; else echo absent; fi`;
-    return fileProbe(this.want.path);
+    // The owner and group only where the diff compares them.
+    return fileProbe(this.want.path, { owners: this.want.owner !== undefined || this.want.group !== undefined });
   }
 
   diff(stdout: string): FileChange | null {

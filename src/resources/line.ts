@@ -26,7 +26,8 @@ export class LineResource implements Resource<LineChange> {
   }
 
   probe(): string {
-    return fileProbe(this.spec.path);
+    // The diff and the write look at the content and the mode, never the owner.
+    return fileProbe(this.spec.path, { owners: false });
   }
 
   diff(stdout: string, ctx: PlanContext): LineChange | null {

@@ -6,7 +6,7 @@ import { readScript } from '../../src/engine/read-script.js';
 import { readWithoutShell } from '../../src/engine/read-without-shell.js';
 import { parseFacts } from '../../src/facts/gather.js';
 import { AbsentPathsResource } from '../../src/resources/absent-paths.js';
-import { existsTest, presentLoop } from '../../src/resources/file-queries.js';
+import { existsTest, NAME_FILES, presentLoop } from '../../src/resources/file-queries.js';
 import { MAX_INLINE_BYTES } from '../../src/resources/file-reads.js';
 import { fileProbe } from '../../src/resources/file-state.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
@@ -79,6 +79,37 @@ describe('a read without a shell', () => {
     expect(served!.outputs[Object.keys(paths).indexOf('fifo')]).toMatch(/^fifo\|/);
   });
 
+  it('prints `-` for the owner and group of a probe that asks without them, as the shell read does, and then reads no name files', async () => {
+    const without = Object.values(paths).map((p) => fileProbe(p, { owners: false }));
+    const { shell, served } = await bothReads(without);
+    expect(served).toBeDefined();
+    expect(served!.outputs).toEqual(shell.outputs);
+    expect(served!.outputs[Object.keys(paths).indexOf('text')]).toBe(`regular file|640|-|-|8\n${Buffer.from('a=1\nb=2\n').toString('base64')}\n`);
+    expect(served!.outputs[Object.keys(paths).indexOf('directory')]).toMatch(/^directory\|\d+\|-\|-\|\d+\n$/);
+    expect(served!.outputs[0]).toBe('absent\n');
+    // The same files with their owners: the same text but for the names.
+    const withOwners = (await bothReads(Object.values(paths).map((p) => fileProbe(p)))).served!.outputs;
+    expect(served!.outputs).toEqual(withOwners.map((o) => o.replace(/^([^|\n]*\|[^|]*)\|[^|]*\|[^|]*\|/, '$1|-|-|')));
+    // Asked: no name file where no probe wants an owner; all three as soon as one does, and that one gets the names.
+    const asked: string[][] = [];
+    const spy = { ...local, name: 'spy', queryFiles: (q: readonly FileQuery[], o: { become?: boolean; timeoutMs: number }) => (asked.push(q.map((x) => x.path)), local.queryFiles(q, o)) } as unknown as Transport;
+    const mixed = await readWithoutShell(spy, [fileProbe(paths.text!, { owners: false }), fileProbe(paths.text!)], { become: false, timeoutMs: 10_000 });
+    await readWithoutShell(spy, [fileProbe(paths.text!, { owners: false })], { become: false, timeoutMs: 10_000 });
+    expect(asked[0]).toEqual(expect.arrayContaining([...NAME_FILES]));
+    expect(asked[1]!.filter((p) => (NAME_FILES as readonly string[]).includes(p))).toEqual([]);
+    expect(mixed!.outputs[0]).toMatch(/^regular file\|640\|-\|-\|8\n/);
+    expect(mixed!.outputs[1]).toMatch(/^regular file\|640\|[^-|][^|]*\|[^-|][^|]*\|8\n/);
+  });
+
+  it('reads a path with a newline, which has a snippet of its own, without owners too', () => {
+    const odd = join(dir, 'new\nline');
+    writeFileSync(odd, 'x');
+    const read = readScript([{ probe: fileProbe(odd, { owners: false }), sharesShell: true }, { probe: fileProbe(odd), sharesShell: true }], { facts: 'agent' });
+    const { outputs } = read.parse(sh(read.script));
+    expect(outputs[0]).toBe(`regular file|644|-|-|1\n${Buffer.from('x').toString('base64')}\n`);
+    expect(outputs[1]).toMatch(/^regular file\|644\|[^-|][^|]*\|[^-|][^|]*\|1\n/);
+  });
+
   it('serves existence tests as [ -e ] answers them (links followed), and several lines of one probe in order', async () => {
     const probes = [
       existsTest(paths.text!, 'creates-exists'),
@@ -145,6 +176,16 @@ describe('a read without a shell', () => {
     writeFileSync(orphan, 'x');
     chownSync(orphan, 54321, 54321);
     expect(await readWithoutShell(local, [fileProbe(orphan)], { become: false, timeoutMs: 10_000 })).toBeUndefined();
+  });
+
+  (root ? it : it.skip)('serves a file whose owner the host files do not name when the probe asks without owners', async () => {
+    const orphan = join(dir, 'orphan-without-owners');
+    writeFileSync(orphan, 'x');
+    chownSync(orphan, 54322, 54322);
+    const probes = [fileProbe(orphan, { owners: false })];
+    const { shell, served } = await bothReads(probes);
+    expect(served!.outputs).toEqual(shell.outputs);
+    expect(served!.outputs[0]).toMatch(/^regular file\|\d+\|-\|-\|1\n/);
   });
 
   it('leaves to the shell a server that will not stat the root directory (it would call every path missing)', async () => {

@@ -8,7 +8,7 @@ import { DirectoryResource } from '../../src/resources/directory.js';
 import { FileResource } from '../../src/resources/file.js';
 import { fileProbe, parseFileState } from '../../src/resources/file-state.js';
 import { KernelModuleResource } from '../../src/resources/kernel-module.js';
-import { ensureLine } from '../../src/resources/line.js';
+import { ensureLine, LineResource } from '../../src/resources/line.js';
 import { probeSections } from '../../src/resources/probe-sections.js';
 import { PackageResource } from '../../src/resources/package.js';
 import { SysctlResource } from '../../src/resources/sysctl.js';
@@ -47,6 +47,26 @@ describe('file probe, run by a real shell', () => {
     expect(modeOnly!.fields).toEqual([{ name: 'mode', before: '0644', after: '0600' }]);
     chmodSync(path, 0o600);
     expect(r.diff(await probe(r.probe()))).toBeNull();
+  });
+
+  it("asks for the owner and group only where the diff compares them, and plans the same either way (the read without a shell then skips the host's name files)", async () => {
+    const path = join(dir, 'owned.conf');
+    writeFileSync(path, 'a=1\n');
+    chmodSync(path, 0o644);
+    const owner = execSync('id -un', { encoding: 'utf8' }).trim();
+    const plain = new FileResource({ path, content: 'a=1\n', mode: '0644' });
+    const owned = new FileResource({ path, content: 'a=1\n', mode: '0644', owner });
+    expect(plain.probe()).toBe(fileProbe(path, { owners: false }));
+    expect(owned.probe()).toBe(fileProbe(path));
+    expect(new DirectoryResource({ path: dir }).probe()).toBe(fileProbe(dir, { owners: false }));
+    expect(new DirectoryResource({ path: dir, group: 'root' }).probe()).toBe(fileProbe(dir));
+    expect(new LineResource({ path, line: 'a=1' }).probe()).toBe(fileProbe(path, { owners: false }));
+    expect(parseFileState(await probe(plain.probe()))).toMatchObject({ owner: '-', group: '-' });
+    expect(plain.diff(await probe(plain.probe()))).toBeNull();
+    expect(owned.diff(await probe(owned.probe()))).toBeNull();
+    // An owner the file does not have is still seen, from the names.
+    const other = new FileResource({ path, content: 'a=1\n', mode: '0644', owner: 'nobody' });
+    expect(other.diff(await probe(other.probe()))!.fields).toEqual([{ name: 'owner', before: owner, after: 'nobody' }]);
   });
 
   it('never puts sensitive content in the plan', async () => {
