@@ -23,7 +23,7 @@ export class DirectoryResource implements Resource<DirectoryChange> {
   }
 
   probe(): string {
-    return fileProbe(this.spec.path, { owners: this.spec.owner !== undefined || this.spec.group !== undefined });
+    return fileProbe(this.spec.path, { owners: Boolean(this.spec.owner || this.spec.group) });
   }
 
   diff(stdout: string, ctx: PlanContext): DirectoryChange | null {

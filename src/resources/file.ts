@@ -37,7 +37,7 @@ export class FileResource implements Resource<FileChange> {
     // Create-only: whether it exists is all that matters (its content is never read).
     if (this.createOnly) return `if [ -e ${quote(this.want.path)} ] || [ -L ${quote(this.want.path)} ]; then echo present; else echo absent; fi`;
     // The owner and group only where the diff compares them.
-    return fileProbe(this.want.path, { owners: this.want.owner !== undefined || this.want.group !== undefined });
+    return fileProbe(this.want.path, { owners: Boolean(this.want.owner || this.want.group) });
   }
 
   diff(stdout: string): FileChange | null {

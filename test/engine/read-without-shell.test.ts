@@ -101,6 +101,17 @@ describe('a read without a shell', () => {
     expect(mixed!.outputs[1]).toMatch(/^regular file\|640\|[^-|][^|]*\|[^-|][^|]*\|8\n/);
   });
 
+  it('serves the same path asked with and without owners in one shell read, batched or by its own snippet, as the read without a shell does', async () => {
+    const mixed = [fileProbe(paths.text!, { owners: false }), fileProbe(paths.text!), fileProbe(paths.directory!, { owners: false })];
+    const { shell, served } = await bothReads(mixed);
+    expect(served!.outputs).toEqual(shell.outputs);
+    // A path read by a snippet of its own (after a batch that did not add up) keeps each request's choice.
+    const own = readScript(mixed.map((probe) => ({ probe, sharesShell: true })), { facts: 'agent', ownRead: new Set([paths.text!]) });
+    expect(own.parse(sh(own.script)).outputs).toEqual(shell.outputs);
+    expect(shell.outputs[0]).toMatch(/^regular file\|640\|-\|-\|8\n/);
+    expect(shell.outputs[1]).toMatch(/^regular file\|640\|[^-|][^|]*\|[^-|][^|]*\|8\n/);
+  });
+
   it('reads a path with a newline, which has a snippet of its own, without owners too', () => {
     const odd = join(dir, 'new\nline');
     writeFileSync(odd, 'x');
