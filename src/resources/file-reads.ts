@@ -47,12 +47,14 @@ export function fileReadRequest(path: string, owners = true): string {
   return `echo '${REQUEST}${Buffer.from(path, 'utf8').toString('hex')}@@${owners ? '' : NO_OWNERS}'`;
 }
 
-const REQUEST_IN_SNIPPET = /^echo '@@gridops-file:([0-9a-f]*)@@(-?)'$/gm;
+/** A request line fileProbe wrote: the path in hex, then NO_OWNERS or nothing. */
+const REQUEST_LINE = /^echo '@@gridops-file:([0-9a-f]*)@@(-?)'$/;
+const REQUEST_IN_SNIPPET = new RegExp(REQUEST_LINE.source, 'gm');
 const fromHex = (hex: string) => Buffer.from(hex, 'hex').toString('utf8');
 
 /** The path a probe's line asks for, and whether with its owners, when the line is a request fileProbe wrote. */
 export function requestedFile(line: string): { path: string; owners: boolean } | undefined {
-  const m = /^echo '@@gridops-file:([0-9a-f]*)@@(-?)'$/.exec(line);
+  const m = REQUEST_LINE.exec(line);
   return m ? { path: fromHex(m[1]!), owners: m[2] !== NO_OWNERS } : undefined;
 }
 
