@@ -9,6 +9,7 @@ import { attr, child, children, differingKeys, parseXml, projectionDiff, renderL
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_DOMAIN, SANDBOX_POOL, SANDBOX_SERIAL_LOG, SANDBOX_TAP, baseVolumeName, overlayVolumeName, sandboxMac, sandboxUuid, volumePath } from './sandbox-names.js';
+import { setMemoryLive } from './sandbox-balloon.js';
 import { parseInfo, virsh, whenVirsh } from './virsh.js';
 
 /** What a node's sandbox should be (from its effective `hypervisor` settings). */
@@ -220,7 +221,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       for (const l of change.live) {
         const scope = [...(running || l.setting === 'hardLimitKiB' ? ['--live'] : []), ...(l.config ? ['--config'] : [])];
         if (l.setting === 'cpuShares') await writer.run(`${virsh('schedinfo', d, ...scope, `cpu_shares=${l.value}`)} >/dev/null`, `virsh schedinfo ${d} cpu_shares=${l.value}`);
-        if (l.setting === 'currentMemoryKiB') await writer.run(virsh('setmem', d, `${l.value}KiB`, ...scope), `virsh setmem ${d} ${l.value}KiB`);
+        if (l.setting === 'currentMemoryKiB') await writer.run(setMemoryLive(d, l.value, scope), `virsh setmem ${d} ${l.value}KiB`);
         if (l.setting === 'hardLimitKiB') await writer.run(`${virsh('memtune', d, '--hard-limit', l.value, ...scope)}`, `virsh memtune ${d} --hard-limit ${l.value}`);
       }
     }

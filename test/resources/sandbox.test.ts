@@ -14,6 +14,7 @@ import { escapeXml, parseXml } from '../../src/resources/libvirt-xml.js';
 import { probeSections } from '../../src/resources/probe-sections.js';
 import type { Resource } from '../../src/resources/resource.js';
 import { SandboxDomainResource, projectDomain, type SandboxSpec } from '../../src/resources/sandbox-domain.js';
+import { setMemoryLive } from '../../src/resources/sandbox-balloon.js';
 import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
 import { gridBridgeName, sandboxMac, sandboxUuid } from '../../src/resources/sandbox-names.js';
 import { quote } from '../../src/transport/quote.js';
@@ -142,6 +143,61 @@ describe('hostile names and values', () => {
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
+  });
+});
+
+describe('setting the memory live waits for the guest\'s balloon', () => {
+  /** A fake virsh whose live XML reports the balloon at `sizes`, one per dumpxml, the last one from then on. */
+  const withBalloon = (sizes: number[], run: (env: NodeJS.ProcessEnv, log: string) => void) => {
+    const bin = mkdtempSync(join(tmpdir(), 'gridops-balloon-'));
+    try {
+      const log = join(bin, 'calls');
+      writeFileSync(join(bin, 'sizes'), sizes.join('\n') + '\n');
+      writeFileSync(
+        join(bin, 'virsh'),
+        [
+          '#!/bin/sh',
+          `echo "$*" >> ${quote(log)}`,
+          'case "$*" in *dumpxml*) ;; *) exit 0 ;; esac',
+          `s=$(head -n 1 ${quote(join(bin, 'sizes'))}); [ "$(wc -l < ${quote(join(bin, 'sizes'))})" -gt 1 ] && sed -i 1d ${quote(join(bin, 'sizes'))}`,
+          'printf "<domain>\\n  <memory unit=\'KiB\'>131072</memory>\\n  <currentMemory unit=\'KiB\'>%s</currentMemory>\\n</domain>\\n" "$s"',
+        ].join('\n'),
+      );
+      chmodSync(join(bin, 'virsh'), 0o755);
+      run({ PATH: `${bin}:/usr/bin:/bin` }, log);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  };
+
+  it('returns once the live XML shows the new size, after polling while the guest moves', () => {
+    withBalloon([102400, 110000, 125000, 131072], (env, log) => {
+      execSync(setMemoryLive('gridops-sandbox', 131072, ['--live', '--config'], 5), { shell: '/bin/sh', env });
+      const calls = readFileSync(log, 'utf8').trim().split('\n');
+      expect(calls[0]).toBe('-q -c qemu:///system setmem gridops-sandbox 131072KiB --live --config');
+      expect(calls.slice(1)).toEqual(Array(4).fill('-q -c qemu:///system dumpxml gridops-sandbox'));
+    });
+  });
+
+  it('fails with the size it got to when the guest never gets there, within its bound', () => {
+    withBalloon([102400], (env) => {
+      let stderr = '';
+      const started = Date.now();
+      try {
+        execSync(setMemoryLive('gridops-sandbox', 131072, ['--live', '--config'], 1), { shell: '/bin/sh', env, stdio: 'pipe' });
+      } catch (e) {
+        stderr = String((e as { stderr: Buffer }).stderr);
+      }
+      expect(stderr).toMatch(/memory balloon is at 102400 KiB after 1 s, asked 131072 KiB: .*virtio-balloon.*; the definition already has the new size\. Check the guest, then run apply again/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
+  });
+
+  it('does not wait on a VM that is not running (the definition only)', () => {
+    withBalloon([102400], (env, log) => {
+      execSync(setMemoryLive('gridops-sandbox', 131072, ['--config']), { shell: '/bin/sh', env });
+      expect(readFileSync(log, 'utf8')).toBe('-q -c qemu:///system setmem gridops-sandbox 131072KiB --config\n');
+    });
   });
 });
 
