@@ -1,4 +1,4 @@
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,57 +147,89 @@ describe('hostile names and values', () => {
 });
 
 describe('setting the memory live waits for the guest\'s balloon', () => {
-  /** A fake virsh whose live XML reports the balloon at `sizes`, one per dumpxml, the last one from then on. */
-  const withBalloon = (sizes: number[], run: (env: NodeJS.ProcessEnv, log: string) => void) => {
+  interface FakeVm {
+    /** The balloon's size in each dumpxml, one per call, the last one from then on ('' prints no XML). */
+    sizes: string[];
+    /** domstate says `shut off` from this dumpxml call on. */
+    stopsAfter?: number;
+    setmemStatus?: number;
+  }
+  /** A fake virsh (setmem, domstate, dumpxml) in a real shell; what it was asked, one line per call. */
+  const runWith = (vm: FakeVm, script: string): { status: number; stderr: string; calls: string[] } => {
     const bin = mkdtempSync(join(tmpdir(), 'gridops-balloon-'));
     try {
-      const log = join(bin, 'calls');
-      writeFileSync(join(bin, 'sizes'), sizes.join('\n') + '\n');
+      const file = (name: string) => quote(join(bin, name));
+      writeFileSync(join(bin, 'sizes'), vm.sizes.join('\n') + '\n');
+      writeFileSync(join(bin, 'polls'), '0\n');
       writeFileSync(
         join(bin, 'virsh'),
         [
           '#!/bin/sh',
-          `echo "$*" >> ${quote(log)}`,
-          'case "$*" in *dumpxml*) ;; *) exit 0 ;; esac',
-          `s=$(head -n 1 ${quote(join(bin, 'sizes'))}); [ "$(wc -l < ${quote(join(bin, 'sizes'))})" -gt 1 ] && sed -i 1d ${quote(join(bin, 'sizes'))}`,
-          'printf "<domain>\\n  <memory unit=\'KiB\'>131072</memory>\\n  <currentMemory unit=\'KiB\'>%s</currentMemory>\\n</domain>\\n" "$s"',
+          `echo "$*" >> ${file('calls')}`,
+          'case "$*" in',
+          `  *setmem*) exit ${vm.setmemStatus ?? 0} ;;`,
+          `  *domstate*) n=$(cat ${file('polls')}); if [ ${vm.stopsAfter ?? 1e6} -le "$n" ]; then echo 'shut off'; else echo running; fi; exit 0 ;;`,
+          'esac',
+          `n=$(cat ${file('polls')}); echo $((n + 1)) > ${file('polls')}`,
+          `s=$(head -n 1 ${file('sizes')}); [ "$(wc -l < ${file('sizes')})" -gt 1 ] && sed -i 1d ${file('sizes')}`,
+          '[ -n "$s" ] || { echo "error: failed to get domain" >&2; exit 1; }',
+          `printf "<domain type='qemu' id='3'>\\n  <memory unit='KiB'>131072</memory>\\n  <currentMemory unit='KiB'>%s</currentMemory>\\n</domain>\\n" "$s"`,
         ].join('\n'),
       );
       chmodSync(join(bin, 'virsh'), 0o755);
-      run({ PATH: `${bin}:/usr/bin:/bin` }, log);
+      const r = spawnSync('/bin/sh', ['-c', script], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8', timeout: 20_000 });
+      let calls: string[] = [];
+      try {
+        calls = readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n');
+      } catch {
+        // virsh never ran
+      }
+      return { status: r.status ?? -1, stderr: r.stderr, calls };
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
   };
+  const V = '-q -c qemu:///system';
+  const live = (waitS = 5) => setMemoryLive('gridops-sandbox', 131072, ['--live', '--config'], waitS);
 
   it('returns once the live XML shows the new size, after polling while the guest moves', () => {
-    withBalloon([102400, 110000, 125000, 131072], (env, log) => {
-      execSync(setMemoryLive('gridops-sandbox', 131072, ['--live', '--config'], 5), { shell: '/bin/sh', env });
-      const calls = readFileSync(log, 'utf8').trim().split('\n');
-      expect(calls[0]).toBe('-q -c qemu:///system setmem gridops-sandbox 131072KiB --live --config');
-      expect(calls.slice(1)).toEqual(Array(4).fill('-q -c qemu:///system dumpxml gridops-sandbox'));
-    });
+    const r = runWith({ sizes: ['102400', '110000', '125000', '131072'] }, live());
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(r.calls[0]).toBe(`${V} setmem gridops-sandbox 131072KiB --live --config`);
+    expect(r.calls.slice(1)).toEqual(Array(4).fill([`${V} domstate gridops-sandbox`, `${V} dumpxml gridops-sandbox`]).flat());
   });
 
-  it('fails with the size it got to when the guest never gets there, within its bound', () => {
-    withBalloon([102400], (env) => {
-      let stderr = '';
-      const started = Date.now();
-      try {
-        execSync(setMemoryLive('gridops-sandbox', 131072, ['--live', '--config'], 1), { shell: '/bin/sh', env, stdio: 'pipe' });
-      } catch (e) {
-        stderr = String((e as { stderr: Buffer }).stderr);
-      }
-      expect(stderr).toMatch(/memory balloon is at 102400 KiB after 1 s, asked 131072 KiB: .*virtio-balloon.*; the definition already has the new size\. Check the guest, then run apply again/);
-      expect(Date.now() - started).toBeLessThan(10_000);
-    });
+  it('fails at its deadline with the size it got to when the guest never gets there', () => {
+    const started = Date.now();
+    const r = runWith({ sizes: ['102400'] }, live(1));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^the sandbox's memory balloon is at 102400 KiB after 1 s, asked 131072 KiB: .*virtio-balloon.*hung, paused or busy.*; the definition already has the new size\. Check the guest, then run apply again\n$/);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(1_000);
+    expect(took).toBeLessThan(5_000);
+  });
+
+  it('says so when it cannot read the size (no virsh noise), and leaves the definition clause out without --config', () => {
+    const r = runWith({ sizes: [''] }, setMemoryLive('gridops-sandbox', 131072, ['--live'], 1));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^the sandbox's memory balloon is at an unknown size after 1 s, asked 131072 KiB: [^;]*\. Check the guest/);
+  });
+
+  it('fails when the VM stops during the wait, though its stopped definition shows the new size', () => {
+    const r = runWith({ sizes: ['102400', '110000', '131072'], stopsAfter: 2 }, live());
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('the sandbox VM stopped while its memory was being set to 131072 KiB: run apply again, which starts it\n');
+  });
+
+  it('stops at a failing setmem with its status, and polls nothing', () => {
+    const r = runWith({ sizes: ['131072'], setmemStatus: 3 }, live());
+    expect(r.status).toBe(3);
+    expect(r.calls).toEqual([`${V} setmem gridops-sandbox 131072KiB --live --config`]);
   });
 
   it('does not wait on a VM that is not running (the definition only)', () => {
-    withBalloon([102400], (env, log) => {
-      execSync(setMemoryLive('gridops-sandbox', 131072, ['--config']), { shell: '/bin/sh', env });
-      expect(readFileSync(log, 'utf8')).toBe('-q -c qemu:///system setmem gridops-sandbox 131072KiB --config\n');
-    });
+    const r = runWith({ sizes: ['102400'] }, setMemoryLive('gridops-sandbox', 131072, ['--config']));
+    expect(r).toMatchObject({ status: 0, calls: [`${V} setmem gridops-sandbox 131072KiB --config`] });
   });
 });
 
@@ -232,6 +264,16 @@ describe('apply records virsh steps through the gate', () => {
     await applyPlan([planned(r, change, t)], { concurrency: 1, failFast: false, emit: () => {} });
     const script = (t.calls[0] as { stdin: string }).stdin;
     expect(script).toContain('virsh -q -c qemu:///system schedinfo gridops-sandbox --live --config cpu_shares=2048');
+    expect(script).not.toMatch(/destroy|shutdown|define/);
+  });
+
+  it('a memory drift is a setmem --live --config that waits for the balloon, in the batch', async () => {
+    const r = new SandboxDomainResource(spec());
+    const change = r.diff(probed('running', INACTIVE, LIVE.replace(/<currentMemory unit='KiB'>\d+</, "<currentMemory unit='KiB'>102400<")), ctx())! as SandboxDomainChange;
+    const t = new RecordingTransport('n1').on(/^sh -s$/, { stdout: '' });
+    await applyPlan([planned(r, change, t)], { concurrency: 1, failFast: false, emit: () => {} });
+    const script = (t.calls[0] as { stdin: string }).stdin;
+    expect(script).toContain(setMemoryLive('gridops-sandbox', 131072, ['--live', '--config']));
     expect(script).not.toMatch(/destroy|shutdown|define/);
   });
 
