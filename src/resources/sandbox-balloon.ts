@@ -10,8 +10,9 @@ const BALLOON_POLL_S = 0.5;
  * size. The live XML's currentMemory is the balloon's actual size (libvirt's copy of QEMU's
  * balloon events), which the guest's virtio-balloon driver moves over seconds (more on a loaded
  * host, under TCG): without the wait, a plan right after apply would see the same drift again.
- * The bound is a deadline on the host's clock (its whole seconds: waitS to waitS + 1 s), so slow polls do not stretch it. A VM that stops
- * meanwhile fails the step: its stopped definition would show the new size and pass for done.
+ * The bound is a deadline on the host's clock (whole seconds: waitS to waitS + 1 s), so slow
+ * polls do not stretch it. A VM that stops meanwhile fails the step: its stopped definition would
+ * show the new size and pass for done.
  */
 export function setMemoryLive(domain: string, kib: number, scope: string[], waitS = BALLOON_WAIT_S): string {
   const wanted = quote(kib);
