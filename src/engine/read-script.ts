@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AGENT_FACTS_BODY, FACTS_BODY } from '../facts/gather.js';
-import { RENAME_UL, type BatchShell } from '../resources/batch-shell.js';
+import { BATCH_SHELL_QUERY, parseBatchShell, type BatchShell } from '../resources/batch-shell.js';
 import { fileReadScript, parseFileReads, requestedPaths, servableSnippet, serveFileReads } from '../resources/file-reads.js';
 import { singleFileProbe } from '../resources/file-state.js';
 import { lineStartsOf } from '../resources/line-starts.js';
@@ -57,7 +57,7 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
     '_gr_lc=${LC_ALL-}; _gr_set=${LC_ALL+1}; LC_ALL=C; export LC_ALL',
     options.facts === 'all' ? FACTS_BODY : options.facts === 'agent' ? AGENT_FACTS_BODY : '',
     // A builtin test: what places a held batch's writes (batch-shell.ts).
-    `echo '${marker} umask'; umask; [ -x ${RENAME_UL} ] && echo rename.ul`,
+    `echo '${marker} umask'; ${BATCH_SHELL_QUERY}`,
     `echo '${marker} files'`,
     paths.length ? fileReadScript(paths) : '',
     ...probes.map((p, i) => `echo '${marker} ${i}'\n${p.sharesShell ? `{ ${snippets[i]}\n}` : `( ${snippets[i]}\n)`}`),
@@ -75,7 +75,7 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
       const umaskLine = `${marker} umask\n`;
       const umaskAt = lineStartsOf(stdout.slice(0, filesAt), umaskLine)[0];
       const factsOutput = stdout.slice(0, umaskAt ?? filesAt);
-      const [umask = '', ...offered] = umaskAt === undefined ? [] : stdout.slice(umaskAt + umaskLine.length, filesAt).trim().split('\n');
+      const shell = umaskAt === undefined ? undefined : parseBatchShell(stdout.slice(umaskAt + umaskLine.length, filesAt));
       let rest = stdout.slice(filesAt + filesLine.length);
       let served: ReadonlyMap<string, string> = new Map();
       if (paths.length) ({ states: served, rest } = parseFileReads(rest, paths));
@@ -88,7 +88,7 @@ export function readScript(probes: readonly ReadProbe[], options: { facts: Facts
         if (tag === 'end') break;
         outputs[Number(tag)] = serveFileReads(newline < 0 ? '' : part.slice(newline + 1), served, nonce);
       }
-      return { factsOutput, outputs, ...(/^[0-7]{3,4}$/.test(umask) ? { shell: { umask: umask.padStart(4, '0'), renameUl: offered.includes('rename.ul') } } : {}) };
+      return { factsOutput, outputs, ...(shell ? { shell } : {}) };
     },
   };
 }

@@ -21,3 +21,15 @@ export interface BatchShell {
  * program (Perl's), so only this exact path is used, and a host without it gets `mv`.
  */
 export const RENAME_UL = '/usr/bin/rename.ul';
+
+/**
+ * Shell lines that print what a batch needs of the shell it will run in: the umask, then
+ * `rename.ul` when that is on the host. Builtins only (no exec), and a status of 0 either way.
+ */
+export const BATCH_SHELL_QUERY = `umask; if [ -x ${RENAME_UL} ]; then echo rename.ul; fi`;
+
+/** What BATCH_SHELL_QUERY printed, as a BatchShell; undefined where the umask is not one (a shell that speaks otherwise). */
+export function parseBatchShell(output: string): BatchShell | undefined {
+  const [umask = '', ...offered] = output.trim().split('\n');
+  return /^[0-7]{3,4}$/.test(umask) ? { umask: umask.padStart(4, '0'), renameUl: offered.includes('rename.ul') } : undefined;
+}

@@ -107,9 +107,18 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
       { host: 'node-02', changes: ['file /etc/gridops-e2e-sftp (mode, owner, group)', 'line /etc/gridops-e2e-sftp.conf "managed=yes" (line)'] },
       { host: 'node-03', changes: ['command mark'] },
     ]);
-    // The apply reads them over SFTP too (the state expects them in sync), runs each batch in a session of its own, and converges.
+    // Shims that log each call before running the real program, on two hosts (/usr is overlaid per
+    // lab host): a batch under the remote `timeout`, or placing its files with a `mv` each, would call them.
+    const shims = addresses.slice(0, 2);
+    for (const a of shims) {
+      ssh(a, `for p in timeout mv; do printf '#!/bin/sh\\necho %s >> /var/tmp/gridops-e2e-calls\\nexec /usr/bin/%s "$@"\\n' "$p" "$p" > /usr/local/bin/$p; chmod 755 /usr/local/bin/$p; done`);
+      expect(ssh(a, 'timeout 5 true && cat /var/tmp/gridops-e2e-calls && rm /var/tmp/gridops-e2e-calls')).toBe('timeout\n');
+    }
+    // The apply reads them over SFTP too (the state expects them in sync); each batch runs in a held
+    // shell of its own, which said its umask and that rename.ul is there; and it converges.
     const fix = run('apply', '--yes');
     expect({ status: fix.status, hosts: withoutShell(fix) }).toEqual({ status: 0, hosts: [3, 3] });
+    for (const a of shims) expect(ssh(a, 'cat /var/tmp/gridops-e2e-calls 2>/dev/null; rm -f /usr/local/bin/timeout /usr/local/bin/mv /var/tmp/gridops-e2e-calls')).toBe('');
     expect(ssh(addresses[0]!, 'cat /etc/gridops-e2e-sftp; stat -c %a /etc/gridops-e2e-sftp; ls /var/tmp/gridops-e2e-sftp-marker')).toBe('hello\n640\n/var/tmp/gridops-e2e-sftp-marker\n');
     expect(ssh(addresses[1]!, 'stat -c "%a %U:%G" /etc/gridops-e2e-sftp')).toBe('640 root:root\n');
     expect(run('plan', '--detailed-exitcode').status).toBe(0);

@@ -8,7 +8,7 @@ import { runApply } from '../../src/phases/apply.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { runPlan } from '../../src/phases/plan.js';
 import { MutationGate } from '../../src/engine/gate.js';
-import { RENAME_UL } from '../../src/resources/batch-shell.js';
+import { BATCH_SHELL_QUERY, RENAME_UL } from '../../src/resources/batch-shell.js';
 import { HeldLocalTransport } from '../support/held-local-transport.js';
 
 jest.setTimeout(60_000);
@@ -113,6 +113,40 @@ describe("an apply's batch runs in its read's session where the transport holds 
     await noShellWaits();
   });
 
+  it("without a read waiting, the gate's own held shell gives the batch its umask, and the batch runs there with no exec", async () => {
+    const t = new HeldLocalTransport('n1');
+    transports.push(t);
+    const out = join(dir, 'out');
+    const change = (id: string) => ({ kind: 'command', id, action: 'run', command: 'true', summary: id, fields: [] }) as never;
+    const result = await new MutationGate(() => undefined).pass(t, false, [
+      { change: change('file a'), perform: (r) => r.write(join(out, 'a.conf'), Buffer.from('a\n'), '0640') },
+      { change: change('command umask'), perform: (r) => r.run(`umask > '${join(out, 'umask-after')}'`, 'umask') },
+    ]);
+    expect(result).toEqual({ applied: 2 });
+    expect([t.scripts, t.execs]).toEqual([[BATCH_SHELL_QUERY], []]);
+    expect(statSync(join(out, 'a.conf')).mode & 0o777).toBe(0o640);
+    // The write set its own umask and gave the shell's back: the later step sees the shell's.
+    expect(readFileSync(join(out, 'umask-after'), 'utf8').trim()).toBe(`0${(process.umask() & 0o777).toString(8).padStart(3, '0')}`);
+    await noShellWaits();
+  });
+
+  it('Ctrl-C while the own held shell answers: no change runs, and the shell is let go', async () => {
+    const t = new HeldLocalTransport('n1');
+    transports.push(t);
+    const abort = new AbortController();
+    const execHeld = t.execHeld.bind(t);
+    t.execHeld = async (script, opts) => {
+      const held = await execHeld(script, opts);
+      abort.abort();
+      return held;
+    };
+    const change = { kind: 'command', id: 'command x', action: 'run', command: 'true', summary: 'run x', fields: [] } as never;
+    const marker = join(dir, 'out', 'ran');
+    await expect(new MutationGate(() => undefined, abort.signal).pass(t, false, [{ change, perform: (r) => r.run(`touch '${marker}'`, 'x') }])).rejects.toThrow(/interrupted before its changes started/);
+    expect(existsSync(marker)).toBe(false);
+    await noShellWaits();
+  });
+
   it.each([
     ['each placed by mv', false],
     // rename.ul is Debian's and Ubuntu's (util-linux); elsewhere there is nothing to place with.
@@ -152,7 +186,7 @@ describe("an apply's batch runs in its read's session where the transport holds 
     await noShellWaits();
   });
 
-  it("a held shell that ended before its batch (a dropped session) leaves the batch to a session of its own", async () => {
+  it("a held shell that ended before its batch (a dropped session) leaves the batch to a held session of its own, which asks its shell what the batch needs", async () => {
     const result = await runApply(
       options({
         confirm: async () => {
@@ -163,7 +197,39 @@ describe("an apply's batch runs in its read's session where the transport holds 
       }),
     );
     expect(result.hosts.map((h) => h.status)).toEqual(['applied', 'applied']);
-    expect(transports.map((t) => t.execs)).toEqual([['sh -s'], ['sh -s']]);
+    // No exec: a second held shell each, whose query answered before the batch was recorded.
+    expect(transports.map((t) => [t.shells.length, t.execs])).toEqual([
+      [2, []],
+      [2, []],
+    ]);
+    expect(transports.map((t) => t.scripts[1])).toEqual([BATCH_SHELL_QUERY, BATCH_SHELL_QUERY]);
     expect(readFileSync(join(dir, 'out', 'n1.txt'), 'utf8')).toBe('n1\n');
+    expect(readFileSync(join(dir, 'out', 'marks'), 'utf8')).toBe('ran\nran\n');
+    await noShellWaits();
+  });
+
+  it('where no shell of its own waits either (its session ended at once), the batch runs in a session of its own', async () => {
+    const connectEnding = async (node: { name: string }) => {
+      const t = new HeldLocalTransport(node.name, { endAfter: 1 });
+      transports.push(t);
+      return t;
+    };
+    const result = await runApply(
+      options({
+        connect: connectEnding,
+        confirm: async () => {
+          for (const t of transports) for (const shell of t.shells) shell.kill('SIGKILL');
+          await sleep(100);
+          return true;
+        },
+      }),
+    );
+    expect(result.hosts.map((h) => h.status)).toEqual(['applied', 'applied']);
+    expect(transports.map((t) => [t.shells.length, t.execs])).toEqual([
+      [2, ['sh -s']],
+      [2, ['sh -s']],
+    ]);
+    expect(readFileSync(join(dir, 'out', 'n2.txt'), 'utf8')).toBe('n2\n');
+    await noShellWaits();
   });
 });

@@ -18,12 +18,17 @@ import type { ExecOptions, ExecResult, Transport, UploadOptions } from '../../sr
 export class HeldLocalTransport implements Transport {
   /** The commands run with exec (the fallback path), in order. */
   readonly execs: string[] = [];
-  /** The shells of held reads. */
+  /** The shells of held reads, and the script each was given. */
   readonly shells: ChildProcess[] = [];
+  readonly scripts: string[] = [];
   private readonly local: LocalTransport;
   closed = false;
 
-  constructor(readonly name: string) {
+  /** `endAfter`: held shells after this many end at once instead of waiting (a forced command, a shell that exits). */
+  constructor(
+    readonly name: string,
+    private readonly options: { endAfter?: number } = {},
+  ) {
     this.local = new LocalTransport(name);
   }
 
@@ -41,8 +46,10 @@ export class HeldLocalTransport implements Transport {
   async execHeld(script: string, options: { timeoutMs: number }): Promise<HeldRead> {
     this.checkOpen();
     const sentinel = heldSentinel();
-    const child = spawn('sh', ['-c', heldReadCommand(script, sentinel)], { stdio: 'pipe', detached: true });
+    const ends = this.options.endAfter !== undefined && this.shells.length >= this.options.endAfter;
+    const child = spawn('sh', ['-c', ends ? 'exit 0' : heldReadCommand(script, sentinel)], { stdio: 'pipe', detached: true });
     this.shells.push(child);
+    this.scripts.push(script);
     const channel = Object.assign(new EventEmitter(), {
       stderr: child.stderr,
       write: (data: string) => child.stdin.write(data),
