@@ -4,9 +4,10 @@ import { InterruptedError, RemoteCommandError } from '../errors/index.js';
 import type { Change } from '../plan/change.js';
 import type { HeldRead } from '../transport/held-read.js';
 import type { Transport } from '../transport/transport.js';
-import { BATCH_SHELL_QUERY, parseBatchShell, type BatchShell } from '../resources/batch-shell.js';
+import { parseBatchShell, type BatchShell } from '../resources/batch-shell.js';
 import { StepRecorder } from '../resources/step-recorder.js';
 import { batchScript, batchStop } from './batch-script.js';
+import { openBatchShell } from './batch-session.js';
 
 /**
  * What apply reports as it goes; `--json` prints these as JSON lines. Changes whose files are
@@ -114,29 +115,6 @@ export class MutationGate {
     if (failed) this.emit({ type: 'change-failed', host, id: failed.change.id, ms: live.msOf(stop.change) ?? ms, step, error, stderr });
     return { applied, failure: { change: failed?.change.id ?? 'batch', step, error, stderr, stdout } };
   }
-}
-
-/** How long a host's shell may take to say what its batch needs (BATCH_SHELL_QUERY): builtins only. */
-const BATCH_SHELL_TIMEOUT_MS = 30_000;
-
-/**
- * A session for a batch whose host has no read waiting for it (read without a shell, over SFTP,
- * as a host expected in sync is; or a held read whose shell ended): a held read of its own, which
- * asks the shell only what its batch needs (its umask, and whether `rename.ul` is there) and
- * keeps it for the batch. The batch then runs as a held one does: in that shell, its writes
- * placed together and bounded by its process group (transport/batch-group.ts). A batch of its own
- * under the remote `timeout` cost such a host an exec of `timeout`, its fork and an exec of a new
- * `sh`, and a `mv` for each file, as it learnt neither: 50 hosts whose 3-task files were removed
- * took 1.7 to 2.0 s in the apply phase that way, against about 0.6 s held (2026-12-03).
- * Undefined where a read cannot be held (become through sudo), or the shell did not wait: the
- * batch then runs in a session of its own as before.
- */
-async function openBatchShell(transport: Transport, become: boolean): Promise<HeldRead | undefined> {
-  if (!transport.execHeld) return undefined;
-  const held = await transport.execHeld(BATCH_SHELL_QUERY, { timeoutMs: BATCH_SHELL_TIMEOUT_MS, become });
-  if (held?.waiting) return held;
-  held?.release();
-  return undefined;
 }
 
 /**

@@ -22,14 +22,25 @@ export interface BatchShell {
  */
 export const RENAME_UL = '/usr/bin/rename.ul';
 
-/**
- * Shell lines that print what a batch needs of the shell it will run in: the umask, then
- * `rename.ul` when that is on the host. Builtins only (no exec), and a status of 0 either way.
- */
-export const BATCH_SHELL_QUERY = `umask; if [ -x ${RENAME_UL} ]; then echo rename.ul; fi`;
+/** The line BATCH_SHELL_QUERY's answer follows: what a login shell prints before it (a `.bashrc` that echoes) is not taken for it. */
+const SHELL_ANSWER = '@@gridops-batch-shell@@';
 
-/** What BATCH_SHELL_QUERY printed, as a BatchShell; undefined where the umask is not one (a shell that speaks otherwise). */
+/**
+ * Shell lines that print what a batch needs of the shell it will run in: a line of its own, then
+ * the umask, then `rename.ul` when that is on the host. Builtins only (no exec), and a status of 0
+ * either way.
+ */
+export const BATCH_SHELL_QUERY = `echo '${SHELL_ANSWER}'; umask; if [ -x ${RENAME_UL} ]; then echo rename.ul; fi`;
+
+/**
+ * What BATCH_SHELL_QUERY printed (after its last answer line), as a BatchShell; undefined where
+ * there is no answer line or the umask is not one (a shell that speaks otherwise). The batch then
+ * writes in a subshell each and places each file with `mv`, which any POSIX shell runs.
+ */
 export function parseBatchShell(output: string): BatchShell | undefined {
-  const [umask = '', ...offered] = output.trim().split('\n');
+  const lines = output.split('\n');
+  const at = lines.lastIndexOf(SHELL_ANSWER);
+  if (at < 0) return undefined;
+  const [umask = '', ...offered] = lines.slice(at + 1).map((l) => l.trim()).filter((l) => l !== '');
   return /^[0-7]{3,4}$/.test(umask) ? { umask: umask.padStart(4, '0'), renameUl: offered.includes('rename.ul') } : undefined;
 }

@@ -30,7 +30,7 @@ export interface HeldRead {
   readonly result: ExecResult;
   /** Whether the shell still waits: false once it ended (the connection dropped, or release). */
   readonly waiting: boolean;
-  /** Runs the sh `script` in the waiting shell, under the remote timeout; stdout as it arrives to `onStdout`. Once. */
+  /** Runs the sh `script` in the waiting shell, bounded by its process group past `timeoutMs` (batch-group.ts); stdout as it arrives to `onStdout`. Once. */
   proceed(script: string, options: { timeoutMs: number; onStdout?: (text: string) => void }): Promise<ExecResult>;
   /** Ends the waiting shell without running anything (no-op once proceeded or ended). */
   release(): void;

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfirmationRefusedError } from '../../src/errors/index.js';
+import { ConfirmationRefusedError, ConnectionError } from '../../src/errors/index.js';
 import { runApply } from '../../src/phases/apply.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { runPlan } from '../../src/phases/plan.js';
@@ -116,6 +116,14 @@ describe("an apply's batch runs in its read's session where the transport holds 
   it("without a read waiting, the gate's own held shell gives the batch its umask, and the batch runs there with no exec", async () => {
     const t = new HeldLocalTransport('n1');
     transports.push(t);
+    const scripts: string[] = [];
+    const execHeld = t.execHeld.bind(t);
+    t.execHeld = async (script, opts) => {
+      const held = await execHeld(script, opts);
+      const proceed = held.proceed.bind(held);
+      held.proceed = (batch, o) => (scripts.push(batch), proceed(batch, o));
+      return held;
+    };
     const out = join(dir, 'out');
     const change = (id: string) => ({ kind: 'command', id, action: 'run', command: 'true', summary: id, fields: [] }) as never;
     const result = await new MutationGate(() => undefined).pass(t, false, [
@@ -124,10 +132,27 @@ describe("an apply's batch runs in its read's session where the transport holds 
     ]);
     expect(result).toEqual({ applied: 2 });
     expect([t.scripts, t.execs]).toEqual([[BATCH_SHELL_QUERY], []]);
+    // Recorded for the shell that answered: it starts with that shell's umask, and its write runs in that shell, not a subshell.
+    const umask = `0${(process.umask() & 0o777).toString(8).padStart(3, '0')}`;
+    expect(scripts).toHaveLength(1);
+    expect(scripts[0]!.startsWith(`umask ${umask}\n`)).toBe(true);
+    expect(scripts[0]).not.toContain('( t=');
     expect(statSync(join(out, 'a.conf')).mode & 0o777).toBe(0o640);
     // The write set its own umask and gave the shell's back: the later step sees the shell's.
-    expect(readFileSync(join(out, 'umask-after'), 'utf8').trim()).toBe(`0${(process.umask() & 0o777).toString(8).padStart(3, '0')}`);
+    expect(readFileSync(join(out, 'umask-after'), 'utf8').trim()).toBe(umask);
     await noShellWaits();
+  });
+
+  it("a shell that cannot be had for the batch fails the host with nothing changed, and says so", async () => {
+    const t = new HeldLocalTransport('n1');
+    transports.push(t);
+    t.execHeld = async () => Promise.reject(new ConnectionError('n1', 'cannot start a command: channel open failure'));
+    const change = { kind: 'command', id: 'command x', action: 'run', command: 'true', summary: 'run x', fields: [] } as never;
+    const marker = join(dir, 'out', 'ran');
+    await expect(new MutationGate(() => undefined).pass(t, false, [{ change, perform: (r) => r.run(`touch '${marker}'`, 'x') }])).rejects.toThrow(
+      'n1: no shell for its changes, so none was made (cannot start a command: channel open failure); check the host (its load, its login shell) and rerun',
+    );
+    expect([existsSync(marker), t.execs]).toEqual([false, []]);
   });
 
   it('Ctrl-C while the own held shell answers: no change runs, and the shell is let go', async () => {
@@ -205,6 +230,60 @@ describe("an apply's batch runs in its read's session where the transport holds 
     expect(transports.map((t) => t.scripts[1])).toEqual([BATCH_SHELL_QUERY, BATCH_SHELL_QUERY]);
     expect(readFileSync(join(dir, 'out', 'n1.txt'), 'utf8')).toBe('n1\n');
     expect(readFileSync(join(dir, 'out', 'marks'), 'utf8')).toBe('ran\nran\n');
+    await noShellWaits();
+  });
+
+  it("a host the state expects in sync is read without a shell; found changed, its batch gets a held shell of its own once confirmed, and runs there", async () => {
+    expect((await runApply(options())).hosts.map((h) => h.status)).toEqual(['applied', 'applied']);
+    transports = [];
+    writeFileSync(join(dir, 'out', 'n1.txt'), 'drifted\n');
+    const connectSftp = async (node: { name: string }) => {
+      const t = new HeldLocalTransport(node.name, { sftp: true });
+      transports.push(t);
+      return t;
+    };
+    const shellsAtConfirm: Array<[string, number]> = [];
+    const result = await runApply(
+      options({
+        connect: connectSftp,
+        confirm: async () => {
+          for (const t of transports) shellsAtConfirm.push([t.name, t.shells.length]);
+          return true;
+        },
+      }),
+    );
+    expect(result.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['n1', 'applied'],
+      ['n2', 'unchanged'],
+    ]);
+    expect(shellsAtConfirm).toEqual([
+      ['n1', 0],
+      ['n2', 0],
+    ]);
+    // Both read over "SFTP"; n1's one shell is the batch's, asked only what the batch needs; no exec anywhere.
+    expect(transports.map((t) => [t.name, t.queried.length > 0, t.scripts, t.execs])).toEqual([
+      ['n1', true, [BATCH_SHELL_QUERY], []],
+      ['n2', true, [], []],
+    ]);
+    expect(readFileSync(join(dir, 'out', 'n1.txt'), 'utf8')).toBe('n1\n');
+    await noShellWaits();
+  });
+
+  it('a refused confirmation opens no shell on a host read without one, and changes nothing', async () => {
+    expect((await runApply(options())).hosts.map((h) => h.status)).toEqual(['applied', 'applied']);
+    transports = [];
+    writeFileSync(join(dir, 'out', 'n2.txt'), 'drifted\n');
+    const connectSftp = async (node: { name: string }) => {
+      const t = new HeldLocalTransport(node.name, { sftp: true });
+      transports.push(t);
+      return t;
+    };
+    await expect(runApply(options({ connect: connectSftp, confirm: async () => false }))).rejects.toThrow(ConfirmationRefusedError);
+    expect(transports.map((t) => [t.shells.length, t.queried.length > 0])).toEqual([
+      [0, true],
+      [0, true],
+    ]);
+    expect(readFileSync(join(dir, 'out', 'n2.txt'), 'utf8')).toBe('drifted\n');
     await noShellWaits();
   });
 

@@ -24,13 +24,26 @@ export class HeldLocalTransport implements Transport {
   private readonly local: LocalTransport;
   closed = false;
 
-  /** `endAfter`: held shells after this many end at once instead of waiting (a forced command, a shell that exits). */
+  /** Files read without a shell (queryFiles), for transports made with `sftp`. */
+  readonly queried: string[] = [];
+
+  /**
+   * `endAfter`: held shells after this many end at once instead of waiting (a forced command, a
+   * shell that exits). `sftp`: it also reads without a shell (Transport.queryFiles), as SshTransport does.
+   */
   constructor(
     readonly name: string,
-    private readonly options: { endAfter?: number } = {},
+    private readonly options: { endAfter?: number; sftp?: boolean } = {},
   ) {
     this.local = new LocalTransport(name);
+    if (!options.sftp) this.queryFiles = undefined;
   }
+
+  queryFiles?: Transport['queryFiles'] = async (queries, options) => {
+    this.checkOpen();
+    this.queried.push(...queries.map((q) => q.path));
+    return this.local.queryFiles(queries, options);
+  };
 
   /** As SshTransport's: a closed connection takes no more work (a test must not pass on work done after close). */
   private checkOpen(): void {
