@@ -268,7 +268,7 @@ describe('batched file reads against tricks', () => {
       expect(out.factsOutput).toContain('@@gridops-facts:agent@@');
     }
     // Output from an older read, without the umask's section: no umask, the facts as they were.
-    const old = sh(read.script).replace(/^@@gridops-probe-[0-9a-f]+@@ umask\n[0-7]+\n(?:rename\.ul\n)?/m, '');
+    const old = sh(read.script).replace(/^@@gridops-probe-[0-9a-f]+@@ umask\n@@gridops-batch-shell@@\n[0-7]+\n(?:rename\.ul\n)?/m, '');
     expect(read.parse(old).shell).toBeUndefined();
     // A host without rename.ul: its batch's writes get mv each.
     expect(read.parse(sh(read.script.replace('[ -x /usr/bin/rename.ul ]', '[ -x /nonexistent/rename.ul ]'))).shell).toEqual({ umask: '0022', renameUl: false });
