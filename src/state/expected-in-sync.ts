@@ -6,7 +6,7 @@ import type { GridState } from './state.js';
  * hash), these playbooks and this gridops: an apply then expects to find it with nothing to
  * change, and reads it without a shell (engine/read-without-shell.ts) rather than holding a shell
  * for a batch it will likely not run. A guess for speed only: a host found changed all the same
- * runs its batch in a held shell of its own (engine/gate.ts, openBatchShell).
+ * runs its batch in a held shell of its own (engine/batch-session.ts).
  */
 export function expectedInSync(state: GridState, host: string, sourceHash: string, playbooks: readonly string[]): boolean {
   const record = state.hosts[host];
