@@ -10,12 +10,13 @@ import { createRequire } from 'node:module';
 import { checkTopologyText } from '../../src/topology/load.js';
 import { allNodes, type Node } from '../../src/topology/model.js';
 import { keeperDir, keeperSocket, type KeeperRequest } from '../../src/transport/keeper-protocol.js';
+import { ed25519Pair } from '../support/ssh2-ed25519.js';
 
 const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 
 /** Writes a new ed25519 private key (OpenSSH format, mode 0600), encrypted when a passphrase is given. */
 export function writeKey(file: string, passphrase?: string): { file: string; publicBlob: Buffer } {
-  const pair = passphrase ? ssh2.utils.generateKeyPairSync('ed25519', { passphrase, cipher: 'aes256-ctr', rounds: 2 }) : ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = passphrase ? ed25519Pair({ passphrase, cipher: 'aes256-ctr', rounds: 2 }) : ed25519Pair();
   writeFileSync(file, pair.private);
   chmodSync(file, 0o600);
   return { file, publicBlob: Buffer.from(pair.public.split(' ')[1]!, 'base64') };
@@ -100,7 +101,7 @@ export async function eventually(fn: () => boolean, ms: number): Promise<boolean
  * refused by default); channels to other hosts (a jump host's direct-tcpip) are never answered.
  */
 export async function startSsh2Server(acceptKey: (blob: Buffer) => boolean = () => false): Promise<{ port: number; stop: () => Promise<void> }> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+  const hostKey = ed25519Pair().private;
   const clients = new Set<import('ssh2').Connection>();
   const server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
     clients.add(client);

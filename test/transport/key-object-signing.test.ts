@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import ssh2 from 'ssh2';
 import { withKeyObjectSigning } from '../../src/transport/key-object-signing.js';
+import { ed25519Pair } from '../support/ssh2-ed25519.js';
 
 type Parsed = ssh2.ParsedKey;
 
@@ -25,7 +26,7 @@ const data = randomBytes(96);
 
 describe('withKeyObjectSigning', () => {
   it('ed25519: the signature ssh2 makes, from a key object of its own', () => {
-    const { fast, plain } = pair(generateKeyPairSync('ed25519'));
+    const { fast, plain } = pair(ed25519Pair());
     expect(Object.hasOwn(fast, 'sign')).toBe(true);
     expect(fast.sign(data)).toEqual(plain.sign(data));
   });
@@ -44,7 +45,7 @@ describe('withKeyObjectSigning', () => {
   });
 
   it('an encrypted key, once decrypted by its passphrase, signs the same', () => {
-    const { fast, plain } = pair(generateKeyPairSync('ed25519', { passphrase: 'correct horse', cipher: 'aes256-ctr', rounds: 4 }), 'correct horse');
+    const { fast, plain } = pair(ed25519Pair({ passphrase: 'correct horse', cipher: 'aes256-ctr', rounds: 4 }), 'correct horse');
     expect(fast.sign(data)).toEqual(plain.sign(data));
   });
 
@@ -57,7 +58,7 @@ describe('withKeyObjectSigning', () => {
   });
 
   it('a public key is left as it is', () => {
-    const { plain } = pair(generateKeyPairSync('ed25519'));
+    const { plain } = pair(ed25519Pair());
     const pub = parsed(plain.getPublicSSH().toString('base64').replace(/^/, 'ssh-ed25519 '));
     expect(withKeyObjectSigning(pub)).toBe(pub);
     expect(Object.hasOwn(pub, 'sign')).toBe(false);

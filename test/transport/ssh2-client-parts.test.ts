@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { ed25519Pair } from '../support/ssh2-ed25519.js';
 
 const require = createRequire(import.meta.url);
 
@@ -19,7 +20,7 @@ describe("ssh2's client parts", () => {
     const { parseKey } = require('ssh2/lib/protocol/keyParser.js') as { parseKey: typeof index.utils.parseKey };
     expect(parseKey).toBe(index.utils.parseKey);
     // A key it parses is one ssh2's client takes: an ed25519 key in OpenSSH's format.
-    const generated = index.utils.generateKeyPairSync('ed25519');
+    const generated = ed25519Pair();
     const parsed = parseKey(generated.private);
     expect(parsed).not.toBeInstanceOf(Error);
     expect((Array.isArray(parsed) ? parsed[0] : parsed)!.type).toBe('ssh-ed25519');
