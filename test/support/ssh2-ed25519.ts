@@ -1,10 +1,10 @@
 /**
  * ed25519 keys from ssh2's own generator, for tests, but only well-formed ones. ssh2 1.17's
- * `generateKeyPairSync('ed25519')` writes a 31-byte public key about once in 430 keys (3000
- * generated on 2026-12-04: 7), which its own parser and OpenSSH's `ssh-keygen -y` both refuse
- * ("Malformed OpenSSH private key"; "error in libcrypto"); a test that used such a key failed at
- * random (CI of 2026-12-04, ssh2-client-parts.test.ts). gridops' own keys do not come from it
- * (src/lab/keys.ts).
+ * `generateKeyPairSync('ed25519')` strips leading zero bytes from the public key (mscdex/ssh2
+ * issues 1390 and 1513), so one key in 256 has a 31-byte public key (7 of 3000 here on
+ * 2026-12-04), which its own parser and OpenSSH's `ssh-keygen -y` both refuse ("Malformed
+ * OpenSSH private key"; "error in libcrypto"); a test that used such a key failed at random (CI
+ * of 2026-12-04, ssh2-client-parts.test.ts). gridops' own keys do not come from it (src/lab/keys.ts).
  */
 import { createRequire } from 'node:module';
 
