@@ -6,7 +6,7 @@
  * it was (5 alternating rounds, 2026-12-04: the lab's two cores are as busy either way), while it
  * kept a shell waiting on each such host through the confirmation: not taken.
  */
-import { ConnectionError, InterruptedError, messageUnder } from '../errors/index.js';
+import { ConnectionError, GridopsError, InterruptedError, messageUnder } from '../errors/index.js';
 import { BATCH_SHELL_QUERY } from '../resources/batch-shell.js';
 import { CommandTimeoutError } from '../transport/errors.js';
 import type { HeldRead } from '../transport/held-read.js';
@@ -35,9 +35,11 @@ export async function openBatchShell(transport: Transport, become: boolean): Pro
     held = await transport.execHeld(BATCH_SHELL_QUERY, { timeoutMs: BATCH_SHELL_TIMEOUT_MS, become });
   } catch (e) {
     if (e instanceof InterruptedError) throw e;
-    // Said as what it is for the operator: no change has started on the host.
+    // Said as what it is for the operator: no change has started on the host. What to do next is
+    // the cause's own advice where it has some (a dropped connection is not the host's load).
     const reason = e instanceof CommandTimeoutError ? `it did not answer within ${BATCH_SHELL_TIMEOUT_MS / 1000} s` : messageUnder(transport.name, (e as Error).message);
-    throw new ConnectionError(transport.name, `no shell for its changes, so none was made (${reason}); check the host (its load, its login shell) and rerun`, undefined, { cause: e });
+    const next = (e instanceof GridopsError && e.hint) || 'check the host (its load, its login shell) and rerun';
+    throw new ConnectionError(transport.name, `no shell for its changes, so none was made (${reason}); ${next}`, undefined, { cause: e });
   }
   if (held?.waiting) return held;
   held?.release();

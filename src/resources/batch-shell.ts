@@ -33,13 +33,15 @@ const SHELL_ANSWER = '@@gridops-batch-shell@@';
 export const BATCH_SHELL_QUERY = `echo '${SHELL_ANSWER}'; umask; if [ -x ${RENAME_UL} ]; then echo rename.ul; fi`;
 
 /**
- * What BATCH_SHELL_QUERY printed (after its last answer line), as a BatchShell; undefined where
- * there is no answer line or the umask is not one (a shell that speaks otherwise). The batch then
+ * What BATCH_SHELL_QUERY printed after its last answer line (a line that ends with SHELL_ANSWER), as
+ * a BatchShell; undefined where there is no answer line or the umask is not one (a shell that speaks otherwise). The batch then
  * writes in a subshell each and places each file with `mv`, which any POSIX shell runs.
  */
 export function parseBatchShell(output: string): BatchShell | undefined {
   const lines = output.split('\n');
-  const at = lines.lastIndexOf(SHELL_ANSWER);
+  // Ending the line, not alone on it: a login shell's rc file that prints without a final newline glues its text to the answer.
+  let at = lines.length - 1;
+  while (at >= 0 && !lines[at].endsWith(SHELL_ANSWER)) at--;
   if (at < 0) return undefined;
   const [umask = '', ...offered] = lines.slice(at + 1).map((l) => l.trim()).filter((l) => l !== '');
   return /^[0-7]{3,4}$/.test(umask) ? { umask: umask.padStart(4, '0'), renameUl: offered.includes('rename.ul') } : undefined;

@@ -25,6 +25,7 @@ import { silentLogger, type TransportLogger } from './logger.js';
 import { quote } from './quote.js';
 import { abortableDelay, backoffDelay, defaultRetryPolicy, isRetryableConnectError, type RetryPolicy } from './retry.js';
 import { coalesceWrites } from './coalesce-writes.js';
+import { skipHostKeyProofs } from './skip-host-key-proofs.js';
 import { querySftp, SftpUnanswered } from './sftp-queries.js';
 import type { ExecOptions, ExecResult, FileAnswer, FileQuery, Transport, UploadOptions } from './transport.js';
 
@@ -394,6 +395,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
     client.once('close', () => fail(Object.assign(new Error('Connection lost before handshake'), { level: 'client-socket' })));
     try {
       client.connect(config);
+      skipHostKeyProofs(client);
       // Nagle plus delayed ACKs costs ~40 ms per small request/response exchange; ssh2 leaves it on.
       client.setNoDelay(true);
     } catch (e) {

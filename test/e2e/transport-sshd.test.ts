@@ -7,6 +7,7 @@ import { jest } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, HostKeyError } from '../../src/errors/index.js';
@@ -22,6 +23,8 @@ import { SshTransport, type SshHostSpec, type SshSessionOptions } from '../../sr
 import { makeKey, SSHD, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
 
 jest.setTimeout(30_000);
+
+const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 
 const haveSshd = existsSync(SSHD);
 const isRoot = process.getuid?.() === 0;
@@ -544,6 +547,36 @@ d('SshTransport against a real sshd', () => {
     const f = await gatherFacts(t);
     expect(f.os.id).toBe('debian');
     expect(f.cpu.cores).toBeGreaterThan(0);
+  });
+
+  it("leaves the host keys sshd announces after login unproven (ssh2 alone asks for a proof on every connection)", async () => {
+    // sshd logs at debug1 each global request it gets, and how many host keys it announced.
+    const debugSshd = await startSshd(dir, 'debug', hostKey, join(dir, 'authorized_keys'), ['LogLevel DEBUG3']);
+    try {
+      const kh = join(dir, 'debug_known_hosts');
+      writeFileSync(kh, `${formatKnownHostsLine('127.0.0.1', debugSshd.port, hostKey.blob)}\n`);
+      const closed = (count: number) => async () => {
+        for (let i = 0; i < 100 && (debugSshd.log().match(/Close session/g) ?? []).length < count; i++) await sleep(20);
+      };
+      const t = await SshTransport.connect(spec('root', { port: debugSshd.port }), base(await KnownHosts.load(kh)));
+      expect((await t.exec('echo ok')).stdout).toBe('ok\n');
+      await t.close();
+      await closed(1)();
+      const gridops = debugSshd.log();
+      expect(gridops).toMatch(/sent 1 hostkeys/);
+      expect(gridops).not.toMatch(/hostkeys-prove-00@openssh\.com/);
+      // The same server and login through ssh2 alone: the proof is asked for, so the check above can fail.
+      await new Promise<void>((resolve, reject) => {
+        const client = new ssh2.Client();
+        client.on('error', reject);
+        client.on('ready', () => client.exec('true', (err, ch) => (err ? reject(err) : ch.on('close', () => (client.end(), resolve())).resume())));
+        client.connect({ host: '127.0.0.1', port: debugSshd.port, username: 'root', privateKey: readFileSync(clientKey.file), hostVerifier: (key: Buffer) => key.equals(hostKey.blob) });
+      });
+      await closed(2)();
+      expect(debugSshd.log().slice(gridops.length)).toMatch(/rtype hostkeys-prove-00@openssh\.com/);
+    } finally {
+      await debugSshd.stop();
+    }
   });
 
   it('measures: connect, exec round trip, parallel connects through a pool', async () => {

@@ -155,6 +155,17 @@ describe("an apply's batch runs in its read's session where the transport holds 
     expect([existsSync(marker), t.execs]).toEqual([false, []]);
   });
 
+  it("a shell that cannot be had says the cause's own next step where it has one", async () => {
+    const t = new HeldLocalTransport('n1');
+    transports.push(t);
+    t.execHeld = async () => Promise.reject(new ConnectionError('n1', 'cannot start a command: No response from server', 'the connection may have dropped; rerun'));
+    const change = { kind: 'command', id: 'command x', action: 'run', command: 'true', summary: 'run x', fields: [] } as never;
+    const marker = join(dir, 'out', 'ran');
+    const failed = new MutationGate(() => undefined).pass(t, false, [{ change, perform: (r) => r.run(`touch '${marker}'`, 'x') }]);
+    await expect(failed).rejects.toThrow('n1: no shell for its changes, so none was made (cannot start a command: No response from server); the connection may have dropped; rerun');
+    expect([existsSync(marker), t.execs]).toEqual([false, []]);
+  });
+
   it('Ctrl-C while the own held shell answers: no change runs, and the shell is let go', async () => {
     const t = new HeldLocalTransport('n1');
     transports.push(t);
