@@ -395,7 +395,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
     client.once('close', () => fail(Object.assign(new Error('Connection lost before handshake'), { level: 'client-socket' })));
     try {
       client.connect(config);
-      skipHostKeyProofs(client);
+      if (!skipHostKeyProofs(client)) log.debug({ host: ep.label }, `${ep.label}: this ssh2 has no handler to wrap; it will ask the host to prove its announced host keys`);
       // Nagle plus delayed ACKs costs ~40 ms per small request/response exchange; ssh2 leaves it on.
       client.setNoDelay(true);
     } catch (e) {

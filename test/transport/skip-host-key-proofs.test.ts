@@ -1,0 +1,62 @@
+import { jest } from '@jest/globals';
+import { createRequire } from 'node:module';
+import { PassThrough } from 'node:stream';
+import { skipHostKeyProofs } from '../../src/transport/skip-host-key-proofs.js';
+
+const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+
+type Handler = (protocol: { requestSuccess(): void }, name: string, wantReply: boolean, data: unknown) => void;
+interface Internals {
+  _protocol: { _handlers: { GLOBAL_REQUEST: Handler } };
+  _callbacks: unknown[];
+  _remoteVer?: string;
+}
+
+/** A client of this ssh2 connected to a stream that never answers: its protocol and handlers exist, nothing is sent back. */
+function connected(): { client: import('ssh2').Client; internals: Internals } {
+  const client = new ssh2.Client();
+  client.on('error', () => undefined);
+  client.connect({ sock: new PassThrough(), username: 'root', readyTimeout: 0 });
+  const internals = client as unknown as Internals;
+  // What the server's version line would have set: ssh2 asks for proofs of OpenSSH servers only.
+  internals._remoteVer = 'OpenSSH_9.2p1';
+  return { client, internals };
+}
+
+describe('skipHostKeyProofs (the host keys sshd announces after login, left unproven)', () => {
+  const open: import('ssh2').Client[] = [];
+  afterEach(() => open.splice(0).forEach((c) => c.destroy()));
+
+  it("wraps this ssh2's handler: the announcement queues no proof request; other global requests reach ssh2's own handler", () => {
+    const { client, internals } = connected();
+    open.push(client);
+    const own = jest.fn<Handler>();
+    internals._protocol._handlers.GLOBAL_REQUEST = own;
+    expect(skipHostKeyProofs(client)).toBe(true);
+    const protocol = { requestSuccess: jest.fn() };
+    internals._protocol._handlers.GLOBAL_REQUEST(protocol, 'hostkeys-00@openssh.com', false, []);
+    expect([own.mock.calls.length, protocol.requestSuccess.mock.calls.length]).toEqual([0, 0]);
+    // A server that asks for a reply gets ssh2's own answer to it.
+    internals._protocol._handlers.GLOBAL_REQUEST(protocol, 'hostkeys-00@openssh.com', true, []);
+    expect(protocol.requestSuccess).toHaveBeenCalledTimes(1);
+    internals._protocol._handlers.GLOBAL_REQUEST(protocol, 'keepalive@openssh.com', true, Buffer.alloc(0));
+    expect(own).toHaveBeenCalledWith(protocol, 'keepalive@openssh.com', true, Buffer.alloc(0));
+  });
+
+  it("with ssh2's real handler, the announcement leaves its reply queue empty, where unwrapped it queues a proof request", () => {
+    const wrapped = connected();
+    open.push(wrapped.client);
+    expect(skipHostKeyProofs(wrapped.client)).toBe(true);
+    wrapped.internals._protocol._handlers.GLOBAL_REQUEST({ requestSuccess: () => undefined }, 'hostkeys-00@openssh.com', false, []);
+    expect(wrapped.internals._callbacks).toHaveLength(0);
+    // The same call on ssh2 as it comes: it sends hostkeys-prove-00 and waits for its reply.
+    const plain = connected();
+    open.push(plain.client);
+    plain.internals._protocol._handlers.GLOBAL_REQUEST({ requestSuccess: () => undefined }, 'hostkeys-00@openssh.com', false, []);
+    expect(plain.internals._callbacks).toHaveLength(1);
+  });
+
+  it('changes nothing and says so where there is no handler to wrap (a client not connected, or another ssh2)', () => {
+    expect(skipHostKeyProofs(new ssh2.Client())).toBe(false);
+  });
+});
