@@ -33,9 +33,10 @@ const SHELL_ANSWER = '@@gridops-batch-shell@@';
 export const BATCH_SHELL_QUERY = `echo '${SHELL_ANSWER}'; umask; if [ -x ${RENAME_UL} ]; then echo rename.ul; fi`;
 
 /**
- * What BATCH_SHELL_QUERY printed after its last answer line (a line that ends with SHELL_ANSWER), as
- * a BatchShell; undefined where there is no answer line or the umask is not one (a shell that speaks otherwise). The batch then
- * writes in a subshell each and places each file with `mv`, which any POSIX shell runs.
+ * What BATCH_SHELL_QUERY printed after its last answer line (a line that ends with SHELL_ANSWER),
+ * as a BatchShell; undefined where there is no answer line or the umask is not one (a shell that
+ * speaks otherwise). The batch then writes in a subshell each and places each file with `mv`,
+ * which any POSIX shell runs.
  */
 export function parseBatchShell(output: string): BatchShell | undefined {
   const lines = output.split('\n');
