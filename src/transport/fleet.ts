@@ -126,6 +126,7 @@ export class Fleet {
         becomePassword,
         signal: options.signal,
         logger: options.logger,
+        ...(options.say ? { say: options.say } : {}),
         earlyDials: this.earlyDials,
       });
       byKnownHosts.set(file, pool);

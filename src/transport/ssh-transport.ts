@@ -110,6 +110,12 @@ export interface SshSessionOptions {
   /** Ctrl-C: once aborted, no new connection, retry or command starts. */
   signal?: AbortSignal;
   logger?: TransportLogger;
+  /**
+   * A line for the person running gridops, on the run's own output. A host key recorded with
+   * --accept-new-host-keys is said here, as OpenSSH's "Permanently added" line is: trust given on
+   * first use must be seen when it is given, not found later in a log file.
+   */
+  say?: (message: string) => void;
   /** Test hook: called before each retry with the attempt number and the error. */
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
   /** TCP connections the run opened early (early-dials.ts); a host's first handshake uses its own. */
@@ -358,7 +364,9 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
           }
           kh.add(ep.host, ep.port, key, { hash: opts.hashKnownHosts ?? false }).then(
             (entry) => {
-              log.info({ host: ep.label, fingerprint: fp, file: entry.file, line: entry.line }, `${ep.label}: recorded new ${type} host key ${fp} for ${name} in ${entry.file}:${entry.line} (--accept-new-host-keys)`);
+              const recorded = `${ep.label}: recorded new ${type} host key ${fp} for ${name} in ${entry.file}:${entry.line} (--accept-new-host-keys)`;
+              log.info({ host: ep.label, fingerprint: fp, file: entry.file, line: entry.line }, recorded);
+              opts.say?.(`warning: ${recorded}; verify this fingerprint out of band`);
               done(true);
             },
             (e: unknown) => {

@@ -1,0 +1,52 @@
+/**
+ * A host key recorded with --accept-new-host-keys is said on the run's own output when it is
+ * recorded (OpenSSH's "Permanently added" line), with its fingerprint and where it went; a key
+ * already recorded says nothing. Against an in-process ssh2 server.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KnownHosts } from '../../src/transport/known-hosts.js';
+import { SshTransport, type SshHostSpec, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
+import { startSsh2Server, writeKey } from './connect-support.js';
+
+describe('a host key recorded with --accept-new-host-keys', () => {
+  let dir: string;
+  let key: ReturnType<typeof writeKey>;
+  let server: Awaited<ReturnType<typeof startSsh2Server>>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gridops-accept-new-'));
+    key = writeKey(join(dir, 'id_plain'));
+    server = await startSsh2Server((blob) => blob.equals(key.publicBlob));
+  });
+  afterAll(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const spec = (): SshHostSpec => ({ name: 'h1', host: '127.0.0.1', port: server.port, user: 'root', identityFiles: [key.file] });
+  const session = async (file: string, said: string[]): Promise<SshSessionOptions> => ({
+    knownHosts: await KnownHosts.load(file),
+    acceptNewHostKeys: true,
+    agentSocket: null,
+    retry: { retries: 0, baseDelayMs: 10, maxDelayMs: 10 },
+    say: (line) => said.push(line),
+  });
+
+  it('is said once, with its fingerprint and the file and line it went to', async () => {
+    const file = join(dir, 'known_hosts');
+    const said: string[] = [];
+    const first = await SshTransport.connect(spec(), await session(file, said));
+    await first.close();
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(new RegExp(`^warning: h1: recorded new ssh-ed25519 host key SHA256:\\S+ for \\[127\\.0\\.0\\.1\\]:${server.port} in ${file}:1 \\(--accept-new-host-keys\\); verify this fingerprint out of band$`));
+    expect(readFileSync(file, 'utf8')).toContain(`[127.0.0.1]:${server.port} ssh-ed25519 `);
+
+    // Known now: nothing to say on the next connection.
+    const again: string[] = [];
+    const second = await SshTransport.connect(spec(), await session(file, again));
+    await second.close();
+    expect(again).toEqual([]);
+  });
+});
