@@ -1,4 +1,3 @@
-import { messageUnder } from '../errors/index.js';
 import { planHost, type HostPlanning } from '../engine/planner.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
 import { readState } from '../state/state.js';
@@ -6,6 +5,7 @@ import { nodesWithAgent } from '../state/nodes-with-agent.js';
 import { expectedInSync } from '../state/expected-in-sync.js';
 import type { Phase } from './phase.js';
 import { loadSecrets } from './load-secrets.js';
+import { unreachableLines } from './unreachable-lines.js';
 
 /**
  * DESIGN step 3 and the reading half of step 4: connect to every node (bounded concurrency,
@@ -78,7 +78,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       ctx.profile.readWithoutShell = withoutShell;
       ctx.readings = results;
       ctx.unreachable = unreachable;
-      for (const u of unreachable) ctx.say(`${u.node.name}: unreachable: ${messageUnder(u.node.name, u.error.message)}`);
+      for (const line of unreachableLines(unreachable)) ctx.say(line);
     },
     async cleanUp(ctx) {
       await ctx.fleet.close();

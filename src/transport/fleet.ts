@@ -2,6 +2,7 @@ import { ConnectionError, HostKeyError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
+import { checkIdentityFiles } from './identity-files-check.js';
 import { KeeperClient } from './keeper-client.js';
 import { KnownHosts } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
@@ -132,16 +133,14 @@ export class Fleet {
       byKnownHosts.set(file, pool);
       this.pools.push(pool);
     }
+    // Every node's spec (a node whose target cannot be worked out has none: its own connect reports
+    // that), so that an identity file that is not there stops the run before any dial.
+    const workable = specsOf(nodes, specOf);
+    checkIdentityFiles([...workable.values()]);
     // The hosts fanOut starts first, dialled before ssh2 loads (early-dials.ts says why); after the
-    // known_hosts files, so a run that fails on its own configuration opens no connection. A node
-    // whose target cannot be worked out is not dialled: its own connect reports that, as before.
-    const first = nodes.slice(0, Math.max(1, Math.floor(options.concurrency))).flatMap((node) => {
-      try {
-        return [specOf(node)];
-      } catch {
-        return [];
-      }
-    });
+    // known_hosts files and the identity files, so a run that fails on its own configuration opens
+    // no connection.
+    const first = nodes.slice(0, Math.max(1, Math.floor(options.concurrency))).flatMap((node) => workable.get(node) ?? []);
     await this.earlyDials.dialFirst(first, options.concurrency);
     return async (node) => byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get(specOf(node));
   }
@@ -155,8 +154,10 @@ export class Fleet {
       this.keepers.push(keeper);
     }
     const sshConfig = loadSshConfig();
+    const specs = specsOf(nodes, (node) => sshSpec(node, sshConfig));
+    checkIdentityFiles([...specs.values()]);
     return async (node) => {
-      const spec = sshSpec(node, sshConfig);
+      const spec = specs.get(node) ?? sshSpec(node, sshConfig);
       return byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.connect(spec, spec.readyTimeoutMs!, options.signal, options.logger);
     };
   }
@@ -181,6 +182,19 @@ export class Fleet {
 }
 
 /** Where and as whom to reach a node: the topology's own values, then ~/.ssh/config's, then the built-in defaults. */
+/** The spec of each node whose target can be worked out; the others' connects report why. */
+function specsOf(nodes: readonly Node[], specOf: (node: Node) => SshHostSpec): Map<Node, SshHostSpec> {
+  const specs = new Map<Node, SshHostSpec>();
+  for (const node of nodes) {
+    try {
+      specs.set(node, specOf(node));
+    } catch {
+      // reported by the node's own connect
+    }
+  }
+  return specs;
+}
+
 function sshSpec(node: Node, sshConfig: ReturnType<typeof loadSshConfig>): SshHostSpec {
   const target = connectionTarget(node, sshConfigFor(sshConfig, node));
   return {

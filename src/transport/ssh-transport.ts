@@ -208,9 +208,11 @@ interface UnusableIdentity {
  * few files; ssh2 takes the parsed key as it is): the keys to offer, and the files that are there
  * but cannot be used. An explicit file that cannot be read at all is an error, as OpenSSH's is.
  */
-function readIdentities(ep: Endpoint, opts: SshSessionOptions): { explicit: boolean; keys: ParsedKey[]; unusable: UnusableIdentity[] } {
+function readIdentities(ep: Endpoint, opts: SshSessionOptions): { explicit: boolean; keys: ParsedKey[]; offered: string[]; unusable: UnusableIdentity[] } {
   const explicit = ep.identityFiles !== undefined && ep.identityFiles.length > 0;
   const keys: ParsedKey[] = [];
+  /** The files of `keys`, in the same order. */
+  const offered: string[] = [];
   const unusable: UnusableIdentity[] = [];
   let read = identities.get(opts);
   if (!read) identities.set(opts, (read = new Map()));
@@ -223,9 +225,12 @@ function readIdentities(ep: Endpoint, opts: SshSessionOptions): { explicit: bool
       continue;
     }
     if (parsed.error !== undefined) unusable.push({ path, explicit, encrypted: parsed.error === 'encrypted', message: parsed.message });
-    else keys.push(parsed.key);
+    else {
+      keys.push(parsed.key);
+      offered.push(path);
+    }
   }
-  return { explicit, keys, unusable };
+  return { explicit, keys, offered, unusable };
 }
 
 function agentSocketOf(opts: SshSessionOptions): string | undefined {
@@ -246,6 +251,15 @@ function unusableHint(unusable: readonly UnusableIdentity[], agent: string | und
   return agent
     ? `load the key into the ssh-agent gridops uses (SSH_AUTH_SOCK=${agent}): \`${add}\`; or use an unencrypted key (ssh.identityFile)`
     : `start ssh-agent and load the key (\`eval "$(ssh-agent)"; ${add}\`) so that SSH_AUTH_SOCK is set when gridops runs; or use an unencrypted key (ssh.identityFile)`;
+}
+
+/**
+ * What to do when the host refused every key: the same words for every host with the same user,
+ * port and keys, so a run whose 50 hosts all refuse says it once (the plan's shared hints).
+ */
+function refusedKeyHint(ep: Endpoint, offered: readonly string[]): string {
+  const key = offered[0] ?? 'KEY';
+  return `check that ~${ep.user}/.ssh/authorized_keys on the host holds the public key (${offered.length ? offered.map((p) => `${p}.pub`).join(', ') : 'ssh.identityFile in the topology names none'}), or set ssh.user and ssh.identityFile in the topology; try it with \`ssh -i ${key} -p ${ep.port} ${ep.user}@HOST\``;
 }
 
 function authMethods(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger): AnyAuthMethod[] {
@@ -419,13 +433,14 @@ function toConnectionError(ep: Endpoint, opts: SshSessionOptions, e: unknown, at
   const err = e as { message?: string; level?: string; code?: string };
   const msg = err?.message ?? String(e);
   if (err?.level === 'client-authentication') {
-    // Files gridops did not offer may be why (an encrypted key the agent does not hold): name them.
-    const { unusable } = readIdentities(ep, opts);
+    // Name what the host refused (each key by file and fingerprint, and the agent's), and the files
+    // gridops did not offer, which may be why (an encrypted key the agent does not hold).
+    const { keys, offered, unusable } = readIdentities(ep, opts);
     const agent = agentSocketOf(opts);
-    const offered = agent ? 'the ssh-agent was tried' : 'no ssh-agent (SSH_AUTH_SOCK is not set)';
-    const notOffered = unusable.length ? `; not offered: ${unusable.map(describeUnusable).join('; ')}; ${offered}` : '';
-    const hint = unusable.length ? unusableHint(unusable, agent) : `check the user and key: ssh -i KEY -p ${ep.port} ${ep.user}@${ep.host}`;
-    return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port} (${msg})${notOffered}`, hint, { cause: e });
+    const refused = [...offered.map((path, i) => `${path} (${keys[i]!.type} ${fingerprintSha256(keys[i]!.getPublicSSH())})`), ...(agent ? [`the keys of the ssh-agent (SSH_AUTH_SOCK=${agent})`] : [])];
+    const what = refused.length ? `the host refused ${refused.join(', ')}` : 'gridops had no key to offer';
+    const notOffered = unusable.length ? `; not offered: ${unusable.map(describeUnusable).join('; ')}${agent ? '' : '; no ssh-agent (SSH_AUTH_SOCK is not set)'}` : '';
+    return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port}: ${what}${notOffered}`, unusable.length ? unusableHint(unusable, agent) : refusedKeyHint(ep, offered), { cause: e });
   }
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
   return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, 'check that the host is up and sshd listens on that port, or raise ssh.connectTimeout in the topology (default 10s)', { cause: e });

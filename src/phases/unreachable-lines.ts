@@ -1,0 +1,32 @@
+import { GridopsError, messageUnder } from '../errors/index.js';
+import type { UnreachableHost } from '../transport/fleet.js';
+
+/** Up to this many hosts that share a hint each get a line of their own while connecting. */
+const SAID_ONE_BY_ONE = 3;
+
+/**
+ * The lines said while connecting about hosts that could not be reached. Hosts that fail for the
+ * same reason (the same hint: 50 hosts that all refuse the key) get one line that names a few and
+ * gives the first one's message, where a line each said the same thing 50 times; the plan or the
+ * report that follows still lists every host with its own message.
+ */
+export function unreachableLines(unreachable: readonly UnreachableHost[]): string[] {
+  const byHint = new Map<string, UnreachableHost[]>();
+  for (const u of unreachable) {
+    const hint = u.error instanceof GridopsError ? (u.error.hint ?? '') : '';
+    const group = byHint.get(hint);
+    if (group) group.push(u);
+    else byHint.set(hint, [u]);
+  }
+  const lines: string[] = [];
+  for (const group of byHint.values()) {
+    const said = (u: UnreachableHost) => `${u.node.name}: unreachable: ${messageUnder(u.node.name, u.error.message)}`;
+    if (group.length <= SAID_ONE_BY_ONE) {
+      lines.push(...group.map(said));
+      continue;
+    }
+    const names = group.slice(0, SAID_ONE_BY_ONE).map((u) => u.node.name).join(', ');
+    lines.push(`${group.length} hosts unreachable for the same reason (${names} and ${group.length - SAID_ONE_BY_ONE} more; each is listed below), the first: ${said(group[0]!)}`);
+  }
+  return lines;
+}
