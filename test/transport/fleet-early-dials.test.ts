@@ -23,6 +23,8 @@ describe('Fleet: early dials', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gridops-fleet-dials-'));
     writeFileSync(join(dir, 'known_hosts'), '');
+    // The run checks that the identity file is there before its dials; the stopped runs never read it.
+    writeFileSync(join(dir, 'id'), '');
     // One port on three loopback addresses: each address is a host.
     port = 0;
     for (const address of ADDRESSES) {
