@@ -43,6 +43,7 @@ export const recordState: Phase = {
         appliedAt: ok ? now : previous?.appliedAt ?? '',
         changesApplied: outcome.applied,
         lastOutcome: outcome.status,
+        lastRunAt: now,
         ...(outcome.failure ? { lastError: lastError(outcome.failure) } : {}),
       };
     }

@@ -141,6 +141,9 @@ describe('the apply workflow is one list of phases', () => {
     expect(formatApplySummary(result as unknown as ApplyResult).split('\n')).toContain('  FAILED n2 at command fail-on-n2: exit 1');
     const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
     expect(state.hosts.n2).toMatchObject({ lastOutcome: 'failed', appliedAt: '', lastError: 'command fail-on-n2: exit 1' });
+    // The failed run's time is recorded apart from the last successful apply's.
+    expect(Date.parse(state.hosts.n2.lastRunAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(state.hosts.n1.lastRunAt).toBe(state.hosts.n1.appliedAt);
   });
 });
 
