@@ -10,8 +10,8 @@ export interface HostOutcome {
   status: 'applied' | 'unchanged' | 'failed' | 'skipped';
   applied: number;
   /**
-   * Where the host stopped (`command boom`; `systemd-unit x, step start x` for a change of several
-   * steps), how (`exit 1`, or for a host whose batch could not run, the reason), and the tail of
+   * Where the host stopped (`command boom`; `systemd-unit x, step start x` where the step says
+   * more than the change), how (`exit 1`, or for a host whose batch could not run, the reason), and the tail of
    * what the step printed, for the summary.
    */
   failure?: { step: string; error: string; stderr?: string; stdout?: string };

@@ -32,8 +32,8 @@ export interface GateItem {
 
 /**
  * The outcome of one host's batch: how many changes completed, and the failure if any: the change,
- * its failing step when the change has more than one (with one, the change's name says it, as
- * `command boom` does its step `boom`), how the step ended (`exit 1`), and what it printed.
+ * its failing step unless the step's label only repeats the change (`command boom`'s step `boom`),
+ * how the step ended (`exit 1`), and what it printed.
  */
 export interface BatchResult {
   applied: number;
@@ -119,8 +119,13 @@ export class MutationGate {
     const error = exitReason(result.code);
     const stdout = live.stdoutOf(stop.change);
     if (failed) this.emit({ type: 'change-failed', host, id: change, ms: live.msOf(stop.change) ?? ms, step: label ?? change, error, stderr });
-    return { applied, failure: { change, ...(label !== undefined && failedSteps.length > 1 ? { step: label } : {}), error, stderr, stdout } };
+    return { applied, failure: { change, ...(label !== undefined && !namesItself(change, label) ? { step: label } : {}), error, stderr, stdout } };
   }
+}
+
+/** Whether a step's label only repeats its change: `command boom`'s step `boom`, `handler x`'s step `handler x`. */
+function namesItself(change: string, label: string): boolean {
+  return label === change || label === change.slice(change.indexOf(' ') + 1);
 }
 
 /**
