@@ -4,7 +4,7 @@
  * layer and the ones listed before it.
  */
 const LAYERS = [
-  ['errors', 'fs', 'version.ts', 'package-root.ts', 'process-alive.ts'],
+  ['errors', 'fs', 'version.ts', 'package-root.ts', 'process-alive.ts', 'plural.ts'],
   ['topology'],
   ['transport'],
   ['facts'],

@@ -1,4 +1,4 @@
-import { InterruptedError } from '../errors/index.js';
+import { InterruptedError, messageUnder } from '../errors/index.js';
 import type { CommandChange } from '../plan/change.js';
 import { fanOut } from '../transport/fan-out.js';
 import type { ApplyEvent, GateItem } from './gate.js';
@@ -9,7 +9,11 @@ export interface HostOutcome {
   host: string;
   status: 'applied' | 'unchanged' | 'failed' | 'skipped';
   applied: number;
-  /** The failing step, and the tail of what its command printed, for the summary. */
+  /**
+   * Where the host stopped (`command boom`; `systemd-unit x, step start x` where the step says
+   * more than the change), how (`exit 1`, or for a host whose batch could not run, the reason), and the tail of
+   * what the step printed, for the summary.
+   */
   failure?: { step: string; error: string; stderr?: string; stdout?: string };
   /** Changes that would restart the sandbox VM, left untouched because apply was not given --replace-sandbox. */
   refused?: Array<{ id: string; reason: string }>;
@@ -67,7 +71,7 @@ export async function applyPlan(
 /** Carries a host's outcome out of fanOut as a failure, so fail-fast can react to it. */
 class HostApplyFailure extends Error {
   constructor(readonly outcome: HostOutcome) {
-    super(outcome.failure?.error ?? outcome.status);
+    super(outcome.failure ? `${outcome.host}: ${outcome.failure.step}: ${outcome.failure.error}` : outcome.status);
   }
 }
 
@@ -102,18 +106,24 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
       emit({ type: 'host-skipped', host, reason: 'interrupted before its changes started' });
       throw new HostApplyFailure({ host, status: 'skipped', applied: 0 });
     }
-    const failure = { step: 'connection', error: (err as Error).message };
+    // The summary's line names the host already.
+    const failure = { step: 'connection', error: messageUnder(host, (err as Error).message) };
     emit({ type: 'host-failed', host, ...failure });
     throw new HostApplyFailure({ host, status: 'failed', applied: 0, failure });
   }
   const applied = Math.min(result.applied, plan.changes.length);
   if (result.failure) {
-    const failure = { step: `${result.failure.change}: ${result.failure.step}`, error: result.failure.error, stderr: result.failure.stderr, ...(result.failure.stdout ? { stdout: tail(result.failure.stdout, 20) } : {}) };
+    const failure = { step: failedAt(result.failure.change, result.failure.step), error: result.failure.error, stderr: result.failure.stderr, ...(result.failure.stdout ? { stdout: tail(result.failure.stdout, 20) } : {}) };
     emit({ type: 'host-failed', host, ...failure });
     throw new HostApplyFailure({ host, status: 'failed', applied, failure });
   }
   emit({ type: 'host-done', host, applied, ms: Math.round(performance.now() - t0) });
   return { host, status: 'applied', applied, ...(refused.length ? { refused } : {}) };
+}
+
+/** Where a host's batch stopped, each thing said once: the change, and its step when the gate named one. */
+export function failedAt(change: string, step: string | undefined): string {
+  return step === undefined || step === change ? change : `${change}, step ${step}`;
 }
 
 /** The last `n` lines: enough to see why a command failed, without flooding the summary or the state. */

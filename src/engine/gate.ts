@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { InterruptedError, RemoteCommandError } from '../errors/index.js';
+import { exitReason, InterruptedError } from '../errors/index.js';
 import type { Change } from '../plan/change.js';
 import type { HeldRead } from '../transport/held-read.js';
 import type { Transport } from '../transport/transport.js';
@@ -30,10 +30,14 @@ export interface GateItem {
   perform: (recorder: StepRecorder) => Promise<void>;
 }
 
-/** The outcome of one host's batch: how many changes completed, and the failure if any. */
+/**
+ * The outcome of one host's batch: how many changes completed, and the failure if any: the change,
+ * its failing step unless the step's label only repeats the change (`command boom`'s step `boom`),
+ * how the step ended (`exit 1`), and what it printed.
+ */
 export interface BatchResult {
   applied: number;
-  failure?: { change: string; step: string; error: string; stderr: string; stdout: string };
+  failure?: { change: string; step?: string; error: string; stderr: string; stdout: string };
 }
 
 /**
@@ -109,12 +113,19 @@ export class MutationGate {
     const stderr = stop.stderr;
     const failedSteps = recorder.steps.filter((s) => s.change === failed?.change.id);
     // No step marker of the change (a shell that ended before its script): the change itself.
-    const step = (stop.step === undefined ? undefined : failedSteps[stop.step]?.label) ?? failed?.change.id ?? 'batch';
-    const error = new RemoteCommandError(host, step, result.code, stderr).message;
+    const label = stop.step === undefined ? undefined : failedSteps[stop.step]?.label;
+    const change = failed?.change.id ?? 'batch';
+    // Only the reason: the report's line names the host and the step, and shows the stderr under it.
+    const error = exitReason(result.code);
     const stdout = live.stdoutOf(stop.change);
-    if (failed) this.emit({ type: 'change-failed', host, id: failed.change.id, ms: live.msOf(stop.change) ?? ms, step, error, stderr });
-    return { applied, failure: { change: failed?.change.id ?? 'batch', step, error, stderr, stdout } };
+    if (failed) this.emit({ type: 'change-failed', host, id: change, ms: live.msOf(stop.change) ?? ms, step: label ?? change, error, stderr });
+    return { applied, failure: { change, ...(label !== undefined && !namesItself(change, label) ? { step: label } : {}), error, stderr, stdout } };
   }
+}
+
+/** Whether a step's label only repeats its change: `command boom`'s step `boom`, `handler x`'s step `handler x`. */
+function namesItself(change: string, label: string): boolean {
+  return label === change || label === change.slice(change.indexOf(' ') + 1);
 }
 
 /**

@@ -98,8 +98,18 @@ export class HostKeyError extends GridopsError {
 export class RemoteCommandError extends GridopsError {
   readonly code = 'REMOTE_COMMAND';
   constructor(readonly host: string, readonly step: string, readonly exitStatus: number | null, readonly stderr: string) {
-    super(`${host}: ${step} failed (exit ${exitStatus ?? 'signal'})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+    super(`${host}: ${step} failed (${exitReason(exitStatus)})${stderr ? `: ${stderrTail(stderr)}` : ''}`);
   }
+}
+
+/** How a remote command ended, for a line that already names its host and step: `exit 1`, or `exit signal` when it had no exit status. */
+export function exitReason(exitStatus: number | null): string {
+  return `exit ${exitStatus ?? 'signal'}`;
+}
+
+/** The last lines of a command's stderr on one line (`a | b | c`): usually enough to see why it failed. */
+export function stderrTail(stderr: string, lines = 3): string {
+  return stderr.trim().split('\n').slice(-lines).join(' | ');
 }
 
 /** Planning found something that cannot be done on a host (e.g. a module on a kernel without module support). */

@@ -1,10 +1,11 @@
 import type { ApplyResult } from '../phases/apply-outcome.js';
+import { plural } from '../plural.js';
 
 /** The closing lines of apply: counts, then each failed host with its step and the remote stderr. */
 export function formatApplySummary(result: ApplyResult): string {
   const applied = result.hosts.filter((h) => h.status === 'applied');
   const changes = applied.reduce((n, h) => n + h.applied, 0);
-  const lines = [`Apply: ${changes} change(s) on ${applied.length} host(s), ${result.hosts.filter((h) => h.status === 'unchanged').length} unchanged, in ${(result.ms / 1000).toFixed(1)} s.`];
+  const lines = [`Apply: ${plural(changes, 'change')} on ${plural(applied.length, 'host')}, ${result.hosts.filter((h) => h.status === 'unchanged').length} unchanged, in ${(result.ms / 1000).toFixed(1)} s.`];
   for (const h of result.hosts.filter((x) => x.status === 'failed')) {
     lines.push(`  FAILED ${h.host} at ${h.failure?.step}: ${h.failure?.error}`);
     if (h.failure?.stdout?.trim()) lines.push('    stdout:', ...h.failure.stdout.trim().split('\n').slice(-10).map((l) => `    | ${l}`));
@@ -39,6 +40,6 @@ export function recap(result: Pick<ApplyResult, 'hosts' | 'unreachable'>): strin
   return [
     'Recap:',
     ...rows.map((r) => `  ${r[0]!.padEnd(width(0))}  ${r[1]!.padEnd(width(1))}  ${r[2]!.padEnd(width(2))}  ${r[3]}`.trimEnd()),
-    `  ${rows.length} host(s): ${order.map((k) => `${totals.get(k) ?? 0} ${k}`).join(', ')}`,
+    `  ${plural(rows.length, 'host')}: ${order.map((k) => `${totals.get(k) ?? 0} ${k}`).join(', ')}`,
   ];
 }

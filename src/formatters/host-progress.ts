@@ -64,8 +64,8 @@ export class HostProgress {
         line.done++;
         break;
       case 'change-failed':
+        // Where and how it failed comes with host-failed, said once (applier.ts's failedAt).
         line.current = e.id;
-        line.error = `${e.id}: ${e.step}`;
         break;
       case 'host-done':
         line.status = 'done';

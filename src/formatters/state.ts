@@ -1,4 +1,6 @@
+import { plural } from '../plural.js';
 import type { StateEntry } from '../state/state-report.js';
+import type { HostState } from '../state/state.js';
 
 /** `state list`: one line per node, its name first (so `awk '{print $1}'` gives the names). */
 export function formatStateList(entries: StateEntry[]): string {
@@ -21,21 +23,37 @@ export function formatStateEntry(e: StateEntry): string {
   const lines: Array<[string, string]> = [
     ['node', e.node],
     ['region/sub-grid', e.group ?? '(not in the topology any more)'],
-    ['topology', { current: 'last applied with this topology', older: 'last applied with another version of the topology', never: 'never applied' }[e.topology]],
   ];
-  if (r) {
-    lines.push(
-      ['last run', r.lastOutcome],
-      ...(r.lastError ? ([['last error', r.lastError]] as Array<[string, string]>) : []),
-      ['applied at', r.appliedAt || '-'],
-      ['changes applied', String(r.changesApplied)],
-      ['playbooks', r.playbooks.join(', ') || '-'],
-      ['topology sha256', r.topologyHash || '-'],
-      ['gridops version', r.gridopsVersion || '-'],
-      ['agent version', r.agentVersion ?? 'not installed'],
-    );
+  if (r && (r.lastOutcome === 'failed' || r.lastOutcome === 'skipped')) lines.push(...unsuccessfulRun(e, r));
+  else {
+    lines.push(['topology', { current: 'last applied with this topology', older: 'last applied with another version of the topology', never: 'never applied' }[e.topology]]);
+    if (r) {
+      lines.push(
+        ['last run', r.lastOutcome],
+        ['applied at', r.appliedAt || '-'],
+        ['changes applied', String(r.changesApplied)],
+        ['playbooks', r.playbooks.join(', ') || '-'],
+        ['topology sha256', r.topologyHash || '-'],
+      );
+    }
   }
+  if (r) lines.push(['gridops version', r.gridopsVersion || '-'], ['agent version', r.agentVersion ?? 'not installed']);
   if (e.roles.length) lines.push(['overlay (last verify)', e.roles.join(', ')]);
   const width = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`).join('\n');
+}
+
+/**
+ * A node whose last run failed or was skipped keeps the topology, playbooks and time of its last
+ * successful apply (record-state.ts): those are shown under that name, apart from the last run, so
+ * nothing of the run that failed reads as applied.
+ */
+function unsuccessfulRun(e: StateEntry, r: HostState): Array<[string, string]> {
+  const done = r.lastOutcome === 'skipped' ? 'not started' : r.changesApplied ? `${plural(r.changesApplied, 'change')} completed before it stopped` : 'no change completed';
+  const notes = [...(r.lastRunAt ? [] : ['its time not recorded by the older gridops that wrote this state']), done, 'nothing recorded as applied by it'];
+  const lines: Array<[string, string]> = [['last run', `${r.lastOutcome}${r.lastRunAt ? ` at ${r.lastRunAt}` : ''} (${notes.join('; ')})`]];
+  if (r.lastError) lines.push(['last error', r.lastError]);
+  if (!r.appliedAt) return [...lines, ['last successful apply', 'none']];
+  const topology = e.topology === 'current' ? 'with this topology' : 'with another version of the topology';
+  return [...lines, ['last successful apply', `${r.appliedAt}, ${topology}`], ['  playbooks', r.playbooks.join(', ') || '-'], ['  topology sha256', r.topologyHash || '-']];
 }

@@ -10,6 +10,7 @@ import { pollOverlay } from '../overlay/poll.js';
  */
 export const GATE_STABLE_MS = 3000;
 import { countPlan, hasChanges } from '../plan/plan.js';
+import { plural } from '../plural.js';
 import { agentSessions } from './agent-sessions.js';
 import { chooseBatchStrategy } from './choose-batch-strategy.js';
 import type { Phase } from './phase.js';
@@ -31,7 +32,7 @@ export const applyInBatches: Phase = {
     const changed = ctx.planned.filter((p) => p.plan.changes.length > 0);
     const batches = strategy.batches(changed.map((p) => ({ host: p.session.node.name, region: p.session.node.region, subgrid: p.session.node.subgrid })));
     const n = countPlan(ctx.plan);
-    ctx.say(`applying ${n.create + n.update + n.delete + n.run} change(s) on ${n.hostsWithChanges} host(s)${batches.length > 1 ? `, ${strategy.name}, in ${batches.length} batches` : ''}`);
+    ctx.say(`applying ${plural(n.create + n.update + n.delete + n.run, 'change')} on ${plural(n.hostsWithChanges, 'host')}${batches.length > 1 ? `, ${strategy.name}, in ${batches.length} batches` : ''}`);
 
     const outcomes = new Map<string, HostOutcome>(ctx.planned.map((p) => [p.session.node.name, { host: p.session.node.name, status: 'unchanged', applied: 0 }]));
     // The hosts whose agent the run asks after their changes (the rolling gate, verify): the only ones whose connection it still needs.

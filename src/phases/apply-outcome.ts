@@ -2,6 +2,7 @@ import type { HostOutcome } from '../engine/applier.js';
 import { ApplyFailedError, InterruptedError, messageUnder, OverlayNotConvergedError } from '../errors/index.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import { countPlan, type PlanCounts } from '../plan/plan.js';
+import { plural } from '../plural.js';
 import type { RunContext } from './run-context.js';
 
 /** What `gridops apply` returns (and `--json` prints). */
@@ -36,11 +37,11 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
   if (ctx.interrupted) throw withResult(new InterruptedError(interruptedMessage(hosts), 'run apply again; it continues from the real state of each host'));
   const failed = hosts.filter((h) => h.status === 'failed');
   if (failed.length || unreachable.length) {
-    throw withResult(new ApplyFailedError(`${failed.length} host(s) failed and ${unreachable.length} unreachable`, 'fix the hosts listed above, then run apply again; it only does what is still needed'));
+    throw withResult(new ApplyFailedError(failedHostsMessage(failed.length, unreachable.length), 'fix the hosts listed above, then run apply again; it only does what is still needed'));
   }
   const refused = hosts.flatMap((h) => (h.refused ?? []).map((r) => `${h.host}: ${r.reason}`));
   if (refused.length) {
-    throw withResult(new ApplyFailedError(`${refused.length} change(s) would restart a sandbox VM and were left untouched: ${refused.join('; ')}`, "remote users' work runs in the sandbox: when it may be restarted, run apply again with --replace-sandbox"));
+    throw withResult(new ApplyFailedError(`${plural(refused.length, 'change')} would restart a sandbox VM and were left untouched: ${refused.join('; ')}`, "remote users' work runs in the sandbox: when it may be restarted, run apply again with --replace-sandbox"));
   }
   const overlay = ctx.overlay;
   if (overlay && !overlay.converged) {
@@ -58,7 +59,17 @@ export function interruptedMessage(hosts: readonly HostOutcome[]): string {
   const applied = hosts.filter((h) => h.status === 'applied').length;
   const failed = hosts.filter((h) => h.status === 'failed').length;
   const notStarted = hosts.filter((h) => h.status === 'skipped').length;
-  const done = `${applied} host(s) applied${failed ? `, ${failed} failed` : ''}`;
+  const done = applied ? `${plural(applied, 'host')} applied${failed ? `, ${failed} failed` : ''}` : failed ? `${plural(failed, 'host')} failed` : 'no host applied';
   if (notStarted === 0) return `interrupted after every host had finished: ${done}; nothing was left half-done`;
-  return `interrupted: ${done}; ${notStarted} host(s) not started, untouched`;
+  return `interrupted: ${done}; ${plural(notStarted, 'host')} not started, untouched`;
+}
+
+/**
+ * "1 host failed and 2 unreachable", "2 hosts unreachable", "1 host failed": the noun goes with
+ * the first count, and a count of zero is left out, since it tells the reader nothing.
+ */
+export function failedHostsMessage(failed: number, unreachable: number): string {
+  if (!unreachable) return `${plural(failed, 'host')} failed`;
+  if (!failed) return `${plural(unreachable, 'host')} unreachable`;
+  return `${plural(failed, 'host')} failed and ${unreachable} unreachable`;
 }

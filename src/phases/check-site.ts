@@ -1,4 +1,5 @@
 import { PlanningError } from '../errors/index.js';
+import { plural } from '../plural.js';
 import { allNodes } from '../topology/model.js';
 import type { Phase } from './phase.js';
 
@@ -28,6 +29,12 @@ export const checkSite: Phase = {
     }
     const unreachable = ctx.plan.hosts.filter((h) => ctx.site!.has(h.host) && h.error);
     if (unreachable.length) ctx.say(`warning: ${unreachable.map((h) => h.host).join(', ')} of the new site could not be planned`);
-    ctx.say(`new site ${ctx.options.site}: ${site.map((n) => n.name).join(', ')}; the ${nodes.length - site.length} other host(s) plan no change and are not touched`);
+    ctx.say(`new site ${ctx.options.site}: ${site.map((n) => n.name).join(', ')}${otherHosts(nodes.length - site.length)}`);
   },
 };
+
+/** What the run says of the hosts outside the new site; nothing when the site is the whole grid. */
+export function otherHosts(n: number): string {
+  if (n === 0) return '';
+  return `; the ${plural(n, 'other host')} ${n === 1 ? 'plans no change and is' : 'plan no change and are'} not touched`;
+}

@@ -1,5 +1,6 @@
 import { ConfirmationRefusedError, PlanningError } from '../errors/index.js';
 import { hasChanges } from '../plan/plan.js';
+import { plural } from '../plural.js';
 import type { Phase } from './phase.js';
 
 /**
@@ -14,7 +15,7 @@ export const confirm: Phase = {
     const planningErrors = plan.hosts.filter((h) => h.error?.kind === 'planning');
     if (planningErrors.length) {
       const first = planningErrors[0]!.error!;
-      const others = planningErrors.length > 1 ? ` (and ${planningErrors.length - 1} more host(s): ${planningErrors.slice(1).map((h) => h.host).join(', ')})` : '';
+      const others = planningErrors.length > 1 ? ` (and ${plural(planningErrors.length - 1, 'more host')}: ${planningErrors.slice(1).map((h) => h.host).join(', ')})` : '';
       // A host's error in the plan does not name the host (its entry does): this one line must.
       throw new PlanningError(`${planningErrors[0]!.host}: ${first.message}${others}; nothing was changed`, first.hint ?? 'fix the problems listed above and run again');
     }

@@ -1,3 +1,5 @@
+import type { HostOutcome } from '../engine/applier.js';
+import { stderrTail } from '../errors/index.js';
 import { recordedEntries } from '../playbooks/retired-entries.js';
 import { recordedKernel, sweepsOf } from '../playbooks/retired-kernel.js';
 import { readState, writeState } from '../state/state.js';
@@ -41,9 +43,18 @@ export const recordState: Phase = {
         appliedAt: ok ? now : previous?.appliedAt ?? '',
         changesApplied: outcome.applied,
         lastOutcome: outcome.status,
-        ...(outcome.failure ? { lastError: `${outcome.failure.step}: ${outcome.failure.error}` } : {}),
+        lastRunAt: now,
+        ...(outcome.failure ? { lastError: lastError(outcome.failure) } : {}),
       };
     }
     await writeState(ctx.paths.state, state);
   },
 };
+
+/**
+ * A failure as the state keeps it, on one line: where (`command boom`), how (`exit 1`), and the last
+ * lines of the step's stderr, which the run's own report showed under it.
+ */
+function lastError(failure: NonNullable<HostOutcome['failure']>): string {
+  return `${failure.step}: ${failure.error}${failure.stderr?.trim() ? `: ${stderrTail(failure.stderr)}` : ''}`;
+}

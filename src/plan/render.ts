@@ -1,4 +1,5 @@
 import type { InitialElection, RankedNode } from '../overlay/initial-election.js';
+import { plural } from '../plural.js';
 import type { Change } from './change.js';
 import { countPlan, type Plan } from './plan.js';
 
@@ -31,7 +32,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
   out.push(
     total === 0 && n.hostsWithErrors === 0
       ? `No changes. ${plan.hosts.length === 1 ? '1 host matches' : `${plan.hosts.length} hosts match`} the topology.`
-      : `Plan: ${n.create} to create, ${n.update} to change, ${n.delete} to remove, ${n.run} to run, on ${n.hostsWithChanges} of ${plan.hosts.length} hosts${n.hostsWithErrors ? `; ${n.hostsWithErrors} host(s) with errors` : ''}.`,
+      : `Plan: ${n.create} to create, ${n.update} to change, ${n.delete} to remove, ${n.run} to run, on ${n.hostsWithChanges} of ${plan.hosts.length} hosts${n.hostsWithErrors ? `; ${plural(n.hostsWithErrors, 'host')} with errors` : ''}.`,
   );
   return out.join('\n');
 }

@@ -36,10 +36,22 @@ export interface HostState {
   playbooks: string[];
   gridopsVersion: string;
   agentVersion: string | null;
+  /** When the last successful apply (applied or unchanged) ended; '' if none has. */
   appliedAt: string;
+  /** Changes the last run completed on the host; for a failed run, those before its failing step. */
   changesApplied: number;
-  /** The last run's outcome on this host; a failed host keeps its previous successful record fields. */
+  /**
+   * The last run's outcome on this host. A failed or skipped run keeps the previous successful
+   * run's `topologyHash`, `playbooks` and `appliedAt`, so `status` does not call the host in sync.
+   */
   lastOutcome: 'applied' | 'unchanged' | 'failed' | 'skipped';
+  /**
+   * When the last run ended, whatever its outcome: after a failed run, the only record of its time
+   * (`appliedAt` stays the last success's). Absent from states written before it was recorded, which
+   * load as they are: the time is then unknown, and nothing else changes.
+   */
+  lastRunAt?: string;
+  /** Where and how the last run failed, with the last lines of the step's stderr. */
   lastError?: string;
 }
 

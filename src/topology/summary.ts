@@ -1,3 +1,4 @@
+import { plural } from '../plural.js';
 import { allNodes, allSubgrids, type Grid } from './model.js';
 
 export interface GridSummary {
@@ -7,8 +8,6 @@ export interface GridSummary {
   nodes: number;
   text: string;
 }
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Counts for the one-line summary printed by validate, lab up and status. */
 export function summarise(grid: Grid): GridSummary {

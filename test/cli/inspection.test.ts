@@ -31,7 +31,7 @@ describe('gridops state list / show', () => {
       hosts: {
         'ra-01': record({}),
         'ra-02': record({ topologyHash: 'f'.repeat(64), lastOutcome: 'unchanged', changesApplied: 0 }),
-        'nb-01': record({ lastOutcome: 'failed', lastError: 'nb-01: apt-get install failed (exit 100)' }),
+        'nb-01': record({ lastOutcome: 'failed', changesApplied: 0, lastRunAt: '2026-12-04T13:40:00.000Z', lastError: 'package htop: exit 100: E: Unable to locate package htop' }),
         'old-07': record({}),
       },
       overlay: { converged: true, superPeers: { 'eu-west/rennes-a': 'ra-01', 'eu-west/nantes-b': 'nb-02' }, regionPeers: { 'eu-west': 'ra-01' }, waitingFor: [], verifiedAt: '2026-11-29T20:00:05.000Z', nodes: 6, ms: 900 },
@@ -58,9 +58,9 @@ describe('gridops state list / show', () => {
   it('shows one node, and names the closest node for a typo', () => {
     const r = run('state', 'show', SMALL, 'nb-01', '--state-dir', dir);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/last run:\s+failed/);
-    expect(r.stdout).toMatch(/last error:\s+nb-01: apt-get install failed \(exit 100\)/);
-    expect(r.stdout).toMatch(/playbooks:\s+node-base, agent/);
+    expect(r.stdout).toMatch(/last run:\s+failed at 2026-12-04T13:40:00.000Z \(no change completed; nothing recorded as applied by it\)/);
+    expect(r.stdout).toMatch(/last error:\s+package htop: exit 100: E: Unable to locate package htop/);
+    expect(r.stdout).toMatch(/last successful apply:\s+2026-11-29T20:00:00.000Z, with this topology\n {2}playbooks:\s+node-base, agent/);
     const typo = run('state', 'show', SMALL, 'nb01', '--state-dir', dir);
     expect(typo.status).toBe(1);
     expect(typo.stderr).toContain('no node "nb01" in grid euro-grid');

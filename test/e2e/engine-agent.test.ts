@@ -90,7 +90,7 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
   it('apply with nothing to change still verifies the overlay, and fails clearly when an agent does not answer', async () => {
     const again = gridops(['apply', lab.topology, '--yes', ...playbooks], { timeoutMs: 120_000 });
     expect(again.status).toBe(0);
-    expect(again.stdout).toContain('Apply: 0 change(s)');
+    expect(again.stdout).toContain('Apply: 0 changes');
     expect(again.stdout).toMatch(/Overlay: converged/);
 
     // A frozen agent: systemd still calls it active, so apply has nothing to change, but it never answers.
@@ -101,7 +101,7 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     try {
       const frozen = gridops(['apply', short, '--yes', ...playbooks], { timeoutMs: 120_000 });
       expect(frozen.status).toBe(1);
-      expect(frozen.stdout).toContain('Apply: 0 change(s)');
+      expect(frozen.stdout).toContain('Apply: 0 changes');
       expect(frozen.stdout).toContain('Overlay: NOT converged');
       expect(frozen.stderr).toMatch(/error: every change was applied, but the overlay did not converge within 10 s: .*node-06: not answering/);
       expect(frozen.stderr).toContain('hint: `gridops status FILE`');

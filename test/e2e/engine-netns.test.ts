@@ -202,7 +202,7 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     ssh(addresses[1]!, 'rm -rf /etc/gridops-placed && mkdir -p /etc/gridops-placed/b && touch /etc/gridops-placed/b/inside');
     const failed = gridops(['apply', topology, '--yes', ...placed]);
     expect(failed.status).toBe(ExitCode.FAILURE);
-    expect(failed.stdout + failed.stderr).toMatch(/write \/etc\/gridops-placed\/b[\s\S]*Is a directory/);
+    expect(failed.stdout + failed.stderr).toMatch(/FAILED node-02 at file \/etc\/gridops-placed\/b: exit [\s\S]*Is a directory/);
     // The change before it in place, the directory as it was, the command not run, no temp file left.
     expect(ssh(addresses[1]!, 'cat /etc/gridops-placed/a; ls -A /etc/gridops-placed /etc/gridops-placed/b')).toBe('a\n/etc/gridops-placed:\na\nb\n\n/etc/gridops-placed/b:\ninside\n');
     ssh(addresses[1]!, 'rm -rf /etc/gridops-placed/b');

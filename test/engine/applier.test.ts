@@ -7,6 +7,8 @@ import type { PlannedHost } from '../../src/engine/planner.js';
 import { CommandResource } from '../../src/resources/command.js';
 import { FileResource } from '../../src/resources/file.js';
 import type { Resource } from '../../src/resources/resource.js';
+import type { StepRecorder } from '../../src/resources/step-recorder.js';
+import type { CommandChange } from '../../src/plan/change.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { quote } from '../../src/transport/quote.js';
@@ -60,9 +62,27 @@ describe('applyPlan', () => {
     const bad = plannedHost('n1', { failCommand: true });
     const good = plannedHost('n2');
     const outcomes = await applyPlan([bad.planned, good.planned], { concurrency: 1, failFast: false, emit: () => undefined });
-    expect(outcomes[0]).toMatchObject({ host: 'n1', status: 'failed', applied: 1, failure: { step: 'command work: work', stderr: 'disk full\n' } });
+    // Each thing said once: the step is the command itself, the error only how it ended.
+    expect(outcomes[0]).toMatchObject({ host: 'n1', status: 'failed', applied: 1, failure: { step: 'command work', error: 'exit 3', stderr: 'disk full\n' } });
     expect(() => readFileSync(bad.log)).toThrow();
     expect(outcomes[1]).toMatchObject({ host: 'n2', status: 'applied', applied: 2 });
+  });
+
+  it('a change of several steps names the failing one after the change', async () => {
+    const transport = new RecordingTransport('n1').on(/^sh -s$/, (command, { options: o }) => local.exec(command, { stdin: o.stdin }));
+    const unit: CommandChange = { kind: 'command', id: 'systemd-unit x.service', action: 'update', command: '', summary: 'update x.service', fields: [] };
+    const resource = {
+      id: unit.id,
+      apply: async (_change: unknown, recorder: StepRecorder) => {
+        await recorder.run('true', 'daemon-reload');
+        await recorder.run('echo no such unit >&2; exit 5', 'restart x.service');
+      },
+    } as unknown as Resource;
+    const planned: PlannedHost = { session: { node: node('n1'), transport, facts: facts() }, resources: new Map([[unit.id, resource]]), handlers: [], managedUnits: new Set(), kernelEntries: {}, plan: { host: 'n1', address: '10.0.0.1', playbooks: ['t'], changes: [unit], notes: [], handlers: [] } };
+    const events: ApplyEvent[] = [];
+    const [outcome] = await applyPlan([planned], { concurrency: 1, failFast: false, emit: (e) => events.push(e) });
+    expect(outcome!.failure).toEqual({ step: 'systemd-unit x.service, step restart x.service', error: 'exit 5', stderr: 'no such unit\n' });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'change-failed', id: 'systemd-unit x.service', step: 'restart x.service', error: 'exit 5' }));
   });
 
   it('--fail-fast stops starting hosts after the first failure', async () => {

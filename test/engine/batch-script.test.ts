@@ -215,7 +215,7 @@ describe('where a batch stopped, when its markers are not whole lines', () => {
   const host = new RecordingTransport('n1').on(/^sh -s$/, (command, { options }) => local.exec(command, { stdin: String(options.stdin) }));
   const item = (id: string, command: string): GateItem => ({
     change: { kind: 'command', id, action: 'run', command, summary: id, fields: [] } as unknown as Change,
-    perform: (r) => r.run(command, id),
+    perform: (r) => r.run(command, `${id} (its step)`),
   });
 
   it('output without a final newline does not hide the marker after it: the change is done, its output kept', async () => {
@@ -226,7 +226,7 @@ describe('where a batch stopped, when its markers are not whole lines', () => {
   it('a failing step after output without a newline is still named, with its own stderr', async () => {
     const result = await new MutationGate(() => undefined).pass(host, false, [item('command a', 'printf warn >&2'), item('command b', 'printf half >&2; exit 5')]);
     expect(result.applied).toBe(1);
-    expect(result.failure).toMatchObject({ change: 'command b', step: 'command b', stderr: 'half' });
+    expect(result.failure).toMatchObject({ change: 'command b', step: 'command b (its step)', stderr: 'half' });
   });
 
   it('no marker at all (a shell that ended before its script): the change, no step borrowed from another', () => {

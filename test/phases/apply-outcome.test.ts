@@ -1,8 +1,8 @@
-import { interruptedMessage } from '../../src/phases/apply-outcome.js';
+import { failedHostsMessage, interruptedMessage } from '../../src/phases/apply-outcome.js';
 
 describe('after Ctrl-C, apply says what happened', () => {
   it('when every host had finished, it says so (nothing half-done)', () => {
-    expect(interruptedMessage([{ host: 'a', status: 'applied', applied: 2 }, { host: 'b', status: 'unchanged', applied: 0 }])).toBe('interrupted after every host had finished: 1 host(s) applied; nothing was left half-done');
+    expect(interruptedMessage([{ host: 'a', status: 'applied', applied: 2 }, { host: 'b', status: 'unchanged', applied: 0 }])).toBe('interrupted after every host had finished: 1 host applied; nothing was left half-done');
   });
 
   it('names the hosts never started as untouched, and counts failures', () => {
@@ -13,6 +13,22 @@ describe('after Ctrl-C, apply says what happened', () => {
         { host: 'c', status: 'skipped', applied: 0 },
         { host: 'd', status: 'skipped', applied: 0 },
       ]),
-    ).toBe('interrupted: 1 host(s) applied, 1 failed; 2 host(s) not started, untouched');
+    ).toBe('interrupted: 1 host applied, 1 failed; 2 hosts not started, untouched');
+  });
+
+  it('leaves out a count of zero', () => {
+    expect(interruptedMessage([{ host: 'b', status: 'failed', applied: 0 }, { host: 'c', status: 'skipped', applied: 0 }])).toBe('interrupted: 1 host failed; 1 host not started, untouched');
+    expect(interruptedMessage([{ host: 'c', status: 'skipped', applied: 0 }, { host: 'd', status: 'skipped', applied: 0 }])).toBe('interrupted: no host applied; 2 hosts not started, untouched');
+  });
+});
+
+describe('the last line of an apply with failed or unreachable hosts', () => {
+  it('reads as a person says it: singular or plural, and no count of zero', () => {
+    expect(failedHostsMessage(0, 2)).toBe('2 hosts unreachable');
+    expect(failedHostsMessage(0, 1)).toBe('1 host unreachable');
+    expect(failedHostsMessage(1, 0)).toBe('1 host failed');
+    expect(failedHostsMessage(3, 0)).toBe('3 hosts failed');
+    expect(failedHostsMessage(1, 2)).toBe('1 host failed and 2 unreachable');
+    expect(failedHostsMessage(2, 1)).toBe('2 hosts failed and 1 unreachable');
   });
 });

@@ -167,7 +167,7 @@ describe('what the review of the key handling found', () => {
     const host = { topologyHash: '', playbooks: ['agent'], gridopsVersion: '0.1.0', agentVersion: '0.1.0', appliedAt: 'then', changesApplied: 1, lastOutcome: 'applied' };
     writeFileSync(join(dir, 'topo', '.gridops', 'g.state.json'), JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: host, n2: host } }));
     await runPlan(options());
-    expect(said.filter((m) => m.includes('grid key'))).toEqual([expect.stringMatching(/^warning: created a NEW grid key .*g\.key \(mode 0600\), but 2 node\(s\) of this grid already run gridagent .* point agent\.keyFile at it/)]);
+    expect(said.filter((m) => m.includes('grid key'))).toEqual([expect.stringMatching(/^warning: created a NEW grid key .*g\.key \(mode 0600\), but 2 nodes of this grid already run gridagent .* point agent\.keyFile at it/)]);
   });
 
   it('a state directory that cannot be written still plans (the topology names the key), and says a saved plan would not apply', async () => {

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ApplyFailedError, ConfirmationRefusedError, StalePlanError, ValidationError } from '../../src/errors/index.js';
 import { APPLY_PHASES, runApply } from '../../src/phases/apply.js';
+import type { ApplyResult } from '../../src/phases/apply-outcome.js';
+import { formatApplySummary } from '../../src/formatters/apply-summary.js';
 import { PLAN_PHASES, runPlan } from '../../src/phases/plan.js';
 import { runPhases } from '../../src/phases/manager.js';
 import type { Phase } from '../../src/phases/phase.js';
@@ -134,9 +136,14 @@ describe('the apply workflow is one list of phases', () => {
       ['n1', 'applied'],
       ['n2', 'failed'],
     ]);
-    expect(result.hosts[1]!.failure!.step).toContain('command fail-on-n2');
+    expect((err as Error).message).toBe('1 host failed');
+    // The failed step's line says each thing once: the host, the step, how it ended.
+    expect(formatApplySummary(result as unknown as ApplyResult).split('\n')).toContain('  FAILED n2 at command fail-on-n2: exit 1');
     const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
-    expect(state.hosts.n2).toMatchObject({ lastOutcome: 'failed', appliedAt: '' });
+    expect(state.hosts.n2).toMatchObject({ lastOutcome: 'failed', appliedAt: '', lastError: 'command fail-on-n2: exit 1' });
+    // The failed run's time is recorded apart from the last successful apply's.
+    expect(Date.parse(state.hosts.n2.lastRunAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(state.hosts.n1.lastRunAt).toBe(state.hosts.n1.appliedAt);
   });
 });
 

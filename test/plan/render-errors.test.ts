@@ -22,6 +22,11 @@ describe("a plan's host errors", () => {
     expect(renderPlan(plan([unreachable(1), unreachable(2)]))).toContain(`hint for node-1 and node-2: ${UP}`);
   });
 
+  it('the last line counts the hosts with errors as a person says it', () => {
+    expect(renderPlan(plan([unreachable(1), host(2)])).split('\n').at(-1)).toBe('Plan: 0 to create, 0 to change, 0 to remove, 0 to run, on 0 of 2 hosts; 1 host with errors.');
+    expect(renderPlan(plan([unreachable(1), unreachable(2)])).split('\n').at(-1)).toBe('Plan: 0 to create, 0 to change, 0 to remove, 0 to run, on 0 of 2 hosts; 2 hosts with errors.');
+  });
+
   it("an unreachable host's line names it once: the message's own host prefix is dropped", () => {
     const node = { name: 'node-1', address: '10.0.0.1' } as Node;
     const grid = { name: 'g', regions: [{ name: 'r', subgrids: [{ name: 's', nodes: [node] }] }] } as unknown as Parameters<typeof assemblePlan>[0];

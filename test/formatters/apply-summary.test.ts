@@ -1,0 +1,16 @@
+import type { HostOutcome } from '../../src/engine/applier.js';
+import { formatApplySummary } from '../../src/formatters/apply-summary.js';
+import type { ApplyResult } from '../../src/phases/apply-outcome.js';
+
+const result = (hosts: HostOutcome[], unreachable: ApplyResult['unreachable'] = []): ApplyResult => ({ grid: 'g', counts: { create: 0, update: 0, delete: 0, run: 0, hostsWithChanges: 0, hostsWithErrors: 0 }, hosts, unreachable, ms: 1200 });
+
+describe("apply's closing lines", () => {
+  it('count changes and hosts as a person says them', () => {
+    const one = formatApplySummary(result([{ host: 'a', status: 'applied', applied: 1 }]));
+    expect(one.split('\n')[0]).toBe('Apply: 1 change on 1 host, 0 unchanged, in 1.2 s.');
+    expect(one.split('\n').at(-1)).toBe('  1 host: 1 changed, 0 unchanged, 0 failed, 0 skipped, 0 unreachable');
+    const two = formatApplySummary(result([{ host: 'a', status: 'applied', applied: 2 }, { host: 'b', status: 'applied', applied: 1 }]));
+    expect(two.split('\n')[0]).toBe('Apply: 3 changes on 2 hosts, 0 unchanged, in 1.2 s.');
+    expect(two.split('\n').at(-1)).toBe('  2 hosts: 2 changed, 0 unchanged, 0 failed, 0 skipped, 0 unreachable');
+  });
+});

@@ -1,0 +1,40 @@
+import { formatStateEntry } from '../../src/formatters/state.js';
+import type { StateEntry } from '../../src/state/state-report.js';
+import type { HostState } from '../../src/state/state.js';
+
+const lastGood: HostState = { topologyHash: 'a'.repeat(64), playbooks: ['node-base', 'agent'], gridopsVersion: '0.1.0', agentVersion: '0.1.0', appliedAt: '2026-12-01T09:00:00.000Z', changesApplied: 7, lastOutcome: 'applied', lastRunAt: '2026-12-01T09:00:00.000Z' };
+const entry = (record: HostState, topology: StateEntry['topology'] = 'current'): StateEntry => ({ node: 'node-07', group: 'r1/s1', topology, record, roles: [] });
+const failed: HostState = { ...lastGood, lastOutcome: 'failed', changesApplied: 1, lastRunAt: '2026-12-04T13:40:00.000Z', lastError: 'command boom: exit 1' };
+
+describe('state show', () => {
+  it('after a failed run: when it failed, apart from the last successful apply and what that applied', () => {
+    expect(formatStateEntry(entry(failed)).split('\n')).toEqual([
+      'node:                  node-07',
+      'region/sub-grid:       r1/s1',
+      'last run:              failed at 2026-12-04T13:40:00.000Z (1 change completed before it stopped; nothing recorded as applied by it)',
+      'last error:            command boom: exit 1',
+      'last successful apply: 2026-12-01T09:00:00.000Z, with this topology',
+      '  playbooks:           node-base, agent',
+      `  topology sha256:     ${'a'.repeat(64)}`,
+      'gridops version:       0.1.0',
+      'agent version:         0.1.0',
+    ]);
+  });
+
+  it('a node whose only run failed has no successful apply to show; a skipped one says it was not started', () => {
+    const text = formatStateEntry(entry({ ...failed, appliedAt: '', topologyHash: '', playbooks: [], changesApplied: 0 }, 'never'));
+    expect(text).toMatch(/^last run: +failed at 2026-12-04T13:40:00.000Z \(no change completed; nothing recorded as applied by it\)$/m);
+    expect(text).toMatch(/^last successful apply: none$/m);
+    expect(text).not.toMatch(/playbooks|applied at|last applied/);
+    expect(formatStateEntry(entry({ ...failed, lastOutcome: 'skipped', lastError: undefined }, 'older'))).toMatch(/^last run: +skipped at 2026-12-04T13:40:00.000Z \(not started; nothing recorded as applied by it\)\nlast successful apply: 2026-12-01T09:00:00.000Z, with another version of the topology$/m);
+  });
+
+  it('a state written before the time of the last run was recorded still loads, and says the time is unknown', () => {
+    const { lastRunAt: _, ...old } = failed;
+    expect(formatStateEntry(entry(old))).toMatch(/^last run: +failed \(its time not recorded by the older gridops that wrote this state; 1 change completed before it stopped; nothing recorded as applied by it\)$/m);
+  });
+
+  it('after a successful run, as before', () => {
+    expect(formatStateEntry(entry(lastGood)).split('\n').slice(2, 5)).toEqual(['topology:        last applied with this topology', 'last run:        applied', 'applied at:      2026-12-01T09:00:00.000Z']);
+  });
+});

@@ -1,0 +1,14 @@
+import { PlanningError } from '../../src/errors/index.js';
+import { confirm } from '../../src/phases/confirm.js';
+import type { RunContext } from '../../src/phases/run-context.js';
+import type { HostPlan } from '../../src/plan/plan.js';
+
+const failing = (host: string): HostPlan => ({ host, address: '10.0.0.1', playbooks: [], changes: [], notes: [], handlers: [], error: { kind: 'planning', message: 'no module support' } });
+const run = (hosts: HostPlan[]) => confirm.run({ plan: { hosts }, options: {} } as unknown as RunContext);
+
+describe('a planning error stops the run before any change', () => {
+  it('names the first host and counts the others as a person says it', async () => {
+    await expect(run([failing('a'), failing('b')])).rejects.toThrow(new PlanningError('a: no module support (and 1 more host: b); nothing was changed'));
+    await expect(run([failing('a'), failing('b'), failing('c')])).rejects.toThrow('a: no module support (and 2 more hosts: b, c); nothing was changed');
+  });
+});
