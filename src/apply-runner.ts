@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import type { GridopsCommand } from './base-command.js';
-import { connectionRunOptions, interruptOnSigint } from './cli-flags.js';
+import { connectionRunOptions, interruptOnSignals } from './cli-flags.js';
 import type { ApplyEvent } from './engine/gate.js';
 import { ApplyFailedError, ConfirmationRefusedError, OverlayNotConvergedError, type GridopsError } from './errors/index.js';
 import { formatProblem } from './errors/problem.js';
 import { formatApplySummary } from './formatters/apply-summary.js';
+import { interruptNotice, stageAfterPhase, type RunStage } from './formatters/interrupt-notice.js';
 import { progressLine } from './formatters/progress.js';
 import { profileText } from './formatters/profile.js';
 import type { RunProfile } from './phases/run-profile.js';
@@ -32,7 +33,7 @@ export interface ApplyLikeFlags {
  */
 export async function runApplyLike(
   command: GridopsCommand<ApplyResult> & { jsonEnabled(): boolean },
-  verb: string,
+  verb: 'apply' | 'reset',
   file: string,
   flags: ApplyLikeFlags,
   extra: Partial<ApplyOptions> & { skipQuestion?: boolean },
@@ -44,7 +45,9 @@ export async function runApplyLike(
   // On a terminal, a live line per host (listr2, loaded only then); elsewhere, one line per event.
   const Progress = !json && process.stdout.isTTY ? (await import('./formatters/host-progress.js')).HostProgress : undefined;
   let progress: InstanceType<NonNullable<typeof Progress>> | undefined;
-  const interrupt = interruptOnSigint(() => process.stderr.write('\ninterrupted: no new steps will start; running steps finish (Ctrl-C again to quit now)\n'));
+  // The line at the first signal says what the run will still do, which depends on where it is.
+  let stage: RunStage = 'planning';
+  const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, stage, verb)));
   const log = await createRunLog(flags['log-file'], `${verb} ${file}`);
   const emit = (e: ApplyEvent) => {
     log?.info(e, e.type);
@@ -72,6 +75,7 @@ export async function runApplyLike(
         ...extra,
       },
       (title) => {
+        stage = stageAfterPhase(stage, title);
         if (verbose) process.stderr.write(json ? `${JSON.stringify({ type: 'phase', title })}\n` : `gridops: == ${title}\n`);
         if (title === 'apply in batches') progress?.start();
       },

@@ -57,12 +57,41 @@ export abstract class GridopsCommand<T> extends Command {
    * would exit 2, which `plan --detailed-exitcode` means as "changes present".
    */
   private usageError(err: Error): UsageError {
+    const missing = missingArguments(err);
+    if (missing) return missingArgumentError(missing, this.id ?? '', (this.constructor as typeof Command).examples, { cause: err });
     const message = err.message
       .replace(/\s*See more help with --help\s*$/, '')
+      // oclif's flag-relationship errors (--allow-existing-changes without --site) open with this preamble.
+      .replace(/^The following errors? occurred:\s*/, '')
       .replace(/\s*\n\s*/g, ' ')
       .trim();
     return new UsageError(message, `see \`gridops ${this.id?.replace(/:/g, ' ') ?? ''} --help\``, { cause: err });
   }
+}
+
+/** A required argument oclif's parser did not get: its name and description. */
+interface MissingArgument {
+  name: string;
+  description?: string;
+}
+
+/** The arguments of oclif's RequiredArgsError ("Missing 1 required arg"), else undefined. */
+function missingArguments(err: Error): MissingArgument[] | undefined {
+  const args = (err as { args?: unknown }).args;
+  if (!/^Missing \d+ required args?\b/.test(err.message) || !Array.isArray(args)) return undefined;
+  return args.filter((a): a is MissingArgument => typeof (a as MissingArgument | undefined)?.name === 'string');
+}
+
+/**
+ * A missing argument, said as what is missing and a command that works. oclif's own message
+ * appends a note about multi-value flags to every such error, even when none was given (and ours
+ * take one value each), which buried what was missing.
+ */
+function missingArgumentError(missing: readonly MissingArgument[], commandId: string, examples: Command.Example[] | undefined, options?: { cause?: unknown }): UsageError {
+  const command = `gridops ${commandId.replace(/:/g, ' ')}`.trim();
+  const what = missing.map((a) => `${a.name.toUpperCase()}${a.description ? `, the ${a.description}` : ''}`).join(', and ');
+  const example = (examples ?? []).map((e) => (typeof e === 'string' ? e : e.command)).find(Boolean)?.replace(/<%=\s*config\.bin\s*%>/g, 'gridops');
+  return new UsageError(`${command}: missing ${what}`, example ? `for example: ${example}` : `see \`${command} --help\``, options);
 }
 
 /** An error from oclif's flag and argument parser: its CLIParseError family, or a flag's own parse function. */

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { Flags } from '@oclif/core';
 import { DEFAULT_CONCURRENCY } from './transport/fan-out.js';
+import { KEEPER_MAX_LIFETIME_MS } from './transport/keeper-client.js';
 import { promptSecret } from './prompt-secret.js';
 import { UsageError } from './errors/index.js';
 import { parseDuration } from './topology/formats.js';
@@ -10,34 +11,40 @@ import { parseLimit } from './topology/select.js';
 export const connectionFlags = {
   concurrency: Flags.integer({ description: 'hosts worked on at once', default: DEFAULT_CONCURRENCY, min: 1, max: 1000 }),
   'accept-new-host-keys': Flags.boolean({ description: 'record the keys of hosts missing from known_hosts (after you checked their fingerprints); changed keys are always refused', default: false }),
-  playbook: Flags.string({ description: "ad-hoc work: run this playbook (a name under playbooks/ or a path; repeatable) instead of the grid's workflow", multiple: true }),
-  // multipleNonGreedy: one value per --limit, so `--limit n1 FILE` leaves FILE to the argument.
+  // multipleNonGreedy: one value per --playbook and per --limit, so `--playbook qos FILE` or
+  // `--limit n1 FILE` leaves FILE to the argument instead of taking it as a second value.
+  playbook: Flags.string({ description: "ad-hoc work: run this playbook (a name under playbooks/ or a path; repeatable) instead of the grid's workflow", multiple: true, multipleNonGreedy: true }),
   limit: Flags.string({ description: 'only these nodes: names, globs (web-*), a sub-grid (name or REGION/SUBGRID), a region, label:KEY=VALUE; comma-separated or repeated, &SEL intersects, !SEL excludes', multiple: true, multipleNonGreedy: true }),
   'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),
   'log-file': Flags.string({ description: 'append a structured (JSON lines) log of the run to this file' }),
   'state-dir': Flags.string({ description: 'where state and lock live (default: .gridops beside the topology)' }),
-  persist: Flags.string({ description: "keep the SSH connections open this long after the run (e.g. 60s, like OpenSSH's ControlPersist) in a background keeper, and reuse the ones it kept: host keys verified once per connection, a socket of mode 0600, 30 min at most. Not with --accept-new-host-keys or a become password. GRIDOPS_PERSIST=60s makes it your default", env: 'GRIDOPS_PERSIST' }),
+  persist: Flags.string({ description: "keep the SSH connections open this long after the run (e.g. 60s, like OpenSSH's ControlPersist) in a background keeper, and reuse the ones it kept: host keys verified once per connection, a socket of mode 0600, 30m at most. Not with --accept-new-host-keys or a become password. GRIDOPS_PERSIST=60s makes it your default", env: 'GRIDOPS_PERSIST' }),
 };
 
-/** Aborts on the first Ctrl-C (running steps finish); a second Ctrl-C exits at once. */
-export function interruptOnSigint(onFirst: () => void): { signal: AbortSignal; dispose: () => void } {
+/**
+ * Aborts the run's signal on the first SIGINT (Ctrl-C) or SIGTERM, telling `onFirst` which one
+ * came (so the message names the key or signal that quits); a second one of either exits 130 at once.
+ */
+export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   // Every host in flight listens to the run's signal (a connect's retry delay, an exec): up to
   // --concurrency listeners by design, which Node would report as a leak past 10.
   setMaxListeners(0, controller.signal);
   let count = 0;
-  const handler = () => {
+  const handler = (received: NodeJS.Signals) => {
     count++;
     if (count === 1) {
-      onFirst();
+      onFirst(received);
       controller.abort(new Error('interrupted'));
     } else {
       process.exit(130);
     }
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return { signal: controller.signal, dispose: () => (process.off('SIGINT', handler), process.off('SIGTERM', handler)) };
+  const onSigint = () => handler('SIGINT');
+  const onSigterm = () => handler('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  return { signal: controller.signal, dispose: () => (process.off('SIGINT', onSigint), process.off('SIGTERM', onSigterm)) };
 }
 
 /** The run options every connecting command takes from connectionFlags, in one place (so none is forgotten). */
@@ -56,8 +63,21 @@ export function connectionRunOptions(flags: {
     limit: flags.limit ? parseLimit(flags.limit) : undefined,
     stateDir: flags['state-dir'],
     // `--persist 0s` uses the kept connections once more and lets the keeper end after the run.
-    persistMs: flags.persist === undefined ? undefined : /^0+(ms|s|m|h)?$/.test(flags.persist.trim()) ? 0 : durationFlag('persist', flags.persist),
+    persistMs: flags.persist === undefined ? undefined : persistFlag(flags.persist),
   };
+}
+
+/**
+ * `--persist`'s value in milliseconds: `0s` (use the kept connections once more and let the keeper
+ * end after the run), or a duration up to KEEPER_MAX_LIFETIME_MS. Longer is a usage error rather
+ * than a silent cut: the keeper never lives longer, so a longer value would not be what happens.
+ */
+export function persistFlag(value: string): number {
+  if (/^0+(ms|s|m|h)?$/.test(value.trim())) return 0;
+  const ms = durationFlag('persist', value);
+  const max = `${KEEPER_MAX_LIFETIME_MS / 60_000}m`;
+  if (ms > KEEPER_MAX_LIFETIME_MS) throw new UsageError(`--persist ${JSON.stringify(value)}: longer than ${max}, the most a connection keeper lives`, `use at most ${max}, e.g. --persist ${max}`);
+  return ms;
 }
 
 /** A duration flag's value in milliseconds, or a UsageError naming the flag (`--wait 30` has no unit). */

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand, ExitCode } from '../base-command.js';
-import { connectionFlags, connectionRunOptions, interruptOnSigint } from '../cli-flags.js';
+import { connectionFlags, connectionRunOptions, interruptOnSignals } from '../cli-flags.js';
 import { runPlan } from '../phases/plan.js';
 import { savePlan } from '../plan/plan-file.js';
 import { hasChanges, type Plan } from '../plan/plan.js';
@@ -8,12 +8,13 @@ import { renderPlan } from '../plan/render.js';
 import { createRunLog } from '../run-log.js';
 import { progressLine } from '../formatters/progress.js';
 import { formatProblem } from '../errors/problem.js';
+import { interruptNotice } from '../formatters/interrupt-notice.js';
 import { profileText } from '../formatters/profile.js';
 import type { RunProfile } from '../phases/run-profile.js';
 
 export default class PlanCommand extends GridopsCommand<Plan> {
   static override summary = 'Show what apply would change, read from the real state of every host';
-  static override description = "Connects (verified host keys), gathers facts, reads the current state of every resource and prints a per-host diff: + create, ~ change (before -> after), - remove, ! run. Changes nothing. With no --playbook, plans the grid's whole workflow (node-base, qos, agent, then the topology's own playbooks).";
+  static override description = "Connects (verified host keys), gathers facts, reads the current state of every resource and prints a per-host diff: + create, ~ change (before -> after), - remove, ! run, = note, nothing to change (e.g. a module built into the kernel). Changes nothing. With no --playbook, plans the grid's whole workflow (node-base, hypervisor where hypervisor.enabled, qos, agent, then the topology's own playbooks).";
   static override examples = ['<%= config.bin %> plan topology.yaml', '<%= config.bin %> plan topology.yaml --out plan.json --detailed-exitcode'];
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
@@ -24,7 +25,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
 
   async run(): Promise<Plan> {
     const { args, flags } = await this.parse(PlanCommand);
-    const interrupt = interruptOnSigint(() => process.stderr.write('\ninterrupted: stopping\n'));
+    const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'plan')));
     const say = (message: string, ms: number) => this.jsonEnabled() || process.stderr.write(progressLine(message, ms, this.verbose));
     const plan = await runPlan({
       topologyFile: args.file,

@@ -39,8 +39,13 @@ export abstract class GridopsError extends Error {
 /** The topology (or a playbook) has problems; each carries a file:line:column position. */
 export class ValidationError extends GridopsError {
   readonly code = 'VALIDATION';
-  constructor(readonly problems: import('./problem.js').Problem[], file: string) {
-    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} found`, 'fix the lines above, then run `gridops validate` again');
+  /** `hint`: what to run once the lines are fixed, when `gridops validate FILE` would not check this file (a --playbook's). */
+  constructor(
+    readonly problems: import('./problem.js').Problem[],
+    readonly file: string,
+    hint = 'fix the lines above, then run `gridops validate` again',
+  ) {
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} found`, hint);
   }
 
   override toJSON(): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { ValidationError } from '../errors/index.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
+import { quote, sh } from '../transport/quote.js';
 
 /**
  * The grid's workflow on one node, in order (DESIGN: "inside a host: kernel modules, hypervisor,
@@ -28,8 +29,8 @@ export function topologyPlaybookProblems(grid: Grid): Problem[] {
     try {
       loadPlaybook(ref);
     } catch (err) {
-      if (err instanceof ValidationError) problems.push({ ...position, path: 'playbooks', message: `playbook ${ref} has ${err.problems.length} problem(s): ${err.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, hint: 'fix the playbook, then run `gridops validate` again' });
-      else problems.push({ ...position, path: 'playbooks', message: (err as Error).message, hint: 'a path is relative to the topology file; a bare name is one of gridops\' playbooks (node-base, qos, agent)' });
+      if (err instanceof ValidationError) problems.push({ ...position, path: 'playbooks', message: `playbook ${ref} has ${err.problems.length} problem(s): ${err.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, hint: `fix the playbook, then run \`gridops validate ${quote(grid.file)}\` again` });
+      else problems.push({ ...position, path: 'playbooks', message: (err as Error).message, hint: 'a path is relative to the topology file; a bare name is one of gridops\' playbooks (node-base, hypervisor, qos, agent)' });
     }
   }
   return problems;
@@ -42,10 +43,24 @@ export function loadWorkflow(grid: Grid, nodes: readonly Node[], adHoc?: readonl
   const loaded = new Map<string, LoadedPlaybook>();
   const load = (ref: string) => {
     let playbook = loaded.get(ref);
-    if (!playbook) loaded.set(ref, (playbook = loadPlaybook(ref)));
+    if (!playbook) loaded.set(ref, (playbook = adHoc?.length ? loadAdHoc(grid, ref, adHoc) : loadPlaybook(ref)));
     return playbook;
   };
   const byNode = new Map<string, LoadedPlaybook[]>();
   for (const node of nodes) byNode.set(node.name, (adHoc?.length ? adHoc : gridPlaybooks(grid, node)).map(load));
   return { byNode, refs: [...loaded.values()].map((p) => p.ref), adHoc: Boolean(adHoc?.length) };
+}
+
+/**
+ * A `--playbook` of the run, whose problems name the command that checks it again: `gridops validate
+ * FILE` alone checks only the topology's own playbooks, so the hint repeats the run's --playbook flags.
+ */
+function loadAdHoc(grid: Grid, ref: string, adHoc: readonly string[]): LoadedPlaybook {
+  try {
+    return loadPlaybook(ref);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    const command = sh(['gridops', 'validate', grid.file, ...adHoc.flatMap((p) => ['--playbook', p])]);
+    throw new ValidationError(err.problems, err.file, `fix the lines above, then run \`${command}\` again`);
+  }
 }

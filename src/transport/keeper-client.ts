@@ -16,8 +16,21 @@ import type { TransportLogger } from './logger.js';
 import type { SshHostSpec } from './ssh-transport.js';
 import type { ExecOptions, ExecResult, FileAnswer, FileQuery, HeldRead, Transport, UploadOptions } from './transport.js';
 
-/** A keeper lives at most this long, and so does every connection it holds, however busy. */
+/**
+ * A keeper lives at most this long, and so does every connection it holds, however busy. The one
+ * place of the limit: the CLI refuses a longer `--persist` (cli-flags.ts), and the keeper caps its
+ * idle time at it (keeper-server.ts) for any other caller.
+ */
 export const KEEPER_MAX_LIFETIME_MS = 30 * 60_000;
+
+/**
+ * The keeper's command-line times for a run that asks to keep connections `persistMs`: its idle
+ * time, and its whole life, which is never longer than KEEPER_MAX_LIFETIME_MS (a larger `persistMs`
+ * used to stretch the keeper's life to match it, past the documented 30 minutes).
+ */
+export function keeperLifetime(persistMs: number): { idleMs: number; maxMs: number } {
+  return { idleMs: Math.min(Math.max(0, persistMs), KEEPER_MAX_LIFETIME_MS), maxMs: KEEPER_MAX_LIFETIME_MS };
+}
 
 type Request = KeeperRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -75,7 +88,8 @@ export class KeeperClient {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') unlinkSafe(path); // a keeper that died left its socket
     }
-    const child = spawn(process.execPath, [`${PACKAGE_ROOT}/dist/transport/keeper-main.js`, path, knownHostsFile, String(persistMs), String(Math.max(persistMs, KEEPER_MAX_LIFETIME_MS))], {
+    const { idleMs, maxMs } = keeperLifetime(persistMs);
+    const child = spawn(process.execPath, [`${PACKAGE_ROOT}/dist/transport/keeper-main.js`, path, knownHostsFile, String(idleMs), String(maxMs)], {
       detached: true,
       stdio: 'ignore',
       // Only what ssh needs: no become password or other secret reaches the keeper.

@@ -32,13 +32,14 @@ describe('exit codes (the binary)', () => {
 
   it.each([
     [['validate', '--bogus', 'examples/small.yaml'], 'Nonexistent flag: --bogus'],
-    [['validate'], 'Missing 1 required arg'],
+    [['validate'], 'error: gridops validate: missing FILE, the topology file (YAML)'],
     [['plan', 'examples/small.yaml', '--detailed-exitcode', '--nope'], 'Nonexistent flag: --nope'],
     [['plan', 'examples/small.yaml', '--concurrency', 'many'], 'Expected an integer'],
     [['lab', 'up', '--kind', 'zeppelin'], 'to be one of: container, netns, vm'],
     [['status', 'examples/small.yaml', '--wait', '30'], '"30" has no unit'],
     [['status', 'examples/small.yaml', '--wait', '1m30s'], '"1m30s" combines units'],
     [['status', 'examples/small.yaml', '--wait', '0s'], 'is zero'],
+    [['plan', 'examples/small.yaml', '--persist', '2h'], 'hint: use at most 30m'],
     // oclif's plugins (help, autocomplete) load their own copy of @oclif/core: their errors exit 64 too.
     [['help', 'no-such'], 'Command no-such not found'],
     [['autocomplete', 'fish'], 'fish'],

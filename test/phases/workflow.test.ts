@@ -344,7 +344,7 @@ describe('a second Ctrl-C', () => {
     const { spawnSync } = await import('node:child_process');
     const root = new URL('../../', import.meta.url).pathname;
     const lock = join(dir, 'g.lock');
-    // What interruptOnSigint does on the second Ctrl-C: process.exit(130) while the lock is held.
+    // What interruptOnSignals does on the second Ctrl-C: process.exit(130) while the lock is held.
     const script = `
       import { lockState } from '${root}dist/phases/lock-state.js';
       import { RunContext } from '${root}dist/phases/run-context.js';

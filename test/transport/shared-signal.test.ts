@@ -18,9 +18,9 @@ function stderrOf(script: string): string {
 describe('signals shared by the hosts in flight', () => {
   it("the run's Ctrl-C signal takes a listener per host without a warning", () => {
     const stderr = stderrOf(`
-      import { interruptOnSigint } from '${root}dist/cli-flags.js';
+      import { interruptOnSignals } from '${root}dist/cli-flags.js';
       import { abortableDelay } from '${root}dist/transport/retry.js';
-      const interrupt = interruptOnSigint(() => undefined);
+      const interrupt = interruptOnSignals(() => undefined);
       await Promise.all(Array.from({ length: 50 }, () => abortableDelay(5, interrupt.signal)));
       interrupt.dispose();
     `);

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { interruptNotice } from '../../src/formatters/interrupt-notice.js';
+import { APPLY_PHASES } from '../../src/phases/apply.js';
+
+/**
+ * The line printed at apply's first Ctrl-C or SIGTERM says what the run will still do: while it
+ * plans, nothing has changed; while it applies, no new host or batch starts and the hosts already
+ * being changed finish all their changes (the gate refuses hosts not started, a host's running
+ * batch is not aborted: engine/gate.ts); and it names the signal that quits at once.
+ */
+const root = new URL('../../', import.meta.url).pathname;
+
+/** Runs the built apply runner in a process of its own (real signals), through the phases up to `lastPhase`, then sends `signal`. */
+function noticeAt(lastPhase: string, signal: NodeJS.Signals): string {
+  const titles = APPLY_PHASES.map((p) => p.title);
+  const upTo = titles.slice(0, titles.indexOf(lastPhase) + 1);
+  expect(upTo.length).toBeGreaterThan(0);
+  const script = `
+    import { runApplyLike } from '${root}dist/apply-runner.js';
+    const command = { jsonEnabled: () => false, isVerbose: () => false, useColor: () => false, say: () => undefined };
+    const flags = { concurrency: 1, 'accept-new-host-keys': false, 'ask-become-pass': false, yes: true };
+    await runApplyLike(command, 'apply', 'grid.yaml', flags, {}, async (_options, onPhase) => {
+      for (const title of ${JSON.stringify(upTo)}) onPhase(title);
+      process.kill(process.pid, '${signal}');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      throw new Error('stopped');
+    }).catch(() => undefined);
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  expect(r.status).toBe(0);
+  return r.stderr.trim();
+}
+
+describe("apply's interrupt notice", () => {
+  it('Ctrl-C while planning: nothing has been changed', () => {
+    expect(noticeAt('show the plan and confirm', 'SIGINT')).toBe('interrupted: nothing has been changed yet; stopping (Ctrl-C again to quit now)');
+  });
+
+  it('Ctrl-C while applying: the unit that stops is the host (and the batch), not the step', () => {
+    const notice = noticeAt('apply in batches', 'SIGINT');
+    expect(notice).toBe('interrupted: no new host or batch will start; hosts already being changed finish all their changes, then the state records what was done (Ctrl-C again to quit now)');
+    expect(notice).not.toMatch(/no new steps|running steps finish/);
+  });
+
+  it('SIGTERM names itself, never Ctrl-C, in every stage', () => {
+    const planning = noticeAt('connect, gather facts and read the current state', 'SIGTERM');
+    expect(planning).toBe('terminated (SIGTERM): nothing has been changed yet; stopping (send SIGTERM again to quit now)');
+    for (const notice of [planning, noticeAt('apply in batches', 'SIGTERM'), noticeAt('verify the overlay', 'SIGTERM')]) expect(notice).not.toContain('Ctrl-C');
+  });
+
+  it('after the batches: no host is being changed any more', () => {
+    expect(noticeAt('verify the overlay', 'SIGINT')).toBe('interrupted: no host is being changed any more; stopping, and the state records what was done (Ctrl-C again to quit now)');
+  });
+
+  it('plan and reset say it their way', () => {
+    expect(interruptNotice('SIGTERM', 'planning', 'plan')).toBe('\nterminated (SIGTERM): stopping; plan changes nothing (send SIGTERM again to quit now)\n');
+    expect(interruptNotice('SIGINT', 'planning', 'reset')).toBe('\ninterrupted: nothing has been changed yet; stopping (Ctrl-C again to quit now)\n');
+  });
+});
