@@ -29,8 +29,11 @@ export function topologyPlaybookProblems(grid: Grid): Problem[] {
     try {
       loadPlaybook(ref);
     } catch (err) {
-      if (err instanceof ValidationError) problems.push({ ...position, path: 'playbooks', message: `playbook ${ref} has ${err.problems.length} problem(s): ${err.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, hint: `fix the playbook, then run \`gridops validate ${quote(grid.file)}\` again` });
-      else problems.push({ ...position, path: 'playbooks', message: (err as Error).message, hint: 'a path is relative to the topology file; a bare name is one of gridops\' playbooks (node-base, hypervisor, qos, agent)' });
+      if (err instanceof ValidationError) {
+        // A lone problem keeps its own hint (the names a template may use, say): it says what to write.
+        const own = err.problems.length === 1 && err.problems[0]!.hint ? `${err.problems[0]!.hint}; ` : '';
+        problems.push({ ...position, path: 'playbooks', message: `playbook ${ref} has ${err.problems.length} problem(s): ${err.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, hint: `${own}fix the playbook, then run \`gridops validate ${quote(grid.file)}\` again` });
+      } else problems.push({ ...position, path: 'playbooks', message: (err as Error).message, hint: 'a path is relative to the topology file; a bare name is one of gridops\' playbooks (node-base, hypervisor, qos, agent)' });
     }
   }
   return problems;

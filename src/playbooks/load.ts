@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
+import { referenceProblems, templateFileProblems } from '../templates/check-references.js';
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../errors/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
@@ -43,8 +44,12 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
   for (const [path, str] of strings(source.value, [])) {
     const why = substitutionProblem(str);
     if (why) found.push(problem(source, path, why, 'write plain `{{node.name}}`-style substitutions; put logic in resources, not in strings'));
+    // A typo in a reference would otherwise surface on every host, after connecting to all of them.
+    else for (const r of referenceProblems(str)) found.push(problem(source, path, r.line > 1 ? `${r.message} (line ${r.line} of the string)` : r.message, r.hint));
   }
-  if (found.length) return { problems: found.sort((a, b) => a.line - b.line || a.column - b.column) };
+  // The playbook's own lines first, then those of the templates it names.
+  const own = (p: Problem) => (p.file === file ? 0 : 1);
+  if (found.length) return { problems: found.sort((a, b) => own(a) - own(b) || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column) };
   return { playbook: { ...value, file, ref: file } as LoadedPlaybook, problems: [] };
 }
 
@@ -64,8 +69,10 @@ function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path
   if (typeof body?.source === 'string' && !findSource(body.source, source.file)) {
     found.push(problem(source, [...path, kind, 'source'], `source ${body.source} not found beside the playbook or in the gridops package`, body.source.startsWith('dist/') ? 'build gridops first: npm run build' : 'fix the path'));
   }
-  if (typeof body?.template === 'string' && !findTemplate(body.template, source.file)) {
-    found.push(problem(source, [...path, kind, 'template'], `template ${body.template} not found in templates/`, "put it in a templates/ folder beside the playbook or in gridops' templates/, or fix the name"));
+  if (typeof body?.template === 'string') {
+    const template = findTemplate(body.template, source.file);
+    if (!template) found.push(problem(source, [...path, kind, 'template'], `template ${body.template} not found in templates/`, "put it in a templates/ folder beside the playbook or in gridops' templates/, or fix the name"));
+    else found.push(...templateFileProblems(template));
   }
   return found;
 }

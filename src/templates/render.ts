@@ -104,6 +104,8 @@ const text = Handlebars.create();
 text.registerHelper('json', (value: unknown) => new Handlebars.SafeString(JSON.stringify(value ?? null, null, 2)));
 // The same on one line: JSON is YAML, so a value lands intact in a YAML file too.
 text.registerHelper('jsonLine', (value: unknown) => new Handlebars.SafeString(JSON.stringify(value ?? null)));
+/** Every helper templates may call: handlebars' own (each, if, with, lookup...) and the two above. */
+export const TEMPLATE_HELPERS: ReadonlySet<string> = new Set(Object.keys(text.helpers));
 
 /** For `command` strings: every substituted value becomes one shell word through quote(). */
 const shell = Handlebars.create();
@@ -158,6 +160,8 @@ export function renderTemplateFile(path: string, ctx: TemplateContext): string {
  * allowed: no helpers, blocks, partials or triple-stash.
  */
 export function substitutionProblem(source: string): string | null {
+  // A literal string (most are) has nothing to parse.
+  if (!source.includes('{{')) return null;
   let ast: hbs.AST.Program;
   try {
     ast = Handlebars.parse(source);

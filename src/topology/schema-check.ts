@@ -95,7 +95,8 @@ function typeOf(v: unknown): string {
 
 const TYPE_WORDS: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false' };
 
-function suggest(word: string, candidates: string[]): string | undefined {
+/** The candidate close enough to `word` to be what was meant (a typo), for "did you mean"; else undefined. */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
   if (candidates.length === 0) return undefined;
   const best = closest(word, candidates);
   return distance(word.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;

@@ -63,6 +63,13 @@ describe('gridops validate (the binary)', () => {
     expect(r.stderr).toMatch(/playbook-refs\/missing\.yaml:5:13: cannot read playbook .*no-such-playbook\.yaml/);
   });
 
+  it('a typo in a playbook\'s template reference fails validation at the playbook string, with the name meant', () => {
+    const r = run('validate', 'test/fixtures/playbook-refs/typo.yaml');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/playbook-refs\/typo\.yaml:5:13: playbook .*typo-playbook\.yaml has 1 problem\(s\): .*typo-playbook\.yaml:3:39: unknown reference \{\{node\.nmae\}\}: node has no "nmae"; did you mean node\.name\?/);
+    expect(r.stderr).toContain('hint: node has: name, address, labels');
+  });
+
   it('a missing file is one clear error, exit 1', () => {
     const r = run('validate', 'no/such/file.yaml');
     expect(r.status).toBe(1);
