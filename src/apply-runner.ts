@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline/promises';
+import { askYes } from './ask-yes.js';
 import type { GridopsCommand } from './base-command.js';
 import { connectionRunOptions, interruptOnSignals } from './cli-flags.js';
 import type { ApplyEvent } from './engine/gate.js';
@@ -98,13 +98,8 @@ export async function runApplyLike(
 async function ask(verb: string, plan: Plan): Promise<boolean> {
   if (!process.stdin.isTTY) throw new ConfirmationRefusedError(`refusing to ${verb} without confirmation: stdin is not a terminal; nothing was changed`, 'review the plan, then pass --yes');
   const removing = plan.hosts.filter((h) => h.decommission && h.changes.length).map((h) => h.host);
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const also = removing.length ? ` This removes gridops from ${removing.join(', ')} and forgets ${removing.length === 1 ? 'it' : 'them'}.` : '';
-    return (await rl.question(`\n${verb === 'apply' ? 'Apply these changes?' : 'Reset these nodes?'}${also} Only "yes" is accepted: `)).trim() === 'yes';
-  } finally {
-    rl.close();
-  }
+  const also = removing.length ? ` This removes gridops from ${removing.join(', ')} and forgets ${removing.length === 1 ? 'it' : 'them'}.` : '';
+  return askYes(`\n${verb === 'apply' ? 'Apply these changes?' : 'Reset these nodes?'}${also} Only "yes" is accepted: `);
 }
 
 function eventLine(e: ApplyEvent, verbose: boolean): string {

@@ -63,7 +63,7 @@ export function connectionRunOptions(flags: {
     limit: flags.limit ? parseLimit(flags.limit) : undefined,
     stateDir: flags['state-dir'],
     // `--persist 0s` uses the kept connections once more and lets the keeper end after the run.
-    persistMs: flags.persist === undefined ? undefined : persistFlag(flags.persist),
+    persistMs: flags.persist === undefined ? undefined : persistFlag(flags.persist, persistFromEnvironment(flags.persist)),
   };
 }
 
@@ -72,12 +72,24 @@ export function connectionRunOptions(flags: {
  * end after the run), or a duration up to KEEPER_MAX_LIFETIME_MS. Longer is a usage error rather
  * than a silent cut: the keeper never lives longer, so a longer value would not be what happens.
  */
-export function persistFlag(value: string): number {
+export function persistFlag(value: string, fromEnvironment = false): number {
   if (/^0+(ms|s|m|h)?$/.test(value.trim())) return 0;
-  const ms = durationFlag('persist', value);
   const max = `${KEEPER_MAX_LIFETIME_MS / 60_000}m`;
-  if (ms > KEEPER_MAX_LIFETIME_MS) throw new UsageError(`--persist ${JSON.stringify(value)}: longer than ${max}, the most a connection keeper lives`, `use at most ${max}, e.g. --persist ${max}`);
+  // A value from the environment is named as the user set it: the command line has no --persist to fix.
+  const named = fromEnvironment ? `GRIDOPS_PERSIST=${value} (the default of --persist, from the environment)` : `--persist ${JSON.stringify(value)}`;
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (err) {
+    throw new UsageError(`${named}: ${(err as Error).message}`, fromEnvironment ? `set GRIDOPS_PERSIST to a duration such as 60s (export GRIDOPS_PERSIST=60s), or unset it` : (err as { hint?: string }).hint);
+  }
+  if (ms > KEEPER_MAX_LIFETIME_MS) throw new UsageError(`${named}: longer than ${max}, the most a connection keeper lives`, fromEnvironment ? `set GRIDOPS_PERSIST to at most ${max} (export GRIDOPS_PERSIST=${max}), or unset it` : `use at most ${max}, e.g. --persist ${max}`);
   return ms;
+}
+
+/** Whether --persist's `value` came from GRIDOPS_PERSIST rather than the command line. */
+function persistFromEnvironment(value: string): boolean {
+  return value === process.env.GRIDOPS_PERSIST && !process.argv.some((a) => a === '--persist' || a.startsWith('--persist='));
 }
 
 /** A duration flag's value in milliseconds, or a UsageError naming the flag (`--wait 30` has no unit). */

@@ -1,3 +1,4 @@
+import { plural } from '../plural.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { agentSessions } from './agent-sessions.js';
 import type { Phase } from './phase.js';
@@ -19,7 +20,7 @@ export const verifyOverlay: Phase = {
   shouldRun: (ctx) => ctx.options.verify !== false && ctx.overlay === undefined && fullyApplied(ctx) && agentSessions(ctx).length > 0,
   async run(ctx) {
     const agents = agentSessions(ctx);
-    ctx.say(`verifying the overlay: asking ${agents.length} agent(s) until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)`);
+    ctx.say(`verifying the overlay: asking ${plural(agents.length, 'agent')} until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)`);
     const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal });
     recordOverlay(ctx, check, agents.length);
   },

@@ -1,3 +1,4 @@
+import { plural } from '../plural.js';
 import { ValidationError } from '../errors/index.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import type { Grid, Node } from '../topology/model.js';
@@ -32,7 +33,7 @@ export function topologyPlaybookProblems(grid: Grid): Problem[] {
       if (err instanceof ValidationError) {
         // A lone problem keeps its own hint (the names a template may use, say): it says what to write.
         const own = err.problems.length === 1 && err.problems[0]!.hint ? `${err.problems[0]!.hint}; ` : '';
-        problems.push({ ...position, path: 'playbooks', message: `playbook ${ref} has ${err.problems.length} problem(s): ${err.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, hint: `${own}fix the playbook, then run \`gridops validate ${quote(grid.file)}\` again` });
+        problems.push({ ...position, path: 'playbooks', message: `playbook ${ref} has ${plural(err.problems.length, 'problem')}: ${err.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, hint: `${own}fix the playbook, then run \`gridops validate ${quote(grid.file)}\` again` });
       } else problems.push({ ...position, path: 'playbooks', message: (err as Error).message, hint: 'a path is relative to the topology file; a bare name is one of gridops\' playbooks (node-base, hypervisor, qos, agent)' });
     }
   }

@@ -136,7 +136,7 @@ export class Fleet {
     // Every node's spec (a node whose target cannot be worked out has none: its own connect reports
     // that), so that an identity file that is not there stops the run before any dial.
     const workable = specsOf(nodes, specOf);
-    checkIdentityFiles([...workable.values()]);
+    checkIdentityFiles([...workable.values()], identityOrigin(nodes));
     // The hosts fanOut starts first, dialled before ssh2 loads (early-dials.ts says why); after the
     // known_hosts files and the identity files, so a run that fails on its own configuration opens
     // no connection.
@@ -147,15 +147,16 @@ export class Fleet {
 
   /** Like sshConnector, through the keeper of each known_hosts file: the same specs, the keeper's verified connections. */
   private async keptConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
+    // The identity files first: a run that fails on its own configuration starts no keeper.
+    const sshConfig = loadSshConfig();
+    const specs = specsOf(nodes, (node) => sshSpec(node, sshConfig));
+    checkIdentityFiles([...specs.values()], identityOrigin(nodes));
     const byKnownHosts = new Map<string, KeeperClient>();
     for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
       const keeper = await KeeperClient.attach(file, options.persistMs!);
       byKnownHosts.set(file, keeper);
       this.keepers.push(keeper);
     }
-    const sshConfig = loadSshConfig();
-    const specs = specsOf(nodes, (node) => sshSpec(node, sshConfig));
-    checkIdentityFiles([...specs.values()]);
     return async (node) => {
       const spec = specs.get(node) ?? sshSpec(node, sshConfig);
       return byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.connect(spec, spec.readyTimeoutMs!, options.signal, options.logger);
@@ -181,7 +182,20 @@ export class Fleet {
   }
 }
 
-/** Where and as whom to reach a node: the topology's own values, then ~/.ssh/config's, then the built-in defaults. */
+/**
+ * Where a node's identity file was named, for the error about one that is not there: the topology's
+ * ssh.identityFile at the level that set it, else `~/.ssh/config`'s IdentityFile (a node recorded in
+ * the state only, being decommissioned, has the settings of its last apply).
+ */
+function identityOrigin(nodes: readonly Node[]): (host: string) => string | undefined {
+  return (host) => {
+    const node = nodes.find((n) => n.name === host);
+    if (!node) return undefined;
+    const origin = node.origins['ssh.identityFile'];
+    return origin && origin !== 'built-in' ? `ssh.identityFile of ${origin} in ${node.position.file}` : 'IdentityFile in ~/.ssh/config';
+  };
+}
+
 /** The spec of each node whose target can be worked out; the others' connects report why. */
 function specsOf(nodes: readonly Node[], specOf: (node: Node) => SshHostSpec): Map<Node, SshHostSpec> {
   const specs = new Map<Node, SshHostSpec>();
@@ -195,6 +209,7 @@ function specsOf(nodes: readonly Node[], specOf: (node: Node) => SshHostSpec): M
   return specs;
 }
 
+/** Where and as whom to reach a node: the topology's own values, then ~/.ssh/config's, then the built-in defaults. */
 function sshSpec(node: Node, sshConfig: ReturnType<typeof loadSshConfig>): SshHostSpec {
   const target = connectionTarget(node, sshConfigFor(sshConfig, node));
   return {

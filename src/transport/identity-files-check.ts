@@ -8,7 +8,7 @@ import { expandHome, type SshHostSpec } from './ssh-transport.js';
  * operator's mistake, said once for every host that names it, where each host used to connect
  * first and then fail on its own. Unnamed default keys (~/.ssh/id_*) are tried only if present.
  */
-export function checkIdentityFiles(specs: readonly SshHostSpec[]): void {
+export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: (host: string) => string | undefined = () => undefined): void {
   const namedBy = new Map<string, string[]>();
   for (const spec of specs) {
     for (const file of spec.identityFiles ?? []) {
@@ -24,7 +24,8 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[]): void {
       accessSync(path, constants.R_OK);
     } catch (e) {
       const few = hosts.length > 3 ? `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more hosts` : hosts.join(', ');
-      problems.push(`${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}), named for ${few}`);
+      const where = whereNamed(hosts[0]!);
+      problems.push(`${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}), named ${where ? `by ${where} ` : ''}for ${few}`);
     }
   }
   if (problems.length === 0) return;

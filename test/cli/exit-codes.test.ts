@@ -65,7 +65,8 @@ describe('exit codes (the binary)', () => {
   it('GRIDOPS_PERSIST is --persist from the environment, checked the same way', () => {
     const r = spawnSync(`${root}bin/run.js`, ['plan', 'examples/small.yaml'], { cwd: root, encoding: 'utf8', timeout: 15_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', GRIDOPS_PERSIST: '60' } });
     expect(r.status).toBe(ExitCode.USAGE);
-    expect(r.stderr).toContain('--persist "60": "60" has no unit');
+    expect(r.stderr).toContain('GRIDOPS_PERSIST=60 (the default of --persist, from the environment): "60" has no unit');
+    expect(r.stderr).toContain('hint: set GRIDOPS_PERSIST to a duration such as 60s');
   });
 
   it('a duration hint names a real fix', () => {

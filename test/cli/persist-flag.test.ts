@@ -26,6 +26,25 @@ describe('--persist DURATION', () => {
     expect((err as UsageError).hint).toContain('use at most 30m');
   });
 
+  it('a value from GRIDOPS_PERSIST is named as the environment variable, with a fix for it', () => {
+    const saved = process.env.GRIDOPS_PERSIST;
+    process.env.GRIDOPS_PERSIST = '2h';
+    try {
+      let err: unknown;
+      try {
+        options('2h');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).message).toBe('GRIDOPS_PERSIST=2h (the default of --persist, from the environment): longer than 30m, the most a connection keeper lives');
+      expect((err as UsageError).hint).toBe('set GRIDOPS_PERSIST to at most 30m (export GRIDOPS_PERSIST=30m), or unset it');
+    } finally {
+      if (saved === undefined) delete process.env.GRIDOPS_PERSIST;
+      else process.env.GRIDOPS_PERSIST = saved;
+    }
+  });
+
   it('the keeper never lives longer than the limit, whatever a caller of the library asks', () => {
     expect(keeperLifetime(60_000)).toEqual({ idleMs: 60_000, maxMs: KEEPER_MAX_LIFETIME_MS });
     expect(keeperLifetime(2 * 3_600_000)).toEqual({ idleMs: KEEPER_MAX_LIFETIME_MS, maxMs: KEEPER_MAX_LIFETIME_MS });

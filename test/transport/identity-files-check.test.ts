@@ -44,7 +44,7 @@ describe('identity files checked before any connection', () => {
     const err = await fleet.readEach(nodes, { concurrency: 5, acceptNewHostKeys: false }, async () => 'read').catch((e: unknown) => e);
     await fleet.close();
     expect(err).toBeInstanceOf(InputFileError);
-    expect((err as Error).message).toBe(`cannot read the identity file ${missing} (ENOENT), named for n1, n2, n3 and 2 more hosts; no host was contacted`);
+    expect((err as Error).message).toBe(`cannot read the identity file ${missing} (ENOENT), named by ssh.identityFile of defaults in t.yaml for n1, n2, n3 and 2 more hosts; no host was contacted`);
     expect((err as InputFileError).hint).toMatch(/ssh\.identityFile in the topology/);
     await new Promise((r) => setTimeout(r, 100));
     expect(accepted).toBe(0);
