@@ -48,7 +48,7 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     const apply = gridops(['apply', topology, ...NODE_BASE, '--yes']);
     expect(apply.stderr).not.toMatch(/error|warning/i);
     expect(apply.status).toBe(0);
-    expect(apply.stdout).toMatch(/Apply: \d+ change\(s\) on 3 host\(s\)/);
+    expect(apply.stdout).toMatch(/Apply: \d+ changes on 3 hosts/);
     const plan = gridops(['plan', topology, ...NODE_BASE, '--detailed-exitcode']);
     expect(plan.stdout).toContain('No changes.');
     expect(plan.status).toBe(0);
@@ -202,7 +202,7 @@ describeAsRoot('engine e2e (netns lab, real sshd)', () => {
     ssh(addresses[1]!, 'rm -rf /etc/gridops-placed && mkdir -p /etc/gridops-placed/b && touch /etc/gridops-placed/b/inside');
     const failed = gridops(['apply', topology, '--yes', ...placed]);
     expect(failed.status).toBe(ExitCode.FAILURE);
-    expect(failed.stdout + failed.stderr).toMatch(/FAILED node-02 at file \/etc\/gridops-placed\/b: exit [\s\S]*Is a directory/);
+    expect(failed.stdout + failed.stderr).toMatch(/FAILED node-02 at file \/etc\/gridops-placed\/b, step write \/etc\/gridops-placed\/b: exit 1\n[\s\S]*Is a directory/);
     // The change before it in place, the directory as it was, the command not run, no temp file left.
     expect(ssh(addresses[1]!, 'cat /etc/gridops-placed/a; ls -A /etc/gridops-placed /etc/gridops-placed/b')).toBe('a\n/etc/gridops-placed:\na\nb\n\n/etc/gridops-placed/b:\ninside\n');
     ssh(addresses[1]!, 'rm -rf /etc/gridops-placed/b');
