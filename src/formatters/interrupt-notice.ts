@@ -1,4 +1,4 @@
-import { applyInBatches } from '../phases/apply-in-batches.js';
+import { APPLY_IN_BATCHES_TITLE } from '../phases/apply-in-batches-title.js';
 
 /**
  * Where a run was when its first SIGINT or SIGTERM came, for what the line printed then can promise:
@@ -13,7 +13,7 @@ export type RunStage = 'planning' | 'applying' | 'after-changes';
  * batch loop changes hosts, so the stage moves on at its start and again at the first phase after it.
  */
 export function stageAfterPhase(stage: RunStage, title: string): RunStage {
-  if (title === applyInBatches.title) return 'applying';
+  if (title === APPLY_IN_BATCHES_TITLE) return 'applying';
   return stage === 'applying' ? 'after-changes' : stage;
 }
 

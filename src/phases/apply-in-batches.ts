@@ -1,3 +1,4 @@
+import { APPLY_IN_BATCHES_TITLE } from './apply-in-batches-title.js';
 import type { ApplyEvent } from '../engine/gate.js';
 import { applyPlan, type HostOutcome } from '../engine/applier.js';
 import { pollOverlay } from '../overlay/poll.js';
@@ -24,7 +25,7 @@ import type { BatchStop, RunContext } from './run-context.js';
  * gate, `--fail-fast`, or Ctrl-C, and every host of a later batch is reported as untouched.
  */
 export const applyInBatches: Phase = {
-  title: 'apply in batches',
+  title: APPLY_IN_BATCHES_TITLE,
   shouldRun: (ctx) => hasChanges(ctx.plan),
   async run(ctx) {
     const { options } = ctx;
