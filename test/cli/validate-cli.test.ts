@@ -66,7 +66,7 @@ describe('gridops validate (the binary)', () => {
   it('a typo in a playbook\'s template reference fails validation at the playbook string, with the name meant', () => {
     const r = run('validate', 'test/fixtures/playbook-refs/typo.yaml');
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/playbook-refs\/typo\.yaml:5:13: playbook .*typo-playbook\.yaml has 1 problem\(s\): .*typo-playbook\.yaml:3:39: unknown reference \{\{node\.nmae\}\}: node has no "nmae"; did you mean node\.name\?/);
+    expect(r.stderr).toMatch(/playbook-refs\/typo\.yaml:5:13: playbook .*typo-playbook\.yaml has 1 problem: .*typo-playbook\.yaml:3:39: unknown reference \{\{node\.nmae\}\}: node has no "nmae"; did you mean node\.name\?/);
     expect(r.stderr).toContain('hint: node has: name, address, labels');
   });
 
