@@ -4,7 +4,7 @@
  * layer and the ones listed before it.
  */
 const LAYERS = [
-  ['errors', 'fs', 'version.ts', 'package-root.ts', 'process-alive.ts', 'plural.ts'],
+  ['errors', 'fs', 'version.ts', 'package-root.ts', 'process-alive.ts', 'plural.ts', 'named-few.ts'],
   ['topology'],
   ['transport'],
   ['facts'],

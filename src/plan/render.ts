@@ -1,3 +1,4 @@
+import { namedFew } from '../named-few.js';
 import type { InitialElection, RankedNode } from '../overlay/initial-election.js';
 import { plural } from '../plural.js';
 import type { Change } from './change.js';
@@ -52,11 +53,6 @@ function sharedHints(plan: Plan): Map<string, string[]> {
   return new Map([...byHint].filter(([, hosts]) => hosts.length > 1));
 }
 
-/** "a, b and c", or "a, b, c and 47 more hosts": enough names to find them in the list above. */
-function namedFew(hosts: readonly string[]): string {
-  if (hosts.length > 4) return `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more hosts`;
-  return `${hosts.slice(0, -1).join(', ')} and ${hosts.at(-1)}`;
-}
 
 /** The initial election, explained: who wins each fresh sub-grid and region, and ahead of whom. */
 function renderElection(election: InitialElection): string[] {

@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { InputFileError } from '../errors/index.js';
+import { namedFew } from '../named-few.js';
 import { expandHome, type SshHostSpec } from './ssh-transport.js';
 
 /**
@@ -23,9 +24,8 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: (h
     try {
       accessSync(path, constants.R_OK);
     } catch (e) {
-      const few = hosts.length > 3 ? `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more hosts` : hosts.join(', ');
       const where = whereNamed(hosts[0]!);
-      problems.push(`${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}), named ${where ? `by ${where} ` : ''}for ${few}`);
+      problems.push(`${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}), named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`);
     }
   }
   if (problems.length === 0) return;
