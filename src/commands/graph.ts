@@ -6,6 +6,7 @@ import { gridGraph } from '../graph/grid-graph.js';
 import { renderGraph, type GraphFormat } from '../graph/render-graph.js';
 import { gridStatus } from '../status/grid-status.js';
 import { loadTopology } from '../topology/load.js';
+import { plural } from '../plural.js';
 
 export interface GraphResult {
   format: GraphFormat;
@@ -38,8 +39,9 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
     if (flags.live) {
       const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'] });
       graph = gridGraph(grid, new Map(status.nodes.map((n) => [n.node, n])));
-      result = { ...result, reachable: status.reachable, agentsAnswering: status.nodes.filter((n) => n.agent && n.agent.role !== 'not answering').length };
-      process.stderr.write(`${status.reachable}/${status.nodes.length} nodes reachable, ${result.agentsAnswering} agents answered\n`);
+      const agentsAnswering = status.nodes.filter((n) => n.agent && n.agent.role !== 'not answering').length;
+      result = { ...result, reachable: status.reachable, agentsAnswering };
+      process.stderr.write(`${status.reachable}/${status.nodes.length} nodes reachable, ${plural(agentsAnswering, 'agent')} answered\n`);
     }
     const output = await renderGraph(graph, format);
     if (flags.out) await writeFile(flags.out, output);

@@ -1,3 +1,5 @@
+import { plural } from '../plural.js';
+
 /**
  * Every error gridops reports on purpose is a GridopsError: a named class, a hint that says
  * what to do next, an optional cause, and an exit code taken from the one table below.
@@ -45,7 +47,7 @@ export class ValidationError extends GridopsError {
     readonly file: string,
     hint = 'fix the lines above, then run `gridops validate` again',
   ) {
-    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} found`, hint);
+    super(`${file}: ${plural(problems.length, 'problem')} found`, hint);
   }
 
   override toJSON(): Record<string, unknown> {

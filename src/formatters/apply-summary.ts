@@ -18,7 +18,7 @@ export function formatApplySummary(result: ApplyResult): string {
   const o = result.overlay;
   if (o) {
     const peers = (map: Record<string, string | null>) => Object.entries(map).map(([group, peer]) => `${group} ${peer ?? '(none)'}`).join(', ');
-    lines.push(o.converged ? `Overlay: converged in ${(o.ms / 1000).toFixed(1)} s (${o.nodes} agents).` : `Overlay: NOT converged after ${(o.ms / 1000).toFixed(1)} s (${o.nodes} agents).`);
+    lines.push(o.converged ? `Overlay: converged in ${(o.ms / 1000).toFixed(1)} s (${plural(o.nodes, 'agent')}).` : `Overlay: NOT converged after ${(o.ms / 1000).toFixed(1)} s (${plural(o.nodes, 'agent')}).`);
     lines.push(`  super peers: ${peers(o.superPeers)}`);
     if (Object.keys(o.regionPeers).length) lines.push(`  region peers: ${peers(o.regionPeers)}`);
     for (const w of o.converged ? [] : o.waitingFor) lines.push(`  waiting for ${w}`);

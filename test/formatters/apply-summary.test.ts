@@ -13,4 +13,11 @@ describe("apply's closing lines", () => {
     expect(two.split('\n')[0]).toBe('Apply: 3 changes on 2 hosts, 0 unchanged, in 1.2 s.');
     expect(two.split('\n').at(-1)).toBe('  2 hosts: 2 changed, 0 unchanged, 0 failed, 0 skipped, 0 unreachable');
   });
+
+  it('count the agents of the overlay line the same way', () => {
+    const overlay = (nodes: number, converged = true) => ({ converged, superPeers: { 'r/s': 'a' }, regionPeers: {}, waitingFor: [], nodes, ms: 1500, verifiedAt: '2026-12-01T00:00:00.000Z' });
+    const line = (r: ApplyResult) => formatApplySummary(r).split('\n').find((l) => l.startsWith('Overlay:'));
+    expect(line({ ...result([{ host: 'a', status: 'applied', applied: 1 }]), overlay: overlay(1) })).toBe('Overlay: converged in 1.5 s (1 agent).');
+    expect(line({ ...result([]), overlay: overlay(2, false) })).toBe('Overlay: NOT converged after 1.5 s (2 agents).');
+  });
 });
