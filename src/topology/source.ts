@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { Problem } from '../errors/problem.js';
+import { unclosedOpening, type Unclosed } from './unclosed.js';
 
 /**
  * A YAML document with its source positions, so every problem found later, even one found
@@ -64,9 +65,21 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
   const problems: Problem[] = [];
   const at = (offset: number) => lines.linePos(offset);
 
-  for (const err of doc.errors) {
+  // An unclosed `{`, `[` or quote is said at its opening character (unclosed.ts). What yaml then
+  // found wrong in the text it swallowed follows from it, and so does an open collection around
+  // another unclosed opening (a string that took the `}` with it, say): those are left out.
+  const openings = doc.errors.map((err) => unclosedOpening(doc, text, lines, err));
+  const within = (offset: number, u: Unclosed | undefined) => u !== undefined && u.offset < offset && offset <= u.gaveUpAt;
+  for (const [i, err] of doc.errors.entries()) {
     const pos = at(err.pos[0]);
     const duplicate = err.code === 'DUPLICATE_KEY';
+    const unclosed = openings[i];
+    if (unclosed ? openings.some((other) => other !== undefined && within(other.offset, unclosed)) : openings.some((u) => within(err.pos[0], u))) continue;
+    if (unclosed) {
+      const opening = at(unclosed.offset);
+      problems.push({ file, line: opening.line, column: opening.col, path: '', message: `YAML syntax error: ${unclosed.message}`, hint: unclosed.hint });
+      continue;
+    }
     if (/Maximum call stack/.test(err.message)) {
       // Deep block nesting (indentation) can still exhaust the stack: one problem is enough.
       if (!problems.some((p) => p.message.startsWith('the document nests'))) {
