@@ -38,7 +38,10 @@ export abstract class GridopsError extends Error {
   }
 }
 
-/** The topology (or a playbook) has problems; each carries a file:line:column position. */
+/**
+ * The topology (or a playbook) has problems; each carries a file:line:column position. The message
+ * names the files they are in (a run checks the topology and its playbooks together) and counts them.
+ */
 export class ValidationError extends GridopsError {
   readonly code = 'VALIDATION';
   /** `hint`: what to run once the lines are fixed, when `gridops validate FILE` would not check this file (a --playbook's). */
@@ -47,7 +50,8 @@ export class ValidationError extends GridopsError {
     readonly file: string,
     hint = 'fix the lines above, then run `gridops validate` again',
   ) {
-    super(`${file}: ${plural(problems.length, 'problem')} found`, hint);
+    const files = [...new Set(problems.map((p) => p.file))];
+    super(`${files.length ? files.join(', ') : file}: ${plural(problems.length, 'problem')} found`, hint);
   }
 
   override toJSON(): Record<string, unknown> {

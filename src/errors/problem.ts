@@ -14,3 +14,21 @@ export function formatProblem(p: Problem): string {
   const head = `${p.file}:${p.line}:${p.column}: ${p.message}`;
   return p.hint ? `${head}\n  hint: ${p.hint}` : head;
 }
+
+/** Problems in reading order: file by file, in the order the files first appear, then by line and column (stable within one position). */
+export function inReadingOrder(problems: readonly Problem[]): Problem[] {
+  const fileOrder = new Map<string, number>();
+  for (const p of problems) if (!fileOrder.has(p.file)) fileOrder.set(p.file, fileOrder.size);
+  return [...problems].sort((a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line || a.column - b.column);
+}
+
+/** Problems printed at most: past a screenful, the first ones are what a user fixes next. */
+export const PROBLEMS_SHOWN = 50;
+
+/** Each problem as formatProblem prints it, the first `shown` of them and a line that counts the rest. */
+export function formatProblems(problems: readonly Problem[], shown = PROBLEMS_SHOWN): string[] {
+  const lines = problems.slice(0, shown).map(formatProblem);
+  const more = problems.length - shown;
+  if (more > 0) lines.push(`... and ${more} more (--json lists every problem)`);
+  return lines;
+}
