@@ -7,7 +7,7 @@ import { referenceProblems, templateFileProblems } from '../templates/check-refe
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../errors/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
-import { parseSource, pathToString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
+import { insideTagged, parseSource, pathToString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
 import type { EffectiveSettings } from '../topology/model.js';
 import type { Playbook, PlaybookResource } from './schema.js';
 
@@ -34,19 +34,22 @@ const checkKind = Object.fromEntries(Object.entries(published.kinds).map(([k, s]
 
 /** Parses and validates a playbook, with positions, like a topology. */
 export function checkPlaybookText(file: string, text: string): { playbook?: LoadedPlaybook; problems: Problem[] } {
-  const { source, problems } = parseSource(file, text);
-  if (problems.length) return { problems };
-  const found = checkPlaybook(source);
+  const { source, problems: parsed } = parseSource(file, text);
+  // No value: a syntax error, or not a mapping. Nothing more can be known from the file.
+  if (source.value === undefined) return { problems: parsed };
+  const checked = checkPlaybook(source);
   const value = source.value as Playbook;
   if (Array.isArray(value.resources)) {
-    value.resources.forEach((entry, i) => found.push(...checkEntry(source, entry as Record<string, unknown>, ['resources', i])));
+    value.resources.forEach((entry, i) => checked.push(...checkEntry(source, entry as Record<string, unknown>, ['resources', i])));
   }
   for (const [path, str] of strings(source.value, [])) {
     const why = substitutionProblem(str);
-    if (why) found.push(problem(source, path, why, 'write plain `{{node.name}}`-style substitutions; put logic in resources, not in strings'));
+    if (why) checked.push(problem(source, path, why, 'write plain `{{node.name}}`-style substitutions; put logic in resources, not in strings'));
     // A typo in a reference would otherwise surface on every host, after connecting to all of them.
-    else for (const r of referenceProblems(str)) found.push(problem(source, path, r.line > 1 ? `${r.message} (line ${r.line} of the string)` : r.message, r.hint));
+    else for (const r of referenceProblems(str)) checked.push(problem(source, path, r.line > 1 ? `${r.message} (line ${r.line} of the string)` : r.message, r.hint));
   }
+  // A value written with a refused tag (a Buffer, a Set, a Date) fails these checks too: its tag says why.
+  const found = [...parsed, ...checked.filter((p) => p.file !== file || !insideTagged(source, p.line, p.column))];
   // The playbook's own lines first, then those of the templates it names.
   const own = (p: Problem) => (p.file === file ? 0 : 1);
   if (found.length) return { problems: found.sort((a, b) => own(a) - own(b) || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column) };

@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import type { Grid } from './model.js';
-import type { Problem } from '../errors/problem.js';
+import { inReadingOrder, type Problem } from '../errors/problem.js';
 import { resolveTopology } from './resolve.js';
 import { makeSchemaChecker } from './schema-check.js';
 import type { RawTopology } from './schema.js';
@@ -13,7 +13,8 @@ import { listenerProblems } from './listener-check.js';
 import { agentVersionProblems } from './agent-version-check.js';
 import { gridWarnings } from './advice.js';
 import { unappliedSettings } from './unapplied-settings.js';
-import { MAX_FILE_BYTES, parseSource } from './source.js';
+import { insideTagged, MAX_FILE_BYTES, parseSource, type SourceDocument } from './source.js';
+import { soundPart } from './sound-part.js';
 import { cachedTopology, keepTopology } from './validated-cache.js';
 
 export interface TopologyCheck {
@@ -21,24 +22,46 @@ export interface TopologyCheck {
   problems: Problem[];
   /** A valid grid that is probably not what is meant (advice.ts), or asks for what gridops does not apply yet (unapplied-settings.ts). */
   warnings: Problem[];
+  /**
+   * The topology's own playbooks, each where it is written: the grid's, or for a topology with
+   * problems the entries that have none of their own, so that they are checked in the same run.
+   */
+  playbooks: Grid['playbooks'];
 }
 
 let checkSchema: ReturnType<typeof makeSchemaChecker> | undefined;
 
-/** Parses and checks a topology held in memory; `file` is only used in positions. */
+/**
+ * Parses and checks a topology held in memory; `file` is only used in positions. Every problem
+ * the file shows is reported at once: a check that needs an earlier one to have passed runs on
+ * what did pass (sound-part.ts), and is skipped only where it could not know.
+ */
 export function checkTopologyText(file: string, text: string): TopologyCheck {
-  const { source, problems } = parseSource(file, text);
-  if (problems.length) return { problems, warnings: [] };
+  const { source, problems: parsed } = parseSource(file, text);
+  // No value: a syntax error, or not a mapping. Nothing more can be known from the file.
+  if (source.value === undefined) return { problems: inReadingOrder(parsed), warnings: [], playbooks: [] };
   // The committed JSON Schema (kept equal to the TypeBox definition by a test): loading it is
   // cheaper than building the TypeBox objects, which matters for a sub-second `validate`.
   checkSchema ??= makeSchemaChecker(JSON.parse(readFileSync(PUBLISHED_SCHEMA_FILE, 'utf8')), 'topology');
-  const found = [...checkSchema(source), ...semanticProblems(source.value, source)];
-  if (found.length) return { problems: sortProblems(found), warnings: [] };
-  const grid = resolveTopology(source.value as RawTopology, source, text);
-  // Listener clashes and the agent's version need the settings each node inherits, so they are checked on the resolved grid.
-  const clashes = [...listenerProblems(grid, source), ...agentVersionProblems(grid, source)];
-  if (clashes.length) return { problems: sortProblems(clashes), warnings: [] };
-  return { grid, problems: [], warnings: sortProblems([...gridWarnings(grid), ...unappliedSettings(grid, source)]) };
+  const shape = checkSchema(source);
+  // A value written with a refused tag (a Buffer, a Set, a Date) breaks the schema too: its tag says why.
+  const found = [...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source)];
+  if (found.length === 0) {
+    const grid = resolveTopology(source.value as RawTopology, source, text);
+    // Listener clashes and the agent's version need the settings each node inherits, so they are checked on the resolved grid.
+    const clashes = resolvedProblems(grid, source);
+    if (clashes.length) return { problems: inReadingOrder(clashes), warnings: [], playbooks: grid.playbooks };
+    return { grid, problems: [], warnings: inReadingOrder([...gridWarnings(grid), ...unappliedSettings(grid, source)]), playbooks: grid.playbooks };
+  }
+  const sound = soundPart(source.value, shape);
+  if (!sound) return { problems: inReadingOrder(found), warnings: [], playbooks: [] };
+  const partial = resolveTopology(sound.raw, source, text, sound.unsound);
+  return { problems: inReadingOrder([...found, ...resolvedProblems(partial, source)]), warnings: [], playbooks: partial.playbooks };
+}
+
+/** The checks of a resolved grid (or of its sound part): they need the settings each node inherits. */
+function resolvedProblems(grid: Grid, source: SourceDocument): Problem[] {
+  return [...listenerProblems(grid, source), ...agentVersionProblems(grid, source)];
 }
 
 /** How a file is checked: `cached`, from a validation of the same bytes by the same build where one was kept (validated-cache.ts). */
@@ -60,11 +83,11 @@ export async function checkTopologyFile(file: string, options: CheckOptions = {}
     throw new InputFileError(`topology file ${file} ${what}`, 'check the path; `gridops lab up` writes a ready topology you can start from', { cause: err });
   }
   if (size > MAX_FILE_BYTES) {
-    return { warnings: [], problems: [{ file, line: 1, column: 1, path: '', message: `file is ${size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
+    return { warnings: [], playbooks: [], problems: [{ file, line: 1, column: 1, path: '', message: `file is ${size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
   }
   const text = await readFile(file, 'utf8');
   const kept = options.cached ? cachedTopology(file, text) : undefined;
-  if (kept) return { ...kept, problems: [] };
+  if (kept) return { ...kept, problems: [], playbooks: kept.grid.playbooks };
   const checked = checkTopologyText(file, text);
   if (options.cached && checked.grid) keepTopology(file, text, { grid: checked.grid, warnings: checked.warnings });
   return checked;
@@ -79,16 +102,7 @@ async function directoryGiven(dir: string): Promise<InputFileError> {
 
 /** The resolved grid, or a ValidationError listing every problem. Nothing touches a host before this returns. */
 export async function loadTopology(file: string): Promise<Grid> {
-  return (await loadTopologyWithWarnings(file)).grid;
-}
-
-/** loadTopology, with the warnings that `validate` and `plan` show. */
-export async function loadTopologyWithWarnings(file: string, options: CheckOptions = {}): Promise<{ grid: Grid; warnings: Problem[] }> {
-  const { grid, problems, warnings } = await checkTopologyFile(file, options);
+  const { grid, problems } = await checkTopologyFile(file);
   if (!grid) throw new ValidationError(problems, file);
-  return { grid, warnings };
-}
-
-function sortProblems(problems: Problem[]): Problem[] {
-  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+  return grid;
 }

@@ -11,9 +11,10 @@ import { positionOf, type PathSegment, type SourceDocument } from './source.js';
 /**
  * Normalises a schema-valid raw topology into the resolved Grid: settings inherit
  * grid defaults > region > sub-grid > node, each level winning over the ones above it.
- * Mappings merge key by key; lists (kernel.modules) are replaced as a whole.
+ * Mappings merge key by key; lists (kernel.modules) are replaced as a whole. `unsound` names the
+ * nodes and playbook entries to leave out, for a topology with problems (sound-part.ts).
  */
-export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBytes: string | Buffer): Grid {
+export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBytes: string | Buffer, unsound?: (path: readonly PathSegment[]) => boolean): Grid {
   const pos = (path: PathSegment[]): Position => ({ file: source.file, ...positionOf(source, path) });
   const base = layer(structuredClone(BUILTIN_DEFAULTS) as unknown as Tree, {}, undefined, 'built-in');
   const gridLevel = layer(base.values, base.origins, raw.defaults, 'defaults');
@@ -24,11 +25,12 @@ export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBy
     const subgrids: Subgrid[] = rawRegion.subgrids.map((rawSubgrid, si) => {
       const subgridPath = `${regionPath}.subgrids[${si}]`;
       const subgridLevel = layer(regionLevel.values, regionLevel.origins, pickSettings(rawSubgrid), subgridPath);
-      const nodes: Node[] = rawSubgrid.nodes.map((rawNode, ni) => {
+      const nodes: Node[] = rawSubgrid.nodes.flatMap((rawNode, ni) => {
+        if (unsound?.(['regions', ri, 'subgrids', si, 'nodes', ni])) return [];
         const nodePath = `${subgridPath}.nodes[${ni}]`;
         const nodeLevel = layer(subgridLevel.values, subgridLevel.origins, pickSettings(rawNode), nodePath);
         const settings = toEffective(nodeLevel.values, nodeLevel.origins, dirname(source.file));
-        return {
+        return [{
           name: rawNode.name,
           address: rawNode.address,
           labels: { ...(rawNode.labels ?? {}) },
@@ -38,7 +40,7 @@ export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBy
           settings,
           origins: nodeLevel.origins,
           position: pos(['regions', ri, 'subgrids', si, 'nodes', ni]),
-        };
+        }];
       });
       return {
         name: rawSubgrid.name,
@@ -65,7 +67,7 @@ export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBy
     regions,
     rollout: resolveRollout(raw.rollout),
     // A path is relative to the topology file; a bare name is one of gridops' own playbooks.
-    playbooks: (raw.playbooks ?? []).map((ref, i) => ({ ref: ref.includes('/') ? resolvePath(dirname(source.file), ref) : ref, position: pos(['playbooks', i]) })),
+    playbooks: (raw.playbooks ?? []).flatMap((ref, i) => (unsound?.(['playbooks', i]) ? [] : [{ ref: ref.includes('/') ? resolvePath(dirname(source.file), ref) : ref, position: pos(['playbooks', i]) }])),
   };
 }
 

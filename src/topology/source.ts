@@ -10,8 +10,14 @@ export interface SourceDocument {
   file: string;
   doc: Document.Parsed;
   lines: LineCounter;
-  /** The plain JavaScript value, or undefined when parsing failed. */
+  /**
+   * The plain JavaScript value, or undefined when the document's shape is not known: a syntax
+   * error, aliases that expand too much, not a mapping. A duplicate key, a second document or a
+   * refused tag is a problem, but leaves a value to check further (so one run reports them all).
+   */
   value: unknown;
+  /** The offsets (start, end) of values written with a refused tag: their problem is the tag, already reported. */
+  tagged?: Array<[number, number]>;
 }
 
 /** Aliases beyond this count are treated as an attempt to blow up memory (billion laughs). */
@@ -70,11 +76,15 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
   // another unclosed opening (a string that took the `}` with it, say): those are left out.
   const openings = doc.errors.map((err) => unclosedOpening(doc, text, lines, err));
   const within = (offset: number, u: Unclosed | undefined) => u !== undefined && u.offset < offset && offset <= u.gaveUpAt;
+  // Past a syntax error the document's shape is a guess: nothing more is checked. A duplicate key
+  // or a second document leaves the first document's shape known, so the checks go on.
+  let shapeKnown = true;
   for (const [i, err] of doc.errors.entries()) {
     const pos = at(err.pos[0]);
     const duplicate = err.code === 'DUPLICATE_KEY';
     const unclosed = openings[i];
     if (unclosed ? openings.some((other) => other !== undefined && within(other.offset, unclosed)) : openings.some((u) => within(err.pos[0], u))) continue;
+    if (err.code !== 'MULTIPLE_DOCS' && !duplicate) shapeKnown = false;
     if (unclosed) {
       const opening = at(unclosed.offset);
       problems.push({ file, line: opening.line, column: opening.col, path: '', message: `YAML syntax error: ${unclosed.message}`, hint: unclosed.hint });
@@ -103,19 +113,19 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
 
   // Explicit tags (!!binary, !!set, !!timestamp, custom ones) would turn values into Buffers,
   // Sets or Dates: a topology is plain data, so any tag is refused where it is written.
-  if (problems.length === 0) {
-    visit(doc, {
-      Node(_key, node) {
-        if (node.tag && !PLAIN_TAGS.has(node.tag)) {
-          const pos = at(node.range?.[0] ?? 0);
-          problems.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML tag ${node.tag} is not allowed`, hint: 'write plain values; quote a string that starts with !' });
-        }
-      },
-    });
-  }
+  const tagged: Array<[number, number]> = [];
+  visit(doc, {
+    Node(_key, node) {
+      if (node.tag && !PLAIN_TAGS.has(node.tag)) {
+        const pos = at(node.range?.[0] ?? 0);
+        problems.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML tag ${node.tag} is not allowed`, hint: 'write plain values; quote a string that starts with !' });
+        if (node.range) tagged.push([node.range[0], node.range[1]]);
+      }
+    },
+  });
 
   let value: unknown;
-  if (problems.length === 0) {
+  if (shapeKnown) {
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
@@ -131,7 +141,7 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
       });
     }
   }
-  if (problems.length === 0 && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+  if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
     const pos = at(doc.contents?.range?.[0] ?? 0);
     problems.push({
       file,
@@ -142,7 +152,15 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
       hint: 'start the file with `apiVersion: gridops/v1` and `kind: Grid`; see examples/small.yaml',
     });
   }
-  return { source: { file, doc, lines, value: problems.length ? undefined : value }, problems };
+  const mapping = value !== null && typeof value === 'object' && !Array.isArray(value);
+  return { source: { file, doc, lines, value: mapping ? value : undefined, ...(tagged.length ? { tagged } : {}) }, problems };
+}
+
+/** Whether a problem lies inside a value written with a refused tag (whose problem is the tag). */
+export function insideTagged(source: SourceDocument, line: number, column: number): boolean {
+  if (!source.tagged) return false;
+  const offset = (source.lines.lineStarts[line - 1] ?? 0) + column - 1;
+  return source.tagged.some(([start, end]) => start <= offset && offset < end);
 }
 
 /** The key text starting at `offset` (the duplicate-key error points at the key). */
