@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand } from '../base-command.js';
-import { ValidationError } from '../errors/index.js';
-import { loadWorkflow, topologyPlaybookProblems } from '../phases/workflow-playbooks.js';
-import { checkTopologyFile } from '../topology/load.js';
+import { checkRunInputs } from '../phases/check-inputs.js';
+import { loadWorkflow } from '../phases/workflow-playbooks.js';
+import { plural } from '../plural.js';
 import { formatProblem, type Problem } from '../errors/problem.js';
 import { allNodes } from '../topology/model.js';
 import { summarise, type GridSummary } from '../topology/summary.js';
@@ -23,18 +23,15 @@ export default class Validate extends GridopsCommand<ValidateResult> {
 
   async run(): Promise<ValidateResult> {
     const { args, flags } = await this.parse(Validate);
-    const { grid, problems, warnings } = await checkTopologyFile(args.file);
-    if (!grid) throw new ValidationError(problems, args.file);
-    // The topology's own playbooks are part of it: one that does not load is a problem at the line naming it.
-    const playbookProblems = topologyPlaybookProblems(grid);
-    if (playbookProblems.length) throw new ValidationError(playbookProblems, args.file);
+    // The topology, its own playbooks and every --playbook, checked at once: every problem in one run.
+    const { grid, warnings, loaded } = await checkRunInputs(args.file, { adHoc: flags.playbook, ownPlaybooks: 'always' });
     // The very loading plan and apply do before they connect: a playbook that fails here fails there.
-    const playbooks = flags.playbook?.length ? loadWorkflow(grid, allNodes(grid), flags.playbook).refs : [];
+    const playbooks = flags.playbook?.length ? loadWorkflow(grid, allNodes(grid), flags.playbook, loaded).refs : [];
     const summary = summarise(grid);
     if (!this.jsonEnabled()) for (const w of warnings) process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`);
     const given = flags.playbook ?? [];
     const checked = given.length ? `; playbook${given.length === 1 ? '' : 's'} ${given.join(', ')} valid` : '';
-    this.say(`${args.file}: valid: ${summary.text}${checked}${warnings.length ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}`);
+    this.say(`${args.file}: valid: ${summary.text}${checked}${warnings.length ? ` (${plural(warnings.length, 'warning')})` : ''}`);
     return { file: args.file, valid: true, warnings, playbooks, ...summary };
   }
 }

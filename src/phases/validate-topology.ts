@@ -1,5 +1,5 @@
 import { statePaths } from '../state/state.js';
-import { loadTopologyWithWarnings } from '../topology/load.js';
+import { checkRunInputs } from './check-inputs.js';
 import type { Phase } from './phase.js';
 import { selectNodes } from './select-nodes.js';
 import { loadWorkflow } from './workflow-playbooks.js';
@@ -12,11 +12,11 @@ export const validateTopology: Phase = {
   title: 'validate the topology and its playbooks',
   async run(ctx) {
     // A plan or an apply of a file this build validated before takes that result (validated-cache.ts).
-    const { grid, warnings } = await loadTopologyWithWarnings(ctx.options.topologyFile, { cached: true });
+    const { grid, warnings, loaded } = await checkRunInputs(ctx.options.topologyFile, { cached: true, adHoc: ctx.options.playbooks });
     ctx.setGrid(grid, statePaths(ctx.options.topologyFile, grid.name, ctx.options.stateDir));
     ctx.warnings = warnings;
     for (const w of warnings) ctx.options.warn?.(w);
     ctx.nodes = selectNodes(grid, ctx.options.limit);
-    ctx.workflow = loadWorkflow(grid, ctx.nodes, ctx.options.playbooks);
+    ctx.workflow = loadWorkflow(grid, ctx.nodes, ctx.options.playbooks, loaded);
   },
 };

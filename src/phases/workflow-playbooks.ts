@@ -23,48 +23,62 @@ export interface Workflow {
   adHoc: boolean;
 }
 
-/** The topology's own playbooks that do not load, each at the position where the topology names it. */
-export function topologyPlaybookProblems(grid: Grid): Problem[] {
+/** Playbooks loaded while checking a run's inputs, by the reference that named them, so the workflow loads none twice. */
+export type LoadedPlaybooks = Map<string, LoadedPlaybook>;
+
+/**
+ * The topology's own playbooks that do not load, each at the position where the topology names
+ * it (also for a topology with problems elsewhere: its entries that have none of their own).
+ */
+export function topologyPlaybookProblems(playbooks: Grid['playbooks'], topologyFile: string, loaded: LoadedPlaybooks = new Map()): Problem[] {
   const problems: Problem[] = [];
-  for (const { ref, position } of grid.playbooks) {
+  for (const { ref, position } of playbooks) {
     try {
-      loadPlaybook(ref);
+      if (!loaded.has(ref)) loaded.set(ref, loadPlaybook(ref));
     } catch (err) {
       if (err instanceof ValidationError) {
         // A lone problem keeps its own hint (the names a template may use, say): it says what to write.
         const own = err.problems.length === 1 && err.problems[0]!.hint ? `${err.problems[0]!.hint}; ` : '';
-        problems.push({ ...position, path: 'playbooks', message: `playbook ${ref} has ${plural(err.problems.length, 'problem')}: ${err.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, hint: `${own}fix the playbook, then run \`gridops validate ${quote(grid.file)}\` again` });
+        problems.push({ ...position, path: 'playbooks', message: `playbook ${ref} has ${plural(err.problems.length, 'problem')}: ${err.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, hint: `${own}fix the playbook, then run \`gridops validate ${quote(topologyFile)}\` again` });
       } else problems.push({ ...position, path: 'playbooks', message: (err as Error).message, hint: 'a path is relative to the topology file; a bare name is one of gridops\' playbooks (node-base, hypervisor, qos, agent)' });
     }
   }
   return problems;
 }
 
-/** Loads the run's playbooks: `--playbook` for ad-hoc work, else the grid's workflow node by node. */
-export function loadWorkflow(grid: Grid, nodes: readonly Node[], adHoc?: readonly string[]): Workflow {
-  const problems = adHoc?.length ? [] : topologyPlaybookProblems(grid);
-  if (problems.length) throw new ValidationError(problems, grid.file);
-  const loaded = new Map<string, LoadedPlaybook>();
+/**
+ * The `--playbook` playbooks of a run, loaded into `loaded`, with every problem of every one of
+ * them. One that cannot be read at all throws (an InputFileError): the command line names it, and
+ * no line of a file can show that problem.
+ */
+export function adHocPlaybookProblems(refs: readonly string[], loaded: LoadedPlaybooks): Problem[] {
+  const problems: Problem[] = [];
+  for (const ref of new Set(refs)) {
+    try {
+      if (!loaded.has(ref)) loaded.set(ref, loadPlaybook(ref));
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  return problems;
+}
+
+/** The hint of a run's ValidationError: `gridops validate FILE` alone checks no `--playbook`, so it repeats the run's. */
+export function recheckHint(topologyFile: string, adHoc?: readonly string[]): string | undefined {
+  if (!adHoc?.length) return undefined;
+  return `fix the lines above, then run \`${sh(['gridops', 'validate', topologyFile, ...adHoc.flatMap((p) => ['--playbook', p])])}\` again`;
+}
+
+/** The run's playbooks node by node: `--playbook` for ad-hoc work, else the grid's workflow. Those checked before come from `loaded`. */
+export function loadWorkflow(grid: Grid, nodes: readonly Node[], adHoc: readonly string[] | undefined, loaded: LoadedPlaybooks): Workflow {
+  const used = new Map<string, LoadedPlaybook>();
   const load = (ref: string) => {
-    let playbook = loaded.get(ref);
-    if (!playbook) loaded.set(ref, (playbook = adHoc?.length ? loadAdHoc(grid, ref, adHoc) : loadPlaybook(ref)));
+    let playbook = used.get(ref);
+    if (!playbook) used.set(ref, (playbook = loaded.get(ref) ?? loadPlaybook(ref)));
     return playbook;
   };
   const byNode = new Map<string, LoadedPlaybook[]>();
   for (const node of nodes) byNode.set(node.name, (adHoc?.length ? adHoc : gridPlaybooks(grid, node)).map(load));
-  return { byNode, refs: [...loaded.values()].map((p) => p.ref), adHoc: Boolean(adHoc?.length) };
-}
-
-/**
- * A `--playbook` of the run, whose problems name the command that checks it again: `gridops validate
- * FILE` alone checks only the topology's own playbooks, so the hint repeats the run's --playbook flags.
- */
-function loadAdHoc(grid: Grid, ref: string, adHoc: readonly string[]): LoadedPlaybook {
-  try {
-    return loadPlaybook(ref);
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err;
-    const command = sh(['gridops', 'validate', grid.file, ...adHoc.flatMap((p) => ['--playbook', p])]);
-    throw new ValidationError(err.problems, err.file, `fix the lines above, then run \`${command}\` again`);
-  }
+  return { byNode, refs: [...used.values()].map((p) => p.ref), adHoc: Boolean(adHoc?.length) };
 }

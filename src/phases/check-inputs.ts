@@ -1,0 +1,39 @@
+import { ValidationError } from '../errors/index.js';
+import { inReadingOrder, type Problem } from '../errors/problem.js';
+import { checkTopologyFile, type CheckOptions } from '../topology/load.js';
+import type { Grid } from '../topology/model.js';
+import { adHocPlaybookProblems, recheckHint, topologyPlaybookProblems, type LoadedPlaybooks } from './workflow-playbooks.js';
+
+/** A run's inputs once they passed: the grid, its warnings, and the playbooks loaded on the way. */
+export interface CheckedInputs {
+  grid: Grid;
+  warnings: Problem[];
+  loaded: LoadedPlaybooks;
+}
+
+export interface InputOptions extends CheckOptions {
+  /** `--playbook`: ad-hoc playbooks, checked with the topology. */
+  adHoc?: readonly string[];
+  /** Check the topology's own playbooks even with `--playbook` (validate does; a run with `--playbook` does not run them). */
+  ownPlaybooks?: 'always' | 'unless-ad-hoc';
+}
+
+/**
+ * The topology and every playbook of the run, checked together, so that one run reports every
+ * problem of every file (sorted, file by file) in one ValidationError, before any host is touched:
+ * a user fixes them all, not one stage per run. A playbook the topology names is checked even when
+ * the topology has problems elsewhere; one whose own entry is broken is not (its reference is not known).
+ */
+export async function checkRunInputs(topologyFile: string, options: InputOptions = {}): Promise<CheckedInputs> {
+  const { adHoc, ownPlaybooks = 'unless-ad-hoc' } = options;
+  const check = await checkTopologyFile(topologyFile, options);
+  const loaded: LoadedPlaybooks = new Map();
+  const checkOwn = ownPlaybooks === 'always' || !adHoc?.length;
+  const problems = [
+    ...check.problems,
+    ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded) : []),
+    ...(adHoc?.length ? adHocPlaybookProblems(adHoc, loaded) : []),
+  ];
+  if (problems.length || !check.grid) throw new ValidationError(inReadingOrder(problems), topologyFile, recheckHint(topologyFile, adHoc));
+  return { grid: check.grid, warnings: check.warnings, loaded };
+}
