@@ -70,7 +70,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
  * would otherwise be ignored without a word.
  */
 function checkSavedPlaybooks(plan: Plan, given: readonly string[]): void {
-  const refs = given.map(playbookRef);
+  const refs = given.map((ref) => playbookRef(ref));
   const same = plan.adHocPlaybooks && refs.length === plan.playbooks.length && refs.every((ref, i) => ref === plan.playbooks[i]);
   if (same) return;
   const made = plan.adHocPlaybooks ? `with --playbook ${plan.playbooks.join(', ')}` : "for the grid's workflow (no --playbook)";

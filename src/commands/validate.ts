@@ -7,8 +7,11 @@ import { formatProblem, type Problem } from '../errors/problem.js';
 import { allNodes } from '../topology/model.js';
 import { summarise, type GridSummary } from '../topology/summary.js';
 
-/** `playbooks`: the --playbook playbooks checked beside the topology, as a saved plan names them. */
-export type ValidateResult = { file: string; valid: true; warnings: Problem[]; playbooks: string[] } & GridSummary;
+/**
+ * `playbooks`: the --playbook playbooks checked beside the topology, as a saved plan names them;
+ * `flagWarnings`: about those values (a name that is gridops' own playbook and a file here).
+ */
+export type ValidateResult = { file: string; valid: true; warnings: Problem[]; flagWarnings: string[]; playbooks: string[] } & GridSummary;
 
 export default class Validate extends GridopsCommand<ValidateResult> {
   static override summary = 'Check a topology file, and the playbooks you will run with it, without touching any host';
@@ -18,20 +21,24 @@ export default class Validate extends GridopsCommand<ValidateResult> {
   static override args = { file: Args.string({ required: true, description: 'topology file (YAML)' }) };
   static override flags = {
     // One value per flag, as plan's and apply's --playbook, so `--playbook x FILE` leaves FILE to the argument.
-    playbook: Flags.string({ description: 'also check this playbook (a name under playbooks/ or a path; repeatable), as `plan` and `apply --playbook` would load it', multiple: true, multipleNonGreedy: true }),
+    playbook: Flags.string({ description: "also check this playbook (one of gridops' by name, or a file: ./site.yaml; repeatable), as `plan` and `apply --playbook` would load it", multiple: true, multipleNonGreedy: true }),
   };
 
   async run(): Promise<ValidateResult> {
     const { args, flags } = await this.parse(Validate);
     // The topology, its own playbooks and every --playbook, checked at once: every problem in one run.
-    const { grid, warnings, loaded } = await checkRunInputs(args.file, { adHoc: flags.playbook, ownPlaybooks: 'always' });
+    const { grid, warnings, flagWarnings, loaded } = await checkRunInputs(args.file, { adHoc: flags.playbook, ownPlaybooks: 'always' });
     // The very loading plan and apply do before they connect: a playbook that fails here fails there.
     const playbooks = flags.playbook?.length ? loadWorkflow(grid, allNodes(grid), flags.playbook, loaded).refs : [];
     const summary = summarise(grid);
-    if (!this.jsonEnabled()) for (const w of warnings) process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`);
+    if (!this.jsonEnabled()) {
+      for (const w of warnings) process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`);
+      for (const w of flagWarnings) process.stderr.write(`warning: ${w}\n`);
+    }
+    const warned = warnings.length + flagWarnings.length;
     const given = flags.playbook ?? [];
     const checked = given.length ? `; playbook${given.length === 1 ? '' : 's'} ${given.join(', ')} valid` : '';
-    this.say(`${args.file}: valid: ${summary.text}${checked}${warnings.length ? ` (${plural(warnings.length, 'warning')})` : ''}`);
-    return { file: args.file, valid: true, warnings, playbooks, ...summary };
+    this.say(`${args.file}: valid: ${summary.text}${checked}${warned ? ` (${plural(warned, 'warning')})` : ''}`);
+    return { file: args.file, valid: true, warnings, flagWarnings, playbooks, ...summary };
   }
 }

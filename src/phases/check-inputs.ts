@@ -2,12 +2,15 @@ import { ValidationError } from '../errors/index.js';
 import { inReadingOrder, type Problem } from '../errors/problem.js';
 import { checkTopologyFile, type CheckOptions } from '../topology/load.js';
 import type { Grid } from '../topology/model.js';
+import { shadowingFile, shadowWarning } from '../topology/playbook-reference.js';
 import { adHocPlaybookProblems, recheckHint, topologyPlaybookProblems, type LoadedPlaybooks } from './workflow-playbooks.js';
 
 /** A run's inputs once they passed: the grid, its warnings, and the playbooks loaded on the way. */
 export interface CheckedInputs {
   grid: Grid;
   warnings: Problem[];
+  /** About `--playbook` values, which no line of a file holds: a name that is gridops' own playbook and a file here. */
+  flagWarnings: string[];
   loaded: LoadedPlaybooks;
 }
 
@@ -35,5 +38,13 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
     ...(adHoc?.length ? adHocPlaybookProblems(adHoc, loaded) : []),
   ];
   if (problems.length || !check.grid) throw new ValidationError(inReadingOrder(problems), topologyFile, recheckHint(topologyFile, adHoc));
-  return { grid: check.grid, warnings: check.warnings, loaded };
+  return { grid: check.grid, warnings: check.warnings, flagWarnings: [...new Set(adHoc)].flatMap(shadowedFlag), loaded };
+}
+
+/** The warning for a `--playbook NAME` that runs gridops' own playbook while a file NAME is here. */
+function shadowedFlag(ref: string): string[] {
+  const file = shadowingFile(ref);
+  if (!file) return [];
+  const { message, hint } = shadowWarning(ref, file);
+  return [`--playbook ${message}; ${hint}`];
 }

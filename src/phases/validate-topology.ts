@@ -12,10 +12,11 @@ export const validateTopology: Phase = {
   title: 'validate the topology and its playbooks',
   async run(ctx) {
     // A plan or an apply of a file this build validated before takes that result (validated-cache.ts).
-    const { grid, warnings, loaded } = await checkRunInputs(ctx.options.topologyFile, { cached: true, adHoc: ctx.options.playbooks });
+    const { grid, warnings, flagWarnings, loaded } = await checkRunInputs(ctx.options.topologyFile, { cached: true, adHoc: ctx.options.playbooks });
     ctx.setGrid(grid, statePaths(ctx.options.topologyFile, grid.name, ctx.options.stateDir));
     ctx.warnings = warnings;
     for (const w of warnings) ctx.options.warn?.(w);
+    for (const w of flagWarnings) ctx.say(`warning: ${w}`);
     ctx.nodes = selectNodes(grid, ctx.options.limit);
     ctx.workflow = loadWorkflow(grid, ctx.nodes, ctx.options.playbooks, loaded);
   },

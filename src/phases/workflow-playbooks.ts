@@ -1,5 +1,6 @@
 import { plural } from '../plural.js';
-import { ValidationError } from '../errors/index.js';
+import { InputFileError, ValidationError } from '../errors/index.js';
+import { fromTopology } from '../topology/playbook-reference.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
@@ -34,13 +35,14 @@ export function topologyPlaybookProblems(playbooks: Grid['playbooks'], topologyF
   const problems: Problem[] = [];
   for (const { ref, position } of playbooks) {
     try {
-      if (!loaded.has(ref)) loaded.set(ref, loadPlaybook(ref));
+      if (!loaded.has(ref)) loaded.set(ref, loadPlaybook(ref, fromTopology(topologyFile)));
     } catch (err) {
       if (err instanceof ValidationError) {
         // A lone problem keeps its own hint (the names a template may use, say): it says what to write.
         const own = err.problems.length === 1 && err.problems[0]!.hint ? `${err.problems[0]!.hint}; ` : '';
         problems.push({ ...position, path: 'playbooks', message: `playbook ${ref} has ${plural(err.problems.length, 'problem')}: ${err.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, hint: `${own}fix the playbook, then run \`gridops validate ${quote(topologyFile)}\` again` });
-      } else problems.push({ ...position, path: 'playbooks', message: (err as Error).message, hint: 'a path is relative to the topology file; a bare name is one of gridops\' playbooks (node-base, hypervisor, qos, agent)' });
+      } else if (err instanceof InputFileError) problems.push({ ...position, path: 'playbooks', message: err.message, hint: err.hint });
+      else throw err;
     }
   }
   return problems;

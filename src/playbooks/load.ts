@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
@@ -7,12 +6,10 @@ import { referenceProblems, templateFileProblems } from '../templates/check-refe
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../errors/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
+import { builtinPlaybooks, FROM_CURRENT_DIRECTORY, playbookTarget, unknownPlaybook, type PlaybookBase } from '../topology/playbook-reference.js';
 import { insideTagged, parseSource, pathToString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
 import type { EffectiveSettings } from '../topology/model.js';
 import type { Playbook, PlaybookResource } from './schema.js';
-
-/** playbooks/ at the package root. */
-export const PLAYBOOKS_DIR = `${PACKAGE_ROOT}/playbooks/`;
 
 export interface LoadedPlaybook extends Playbook {
   file: string;
@@ -91,24 +88,36 @@ function* strings(value: unknown, path: PathSegment[]): Generator<[PathSegment[]
 }
 
 /**
- * Loads `playbooks/NAME.yaml` (or a path, made absolute so that a saved plan finds it again from
- * any directory), throwing a ValidationError with every problem.
+ * Loads the playbook `ref` names (playbook-reference.ts: a file, or one of gridops' own by name;
+ * a file's path made absolute so that a saved plan finds it again from any directory), throwing a
+ * ValidationError with every problem, or an InputFileError when it names none or cannot be read.
  */
-export function loadPlaybook(nameOrPath: string): LoadedPlaybook {
-  const builtin = !nameOrPath.includes('/');
-  const file = builtin ? `${PLAYBOOKS_DIR}${nameOrPath}.yaml` : resolve(nameOrPath);
+export function loadPlaybook(ref: string, base: PlaybookBase = FROM_CURRENT_DIRECTORY): LoadedPlaybook {
+  const { file, builtin } = playbookTarget(ref, base);
+  if (!file) {
+    const { message, hint } = unknownPlaybook(ref, base);
+    throw new InputFileError(message, hint);
+  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InputFileError(`cannot read playbook ${file}`, 'playbooks live in playbooks/NAME.yaml', { cause: err });
+    throw new InputFileError(`cannot read playbook ${file}`, unreadableHint(ref, base), { cause: err });
   }
   const { playbook, problems } = checkPlaybookText(file, text);
   if (!playbook) throw new ValidationError(problems, file);
-  return { ...playbook, ref: playbookRef(nameOrPath) };
+  return { ...playbook, ref: builtin ?? file };
 }
 
-/** How a plan names a playbook given as `nameOrPath`: a built-in's name, or an absolute path (from any directory). */
-export function playbookRef(nameOrPath: string): string {
-  return nameOrPath.includes('/') ? resolve(nameOrPath) : nameOrPath;
+/** What to do about a playbook file that cannot be read: check the path, or, for `qos.yaml`, name gridops' own without the extension. */
+function unreadableHint(ref: string, base: PlaybookBase): string {
+  const name = /^([^/]+)\.ya?ml$/.exec(ref)?.[1];
+  const own = name !== undefined && builtinPlaybooks().includes(name) ? `; gridops' own ${name} is named without .yaml: ${name}` : '';
+  return `check the path (relative to ${base.relativeTo})${own}`;
+}
+
+/** How a plan names the playbook `ref` names: a built-in's name, or an absolute path (from any directory); an unknown name as it is. */
+export function playbookRef(ref: string, base: PlaybookBase = FROM_CURRENT_DIRECTORY): string {
+  const { file, builtin } = playbookTarget(ref, base);
+  return builtin ?? file ?? ref;
 }

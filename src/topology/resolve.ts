@@ -5,6 +5,7 @@ import { BUILTIN_DEFAULTS, DEFAULT_MULTICAST_PORT, DEFAULT_ROLLOUT } from './bui
 import { parseDuration } from './formats.js';
 import type { EffectiveSettings, Grid, Node, Origin, Position, Region, Rollout, Subgrid } from './model.js';
 import type { RawTopology, Settings } from './schema.js';
+import { fromTopology, playbookTarget } from './playbook-reference.js';
 import { SETTING_GROUPS } from './setting-groups.js';
 import { positionOf, type PathSegment, type SourceDocument } from './source.js';
 
@@ -66,8 +67,12 @@ export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBy
     sourceHash: createHash('sha256').update(fileBytes).digest('hex'),
     regions,
     rollout: resolveRollout(raw.rollout),
-    // A path is relative to the topology file; a bare name is one of gridops' own playbooks.
-    playbooks: (raw.playbooks ?? []).flatMap((ref, i) => (unsound?.(['playbooks', i]) ? [] : [{ ref: ref.includes('/') ? resolvePath(dirname(source.file), ref) : ref, position: pos(['playbooks', i]) }])),
+    // A file is relative to the topology file (playbook-reference.ts); a name that names none stays as written, to be reported where it is.
+    playbooks: (raw.playbooks ?? []).flatMap((ref, i) => {
+      if (unsound?.(['playbooks', i])) return [];
+      const { builtin, file } = playbookTarget(ref, fromTopology(source.file));
+      return [{ ref: builtin ?? file ?? ref, position: pos(['playbooks', i]) }];
+    }),
   };
 }
 

@@ -163,7 +163,7 @@ export const RawTopology = strict(
     regions: Type.Array(RawRegion, { description: 'the regions of the grid' }),
     rollout: Type.Optional(Rollout),
     playbooks: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, description: 'a playbook name under playbooks/ or a path relative to this file' }), {
+      Type.Array(Type.String({ minLength: 1, description: "one of gridops' playbooks by name, or a file: a path relative to this file (./site.yaml)" }), {
         description: "playbooks run on every node after the grid's own workflow (node-base, hypervisor, qos, agent)",
       }),
     ),

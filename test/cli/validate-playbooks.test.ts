@@ -51,6 +51,20 @@ describe('gridops validate --playbook', () => {
     expect(again.stderr).toContain(`${bad}:3:5: a resource entry must have exactly one key`);
   });
 
+  it('`--playbook good.yaml` is the file in the current directory, as ansible-playbook takes it', () => {
+    const r = spawnSync(`${root}bin/run.js`, ['validate', `${root}examples/small.yaml`, '--playbook', 'good.yaml', '--json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, playbooks: [good], flagWarnings: [] });
+  });
+
+  it("`--playbook qos` beside a file named qos runs gridops' own, and a warning says so", () => {
+    writeFileSync(join(dir, 'qos'), 'name: mine\nresources: []\n');
+    const r = spawnSync(`${root}bin/run.js`, ['validate', `${root}examples/small.yaml`, '--playbook', 'qos'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(`warning: --playbook qos runs gridops' own playbook qos, not the file ${join(dir, 'qos')}; to run the file, write ./qos\n`);
+    expect(r.stdout).toContain('; playbook qos valid (1 warning)');
+  });
+
   it('a playbook that does not exist is one clear error, exit 1', () => {
     const r = run('validate', 'examples/small.yaml', '--playbook', join(dir, 'missing.yaml'));
     expect(r.status).toBe(1);
