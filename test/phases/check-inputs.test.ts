@@ -1,25 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../../src/errors/index.js';
 import { checkRunInputs } from '../../src/phases/check-inputs.js';
 
-/** A run's topology and playbooks are checked together: one ValidationError with every problem of every file. */
-let dir: string;
-let topology: string;
-let adHoc: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'gridops-inputs-'));
-  topology = join(dir, 'grid.yaml');
-  adHoc = join(dir, 'ad-hoc.yaml');
-  writeFileSync(join(dir, 'own.yaml'), 'name: own\nresources:\n  - directory: { path: /srv/x, mdoe: "0755" }\n');
-  writeFileSync(adHoc, 'name: ad-hoc\nresources:\n  - kind: nosuch\n    path: /x\n');
-  writeFileSync(
-    topology,
-    'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: [./own.yaml]\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1 }\n',
-  );
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/**
+ * A run's topology and playbooks are checked together: one ValidationError with every problem of
+ * every file. The fixture's topology lacks a node's address and names a playbook with an unknown
+ * key; the ad-hoc playbook has an entry of no kind.
+ */
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/run-inputs/${name}`, import.meta.url));
+const topology = fixture('grid.yaml');
+const adHoc = fixture('ad-hoc.yaml');
 
 const failure = async (options: Parameters<typeof checkRunInputs>[1]) => {
   const err = await checkRunInputs(topology, options).catch((e: unknown) => e);

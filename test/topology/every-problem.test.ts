@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { checkTopologyText } from '../../src/topology/load.js';
 
 /**
@@ -7,24 +8,7 @@ import { checkTopologyText } from '../../src/topology/load.js';
  */
 const problemsOf = (text: string) => checkTopologyText('g.yaml', text).problems.map((p) => `${p.line}:${p.column}: ${p.message}`);
 
-const TOPOLOGY = `apiVersion: gridops/v1
-kind: Grid
-metadata: { name: g }
-regions:
-  - name: r1
-    subgrids:
-      - name: s1
-        nodes:
-          - { name: n1 }
-          - { name: n2 }
-          - { name: n3, address: 10.0.1.3, ssh: { port: 7946 } }
-      - nodes:
-          - { name: n4, address: 10.0.1.4 }
-      - name: s3
-        nodes:
-          - { name: n5, address: 10.0.1.5, colour: red, agent: { version: 0.0.1 } }
-          - { name: n6, address: 10.0.1.6, agent: { version: 0.0.2 } }
-`;
+const TOPOLOGY = readFileSync(new URL('../fixtures/every-problem/stages.yaml', import.meta.url), 'utf8');
 
 describe('every problem of a topology in one run', () => {
   it('missing keys, an unknown key, and the checks of the resolved grid on the nodes that have no problem', () => {
@@ -41,19 +25,7 @@ describe('every problem of a topology in one run', () => {
   });
 
   it('a duplicate key, a second document and a refused tag do not hide the schema problems', () => {
-    const text = `apiVersion: gridops/v1
-kind: Grid
-metadata: { name: g, name: h }
-regions:
-  - name: r1
-    subgrids:
-      - name: s1
-        nodes:
-          - { name: n1, address: !!binary MTAuMC4xLjE= }
-          - { name: n2 }
----
-kind: Grid
-`;
+    const text = readFileSync(new URL('../fixtures/every-problem/parse-problems.yaml', import.meta.url), 'utf8');
     expect(problemsOf(text)).toEqual([
       '3:22: duplicate key "name"',
       // The tag is the problem of that value: no second one saying a Buffer is not a string.
