@@ -23,7 +23,7 @@ import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict }
 import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHostsEntry } from './known-hosts.js';
 import { silentLogger, type TransportLogger } from './logger.js';
 import { quote } from './quote.js';
-import { abortableDelay, backoffDelay, defaultRetryPolicy, isRetryableConnectError, type RetryPolicy } from './retry.js';
+import { abortableDelay, backoffDelay, defaultRetryPolicy, retriesFor, type RetryPolicy } from './retry.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { skipHostKeyProofs } from './skip-host-key-proofs.js';
 import { querySftp, SftpUnanswered } from './sftp-queries.js';
@@ -460,7 +460,7 @@ async function connectWithRetry(ep: Endpoint, opts: SshSessionOptions, log: Tran
       const left = Math.max(1, Math.round(ep.readyTimeoutMs - (performance.now() - started)));
       return await handshake({ ...ep, readyTimeoutMs: left }, opts, log, sock);
     } catch (e) {
-      if (attempt >= policy.retries || !isRetryableConnectError(e) || e instanceof HostKeyError) throw toConnectionError(ep, opts, e, attempt + 1);
+      if (attempt >= retriesFor(e, policy) || e instanceof HostKeyError) throw toConnectionError(ep, opts, e, attempt + 1);
       const delay = backoffDelay(attempt, policy);
       log.debug({ host: ep.label, attempt: attempt + 1, delayMs: delay }, `${ep.label}: connect failed (${(e as Error).message}); retrying in ${delay} ms`);
       opts.onRetry?.(attempt + 1, delay, e);
