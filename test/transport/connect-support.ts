@@ -150,9 +150,10 @@ export async function startEmptyAgent(path: string): Promise<{ asked: () => numb
 
 /**
  * A connection keeper for `knownHostsFile` (at the socket a run looks for under $GRIDOPS_KEEPER_DIR)
- * that records each connect request and refuses it, so the run reports its hosts unreachable.
+ * that records each connect request and refuses it, so the run reports its hosts unreachable; with
+ * `answer` false it never answers one (a keeper still connecting: a handshake, its retries).
  */
-export async function startRecordingKeeper(knownHostsFile: string, content: string): Promise<{ connects: Array<Extract<KeeperRequest, { op: 'connect' }>>; stop: () => Promise<void> }> {
+export async function startRecordingKeeper(knownHostsFile: string, content: string, answer = true): Promise<{ connects: Array<Extract<KeeperRequest, { op: 'connect' }>>; stop: () => Promise<void> }> {
   const connects: Array<Extract<KeeperRequest, { op: 'connect' }>> = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -168,6 +169,7 @@ export async function startRecordingKeeper(knownHostsFile: string, content: stri
         buffer = buffer.slice(nl + 1);
         if (req.op !== 'connect') continue;
         connects.push(req);
+        if (!answer) continue;
         const host = req.spec.name ?? req.spec.host;
         socket.write(`${JSON.stringify({ id: req.id, ok: false, error: { kind: 'ConnectionError', message: `${host}: refused by the test keeper`, host } })}\n`);
       }
