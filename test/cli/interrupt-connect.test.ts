@@ -5,10 +5,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SilentHosts, eventually, writeKey } from '../transport/connect-support.js';
+import { SilentHosts, eventually, oneSubgridTopology, writeKey } from '../transport/connect-support.js';
+import { freePort } from '../transport/sshd-harness.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -34,30 +34,13 @@ describe('an unreachable host, through the binary', () => {
   /** A one-node topology for 127.0.0.1:`port`; returns its path. */
   function topology(name: string, port: number): string {
     const file = join(dir, `${name}.yaml`);
-    writeFileSync(
-      file,
-      `apiVersion: gridops/v1
-kind: Grid
-metadata: { name: ${name} }
-defaults:
-  ssh: { port: ${port}, identityFile: ${join(dir, 'id')}, knownHosts: ${join(dir, 'known_hosts')} }
-regions:
-  - name: r1
-    subgrids:
-      - name: s1
-        nodes:
-          - { name: n1, address: 127.0.0.1 }
-`,
-    );
+    writeFileSync(file, oneSubgridTopology(`port: ${port}, identityFile: ${join(dir, 'id')}, knownHosts: ${join(dir, 'known_hosts')}`, ['{ name: n1, address: 127.0.0.1 }'], name));
     return file;
   }
 
   it('a refused port: plan reports the host after one retry', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-    const closedPort = (probe.address() as { port: number }).port;
-    await new Promise((resolve) => probe.close(resolve));
-    const r = spawnSync(`${root}bin/run.js`, ['plan', topology('refused', closedPort)], { cwd: dir, env, encoding: 'utf8', timeout: 20_000 });
+    // A port that was just free: nothing listens there, so a connect is refused.
+    const r = spawnSync(`${root}bin/run.js`, ['plan', topology('refused', await freePort())], { cwd: dir, env, encoding: 'utf8', timeout: 20_000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/n1: unreachable: cannot connect to 127\.0\.0\.1:\d+ after 2 attempts: connect ECONNREFUSED/);
   });

@@ -1,6 +1,5 @@
 import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -26,7 +25,8 @@ import { statePaths } from '../../src/state/state.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { gridOf } from '../resources/fixtures.js';
-import { writeKey } from '../transport/connect-support.js';
+import { oneSubgridTopology, writeKey } from '../transport/connect-support.js';
+import { freePort } from '../transport/sshd-harness.js';
 import { hostRoot, rooted } from '../playbooks/support/kernel-host.js';
 import { sysctlFile } from '../../src/resources/sysctl.js';
 
@@ -440,26 +440,14 @@ regions:
   });
 
   it("a dropped node whose recorded identity file is gone: reported alone as not reached, and the run goes on (over SSH, no host needed)", async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-    const closedPort = (probe.address() as { port: number }).port;
-    await new Promise((resolve) => probe.close(resolve));
     writeFileSync(join(dir, 'known_hosts'), '');
     const key = (name: string) => writeKey(join(dir, name)).file;
-    const n2Line = `          - { name: n2, address: 127.0.0.2, ssh: { identityFile: ${key('id_n2')} } }\n`;
-    writeFileSync(topology, `apiVersion: gridops/v1
-kind: Grid
-metadata: { name: g }
-defaults: { ssh: { port: ${closedPort}, knownHosts: ${join(dir, 'known_hosts')}, identityFile: ${key('id_n1')} } }
-regions:
-  - name: r1
-    subgrids:
-      - name: s1
-        nodes:
-          - { name: n1, address: 127.0.0.1 }
-${n2Line}`);
+    // n1's port was just free: nothing listens there, so its connect is refused at once.
+    const defaults = `port: ${await freePort()}, knownHosts: ${join(dir, 'known_hosts')}, identityFile: ${key('id_n1')}`;
+    const n1 = '{ name: n1, address: 127.0.0.1 }';
+    writeFileSync(topology, oneSubgridTopology(defaults, [n1, `{ name: n2, address: 127.0.0.2, ssh: { identityFile: ${key('id_n2')} } }`]));
     await runApply(options());
-    writeFileSync(topology, readFileSync(topology, 'utf8').replace(n2Line, ''));
+    writeFileSync(topology, oneSubgridTopology(defaults, [n1]));
     rmSync(join(dir, 'id_n2'));
     // No injected transports: the fleet's own pre-flight, then SSH (n1's port refuses at once).
     const err = await runApply(options({ playbooks: undefined, connect: undefined, verify: false })).catch((e: unknown) => e);

@@ -5,7 +5,6 @@
  * keeper (--persist), whose connect the run used to wait out, retries and all. Loopback only.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +13,7 @@ import { KeeperClient } from '../../src/transport/keeper-client.js';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
 import { SshTransport, type SshHostSpec, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
 import { SilentHosts, eventually, startRecordingKeeper, startSsh2Server, writeKey } from './connect-support.js';
+import { freePort } from './sshd-harness.js';
 
 /** How long `connecting` took to settle after `stop` aborted, and with what; 'still waiting' past 3 s. */
 async function settleAfterAbort(connecting: Promise<unknown>, stop: AbortController): Promise<{ outcome: unknown; ms: number }> {
@@ -62,10 +62,7 @@ describe('Ctrl-C during a connect', () => {
   });
 
   it('ends the delay before a retry at once', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-    const closedPort = (probe.address() as { port: number }).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const closedPort = await freePort();
     const stop = new AbortController();
     let retrying = false;
     const slow = { retries: 3, refusedRetries: 1, baseDelayMs: 20_000, maxDelayMs: 20_000 };

@@ -13,6 +13,7 @@ import { KnownHosts } from '../../src/transport/known-hosts.js';
 import { defaultRetryPolicy, retriesFor, type RetryPolicy } from '../../src/transport/retry.js';
 import { SshTransport, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
 import { writeKey } from './connect-support.js';
+import { freePort } from './sshd-harness.js';
 
 const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', level: 'client-socket' });
 
@@ -40,10 +41,7 @@ describe('connect retries by cause', () => {
       dir = mkdtempSync(join(tmpdir(), 'gridops-retry-'));
       key = writeKey(join(dir, 'id'));
       // A port that was just free: nothing listens there, so a connect is refused.
-      const probe = createServer();
-      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-      closedPort = (probe.address() as { port: number }).port;
-      await new Promise((resolve) => probe.close(resolve));
+      closedPort = await freePort();
       // sshd past MaxStartups: it accepts, then drops the connection before saying anything.
       dropping = createServer((socket) => socket.destroy());
       await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', () => resolve()));

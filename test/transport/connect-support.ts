@@ -22,11 +22,11 @@ export function writeKey(file: string, passphrase?: string): { file: string; pub
   return { file, publicBlob: Buffer.from(pair.public.split(' ')[1]!, 'base64') };
 }
 
-/** Nodes of a one-sub-grid topology; `nodes` are the YAML flow mappings of its nodes. */
-export function nodesOf(defaultsSsh: string, nodes: string[]): Node[] {
-  const text = `apiVersion: gridops/v1
+/** The text of a one-sub-grid topology (grid `name`, region r1, sub-grid s1); `nodes` are the YAML flow mappings of its nodes. */
+export function oneSubgridTopology(defaultsSsh: string, nodes: string[], name = 'g'): string {
+  return `apiVersion: gridops/v1
 kind: Grid
-metadata: { name: g }
+metadata: { name: ${name} }
 defaults:
   ssh: { ${defaultsSsh} }
 regions:
@@ -36,7 +36,11 @@ regions:
         nodes:
 ${nodes.map((n) => `          - ${n}`).join('\n')}
 `;
-  const { grid, problems } = checkTopologyText('t.yaml', text);
+}
+
+/** Nodes of a one-sub-grid topology (oneSubgridTopology). */
+export function nodesOf(defaultsSsh: string, nodes: string[]): Node[] {
+  const { grid, problems } = checkTopologyText('t.yaml', oneSubgridTopology(defaultsSsh, nodes));
   if (!grid) throw new Error(problems.map((p) => p.message).join('\n'));
   return allNodes(grid);
 }
