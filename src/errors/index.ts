@@ -133,6 +133,11 @@ export class StalePlanError extends GridopsError {
   readonly code = 'STALE_PLAN';
 }
 
+/** A node named on the command line that the state does not record (`gridops state rm`). */
+export class NotInStateError extends GridopsError {
+  readonly code = 'NOT_IN_STATE';
+}
+
 /** Another gridops run holds the state lock. */
 export class LockHeldError extends GridopsError {
   readonly code = 'LOCK_HELD';

@@ -1,4 +1,5 @@
 import { plural } from '../plural.js';
+import type { ForgetResult } from '../state/forget-nodes.js';
 import type { StateEntry } from '../state/state-report.js';
 import type { HostState } from '../state/state.js';
 
@@ -56,4 +57,18 @@ function unsuccessfulRun(e: StateEntry, r: HostState): Array<[string, string]> {
   if (!r.appliedAt) return [...lines, ['last successful apply', 'none']];
   const topology = e.topology === 'current' ? 'with this topology' : 'with another version of the topology';
   return [...lines, ['last successful apply', `${r.appliedAt}, ${topology}`], ['  playbooks', r.playbooks.join(', ') || '-'], ['  topology sha256', r.topologyHash || '-']];
+}
+
+/**
+ * `state rm`: each node forgotten, with where it was (the record is gone from the state, so this
+ * line is what is left of it), and that its host was not touched.
+ */
+export function formatForgotten(result: ForgetResult): string {
+  const lines = result.forgotten.map(({ node, record, inTopology }) => {
+    const where = record.node ? `${record.node.user}@${record.node.address}:${record.node.port}, ${record.node.region}/${record.node.subgrid}, ` : '';
+    const last = record.appliedAt ? `last applied ${record.appliedAt}` : 'never applied';
+    const next = inTopology ? '; the topology still has it: the next apply plans it afresh from the host' : '';
+    return `forgot ${node} (${where}${last})${next}`;
+  });
+  return [...lines, `${plural(result.forgotten.length, 'node')} forgotten, no host contacted (what gridops installed there stays); ${result.stateFile} (serial ${result.serial})`].join('\n');
 }

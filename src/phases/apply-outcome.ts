@@ -3,6 +3,7 @@ import { ApplyFailedError, InterruptedError, messageUnder, OverlayNotConvergedEr
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import { countPlan, type PlanCounts } from '../plan/plan.js';
 import { plural } from '../plural.js';
+import { notDecommissioned } from './decommission-not-reached.js';
 import type { RunContext } from './run-context.js';
 
 /** What `gridops apply` returns (and `--json` prints). */
@@ -37,7 +38,13 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
   if (ctx.interrupted) throw withResult(new InterruptedError(interruptedMessage(hosts), 'run apply again; it continues from the real state of each host'));
   const failed = hosts.filter((h) => h.status === 'failed');
   if (failed.length || unreachable.length) {
-    throw withResult(new ApplyFailedError(failedHostsMessage(failed.length, unreachable.length), 'fix the hosts listed above, then run apply again; it only does what is still needed'));
+    // The nodes of the topology were applied all the same; a node to decommission that was not reached says how to forget it.
+    const kept = unreachable.filter((u) => ctx.recordedOnly.has(u.host)).map((u) => u.host);
+    const retry = 'fix the hosts listed above, then run apply again; it only does what is still needed';
+    if (!kept.length) throw withResult(new ApplyFailedError(failedHostsMessage(failed.length, unreachable.length), retry));
+    const { message, forget, bringBack } = notDecommissioned(kept, ctx.options);
+    const onlyThose = !failed.length && kept.length === unreachable.length;
+    throw withResult(new ApplyFailedError(`${failedHostsMessage(failed.length, unreachable.length)}: ${message}`, onlyThose ? `${forget}; otherwise ${bringBack}` : `${retry}; ${forget}`));
   }
   const refused = hosts.flatMap((h) => (h.refused ?? []).map((r) => `${h.host}: ${r.reason}`));
   if (refused.length) {

@@ -4,6 +4,7 @@ import { readState } from '../state/state.js';
 import { nodesWithAgent } from '../state/nodes-with-agent.js';
 import { expectedInSync } from '../state/expected-in-sync.js';
 import type { Phase } from './phase.js';
+import { decommissionNotReached } from './decommission-not-reached.js';
 import { loadSecrets } from './load-secrets.js';
 import { unreachableLines } from './unreachable-lines.js';
 
@@ -44,7 +45,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       const { options, nodes } = ctx;
       ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
       ctx.secrets = await loadSecrets(ctx);
-      const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs, say: (message: string) => ctx.say(message) };
+      const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs, say: (message: string) => ctx.say(message), recordedOnly: ctx.recordedOnly };
       const state = await readState(ctx.paths.state, ctx.grid.name);
       const existing = nodesWithAgent(state);
       let withoutShell = 0;
@@ -77,8 +78,8 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       for (const [name, ms] of ctx.fleet.connectMs) ctx.profile.host(name, 'connect', ms);
       ctx.profile.readWithoutShell = withoutShell;
       ctx.readings = results;
-      ctx.unreachable = unreachable;
-      for (const line of unreachableLines(unreachable)) ctx.say(line);
+      ctx.unreachable = unreachable.map((u) => (ctx.recordedOnly.has(u.node.name) ? decommissionNotReached(u, options) : u));
+      for (const line of unreachableLines(ctx.unreachable)) ctx.say(line);
     },
     async cleanUp(ctx) {
       await ctx.fleet.close();

@@ -57,6 +57,7 @@ export const findRemovedNodes: Phase = {
       if (borrowedFrom) ctx.say(`warning: the state does not record how ${name} was reached (recorded by an older gridops): it is reached as ${record.node.user}@${record.node.address}:${record.node.port} with ${borrowedFrom}'s key, known_hosts and jump host`);
       ctx.nodes.push(node);
       ctx.removing.add(name);
+      ctx.recordedOnly.add(name);
       ctx.workflow.byNode.set(name, [reset]);
       if (!ctx.workflow.refs.includes(RESET_PLAYBOOK)) ctx.workflow.refs.push(RESET_PLAYBOOK);
     }

@@ -34,6 +34,8 @@ export class RunContext {
   nodes: Node[] = [];
   /** Nodes whose gridops this run removes (decommissioned: the state knows them, the topology no longer; or `gridops reset`). */
   removing = new Set<string>();
+  /** Nodes the topology no longer has, reached as the state recorded them: those of `removing` being decommissioned. */
+  recordedOnly = new Set<string>();
   /** With `--site`: the nodes of the new site, the only ones this run changes. */
   site?: Set<string>;
   secrets: Secrets = {};

@@ -5,9 +5,13 @@ import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
 import type { RunContext } from './run-context.js';
 
-/** Verify only a grid that was fully applied: a half-applied grid is reported as that, not as an overlay problem. */
+/**
+ * Verify only a grid that was fully applied: a half-applied grid is reported as that, not as an
+ * overlay problem. A node to decommission that was not reached is not part of the grid any more:
+ * the topology's nodes were all applied, and their overlay is verified.
+ */
 function fullyApplied(ctx: RunContext): boolean {
-  return !ctx.stopped && !ctx.interrupted && ctx.unreachable.length === 0 && !ctx.outcomes.some((o) => o.status === 'failed' || o.status === 'skipped');
+  return !ctx.stopped && !ctx.interrupted && ctx.unreachable.every((u) => ctx.recordedOnly.has(u.node.name)) && !ctx.outcomes.some((o) => o.status === 'failed' || o.status === 'skipped');
 }
 
 /**

@@ -14,7 +14,8 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
   const shared = sharedHints(plan);
   for (const host of plan.hosts) {
     if (!host.changes.length && !host.notes.length && !host.error) continue;
-    out.push(paint(1, `${host.host} (${host.address})${host.decommission ? ` ${paint(31, 'DECOMMISSION: gridops is removed from this node and the state forgets it')}` : ''}`));
+    const decommission = host.error ? 'DECOMMISSION, not reached: it stays in the state, and the next apply tries again' : 'DECOMMISSION: gridops is removed from this node and the state forgets it';
+    out.push(paint(1, `${host.host} (${host.address})${host.decommission ? ` ${paint(31, decommission)}` : ''}`));
     if (host.error) out.push(`  ${paint(31, 'x')} ${host.error.kind}: ${host.error.message}${host.error.hint && !shared.has(host.error.hint) ? `\n      hint: ${host.error.hint}` : ''}`);
     for (const c of [...host.changes, ...host.notes]) {
       out.push(`  ${paint(colorOf[c.action], SYMBOL[c.action])} ${c.id}${c.action === 'none' ? `: ${c.summary}` : ''}`);

@@ -2,7 +2,7 @@ import { ConnectionError, HostKeyError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
-import { checkIdentityFiles } from './identity-files-check.js';
+import { checkIdentityFiles, recordedIdentityErrors } from './identity-files-check.js';
 import { KeeperClient } from './keeper-client.js';
 import { KnownHosts } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
@@ -44,6 +44,12 @@ export interface ConnectOptions {
   say?: (message: string) => void;
   /** Tests and the lab may inject transports; by default hosts are reached over SSH. */
   connect?: (node: Node) => Promise<Transport>;
+  /**
+   * Nodes the topology no longer has, reached as the state recorded them (being decommissioned):
+   * an identity file of theirs that cannot be read makes that node unreachable, where one of a
+   * node in the topology stops the run (identity-files-check.ts says why).
+   */
+  recordedOnly?: ReadonlySet<string>;
 }
 
 /** The connections of one run: one per host, opened once and reused by every phase. */
@@ -136,13 +142,17 @@ export class Fleet {
     // Every node's spec (a node whose target cannot be worked out has none: its own connect reports
     // that), so that an identity file that is not there stops the run before any dial.
     const workable = specsOf(nodes, specOf);
-    checkIdentityFiles([...workable.values()], identityOrigin(nodes));
+    const keyless = checkIdentityFilesOf(nodes, workable, options.recordedOnly);
     // The hosts fanOut starts first, dialled before ssh2 loads (early-dials.ts says why); after the
     // known_hosts files and the identity files, so a run that fails on its own configuration opens
     // no connection.
-    const first = nodes.slice(0, Math.max(1, Math.floor(options.concurrency))).flatMap((node) => workable.get(node) ?? []);
+    const first = nodes.slice(0, Math.max(1, Math.floor(options.concurrency))).flatMap((node) => (keyless.has(node.name) ? [] : workable.get(node) ?? []));
     await this.earlyDials.dialFirst(first, options.concurrency);
-    return async (node) => byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get(specOf(node));
+    return async (node) => {
+      const noKey = keyless.get(node.name);
+      if (noKey) throw noKey;
+      return byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get(specOf(node));
+    };
   }
 
   /** Like sshConnector, through the keeper of each known_hosts file: the same specs, the keeper's verified connections. */
@@ -150,7 +160,7 @@ export class Fleet {
     // The identity files first: a run that fails on its own configuration starts no keeper.
     const sshConfig = loadSshConfig();
     const specs = specsOf(nodes, (node) => sshSpec(node, sshConfig));
-    checkIdentityFiles([...specs.values()], identityOrigin(nodes));
+    const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly);
     const byKnownHosts = new Map<string, KeeperClient>();
     for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
       const keeper = await KeeperClient.attach(file, options.persistMs!);
@@ -158,6 +168,8 @@ export class Fleet {
       this.keepers.push(keeper);
     }
     return async (node) => {
+      const noKey = keyless.get(node.name);
+      if (noKey) throw noKey;
       const spec = specs.get(node) ?? sshSpec(node, sshConfig);
       return byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.connect(spec, spec.readyTimeoutMs!, options.signal, options.logger);
     };
@@ -183,9 +195,20 @@ export class Fleet {
 }
 
 /**
+ * The identity-file pre-flight, before any connection: an unreadable file of a node the topology
+ * has stops the run (checkIdentityFiles); one of a node reached from the state only
+ * (`recordedOnly`, being decommissioned) makes that node alone unreachable. Returns those nodes'
+ * errors, by name, for their connects to report.
+ */
+function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string> = new Set()): Map<string, ConnectionError> {
+  const of = (fromState: boolean) => [...specs].filter(([node]) => recordedOnly.has(node.name) === fromState).map(([, spec]) => spec);
+  checkIdentityFiles(of(false), identityOrigin(nodes));
+  return recordedIdentityErrors(of(true), (host) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : 'IdentityFile in ~/.ssh/config'));
+}
+
+/**
  * Where a node's identity file was named, for the error about one that is not there: the topology's
- * ssh.identityFile at the level that set it, else `~/.ssh/config`'s IdentityFile (a node recorded in
- * the state only, being decommissioned, has the settings of its last apply).
+ * ssh.identityFile at the level that set it, else `~/.ssh/config`'s IdentityFile.
  */
 function identityOrigin(nodes: readonly Node[]): (host: string) => string | undefined {
   return (host) => {

@@ -107,11 +107,19 @@ export class KeeperClient {
     }
   }
 
-  request(req: Request, options: { signal?: AbortSignal; onChunk?: (text: string) => void } = {}): Promise<unknown> {
+  /**
+   * Sends `req` and waits for its answer. On `signal`, the keeper is told to cancel it and the
+   * answer is awaited (an exec stops there first); with `abandon`, the run stops waiting at once
+   * and rejects with its error, leaving the keeper to finish the work for itself.
+   */
+  request(req: Request, options: { signal?: AbortSignal; onChunk?: (text: string) => void; abandon?: () => Error } = {}): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.socket.destroyed) return reject(new ConnectionError('keeper', 'the connection keeper went away', 'rerun'));
-      const onAbort = () => this.socket.write(`${JSON.stringify({ id: this.nextId++, op: 'cancel', target: id })}\n`);
+      const onAbort = () => {
+        this.socket.write(`${JSON.stringify({ id: this.nextId++, op: 'cancel', target: id })}\n`);
+        if (options.abandon) this.pending.get(id)?.reject(options.abandon());
+      };
       const done = () => {
         options.signal?.removeEventListener('abort', onAbort);
         this.pending.delete(id);
@@ -137,7 +145,10 @@ export class KeeperClient {
   async connect(spec: SshHostSpec, readyTimeoutMs: number, runSignal?: AbortSignal, log?: TransportLogger): Promise<Transport & { connectMs: number; reused: boolean }> {
     const name = spec.name ?? spec.host;
     if (runSignal?.aborted) throw new InterruptedError(`${name}: interrupted; not connecting`);
-    const { conn, reused, connectMs } = (await this.request({ op: 'connect', spec, readyTimeoutMs, persistMs: this.persistMs })) as { conn: string; reused: boolean; connectMs: number };
+    // Ctrl-C does not wait for the keeper's connect (its handshake, its retries): a connection it
+    // opens after all stays kept, for the next run.
+    const abandon = () => new InterruptedError(`${name}: interrupted while connecting`);
+    const { conn, reused, connectMs } = (await this.request({ op: 'connect', spec, readyTimeoutMs, persistMs: this.persistMs }, { ...(runSignal ? { signal: runSignal } : {}), abandon })) as { conn: string; reused: boolean; connectMs: number };
     log?.debug({ host: name, reused, ms: connectMs }, `${name}: ${reused ? 'reusing the kept connection' : `connected in ${connectMs} ms`} (keeper ${this.socketPath})`);
     return new KeptTransport(name, conn, this, runSignal, connectMs, reused);
   }

@@ -3,19 +3,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError } from '../errors/index.js';
 
 export interface RetryPolicy {
-  /** Attempts after the first one. */
+  /** Attempts after the first one, for a connection dropped, reset or timed out before the handshake. */
   retries: number;
+  /** Attempts after the first one when the host refused the connection: nothing listens on its port. */
+  refusedRetries: number;
   baseDelayMs: number;
   maxDelayMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { retries: 3, baseDelayMs: 500, maxDelayMs: 8000 };
+/**
+ * A refusal gets one short retry (250 to 500 ms later), as OpenSSH's one attempt nearly is: it
+ * covers an sshd restarting for its own upgrade, and an unreachable port is reported in about
+ * half a second (it was 3 s, after 4 attempts). A drop before the handshake (sshd's MaxStartups
+ * under a burst) or a timeout keeps 3 retries with backoff: that host is up and busy.
+ */
+export const defaultRetryPolicy: RetryPolicy = { retries: 3, refusedRetries: 1, baseDelayMs: 500, maxDelayMs: 8000 };
 
 /**
  * Delay before retry number `attempt` (0-based): uniform in [d/2, d] with d = base * 2^attempt,
  * capped. Half-jitter keeps a floor so 50 hosts refused at once do not all come back instantly.
  */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function backoffDelay(attempt: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
   const d = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
   return Math.round(d / 2 + random() * (d / 2));
 }
@@ -38,6 +46,23 @@ export function isRetryableConnectError(err: unknown): boolean {
   // forwardOut through a jump host: SSH_OPEN_CONNECT_FAILED (2) means the target refused.
   if (e.reason === 2 || /^\(SSH\) Channel open failure: Connection refused/.test(msg)) return true;
   return false;
+}
+
+/**
+ * Whether an ssh2 connect error says that nothing listens on the port (ECONNREFUSED, or a jump
+ * host whose own connect to the target was refused): no sshd there, as opposed to one too busy.
+ */
+export function isRefusedConnectError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; reason?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const msg = typeof e.message === 'string' ? e.message : '';
+  return e.code === 'ECONNREFUSED' || e.reason === 2 || /^\(SSH\) Channel open failure: Connection refused/.test(msg);
+}
+
+/** How many attempts after the first one `err` earns under `policy`: none for what a retry cannot fix. */
+export function retriesFor(err: unknown, policy: RetryPolicy): number {
+  if (!isRetryableConnectError(err)) return 0;
+  return isRefusedConnectError(err) ? policy.refusedRetries : policy.retries;
 }
 
 /** Waits, or rejects with InterruptedError as soon as the signal fires. */

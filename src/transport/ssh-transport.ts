@@ -23,7 +23,7 @@ import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict }
 import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHostsEntry } from './known-hosts.js';
 import { silentLogger, type TransportLogger } from './logger.js';
 import { quote } from './quote.js';
-import { abortableDelay, backoffDelay, defaultRetryPolicy, isRetryableConnectError, type RetryPolicy } from './retry.js';
+import { abortableDelay, backoffDelay, defaultRetryPolicy, retriesFor, type RetryPolicy } from './retry.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { skipHostKeyProofs } from './skip-host-key-proofs.js';
 import { querySftp, SftpUnanswered } from './sftp-queries.js';
@@ -318,9 +318,19 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
     const fail = (e: unknown) => {
       if (settled) return;
       settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
       client.end();
       reject(hostKeyError ?? e);
     };
+    // Ctrl-C ends a handshake still under way at once, not at its timeout (the node's
+    // ssh.connectTimeout, 10 s by default, which a host that accepts and never answers runs to).
+    // Destroyed, not ended: a host that says nothing would never answer an end either.
+    const onAbort = () => {
+      if (settled) return;
+      client.destroy();
+      fail(new InterruptedError(`${ep.label}: interrupted while connecting`));
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     const verify = (key: Buffer, done: (ok: boolean) => void): void => {
       const verdict = kh.check(ep.host, ep.port, key);
       if (verdict.kind === 'match') return done(true);
@@ -407,6 +417,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
     client.once('ready', () => {
       if (settled) return;
       settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
       // ssh2 writes each packet with a call of its own: a read's SFTP requests, sent in one tick,
       // go out in one system call instead (and the host's sshd reads them in one).
       const sock = (client as unknown as { _sock?: Duplex })._sock;
@@ -420,6 +431,8 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
       if (!skipHostKeyProofs(client)) log.debug({ host: ep.label }, `${ep.label}: this ssh2 has no handler to wrap; it will ask the host to prove its announced host keys`);
       // Nagle plus delayed ACKs costs ~40 ms per small request/response exchange; ssh2 leaves it on.
       client.setNoDelay(true);
+      // Interrupted while the jump host opened its channel: the listener came too late to hear it.
+      if (opts.signal?.aborted) onAbort();
     } catch (e) {
       // ssh2 checks its config before it takes the socket: a throw there leaves the dialled one to us.
       early?.destroy();
@@ -456,11 +469,11 @@ async function connectWithRetry(ep: Endpoint, opts: SshSessionOptions, log: Tran
       // Through a jump host, one budget per attempt as a direct connect has: the jump host's channel
       // to the target (its TCP connect) and then the handshake, within the host's own timeout.
       const started = performance.now();
-      const sock = await openWithin(open, ep);
+      const sock = await openWithin(open, ep, opts.signal);
       const left = Math.max(1, Math.round(ep.readyTimeoutMs - (performance.now() - started)));
       return await handshake({ ...ep, readyTimeoutMs: left }, opts, log, sock);
     } catch (e) {
-      if (attempt >= policy.retries || !isRetryableConnectError(e) || e instanceof HostKeyError) throw toConnectionError(ep, opts, e, attempt + 1);
+      if (attempt >= retriesFor(e, policy) || e instanceof HostKeyError) throw toConnectionError(ep, opts, e, attempt + 1);
       const delay = backoffDelay(attempt, policy);
       log.debug({ host: ep.label, attempt: attempt + 1, delayMs: delay }, `${ep.label}: connect failed (${(e as Error).message}); retrying in ${delay} ms`);
       opts.onRetry?.(attempt + 1, delay, e);
@@ -471,23 +484,31 @@ async function connectWithRetry(ep: Endpoint, opts: SshSessionOptions, log: Tran
 
 /**
  * The jump host's stream to the target, or a timeout (retried as ssh2's own handshake timeout is):
- * a jump host whose TCP connect to the target hangs must not hold the host past its timeout.
+ * a jump host whose TCP connect to the target hangs must not hold the host past its timeout, nor
+ * past a Ctrl-C.
  */
-function openWithin(open: () => Promise<Duplex>, ep: Endpoint): Promise<Duplex> {
+function openWithin(open: () => Promise<Duplex>, ep: Endpoint, signal?: AbortSignal): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     let late = false;
-    const timer = setTimeout(() => {
+    const giveUp = (e: Error) => {
       late = true;
-      reject(Object.assign(new Error(`Timed out after ${ep.readyTimeoutMs} ms while waiting for the jump host to open a channel to ${ep.host}:${ep.port}`), { level: 'client-timeout' }));
-    }, ep.readyTimeoutMs);
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      reject(e);
+    };
+    const timer = setTimeout(() => giveUp(Object.assign(new Error(`Timed out after ${ep.readyTimeoutMs} ms while waiting for the jump host to open a channel to ${ep.host}:${ep.port}`), { level: 'client-timeout' })), ep.readyTimeoutMs);
+    const onAbort = () => giveUp(new InterruptedError(`${ep.label}: interrupted while connecting`));
+    signal?.addEventListener('abort', onAbort, { once: true });
     open().then(
       (stream) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         if (late) stream.destroy();
         else resolve(stream);
       },
       (e: unknown) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         if (!late) reject(e);
       },
     );

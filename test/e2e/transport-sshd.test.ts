@@ -71,7 +71,7 @@ d('SshTransport against a real sshd', () => {
     knownHosts: kh,
     agentSocket: null,
     readyTimeoutMs: 5000,
-    retry: { retries: 2, baseDelayMs: 50, maxDelayMs: 200 },
+    retry: { retries: 2, refusedRetries: 1, baseDelayMs: 50, maxDelayMs: 200 },
     ...extra,
   });
   const spec = (user = 'root', extra: Partial<SshHostSpec> = {}): SshHostSpec => ({ name: 'lab1', host: '127.0.0.1', port: sshd.port, user, identityFiles: [clientKey.file], ...extra });
@@ -253,15 +253,15 @@ d('SshTransport against a real sshd', () => {
     expect(retries).toBe(0);
   });
 
-  it('connection refused: retries with backoff, then ConnectionError', async () => {
+  it('connection refused: one short retry, then ConnectionError', async () => {
     const { freePort } = await import('../transport/sshd-harness.js');
     const port = await freePort();
     const delays: number[] = [];
     const t0 = Date.now();
     const err = await SshTransport.connect({ host: '127.0.0.1', port, identityFiles: [clientKey.file] }, base(await KnownHosts.load(khFile), { onRetry: (_a, ms) => delays.push(ms) })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
-    expect((err as Error).message).toMatch(/after 3 attempts: .*ECONNREFUSED/);
-    expect(delays).toHaveLength(2);
+    expect((err as Error).message).toMatch(/after 2 attempts: .*ECONNREFUSED/);
+    expect(delays).toHaveLength(1);
     expect(delays[0]).toBeGreaterThanOrEqual(25);
     expect(Date.now() - t0).toBeLessThan(2000);
   });
@@ -328,7 +328,7 @@ d('SshTransport against a real sshd', () => {
       expect(taken[0]!.destroyed).toBe(true);
     });
 
-    it('a dialled socket that was refused is not used: the handshake dials itself, retries, and reports the refusal', async () => {
+    it('a dialled socket that was refused is not used: the handshake dials itself, retries once, and reports the refusal', async () => {
       const { freePort } = await import('../transport/sshd-harness.js');
       const port = await freePort();
       const early = new EarlyDials();
@@ -337,8 +337,8 @@ d('SshTransport against a real sshd', () => {
       const delays: number[] = [];
       const err = await SshTransport.connect({ host: '127.0.0.1', port, identityFiles: [clientKey.file] }, base(await KnownHosts.load(khFile), { earlyDials: early, onRetry: (_a, ms) => delays.push(ms) })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConnectionError);
-      expect((err as Error).message).toMatch(/after 3 attempts: .*ECONNREFUSED/);
-      expect(delays).toHaveLength(2);
+      expect((err as Error).message).toMatch(/after 2 attempts: .*ECONNREFUSED/);
+      expect(delays).toHaveLength(1);
     });
 
     it('a socket no handshake took is closed by closeAll: sshd sees the connection end', async () => {

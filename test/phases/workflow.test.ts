@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ApplyFailedError, ConfirmationRefusedError, StalePlanError, ValidationError } from '../../src/errors/index.js';
+import { ApplyFailedError, ConfirmationRefusedError, ConnectionError, StalePlanError, ValidationError } from '../../src/errors/index.js';
 import { APPLY_PHASES, runApply } from '../../src/phases/apply.js';
 import type { ApplyResult } from '../../src/phases/apply-outcome.js';
 import { formatApplySummary } from '../../src/formatters/apply-summary.js';
@@ -19,9 +19,14 @@ import type { Node } from '../../src/topology/model.js';
 import { lockState } from '../../src/phases/lock-state.js';
 import { verifyOverlay } from '../../src/phases/verify-overlay.js';
 import type { Plan } from '../../src/plan/plan.js';
+import { renderPlan } from '../../src/plan/render.js';
+import { forgetNodes } from '../../src/state/forget-nodes.js';
+import { statePaths } from '../../src/state/state.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { gridOf } from '../resources/fixtures.js';
+import { oneSubgridTopology, writeKey } from '../transport/connect-support.js';
+import { freePort } from '../transport/sshd-harness.js';
 import { hostRoot, rooted } from '../playbooks/support/kernel-host.js';
 import { sysctlFile } from '../../src/resources/sysctl.js';
 
@@ -400,6 +405,67 @@ regions:
     await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
     const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
     expect(Object.keys(state.hosts)).not.toContain('n2');
+  });
+
+  it("a dropped node that cannot be reached does not hold the grid back: the topology's nodes are applied, it stays in the state, and the error says how to forget it", async () => {
+    await runApply(options());
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
+    const hostGone = async (node: { name: string }) => {
+      if (node.name === 'n2') throw new ConnectionError('n2', 'cannot connect to 10.0.0.2:22 after 2 attempts: connect ECONNREFUSED 10.0.0.2:22', 'check that the host is up and sshd listens on that port');
+      return (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    };
+    const forget = `\`gridops state rm ${topology} n2\` forgets it without contacting it`;
+    const plan = await runPlan(options({ playbooks: undefined, connect: hostGone }));
+    const n2 = plan.hosts.find((h) => h.host === 'n2')!;
+    expect(n2).toMatchObject({ decommission: true, error: { kind: 'unreachable', hint: `check that the host is up and sshd listens on that port; or, if n2 is gone for good, ${forget}` } });
+    expect(renderPlan(plan)).toContain('n2 (10.0.0.2) DECOMMISSION, not reached: it stays in the state, and the next apply tries again');
+
+    const err = await runApply(options({ playbooks: undefined, connect: hostGone, verify: false })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplyFailedError);
+    expect((err as Error).message).toBe('1 host unreachable: n2, to be decommissioned, was not reached and stays in the state: the next apply tries again');
+    expect((err as ApplyFailedError).hint).toBe(`if n2 is gone for good, ${forget}; otherwise bring it back and run apply again`);
+    const { result } = err as ApplyFailedError & { result: ApplyResult };
+    expect(result.hosts.map((h) => [h.host, h.status])).toEqual([['n1', 'applied']]);
+    const stateFile = join(dir, '.gridops', 'g.state.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    expect(Object.keys(state.hosts).sort()).toEqual(['n1', 'n2']);
+    expect(state.hosts.n1).toMatchObject({ lastOutcome: 'applied', playbooks: ['node-base', 'qos', 'agent'] });
+
+    // Gone for good: forgotten without contacting it, the next apply has nothing of it left to do.
+    const grid = await loadTopology(topology);
+    await forgetNodes(grid, statePaths(topology, grid.name), ['n2'], 'test');
+    const clean = await runApply(options({ playbooks: undefined, connect: hostGone, verify: false }));
+    expect(clean.unreachable).toEqual([]);
+    expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts)).toEqual(['n1']);
+  });
+
+  it("a dropped node whose recorded identity file is gone: reported alone as not reached, and the run goes on (over SSH, no host needed)", async () => {
+    writeFileSync(join(dir, 'known_hosts'), '');
+    const key = (name: string) => writeKey(join(dir, name)).file;
+    // n1's port was just free: nothing listens there, so its connect is refused at once.
+    const defaults = `port: ${await freePort()}, knownHosts: ${join(dir, 'known_hosts')}, identityFile: ${key('id_n1')}`;
+    const n1 = '{ name: n1, address: 127.0.0.1 }';
+    writeFileSync(topology, oneSubgridTopology(defaults, [n1, `{ name: n2, address: 127.0.0.2, ssh: { identityFile: ${key('id_n2')} } }`]));
+    await runApply(options());
+    writeFileSync(topology, oneSubgridTopology(defaults, [n1]));
+    rmSync(join(dir, 'id_n2'));
+    // No injected transports: the fleet's own pre-flight, then SSH (n1's port refuses at once).
+    const err = await runApply(options({ playbooks: undefined, connect: undefined, verify: false })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplyFailedError);
+    const { result } = err as ApplyFailedError & { result: ApplyResult };
+    expect(result.unreachable.find((u) => u.host === 'n2')!.error).toBe(`cannot read its identity file ${join(dir, 'id_n2')} (ENOENT), named by the state's record of its last apply; not contacted`);
+    expect(result.unreachable.find((u) => u.host === 'n1')!.error).toMatch(/ECONNREFUSED/);
+    expect((err as ApplyFailedError).hint).toContain(`if n2 is gone for good, \`gridops state rm ${topology} n2\``);
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8')).hosts).sort()).toEqual(['n1', 'n2']);
+  });
+
+  it('verify still runs when the only hosts not reached were being decommissioned', () => {
+    const ctx = new RunContext(options());
+    ctx.planned = [{ session: { node: { name: 'n1' }, facts: { agentVersion: '0.1.0' } }, managedUnits: [] } as unknown as RunContext['planned'][number]];
+    ctx.unreachable = [{ node: { name: 'n2' } as Node, error: new ConnectionError('n2', 'refused') }];
+    expect(verifyOverlay.shouldRun!(ctx)).toBe(false); // a host of the grid was not reached: half-applied
+    ctx.recordedOnly.add('n2');
+    expect(verifyOverlay.shouldRun!(ctx)).toBe(true);
   });
 
   // connect-and-read hands a decommissioned node no recorded playbook entries: `reset` removes every

@@ -22,11 +22,11 @@ export function writeKey(file: string, passphrase?: string): { file: string; pub
   return { file, publicBlob: Buffer.from(pair.public.split(' ')[1]!, 'base64') };
 }
 
-/** Nodes of a one-sub-grid topology; `nodes` are the YAML flow mappings of its nodes. */
-export function nodesOf(defaultsSsh: string, nodes: string[]): Node[] {
-  const text = `apiVersion: gridops/v1
+/** The text of a one-sub-grid topology (grid `name`, region r1, sub-grid s1); `nodes` are the YAML flow mappings of its nodes. */
+export function oneSubgridTopology(defaultsSsh: string, nodes: string[], name = 'g'): string {
+  return `apiVersion: gridops/v1
 kind: Grid
-metadata: { name: g }
+metadata: { name: ${name} }
 defaults:
   ssh: { ${defaultsSsh} }
 regions:
@@ -36,7 +36,11 @@ regions:
         nodes:
 ${nodes.map((n) => `          - ${n}`).join('\n')}
 `;
-  const { grid, problems } = checkTopologyText('t.yaml', text);
+}
+
+/** Nodes of a one-sub-grid topology (oneSubgridTopology). */
+export function nodesOf(defaultsSsh: string, nodes: string[]): Node[] {
+  const { grid, problems } = checkTopologyText('t.yaml', oneSubgridTopology(defaultsSsh, nodes));
   if (!grid) throw new Error(problems.map((p) => p.message).join('\n'));
   return allNodes(grid);
 }
@@ -150,9 +154,10 @@ export async function startEmptyAgent(path: string): Promise<{ asked: () => numb
 
 /**
  * A connection keeper for `knownHostsFile` (at the socket a run looks for under $GRIDOPS_KEEPER_DIR)
- * that records each connect request and refuses it, so the run reports its hosts unreachable.
+ * that records each connect request and refuses it, so the run reports its hosts unreachable; with
+ * `answer` false it never answers one (a keeper still connecting: a handshake, its retries).
  */
-export async function startRecordingKeeper(knownHostsFile: string, content: string): Promise<{ connects: Array<Extract<KeeperRequest, { op: 'connect' }>>; stop: () => Promise<void> }> {
+export async function startRecordingKeeper(knownHostsFile: string, content: string, answer = true): Promise<{ connects: Array<Extract<KeeperRequest, { op: 'connect' }>>; stop: () => Promise<void> }> {
   const connects: Array<Extract<KeeperRequest, { op: 'connect' }>> = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -168,6 +173,7 @@ export async function startRecordingKeeper(knownHostsFile: string, content: stri
         buffer = buffer.slice(nl + 1);
         if (req.op !== 'connect') continue;
         connects.push(req);
+        if (!answer) continue;
         const host = req.spec.name ?? req.spec.host;
         socket.write(`${JSON.stringify({ id: req.id, ok: false, error: { kind: 'ConnectionError', message: `${host}: refused by the test keeper`, host } })}\n`);
       }

@@ -7,10 +7,10 @@ import { createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputFileError } from '../../src/errors/index.js';
+import { ConnectionError, InputFileError } from '../../src/errors/index.js';
 import { Fleet } from '../../src/transport/fleet.js';
 import { checkIdentityFiles } from '../../src/transport/identity-files-check.js';
-import { nodesOf, writeKey } from './connect-support.js';
+import { nodesOf, startRecordingKeeper, startSsh2Server, writeKey } from './connect-support.js';
 
 describe('identity files checked before any connection', () => {
   let dir: string;
@@ -48,6 +48,64 @@ describe('identity files checked before any connection', () => {
     expect((err as InputFileError).hint).toMatch(/ssh\.identityFile in the topology/);
     await new Promise((r) => setTimeout(r, 100));
     expect(accepted).toBe(0);
+  });
+
+  describe('a node reached from the state only (being decommissioned) whose identity file is gone', () => {
+    // n1 is in the topology and logs in to an ssh2 server; n2, recorded only, names a key that is not there.
+    const nodesWithGoneKey = (sshPort: number, knownHosts = join(dir, 'known_hosts')) =>
+      nodesOf(`port: ${port}, knownHosts: ${knownHosts}`, [
+        `{ name: n1, address: 127.0.0.1, ssh: { port: ${sshPort}, identityFile: ${join(dir, 'id_n1')} } }`,
+        `{ name: n2, address: 127.0.0.2, ssh: { identityFile: ${join(dir, 'gone-with-n2')} } }`,
+      ]);
+    const goneKey = () => `n2: cannot read its identity file ${join(dir, 'gone-with-n2')} (ENOENT), named by the state's record of its last apply; not contacted`;
+
+    // (A known_hosts file of its own: the keeper's test below finds its keeper by that file's content.)
+    it('is that node alone not reached, and not contacted; the nodes of the topology connect', async () => {
+      const key = writeKey(join(dir, 'id_n1'));
+      const server = await startSsh2Server((blob) => blob.equals(key.publicBlob));
+      accepted = 0;
+      try {
+        const fleet = new Fleet();
+        const { results, unreachable } = await fleet.readEach(nodesWithGoneKey(server.port, join(dir, 'kh-accepted')), { concurrency: 5, acceptNewHostKeys: true, recordedOnly: new Set(['n2']) }, async (host) => host.node.name);
+        await fleet.close();
+        expect(results).toEqual(['n1']);
+        expect(unreachable.map((u) => [u.node.name, u.error.message])).toEqual([['n2', goneKey()]]);
+        expect((unreachable[0]!.error as ConnectionError).hint).toBe(`put the key back at ${join(dir, 'gone-with-n2')} to reach it`);
+        await new Promise((r) => setTimeout(r, 100));
+        expect(accepted).toBe(0);
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('through the keeper (--persist) too: the keeper is not asked for it', async () => {
+      writeKey(join(dir, 'id_n1'));
+      const keeperDir = mkdtempSync(join(tmpdir(), 'gridops-keeper-'));
+      const saved = process.env.GRIDOPS_KEEPER_DIR;
+      process.env.GRIDOPS_KEEPER_DIR = keeperDir;
+      const keeper = await startRecordingKeeper(join(dir, 'known_hosts'), '');
+      try {
+        const fleet = new Fleet();
+        const { unreachable } = await fleet.readEach(nodesWithGoneKey(port), { concurrency: 5, acceptNewHostKeys: false, persistMs: 60_000, recordedOnly: new Set(['n2']) }, async () => 'read');
+        await fleet.close();
+        expect(keeper.connects.map((c) => c.spec.name)).toEqual(['n1']);
+        expect(unreachable.find((u) => u.node.name === 'n2')!.error.message).toBe(goneKey());
+      } finally {
+        await keeper.stop();
+        if (saved === undefined) delete process.env.GRIDOPS_KEEPER_DIR;
+        else process.env.GRIDOPS_KEEPER_DIR = saved;
+        rmSync(keeperDir, { recursive: true, force: true });
+      }
+    });
+
+    it('while the same file named for a node of the topology still stops the run', async () => {
+      writeKey(join(dir, 'id_n1'));
+      const fleet = new Fleet();
+      const err = await fleet.readEach(nodesWithGoneKey(port), { concurrency: 5, acceptNewHostKeys: false }, async () => 'read').catch((e: unknown) => e);
+      await fleet.close();
+      expect(err).toBeInstanceOf(InputFileError);
+      expect((err as Error).message).toContain(`${join(dir, 'gone-with-n2')} (ENOENT)`);
+    });
   });
 
   it('files that are there pass; several missing ones are all named', () => {

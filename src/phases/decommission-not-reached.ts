@@ -1,0 +1,35 @@
+import { ConnectionError, GridopsError, InterruptedError, messageUnder } from '../errors/index.js';
+import { namedFew } from '../named-few.js';
+import type { UnreachableHost } from '../transport/fleet.js';
+import type { RunOptions } from './run-options.js';
+
+/**
+ * A node being decommissioned that the run could not reach, with a hint that says how to forget
+ * it: it stays in the state, so each apply tries again, which is right for a host that is down for
+ * a while and wrong for one that is gone for good. Not for an interrupt, which stays what it is.
+ */
+export function decommissionNotReached(u: UnreachableHost, options: Pick<RunOptions, 'topologyFile' | 'stateDir'>): UnreachableHost {
+  if (u.error instanceof InterruptedError) return u;
+  const name = u.node.name;
+  const hint = u.error instanceof GridopsError ? u.error.hint : undefined;
+  const forget = `if ${name} is gone for good, ${forgetCommand(options, [name])} forgets it without contacting it`;
+  return { node: u.node, error: new ConnectionError(name, messageUnder(name, u.error.message), hint ? `${hint}; or, ${forget}` : forget, { cause: u.error }) };
+}
+
+/**
+ * What the end of an apply says of the nodes it could not decommission: that they stay, how to
+ * forget them (`forget`), and that bringing them back works too (`bringBack`).
+ */
+export function notDecommissioned(names: readonly string[], options: Pick<RunOptions, 'topologyFile' | 'stateDir'>): { message: string; forget: string; bringBack: string } {
+  const [was, stays, is, it] = names.length === 1 ? ['was', 'stays', 'is', 'it'] : ['were', 'stay', 'are', 'them'];
+  return {
+    message: `${namedFew(names)}, to be decommissioned, ${was} not reached and ${stays} in the state: the next apply tries again`,
+    forget: `if ${namedFew(names)} ${is} gone for good, ${forgetCommand(options, names)} forgets ${it} without contacting ${it}`,
+    bringBack: `bring ${it} back and run apply again`,
+  };
+}
+
+/** The `gridops state rm` command line for `names`, with the run's own topology file and state directory. */
+function forgetCommand(options: Pick<RunOptions, 'topologyFile' | 'stateDir'>, names: readonly string[]): string {
+  return `\`gridops state rm ${options.topologyFile} ${names.join(' ')}${options.stateDir ? ` --state-dir ${options.stateDir}` : ''}\``;
+}

@@ -1,0 +1,56 @@
+import { closest } from 'fastest-levenshtein';
+import { NotInStateError } from '../errors/index.js';
+import { namedFew } from '../named-few.js';
+import { plural } from '../plural.js';
+import { allNodes, type Grid } from '../topology/model.js';
+import { StateLock } from './lock.js';
+import { readState, writeState, type HostState } from './state.js';
+
+/** One node `gridops state rm` forgot, with the record it had: where it was and how it was reached. */
+export interface ForgottenNode {
+  node: string;
+  record: HostState;
+  /** The topology still has it: the next apply plans it afresh from the host, as one never applied. */
+  inTopology: boolean;
+}
+
+/** What `gridops state rm` returns (and `--json` prints). */
+export interface ForgetResult {
+  grid: string;
+  stateFile: string;
+  /** The state's serial after the write. */
+  serial: number;
+  forgotten: ForgottenNode[];
+}
+
+/**
+ * Terraform's `state rm`: forgets nodes in the state without contacting them, for a host that is
+ * gone for good (a decommission that can never reach it would otherwise be tried by every apply).
+ * Under the state's lock, as apply takes it: an apply running meanwhile would write its own copy
+ * of the state back over this one. Every name must be in the state, or nothing is forgotten.
+ */
+export async function forgetNodes(grid: Grid, paths: { state: string; lock: string }, names: readonly string[], holder: string): Promise<ForgetResult> {
+  const lock = await StateLock.acquire(paths.lock, holder);
+  try {
+    const state = await readState(paths.state, grid.name);
+    const wanted = [...new Set(names)];
+    const unknown = wanted.filter((name) => !state.hosts[name]);
+    if (unknown.length) throw notInState(unknown, Object.keys(state.hosts), grid.name, paths.state);
+    const inTopology = new Set(allNodes(grid).map((n) => n.name));
+    const forgotten = wanted.map((node) => ({ node, record: state.hosts[node]!, inTopology: inTopology.has(node) }));
+    for (const name of wanted) delete state.hosts[name];
+    await writeState(paths.state, state);
+    return { grid: grid.name, stateFile: paths.state, serial: state.serial + 1, forgotten };
+  } finally {
+    await lock.release();
+  }
+}
+
+function notInState(unknown: string[], recorded: string[], grid: string, stateFile: string): NotInStateError {
+  const which = `${namedFew(unknown)} ${unknown.length === 1 ? 'is' : 'are'}`;
+  const guess = unknown.length === 1 && recorded.length ? `did you mean "${closest(unknown[0]!, recorded)}"? ` : '';
+  return new NotInStateError(
+    `${which} not in the state of grid ${grid} (${stateFile}, ${plural(recorded.length, 'node')}); nothing was forgotten`,
+    `${guess}\`gridops state list\` lists the nodes the state records`,
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * `gridops state rm` (Terraform's `state rm`): nodes forgotten in the state file, their hosts not
+ * contacted; under the state lock apply takes; a name the state does not record forgets nothing.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LockHeldError, NotInStateError } from '../../src/errors/index.js';
+import { forgetNodes } from '../../src/state/forget-nodes.js';
+import { StateLock } from '../../src/state/lock.js';
+import { statePaths, writeState, type GridState, type HostState } from '../../src/state/state.js';
+import { checkTopologyText } from '../../src/topology/load.js';
+import type { Grid } from '../../src/topology/model.js';
+
+let dir: string;
+let paths: ReturnType<typeof statePaths>;
+let grid: Grid;
+
+const record = (address: string): HostState => ({
+  node: { address, region: 'r1', subgrid: 's1', user: 'root', port: 22 },
+  topologyHash: 'h',
+  playbooks: ['node-base'],
+  gridopsVersion: '0.1.0',
+  agentVersion: null,
+  appliedAt: '2026-01-01T00:00:00.000Z',
+  changesApplied: 3,
+  lastOutcome: 'applied',
+});
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gridops-forget-'));
+  const checked = checkTopologyText(join(dir, 'grid.yaml'), 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.0.1 }\n');
+  grid = checked.grid!;
+  paths = statePaths(join(dir, 'grid.yaml'), 'g');
+  const state: GridState = { format: 'gridops-state/v1', grid: 'g', serial: 6, hosts: { n1: record('10.0.0.1'), n2: record('10.0.0.2'), n3: record('10.0.0.3') } };
+  await writeState(paths.state, state); // serial 7 on disk
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const onDisk = () => JSON.parse(readFileSync(paths.state, 'utf8')) as GridState;
+
+describe('forgetting nodes in the state', () => {
+  it('forgets the named nodes and keeps the others, in one atomic write of mode 0600, and lets go of the lock', async () => {
+    const result = await forgetNodes(grid, paths, ['n2', 'n3', 'n2'], 'gridops state rm grid.yaml n2 n3');
+    expect(result).toMatchObject({ grid: 'g', stateFile: paths.state, serial: 8 });
+    expect(result.forgotten.map((f) => [f.node, f.record.node?.address, f.inTopology])).toEqual([
+      ['n2', '10.0.0.2', false],
+      ['n3', '10.0.0.3', false],
+    ]);
+    const state = onDisk();
+    expect(Object.keys(state.hosts)).toEqual(['n1']);
+    expect(state.serial).toBe(8);
+    expect(statSync(paths.state).mode & 0o777).toBe(0o600);
+    // No temp file of the atomic write, and no lock, left behind.
+    expect(readdirSync(join(dir, '.gridops')).sort()).toEqual(['.gitignore', 'g.state.json']);
+  });
+
+  it('a node the topology still has may be forgotten too, and says so', async () => {
+    const result = await forgetNodes(grid, paths, ['n1'], 'test');
+    expect(result.forgotten).toEqual([expect.objectContaining({ node: 'n1', inTopology: true })]);
+  });
+
+  it('a name the state does not record: an error naming it and the closest, and nothing is forgotten', async () => {
+    const before = readFileSync(paths.state, 'utf8');
+    const err = await forgetNodes(grid, paths, ['n2', 'n4'], 'test').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotInStateError);
+    expect((err as NotInStateError).exitCode).toBe(1);
+    expect((err as Error).message).toBe(`n4 is not in the state of grid g (${paths.state}, 3 nodes); nothing was forgotten`);
+    expect((err as NotInStateError).hint).toMatch(/^did you mean "n\d"\? `gridops state list` lists the nodes the state records$/);
+    expect(readFileSync(paths.state, 'utf8')).toBe(before);
+    expect(existsSync(paths.lock)).toBe(false);
+  });
+
+  it('while another run holds the lock: refused, and the state is untouched', async () => {
+    const before = readFileSync(paths.state, 'utf8');
+    const held = await StateLock.acquire(paths.lock, 'gridops apply grid.yaml');
+    try {
+      const err = await forgetNodes(grid, paths, ['n2'], 'test').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LockHeldError);
+      expect(readFileSync(paths.state, 'utf8')).toBe(before);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('with no state yet: every name is unknown, and no state file is written', async () => {
+    rmSync(paths.state);
+    const err = await forgetNodes(grid, paths, ['n2'], 'test').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotInStateError);
+    expect((err as Error).message).toMatch(/^n2 is not in the state of grid g \(.*, 0 nodes\); nothing was forgotten$/);
+    expect(existsSync(paths.state)).toBe(false);
+  });
+});
