@@ -51,7 +51,7 @@ export const applyInBatches: Phase = {
     for (const [i, batch] of batches.entries()) {
       const label = `batch ${i + 1}/${batches.length}`;
       if (ctx.interrupted) {
-        stop(i - 1, 'interrupted', `interrupted before ${label} started`);
+        stop(i - 1, 'interrupted', `before ${label} started`);
         break;
       }
       if (batches.length > 1) ctx.say(`${label}: ${batch.hosts.join(', ')} (${batch.label})`);
@@ -67,6 +67,12 @@ export const applyInBatches: Phase = {
       }
       if (!batch.gate || agents.length === 0) continue;
       const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS });
+      if (ctx.interrupted) {
+        // Ctrl-C ends the poll early: what it last saw says nothing of the overlay's health, and
+        // this batch's hosts are done, so this is an interrupt after the batch, not a failed gate.
+        stop(i, 'interrupted', `during the health check after ${label}`);
+        break;
+      }
       const record = recordOverlay(ctx, check, agents.length);
       if (!record.converged) {
         stop(i, 'unhealthy', `the overlay did not converge within ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s: ${record.waitingFor.slice(0, 5).join('; ')}`);

@@ -1,4 +1,6 @@
 import { applyInBatches } from '../../src/phases/apply-in-batches.js';
+import { applyOutcome } from '../../src/phases/apply-outcome.js';
+import { ExitCode, InterruptedError } from '../../src/errors/index.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { PLAN_FORMAT } from '../../src/plan/plan.js';
 import { statePaths } from '../../src/state/state.js';
@@ -96,6 +98,39 @@ describe('apply in batches, rolling strategy', () => {
       ['n2', 'applied'],
       ['n3', 'skipped'],
     ]);
+  });
+
+  it('Ctrl-C during a health check is an interrupt after that batch (exit 130), not an unhealthy overlay', async () => {
+    const g = grid();
+    const { planned, order } = fleet(g);
+    const abort = new AbortController();
+    // The first question to an agent after a batch is the gate's: Ctrl-C comes while it polls.
+    for (const p of planned) {
+      const leads = p.session.node.name === 'n1';
+      const view = { role: leads ? 'leader' : 'member', regionRole: leads ? 'leader' : 'inactive', term: 1, superPeer: 'n1', regionPeer: leads ? 'n1' : null, members: [] };
+      (p.session.transport as RecordingTransport).on(ASK_AGENT, () => {
+        if (order.length) abort.abort();
+        return { code: 0, stdout: agentAnswer(JSON.stringify(view)) };
+      });
+    }
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    Object.assign(ctx.options, { signal: abort.signal });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2']);
+    expect(ctx.stopped).toMatchObject({ batch: 1, batches: 3, reason: 'interrupted', detail: 'during the health check after batch 1/3' });
+    expect(ctx.overlay).toBeUndefined();
+    ctx.unreachable = [];
+    const err = (() => {
+      try {
+        applyOutcome(ctx);
+      } catch (e) {
+        return e as InterruptedError;
+      }
+    })();
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(err!.exitCode).toBe(ExitCode.INTERRUPTED);
+    expect(err!.message).toBe('interrupted: 1 host applied; 2 hosts not started, untouched; batch 1 of 3 done; interrupted during the health check after batch 1/3');
+    expect(err!.hint).toContain('run the same apply again to resume');
   });
 });
 
