@@ -30,16 +30,18 @@ regions:
 
 /**
  * Three agents in one sub-grid, n1 its super peer, each with one change (its "upgrade"). The
- * fake overlay: applying the super peer hands its role to n2; `stuck` never rejoins.
+ * fake overlay: applying the super peer hands its role to n2; `stuck` never rejoins; applying a
+ * host named in `moves` moves the role to the node it names there.
  */
-function fleet(g: ReturnType<typeof grid>, stuck?: string) {
+function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string, string> = {}) {
   const order: string[] = [];
   let leader = 'n1';
   const planned: PlannedHost[] = allNodes(g).map((node) => {
     const transport = new RecordingTransport(node.name)
       .on(/^sh -s$/, (command, { options }) => {
         order.push(node.name);
-        if (node.name === leader) leader = 'n2';
+        if (moves[node.name] !== undefined) leader = moves[node.name]!;
+        else if (node.name === leader) leader = 'n2';
         return local.exec(command, { stdin: options.stdin });
       })
       .on(ASK_AGENT, () => {
@@ -80,10 +82,24 @@ describe('apply in batches, rolling strategy', () => {
     expect(ctx.stopped).toBeUndefined();
     expect(ctx.outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
     expect(progress).toContain('batch 3/3: n1 (super peers, which hand their role over)');
-    expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n2$/);
+    expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n2 \(was n1\)$/);
     // The last gate is the run's verified overlay: the verify phase need not ask again.
     expect(ctx.overlay).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n2' } });
   }, 30_000); // each gated batch waits GATE_STABLE_MS of stable agreement
+
+  it('cuts the hosts not yet done again after each gate: a super peer that moved mid-rollout goes last, and hands over', async () => {
+    const g = grid();
+    // Review H3: restarting the ordinary node n2 moved the role from n1 to n3. Batches fixed at
+    // the start (n2, n3, n1) would restart n3, the super peer now, as an ordinary node.
+    const { planned, order } = fleet(g, undefined, { n2: 'n3', n3: 'n1' });
+    const { ctx, progress } = contextFor(g, planned, { rolling: true });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2', 'n1', 'n3']);
+    expect(progress).toContain('batch 3/3: n3 (super peers, which hand their role over)');
+    expect(progress).toContainEqual(expect.stringMatching(/^batch 2\/3 healthy after [\d.]+ s: r1\/s1 n3$/));
+    expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n1 \(was n3\)$/);
+    expect(ctx.stopped).toBeUndefined();
+  }, 30_000);
 
   it('stops at the first batch whose gate fails; later batches stay untouched', async () => {
     const g = grid('1s');
