@@ -7,21 +7,11 @@ import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { facts, gridOf } from '../resources/fixtures.js';
 
 /** Sub-grids of 3 (s1), 2 (s2) and 1 (s3) nodes. */
-const grid = gridOf(`regions:
-  - name: r1
-    subgrids:
-      - name: s1
-        nodes:
-          - { name: n1, address: 10.0.0.1 }
-          - { name: n2, address: 10.0.0.2 }
-          - { name: n3, address: 10.0.0.3 }
-      - name: s2
-        nodes:
-          - { name: n4, address: 10.0.0.4 }
-          - { name: n5, address: 10.0.0.5 }
-      - name: s3
-        nodes:
-          - { name: n6, address: 10.0.0.6 }
+const node = (i: number) => `{ name: n${i}, address: 10.0.0.${i} }`;
+const grid = gridOf(`regions: [{ name: r1, subgrids: [
+  { name: s1, nodes: [${[1, 2, 3].map(node).join(', ')}] },
+  { name: s2, nodes: [${[4, 5].map(node).join(', ')}] },
+  { name: s3, nodes: [${node(6)}] }] }]
 `);
 
 const RESTART = { name: 'restart-gridagent', command: 'systemctl restart gridagent.service' };
