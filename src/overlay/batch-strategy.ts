@@ -17,10 +17,14 @@ export interface Batch {
   gate: boolean;
 }
 
-/** How apply's one batch loop cuts the changed hosts into batches (DESIGN step 6). */
+/**
+ * How apply's one batch loop cuts the changed hosts into batches (DESIGN step 6). The loop asks
+ * again, for the hosts not yet done, after every gate, passing the super peers the agents name
+ * then (`superPeers`); a strategy that does not place super peers ignores them.
+ */
 export interface BatchStrategy {
   readonly name: string;
-  batches(changed: readonly BatchHost[]): Batch[];
+  batches(changed: readonly BatchHost[], superPeers?: ReadonlySet<string>): Batch[];
 }
 
 /** Every changed host at once (bounded by --concurrency); no gate. */
@@ -52,12 +56,13 @@ export function plannedSuperPeersFirst(election: InitialElection | undefined): B
 /**
  * A rolling apply (DESIGN, rolling upgrade): batches bounded by `rollout.maxUnavailable`, overall
  * and per sub-grid, ordinary nodes first and the current super peers last, each gated on the
- * overlay converging. `sizes` counts the whole grid, not just the changed hosts.
+ * overlay converging. `sizes` counts the whole grid, not just the changed hosts. `asked`: the
+ * super peers before the first batch; after a gate the loop passes the ones the agents name then.
  */
-export function rolling(rollout: Rollout, sizes: { grid: number; subgrids: ReadonlyMap<string, number> }, superPeers: ReadonlySet<string>): BatchStrategy {
+export function rolling(rollout: Rollout, sizes: { grid: number; subgrids: ReadonlyMap<string, number> }, asked: ReadonlySet<string>): BatchStrategy {
   return {
     name: 'rolling',
-    batches(changed) {
+    batches(changed, superPeers = asked) {
       const batches = rolloutBatches(changed.map((h) => ({ host: h.host, subgrid: `${h.region}/${h.subgrid}`, superPeer: superPeers.has(h.host) })), rollout, sizes);
       return batches.map((hosts) => ({ hosts, label: hosts.every((h) => superPeers.has(h)) ? 'super peers, which hand their role over' : 'nodes', gate: true }));
     },
@@ -68,9 +73,9 @@ export function rolling(rollout: Rollout, sizes: { grid: number; subgrids: Reado
 export function removalsLast(strategy: BatchStrategy, removing: ReadonlySet<string>): BatchStrategy {
   return {
     name: `${strategy.name}, removals last`,
-    batches(changed) {
+    batches(changed, superPeers) {
       const removals = changed.filter((h) => removing.has(h.host)).map((h) => h.host);
-      const rest = strategy.batches(changed.filter((h) => !removing.has(h.host)));
+      const rest = strategy.batches(changed.filter((h) => !removing.has(h.host)), superPeers);
       return removals.length ? [...rest, { hosts: removals, label: 'decommissioned nodes', gate: false }] : rest;
     },
   };
@@ -78,5 +83,5 @@ export function removalsLast(strategy: BatchStrategy, removing: ReadonlySet<stri
 
 /** Any strategy, over the hosts of one new site only (`apply --site`): the rest of the grid is not touched. */
 export function onlySite(strategy: BatchStrategy, site: ReadonlySet<string>): BatchStrategy {
-  return { name: `${strategy.name}, the new site only`, batches: (changed) => strategy.batches(changed.filter((h) => site.has(h.host))) };
+  return { name: `${strategy.name}, the new site only`, batches: (changed, superPeers) => strategy.batches(changed.filter((h) => site.has(h.host)), superPeers) };
 }

@@ -45,7 +45,9 @@ export async function pollOverlay(sessions: readonly HostSession[], options: { c
     stableSince = next.agreement.converged ? (same && stableSince !== null ? stableSince : Date.now()) : null;
     check = next;
   }
-  const agreement = settled() || !options.stableForMs ? check.agreement : { ...check.agreement, converged: false, waitingFor: [...check.agreement.waitingFor, `not stable for ${Math.round(options.stableForMs / 1000)} s yet`] };
+  // Worded to follow "waiting for" (the apply summary) as the other entries do.
+  const held = stableSince === null ? '' : ` (held ${((Date.now() - stableSince) / 1000).toFixed(1)} s so far)`;
+  const agreement = settled() || !options.stableForMs ? check.agreement : { ...check.agreement, converged: false, waitingFor: [...check.agreement.waitingFor, `the same super and region peers for ${Math.round(options.stableForMs / 1000)} s${held}`] };
   return { ...check, agreement, ms: Math.round(performance.now() - t0) };
 }
 

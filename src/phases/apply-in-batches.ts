@@ -2,6 +2,7 @@ import { APPLY_IN_BATCHES_TITLE } from './apply-in-batches-title.js';
 import type { ApplyEvent } from '../engine/gate.js';
 import { applyPlan, type HostOutcome } from '../engine/applier.js';
 import { pollOverlay } from '../overlay/poll.js';
+import { superPeersNow } from '../overlay/super-peers-now.js';
 
 /**
  * How long the overlay must stay converged, on the same peers, before a rolling batch counts as
@@ -19,7 +20,8 @@ import { recordOverlay } from './record-overlay.js';
 import type { BatchStop, RunContext } from './run-context.js';
 
 /**
- * DESIGN step 6: the one batch loop. The strategy cuts the changed hosts into batches; each batch
+ * DESIGN step 6: the one batch loop. The strategy cuts the changed hosts into batches (and the
+ * ones not yet done again after each gate, from the super peers the agents name then); each batch
  * goes through the mutation gate (hosts in parallel, bounded); a batch with a gate must see the
  * overlay converge before the next starts. The loop stops at a failed gated batch, a failed
  * gate, `--fail-fast`, or Ctrl-C, and every host of a later batch is reported as untouched.
@@ -30,8 +32,8 @@ export const applyInBatches: Phase = {
   async run(ctx) {
     const { options } = ctx;
     const strategy = await chooseBatchStrategy(ctx);
-    const changed = ctx.planned.filter((p) => p.plan.changes.length > 0);
-    const batches = strategy.batches(changed.map((p) => ({ host: p.session.node.name, region: p.session.node.region, subgrid: p.session.node.subgrid })));
+    const changed = ctx.planned.filter((p) => p.plan.changes.length > 0).map((p) => ({ host: p.session.node.name, region: p.session.node.region, subgrid: p.session.node.subgrid }));
+    let batches = strategy.batches(changed);
     const n = countPlan(ctx.plan);
     ctx.say(`applying ${plural(n.create + n.update + n.delete + n.run, 'change')} on ${plural(n.hostsWithChanges, 'host')}${batches.length > 1 ? `, ${strategy.name}, in ${batches.length} batches` : ''}`);
 
@@ -48,15 +50,18 @@ export const applyInBatches: Phase = {
       if (e.type === 'host-done') ctx.profile.host(e.host, 'apply', e.ms);
       options.emit?.(e);
     };
-    for (const [i, batch] of batches.entries()) {
+    // The super peers the previous gate agreed on, to say when one moved.
+    let lastSuperPeers: Record<string, string | null> = {};
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i]!;
       const label = `batch ${i + 1}/${batches.length}`;
       if (ctx.interrupted) {
-        stop(i - 1, 'interrupted', `interrupted before ${label} started`);
+        stop(i - 1, 'interrupted', `before ${label} started`);
         break;
       }
       if (batches.length > 1) ctx.say(`${label}: ${batch.hosts.join(', ')} (${batch.label})`);
       const results = await applyPlan(
-        changed.filter((p) => batch.hosts.includes(p.session.node.name)),
+        ctx.planned.filter((p) => batch.hosts.includes(p.session.node.name)),
         { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false, doneWith: (p) => !asksAgent.has(p.session) },
       );
       for (const r of results) outcomes.set(r.host, r);
@@ -67,12 +72,27 @@ export const applyInBatches: Phase = {
       }
       if (!batch.gate || agents.length === 0) continue;
       const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS });
+      if (ctx.interrupted) {
+        // Ctrl-C ends the poll early: what it last saw says nothing of the overlay's health, and
+        // this batch's hosts are done, so this is an interrupt after the batch, not a failed gate.
+        stop(i, 'interrupted', `during the health check after ${label}`);
+        break;
+      }
       const record = recordOverlay(ctx, check, agents.length);
       if (!record.converged) {
         stop(i, 'unhealthy', `the overlay did not converge within ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s: ${record.waitingFor.slice(0, 5).join('; ')}`);
         break;
       }
-      ctx.say(`${label} healthy after ${(record.ms / 1000).toFixed(1)} s: ${Object.entries(record.superPeers).map(([sg, p]) => `${sg} ${p}`).join(', ')}`);
+      const moved = (sg: string, p: string | null) => (sg in lastSuperPeers && lastSuperPeers[sg] !== p ? ` (was ${lastSuperPeers[sg] ?? 'none'})` : '');
+      ctx.say(`${label} healthy after ${(record.ms / 1000).toFixed(1)} s: ${Object.entries(record.superPeers).map(([sg, p]) => `${sg} ${p}${moved(sg, p)}`).join(', ')}`);
+      lastSuperPeers = record.superPeers;
+      // The role can move during a batch of ordinary nodes (an election, a handover to a better
+      // node), and a batch made from the first answer would then restart a super peer as an
+      // ordinary node, with no handover (review H3). So the hosts not yet done are cut into
+      // batches again from the super peers the agents name now: the invariant stays that a
+      // sub-grid's super peer goes last in it, and hands over.
+      const done = new Set(batches.slice(0, i + 1).flatMap((b) => b.hosts));
+      batches = [...batches.slice(0, i + 1), ...strategy.batches(changed.filter((h) => !done.has(h.host)), superPeersNow(check.answers))];
     }
     ctx.outcomes = ctx.planned.map((p) => outcomes.get(p.session.node.name)!);
   },

@@ -4,7 +4,7 @@ import type { OverlayRecord } from '../overlay/overlay-record.js';
 import { countPlan, type PlanCounts } from '../plan/plan.js';
 import { plural } from '../plural.js';
 import { notDecommissioned } from './decommission-not-reached.js';
-import type { RunContext } from './run-context.js';
+import type { BatchStop, RunContext } from './run-context.js';
 
 /** What `gridops apply` returns (and `--json` prints). */
 export interface ApplyResult {
@@ -34,6 +34,9 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
   }
   if (stopped?.reason === 'failed') {
     throw withResult(new ApplyFailedError(`apply stopped at batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched`, 'fix the hosts listed above, then run the same apply again to resume'));
+  }
+  if (stopped?.reason === 'interrupted') {
+    throw withResult(new InterruptedError(`${interruptedMessage(hosts)}; ${batchesDone(stopped)}`, 'run the same apply again to resume: the hosts already done plan no change'));
   }
   if (ctx.interrupted) throw withResult(new InterruptedError(interruptedMessage(hosts), 'run apply again; it continues from the real state of each host'));
   const failed = hosts.filter((h) => h.status === 'failed');
@@ -69,6 +72,12 @@ export function interruptedMessage(hosts: readonly HostOutcome[]): string {
   const done = applied ? `${plural(applied, 'host')} applied${failed ? `, ${failed} failed` : ''}` : failed ? `${plural(failed, 'host')} failed` : 'no host applied';
   if (notStarted === 0) return `interrupted after every host had finished: ${done}; nothing was left half-done`;
   return `interrupted: ${done}; ${plural(notStarted, 'host')} not started, untouched`;
+}
+
+/** Which batches a Ctrl-C let finish, and when it came: "batches 1 to 4 of 9 done; interrupted during the health check after batch 4/9". */
+export function batchesDone(stopped: BatchStop): string {
+  const done = stopped.batch === 0 ? 'no batch done' : stopped.batch === 1 ? `batch 1 of ${stopped.batches} done` : `batches 1 to ${stopped.batch} of ${stopped.batches} done`;
+  return `${done}; interrupted ${stopped.detail}`;
 }
 
 /**

@@ -1,10 +1,12 @@
 import { assemblePlan } from '../engine/planner.js';
 import { InterruptedError } from '../errors/index.js';
+import { agentRestartsAtOnce } from './agent-restarts-at-once.js';
 import type { Phase } from './phase.js';
 
 /**
  * DESIGN step 4: every host's typed changes, in topology order, with the unreachable ones and
- * their error, and the initial election of fresh sub-grids and regions from facts.
+ * their error, the initial election of fresh sub-grids and regions from facts, and the sub-grids
+ * whose agents the plan restarts all at once.
  */
 export const planChanges: Phase = {
   title: 'plan',
@@ -14,6 +16,8 @@ export const planChanges: Phase = {
     const limit = ctx.options.limit?.length ? { limit: [...ctx.options.limit] } : {};
     ctx.plan = { ...plan, ...limit, hosts: plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : h)) };
     ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
+    const agentRestarts = agentRestartsAtOnce(ctx.grid, ctx.planned, ctx.removing);
+    if (agentRestarts) ctx.plan = { ...ctx.plan, agentRestarts };
     ctx.say('planned');
   },
 };

@@ -17,6 +17,7 @@ export interface BatchStop {
   batch: number;
   batches: number;
   reason: 'failed' | 'unhealthy' | 'interrupted';
+  /** What stopped it; for an interrupt, when it came ("before batch 2/3 started"). */
   detail: string;
 }
 

@@ -38,6 +38,14 @@ export interface Plan {
   limit?: string[];
   /** When the run deploys or runs gridagent: the initial super peers and region peers, elected from facts. */
   election?: InitialElection;
+  /** Sub-grids (`region/sub-grid`) whose running agents this plan restarts all, or most, at once; absent when none. */
+  agentRestarts?: AgentRestartsAtOnce;
+}
+
+/** Sub-grids where a plain apply restarts every running agent (`every`) or most of them (`most`) in one batch. */
+export interface AgentRestartsAtOnce {
+  every: string[];
+  most: string[];
 }
 
 export interface PlanCounts {

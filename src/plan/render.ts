@@ -2,12 +2,15 @@ import { namedFew } from '../named-few.js';
 import type { InitialElection, RankedNode } from '../overlay/initial-election.js';
 import { plural } from '../plural.js';
 import type { Change } from './change.js';
-import { countPlan, type Plan } from './plan.js';
+import { countPlan, type AgentRestartsAtOnce, type Plan } from './plan.js';
 
 const SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', delete: '-', run: '!', none: '=' };
 
-/** The human rendering of a plan: per host, `+` create, `~` change (before -> after), `-` remove, `!` run. */
-export function renderPlan(plan: Plan, options: { color?: boolean } = {}): string {
+/**
+ * The human rendering of a plan: per host, `+` create, `~` change (before -> after), `-` remove, `!` run.
+ * `rolling`: the apply restarts agents a batch at a time, so the agents restarted at once go unsaid.
+ */
+export function renderPlan(plan: Plan, options: { color?: boolean; rolling?: boolean } = {}): string {
   const paint = (code: number, s: string) => (options.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const colorOf: Record<Change['action'], number> = { create: 32, update: 33, delete: 31, run: 35, none: 2 };
   const out: string[] = [];
@@ -29,6 +32,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
   }
   for (const [hint, hosts] of shared) out.push(`hint for ${namedFew(hosts)}: ${hint}`);
   if (plan.election) out.push(...renderElection(plan.election));
+  if (plan.agentRestarts && !options.rolling) out.push(agentRestartsLine(plan.agentRestarts));
   const n = countPlan(plan);
   const total = n.create + n.update + n.delete + n.run;
   out.push(
@@ -54,6 +58,17 @@ function sharedHints(plan: Plan): Map<string, string[]> {
   return new Map([...byHint].filter(([, hosts]) => hosts.length > 1));
 }
 
+/**
+ * One line for the run, not one per host (review M2): "restarts the agents of every node of 2
+ * sub-grids at once (r1/s1, r1/s2): each is without a super peer for a few seconds; …".
+ */
+export function agentRestartsLine(restarts: AgentRestartsAtOnce): string {
+  const { every, most } = restarts;
+  const count = (n: number) => (n === 1 ? '1 sub-grid' : `${n} sub-grids`);
+  const which = every.length && most.length ? `every node of ${count(every.length)} and most nodes of ${most.length} more` : every.length ? `every node of ${count(every.length)}` : `most nodes of ${count(most.length)}`;
+  const each = every.length + most.length === 1 ? 'it is' : 'each is';
+  return `Agents: restarts the agents of ${which} at once (${[...every, ...most].join(', ')}): ${each} without a super peer for a few seconds; \`--rolling\` restarts them a batch at a time.`;
+}
 
 /** The initial election, explained: who wins each fresh sub-grid and region, and ahead of whom. */
 function renderElection(election: InitialElection): string[] {

@@ -63,6 +63,6 @@ describe('pollOverlay: the one loop that asks the agents until they agree', () =
     const sessions = sessionsAnswering((node) => ({ code: 0, stdout: agentStatus(node, 'n1') }));
     const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 600, stableForMs: 5000 });
     expect(r.agreement.converged).toBe(false);
-    expect(r.agreement.waitingFor).toEqual(['not stable for 5 s yet']);
+    expect(r.agreement.waitingFor).toEqual([expect.stringMatching(/^the same super and region peers for 5 s \(held \d\.\d s so far\)$/)]);
   });
 });

@@ -1,4 +1,6 @@
 import { applyInBatches } from '../../src/phases/apply-in-batches.js';
+import { applyOutcome } from '../../src/phases/apply-outcome.js';
+import { ExitCode, InterruptedError } from '../../src/errors/index.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { PLAN_FORMAT } from '../../src/plan/plan.js';
 import { statePaths } from '../../src/state/state.js';
@@ -28,16 +30,18 @@ regions:
 
 /**
  * Three agents in one sub-grid, n1 its super peer, each with one change (its "upgrade"). The
- * fake overlay: applying the super peer hands its role to n2; `stuck` never rejoins.
+ * fake overlay: applying the super peer hands its role to n2; `stuck` never rejoins; applying a
+ * host named in `moves` moves the role to the node it names there.
  */
-function fleet(g: ReturnType<typeof grid>, stuck?: string) {
+function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string, string> = {}) {
   const order: string[] = [];
   let leader = 'n1';
   const planned: PlannedHost[] = allNodes(g).map((node) => {
     const transport = new RecordingTransport(node.name)
       .on(/^sh -s$/, (command, { options }) => {
         order.push(node.name);
-        if (node.name === leader) leader = 'n2';
+        if (moves[node.name] !== undefined) leader = moves[node.name]!;
+        else if (node.name === leader) leader = 'n2';
         return local.exec(command, { stdin: options.stdin });
       })
       .on(ASK_AGENT, () => {
@@ -78,10 +82,24 @@ describe('apply in batches, rolling strategy', () => {
     expect(ctx.stopped).toBeUndefined();
     expect(ctx.outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
     expect(progress).toContain('batch 3/3: n1 (super peers, which hand their role over)');
-    expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n2$/);
+    expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n2 \(was n1\)$/);
     // The last gate is the run's verified overlay: the verify phase need not ask again.
     expect(ctx.overlay).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n2' } });
   }, 30_000); // each gated batch waits GATE_STABLE_MS of stable agreement
+
+  it('cuts the hosts not yet done again after each gate: a super peer that moved mid-rollout goes last, and hands over', async () => {
+    const g = grid();
+    // Review H3: restarting the ordinary node n2 moved the role from n1 to n3. Batches fixed at
+    // the start (n2, n3, n1) would restart n3, the super peer now, as an ordinary node.
+    const { planned, order } = fleet(g, undefined, { n2: 'n3', n3: 'n1' });
+    const { ctx, progress } = contextFor(g, planned, { rolling: true });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2', 'n1', 'n3']);
+    expect(progress).toContain('batch 3/3: n3 (super peers, which hand their role over)');
+    expect(progress).toContainEqual(expect.stringMatching(/^batch 2\/3 healthy after [\d.]+ s: r1\/s1 n3$/));
+    expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n1 \(was n3\)$/);
+    expect(ctx.stopped).toBeUndefined();
+  }, 30_000);
 
   it('stops at the first batch whose gate fails; later batches stay untouched', async () => {
     const g = grid('1s');
@@ -96,6 +114,39 @@ describe('apply in batches, rolling strategy', () => {
       ['n2', 'applied'],
       ['n3', 'skipped'],
     ]);
+  });
+
+  it('Ctrl-C during a health check is an interrupt after that batch (exit 130), not an unhealthy overlay', async () => {
+    const g = grid();
+    const { planned, order } = fleet(g);
+    const abort = new AbortController();
+    // The first question to an agent after a batch is the gate's: Ctrl-C comes while it polls.
+    for (const p of planned) {
+      const leads = p.session.node.name === 'n1';
+      const view = { role: leads ? 'leader' : 'member', regionRole: leads ? 'leader' : 'inactive', term: 1, superPeer: 'n1', regionPeer: leads ? 'n1' : null, members: [] };
+      (p.session.transport as RecordingTransport).on(ASK_AGENT, () => {
+        if (order.length) abort.abort();
+        return { code: 0, stdout: agentAnswer(JSON.stringify(view)) };
+      });
+    }
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    Object.assign(ctx.options, { signal: abort.signal });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2']);
+    expect(ctx.stopped).toMatchObject({ batch: 1, batches: 3, reason: 'interrupted', detail: 'during the health check after batch 1/3' });
+    expect(ctx.overlay).toBeUndefined();
+    ctx.unreachable = [];
+    const err = (() => {
+      try {
+        applyOutcome(ctx);
+      } catch (e) {
+        return e as InterruptedError;
+      }
+    })();
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(err!.exitCode).toBe(ExitCode.INTERRUPTED);
+    expect(err!.message).toBe('interrupted: 1 host applied; 2 hosts not started, untouched; batch 1 of 3 done; interrupted during the health check after batch 1/3');
+    expect(err!.hint).toContain('run the same apply again to resume');
   });
 });
 

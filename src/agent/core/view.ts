@@ -57,3 +57,15 @@ export function sameVoters(a: Peer[], b: Peer[]): boolean {
   const holders = new Map(a.map((peer) => [voterKey(peer), peer.name]));
   return b.every((peer) => holders.get(voterKey(peer)) === peer.name);
 }
+
+/**
+ * Does some voter of `next` have a known address other than the one `current` records for it (it
+ * restarted on another port)? A voter whose address either side lacks does not count as moved.
+ */
+export function voterMoved(current: Peer[], next: Peer[]): boolean {
+  const recorded = new Map(current.map((peer) => [peer.name, peer.addr]));
+  return next.some((peer) => {
+    const addr = recorded.get(peer.name);
+    return addr !== undefined && peer.addr !== undefined && addr !== peer.addr;
+  });
+}

@@ -50,7 +50,7 @@ interface SimNode {
   traffic: Traffic;
 }
 
-type SimEvent = { kind: 'tick'; node?: string } | { kind: 'deliver'; to: string; from: string; packet: Packet; bytes: number };
+type SimEvent = { kind: 'tick'; node?: string } | { kind: 'deliver'; to: string; from: string; fromAddr?: string; packet: Packet; bytes: number };
 
 /** A packet on the wire, as an attacker on the network sees it (its MAC is valid: it can only be replayed). */
 export interface WirePacket {
@@ -205,6 +205,16 @@ export class SimNetwork {
     this.start(name);
   }
 
+  /**
+   * Gives a stopped node a new address (host:port), as a restart with a changed `agent.port` does:
+   * from its next start it listens and sends there only. See addressAllows.
+   */
+  readdress(name: string, addr: string): void {
+    const node = this.nodes.get(name)!;
+    if (node.core !== null) throw new Error(`${name} is running: stop it before it moves`);
+    node.spec = { ...node.spec, settings: { ...node.spec.settings, addr } };
+  }
+
   cut(a: string, b: string): void {
     this.cuts.add(pairKey(a, b));
   }
@@ -269,7 +279,7 @@ export class SimNetwork {
         const type = event.packet.message.type;
         if (this.measureBytes) node.traffic.bytesByType[type] = (node.traffic.bytesByType[type] ?? 0) + event.bytes;
         for (const observer of this.wireObservers) observer({ from: event.from, to: event.to, packet: event.packet }, this.time);
-        node.core.receive(event.packet, event.from);
+        node.core.receive(event.packet, event.fromAddr ?? event.from);
         this.drain(event.to, node);
       }
     }
@@ -297,12 +307,24 @@ export class SimNetwork {
     for (const to of this.resolve(from, node, out)) {
       if (to === from || !this.nodes.has(to)) continue;
       if (!this.canTalk(from, to)) continue;
+      if (!this.addressAllows(out, this.nodes.get(to)!)) continue;
       if (this.loss > 0 && this.random.next() < this.loss) continue;
       const sameSubgrid = this.nodes.get(to)!.spec.settings.subgrid === node.spec.settings.subgrid;
       const [low, high] = sameSubgrid ? this.lan : this.wan;
       const latency = low + (high - low) * this.random.next();
-      this.queue.push(this.time + latency, { kind: 'deliver', to, from, packet: { header: out.header, message: out.message }, bytes });
+      this.queue.push(this.time + latency, { kind: 'deliver', to, from, fromAddr: node.spec.settings.addr, packet: { header: out.header, message: out.message }, bytes });
     }
+  }
+
+  /**
+   * A node given an address (settings.addr) is reached, as in the runtime, only at that address:
+   * a packet sent to it by name with an old address (its port before a restart), or with none,
+   * goes nowhere. Nodes without one are reached by name, as before addresses were simulated.
+   * Multicast, seeds and DNS names still reach every node they name.
+   */
+  private addressAllows(out: OutboundPacket, to: SimNode): boolean {
+    const addr = to.spec.settings.addr;
+    return out.dest.kind !== 'node' || addr === undefined || out.dest.addr === addr;
   }
 
   private resolve(from: string, node: SimNode, out: OutboundPacket): string[] {

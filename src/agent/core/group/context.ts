@@ -175,16 +175,22 @@ export class GroupContext {
     return this.addrBook.get(name) ?? this.registry.get(name)?.addr ?? allVoters(this.state.view).find((peer) => peer.name === name)?.addr;
   }
 
-  /** The address a message came from, as first learnt (none for a node never heard from directly). */
+  /** The address the node's last message came from (none for a node never heard from directly since this start). */
   heardAddress(name: string): string | undefined {
     return this.addrBook.get(name);
   }
 
-  /** Where a voter is reached: the current holder of its slot when known, else the node the view names. */
+  /**
+   * Where a voter is reached: the current holder of its slot when known, else the node the view
+   * names; at the address it was last heard from when it has been (an authenticated packet),
+   * before the one a view recorded. A view is persisted, so its addresses can be from before the
+   * peer restarted on another port (a rolling change of `agent.port`): trusting the view then sent
+   * every vote to a port nobody listened on, and a sub-grid of two never elected again (review H3).
+   */
   holderOf(voter: Peer): { name: string; addr?: string } {
     const holder = voter.slot === undefined ? undefined : this.holders.get(voter.slot);
-    if (holder !== undefined) return { name: holder.name, addr: holder.addr ?? this.addressOf(holder.name) };
-    return { name: voter.name, addr: voter.addr ?? this.addressOf(voter.name) };
+    if (holder !== undefined) return { name: holder.name, addr: this.heardAddress(holder.name) ?? holder.addr ?? this.addressOf(holder.name) };
+    return { name: voter.name, addr: this.heardAddress(voter.name) ?? voter.addr ?? this.addressOf(voter.name) };
   }
 
   private noteHolder(slot: string, name: string, addr: string | undefined, term: number): void {

@@ -1,6 +1,6 @@
 import type { MemberRecord } from '../registry.js';
 import type { Peer, View } from '../types.js';
-import { sameVoterKeys, sameVoters, voterKey } from '../view.js';
+import { sameVoterKeys, sameVoters, voterKey, voterMoved } from '../view.js';
 import type { GroupContext } from './context.js';
 
 /**
@@ -59,7 +59,8 @@ export function desiredVoters(ctx: GroupContext, current: Peer[], options: { lea
 /**
  * The next view on the way to `desired`, one joint-consensus step at a time (Raft §6): a joint
  * view (old and new voters, both majorities needed) first, then the new voters alone. A slot
- * that passed to its sub-grid's new super peer keeps the same quorums: only the holder changes.
+ * that passed to its sub-grid's new super peer keeps the same quorums: only the holder changes;
+ * so does a voter that moved to another address.
  * Null when the committed view `view` is already there.
  */
 export function nextView(view: View, desiredVoters: () => Peer[], term: number): View | null {
@@ -70,6 +71,8 @@ export function nextView(view: View, desiredVoters: () => Peer[], term: number):
   }
   const desired = desiredVoters();
   if (!sameVoterKeys(desired, view.voters)) return { ...view, term, version: view.version + 1, voters: desired, oldVoters: view.voters };
-  if (!sameVoters(desired, view.voters)) return { ...view, term, version: view.version + 1, voters: desired };
+  // Same quorums, so no joint step: a slot with a new holder, or a voter heard at a new address.
+  // The view is what a restarted voter reads its peers' addresses from (review H3).
+  if (!sameVoters(desired, view.voters) || voterMoved(view.voters, desired)) return { ...view, term, version: view.version + 1, voters: desired };
   return null;
 }
