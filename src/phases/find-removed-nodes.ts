@@ -2,6 +2,7 @@ import { loadPlaybook } from '../playbooks/load.js';
 import { readState, type HostState } from '../state/state.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
+import { renamedTo } from './renamed-node.js';
 
 /** The playbook that removes what gridops installed (playbooks/reset.yaml). */
 export const RESET_PLAYBOOK = 'reset';
@@ -37,20 +38,27 @@ export function removedNode(grid: Grid, name: string, record: NonNullable<HostSt
 /**
  * Terraform's rule for what the configuration no longer has: plan its removal. Nodes that the
  * state knows but the topology dropped are planned with the reset playbook, shown as `-`, and
- * forgotten once their gridops is gone. Only for the grid's own workflow over the whole grid:
- * `--playbook`, `--limit` and `--site` work on what they name.
+ * forgotten once their gridops is gone. A dropped node whose host a node of the topology still is
+ * was renamed, not removed (renamed-node.ts): it is not decommissioned. Only for the grid's own
+ * workflow over the whole grid: `--playbook`, `--limit` and `--site` work on what they name.
  */
 export const findRemovedNodes: Phase = {
   title: 'find nodes to decommission',
   shouldRun: (ctx) => !ctx.workflow.adHoc && !ctx.options.limit?.length && !ctx.options.site,
   async run(ctx) {
     const state = await readState(ctx.paths.state, ctx.grid.name);
-    const known = new Set(allNodes(ctx.grid).map((n) => n.name));
+    const nodes = allNodes(ctx.grid);
+    const known = new Set(nodes.map((n) => n.name));
     const reset = loadPlaybook(RESET_PLAYBOOK);
     for (const [name, record] of Object.entries(state.hosts)) {
       if (known.has(name)) continue;
       if (!record.node) {
         ctx.say(`warning: ${name} is in the state but no longer in the topology, and the state does not say where it is (recorded by an older gridops): it is not decommissioned; run \`gridops reset\` with a topology that still has it`);
+        continue;
+      }
+      const renamedAs = renamedTo(nodes, record.node);
+      if (renamedAs) {
+        ctx.renamed.set(name, renamedAs.name);
         continue;
       }
       const { node, borrowedFrom } = removedNode(ctx.grid, name, record.node);
