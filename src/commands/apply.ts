@@ -30,7 +30,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     // relationships, not dependsOn: oclif's usage line joins a dependsOn flag with the other flag's
     // usage, which --plan's `exclusive` group has already taken, and printed `[--allow-existing-changes ]`.
     // The parser checks both the same way (a usage error naming --site).
-    'allow-existing-changes': Flags.boolean({ description: 'with --site: also apply the planned changes of existing hosts', relationships: [{ type: 'all', flags: ['site'] }] }),
+    'allow-existing-changes': Flags.boolean({ description: 'with --site: widen the run to existing hosts, applying their planned changes too', relationships: [{ type: 'all', flags: ['site'] }] }),
     verify: Flags.boolean({ description: 'afterwards, ask the agents until every sub-grid has one super peer and every node joined (up to rollout.healthTimeout); --no-verify skips it', default: true, allowNo: true }),
   };
 

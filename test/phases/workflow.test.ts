@@ -591,12 +591,21 @@ regions:
       ['n2', 'unchanged'],
       ['n3', 'applied'],
     ]);
+    // Applied already: not called new.
+    const said: string[] = [];
+    await runApply(options({ site: 'r1/s2', progress: (m) => said.push(m) }));
+    expect(said).toContain('--site r1/s2: its nodes (n3) plan no change: not a new site, nothing to bootstrap');
     // An existing host drifted: the new site's apply refuses and changes nothing.
     writeFileSync(join(dir, 'out', 'n1.txt'), 'drifted\n');
     rmSync(join(dir, 'out', 'n3.txt'));
     await expect(runApply(options({ site: 'r1/s2' }))).rejects.toThrow(/existing hosts with planned changes: n1 \(1\)/);
     expect(existsSync(join(dir, 'out', 'n3.txt'))).toBe(false);
     expect(readFileSync(join(dir, 'out', 'n1.txt'), 'utf8')).toBe('drifted\n');
-    await expect(runApply(options({ site: 'r9' }))).rejects.toThrow(/no such region or sub-grid/);
+    // A site that is not there is a usage error before any connection, as a --limit typo is.
+    const connections = transports.length;
+    await expect(runApply(options({ site: 'r1s2' }))).rejects.toMatchObject({ exitCode: 64, hint: expect.stringContaining('did you mean "r1/s2"?') });
+    expect(transports).toHaveLength(connections);
+    // A sub-grid by its own name, as --limit takes it: the site is known, and n1's drift still refuses.
+    await expect(runApply(options({ site: 's2' }))).rejects.toThrow(/--site s2 would leave these existing hosts with planned changes: n1 \(1\)/);
   });
 });
