@@ -461,6 +461,24 @@ regions:
     expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts).sort()).toEqual(['n1', 'n2']);
   });
 
+  it('a --limit or --site run does not decommission, and says which node it leaves to a full apply (a rename is not one)', async () => {
+    writeFileSync(topology, twoSubgrids);
+    await runApply(options());
+    const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
+    state.hosts.n8 = { ...state.hosts.n1, node: { ...state.hosts.n1.node } }; // n1 renamed: not mentioned
+    writeFileSync(join(dir, '.gridops', 'g.state.json'), JSON.stringify(state));
+    writeFileSync(topology, twoSubgrids.replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
+    const stubbed = async (node: { name: string }) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    const runs: Array<[Partial<ApplyOptions>, string]> = [[{ limit: ['n1'] }, '--limit'], [{ site: 's2' }, '--site']];
+    for (const [flags, flag] of runs) {
+      const said: string[] = [];
+      const plan = await runPlan(options({ playbooks: undefined, connect: stubbed, progress: (m) => said.push(m), ...flags }));
+      expect(plan.hosts.some((h) => h.decommission)).toBe(false);
+      expect(said).toContain(`n2 is in the state but not the topology: not decommissioned in a ${flag} run; a full apply removes it`);
+      expect(said.filter((m) => m.includes('n8'))).toEqual([]);
+    }
+  });
+
   it("a dropped node that cannot be reached does not hold the grid back: the topology's nodes are applied, it stays in the state, and the error says how to forget it", async () => {
     await runApply(options());
     writeFileSync(topology, readFileSync(topology, 'utf8').replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
