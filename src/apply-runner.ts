@@ -5,7 +5,7 @@ import type { ApplyEvent } from './engine/gate.js';
 import { ApplyFailedError, ConfirmationRefusedError, OverlayNotConvergedError, type GridopsError } from './errors/index.js';
 import { formatProblem } from './errors/problem.js';
 import { formatApplySummary } from './formatters/apply-summary.js';
-import { interruptNotice, stageAfterPhase, type RunStage } from './formatters/interrupt-notice.js';
+import { interruptNotice, quitNotice, stageAfterPhase, type RunStage } from './formatters/interrupt-notice.js';
 import { progressLine } from './formatters/progress.js';
 import { profileText } from './formatters/profile.js';
 import type { RunProfile } from './phases/run-profile.js';
@@ -47,9 +47,16 @@ export async function runApplyLike(
   let progress: InstanceType<NonNullable<typeof Progress>> | undefined;
   // The line at the first signal says what the run will still do, which depends on where it is.
   let stage: RunStage = 'planning';
-  const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, stage, verb)));
+  // Hosts whose batch has started a change and not ended: what a second signal leaves running.
+  const busy = new Set<string>();
+  const interrupt = interruptOnSignals(
+    (signal) => process.stderr.write(interruptNotice(signal, stage, verb)),
+    (signal) => process.stderr.write(quitNotice(signal, [...busy])),
+  );
   const log = await createRunLog(flags['log-file'], `${verb} ${file}`);
   const emit = (e: ApplyEvent) => {
+    if (e.type === 'change-start') busy.add(e.host);
+    else if (e.type === 'host-done' || e.type === 'host-failed' || e.type === 'host-skipped') busy.delete(e.host);
     log?.info(e, e.type);
     if (json) process.stderr.write(`${JSON.stringify(e)}\n`);
     else if (progress) progress.event(e);

@@ -23,9 +23,10 @@ export const connectionFlags = {
 
 /**
  * Aborts the run's signal on the first SIGINT (Ctrl-C) or SIGTERM, telling `onFirst` which one
- * came (so the message names the key or signal that quits); a second one of either exits 130 at once.
+ * came (so the message names the key or signal that quits); a second one of either tells `onQuit`
+ * (what the run leaves behind) and exits 130 at once.
  */
-export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void): { signal: AbortSignal; dispose: () => void } {
+export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void, onQuit?: (signal: NodeJS.Signals) => void): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   // Every host in flight listens to the run's signal (a connect's retry delay, an exec): up to
   // --concurrency listeners by design, which Node would report as a leak past 10.
@@ -37,6 +38,8 @@ export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void): {
       onFirst(received);
       controller.abort(new Error('interrupted'));
     } else {
+      // stderr is written synchronously to a terminal, a file or a pipe on Linux: the line is out before the exit.
+      onQuit?.(received);
       process.exit(130);
     }
   };

@@ -13,7 +13,7 @@ import { parseLimit } from '../topology/select.js';
 export default class Apply extends GridopsCommand<ApplyResult> {
   static override summary = 'Bring every host to the topology: plan from real state, confirm, apply exactly that plan';
   static override description =
-    "With no other flag, runs the grid's whole workflow (node-base, hypervisor where hypervisor.enabled, qos, agent, then the topology's own playbooks), decommissions nodes the topology dropped, and verifies the overlay. Shows the plan and asks before changing anything (unless --yes). One failing host does not stop the others (unless --fail-fast). Ctrl-C or SIGTERM while planning stops with nothing changed; while applying, no new host or batch starts and hosts already being changed finish all their changes; a second one quits at once (exit 130); re-running converges. With --json, progress events are printed to stderr as JSON lines and the result to stdout.";
+    "With no other flag, runs the grid's whole workflow (node-base, hypervisor where hypervisor.enabled, qos, agent, then the topology's own playbooks), decommissions nodes the topology dropped, and verifies the overlay. Shows the plan and asks before changing anything (unless --yes). One failing host does not stop the others (unless --fail-fast). Ctrl-C or SIGTERM while planning stops with nothing changed; while applying, no new host or batch starts and hosts already being changed finish all their changes; a second one quits at once (exit 130), and changes already sent to hosts may still be finishing there; re-running converges. With --json, progress events are printed to stderr as JSON lines and the result to stdout.";
   static override examples = ['<%= config.bin %> apply topology.yaml', '<%= config.bin %> apply topology.yaml --plan plan.json --yes', '<%= config.bin %> apply topology.yaml --site eu-west/rennes-b'];
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
@@ -30,7 +30,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     // relationships, not dependsOn: oclif's usage line joins a dependsOn flag with the other flag's
     // usage, which --plan's `exclusive` group has already taken, and printed `[--allow-existing-changes ]`.
     // The parser checks both the same way (a usage error naming --site).
-    'allow-existing-changes': Flags.boolean({ description: 'with --site: also apply the planned changes of existing hosts', relationships: [{ type: 'all', flags: ['site'] }] }),
+    'allow-existing-changes': Flags.boolean({ description: 'with --site: widen the run to existing hosts, applying their planned changes too', relationships: [{ type: 'all', flags: ['site'] }] }),
     verify: Flags.boolean({ description: 'afterwards, ask the agents until every sub-grid has one super peer and every node joined (up to rollout.healthTimeout); --no-verify skips it', default: true, allowNo: true }),
   };
 

@@ -164,7 +164,7 @@ export class LabError extends GridopsError {
   readonly code = 'LAB';
 }
 
-/** A --limit selector names no node, sub-grid, region or label of the grid. */
+/** A --limit selector names no node, sub-grid, region or label of the grid; or --site no region or sub-grid. */
 export class UnknownSelectorError extends GridopsError {
   readonly code = 'UNKNOWN_SELECTOR';
   override readonly exitCode = ExitCode.USAGE;

@@ -1,4 +1,6 @@
+import { namedFew } from '../named-few.js';
 import { APPLY_IN_BATCHES_TITLE } from '../phases/apply-in-batches-title.js';
+import { plural } from '../plural.js';
 
 /**
  * Where a run was when its first SIGINT or SIGTERM came, for what the line printed then can promise:
@@ -35,4 +37,17 @@ export function interruptNotice(signal: NodeJS.Signals, stage: RunStage, verb: '
         ? 'no new host or batch will start; hosts already being changed finish all their changes, then the state records what was done'
         : 'no host is being changed any more; stopping, and the state records what was done';
   return `\n${what}: ${body} (${again})\n`;
+}
+
+/**
+ * The line printed at the second signal, as the process exits (130). The batches already sent are
+ * not stopped: nothing is sent to end them, and what a remote shell does when its client vanishes
+ * mid-command was not verified (the lab saw a `virsh define` still running after the exit), so the
+ * line says they may still be finishing rather than that they stop. `busy` are the hosts whose
+ * batch had reported a change started and not yet its end.
+ */
+export function quitNotice(signal: NodeJS.Signals, busy: readonly string[]): string {
+  const what = signal === 'SIGTERM' ? 'terminated (SIGTERM) again' : 'interrupted again';
+  if (!busy.length) return `\n${what}: quitting now\n`;
+  return `\n${what}: quitting now; the changes already sent to ${plural(busy.length, 'host')} (${namedFew(busy)}) are not stopped and may still be finishing on them, and the state does not record them: the next apply reads those hosts afresh and converges\n`;
 }

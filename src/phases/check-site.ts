@@ -12,24 +12,22 @@ export const checkSite: Phase = {
   title: 'check that only the new site changes',
   shouldRun: (ctx) => ctx.options.site !== undefined,
   async run(ctx) {
-    const [region, subgrid, extra] = ctx.options.site!.split('/');
     const nodes = allNodes(ctx.grid);
-    const site = nodes.filter((n) => n.region === region && (subgrid === undefined || n.subgrid === subgrid));
-    if (extra !== undefined || site.length === 0) {
-      const sites = [...new Set(nodes.flatMap((n) => [n.region, `${n.region}/${n.subgrid}`]))];
-      throw new PlanningError(`--site ${ctx.options.site}: no such region or sub-grid in the topology`, `give REGION or REGION/SUBGRID, one of: ${sites.slice(0, 12).join(', ')}`);
-    }
-    ctx.site = new Set(site.map((n) => n.name));
+    // Which nodes the site has was checked before any connection (validate-topology.ts); whether it is new needs the plan.
+    const site = nodes.filter((n) => ctx.site!.has(n.name));
     const existingChanged = ctx.plan.hosts.filter((h) => !ctx.site!.has(h.host) && h.changes.length > 0);
     if (existingChanged.length && !ctx.options.allowExistingChanges) {
       throw new PlanningError(
         `--site ${ctx.options.site} would leave these existing hosts with planned changes: ${existingChanged.map((h) => `${h.host} (${h.changes.length})`).join(', ')}; nothing was changed`,
-        'a new site should need no change elsewhere: review them with `gridops plan`, apply them first with a plain apply, or pass --allow-existing-changes to apply them in this run too',
+        'a new site should need no change elsewhere: review them with `gridops plan`, apply them first with a plain apply, or pass --allow-existing-changes to widen this run to them (their changes are applied too, not only the site\'s)',
       );
     }
     const unreachable = ctx.plan.hosts.filter((h) => ctx.site!.has(h.host) && h.error);
     if (unreachable.length) ctx.say(`warning: ${unreachable.map((h) => h.host).join(', ')} of the new site could not be planned`);
-    ctx.say(`new site ${ctx.options.site}: ${site.map((n) => n.name).join(', ')}${otherHosts(nodes.length - site.length)}`);
+    // A site already applied plans nothing: say so, rather than call it new.
+    const siteChanges = ctx.plan.hosts.some((h) => ctx.site!.has(h.host) && (h.changes.length > 0 || h.error));
+    if (!siteChanges) ctx.say(`--site ${ctx.options.site}: its nodes (${site.map((n) => n.name).join(', ')}) plan no change: not a new site, nothing to bootstrap`);
+    else ctx.say(`new site ${ctx.options.site}: ${site.map((n) => n.name).join(', ')}${otherHosts(nodes.length - site.length)}`);
   },
 };
 

@@ -6,6 +6,7 @@ import { expectedInSync } from '../state/expected-in-sync.js';
 import type { Phase } from './phase.js';
 import { decommissionNotReached } from './decommission-not-reached.js';
 import { loadSecrets } from './load-secrets.js';
+import { recordOf } from './renamed-node.js';
 import { unreachableLines } from './unreachable-lines.js';
 
 /**
@@ -56,7 +57,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
           const t0 = performance.now();
           const playbooks = ctx.workflow.byNode.get(host.node.name)!;
           const inSync = !hold || expectedInSync(state, host.node.name, ctx.grid.sourceHash, playbooks.map((p) => p.ref));
-          const recorded = state.hosts[host.node.name];
+          const recorded = recordOf(state, host.node.name, ctx.renamed);
           // A node being decommissioned runs `reset`, whose own removals take every gridops file: no sweep of entries besides.
           const previousEntries = ctx.removing.has(host.node.name) ? undefined : recorded?.kernelEntries;
           const sweeps = { previousKernel: recorded?.node?.settings?.kernel, previousEntries, workflowRun: !ctx.workflow.adHoc };

@@ -1,7 +1,9 @@
+import { namedFew } from '../named-few.js';
 import { loadPlaybook } from '../playbooks/load.js';
 import { readState, type HostState } from '../state/state.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
+import { renamedTo } from './renamed-node.js';
 
 /** The playbook that removes what gridops installed (playbooks/reset.yaml). */
 export const RESET_PLAYBOOK = 'reset';
@@ -37,20 +39,34 @@ export function removedNode(grid: Grid, name: string, record: NonNullable<HostSt
 /**
  * Terraform's rule for what the configuration no longer has: plan its removal. Nodes that the
  * state knows but the topology dropped are planned with the reset playbook, shown as `-`, and
- * forgotten once their gridops is gone. Only for the grid's own workflow over the whole grid:
- * `--playbook`, `--limit` and `--site` work on what they name.
+ * forgotten once their gridops is gone. A dropped node whose host a node of the topology still is
+ * was renamed, not removed (renamed-node.ts): it is not decommissioned. Only for the grid's own
+ * workflow over the whole grid: `--playbook`, `--limit` and `--site` work on what they name, and
+ * a `--limit` or `--site` run says which decommissions it leaves to a full apply.
  */
 export const findRemovedNodes: Phase = {
   title: 'find nodes to decommission',
-  shouldRun: (ctx) => !ctx.workflow.adHoc && !ctx.options.limit?.length && !ctx.options.site,
+  shouldRun: (ctx) => !ctx.workflow.adHoc,
   async run(ctx) {
+    const partial = ctx.options.limit?.length ? '--limit' : ctx.options.site !== undefined ? '--site' : undefined;
+    const skipped: string[] = [];
     const state = await readState(ctx.paths.state, ctx.grid.name);
-    const known = new Set(allNodes(ctx.grid).map((n) => n.name));
+    const nodes = allNodes(ctx.grid);
+    const known = new Set(nodes.map((n) => n.name));
     const reset = loadPlaybook(RESET_PLAYBOOK);
     for (const [name, record] of Object.entries(state.hosts)) {
       if (known.has(name)) continue;
       if (!record.node) {
         ctx.say(`warning: ${name} is in the state but no longer in the topology, and the state does not say where it is (recorded by an older gridops): it is not decommissioned; run \`gridops reset\` with a topology that still has it`);
+        continue;
+      }
+      const renamedAs = renamedTo(nodes, record.node);
+      if (renamedAs) {
+        ctx.renamed.set(name, renamedAs.name);
+        continue;
+      }
+      if (partial) {
+        skipped.push(name);
         continue;
       }
       const { node, borrowedFrom } = removedNode(ctx.grid, name, record.node);
@@ -61,6 +77,7 @@ export const findRemovedNodes: Phase = {
       ctx.workflow.byNode.set(name, [reset]);
       if (!ctx.workflow.refs.includes(RESET_PLAYBOOK)) ctx.workflow.refs.push(RESET_PLAYBOOK);
     }
+    if (skipped.length) ctx.say(`${namedFew(skipped)} ${skipped.length === 1 ? 'is' : 'are'} in the state but not the topology: not decommissioned in a ${partial} run; a full apply removes ${skipped.length === 1 ? 'it' : 'them'}`);
     if (ctx.removing.size) ctx.say(`decommissioning ${[...ctx.removing].join(', ')}: in the state, no longer in the topology`);
   },
 };

@@ -14,7 +14,9 @@ export const planChanges: Phase = {
     if (ctx.interrupted) throw new InterruptedError('interrupted while planning; nothing was changed');
     const plan = assemblePlan(ctx.grid, ctx.readings, ctx.unreachable, ctx.workflow);
     const limit = ctx.options.limit?.length ? { limit: [...ctx.options.limit] } : {};
-    ctx.plan = { ...plan, ...limit, hosts: plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : h)) };
+    const renamedFrom = (host: string) => [...ctx.renamed].filter(([, to]) => to === host).map(([from]) => from);
+    const marked = plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : renamedFrom(h.host).length ? { ...h, renamedFrom: renamedFrom(h.host) } : h));
+    ctx.plan = { ...plan, ...limit, hosts: marked };
     ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
     const agentRestarts = agentRestartsAtOnce(ctx.grid, ctx.planned, ctx.removing);
     if (agentRestarts) ctx.plan = { ...ctx.plan, agentRestarts };

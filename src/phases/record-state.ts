@@ -6,6 +6,7 @@ import { readState, writeState } from '../state/state.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import { unchangedOutcomes } from './apply-in-batches.js';
 import type { Phase } from './phase.js';
+import { recordOf } from './renamed-node.js';
 import { gridPlaybooks } from './workflow-playbooks.js';
 
 /**
@@ -21,7 +22,7 @@ export const recordState: Phase = {
     const now = new Date().toISOString();
     for (const outcome of ctx.outcomes) {
       const p = ctx.planned.find((x) => x.session.node.name === outcome.host)!;
-      const previous = state.hosts[outcome.host];
+      const previous = recordOf(state, outcome.host, ctx.renamed);
       const ok = outcome.status === 'applied' || outcome.status === 'unchanged';
       // A node whose gridops was removed (decommission, reset) is forgotten; one that failed stays known, to be retried.
       if (ctx.removing.has(outcome.host)) {
@@ -46,6 +47,8 @@ export const recordState: Phase = {
         lastRunAt: now,
         ...(outcome.failure ? { lastError: lastError(outcome.failure) } : {}),
       };
+      // A renamed node's old name is forgotten once its host applied; kept after a failure, so the next run sees the rename again.
+      if (ok) for (const [from, to] of ctx.renamed) if (to === outcome.host) delete state.hosts[from];
     }
     await writeState(ctx.paths.state, state);
   },

@@ -37,6 +37,11 @@ export class RunContext {
   removing = new Set<string>();
   /** Nodes the topology no longer has, reached as the state recorded them: those of `removing` being decommissioned. */
   recordedOnly = new Set<string>();
+  /**
+   * Nodes the topology dropped whose host a node of the topology still is (renamed-node.ts): old
+   * name -> new name. Never decommissioned; the old record is forgotten once the new node applied.
+   */
+  renamed = new Map<string, string>();
   /** With `--site`: the nodes of the new site, the only ones this run changes. */
   site?: Set<string>;
   secrets: Secrets = {};

@@ -44,7 +44,7 @@ export interface ApplyOptions extends RunOptions {
   replaceSandbox?: boolean;
   /** `--site REGION[/SUBGRID]`: plan every host, apply only the nodes of that new site. */
   site?: string;
-  /** With `--site`: also apply the planned changes of existing hosts (else they make the run refuse). */
+  /** With `--site`: widen the run to existing hosts, applying their planned changes too (else they make the run refuse). */
   allowExistingChanges?: boolean;
   confirm: (plan: Plan) => Promise<boolean>;
   emit: (e: ApplyEvent) => void;

@@ -1,12 +1,13 @@
 import { statePaths } from '../state/state.js';
+import { selectSite } from '../topology/select-site.js';
 import { checkRunInputs } from './check-inputs.js';
 import type { Phase } from './phase.js';
 import { selectNodes } from './select-nodes.js';
 import { loadWorkflow } from './workflow-playbooks.js';
 
 /**
- * DESIGN step 1: the whole topology, the nodes the run targets and every playbook they will run
- * are loaded and validated. Any problem stops the run here, before any connection.
+ * DESIGN step 1: the whole topology, the nodes the run targets (`--limit`, `--site`) and every
+ * playbook they will run are loaded and validated. Any problem stops the run here, before any connection.
  */
 export const validateTopology: Phase = {
   title: 'validate the topology and its playbooks',
@@ -18,6 +19,7 @@ export const validateTopology: Phase = {
     for (const w of warnings) ctx.options.warn?.(w);
     for (const w of flagWarnings) ctx.say(`warning: ${w}`);
     ctx.nodes = selectNodes(grid, ctx.options.limit);
+    if (ctx.options.site !== undefined) ctx.site = new Set(selectSite(grid, ctx.options.site).map((n) => n.name));
     ctx.workflow = loadWorkflow(grid, ctx.nodes, ctx.options.playbooks, loaded);
   },
 };

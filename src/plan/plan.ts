@@ -18,6 +18,8 @@ export interface HostPlan {
   error?: { kind: 'unreachable' | 'planning'; message: string; hint?: string };
   /** The node's gridops is removed and the state forgets it (the topology dropped it, or `gridops reset`). */
   decommission?: boolean;
+  /** Names the state still has for this host, which the topology renamed: not decommissioned, forgotten once it applied. */
+  renamedFrom?: string[];
 }
 
 /** The whole plan: pure data, saved with `--out` and applied with `--plan`. Holds no secret. */

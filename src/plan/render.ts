@@ -15,6 +15,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean; rolling?: boo
   const colorOf: Record<Change['action'], number> = { create: 32, update: 33, delete: 31, run: 35, none: 2 };
   const out: string[] = [];
   const shared = sharedHints(plan);
+  for (const host of plan.hosts) for (const from of host.renamedFrom ?? []) out.push(`${from} → ${host.host} (${host.address}): renamed, not decommissioned`);
   for (const host of plan.hosts) {
     if (!host.changes.length && !host.notes.length && !host.error) continue;
     const decommission = host.error ? 'DECOMMISSION, not reached: it stays in the state, and the next apply tries again' : 'DECOMMISSION: gridops is removed from this node and the state forgets it';

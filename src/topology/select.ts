@@ -1,6 +1,7 @@
-import { closest, distance } from 'fastest-levenshtein';
+import { closest } from 'fastest-levenshtein';
 import picomatch from 'picomatch';
 import { UnknownSelectorError } from '../errors/index.js';
+import { closestName } from './closest-name.js';
 import { allNodes, type Grid, type Node } from './model.js';
 
 /**
@@ -79,12 +80,11 @@ function unknown(grid: Grid, selector: string): UnknownSelectorError {
   // label:KEY=VALUE with a known KEY: suggest among that key's values, not among every name.
   const [key, value] = splitOnce(bare.slice('label:'.length), '=');
   const values = bare.startsWith('label:') && value !== undefined ? [...new Set(allNodes(grid).flatMap((n) => (key in n.labels ? [`label:${key}=${n.labels[key]}`] : [])))] : [];
-  const names = values.length ? values : candidates(grid);
-  const best = names.length ? closest(bare, names) : undefined;
-  const near = best !== undefined && (values.length > 0 || distance(bare, best) <= Math.max(2, Math.floor(best.length / 3)));
+  // Among a known key's values the closest is always worth naming; among every name, only a near one.
+  const best = values.length ? closest(bare, values) : closestName(bare, candidates(grid));
   return new UnknownSelectorError(
     `--limit ${JSON.stringify(selector)} matches no node of grid ${grid.name}`,
-    `${near ? `did you mean "${selector.slice(0, selector.length - bare.length)}${best}"? ` : ''}select by node, sub-grid or region name, REGION/SUBGRID, a glob (web-*) or label:KEY=VALUE; \`gridops state list\` lists the nodes`,
+    `${best !== undefined ? `did you mean "${selector.slice(0, selector.length - bare.length)}${best}"? ` : ''}select by node, sub-grid or region name, REGION/SUBGRID, a glob (web-*) or label:KEY=VALUE; \`gridops state list\` lists the nodes`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { interruptNotice } from '../../src/formatters/interrupt-notice.js';
+import { interruptNotice, quitNotice } from '../../src/formatters/interrupt-notice.js';
 import { APPLY_PHASES } from '../../src/phases/apply.js';
 
 /**
@@ -55,5 +55,28 @@ describe("apply's interrupt notice", () => {
   it('plan and reset say it their way', () => {
     expect(interruptNotice('SIGTERM', 'planning', 'plan')).toBe('\nterminated (SIGTERM): stopping; plan changes nothing (send SIGTERM again to quit now)\n');
     expect(interruptNotice('SIGINT', 'planning', 'reset')).toBe('\ninterrupted: nothing has been changed yet; stopping (Ctrl-C again to quit now)\n');
+  });
+
+  it('a second Ctrl-C quits at once and says which hosts may still be finishing the changes sent to them', () => {
+    const script = `
+      import { runApplyLike } from '${root}dist/apply-runner.js';
+      const command = { jsonEnabled: () => false, isVerbose: () => false, useColor: () => false, say: () => undefined };
+      const flags = { concurrency: 2, 'accept-new-host-keys': false, 'ask-become-pass': false, yes: true };
+      await runApplyLike(command, 'apply', 'grid.yaml', flags, {}, async (options, onPhase) => {
+        onPhase('apply in batches');
+        for (const host of ['n1', 'n2', 'n3']) options.emit({ type: 'change-start', host, id: 'file /x', summary: 'create /x' });
+        options.emit({ type: 'host-done', host: 'n2', applied: 1, ms: 5 });
+        process.kill(process.pid, 'SIGINT');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        process.kill(process.pid, 'SIGINT');
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      });
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(130);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(
+      'interrupted again: quitting now; the changes already sent to 2 hosts (n1 and n3) are not stopped and may still be finishing on them, and the state does not record them: the next apply reads those hosts afresh and converges',
+    );
+    expect(quitNotice('SIGTERM', [])).toBe('\nterminated (SIGTERM) again: quitting now\n');
   });
 });

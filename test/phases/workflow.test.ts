@@ -14,6 +14,7 @@ import { RunContext } from '../../src/phases/run-context.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { gridPlaybooks } from '../../src/phases/workflow-playbooks.js';
 import { removedNode } from '../../src/phases/find-removed-nodes.js';
+import { renamedTo } from '../../src/phases/renamed-node.js';
 import { loadTopology } from '../../src/topology/load.js';
 import type { Node } from '../../src/topology/model.js';
 import { lockState } from '../../src/phases/lock-state.js';
@@ -407,6 +408,77 @@ regions:
     expect(Object.keys(state.hosts)).not.toContain('n2');
   });
 
+  it('a node renamed at the same address (and port) is not decommissioned: the plan says so, the new name is applied, the old name forgotten', async () => {
+    writeFileSync(topology, twoSubgrids);
+    await runApply(options());
+    // n2 renamed n9, and moved to the other sub-grid: the same host, with the usual changes.
+    writeFileSync(topology, twoSubgrids.replace('          - { name: n2, address: 10.0.0.2 }\n', '').replace('{ name: n3, address: 10.0.0.3 }', '{ name: n3, address: 10.0.0.3 }\n          - { name: n9, address: 10.0.0.2 }'));
+    const batches = new Map<string, number>();
+    const stubbed = (failing?: string) => async (node: { name: string }) =>
+      (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => {
+        batches.set(node.name, (batches.get(node.name) ?? 0) + 1);
+        return node.name === failing ? { code: 1, stdout: '' } : { code: 0, stdout: dryRun(String(o.stdin)) };
+      });
+    const plan = await runPlan(options({ playbooks: undefined, connect: stubbed() }));
+    expect(plan.hosts.some((h) => h.decommission)).toBe(false);
+    expect(plan.hosts.find((h) => h.host === 'n9')).toMatchObject({ renamedFrom: ['n2'], address: '10.0.0.2' });
+    expect(renderPlan(plan).split('\n')).toContain('n2 → n9 (10.0.0.2): renamed, not decommissioned');
+    const stateFile = join(dir, '.gridops', 'g.state.json');
+
+    // The new name's apply fails: the old record stays, and the next run sees the rename again.
+    await expect(runApply(options({ playbooks: undefined, connect: stubbed('n9'), verify: false }))).rejects.toBeInstanceOf(ApplyFailedError);
+    expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts).sort()).toEqual(['n1', 'n2', 'n3', 'n9']);
+    batches.clear();
+    await runApply(options({ playbooks: undefined, connect: stubbed(), verify: false }));
+    expect(batches.has('n2')).toBe(false); // no reset ran anywhere under the old name
+    expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts).sort()).toEqual(['n1', 'n3', 'n9']);
+    const after = await runPlan(options({ playbooks: undefined, connect: stubbed() }));
+    expect(after.hosts.some((h) => h.decommission || h.renamedFrom)).toBe(false);
+  });
+
+  it('two dropped names at one address are both the renamed node; another port or jump host is another host, decommissioned', async () => {
+    const grid = await loadTopology(topology);
+    const nodes = [grid.regions[0]!.subgrids[0]!.nodes[0]!];
+    const n1 = nodes[0]!;
+    const record = (address: string, port = 22, jumpHost?: string) => ({ address, region: 'r1', subgrid: 's1', user: 'root', port, settings: { ...n1.settings, ssh: { ...n1.settings.ssh, port, jumpHost } } });
+    expect(renamedTo(nodes, record('10.0.0.1'))?.name).toBe('n1');
+    expect(renamedTo(nodes, record('::ffff:10.0.0.1'))?.name).toBe('n1');
+    expect(renamedTo(nodes, record('10.0.0.1', 2222))).toBeUndefined();
+    expect(renamedTo(nodes, record('10.0.0.1', 22, 'ops@bastion'))).toBeUndefined();
+    expect(renamedTo(nodes, { address: '10.0.0.1', region: 'r9', subgrid: 's9', user: 'ops', port: 22 })?.name).toBe('n1'); // an older state: address and port decide
+
+    await runApply(options());
+    const stateFile = join(dir, '.gridops', 'g.state.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    state.hosts.n0 = { ...state.hosts.n1, node: { ...state.hosts.n1.node, address: '10.0.0.1.' } };
+    state.hosts.n8 = { ...state.hosts.n1, node: { ...state.hosts.n1.node } };
+    writeFileSync(stateFile, JSON.stringify(state));
+    const stubbed = async (node: { name: string }) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    const plan = await runPlan(options({ playbooks: undefined, connect: stubbed }));
+    expect(plan.hosts.find((h) => h.host === 'n1')!.renamedFrom).toEqual(['n0', 'n8']);
+    expect(plan.hosts.some((h) => h.decommission)).toBe(false);
+    await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
+    expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts).sort()).toEqual(['n1', 'n2']);
+  });
+
+  it('a --limit or --site run does not decommission, and says which node it leaves to a full apply (a rename is not one)', async () => {
+    writeFileSync(topology, twoSubgrids);
+    await runApply(options());
+    const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
+    state.hosts.n8 = { ...state.hosts.n1, node: { ...state.hosts.n1.node } }; // n1 renamed: not mentioned
+    writeFileSync(join(dir, '.gridops', 'g.state.json'), JSON.stringify(state));
+    writeFileSync(topology, twoSubgrids.replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
+    const stubbed = async (node: { name: string }) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    const runs: Array<[Partial<ApplyOptions>, string]> = [[{ limit: ['n1'] }, '--limit'], [{ site: 's2' }, '--site']];
+    for (const [flags, flag] of runs) {
+      const said: string[] = [];
+      const plan = await runPlan(options({ playbooks: undefined, connect: stubbed, progress: (m) => said.push(m), ...flags }));
+      expect(plan.hosts.some((h) => h.decommission)).toBe(false);
+      expect(said).toContain(`n2 is in the state but not the topology: not decommissioned in a ${flag} run; a full apply removes it`);
+      expect(said.filter((m) => m.includes('n8'))).toEqual([]);
+    }
+  });
+
   it("a dropped node that cannot be reached does not hold the grid back: the topology's nodes are applied, it stays in the state, and the error says how to forget it", async () => {
     await runApply(options());
     writeFileSync(topology, readFileSync(topology, 'utf8').replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
@@ -537,12 +609,21 @@ regions:
       ['n2', 'unchanged'],
       ['n3', 'applied'],
     ]);
+    // Applied already: not called new.
+    const said: string[] = [];
+    await runApply(options({ site: 'r1/s2', progress: (m) => said.push(m) }));
+    expect(said).toContain('--site r1/s2: its nodes (n3) plan no change: not a new site, nothing to bootstrap');
     // An existing host drifted: the new site's apply refuses and changes nothing.
     writeFileSync(join(dir, 'out', 'n1.txt'), 'drifted\n');
     rmSync(join(dir, 'out', 'n3.txt'));
     await expect(runApply(options({ site: 'r1/s2' }))).rejects.toThrow(/existing hosts with planned changes: n1 \(1\)/);
     expect(existsSync(join(dir, 'out', 'n3.txt'))).toBe(false);
     expect(readFileSync(join(dir, 'out', 'n1.txt'), 'utf8')).toBe('drifted\n');
-    await expect(runApply(options({ site: 'r9' }))).rejects.toThrow(/no such region or sub-grid/);
+    // A site that is not there is a usage error before any connection, as a --limit typo is.
+    const connections = transports.length;
+    await expect(runApply(options({ site: 'r1s2' }))).rejects.toMatchObject({ exitCode: 64, hint: expect.stringContaining('did you mean "r1/s2"?') });
+    expect(transports).toHaveLength(connections);
+    // A sub-grid by its own name, as --limit takes it: the site is known, and n1's drift still refuses.
+    await expect(runApply(options({ site: 's2' }))).rejects.toThrow(/--site s2 would leave these existing hosts with planned changes: n1 \(1\)/);
   });
 });

@@ -5,6 +5,7 @@ import { instantiate, needsGridKey } from '../../src/playbooks/instantiate.js';
 import { templateContext } from '../../src/templates/render.js';
 import { checkTopologyText } from '../../src/topology/load.js';
 import type { FileResource } from '../../src/resources/file.js';
+import { fileProbe } from '../../src/resources/file-state.js';
 import { bootstrapElectorate } from '../../src/templates/bootstrap-electorate.js';
 import type { Grid } from '../../src/topology/model.js';
 
@@ -50,6 +51,21 @@ describe('the agent playbook', () => {
     const change = keyFile.diff('absent\n');
     expect(change).toMatchObject({ sensitive: true, action: 'create' });
     expect(JSON.stringify(change)).not.toContain('kkkk');
+  });
+
+  it("declares the owner of the key and of the agent's state (root, as the agent runs): a chown is drift, root's own is none", () => {
+    const resources = made('n1').resources;
+    const probeOf = (id: string) => resources.find((r) => r.id === id)!;
+    const keyFile = probeOf('file /etc/gridagent/grid.key') as FileResource;
+    const keyState = (owner: string) => `regular file|600|${owner}|root|64\n${key.toString('base64')}\n`;
+    expect(keyFile.diff(keyState('nobody'))!.fields).toEqual([{ name: 'owner', before: 'nobody', after: 'root' }]);
+    expect(keyFile.diff(keyState('root'))).toBeNull();
+    for (const [dir, mode] of [['/etc/gridagent', '755'], ['/var/lib/gridagent', '700']] as const) {
+      const directory = probeOf(`directory ${dir}`);
+      expect(directory.probe()).toBe(fileProbe(dir)); // read with its owners
+      expect(directory.diff(`directory|${mode}|root|nobody|4096\n`, { node: nodeOf(grid, 'n1') } as never)!.fields).toEqual([{ name: 'group', before: 'nobody', after: 'root' }]);
+      expect(directory.diff(`directory|${mode}|root|root|4096\n`, { node: nodeOf(grid, 'n1') } as never)).toBeNull();
+    }
   });
 
   it("renders a config that gridagent's own validator accepts, with every value as written", () => {
