@@ -1,3 +1,4 @@
+import { sameAddress } from './address.js';
 import type { Peer, View } from './types.js';
 
 /** Orders views like the last entry of a Raft log: by term, then version. */
@@ -60,12 +61,14 @@ export function sameVoters(a: Peer[], b: Peer[]): boolean {
 
 /**
  * Does some voter of `next` have a known address other than the one `current` records for it (it
- * restarted on another port)? A voter whose address either side lacks does not count as moved.
+ * restarted on another port)? A voter whose address either side lacks does not count as moved,
+ * and neither does one written another way (`::ffff:10.0.0.1` is `10.0.0.1`): each move commits a
+ * new view version, so a mere change of notation must not (review L5).
  */
 export function voterMoved(current: Peer[], next: Peer[]): boolean {
   const recorded = new Map(current.map((peer) => [peer.name, peer.addr]));
   return next.some((peer) => {
     const addr = recorded.get(peer.name);
-    return addr !== undefined && peer.addr !== undefined && addr !== peer.addr;
+    return addr !== undefined && peer.addr !== undefined && !sameAddress(addr, peer.addr);
   });
 }
