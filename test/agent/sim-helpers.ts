@@ -5,7 +5,7 @@ import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 /** A one-sub-grid cluster with explicit machines, for scripted scenarios. */
 export function smallCluster(
   count: number,
-  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number; bootstrapScores?: number[]; tickPhases?: boolean } = {},
+  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number; bootstrapScores?: number[]; tickPhases?: boolean; addressed?: boolean } = {},
 ): { network: SimNetwork; names: string[]; invariant: SingleLeaderPerTerm } {
   const names = Array.from({ length: count }, (_, index) => `n${index + 1}`);
   const specs: SimNodeSpec[] = names.map((name, index) => {
@@ -20,6 +20,8 @@ export function smallCluster(
       mirrors: 4,
       hysteresis: 0.25,
       ...(options.bootstrapScores ? { bootstrapScore: options.bootstrapScores[index]! } : {}),
+      // Reached only at host:port, as in the runtime (sim/network.ts, addressAllows).
+      ...(options.addressed ? { addr: `${name}:7946` } : {}),
     };
     return { settings, seeds: names.filter((other) => other !== name).slice(0, 2) };
   });

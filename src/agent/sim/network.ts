@@ -63,6 +63,7 @@ export interface WirePacket {
 export type StepObserver = (node: string, core: AgentCore, time: number) => void;
 export type EventObserver = (node: string, event: AgentEvent, time: number) => void;
 export type WireObserver = (packet: WirePacket, time: number) => void;
+export type SendObserver = (from: string, out: OutboundPacket, time: number) => void;
 
 /**
  * An in-memory, deterministic network of agents in the style of etcd-io/raft's tests: seeded
@@ -87,6 +88,7 @@ export class SimNetwork {
   private stepObservers: StepObserver[] = [];
   private eventObservers: EventObserver[] = [];
   private wireObservers: WireObserver[] = [];
+  private sendObservers: SendObserver[] = [];
 
   constructor(specs: SimNodeSpec[], private readonly options: SimOptions) {
     this.tickMs = options.tickMs ?? 100;
@@ -152,14 +154,23 @@ export class SimNetwork {
     this.eventObservers.push(observer);
   }
 
+  /** Sees every packet a node sends, where it sends it, even to an address where nobody listens. */
+  onSend(observer: SendObserver): void {
+    this.sendObservers.push(observer);
+  }
+
   /** Sees every packet as it is delivered (an attacker recording the wire). */
   onWire(observer: WireObserver): void {
     this.wireObservers.push(observer);
   }
 
-  /** Delivers a recorded packet again, as if `from` had sent it now (a replay). */
-  inject(to: string, from: string, packet: Packet): void {
-    this.queue.push(this.time + this.lan[0], { kind: 'deliver', to, from, packet, bytes: 0 });
+  /**
+   * Delivers a recorded packet again, as if `from` had sent it now (a replay). `fromAddr` is the
+   * source address the receiver sees: by default the sender's own, or another one for an attacker
+   * replaying from its own host (the MAC does not cover the source address).
+   */
+  inject(to: string, from: string, packet: Packet, fromAddr?: string): void {
+    this.queue.push(this.time + this.lan[0], { kind: 'deliver', to, from, fromAddr: fromAddr ?? this.nodes.get(from)?.spec.settings.addr, packet, bytes: 0 });
   }
 
   /** Starts (or restarts) a node from its persisted state, with a new incarnation. */
@@ -303,6 +314,7 @@ export class SimNetwork {
     const bytes = this.measureBytes ? encodedSize(out.message) : 0;
     node.traffic.bytesSent += bytes;
     node.traffic.messagesSent++;
+    for (const observer of this.sendObservers) observer(from, out, this.time);
     if (this.measureBytes) node.traffic.bytesByType[out.message.type] = (node.traffic.bytesByType[out.message.type] ?? 0) + bytes;
     for (const to of this.resolve(from, node, out)) {
       if (to === from || !this.nodes.has(to)) continue;
