@@ -321,11 +321,15 @@ export class AgentCore {
       if (resend !== null) this.outbox.push(resend);
       return;
     }
-    this.step(message, fromAddr);
+    this.step(message, fromAddr, verdict.validated);
   }
 
-  /** Feeds one message that already passed authentication and the guard (receive() does both checks). */
-  step(message: Message, fromAddr?: string): void {
+  /**
+   * Feeds one message that already passed authentication and the guard (receive() does both
+   * checks). `validated`: the guard validated it (it echoed this run's nonce); only such a message may
+   * move the address votes are sent to for its sender (group/context.ts, noteSender).
+   */
+  step(message: Message, fromAddr?: string, validated = false): void {
     const settings = this.init.settings;
     if (message.to !== undefined && message.to !== settings.name) return this.drop('misaddressed');
     if (message.type === 'peerSummary' || message.type === 'peerRedirect') {
@@ -333,12 +337,12 @@ export class AgentCore {
       return this.directory.step(message, fromAddr);
     }
     if (message.tier === 'subgrid') {
-      if (message.group === settings.subgrid) this.subgrid.step(message, fromAddr);
+      if (message.group === settings.subgrid) this.subgrid.step(message, fromAddr, validated);
       else this.answerForeignSubgrid(message, fromAddr);
     } else if (message.tier === 'region') {
       if (message.group !== settings.region) return this.drop('foreign region');
-      if (!this.subgrid.isLeader() && REDIRECTED_REGION_TYPES.has(message.type)) this.redirectToSuperPeer(message, fromAddr);
-      else this.region.step(message, fromAddr);
+      if (!this.subgrid.isLeader() && REDIRECTED_REGION_TYPES.has(message.type)) this.redirectToSuperPeer(message, fromAddr, validated);
+      else this.region.step(message, fromAddr, validated);
     } else {
       return this.drop('unknown tier');
     }
@@ -479,8 +483,8 @@ export class AgentCore {
   }
 
   /** Region traffic reaching a node that is not a super peer: send it to our super peer. */
-  private redirectToSuperPeer(message: Message, fromAddr: string | undefined): void {
-    if (message.type === 'discover' && message.fresh) this.region.step(message, fromAddr);
+  private redirectToSuperPeer(message: Message, fromAddr: string | undefined, validated: boolean): void {
+    if (message.type === 'discover' && message.fresh) this.region.step(message, fromAddr, validated);
     const leader = this.subgrid.leaderName;
     if (leader === null || leader === this.init.settings.name) return;
     if (message.type === 'discover' && !message.direct) return;

@@ -69,7 +69,11 @@ export type MessageBody = DistributiveOmit<Message, 'tier' | 'group' | 'from' | 
 /** Who holds a region voter slot, as last heard (the highest sub-grid term wins). */
 interface SlotHolder {
   name: string;
-  addr?: string;
+  /**
+   * An address not proven to be the holder's: a redirect's (another node's claim) or that of a
+   * packet that passed without proving its freshness. Only used while no better one is known.
+   */
+  hint?: string;
   term: number;
 }
 
@@ -89,7 +93,10 @@ export class GroupContext {
   active: boolean;
   /** The local health score the leader last advertised in a sync (0 when it runs on time, or none). */
   leaderSlow = 0;
-  private readonly addrBook = new Map<string, string>();
+  /** Where each peer's last packet that passed the guard came from, fresh or not: where answers go. */
+  private readonly heardAt = new Map<string, string>();
+  /** Where each peer's last fresh packet (guard.ts, validated) came from: the only source address voter traffic follows. */
+  private readonly provenAt = new Map<string, string>();
   private readonly holders = new Map<string, SlotHolder>();
 
   constructor(
@@ -158,46 +165,70 @@ export class GroupContext {
 
   // ---- addressing ---------------------------------------------------------------------------
 
-  /** Learns where a sender is, and (region tier) who holds its voter slot now. */
-  noteSender(message: Message, fromAddr: string | undefined): void {
-    if (fromAddr !== undefined) this.addrBook.set(message.from, fromAddr);
+  /**
+   * Learns where a sender is, and (region tier) who holds its voter slot now. `validated`: the packet
+   * echoed this run's nonce and the replay window had not seen it (guard.ts, `validated`), so it
+   * was sent after this run started and is the first copy to arrive. Only such a packet moves the
+   * address voter traffic goes to: the MAC does not cover the source address, so a packet that
+   * passes without that proof (a discover, a redirect...) may be one captured earlier and replayed
+   * from another host, which would then draw every vote and sync meant for the voter (review H1).
+   */
+  noteSender(message: Message, fromAddr: string | undefined, validated: boolean): void {
+    if (fromAddr !== undefined) {
+      this.heardAt.set(message.from, fromAddr);
+      if (validated) this.provenAt.set(message.from, fromAddr);
+    }
     if (message.slot === undefined) return;
     if (message.type === 'redirect') this.noteHolder(message.slot, message.leader, message.leaderAddr, message.slotTerm ?? 0);
-    else this.noteHolder(message.slot, message.from, fromAddr, message.slotTerm ?? 0);
+    else this.noteHolder(message.slot, message.from, validated ? undefined : fromAddr, message.slotTerm ?? 0);
   }
 
-  noteAddress(name: string, addr: string): void {
-    this.addrBook.set(name, addr);
-  }
-
+  /** Where to send to a peer: where it was last heard from, else where the registry or the view says. */
   addressOf(name: string): string | undefined {
     if (name === this.settings.self) return this.settings.selfAddr;
-    return this.addrBook.get(name) ?? this.registry.get(name)?.addr ?? allVoters(this.state.view).find((peer) => peer.name === name)?.addr;
+    return this.heardAt.get(name) ?? this.trustedAddressOf(name);
   }
 
-  /** The address the node's last message came from (none for a node never heard from directly since this start). */
+  /** The address a fresh packet of the node last came from (none for a node not heard from so since this start). */
+  provenAddress(name: string): string | undefined {
+    return this.provenAt.get(name);
+  }
+
+  /** The address the node's last packet came from, fresh or not (none for a node never heard from directly since this start). */
   heardAddress(name: string): string | undefined {
-    return this.addrBook.get(name);
+    return this.heardAt.get(name);
   }
 
   /**
    * Where a voter is reached: the current holder of its slot when known, else the node the view
-   * names; at the address it was last heard from when it has been (an authenticated packet),
-   * before the one a view recorded. A view is persisted, so its addresses can be from before the
-   * peer restarted on another port (a rolling change of `agent.port`): trusting the view then sent
-   * every vote to a port nobody listened on, and a sub-grid of two never elected again (review H3).
+   * names; at the address a fresh packet of it last came from when there is one, before the one
+   * a view recorded. A view is persisted, so its addresses can be from before the peer restarted
+   * on another port (a rolling change of `agent.port`): trusting the view then sent every vote to
+   * a port nobody listened on, and a sub-grid of two never elected again (review H3). A packet
+   * without proof of freshness, and another node's word (a redirect), are trusted last or not at
+   * all (noteSender): a replay from another host must not move a voter (review H1).
    */
   holderOf(voter: Peer): { name: string; addr?: string } {
     const holder = voter.slot === undefined ? undefined : this.holders.get(voter.slot);
-    if (holder !== undefined) return { name: holder.name, addr: this.heardAddress(holder.name) ?? holder.addr ?? this.addressOf(holder.name) };
-    return { name: voter.name, addr: this.heardAddress(voter.name) ?? voter.addr ?? this.addressOf(voter.name) };
+    // A hint is better than no address at all: a packet with none goes nowhere.
+    if (holder !== undefined) return { name: holder.name, addr: this.provenAddress(holder.name) ?? this.trustedAddressOf(holder.name) ?? holder.hint };
+    return { name: voter.name, addr: this.provenAddress(voter.name) ?? voter.addr ?? this.trustedAddressOf(voter.name) };
   }
 
-  private noteHolder(slot: string, name: string, addr: string | undefined, term: number): void {
+  /**
+   * The address recorded for a node from fresh packets only: this node's own proof, the registry
+   * (its joins and heartbeats are validated, here or at the leader that copied it) or the view.
+   */
+  private trustedAddressOf(name: string): string | undefined {
+    return this.provenAt.get(name) ?? this.registry.get(name)?.addr ?? allVoters(this.state.view).find((peer) => peer.name === name)?.addr;
+  }
+
+  private noteHolder(slot: string, name: string, hint: string | undefined, term: number): void {
     if (slot === this.votes.slot()?.id) return;
     const known = this.holders.get(slot);
     if (known !== undefined && known.term > term) return;
-    this.holders.set(slot, { name, addr: addr ?? known?.addr, term });
+    const keptHint = hint ?? (known?.name === name ? known.hint : undefined);
+    this.holders.set(slot, { name, ...(keptHint !== undefined ? { hint: keptHint } : {}), term });
   }
 
   /** The voters of a view other than this node, each as the node that holds its vote now. */

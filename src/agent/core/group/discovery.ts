@@ -134,8 +134,9 @@ export class Discovery {
   onRedirect(message: Extract<Message, { type: 'redirect' }>): void {
     const ctx = this.ctx;
     if (!ctx.active || ctx.leader !== null || message.leader === ctx.self) return;
-    if (message.leaderAddr !== undefined) ctx.noteAddress(message.leader, message.leaderAddr);
-    // A redirect is only a hint: ask the named node, and follow it once it announces itself.
-    ctx.sendTo(message.leader, { ...this.discoverBody(), direct: true });
+    // A redirect is only a hint: ask the named node there, and follow it once it announces itself.
+    // The address is used for this discover only and kept nowhere: it is another node's word, maybe
+    // stale (an old port in its view), and the announce's own source address is what counts.
+    ctx.sendTo(message.leader, { ...this.discoverBody(), direct: true }, false, message.leaderAddr);
   }
 }

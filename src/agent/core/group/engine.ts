@@ -222,10 +222,11 @@ export class GroupEngine {
     this.tickRole();
   }
 
-  step(message: Message, fromAddr?: string): void {
+  /** `validated`: the guard validated the packet (guard.ts); only then may it move the sender's address (context.ts, noteSender). */
+  step(message: Message, fromAddr?: string, validated = false): void {
     const ctx = this.ctx;
     if (message.from === ctx.self) return;
-    ctx.noteSender(message, fromAddr);
+    ctx.noteSender(message, fromAddr, validated);
     // A dormant region engine holds no slot: it neither votes nor acknowledges.
     if (!ctx.active && (message.type === 'preVote' || message.type === 'vote' || message.type === 'sync' || message.type === 'timeoutNow')) return;
     switch (message.type) {

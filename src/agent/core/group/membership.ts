@@ -164,7 +164,7 @@ export class Membership {
     }
     this.departed.delete(message.from);
     if (message.summary !== undefined) this.departed.delete(message.summary.subgrid);
-    const event = ctx.registry.join({ ...message, name: message.from, addr: ctx.heardAddress(message.from) }, ctx.now);
+    const event = ctx.registry.join({ ...message, name: message.from, addr: ctx.provenAddress(message.from) }, ctx.now);
     ctx.event(event);
     this.replication.registryDirty = true;
     ctx.sendTo(message.from, { type: 'welcome' });
