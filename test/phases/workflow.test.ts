@@ -14,7 +14,7 @@ import { RunContext } from '../../src/phases/run-context.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { gridPlaybooks } from '../../src/phases/workflow-playbooks.js';
 import { removedNode } from '../../src/phases/find-removed-nodes.js';
-import { renamedTo } from '../../src/phases/renamed-node.js';
+import { recordOf, renamedTo } from '../../src/phases/renamed-node.js';
 import { loadTopology } from '../../src/topology/load.js';
 import type { Node } from '../../src/topology/model.js';
 import { lockState } from '../../src/phases/lock-state.js';
@@ -517,6 +517,19 @@ regions:
     expect(plan.hosts.some((h) => h.decommission)).toBe(false);
     await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
     expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts).sort()).toEqual(['n1', 'n2']);
+  });
+
+  it('two old names of one host: its record is the newest, whatever order the state lists them in', () => {
+    const host = (lastRunAt: string | undefined, appliedAt: string) => ({ topologyHash: '', playbooks: [], gridopsVersion: '', agentVersion: null, appliedAt, changesApplied: 0, lastOutcome: 'applied' as const, ...(lastRunAt ? { lastRunAt } : {}) });
+    const renamed = new Map([['n0', 'n1'], ['n8', 'n1']]);
+    const newer = host('2026-12-04T10:00:00.000Z', '2026-12-04T10:00:00.000Z');
+    const older = host('2026-12-01T10:00:00.000Z', '2026-12-01T10:00:00.000Z');
+    expect(recordOf({ hosts: { n0: older, n8: newer } } as never, 'n1', renamed)).toBe(newer);
+    expect(recordOf({ hosts: { n0: newer, n8: older } } as never, 'n1', renamed)).toBe(newer);
+    // A state written before runs were recorded: its last success decides.
+    const oldStyle = host(undefined, '2026-12-05T10:00:00.000Z');
+    expect(recordOf({ hosts: { n0: newer, n8: oldStyle } } as never, 'n1', renamed)).toBe(oldStyle);
+    expect(recordOf({ hosts: { n1: older, n0: newer } } as never, 'n1', renamed)).toBe(older); // its own name first
   });
 
   it('a --limit or --site run does not decommission, and says which node it leaves to a full apply (a rename is not one)', async () => {
