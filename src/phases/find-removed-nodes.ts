@@ -3,6 +3,7 @@ import { loadPlaybook } from '../playbooks/load.js';
 import { readState, type HostState } from '../state/state.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
+import { leaveUnderOldName } from './renamed-agent.js';
 import { renamedTo } from './renamed-node.js';
 
 /** The playbook that removes what gridops installed (playbooks/reset.yaml). */
@@ -40,7 +41,8 @@ export function removedNode(grid: Grid, name: string, record: NonNullable<HostSt
  * Terraform's rule for what the configuration no longer has: plan its removal. Nodes that the
  * state knows but the topology dropped are planned with the reset playbook, shown as `-`, and
  * forgotten once their gridops is gone. A dropped node whose host a node of the topology still is
- * was renamed, not removed (renamed-node.ts): it is not decommissioned. Only for the grid's own
+ * was renamed, not removed (renamed-node.ts): it is not decommissioned, and where its old name ran
+the agent, that agent first leaves for good (renamed-agent.ts). Only for the grid's own
  * workflow over the whole grid: `--playbook`, `--limit` and `--site` work on what they name, and
  * a `--limit` or `--site` run says which decommissions it leaves to a full apply.
  */
@@ -77,6 +79,7 @@ export const findRemovedNodes: Phase = {
       ctx.workflow.byNode.set(name, [reset]);
       if (!ctx.workflow.refs.includes(RESET_PLAYBOOK)) ctx.workflow.refs.push(RESET_PLAYBOOK);
     }
+    leaveUnderOldName(ctx.workflow, state, ctx.renamed);
     if (skipped.length) ctx.say(`${namedFew(skipped)} ${skipped.length === 1 ? 'is' : 'are'} in the state but not the topology: not decommissioned in a ${partial} run; a full apply removes ${skipped.length === 1 ? 'it' : 'them'}`);
     if (ctx.removing.size) ctx.say(`decommissioning ${[...ctx.removing].join(', ')}: in the state, no longer in the topology`);
   },

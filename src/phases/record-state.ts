@@ -6,6 +6,7 @@ import { readState, writeState } from '../state/state.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import { unchangedOutcomes } from './apply-in-batches.js';
 import type { Phase } from './phase.js';
+import { AGENT_RENAME_PLAYBOOK } from './renamed-agent.js';
 import { recordOf } from './renamed-node.js';
 import { gridPlaybooks } from './workflow-playbooks.js';
 
@@ -38,7 +39,8 @@ export const recordState: Phase = {
         node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings },
         ...(Object.keys(kernelEntries).length ? { kernelEntries } : {}),
         topologyHash: ok ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
-        playbooks: ok ? p.plan.playbooks : previous?.playbooks ?? [],
+        // The rename's leave ran once (renamed-agent.ts): what the host runs is its workflow without it.
+        playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK) : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,
         agentVersion: p.session.facts.agentVersion,
         appliedAt: ok ? now : previous?.appliedAt ?? '',

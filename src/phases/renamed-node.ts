@@ -29,9 +29,16 @@ export function renamedTo(nodes: readonly Node[], record: NonNullable<HostState[
 /**
  * A node's last record in the state: under its own name, else under the name it had before a
  * rename (the same host, so what was applied there and what a sweep still has to remove are its own).
+ * Two old names of one host (renamed twice, the first never forgotten): the newest record is what
+ * the host last got, whatever order the state lists them in.
  */
 export function recordOf(state: GridState, name: string, renamed: ReadonlyMap<string, string>): HostState | undefined {
   if (state.hosts[name]) return state.hosts[name];
-  const old = [...renamed].find(([, to]) => to === name)?.[0];
-  return old === undefined ? undefined : state.hosts[old];
+  const records = [...renamed].filter(([, to]) => to === name).flatMap(([from]) => state.hosts[from] ?? []);
+  return records.reduce<HostState | undefined>((newest, r) => (newest === undefined || lastTouched(r) > lastTouched(newest) ? r : newest), undefined);
+}
+
+/** When gridops last ran on a record's host: its last run, else (a state written before runs were recorded) its last success. ISO times compare as strings. */
+function lastTouched(record: HostState): string {
+  return record.lastRunAt ?? record.appliedAt;
 }

@@ -14,7 +14,7 @@ import { RunContext } from '../../src/phases/run-context.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { gridPlaybooks } from '../../src/phases/workflow-playbooks.js';
 import { removedNode } from '../../src/phases/find-removed-nodes.js';
-import { renamedTo } from '../../src/phases/renamed-node.js';
+import { recordOf, renamedTo } from '../../src/phases/renamed-node.js';
 import { loadTopology } from '../../src/topology/load.js';
 import type { Node } from '../../src/topology/model.js';
 import { lockState } from '../../src/phases/lock-state.js';
@@ -436,6 +436,64 @@ regions:
     expect(after.hosts.some((h) => h.decommission || h.renamedFrom)).toBe(false);
   });
 
+  it('a renamed node whose old name ran the agent: the agent leaves under the old name first, once; a node without one has no leave', async () => {
+    writeFileSync(topology, twoSubgrids);
+    await runApply(options());
+    const stateFile = join(dir, '.gridops', 'g.state.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    state.hosts.n2.agentVersion = '1.0.0'; // n2 ran the agent
+    writeFileSync(stateFile, JSON.stringify(state));
+    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n9, address: 10.0.0.2 }').replace('{ name: n1, address: 10.0.0.1 }', '{ name: n7, address: 10.0.0.1 }'));
+    // The agent's config is a file of the test directory: the leave's guard reads it there.
+    const config = join(dir, 'agent-config.yaml');
+    const n9Batches: string[] = [];
+    const here = (text: string) => text.replace(/\[ -e \/etc\/gridagent\/config\.yaml \] \|\| grep -qxF (.+?) \/etc\/gridagent\/config\.yaml/g, (_, line: string) => `[ -e ${config} ] || grep -qxF ${line} ${config}`);
+    const stubbed = async (node: { name: string }) => {
+      const t = new RecordingTransport(node.name)
+        .on(/[\s\S]*/, (command, { options: o }) => local.exec(here(command), { stdin: typeof o.stdin === 'string' ? here(o.stdin) : o.stdin }))
+        // The last responder that matches answers: a batch only answers its markers, as if every step succeeded.
+        .on(/^sh -s$/, (_command, { options: o }) => {
+          if (node.name === 'n9') n9Batches.push(String(o.stdin));
+          return { code: 0, stdout: dryRun(String(o.stdin)) };
+        });
+      transports.push(t);
+      return t;
+    };
+    const changesOf = (plan: Plan, host: string) => plan.hosts.find((h) => h.host === host)!.changes.map((c) => c.id);
+
+    writeFileSync(config, 'node: "n2"\n');
+    const plan = await runPlan(options({ playbooks: undefined, connect: stubbed }));
+    const workflow = plan.hosts.find((h) => h.host === 'n7')!.playbooks;
+    expect(plan.hosts.find((h) => h.host === 'n9')).toMatchObject({ renamedFrom: ['n2'], playbooks: ['agent-rename', ...workflow] });
+    const n9 = changesOf(plan, 'n9');
+    expect(n9[0]).toBe('command leave-under-old-name');
+    expect(n9.indexOf('file /etc/gridagent/config.yaml')).toBeGreaterThan(0);
+    expect(renderPlan(plan)).toContain('leave-under-old-name');
+    // n1 renamed n7 never ran the agent: nothing to leave.
+    expect(plan.hosts.find((h) => h.host === 'n7')).toMatchObject({ renamedFrom: ['n1'] });
+    expect(changesOf(plan, 'n7')).not.toContain('command leave-under-old-name');
+    expect(plan.hosts.find((h) => h.host === 'n7')!.playbooks).not.toContain('agent-rename');
+
+    // A re-run after the new agent started under the new name (the run failed later): no leave again.
+    writeFileSync(config, 'node: "n9"\n');
+    const rerun = await runPlan(options({ playbooks: undefined, connect: stubbed }));
+    expect(rerun.hosts.find((h) => h.host === 'n9')!.renamedFrom).toEqual(['n2']);
+    expect(changesOf(rerun, 'n9')).not.toContain('command leave-under-old-name');
+
+    // Once the rename is applied, the old name is forgotten, and the workflow recorded is the grid's own.
+    writeFileSync(config, 'node: "n2"\n');
+    await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
+    // The batch leaves first, and the new config comes after: its restart starts the fresh agent under the new name.
+    const batch = n9Batches.join('\n');
+    expect(batch.indexOf('gridagent leave')).toBeGreaterThan(-1);
+    expect(batch.indexOf('gridagent leave')).toBeLessThan(batch.indexOf('/etc/gridagent/config.yaml'));
+    const after = JSON.parse(readFileSync(stateFile, 'utf8'));
+    expect(Object.keys(after.hosts).sort()).toEqual(['n3', 'n7', 'n9']);
+    expect(after.hosts.n9.playbooks).toEqual(workflow);
+    const next = await runPlan(options({ playbooks: undefined, connect: stubbed }));
+    expect(next.hosts.find((h) => h.host === 'n9')!.playbooks).not.toContain('agent-rename');
+  });
+
   it('two dropped names at one address are both the renamed node; another port or jump host is another host, decommissioned', async () => {
     const grid = await loadTopology(topology);
     const nodes = [grid.regions[0]!.subgrids[0]!.nodes[0]!];
@@ -459,6 +517,19 @@ regions:
     expect(plan.hosts.some((h) => h.decommission)).toBe(false);
     await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
     expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts).sort()).toEqual(['n1', 'n2']);
+  });
+
+  it('two old names of one host: its record is the newest, whatever order the state lists them in', () => {
+    const host = (lastRunAt: string | undefined, appliedAt: string) => ({ topologyHash: '', playbooks: [], gridopsVersion: '', agentVersion: null, appliedAt, changesApplied: 0, lastOutcome: 'applied' as const, ...(lastRunAt ? { lastRunAt } : {}) });
+    const renamed = new Map([['n0', 'n1'], ['n8', 'n1']]);
+    const newer = host('2026-12-04T10:00:00.000Z', '2026-12-04T10:00:00.000Z');
+    const older = host('2026-12-01T10:00:00.000Z', '2026-12-01T10:00:00.000Z');
+    expect(recordOf({ hosts: { n0: older, n8: newer } } as never, 'n1', renamed)).toBe(newer);
+    expect(recordOf({ hosts: { n0: newer, n8: older } } as never, 'n1', renamed)).toBe(newer);
+    // A state written before runs were recorded: its last success decides.
+    const oldStyle = host(undefined, '2026-12-05T10:00:00.000Z');
+    expect(recordOf({ hosts: { n0: newer, n8: oldStyle } } as never, 'n1', renamed)).toBe(oldStyle);
+    expect(recordOf({ hosts: { n1: older, n0: newer } } as never, 'n1', renamed)).toBe(older); // its own name first
   });
 
   it('a --limit or --site run does not decommission, and says which node it leaves to a full apply (a rename is not one)', async () => {

@@ -376,6 +376,17 @@ export class AgentCore {
     this.region.leave(forGood, lastOfSubgrid ? this.init.settings.subgrid : undefined);
   }
 
+  /**
+   * After leave(true): does this node still hold a view that counts it as a voter? The super peer
+   * drops it by joint consensus, and the joint view needs a majority of the old voters: of two, the
+   * leaving one too (Raft's removal of a voter). So it keeps acknowledging until it holds a view
+   * without itself; a super peer whose handover failed has no one to wait for.
+   */
+  stillAVoter(): boolean {
+    const view = this.subgrid.view;
+    return view !== null && !this.subgrid.isLeader() && view.voters.some((peer) => peer.name === this.init.settings.name);
+  }
+
   ready(): Ready {
     const ready: Ready = {
       messages: this.outbox.map((out) => this.guard.stamp(out)),

@@ -184,6 +184,7 @@ export class AgentDaemon {
     const successor = await this.handOver('leave');
     this.core.leave(true);
     this.flush();
+    await this.untilDropped();
     this.left = { at: new Date().toISOString(), successor };
     writeFileSync(this.leftMarker, `${JSON.stringify(this.left)}\n`, { mode: 0o600 });
     await this.quiesce();
@@ -209,6 +210,17 @@ export class AgentDaemon {
       return successor;
     }
     return null;
+  }
+
+  /**
+   * After `leave`: keeps ticking and answering until the node holds a view without itself (at most
+   * 4 s), so that its acknowledgement lets the super peer commit the view that drops it. Without it a
+   * sub-grid of two, whose joint view needs both old voters, could never change its view, or elect, again.
+   */
+  private async untilDropped(): Promise<void> {
+    const deadline = Date.now() + HANDOVER_DEADLINE_MS;
+    while (this.core.stillAVoter() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (this.core.stillAVoter()) this.log.warn('left before the super peer dropped this node from the voters', {});
   }
 
   /** Stops ticking and closes the sockets, after the last packets had a moment to leave. */

@@ -21,8 +21,11 @@ export function fetchStatus(host: string, port: number, timeoutMs = 3000): Promi
   });
 }
 
-/** Asks the agent to leave the grid for good (POST /leave); resolves once it has (a handover takes up to 4 s). */
-export function requestLeave(host: string, port: number, timeoutMs = 10_000): Promise<{ left: boolean; successor: string | null }> {
+/**
+ * Asks the agent to leave the grid for good (POST /leave); resolves once it has: a handover takes
+ * up to 4 s, and waiting to be dropped from the voters up to 4 s more (daemon.ts, untilDropped).
+ */
+export function requestLeave(host: string, port: number, timeoutMs = 15_000): Promise<{ left: boolean; successor: string | null }> {
   return new Promise((resolve, reject) => {
     const req = request({ host, port, path: '/leave', method: 'POST', timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
