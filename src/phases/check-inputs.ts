@@ -2,7 +2,7 @@ import { ValidationError } from '../errors/index.js';
 import { inReadingOrder, type Problem } from '../errors/problem.js';
 import { checkTopologyFile, type CheckOptions } from '../topology/load.js';
 import type { Grid } from '../topology/model.js';
-import { shadowingFile, shadowWarning } from '../topology/playbook-reference.js';
+import { fromTopology, shadowingFile, shadowWarning } from '../topology/playbook-reference.js';
 import { adHocPlaybookProblems, recheckHint, topologyPlaybookProblems, type LoadedPlaybooks } from './workflow-playbooks.js';
 
 /** A run's inputs once they passed: the grid, its warnings, and the playbooks loaded on the way. */
@@ -38,7 +38,20 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
     ...(adHoc?.length ? adHocPlaybookProblems(adHoc, loaded) : []),
   ];
   if (problems.length || !check.grid) throw new ValidationError(inReadingOrder(problems), topologyFile, recheckHint(topologyFile, adHoc));
-  return { grid: check.grid, warnings: check.warnings, flagWarnings: [...new Set(adHoc)].flatMap(shadowedFlag), loaded };
+  const warnings = inReadingOrder([...check.warnings, ...shadowedInTopology(check.grid)]);
+  return { grid: check.grid, warnings, flagWarnings: [...new Set(adHoc)].flatMap(shadowedFlag), loaded };
+}
+
+/**
+ * A name in the topology that is gridops' own playbook and a file beside it runs gridops' own:
+ * said where it is written. Checked on every run, not kept with the validated grid: it depends
+ * on which files are beside the topology now, not on the topology's bytes.
+ */
+function shadowedInTopology(grid: Grid): Problem[] {
+  return grid.playbooks.flatMap(({ ref, position }) => {
+    const file = shadowingFile(ref, fromTopology(grid.file));
+    return file ? [{ ...position, path: 'playbooks', ...shadowWarning(ref, file) }] : [];
+  });
 }
 
 /** The warning for a `--playbook NAME` that runs gridops' own playbook while a file NAME is here. */

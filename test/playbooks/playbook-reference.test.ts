@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputFileError } from '../../src/errors/index.js';
 import { loadPlaybook, playbookRef } from '../../src/playbooks/load.js';
-import { checkTopologyText } from '../../src/topology/load.js';
+import { checkRunInputs } from '../../src/phases/check-inputs.js';
+import { gridPlaybooks } from '../../src/phases/workflow-playbooks.js';
 import { BUILTIN_PLAYBOOKS_DIR, builtinPlaybooks, fromTopology, playbookTarget, shadowingFile, type PlaybookBase } from '../../src/topology/playbook-reference.js';
 
 /**
@@ -69,11 +70,13 @@ describe('playbook references', () => {
     expect(() => loadPlaybook('agent.yaml', base)).toThrow(expect.objectContaining({ message: `cannot read playbook ${join(dir, 'agent.yaml')}`, hint: "check the path (relative to the test directory); gridops' own agent is named without .yaml: agent" }));
   });
 
-  it("the topology's references resolve from the topology file, and a built-in name shadowed by a file there is a warning", () => {
+  it("the topology's references resolve from the topology file, and a built-in name shadowed by a file there is a warning", async () => {
     const topology = join(dir, 'grid.yaml');
-    const text = `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: [site.yaml, bare, qos]\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.1.1 }\n          - { name: n2, address: 10.0.1.2 }\n          - { name: n3, address: 10.0.1.3 }\n`;
-    const { grid, warnings } = checkTopologyText(topology, text);
-    expect(grid!.playbooks.map((p) => p.ref)).toEqual([join(dir, 'site.yaml'), join(dir, 'bare'), 'qos']);
+    writeFileSync(topology, `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: [site.yaml, bare, qos]\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.1.1 }\n          - { name: n2, address: 10.0.1.2 }\n          - { name: n3, address: 10.0.1.3 }\n`);
+    const { grid, warnings } = await checkRunInputs(topology);
+    // The grid keeps them as written (it may be cached); the run resolves them.
+    expect(grid.playbooks.map((p) => p.ref)).toEqual(['site.yaml', 'bare', 'qos']);
+    expect(gridPlaybooks(grid, grid.regions[0]!.subgrids[0]!.nodes[0]!).slice(-3)).toEqual([join(dir, 'site.yaml'), join(dir, 'bare'), 'qos']);
     expect(warnings).toEqual([expect.objectContaining({ line: 4, column: 30, message: `qos runs gridops' own playbook qos, not the file ${join(dir, 'qos')}`, hint: 'to run the file, write ./qos' })]);
     expect(fromTopology(topology).dir).toBe(dir);
   });
