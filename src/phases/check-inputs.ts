@@ -32,12 +32,14 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
   const check = await checkTopologyFile(topologyFile, options);
   const loaded: LoadedPlaybooks = new Map();
   const checkOwn = ownPlaybooks === 'always' || !adHoc?.length;
-  const problems = [
-    ...check.problems,
-    ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded) : []),
-    ...(adHoc?.length ? adHocPlaybookProblems(adHoc, loaded) : []),
-  ];
-  if (problems.length || !check.grid) throw new ValidationError(inReadingOrder(problems), topologyFile, recheckHint(topologyFile, adHoc));
+  const flagged = adHocPlaybookProblems(adHoc ?? [], loaded);
+  const problems = [...check.problems, ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded) : []), ...flagged.problems];
+  // A --playbook that names nothing, alone, is the one error it always was; with other problems, it is reported with them.
+  if (flagged.unreadable.length === 1 && !problems.length) throw flagged.unreadable[0]!;
+  if (problems.length || flagged.unreadable.length || !check.grid) {
+    const commandLine = flagged.unreadable.map((e) => ({ message: e.message, ...(e.hint ? { hint: e.hint } : {}) }));
+    throw new ValidationError(inReadingOrder(problems), topologyFile, recheckHint(topologyFile, adHoc), commandLine);
+  }
   const warnings = inReadingOrder([...check.warnings, ...shadowedInTopology(check.grid)]);
   return { grid: check.grid, warnings, flagWarnings: [...new Set(adHoc)].flatMap(shadowedFlag), loaded };
 }

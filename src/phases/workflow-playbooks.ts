@@ -54,20 +54,22 @@ export function topologyPlaybookProblems(playbooks: Grid['playbooks'], topologyF
 
 /**
  * The `--playbook` playbooks of a run, loaded into `loaded`, with every problem of every one of
- * them. One that cannot be read at all throws (an InputFileError): the command line names it, and
- * no line of a file can show that problem.
+ * them: `problems` at their lines, and `unreadable` for one that names nothing or cannot be read
+ * (the command line names it, so no line of a file can show that problem).
  */
-export function adHocPlaybookProblems(refs: readonly string[], loaded: LoadedPlaybooks): Problem[] {
+export function adHocPlaybookProblems(refs: readonly string[], loaded: LoadedPlaybooks): { problems: Problem[]; unreadable: InputFileError[] } {
   const problems: Problem[] = [];
+  const unreadable: InputFileError[] = [];
   for (const ref of new Set(refs)) {
     try {
       if (!loaded.has(ref)) loaded.set(ref, loadPlaybook(ref));
     } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      problems.push(...err.problems);
+      if (err instanceof ValidationError) problems.push(...err.problems);
+      else if (err instanceof InputFileError) unreadable.push(err);
+      else throw err;
     }
   }
-  return problems;
+  return { problems, unreadable };
 }
 
 /** The hint of a run's ValidationError: `gridops validate FILE` alone checks no `--playbook`, so it repeats the run's. */

@@ -30,6 +30,13 @@ describe('checkRunInputs', () => {
     expect(err.hint).toBe(`fix the lines above, then run \`gridops validate ${topology} --playbook ${adHoc}\` again`);
   });
 
+  it('a --playbook that names nothing is reported with the other problems, not instead of them', async () => {
+    const err = await failure({ adHoc: [adHoc, 'nosuch'], ownPlaybooks: 'always' });
+    expect(err.problems.map((p) => `${p.file}:${p.line}:${p.column}`)).toEqual([`${topology}:4:13`, `${topology}:10:13`, `${adHoc}:3:5`]);
+    expect(err.commandLine).toEqual([expect.objectContaining({ message: expect.stringMatching(/^no playbook named nosuch/) })]);
+    expect(err.message).toBe(`${topology}, ${adHoc}: 3 problems found, and 1 problem on the command line`);
+  });
+
   it("a run with --playbook does not run the topology's own playbooks, so it does not check them", async () => {
     const err = await failure({ adHoc: [adHoc] });
     expect(err.problems.map((p) => `${p.file}:${p.line}`)).toEqual([`${topology}:10`, `${adHoc}:3`]);
