@@ -64,7 +64,7 @@ function sharedHints(plan: Plan): Map<string, string[]> {
  */
 export function agentRestartsLine(restarts: AgentRestartsAtOnce): string {
   const { every, most } = restarts;
-  const count = (n: number) => (n === 1 ? '1 sub-grid' : `${n} sub-grids`);
+  const count = (n: number) => plural(n, 'sub-grid');
   const which = every.length && most.length ? `every node of ${count(every.length)} and most nodes of ${most.length} more` : every.length ? `every node of ${count(every.length)}` : `most nodes of ${count(most.length)}`;
   const each = every.length + most.length === 1 ? 'it is' : 'each is';
   return `Agents: restarts the agents of ${which} at once (${[...every, ...most].join(', ')}): ${each} without a super peer for a few seconds; \`--rolling\` restarts them a batch at a time.`;

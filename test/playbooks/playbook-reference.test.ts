@@ -64,6 +64,9 @@ describe('playbook references', () => {
     expect(err.message).toBe(`no playbook named site: gridops' own are ${builtinPlaybooks().join(', ')}, and there is no file site in the test directory`);
     expect(err.hint).toBe('did you mean ./site.yaml? (a file is given by its path, relative to the test directory)');
     expect(() => loadPlaybook('qso', base)).toThrow(expect.objectContaining({ hint: 'did you mean qos? a file is given by its path, relative to the test directory, e.g. ./qso.yaml' }));
+    // The one did-you-mean threshold (closest-name.ts): a long name may be further off, a short one may not.
+    expect(() => loadPlaybook('hypervisr-x', base)).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^did you mean hypervisor\? /) }));
+    expect(() => loadPlaybook('zzz', base)).toThrow(expect.objectContaining({ hint: 'a file is given by its path, relative to the test directory, e.g. ./zzz.yaml' }));
   });
 
   it("gridops' own name written with .yaml, not found: the hint gives the name", () => {
