@@ -139,9 +139,13 @@ export class StalePlanError extends GridopsError {
   readonly code = 'STALE_PLAN';
 }
 
-/** A node named on the command line that the state does not record (`gridops state rm`). */
+/**
+ * A node named on the command line that the state does not record (`gridops state rm`): a usage
+ * error, as a `--limit` or `--site` that names nothing is.
+ */
 export class NotInStateError extends GridopsError {
   readonly code = 'NOT_IN_STATE';
+  override readonly exitCode = ExitCode.USAGE;
 }
 
 /** Another gridops run holds the state lock. */
