@@ -1,6 +1,6 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
 import { ExitCode, GridopsError, UsageError, ValidationError } from './errors/index.js';
-import { formatProblems } from './errors/problem.js';
+import { formatCommandLineProblem, formatProblems } from './errors/problem.js';
 
 /**
  * Every gridops command extends this: `--json` prints the typed result that `run()` returns,
@@ -42,7 +42,7 @@ export abstract class GridopsCommand<T> extends Command {
       if (this.jsonEnabled()) {
         this.logJson(err.toJSON());
       } else {
-        if (err instanceof ValidationError) for (const line of formatProblems(err.problems)) process.stderr.write(`${line}\n`);
+        if (err instanceof ValidationError) for (const line of [...formatProblems(err.problems), ...err.commandLine.map(formatCommandLineProblem)]) process.stderr.write(`${line}\n`);
         process.stderr.write(`error: ${err.message}\n`);
         if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
         if (this.verbose && err.cause) process.stderr.write(`cause: ${String((err.cause as Error)?.stack ?? err.cause)}\n`);

@@ -44,18 +44,24 @@ export abstract class GridopsError extends Error {
  */
 export class ValidationError extends GridopsError {
   readonly code = 'VALIDATION';
-  /** `hint`: what to run once the lines are fixed, when `gridops validate FILE` would not check this file (a --playbook's). */
+  /**
+   * `hint`: what to run once the lines are fixed, when `gridops validate FILE` would not check this
+   * file (a --playbook's). `commandLine`: the problems no line of a file holds (a `--playbook` that
+   * names nothing), reported with the others so that one run still shows every problem.
+   */
   constructor(
     readonly problems: import('./problem.js').Problem[],
     readonly file: string,
     hint = 'fix the lines above, then run `gridops validate` again',
+    readonly commandLine: ReadonlyArray<{ message: string; hint?: string }> = [],
   ) {
     const files = [...new Set(problems.map((p) => p.file))];
-    super(`${files.length ? files.join(', ') : file}: ${plural(problems.length, 'problem')} found`, hint);
+    const flags = commandLine.length ? `, and ${plural(commandLine.length, 'problem')} on the command line` : '';
+    super(`${files.length ? files.join(', ') : file}: ${plural(problems.length, 'problem')} found${flags}`, hint);
   }
 
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), problems: this.problems };
+    return { ...super.toJSON(), problems: this.problems, ...(this.commandLine.length ? { commandLine: this.commandLine } : {}) };
   }
 }
 
@@ -133,9 +139,13 @@ export class StalePlanError extends GridopsError {
   readonly code = 'STALE_PLAN';
 }
 
-/** A node named on the command line that the state does not record (`gridops state rm`). */
+/**
+ * A node named on the command line that the state does not record (`gridops state rm`): a usage
+ * error, as a `--limit` or `--site` that names nothing is.
+ */
 export class NotInStateError extends GridopsError {
   readonly code = 'NOT_IN_STATE';
+  override readonly exitCode = ExitCode.USAGE;
 }
 
 /** Another gridops run holds the state lock. */

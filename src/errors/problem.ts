@@ -15,6 +15,11 @@ export function formatProblem(p: Problem): string {
   return p.hint ? `${head}\n  hint: ${p.hint}` : head;
 }
 
+/** A problem of the command line (no file holds it), as formatProblem prints one of a file. */
+export function formatCommandLineProblem(p: { message: string; hint?: string }): string {
+  return p.hint ? `command line: ${p.message}\n  hint: ${p.hint}` : `command line: ${p.message}`;
+}
+
 /** Problems in reading order: file by file, in the order the files first appear, then by line and column (stable within one position). */
 export function inReadingOrder(problems: readonly Problem[]): Problem[] {
   const fileOrder = new Map<string, number>();

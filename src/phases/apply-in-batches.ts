@@ -92,7 +92,11 @@ export const applyInBatches: Phase = {
       // batches again from the super peers the agents name now: the invariant stays that a
       // sub-grid's super peer goes last in it, and hands over.
       const done = new Set(batches.slice(0, i + 1).flatMap((b) => b.hosts));
+      const leftBefore = batches.length - (i + 1);
       batches = [...batches.slice(0, i + 1), ...strategy.batches(changed.filter((h) => !done.has(h.host)), superPeersNow(check.answers))];
+      // The labels count the new total (batch i/M): say why M changed, once, where it changed.
+      const left = batches.length - (i + 1);
+      if (left !== leftBefore) ctx.say(`the hosts left, cut again from the super peers the agents name now: ${plural(left, 'batch', 'batches')} left, not ${leftBefore} (${batches.length} in all)`);
     }
     ctx.outcomes = ctx.planned.map((p) => outcomes.get(p.session.node.name)!);
   },

@@ -2,7 +2,7 @@ import { ValidationError } from '../errors/index.js';
 import { inReadingOrder, type Problem } from '../errors/problem.js';
 import { checkTopologyFile, type CheckOptions } from '../topology/load.js';
 import type { Grid } from '../topology/model.js';
-import { shadowingFile, shadowWarning } from '../topology/playbook-reference.js';
+import { fromTopology, shadowingFile, shadowWarning } from '../topology/playbook-reference.js';
 import { adHocPlaybookProblems, recheckHint, topologyPlaybookProblems, type LoadedPlaybooks } from './workflow-playbooks.js';
 
 /** A run's inputs once they passed: the grid, its warnings, and the playbooks loaded on the way. */
@@ -32,13 +32,28 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
   const check = await checkTopologyFile(topologyFile, options);
   const loaded: LoadedPlaybooks = new Map();
   const checkOwn = ownPlaybooks === 'always' || !adHoc?.length;
-  const problems = [
-    ...check.problems,
-    ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded) : []),
-    ...(adHoc?.length ? adHocPlaybookProblems(adHoc, loaded) : []),
-  ];
-  if (problems.length || !check.grid) throw new ValidationError(inReadingOrder(problems), topologyFile, recheckHint(topologyFile, adHoc));
-  return { grid: check.grid, warnings: check.warnings, flagWarnings: [...new Set(adHoc)].flatMap(shadowedFlag), loaded };
+  const flagged = adHocPlaybookProblems(adHoc ?? [], loaded);
+  const problems = [...check.problems, ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded) : []), ...flagged.problems];
+  // A --playbook that names nothing, alone, is the one error it always was; with other problems, it is reported with them.
+  if (flagged.unreadable.length === 1 && !problems.length) throw flagged.unreadable[0]!;
+  if (problems.length || flagged.unreadable.length || !check.grid) {
+    const commandLine = flagged.unreadable.map((e) => ({ message: e.message, ...(e.hint ? { hint: e.hint } : {}) }));
+    throw new ValidationError(inReadingOrder(problems), topologyFile, recheckHint(topologyFile, adHoc), commandLine);
+  }
+  const warnings = inReadingOrder([...check.warnings, ...shadowedInTopology(check.grid)]);
+  return { grid: check.grid, warnings, flagWarnings: [...new Set(adHoc)].flatMap(shadowedFlag), loaded };
+}
+
+/**
+ * A name in the topology that is gridops' own playbook and a file beside it runs gridops' own:
+ * said where it is written. Checked on every run, not kept with the validated grid: it depends
+ * on which files are beside the topology now, not on the topology's bytes.
+ */
+function shadowedInTopology(grid: Grid): Problem[] {
+  return grid.playbooks.flatMap(({ ref, position }) => {
+    const file = shadowingFile(ref, fromTopology(grid.file));
+    return file ? [{ ...position, path: 'playbooks', ...shadowWarning(ref, file) }] : [];
+  });
 }
 
 /** The warning for a `--playbook NAME` that runs gridops' own playbook while a file NAME is here. */

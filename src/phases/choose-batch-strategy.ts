@@ -3,6 +3,7 @@ import { askOverlay } from '../overlay/poll.js';
 import { superPeersNow } from '../overlay/super-peers-now.js';
 import { allNodes } from '../topology/model.js';
 import { agentSessions } from './agent-sessions.js';
+import { onlyTheSite } from './agents-restart-in-batches.js';
 import type { RunContext } from './run-context.js';
 
 /**
@@ -13,7 +14,7 @@ import type { RunContext } from './run-context.js';
  */
 export async function chooseBatchStrategy(ctx: RunContext): Promise<BatchStrategy> {
   const strategy = await baseStrategy(ctx);
-  if (ctx.site && !ctx.options.allowExistingChanges) return onlySite(strategy, ctx.site);
+  if (onlyTheSite(ctx)) return onlySite(strategy, ctx.site!);
   return ctx.removing.size ? removalsLast(strategy, ctx.removing) : strategy;
 }
 

@@ -1,6 +1,7 @@
 import { ConnectionError, GridopsError, InterruptedError, messageUnder } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
 import type { UnreachableHost } from '../transport/fleet.js';
+import { sh } from '../transport/quote.js';
 import type { RunOptions } from './run-options.js';
 
 /**
@@ -29,7 +30,7 @@ export function notDecommissioned(names: readonly string[], options: Pick<RunOpt
   };
 }
 
-/** The `gridops state rm` command line for `names`, with the run's own topology file and state directory. */
+/** The `gridops state rm` command line for `names`, with the run's own topology file and state directory, quoted to paste. */
 function forgetCommand(options: Pick<RunOptions, 'topologyFile' | 'stateDir'>, names: readonly string[]): string {
-  return `\`gridops state rm ${options.topologyFile} ${names.join(' ')}${options.stateDir ? ` --state-dir ${options.stateDir}` : ''}\``;
+  return `\`${sh(['gridops', 'state', 'rm', options.topologyFile, ...names, ...(options.stateDir ? ['--state-dir', options.stateDir] : [])])}\``;
 }

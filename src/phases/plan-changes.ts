@@ -1,12 +1,13 @@
 import { assemblePlan } from '../engine/planner.js';
 import { InterruptedError } from '../errors/index.js';
 import { agentRestartsAtOnce } from './agent-restarts-at-once.js';
+import { agentsRestartInBatches } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
 
 /**
  * DESIGN step 4: every host's typed changes, in topology order, with the unreachable ones and
  * their error, the initial election of fresh sub-grids and regions from facts, and the sub-grids
- * whose agents the plan restarts all at once.
+ * whose agents the plan restarts all at once (unless this run restarts them batch by batch).
  */
 export const planChanges: Phase = {
   title: 'plan',
@@ -18,7 +19,7 @@ export const planChanges: Phase = {
     const marked = plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : renamedFrom(h.host).length ? { ...h, renamedFrom: renamedFrom(h.host) } : h));
     ctx.plan = { ...plan, ...limit, hosts: marked };
     ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
-    const agentRestarts = agentRestartsAtOnce(ctx.grid, ctx.planned, ctx.removing);
+    const agentRestarts = agentsRestartInBatches(ctx) ? undefined : agentRestartsAtOnce(ctx.grid, ctx.planned, ctx.removing);
     if (agentRestarts) ctx.plan = { ...ctx.plan, agentRestarts };
     ctx.say('planned');
   },

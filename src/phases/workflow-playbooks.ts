@@ -1,7 +1,7 @@
 import { plural } from '../plural.js';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import { fromTopology } from '../topology/playbook-reference.js';
-import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
+import { loadPlaybook, playbookRef, type LoadedPlaybook } from '../playbooks/load.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
 import { quote, sh } from '../transport/quote.js';
@@ -9,10 +9,12 @@ import { quote, sh } from '../transport/quote.js';
 /**
  * The grid's workflow on one node, in order (DESIGN: "inside a host: kernel modules, hypervisor,
  * QoS, agent"), then the topology's own playbooks. With no `--playbook`, this is what plan and
- * apply run: the topology, not flags, decides the job.
+ * apply run: the topology, not flags, decides the job. The topology's references are resolved
+ * here, on each run, from the files beside it now (a cached grid keeps them as written).
  */
 export function gridPlaybooks(grid: Grid, node: Node): string[] {
-  return ['node-base', ...(node.settings.hypervisor.enabled ? ['hypervisor'] : []), 'qos', 'agent', ...grid.playbooks.map((p) => p.ref)];
+  const own = grid.playbooks.map((p) => playbookRef(p.ref, fromTopology(grid.file)));
+  return ['node-base', ...(node.settings.hypervisor.enabled ? ['hypervisor'] : []), 'qos', 'agent', ...own];
 }
 
 /** Which playbooks run on each node, loaded and validated once, before any host is contacted. */
@@ -35,7 +37,9 @@ export function topologyPlaybookProblems(playbooks: Grid['playbooks'], topologyF
   const problems: Problem[] = [];
   for (const { ref, position } of playbooks) {
     try {
-      if (!loaded.has(ref)) loaded.set(ref, loadPlaybook(ref, fromTopology(topologyFile)));
+      // Kept under the reference the workflow asks for (gridPlaybooks), so it loads none twice.
+      const resolved = playbookRef(ref, fromTopology(topologyFile));
+      if (!loaded.has(resolved)) loaded.set(resolved, loadPlaybook(ref, fromTopology(topologyFile)));
     } catch (err) {
       if (err instanceof ValidationError) {
         // A lone problem keeps its own hint (the names a template may use, say): it says what to write.
@@ -50,20 +54,22 @@ export function topologyPlaybookProblems(playbooks: Grid['playbooks'], topologyF
 
 /**
  * The `--playbook` playbooks of a run, loaded into `loaded`, with every problem of every one of
- * them. One that cannot be read at all throws (an InputFileError): the command line names it, and
- * no line of a file can show that problem.
+ * them: `problems` at their lines, and `unreadable` for one that names nothing or cannot be read
+ * (the command line names it, so no line of a file can show that problem).
  */
-export function adHocPlaybookProblems(refs: readonly string[], loaded: LoadedPlaybooks): Problem[] {
+export function adHocPlaybookProblems(refs: readonly string[], loaded: LoadedPlaybooks): { problems: Problem[]; unreadable: InputFileError[] } {
   const problems: Problem[] = [];
+  const unreadable: InputFileError[] = [];
   for (const ref of new Set(refs)) {
     try {
       if (!loaded.has(ref)) loaded.set(ref, loadPlaybook(ref));
     } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      problems.push(...err.problems);
+      if (err instanceof ValidationError) problems.push(...err.problems);
+      else if (err instanceof InputFileError) unreadable.push(err);
+      else throw err;
     }
   }
-  return problems;
+  return { problems, unreadable };
 }
 
 /** The hint of a run's ValidationError: `gridops validate FILE` alone checks no `--playbook`, so it repeats the run's. */

@@ -40,7 +40,7 @@ export interface Plan {
   limit?: string[];
   /** When the run deploys or runs gridagent: the initial super peers and region peers, elected from facts. */
   election?: InitialElection;
-  /** Sub-grids (`region/sub-grid`) whose running agents this plan restarts all, or most, at once; absent when none. */
+  /** Sub-grids (`region/sub-grid`) whose running agents this plan restarts all, or most, at once; absent when none, or when the run restarts them batch by batch (agents-restart-in-batches.ts). */
   agentRestarts?: AgentRestartsAtOnce;
 }
 

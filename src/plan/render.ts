@@ -8,9 +8,8 @@ const SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', del
 
 /**
  * The human rendering of a plan: per host, `+` create, `~` change (before -> after), `-` remove, `!` run.
- * `rolling`: the apply restarts agents a batch at a time, so the agents restarted at once go unsaid.
  */
-export function renderPlan(plan: Plan, options: { color?: boolean; rolling?: boolean } = {}): string {
+export function renderPlan(plan: Plan, options: { color?: boolean } = {}): string {
   const paint = (code: number, s: string) => (options.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const colorOf: Record<Change['action'], number> = { create: 32, update: 33, delete: 31, run: 35, none: 2 };
   const out: string[] = [];
@@ -33,7 +32,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean; rolling?: boo
   }
   for (const [hint, hosts] of shared) out.push(`hint for ${namedFew(hosts)}: ${hint}`);
   if (plan.election) out.push(...renderElection(plan.election));
-  if (plan.agentRestarts && !options.rolling) out.push(agentRestartsLine(plan.agentRestarts));
+  if (plan.agentRestarts) out.push(agentRestartsLine(plan.agentRestarts));
   const n = countPlan(plan);
   const total = n.create + n.update + n.delete + n.run;
   out.push(
@@ -65,7 +64,7 @@ function sharedHints(plan: Plan): Map<string, string[]> {
  */
 export function agentRestartsLine(restarts: AgentRestartsAtOnce): string {
   const { every, most } = restarts;
-  const count = (n: number) => (n === 1 ? '1 sub-grid' : `${n} sub-grids`);
+  const count = (n: number) => plural(n, 'sub-grid');
   const which = every.length && most.length ? `every node of ${count(every.length)} and most nodes of ${most.length} more` : every.length ? `every node of ${count(every.length)}` : `most nodes of ${count(most.length)}`;
   const each = every.length + most.length === 1 ? 'it is' : 'each is';
   return `Agents: restarts the agents of ${which} at once (${[...every, ...most].join(', ')}): ${each} without a super peer for a few seconds; \`--rolling\` restarts them a batch at a time.`;

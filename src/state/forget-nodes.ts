@@ -1,7 +1,7 @@
-import { closest } from 'fastest-levenshtein';
 import { NotInStateError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
 import { plural } from '../plural.js';
+import { closestName } from '../topology/closest-name.js';
 import { allNodes, type Grid } from '../topology/model.js';
 import { StateLock } from './lock.js';
 import { readState, writeState, type HostState } from './state.js';
@@ -27,10 +27,11 @@ export interface ForgetResult {
  * Terraform's `state rm`: forgets nodes in the state without contacting them, for a host that is
  * gone for good (a decommission that can never reach it would otherwise be tried by every apply).
  * Under the state's lock, as apply takes it: an apply running meanwhile would write its own copy
- * of the state back over this one. Every name must be in the state, or nothing is forgotten.
+ * of the state back over this one; `warn` hears a stale lock taken over, as apply says it. Every
+ * name must be in the state, or nothing is forgotten.
  */
-export async function forgetNodes(grid: Grid, paths: { state: string; lock: string }, names: readonly string[], holder: string): Promise<ForgetResult> {
-  const lock = await StateLock.acquire(paths.lock, holder);
+export async function forgetNodes(grid: Grid, paths: { state: string; lock: string }, names: readonly string[], holder: string, warn: (message: string) => void = () => undefined): Promise<ForgetResult> {
+  const lock = await StateLock.acquire(paths.lock, holder, warn);
   try {
     const state = await readState(paths.state, grid.name);
     const wanted = [...new Set(names)];
@@ -48,7 +49,8 @@ export async function forgetNodes(grid: Grid, paths: { state: string; lock: stri
 
 function notInState(unknown: string[], recorded: string[], grid: string, stateFile: string): NotInStateError {
   const which = `${namedFew(unknown)} ${unknown.length === 1 ? 'is' : 'are'}`;
-  const guess = unknown.length === 1 && recorded.length ? `did you mean "${closest(unknown[0]!, recorded)}"? ` : '';
+  const near = unknown.length === 1 ? closestName(unknown[0]!, recorded) : undefined;
+  const guess = near ? `did you mean "${near}"? ` : '';
   return new NotInStateError(
     `${which} not in the state of grid ${grid} (${stateFile}, ${plural(recorded.length, 'node')}); nothing was forgotten`,
     `${guess}\`gridops state list\` lists the nodes the state records`,

@@ -106,7 +106,11 @@ export interface Grid {
   sourceHash: string;
   regions: Region[];
   rollout: Rollout;
-  /** The topology's own playbooks, run after the grid's workflow: a built-in name or an absolute path, with where it is written. */
+  /**
+   * The topology's own playbooks, run after the grid's workflow, as written, with where: what a
+   * reference names depends on the files beside the topology (playbook-reference.ts), which a
+   * validated grid kept in the cache cannot know, so each run resolves them (gridPlaybooks).
+   */
   playbooks: Array<{ ref: string; position: Position }>;
 }
 

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { closest, distance } from 'fastest-levenshtein';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { closestName } from './closest-name.js';
 
 /** playbooks/ at the package root: gridops' own playbooks, one NAME.yaml each. */
 export const BUILTIN_PLAYBOOKS_DIR = join(PACKAGE_ROOT, 'playbooks');
@@ -72,9 +72,9 @@ export function shadowWarning(ref: string, file: string): { message: string; hin
 /** Why a reference names no playbook, and what to write instead: gridops' names, or the file's path. */
 export function unknownPlaybook(ref: string, base: PlaybookBase): { message: string; hint: string } {
   const names = builtinPlaybooks();
-  const near = closest(ref, names);
+  const near = closestName(ref, names);
   const sibling = ['.yaml', '.yml'].map((ext) => `${ref}${ext}`).find((f) => isFile(resolve(base.dir, f)));
   const byPath = `a file is given by its path, relative to ${base.relativeTo}`;
-  const hint = sibling ? `did you mean ./${sibling}? (${byPath})` : `${distance(ref, near) <= 2 ? `did you mean ${near}? ` : ''}${byPath}, e.g. ./${ref}.yaml`;
+  const hint = sibling ? `did you mean ./${sibling}? (${byPath})` : `${near ? `did you mean ${near}? ` : ''}${byPath}, e.g. ./${ref}.yaml`;
   return { message: `no playbook named ${ref}: gridops' own are ${names.join(', ')}, and there is no file ${ref} ${base.where}`, hint };
 }

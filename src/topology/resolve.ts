@@ -5,7 +5,6 @@ import { BUILTIN_DEFAULTS, DEFAULT_MULTICAST_PORT, DEFAULT_ROLLOUT } from './bui
 import { parseDuration } from './formats.js';
 import type { EffectiveSettings, Grid, Node, Origin, Position, Region, Rollout, Subgrid } from './model.js';
 import type { RawTopology, Settings } from './schema.js';
-import { fromTopology, playbookTarget } from './playbook-reference.js';
 import { SETTING_GROUPS } from './setting-groups.js';
 import { positionOf, type PathSegment, type SourceDocument } from './source.js';
 
@@ -67,12 +66,8 @@ export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBy
     sourceHash: createHash('sha256').update(fileBytes).digest('hex'),
     regions,
     rollout: resolveRollout(raw.rollout),
-    // A file is relative to the topology file (playbook-reference.ts); a name that names none stays as written, to be reported where it is.
-    playbooks: (raw.playbooks ?? []).flatMap((ref, i) => {
-      if (unsound?.(['playbooks', i])) return [];
-      const { builtin, file } = playbookTarget(ref, fromTopology(source.file));
-      return [{ ref: builtin ?? file ?? ref, position: pos(['playbooks', i]) }];
-    }),
+    // As written: what a reference names depends on the files beside the topology, not on its bytes (model.ts).
+    playbooks: (raw.playbooks ?? []).flatMap((ref, i) => (unsound?.(['playbooks', i]) ? [] : [{ ref, position: pos(['playbooks', i]) }])),
   };
 }
 

@@ -43,7 +43,8 @@ export function isRetryableConnectError(err: unknown): boolean {
   if (e.level === 'client-timeout') return true;
   const msg = typeof e.message === 'string' ? e.message : '';
   if (/Connection lost before handshake|Timed out while waiting for handshake|read ECONNRESET/.test(msg)) return true;
-  // forwardOut through a jump host: SSH_OPEN_CONNECT_FAILED (2) means the target refused.
+  // forwardOut through a jump host: SSH_OPEN_CONNECT_FAILED (2) is the jump host's failed connect
+  // to the target, whatever the cause (refused, timed out, no route).
   if (e.reason === 2 || /^\(SSH\) Channel open failure: Connection refused/.test(msg)) return true;
   return false;
 }
@@ -51,12 +52,14 @@ export function isRetryableConnectError(err: unknown): boolean {
 /**
  * Whether an ssh2 connect error says that nothing listens on the port (ECONNREFUSED, or a jump
  * host whose own connect to the target was refused): no sshd there, as opposed to one too busy.
+ * A jump host's SSH_OPEN_CONNECT_FAILED alone is not enough: OpenSSH sends that code for a timeout
+ * or an unreachable target too, and only its description ("Connection refused") tells them apart.
  */
 export function isRefusedConnectError(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown; reason?: unknown } | null;
+  const e = err as { code?: unknown; message?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   const msg = typeof e.message === 'string' ? e.message : '';
-  return e.code === 'ECONNREFUSED' || e.reason === 2 || /^\(SSH\) Channel open failure: Connection refused/.test(msg);
+  return e.code === 'ECONNREFUSED' || /Connection refused/.test(msg);
 }
 
 /** How many attempts after the first one `err` earns under `policy`: none for what a retry cannot fix. */

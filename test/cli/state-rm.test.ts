@@ -34,9 +34,9 @@ describe('gridops state rm (the binary)', () => {
     expect(hosts()).toEqual(['n1']);
   });
 
-  it('a name the state does not record: exit 1, the closest name, nothing forgotten', () => {
+  it('a name the state does not record: exit 64 (as a --limit that names nothing), the closest name, nothing forgotten', () => {
     const r = run('state', 'rm', 'grid.yaml', 'gone', 'goen');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(64);
     expect(r.stderr).toContain('error: goen is not in the state of grid g (.gridops/g.state.json, 2 nodes); nothing was forgotten');
     expect(r.stderr).toContain('hint: did you mean "gone"?');
     expect(hosts()).toEqual(['n1', 'gone']);

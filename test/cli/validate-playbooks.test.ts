@@ -70,4 +70,17 @@ describe('gridops validate --playbook', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`error: cannot read playbook ${join(dir, 'missing.yaml')}`);
   });
+
+  it('a --playbook that names nothing, in a run with other problems: all of them, the command line after the files', () => {
+    const topology = join(dir, 'broken.yaml');
+    writeFileSync(topology, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions: []\nbogus: 1\n');
+    const r = run('validate', topology, '--playbook', bad, '--playbook', 'nosuch');
+    expect(r.status).toBe(1);
+    const lines = r.stderr.split('\n');
+    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    expect(at(new RegExp(`^${topology}:5:1: `))).toBeGreaterThanOrEqual(0);
+    expect(at(new RegExp(`^${bad}:3:`))).toBeGreaterThan(at(new RegExp(`^${topology}:`)));
+    expect(at(/^command line: no playbook named nosuch/)).toBeGreaterThan(at(new RegExp(`^${bad}:3:`)));
+    expect(r.stderr).toMatch(/\nerror: .*problems? found, and 1 problem on the command line\n/);
+  });
 });

@@ -2,6 +2,9 @@ import type { PlannedHost } from '../../src/engine/planner.js';
 import { agentRestartsAtOnce, restartsAgent } from '../../src/phases/agent-restarts-at-once.js';
 import { PLAN_FORMAT, type Plan } from '../../src/plan/plan.js';
 import { renderPlan } from '../../src/plan/render.js';
+import { planChanges } from '../../src/phases/plan-changes.js';
+import { RunContext } from '../../src/phases/run-context.js';
+import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { allNodes } from '../../src/topology/model.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { facts, gridOf } from '../resources/fixtures.js';
@@ -60,7 +63,27 @@ describe('agents a plain apply restarts at once (review M2)', () => {
     ]);
     expect(renderPlan(planOf({ every: ['r1/s2'], most: ['r1/s1'] }))).toContain('Agents: restarts the agents of every node of 1 sub-grid and most nodes of 1 more at once (r1/s2, r1/s1): each is without');
     expect(renderPlan(planOf({ every: [], most: ['r1/s1'] }))).toContain('Agents: restarts the agents of most nodes of 1 sub-grid at once (r1/s1): it is without a super peer');
-    expect(renderPlan(planOf({ every: ['r1/s1'], most: [] }), { rolling: true })).not.toContain('restarts the agents');
     expect(renderPlan(planOf())).not.toContain('restarts the agents');
+  });
+});
+
+describe('whether the run restarts agents at once is the batch strategy\'s call (review s32 M1)', () => {
+  /** The plan phase of a run with `options`, every node's agent restarted; `site` is the site's nodes. */
+  async function planWith(options: Partial<ApplyOptions>, site?: string[]): Promise<Plan> {
+    const ctx = new RunContext({ topologyFile: 't', progress: () => {}, ...options } as ConstructorParameters<typeof RunContext>[0]);
+    ctx.setGrid(grid, {} as never);
+    ctx.workflow = { byNode: new Map(), refs: ['agent'], adHoc: false };
+    ctx.readings = planned(['n1', 'n2', 'n3', 'n4', 'n5', 'n6']).map((p) => ({ plan: p.plan, planned: p }));
+    if (site) ctx.site = new Set(site);
+    await planChanges.run(ctx);
+    return ctx.plan;
+  }
+
+  it('a plain apply says so; --rolling and a run of only a new site restart none at once; --site --allow-existing-changes does, and says so', async () => {
+    expect((await planWith({})).agentRestarts).toEqual({ every: ['r1/s1', 'r1/s2'], most: [] });
+    expect((await planWith({ rolling: true })).agentRestarts).toBeUndefined();
+    expect((await planWith({ site: 'r1/s3' }, ['n6'])).agentRestarts).toBeUndefined();
+    // The existing hosts are applied too, in one batch (choose-batch-strategy.ts): their agents restart at once.
+    expect((await planWith({ site: 'r1/s3', allowExistingChanges: true }, ['n6'])).agentRestarts).toEqual({ every: ['r1/s1', 'r1/s2'], most: [] });
   });
 });

@@ -101,6 +101,21 @@ describe('apply in batches, rolling strategy', () => {
     expect(ctx.stopped).toBeUndefined();
   }, 30_000);
 
+  it('says so when cutting the hosts left again changes how many batches are left', async () => {
+    // Four nodes, two at a time: n2+n3, then n4, then the super peer n1. Applying n2 makes it the
+    // super peer, so n4 and n1 are both ordinary nodes now, and go in one batch.
+    const g = gridOf(`rollout: { maxUnavailable: 2, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }]\n`);
+    const { planned, order } = fleet(g, undefined, { n2: 'n2' });
+    const { ctx, progress } = contextFor(g, planned, { rolling: true });
+    await applyInBatches.run(ctx);
+    expect(progress).toContainEqual(expect.stringMatching(/, in 3 batches$/));
+    expect(progress).toContain('the hosts left, cut again from the super peers the agents name now: 1 batch left, not 2 (2 in all)');
+    expect(progress).toContainEqual(expect.stringMatching(/^batch 2\/2: n[14], n[14] \(/));
+    expect([...order].sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+    // Said once: the other re-cut kept the count.
+    expect(progress.filter((m) => m.startsWith('the hosts left'))).toHaveLength(1);
+  }, 30_000);
+
   it('stops at the first batch whose gate fails; later batches stay untouched', async () => {
     const g = grid('1s');
     const { planned, order } = fleet(g, 'n2');

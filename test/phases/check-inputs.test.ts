@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../../src/errors/index.js';
 import { checkRunInputs } from '../../src/phases/check-inputs.js';
+import { gridPlaybooks } from '../../src/phases/workflow-playbooks.js';
 
 /**
  * A run's topology and playbooks are checked together: one ValidationError with every problem of
@@ -26,8 +30,58 @@ describe('checkRunInputs', () => {
     expect(err.hint).toBe(`fix the lines above, then run \`gridops validate ${topology} --playbook ${adHoc}\` again`);
   });
 
+  it('a --playbook that names nothing is reported with the other problems, not instead of them', async () => {
+    const err = await failure({ adHoc: [adHoc, 'nosuch'], ownPlaybooks: 'always' });
+    expect(err.problems.map((p) => `${p.file}:${p.line}:${p.column}`)).toEqual([`${topology}:4:13`, `${topology}:10:13`, `${adHoc}:3:5`]);
+    expect(err.commandLine).toEqual([expect.objectContaining({ message: expect.stringMatching(/^no playbook named nosuch/) })]);
+    expect(err.message).toBe(`${topology}, ${adHoc}: 3 problems found, and 1 problem on the command line`);
+  });
+
   it("a run with --playbook does not run the topology's own playbooks, so it does not check them", async () => {
     const err = await failure({ adHoc: [adHoc] });
     expect(err.problems.map((p) => `${p.file}:${p.line}`)).toEqual([`${topology}:10`, `${adHoc}:3`]);
+  });
+
+  describe('with the validated-topology cache', () => {
+    // bin/run.js stamps the running build; without a stamp there is no cache.
+    const BUILD = Symbol.for('gridops.build');
+    const globals = globalThis as Record<symbol, unknown>;
+    const saved = { xdg: process.env.XDG_CACHE_HOME, own: process.env.GRIDOPS_CACHE_DIR };
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'gridops-inputs-'));
+      delete process.env.GRIDOPS_CACHE_DIR;
+      process.env.XDG_CACHE_HOME = join(dir, 'cache');
+      globals[BUILD] = 'build-one|/opt/gridops/dist/cli/gridops.cjs';
+    });
+    afterEach(() => {
+      delete globals[BUILD];
+      for (const [name, value] of [['XDG_CACHE_HOME', saved.xdg], ['GRIDOPS_CACHE_DIR', saved.own]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('a file that appears beside the topology after a cached validation: the next run resolves to it and warns of it', async () => {
+      const file = join(dir, 'grid.yaml');
+      writeFileSync(file, `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: [qos, site]\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.1.1 }\n          - { name: n2, address: 10.0.1.2 }\n          - { name: n3, address: 10.0.1.3 }\n`);
+      const site = 'name: site\nresources:\n  - directory: { path: /etc/gridops-site }\n';
+      writeFileSync(join(dir, 'site'), site);
+      const first = await checkRunInputs(file, { cached: true });
+      expect(first.warnings).toEqual([]);
+      // Now a file named as gridops' own qos, and site no longer a file: the cached grid must not decide either.
+      writeFileSync(join(dir, 'qos'), site);
+      rmSync(join(dir, 'site'));
+      writeFileSync(join(dir, 'site.yaml'), site);
+      const err = await checkRunInputs(file, { cached: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).problems.map((p) => p.message)).toEqual([expect.stringMatching(/^no playbook named site/)]);
+      // site back: the run resolves it again, and warns of qos.
+      writeFileSync(join(dir, 'site'), site);
+      const third = await checkRunInputs(file, { cached: true });
+      expect(third.warnings.map((w) => w.message)).toEqual([`qos runs gridops' own playbook qos, not the file ${join(dir, 'qos')}`]);
+      expect(gridPlaybooks(third.grid, third.grid.regions[0]!.subgrids[0]!.nodes[0]!).slice(-2)).toEqual(['qos', join(dir, 'site')]);
+    });
   });
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputFileError } from '../../src/errors/index.js';
 import { loadPlaybook, playbookRef } from '../../src/playbooks/load.js';
-import { checkTopologyText } from '../../src/topology/load.js';
+import { checkRunInputs } from '../../src/phases/check-inputs.js';
+import { gridPlaybooks } from '../../src/phases/workflow-playbooks.js';
 import { BUILTIN_PLAYBOOKS_DIR, builtinPlaybooks, fromTopology, playbookTarget, shadowingFile, type PlaybookBase } from '../../src/topology/playbook-reference.js';
 
 /**
@@ -63,17 +64,22 @@ describe('playbook references', () => {
     expect(err.message).toBe(`no playbook named site: gridops' own are ${builtinPlaybooks().join(', ')}, and there is no file site in the test directory`);
     expect(err.hint).toBe('did you mean ./site.yaml? (a file is given by its path, relative to the test directory)');
     expect(() => loadPlaybook('qso', base)).toThrow(expect.objectContaining({ hint: 'did you mean qos? a file is given by its path, relative to the test directory, e.g. ./qso.yaml' }));
+    // The one did-you-mean threshold (closest-name.ts): a long name may be further off, a short one may not.
+    expect(() => loadPlaybook('hypervisr-x', base)).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^did you mean hypervisor\? /) }));
+    expect(() => loadPlaybook('zzz', base)).toThrow(expect.objectContaining({ hint: 'a file is given by its path, relative to the test directory, e.g. ./zzz.yaml' }));
   });
 
   it("gridops' own name written with .yaml, not found: the hint gives the name", () => {
     expect(() => loadPlaybook('agent.yaml', base)).toThrow(expect.objectContaining({ message: `cannot read playbook ${join(dir, 'agent.yaml')}`, hint: "check the path (relative to the test directory); gridops' own agent is named without .yaml: agent" }));
   });
 
-  it("the topology's references resolve from the topology file, and a built-in name shadowed by a file there is a warning", () => {
+  it("the topology's references resolve from the topology file, and a built-in name shadowed by a file there is a warning", async () => {
     const topology = join(dir, 'grid.yaml');
-    const text = `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: [site.yaml, bare, qos]\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.1.1 }\n          - { name: n2, address: 10.0.1.2 }\n          - { name: n3, address: 10.0.1.3 }\n`;
-    const { grid, warnings } = checkTopologyText(topology, text);
-    expect(grid!.playbooks.map((p) => p.ref)).toEqual([join(dir, 'site.yaml'), join(dir, 'bare'), 'qos']);
+    writeFileSync(topology, `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: [site.yaml, bare, qos]\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.1.1 }\n          - { name: n2, address: 10.0.1.2 }\n          - { name: n3, address: 10.0.1.3 }\n`);
+    const { grid, warnings } = await checkRunInputs(topology);
+    // The grid keeps them as written (it may be cached); the run resolves them.
+    expect(grid.playbooks.map((p) => p.ref)).toEqual(['site.yaml', 'bare', 'qos']);
+    expect(gridPlaybooks(grid, grid.regions[0]!.subgrids[0]!.nodes[0]!).slice(-3)).toEqual([join(dir, 'site.yaml'), join(dir, 'bare'), 'qos']);
     expect(warnings).toEqual([expect.objectContaining({ line: 4, column: 30, message: `qos runs gridops' own playbook qos, not the file ${join(dir, 'qos')}`, hint: 'to run the file, write ./qos' })]);
     expect(fromTopology(topology).dir).toBe(dir);
   });

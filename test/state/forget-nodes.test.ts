@@ -2,8 +2,9 @@
  * `gridops state rm` (Terraform's `state rm`): nodes forgotten in the state file, their hosts not
  * contacted; under the state lock apply takes; a name the state does not record forgets nothing.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockHeldError, NotInStateError } from '../../src/errors/index.js';
 import { forgetNodes } from '../../src/state/forget-nodes.js';
@@ -64,11 +65,26 @@ describe('forgetting nodes in the state', () => {
     const before = readFileSync(paths.state, 'utf8');
     const err = await forgetNodes(grid, paths, ['n2', 'n4'], 'test').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotInStateError);
-    expect((err as NotInStateError).exitCode).toBe(1);
+    // A usage error, as a --limit or --site that names nothing is.
+    expect((err as NotInStateError).exitCode).toBe(64);
     expect((err as Error).message).toBe(`n4 is not in the state of grid g (${paths.state}, 3 nodes); nothing was forgotten`);
     expect((err as NotInStateError).hint).toMatch(/^did you mean "n\d"\? `gridops state list` lists the nodes the state records$/);
     expect(readFileSync(paths.state, 'utf8')).toBe(before);
     expect(existsSync(paths.lock)).toBe(false);
+  });
+
+  it('a name far from every recorded one gets no guess (the one did-you-mean threshold)', async () => {
+    const err = await forgetNodes(grid, paths, ['storage-west-17'], 'test').catch((e: unknown) => e);
+    expect((err as NotInStateError).hint).toBe('`gridops state list` lists the nodes the state records');
+  });
+
+  it('a stale lock is taken over, and says so, as apply does', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(paths.lock, `${JSON.stringify({ pid: Number(dead), host: hostname(), command: 'gridops apply grid.yaml', startedAt: '2026-01-01T00:00:00.000Z' })}\n`);
+    const said: string[] = [];
+    await forgetNodes(grid, paths, ['n2'], 'test', (m) => said.push(m));
+    expect(said).toEqual([`taking over a stale lock left by process ${dead} (gridops apply grid.yaml, started 2026-01-01T00:00:00.000Z), which is no longer running`]);
+    expect(Object.keys(onDisk().hosts)).toEqual(['n1', 'n3']);
   });
 
   it('while another run holds the lock: refused, and the state is untouched', async () => {

@@ -23,6 +23,10 @@ describe('connect retries by cause', () => {
     expect(count(refused)).toBe(1);
     // A jump host whose own connect to the target was refused (SSH_OPEN_CONNECT_FAILED).
     expect(count(Object.assign(new Error('(SSH) Channel open failure: Connection refused'), { reason: 2 }))).toBe(1);
+    // The same code for a target that is down or unreachable: OpenSSH uses it for every failed
+    // connect, so only the description marks a refusal, and these keep their three retries.
+    expect(count(Object.assign(new Error('(SSH) Channel open failure: Connection timed out'), { reason: 2 }))).toBe(3);
+    expect(count(Object.assign(new Error('(SSH) Channel open failure: No route to host'), { reason: 2 }))).toBe(3);
     expect(count(Object.assign(new Error('Connection lost before handshake'), { level: 'client-socket' }))).toBe(3);
     expect(count(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', level: 'client-socket' }))).toBe(3);
     expect(count(Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }))).toBe(3);

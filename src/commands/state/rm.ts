@@ -9,7 +9,7 @@ import { loadTopology } from '../../topology/load.js';
 export default class StateRm extends GridopsCommand<ForgetResult> {
   static override summary = 'Forget nodes in the state file without contacting them (Terraform\'s state rm)';
   static override description =
-    'For a host that is gone for good: apply no longer tries to decommission a node the topology dropped once the state forgets it. Nothing is run on the host, so whatever gridops installed there stays. Takes the state lock, as apply does; a name the state does not record is an error, and then nothing is forgotten.';
+    'For a host that is gone for good: apply no longer tries to decommission a node the topology dropped once the state forgets it. Nothing is run on the host, so whatever gridops installed there stays. Takes the state lock, as apply does; a name the state does not record is a usage error (exit 64), and then nothing is forgotten.';
   static override examples = ['<%= config.bin %> state rm topology.yaml n7', '<%= config.bin %> state rm topology.yaml n7 n8 --json'];
   static override args = {
     file: Args.string({ required: true, description: 'topology file' }),
@@ -21,7 +21,8 @@ export default class StateRm extends GridopsCommand<ForgetResult> {
     const { args, flags } = await this.parse(StateRm);
     const nodes = args.node;
     const grid = await loadTopology(args.file);
-    const result = await forgetNodes(grid, statePaths(args.file, grid.name, flags['state-dir']), nodes, `gridops state rm ${args.file} ${nodes.join(' ')}`);
+    const warn = (message: string) => this.jsonEnabled() || process.stderr.write(`warning: ${message}\n`);
+    const result = await forgetNodes(grid, statePaths(args.file, grid.name, flags['state-dir']), nodes, `gridops state rm ${args.file} ${nodes.join(' ')}`, warn);
     this.say(formatForgotten(result));
     return result;
   }
