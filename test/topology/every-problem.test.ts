@@ -55,6 +55,6 @@ describe('every problem of a topology in one run', () => {
   it("a playbook entry of the topology with no problem of its own is still there to check when others have problems", () => {
     const { grid, playbooks } = checkTopologyText('/grid/g.yaml', `${TOPOLOGY}playbooks: [qos, 7, ./site.yaml]\n`);
     expect(grid).toBeUndefined();
-    expect(playbooks.map((p) => [p.ref, p.position.line, p.position.column])).toEqual([['qos', 18, 13], ['/grid/site.yaml', 18, 21]]);
+    expect(playbooks.map((p) => [p.ref, p.position.line, p.position.column])).toEqual([['qos', 18, 13], ['./site.yaml', 18, 21]]);
   });
 });
