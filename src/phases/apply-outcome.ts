@@ -51,7 +51,7 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
   }
   const refused = hosts.flatMap((h) => (h.refused ?? []).map((r) => `${h.host}: ${r.reason}`));
   if (refused.length) {
-    throw withResult(new ApplyFailedError(`${plural(refused.length, 'change')} would restart a sandbox VM and were left untouched: ${refused.join('; ')}`, "remote users' work runs in the sandbox: when it may be restarted, run apply again with --replace-sandbox"));
+    throw withResult(new ApplyFailedError(`${plural(refused.length, 'change')} would restart a sandbox VM and ${refused.length === 1 ? 'was' : 'were'} left untouched: ${refused.join('; ')}`, "remote users' work runs in the sandbox: when it may be restarted, run apply again with --replace-sandbox"));
   }
   const overlay = ctx.overlay;
   if (overlay && !overlay.converged) {

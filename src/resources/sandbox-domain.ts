@@ -3,6 +3,7 @@ import { PlanningError } from '../errors/index.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import type { FieldChange, LiveSetting, SandboxDomainChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
+import { replaceDefinition, stopOrderly } from './sandbox-replace.js';
 import { sha256 } from './file-state.js';
 import type { ImageFile } from './image-file.js';
 import { attr, child, children, differingKeys, parseXml, projectionDiff, renderLibvirtXml, sizeKiB, text, type Projection, type XmlNode } from './libvirt-xml.js';
@@ -47,6 +48,9 @@ export function placement(spec: SandboxSpec, facts: HostFacts): SandboxPlacement
 }
 
 const IMAGE_KEY = '/domain/metadata/gridops:sandbox/@image';
+
+/** The definition's key a new UUID shows under (projectDomain). */
+const UUID_KEY = '/domain/uuid';
 
 /** The settings that change on a running VM; everything else gridops owns needs a restart. */
 const LIVE_KEYS = { cpuShares: '/domain/cputune/shares', currentMemoryKiB: '/domain/currentMemory', hardLimitKiB: '/domain/memtune/hard_limit' } as const;
@@ -146,7 +150,11 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     const steps: SandboxDomainChange['steps'] = [];
     const liveSettings: LiveSetting[] = [];
     if (restartKeys.length) {
-      steps.push('redefine', 'restart');
+      // libvirt refuses a definition that gives a known name a new UUID ("already exists with
+      // uuid"), as a renamed node's does (the UUID and MAC derive from the node's name): the old
+      // definition goes first, stopped as for a restart, and with it its autostart link.
+      if (restartKeys.includes(UUID_KEY)) steps.push('replace', 'start', 'autostart');
+      else steps.push('redefine', 'restart');
       if (!p.hardLimitInConfig) (steps.push('live'), liveSettings.push(hardLimitLive));
     } else {
       for (const [setting, key] of Object.entries(LIVE_KEYS) as Array<[LiveSetting['setting'], string]>) {
@@ -161,13 +169,13 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       }
       if (liveSettings.length) steps.push('live');
     }
-    if (!running && !steps.includes('restart')) {
+    if (!running && !steps.includes('restart') && !steps.includes('replace')) {
       steps.push('start');
       if (!p.hardLimitInConfig && !liveSettings.some((l) => l.setting === 'hardLimitKiB')) (steps.includes('live') || steps.push('live'), liveSettings.push(hardLimitLive));
       fields.push({ name: 'state', before: state, after: 'running' });
     }
     const autostart = parseInfo(infoPart).get('autostart');
-    if (autostart !== 'enable') (steps.push('autostart'), fields.push({ name: 'autostart', before: autostart ?? null, after: 'enable' }));
+    if (autostart !== 'enable') (steps.includes('autostart') || steps.push('autostart'), fields.push({ name: 'autostart', before: autostart ?? null, after: 'enable' }));
     if (steps.length === 0) return p.type === 'qemu' ? { ...base, action: 'none', steps: [], live: [], fields: [], summary: `the sandbox runs under TCG, software emulation (${p.why}): slower than KVM` } : null;
     const liveView = (proj: Projection | null) => (proj ? Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, proj[k]])) : {});
     const wantLive = Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, k === hardLimitKey ? String(p.hardLimitMiB * 1024) : want[k]]));
@@ -196,23 +204,18 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       await writer.write(this.file, Buffer.from(this.xml(ctx.facts)), '0644');
       await writer.run(`${virsh('define', this.file)} >/dev/null`, `virsh define ${d}`);
     }
-    if (change.steps.includes('restart')) {
-      // An orderly shutdown first (ACPI), bounded, then the power cord.
+    if (change.steps.includes('replace')) {
+      const previous = `${LIBVIRT_XML_DIR}/domain-${d}.previous.xml`;
+      await writer.run(`mkdir -p ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
+      await writer.write(this.file, Buffer.from(this.xml(ctx.facts)), '0644');
       await writer.run(
-        [
-          `if [ "$(${virsh('domstate', d)})" = running ]; then`,
-          `  ${virsh('shutdown', d)} >/dev/null 2>&1 || true`,
-          '  i=0; while [ $i -lt 20 ]; do',
-          `    [ "$(${virsh('domstate', d)})" = running ] || break`,
-          '    sleep 0.5; i=$((i + 1))',
-          '  done',
-          `  [ "$(${virsh('domstate', d)})" = running ] && ${virsh('destroy', d)} >/dev/null`,
-          'fi',
-          `${virsh('start', d)} >/dev/null`,
-        ].join('\n'),
-        `restart ${d}`,
+        replaceDefinition(d, this.file, previous),
+        `replace ${d}'s definition (its UUID changed)`,
         { timeoutMs: 120_000 },
       );
+    }
+    if (change.steps.includes('restart')) {
+      await writer.run([...stopOrderly(d), `${virsh('start', d)} >/dev/null`].join('\n'), `restart ${d}`, { timeoutMs: 120_000 });
     }
     if (change.steps.includes('autostart')) await writer.run(`${virsh('autostart', d)} >/dev/null`, `virsh autostart ${d}`);
     if (change.steps.includes('start')) await writer.run(`${virsh('start', d)} >/dev/null`, `virsh start ${d}`);

@@ -15,6 +15,7 @@ import { probeSections } from '../../src/resources/probe-sections.js';
 import type { Resource } from '../../src/resources/resource.js';
 import { SandboxDomainResource, projectDomain, type SandboxSpec } from '../../src/resources/sandbox-domain.js';
 import { setMemoryLive } from '../../src/resources/sandbox-balloon.js';
+import { replaceDefinition } from '../../src/resources/sandbox-replace.js';
 import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
 import { gridBridgeName, sandboxMac, sandboxUuid } from '../../src/resources/sandbox-names.js';
 import { quote } from '../../src/transport/quote.js';
@@ -74,6 +75,13 @@ describe('sandbox domain: owned XPaths only', () => {
     expect(change.summary).toMatch(/recreate the sandbox VM on image abababababab/);
     expect(change.steps).toEqual(['redefine', 'restart', 'live']);
     expect(change.previous).toEqual({ disk: `/var/lib/gridops/images/sandbox-${IMAGE_SHA.slice(0, 16)}.qcow2`, imageVolume: IMAGE_SHA });
+  });
+
+  it("a new UUID (a renamed node's) replaces the definition: undefined first, then defined, started and set to autostart", () => {
+    const change = new SandboxDomainResource(spec({ node: 'node-11' })).diff(probed('running', INACTIVE, LIVE), ctx())!;
+    expect(change.fields.map((f) => f.name)).toContain('/domain/uuid');
+    expect(change.needsRestart).toMatch(/must restart/);
+    expect(change.steps).toEqual(['replace', 'start', 'autostart', 'live']);
   });
 
   it.each([
@@ -306,5 +314,50 @@ describe('apply records virsh steps through the gate', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("replacing the sandbox's definition (a real shell, a fake virsh)", () => {
+  /** Runs the replacement with a virsh that logs its calls, whose VM stops at the first shutdown, and that may refuse the new definition. */
+  const replaceWith = (refuseNew: boolean) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-replace-'));
+    try {
+      const f = (name: string) => join(dir, name);
+      writeFileSync(
+        f('virsh'),
+        [
+          '#!/bin/sh',
+          `echo "$*" >> ${quote(f('calls'))}`,
+          'case "$*" in',
+          `  *domstate*) if [ -e ${quote(f('stopped'))} ]; then echo 'shut off'; else echo running; fi ;;`,
+          `  *shutdown*) touch ${quote(f('stopped'))} ;;`,
+          '  *dumpxml*) echo "<domain>old</domain>" ;;',
+          ...(refuseNew ? ['  *define*new.xml) exit 1 ;;'] : []),
+          'esac',
+          'exit 0',
+        ].join('\n'),
+      );
+      chmodSync(f('virsh'), 0o755);
+      const r = spawnSync('/bin/sh', ['-c', replaceDefinition('gridops-sandbox', f('new.xml'), f('previous.xml'))], { env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8', timeout: 30_000 });
+      const calls = readFileSync(f('calls'), 'utf8').trim().split('\n').filter((c) => !c.includes('domstate'));
+      return { status: r.status, calls, previousLeft: spawnSync('test', ['-e', f('previous.xml')]).status === 0, dir };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const V = '-q -c qemu:///system';
+
+  it('keeps the old definition, stops the VM, undefines it, then defines the new one', () => {
+    const r = replaceWith(false);
+    expect(r.status).toBe(0);
+    expect(r.calls).toEqual([`${V} dumpxml --inactive gridops-sandbox`, `${V} shutdown gridops-sandbox`, `${V} undefine gridops-sandbox`, `${V} define ${join(r.dir, 'new.xml')}`]);
+    expect(r.previousLeft).toBe(false);
+  });
+
+  it('a new definition libvirt refuses puts the old one back and fails the step', () => {
+    const r = replaceWith(true);
+    expect(r.status).toBe(1);
+    expect(r.calls.slice(-2)).toEqual([`${V} define ${join(r.dir, 'new.xml')}`, `${V} define ${join(r.dir, 'previous.xml')}`]);
+    expect(r.previousLeft).toBe(false);
   });
 });

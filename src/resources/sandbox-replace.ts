@@ -1,0 +1,35 @@
+/** Shell fragments that stop the sandbox VM and replace its definition, for sandbox-domain.ts. */
+import { quote } from '../transport/quote.js';
+import { virsh } from './virsh.js';
+
+/** Stops the domain if it runs: an orderly shutdown first (ACPI), bounded, then the power cord. */
+export function stopOrderly(domain: string): string[] {
+  return [
+    `if [ "$(${virsh('domstate', domain)})" = running ]; then`,
+    `  ${virsh('shutdown', domain)} >/dev/null 2>&1 || true`,
+    '  i=0; while [ $i -lt 20 ]; do',
+    `    [ "$(${virsh('domstate', domain)})" = running ] || break`,
+    '    sleep 0.5; i=$((i + 1))',
+    '  done',
+    `  [ "$(${virsh('domstate', domain)})" = running ] && ${virsh('destroy', domain)} >/dev/null`,
+    'fi',
+  ];
+}
+
+/**
+ * Replaces the domain's definition with the one in `file` where libvirt will not redefine it in
+ * place: a new UUID for a known name ("already exists with uuid"), as a renamed node's gets (its
+ * UUID and MAC derive from the node's name). The old definition is kept in `previous` until the new
+ * one is in; if libvirt refuses the new one, the old one is defined again and the step fails, so
+ * the host keeps its VM (stopped: the next run starts it). Undefining keeps the disks: the new
+ * definition names the same volumes. The domain comes back stopped, without its autostart link.
+ */
+export function replaceDefinition(domain: string, file: string, previous: string): string {
+  return [
+    `${virsh('dumpxml', '--inactive', domain)} > ${quote(previous)}`,
+    ...stopOrderly(domain),
+    `${virsh('undefine', domain)} >/dev/null`,
+    `if ! ${virsh('define', file)} >/dev/null; then ${virsh('define', previous)} >/dev/null; rm -f ${quote(previous)}; exit 1; fi`,
+    `rm -f ${quote(previous)}`,
+  ].join('\n');
+}
