@@ -1,5 +1,5 @@
 import { namedFew } from '../named-few.js';
-import { loadPlaybook } from '../playbooks/load.js';
+import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import { readState, type HostState } from '../state/state.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
@@ -55,7 +55,8 @@ export const findRemovedNodes: Phase = {
     const state = await readState(ctx.paths.state, ctx.grid.name);
     const nodes = allNodes(ctx.grid);
     const known = new Set(nodes.map((n) => n.name));
-    const reset = loadPlaybook(RESET_PLAYBOOK);
+    // Loaded at the first removal: most runs decommission nothing and need not parse it.
+    let reset: LoadedPlaybook | undefined;
     for (const [name, record] of Object.entries(state.hosts)) {
       if (known.has(name)) continue;
       if (!record.node) {
@@ -76,6 +77,7 @@ export const findRemovedNodes: Phase = {
       ctx.nodes.push(node);
       ctx.removing.add(name);
       ctx.recordedOnly.add(name);
+      reset ??= loadPlaybook(RESET_PLAYBOOK);
       ctx.workflow.byNode.set(name, [reset]);
       if (!ctx.workflow.refs.includes(RESET_PLAYBOOK)) ctx.workflow.refs.push(RESET_PLAYBOOK);
     }

@@ -1,22 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UnknownSelectorError } from '../../src/errors/index.js';
 import { checkTopologyText } from '../../src/topology/load.js';
 import type { Grid } from '../../src/topology/model.js';
 import { selectSite } from '../../src/topology/select-site.js';
+import { selectorRefusal } from '../support/refusal.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const small: Grid = checkTopologyText('examples/small.yaml', readFileSync(`${root}examples/small.yaml`, 'utf8')).grid!; // eu-west: rennes-a (ra-01..03), nantes-b (nb-01..03)
 const names = (site: string) => selectSite(small, site).map((n) => n.name);
-const refusal = (site: string) => {
-  try {
-    selectSite(small, site);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UnknownSelectorError);
-    return err as UnknownSelectorError;
-  }
-  throw new Error(`--site ${site} was accepted`);
-};
+const refusal = (site: string) => selectorRefusal(() => selectSite(small, site), `--site ${site}`);
 
 describe('selectSite (--site)', () => {
   it('a region, REGION/SUBGRID, or a sub-grid by its own name (unique in the grid, as --limit takes it)', () => {

@@ -1,24 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UnknownSelectorError } from '../../src/errors/index.js';
 import type { Grid } from '../../src/topology/model.js';
 import { checkTopologyText } from '../../src/topology/load.js';
 import { parseLimit, selectNodes } from '../../src/topology/select.js';
+import { selectorRefusal } from '../support/refusal.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const load = (file: string): Grid => checkTopologyText(file, readFileSync(`${root}${file}`, 'utf8')).grid!;
 const small = load('examples/small.yaml'); // eu-west: rennes-a (ra-01..03, ra-02 rack=r2), nantes-b (nb-01..03, nb-01 gpu=true)
 const large = load('examples/large.yaml'); // 3 regions x 3 sub-grids, 60 nodes
 const names = (grid: Grid, limit: string | string[]) => selectNodes(grid, limit).nodes.map((n) => n.name);
-const error = (grid: Grid, limit: string) => {
-  try {
-    selectNodes(grid, limit);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UnknownSelectorError);
-    return err as UnknownSelectorError;
-  }
-  throw new Error(`--limit ${limit} was accepted`);
-};
+const error = (grid: Grid, limit: string) => selectorRefusal(() => selectNodes(grid, limit), `--limit ${limit}`);
 
 describe('selectNodes (--limit)', () => {
   it('node names, in file order whatever the order written, comma lists and repeated flags alike', () => {
