@@ -103,10 +103,13 @@ export function messageUnder(host: string, message: string): string {
   return message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message;
 }
 
-/** The host key offered by a server is unknown or differs from known_hosts. */
+/**
+ * The host key offered by a server is unknown or differs from known_hosts. `host` is what the
+ * message starts with; `hosts` names each host refused when one error reports several.
+ */
 export class HostKeyError extends GridopsError {
   readonly code = 'HOST_KEY';
-  constructor(readonly host: string, message: string, hint: string) {
+  constructor(readonly host: string, message: string, hint: string, readonly hosts: readonly string[] = [host]) {
     super(`${host}: ${message}`, hint);
   }
 }

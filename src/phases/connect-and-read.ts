@@ -1,10 +1,11 @@
 import { planHost, type HostPlanning } from '../engine/planner.js';
+import { HostKeyError } from '../errors/index.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
 import { readState } from '../state/state.js';
 import { nodesWithAgent } from '../state/nodes-with-agent.js';
 import { expectedInSync } from '../state/expected-in-sync.js';
 import type { Phase } from './phase.js';
-import { decommissionNotReached } from './decommission-not-reached.js';
+import { decommissionKeyRefused, decommissionNotReached } from './decommission-not-reached.js';
 import { loadSecrets } from './load-secrets.js';
 import { recordOf } from './renamed-node.js';
 import { unreachableLines } from './unreachable-lines.js';
@@ -75,7 +76,9 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
           return planning;
         },
         closeAfterRead,
-      );
+      ).catch((e: unknown) => {
+        throw e instanceof HostKeyError ? decommissionKeyRefused(e, ctx.recordedOnly, options) : e;
+      });
       for (const [name, ms] of ctx.fleet.connectMs) ctx.profile.host(name, 'connect', ms);
       ctx.profile.readWithoutShell = withoutShell;
       ctx.readings = results;

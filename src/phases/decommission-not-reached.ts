@@ -1,4 +1,4 @@
-import { ConnectionError, GridopsError, InterruptedError, messageUnder } from '../errors/index.js';
+import { ConnectionError, GridopsError, HostKeyError, InterruptedError, messageUnder } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
 import type { UnreachableHost } from '../transport/fleet.js';
 import { sh } from '../transport/quote.js';
@@ -15,6 +15,20 @@ export function decommissionNotReached(u: UnreachableHost, options: Pick<RunOpti
   const hint = u.error instanceof GridopsError ? u.error.hint : undefined;
   const forget = `if ${name} is gone for good, ${forgetCommand(options, [name])} forgets it without contacting it`;
   return { node: u.node, error: new ConnectionError(name, messageUnder(name, u.error.message), hint ? `${hint}; or, ${forget}` : forget, { cause: u.error }) };
+}
+
+/**
+ * A refused host key stops the run wherever it is (a changed key may be an attacker), a node being
+ * decommissioned included; where that node's host was reinstalled or handed on, the way out is to
+ * forget it, so the hint says how, after what it said already.
+ */
+export function decommissionKeyRefused(err: HostKeyError, decommissioning: ReadonlySet<string>, options: Pick<RunOptions, 'topologyFile' | 'stateDir'>): HostKeyError {
+  const names = err.hosts.filter((h) => decommissioning.has(h));
+  if (names.length === 0) return err;
+  const [is, it] = names.length === 1 ? ['is', 'it'] : ['are', 'them'];
+  const hostWas = names.length === 1 ? 'its host was' : 'their hosts were';
+  const forget = `${namedFew(names)} ${is} being decommissioned: if ${hostWas} reinstalled or ${is} gone for good, ${forgetCommand(options, names)} forgets ${it} without contacting ${it}`;
+  return new HostKeyError(err.host, messageUnder(err.host, err.message), err.hint ? `${err.hint}; or, ${forget}` : forget, err.hosts);
 }
 
 /**

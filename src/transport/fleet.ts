@@ -102,7 +102,7 @@ export class Fleet {
     });
     if (refused.length) {
       await this.close();
-      throw refused.length === 1 ? refused[0]! : new HostKeyError(refused.map((e) => e.host).join(', '), `${refused.length} host keys refused:\n${refused.map((e) => `  ${e.message}`).join('\n')}`, refused[0]!.hint ?? '');
+      throw refused.length === 1 ? refused[0]! : new HostKeyError(refused.map((e) => e.host).join(', '), `${refused.length} host keys refused:\n${refused.map((e) => `  ${e.message}`).join('\n')}`, refused[0]!.hint ?? '', refused.flatMap((e) => e.hosts));
     }
     return { connected, unreachable };
   }

@@ -1,4 +1,5 @@
-import { notDecommissioned } from '../../src/phases/decommission-not-reached.js';
+import { HostKeyError } from '../../src/errors/index.js';
+import { decommissionKeyRefused, notDecommissioned } from '../../src/phases/decommission-not-reached.js';
 
 /** The `gridops state rm` a hint suggests is pasted into a shell: every word quoted as one (review s32 L2). */
 describe('the suggested state rm command', () => {
@@ -6,5 +7,21 @@ describe('the suggested state rm command', () => {
     const { forget } = notDecommissioned(['n2'], { topologyFile: '/srv/my grid/grid.yaml', stateDir: "/var/lib/ops' state" });
     expect(forget).toBe(`if n2 is gone for good, \`gridops state rm '/srv/my grid/grid.yaml' n2 --state-dir '/var/lib/ops'\\'' state'\` forgets it without contacting it`);
     expect(notDecommissioned(['n2', 'n3'], { topologyFile: 'grid.yaml' }).forget).toContain('`gridops state rm grid.yaml n2 n3`');
+  });
+});
+
+describe('a refused host key on a node being decommissioned', () => {
+  const refused = new HostKeyError('n1, n2', '2 host keys refused:\n  n1: changed\n  n2: changed', 'verify the keys out of band', ['n1', 'n2']);
+
+  it('keeps the error (the run stops) and adds how to forget only the nodes being decommissioned', () => {
+    const err = decommissionKeyRefused(refused, new Set(['n2', 'n7']), { topologyFile: 'grid.yaml' });
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect(err.message).toBe(refused.message);
+    expect(err.hosts).toEqual(['n1', 'n2']);
+    expect(err.hint).toBe('verify the keys out of band; or, n2 is being decommissioned: if its host was reinstalled or is gone for good, `gridops state rm grid.yaml n2` forgets it without contacting it');
+  });
+
+  it('is the same error where no refused host is being decommissioned', () => {
+    expect(decommissionKeyRefused(refused, new Set(['n3']), { topologyFile: 'grid.yaml' })).toBe(refused);
   });
 });

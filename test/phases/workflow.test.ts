@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ApplyFailedError, ConfirmationRefusedError, ConnectionError, StalePlanError, ValidationError } from '../../src/errors/index.js';
+import { ApplyFailedError, ConfirmationRefusedError, ConnectionError, HostKeyError, StalePlanError, ValidationError } from '../../src/errors/index.js';
 import { APPLY_PHASES, runApply } from '../../src/phases/apply.js';
 import type { ApplyResult } from '../../src/phases/apply-outcome.js';
 import { formatApplySummary } from '../../src/formatters/apply-summary.js';
@@ -580,6 +580,25 @@ regions:
     const clean = await runApply(options({ playbooks: undefined, connect: hostGone, verify: false }));
     expect(clean.unreachable).toEqual([]);
     expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts)).toEqual(['n1']);
+  });
+
+  it('a dropped node whose host key is refused still stops the run before any change; the hint says how to forget it', async () => {
+    await runApply(options());
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
+    const keyChanged = async (node: { name: string }) => {
+      if (node.name === 'n2') throw new HostKeyError('n2', 'the ssh-ed25519 host key of 10.0.0.2 has CHANGED', 'if the host was reinstalled, remove its old key');
+      return connect(node);
+    };
+    const stateFile = join(dir, '.gridops', 'g.state.json');
+    const stateBefore = readFileSync(stateFile, 'utf8');
+    transports = [];
+    const err = await runApply(options({ playbooks: undefined, connect: keyChanged, verify: false })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect((err as HostKeyError).message).toBe('n2: the ssh-ed25519 host key of 10.0.0.2 has CHANGED');
+    expect((err as HostKeyError).hint).toBe(`if the host was reinstalled, remove its old key; or, n2 is being decommissioned: if its host was reinstalled or is gone for good, \`gridops state rm ${topology} n2\` forgets it without contacting it`);
+    // Refused before any change: n1 was read (one exec), never written to, and the state is as it was.
+    expect(transports.map((t) => [t.name, t.transcript().length])).toEqual([['n1', 1]]);
+    expect(readFileSync(stateFile, 'utf8')).toBe(stateBefore);
   });
 
   it("a dropped node whose recorded identity file is gone: reported alone as not reached, and the run goes on (over SSH, no host needed)", async () => {
