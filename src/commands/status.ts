@@ -2,18 +2,19 @@ import { Args, Flags } from '@oclif/core';
 import { GridopsCommand, ExitCode } from '../base-command.js';
 import { connectionFlags, durationFlag } from '../cli-flags.js';
 import { formatGridStatus } from '../formatters/grid-status.js';
-import { gridStatus, overlayConverged, type GridStatus } from '../status/grid-status.js';
+import { gridStatus, type GridStatus } from '../status/grid-status.js';
+import { statusFailures } from '../status/status-failures.js';
 
 export default class Status extends GridopsCommand<GridStatus> {
   static override summary = "Show the grid's status: every node's reachability, facts, last apply and agent role";
-  static override description = 'Connects with verified host keys and changes nothing. Exits 1 when a node is unreachable, or when --wait runs out before the overlay converged.';
+  static override description = 'Connects with verified host keys and changes nothing. Exits 1 when a node is unreachable, when --wait runs out before the overlay converged, or (--strict) when a node is not applied with this topology, the overlay has not converged or a sandbox VM is not running; stderr says why.';
   static override examples = ['<%= config.bin %> status topology.yaml', '<%= config.bin %> status topology.yaml --wait 30s --json', '<%= config.bin %> status --limit eu-west/rennes-a,label:gpu=true topology.yaml'];
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
     concurrency: connectionFlags.concurrency,
     limit: connectionFlags.limit,
     'state-dir': connectionFlags['state-dir'],
-    strict: Flags.boolean({ description: 'also exit 1 when a node is not applied with this topology', default: false }),
+    strict: Flags.boolean({ description: 'also exit 1 when a node is not applied with this topology, the overlay has not converged, or a sandbox VM is not running', default: false }),
     wait: Flags.string({ description: "wait up to this long (e.g. 30s) until every agent answers, every sub-grid has exactly one super peer and every region exactly one region peer" }),
   };
 
@@ -22,8 +23,11 @@ export default class Status extends GridopsCommand<GridStatus> {
     const waitUntil = flags.wait ? Date.now() + durationFlag('wait', flags.wait) : undefined;
     const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit });
     this.say(formatGridStatus(status));
-    const unhealthy = status.reachable < status.nodes.length || (flags.strict && status.inSync < status.nodes.length) || (flags.wait !== undefined && !overlayConverged(status));
-    if (unhealthy) process.exitCode = ExitCode.FAILURE;
+    const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined });
+    if (failures.length) {
+      if (!this.jsonEnabled()) for (const f of failures) process.stderr.write(`gridops: exit 1: ${f}\n`);
+      process.exitCode = ExitCode.FAILURE;
+    }
     return status;
   }
 }

@@ -1,12 +1,15 @@
 /** Retry with exponential backoff and full jitter, for connection failures only. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError } from '../errors/index.js';
+import { isUnansweredConnect } from './unanswered-connect.js';
 
 export interface RetryPolicy {
   /** Attempts after the first one, for a connection dropped, reset or timed out before the handshake. */
   retries: number;
   /** Attempts after the first one when the host refused the connection: nothing listens on its port. */
   refusedRetries: number;
+  /** Attempts after the first one when nothing answered the TCP connect within the timeout (unanswered-connect.ts). */
+  unansweredRetries: number;
   baseDelayMs: number;
   maxDelayMs: number;
 }
@@ -14,10 +17,13 @@ export interface RetryPolicy {
 /**
  * A refusal gets one short retry (250 to 500 ms later), as OpenSSH's one attempt nearly is: it
  * covers an sshd restarting for its own upgrade, and an unreachable port is reported in about
- * half a second (it was 3 s, after 4 attempts). A drop before the handshake (sshd's MaxStartups
- * under a burst) or a timeout keeps 3 retries with backoff: that host is up and busy.
+ * half a second (it was 3 s, after 4 attempts). A TCP connect that nothing answered gets none: the
+ * kernel already sent its SYN again within the timeout, and a host that is down was reported after
+ * about 4 x ssh.connectTimeout (42 s at the default 10 s). A drop before the handshake (sshd's
+ * MaxStartups under a burst) or a timeout once TCP is up keeps 3 retries with backoff: that host
+ * is up and busy.
  */
-export const defaultRetryPolicy: RetryPolicy = { retries: 3, refusedRetries: 1, baseDelayMs: 500, maxDelayMs: 8000 };
+export const defaultRetryPolicy: RetryPolicy = { retries: 3, refusedRetries: 1, unansweredRetries: 0, baseDelayMs: 500, maxDelayMs: 8000 };
 
 /**
  * Delay before retry number `attempt` (0-based): uniform in [d/2, d] with d = base * 2^attempt,
@@ -65,6 +71,7 @@ export function isRefusedConnectError(err: unknown): boolean {
 /** How many attempts after the first one `err` earns under `policy`: none for what a retry cannot fix. */
 export function retriesFor(err: unknown, policy: RetryPolicy): number {
   if (!isRetryableConnectError(err)) return 0;
+  if (isUnansweredConnect(err)) return policy.unansweredRetries;
   return isRefusedConnectError(err) ? policy.refusedRetries : policy.retries;
 }
 

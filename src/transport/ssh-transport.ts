@@ -26,6 +26,7 @@ import { quote } from './quote.js';
 import { abortableDelay, backoffDelay, defaultRetryPolicy, retriesFor, type RetryPolicy } from './retry.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { skipHostKeyProofs } from './skip-host-key-proofs.js';
+import { unansweredConnect } from './unanswered-connect.js';
 import { querySftp, SftpUnanswered } from './sftp-queries.js';
 import type { ExecOptions, ExecResult, FileAnswer, FileQuery, Transport, UploadOptions } from './transport.js';
 
@@ -319,8 +320,10 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
+      // Judged before the end below: ssh2 destroys its socket just after it reports the timeout.
+      const unanswered = sock ? undefined : unansweredConnect(e, stream ?? (client as unknown as { _sock?: Duplex })._sock, ep.readyTimeoutMs);
       client.end();
-      reject(hostKeyError ?? e);
+      reject(hostKeyError ?? unanswered ?? e);
     };
     // Ctrl-C ends a handshake still under way at once, not at its timeout (the node's
     // ssh.connectTimeout, 10 s by default, which a host that accepts and never answers runs to).

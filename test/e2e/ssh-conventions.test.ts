@@ -31,7 +31,7 @@ d('host certificates (@cert-authority) and ~/.ssh/config, against real sshd', ()
     servers.push(sshd);
     return sshd;
   };
-  const options = (knownHosts: KnownHosts): SshSessionOptions => ({ knownHosts, agentSocket: null, retry: { retries: 0, refusedRetries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
+  const options = (knownHosts: KnownHosts): SshSessionOptions => ({ knownHosts, agentSocket: null, retry: { retries: 0, refusedRetries: 0, unansweredRetries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
   const trusting = (caKey: KeyPair, pattern = '[127.0.0.1]:*') => KnownHosts.fromText(`@cert-authority ${pattern} ${caKey.pub}\n`, join(dir, 'known_hosts'));
 
   beforeAll(() => {

@@ -71,7 +71,7 @@ d('SshTransport against a real sshd', () => {
     knownHosts: kh,
     agentSocket: null,
     readyTimeoutMs: 5000,
-    retry: { retries: 2, refusedRetries: 1, baseDelayMs: 50, maxDelayMs: 200 },
+    retry: { retries: 2, refusedRetries: 1, unansweredRetries: 0, baseDelayMs: 50, maxDelayMs: 200 },
     ...extra,
   });
   const spec = (user = 'root', extra: Partial<SshHostSpec> = {}): SshHostSpec => ({ name: 'lab1', host: '127.0.0.1', port: sshd.port, user, identityFiles: [clientKey.file], ...extra });

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { normaliseAgentConfig } from '../../src/agent/runtime/config.js';
 import { loadPlaybook } from '../../src/playbooks/load.js';
@@ -127,5 +131,39 @@ describe('the agent playbook', () => {
     const bootstrapOf = (facts: unknown) =>
       JSON.parse((instantiate(playbook, templateContext(grown, nodeOf(grown, 'n5'), facts as never, new Set(['n3', 'n4'])), { gridKey: key }).resources.find((r) => r.id === 'file /etc/gridagent/bootstrap.json') as unknown as { want: { content: Buffer } }).want.content.toString());
     expect(bootstrapOf(undefined).subgrid).toEqual(['n1', 'n2', 'n5']);
+  });
+});
+
+/**
+ * The agent-rename playbook's guard reads the config the agent playbook renders (its `node:` line):
+ * the two files must change together, so the guard runs here against the real rendered config.
+ */
+describe("agent-rename's guard against the agent playbook's config", () => {
+  const agent = loadPlaybook('agent');
+  const rename = loadPlaybook('agent-rename');
+  const ctxOf = (name: string) => templateContext(grid, nodeOf(grid, name));
+  const dir = mkdtempSync(join(tmpdir(), 'gridops-rename-guard-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Whether the leave step is planned on a host whose config was rendered for `configFor`, when the node is now `now`. */
+  const leavePlanned = (configFor: string | undefined, now: string) => {
+    const config = join(dir, `config-${configFor ?? 'none'}.yaml`);
+    rmSync(config, { force: true });
+    if (configFor) {
+      const file = instantiate(agent, ctxOf(configFor), { gridKey: Buffer.from('k'.repeat(64)) }).resources.find((r) => r.id === 'file /etc/gridagent/config.yaml') as unknown as { want: { content: Buffer } };
+      writeFileSync(config, file.want.content);
+    }
+    const leave = instantiate(rename, ctxOf(now)).resources.find((r) => r.id === 'command leave-under-old-name')!;
+    const probe = leave.probe().replaceAll('/etc/gridagent/config.yaml', config);
+    expect(probe).toContain(config);
+    const stdout = execFileSync('sh', ['-c', probe], { encoding: 'utf8' });
+    // The command ignores facts (ignoresFacts): none are gathered for it.
+    return leave.diff(stdout, { node: nodeOf(grid, now), facts: undefined as never }) !== null;
+  };
+
+  it("plans the leave while the config names another node (the old name), not once it names this one, nor without a config", () => {
+    expect(leavePlanned('n2', 'n1')).toBe(true);
+    expect(leavePlanned('n1', 'n1')).toBe(false);
+    expect(leavePlanned(undefined, 'n1')).toBe(false);
   });
 });

@@ -30,7 +30,7 @@ describe('a host key recorded with --accept-new-host-keys', () => {
     knownHosts: await KnownHosts.load(file),
     acceptNewHostKeys: true,
     agentSocket: null,
-    retry: { retries: 0, refusedRetries: 0, baseDelayMs: 10, maxDelayMs: 10 },
+    retry: { retries: 0, refusedRetries: 0, unansweredRetries: 0, baseDelayMs: 10, maxDelayMs: 10 },
     say: (line) => said.push(line),
   });
 

@@ -65,7 +65,7 @@ describe('Ctrl-C during a connect', () => {
     const closedPort = await freePort();
     const stop = new AbortController();
     let retrying = false;
-    const slow = { retries: 3, refusedRetries: 1, baseDelayMs: 20_000, maxDelayMs: 20_000 };
+    const slow = { retries: 3, refusedRetries: 1, unansweredRetries: 0, baseDelayMs: 20_000, maxDelayMs: 20_000 };
     const connecting = SshTransport.connect({ name: 'n1', host: '127.0.0.1', port: closedPort, identityFiles: [key.file] }, options(stop.signal, { retry: slow, onRetry: () => (retrying = true) }));
     expect(await eventually(() => retrying, 2000)).toBe(true);
     const { outcome, ms } = await settleAfterAbort(connecting, stop);

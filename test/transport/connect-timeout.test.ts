@@ -88,7 +88,7 @@ describe('ssh.connectTimeout, per node', () => {
       const outcome = await Promise.race([
         SshTransport.connect(
           { name: 'behind', host: '10.0.0.1', port: 22, identityFiles: [key.file], jumpHost: { host: '127.0.0.1', port: jumpHost.port, user: 'root', identityFile: key.file }, readyTimeoutMs: 400 },
-          { knownHosts: await KnownHosts.load(join(dir, 'kh-jump')), acceptNewHostKeys: true, agentSocket: null, retry: { retries: 0, refusedRetries: 0, baseDelayMs: 10, maxDelayMs: 10 } },
+          { knownHosts: await KnownHosts.load(join(dir, 'kh-jump')), acceptNewHostKeys: true, agentSocket: null, retry: { retries: 0, refusedRetries: 0, unansweredRetries: 0, baseDelayMs: 10, maxDelayMs: 10 } },
         ).then(
           async (t) => {
             await t.close();

@@ -41,7 +41,7 @@ describe('identity files gridops cannot use', () => {
     knownHosts: await KnownHosts.load(join(dir, `known_hosts-${Math.random()}`)),
     acceptNewHostKeys: true,
     agentSocket: null,
-    retry: { retries: 0, refusedRetries: 0, baseDelayMs: 10, maxDelayMs: 10 },
+    retry: { retries: 0, refusedRetries: 0, unansweredRetries: 0, baseDelayMs: 10, maxDelayMs: 10 },
     ...extra,
   });
   const failure = async (s: SshHostSpec, o: SshSessionOptions): Promise<ConnectionError> => {
