@@ -3,31 +3,31 @@ import { GridopsCommand, ExitCode } from '../base-command.js';
 import { connectionFlags, durationFlag } from '../cli-flags.js';
 import { formatGridStatus } from '../formatters/grid-status.js';
 import { gridStatus, type GridStatus } from '../status/grid-status.js';
-import { statusFailures } from '../status/status-failures.js';
+import { statusFailures, type StatusFailure } from '../status/status-failures.js';
 
-export default class Status extends GridopsCommand<GridStatus> {
+export default class Status extends GridopsCommand<GridStatus & { failures: StatusFailure[] }> {
   static override summary = "Show the grid's status: every node's reachability, facts, last apply and agent role";
-  static override description = 'Connects with verified host keys and changes nothing. Exits 1 when a node is unreachable, when --wait runs out before the overlay converged, or (--strict) when a node is not applied with this topology, the overlay has not converged or a sandbox VM is not running; stderr says why.';
+  static override description = 'Connects with verified host keys and changes nothing. Exits 1 when a node is unreachable, when --wait runs out before the overlay converged, or (--strict) when a node is not applied with this topology, the overlay has not converged or a sandbox VM is not running or cannot be read; stderr (or the failures field of --json) says why. For monitoring: --strict --wait 10s.';
   static override examples = ['<%= config.bin %> status topology.yaml', '<%= config.bin %> status topology.yaml --wait 30s --json', '<%= config.bin %> status --limit eu-west/rennes-a,label:gpu=true topology.yaml'];
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
     concurrency: connectionFlags.concurrency,
     limit: connectionFlags.limit,
     'state-dir': connectionFlags['state-dir'],
-    strict: Flags.boolean({ description: 'also exit 1 when a node is not applied with this topology, the overlay has not converged, or a sandbox VM is not running', default: false }),
+    strict: Flags.boolean({ description: 'also exit 1 when a node is not applied with this topology, the overlay has not converged, or a sandbox VM is not running (with --wait 10s, an election under way is waited for)', default: false }),
     wait: Flags.string({ description: "wait up to this long (e.g. 30s) until every agent answers, every sub-grid has exactly one super peer and every region exactly one region peer" }),
   };
 
-  async run(): Promise<GridStatus> {
+  async run(): Promise<GridStatus & { failures: StatusFailure[] }> {
     const { args, flags } = await this.parse(Status);
     const waitUntil = flags.wait ? Date.now() + durationFlag('wait', flags.wait) : undefined;
     const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit });
     this.say(formatGridStatus(status));
-    const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined });
+    const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined }, { file: args.file, stateDir: flags['state-dir'] });
     if (failures.length) {
-      if (!this.jsonEnabled()) for (const f of failures) process.stderr.write(`gridops: exit 1: ${f}\n`);
+      if (!this.jsonEnabled()) for (const f of failures) process.stderr.write(`error: ${f.message}\nhint: ${f.hint}\n`);
       process.exitCode = ExitCode.FAILURE;
     }
-    return status;
+    return { ...status, failures };
   }
 }

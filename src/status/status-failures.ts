@@ -1,21 +1,37 @@
+import { sh } from '../transport/quote.js';
 import { overlayConverged, type GridStatus } from './grid-status.js';
 
+/** One reason `status` exits 1, with what to do about it. */
+export interface StatusFailure {
+  message: string;
+  hint: string;
+}
+
 /**
- * Why `status` exits 1, one line each (none: exit 0). Always: a node that cannot be reached.
- * `--wait`: the overlay had not converged when the wait ran out. `--strict`, for monitoring that
- * wants one exit code for "the grid is as the topology says": also a node not applied with this
- * topology, an overlay that has not converged, and a sandbox VM that is not running.
+ * Why `status` exits 1 (none: exit 0). Always: a node that cannot be reached. `--wait`: the
+ * overlay had not converged when the wait ran out. `--strict`, for monitoring that wants one exit
+ * code for "the grid is as the topology says": also a node not applied with this topology, an
+ * overlay that has not converged, and a sandbox VM that is not running or whose state cannot be
+ * read. Without `--wait` the overlay is judged from one answer of each agent, which an election
+ * under way fails: monitoring passes `--wait 10s` with `--strict`.
  */
-export function statusFailures(status: GridStatus, flags: { strict: boolean; waited: boolean }): string[] {
-  const failures: string[] = [];
+export function statusFailures(status: GridStatus, flags: { strict: boolean; waited: boolean }, run: { file: string; stateDir?: string }): StatusFailure[] {
+  // The commands to run next, with this run's file and state directory, quoted to paste.
+  const gridops = (verb: string) => `\`${sh(['gridops', verb, run.file, ...(run.stateDir ? ['--state-dir', run.stateDir] : [])])}\``;
+  const failures: StatusFailure[] = [];
   const unreachable = status.nodes.filter((n) => !n.reachable).map((n) => n.node);
-  if (unreachable.length) failures.push(`unreachable: ${unreachable.join(', ')}`);
-  if ((flags.waited || flags.strict) && !overlayConverged(status)) failures.push(`the overlay has not converged${waitingFor(status)}`);
+  if (unreachable.length) failures.push({ message: `unreachable: ${unreachable.join(', ')}`, hint: 'the table above says why for each; check that the host is up and sshd listens on its port' });
+  if ((flags.waited || flags.strict) && !overlayConverged(status)) {
+    failures.push({ message: `the overlay has not converged${waitingFor(status)}`, hint: flags.waited ? `the table above gives each agent's view; a node whose agent does not answer needs ${gridops('apply')}` : 'an election may be under way: `--wait 10s` waits for the agents to agree' });
+  }
   if (!flags.strict) return failures;
-  const notInSync = status.nodes.filter((n) => n.reachable && n.applied !== 'in-sync').map((n) => n.node);
-  if (notInSync.length) failures.push(`not applied with this topology: ${notInSync.join(', ')}`);
-  const stopped = status.nodes.filter((n) => n.sandbox && n.sandbox.state !== 'running').map((n) => `${n.node} (${n.sandbox!.state})`);
-  if (stopped.length) failures.push(`sandbox VM not running: ${stopped.join(', ')}`);
+  const notInSync = status.nodes.filter((n) => n.reachable && n.applied !== 'in-sync').map((n) => `${n.node} (${n.applied})`);
+  if (notInSync.length) failures.push({ message: `not applied with this topology: ${notInSync.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it` });
+  const sandboxes = status.nodes.filter((n) => n.sandbox);
+  const unread = sandboxes.filter((n) => n.sandbox!.state.startsWith('unknown')).map((n) => `${n.node} (${n.sandbox!.state})`);
+  if (unread.length) failures.push({ message: `cannot read the sandbox VM's state: ${unread.join(', ')}`, hint: 'check `virsh dominfo` on the node as the SSH user (with become, sudo must not ask for a password)' });
+  const stopped = sandboxes.filter((n) => n.sandbox!.state !== 'running' && !n.sandbox!.state.startsWith('unknown')).map((n) => `${n.node} (${n.sandbox!.state})`);
+  if (stopped.length) failures.push({ message: `sandbox VM not running: ${stopped.join(', ')}`, hint: `${gridops('apply')} defines and starts it` });
   return failures;
 }
 
