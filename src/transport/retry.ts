@@ -6,7 +6,7 @@ import { isUnansweredConnect } from './unanswered-connect.js';
 export interface RetryPolicy {
   /** Attempts after the first one, for a connection dropped, reset or timed out before the handshake. */
   retries: number;
-  /** Attempts after the first one when the host refused the connection: nothing listens on its port. */
+  /** Attempts after the first one when the host refused the connection (nothing listens on its port), or the network said it has no route to it. */
   refusedRetries: number;
   /** Attempts after the first one when nothing answered the TCP connect within the timeout (unanswered-connect.ts). */
   unansweredRetries: number;
@@ -17,9 +17,10 @@ export interface RetryPolicy {
 /**
  * A refusal gets one short retry (250 to 500 ms later), as OpenSSH's one attempt nearly is: it
  * covers an sshd restarting for its own upgrade, and an unreachable port is reported in about
- * half a second (it was 3 s, after 4 attempts). A TCP connect that nothing answered gets none: the
- * kernel already sent its SYN again within the timeout, and a host that is down was reported after
- * about 4 x ssh.connectTimeout (42 s at the default 10 s). A drop before the handshake (sshd's
+ * half a second (it was 3 s, after 4 attempts); so does a network that says it has no route to the
+ * host. A TCP connect to an address that nothing answered within a timeout of 3 s or more gets
+ * none (unanswered-connect.ts): the kernel already sent its SYN again, and a host that is down was
+ * reported after about 4 x ssh.connectTimeout (42 s at the default 10 s). A drop before the handshake (sshd's
  * MaxStartups under a burst) or a timeout once TCP is up keeps 3 retries with backoff: that host
  * is up and busy.
  */
@@ -68,11 +69,22 @@ export function isRefusedConnectError(err: unknown): boolean {
   return e.code === 'ECONNREFUSED' || /Connection refused/.test(msg);
 }
 
+/**
+ * Whether the network answered that the host cannot be reached: no route (ENETUNREACH, at once),
+ * or no neighbour (EHOSTUNREACH: the host of the local network did not answer ARP within about
+ * 3 s, or a router said so). A refusal of a kind: one short retry, as for a refused port, not 3.
+ */
+export function isNoRouteError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'EHOSTUNREACH' || code === 'ENETUNREACH';
+}
+
 /** How many attempts after the first one `err` earns under `policy`: none for what a retry cannot fix. */
 export function retriesFor(err: unknown, policy: RetryPolicy): number {
   if (!isRetryableConnectError(err)) return 0;
-  if (isUnansweredConnect(err)) return policy.unansweredRetries;
-  return isRefusedConnectError(err) ? policy.refusedRetries : policy.retries;
+  // `?? 0`: a policy object from before the field (RetryPolicy is exported) must not retry such a host forever.
+  if (isUnansweredConnect(err)) return policy.unansweredRetries ?? 0;
+  return isRefusedConnectError(err) || isNoRouteError(err) ? policy.refusedRetries : policy.retries;
 }
 
 /** Waits, or rejects with InterruptedError as soon as the signal fires. */

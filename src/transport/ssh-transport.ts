@@ -22,11 +22,11 @@ import { HeldChannel, heldReadCommand, heldSentinel, remoteSeconds, type HeldRea
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict } from './host-certificate.js';
 import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHostsEntry } from './known-hosts.js';
 import { silentLogger, type TransportLogger } from './logger.js';
-import { quote } from './quote.js';
+import { quote, sh } from './quote.js';
 import { abortableDelay, backoffDelay, defaultRetryPolicy, retriesFor, type RetryPolicy } from './retry.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { skipHostKeyProofs } from './skip-host-key-proofs.js';
-import { unansweredConnect } from './unanswered-connect.js';
+import { isUnansweredConnect, unansweredConnect } from './unanswered-connect.js';
 import { querySftp, SftpUnanswered } from './sftp-queries.js';
 import type { ExecOptions, ExecResult, FileAnswer, FileQuery, Transport, UploadOptions } from './transport.js';
 
@@ -321,7 +321,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
       // Judged before the end below: ssh2 destroys its socket just after it reports the timeout.
-      const unanswered = sock ? undefined : unansweredConnect(e, stream ?? (client as unknown as { _sock?: Duplex })._sock, ep.readyTimeoutMs);
+      const unanswered = sock ? undefined : unansweredConnect(e, { sock: stream ?? (client as unknown as { _sock?: Duplex })._sock, host: ep.host, timeoutMs: ep.readyTimeoutMs });
       client.end();
       reject(hostKeyError ?? unanswered ?? e);
     };
@@ -459,6 +459,10 @@ function toConnectionError(ep: Endpoint, opts: SshSessionOptions, e: unknown, at
     return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port}: ${what}${notOffered}`, unusable.length ? unusableHint(unusable, agent) : refusedKeyHint(ep, offered), { cause: e });
   }
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
+  if (isUnansweredConnect(e)) {
+    const probe = sh(['nc', '-vz', '-w', '3', ep.host, String(ep.port)]);
+    return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, `check that the host is up and that no firewall drops port ${ep.port} (\`${probe}\` from here); on a slow link, raise ssh.connectTimeout in the topology`, { cause: e });
+  }
   return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, 'check that the host is up and sshd listens on that port, or raise ssh.connectTimeout in the topology (default 10s)', { cause: e });
 }
 
