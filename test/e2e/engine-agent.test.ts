@@ -49,8 +49,10 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
       expect((await lab.ssh(node, 'systemctl is-active gridagent grid.slice')).stdout.trim().split('\n')).toEqual(['active', 'active']);
       expect(JSON.parse((await lab.ssh(node, 'cat /etc/gridops/node.json')).stdout)).toMatchObject({ node });
     }
-    const { code, data } = status('--wait', '30s');
+    // --strict, as monitoring runs it: every node applied with this topology, the overlay converged.
+    const { code, data } = status('--strict', '--wait', '30s');
     expect(code).toBe(0);
+    expect((data as { failures?: unknown[] }).failures).toEqual([]);
     // Applied with this topology and the grid's own workflow.
     expect(data.nodes.map((n) => n.applied)).toEqual(Array(6).fill('in-sync'));
     expect(Object.keys(data.superPeers).sort()).toEqual(['region-1/subgrid-1', 'region-1/subgrid-2']);
@@ -165,6 +167,11 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', 'node-base', '--playbook', join(upgrade, 'agent.yaml')]).status).toBe(0);
     // Ad-hoc playbooks are not the grid's workflow: status no longer calls the nodes in sync.
     expect(status().data.nodes.map((n) => n.applied)).toEqual(Array(6).fill('other-playbooks'));
+    // ... which --strict reports as a failure, naming the nodes and the command to run.
+    const strict = status('--strict');
+    expect(strict.code).toBe(1);
+    const failures = (strict.data as { failures?: Array<{ message: string; hint: string }> }).failures ?? [];
+    expect(failures.find((f) => f.message.startsWith('not applied'))).toMatchObject({ message: expect.stringMatching(/^not applied with this topology: node-01 \(other-playbooks\)/), hint: expect.stringContaining(`gridops apply ${lab.topology}`) });
   });
 
   it("a super peer's node dropped from the topology is decommissioned: a successor takes over, nothing of gridops is left, the state forgets it; reset cleans the rest", async () => {
