@@ -47,13 +47,16 @@ export interface FactReads {
  * a first bootstrap (bootstrapElectorate); a node whose own facts show an agent counts as existing too.
  */
 export function templateContext(grid: Grid, node: Node, facts?: HostFacts, existing: ReadonlySet<string> = new Set(), reads?: FactReads): TemplateContext {
-  const region = grid.regions.find((r) => r.name === node.region)!;
-  const subgrid = region.subgrids.find((s) => s.name === node.subgrid)!;
+  // A node being decommissioned carries the region and sub-grid it was recorded in, which the
+  // topology may have dropped with it (a whole site removed): an empty group of that name then,
+  // which the reset playbook, the only one such a node runs, does not read.
+  const region = grid.regions.find((r) => r.name === node.region);
+  const subgrid = region?.subgrids.find((s) => s.name === node.subgrid);
   let electorate: BootstrapElectorate | undefined;
   return {
     grid: { name: grid.name, labels: grid.labels, regions: grid.regions.map((r) => ({ name: r.name, regionPeerName: r.regionPeerName })) },
-    region: { name: region.name, regionPeerName: region.regionPeerName, subgridCount: region.subgrids.length },
-    subgrid: { name: subgrid.name, multicast: `${subgrid.multicast.group}:${subgrid.multicast.port}`, seeds: subgrid.seeds, size: subgrid.nodes.length },
+    region: region ? { name: region.name, regionPeerName: region.regionPeerName, subgridCount: region.subgrids.length } : { name: node.region, regionPeerName: '', subgridCount: 0 },
+    subgrid: subgrid ? { name: subgrid.name, multicast: `${subgrid.multicast.group}:${subgrid.multicast.port}`, seeds: subgrid.seeds, size: subgrid.nodes.length } : { name: node.subgrid, multicast: '', seeds: [], size: 0 },
     node,
     agentBundle: { version: AGENT_VERSION },
     qos: {

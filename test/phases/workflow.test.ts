@@ -408,6 +408,20 @@ regions:
     expect(Object.keys(state.hosts)).not.toContain('n2');
   });
 
+  it('a whole sub-grid, and a whole region, dropped: their nodes are decommissioned (the reset playbook needs nothing of the groups that are gone)', async () => {
+    const twoRegions = `${twoSubgrids}  - name: r2\n    subgrids:\n      - name: s9\n        nodes:\n          - { name: n4, address: 10.0.0.4 }\n`;
+    writeFileSync(topology, twoRegions);
+    const stubbed = async (node: { name: string }) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
+    // s2 (n3) and the region r2 (n4) go.
+    writeFileSync(topology, twoSubgrids.replace('      - name: s2\n        nodes:\n          - { name: n3, address: 10.0.0.3 }\n', ''));
+    const plan = await runPlan(options({ playbooks: undefined, connect: stubbed }));
+    expect(plan.hosts.filter((h) => h.error).map((h) => [h.host, h.error])).toEqual([]);
+    expect(plan.hosts.filter((h) => h.decommission).map((h) => h.host).sort()).toEqual(['n3', 'n4']);
+    await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8')).hosts).sort()).toEqual(['n1', 'n2']);
+  });
+
   it('a node renamed at the same address (and port) is not decommissioned: the plan says so, the new name is applied, the old name forgotten', async () => {
     writeFileSync(topology, twoSubgrids);
     await runApply(options());
