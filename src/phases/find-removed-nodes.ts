@@ -26,7 +26,8 @@ export function removedNode(grid: Grid, name: string, record: NonNullable<HostSt
     region: record.region,
     subgrid: record.subgrid,
     settings,
-    origins: {},
+    // The SSH settings the topology wrote when the node was applied win over ~/.ssh/config again.
+    origins: Object.fromEntries((record.sshWritten ?? []).map((key) => [`ssh.${key}`, 'the state'])),
     position: { file: grid.file, line: 1, column: 1 },
   });
   if (record.settings) return { node: node(record.settings) };

@@ -3,6 +3,8 @@ import { stderrTail } from '../errors/index.js';
 import { recordedEntries } from '../playbooks/retired-entries.js';
 import { recordedKernel, sweepsOf } from '../playbooks/retired-kernel.js';
 import { readState, writeState } from '../state/state.js';
+import type { Node } from '../topology/model.js';
+import { SSH_TARGET_KEYS, writtenByTopology } from '../transport/ssh-config.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import { unchangedOutcomes } from './apply-in-batches.js';
 import type { Phase } from './phase.js';
@@ -36,7 +38,7 @@ export const recordState: Phase = {
       const settings = { ...node.settings, kernel: recordedKernel(previous?.node?.settings?.kernel, node.settings.kernel, swept) };
       const kernelEntries = recordedEntries(previous?.kernelEntries, p.kernelEntries, { ok, workflowRun: !ctx.workflow.adHoc, workflowRefs: new Set(gridPlaybooks(ctx.grid, node)) });
       state.hosts[outcome.host] = {
-        node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings },
+        node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings, sshWritten: sshWritten(node) },
         ...(Object.keys(kernelEntries).length ? { kernelEntries } : {}),
         topologyHash: ok ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
         // The rename's leave ran once (renamed-agent.ts): what the host runs is its workflow without it.
@@ -62,4 +64,9 @@ export const recordState: Phase = {
  */
 function lastError(failure: NonNullable<HostOutcome['failure']>): string {
   return `${failure.step}: ${failure.error}${failure.stderr?.trim() ? `: ${stderrTail(failure.stderr)}` : ''}`;
+}
+
+/** The SSH settings whose value the topology wrote (connectionTarget's rule), kept so a decommission reaches the host the same way. */
+function sshWritten(node: Node): string[] {
+  return SSH_TARGET_KEYS.filter((key) => writtenByTopology(node, key));
 }

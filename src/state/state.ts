@@ -25,7 +25,12 @@ export interface HostState {
    * item (playbooks/retired-kernel.ts): after a run that did not sweep them (failed, `--playbook`),
    * they keep the items the previous record named.
    */
-  node?: { address: string; region: string; subgrid: string; user: string; port: number; settings?: EffectiveSettings };
+  /**
+   * `sshWritten`: the SSH settings (`user`, `port`, `identityFile`, `jumpHost`) the topology wrote,
+   * which won over ~/.ssh/config when the node was applied and win again when it is decommissioned;
+   * absent from states written before it was recorded (~/.ssh/config then wins for all four).
+   */
+  node?: { address: string; region: string; subgrid: string; user: string; port: number; settings?: EffectiveSettings; sshWritten?: string[] };
   /**
    * The keys and modules of each playbook's own `sysctl` and `kernel-module` entries for this host,
    * by playbook ref, whose files the next apply removes when a playbook drops them

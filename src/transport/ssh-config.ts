@@ -71,12 +71,21 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   };
 }
 
+/** The SSH settings ~/.ssh/config may give where the topology wrote none. */
+export const SSH_TARGET_KEYS = ['user', 'port', 'identityFile', 'jumpHost'] as const;
+
+/** Whether the topology (or, for a node being decommissioned, the state's record of it) wrote `ssh.KEY`. */
+export function writtenByTopology(node: Node, key: (typeof SSH_TARGET_KEYS)[number]): boolean {
+  const origin = node.origins[`ssh.${key}`];
+  return origin !== undefined && origin !== 'built-in';
+}
+
 /** The topology's value where it wrote one, else ~/.ssh/config's, else the built-in default. */
 export function connectionTarget(node: Node, config: SshConfigValues): ConnectionTarget {
   const ssh = node.settings.ssh;
-  const written = (key: string) => node.origins[`ssh.${key}`] !== undefined && node.origins[`ssh.${key}`] !== 'built-in';
+  const written = (key: (typeof SSH_TARGET_KEYS)[number]) => writtenByTopology(node, key);
   const fromSshConfig: string[] = [];
-  const choose = <T>(key: string, topology: T, fromConfig: T | undefined): T => {
+  const choose = <T>(key: (typeof SSH_TARGET_KEYS)[number], topology: T, fromConfig: T | undefined): T => {
     if (written(key) || fromConfig === undefined) return topology;
     fromSshConfig.push(key);
     return fromConfig;

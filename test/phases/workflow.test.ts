@@ -24,6 +24,7 @@ import { renderPlan } from '../../src/plan/render.js';
 import { forgetNodes } from '../../src/state/forget-nodes.js';
 import { statePaths } from '../../src/state/state.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
+import { connectionTarget } from '../../src/transport/ssh-config.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { gridOf } from '../resources/fixtures.js';
 import { oneSubgridTopology, writeKey } from '../transport/connect-support.js';
@@ -693,6 +694,22 @@ regions:
     const stubbed = async (node: Node) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
     const plan = await runPlan(options({ playbooks: undefined, connect: stubbed }));
     expect(plan.hosts.find((h) => h.host === 'n2')).toMatchObject({ decommission: true });
+  });
+
+  it("a dropped node is reached as it was applied: the SSH settings the topology wrote still win over ~/.ssh/config, the others still come from it", async () => {
+    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n2, address: 10.0.0.2, ssh: { user: ops, port: 2202 } }'));
+    await runApply(options());
+    const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
+    expect(state.hosts.n2.node.sshWritten).toEqual(['user', 'port']);
+    expect(state.hosts.n1.node.sshWritten).toEqual([]);
+    writeFileSync(topology, twoSubgrids.replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
+    const grid = await loadTopology(topology);
+    const sshConfig = { user: 'deploy', port: 2222, identityFiles: ['/home/deploy/.ssh/id_ed25519'] };
+    const { node: n2 } = removedNode(grid, 'n2', state.hosts.n2.node);
+    expect(connectionTarget(n2, sshConfig)).toMatchObject({ user: 'ops', port: 2202, identityFiles: ['/home/deploy/.ssh/id_ed25519'], fromSshConfig: ['identityFile'] });
+    // A record without the list (an older gridops): ~/.ssh/config wins, as it did for such a node before.
+    const { sshWritten: _, ...older } = state.hosts.n2.node;
+    expect(connectionTarget(removedNode(grid, 'n2', older).node, sshConfig)).toMatchObject({ user: 'deploy', port: 2222 });
   });
 
   it('a dropped node recorded by an older gridops (no settings in the state) borrows the nearest node\'s, and says so', async () => {
