@@ -4,6 +4,7 @@ import { readState, type HostState } from '../state/state.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
 import { leaveUnderOldName } from './renamed-agent.js';
+import { removeRetiredHypervisor } from './retired-hypervisor.js';
 import { renamedTo } from './renamed-node.js';
 
 /** The playbook that removes what gridops installed (playbooks/reset.yaml). */
@@ -83,6 +84,8 @@ export const findRemovedNodes: Phase = {
       if (!ctx.workflow.refs.includes(RESET_PLAYBOOK)) ctx.workflow.refs.push(RESET_PLAYBOOK);
     }
     leaveUnderOldName(ctx.workflow, state, ctx.renamed);
+    const hypervisorOff = removeRetiredHypervisor(ctx.workflow, state, ctx.renamed, ctx.removing);
+    if (hypervisorOff.length) ctx.say(`${namedFew(hypervisorOff)}: hypervisor.enabled is now false, so the sandbox VM, its network and pool go (playbook hypervisor-off; libvirt stays installed)`);
     if (skipped.length) ctx.say(`${namedFew(skipped)} ${skipped.length === 1 ? 'is' : 'are'} in the state but not the topology: not decommissioned in a ${partial} run; a full apply removes ${skipped.length === 1 ? 'it' : 'them'}`);
     if (ctx.removing.size) ctx.say(`decommissioning ${[...ctx.removing].join(', ')}: in the state, no longer in the topology`);
   },

@@ -10,6 +10,7 @@ import { unchangedOutcomes } from './apply-in-batches.js';
 import type { Phase } from './phase.js';
 import { AGENT_RENAME_PLAYBOOK } from './renamed-agent.js';
 import { recordOf } from './renamed-node.js';
+import { HYPERVISOR_OFF_PLAYBOOK } from './retired-hypervisor.js';
 import { gridPlaybooks } from './workflow-playbooks.js';
 
 /**
@@ -41,8 +42,8 @@ export const recordState: Phase = {
         node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings, sshWritten: sshWritten(node) },
         ...(Object.keys(kernelEntries).length ? { kernelEntries } : {}),
         topologyHash: ok ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
-        // The rename's leave ran once (renamed-agent.ts): what the host runs is its workflow without it.
-        playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK) : previous?.playbooks ?? [],
+        // The rename's leave and the hypervisor's removal run once (renamed-agent.ts, retired-hypervisor.ts): what the host runs is its workflow without them.
+        playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK) : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,
         agentVersion: p.session.facts.agentVersion,
         appliedAt: ok ? now : previous?.appliedAt ?? '',

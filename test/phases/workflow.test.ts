@@ -409,6 +409,25 @@ regions:
     expect(Object.keys(state.hosts)).not.toContain('n2');
   });
 
+  it('a node whose hypervisor.enabled became false runs hypervisor-off in the hypervisor playbook\'s place, once', async () => {
+    const stubbed = async (node: { name: string }) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
+    // As if n1's last apply had hypervisor.enabled (the hypervisor playbook cannot run on the test machine).
+    const stateFile = join(dir, '.gridops', 'g.state.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    state.hosts.n1.playbooks = ['node-base', 'hypervisor', 'qos', 'agent'];
+    writeFileSync(stateFile, JSON.stringify(state));
+    const said: string[] = [];
+    const plan = await runPlan(options({ playbooks: undefined, connect: stubbed, progress: (m) => said.push(m) }));
+    expect(plan.hosts.find((h) => h.host === 'n1')!.playbooks).toEqual(['node-base', 'hypervisor-off', 'qos', 'agent']);
+    expect(plan.hosts.find((h) => h.host === 'n2')!.playbooks).toEqual(['node-base', 'qos', 'agent']);
+    expect(said).toContain('n1: hypervisor.enabled is now false, so the sandbox VM, its network and pool go (playbook hypervisor-off; libvirt stays installed)');
+    await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
+    // Recorded as the workflow it now is: the next run has no hypervisor-off, and status calls it in sync.
+    expect(JSON.parse(readFileSync(stateFile, 'utf8')).hosts.n1.playbooks).toEqual(['node-base', 'qos', 'agent']);
+    expect((await runPlan(options({ playbooks: undefined, connect: stubbed }))).hosts.find((h) => h.host === 'n1')!.playbooks).toEqual(['node-base', 'qos', 'agent']);
+  });
+
   it('a whole sub-grid, and a whole region, dropped: their nodes are decommissioned (the reset playbook needs nothing of the groups that are gone)', async () => {
     const twoRegions = `${twoSubgrids}  - name: r2\n    subgrids:\n      - name: s9\n        nodes:\n          - { name: n4, address: 10.0.0.4 }\n`;
     writeFileSync(topology, twoRegions);
