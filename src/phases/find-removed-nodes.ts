@@ -5,7 +5,7 @@ import { allNodes, type Grid, type Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
 import { leaveUnderOldName } from './renamed-agent.js';
 import { removeRetiredHypervisor } from './retired-hypervisor.js';
-import { renamedTo } from './renamed-node.js';
+import { lookupAll, renamedByResolution, renamedTo, resolvedOnce, type ResolveHost } from './renamed-node.js';
 
 /** The playbook that removes what gridops installed (playbooks/reset.yaml). */
 export const RESET_PLAYBOOK = 'reset';
@@ -59,13 +59,14 @@ export const findRemovedNodes: Phase = {
     const known = new Set(nodes.map((n) => n.name));
     // Loaded at the first removal: most runs decommission nothing and need not parse it.
     let reset: LoadedPlaybook | undefined;
+    let resolve: ResolveHost | undefined;
     for (const [name, record] of Object.entries(state.hosts)) {
       if (known.has(name)) continue;
       if (!record.node) {
         ctx.say(`warning: ${name} is in the state but no longer in the topology, and the state does not say where it is (recorded by an older gridops): it is not decommissioned; run \`gridops reset\` with a topology that still has it`);
         continue;
       }
-      const renamedAs = renamedTo(nodes, record.node);
+      const renamedAs = renamedTo(nodes, record.node) ?? (await renamedByResolution(nodes, record.node, (resolve ??= resolvedOnce(ctx.options.resolveHost ?? lookupAll))));
       if (renamedAs) {
         ctx.renamed.set(name, renamedAs.name);
         continue;

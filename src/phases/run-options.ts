@@ -28,6 +28,8 @@ export interface RunOptions {
   onProfile?: (profile: RunProfile) => void;
   /** Structured run log (`--log-file`). */
   logger?: TransportLogger;
+  /** How DNS names are resolved to tell a rename (renamed-node.ts); the system's resolver by default. Injected by tests. */
+  resolveHost?: (name: string) => Promise<string[]>;
   /** Injected transports, for tests; SSH by default. */
   connect?: (node: Node) => Promise<Transport>;
 }

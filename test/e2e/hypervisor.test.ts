@@ -206,4 +206,22 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     // Only the new image and its overlay are left in the pool.
     expect((await run('node-01', 'ls /var/lib/gridops/images')).split('\n')).toHaveLength(2);
   });
+
+  it('hypervisor.enabled turned false: a plain apply removes the sandbox VM, its network, pool and hook (hypervisor-off), libvirt stays; then no changes', async () => {
+    const off = variant('off', (t) => t.replace('hypervisor: { enabled: true,', 'hypervisor: { enabled: false,'));
+    expect(readFileSync(off, 'utf8')).toMatch(/hypervisor: \{ enabled: false,/);
+    const plan = gridops(['plan', off]);
+    expect(plan.stderr).toMatch(/node-01, node-02: hypervisor.enabled is now false, so the sandbox VM, its network and pool go/);
+    expect(plan.stdout).toMatch(/! command remove-sandbox-vm/);
+    const applied = gridops(['apply', off, '--yes'], { timeoutMs: 600_000 });
+    expect(applied.status).toBe(0);
+    for (const node of ['node-01', 'node-02']) {
+      expect(await run(node, 'virsh -q -c qemu:///system dominfo gridops-sandbox >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
+      expect(await run(node, 'virsh -q -c qemu:///system net-info grid-net >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
+      expect(await run(node, 'virsh -q -c qemu:///system pool-info gridops >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
+      expect(await run(node, 'ls -d /var/lib/gridops/images /etc/libvirt/hooks/qemu.d/gridops-sandbox-egress 2>/dev/null || true')).toBe('');
+      expect(await run(node, 'systemctl is-active libvirtd')).toBe('active');
+    }
+    expect(gridops(['plan', off, '--detailed-exitcode']).status).toBe(0);
+  });
 });

@@ -442,6 +442,24 @@ regions:
     expect(Object.keys(JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8')).hosts).sort()).toEqual(['n1', 'n2']);
   });
 
+  it('a rename that also moves the node from its DNS name to its address is a rename when the name resolves there, else a decommission', async () => {
+    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n2, address: n2.grid.test }'));
+    const stubbed = async (node: { name: string }) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
+    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n9, address: 10.0.0.2 }'));
+    const asked: string[] = [];
+    const resolver = (answer: string[]) => async (name: string) => (asked.push(name), answer);
+    const same = await runPlan(options({ playbooks: undefined, connect: stubbed, resolveHost: resolver(['10.0.0.2']) }));
+    expect(asked).toEqual(['n2.grid.test']);
+    expect(same.hosts.some((h) => h.decommission)).toBe(false);
+    expect(same.hosts.find((h) => h.host === 'n9')).toMatchObject({ renamedFrom: ['n2'] });
+    // The name now points elsewhere (or does not resolve): another host, decommissioned as before.
+    for (const answer of [['10.0.0.7'], []]) {
+      const other = await runPlan(options({ playbooks: undefined, connect: stubbed, resolveHost: resolver(answer) }));
+      expect(other.hosts.find((h) => h.host === 'n2')).toMatchObject({ decommission: true, address: 'n2.grid.test' });
+    }
+  });
+
   it('a node renamed at the same address (and port) is not decommissioned: the plan says so, the new name is applied, the old name forgotten', async () => {
     writeFileSync(topology, twoSubgrids);
     await runApply(options());
