@@ -1,4 +1,5 @@
 import { InterruptedError, messageUnder } from '../errors/index.js';
+import { becomeFor } from './become.js';
 import type { CommandChange } from '../plan/change.js';
 import { fanOut } from '../transport/fan-out.js';
 import type { ApplyEvent, GateItem } from './gate.js';
@@ -100,7 +101,7 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   }
   let result;
   try {
-    result = await gate.pass(session.transport, session.node.settings.ssh.become, items, p.held, p.heldShell);
+    result = await gate.pass(session.transport, becomeFor(session.node, session.transport), items, p.held, p.heldShell);
   } catch (err) {
     if (err instanceof InterruptedError) {
       emit({ type: 'host-skipped', host, reason: 'interrupted before its changes started' });

@@ -1,4 +1,5 @@
 import { GridopsError, messageUnder, PlanningError, RemoteCommandError } from '../errors/index.js';
+import { becomeFor } from './become.js';
 import { appliesTo, type LoadedPlaybook } from '../playbooks/load.js';
 import { instantiate, type Handler, type Secrets } from '../playbooks/instantiate.js';
 import { retiredEntries, stillManaged } from '../playbooks/retired-entries.js';
@@ -210,9 +211,9 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
  * agent's version alone.
  */
 async function readHost(host: ConnectedHost, resources: readonly Resource[], facts: FactsScope, reading: Reading, ownRead?: ReadonlySet<string>): Promise<{ facts: HostFacts; outputs: Map<string, string> }> {
-  const become = host.node.settings.ssh.become;
+  const become = becomeFor(host.node, host.transport);
   // As the login user only: through sudo, files may read otherwise (the transports refuse too).
-  const asUser = !become || host.node.settings.ssh.user === 'root';
+  const asUser = !become || (host.transport.loginUser ?? host.node.settings.ssh.user) === 'root';
   const probes = resources.map((r) => r.probe());
   // Only the agent's facts and as the login user can a read go without a shell (read-without-shell.ts).
   const shellFree = asUser && facts === 'agent' && !ownRead;

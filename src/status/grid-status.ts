@@ -1,3 +1,4 @@
+import { becomeFor } from '../engine/become.js';
 import { messageUnder } from '../errors/index.js';
 import { openSessions } from '../facts/host-session.js';
 import type { AgentView } from '../overlay/agent-view.js';
@@ -82,7 +83,7 @@ export async function gridStatus(
         sessions
           .filter((s) => s.node.settings.hypervisor.enabled)
           .map(async (s): Promise<[string, SandboxView]> => {
-            const r = await s.transport.exec(SANDBOX_STATUS_SCRIPT, { become: s.node.settings.ssh.become, timeoutMs: 20_000 }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: 1 }));
+            const r = await s.transport.exec(SANDBOX_STATUS_SCRIPT, { become: becomeFor(s.node, s.transport), timeoutMs: 20_000 }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: 1 }));
             return [s.node.name, r.code === 0 ? parseSandboxView(r.stdout) : { state: `unknown (${r.stderr.trim().split('\n').pop() ?? 'error'})` }];
           }),
       ),

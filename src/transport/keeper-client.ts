@@ -150,7 +150,7 @@ export class KeeperClient {
     const abandon = () => new InterruptedError(`${name}: interrupted while connecting`);
     const { conn, reused, connectMs } = (await this.request({ op: 'connect', spec, readyTimeoutMs, persistMs: this.persistMs }, { ...(runSignal ? { signal: runSignal } : {}), abandon })) as { conn: string; reused: boolean; connectMs: number };
     log?.debug({ host: name, reused, ms: connectMs }, `${name}: ${reused ? 'reusing the kept connection' : `connected in ${connectMs} ms`} (keeper ${this.socketPath})`);
-    return new KeptTransport(name, conn, this, runSignal, connectMs, reused);
+    return new KeptTransport(name, spec.user ?? 'root', conn, this, runSignal, connectMs, reused);
   }
 
   /** Lets go of the keeper (its connections stay, for the next run). */
@@ -194,6 +194,7 @@ class KeptTransport implements Transport {
 
   constructor(
     readonly name: string,
+    readonly loginUser: string,
     private readonly conn: string,
     private readonly keeper: KeeperClient,
     private readonly runSignal: AbortSignal | undefined,

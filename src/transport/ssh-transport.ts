@@ -610,6 +610,10 @@ export class SshTransport implements Transport {
     client.on('error', (e) => log.warn({ host: name, err: e.message }, `${name}: connection error: ${e.message}`));
   }
 
+  get loginUser(): string {
+    return this.user;
+  }
+
   /**
    * Opens the connection. With `jump`, the target is reached through that open jump connection;
    * otherwise, if the spec names a jump host, a private jump connection is opened and closed with

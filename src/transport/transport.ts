@@ -78,6 +78,11 @@ export interface UploadOptions {
 export interface Transport {
   /** Name used as the prefix of every log line about this host. */
   readonly name: string;
+  /**
+   * The user the connection logged in as (the topology's ssh.user, or ~/.ssh/config's User where
+   * the topology wrote none), where the transport knows it; the default of `become` follows it.
+   */
+  readonly loginUser?: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /**
    * Runs the read-only sh `script` and keeps its session for what is planned from it

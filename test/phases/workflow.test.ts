@@ -409,6 +409,16 @@ regions:
     expect(Object.keys(state.hosts)).not.toContain('n2');
   });
 
+  it('with no ssh.user in the topology, a login user from ~/.ssh/config other than root gets sudo (become), root none', async () => {
+    for (const [loginUser, become] of [['deploy', true], ['root', false]] as const) {
+      transports = [];
+      const asUser = async (node: Node) => Object.assign(await connect(node), { loginUser });
+      await runPlan(options({ connect: asUser }));
+      expect(transports.map((t) => t.calls.every((c) => c.kind !== 'exec' || c.become === become))).toEqual([true, true]);
+      expect(transports.every((t) => t.calls.some((c) => c.kind === 'exec'))).toBe(true);
+    }
+  });
+
   it('a node whose hypervisor.enabled became false runs hypervisor-off in the hypervisor playbook\'s place, once', async () => {
     const stubbed = async (node: { name: string }) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
     await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
