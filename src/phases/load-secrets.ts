@@ -6,6 +6,7 @@ import { loadOrCreateGridKey } from '../secrets/grid-key.js';
 import { loadOrCreatePlanDigestKey, PROCESS_PLAN_DIGEST_KEY } from '../secrets/plan-digest.js';
 import { ensureStateDir, readState } from '../state/state.js';
 import { nodesWithAgent } from '../state/nodes-with-agent.js';
+import { allNodes } from '../topology/model.js';
 import type { RunContext } from './run-context.js';
 
 /**
@@ -17,9 +18,11 @@ export async function loadSecrets(ctx: RunContext): Promise<Secrets> {
   const playbooks = [...new Set([...ctx.workflow.byNode.values()].flat())];
   if (!needsGridKey(playbooks)) return {};
   // Resolved against the topology file (topology/resolve.ts): `keys/grid.key` and `./keys/grid.key` are one file.
-  // Nodes being decommissioned are left out: the reset playbook places no key, and their recorded
-  // settings may name a key file the grid no longer uses (moved, rotated, back to the default).
-  const named = [...new Set(ctx.nodes.filter((n) => !ctx.removing.has(n.name)).map((n) => n.settings.agent.keyFile).filter((f): f is string => f !== undefined))];
+  // Every node of the topology, not only the run's (--limit, --site): a node that names no key file
+  // shares the one another node names, in every run alike. Nodes being decommissioned are not in
+  // the topology: the reset playbook places no key, and their recorded settings may name a key
+  // file the grid no longer uses (moved, rotated, back to the default).
+  const named = [...new Set(allNodes(ctx.grid).map((n) => n.settings.agent.keyFile).filter((f): f is string => f !== undefined))];
   if (named.length > 1) throw new PlanningError(`the nodes name ${named.length} different agent.keyFile values: ${named.join(', ')}`, 'a grid has one key: set agent.keyFile once, under defaults');
   const file = named[0] ?? ctx.paths.gridKey;
   if (!named[0]) await ensureStateDir(dirname(file));

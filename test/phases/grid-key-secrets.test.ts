@@ -93,6 +93,14 @@ describe('a relative agent.keyFile is relative to the topology file, not to wher
     expect(existsSync(join(dir, 'keys'))).toBe(false);
   });
 
+  it('a node that names no key file gets the one another node names, also in a --limit run without that node', async () => {
+    writeTopology();
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('{ name: n2, address: 10.0.0.2 }', '{ name: n2, address: 10.0.0.2, agent: { keyFile: keys/grid.key } }'));
+    await inDirectory(join(dir, 'elsewhere'), () => runApply(options({ limit: ['n1'] })));
+    expect(placed('n1')).toBe(KEY);
+    expect(existsSync(join(dir, 'topo', '.gridops', 'g.key'))).toBe(false);
+  });
+
   it('`keys/grid.key` and `./keys/grid.key` on different nodes are one key file', async () => {
     writeFileSync(topology, readFileSync(topology, 'utf8').replace('{ name: n2, address: 10.0.0.2 }', '{ name: n2, address: 10.0.0.2, agent: { keyFile: ./keys/grid.key } }'));
     await inDirectory(join(dir, 'elsewhere'), () => runApply(options()));
