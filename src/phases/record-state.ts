@@ -41,7 +41,9 @@ export const recordState: Phase = {
       state.hosts[outcome.host] = {
         node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings, sshWritten: sshWritten(node) },
         ...(Object.keys(kernelEntries).length ? { kernelEntries } : {}),
-        topologyHash: ok ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
+        // A change refused (a sandbox restart without --replace-sandbox) leaves the host short of this
+        // topology: it keeps the topology it last fully had, so status does not call it in sync.
+        topologyHash: ok && !outcome.refused?.length ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
         // The rename's leave and the hypervisor's removal run once (renamed-agent.ts, retired-hypervisor.ts): what the host runs is its workflow without them.
         playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK) : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,
