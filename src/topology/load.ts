@@ -12,6 +12,7 @@ import { semanticProblems } from './semantic-check.js';
 import { listenerProblems } from './listener-check.js';
 import { agentVersionProblems } from './agent-version-check.js';
 import { gridWarnings } from './advice.js';
+import { inertSettings } from './inert-settings.js';
 import { unappliedSettings } from './unapplied-settings.js';
 import { insideTagged, MAX_FILE_BYTES, parseSource, type SourceDocument } from './source.js';
 import { soundPart } from './sound-part.js';
@@ -51,7 +52,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
     // Listener clashes and the agent's version need the settings each node inherits, so they are checked on the resolved grid.
     const clashes = resolvedProblems(grid, source);
     if (clashes.length) return { problems: inReadingOrder(clashes), warnings: [], playbooks: grid.playbooks };
-    return { grid, problems: [], warnings: inReadingOrder([...gridWarnings(grid), ...unappliedSettings(grid, source)]), playbooks: grid.playbooks };
+    return { grid, problems: [], warnings: inReadingOrder([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source)]), playbooks: grid.playbooks };
   }
   const sound = soundPart(source.value, shape);
   if (!sound) return { problems: inReadingOrder(found), warnings: [], playbooks: [] };
