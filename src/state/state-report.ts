@@ -1,5 +1,5 @@
-import { closest } from 'fastest-levenshtein';
-import { InputFileError } from '../errors/index.js';
+import { NotInStateError } from '../errors/index.js';
+import { closestName } from '../topology/closest-name.js';
 import { allNodes, type Grid } from '../topology/model.js';
 import type { GridState, HostState } from './state.js';
 
@@ -31,14 +31,14 @@ export function stateEntries(grid: Grid, state: GridState): StateEntry[] {
   return [...nodes.map((n) => entry(n.name, `${n.region}/${n.subgrid}`)), ...Object.keys(state.hosts).filter((h) => !known.has(h)).sort().map((h) => entry(h, null))];
 }
 
-/** The entry of one node, or an error naming the closest node. */
+/**
+ * The entry of one node, or a usage error (exit 64, as `state rm` and a `--limit` that names
+ * nothing) naming the closest node when one is near enough.
+ */
 export function stateEntry(grid: Grid, state: GridState, node: string): StateEntry {
   const entries = stateEntries(grid, state);
   const found = entries.find((e) => e.node === node);
   if (found) return found;
-  const names = entries.map((e) => e.node);
-  throw new InputFileError(
-    `no node "${node}" in grid ${grid.name} or its state`,
-    names.length ? `did you mean "${closest(node, names)}"? \`gridops state list\` lists them` : 'the grid has no nodes',
-  );
+  const near = closestName(node, entries.map((e) => e.node));
+  throw new NotInStateError(`no node "${node}" in grid ${grid.name} or its state`, `${near ? `did you mean "${near}"? ` : ''}\`gridops state list\` lists the nodes`);
 }

@@ -62,7 +62,7 @@ describe('gridops state list / show', () => {
     expect(r.stdout).toMatch(/last error:\s+package htop: exit 100: E: Unable to locate package htop/);
     expect(r.stdout).toMatch(/last successful apply:\s+2026-11-29T20:00:00.000Z, with this topology\n {2}playbooks:\s+node-base, agent/);
     const typo = run('state', 'show', SMALL, 'nb01', '--state-dir', dir);
-    expect(typo.status).toBe(1);
+    expect(typo.status).toBe(64);
     expect(typo.stderr).toContain('no node "nb01" in grid euro-grid');
     expect(typo.stderr).toContain('did you mean "nb-01"?');
   });

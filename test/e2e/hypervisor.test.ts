@@ -211,7 +211,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     const off = variant('off', (t) => t.replace('hypervisor: { enabled: true,', 'hypervisor: { enabled: false,'));
     expect(readFileSync(off, 'utf8')).toMatch(/hypervisor: \{ enabled: false,/);
     const plan = gridops(['plan', off]);
-    expect(plan.stderr).toMatch(/node-01, node-02: hypervisor.enabled is now false, so the sandbox VM, its network and pool go/);
+    expect(plan.stderr).toMatch(/node-01 and node-02: hypervisor.enabled is now false, so the sandbox VM, its network and pool go/);
     expect(plan.stdout).toMatch(/! command remove-sandbox-vm/);
     const applied = gridops(['apply', off, '--yes'], { timeoutMs: 600_000 });
     expect(applied.status).toBe(0);
