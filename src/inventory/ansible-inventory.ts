@@ -1,3 +1,4 @@
+import { becomeFor } from '../engine/become.js';
 import { stringify } from 'yaml';
 import { InputFileError } from '../errors/index.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
@@ -41,7 +42,8 @@ function hostVars(node: Node, target: InventoryTarget): Record<string, string | 
     ansible_user: target.user,
     ...(target.identityFiles?.length ? { ansible_ssh_private_key_file: target.identityFiles[0]! } : {}),
     ansible_ssh_common_args: sshArgs.join(' '),
-    ...(ssh.become ? { ansible_become: true } : {}),
+    // As gridops decides it: the topology's become, else whether the login user (target.user, ~/.ssh/config's where the topology names none) is not root.
+    ...(becomeFor(node, { loginUser: target.user }) ? { ansible_become: true } : {}),
     gridops_region: node.region,
     gridops_subgrid: node.subgrid,
     gridops_super_peer: node.superPeer,

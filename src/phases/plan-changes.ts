@@ -3,6 +3,7 @@ import { InterruptedError } from '../errors/index.js';
 import { agentRestartsAtOnce } from './agent-restarts-at-once.js';
 import { agentsRestartInBatches } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
+import { markSandboxRemoval } from './retired-hypervisor.js';
 
 /**
  * DESIGN step 4: every host's typed changes, in topology order, with the unreachable ones and
@@ -13,6 +14,8 @@ export const planChanges: Phase = {
   title: 'plan',
   async run(ctx) {
     if (ctx.interrupted) throw new InterruptedError('interrupted while planning; nothing was changed');
+    // Before the plan is assembled: its hosts and the applier's read the same change objects.
+    markSandboxRemoval(ctx.grid, ctx.nodes, ctx.sandboxRemovals, ctx.readings.map((r) => r.plan));
     const plan = assemblePlan(ctx.grid, ctx.readings, ctx.unreachable, ctx.workflow);
     const limit = ctx.options.limit?.length ? { limit: [...ctx.options.limit] } : {};
     const renamedFrom = (host: string) => [...ctx.renamed].filter(([, to]) => to === host).map(([from]) => from);

@@ -2,7 +2,7 @@ import type { HostOutcome } from '../engine/applier.js';
 import { stderrTail } from '../errors/index.js';
 import { recordedEntries } from '../playbooks/retired-entries.js';
 import { recordedKernel, sweepsOf } from '../playbooks/retired-kernel.js';
-import { readState, writeState } from '../state/state.js';
+import { readState, writeState, type HostState } from '../state/state.js';
 import type { Node } from '../topology/model.js';
 import { SSH_TARGET_KEYS, writtenByTopology } from '../transport/ssh-config.js';
 import { GRIDOPS_VERSION } from '../version.js';
@@ -48,6 +48,7 @@ export const recordState: Phase = {
         playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK) : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,
         agentVersion: p.session.facts.agentVersion,
+        ...sandboxMadeRecord(ok, p.plan.playbooks, node, previous),
         appliedAt: ok ? now : previous?.appliedAt ?? '',
         changesApplied: outcome.applied,
         lastOutcome: outcome.status,
@@ -69,7 +70,19 @@ function lastError(failure: NonNullable<HostOutcome['failure']>): string {
   return `${failure.step}: ${failure.error}${failure.stderr?.trim() ? `: ${stderrTail(failure.stderr)}` : ''}`;
 }
 
-/** The SSH settings whose value the topology wrote (connectionTarget's rule), kept so a decommission reaches the host the same way. */
+/**
+ * The SSH settings whose value the topology wrote (connectionTarget's rule, and `become`, which
+ * otherwise follows the login user: engine/become.ts), kept so a decommission reaches the host
+ * and runs its reset the same way.
+ */
 function sshWritten(node: Node): string[] {
-  return SSH_TARGET_KEYS.filter((key) => writtenByTopology(node, key));
+  const become = node.origins['ssh.become'];
+  return [...SSH_TARGET_KEYS.filter((key) => writtenByTopology(node, key)), ...(become !== undefined && become !== 'built-in' ? ['become'] : [])];
+}
+
+/** The sandbox marker (HostState.sandboxMade) after this outcome: set by a hypervisor run, cleared by hypervisor-off, else kept. */
+function sandboxMadeRecord(ok: boolean, ran: readonly string[], node: Node, previous: HostState | undefined): { sandboxMade?: boolean } {
+  if (ok && ran.includes(HYPERVISOR_OFF_PLAYBOOK)) return { sandboxMade: false };
+  if (ok && ran.includes('hypervisor') && node.settings.hypervisor.enabled) return { sandboxMade: true };
+  return previous?.sandboxMade === undefined ? {} : { sandboxMade: previous.sandboxMade };
 }

@@ -33,37 +33,52 @@ export type ResolveHost = (name: string) => Promise<string[]>;
 /** How long one lookup may take: a resolver that does not answer must not hold the run (the name then counts as no match). */
 const LOOKUP_TIMEOUT_MS = 3000;
 
+/** What resolution tells of a dropped node: renamed as `node`, `unknown` (a lookup failed: say so, do not decommission), or neither. */
+export type ResolvedRename = { node: Node } | { unknown: string } | undefined;
+
 /**
- * The same rule where the recorded address or a node's address is a DNS name (a node moved from
- * `node-07.example.org` to its IP, renamed in the same edit): both resolved here, as the
- * connection would resolve them, and the same host when they share an address, with the same
- * port and jump host. Without it such a rename would be planned as a decommission whose reset
- * reaches the very host the run has just applied under its new name.
+ * The same rule where the recorded address or a new node's address is a DNS name (a node moved
+ * from `node-07.example.org` to its IP, renamed in the same edit): both resolved here, and the same
+ * host when they share an address, with the same port and jump host. Without it such a rename
+ * would be planned as a decommission whose reset reaches the very host the run has just applied
+ * under its new name. Only nodes the state has no record of are candidates (a rename's new name
+ * is new to the state), so a run resolves a handful of names, all at once, each within 3 s; a name
+ * that does not resolve in time, or two candidates that match, is `unknown`, never a guess either
+ * way. Not through a jump host: the bastion resolves those names, not this machine.
  */
-export async function renamedByResolution(nodes: readonly Node[], record: NonNullable<HostState['node']>, resolve: ResolveHost): Promise<Node | undefined> {
+export async function renamedByResolution(nodes: readonly Node[], record: NonNullable<HostState['node']>, known: ReadonlySet<string>, resolve: ResolveHost): Promise<ResolvedRename> {
   const jumpHost = record.settings?.ssh.jumpHost;
-  const candidates = nodes.filter((n) => n.settings.ssh.port === record.port && (record.settings === undefined || (n.settings.ssh.jumpHost ?? '') === (jumpHost ?? '')));
-  if (candidates.length === 0 || (isIP(record.address) !== 0 && candidates.every((n) => isIP(n.address) !== 0))) return undefined;
-  const addressesOf = async (host: string): Promise<Set<string>> => {
+  if (jumpHost) return undefined;
+  const candidates = nodes.filter((n) => !known.has(n.name) && n.settings.ssh.port === record.port && !n.settings.ssh.jumpHost && (isIP(n.address) === 0 || isIP(record.address) === 0));
+  if (candidates.length === 0) return undefined;
+  const addressesOf = async (host: string): Promise<Set<string> | undefined> => {
     if (isIP(host) !== 0) return new Set([canonicalHost(host)]);
-    const found = await Promise.race([resolve(host).catch(() => []), new Promise<string[]>((r) => setTimeout(() => r([]), LOOKUP_TIMEOUT_MS).unref())]);
-    return new Set(found.map(canonicalHost));
+    const found = await Promise.race([resolve(host).catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), LOOKUP_TIMEOUT_MS).unref())]);
+    return found && found.length ? new Set(found.map(canonicalHost)) : undefined;
   };
-  const recorded = await addressesOf(record.address);
-  if (recorded.size === 0) return undefined;
-  // All at once: a run waits at most one lookup timeout, whatever the number of names.
-  const named = candidates.filter((n) => isIP(n.address) === 0 || isIP(record.address) === 0);
-  const resolved = await Promise.all(named.map((n) => addressesOf(n.address)));
-  return named.find((_, i) => [...resolved[i]!].some((a) => recorded.has(a)));
+  const hosts = [record.address, ...candidates.map((n) => n.address)];
+  const answers = await Promise.all(hosts.map(addressesOf));
+  const failed = hosts.filter((_, i) => answers[i] === undefined);
+  if (failed.length) return { unknown: `${failed.join(', ')} did not resolve within ${LOOKUP_TIMEOUT_MS / 1000} s` };
+  const recorded = answers[0]!;
+  const matches = candidates.filter((_, i) => [...answers[i + 1]!].some((a) => recorded.has(a)));
+  if (matches.length > 1) return { unknown: `${matches.map((n) => n.name).join(' and ')} both resolve to its address` };
+  return matches.length ? { node: matches[0]! } : undefined;
 }
 
-/** `resolve`, asked once per name however many records ask (the run's dropped nodes share one). */
+/**
+ * `resolve`, asked once per name however many records ask (the run's dropped nodes share one),
+ * its answer settled within the lookup timeout (none then): a second record does not wait again.
+ */
 export function resolvedOnce(resolve: ResolveHost): ResolveHost {
   const asked = new Map<string, Promise<string[]>>();
   return (name) => {
     const key = name.toLowerCase().replace(/\.$/, '');
     let answer = asked.get(key);
-    if (!answer) asked.set(key, (answer = resolve(name)));
+    if (!answer) {
+      answer = Promise.race([resolve(name).catch(() => []), new Promise<string[]>((r) => setTimeout(() => r([]), LOOKUP_TIMEOUT_MS).unref())]);
+      asked.set(key, answer);
+    }
     return answer;
   };
 }

@@ -1,31 +1,71 @@
+import { instantiate } from '../playbooks/instantiate.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
-import type { GridState } from '../state/state.js';
+import type { HostPlan } from '../plan/plan.js';
+import type { GridState, HostState } from '../state/state.js';
+import { templateContext } from '../templates/render.js';
+import type { Grid, Node } from '../topology/model.js';
 import { recordOf } from './renamed-node.js';
 
 /** The playbook that removes the sandbox VM and what it needs (playbooks/hypervisor-off.yaml). */
 export const HYPERVISOR_OFF_PLAYBOOK = 'hypervisor-off';
 
+/** Why its changes wait for the operator's word, as a sandbox restart does. */
+export const SANDBOX_REMOVAL = "hypervisor.enabled is now false: the sandbox VM is destroyed (remote users' work in it is lost) with its network, pool and disks";
+
+/** The template value hypervisor-off names its network by, replaced with the network the node last had. */
+const NETWORK_VALUE = '{{node.settings.hypervisor.sandbox.network}}';
+
 /**
- * Terraform's rule for a setting the configuration turned off: a node whose last successful apply
- * ran the hypervisor playbook and whose workflow no longer has it (hypervisor.enabled became false)
- * runs hypervisor-off in its place, which destroys the sandbox VM and removes its network, pool and
+ * Terraform's rule for a setting the configuration turned off: a node whose sandbox VM gridops made
+ * (HostState.sandboxMade; older states: its last successful playbooks ran `hypervisor`) and whose
+ * workflow no longer runs the hypervisor playbook (hypervisor.enabled became false) runs
+ * hypervisor-off in its place, which destroys the sandbox VM and removes its network, pool and
  * hook; otherwise they would keep running (and autostarting) while plan and status say nothing.
- * Once that run succeeds the state's playbooks no longer name `hypervisor`, so later runs do not
- * add it; after a failure they still do (record-state.ts keeps the last successful playbooks).
- * Only in runs of the grid's own workflow, on the nodes the run selected.
+ * The network removed is the one the state recorded for the node, not the topology's value now
+ * (which may have been edited or dropped with the rest). Its changes are refused without
+ * `--replace-sandbox` (markSandboxRemoval). Only in runs of the grid's own workflow, on the nodes
+ * the run selected. Returns the playbook each such node runs.
  */
-export function removeRetiredHypervisor(workflow: { byNode: Map<string, LoadedPlaybook[]>; refs: string[] }, state: GridState, renamed: ReadonlyMap<string, string>, removing: ReadonlySet<string>): string[] {
+export function removeRetiredHypervisor(workflow: { byNode: Map<string, LoadedPlaybook[]>; refs: string[] }, state: GridState, renamed: ReadonlyMap<string, string>, removing: ReadonlySet<string>): Map<string, LoadedPlaybook> {
   let playbook: LoadedPlaybook | undefined;
-  const nodes: string[] = [];
+  const chosen = new Map<string, LoadedPlaybook>();
   for (const [name, playbooks] of workflow.byNode) {
     if (removing.has(name) || playbooks.some((p) => p.ref === 'hypervisor')) continue;
-    if (!recordOf(state, name, renamed)?.playbooks.includes('hypervisor')) continue;
+    const record = recordOf(state, name, renamed);
+    if (!record || !sandboxMade(record)) continue;
     playbook ??= loadPlaybook(HYPERVISOR_OFF_PLAYBOOK);
+    const own = onRecordedNetwork(playbook, record);
     // In the hypervisor playbook's place: after node-base, before qos and the agent.
     const at = playbooks.findIndex((p) => p.ref === 'node-base') + 1;
-    workflow.byNode.set(name, [...playbooks.slice(0, at), playbook, ...playbooks.slice(at)]);
-    nodes.push(name);
+    workflow.byNode.set(name, [...playbooks.slice(0, at), own, ...playbooks.slice(at)]);
+    chosen.set(name, own);
   }
-  if (nodes.length && !workflow.refs.includes(HYPERVISOR_OFF_PLAYBOOK)) workflow.refs.push(HYPERVISOR_OFF_PLAYBOOK);
-  return nodes;
+  if (chosen.size && !workflow.refs.includes(HYPERVISOR_OFF_PLAYBOOK)) workflow.refs.push(HYPERVISOR_OFF_PLAYBOOK);
+  return chosen;
+}
+
+function sandboxMade(record: HostState): boolean {
+  return record.sandboxMade ?? record.playbooks.includes('hypervisor');
+}
+
+/** The playbook with the network the state recorded for the node (a DNS label, checked again here); as it is without a record of it. */
+function onRecordedNetwork(playbook: LoadedPlaybook, record: HostState): LoadedPlaybook {
+  const network = record.node?.settings?.hypervisor.sandbox.network;
+  if (network === undefined || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(network)) return playbook;
+  return JSON.parse(JSON.stringify(playbook).replaceAll(NETWORK_VALUE, network)) as LoadedPlaybook;
+}
+
+/**
+ * Marks the hypervisor-off changes of each such host as needing `--replace-sandbox`, every one of
+ * them: removing the network, the pool or its directory under a VM that was not destroyed would
+ * break it, so without the flag the node keeps all of it and apply says so.
+ */
+export function markSandboxRemoval(grid: Grid, nodes: readonly Node[], chosen: ReadonlyMap<string, LoadedPlaybook>, plans: readonly HostPlan[]): void {
+  for (const plan of plans) {
+    const playbook = chosen.get(plan.host);
+    const node = nodes.find((n) => n.name === plan.host);
+    if (!playbook || !node) continue;
+    const ids = new Set(instantiate(playbook, templateContext(grid, node)).resources.map((r) => r.id));
+    for (const change of plan.changes) if (ids.has(change.id)) change.needsRestart = SANDBOX_REMOVAL;
+  }
 }

@@ -1,3 +1,4 @@
+import type { LoadedPlaybook } from '../playbooks/load.js';
 import type { HostOutcome } from '../engine/applier.js';
 import type { HostPlanning, PlannedHost } from '../engine/planner.js';
 import type { Secrets } from '../playbooks/instantiate.js';
@@ -42,6 +43,8 @@ export class RunContext {
    * name -> new name. Never decommissioned; the old record is forgotten once the new node applied.
    */
   renamed = new Map<string, string>();
+  /** Nodes whose hypervisor.enabled became false, with the hypervisor-off playbook each runs (retired-hypervisor.ts). */
+  sandboxRemovals = new Map<string, LoadedPlaybook>();
   /** With `--site`: the nodes of the new site, the only ones this run changes. */
   site?: Set<string>;
   secrets: Secrets = {};

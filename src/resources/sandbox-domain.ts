@@ -112,7 +112,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     if (hostMiB < p.hardLimitMiB + this.spec.hostReserveMiB) {
       throw new PlanningError(
         `${ctx.node.name}: cannot host the sandbox: it needs ${p.hardLimitMiB} MiB (${this.spec.memoryMiB} MiB of memory plus QEMU's own) and the host keeps ${this.spec.hostReserveMiB} MiB for itself, but the node has ${hostMiB} MiB`,
-        'lower hypervisor.sandbox.memoryMiB or hypervisor.hostReserveMiB for this node, or set hypervisor.enabled: false on it',
+        'lower hypervisor.sandbox.memoryMiB or hypervisor.hostReserveMiB for this node, or set hypervisor.enabled: false on it (which destroys a sandbox VM gridops made there, with --replace-sandbox)',
       );
     }
     const [statePart = '', inactivePart = '', livePart = '', infoPart = ''] = splitProbeSections(stdout);

@@ -26,7 +26,7 @@ export interface HostState {
    * they keep the items the previous record named.
    */
   /**
-   * `sshWritten`: the SSH settings (`user`, `port`, `identityFile`, `jumpHost`) the topology wrote,
+   * `sshWritten`: the SSH settings (`user`, `port`, `identityFile`, `jumpHost`, `become`) the topology wrote,
    * which won over ~/.ssh/config when the node was applied and win again when it is decommissioned;
    * absent from states written before it was recorded (~/.ssh/config then wins for all four).
    */
@@ -41,6 +41,13 @@ export interface HostState {
   playbooks: string[];
   gridopsVersion: string;
   agentVersion: string | null;
+  /**
+   * Whether the sandbox VM gridops made may be there: true once the hypervisor playbook ran with
+   * success on a node with hypervisor.enabled, false once hypervisor-off (or a reset) did. Ad-hoc
+   * runs of other playbooks keep it. Absent from states written before it was recorded: the last
+   * successful playbooks then say (retired-hypervisor.ts).
+   */
+  sandboxMade?: boolean;
   /** When the last successful apply (applied or unchanged) ended; '' if none has. */
   appliedAt: string;
   /** Changes the last run completed on the host; for a failed run, those before its failing step. */

@@ -26,7 +26,7 @@ export function statusFailures(status: GridStatus, flags: { strict: boolean; wai
   }
   if (!flags.strict) return failures;
   const notInSync = status.nodes.filter((n) => n.reachable && n.applied !== 'in-sync').map((n) => `${n.node} (${n.applied})`);
-  if (notInSync.length) failures.push({ message: `not applied with this topology: ${notInSync.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it` });
+  if (notInSync.length) failures.push({ message: `not applied with this topology: ${notInSync.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)` });
   const sandboxes = status.nodes.filter((n) => n.sandbox);
   const unread = sandboxes.filter((n) => n.sandbox!.state.startsWith('unknown')).map((n) => `${n.node} (${n.sandbox!.state})`);
   if (unread.length) failures.push({ message: `cannot read the sandbox VM's state: ${unread.join(', ')}`, hint: 'check `virsh dominfo` on the node as the SSH user (with become, sudo must not ask for a password)' });

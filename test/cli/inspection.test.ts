@@ -156,6 +156,20 @@ describe('gridops inventory', () => {
     expect(vars['nb-01']).toMatchObject({ ansible_host: 'nb-01.example.org' });
   });
 
+  it("a login user from ~/.ssh/config other than root gets ansible_become, where the topology names no user, as gridops' own runs do", () => {
+    const home = join(dir, 'home-become');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    writeFileSync(join(home, '.ssh', 'config'), 'Host 10.0.9.*\n  User ops\n');
+    const file = join(dir, 'no-user.yaml');
+    writeFileSync(file, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.9.1 }\n          - { name: n2, address: 10.0.8.2 }\n');
+    const r = spawnSync(`${root}bin/run.js`, ['inventory', file, '--format', 'yaml'], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } });
+    expect(r.status).toBe(0);
+    const vars = ansibleList(r.stdout, 'yaml')._meta.hostvars;
+    expect(vars.n1).toMatchObject({ ansible_user: 'ops', ansible_become: true });
+    expect(vars.n2).toMatchObject({ ansible_user: 'root' });
+    expect(vars.n2.ansible_become).toBeUndefined();
+  });
+
   it('refuses a grid whose names would collide as Ansible groups, naming both', () => {
     const file = join(dir, 'collide.yaml');
     writeFileSync(file, readFileSync(`${root}${LABELS}`, 'utf8').replace('name: eu-west', 'name: all')); // a valid DNS label, and Ansible's own group

@@ -25,6 +25,7 @@ import { forgetNodes } from '../../src/state/forget-nodes.js';
 import { statePaths } from '../../src/state/state.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { connectionTarget } from '../../src/transport/ssh-config.js';
+import { becomeFor } from '../../src/engine/become.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { gridOf } from '../resources/fixtures.js';
 import { oneSubgridTopology, writeKey } from '../transport/connect-support.js';
@@ -431,7 +432,7 @@ regions:
     const plan = await runPlan(options({ playbooks: undefined, connect: stubbed, progress: (m) => said.push(m) }));
     expect(plan.hosts.find((h) => h.host === 'n1')!.playbooks).toEqual(['node-base', 'hypervisor-off', 'qos', 'agent']);
     expect(plan.hosts.find((h) => h.host === 'n2')!.playbooks).toEqual(['node-base', 'qos', 'agent']);
-    expect(said).toContain('n1: hypervisor.enabled is now false, so the sandbox VM, its network and pool go (playbook hypervisor-off; libvirt stays installed)');
+    expect(said).toContain('n1: hypervisor.enabled is now false, so the sandbox VM, its network and pool go (playbook hypervisor-off, with --replace-sandbox; libvirt stays installed)');
     await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
     // Recorded as the workflow it now is: the next run has no hypervisor-off, and status calls it in sync.
     expect(JSON.parse(readFileSync(stateFile, 'utf8')).hosts.n1.playbooks).toEqual(['node-base', 'qos', 'agent']);
@@ -463,11 +464,14 @@ regions:
     expect(asked).toEqual(['n2.grid.test']);
     expect(same.hosts.some((h) => h.decommission)).toBe(false);
     expect(same.hosts.find((h) => h.host === 'n9')).toMatchObject({ renamedFrom: ['n2'] });
-    // The name now points elsewhere (or does not resolve): another host, decommissioned as before.
-    for (const answer of [['10.0.0.7'], []]) {
-      const other = await runPlan(options({ playbooks: undefined, connect: stubbed, resolveHost: resolver(answer) }));
-      expect(other.hosts.find((h) => h.host === 'n2')).toMatchObject({ decommission: true, address: 'n2.grid.test' });
-    }
+    // The name now points elsewhere: another host, decommissioned as before.
+    const other = await runPlan(options({ playbooks: undefined, connect: stubbed, resolveHost: resolver(['10.0.0.7']) }));
+    expect(other.hosts.find((h) => h.host === 'n2')).toMatchObject({ decommission: true, address: 'n2.grid.test' });
+    // It does not resolve: gridops cannot tell, so it neither resets that host nor forgets it, and says so.
+    const said: string[] = [];
+    const unknown = await runPlan(options({ playbooks: undefined, connect: stubbed, resolveHost: resolver([]), progress: (m) => said.push(m) }));
+    expect(unknown.hosts.find((h) => h.host === 'n2')).toBeUndefined();
+    expect(said.find((m) => m.startsWith('warning: n2 (n2.grid.test)'))).toContain('cannot tell whether it was renamed (n2.grid.test did not resolve within 3 s): not decommissioned in this run');
   });
 
   it('a node renamed at the same address (and port) is not decommissioned: the plan says so, the new name is applied, the old name forgotten', async () => {
@@ -744,16 +748,18 @@ regions:
   });
 
   it("a dropped node is reached as it was applied: the SSH settings the topology wrote still win over ~/.ssh/config, the others still come from it", async () => {
-    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n2, address: 10.0.0.2, ssh: { user: ops, port: 2202 } }'));
+    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n2, address: 10.0.0.2, ssh: { user: ops, port: 2202, become: false } }'));
     await runApply(options());
     const state = JSON.parse(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8'));
-    expect(state.hosts.n2.node.sshWritten).toEqual(['user', 'port']);
+    expect(state.hosts.n2.node.sshWritten).toEqual(['user', 'port', 'become']);
     expect(state.hosts.n1.node.sshWritten).toEqual([]);
     writeFileSync(topology, twoSubgrids.replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
     const grid = await loadTopology(topology);
     const sshConfig = { user: 'deploy', port: 2222, identityFiles: ['/home/deploy/.ssh/id_ed25519'] };
     const { node: n2 } = removedNode(grid, 'n2', state.hosts.n2.node);
     expect(connectionTarget(n2, sshConfig)).toMatchObject({ user: 'ops', port: 2202, identityFiles: ['/home/deploy/.ssh/id_ed25519'], fromSshConfig: ['identityFile'] });
+    // Its reset runs without sudo, as the topology said, though it logs in as a user other than root.
+    expect(becomeFor(n2, { loginUser: 'ops' })).toBe(false);
     // A record without the list (an older gridops): ~/.ssh/config wins, as it did for such a node before.
     const { sshWritten: _, ...older } = state.hosts.n2.node;
     expect(connectionTarget(removedNode(grid, 'n2', older).node, sshConfig)).toMatchObject({ user: 'deploy', port: 2222 });

@@ -51,7 +51,7 @@ describe('why status exits 1', () => {
       'sandbox VM not running: n2 (shut off)',
     ]);
     // The commands a hint names are pasted into a shell: the file quoted as one word.
-    expect(failures[1]!.hint).toBe("`gridops plan 'my grid'\\''s.yaml' --state-dir /var/lib/ops` shows what differs, `gridops apply 'my grid'\\''s.yaml' --state-dir /var/lib/ops` applies it");
+    expect(failures[1]!.hint).toBe("`gridops plan 'my grid'\\''s.yaml' --state-dir /var/lib/ops` shows what differs, `gridops apply 'my grid'\\''s.yaml' --state-dir /var/lib/ops` applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)");
   });
 
   it('a grid where no node runs an agent has nothing to converge', () => {

@@ -1,0 +1,58 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { HostOutcome } from '../../src/engine/applier.js';
+import type { PlannedHost } from '../../src/engine/planner.js';
+import { recordState } from '../../src/phases/record-state.js';
+import { RunContext } from '../../src/phases/run-context.js';
+import { statePaths } from '../../src/state/state.js';
+import { allNodes } from '../../src/topology/model.js';
+import { gridOf } from '../resources/fixtures.js';
+
+/** A host whose sandbox change was refused (no --replace-sandbox) is not at this topology: status must not call it in sync. */
+describe('record the state: a refused change', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-record-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps the host's last topology hash, and records the others' as this one", async () => {
+    const grid = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }, { name: n2, address: 10.0.0.2 }] }] }]\n');
+    const ctx = new RunContext({ topologyFile: join(dir, 'g.yaml'), concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
+    ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
+    ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
+    const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
+    ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor'] }, kernelEntries: {} }) as unknown as PlannedHost);
+    const outcomes: HostOutcome[] = [
+      { host: 'n1', status: 'applied', applied: 2, refused: [{ id: 'sandbox-domain gridops-sandbox', reason: 'the VM must restart' }] },
+      { host: 'n2', status: 'applied', applied: 2 },
+    ];
+    ctx.outcomes = outcomes;
+    // n1's last full apply was of an earlier topology.
+    mkdirSync(dirname(ctx.paths.state), { recursive: true });
+    writeFileSync(ctx.paths.state, JSON.stringify({ format: 1, grid: grid.name, serial: 1, hosts: { n1: { topologyHash: 'earlier', playbooks: ['node-base', 'hypervisor'], gridopsVersion: '0', agentVersion: null, appliedAt: '2026-12-01T00:00:00Z', changesApplied: 1, lastOutcome: 'applied', lastRunAt: '2026-12-01T00:00:00Z' } } }));
+    await recordState.run(ctx);
+    const hosts = JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts;
+    expect(hosts.n1.topologyHash).toBe('earlier');
+    expect(hosts.n2.topologyHash).toBe(grid.sourceHash);
+    expect(hosts.n1.lastOutcome).toBe('applied');
+  });
+
+  it('the sandbox marker: set by a hypervisor run on a node with it enabled, kept by an ad-hoc run of other playbooks, cleared by hypervisor-off', async () => {
+    const enabled = gridOf('defaults: { hypervisor: { enabled: true } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const runWith = async (grid: typeof enabled, playbooks: string[]) => {
+      const ctx = new RunContext({ topologyFile: join(dir, 'g.yaml'), concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
+      ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
+      ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
+      const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
+      ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks }, kernelEntries: {} }) as unknown as PlannedHost);
+      ctx.outcomes = [{ host: 'n1', status: 'applied', applied: 1 }];
+      await recordState.run(ctx);
+      return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts.n1.sandboxMade;
+    };
+    const disabled = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    expect(await runWith(disabled, ['node-base', 'hypervisor'])).toBeUndefined();
+    expect(await runWith(enabled, ['node-base', 'hypervisor', 'qos', 'agent'])).toBe(true);
+    expect(await runWith(disabled, ['qos'])).toBe(true);
+    expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'])).toBe(false);
+  });
+});
