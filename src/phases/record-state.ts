@@ -48,7 +48,7 @@ export const recordState: Phase = {
         playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK) : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,
         agentVersion: p.session.facts.agentVersion,
-        ...sandboxMadeRecord(ok, p.plan.playbooks, node, previous),
+        ...sandboxMadeRecord(ok && !outcome.refused?.length, p.plan.playbooks, node, previous),
         appliedAt: ok ? now : previous?.appliedAt ?? '',
         changesApplied: outcome.applied,
         lastOutcome: outcome.status,
@@ -80,9 +80,13 @@ function sshWritten(node: Node): string[] {
   return [...SSH_TARGET_KEYS.filter((key) => writtenByTopology(node, key)), ...(become !== undefined && become !== 'built-in' ? ['become'] : [])];
 }
 
-/** The sandbox marker (HostState.sandboxMade) after this outcome: set by a hypervisor run, cleared by hypervisor-off, else kept. */
-function sandboxMadeRecord(ok: boolean, ran: readonly string[], node: Node, previous: HostState | undefined): { sandboxMade?: boolean } {
-  if (ok && ran.includes(HYPERVISOR_OFF_PLAYBOOK)) return { sandboxMade: false };
-  if (ok && ran.includes('hypervisor') && node.settings.hypervisor.enabled) return { sandboxMade: true };
+/**
+ * The sandbox marker (HostState.sandboxMade) after this outcome: set by a hypervisor run, cleared by
+ * a hypervisor-off run, else kept. `done`: the host applied every change planned for it (a change
+ * refused without --replace-sandbox, such as hypervisor-off's, leaves the marker as it was).
+ */
+function sandboxMadeRecord(done: boolean, ran: readonly string[], node: Node, previous: HostState | undefined): Pick<HostState, 'sandboxMade'> {
+  if (done && ran.includes(HYPERVISOR_OFF_PLAYBOOK)) return { sandboxMade: null };
+  if (done && ran.includes('hypervisor') && node.settings.hypervisor.enabled) return { sandboxMade: { network: node.settings.hypervisor.sandbox.network } };
   return previous?.sandboxMade === undefined ? {} : { sandboxMade: previous.sandboxMade };
 }

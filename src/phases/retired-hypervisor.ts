@@ -21,7 +21,7 @@ const NETWORK_VALUE = '{{node.settings.hypervisor.sandbox.network}}';
  * workflow no longer runs the hypervisor playbook (hypervisor.enabled became false) runs
  * hypervisor-off in its place, which destroys the sandbox VM and removes its network, pool and
  * hook; otherwise they would keep running (and autostarting) while plan and status say nothing.
- * The network removed is the one the state recorded for the node, not the topology's value now
+ * The network removed is the one gridops made for that sandbox, not the topology's value now
  * (which may have been edited or dropped with the rest). Its changes are refused without
  * `--replace-sandbox` (markSandboxRemoval). Only in runs of the grid's own workflow, on the nodes
  * the run selected. Returns the playbook each such node runs.
@@ -32,9 +32,10 @@ export function removeRetiredHypervisor(workflow: { byNode: Map<string, LoadedPl
   for (const [name, playbooks] of workflow.byNode) {
     if (removing.has(name) || playbooks.some((p) => p.ref === 'hypervisor')) continue;
     const record = recordOf(state, name, renamed);
-    if (!record || !sandboxMade(record)) continue;
+    const network = record && madeOn(record);
+    if (network === undefined) continue;
     playbook ??= loadPlaybook(HYPERVISOR_OFF_PLAYBOOK);
-    const own = onRecordedNetwork(playbook, record);
+    const own = onNetwork(playbook, network);
     // In the hypervisor playbook's place: after node-base, before qos and the agent.
     const at = playbooks.findIndex((p) => p.ref === 'node-base') + 1;
     workflow.byNode.set(name, [...playbooks.slice(0, at), own, ...playbooks.slice(at)]);
@@ -44,14 +45,20 @@ export function removeRetiredHypervisor(workflow: { byNode: Map<string, LoadedPl
   return chosen;
 }
 
-function sandboxMade(record: HostState): boolean {
-  return record.sandboxMade ?? record.playbooks.includes('hypervisor');
+/**
+ * The network of the sandbox gridops made on the node (`null`: the network is not known, the
+ * topology's then), or undefined where it made none or removed it. An older state, without the
+ * marker: its last successful playbooks and recorded settings say.
+ */
+function madeOn(record: HostState): string | null | undefined {
+  if (record.sandboxMade === null) return undefined;
+  if (record.sandboxMade) return record.sandboxMade.network;
+  return record.playbooks.includes('hypervisor') ? record.node?.settings?.hypervisor.sandbox.network ?? null : undefined;
 }
 
-/** The playbook with the network the state recorded for the node (a DNS label, checked again here); as it is without a record of it. */
-function onRecordedNetwork(playbook: LoadedPlaybook, record: HostState): LoadedPlaybook {
-  const network = record.node?.settings?.hypervisor.sandbox.network;
-  if (network === undefined || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(network)) return playbook;
+/** The playbook removing `network` (a DNS label, checked again here: it goes into a command); as it is where that is not known. */
+function onNetwork(playbook: LoadedPlaybook, network: string | null): LoadedPlaybook {
+  if (network === null || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(network)) return playbook;
   return JSON.parse(JSON.stringify(playbook).replaceAll(NETWORK_VALUE, network)) as LoadedPlaybook;
 }
 

@@ -42,12 +42,14 @@ export interface HostState {
   gridopsVersion: string;
   agentVersion: string | null;
   /**
-   * Whether the sandbox VM gridops made may be there: true once the hypervisor playbook ran with
-   * success on a node with hypervisor.enabled, false once hypervisor-off (or a reset) did. Ad-hoc
-   * runs of other playbooks keep it. Absent from states written before it was recorded: the last
-   * successful playbooks then say (retired-hypervisor.ts).
+   * The sandbox gridops made on the node, by the grid network it made for it: set once the
+   * hypervisor playbook ran with success on a node with hypervisor.enabled, null once
+   * hypervisor-off did; kept by every other run (ad-hoc work, a run whose removal was refused), so
+   * the network removed is the one made, whatever the topology says since. Absent from states
+   * written before it was recorded: the last successful playbooks and settings then say
+   * (retired-hypervisor.ts).
    */
-  sandboxMade?: boolean;
+  sandboxMade?: { network: string } | null;
   /** When the last successful apply (applied or unchanged) ended; '' if none has. */
   appliedAt: string;
   /** Changes the last run completed on the host; for a failed run, those before its failing step. */

@@ -39,20 +39,22 @@ describe('record the state: a refused change', () => {
 
   it('the sandbox marker: set by a hypervisor run on a node with it enabled, kept by an ad-hoc run of other playbooks, cleared by hypervisor-off', async () => {
     const enabled = gridOf('defaults: { hypervisor: { enabled: true } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
-    const runWith = async (grid: typeof enabled, playbooks: string[]) => {
+    const runWith = async (grid: typeof enabled, playbooks: string[], refused?: Array<{ id: string; reason: string }>) => {
       const ctx = new RunContext({ topologyFile: join(dir, 'g.yaml'), concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
       ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
       ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
       const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
       ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks }, kernelEntries: {} }) as unknown as PlannedHost);
-      ctx.outcomes = [{ host: 'n1', status: 'applied', applied: 1 }];
+      ctx.outcomes = [{ host: 'n1', status: 'applied', applied: 1, ...(refused ? { refused } : {}) }];
       await recordState.run(ctx);
       return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts.n1.sandboxMade;
     };
     const disabled = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
     expect(await runWith(disabled, ['node-base', 'hypervisor'])).toBeUndefined();
-    expect(await runWith(enabled, ['node-base', 'hypervisor', 'qos', 'agent'])).toBe(true);
-    expect(await runWith(disabled, ['qos'])).toBe(true);
-    expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'])).toBe(false);
+    expect(await runWith(enabled, ['node-base', 'hypervisor', 'qos', 'agent'])).toEqual({ network: 'grid-net' });
+    expect(await runWith(disabled, ['qos'])).toEqual({ network: 'grid-net' });
+    // Its changes refused (no --replace-sandbox): the sandbox is still there, and the next run removes it.
+    expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'], [{ id: 'command remove-sandbox-vm', reason: 'x' }])).toEqual({ network: 'grid-net' });
+    expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'])).toBeNull();
   });
 });

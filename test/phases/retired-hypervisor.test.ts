@@ -23,7 +23,7 @@ describe('the sandbox of a node whose hypervisor.enabled became false', () => {
   });
 
   it('runs where the state says gridops made the sandbox (or, in an older state, the last playbooks ran hypervisor), not where it was removed or never made', () => {
-    const state: GridState = { hosts: { n1: record({ sandboxMade: true }), n2: record({ playbooks: ['node-base', 'hypervisor', 'qos', 'agent'] }), n3: record({ sandboxMade: false, playbooks: ['node-base', 'hypervisor'] }) } } as unknown as GridState;
+    const state: GridState = { hosts: { n1: record({ sandboxMade: { network: 'grid-net' } }), n2: record({ playbooks: ['node-base', 'hypervisor', 'qos', 'agent'] }), n3: record({ sandboxMade: null, playbooks: ['node-base', 'hypervisor'] }) } } as unknown as GridState;
     const workflow = workflowOf();
     const chosen = removeRetiredHypervisor(workflow, state, new Map(), new Set());
     expect([...chosen.keys()]).toEqual(['n1', 'n2']);
@@ -34,16 +34,18 @@ describe('the sandbox of a node whose hypervisor.enabled became false', () => {
     expect([...removeRetiredHypervisor(workflowOf(), state, new Map(), new Set(['n1'])).keys()]).toEqual(['n2']);
   });
 
-  it('removes the network the state recorded, not the topology\'s value now', () => {
-    const state = { hosts: { n1: record({ sandboxMade: true }, 'old-net') } } as unknown as GridState;
-    const own = removeRetiredHypervisor(workflowOf(), state, new Map(), new Set()).get('n1')!;
-    const text = JSON.stringify(own);
-    expect(text).toContain('net-undefine old-net');
-    expect(text).not.toContain('{{node.settings.hypervisor.sandbox.network}}');
+  it('removes the network gridops made for the sandbox, not the topology\'s value now nor the last recorded settings\'', () => {
+    const text = (state: unknown) => JSON.stringify(removeRetiredHypervisor(workflowOf(), state as GridState, new Map(), new Set()).get('n1')!);
+    // The settings recorded by a later run (whose removal was refused) name another network: the one made wins.
+    const made = text({ hosts: { n1: record({ sandboxMade: { network: 'made-net' } }, 'later-net') } });
+    expect(made).toContain('net-undefine made-net');
+    expect(made).not.toContain('{{node.settings.hypervisor.sandbox.network}}');
+    // An older state without the marker: its recorded settings.
+    expect(text({ hosts: { n1: record({ playbooks: ['node-base', 'hypervisor'] }, 'old-net') } })).toContain('net-undefine old-net');
   });
 
   it('marks every change of hypervisor-off as needing --replace-sandbox, and no other', () => {
-    const state = { hosts: { n1: record({ sandboxMade: true }) } } as unknown as GridState;
+    const state = { hosts: { n1: record({ sandboxMade: { network: 'grid-net' } }) } } as unknown as GridState;
     const chosen = removeRetiredHypervisor(workflowOf(), state, new Map(), new Set());
     const change = (id: string) => ({ kind: 'command', id, action: 'run', summary: id, fields: [], command: 'x' });
     const plans = [
