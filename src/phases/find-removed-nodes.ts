@@ -67,8 +67,9 @@ export const findRemovedNodes: Phase = {
         ctx.say(`warning: ${name} is in the state but no longer in the topology, and the state does not say where it is (recorded by an older gridops): it is not decommissioned; run \`gridops reset\` with a topology that still has it`);
         continue;
       }
-      const resolved = renamedTo(nodes, record.node) ? undefined : await renamedByResolution(nodes, record.node, recordedNames, (resolve ??= resolvedOnce(ctx.options.resolveHost ?? lookupAll)));
-      const renamedAs = renamedTo(nodes, record.node) ?? (resolved && 'node' in resolved ? resolved.node : undefined);
+      const sameAddress = renamedTo(nodes, record.node);
+      const resolved = sameAddress ? { node: sameAddress } : await renamedByResolution(nodes, record.node, recordedNames, (resolve ??= resolvedOnce(ctx.options.resolveHost ?? lookupAll)));
+      const renamedAs = resolved && 'node' in resolved ? resolved.node : undefined;
       if (renamedAs) {
         ctx.renamed.set(name, renamedAs.name);
         continue;

@@ -2,7 +2,7 @@ import type { HostOutcome } from '../engine/applier.js';
 import { stderrTail } from '../errors/index.js';
 import { recordedEntries } from '../playbooks/retired-entries.js';
 import { recordedKernel, sweepsOf } from '../playbooks/retired-kernel.js';
-import { readState, writeState, type HostState } from '../state/state.js';
+import { readState, writeState } from '../state/state.js';
 import type { Node } from '../topology/model.js';
 import { SSH_TARGET_KEYS, writtenByTopology } from '../transport/ssh-config.js';
 import { GRIDOPS_VERSION } from '../version.js';
@@ -10,7 +10,7 @@ import { unchangedOutcomes } from './apply-in-batches.js';
 import type { Phase } from './phase.js';
 import { AGENT_RENAME_PLAYBOOK } from './renamed-agent.js';
 import { recordOf } from './renamed-node.js';
-import { HYPERVISOR_OFF_PLAYBOOK } from './retired-hypervisor.js';
+import { HYPERVISOR_OFF_PLAYBOOK, sandboxMadeRecord } from './retired-hypervisor.js';
 import { gridPlaybooks } from './workflow-playbooks.js';
 
 /**
@@ -78,15 +78,4 @@ function lastError(failure: NonNullable<HostOutcome['failure']>): string {
 function sshWritten(node: Node): string[] {
   const become = node.origins['ssh.become'];
   return [...SSH_TARGET_KEYS.filter((key) => writtenByTopology(node, key)), ...(become !== undefined && become !== 'built-in' ? ['become'] : [])];
-}
-
-/**
- * The sandbox marker (HostState.sandboxMade) after this outcome: set by a hypervisor run, cleared by
- * a hypervisor-off run, else kept. `done`: the host applied every change planned for it (a change
- * refused without --replace-sandbox, such as hypervisor-off's, leaves the marker as it was).
- */
-function sandboxMadeRecord(done: boolean, ran: readonly string[], node: Node, previous: HostState | undefined): Pick<HostState, 'sandboxMade'> {
-  if (done && ran.includes(HYPERVISOR_OFF_PLAYBOOK)) return { sandboxMade: null };
-  if (done && ran.includes('hypervisor') && node.settings.hypervisor.enabled) return { sandboxMade: { network: node.settings.hypervisor.sandbox.network } };
-  return previous?.sandboxMade === undefined ? {} : { sandboxMade: previous.sandboxMade };
 }

@@ -44,17 +44,19 @@ export type ResolvedRename = { node: Node } | { unknown: string } | undefined;
  * under its new name. Only nodes the state has no record of are candidates (a rename's new name
  * is new to the state), so a run resolves a handful of names, all at once, each within 3 s; a name
  * that does not resolve in time, or two candidates that match, is `unknown`, never a guess either
- * way. Not through a jump host: the bastion resolves those names, not this machine.
+ * way. Not through a jump host: the bastion resolves those names, not this machine. `resolve`:
+ * one made by resolvedOnce, which bounds every lookup by the timeout and asks each name once.
  */
 export async function renamedByResolution(nodes: readonly Node[], record: NonNullable<HostState['node']>, known: ReadonlySet<string>, resolve: ResolveHost): Promise<ResolvedRename> {
   const jumpHost = record.settings?.ssh.jumpHost;
   if (jumpHost) return undefined;
   const candidates = nodes.filter((n) => !known.has(n.name) && n.settings.ssh.port === record.port && !n.settings.ssh.jumpHost && (isIP(n.address) === 0 || isIP(record.address) === 0));
   if (candidates.length === 0) return undefined;
+  // `resolve` settles within the lookup timeout, with no address for a name that did not resolve (resolvedOnce).
   const addressesOf = async (host: string): Promise<Set<string> | undefined> => {
     if (isIP(host) !== 0) return new Set([canonicalHost(host)]);
-    const found = await Promise.race([resolve(host).catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), LOOKUP_TIMEOUT_MS).unref())]);
-    return found && found.length ? new Set(found.map(canonicalHost)) : undefined;
+    const found = await resolve(host);
+    return found.length ? new Set(found.map(canonicalHost)) : undefined;
   };
   const hosts = [record.address, ...candidates.map((n) => n.address)];
   const answers = await Promise.all(hosts.map(addressesOf));

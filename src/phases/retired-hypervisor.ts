@@ -76,3 +76,14 @@ export function markSandboxRemoval(grid: Grid, nodes: readonly Node[], chosen: R
     for (const change of plan.changes) if (ids.has(change.id)) change.needsRestart = SANDBOX_REMOVAL;
   }
 }
+
+/**
+ * The sandbox marker (HostState.sandboxMade) after this outcome: set by a hypervisor run, cleared by
+ * a hypervisor-off run, else kept. `done`: the host applied every change planned for it (a change
+ * refused without --replace-sandbox, such as hypervisor-off's, leaves the marker as it was).
+ */
+export function sandboxMadeRecord(done: boolean, ran: readonly string[], node: Node, previous: HostState | undefined): Pick<HostState, 'sandboxMade'> {
+  if (done && ran.includes(HYPERVISOR_OFF_PLAYBOOK)) return { sandboxMade: null };
+  if (done && ran.includes('hypervisor') && node.settings.hypervisor.enabled) return { sandboxMade: { network: node.settings.hypervisor.sandbox.network } };
+  return previous?.sandboxMade === undefined ? {} : { sandboxMade: previous.sandboxMade };
+}
