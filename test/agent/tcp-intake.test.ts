@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { jest } from '@jest/globals';
 import { TcpIntake, type IntakeDrop } from '../../src/agent/runtime/tcp-intake.js';
@@ -10,7 +11,7 @@ async function serve(limits: Partial<ConstructorParameters<typeof TcpIntake>[0]>
   const frames: Buffer[] = [];
   const drops: IntakeDrop[] = [];
   const intake = new TcpIntake(
-    { maxFrameBytes: 4 * 1024 * 1024, maxConnections: 8, maxConnectionsPerPeer: 8, memoryBudgetBytes: 6 * 1024 * 1024, frameTimeoutMs: 500, idleTimeoutMs: 2_000, ...limits },
+    { maxFrameBytes: 4 * 1024 * 1024, maxConnections: 8, maxConnectionsPerPeer: 8, memoryBudgetBytes: 6 * 1024 * 1024, memoryBudgetPerPeerBytes: 6 * 1024 * 1024, frameTimeoutMs: 500, idleTimeoutMs: 2_000, ...limits },
     (f) => frames.push(f),
     (r) => drops.push(r),
   );
@@ -18,8 +19,9 @@ async function serve(limits: Partial<ConstructorParameters<typeof TcpIntake>[0]>
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const clients: Socket[] = [];
-  const open = async () => {
-    const c = connect({ host: '127.0.0.1', port });
+  /** `from`: the client's source address (another 127.x address is another peer). */
+  const open = async (from?: string) => {
+    const c = connect({ host: '127.0.0.1', port, ...(from ? { localAddress: from } : {}) });
     c.on('error', () => undefined);
     clients.push(c);
     await new Promise<void>((resolve) => c.once('connect', () => resolve()));
@@ -114,5 +116,52 @@ describe('TCP intake: unauthenticated input costs bounded memory', () => {
     } finally {
       await s.close();
     }
+  });
+
+  it('one peer address holds at most its share of the budget; another peer still gets its frames through', async () => {
+    // The hog's 4 connections of 1 MiB would fill this budget whole, but for its share.
+    const s = await serve({ maxConnections: 16, maxConnectionsPerPeer: 8, memoryBudgetBytes: 4.5 * 1024 * 1024, memoryBudgetPerPeerBytes: 2 * 1024 * 1024 });
+    try {
+      const hog = await Promise.all(Array.from({ length: 4 }, () => s.open('127.0.0.2')));
+      const junk = Buffer.alloc(1024 * 1024, 1);
+      for (const c of hog) c.write(Buffer.concat([Buffer.from([0, 0x40, 0, 0]), junk]));
+      await eventually(() => s.drops.filter((d) => d === 'tcpPeerMemoryBudget').length >= 2);
+      expect(s.intake.stats().bufferedBytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+      expect(s.drops.filter((d) => d === 'tcpPeerMemoryBudget').length).toBeGreaterThanOrEqual(2);
+      const other = await s.open('127.0.0.1');
+      other.write(frame(Buffer.alloc(1.5 * 1024 * 1024, 2)));
+      await eventually(() => s.frames.length === 1);
+      expect(s.frames.map((f) => f.length)).toEqual([1.5 * 1024 * 1024]);
+      expect(s.drops).not.toContain('tcpMemoryBudget');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a frame's chunks are joined once it is whole, not at every chunk", () => {
+    const frames: Buffer[] = [];
+    const intake = new TcpIntake(
+      { maxFrameBytes: 4 * 1024 * 1024, maxConnections: 8, maxConnectionsPerPeer: 8, memoryBudgetBytes: 16 * 1024 * 1024, memoryBudgetPerPeerBytes: 16 * 1024 * 1024, frameTimeoutMs: 5_000, idleTimeoutMs: 10_000 },
+      (f) => frames.push(f),
+      () => undefined,
+    );
+    // A socket that delivers what the test gives it, in the segments the test chooses.
+    const socket = Object.assign(new EventEmitter(), { remoteAddress: '10.0.0.9', destroyed: false, setTimeout: () => undefined, destroy: () => undefined });
+    intake.accept(socket as unknown as Socket);
+    const body = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = i % 251;
+    const wire = Buffer.concat([frame(body), frame(Buffer.from('next'))]);
+    const concat = jest.spyOn(Buffer, 'concat');
+    try {
+      // 1460-byte segments, the first of which splits the length prefix.
+      socket.emit('data', wire.subarray(0, 2));
+      for (let at = 2; at < wire.length; at += 1460) socket.emit('data', wire.subarray(at, Math.min(wire.length, at + 1460)));
+      expect(concat.mock.calls.length).toBeLessThanOrEqual(3);
+    } finally {
+      concat.mockRestore();
+    }
+    expect(frames.map((f) => f.length)).toEqual([body.length, 4]);
+    expect(frames[0]!.equals(body)).toBe(true);
+    expect(intake.stats().bufferedBytes).toBe(0);
   });
 });

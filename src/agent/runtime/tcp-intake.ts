@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 
 /** Why the intake closed a connection or threw bytes away; each is counted in /metrics (gridagent_dropped_total). */
-export type IntakeDrop = 'oversized' | 'tcpConnectionLimit' | 'tcpPeerLimit' | 'tcpMemoryBudget' | 'tcpSlowFrame';
+export type IntakeDrop = 'oversized' | 'tcpConnectionLimit' | 'tcpPeerLimit' | 'tcpMemoryBudget' | 'tcpPeerMemoryBudget' | 'tcpSlowFrame';
 
 /** The bounds on what unauthenticated TCP input may cost; every frame is unauthenticated until its HMAC is checked. */
 export interface IntakeLimits {
@@ -12,6 +12,8 @@ export interface IntakeLimits {
   maxConnectionsPerPeer: number;
   /** Bytes held for incomplete frames, over all connections together. */
   memoryBudgetBytes: number;
+  /** The same, over the connections of one peer address: one address cannot take the whole budget from the others. */
+  memoryBudgetPerPeerBytes: number;
   /** A frame must arrive whole within this long of its first byte (a slow sender cannot pin memory). */
   frameTimeoutMs: number;
   /** A connection with no bytes for this long is closed. */
@@ -23,20 +25,26 @@ export const DEFAULT_INTAKE_LIMITS: IntakeLimits = {
   maxConnections: 64,
   maxConnectionsPerPeer: 4,
   memoryBudgetBytes: 16 * 1024 * 1024,
+  // Two of the largest frames in flight from one peer (a sync and a merge), half the budget: an
+  // address that fills its share leaves the other half to the rest (4 connections of 4 MiB took all of it).
+  memoryBudgetPerPeerBytes: 8 * 1024 * 1024 + 64 * 1024,
   frameTimeoutMs: 5_000,
   idleTimeoutMs: 10_000,
 };
 
 /**
  * Cuts length-prefixed frames out of inbound TCP connections while keeping what anyone can make
- * the agent hold bounded: connections in total and per peer, bytes buffered over all of them, and
- * time per frame. A frame's bytes are kept in the chunks they came in (no re-copy per chunk) and
- * released as soon as the frame is handed on or the connection closes.
+ * the agent hold bounded: connections in total and per peer, bytes buffered over all of them and
+ * per peer address, and time per frame. A frame's bytes are kept in the chunks they came in and
+ * joined once, when the frame is whole (joining them at every chunk cost a 4 MiB frame sent in
+ * 1460-byte segments most of a second of CPU), and released as soon as the frame is handed on or
+ * the connection closes.
  */
 export class TcpIntake {
   private open = 0;
   private readonly perPeer = new Map<string, number>();
   private buffered = 0;
+  private readonly bufferedPerPeer = new Map<string, number>();
 
   constructor(
     private readonly limits: IntakeLimits,
@@ -59,11 +67,21 @@ export class TcpIntake {
 
     let chunks: Buffer[] = [];
     let held = 0;
+    /** The length the frame being received announced, once its 4 bytes are in. */
+    let announced: number | undefined;
     let frameTimer: NodeJS.Timeout | undefined;
+    /** Counts `delta` bytes held (or released) by this connection, in its peer's share and the whole budget. */
+    const hold = (delta: number) => {
+      held += delta;
+      this.buffered += delta;
+      const peerHeld = (this.bufferedPerPeer.get(peer) ?? 0) + delta;
+      if (peerHeld > 0) this.bufferedPerPeer.set(peer, peerHeld);
+      else this.bufferedPerPeer.delete(peer);
+    };
     const release = () => {
-      this.buffered -= held;
-      held = 0;
+      hold(-held);
       chunks = [];
+      announced = undefined;
     };
     const close = (reason?: IntakeDrop) => {
       if (reason) this.onDrop(reason, held);
@@ -82,25 +100,43 @@ export class TcpIntake {
     });
     socket.on('data', (chunk: Buffer) => {
       if (this.buffered + chunk.length > this.limits.memoryBudgetBytes) return close('tcpMemoryBudget');
+      if ((this.bufferedPerPeer.get(peer) ?? 0) + chunk.length > this.limits.memoryBudgetPerPeerBytes) return close('tcpPeerMemoryBudget');
       if (held === 0) frameTimer = setTimeout(() => close('tcpSlowFrame'), this.limits.frameTimeoutMs);
       chunks.push(chunk);
-      held += chunk.length;
-      this.buffered += chunk.length;
-      while (held >= 4) {
-        const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, held);
-        chunks = [head];
-        const length = head.readUInt32BE(0);
-        if (length > this.limits.maxFrameBytes) return close('oversized');
-        if (held < 4 + length) return;
-        const frame = Buffer.from(head.subarray(4, 4 + length));
-        const rest = head.subarray(4 + length);
-        this.buffered -= 4 + length;
-        held = rest.length;
-        chunks = held ? [rest] : [];
+      hold(chunk.length);
+      // Most chunks of a large frame end here, kept as they came: nothing is joined until a whole frame is in.
+      if (held < 4 || (announced !== undefined && held < 4 + announced)) return;
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, held);
+      const frames: Buffer[] = [];
+      let at = 0;
+      announced = undefined;
+      while (data.length - at >= 4) {
+        const length = data.readUInt32BE(at);
+        if (length > this.limits.maxFrameBytes) {
+          close('oversized');
+          break;
+        }
+        if (data.length - at < 4 + length) {
+          announced = length;
+          break;
+        }
+        // Copied out, so that what stays held is only what is counted.
+        frames.push(Buffer.from(data.subarray(at + 4, at + 4 + length)));
+        at += 4 + length;
+      }
+      if (socket.destroyed) {
+        // Closed for an oversized announcement: the frames before it were whole and are handed on.
+        for (const frame of frames) this.onFrame(frame);
+        return;
+      }
+      const rest = at === 0 ? data : Buffer.from(data.subarray(at));
+      hold(rest.length - held);
+      chunks = rest.length ? [rest] : [];
+      if (frames.length) {
         clearTimeout(frameTimer);
         if (held) frameTimer = setTimeout(() => close('tcpSlowFrame'), this.limits.frameTimeoutMs);
-        this.onFrame(frame);
       }
+      for (const frame of frames) this.onFrame(frame);
     });
   }
 
