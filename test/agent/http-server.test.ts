@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startHttpServer, stopHttpServer } from '../../src/agent/runtime/http-server.js';
-import { requestLeave } from '../../src/agent/runtime/status-command.js';
+import { LEAVE_TOKEN_HEADER } from '../../src/agent/runtime/leave-token.js';
+import { AgentRefusedError, requestLeave } from '../../src/agent/runtime/status-command.js';
 
 describe("the agent's HTTP server", () => {
   it('stops at once while a client holds a connection that is not idle', async () => {
@@ -36,14 +37,51 @@ describe("the agent's HTTP server", () => {
         await new Promise((r) => setTimeout(r, 50));
         return { left: true, successor: 'n2' };
       },
+      leaveToken: 'the-token',
     });
     const port = (server.address() as AddressInfo).port;
     try {
-      expect(await requestLeave('127.0.0.1', port)).toEqual({ left: true, successor: 'n2' });
+      expect(await requestLeave('127.0.0.1', port, 'the-token')).toEqual({ left: true, successor: 'n2' });
       expect(leaves).toBe(1);
       const get = await fetch(`http://127.0.0.1:${port}/leave`);
       expect(get.status).toBe(404);
       expect(leaves).toBe(1);
+    } finally {
+      await stopHttpServer(server);
+    }
+  });
+
+  it('POST /leave without the token, or with another, is refused (403) and the agent stays', async () => {
+    let leaves = 0;
+    const server = await startHttpServer('0.0.0.0', 0, {
+      status: () => ({ role: 'member' }),
+      metrics: () => '',
+      leave: async () => {
+        leaves++;
+        return { left: true, successor: null };
+      },
+      leaveToken: 'the-token',
+    });
+    const port = (server.address() as AddressInfo).port;
+    try {
+      await expect(requestLeave('127.0.0.1', port, undefined)).rejects.toThrow(AgentRefusedError);
+      await expect(requestLeave('127.0.0.1', port, 'the-token2')).rejects.toThrow(/HTTP 403: POST \/leave needs the token/);
+      await expect(requestLeave('127.0.0.1', port, '')).rejects.toThrow(/HTTP 403/);
+      const raw = await fetch(`http://127.0.0.1:${port}/leave`, { method: 'POST', headers: { [LEAVE_TOKEN_HEADER]: 'THE-TOKEN' } });
+      expect(raw.status).toBe(403);
+      expect(leaves).toBe(0);
+    } finally {
+      await stopHttpServer(server);
+    }
+  });
+
+  it('an agent started without a token refuses every POST /leave', async () => {
+    let leaves = 0;
+    const server = await startHttpServer('127.0.0.1', 0, { status: () => ({}), metrics: () => '', leave: async () => ({ left: (leaves++, true), successor: null }) });
+    const port = (server.address() as AddressInfo).port;
+    try {
+      await expect(requestLeave('127.0.0.1', port, undefined)).rejects.toThrow(/HTTP 403/);
+      expect(leaves).toBe(0);
     } finally {
       await stopHttpServer(server);
     }

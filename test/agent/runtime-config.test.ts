@@ -1,9 +1,9 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentConfigError, loadAgentConfig, normaliseAgentConfig } from '../../src/agent/runtime/config.js';
 import { GridKeyError, readGridKey } from '../../src/agent/runtime/grid-key.js';
-import { nextEpoch, readStateFile, writeStateFile } from '../../src/agent/runtime/state-file.js';
+import { nextEpoch, readStateFile, StateFileError, writeStateFile } from '../../src/agent/runtime/state-file.js';
 import { Metrics } from '../../src/agent/runtime/metrics.js';
 import { AGENT_VERSION } from '../../src/agent/version.js';
 
@@ -117,6 +117,20 @@ describe('agent config', () => {
     expect(readStateFile(path).epoch).toBe(7);
     expect(nextEpoch(7, 1_000)).toBe(8);
     expect(nextEpoch(7, 1_700_000_000_000)).toBe(1_700_000_000);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  test('a state file that is there but damaged or unreadable stops the start: taken as fresh, the node could vote twice in a term', () => {
+    const path = join(dir, 'state', 'n2.json');
+    writeStateFile(path, { epoch: 9, state: null });
+    for (const damaged of ['{"epoch": 9, "state": {"subgrid"', '', 'null', '[]', '{"state": null}', '{"epoch": "9", "state": null}', '{"epoch": 9, "state": 3}']) {
+      writeFileSync(path, damaged);
+      expect(() => readStateFile(path)).toThrow(StateFileError);
+      expect(() => readStateFile(path)).toThrow(/is damaged .*move it away \(mv .*n2\.json .*n2\.json\.damaged\)/);
+    }
+    rmSync(path);
+    mkdirSync(path);
+    expect(() => readStateFile(path)).toThrow(/cannot read the state file .*EISDIR/);
   });
 });
 

@@ -8,6 +8,7 @@ import type { AgentConfig } from './config.js';
 import { readGridKey } from './grid-key.js';
 import { readHostAttributes } from './host-attributes.js';
 import { startHttpServer, stopHttpServer } from './http-server.js';
+import { createLeaveToken, leaveTokenPath } from './leave-token.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { defineProcessMetrics } from './process-metrics.js';
@@ -55,12 +56,14 @@ export class AgentDaemon {
 
   async start(): Promise<void> {
     const config = this.config;
+    const leaveToken = createLeaveToken(leaveTokenPath(config.stateFile));
     if (existsSync(this.leftMarker)) {
       this.left = JSON.parse(readFileSync(this.leftMarker, 'utf8')) as { at: string; successor: string | null };
       this.http = await startHttpServer(config.http.bind, config.http.port, {
         status: () => ({ node: config.node, region: config.region, subgrid: config.subgrid, left: true, leftAt: this.left!.at, version: AGENT_VERSION }),
         metrics: () => this.metrics.render(),
         leave: async () => ({ left: true, successor: this.left!.successor }),
+        leaveToken,
       });
       this.log.info('this node left the grid for good earlier; staying idle', { marker: this.leftMarker });
       return;
@@ -115,6 +118,7 @@ export class AgentDaemon {
       status: () => ({ ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000) }),
       metrics: () => this.metrics.render(),
       leave: () => this.leave(),
+      leaveToken,
     });
     this.log.info('gridagent started', {
       version: AGENT_VERSION,

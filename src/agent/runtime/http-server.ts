@@ -1,19 +1,24 @@
 import { createServer, type Server } from 'node:http';
+import { LEAVE_TOKEN_HEADER, leaveTokenMatches } from './leave-token.js';
 
 /**
- * Local observability: GET /status (JSON) and GET /metrics (Prometheus text); and POST /leave,
- * which makes the agent leave the grid for good (`gridagent leave`, before a decommission). It
- * listens on loopback by default: whoever can reach it can take the node out of the grid.
+ * Local observability: GET /status (JSON) and GET /metrics (Prometheus text), read-only; and POST
+ * /leave, which makes the agent leave the grid for good (`gridagent leave`, before a decommission),
+ * only for a request that presents this run's leave token (leave-token.ts says why).
  */
 export function startHttpServer(
   bind: string,
   port: number,
-  handlers: { status: () => unknown; metrics: () => string; leave?: () => Promise<unknown> },
+  handlers: { status: () => unknown; metrics: () => string; leave?: () => Promise<unknown>; leaveToken?: string },
 ): Promise<Server> {
   const server = createServer((request, response) => {
     try {
       const path = (request.url ?? '/').split('?')[0];
       if (request.method === 'POST' && path === '/leave' && handlers.leave) {
+        if (handlers.leaveToken === undefined || !leaveTokenMatches(request.headers[LEAVE_TOKEN_HEADER], handlers.leaveToken)) {
+          response.writeHead(403, { 'content-type': 'text/plain' }).end('POST /leave needs the token the agent wrote beside its state file (readable by root only): run `gridagent leave` as root on the node\n');
+          return;
+        }
         handlers
           .leave()
           .then((result) => response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(result)}\n`))

@@ -4,7 +4,9 @@ import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
 import { GridKeyError } from './grid-key.js';
 import { memberRows, renderMembers } from './members-command.js';
-import { fetchStatus, renderStatus, requestLeave } from './status-command.js';
+import { leaveTokenPath, readLeaveToken } from './leave-token.js';
+import { StateFileError } from './state-file.js';
+import { AgentRefusedError, fetchStatus, renderStatus, requestLeave } from './status-command.js';
 
 const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agent (default config ${'/etc/gridagent/config.yaml'})
        gridagent status [--config FILE] [--json] [--http HOST:PORT]
@@ -43,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return -1;
   } catch (error) {
-    if (error instanceof AgentConfigError || error instanceof GridKeyError) {
+    if (error instanceof AgentConfigError || error instanceof GridKeyError || error instanceof StateFileError) {
       process.stderr.write(`gridagent: ${error.message}\n`);
       return 78;
     }
@@ -64,11 +66,23 @@ function endpoint(configPath: string, http: string | undefined): { host: string;
 
 async function leave(configPath: string, http: string | undefined): Promise<number> {
   const { host, port } = endpoint(configPath, http);
+  const tokenFile = leaveTokenPath(loadAgentConfig(configPath).stateFile);
+  let token: string | undefined;
   try {
-    const result = await requestLeave(host, port);
+    token = readLeaveToken(tokenFile);
+  } catch (error) {
+    process.stderr.write(`gridagent: cannot read the leave token ${tokenFile}: ${(error as Error).message}; run gridagent leave as root on the node\n`);
+    return 77;
+  }
+  try {
+    const result = await requestLeave(host, port, token);
     process.stdout.write(`left the grid for good${result.successor ? `; ${result.successor} took over as super peer` : ''}; the agent stays idle until it is stopped\n`);
     return 0;
   } catch (error) {
+    if (error instanceof AgentRefusedError) {
+      process.stderr.write(`gridagent: the agent at http://${host}:${port} refused to leave: ${error.message}\n`);
+      return 77;
+    }
     process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/leave: ${(error as Error).message}; is it running?\n`);
     return 69;
   }

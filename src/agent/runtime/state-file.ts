@@ -8,31 +8,70 @@ export interface StateFileContent {
   state: PersistentState | null;
 }
 
-/** Reads the state file; a missing or unreadable one means a fresh node. */
-export function readStateFile(path: string): StateFileContent {
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<StateFileContent>;
-    return { epoch: typeof parsed.epoch === 'number' ? parsed.epoch : 0, state: parsed.state ?? null };
-  } catch {
-    return { epoch: 0, state: null };
-  }
+/** The state file is there but cannot be read or is not the agent's: starting fresh could vote twice in a term. */
+export class StateFileError extends Error {
+  override readonly name = 'StateFileError';
 }
 
 /**
- * Writes atomically (temp file, fsync, rename): a vote must be on disk before the message that
- * grants it leaves, or a crash could let this node vote twice in one term.
+ * Reads the state file; a missing one means a fresh node. One that is there but unreadable or
+ * damaged stops the start (as etcd refuses a damaged WAL): taken as fresh, the node would forget
+ * its term and vote, and could grant a second vote in a term it already voted in. The operator
+ * decides: restore it, or move it away to have the node rejoin as a fresh one.
+ */
+export function readStateFile(path: string): StateFileContent {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { epoch: 0, state: null };
+    throw new StateFileError(`cannot read the state file ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw damaged(path, (error as Error).message);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw damaged(path, 'not a JSON object');
+  const { epoch, state } = parsed as Partial<StateFileContent>;
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) throw damaged(path, 'no epoch');
+  if (state !== null && (typeof state !== 'object' || Array.isArray(state))) throw damaged(path, 'its state is not an object');
+  return { epoch, state: state ?? null };
+}
+
+function damaged(path: string, why: string): StateFileError {
+  return new StateFileError(`the state file ${path} is damaged (${why}); restore it from a backup, or move it away (mv ${path} ${path}.damaged) so that the node rejoins as a fresh one`);
+}
+
+/**
+ * Writes atomically (temp file, fsync, rename, fsync of the directory): a vote must be on disk
+ * before the message that grants it leaves, or a crash could let this node vote twice in one term.
+ * Without the directory's fsync, a power loss after the rename can bring the older file back.
  */
 export function writeStateFile(path: string, content: StateFileContent): void {
-  mkdirSync(dirname(path), { recursive: true });
+  writePrivateFile(path, JSON.stringify(content));
+}
+
+/** Writes `text` to `path` with mode 0600, atomically and durably (writeStateFile says why each step). */
+export function writePrivateFile(path: string, text: string): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
   const temp = `${path}.tmp`;
   const fd = openSync(temp, 'w', 0o600);
   try {
-    writeSync(fd, JSON.stringify(content));
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(temp, path);
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 /**

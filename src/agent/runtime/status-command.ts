@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import type { AgentStatus } from '../core/agent.js';
+import { LEAVE_TOKEN_HEADER } from './leave-token.js';
 
 /** Fetches /status from a running agent. */
 export function fetchStatus(host: string, port: number, timeoutMs = 3000): Promise<AgentStatus & Record<string, unknown>> {
@@ -21,18 +22,25 @@ export function fetchStatus(host: string, port: number, timeoutMs = 3000): Promi
   });
 }
 
+/** The agent answered, and refused: what it said, with its HTTP status. */
+export class AgentRefusedError extends Error {
+  override readonly name = 'AgentRefusedError';
+}
+
 /**
  * Asks the agent to leave the grid for good (POST /leave); resolves once it has: a handover takes
  * up to 4 s, and waiting to be dropped from the voters up to 4 s more (daemon.ts, untilDropped).
+ * `token`: the running agent's leave token (undefined where it wrote none: a version before tokens).
  */
-export function requestLeave(host: string, port: number, timeoutMs = 15_000): Promise<{ left: boolean; successor: string | null }> {
+export function requestLeave(host: string, port: number, token: string | undefined, timeoutMs = 15_000): Promise<{ left: boolean; successor: string | null }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/leave', method: 'POST', timeout: timeoutMs }, (response) => {
+    const headers = token === undefined ? {} : { [LEAVE_TOKEN_HEADER]: token };
+    const req = request({ host, port, path: '/leave', method: 'POST', timeout: timeoutMs, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        if (response.statusCode !== 200) return reject(new Error(`HTTP ${response.statusCode}: ${body.trim()}`));
+        if (response.statusCode !== 200) return reject(new AgentRefusedError(`HTTP ${response.statusCode}: ${body.trim()}`));
         try {
           resolve(JSON.parse(body));
         } catch (error) {
