@@ -198,6 +198,26 @@ describe('challenge and resend', () => {
     expect(b.inspect(packet)).toEqual({ ok: false, reason: 'replayed' });
   });
 
+  test('the sequence running out moves the sender to the next epoch (to be put on disk first), and its peers keep taking its packets', () => {
+    const a = new PacketGuard({ self: 'a', epoch: 10, nonce: 111, seq: 0xfffffffe });
+    const b = new PacketGuard({ self: 'b', epoch: 20, nonce: 222 });
+    // b has heard from this run of a, so a's packets echo b's nonce.
+    expect(a.inspect({ header: { epoch: 20, seq: 1, nonce: 222, echo: 0 }, message: { ...vote('b', 'a'), type: 'discover' } as Message })).toMatchObject({ ok: true });
+    const headers = [0, 1, 2].map(() => a.stamp({ dest: { kind: 'node', name: 'b' }, message: vote('a', 'b') }).header);
+    expect(headers.map((h) => [h.epoch, h.seq])).toEqual([
+      [10, 0xffffffff],
+      [11, 1],
+      [11, 2],
+    ]);
+    expect(a.takeEpochToPersist()).toBe(11);
+    expect(a.takeEpochToPersist()).toBeNull();
+    for (const header of headers) expect(b.inspect({ header, message: vote('a', 'b') })).toEqual({ ok: true, validated: true });
+    // The old epoch's packet, replayed, is refused; and never resent on a challenge.
+    expect(b.inspect({ header: headers[0]!, message: vote('a', 'b') })).toEqual({ ok: false, reason: 'replayed' });
+    const challenge: Extract<Message, { type: 'challenge' }> = { type: 'challenge', tier: 'subgrid', group: 's', from: 'b', to: 'a', term: 0, forEpoch: 10, forSeq: 0xffffffff };
+    expect(a.answerChallenge(challenge, 'addr-b')).toBeNull();
+  });
+
   test('no resend for a packet of an older run, an unknown or expired sequence, or one that already echoed the nonce', () => {
     const a = new PacketGuard({ self: 'a', epoch: 10, nonce: 111, resendTicks: 3 });
     const challengeFrom = (seq: number, epoch = 10): Extract<Message, { type: 'challenge' }> => ({ type: 'challenge', tier: 'subgrid', group: 's', from: 'b', to: 'a', term: 0, forEpoch: epoch, forSeq: seq });

@@ -388,9 +388,11 @@ export class AgentCore {
   }
 
   ready(): Ready {
+    const messages = this.outbox.map((out) => this.guard.stamp(out));
     const ready: Ready = {
-      messages: this.outbox.map((out) => this.guard.stamp(out)),
+      messages,
       persist: this.persistDirty ? this.persistentState() : null,
+      epoch: this.guard.takeEpochToPersist(),
       events: this.events,
     };
     this.outbox = [];

@@ -10,6 +10,9 @@ import type { Destination, Message, MessageType, Outbound, OutboundPacket, Packe
  * nonce and asks us to resend one of our own recent packets. A discover also lets a fresh node
  * count fresh peers before a bootstrap, but standing is not winning: the votes are validated.
  */
+/** The last sequence number a header can carry (u32 on the wire). */
+const LAST_SEQ = 0xffffffff;
+
 const UNCHALLENGED = new Set<MessageType>(['discover', 'redirect', 'regionQuery', 'regionInfo', 'peerRedirect', 'challenge']);
 
 export function isUnchallenged(message: Message): boolean {
@@ -24,6 +27,8 @@ export interface GuardSettings {
   self: string;
   /** This run's boot epoch (grows on every start). */
   epoch: number;
+  /** The sequence number the last packet carried (0, none, at a start); tests start near the end of the range. */
+  seq?: number;
   /** This run's random nonce (never 0); packets that echo it were made after this run started. */
   nonce: number;
   /** How long (ticks) our own packets can be resent when a restarted receiver challenges them. */
@@ -74,7 +79,11 @@ export class PacketGuard {
   private readonly sent = new Map<number, Sent>();
   private readonly sentOrder: Sent[] = [];
   private readonly challengesThisTick = new Map<string, number>();
-  private seq = 0;
+  private seq: number;
+  /** The sender epoch in our headers: the boot epoch, one more each time the sequence runs out. */
+  private epoch: number;
+  /** Set when the epoch grew and the runtime has not yet been told to put it on disk. */
+  private epochToPersist: number | null = null;
   private now = 0;
   private readonly resendTicks: number;
   private readonly challengesPerTick: number;
@@ -82,6 +91,8 @@ export class PacketGuard {
   constructor(private readonly settings: GuardSettings) {
     this.resendTicks = settings.resendTicks ?? 10;
     this.challengesPerTick = settings.challengesPerTick ?? 4;
+    this.seq = settings.seq ?? 0;
+    this.epoch = settings.epoch;
   }
 
   get nonce(): number {
@@ -98,9 +109,10 @@ export class PacketGuard {
 
   /** Stamps an outbound message; state-changing ones are kept a moment for a resend on challenge. */
   stamp(out: Outbound): OutboundPacket {
-    this.seq = (this.seq + 1) >>> 0;
+    if (this.seq === LAST_SEQ) this.nextEpoch();
+    this.seq++;
     const echo = out.dest.kind === 'node' ? this.peers.get(out.dest.name)?.nonce ?? 0 : 0;
-    const header: PacketHeader = { epoch: this.settings.epoch, seq: this.seq, nonce: this.settings.nonce, echo };
+    const header: PacketHeader = { epoch: this.epoch, seq: this.seq, nonce: this.settings.nonce, echo };
     if (!isUnchallenged(out.message)) {
       const entry: Sent = { seq: this.seq, at: this.now, echo, out, resentTo: new Set() };
       this.sent.set(this.seq, entry);
@@ -144,7 +156,7 @@ export class PacketGuard {
    * challenge's header just before).
    */
   answerChallenge(challenge: Extract<Message, { type: 'challenge' }>, fromAddr: string | undefined): Outbound | null {
-    if (challenge.forEpoch !== this.settings.epoch) return null;
+    if (challenge.forEpoch !== this.epoch) return null;
     const entry = this.sent.get(challenge.forSeq);
     if (entry === undefined || this.now - entry.at > this.resendTicks) return null;
     const peer = this.peers.get(challenge.from);
@@ -152,6 +164,31 @@ export class PacketGuard {
     entry.resentTo.add(challenge.from);
     const dest: Destination = { kind: 'node', name: challenge.from, addr: fromAddr ?? (entry.out.dest.kind === 'node' ? entry.out.dest.addr : undefined) };
     return entry.out.bulk ? { dest, message: entry.out.message, bulk: true } : { dest, message: entry.out.message };
+  }
+
+  /**
+   * The sequence ran out (2^32 packets: about 24 days for a super peer of 2,000 members): a
+   * wrapped sequence would be a replay to every peer, and the node would fall silent until
+   * restarted. So the epoch grows by one, as at a start, and the sequence begins again; peers
+   * take a newer epoch as they take a restarted sender's. The nonce stays (echoes of it still
+   * prove freshness), and packets of the old epoch are no longer resent on a challenge.
+   */
+  private nextEpoch(): void {
+    this.epoch = (this.epoch + 1) >>> 0;
+    this.seq = 0;
+    this.sent.clear();
+    this.sentOrder.length = 0;
+    this.epochToPersist = this.epoch;
+  }
+
+  /**
+   * The epoch to put on disk before the packets stamped since the last call leave (null: none
+   * new): a restart must begin above every epoch this run used.
+   */
+  takeEpochToPersist(): number | null {
+    const epoch = this.epochToPersist;
+    this.epochToPersist = null;
+    return epoch;
   }
 
   /** Senders tracked (for tests and metrics). */

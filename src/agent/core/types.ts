@@ -299,5 +299,7 @@ export type GroupRole = 'leader' | 'mirror' | 'member' | 'candidate' | 'searchin
 export interface Ready {
   messages: OutboundPacket[];
   persist: PersistentState | null;
+  /** A new sender epoch (the sequence ran out, guard.ts), to be on disk before `messages` leave. */
+  epoch: number | null;
   events: AgentEvent[];
 }

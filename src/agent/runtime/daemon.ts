@@ -246,7 +246,8 @@ export class AgentDaemon {
   /** Persist first, then send: a granted vote must survive a crash before anyone hears of it. */
   private flush(): void {
     const ready = this.core.ready();
-    if (ready.persist !== null) this.persist(ready.persist);
+    if (ready.epoch !== null) this.epoch = ready.epoch;
+    if (ready.persist !== null || ready.epoch !== null) this.persist(ready.persist ?? this.core.persistentState());
     for (const event of ready.events) this.onEvent(event);
     for (const out of ready.messages) this.dispatch(out);
   }
