@@ -46,6 +46,18 @@ const TEMP_REFUSED = 200;
 
 const HEREDOC_END = 'GRIDOPS_CONTENT_END';
 
+/** The descriptor a write holds its temp file on, from its creation (O_EXCL) to its last change. */
+const HELD_FD = 9;
+/** The held temp file by a name no one else can swap: the kernel resolves it to the open file itself. */
+const HELD_PATH = `/proc/self/fd/${HELD_FD}`;
+/**
+ * The shell's noclobber opens a FIFO, a device or a symlink to one that appeared at the temp name
+ * after the test for it: only a regular file is written. Without /proc there is no name for the
+ * descriptor that chmod and chown could use, so the write stops too.
+ */
+const HELD_IS_REGULAR = (path: string): string =>
+  `{ [ -f ${HELD_PATH} ] || { echo ${quote(`${path}: its temp file is not a regular file once opened (or /proc is not mounted); the file was left as it was`)} >&2; false; }; }`;
+
 /** An absolute path of non-empty parts, none `.` or `..`, without a final `/`. */
 const PLAIN_PATH = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
 
@@ -170,7 +182,8 @@ export class StepRecorder {
    * The temp file is made as mktemp makes one, without its exec: a random name (64 bits, from
    * here), created with O_EXCL (`set -C`, after a test that nothing is there: noclobber alone
    * would open an existing FIFO or device; anything already at that name is refused, never
-   * followed, and left alone), under a umask that gives it its final mode at once when the mode has
+   * followed, and left alone) and held open on HELD_FD, through which every later change to it
+   * goes (content, mode, owner), under a umask that gives it its final mode at once when the mode has
    * no execute or special bit (no `chmod` exec either), else 0600 until the chmod.
    *
    * Where the batch's umask is known (the recorder's `umask`), the write runs in the batch's own
@@ -200,13 +213,16 @@ export class StepRecorder {
     const bits = Number.parseInt(mode, 8);
     const byUmask = (bits & ~0o666) === 0;
     // Text goes through printf, a builtin (no exec); other bytes through base64 in a here-document.
-    const fill = text !== undefined ? `printf %s ${quote(text)} > "$t"` : `base64 -d > "$t" <<'${HEREDOC_END}'`;
-    const prepare = [fill, ...(byUmask ? [] : [`chmod ${mode} "$t"`]), ...(owner ? [`chown ${quote(owner)} "$t"`] : [])];
+    // Everything after the creation goes through the descriptor the creation opened (HELD_FD), not
+    // the name: in a directory another user may write (a service's home), that user could swap the
+    // name for a symlink to /etc/shadow between two commands, and root would write and chown it.
+    const fill = text !== undefined ? `printf %s ${quote(text)} >&${HELD_FD}` : `base64 -d >&${HELD_FD} <<'${HEREDOC_END}'`;
+    const prepare = [HELD_IS_REGULAR(path), fill, ...(byUmask ? [] : [`chmod ${mode} ${HELD_PATH}`]), ...(owner ? [`chown ${quote(owner)} ${HELD_PATH}`] : [])];
     const createUmask = byUmask ? (~bits & 0o777).toString(8).padStart(4, '0') : '0077';
     // Both forms make the temp file the same way. noclobber's O_EXCL refuses an existing regular
     // file; the shell would open a FIFO, a device or a symlink to one, hence the test first.
     const taken = `echo ${quote(`${path}: its temp name`)} "$t" ${quote('is taken; the file was left as it was')} >&2`;
-    const claimTemp = [`if [ -e "$t" ] || [ -L "$t" ]; then ${taken}; exit ${TEMP_REFUSED}; fi`, `true > "$t" || exit ${TEMP_REFUSED}`];
+    const claimTemp = [`if [ -e "$t" ] || [ -L "$t" ]; then ${taken}; exit ${TEMP_REFUSED}; fi`, `command exec ${HELD_FD}> "$t" || exit ${TEMP_REFUSED}`];
     const heredoc = text !== undefined ? [] : [content.toString('base64').replace(/(.{76})/g, '$1\n'), HEREDOC_END];
     const checkFailed = `echo ${quote(`${path}: the new content failed its check (${options.checkName ?? 'check'}); the file was left as it was`)} >&2`;
     const label = options.checkName ? `write ${path} (checked by ${options.checkName})` : `write ${path}`;
@@ -219,10 +235,11 @@ export class StepRecorder {
       const staged = `${dirname(path)}/${prefix}${basename(path)}`;
       const stage = [
         `t=${quote(staged)}; umask ${createUmask}; set -C`,
-        `if [ -e "$t" ] || [ -L "$t" ]; then ${taken}; _gs=${TEMP_REFUSED}; elif true > "$t"; then _gs=0; else _gs=${TEMP_REFUSED}; fi`,
+        `if [ -e "$t" ] || [ -L "$t" ]; then ${taken}; _gs=${TEMP_REFUSED}; elif command exec ${HELD_FD}> "$t"; then _gs=0; else _gs=${TEMP_REFUSED}; fi`,
         `set +C; umask ${this.umask}`,
         `if [ "$_gs" = 0 ]; then if ${prepare.join(' && ')}; then :; else rm -f "$t"; _gs=1; fi; fi`,
         ...heredoc,
+        `exec ${HELD_FD}>&-`,
         'unset t',
       ].join('\n');
       await this.run(stage, label, { isolated: true, placement: { temp: staged, target: path, prefix } });
@@ -235,6 +252,7 @@ export class StepRecorder {
         `set +C; umask ${this.umask}`,
         `if ${prepare.join(' && ')}; then :; else rm -f "$t"; exit 1; fi`,
         ...heredoc,
+        `exec ${HELD_FD}>&-`,
         ...(options.check ? [`if ( ${options.check}
 ) < /dev/null; then :; else ${checkFailed}; rm -f "$t"; exit 1; fi`] : []),
         // -T: a directory where the file should be is an error, not a place to move it into.
@@ -250,6 +268,7 @@ export class StepRecorder {
       'set +C',
       `if ${prepare.join(' && ')}; then :; else exit 1; fi`,
       ...heredoc,
+      `exec ${HELD_FD}>&-`,
       ...(options.check ? [`if ( ${options.check}\n) < /dev/null; then :; else ${checkFailed}; exit 1; fi`] : []),
       `exec mv -f -T "$t" ${quote(path)}`,
       // A failed step ends the batch here, so `_gs` reaches no later step.

@@ -233,6 +233,29 @@ describe.each(FORMS)('the temp file of a write (made without mktemp), %s', (form
     expect(readlinkSync(temp)).toBe(target);
     rmSync(temp);
   });
+  it('a temp name swapped for a symlink after its creation (a directory another user may write): root writes, chmods and chowns only its own file', async () => {
+    const r = recorder('0022');
+    r.begin('w');
+    const victim = join(root, 'victim');
+    writeFileSync(victim, 'victim\n', { mode: 0o600 });
+    await r.write(join(root, 'service.env'), Buffer.from('new\n'), '0755', { owner: 'nobody' });
+    const temp = tempOf(r.steps[0]!.command);
+    // The other user, between two of root's commands: moves root's temp file away and plants a
+    // symlink to the victim at its name (here when root runs its first command after the write's printf).
+    const attacker = mkdtempSync(join(dir, 'swap-'));
+    writeFileSync(join(attacker, 'chmod'), `#!/bin/sh\nmv ${temp} ${temp}.moved && ln -s ${victim} ${temp}\nexec /bin/chmod "$@"\n`);
+    chmodSync(join(attacker, 'chmod'), 0o755);
+    try {
+      const res = await local.exec(`umask 0022; PATH=${attacker}:$PATH sh -s`, { stdin: batchOf(r.steps) });
+      expect(withoutMarks(res.stderr)).toBe('');
+      const after = statSync(victim);
+      expect([after.mode & 0o7777, after.uid, readFileSync(victim, 'utf8')]).toEqual([0o600, 0, 'victim\n']);
+      const own = statSync(`${temp}.moved`);
+      expect([own.mode & 0o7777, own.uid, readFileSync(`${temp}.moved`, 'utf8')]).toEqual([0o755, 65534, 'new\n']);
+    } finally {
+      for (const leftover of [`${temp}.moved`, temp, join(root, 'service.env'), victim]) rmSync(leftover, { force: true });
+    }
+  });
   // rename.ul is called by its full path: the batch-script tests make its rename fail.
   (form === STAGED ? it.skip : it)('removes its temp file when the rename fails, and the target stays as it was', async () => {
     const r = recorder('0022');

@@ -64,7 +64,7 @@ describe('sandbox-egress resource', () => {
     const commands = await record(r, change);
     expect(commands).toContain('systemctl try-restart libvirtd.service');
     // Written as every file is (StepRecorder.write): a temp file gets the mode, then replaces the hook.
-    expect(commands.join('\n')).toContain('chmod 0755 "$t"');
+    expect(commands.join('\n')).toContain('chmod 0755 /proc/self/fd/9');
     expect(commands.join('\n')).toContain(`mv -f -T "$t" ${SANDBOX_EGRESS_HOOK}`);
   });
 
