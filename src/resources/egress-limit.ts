@@ -25,6 +25,7 @@ import { fileProbe, parseFileState, sha256, type FileState } from './file-state.
 import { packageManagerFor } from './package-managers.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
+import { sameTcRate } from './tc-rate.js';
 
 /** Where each tool comes from (Debian and Fedora name both packages alike). */
 const TOOL_PACKAGES = { tc: 'iproute2', nft: 'nftables' } as const;
@@ -142,7 +143,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       // No qdisc on the uplink: the unit loads everything, as it will at boot.
       step('load', { name: `egress ${device}`, before: null, after: formatMbit(bits) });
     } else {
-      if (!current || current.rate !== bits || current.ceil !== bits) step('rate', { name: `egress ${device}`, before: rateText(current), after: formatMbit(bits) });
+      if (!current || !sameTcRate(current.rate, bits) || !sameTcRate(current.ceil, bits)) step('rate', { name: `egress ${device}`, before: rateText(current), after: formatMbit(bits) });
       const expected = expectedNftTable(nftMatch(classifier, live.gridUid));
       if (!sameTable(live.table, expected) || steps.includes('create-user')) step('rules', { name: `nft table inet ${EGRESS_NFT_TABLE}`, before: live.table ? 'differs' : null, after: classifierText(classifier) });
     }

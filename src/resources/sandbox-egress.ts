@@ -7,6 +7,7 @@ import { parseEgressClass, parseRootQdiscs } from './egress-live.js';
 import { fileProbe, parseFileState, sha256, type FileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
+import { sameTcRate } from './tc-rate.js';
 
 /**
  * What the sandbox VM sends, held to the node's `qos.egressMbit` on the host. The VM's egress is
@@ -131,7 +132,7 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
     if (live.tapExists) {
       const loaded = live.ingress && live.redirectTo === this.ifb && live.ifbExists && live.htb;
       if (!loaded) (steps.push('load'), fields.push({ name: `egress ${this.spec.tap}`, before: null, after: `${bits / 1e6} Mbit/s` }));
-      else if (live.rate !== bits || live.ceil !== bits) (steps.push('rate'), fields.push({ name: `egress ${this.spec.tap}`, before: live.rate ? `${live.rate / 1e6} Mbit/s` : null, after: `${bits / 1e6} Mbit/s` }));
+      else if (!sameTcRate(live.rate, bits) || !sameTcRate(live.ceil, bits)) (steps.push('rate'), fields.push({ name: `egress ${this.spec.tap}`, before: live.rate ? `${live.rate / 1e6} Mbit/s` : null, after: `${bits / 1e6} Mbit/s` }));
     }
     if (steps.length === 0) return null;
     return {

@@ -26,11 +26,12 @@ interface Live {
   hook: string;
 }
 const stopped: Live = { tools: 'tc\nip\n', tap: '', filters: '', ifb: '', tc: 'absent\n', hook: 'absent\n' };
-const running = (mbit: number): Live => ({
+/** Loaded at `mbit`; `shown` is the rate as `tc class show` prints it. */
+const running = (mbit: number, shown = `${mbit}Mbit`): Live => ({
   tools: 'tc\nip\n',
   tap: `tap\n${TAP_QDISCS}\n`,
   filters: FILTERS,
-  ifb: `ifb\n${IFB_QDISCS}\n\nclass htb 1e9e:10 root prio 0 rate ${mbit}Mbit ceil ${mbit}Mbit burst 65512b cburst 65512b \n`,
+  ifb: `ifb\n${IFB_QDISCS}\n\nclass htb 1e9e:10 root prio 0 rate ${shown} ceil ${shown} burst 65512b cburst 65512b \n`,
   tc: fileOut(sandboxTcBatch(TAP, rateBits(mbit))),
   hook: fileOut(sandboxHook(DOMAIN, TAP), '755'),
 });
@@ -83,6 +84,15 @@ describe('sandbox-egress resource', () => {
     expect(change).toMatchObject({ action: 'update', steps: ['write-files', 'rate'] });
     expect((await record(r, change)).at(-1)).toBe('tc class replace dev gs-sandbox-ifb parent 1e9e: classid 1e9e:10 htb rate 20000000bit ceil 20000000bit burst 65536b cburst 65536b quantum 60000');
   });
+
+  // iproute2's print_rate divides by 1000 with integer division once the value reaches 1000*1000 of its unit.
+  it.each([[1234.5, '1234Mbit'], [1000.5, '1Gbit'], [3.14159, '3141Kbit'], [10000.1, '10Gbit'], [100, '100Mbit'], [2.5, '2500Kbit']] as Array<[number, string]>)(
+    'apply then plan is 0 changes at %p Mbit/s, which tc shows as %s; a different rate is still a change',
+    (mbit, shown) => {
+      expect(resource(mbit).diff(out(running(mbit, shown)), ctx())).toBeNull();
+      expect(resource(mbit).diff(out(running(mbit, '7Mbit')), ctx())!.steps).toEqual(['rate']);
+    },
+  );
 
   it('without egressMbit removes the hook, the file, the tap\'s ingress and the ifb', async () => {
     const r = resource(undefined);
