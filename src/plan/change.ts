@@ -101,7 +101,9 @@ export interface SandboxEgressChange extends BaseChange {
   tap: string;
   /** The limit in bit/s; null when it is removed. */
   rateBits: number | null;
-  steps: Array<'write-files' | 'write-hook' | 'restart-libvirtd' | 'load' | 'rate' | 'remove'>;
+  /** Packages installed first (the host lacks tc or ip). */
+  packages: string[];
+  steps: Array<'install-tools' | 'write-files' | 'write-hook' | 'restart-libvirtd' | 'load' | 'rate' | 'remove'>;
 }
 export interface LibvirtNetworkChange extends BaseChange {
   kind: 'libvirt-network';

@@ -22,12 +22,13 @@ import {
 } from './egress-config.js';
 import { expectedNftTable, isEgressQdisc, isKernelDefaultQdisc, parseEgressClass, parseNftTable, parseRootQdiscs, type EgressClass, type NftTableSummary } from './egress-live.js';
 import { fileProbe, parseFileState, sha256, type FileState } from './file-state.js';
-import { packageManagerFor } from './package-managers.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
+import { sameTcRate } from './tc-rate.js';
+import { installTools, packagesForMissingTools, parseTools, toolsProbe, type Tool } from './tool-packages.js';
 
-/** Where each tool comes from (Debian and Fedora name both packages alike). */
-const TOOL_PACKAGES = { tc: 'iproute2', nft: 'nftables' } as const;
+/** What the limit runs on the node; missing ones are installed with the change. */
+const EGRESS_TOOLS: readonly Tool[] = ['tc', 'nft'];
 
 /** Linux interface names as gridops accepts them in files and commands: at most 15 characters, no slash or blank. */
 const DEVICE_NAME = /^[A-Za-z0-9_.@-]{1,15}$/;
@@ -76,7 +77,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
 
   probe(): string {
     return probeSections(
-      'for t in tc nft; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done',
+      toolsProbe(EGRESS_TOOLS),
       'tc -j qdisc show 2>/dev/null',
       // gridops' class on each device that carries gridops' qdisc, one `dev NAME` line before each.
       `tc qdisc show 2>/dev/null | while read -r _ kind handle _ dev _; do if [ "$kind $handle" = ${quote(`htb ${EGRESS_QDISC_HANDLE}`)} ]; then echo "dev $dev"; tc class show dev "$dev"; fi; done`,
@@ -114,8 +115,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
     if (live.nftCheck !== null && live.nftCheck !== 'ok') throw new PlanningError(`${where} needs nftables in the kernel (nf_tables), and ${node.name} refuses a plain table: ${live.nftCheck}`, 'use a kernel with CONFIG_NF_TABLES, or remove egressMbit for this node');
     const foreign = live.roots.find((q) => q.device === device && !isEgressQdisc(q) && !isKernelDefaultQdisc(q));
     if (foreign) throw new PlanningError(`${where}: the uplink ${device} of ${node.name} already has a ${foreign.kind} root qdisc (${foreign.handle}) that gridops did not make`, `remove it (tc qdisc del dev ${device} root) or remove egressMbit for this node`);
-    const packages = (['tc', 'nft'] as const).filter((t) => !live.tools.has(t)).map((t) => TOOL_PACKAGES[t]);
-    if (packages.length && !packageManagerFor(facts)) throw new PlanningError(`${where} needs ${packages.join(' and ')} (for ${packages.map((p) => (p === 'iproute2' ? 'tc' : 'nft')).join(', ')}), which ${node.name} lacks and gridops cannot install (no supported package manager)`, `install ${packages.join(' and ')} on ${node.name}`);
+    const packages = packagesForMissingTools(EGRESS_TOOLS, live.tools, facts, where, node.name);
 
     const { classifier, fallback } = chooseClassifier(live, facts);
     const bits = rateBits(mbit);
@@ -142,7 +142,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       // No qdisc on the uplink: the unit loads everything, as it will at boot.
       step('load', { name: `egress ${device}`, before: null, after: formatMbit(bits) });
     } else {
-      if (!current || current.rate !== bits || current.ceil !== bits) step('rate', { name: `egress ${device}`, before: rateText(current), after: formatMbit(bits) });
+      if (!current || !sameTcRate(current.rate, bits) || !sameTcRate(current.ceil, bits)) step('rate', { name: `egress ${device}`, before: rateText(current), after: formatMbit(bits) });
       const expected = expectedNftTable(nftMatch(classifier, live.gridUid));
       if (!sameTable(live.table, expected) || steps.includes('create-user')) step('rules', { name: `nft table inet ${EGRESS_NFT_TABLE}`, before: live.table ? 'differs' : null, after: classifierText(classifier) });
     }
@@ -169,7 +169,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
     const bits = change.rateBits!;
     const classifier: EgressClassifier = change.classifier === 'user' ? { by: 'user', user: GRID_USER } : { by: 'cgroup', path: cgroupPath(ctx.facts) };
     const has = (s: EgressLimitStep) => change.steps.includes(s);
-    if (has('install-tools')) await packageManagerFor(ctx.facts)!.install(change.packages, writer);
+    if (has('install-tools')) await installTools(change.packages, ctx.facts, writer);
     if (has('create-user')) await writer.run(`id -u ${GRID_USER} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${GRID_USER}`, `create user ${GRID_USER}`);
     if (has('write-files')) {
       await writer.run('mkdir -p /etc/gridops', 'mkdir /etc/gridops');
@@ -256,7 +256,7 @@ function parseProbe(stdout: string): EgressProbe {
   const cgroup2 = check('cgroup2');
   const uid = check('uid');
   return {
-    tools: new Set(tools.split('\n').map((l) => l.trim()).filter(Boolean)),
+    tools: parseTools(tools),
     roots: parseRootQdiscs(qdiscs),
     classes: byDevice,
     table: parseNftTable(table),

@@ -1,4 +1,5 @@
 import { EGRESS_CLASS_ID, EGRESS_QDISC_HANDLE } from './egress-config.js';
+import { parseTcRate } from './tc-rate.js';
 
 /**
  * Parsers for what the kernel reports about gridops' egress objects (tc and nft output, read in
@@ -38,15 +39,6 @@ export function isEgressQdisc(q: RootQdisc): boolean {
  */
 export function isKernelDefaultQdisc(q: RootQdisc): boolean {
   return q.handle === '0:';
-}
-
-const UNIT_BITS: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, tbit: 1e12 };
-
-/** A tc rate (`100Mbit`, `1500Kbit`, `400Gbit`, `96bit`) in bit/s, or null. */
-export function parseTcRate(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)([KMGT]?bit)$/i.exec(text.trim());
-  if (!m) return null;
-  return Math.round(Number(m[1]) * UNIT_BITS[m[2]!.toLowerCase()]!);
 }
 
 /** gridops' class on one device: its rate and ceiling in bit/s. */

@@ -11,6 +11,7 @@ import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_DOMAIN, SANDBOX_POOL, SANDBOX_SERIAL_LOG, SANDBOX_TAP, baseVolumeName, overlayVolumeName, sandboxMac, sandboxUuid, volumePath } from './sandbox-names.js';
 import { setMemoryLive } from './sandbox-balloon.js';
+import { checkCpuShares } from './sandbox-cpu-shares.js';
 import { parseInfo, virsh, whenVirsh } from './virsh.js';
 
 /** What a node's sandbox should be (from its effective `hypervisor` settings). */
@@ -107,6 +108,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
 
   diff(stdout: string, ctx: PlanContext): SandboxDomainChange | null {
     const facts = ctx.facts;
+    checkCpuShares(this.spec.cpuShares, facts, ctx.node.name);
     const p = placement(this.spec, facts);
     const hostMiB = Math.floor(facts.memoryBytes / 2 ** 20);
     if (hostMiB < p.hardLimitMiB + this.spec.hostReserveMiB) {

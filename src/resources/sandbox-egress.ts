@@ -7,6 +7,8 @@ import { parseEgressClass, parseRootQdiscs } from './egress-live.js';
 import { fileProbe, parseFileState, sha256, type FileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
+import { sameTcRate } from './tc-rate.js';
+import { installTools, packagesForMissingTools, parseTools, toolsProbe, type Tool } from './tool-packages.js';
 
 /**
  * What the sandbox VM sends, held to the node's `qos.egressMbit` on the host. The VM's egress is
@@ -71,6 +73,9 @@ export function sandboxHook(domain: string, tap: string): string {
 
 const DEVICE_NAME = /^[A-Za-z0-9_.@-]{1,15}$/;
 
+/** What the limit and its hook run on the host; missing ones are installed with the change, as egress-limit's are. */
+const SANDBOX_TOOLS: readonly Tool[] = ['tc', 'ip'];
+
 interface SandboxProbe {
   tools: Set<string>;
   tapExists: boolean;
@@ -101,10 +106,11 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
     const tap = quote(this.spec.tap);
     const ifb = quote(this.ifb);
     return probeSections(
-      'for t in tc ip; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done',
-      `if ip link show dev ${tap} >/dev/null 2>&1; then echo tap; tc -j qdisc show dev ${tap} 2>/dev/null; fi`,
+      toolsProbe(SANDBOX_TOOLS),
+      // /sys, not `ip link`: a host that lacks ip (installed with the change) still shows a running VM's tap.
+      `if [ -e ${quote(`/sys/class/net/${this.spec.tap}`)} ]; then echo tap; tc -j qdisc show dev ${tap} 2>/dev/null; fi`,
       `tc -j filter show dev ${tap} parent ffff: 2>/dev/null`,
-      `if ip link show dev ${ifb} >/dev/null 2>&1; then echo ifb; tc -j qdisc show dev ${ifb} 2>/dev/null; echo; tc class show dev ${ifb} 2>/dev/null; fi`,
+      `if [ -e ${quote(`/sys/class/net/${this.ifb}`)} ]; then echo ifb; tc -j qdisc show dev ${ifb} 2>/dev/null; echo; tc class show dev ${ifb} 2>/dev/null; fi`,
       fileProbe(SANDBOX_EGRESS_TC_FILE),
       fileProbe(SANDBOX_EGRESS_HOOK),
     );
@@ -115,14 +121,15 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
     const { mbit } = this.spec;
     if (mbit === undefined) return this.removal(live);
     const where = `${ctx.node.name}: qos.egressMbit for the sandbox VM`;
-    if (!live.tools.has('tc') || !live.tools.has('ip')) throw new PlanningError(`${where} needs tc and ip (package iproute2), which ${ctx.node.name} lacks`, `install iproute2 on ${ctx.node.name}`);
     const f = ctx.facts.kernel;
     if (!(f.builtinModules.includes('sch_htb') || f.loadedModules.includes('sch_htb') || f.loadableModules)) throw new PlanningError(`${where} needs the kernel's htb qdisc (sch_htb), and the kernel of ${ctx.node.name} has none`, 'use a kernel with CONFIG_NET_SCH_HTB, or remove egressMbit for this node');
+    const packages = packagesForMissingTools(SANDBOX_TOOLS, live.tools, ctx.facts, where, ctx.node.name);
     const bits = rateBits(mbit);
     const tc = Buffer.from(sandboxTcBatch(this.spec.tap, bits));
     const hook = Buffer.from(sandboxHook(this.spec.domain, this.spec.tap));
     const steps: SandboxEgressChange['steps'] = [];
     const fields: FieldChange[] = [];
+    for (const p of packages) (steps.includes('install-tools') || steps.push('install-tools'), fields.push({ name: p, before: null, after: 'installed' }));
     const differs = (s: FileState, content: Buffer, mode: string) => s.sha256 !== sha256(content) || s.mode !== mode;
     if (differs(live.files.tc, tc, '0644')) (steps.push('write-files'), fields.push({ name: SANDBOX_EGRESS_TC_FILE, before: shaOf(live.files.tc), after: `sha256:${sha256(tc).slice(0, 12)}` }));
     if (differs(live.files.hook, hook, '0755')) (steps.push('write-hook'), fields.push({ name: SANDBOX_EGRESS_HOOK, before: shaOf(live.files.hook), after: `sha256:${sha256(hook).slice(0, 12)}` }));
@@ -131,7 +138,7 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
     if (live.tapExists) {
       const loaded = live.ingress && live.redirectTo === this.ifb && live.ifbExists && live.htb;
       if (!loaded) (steps.push('load'), fields.push({ name: `egress ${this.spec.tap}`, before: null, after: `${bits / 1e6} Mbit/s` }));
-      else if (live.rate !== bits || live.ceil !== bits) (steps.push('rate'), fields.push({ name: `egress ${this.spec.tap}`, before: live.rate ? `${live.rate / 1e6} Mbit/s` : null, after: `${bits / 1e6} Mbit/s` }));
+      else if (!sameTcRate(live.rate, bits) || !sameTcRate(live.ceil, bits)) (steps.push('rate'), fields.push({ name: `egress ${this.spec.tap}`, before: live.rate ? `${live.rate / 1e6} Mbit/s` : null, after: `${bits / 1e6} Mbit/s` }));
     }
     if (steps.length === 0) return null;
     return {
@@ -140,6 +147,7 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
       action: live.files.hook.exists || live.files.tc.exists ? 'update' : 'create',
       tap: this.spec.tap,
       rateBits: bits,
+      packages,
       steps,
       fields,
       summary: `limit what the sandbox VM sends (its tap ${this.spec.tap}, through ${this.ifb}) to ${bits / 1e6} Mbit/s${live.tapExists ? '' : '; the VM is not running, its start loads the limit'}`,
@@ -153,10 +161,10 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
     if (live.ingress) fields.push({ name: `ingress qdisc on ${this.spec.tap}`, before: 'present', after: null });
     if (live.ifbExists) fields.push({ name: this.ifb, before: 'present', after: null });
     if (fields.length === 0) return null;
-    return { kind: 'sandbox-egress', id: this.id, action: 'delete', tap: this.spec.tap, rateBits: null, steps: ['remove'], fields, summary: 'remove the sandbox VM\'s egress limit (no qos.egressMbit)' };
+    return { kind: 'sandbox-egress', id: this.id, action: 'delete', tap: this.spec.tap, rateBits: null, packages: [], steps: ['remove'], fields, summary: 'remove the sandbox VM\'s egress limit (no qos.egressMbit)' };
   }
 
-  async apply(change: SandboxEgressChange, writer: StepRecorder): Promise<void> {
+  async apply(change: SandboxEgressChange, writer: StepRecorder, ctx: PlanContext): Promise<void> {
     const tap = quote(this.spec.tap);
     const ifb = quote(this.ifb);
     const has = (s: SandboxEgressChange['steps'][number]) => change.steps.includes(s);
@@ -167,6 +175,7 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
       return;
     }
     const bits = change.rateBits!;
+    if (has('install-tools')) await installTools(change.packages, ctx.facts, writer);
     if (has('write-files')) {
       await writer.run('mkdir -p /etc/gridops', 'mkdir /etc/gridops');
       await writer.write(SANDBOX_EGRESS_TC_FILE, Buffer.from(sandboxTcBatch(this.spec.tap, bits)), '0644');
@@ -195,7 +204,7 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
     }
     const cls = parseEgressClass(ifbClasses.join('\n'), SANDBOX_CLASS_ID);
     return {
-      tools: new Set(tools.split('\n').map((l) => l.trim()).filter(Boolean)),
+      tools: parseTools(tools),
       tapExists: tapFlag.trim() === 'tap',
       ingress: parseIngress(tapRest.join('\n')),
       redirectTo,

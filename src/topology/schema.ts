@@ -48,7 +48,7 @@ export const KernelSettings = strict(
 
 export const SandboxSettings = strict(
   {
-    vcpus: Type.Optional(Type.Integer({ minimum: 1, maximum: 512, description: 'virtual CPUs of the sandbox VM' })),
+    vcpus: Type.Optional(Type.Integer({ minimum: 1, maximum: 255, description: "virtual CPUs of the sandbox VM, at most 255: the domain uses QEMU's default machine type (pc, i440fx), which takes no more" })),
     memoryMiB: Type.Optional(Type.Integer({ minimum: 64, maximum: 4_194_304, description: 'memory of the sandbox VM in MiB' })),
     cpuShares: Type.Optional(Type.Integer({ minimum: 2, maximum: 262_144, description: 'relative CPU weight of the sandbox' })),
     network: Type.Optional(str('dns-label', 'isolated libvirt network of the sandbox')),

@@ -6,7 +6,8 @@ import type { HostFacts } from '../../src/facts/host-facts.js';
 import { uplinkDevice } from '../../src/facts/uplink.js';
 import type { EgressLimitChange } from '../../src/plan/change.js';
 import { EGRESS_NFT_FILE, EGRESS_TC_FILE, EGRESS_UNIT_FILE, egressUnit, nftRules, rateBits, tcBatch } from '../../src/resources/egress-config.js';
-import { parseEgressClass, parseTcRate } from '../../src/resources/egress-live.js';
+import { parseEgressClass } from '../../src/resources/egress-live.js';
+import { parseTcRate, tcShownRate } from '../../src/resources/tc-rate.js';
 import { EgressLimitResource } from '../../src/resources/egress-limit.js';
 import { probeSections, splitProbeSections } from '../../src/resources/probe-sections.js';
 import { quote } from '../../src/transport/quote.js';
@@ -51,10 +52,11 @@ interface Live {
   enabled: string;
 }
 const fresh: Live = { tools: 'tc\nnft\n', qdiscs: noqueue, classes: '', table: '', checks: 'cgroup2 unified/\nnft ok\nsocket ok\n', tc: 'absent\n', nft: 'absent\n', unit: 'absent\n', enabled: 'disabled\n' };
-const applied = (mbit: number): Live => ({
+/** Converged at `mbit`; `shown` is the rate as `tc class show` prints it. */
+const applied = (mbit: number, shown = `${mbit}Mbit`): Live => ({
   ...fresh,
   qdiscs: htbOn('eth0'),
-  classes: `dev eth0\nclass htb 1e9d:10 root prio 0 rate ${mbit}Mbit ceil ${mbit}Mbit burst 64Kb cburst 64Kb \n`,
+  classes: `dev eth0\nclass htb 1e9d:10 root prio 0 rate ${shown} ceil ${shown} burst 64Kb cburst 64Kb \n`,
   table: nftJson('unified/grid.slice'),
   tc: fileOut(tcBatch('eth0', rateBits(mbit))),
   nft: fileOut(CGROUP_RULES),
@@ -91,6 +93,22 @@ describe('egress-limit resource', () => {
     // A pure cgroup v2 host has grid.slice at the top of /sys/fs/cgroup.
     const v2 = { ...applied(100), table: nftJson('grid.slice'), nft: fileOut(nftRules({ by: 'cgroup', path: 'grid.slice' })), checks: 'cgroup2 \nnft ok\nsocket ok\n' };
     expect(new EgressLimitResource(100).diff(out(v2), ctx(labFacts({ cgroup: 'v2' })))).toBeNull();
+  });
+
+  // What iproute2's print_rate shows for each rate (integer division by 1000 once the value reaches
+  // 1000*1000 of its unit): 1234.5 Mbit/s is set as 1234500000bit and shown as 1234Mbit.
+  const SHOWN: Array<[number, string]> = [[1234.5, '1234Mbit'], [1000.5, '1Gbit'], [3.14159, '3141Kbit'], [10000.1, '10Gbit'], [100, '100Mbit'], [2.5, '2500Kbit']];
+
+  it.each(SHOWN)('apply then plan is 0 changes at %p Mbit/s, which tc shows as %s', (mbit, shown) => {
+    expect(new EgressLimitResource(mbit).diff(out(applied(mbit, shown)), ctx())).toBeNull();
+  });
+
+  it('a rate that differs in what tc shows is drift, and tc\'s exact JSON rate converges too', () => {
+    const change = new EgressLimitResource(1234.5).diff(out(applied(1234.5, '1233Mbit')), ctx())!;
+    expect(change).toMatchObject({ action: 'update', steps: ['rate'] });
+    expect(change.fields).toEqual([{ name: 'egress eth0', before: '1233 Mbit/s', after: '1234.5 Mbit/s' }]);
+    const json = `dev eth0\n[{"class":"htb","handle":"1e9d:10","rate":${rateBits(1234.5) / 8},"ceil":${rateBits(1234.5) / 8}}]\n`;
+    expect(new EgressLimitResource(1234.5).diff(out({ ...applied(1234.5), classes: json }), ctx())).toBeNull();
   });
 
   it('a new rate is one change that rewrites the tc file and changes the class in place (no reload, no restart)', async () => {
@@ -201,6 +219,20 @@ describe('egress limit pieces', () => {
     expect(parseEgressClass('class htb 1e9d:10 root prio 0 rate 20Mbit ceil 25Mbit burst 64Kb cburst 64Kb\n')).toEqual({ rate: 20_000_000, ceil: 25_000_000 });
     expect(parseEgressClass('class htb 1:10 root prio 0 rate 20Mbit ceil 25Mbit\n')).toBeNull();
     expect(parseEgressClass('[{"class":"htb","handle":"1e9d:10","rate":2500000,"ceil":2500000}]')).toEqual({ rate: 20_000_000, ceil: 20_000_000 });
+  });
+
+  it('reads a rate back as tc shows it (iproute2 print_rate): digits lost to its integer division, and nothing else', () => {
+    const shown = (mbit: number) => tcShownRate(rateBits(mbit));
+    expect(shown(1234.5)).toBe(1_234_000_000);
+    expect(shown(1000.5)).toBe(1_000_000_000);
+    expect(shown(3.14159)).toBe(3_141_000);
+    expect(shown(10000.1)).toBe(10_000_000_000);
+    expect(shown(100)).toBe(100_000_000);
+    expect(shown(2.5)).toBe(2_500_000);
+    expect(tcShownRate(104)).toBe(104);
+    expect(tcShownRate(999_999_992)).toBe(999_999_000);
+    // Showing what tc shows changes nothing, so a rate read from text compares with one read from JSON.
+    for (const mbit of [1234.5, 1000.5, 3.14159, 10000.1, 400_000]) expect(tcShownRate(shown(mbit))).toBe(shown(mbit));
   });
 
   it('rates are whole bytes per second, as tc keeps them', () => {

@@ -2,10 +2,10 @@ import { execSync } from 'node:child_process';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { PlanningError } from '../../src/errors/index.js';
 import { rateBits } from '../../src/resources/egress-config.js';
-import { probeSections } from '../../src/resources/probe-sections.js';
+import { probeSections, splitProbeSections } from '../../src/resources/probe-sections.js';
 import { SANDBOX_EGRESS_HOOK, SANDBOX_EGRESS_TC_FILE, SandboxEgressResource, ifbOf, sandboxHook, sandboxTcBatch } from '../../src/resources/sandbox-egress.js';
 import { quote } from '../../src/transport/quote.js';
-import { facts, node } from './fixtures.js';
+import { facts, node, probeStdout } from './fixtures.js';
 
 const TAP = 'gs-sandbox';
 const DOMAIN = 'gridops-sandbox';
@@ -26,11 +26,12 @@ interface Live {
   hook: string;
 }
 const stopped: Live = { tools: 'tc\nip\n', tap: '', filters: '', ifb: '', tc: 'absent\n', hook: 'absent\n' };
-const running = (mbit: number): Live => ({
+/** Loaded at `mbit`; `shown` is the rate as `tc class show` prints it. */
+const running = (mbit: number, shown = `${mbit}Mbit`): Live => ({
   tools: 'tc\nip\n',
   tap: `tap\n${TAP_QDISCS}\n`,
   filters: FILTERS,
-  ifb: `ifb\n${IFB_QDISCS}\n\nclass htb 1e9e:10 root prio 0 rate ${mbit}Mbit ceil ${mbit}Mbit burst 65512b cburst 65512b \n`,
+  ifb: `ifb\n${IFB_QDISCS}\n\nclass htb 1e9e:10 root prio 0 rate ${shown} ceil ${shown} burst 65512b cburst 65512b \n`,
   tc: fileOut(sandboxTcBatch(TAP, rateBits(mbit))),
   hook: fileOut(sandboxHook(DOMAIN, TAP), '755'),
 });
@@ -38,7 +39,7 @@ const out = (l: Live) => execSync(probeSections(...[l.tools, l.tap, l.filters, l
 const resource = (mbit: number | undefined) => new SandboxEgressResource({ mbit, domain: DOMAIN, tap: TAP });
 async function record(r: SandboxEgressResource, change: Parameters<SandboxEgressResource['apply']>[0]): Promise<string[]> {
   const writer = new StepRecorder('n1');
-  await r.apply(change, writer);
+  await r.apply(change, writer, ctx());
   return writer.steps.map((s) => s.command);
 }
 
@@ -84,6 +85,15 @@ describe('sandbox-egress resource', () => {
     expect((await record(r, change)).at(-1)).toBe('tc class replace dev gs-sandbox-ifb parent 1e9e: classid 1e9e:10 htb rate 20000000bit ceil 20000000bit burst 65536b cburst 65536b quantum 60000');
   });
 
+  // iproute2's print_rate divides by 1000 with integer division once the value reaches 1000*1000 of its unit.
+  it.each([[1234.5, '1234Mbit'], [1000.5, '1Gbit'], [3.14159, '3141Kbit'], [10000.1, '10Gbit'], [100, '100Mbit'], [2.5, '2500Kbit']] as Array<[number, string]>)(
+    'apply then plan is 0 changes at %p Mbit/s, which tc shows as %s; a different rate is still a change',
+    (mbit, shown) => {
+      expect(resource(mbit).diff(out(running(mbit, shown)), ctx())).toBeNull();
+      expect(resource(mbit).diff(out(running(mbit, '7Mbit')), ctx())!.steps).toEqual(['rate']);
+    },
+  );
+
   it('without egressMbit removes the hook, the file, the tap\'s ingress and the ifb', async () => {
     const r = resource(undefined);
     const change = r.diff(out(running(100)), ctx())!;
@@ -95,9 +105,31 @@ describe('sandbox-egress resource', () => {
     expect(r.diff(out(stopped), ctx())).toBeNull();
   });
 
-  it('is a plan error naming the node when it lacks htb or iproute2', () => {
+  it('installs iproute2 where the node lacks tc or ip, as egress-limit does, and the running VM gets the limit in the same apply', async () => {
+    const r = resource(100);
+    const change = r.diff(out({ ...stopped, tools: 'ip\n' }), ctx())!;
+    expect(change).toMatchObject({ packages: ['iproute2'], steps: ['install-tools', 'write-files', 'write-hook', 'restart-libvirtd'] });
+    expect(change.fields[0]).toEqual({ name: 'iproute2', before: null, after: 'installed' });
+    const commands = await record(r, change);
+    const install = commands.findIndex((c) => /apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends iproute2$/.test(c));
+    expect(install).toBeGreaterThanOrEqual(0);
+    expect(install).toBeLessThan(commands.findIndex((c) => c.includes(SANDBOX_EGRESS_TC_FILE)));
+    // Without ip the tap still shows (in /sys/class/net), so a running VM is loaded now, not at its next start.
+    const running100 = { ...running(100), tools: '', tap: 'tap\n', filters: '', ifb: '' };
+    expect(r.diff(out(running100), ctx())).toMatchObject({ packages: ['iproute2'], steps: ['install-tools', 'load'] });
+  });
+
+  it('its probe runs in a real shell and reads nothing but state (no tap here: the VM is not running)', () => {
+    const sections = splitProbeSections(probeStdout(resource(100).probe()));
+    expect(sections).toHaveLength(6);
+    expect(sections[1]).toBe('');
+    expect(sections[3]).toBe('');
+  });
+
+  it('is a plan error naming the node when it lacks htb, or iproute2 that gridops cannot install', () => {
     expect(() => resource(100).diff(out(stopped), ctx({ builtinModules: [] }))).toThrow(PlanningError);
     expect(() => resource(100).diff(out(stopped), ctx({ builtinModules: [] }))).toThrow(/^n1: qos.egressMbit for the sandbox VM needs the kernel's htb qdisc/);
-    expect(() => resource(100).diff(out({ ...stopped, tools: '' }), ctx())).toThrow(/needs tc and ip \(package iproute2\), which n1 lacks/);
+    const noManager = { ...ctx(), facts: { ...ctx().facts, packageManager: null } };
+    expect(() => resource(100).diff(out({ ...stopped, tools: '' }), noManager)).toThrow(/^n1: qos.egressMbit for the sandbox VM needs iproute2 \(for tc, ip\), which n1 lacks and gridops cannot install/);
   });
 });

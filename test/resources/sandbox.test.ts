@@ -126,6 +126,21 @@ describe('sandbox domain: owned XPaths only', () => {
   });
 });
 
+describe('sandbox cpuShares and the node\'s cgroups', () => {
+  const plan = (cpuShares: number, cgroup: HostFacts['cgroup']) => new SandboxDomainResource(spec({ cpuShares })).diff(probed('absent', '', ''), ctx(labFacts({ cgroup })));
+
+  it('a value cgroup v2 cannot take (libvirt: "shares must be in range [1, 10000]", at start, after define) is a plan error naming the setting, the range and the node', () => {
+    expect(() => plan(10_001, 'v2')).toThrow(PlanningError);
+    expect(() => plan(262_144, 'v2')).toThrow(/^n1: hypervisor\.sandbox\.cpuShares is 262144, but n1 has cgroup v2, where it must be 2 to 10000$/);
+    expect(plan(10_000, 'v2')!.steps).toContain('define');
+  });
+
+  it('cgroup v1 (and hybrid, whose cpu controller is v1\'s) takes the whole schema range', () => {
+    expect(plan(262_144, 'v1')!.steps).toContain('define');
+    expect(plan(20_000, 'hybrid')!.steps).toContain('define');
+  });
+});
+
 describe('hostile names and values', () => {
   const hostile = `n"/><hostdev mode='subsystem'/><x a="'; touch /tmp/pwned; '&amp;`;
 
