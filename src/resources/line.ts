@@ -6,8 +6,9 @@ import { PlanningError } from '../errors/index.js';
 
 /**
  * Ensures one line is present in a file (Ansible's lineinfile): the last line matching
- * `match` is replaced, or the line is appended. The file is created when missing. A change
- * notifies the `notify` handlers, as a file's does.
+ * `match` is replaced, or the line is appended. The file is created when missing (`mode`, 0644
+ * by default, is a new file's); an edited one keeps its owner, group and mode. A change notifies
+ * the `notify` handlers, as a file's does.
  */
 export class LineResource implements Resource<LineChange> {
   readonly kind = 'line' as const;
@@ -54,7 +55,8 @@ export class LineResource implements Resource<LineChange> {
 
   /** Writes what the change says; nothing is kept on the resource between diff and apply. */
   async apply(change: LineChange, recorder: StepRecorder): Promise<void> {
-    await recorder.write(change.path, Buffer.from(change.content, 'utf8'), change.mode);
+    // An edit keeps the file's owner and group, as lineinfile does; a new file gets gridops' user's.
+    await recorder.write(change.path, Buffer.from(change.content, 'utf8'), change.mode, change.action === 'update' ? { keepOwnerOf: 'target' } : {});
   }
 }
 

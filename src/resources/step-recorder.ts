@@ -54,6 +54,12 @@ export interface WriteOptions {
   owner?: string;
   group?: string;
   /**
+   * The file being replaced gives the new one its owner and group, as they are when the write
+   * runs (`chown --reference`, by number: an owner without a name is kept too); `owner` and
+   * `group`, when set, win. An edit of a file (a `line`) must not hand it to the user gridops runs as.
+   */
+  keepOwnerOf?: 'target';
+  /**
    * A shell command that must succeed on the new content, in the temp file `"$t"`, before it
    * replaces the target: e.g. `sysctl -p "$t"` for a sysctl.d file. Plain files have none.
    */
@@ -201,7 +207,10 @@ export class StepRecorder {
     const byUmask = (bits & ~0o666) === 0;
     // Text goes through printf, a builtin (no exec); other bytes through base64 in a here-document.
     const fill = text !== undefined ? `printf %s ${quote(text)} > "$t"` : `base64 -d > "$t" <<'${HEREDOC_END}'`;
-    const prepare = [fill, ...(byUmask ? [] : [`chmod ${mode} "$t"`]), ...(owner ? [`chown ${quote(owner)} "$t"`] : [])];
+    const ownerKept = `echo ${quote(`${path}: cannot give the new content its owner and group; the file was left as it was`)} >&2`;
+    const keepOwner = options.keepOwnerOf === 'target' ? [`{ chown --reference=${quote(path)} "$t" || { ${ownerKept}; false; }; }`] : [];
+    // Owners before the mode: a chown clears the setuid and setgid bits a chmod gave.
+    const prepare = [fill, ...keepOwner, ...(owner ? [`chown ${quote(owner)} "$t"`] : []), ...(byUmask ? [] : [`chmod ${mode} "$t"`])];
     const createUmask = byUmask ? (~bits & 0o777).toString(8).padStart(4, '0') : '0077';
     // Both forms make the temp file the same way. noclobber's O_EXCL refuses an existing regular
     // file; the shell would open a FIFO, a device or a symlink to one, hence the test first.
