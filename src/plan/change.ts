@@ -1,7 +1,10 @@
 /**
- * A planned change on one host: plain data, saved in plan.json and shown as a diff.
+ * A planned change on one host: plain data, saved in plan.json and shown as a diff (but for what
+ * apply alone needs and no output may show, held as Unshown).
  * Never holds a secret: sensitive content is represented only by a keyed digest (`hmac-sha256:...`, secrets/plan-digest.ts), never by a plain hash that would let guesses be checked.
  */
+import type { Unshown } from './unshown.js';
+
 export type ChangeAction = 'create' | 'update' | 'delete' | 'run' | 'none';
 
 /** One attribute that differs, shown as `name: before -> after`. */
@@ -44,8 +47,12 @@ export interface LineChange extends BaseChange {
   kind: 'line';
   path: string;
   contentSha256: string;
-  /** The whole file after the edit (it depends on what the host has, so the change carries it: diff stays pure). */
-  content: string;
+  /**
+   * The whole file after the edit (it depends on what the host has, so the change carries it: diff
+   * stays pure). Never shown: the rest of the file may hold secrets, so a plan's outputs show only
+   * the lines that change (`diff`) and the hash; absent from a plan read back from JSON.
+   */
+  content?: Unshown<string>;
   mode: string;
 }
 export interface PackageChange extends BaseChange {

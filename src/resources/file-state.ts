@@ -107,12 +107,12 @@ export function fileFieldChanges(current: FileState, want: DesiredFile): FieldCh
   return fields;
 }
 
-/** A unified diff for the plan; none for sensitive, binary or oversized content. */
-export function contentDiff(path: string, before: Buffer | undefined, after: Buffer, sensitive = false): string | undefined {
+/** A unified diff for the plan, with `context` unchanged lines around each change; none for sensitive, binary or oversized content. */
+export function contentDiff(path: string, before: Buffer | undefined, after: Buffer, sensitive = false, context = 2): string | undefined {
   if (sensitive || after.length > MAX_INLINE_BYTES || isBinary(after) || (before && isBinary(before))) return undefined;
   const old = before?.toString('utf8') ?? '';
   if (before && old === after.toString('utf8')) return undefined;
-  return createTwoFilesPatch(before ? path : '/dev/null', path, old, after.toString('utf8'), '', '', { context: 2 })
+  return createTwoFilesPatch(before ? path : '/dev/null', path, old, after.toString('utf8'), '', '', { context })
     .split('\n')
     .filter((line) => !/^=+$/.test(line))
     .map((line) => line.replace(/\t$/, ''))

@@ -3,11 +3,13 @@ import type { LineChange } from '../plan/change.js';
 import { contentDiff, fileProbe, normaliseMode, parseFileState, sha256 } from './file-state.js';
 import type { PlanContext, Resource } from './resource.js';
 import { PlanningError } from '../errors/index.js';
+import { Unshown } from '../plan/unshown.js';
 
 /**
  * Ensures one line is present in a file (Ansible's lineinfile): the last line matching
- * `match` is replaced, or the line is appended. The file is created when missing. A change
- * notifies the `notify` handlers, as a file's does.
+ * `match` is replaced, or the line is appended. The file is created when missing (`mode`, 0644
+ * by default, is a new file's); an edited one keeps its owner, group and mode. A change notifies
+ * the `notify` handlers, as a file's does.
  */
 export class LineResource implements Resource<LineChange> {
   readonly kind = 'line' as const;
@@ -37,6 +39,9 @@ export class LineResource implements Resource<LineChange> {
     const after = ensureLine(before, this.spec.line, this.match);
     if (current.exists && after === before) return null;
     const content = Buffer.from(after);
+    // Only the lines that change, no context: the rest of the file (an .env's secrets) stays out of
+    // the plan. Compared as if the old file ended its last line, else that line would be shown.
+    const shownBefore = current.content && !before.endsWith('\n') && before !== '' ? Buffer.from(`${before}\n`) : current.content;
     return {
       kind: 'line',
       id: this.id,
@@ -44,17 +49,19 @@ export class LineResource implements Resource<LineChange> {
       summary: `ensure line in ${this.spec.path}`,
       path: this.spec.path,
       contentSha256: sha256(content),
-      content: after,
+      content: new Unshown(after),
       mode: current.mode ?? normaliseMode(this.spec.mode ?? '0644'),
       fields: [{ name: 'line', before: null, after: this.spec.line }],
-      diff: contentDiff(this.spec.path, current.content, content),
+      diff: contentDiff(this.spec.path, shownBefore, content, false, 0),
       notify: this.spec.notify,
     };
   }
 
   /** Writes what the change says; nothing is kept on the resource between diff and apply. */
   async apply(change: LineChange, recorder: StepRecorder): Promise<void> {
-    await recorder.write(change.path, Buffer.from(change.content, 'utf8'), change.mode);
+    if (!change.content) throw new Error(`${change.id}: the change has no content (a plan read back from JSON); apply plans afresh`);
+    // An edit keeps the file's owner and group, as lineinfile does; a new file gets gridops' user's.
+    await recorder.write(change.path, Buffer.from(change.content.value, 'utf8'), change.mode, change.action === 'update' ? { keepOwnerOf: 'target' } : {});
   }
 }
 

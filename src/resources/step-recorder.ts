@@ -66,6 +66,12 @@ export interface WriteOptions {
   owner?: string;
   group?: string;
   /**
+   * The file being replaced gives the new one its owner and group, as they are when the write
+   * runs (`chown --reference`, by number: an owner without a name is kept too); `owner` and
+   * `group`, when set, win. An edit of a file (a `line`) must not hand it to the user gridops runs as.
+   */
+  keepOwnerOf?: 'target';
+  /**
    * A shell command that must succeed on the new content, in the temp file `"$t"`, before it
    * replaces the target: e.g. `sysctl -p "$t"` for a sysctl.d file. Plain files have none.
    */
@@ -217,7 +223,10 @@ export class StepRecorder {
     // the name: in a directory another user may write (a service's home), that user could swap the
     // name for a symlink to /etc/shadow between two commands, and root would write and chown it.
     const fill = text !== undefined ? `printf %s ${quote(text)} >&${HELD_FD}` : `base64 -d >&${HELD_FD} <<'${HEREDOC_END}'`;
-    const prepare = [HELD_IS_REGULAR(path), fill, ...(byUmask ? [] : [`chmod ${mode} ${HELD_PATH}`]), ...(owner ? [`chown ${quote(owner)} ${HELD_PATH}`] : [])];
+    const ownerKept = `echo ${quote(`${path}: cannot give the new content its owner and group; the file was left as it was`)} >&2`;
+    const keepOwner = options.keepOwnerOf === 'target' ? [`{ chown --reference=${quote(path)} ${HELD_PATH} || { ${ownerKept}; false; }; }`] : [];
+    // Owners before the mode: a chown clears the setuid and setgid bits a chmod gave.
+    const prepare = [HELD_IS_REGULAR(path), fill, ...keepOwner, ...(owner ? [`chown ${quote(owner)} ${HELD_PATH}`] : []), ...(byUmask ? [] : [`chmod ${mode} ${HELD_PATH}`])];
     const createUmask = byUmask ? (~bits & 0o777).toString(8).padStart(4, '0') : '0077';
     // Both forms make the temp file the same way. noclobber's O_EXCL refuses an existing regular
     // file; the shell would open a FIFO, a device or a symlink to one, hence the test first.

@@ -241,10 +241,11 @@ describe.each(FORMS)('the temp file of a write (made without mktemp), %s', (form
     await r.write(join(root, 'service.env'), Buffer.from('new\n'), '0755', { owner: 'nobody' });
     const temp = tempOf(r.steps[0]!.command);
     // The other user, between two of root's commands: moves root's temp file away and plants a
-    // symlink to the victim at its name (here when root runs its first command after the write's printf).
+    // symlink to the victim at its name (here when root runs its first command after the write's
+    // printf, the chown; the chmod follows it).
     const attacker = mkdtempSync(join(dir, 'swap-'));
-    writeFileSync(join(attacker, 'chmod'), `#!/bin/sh\nmv ${temp} ${temp}.moved && ln -s ${victim} ${temp}\nexec /bin/chmod "$@"\n`);
-    chmodSync(join(attacker, 'chmod'), 0o755);
+    writeFileSync(join(attacker, 'chown'), `#!/bin/sh\nmv ${temp} ${temp}.moved && ln -s ${victim} ${temp}\nexec /bin/chown "$@"\n`);
+    chmodSync(join(attacker, 'chown'), 0o755);
     try {
       const res = await local.exec(`umask 0022; PATH=${attacker}:$PATH sh -s`, { stdin: batchOf(r.steps) });
       expect(withoutMarks(res.stderr)).toBe('');

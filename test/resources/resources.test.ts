@@ -160,12 +160,14 @@ describe('diff is pure: apply needs only the change', () => {
       chmodSync(path, 0o640);
       const spec = { path, line: 'PermitRootLogin no', match: '^PermitRootLogin ' };
       const change = new LineResource(spec).diff(probeStdout(fileProbe(path)), { node: node(), facts: facts() })!;
-      // The change is data: it survives a JSON round trip (a saved plan) and carries the result.
+      // The change carries the result for apply, which no JSON form of it shows (a saved plan, --json).
       const saved = JSON.parse(JSON.stringify(change));
-      expect(saved).toMatchObject({ kind: 'line', action: 'update', content: 'Port 22\nPermitRootLogin no\n', mode: '0640' });
+      expect(saved).toMatchObject({ kind: 'line', action: 'update', mode: '0640', diff: expect.stringContaining('-PermitRootLogin yes\n+PermitRootLogin no') });
+      expect(saved).not.toHaveProperty('content');
+      expect(JSON.stringify(change)).not.toContain('Port 22');
       const recorder = new StepRecorder('local');
       recorder.begin(change.id);
-      await new LineResource(spec).apply(saved, recorder);
+      await new LineResource(spec).apply(change, recorder);
       execSync(recorder.steps.map((s) => s.command).join('\n'), { shell: '/bin/sh' });
       expect(execSync(`cat ${quote(path)}; stat -c %a ${quote(path)}`, { encoding: 'utf8' })).toBe('Port 22\nPermitRootLogin no\n640\n');
     } finally {
