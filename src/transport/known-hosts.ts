@@ -8,7 +8,8 @@
  *   that matches a negated pattern never matches the line);
  * - a hashed field `|1|base64(salt)|base64(HMAC-SHA1(salt, name))` stands for one name;
  * - `@revoked` lines refuse that key; `@cert-authority` lines name the CAs whose host
- *   certificates are trusted for the hosts they match (checked by host-certificate.ts).
+ *   certificates are trusted for the hosts they match (checked by host-certificate.ts, which also
+ *   refuses a certificate whose CA key or certified key an `@revoked` line names).
  * gridops is stricter than OpenSSH in one place: if a host has ANY recorded key and the offered
  * key is none of them, the verdict is `changed`, even when the recorded keys are of other types.
  * The transport orders the host key algorithms so the server offers a recorded type first.
@@ -262,6 +263,12 @@ export class KnownHosts {
   certificateAuthorities(host: string, port: number): KnownHostsEntry[] {
     const name = knownHostsName(host, port);
     return this.candidates(name).filter((e) => e.marker === 'cert-authority' && hostFieldMatches(e.hosts, name));
+  }
+
+  /** The `@revoked` lines whose host field names host:port: keys refused for it, plain, CA or certificate. */
+  revokedKeys(host: string, port: number): KnownHostsEntry[] {
+    const name = knownHostsName(host, port);
+    return this.candidates(name).filter((e) => e.marker === 'revoked' && hostFieldMatches(e.hosts, name));
   }
 
   recordedKeyTypes(host: string, port: number): string[] {
