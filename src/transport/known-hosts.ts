@@ -1,6 +1,6 @@
 /**
  * OpenSSH known_hosts: parse, look up a host key, fingerprint it as `ssh-keygen -l` prints it,
- * and append a newly accepted key atomically.
+ * and append a newly accepted key (O_APPEND, as OpenSSH).
  *
  * Matching rules kept from OpenSSH (sshd(8), "SSH_KNOWN_HOSTS FILE FORMAT"):
  * - host names compare case-insensitively; a non-22 port is looked up as `[host]:port`;
@@ -14,10 +14,9 @@
  * key is none of them, the verdict is `changed`, even when the recorded keys are of other types.
  * The transport orders the host key algorithms so the server offers a recorded type first.
  */
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { appendLine } from '../fs/append-line.js';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
 
 export type KnownHostsMarker = 'cert-authority' | 'revoked';
 
@@ -212,7 +211,8 @@ export function formatKnownHostsLine(host: string, port: number, key: Buffer, op
 /**
  * The known_hosts files of one run. The first file is the one new keys are appended to; the
  * others (e.g. /etc/ssh/ssh_known_hosts) are read only. Appends are serialised in this process
- * and written atomically (temp file in the same directory, fsync, rename).
+ * and made with O_APPEND (appendLine): never a rewrite, which would replace a symlinked
+ * ~/.ssh/known_hosts with a regular file and drop the lines ssh or another run added meanwhile.
  */
 export class KnownHosts {
   private entries: KnownHostsEntry[] = [];
@@ -296,11 +296,11 @@ export class KnownHosts {
     return at.map((i) => this.entries[i]!);
   }
 
-  /** Appends host:port -> key to the writable file (atomically) and to the in-memory view. */
+  /** Appends host:port -> key to the writable file and to the in-memory view. */
   add(host: string, port: number, key: Buffer, options: { hash?: boolean; comment?: string } = {}): Promise<KnownHostsEntry> {
     const line = formatKnownHostsLine(host, port, key, options) + (options.comment ? ` ${options.comment}` : '');
     const result = this.writing.then(async () => {
-      const lineNo = await appendLineAtomically(this.writableFile, line);
+      const lineNo = await appendLine(this.writableFile, line);
       const entry = parseKnownHosts(line, this.writableFile).entries[0]!;
       entry.line = lineNo;
       this.entries.push(entry);
@@ -313,21 +313,4 @@ export class KnownHosts {
     );
     return result;
   }
-}
-
-/** Rewrites `file` with `line` appended, atomically, keeping its mode. Returns the new line's number. */
-async function appendLineAtomically(file: string, line: string): Promise<number> {
-  let current = '';
-  let mode = 0o600;
-  try {
-    current = await fs.readFile(file, 'utf8');
-    mode = (await fs.stat(file)).mode & 0o7777;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  }
-  if (current !== '' && !current.endsWith('\n')) current += '\n';
-  const next = `${current}${line}\n`;
-  await writeFileAtomic(file, next, mode);
-  return next.split('\n').length - 1;
 }
