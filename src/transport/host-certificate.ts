@@ -12,8 +12,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import type sshpkModule from 'sshpk';
-import type { KnownHostsEntry } from './known-hosts.js';
-import { readCertificateValidity, validityProblem, type CertificateValidity } from './certificate-validity.js';
+import { keyTypeOf, plainKeyOf, type KnownHostsEntry } from './known-hosts.js';
+import { readCertificateFields, type CertificateFields } from './certificate-blob.js';
+import { validityProblem } from './certificate-validity.js';
 
 /** sshpk, loaded only when a host certificate is checked (it costs start-up time every run would pay). */
 const loadSshpk = (): typeof sshpkModule => createRequire(import.meta.url)('sshpk') as typeof sshpkModule;
@@ -54,10 +55,10 @@ export function verifyHostCertificate(blob: Buffer, sessionKey: Buffer, trust: H
 function judgeCertificate(blob: Buffer, sessionKey: Buffer, trust: HostTrust, hostName: string, now: Date): CertificateVerdict {
   const sshpk = loadSshpk();
   let cert: sshpkModule.Certificate;
-  let validity: CertificateValidity;
+  let fields: CertificateFields;
   try {
     cert = sshpk.parseCertificate(Buffer.from(`${(blob.subarray(4, 4 + blob.readUInt32BE(0))).toString('latin1')} ${blob.toString('base64')}`), 'openssh');
-    validity = readCertificateValidity(blob);
+    fields = readCertificateFields(blob);
   } catch (err) {
     return { ok: false, reason: `cannot read the certificate: ${(err as Error).message}` };
   }
@@ -69,10 +70,10 @@ function judgeCertificate(blob: Buffer, sessionKey: Buffer, trust: HostTrust, ho
   if (!cert.subjects.every((s) => s.type === 'host')) return { ok: false, reason: 'it is a user certificate, not a host certificate' };
   const principals = cert.subjects.map((s) => s.hostname ?? String(s));
   if (!principals.some((p) => p.toLowerCase() === hostName.toLowerCase())) return { ok: false, reason: `the certificate's principals (${principals.join(', ')}) do not include ${hostName}` };
-  const outOfDate = validityProblem(validity, now);
+  const outOfDate = validityProblem(fields, now);
   if (outOfDate) return { ok: false, reason: `the certificate is out of date: ${outOfDate}` };
   for (const ca of trust.authorities) {
-    const caKey = parsedKey(ca);
+    const caKey = parsedKey(ca.key);
     if (caKey && cert.isSignedByKey(caKey)) return { ok: true, ca, keyId: (cert as unknown as { signatures?: { openssh?: { keyId?: string } } }).signatures?.openssh?.keyId ?? '' };
   }
   return { ok: false, reason: `no @cert-authority key trusted for ${hostName} signed it` };
@@ -83,7 +84,8 @@ function revocationOf(cert: sshpkModule.Certificate, revoked: readonly KnownHost
   const certifiedFp = cert.subjectKey.fingerprint('sha256');
   const caFp = cert.issuerKey?.fingerprint('sha256');
   for (const entry of revoked) {
-    const key = plainKeyOf(entry);
+    const plain = plainKeyOf(entry);
+    const key = plain && parsedKey(plain);
     if (!key) continue;
     const at = `${entry.file}:${entry.line}`;
     if (caFp?.matches(key))
@@ -102,20 +104,10 @@ function revocationOf(cert: sshpkModule.Certificate, revoked: readonly KnownHost
   return null;
 }
 
-/** The plain public key of a known_hosts line: a certificate stands for the key it certifies, as in OpenSSH. */
-function plainKeyOf(entry: KnownHostsEntry): sshpkModule.Key | null {
-  if (!entry.keyType.endsWith('-cert-v01@openssh.com')) return parsedKey(entry);
+/** A plain key blob as sshpk reads it; null for a key sshpk cannot read (it signs and matches nothing). */
+function parsedKey(blob: Buffer): sshpkModule.Key | null {
   try {
-    return loadSshpk().parseCertificate(Buffer.from(`${entry.keyType} ${entry.key.toString('base64')}`), 'openssh').subjectKey;
-  } catch {
-    return null;
-  }
-}
-
-/** A line's key as sshpk reads it; null for a key sshpk cannot read (it signs and matches nothing). */
-function parsedKey(entry: KnownHostsEntry): sshpkModule.Key | null {
-  try {
-    return loadSshpk().parseKey(`${entry.keyType} ${entry.key.toString('base64')}`, 'ssh');
+    return loadSshpk().parseKey(`${keyTypeOf(blob)} ${blob.toString('base64')}`, 'ssh');
   } catch {
     return null;
   }

@@ -7,7 +7,7 @@
  * - a host field is a comma list of patterns with `*` and `?`, and `!pattern` negates (a host
  *   that matches a negated pattern never matches the line);
  * - a hashed field `|1|base64(salt)|base64(HMAC-SHA1(salt, name))` stands for one name;
- * - `@revoked` lines refuse that key; `@cert-authority` lines name the CAs whose host
+ * - `@revoked` lines refuse that key (a certificate there, the key it certifies); `@cert-authority` lines name the CAs whose host
  *   certificates are trusted for the hosts they match (checked by host-certificate.ts, which also
  *   refuses a certificate whose CA key or certified key an `@revoked` line names).
  * gridops is stricter than OpenSSH in one place: if a host has ANY recorded key and the offered
@@ -15,6 +15,7 @@
  * The transport orders the host key algorithms so the server offers a recorded type first.
  */
 import { appendLine } from '../fs/append-line.js';
+import { isCertificateType, readCertificateFields } from './certificate-blob.js';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 
@@ -161,7 +162,7 @@ export function hostFieldMatches(hosts: readonly string[], name: string): boolea
 export function checkHostKey(entries: readonly KnownHostsEntry[], host: string, port: number, key: Buffer): HostKeyVerdict {
   const name = knownHostsName(host, port);
   const mine = entries.filter((e) => e.marker !== 'cert-authority' && hostFieldMatches(e.hosts, name));
-  const revoked = mine.find((e) => e.marker === 'revoked' && e.key.equals(key));
+  const revoked = mine.find((e) => e.marker === 'revoked' && plainKeyOf(e)?.equals(key));
   if (revoked) return { kind: 'revoked', entry: revoked };
   const recorded = mine.filter((e) => e.marker === undefined);
   const match = recorded.find((e) => e.key.equals(key));
@@ -175,6 +176,20 @@ export function checkHostKey(entries: readonly KnownHostsEntry[], host: string, 
   }
   const sameTypeFirst = [...recorded.filter((e) => e.keyType === offeredType), ...recorded.filter((e) => e.keyType !== offeredType)];
   return { kind: 'changed', recorded: sameTypeFirst };
+}
+
+/**
+ * The plain key blob a line stands for: a certificate stands for the key it certifies, as OpenSSH
+ * compares keys (sshkey_equal_public), so `@revoked` with a certificate revokes its key too.
+ * Null for a certificate that cannot be read.
+ */
+export function plainKeyOf(entry: KnownHostsEntry): Buffer | null {
+  if (!isCertificateType(entry.keyType)) return entry.key;
+  try {
+    return readCertificateFields(entry.key).certifiedKey;
+  } catch {
+    return null;
+  }
 }
 
 /** Key types recorded for the host, in file order (used to order ssh2's host key algorithms). */

@@ -113,6 +113,15 @@ describe('checkHostKey', () => {
   it('refuses revoked keys even when also listed as known', () => {
     expect(checkHostKey(entries, 'evil', 22, ed2.blob).kind).toBe('revoked');
   });
+  it('refuses a key whose certificate is @revoked, as OpenSSH (a certificate stands for the key it certifies)', () => {
+    execFileSync('ssh-keygen', ['-q', '-s', rsa.file, '-I', 'cert-of-ec', '-h', '-n', 'signed', `${ec.file}.pub`]);
+    const certLine = readFileSync(`${ec.file}-cert.pub`, 'utf8').trim();
+    const { entries: withCert, problems } = parseKnownHosts(`signed ecdsa-sha2-nistp256 ${b64(ec)}\n@revoked signed ${certLine}`, 'kh');
+    expect(problems).toEqual([]);
+    const v = checkHostKey(withCert, 'signed', 22, ec.blob);
+    expect(v.kind === 'revoked' && v.entry.line).toBe(2);
+    expect(checkHostKey(withCert, 'signed', 22, ed.blob).kind).toBe('changed');
+  });
   it('ignores @cert-authority lines', () => {
     expect(checkHostKey(entries, 'anything', 22, rsa.blob).kind).toBe('unknown');
   });
