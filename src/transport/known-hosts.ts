@@ -1,22 +1,23 @@
 /**
  * OpenSSH known_hosts: parse, look up a host key, fingerprint it as `ssh-keygen -l` prints it,
- * and append a newly accepted key atomically.
+ * and append a newly accepted key (O_APPEND, as OpenSSH).
  *
  * Matching rules kept from OpenSSH (sshd(8), "SSH_KNOWN_HOSTS FILE FORMAT"):
  * - host names compare case-insensitively; a non-22 port is looked up as `[host]:port`;
  * - a host field is a comma list of patterns with `*` and `?`, and `!pattern` negates (a host
  *   that matches a negated pattern never matches the line);
  * - a hashed field `|1|base64(salt)|base64(HMAC-SHA1(salt, name))` stands for one name;
- * - `@revoked` lines refuse that key; `@cert-authority` lines name the CAs whose host
- *   certificates are trusted for the hosts they match (checked by host-certificate.ts).
+ * - `@revoked` lines refuse that key (a certificate there, the key it certifies); `@cert-authority` lines name the CAs whose host
+ *   certificates are trusted for the hosts they match (checked by host-certificate.ts, which also
+ *   refuses a certificate whose CA key or certified key an `@revoked` line names).
  * gridops is stricter than OpenSSH in one place: if a host has ANY recorded key and the offered
  * key is none of them, the verdict is `changed`, even when the recorded keys are of other types.
  * The transport orders the host key algorithms so the server offers a recorded type first.
  */
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { appendLine } from '../fs/append-line.js';
+import { isCertificateType, readCertificateFields } from './certificate-blob.js';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
 
 export type KnownHostsMarker = 'cert-authority' | 'revoked';
 
@@ -161,7 +162,7 @@ export function hostFieldMatches(hosts: readonly string[], name: string): boolea
 export function checkHostKey(entries: readonly KnownHostsEntry[], host: string, port: number, key: Buffer): HostKeyVerdict {
   const name = knownHostsName(host, port);
   const mine = entries.filter((e) => e.marker !== 'cert-authority' && hostFieldMatches(e.hosts, name));
-  const revoked = mine.find((e) => e.marker === 'revoked' && e.key.equals(key));
+  const revoked = mine.find((e) => e.marker === 'revoked' && plainKeyOf(e)?.equals(key));
   if (revoked) return { kind: 'revoked', entry: revoked };
   const recorded = mine.filter((e) => e.marker === undefined);
   const match = recorded.find((e) => e.key.equals(key));
@@ -175,6 +176,20 @@ export function checkHostKey(entries: readonly KnownHostsEntry[], host: string, 
   }
   const sameTypeFirst = [...recorded.filter((e) => e.keyType === offeredType), ...recorded.filter((e) => e.keyType !== offeredType)];
   return { kind: 'changed', recorded: sameTypeFirst };
+}
+
+/**
+ * The plain key blob a line stands for: a certificate stands for the key it certifies, as OpenSSH
+ * compares keys (sshkey_equal_public), so `@revoked` with a certificate revokes its key too.
+ * Null for a certificate that cannot be read.
+ */
+export function plainKeyOf(entry: KnownHostsEntry): Buffer | null {
+  if (!isCertificateType(entry.keyType)) return entry.key;
+  try {
+    return readCertificateFields(entry.key).certifiedKey;
+  } catch {
+    return null;
+  }
 }
 
 /** Key types recorded for the host, in file order (used to order ssh2's host key algorithms). */
@@ -211,7 +226,8 @@ export function formatKnownHostsLine(host: string, port: number, key: Buffer, op
 /**
  * The known_hosts files of one run. The first file is the one new keys are appended to; the
  * others (e.g. /etc/ssh/ssh_known_hosts) are read only. Appends are serialised in this process
- * and written atomically (temp file in the same directory, fsync, rename).
+ * and made with O_APPEND (appendLine): never a rewrite, which would replace a symlinked
+ * ~/.ssh/known_hosts with a regular file and drop the lines ssh or another run added meanwhile.
  */
 export class KnownHosts {
   private entries: KnownHostsEntry[] = [];
@@ -264,6 +280,12 @@ export class KnownHosts {
     return this.candidates(name).filter((e) => e.marker === 'cert-authority' && hostFieldMatches(e.hosts, name));
   }
 
+  /** The `@revoked` lines whose host field names host:port: keys refused for it, plain, CA or certificate. */
+  revokedKeys(host: string, port: number): KnownHostsEntry[] {
+    const name = knownHostsName(host, port);
+    return this.candidates(name).filter((e) => e.marker === 'revoked' && hostFieldMatches(e.hosts, name));
+  }
+
   recordedKeyTypes(host: string, port: number): string[] {
     return recordedKeyTypes(this.candidates(knownHostsName(host, port)), host, port);
   }
@@ -289,11 +311,11 @@ export class KnownHosts {
     return at.map((i) => this.entries[i]!);
   }
 
-  /** Appends host:port -> key to the writable file (atomically) and to the in-memory view. */
+  /** Appends host:port -> key to the writable file and to the in-memory view. */
   add(host: string, port: number, key: Buffer, options: { hash?: boolean; comment?: string } = {}): Promise<KnownHostsEntry> {
     const line = formatKnownHostsLine(host, port, key, options) + (options.comment ? ` ${options.comment}` : '');
     const result = this.writing.then(async () => {
-      const lineNo = await appendLineAtomically(this.writableFile, line);
+      const lineNo = await appendLine(this.writableFile, line);
       const entry = parseKnownHosts(line, this.writableFile).entries[0]!;
       entry.line = lineNo;
       this.entries.push(entry);
@@ -306,21 +328,4 @@ export class KnownHosts {
     );
     return result;
   }
-}
-
-/** Rewrites `file` with `line` appended, atomically, keeping its mode. Returns the new line's number. */
-async function appendLineAtomically(file: string, line: string): Promise<number> {
-  let current = '';
-  let mode = 0o600;
-  try {
-    current = await fs.readFile(file, 'utf8');
-    mode = (await fs.stat(file)).mode & 0o7777;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  }
-  if (current !== '' && !current.endsWith('\n')) current += '\n';
-  const next = `${current}${line}\n`;
-  await writeFileAtomic(file, next, mode);
-  return next.split('\n').length - 1;
 }

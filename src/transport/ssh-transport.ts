@@ -19,8 +19,8 @@ import { KeptSftp } from './kept-sftp.js';
 import { CommandTimeoutError, summarize } from './errors.js';
 import { batchWatchdogCommand, endBatchCommand, NOT_A_GROUP_LEADER } from './batch-group.js';
 import { HeldChannel, heldReadCommand, heldSentinel, remoteSeconds, type HeldRead } from './held-read.js';
-import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict } from './host-certificate.js';
-import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type KnownHostsEntry } from './known-hosts.js';
+import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict, type HostTrust } from './host-certificate.js';
+import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName } from './known-hosts.js';
 import { silentLogger, type TransportLogger } from './logger.js';
 import { quote, sh } from './quote.js';
 import { abortableDelay, backoffDelay, defaultRetryPolicy, retriesFor, type RetryPolicy } from './retry.js';
@@ -287,12 +287,13 @@ function hostKeyHint(): string {
 }
 
 /** The verdict on the host certificate for `key`, fetched with ssh-keyscan from the same host. */
-async function checkCertificate(ep: Endpoint, key: Buffer, cas: KnownHostsEntry[], timeoutMs: number, throughJump: boolean): Promise<CertificateVerdict> {
+async function checkCertificate(ep: Endpoint, key: Buffer, trust: HostTrust, timeoutMs: number, throughJump: boolean): Promise<CertificateVerdict> {
   if (throughJump) return { ok: false, reason: 'host certificates are fetched with ssh-keyscan, which cannot go through a jump host' };
   const blobs = await fetchHostCertificates(ep.host, ep.port, timeoutMs);
   if (!blobs.length) return { ok: false, reason: 'the server offers no host certificate (sshd_config HostCertificate)' };
-  const verdicts = blobs.map((b) => verifyHostCertificate(b, key, cas, ep.host));
-  return verdicts.find((v) => v.ok) ?? verdicts[0]!;
+  const verdicts = blobs.map((b) => verifyHostCertificate(b, key, trust, ep.host));
+  // A refusal with its own hint (a revoked CA or key) says more than another certificate's.
+  return verdicts.find((v) => v.ok) ?? verdicts.find((v) => !v.ok && v.hint) ?? verdicts[0]!;
 }
 
 /** One SSH handshake (no retry). Resolves with a ready client, or rejects with a GridopsError or the raw ssh2 error. */
@@ -367,17 +368,19 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
         case 'unknown': {
           const cas = kh.certificateAuthorities(ep.host, ep.port);
           if (cas.length) {
-            checkCertificate(ep, key, cas, ep.readyTimeoutMs, sock !== undefined).then(
+            checkCertificate(ep, key, { authorities: cas, revoked: kh.revokedKeys(ep.host, ep.port) }, ep.readyTimeoutMs, sock !== undefined).then(
               (verdict) => {
                 if (verdict.ok) {
                   log.info({ host: ep.label, fingerprint: fp, ca: `${verdict.ca.file}:${verdict.ca.line}` }, `${ep.label}: host certificate "${verdict.keyId}" for ${type} ${fp} signed by the @cert-authority of ${verdict.ca.file}:${verdict.ca.line}`);
                   return done(true);
                 }
-                hostKeyError = new HostKeyError(ep.label, `the ${type} host key ${fp} of ${name} is not in ${kh.writableFile}, and its host certificate is refused: ${verdict.reason}`, 'renew the host certificate with `ssh-keygen -s CA -h -n HOST` (principals must include the address gridops connects to), or record the plain key');
+                hostKeyError = new HostKeyError(ep.label, `the ${type} host key ${fp} of ${name} is not in ${kh.writableFile}, and its host certificate is refused: ${verdict.reason}`, verdict.hint ?? 'renew the host certificate with `ssh-keygen -s CA -h -n HOST` (principals must include the address gridops connects to), or record the plain key');
                 done(false);
               },
               (e: unknown) => {
-                hostKeyError = new HostKeyError(ep.label, `cannot check the host certificate of ${name}: ${(e as Error).message}`, 'install openssh-client (ssh-keyscan), or record the plain key');
+                // Only a missing ssh-keyscan is mended by installing it; a timeout or a refusal is the host's.
+                const noKeyscan = (e as NodeJS.ErrnoException).code === 'ENOENT';
+                hostKeyError = new HostKeyError(ep.label, `cannot check the host certificate of ${name}: ${(e as Error).message}`, noKeyscan ? 'install openssh-client (ssh-keyscan), or record the plain key' : `check that \`ssh-keyscan -c -p ${ep.port} ${ep.host}\` answers from this machine, or record the plain key`);
                 done(false);
               },
             );

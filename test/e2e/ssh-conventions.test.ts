@@ -58,7 +58,7 @@ d('host certificates (@cert-authority) and ~/.ssh/config, against real sshd', ()
   it.each([
     ['signed by a CA known_hosts does not trust', 'other-ca', () => otherCa, '127.0.0.1', '-5m:+1h', /no @cert-authority key trusted for 127.0.0.1 signed it/],
     ['for other principals', 'wrong-name', () => ca, 'someone-else.example.org', '-5m:+1h', /principals \(someone-else.example.org\) do not include 127.0.0.1/],
-    ['expired', 'expired', () => ca, '127.0.0.1', '-2h:-1h', /is valid from .* to .* only/],
+    ['expired', 'expired', () => ca, '127.0.0.1', '-2h:-1h', /out of date: it expired on .* \(valid from .*\)/],
   ])('refuses a host certificate %s, naming why', async (_what, name, signer, principals, validity, reason) => {
     const sshd = await certifiedSshd(name, signer(), principals, validity);
     const err = await SshTransport.connect({ host: '127.0.0.1', port: sshd.port, identityFiles: [clientKey.file] }, options(trusting(ca))).catch((e: unknown) => e);

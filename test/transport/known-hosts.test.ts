@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -113,6 +113,15 @@ describe('checkHostKey', () => {
   it('refuses revoked keys even when also listed as known', () => {
     expect(checkHostKey(entries, 'evil', 22, ed2.blob).kind).toBe('revoked');
   });
+  it('refuses a key whose certificate is @revoked, as OpenSSH (a certificate stands for the key it certifies)', () => {
+    execFileSync('ssh-keygen', ['-q', '-s', rsa.file, '-I', 'cert-of-ec', '-h', '-n', 'signed', `${ec.file}.pub`]);
+    const certLine = readFileSync(`${ec.file}-cert.pub`, 'utf8').trim();
+    const { entries: withCert, problems } = parseKnownHosts(`signed ecdsa-sha2-nistp256 ${b64(ec)}\n@revoked signed ${certLine}`, 'kh');
+    expect(problems).toEqual([]);
+    const v = checkHostKey(withCert, 'signed', 22, ec.blob);
+    expect(v.kind === 'revoked' && v.entry.line).toBe(2);
+    expect(checkHostKey(withCert, 'signed', 22, ed.blob).kind).toBe('changed');
+  });
   it('ignores @cert-authority lines', () => {
     expect(checkHostKey(entries, 'anything', 22, rsa.blob).kind).toBe('unknown');
   });
@@ -141,7 +150,7 @@ describe('hashed entries', () => {
 });
 
 describe('KnownHosts.add', () => {
-  it('appends atomically, keeps the mode, and the next check matches', async () => {
+  it('appends, creates the file with mode 0600, and the next check matches', async () => {
     const file = join(dir, 'sub', 'known_hosts');
     const kh = await KnownHosts.load(file);
     expect(kh.check('h1', 22, ed.blob).kind).toBe('unknown');
@@ -153,6 +162,42 @@ describe('KnownHosts.add', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const out = execFileSync('ssh-keygen', ['-F', '[h2]:2022', '-f', file], { encoding: 'utf8' });
     expect(out).toContain('line 2');
+  });
+  it('appends through a symlinked known_hosts as OpenSSH does: the link stays, its target keeps its mode and lines added meanwhile', async () => {
+    const target = join(dir, 'dotfiles-known_hosts');
+    const link = join(dir, 'linked-known_hosts');
+    writeFileSync(target, `h0 ssh-ed25519 ${b64(ed)}`); // no final newline, as a hand edit may leave it
+    chmodSync(target, 0o644);
+    symlinkSync(target, link);
+    const kh = await KnownHosts.load(link);
+    // Another run (or ssh) records a host after this one read the file.
+    appendFileSync(target, `\nother ecdsa-sha2-nistp256 ${b64(ec)}\n`);
+    const added = await kh.add('h1', 22, ed2.blob);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(statSync(target).mode & 0o777).toBe(0o644);
+    expect(readFileSync(target, 'utf8')).toBe(`h0 ssh-ed25519 ${b64(ed)}\nother ecdsa-sha2-nistp256 ${b64(ec)}\nh1 ssh-ed25519 ${b64(ed2)}\n`);
+    expect(added.line).toBe(3);
+    expect(execFileSync('ssh-keygen', ['-F', 'h1', '-f', link], { encoding: 'utf8' })).toContain('line 3');
+  });
+  it('loses no line when two runs append to the same file at once', async () => {
+    const file = join(dir, 'two-runs');
+    const [first, second] = await Promise.all([KnownHosts.load(file), KnownHosts.load(file)]);
+    const hosts = Array.from({ length: 20 }, (_, i) => i);
+    await Promise.all(hosts.flatMap((i) => [first.add(`a${i}`, 22, ed.blob), second.add(`b${i}`, 22, ec.blob, { hash: true })]));
+    const again = await KnownHosts.load(file);
+    expect(again.problems).toEqual([]);
+    for (const i of hosts) {
+      expect(again.check(`a${i}`, 22, ed.blob).kind).toBe('match');
+      expect(again.check(`b${i}`, 22, ec.blob).kind).toBe('match');
+    }
+    expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(41);
+  });
+  it('adds a newline before its line when the file does not end with one', async () => {
+    const file = join(dir, 'no-final-newline');
+    const kh = await KnownHosts.load(file);
+    writeFileSync(file, `h0 ssh-ed25519 ${b64(ed)}`);
+    expect((await kh.add('h1', 22, ed2.blob)).line).toBe(2);
+    expect(readFileSync(file, 'utf8')).toBe(`h0 ssh-ed25519 ${b64(ed)}\nh1 ssh-ed25519 ${b64(ed2)}\n`);
   });
   it('keyTypeOf reads the blob type', () => {
     expect(keyTypeOf(rsa.blob)).toBe('ssh-rsa');
