@@ -3,11 +3,12 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import { referenceProblems, templateFileProblems } from '../templates/check-references.js';
+import { misplacedSubstitutions, type MisplacedSubstitution } from '../templates/misplaced-substitutions.js';
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../errors/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
 import { builtinPlaybooks, FROM_CURRENT_DIRECTORY, playbookTarget, unknownPlaybook, type PlaybookBase } from '../topology/playbook-reference.js';
-import { insideTagged, parseSource, pathToString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
+import { insideTagged, parseSource, pathToString, positionInString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
 import type { EffectiveSettings } from '../topology/model.js';
 import type { Playbook, PlaybookResource } from './schema.js';
 
@@ -42,8 +43,11 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
   for (const [path, str] of strings(source.value, [])) {
     const why = substitutionProblem(str);
     if (why) checked.push(problem(source, path, why, 'write plain `{{node.name}}`-style substitutions; put logic in resources, not in strings'));
-    // A typo in a reference would otherwise surface on every host, after connecting to all of them.
-    else for (const r of referenceProblems(str)) checked.push(problem(source, path, r.line > 1 ? `${r.message} (line ${r.line} of the string)` : r.message, r.hint));
+    else {
+      // A typo in a reference would otherwise surface on every host, after connecting to all of them.
+      for (const r of referenceProblems(str)) checked.push(problem(source, path, r.line > 1 ? `${r.message} (line ${r.line} of the string)` : r.message, r.hint));
+      if (isCommand(path)) checked.push(...misplacedSubstitutions(str).map((m) => misplaced(source, text, path, str, m)));
+    }
   }
   // A value written with a refused tag (a Buffer, a Set, a Date) fails these checks too: its tag says why.
   const found = [...parsed, ...checked.filter((p) => p.file !== file || !insideTagged(source, p.line, p.column))];
@@ -79,6 +83,20 @@ function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path
 
 function problem(source: SourceDocument, path: PathSegment[], message: string, hint: string, key = false): Problem {
   return { file: source.file, ...positionOf(source, path, { key }), path: pathToString(path), message, hint };
+}
+
+/** The strings rendered as shell commands (substituteCommand in instantiate.ts): `run`, `unless`, `prestop`, a handler's `run`. */
+function isCommand(path: readonly PathSegment[]): boolean {
+  const [top, , kind, field] = path;
+  if (top === 'handlers') return path.length === 3 && kind === 'run';
+  return top === 'resources' && path.length === 4 && ((kind === 'command' && (field === 'run' || field === 'unless')) || (kind === 'absent-unit' && field === 'prestop'));
+}
+
+/** A misplaced substitution, at its own position in the file when the file writes it as it is. */
+function misplaced(source: SourceDocument, text: string, path: PathSegment[], command: string, m: MisplacedSubstitution): Problem {
+  const nth = command.slice(0, m.offset).split(m.written).length - 1;
+  const at = positionInString(source, text, path, m.written, nth);
+  return { file: source.file, ...at, path: pathToString(path), message: m.message, hint: m.hint };
 }
 
 function* strings(value: unknown, path: PathSegment[]): Generator<[PathSegment[], string]> {

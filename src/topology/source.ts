@@ -191,6 +191,36 @@ function findFirstAlias(node: YamlNode | null): YamlNode | null {
  * segment (for unknown keys). Walks through aliases. Falls back to the deepest node found.
  */
 export function positionOf(source: SourceDocument, path: readonly PathSegment[], options: { key?: boolean } = {}): { line: number; column: number } {
+  const offset = nodeAt(source, path, options)?.range?.[0] ?? 0;
+  const pos = source.lines.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+/**
+ * Where `part` (its `nth` occurrence, 0-based) of the string at `path` is written in the file
+ * `text`, so that a problem can point into a string. The string's own position when the file
+ * writes it otherwise (an escape or a folded line inside it) or holds it a different number of times.
+ */
+export function positionInString(source: SourceDocument, text: string, path: readonly PathSegment[], part: string, nth: number): { line: number; column: number } {
+  const node = nodeAt(source, path, {});
+  const value = isScalar(node) ? node.value : undefined;
+  if (typeof value === 'string' && node?.range && part) {
+    const written = text.slice(node.range[0], node.range[1]);
+    const count = (s: string) => s.split(part).length - 1;
+    if (count(written) === count(value)) {
+      let at = -1;
+      for (let k = 0; k <= nth; k++) at = written.indexOf(part, at + 1);
+      if (at >= 0) {
+        const pos = source.lines.linePos(node.range[0] + at);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+  }
+  return positionOf(source, path);
+}
+
+/** The node at `path`, or the deepest one found on the way (or its key, with `key`). */
+function nodeAt(source: SourceDocument, path: readonly PathSegment[], options: { key?: boolean }): YamlNode | null {
   let node: YamlNode | null = source.doc.contents as YamlNode | null;
   let best: YamlNode | null = node;
   for (let i = 0; i < path.length && node; i++) {
@@ -208,7 +238,5 @@ export function positionOf(source: SourceDocument, path: readonly PathSegment[],
     }
     if (node) best = node;
   }
-  const offset = best?.range?.[0] ?? 0;
-  const pos = source.lines.linePos(offset);
-  return { line: pos.line, column: pos.col };
+  return best;
 }
