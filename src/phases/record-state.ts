@@ -48,7 +48,7 @@ export const recordState: Phase = {
         playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK) : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,
         agentVersion: p.session.facts.agentVersion,
-        ...sandboxMadeRecord(ok && !outcome.refused?.length, p.plan.playbooks, node, previous),
+        ...sandboxMadeRecord({ done: ok && !outcome.refused?.length, ran: p.plan.playbooks, started: p.plan.changes.filter((c) => outcome.started?.includes(c.id)) }, node, previous),
         appliedAt: ok ? now : previous?.appliedAt ?? '',
         changesApplied: outcome.applied,
         lastOutcome: outcome.status,

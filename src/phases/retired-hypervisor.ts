@@ -1,5 +1,6 @@
 import { instantiate } from '../playbooks/instantiate.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
+import type { Change } from '../plan/change.js';
 import type { HostPlan } from '../plan/plan.js';
 import type { GridState, HostState } from '../state/state.js';
 import { templateContext } from '../templates/render.js';
@@ -77,13 +78,20 @@ export function markSandboxRemoval(grid: Grid, nodes: readonly Node[], chosen: R
   }
 }
 
+/** The kinds of change that leave on the host something of the sandbox that hypervisor-off removes. */
+const SANDBOX_KINDS: ReadonlySet<Change['kind']> = new Set(['libvirt-network', 'libvirt-pool', 'sandbox-image', 'sandbox-disk', 'sandbox-egress', 'sandbox-domain']);
+
 /**
- * The sandbox marker (HostState.sandboxMade) after this outcome: set by a hypervisor run, cleared by
- * a hypervisor-off run, else kept. `done`: the host applied every change planned for it (a change
- * refused without --replace-sandbox, such as hypervisor-off's, leaves the marker as it was).
+ * The sandbox marker (HostState.sandboxMade) after this outcome: cleared by a hypervisor-off run
+ * that did all its work (`done`: every planned change applied; one refused without
+ * --replace-sandbox leaves the marker as it was), set by a hypervisor run as soon as any sandbox
+ * change of it ran (`started`), even in a run that then failed: a failed first apply leaves a
+ * network, a pool, maybe a defined VM, which hypervisor-off must find once the hypervisor is
+ * turned off. Else kept.
  */
-export function sandboxMadeRecord(done: boolean, ran: readonly string[], node: Node, previous: HostState | undefined): Pick<HostState, 'sandboxMade'> {
-  if (done && ran.includes(HYPERVISOR_OFF_PLAYBOOK)) return { sandboxMade: null };
-  if (done && ran.includes('hypervisor') && node.settings.hypervisor.enabled) return { sandboxMade: { network: node.settings.hypervisor.sandbox.network } };
+export function sandboxMadeRecord(run: { done: boolean; ran: readonly string[]; started: readonly Change[] }, node: Node, previous: HostState | undefined): Pick<HostState, 'sandboxMade'> {
+  if (run.done && run.ran.includes(HYPERVISOR_OFF_PLAYBOOK)) return { sandboxMade: null };
+  const made = run.ran.includes('hypervisor') && node.settings.hypervisor.enabled && (run.done || run.started.some((c) => SANDBOX_KINDS.has(c.kind)));
+  if (made) return { sandboxMade: { network: node.settings.hypervisor.sandbox.network } };
   return previous?.sandboxMade === undefined ? {} : { sandboxMade: previous.sandboxMade };
 }

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HostOutcome } from '../../src/engine/applier.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
+import { loadPlaybook } from '../../src/playbooks/load.js';
 import { recordState } from '../../src/phases/record-state.js';
+import { removeRetiredHypervisor } from '../../src/phases/retired-hypervisor.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { statePaths } from '../../src/state/state.js';
 import { allNodes } from '../../src/topology/model.js';
@@ -21,7 +23,7 @@ describe('record the state: a refused change', () => {
     ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
     ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
     const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
-    ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor'] }, kernelEntries: {} }) as unknown as PlannedHost);
+    ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor'], changes: [] }, kernelEntries: {} }) as unknown as PlannedHost);
     const outcomes: HostOutcome[] = [
       { host: 'n1', status: 'applied', applied: 2, refused: [{ id: 'sandbox-domain gridops-sandbox', reason: 'the VM must restart' }] },
       { host: 'n2', status: 'applied', applied: 2 },
@@ -44,7 +46,7 @@ describe('record the state: a refused change', () => {
       ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
       ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
       const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
-      ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks }, kernelEntries: {} }) as unknown as PlannedHost);
+      ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks, changes: [] }, kernelEntries: {} }) as unknown as PlannedHost);
       ctx.outcomes = [{ host: 'n1', status: 'applied', applied: 1, ...(refused ? { refused } : {}) }];
       await recordState.run(ctx);
       return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts.n1.sandboxMade;
@@ -57,4 +59,32 @@ describe('record the state: a refused change', () => {
     expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'], [{ id: 'command remove-sandbox-vm', reason: 'x' }])).toEqual({ network: 'grid-net' });
     expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'])).toBeNull();
   });
+
+  it('the sandbox marker after a failed first apply: set once a sandbox change ran, so turning the hypervisor off then removes what it left', async () => {
+    const enabled = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: lab-net } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const change = (kind: string, id: string) => ({ kind, id, action: 'create', summary: id, fields: [] });
+    const changes = [change('package', 'package libvirt-daemon-system'), change('libvirt-network', 'libvirt-network lab-net'), change('libvirt-pool', 'libvirt-pool gridops'), change('sandbox-domain', 'sandbox-domain gridops-sandbox')];
+    const failedRun = async (started: string[]) => {
+      const ctx = new RunContext({ topologyFile: join(dir, 'g.yaml'), concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
+      ctx.setGrid(enabled, statePaths(join(dir, 'g.yaml'), enabled.name));
+      ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
+      const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
+      ctx.planned = allNodes(enabled).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor', 'qos', 'agent'], changes }, kernelEntries: {} }) as unknown as PlannedHost);
+      ctx.outcomes = [{ host: 'n1', status: 'failed', applied: started.length - 1, started, failure: { step: started.at(-1)!, error: 'exit 1' } }];
+      await recordState.run(ctx);
+      return JSON.parse(readFileSync(ctx.paths.state, 'utf8'));
+    };
+    // Failed while installing the packages: nothing of the sandbox exists yet.
+    expect((await failedRun(['package libvirt-daemon-system'])).hosts.n1.sandboxMade).toBeUndefined();
+    // Failed after the network was made (the pool's step failed part-way): the state says so, its playbooks stay [].
+    const state = await failedRun(['package libvirt-daemon-system', 'libvirt-network lab-net', 'libvirt-pool gridops']);
+    expect(state.hosts.n1.sandboxMade).toEqual({ network: 'lab-net' });
+    expect(state.hosts.n1.playbooks).toEqual([]);
+    // hypervisor.enabled: false next: hypervisor-off is planned, on the network made.
+    const workflow = { byNode: new Map([['n1', ['node-base', 'qos', 'agent'].map((p) => loadPlaybook(p))]]), refs: ['node-base', 'qos', 'agent'] };
+    const chosen = removeRetiredHypervisor(workflow, state, new Map(), new Set());
+    expect(workflow.byNode.get('n1')!.map((p) => p.ref)).toEqual(['node-base', 'hypervisor-off', 'qos', 'agent']);
+    expect(JSON.stringify(chosen.get('n1'))).toContain('net-undefine lab-net');
+  });
 });
+
