@@ -86,5 +86,31 @@ describe('record the state: a refused change', () => {
     expect(workflow.byNode.get('n1')!.map((p) => p.ref)).toEqual(['node-base', 'hypervisor-off', 'qos', 'agent']);
     expect(JSON.stringify(chosen.get('n1'))).toContain('net-undefine lab-net');
   });
-});
 
+  it('the sandbox marker across a renamed network: the old one while its removal is refused or failed, the new one once it is gone', async () => {
+    const renamedGrid = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: new-net } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const change = (kind: string, id: string) => ({ kind, id, action: 'create', summary: id, fields: [] });
+    const changes = [change('command', 'command remove-renamed-grid-network'), change('libvirt-network', 'libvirt-network new-net'), change('sandbox-image', 'sandbox-image x')];
+    const runWith = async (outcome: Partial<HostOutcome>, planned = changes) => {
+      const ctx = new RunContext({ topologyFile: join(dir, 'g.yaml'), concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
+      ctx.setGrid(renamedGrid, statePaths(join(dir, 'g.yaml'), renamedGrid.name));
+      ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
+      ctx.networkRenames = new Map([['n1', { from: 'old-net', to: 'new-net' }]]);
+      const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
+      ctx.planned = allNodes(renamedGrid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'grid-network-rename', 'hypervisor'], changes: planned }, kernelEntries: {} }) as unknown as PlannedHost);
+      ctx.outcomes = [{ host: 'n1', status: 'applied', applied: 1, ...outcome }];
+      await recordState.run(ctx);
+      return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts.n1;
+    };
+    // Without --replace-sandbox: the removal and the new network refused, the image uploaded all the same.
+    expect((await runWith({ refused: [{ id: 'command remove-renamed-grid-network', reason: 'x' }, { id: 'libvirt-network new-net', reason: 'x' }], started: ['sandbox-image x'] })).sandboxMade).toEqual({ network: 'old-net' });
+    // The removal failed part-way: the old network may still be there.
+    expect((await runWith({ status: 'failed', applied: 0, started: ['command remove-renamed-grid-network'], failure: { step: 'command remove-renamed-grid-network', error: 'exit 1' } })).sandboxMade).toEqual({ network: 'old-net' });
+    // Removed, then the new network failed: the new one is what is there now.
+    expect((await runWith({ status: 'failed', applied: 1, started: ['command remove-renamed-grid-network', 'libvirt-network new-net'], failure: { step: 'libvirt-network new-net', error: 'exit 1' } })).sandboxMade).toEqual({ network: 'new-net' });
+    // Done: the new network, and the removal is not part of the workflow the host runs.
+    const done = await runWith({ applied: 3, started: changes.map((c) => c.id) });
+    expect(done.sandboxMade).toEqual({ network: 'new-net' });
+    expect(done.playbooks).toEqual(['node-base', 'hypervisor']);
+  });
+});
