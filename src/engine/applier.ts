@@ -18,6 +18,12 @@ export interface HostOutcome {
   failure?: { step: string; error: string; stderr?: string; stdout?: string };
   /** Changes that would restart the sandbox VM, left untouched because apply was not given --replace-sandbox. */
   refused?: Array<{ id: string; reason: string }>;
+  /**
+   * The ids of the changes whose steps ran on the host: those completed and, after a failure, the
+   * one that failed, which may have left part of its work (a network defined but not started).
+   * What the state must remember even when the run failed (retired-hypervisor.ts).
+   */
+  started?: string[];
 }
 
 /**
@@ -113,13 +119,14 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
     throw new HostApplyFailure({ host, status: 'failed', applied: 0, failure });
   }
   const applied = Math.min(result.applied, plan.changes.length);
+  const started = plan.changes.slice(0, result.failure ? applied + 1 : applied).map((c) => c.id);
   if (result.failure) {
     const failure = { step: failedAt(result.failure.change, result.failure.step), error: result.failure.error, stderr: result.failure.stderr, ...(result.failure.stdout ? { stdout: tail(result.failure.stdout, 20) } : {}) };
     emit({ type: 'host-failed', host, ...failure });
-    throw new HostApplyFailure({ host, status: 'failed', applied, failure });
+    throw new HostApplyFailure({ host, status: 'failed', applied, failure, started });
   }
   emit({ type: 'host-done', host, applied, ms: Math.round(performance.now() - t0) });
-  return { host, status: 'applied', applied, ...(refused.length ? { refused } : {}) };
+  return { host, status: 'applied', applied, started, ...(refused.length ? { refused } : {}) };
 }
 
 /** Where a host's batch stopped, each thing said once: the change, and its step when the gate named one. */

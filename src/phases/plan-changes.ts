@@ -3,6 +3,7 @@ import { InterruptedError } from '../errors/index.js';
 import { agentRestartsAtOnce } from './agent-restarts-at-once.js';
 import { agentsRestartInBatches } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
+import { markNetworkRename } from './renamed-grid-network.js';
 import { markSandboxRemoval } from './retired-hypervisor.js';
 
 /**
@@ -16,6 +17,7 @@ export const planChanges: Phase = {
     if (ctx.interrupted) throw new InterruptedError('interrupted while planning; nothing was changed');
     // Before the plan is assembled: its hosts and the applier's read the same change objects.
     markSandboxRemoval(ctx.grid, ctx.nodes, ctx.sandboxRemovals, ctx.readings.map((r) => r.plan));
+    markNetworkRename(ctx.networkRenames, ctx.readings.map((r) => r.plan));
     const plan = assemblePlan(ctx.grid, ctx.readings, ctx.unreachable, ctx.workflow);
     const limit = ctx.options.limit?.length ? { limit: [...ctx.options.limit] } : {};
     const renamedFrom = (host: string) => [...ctx.renamed].filter(([, to]) => to === host).map(([from]) => from);

@@ -9,6 +9,7 @@ import { GRIDOPS_VERSION } from '../version.js';
 import { unchangedOutcomes } from './apply-in-batches.js';
 import type { Phase } from './phase.js';
 import { AGENT_RENAME_PLAYBOOK } from './renamed-agent.js';
+import { GRID_NETWORK_RENAME_CHANGE, GRID_NETWORK_RENAME_PLAYBOOK } from './renamed-grid-network.js';
 import { recordOf } from './renamed-node.js';
 import { HYPERVISOR_OFF_PLAYBOOK, sandboxMadeRecord } from './retired-hypervisor.js';
 import { gridPlaybooks } from './workflow-playbooks.js';
@@ -34,6 +35,7 @@ export const recordState: Phase = {
         continue;
       }
       const { node } = p.session;
+      const started = outcome.started ?? [];
       // The kernel lists keep what a sweep that did not run here still has to remove (retired-kernel.ts).
       const swept = ok ? sweepsOf(ctx.workflow.byNode.get(outcome.host) ?? [], node.settings) : { sysctl: false, modules: false };
       const settings = { ...node.settings, kernel: recordedKernel(previous?.node?.settings?.kernel, node.settings.kernel, swept) };
@@ -44,11 +46,11 @@ export const recordState: Phase = {
         // A change refused (a sandbox restart without --replace-sandbox) leaves the host short of this
         // topology: it keeps the topology it last fully had, so status does not call it in sync.
         topologyHash: ok && !outcome.refused?.length ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
-        // The rename's leave and the hypervisor's removal run once (renamed-agent.ts, retired-hypervisor.ts): what the host runs is its workflow without them.
-        playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK) : previous?.playbooks ?? [],
+        // The rename's leave, the hypervisor's removal and the old network's run once (renamed-agent.ts, retired-hypervisor.ts, renamed-grid-network.ts): what the host runs is its workflow without them.
+        playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK && ref !== GRID_NETWORK_RENAME_PLAYBOOK) : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,
         agentVersion: p.session.facts.agentVersion,
-        ...sandboxMadeRecord(ok && !outcome.refused?.length, p.plan.playbooks, node, previous),
+        ...sandboxMadeRecord({ done: ok && !outcome.refused?.length, ran: p.plan.playbooks, started: p.plan.changes.filter((c) => started.includes(c.id)), oldNetwork: oldNetworkLeft(p.plan.changes, started, outcome) ? ctx.networkRenames.get(outcome.host)?.from : undefined }, node, previous),
         appliedAt: ok ? now : previous?.appliedAt ?? '',
         changesApplied: outcome.applied,
         lastOutcome: outcome.status,
@@ -61,6 +63,17 @@ export const recordState: Phase = {
     await writeState(ctx.paths.state, state);
   },
 };
+
+/**
+ * Whether the old grid network of a renamed one may still be on the host: its removal was planned
+ * (grid-network-rename) and did not complete (refused, failed, or not reached), so the state keeps
+ * naming the old network until it is gone.
+ */
+function oldNetworkLeft(planned: readonly { id: string }[], started: readonly string[], outcome: HostOutcome): boolean {
+  if (!planned.some((c) => c.id === GRID_NETWORK_RENAME_CHANGE)) return false;
+  const completed = outcome.failure ? started.slice(0, -1) : started;
+  return !completed.includes(GRID_NETWORK_RENAME_CHANGE);
+}
 
 /**
  * A failure as the state keeps it, on one line: where (`command boom`), how (`exit 1`), and the last

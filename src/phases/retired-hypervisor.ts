@@ -1,5 +1,6 @@
 import { instantiate } from '../playbooks/instantiate.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
+import type { Change } from '../plan/change.js';
 import type { HostPlan } from '../plan/plan.js';
 import type { GridState, HostState } from '../state/state.js';
 import { templateContext } from '../templates/render.js';
@@ -50,14 +51,14 @@ export function removeRetiredHypervisor(workflow: { byNode: Map<string, LoadedPl
  * topology's then), or undefined where it made none or removed it. An older state, without the
  * marker: its last successful playbooks and recorded settings say.
  */
-function madeOn(record: HostState): string | null | undefined {
+export function madeOn(record: HostState): string | null | undefined {
   if (record.sandboxMade === null) return undefined;
   if (record.sandboxMade) return record.sandboxMade.network;
   return record.playbooks.includes('hypervisor') ? record.node?.settings?.hypervisor.sandbox.network ?? null : undefined;
 }
 
-/** The playbook removing `network` (a DNS label, checked again here: it goes into a command); as it is where that is not known. */
-function onNetwork(playbook: LoadedPlaybook, network: string | null): LoadedPlaybook {
+/** A playbook naming its network by the node's setting (hypervisor-off, grid-network-rename), on `network` instead (a DNS label, checked again here: it goes into a command); as it is where that is not known. */
+export function onNetwork(playbook: LoadedPlaybook, network: string | null): LoadedPlaybook {
   if (network === null || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(network)) return playbook;
   return JSON.parse(JSON.stringify(playbook).replaceAll(NETWORK_VALUE, network)) as LoadedPlaybook;
 }
@@ -77,13 +78,22 @@ export function markSandboxRemoval(grid: Grid, nodes: readonly Node[], chosen: R
   }
 }
 
+/** The kinds of change that leave on the host something of the sandbox that hypervisor-off removes. */
+const SANDBOX_KINDS: ReadonlySet<Change['kind']> = new Set(['libvirt-network', 'libvirt-pool', 'sandbox-image', 'sandbox-disk', 'sandbox-egress', 'sandbox-domain']);
+
 /**
- * The sandbox marker (HostState.sandboxMade) after this outcome: set by a hypervisor run, cleared by
- * a hypervisor-off run, else kept. `done`: the host applied every change planned for it (a change
- * refused without --replace-sandbox, such as hypervisor-off's, leaves the marker as it was).
+ * The sandbox marker (HostState.sandboxMade) after this outcome: cleared by a hypervisor-off run
+ * that did all its work (`done`: every planned change applied; one refused without
+ * --replace-sandbox leaves the marker as it was), set by a hypervisor run as soon as any sandbox
+ * change of it ran (`started`), even in a run that then failed: a failed first apply leaves a
+ * network, a pool, maybe a defined VM, which hypervisor-off must find once the hypervisor is
+ * turned off. Else kept. While the old network of a renamed one may still be there (`oldNetwork`:
+ * its removal did not complete), the marker names that one, so the next run removes it.
  */
-export function sandboxMadeRecord(done: boolean, ran: readonly string[], node: Node, previous: HostState | undefined): Pick<HostState, 'sandboxMade'> {
-  if (done && ran.includes(HYPERVISOR_OFF_PLAYBOOK)) return { sandboxMade: null };
-  if (done && ran.includes('hypervisor') && node.settings.hypervisor.enabled) return { sandboxMade: { network: node.settings.hypervisor.sandbox.network } };
+export function sandboxMadeRecord(run: { done: boolean; ran: readonly string[]; started: readonly Change[]; oldNetwork?: string }, node: Node, previous: HostState | undefined): Pick<HostState, 'sandboxMade'> {
+  if (run.done && run.ran.includes(HYPERVISOR_OFF_PLAYBOOK)) return { sandboxMade: null };
+  if (run.oldNetwork !== undefined) return { sandboxMade: { network: run.oldNetwork } };
+  const made = run.ran.includes('hypervisor') && node.settings.hypervisor.enabled && (run.done || run.started.some((c) => SANDBOX_KINDS.has(c.kind)));
+  if (made) return { sandboxMade: { network: node.settings.hypervisor.sandbox.network } };
   return previous?.sandboxMade === undefined ? {} : { sandboxMade: previous.sandboxMade };
 }

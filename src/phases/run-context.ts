@@ -45,6 +45,8 @@ export class RunContext {
   renamed = new Map<string, string>();
   /** Nodes whose hypervisor.enabled became false, with the hypervisor-off playbook each runs (retired-hypervisor.ts). */
   sandboxRemovals = new Map<string, LoadedPlaybook>();
+  /** Nodes whose grid network was renamed since gridops made it: the old and new name (renamed-grid-network.ts). */
+  networkRenames = new Map<string, { from: string; to: string }>();
   /** With `--site`: the nodes of the new site, the only ones this run changes. */
   site?: Set<string>;
   secrets: Secrets = {};

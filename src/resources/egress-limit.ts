@@ -66,7 +66,8 @@ interface EgressProbe {
  * gridops qdisc, rule, file and the unit.
  *
  * Where the kernel cannot match sockets by cgroup (no cgroup2, or no NFT_SOCKET), grid traffic is
- * that of the user `gridwork` instead, and the plan says so.
+ * that of the user `gridwork` instead, and the plan says so. The removal leaves that user: it may
+ * own grid work's files, which deleting it would orphan (a later user could get its uid); reset deletes it.
  */
 export class EgressLimitResource implements Resource<EgressLimitChange> {
   readonly kind = 'egress-limit' as const;

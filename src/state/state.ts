@@ -43,7 +43,8 @@ export interface HostState {
   agentVersion: string | null;
   /**
    * The sandbox gridops made on the node, by the grid network it made for it: set once the
-   * hypervisor playbook ran with success on a node with hypervisor.enabled, null once
+   * hypervisor playbook ran with success on a node with hypervisor.enabled, or made any of the
+   * sandbox's objects in a run that then failed, null once
    * hypervisor-off did; kept by every other run (ad-hoc work, a run whose removal was refused), so
    * the network removed is the one made, whatever the topology says since. Absent from states
    * written before it was recorded: the last successful playbooks and settings then say

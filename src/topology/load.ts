@@ -8,6 +8,7 @@ import { resolveTopology } from './resolve.js';
 import { makeSchemaChecker } from './schema-check.js';
 import type { RawTopology } from './schema.js';
 import { PUBLISHED_SCHEMA_FILE } from './json-schema-file.js';
+import { reservedNetworkProblems } from './reserved-network.js';
 import { semanticProblems } from './semantic-check.js';
 import { listenerProblems } from './listener-check.js';
 import { agentVersionProblems } from './agent-version-check.js';
@@ -46,7 +47,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   checkSchema ??= makeSchemaChecker(JSON.parse(readFileSync(PUBLISHED_SCHEMA_FILE, 'utf8')), 'topology');
   const shape = checkSchema(source);
   // A value written with a refused tag (a Buffer, a Set, a Date) breaks the schema too: its tag says why.
-  const found = [...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source)];
+  const found = [...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source), ...reservedNetworkProblems(source.value, source)];
   if (found.length === 0) {
     const grid = resolveTopology(source.value as RawTopology, source, text);
     // Listener clashes and the agent's version need the settings each node inherits, so they are checked on the resolved grid.

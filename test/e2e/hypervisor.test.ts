@@ -224,7 +224,8 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       expect(await run(node, 'virsh -q -c qemu:///system dominfo gridops-sandbox >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
       expect(await run(node, 'virsh -q -c qemu:///system net-info grid-net >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
       expect(await run(node, 'virsh -q -c qemu:///system pool-info gridops >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
-      expect(await run(node, 'ls -d /var/lib/gridops/images /etc/libvirt/hooks/qemu.d/gridops-sandbox-egress 2>/dev/null || true')).toBe('');
+      expect(await run(node, 'ls -d /var/lib/gridops/images /etc/libvirt/hooks/qemu.d/gridops-sandbox-egress /etc/gridops/sandbox-egress.tc 2>/dev/null || true')).toBe('');
+      expect(await run(node, 'ip link show dev gs-sandbox-ifb >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
       expect(await run(node, 'systemctl is-active libvirtd')).toBe('active');
     }
     expect(gridops(['plan', off, '--detailed-exitcode']).status).toBe(0);

@@ -51,7 +51,7 @@ describe('applyPlan', () => {
     const { planned, transport, root, log } = plannedHost('n1');
     const events: ApplyEvent[] = [];
     const [outcome] = await applyPlan([planned], { concurrency: 5, failFast: false, emit: (e) => events.push(e) });
-    expect(outcome).toEqual({ host: 'n1', status: 'applied', applied: 2 });
+    expect(outcome).toEqual({ host: 'n1', status: 'applied', applied: 2, started: [`file ${root}/x.conf`, 'command work'] });
     expect(transport.commands()).toEqual(['sh -s']);
     expect(readFileSync(join(root, 'x.conf'), 'utf8')).toBe("x'$(touch pwned)\n");
     expect(readFileSync(log, 'utf8')).toBe('work\nreload\n');
@@ -64,6 +64,8 @@ describe('applyPlan', () => {
     const outcomes = await applyPlan([bad.planned, good.planned], { concurrency: 1, failFast: false, emit: () => undefined });
     // Each thing said once: the step is the command itself, the error only how it ended.
     expect(outcomes[0]).toMatchObject({ host: 'n1', status: 'failed', applied: 1, failure: { step: 'command work', error: 'exit 3', stderr: 'disk full\n' } });
+    // The failing change counts as started: it may have left part of its work (the state's sandbox marker needs that).
+    expect(outcomes[0]!.started).toEqual([`file ${bad.root}/x.conf`, 'command work']);
     expect(() => readFileSync(bad.log)).toThrow();
     expect(outcomes[1]).toMatchObject({ host: 'n2', status: 'applied', applied: 2 });
   });

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HostOutcome } from '../../src/engine/applier.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
+import { loadPlaybook } from '../../src/playbooks/load.js';
 import { recordState } from '../../src/phases/record-state.js';
+import { removeRetiredHypervisor } from '../../src/phases/retired-hypervisor.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { statePaths } from '../../src/state/state.js';
 import { allNodes } from '../../src/topology/model.js';
@@ -21,7 +23,7 @@ describe('record the state: a refused change', () => {
     ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
     ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
     const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
-    ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor'] }, kernelEntries: {} }) as unknown as PlannedHost);
+    ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor'], changes: [] }, kernelEntries: {} }) as unknown as PlannedHost);
     const outcomes: HostOutcome[] = [
       { host: 'n1', status: 'applied', applied: 2, refused: [{ id: 'sandbox-domain gridops-sandbox', reason: 'the VM must restart' }] },
       { host: 'n2', status: 'applied', applied: 2 },
@@ -44,7 +46,7 @@ describe('record the state: a refused change', () => {
       ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
       ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
       const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
-      ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks }, kernelEntries: {} }) as unknown as PlannedHost);
+      ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks, changes: [] }, kernelEntries: {} }) as unknown as PlannedHost);
       ctx.outcomes = [{ host: 'n1', status: 'applied', applied: 1, ...(refused ? { refused } : {}) }];
       await recordState.run(ctx);
       return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts.n1.sandboxMade;
@@ -56,5 +58,59 @@ describe('record the state: a refused change', () => {
     // Its changes refused (no --replace-sandbox): the sandbox is still there, and the next run removes it.
     expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'], [{ id: 'command remove-sandbox-vm', reason: 'x' }])).toEqual({ network: 'grid-net' });
     expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'])).toBeNull();
+  });
+
+  it('the sandbox marker after a failed first apply: set once a sandbox change ran, so turning the hypervisor off then removes what it left', async () => {
+    const enabled = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: lab-net } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const change = (kind: string, id: string) => ({ kind, id, action: 'create', summary: id, fields: [] });
+    const changes = [change('package', 'package libvirt-daemon-system'), change('libvirt-network', 'libvirt-network lab-net'), change('libvirt-pool', 'libvirt-pool gridops'), change('sandbox-domain', 'sandbox-domain gridops-sandbox')];
+    const failedRun = async (started: string[]) => {
+      const ctx = new RunContext({ topologyFile: join(dir, 'g.yaml'), concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
+      ctx.setGrid(enabled, statePaths(join(dir, 'g.yaml'), enabled.name));
+      ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
+      const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
+      ctx.planned = allNodes(enabled).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor', 'qos', 'agent'], changes }, kernelEntries: {} }) as unknown as PlannedHost);
+      ctx.outcomes = [{ host: 'n1', status: 'failed', applied: started.length - 1, started, failure: { step: started.at(-1)!, error: 'exit 1' } }];
+      await recordState.run(ctx);
+      return JSON.parse(readFileSync(ctx.paths.state, 'utf8'));
+    };
+    // Failed while installing the packages: nothing of the sandbox exists yet.
+    expect((await failedRun(['package libvirt-daemon-system'])).hosts.n1.sandboxMade).toBeUndefined();
+    // Failed after the network was made (the pool's step failed part-way): the state says so, its playbooks stay [].
+    const state = await failedRun(['package libvirt-daemon-system', 'libvirt-network lab-net', 'libvirt-pool gridops']);
+    expect(state.hosts.n1.sandboxMade).toEqual({ network: 'lab-net' });
+    expect(state.hosts.n1.playbooks).toEqual([]);
+    // hypervisor.enabled: false next: hypervisor-off is planned, on the network made.
+    const workflow = { byNode: new Map([['n1', ['node-base', 'qos', 'agent'].map((p) => loadPlaybook(p))]]), refs: ['node-base', 'qos', 'agent'] };
+    const chosen = removeRetiredHypervisor(workflow, state, new Map(), new Set());
+    expect(workflow.byNode.get('n1')!.map((p) => p.ref)).toEqual(['node-base', 'hypervisor-off', 'qos', 'agent']);
+    expect(JSON.stringify(chosen.get('n1'))).toContain('net-undefine lab-net');
+  });
+
+  it('the sandbox marker across a renamed network: the old one while its removal is refused or failed, the new one once it is gone', async () => {
+    const renamedGrid = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: new-net } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const change = (kind: string, id: string) => ({ kind, id, action: 'create', summary: id, fields: [] });
+    const changes = [change('command', 'command remove-renamed-grid-network'), change('libvirt-network', 'libvirt-network new-net'), change('sandbox-image', 'sandbox-image x')];
+    const runWith = async (outcome: Partial<HostOutcome>, planned = changes) => {
+      const ctx = new RunContext({ topologyFile: join(dir, 'g.yaml'), concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
+      ctx.setGrid(renamedGrid, statePaths(join(dir, 'g.yaml'), renamedGrid.name));
+      ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
+      ctx.networkRenames = new Map([['n1', { from: 'old-net', to: 'new-net' }]]);
+      const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
+      ctx.planned = allNodes(renamedGrid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'grid-network-rename', 'hypervisor'], changes: planned }, kernelEntries: {} }) as unknown as PlannedHost);
+      ctx.outcomes = [{ host: 'n1', status: 'applied', applied: 1, ...outcome }];
+      await recordState.run(ctx);
+      return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts.n1;
+    };
+    // Without --replace-sandbox: the removal and the new network refused, the image uploaded all the same.
+    expect((await runWith({ refused: [{ id: 'command remove-renamed-grid-network', reason: 'x' }, { id: 'libvirt-network new-net', reason: 'x' }], started: ['sandbox-image x'] })).sandboxMade).toEqual({ network: 'old-net' });
+    // The removal failed part-way: the old network may still be there.
+    expect((await runWith({ status: 'failed', applied: 0, started: ['command remove-renamed-grid-network'], failure: { step: 'command remove-renamed-grid-network', error: 'exit 1' } })).sandboxMade).toEqual({ network: 'old-net' });
+    // Removed, then the new network failed: the new one is what is there now.
+    expect((await runWith({ status: 'failed', applied: 1, started: ['command remove-renamed-grid-network', 'libvirt-network new-net'], failure: { step: 'libvirt-network new-net', error: 'exit 1' } })).sandboxMade).toEqual({ network: 'new-net' });
+    // Done: the new network, and the removal is not part of the workflow the host runs.
+    const done = await runWith({ applied: 3, started: changes.map((c) => c.id) });
+    expect(done.sandboxMade).toEqual({ network: 'new-net' });
+    expect(done.playbooks).toEqual(['node-base', 'hypervisor']);
   });
 });

@@ -43,7 +43,7 @@ describe('notify on a line resource', () => {
     expect(plan.changes).toEqual([expect.objectContaining({ kind: 'line', action: 'update', notify: ['restart-app'] })]);
     expect(plan.handlers).toEqual(['restart-app']);
     const [outcome] = await applyPlan([planned!], { concurrency: 1, failFast: false, emit: () => undefined });
-    expect(outcome).toEqual({ host: 'n1', status: 'applied', applied: 1 });
+    expect(outcome).toMatchObject({ host: 'n1', status: 'applied', applied: 1 });
     expect(readFileSync(conf, 'utf8')).toBe('Listen 0.0.0.0\nPort 2222\n');
     expect(readFileSync(log, 'utf8')).toBe('restarted\n');
   });

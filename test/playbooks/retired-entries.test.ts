@@ -74,7 +74,7 @@ describe("a playbook's own sysctl and kernel-module entries it dropped: their fi
     expect(p.changes.map((c) => c.kind)).toEqual(['absent-paths']);
     expect(planned!.kernelEntries).toEqual({ [tuning.ref]: { sysctl: ['kernel.pid_max'], modules: [] } });
 
-    expect(await applyPlan([planned!], { concurrency: 1, failFast: false, emit: () => undefined })).toEqual([{ host: 'n1', status: 'applied', applied: 1 }]);
+    expect(await applyPlan([planned!], { concurrency: 1, failFast: false, emit: () => undefined })).toMatchObject([{ host: 'n1', status: 'applied', applied: 1 }]);
     for (const gone of [SOMAXCONN, TUN_LOAD, TUN_OPTIONS]) expect(existsSync(join(root, gone))).toBe(false);
     expect(readFileSync(join(root, PID_MAX_FILE), 'utf8')).toBe(PID_MAX_CONTENT);
     expect(readFileSync(join(root, '/etc/sysctl.d/90-operator.conf'), 'utf8')).toBe('keep');

@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { instantiate } from '../../src/playbooks/instantiate.js';
+import { loadPlaybook } from '../../src/playbooks/load.js';
+import type { CommandChange } from '../../src/plan/change.js';
+import { SANDBOX_EGRESS_HOOK, SANDBOX_EGRESS_TC_FILE, ifbOf } from '../../src/resources/sandbox-egress.js';
+import { SANDBOX_TAP } from '../../src/resources/sandbox-names.js';
+import { templateContext } from '../../src/templates/render.js';
+import { allNodes } from '../../src/topology/model.js';
+import { smallGrid } from '../resources/fixtures.js';
+
+const IFB = ifbOf(SANDBOX_TAP);
+
+/** Everything sandbox-egress leaves on a host goes with hypervisor-off and reset: its files and its ifb device (with the htb on it). */
+describe.each(['hypervisor-off', 'reset'])('%s removes what held the sandbox VM\'s egress', (ref) => {
+  const grid = smallGrid('defaults: { hypervisor: { enabled: true } }');
+  const resources = instantiate(loadPlaybook(ref), templateContext(grid, allNodes(grid)[0]!)).resources;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-sandbox-removal-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('its egress hook and tc batch file', () => {
+    const absent = resources.find((r) => r.kind === 'absent-paths')!;
+    // The paths the probe found (reset removes /etc/gridops whole, which holds the batch file).
+    const listed = `${SANDBOX_EGRESS_HOOK}\n${SANDBOX_EGRESS_TC_FILE}\n/etc/gridops\n`;
+    expect(absent.diff(listed, undefined as never)).toMatchObject({ paths: ref === 'reset' ? expect.arrayContaining([SANDBOX_EGRESS_HOOK, '/etc/gridops']) : [SANDBOX_EGRESS_HOOK, SANDBOX_EGRESS_TC_FILE] });
+  });
+
+  /** A host's `ip`, as far as the ifb goes: `link show` answers whether it exists, `link del` removes it and logs the call. */
+  const host = (ifbExists: boolean) => {
+    const state = join(dir, 'ifb');
+    if (ifbExists) writeFileSync(state, '');
+    writeFileSync(
+      join(dir, 'ip'),
+      `#!/bin/sh\ncase "$*" in\n  "link show dev ${IFB}") [ -e ${state} ] ;;\n  "link del dev ${IFB}") [ -e ${state} ] && rm ${state} && echo "$*" >> ${join(dir, 'log')} ;;\n  *) exit 2 ;;\nesac\n`,
+    );
+    chmodSync(join(dir, 'ip'), 0o755);
+    const sh = (script: string) => execFileSync('sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    return { sh, exists: () => existsSync(state), log: () => (existsSync(join(dir, 'log')) ? readFileSync(join(dir, 'log'), 'utf8') : '') };
+  };
+
+  it(`the ifb ${IFB}, only where it exists: a second run changes nothing`, () => {
+    const ifb = resources.find((r) => r.id === 'command remove-sandbox-ifb')!;
+    expect(ifb).toBeDefined();
+    const h = host(true);
+    const change = ifb.diff(h.sh(ifb.probe()), undefined as never) as CommandChange;
+    expect(change).toMatchObject({ kind: 'command', action: 'run' });
+    h.sh(change.command);
+    expect(h.exists()).toBe(false);
+    expect(h.log()).toBe(`link del dev ${IFB}\n`);
+    expect(ifb.diff(h.sh(ifb.probe()), undefined as never)).toBeNull();
+    // A host without the ifb (no egress limit was ever set) plans nothing either.
+    rmSync(join(dir, 'log'), { force: true });
+    const never = host(false);
+    expect(ifb.diff(never.sh(ifb.probe()), undefined as never)).toBeNull();
+  });
+
+  it('the ifb after the sandbox VM (whose tap redirects into it)', () => {
+    const ids = resources.map((r) => r.id);
+    expect(ids.indexOf('command remove-sandbox-ifb')).toBeGreaterThan(ids.indexOf('command remove-sandbox-vm'));
+  });
+});
