@@ -1,6 +1,7 @@
 import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
 import { checkSavedPlan } from './check-saved-plan.js';
+import { checkRolling } from './check-rolling.js';
 import { checkSite } from './check-site.js';
 import { confirm } from './confirm.js';
 import { connectAndRead } from './connect-and-read.js';
@@ -25,6 +26,7 @@ export const APPLY_PHASES: readonly Phase[] = [
   planChanges,
   checkSavedPlan,
   checkSite,
+  checkRolling,
   confirm,
   applyInBatches,
   verifyOverlay,

@@ -87,6 +87,7 @@ describe('the apply workflow is one list of phases', () => {
       'plan',
       'check the saved plan against the hosts',
       'check that only the new site changes',
+      'check that a rolling apply keeps the agents one overlay',
       'show the plan and confirm',
       'apply in batches',
       'verify the overlay',

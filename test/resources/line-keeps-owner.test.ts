@@ -50,7 +50,7 @@ describe('a line keeps the owner, group and mode of the file it edits', () => {
     expect(plan.changes).toEqual([expect.objectContaining({ kind: 'line', action: 'update', mode: '0640' })]);
     const before = transport.calls.length;
     const [outcome] = await applyPlan([planned!], { concurrency: 1, failFast: false, emit: () => undefined });
-    expect(outcome).toEqual({ host: 'n1', status: 'applied', applied: 1 });
+    expect(outcome).toMatchObject({ host: 'n1', status: 'applied', applied: 1 });
     const script = sentScripts(transport, before);
     expect(script).toContain(`chown --reference=${quote(env)} /proc/self/fd/9`);
     expect(readFileSync(env, 'utf8')).toBe('DB_URL=postgres://app@db/app\nLOG_LEVEL=debug\n');

@@ -1,0 +1,31 @@
+import { PlanningError } from '../../src/errors/index.js';
+import { checkRolling } from '../../src/phases/check-rolling.js';
+import { RunContext } from '../../src/phases/run-context.js';
+import type { Change } from '../../src/plan/change.js';
+import { PLAN_FORMAT, type HostPlan } from '../../src/plan/plan.js';
+
+const keyFile = (action: 'create' | 'update'): Change => ({ kind: 'file', id: 'file /etc/gridagent/grid.key', action, summary: `${action} /etc/gridagent/grid.key`, path: '/etc/gridagent/grid.key', fields: [], contentSha256: 'hmac-sha256:x', sensitive: true }) as unknown as Change;
+const plainFile: Change = { kind: 'file', id: 'file /etc/motd', action: 'update', summary: 'update /etc/motd', path: '/etc/motd', fields: [], contentSha256: 'abc', sensitive: false } as unknown as Change;
+
+function contextWith(hosts: Record<string, Change[]>, rolling: boolean): RunContext {
+  const ctx = new RunContext({ topologyFile: 't.yaml', concurrency: 10, acceptNewHostKeys: false, progress: () => undefined, failFast: false, rolling });
+  const plans: HostPlan[] = Object.entries(hosts).map(([host, changes]) => ({ host, address: host, playbooks: ['agent'], changes, notes: [], handlers: [] }));
+  ctx.plan = { format: PLAN_FORMAT, createdAt: '', gridopsVersion: '', topology: { file: 't.yaml', grid: 'g', sourceHash: '' }, playbooks: ['agent'], adHocPlaybooks: false, hosts: plans };
+  return ctx;
+}
+
+describe('apply --rolling and the grid key', () => {
+  it('a rolling apply that replaces the grid key is refused before any change, naming the hosts and what to do', async () => {
+    const ctx = contextWith({ n1: [keyFile('update')], n2: [keyFile('update'), plainFile], n3: [plainFile] }, true);
+    expect(checkRolling.shouldRun!(ctx)).toBe(true);
+    const run = checkRolling.run(ctx);
+    await expect(run).rejects.toThrow(PlanningError);
+    await expect(run).rejects.toThrow('--rolling would replace the grid key on n1, n2: agents restarted with the new key cannot hear the ones still on the old');
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('apply without --rolling') });
+  });
+
+  it('a key placed on new nodes (created), or other changes, roll as before; a plain apply is not checked', async () => {
+    await expect(checkRolling.run(contextWith({ n1: [keyFile('create')], n2: [plainFile] }, true))).resolves.toBeUndefined();
+    expect(checkRolling.shouldRun!(contextWith({ n1: [keyFile('update')] }, false))).toBe(false);
+  });
+});
