@@ -26,7 +26,8 @@ export class CommandResource implements Resource<CommandChange> {
     const lines: string[] = [];
     // existsTest: a read without a shell can serve it (file-queries.ts).
     if (this.spec.creates) lines.push(existsTest(this.spec.creates, 'creates-exists'));
-    if (this.spec.unless) lines.push(`if ( ${this.spec.unless} ) >/dev/null 2>&1; then echo unless-ok; fi`);
+    // The `)` on a line of its own: an `unless` that ends in a comment would otherwise swallow it.
+    if (this.spec.unless) lines.push(`if ( ${this.spec.unless}\n) >/dev/null 2>&1; then echo unless-ok; fi`);
     return lines.join('\n') || 'true';
   }
 

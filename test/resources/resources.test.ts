@@ -132,6 +132,13 @@ describe('other resources', () => {
     expect(r.diff('')).toMatchObject({ action: 'run', summary: 'run init (/x does not exist)' });
   });
 
+  it("a command's `unless` that ends in a comment is still its own check", async () => {
+    const passes = new CommandResource({ name: 'c', command: 'true', unless: 'true # already done' });
+    expect(passes.diff(await probe(passes.probe()))).toBeNull();
+    const fails = new CommandResource({ name: 'c', command: 'true', unless: 'false # not yet' });
+    expect(fails.diff(await probe(fails.probe()))).toMatchObject({ action: 'run' });
+  });
+
   it('packages: only the missing ones are installed', () => {
     const r = new PackageResource(['nodejs', 'libvirt-daemon-system']);
     expect(r.diff('nodejs installed\nlibvirt-daemon-system missing\n', ctx())).toMatchObject({ packages: ['libvirt-daemon-system'], manager: 'apt' });
