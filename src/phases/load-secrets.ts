@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { PlanningError } from '../errors/index.js';
-import { needsGridKey, type Secrets } from '../playbooks/instantiate.js';
+import { hasSensitiveFiles, needsGridKey, type Secrets } from '../playbooks/instantiate.js';
 import { plural } from '../plural.js';
 import { loadOrCreateGridKey } from '../secrets/grid-key.js';
 import { loadOrCreatePlanDigestKey, PROCESS_PLAN_DIGEST_KEY } from '../secrets/plan-digest.js';
@@ -12,11 +12,12 @@ import type { RunContext } from './run-context.js';
 /**
  * The grid key, when a playbook of the run places it: the topology's `agent.keyFile`, else one
  * kept beside the state; created (mode 0600) the first time. Every node of a grid shares it.
- * With it, the key plans digest it with (secrets/plan-digest.ts), kept beside the state.
+ * With it, or for any file a playbook marks `sensitive`, the key plans digest such content with
+ * (secrets/plan-digest.ts), kept beside the state.
  */
 export async function loadSecrets(ctx: RunContext): Promise<Secrets> {
   const playbooks = [...new Set([...ctx.workflow.byNode.values()].flat())];
-  if (!needsGridKey(playbooks)) return {};
+  if (!needsGridKey(playbooks)) return hasSensitiveFiles(playbooks) ? { planDigestKey: await planDigestKey(ctx) } : {};
   // Resolved against the topology file (topology/resolve.ts): `keys/grid.key` and `./keys/grid.key` are one file.
   // Every node of the topology, not only the run's (--limit, --site): a node that names no key file
   // shares the one another node names, in every run alike. Nodes being decommissioned are not in

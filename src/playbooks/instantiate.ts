@@ -55,6 +55,16 @@ export interface Secrets {
   planDigestKey?: Buffer;
 }
 
+/** A file whose content is never shown: a secret gridops places, or one the playbook marks `sensitive`. */
+function isSensitive(file: { secret?: string; sensitive?: boolean }): boolean {
+  return file.secret !== undefined || file.sensitive === true;
+}
+
+/** Whether any of these playbooks places a file whose content is never shown (so the caller loads the plan-digest key). */
+export function hasSensitiveFiles(playbooks: readonly LoadedPlaybook[]): boolean {
+  return playbooks.some((p) => p.resources.some((r) => 'file' in r && isSensitive(r.file)));
+}
+
 /** Whether any of these playbooks places the grid key (so the caller loads or creates it). */
 export function needsGridKey(playbooks: readonly LoadedPlaybook[]): boolean {
   return playbooks.some((p) => p.resources.some((r) => 'file' in r && r.file.secret === 'grid-key'));
@@ -89,7 +99,8 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if ('file' in entry) {
       const f = entry.file;
       const content = f.template ? renderTemplateFile(template(f.template), ctx) : f.source ? readSource(f.source) : f.secret ? secret(f.secret) : s(f.content ?? '');
-      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive: f.secret !== undefined, ...(f.secret !== undefined && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
+      const sensitive = isSensitive(f);
+      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive, ...(sensitive && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
     }
     if ('directory' in entry) return [new DirectoryResource({ path: s(entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
     if ('line' in entry) return [new LineResource({ path: s(entry.line.path), line: s(entry.line.line), match: entry.line.match && s(entry.line.match), notify: entry.line.notify })];

@@ -9,6 +9,7 @@ import { runPlan } from '../../src/phases/plan.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
 import type { FileChange } from '../../src/plan/change.js';
 import type { Plan } from '../../src/plan/plan.js';
+import { renderPlan } from '../../src/plan/render.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 
 jest.setTimeout(60_000);
@@ -166,6 +167,34 @@ describe('a plan names the grid key without its hash', () => {
     const saved = JSON.parse(JSON.stringify(await runPlan(options()))) as Plan;
     await expect(runApply(options({ savedPlan: saved, stateDir: join(dir, 'other-state') }))).rejects.toBeInstanceOf(StalePlanError);
     expect(existsSync(join(dir, 'out', 'n1.key'))).toBe(false);
+  });
+});
+
+describe('a file the playbook marks sensitive', () => {
+  const OLD = 'API_TOKEN=old-hunter2-0123\n';
+  const NEW = 'API_TOKEN=new-hunter2-4567\n';
+  beforeEach(() => {
+    writeFileSync(playbook, `name: place-token\nresources:\n  - file: { path: "${join(dir, 'out', '{{node.name}}.env')}", content: ${JSON.stringify(NEW)}, mode: "0600", sensitive: true }\n`);
+    writeFileSync(join(dir, 'out', 'n1.env'), OLD, { mode: 0o600 });
+  });
+
+  it('is never shown: no diff, no content, no plain hash in the plan, its text or --json; an HMAC under the state\'s digest key', async () => {
+    const plan = await runPlan(options());
+    const shown = `${JSON.stringify(plan)}\n${renderPlan(plan)}\n${said.join('\n')}`;
+    for (const secret of ['old-hunter2', 'new-hunter2', createHash('sha256').update(NEW).digest('hex')]) expect(shown).not.toContain(secret);
+    const digestKey = readFileSync(join(dir, 'topo', '.gridops', 'g.plan-digest.key'));
+    expect(keyChanges(plan).map((c) => [c.sensitive, c.contentSha256, c.diff])).toEqual([
+      [true, `hmac-sha256:${createHmac('sha256', digestKey).update(NEW).digest('hex')}`, undefined],
+      [true, `hmac-sha256:${createHmac('sha256', digestKey).update(NEW).digest('hex')}`, undefined],
+    ]);
+    expect(renderPlan(plan)).toContain('(sensitive)');
+  });
+
+  it('a saved plan of it applies (the digest key is the state directory\'s, not the process\'s own)', async () => {
+    const saved = JSON.parse(JSON.stringify(await runPlan(options()))) as Plan;
+    const result = await runApply(options({ savedPlan: saved }));
+    expect(result.hosts.map((h) => h.status)).toEqual(['applied', 'applied']);
+    expect(readFileSync(join(dir, 'out', 'n1.env'), 'utf8')).toBe(NEW);
   });
 });
 
