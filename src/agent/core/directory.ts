@@ -1,4 +1,5 @@
 import type { AgentEvent, Destination, Liveness, Message, PeerRegionSummary, RegionName, SuperPeerSummary } from './types.js';
+import { MAX_REGIONS, MAX_SUPER_PEERS } from './validate.js';
 
 /** Fixed facts the directory needs. */
 export interface DirectorySettings {
@@ -38,6 +39,13 @@ interface Entry extends PeerRegionSummary {
 const MAX_REDIRECTS = 16;
 
 /**
+ * A region learned from summaries (not in the join list) and not heard from for this many push
+ * intervals (an hour at the default 10 s) is forgotten: a region removed or renamed would be
+ * probed, by DNS, every 2.5 s for ever, and its name would count towards the 64 a summary carries.
+ */
+const FORGET_AFTER_INTERVALS = 360;
+
+/**
  * The region peers' directory of each other (the "region peers know each other" tier). Every
  * `interval` a region peer pushes a small summary of its region (term, super peers, node
  * counts) straight to every other region's peer it knows. A region it has not heard from lately
@@ -60,6 +68,10 @@ export class RegionDirectory {
    * list, then whatever summaries tell (additive, like Consul's WAN join; kept across role changes).
    */
   private readonly known = new Map<string, string | undefined>();
+  /** The join list's regions, never forgotten. */
+  private readonly configured = new Set<string>();
+  /** When each learned region was last heard from (a summary of its own), or first named to us. */
+  private readonly heardAt = new Map<string, number>();
 
   constructor(
     private readonly settings: DirectorySettings,
@@ -68,6 +80,7 @@ export class RegionDirectory {
     for (const entry of settings.peerRegions) {
       const named = typeof entry === 'string' ? { region: entry, name: undefined } : entry;
       if (named.region !== settings.region) this.known.set(named.region, named.name);
+      this.configured.add(named.region);
     }
   }
 
@@ -78,6 +91,7 @@ export class RegionDirectory {
 
   tick(): void {
     this.now++;
+    if (this.now % this.settings.interval === 0) this.forget();
     const regionPeer = this.host.isRegionPeer();
     if (!regionPeer) {
       // A node that no longer speaks for its region must not answer for the grid with stale facts.
@@ -182,7 +196,12 @@ export class RegionDirectory {
       if (name !== undefined || !this.known.has(region)) this.known.set(region, name ?? this.known.get(region));
     };
     note(message.group, message.regionName);
-    for (const other of message.regionNames ?? []) if (!this.known.has(other.region)) note(other.region, other.name);
+    this.heardAt.set(message.group, this.now);
+    for (const other of message.regionNames ?? []) {
+      if (this.known.has(other.region) || other.region === this.settings.region) continue;
+      note(other.region, other.name);
+      this.heardAt.set(other.region, this.now);
+    }
     if (learned) this.nextProbeAt = this.now;
   }
 
@@ -216,7 +235,8 @@ export class RegionDirectory {
       ...(dest.kind === 'node' ? { to: dest.name } : {}),
       term: this.host.regionTerm(),
       ...(this.settings.selfAddr !== undefined ? { addr: this.settings.selfAddr } : {}),
-      superPeers: own.superPeers,
+      // A receiver refuses a summary of more (validate.ts): the largest sub-grids' super peers are sent; the count of nodes stays whole.
+      superPeers: own.superPeers.length > MAX_SUPER_PEERS ? [...own.superPeers].sort((a, b) => b.members - a.members || (a.name < b.name ? -1 : 1)).slice(0, MAX_SUPER_PEERS) : own.superPeers,
       nodes: own.nodes,
       reply,
       ...(known !== undefined && this.isFresh(known) ? { knows: known.regionPeer } : {}),
@@ -226,8 +246,31 @@ export class RegionDirectory {
     });
   }
 
-  /** The regions we know by DNS name, for the receiver (its own region left out). */
+  /**
+   * The regions we know by DNS name, for the receiver (its own region left out): those heard from
+   * lately and the join list's, so a region that is gone stops being passed on and is forgotten
+   * everywhere; the freshest first, at most what a receiver takes (MAX_REGIONS, validate.ts).
+   */
   private namedRegions(receiver: string): RegionName[] {
-    return [...this.known.entries()].filter(([region, name]) => region !== receiver && name !== undefined).map(([region, name]) => ({ region, name: name! }));
+    const fresh = (region: string) => {
+      const entry = this.entries.get(region);
+      return entry !== undefined && this.isFresh(entry);
+    };
+    return [...this.known.entries()]
+      .filter(([region, name]) => region !== receiver && name !== undefined && (fresh(region) || this.configured.has(region)))
+      .sort(([a], [b]) => Number(fresh(b)) - Number(fresh(a)) || (a < b ? -1 : 1))
+      .slice(0, MAX_REGIONS)
+      .map(([region, name]) => ({ region, name: name! }));
+  }
+
+  /** A learned region not heard from in FORGET_AFTER_INTERVALS is dropped (the join list's are kept). */
+  private forget(): void {
+    for (const region of this.known.keys()) {
+      if (this.configured.has(region) || this.entries.has(region)) continue;
+      if (this.now - (this.heardAt.get(region) ?? 0) <= FORGET_AFTER_INTERVALS * this.settings.interval) continue;
+      this.known.delete(region);
+      this.heardAt.delete(region);
+      this.redirects.delete(region);
+    }
   }
 }

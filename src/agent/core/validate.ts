@@ -31,9 +31,9 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
 
 const MAX_NAME = 253;
 /** A region reports at most this many super peers to the others (a summary must fit a datagram). */
-const MAX_SUPER_PEERS = 128;
+export const MAX_SUPER_PEERS = 128;
 /** A summary names at most this many other regions (with their DNS names). */
-const MAX_REGIONS = 64;
+export const MAX_REGIONS = 64;
 
 /**
  * Checks the shape of a decoded payload; returns null when anything is off. Authentication
