@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -10,6 +11,20 @@ interface LockHolder {
   host: string;
   command: string;
   startedAt: string;
+  /**
+   * The PID namespace the holder ran in (`pid:[INODE]`): a run in a container that shares the
+   * host name has pids this process cannot see, so it would look dead. Absent in older locks.
+   */
+  pidns?: string;
+}
+
+/** This process's PID namespace, where /proc tells it. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
 }
 
 /** How long a contender waits for another process's takeover to finish before reporting the lock as held. */
@@ -25,20 +40,26 @@ const TAKEOVER_WAIT_MS = 2000;
  * and unlinks it only if it still holds exactly the stale content it judged dead.
  */
 export class StateLock {
-  private constructor(readonly file: string) {}
+  private constructor(
+    readonly file: string,
+    /** What this lock wrote: released only while the file still holds it. */
+    private readonly content: string,
+  ) {}
 
   static async acquire(file: string, command: string, warn: (message: string) => void = () => undefined): Promise<StateLock> {
     // Apply's first write: the state directory it may create gets its .gitignore here.
     await ensureStateDir(dirname(file));
-    const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
+    const pidns = pidNamespace();
+    const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString(), ...(pidns ? { pidns } : {}) };
+    const content = `${JSON.stringify(me)}\n`;
     const marker = `${file}.takeover`;
     const waitUntil = Date.now() + TAKEOVER_WAIT_MS;
     for (;;) {
-      if (await createExclusive(file, `${JSON.stringify(me)}\n`)) return new StateLock(file);
+      if (await createExclusive(file, content)) return new StateLock(file, content);
       const seen = await readText(file);
       if (seen === undefined) continue; // released between our create and our read: try again
       const holder = parseHolder(seen);
-      if (!holder || holder.host !== me.host || isProcessAlive(holder.pid)) throw heldBy(holder, file, me.host);
+      if (!holder || !sameProcessSpace(holder, me) || isProcessAlive(holder.pid)) throw heldBy(holder, file, me);
 
       if (await createExclusive(marker, `${JSON.stringify(me)}\n`)) {
         try {
@@ -54,15 +75,20 @@ export class StateLock {
       }
       // Another contender holds the marker. If it died there, only a person can tell it is safe.
       const taker = parseHolder((await readText(marker)) ?? '');
-      if (taker && taker.host === me.host && !isProcessAlive(taker.pid)) {
+      if (taker && sameProcessSpace(taker, me) && !isProcessAlive(taker.pid)) {
         throw new LockHeldError(`a takeover of the stale lock ${file} by process ${taker.pid} was interrupted`, `no gridops run is using this state: remove ${marker} and ${file}, then run again`);
       }
-      if (Date.now() > waitUntil) throw heldBy(holder, file, me.host);
+      if (Date.now() > waitUntil) throw heldBy(holder, file, me);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
+  /**
+   * Lets go of the lock, if it is still this run's: a lock that another run took over (judged
+   * stale by mistake, or removed by hand and taken since) is that run's, and stays.
+   */
   async release(): Promise<void> {
+    if ((await readText(this.file)) !== this.content) return;
     await unlink(this.file).catch(() => undefined);
   }
 }
@@ -101,10 +127,16 @@ function parseHolder(text: string): LockHolder | undefined {
   }
 }
 
-function heldBy(holder: LockHolder | undefined, file: string, myHost: string): LockHeldError {
+/** Whether `holder`'s pid can be checked from here: the same host name, and the same PID namespace where both recorded one. */
+function sameProcessSpace(holder: LockHolder, me: LockHolder): boolean {
+  return holder.host === me.host && (holder.pidns === undefined || me.pidns === undefined || holder.pidns === me.pidns);
+}
+
+function heldBy(holder: LockHolder | undefined, file: string, me: LockHolder): LockHeldError {
+  const where = holder ? (holder.host !== me.host ? ` on ${holder.host}` : !sameProcessSpace(holder, me) ? ` on ${holder.host}, in another PID namespace (a container)` : ` on ${holder.host}`) : '';
   return new LockHeldError(
-    `the state is locked by ${holder ? `process ${holder.pid} on ${holder.host} (${holder.command}, started ${holder.startedAt})` : `an unreadable lock file ${file}`}`,
-    holder?.host === myHost ? 'wait for that run to finish' : `if that run is certainly gone, remove ${file}`,
+    `the state is locked by ${holder ? `process ${holder.pid}${where} (${holder.command}, started ${holder.startedAt})` : `an unreadable lock file ${file}`}`,
+    holder && sameProcessSpace(holder, me) ? 'wait for that run to finish' : `if that run is certainly gone, remove ${file}`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,5 +119,29 @@ describe('StateLock', () => {
     writeFileSync(file, staleLock(deadPid()));
     writeFileSync(`${file}.takeover`, staleLock(deadPid()));
     await expect(StateLock.acquire(file, 'x')).rejects.toMatchObject({ hint: expect.stringContaining(`remove ${file}.takeover`) });
+  });
+
+  it('release leaves a lock that is no longer this run\'s (another run took it over since)', async () => {
+    const file = join(dir, 'taken.lock');
+    const mine = await StateLock.acquire(file, 'first');
+    const theirs = staleLock(process.pid).replace('dead.yaml', 'theirs.yaml');
+    writeFileSync(file, theirs);
+    await mine.release();
+    expect(readFileSync(file, 'utf8')).toBe(theirs);
+    rmSync(file);
+  });
+
+  it('a lock of a process in another PID namespace (a container with the same host name) is not judged dead from here', async () => {
+    const file = join(dir, 'container.lock');
+    const other = { pid: deadPid(), host: hostname(), command: 'gridops apply in-a-container.yaml', startedAt: '2026-01-01T00:00:00.000Z', pidns: 'pid:[1]' };
+    writeFileSync(file, `${JSON.stringify(other)}\n`);
+    const refused = StateLock.acquire(file, 'x');
+    await expect(refused).rejects.toThrow(`process ${other.pid} on ${hostname()}, in another PID namespace (a container)`);
+    await expect(refused).rejects.toMatchObject({ hint: `if that run is certainly gone, remove ${file}` });
+    // The same namespace as ours, dead: stale, taken over as before.
+    writeFileSync(file, `${JSON.stringify({ ...other, pidns: readlinkSync('/proc/self/ns/pid') })}\n`);
+    const lock = await StateLock.acquire(file, 'y');
+    await lock.release();
+    expect(existsSync(file)).toBe(false);
   });
 });
