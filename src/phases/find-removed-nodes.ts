@@ -5,7 +5,7 @@ import { allNodes, type Grid, type Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
 import { leaveUnderOldName } from './renamed-agent.js';
 import { replaceRenamedNetwork } from './renamed-grid-network.js';
-import { removeRetiredHypervisor } from './retired-hypervisor.js';
+import { removeRetiredHypervisor, resetOnMadeNetwork } from './retired-hypervisor.js';
 import { lookupAll, renamedByResolution, renamedTo, resolvedOnce, type ResolveHost } from './renamed-node.js';
 
 /** The playbook that removes what gridops installed (playbooks/reset.yaml). */
@@ -90,7 +90,7 @@ export const findRemovedNodes: Phase = {
       ctx.removing.add(name);
       ctx.recordedOnly.add(name);
       reset ??= loadPlaybook(RESET_PLAYBOOK);
-      ctx.workflow.byNode.set(name, [reset]);
+      ctx.workflow.byNode.set(name, [resetOnMadeNetwork(reset, record)]);
       if (!ctx.workflow.refs.includes(RESET_PLAYBOOK)) ctx.workflow.refs.push(RESET_PLAYBOOK);
     }
     leaveUnderOldName(ctx.workflow, state, ctx.renamed);

@@ -1,4 +1,5 @@
 import { loadPlaybook } from '../playbooks/load.js';
+import { readState } from '../state/state.js';
 import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
 import { confirm } from './confirm.js';
@@ -10,6 +11,7 @@ import { runPhases } from './manager.js';
 import type { Phase } from './phase.js';
 import { planChanges } from './plan-changes.js';
 import { recordState } from './record-state.js';
+import { resetOnMadeNetwork } from './retired-hypervisor.js';
 import { RunContext } from './run-context.js';
 import type { ApplyOptions } from './run-options.js';
 import { validateTopology } from './validate-topology.js';
@@ -19,7 +21,8 @@ const chooseNodesToReset: Phase = {
   title: 'choose the nodes to reset',
   async run(ctx) {
     const reset = loadPlaybook(RESET_PLAYBOOK);
-    ctx.workflow = { byNode: new Map(ctx.nodes.map((n) => [n.name, [reset]])), refs: [RESET_PLAYBOOK], adHoc: true };
+    const state = await readState(ctx.paths.state, ctx.grid.name);
+    ctx.workflow = { byNode: new Map(ctx.nodes.map((n) => [n.name, [resetOnMadeNetwork(reset, state.hosts[n.name])]])), refs: [RESET_PLAYBOOK], adHoc: true };
     for (const n of ctx.nodes) ctx.removing.add(n.name);
   },
 };

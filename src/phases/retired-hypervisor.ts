@@ -64,6 +64,16 @@ export function onNetwork(playbook: LoadedPlaybook, network: string | null): Loa
 }
 
 /**
+ * The reset playbook (decommission, `gridops reset`) for a node, removing the grid network gridops
+ * made there as the state recorded it: a rename refused for want of --replace-sandbox leaves the
+ * node's setting naming a network that was never made, and the old one would stay behind.
+ */
+export function resetOnMadeNetwork(reset: LoadedPlaybook, record: HostState | undefined): LoadedPlaybook {
+  const made = record ? madeOn(record) : undefined;
+  return typeof made === 'string' ? onNetwork(reset, made) : reset;
+}
+
+/**
  * Marks the hypervisor-off changes of each such host as needing `--replace-sandbox`, every one of
  * them: removing the network, the pool or its directory under a VM that was not destroyed would
  * break it, so without the flag the node keeps all of it and apply says so.

@@ -1,6 +1,6 @@
 import { loadPlaybook } from '../../src/playbooks/load.js';
 import type { HostPlan } from '../../src/plan/plan.js';
-import { markSandboxRemoval, removeRetiredHypervisor, SANDBOX_REMOVAL } from '../../src/phases/retired-hypervisor.js';
+import { markSandboxRemoval, removeRetiredHypervisor, resetOnMadeNetwork, SANDBOX_REMOVAL } from '../../src/phases/retired-hypervisor.js';
 import type { GridState, HostState } from '../../src/state/state.js';
 import { gridOf } from '../resources/fixtures.js';
 import { allNodes } from '../../src/topology/model.js';
@@ -42,6 +42,16 @@ describe('the sandbox of a node whose hypervisor.enabled became false', () => {
     expect(made).not.toContain('{{node.settings.hypervisor.sandbox.network}}');
     // An older state without the marker: its recorded settings.
     expect(text({ hosts: { n1: record({ playbooks: ['node-base', 'hypervisor'] }, 'old-net') } })).toContain('net-undefine old-net');
+  });
+
+  it('a decommission or reset removes the network gridops made, which a refused rename left apart from the recorded setting', () => {
+    const reset = loadPlaybook('reset');
+    const made = JSON.stringify(resetOnMadeNetwork(reset, record({ sandboxMade: { network: 'made-net' } }, 'renamed-net')));
+    expect(made).toContain('net-undefine made-net');
+    expect(made).not.toContain('renamed-net');
+    // Nothing recorded, or nothing made: the playbook as it is (the node's own setting).
+    expect(resetOnMadeNetwork(reset, undefined)).toBe(reset);
+    expect(resetOnMadeNetwork(reset, record({ sandboxMade: null }))).toBe(reset);
   });
 
   it('marks every change of hypervisor-off as needing --replace-sandbox, and no other', () => {
