@@ -148,7 +148,7 @@ export interface SandboxDomainChange extends BaseChange {
   kind: 'sandbox-domain';
   domain: string;
   /** `define` a new domain; `redefine`+`restart` replace the definition of a running one. */
-  steps: Array<'define' | 'redefine' | 'replace' | 'restart' | 'start' | 'autostart' | 'live'>;
+  steps: Array<'define' | 'redefine' | 'replace' | 'restart' | 'start' | 'resume' | 'autostart' | 'live'>;
   live: LiveSetting[];
   xmlSha256: string;
   /** The overlay and base image the replaced definition used, removed once the VM runs on the new ones. */

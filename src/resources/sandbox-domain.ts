@@ -172,7 +172,9 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       if (liveSettings.length) steps.push('live');
     }
     if (!running && !steps.includes('restart') && !steps.includes('replace')) {
-      steps.push('start');
+      // A paused VM (virsh suspend, or libvirt pausing it on a full disk) is active: `start` would
+      // fail on it ("domain is already active"); it is resumed.
+      steps.push(state === 'paused' ? 'resume' : 'start');
       if (!p.hardLimitInConfig && !liveSettings.some((l) => l.setting === 'hardLimitKiB')) (steps.includes('live') || steps.push('live'), liveSettings.push(hardLimitLive));
       fields.push({ name: 'state', before: state, after: 'running' });
     }
@@ -221,6 +223,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     }
     if (change.steps.includes('autostart')) await writer.run(`${virsh('autostart', d)} >/dev/null`, `virsh autostart ${d}`);
     if (change.steps.includes('start')) await writer.run(`${virsh('start', d)} >/dev/null`, `virsh start ${d}`);
+    if (change.steps.includes('resume')) await writer.run(`${virsh('resume', d)} >/dev/null`, `virsh resume ${d}`);
     if (change.steps.includes('live')) {
       const running = !change.steps.includes('define') || change.steps.includes('start');
       for (const l of change.live) {

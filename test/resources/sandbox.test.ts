@@ -8,6 +8,7 @@ import type { PlannedHost } from '../../src/engine/planner.js';
 import { PlanningError } from '../../src/errors/index.js';
 import type { HostFacts } from '../../src/facts/host-facts.js';
 import type { SandboxDomainChange } from '../../src/plan/change.js';
+import { StepRecorder } from '../../src/resources/step-recorder.js';
 import type { ImageFile } from '../../src/resources/image-file.js';
 import { LibvirtNetworkResource, projectNetwork } from '../../src/resources/libvirt-network.js';
 import { escapeXml, parseXml } from '../../src/resources/libvirt-xml.js';
@@ -66,6 +67,20 @@ describe('sandbox domain: owned XPaths only', () => {
     expect(change.live).toEqual([{ setting: 'hardLimitKiB', value: (128 + 192 + 64) * 1024, config: false }]);
     const withCap = new SandboxDomainResource(spec()).xml(labFacts({ capSysResource: true }));
     expect(withCap).toContain('<hard_limit unit="MiB">384</hard_limit>');
+  });
+
+  it('a paused VM (virsh suspend, a full disk) is resumed, not started: start fails on an active domain', async () => {
+    const r = new SandboxDomainResource(spec());
+    const stopped = r.diff(probed('shut off', INACTIVE, ''), ctx())!;
+    expect(stopped.steps).toContain('start');
+    const paused = r.diff(probed('paused', INACTIVE, ''), ctx())!;
+    expect(paused.steps).toContain('resume');
+    expect(paused.steps).not.toContain('start');
+    expect(paused.fields).toContainEqual({ name: 'state', before: 'paused', after: 'running' });
+    const recorder = new StepRecorder('n1');
+    await r.apply(paused, recorder, ctx());
+    expect(recorder.steps.map((s) => s.command)).toContain('virsh -q -c qemu:///system resume gridops-sandbox >/dev/null');
+    expect(recorder.steps.map((s) => s.command).join('\n')).not.toContain(' start gridops-sandbox');
   });
 
   it('a new image says the VM must be recreated (restart), names the old overlay for removal', () => {
