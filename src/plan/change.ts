@@ -148,7 +148,9 @@ export interface SandboxDomainChange extends BaseChange {
   kind: 'sandbox-domain';
   domain: string;
   /** `define` a new domain; `redefine`+`restart` replace the definition of a running one. */
-  steps: Array<'define' | 'redefine' | 'replace' | 'restart' | 'start' | 'resume' | 'autostart' | 'live'>;
+  steps: Array<'define' | 'redefine' | 'replace' | 'restart' | 'start' | 'resume' | 'autostart' | 'live' | 'prune'>;
+  /** gridops' volumes in the pool nothing uses (an image replaced, then given back), removed by `prune`. */
+  unusedVolumes?: string[];
   live: LiveSetting[];
   xmlSha256: string;
   /** The overlay and base image the replaced definition used, removed once the VM runs on the new ones. */

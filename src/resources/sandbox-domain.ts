@@ -102,6 +102,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
         `${virsh('dumpxml', '--inactive', SANDBOX_DOMAIN)} 2>/dev/null || true`,
         `if [ "$(${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null)" = running ]; then ${virsh('dumpxml', SANDBOX_DOMAIN)}; fi`,
         `${virsh('dominfo', SANDBOX_DOMAIN)} 2>/dev/null || true`,
+        `${virsh('vol-list', '--pool', SANDBOX_POOL)} 2>/dev/null || true`,
       ),
     );
   }
@@ -117,7 +118,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
         'lower hypervisor.sandbox.memoryMiB or hypervisor.hostReserveMiB for this node, or set hypervisor.enabled: false on it (which destroys a sandbox VM gridops made there, with --replace-sandbox)',
       );
     }
-    const [statePart = '', inactivePart = '', livePart = '', infoPart = ''] = splitProbeSections(stdout);
+    const [statePart = '', inactivePart = '', livePart = '', infoPart = '', volumesPart = ''] = splitProbeSections(stdout);
     const xml = this.xml(facts);
     const want = projectDomain(parseXml(xml, 'domain')!);
     const state = statePart.trim();
@@ -178,6 +179,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       if (!p.hardLimitInConfig && !liveSettings.some((l) => l.setting === 'hardLimitKiB')) (steps.includes('live') || steps.push('live'), liveSettings.push(hardLimitLive));
       fields.push({ name: 'state', before: state, after: 'running' });
     }
+    const unused = unusedVolumes(volumesPart, [this.spec.image.sha256, have[IMAGE_KEY]], have['/domain/devices/disk/source/@file']);
+    if (unused.length) (steps.push('prune'), fields.push({ name: 'unused volumes', before: unused.join(', '), after: null }));
     const autostart = parseInfo(infoPart).get('autostart');
     if (autostart !== 'enable') (steps.includes('autostart') || steps.push('autostart'), fields.push({ name: 'autostart', before: autostart ?? null, after: 'enable' }));
     if (steps.length === 0) return p.type === 'qemu' ? { ...base, action: 'none', steps: [], live: [], fields: [], summary: `the sandbox runs under TCG, software emulation (${p.why}): slower than KVM` } : null;
@@ -195,8 +198,9 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
         ? `recreate the sandbox VM on image ${this.spec.image.sha256.slice(0, 12)} (a restart: its overlay disk is new)${note}`
         : restartKeys.length
         ? `replace the sandbox's definition and restart it${note}: ${restartKeys.join(', ')} changed`
-        : `${steps.map((s) => (s === 'live' ? `set ${liveSettings.map((l) => l.setting).join(', ')} live, without a restart` : s)).join(', ')}${note}`,
+        : `${steps.map((s) => (s === 'live' ? `set ${liveSettings.map((l) => l.setting).join(', ')} live, without a restart` : s === 'prune' ? `remove ${unused.length === 1 ? 'an unused volume' : `${unused.length} unused volumes`} from pool ${SANDBOX_POOL}` : s)).join(', ')}${note}`,
       diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, { ...have, ...(haveLive ? liveView(haveLive) : {}) }, { ...want, ...(haveLive ? wantLive : {}) }),
+      ...(unused.length ? { unusedVolumes: unused } : {}),
       ...(restartKeys.length ? { needsRestart: `the sandbox VM must restart to change ${restartKeys.join(', ')}`, previous: previousDisk !== want['/domain/devices/disk/source/@file'] ? { disk: previousDisk, imageVolume: previousImage && previousImage !== this.spec.image.sha256 ? previousImage : undefined } : undefined } : {}),
     };
   }
@@ -233,6 +237,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
         if (l.setting === 'hardLimitKiB') await writer.run(`${virsh('memtune', d, '--hard-limit', l.value, ...scope)}`, `virsh memtune ${d} --hard-limit ${l.value}`);
       }
     }
+    for (const volume of change.unusedVolumes ?? []) await writer.run(`${virsh('vol-delete', '--pool', SANDBOX_POOL, volume)} >/dev/null`, `remove unused volume ${volume}`);
     if (change.previous?.disk) await writer.run(`${virsh('vol-delete', '--pool', SANDBOX_POOL, change.previous.disk.split('/').pop()!)} >/dev/null 2>&1 || true`, `remove the replaced overlay disk`);
     if (change.previous?.imageVolume) {
       const old = change.previous.imageVolume;
@@ -283,4 +288,28 @@ export function projectDomain(dom: XmlNode): Projection {
   };
   for (const f of FORBIDDEN_DEVICES) p[`count(/domain/devices/${f})`] = String(children(devices, f).length);
   return p;
+}
+
+/** The names gridops gives the pool's volumes: base images by sha256, overlays by its first 16 digits (sandbox-names.ts). */
+const OWN_VOLUME = /^(?:base-[0-9a-f]{64}\.(?:img|qcow2)|sandbox-[0-9a-f]{16}\.qcow2)$/;
+
+/**
+ * gridops' volumes in the pool that neither the wanted image nor the VM's current definition uses:
+ * an image replaced without --replace-sandbox is uploaded (with its overlay) while the VM keeps
+ * the old one, and a topology that then goes back leaves them, a whole image each, for ever.
+ * `images`: the wanted image's sha256 and the one the definition names; `disk`: the definition's disk.
+ */
+function unusedVolumes(listing: string, images: ReadonlyArray<string | undefined>, disk: string | undefined): string[] {
+  const used = new Set<string>();
+  for (const sha of images) {
+    if (!sha) continue;
+    used.add(baseVolumeName(sha, 'raw')).add(baseVolumeName(sha, 'qcow2')).add(overlayVolumeName(sha));
+  }
+  if (disk) used.add(disk.split('/').pop()!);
+  // `vol-list` prints a table (name, path), with a header unless quiet: a volume's name is its line's first word.
+  return listing
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((name) => OWN_VOLUME.test(name) && !used.has(name))
+    .sort();
 }

@@ -18,7 +18,7 @@ import { SandboxDomainResource, projectDomain, type SandboxSpec } from '../../sr
 import { setMemoryLive } from '../../src/resources/sandbox-balloon.js';
 import { replaceDefinition } from '../../src/resources/sandbox-replace.js';
 import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
-import { gridBridgeName, sandboxMac, sandboxUuid } from '../../src/resources/sandbox-names.js';
+import { baseVolumeName, gridBridgeName, overlayVolumeName, sandboxMac, sandboxUuid } from '../../src/resources/sandbox-names.js';
 import { quote } from '../../src/transport/quote.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { facts, node } from './fixtures.js';
@@ -36,8 +36,8 @@ const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({ grid: 'lab', n
 const labFacts = (over: Partial<HostFacts> = {}): HostFacts => ({ ...facts(), cpu: { cores: 2, virtFlags: [] }, kvm: { device: true, usable: true, nested: false }, capSysResource: false, memoryBytes: 24 * 2 ** 30, ...over });
 const ctx = (f = labFacts()) => ({ node: node(), facts: f });
 /** What the domain's probe prints: state, inactive XML, live XML, dominfo — as a real shell joins them. */
-const probed = (state: string, inactive: string, live: string, autostart = 'enable') =>
-  execSync(probeSections(...[`${state}\n`, inactive, live, `Autostart:      ${autostart}\n`].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+const probed = (state: string, inactive: string, live: string, autostart = 'enable', volumes = '') =>
+  execSync(probeSections(...[`${state}\n`, inactive, live, `Autostart:      ${autostart}\n`, volumes].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 
 describe('sandbox domain: owned XPaths only', () => {
   it("libvirt's own rewrites of the definition (units, machine, cpu, pci addresses, implicit devices) are not drift", () => {
@@ -81,6 +81,25 @@ describe('sandbox domain: owned XPaths only', () => {
     await r.apply(paused, recorder, ctx());
     expect(recorder.steps.map((s) => s.command)).toContain('virsh -q -c qemu:///system resume gridops-sandbox >/dev/null');
     expect(recorder.steps.map((s) => s.command).join('\n')).not.toContain(' start gridops-sandbox');
+  });
+
+  it("volumes of an image replaced without --replace-sandbox and then given back are removed; what the VM or the wanted image uses, and others' volumes, stay", async () => {
+    const other = 'cd'.repeat(32);
+    // As virsh prints it: a table of name and path (a header where not quiet).
+    const volumes = [' Name   Path', '-------------', ...[baseVolumeName(IMAGE_SHA, 'raw'), overlayVolumeName(IMAGE_SHA), baseVolumeName(other, 'qcow2'), overlayVolumeName(other), 'someone-elses.qcow2'].map((v) => ` ${v}   /var/lib/gridops/images/${v}`), ''].join('\n');
+    const r = new SandboxDomainResource(spec());
+    const change = r.diff(probed('running', INACTIVE, LIVE, 'enable', volumes), ctx())!;
+    expect(change).toMatchObject({ action: 'update', steps: ['prune'], unusedVolumes: [baseVolumeName(other, 'qcow2'), overlayVolumeName(other)] });
+    expect(change.summary).toBe('remove 2 unused volumes from pool gridops (TCG, software emulation: no vmx/svm CPU flag)');
+    const recorder = new StepRecorder('n1');
+    await r.apply(change, recorder, ctx());
+    expect(recorder.steps.map((s) => s.command)).toEqual([baseVolumeName(other, 'qcow2'), overlayVolumeName(other)].map((v) => `virsh -q -c qemu:///system vol-delete --pool gridops ${v} >/dev/null`));
+    // The other image wanted while the VM still runs on this one (its replacement refused or pending): both stay.
+    const pending = new SandboxDomainResource(spec({ image: { ...image, sha256: other, format: 'qcow2' } })).diff(probed('running', INACTIVE, LIVE, 'enable', volumes), ctx())!;
+    expect(pending.steps).not.toContain('prune');
+    expect(pending.unusedVolumes).toBeUndefined();
+    // Nothing unused: no change, as before.
+    expect(r.diff(probed('running', INACTIVE, LIVE, 'enable', volumes.split('\n').slice(0, 4).join('\n')), ctx())?.action).toBe('none');
   });
 
   it('a new image says the VM must be recreated (restart), names the old overlay for removal', () => {
