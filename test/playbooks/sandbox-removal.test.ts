@@ -62,3 +62,49 @@ describe.each(['hypervisor-off', 'reset'])('%s removes what held the sandbox VM\
     expect(ids.indexOf('command remove-sandbox-ifb')).toBeGreaterThan(ids.indexOf('command remove-sandbox-vm'));
   });
 });
+
+/**
+ * reset removes the uplink's egress limit itself too: the unit's ExecStop takes it out of the kernel
+ * only when the unit is active, and a failed unit is not stopped again. Against fake `nft` and `tc`
+ * that keep the table and the qdisc as files; the real tools ran these commands in a network
+ * namespace when they were written.
+ */
+describe('reset removes the egress table and qdisc a failed gridops-egress.service left', () => {
+  const grid = smallGrid('');
+  const resources = instantiate(loadPlaybook('reset'), templateContext(grid, allNodes(grid)[0]!)).resources;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-egress-removal-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const host = (table: boolean, qdisc: boolean) => {
+    const t = join(dir, 'table');
+    const q = join(dir, 'qdisc');
+    if (table) writeFileSync(t, '');
+    if (qdisc) writeFileSync(q, '');
+    writeFileSync(join(dir, 'nft'), `#!/bin/sh\ncase "$*" in\n  "list table inet gridops_egress") [ -e ${t} ] ;;\n  "delete table inet gridops_egress") [ -e ${t} ] && rm ${t} ;;\n  *) exit 2 ;;\nesac\n`);
+    writeFileSync(
+      join(dir, 'tc'),
+      `#!/bin/sh\ncase "$*" in\n  "qdisc show") [ -e ${q} ] && echo 'qdisc htb 1e9d: dev eth0 root refcnt 2 r2q 10 default 0x10'; echo 'qdisc noqueue 0: dev lo root refcnt 2'; exit 0 ;;\n  "qdisc show dev eth0 root") [ -e ${q} ] && echo 'qdisc htb 1e9d: root refcnt 2'; exit 0 ;;\n  "qdisc del dev eth0 root") [ -e ${q} ] && rm ${q} ;;\n  *) exit 2 ;;\nesac\n`,
+    );
+    for (const tool of ['nft', 'tc']) chmodSync(join(dir, tool), 0o755);
+    const sh = (script: string) => execFileSync('sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    return { sh, table: () => existsSync(t), qdisc: () => existsSync(q) };
+  };
+
+  it('planned where they are, removed, then nothing; planned while the unit ran and found gone by then, still a success', () => {
+    const table = resources.find((r) => r.id === 'command remove-egress-table')!;
+    const qdisc = resources.find((r) => r.id === 'command remove-egress-qdisc')!;
+    const ids = resources.map((r) => r.id);
+    expect(ids.indexOf('command remove-egress-table')).toBeGreaterThan(ids.indexOf('absent-unit gridops-egress.service'));
+    const h = host(true, true);
+    for (const r of [table, qdisc]) {
+      const change = r.diff(h.sh(r.probe()), undefined as never) as CommandChange;
+      expect(change).toMatchObject({ action: 'run' });
+      h.sh(change.command);
+      expect(r.diff(h.sh(r.probe()), undefined as never)).toBeNull();
+      // Gone between the plan and the apply (the unit's stop took it): the command still succeeds.
+      expect(() => h.sh(change.command)).not.toThrow();
+    }
+    expect([h.table(), h.qdisc()]).toEqual([false, false]);
+  });
+});
