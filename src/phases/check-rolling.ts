@@ -13,7 +13,8 @@ export const checkRolling: Phase = {
   title: 'check that a rolling apply keeps the agents one overlay',
   shouldRun: (ctx) => ctx.options.rolling === true,
   async run(ctx) {
-    const rekeyed = ctx.plan.hosts.filter((h) => h.changes.some((c) => c.kind === 'file' && c.sensitive && c.action === 'update')).map((h) => h.host);
+    // A new key on a node that has one; a node placed its first key, or a key file whose mode alone is repaired, rolls.
+    const rekeyed = ctx.plan.hosts.filter((h) => h.changes.some((c) => c.kind === 'file' && c.secret === 'grid-key' && c.action === 'update' && c.fields.some((f) => f.name === 'content'))).map((h) => h.host);
     if (!rekeyed.length) return;
     throw new PlanningError(
       `--rolling would replace the grid key on ${rekeyed.length === ctx.plan.hosts.length ? 'every host' : rekeyed.join(', ')}: agents restarted with the new key cannot hear the ones still on the old, so the first batch would be cut off from its sub-grid; nothing was changed`,

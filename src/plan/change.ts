@@ -38,6 +38,8 @@ export interface FileChange extends BaseChange {
   /** sha256 of the content to be written (for sensitive content, its `hmac-sha256:` digest); lets a saved plan prove it still matches. */
   contentSha256: string;
   sensitive: boolean;
+  /** The secret gridops places in this file (the grid key), where it is one. */
+  secret?: 'grid-key';
 }
 export interface DirectoryChange extends BaseChange {
   kind: 'directory';

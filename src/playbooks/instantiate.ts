@@ -100,7 +100,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       const f = entry.file;
       const content = f.template ? renderTemplateFile(template(f.template), ctx) : f.source ? readSource(f.source) : f.secret ? secret(f.secret) : s(f.content ?? '');
       const sensitive = isSensitive(f);
-      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive, ...(sensitive && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
+      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive, ...(f.secret ? { secret: f.secret } : {}), ...(sensitive && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
     }
     if ('directory' in entry) return [new DirectoryResource({ path: s(entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
     if ('line' in entry) return [new LineResource({ path: s(entry.line.path), line: s(entry.line.line), match: entry.line.match && s(entry.line.match), notify: entry.line.notify })];

@@ -22,16 +22,19 @@ export class FileResource implements Resource<FileChange> {
   private readonly digestKey?: Buffer;
 
   /** `digestKey`: for sensitive content, the run's plan-digest key (without one, this process's own). */
-  constructor(spec: { path: string; content: string | Buffer; mode?: string | number; owner?: string; group?: string; sensitive?: boolean; digestKey?: Buffer; notify?: string[]; createOnly?: boolean }) {
+  /** `secret`: which secret gridops places here (the grid key), said on the change (check-rolling.ts reads it). */
+  constructor(spec: { path: string; content: string | Buffer; mode?: string | number; owner?: string; group?: string; sensitive?: boolean; secret?: 'grid-key'; digestKey?: Buffer; notify?: string[]; createOnly?: boolean }) {
     this.want = { path: spec.path, content: Buffer.from(spec.content), mode: normaliseMode(spec.mode ?? '0644'), owner: spec.owner, group: spec.group, sensitive: spec.sensitive };
     if (spec.sensitive) this.digestKey = spec.digestKey ?? PROCESS_PLAN_DIGEST_KEY;
     this.notify = spec.notify;
     this.createOnly = spec.createOnly ?? false;
+    this.secret = spec.secret;
     this.id = `file ${spec.path}`;
     this.writes = [spec.path];
   }
   private readonly notify?: string[];
   private readonly createOnly: boolean;
+  private readonly secret?: 'grid-key';
 
   probe(): string {
     // Create-only: whether it exists is all that matters (its content is never read).
@@ -54,6 +57,7 @@ export class FileResource implements Resource<FileChange> {
       // A secret's plain hash would let guesses be checked against the plan: a keyed digest instead.
       contentSha256: this.digestKey ? planDigest(this.want.content, this.digestKey) : sha256(this.want.content),
       sensitive: this.want.sensitive ?? false,
+      ...(this.secret ? { secret: this.secret } : {}),
       fields,
       diff: fields.some((f) => f.name === 'content') ? contentDiff(this.want.path, current.content, this.want.content, this.want.sensitive) : undefined,
       notify: this.notify,

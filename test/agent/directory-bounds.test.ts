@@ -38,8 +38,8 @@ describe("the region directory stays within what its receivers take, and forgets
     expect(summary.nodes).toBe((200 * 201) / 2);
   });
 
-  it('a summary names at most 64 regions, those heard from lately first; one it only heard of is not passed on', () => {
-    const { directory, summaries } = regionPeer([]);
+  it('a summary names at most 64 regions, only those heard from lately: one it only heard of, or a silent one of its join list, is not passed on', () => {
+    const { directory, summaries } = regionPeer([], [{ region: 'silent', name: 'silent.grid.internal' }]);
     // 80 regions talk to us; one of them also names a region nobody here heard from.
     for (let i = 0; i < 80; i++) directory.step(from(`r${i}`, i === 0 ? ['rumoured'] : []), `10.0.1.${i}`);
     directory.tick();
@@ -47,6 +47,7 @@ describe("the region directory stays within what its receivers take, and forgets
     expect(validateMessage(JSON.parse(JSON.stringify(summaries().at(-1))))).not.toBeNull();
     expect(names).toHaveLength(64);
     expect(names.map((n) => n.region)).not.toContain('rumoured');
+    expect(names.map((n) => n.region)).not.toContain('silent');
     expect(directory.knownRegions().map((r) => r.region)).toContain('rumoured');
   });
 

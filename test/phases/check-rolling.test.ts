@@ -4,8 +4,11 @@ import { RunContext } from '../../src/phases/run-context.js';
 import type { Change } from '../../src/plan/change.js';
 import { PLAN_FORMAT, type HostPlan } from '../../src/plan/plan.js';
 
-const keyFile = (action: 'create' | 'update'): Change => ({ kind: 'file', id: 'file /etc/gridagent/grid.key', action, summary: `${action} /etc/gridagent/grid.key`, path: '/etc/gridagent/grid.key', fields: [], contentSha256: 'hmac-sha256:x', sensitive: true }) as unknown as Change;
-const plainFile: Change = { kind: 'file', id: 'file /etc/motd', action: 'update', summary: 'update /etc/motd', path: '/etc/motd', fields: [], contentSha256: 'abc', sensitive: false } as unknown as Change;
+const content = { name: 'content', before: '(sensitive)', after: '(sensitive)' };
+const keyFile = (action: 'create' | 'update', fields = [content]): Change => ({ kind: 'file', id: 'file /etc/gridagent/grid.key', action, summary: `${action} /etc/gridagent/grid.key`, path: '/etc/gridagent/grid.key', fields, contentSha256: 'hmac-sha256:x', sensitive: true, secret: 'grid-key' }) as unknown as Change;
+const plainFile: Change = { kind: 'file', id: 'file /etc/motd', action: 'update', summary: 'update /etc/motd', path: '/etc/motd', fields: [content], contentSha256: 'abc', sensitive: false } as unknown as Change;
+/** A file a playbook marks sensitive (a TLS key): rotated in rolling batches like any other file. */
+const tlsKey: Change = { kind: 'file', id: 'file /etc/app/tls.key', action: 'update', summary: 'update /etc/app/tls.key', path: '/etc/app/tls.key', fields: [content], contentSha256: 'hmac-sha256:y', sensitive: true } as unknown as Change;
 
 function contextWith(hosts: Record<string, Change[]>, rolling: boolean): RunContext {
   const ctx = new RunContext({ topologyFile: 't.yaml', concurrency: 10, acceptNewHostKeys: false, progress: () => undefined, failFast: false, rolling });
@@ -24,8 +27,8 @@ describe('apply --rolling and the grid key', () => {
     await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('apply without --rolling') });
   });
 
-  it('a key placed on new nodes (created), or other changes, roll as before; a plain apply is not checked', async () => {
-    await expect(checkRolling.run(contextWith({ n1: [keyFile('create')], n2: [plainFile] }, true))).resolves.toBeUndefined();
+  it('a key placed on new nodes (created), its mode repaired, another sensitive file or other changes roll as before; a plain apply is not checked', async () => {
+    await expect(checkRolling.run(contextWith({ n1: [keyFile('create')], n2: [plainFile], n3: [tlsKey], n4: [keyFile('update', [{ name: 'mode', before: '0644', after: '0600' }])] }, true))).resolves.toBeUndefined();
     expect(checkRolling.shouldRun!(contextWith({ n1: [keyFile('update')] }, false))).toBe(false);
   });
 });

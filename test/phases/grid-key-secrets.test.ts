@@ -141,9 +141,9 @@ describe('a plan names the grid key without its hash', () => {
     expect(json).not.toContain(createHash('sha256').update(KEY).digest('hex'));
     const digestKey = readFileSync(join(dir, 'topo', '.gridops', 'g.plan-digest.key'));
     const expected = `hmac-sha256:${createHmac('sha256', digestKey).update(KEY).digest('hex')}`;
-    expect(keyChanges(plan).map((c) => [c.sensitive, c.contentSha256])).toEqual([
-      [true, expected],
-      [true, expected],
+    expect(keyChanges(plan).map((c) => [c.sensitive, c.contentSha256, c.secret])).toEqual([
+      [true, expected, 'grid-key'],
+      [true, expected, 'grid-key'],
     ]);
   });
 
@@ -188,6 +188,8 @@ describe('a file the playbook marks sensitive', () => {
       [true, `hmac-sha256:${createHmac('sha256', digestKey).update(NEW).digest('hex')}`, undefined],
     ]);
     expect(renderPlan(plan)).toContain('(sensitive)');
+    // Not the grid key: a rolling apply replaces it like any file.
+    expect(keyChanges(plan).map((c) => c.secret)).toEqual([undefined, undefined]);
   });
 
   it('a saved plan of it applies (the digest key is the state directory\'s, not the process\'s own)', async () => {

@@ -247,9 +247,9 @@ export class RegionDirectory {
   }
 
   /**
-   * The regions we know by DNS name, for the receiver (its own region left out): those heard from
-   * lately and the join list's, so a region that is gone stops being passed on and is forgotten
-   * everywhere; the freshest first, at most what a receiver takes (MAX_REGIONS, validate.ts).
+   * The regions we know by DNS name, for the receiver (its own region left out): only those heard
+   * from lately, so the name of a region that is gone stops travelling (even one in our join list,
+   * which we keep probing ourselves); sorted, at most what a receiver takes (MAX_REGIONS, validate.ts).
    */
   private namedRegions(receiver: string): RegionName[] {
     const fresh = (region: string) => {
@@ -257,13 +257,17 @@ export class RegionDirectory {
       return entry !== undefined && this.isFresh(entry);
     };
     return [...this.known.entries()]
-      .filter(([region, name]) => region !== receiver && name !== undefined && (fresh(region) || this.configured.has(region)))
-      .sort(([a], [b]) => Number(fresh(b)) - Number(fresh(a)) || (a < b ? -1 : 1))
+      .filter(([region, name]) => region !== receiver && name !== undefined && fresh(region))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
       .slice(0, MAX_REGIONS)
       .map(([region, name]) => ({ region, name: name! }));
   }
 
-  /** A learned region not heard from in FORGET_AFTER_INTERVALS is dropped (the join list's are kept). */
+  /**
+   * A learned region not heard from in FORGET_AFTER_INTERVALS is dropped. The join list's are kept:
+   * forgetting them after a long partition would leave two regions that both forgot each other
+   * apart for good; a node keeps probing those until it is reset.
+   */
   private forget(): void {
     for (const region of this.known.keys()) {
       if (this.configured.has(region) || this.entries.has(region)) continue;
