@@ -60,9 +60,9 @@ function isSensitive(file: { secret?: string; sensitive?: boolean }): boolean {
   return file.secret !== undefined || file.sensitive === true;
 }
 
-/** Whether any of these playbooks places a file whose content is never shown (so the caller loads the plan-digest key). */
+/** Whether any of these playbooks writes content plans record only as a keyed digest: a sensitive file, or a line's file (so the caller loads the plan-digest key). */
 export function hasSensitiveFiles(playbooks: readonly LoadedPlaybook[]): boolean {
-  return playbooks.some((p) => p.resources.some((r) => 'file' in r && isSensitive(r.file)));
+  return playbooks.some((p) => p.resources.some((r) => ('file' in r && isSensitive(r.file)) || 'line' in r));
 }
 
 /** Whether any of these playbooks places the grid key (so the caller loads or creates it). */
@@ -103,7 +103,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive, ...(f.secret ? { secret: f.secret } : {}), ...(sensitive && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
     }
     if ('directory' in entry) return [new DirectoryResource({ path: s(entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
-    if ('line' in entry) return [new LineResource({ path: s(entry.line.path), line: s(entry.line.line), match: entry.line.match && s(entry.line.match), notify: entry.line.notify })];
+    if ('line' in entry) return [new LineResource({ path: s(entry.line.path), line: s(entry.line.line), match: entry.line.match && s(entry.line.match), notify: entry.line.notify, ...(secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}) })];
     if ('package' in entry) return [new PackageResource(entry.package.names)];
     if ('kernel-module' in entry) {
       const name = s(entry['kernel-module'].name);

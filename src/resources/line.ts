@@ -1,14 +1,15 @@
 import type { StepRecorder } from './step-recorder.js';
 import type { LineChange } from '../plan/change.js';
-import { contentDiff, fileProbe, normaliseMode, parseFileState, sha256 } from './file-state.js';
+import { contentDiff, fileProbe, normaliseMode, parseFileState } from './file-state.js';
 import type { PlanContext, Resource } from './resource.js';
 import { PlanningError } from '../errors/index.js';
 import { Unshown } from '../plan/unshown.js';
+import { planDigest, PROCESS_PLAN_DIGEST_KEY } from '../secrets/plan-digest.js';
 
 /**
  * Ensures one line is present in a file (Ansible's lineinfile): the last line matching
- * `match` is replaced, or the line is appended. The file is created when missing (`mode`, 0644
- * by default, is a new file's); an edited one keeps its owner, group and mode. A change notifies
+ * `match` is replaced, or the line is appended. The file is created when missing (mode 0644, the
+ * playbook's `line` takes no mode); an edited one keeps its owner, group and mode. A change notifies
  * the `notify` handlers, as a file's does.
  */
 export class LineResource implements Resource<LineChange> {
@@ -20,7 +21,12 @@ export class LineResource implements Resource<LineChange> {
   readonly writes: readonly string[];
   private readonly match?: RegExp;
 
-  constructor(private readonly spec: { path: string; line: string; match?: string; mode?: string | number; notify?: string[] }) {
+  /**
+   * `digestKey`: the run's plan-digest key (without one, this process's own). The file may hold
+   * secrets beside the line, so the plan records its new content only as a keyed digest: a plain
+   * sha256 would let anyone holding the plan check guesses of them (secrets/plan-digest.ts).
+   */
+  constructor(private readonly spec: { path: string; line: string; match?: string; mode?: string | number; notify?: string[]; digestKey?: Buffer }) {
     if (/[\n\r]/.test(spec.line)) throw new RangeError('a line cannot contain a newline');
     this.match = spec.match ? new RegExp(spec.match) : undefined;
     this.id = `line ${spec.path} ${JSON.stringify(spec.line)}`;
@@ -48,7 +54,7 @@ export class LineResource implements Resource<LineChange> {
       action: current.exists ? 'update' : 'create',
       summary: `ensure line in ${this.spec.path}`,
       path: this.spec.path,
-      contentSha256: sha256(content),
+      contentSha256: planDigest(content, this.spec.digestKey ?? PROCESS_PLAN_DIGEST_KEY),
       content: new Unshown(after),
       mode: current.mode ?? normaliseMode(this.spec.mode ?? '0644'),
       fields: [{ name: 'line', before: null, after: this.spec.line }],

@@ -128,6 +128,9 @@ describe('agent config', () => {
       expect(() => readStateFile(path)).toThrow(StateFileError);
       expect(() => readStateFile(path)).toThrow(/is damaged .*move it away \(mv .*n2\.json .*n2\.json\.damaged\)/);
     }
+    // Written by hand with the epoch alone (a restore): a node with no protocol state yet.
+    writeFileSync(path, '{"epoch": 5}');
+    expect(readStateFile(path)).toEqual({ epoch: 5, state: null });
     rmSync(path);
     mkdirSync(path);
     expect(() => readStateFile(path)).toThrow(/cannot read the state file .*EISDIR/);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,9 +71,12 @@ describe("a line change shows the line, never the rest of the file", () => {
     expect(readFileSync(env, 'utf8')).toBe(`DB_HOST=db\n${SECRET}\nLOG_LEVEL=debug\nDB_PASSWORD=hunter2-not-shown\n`);
 
     const outputs = { text, json, saved: readFileSync(out, 'utf8'), log: readFileSync(logFile, 'utf8'), apply: said.join('\n') };
+    // Nor a plain hash of the new file, against which guesses of its secrets could be checked offline.
+    const plainHash = createHash('sha256').update(readFileSync(env)).digest('hex');
     for (const [name, shown] of Object.entries(outputs)) {
-      expect([name, shown.includes('tok_live_8f3Qz1Xw9Lr2'), shown.includes('hunter2')]).toEqual([name, false, false]);
+      expect([name, shown.includes('tok_live_8f3Qz1Xw9Lr2'), shown.includes('hunter2'), shown.includes(plainHash)]).toEqual([name, false, false, false]);
     }
+    expect(json).toMatch(/"contentSha256": "hmac-sha256:[0-9a-f]{64}"/);
     expect(outputs.log).toContain('apply finished');
   });
 

@@ -36,7 +36,7 @@ export function readStateFile(path: string): StateFileContent {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw damaged(path, 'not a JSON object');
   const { epoch, state } = parsed as Partial<StateFileContent>;
   if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) throw damaged(path, 'no epoch');
-  if (state !== null && (typeof state !== 'object' || Array.isArray(state))) throw damaged(path, 'its state is not an object');
+  if (state !== undefined && state !== null && (typeof state !== 'object' || Array.isArray(state))) throw damaged(path, 'its state is not an object');
   return { epoch, state: state ?? null };
 }
 
