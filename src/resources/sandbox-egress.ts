@@ -73,6 +73,11 @@ export function sandboxHook(domain: string, tap: string): string {
 
 const DEVICE_NAME = /^[A-Za-z0-9_.@-]{1,15}$/;
 
+/** A shell test that `device` exists in the host's network namespace (sandbox-egress's probe says why ip first). */
+function deviceExists(device: string): string {
+  return `{ ip link show dev ${quote(device)} >/dev/null 2>&1 || { ! command -v ip >/dev/null 2>&1 && [ -e ${quote(`/sys/class/net/${device}`)} ]; }; }`;
+}
+
 /** What the limit and its hook run on the host; missing ones are installed with the change, as egress-limit's are. */
 const SANDBOX_TOOLS: readonly Tool[] = ['tc', 'ip'];
 
@@ -107,10 +112,11 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
     const ifb = quote(this.ifb);
     return probeSections(
       toolsProbe(SANDBOX_TOOLS),
-      // /sys, not `ip link`: a host that lacks ip (installed with the change) still shows a running VM's tap.
-      `if [ -e ${quote(`/sys/class/net/${this.spec.tap}`)} ]; then echo tap; tc -j qdisc show dev ${tap} 2>/dev/null; fi`,
+      // `ip link`, which sees this network namespace's devices; /sys only where ip is missing (it is
+      // installed with the change): a sysfs mounted from another namespace (a container's) shows that one's.
+      `if ${deviceExists(this.spec.tap)}; then echo tap; tc -j qdisc show dev ${tap} 2>/dev/null; fi`,
       `tc -j filter show dev ${tap} parent ffff: 2>/dev/null`,
-      `if [ -e ${quote(`/sys/class/net/${this.ifb}`)} ]; then echo ifb; tc -j qdisc show dev ${ifb} 2>/dev/null; echo; tc class show dev ${ifb} 2>/dev/null; fi`,
+      `if ${deviceExists(this.ifb)}; then echo ifb; tc -j qdisc show dev ${ifb} 2>/dev/null; echo; tc class show dev ${ifb} 2>/dev/null; fi`,
       fileProbe(SANDBOX_EGRESS_TC_FILE),
       fileProbe(SANDBOX_EGRESS_HOOK),
     );
