@@ -157,7 +157,7 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
   if (stale.length) for (const [id, out] of (await readHost(host, stale, 'agent', { hold: false, withoutShell: reading.withoutShell })).outputs) outputs.set(id, out);
   const session: HostSession = { ...host, facts };
-  const ctx: PlanContext = { node, facts };
+  const ctx: PlanContext = { node, facts, lines: new Map() };
   const changes: Change[] = [];
   const notes: Change[] = [];
   for (const [id, resource] of resources) {

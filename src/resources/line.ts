@@ -39,7 +39,8 @@ export class LineResource implements Resource<LineChange> {
   }
 
   diff(stdout: string, ctx: PlanContext): LineChange | null {
-    const current = parseFileState(stdout);
+    const planned = ctx.lines?.get(this.spec.path);
+    const current = planned ? { exists: true, content: Buffer.from(planned.text), mode: planned.mode } : parseFileState(stdout);
     if (current.exists && current.content === undefined) throw new PlanningError(`${ctx.node.name}: ${this.spec.path} is not a small regular file`, 'manage this file with a file resource instead');
     const before = current.content?.toString('utf8') ?? '';
     const after = ensureLine(before, this.spec.line, this.match);
@@ -48,6 +49,8 @@ export class LineResource implements Resource<LineChange> {
     // Only the lines that change, no context: the rest of the file (an .env's secrets) stays out of
     // the plan. Compared as if the old file ended its last line, else that line would be shown.
     const shownBefore = current.content && !before.endsWith('\n') && before !== '' ? Buffer.from(`${before}\n`) : current.content;
+    const mode = current.mode ?? normaliseMode(this.spec.mode ?? '0644');
+    ctx.lines?.set(this.spec.path, { text: after, mode });
     return {
       kind: 'line',
       id: this.id,
@@ -56,7 +59,7 @@ export class LineResource implements Resource<LineChange> {
       path: this.spec.path,
       contentSha256: planDigest(content, this.spec.digestKey ?? PROCESS_PLAN_DIGEST_KEY),
       content: new Unshown(after),
-      mode: current.mode ?? normaliseMode(this.spec.mode ?? '0644'),
+      mode,
       fields: [{ name: 'line', before: null, after: this.spec.line }],
       diff: contentDiff(this.spec.path, shownBefore, content, false, 0),
       notify: this.spec.notify,

@@ -7,6 +7,12 @@ import type { StepRecorder } from './step-recorder.js';
 export interface PlanContext {
   node: Node;
   facts: HostFacts;
+  /**
+   * What earlier `line` changes of this host's plan leave in a file, by path: a second line in the
+   * same file is planned on top of the first (as Ansible runs lineinfile tasks in turn), not on the
+   * file as read, whose write would undo the first.
+   */
+  lines?: Map<string, { text: string; mode: string }>;
 }
 
 /**
