@@ -1,4 +1,3 @@
-import { readFileSync, unlinkSync } from 'node:fs';
 import { StateLock } from '../state/lock.js';
 import type { Phase } from './phase.js';
 import type { RunContext } from './run-context.js';
@@ -6,23 +5,14 @@ import type { RunContext } from './run-context.js';
 /** Exit hooks of held locks, by lock file: a second Ctrl-C exits at once, and must still let go of the lock. */
 const exitHooks = new Map<string, () => void>();
 
-/** Removes the lock file at process exit if this process still holds it (synchronous: 'exit' handlers cannot wait). */
-function hookFor(file: string): () => void {
-  return () => {
-    try {
-      if ((JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid === process.pid) unlinkSync(file);
-    } catch {
-      // Already gone, or not ours: nothing to release.
-    }
-  };
-}
-
 /** DESIGN step 2: one apply at a time per grid; a lock left by a dead process is taken over. */
 export const lockState: Phase = {
   title: 'lock the state',
   async run(ctx) {
     ctx.lock = await StateLock.acquire(ctx.paths.lock, `gridops apply ${ctx.options.topologyFile}`, (m) => ctx.say(`warning: ${m}`));
-    const hook = hookFor(ctx.paths.lock);
+    // Only while the file still holds this run's lock: another run (another PID namespace's, whose pid may be ours) may hold it since.
+    const lock = ctx.lock;
+    const hook = () => lock.releaseSync();
     exitHooks.set(ctx.paths.lock, hook);
     process.on('exit', hook);
   },

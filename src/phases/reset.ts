@@ -28,7 +28,8 @@ const chooseNodesToReset: Phase = {
 };
 
 /** `gridops reset` (k0sctl's reset): remove everything gridops installed on the chosen nodes, after asking. Idempotent. */
-export const RESET_PHASES: readonly Phase[] = [validateTopology, chooseNodesToReset, lockState, connectAndRead, planChanges, confirm, applyInBatches, recordState, disconnect];
+// The lock before the choice: it reads the state (the network each node's sandbox was made on), which an apply may be recording.
+export const RESET_PHASES: readonly Phase[] = [validateTopology, lockState, chooseNodesToReset, connectAndRead, planChanges, confirm, applyInBatches, recordState, disconnect];
 
 export async function runReset(options: Omit<ApplyOptions, 'playbooks' | 'rolling' | 'verify' | 'site'>, onPhase?: (title: string) => void): Promise<ApplyResult> {
   const ctx = new RunContext({ ...options, playbooks: [RESET_PLAYBOOK], verify: false });

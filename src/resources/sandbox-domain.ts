@@ -49,6 +49,7 @@ export function placement(spec: SandboxSpec, facts: HostFacts): SandboxPlacement
 }
 
 const IMAGE_KEY = '/domain/metadata/gridops:sandbox/@image';
+const DISK_KEY = '/domain/devices/disk/source/@file';
 
 /** The definition's key a new UUID shows under (projectDomain). */
 const UUID_KEY = '/domain/uuid';
@@ -179,7 +180,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       if (!p.hardLimitInConfig && !liveSettings.some((l) => l.setting === 'hardLimitKiB')) (steps.includes('live') || steps.push('live'), liveSettings.push(hardLimitLive));
       fields.push({ name: 'state', before: state, after: 'running' });
     }
-    const unused = unusedVolumes(volumesPart, [this.spec.image.sha256, have[IMAGE_KEY]], have['/domain/devices/disk/source/@file']);
+    // The running VM's disk and image too: a definition replaced by a run whose restart then failed names the new ones while the VM still has the old open.
+    const unused = unusedVolumes(volumesPart, [this.spec.image.sha256, have[IMAGE_KEY], haveLive?.[IMAGE_KEY]], [have[DISK_KEY], haveLive?.[DISK_KEY]]);
     if (unused.length) (steps.push('prune'), fields.push({ name: 'unused volumes', before: unused.join(', '), after: null }));
     const autostart = parseInfo(infoPart).get('autostart');
     if (autostart !== 'enable') (steps.includes('autostart') || steps.push('autostart'), fields.push({ name: 'autostart', before: autostart ?? null, after: 'enable' }));
@@ -187,7 +189,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     const liveView = (proj: Projection | null) => (proj ? Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, proj[k]])) : {});
     const wantLive = Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, k === hardLimitKey ? String(p.hardLimitMiB * 1024) : want[k]]));
     const previousImage = have[IMAGE_KEY];
-    const previousDisk = have['/domain/devices/disk/source/@file'];
+    const previousDisk = have[DISK_KEY];
     return {
       ...base,
       action: 'update',
@@ -297,15 +299,15 @@ const OWN_VOLUME = /^(?:base-[0-9a-f]{64}\.(?:img|qcow2)|sandbox-[0-9a-f]{16}\.q
  * gridops' volumes in the pool that neither the wanted image nor the VM's current definition uses:
  * an image replaced without --replace-sandbox is uploaded (with its overlay) while the VM keeps
  * the old one, and a topology that then goes back leaves them, a whole image each, for ever.
- * `images`: the wanted image's sha256 and the one the definition names; `disk`: the definition's disk.
+ * `images`: the wanted image's sha256 and the ones the definition and the running VM name; `disks`: theirs.
  */
-function unusedVolumes(listing: string, images: ReadonlyArray<string | undefined>, disk: string | undefined): string[] {
+function unusedVolumes(listing: string, images: ReadonlyArray<string | undefined>, disks: ReadonlyArray<string | undefined>): string[] {
   const used = new Set<string>();
   for (const sha of images) {
     if (!sha) continue;
     used.add(baseVolumeName(sha, 'raw')).add(baseVolumeName(sha, 'qcow2')).add(overlayVolumeName(sha));
   }
-  if (disk) used.add(disk.split('/').pop()!);
+  for (const disk of disks) if (disk) used.add(disk.split('/').pop()!);
   // `vol-list` prints a table (name, path), with a header unless quiet: a volume's name is its line's first word.
   return listing
     .split('\n')

@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -90,6 +90,15 @@ export class StateLock {
   async release(): Promise<void> {
     if ((await readText(this.file)) !== this.content) return;
     await unlink(this.file).catch(() => undefined);
+  }
+
+  /** release() at process exit, where nothing can be awaited (a second Ctrl-C). */
+  releaseSync(): void {
+    try {
+      if (readFileSync(this.file, 'utf8') === this.content) unlinkSync(this.file);
+    } catch {
+      // Already gone: nothing to release.
+    }
   }
 }
 

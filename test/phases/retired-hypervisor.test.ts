@@ -1,4 +1,6 @@
+import { instantiate } from '../../src/playbooks/instantiate.js';
 import { loadPlaybook } from '../../src/playbooks/load.js';
+import { templateContext } from '../../src/templates/render.js';
 import type { HostPlan } from '../../src/plan/plan.js';
 import { markSandboxRemoval, removeRetiredHypervisor, resetOnMadeNetwork, SANDBOX_REMOVAL } from '../../src/phases/retired-hypervisor.js';
 import type { GridState, HostState } from '../../src/state/state.js';
@@ -46,9 +48,15 @@ describe('the sandbox of a node whose hypervisor.enabled became false', () => {
 
   it('a decommission or reset removes the network gridops made, which a refused rename left apart from the recorded setting', () => {
     const reset = loadPlaybook('reset');
-    const made = JSON.stringify(resetOnMadeNetwork(reset, record({ sandboxMade: { network: 'made-net' } }, 'renamed-net')));
-    expect(made).toContain('net-undefine made-net');
-    expect(made).not.toContain('renamed-net');
+    // The node as the topology has it now: its setting names the network the refused rename wanted.
+    const renamed = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: renamed-net } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const removal = (playbook: ReturnType<typeof loadPlaybook>) => {
+      const r = instantiate(playbook, templateContext(renamed, allNodes(renamed)[0]!)).resources.find((x) => x.id === 'command remove-grid-network')!;
+      return (r.diff('', undefined as never) as { command: string }).command;
+    };
+    expect(removal(resetOnMadeNetwork(reset, record({ sandboxMade: { network: 'made-net' } }, 'renamed-net')))).toBe('virsh -q net-destroy made-net >/dev/null 2>&1; virsh -q net-undefine made-net');
+    // Without the marker, the setting, as before.
+    expect(removal(reset)).toBe('virsh -q net-destroy renamed-net >/dev/null 2>&1; virsh -q net-undefine renamed-net');
     // Nothing recorded, or nothing made: the playbook as it is (the node's own setting).
     expect(resetOnMadeNetwork(reset, undefined)).toBe(reset);
     expect(resetOnMadeNetwork(reset, record({ sandboxMade: null }))).toBe(reset);

@@ -98,6 +98,10 @@ describe('sandbox domain: owned XPaths only', () => {
     const pending = new SandboxDomainResource(spec({ image: { ...image, sha256: other, format: 'qcow2' } })).diff(probed('running', INACTIVE, LIVE, 'enable', volumes), ctx())!;
     expect(pending.steps).not.toContain('prune');
     expect(pending.unusedVolumes).toBeUndefined();
+    // A definition already on the other image while the VM still runs on this one (its restart failed): this one's volumes are in use.
+    const redefined = INACTIVE.replaceAll(IMAGE_SHA, other).replaceAll(IMAGE_SHA.slice(0, 16), other.slice(0, 16));
+    const running = new SandboxDomainResource(spec({ image: { ...image, sha256: other, format: 'qcow2' } })).diff(probed('running', redefined, LIVE, 'enable', volumes), ctx());
+    expect(running?.steps ?? []).not.toContain('prune');
     // Nothing unused: no change, as before.
     expect(r.diff(probed('running', INACTIVE, LIVE, 'enable', volumes.split('\n').slice(0, 4).join('\n')), ctx())?.action).toBe('none');
   });

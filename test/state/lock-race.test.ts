@@ -128,7 +128,13 @@ describe('StateLock', () => {
     writeFileSync(file, theirs);
     await mine.release();
     expect(readFileSync(file, 'utf8')).toBe(theirs);
+    // The exit hook's release (a second Ctrl-C) alike: a lock with the same pid is not ours by that alone.
+    mine.releaseSync();
+    expect(readFileSync(file, 'utf8')).toBe(theirs);
     rmSync(file);
+    const again = await StateLock.acquire(file, 'again');
+    again.releaseSync();
+    expect(existsSync(file)).toBe(false);
   });
 
   it('a lock of a process in another PID namespace (a container with the same host name) is not judged dead from here', async () => {

@@ -249,7 +249,7 @@ export class RegionDirectory {
   /**
    * The regions we know by DNS name, for the receiver (its own region left out): only those heard
    * from lately, so the name of a region that is gone stops travelling (even one in our join list,
-   * which we keep probing ourselves); sorted, at most what a receiver takes (MAX_REGIONS, validate.ts).
+   * which we keep probing ourselves); at most what a receiver takes (MAX_REGIONS, validate.ts).
    */
   private namedRegions(receiver: string): RegionName[] {
     const fresh = (region: string) => {
@@ -258,7 +258,8 @@ export class RegionDirectory {
     };
     return [...this.known.entries()]
       .filter(([region, name]) => region !== receiver && name !== undefined && fresh(region))
-      .sort(([a], [b]) => (a < b ? -1 : 1))
+      // The most recently heard first: beyond 64 live regions, which are passed on changes as they are heard.
+      .sort(([a], [b]) => this.entries.get(b)!.lastHeard - this.entries.get(a)!.lastHeard || (a < b ? -1 : 1))
       .slice(0, MAX_REGIONS)
       .map(([region, name]) => ({ region, name: name! }));
   }
