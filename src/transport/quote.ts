@@ -6,7 +6,8 @@
 export function quote(value: string | number): string {
   const s = String(value);
   if (s.includes('\0')) throw new TypeError('a NUL byte cannot be passed to a shell');
-  if (/^[A-Za-z0-9_\/.:=@%+,-]+$/.test(s)) return s;
+  // `=` is not in the set: a word like `A=b` first on a command line is an assignment, not a word.
+  if (/^[A-Za-z0-9_\/.:@%+,-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -324,7 +324,7 @@ describe('apply records virsh steps through the gate', () => {
     const t = new RecordingTransport('n1').on(/^sh -s$/, { stdout: '' });
     await applyPlan([planned(r, change, t)], { concurrency: 1, failFast: false, emit: () => {} });
     const script = (t.calls[0] as { stdin: string }).stdin;
-    expect(script).toContain('virsh -q -c qemu:///system schedinfo gridops-sandbox --live --config cpu_shares=2048');
+    expect(script).toContain("virsh -q -c qemu:///system schedinfo gridops-sandbox --live --config 'cpu_shares=2048'");
     expect(script).not.toMatch(/destroy|shutdown|define/);
   });
 

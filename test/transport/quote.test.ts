@@ -20,7 +20,8 @@ const hostile: Array<[string, string]> = [
   ['control bytes', '\x01\x07\x1b[31m\x7f'],
   ['heredoc-ish', "<<'EOF'\nEOF\n"],
   ['10 kB', `'$\`\n`.repeat(2500)],
-  ['safe word', 'abc/DEF_1.2:3=4@5%6+7,8-9'],
+  ['safe word', 'abc/DEF_1.2:3@5%6+7,8-9'],
+  ['assignment-like', 'A=b'],
 ];
 
 function roundTrip(shell: string, value: string): Buffer {
@@ -36,6 +37,18 @@ describe('quote()', () => {
   });
   it('quotes the empty string as a word', () => {
     expect(quote('')).toBe("''");
+  });
+  it('a value with = is quoted: as the first word of a command it would be an assignment, and the next word would run', () => {
+    expect(quote('A=b')).toBe("'A=b'");
+    // Unquoted, `A=b --flag` runs `--flag`; quoted, the shell looks for a command named A=b.
+    const r = (() => {
+      try {
+        return execFileSync('/bin/sh', ['-c', `${quote('A=b')} echo ran`], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+      } catch (e) {
+        return `failed: ${(e as { status?: number }).status}`;
+      }
+    })();
+    expect(r).toBe('failed: 127');
   });
   it('refuses NUL bytes', () => {
     expect(() => quote('a\0b')).toThrow(TypeError);
