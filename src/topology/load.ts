@@ -47,10 +47,10 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   checkSchema ??= makeSchemaChecker(JSON.parse(readFileSync(PUBLISHED_SCHEMA_FILE, 'utf8')), 'topology');
   const shape = checkSchema(source);
   // A value written with a refused tag (a Buffer, a Set, a Date) breaks the schema too: its tag says why.
-  const found = [...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source), ...reservedNetworkProblems(source.value, source)];
+  const found = [...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source)];
   if (found.length === 0) {
     const grid = resolveTopology(source.value as RawTopology, source, text);
-    // Listener clashes and the agent's version need the settings each node inherits, so they are checked on the resolved grid.
+    // Listener clashes, the agent's version and the reserved network need the settings each node inherits, so they are checked on the resolved grid.
     const clashes = resolvedProblems(grid, source);
     if (clashes.length) return { problems: inReadingOrder(clashes), warnings: [], playbooks: grid.playbooks };
     return { grid, problems: [], warnings: inReadingOrder([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source)]), playbooks: grid.playbooks };
@@ -63,7 +63,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
 
 /** The checks of a resolved grid (or of its sound part): they need the settings each node inherits. */
 function resolvedProblems(grid: Grid, source: SourceDocument): Problem[] {
-  return [...listenerProblems(grid, source), ...agentVersionProblems(grid, source)];
+  return [...listenerProblems(grid, source), ...agentVersionProblems(grid, source), ...reservedNetworkProblems(grid, source)];
 }
 
 /** How a file is checked: `cached`, from a validation of the same bytes by the same build where one was kept (validated-cache.ts). */

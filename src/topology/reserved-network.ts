@@ -1,5 +1,7 @@
 import type { Problem } from '../errors/problem.js';
-import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
+import { allNodes, type Grid } from './model.js';
+import { settingPath } from './origin-path.js';
+import { pathToString, positionOf, type SourceDocument } from './source.js';
 
 /**
  * libvirt's own NAT network. gridops defines its grid network isolated, under the name written, so
@@ -8,12 +10,16 @@ import { pathToString, positionOf, type PathSegment, type SourceDocument } from 
  */
 const LIBVIRT_DEFAULT_NETWORK = 'default';
 
-/** `hypervisor.sandbox.network: default` wherever a topology writes it (defaults, region, sub-grid, node). Runs on an unchecked document: anything not shaped as expected is skipped. */
-export function reservedNetworkProblems(value: unknown, source: SourceDocument): Problem[] {
+/** `hypervisor.sandbox.network: default`, once per place it is written (defaults, region, sub-grid, node), as agentVersionProblems reports agent.version. */
+export function reservedNetworkProblems(grid: Grid, source: SourceDocument): Problem[] {
   const problems: Problem[] = [];
-  const check = (owner: unknown, at: PathSegment[]) => {
-    const path = [...at, 'hypervisor', 'sandbox', 'network'];
-    if (field(field(field(owner, 'hypervisor'), 'sandbox'), 'network') !== LIBVIRT_DEFAULT_NETWORK) return;
+  const reported = new Set<string>();
+  for (const node of allNodes(grid)) {
+    const origin = node.origins['hypervisor.sandbox.network'];
+    if (node.settings.hypervisor.sandbox.network !== LIBVIRT_DEFAULT_NETWORK || origin === undefined || reported.has(origin)) continue;
+    reported.add(origin);
+    const path = settingPath(origin, 'hypervisor.sandbox.network');
+    if (path === undefined) continue;
     problems.push({
       file: source.file,
       ...positionOf(source, path),
@@ -21,22 +27,6 @@ export function reservedNetworkProblems(value: unknown, source: SourceDocument):
       message: "hypervisor.sandbox.network cannot be \"default\": that is libvirt's own NAT network, which gridops would redefine as the isolated grid network and remove with the sandbox",
       hint: 'use a name of its own, such as grid-net (the default when the key is left out)',
     });
-  };
-  check(field(value, 'defaults'), ['defaults']);
-  list(field(value, 'regions')).forEach((region, ri) => {
-    check(region, ['regions', ri]);
-    list(field(region, 'subgrids')).forEach((subgrid, si) => {
-      check(subgrid, ['regions', ri, 'subgrids', si]);
-      list(field(subgrid, 'nodes')).forEach((node, ni) => check(node, ['regions', ri, 'subgrids', si, 'nodes', ni]));
-    });
-  });
+  }
   return problems;
-}
-
-function field(v: unknown, key: string): unknown {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined;
-}
-
-function list(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
 }
