@@ -184,10 +184,15 @@ export function shellContexts(text: string): ShellContext[] {
 
   /** From the `$` of `$'` at `i`: backslash escapes anything, `\'` included. */
   function dollarSingleQuoted(i: number, context: ShellContext): number {
-    let k = i + 2;
-    while (k < text.length && text[k] !== "'") k += text[k] === '\\' ? 2 : 1;
+    return upToUnescaped(i, i + 2, "'", context);
+  }
+
+  /** Marks from `start` to after the first `closer` at or after `from` that no backslash escapes (or the end); returns that end. */
+  function upToUnescaped(start: number, from: number, closer: string, context: ShellContext): number {
+    let k = from;
+    while (k < text.length && text[k] !== closer) k += text[k] === '\\' ? 2 : 1;
     const end = Math.min(k + 1, text.length);
-    mark(i, end, context);
+    mark(start, end, context);
     return end;
   }
 
@@ -216,11 +221,7 @@ export function shellContexts(text: string): ShellContext[] {
 
   /** From the opening backtick at `i` to after the closing one: it is the first one not escaped. */
   function backticks(i: number, context: ShellContext): number {
-    let k = i + 1;
-    while (k < text.length && text[k] !== '`') k += text[k] === '\\' ? 2 : 1;
-    const end = Math.min(k + 1, text.length);
-    mark(i, end, context);
-    return end;
+    return upToUnescaped(i, i + 1, '`', context);
   }
 
   /** From after `${` at `i` (the `$` at `dollarAt`) to after its `}`; quotes and expansions nest inside. */
