@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /**
  * Appends one line to `file` as OpenSSH adds a host to known_hosts: opened with O_APPEND, so a
@@ -11,13 +12,7 @@ import { dirname } from 'node:path';
 export async function appendLine(file: string, line: string, mode = 0o600): Promise<number> {
   const handle = await openForAppend(file, mode);
   try {
-    const { size } = await handle.stat();
-    let separator = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) separator = '\n';
-    }
+    const separator = (await lacksFinalNewline(handle)) ? '\n' : '';
     const bytes = Buffer.from(`${separator}${line}\n`);
     const { bytesWritten } = await handle.write(bytes);
     // A second write could land after another appender's line: say so rather than splice.
@@ -31,6 +26,30 @@ export async function appendLine(file: string, line: string, mode = 0o600): Prom
   const at = lines.lastIndexOf(line);
   return at >= 0 ? at + 1 : lines.length - 1;
 }
+
+/**
+ * Whether the file's last byte is not a newline. A concurrent appender's write(2) is atomic only
+ * against other writes: one that crosses a page boundary is visible half done to fstat and pread,
+ * ending mid-line, and answering yes then puts a blank line before ours. So an unfinished last
+ * line is looked at again after a moment, and only one whose size stayed put counts as lacking.
+ */
+async function lacksFinalNewline(handle: FileHandle): Promise<boolean> {
+  let seenSize = -1;
+  for (let look = 0; look < 4; look++) {
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    const { bytesRead } = await handle.read(last, 0, 1, size - 1);
+    if (bytesRead === 1 && last[0] === 0x0a) return false;
+    if (size === seenSize) return true;
+    seenSize = size;
+    await delay(UNFINISHED_LINE_RECHECK_MS);
+  }
+  return true;
+}
+
+/** Long beside a page copy's microseconds; paid only when the file ends mid-line. */
+const UNFINISHED_LINE_RECHECK_MS = 5;
 
 async function openForAppend(file: string, mode: number): Promise<FileHandle> {
   try {
