@@ -1,4 +1,6 @@
+import { AGENT_VERSION } from '../agent/version.js';
 import type { HostOutcome } from '../engine/applier.js';
+import type { PlannedHost } from '../engine/planner.js';
 import { stderrTail } from '../errors/index.js';
 import { recordedEntries } from '../playbooks/retired-entries.js';
 import { recordedKernel, sweepsOf } from '../playbooks/retired-kernel.js';
@@ -29,9 +31,15 @@ export const recordState: Phase = {
       const p = ctx.planned.find((x) => x.session.node.name === outcome.host)!;
       const previous = recordOf(state, outcome.host, ctx.renamed);
       const ok = outcome.status === 'applied' || outcome.status === 'unchanged';
-      // A node whose gridops was removed (decommission, reset) is forgotten; one that failed stays known, to be retried.
+      // A node whose gridops was removed (decommission, reset) is forgotten; one that failed stays
+      // known, to be retried, with its last record and this run's outcome (review N2).
       if (ctx.removing.has(outcome.host)) {
+        const kept = state.hosts[outcome.host];
         if (ok) delete state.hosts[outcome.host];
+        else if (kept) {
+          const { lastError: _older, ...rest } = kept;
+          state.hosts[outcome.host] = { ...rest, changesApplied: outcome.applied, lastOutcome: outcome.status, lastRunAt: now, ...(outcome.failure ? { lastError: lastError(outcome.failure) } : {}) };
+        }
         continue;
       }
       const { node } = p.session;
@@ -49,7 +57,7 @@ export const recordState: Phase = {
         // The rename's leave, the hypervisor's removal and the old network's run once (renamed-agent.ts, retired-hypervisor.ts, renamed-grid-network.ts): what the host runs is its workflow without them.
         playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK && ref !== GRID_NETWORK_RENAME_PLAYBOOK) : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,
-        agentVersion: p.session.facts.agentVersion,
+        agentVersion: agentVersionAfter(p, ok),
         ...sandboxMadeRecord({ done: ok && !outcome.refused?.length, ran: p.plan.playbooks, started: p.plan.changes.filter((c) => started.includes(c.id)), oldNetwork: oldNetworkLeft(p.plan.changes, started, outcome) ? ctx.networkRenames.get(outcome.host)?.from : undefined }, node, previous),
         appliedAt: ok ? now : previous?.appliedAt ?? '',
         changesApplied: outcome.applied,
@@ -63,6 +71,15 @@ export const recordState: Phase = {
     await writeState(ctx.paths.state, state);
   },
 };
+
+/**
+ * The agent's version on the host after this run: the one gridops ships once the agent playbook
+ * applied there (the facts were read before it, and said "not installed" after a first deploy,
+ * review N1); otherwise what the host had. Null still means no agent runs there (nodes-with-agent.ts).
+ */
+function agentVersionAfter(p: PlannedHost, ok: boolean): string | null {
+  return ok && p.plan.playbooks.includes('agent') ? AGENT_VERSION : p.session.facts.agentVersion;
+}
 
 /**
  * Whether the old grid network of a renamed one may still be on the host: its removal was planned

@@ -40,6 +40,7 @@ export interface HostState {
   topologyHash: string;
   playbooks: string[];
   gridopsVersion: string;
+  /** The agent on the host after the last run: the version deployed once the agent playbook applied there, else the one read; null: none runs there. */
   agentVersion: string | null;
   /**
    * The sandbox gridops made on the node, by the grid network it made for it: set once the

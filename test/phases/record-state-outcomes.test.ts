@@ -10,6 +10,7 @@ import { RunContext } from '../../src/phases/run-context.js';
 import { statePaths } from '../../src/state/state.js';
 import { allNodes } from '../../src/topology/model.js';
 import { gridOf } from '../resources/fixtures.js';
+import { AGENT_VERSION } from '../../src/agent/version.js';
 
 /** A host whose sandbox change was refused (no --replace-sandbox) is not at this topology: status must not call it in sync. */
 describe('record the state: a refused change', () => {
@@ -112,5 +113,69 @@ describe('record the state: a refused change', () => {
     const done = await runWith({ applied: 3, started: changes.map((c) => c.id) });
     expect(done.sandboxMade).toEqual({ network: 'new-net' });
     expect(done.playbooks).toEqual(['node-base', 'hypervisor']);
+  });
+});
+
+/** One run of the record phase over hosts n1 and n2 (the topology's), with the state holding `before`. */
+async function recordRun(dir: string, run: { facts: Record<string, string | null>; playbooks: string[]; outcomes: HostOutcome[]; removing?: string[]; before?: Record<string, unknown> }) {
+  const grid = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }, { name: n2, address: 10.0.0.2 }] }] }]\n');
+  const ctx = new RunContext({ topologyFile: join(dir, 'g.yaml'), concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
+  ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
+  ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
+  const nodes = [...allNodes(grid), ...(run.removing ?? []).map((name) => ({ ...allNodes(grid)[0]!, name }))];
+  ctx.planned = nodes.map((node) => ({ session: { node, facts: { agentVersion: run.facts[node.name] ?? null } }, plan: { playbooks: run.playbooks, changes: [] }, kernelEntries: {} }) as unknown as PlannedHost);
+  for (const name of run.removing ?? []) ctx.removing.add(name);
+  ctx.outcomes = run.outcomes;
+  if (run.before) {
+    mkdirSync(dirname(ctx.paths.state), { recursive: true });
+    writeFileSync(ctx.paths.state, JSON.stringify({ format: 1, grid: grid.name, serial: 1, hosts: run.before }));
+  }
+  await recordState.run(ctx);
+  return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts;
+}
+
+const earlierRecord = { topologyHash: 'earlier', playbooks: ['node-base', 'qos', 'agent'], gridopsVersion: '0', agentVersion: '0.0.9', appliedAt: '2026-12-01T00:00:00Z', changesApplied: 3, lastOutcome: 'applied', lastRunAt: '2026-12-01T00:00:00Z' };
+
+describe('record the state: the agent version (review N1)', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-record-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is the version deployed where the agent playbook applied; what the host had where it failed or did not run', async () => {
+    // n1: first deploy (no agent before); n2: an upgrade from 0.0.9.
+    const hosts = await recordRun(dir, { facts: { n1: null, n2: '0.0.9' }, playbooks: ['node-base', 'qos', 'agent'], outcomes: [{ host: 'n1', status: 'applied', applied: 9 }, { host: 'n2', status: 'applied', applied: 2 }] });
+    expect(hosts.n1.agentVersion).toBe(AGENT_VERSION);
+    expect(hosts.n2.agentVersion).toBe(AGENT_VERSION);
+    // A failed apply did not surely deploy it: the host keeps the version read before (none: not counted as running an agent).
+    const failed = await recordRun(dir, { facts: { n1: null, n2: '0.0.9' }, playbooks: ['node-base', 'qos', 'agent'], outcomes: [{ host: 'n1', status: 'failed', applied: 0, failure: { step: 'package nodejs', error: 'exit 100' } }, { host: 'n2', status: 'skipped', applied: 0 }] });
+    expect(failed.n1.agentVersion).toBeNull();
+    expect(failed.n2.agentVersion).toBe('0.0.9');
+    // An ad-hoc run of another playbook leaves the agent as it found it.
+    const adHoc = await recordRun(dir, { facts: { n1: null, n2: '0.0.9' }, playbooks: ['qos'], outcomes: [{ host: 'n1', status: 'applied', applied: 1 }, { host: 'n2', status: 'applied', applied: 1 }] });
+    expect(adHoc.n1.agentVersion).toBeNull();
+    expect(adHoc.n2.agentVersion).toBe('0.0.9');
+  });
+});
+
+describe('record the state: a failed decommission (review N2)', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-record-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("records the failed run (outcome, error, time) and keeps the rest of the node's last record; a decommission that worked forgets the node", async () => {
+    const outcomes: HostOutcome[] = [
+      { host: 'n1', status: 'unchanged', applied: 0 },
+      { host: 'n2', status: 'unchanged', applied: 0 },
+      { host: 'n3', status: 'failed', applied: 1, failure: { step: 'command stop-gridagent', error: 'exit 1', stderr: 'Failed to stop gridagent.service\n' } },
+      { host: 'n4', status: 'applied', applied: 5 },
+    ];
+    const before = { n3: { ...earlierRecord, lastError: 'an older error' }, n4: earlierRecord };
+    const hosts = await recordRun(dir, { facts: { n1: null, n2: null, n3: '0.0.9', n4: '0.0.9' }, playbooks: ['reset'], outcomes, removing: ['n3', 'n4'], before });
+    expect(hosts.n4).toBeUndefined();
+    expect(hosts.n3).toEqual({ ...earlierRecord, lastOutcome: 'failed', lastRunAt: expect.stringMatching(/^\d{4}-/), changesApplied: 1, lastError: 'command stop-gridagent: exit 1: Failed to stop gridagent.service' });
+    expect(hosts.n3.lastRunAt).not.toBe(earlierRecord.lastRunAt);
+    // Not started (a rolling apply stopped before its last batch): no error of its own, the older one is not kept.
+    const skipped = await recordRun(dir, { facts: { n3: '0.0.9' }, playbooks: ['reset'], outcomes: [{ host: 'n3', status: 'skipped', applied: 0 }], removing: ['n3'], before });
+    expect(skipped.n3).toEqual({ ...earlierRecord, lastOutcome: 'skipped', lastRunAt: expect.any(String), changesApplied: 0 });
   });
 });
