@@ -65,6 +65,10 @@ export const applyInBatches: Phase = {
         { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false, doneWith: (p) => !asksAgent.has(p.session) },
       );
       for (const r of results) outcomes.set(r.host, r);
+      // A batch no gate follows (the decommissions after a rolling apply's gates) changes the
+      // overlay an earlier gate saw: forget that, so the verify phase asks again and the run and
+      // the state report the overlay after it, not one that may name a node now gone (review B4).
+      if (!batch.gate) ctx.overlay = undefined;
       const failed = results.filter((r) => r.status === 'failed');
       if (failed.length && (batch.gate || options.failFast)) {
         stop(i, 'failed', `${failed.map((f) => f.host).join(', ')} failed`);

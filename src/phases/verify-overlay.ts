@@ -17,7 +17,8 @@ function fullyApplied(ctx: RunContext): boolean {
 /**
  * DESIGN step 7: ask every agent, over the run's open connections, until every sub-grid follows
  * one super peer and every region's super peers name one region peer (the one definition,
- * overlay/convergence), up to `rollout.healthTimeout`. A rolling apply's last gate already did.
+ * overlay/convergence), up to `rollout.healthTimeout`. A rolling apply's last gate already did,
+ * unless a batch without a gate ran after it (decommissions; apply-in-batches then forgets what it saw).
  */
 export const verifyOverlay: Phase = {
   title: 'verify the overlay',

@@ -1,5 +1,6 @@
 import { applyInBatches } from '../../src/phases/apply-in-batches.js';
 import { applyOutcome } from '../../src/phases/apply-outcome.js';
+import { verifyOverlay } from '../../src/phases/verify-overlay.js';
 import { ExitCode, InterruptedError } from '../../src/errors/index.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { PLAN_FORMAT } from '../../src/plan/plan.js';
@@ -163,6 +164,24 @@ describe('apply in batches, rolling strategy', () => {
     expect(err!.message).toBe('interrupted: 1 host applied; 2 hosts not started, untouched; batch 1 of 3 done; interrupted during the health check after batch 1/3');
     expect(err!.hint).toContain('run the same apply again to resume');
   });
+});
+
+describe('apply in batches, rolling with a decommission (review B4)', () => {
+  it('the removal batch runs after the last gate: the overlay is verified again, and what is recorded is the overlay without the node', async () => {
+    // n1, the super peer, was dropped from the topology: n2 and n3 roll (gated), then n1 is
+    // decommissioned in a last batch without a gate, and hands its role to n2 as it goes.
+    const { planned, order } = fleet(grid());
+    const g = gridOf('rollout: { maxUnavailable: 1, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n2, address: 10.0.0.2 }, { name: n3, address: 10.0.0.3 }] }] }]\n');
+    const { ctx, progress } = contextFor(g, planned, { rolling: true });
+    ctx.removing.add('n1');
+    ctx.recordedOnly.add('n1');
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2', 'n3', 'n1']);
+    expect(progress).toContain('batch 3/3: n1 (decommissioned nodes)');
+    expect(verifyOverlay.shouldRun!(ctx)).toBe(true);
+    await verifyOverlay.run(ctx);
+    expect(ctx.overlay).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n2' }, nodes: 2 });
+  }, 30_000);
 });
 
 describe('apply in batches, without --rolling', () => {
