@@ -5,6 +5,7 @@ import { countPlan, type PlanCounts } from '../plan/plan.js';
 import { plural } from '../plural.js';
 import { notDecommissioned } from './decommission-not-reached.js';
 import type { BatchStop, RunContext } from './run-context.js';
+import { unreachableOutsideSite } from './unreachable-outside-site.js';
 
 /** What `gridops apply` returns (and `--json` prints). */
 export interface ApplyResult {
@@ -12,6 +13,11 @@ export interface ApplyResult {
   counts: PlanCounts;
   hosts: HostOutcome[];
   unreachable: Array<{ host: string; error: string }>;
+  /**
+   * With `--site`: the hosts of `unreachable` outside the new site. Not touched by the run, their
+   * "no change" not checked; they do not fail it, since the site was applied as asked.
+   */
+  notChecked?: string[];
   /** The agents' agreed overlay; absent when no host runs an agent or with --no-verify. */
   overlay?: OverlayRecord;
   ms: number;
@@ -25,7 +31,9 @@ export interface ApplyResult {
 export function applyOutcome(ctx: RunContext): ApplyResult {
   const hosts = ctx.outcomes;
   const unreachable = ctx.unreachable.map((u) => ({ host: u.node.name, error: messageUnder(u.node.name, u.error.message) }));
-  const result: ApplyResult = { grid: ctx.grid.name, counts: countPlan(ctx.plan), hosts, unreachable, ...(ctx.overlay ? { overlay: ctx.overlay } : {}), ms: ctx.elapsed() };
+  const outsideSite = unreachableOutsideSite(ctx);
+  const notChecked = unreachable.filter((u) => outsideSite.has(u.host)).map((u) => u.host);
+  const result: ApplyResult = { grid: ctx.grid.name, counts: countPlan(ctx.plan), hosts, unreachable, ...(notChecked.length ? { notChecked } : {}), ...(ctx.overlay ? { overlay: ctx.overlay } : {}), ms: ctx.elapsed() };
   const withResult = <E extends Error>(err: E) => Object.assign(err, { result });
   const stopped = ctx.stopped;
   const timeout = Math.round(ctx.grid.rollout.healthTimeoutMs / 1000);
@@ -40,14 +48,16 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
   }
   if (ctx.interrupted) throw withResult(new InterruptedError(interruptedMessage(hosts), 'run apply again; it continues from the real state of each host'));
   const failed = hosts.filter((h) => h.status === 'failed');
-  if (failed.length || unreachable.length) {
+  // An existing host a --site run could not reach is said (notChecked), not a failure of the site's apply.
+  const missed = unreachable.filter((u) => !outsideSite.has(u.host));
+  if (failed.length || missed.length) {
     // The nodes of the topology were applied all the same; a node to decommission that was not reached says how to forget it.
-    const kept = unreachable.filter((u) => ctx.recordedOnly.has(u.host)).map((u) => u.host);
+    const kept = missed.filter((u) => ctx.recordedOnly.has(u.host)).map((u) => u.host);
     const retry = 'fix the hosts listed above, then run apply again; it only does what is still needed';
-    if (!kept.length) throw withResult(new ApplyFailedError(failedHostsMessage(failed.length, unreachable.length), retry));
+    if (!kept.length) throw withResult(new ApplyFailedError(failedHostsMessage(failed.length, missed.length), retry));
     const { message, forget, bringBack } = notDecommissioned(kept, ctx.options);
-    const onlyThose = !failed.length && kept.length === unreachable.length;
-    throw withResult(new ApplyFailedError(`${failedHostsMessage(failed.length, unreachable.length)}: ${message}`, onlyThose ? `${forget}; otherwise ${bringBack}` : `${retry}; ${forget}`));
+    const onlyThose = !failed.length && kept.length === missed.length;
+    throw withResult(new ApplyFailedError(`${failedHostsMessage(failed.length, missed.length)}: ${message}`, onlyThose ? `${forget}; otherwise ${bringBack}` : `${retry}; ${forget}`));
   }
   const refused = hosts.flatMap((h) => (h.refused ?? []).map((r) => `${h.host}: ${r.reason}`));
   if (refused.length) {

@@ -24,10 +24,13 @@ export const checkSite: Phase = {
     }
     const unreachable = ctx.plan.hosts.filter((h) => ctx.site!.has(h.host) && h.error);
     if (unreachable.length) ctx.say(`warning: ${unreachable.map((h) => h.host).join(', ')} of the new site could not be planned`);
+    // An existing host not reached plans no change only because nothing was read: that is not a pass (review B5).
+    const notChecked = ctx.plan.hosts.filter((h) => !ctx.site!.has(h.host) && h.error);
+    if (notChecked.length) ctx.say(`warning: could not check that the existing ${notChecked.length === 1 ? 'host' : 'hosts'} ${notChecked.map((h) => h.host).join(', ')} ${notChecked.length === 1 ? 'plans' : 'plan'} no change (not reached); this run does not touch ${notChecked.length === 1 ? 'it' : 'them'}`);
     // A site already applied plans nothing: say so, rather than call it new.
     const siteChanges = ctx.plan.hosts.some((h) => ctx.site!.has(h.host) && (h.changes.length > 0 || h.error));
     if (!siteChanges) ctx.say(`--site ${ctx.options.site}: its nodes (${site.map((n) => n.name).join(', ')}) plan no change: not a new site, nothing to bootstrap`);
-    else ctx.say(`new site ${ctx.options.site}: ${site.map((n) => n.name).join(', ')}${otherHosts(nodes.length - site.length)}`);
+    else ctx.say(`new site ${ctx.options.site}: ${site.map((n) => n.name).join(', ')}${otherHosts(nodes.length - site.length - notChecked.length)}`);
   },
 };
 

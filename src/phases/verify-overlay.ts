@@ -4,14 +4,18 @@ import { agentSessions } from './agent-sessions.js';
 import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
 import type { RunContext } from './run-context.js';
+import { unreachableOutsideSite } from './unreachable-outside-site.js';
 
 /**
  * Verify only a grid that was fully applied: a half-applied grid is reported as that, not as an
  * overlay problem. A node to decommission that was not reached is not part of the grid any more:
- * the topology's nodes were all applied, and their overlay is verified.
+ * the topology's nodes were all applied, and their overlay is verified. Nor is an existing host
+ * that a `--site` run could not reach: the run was not to touch it, and the agents that answer
+ * (the site's, and the other existing ones) are verified without it.
  */
 function fullyApplied(ctx: RunContext): boolean {
-  return !ctx.stopped && !ctx.interrupted && ctx.unreachable.every((u) => ctx.recordedOnly.has(u.node.name)) && !ctx.outcomes.some((o) => o.status === 'failed' || o.status === 'skipped');
+  const outsideSite = unreachableOutsideSite(ctx);
+  return !ctx.stopped && !ctx.interrupted && ctx.unreachable.every((u) => ctx.recordedOnly.has(u.node.name) || outsideSite.has(u.node.name)) && !ctx.outcomes.some((o) => o.status === 'failed' || o.status === 'skipped');
 }
 
 /**
@@ -25,7 +29,8 @@ export const verifyOverlay: Phase = {
   shouldRun: (ctx) => ctx.options.verify !== false && ctx.overlay === undefined && fullyApplied(ctx) && agentSessions(ctx).length > 0,
   async run(ctx) {
     const agents = agentSessions(ctx);
-    ctx.say(`verifying the overlay: asking ${plural(agents.length, 'agent')} until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)`);
+    const notAsked = [...unreachableOutsideSite(ctx)];
+    ctx.say(`verifying the overlay: asking ${plural(agents.length, 'agent')} until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)${notAsked.length ? `; not ${notAsked.join(', ')}, outside the new site and not reached` : ''}`);
     const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal });
     recordOverlay(ctx, check, agents.length);
   },

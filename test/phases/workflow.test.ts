@@ -801,4 +801,46 @@ regions:
     // A sub-grid by its own name, as --limit takes it: the site is known, and n1's drift still refuses.
     await expect(runApply(options({ site: 's2' }))).rejects.toThrow(/--site s2 would leave these existing hosts with planned changes: n1 \(1\)/);
   });
+
+  it('--site with an existing host down: the site is applied and the run succeeds; the host it could not check is named, in the progress and the summary (review B5)', async () => {
+    writeFileSync(topology, twoSubgrids);
+    await runApply(options({ limit: ['n1', 'n2'] }));
+    const n2Down = async (node: { name: string }) => {
+      if (node.name === 'n2') throw new ConnectionError('n2', 'cannot connect to 10.0.0.2:22 after 2 attempts: connect ECONNREFUSED 10.0.0.2:22', 'check that the host is up and sshd listens on that port');
+      return connect(node);
+    };
+    const said: string[] = [];
+    const result = await runApply(options({ site: 'r1/s2', connect: n2Down, progress: (m) => said.push(m) }));
+    expect(result.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['n1', 'unchanged'],
+      ['n3', 'applied'],
+    ]);
+    expect(readFileSync(join(dir, 'out', 'n3.txt'), 'utf8')).toBe('n3 of s2\n');
+    expect(said).toContain('warning: could not check that the existing host n2 plans no change (not reached); this run does not touch it');
+    expect(said).toContain('new site r1/s2: n3; the 1 other host plans no change and is not touched');
+    expect(result.unreachable.map((u) => u.host)).toEqual(['n2']);
+    expect(result.notChecked).toEqual(['n2']);
+    expect(formatApplySummary(result).split('\n')).toContain('  UNREACHABLE n2 (outside the new site: not touched, not checked for changes): cannot connect to 10.0.0.2:22 after 2 attempts: connect ECONNREFUSED 10.0.0.2:22');
+    // A host of the new site itself down is the run's failure, as in any apply.
+    rmSync(join(dir, 'out', 'n3.txt'));
+    const n3Down = async (node: { name: string }) => {
+      if (node.name === 'n3') throw new ConnectionError('n3', 'cannot connect to 10.0.0.3:22: connect ECONNREFUSED 10.0.0.3:22');
+      return connect(node);
+    };
+    await expect(runApply(options({ site: 'r1/s2', connect: n3Down }))).rejects.toThrow('1 host unreachable');
+  });
+
+  it('--site: verify runs with an existing host down (its agent is not asked), not with a host of the site down (review B5)', () => {
+    const ctx = new RunContext(options({ site: 'r1/s2' }));
+    ctx.site = new Set(['n3']);
+    ctx.planned = ['n1', 'n3'].map((name) => ({ session: { node: { name }, facts: { agentVersion: '0.1.0' } }, managedUnits: [] }) as unknown as RunContext['planned'][number]);
+    ctx.unreachable = [{ node: { name: 'n2' } as Node, error: new ConnectionError('n2', 'refused') }];
+    expect(verifyOverlay.shouldRun!(ctx)).toBe(true);
+    // --allow-existing-changes widens the run to the existing hosts: one not reached was not applied.
+    ctx.options.allowExistingChanges = true;
+    expect(verifyOverlay.shouldRun!(ctx)).toBe(false);
+    ctx.options.allowExistingChanges = false;
+    ctx.unreachable.push({ node: { name: 'n3' } as Node, error: new ConnectionError('n3', 'refused') });
+    expect(verifyOverlay.shouldRun!(ctx)).toBe(false);
+  });
 });
