@@ -23,6 +23,8 @@ import { SystemdUnitResource } from '../resources/systemd-unit.js';
 import { AbsentPathsResource } from '../resources/absent-paths.js';
 import type { HeldRead } from '../transport/held-read.js';
 import type { EntriesByPlaybook } from '../state/state.js';
+import { NO_BIRTHS, type GroupBirths } from '../state/group-births.js';
+import type { BootstrapElectorate } from '../templates/bootstrap-electorate.js';
 import { readWithoutShell } from './read-without-shell.js';
 import { servableProbes } from '../resources/file-queries.js';
 
@@ -36,6 +38,8 @@ export interface PlannedHost {
   managedUnits: ReadonlySet<string>;
   /** What each playbook of the run declares in its own `sysctl` and `kernel-module` entries here (the state records it: retired-entries.ts). */
   kernelEntries: EntriesByPlaybook;
+  /** The bootstrap electorate a template of the run rendered for the host, if one read it (record-state keeps it: state/group-births.ts). */
+  bootstrap?: BootstrapElectorate;
   /** The read's session, still waiting for this host's batch (an apply's read with `hold`; transport/held-read.ts). */
   held?: HeldRead;
   /** What the held read's shell offers its batch: its umask, `rename.ul` (ReadOutput.shell). */
@@ -57,10 +61,10 @@ export interface HostPlanning {
  * read's shell comes back waiting in `planned.held`, even when there is nothing to change: the
  * caller ends it (phases/connect-and-read.ts closes the connection or releases it).
  */
-export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, existing: ReadonlySet<string> = new Set(), options: PlanHostOptions = {}): Promise<HostPlanning> {
+export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, births: GroupBirths = NO_BIRTHS, options: PlanHostOptions = {}): Promise<HostPlanning> {
   const reading: Reading = { hold: options.hold ?? false, withoutShell: options.withoutShell ?? false };
   try {
-    const planned = await computeHostPlan(grid, host, playbooks, secrets, existing, reading, { previousKernel: options.previousKernel, previousEntries: options.previousEntries, workflowRun: options.workflowRun ?? false });
+    const planned = await computeHostPlan(grid, host, playbooks, secrets, births, reading, { previousKernel: options.previousKernel, previousEntries: options.previousEntries, workflowRun: options.workflowRun ?? false });
     if (reading.withoutShellServed) planned.readWithoutShell = true;
     // Even with nothing to change: the caller ends that shell, with the connection when the run
     // needs no more of the host (phases/connect-and-read.ts).
@@ -139,21 +143,22 @@ function errorOf(err: unknown, kind: 'planning' | 'unreachable', host: string): 
   return { kind, message, ...(err instanceof GridopsError && err.hint ? { hint: err.hint } : {}) };
 }
 
-/** `existing`: nodes that already run an agent (templateContext: who is born in a first bootstrap). */
-async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, existing: ReadonlySet<string>, reading: Reading, recorded: Recorded): Promise<PlannedHost> {
+/** `births`: what the state knows of the first bootstraps (templateContext: who is born in one). */
+async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets, births: GroupBirths, reading: Reading, recorded: Recorded): Promise<PlannedHost> {
   const { node } = host;
   // What to probe does not depend on facts, so facts and every probe share one round trip; then,
   // if the first rendering read a value the facts change, the resources are made again with the
   // facts, and any whose probe changed is read once more. Facts no resource or template uses are
   // not gathered (the agent's version always is).
   const reads: FactReads = { hostFacts: false, agentVersion: false };
-  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, existing, reads), secrets, recorded);
+  const probed = instantiateAll(node.name, playbooks, templateContext(grid, node, undefined, births, reads), secrets, recorded);
   // A template that read the bootstrap electorate may branch on it, and the branch it takes once the
   // agent's version is known may read other facts: all of them, then.
   const rendersFacts = reads.hostFacts || reads.agentVersion;
   const scope = rendersFacts || [...probed.resources.values()].some((r) => !r.ignoresFacts) ? 'all' : 'agent';
   const { facts, outputs } = await readHost(host, [...probed.resources.values()], scope, reading);
-  const { resources, handlers, kernelEntries } = rendersFacts ? instantiateAll(node.name, playbooks, templateContext(grid, node, facts, existing), secrets, recorded) : probed;
+  const rendered = templateContext(grid, node, facts, births);
+  const { resources, handlers, kernelEntries } = rendersFacts ? instantiateAll(node.name, playbooks, rendered, secrets, recorded) : probed;
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
   if (stale.length) for (const [id, out] of (await readHost(host, stale, 'agent', { hold: false, withoutShell: reading.withoutShell })).outputs) outputs.set(id, out);
   const session: HostSession = { ...host, facts };
@@ -168,7 +173,9 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   const notified = [...new Set(changes.flatMap((c) => c.notify ?? []))];
   for (const name of notified) if (!handlers.some((h) => h.name === name)) throw new PlanningError(`${node.name}: a change notifies handler "${name}", which no playbook defines`, 'add it under `handlers:` in the playbook');
   const managedUnits = new Set([...resources.values()].flatMap((r) => (r instanceof SystemdUnitResource ? [r.unit] : [])));
-  return { session, resources, handlers, managedUnits, kernelEntries, plan: { host: node.name, address: node.address, playbooks: playbooks.map((p) => p.ref), changes, notes, handlers: notified } };
+  // Only when a template read it: a run without the agent's templates writes no bootstrap file.
+  const bootstrap = reads.agentVersion ? rendered.agent.bootstrap : undefined;
+  return { session, resources, handlers, managedUnits, kernelEntries, ...(bootstrap ? { bootstrap } : {}), plan: { host: node.name, address: node.address, playbooks: playbooks.map((p) => p.ref), changes, notes, handlers: notified } };
 }
 
 function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], tctx: TemplateContext, secrets: Secrets, recorded: Recorded): { resources: Map<string, Resource>; handlers: Handler[]; kernelEntries: EntriesByPlaybook } {

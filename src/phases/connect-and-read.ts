@@ -2,7 +2,7 @@ import { planHost, type HostPlanning } from '../engine/planner.js';
 import { HostKeyError } from '../errors/index.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
 import { readState } from '../state/state.js';
-import { nodesWithAgent } from '../state/nodes-with-agent.js';
+import { groupBirths } from '../state/group-births.js';
 import { expectedInSync } from '../state/expected-in-sync.js';
 import type { Phase } from './phase.js';
 import { decommissionKeyRefused, decommissionNotReached } from './decommission-not-reached.js';
@@ -49,7 +49,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       ctx.secrets = await loadSecrets(ctx);
       const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs, say: (message: string) => ctx.say(message), recordedOnly: ctx.recordedOnly };
       const state = await readState(ctx.paths.state, ctx.grid.name);
-      const existing = nodesWithAgent(state);
+      const births = groupBirths(state);
       let withoutShell = 0;
       const { results, unreachable } = await ctx.fleet.readEach(
         nodes,
@@ -62,7 +62,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
           // A node being decommissioned runs `reset`, whose own removals take every gridops file: no sweep of entries besides.
           const previousEntries = ctx.removing.has(host.node.name) ? undefined : recorded?.kernelEntries;
           const sweeps = { previousKernel: recorded?.node?.settings?.kernel, previousEntries, workflowRun: !ctx.workflow.adHoc };
-          const planning = await planHost(ctx.grid, host, playbooks, ctx.secrets, existing, { hold, withoutShell: inSync, ...sweeps });
+          const planning = await planHost(ctx.grid, host, playbooks, ctx.secrets, births, { hold, withoutShell: inSync, ...sweeps });
           ctx.profile.host(host.node.name, 'read', performance.now() - t0);
           if (planning.planned?.readWithoutShell) withoutShell++;
           const held = planning.planned?.held;

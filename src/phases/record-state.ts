@@ -4,7 +4,8 @@ import type { PlannedHost } from '../engine/planner.js';
 import { stderrTail } from '../errors/index.js';
 import { recordedEntries } from '../playbooks/retired-entries.js';
 import { recordedKernel, sweepsOf } from '../playbooks/retired-kernel.js';
-import { readState, writeState } from '../state/state.js';
+import { readState, writeState, type HostState } from '../state/state.js';
+import type { BootstrapElectorate } from '../templates/bootstrap-electorate.js';
 import type { Node } from '../topology/model.js';
 import { SSH_TARGET_KEYS, writtenByTopology } from '../transport/ssh-config.js';
 import { GRIDOPS_VERSION } from '../version.js';
@@ -51,6 +52,7 @@ export const recordState: Phase = {
       state.hosts[outcome.host] = {
         node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings, sshWritten: sshWritten(node) },
         ...(Object.keys(kernelEntries).length ? { kernelEntries } : {}),
+        ...electorateRecord(previous?.electorate, p.bootstrap, ok || (outcome.started?.length ?? 0) > 0),
         // A change refused (a sandbox restart without --replace-sandbox) leaves the host short of this
         // topology: it keeps the topology it last fully had, so status does not call it in sync.
         topologyHash: ok && !outcome.refused?.length ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
@@ -79,6 +81,18 @@ export const recordState: Phase = {
  */
 function agentVersionAfter(p: PlannedHost, ok: boolean): string | null {
   return ok && p.plan.playbooks.includes('agent') ? AGENT_VERSION : p.session.facts.agentVersion;
+}
+
+/**
+ * The first-bootstrap electorates the state keeps for a host (state/group-births.ts): the ones it
+ * had, since its bootstrap file is create-only, else the ones rendered for it in a run that did
+ * work on it (`worked`: it may have written the file before it failed). Recording one that was not
+ * written is harmless: it is the list every later node of that birth gets anyway.
+ */
+function electorateRecord(previous: HostState['electorate'], rendered: BootstrapElectorate | undefined, worked: boolean): { electorate?: NonNullable<HostState['electorate']> } {
+  if (previous) return { electorate: previous };
+  if (!worked || (!rendered?.subgrid && !rendered?.region)) return {};
+  return { electorate: { ...(rendered.subgrid ? { subgrid: rendered.subgrid } : {}), ...(rendered.region ? { region: rendered.region } : {}) } };
 }
 
 /**

@@ -37,6 +37,13 @@ export interface HostState {
    * (playbooks/retired-entries.ts). Absent from states written before it was recorded: nothing is swept then.
    */
   kernelEntries?: EntriesByPlaybook;
+  /**
+   * The first-bootstrap electorates this host was planned with when gridops last created its
+   * bootstrap file (or failed while it may have), kept from then on: the file is create-only, so
+   * later nodes of a sub-grid (region) that has not elected yet get the same list
+   * (state/group-births.ts). Absent when it got none, and from states written before it was recorded.
+   */
+  electorate?: { subgrid?: string[]; region?: string[] };
   topologyHash: string;
   playbooks: string[];
   gridopsVersion: string;

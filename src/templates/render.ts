@@ -7,6 +7,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import { quote } from '../transport/quote.js';
 import type { Grid, Node } from '../topology/model.js';
+import { NO_BIRTHS, type GroupBirths } from '../state/group-births.js';
 import { bootstrapElectorate, type BootstrapElectorate } from './bootstrap-electorate.js';
 
 /** templates/ at the package root (the same relative path from src/ and from dist/). */
@@ -43,10 +44,10 @@ export interface FactReads {
  * What templates and playbook strings may use. `facts` are the node's own, once read (the
  * planner renders first without them, to know what to probe, and again with them only when the
  * first rendering read a value they change: `reads`); values derived from them are null before.
- * `existing`: the nodes that already run an agent (from the state), which decides who is born in
- * a first bootstrap (bootstrapElectorate); a node whose own facts show an agent counts as existing too.
+ * `births`: what the state knows of the first bootstraps (state/group-births.ts), which decides
+ * who is born in one (bootstrapElectorate); a node whose own facts show an agent counts as running one too.
  */
-export function templateContext(grid: Grid, node: Node, facts?: HostFacts, existing: ReadonlySet<string> = new Set(), reads?: FactReads): TemplateContext {
+export function templateContext(grid: Grid, node: Node, facts?: HostFacts, births: GroupBirths = NO_BIRTHS, reads?: FactReads): TemplateContext {
   // A node being decommissioned carries the region and sub-grid it was recorded in, which the
   // topology may have dropped with it (a whole site removed): an empty group of that name then,
   // which the reset playbook, the only one such a node runs, does not read.
@@ -77,7 +78,7 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts, exist
       // sub-grid, so building it for every node of every playbook cost O(nodes^2) (0.23 s at 500).
       get bootstrap() {
         if (reads) reads.agentVersion = true;
-        electorate ??= bootstrapElectorate(grid, node, facts?.agentVersion ? new Set([...existing, node.name]) : existing);
+        electorate ??= bootstrapElectorate(grid, node, facts?.agentVersion ? { ...births, withAgent: new Set([...births.withAgent, node.name]) } : births);
         return electorate;
       },
     },

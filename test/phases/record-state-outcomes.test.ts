@@ -88,6 +88,32 @@ describe('record the state: a refused change', () => {
     expect(JSON.stringify(chosen.get('n1'))).toContain('net-undefine lab-net');
   });
 
+  it("the bootstrap electorate: recorded for a host the run worked on (applied, or failed after a change started), then kept, as its create-only file is", async () => {
+    const grid = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }, { name: n2, address: 10.0.0.2 }, { name: n3, address: 10.0.0.3 }] }] }]\n');
+    const runWith = async (bootstrap: object, outcomes: HostOutcome[]) => {
+      const ctx = new RunContext({ topologyFile: join(dir, 'g.yaml'), concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
+      ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
+      ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
+      const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
+      ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'agent'], changes: [] }, kernelEntries: {}, bootstrap }) as unknown as PlannedHost);
+      ctx.outcomes = outcomes;
+      await recordState.run(ctx);
+      return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts;
+    };
+    const born = { subgrid: ['n1', 'n2', 'n3'], region: ['s1'], peerRegions: [] };
+    const failed = (host: string, started: string[]): HostOutcome => ({ host, status: 'failed', applied: 0, started, failure: { step: 'x', error: 'exit 1' } });
+    const first = await runWith(born, [{ host: 'n1', status: 'applied', applied: 9 }, failed('n2', ['file /etc/gridagent/bootstrap.json']), failed('n3', [])]);
+    expect(first.n1.electorate).toEqual({ subgrid: ['n1', 'n2', 'n3'], region: ['s1'] });
+    // It may have written its file before it failed.
+    expect(first.n2.electorate).toEqual({ subgrid: ['n1', 'n2', 'n3'], region: ['s1'] });
+    // Failed before any change: nothing was written.
+    expect(first.n3.electorate).toBeUndefined();
+    // A later run that renders another list (or none) leaves what the file holds.
+    const later = await runWith({ peerRegions: [] }, ['n1', 'n2', 'n3'].map((host) => ({ host, status: 'applied', applied: 1 }) as HostOutcome));
+    expect(later.n1.electorate).toEqual({ subgrid: ['n1', 'n2', 'n3'], region: ['s1'] });
+    expect(later.n3.electorate).toBeUndefined();
+  });
+
   it('the sandbox marker across a renamed network: the old one while its removal is refused or failed, the new one once it is gone', async () => {
     const renamedGrid = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: new-net } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
     const change = (kind: string, id: string) => ({ kind, id, action: 'create', summary: id, fields: [] });

@@ -11,6 +11,8 @@ import { checkTopologyText } from '../../src/topology/load.js';
 import type { FileResource } from '../../src/resources/file.js';
 import { fileProbe } from '../../src/resources/file-state.js';
 import { bootstrapElectorate } from '../../src/templates/bootstrap-electorate.js';
+import { groupBirths, NO_BIRTHS } from '../../src/state/group-births.js';
+import type { GridState } from '../../src/state/state.js';
 import type { Grid } from '../../src/topology/model.js';
 
 const TOPOLOGY = `apiVersion: gridops/v1
@@ -43,6 +45,15 @@ const grown = checkTopologyText(
     .concat('  - name: r3\n    regionPeerName: region.r3.example.org\n    subgrids: [{ name: s5, nodes: [{ name: n8, address: 10.0.2.1 }] }]\n'),
 ).grid!;
 const nodeOf = (g: Grid, name: string) => g.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes)).find((n) => n.name === name)!;
+
+/** The state once `grid` runs: n1 to n4 applied with the agent, and the overlay that elected every sub-grid and region. */
+const running = groupBirths({
+  format: 'gridops-state/v1',
+  grid: 'g',
+  serial: 2,
+  hosts: Object.fromEntries(['n1', 'n2', 'n3', 'n4'].map((name) => [name, { topologyHash: 'h', playbooks: ['agent'], gridopsVersion: '1', agentVersion: '1', appliedAt: 'x', changesApplied: 0, lastOutcome: 'applied' }])),
+  overlay: { verifiedAt: 'x', converged: true, superPeers: { 'r1/s1': 'n1', 'r1/s2': 'n3', 'r2/s3': 'n4' }, regionPeers: { r1: 'n3', r2: 'n4' }, waitingFor: [], nodes: 4, ms: 1 },
+} satisfies GridState);
 
 describe('the agent playbook', () => {
   const playbook = loadPlaybook('agent');
@@ -91,10 +102,9 @@ describe('the agent playbook', () => {
   });
 
   it('growing the grid (a node, a sub-grid, a region) changes no file of an existing node', () => {
-    const existing = new Set(['n1', 'n2', 'n3', 'n4']);
-    for (const name of existing) {
-      const before = instantiate(playbook, templateContext(grid, nodeOf(grid, name), undefined, new Set()), { gridKey: key }).resources;
-      const after = instantiate(playbook, templateContext(grown, nodeOf(grown, name), undefined, existing), { gridKey: key }).resources;
+    for (const name of ['n1', 'n2', 'n3', 'n4']) {
+      const before = instantiate(playbook, templateContext(grid, nodeOf(grid, name), undefined, NO_BIRTHS), { gridKey: key }).resources;
+      const after = instantiate(playbook, templateContext(grown, nodeOf(grown, name), undefined, running), { gridKey: key }).resources;
       expect(after.map((r) => r.id)).toEqual(before.map((r) => r.id));
       for (const resource of after) {
         const was = before.find((r) => r.id === resource.id)!;
@@ -110,16 +120,15 @@ describe('the agent playbook', () => {
   });
 
   it('only a node born with its sub-grid (or region) gets a bootstrap electorate; every new node gets the regions it can join', () => {
-    expect(bootstrapElectorate(grid, nodeOf(grid, 'n1'), new Set())).toEqual({ subgrid: ['n1', 'n2'], region: ['s1', 's2'], peerRegions: [{ region: 'r2', regionPeerName: 'region.r2.example.org' }] });
-    const existing = new Set(['n1', 'n2', 'n3', 'n4']);
+    expect(bootstrapElectorate(grid, nodeOf(grid, 'n1'), NO_BIRTHS)).toEqual({ subgrid: ['n1', 'n2'], region: ['s1', 's2'], peerRegions: [{ region: 'r2', regionPeerName: 'region.r2.example.org' }] });
     const r2r3 = [
       { region: 'r2', regionPeerName: 'region.r2.example.org' },
       { region: 'r3', regionPeerName: 'region.r3.example.org' },
     ];
     // A node added to s1 signs in; a new sub-grid of a running region bootstraps itself only; a new region both.
-    expect(bootstrapElectorate(grown, nodeOf(grown, 'n5'), existing)).toEqual({ peerRegions: r2r3 });
-    expect(bootstrapElectorate(grown, nodeOf(grown, 'n6'), existing)).toEqual({ subgrid: ['n6', 'n7'], peerRegions: r2r3 });
-    expect(bootstrapElectorate(grown, nodeOf(grown, 'n8'), existing)).toEqual({
+    expect(bootstrapElectorate(grown, nodeOf(grown, 'n5'), running)).toEqual({ peerRegions: r2r3 });
+    expect(bootstrapElectorate(grown, nodeOf(grown, 'n6'), running)).toEqual({ subgrid: ['n6', 'n7'], peerRegions: r2r3 });
+    expect(bootstrapElectorate(grown, nodeOf(grown, 'n8'), running)).toEqual({
       subgrid: ['n8'],
       region: ['s5'],
       peerRegions: [
@@ -129,7 +138,7 @@ describe('the agent playbook', () => {
     });
     // A node whose own facts show an agent counts as existing even when the state does not know it.
     const bootstrapOf = (facts: unknown) =>
-      JSON.parse((instantiate(playbook, templateContext(grown, nodeOf(grown, 'n5'), facts as never, new Set(['n3', 'n4'])), { gridKey: key }).resources.find((r) => r.id === 'file /etc/gridagent/bootstrap.json') as unknown as { want: { content: Buffer } }).want.content.toString());
+      JSON.parse((instantiate(playbook, templateContext(grown, nodeOf(grown, 'n5'), facts as never, { ...NO_BIRTHS, withAgent: new Set(['n3', 'n4']) }), { gridKey: key }).resources.find((r) => r.id === 'file /etc/gridagent/bootstrap.json') as unknown as { want: { content: Buffer } }).want.content.toString());
     expect(bootstrapOf(undefined).subgrid).toEqual(['n1', 'n2', 'n5']);
   });
 });

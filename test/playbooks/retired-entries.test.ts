@@ -13,6 +13,7 @@ import { readState, type EntriesByPlaybook } from '../../src/state/state.js';
 import { allNodes, type KernelConfig } from '../../src/topology/model.js';
 import { facts, smallGrid } from '../resources/fixtures.js';
 import { hostRoot, playbookIn, rooted } from './support/kernel-host.js';
+import { NO_BIRTHS } from '../../src/state/group-births.js';
 
 /**
  * Terraform's rule for a playbook's own `sysctl` and `kernel-module` entries: an entry the state
@@ -42,7 +43,7 @@ const nodeWith = (kernel = '{}') => {
 async function plan(root: string, playbooks: LoadedPlaybook[], previous: EntriesByPlaybook | undefined, options: PlanHostOptions & { kernel?: string } = {}) {
   const { grid, node } = nodeWith(options.kernel);
   const calls: string[] = [];
-  const planning = await planHost(grid, { node, transport: rooted(root, calls) }, playbooks, {}, new Set(), { workflowRun: true, previousEntries: previous, ...options });
+  const planning = await planHost(grid, { node, transport: rooted(root, calls) }, playbooks, {}, NO_BIRTHS, { workflowRun: true, previousEntries: previous, ...options });
   expect(planning.plan.error).toBeUndefined();
   return { ...planning, calls };
 }

@@ -16,6 +16,7 @@ import { templateContext } from '../../src/templates/render.js';
 import { allNodes } from '../../src/topology/model.js';
 import { facts, smallGrid } from '../resources/fixtures.js';
 import { hostRoot as hostWithFiles, playbookIn, rooted } from './support/kernel-host.js';
+import { NO_BIRTHS } from '../../src/state/group-births.js';
 
 /**
  * Terraform's rule for kernel settings: a kernel.sysctl key, or a module of kernel.modules or
@@ -58,7 +59,7 @@ describe('kernel settings the topology dropped: their files are removed', () => 
     const root = hostRoot({ [SOMAXCONN]: 'x', '/etc/sysctl.d/90-other.conf': 'keep', [KVM_LOAD]: 'kvm\n', [KVM_OPTIONS]: 'options kvm\n', [KVM_INTEL_OPTIONS]: null, '/etc/modprobe.d/zz-gridops-tun.conf': 'keep' });
     const { grid, node } = nodeWith();
     const calls: string[] = [];
-    const { plan, planned } = await planHost(grid, { node, transport: rooted(root, calls) }, [kernelEntries()], {}, new Set(), { previousKernel: previous });
+    const { plan, planned } = await planHost(grid, { node, transport: rooted(root, calls) }, [kernelEntries()], {}, NO_BIRTHS, { previousKernel: previous });
     expect(plan.error).toBeUndefined();
     expect(calls).toEqual(['exec']);
     expect(plan.changes).toEqual([
@@ -84,7 +85,7 @@ describe('kernel settings the topology dropped: their files are removed', () => 
     expect(existsSync(join(root, '/etc/modprobe.d/zz-gridops-tun.conf'))).toBe(true);
 
     // The state then records the settings without them: nothing is swept, nothing planned.
-    const again = await planHost(grid, { node, transport: rooted(root, []) }, [kernelEntries()], {}, new Set(), { previousKernel: recordedKernel(previous, node.settings.kernel, { sysctl: true, modules: true }) });
+    const again = await planHost(grid, { node, transport: rooted(root, []) }, [kernelEntries()], {}, NO_BIRTHS, { previousKernel: recordedKernel(previous, node.settings.kernel, { sysctl: true, modules: true }) });
     expect(again.plan.changes).toEqual([]);
     expect([...again.planned!.resources.keys()]).toEqual([]);
   });
@@ -93,8 +94,8 @@ describe('kernel settings the topology dropped: their files are removed', () => 
     const root = hostRoot({ [SOMAXCONN]: 'x', [KVM_LOAD]: 'kvm\n', [KVM_INTEL_OPTIONS]: null });
     const { grid, node } = nodeWith();
     const [shellCalls, sftpCalls]: string[][] = [[], []];
-    const shell = await planHost(grid, { node, transport: rooted(root, shellCalls) }, [kernelEntries()], {}, new Set(), { previousKernel: previous });
-    const served = await planHost(grid, { node, transport: rooted(root, sftpCalls) }, [kernelEntries()], {}, new Set(), { previousKernel: previous, withoutShell: true });
+    const shell = await planHost(grid, { node, transport: rooted(root, shellCalls) }, [kernelEntries()], {}, NO_BIRTHS, { previousKernel: previous });
+    const served = await planHost(grid, { node, transport: rooted(root, sftpCalls) }, [kernelEntries()], {}, NO_BIRTHS, { previousKernel: previous, withoutShell: true });
     expect(sftpCalls).toEqual(['queryFiles']);
     expect(served.planned!.readWithoutShell).toBe(true);
     expect(sweeps(served.plan.changes).map((c) => c.paths)).toEqual([[KVM_LOAD, KVM_INTEL_OPTIONS], [SOMAXCONN]]);
@@ -105,7 +106,7 @@ describe('kernel settings the topology dropped: their files are removed', () => 
     const root = hostRoot({ [SOMAXCONN]: '# managed by gridops\nnet.core.somaxconn = 1024\n' });
     const { grid, node } = nodeWith();
     const own = playbook('own-sysctl', '  - sysctl: { key: net.core.somaxconn, value: "1024" }\n');
-    const { plan, planned } = await planHost(grid, { node, transport: rooted(root, []) }, [kernelEntries(), own], {}, new Set(), { previousKernel: { sysctl: { 'net.core.somaxconn': 1024 } } });
+    const { plan, planned } = await planHost(grid, { node, transport: rooted(root, []) }, [kernelEntries(), own], {}, NO_BIRTHS, { previousKernel: { sysctl: { 'net.core.somaxconn': 1024 } } });
     expect(plan.error).toBeUndefined();
     expect([...planned!.resources.keys()]).toEqual(['sysctl net.core.somaxconn']);
     expect(sweeps(plan.changes)).toEqual([]);
