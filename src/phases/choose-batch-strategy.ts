@@ -1,6 +1,6 @@
 import { allAtOnce, onlySite, plannedSuperPeersFirst, removalsLast, rolling, type BatchStrategy } from '../overlay/batch-strategy.js';
 import { askOverlay } from '../overlay/poll.js';
-import { superPeersNow } from '../overlay/super-peers-now.js';
+import { peersNow } from '../overlay/super-peers-now.js';
 import { allNodes } from '../topology/model.js';
 import { agentSessions } from './agent-sessions.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
@@ -24,7 +24,7 @@ async function baseStrategy(ctx: RunContext): Promise<BatchStrategy> {
     const nodes = allNodes(ctx.grid);
     const subgrids = new Map<string, number>();
     for (const n of nodes) subgrids.set(`${n.region}/${n.subgrid}`, (subgrids.get(`${n.region}/${n.subgrid}`) ?? 0) + 1);
-    return rolling(ctx.grid.rollout, { grid: nodes.length, subgrids }, superPeersNow(answers));
+    return rolling(ctx.grid.rollout, { grid: nodes.length, subgrids }, peersNow(answers));
   }
   return ctx.plan.election ? plannedSuperPeersFirst(ctx.plan.election) : allAtOnce;
 }

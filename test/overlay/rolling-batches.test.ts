@@ -1,6 +1,7 @@
 import { rolloutBatches, unavailableBudget } from '../../src/overlay/rolling-batches.js';
 
-const h = (host: string, subgrid: string, superPeer = false) => ({ host, subgrid, superPeer });
+/** A host of sub-grid `subgrid`, alone in a region of its own unless `region` says otherwise. */
+const h = (host: string, subgrid: string, superPeer = false, region = `r-${subgrid}`, regionPeer = false) => ({ host, region, subgrid, superPeer, regionPeer });
 const sizes = (grid: number, subgrids: Record<string, number>) => ({ grid, subgrids: new Map(Object.entries(subgrids)) });
 
 describe('rolling apply batches', () => {
@@ -25,5 +26,16 @@ describe('rolling apply batches', () => {
 
   it('a sub-grid of two still keeps one node serving', () => {
     expect(rolloutBatches([h('p1', 'p', true), h('p2', 'p')], { maxUnavailable: { count: 5 }, healthTimeoutMs: 1 }, sizes(2, { p: 2 }))).toEqual([['p2'], ['p1']]);
+  });
+
+  it('restarts the super peers of one region one batch at a time, its region peer last (maxUnavailable 1)', () => {
+    // Region r holds sub-grids a, b and c; a1 is its region peer, first in topology order.
+    const hosts = [h('a1', 'a', true, 'r', true), h('a2', 'a', false, 'r'), h('b1', 'b', true, 'r'), h('b2', 'b', false, 'r'), h('c1', 'c', true, 'r'), h('c2', 'c', false, 'r')];
+    expect(rolloutBatches(hosts, { maxUnavailable: { count: 1 }, healthTimeoutMs: 1 }, sizes(6, { a: 2, b: 2, c: 2 }))).toEqual([['a2'], ['b2'], ['c2'], ['b1'], ['c1'], ['a1']]);
+  });
+
+  it('with a larger budget, still one super peer per region per batch, and the region peer after the others of its region', () => {
+    const hosts = [h('a1', 'a', true, 'r', true), h('a2', 'a', false, 'r'), h('b1', 'b', true, 'r'), h('b2', 'b', false, 'r'), h('c1', 'c', true, 'r'), h('c2', 'c', false, 'r'), h('d1', 'd', true, 's', true), h('d2', 'd', false, 's')];
+    expect(rolloutBatches(hosts, { maxUnavailable: { count: 10 }, healthTimeoutMs: 1 }, sizes(8, { a: 2, b: 2, c: 2, d: 2 }))).toEqual([['a2', 'b2', 'c2', 'd2'], ['b1', 'd1'], ['c1'], ['a1']]);
   });
 });
