@@ -1,6 +1,6 @@
 import type { Rollout } from '../topology/model.js';
 import type { InitialElection } from './initial-election.js';
-import { rolloutBatches } from './rolling-batches.js';
+import { rolloutBatches, type RolloutSizes } from './rolling-batches.js';
 import type { PeersNow } from './super-peers-now.js';
 
 /** A host with changes, placed in the topology. */
@@ -61,7 +61,7 @@ export function plannedSuperPeersFirst(election: InitialElection | undefined): B
  * counts the whole grid, not just the changed hosts. `asked`: the peers before the first batch;
  * after a gate the loop passes the ones the agents name then.
  */
-export function rolling(rollout: Rollout, sizes: { grid: number; subgrids: ReadonlyMap<string, number> }, asked: PeersNow): BatchStrategy {
+export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow): BatchStrategy {
   return {
     name: 'rolling',
     batches(changed, peers = asked) {
