@@ -4,7 +4,7 @@ import type { Rollout } from '../topology/model.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
-import { rolloutSizes, subgridKey } from './rollout-sizes.js';
+import { nodesDown, rolloutSizes, subgridKey } from './rollout-sizes.js';
 
 const shown = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.count}` : `${m.percent}%`);
 
@@ -26,7 +26,7 @@ export const checkRollingBudget: Phase = {
     const changed = ctx.planned.filter((p) => p.plan.changes.length > 0 && !ctx.removing.has(p.session.node.name) && (!onlyTheSite(ctx) || ctx.site!.has(p.session.node.name)));
     const blocked = [...new Set(changed.map((p) => subgridKey(p.session.node)))].filter((sg) => subgridBudget(maxUnavailable, sizes.subgrids.get(sg) ?? 1, sizes.down.get(sg) ?? 0) === 0);
     if (blocked.length) {
-      const down = (sg: string) => ctx.unreachable.filter((u) => subgridKey(u.node) === sg).map((u) => u.node.name);
+      const down = (sg: string) => nodesDown(ctx).filter((n) => subgridKey(n) === sg).map((n) => n.name);
       const why = blocked.map((sg) => `${sg} and keep it serving: ${down(sg).join(', ')} ${down(sg).length === 1 ? 'is' : 'are'} down (unreachable), ${down(sg).length} of its ${sizes.subgrids.get(sg)} nodes, and rollout.maxUnavailable is ${shown(maxUnavailable)}`);
       const names = blocked.flatMap(down);
       throw new PlanningError(

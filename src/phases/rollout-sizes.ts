@@ -1,5 +1,5 @@
 import type { RolloutSizes } from '../overlay/rolling-batches.js';
-import { allNodes } from '../topology/model.js';
+import { allNodes, type Node } from '../topology/model.js';
 import type { RunContext } from './run-context.js';
 
 /** The `region/sub-grid` key a rolling apply counts a node under. */
@@ -12,12 +12,17 @@ export const subgridKey = (node: { region: string; subgrid: string }): string =>
  * batch anyway: the overlay must have converged.) A node being decommissioned is not counted.
  */
 export function rolloutSizes(ctx: Pick<RunContext, 'grid' | 'unreachable'>): Required<RolloutSizes> {
-  const nodes = allNodes(ctx.grid);
-  const inTopology = new Set(nodes.map((n) => n.name));
   const count = (list: readonly { region: string; subgrid: string }[]) => {
     const counts = new Map<string, number>();
     for (const n of list) counts.set(subgridKey(n), (counts.get(subgridKey(n)) ?? 0) + 1);
     return counts;
   };
-  return { grid: nodes.length, subgrids: count(nodes), down: count(ctx.unreachable.map((u) => u.node).filter((n) => inTopology.has(n.name))) };
+  const nodes = allNodes(ctx.grid);
+  return { grid: nodes.length, subgrids: count(nodes), down: count(nodesDown(ctx)) };
+}
+
+/** The topology's nodes of this run that could not be reached (not a dropped node being decommissioned). */
+export function nodesDown(ctx: Pick<RunContext, 'grid' | 'unreachable'>): Node[] {
+  const inTopology = new Set(allNodes(ctx.grid).map((n) => n.name));
+  return ctx.unreachable.map((u) => u.node).filter((n) => inTopology.has(n.name));
 }
