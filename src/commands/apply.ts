@@ -24,7 +24,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since. The plan fixes its hosts, playbooks and --limit: not with --site, and --playbook or --limit only as the plan was made', exclusive: ['site'] }),
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
     'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
-    rolling: Flags.boolean({ description: 'apply in batches of rollout.maxUnavailable (overall and per sub-grid), ordinary nodes first and super peers last, each gated on the overlay converging within rollout.healthTimeout; stops at the first failed batch or gate, and a re-run resumes', default: false }),
+    rolling: Flags.boolean({ description: 'apply in batches of rollout.maxUnavailable (overall and per sub-grid, where nodes already down count), from a converged overlay, ordinary nodes first and super peers last (one per region per batch, the region peer last), each gated on the overlay converging within rollout.healthTimeout; stops at the first failed batch or gate, and a re-run resumes', default: false }),
     'replace-sandbox': Flags.boolean({ description: 'also perform changes that restart the sandbox VM (a new image, vcpus, max memory, an owned device); without it they are refused and left untouched', default: false }),
     site: Flags.string({ description: 'bootstrap a new site (REGION or REGION/SUBGRID): plan every host, apply only the nodes of that site; refused if an existing host has a planned change' }),
     // relationships, not dependsOn: oclif's usage line joins a dependsOn flag with the other flag's

@@ -167,7 +167,7 @@ export class ApplyFailedError extends GridopsError {
   readonly code = 'APPLY_FAILED';
 }
 
-/** Apply's changes landed, but the agents did not agree on one overlay within the health timeout. */
+/** Apply's changes landed, but the agents did not agree on one overlay within the health timeout; or, before a rolling apply's first batch, they did not (nothing changed). */
 export class OverlayNotConvergedError extends GridopsError {
   readonly code = 'OVERLAY_NOT_CONVERGED';
 }

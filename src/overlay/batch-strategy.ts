@@ -1,6 +1,7 @@
 import type { Rollout } from '../topology/model.js';
 import type { InitialElection } from './initial-election.js';
-import { rolloutBatches } from './rolling-batches.js';
+import { rolloutBatches, type RolloutSizes } from './rolling-batches.js';
+import type { PeersNow } from './super-peers-now.js';
 
 /** A host with changes, placed in the topology. */
 export interface BatchHost {
@@ -19,12 +20,12 @@ export interface Batch {
 
 /**
  * How apply's one batch loop cuts the changed hosts into batches (DESIGN step 6). The loop asks
- * again, for the hosts not yet done, after every gate, passing the super peers the agents name
- * then (`superPeers`); a strategy that does not place super peers ignores them.
+ * again, for the hosts not yet done, after every gate, passing the super and region peers the
+ * agents name then (`peers`); a strategy that does not place super peers ignores them.
  */
 export interface BatchStrategy {
   readonly name: string;
-  batches(changed: readonly BatchHost[], superPeers?: ReadonlySet<string>): Batch[];
+  batches(changed: readonly BatchHost[], peers?: PeersNow): Batch[];
 }
 
 /** Every changed host at once (bounded by --concurrency); no gate. */
@@ -55,15 +56,17 @@ export function plannedSuperPeersFirst(election: InitialElection | undefined): B
 
 /**
  * A rolling apply (DESIGN, rolling upgrade): batches bounded by `rollout.maxUnavailable`, overall
- * and per sub-grid, ordinary nodes first and the current super peers last, each gated on the
- * overlay converging. `sizes` counts the whole grid, not just the changed hosts. `asked`: the
- * super peers before the first batch; after a gate the loop passes the ones the agents name then.
+ * and per sub-grid, ordinary nodes first and the current super peers last (one per region per
+ * batch, the region peer last in its region), each gated on the overlay converging. `sizes`
+ * counts the whole grid, not just the changed hosts. `asked`: the peers before the first batch;
+ * after a gate the loop passes the ones the agents name then.
  */
-export function rolling(rollout: Rollout, sizes: { grid: number; subgrids: ReadonlyMap<string, number> }, asked: ReadonlySet<string>): BatchStrategy {
+export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow): BatchStrategy {
   return {
     name: 'rolling',
-    batches(changed, superPeers = asked) {
-      const batches = rolloutBatches(changed.map((h) => ({ host: h.host, subgrid: `${h.region}/${h.subgrid}`, superPeer: superPeers.has(h.host) })), rollout, sizes);
+    batches(changed, peers = asked) {
+      const { superPeers, regionPeers } = peers;
+      const batches = rolloutBatches(changed.map((h) => ({ host: h.host, region: h.region, subgrid: `${h.region}/${h.subgrid}`, superPeer: superPeers.has(h.host), regionPeer: regionPeers.has(h.host) })), rollout, sizes);
       return batches.map((hosts) => ({ hosts, label: hosts.every((h) => superPeers.has(h)) ? 'super peers, which hand their role over' : 'nodes', gate: true }));
     },
   };
@@ -73,9 +76,9 @@ export function rolling(rollout: Rollout, sizes: { grid: number; subgrids: Reado
 export function removalsLast(strategy: BatchStrategy, removing: ReadonlySet<string>): BatchStrategy {
   return {
     name: `${strategy.name}, removals last`,
-    batches(changed, superPeers) {
+    batches(changed, peers) {
       const removals = changed.filter((h) => removing.has(h.host)).map((h) => h.host);
-      const rest = strategy.batches(changed.filter((h) => !removing.has(h.host)), superPeers);
+      const rest = strategy.batches(changed.filter((h) => !removing.has(h.host)), peers);
       return removals.length ? [...rest, { hosts: removals, label: 'decommissioned nodes', gate: false }] : rest;
     },
   };
@@ -83,5 +86,5 @@ export function removalsLast(strategy: BatchStrategy, removing: ReadonlySet<stri
 
 /** Any strategy, over the hosts of one new site only (`apply --site`): the rest of the grid is not touched. */
 export function onlySite(strategy: BatchStrategy, site: ReadonlySet<string>): BatchStrategy {
-  return { name: `${strategy.name}, the new site only`, batches: (changed, superPeers) => strategy.batches(changed.filter((h) => site.has(h.host)), superPeers) };
+  return { name: `${strategy.name}, the new site only`, batches: (changed, peers) => strategy.batches(changed.filter((h) => site.has(h.host)), peers) };
 }

@@ -1,10 +1,17 @@
 import type { AgentAnswer } from './convergence.js';
 
+/** The nodes whose agents answer as a super peer now, and those that answer as their region's peer too. */
+export interface PeersNow {
+  superPeers: ReadonlySet<string>;
+  regionPeers: ReadonlySet<string>;
+}
+
 /**
- * The nodes whose agents answer as a super peer now. A rolling apply asks this before its first
- * batch and again after every gate: the role moves (a handover, an election), and a batch made
- * from an old answer restarts a super peer as an ordinary node (review H3).
+ * The super peers and region peers as the agents name themselves now. A rolling apply asks this
+ * before its first batch and again after every gate: the roles move (a handover, an election),
+ * and a batch made from an old answer restarts a super peer as an ordinary node (review H3).
  */
-export function superPeersNow(answers: readonly AgentAnswer[]): Set<string> {
-  return new Set(answers.filter((a) => a.view.role === 'super-peer').map((a) => a.node));
+export function peersNow(answers: readonly AgentAnswer[]): PeersNow {
+  const superPeers = answers.filter((a) => a.view.role === 'super-peer');
+  return { superPeers: new Set(superPeers.map((a) => a.node)), regionPeers: new Set(superPeers.filter((a) => a.view.regionRole === 'region-peer').map((a) => a.node)) };
 }

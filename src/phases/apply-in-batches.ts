@@ -2,7 +2,7 @@ import { APPLY_IN_BATCHES_TITLE } from './apply-in-batches-title.js';
 import type { ApplyEvent } from '../engine/gate.js';
 import { applyPlan, type HostOutcome } from '../engine/applier.js';
 import { pollOverlay } from '../overlay/poll.js';
-import { superPeersNow } from '../overlay/super-peers-now.js';
+import { peersNow } from '../overlay/super-peers-now.js';
 
 /**
  * How long the overlay must stay converged, on the same peers, before a rolling batch counts as
@@ -97,7 +97,7 @@ export const applyInBatches: Phase = {
       // sub-grid's super peer goes last in it, and hands over.
       const done = new Set(batches.slice(0, i + 1).flatMap((b) => b.hosts));
       const leftBefore = batches.length - (i + 1);
-      batches = [...batches.slice(0, i + 1), ...strategy.batches(changed.filter((h) => !done.has(h.host)), superPeersNow(check.answers))];
+      batches = [...batches.slice(0, i + 1), ...strategy.batches(changed.filter((h) => !done.has(h.host)), peersNow(check.answers))];
       // The labels count the new total (batch i/M): say why M changed, once, where it changed.
       const left = batches.length - (i + 1);
       if (left !== leftBefore) ctx.say(`the hosts left, cut again from the super peers the agents name now: ${plural(left, 'batch', 'batches')} left, not ${leftBefore} (${batches.length} in all)`);

@@ -2,6 +2,7 @@ import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
 import { checkSavedPlan } from './check-saved-plan.js';
 import { checkRolling } from './check-rolling.js';
+import { checkRollingBudget } from './check-rolling-budget.js';
 import { checkSite } from './check-site.js';
 import { confirm } from './confirm.js';
 import { connectAndRead } from './connect-and-read.js';
@@ -27,6 +28,7 @@ export const APPLY_PHASES: readonly Phase[] = [
   checkSavedPlan,
   checkSite,
   checkRolling,
+  checkRollingBudget,
   confirm,
   applyInBatches,
   verifyOverlay,

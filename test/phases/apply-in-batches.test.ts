@@ -1,7 +1,7 @@
 import { applyInBatches } from '../../src/phases/apply-in-batches.js';
 import { applyOutcome } from '../../src/phases/apply-outcome.js';
 import { verifyOverlay } from '../../src/phases/verify-overlay.js';
-import { ExitCode, InterruptedError } from '../../src/errors/index.js';
+import { ExitCode, InterruptedError, OverlayNotConvergedError } from '../../src/errors/index.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { PLAN_FORMAT } from '../../src/plan/plan.js';
 import { statePaths } from '../../src/state/state.js';
@@ -181,6 +181,32 @@ describe('apply in batches, rolling with a decommission (review B4)', () => {
     expect(verifyOverlay.shouldRun!(ctx)).toBe(true);
     await verifyOverlay.run(ctx);
     expect(ctx.overlay).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n2' }, nodes: 2 });
+  }, 30_000);
+});
+
+describe('apply in batches, rolling, before the first batch (review B3)', () => {
+  it('refuses, changing nothing, while the overlay has not converged: an agent that is not joined', async () => {
+    const g = grid('1s');
+    const { planned, order } = fleet(g);
+    // n3's agent runs but searches: its sub-grid has lost a voter before anything restarts.
+    (planned[2]!.session.transport as RecordingTransport).on(ASK_AGENT, () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ role: 'searching', term: 1, superPeer: null, regionPeer: null, members: [] })) }));
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    const run = applyInBatches.run(ctx);
+    await expect(run).rejects.toThrow(OverlayNotConvergedError);
+    await expect(run).rejects.toThrow(/^--rolling needs a converged overlay to start from, and it did not converge within 1 s: n3: searching.*; nothing was changed$/);
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('gridops status') });
+    expect(order).toEqual([]);
+  });
+
+  it('counts a node that could not be reached against its sub-grid budget', async () => {
+    // Four nodes, maxUnavailable 2: n2 and n3 would go together; with n4 unreachable, one at a time.
+    const g = gridOf(`rollout: { maxUnavailable: 2, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }]\n`);
+    const { planned } = fleet(g);
+    const { ctx, progress } = contextFor(g, planned.slice(0, 3));
+    Object.assign(ctx.options, { rolling: true });
+    ctx.unreachable = [{ node: planned[3]!.session.node, error: new Error('n4: cannot connect') }];
+    await applyInBatches.run(ctx);
+    expect(progress.filter((m) => /^batch \d\/\d: /.test(m))).toEqual(['batch 1/3: n2 (nodes)', 'batch 2/3: n3 (nodes)', 'batch 3/3: n1 (super peers, which hand their role over)']);
   }, 30_000);
 });
 

@@ -1,0 +1,44 @@
+import { PlanningError } from '../errors/index.js';
+import { subgridBudget } from '../overlay/rolling-batches.js';
+import type { Rollout } from '../topology/model.js';
+import { restartsAgent } from './agent-restarts-at-once.js';
+import { onlyTheSite } from './agents-restart-in-batches.js';
+import type { Phase } from './phase.js';
+import { nodesDown, rolloutSizes, subgridKey } from './rollout-sizes.js';
+
+const shown = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.count}` : `${m.percent}%`);
+
+/**
+ * `apply --rolling` promises that no sub-grid is ever without a super peer. A node already down
+ * counts against its sub-grid's budget (rolling-batches' subgridBudget): where nothing is left
+ * (a sub-grid of 3 with one node down and maxUnavailable 1: one restart more would leave one
+ * voter of three, and CheckQuorum makes the super peer step down), the run is refused here,
+ * before the question and any change. A sub-grid of one node cannot keep that promise at all:
+ * its only agent must restart, and the run says so, naming it.
+ */
+export const checkRollingBudget: Phase = {
+  title: 'check that a rolling apply keeps a super peer in every sub-grid',
+  shouldRun: (ctx) => ctx.options.rolling === true,
+  async run(ctx) {
+    const sizes = rolloutSizes(ctx);
+    const { maxUnavailable } = ctx.grid.rollout;
+    // The hosts the batches will hold: with changes, not decommissioned (those go last, leaving), only the new site's with --site.
+    const changed = ctx.planned.filter((p) => p.plan.changes.length > 0 && !ctx.removing.has(p.session.node.name) && (!onlyTheSite(ctx) || ctx.site!.has(p.session.node.name)));
+    const blocked = [...new Set(changed.map((p) => subgridKey(p.session.node)))].filter((sg) => subgridBudget(maxUnavailable, sizes.subgrids.get(sg) ?? 1, sizes.down.get(sg) ?? 0) === 0);
+    if (blocked.length) {
+      const down = (sg: string) => nodesDown(ctx).filter((n) => subgridKey(n) === sg).map((n) => n.name);
+      const why = blocked.map((sg) => `${sg} and keep it serving: ${down(sg).join(', ')} ${down(sg).length === 1 ? 'is' : 'are'} down (unreachable), ${down(sg).length} of its ${sizes.subgrids.get(sg)} nodes, and rollout.maxUnavailable is ${shown(maxUnavailable)}`);
+      const names = blocked.flatMap(down);
+      throw new PlanningError(
+        `--rolling cannot restart any node of ${why.join('; nor of ')}; nothing was changed`,
+        `bring ${names.join(', ')} back (reachable, agent running) and run again, or leave ${blocked.length === 1 ? 'that sub-grid' : 'those sub-grids'} out (--limit '${blocked.map((sg) => `!${sg}`).join(',')}'); a node gone for good stops counting once the topology drops it`,
+      );
+    }
+    for (const p of changed) {
+      const sg = subgridKey(p.session.node);
+      if (sizes.subgrids.get(sg) !== 1 || !restartsAgent(p)) continue;
+      const name = p.session.node.name;
+      ctx.say(`warning: ${sg} has one node, ${name}: --rolling restarts its agent with no other node to hand the super peer role to, so ${sg} has no super peer until ${name} is back (a few seconds); give the sub-grid a second node to keep one throughout`);
+    }
+  },
+};

@@ -1,0 +1,23 @@
+import { InterruptedError, OverlayNotConvergedError } from '../errors/index.js';
+import { pollOverlay, type OverlayCheck } from '../overlay/poll.js';
+import { agentSessions } from './agent-sessions.js';
+import type { RunContext } from './run-context.js';
+
+/**
+ * What a rolling apply starts from: the overlay of the agents that run now must have converged
+ * (the one definition, overlay/convergence, as each gate asks), within `rollout.healthTimeout`.
+ * The gates only ask agents gridops reaches, so an agent down or searching before the first batch
+ * would otherwise go unseen while the batches take its sub-grid's other voters down (review B3).
+ * Refused, nothing changed. Hosts whose agent this run installs are not asked: none runs yet.
+ */
+export async function overlayBeforeRolling(ctx: RunContext): Promise<OverlayCheck> {
+  const running = agentSessions(ctx).filter((s) => s.facts.agentVersion !== null);
+  const timeoutMs = ctx.grid.rollout.healthTimeoutMs;
+  const check = await pollOverlay(running, { concurrency: ctx.options.concurrency, deadline: Date.now() + timeoutMs, signal: ctx.options.signal });
+  if (ctx.interrupted) throw new InterruptedError('interrupted while checking the overlay before the first batch; nothing was changed');
+  if (check.agreement.converged) return check;
+  throw new OverlayNotConvergedError(
+    `--rolling needs a converged overlay to start from, and it did not converge within ${Math.round(timeoutMs / 1000)} s: ${check.agreement.waitingFor.slice(0, 5).join('; ')}; nothing was changed`,
+    `see \`gridops status ${ctx.options.topologyFile}\`; bring back the agents it names (or let an election under way end) and run again`,
+  );
+}

@@ -1,0 +1,81 @@
+import type { PlannedHost } from '../../src/engine/planner.js';
+import { PlanningError } from '../../src/errors/index.js';
+import { checkRollingBudget } from '../../src/phases/check-rolling-budget.js';
+import { RunContext } from '../../src/phases/run-context.js';
+import { statePaths } from '../../src/state/state.js';
+import type { Change } from '../../src/plan/change.js';
+import { PLAN_FORMAT } from '../../src/plan/plan.js';
+import { allNodes } from '../../src/topology/model.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { facts, gridOf } from '../resources/fixtures.js';
+
+/** Sub-grids of 3 (s1), 2 (s2) and 1 (s3) nodes in one region. */
+const node = (i: number) => `{ name: n${i}, address: 10.0.0.${i} }`;
+const grid = (maxUnavailable = '1') =>
+  gridOf(`rollout: { maxUnavailable: ${maxUnavailable}, healthTimeout: 5s }
+regions: [{ name: r1, subgrids: [
+  { name: s1, nodes: [${[1, 2, 3].map(node).join(', ')}] },
+  { name: s2, nodes: [${[4, 5].map(node).join(', ')}] },
+  { name: s3, nodes: [${node(6)}] }] }]
+`);
+
+const RESTART = { name: 'restart-gridagent', command: 'systemctl restart gridagent.service' };
+const newConfig = { kind: 'file', id: 'file /etc/gridagent/config.yaml', action: 'update', summary: 'update /etc/gridagent/config.yaml', path: '/etc/gridagent/config.yaml', fields: [], contentSha256: 'x', sensitive: false } as unknown as Change;
+
+/**
+ * A rolling run's context after planning: every node with a running agent and a new config that
+ * restarts it, except the `unreachable` ones, which could not be connected.
+ */
+function contextWith(g: ReturnType<typeof grid>, unreachable: string[] = [], options: { rolling?: boolean } = { rolling: true }) {
+  const said: string[] = [];
+  const ctx = new RunContext({ topologyFile: 't.yaml', concurrency: 10, acceptNewHostKeys: false, progress: (m) => said.push(m), failFast: false, ...options });
+  ctx.setGrid(g, statePaths('t.yaml', g.name));
+  const nodes = allNodes(g);
+  ctx.unreachable = nodes.filter((n) => unreachable.includes(n.name)).map((node) => ({ node, error: new Error(`${node.name}: cannot connect: timed out`) }));
+  ctx.planned = nodes
+    .filter((n) => !unreachable.includes(n.name))
+    .map(
+      (node): PlannedHost => ({
+        session: { node, transport: new RecordingTransport(node.name), facts: { ...facts(), agentVersion: '0.1.0' } },
+        resources: new Map(),
+        handlers: [RESTART],
+        managedUnits: new Set<string>(),
+        kernelEntries: {},
+        plan: { host: node.name, address: node.address, playbooks: ['agent'], changes: [newConfig], notes: [], handlers: [RESTART.name] },
+      }),
+    );
+  ctx.plan = { format: PLAN_FORMAT, createdAt: '', gridopsVersion: '', topology: { file: 't.yaml', grid: 'g', sourceHash: '' }, playbooks: ['agent'], adHocPlaybooks: false, hosts: ctx.planned.map((p) => p.plan) };
+  return { ctx, said };
+}
+
+describe('apply --rolling and the nodes already down (review B3)', () => {
+  it('refuses, before any change, a sub-grid with changes where a node down leaves no restart that keeps it serving; names the node and what to do', async () => {
+    // s1: 3 nodes, n3 unreachable, maxUnavailable 1: restarting n1 or n2 would leave 1 of 3.
+    const { ctx } = contextWith(grid(), ['n3']);
+    expect(checkRollingBudget.shouldRun!(ctx)).toBe(true);
+    const run = checkRollingBudget.run(ctx);
+    await expect(run).rejects.toThrow(PlanningError);
+    await expect(run).rejects.toThrow('--rolling cannot restart any node of r1/s1 and keep it serving: n3 is down (unreachable), 1 of its 3 nodes, and rollout.maxUnavailable is 1; nothing was changed');
+    await expect(run).rejects.toMatchObject({ hint: expect.stringMatching(/^bring n3 back .* or leave that sub-grid out \(--limit '!r1\/s1'\)/) });
+  });
+
+  it('a node down in a sub-grid that still has budget left, or in one without changes, does not stop the run', async () => {
+    // maxUnavailable 2: s1 may restart 2 of 3 (never its last), minus n3 down: 1.
+    await expect(checkRollingBudget.run(contextWith(grid('2'), ['n3']).ctx)).resolves.toBeUndefined();
+    const { ctx } = contextWith(grid(), ['n3']);
+    ctx.planned = ctx.planned.map((p) => (p.session.node.subgrid === 's1' ? { ...p, plan: { ...p.plan, changes: [], handlers: [] } } : p));
+    await expect(checkRollingBudget.run(ctx)).resolves.toBeUndefined();
+    expect(checkRollingBudget.shouldRun!(contextWith(grid(), ['n3'], {}).ctx)).toBe(false);
+  });
+
+  it('warns, naming the sub-grid, when a sub-grid of one node has its only agent restarted (review N4)', async () => {
+    const { ctx, said } = contextWith(grid());
+    await checkRollingBudget.run(ctx);
+    expect(said).toEqual([expect.stringMatching(/^warning: r1\/s3 has one node, n6: --rolling restarts its agent with no other node to hand the super peer role to, so r1\/s3 has no super peer until n6 is back/)]);
+    // Nothing to say when its agent does not restart.
+    const quiet = contextWith(grid());
+    quiet.ctx.planned = quiet.ctx.planned.map((p) => (p.session.node.name === 'n6' ? { ...p, plan: { ...p.plan, handlers: [] } } : p));
+    await checkRollingBudget.run(quiet.ctx);
+    expect(quiet.said).toEqual([]);
+  });
+});
