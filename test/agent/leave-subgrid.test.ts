@@ -74,3 +74,23 @@ describe('a node that left for good lingers to acknowledge its removal', () => {
     }
   });
 });
+
+describe('a whole sub-grid leaves a region of two sub-grids', () => {
+  const seeds = [1, 2, 3, 4, 5, 6];
+
+  test('one node after another, its super peer last: the other sub-grid keeps a region peer', () => {
+    for (const seed of seeds) {
+      const { network, invariant, gone, staying } = twoSubgrids(seed);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      for (const name of [...gone.filter((other) => other !== superPeer), superPeer]) {
+        runTogether(network, [leaveForGood(network, name)]);
+        network.runFor(500);
+      }
+      network.runFor(30_000);
+      const after = regionAfter(network, staying);
+      expect({ seed, ...after }).toEqual({ seed, superPeer: after.superPeer, regionPeer: after.superPeer, slots: ['r0-s1'] });
+      expect(after.superPeer).not.toBeNull();
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+});
