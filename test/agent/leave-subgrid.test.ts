@@ -29,7 +29,8 @@ function* leaveForGood(network: SimNetwork, name: string): Generator<void, void>
   do yield;
   while (core.stillAVoter() && network.now < until);
   // The daemon's quiesce: the last packets have a moment to leave.
-  network.runFor(50);
+  const exitAt = network.now + 50;
+  while (network.now < exitAt) yield;
   network.crash(name);
 }
 
@@ -42,8 +43,8 @@ function runTogether(network: SimNetwork, processes: Generator<void, void>[]): v
   }
 }
 
-function twoSubgrids(seed: number) {
-  const grid = buildGrid({ regions: 1, subgridsPerRegion: 2, nodesPerSubgrid: 3, seed, neverFraction: 0 });
+function twoSubgrids(seed: number, nodesPerSubgrid = 3) {
+  const grid = buildGrid({ regions: 1, subgridsPerRegion: 2, nodesPerSubgrid, seed, neverFraction: 0 });
   const network = new SimNetwork(grid.specs, { seed, dns: grid.dns });
   const invariant = new SingleLeaderPerTerm();
   network.onStep(invariant.observer);
@@ -89,6 +90,20 @@ describe('a whole sub-grid leaves a region of two sub-grids', () => {
       network.runFor(30_000);
       const after = regionAfter(network, staying);
       expect({ seed, ...after }).toEqual({ seed, superPeer: after.superPeer, regionPeer: after.superPeer, slots: ['r0-s1'] });
+      expect(after.superPeer).not.toBeNull();
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
+  test('every node at once (the removal batch): the other sub-grid keeps a region peer', () => {
+    // Sub-grids of 3 and 4, and 10 seeds: the super peer's handover target is leaving too, and may
+    // take the role (and the slot) before or after it said so.
+    for (const [seed, nodes] of [...seeds, 7, 8, 9, 10].flatMap((seed) => [[seed, 3], [seed, 4]] as const)) {
+      const { network, invariant, gone, staying } = twoSubgrids(seed, nodes);
+      runTogether(network, gone.map((name) => leaveForGood(network, name)));
+      network.runFor(30_000);
+      const after = regionAfter(network, staying);
+      expect({ seed, nodes, ...after }).toEqual({ seed, nodes, superPeer: after.superPeer, regionPeer: after.superPeer, slots: ['r0-s1'] });
       expect(after.superPeer).not.toBeNull();
       expect(invariant.violations).toEqual([]);
     }

@@ -221,7 +221,8 @@ export class AgentDaemon {
    * 4 s), so that its acknowledgement lets the super peer commit the view that drops it. Without it a
    * sub-grid of two, whose joint view needs both old voters, could never change its view, or elect, again.
    * The last node of a sub-grid waits the same way for the region view that drops its sub-grid's slot:
-   * without it a region of two sub-grids was left with no region peer.
+   * without it a region of two sub-grids was left with no region peer. A leaving super peer first
+   * waits for the rest of its sub-grid to leave, where it all leaves at once (AgentCore.stillAVoter).
    */
   private async untilDropped(): Promise<void> {
     const deadline = Date.now() + HANDOVER_DEADLINE_MS;
