@@ -22,7 +22,7 @@ import type {
   SuperPeerPreference,
   Tier,
 } from './types.js';
-import { allVoters } from './view.js';
+import { allVoters, voterKey } from './view.js';
 
 /** Normalised configuration the core needs (the runtime builds it from the config file). */
 export interface AgentSettings {
@@ -157,6 +157,10 @@ export class AgentCore {
   private readonly guard: PacketGuard;
   /** Lifeguard's local health: how late this node's own ticks run (tick(lagMs)). */
   readonly health = new LocalHealth();
+  /** leave(true) was called: the node lingers only to acknowledge its removal (and its sub-grid's slot's). */
+  private leftForGood = false;
+  /** The region voter slot this node gave up as the last of its sub-grid (leave(true)), until it exits. */
+  private slotGivenUp: string | null = null;
 
   constructor(private readonly init: AgentInit) {
     const settings = init.settings;
@@ -371,20 +375,43 @@ export class AgentCore {
    * sub-grid, its region voter slot goes with us.
    */
   leave(forGood = false): void {
-    const lastOfSubgrid = forGood && this.subgrid.isLeader() && this.subgrid.isAlone();
+    if (forGood) this.leftForGood = true;
+    const lastOfSubgrid = this.lastOfSubgridLeaving();
+    if (lastOfSubgrid) this.slotGivenUp = this.init.settings.subgrid;
     this.subgrid.leave(forGood);
     this.region.leave(forGood, lastOfSubgrid ? this.init.settings.subgrid : undefined);
+  }
+
+  /** Left for good, leading its sub-grid alone, and still holding the sub-grid's region voter slot. */
+  private lastOfSubgridLeaving(): boolean {
+    return this.leftForGood && this.slotGivenUp === null && this.subgrid.isLeader() && this.subgrid.isAlone();
   }
 
   /**
    * After leave(true): does this node still hold a view that counts it as a voter? The super peer
    * drops it by joint consensus, and the joint view needs a majority of the old voters: of two, the
    * leaving one too (Raft's removal of a voter). So it keeps acknowledging until it holds a view
-   * without itself; a super peer whose handover failed has no one to wait for.
+   * without itself; a super peer whose handover failed has no one to wait for. The same holds one
+   * tier up for the last node of a sub-grid: the region peer drops the sub-grid's slot, and in a
+   * region of two slots only this node's acknowledgement lets that removal commit. It waits until
+   * its region view holds the slot in neither voter set: the region peer sends the view after the
+   * joint one to the slots it drops, so that view says the joint one, which needed us, is committed.
+   * (Our acknowledgement of the joint view leaves only once our sub-grid committed it in the slot,
+   * a tick or two after we received it, so the joint view itself is not enough.)
+   * A leaving super peer that has not given the slot up waits too: where its whole sub-grid leaves
+   * at once (a removal batch), it is alone, and gives the slot up, only once the others' leaves
+   * arrived; where the others stay (its handover failed), it waits the host's deadline out. So does
+   * a leaving candidate (the target of a handover started before it left): it may still win, and
+   * then holds the slot.
    */
   stillAVoter(): boolean {
     const view = this.subgrid.view;
-    return view !== null && !this.subgrid.isLeader() && view.voters.some((peer) => peer.name === this.init.settings.name);
+    const subgridVoter = view !== null && !this.subgrid.isLeader() && view.voters.some((peer) => peer.name === this.init.settings.name);
+    const holdsSlot = this.leftForGood && this.slotGivenUp === null && (this.subgrid.isLeader() || this.subgrid.groupRole === 'candidate');
+    const regionView = this.region.view;
+    const slot = this.slotGivenUp;
+    const regionVoter = slot !== null && regionView !== null && !this.region.isLeader() && allVoters(regionView).some((peer) => voterKey(peer) === slot);
+    return subgridVoter || holdsSlot || regionVoter;
   }
 
   ready(): Ready {
@@ -467,6 +494,12 @@ export class AgentCore {
       if (this.region.joined) this.subgrid.recordRegionJoined();
     } else {
       this.region.deactivate('no longer super peer');
+    }
+    // A whole sub-grid that leaves at once: whichever node ends up leading it is alone only once the
+    // others' leaves arrived, after its own leave(true); then it gives the slot up, to a known region peer.
+    if (this.lastOfSubgridLeaving() && this.region.leaderName !== null) {
+      this.slotGivenUp = this.init.settings.subgrid;
+      this.region.leave(true, this.slotGivenUp);
     }
   }
 

@@ -306,6 +306,7 @@ export class GroupEngine {
    */
   leave(forGood = false, slotEnds?: string): void {
     const ctx = this.ctx;
+    if (forGood) this.membership.leftForGood = true;
     const body = { type: 'leave' as const, incarnation: ctx.settings.incarnation, ...(forGood ? { forGood: true } : {}), ...(slotEnds !== undefined ? { slotEnds } : {}) };
     // Just after a handover the successor may not have announced itself yet: it is the leader to tell.
     const leader = ctx.leader ?? this.transfer.successor;

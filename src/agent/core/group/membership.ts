@@ -32,6 +32,11 @@ export class Membership {
   private greetedAt = Number.NEGATIVE_INFINITY;
   /** Members (and region voter slots) that left for good: never kept as voters (cleared if they sign in again). */
   readonly departed = new Set<string>();
+  /**
+   * This node left for good (leave(true)) and only lingers to acknowledge the view that drops it:
+   * it sends no heartbeat, so the leader's "not known" answer cannot make it join again.
+   */
+  leftForGood = false;
 
   constructor(
     private readonly ctx: GroupContext,
@@ -69,7 +74,7 @@ export class Membership {
 
   sendHeartbeat(): void {
     const ctx = this.ctx;
-    if (ctx.leader === null) return;
+    if (ctx.leader === null || this.leftForGood) return;
     const info = ctx.host.selfInfo();
     this.nextHeartbeatAt = ctx.now + ctx.timers.heartbeatInterval;
     if (!this.welcomed) {

@@ -1,0 +1,111 @@
+import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
+import { SimNetwork } from '../../src/agent/sim/network.js';
+import { buildGrid } from '../../src/agent/sim/topology.js';
+
+/**
+ * Leaving for good (`gridagent leave`) on the simulated network. The leaving node lingers to
+ * acknowledge the view that drops it, and must not sign in again meanwhile. A whole sub-grid
+ * decommissioned from a region of two: the last node of the sub-grid gives up the sub-grid's region
+ * voter slot, and in a region view of two slots that removal needs the leaving node's own
+ * acknowledgement. The remaining sub-grid's super peer must be region peer afterwards, whether the
+ * nodes leave one by one or all at once (gridops' removal batch).
+ */
+
+const HANDOVER_DEADLINE_MS = 4_000;
+
+/**
+ * `gridagent leave` as the daemon runs it (runtime/daemon.ts): a super peer hands over and waits for
+ * the successor (at most 4 s); the node says it leaves for good, keeps answering while stillAVoter()
+ * (at most 4 s), then exits. A generator, one step per 10 ms of simulated time, so several can run at once.
+ */
+function* leaveForGood(network: SimNetwork, name: string): Generator<void, void> {
+  const core = network.core(name)!;
+  const asked = core.handover();
+  const successorWon = () => core.subgrid.leaderName !== null && core.subgrid.leaderName !== name;
+  let until = network.now + HANDOVER_DEADLINE_MS;
+  while ((asked.subgrid !== null || asked.region !== null) && network.now < until && !successorWon()) yield;
+  core.leave(true);
+  until = network.now + HANDOVER_DEADLINE_MS;
+  do yield;
+  while (core.stillAVoter() && network.now < until);
+  // The daemon's quiesce: the last packets have a moment to leave.
+  const exitAt = network.now + 50;
+  while (network.now < exitAt) yield;
+  network.crash(name);
+}
+
+/** Runs the processes side by side until all have exited. */
+function runTogether(network: SimNetwork, processes: Generator<void, void>[]): void {
+  let running = processes.filter((process) => !process.next().done);
+  while (running.length > 0) {
+    network.runFor(10);
+    running = running.filter((process) => !process.next().done);
+  }
+}
+
+function twoSubgrids(seed: number, nodesPerSubgrid = 3) {
+  const grid = buildGrid({ regions: 1, subgridsPerRegion: 2, nodesPerSubgrid, seed, neverFraction: 0 });
+  const network = new SimNetwork(grid.specs, { seed, dns: grid.dns });
+  const invariant = new SingleLeaderPerTerm();
+  network.onStep(invariant.observer);
+  network.startAll();
+  network.runFor(30_000);
+  return { network, invariant, gone: network.subgridMembers('r0-s0'), staying: network.subgridMembers('r0-s1') };
+}
+
+/** Where the region stands once s0 is gone: its region peer, and the slots of that peer's region view. */
+function regionAfter(network: SimNetwork, staying: string[]) {
+  const superPeer = staying.find((name) => network.core(name)!.subgrid.isLeader()) ?? null;
+  const regionPeer = staying.find((name) => network.core(name)!.region.isLeader()) ?? null;
+  const slots = regionPeer === null ? null : network.core(regionPeer)!.region.view!.voters.map((peer) => peer.slot);
+  return { superPeer, regionPeer, slots };
+}
+
+describe('a node that left for good lingers to acknowledge its removal', () => {
+  test('it does not sign in again when its super peer no longer knows it', () => {
+    for (const seed of [1, 2, 3]) {
+      const { network, gone } = twoSubgrids(seed);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const leaving = gone.find((name) => name !== superPeer)!;
+      network.core(leaving)!.leave(true);
+      // Longer than the daemon lingers (4 s): heartbeats, "not known" answers and a join would all have happened.
+      network.runFor(5_000);
+      const leader = network.core(superPeer)!;
+      expect({ seed, registry: leader.subgrid.registry.get(leaving) !== undefined, voter: leader.subgrid.view!.voters.some((peer) => peer.name === leaving) }).toEqual({ seed, registry: false, voter: false });
+    }
+  });
+});
+
+describe('a whole sub-grid leaves a region of two sub-grids', () => {
+  const seeds = [1, 2, 3, 4, 5, 6];
+
+  test('one node after another, its super peer last: the other sub-grid keeps a region peer', () => {
+    for (const seed of seeds) {
+      const { network, invariant, gone, staying } = twoSubgrids(seed);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      for (const name of [...gone.filter((other) => other !== superPeer), superPeer]) {
+        runTogether(network, [leaveForGood(network, name)]);
+        network.runFor(500);
+      }
+      network.runFor(30_000);
+      const after = regionAfter(network, staying);
+      expect({ seed, ...after }).toEqual({ seed, superPeer: after.superPeer, regionPeer: after.superPeer, slots: ['r0-s1'] });
+      expect(after.superPeer).not.toBeNull();
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
+  test('every node at once (the removal batch): the other sub-grid keeps a region peer', () => {
+    // Sub-grids of 3 and 4, and 10 seeds: the super peer's handover target is leaving too, and may
+    // take the role (and the slot) before or after it said so.
+    for (const [seed, nodes] of [...seeds, 7, 8, 9, 10].flatMap((seed) => [[seed, 3], [seed, 4]] as const)) {
+      const { network, invariant, gone, staying } = twoSubgrids(seed, nodes);
+      runTogether(network, gone.map((name) => leaveForGood(network, name)));
+      network.runFor(30_000);
+      const after = regionAfter(network, staying);
+      expect({ seed, nodes, ...after }).toEqual({ seed, nodes, superPeer: after.superPeer, regionPeer: after.superPeer, slots: ['r0-s1'] });
+      expect(after.superPeer).not.toBeNull();
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+});
