@@ -73,7 +73,7 @@ export async function runApplyLike(
         warn: (w) => json || process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`),
         progress: (message, ms) => process.stderr.write(json ? `${JSON.stringify({ type: 'progress', message, ms })}\n` : progressLine(message, ms, verbose)),
         onPlan: (plan) => {
-          command.say(renderPlan(plan, { color }));
+          command.say(renderPlan(plan, { color, command: verb }));
           if (Progress) progress = new Progress(plan.hosts.filter((h) => h.changes.length).map((h) => ({ host: h.host, changes: h.changes.length + h.handlers.length })));
         },
         confirm: async (plan) => flags.yes || extra.skipQuestion === true || (await ask(verb, plan)),

@@ -14,7 +14,7 @@ export const connectionFlags = {
   // multipleNonGreedy: one value per --playbook and per --limit, so `--playbook qos FILE` or
   // `--limit n1 FILE` leaves FILE to the argument instead of taking it as a second value.
   playbook: Flags.string({ description: "ad-hoc work: run this playbook (one of gridops' by name, or a file: ./site.yaml; repeatable) instead of the grid's workflow", multiple: true, multipleNonGreedy: true }),
-  limit: Flags.string({ description: 'only these nodes: names, globs (web-*), a sub-grid (name or REGION/SUBGRID), a region, label:KEY=VALUE; comma-separated or repeated, &SEL intersects, !SEL excludes', multiple: true, multipleNonGreedy: true }),
+  limit: Flags.string({ description: 'only these nodes: names, globs (web-*), a sub-grid (name or REGION/SUBGRID), a region, label:KEY=VALUE or label:KEY; comma-separated or repeated, &SEL intersects, !SEL excludes', multiple: true, multipleNonGreedy: true }),
   'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),
   'log-file': Flags.string({ description: 'append a structured (JSON lines) log of the run to this file' }),
   'state-dir': Flags.string({ description: 'where state and lock live (default: .gridops beside the topology)' }),

@@ -61,7 +61,9 @@ export class ValidationError extends GridopsError {
   }
 
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), problems: this.problems, ...(this.commandLine.length ? { commandLine: this.commandLine } : {}) };
+    // JSON has no lines above: the hint points at the list it carries.
+    const hint = this.hint?.replace(/^fix the lines above/, 'fix each of `problems` at its file:line:column');
+    return { ...super.toJSON(), hint, problems: this.problems, ...(this.commandLine.length ? { commandLine: this.commandLine } : {}) };
   }
 }
 

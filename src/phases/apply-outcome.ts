@@ -46,14 +46,16 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
   if (stopped?.reason === 'interrupted') {
     throw withResult(new InterruptedError(`${interruptedMessage(hosts)}; ${batchesDone(stopped)}`, 'run the same apply again to resume: the hosts already done plan no change'));
   }
-  if (ctx.interrupted) throw withResult(new InterruptedError(interruptedMessage(hosts), 'run apply again; it continues from the real state of each host'));
+  // A reset's hint says to run reset again: an apply would reinstall what the reset removed.
+  const again = ctx.options.command ?? 'apply';
+  if (ctx.interrupted) throw withResult(new InterruptedError(interruptedMessage(hosts), `run ${again} again; it continues from the real state of each host`));
   const failed = hosts.filter((h) => h.status === 'failed');
   // An existing host a --site run could not reach is said (notChecked), not a failure of the site's apply.
   const missed = unreachable.filter((u) => !outsideSite.has(u.host));
   if (failed.length || missed.length) {
     // The nodes of the topology were applied all the same; a node to decommission that was not reached says how to forget it.
     const kept = missed.filter((u) => ctx.recordedOnly.has(u.host)).map((u) => u.host);
-    const retry = 'fix the hosts listed above, then run apply again; it only does what is still needed';
+    const retry = `fix the hosts listed above, then run ${again} again; it only does what is still needed`;
     if (!kept.length) throw withResult(new ApplyFailedError(failedHostsMessage(failed.length, missed.length), retry));
     const { message, forget, bringBack } = notDecommissioned(kept, ctx.options);
     const onlyThose = !failed.length && kept.length === missed.length;

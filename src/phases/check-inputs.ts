@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors/index.js';
 import { inReadingOrder, type Problem } from '../errors/problem.js';
+import { agentAddressProblems } from '../topology/agent-address-check.js';
 import { checkTopologyFile, type CheckOptions } from '../topology/load.js';
 import type { Grid } from '../topology/model.js';
 import { fromTopology, shadowingFile, shadowWarning } from '../topology/playbook-reference.js';
@@ -33,7 +34,9 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
   const loaded: LoadedPlaybooks = new Map();
   const checkOwn = ownPlaybooks === 'always' || !adHoc?.length;
   const flagged = adHocPlaybookProblems(adHoc ?? [], loaded);
-  const problems = [...check.problems, ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded) : []), ...flagged.problems];
+  // The grid's workflow runs the agent on every node; an ad-hoc run only with the agent playbook.
+  const runsAgent = !adHoc?.length || adHoc.some((ref) => loaded.get(ref)?.ref === 'agent');
+  const problems = [...check.problems, ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded) : []), ...flagged.problems, ...(check.grid && runsAgent ? agentAddressProblems(check.grid) : [])];
   // A --playbook that names nothing, alone, is the one error it always was; with other problems, it is reported with them.
   if (flagged.unreadable.length === 1 && !problems.length) throw flagged.unreadable[0]!;
   if (problems.length || flagged.unreadable.length || !check.grid) {

@@ -6,7 +6,8 @@ import { groupBirths } from '../state/group-births.js';
 import { expectedInSync } from '../state/expected-in-sync.js';
 import type { Phase } from './phase.js';
 import { decommissionKeyRefused, decommissionNotReached } from './decommission-not-reached.js';
-import { loadSecrets } from './load-secrets.js';
+import type { Secrets } from '../playbooks/instantiate.js';
+import { loadSecrets, namedKeyFile } from './load-secrets.js';
 import { recordOf } from './renamed-node.js';
 import { unreachableLines } from './unreachable-lines.js';
 
@@ -46,7 +47,12 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
     async run(ctx) {
       const { options, nodes } = ctx;
       ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
-      ctx.secrets = await loadSecrets(ctx);
+      namedKeyFile(ctx);
+      // Made (the state directory, the grid key, the digest key) once the first host is reached, not
+      // before: a run the pre-flight checks stop (an identity file not there), or that reaches no
+      // host, leaves nothing behind. Loaded once, shared by every host's read.
+      let secrets: Promise<Secrets> | undefined;
+      const secretsOnce = () => (secrets ??= loadSecrets(ctx).then((loaded) => (ctx.secrets = loaded)));
       const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs, say: (message: string) => ctx.say(message), recordedOnly: ctx.recordedOnly };
       const state = await readState(ctx.paths.state, ctx.grid.name);
       const births = groupBirths(state);
@@ -62,7 +68,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
           // A node being decommissioned runs `reset`, whose own removals take every gridops file: no sweep of entries besides.
           const previousEntries = ctx.removing.has(host.node.name) ? undefined : recorded?.kernelEntries;
           const sweeps = { previousKernel: recorded?.node?.settings?.kernel, previousEntries, workflowRun: !ctx.workflow.adHoc };
-          const planning = await planHost(ctx.grid, host, playbooks, ctx.secrets, births, { hold, withoutShell: inSync, ...sweeps });
+          const planning = await planHost(ctx.grid, host, playbooks, await secretsOnce(), births, { hold, withoutShell: inSync, ...sweeps });
           ctx.profile.host(host.node.name, 'read', performance.now() - t0);
           if (planning.planned?.readWithoutShell) withoutShell++;
           const held = planning.planned?.held;
@@ -79,6 +85,8 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       ).catch((e: unknown) => {
         throw e instanceof HostKeyError ? decommissionKeyRefused(e, ctx.recordedOnly, options) : e;
       });
+      // Secrets that could not be made stop the run, as before any connection: no host's fault.
+      await secrets;
       for (const [name, ms] of ctx.fleet.connectMs) ctx.profile.host(name, 'connect', ms);
       ctx.profile.readWithoutShell = withoutShell;
       ctx.readings = results;

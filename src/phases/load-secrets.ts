@@ -23,10 +23,9 @@ export async function loadSecrets(ctx: RunContext): Promise<Secrets> {
   // shares the one another node names, in every run alike. Nodes being decommissioned are not in
   // the topology: the reset playbook places no key, and their recorded settings may name a key
   // file the grid no longer uses (moved, rotated, back to the default).
-  const named = [...new Set(allNodes(ctx.grid).map((n) => n.settings.agent.keyFile).filter((f): f is string => f !== undefined))];
-  if (named.length > 1) throw new PlanningError(`the nodes name ${named.length} different agent.keyFile values: ${named.join(', ')}`, 'a grid has one key: set agent.keyFile once, under defaults');
-  const file = named[0] ?? ctx.paths.gridKey;
-  if (!named[0]) await ensureStateDir(dirname(file));
+  const named = namedKeyFile(ctx);
+  const file = named ?? ctx.paths.gridKey;
+  if (!named) await ensureStateDir(dirname(file));
   const key = await loadOrCreateGridKey(file);
   if (key.created) {
     const running = [...nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name))];
@@ -36,6 +35,16 @@ export async function loadSecrets(ctx: RunContext): Promise<Secrets> {
     else ctx.say(`created the grid key ${file} (mode 0600); keep it safe, every agent of the grid needs it`);
   }
   return { gridKey: key.bytes, planDigestKey: await planDigestKey(ctx) };
+}
+
+/**
+ * The one agent.keyFile the topology's nodes name, if any; more than one is an error, which a run
+ * checks before it connects (loadSecrets, which writes, waits for the first host reached).
+ */
+export function namedKeyFile(ctx: RunContext): string | undefined {
+  const named = [...new Set(allNodes(ctx.grid).map((n) => n.settings.agent.keyFile).filter((f): f is string => f !== undefined))];
+  if (named.length > 1) throw new PlanningError(`the nodes name ${named.length} different agent.keyFile values: ${named.join(', ')}`, 'a grid has one key: set agent.keyFile once, under defaults');
+  return named[0];
 }
 
 /**

@@ -32,7 +32,7 @@ const chooseNodesToReset: Phase = {
 export const RESET_PHASES: readonly Phase[] = [validateTopology, lockState, chooseNodesToReset, connectAndRead, planChanges, confirm, applyInBatches, recordState, disconnect];
 
 export async function runReset(options: Omit<ApplyOptions, 'playbooks' | 'rolling' | 'verify' | 'site'>, onPhase?: (title: string) => void): Promise<ApplyResult> {
-  const ctx = new RunContext({ ...options, playbooks: [RESET_PLAYBOOK], verify: false });
+  const ctx = new RunContext({ ...options, playbooks: [RESET_PLAYBOOK], verify: false, command: 'reset' });
   await runPhases(RESET_PHASES, ctx, onPhase);
   return applyOutcome(ctx);
 }

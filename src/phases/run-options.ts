@@ -48,6 +48,8 @@ export interface ApplyOptions extends RunOptions {
   site?: string;
   /** With `--site`: widen the run to existing hosts, applying their planned changes too (else they make the run refuse). */
   allowExistingChanges?: boolean;
+  /** The command this run is (default apply), for what its messages say to run again. */
+  command?: 'apply' | 'reset';
   confirm: (plan: Plan) => Promise<boolean>;
   emit: (e: ApplyEvent) => void;
   onPlan: (plan: Plan) => void;

@@ -8,8 +8,9 @@ const SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', del
 
 /**
  * The human rendering of a plan: per host, `+` create, `~` change (before -> after), `-` remove, `!` run.
+ * `command` is the one that made the plan (default apply): a node it could not reach is retried by its next run.
  */
-export function renderPlan(plan: Plan, options: { color?: boolean } = {}): string {
+export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'apply' | 'reset' } = {}): string {
   const paint = (code: number, s: string) => (options.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const colorOf: Record<Change['action'], number> = { create: 32, update: 33, delete: 31, run: 35, none: 2 };
   const out: string[] = [];
@@ -17,7 +18,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean } = {}): strin
   for (const host of plan.hosts) for (const from of host.renamedFrom ?? []) out.push(`${from} → ${host.host} (${host.address}): renamed, not decommissioned`);
   for (const host of plan.hosts) {
     if (!host.changes.length && !host.notes.length && !host.error) continue;
-    const decommission = host.error ? 'DECOMMISSION, not reached: it stays in the state, and the next apply tries again' : 'DECOMMISSION: gridops is removed from this node and the state forgets it';
+    const decommission = host.error ? `DECOMMISSION, not reached: it stays in the state, and the next ${options.command ?? 'apply'} tries again` : 'DECOMMISSION: gridops is removed from this node and the state forgets it';
     out.push(paint(1, `${host.host} (${host.address})${host.decommission ? ` ${paint(31, decommission)}` : ''}`));
     if (host.error) out.push(`  ${paint(31, 'x')} ${host.error.kind}: ${host.error.message}${host.error.hint && !shared.has(host.error.hint) ? `\n      hint: ${host.error.hint}` : ''}`);
     for (const c of [...host.changes, ...host.notes]) {

@@ -3,7 +3,8 @@ import type { FieldChange, LibvirtNetworkChange } from '../plan/change.js';
 import { sha256 } from './file-state.js';
 import { attr, child, children, differingKeys, parseXml, projectionDiff, renderLibvirtXml, text, type Projection, type XmlNode } from './libvirt-xml.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
-import type { Resource } from './resource.js';
+import { checkGridNetRoutes, ROUTE_TABLE_PROBE } from './grid-net-routes.js';
+import type { PlanContext, Resource } from './resource.js';
 import { GRID_NET, LIBVIRT_XML_DIR, gridBridgeName } from './sandbox-names.js';
 import { parseInfo, virsh, whenVirsh } from './virsh.js';
 
@@ -25,11 +26,12 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
   }
 
   probe(): string {
-    return whenVirsh(probeSections(`${virsh('net-dumpxml', '--inactive', this.name)} 2>/dev/null || echo absent`, `${virsh('net-info', this.name)} 2>/dev/null || true`));
+    // The routes first, read also before libvirt is installed: the network is checked against them before its start is planned.
+    return probeSections(ROUTE_TABLE_PROBE, whenVirsh(probeSections(`${virsh('net-dumpxml', '--inactive', this.name)} 2>/dev/null || echo absent`, `${virsh('net-info', this.name)} 2>/dev/null || true`)));
   }
 
-  diff(stdout: string): LibvirtNetworkChange | null {
-    const [xmlPart = '', infoPart = ''] = splitProbeSections(stdout);
+  diff(stdout: string, ctx: PlanContext): LibvirtNetworkChange | null {
+    const [routesPart = '', xmlPart = '', infoPart = ''] = splitProbeSections(stdout);
     const want = projectNetwork(parseXml(this.xml, 'network')!);
     const current = parseXml(xmlPart, 'network');
     const have = current ? projectNetwork(current) : null;
@@ -49,6 +51,9 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
       if (info.get('active') !== 'yes') fields.push({ name: 'active', before: info.get('active') ?? null, after: 'yes' });
     }
     if (steps.length === 0) return null;
+    if (steps.includes('start') || steps.includes('restart')) {
+      checkGridNetRoutes(routesPart.split('\n'), ctx.facts.arch, { node: ctx.node.name, nodeAddress: ctx.node.address, network: this.name, bridge: gridBridgeName(this.name) });
+    }
     return {
       kind: 'libvirt-network',
       id: this.id,

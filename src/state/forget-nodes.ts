@@ -4,7 +4,7 @@ import { plural } from '../plural.js';
 import { closestName } from '../topology/closest-name.js';
 import { allNodes, type Grid } from '../topology/model.js';
 import { StateLock } from './lock.js';
-import { readState, writeState, type HostState } from './state.js';
+import { readState, writeState, type GridState, type HostState } from './state.js';
 
 /** One node `gridops state rm` forgot, with the record it had: where it was and how it was reached. */
 export interface ForgottenNode {
@@ -31,12 +31,15 @@ export interface ForgetResult {
  * name must be in the state, or nothing is forgotten.
  */
 export async function forgetNodes(grid: Grid, paths: { state: string; lock: string }, names: readonly string[], holder: string, warn: (message: string) => void = () => undefined): Promise<ForgetResult> {
+  const wanted = [...new Set(names)];
+  // Checked before the lock too: the lock makes the state directory (and its .gitignore), which a
+  // state rm that forgets nothing must not leave behind. Checked again under the lock, which is
+  // what counts (an apply may have recorded or forgotten nodes in between).
+  refuseUnknown(await readState(paths.state, grid.name), wanted, grid.name, paths.state);
   const lock = await StateLock.acquire(paths.lock, holder, warn);
   try {
     const state = await readState(paths.state, grid.name);
-    const wanted = [...new Set(names)];
-    const unknown = wanted.filter((name) => !state.hosts[name]);
-    if (unknown.length) throw notInState(unknown, Object.keys(state.hosts), grid.name, paths.state);
+    refuseUnknown(state, wanted, grid.name, paths.state);
     const inTopology = new Set(allNodes(grid).map((n) => n.name));
     const forgotten = wanted.map((node) => ({ node, record: state.hosts[node]!, inTopology: inTopology.has(node) }));
     for (const name of wanted) delete state.hosts[name];
@@ -45,6 +48,11 @@ export async function forgetNodes(grid: Grid, paths: { state: string; lock: stri
   } finally {
     await lock.release();
   }
+}
+
+function refuseUnknown(state: GridState, wanted: readonly string[], grid: string, stateFile: string): void {
+  const unknown = wanted.filter((name) => !state.hosts[name]);
+  if (unknown.length) throw notInState(unknown, Object.keys(state.hosts), grid, stateFile);
 }
 
 function notInState(unknown: string[], recorded: string[], grid: string, stateFile: string): NotInStateError {

@@ -84,7 +84,7 @@ function unknown(grid: Grid, selector: string): UnknownSelectorError {
   const best = values.length ? closest(bare, values) : closestName(bare, candidates(grid));
   return new UnknownSelectorError(
     `--limit ${JSON.stringify(selector)} matches no node of grid ${grid.name}`,
-    `${best !== undefined ? `did you mean "${selector.slice(0, selector.length - bare.length)}${best}"? ` : ''}select by node, sub-grid or region name, REGION/SUBGRID, a glob (web-*) or label:KEY=VALUE; \`gridops state list\` lists the nodes`,
+    `${best !== undefined ? `did you mean "${selector.slice(0, selector.length - bare.length)}${best}"? ` : ''}select by node, sub-grid or region name, REGION/SUBGRID, a glob (web-*), label:KEY=VALUE or label:KEY; \`gridops state list\` lists the nodes`,
   );
 }
 

@@ -3,6 +3,14 @@ import { canonicalHost } from './formats.js';
 import { derivedMulticast, parseMulticast } from './resolve.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
 
+/** What to do about a value two entries share, by the space it must be unique in. */
+const DUPLICATE_HINT: Record<string, string> = {
+  name: 'names of regions, sub-grids and nodes must be unique across the whole grid; rename one of them',
+  address: 'node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); rename one of them',
+  // A group is not renamed: one sub-grid is given another (a derived one is set explicitly).
+  multicast: "multicast groups must be unique across the whole grid, or two sub-grids' agents hear each other's discovery: give one of the sub-grids another group in discovery.multicast (GROUP:PORT, e.g. in 239.192.0.0/14)",
+};
+
 /**
  * Checks that need the whole grid at once: uniqueness across the grid (names of every kind in one
  * space, addresses in canonical form), sub-grids that could
@@ -24,7 +32,7 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
     if (earlier) {
       const at = positionOf(source, earlier.path);
       const by = earlier.what === what ? '' : ` by ${earlier.what.replace(/ name$/, '')}`;
-      report(path, `duplicate ${what} ${JSON.stringify(shown)}, already used${by} at line ${at.line}`, space === 'name' ? 'names of regions, sub-grids and nodes must be unique across the whole grid; rename one of them' : `${what.replace(/s$/, 'se')}s must be unique across the whole grid${space === 'address' ? ' (compared canonically: fd00::12 is fd00:0:0::12)' : ''}; rename one of them`);
+      report(path, `duplicate ${what} ${JSON.stringify(shown)}, already used${by} at line ${at.line}`, DUPLICATE_HINT[space] ?? `${what}s must be unique across the whole grid; rename one of them`);
     } else {
       firstSeen.set(id, { path, what });
     }

@@ -9,6 +9,12 @@ describe('ValidationError', () => {
     expect(new ValidationError([problem(1), problem(2), problem(3)], 'g.yaml').message).toBe('g.yaml: 3 problems found');
   });
 
+  it('as JSON, its hint points at the problems it lists: JSON has no lines above', () => {
+    expect(new ValidationError([problem(1)], 'g.yaml').hint).toBe('fix the lines above, then run `gridops validate` again');
+    expect(new ValidationError([problem(1)], 'g.yaml').toJSON().hint).toBe('fix each of `problems` at its file:line:column, then run `gridops validate` again');
+    expect(new ValidationError([problem(1)], 'g.yaml', 'fix the lines above, then run `gridops validate g.yaml --playbook pb.yaml` again').toJSON().hint).toBe('fix each of `problems` at its file:line:column, then run `gridops validate g.yaml --playbook pb.yaml` again');
+  });
+
   it('names the files its problems are in: a run checks the topology and its playbooks together', () => {
     expect(new ValidationError([problem(1), { ...problem(2), file: 'pb.yaml' }], 'g.yaml').message).toBe('g.yaml, pb.yaml: 2 problems found');
   });

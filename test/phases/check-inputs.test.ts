@@ -85,3 +85,39 @@ describe('checkRunInputs', () => {
     });
   });
 });
+
+describe('a node address the agent cannot bind', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gridops-agent-address-'));
+    file = join(dir, 'grid.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: n1.grid.test }\n          - { name: n2, address: "fd00::2" }\n          - { name: n3, address: 10.0.0.3 }\n',
+    );
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("an IPv6 address is refused where the grid's workflow runs gridagent (IPv4 only), at the address; a DNS name is not", async () => {
+    const err = (await checkRunInputs(file, { ownPlaybooks: 'always' }).catch((e: unknown) => e)) as ValidationError;
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.problems).toEqual([
+      expect.objectContaining({
+        file,
+        line: 10,
+        column: 34,
+        message: 'node n2\'s address "fd00::2" is an IPv6 address, and gridagent, which the grid\'s workflow runs on every node, speaks IPv4 only (it binds its overlay sockets to the node\'s address)',
+        hint: "write the node's IPv4 address, or a DNS name that resolves to it on the node; an IPv6 address serves only ad-hoc runs (--playbook) that do not run the agent playbook",
+      }),
+    ]);
+    await expect(checkRunInputs(file, { adHoc: ['agent'] })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('an ad-hoc run that does not run the agent reaches the node by its IPv6 address as before', async () => {
+    const own = join(dir, 'touch.yaml');
+    writeFileSync(own, 'name: touch\nresources:\n  - directory: { path: /tmp/gridops-touch }\n');
+    const { grid } = await checkRunInputs(file, { adHoc: [own] });
+    expect(grid.regions[0]!.subgrids[0]!.nodes.map((n) => n.address)).toEqual(['n1.grid.test', 'fd00::2', '10.0.0.3']);
+  });
+});

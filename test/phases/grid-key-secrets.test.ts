@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { StalePlanError } from '../../src/errors/index.js';
+import { ConnectionError, StalePlanError } from '../../src/errors/index.js';
 import { runApply } from '../../src/phases/apply.js';
 import { runPlan } from '../../src/phases/plan.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
@@ -216,5 +216,27 @@ describe('what the review of the key handling found', () => {
     const plan = await runPlan(options({ stateDir: '/sys/gridops-test-state' }));
     expect(keyChanges(plan)).toHaveLength(2);
     expect(said).toContainEqual(expect.stringMatching(/^warning: cannot write the plan digest key \/sys\/gridops-test-state\/g\.plan-digest\.key \(EPERM\): a plan this run saves \(--out\) cannot be applied/));
+  });
+});
+
+describe('no secret is made for a run that reaches no host', () => {
+  it('a plan stopped by the pre-flight checks (an identity file that is not there) creates no state directory and no key', async () => {
+    writeTopology(`defaults: { ssh: { identityFile: ${join(dir, 'no-such-key')}, knownHosts: ${join(dir, 'known_hosts')} } }\n`);
+    const err = await runPlan(options({ connect: undefined })).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^cannot read the identity file .*no-such-key \(ENOENT\).*; no host was contacted$/);
+    expect(existsSync(join(dir, 'topo', '.gridops'))).toBe(false);
+    expect(said.filter((m) => m.includes('grid key'))).toEqual([]);
+  });
+
+  it('a plan whose every host is unreachable creates no key either; the first host reached makes it, once', async () => {
+    const down = async () => {
+      throw new ConnectionError('n', 'cannot connect to 10.0.0.1:22: connect ECONNREFUSED', 'check that the host is up');
+    };
+    const plan = await runPlan(options({ connect: down }));
+    expect(plan.hosts.every((h) => h.error?.kind === 'unreachable')).toBe(true);
+    expect(existsSync(join(dir, 'topo', '.gridops'))).toBe(false);
+    await runPlan(options());
+    expect(existsSync(join(dir, 'topo', '.gridops', 'g.key'))).toBe(true);
+    expect(said.filter((m) => m.includes('created the grid key'))).toHaveLength(1);
   });
 });

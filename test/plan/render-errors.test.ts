@@ -34,4 +34,10 @@ describe("a plan's host errors", () => {
     const assembled = assemblePlan(grid, [], [{ node, error }], { refs: [], adHoc: false });
     expect(assembled.hosts[0]!.error).toEqual({ kind: 'unreachable', message: 'cannot connect to 10.0.0.1:22 after 4 attempts: connect ECONNREFUSED', hint: UP });
   });
+
+  it('a node to decommission that was not reached is retried by the next run of the same command: apply by apply, reset by reset', () => {
+    const gone: HostPlan = { ...unreachable(2), decommission: true };
+    expect(renderPlan(plan([gone]))).toContain('node-2 (10.0.0.2) DECOMMISSION, not reached: it stays in the state, and the next apply tries again');
+    expect(renderPlan(plan([gone]), { command: 'reset' })).toContain('node-2 (10.0.0.2) DECOMMISSION, not reached: it stays in the state, and the next reset tries again');
+  });
 });

@@ -294,17 +294,65 @@ describe('setting the memory live waits for the guest\'s balloon', () => {
   });
 });
 
+/** /proc/net/route's lines as the network's probe prints them (device, destination, mask), little-endian hex. */
+const ROUTES = 'Iface Destination Mask\neth0 00000000 00000000\neth0 0000000A 00FFFFFF\n';
+/** What the grid network's probe prints: the host's routes, then net-dumpxml and net-info, as a real shell joins them. */
+const networkProbed = (xml: string, info: string, routes = ROUTES) => execSync(probeSections(...[routes, xml, info].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+
 describe('grid network', () => {
   it('libvirt\'s rewrite (uuid, mac, ...) is not drift; a forward element is', () => {
     const r = new LibvirtNetworkResource('grid-net');
     const info = 'Active:         yes\nAutostart:      yes\n';
-    const out = (xml: string) => execSync(probeSections(`printf %s ${quote(xml)}`, `printf %s ${quote(info)}`), { shell: '/bin/sh' }).toString();
-    expect(r.diff(out(NETWORK))).toBeNull();
-    const nat = r.diff(out(NETWORK.replace('<name>grid-net</name>', "<name>grid-net</name>\n  <forward mode='nat'/>")))!;
+    const out = (xml: string) => networkProbed(xml, info);
+    expect(r.diff(out(NETWORK), ctx())).toBeNull();
+    const nat = r.diff(out(NETWORK.replace('<name>grid-net</name>', "<name>grid-net</name>\n  <forward mode='nat'/>")), ctx())!;
     expect(nat.fields).toEqual([{ name: '/network/forward', before: 'mode=nat', after: '(none)' }]);
     expect(nat.steps).toEqual(['define', 'restart']);
     expect(gridBridgeName('grid-net')).toBe('gs-grid-net');
     expect(gridBridgeName('a-very-long-network-name').length).toBeLessThanOrEqual(15);
+  });
+});
+
+describe('the grid network against the routes the host has (172.31.254.0/24 is fixed)', () => {
+  const r = new LibvirtNetworkResource('grid-net');
+  const absent = (routes: string) => networkProbed('', '', routes);
+  const planError = (routes: string, address = '10.0.0.1') => {
+    try {
+      r.diff(absent(routes), { node: { ...node(), address }, facts: labFacts() });
+    } catch (e) {
+      return e as PlanningError;
+    }
+    return undefined;
+  };
+
+  it('a route to the very same network (libvirt refuses to start it: "Network is already in use") is a plan error for that host, naming the device', () => {
+    const err = planError(`${ROUTES}eth1 00FE1FAC 00FFFFFF\n`);
+    expect(err).toBeInstanceOf(PlanningError);
+    expect(err!.message).toBe('n1: the grid network grid-net cannot start here: its fixed range 172.31.254.0/24 is already routed to eth1 (172.31.254.0/24), and libvirt refuses to start a network whose range a route has ("Network is already in use by interface eth1")');
+    expect(err!.hint).toBe('move that network off 172.31.254.0/24 on this host, or set hypervisor.enabled: false for this node');
+  });
+
+  it('a wider or narrower route is refused too: the grid network would take that part of its range, or lose its own', () => {
+    expect(planError(`${ROUTES}docker0 00001FAC 0000FFFF\n`)?.message).toMatch(/its fixed range 172\.31\.254\.0\/24 overlaps the route to 172\.31\.0\.0\/16 on docker0: the grid network's bridge would take 172\.31\.254\.0\/24 of it from docker0$/);
+    expect(planError(`${ROUTES}wg0 80FE1FAC 80FFFFFF\n`)?.message).toMatch(/overlaps the route to 172\.31\.254\.128\/25 on wg0: /);
+  });
+
+  it("the node's own address inside the range is refused, even with no route seen for it", () => {
+    expect(planError(ROUTES, '172.31.254.20')?.message).toBe("n1: the grid network grid-net cannot start here: its fixed range 172.31.254.0/24 holds the node's own address 172.31.254.20");
+  });
+
+  it('routes elsewhere, the default route, and the grid network\'s own bridge are fine', () => {
+    expect(planError(`${ROUTES}eth1 0000A8C0 00FFFFFF\n${gridBridgeName('grid-net')} 00FE1FAC 00FFFFFF\n`)).toBeUndefined();
+    expect(r.diff(absent(ROUTES), ctx())).toMatchObject({ action: 'create' });
+  });
+
+  it('a network already running is not started again, so nothing is checked', () => {
+    expect(r.diff(networkProbed(NETWORK, 'Active:         yes\nAutostart:      yes\n', `${ROUTES}eth1 00FE1FAC 00FFFFFF\n`), ctx())).toBeNull();
+  });
+
+  it('the probe prints the route table as device, destination and mask, from a real shell', () => {
+    const out = execSync(r.probe(), { shell: '/bin/sh', env: { PATH: '/nonexistent' } }).toString();
+    expect(out.split('\n')[0]).toBe('Iface Destination Mask');
   });
 });
 

@@ -107,3 +107,13 @@ describe('forgetting nodes in the state', () => {
     expect(existsSync(paths.state)).toBe(false);
   });
 });
+
+describe('a state rm that forgets nothing creates nothing', () => {
+  it('with no state directory yet, an unknown name is refused and no directory, .gitignore or lock is made', async () => {
+    const fresh = statePaths(join(dir, 'elsewhere', 'grid.yaml'), 'g');
+    const err = await forgetNodes(grid, fresh, ['n9'], 'gridops state rm grid.yaml n9').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotInStateError);
+    expect((err as Error).message).toContain('nothing was forgotten');
+    expect(existsSync(join(dir, 'elsewhere'))).toBe(false);
+  });
+});

@@ -1,5 +1,6 @@
 import './require-shim.js';
 import { AGENT_VERSION } from '../version.js';
+import { resolveBindAddress } from './bind-address.js';
 import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
 import { GridKeyError } from './grid-key.js';
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`gridagent: unknown command '${command}'\n${USAGE}`);
       return 64;
     }
-    const daemon = new AgentDaemon(loadAgentConfig(configPath));
+    const daemon = new AgentDaemon(await resolveBindAddress(loadAgentConfig(configPath)));
     await daemon.start();
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
