@@ -1,4 +1,3 @@
-import { jest } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { UnknownSelectorError } from '../../src/errors/index.js';
 import { selectNodes } from '../../src/phases/select-nodes.js';
 import { checkTopologyText } from '../../src/topology/load.js';
 import { savedPlan } from './saved-plan-fixture.js';
+import { runCommand as run } from '../support/run-command.js';
 
 /**
  * `--limit "$NODE"` with NODE unset, or `--limit ' , '`: a --limit given that holds no selector is a
@@ -18,21 +18,6 @@ import { savedPlan } from './saved-plan-fixture.js';
 const root = new URL('../../', import.meta.url).pathname;
 // No such topology: a run that gets past its flags stops there (exit 1), before any connection.
 const topology = 'no/such/grid.yaml';
-
-async function run(command: { run(argv: string[], root: string): Promise<unknown> }, ...argv: string[]): Promise<{ exit: number; stderr: string }> {
-  const err: string[] = [];
-  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
-  try {
-    await command.run(argv, root);
-    return { exit: 0, stderr: err.join('') };
-  } catch (e) {
-    const exit = (e as { oclif?: { exit?: number } }).oclif?.exit;
-    if (exit === undefined) throw e;
-    return { exit, stderr: err.join('') };
-  } finally {
-    write.mockRestore();
-  }
-}
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-empty-limit-'))));
