@@ -1,5 +1,5 @@
 import type { Problem } from '../errors/problem.js';
-import { plural } from '../plural.js';
+import { namedFew } from '../named-few.js';
 import { allNodes, type Grid, type Node } from './model.js';
 import { settingPath } from './origin-path.js';
 import { pathToString, positionOf, type SourceDocument } from './source.js';
@@ -19,13 +19,11 @@ export function missingImageSettingProblems(grid: Grid, source: SourceDocument):
   return [...byOrigin].flatMap(([origin, nodes]) => {
     const path = settingPath(origin, 'hypervisor.enabled');
     if (path === undefined) return [];
-    const names = nodes.map((n) => n.name);
-    const named = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${plural(names.length - 3, 'other node')}` : names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0]!;
     return [{
       file: source.file,
       ...positionOf(source, path),
       path: pathToString(path),
-      message: `hypervisor.enabled is true for ${named}, but no hypervisor.sandbox.image is set for the sandbox VM`,
+      message: `hypervisor.enabled is true for ${namedFew(nodes.map((n) => n.name))}, but no hypervisor.sandbox.image is set for the sandbox VM`,
       hint: 'name a bootable disk image (raw or qcow2, relative to the topology file) under hypervisor.sandbox.image, e.g. under defaults; `gridops lab image --out FILE` builds a minimal one',
     }];
   });
