@@ -9,7 +9,7 @@
 // and compile-schemas.js remove the old caches with the old files (V8 checks only the source's length;
 // bin/run.js also refuses a cache older than its file).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,10 @@ try {
   // the operator's own kind (the bench's 3-task work has a `line`): one entry of each.
   const ownKinds = join(dir, 'own-kinds.yaml');
   writeFileSync(ownKinds, 'name: own-kinds\nresources:\n  - line: { path: /etc/gridops-cache.conf, line: "a=1", match: "^a=" }\n  - kernel-module: { name: br_netfilter }\n  - sysctl: { key: net.ipv4.ip_forward, value: "1" }\n');
+  // The example's sandbox image (images/sandbox.img beside it), which validate checks is a file: a
+  // stand-in, for validate reads no more of it (only a plan reads and uploads it).
+  mkdirSync(join(dir, 'images'));
+  writeFileSync(join(dir, 'images', 'sandbox.img'), '');
   writeFileSync(topology, `${readFileSync(`${root}examples/large.yaml`, 'utf8')}\nplaybooks: [${[...playbooks, ownKinds].map((p) => JSON.stringify(p)).join(', ')}]\n`);
   const run = spawnSync(process.execPath, [`${root}bin/run.js`, 'validate', topology], {
     cwd: root,

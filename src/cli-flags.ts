@@ -5,7 +5,7 @@ import { KEEPER_MAX_LIFETIME_MS } from './transport/keeper-client.js';
 import { promptSecret } from './prompt-secret.js';
 import { UsageError } from './errors/index.js';
 import { parseDuration } from './topology/formats.js';
-import { parseLimit } from './topology/select.js';
+import { limitSelectors } from './topology/select.js';
 
 /** Flags shared by every command that connects to hosts. */
 export const connectionFlags = {
@@ -63,7 +63,7 @@ export function connectionRunOptions(flags: {
     concurrency: flags.concurrency,
     acceptNewHostKeys: flags['accept-new-host-keys'],
     becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
-    limit: flags.limit ? parseLimit(flags.limit) : undefined,
+    limit: flags.limit ? limitSelectors(flags.limit) : undefined,
     stateDir: flags['state-dir'],
     // `--persist 0s` uses the kept connections once more and lets the keeper end after the run.
     persistMs: flags.persist === undefined ? undefined : persistFlag(flags.persist, persistFromEnvironment(flags.persist)),

@@ -8,7 +8,7 @@ import { UsageError } from '../errors/index.js';
 import type { Plan } from '../plan/plan.js';
 import { loadPlan } from '../plan/plan-file.js';
 import { playbookRef } from '../playbooks/load.js';
-import { parseLimit } from '../topology/select.js';
+import { limitSelectors } from '../topology/select.js';
 
 export default class Apply extends GridopsCommand<ApplyResult> {
   static override summary = 'Bring every host to the topology: plan from real state, confirm, apply exactly that plan';
@@ -83,7 +83,7 @@ function checkSavedPlaybooks(plan: Plan, given: readonly string[]): void {
  */
 function checkSavedLimit(plan: Plan, given: readonly string[]): void {
   const key = (selectors: readonly string[]) => [...new Set(selectors)].sort().join('\n');
-  const wanted = parseLimit(given);
+  const wanted = limitSelectors(given);
   if (key(wanted) === key(plan.limit ?? [])) return;
   const made = plan.limit ? `with --limit ${plan.limit.join(',')}` : 'for every node (it records no --limit)';
   const older = plan.limit ? '' : ' (a plan made with --limit by a gridops that did not record it yet must be made again)';

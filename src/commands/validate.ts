@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand } from '../base-command.js';
 import { checkRunInputs } from '../phases/check-inputs.js';
+import { checkSandboxImages } from '../phases/sandbox-images.js';
 import { loadWorkflow } from '../phases/workflow-playbooks.js';
 import { plural } from '../plural.js';
 import { formatProblem, type Problem } from '../errors/problem.js';
@@ -29,7 +30,10 @@ export default class Validate extends GridopsCommand<ValidateResult> {
     // The topology, its own playbooks and every --playbook, checked at once: every problem in one run.
     const { grid, warnings, flagWarnings, loaded } = await checkRunInputs(args.file, { adHoc: flags.playbook, ownPlaybooks: 'always' });
     // The very loading plan and apply do before they connect: a playbook that fails here fails there.
-    const playbooks = flags.playbook?.length ? loadWorkflow(grid, allNodes(grid), flags.playbook, loaded).refs : [];
+    const adHoc = flags.playbook?.length ? loadWorkflow(grid, allNodes(grid), flags.playbook, loaded) : undefined;
+    // The images the run would upload, as plan checks them: the grid's workflow's, or --playbook's.
+    checkSandboxImages(grid, allNodes(grid), adHoc);
+    const playbooks = adHoc?.refs ?? [];
     const summary = summarise(grid);
     if (!this.jsonEnabled()) {
       for (const w of warnings) process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`);

@@ -7,6 +7,7 @@ import { selectNodes as selectByLimit } from '../topology/select.js';
  * run before any connection, with the closest name.
  */
 export function selectNodes(grid: Grid, limit?: readonly string[]): Node[] {
-  if (!limit?.length) return allNodes(grid);
+  // Only no --limit at all is every node: an empty list is refused by selectByLimit.
+  if (limit === undefined) return allNodes(grid);
   return selectByLimit(grid, limit).nodes;
 }

@@ -162,6 +162,12 @@ function toEffective(values: Tree, origins: Record<string, Origin>, topologyDir:
   const keyFile = settings.agent.keyFile;
   if (keyFile !== undefined) settings.agent.keyFile = local(keyFile);
   const ssh = settings.ssh as EffectiveSettings['ssh'] & { connectTimeout?: string };
+  // The SSH key and known_hosts the topology names are beside it too (a relative path read from the
+  // current directory reached hosts with whatever key and known_hosts were there). A `~` path is
+  // left for the transport to expand (expandHome), as the built-in ~/.ssh/known_hosts is.
+  const besideTopology = (path: string) => (path.startsWith('~') || isAbsolute(path) ? path : resolvePath(topologyDir, path));
+  if (ssh.identityFile !== undefined) ssh.identityFile = besideTopology(ssh.identityFile);
+  ssh.knownHosts = besideTopology(ssh.knownHosts);
   if (ssh.connectTimeout !== undefined) {
     ssh.connectTimeoutMs = parseDuration(ssh.connectTimeout);
     delete ssh.connectTimeout;

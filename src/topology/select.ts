@@ -88,10 +88,19 @@ function unknown(grid: Grid, selector: string): UnknownSelectorError {
   );
 }
 
-/** The nodes `--limit` selects; a selector that matches nothing is an error with a suggestion. */
-export function selectNodes(grid: Grid, limit: string | readonly string[]): Selection {
+/**
+ * The selectors of a `--limit` that was given: one holding none (`--limit "$NODE"` with NODE unset,
+ * `--limit ' , '`) is a usage error, never "every node", which only leaving --limit out means.
+ */
+export function limitSelectors(limit: string | readonly string[]): string[] {
   const selectors = parseLimit(limit);
   if (!selectors.length) throw new UnknownSelectorError('--limit is empty', 'name the nodes to work on, e.g. --limit n1,n2 or --limit REGION/SUBGRID; leave --limit out for every node');
+  return selectors;
+}
+
+/** The nodes `--limit` selects; a selector that matches nothing is an error with a suggestion. */
+export function selectNodes(grid: Grid, limit: string | readonly string[]): Selection {
+  const selectors = limitSelectors(limit);
   const matched: Record<string, string[]> = {};
   const resolve = (selector: string): Set<string> => {
     const found = nodesOf(grid, selector.replace(/^[!&]/, ''));

@@ -186,6 +186,13 @@ function findFirstAlias(node: YamlNode | null): YamlNode | null {
   return null;
 }
 
+/** The value at `path` as the file writes it (a relative path, `~/`), which the user recognises; undefined where there is none. */
+export function writtenAt(source: SourceDocument, path: readonly PathSegment[]): unknown {
+  let value: unknown = source.value;
+  for (const segment of path) value = typeof value === 'object' && value !== null ? (value as Record<PathSegment, unknown>)[segment] : undefined;
+  return value;
+}
+
 /**
  * The position of the thing at `path`: the value node, or with `key: true` the key of the last
  * segment (for unknown keys). Walks through aliases. Falls back to the deepest node found.

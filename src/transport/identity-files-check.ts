@@ -1,24 +1,61 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { ConnectionError, InputFileError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
+import { isEncryptedKey } from './encrypted-key.js';
 import { expandHome, type SshHostSpec } from './ssh-transport.js';
 
 /**
  * Every identity file the run's hosts name (ssh.identityFile in the topology, IdentityFile in
- * ~/.ssh/config), checked readable before the first connection: a path that is not there is the
- * operator's mistake, said once for every host that names it, where each host used to connect
- * first and then fail on its own. Unnamed default keys (~/.ssh/id_*) are tried only if present.
+ * ~/.ssh/config), checked readable before the first connection: a path that is not there (or is a
+ * directory) is the operator's mistake, said once for every host that names it, where each host
+ * used to connect first and then fail on its own. So is an encrypted one with no ssh-agent
+ * (`agentSocket`, SSH_AUTH_SOCK) for a host that names no other: gridops cannot ask for its
+ * passphrase, so that host could not log in. Unnamed default keys (~/.ssh/id_*) are tried only if present.
  */
-export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: (host: string) => string | undefined = () => undefined): void {
-  const problems = unreadableIdentityFiles(specs).map(({ path, reason, hosts }) => {
+export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: (host: string) => string | undefined = () => undefined, agentSocket: string | undefined = process.env.SSH_AUTH_SOCK): void {
+  const namedBy = (hosts: string[]) => {
     const where = whereNamed(hosts[0]!);
-    return `${path} (${reason}), named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`;
-  });
-  if (problems.length === 0) return;
+    return `named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`;
+  };
+  const named = (path: string, hosts: string[]) => `${path}, ${namedBy(hosts)}`;
+  const problems = unreadableIdentityFiles(specs).map(({ path, reason, hosts }) => named(`${path} (${reason})`, hosts));
+  if (problems.length) {
+    throw new InputFileError(
+      `cannot read ${problems.length === 1 ? 'the identity file' : `${problems.length} identity files`} ${problems.join('; ')}; no host was contacted`,
+      'check ssh.identityFile in the topology (or IdentityFile in ~/.ssh/config) and that the file is there and readable',
+    );
+  }
+  if (agentSocket) return;
+  const encrypted = encryptedOnlyIdentityFiles(specs);
+  if (encrypted.length === 0) return;
+  const noAgent = 'no ssh-agent is running (SSH_AUTH_SOCK is not set)';
+  const what =
+    encrypted.length === 1
+      ? `the identity file ${encrypted[0]!.path} is encrypted and ${noAgent}, ${namedBy(encrypted[0]!.hosts)}`
+      : `${encrypted.length} identity files are encrypted and ${noAgent}: ${encrypted.map(({ path, hosts }) => named(path, hosts)).join('; ')}`;
   throw new InputFileError(
-    `cannot read ${problems.length === 1 ? 'the identity file' : `${problems.length} identity files`} ${problems.join('; ')}; no host was contacted`,
-    'check ssh.identityFile in the topology (or IdentityFile in ~/.ssh/config) and that the file is there and readable',
+    `${what}; gridops cannot ask for a passphrase; no host was contacted`,
+    `start ssh-agent and load the key (\`eval "$(ssh-agent)"; ssh-add ${encrypted.map((e) => e.path).join(' ')}\`) so that SSH_AUTH_SOCK is set when gridops runs; or use an unencrypted key (ssh.identityFile)`,
   );
+}
+
+/**
+ * The encrypted identity files of the hosts that name no other (with no agent, those hosts have no
+ * key to log in with), each with those hosts. Read only when no agent runs; all are readable by now.
+ */
+function encryptedOnlyIdentityFiles(specs: readonly SshHostSpec[]): Array<{ path: string; hosts: string[] }> {
+  const encrypted = new Map<string, boolean>();
+  const isEncrypted = (path: string) => {
+    if (!encrypted.has(path)) encrypted.set(path, isEncryptedKey(readFileSync(path, 'latin1')));
+    return encrypted.get(path)!;
+  };
+  const stuck = new Map<string, string[]>();
+  for (const spec of specs) {
+    const paths = [...new Set((spec.identityFiles ?? []).map(expandHome))];
+    if (paths.length === 0 || !paths.every(isEncrypted)) continue;
+    for (const path of paths) stuck.set(path, [...(stuck.get(path) ?? []), spec.name ?? spec.host]);
+  }
+  return [...stuck].map(([path, hosts]) => ({ path, hosts }));
 }
 
 /**
@@ -53,6 +90,8 @@ function unreadableIdentityFiles(specs: readonly SshHostSpec[]): Array<{ path: s
   for (const [path, hosts] of namedBy) {
     try {
       accessSync(path, constants.R_OK);
+      // A readable directory passes access(2); reading it as a key fails on every host alike.
+      if (statSync(path).isDirectory()) unreadable.push({ path, reason: 'EISDIR: a directory, not a key', hosts });
     } catch (e) {
       unreadable.push({ path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message, hosts });
     }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../../src/errors/index.js';
 import { readmeExitCodes } from './readme-exit-codes.js';
+import { examplesWithImage } from '../support/examples-with-image.js';
 
 /**
  * The exit codes a CI pipeline sees, from the real built binary (npm test builds first). The
@@ -16,8 +17,13 @@ describe('exit codes (the binary)', () => {
     expect(readmeExitCodes().sort((a, b) => a - b)).toEqual(Object.values(ExitCode).sort((a, b) => a - b));
   });
 
-  it('0: a valid topology', () => {
-    expect(run('validate', 'examples/small.yaml').status).toBe(ExitCode.OK);
+  it('0: a valid topology (with the sandbox image it names)', () => {
+    const examples = examplesWithImage();
+    try {
+      expect(spawnSync(`${root}bin/run.js`, ['validate', 'examples/small.yaml'], { cwd: examples.cwd, stdio: 'ignore', timeout: 15_000 }).status).toBe(ExitCode.OK);
+    } finally {
+      examples.remove();
+    }
   });
 
   it('1: an invalid topology, a missing file, a directory (with a hint, never a bare EISDIR)', () => {

@@ -5,6 +5,7 @@ import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { examplesWithImage } from '../support/examples-with-image.js';
 
 /** What a new user meets first, through the real built binary (npm test builds first). */
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,10 +61,14 @@ describe('first contact (the binary)', () => {
   });
 
   describe('the CLI compiled from its V8 code cache (bin/run.js, scripts/bundle-cli.js)', () => {
+    // Run where examples/small.yaml has the sandbox image it names, so that it validates.
+    let examples: ReturnType<typeof examplesWithImage>;
+    beforeAll(() => (examples = examplesWithImage()));
+    afterAll(() => examples.remove());
     /** Runs bin/run.js (of the package at `pkg`) in a node started with `nodeFlags`, and reports what it did with the code cache. */
     const runCached = (nodeFlags: string[], args: string[], pkg = root, report = "''") => {
       const probe = `await import(${JSON.stringify(`${pkg}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCache')] + '\\nfiles: ' + ${report} + '\\n');`;
-      const r = spawnSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', probe, '_', ...args], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+      const r = spawnSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', probe, '_', ...args], { cwd: examples.cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
       return { ...r, cache: /code cache: (\w+)/.exec(r.stderr)?.[1] };
     };
 

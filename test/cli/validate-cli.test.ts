@@ -1,21 +1,39 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { examplesWithImage } from '../support/examples-with-image.js';
 
 /** Runs the real built binary, as a user would (npm test builds first). */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
 describe('gridops validate (the binary)', () => {
-  it('exits 0 with a one-line summary for every example', () => {
-    for (const file of readdirSync(`${root}examples`).filter((f) => f.endsWith('.yaml'))) {
-      const r = run('validate', `examples/${file}`);
-      expect(r.status).toBe(0);
-      // Only settings that gridops does not apply yet may be warned about (they leave the list as they start working).
-      expect(r.stderr.split('\n').filter((l) => l && !/warning: .* is accepted but not applied yet|^\s+hint: /.test(l))).toEqual([]);
-      expect(r.stdout.trim().split('\n')).toHaveLength(1);
-      expect(r.stdout).toMatch(/\d+ regions?, \d+ sub-grids?, \d+ nodes?/);
+  it('exits 0 with a one-line summary for every example (once the sandbox image it names is built)', () => {
+    const examples = examplesWithImage();
+    try {
+      for (const file of readdirSync(`${root}examples`).filter((f) => f.endsWith('.yaml'))) {
+        const r = spawnSync(`${root}bin/run.js`, ['validate', `examples/${file}`], { cwd: examples.cwd, encoding: 'utf8', timeout: 60_000 });
+        expect(r.status).toBe(0);
+        // Only settings that gridops does not apply yet may be warned about (they leave the list as they start working).
+        expect(r.stderr.split('\n').filter((l) => l && !/warning: .* is accepted but not applied yet|^\s+hint: /.test(l))).toEqual([]);
+        expect(r.stdout.trim().split('\n')).toHaveLength(1);
+        expect(r.stdout).toMatch(/\d+ regions?, \d+ sub-grids?, \d+ nodes?/);
+      }
+    } finally {
+      examples.remove();
     }
+  });
+
+  it('an example whose sandbox image is not built yet: the line that names it, and the command that builds it there', () => {
+    // A copy, not the checkout, where someone may have built it.
+    const examples = examplesWithImage();
+    rmSync(join(examples.cwd, 'examples/images/sandbox.img'));
+    const r = spawnSync(`${root}bin/run.js`, ['validate', 'examples/small.yaml'], { cwd: examples.cwd, encoding: 'utf8', timeout: 60_000 });
+    examples.remove();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^examples\/small\.yaml:15:85: hypervisor\.sandbox\.image "images\/sandbox\.img" does not exist on this machine \(.*examples\/images\/sandbox\.img\)$/m);
+    expect(r.stderr).toMatch(/hint: build one with `gridops lab image --out .*examples\/images\/sandbox\.img`/);
   });
 
   // Speed is the bench's business (STYLE: benchmarks, not timed tests); a wall-clock bound here only measured the machine's load.

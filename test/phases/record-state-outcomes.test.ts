@@ -41,7 +41,7 @@ describe('record the state: a refused change', () => {
   });
 
   it('the sandbox marker: set by a hypervisor run on a node with it enabled, kept by an ad-hoc run of other playbooks, cleared by hypervisor-off', async () => {
-    const enabled = gridOf('defaults: { hypervisor: { enabled: true } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const enabled = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { image: sandbox.img } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
     const runWith = async (grid: typeof enabled, playbooks: string[], refused?: Array<{ id: string; reason: string }>) => {
       const ctx = new RunContext({ topologyFile: join(dir, 'g.yaml'), concurrency: 1, acceptNewHostKeys: false, progress: () => undefined });
       ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
@@ -62,7 +62,7 @@ describe('record the state: a refused change', () => {
   });
 
   it('the sandbox marker after a failed first apply: set once a sandbox change ran, so turning the hypervisor off then removes what it left', async () => {
-    const enabled = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: lab-net } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const enabled = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: lab-net, image: sandbox.img } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
     const change = (kind: string, id: string) => ({ kind, id, action: 'create', summary: id, fields: [] });
     const changes = [change('package', 'package libvirt-daemon-system'), change('libvirt-network', 'libvirt-network lab-net'), change('libvirt-pool', 'libvirt-pool gridops'), change('sandbox-domain', 'sandbox-domain gridops-sandbox')];
     const failedRun = async (started: string[]) => {
@@ -115,7 +115,7 @@ describe('record the state: a refused change', () => {
   });
 
   it('the sandbox marker across a renamed network: the old one while its removal is refused or failed, the new one once it is gone', async () => {
-    const renamedGrid = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: new-net } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const renamedGrid = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: new-net, image: sandbox.img } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
     const change = (kind: string, id: string) => ({ kind, id, action: 'create', summary: id, fields: [] });
     const changes = [change('command', 'command remove-renamed-grid-network'), change('libvirt-network', 'libvirt-network new-net'), change('sandbox-image', 'sandbox-image x')];
     const runWith = async (outcome: Partial<HostOutcome>, planned = changes) => {

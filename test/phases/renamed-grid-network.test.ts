@@ -14,7 +14,7 @@ import { gridOf } from '../resources/fixtures.js';
 
 /** A renamed hypervisor.sandbox.network replaces the old network (renamed-grid-network.ts): every grid network has the same addresses, so the new one cannot start beside it. */
 describe('a grid network renamed since gridops made it', () => {
-  const grid = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: new-net } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }, { name: n2, address: 10.0.0.2 }, { name: n3, address: 10.0.0.3, hypervisor: { enabled: false } }] }] }]\n');
+  const grid = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: new-net, image: sandbox.img } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }, { name: n2, address: 10.0.0.2 }, { name: n3, address: 10.0.0.3, hypervisor: { enabled: false } }] }] }]\n');
   const nodes = allNodes(grid);
   const workflowOf = () => ({
     byNode: new Map(nodes.map((n) => [n.name, (n.settings.hypervisor.enabled ? ['node-base', 'hypervisor', 'qos'] : ['node-base', 'qos']).map((p) => loadPlaybook(p))])),

@@ -49,7 +49,7 @@ describe('the sandbox of a node whose hypervisor.enabled became false', () => {
   it('a decommission or reset removes the network gridops made, which a refused rename left apart from the recorded setting', () => {
     const reset = loadPlaybook('reset');
     // The node as the topology has it now: its setting names the network the refused rename wanted.
-    const renamed = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: renamed-net } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const renamed = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: renamed-net, image: sandbox.img } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
     const removal = (playbook: ReturnType<typeof loadPlaybook>) => {
       const r = instantiate(playbook, templateContext(renamed, allNodes(renamed)[0]!)).resources.find((x) => x.id === 'command remove-grid-network')!;
       return (r.diff('', undefined as never) as { command: string }).command;

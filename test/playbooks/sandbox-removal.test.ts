@@ -15,7 +15,7 @@ const IFB = ifbOf(SANDBOX_TAP);
 
 /** Everything sandbox-egress leaves on a host goes with hypervisor-off and reset: its files and its ifb device (with the htb on it). */
 describe.each(['hypervisor-off', 'reset'])('%s removes what held the sandbox VM\'s egress', (ref) => {
-  const grid = smallGrid('defaults: { hypervisor: { enabled: true } }');
+  const grid = smallGrid('defaults: { hypervisor: { enabled: true, sandbox: { image: sandbox.img } } }');
   const resources = instantiate(loadPlaybook(ref), templateContext(grid, allNodes(grid)[0]!)).resources;
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-sandbox-removal-'))));

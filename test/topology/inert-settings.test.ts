@@ -22,7 +22,7 @@ describe('sandbox settings where no node runs the hypervisor', () => {
   });
 
   it('are not, where a node that inherits them runs the hypervisor; a node\'s own setting on a node without it is', () => {
-    const text = topology('{ hypervisor: { sandbox: { vcpus: 2 } } }', '          - { name: n1, address: 10.0.0.1, hypervisor: { enabled: true } }\n          - { name: n2, address: 10.0.0.2, hypervisor: { hostReserveMiB: 512 } }');
+    const text = topology('{ hypervisor: { sandbox: { vcpus: 2, image: x.img } } }', '          - { name: n1, address: 10.0.0.1, hypervisor: { enabled: true } }\n          - { name: n2, address: 10.0.0.2, hypervisor: { hostReserveMiB: 512 } }');
     expect(warnings(text)).toEqual(['11:74 hypervisor.hostReserveMiB does nothing here: hypervisor.enabled is false on every node it applies to']);
   });
 });

@@ -14,7 +14,7 @@ regions:
       - name: s1
         nodes:
           - { name: n1, address: 10.0.0.1 }
-          - { name: n2, address: 10.0.0.2, hypervisor: { enabled: true, sandbox: { network: ${node} } } }
+          - { name: n2, address: 10.0.0.2, hypervisor: { enabled: true, sandbox: { network: ${node}, image: x.img } } }
 `;
 
   it('is refused at each place it is written, with the file, line and column and what to use instead', () => {

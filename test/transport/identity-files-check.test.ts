@@ -4,7 +4,7 @@
  * A TCP server on loopback counts the connections the run opened.
  */
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError, InputFileError } from '../../src/errors/index.js';
@@ -106,6 +106,40 @@ describe('identity files checked before any connection', () => {
       expect(err).toBeInstanceOf(InputFileError);
       expect((err as Error).message).toContain(`${join(dir, 'gone-with-n2')} (ENOENT)`);
     });
+  });
+
+  it('an encrypted identity file with no ssh-agent: one error before any connection, naming the file and the ssh-add to run', async () => {
+    const encrypted = writeKey(join(dir, 'id_encrypted'), 'secret').file;
+    const nodes = nodesOf(`port: ${port}, knownHosts: ${join(dir, 'known_hosts')}, identityFile: ${encrypted}`, [1, 2].map((i) => `{ name: n${i}, address: 127.0.0.${i} }`));
+    const saved = process.env.SSH_AUTH_SOCK;
+    delete process.env.SSH_AUTH_SOCK;
+    accepted = 0;
+    try {
+      const fleet = new Fleet();
+      const err = await fleet.readEach(nodes, { concurrency: 5, acceptNewHostKeys: false }, async () => 'read').catch((e: unknown) => e);
+      await fleet.close();
+      expect(err).toBeInstanceOf(InputFileError);
+      expect((err as Error).message).toBe(`the identity file ${encrypted} is encrypted and no ssh-agent is running (SSH_AUTH_SOCK is not set), named by ssh.identityFile of defaults in t.yaml for n1 and n2; gridops cannot ask for a passphrase; no host was contacted`);
+      expect((err as InputFileError).hint).toBe(`start ssh-agent and load the key (\`eval "$(ssh-agent)"; ssh-add ${encrypted}\`) so that SSH_AUTH_SOCK is set when gridops runs; or use an unencrypted key (ssh.identityFile)`);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(accepted).toBe(0);
+    } finally {
+      if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
+    }
+  });
+
+  it('an encrypted identity file is fine with an ssh-agent (which may hold it), or beside a key gridops can use', () => {
+    const encrypted = writeKey(join(dir, 'id_encrypted2'), 'secret').file;
+    const plain = writeKey(join(dir, 'id_plain')).file;
+    expect(() => checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [encrypted] }], () => undefined, '/run/agent.sock')).not.toThrow();
+    expect(() => checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [encrypted, plain] }], () => undefined, undefined)).not.toThrow();
+    expect(() => checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [encrypted] }], () => undefined, undefined)).toThrow(InputFileError);
+  });
+
+  it('an identity file that is a directory stops the run as a missing one does', () => {
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder, { recursive: true });
+    expect(() => checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [folder] }])).toThrow(`cannot read the identity file ${folder} (EISDIR: a directory, not a key), named for a; no host was contacted`);
   });
 
   it('files that are there pass; several missing ones are all named', () => {
