@@ -78,9 +78,9 @@ export function rolloutBatches(hosts: readonly RolloutHost[], rollout: Rollout, 
   const perSubgrid = (subgrid: string) => subgridBudget(rollout.maxUnavailable, sizes.subgrids.get(subgrid) ?? 1, sizes.down?.get(subgrid) ?? 0);
   // A sub-grid with no budget would never get a batch: the run refuses it before any change (check-rolling-budget).
   const voters = (subgrid: string): SubgridVoters => sizes.voters?.get(subgrid) ?? { count: sizes.subgrids.get(subgrid) ?? 1, down: sizes.down?.get(subgrid) ?? 0 };
-  const votersPerSubgrid = (subgrid: string) => voterBudget(voters(subgrid));
-  // A sub-grid of one node has no quorum to keep: its only node restarts (the run warns).
-  const restartsAlone = (h: RolloutHost) => h.voter !== false && voters(h.subgrid).count > 1 && votersPerSubgrid(h.subgrid) === 0;
+  // A sub-grid of one voter has no quorum to keep: its only voter restarts (the run warns), as the node budget allows.
+  const votersPerSubgrid = (subgrid: string) => (voters(subgrid).count <= 1 ? Infinity : voterBudget(voters(subgrid)));
+  const restartsAlone = (h: RolloutHost) => h.voter !== false && votersPerSubgrid(h.subgrid) === 0;
   const blocked = [...new Set(hosts.map((h) => h.subgrid))].filter((sg) => perSubgrid(sg) === 0);
   if (blocked.length) throw new Error(`${blocked.join(', ')}: no node may restart with ${sizes.down?.get(blocked[0]!) ?? 0} already down`);
   const superPeers = hosts.filter((h) => h.superPeer);
@@ -106,6 +106,8 @@ export function rolloutBatches(hosts: readonly RolloutHost[], rollout: Rollout, 
         left.splice(left.indexOf(h), 1);
         if (alone) break;
       }
+      // Every budget above is at least 1 and a voter with none goes alone, so a batch is never empty: guard the loop anyway.
+      if (!batch.length) throw new Error(`no rolling batch fits ${left.map((h) => h.host).join(', ')}`);
       batches.push(batch.map((h) => h.host));
     }
   }

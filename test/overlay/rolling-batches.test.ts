@@ -106,6 +106,13 @@ describe('rolling apply batches keep the voters of every sub-grid a quorum', () 
     expect(rolloutBatches(hosts, rollout, s)).toEqual([['q2', 'q4'], ['q3'], ['p2'], ['q1'], ['p1']]);
   });
 
+  it('a sub-grid of one node has no quorum to keep: its only node restarts, with the super peers of other regions', () => {
+    const hosts = [h('o1', 'o', true), h('a1', 'a', true), h('a2', 'a'), h('a3', 'a')];
+    const rollout = { maxUnavailable: { count: 5 }, healthTimeoutMs: 1 };
+    expect(rolloutBatches(hosts, rollout, sizes(4, { o: 1, a: 3 }))).toEqual([['a2'], ['a3'], ['o1', 'a1']]);
+    expect(rolloutBatches([v('o1', 'o', true, true)], rollout, withVoters(sizes(1, { o: 1 }), { o: { count: 1, down: 0 } }))).toEqual([['o1']]);
+  });
+
   it('with no word from the agents on who votes, every node of a sub-grid counts as a voter', () => {
     const hosts = [h('a1', 'a', true), h('a2', 'a'), h('a3', 'a'), h('a4', 'a')];
     // 4 voters tolerate 1 down; maxUnavailable 3 alone would take a2, a3 and a4 at once.
