@@ -11,6 +11,8 @@ export interface AgentView {
   superPeer: string | null;
   regionPeer: string | null;
   members: number;
+  /** Its sub-grid's voters other than the super peer, as its view lists them (a rolling apply's voter budget); absent from an agent that does not say. */
+  mirrors?: string[];
 }
 
 export const NOT_ANSWERING: AgentView = { role: 'not answering', term: 0, superPeer: null, regionPeer: null, members: 0 };
@@ -41,9 +43,10 @@ export function parseStatusResponse(response: string): AgentView | null {
   const split = response.indexOf('\r\n\r\n');
   if (split < 0 || !/^HTTP\/1\.[01] 200 /.test(response)) return null;
   try {
-    const s = JSON.parse(response.slice(split + 4)) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[] };
+    const s = JSON.parse(response.slice(split + 4)) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[]; mirrors?: unknown };
     if (typeof s.role !== 'string' || !Array.isArray(s.members)) return null;
-    return { role: s.role === 'leader' ? 'super-peer' : s.role, ...(s.regionRole === 'leader' ? { regionRole: 'region-peer' } : {}), term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length };
+    const mirrors = Array.isArray(s.mirrors) && s.mirrors.every((m) => typeof m === 'string') ? { mirrors: s.mirrors as string[] } : {};
+    return { role: s.role === 'leader' ? 'super-peer' : s.role, ...(s.regionRole === 'leader' ? { regionRole: 'region-peer' } : {}), term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length, ...mirrors };
   } catch {
     return null;
   }

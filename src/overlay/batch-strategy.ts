@@ -1,6 +1,6 @@
 import type { Rollout } from '../topology/model.js';
 import type { InitialElection } from './initial-election.js';
-import { rolloutBatches, type RolloutSizes } from './rolling-batches.js';
+import { rolloutBatches, type RolloutSizes, type SubgridVoters } from './rolling-batches.js';
 import type { PeersNow } from './super-peers-now.js';
 
 /** A host with changes, placed in the topology. */
@@ -56,17 +56,25 @@ export function plannedSuperPeersFirst(election: InitialElection | undefined): B
 
 /**
  * A rolling apply (DESIGN, rolling upgrade): batches bounded by `rollout.maxUnavailable`, overall
- * and per sub-grid, ordinary nodes first and the current super peers last (one per region per
- * batch, the region peer last in its region), each gated on the overlay converging. `sizes`
- * counts the whole grid, not just the changed hosts. `asked`: the peers before the first batch;
- * after a gate the loop passes the ones the agents name then.
+ * and per sub-grid, and by each sub-grid's voter quorum, ordinary nodes first and the current
+ * super peers last (one per region per batch, the region peer last in its region), each gated on
+ * the overlay converging. `sizes` counts the whole grid, not just the changed hosts (its `voters`,
+ * from the topology, stand for a sub-grid whose super peer did not say). `asked`: the peers before
+ * the first batch; after a gate the loop passes the ones the agents name then, as the voters change
+ * (restarted mirrors back, autopilot promoting).
  */
 export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow): BatchStrategy {
   return {
     name: 'rolling',
     batches(changed, peers = asked) {
       const { superPeers, regionPeers } = peers;
-      const batches = rolloutBatches(changed.map((h) => ({ host: h.host, region: h.region, subgrid: `${h.region}/${h.subgrid}`, superPeer: superPeers.has(h.host), regionPeer: regionPeers.has(h.host) })), rollout, sizes);
+      const named = peers.voters;
+      // A node down counts as a voter down only if its super peer lists it among the voters.
+      const voters = new Map<string, SubgridVoters>(sizes.voters);
+      for (const [subgrid, names] of named) voters.set(subgrid, { count: names.length, down: names.filter((n) => sizes.downNodes?.has(n)).length });
+      const voter = (host: string, subgrid: string) => (named.has(subgrid) ? { voter: named.get(subgrid)!.includes(host) } : {});
+      const hosts = changed.map((h) => ({ host: h.host, region: h.region, subgrid: `${h.region}/${h.subgrid}`, superPeer: superPeers.has(h.host), regionPeer: regionPeers.has(h.host), ...voter(h.host, `${h.region}/${h.subgrid}`) }));
+      const batches = rolloutBatches(hosts, rollout, { ...sizes, voters });
       return batches.map((hosts) => ({ hosts, label: hosts.every((h) => superPeers.has(h)) ? 'super peers, which hand their role over' : 'nodes', gate: true }));
     },
   };

@@ -7,6 +7,8 @@ export interface RolloutHost {
   subgrid: string;
   superPeer: boolean;
   regionPeer?: boolean;
+  /** Whether it is one of its sub-grid's voters now (its super peer or a mirror); unknown counts as a voter. */
+  voter?: boolean;
 }
 
 /** How many hosts of `size` may be down at once: a count, or a percentage rounded down, at least 1. */
@@ -15,11 +17,33 @@ export function unavailableBudget(maxUnavailable: Rollout['maxUnavailable'], siz
   return Math.max(1, Math.min(size, n));
 }
 
-/** How many of the grid's and each sub-grid's nodes there are, and how many of a sub-grid's are down before the run starts. */
+/** How many voters a sub-grid has (its super peer and mirrors), and how many of them are down. */
+export interface SubgridVoters {
+  count: number;
+  down: number;
+}
+
+/**
+ * How many of the grid's and each sub-grid's nodes there are, how many of a sub-grid's are down
+ * before the run starts (and which: `downNodes`), and a sub-grid's voters; a sub-grid without an
+ * entry in `voters` counts every node as a voter, and every node down as a voter down.
+ */
 export interface RolloutSizes {
   grid: number;
   subgrids: ReadonlyMap<string, number>;
   down?: ReadonlyMap<string, number>;
+  downNodes?: ReadonlySet<string>;
+  voters?: ReadonlyMap<string, SubgridVoters>;
+}
+
+/**
+ * How many of a sub-grid's voters may restart at once and leave its super peer a quorum
+ * (floor(v/2)+1 of v) to hear, minus the voters already down: a super peer that cannot hear a
+ * quorum steps down (CheckQuorum, within about 0.7 s). 0 for 2 voters, or 3 with one down.
+ */
+export function voterBudget(voters: SubgridVoters): number {
+  const quorum = Math.floor(voters.count / 2) + 1;
+  return Math.max(0, voters.count - quorum - voters.down);
 }
 
 /**
@@ -39,15 +63,24 @@ export function subgridBudget(maxUnavailable: Rollout['maxUnavailable'], size: n
  * last and in their own batches, so that a super peer restarts only once the rest of its
  * sub-grid runs the new version and can take its role over. A batch holds at most
  * `maxUnavailable` of the grid and, per sub-grid, `maxUnavailable` of the sub-grid, never its
- * last node still serving. Super peers go one per region per batch, the region peer after the
- * others of its region: the super peers of a region elect its region peer, so restarting several
- * at once can leave the region without one, and a region peer restarted first would see its role
- * move again with each later super peer. Deterministic: hosts keep their given (topology) order.
+ * last node still serving, and no more of its voters than its super peer's quorum spares
+ * (voterBudget); members that do not vote count against the node budget only. Where no voter may
+ * restart and keep the quorum (2 voters, or voters already down), each voter restarts alone in a
+ * batch of its own: its super peer steps down until it is back (the run warns, check-rolling-budget),
+ * and alone that is one sub-grid at a time, not several super peers of a region at once. Super
+ * peers go one per region per batch, the region peer after the others of its region: the super
+ * peers of a region elect its region peer, so restarting several at once can leave the region
+ * without one, and a region peer restarted first would see its role move again with each later
+ * super peer. Deterministic: hosts keep their given (topology) order.
  */
 export function rolloutBatches(hosts: readonly RolloutHost[], rollout: Rollout, sizes: RolloutSizes): string[][] {
   const overall = unavailableBudget(rollout.maxUnavailable, sizes.grid);
   const perSubgrid = (subgrid: string) => subgridBudget(rollout.maxUnavailable, sizes.subgrids.get(subgrid) ?? 1, sizes.down?.get(subgrid) ?? 0);
   // A sub-grid with no budget would never get a batch: the run refuses it before any change (check-rolling-budget).
+  const voters = (subgrid: string): SubgridVoters => sizes.voters?.get(subgrid) ?? { count: sizes.subgrids.get(subgrid) ?? 1, down: sizes.down?.get(subgrid) ?? 0 };
+  // A sub-grid of one voter has no quorum to keep: its only voter restarts (the run warns), as the node budget allows.
+  const votersPerSubgrid = (subgrid: string) => (voters(subgrid).count <= 1 ? Infinity : voterBudget(voters(subgrid)));
+  const restartsAlone = (h: RolloutHost) => h.voter !== false && votersPerSubgrid(h.subgrid) === 0;
   const blocked = [...new Set(hosts.map((h) => h.subgrid))].filter((sg) => perSubgrid(sg) === 0);
   if (blocked.length) throw new Error(`${blocked.join(', ')}: no node may restart with ${sizes.down?.get(blocked[0]!) ?? 0} already down`);
   const superPeers = hosts.filter((h) => h.superPeer);
@@ -57,16 +90,24 @@ export function rolloutBatches(hosts: readonly RolloutHost[], rollout: Rollout, 
     while (left.length) {
       const batch: RolloutHost[] = [];
       const taken = new Map<string, number>();
+      const votersTaken = new Map<string, number>();
       const regions = new Set<string>();
       for (const h of [...left]) {
         if (batch.length >= overall) break;
         if ((taken.get(h.subgrid) ?? 0) >= perSubgrid(h.subgrid)) continue;
         if (h.superPeer && regions.has(h.region)) continue;
+        const alone = restartsAlone(h);
+        if (alone && batch.length > 0) continue;
+        if (!alone && h.voter !== false && (votersTaken.get(h.subgrid) ?? 0) >= votersPerSubgrid(h.subgrid)) continue;
         batch.push(h);
         taken.set(h.subgrid, (taken.get(h.subgrid) ?? 0) + 1);
+        if (h.voter !== false) votersTaken.set(h.subgrid, (votersTaken.get(h.subgrid) ?? 0) + 1);
         regions.add(h.region);
         left.splice(left.indexOf(h), 1);
+        if (alone) break;
       }
+      // Every budget above is at least 1 and a voter with none goes alone, so a batch is never empty: guard the loop anyway.
+      if (!batch.length) throw new Error(`no rolling batch fits ${left.map((h) => h.host).join(', ')}`);
       batches.push(batch.map((h) => h.host));
     }
   }

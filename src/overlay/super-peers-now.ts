@@ -1,9 +1,13 @@
 import type { AgentAnswer } from './convergence.js';
 
-/** The nodes whose agents answer as a super peer now, and those that answer as their region's peer too. */
+/**
+ * The nodes whose agents answer as a super peer now, and those that answer as their region's peer
+ * too; and per `region/sub-grid` whose super peer answered with its mirrors, its voters.
+ */
 export interface PeersNow {
   superPeers: ReadonlySet<string>;
   regionPeers: ReadonlySet<string>;
+  voters: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -13,5 +17,7 @@ export interface PeersNow {
  */
 export function peersNow(answers: readonly AgentAnswer[]): PeersNow {
   const superPeers = answers.filter((a) => a.view.role === 'super-peer');
-  return { superPeers: new Set(superPeers.map((a) => a.node)), regionPeers: new Set(superPeers.filter((a) => a.view.regionRole === 'region-peer').map((a) => a.node)) };
+  // The super peer's own list: it drives the voter set (a member's copy of the view may lag).
+  const voters = new Map(superPeers.filter((a) => a.view.mirrors !== undefined).map((a) => [`${a.region}/${a.subgrid}`, [a.node, ...a.view.mirrors!.filter((m) => m !== a.node)]] as const));
+  return { superPeers: new Set(superPeers.map((a) => a.node)), regionPeers: new Set(superPeers.filter((a) => a.view.regionRole === 'region-peer').map((a) => a.node)), voters };
 }

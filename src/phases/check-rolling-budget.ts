@@ -1,10 +1,10 @@
 import { PlanningError } from '../errors/index.js';
-import { subgridBudget } from '../overlay/rolling-batches.js';
-import type { Rollout } from '../topology/model.js';
+import { subgridBudget, voterBudget } from '../overlay/rolling-batches.js';
+import { allNodes, type Rollout } from '../topology/model.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
-import { nodesDown, rolloutSizes, subgridKey } from './rollout-sizes.js';
+import { mayVote, nodesDown, rolloutSizes, subgridKey } from './rollout-sizes.js';
 
 const shown = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.count}` : `${m.percent}%`);
 
@@ -13,8 +13,13 @@ const shown = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.count}` : `
  * counts against its sub-grid's budget (rolling-batches' subgridBudget): where nothing is left
  * (a sub-grid of 3 with one node down and maxUnavailable 1: one restart more would leave one
  * voter of three, and CheckQuorum makes the super peer step down), the run is refused here,
- * before the question and any change. A sub-grid of one node cannot keep that promise at all:
- * its only agent must restart, and the run says so, naming it.
+ * before the question and any change. The same where the nodes down leave no voter free to
+ * restart (voterBudget: 3 voters and one down, whatever maxUnavailable), counting every node down
+ * that may vote as a voter, since the agents are not asked before the question. A sub-grid of one
+ * node cannot keep that promise at all: its only agent must restart, and the run says so, naming
+ * it. Nor can one of two voters: its super peer hears one of two, no quorum, while the other
+ * restarts. Refusing every sub-grid of two would leave them no rolling apply, so the batches
+ * restart each of those voters alone (rolling-batches) and the run warns, naming the sub-grid.
  */
 export const checkRollingBudget: Phase = {
   title: 'check that a rolling apply keeps a super peer in every sub-grid',
@@ -34,11 +39,33 @@ export const checkRollingBudget: Phase = {
         `bring ${names.join(', ')} back (reachable, agent running) and run again, or leave ${blocked.length === 1 ? 'that sub-grid' : 'those sub-grids'} out (--limit '${blocked.map((sg) => `!${sg}`).join(',')}'); a node gone for good stops counting once the topology drops it`,
       );
     }
+    // Only a node that may vote can cost its super peer the quorum.
+    const voterBlocked = [...new Set(changed.filter((p) => mayVote(p.session.node)).map((p) => subgridKey(p.session.node)))].filter((sg) => {
+      const voters = sizes.voters.get(sg)!;
+      return voters.count > 1 && voters.down > 0 && voterBudget(voters) === 0;
+    });
+    if (voterBlocked.length) {
+      const down = (sg: string) => nodesDown(ctx).filter((n) => subgridKey(n) === sg && mayVote(n)).map((n) => n.name);
+      const why = voterBlocked.map((sg) => {
+        const { count } = sizes.voters.get(sg)!;
+        return `${sg} and keep its super peer: ${down(sg).join(', ')} ${down(sg).length === 1 ? 'is' : 'are'} down (unreachable), counted as ${down(sg).length === 1 ? 'one' : down(sg).length} of its ${count} voters, and its super peer steps down when it hears fewer than ${Math.floor(count / 2) + 1} of them`;
+      });
+      const names = voterBlocked.flatMap(down);
+      throw new PlanningError(
+        `--rolling cannot restart a voter of ${why.join('; nor of ')}; nothing was changed`,
+        `bring ${names.join(', ')} back (reachable, agent running) and run again, or leave ${voterBlocked.length === 1 ? 'that sub-grid' : 'those sub-grids'} out (--limit '${voterBlocked.map((sg) => `!${sg}`).join(',')}'); a node gone for good stops counting once the topology drops it`,
+      );
+    }
     for (const p of changed) {
       const sg = subgridKey(p.session.node);
       if (sizes.subgrids.get(sg) !== 1 || !restartsAgent(p)) continue;
       const name = p.session.node.name;
       ctx.say(`warning: ${sg} has one node, ${name}: --rolling restarts its agent with no other node to hand the super peer role to, so ${sg} has no super peer until ${name} is back (a few seconds); give the sub-grid a second node to keep one throughout`);
+    }
+    const twoVoters = [...new Set(changed.filter((p) => mayVote(p.session.node) && restartsAgent(p)).map((p) => subgridKey(p.session.node)))].filter((sg) => sizes.voters.get(sg)?.count === 2);
+    for (const sg of twoVoters) {
+      const [a, b] = allNodes(ctx.grid).filter((n) => subgridKey(n) === sg && mayVote(n)).map((n) => n.name);
+      ctx.say(`warning: ${sg} has two voters, ${a} and ${b}: --rolling restarts each alone, in a batch of its own, but one of two is no quorum, so ${sg} has no super peer until the restarted one is back (a few seconds); give the sub-grid a third node that may be super peer to keep one throughout`);
     }
   },
 };

@@ -1,4 +1,4 @@
-import type { RolloutSizes } from '../overlay/rolling-batches.js';
+import type { RolloutSizes, SubgridVoters } from '../overlay/rolling-batches.js';
 import { allNodes, type Node } from '../topology/model.js';
 import type { RunContext } from './run-context.js';
 
@@ -6,10 +6,21 @@ import type { RunContext } from './run-context.js';
 export const subgridKey = (node: { region: string; subgrid: string }): string => `${node.region}/${node.subgrid}`;
 
 /**
+ * The mirrors each super peer keeps: gridops writes no `mirrors` into the agent's config, so it
+ * is the agent's default (src/agent/runtime/config.ts).
+ */
+export const AGENT_MIRRORS = 4;
+
+/** Nodes that may vote in their sub-grid: a node with `superPeer: never` is never a voter. */
+export const mayVote = (node: Node): boolean => node.superPeer !== 'never';
+
+/**
  * What a rolling apply's budgets count: the topology's nodes, overall and per sub-grid (not just
  * the changed or `--limit`ed ones), and per sub-grid the nodes of this run that are down before it
  * starts: unreachable. (An agent that is reached but not joined stops the run before its first
  * batch anyway: the overlay must have converged.) A node being decommissioned is not counted.
+ * And per sub-grid the voters the topology implies (expectedVoters), for a sub-grid whose super
+ * peer does not say which they are.
  */
 export function rolloutSizes(ctx: Pick<RunContext, 'grid' | 'unreachable'>): Required<RolloutSizes> {
   const count = (list: readonly { region: string; subgrid: string }[]) => {
@@ -18,7 +29,25 @@ export function rolloutSizes(ctx: Pick<RunContext, 'grid' | 'unreachable'>): Req
     return counts;
   };
   const nodes = allNodes(ctx.grid);
-  return { grid: nodes.length, subgrids: count(nodes), down: count(nodesDown(ctx)) };
+  const down = nodesDown(ctx);
+  return { grid: nodes.length, subgrids: count(nodes), down: count(down), downNodes: new Set(down.map((n) => n.name)), voters: expectedVoters(ctx) };
+}
+
+/**
+ * Per sub-grid, the voters the topology implies: its nodes that may vote, at most a super peer and
+ * AGENT_MIRRORS mirrors (autopilot fills the voter set from them); and, since which of them vote
+ * cannot be told without the agents, every such node down counts as a voter down.
+ */
+export function expectedVoters(ctx: Pick<RunContext, 'grid' | 'unreachable'>): Map<string, SubgridVoters> {
+  const down = new Set(nodesDown(ctx).map((n) => n.name));
+  const voters = new Map<string, SubgridVoters>();
+  for (const n of allNodes(ctx.grid)) {
+    const sg = voters.get(subgridKey(n)) ?? { count: 0, down: 0 };
+    if (mayVote(n)) voters.set(subgridKey(n), { count: sg.count + 1, down: sg.down + (down.has(n.name) ? 1 : 0) });
+    else voters.set(subgridKey(n), sg);
+  }
+  for (const [key, v] of voters) voters.set(key, { count: Math.min(v.count, 1 + AGENT_MIRRORS), down: Math.min(v.down, 1 + AGENT_MIRRORS) });
+  return voters;
 }
 
 /** The topology's nodes of this run that could not be reached (not a dropped node being decommissioned). */

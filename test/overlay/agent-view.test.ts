@@ -30,6 +30,12 @@ describe('asking an agent for its view', () => {
     expect(await ask()).toEqual({ role: 'super-peer', regionRole: 'region-peer', term: 7, superPeer: 'n1', regionPeer: 'n1', members: 3 });
   });
 
+  it('reads the voters its view lists besides the super peer (mirrors), for the rolling voter budget', async () => {
+    body = JSON.stringify({ role: 'mirror', term: 3, superPeer: 'n1', regionPeer: null, members: [], mirrors: ['n2', 'n3'] });
+    code = 200;
+    expect(await ask()).toEqual({ role: 'mirror', term: 3, superPeer: 'n1', regionPeer: null, members: 0, mirrors: ['n2', 'n3'] });
+  });
+
   it('a wildcard bind is asked on loopback', async () => {
     body = JSON.stringify({ role: 'member', term: 2, superPeer: 'n1', regionPeer: null, members: [] });
     expect(await ask('0.0.0.0')).toEqual({ role: 'member', term: 2, superPeer: 'n1', regionPeer: null, members: 0 });

@@ -34,7 +34,7 @@ regions:
  * fake overlay: applying the super peer hands its role to n2; `stuck` never rejoins; applying a
  * host named in `moves` moves the role to the node it names there.
  */
-function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string, string> = {}) {
+function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string, string> = {}, mirrors?: string[]) {
   const order: string[] = [];
   let leader = 'n1';
   const planned: PlannedHost[] = allNodes(g).map((node) => {
@@ -48,7 +48,7 @@ function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string,
       .on(ASK_AGENT, () => {
         const joined = !(stuck === node.name && order.includes(node.name));
         const role = !joined ? 'searching' : node.name === leader ? 'leader' : 'member';
-        return { code: 0, stdout: agentAnswer(JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer: joined ? leader : null, regionPeer: role === 'leader' ? node.name : null, members: [] })) };
+        return { code: 0, stdout: agentAnswer(JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer: joined ? leader : null, regionPeer: role === 'leader' ? node.name : null, members: [], ...(mirrors ? { mirrors: mirrors.filter((m) => m !== leader) } : {}) })) };
       });
     const upgrade = new CommandResource({ name: 'upgrade', command: 'true' });
     return {
@@ -103,10 +103,11 @@ describe('apply in batches, rolling strategy', () => {
   }, 30_000);
 
   it('says so when cutting the hosts left again changes how many batches are left', async () => {
-    // Four nodes, two at a time: n2+n3, then n4, then the super peer n1. Applying n2 makes it the
-    // super peer, so n4 and n1 are both ordinary nodes now, and go in one batch.
+    // Four nodes, two at a time, n3 and n4 the super peer's mirrors (3 voters: one of them at a
+    // time): n2+n3, then n4, then the super peer n1. Applying n2 makes it the super peer, so n4
+    // and n1 are both ordinary nodes now, n1 not a voter, and they go in one batch.
     const g = gridOf(`rollout: { maxUnavailable: 2, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }]\n`);
-    const { planned, order } = fleet(g, undefined, { n2: 'n2' });
+    const { planned, order } = fleet(g, undefined, { n2: 'n2' }, ['n3', 'n4']);
     const { ctx, progress } = contextFor(g, planned, { rolling: true });
     await applyInBatches.run(ctx);
     expect(progress).toContainEqual(expect.stringMatching(/, in 3 batches$/));

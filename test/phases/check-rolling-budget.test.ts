@@ -19,6 +19,12 @@ regions: [{ name: r1, subgrids: [
   { name: s3, nodes: [${node(6)}] }] }]
 `);
 
+/** One sub-grid of 5 nodes. */
+const grid5 = (maxUnavailable = '1') =>
+  gridOf(`rollout: { maxUnavailable: ${maxUnavailable}, healthTimeout: 5s }
+regions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4, 5].map(node).join(', ')}] }] }]
+`);
+
 const RESTART = { name: 'restart-gridagent', command: 'systemctl restart gridagent.service' };
 const newConfig = { kind: 'file', id: 'file /etc/gridagent/config.yaml', action: 'update', summary: 'update /etc/gridagent/config.yaml', path: '/etc/gridagent/config.yaml', fields: [], contentSha256: 'x', sensitive: false } as unknown as Change;
 
@@ -59,9 +65,18 @@ describe('apply --rolling and the nodes already down (review B3)', () => {
     await expect(run).rejects.toMatchObject({ hint: expect.stringMatching(/^bring n3 back .* or leave that sub-grid out \(--limit '!r1\/s1'\)/) });
   });
 
+  it('refuses a sub-grid where the nodes down leave no voter that may restart with its super peer keeping a quorum, however large maxUnavailable', async () => {
+    // maxUnavailable 2: s1 may restart 2 of 3 nodes (never its last), minus n3 down: 1; but n1, n2
+    // and n3 are its 3 voters, n3 down may be one, and restarting n1 or n2 would leave 1 of 3.
+    const run = checkRollingBudget.run(contextWith(grid('2'), ['n3']).ctx);
+    await expect(run).rejects.toThrow(PlanningError);
+    await expect(run).rejects.toThrow('--rolling cannot restart a voter of r1/s1 and keep its super peer: n3 is down (unreachable), counted as one of its 3 voters, and its super peer steps down when it hears fewer than 2 of them; nothing was changed');
+    await expect(run).rejects.toMatchObject({ hint: expect.stringMatching(/^bring n3 back .* or leave that sub-grid out \(--limit '!r1\/s1'\)/) });
+  });
+
   it('a node down in a sub-grid that still has budget left, or in one without changes, does not stop the run', async () => {
-    // maxUnavailable 2: s1 may restart 2 of 3 (never its last), minus n3 down: 1.
-    await expect(checkRollingBudget.run(contextWith(grid('2'), ['n3']).ctx)).resolves.toBeUndefined();
+    // maxUnavailable 2: s1 of 5 nodes may restart 2 (never its last), minus n5 down: 1; 5 voters spare 2, minus n5: 1.
+    await expect(checkRollingBudget.run(contextWith(grid5('2'), ['n5']).ctx)).resolves.toBeUndefined();
     const { ctx } = contextWith(grid(), ['n3']);
     ctx.planned = ctx.planned.map((p) => (p.session.node.subgrid === 's1' ? { ...p, plan: { ...p.plan, changes: [], handlers: [] } } : p));
     await expect(checkRollingBudget.run(ctx)).resolves.toBeUndefined();
@@ -71,11 +86,30 @@ describe('apply --rolling and the nodes already down (review B3)', () => {
   it('warns, naming the sub-grid, when a sub-grid of one node has its only agent restarted (review N4)', async () => {
     const { ctx, said } = contextWith(grid());
     await checkRollingBudget.run(ctx);
-    expect(said).toEqual([expect.stringMatching(/^warning: r1\/s3 has one node, n6: --rolling restarts its agent with no other node to hand the super peer role to, so r1\/s3 has no super peer until n6 is back/)]);
+    expect(said.filter((m) => m.includes('r1/s3'))).toEqual([expect.stringMatching(/^warning: r1\/s3 has one node, n6: --rolling restarts its agent with no other node to hand the super peer role to, so r1\/s3 has no super peer until n6 is back/)]);
     // Nothing to say when its agent does not restart.
     const quiet = contextWith(grid());
     quiet.ctx.planned = quiet.ctx.planned.map((p) => (p.session.node.name === 'n6' ? { ...p, plan: { ...p.plan, handlers: [] } } : p));
     await checkRollingBudget.run(quiet.ctx);
-    expect(quiet.said).toEqual([]);
+    expect(quiet.said.filter((m) => m.includes('r1/s3'))).toEqual([]);
+  });
+
+  it('warns, naming the sub-grid, when a sub-grid of 2 voters has a voter restarted: one of two is no quorum', async () => {
+    const { ctx, said } = contextWith(grid());
+    await checkRollingBudget.run(ctx);
+    expect(said.filter((m) => m.includes('r1/s2'))).toEqual([
+      'warning: r1/s2 has two voters, n4 and n5: --rolling restarts each alone, in a batch of its own, but one of two is no quorum, so r1/s2 has no super peer until the restarted one is back (a few seconds); give the sub-grid a third node that may be super peer to keep one throughout',
+    ]);
+    // A node that may never be super peer does not vote: s1 with n3 `superPeer: never` has 2 voters too.
+    const never = contextWith(gridOf(`rollout: { maxUnavailable: 1, healthTimeout: 5s }
+regions: [{ name: r1, subgrids: [{ name: s1, nodes: [${node(1)}, ${node(2)}, { name: n3, address: 10.0.0.3, superPeer: never }] }] }]
+`));
+    await checkRollingBudget.run(never.ctx);
+    expect(never.said).toEqual([expect.stringMatching(/^warning: r1\/s1 has two voters, n1 and n2: /)]);
+    // Nothing to say when neither voter's agent restarts.
+    const quiet = contextWith(grid());
+    quiet.ctx.planned = quiet.ctx.planned.map((p) => (['n4', 'n5'].includes(p.session.node.name) ? { ...p, plan: { ...p.plan, handlers: [] } } : p));
+    await checkRollingBudget.run(quiet.ctx);
+    expect(quiet.said.filter((m) => m.includes('r1/s2'))).toEqual([]);
   });
 });
