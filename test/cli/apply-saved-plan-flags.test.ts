@@ -1,29 +1,14 @@
-import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Apply from '../../src/commands/apply.js';
+import { runCommand } from '../support/run-command.js';
 import { savedPlan } from './saved-plan-fixture.js';
-
-const root = new URL('../../', import.meta.url).pathname;
 
 const plan = savedPlan();
 
 /** `gridops apply ...argv` in this process: its exit code and what it wrote to stderr. */
-async function apply(...argv: string[]): Promise<{ exit: number; stderr: string }> {
-  const err: string[] = [];
-  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
-  try {
-    await Apply.run(argv, root);
-    return { exit: 0, stderr: err.join('') };
-  } catch (e) {
-    const exit = (e as { oclif?: { exit?: number } }).oclif?.exit;
-    if (exit === undefined) throw e;
-    return { exit, stderr: err.join('') };
-  } finally {
-    write.mockRestore();
-  }
-}
+const apply = (...argv: string[]) => runCommand(Apply, ...argv);
 
 let dir: string;
 let saved: string;
