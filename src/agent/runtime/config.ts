@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -189,7 +190,10 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
     if (set.electionTimeoutMax < set.electionTimeoutMin) throw new AgentConfigError(`${source}: ${name}.electionTimeoutMax must be >= electionTimeoutMin`);
     if (set.electionTimeoutMin <= set.syncInterval) throw new AgentConfigError(`${source}: ${name}.electionTimeoutMin must exceed syncInterval, or healthy leaders get deposed`);
   }
-  const bindIsWildcard = written.bind === '0.0.0.0' || written.bind === '::';
+  // The agent's sockets are IPv4: '::' would pass as a wildcard here only to be refused at start
+  // (bind-address.ts), after the operator had added the advertise address this asks for.
+  if (isIPv6(written.bind)) throw new AgentConfigError(`${source}: bind ${written.bind} is an IPv6 address, and gridagent speaks IPv4 only; write the node's IPv4 address (or 0.0.0.0 with advertise)`);
+  const bindIsWildcard = written.bind === '0.0.0.0';
   if (bindIsWildcard && written.advertise === undefined) throw new AgentConfigError(`${source}: bind is a wildcard; set advertise to the address other nodes should use`);
   return {
     node: written.node,
