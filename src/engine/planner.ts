@@ -64,7 +64,7 @@ export interface HostPlanning {
 export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, births: GroupBirths = NO_BIRTHS, options: PlanHostOptions = {}): Promise<HostPlanning> {
   const reading: Reading = { hold: options.hold ?? false, withoutShell: options.withoutShell ?? false };
   try {
-    const planned = await computeHostPlan(grid, host, playbooks, secrets, births, reading, { previousKernel: options.previousKernel, previousEntries: options.previousEntries, workflowRun: options.workflowRun ?? false });
+    const planned = await computeHostPlan(grid, host, playbooks, secrets, births, reading, { previousKernel: options.previousKernel, previousEntries: options.previousEntries, workflowRun: options.workflowRun ?? false, replacedNetwork: options.replacedNetwork });
     if (reading.withoutShellServed) planned.readWithoutShell = true;
     // Even with nothing to change: the caller ends that shell, with the connection when the run
     // needs no more of the host (phases/connect-and-read.ts).
@@ -84,7 +84,8 @@ export async function planHost(grid: Grid, host: ConnectedHost, playbooks: reado
  * settings as the state recorded them, whose dropped items are swept (playbooks/retired-kernel.ts).
  * `previousEntries`: the playbooks' own kernel entries the state recorded, swept when dropped; with
  * `workflowRun` (the grid's workflow, no `--playbook`) also those of a playbook the host no longer
- * runs (playbooks/retired-entries.ts).
+ * runs (playbooks/retired-entries.ts). `replacedNetwork`: the grid network gridops made that this
+ * run removes first (PlanContext.replacedNetwork).
  */
 export interface PlanHostOptions {
   hold?: boolean;
@@ -92,13 +93,15 @@ export interface PlanHostOptions {
   previousKernel?: RecordedKernel;
   previousEntries?: EntriesByPlaybook;
   workflowRun?: boolean;
+  replacedNetwork?: string;
 }
 
-/** What the state recorded that a host's plan sweeps when the configuration dropped it. */
+/** What the state recorded that a host's plan sweeps when the configuration dropped it, or replaces. */
 interface Recorded {
   previousKernel?: RecordedKernel;
   previousEntries?: EntriesByPlaybook;
   workflowRun: boolean;
+  replacedNetwork?: string;
 }
 
 /** How one host's reads go, and what they left: the held shell, whether one was served without a shell. */
@@ -162,7 +165,7 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   const stale = [...resources.values()].filter((r) => probed.resources.get(r.id)?.probe() !== r.probe());
   if (stale.length) for (const [id, out] of (await readHost(host, stale, 'agent', { hold: false, withoutShell: reading.withoutShell })).outputs) outputs.set(id, out);
   const session: HostSession = { ...host, facts };
-  const ctx: PlanContext = { node, facts, lines: new Map() };
+  const ctx: PlanContext = { node, facts, lines: new Map(), ...(recorded.replacedNetwork === undefined ? {} : { replacedNetwork: recorded.replacedNetwork }) };
   const changes: Change[] = [];
   const notes: Change[] = [];
   for (const [id, resource] of resources) {

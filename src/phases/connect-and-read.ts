@@ -67,8 +67,9 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
           const recorded = recordOf(state, host.node.name, ctx.renamed);
           // A node being decommissioned runs `reset`, whose own removals take every gridops file: no sweep of entries besides.
           const previousEntries = ctx.removing.has(host.node.name) ? undefined : recorded?.kernelEntries;
-          const sweeps = { previousKernel: recorded?.node?.settings?.kernel, previousEntries, workflowRun: !ctx.workflow.adHoc };
-          const planning = await planHost(ctx.grid, host, playbooks, await secretsOnce(), births, { hold, withoutShell: inSync, ...sweeps });
+          const replacedNetwork = ctx.networkRenames.get(host.node.name)?.from;
+          const fromState = { previousKernel: recorded?.node?.settings?.kernel, previousEntries, workflowRun: !ctx.workflow.adHoc, ...(replacedNetwork === undefined ? {} : { replacedNetwork }) };
+          const planning = await planHost(ctx.grid, host, playbooks, await secretsOnce(), births, { hold, withoutShell: inSync, ...fromState });
           ctx.profile.host(host.node.name, 'read', performance.now() - t0);
           if (planning.planned?.readWithoutShell) withoutShell++;
           const held = planning.planned?.held;

@@ -29,9 +29,12 @@ function overlaps(a: string, aPrefix: number, b: string, bPrefix: number): boole
  * but the grid network's bridge would then take that part of the host's traffic. The node's own
  * address inside the range is the same clash, whatever route leads to it. Routes on the grid
  * network's own bridge (it is running, and restarted) and the default route are its own business.
+ * So are those on `replacedBridge`: the bridge of the grid network gridops made and this plan
+ * removes first (a renamed hypervisor.sandbox.network). Only that one: another bridge named like
+ * a grid network's may be another grid's or anyone's, and libvirt would refuse to start beside it.
  */
-export function checkGridNetRoutes(routeLines: readonly string[], arch: string, context: { node: string; nodeAddress: string; network: string; bridge: string }): void {
-  const { node, nodeAddress, network, bridge } = context;
+export function checkGridNetRoutes(routeLines: readonly string[], arch: string, context: { node: string; nodeAddress: string; network: string; bridge: string; replacedBridge?: string }): void {
+  const { node, nodeAddress, network, bridge, replacedBridge } = context;
   const range = `${GRID_NET.address.replace(/\.\d+$/, '.0')}/${GRID_PREFIX}`;
   const cannot = `${node}: the grid network ${network} cannot start here: its fixed range ${range}`;
   const hint = `move that network off ${range} on this host, or set hypervisor.enabled: false for this node`;
@@ -39,7 +42,7 @@ export function checkGridNetRoutes(routeLines: readonly string[], arch: string, 
     throw new PlanningError(`${cannot} holds the node's own address ${nodeAddress}`, `readdress the node off ${range}, or set hypervisor.enabled: false for this node`);
   }
   for (const route of parseRouteLines(routeLines, arch)) {
-    if (route.prefixLength === 0 || route.device === bridge || !overlaps(route.network, route.prefixLength, GRID_NET.address, GRID_PREFIX)) continue;
+    if (route.prefixLength === 0 || route.device === bridge || route.device === replacedBridge || !overlaps(route.network, route.prefixLength, GRID_NET.address, GRID_PREFIX)) continue;
     const to = `${route.network}/${route.prefixLength}`;
     if (route.prefixLength === GRID_PREFIX) {
       throw new PlanningError(`${cannot} is already routed to ${route.device} (${to}), and libvirt refuses to start a network whose range a route has ("Network is already in use by interface ${route.device}")`, hint);

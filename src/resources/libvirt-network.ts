@@ -52,7 +52,9 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
     }
     if (steps.length === 0) return null;
     if (steps.includes('start') || steps.includes('restart')) {
-      checkGridNetRoutes(routesPart.split('\n'), ctx.facts.arch, { node: ctx.node.name, nodeAddress: ctx.node.address, network: this.name, bridge: gridBridgeName(this.name) });
+      // A renamed network's old one still holds the range now, but the rename removes it before this starts.
+      const replaced = ctx.replacedNetwork === undefined ? {} : { replacedBridge: gridBridgeName(ctx.replacedNetwork) };
+      checkGridNetRoutes(routesPart.split('\n'), ctx.facts.arch, { node: ctx.node.name, nodeAddress: ctx.node.address, network: this.name, bridge: gridBridgeName(this.name), ...replaced });
     }
     return {
       kind: 'libvirt-network',

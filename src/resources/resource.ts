@@ -13,6 +13,11 @@ export interface PlanContext {
    * file as read, whose write would undo the first.
    */
   lines?: Map<string, { text: string; mode: string }>;
+  /**
+   * The grid network gridops made on this host and this plan removes before it makes the
+   * topology's (a renamed hypervisor.sandbox.network: phases/renamed-grid-network.ts).
+   */
+  replacedNetwork?: string;
 }
 
 /**

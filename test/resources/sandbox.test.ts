@@ -10,6 +10,7 @@ import type { HostFacts } from '../../src/facts/host-facts.js';
 import type { SandboxDomainChange } from '../../src/plan/change.js';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import type { ImageFile } from '../../src/resources/image-file.js';
+import { checkGridNetRoutes } from '../../src/resources/grid-net-routes.js';
 import { LibvirtNetworkResource, projectNetwork } from '../../src/resources/libvirt-network.js';
 import { escapeXml, parseXml } from '../../src/resources/libvirt-xml.js';
 import { probeSections } from '../../src/resources/probe-sections.js';
@@ -344,6 +345,17 @@ describe('the grid network against the routes the host has (172.31.254.0/24 is f
   it('routes elsewhere, the default route, and the grid network\'s own bridge are fine', () => {
     expect(planError(`${ROUTES}eth1 0000A8C0 00FFFFFF\n${gridBridgeName('grid-net')} 00FE1FAC 00FFFFFF\n`)).toBeUndefined();
     expect(r.diff(absent(ROUTES), ctx())).toMatchObject({ action: 'create' });
+  });
+
+  it("a renamed network's replacement: the old grid network's bridge, which the rename removes first, holds the range, and that alone is no clash", () => {
+    const renamed = new LibvirtNetworkResource('new-net');
+    const oldBridge = `${ROUTES}${gridBridgeName('old-net')} 00FE1FAC 00FFFFFF\n`;
+    const plan = (replacedNetwork?: string) => renamed.diff(absent(oldBridge), { ...ctx(), ...(replacedNetwork ? { replacedNetwork } : {}) });
+    expect(plan('old-net')).toMatchObject({ action: 'create', steps: ['define', 'start', 'autostart'] });
+    // Not a network this run removes (no rename, or another grid's): libvirt would refuse to start, so the plan does.
+    expect(() => plan()).toThrow(/is already routed to gs-old-net/);
+    expect(() => plan('other-net')).toThrow(/is already routed to gs-old-net/);
+    expect(() => checkGridNetRoutes([...ROUTES.trim().split('\n'), 'gs-old-net 00FE1FAC 00FFFFFF', 'eth1 00FE1FAC 00FFFFFF'], 'x86_64', { node: 'n1', nodeAddress: '10.0.0.1', network: 'new-net', bridge: gridBridgeName('new-net'), replacedBridge: gridBridgeName('old-net') })).toThrow(/is already routed to eth1/);
   });
 
   it('a network already running is not started again, so nothing is checked', () => {
