@@ -8,24 +8,25 @@ import { pathToString, positionOf, type SourceDocument } from './source.js';
 
 /**
  * `agent.httpAddress` is the address the agent's HTTP server binds on its node: loopback, a
- * wildcard (0.0.0.0, ::), or the node's own address. Any other address belongs to at most one
- * host, so the agents of the other nodes that inherit it fail to bind and never start. Reported
- * once per place it is written, naming those nodes. A node addressed by DNS name may write its
- * own IP, which cannot be compared here; written above several nodes, it cannot be theirs.
+ * wildcard (0.0.0.0, ::), or one of the node's addresses. Written on a node's own entry it is that
+ * node's word (a management NIC beside the address SSH reaches, which cannot be known here).
+ * Written above several nodes, any other address belongs to at most one of them, so the agents of
+ * the others fail to bind and never start: reported once per place it is written, naming them.
  */
 export function httpAddressProblems(grid: Grid, source: SourceDocument): Problem[] {
-  const byOrigin = new Map<string, { address: string; nodes: Node[] }>();
+  const byOrigin = new Map<string, { address: string; inheritors: number; nodes: Node[] }>();
   for (const node of allNodes(grid)) {
     const address = node.settings.agent.httpAddress;
     const origin = node.origins['agent.httpAddress'];
-    if (origin === undefined || bindsAnywhere(address) || canonicalHost(address) === canonicalHost(node.address)) continue;
     // A node's own entry is the only origin with `.nodes[` in it: the value is that node's alone.
-    if (!isIP(node.address) && origin.includes('.nodes[')) continue;
-    const entry = byOrigin.get(origin) ?? { address, nodes: [] };
-    entry.nodes.push(node);
+    if (origin === undefined || bindsAnywhere(address) || origin.includes('.nodes[')) continue;
+    const entry = byOrigin.get(origin) ?? { address, inheritors: 0, nodes: [] };
+    entry.inheritors++;
+    if (canonicalHost(address) !== canonicalHost(node.address)) entry.nodes.push(node);
     byOrigin.set(origin, entry);
   }
-  return [...byOrigin].flatMap(([origin, { address, nodes }]) => {
+  // Inherited by one node alone, it may be that node's other address as well.
+  return [...byOrigin].filter(([, entry]) => entry.inheritors > 1 && entry.nodes.length).flatMap(([origin, { address, nodes }]) => {
     const path = settingPath(origin, 'agent.httpAddress');
     if (path === undefined) return [];
     return [{
