@@ -6,7 +6,7 @@ import { groupBirths } from '../state/group-births.js';
 import { expectedInSync } from '../state/expected-in-sync.js';
 import type { Phase } from './phase.js';
 import { decommissionKeyRefused, decommissionNotReached } from './decommission-not-reached.js';
-import type { Secrets } from '../playbooks/instantiate.js';
+import { needsGridKey, type Secrets } from '../playbooks/instantiate.js';
 import { loadSecrets, namedKeyFile } from './load-secrets.js';
 import { recordOf } from './renamed-node.js';
 import { unreachableLines } from './unreachable-lines.js';
@@ -47,7 +47,8 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
     async run(ctx) {
       const { options, nodes } = ctx;
       ctx.say(`connecting to ${nodes.length} host${nodes.length === 1 ? '' : 's'} (verified host keys) and reading facts and current state`);
-      namedKeyFile(ctx);
+      // A run that places no key (reset, --playbook qos) does not care how many the topology names.
+      if (needsGridKey([...new Set([...ctx.workflow.byNode.values()].flat())])) namedKeyFile(ctx);
       // Made (the state directory, the grid key, the digest key) once the first host is reached, not
       // before: a run the pre-flight checks stop (an identity file not there), or that reaches no
       // host, leaves nothing behind. Loaded once, shared by every host's read.

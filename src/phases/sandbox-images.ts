@@ -1,18 +1,22 @@
 import { ValidationError } from '../errors/index.js';
 import { usesSandboxImage } from '../playbooks/uses-sandbox-image.js';
 import { imageFileProblems } from '../topology/image-file-check.js';
+import { rereadSource } from '../topology/reread-source.js';
+import { missingImageSettingProblems } from '../topology/sandbox-image-check.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Workflow } from './workflow-playbooks.js';
 
 /**
- * The sandbox image of every node whose playbooks will read it must be a file on this machine:
- * refused here, before any connection, at the line that names it, where each node's plan used to
- * fail after connecting. `workflow`: the run's; without it (validate of the grid's own workflow,
+ * The sandbox image of every node whose playbooks will read it must be set, and a file on this
+ * machine: refused here, before any connection, at the line that enables the hypervisor or names
+ * the image, where each node's plan used to fail after connecting. `workflow`: the run's; without it (validate of the grid's own workflow,
  * whose playbooks it does not load) the nodes with hypervisor.enabled, which run `hypervisor`.
  * Runs that read no image (reset, `--playbook qos`) need none.
  */
 export function checkSandboxImages(grid: Grid, nodes: readonly Node[], workflow?: Workflow): void {
   const reading = nodes.filter((n) => (workflow ? usesSandboxImage(workflow.byNode.get(n.name) ?? [], n.settings) : n.settings.hypervisor.enabled));
-  const problems = imageFileProblems(grid, reading);
+  const unset = reading.filter((n) => n.settings.hypervisor.sandbox.image === undefined);
+  const source = unset.length ? rereadSource(grid.file) : undefined;
+  const problems = [...(source ? missingImageSettingProblems(source, unset) : []), ...imageFileProblems(grid, reading)];
   if (problems.length) throw new ValidationError(problems, grid.file);
 }

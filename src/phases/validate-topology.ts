@@ -1,6 +1,7 @@
 import { statePaths } from '../state/state.js';
 import { selectSite } from '../topology/select-site.js';
 import { checkRunInputs } from './check-inputs.js';
+import { checkGridKeyFile } from './grid-key-file.js';
 import type { Phase } from './phase.js';
 import { checkSandboxImages } from './sandbox-images.js';
 import { selectNodes } from './select-nodes.js';
@@ -22,6 +23,7 @@ export const validateTopology: Phase = {
     ctx.nodes = selectNodes(grid, ctx.options.limit);
     if (ctx.options.site !== undefined) ctx.site = new Set(selectSite(grid, ctx.options.site).map((n) => n.name));
     ctx.workflow = loadWorkflow(grid, ctx.nodes, ctx.options.playbooks, loaded);
+    checkGridKeyFile(grid, ctx.workflow);
     checkSandboxImages(grid, ctx.nodes, ctx.workflow);
   },
 };

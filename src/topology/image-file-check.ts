@@ -1,8 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Problem } from '../errors/problem.js';
 import type { Grid, Node } from './model.js';
 import { settingPath } from './origin-path.js';
-import { parseSource, pathToString, positionOf, writtenAt, type SourceDocument } from './source.js';
+import { rereadSource } from './reread-source.js';
+import { pathToString, positionOf, writtenAt } from './source.js';
 
 /**
  * Each `hypervisor.sandbox.image` of `nodes` (those that will upload it) that is not a file on this
@@ -19,7 +20,7 @@ export function imageFileProblems(grid: Grid, nodes: readonly Node[]): Problem[]
     missing.set(origin, { node, image });
   }
   if (!missing.size) return [];
-  const source = sourceOf(grid.file);
+  const source = rereadSource(grid.file);
   return [...missing].map(([origin, { node, image }]) => {
     const path = settingPath(origin, 'hypervisor.sandbox.image');
     const written = source && path ? writtenAt(source, path) : undefined;
@@ -37,13 +38,5 @@ function isFile(path: string): boolean {
     return statSync(path).isFile();
   } catch {
     return false;
-  }
-}
-
-function sourceOf(file: string): SourceDocument | undefined {
-  try {
-    return parseSource(file, readFileSync(file, 'utf8')).source;
-  } catch {
-    return undefined;
   }
 }

@@ -12,9 +12,7 @@ import { reservedNetworkProblems } from './reserved-network.js';
 import { semanticProblems } from './semantic-check.js';
 import { listenerProblems } from './listener-check.js';
 import { agentVersionProblems } from './agent-version-check.js';
-import { keyFileProblems } from './key-file-check.js';
 import { httpAddressProblems } from './http-address-check.js';
-import { missingImageSettingProblems } from './sandbox-image-check.js';
 import { gridWarnings } from './advice.js';
 import { inertSettings } from './inert-settings.js';
 import { unappliedSettings } from './unapplied-settings.js';
@@ -53,7 +51,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   const found = [...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source)];
   if (found.length === 0) {
     const grid = resolveTopology(source.value as RawTopology, source, text);
-    // Listener clashes, the agent's version, the reserved network, the one key file, a sandbox's image and the agent's HTTP address need the settings each node inherits, so they are checked on the resolved grid.
+    // Listener clashes, the agent's version, the reserved network and the agent's HTTP address need the settings each node inherits, so they are checked on the resolved grid.
     const clashes = resolvedProblems(grid, source);
     if (clashes.length) return { problems: inReadingOrder(clashes), warnings: [], playbooks: grid.playbooks };
     return { grid, problems: [], warnings: inReadingOrder([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source)]), playbooks: grid.playbooks };
@@ -64,9 +62,13 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   return { problems: inReadingOrder([...found, ...resolvedProblems(partial, source)]), warnings: [], playbooks: partial.playbooks };
 }
 
-/** The checks of a resolved grid (or of its sound part): they need the settings each node inherits. */
+/**
+ * The checks of a resolved grid (or of its sound part): they need the settings each node inherits.
+ * The one key file and a sandbox's image are not here: only the runs that read them check them
+ * (phases/grid-key-file.ts, phases/sandbox-images.ts), so reset, state and status commands are not held up.
+ */
 function resolvedProblems(grid: Grid, source: SourceDocument): Problem[] {
-  return [...listenerProblems(grid, source), ...agentVersionProblems(grid, source), ...reservedNetworkProblems(grid, source), ...keyFileProblems(grid, source), ...missingImageSettingProblems(grid, source), ...httpAddressProblems(grid, source)];
+  return [...listenerProblems(grid, source), ...agentVersionProblems(grid, source), ...reservedNetworkProblems(grid, source), ...httpAddressProblems(grid, source)];
 }
 
 /** How a file is checked: `cached`, from a validation of the same bytes by the same build where one was kept (validated-cache.ts). */

@@ -1,17 +1,18 @@
 import type { Problem } from '../errors/problem.js';
 import { namedFew } from '../named-few.js';
-import { allNodes, type Grid, type Node } from './model.js';
+import type { Node } from './model.js';
 import { settingPath } from './origin-path.js';
 import { pathToString, positionOf, type SourceDocument } from './source.js';
 
 /**
- * `hypervisor.enabled: true` on a node that inherits no `hypervisor.sandbox.image`: the hypervisor
- * playbook has no VM to define there. An error at the line that enables it (once per place, naming
- * the nodes), so validate says it rather than each node's plan after connecting.
+ * `hypervisor.enabled: true` on a node of `nodes` (those whose run reads the image) that inherits no
+ * `hypervisor.sandbox.image`: the hypervisor playbook has no VM to define there. An error at the
+ * line that enables it (once per place, naming the nodes), so validate says it rather than each
+ * node's plan after connecting.
  */
-export function missingImageSettingProblems(grid: Grid, source: SourceDocument): Problem[] {
+export function missingImageSettingProblems(source: SourceDocument, nodes: readonly Node[]): Problem[] {
   const byOrigin = new Map<string, Node[]>();
-  for (const node of allNodes(grid)) {
+  for (const node of nodes) {
     const origin = node.origins['hypervisor.enabled'];
     if (!node.settings.hypervisor.enabled || node.settings.hypervisor.sandbox.image !== undefined || origin === undefined) continue;
     byOrigin.set(origin, [...(byOrigin.get(origin) ?? []), node]);
