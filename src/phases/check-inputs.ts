@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors/index.js';
 import { inReadingOrder, type Problem } from '../errors/problem.js';
+import { isAgentPlaybook } from '../playbooks/agent-playbook.js';
 import { agentAddressProblems } from '../topology/agent-address-check.js';
 import { checkTopologyFile, type CheckOptions } from '../topology/load.js';
 import type { Grid } from '../topology/model.js';
@@ -34,8 +35,11 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
   const loaded: LoadedPlaybooks = new Map();
   const checkOwn = ownPlaybooks === 'always' || !adHoc?.length;
   const flagged = adHocPlaybookProblems(adHoc ?? [], loaded);
-  // The grid's workflow runs the agent on every node; an ad-hoc run only with the agent playbook.
-  const runsAgent = !adHoc?.length || adHoc.some((ref) => loaded.get(ref)?.ref === 'agent');
+  // The grid's workflow runs the agent on every node; an ad-hoc run only with the agent playbook, by name or path.
+  const runsAgent = !adHoc?.length || adHoc.some((ref) => {
+    const playbook = loaded.get(ref);
+    return playbook !== undefined && isAgentPlaybook(playbook);
+  });
   const problems = [...check.problems, ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded) : []), ...flagged.problems, ...(check.grid && runsAgent ? agentAddressProblems(check.grid) : [])];
   // A --playbook that names nothing, alone, is the one error it always was; with other problems, it is reported with them.
   if (flagged.unreadable.length === 1 && !problems.length) throw flagged.unreadable[0]!;

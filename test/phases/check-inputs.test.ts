@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../../src/errors/index.js';
 import { checkRunInputs } from '../../src/phases/check-inputs.js';
 import { gridPlaybooks } from '../../src/phases/workflow-playbooks.js';
+import { BUILTIN_PLAYBOOKS_DIR } from '../../src/topology/playbook-reference.js';
 
 /**
  * A run's topology and playbooks are checked together: one ValidationError with every problem of
@@ -112,6 +113,16 @@ describe('a node address the agent cannot bind', () => {
       }),
     ]);
     await expect(checkRunInputs(file, { adHoc: ['agent'] })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('the agent playbook given by its path (or a link to it) rather than its name is the agent playbook too', async () => {
+    const link = join(dir, 'agent-link.yaml');
+    symlinkSync(join(BUILTIN_PLAYBOOKS_DIR, 'agent.yaml'), link);
+    for (const ref of [join(BUILTIN_PLAYBOOKS_DIR, 'agent.yaml'), `./${relative(process.cwd(), join(BUILTIN_PLAYBOOKS_DIR, 'agent.yaml'))}`, link]) {
+      const err = await checkRunInputs(file, { adHoc: [ref] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).problems.map((p) => p.message)).toEqual([expect.stringMatching(/^node n2's address "fd00::2" is an IPv6 address/)]);
+    }
   });
 
   it('an ad-hoc run that does not run the agent reaches the node by its IPv6 address as before', async () => {
