@@ -1,4 +1,5 @@
 import { AGENT_VERSION } from '../agent/version.js';
+import { isAgentPlaybook } from '../playbooks/agent-playbook.js';
 import type { HostOutcome } from '../engine/applier.js';
 import type { PlannedHost } from '../engine/planner.js';
 import { stderrTail } from '../errors/index.js';
@@ -59,7 +60,7 @@ export const recordState: Phase = {
         // The rename's leave, the hypervisor's removal and the old network's run once (renamed-agent.ts, retired-hypervisor.ts, renamed-grid-network.ts): what the host runs is its workflow without them.
         playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK && ref !== GRID_NETWORK_RENAME_PLAYBOOK) : previous?.playbooks ?? [],
         gridopsVersion: GRIDOPS_VERSION,
-        agentVersion: agentVersionAfter(p, ok),
+        agentVersion: agentVersionAfter(p, ok && p.plan.playbooks.some((ref) => isAgentPlaybook({ ref }))),
         ...sandboxMadeRecord({ done: ok && !outcome.refused?.length, ran: p.plan.playbooks, started: p.plan.changes.filter((c) => started.includes(c.id)), oldNetwork: oldNetworkLeft(p.plan.changes, started, outcome) ? ctx.networkRenames.get(outcome.host)?.from : undefined }, node, previous),
         appliedAt: ok ? now : previous?.appliedAt ?? '',
         changesApplied: outcome.applied,
@@ -79,8 +80,8 @@ export const recordState: Phase = {
  * applied there (the facts were read before it, and said "not installed" after a first deploy,
  * review N1); otherwise what the host had. Null still means no agent runs there (nodes-with-agent.ts).
  */
-function agentVersionAfter(p: PlannedHost, ok: boolean): string | null {
-  return ok && p.plan.playbooks.includes('agent') ? AGENT_VERSION : p.session.facts.agentVersion;
+function agentVersionAfter(p: PlannedHost, agentApplied: boolean): string | null {
+  return agentApplied ? AGENT_VERSION : p.session.facts.agentVersion;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isAgentPlaybook } from '../playbooks/agent-playbook.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import { nodesWithAgent } from '../state/nodes-with-agent.js';
 import type { GridState } from '../state/state.js';
@@ -22,7 +23,7 @@ export function leaveUnderOldName(workflow: { byNode: Map<string, LoadedPlaybook
   for (const name of renamedAgentNodes) {
     const playbooks = workflow.byNode.get(name);
     // Not selected by this run (--limit, --site), or its workflow deploys no agent: nothing to hand over here.
-    if (!playbooks?.some((p) => p.ref === 'agent')) continue;
+    if (!playbooks?.some(isAgentPlaybook)) continue;
     playbook ??= loadPlaybook(AGENT_RENAME_PLAYBOOK);
     workflow.byNode.set(name, [playbook, ...playbooks]);
     if (!workflow.refs.includes(AGENT_RENAME_PLAYBOOK)) workflow.refs.unshift(AGENT_RENAME_PLAYBOOK);

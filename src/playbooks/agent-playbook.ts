@@ -10,7 +10,7 @@ const AGENT = 'agent';
  * Whether this is gridops' agent playbook, however the run named it: `agent`, or a path to the
  * built-in file (`./playbooks/agent.yaml`, a link to it), whose `ref` is then that path.
  */
-export function isAgentPlaybook(playbook: LoadedPlaybook): boolean {
+export function isAgentPlaybook(playbook: Pick<LoadedPlaybook, 'ref'>): boolean {
   // A file's ref is its resolved path; another built-in's is a bare name, never a file of the current directory.
   return playbook.ref === AGENT || (isAbsolute(playbook.ref) && realPath(playbook.ref) === realPath(join(BUILTIN_PLAYBOOKS_DIR, `${AGENT}.yaml`)));
 }

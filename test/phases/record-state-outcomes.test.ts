@@ -1,3 +1,4 @@
+import { BUILTIN_PLAYBOOKS_DIR } from '../../src/topology/playbook-reference.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -180,6 +181,9 @@ describe('record the state: the agent version (review N1)', () => {
     const adHoc = await recordRun(dir, { facts: { n1: null, n2: '0.0.9' }, playbooks: ['qos'], outcomes: [{ host: 'n1', status: 'applied', applied: 1 }, { host: 'n2', status: 'applied', applied: 1 }] });
     expect(adHoc.n1.agentVersion).toBeNull();
     expect(adHoc.n2.agentVersion).toBe('0.0.9');
+    // `--playbook ./playbooks/agent.yaml`: the built-in agent playbook named by its path deploys it as well.
+    const byPath = await recordRun(dir, { facts: { n1: null, n2: '0.0.9' }, playbooks: [join(BUILTIN_PLAYBOOKS_DIR, 'agent.yaml')], outcomes: [{ host: 'n1', status: 'applied', applied: 1 }, { host: 'n2', status: 'applied', applied: 1 }] });
+    expect(byPath.n1.agentVersion).toBe(AGENT_VERSION);
   });
 });
 
