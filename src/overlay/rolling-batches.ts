@@ -82,7 +82,7 @@ export function rolloutBatches(hosts: readonly RolloutHost[], rollout: Rollout, 
   const votersPerSubgrid = (subgrid: string) => (voters(subgrid).count <= 1 ? Infinity : voterBudget(voters(subgrid)));
   const restartsAlone = (h: RolloutHost) => h.voter !== false && votersPerSubgrid(h.subgrid) === 0;
   const blocked = [...new Set(hosts.map((h) => h.subgrid))].filter((sg) => perSubgrid(sg) === 0);
-  if (blocked.length) throw new Error(`${blocked.join(', ')}: no node may restart with ${sizes.down?.get(blocked[0]!) ?? 0} already down`);
+  if (blocked.length) throw new Error(`no node may restart in ${blocked.map((sg) => `${sg} (${sizes.down?.get(sg) ?? 0} already down)`).join(' nor in ')}`);
   const superPeers = hosts.filter((h) => h.superPeer);
   const batches: string[][] = [];
   for (const wave of [hosts.filter((h) => !h.superPeer), [...superPeers.filter((h) => !h.regionPeer), ...superPeers.filter((h) => h.regionPeer)]]) {

@@ -5,6 +5,8 @@ import { restartsAgent } from './agent-restarts-at-once.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
 import { mayVote, nodesDown, rolloutSizes, subgridKey } from './rollout-sizes.js';
+import type { RunContext } from './run-context.js';
+import { twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
 
 const shown = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.count}` : `${m.percent}%`);
 
@@ -27,8 +29,7 @@ export const checkRollingBudget: Phase = {
   async run(ctx) {
     const sizes = rolloutSizes(ctx);
     const { maxUnavailable } = ctx.grid.rollout;
-    // The hosts the batches will hold: with changes, not decommissioned (those go last, leaving), only the new site's with --site.
-    const changed = ctx.planned.filter((p) => p.plan.changes.length > 0 && !ctx.removing.has(p.session.node.name) && (!onlyTheSite(ctx) || ctx.site!.has(p.session.node.name)));
+    const changed = rollingHosts(ctx);
     const blocked = [...new Set(changed.map((p) => subgridKey(p.session.node)))].filter((sg) => subgridBudget(maxUnavailable, sizes.subgrids.get(sg) ?? 1, sizes.down.get(sg) ?? 0) === 0);
     if (blocked.length) {
       const down = (sg: string) => nodesDown(ctx).filter((n) => subgridKey(n) === sg).map((n) => n.name);
@@ -46,15 +47,7 @@ export const checkRollingBudget: Phase = {
     });
     if (voterBlocked.length) {
       const down = (sg: string) => nodesDown(ctx).filter((n) => subgridKey(n) === sg && mayVote(n)).map((n) => n.name);
-      const why = voterBlocked.map((sg) => {
-        const { count } = sizes.voters.get(sg)!;
-        return `${sg} and keep its super peer: ${down(sg).join(', ')} ${down(sg).length === 1 ? 'is' : 'are'} down (unreachable), counted as ${down(sg).length === 1 ? 'one' : down(sg).length} of its ${count} voters, and its super peer steps down when it hears fewer than ${Math.floor(count / 2) + 1} of them`;
-      });
-      const names = voterBlocked.flatMap(down);
-      throw new PlanningError(
-        `--rolling cannot restart a voter of ${why.join('; nor of ')}; nothing was changed`,
-        `bring ${names.join(', ')} back (reachable, agent running) and run again, or leave ${voterBlocked.length === 1 ? 'that sub-grid' : 'those sub-grids'} out (--limit '${voterBlocked.map((sg) => `!${sg}`).join(',')}'); a node gone for good stops counting once the topology drops it`,
-      );
+      throw voterBudgetRefusal(voterBlocked.map((sg) => ({ subgrid: sg, count: sizes.voters.get(sg)!.count, down: down(sg) })));
     }
     for (const p of changed) {
       const sg = subgridKey(p.session.node);
@@ -65,7 +58,12 @@ export const checkRollingBudget: Phase = {
     const twoVoters = [...new Set(changed.filter((p) => mayVote(p.session.node) && restartsAgent(p)).map((p) => subgridKey(p.session.node)))].filter((sg) => sizes.voters.get(sg)?.count === 2);
     for (const sg of twoVoters) {
       const [a, b] = allNodes(ctx.grid).filter((n) => subgridKey(n) === sg && mayVote(n)).map((n) => n.name);
-      ctx.say(`warning: ${sg} has two voters, ${a} and ${b}: --rolling restarts each alone, in a batch of its own, but one of two is no quorum, so ${sg} has no super peer until the restarted one is back (a few seconds); give the sub-grid a third node that may be super peer to keep one throughout`);
+      ctx.say(twoVotersWarning(sg, a!, b!));
     }
   },
 };
+
+/** The hosts a rolling apply's batches will hold: with changes, not decommissioned (those go last, leaving), only the new site's with --site. */
+export function rollingHosts(ctx: RunContext): RunContext['planned'] {
+  return ctx.planned.filter((p) => p.plan.changes.length > 0 && !ctx.removing.has(p.session.node.name) && (!onlyTheSite(ctx) || ctx.site!.has(p.session.node.name)));
+}

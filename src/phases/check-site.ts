@@ -25,7 +25,8 @@ export const checkSite: Phase = {
     const unreachable = ctx.plan.hosts.filter((h) => ctx.site!.has(h.host) && h.error);
     if (unreachable.length) ctx.say(`warning: ${unreachable.map((h) => h.host).join(', ')} of the new site could not be planned`);
     // An existing host not reached plans no change only because nothing was read: that is not a pass (review B5).
-    const notChecked = ctx.plan.hosts.filter((h) => !ctx.site!.has(h.host) && h.error?.kind === 'unreachable');
+    // A node being decommissioned is no existing host of the topology (a --site run decommissions none: find-removed-nodes).
+    const notChecked = ctx.plan.hosts.filter((h) => !ctx.site!.has(h.host) && !ctx.recordedOnly.has(h.host) && h.error?.kind === 'unreachable');
     if (notChecked.length) ctx.say(`warning: could not check that the existing ${notChecked.length === 1 ? 'host' : 'hosts'} ${notChecked.map((h) => h.host).join(', ')} ${notChecked.length === 1 ? 'plans' : 'plan'} no change (not reached); this run does not touch ${notChecked.length === 1 ? 'it' : 'them'}`);
     // A site already applied plans nothing: say so, rather than call it new.
     const siteChanges = ctx.plan.hosts.some((h) => ctx.site!.has(h.host) && (h.changes.length > 0 || h.error));

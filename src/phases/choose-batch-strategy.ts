@@ -1,6 +1,7 @@
 import { allAtOnce, onlySite, plannedSuperPeersFirst, removalsLast, rolling, type BatchStrategy } from '../overlay/batch-strategy.js';
 import { peersNow } from '../overlay/super-peers-now.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
+import { checkNamedVoters } from './check-named-voters.js';
 import { overlayBeforeRolling } from './overlay-before-rolling.js';
 import { rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
@@ -8,7 +9,8 @@ import type { RunContext } from './run-context.js';
 /**
  * The strategy of apply's one batch loop: `--rolling` (health-gated batches, the current super
  * peers last, asked from the agents now and again after each gate; refused unless the overlay
- * has converged first, and the nodes already down count against their sub-grid's budget); else
+ * has converged first, or where the voters the agents name leave no voter free to restart, and the
+ * nodes already down count against their sub-grid's budget); else
  * the planned super peers first when the plan elects fresh sub-grids; else every host at once.
  * Nodes being decommissioned go last, once the rest is in place (their agents hand their roles
  * over as they stop).
@@ -22,7 +24,9 @@ export async function chooseBatchStrategy(ctx: RunContext): Promise<BatchStrateg
 async function baseStrategy(ctx: RunContext): Promise<BatchStrategy> {
   if (ctx.options.rolling) {
     const { answers } = await overlayBeforeRolling(ctx);
-    return rolling(ctx.grid.rollout, rolloutSizes(ctx), peersNow(answers));
+    const peers = peersNow(answers);
+    checkNamedVoters(ctx, peers);
+    return rolling(ctx.grid.rollout, rolloutSizes(ctx), peers);
   }
   return ctx.plan.election ? plannedSuperPeersFirst(ctx.plan.election) : allAtOnce;
 }

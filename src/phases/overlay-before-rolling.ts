@@ -1,4 +1,5 @@
 import { InterruptedError, OverlayNotConvergedError } from '../errors/index.js';
+import { namedFew } from '../named-few.js';
 import { pollOverlay, type OverlayCheck } from '../overlay/poll.js';
 import { agentSessions } from './agent-sessions.js';
 import type { RunContext } from './run-context.js';
@@ -11,13 +12,17 @@ import type { RunContext } from './run-context.js';
  * Refused, nothing changed. Hosts whose agent this run installs are not asked: none runs yet.
  */
 export async function overlayBeforeRolling(ctx: RunContext): Promise<OverlayCheck> {
-  const running = agentSessions(ctx).filter((s) => s.facts.agentVersion !== null);
+  const sessions = agentSessions(ctx);
+  const running = sessions.filter((s) => s.facts.agentVersion !== null);
+  // Agents that search for the votes of nodes this run deploys (a first apply that reached only some) wait for a run that deploys those: --rolling never starts.
+  const deployed = sessions.filter((s) => s.facts.agentVersion === null).map((s) => s.node.name);
+  const deploys = deployed.length ? `; if they wait for nodes this run deploys (${namedFew(deployed)}), run apply without --rolling, which deploys them` : '';
   const timeoutMs = ctx.grid.rollout.healthTimeoutMs;
   const check = await pollOverlay(running, { concurrency: ctx.options.concurrency, deadline: Date.now() + timeoutMs, signal: ctx.options.signal });
   if (ctx.interrupted) throw new InterruptedError('interrupted while checking the overlay before the first batch; nothing was changed');
   if (check.agreement.converged) return check;
   throw new OverlayNotConvergedError(
     `--rolling needs a converged overlay to start from, and it did not converge within ${Math.round(timeoutMs / 1000)} s: ${check.agreement.waitingFor.slice(0, 5).join('; ')}; nothing was changed`,
-    `see \`gridops status ${ctx.options.topologyFile}\`; bring back the agents it names (or let an election under way end) and run again`,
+    `see \`gridops status ${ctx.options.topologyFile}\`; bring back the agents it names (or let an election under way end) and run again${deploys}`,
   );
 }

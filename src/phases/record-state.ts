@@ -5,6 +5,7 @@ import type { PlannedHost } from '../engine/planner.js';
 import { stderrTail } from '../errors/index.js';
 import { recordedEntries } from '../playbooks/retired-entries.js';
 import { recordedKernel, sweepsOf } from '../playbooks/retired-kernel.js';
+import { electedGroups, stillRunning, withElections } from '../state/elected-groups.js';
 import { readState, writeState, type HostState } from '../state/state.js';
 import type { BootstrapElectorate } from '../templates/bootstrap-electorate.js';
 import type { Node } from '../topology/model.js';
@@ -27,6 +28,8 @@ export const recordState: Phase = {
   async run(ctx) {
     if (!ctx.outcomes.length) ctx.outcomes = unchangedOutcomes(ctx);
     const state = await readState(ctx.paths.state, ctx.grid.name);
+    // Pruned first as read, too: a group whose nodes were all forgotten (`state rm`) and one of them applied since is being born again.
+    const elected = stillRunning(electedGroups(state), state);
     if (ctx.overlay) state.overlay = ctx.overlay;
     const now = new Date().toISOString();
     for (const outcome of ctx.outcomes) {
@@ -71,6 +74,7 @@ export const recordState: Phase = {
       // A renamed node's old name is forgotten once its host applied; kept after a failure, so the next run sees the rename again.
       if (ok) for (const [from, to] of ctx.renamed) if (to === outcome.host) delete state.hosts[from];
     }
+    state.elected = stillRunning(withElections(elected, ctx.overlay), state);
     await writeState(ctx.paths.state, state);
   },
 };

@@ -1,15 +1,10 @@
+import { DEFAULT_MIRRORS } from '../agent/mirrors.js';
 import type { RolloutSizes, SubgridVoters } from '../overlay/rolling-batches.js';
 import { allNodes, type Node } from '../topology/model.js';
 import type { RunContext } from './run-context.js';
 
 /** The `region/sub-grid` key a rolling apply counts a node under. */
 export const subgridKey = (node: { region: string; subgrid: string }): string => `${node.region}/${node.subgrid}`;
-
-/**
- * The mirrors each super peer keeps: gridops writes no `mirrors` into the agent's config, so it
- * is the agent's default (src/agent/runtime/config.ts).
- */
-export const AGENT_MIRRORS = 4;
 
 /** Nodes that may vote in their sub-grid: a node with `superPeer: never` is never a voter. */
 export const mayVote = (node: Node): boolean => node.superPeer !== 'never';
@@ -35,8 +30,9 @@ export function rolloutSizes(ctx: Pick<RunContext, 'grid' | 'unreachable'>): Req
 
 /**
  * Per sub-grid, the voters the topology implies: its nodes that may vote, at most a super peer and
- * AGENT_MIRRORS mirrors (autopilot fills the voter set from them); and, since which of them vote
- * cannot be told without the agents, every such node down counts as a voter down.
+ * DEFAULT_MIRRORS mirrors (gridops writes no `mirrors` into the agent's config; autopilot fills
+ * the voter set from them); and, since which of them vote cannot be told without the agents,
+ * every such node down counts as a voter down.
  */
 export function expectedVoters(ctx: Pick<RunContext, 'grid' | 'unreachable'>): Map<string, SubgridVoters> {
   const down = new Set(nodesDown(ctx).map((n) => n.name));
@@ -46,7 +42,7 @@ export function expectedVoters(ctx: Pick<RunContext, 'grid' | 'unreachable'>): M
     if (mayVote(n)) voters.set(subgridKey(n), { count: sg.count + 1, down: sg.down + (down.has(n.name) ? 1 : 0) });
     else voters.set(subgridKey(n), sg);
   }
-  for (const [key, v] of voters) voters.set(key, { count: Math.min(v.count, 1 + AGENT_MIRRORS), down: Math.min(v.down, 1 + AGENT_MIRRORS) });
+  for (const [key, v] of voters) voters.set(key, { count: Math.min(v.count, 1 + DEFAULT_MIRRORS), down: Math.min(v.down, 1 + DEFAULT_MIRRORS) });
   return voters;
 }
 

@@ -1,3 +1,4 @@
+import { electedGroups } from './elected-groups.js';
 import { nodesWithAgent } from './nodes-with-agent.js';
 import type { GridState } from './state.js';
 
@@ -8,9 +9,9 @@ import type { GridState } from './state.js';
 export interface GroupBirths {
   /** Nodes that already run an agent (nodesWithAgent). */
   withAgent: ReadonlySet<string>;
-  /** `region/sub-grid` keys whose super peer the recorded overlay names: their first election happened. */
+  /** `region/sub-grid` keys whose super peer a recorded overlay named (elected-groups.ts): their first election happened. */
   electedSubgrids: ReadonlySet<string>;
-  /** Regions whose region peer the recorded overlay names. */
+  /** Regions whose region peer a recorded overlay named. */
   electedRegions: ReadonlySet<string>;
   /** Per `region/sub-grid`: the electorate its first nodes were given (node names), when recorded. */
   subgridElectorates: ReadonlyMap<string, readonly string[]>;
@@ -22,15 +23,14 @@ export interface GroupBirths {
 export const NO_BIRTHS: GroupBirths = { withAgent: new Set(), electedSubgrids: new Set(), electedRegions: new Set(), subgridElectorates: new Map(), regionElectorates: new Map() };
 
 /**
- * A sub-grid (region) counts as elected only from evidence that its election happened: the overlay
- * the last verify recorded names its super peer (region peer). A node running an agent is no such
+ * A sub-grid (region) counts as elected only from evidence that its election happened: an overlay
+ * a verify recorded named its super peer (region peer), kept while the group runs agents (elected-groups.ts). A node running an agent is no such
  * evidence: a first apply that reached one node of three left it waiting for votes that the others
  * never cast when they signed in. The electorates are the ones recorded per host when gridops
  * rendered their bootstrap files; hosts in name order, so two records that differ (a topology
  * changed between two runs before the first election; not written by this version) resolve alike in every run.
  */
 export function groupBirths(state: GridState): GroupBirths {
-  const named = (peers: Record<string, string | null> | undefined) => new Set(Object.entries(peers ?? {}).filter(([, peer]) => peer !== null).map(([group]) => group));
   const subgridElectorates = new Map<string, string[]>();
   const regionElectorates = new Map<string, string[]>();
   for (const name of Object.keys(state.hosts).sort()) {
@@ -40,5 +40,6 @@ export function groupBirths(state: GridState): GroupBirths {
     if (electorate.subgrid && !subgridElectorates.has(key)) subgridElectorates.set(key, electorate.subgrid);
     if (electorate.region && !regionElectorates.has(node.region)) regionElectorates.set(node.region, electorate.region);
   }
-  return { withAgent: nodesWithAgent(state), electedSubgrids: named(state.overlay?.superPeers), electedRegions: named(state.overlay?.regionPeers), subgridElectorates, regionElectorates };
+  const elected = electedGroups(state);
+  return { withAgent: nodesWithAgent(state), electedSubgrids: new Set(elected.subgrids), electedRegions: new Set(elected.regions), subgridElectorates, regionElectorates };
 }

@@ -85,6 +85,12 @@ export interface GridState {
   hosts: Record<string, HostState>;
   /** What the agents agreed on at the end of the last apply that deployed or ran them. */
   overlay?: OverlayRecord;
+  /**
+   * The sub-grids and regions any recorded overlay named a peer for, kept across verifies that did
+   * not ask them (state/elected-groups.ts), until none of their nodes runs an agent. Absent from
+   * states written before it was kept: their overlay then says.
+   */
+  elected?: { subgrids: string[]; regions: string[] };
 }
 
 /**

@@ -61,7 +61,10 @@ describe('rolling apply batches', () => {
   });
 
   it('refuses to cut batches for a sub-grid whose budget is 0 (the run refuses it before any change)', () => {
-    expect(() => rolloutBatches([h('a1', 'a', true), h('a2', 'a')], { maxUnavailable: { count: 1 }, healthTimeoutMs: 1 }, sizes(3, { a: 3 }, { a: 1 }))).toThrow('a: no node may restart');
+    expect(() => rolloutBatches([h('a1', 'a', true), h('a2', 'a')], { maxUnavailable: { count: 1 }, healthTimeoutMs: 1 }, sizes(3, { a: 3 }, { a: 1 }))).toThrow('no node may restart in a (1 already down)');
+    // Each blocked sub-grid with its own count down.
+    const two = sizes(7, { a: 3, b: 4 }, { a: 1, b: 2 });
+    expect(() => rolloutBatches([h('a2', 'a'), h('b2', 'b')], { maxUnavailable: { count: 1 }, healthTimeoutMs: 1 }, two)).toThrow('no node may restart in a (1 already down) nor in b (2 already down)');
   });
 });
 

@@ -199,6 +199,24 @@ describe('apply in batches, rolling, before the first batch (review B3)', () => 
     expect(order).toEqual([]);
   });
 
+  it('where agents search for votes of nodes this run deploys, the hint says a plain apply deploys them: --rolling never could', async () => {
+    const g = grid('1s');
+    const { planned, order } = fleet(g);
+    // A first apply reached n1 and n2 only: they wait for n3's vote, and this run deploys n3's agent.
+    const searching = () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ role: 'searching', term: 1, superPeer: null, regionPeer: null, members: [] })) });
+    for (const p of planned.slice(0, 2)) (p.session.transport as RecordingTransport).on(ASK_AGENT, searching);
+    planned[2] = { ...planned[2]!, session: { ...planned[2]!.session, facts: { ...planned[2]!.session.facts, agentVersion: null } }, managedUnits: new Set(['gridagent.service']) };
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    const run = applyInBatches.run(ctx);
+    await expect(run).rejects.toThrow(OverlayNotConvergedError);
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('if they wait for nodes this run deploys (n3), run apply without --rolling, which deploys them') });
+    expect(order).toEqual([]);
+    // Where no agent is new, the hint does not say so.
+    const settled = fleet(g);
+    (settled.planned[2]!.session.transport as RecordingTransport).on(ASK_AGENT, searching);
+    await expect(applyInBatches.run(contextFor(g, settled.planned, { rolling: true }).ctx)).rejects.toMatchObject({ hint: expect.not.stringContaining('without --rolling') });
+  });
+
   it('counts a node that could not be reached against its sub-grid budget', async () => {
     // Four nodes, maxUnavailable 2: n2 and n3 would go together; with n4 unreachable, one at a time.
     const g = gridOf(`rollout: { maxUnavailable: 2, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }]\n`);

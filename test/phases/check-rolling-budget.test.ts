@@ -1,6 +1,7 @@
 import type { PlannedHost } from '../../src/engine/planner.js';
 import { PlanningError } from '../../src/errors/index.js';
 import { checkRollingBudget } from '../../src/phases/check-rolling-budget.js';
+import { checkNamedVoters } from '../../src/phases/check-named-voters.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { statePaths } from '../../src/state/state.js';
 import type { Change } from '../../src/plan/change.js';
@@ -111,5 +112,32 @@ regions: [{ name: r1, subgrids: [{ name: s1, nodes: [${node(1)}, ${node(2)}, { n
     quiet.ctx.planned = quiet.ctx.planned.map((p) => (['n4', 'n5'].includes(p.session.node.name) ? { ...p, plan: { ...p.plan, handlers: [] } } : p));
     await checkRollingBudget.run(quiet.ctx);
     expect(quiet.said.filter((m) => m.includes('r1/s2'))).toEqual([]);
+  });
+});
+
+/** The voters the super peers name, asked before the first batch, may be fewer than the topology implies. */
+describe('apply --rolling and the voters the agents name (review 4)', () => {
+  const named = (voters: Record<string, string[]>) => ({ superPeers: new Set(Object.values(voters).map((v) => v[0]!)), regionPeers: new Set<string>(), voters: new Map(Object.entries(voters)) });
+
+  it('refuses before the first batch where the named voters, with one down, leave no voter free to restart', async () => {
+    // 5 may vote (budget 5 - 3 - 1 = 1: the pre-check lets it pass), but n1 names n2 and n5 only: 3 voters, n5 down, budget 0.
+    const { ctx } = contextWith(grid5('2'), ['n5']);
+    await expect(checkRollingBudget.run(ctx)).resolves.toBeUndefined();
+    const check = () => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n5'] }));
+    expect(check).toThrow(PlanningError);
+    expect(check).toThrow('--rolling cannot restart a voter of r1/s1 and keep its super peer: n5 is down (unreachable), counted as one of its 3 voters, and its super peer steps down when it hears fewer than 2 of them; nothing was changed');
+    try {
+      check();
+    } catch (err) {
+      expect((err as PlanningError).hint).toMatch(/^bring n5 back .* or leave that sub-grid out \(--limit '!r1\/s1'\)/);
+    }
+    // The node down not among the named voters: the super peer keeps its quorum through one restart.
+    expect(() => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n3'] }))).not.toThrow();
+  });
+
+  it('warns of two voters where the agents name two, though the topology implies more; once, not again where the topology said two', async () => {
+    const { ctx, said } = contextWith(grid());
+    checkNamedVoters(ctx, named({ 'r1/s1': ['n2', 'n3'], 'r1/s2': ['n4', 'n5'] }));
+    expect(said).toEqual([expect.stringMatching(/^warning: r1\/s1 has two voters, n2 and n3: --rolling restarts each alone/)]);
   });
 });

@@ -831,6 +831,24 @@ regions:
     await expect(runApply(options({ site: 'r1/s2', connect: n3Down }))).rejects.toThrow('1 host unreachable');
   });
 
+  it('--site with a dropped node that cannot be reached: not decommissioned, so neither connected nor "not checked" (review 6)', async () => {
+    writeFileSync(topology, twoSubgrids);
+    await runApply(options({ limit: ['n1', 'n2'] }));
+    writeFileSync(topology, twoSubgrids.replace('          - { name: n2, address: 10.0.0.2 }\n', ''));
+    const reached: string[] = [];
+    const n2Gone = async (node: { name: string }) => {
+      reached.push(node.name);
+      if (node.name === 'n2') throw new ConnectionError('n2', 'cannot connect to 10.0.0.2:22 after 2 attempts: connect ECONNREFUSED 10.0.0.2:22');
+      return (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    };
+    const said: string[] = [];
+    // The grid's own workflow (its dry run stubbed: n1 plans changes, allowed), up to the question, answered no.
+    await expect(runApply(options({ playbooks: undefined, site: 'r1/s2', allowExistingChanges: true, connect: n2Gone, confirm: async () => false, progress: (m) => said.push(m) }))).rejects.toThrow(ConfirmationRefusedError);
+    expect(reached).not.toContain('n2');
+    expect(said).toContain('n2 is in the state but not the topology: not decommissioned in a --site run; a full apply removes it');
+    expect(said.filter((m) => m.includes('could not check') || m.includes('decommissioning'))).toEqual([]);
+  });
+
   it('--site: verify runs with an existing host down (its agent is not asked), not with a host of the site down (review B5)', () => {
     const ctx = new RunContext(options({ site: 'r1/s2' }));
     ctx.site = new Set(['n3']);

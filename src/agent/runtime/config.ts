@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SUBGRID_TIMERS, REGION_TIMERS, type Timers } from '../core/timers.js';
+import { DEFAULT_MIRRORS } from '../mirrors.js';
 
 const PeerRegion = Type.Object(
   {
@@ -219,7 +220,7 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
     expect: written.expect ?? bootstrap?.subgrid?.length ?? null,
     regionElectorate: bootstrap?.region ?? null,
     regionExpect: written.regionExpect ?? bootstrap?.region?.length ?? null,
-    mirrors: written.mirrors ?? 4,
+    mirrors: written.mirrors ?? DEFAULT_MIRRORS,
     hysteresis: written.hysteresis ?? 0.25,
     tickMs,
     timers,

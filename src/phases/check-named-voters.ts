@@ -1,0 +1,33 @@
+import { voterBudget } from '../overlay/rolling-batches.js';
+import type { PeersNow } from '../overlay/super-peers-now.js';
+import { restartsAgent } from './agent-restarts-at-once.js';
+import { rollingHosts } from './check-rolling-budget.js';
+import { expectedVoters, nodesDown, subgridKey } from './rollout-sizes.js';
+import type { RunContext } from './run-context.js';
+import { twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
+
+/**
+ * check-rolling-budget judged the voters from the topology (every node that may vote, up to a super
+ * peer and its mirrors); the batches use the voters each super peer names (`peers`, asked before
+ * the first batch), which may be fewer. Where those, with voters down, leave a sub-grid with changes
+ * no voter free to restart, every voter would restart alone and its super peer step down each time:
+ * the run stops here, before any change, as the pre-check would have. Where they are two and the
+ * topology implied otherwise, the pre-check's warning of two voters is said now.
+ */
+export function checkNamedVoters(ctx: RunContext, peers: PeersNow): void {
+  const down = new Set(nodesDown(ctx).map((n) => n.name));
+  const implied = expectedVoters(ctx);
+  const changed = rollingHosts(ctx);
+  const votersChanged = (restarting: typeof changed) => [...new Set(restarting.filter((p) => peers.voters.get(subgridKey(p.session.node))?.includes(p.session.node.name)).map((p) => subgridKey(p.session.node)))];
+  const blocked = votersChanged(changed)
+    .map((subgrid) => {
+      const names = peers.voters.get(subgrid)!;
+      return { subgrid, count: names.length, down: names.filter((n) => down.has(n)) };
+    })
+    .filter((v) => v.count > 1 && v.down.length > 0 && voterBudget({ count: v.count, down: v.down.length }) === 0);
+  if (blocked.length) throw voterBudgetRefusal(blocked);
+  for (const subgrid of votersChanged(changed.filter(restartsAgent))) {
+    const names = peers.voters.get(subgrid)!;
+    if (names.length === 2 && implied.get(subgrid)?.count !== 2) ctx.say(twoVotersWarning(subgrid, names[0]!, names[1]!));
+  }
+}
