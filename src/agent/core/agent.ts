@@ -406,7 +406,9 @@ export class AgentCore {
    */
   stillAVoter(): boolean {
     const view = this.subgrid.view;
-    const subgridVoter = view !== null && !this.subgrid.isLeader() && view.voters.some((peer) => peer.name === this.init.settings.name);
+    // Both voter sets: during the joint view that drops us the new set no longer names us, but the
+    // joint view still needs a majority of the old one, and of two old voters that is us too.
+    const subgridVoter = view !== null && !this.subgrid.isLeader() && allVoters(view).some((peer) => peer.name === this.init.settings.name);
     const holdsSlot = this.leftForGood && this.slotGivenUp === null && (this.subgrid.isLeader() || this.subgrid.groupRole === 'candidate');
     const regionView = this.region.view;
     const slot = this.slotGivenUp;
