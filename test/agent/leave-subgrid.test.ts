@@ -18,13 +18,16 @@ const HANDOVER_DEADLINE_MS = 4_000;
  * the successor (at most 4 s); the node says it leaves for good, keeps answering while stillAVoter()
  * (at most 4 s), then exits. A generator, one step per 10 ms of simulated time, so several can run at once.
  */
-function* leaveForGood(network: SimNetwork, name: string): Generator<void, void> {
+function* leaveForGood(network: SimNetwork, name: string, options: { loseFirstLeave?: boolean } = {}): Generator<void, void> {
   const core = network.core(name)!;
   const asked = core.handover();
   const successorWon = () => core.subgrid.leaderName !== null && core.subgrid.leaderName !== name;
   let until = network.now + HANDOVER_DEADLINE_MS;
   while ((asked.subgrid !== null || asked.region !== null) && network.now < until && !successorWon()) yield;
   core.leave(true);
+  // The simulation sends a node's packets when it drains them after its next step: drained here,
+  // the leave packets are gone (and leave() makes nothing else).
+  if (options.loseFirstLeave === true) core.ready();
   until = network.now + HANDOVER_DEADLINE_MS;
   do yield;
   while (core.stillAVoter() && network.now < until);
@@ -113,11 +116,55 @@ describe('a whole sub-grid leaves a region of two sub-grids', () => {
   });
 });
 
+describe('a leaving node whose leave is lost says it again while it lingers', () => {
+  const seeds = [1, 2, 3, 4, 5];
+
+  test('a sub-grid of two: the other node leads with a view of itself alone', () => {
+    for (const seed of seeds) {
+      const { network, gone } = twoSubgrids(seed, 2);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const leaving = gone.find((name) => name !== superPeer)!;
+      runTogether(network, [leaveForGood(network, leaving, { loseFirstLeave: true })]);
+      network.runFor(30_000);
+      const remaining = network.core(superPeer)!.subgrid;
+      expect({ seed, leads: remaining.isLeader(), voters: remaining.view?.voters.map((peer) => peer.name), oldVoters: remaining.view?.oldVoters }).toEqual({ seed, leads: true, voters: [superPeer], oldVoters: undefined });
+    }
+  });
+
+  test('the last node of a sub-grid, its slotEnds lost: the other sub-grid keeps a region peer', () => {
+    for (const seed of seeds) {
+      const { network, invariant, gone, staying } = twoSubgrids(seed, 1);
+      runTogether(network, [leaveForGood(network, gone[0]!, { loseFirstLeave: true })]);
+      network.runFor(30_000);
+      expectStayingSubgridLeadsRegion({ seed }, regionAfter(network, staying));
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+});
+
 describe('leaving for good while packets are lost', () => {
   // 5 % loss during the leave (none before or after), over 40 seeds: one lost acknowledgement or
   // leave must not leave the remaining voters unable to commit.
   const LOSS = 0.05;
   const seeds = Array.from({ length: 40 }, (_, index) => index + 1);
+
+  test('a sub-grid of two, one node leaves: the other leads with a view of itself alone', () => {
+    const stuck: unknown[] = [];
+    for (const seed of seeds) {
+      const { network, invariant, gone } = twoSubgrids(seed, 2);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const leaving = gone.find((name) => name !== superPeer)!;
+      network.setLoss(LOSS);
+      runTogether(network, [leaveForGood(network, leaving)]);
+      network.setLoss(0);
+      network.runFor(30_000);
+      const remaining = network.core(superPeer)!.subgrid;
+      const voters = remaining.view?.voters.map((peer) => peer.name);
+      if (!remaining.isLeader() || remaining.view?.oldVoters !== undefined || JSON.stringify(voters) !== JSON.stringify([superPeer])) stuck.push({ seed, role: remaining.groupRole, voters, oldVoters: remaining.view?.oldVoters?.map((peer) => peer.name) });
+      expect(invariant.violations).toEqual([]);
+    }
+    expect(stuck).toEqual([]);
+  });
 
   test('a whole sub-grid of 3 at once, in a region of two sub-grids: the other sub-grid keeps a region peer', () => {
     const failed: unknown[] = [];

@@ -161,6 +161,13 @@ export class AgentCore {
   private leftForGood = false;
   /** The region voter slot this node gave up as the last of its sub-grid (leave(true)), until it exits. */
   private slotGivenUp: string | null = null;
+  /** Ticks since this lingering node last said it leaves (repeatLeaveWhileLingering). */
+  private ticksSinceLeaveSaid = 0;
+  /**
+   * How often a lingering node says again that it leaves: the sub-grid's heartbeat interval, for
+   * both tiers (the region's is twice as long, and the host lingers only 4 s).
+   */
+  private readonly leaveRepeatTicks: number;
 
   constructor(private readonly init: AgentInit) {
     const settings = init.settings;
@@ -169,6 +176,7 @@ export class AgentCore {
     this.attrs = { ...settings.attrs };
     this.score = announcedScore(this.attrs, settings.superPeer);
     this.standing = standingScore(this.attrs, settings.superPeer);
+    this.leaveRepeatTicks = { ...SUBGRID_TIMERS, ...settings.timers }.heartbeatInterval;
     const eligible = settings.superPeer !== 'never';
     const subgridHost: GroupHost = {
       send: (out) => this.outbox.push(out),
@@ -299,6 +307,7 @@ export class AgentCore {
     this.reconcileTiers();
     this.region.tick();
     this.directory.tick();
+    this.repeatLeaveWhileLingering();
   }
 
   /**
@@ -380,6 +389,24 @@ export class AgentCore {
     if (lastOfSubgrid) this.slotGivenUp = this.init.settings.subgrid;
     this.subgrid.leave(forGood);
     this.region.leave(forGood, lastOfSubgrid ? this.init.settings.subgrid : undefined);
+    this.ticksSinceLeaveSaid = 0;
+  }
+
+  /**
+   * A node that left for good sends no heartbeat while it lingers, and its `leave` (with `slotEnds`
+   * once it gave the slot up) was one datagram: lost, in a sub-grid of two (or a region of two
+   * slots) the leader never starts the view that drops it, and the node exits still a voter, so
+   * the remaining one can never commit again. So while stillAVoter() holds, it says it again every
+   * heartbeat interval, in place of the heartbeat. Receivers take a repeat as the first: `departed`
+   * is a set, a registry entry already removed changes nothing, and the leader only tries to
+   * advance its view, which moves only while the voters are not yet the desired ones.
+   */
+  private repeatLeaveWhileLingering(): void {
+    if (!this.leftForGood || !this.stillAVoter()) return;
+    if (++this.ticksSinceLeaveSaid < this.leaveRepeatTicks) return;
+    this.ticksSinceLeaveSaid = 0;
+    this.subgrid.leave(true);
+    this.region.leave(true, this.slotGivenUp ?? undefined);
   }
 
   /** Left for good, leading its sub-grid alone, and still holding the sub-grid's region voter slot. */

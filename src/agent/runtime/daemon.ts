@@ -217,9 +217,10 @@ export class AgentDaemon {
   }
 
   /**
-   * After `leave`: keeps ticking and answering until the node holds a view without itself (at most
-   * 4 s), so that its acknowledgement lets the super peer commit the view that drops it. Without it a
-   * sub-grid of two, whose joint view needs both old voters, could never change its view, or elect, again.
+   * After `leave`: keeps ticking and answering (the core repeats its leave meanwhile) until the node
+   * holds a view without itself (at most 4 s), so that its acknowledgement lets the super peer commit
+   * the view that drops it. Without it a sub-grid of two, whose joint view needs both old voters,
+   * could never change its view, or elect, again.
    * The last node of a sub-grid waits the same way for the region view that drops its sub-grid's slot:
    * without it a region of two sub-grids was left with no region peer. A leaving super peer first
    * waits for the rest of its sub-grid to leave, where it all leaves at once (AgentCore.stillAVoter).
