@@ -1,6 +1,7 @@
 import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 import { SimNetwork } from '../../src/agent/sim/network.js';
 import { buildGrid } from '../../src/agent/sim/topology.js';
+import { LEFT_TOO_EARLY } from '../../src/agent/runtime/left-too-early.js';
 
 /**
  * Leaving for good (`gridagent leave`) on the simulated network. The leaving node lingers to
@@ -37,6 +38,13 @@ function* leaveForGood(network: SimNetwork, name: string, options: { loseFirstLe
   network.crash(name);
 }
 
+/** A process that starts `ms` later (gridops starts a removal batch's leaves over SSH, not in the same instant). */
+function* later(network: SimNetwork, ms: number, process: () => Generator<void, void>): Generator<void, void> {
+  const startAt = network.now + ms;
+  while (network.now < startAt) yield;
+  yield* process();
+}
+
 /** Runs the processes side by side until all have exited. */
 function runTogether(network: SimNetwork, processes: Generator<void, void>[]): void {
   let running = processes.filter((process) => !process.next().done);
@@ -65,8 +73,8 @@ function regionAfter(network: SimNetwork, staying: string[]) {
 }
 
 /** The staying sub-grid has a super peer, it is the region peer, and the region view holds its slot alone. */
-function expectStayingSubgridLeadsRegion(context: Record<string, number>, after: ReturnType<typeof regionAfter>): void {
-  expect({ ...context, ...after }).toEqual({ ...context, superPeer: expect.any(String), regionPeer: after.superPeer, slots: ['r0-s1'] });
+function expectStayingSubgridLeadsRegion(context: Record<string, number>, after: ReturnType<typeof regionAfter>, stayingSlot = 'r0-s1'): void {
+  expect({ ...context, ...after }).toEqual({ ...context, superPeer: expect.any(String), regionPeer: after.superPeer, slots: [stayingSlot] });
 }
 
 describe('a node that left for good lingers to acknowledge its removal', () => {
@@ -179,5 +187,69 @@ describe('leaving for good while packets are lost', () => {
       expect(invariant.violations).toEqual([]);
     }
     expect(failed).toEqual([]);
+  });
+});
+
+describe('a super peer that leaves for good without a successor', () => {
+  const seeds = [1, 2, 3, 4, 5];
+
+  test('where the rest of its sub-grid stays, it does not wait the 4 s out still leading: they elect a successor', () => {
+    for (const seed of seeds) {
+      const { network, invariant, gone } = twoSubgrids(seed);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const core = network.core(superPeer)!;
+      // What the daemon does once its handover timed out: leave(true), still leading.
+      core.leave(true);
+      const leftAt = network.now;
+      do network.runFor(10);
+      while (core.stillAVoter() && network.now < leftAt + HANDOVER_DEADLINE_MS);
+      const lingeredMs = network.now - leftAt;
+      network.crash(superPeer);
+      network.runFor(30_000);
+      const successor = gone.find((name) => name !== superPeer && network.core(name)!.subgrid.isLeader()) ?? null;
+      const regionPeer = network.names().find((name) => network.isUp(name) && network.core(name)!.region.isLeader()) ?? null;
+      const slots = regionPeer === null ? null : network.core(regionPeer)!.region.view!.voters.map((peer) => peer.slot).sort();
+      expect({ seed, lingeredUnderASecondAndAHalf: lingeredMs < 1_500, successor, slots }).toEqual({ seed, lingeredUnderASecondAndAHalf: true, successor: expect.any(String), slots: ['r0-s0', 'r0-s1'] });
+      expect(network.core(successor!)!.subgrid.view!.voters.map((peer) => peer.name)).not.toContain(superPeer);
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
+  test('where its whole sub-grid leaves, the others a moment after it: it still waits for them and gives the slot up', () => {
+    for (const seed of seeds) {
+      const { network, invariant } = twoSubgrids(seed);
+      // The sub-grid whose super peer is not region peer leaves (a region peer could not drop its
+      // own sub-grid's slot without its region handover: another case).
+      const [goingSlot, stayingSlot] = network.subgridMembers('r0-s0').some((name) => network.core(name)!.region.isLeader()) ? ['r0-s1', 'r0-s0'] : ['r0-s0', 'r0-s1'];
+      const gone = network.subgridMembers(goingSlot!);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const core = network.core(superPeer)!;
+      function* leavesWithoutSuccessor(): Generator<void, void> {
+        core.leave(true);
+        const until = network.now + HANDOVER_DEADLINE_MS;
+        do yield;
+        while (core.stillAVoter() && network.now < until);
+        network.crash(superPeer);
+      }
+      const others = gone.filter((name) => name !== superPeer).map((name) => later(network, 300, () => leaveForGood(network, name)));
+      runTogether(network, [leavesWithoutSuccessor(), ...others]);
+      network.runFor(30_000);
+      expectStayingSubgridLeadsRegion({ seed }, regionAfter(network, network.subgridMembers(stayingSlot!)), stayingSlot);
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
+  test('where only part of its sub-grid leaves with it, it waits the 4 s out, and says it left still super peer', () => {
+    for (const seed of seeds) {
+      const { network, gone } = twoSubgrids(seed);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const [leavingToo] = gone.filter((name) => name !== superPeer);
+      runTogether(network, [leaveForGood(network, leavingToo!)]);
+      const core = network.core(superPeer)!;
+      core.leave(true);
+      network.runFor(HANDOVER_DEADLINE_MS);
+      expect({ seed, waitingFor: core.lingersFor() }).toEqual({ seed, waitingFor: 'holdsSlot' });
+    }
+    expect(LEFT_TOO_EARLY.holdsSlot).toMatch(/^left while still super peer/);
   });
 });

@@ -82,6 +82,20 @@ export interface AgentInit {
  */
 const REDIRECTED_REGION_TYPES = new Set<Message['type']>(['discover', 'regionQuery', 'preVote', 'vote', 'sync', 'timeoutNow']);
 
+/**
+ * How long after another member of its sub-grid said it leaves for good a leaving super peer still
+ * expects the rest of its sub-grid to follow (apply's removal batch runs `gridagent leave` on them
+ * together): 10 s at the default 100 ms tick, beyond the host's 4 s handover and 4 s linger.
+ */
+const LEAVE_BATCH_TICKS = 100;
+
+/**
+ * What a node that left for good still waits for (AgentCore.lingersFor): its super peer to drop it
+ * from the sub-grid's voters, the rest of its leaving sub-grid (it leads, or stands to, and holds
+ * the region voter slot), or the region peer to drop its sub-grid's slot.
+ */
+export type Lingering = 'subgridVoter' | 'holdsSlot' | 'regionVoter';
+
 /** A member as /status shows it. */
 export interface MemberStatus {
   name: string;
@@ -161,6 +175,8 @@ export class AgentCore {
   private leftForGood = false;
   /** The region voter slot this node gave up as the last of its sub-grid (leave(true)), until it exits. */
   private slotGivenUp: string | null = null;
+  /** Ticks since leave(true). */
+  private ticksSinceLeft = 0;
   /** Ticks since this lingering node last said it leaves (repeatLeaveWhileLingering). */
   private ticksSinceLeaveSaid = 0;
   /**
@@ -307,6 +323,7 @@ export class AgentCore {
     this.reconcileTiers();
     this.region.tick();
     this.directory.tick();
+    if (this.leftForGood) this.ticksSinceLeft++;
     this.repeatLeaveWhileLingering();
   }
 
@@ -384,6 +401,7 @@ export class AgentCore {
    * sub-grid, its region voter slot goes with us.
    */
   leave(forGood = false): void {
+    if (forGood && !this.leftForGood) this.ticksSinceLeft = 0;
     if (forGood) this.leftForGood = true;
     const lastOfSubgrid = this.lastOfSubgridLeaving();
     if (lastOfSubgrid) this.slotGivenUp = this.init.settings.subgrid;
@@ -425,22 +443,40 @@ export class AgentCore {
    * joint one to the slots it drops, so that view says the joint one, which needed us, is committed.
    * (Our acknowledgement of the joint view leaves only once our sub-grid committed it in the slot,
    * a tick or two after we received it, so the joint view itself is not enough.)
-   * A leaving super peer that has not given the slot up waits too: where its whole sub-grid leaves
-   * at once (a removal batch), it is alone, and gives the slot up, only once the others' leaves
-   * arrived; where the others stay (its handover failed), it waits the host's deadline out. So does
-   * a leaving candidate (the target of a handover started before it left): it may still win, and
-   * then holds the slot.
+   * A leaving super peer that has not given the slot up waits too, where its whole sub-grid leaves
+   * at once (a removal batch): it is alone, and gives the slot up, only once the others' leaves
+   * arrived. So does a leaving candidate (the target of a handover started before it left): it may
+   * still win, and then holds the slot. Where the others stay (its handover failed), it waits for
+   * nothing: they elect a successor, which takes the slot over (subgridMayBeLeaving).
    */
   stillAVoter(): boolean {
+    return this.lingersFor() !== null;
+  }
+
+  /** What this node, after leave(true), still waits for (stillAVoter), or null. */
+  lingersFor(): Lingering | null {
     const view = this.subgrid.view;
     // Both voter sets: during the joint view that drops us the new set no longer names us, but the
     // joint view still needs a majority of the old one, and of two old voters that is us too.
     const subgridVoter = view !== null && !this.subgrid.isLeader() && allVoters(view).some((peer) => peer.name === this.init.settings.name);
-    const holdsSlot = this.leftForGood && this.slotGivenUp === null && (this.subgrid.isLeader() || this.subgrid.groupRole === 'candidate');
+    const holdsSlot = this.leftForGood && this.slotGivenUp === null && (this.subgrid.isLeader() || this.subgrid.groupRole === 'candidate') && this.subgridMayBeLeaving();
     const regionView = this.region.view;
     const slot = this.slotGivenUp;
     const regionVoter = slot !== null && regionView !== null && !this.region.isLeader() && allVoters(regionView).some((peer) => voterKey(peer) === slot);
-    return subgridVoter || holdsSlot || regionVoter;
+    if (subgridVoter) return 'subgridVoter';
+    if (holdsSlot) return 'holdsSlot';
+    return regionVoter ? 'regionVoter' : null;
+  }
+
+  /**
+   * Whether the rest of this node's sub-grid may be leaving with it: another member said it leaves
+   * for good lately, or this node's own leave is under a heartbeat interval old (a removal batch's
+   * leaves start over SSH a moment apart, and a super peer without a successor to wait for says it
+   * leaves first). Otherwise nobody else leaves, as when a handover failed, and a leading leaver
+   * lingering on would only keep its sub-grid waiting for it.
+   */
+  private subgridMayBeLeaving(): boolean {
+    return this.subgrid.ticksSinceMemberLeftForGood() <= LEAVE_BATCH_TICKS || this.ticksSinceLeft < this.leaveRepeatTicks;
   }
 
   ready(): Ready {

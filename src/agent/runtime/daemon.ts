@@ -9,6 +9,7 @@ import { readGridKey } from './grid-key.js';
 import { readHostAttributes } from './host-attributes.js';
 import { startHttpServer, stopHttpServer } from './http-server.js';
 import { createLeaveToken, leaveTokenPath } from './leave-token.js';
+import { LEFT_TOO_EARLY } from './left-too-early.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { defineProcessMetrics } from './process-metrics.js';
@@ -228,7 +229,8 @@ export class AgentDaemon {
   private async untilDropped(): Promise<void> {
     const deadline = Date.now() + HANDOVER_DEADLINE_MS;
     while (this.core.stillAVoter() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    if (this.core.stillAVoter()) this.log.warn('left before the super peer (or region peer) dropped this node (or its sub-grid) from the voters', {});
+    const waitingFor = this.core.lingersFor();
+    if (waitingFor !== null) this.log.warn(LEFT_TOO_EARLY[waitingFor], {});
   }
 
   /** Stops ticking and closes the sockets, after the last packets had a moment to leave. */
