@@ -175,8 +175,10 @@ describe('leaving for good while packets are lost', () => {
   });
 
   test('a whole sub-grid of 3 at once, in a region of two sub-grids: the other sub-grid keeps a region peer', () => {
+    // 100 seeds: a leave lost on its way to the handover target, which then leads (seed 81), and a
+    // leaving handover target that stood for region peer (seed 87), each came once in 60 more.
     const failed: unknown[] = [];
-    for (const seed of seeds) {
+    for (const seed of Array.from({ length: 100 }, (_, index) => index + 1)) {
       const { network, invariant, gone, staying } = twoSubgrids(seed, 3);
       network.setLoss(LOSS);
       runTogether(network, gone.map((name) => leaveForGood(network, name)));

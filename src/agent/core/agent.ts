@@ -90,11 +90,12 @@ const REDIRECTED_REGION_TYPES = new Set<Message['type']>(['discover', 'regionQue
 const LEAVE_BATCH_TICKS = 100;
 
 /**
- * What a node that left for good still waits for (AgentCore.lingersFor): its super peer to drop it
+ * What a node that left for good still waits for (AgentCore.lingersFor): to have said it leaves a
+ * second time (its first leave may be lost on its way to a voter that becomes leader), its super peer to drop it
  * from the sub-grid's voters, the rest of its leaving sub-grid (it leads, or stands to, and holds
  * the region voter slot), or the region peer to drop its sub-grid's slot.
  */
-export type Lingering = 'subgridVoter' | 'holdsSlot' | 'regionVoter';
+export type Lingering = 'saidOnce' | 'subgridVoter' | 'holdsSlot' | 'regionVoter';
 
 /** A member as /status shows it. */
 export interface MemberStatus {
@@ -177,6 +178,8 @@ export class AgentCore {
   private slotGivenUp: string | null = null;
   /** Ticks since leave(true). */
   private ticksSinceLeft = 0;
+  /** This lingering node said it leaves a second time (repeatLeaveWhileLingering). */
+  private leaveSaidAgain = false;
   /** Ticks since this lingering node last said it leaves (repeatLeaveWhileLingering). */
   private ticksSinceLeaveSaid = 0;
   /**
@@ -214,7 +217,8 @@ export class AgentCore {
         attrsVersion: 1,
         summary: { subgrid: settings.subgrid, members: this.subgrid.registry.liveCount() },
       }),
-      canStand: () => this.subgrid.isLeader(),
+      // A node that left for good never becomes region peer: it could not drop its own sub-grid's slot.
+      canStand: () => this.subgrid.isLeader() && !this.leftForGood,
       isActive: () => this.subgrid?.isLeader() ?? false,
       otherRegions: () => this.directory.list().map(({ region, regionPeer, term, superPeers, nodes }) => ({ region, regionPeer, term, superPeers, nodes })),
     };
@@ -423,6 +427,7 @@ export class AgentCore {
     if (!this.leftForGood || !this.stillAVoter()) return;
     if (++this.ticksSinceLeaveSaid < this.leaveRepeatTicks) return;
     this.ticksSinceLeaveSaid = 0;
+    this.leaveSaidAgain = true;
     this.subgrid.leave(true);
     this.region.leave(true, this.slotGivenUp ?? undefined);
   }
@@ -463,6 +468,10 @@ export class AgentCore {
     const regionView = this.region.view;
     const slot = this.slotGivenUp;
     const regionVoter = slot !== null && regionView !== null && !this.region.isLeader() && allVoters(regionView).some((peer) => voterKey(peer) === slot);
+    // Even a node no view counts (any more) says it leaves twice: a voter its first leave missed
+    // may win the next election with a registry copy that still holds it, and take it back among
+    // the voters (a registry update lost too), after the old leader dropped it.
+    if (this.leftForGood && !this.leaveSaidAgain) return 'saidOnce';
     if (subgridVoter) return 'subgridVoter';
     if (holdsSlot) return 'holdsSlot';
     return regionVoter ? 'regionVoter' : null;

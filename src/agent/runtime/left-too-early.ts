@@ -6,6 +6,7 @@ import type { Lingering } from '../core/agent.js';
  * tier, and the role, that is left with a gone voter.
  */
 export const LEFT_TOO_EARLY: Record<Lingering, string> = {
+  saidOnce: 'left before saying a second time that it leaves',
   subgridVoter: 'left before the super peer dropped this node from the sub-grid voters',
   holdsSlot:
     'left while still super peer (or standing to be), holding the sub-grid region voter slot: the rest of the sub-grid did not all leave with it; those staying elect a successor, which takes the slot over',
