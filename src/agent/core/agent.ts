@@ -91,9 +91,9 @@ const LEAVE_BATCH_TICKS = 100;
 
 /**
  * What a node that left for good still waits for (AgentCore.lingersFor): to have said it leaves a
- * second time (its first leave may be lost on its way to a voter that becomes leader), its super peer to drop it
- * from the sub-grid's voters, the rest of its leaving sub-grid (it leads, or stands to, and holds
- * the region voter slot), or the region peer to drop its sub-grid's slot.
+ * second time (its first leave may be lost on its way to a voter that becomes leader), its super
+ * peer to drop it from the sub-grid's voters, the rest of its leaving sub-grid (it leads, or stands
+ * to, and holds the region voter slot), or the region peer to drop its sub-grid's slot.
  */
 export type Lingering = 'saidOnce' | 'subgridVoter' | 'holdsSlot' | 'regionVoter';
 
@@ -438,7 +438,8 @@ export class AgentCore {
   }
 
   /**
-   * After leave(true): does this node still hold a view that counts it as a voter? The super peer
+   * After leave(true): does this node still hold a view that counts it as a voter (or has it said it
+   * leaves only once so far)? The super peer
    * drops it by joint consensus, and the joint view needs a majority of the old voters: of two, the
    * leaving one too (Raft's removal of a voter). So it keeps acknowledging until it holds a view
    * without itself; a super peer whose handover failed has no one to wait for. The same holds one
