@@ -1,6 +1,7 @@
 import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 import { SimNetwork } from '../../src/agent/sim/network.js';
 import { buildGrid } from '../../src/agent/sim/topology.js';
+import { LEFT_TOO_EARLY } from '../../src/agent/runtime/left-too-early.js';
 
 /**
  * Leaving for good (`gridagent leave`) on the simulated network. The leaving node lingers to
@@ -18,13 +19,16 @@ const HANDOVER_DEADLINE_MS = 4_000;
  * the successor (at most 4 s); the node says it leaves for good, keeps answering while stillAVoter()
  * (at most 4 s), then exits. A generator, one step per 10 ms of simulated time, so several can run at once.
  */
-function* leaveForGood(network: SimNetwork, name: string): Generator<void, void> {
+function* leaveForGood(network: SimNetwork, name: string, options: { loseFirstLeave?: boolean } = {}): Generator<void, void> {
   const core = network.core(name)!;
   const asked = core.handover();
   const successorWon = () => core.subgrid.leaderName !== null && core.subgrid.leaderName !== name;
   let until = network.now + HANDOVER_DEADLINE_MS;
   while ((asked.subgrid !== null || asked.region !== null) && network.now < until && !successorWon()) yield;
   core.leave(true);
+  // The simulation sends a node's packets when it drains them after its next step: drained here,
+  // the leave packets are gone (and leave() makes nothing else).
+  if (options.loseFirstLeave === true) core.ready();
   until = network.now + HANDOVER_DEADLINE_MS;
   do yield;
   while (core.stillAVoter() && network.now < until);
@@ -32,6 +36,13 @@ function* leaveForGood(network: SimNetwork, name: string): Generator<void, void>
   const exitAt = network.now + 50;
   while (network.now < exitAt) yield;
   network.crash(name);
+}
+
+/** A process that starts `ms` later (gridops starts a removal batch's leaves over SSH, not in the same instant). */
+function* later(network: SimNetwork, ms: number, process: () => Generator<void, void>): Generator<void, void> {
+  const startAt = network.now + ms;
+  while (network.now < startAt) yield;
+  yield* process();
 }
 
 /** Runs the processes side by side until all have exited. */
@@ -59,6 +70,11 @@ function regionAfter(network: SimNetwork, staying: string[]) {
   const regionPeer = staying.find((name) => network.core(name)!.region.isLeader()) ?? null;
   const slots = regionPeer === null ? null : network.core(regionPeer)!.region.view!.voters.map((peer) => peer.slot);
   return { superPeer, regionPeer, slots };
+}
+
+/** The staying sub-grid has a super peer, it is the region peer, and the region view holds its slot alone. */
+function expectStayingSubgridLeadsRegion(context: Record<string, number>, after: ReturnType<typeof regionAfter>, stayingSlot = 'r0-s1'): void {
+  expect({ ...context, ...after }).toEqual({ ...context, superPeer: expect.any(String), regionPeer: after.superPeer, slots: [stayingSlot] });
 }
 
 describe('a node that left for good lingers to acknowledge its removal', () => {
@@ -89,8 +105,7 @@ describe('a whole sub-grid leaves a region of two sub-grids', () => {
       }
       network.runFor(30_000);
       const after = regionAfter(network, staying);
-      expect({ seed, ...after }).toEqual({ seed, superPeer: after.superPeer, regionPeer: after.superPeer, slots: ['r0-s1'] });
-      expect(after.superPeer).not.toBeNull();
+      expectStayingSubgridLeadsRegion({ seed }, after);
       expect(invariant.violations).toEqual([]);
     }
   });
@@ -103,9 +118,140 @@ describe('a whole sub-grid leaves a region of two sub-grids', () => {
       runTogether(network, gone.map((name) => leaveForGood(network, name)));
       network.runFor(30_000);
       const after = regionAfter(network, staying);
-      expect({ seed, nodes, ...after }).toEqual({ seed, nodes, superPeer: after.superPeer, regionPeer: after.superPeer, slots: ['r0-s1'] });
-      expect(after.superPeer).not.toBeNull();
+      expectStayingSubgridLeadsRegion({ seed, nodes }, after);
       expect(invariant.violations).toEqual([]);
     }
+  });
+});
+
+describe('a leaving node whose leave is lost says it again while it lingers', () => {
+  const seeds = [1, 2, 3, 4, 5];
+
+  test('a sub-grid of two: the other node leads with a view of itself alone', () => {
+    for (const seed of seeds) {
+      const { network, gone } = twoSubgrids(seed, 2);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const leaving = gone.find((name) => name !== superPeer)!;
+      runTogether(network, [leaveForGood(network, leaving, { loseFirstLeave: true })]);
+      network.runFor(30_000);
+      const remaining = network.core(superPeer)!.subgrid;
+      expect({ seed, leads: remaining.isLeader(), voters: remaining.view?.voters.map((peer) => peer.name), oldVoters: remaining.view?.oldVoters }).toEqual({ seed, leads: true, voters: [superPeer], oldVoters: undefined });
+    }
+  });
+
+  test('the last node of a sub-grid, its slotEnds lost: the other sub-grid keeps a region peer', () => {
+    for (const seed of seeds) {
+      const { network, invariant, gone, staying } = twoSubgrids(seed, 1);
+      runTogether(network, [leaveForGood(network, gone[0]!, { loseFirstLeave: true })]);
+      network.runFor(30_000);
+      expectStayingSubgridLeadsRegion({ seed }, regionAfter(network, staying));
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+});
+
+describe('leaving for good while packets are lost', () => {
+  // 5 % loss during the leave (none before or after), over 40 seeds: one lost acknowledgement or
+  // leave must not leave the remaining voters unable to commit.
+  const LOSS = 0.05;
+  const seeds = Array.from({ length: 40 }, (_, index) => index + 1);
+
+  test('a sub-grid of two, one node leaves: the other leads with a view of itself alone', () => {
+    const stuck: unknown[] = [];
+    for (const seed of seeds) {
+      const { network, invariant, gone } = twoSubgrids(seed, 2);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const leaving = gone.find((name) => name !== superPeer)!;
+      network.setLoss(LOSS);
+      runTogether(network, [leaveForGood(network, leaving)]);
+      network.setLoss(0);
+      network.runFor(30_000);
+      const remaining = network.core(superPeer)!.subgrid;
+      const voters = remaining.view?.voters.map((peer) => peer.name);
+      if (!remaining.isLeader() || remaining.view?.oldVoters !== undefined || JSON.stringify(voters) !== JSON.stringify([superPeer])) stuck.push({ seed, role: remaining.groupRole, voters, oldVoters: remaining.view?.oldVoters?.map((peer) => peer.name) });
+      expect(invariant.violations).toEqual([]);
+    }
+    expect(stuck).toEqual([]);
+  });
+
+  test('a whole sub-grid of 3 at once, in a region of two sub-grids: the other sub-grid keeps a region peer', () => {
+    // 100 seeds: a leave lost on its way to the handover target, which then leads (seed 81), and a
+    // leaving handover target that stood for region peer (seed 87), each came once in 60 more.
+    const failed: unknown[] = [];
+    for (const seed of Array.from({ length: 100 }, (_, index) => index + 1)) {
+      const { network, invariant, gone, staying } = twoSubgrids(seed, 3);
+      network.setLoss(LOSS);
+      runTogether(network, gone.map((name) => leaveForGood(network, name)));
+      network.setLoss(0);
+      network.runFor(30_000);
+      const after = regionAfter(network, staying);
+      if (after.superPeer === null || after.regionPeer !== after.superPeer || JSON.stringify(after.slots) !== JSON.stringify(['r0-s1'])) failed.push({ seed, ...after });
+      expect(invariant.violations).toEqual([]);
+    }
+    expect(failed).toEqual([]);
+  });
+});
+
+describe('a super peer that leaves for good without a successor', () => {
+  const seeds = [1, 2, 3, 4, 5];
+
+  test('where the rest of its sub-grid stays, it does not wait the 4 s out still leading: they elect a successor', () => {
+    for (const seed of seeds) {
+      const { network, invariant, gone } = twoSubgrids(seed);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const core = network.core(superPeer)!;
+      // What the daemon does once its handover timed out: leave(true), still leading.
+      core.leave(true);
+      const leftAt = network.now;
+      do network.runFor(10);
+      while (core.stillAVoter() && network.now < leftAt + HANDOVER_DEADLINE_MS);
+      const lingeredMs = network.now - leftAt;
+      network.crash(superPeer);
+      network.runFor(30_000);
+      const successor = gone.find((name) => name !== superPeer && network.core(name)!.subgrid.isLeader()) ?? null;
+      const regionPeer = network.names().find((name) => network.isUp(name) && network.core(name)!.region.isLeader()) ?? null;
+      const slots = regionPeer === null ? null : network.core(regionPeer)!.region.view!.voters.map((peer) => peer.slot).sort();
+      expect({ seed, lingeredUnderASecondAndAHalf: lingeredMs < 1_500, successor, slots }).toEqual({ seed, lingeredUnderASecondAndAHalf: true, successor: expect.any(String), slots: ['r0-s0', 'r0-s1'] });
+      expect(network.core(successor!)!.subgrid.view!.voters.map((peer) => peer.name)).not.toContain(superPeer);
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
+  test('where its whole sub-grid leaves, the others a moment after it: it still waits for them and gives the slot up', () => {
+    for (const seed of seeds) {
+      const { network, invariant } = twoSubgrids(seed);
+      // The sub-grid whose super peer is not region peer leaves (a region peer could not drop its
+      // own sub-grid's slot without its region handover: another case).
+      const [goingSlot, stayingSlot] = network.subgridMembers('r0-s0').some((name) => network.core(name)!.region.isLeader()) ? ['r0-s1', 'r0-s0'] : ['r0-s0', 'r0-s1'];
+      const gone = network.subgridMembers(goingSlot!);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const core = network.core(superPeer)!;
+      function* leavesWithoutSuccessor(): Generator<void, void> {
+        core.leave(true);
+        const until = network.now + HANDOVER_DEADLINE_MS;
+        do yield;
+        while (core.stillAVoter() && network.now < until);
+        network.crash(superPeer);
+      }
+      const others = gone.filter((name) => name !== superPeer).map((name) => later(network, 300, () => leaveForGood(network, name)));
+      runTogether(network, [leavesWithoutSuccessor(), ...others]);
+      network.runFor(30_000);
+      expectStayingSubgridLeadsRegion({ seed }, regionAfter(network, network.subgridMembers(stayingSlot!)), stayingSlot);
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
+  test('where only part of its sub-grid leaves with it, it waits the 4 s out, and says it left still super peer', () => {
+    for (const seed of seeds) {
+      const { network, gone } = twoSubgrids(seed);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const [leavingToo] = gone.filter((name) => name !== superPeer);
+      runTogether(network, [leaveForGood(network, leavingToo!)]);
+      const core = network.core(superPeer)!;
+      core.leave(true);
+      network.runFor(HANDOVER_DEADLINE_MS);
+      expect({ seed, waitingFor: core.lingersFor() }).toEqual({ seed, waitingFor: 'holdsSlot' });
+    }
+    expect(LEFT_TOO_EARLY.holdsSlot).toMatch(/^left while still super peer/);
   });
 });

@@ -82,6 +82,21 @@ export interface AgentInit {
  */
 const REDIRECTED_REGION_TYPES = new Set<Message['type']>(['discover', 'regionQuery', 'preVote', 'vote', 'sync', 'timeoutNow']);
 
+/**
+ * How long after another member of its sub-grid said it leaves for good a leaving super peer still
+ * expects the rest of its sub-grid to follow (apply's removal batch runs `gridagent leave` on them
+ * together): 10 s at the default 100 ms tick, beyond the host's 4 s handover and 4 s linger.
+ */
+const LEAVE_BATCH_TICKS = 100;
+
+/**
+ * What a node that left for good still waits for (AgentCore.lingersFor): to have said it leaves a
+ * second time (its first leave may be lost on its way to a voter that becomes leader), its super
+ * peer to drop it from the sub-grid's voters, the rest of its leaving sub-grid (it leads, or stands
+ * to, and holds the region voter slot), or the region peer to drop its sub-grid's slot.
+ */
+export type Lingering = 'saidOnce' | 'subgridVoter' | 'holdsSlot' | 'regionVoter';
+
 /** A member as /status shows it. */
 export interface MemberStatus {
   name: string;
@@ -161,6 +176,17 @@ export class AgentCore {
   private leftForGood = false;
   /** The region voter slot this node gave up as the last of its sub-grid (leave(true)), until it exits. */
   private slotGivenUp: string | null = null;
+  /** Ticks since leave(true). */
+  private ticksSinceLeft = 0;
+  /** This lingering node said it leaves a second time (repeatLeaveWhileLingering). */
+  private leaveSaidAgain = false;
+  /** Ticks since this lingering node last said it leaves (repeatLeaveWhileLingering). */
+  private ticksSinceLeaveSaid = 0;
+  /**
+   * How often a lingering node says again that it leaves: the sub-grid's heartbeat interval, for
+   * both tiers (the region's is twice as long, and the host lingers only 4 s).
+   */
+  private readonly leaveRepeatTicks: number;
 
   constructor(private readonly init: AgentInit) {
     const settings = init.settings;
@@ -169,6 +195,7 @@ export class AgentCore {
     this.attrs = { ...settings.attrs };
     this.score = announcedScore(this.attrs, settings.superPeer);
     this.standing = standingScore(this.attrs, settings.superPeer);
+    this.leaveRepeatTicks = { ...SUBGRID_TIMERS, ...settings.timers }.heartbeatInterval;
     const eligible = settings.superPeer !== 'never';
     const subgridHost: GroupHost = {
       send: (out) => this.outbox.push(out),
@@ -190,7 +217,8 @@ export class AgentCore {
         attrsVersion: 1,
         summary: { subgrid: settings.subgrid, members: this.subgrid.registry.liveCount() },
       }),
-      canStand: () => this.subgrid.isLeader(),
+      // A node that left for good never becomes region peer: it could not drop its own sub-grid's slot.
+      canStand: () => this.subgrid.isLeader() && !this.leftForGood,
       isActive: () => this.subgrid?.isLeader() ?? false,
       otherRegions: () => this.directory.list().map(({ region, regionPeer, term, superPeers, nodes }) => ({ region, regionPeer, term, superPeers, nodes })),
     };
@@ -299,6 +327,8 @@ export class AgentCore {
     this.reconcileTiers();
     this.region.tick();
     this.directory.tick();
+    if (this.leftForGood) this.ticksSinceLeft++;
+    this.repeatLeaveWhileLingering();
   }
 
   /**
@@ -375,11 +405,31 @@ export class AgentCore {
    * sub-grid, its region voter slot goes with us.
    */
   leave(forGood = false): void {
+    if (forGood && !this.leftForGood) this.ticksSinceLeft = 0;
     if (forGood) this.leftForGood = true;
     const lastOfSubgrid = this.lastOfSubgridLeaving();
     if (lastOfSubgrid) this.slotGivenUp = this.init.settings.subgrid;
     this.subgrid.leave(forGood);
     this.region.leave(forGood, lastOfSubgrid ? this.init.settings.subgrid : undefined);
+    this.ticksSinceLeaveSaid = 0;
+  }
+
+  /**
+   * A node that left for good sends no heartbeat while it lingers, and its `leave` (with `slotEnds`
+   * once it gave the slot up) was one datagram: lost, in a sub-grid of two (or a region of two
+   * slots) the leader never starts the view that drops it, and the node exits still a voter, so
+   * the remaining one can never commit again. So while stillAVoter() holds, it says it again every
+   * heartbeat interval, in place of the heartbeat. Receivers take a repeat as the first: `departed`
+   * is a set, a registry entry already removed changes nothing, and the leader only tries to
+   * advance its view, which moves only while the voters are not yet the desired ones.
+   */
+  private repeatLeaveWhileLingering(): void {
+    if (!this.leftForGood || !this.stillAVoter()) return;
+    if (++this.ticksSinceLeaveSaid < this.leaveRepeatTicks) return;
+    this.ticksSinceLeaveSaid = 0;
+    this.leaveSaidAgain = true;
+    this.subgrid.leave(true);
+    this.region.leave(true, this.slotGivenUp ?? undefined);
   }
 
   /** Left for good, leading its sub-grid alone, and still holding the sub-grid's region voter slot. */
@@ -388,7 +438,8 @@ export class AgentCore {
   }
 
   /**
-   * After leave(true): does this node still hold a view that counts it as a voter? The super peer
+   * After leave(true): does this node still hold a view that counts it as a voter (or has it said it
+   * leaves only once so far)? The super peer
    * drops it by joint consensus, and the joint view needs a majority of the old voters: of two, the
    * leaving one too (Raft's removal of a voter). So it keeps acknowledging until it holds a view
    * without itself; a super peer whose handover failed has no one to wait for. The same holds one
@@ -398,20 +449,44 @@ export class AgentCore {
    * joint one to the slots it drops, so that view says the joint one, which needed us, is committed.
    * (Our acknowledgement of the joint view leaves only once our sub-grid committed it in the slot,
    * a tick or two after we received it, so the joint view itself is not enough.)
-   * A leaving super peer that has not given the slot up waits too: where its whole sub-grid leaves
-   * at once (a removal batch), it is alone, and gives the slot up, only once the others' leaves
-   * arrived; where the others stay (its handover failed), it waits the host's deadline out. So does
-   * a leaving candidate (the target of a handover started before it left): it may still win, and
-   * then holds the slot.
+   * A leaving super peer that has not given the slot up waits too, where its whole sub-grid leaves
+   * at once (a removal batch): it is alone, and gives the slot up, only once the others' leaves
+   * arrived. So does a leaving candidate (the target of a handover started before it left): it may
+   * still win, and then holds the slot. Where the others stay (its handover failed), it waits for
+   * nothing: they elect a successor, which takes the slot over (subgridMayBeLeaving).
    */
   stillAVoter(): boolean {
+    return this.lingersFor() !== null;
+  }
+
+  /** What this node, after leave(true), still waits for (stillAVoter), or null. */
+  lingersFor(): Lingering | null {
     const view = this.subgrid.view;
-    const subgridVoter = view !== null && !this.subgrid.isLeader() && view.voters.some((peer) => peer.name === this.init.settings.name);
-    const holdsSlot = this.leftForGood && this.slotGivenUp === null && (this.subgrid.isLeader() || this.subgrid.groupRole === 'candidate');
+    // Both voter sets: during the joint view that drops us the new set no longer names us, but the
+    // joint view still needs a majority of the old one, and of two old voters that is us too.
+    const subgridVoter = view !== null && !this.subgrid.isLeader() && allVoters(view).some((peer) => peer.name === this.init.settings.name);
+    const holdsSlot = this.leftForGood && this.slotGivenUp === null && (this.subgrid.isLeader() || this.subgrid.groupRole === 'candidate') && this.subgridMayBeLeaving();
     const regionView = this.region.view;
     const slot = this.slotGivenUp;
     const regionVoter = slot !== null && regionView !== null && !this.region.isLeader() && allVoters(regionView).some((peer) => voterKey(peer) === slot);
-    return subgridVoter || holdsSlot || regionVoter;
+    // Even a node no view counts (any more) says it leaves twice: a voter its first leave missed
+    // may win the next election with a registry copy that still holds it, and take it back among
+    // the voters (a registry update lost too), after the old leader dropped it.
+    if (this.leftForGood && !this.leaveSaidAgain) return 'saidOnce';
+    if (subgridVoter) return 'subgridVoter';
+    if (holdsSlot) return 'holdsSlot';
+    return regionVoter ? 'regionVoter' : null;
+  }
+
+  /**
+   * Whether the rest of this node's sub-grid may be leaving with it: another member said it leaves
+   * for good lately, or this node's own leave is under a heartbeat interval old (a removal batch's
+   * leaves start over SSH a moment apart, and a super peer without a successor to wait for says it
+   * leaves first). Otherwise nobody else leaves, as when a handover failed, and a leading leaver
+   * lingering on would only keep its sub-grid waiting for it.
+   */
+  private subgridMayBeLeaving(): boolean {
+    return this.subgrid.ticksSinceMemberLeftForGood() <= LEAVE_BATCH_TICKS || this.ticksSinceLeft < this.leaveRepeatTicks;
   }
 
   ready(): Ready {

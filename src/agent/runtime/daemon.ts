@@ -9,6 +9,7 @@ import { readGridKey } from './grid-key.js';
 import { readHostAttributes } from './host-attributes.js';
 import { startHttpServer, stopHttpServer } from './http-server.js';
 import { createLeaveToken, leaveTokenPath } from './leave-token.js';
+import { LEFT_TOO_EARLY } from './left-too-early.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { defineProcessMetrics } from './process-metrics.js';
@@ -217,9 +218,10 @@ export class AgentDaemon {
   }
 
   /**
-   * After `leave`: keeps ticking and answering until the node holds a view without itself (at most
-   * 4 s), so that its acknowledgement lets the super peer commit the view that drops it. Without it a
-   * sub-grid of two, whose joint view needs both old voters, could never change its view, or elect, again.
+   * After `leave`: keeps ticking and answering (the core repeats its leave meanwhile) until the node
+   * holds a view without itself (at most 4 s), so that its acknowledgement lets the super peer commit
+   * the view that drops it. Without it a sub-grid of two, whose joint view needs both old voters,
+   * could never change its view, or elect, again.
    * The last node of a sub-grid waits the same way for the region view that drops its sub-grid's slot:
    * without it a region of two sub-grids was left with no region peer. A leaving super peer first
    * waits for the rest of its sub-grid to leave, where it all leaves at once (AgentCore.stillAVoter).
@@ -227,7 +229,8 @@ export class AgentDaemon {
   private async untilDropped(): Promise<void> {
     const deadline = Date.now() + HANDOVER_DEADLINE_MS;
     while (this.core.stillAVoter() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    if (this.core.stillAVoter()) this.log.warn('left before the super peer (or region peer) dropped this node (or its sub-grid) from the voters', {});
+    const waitingFor = this.core.lingersFor();
+    if (waitingFor !== null) this.log.warn(LEFT_TOO_EARLY[waitingFor], {});
   }
 
   /** Stops ticking and closes the sockets, after the last packets had a moment to leave. */

@@ -148,6 +148,11 @@ export class GroupEngine {
     return this.membership.isAlone();
   }
 
+  /** Ticks since another member last said it leaves for good (Infinity if none has). */
+  ticksSinceMemberLeftForGood(): number {
+    return this.ctx.now - this.membership.lastLeftForGoodAt;
+  }
+
   // ---- the sub-grid's region voter slot (region-slot.ts) ------------------------------------
 
   /** This sub-grid's region voter slot, as the view holds it. */

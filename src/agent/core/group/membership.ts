@@ -32,6 +32,8 @@ export class Membership {
   private greetedAt = Number.NEGATIVE_INFINITY;
   /** Members (and region voter slots) that left for good: never kept as voters (cleared if they sign in again). */
   readonly departed = new Set<string>();
+  /** The tick another member's (or slot's) leave for good was last heard: a removal batch may be under way. */
+  lastLeftForGoodAt = Number.NEGATIVE_INFINITY;
   /**
    * This node left for good (leave(true)) and only lingers to acknowledge the view that drops it:
    * it sends no heartbeat, so the leader's "not known" answer cannot make it join again.
@@ -201,6 +203,7 @@ export class Membership {
       // copy), so that a successor leader elected before the next sync does not keep it.
       this.departed.add(message.from);
       if (message.slotEnds !== undefined) this.departed.add(message.slotEnds);
+      this.lastLeftForGoodAt = ctx.now;
       if (ctx.role !== 'leader') ctx.registry.leave(message.from, message.incarnation);
     }
     if (ctx.role !== 'leader') return;
