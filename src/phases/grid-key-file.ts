@@ -1,8 +1,8 @@
 import { ValidationError } from '../errors/index.js';
 import { needsGridKey } from '../playbooks/instantiate.js';
 import { keyFileProblems } from '../topology/key-file-check.js';
-import { rereadSource } from '../topology/reread-source.js';
-import type { Grid } from '../topology/model.js';
+import { rereadSourceForCheck } from '../topology/reread-source.js';
+import { allNodes, type Grid } from '../topology/model.js';
 import type { Workflow } from './workflow-playbooks.js';
 
 /**
@@ -13,7 +13,8 @@ import type { Workflow } from './workflow-playbooks.js';
  */
 export function checkGridKeyFile(grid: Grid, workflow?: Workflow): void {
   if (workflow && !needsGridKey([...new Set([...workflow.byNode.values()].flat())])) return;
-  const source = rereadSource(grid.file);
-  const problems = source ? keyFileProblems(grid, source) : [];
+  // The file is parsed again only for the positions of a problem: one key file (nearly every run) has none.
+  if (new Set(allNodes(grid).map((n) => n.settings.agent.keyFile).filter((f) => f !== undefined)).size < 2) return;
+  const problems = keyFileProblems(grid, rereadSourceForCheck(grid.file, 'agent.keyFile'));
   if (problems.length) throw new ValidationError(problems, grid.file);
 }

@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors/index.js';
 import { usesSandboxImage } from '../playbooks/uses-sandbox-image.js';
 import { imageFileProblems } from '../topology/image-file-check.js';
-import { rereadSource } from '../topology/reread-source.js';
+import { rereadSourceForCheck } from '../topology/reread-source.js';
 import { missingImageSettingProblems } from '../topology/sandbox-image-check.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Workflow } from './workflow-playbooks.js';
@@ -16,7 +16,6 @@ import type { Workflow } from './workflow-playbooks.js';
 export function checkSandboxImages(grid: Grid, nodes: readonly Node[], workflow?: Workflow): void {
   const reading = nodes.filter((n) => (workflow ? usesSandboxImage(workflow.byNode.get(n.name) ?? [], n.settings) : n.settings.hypervisor.enabled));
   const unset = reading.filter((n) => n.settings.hypervisor.sandbox.image === undefined);
-  const source = unset.length ? rereadSource(grid.file) : undefined;
-  const problems = [...(source ? missingImageSettingProblems(source, unset) : []), ...imageFileProblems(grid, reading)];
+  const problems = [...(unset.length ? missingImageSettingProblems(rereadSourceForCheck(grid.file, 'hypervisor.sandbox.image'), unset) : []), ...imageFileProblems(grid, reading)];
   if (problems.length) throw new ValidationError(problems, grid.file);
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { InputFileError } from '../errors/index.js';
 import { parseSource, type SourceDocument } from './source.js';
 
 /**
@@ -11,4 +12,15 @@ export function rereadSource(file: string): SourceDocument | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The topology file parsed again, for a check whose problems must carry positions: a file that
+ * cannot be read now (moved or deleted since it was loaded) stops the run, where an empty list of
+ * problems would have let it pass unchecked.
+ */
+export function rereadSourceForCheck(file: string, check: string): SourceDocument {
+  const source = rereadSource(file);
+  if (source === undefined) throw new InputFileError(`cannot read ${file} again to check ${check} (moved or deleted since it was loaded?)`, 'run the command again once the topology file is in place');
+  return source;
 }

@@ -1,5 +1,5 @@
 import { AgentConfigError, normaliseAgentConfig } from '../../src/agent/runtime/config.js';
-import { resolveBindAddress, type BindResolution } from '../../src/agent/runtime/bind-address.js';
+import { nonLoopbackIPv4, resolveBindAddress, type BindResolution } from '../../src/agent/runtime/bind-address.js';
 
 const written = { node: 'n1', region: 'r1', subgrid: 's1', keyFile: '/etc/gridagent/grid.key', multicast: '239.192.10.1:7947' };
 /** A node whose resolver knows a few names and whose interfaces hold `local`, and no waiting between tries. */
@@ -7,6 +7,7 @@ const node = (known: Record<string, string[]>, local = ['10.0.0.1']): Partial<Bi
   resolve: async (name) => known[name] ?? [],
   localAddresses: () => local,
   sleep: async () => undefined,
+  now: () => 0,
 });
 const fix = "write the node's IPv4 address as its address in the topology";
 
@@ -62,13 +63,22 @@ describe("the agent's bind address", () => {
     expect(pauses).toEqual([250, 500, 1000]);
   });
 
-  it('gives up on a resolver that never answers after retryForMs, naming the cause', async () => {
+  it('gives up on a resolver that never answers after retryForMs, counting the time its lookups took, and naming the cause', async () => {
+    // Each lookup takes glibc's 10 s of timeouts before EAI_AGAIN: the 30 s bound is 3 lookups, not 30 s of pauses.
+    let clock = 0;
     const pauses: number[] = [];
     const resolve = async () => {
+      clock += 10_000;
       throw Object.assign(new Error('getaddrinfo EAI_AGAIN n1.grid.test'), { code: 'EAI_AGAIN' });
     };
-    const run = resolveBindAddress(normaliseAgentConfig({ ...written, bind: 'n1.grid.test' }), { ...node({}), resolve, sleep: async (ms) => void pauses.push(ms), retryForMs: 5000 });
-    await expect(run).rejects.toThrow(/^bind n1\.grid\.test: the resolver did not answer for 8 s \(getaddrinfo EAI_AGAIN n1\.grid\.test\); check the node's DNS/);
-    expect(pauses).toEqual([250, 500, 1000, 2000, 4000]);
+    const sleep = async (ms: number) => void (pauses.push(ms), (clock += ms));
+    const run = resolveBindAddress(normaliseAgentConfig({ ...written, bind: 'n1.grid.test' }), { ...node({}), resolve, sleep, now: () => clock, retryForMs: 30_000 });
+    await expect(run).rejects.toThrow(/^bind n1\.grid\.test: the resolver did not answer for 31 s \(getaddrinfo EAI_AGAIN n1\.grid\.test\); check the node's DNS/);
+    expect(pauses).toEqual([250, 500]);
+  });
+
+  it("counts the node's own /32 on lo as its address (routed fabrics put it there), but not 127.0.0.0/8 nor IPv6", () => {
+    const entry = (address: string, family: 'IPv4' | 'IPv6', internal: boolean) => ({ address, family, internal, netmask: '', mac: '', cidr: null }) as never;
+    expect(nonLoopbackIPv4({ lo: [entry('127.0.0.1', 'IPv4', true), entry('10.9.0.1', 'IPv4', true), entry('::1', 'IPv6', true)], eth0: [entry('192.0.2.5', 'IPv4', false)] })).toEqual(['10.9.0.1', '192.0.2.5']);
   });
 });

@@ -34,6 +34,12 @@ describe('agent.httpAddress', () => {
     expect(problemsOf(grid('httpAddress: 192.168.50.9', ', agent: { httpAddress: 192.168.50.2 }'))).toEqual([expect.stringMatching(/^g\.yaml:4:35: agent\.httpAddress 192\.168\.50\.9 is not the address of n1 and n3,/)]);
   });
 
+  it("on a node's own entry, another node's address (a copy-paste) is refused there: that node could not bind it", () => {
+    expect(problemsOf(grid('port: 7946', ', agent: { httpAddress: 10.0.0.3 }'))).toEqual([
+      expect.stringMatching(/^g\.yaml:11:66: agent\.httpAddress 10\.0\.0\.3 of n2 is the address of n3: n2's agent could not bind it and would not start \(use one of n2's own addresses/),
+    ]);
+  });
+
   it('loopback, a wildcard, or the node\'s own address (compared canonically) is fine', () => {
     for (const address of ['127.0.0.1', '127.0.0.53', '::1', '0.0.0.0', '::']) expect(problemsOf(grid(`httpAddress: "${address}"`, ''))).toEqual([]);
     expect(problemsOf(grid('port: 7946', ', agent: { httpAddress: 10.0.0.2 }'))).toEqual([]);

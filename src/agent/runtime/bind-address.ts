@@ -14,9 +14,11 @@ export type ResolveIPv4 = (name: string) => Promise<string[]>;
 /** What resolving the bind address may use: the resolver, this host's own addresses, and a pause between tries. */
 export interface BindResolution {
   resolve: ResolveIPv4;
-  /** The IPv4 addresses of this host's interfaces that are not loopback. */
+  /** The IPv4 addresses of this host's interfaces outside 127.0.0.0/8. */
   localAddresses: () => string[];
   sleep: (ms: number) => Promise<void>;
+  /** Milliseconds, for the bound on retries: a lookup the resolver times out takes its own seconds. */
+  now: () => number;
   /** How long a resolver that cannot answer is asked again before the start fails. */
   retryForMs: number;
 }
@@ -33,10 +35,14 @@ const systemResolver: ResolveIPv4 = async (name) => {
   }
 };
 
-const systemLocalAddresses = (): string[] =>
-  Object.values(networkInterfaces())
+/**
+ * By range, not Node's `internal` flag: that marks every address on `lo`, and routed fabrics
+ * (BGP to the host, unnumbered links) put the node's own /32 there.
+ */
+export const nonLoopbackIPv4 = (interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces()): string[] =>
+  Object.values(interfaces)
     .flat()
-    .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
+    .filter((a) => a !== undefined && a.family === 'IPv4' && !a.address.startsWith('127.'))
     .map((a) => a!.address);
 
 /**
@@ -45,7 +51,7 @@ const systemLocalAddresses = (): string[] =>
  */
 const RESOLVER_RETRY_MS = 30_000;
 
-const SYSTEM: BindResolution = { resolve: systemResolver, localAddresses: systemLocalAddresses, sleep: (ms) => delay(ms), retryForMs: RESOLVER_RETRY_MS };
+const SYSTEM: BindResolution = { resolve: systemResolver, localAddresses: () => nonLoopbackIPv4(), sleep: (ms) => delay(ms), now: () => Date.now(), retryForMs: RESOLVER_RETRY_MS };
 
 /**
  * The config with `bind` as an IPv4 address. gridops writes the node's topology address there,
@@ -77,14 +83,15 @@ export async function resolveBindAddress(config: AgentConfig, using: Partial<Bin
 
 /** The name's IPv4 addresses, asking again, with a growing pause, while the resolver cannot answer (up to `retryForMs`). */
 async function resolveWithRetries(name: string, how: BindResolution): Promise<string[]> {
-  let waited = 0;
+  const started = how.now();
   for (let pause = 250; ; pause = Math.min(pause * 2, 4000)) {
     try {
       return await how.resolve(name);
     } catch (error) {
+      // Time spent in the lookups counts: glibc answers EAI_AGAIN only after its own timeouts.
+      const waited = how.now() - started;
       if (waited >= how.retryForMs) throw new AgentConfigError(`bind ${name}: the resolver did not answer for ${Math.round(waited / 1000)} s (${(error as Error).message}); check the node's DNS, or write its IPv4 address as its address in the topology`);
-      await how.sleep(pause);
-      waited += pause;
+      await how.sleep(Math.min(pause, how.retryForMs - waited));
     }
   }
 }
