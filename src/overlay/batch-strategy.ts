@@ -2,6 +2,7 @@ import type { Rollout } from '../topology/model.js';
 import type { InitialElection } from './initial-election.js';
 import { rolloutBatches, type RolloutSizes, type SubgridVoters } from './rolling-batches.js';
 import type { PeersNow } from './super-peers-now.js';
+import { subgridKey } from '../topology/subgrid-key.js';
 
 /** A host with changes, placed in the topology. */
 export interface BatchHost {
@@ -73,7 +74,7 @@ export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow):
       const voters = new Map<string, SubgridVoters>(sizes.voters);
       for (const [subgrid, names] of named) voters.set(subgrid, { count: names.length, down: names.filter((n) => sizes.downNodes?.has(n)).length });
       const voter = (host: string, subgrid: string) => (named.has(subgrid) ? { voter: named.get(subgrid)!.includes(host) } : {});
-      const hosts = changed.map((h) => ({ host: h.host, region: h.region, subgrid: `${h.region}/${h.subgrid}`, superPeer: superPeers.has(h.host), regionPeer: regionPeers.has(h.host), ...voter(h.host, `${h.region}/${h.subgrid}`) }));
+      const hosts = changed.map((h) => ({ host: h.host, region: h.region, subgrid: subgridKey(h), superPeer: superPeers.has(h.host), regionPeer: regionPeers.has(h.host), ...voter(h.host, subgridKey(h)) }));
       const batches = rolloutBatches(hosts, rollout, { ...sizes, voters });
       return batches.map((hosts) => ({ hosts, label: hosts.every((h) => superPeers.has(h)) ? 'super peers, which hand their role over' : 'nodes', gate: true }));
     },

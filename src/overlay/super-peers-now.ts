@@ -1,4 +1,5 @@
 import type { AgentAnswer } from './convergence.js';
+import { subgridKey } from '../topology/subgrid-key.js';
 
 /**
  * The nodes whose agents answer as a super peer now, and those that answer as their region's peer
@@ -18,6 +19,6 @@ export interface PeersNow {
 export function peersNow(answers: readonly AgentAnswer[]): PeersNow {
   const superPeers = answers.filter((a) => a.view.role === 'super-peer');
   // The super peer's own list: it drives the voter set (a member's copy of the view may lag).
-  const voters = new Map(superPeers.filter((a) => a.view.mirrors !== undefined).map((a) => [`${a.region}/${a.subgrid}`, [a.node, ...a.view.mirrors!.filter((m) => m !== a.node)]] as const));
+  const voters = new Map(superPeers.filter((a) => a.view.mirrors !== undefined).map((a) => [subgridKey(a), [a.node, ...a.view.mirrors!.filter((m) => m !== a.node)]] as const));
   return { superPeers: new Set(superPeers.map((a) => a.node)), regionPeers: new Set(superPeers.filter((a) => a.view.regionRole === 'region-peer').map((a) => a.node)), voters };
 }

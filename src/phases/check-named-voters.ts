@@ -2,9 +2,10 @@ import { voterBudget } from '../overlay/rolling-batches.js';
 import type { PeersNow } from '../overlay/super-peers-now.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { rollingHosts } from './check-rolling-budget.js';
-import { expectedVoters, nodesDown, subgridKey } from './rollout-sizes.js';
+import { expectedVoters, nodesDown } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
 import { twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
+import { subgridKey } from '../topology/subgrid-key.js';
 
 /**
  * check-rolling-budget judged the voters from the topology (every node that may vote, up to a super

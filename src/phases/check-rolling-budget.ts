@@ -4,9 +4,10 @@ import { allNodes, type Rollout } from '../topology/model.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
-import { mayVote, nodesDown, rolloutSizes, subgridKey } from './rollout-sizes.js';
+import { mayVote, nodesDown, rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
 import { twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
+import { subgridKey } from '../topology/subgrid-key.js';
 
 const shown = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.count}` : `${m.percent}%`);
 

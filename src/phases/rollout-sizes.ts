@@ -2,9 +2,7 @@ import { DEFAULT_MIRRORS } from '../agent/mirrors.js';
 import type { RolloutSizes, SubgridVoters } from '../overlay/rolling-batches.js';
 import { allNodes, type Node } from '../topology/model.js';
 import type { RunContext } from './run-context.js';
-
-/** The `region/sub-grid` key a rolling apply counts a node under. */
-export const subgridKey = (node: { region: string; subgrid: string }): string => `${node.region}/${node.subgrid}`;
+import { subgridKey } from '../topology/subgrid-key.js';
 
 /** Nodes that may vote in their sub-grid: a node with `superPeer: never` is never a voter. */
 export const mayVote = (node: Node): boolean => node.superPeer !== 'never';

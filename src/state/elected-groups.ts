@@ -1,6 +1,7 @@
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import { nodesWithAgent } from './nodes-with-agent.js';
 import type { GridState } from './state.js';
+import { subgridKey } from '../topology/subgrid-key.js';
 
 /** Sub-grids (`region/sub-grid`) and regions known to have held their first election. */
 export interface ElectedGroups {
@@ -34,7 +35,7 @@ export function withElections(groups: ElectedGroups, overlay: OverlayRecord | un
 export function stillRunning(groups: ElectedGroups, state: GridState): ElectedGroups {
   const running = [...nodesWithAgent(state)].map((name) => state.hosts[name]!.node);
   if (running.some((node) => !node)) return groups;
-  const subgrids = new Set(running.map((node) => `${node!.region}/${node!.subgrid}`));
+  const subgrids = new Set(running.map((node) => subgridKey(node!)));
   const regions = new Set(running.map((node) => node!.region));
   return { subgrids: groups.subgrids.filter((key) => subgrids.has(key)), regions: groups.regions.filter((region) => regions.has(region)) };
 }

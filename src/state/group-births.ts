@@ -1,6 +1,7 @@
 import { electedGroups } from './elected-groups.js';
 import { nodesWithAgent } from './nodes-with-agent.js';
 import type { GridState } from './state.js';
+import { subgridKey } from '../topology/subgrid-key.js';
 
 /**
  * What the state knows of the first bootstraps of the grid's sub-grids and regions, which decides
@@ -36,7 +37,7 @@ export function groupBirths(state: GridState): GroupBirths {
   for (const name of Object.keys(state.hosts).sort()) {
     const { node, electorate } = state.hosts[name]!;
     if (!node || !electorate) continue;
-    const key = `${node.region}/${node.subgrid}`;
+    const key = subgridKey(node);
     if (electorate.subgrid && !subgridElectorates.has(key)) subgridElectorates.set(key, electorate.subgrid);
     if (electorate.region && !regionElectorates.has(node.region)) regionElectorates.set(node.region, electorate.region);
   }
