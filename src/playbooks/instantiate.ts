@@ -103,7 +103,10 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive, ...(f.secret ? { secret: f.secret } : {}), ...(sensitive && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
     }
     if ('directory' in entry) return [new DirectoryResource({ path: s(entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
-    if ('line' in entry) return [new LineResource({ path: s(entry.line.path), line: s(entry.line.line), match: entry.line.match && s(entry.line.match), notify: entry.line.notify, ...(secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}) })];
+    if ('line' in entry) {
+      const l = entry.line;
+      return [new LineResource({ path: s(l.path), line: s(l.line), match: l.match && s(l.match), mode: l.mode, owner: l.owner && s(l.owner), group: l.group && s(l.group), notify: l.notify, ...(secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}) })];
+    }
     if ('package' in entry) return [new PackageResource(entry.package.names)];
     if ('kernel-module' in entry) {
       const name = s(entry['kernel-module'].name);

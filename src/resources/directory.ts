@@ -1,9 +1,9 @@
 import type { StepRecorder } from './step-recorder.js';
-import type { DirectoryChange, FieldChange } from '../plan/change.js';
+import type { DirectoryChange } from '../plan/change.js';
 import { PlanningError } from '../errors/index.js';
 import { quote } from '../transport/quote.js';
 import { fileProbe, normaliseMode, parseFileState } from './file-state.js';
-import { chown } from './file.js';
+import { attributeChanges, chown, comparesOwners } from './file-attributes.js';
 import type { PlanContext, Resource } from './resource.js';
 
 /** A directory (and its parents) with a mode and optional owner and group. */
@@ -23,7 +23,7 @@ export class DirectoryResource implements Resource<DirectoryChange> {
   }
 
   probe(): string {
-    return fileProbe(this.spec.path, { owners: Boolean(this.spec.owner || this.spec.group) });
+    return fileProbe(this.spec.path, { owners: comparesOwners({ owner: this.spec.owner, group: this.spec.group }) });
   }
 
   diff(stdout: string, ctx: PlanContext): DirectoryChange | null {
@@ -31,10 +31,7 @@ export class DirectoryResource implements Resource<DirectoryChange> {
     if (current.exists && current.type !== 'directory') {
       throw new PlanningError(`${ctx.node.name}: ${this.spec.path} exists but is not a directory`, 'move the file away, then run again');
     }
-    const fields: FieldChange[] = [];
-    if (!current.exists || current.mode !== this.mode) fields.push({ name: 'mode', before: current.mode ?? null, after: this.mode });
-    if (this.spec.owner && current.owner !== this.spec.owner) fields.push({ name: 'owner', before: current.owner ?? null, after: this.spec.owner });
-    if (this.spec.group && current.group !== this.spec.group) fields.push({ name: 'group', before: current.group ?? null, after: this.spec.group });
+    const fields = attributeChanges(current, { mode: this.mode, owner: this.spec.owner, group: this.spec.group });
     if (fields.length === 0) return null;
     const action = current.exists ? 'update' : 'create';
     return { kind: 'directory', id: this.id, action, summary: `${action} directory ${this.spec.path}`, path: this.spec.path, fields };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { quote } from '../transport/quote.js';
 import type { FieldChange } from '../plan/change.js';
+import { attributeChanges } from './file-attributes.js';
 import { MAX_INLINE_BYTES, fileReadRequest } from './file-reads.js';
 
 export { MAX_INLINE_BYTES };
@@ -93,18 +94,12 @@ export function fileFieldChanges(current: FileState, want: DesiredFile): FieldCh
   const wantSha = sha256(want.content);
   if (!current.exists) {
     fields.push({ name: 'content', before: null, after: want.sensitive ? '(sensitive)' : `sha256:${wantSha.slice(0, 12)}` });
-    fields.push({ name: 'mode', before: null, after: want.mode });
-    if (want.owner) fields.push({ name: 'owner', before: null, after: want.owner });
-    if (want.group) fields.push({ name: 'group', before: null, after: want.group });
-    return fields;
+    return [...fields, ...attributeChanges(current, want)];
   }
   if (current.sha256 !== wantSha) {
     fields.push(want.sensitive ? { name: 'content', before: '(sensitive)', after: '(sensitive)' } : { name: 'content', before: `sha256:${current.sha256?.slice(0, 12)}`, after: `sha256:${wantSha.slice(0, 12)}` });
   }
-  if (current.mode !== want.mode) fields.push({ name: 'mode', before: current.mode ?? null, after: want.mode });
-  if (want.owner && current.owner !== want.owner) fields.push({ name: 'owner', before: current.owner ?? null, after: want.owner });
-  if (want.group && current.group !== want.group) fields.push({ name: 'group', before: current.group ?? null, after: want.group });
-  return fields;
+  return [...fields, ...attributeChanges(current, want)];
 }
 
 /** A unified diff for the plan, with `context` unchanged lines around each change; none for sensitive, binary or oversized content. */

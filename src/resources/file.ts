@@ -1,7 +1,7 @@
-import { ownerSpec } from './step-recorder.js';
 import type { FileChange } from '../plan/change.js';
 import { PROCESS_PLAN_DIGEST_KEY, planDigest } from '../secrets/plan-digest.js';
 import { quote } from '../transport/quote.js';
+import { comparesOwners, fixAttributes } from './file-attributes.js';
 import { contentDiff, fileFieldChanges, fileProbe, normaliseMode, parseFileState, sha256, type DesiredFile } from './file-state.js';
 import type { Resource } from './resource.js';
 
@@ -40,7 +40,7 @@ export class FileResource implements Resource<FileChange> {
     // Create-only: whether it exists is all that matters (its content is never read).
     if (this.createOnly) return `if [ -e ${quote(this.want.path)} ] || [ -L ${quote(this.want.path)} ]; then echo present; else echo absent; fi`;
     // The owner and group only where the diff compares them.
-    return fileProbe(this.want.path, { owners: Boolean(this.want.owner || this.want.group) });
+    return fileProbe(this.want.path, { owners: comparesOwners(this.want) });
   }
 
   diff(stdout: string): FileChange | null {
@@ -71,13 +71,6 @@ export class FileResource implements Resource<FileChange> {
       await recorder.write(this.want.path, this.want.content, this.want.mode, { owner: this.want.owner, group: this.want.group });
       return;
     }
-    if (names.has('mode')) await recorder.run(`chmod ${this.want.mode} ${quote(this.want.path)}`, `chmod ${this.want.path}`);
-    if (names.has('owner') || names.has('group')) await chown(recorder, this.want.path, this.want.owner, this.want.group);
+    await fixAttributes(recorder, this.want.path, this.want, names);
   }
-}
-
-export async function chown(recorder: import('./step-recorder.js').StepRecorder, path: string, owner?: string, group?: string): Promise<void> {
-  const spec = ownerSpec(owner, group);
-  if (!spec) return;
-  await recorder.run(`chown ${quote(spec)} ${quote(path)}`, `chown ${path}`);
 }

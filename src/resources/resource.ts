@@ -10,9 +10,9 @@ export interface PlanContext {
   /**
    * What earlier `line` changes of this host's plan leave in a file, by path: a second line in the
    * same file is planned on top of the first (as Ansible runs lineinfile tasks in turn), not on the
-   * file as read, whose write would undo the first.
+   * file as read, whose write would undo the first. `owner` and `group`: those an earlier line set.
    */
-  lines?: Map<string, { text: string; mode: string }>;
+  lines?: Map<string, { text: string; mode: string; owner?: string; group?: string }>;
   /**
    * The grid network gridops made on this host and this plan removes before it makes the
    * topology's (a renamed hypervisor.sandbox.network: phases/renamed-grid-network.ts).

@@ -225,8 +225,9 @@ export class StepRecorder {
     const fill = text !== undefined ? `printf %s ${quote(text)} >&${HELD_FD}` : `base64 -d >&${HELD_FD} <<'${HEREDOC_END}'`;
     const ownerKept = `echo ${quote(`${path}: cannot give the new content its owner and group; the file was left as it was`)} >&2`;
     const keepOwner = options.keepOwnerOf === 'target' ? [`{ chown --reference=${quote(path)} ${HELD_PATH} || { ${ownerKept}; false; }; }`] : [];
-    // Owners before the mode: a chown clears the setuid and setgid bits a chmod gave.
-    const prepare = [HELD_IS_REGULAR(path), fill, ...keepOwner, ...(owner ? [`chown ${quote(owner)} ${HELD_PATH}`] : []), ...(byUmask ? [] : [`chmod ${mode} ${HELD_PATH}`])];
+    // Owners before the mode: a chown clears the setuid and setgid bits a chmod gave. `--`: an owner
+    // such as `--help` is a name to refuse, not an option.
+    const prepare = [HELD_IS_REGULAR(path), fill, ...keepOwner, ...(owner ? [`chown -- ${quote(owner)} ${HELD_PATH}`] : []), ...(byUmask ? [] : [`chmod ${mode} ${HELD_PATH}`])];
     const createUmask = byUmask ? (~bits & 0o777).toString(8).padStart(4, '0') : '0077';
     // Both forms make the temp file the same way. noclobber's O_EXCL refuses an existing regular
     // file; the shell would open a FIFO, a device or a symlink to one, hence the test first.
