@@ -91,8 +91,9 @@ export class MutationGate {
     const marker = `@@gridops-step-${randomBytes(8).toString('hex')}@@`;
     const live = new LiveMarkers(marker, items, host, this.emit);
     const t0 = performance.now();
-    // Staged files first (SFTP on the same connection); the script's steps check and place them.
-    for (const u of recorder.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become });
+    // Staged files first (SFTP on the same connection), in a directory only root may write: the
+    // script's steps check and place them, and nobody else can change them in between.
+    for (const u of recorder.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become, rootOnlyDir: true });
     // The batch starts with the umask its writes were recorded for, wherever it runs: a held session
     // that ended meanwhile leaves it to a session of its own (here, or in the keeper), whose umask may differ.
     const script = `${umask ? `umask ${umask}\n` : ''}${batchScript(

@@ -3,14 +3,15 @@ import type { SandboxImageChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import type { ImageFile } from './image-file.js';
 import type { Resource } from './resource.js';
-import { SANDBOX_POOL, baseVolumeName, volumePath } from './sandbox-names.js';
+import { SANDBOX_POOL, SANDBOX_STAGED_IMAGE, baseVolumeName, volumePath } from './sandbox-names.js';
 import { virsh } from './virsh.js';
 
 /**
  * The sandbox's base image as a volume of the gridops pool, named by its sha256: uploaded once
  * over SFTP (never through the script), checked against its sha256 on the node before it is put
  * in place, and uploaded again only when the image (so its sha256) changes. The overlay disks
- * sit on it, so it is never written.
+ * sit on it, so it is never written. It is staged in root's own directory (SANDBOX_STAGING_PATH),
+ * where nobody else can swap it between its check and its move.
  */
 export class SandboxImageResource implements Resource<SandboxImageChange> {
   readonly kind = 'sandbox-image' as const;
@@ -45,11 +46,12 @@ export class SandboxImageResource implements Resource<SandboxImageChange> {
   }
 
   async apply(_change: SandboxImageChange, writer: StepRecorder): Promise<void> {
-    const staged = `/var/tmp/gridops-image-${this.image.sha256}.part`;
-    await writer.stageUpload(this.image.path, staged);
-    const s = quote(staged);
+    await writer.stageUpload(this.image.path, SANDBOX_STAGED_IMAGE);
+    const s = quote(SANDBOX_STAGED_IMAGE);
     await writer.run(
       [
+        // The upload wrote a regular file there (its directory is root's alone); anything else is not checked nor placed.
+        `if [ -L ${s} ] || [ ! -f ${s} ]; then echo ${quote(`${SANDBOX_STAGED_IMAGE} is not the uploaded image (not a regular file); run apply again`)} >&2; exit 1; fi`,
         `if ! printf '%s  %s\\n' ${quote(this.image.sha256)} ${s} | sha256sum -c --status -; then rm -f -- ${s}; echo 'the uploaded image does not match its sha256; run apply again' >&2; exit 1; fi`,
         `chmod 0644 ${s} && mv -f -T -- ${s} ${quote(this.path)}`,
         virsh('pool-refresh', SANDBOX_POOL),

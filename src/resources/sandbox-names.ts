@@ -12,6 +12,14 @@ export const SANDBOX_DOMAIN = 'gridops-sandbox';
 export const SANDBOX_POOL = 'gridops';
 export const SANDBOX_POOL_PATH = '/var/lib/gridops/images';
 /**
+ * Where the base image is uploaded before its sha256 is checked: root's alone (0700; the upload
+ * refuses it otherwise), so no other user can own or swap the file between the check and the move,
+ * and beside the pool, on the same file system, so the move into the pool is a rename.
+ */
+export const SANDBOX_STAGING_PATH = '/var/lib/gridops/staging';
+/** The staged base image: one name whatever the image, so a re-run overwrites what a failed one left. */
+export const SANDBOX_STAGED_IMAGE = `${SANDBOX_STAGING_PATH}/base-image.part`;
+/**
  * The host-side tap of the sandbox's NIC. Fixed, so traffic control (issue 10, the VM's egress)
  * can name it; libvirt accepts a chosen name that does not start with `vnet`, `vif` or `macvtap`.
  */

@@ -86,7 +86,7 @@ export function ownerSpec(owner?: string, group?: string): string | undefined {
   return `${owner ?? ''}${group ? `:${group}` : ''}`;
 }
 
-/** A local file sent to the host over the connection (SFTP) before the host's script runs; a step then checks and places it. */
+/** A local file sent to the host over the connection (SFTP) before the host's script runs, into a root-only directory; a step then checks and places it. */
 export interface StagedUpload {
   localPath: string;
   remotePath: string;
@@ -288,10 +288,13 @@ export class StepRecorder {
   }
 
   /**
-   * Sends a local file to `remotePath` (mode 0600) before the host's script runs. The change's own
-   * steps must verify it (sha256) and move it into place: a failed run leaves only that file.
+   * Sends a local file to `remotePath` (mode 0600) before the host's script runs, in a directory
+   * only root may write (the transport makes it, mode 0700, or refuses the upload:
+   * transport/root-only-dir.ts), so what the change's own steps then verify (sha256) and move into
+   * place is what they get. A failed run leaves only that file, and the next upload overwrites it.
    */
   async stageUpload(localPath: string, remotePath: string): Promise<void> {
+    if (!PLAIN_PATH.test(remotePath) || dirname(remotePath) === '/') throw new Error(`a staged upload needs an absolute path in a directory of its own, not ${JSON.stringify(remotePath)}`);
     this.uploads.push({ localPath, remotePath });
   }
 

@@ -228,7 +228,7 @@ class KeptTransport implements Transport {
 
   async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
     this.checkOpen();
-    await this.keeper.request({ op: 'upload', conn: this.conn, path: remotePath, content: Buffer.from(content).toString('base64'), ...(options.mode !== undefined ? { mode: options.mode } : {}), ...(options.become !== undefined ? { become: options.become } : {}) });
+    await this.keeper.request({ op: 'upload', conn: this.conn, path: remotePath, content: Buffer.from(content).toString('base64'), ...(options.mode !== undefined ? { mode: options.mode } : {}), ...(options.become !== undefined ? { become: options.become } : {}), ...(options.rootOnlyDir ? { rootOnlyDir: true } : {}) });
   }
 
   async read(remotePath: string, options: { become?: boolean } = {}): Promise<Buffer | null> {

@@ -15,7 +15,7 @@ import type { ExecResult, FileAnswer, FileAttrs, FileQuery } from './transport.j
 export type KeeperRequest =
   | { id: number; op: 'connect'; spec: SshHostSpec; readyTimeoutMs: number; persistMs: number }
   | { id: number; op: 'exec'; conn: string; command: string; become?: boolean; timeoutMs?: number; readOnly?: boolean; stdin?: string; stream?: boolean }
-  | { id: number; op: 'upload'; conn: string; path: string; content: string; mode?: number; become?: boolean }
+  | { id: number; op: 'upload'; conn: string; path: string; content: string; mode?: number; become?: boolean; rootOnlyDir?: boolean }
   | { id: number; op: 'read'; conn: string; path: string; become?: boolean }
   // A held read (held-read.ts) on a kept connection: `held` in proceed and release is the id of its execHeld request.
   // `sftpLater`: a later run could read this host without a shell (the keeper readies its session

@@ -200,7 +200,11 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
         }
         case 'upload': {
           const t = await transportOf(req.conn, req.conn);
-          await t.upload(req.path, Buffer.from(req.content, 'base64'), { ...(req.mode !== undefined ? { mode: req.mode } : {}), ...(req.become !== undefined ? { become: req.become } : {}) });
+          await t.upload(req.path, Buffer.from(req.content, 'base64'), {
+            ...(req.mode !== undefined ? { mode: req.mode } : {}),
+            ...(req.become !== undefined ? { become: req.become } : {}),
+            ...(req.rootOnlyDir ? { rootOnlyDir: true } : {}),
+          });
           return null;
         }
         case 'read': {

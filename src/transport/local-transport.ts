@@ -13,6 +13,7 @@ import { ConnectionError, InterruptedError, RemoteCommandError } from '../errors
 import { BecomeHandshake, becomeToken, planBecome } from './become.js';
 import { CommandTimeoutError } from './errors.js';
 import { quote } from './quote.js';
+import { makeRootOnlyDir, stageInRootOnlyDirScript, type DirAttrs } from './root-only-dir.js';
 import { answerFileQueries } from './sftp-queries.js';
 import type { ExecOptions, ExecResult, FileAnswer, FileAttrs, FileQuery, Transport, UploadOptions } from './transport.js';
 
@@ -76,6 +77,7 @@ export class LocalTransport implements Transport {
 
   async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
     const mode = options.mode ?? 0o644;
+    if (options.rootOnlyDir) return this.uploadToRootOnlyDir(remotePath, content, mode, options.become ?? false);
     const tmp = join(dirname(remotePath), `.${basename(remotePath)}.gridops-${randomBytes(6).toString('hex')}`);
     if (options.become && this.user !== 'root') {
       // -T: a directory at the target is an error (as rename(2) makes it below), not a place to move into; the temp file never outlives a failure.
@@ -91,6 +93,32 @@ export class LocalTransport implements Transport {
     } catch (e) {
       await fs.rm(tmp, { force: true });
       throw new RemoteCommandError(this.name, `upload ${remotePath}`, null, (e as Error).message);
+    }
+  }
+
+  /** Transport.upload with `rootOnlyDir`: as SshTransport's, with the process's own file system calls (or a script under sudo). */
+  private async uploadToRootOnlyDir(remotePath: string, content: string | Buffer, mode: number, become: boolean): Promise<void> {
+    const step = `upload ${remotePath}`;
+    if (become && this.user !== 'root') {
+      // noclobber: the name was just removed, so the file is made anew (O_EXCL), never opened through a symlink.
+      const fill = `umask 077 && set -C && cat > "$f" && chmod ${mode.toString(8)} "$f"`;
+      const r = await this.run(stageInRootOnlyDirScript(remotePath, fill), { become: true, stdin: Buffer.from(content) });
+      if (r.code !== 0) throw new RemoteCommandError(this.name, step, r.code, r.stderr);
+      return;
+    }
+    const attrs = (stats: Promise<Stats>): Promise<DirAttrs | null> =>
+      stats.then(
+        (st) => ({ mode: st.mode, uid: st.uid }),
+        (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)),
+      );
+    try {
+      await makeRootOnlyDir(dirname(remotePath), { lstat: (p) => attrs(fs.lstat(p)), stat: (p) => attrs(fs.stat(p)), mkdir: (p, m) => fs.mkdir(p, { mode: m }) });
+      // unlink never follows a symlink; 'wx' (O_EXCL) makes the file anew.
+      await fs.unlink(remotePath).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+      await fs.writeFile(remotePath, content, { mode, flag: 'wx' });
+      await fs.chmod(remotePath, mode); // writeFile's mode is filtered by umask
+    } catch (e) {
+      throw new RemoteCommandError(this.name, step, null, (e as Error).message);
     }
   }
 

@@ -22,7 +22,7 @@ export interface RecordedFile {
 
 export type RecordedCall =
   | { kind: 'exec'; command: string; become: boolean; stdin?: string; timeoutMs?: number }
-  | { kind: 'upload'; path: string; content: Buffer; mode: number; become: boolean }
+  | { kind: 'upload'; path: string; content: Buffer; mode: number; become: boolean; rootOnlyDir?: true }
   | { kind: 'read'; path: string; become: boolean }
   | { kind: 'close' };
 
@@ -64,7 +64,7 @@ export class RecordingTransport implements Transport {
   transcript(): string[] {
     return this.calls.flatMap((c) => {
       if (c.kind === 'exec') return [`${c.become ? 'sudo ' : ''}exec ${c.command}`];
-      if (c.kind === 'upload') return [`${c.become ? 'sudo ' : ''}upload ${c.path} (${c.mode.toString(8)}, ${c.content.length} bytes)`];
+      if (c.kind === 'upload') return [`${c.become ? 'sudo ' : ''}upload ${c.path} (${c.mode.toString(8)}, ${c.content.length} bytes${c.rootOnlyDir ? ', in a root-only dir' : ''})`];
       return [];
     });
   }
@@ -101,7 +101,7 @@ export class RecordingTransport implements Transport {
     this.checkOpen();
     const buf = Buffer.from(content);
     const mode = options.mode ?? 0o644;
-    this.calls.push({ kind: 'upload', path: remotePath, content: buf, mode, become: options.become ?? false });
+    this.calls.push({ kind: 'upload', path: remotePath, content: buf, mode, become: options.become ?? false, ...(options.rootOnlyDir ? { rootOnlyDir: true as const } : {}) });
     this.files.set(remotePath, { content: buf, mode });
   }
 

@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
-import type { AnyAuthMethod, Client, ParsedKey, ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2';
+import type { AnyAuthMethod, Client, ParsedKey, ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm, Stats } from 'ssh2';
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
 import type { EarlyDials } from './early-dials.js';
@@ -27,6 +27,7 @@ import { abortableDelay, backoffDelay, defaultRetryPolicy, retriesFor, type Retr
 import { coalesceWrites } from './coalesce-writes.js';
 import { skipHostKeyProofs } from './skip-host-key-proofs.js';
 import { isUnansweredConnect, unansweredConnect } from './unanswered-connect.js';
+import { makeRootOnlyDir, stageInRootOnlyDirScript, type DirAttrs } from './root-only-dir.js';
 import { querySftp, SftpUnanswered } from './sftp-queries.js';
 import type { ExecOptions, ExecResult, FileAnswer, FileQuery, Transport, UploadOptions } from './transport.js';
 
@@ -847,6 +848,7 @@ export class SshTransport implements Transport {
     const sftp = await this.filesSftp.get();
     const rand = randomBytes(6).toString('hex');
     const step = `upload ${remotePath}`;
+    if (options.rootOnlyDir) return this.uploadToRootOnlyDir(sftp, remotePath, data, mode, options.become ?? false, rand);
     if (options.become && this.user !== 'root') {
       // The user cannot write the target: stage in /tmp (0600), then root installs it next to the
       // target and renames it into place, so the target is never half written.
@@ -871,6 +873,46 @@ export class SshTransport implements Transport {
       });
     } catch (e) {
       await sftpCall<void>((cb) => sftp.unlink(tmp, cb)).catch(() => undefined);
+      throw new RemoteCommandError(this.name, step, null, (e as Error).message);
+    }
+  }
+
+  /**
+   * Transport.upload with `rootOnlyDir`. As root: the directory made and checked over SFTP (lstat),
+   * whatever is at the name removed (unlink never follows a symlink), and the file made anew there
+   * (O_EXCL). Through sudo, where SFTP is the login user's: the file goes to the user's own temp
+   * file in /tmp first, and root copies it into the checked directory; the sha256 its caller then
+   * checks is of root's copy, which the user can no longer change.
+   */
+  private async uploadToRootOnlyDir(sftp: SFTPWrapper, remotePath: string, data: Buffer, mode: number, become: boolean, rand: string): Promise<void> {
+    const step = `upload ${remotePath}`;
+    if (become && this.user !== 'root') {
+      const staged = `/tmp/.gridops-upload-${rand}`;
+      await sftpCall<void>((cb) => sftp.writeFile(staged, data, { mode: 0o600, flag: 'wx' }, cb)).catch((e: Error) => {
+        throw new RemoteCommandError(this.name, step, null, `staging ${staged}: ${e.message}`);
+      });
+      const fill = `install -m ${mode.toString(8).padStart(4, '0')} -- ${quote(staged)} "$f"`;
+      const r = await this.execRaw(`${stageInRootOnlyDirScript(remotePath, fill)}
+rc=$?; rm -f -- ${quote(staged)}; exit $rc`, { become: true });
+      if (r.code !== 0) throw new RemoteCommandError(this.name, step, r.code, r.stderr);
+      return;
+    }
+    const absent = (e: { code?: unknown }) => e.code === SFTP_NO_SUCH_FILE;
+    const attrs = (call: (cb: (err: Error | undefined, st: Stats) => void) => void): Promise<DirAttrs | null> =>
+      sftpCall<Stats>(call).then(
+        (st) => ({ mode: st.mode, uid: st.uid }),
+        (e: Error & { code?: unknown }) => (absent(e) ? null : Promise.reject(e)),
+      );
+    try {
+      await makeRootOnlyDir(posix.dirname(remotePath), {
+        lstat: (p) => attrs((cb) => sftp.lstat(p, cb)),
+        stat: (p) => attrs((cb) => sftp.stat(p, cb)),
+        mkdir: (p, m) => sftpCall<void>((cb) => sftp.mkdir(p, { mode: m }, cb)),
+      });
+      await sftpCall<void>((cb) => sftp.unlink(remotePath, cb)).catch((e: Error & { code?: unknown }) => (absent(e) ? undefined : Promise.reject(e)));
+      await sftpCall<void>((cb) => sftp.writeFile(remotePath, data, { mode, flag: 'wx' }, cb));
+      await sftpCall<void>((cb) => sftp.chmod(remotePath, mode, cb)); // writeFile's mode is filtered by the server's umask
+    } catch (e) {
       throw new RemoteCommandError(this.name, step, null, (e as Error).message);
     }
   }
@@ -1020,6 +1062,9 @@ function sendSignal(channel: ClientChannel, name: string): void {
     /* the server may not support signals; closing still ends the channel */
   }
 }
+
+/** SFTP's status for a name with nothing at it. */
+const SFTP_NO_SUCH_FILE = 2;
 
 function sftpCall<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));

@@ -68,6 +68,14 @@ export interface UploadOptions {
   /** Octal file mode, e.g. 0o600. */
   mode?: number;
   become?: boolean;
+  /**
+   * The file's directory must be root's alone (root-only-dir.ts): made (0700) where absent, and
+   * the upload refused unless it is a directory itself (not a symlink), owned by root, mode 0700.
+   * The file is written there under its own name (what was at it removed, never followed), not
+   * renamed into place: an interrupted upload leaves only it, and the next overwrites it. For a
+   * big file its caller checks before moving it (the sandbox's base image); root, or become.
+   */
+  rootOnlyDir?: boolean;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { execSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { applyPlan } from '../../src/engine/applier.js';
 import type { ApplyEvent } from '../../src/engine/gate.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
@@ -19,7 +19,7 @@ import { SandboxDomainResource, projectDomain, type SandboxSpec } from '../../sr
 import { setMemoryLive } from '../../src/resources/sandbox-balloon.js';
 import { replaceDefinition } from '../../src/resources/sandbox-replace.js';
 import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
-import { baseVolumeName, gridBridgeName, overlayVolumeName, sandboxMac, sandboxUuid } from '../../src/resources/sandbox-names.js';
+import { SANDBOX_POOL_PATH, SANDBOX_STAGED_IMAGE, SANDBOX_STAGING_PATH, baseVolumeName, gridBridgeName, overlayVolumeName, sandboxMac, sandboxUuid } from '../../src/resources/sandbox-names.js';
 import { quote } from '../../src/transport/quote.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { facts, node } from './fixtures.js';
@@ -409,6 +409,15 @@ describe('apply records virsh steps through the gate', () => {
     expect(events).toEqual([{ type: 'change-refused', host: 'n1', id: 'sandbox-domain gridops-sandbox', reason: expect.stringMatching(/\/domain\/vcpu/) }]);
   });
 
+  it('a staged upload takes only a plain absolute path in a directory of its own (the transport makes that directory root-only)', async () => {
+    const w = new StepRecorder('n1');
+    for (const bad of ['relative/x.part', '/x.part', '/var/lib/gridops/../../tmp/x.part', '/var/lib/gridops/staging/', "/var/lib//gridops/x'.part"]) {
+      await expect(w.stageUpload('/images/a.img', bad)).rejects.toThrow(/a staged upload needs an absolute path in a directory of its own/);
+    }
+    await w.stageUpload('/images/a.img', SANDBOX_STAGED_IMAGE);
+    expect(w.uploads).toEqual([{ localPath: '/images/a.img', remotePath: SANDBOX_STAGED_IMAGE }]);
+  });
+
   it('the base image goes over SFTP before the script, which checks its sha256 before placing it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gridops-image-'));
     try {
@@ -420,10 +429,19 @@ describe('apply records virsh steps through the gate', () => {
       const change = r.diff('absent\n')!;
       const t = new RecordingTransport('n1').on(/^sh -s$/, { stdout: '' });
       await applyPlan([planned(r, change, t)], { concurrency: 1, failFast: false, emit: () => {} });
-      expect(t.transcript()[0]).toBe(`upload /var/tmp/gridops-image-${img.sha256}.part (600, 4096 bytes)`);
+      // Staged in root's own directory (not /var/tmp, where another user could own or swap the name), by a fixed name a re-run overwrites.
+      expect(SANDBOX_STAGED_IMAGE).toBe(`${SANDBOX_STAGING_PATH}/base-image.part`);
+      expect(posix.dirname(SANDBOX_STAGING_PATH)).toBe(posix.dirname(SANDBOX_POOL_PATH));
+      expect(t.transcript()[0]).toBe('upload /var/lib/gridops/staging/base-image.part (600, 4096 bytes, in a root-only dir)');
       const script = (t.calls[1] as { stdin: string }).stdin;
-      expect(script).toContain(`sha256sum -c --status -`);
+      expect(script).not.toContain('/var/tmp');
       expect(script).not.toContain(Buffer.alloc(4096, 7).toString('base64').slice(0, 40));
+      const s = quote(SANDBOX_STAGED_IMAGE);
+      // Only a regular file is checked and placed; then its sha256, then the move within /var/lib/gridops.
+      expect(script).toContain(`if [ -L ${s} ] || [ ! -f ${s} ]; then`);
+      expect(script).toContain(`printf '%s  %s\\n' ${quote(img.sha256)} ${s} | sha256sum -c --status -`);
+      expect(script).toContain(`chmod 0644 ${s} && mv -f -T -- ${s} ${quote(`${SANDBOX_POOL_PATH}/${r.volume}`)}`);
+      expect(script.indexOf('sha256sum')).toBeLessThan(script.indexOf('mv -f -T'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
