@@ -13,7 +13,18 @@ export interface AgentView {
   members: number;
   /** Its sub-grid's voters other than the super peer, as its view lists them (a rolling apply's voter budget); absent from an agent that does not say. */
   mirrors?: string[];
+  /**
+   * Its sub-grid's members by name and how it hears them, from the registry a super peer keeps (a
+   * mirror holds the super peer's copy, which lists no dead member and every other as alive): what
+   * tells a rolling apply whether a voter it does not reach (`--limit`) is up. Absent from a member,
+   * which keeps no registry, and from an agent that does not say.
+   */
+  liveness?: Record<string, MemberLiveness>;
 }
+
+/** How a registry hears a member (the agent's SWIM states). */
+export type MemberLiveness = 'alive' | 'suspect' | 'dead';
+const LIVENESS: ReadonlySet<string> = new Set<MemberLiveness>(['alive', 'suspect', 'dead']);
 
 export const NOT_ANSWERING: AgentView = { role: 'not answering', term: 0, superPeer: null, regionPeer: null, members: 0 };
 
@@ -46,10 +57,23 @@ export function parseStatusResponse(response: string): AgentView | null {
     const s = JSON.parse(response.slice(split + 4)) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[]; mirrors?: unknown };
     if (typeof s.role !== 'string' || !Array.isArray(s.members)) return null;
     const mirrors = Array.isArray(s.mirrors) && s.mirrors.every((m) => typeof m === 'string') ? { mirrors: s.mirrors as string[] } : {};
-    return { role: s.role === 'leader' ? 'super-peer' : s.role, ...(s.regionRole === 'leader' ? { regionRole: 'region-peer' } : {}), term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length, ...mirrors };
+    return { role: s.role === 'leader' ? 'super-peer' : s.role, ...(s.regionRole === 'leader' ? { regionRole: 'region-peer' } : {}), term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length, ...mirrors, ...registryLiveness(s.role, s.members) };
   } catch {
     return null;
   }
+}
+
+/**
+ * The liveness in a super peer's or a mirror's member list. Only those keep the registry (a
+ * member's empty list says nothing of anyone), and a list with an entry not understood is not
+ * taken at all rather than in part: the voters outside the run then count as possibly down, not
+ * judged by half a registry.
+ */
+function registryLiveness(role: string, members: unknown[]): Pick<AgentView, 'liveness'> {
+  if (role !== 'leader' && role !== 'mirror') return {};
+  const entries = members.map((m) => (typeof m === 'object' && m !== null ? (m as { name?: unknown; liveness?: unknown }) : {}));
+  if (!entries.length || !entries.every((m) => typeof m.name === 'string' && typeof m.liveness === 'string' && LIVENESS.has(m.liveness))) return {};
+  return { liveness: Object.fromEntries(entries.map((m) => [m.name as string, m.liveness as MemberLiveness])) };
 }
 
 /** Asks the node's agent for its view, over the node's loopback (no root needed). */

@@ -2,6 +2,7 @@ import type { Rollout } from '../topology/model.js';
 import type { InitialElection } from './initial-election.js';
 import { rolloutBatches, type RolloutSizes, type SubgridVoters } from './rolling-batches.js';
 import type { PeersNow } from './super-peers-now.js';
+import { votersDown } from './voters-down.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 
 /** A host with changes, placed in the topology. */
@@ -60,7 +61,8 @@ export function plannedSuperPeersFirst(election: InitialElection | undefined): B
  * and per sub-grid, and by each sub-grid's voter quorum, ordinary nodes first and the current
  * super peers last (one per region per batch, the region peer last in its region), each gated on
  * the overlay converging. `sizes` counts the whole grid, not just the changed hosts (its `voters`,
- * from the topology, stand for a sub-grid whose super peer did not say). `asked`: the peers before
+ * from the topology, stand for a sub-grid no reached agent listed the voters of); a voter this run
+ * does not reach counts as down unless a reached registry hears it alive (voters-down). `asked`: the peers before
  * the first batch; after a gate the loop passes the ones the agents name then, as the voters change
  * (restarted mirrors back, autopilot promoting).
  */
@@ -70,9 +72,9 @@ export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow):
     batches(changed, peers = asked) {
       const { superPeers, regionPeers } = peers;
       const named = peers.voters;
-      // A node down counts as a voter down only if its super peer lists it among the voters.
+      // A node down counts as a voter down only if the agents list it among the voters; one outside the run, unless its super peer (or a mirror) hears it alive.
       const voters = new Map<string, SubgridVoters>(sizes.voters);
-      for (const [subgrid, names] of named) voters.set(subgrid, { count: names.length, down: names.filter((n) => sizes.downNodes?.has(n)).length });
+      for (const [subgrid, names] of named) voters.set(subgrid, { count: names.length, down: votersDown(subgrid, peers, sizes.downNodes ?? new Set()).length });
       const voter = (host: string, subgrid: string) => (named.has(subgrid) ? { voter: named.get(subgrid)!.includes(host) } : {});
       const hosts = changed.map((h) => ({ host: h.host, region: h.region, subgrid: subgridKey(h), superPeer: superPeers.has(h.host), regionPeer: regionPeers.has(h.host), ...voter(h.host, subgridKey(h)) }));
       const batches = rolloutBatches(hosts, rollout, { ...sizes, voters });

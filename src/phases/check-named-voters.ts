@@ -1,5 +1,6 @@
 import { voterBudget } from '../overlay/rolling-batches.js';
 import type { PeersNow } from '../overlay/super-peers-now.js';
+import { votersDown } from '../overlay/voters-down.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { rollingHosts } from './check-rolling-budget.js';
 import { expectedVoters, nodesDown } from './rollout-sizes.js';
@@ -12,8 +13,11 @@ import { subgridKey } from '../topology/subgrid-key.js';
  * peer and its mirrors); the batches use the voters each super peer names (`peers`, asked before
  * the first batch), which may be fewer. Where those, with voters down, leave a sub-grid with changes
  * no voter free to restart, every voter would restart alone and its super peer step down each time:
- * the run stops here, before any change, as the pre-check would have. Where they are two and the
- * topology implied otherwise, the pre-check's warning of two voters is said now.
+ * the run stops here, before any change, as the pre-check would have. A voter this run does not
+ * reach (`--limit`) counts as down unless a reached super peer or mirror hears it alive (voters-down):
+ * the gate before this asks only the run's agents, so without that a voter down outside the run
+ * went unseen and a batch took the quorum's last spare voter. Where they are two and the topology
+ * implied otherwise, the pre-check's warning of two voters is said now.
  */
 export function checkNamedVoters(ctx: RunContext, peers: PeersNow): void {
   const down = new Set(nodesDown(ctx).map((n) => n.name));
@@ -23,7 +27,7 @@ export function checkNamedVoters(ctx: RunContext, peers: PeersNow): void {
   const blocked = votersChanged(changed)
     .map((subgrid) => {
       const names = peers.voters.get(subgrid)!;
-      return { subgrid, count: names.length, down: names.filter((n) => down.has(n)) };
+      return { subgrid, count: names.length, down: votersDown(subgrid, peers, down), superPeer: names[0]! };
     })
     .filter((v) => v.count > 1 && v.down.length > 0 && voterBudget({ count: v.count, down: v.down.length }) === 0);
   if (blocked.length) throw voterBudgetRefusal(blocked);

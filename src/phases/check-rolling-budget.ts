@@ -48,7 +48,7 @@ export const checkRollingBudget: Phase = {
     });
     if (voterBlocked.length) {
       const down = (sg: string) => nodesDown(ctx).filter((n) => subgridKey(n) === sg && mayVote(n)).map((n) => n.name);
-      throw voterBudgetRefusal(voterBlocked.map((sg) => ({ subgrid: sg, count: sizes.voters.get(sg)!.count, down: down(sg) })));
+      throw voterBudgetRefusal(voterBlocked.map((sg) => ({ subgrid: sg, count: sizes.voters.get(sg)!.count, down: down(sg).map((name) => ({ name, why: 'unreachable' as const })) })));
     }
     for (const p of changed) {
       const sg = subgridKey(p.session.node);

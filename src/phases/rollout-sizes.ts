@@ -12,8 +12,8 @@ export const mayVote = (node: Node): boolean => node.superPeer !== 'never';
  * the changed or `--limit`ed ones), and per sub-grid the nodes of this run that are down before it
  * starts: unreachable. (An agent that is reached but not joined stops the run before its first
  * batch anyway: the overlay must have converged.) A node being decommissioned is not counted.
- * And per sub-grid the voters the topology implies (expectedVoters), for a sub-grid whose super
- * peer does not say which they are.
+ * And per sub-grid the voters the topology implies (expectedVoters), for a sub-grid no reached
+ * agent lists the voters of.
  */
 export function rolloutSizes(ctx: Pick<RunContext, 'grid' | 'unreachable'>): Required<RolloutSizes> {
   const count = (list: readonly { region: string; subgrid: string }[]) => {

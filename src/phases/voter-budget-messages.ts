@@ -1,23 +1,52 @@
 import { PlanningError } from '../errors/index.js';
+import type { VoterDown } from '../overlay/voters-down.js';
 
-/** A sub-grid whose voters down leave no voter free to restart: its voter count and the voters down, by name. */
+/** A sub-grid whose voters down leave no voter free to restart: its voters (the super peer first, where the agents named them), their count, and the voters down, with why. */
 export interface VoterBlocked {
   subgrid: string;
   count: number;
-  down: string[];
+  down: VoterDown[];
+  /** The super peer the agents name, to say what a voter outside the run is to it. */
+  superPeer?: string;
+}
+
+const listed = (names: readonly string[]) => (names.length <= 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`);
+const isAre = (names: readonly string[]) => (names.length === 1 ? 'is' : 'are');
+
+/** Why the voters down of one sub-grid count as down, grouped by reason, e.g. `n3 is down (unreachable)`. */
+function whyDown({ down, superPeer }: VoterBlocked): string {
+  const named = (why: VoterDown['why']) => down.filter((d) => d.why === why).map((d) => d.name);
+  const clauses: string[] = [];
+  const unreachable = named('unreachable');
+  if (unreachable.length) clauses.push(`${listed(unreachable)} ${isAre(unreachable)} down (unreachable)`);
+  for (const why of ['dead', 'suspect'] as const) {
+    const names = named(why);
+    if (names.length) clauses.push(`${listed(names)} ${isAre(names)} outside this run and ${why} to its super peer${superPeer ? ` ${superPeer}` : ''}`);
+  }
+  const unknown = named('unknown');
+  if (unknown.length) clauses.push(`${listed(unknown)} ${isAre(unknown)} outside this run and no agent it reached can say ${unknown.length === 1 ? 'it is' : 'they are'} up`);
+  return clauses.join(', and ');
 }
 
 /**
  * The refusal of a rolling apply where voters down leave a sub-grid with changes no voter that may
  * restart with its super peer keeping a quorum: the same words before the question (from the
  * topology, check-rolling-budget) and before the first batch (from the voters the agents name,
- * check-named-voters).
+ * check-named-voters). A voter outside the run whose liveness nobody reached could tell is fixed
+ * by reaching its super peer, so the hint says to include it.
  */
 export function voterBudgetRefusal(blocked: readonly VoterBlocked[]): PlanningError {
-  const why = blocked.map(({ subgrid, count, down }) => `${subgrid} and keep its super peer: ${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down (unreachable), counted as ${down.length === 1 ? 'one' : down.length} of its ${count} voters, and its super peer steps down when it hears fewer than ${Math.floor(count / 2) + 1} of them`);
+  const why = blocked.map((b) => `${b.subgrid} and keep its super peer: ${whyDown(b)}, counted as ${b.down.length === 1 ? 'one' : b.down.length} of its ${b.count} voters, and its super peer steps down when it hears fewer than ${Math.floor(b.count / 2) + 1} of them`);
+  const all = blocked.flatMap((b) => b.down);
+  const bring = all.filter((d) => d.why !== 'unknown').map((d) => d.name);
+  const include = [...new Set(blocked.filter((b) => b.down.some((d) => d.why === 'unknown')).map((b) => b.superPeer ?? b.down.find((d) => d.why === 'unknown')!.name))];
+  const todo = [
+    ...(bring.length ? [`bring ${bring.join(', ')} back (${all.some((d) => d.why === 'unreachable') ? 'reachable, ' : ''}agent running) and run again`] : []),
+    ...(include.length ? [`include the super peer${include.length === 1 ? '' : 's'} ${include.join(', ')} in --limit (or run without --limit), so that ${include.length === 1 ? 'it says' : 'they say'} which voters are alive, and run again`] : []),
+  ];
   return new PlanningError(
     `--rolling cannot restart a voter of ${why.join('; nor of ')}; nothing was changed`,
-    `bring ${blocked.flatMap((b) => b.down).join(', ')} back (reachable, agent running) and run again, or leave ${blocked.length === 1 ? 'that sub-grid' : 'those sub-grids'} out (--limit '${blocked.map((b) => `!${b.subgrid}`).join(',')}'); a node gone for good stops counting once the topology drops it`,
+    `${todo.join(', or ')}, or leave ${blocked.length === 1 ? 'that sub-grid' : 'those sub-grids'} out (--limit '${blocked.map((b) => `!${b.subgrid}`).join(',')}')${bring.length ? '; a node gone for good stops counting once the topology drops it' : ''}`,
   );
 }
 

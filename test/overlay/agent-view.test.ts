@@ -36,6 +36,18 @@ describe('asking an agent for its view', () => {
     expect(await ask()).toEqual({ role: 'mirror', term: 3, superPeer: 'n1', regionPeer: null, members: 0, mirrors: ['n2', 'n3'] });
   });
 
+  it('reads the liveness a super peer or a mirror holds for its sub-grid (registry), for the voters a run does not reach', async () => {
+    body = JSON.stringify({ role: 'leader', term: 4, superPeer: 'n1', regionPeer: null, members: [{ name: 'n1', liveness: 'alive' }, { name: 'n2', liveness: 'suspect' }, { name: 'n3', liveness: 'dead' }], mirrors: ['n2', 'n3'] });
+    code = 200;
+    expect(await ask()).toEqual({ role: 'super-peer', term: 4, superPeer: 'n1', regionPeer: null, members: 3, mirrors: ['n2', 'n3'], liveness: { n1: 'alive', n2: 'suspect', n3: 'dead' } });
+    // A member keeps no registry: its empty list says nothing of anyone's liveness.
+    body = JSON.stringify({ role: 'member', term: 4, superPeer: 'n1', regionPeer: null, members: [], mirrors: ['n2', 'n3'] });
+    expect(await ask()).toEqual({ role: 'member', term: 4, superPeer: 'n1', regionPeer: null, members: 0, mirrors: ['n2', 'n3'] });
+    // Entries without a name or a known liveness are not liveness.
+    body = JSON.stringify({ role: 'mirror', term: 4, superPeer: 'n1', regionPeer: null, members: [{}, { name: 'n2', liveness: 'gone' }], mirrors: ['n2'] });
+    expect(await ask()).toEqual({ role: 'mirror', term: 4, superPeer: 'n1', regionPeer: null, members: 2, mirrors: ['n2'] });
+  });
+
   it('a wildcard bind is asked on loopback', async () => {
     body = JSON.stringify({ role: 'member', term: 2, superPeer: 'n1', regionPeer: null, members: [] });
     expect(await ask('0.0.0.0')).toEqual({ role: 'member', term: 2, superPeer: 'n1', regionPeer: null, members: 0 });

@@ -2,6 +2,8 @@ import type { PlannedHost } from '../../src/engine/planner.js';
 import { PlanningError } from '../../src/errors/index.js';
 import { checkRollingBudget } from '../../src/phases/check-rolling-budget.js';
 import { checkNamedVoters } from '../../src/phases/check-named-voters.js';
+import type { AgentView } from '../../src/overlay/agent-view.js';
+import { peersNow } from '../../src/overlay/super-peers-now.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { statePaths } from '../../src/state/state.js';
 import type { Change } from '../../src/plan/change.js';
@@ -117,13 +119,20 @@ regions: [{ name: r1, subgrids: [{ name: s1, nodes: [${node(1)}, ${node(2)}, { n
 
 /** The voters the super peers name, asked before the first batch, may be fewer than the topology implies. */
 describe('apply --rolling and the voters the agents name (review 4)', () => {
-  const named = (voters: Record<string, string[]>) => ({ superPeers: new Set(Object.values(voters).map((v) => v[0]!)), regionPeers: new Set<string>(), voters: new Map(Object.entries(voters)) });
+  /** The peers the run's agents name: every agent of the run answered (the gate before the first batch saw to it), none said how it hears the others. */
+  const named = (voters: Record<string, string[]>, ctx: RunContext) => ({
+    superPeers: new Set(Object.values(voters).map((v) => v[0]!)),
+    regionPeers: new Set<string>(),
+    voters: new Map(Object.entries(voters)),
+    liveness: new Map(),
+    answered: new Set(ctx.planned.map((p) => p.session.node.name)),
+  });
 
   it('refuses before the first batch where the named voters, with one down, leave no voter free to restart', async () => {
     // 5 may vote (budget 5 - 3 - 1 = 1: the pre-check lets it pass), but n1 names n2 and n5 only: 3 voters, n5 down, budget 0.
     const { ctx } = contextWith(grid5('2'), ['n5']);
     await expect(checkRollingBudget.run(ctx)).resolves.toBeUndefined();
-    const check = () => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n5'] }));
+    const check = () => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n5'] }, ctx));
     expect(check).toThrow(PlanningError);
     expect(check).toThrow('--rolling cannot restart a voter of r1/s1 and keep its super peer: n5 is down (unreachable), counted as one of its 3 voters, and its super peer steps down when it hears fewer than 2 of them; nothing was changed');
     try {
@@ -132,12 +141,54 @@ describe('apply --rolling and the voters the agents name (review 4)', () => {
       expect((err as PlanningError).hint).toMatch(/^bring n5 back .* or leave that sub-grid out \(--limit '!r1\/s1'\)/);
     }
     // The node down not among the named voters: the super peer keeps its quorum through one restart.
-    expect(() => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n3'] }))).not.toThrow();
+    expect(() => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n3'] }, ctx))).not.toThrow();
   });
 
   it('warns of two voters where the agents name two, though the topology implies more; once, not again where the topology said two', async () => {
     const { ctx, said } = contextWith(grid());
-    checkNamedVoters(ctx, named({ 'r1/s1': ['n2', 'n3'], 'r1/s2': ['n4', 'n5'] }));
+    checkNamedVoters(ctx, named({ 'r1/s1': ['n2', 'n3'], 'r1/s2': ['n4', 'n5'] }, ctx));
     expect(said).toEqual([expect.stringMatching(/^warning: r1\/s1 has two voters, n2 and n3: --rolling restarts each alone/)]);
+  });
+});
+
+/**
+ * `--limit` leaves nodes out of the run: never connected, a voter of them that is down is not
+ * unreachable. The agents reached say who votes and (a super peer's or a mirror's registry) who is alive.
+ */
+describe('apply --rolling --limit and the voters outside the run', () => {
+  /** `node` answering in s1 of r1 with `view`. */
+  const says = (node: string, view: Partial<AgentView> & { role: string; superPeer: string }) => ({ node, region: 'r1', subgrid: 's1', view: { term: 1, regionPeer: null, members: 0, ...view } });
+  /** The run holds only `names` (--limit). */
+  const limitedTo = (g: ReturnType<typeof grid>, names: string[]) => {
+    const run = contextWith(g);
+    run.ctx.planned = run.ctx.planned.filter((p) => names.includes(p.session.node.name));
+    return run;
+  };
+
+  it('refuses where a voter outside the run is dead or suspect to its super peer and the rest leave none free to restart (3 voters, --limit two of them)', () => {
+    // s1: n1, n2, n3; n3 is down, outside --limit n1,n2. n1, super peer, still lists it (autopilot has not dropped it yet).
+    const { ctx } = limitedTo(grid(), ['n1', 'n2', 'n4', 'n5', 'n6']);
+    const peers = (n3: 'alive' | 'suspect' | 'dead') =>
+      peersNow([says('n1', { role: 'super-peer', superPeer: 'n1', mirrors: ['n2', 'n3'], liveness: { n1: 'alive', n2: 'alive', n3 } }), says('n2', { role: 'mirror', superPeer: 'n1', mirrors: ['n2', 'n3'] })]);
+    expect(() => checkNamedVoters(ctx, peers('alive'))).not.toThrow();
+    for (const liveness of ['dead', 'suspect'] as const) {
+      const check = () => checkNamedVoters(ctx, peers(liveness));
+      expect(check).toThrow(PlanningError);
+      expect(check).toThrow(`--rolling cannot restart a voter of r1/s1 and keep its super peer: n3 is outside this run and ${liveness} to its super peer n1, counted as one of its 3 voters, and its super peer steps down when it hears fewer than 2 of them; nothing was changed`);
+      expect(check).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^bring n3 back \(agent running\) and run again, or leave that sub-grid out \(--limit '!r1\/s1'\)/) }));
+    }
+  });
+
+  it('where no reached super peer or mirror says which voters are alive, counts those outside the run as possibly down and says to include the super peer', () => {
+    // s1 of 5: n3 super peer, n1..n4 voting; --limit n1,n2; n1 and n2 answer as mirrors, with no registry (an agent that does not say).
+    const { ctx } = limitedTo(grid5('2'), ['n1', 'n2']);
+    const peers = peersNow([says('n1', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'] }), says('n2', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'] })]);
+    const check = () => checkNamedVoters(ctx, peers);
+    expect(check).toThrow(PlanningError);
+    expect(check).toThrow('--rolling cannot restart a voter of r1/s1 and keep its super peer: n3 and n4 are outside this run and no agent it reached can say they are up, counted as 2 of its 4 voters, and its super peer steps down when it hears fewer than 3 of them; nothing was changed');
+    expect(check).toThrow(expect.objectContaining({ hint: "include the super peer n3 in --limit (or run without --limit), so that it says which voters are alive, and run again, or leave that sub-grid out (--limit '!r1/s1')" }));
+    // With the mirror's registry: both alive, 4 voters spare 1: no refusal.
+    const heard = peersNow([says('n1', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'], liveness: { n1: 'alive', n2: 'alive', n3: 'alive', n4: 'alive' } }), says('n2', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'] })]);
+    expect(() => checkNamedVoters(ctx, heard)).not.toThrow();
   });
 });

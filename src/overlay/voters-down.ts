@@ -1,0 +1,31 @@
+import type { MemberLiveness } from './agent-view.js';
+import type { PeersNow } from './super-peers-now.js';
+
+/**
+ * A voter that counts as down, and why: this run could not reach it (`unreachable`); it is outside
+ * the run and the reached registry hears it `suspect` or `dead` (or lists it not at all: a mirror's
+ * copy drops the dead); or it is outside the run and no reached super peer or mirror keeps a
+ * registry to say (`unknown`: possibly down).
+ */
+export interface VoterDown {
+  name: string;
+  why: 'unreachable' | MemberLiveness | 'unknown';
+}
+
+/**
+ * Which of a sub-grid's named voters a rolling apply counts as down. A voter whose agent answered
+ * is up. One this run did not connect to (`--limit`, `--site`) is judged by its super peer's
+ * registry, the one that decides its quorum, or a mirror's copy: counted as up only when heard
+ * alive, so that a voter down outside the run is never taken for one that keeps the quorum.
+ */
+export function votersDown(subgrid: string, peers: PeersNow, unreachable: ReadonlySet<string>): VoterDown[] {
+  const heard = peers.liveness.get(subgrid);
+  const down: VoterDown[] = [];
+  for (const name of peers.voters.get(subgrid) ?? []) {
+    if (unreachable.has(name)) down.push({ name, why: 'unreachable' });
+    else if (peers.answered.has(name)) continue;
+    else if (heard === undefined) down.push({ name, why: 'unknown' });
+    else if (heard[name] !== 'alive') down.push({ name, why: heard[name] ?? 'dead' });
+  }
+  return down;
+}
