@@ -97,10 +97,28 @@ function portProblem(port: string): FormatVerdict | null {
   return { message: `port ${port} is out of range`, hint: 'use a port between 1 and 65535' };
 }
 
+/**
+ * An agent's HOST:PORT, as a seed: gridagent alone reads seeds, and its sockets are udp4, so an
+ * IPv6 host (`[fe80::1]:7946`, or unbracketed `2001:db8::1:7946`) is refused here rather than
+ * accepted and never reached. The agent refuses it in its own config too (runtime/config.ts).
+ */
 function endpoint(value: string): FormatVerdict | null {
   const parts = splitHostPort(value);
-  if (!parts) return { message: `${showValue(value)} is not HOST:PORT`, hint: 'write it as 10.0.1.11:7946, node.example.org:7946 or [fd00::1]:7946' };
+  const lastColon = value.lastIndexOf(':');
+  const ipv6 = parts ? isIPv6Literal(parts.host) : isIPv6Literal(value) || (lastColon > 0 && isIPv6Literal(value.slice(0, lastColon)));
+  if (ipv6) {
+    return {
+      message: `${showValue(value)} is an IPv6 address, and gridagent, which alone uses seeds, speaks IPv4 only (its sockets are udp4)`,
+      hint: "give the seed agent's IPv4 address (10.0.1.11:7946) or a DNS name that resolves to it over IPv4 (node.example.org:7946)",
+    };
+  }
+  if (!parts) return { message: `${showValue(value)} is not HOST:PORT`, hint: 'write it as 10.0.1.11:7946 or node.example.org:7946' };
   return host(parts.host) ?? portProblem(parts.port);
+}
+
+/** An IPv6 address, with or without a `%zone`. */
+function isIPv6Literal(value: string): boolean {
+  return isIP(value.split('%')[0]!) === 6;
 }
 
 function ipv4ToInt(ip: string): number {
@@ -269,7 +287,7 @@ export const FORMAT_PATTERNS: Partial<Record<FormatName, string>> = {
   host: `^${HOST_PATTERN}$`,
   'ip-address': `^([0-9]{1,3}(\\.[0-9]{1,3}){3}|${IPV6_PATTERN})$`,
   hostname: `^${HOSTNAME_PATTERN}$`,
-  endpoint: `^(\\[[^\\]\\s]+\\]|[A-Za-z0-9.-]+):${PORT_PATTERN}$`,
+  endpoint: `^(\\[[^\\]\\s:]+\\]|[A-Za-z0-9.-]+):${PORT_PATTERN}$`, // no IPv6 in brackets: the agent speaks IPv4 only
   'multicast-endpoint': `^2(2[4-9]|3[0-9])(\\.[0-9]{1,3}){3}:${PORT_PATTERN}$`,
   'count-or-percent': '^[0-9]+(\\.[0-9]+)?%$',
   duration: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$',

@@ -115,7 +115,7 @@ export const RawNode = strict(
 export const Discovery = strict(
   {
     multicast: Type.Optional(str('multicast-endpoint', 'multicast GROUP:PORT the agents use to find the super peer')),
-    seeds: Type.Optional(Type.Array(str('endpoint', 'HOST:PORT of an agent to ask when multicast is silent'), { uniqueItems: true })),
+    seeds: Type.Optional(Type.Array(str('endpoint', 'HOST:PORT of an agent to ask when multicast is silent: an IPv4 address or a DNS name (gridagent speaks IPv4 only)'), { uniqueItems: true })),
   },
   'how a starting agent finds its sub-grid\'s super peer',
 );

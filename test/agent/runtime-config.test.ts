@@ -86,6 +86,22 @@ describe('agent config', () => {
     expect(config.timers.electionTimeoutMin).toBe(20);
   });
 
+  test.each(['[fe80::1]:7946', '[fd00::2%eth0]:7946', '2001:db8::1:7946', 'fd00::2'])("refuses the IPv6 seed %s as it refuses bind '::' (exit 78): the agent's sockets are udp4 and could never send to it", (seed) => {
+    const raw = { ...minimal, seeds: ['10.0.1.12:7946', seed] };
+    expect(() => normaliseAgentConfig(raw, '/etc/gridagent/config.yaml')).toThrow(AgentConfigError);
+    expect(() => normaliseAgentConfig(raw, '/etc/gridagent/config.yaml')).toThrow(
+      `/etc/gridagent/config.yaml: seed ${seed} is an IPv6 address, and gridagent speaks IPv4 only; write the seed's IPv4 address or a DNS name as HOST:PORT (10.0.1.12:7946, n2.example.org:7946)`,
+    );
+  });
+
+  test.each(['10.0.1.12', '10.0.1.12:0', '10.0.1.12:70000', 'n2.example.org:port', ':7946'])('refuses the seed %s, which is not HOST:PORT with a port from 1 to 65535, rather than never send to it', (seed) => {
+    expect(() => normaliseAgentConfig({ ...minimal, seeds: [seed] })).toThrow(new AgentConfigError(`config: seed ${seed} is not HOST:PORT with a port from 1 to 65535; write it as 10.0.1.12:7946 or n2.example.org:7946`));
+  });
+
+  test('keeps IPv4 and DNS-name seeds as written (a name is resolved, for IPv4 only, when discovery asks the seeds)', () => {
+    expect(normaliseAgentConfig({ ...minimal, seeds: ['10.0.1.12:7946', 'n2.example.org:7946'] }).seeds).toEqual(['10.0.1.12:7946', 'n2.example.org:7946']);
+  });
+
   test.each([
     [{ ...minimal, port: 70000 }, /port/],
     [{ ...minimal, superPeer: 'always' }, /superPeer/],

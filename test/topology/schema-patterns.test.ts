@@ -17,7 +17,7 @@ const VALID: Partial<Record<FormatName, string[]>> = {
   host: ['10.0.1.11', 'fd00::11', '::1', 'node1.example.org', 'localhost', 'a-b.c', '2001:db8::ffff:10.0.0.1', 'fe80::1', 'fe80::1%eth0'],
   'ip-address': ['127.0.0.1', '0.0.0.0', '::', '::1', 'fd00::11', '2001:db8:0:0:0:0:0:1', '::ffff:10.0.0.1'],
   hostname: ['region.eu-west.grid.example.org', 'a', 'example.org.'],
-  endpoint: ['10.0.1.11:7946', 'node.example.org:7946', '[fd00::1]:7946', 'n1:1'],
+  endpoint: ['10.0.1.11:7946', 'node.example.org:7946', '[10.0.1.11]:7946', 'n1:1'],
   'multicast-endpoint': ['239.192.10.1:7947', '224.0.0.1:1', '239.255.255.255:65535'],
   'count-or-percent': ['10%', '100%', '0.5%'],
   duration: ['500ms', '60s', '5m', '1h', '1.5s'],
@@ -102,6 +102,13 @@ regions:
     expect(caught(withoutPatterns)).toBe(0);
     expect(caught(schema)).toBe(8);
     for (const [what, from, to] of PLANTED) expect([what, checkTopologyText('t.yaml', base.replace(from, to)).problems.length]).toEqual([what, 1]);
+  });
+
+  it('the seed pattern flags an IPv6 seed, bracketed or not, as the checker does (gridagent speaks IPv4 only)', () => {
+    for (const seed of ['[fe80::1]:7946', '[fd00::1%eth0]:7946', '2001:db8::1:7946']) {
+      expect([seed, matches('endpoint', seed)]).toEqual([seed, false]);
+      expect(FORMATS.endpoint(seed)?.message).toMatch(/is an IPv6 address, and gridagent.* speaks IPv4 only/);
+    }
   });
 
   it('gridops reports a pattern failure in the format checker\'s words, once', () => {

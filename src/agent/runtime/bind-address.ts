@@ -1,15 +1,8 @@
-import { lookup } from 'node:dns/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AgentConfigError, type AgentConfig } from './config.js';
-
-/**
- * The IPv4 addresses a name has on this node: its own resolver, as ssh on the operator's machine
- * used another. An empty list when the name has none; a throw when the resolver could not answer
- * (no DNS yet at boot), which is worth asking again.
- */
-export type ResolveIPv4 = (name: string) => Promise<string[]>;
+import { lookupIPv4, type ResolveIPv4 } from './ipv4-lookup.js';
 
 /** What resolving the bind address may use: the resolver, this host's own addresses, and a pause between tries. */
 export interface BindResolution {
@@ -22,18 +15,6 @@ export interface BindResolution {
   /** How long a resolver that cannot answer is asked again before the start fails. */
   retryForMs: number;
 }
-
-/** getaddrinfo's answers that mean the name has no IPv4 address, as against a resolver that did not answer. */
-const NO_SUCH_ADDRESS = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME', 'EAI_NODATA']);
-
-const systemResolver: ResolveIPv4 = async (name) => {
-  try {
-    return (await lookup(name, { family: 4, all: true })).map((a) => a.address);
-  } catch (error) {
-    if (NO_SUCH_ADDRESS.has((error as NodeJS.ErrnoException).code ?? '')) return [];
-    throw error;
-  }
-};
 
 /**
  * By range, not Node's `internal` flag: that marks every address on `lo`, and routed fabrics
@@ -51,7 +32,7 @@ export const nonLoopbackIPv4 = (interfaces: ReturnType<typeof networkInterfaces>
  */
 const RESOLVER_RETRY_MS = 30_000;
 
-const SYSTEM: BindResolution = { resolve: systemResolver, localAddresses: () => nonLoopbackIPv4(), sleep: (ms) => delay(ms), now: () => Date.now(), retryForMs: RESOLVER_RETRY_MS };
+const SYSTEM: BindResolution = { resolve: lookupIPv4, localAddresses: () => nonLoopbackIPv4(), sleep: (ms) => delay(ms), now: () => Date.now(), retryForMs: RESOLVER_RETRY_MS };
 
 /**
  * The config with `bind` as an IPv4 address. gridops writes the node's topology address there,

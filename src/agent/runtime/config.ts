@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SUBGRID_TIMERS, REGION_TIMERS, type Timers } from '../core/timers.js';
 import { DEFAULT_MIRRORS } from '../mirrors.js';
+import { parseSeed } from './seed-endpoint.js';
 
 const PeerRegion = Type.Object(
   {
@@ -194,6 +195,10 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
   // The agent's sockets are IPv4: '::' would pass as a wildcard here only to be refused at start
   // (bind-address.ts), after the operator had added the advertise address this asks for.
   if (isIPv6(written.bind)) throw new AgentConfigError(`${source}: bind ${written.bind} is an IPv6 address, and gridagent speaks IPv4 only; write the node's IPv4 address (or 0.0.0.0 with advertise)`);
+  for (const seed of written.seeds ?? []) {
+    const parsed = parseSeed(seed);
+    if ('problem' in parsed) throw new AgentConfigError(`${source}: ${parsed.problem}`);
+  }
   const bindIsWildcard = written.bind === '0.0.0.0';
   if (bindIsWildcard && written.advertise === undefined) throw new AgentConfigError(`${source}: bind is a wildcard; set advertise to the address other nodes should use`);
   return {

@@ -13,7 +13,9 @@ import { LEFT_TOO_EARLY } from './left-too-early.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { defineProcessMetrics } from './process-metrics.js';
+import { lookupIPv4 } from './ipv4-lookup.js';
 import { RegionPeerResolver } from './region-resolver.js';
+import { SeedResolver } from './seed-resolver.js';
 import { nextEpoch, readStateFile, writeStateFile } from './state-file.js';
 import { AgentTransport } from './transport.js';
 
@@ -37,6 +39,7 @@ export class AgentDaemon {
   private epoch = 0;
   private readonly startedAt = Date.now();
   private readonly resolver: RegionPeerResolver;
+  private readonly seeds: SeedResolver;
   private readonly peerResolvers = new Map<string, RegionPeerResolver>();
   private handoverWaiters: ((successor: string | null) => void)[] = [];
   private stopping = false;
@@ -46,6 +49,7 @@ export class AgentDaemon {
   constructor(private readonly config: AgentConfig) {
     this.log = jsonLogger(config.node, config.logLevel);
     this.resolver = new RegionPeerResolver(config.regionPeerName, config.regionPeerPort);
+    this.seeds = new SeedResolver(config.seeds, { resolve: lookupIPv4, warn: (msg, fields) => this.log.warn(msg, fields) });
     for (const peer of config.peerRegions) this.peerResolvers.set(peer.regionPeerName, new RegionPeerResolver(peer.regionPeerName, peer.regionPeerPort));
     this.defineMetrics();
   }
@@ -287,7 +291,11 @@ export class AgentDaemon {
         this.transport.sendMulticast(out.message, out.header);
         return;
       case 'seeds':
-        for (const seed of this.config.seeds) if (seed !== this.config.advertise) this.transport.send(out.message, out.header, seed, false);
+        // Resolved here, for IPv4 only: the udp4 socket would look a name up itself, but a name
+        // without an IPv4 address would then fail every send with nothing in the log but a counter.
+        void this.seeds.resolve().then((targets) => {
+          for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, out.header, target, false);
+        });
         return;
       case 'regionName':
         void this.resolver.resolve().then((targets) => {

@@ -1,0 +1,66 @@
+import { lookupIPv4 } from '../../src/agent/runtime/ipv4-lookup.js';
+import { SeedResolver } from '../../src/agent/runtime/seed-resolver.js';
+
+/** A resolver that knows a few names (IPv4 answers only, as getaddrinfo gives with family 4), counting what it is asked. */
+function dns(known: Record<string, string[] | Error>) {
+  const asked: string[] = [];
+  return {
+    asked,
+    resolve: async (name: string) => {
+      asked.push(name);
+      const answer = known[name];
+      if (answer instanceof Error) throw answer;
+      return answer ?? [];
+    },
+  };
+}
+
+describe('seed resolution', () => {
+  it('asks the system resolver for IPv4 addresses only (family 4): localhost is 127.0.0.1, never ::1', async () => {
+    expect(await lookupIPv4('localhost')).toEqual(['127.0.0.1']);
+  });
+
+  it('sends to an IPv4 seed as written, and to every IPv4 address of a DNS seed, at its port', async () => {
+    const resolver = dns({ 'n2.grid.test': ['10.0.0.2', '10.0.0.12'] });
+    const seeds = new SeedResolver(['10.0.0.3:7946', 'n2.grid.test:7000', '[10.0.0.4]:7946'], { resolve: resolver.resolve, warn: () => undefined });
+    expect(await seeds.resolve()).toEqual(['10.0.0.3:7946', '10.0.0.2:7000', '10.0.0.12:7000', '10.0.0.4:7946']);
+    expect(resolver.asked).toEqual(['n2.grid.test']);
+  });
+
+  it('a name with no IPv4 address (an IPv6-only name, a typo) is warned about once, not dropped in silence, and the other seeds are still used', async () => {
+    const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
+    const resolver = dns({ 'n2.grid.test': ['10.0.0.2'], 'v6only.grid.test': [] });
+    let now = 0;
+    const seeds = new SeedResolver(['v6only.grid.test:7946', 'n2.grid.test:7946'], { resolve: resolver.resolve, warn: (msg, fields) => warnings.push([msg, fields]), now: () => now });
+    expect(await seeds.resolve()).toEqual(['10.0.0.2:7946']);
+    now += 60_000; // past the cache: asked again, and still no IPv4 address
+    expect(await seeds.resolve()).toEqual(['10.0.0.2:7946']);
+    expect(resolver.asked.filter((name) => name === 'v6only.grid.test')).toHaveLength(2);
+    expect(warnings).toEqual([['seed has no IPv4 address, and gridagent speaks IPv4 only: discovery skips it until it has one', { seed: 'v6only.grid.test:7946', fix: "give the seed's IPv4 address, or an A record for the name" }]]);
+  });
+
+  it('a resolver that cannot answer is warned about once too, with its error', async () => {
+    const warnings: Array<Record<string, unknown> | undefined> = [];
+    const resolver = dns({ 'n2.grid.test': Object.assign(new Error('queryA ETIMEOUT n2.grid.test'), { code: 'EAI_AGAIN' }) });
+    let now = 0;
+    const seeds = new SeedResolver(['n2.grid.test:7946'], { resolve: resolver.resolve, warn: (_msg, fields) => warnings.push(fields), now: () => now });
+    expect(await seeds.resolve()).toEqual([]);
+    now += 60_000;
+    expect(await seeds.resolve()).toEqual([]);
+    expect(resolver.asked).toEqual(['n2.grid.test', 'n2.grid.test']);
+    expect(warnings).toEqual([{ seed: 'n2.grid.test:7946', error: 'queryA ETIMEOUT n2.grid.test' }]);
+  });
+
+  it('answers are kept for 30 s, so that discovery backoff does not turn into a DNS storm', async () => {
+    const resolver = dns({ 'n2.grid.test': ['10.0.0.2'] });
+    let now = 0;
+    const seeds = new SeedResolver(['n2.grid.test:7946'], { resolve: resolver.resolve, warn: () => undefined, now: () => now });
+    await seeds.resolve();
+    now += 29_000;
+    await seeds.resolve();
+    expect(resolver.asked).toHaveLength(1);
+    now += 2_000;
+    await seeds.resolve();
+    expect(resolver.asked).toHaveLength(2);
+  });
+});
