@@ -5,9 +5,9 @@ import { skipHostKeyProofs } from '../../src/transport/skip-host-key-proofs.js';
 
 const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 
-type Handler = (protocol: { requestSuccess(): void }, name: string, wantReply: boolean, data: unknown) => void;
+type Handler = (protocol: { requestSuccess(): void; ping(): void }, name: string, wantReply: boolean, data: unknown) => void;
 interface Internals {
-  _protocol: { _handlers: { GLOBAL_REQUEST: Handler } };
+  _protocol: { _handlers: { GLOBAL_REQUEST: Handler }; ping(): void };
   _callbacks: unknown[];
   _remoteVer?: string;
 }
@@ -33,9 +33,11 @@ describe('skipHostKeyProofs (the host keys sshd announces after login, left unpr
     const own = jest.fn<Handler>();
     internals._protocol._handlers.GLOBAL_REQUEST = own;
     expect(skipHostKeyProofs(client)).toBe(true);
-    const protocol = { requestSuccess: jest.fn() };
+    const protocol = { requestSuccess: jest.fn(), ping: jest.fn() };
     internals._protocol._handlers.GLOBAL_REQUEST(protocol, 'hostkeys-00@openssh.com', false, []);
     expect([own.mock.calls.length, protocol.requestSuccess.mock.calls.length]).toEqual([0, 0]);
+    // Answered at once with a keepalive, for the TCP acknowledgement it carries.
+    expect(protocol.ping).toHaveBeenCalledTimes(1);
     // A server that asks for a reply gets ssh2's own answer to it.
     internals._protocol._handlers.GLOBAL_REQUEST(protocol, 'hostkeys-00@openssh.com', true, []);
     expect(protocol.requestSuccess).toHaveBeenCalledTimes(1);
@@ -43,17 +45,34 @@ describe('skipHostKeyProofs (the host keys sshd announces after login, left unpr
     expect(own).toHaveBeenCalledWith(protocol, 'keepalive@openssh.com', true, Buffer.alloc(0));
   });
 
-  it("with ssh2's real handler, the announcement leaves its reply queue empty, where unwrapped it queues a proof request", () => {
+  it("with ssh2's real protocol, the announcement sends one keepalive and queues only its ignored reply, where unwrapped it queues a proof request", () => {
     const wrapped = connected();
     open.push(wrapped.client);
     expect(skipHostKeyProofs(wrapped.client)).toBe(true);
-    wrapped.internals._protocol._handlers.GLOBAL_REQUEST({ requestSuccess: () => undefined }, 'hostkeys-00@openssh.com', false, []);
-    expect(wrapped.internals._callbacks).toHaveLength(0);
-    // The same call on ssh2 as it comes: it sends hostkeys-prove-00 and waits for its reply.
+    const proto = wrapped.internals._protocol;
+    const ping = jest.spyOn(proto, 'ping');
+    proto._handlers.GLOBAL_REQUEST(proto as unknown as Parameters<Handler>[0], 'hostkeys-00@openssh.com', false, []);
+    expect(ping).toHaveBeenCalledTimes(1);
+    // sshd answers the keepalive with a failure: its callback takes it and does nothing.
+    expect(wrapped.internals._callbacks).toHaveLength(1);
+    expect(() => (wrapped.internals._callbacks[0] as (failed: boolean) => void)(true)).not.toThrow();
+    // The same call on ssh2 as it comes: it sends hostkeys-prove-00 and waits for its reply; no keepalive.
     const plain = connected();
     open.push(plain.client);
-    plain.internals._protocol._handlers.GLOBAL_REQUEST({ requestSuccess: () => undefined }, 'hostkeys-00@openssh.com', false, []);
+    const plainPing = jest.spyOn(plain.internals._protocol, 'ping');
+    plain.internals._protocol._handlers.GLOBAL_REQUEST(plain.internals._protocol as unknown as Parameters<Handler>[0], 'hostkeys-00@openssh.com', false, []);
     expect(plain.internals._callbacks).toHaveLength(1);
+    expect(plainPing).not.toHaveBeenCalled();
+  });
+
+  it('sends no keepalive where the reply queue is not where this ssh2 keeps it (internals differ)', () => {
+    const { client, internals } = connected();
+    open.push(client);
+    expect(skipHostKeyProofs(client)).toBe(true);
+    (internals as unknown as { _callbacks: unknown })._callbacks = undefined;
+    const protocol = { requestSuccess: jest.fn(), ping: jest.fn() };
+    internals._protocol._handlers.GLOBAL_REQUEST(protocol, 'hostkeys-00@openssh.com', false, []);
+    expect(protocol.ping).not.toHaveBeenCalled();
   });
 
   it('changes nothing and says so where there is no handler to wrap (a client not connected, or another ssh2)', () => {
