@@ -39,24 +39,31 @@ export function skipHostKeyProofs(client: Client): boolean {
 
 /**
  * Sends a keepalive (`keepalive@openssh.com`, which sshd answers with a failure that ssh2's own
- * keepalives ignore too) right after the host keys announcement, so that the client's TCP
- * acknowledgement of it leaves at once.
+ * keepalives ignore too) right after the host keys announcement when a channel open is still
+ * unanswered, so that the client's TCP acknowledgement of the announcement leaves at once.
  *
- * Why: sshd sends the announcement as soon as the login succeeds, while the client is sending its
- * first channel open. sshd leaves Nagle's algorithm on outside a pty, so its answer to that open
- * waits until the announcement is acknowledged, and the client, with nothing else to send, delays
- * that acknowledgement by the kernel's 40 ms. Seen on lab hosts with tcpdump in a 1-host apply:
- * the open's confirmation came 40.8 ms late, released by the client's delayed ACK; with the
- * keepalive the host's read took 16 to 18 ms instead of 53 to 57 ms, and the whole no-change apply
- * 0.205 s instead of 0.25 s (medians of 12 alternating runs, 2026-12-05). A real network does the
- * same wherever the announcement and the open cross.
+ * Why: sshd sends the announcement as soon as the login succeeds, while the client may be sending
+ * its first channel open. sshd leaves Nagle's algorithm on outside a pty, so its answer to an open
+ * that crossed the announcement waits until the announcement is acknowledged, and the client, with
+ * nothing else to send, delays that acknowledgement by the kernel's 40 ms. Seen on lab hosts with
+ * tcpdump in a 1-host apply: the open's confirmation came 40.8 ms late, released by the client's
+ * delayed ACK; with the keepalive the host's read took 16 to 18 ms instead of 53 to 57 ms, and the
+ * no-change apply 0.205 s instead of 0.25 s (medians of 12 alternating runs, 2026-12-05). A real
+ * network does the same wherever the two cross. Only then: a keepalive after every announcement
+ * cost 50 lab hosts 1 to 3% (the machine's two cores were saturated, and a client that busy
+ * acknowledges late whatever it sends).
  *
- * Its reply is matched to a callback of its own (ssh2 answers global requests' replies in order,
- * as its own keepalives do); on an ssh2 whose reply queue is not where this looks, nothing is sent.
+ * Its reply is matched to a callback of its own (ssh2 matches global requests' replies in order,
+ * as for its own keepalives). On an ssh2 whose reply queue or channel table is not where this
+ * looks, nothing is sent.
  */
 function ackAtOnce(client: Client, protocol: { ping(): void }): void {
-  const replies = (client as unknown as { _callbacks?: unknown })._callbacks;
-  if (!Array.isArray(replies) || typeof protocol.ping !== 'function') return;
+  const internals = client as unknown as { _callbacks?: unknown; _chanMgr?: { _channels?: unknown } };
+  const replies = internals._callbacks;
+  const channels = internals._chanMgr?._channels;
+  if (!Array.isArray(replies) || typeof protocol.ping !== 'function' || typeof channels !== 'object' || channels === null) return;
+  // ssh2 keeps an open's callback in the table until the server confirms it, then the channel.
+  if (!Object.values(channels).some((entry) => typeof entry === 'function')) return;
   replies.push(() => undefined);
   protocol.ping();
 }
