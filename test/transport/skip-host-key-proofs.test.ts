@@ -5,11 +5,17 @@ import { skipHostKeyProofs } from '../../src/transport/skip-host-key-proofs.js';
 
 const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 
-type Handler = (protocol: { requestSuccess(): void }, name: string, wantReply: boolean, data: unknown) => void;
+type Handler = (protocol: { requestSuccess(): void; ping(): void }, name: string, wantReply: boolean, data: unknown) => void;
 interface Internals {
-  _protocol: { _handlers: { GLOBAL_REQUEST: Handler } };
+  _protocol: { _handlers: { GLOBAL_REQUEST: Handler }; ping(): void };
   _callbacks: unknown[];
+  _chanMgr: { _channels: Record<number, unknown> };
   _remoteVer?: string;
+}
+
+/** A channel open the server has not answered yet: ssh2 keeps its callback in the channel table until then. */
+function openPending(internals: Internals): void {
+  internals._chanMgr._channels[0] = () => undefined;
 }
 
 /** A client of this ssh2 connected to a stream that never answers: its protocol and handlers exist, nothing is sent back. */
@@ -33,9 +39,9 @@ describe('skipHostKeyProofs (the host keys sshd announces after login, left unpr
     const own = jest.fn<Handler>();
     internals._protocol._handlers.GLOBAL_REQUEST = own;
     expect(skipHostKeyProofs(client)).toBe(true);
-    const protocol = { requestSuccess: jest.fn() };
+    const protocol = { requestSuccess: jest.fn(), ping: jest.fn() };
     internals._protocol._handlers.GLOBAL_REQUEST(protocol, 'hostkeys-00@openssh.com', false, []);
-    expect([own.mock.calls.length, protocol.requestSuccess.mock.calls.length]).toEqual([0, 0]);
+    expect([own.mock.calls.length, protocol.requestSuccess.mock.calls.length, protocol.ping.mock.calls.length]).toEqual([0, 0, 0]);
     // A server that asks for a reply gets ssh2's own answer to it.
     internals._protocol._handlers.GLOBAL_REQUEST(protocol, 'hostkeys-00@openssh.com', true, []);
     expect(protocol.requestSuccess).toHaveBeenCalledTimes(1);
@@ -43,17 +49,53 @@ describe('skipHostKeyProofs (the host keys sshd announces after login, left unpr
     expect(own).toHaveBeenCalledWith(protocol, 'keepalive@openssh.com', true, Buffer.alloc(0));
   });
 
-  it("with ssh2's real handler, the announcement leaves its reply queue empty, where unwrapped it queues a proof request", () => {
+  it("with ssh2's real protocol, the announcement sends one keepalive and queues only its ignored reply, where unwrapped it queues a proof request", () => {
     const wrapped = connected();
     open.push(wrapped.client);
     expect(skipHostKeyProofs(wrapped.client)).toBe(true);
-    wrapped.internals._protocol._handlers.GLOBAL_REQUEST({ requestSuccess: () => undefined }, 'hostkeys-00@openssh.com', false, []);
-    expect(wrapped.internals._callbacks).toHaveLength(0);
-    // The same call on ssh2 as it comes: it sends hostkeys-prove-00 and waits for its reply.
+    const proto = wrapped.internals._protocol;
+    const ping = jest.spyOn(proto, 'ping');
+    // A channel open that crossed the announcement: answered at once with a keepalive, for the TCP acknowledgement it carries.
+    openPending(wrapped.internals);
+    proto._handlers.GLOBAL_REQUEST(proto as unknown as Parameters<Handler>[0], 'hostkeys-00@openssh.com', false, []);
+    expect(ping).toHaveBeenCalledTimes(1);
+    // sshd answers the keepalive with a failure: its callback takes it and does nothing.
+    expect(wrapped.internals._callbacks).toHaveLength(1);
+    expect(() => (wrapped.internals._callbacks[0] as (failed: boolean) => void)(true)).not.toThrow();
+    // The same call on ssh2 as it comes: it sends hostkeys-prove-00 and waits for its reply; no keepalive.
     const plain = connected();
     open.push(plain.client);
-    plain.internals._protocol._handlers.GLOBAL_REQUEST({ requestSuccess: () => undefined }, 'hostkeys-00@openssh.com', false, []);
+    const plainPing = jest.spyOn(plain.internals._protocol, 'ping');
+    openPending(plain.internals);
+    plain.internals._protocol._handlers.GLOBAL_REQUEST(plain.internals._protocol as unknown as Parameters<Handler>[0], 'hostkeys-00@openssh.com', false, []);
     expect(plain.internals._callbacks).toHaveLength(1);
+    expect(plainPing).not.toHaveBeenCalled();
+  });
+
+  it('sends no keepalive where the reply queue is not where this ssh2 keeps it (internals differ)', () => {
+    const { client, internals } = connected();
+    open.push(client);
+    expect(skipHostKeyProofs(client)).toBe(true);
+    openPending(internals);
+    (internals as unknown as { _callbacks: unknown })._callbacks = undefined;
+    const protocol = { requestSuccess: jest.fn(), ping: jest.fn() };
+    internals._protocol._handlers.GLOBAL_REQUEST(protocol, 'hostkeys-00@openssh.com', false, []);
+    expect(protocol.ping).not.toHaveBeenCalled();
+  });
+
+  it('sends no keepalive when no channel open is waiting for its answer (nothing of sshd waits on the acknowledgement)', () => {
+    const { client, internals } = connected();
+    open.push(client);
+    expect(skipHostKeyProofs(client)).toBe(true);
+    const ping = jest.spyOn(internals._protocol, 'ping');
+    // An open channel (confirmed: the table holds the channel, not a callback) is not waiting.
+    internals._chanMgr._channels[0] = { confirmed: true };
+    internals._protocol._handlers.GLOBAL_REQUEST(internals._protocol as unknown as Parameters<Handler>[0], 'hostkeys-00@openssh.com', false, []);
+    expect(ping).not.toHaveBeenCalled();
+    expect(internals._callbacks).toHaveLength(0);
+    openPending(internals);
+    internals._protocol._handlers.GLOBAL_REQUEST(internals._protocol as unknown as Parameters<Handler>[0], 'hostkeys-00@openssh.com', false, []);
+    expect(ping).toHaveBeenCalledTimes(1);
   });
 
   it('changes nothing and says so where there is no handler to wrap (a client not connected, or another ssh2)', () => {
