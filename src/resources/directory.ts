@@ -1,9 +1,9 @@
-import type { StepRecorder } from './step-recorder.js';
+import { ownerSpec, type StepRecorder } from './step-recorder.js';
 import type { DirectoryChange } from '../plan/change.js';
 import { PlanningError } from '../errors/index.js';
 import { quote } from '../transport/quote.js';
 import { fileProbe, normaliseMode, parseFileState } from './file-state.js';
-import { attributeChanges, chown, comparesOwners } from './file-attributes.js';
+import { attributeChanges, attributesOnHeldPath, comparesOwners } from './file-attributes.js';
 import type { PlanContext, Resource } from './resource.js';
 
 /** A directory (and its parents) with a mode and optional owner and group. */
@@ -44,7 +44,9 @@ export class DirectoryResource implements Resource<DirectoryChange> {
       ...(this.spec.owner ? [`id -u -- ${quote(this.spec.owner)} >/dev/null`] : []),
       ...(this.spec.group ? [`getent group -- ${quote(this.spec.group)} >/dev/null || { echo ${quote(`no group ${this.spec.group}`)} >&2; false; }`] : []),
     ];
-    await recorder.run([...known, `mkdir -p -- ${p}`, `chmod ${this.mode} -- ${p}`].join(' && '), `mkdir ${this.spec.path}`);
-    await chown(recorder, this.spec.path, this.spec.owner, this.spec.group);
+    // The owners and the mode through a descriptor held on the directory: by its name, a symlink put
+    // there by a user who may write its parent would hand them what it points to (file-attributes.ts).
+    const owner = ownerSpec(this.spec.owner, this.spec.group);
+    await recorder.run([...known, `mkdir -p -- ${p}`, attributesOnHeldPath(this.spec.path, { ...(owner ? { owner } : {}), mode: this.mode })].join(' &&\n'), `mkdir ${this.spec.path}`);
   }
 }

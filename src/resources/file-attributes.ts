@@ -31,19 +31,44 @@ export function attributeChanges(current: FileAttributes, want: FileAttributes):
   return fields;
 }
 
+/** The descriptor an attribute fix holds its path open on, apart from a write's (step-recorder.ts HELD_FD). */
+const ATTRS_FD = 8;
+/** The held path by a name no one else can swap: the kernel resolves it to the open file itself. */
+const ATTRS_HELD = `/proc/self/fd/${ATTRS_FD}`;
+
 /**
  * Fixes the attributes `changed` names on a path whose content stays: chown, then chmod (a chown
  * clears the setuid and setgid bits a chmod gave), each only where a field changed.
  */
 export async function fixAttributes(recorder: StepRecorder, path: string, want: FileAttributes, changed: ReadonlySet<string>): Promise<void> {
-  if (changed.has('owner') || changed.has('group')) await chown(recorder, path, want.owner, want.group);
-  if (changed.has('mode') && want.mode) await recorder.run(`chmod ${want.mode} ${quote(path)}`, `chmod ${path}`);
+  const owner = changed.has('owner') || changed.has('group') ? ownerSpec(want.owner, want.group) : undefined;
+  const mode = changed.has('mode') ? want.mode : undefined;
+  if (!owner && !mode) return;
+  await recorder.run(attributesOnHeldPath(path, { ...(owner ? { owner } : {}), ...(mode ? { mode } : {}) }), `${owner ? 'chown' : 'chmod'} ${path}`);
 }
 
-/** `chown -- owner:group path`, both values quoted; nothing when neither is set. */
-export async function chown(recorder: StepRecorder, path: string, owner?: string, group?: string): Promise<void> {
-  const spec = ownerSpec(owner, group);
-  if (!spec) return;
-  // `--`: an owner such as `--help` is a name (and an unknown one fails), not an option that succeeds.
-  await recorder.run(`chown -- ${quote(spec)} ${quote(path)}`, `chown ${path}`);
+/**
+ * The shell lines that give an existing regular file or directory `owner` (chown's
+ * `owner:group`) and `mode`, through a descriptor held on it rather than by its name.
+ *
+ * Why: chown and chmod follow a symlink. In a directory another user may write (a service's home,
+ * where a `line` may set `owner: app`), that user could swap the name for a symlink to
+ * /etc/shadow after the plan read it, and root would hand /etc/shadow to them. So the path is
+ * opened, and its lstat by name must be the very file the descriptor holds (device and inode): a
+ * symlink there, before or after the open, fails the check, and chown and chmod then work on
+ * /proc/self/fd/N, which the kernel resolves to the open file whatever the name has become since.
+ * A FIFO swapped in between the test and the open would block that open until the step's timeout.
+ * Without /proc there is no such name, and the step fails, as a write does.
+ */
+export function attributesOnHeldPath(path: string, set: { owner?: string; mode?: string }): string {
+  const p = quote(path);
+  const refuse = (why: string) => `{ echo ${quote(`${path}: ${why}; its owner and mode were left as they were`)} >&2; exit 1; }`;
+  return [
+    `if [ -L ${p} ] || { [ ! -f ${p} ] && [ ! -d ${p} ]; }; then ${refuse('not a regular file or directory (a symlink is not followed)')}; fi`,
+    `exec ${ATTRS_FD}< ${p} || exit 1`,
+    `[ "$(stat -L -c %d:%i ${ATTRS_HELD})" = "$(stat -c %d:%i -- ${p})" ] || ${refuse('changed while it was opened')}`,
+    // `--`: an owner such as `--help` is a name (and an unknown one fails), not an option that succeeds.
+    ...(set.owner ? [`chown -- ${quote(set.owner)} ${ATTRS_HELD}`] : []),
+    ...(set.mode ? [`chmod ${set.mode} ${ATTRS_HELD}`] : []),
+  ].join(' &&\n');
 }

@@ -63,4 +63,50 @@ describe('seed resolution', () => {
     await seeds.resolve();
     expect(resolver.asked).toHaveLength(2);
   });
+
+  it('an unanswered lookup is asked again after 2 s, not kept 30 s: DNS not up yet at boot does not hold the agent out that long', async () => {
+    let up = false;
+    const asked: string[] = [];
+    let now = 0;
+    const seeds = new SeedResolver(['n2.grid.test:7946'], {
+      resolve: async (name) => {
+        asked.push(name);
+        if (!up) throw Object.assign(new Error('getaddrinfo EAI_AGAIN n2.grid.test'), { code: 'EAI_AGAIN' });
+        return ['10.0.0.2'];
+      },
+      warn: () => undefined,
+      now: () => now,
+    });
+    expect(await seeds.resolve()).toEqual([]);
+    now += 1_000;
+    expect(await seeds.resolve()).toEqual([]);
+    expect(asked).toHaveLength(1);
+    up = true;
+    now += 1_500;
+    expect(await seeds.resolve()).toEqual(['10.0.0.2:7946']);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('a lookup that never answers counts as unanswered after its timeout, and an IPv4 seed is sent to at once, not after it', async () => {
+    const warnings: Array<Record<string, unknown> | undefined> = [];
+    const seeds = new SeedResolver(['hangs.grid.test:7946', '10.0.0.3:7946'], { resolve: () => new Promise<string[]>(() => undefined), warn: (_msg, fields) => warnings.push(fields), lookupTimeoutMs: 50 });
+    const sent: string[] = [];
+    seeds.each((target) => sent.push(target));
+    // Synchronously: the IPv4 seed's target, while the name's lookup still hangs.
+    expect(sent).toEqual(['10.0.0.3:7946']);
+    expect(await seeds.resolve()).toEqual(['10.0.0.3:7946']);
+    expect(warnings).toEqual([{ seed: 'hangs.grid.test:7946', error: 'no answer in 0.05 s' }]);
+  });
+
+  it('each() names the seed as written beside its target, for the daemon to skip one written as its own advertised endpoint', async () => {
+    const seeds = new SeedResolver(['self.grid.test:7946', '10.0.0.3:7946'], { resolve: async () => ['10.0.0.9'], warn: () => undefined });
+    const sent: Array<[string, string]> = [];
+    seeds.each((target, written) => sent.push([target, written]));
+    await seeds.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([
+      ['10.0.0.3:7946', '10.0.0.3:7946'],
+      ['10.0.0.9:7946', 'self.grid.test:7946'],
+    ]);
+  });
 });

@@ -45,7 +45,9 @@ describe('a root-only staging directory: the checks', () => {
     const script = stageInRootOnlyDirScript(`/var/lib/gridops/it's/x.part`, 'install -m 0600 -- /tmp/.s "$f"');
     const d = quote(`/var/lib/gridops/it's`);
     expect(d).toBe(`'/var/lib/gridops/it'\\''s'`);
-    expect(script).toContain(`mkdir -p -m 0700 -- ${d}`);
+    expect(script).toContain(`mkdir -m 0700 -- ${d}`);
+    // Its parents 0755 under any umask (sudo's may be 077).
+    expect(script).toContain(`( umask 022 && mkdir -p -- /var/lib/gridops )`);
     expect(script).toContain(`if [ -L ${d} ] || [ ! -d ${d} ] || [ "$(stat -c %u:%a -- ${d})" != 0:700 ]; then`);
     expect(script.indexOf('stat -c')).toBeLessThan(script.indexOf('rm -f'));
     expect(script.indexOf('rm -f')).toBeLessThan(script.indexOf('install'));

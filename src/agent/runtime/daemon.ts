@@ -293,8 +293,9 @@ export class AgentDaemon {
       case 'seeds':
         // Resolved here, for IPv4 only: the udp4 socket would look a name up itself, but a name
         // without an IPv4 address would then fail every send with nothing in the log but a counter.
-        void this.seeds.resolve().then((targets) => {
-          for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, out.header, target, false);
+        // Not to itself: a seed written as its advertised endpoint, or resolving to it.
+        this.seeds.each((target, written) => {
+          if (target !== this.config.advertise && written !== this.config.advertise) this.transport.send(out.message, out.header, target, false);
         });
         return;
       case 'regionName':

@@ -7,22 +7,39 @@ export interface SeedResolution {
   resolve: ResolveIPv4;
   warn: (msg: string, fields: Record<string, unknown>) => void;
   now?: () => number;
+  /** How long a lookup may take before the seed counts as unanswered this time (default 5 s). */
+  lookupTimeoutMs?: number;
 }
 
-/** How long answers are kept, as the region peer's name (region-resolver.ts). */
-const CACHE_MS = 30_000;
+/** How long an answer is kept (addresses, or none), as the region peer's name (region-resolver.ts). */
+const ANSWER_MS = 30_000;
+/**
+ * How long a resolver that did not answer is left alone: DNS that is not up yet at boot is asked
+ * again soon, where keeping the failure 30 s would hold the agent out of the grid that long.
+ */
+const UNANSWERED_MS = 2_000;
+/** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s. */
+const LOOKUP_TIMEOUT_MS = 5_000;
+
+interface Known {
+  at: number;
+  keepMs: number;
+  targets: string[];
+}
 
 /**
- * The config's seeds as IPv4 HOST:PORT targets. A seed that is a DNS name is resolved for IPv4
- * only (the sockets are udp4); one with no IPv4 address, or whose resolver does not answer, is
- * skipped, and said once in the log as a warning rather than dropped in silence at every
- * discovery round. Answers are kept 30 s so that discovery backoff does not turn into a DNS storm.
+ * The config's seeds as IPv4 HOST:PORT targets. An IPv4 seed is its own target, at once. A seed
+ * that is a DNS name is resolved for IPv4 only (the sockets are udp4), each on its own, so one
+ * slow name holds up no other seed; one with no IPv4 address, or whose resolver does not answer in
+ * time, is skipped and said once in the log as a warning rather than dropped in silence at every
+ * discovery round. Answers are kept 30 s so that discovery backoff does not turn into a DNS storm;
+ * an unanswered lookup is tried again after 2 s.
  */
 export class SeedResolver {
   private readonly seeds: SeedEndpoint[];
   private readonly now: () => number;
-  private cache: { at: number; targets: string[] } | null = null;
-  private pending: Promise<string[]> | null = null;
+  private readonly known = new Map<string, Known>();
+  private readonly pending = new Map<string, Promise<string[]>>();
   /** Seeds (and why) already warned about; a seed that resolves again is forgotten, so a later loss is said again. */
   private readonly warned = new Set<string>();
 
@@ -35,31 +52,62 @@ export class SeedResolver {
     this.now = using.now ?? (() => Date.now());
   }
 
-  async resolve(): Promise<string[]> {
-    if (this.cache && this.now() - this.cache.at < CACHE_MS) return this.cache.targets;
-    this.pending ??= Promise.all(this.seeds.map((seed) => this.targetsOf(seed))).then((lists) => {
-      this.cache = { at: this.now(), targets: lists.flat() };
-      this.pending = null;
-      return this.cache.targets;
-    });
-    return this.pending;
+  /** Calls `send` with each seed's targets (and the seed as written) as soon as that seed's are known: an IPv4 seed's at once. */
+  each(send: (target: string, written: string) => void): void {
+    for (const seed of this.seeds) {
+      const targets = this.targetsOf(seed);
+      if (Array.isArray(targets)) for (const target of targets) send(target, seed.written);
+      else void targets.then((list) => list.forEach((target) => send(target, seed.written)));
+    }
   }
 
-  private async targetsOf(seed: SeedEndpoint): Promise<string[]> {
+  /** Every seed's targets, in the config's order (each DNS seed once its lookup ended or timed out). */
+  async resolve(): Promise<string[]> {
+    return (await Promise.all(this.seeds.map((seed) => this.targetsOf(seed)))).flat();
+  }
+
+  private targetsOf(seed: SeedEndpoint): string[] | Promise<string[]> {
     if (isIPv4(seed.host)) return [`${seed.host}:${seed.port}`];
+    const known = this.known.get(seed.written);
+    if (known && this.now() - known.at < known.keepMs) return known.targets;
+    let pending = this.pending.get(seed.written);
+    if (!pending) {
+      pending = this.lookUp(seed).finally(() => this.pending.delete(seed.written));
+      this.pending.set(seed.written, pending);
+    }
+    return pending;
+  }
+
+  private async lookUp(seed: SeedEndpoint): Promise<string[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.using.lookupTimeoutMs ?? LOOKUP_TIMEOUT_MS;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs);
+    });
     let addresses: string[];
     try {
-      addresses = await this.using.resolve(seed.host);
+      addresses = await Promise.race([this.using.resolve(seed.host), timeout]);
     } catch (error) {
       this.warnOnce(seed, 'unanswered', 'seed name could not be resolved: discovery skips it until the resolver answers', { error: (error as Error).message });
-      return [];
+      return this.keep(seed, [], UNANSWERED_MS);
+    } finally {
+      clearTimeout(timer);
     }
     if (addresses.length === 0) {
       this.warnOnce(seed, 'noIPv4', 'seed has no IPv4 address, and gridagent speaks IPv4 only: discovery skips it until it has one', { fix: "give the seed's IPv4 address, or an A record for the name" });
-      return [];
+      return this.keep(seed, [], ANSWER_MS);
     }
     for (const why of ['unanswered', 'noIPv4']) this.warned.delete(`${seed.written}\0${why}`);
-    return addresses.map((address) => `${address}:${seed.port}`);
+    return this.keep(
+      seed,
+      addresses.map((address) => `${address}:${seed.port}`),
+      ANSWER_MS,
+    );
+  }
+
+  private keep(seed: SeedEndpoint, targets: string[], keepMs: number): string[] {
+    this.known.set(seed.written, { at: this.now(), keepMs, targets });
+    return targets;
   }
 
   private warnOnce(seed: SeedEndpoint, why: string, msg: string, fields: Record<string, unknown>): void {
