@@ -4,6 +4,7 @@ import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import { referenceProblems, templateFileProblems } from '../templates/check-references.js';
 import { misplacedSubstitutions, type MisplacedSubstitution } from '../templates/misplaced-substitutions.js';
+import { lineAttributeConflicts } from './line-attribute-conflicts.js';
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../errors/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
@@ -39,6 +40,7 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
   const value = source.value as Playbook;
   if (Array.isArray(value.resources)) {
     value.resources.forEach((entry, i) => checked.push(...checkEntry(source, entry as Record<string, unknown>, ['resources', i])));
+    checked.push(...lineAttributeConflicts(source, value.resources));
   }
   for (const [path, str] of strings(source.value, [])) {
     const why = substitutionProblem(str);

@@ -75,6 +75,16 @@ describe('a line with mode, owner and group', () => {
     expect(bad.problems[0]!.message).toMatch(/mode/);
   });
 
+  it('two lines on one file that set its mode, owner or group differently are refused at the later value (the plan would never settle)', () => {
+    const text = `name: p\nresources:\n  - line: { path: /etc/app.env, line: A=1, mode: "0600", owner: app }\n  - line: { path: /etc/other.env, line: C=3, mode: "0644" }\n  - line: { path: /etc/app.env, line: B=2, mode: "0644", owner: app }\n`;
+    const { problems } = checkPlaybookText('p.yaml', text);
+    expect(problems.map((p) => [`${p.line}:${p.column}`, p.message, p.hint])).toEqual([
+      ['5:50', 'mode "0644" for /etc/app.env, which resources[0] sets to "0600": the file would change back and forth at every run', 'set mode on one of the lines for /etc/app.env, or the same value on both'],
+    ]);
+    // The same values, or one line setting none, are fine.
+    expect(checkPlaybookText('p.yaml', text.replace('mode: "0644", owner: app }\n', 'owner: app }\n')).problems).toEqual([]);
+  });
+
   it('a file the line creates gets them, and a plan after the apply has no change', async () => {
     const env = join(dir, 'created.env');
     const { plan, script } = await applyAndReplan(playbookOf(`{ path: ${JSON.stringify(env)}, line: A=1, mode: "0600", owner: ${OWNER.name}, group: ${GROUP.name} }`));
