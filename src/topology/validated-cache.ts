@@ -25,6 +25,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import type { Grid } from './model.js';
+import { runningBuild } from '../version.js';
 
 /** Changes when an entry's shape does. */
 const ENTRY_FORMAT = 'gridops-validated-topology/1';
@@ -41,12 +42,6 @@ interface Entry extends ValidatedTopology {
   key: string;
 }
 
-/** bin/run.js's id of the running build (dist/build-id, with the install's path), or undefined outside it. */
-function buildId(): string | undefined {
-  const id = (globalThis as Record<symbol, unknown>)[Symbol.for('gridops.build')];
-  return typeof id === 'string' && id !== '' ? id : undefined;
-}
-
 /**
  * The cache directory: under gridops' cache, as the lab's images are ($GRIDOPS_CACHE_DIR), else
  * $XDG_CACHE_HOME/gridops, else ~/.cache/gridops; undefined where none of them is an absolute path.
@@ -61,7 +56,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** Where the entry for `file` is, and the key its content must carry; undefined where there is no cache. */
 function slot(file: string, text: string): { dir: string; path: string; key: string } | undefined {
-  const build = buildId();
+  const build = runningBuild();
   const dir = cacheDir();
   if (!build || !dir) return undefined;
   const resolved = resolve(file);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError, GridopsError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
+import { GRIDOPS_VERSION, runningBuild } from '../version.js';
 import { CommandTimeoutError } from './errors.js';
 import type { SshHostSpec } from './ssh-transport.js';
 import type { ExecResult, FileAnswer, FileAttrs, FileQuery } from './transport.js';
@@ -120,10 +121,12 @@ export function keeperDir(env: NodeJS.ProcessEnv = process.env): string {
 /**
  * The socket of the keeper for one known_hosts file as it is now: its path and its content are in
  * the name, so once the file changes (a key removed, a key replaced) no run reaches the old keeper
- * or the connections it verified against the old content; that keeper ends when idle.
+ * or the connections it verified against the old content; that keeper ends when idle. So is the
+ * build (`build`): a keeper started by another build (it lives up to 30 minutes) would not know a
+ * request's newer fields and would go on without them, such as an upload's `rootOnlyDir`.
  */
-export function keeperSocket(dir: string, knownHostsFile: string, knownHostsContent: string): string {
-  const digest = createHash('sha256').update(`${knownHostsFile}\0${knownHostsContent}`).digest('hex').slice(0, 32);
+export function keeperSocket(dir: string, knownHostsFile: string, knownHostsContent: string, build: string = runningBuild() ?? GRIDOPS_VERSION): string {
+  const digest = createHash('sha256').update(`${knownHostsFile}\0${knownHostsContent}\0${build}`).digest('hex').slice(0, 32);
   return join(dir, `${digest}.sock`);
 }
 

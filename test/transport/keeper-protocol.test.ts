@@ -1,3 +1,4 @@
+import { GRIDOPS_VERSION } from '../../src/version.js';
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../../src/errors/index.js';
 import { CommandTimeoutError } from '../../src/transport/errors.js';
 import { connectionKey, fileAnswersFromWire, fileAnswersToWire, fromWire, keeperDir, keeperSocket, toWire } from '../../src/transport/keeper-protocol.js';
@@ -44,6 +45,22 @@ describe('the keeper protocol', () => {
     expect(keeperSocket('/k', '/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 AAAA\n')).toBe(a);
     expect(keeperSocket('/k', '/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 BBBB\n')).not.toBe(a);
     expect(keeperSocket('/k', '/other/known_hosts', 'host1 ssh-ed25519 AAAA\n')).not.toBe(a);
+  });
+
+  it("and after the build: a keeper another build started (which would not know a request's newer fields) is never reached", () => {
+    const known = ['/k', '/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 AAAA\n'] as const;
+    expect(keeperSocket(...known, 'build-a')).not.toBe(keeperSocket(...known, 'build-b'));
+    expect(keeperSocket(...known, 'build-a')).toBe(keeperSocket(...known, 'build-a'));
+    // Outside a built CLI, the package's version stands in for the build.
+    expect(keeperSocket(...known)).toBe(keeperSocket(...known, GRIDOPS_VERSION));
+    const key = Symbol.for('gridops.build');
+    const saved = (globalThis as Record<symbol, unknown>)[key];
+    (globalThis as Record<symbol, unknown>)[key] = 'abc|/opt/gridops/dist/cli/gridops.cjs';
+    try {
+      expect(keeperSocket(...known)).toBe(keeperSocket(...known, 'abc|/opt/gridops/dist/cli/gridops.cjs'));
+    } finally {
+      (globalThis as Record<symbol, unknown>)[key] = saved;
+    }
   });
 
   it('where sockets live, and what makes two connections the same', () => {
