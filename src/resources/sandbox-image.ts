@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { StepRecorder } from './step-recorder.js';
 import type { SandboxImageChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
@@ -48,12 +49,18 @@ export class SandboxImageResource implements Resource<SandboxImageChange> {
   async apply(_change: SandboxImageChange, writer: StepRecorder): Promise<void> {
     await writer.stageUpload(this.image.path, SANDBOX_STAGED_IMAGE);
     const s = quote(SANDBOX_STAGED_IMAGE);
+    // Claimed first, by a rename to a name of this run's own: the staged name is one for every run
+    // (so a re-run overwrites what a failed one left), and an apply of this host from another state
+    // directory could unlink and upload it again between this run's check and its move, which would
+    // then place that run's half-written file. Renamed away, the file is this run's alone.
+    const c = quote(`${SANDBOX_STAGED_IMAGE}.${randomBytes(8).toString('hex')}`);
     await writer.run(
       [
+        `mv -f -T -- ${s} ${c} || { echo ${quote(`${SANDBOX_STAGED_IMAGE} is gone (another apply of this host took it); run apply again`)} >&2; exit 1; }`,
         // The upload wrote a regular file there (its directory is root's alone); anything else is not checked nor placed.
-        `if [ -L ${s} ] || [ ! -f ${s} ]; then echo ${quote(`${SANDBOX_STAGED_IMAGE} is not the uploaded image (not a regular file); run apply again`)} >&2; exit 1; fi`,
-        `if ! printf '%s  %s\\n' ${quote(this.image.sha256)} ${s} | sha256sum -c --status -; then rm -f -- ${s}; echo 'the uploaded image does not match its sha256; run apply again' >&2; exit 1; fi`,
-        `chmod 0644 ${s} && mv -f -T -- ${s} ${quote(this.path)}`,
+        `if [ -L ${c} ] || [ ! -f ${c} ]; then rm -f -- ${c}; echo ${quote(`${SANDBOX_STAGED_IMAGE} is not the uploaded image (not a regular file); run apply again`)} >&2; exit 1; fi`,
+        `if ! printf '%s  %s\\n' ${quote(this.image.sha256)} ${c} | sha256sum -c --status -; then rm -f -- ${c}; echo 'the uploaded image does not match its sha256; run apply again' >&2; exit 1; fi`,
+        `chmod 0644 ${c} && mv -f -T -- ${c} ${quote(this.path)}`,
         virsh('pool-refresh', SANDBOX_POOL),
       ].join('\n'),
       `place base image ${this.volume}`,

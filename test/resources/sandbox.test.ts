@@ -437,11 +437,16 @@ describe('apply records virsh steps through the gate', () => {
       expect(script).not.toContain('/var/tmp');
       expect(script).not.toContain(Buffer.alloc(4096, 7).toString('base64').slice(0, 40));
       const s = quote(SANDBOX_STAGED_IMAGE);
-      // Only a regular file is checked and placed; then its sha256, then the move within /var/lib/gridops.
-      expect(script).toContain(`if [ -L ${s} ] || [ ! -f ${s} ]; then`);
-      expect(script).toContain(`printf '%s  %s\\n' ${quote(img.sha256)} ${s} | sha256sum -c --status -`);
-      expect(script).toContain(`chmod 0644 ${s} && mv -f -T -- ${s} ${quote(`${SANDBOX_POOL_PATH}/${r.volume}`)}`);
-      expect(script.indexOf('sha256sum')).toBeLessThan(script.indexOf('mv -f -T'));
+      // Claimed first, by a rename to this run's own name; only a regular file is then checked and
+      // placed; its sha256, then the move within /var/lib/gridops.
+      const claimed = new RegExp(`mv -f -T -- ${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (${SANDBOX_STAGED_IMAGE.replace(/[.]/g, '\\.')}\\.[0-9a-f]{16}) `).exec(script);
+      expect(claimed).not.toBeNull();
+      const c = claimed![1]!;
+      expect(script).toContain(`if [ -L ${c} ] || [ ! -f ${c} ]; then rm -f -- ${c};`);
+      expect(script).toContain(`printf '%s  %s\\n' ${quote(img.sha256)} ${c} | sha256sum -c --status -`);
+      expect(script).toContain(`chmod 0644 ${c} && mv -f -T -- ${c} ${quote(`${SANDBOX_POOL_PATH}/${r.volume}`)}`);
+      expect(script.indexOf(`mv -f -T -- ${s}`)).toBeLessThan(script.indexOf('sha256sum'));
+      expect(script.indexOf('sha256sum')).toBeLessThan(script.indexOf(`chmod 0644 ${c}`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
