@@ -42,7 +42,9 @@ const ATTRS_HELD = `/proc/self/fd/${ATTRS_FD}`;
  */
 export async function fixAttributes(recorder: StepRecorder, path: string, want: FileAttributes, changed: ReadonlySet<string>): Promise<void> {
   const owner = changed.has('owner') || changed.has('group') ? ownerSpec(want.owner, want.group) : undefined;
-  const mode = changed.has('mode') ? want.mode : undefined;
+  // With a chown, the wanted mode is set again even where it was right: root's chown clears a
+  // setuid or setgid bit, and the next plan would find the mode changed.
+  const mode = changed.has('mode') || owner ? want.mode : undefined;
   if (!owner && !mode) return;
   await recorder.run(attributesOnHeldPath(path, { ...(owner ? { owner } : {}), ...(mode ? { mode } : {}) }), `${owner ? 'chown' : 'chmod'} ${path}`);
 }
@@ -61,14 +63,33 @@ export async function fixAttributes(recorder: StepRecorder, path: string, want: 
  * Without /proc there is no such name, and the step fails, as a write does.
  */
 export function attributesOnHeldPath(path: string, set: { owner?: string; mode?: string }): string {
-  const p = quote(path);
+  // Without a final `/` or `.`: `[ -L dir/ ]` and `stat dir/` follow a symlink at `dir`.
+  const plain = lastComponentNamed(path);
+  const p = quote(plain);
   const refuse = (why: string) => `{ echo ${quote(`${path}: ${why}; its owner and mode were left as they were`)} >&2; exit 1; }`;
+  // `x/..` names whatever `x` leads to, a symlink's target included: not a path to fix by name.
+  if (plain === '..' || plain.endsWith('/..')) return refuse('a path ending in `..` is not fixed; name the directory itself');
   return [
     `if [ -L ${p} ] || { [ ! -f ${p} ] && [ ! -d ${p} ]; }; then ${refuse('not a regular file or directory (a symlink is not followed)')}; fi`,
     `exec ${ATTRS_FD}< ${p} || exit 1`,
+    `[ -e ${ATTRS_HELD} ] || ${refuse('/proc is not mounted, so the file cannot be named by its descriptor')}`,
     `[ "$(stat -L -c %d:%i ${ATTRS_HELD})" = "$(stat -c %d:%i -- ${p})" ] || ${refuse('changed while it was opened')}`,
     // `--`: an owner such as `--help` is a name (and an unknown one fails), not an option that succeeds.
     ...(set.owner ? [`chown -- ${quote(set.owner)} ${ATTRS_HELD}`] : []),
     ...(set.mode ? [`chmod ${set.mode} ${ATTRS_HELD}`] : []),
   ].join(' &&\n');
+}
+
+/**
+ * `path` ending in its last component's own name: without the final `/`s and `/.`s that make a
+ * shell test or stat look through a symlink there (`/home/app/cache/` is `/home/app/cache`).
+ */
+export function lastComponentNamed(path: string): string {
+  let p = path;
+  for (;;) {
+    const trimmed = p.replace(/\/+$/, '').replace(/\/\.$/, '');
+    if (trimmed === p) break;
+    p = trimmed;
+  }
+  return p === '' ? '/' : p;
 }

@@ -60,7 +60,8 @@ export class SandboxImageResource implements Resource<SandboxImageChange> {
         // The upload wrote a regular file there (its directory is root's alone); anything else is not checked nor placed.
         `if [ -L ${c} ] || [ ! -f ${c} ]; then rm -f -- ${c}; echo ${quote(`${SANDBOX_STAGED_IMAGE} is not the uploaded image (not a regular file); run apply again`)} >&2; exit 1; fi`,
         `if ! printf '%s  %s\\n' ${quote(this.image.sha256)} ${c} | sha256sum -c --status -; then rm -f -- ${c}; echo 'the uploaded image does not match its sha256; run apply again' >&2; exit 1; fi`,
-        `chmod 0644 ${c} && mv -f -T -- ${c} ${quote(this.path)}`,
+        // A failed move leaves nothing behind either: the claimed name is this run's alone, and no later run would overwrite it.
+        `{ chmod 0644 ${c} && mv -f -T -- ${c} ${quote(this.path)}; } || { rm -f -- ${c}; exit 1; }`,
         virsh('pool-refresh', SANDBOX_POOL),
       ].join('\n'),
       `place base image ${this.volume}`,

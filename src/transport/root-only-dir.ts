@@ -82,8 +82,9 @@ export function stageInRootOnlyDirScript(target: string, fill: string): string {
   const refused = quote(`${dir} is not a directory owned by root with mode 0700 (a symlink is not followed); another user could change what is staged there. Hint: ${rootOnlyDirHint(dir)}`);
   return [
     `( f=${quote(target)}`,
-    // Parents 0755 whatever sudo's umask (0700 ones would keep qemu out of the pool beside it), as makeRootOnlyDir makes them.
-    `if [ ! -e ${d} ] && [ ! -L ${d} ]; then ( umask 022 && mkdir -p -- ${quote(posix.dirname(dir))} ) && mkdir -m 0700 -- ${d} || exit 1; fi`,
+    // Parents 0755 whatever sudo's umask (0700 ones would keep qemu out of the pool beside it), as makeRootOnlyDir makes them;
+    // one another run made meanwhile is judged by the check below, as makeRootOnlyDir judges it.
+    `if [ ! -e ${d} ] && [ ! -L ${d} ]; then ( umask 022 && mkdir -p -- ${quote(posix.dirname(dir))} ) && { mkdir -m 0700 -- ${d} || [ -e ${d} ] || [ -L ${d} ]; } || exit 1; fi`,
     `if [ -L ${d} ] || [ ! -d ${d} ] || [ "$(stat -c %u:%a -- ${d})" != 0:700 ]; then echo ${refused} >&2; exit 1; fi`,
     `rm -f -- "$f" || exit 1`,
     fill,

@@ -109,4 +109,25 @@ describe('seed resolution', () => {
       ['10.0.0.9:7946', 'self.grid.test:7946'],
     ]);
   });
+
+  it('a lookup that outlived its timeout is not started again while it runs (getaddrinfo would fill libuv\'s four threads)', async () => {
+    let calls = 0;
+    let answer: (addresses: string[]) => void = () => undefined;
+    let now = 0;
+    const seeds = new SeedResolver(['slow.grid.test:7946'], {
+      resolve: () => (calls++, new Promise<string[]>((r) => (answer = r))),
+      warn: () => undefined,
+      now: () => now,
+      lookupTimeoutMs: 20,
+    });
+    expect(await seeds.resolve()).toEqual([]);
+    now += 3_000; // past the 2 s an unanswered lookup is left alone
+    expect(await seeds.resolve()).toEqual([]);
+    expect(calls).toBe(1);
+    // Its answer, late as it is, is kept for the rounds after it.
+    answer(['10.0.0.7']);
+    await new Promise((r) => setImmediate(r));
+    expect(await seeds.resolve()).toEqual(['10.0.0.7:7946']);
+    expect(calls).toBe(1);
+  });
 });

@@ -100,4 +100,29 @@ describe('attributes fixed through a descriptor held on the path', () => {
     expect(() => run(script)).toThrow(/a symlink is not followed/);
     expect(modeOf(other)).toBe('755');
   });
+
+  it('a path written with a final slash is checked by its own name: a symlink there is still refused', () => {
+    const target = join(dir, 'slash-target');
+    mkdirSync(target, { mode: 0o755 });
+    chmodSync(target, 0o755);
+    const path = join(dir, 'slash-link');
+    symlinkSync(target, path);
+    for (const written of [`${path}/`, `${path}/.`, `${path}//./`]) {
+      expect(() => run(attributesOnHeldPath(written, { mode: '0700' }))).toThrow(/a symlink is not followed/);
+    }
+    expect(modeOf(target)).toBe('755');
+    expect(() => run(attributesOnHeldPath(`${path}/..`, { mode: '0700' }))).toThrow(/a path ending in `\.\.` is not fixed/);
+  });
+
+  it('a chown alone sets the wanted mode again: root\'s chown clears a setuid bit the mode keeps', async () => {
+    const path = join(dir, 'tool');
+    writeFileSync(path, '#!/bin/sh\n');
+    chmodSync(path, 0o4755);
+    const owner = process.getuid?.() === 0 ? 'nobody' : execSync('id -un', { encoding: 'utf8' }).trim();
+    const probe = `regular file|4755|root|-|10\n${Buffer.from('#!/bin/sh\n').toString('base64')}\n`;
+    const script = await scriptOf(new FileResource({ path, content: '#!/bin/sh\n', mode: '4755', owner }), probe);
+    expect(script).toContain('chmod 4755 /proc/self/fd/8');
+    run(script);
+    expect(modeOf(path)).toBe('4755');
+  });
 });

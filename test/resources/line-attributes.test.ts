@@ -81,6 +81,8 @@ describe('a line with mode, owner and group', () => {
     expect(problems.map((p) => [`${p.line}:${p.column}`, p.message, p.hint])).toEqual([
       ['5:50', 'mode "0644" for /etc/app.env, which resources[0] sets to "0600": the file would change back and forth at every run', 'set mode on one of the lines for /etc/app.env, or the same value on both'],
     ]);
+    // `644` and `0644` are one mode.
+    expect(checkPlaybookText('p.yaml', text.replace('mode: "0644", owner: app }\n', 'mode: "600", owner: app }\n')).problems).toEqual([]);
     // The same values, or one line setting none, are fine.
     expect(checkPlaybookText('p.yaml', text.replace('mode: "0644", owner: app }\n', 'owner: app }\n')).problems).toEqual([]);
   });

@@ -444,7 +444,7 @@ describe('apply records virsh steps through the gate', () => {
       const c = claimed![1]!;
       expect(script).toContain(`if [ -L ${c} ] || [ ! -f ${c} ]; then rm -f -- ${c};`);
       expect(script).toContain(`printf '%s  %s\\n' ${quote(img.sha256)} ${c} | sha256sum -c --status -`);
-      expect(script).toContain(`chmod 0644 ${c} && mv -f -T -- ${c} ${quote(`${SANDBOX_POOL_PATH}/${r.volume}`)}`);
+      expect(script).toContain(`{ chmod 0644 ${c} && mv -f -T -- ${c} ${quote(`${SANDBOX_POOL_PATH}/${r.volume}`)}; } || { rm -f -- ${c}; exit 1; }`);
       expect(script.indexOf(`mv -f -T -- ${s}`)).toBeLessThan(script.indexOf('sha256sum'));
       expect(script.indexOf('sha256sum')).toBeLessThan(script.indexOf(`chmod 0644 ${c}`));
     } finally {

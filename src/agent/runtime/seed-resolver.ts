@@ -40,6 +40,12 @@ export class SeedResolver {
   private readonly now: () => number;
   private readonly known = new Map<string, Known>();
   private readonly pending = new Map<string, Promise<string[]>>();
+  /**
+   * The resolver's own lookup per seed, until it settles: one that outlived its timeout is not
+   * started again meanwhile (getaddrinfo runs on one of libuv's four threads until it gives up,
+   * 10 to 30 s with a dead nameserver, and a lookup per discovery round would fill them).
+   */
+  private readonly inFlight = new Map<string, Promise<string[]>>();
   /** Seeds (and why) already warned about; a seed that resolves again is forgotten, so a later loss is said again. */
   private readonly warned = new Set<string>();
 
@@ -84,15 +90,35 @@ export class SeedResolver {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs);
     });
-    let addresses: string[];
     try {
-      addresses = await Promise.race([this.using.resolve(seed.host), timeout]);
+      return this.remember(seed, await Promise.race([this.lookupOf(seed), timeout]));
     } catch (error) {
       this.warnOnce(seed, 'unanswered', 'seed name could not be resolved: discovery skips it until the resolver answers', { error: (error as Error).message });
       return this.keep(seed, [], UNANSWERED_MS);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The resolver's lookup of the seed's name: the one still running, else a new one, whose answer is remembered even when it comes after its timeout. */
+  private lookupOf(seed: SeedEndpoint): Promise<string[]> {
+    let lookup = this.inFlight.get(seed.written);
+    if (!lookup) {
+      lookup = this.using.resolve(seed.host);
+      this.inFlight.set(seed.written, lookup);
+      lookup.then(
+        (addresses) => {
+          this.inFlight.delete(seed.written);
+          this.remember(seed, addresses);
+        },
+        () => this.inFlight.delete(seed.written),
+      );
+    }
+    return lookup;
+  }
+
+  /** An answer kept for 30 s: the targets, or none (said once) for a name without an IPv4 address. */
+  private remember(seed: SeedEndpoint, addresses: string[]): string[] {
     if (addresses.length === 0) {
       this.warnOnce(seed, 'noIPv4', 'seed has no IPv4 address, and gridagent speaks IPv4 only: discovery skips it until it has one', { fix: "give the seed's IPv4 address, or an A record for the name" });
       return this.keep(seed, [], ANSWER_MS);

@@ -107,9 +107,16 @@ export class AgentTransport {
       this.events.sent(message, frame.length, 'tcp');
       return;
     }
-    this.unicast.send(packet, port, host, (error) => {
-      if (error) this.events.dropped('sendFailed', packet.length);
-    });
+    try {
+      this.unicast.send(packet, port, host, (error) => {
+        if (error) this.events.dropped('sendFailed', packet.length);
+      });
+    } catch {
+      // A send that an answered lookup makes after the socket closed (leaving: quiesce) throws
+      // synchronously; from a promise's callback that would end the agent as an unhandled rejection.
+      this.events.dropped('sendFailed', packet.length);
+      return;
+    }
     this.events.sent(message, packet.length, 'udp');
   }
 
