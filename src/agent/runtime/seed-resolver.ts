@@ -39,7 +39,6 @@ export class SeedResolver {
   private readonly seeds: SeedEndpoint[];
   private readonly now: () => number;
   private readonly known = new Map<string, Known>();
-  private readonly pending = new Map<string, Promise<string[]>>();
   /**
    * The resolver's own lookup per seed, until it settles: one that outlived its timeout is not
    * started again meanwhile (getaddrinfo runs on one of libuv's four threads until it gives up,
@@ -76,12 +75,8 @@ export class SeedResolver {
     if (isIPv4(seed.host)) return [`${seed.host}:${seed.port}`];
     const known = this.known.get(seed.written);
     if (known && this.now() - known.at < known.keepMs) return known.targets;
-    let pending = this.pending.get(seed.written);
-    if (!pending) {
-      pending = this.lookUp(seed).finally(() => this.pending.delete(seed.written));
-      this.pending.set(seed.written, pending);
-    }
-    return pending;
+    // Callers in the same round share the resolver's lookup (lookupOf): no map of their own is needed.
+    return this.lookUp(seed);
   }
 
   private async lookUp(seed: SeedEndpoint): Promise<string[]> {
