@@ -5,7 +5,7 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -522,6 +522,31 @@ d('SshTransport against a real sshd', () => {
       expect((await t.read(p, { become: true }))!.toString()).toBe('secret: 1\n');
       expect(await t.read(join(rootDir, 'missing'), { become: true })).toBeNull();
       await expect(t.read(p)).rejects.toThrow(/read .*conf/); // without become: permission denied, not "missing"
+    });
+
+    it('an upload to a root-only directory through sudo: made root 0700, the file root-owned, its temp file gone; a directory the user owns is refused', async () => {
+      const t = await connect(spec(USER), base(await KnownHosts.load(khFile), { becomePassword: pw() }));
+      const parent = join(dir, 'staging-parent $(x)');
+      const staging = join(parent, 'staging');
+      const image = join(staging, 'base-image.part');
+      const stagedBefore = readdirSync('/tmp').filter((f) => f.startsWith('.gridops-upload-')).length;
+      await t.upload(image, 'image bytes', { mode: 0o600, become: true, rootOnlyDir: true });
+      expect(statSync(staging).mode & 0o7777).toBe(0o700);
+      expect(statSync(staging).uid).toBe(0);
+      expect(statSync(parent).mode & 0o7777).toBe(0o755);
+      expect({ content: readFileSync(image, 'utf8'), mode: statSync(image).mode & 0o7777, uid: statSync(image).uid }).toEqual({ content: 'image bytes', mode: 0o600, uid: 0 });
+      expect(readdirSync('/tmp').filter((f) => f.startsWith('.gridops-upload-')).length).toBe(stagedBefore);
+      // A second upload replaces the file (a symlink planted at its name would be removed, not followed).
+      await t.upload(image, 'newer bytes', { mode: 0o600, become: true, rootOnlyDir: true });
+      expect(readFileSync(image, 'utf8')).toBe('newer bytes');
+
+      // A staging directory the login user owns is refused, and nothing is written in it.
+      const owned = join(dir, 'user-owned-staging');
+      mkdirSync(owned, { mode: 0o700 });
+      execFileSync('chown', [USER, owned]);
+      const err = await t.upload(join(owned, 'base-image.part'), 'x', { mode: 0o600, become: true, rootOnlyDir: true }).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/user-owned-staging is not a directory owned by root with mode 0700/);
+      expect(readdirSync(owned)).toEqual([]);
     });
 
     it('a wrong password is refused without echoing it, and without hanging', async () => {
