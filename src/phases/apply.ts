@@ -8,6 +8,7 @@ import { confirm } from './confirm.js';
 import { connectAndRead } from './connect-and-read.js';
 import { disconnect } from './disconnect.js';
 import { findRemovedNodes } from './find-removed-nodes.js';
+import { findRenamedGridNetworks } from './renamed-grid-network.js';
 import { lockState } from './lock-state.js';
 import { runPhases } from './manager.js';
 import type { Phase } from './phase.js';
@@ -23,6 +24,7 @@ export const APPLY_PHASES: readonly Phase[] = [
   validateTopology,
   lockState,
   findRemovedNodes,
+  findRenamedGridNetworks,
   connectAndRead,
   planChanges,
   checkSavedPlan,

@@ -4,7 +4,6 @@ import { readState, type HostState } from '../state/state.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
 import { leaveUnderOldName } from './renamed-agent.js';
-import { replaceRenamedNetwork } from './renamed-grid-network.js';
 import { removeRetiredHypervisor, resetOnMadeNetwork } from './retired-hypervisor.js';
 import { lookupAll, renamedByResolution, renamedTo, resolvedOnce, type ResolveHost } from './renamed-node.js';
 
@@ -97,8 +96,6 @@ export const findRemovedNodes: Phase = {
     ctx.sandboxRemovals = removeRetiredHypervisor(ctx.workflow, state, ctx.renamed, ctx.removing);
     const off = [...ctx.sandboxRemovals.keys()];
     if (off.length) ctx.say(`${namedFew(off)}: hypervisor.enabled is now false, so the sandbox VM, its network and pool go (playbook hypervisor-off, with --replace-sandbox; libvirt stays installed)`);
-    ctx.networkRenames = replaceRenamedNetwork(ctx.workflow, ctx.nodes, state, ctx.renamed);
-    for (const [name, { from, to }] of ctx.networkRenames) ctx.say(`${name}: hypervisor.sandbox.network is now ${to}, not ${from}: network ${from} is removed and the sandbox VM restarts on ${to} (playbook grid-network-rename, with --replace-sandbox)`);
     if (skipped.length) ctx.say(`${namedFew(skipped)} ${skipped.length === 1 ? 'is' : 'are'} in the state but not the topology: not decommissioned in a ${partial} run; a full apply removes ${skipped.length === 1 ? 'it' : 'them'}`);
     if (ctx.removing.size) ctx.say(`decommissioning ${[...ctx.removing].join(', ')}: in the state, no longer in the topology`);
   },

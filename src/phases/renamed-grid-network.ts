@@ -1,7 +1,8 @@
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import type { HostPlan } from '../plan/plan.js';
-import type { GridState } from '../state/state.js';
+import { readState, type GridState } from '../state/state.js';
 import type { Node } from '../topology/model.js';
+import type { Phase } from './phase.js';
 import { recordOf } from './renamed-node.js';
 import { madeOn, onNetwork } from './retired-hypervisor.js';
 
@@ -15,6 +16,22 @@ export const GRID_NETWORK_RENAME_CHANGE = 'command remove-renamed-grid-network';
 export function networkRenameReason(from: string, to: string): string {
   return `hypervisor.sandbox.network changed from ${from} to ${to}: the sandbox VM stops, network ${from} is removed, and the VM restarts on ${to}`;
 }
+
+/**
+ * Every run whose workflow has the hypervisor playbook, the grid's own or `--playbook hypervisor`:
+ * without the old network's removal, the hypervisor playbook alone could never start the new one
+ * (its plan is refused: the range is routed to the old network's bridge). After `find nodes to
+ * decommission`, which says which nodes were renamed.
+ */
+export const findRenamedGridNetworks: Phase = {
+  title: 'find renamed grid networks',
+  shouldRun: (ctx) => ctx.workflow.refs.includes('hypervisor'),
+  async run(ctx) {
+    const state = await readState(ctx.paths.state, ctx.grid.name);
+    ctx.networkRenames = replaceRenamedNetwork(ctx.workflow, ctx.nodes, state, ctx.renamed);
+    for (const [name, { from, to }] of ctx.networkRenames) ctx.say(`${name}: hypervisor.sandbox.network is now ${to}, not ${from}: network ${from} is removed and the sandbox VM restarts on ${to} (playbook grid-network-rename, with --replace-sandbox)`);
+  },
+};
 
 /**
  * Terraform's replacement for a renamed grid network: every grid network has the same addresses,

@@ -207,6 +207,43 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     expect((await run('node-01', 'ls /var/lib/gridops/images')).split('\n')).toHaveLength(2);
   });
 
+  it('the grid network renamed: grid-network-rename waits for --replace-sandbox; with it, the old network goes, the new one is made and the VM runs on it; then no changes', async () => {
+    // From the last test's topology (the new image), so the rename is the only change.
+    const imageTopology = readFileSync(join(lab.dir, 'topology-image.yaml'), 'utf8');
+    const renamedFile = join(lab.dir, 'topology-renamed-net.yaml');
+    writeFileSync(renamedFile, imageTopology.replace(/(image: \S+) \}/, '$1, network: grid-b }'));
+    expect(readFileSync(renamedFile, 'utf8')).toMatch(/network: grid-b \}/);
+    const plan = gridops(['plan', renamedFile, ...hv]);
+    expect(plan.stdout).toMatch(/! command remove-renamed-grid-network/);
+
+    const pid = await qemuPid('node-01');
+    const refused = gridops(['apply', renamedFile, '--yes', ...hv], { timeoutMs: 300_000 });
+    expect(refused.status).toBe(1);
+    expect(refused.stdout + refused.stderr).toMatch(/REFUSED node-01 command remove-renamed-grid-network/);
+    expect(await virsh('node-01', 'net-list --name')).toMatch(/^grid-net$/m);
+    expect(await qemuPid('node-01')).toBe(pid);
+
+    const applied = gridops(['apply', renamedFile, '--yes', '--replace-sandbox', ...hv], { timeoutMs: 600_000 });
+    expect(applied.stderr).not.toMatch(/error/i);
+    expect(applied.status).toBe(0);
+    for (const node of ['node-01', 'node-02']) {
+      expect((await virsh(node, 'net-list --all --name')).split('\n').filter((n) => n.startsWith('grid-'))).toEqual(['grid-b']);
+      expect(await virsh(node, 'net-dumpxml grid-b')).toMatch(/<bridge name='gs-grid-b'/);
+      expect(await run(node, 'ip link show dev gs-grid-net >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
+      expect(await virsh(node, 'domstate gridops-sandbox')).toBe('running');
+      expect(await virsh(node, 'dumpxml gridops-sandbox')).toMatch(/<source network='grid-b'/);
+    }
+    expect(await qemuPid('node-01')).not.toBe(pid);
+    // The VM restarted on grid-b and leases its address there (the same range: only one grid network runs).
+    let leases = '';
+    for (let i = 0; i < 120 && !/172\.31\.254\.\d+/.test(leases); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      leases = await virsh('node-01', 'net-dhcp-leases grid-b');
+    }
+    expect(leases).toMatch(/ipv4\s+172\.31\.254\.\d+/);
+    expect(gridops(['plan', renamedFile, '--detailed-exitcode', ...hv]).status).toBe(0);
+  });
+
   it('hypervisor.enabled turned false: a plain apply removes the sandbox VM, its network, pool and hook (hypervisor-off), libvirt stays; then no changes', async () => {
     const off = variant('off', (t) => t.replace('hypervisor: { enabled: true,', 'hypervisor: { enabled: false,'));
     expect(readFileSync(off, 'utf8')).toMatch(/hypervisor: \{ enabled: false,/);
@@ -222,7 +259,8 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     expect(applied.status).toBe(0);
     for (const node of ['node-01', 'node-02']) {
       expect(await run(node, 'virsh -q -c qemu:///system dominfo gridops-sandbox >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
-      expect(await run(node, 'virsh -q -c qemu:///system net-info grid-net >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
+      // The network gridops made last (the state's grid-b, renamed above), not the topology's grid-net.
+      expect(await run(node, 'virsh -q -c qemu:///system net-list --all --name')).not.toMatch(/^grid-/m);
       expect(await run(node, 'virsh -q -c qemu:///system pool-info gridops >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
       expect(await run(node, 'ls -d /var/lib/gridops/images /etc/libvirt/hooks/qemu.d/gridops-sandbox-egress /etc/gridops/sandbox-egress.tc 2>/dev/null || true')).toBe('');
       expect(await run(node, 'ip link show dev gs-sandbox-ifb >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');

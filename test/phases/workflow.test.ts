@@ -83,6 +83,7 @@ describe('the apply workflow is one list of phases', () => {
       'validate the topology and its playbooks',
       'lock the state',
       'find nodes to decommission',
+      'find renamed grid networks',
       'connect, gather facts and read the current state',
       'plan',
       'check the saved plan against the hosts',
@@ -96,7 +97,7 @@ describe('the apply workflow is one list of phases', () => {
       'disconnect',
     ]);
     // plan is apply's read-only beginning: no lock, nothing applied.
-    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'find nodes to decommission', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
+    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'find nodes to decommission', 'find renamed grid networks', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
   });
 
   it('applies, records the state, releases the lock; then a plan has zero changes', async () => {
@@ -439,6 +440,23 @@ regions:
     // Recorded as the workflow it now is: the next run has no hypervisor-off, and status calls it in sync.
     expect(JSON.parse(readFileSync(stateFile, 'utf8')).hosts.n1.playbooks).toEqual(['node-base', 'qos', 'agent']);
     expect((await runPlan(options({ playbooks: undefined, connect: stubbed }))).hosts.find((h) => h.host === 'n1')!.playbooks).toEqual(['node-base', 'qos', 'agent']);
+  });
+
+  it('a grid network renamed since gridops made it is replaced in any run of the hypervisor playbook: the grid\'s workflow and `--playbook hypervisor` alike; a run without it is left alone', async () => {
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('metadata: { name: g }\n', `metadata: { name: g }\ndefaults: { hypervisor: { enabled: true, sandbox: { network: grid-b, image: ${join(dir, 'sandbox.img')} } } }\n`));
+    writeFileSync(join(dir, 'sandbox.img'), 'an image');
+    const stateFile = join(dir, '.gridops', 'g.state.json');
+    mkdirSync(join(dir, '.gridops'), { recursive: true });
+    const made = { topologyHash: 'x', playbooks: ['node-base', 'hypervisor', 'qos', 'agent'], gridopsVersion: '0', agentVersion: null, appliedAt: '', changesApplied: 0, lastOutcome: 'applied', sandboxMade: { network: 'grid-net' } };
+    writeFileSync(stateFile, JSON.stringify({ version: 1, grid: 'g', hosts: { n1: made, n2: { ...made, sandboxMade: { network: 'grid-b' } } } }));
+    const firstPhases = async (playbooks: string[] | undefined) => {
+      const ctx = new RunContext(options({ playbooks }));
+      await runPhases(PLAN_PHASES.slice(0, 3), ctx);
+      return { n1: ctx.workflow.byNode.get('n1')!.map((p) => p.ref), n2: ctx.workflow.byNode.get('n2')!.map((p) => p.ref), renames: [...ctx.networkRenames] };
+    };
+    expect(await firstPhases(['hypervisor'])).toEqual({ n1: ['grid-network-rename', 'hypervisor'], n2: ['hypervisor'], renames: [['n1', { from: 'grid-net', to: 'grid-b' }]] });
+    expect((await firstPhases(undefined)).n1).toEqual(['node-base', 'grid-network-rename', 'hypervisor', 'qos', 'agent']);
+    expect(await firstPhases([playbook])).toEqual({ n1: [playbook], n2: [playbook], renames: [] });
   });
 
   it('a whole sub-grid, and a whole region, dropped: their nodes are decommissioned (the reset playbook needs nothing of the groups that are gone)', async () => {
