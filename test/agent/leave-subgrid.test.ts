@@ -1,3 +1,5 @@
+import type { AgentCore } from '../../src/agent/core/agent.js';
+import type { View } from '../../src/agent/core/types.js';
 import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 import { SimNetwork } from '../../src/agent/sim/network.js';
 import { buildGrid } from '../../src/agent/sim/topology.js';
@@ -253,5 +255,122 @@ describe('a super peer that leaves for good without a successor', () => {
       expect({ seed, waitingFor: core.lingersFor() }).toEqual({ seed, waitingFor: 'holdsSlot' });
     }
     expect(LEFT_TOO_EARLY.holdsSlot).toMatch(/^left while still super peer/);
+  });
+});
+
+/** Never two live super peers of the sub-grid `members` at once (stronger than one per term; grow.test.ts). */
+function watchConcurrentLeaders(network: SimNetwork, members: string[]): string[] {
+  const seen: string[] = [];
+  network.onStep((_node, _core, time) => {
+    if (seen.length > 5) return;
+    const leaders = members.filter((name) => network.isUp(name) && network.core(name)!.subgrid.isLeader());
+    if (leaders.length > 1) seen.push(`${time}: led by ${leaders.join(', ')}`);
+  });
+  return seen;
+}
+
+/** The region voter slots, as the live region peer's view holds them (sorted), or null without one. */
+function regionSlots(network: SimNetwork): (string | undefined)[] | null {
+  const regionPeer = network.names().find((name) => network.isUp(name) && network.core(name)!.region.isLeader());
+  return regionPeer === undefined ? null : network.core(regionPeer)!.region.view!.voters.map((peer) => peer.slot).sort();
+}
+
+/** The daemon's `gridagent leave` once its handover failed: leave(true) still leading, linger (at most 4 s), exit. Returns what it still waited for. */
+function leaveStillLeading(network: SimNetwork, name: string): ReturnType<AgentCore['lingersFor']> {
+  const core = network.core(name)!;
+  core.leave(true);
+  const leftAt = network.now;
+  do network.runFor(10);
+  while (core.stillAVoter() && network.now < leftAt + HANDOVER_DEADLINE_MS);
+  const waitingFor = core.lingersFor();
+  network.runFor(50);
+  network.crash(name);
+  return waitingFor;
+}
+
+describe('the super peer of a sub-grid of two voters leaves for good without a successor', () => {
+  const seeds = [1, 2, 3, 4, 5, 6];
+
+  test('it takes itself out of the voters before it exits: the other node leads with a view of itself alone, also after a restart', () => {
+    for (const seed of seeds) {
+      const { network, invariant, gone } = twoSubgrids(seed, 2);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const other = gone.find((name) => name !== superPeer)!;
+      const concurrentLeaders = watchConcurrentLeaders(network, gone);
+      const slotsBefore = regionSlots(network);
+      const waitingFor = leaveStillLeading(network, superPeer);
+      network.runFor(30_000);
+      const remaining = () => network.core(other)!.subgrid;
+      const outcome = () => ({ seed, leads: remaining().isLeader(), voters: remaining().view?.voters.map((peer) => peer.name), oldVoters: remaining().view?.oldVoters });
+      const expected = { seed, leads: true, voters: [other], oldVoters: undefined };
+      expect({ seed, waitingFor }).toEqual({ seed, waitingFor: null });
+      expect(outcome()).toEqual(expected);
+      // Its sub-grid stays: so does its region voter slot, now held by the other node.
+      expect({ seed, slots: regionSlots(network) }).toEqual({ seed, slots: slotsBefore });
+      // The removal is durable: a restart does not bring the gone voter back into the quorum.
+      network.crash(other);
+      network.restart(other);
+      network.runFor(30_000);
+      expect(outcome()).toEqual(expected);
+      expect(invariant.violations).toEqual([]);
+      expect(concurrentLeaders).toEqual([]);
+    }
+  });
+
+  test('under 5 % packet loss (40 seeds): the other node still ends up leading with a view of itself alone', () => {
+    const stuck: unknown[] = [];
+    for (const seed of Array.from({ length: 40 }, (_, index) => index + 1)) {
+      const { network, invariant, gone } = twoSubgrids(seed, 2);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const other = gone.find((name) => name !== superPeer)!;
+      const concurrentLeaders = watchConcurrentLeaders(network, gone);
+      network.setLoss(0.05);
+      const waitingFor = leaveStillLeading(network, superPeer);
+      network.setLoss(0);
+      network.runFor(30_000);
+      const remaining = network.core(other)!.subgrid;
+      const voters = remaining.view?.voters.map((peer) => peer.name);
+      if (waitingFor !== null || !remaining.isLeader() || remaining.view?.oldVoters !== undefined || JSON.stringify(voters) !== JSON.stringify([other])) stuck.push({ seed, waitingFor, role: remaining.groupRole, voters });
+      expect(invariant.violations).toEqual([]);
+      expect(concurrentLeaders).toEqual([]);
+    }
+    expect(stuck).toEqual([]);
+  });
+
+  test('cut off from the other voter, it exits after its bound with a warning, and the other never leads: it never shrinks its quorum on its own', () => {
+    // Cut before it leaves, once it installed the joint view, or once it installed the view without itself.
+    const cuts: Array<[string, (view: View) => boolean]> = [
+      ['before', () => true],
+      ['joint', (view) => view.oldVoters !== undefined],
+      ['without itself', (view) => view.oldVoters === undefined && view.voters.length === 1],
+    ];
+    for (const seed of seeds) {
+      for (const [when, cutOnce] of cuts) {
+        const { network, invariant, gone } = twoSubgrids(seed, 2);
+        const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+        const other = gone.find((name) => name !== superPeer)!;
+        const concurrentLeaders = watchConcurrentLeaders(network, gone);
+        let cutAt: number | null = null;
+        let otherLedAt: number | null = null;
+        network.onStep((node, core, time) => {
+          if (node === superPeer && cutAt === null && core.subgrid.view !== null && cutOnce(core.subgrid.view)) {
+            network.cut(superPeer, other);
+            cutAt = time;
+          }
+          if (node === other && otherLedAt === null && core.subgrid.isLeader()) otherLedAt = time;
+        });
+        if (when === 'before') {
+          network.cut(superPeer, other);
+          cutAt = network.now;
+        }
+        const waitingFor = leaveStillLeading(network, superPeer);
+        network.heal();
+        network.runFor(30_000);
+        // Up to the joint view, it lost its quorum (CheckQuorum) still a voter; after it, it never saw the view without itself committed.
+        expect({ seed, when, cut: cutAt !== null, waitingFor, otherLedAt }).toEqual({ seed, when, cut: true, waitingFor: when === 'without itself' ? 'leadsVoters' : 'subgridVoter', otherLedAt: null });
+        expect(invariant.violations).toEqual([]);
+        expect(concurrentLeaders).toEqual([]);
+      }
+    }
   });
 });

@@ -93,9 +93,10 @@ const LEAVE_BATCH_TICKS = 100;
  * What a node that left for good still waits for (AgentCore.lingersFor): to have said it leaves a
  * second time (its first leave may be lost on its way to a voter that becomes leader), its super
  * peer to drop it from the sub-grid's voters, the rest of its leaving sub-grid (it leads, or stands
- * to, and holds the region voter slot), or the region peer to drop its sub-grid's slot.
+ * to, and holds the region voter slot), its own removal from the voters of the sub-grid it still
+ * leads, or the region peer to drop its sub-grid's slot.
  */
-export type Lingering = 'saidOnce' | 'subgridVoter' | 'holdsSlot' | 'regionVoter';
+export type Lingering = 'saidOnce' | 'subgridVoter' | 'holdsSlot' | 'leadsVoters' | 'regionVoter';
 
 /** A member as /status shows it. */
 export interface MemberStatus {
@@ -328,6 +329,7 @@ export class AgentCore {
     this.region.tick();
     this.directory.tick();
     if (this.leftForGood) this.ticksSinceLeft++;
+    if (this.leadsStayingSubgrid()) this.subgrid.leaveVoters();
     this.repeatLeaveWhileLingering();
   }
 
@@ -432,6 +434,14 @@ export class AgentCore {
     this.region.leave(true, this.slotGivenUp ?? undefined);
   }
 
+  /**
+   * Left for good, still leading its sub-grid (its handover failed), and the rest of the sub-grid
+   * stays: it takes itself out of the voters before it exits (GroupEngine.leaveVoters).
+   */
+  private leadsStayingSubgrid(): boolean {
+    return this.leftForGood && this.slotGivenUp === null && this.subgrid.isLeader() && !this.subgridMayBeLeaving();
+  }
+
   /** Left for good, leading its sub-grid alone, and still holding the sub-grid's region voter slot. */
   private lastOfSubgridLeaving(): boolean {
     return this.leftForGood && this.slotGivenUp === null && this.subgrid.isLeader() && this.subgrid.isAlone();
@@ -452,8 +462,10 @@ export class AgentCore {
    * A leaving super peer that has not given the slot up waits too, where its whole sub-grid leaves
    * at once (a removal batch): it is alone, and gives the slot up, only once the others' leaves
    * arrived. So does a leaving candidate (the target of a handover started before it left): it may
-   * still win, and then holds the slot. Where the others stay (its handover failed), it waits for
-   * nothing: they elect a successor, which takes the slot over (subgridMayBeLeaving).
+   * still win, and then holds the slot. Where the others stay (its handover failed), it takes itself
+   * out of the sub-grid voters and waits until that view is committed and it stepped down: then the
+   * rest elect a successor, which takes the slot over, even where only one voter stays
+   * (leadsStayingSubgrid). Where no voter acknowledges, it exits at the host's bound still a voter.
    */
   stillAVoter(): boolean {
     return this.lingersFor() !== null;
@@ -466,6 +478,13 @@ export class AgentCore {
     // joint view still needs a majority of the old one, and of two old voters that is us too.
     const subgridVoter = view !== null && !this.subgrid.isLeader() && allVoters(view).some((peer) => peer.name === this.init.settings.name);
     const holdsSlot = this.leftForGood && this.slotGivenUp === null && (this.subgrid.isLeader() || this.subgrid.groupRole === 'candidate') && this.subgridMayBeLeaving();
+    // Still leading a view with other voters, or no longer leading one whose removal of this node it
+    // never saw committed: the view without it is not held by a quorum yet (leadsStayingSubgrid).
+    const leadsVoters =
+      this.leftForGood &&
+      this.slotGivenUp === null &&
+      (this.subgrid.isLeader() || this.subgrid.leavingVotersUnconfirmed) &&
+      allVoters(view).some((peer) => peer.name !== this.init.settings.name);
     const regionView = this.region.view;
     const slot = this.slotGivenUp;
     const regionVoter = slot !== null && regionView !== null && !this.region.isLeader() && allVoters(regionView).some((peer) => voterKey(peer) === slot);
@@ -475,6 +494,7 @@ export class AgentCore {
     if (this.leftForGood && !this.leaveSaidAgain) return 'saidOnce';
     if (subgridVoter) return 'subgridVoter';
     if (holdsSlot) return 'holdsSlot';
+    if (leadsVoters) return 'leadsVoters';
     return regionVoter ? 'regionVoter' : null;
   }
 

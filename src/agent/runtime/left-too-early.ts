@@ -10,5 +10,7 @@ export const LEFT_TOO_EARLY: Record<Lingering, string> = {
   subgridVoter: 'left before the super peer dropped this node from the sub-grid voters',
   holdsSlot:
     'left while still super peer (or standing to be), holding the sub-grid region voter slot: the rest of the sub-grid did not all leave with it; those staying elect a successor, which takes the slot over',
+  leadsVoters:
+    'left while still super peer, before the sub-grid voters committed the view without this node (a voter did not answer): the others elect a successor only if a majority of the voters stays; the last of two voters cannot',
   regionVoter: 'left before the region peer dropped this sub-grid voter slot from the region voters',
 };

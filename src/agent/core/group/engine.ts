@@ -37,6 +37,10 @@ export class GroupEngine {
   private formerRegistry: { term: number; entries: RegistryEntryWire[] } | null = null;
   /** Region tier: our predecessor in the slot led the latest region term, so stand at once on activation. */
   private standSoon = false;
+  /** Sub-grid leader that left for good: it drives the voters towards a set without itself (leaveVoters). */
+  private leavingVoters = false;
+  /** It led until the view without itself was committed (leftTheVoters). */
+  private leftVotersCommitted = false;
 
   constructor(settings: GroupSettings, host: GroupHost, persisted: GroupPersistentState | null, voteStore: (state: () => GroupPersistentState) => VoteStore) {
     const state = persisted ? structuredCloneState(persisted) : { term: 0, votedFor: null, view: null, joined: false };
@@ -58,7 +62,8 @@ export class GroupEngine {
       observeTerm: (term: number, fromLeader?: boolean) => this.observeTerm(term, fromLeader),
       followLeader: (name: string) => this.followLeader(name),
       stepDown: (reason: string) => this.stepDown(reason),
-      desiredVoters: (current: Peer[]) => desiredVoters(this.ctx, current, { leaderSince: this.leaderSince, departed: this.membership.departed }),
+      leftTheVoters: () => this.leftTheVoters(),
+      desiredVoters: (current: Peer[]) => desiredVoters(this.ctx, current, { leaderSince: this.leaderSince, departed: this.membership.departed, selfLeaving: this.leavingVoters }),
       forgetLeader: () => {
         this.setLeader(null);
         this.startSearching();
@@ -322,6 +327,30 @@ export class GroupEngine {
   }
 
   /**
+   * Sub-grid leader that left for good, whose handover failed: it takes itself out of the voters,
+   * by the same joint-consensus steps as any voter change, and steps down once the view without it
+   * is committed (replication.ts). Nothing else drops a leader from the voters, and once it exited
+   * the other voter of a sub-grid of two could never win 2 votes of 2. A voter that does not
+   * acknowledge keeps the joint view from committing: this node then exits still a voter, as
+   * before, and the other never shrinks its quorum on its own.
+   */
+  leaveVoters(): void {
+    if (this.ctx.settings.tier !== 'subgrid') return;
+    this.leavingVoters = true;
+    this.replication.advanceView();
+  }
+
+  /**
+   * It started to take itself out of the voters (leaveVoters), and has seen neither that removal
+   * committed nor another leader since: it may have lost its leadership (CheckQuorum) with the view
+   * without itself not yet held by a quorum, which may then still need its vote.
+   */
+  get leavingVotersUnconfirmed(): boolean {
+    const ctx = this.ctx;
+    return this.leavingVoters && !this.leftVotersCommitted && (ctx.leader === null || ctx.leader === ctx.self);
+  }
+
+  /**
    * Hands the leader role to the best live mirror (SIGTERM, rolling upgrades). Returns the
    * successor, or null when this node is not leader or no mirror is fit to take over.
    */
@@ -450,6 +479,13 @@ export class GroupEngine {
     ctx.event({ type: 'steppedDown', tier: ctx.settings.tier, term, reason });
     if (transfer !== null) ctx.event({ type: 'handoverComplete', tier: ctx.settings.tier, successor: transfer.target });
     this.startSearching();
+  }
+
+  /** Its view without itself is committed: the best remaining voter stands at once, and this node stops leading. */
+  private leftTheVoters(): void {
+    this.leftVotersCommitted = true;
+    this.transfer.handOffAfterRemoval();
+    this.stepDown('left the voters');
   }
 
   /**

@@ -1,7 +1,7 @@
 import { LOCAL_HEALTH_DEFAULTS } from '../local-health.js';
 import { QuorumContact } from '../quorum-contact.js';
 import type { Message, Peer, View } from '../types.js';
-import { allVoters, compareViews, hasQuorum, voterKey } from '../view.js';
+import { allVoters, compareViews, hasQuorum, isVoter, voterKey } from '../view.js';
 import type { GroupContext } from './context.js';
 import { nextView } from './voter-changes.js';
 
@@ -20,6 +20,8 @@ export interface ReplicationRoles {
   followLeader(name: string): void;
   /** CheckQuorum failed: stop leading. */
   stepDown(reason: string): void;
+  /** The committed view no longer counts this leader among its voters (it leaves for good): hand over and stop leading. */
+  leftTheVoters(): void;
   /** The voters the leader wants now (voter-changes.ts). */
   desiredVoters(current: Peer[]): Peer[];
   /** A transfer target whose outgoing leader is `name`, asked for its vote last (election.ts). */
@@ -144,6 +146,11 @@ export class Replication {
     }
     if (!hasQuorum(view, acked)) return;
     this.committed = view;
+    // Raft's removal of the leader: it leads until the view without it is committed, then steps down.
+    if (view.oldVoters === undefined && !isVoter(view, ctx.selfKey)) {
+      this.roles.leftTheVoters();
+      return;
+    }
     const next = nextView(view, () => this.roles.desiredVoters(view.voters), ctx.state.term);
     if (next !== null) this.installView(next);
   }

@@ -166,6 +166,16 @@ export class Transfer {
     return best?.name ?? null;
   }
 
+  /**
+   * A leader whose view without itself is committed (it leaves for good) needs no vote of its own
+   * passed on: it tells the best remaining voter to stand at once, rather than after its election
+   * timeout, and steps down (engine.ts).
+   */
+  handOffAfterRemoval(): void {
+    const successor = this.bestSuccessor();
+    if (successor !== null) this.ctx.sendTo(successor, { type: 'timeoutNow' });
+  }
+
   /** The target: stand at once, in the next term, with the transfer flag. */
   onTimeoutNow(message: Extract<Message, { type: 'timeoutNow' }>): void {
     const ctx = this.ctx;

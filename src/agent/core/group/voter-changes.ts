@@ -7,11 +7,14 @@ import type { GroupContext } from './context.js';
  * The voter set the leader drives towards: itself plus the best live eligible members. Current
  * mirrors stay unless dead (or gone from the registry after a grace period), or unless someone
  * beats the weakest one by the hysteresis margin: churning voters costs two commits each time.
+ * `selfLeaving` (a leader that left for good): the voters without itself, as Raft removes its
+ * leader, unless nobody else could vote; it stays out of the challengers too.
  */
-export function desiredVoters(ctx: GroupContext, current: Peer[], options: { leaderSince: number; departed: ReadonlySet<string> }): Peer[] {
+export function desiredVoters(ctx: GroupContext, current: Peer[], options: { leaderSince: number; departed: ReadonlySet<string>; selfLeaving?: boolean }): Peer[] {
   const settings = ctx.settings;
   const selfKey = ctx.selfKey;
   const { departed } = options;
+  const selfLeaving = options.selfLeaving === true;
   const graceOver = ctx.now - options.leaderSince > 2 * settings.timers.suspectAfter;
   // Region tier: a voter is a slot (a sub-grid), held by whichever live super peer it has now.
   const slotted = settings.tier === 'region';
@@ -33,8 +36,8 @@ export function desiredVoters(ctx: GroupContext, current: Peer[], options: { lea
     if (entry !== undefined) kept.push({ ...peer, ...asPeer(entry), addr: entry.addr ?? peer.addr });
     else if (!anyByKey.has(key) && !graceOver && !departed.has(key) && !departed.has(peer.name)) kept.push(peer);
   }
-  kept.unshift(ctx.selfPeer());
-  const keptKeys = new Set(kept.map(voterKey));
+  if (!selfLeaving) kept.unshift(ctx.selfPeer());
+  const keptKeys = new Set([...kept.map(voterKey), selfKey]);
   const challengers = [...liveByKey.entries()]
     // Autopilot: a member that signed in later becomes a voter only once it is stable.
     .filter(([key, entry]) => entry.liveness === 'alive' && entry.stable !== false && !keptKeys.has(key))
@@ -53,6 +56,8 @@ export function desiredVoters(ctx: GroupContext, current: Peer[], options: { lea
     const weakestNow = kept.filter((peer) => peer.name !== settings.self).sort((a, b) => scoreOf(a.name) - scoreOf(b.name))[0]!;
     kept.splice(kept.indexOf(weakestNow), 1);
   }
+  // Leaving with no other voter to hand the group to: it stays the last one (a sub-grid's last node gives its slot up instead).
+  if (kept.length === 0) kept.push(ctx.selfPeer());
   return kept.map((peer) => ({ ...peer, addr: ctx.registry.get(peer.name)?.addr ?? peer.addr }));
 }
 
