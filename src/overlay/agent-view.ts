@@ -15,9 +15,10 @@ export interface AgentView {
   mirrors?: string[];
   /**
    * Its sub-grid's members by name and how it hears them, from the registry a super peer keeps (a
-   * mirror holds the super peer's copy, which lists no dead member and every other as alive): what
-   * tells a rolling apply whether a voter it does not reach (`--limit`) is up. Absent from a member,
-   * which keeps no registry, and from an agent that does not say.
+   * mirror holds the super peer's copy, liveness included, a sync or so behind; an older agent's
+   * mirror copied every member as alive and dropped the dead): what tells a rolling apply
+   * whether a voter it does not reach (`--limit`) is up. Absent from a member, which keeps no
+   * registry, and from an agent that does not say.
    */
   liveness?: Record<string, MemberLiveness>;
 }

@@ -3,9 +3,9 @@ import type { PeersNow } from './super-peers-now.js';
 
 /**
  * A voter that counts as down, and why: this run could not reach it (`unreachable`); it is outside
- * the run and the reached registry hears it `suspect` or `dead` (or lists it not at all: a mirror's
- * copy drops the dead); or it is outside the run and no reached super peer or mirror keeps a
- * registry to say (`unknown`: possibly down).
+ * the run and the reached registry hears it `suspect` or `dead` (or lists it not at all: removed, or
+ * dropped by an older agent's mirror copy); or it is outside the run and no reached super peer or
+ * mirror keeps a registry to say (`unknown`: possibly down).
  */
 export interface VoterDown {
   name: string;

@@ -170,10 +170,30 @@ export class Registry {
     }));
   }
 
-  /** Replaces the content with a replica from the leader (mirrors). */
+  /**
+   * Replaces the content with a replica from the leader (mirrors), each member as the leader hears
+   * it, the dead included until the leader removes them: a mirror's /status then says what the
+   * leader's does (gridops counts a voter outside its run as up only when heard alive). The
+   * leader's ticks are not sent, so a suspicion or death starts its clock when a copy first shows
+   * it and keeps it while later copies repeat it: a successor removes a dead member `removeAfter`
+   * after it learned of the death, as the leader would. (Not mergeFrom: a partition's registries
+   * merge with fresh clocks, this is the same registry one sync later.)
+   */
   replaceFrom(wire: RegistryEntryWire[], now: number): void {
+    const previous = new Map(this.entries);
     this.entries.clear();
-    this.mergeFrom(wire, now);
+    for (const incoming of wire) {
+      const held = previous.get(incoming.name);
+      const repeated = held !== undefined && held.incarnation === incoming.incarnation && held.liveness === incoming.liveness;
+      this.entries.set(incoming.name, {
+        ...incoming,
+        lastHeard: now,
+        suspectSince: incoming.liveness === 'suspect' ? (repeated ? (held.suspectSince ?? now) : now) : null,
+        deadSince: incoming.liveness === 'dead' ? (repeated ? (held.deadSince ?? now) : now) : null,
+        load: incoming.attrs?.load ?? 0,
+        aliveSince: now,
+      });
+    }
   }
 
   /**

@@ -130,12 +130,15 @@ export class Membership {
 
   // ---- leader side --------------------------------------------------------------------------
 
-  /** The leader is a member of its own registry, always alive. */
+  /**
+   * The leader is a member of its own registry, always alive. A registry copy may show a new leader
+   * dead (its predecessor stopped hearing it): a heartbeat does not revive a dead entry, a join does.
+   */
   registerSelf(): void {
     const ctx = this.ctx;
     const info = ctx.host.selfInfo();
     const existing = ctx.registry.get(ctx.self);
-    if (existing && existing.incarnation === ctx.settings.incarnation && existing.attrsVersion === info.attrsVersion) {
+    if (existing && existing.incarnation === ctx.settings.incarnation && existing.attrsVersion === info.attrsVersion && existing.liveness !== 'dead') {
       ctx.registry.heartbeat(ctx.self, { ...info, incarnation: ctx.settings.incarnation, members: info.summary?.members }, ctx.settings.selfAddr, ctx.now);
       return;
     }
@@ -148,7 +151,12 @@ export class Membership {
     return { incarnation: ctx.settings.incarnation, attrsVersion: info.attrsVersion, eligible: ctx.settings.eligible, score: info.score, standing: info.standing, attrs: info.attrs, summary: info.summary };
   }
 
-  /** Advances liveness (suspect, dead, removed) and stabilization; a change goes to the mirrors. */
+  /**
+   * Advances liveness (suspect, dead, removed) and stabilization; every change goes to the mirrors
+   * with the next sync, a suspicion too: a mirror's copy is what gridops reads when it does not
+   * reach the super peer. (Each change costs one registry copy to each voter; changes within a
+   * sync interval share it.)
+   */
   tickLeader(): void {
     const ctx = this.ctx;
     this.registerSelf();
@@ -157,7 +165,7 @@ export class Membership {
     const sweep = health.laggingNow ? [] : ctx.registry.sweep(ctx.now, health.healthScore === 0 ? ctx.timers : { ...ctx.timers, suspectAfter: health.scale(ctx.timers.suspectAfter) }, ctx.self);
     for (const event of sweep) {
       ctx.event(event);
-      if (event.type === 'member' && (event.change === 'dead' || event.change === 'removed')) this.replication.registryDirty = true;
+      this.replication.registryDirty = true;
     }
     if (ctx.registry.stabilize(ctx.now, ctx.timers.stabilizationTime)) this.replication.registryDirty = true;
   }
@@ -190,7 +198,11 @@ export class Membership {
     }
     const result = ctx.registry.heartbeat(message.from, message, fromAddr, ctx.now);
     this.replication.heardFrom(message);
-    if (result.event) ctx.event(result.event);
+    if (result.event) {
+      // A refuted suspicion: the mirrors show the member alive again from the next sync.
+      ctx.event(result.event);
+      this.replication.registryDirty = true;
+    }
     // A member with an older view (say, a mirror that was replaced) learns the current one, so it stops acting as a voter.
     const stale = compareViews({ term: message.viewTerm, version: message.viewVersion }, ctx.state.view) < 0;
     ctx.sendTo(message.from, { type: 'hbAck', known: result.known, ...(stale && ctx.state.view ? { view: ctx.state.view } : {}) });

@@ -5,8 +5,9 @@ import type { GroupContext } from './context.js';
 
 /**
  * The voter set the leader drives towards: itself plus the best live eligible members. Current
- * mirrors stay unless dead (or gone from the registry after a grace period), or unless someone
- * beats the weakest one by the hysteresis margin: churning voters costs two commits each time.
+ * mirrors stay unless dead or gone from the registry (a new leader gives both a grace period: it
+ * has not heard them itself yet), or unless someone beats the weakest one by the hysteresis
+ * margin: churning voters costs two commits each time.
  * `selfLeaving` (a leader that left for good): the voters without itself, as Raft removes its
  * leader, unless nobody else could vote; it stays out of the challengers too.
  */
@@ -23,7 +24,12 @@ export function desiredVoters(ctx: GroupContext, current: Peer[], options: { lea
   const liveByKey = new Map<string, MemberRecord>();
   const anyByKey = new Set<string>();
   for (const entry of ctx.registry.list()) {
-    anyByKey.add(keyOf(entry));
+    // A dead entry counts as absent: within a new leader's grace it is its predecessor's word from
+    // the registry copy (with the default timers its own detection takes longer than the grace),
+    // and a voter it has not heard yet is kept through the grace, dead in that copy or missing
+    // from it alike. A successor that dropped copied-dead voters at once could keep only itself
+    // and its dead predecessor (restarted alive), and no quorum.
+    if (entry.liveness !== 'dead') anyByKey.add(keyOf(entry));
     if (!entry.eligible || entry.liveness === 'dead' || departed.has(keyOf(entry))) continue;
     const known = liveByKey.get(keyOf(entry));
     if (known === undefined || (known.liveness !== 'alive' && entry.liveness === 'alive')) liveByKey.set(keyOf(entry), entry);
