@@ -48,7 +48,9 @@ export function replaceRenamedNetwork(workflow: { byNode: Map<string, LoadedPlay
     const at = playbooks.findIndex((p) => p.ref === 'hypervisor');
     const node = nodes.find((n) => n.name === name);
     const record = recordOf(state, name, renamed);
-    if (at < 0 || !node || !record) continue;
+    // `--playbook hypervisor` lists the playbook for every node, and it skips those whose hypervisor
+    // is off (onlyWhere): their old network is hypervisor-off's to remove, in the grid's workflow.
+    if (at < 0 || !node || !record || !node.settings.hypervisor.enabled) continue;
     const from = madeOn(record);
     const to = node.settings.hypervisor.sandbox.network;
     if (typeof from !== 'string' || from === to) continue;

@@ -5,7 +5,7 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -529,16 +529,21 @@ d('SshTransport against a real sshd', () => {
       const parent = join(dir, 'staging-parent $(x)');
       const staging = join(parent, 'staging');
       const image = join(staging, 'base-image.part');
-      const stagedBefore = readdirSync('/tmp').filter((f) => f.startsWith('.gridops-upload-')).length;
+      // The user's own temp files in /tmp (owned by the test user: other uploads running beside this test are root's).
+      const usersStaged = () => readdirSync('/tmp').filter((f) => f.startsWith('.gridops-upload-') && statSync(join('/tmp', f), { throwIfNoEntry: false })?.uid === Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' })));
       await t.upload(image, 'image bytes', { mode: 0o600, become: true, rootOnlyDir: true });
       expect(statSync(staging).mode & 0o7777).toBe(0o700);
       expect(statSync(staging).uid).toBe(0);
       expect(statSync(parent).mode & 0o7777).toBe(0o755);
       expect({ content: readFileSync(image, 'utf8'), mode: statSync(image).mode & 0o7777, uid: statSync(image).uid }).toEqual({ content: 'image bytes', mode: 0o600, uid: 0 });
-      expect(readdirSync('/tmp').filter((f) => f.startsWith('.gridops-upload-')).length).toBe(stagedBefore);
-      // A second upload replaces the file (a symlink planted at its name would be removed, not followed).
+      expect(usersStaged()).toEqual([]);
+      // A symlink at the staged name (planted as root could, since only root writes there) is removed, not written through.
+      const elsewhere = join(dir, 'not-to-be-written');
+      writeFileSync(elsewhere, 'untouched');
+      rmSync(image);
+      symlinkSync(elsewhere, image);
       await t.upload(image, 'newer bytes', { mode: 0o600, become: true, rootOnlyDir: true });
-      expect(readFileSync(image, 'utf8')).toBe('newer bytes');
+      expect({ link: lstatSync(image).isSymbolicLink(), content: readFileSync(image, 'utf8'), elsewhere: readFileSync(elsewhere, 'utf8') }).toEqual({ link: false, content: 'newer bytes', elsewhere: 'untouched' });
 
       // A staging directory the login user owns is refused, and nothing is written in it.
       const owned = join(dir, 'user-owned-staging');

@@ -455,6 +455,10 @@ regions:
       return { n1: ctx.workflow.byNode.get('n1')!.map((p) => p.ref), n2: ctx.workflow.byNode.get('n2')!.map((p) => p.ref), renames: [...ctx.networkRenames] };
     };
     expect(await firstPhases(['hypervisor'])).toEqual({ n1: ['grid-network-rename', 'hypervisor'], n2: ['hypervisor'], renames: [['n1', { from: 'grid-net', to: 'grid-b' }]] });
+    // A node whose hypervisor is now off: `--playbook hypervisor` skips it (onlyWhere), and so does the rename.
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('- { name: n1, address: 10.0.0.1 }', '- { name: n1, address: 10.0.0.1, hypervisor: { enabled: false } }'));
+    expect(await firstPhases(['hypervisor'])).toEqual({ n1: ['hypervisor'], n2: ['hypervisor'], renames: [] });
+    writeFileSync(topology, readFileSync(topology, 'utf8').replace('- { name: n1, address: 10.0.0.1, hypervisor: { enabled: false } }', '- { name: n1, address: 10.0.0.1 }'));
     expect((await firstPhases(undefined)).n1).toEqual(['node-base', 'grid-network-rename', 'hypervisor', 'qos', 'agent']);
     expect(await firstPhases([playbook])).toEqual({ n1: [playbook], n2: [playbook], renames: [] });
   });
