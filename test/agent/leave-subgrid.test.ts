@@ -243,20 +243,108 @@ describe('a super peer that leaves for good without a successor', () => {
     }
   });
 
-  test('where only part of its sub-grid leaves with it, it waits the 4 s out, and says it left still super peer', () => {
+  test('where only part of its sub-grid left just before it, it takes itself out of the voters within the 4 s, and the one staying leads', () => {
     for (const seed of seeds) {
-      const { network, gone } = twoSubgrids(seed);
+      const { network, invariant, gone } = twoSubgrids(seed);
       const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
-      const [leavingToo] = gone.filter((name) => name !== superPeer);
+      const [leavingToo, staying] = gone.filter((name) => name !== superPeer);
       runTogether(network, [leaveForGood(network, leavingToo!)]);
       const core = network.core(superPeer)!;
       core.leave(true);
       network.runFor(HANDOVER_DEADLINE_MS);
-      expect({ seed, waitingFor: core.lingersFor() }).toEqual({ seed, waitingFor: 'holdsSlot' });
+      // Before, it waited the 4 s out still super peer (holdsSlot), and exited a voter of [itself, staying]: 2 votes of 2.
+      expect({ seed, waitingFor: core.lingersFor() }).toEqual({ seed, waitingFor: null });
+      network.crash(superPeer);
+      network.runFor(30_000);
+      const remaining = network.core(staying!)!.subgrid;
+      expect({ seed, leads: remaining.isLeader(), voters: remaining.view?.voters.map((peer) => peer.name), oldVoters: remaining.view?.oldVoters }).toEqual({ seed, leads: true, voters: [staying], oldVoters: undefined });
+      expect(invariant.violations).toEqual([]);
     }
     expect(LEFT_TOO_EARLY.holdsSlot).toMatch(/^left while still super peer/);
   });
+
+  test('where part of its sub-grid leaves with it (3 voters, it and one other at once): it takes itself out of the voters, and the one staying leads', () => {
+    for (const seed of [...seeds, 6, 7, 8, 9, 10]) {
+      const { network, invariant, gone, staying: otherSubgrid } = twoSubgrids(seed);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      expect(network.core(superPeer)!.subgrid.view!.voters).toHaveLength(3);
+      // Its handover target, when it tries one, leaves too: the handover is as good as failed.
+      const [leavingToo, staying] = gone.filter((name) => name !== superPeer);
+      const concurrentLeaders = watchConcurrentLeaders(network, gone);
+      const slotsBefore = regionSlots(network);
+      let waitingFor: ReturnType<AgentCore['lingersFor']> | undefined;
+      runTogether(network, [
+        leaveWithoutHandover(network, superPeer, (lingering) => {
+          waitingFor = lingering;
+        }),
+        leaveForGood(network, leavingToo!),
+      ]);
+      network.runFor(30_000);
+      const remaining = network.core(staying!)!.subgrid;
+      expect({ seed, waitingFor, leads: remaining.isLeader(), voters: remaining.view?.voters.map((peer) => peer.name), oldVoters: remaining.view?.oldVoters }).toEqual({
+        seed,
+        waitingFor: null,
+        leads: true,
+        voters: [staying],
+        oldVoters: undefined,
+      });
+      expect({ seed, slots: regionSlots(network) }).toEqual({ seed, slots: slotsBefore });
+      expect(otherSubgrid.some((name) => network.core(name)!.subgrid.isLeader())).toBe(true);
+      expect(invariant.violations).toEqual([]);
+      expect(concurrentLeaders).toEqual([]);
+    }
+  });
 });
+
+describe('part of a sub-grid leaves with its super peer, whose handover failed, while packets are lost', () => {
+  // Not checked here: that the one staying always leads. In 1 seed of 60 (26) both leaves of the
+  // other leaving node to it were lost, and so was the registry copy without it: the one staying,
+  // elected, takes it back as a voter from its copy, and the joint view needs its answer.
+  test('3 voters, it and one other at once, under 5 % loss (60 seeds): the one staying lists the super peer no more than 3 s after it exited', () => {
+    const failed: unknown[] = [];
+    for (const seed of Array.from({ length: 60 }, (_, index) => index + 1)) {
+      const { network, invariant, gone } = twoSubgrids(seed);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const [leavingToo, staying] = gone.filter((name) => name !== superPeer);
+      const concurrentLeaders = watchConcurrentLeaders(network, gone);
+      let exitedAt: number | null = null;
+      // Until when the staying node lists the super peer among its members (its registry, or its copy).
+      let listedUntil = network.now;
+      network.onStep((node, core, time) => {
+        if (node === staying && core.status().members.some((member) => member.name === superPeer)) listedUntil = time;
+      });
+      network.setLoss(0.05);
+      runTogether(network, [
+        leaveWithoutHandover(network, superPeer, () => {
+          exitedAt = network.now;
+        }),
+        leaveForGood(network, leavingToo!),
+      ]);
+      network.setLoss(0);
+      network.runFor(30_000);
+      const remaining = network.core(staying!)!.subgrid;
+      const voters = remaining.view?.voters.map((peer) => peer.name);
+      const listedAfterExitMs = listedUntil - exitedAt!;
+      if (listedAfterExitMs > 3_000) failed.push({ seed, leads: remaining.isLeader(), voters, listedAfterExitMs });
+      expect(invariant.violations).toEqual([]);
+      expect(concurrentLeaders).toEqual([]);
+    }
+    expect(failed).toEqual([]);
+  });
+});
+
+/** The daemon's `gridagent leave` once its handover failed, as a process: leave(true) still leading, linger (at most 4 s), exit; `exited` gets what it still waited for. */
+function* leaveWithoutHandover(network: SimNetwork, name: string, exited: (waitingFor: ReturnType<AgentCore['lingersFor']>) => void): Generator<void, void> {
+  const core = network.core(name)!;
+  core.leave(true);
+  const until = network.now + HANDOVER_DEADLINE_MS;
+  do yield;
+  while (core.stillAVoter() && network.now < until);
+  exited(core.lingersFor());
+  const exitAt = network.now + 50;
+  while (network.now < exitAt) yield;
+  network.crash(name);
+}
 
 /** Never two live super peers of the sub-grid `members` at once (stronger than one per term; grow.test.ts). */
 function watchConcurrentLeaders(network: SimNetwork, members: string[]): string[] {
@@ -314,6 +402,17 @@ describe('the super peer of a sub-grid of two voters leaves for good without a s
       expect(outcome()).toEqual(expected);
       expect(invariant.violations).toEqual([]);
       expect(concurrentLeaders).toEqual([]);
+    }
+  });
+
+  test('the other node soon no longer lists it among the members (not 17 s later, when its death would remove it)', () => {
+    for (const seed of seeds) {
+      const { network, gone } = twoSubgrids(seed, 2);
+      const superPeer = gone.find((name) => network.core(name)!.subgrid.isLeader())!;
+      const other = gone.find((name) => name !== superPeer)!;
+      expect(leaveStillLeading(network, superPeer)).toBeNull();
+      network.runFor(3_000);
+      expect({ seed, members: network.core(other)!.status().members.map((member) => member.name) }).toEqual({ seed, members: [other] });
     }
   });
 

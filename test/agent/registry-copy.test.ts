@@ -36,6 +36,26 @@ describe('registry copy on a mirror', () => {
     expect(copy.get('c')).toMatchObject({ incarnation: 2, deadSince: 70 });
   });
 
+  test('a member alive in consecutive copies keeps its stabilization clock (a successor keeps counting); a break or a new incarnation starts it again', () => {
+    const copy = new Registry('subgrid');
+    const unstable = (name: string, liveness: Liveness, incarnation = 1): RegistryEntryWire => ({ ...entry(name, liveness, incarnation), stable: false });
+    copy.replaceFrom([unstable('a', 'alive'), unstable('b', 'alive'), unstable('c', 'alive')], 50);
+    copy.replaceFrom([unstable('a', 'alive'), unstable('b', 'suspect'), unstable('c', 'alive', 2)], 60);
+    copy.replaceFrom([unstable('a', 'alive'), unstable('b', 'alive'), unstable('c', 'alive', 2)], 70);
+    expect(copy.list().map((member) => [member.name, member.aliveSince])).toEqual([
+      ['a', 50],
+      ['b', 70],
+      ['c', 60],
+    ]);
+    // As the leader's own registry would: stable once alive stabilizationTime without a break, counted from the first copy.
+    expect(copy.stabilize(50 + SUBGRID_TIMERS.stabilizationTime, SUBGRID_TIMERS.stabilizationTime)).toBe(true);
+    expect(copy.list().map((member) => [member.name, member.stable])).toEqual([
+      ['a', true],
+      ['b', false],
+      ['c', false],
+    ]);
+  });
+
   test('a successor restarts the clocks of the living, removes a copied dead entry after removeAfter, and takes it back when it joins', () => {
     const copy = new Registry('subgrid');
     copy.replaceFrom([entry('self', 'alive'), entry('b', 'suspect'), entry('c', 'dead')], 50);
@@ -103,7 +123,9 @@ describe('registry copy on a mirror (simulated network)', () => {
     // The last copy the mirrors got (as when their own packets to the super peer were lost): every other node dead.
     const wire = network.core(leader)!.subgrid.registry.toWire().map((member) => (member.name === leader ? member : { ...member, liveness: 'dead' as const }));
     network.crash(leader);
-    for (const name of others) network.core(name)!.subgrid.registry.replaceFrom(wire, 0);
+    // At the tick the mirrors are at (every node started at 0 and ticks every tickMs), as a sync would deliver it.
+    const tick = Math.floor(network.now / network.tickMs);
+    for (const name of others) network.core(name)!.subgrid.registry.replaceFrom(wire, tick);
     network.runFor(3_000);
     const successor = leaderOf(network, others)!;
     expect(successor).toBeDefined();

@@ -3,7 +3,8 @@ import type { GridShape } from '../../src/agent/sim/topology.js';
 
 /**
  * The safety property of the issue: over 1000 seeded random schedules of crashes, restarts,
- * SIGTERM handovers, partitions, cuts, loss and heals, no two nodes ever lead the same (group,
+ * SIGTERM handovers, super peers leaving for good without a successor (they take themselves out
+ * of the voters), partitions, cuts, loss and heals, no two nodes ever lead the same (group,
  * term), for sub-grids and regions alike. The check runs after every step of every node. Every
  * other seed uses regions of a single sub-grid, whose one region voter slot passes from super peer
  * to super peer on every failover. A failing seed replays exactly: rerun it alone.

@@ -435,11 +435,16 @@ export class AgentCore {
   }
 
   /**
-   * Left for good, still leading its sub-grid (its handover failed), and the rest of the sub-grid
-   * stays: it takes itself out of the voters before it exits (GroupEngine.leaveVoters).
+   * Left for good at least a heartbeat interval ago (a removal batch's leaves start a moment apart),
+   * still leading its sub-grid (its handover failed, or went to a node that leaves too), and not
+   * alone: some of the sub-grid stays, so it takes itself out of the voters before it exits
+   * (GroupEngine.leaveVoters). Decided on who is still there, not on whether someone left lately:
+   * where part of the sub-grid leaves with it, the rest must still be able to elect. The members that
+   * left are out of the registry, and of the voters it drives towards; where they all left, it is
+   * alone, and gives the slot up instead (lastOfSubgridLeaving).
    */
   private leadsStayingSubgrid(): boolean {
-    return this.leftForGood && this.slotGivenUp === null && this.subgrid.isLeader() && !this.subgridMayBeLeaving();
+    return this.leftForGood && this.slotGivenUp === null && this.subgrid.isLeader() && this.ticksSinceLeft >= this.leaveRepeatTicks && !this.subgrid.isAlone();
   }
 
   /** Left for good, leading its sub-grid alone, and still holding the sub-grid's region voter slot. */
@@ -462,10 +467,11 @@ export class AgentCore {
    * A leaving super peer that has not given the slot up waits too, where its whole sub-grid leaves
    * at once (a removal batch): it is alone, and gives the slot up, only once the others' leaves
    * arrived. So does a leaving candidate (the target of a handover started before it left): it may
-   * still win, and then holds the slot. Where the others stay (its handover failed), it takes itself
-   * out of the sub-grid voters and waits until that view is committed and it stepped down: then the
-   * rest elect a successor, which takes the slot over, even where only one voter stays
-   * (leadsStayingSubgrid). Where no voter acknowledges, it exits at the host's bound still a voter.
+   * still win, and then holds the slot. Where some of the others stay (its handover failed, or went
+   * to a node that leaves too), it takes itself out of the sub-grid voters and waits until that view
+   * is committed and it stepped down: then the rest elect a successor, which takes the slot over,
+   * even where only one voter stays (leadsStayingSubgrid). Where no voter acknowledges, it exits at
+   * the host's bound still a voter.
    */
   stillAVoter(): boolean {
     return this.lingersFor() !== null;
@@ -477,13 +483,19 @@ export class AgentCore {
     // Both voter sets: during the joint view that drops us the new set no longer names us, but the
     // joint view still needs a majority of the old one, and of two old voters that is us too.
     const subgridVoter = view !== null && !this.subgrid.isLeader() && allVoters(view).some((peer) => peer.name === this.init.settings.name);
-    const holdsSlot = this.leftForGood && this.slotGivenUp === null && (this.subgrid.isLeader() || this.subgrid.groupRole === 'candidate') && this.subgridMayBeLeaving();
+    // Once it takes itself out of the voters (leadsStayingSubgrid), the rest stays: it waits for that instead.
+    const holdsSlot =
+      this.leftForGood &&
+      this.slotGivenUp === null &&
+      (this.subgrid.isLeader() || this.subgrid.groupRole === 'candidate') &&
+      this.subgridMayBeLeaving() &&
+      !this.subgrid.leavesVoters;
     // Still leading a view with other voters, or no longer leading one whose removal of this node it
     // never saw committed: the view without it is not held by a quorum yet (leadsStayingSubgrid).
     const leadsVoters =
       this.leftForGood &&
       this.slotGivenUp === null &&
-      (this.subgrid.isLeader() || this.subgrid.leavingVotersUnconfirmed) &&
+      (this.subgrid.isLeader() || this.subgrid.removalOfSelfUncommitted) &&
       allVoters(view).some((peer) => peer.name !== this.init.settings.name);
     const regionView = this.region.view;
     const slot = this.slotGivenUp;

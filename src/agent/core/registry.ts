@@ -176,7 +176,9 @@ export class Registry {
    * leader's does (gridops counts a voter outside its run as up only when heard alive). The
    * leader's ticks are not sent, so a suspicion or death starts its clock when a copy first shows
    * it and keeps it while later copies repeat it: a successor removes a dead member `removeAfter`
-   * after it learned of the death, as the leader would. (Not mergeFrom: a partition's registries
+   * after it learned of the death, as the leader would. Likewise a member alive in consecutive
+   * copies keeps its stabilization clock (aliveSince), so a successor keeps counting; a suspicion or
+   * a new incarnation starts it again, as on the leader. (Not mergeFrom: a partition's registries
    * merge with fresh clocks, this is the same registry one sync later.)
    */
   replaceFrom(wire: RegistryEntryWire[], now: number): void {
@@ -191,7 +193,7 @@ export class Registry {
         suspectSince: incoming.liveness === 'suspect' ? (repeated ? (held.suspectSince ?? now) : now) : null,
         deadSince: incoming.liveness === 'dead' ? (repeated ? (held.deadSince ?? now) : now) : null,
         load: incoming.attrs?.load ?? 0,
-        aliveSince: now,
+        aliveSince: repeated && incoming.liveness === 'alive' ? held.aliveSince : now,
       });
     }
   }

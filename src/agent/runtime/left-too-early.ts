@@ -11,6 +11,6 @@ export const LEFT_TOO_EARLY: Record<Lingering, string> = {
   holdsSlot:
     'left while still super peer (or standing to be), holding the sub-grid region voter slot: the rest of the sub-grid did not all leave with it; those staying elect a successor, which takes the slot over',
   leadsVoters:
-    'left while still super peer, before the sub-grid voters committed the view without this node (a voter did not answer): the others elect a successor only if a majority of the voters stays; the last of two voters cannot',
+    'left still a voter of the sub-grid it led: the view without this node was not committed (a voter did not answer, or it lost its quorum first); the others elect a successor only if a majority of that view\'s voters stays up (the last of two voters cannot)',
   regionVoter: 'left before the region peer dropped this sub-grid voter slot from the region voters',
 };

@@ -13,7 +13,12 @@ export type FaultAction =
   | { at: number; do: 'heal' }
   | { at: number; do: 'loss'; rate: number }
   /** SIGTERM of a sub-grid's current super peer: hand over, exit once the successor won (at most 4 s), restart later. */
-  | { at: number; do: 'sigterm'; subgrid: string; restartAfter: number };
+  | { at: number; do: 'sigterm'; subgrid: string; restartAfter: number }
+  /**
+   * `gridagent leave` on a sub-grid's current super peer whose handover failed: leave(true) still
+   * leading, linger while it is still a voter (at most 4 s), exit, and never come back.
+   */
+  | { at: number; do: 'leaveForGood'; subgrid: string };
 
 export interface Scenario {
   shape: GridShape;
@@ -36,10 +41,13 @@ export function runScenario(scenario: Scenario): ScenarioResult {
   network.onStep(invariant.observer);
   network.startAll();
   const actions = [...scenario.actions].sort((a, b) => a.at - b.at);
+  // A node that left for good stays out (its marker keeps it out across restarts).
+  const gone = new Set<string>();
   for (const action of actions) {
     network.runUntil(action.at);
     if (action.do === 'sigterm') sigterm(network, action, scenario.durationMs);
-    else apply(network, action);
+    else if (action.do === 'leaveForGood') leaveForGood(network, action, scenario.durationMs, gone);
+    else if (action.do !== 'restart' || !gone.has(action.node)) apply(network, action);
   }
   network.runUntil(scenario.durationMs);
   return { violations: invariant.violations, termsWithLeader: invariant.termsWithLeader, regionReelections: invariant.regionReelections, network };
@@ -61,7 +69,20 @@ function sigterm(network: SimNetwork, action: Extract<FaultAction, { do: 'sigter
   network.restart(leader);
 }
 
-function apply(network: SimNetwork, action: Exclude<FaultAction, { do: 'sigterm' }>): void {
+/** As the daemon does on `gridagent leave` once its handover failed: leave(true) still leading, linger while still a voter (at most 4 s), exit for good. */
+function leaveForGood(network: SimNetwork, action: Extract<FaultAction, { do: 'leaveForGood' }>, durationMs: number, gone: Set<string>): void {
+  const leader = network.subgridMembers(action.subgrid).find((name) => network.core(name)?.subgrid.isLeader());
+  if (leader === undefined) return;
+  const core = network.core(leader)!;
+  core.leave(true);
+  const deadline = Math.min(durationMs, network.now + 4_000);
+  do network.runFor(network.tickMs);
+  while (network.now < deadline && network.core(leader) !== null && core.stillAVoter());
+  network.crash(leader);
+  gone.add(leader);
+}
+
+function apply(network: SimNetwork, action: Exclude<FaultAction, { do: 'sigterm' | 'leaveForGood' }>): void {
   switch (action.do) {
     case 'crash':
       return network.crash(action.node);
@@ -81,7 +102,8 @@ function apply(network: SimNetwork, action: Exclude<FaultAction, { do: 'sigterm'
 }
 
 /**
- * A random schedule of crashes, restarts, partitions, cuts, isolation, loss and heals,
+ * A random schedule of crashes, restarts, partitions, cuts, isolation, loss, heals, SIGTERM
+ * handovers and super peers leaving for good without a successor,
  * derived from the seed alone, so a failing seed replays exactly.
  */
 export function randomSchedule(shape: GridShape, durationMs: number): FaultAction[] {
@@ -115,6 +137,8 @@ export function randomSchedule(shape: GridShape, durationMs: number): FaultActio
       actions.push({ at, do: 'loss', rate: random.next() * 0.3 }, { at: at + randomInt(random, 500, 5000), do: 'loss', rate: 0 });
     } else if (roll < 0.93) {
       actions.push({ at, do: 'sigterm', subgrid: grid.subgrids[randomInt(random, 0, grid.subgrids.length - 1)]!, restartAfter: randomInt(random, 200, 4000) });
+    } else if (roll < 0.96) {
+      actions.push({ at, do: 'leaveForGood', subgrid: grid.subgrids[randomInt(random, 0, grid.subgrids.length - 1)]! });
     } else {
       // Several crashes at once, the super peer's likely among them.
       for (const node of names.filter(() => random.next() < 0.3)) {

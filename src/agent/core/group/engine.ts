@@ -63,6 +63,7 @@ export class GroupEngine {
       followLeader: (name: string) => this.followLeader(name),
       stepDown: (reason: string) => this.stepDown(reason),
       leftTheVoters: () => this.leftTheVoters(),
+      leavesVoters: () => this.leavingVoters,
       desiredVoters: (current: Peer[]) => desiredVoters(this.ctx, current, { leaderSince: this.leaderSince, departed: this.membership.departed, selfLeaving: this.leavingVoters }),
       forgetLeader: () => {
         this.setLeader(null);
@@ -340,12 +341,17 @@ export class GroupEngine {
     this.replication.advanceView();
   }
 
+  /** It takes itself out of the voters (leaveVoters was called): it no longer waits for its sub-grid to leave with it. */
+  get leavesVoters(): boolean {
+    return this.leavingVoters;
+  }
+
   /**
    * It started to take itself out of the voters (leaveVoters), and has seen neither that removal
    * committed nor another leader since: it may have lost its leadership (CheckQuorum) with the view
    * without itself not yet held by a quorum, which may then still need its vote.
    */
-  get leavingVotersUnconfirmed(): boolean {
+  get removalOfSelfUncommitted(): boolean {
     const ctx = this.ctx;
     return this.leavingVoters && !this.leftVotersCommitted && (ctx.leader === null || ctx.leader === ctx.self);
   }
@@ -447,6 +453,9 @@ export class GroupEngine {
     this.discovery.stop();
     this.transfer.resetForLeader();
     this.formerRegistry = null;
+    // Members that said they left for good stay out, whatever a later registry copy said (the leaver
+    // registers itself while it leads, and lingers on): not kept as alive until dead and removed.
+    for (const name of this.membership.departed) ctx.registry.remove(name);
     ctx.registry.restartClocks(ctx.now);
     this.membership.registerSelf();
     this.replication.resetForLeader();
@@ -481,11 +490,18 @@ export class GroupEngine {
     this.startSearching();
   }
 
-  /** Its view without itself is committed: the best remaining voter stands at once, and this node stops leading. */
+  /**
+   * Its view without itself is committed: the best remaining voter stands at once, and this node
+   * stops leading. That voter is the leader to tell (its repeated leave, a member's heartbeat
+   * answered with a hint). No partition is to heal: what it knew as leader is not merged into the
+   * successor's registry, which would take this node back as alive until it was dead and removed.
+   */
   private leftTheVoters(): void {
     this.leftVotersCommitted = true;
-    this.transfer.handOffAfterRemoval();
+    const successor = this.transfer.handOffAfterRemoval();
     this.stepDown('left the voters');
+    this.transfer.successor = successor;
+    this.formerRegistry = null;
   }
 
   /**

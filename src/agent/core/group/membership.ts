@@ -232,10 +232,12 @@ export class Membership {
   onMerge(message: Extract<Message, { type: 'merge' }>): void {
     const ctx = this.ctx;
     if (ctx.role !== 'leader') return;
-    const merged = ctx.registry.mergeFrom(message.registry, ctx.now);
+    // A member that left for good is not taken back from what a deposed leader knew.
+    const entries = message.registry.filter((entry) => !this.departed.has(entry.name));
+    const merged = ctx.registry.mergeFrom(entries, ctx.now);
     if (merged === 0) return;
     this.replication.registryDirty = true;
-    for (const entry of message.registry) {
+    for (const entry of entries) {
       if (entry.name !== ctx.self) ctx.sendTo(entry.name, { type: 'announce' }, false, entry.addr);
     }
   }

@@ -1,7 +1,7 @@
 import { LOCAL_HEALTH_DEFAULTS } from '../local-health.js';
 import { QuorumContact } from '../quorum-contact.js';
 import type { Message, Peer, View } from '../types.js';
-import { allVoters, compareViews, hasQuorum, isVoter, voterKey } from '../view.js';
+import { allVoters, compareViews, hasQuorum, voterKey } from '../view.js';
 import type { GroupContext } from './context.js';
 import { nextView } from './voter-changes.js';
 
@@ -22,6 +22,8 @@ export interface ReplicationRoles {
   stepDown(reason: string): void;
   /** The committed view no longer counts this leader among its voters (it leaves for good): hand over and stop leading. */
   leftTheVoters(): void;
+  /** This leader takes itself out of the voters (sub-grid tier, it left for good: GroupEngine.leaveVoters). */
+  leavesVoters(): boolean;
   /** The voters the leader wants now (voter-changes.ts). */
   desiredVoters(current: Peer[]): Peer[];
   /** A transfer target whose outgoing leader is `name`, asked for its vote last (election.ts). */
@@ -147,7 +149,8 @@ export class Replication {
     if (!hasQuorum(view, acked)) return;
     this.committed = view;
     // Raft's removal of the leader: it leads until the view without it is committed, then steps down.
-    if (view.oldVoters === undefined && !isVoter(view, ctx.selfKey)) {
+    // Only a leader that removes itself: no other view leaves its leader out.
+    if (view.oldVoters === undefined && this.roles.leavesVoters() && !view.voters.some((peer) => ctx.isSelf(peer))) {
       this.roles.leftTheVoters();
       return;
     }

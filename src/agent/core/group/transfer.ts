@@ -169,11 +169,12 @@ export class Transfer {
   /**
    * A leader whose view without itself is committed (it leaves for good) needs no vote of its own
    * passed on: it tells the best remaining voter to stand at once, rather than after its election
-   * timeout, and steps down (engine.ts).
+   * timeout, and steps down (engine.ts). Returns that voter, or null.
    */
-  handOffAfterRemoval(): void {
+  handOffAfterRemoval(): string | null {
     const successor = this.bestSuccessor();
     if (successor !== null) this.ctx.sendTo(successor, { type: 'timeoutNow' });
+    return successor;
   }
 
   /** The target: stand at once, in the next term, with the transfer flag. */
