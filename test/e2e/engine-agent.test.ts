@@ -5,6 +5,7 @@ import { describeLab } from './support/lab.js';
 import { gridops, ROOT } from './support/cli.js';
 import { agentLogsDuring, leaderGaps, longestSilence } from './support/leader-gaps.js';
 import { parseStatusSamples, statusSamplerScript } from './support/status-sampler.js';
+import { sandboxMac, sandboxUuid } from '../../src/resources/sandbox-names.js';
 
 /**
  * gridagent deployed by gridops onto systemd containers, running on the nodes' own Node.js
@@ -116,6 +117,105 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
       await lab.ssh('node-06', 'systemctl kill -s CONT gridagent');
     }
     expect(status('--wait', '30s').code).toBe(0);
+  });
+
+  it("a super peer renamed at the same address is renamed, not decommissioned: it leaves under the old name, its VM takes the new name's identity only with --replace-sandbox, the overlay and the state know only the new name; then renamed back", async () => {
+    // The grid's own topology (the test before applied a variant of it), so the rename is the only difference.
+    expect(gridops(['apply', lab.topology, '--yes'], { timeoutMs: 300_000 }).status).toBe(0);
+    const host = status('--wait', '30s').data.superPeers['region-1/subgrid-2']![0]!; // the lab's name for the host: what lab.ssh reaches
+    const newName = host.replace(/^node-0/, 'node-1');
+    const address = lab.nodes.find((n) => n.name === host)!.address;
+    const run = async (command: string, node = host) => (await lab.ssh(node, command)).stdout.trim();
+    const virsh = (args: string) => run(`virsh -q -c qemu:///system ${args}`);
+    const vm = async () => ({ uuid: await virsh('domuuid gridops-sandbox'), mac: /52:54:00(:[0-9a-f]{2}){3}/.exec(await virsh('domiflist gridops-sandbox'))?.[0], pid: await run('cat /run/libvirt/qemu/gridops-sandbox.pid'), state: await virsh('domstate gridops-sandbox') });
+    const stateHosts = () => Object.keys((JSON.parse(readFileSync(join(lab.dir, '.gridops', 'lab.state.json'), 'utf8')) as { hosts: Record<string, unknown> }).hosts).sort();
+    const others = ['node-04', 'node-05', 'node-06'].filter((n) => n !== host);
+
+    /** Renames `from` to `to` (same address) from topology `fromFile` into `toFile`, and checks the whole rename on the host. */
+    const rename = async (fromFile: string, from: string, to: string, toFile: string) => {
+      writeFileSync(toFile, readFileSync(fromFile, 'utf8').replace(`{ name: ${from}, address: ${address} }`, `{ name: ${to}, address: ${address} }`));
+      expect(readFileSync(toFile, 'utf8')).toContain(`{ name: ${to}, address: ${address} }`);
+      expect(stateHosts()).toContain(from);
+
+      // The plan: a rename, no decommission; the agent leaves under the old name first; the VM's definition is replaced.
+      const text = gridops(['plan', toFile]);
+      expect(text.status).toBe(0);
+      expect(text.stdout).toContain(`${from} → ${to} (${address}): renamed, not decommissioned`);
+      expect(text.stdout).toContain('! command leave-under-old-name');
+      expect(text.stdout).not.toContain('DECOMMISSION');
+      const planned = JSON.parse(gridops(['plan', toFile, '--json']).stdout) as { hosts: Array<{ host: string; address: string; decommission?: boolean; renamedFrom?: string[]; playbooks: string[]; changes: Array<{ id: string; action: string; needsRestart?: string }> }> };
+      expect(planned.hosts.map((h) => h.host)).not.toContain(from);
+      expect(planned.hosts.some((h) => h.decommission)).toBe(false);
+      const renamed = planned.hosts.find((h) => h.host === to)!;
+      expect(renamed).toMatchObject({ address, renamedFrom: [from] });
+      expect(renamed.playbooks[0]).toBe('agent-rename');
+      expect(renamed.changes[0]!.id).toBe('command leave-under-old-name');
+      // Not the reset playbook: nothing removed, no sandbox destroyed.
+      expect(renamed.changes.filter((c) => c.action === 'delete' || c.id.startsWith('command remove-'))).toEqual([]);
+      expect(renamed.changes.find((c) => c.id === 'sandbox-domain gridops-sandbox')?.needsRestart).toMatch(/uuid/);
+      // Only the renamed host changes.
+      expect(planned.hosts.filter((h) => h.changes.some((c) => c.action !== 'none')).map((h) => h.host)).toEqual([to]);
+
+      // Without --replace-sandbox the new identity is refused, and the VM is left as it was.
+      const wasSuperPeer = (JSON.parse(gridops(['status', fromFile, '--json', '--wait', '30s'], { timeoutMs: 120_000 }).stdout) as { superPeers: Record<string, string[]> }).superPeers['region-1/subgrid-2']?.[0] === from;
+      const before = await vm();
+      expect(before).toMatchObject({ uuid: sandboxUuid('lab', from), mac: sandboxMac('lab', from), state: 'running' });
+      const refused = gridops(['apply', toFile, '--yes'], { timeoutMs: 300_000 });
+      expect(refused.status).toBe(1);
+      expect(refused.stdout + refused.stderr).toMatch(new RegExp(`REFUSED ${to} sandbox-domain gridops-sandbox: .*--replace-sandbox`));
+      expect(await vm()).toEqual(before);
+      // With it, the definition is replaced and the VM restarted under the new name's UUID and MAC.
+      const t0 = Date.now();
+      const replaced = gridops(['apply', toFile, '--yes', '--replace-sandbox'], { timeoutMs: 300_000 });
+      // eslint-disable-next-line no-console
+      console.log(`rename ${from} → ${to}: apply --replace-sandbox (the VM's definition replaced and restarted) took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      expect(replaced.stderr).not.toMatch(/error/i);
+      expect(replaced.status).toBe(0);
+      const after = await vm();
+      expect(after).toMatchObject({ uuid: sandboxUuid('lab', to), mac: sandboxMac('lab', to), state: 'running' });
+      expect(after.pid).not.toBe(before.pid);
+      expect(await virsh('dominfo gridops-sandbox')).toMatch(/Autostart:\s+enable/);
+      expect(await virsh('list --all --name')).toBe('gridops-sandbox');
+
+      // The agent runs under the new name: its config, its identity file, its own answer.
+      expect(await run('systemctl is-active gridagent')).toBe('active');
+      expect(await run('grep -x "node: .*" /etc/gridagent/config.yaml')).toBe(`node: "${to}"`);
+      expect(JSON.parse(await run('cat /etc/gridops/node.json'))).toMatchObject({ node: to });
+      expect(JSON.parse(await run('gridagent status --json'))).toMatchObject({ node: to });
+      // The old identity left for good (the leave's log line); a super peer handed its role to another node first.
+      const left = await run(`journalctl -u gridagent --no-pager -o cat | grep -F '"node":"${from}","msg":"left the grid for good"' | tail -n 1`);
+      expect(left).not.toBe('');
+      if (wasSuperPeer) expect(others).toContain((JSON.parse(left) as { successor: string | null }).successor);
+      // The overlay has the new name and not the old one, and the sub-grid a super peer.
+      const settled = gridops(['status', toFile, '--json', '--strict', '--wait', '60s'], { timeoutMs: 120_000 });
+      const overlay = JSON.parse(settled.stdout) as { nodes: Array<{ node: string; applied: string }>; superPeers: Record<string, string[]>; failures?: unknown[] };
+      expect(overlay.failures).toEqual([]);
+      expect(settled.status).toBe(0);
+      expect(overlay.nodes.map((n) => n.node)).toContain(to);
+      expect(overlay.nodes.map((n) => n.node)).not.toContain(from);
+      expect(overlay.superPeers['region-1/subgrid-2']).toHaveLength(1);
+      const superPeer = overlay.superPeers['region-1/subgrid-2']![0]!;
+      const superPeerHost = superPeer === to ? host : superPeer;
+      const members = JSON.parse(await run('gridagent members --json', superPeerHost)) as Array<{ node: string; status: string }>;
+      expect(members.map((m) => m.node).sort()).toEqual([...others, to].sort());
+      expect(members.every((m) => m.status === 'alive')).toBe(true);
+      // No voter of the sub-grid keeps the old name (a voter for good would leave a quorum short).
+      for (const n of [...others, host]) {
+        const voters = (JSON.parse(await run('cat /var/lib/gridagent/state.json', n)) as { state: { subgrid: { view: { voters: Array<{ name: string }> } | null } } }).state.subgrid.view?.voters.map((v) => v.name) ?? [];
+        expect({ node: n, voters }).toEqual({ node: n, voters: expect.not.arrayContaining([from]) });
+        if (n === superPeerHost) expect(voters).toContain(superPeer);
+      }
+      // The state forgets the old name; the next plan has nothing to do.
+      expect(stateHosts()).toContain(to);
+      expect(stateHosts()).not.toContain(from);
+      expect(gridops(['state', 'list', toFile]).stdout).not.toMatch(new RegExp(`^${from}\\b`, 'm'));
+      expect(gridops(['plan', toFile, '--detailed-exitcode']).status).toBe(0);
+    };
+
+    const renamedFile = join(lab.dir, 'topology-renamed.yaml');
+    await rename(lab.topology, host, newName, renamedFile);
+    // Back to the lab's own names (lab.topology gets its own text again), for the tests after this one.
+    await rename(renamedFile, newName, host, lab.topology);
   });
 
   it('a rolling upgrade restarts every agent, super peers last, and no sub-grid is ever without a super peer', async () => {
