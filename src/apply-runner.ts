@@ -94,7 +94,9 @@ export async function runApplyLike(
   } catch (err) {
     await progress?.stop();
     log?.error({ err }, `${verb} failed`);
-    if ((err instanceof ApplyFailedError || err instanceof OverlayNotConvergedError) && !json) command.say(formatApplySummary((err as GridopsError & { result: ApplyResult }).result));
+    // A refusal before any batch (overlay-before-rolling) is of the same kind but has no result to sum up.
+    const result = err instanceof ApplyFailedError || err instanceof OverlayNotConvergedError ? (err as GridopsError & { result?: ApplyResult }).result : undefined;
+    if (result && !json) command.say(formatApplySummary(result));
     throw err;
   } finally {
     interrupt.dispose();

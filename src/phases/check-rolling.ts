@@ -1,4 +1,5 @@
 import { PlanningError } from '../errors/index.js';
+import { allNodes } from '../topology/model.js';
 import type { Phase } from './phase.js';
 
 /**
@@ -16,8 +17,10 @@ export const checkRolling: Phase = {
     // A new key on a node that has one; a node placed its first key, or a key file whose mode alone is repaired, rolls.
     const rekeyed = ctx.plan.hosts.filter((h) => h.changes.some((c) => c.kind === 'file' && c.secret === 'grid-key' && c.action === 'update' && c.fields.some((f) => f.name === 'content'))).map((h) => h.host);
     if (!rekeyed.length) return;
+    // "Every host" is the grid's: a --limit run plans only its own hosts, and then names them.
+    const everyHost = rekeyed.length === ctx.plan.hosts.length && rekeyed.length === allNodes(ctx.grid).length;
     throw new PlanningError(
-      `--rolling would replace the grid key on ${rekeyed.length === ctx.plan.hosts.length ? 'every host' : rekeyed.join(', ')}: agents restarted with the new key cannot hear the ones still on the old, so the first batch would be cut off from its sub-grid; nothing was changed`,
+      `--rolling would replace the grid key on ${everyHost ? 'every host' : rekeyed.join(', ')}: agents restarted with the new key cannot hear the ones still on the old, so the first batch would be cut off from its sub-grid; nothing was changed`,
       'apply without --rolling, so every agent restarts at once on the new key (the sub-grids elect again within about a second); if the key was not meant to change, point agent.keyFile at the old one',
     );
   },

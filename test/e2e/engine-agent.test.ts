@@ -1,4 +1,6 @@
 import { jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeLab } from './support/lab.js';
@@ -216,6 +218,109 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     await rename(lab.topology, host, newName, renamedFile);
     // Back to the lab's own names (lab.topology gets its own text again), for the tests after this one.
     await rename(renamedFile, newName, host, lab.topology);
+  });
+
+  const NODES = ['node-01', 'node-02', 'node-03', 'node-04', 'node-05', 'node-06'];
+  /** What a refused run must leave as it was, per node: its agent's PID (0: stopped), the agent's files' mtimes and contents. */
+  const agentFacts = async (nodes = NODES) => Object.fromEntries(await Promise.all(nodes.map(async (n) => [n, (await lab.ssh(n, "systemctl show -p MainPID --value gridagent; cd /etc/gridagent && stat -c '%n %y' config.yaml grid.key /opt/gridops/agent/gridagent.mjs && sha256sum config.yaml grid.key")).stdout] as const)));
+  /** The lab topology with more agent settings (and more text after), beside it so that it shares its state and key. */
+  const variant = (name: string, agent: string, extra = '') => {
+    const text = readFileSync(lab.topology, 'utf8');
+    const changed = text.replace(/^ {2}agent: \{ port: (\d+) \}$/m, `  agent: { port: $1, ${agent} }`);
+    expect(changed).not.toBe(text);
+    const file = join(lab.dir, name);
+    writeFileSync(file, `${changed}${extra}`);
+    return file;
+  };
+  /** The voters the super peer of sub-grid 1 keeps (its state file). */
+  const votersOf = async (superPeer: string) => (JSON.parse((await lab.ssh(superPeer, 'cat /var/lib/gridagent/state.json')).stdout) as { state: { subgrid: { view: { voters: Array<{ name: string }> } | null } } }).state.subgrid.view?.voters.map((v) => v.name) ?? [];
+
+  it('--rolling refuses before any change while a voter is down: its agent stopped (the overlay has not converged) or its node unreachable (no budget left in its sub-grid); with it back, the same rolling apply restarts every agent', async () => {
+    // A changed agent setting: every node's config.yaml changes, so every agent restarts.
+    const changed = variant('topology-http-any.yaml', 'httpAddress: 0.0.0.0', '\nrollout: { healthTimeout: 10s }\n');
+    const planned = JSON.parse(gridops(['plan', changed, '--json']).stdout) as { hosts: Array<{ host: string; changes: Array<{ id: string }> }> };
+    expect(planned.hosts.filter((h) => h.changes.some((c) => c.id.endsWith('/etc/gridagent/config.yaml'))).map((h) => h.host)).toEqual(NODES);
+    const superPeer = status('--wait', '30s').data.superPeers['region-1/subgrid-1']![0]!;
+    const down = ['node-01', 'node-02', 'node-03'].find((n) => n !== superPeer)!;
+    expect(await votersOf(superPeer)).toContain(down);
+    // The down node's sshd refuses connections: a reject rule in its network namespace, deleted after.
+    const firewall = (script: string) => spawnSync('nsenter', [`--net=/run/netns/${lab.netnsOf(down)}`, 'nft', '-f', '-'], { input: script, encoding: 'utf8' });
+    const t0 = Date.now();
+    await lab.ssh(down, 'systemctl stop gridagent');
+    try {
+      const before = await agentFacts();
+      expect(before[down]).toMatch(/^0\n/);
+
+      // Its agent stopped, the node reachable: the overlay must have converged first; within rollout.healthTimeout it did not.
+      const stopped = gridops(['apply', changed, '--yes', '--rolling'], { timeoutMs: 120_000 });
+      expect(stopped.status).toBe(1);
+      expect(stopped.stderr).toMatch(new RegExp(`error: --rolling needs a converged overlay to start from, and it did not converge within 10 s: (.*; )?${down}: not answering(;.*)?; nothing was changed`));
+      expect(stopped.stderr).toContain(`hint: see \`gridops status ${changed}\`; bring back the agents it names`);
+      expect(await agentFacts()).toEqual(before);
+
+      // The node unreachable: refused from the topology, before the question; 1 of 3 down leaves maxUnavailable 1 nothing...
+      expect(firewall('table inet gridops_e2e {\n chain input {\n  type filter hook input priority -10; policy accept;\n  tcp dport 22 reject with tcp reset\n }\n}\n').status).toBe(0);
+      const unreachable = gridops(['apply', changed, '--yes', '--rolling'], { timeoutMs: 120_000 });
+      expect(unreachable.status).toBe(1);
+      expect(unreachable.stderr).toContain(`error: --rolling cannot restart any node of region-1/subgrid-1 and keep it serving: ${down} is down (unreachable), 1 of its 3 nodes, and rollout.maxUnavailable is 1; nothing was changed`);
+      expect(unreachable.stderr).toContain(`hint: bring ${down} back (reachable, agent running) and run again, or leave that sub-grid out (--limit '!region-1/subgrid-1')`);
+      // ... and maxUnavailable 2 would leave one node, but not a voter: two of three are its super peer's quorum.
+      const wider = variant('topology-http-any-2.yaml', 'httpAddress: 0.0.0.0', '\nrollout: { healthTimeout: 10s, maxUnavailable: 2 }\n');
+      const voter = gridops(['apply', wider, '--yes', '--rolling'], { timeoutMs: 120_000 });
+      expect(voter.status).toBe(1);
+      expect(voter.stderr).toContain(`error: --rolling cannot restart a voter of region-1/subgrid-1 and keep its super peer: ${down} is down (unreachable), counted as one of its 3 voters, and its super peer steps down when it hears fewer than 2 of them; nothing was changed`);
+      expect(voter.stderr).toContain(`hint: bring ${down} back (reachable, agent running) and run again, or leave that sub-grid out (--limit '!region-1/subgrid-1')`);
+      // Nothing was changed on the reachable nodes, nor (read once it is reachable again) on the down one.
+      expect(await agentFacts(NODES.filter((n) => n !== down))).toEqual(Object.fromEntries(Object.entries(before).filter(([n]) => n !== down)));
+      firewall('delete table inet gridops_e2e');
+      expect(await agentFacts()).toEqual(before);
+    } finally {
+      firewall('delete table inet gridops_e2e');
+      await lab.ssh(down, 'systemctl start gridagent');
+    }
+    // Back: the overlay converges, and the down node is a voter again once stable (autopilot, 10 s).
+    expect(status('--strict', '--wait', '60s').code).toBe(0);
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !(await votersOf(superPeer)).includes(down); ) await new Promise((r) => setTimeout(r, 500));
+    expect(await votersOf(superPeer)).toContain(down);
+    const refusals = Date.now() - t0;
+    const pids = await agentFacts();
+    const t1 = Date.now();
+    const rolled = gridops(['apply', changed, '--yes', '--rolling', '-v'], { timeoutMs: 300_000 });
+    expect(rolled.stderr).not.toMatch(/error|warning/i);
+    expect(rolled.status).toBe(0);
+    expect([...rolled.stderr.matchAll(/batch \d+\/(\d+): /g)]).toHaveLength(6);
+    const after = await agentFacts();
+    for (const n of NODES) {
+      expect(after[n]!.split('\n')[0]).not.toBe(pids[n]!.split('\n')[0]);
+      expect((await lab.ssh(n, 'cat /etc/gridagent/config.yaml')).stdout).toContain('0.0.0.0');
+    }
+    // The lab's own settings again, rolling as well, for the tests after this one.
+    const t2 = Date.now();
+    expect(gridops(['apply', lab.topology, '--yes', '--rolling'], { timeoutMs: 300_000 }).status).toBe(0);
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode']).status).toBe(0);
+    // eslint-disable-next-line no-console
+    console.log(`voter down: refusals and recovery ${(refusals / 1000).toFixed(1)} s, the rolling apply once back ${((t2 - t1) / 1000).toFixed(1)} s, the one back to the lab's settings ${((Date.now() - t2) / 1000).toFixed(1)} s`);
+  });
+
+  it('--rolling refuses a new grid key before any change, naming the hosts: the key on the nodes and every agent stay as they were', async () => {
+    const keyFile = join(lab.dir, 'new-grid.key');
+    writeFileSync(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    const rekeyed = variant('topology-new-key.yaml', `keyFile: ${keyFile}`);
+    const oldKey = readFileSync(join(lab.dir, '.gridops', 'lab.key'), 'utf8');
+    const before = await agentFacts();
+    for (const n of NODES) expect(before[n]).not.toMatch(/^0\n/);
+    const every = gridops(['apply', rekeyed, '--yes', '--rolling'], { timeoutMs: 120_000 });
+    expect(every.status).toBe(1);
+    expect(every.stderr).toContain('error: --rolling would replace the grid key on every host: agents restarted with the new key cannot hear the ones still on the old, so the first batch would be cut off from its sub-grid; nothing was changed');
+    expect(every.stderr).toContain('hint: apply without --rolling, so every agent restarts at once on the new key');
+    // A subset names its hosts.
+    const some = gridops(['apply', rekeyed, '--yes', '--rolling', '--limit', 'node-02,node-05'], { timeoutMs: 120_000 });
+    expect(some.status).toBe(1);
+    expect(some.stderr).toContain('error: --rolling would replace the grid key on node-02, node-05: ');
+    expect(await agentFacts()).toEqual(before);
+    for (const n of NODES) expect((await lab.ssh(n, 'cat /etc/gridagent/grid.key')).stdout.trim()).toBe(oldKey.trim());
+    // The lab's topology (its key) has nothing to change.
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode']).status).toBe(0);
   });
 
   it('a rolling upgrade restarts every agent, super peers last, and no sub-grid is ever without a super peer', async () => {

@@ -27,6 +27,14 @@ describe('apply --rolling and the grid key', () => {
     await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('apply without --rolling') });
   });
 
+  it('a run of some of the grid (--limit) names its hosts, not "every host": only the whole grid is every host', async () => {
+    const ctx = contextWith({ n1: [keyFile('update')], n2: [keyFile('update')] }, true);
+    ctx.setGrid({ regions: [{ subgrids: [{ nodes: [{ name: 'n1' }, { name: 'n2' }, { name: 'n3' }] }] }] } as unknown as RunContext['grid'], {} as never);
+    await expect(checkRolling.run(ctx)).rejects.toThrow('--rolling would replace the grid key on n1, n2: ');
+    ctx.setGrid({ regions: [{ subgrids: [{ nodes: [{ name: 'n1' }, { name: 'n2' }] }] }] } as unknown as RunContext['grid'], {} as never);
+    await expect(checkRolling.run(ctx)).rejects.toThrow('--rolling would replace the grid key on every host: ');
+  });
+
   it('a key placed on new nodes (created), its mode repaired, another sensitive file or other changes roll as before; a plain apply is not checked', async () => {
     await expect(checkRolling.run(contextWith({ n1: [keyFile('create')], n2: [plainFile], n3: [tlsKey], n4: [keyFile('update', [{ name: 'mode', before: '0644', after: '0600' }])] }, true))).resolves.toBeUndefined();
     expect(checkRolling.shouldRun!(contextWith({ n1: [keyFile('update')] }, false))).toBe(false);
