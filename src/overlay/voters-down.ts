@@ -29,3 +29,15 @@ export function votersDown(subgrid: string, peers: PeersNow, unreachable: Readon
   }
   return down;
 }
+
+/**
+ * Which of `names`, nodes of `subgrid` that this run did not connect to, the reached registry
+ * hears down: suspect, dead, or not listed at all (removed after its death, or never joined). Where
+ * no reached agent keeps the sub-grid's registry, none is said down: unlike a voter's, a node's
+ * being down costs no quorum, only the sub-grid's maxUnavailable budget.
+ */
+export function outsideNodesDown(subgrid: string, names: readonly string[], peers: PeersNow): VoterDown[] {
+  const heard = peers.liveness.get(subgrid);
+  if (heard === undefined) return [];
+  return names.filter((name) => !peers.answered.has(name) && heard[name] !== 'alive').map((name) => ({ name, why: heard[name] ?? 'dead' }));
+}

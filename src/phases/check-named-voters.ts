@@ -1,11 +1,12 @@
-import { voterBudget } from '../overlay/rolling-batches.js';
+import { subgridBudget, voterBudget } from '../overlay/rolling-batches.js';
 import type { PeersNow } from '../overlay/super-peers-now.js';
 import { votersDown } from '../overlay/voters-down.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
-import { rollingHosts } from './check-rolling-budget.js';
-import { expectedVoters, nodesDown } from './rollout-sizes.js';
+import { rollingHosts, shownMax } from './check-rolling-budget.js';
+import { downOutsideRun } from './down-outside-run.js';
+import { expectedVoters, nodesDown, rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
-import { twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
+import { nodeBudgetRefusal, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 
 /**
@@ -16,8 +17,10 @@ import { subgridKey } from '../topology/subgrid-key.js';
  * the run stops here, before any change, as the pre-check would have. A voter this run does not
  * reach (`--limit`) counts as down unless a reached super peer or mirror hears it alive (voters-down):
  * the gate before this asks only the run's agents, so without that a voter down outside the run
- * went unseen and a batch took the quorum's last spare voter. Where they are two and the topology
- * implied otherwise, the pre-check's warning of two voters is said now.
+ * went unseen and a batch took the quorum's last spare voter. The same for the nodes budget: a node
+ * outside the run that the reached registry hears down counts against its sub-grid's
+ * maxUnavailable, as it would in a full run (unreachable), though it votes no more. Where they are
+ * two and the topology implied otherwise, the pre-check's warning of two voters is said now.
  */
 export function checkNamedVoters(ctx: RunContext, peers: PeersNow): void {
   const down = new Set(nodesDown(ctx).map((n) => n.name));
@@ -31,6 +34,17 @@ export function checkNamedVoters(ctx: RunContext, peers: PeersNow): void {
     })
     .filter((v) => v.count > 1 && v.down.length > 0 && voterBudget({ count: v.count, down: v.down.length }) === 0);
   if (blocked.length) throw voterBudgetRefusal(blocked);
+  // The nodes budget, as check-rolling-budget's, with the nodes outside the run heard down counted too.
+  const outside = downOutsideRun(ctx, peers);
+  const sizes = rolloutSizes(ctx);
+  const nodesBlocked = [...new Set(changed.map((p) => subgridKey(p.session.node)))]
+    .filter((subgrid) => outside.has(subgrid))
+    .map((subgrid) => {
+      const unreachable = nodesDown(ctx).filter((n) => subgridKey(n) === subgrid).map((n) => ({ name: n.name, why: 'unreachable' as const }));
+      return { subgrid, size: sizes.subgrids.get(subgrid) ?? 1, down: [...unreachable, ...outside.get(subgrid)!], superPeer: peers.voters.get(subgrid)?.[0] };
+    })
+    .filter((b) => subgridBudget(ctx.grid.rollout.maxUnavailable, b.size, b.down.length) === 0);
+  if (nodesBlocked.length) throw nodeBudgetRefusal(nodesBlocked, shownMax(ctx.grid.rollout.maxUnavailable));
   for (const subgrid of votersChanged(changed.filter(restartsAgent))) {
     const names = peers.voters.get(subgrid)!;
     if (names.length === 2 && implied.get(subgrid)?.count !== 2) ctx.say(twoVotersWarning(subgrid, names[0]!, names[1]!));

@@ -1,4 +1,3 @@
-import { PlanningError } from '../errors/index.js';
 import { subgridBudget, voterBudget } from '../overlay/rolling-batches.js';
 import { allNodes, type Rollout } from '../topology/model.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
@@ -6,10 +5,11 @@ import { onlyTheSite } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
 import { mayVote, nodesDown, rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
-import { twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
+import { nodeBudgetRefusal, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 
-const shown = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.count}` : `${m.percent}%`);
+/** rollout.maxUnavailable as the topology wrote it. */
+export const shownMax = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.count}` : `${m.percent}%`);
 
 /**
  * `apply --rolling` promises that no sub-grid is ever without a super peer. A node already down
@@ -33,13 +33,8 @@ export const checkRollingBudget: Phase = {
     const changed = rollingHosts(ctx);
     const blocked = [...new Set(changed.map((p) => subgridKey(p.session.node)))].filter((sg) => subgridBudget(maxUnavailable, sizes.subgrids.get(sg) ?? 1, sizes.down.get(sg) ?? 0) === 0);
     if (blocked.length) {
-      const down = (sg: string) => nodesDown(ctx).filter((n) => subgridKey(n) === sg).map((n) => n.name);
-      const why = blocked.map((sg) => `${sg} and keep it serving: ${down(sg).join(', ')} ${down(sg).length === 1 ? 'is' : 'are'} down (unreachable), ${down(sg).length} of its ${sizes.subgrids.get(sg)} nodes, and rollout.maxUnavailable is ${shown(maxUnavailable)}`);
-      const names = blocked.flatMap(down);
-      throw new PlanningError(
-        `--rolling cannot restart any node of ${why.join('; nor of ')}; nothing was changed`,
-        `bring ${names.join(', ')} back (reachable, agent running) and run again, or leave ${blocked.length === 1 ? 'that sub-grid' : 'those sub-grids'} out (--limit '${blocked.map((sg) => `!${sg}`).join(',')}'); a node gone for good stops counting once the topology drops it`,
-      );
+      const down = (sg: string) => nodesDown(ctx).filter((n) => subgridKey(n) === sg).map((n) => ({ name: n.name, why: 'unreachable' as const }));
+      throw nodeBudgetRefusal(blocked.map((sg) => ({ subgrid: sg, size: sizes.subgrids.get(sg)!, down: down(sg) })), shownMax(maxUnavailable));
     }
     // Only a node that may vote can cost its super peer the quorum.
     const voterBlocked = [...new Set(changed.filter((p) => mayVote(p.session.node)).map((p) => subgridKey(p.session.node)))].filter((sg) => {

@@ -2,6 +2,7 @@ import { allAtOnce, onlySite, plannedSuperPeersFirst, removalsLast, rolling, typ
 import { peersNow } from '../overlay/super-peers-now.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
 import { checkNamedVoters } from './check-named-voters.js';
+import { downOutsideRun } from './down-outside-run.js';
 import { overlayBeforeRolling } from './overlay-before-rolling.js';
 import { rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
@@ -26,7 +27,11 @@ async function baseStrategy(ctx: RunContext): Promise<BatchStrategy> {
     const { answers } = await overlayBeforeRolling(ctx);
     const peers = peersNow(answers);
     checkNamedVoters(ctx, peers);
-    return rolling(ctx.grid.rollout, rolloutSizes(ctx), peers);
+    // Nodes down outside the run count against their sub-grid's budget, as the unreachable ones of the run do.
+    const sizes = rolloutSizes(ctx);
+    const down = new Map(sizes.down);
+    for (const [subgrid, nodes] of downOutsideRun(ctx, peers)) down.set(subgrid, (down.get(subgrid) ?? 0) + nodes.length);
+    return rolling(ctx.grid.rollout, { ...sizes, down }, peers);
   }
   return ctx.plan.election ? plannedSuperPeersFirst(ctx.plan.election) : allAtOnce;
 }

@@ -13,8 +13,8 @@ export interface VoterBlocked {
 const listed = (names: readonly string[]) => (names.length <= 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`);
 const isAre = (names: readonly string[]) => (names.length === 1 ? 'is' : 'are');
 
-/** Why the voters down of one sub-grid count as down, grouped by reason, e.g. `n3 is down (unreachable)`. */
-function whyDown({ down, superPeer }: VoterBlocked): string {
+/** Why the voters (or nodes) down of one sub-grid count as down, grouped by reason, e.g. `n3 is down (unreachable)`. */
+function whyDown({ down, superPeer }: Pick<VoterBlocked, 'down' | 'superPeer'>): string {
   const named = (why: VoterDown['why']) => down.filter((d) => d.why === why).map((d) => d.name);
   const clauses: string[] = [];
   const unreachable = named('unreachable');
@@ -47,6 +47,29 @@ export function voterBudgetRefusal(blocked: readonly VoterBlocked[]): PlanningEr
   return new PlanningError(
     `--rolling cannot restart a voter of ${why.join('; nor of ')}; nothing was changed`,
     `${todo.join(', or ')}, or leave ${blocked.length === 1 ? 'that sub-grid' : 'those sub-grids'} out (--limit '${blocked.map((b) => `!${b.subgrid}`).join(',')}')${bring.length ? '; a node gone for good stops counting once the topology drops it' : ''}`,
+  );
+}
+
+/** A sub-grid whose nodes down leave no restart within rollout.maxUnavailable: its size, and its nodes down, with why. */
+export interface NodesBlocked {
+  subgrid: string;
+  size: number;
+  down: VoterDown[];
+  superPeer?: string;
+}
+
+/**
+ * The refusal of a rolling apply where the nodes already down use up a sub-grid's maxUnavailable
+ * (`shownMax`, as the topology wrote it): before the question from the nodes this run could not
+ * reach (check-rolling-budget), and before the first batch from those outside the run that the
+ * reached registry hears down too (check-named-voters).
+ */
+export function nodeBudgetRefusal(blocked: readonly NodesBlocked[], shownMax: string): PlanningError {
+  const why = blocked.map((b) => `${b.subgrid} and keep it serving: ${whyDown(b)}, ${b.down.length} of its ${b.size} nodes, and rollout.maxUnavailable is ${shownMax}`);
+  const all = blocked.flatMap((b) => b.down);
+  return new PlanningError(
+    `--rolling cannot restart any node of ${why.join('; nor of ')}; nothing was changed`,
+    `bring ${all.map((d) => d.name).join(', ')} back (${all.some((d) => d.why === 'unreachable') ? 'reachable, ' : ''}agent running) and run again, or leave ${blocked.length === 1 ? 'that sub-grid' : 'those sub-grids'} out (--limit '${blocked.map((b) => `!${b.subgrid}`).join(',')}'); a node gone for good stops counting once the topology drops it`,
   );
 }
 

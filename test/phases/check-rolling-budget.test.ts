@@ -2,6 +2,7 @@ import type { PlannedHost } from '../../src/engine/planner.js';
 import { PlanningError } from '../../src/errors/index.js';
 import { checkRollingBudget } from '../../src/phases/check-rolling-budget.js';
 import { checkNamedVoters } from '../../src/phases/check-named-voters.js';
+import { downOutsideRun } from '../../src/phases/down-outside-run.js';
 import type { AgentView } from '../../src/overlay/agent-view.js';
 import { peersNow } from '../../src/overlay/super-peers-now.js';
 import { RunContext } from '../../src/phases/run-context.js';
@@ -190,5 +191,29 @@ describe('apply --rolling --limit and the voters outside the run', () => {
     // With the mirror's registry: both alive, 4 voters spare 1: no refusal.
     const heard = peersNow([says('n1', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'], liveness: { n1: 'alive', n2: 'alive', n3: 'alive', n4: 'alive' } }), says('n2', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'] })]);
     expect(() => checkNamedVoters(ctx, heard)).not.toThrow();
+  });
+
+  it('counts a node outside the run that the reached registry hears down against its sub-grid\'s maxUnavailable, as a full run counts one unreachable (a voter already dropped from the voters too)', () => {
+    // s1: n1, n2, n3; n3 down outside --limit n1,n2, already dropped from the voters by autopilot: n1 and n2 vote.
+    // maxUnavailable 1 and one node of 3 down: a full run refuses (n3 unreachable); so must this one.
+    const { ctx, said } = limitedTo(grid(), ['n1', 'n2', 'n4', 'n5', 'n6']);
+    const peers = (n3?: 'alive' | 'suspect' | 'dead') =>
+      peersNow([says('n1', { role: 'super-peer', superPeer: 'n1', mirrors: ['n2'], liveness: { n1: 'alive', n2: 'alive', ...(n3 ? { n3 } : {}) } }), says('n2', { role: 'mirror', superPeer: 'n1', mirrors: ['n2'] })]);
+    for (const [n3, why] of [[undefined, 'dead'], ['dead', 'dead'], ['suspect', 'suspect']] as const) {
+      const check = () => checkNamedVoters(ctx, peers(n3));
+      expect(check).toThrow(PlanningError);
+      expect(check).toThrow(`--rolling cannot restart any node of r1/s1 and keep it serving: n3 is outside this run and ${why} to its super peer n1, 1 of its 3 nodes, and rollout.maxUnavailable is 1; nothing was changed`);
+      expect(check).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^bring n3 back \(agent running\) and run again, or leave that sub-grid out \(--limit '!r1\/s1'\)/) }));
+    }
+    // Heard alive: nothing down; the two voters named are warned of, as before.
+    expect(() => checkNamedVoters(ctx, peers('alive'))).not.toThrow();
+    expect(said).toEqual([expect.stringMatching(/^warning: r1\/s1 has two voters, n1 and n2/)]);
+    // maxUnavailable 2: one of 3 down leaves one restart; the node budget does not refuse (the voters' check decides).
+    const roomy = limitedTo(grid('2'), ['n1', 'n2', 'n4', 'n5', 'n6']);
+    expect(() => checkNamedVoters(roomy.ctx, peers())).not.toThrow();
+    // What the batches count as down besides the run's unreachable nodes (choose-batch-strategy): n3 in r1/s1 alone;
+    // nothing where no reached agent keeps the sub-grid's registry (n6's r1/s3, outside a run of n1 and n2 only).
+    expect(downOutsideRun(ctx, peers())).toEqual(new Map([['r1/s1', [{ name: 'n3', why: 'dead' }]]]));
+    expect(downOutsideRun(limitedTo(grid(), ['n1', 'n2']).ctx, peers('alive'))).toEqual(new Map());
   });
 });
