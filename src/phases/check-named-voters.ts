@@ -1,9 +1,8 @@
 import { subgridBudget, voterBudget } from '../overlay/rolling-batches.js';
 import type { PeersNow } from '../overlay/super-peers-now.js';
-import { votersDown } from '../overlay/voters-down.js';
+import { votersDown, type VoterDown } from '../overlay/voters-down.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { rollingHosts, shownMax } from './check-rolling-budget.js';
-import { downOutsideRun } from './down-outside-run.js';
 import { expectedVoters, nodesDown, rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
 import { nodeBudgetRefusal, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
@@ -22,7 +21,7 @@ import { subgridKey } from '../topology/subgrid-key.js';
  * maxUnavailable, as it would in a full run (unreachable), though it votes no more. Where they are
  * two and the topology implied otherwise, the pre-check's warning of two voters is said now.
  */
-export function checkNamedVoters(ctx: RunContext, peers: PeersNow): void {
+export function checkNamedVoters(ctx: RunContext, peers: PeersNow, outside: ReadonlyMap<string, VoterDown[]> = new Map()): void {
   const down = new Set(nodesDown(ctx).map((n) => n.name));
   const implied = expectedVoters(ctx);
   const changed = rollingHosts(ctx);
@@ -34,8 +33,7 @@ export function checkNamedVoters(ctx: RunContext, peers: PeersNow): void {
     })
     .filter((v) => v.count > 1 && v.down.length > 0 && voterBudget({ count: v.count, down: v.down.length }) === 0);
   if (blocked.length) throw voterBudgetRefusal(blocked);
-  // The nodes budget, as check-rolling-budget's, with the nodes outside the run heard down counted too.
-  const outside = downOutsideRun(ctx, peers);
+  // The nodes budget, as check-rolling-budget's, with the nodes outside the run heard down (downOutsideRun) counted too.
   const sizes = rolloutSizes(ctx);
   const nodesBlocked = [...new Set(changed.map((p) => subgridKey(p.session.node)))]
     .filter((subgrid) => outside.has(subgrid))

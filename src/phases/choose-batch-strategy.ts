@@ -1,5 +1,6 @@
 import { allAtOnce, onlySite, plannedSuperPeersFirst, removalsLast, rolling, type BatchStrategy } from '../overlay/batch-strategy.js';
 import { peersNow } from '../overlay/super-peers-now.js';
+import { readState } from '../state/state.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
 import { checkNamedVoters } from './check-named-voters.js';
 import { downOutsideRun } from './down-outside-run.js';
@@ -26,11 +27,12 @@ async function baseStrategy(ctx: RunContext): Promise<BatchStrategy> {
   if (ctx.options.rolling) {
     const { answers } = await overlayBeforeRolling(ctx);
     const peers = peersNow(answers);
-    checkNamedVoters(ctx, peers);
     // Nodes down outside the run count against their sub-grid's budget, as the unreachable ones of the run do.
+    const outside = downOutsideRun(ctx, peers, await readState(ctx.paths.state, ctx.grid.name));
+    checkNamedVoters(ctx, peers, outside);
     const sizes = rolloutSizes(ctx);
     const down = new Map(sizes.down);
-    for (const [subgrid, nodes] of downOutsideRun(ctx, peers)) down.set(subgrid, (down.get(subgrid) ?? 0) + nodes.length);
+    for (const [subgrid, nodes] of outside) down.set(subgrid, (down.get(subgrid) ?? 0) + nodes.length);
     return rolling(ctx.grid.rollout, { ...sizes, down }, peers);
   }
   return ctx.plan.election ? plannedSuperPeersFirst(ctx.plan.election) : allAtOnce;

@@ -19,10 +19,13 @@ function whyDown({ down, superPeer }: Pick<VoterBlocked, 'down' | 'superPeer'>):
   const clauses: string[] = [];
   const unreachable = named('unreachable');
   if (unreachable.length) clauses.push(`${listed(unreachable)} ${isAre(unreachable)} down (unreachable)`);
+  const its = (names: readonly string[]) => (names.length === 1 ? 'its' : 'their');
   for (const why of ['dead', 'suspect'] as const) {
     const names = named(why);
-    if (names.length) clauses.push(`${listed(names)} ${isAre(names)} outside this run and ${why} to its super peer${superPeer ? ` ${superPeer}` : ''}`);
+    if (names.length) clauses.push(`${listed(names)} ${isAre(names)} outside this run and ${why} to ${its(names)} super peer${superPeer ? ` ${superPeer}` : ''}`);
   }
+  const unlisted = named('unlisted');
+  if (unlisted.length) clauses.push(`${listed(unlisted)} ${isAre(unlisted)} outside this run, ran the agent, and ${its(unlisted)} super peer${superPeer ? ` ${superPeer}` : ''} no longer lists ${unlisted.length === 1 ? 'it' : 'them'}`);
   const unknown = named('unknown');
   if (unknown.length) clauses.push(`${listed(unknown)} ${isAre(unknown)} outside this run and no agent it reached can say ${unknown.length === 1 ? 'it is' : 'they are'} up`);
   return clauses.join(', and ');

@@ -6,7 +6,7 @@ import { downOutsideRun } from '../../src/phases/down-outside-run.js';
 import type { AgentView } from '../../src/overlay/agent-view.js';
 import { peersNow } from '../../src/overlay/super-peers-now.js';
 import { RunContext } from '../../src/phases/run-context.js';
-import { statePaths } from '../../src/state/state.js';
+import { statePaths, type GridState } from '../../src/state/state.js';
 import type { Change } from '../../src/plan/change.js';
 import { PLAN_FORMAT } from '../../src/plan/plan.js';
 import { allNodes } from '../../src/topology/model.js';
@@ -193,27 +193,43 @@ describe('apply --rolling --limit and the voters outside the run', () => {
     expect(() => checkNamedVoters(ctx, heard)).not.toThrow();
   });
 
-  it('counts a node outside the run that the reached registry hears down against its sub-grid\'s maxUnavailable, as a full run counts one unreachable (a voter already dropped from the voters too)', () => {
+  it('counts a node outside the run that ran the agent and that the reached registry hears down against its sub-grid\'s maxUnavailable, as a full run counts one unreachable (a voter already dropped from the voters too)', () => {
     // s1: n1, n2, n3; n3 down outside --limit n1,n2, already dropped from the voters by autopilot: n1 and n2 vote.
     // maxUnavailable 1 and one node of 3 down: a full run refuses (n3 unreachable); so must this one.
     const { ctx, said } = limitedTo(grid(), ['n1', 'n2', 'n4', 'n5', 'n6']);
-    const peers = (n3?: 'alive' | 'suspect' | 'dead') =>
-      peersNow([says('n1', { role: 'super-peer', superPeer: 'n1', mirrors: ['n2'], liveness: { n1: 'alive', n2: 'alive', ...(n3 ? { n3 } : {}) } }), says('n2', { role: 'mirror', superPeer: 'n1', mirrors: ['n2'] })]);
-    for (const [n3, why] of [[undefined, 'dead'], ['dead', 'dead'], ['suspect', 'suspect']] as const) {
-      const check = () => checkNamedVoters(ctx, peers(n3));
-      expect(check).toThrow(PlanningError);
-      expect(check).toThrow(`--rolling cannot restart any node of r1/s1 and keep it serving: n3 is outside this run and ${why} to its super peer n1, 1 of its 3 nodes, and rollout.maxUnavailable is 1; nothing was changed`);
-      expect(check).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^bring n3 back \(agent running\) and run again, or leave that sub-grid out \(--limit '!r1\/s1'\)/) }));
+    const ranAgent = { topologyHash: 'x', playbooks: ['node-base', 'qos', 'agent'], gridopsVersion: '0', agentVersion: '0.1.0', appliedAt: '', changesApplied: 0, lastOutcome: 'applied' };
+    const state = (names: string[]) => ({ version: 1, grid: 'g', hosts: Object.fromEntries(names.map((name) => [name, ranAgent])) }) as unknown as GridState;
+    const everyNode = state(['n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
+    const peers = (liveness: Record<string, 'alive' | 'suspect' | 'dead'> = {}) =>
+      peersNow([says('n1', { role: 'super-peer', superPeer: 'n1', mirrors: ['n2'], liveness: { n1: 'alive', n2: 'alive', ...liveness } }), says('n2', { role: 'mirror', superPeer: 'n1', mirrors: ['n2'] })]);
+    const check = (p: ReturnType<typeof peers>, st = everyNode, run = ctx) => () => checkNamedVoters(run, p, downOutsideRun(run, p, st));
+    const cases = [
+      [{}, 'n3 is outside this run, ran the agent, and its super peer n1 no longer lists it'],
+      [{ n3: 'dead' }, 'n3 is outside this run and dead to its super peer n1'],
+      [{ n3: 'suspect' }, 'n3 is outside this run and suspect to its super peer n1'],
+    ] as const;
+    for (const [liveness, why] of cases) {
+      expect(check(peers(liveness))).toThrow(PlanningError);
+      expect(check(peers(liveness))).toThrow(`--rolling cannot restart any node of r1/s1 and keep it serving: ${why}, 1 of its 3 nodes, and rollout.maxUnavailable is 1; nothing was changed`);
+      expect(check(peers(liveness))).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^bring n3 back \(agent running\) and run again, or leave that sub-grid out \(--limit '!r1\/s1'\)/) }));
     }
     // Heard alive: nothing down; the two voters named are warned of, as before.
-    expect(() => checkNamedVoters(ctx, peers('alive'))).not.toThrow();
+    expect(check(peers({ n3: 'alive' }))).not.toThrow();
     expect(said).toEqual([expect.stringMatching(/^warning: r1\/s1 has two voters, n1 and n2/)]);
+    // A node the state has no agent record of was never applied: not there yet, not down.
+    expect(check(peers(), state(['n1', 'n2', 'n4', 'n5', 'n6']))).not.toThrow();
+    // Renamed from old3 (not applied yet, so its agent still runs as old3): judged by that name.
+    ctx.renamed.set('old3', 'n3');
+    const renamedState = state(['n1', 'n2', 'old3', 'n4', 'n5', 'n6']);
+    expect(check(peers({ old3: 'alive' }), renamedState)).not.toThrow();
+    expect(check(peers({ old3: 'dead' }), renamedState)).toThrow('n3 is outside this run and dead to its super peer n1');
+    ctx.renamed.clear();
     // maxUnavailable 2: one of 3 down leaves one restart; the node budget does not refuse (the voters' check decides).
     const roomy = limitedTo(grid('2'), ['n1', 'n2', 'n4', 'n5', 'n6']);
-    expect(() => checkNamedVoters(roomy.ctx, peers())).not.toThrow();
+    expect(check(peers(), everyNode, roomy.ctx)).not.toThrow();
     // What the batches count as down besides the run's unreachable nodes (choose-batch-strategy): n3 in r1/s1 alone;
     // nothing where no reached agent keeps the sub-grid's registry (n6's r1/s3, outside a run of n1 and n2 only).
-    expect(downOutsideRun(ctx, peers())).toEqual(new Map([['r1/s1', [{ name: 'n3', why: 'dead' }]]]));
-    expect(downOutsideRun(limitedTo(grid(), ['n1', 'n2']).ctx, peers('alive'))).toEqual(new Map());
+    expect(downOutsideRun(ctx, peers(), everyNode)).toEqual(new Map([['r1/s1', [{ name: 'n3', why: 'unlisted' }]]]));
+    expect(downOutsideRun(limitedTo(grid(), ['n1', 'n2']).ctx, peers({ n3: 'alive' }), everyNode)).toEqual(new Map());
   });
 });
