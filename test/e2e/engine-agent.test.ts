@@ -215,10 +215,19 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     };
 
     const renamedFile = join(lab.dir, 'topology-renamed.yaml');
-    await rename(lab.topology, host, newName, renamedFile);
-    // Back to the lab's own names (lab.topology gets its own text again), for the tests after this one.
-    await rename(renamedFile, newName, host, lab.topology);
-  });
+    const labTopology = readFileSync(lab.topology, 'utf8');
+    try {
+      await rename(lab.topology, host, newName, renamedFile);
+      // Back to the lab's own names (lab.topology gets its own text again), for the tests after this one.
+      await rename(renamedFile, newName, host, lab.topology);
+    } finally {
+      // Failed midway: the lab's names again (best effort), or every test after this one fails for this one's reason.
+      if (readFileSync(lab.topology, 'utf8') !== labTopology || stateHosts().includes(newName)) {
+        writeFileSync(lab.topology, labTopology);
+        gridops(['apply', lab.topology, '--yes', '--replace-sandbox'], { timeoutMs: 300_000 });
+      }
+    }
+  }, 1_800_000);
 
   const NODES = ['node-01', 'node-02', 'node-03', 'node-04', 'node-05', 'node-06'];
   /** What a refused run must leave as it was, per node: its agent's PID (0: stopped), the agent's files' mtimes and contents. */
@@ -285,22 +294,31 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     const refusals = Date.now() - t0;
     const pids = await agentFacts();
     const t1 = Date.now();
-    const rolled = gridops(['apply', changed, '--yes', '--rolling', '-v'], { timeoutMs: 300_000 });
-    expect(rolled.stderr).not.toMatch(/error|warning/i);
-    expect(rolled.status).toBe(0);
-    expect([...rolled.stderr.matchAll(/batch \d+\/(\d+): /g)]).toHaveLength(6);
-    const after = await agentFacts();
-    for (const n of NODES) {
-      expect(after[n]!.split('\n')[0]).not.toBe(pids[n]!.split('\n')[0]);
-      expect((await lab.ssh(n, 'cat /etc/gridagent/config.yaml')).stdout).toContain('0.0.0.0');
+    // The same change with the default health timeout: the 10 s above only hastened the refusals, and six gated batches on busy cores need more.
+    const changedDefault = variant('topology-http-any-default.yaml', 'httpAddress: 0.0.0.0');
+    let restored = false;
+    try {
+      const rolled = gridops(['apply', changedDefault, '--yes', '--rolling', '-v'], { timeoutMs: 600_000 });
+      expect(rolled.stderr).not.toMatch(/error|warning/i);
+      expect(rolled.status).toBe(0);
+      expect([...rolled.stderr.matchAll(/batch \d+\/(\d+): /g)]).toHaveLength(6);
+      const after = await agentFacts();
+      for (const n of NODES) {
+        expect(after[n]!.split('\n')[0]).not.toBe(pids[n]!.split('\n')[0]);
+        expect((await lab.ssh(n, 'cat /etc/gridagent/config.yaml')).stdout).toContain('0.0.0.0');
+      }
+      // The lab's own settings again, rolling as well, for the tests after this one.
+      const t2 = Date.now();
+      expect(gridops(['apply', lab.topology, '--yes', '--rolling'], { timeoutMs: 600_000 }).status).toBe(0);
+      expect(gridops(['plan', lab.topology, '--detailed-exitcode']).status).toBe(0);
+      restored = true;
+      // eslint-disable-next-line no-console
+      console.log(`voter down: refusals and recovery ${(refusals / 1000).toFixed(1)} s, the rolling apply once back ${((t2 - t1) / 1000).toFixed(1)} s, the one back to the lab's settings ${((Date.now() - t2) / 1000).toFixed(1)} s`);
+    } finally {
+      // Failed midway: the lab's settings again at once (best effort), or the tests after this one fail for this one's reason.
+      if (!restored) gridops(['apply', lab.topology, '--yes'], { timeoutMs: 300_000 });
     }
-    // The lab's own settings again, rolling as well, for the tests after this one.
-    const t2 = Date.now();
-    expect(gridops(['apply', lab.topology, '--yes', '--rolling'], { timeoutMs: 300_000 }).status).toBe(0);
-    expect(gridops(['plan', lab.topology, '--detailed-exitcode']).status).toBe(0);
-    // eslint-disable-next-line no-console
-    console.log(`voter down: refusals and recovery ${(refusals / 1000).toFixed(1)} s, the rolling apply once back ${((t2 - t1) / 1000).toFixed(1)} s, the one back to the lab's settings ${((Date.now() - t2) / 1000).toFixed(1)} s`);
-  });
+  }, 1_800_000);
 
   it('--rolling refuses a new grid key before any change, naming the hosts: the key on the nodes and every agent stay as they were', async () => {
     const keyFile = join(lab.dir, 'new-grid.key');

@@ -12,7 +12,8 @@ import { gridops, type CliResult } from './support/cli.js';
  * and the run says it was not checked. `--allow-existing-changes` repairs drift outside the site
  * in the same run; a site that names nothing is a usage error before any connection.
  */
-jest.setTimeout(900_000);
+// Above the sum of one test's command bounds (jest's timer fires only at an await after a blocking spawnSync).
+jest.setTimeout(1_500_000);
 
 const PLAYBOOKS = ['--playbook', 'node-base', '--playbook', 'agent'];
 /** A managed file with no handler: editing it is drift that restarts nothing when repaired. */
@@ -157,7 +158,9 @@ describeLab('apply --site on a live grid with real agents (systemd containers)',
     const s = status();
     expect(s.status).toBe(0);
     expect(Object.keys(s.superPeers).sort()).toEqual(['region-1/subgrid-1', 'region-1/subgrid-2', 'region-1/subgrid-3']);
-    expect(s.regionPeers['region-1']).toEqual([regionPeer]);
+    // One region peer among the super peers (a joining sub-grid's super peer may outscore it and take the role over).
+    expect(s.regionPeers['region-1']).toHaveLength(1);
+    expect(Object.values(s.superPeers).flat()).toContain(s.regionPeers['region-1']![0]);
     // Not checked against this topology, the region peer keeps the record of the one it was applied with.
     expect(Object.fromEntries(s.nodes.map((n) => [n.node, n.applied]))).toEqual(Object.fromEntries(names().map((n) => [n, n === regionPeer ? 'older-topology' : 'other-playbooks'])));
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...PLAYBOOKS], { timeoutMs: 300_000 }).status).toBe(0);
