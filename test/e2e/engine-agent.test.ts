@@ -320,6 +320,31 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     }
   }, 1_800_000);
 
+  it('--rolling --limit counts a node down outside the run against its sub-grid\'s maxUnavailable, though autopilot dropped it from the voters: refused before any change', async () => {
+    const changed = variant('topology-http-any.yaml', 'httpAddress: 0.0.0.0', '\nrollout: { healthTimeout: 10s }\n');
+    const superPeer = status('--wait', '30s').data.superPeers['region-1/subgrid-1']![0]!;
+    const [down, other] = ['node-01', 'node-02', 'node-03'].filter((n) => n !== superPeer) as [string, string];
+    await lab.ssh(down, 'systemctl stop gridagent');
+    try {
+      // Dead to its super peer, then dropped from the voters: two voters left, so no voter check refuses.
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline && (await votersOf(superPeer)).includes(down); ) await new Promise((r) => setTimeout(r, 500));
+      expect(await votersOf(superPeer)).not.toContain(down);
+      const before = await agentFacts();
+      const refused = gridops(['apply', changed, '--yes', '--rolling', '--limit', `${superPeer},${other}`], { timeoutMs: 120_000 });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`error: --rolling cannot restart any node of region-1/subgrid-1 and keep it serving: ${down} is outside this run(,| and) (dead to its super peer ${superPeer}|ran the agent, and its super peer ${superPeer} no longer lists it), 1 of its 3 nodes, and rollout.maxUnavailable is 1; nothing was changed`));
+      expect(refused.stderr).toContain(`hint: bring ${down} back (agent running) and run again, or leave that sub-grid out (--limit '!region-1/subgrid-1')`);
+      expect(await agentFacts()).toEqual(before);
+    } finally {
+      await lab.ssh(down, 'systemctl start gridagent');
+    }
+    // Back, and a voter again once stable (autopilot), for the tests after this one.
+    expect(status('--strict', '--wait', '60s').code).toBe(0);
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !(await votersOf(superPeer)).includes(down); ) await new Promise((r) => setTimeout(r, 500));
+    expect(await votersOf(superPeer)).toContain(down);
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode']).status).toBe(0);
+  }, 900_000);
+
   it('--rolling refuses a new grid key before any change, naming the hosts: the key on the nodes and every agent stay as they were', async () => {
     const keyFile = join(lab.dir, 'new-grid.key');
     writeFileSync(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
