@@ -6,6 +6,7 @@
  */
 import { posix } from 'node:path';
 import { quote } from './quote.js';
+import { ancestorsProblem, rootOwnedAncestorsScript, type AncestorOps } from './root-owned-ancestors.js';
 
 /** Root's alone: read, write and enter for root, nothing for anyone else. */
 export const ROOT_ONLY_DIR_MODE = 0o700;
@@ -22,11 +23,9 @@ export interface DirAttrs {
 }
 
 /** The file system calls makeRootOnlyDir needs: an SFTP session's, or the process's own. */
-export interface DirOps {
+export interface DirOps extends AncestorOps {
   /** The name's own attributes (a symlink is not followed), or null when nothing is there. */
   lstat(path: string): Promise<DirAttrs | null>;
-  /** The attributes of what the name leads to (symlinks followed), or null when nothing is there. */
-  stat(path: string): Promise<DirAttrs | null>;
   /** Makes one directory with `mode`; fails where something is already there. */
   mkdir(path: string, mode: number): Promise<void>;
 }
@@ -52,13 +51,18 @@ export class RootOnlyDirError extends Error {}
 /**
  * Makes `dir` (mode 0700, and its missing parents 0755) where nothing is at its name, then
  * refuses it (RootOnlyDirError) unless it is a directory owned by root with mode 0700. Parents
- * may be symlinks (an image store moved to a bigger disk); `dir` itself may not.
+ * may be symlinks (an image store moved to a bigger disk); `dir` itself may not. Before anything
+ * is made, the directories above that are there must be root's and only root's to write
+ * (root-owned-ancestors.ts): else the check of `dir` proves nothing.
  */
 export async function makeRootOnlyDir(dir: string, ops: DirOps): Promise<void> {
   let attrs = await ops.lstat(dir);
+  const missing: string[] = [];
+  let nearest = posix.dirname(dir);
+  if (!attrs) for (; nearest !== '/' && !(await ops.stat(nearest)); nearest = posix.dirname(nearest)) missing.unshift(nearest);
+  const above = await ancestorsProblem(nearest, dir, ops);
+  if (above) throw new RootOnlyDirError(above);
   if (!attrs) {
-    const missing: string[] = [];
-    for (let p = posix.dirname(dir); p !== '/' && !(await ops.stat(p)); p = posix.dirname(p)) missing.unshift(p);
     for (const p of missing) await ops.mkdir(p, PARENT_MODE).catch(async (e: unknown) => ((await ops.stat(p)) ? undefined : Promise.reject(e)));
     // Made meanwhile by another run: the check below decides, as for one found there.
     await ops.mkdir(dir, ROOT_ONLY_DIR_MODE).catch(async (e: unknown) => ((await ops.lstat(dir)) ? undefined : Promise.reject(e)));
@@ -82,6 +86,7 @@ export function stageInRootOnlyDirScript(target: string, fill: string): string {
   const refused = quote(`${dir} is not a directory owned by root with mode 0700 (a symlink is not followed); another user could change what is staged there. Hint: ${rootOnlyDirHint(dir)}`);
   return [
     `( f=${quote(target)}`,
+    rootOwnedAncestorsScript(dir),
     // Parents 0755 whatever sudo's umask (0700 ones would keep qemu out of the pool beside it), as makeRootOnlyDir makes them;
     // one another run made meanwhile is judged by the check below, as makeRootOnlyDir judges it.
     `if [ ! -e ${d} ] && [ ! -L ${d} ]; then ( umask 022 && mkdir -p -- ${quote(posix.dirname(dir))} ) && { mkdir -m 0700 -- ${d} || [ -e ${d} ] || [ -L ${d} ]; } || exit 1; fi`,
