@@ -59,6 +59,7 @@ export async function fixAttributes(recorder: StepRecorder, path: string, want: 
  * opened, and its lstat by name must be the very file the descriptor holds (device and inode): a
  * symlink there, before or after the open, fails the check, and chown and chmod then work on
  * /proc/self/fd/N, which the kernel resolves to the open file whatever the name has become since.
+ * A regular file with other hard links is refused: the descriptor cannot tell which name was meant.
  * A FIFO swapped in between the test and the open would block that open until the step's timeout.
  * Without /proc there is no such name, and the step fails, as a write does.
  */
@@ -74,6 +75,9 @@ export function attributesOnHeldPath(path: string, set: { owner?: string; mode?:
     `exec ${ATTRS_FD}< ${p} || exit 1`,
     `[ -e ${ATTRS_HELD} ] || ${refuse('/proc is not mounted, so the file cannot be named by its descriptor')}`,
     `[ "$(stat -L -c %d:%i ${ATTRS_HELD})" = "$(stat -c %d:%i -- ${p})" ] || ${refuse('changed while it was opened')}`,
+    // A hard link is the very file under another name: where protected_hardlinks is off, a user who
+    // may write the directory could link /etc/shadow at the path, and the check above would pass.
+    `{ [ -d ${ATTRS_HELD} ] || [ "$(stat -L -c %h ${ATTRS_HELD})" = 1 ]; } || ${refuse('the file has other hard links (another name for it may be anywhere, /etc/shadow say); remove the other links or fix it by hand')}`,
     // `--`: an owner such as `--help` is a name (and an unknown one fails), not an option that succeeds.
     ...(set.owner ? [`chown -- ${quote(set.owner)} ${ATTRS_HELD}`] : []),
     ...(set.mode ? [`chmod ${set.mode} ${ATTRS_HELD}`] : []),

@@ -1,5 +1,5 @@
 import { execSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectoryResource } from '../../src/resources/directory.js';
@@ -62,6 +62,18 @@ describe('attributes fixed through a descriptor held on the path', () => {
     symlinkSync(target, path);
     expect(() => run(attributesOnHeldPath(path, { mode: '0644' }))).toThrow(/not a regular file or directory \(a symlink is not followed\); its owner and mode were left as they were/);
     expect(modeOf(target)).toBe('600');
+  });
+
+  it('a hard link at the path (protected_hardlinks off) is refused, and the file it shares keeps its mode', () => {
+    const target = victim('hard');
+    const path = join(dir, 'hard.conf');
+    linkSync(target, path);
+    expect(() => run(attributesOnHeldPath(path, { mode: '0644' }))).toThrow(/other hard links.*its owner and mode were left as they were/);
+    expect(modeOf(target)).toBe('600');
+    // Alone again, the same file is fixed.
+    rmSync(target);
+    run(attributesOnHeldPath(path, { mode: '0644' }));
+    expect(modeOf(path)).toBe('644');
   });
 
   it('a line whose attributes alone differ, found a symlink at apply time, leaves the target alone', async () => {
