@@ -22,6 +22,7 @@ import { verifyOverlay } from './verify-overlay.js';
 /** `gridops apply`, the whole workflow (DESIGN "gridops apply, in phases"): read it top to bottom. */
 export const APPLY_PHASES: readonly Phase[] = [
   validateTopology,
+  // Before the first phase that reads the state (RunContext.recordedState): record-state then merges into that one read.
   lockState,
   findRemovedNodes,
   findRenamedGridNetworks,

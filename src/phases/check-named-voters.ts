@@ -3,7 +3,7 @@ import type { PeersNow } from '../overlay/super-peers-now.js';
 import { votersDown, type VoterDown } from '../overlay/voters-down.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { rollingHosts, shownMax } from './check-rolling-budget.js';
-import { expectedVoters, nodesDown, rolloutSizes } from './rollout-sizes.js';
+import { nodesDown, type rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
 import { nodeBudgetRefusal, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
 import { subgridKey } from '../topology/subgrid-key.js';
@@ -20,10 +20,12 @@ import { subgridKey } from '../topology/subgrid-key.js';
  * outside the run that the reached registry hears down counts against its sub-grid's
  * maxUnavailable, as it would in a full run (unreachable), though it votes no more. Where they are
  * two and the topology implied otherwise, the pre-check's warning of two voters is said now.
+ * `sizes`: the run's rolloutSizes, which the batches then use too.
  */
-export function checkNamedVoters(ctx: RunContext, peers: PeersNow, outside: ReadonlyMap<string, VoterDown[]> = new Map()): void {
-  const down = new Set(nodesDown(ctx).map((n) => n.name));
-  const implied = expectedVoters(ctx);
+export function checkNamedVoters(ctx: RunContext, peers: PeersNow, sizes: ReturnType<typeof rolloutSizes>, outside: ReadonlyMap<string, VoterDown[]> = new Map()): void {
+  const unreachable = nodesDown(ctx);
+  const down = sizes.downNodes;
+  const implied = sizes.voters;
   const changed = rollingHosts(ctx);
   const votersChanged = (restarting: typeof changed) => [...new Set(restarting.filter((p) => peers.voters.get(subgridKey(p.session.node))?.includes(p.session.node.name)).map((p) => subgridKey(p.session.node)))];
   const blocked = votersChanged(changed)
@@ -34,12 +36,11 @@ export function checkNamedVoters(ctx: RunContext, peers: PeersNow, outside: Read
     .filter((v) => v.count > 1 && v.down.length > 0 && voterBudget({ count: v.count, down: v.down.length }) === 0);
   if (blocked.length) throw voterBudgetRefusal(blocked);
   // The nodes budget, as check-rolling-budget's, with the nodes outside the run heard down (downOutsideRun) counted too.
-  const sizes = rolloutSizes(ctx);
   const nodesBlocked = [...new Set(changed.map((p) => subgridKey(p.session.node)))]
     .filter((subgrid) => outside.has(subgrid))
     .map((subgrid) => {
-      const unreachable = nodesDown(ctx).filter((n) => subgridKey(n) === subgrid).map((n) => ({ name: n.name, why: 'unreachable' as const }));
-      return { subgrid, size: sizes.subgrids.get(subgrid) ?? 1, down: [...unreachable, ...outside.get(subgrid)!], superPeer: peers.voters.get(subgrid)?.[0] };
+      const inSubgrid = unreachable.filter((n) => subgridKey(n) === subgrid).map((n) => ({ name: n.name, why: 'unreachable' as const }));
+      return { subgrid, size: sizes.subgrids.get(subgrid) ?? 1, down: [...inSubgrid, ...outside.get(subgrid)!], superPeer: peers.voters.get(subgrid)?.[0] };
     })
     .filter((b) => subgridBudget(ctx.grid.rollout.maxUnavailable, b.size, b.down.length) === 0);
   if (nodesBlocked.length) throw nodeBudgetRefusal(nodesBlocked, shownMax(ctx.grid.rollout.maxUnavailable));

@@ -1,6 +1,5 @@
 import { allAtOnce, onlySite, plannedSuperPeersFirst, removalsLast, rolling, type BatchStrategy } from '../overlay/batch-strategy.js';
 import { peersNow } from '../overlay/super-peers-now.js';
-import { readState } from '../state/state.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
 import { checkNamedVoters } from './check-named-voters.js';
 import { downOutsideRun } from './down-outside-run.js';
@@ -27,10 +26,10 @@ async function baseStrategy(ctx: RunContext): Promise<BatchStrategy> {
   if (ctx.options.rolling) {
     const { answers } = await overlayBeforeRolling(ctx);
     const peers = peersNow(answers);
-    // Nodes down outside the run count against their sub-grid's budget, as the unreachable ones of the run do.
-    const outside = downOutsideRun(ctx, peers, await readState(ctx.paths.state, ctx.grid.name));
-    checkNamedVoters(ctx, peers, outside);
     const sizes = rolloutSizes(ctx);
+    // Nodes down outside the run count against their sub-grid's budget, as the unreachable ones of the run do.
+    const outside = downOutsideRun(ctx, peers, await ctx.recordedState());
+    checkNamedVoters(ctx, peers, sizes, outside);
     const down = new Map(sizes.down);
     for (const [subgrid, nodes] of outside) down.set(subgrid, (down.get(subgrid) ?? 0) + nodes.length);
     return rolling(ctx.grid.rollout, { ...sizes, down }, peers);

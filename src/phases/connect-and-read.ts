@@ -1,7 +1,6 @@
 import { planHost, type HostPlanning } from '../engine/planner.js';
 import { HostKeyError } from '../errors/index.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
-import { readState } from '../state/state.js';
 import { groupBirths } from '../state/group-births.js';
 import { expectedInSync } from '../state/expected-in-sync.js';
 import type { Phase } from './phase.js';
@@ -55,7 +54,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       let secrets: Promise<Secrets> | undefined;
       const secretsOnce = () => (secrets ??= loadSecrets(ctx).then((loaded) => (ctx.secrets = loaded)));
       const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs, say: (message: string) => ctx.say(message), recordedOnly: ctx.recordedOnly };
-      const state = await readState(ctx.paths.state, ctx.grid.name);
+      const state = await ctx.recordedState();
       const births = groupBirths(state);
       let withoutShell = 0;
       const { results, unreachable } = await ctx.fleet.readEach(

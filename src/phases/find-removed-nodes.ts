@@ -1,6 +1,6 @@
 import { namedFew } from '../named-few.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
-import { readState, type HostState } from '../state/state.js';
+import type { HostState } from '../state/state.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
 import { leaveUnderOldName } from './renamed-agent.js';
@@ -54,7 +54,7 @@ export const findRemovedNodes: Phase = {
   async run(ctx) {
     const partial = ctx.options.limit?.length ? '--limit' : ctx.options.site !== undefined ? '--site' : undefined;
     const skipped: string[] = [];
-    const state = await readState(ctx.paths.state, ctx.grid.name);
+    const state = await ctx.recordedState();
     const nodes = allNodes(ctx.grid);
     const known = new Set(nodes.map((n) => n.name));
     const recordedNames = new Set(Object.keys(state.hosts));

@@ -4,7 +4,7 @@ import { hasSensitiveFiles, needsGridKey, type Secrets } from '../playbooks/inst
 import { plural } from '../plural.js';
 import { loadOrCreateGridKey } from '../secrets/grid-key.js';
 import { loadOrCreatePlanDigestKey, PROCESS_PLAN_DIGEST_KEY } from '../secrets/plan-digest.js';
-import { ensureStateDir, readState } from '../state/state.js';
+import { ensureStateDir } from '../state/state.js';
 import { nodesWithAgent } from '../state/nodes-with-agent.js';
 import { allNodes } from '../topology/model.js';
 import type { RunContext } from './run-context.js';
@@ -28,7 +28,7 @@ export async function loadSecrets(ctx: RunContext): Promise<Secrets> {
   if (!named) await ensureStateDir(dirname(file));
   const key = await loadOrCreateGridKey(file);
   if (key.created) {
-    const running = [...nodesWithAgent(await readState(ctx.paths.state, ctx.grid.name))];
+    const running = [...nodesWithAgent(await ctx.recordedState())];
     // A grid whose agents run with a key they got earlier: a new one is a rotation, which restarts
     // every agent with it; said loudly, since a moved or lost key file looks the same from here.
     if (running.length) ctx.say(`warning: created a NEW grid key ${file} (mode 0600), but ${plural(running.length, 'node')} of this grid already ${running.length === 1 ? 'runs' : 'run'} gridagent with the key they got before: applying replaces it on every node and restarts every agent. If the old key file moved, stop here and point agent.keyFile at it (a relative path is relative to the topology file)`);

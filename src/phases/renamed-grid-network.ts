@@ -1,6 +1,6 @@
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import type { HostPlan } from '../plan/plan.js';
-import { readState, type GridState } from '../state/state.js';
+import type { GridState } from '../state/state.js';
 import type { Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
 import { recordOf } from './renamed-node.js';
@@ -27,7 +27,7 @@ export const findRenamedGridNetworks: Phase = {
   title: 'find renamed grid networks',
   shouldRun: (ctx) => ctx.workflow.refs.includes('hypervisor'),
   async run(ctx) {
-    const state = await readState(ctx.paths.state, ctx.grid.name);
+    const state = await ctx.recordedState();
     ctx.networkRenames = replaceRenamedNetwork(ctx.workflow, ctx.nodes, state, ctx.renamed);
     for (const [name, { from, to }] of ctx.networkRenames) ctx.say(`${name}: hypervisor.sandbox.network is now ${to}, not ${from}: network ${from} is removed and the sandbox VM restarts on ${to} (playbook grid-network-rename, with --replace-sandbox)`);
   },

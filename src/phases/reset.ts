@@ -1,5 +1,4 @@
 import { loadPlaybook } from '../playbooks/load.js';
-import { readState } from '../state/state.js';
 import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
 import { confirm } from './confirm.js';
@@ -21,7 +20,7 @@ const chooseNodesToReset: Phase = {
   title: 'choose the nodes to reset',
   async run(ctx) {
     const reset = loadPlaybook(RESET_PLAYBOOK);
-    const state = await readState(ctx.paths.state, ctx.grid.name);
+    const state = await ctx.recordedState();
     ctx.workflow = { byNode: new Map(ctx.nodes.map((n) => [n.name, [resetOnMadeNetwork(reset, state.hosts[n.name])]])), refs: [RESET_PLAYBOOK], adHoc: true };
     for (const n of ctx.nodes) ctx.removing.add(n.name);
   },

@@ -5,7 +5,8 @@ import type { Secrets } from '../playbooks/instantiate.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { Plan } from '../plan/plan.js';
 import type { StateLock } from '../state/lock.js';
-import type { statePaths } from '../state/state.js';
+import { frozenState } from '../state/frozen-state.js';
+import { readState, type GridState, type statePaths } from '../state/state.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
 import { Fleet, type UnreachableHost } from '../transport/fleet.js';
@@ -60,6 +61,7 @@ export class RunContext {
   overlay?: OverlayRecord;
   lock?: StateLock;
   private loaded?: { grid: Grid; paths: ReturnType<typeof statePaths> };
+  private stateRead?: { state: Promise<GridState>; underLock: boolean };
   private chosen?: Workflow;
   private planned_?: Plan;
 
@@ -90,6 +92,28 @@ export class RunContext {
 
   get paths(): ReturnType<typeof statePaths> {
     return this.need(this.loaded, 'the topology').paths;
+  }
+
+  /**
+   * The grid's state file as this run found it: read once, when the first phase asks, and the same
+   * copy for every later one (find nodes to decommission, renamed grid networks, the read, the grid
+   * key, the rolling batches, record the state). Frozen (state/frozen-state.ts): no phase can change
+   * what a later one sees. Apply and reset take the state lock before their first phase that asks,
+   * and every writer of the state (apply, reset, `state rm`) holds it, so the copy stays what the
+   * file holds until this run records. `plan` takes no lock: its phases share one snapshot of the file.
+   */
+  recordedState(): Promise<GridState> {
+    this.stateRead ??= { state: readState(this.paths.state, this.grid.name).then(frozenState), underLock: this.lock !== undefined };
+    return this.stateRead.state;
+  }
+
+  /**
+   * Whether recordedState() still stands for the file: nothing read yet, or read while this run
+   * already held the state lock, which it still holds. False when the run read before it locked,
+   * or holds no lock: another run may have written the file since.
+   */
+  get recordedStateIsCurrent(): boolean {
+    return this.lock !== undefined && (this.stateRead === undefined || this.stateRead.underLock);
   }
 
   set workflow(w: Workflow) {

@@ -3,6 +3,7 @@ import { PlanningError } from '../../src/errors/index.js';
 import { checkRollingBudget } from '../../src/phases/check-rolling-budget.js';
 import { checkNamedVoters } from '../../src/phases/check-named-voters.js';
 import { downOutsideRun } from '../../src/phases/down-outside-run.js';
+import { rolloutSizes } from '../../src/phases/rollout-sizes.js';
 import type { AgentView } from '../../src/overlay/agent-view.js';
 import { peersNow } from '../../src/overlay/super-peers-now.js';
 import { RunContext } from '../../src/phases/run-context.js';
@@ -133,7 +134,7 @@ describe('apply --rolling and the voters the agents name (review 4)', () => {
     // 5 may vote (budget 5 - 3 - 1 = 1: the pre-check lets it pass), but n1 names n2 and n5 only: 3 voters, n5 down, budget 0.
     const { ctx } = contextWith(grid5('2'), ['n5']);
     await expect(checkRollingBudget.run(ctx)).resolves.toBeUndefined();
-    const check = () => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n5'] }, ctx));
+    const check = () => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n5'] }, ctx), rolloutSizes(ctx));
     expect(check).toThrow(PlanningError);
     expect(check).toThrow('--rolling cannot restart a voter of r1/s1 and keep its super peer: n5 is down (unreachable), counted as one of its 3 voters, and its super peer steps down when it hears fewer than 2 of them; nothing was changed');
     try {
@@ -142,12 +143,12 @@ describe('apply --rolling and the voters the agents name (review 4)', () => {
       expect((err as PlanningError).hint).toMatch(/^bring n5 back .* or leave that sub-grid out \(--limit '!r1\/s1'\)/);
     }
     // The node down not among the named voters: the super peer keeps its quorum through one restart.
-    expect(() => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n3'] }, ctx))).not.toThrow();
+    expect(() => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n3'] }, ctx), rolloutSizes(ctx))).not.toThrow();
   });
 
   it('warns of two voters where the agents name two, though the topology implies more; once, not again where the topology said two', async () => {
     const { ctx, said } = contextWith(grid());
-    checkNamedVoters(ctx, named({ 'r1/s1': ['n2', 'n3'], 'r1/s2': ['n4', 'n5'] }, ctx));
+    checkNamedVoters(ctx, named({ 'r1/s1': ['n2', 'n3'], 'r1/s2': ['n4', 'n5'] }, ctx), rolloutSizes(ctx));
     expect(said).toEqual([expect.stringMatching(/^warning: r1\/s1 has two voters, n2 and n3: --rolling restarts each alone/)]);
   });
 });
@@ -171,9 +172,9 @@ describe('apply --rolling --limit and the voters outside the run', () => {
     const { ctx } = limitedTo(grid(), ['n1', 'n2', 'n4', 'n5', 'n6']);
     const peers = (n3: 'alive' | 'suspect' | 'dead') =>
       peersNow([says('n1', { role: 'super-peer', superPeer: 'n1', mirrors: ['n2', 'n3'], liveness: { n1: 'alive', n2: 'alive', n3 } }), says('n2', { role: 'mirror', superPeer: 'n1', mirrors: ['n2', 'n3'] })]);
-    expect(() => checkNamedVoters(ctx, peers('alive'))).not.toThrow();
+    expect(() => checkNamedVoters(ctx, peers('alive'), rolloutSizes(ctx))).not.toThrow();
     for (const liveness of ['dead', 'suspect'] as const) {
-      const check = () => checkNamedVoters(ctx, peers(liveness));
+      const check = () => checkNamedVoters(ctx, peers(liveness), rolloutSizes(ctx));
       expect(check).toThrow(PlanningError);
       expect(check).toThrow(`--rolling cannot restart a voter of r1/s1 and keep its super peer: n3 is outside this run and ${liveness} to its super peer n1, counted as one of its 3 voters, and its super peer steps down when it hears fewer than 2 of them; nothing was changed`);
       expect(check).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^bring n3 back \(agent running\) and run again, or leave that sub-grid out \(--limit '!r1\/s1'\)/) }));
@@ -184,13 +185,13 @@ describe('apply --rolling --limit and the voters outside the run', () => {
     // s1 of 5: n3 super peer, n1..n4 voting; --limit n1,n2; n1 and n2 answer as mirrors, with no registry (an agent that does not say).
     const { ctx } = limitedTo(grid5('2'), ['n1', 'n2']);
     const peers = peersNow([says('n1', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'] }), says('n2', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'] })]);
-    const check = () => checkNamedVoters(ctx, peers);
+    const check = () => checkNamedVoters(ctx, peers, rolloutSizes(ctx));
     expect(check).toThrow(PlanningError);
     expect(check).toThrow('--rolling cannot restart a voter of r1/s1 and keep its super peer: n3 and n4 are outside this run and no agent it reached can say they are up, counted as 2 of its 4 voters, and its super peer steps down when it hears fewer than 3 of them; nothing was changed');
     expect(check).toThrow(expect.objectContaining({ hint: "include the super peer n3 in --limit (or run without --limit), so that it says which voters are alive, and run again, or leave that sub-grid out (--limit '!r1/s1')" }));
     // With the mirror's registry: both alive, 4 voters spare 1: no refusal.
     const heard = peersNow([says('n1', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'], liveness: { n1: 'alive', n2: 'alive', n3: 'alive', n4: 'alive' } }), says('n2', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'] })]);
-    expect(() => checkNamedVoters(ctx, heard)).not.toThrow();
+    expect(() => checkNamedVoters(ctx, heard, rolloutSizes(ctx))).not.toThrow();
   });
 
   it('counts a node outside the run that ran the agent and that the reached registry hears down against its sub-grid\'s maxUnavailable, as a full run counts one unreachable (a voter already dropped from the voters too)', () => {
@@ -202,7 +203,7 @@ describe('apply --rolling --limit and the voters outside the run', () => {
     const everyNode = state(['n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
     const peers = (liveness: Record<string, 'alive' | 'suspect' | 'dead'> = {}) =>
       peersNow([says('n1', { role: 'super-peer', superPeer: 'n1', mirrors: ['n2'], liveness: { n1: 'alive', n2: 'alive', ...liveness } }), says('n2', { role: 'mirror', superPeer: 'n1', mirrors: ['n2'] })]);
-    const check = (p: ReturnType<typeof peers>, st = everyNode, run = ctx) => () => checkNamedVoters(run, p, downOutsideRun(run, p, st));
+    const check = (p: ReturnType<typeof peers>, st = everyNode, run = ctx) => () => checkNamedVoters(run, p, rolloutSizes(run), downOutsideRun(run, p, st));
     const cases = [
       [{}, 'n3 is outside this run, ran the agent, and its super peer n1 no longer lists it'],
       [{ n3: 'dead' }, 'n3 is outside this run and dead to its super peer n1'],
