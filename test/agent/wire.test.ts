@@ -1,4 +1,6 @@
-import { decodePacket, encodePacket, encodedSize, MAX_DATAGRAM_BYTES } from '../../src/agent/core/wire.js';
+import { decodePacket, encodePacket, encodedSize, MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES } from '../../src/agent/core/wire.js';
+import { MAX_DEPARTED } from '../../src/agent/core/group/departed.js';
+import { MAX_DEPARTED_DECODED } from '../../src/agent/core/validate.js';
 import { ReplayWindow } from '../../src/agent/core/replay-window.js';
 import { seededRandom } from '../../src/agent/core/prng.js';
 import type { Message } from '../../src/agent/core/types.js';
@@ -51,6 +53,24 @@ describe('wire format', () => {
     expect(decodePacket(forge({ ...summary, superPeers: [{ name: 'x', subgrid: 'y', members: -1 }] }), key)).toMatchObject({ ok: false, reason: 'malformed' });
     expect(decodePacket(forge({ ...summary, superPeers: [{ name: 'x' }] }), key)).toMatchObject({ ok: false, reason: 'malformed' });
     expect(decodePacket(forge({ ...summary, nodes: 1.5 }), key)).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
+  test('a sync carries the names that left for good: a full list of the longest names fits a datagram; an older sync without it decodes; bad entries are malformed', () => {
+    const view = { term: 4, version: 9, voters: Array.from({ length: 5 }, (_, index) => ({ name: `ra-0${index}`, addr: `10.0.0.${index}:7946` })) };
+    const sync: Message = { type: 'sync', tier: 'subgrid', group: 'rennes-a', from: 'ra-01', to: 'ra-03', term: 4, view, departed: [{ name: 'ra-07', ago: 12 }] };
+    const header = { epoch: 1, seq: 1, nonce: 5, echo: 6 };
+    expect(decodePacket(encodePacket(sync, header, key), key)).toEqual({ ok: true, header, message: sync });
+    // The most this version sends (MAX_DEPARTED names of the longest length a name may have) still goes as a datagram.
+    const longest = Array.from({ length: MAX_DEPARTED }, (_, index) => ({ name: `${index}`.padStart(253, 'n'), ago: 5_999 }));
+    expect(encodedSize({ ...sync, departed: longest })).toBeLessThan(MAX_DATAGRAM_BYTES);
+    // Mixed versions in a rolling upgrade: an older agent's sync has no list, and a field this version does not know is ignored.
+    const { departed: _departed, ...older } = sync;
+    expect(decodePacket(encodePacket(older, header, key), key)).toMatchObject({ ok: true, message: older });
+    expect(decodePacket(encodePacket({ ...sync, later: [1, 2] } as unknown as Message, header, key), key)).toMatchObject({ ok: true });
+    const forge = (departed: unknown): Buffer => encodePacket({ ...sync, departed } as unknown as Message, header, key);
+    for (const bad of ['ra-07', [{ name: 'ra-07' }], [{ name: '', ago: 1 }], [{ name: 'ra-07', ago: -1 }], [{ name: 'ra-07', ago: 1.5 }], [{ name: 'x'.repeat(254), ago: 1 }], Array.from({ length: MAX_DEPARTED_DECODED + 1 }, () => ({ name: 'a', ago: 1 }))]) {
+      expect(decodePacket(forge(bad), key, MAX_FRAME_BYTES)).toMatchObject({ ok: false, reason: 'malformed' });
+    }
   });
 
   test('rejects a packet under another key, a flipped bit, a bad magic, an oversized datagram', () => {

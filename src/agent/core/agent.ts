@@ -421,8 +421,8 @@ export class AgentCore {
    * once it gave the slot up) was one datagram: lost, in a sub-grid of two (or a region of two
    * slots) the leader never starts the view that drops it, and the node exits still a voter, so
    * the remaining one can never commit again. So while stillAVoter() holds, it says it again every
-   * heartbeat interval, in place of the heartbeat. Receivers take a repeat as the first: `departed`
-   * is a set, a registry entry already removed changes nothing, and the leader only tries to
+   * heartbeat interval, in place of the heartbeat. Receivers take a repeat as the first: a departed
+   * name keeps the age of its first leave, a registry entry already removed changes nothing, and the leader only tries to
    * advance its view, which moves only while the voters are not yet the desired ones.
    */
   private repeatLeaveWhileLingering(): void {

@@ -95,6 +95,12 @@ export interface RegistryEntryWire {
 
 export type Liveness = 'alive' | 'suspect' | 'dead';
 
+/** A name that left for good, as a leader's sync carries it: `ago`, how many ticks before the sync the sender heard it. */
+export interface DepartedWire {
+  name: string;
+  ago: number;
+}
+
 interface Envelope {
   tier: Tier;
   /** Sub-grid or region name. */
@@ -132,8 +138,12 @@ export type Message =
   | (Envelope & { type: 'welcome' })
   | (Envelope & { type: 'hb'; incarnation: number; attrsVersion: number; load: number; score: number; members?: number; viewTerm: number; viewVersion: number })
   | (Envelope & { type: 'hbAck'; known: boolean; notLeader?: boolean; leader?: string; leaderAddr?: string; view?: View })
-  /** `slow`: the leader's local health score when above 0 (local-health.ts): its voters give it that much more time. */
-  | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[]; slow?: number })
+  /**
+   * `slow`: the leader's local health score when above 0 (local-health.ts): its voters give it that much more time.
+   * `departed`: the names that left for good lately (group/departed.ts), so that a voter that missed their leaves
+   * never takes them back; absent from older agents, and ignored by them.
+   */
+  | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[]; slow?: number; departed?: DepartedWire[] })
   | (Envelope & { type: 'syncAck'; viewTerm: number; viewVersion: number })
   /** `bootstrap`: a fresh node asks fresh nodes before it retries the bootstrap election in a new term. */
   | (Envelope & { type: 'preVote'; viewTerm: number; viewVersion: number; bootstrap?: boolean; score?: number })

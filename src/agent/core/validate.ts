@@ -13,7 +13,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   welcome: {},
   hb: { incarnation: 'number', attrsVersion: 'number', load: 'number', score: 'number', members: 'number?', viewTerm: 'number', viewVersion: 'number' },
   hbAck: { known: 'boolean', notLeader: 'boolean?', leader: 'string?', leaderAddr: 'string?', view: 'view?' },
-  sync: { view: 'view', registry: 'array?', slow: 'number?' },
+  sync: { view: 'view', registry: 'array?', slow: 'number?', departed: 'array?' },
   syncAck: { viewTerm: 'number', viewVersion: 'number' },
   preVote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean?', score: 'number?' },
   preVoteResp: { forTerm: 'number', granted: 'boolean', bootstrap: 'boolean?', ballotOf: 'string?' },
@@ -34,6 +34,12 @@ const MAX_NAME = 253;
 export const MAX_SUPER_PEERS = 128;
 /** A summary names at most this many other regions (with their DNS names). */
 export const MAX_REGIONS = 64;
+/**
+ * A sync carries at most this many names that left for good. Above what this version sends
+ * (MAX_DEPARTED, group/departed.ts), so that a later agent that sends more in a rolling upgrade is
+ * not refused; the core keeps only its own cap.
+ */
+export const MAX_DEPARTED_DECODED = 256;
 
 /**
  * Checks the shape of a decoded payload; returns null when anything is off. Authentication
@@ -55,6 +61,7 @@ export function validateMessage(value: unknown): Message | null {
   }
   if (!Number.isSafeInteger(value['term']) || (value['term'] as number) < 0) return null;
   if (type === 'sync' && Array.isArray(value['registry']) && !value['registry'].every(isRegistryEntry)) return null;
+  if (type === 'sync' && Array.isArray(value['departed']) && (value['departed'].length > MAX_DEPARTED_DECODED || !value['departed'].every(isDepartedEntry))) return null;
   if (type === 'merge' && !(value['registry'] as unknown[]).every(isRegistryEntry)) return null;
   if (type === 'peerSummary') {
     const superPeers = value['superPeers'] as unknown[];
@@ -129,6 +136,10 @@ function isRegistryEntry(value: unknown): boolean {
     (value['liveness'] === 'alive' || value['liveness'] === 'suspect' || value['liveness'] === 'dead') &&
     (value['stable'] === undefined || typeof value['stable'] === 'boolean')
   );
+}
+
+function isDepartedEntry(value: unknown): boolean {
+  return isRecord(value) && typeof value['name'] === 'string' && value['name'].length > 0 && value['name'].length <= MAX_NAME && Number.isSafeInteger(value['ago']) && (value['ago'] as number) >= 0;
 }
 
 function isRegionName(value: unknown): boolean {

@@ -82,6 +82,8 @@ export class SimNetwork {
   private readonly lan: [number, number];
   private readonly wan: [number, number];
   private loss: number;
+  /** Packets lost on purpose, whatever the loss rate (loseWhere). */
+  private lost: ((from: string, to: string, message: Packet['message']) => boolean) | null = null;
   private readonly measureBytes: boolean;
   private readonly dns: Record<string, string[]>;
   private time = 0;
@@ -260,6 +262,11 @@ export class SimNetwork {
     this.loss = loss;
   }
 
+  /** Loses every packet `lose` picks (a given message type between two nodes, say), until called with null. */
+  loseWhere(lose: ((from: string, to: string, message: Packet['message']) => boolean) | null): void {
+    this.lost = lose;
+  }
+
   canTalk(a: string, b: string): boolean {
     return !this.isolated.has(a) && !this.isolated.has(b) && !this.cuts.has(pairKey(a, b));
   }
@@ -320,6 +327,7 @@ export class SimNetwork {
       if (to === from || !this.nodes.has(to)) continue;
       if (!this.canTalk(from, to)) continue;
       if (!this.addressAllows(out, this.nodes.get(to)!)) continue;
+      if (this.lost !== null && this.lost(from, to, out.message)) continue;
       if (this.loss > 0 && this.random.next() < this.loss) continue;
       const sameSubgrid = this.nodes.get(to)!.spec.settings.subgrid === node.spec.settings.subgrid;
       const [low, high] = sameSubgrid ? this.lan : this.wan;

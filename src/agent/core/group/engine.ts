@@ -1,9 +1,10 @@
 import type { Registry } from '../registry.js';
-import type { GroupPersistentState, GroupRole, Message, Peer, RegionSlot, RegistryEntryWire, View } from '../types.js';
+import type { DepartedWire, GroupPersistentState, GroupRole, Message, Peer, RegionSlot, RegistryEntryWire, View } from '../types.js';
 import { allVoters, compareViews, voterKey } from '../view.js';
 import type { VoteCommit, VoteStore } from '../vote-store.js';
 import type { Ballot } from './ballot.js';
 import { GroupContext, type ElectionRole, type GroupHost, type GroupSettings } from './context.js';
+import { DepartedNames, MAX_DEPARTED } from './departed.js';
 import { Discovery } from './discovery.js';
 import { Election } from './election.js';
 import { Membership } from './membership.js';
@@ -48,7 +49,7 @@ export class GroupEngine {
     const roles = this.rolesForConcepts();
     this.discovery = new Discovery(this.ctx);
     this.replication = new Replication(this.ctx, roles);
-    this.membership = new Membership(this.ctx, this.replication, roles);
+    this.membership = new Membership(this.ctx, this.replication, roles, DepartedNames.forTimers(() => this.ctx.now, settings.timers));
     this.election = new Election(this.ctx, this.discovery, this.membership, roles);
     this.transfer = new Transfer(this.ctx, this.replication, this.election);
     this.slot = new SubgridRegionSlot(this.ctx, this.replication);
@@ -81,7 +82,28 @@ export class GroupEngine {
       leaderLastTarget: () => (this.transfer.inFlight?.leaderLast ? this.transfer.inFlight.target : null),
       awaitsLastVoteOf: (name: string) => this.election.awaitsLastVoteOf(name),
       learnedOutgoingView: () => this.election.askAgainNow(),
+      departedToCarry: () => this.departedToCarry(),
+      learnDeparted: (departed: DepartedWire[]) => this.learnDeparted(departed),
     };
+  }
+
+  /** What this leader's syncs say left for good: what it heard, and itself once it leaves (its leave to a voter may be lost). */
+  private departedToCarry(): DepartedWire[] {
+    const carried = this.membership.departed.toCarry();
+    return this.membership.leftForGood ? [{ name: this.ctx.self, ago: 0 }, ...carried.slice(0, MAX_DEPARTED - 1)] : carried;
+  }
+
+  /**
+   * Names the leader's sync says left for good: remembered as if their leaves had arrived here
+   * (their age kept), and out of the registry copy, as a leave takes them out (the leaver registers
+   * itself while it leads).
+   */
+  private learnDeparted(departed: DepartedWire[]): void {
+    for (const { name, ago } of departed.slice(0, MAX_DEPARTED)) {
+      if (name === this.ctx.self) continue;
+      this.membership.departed.add(name, ago);
+      if (this.membership.departed.has(name)) this.ctx.registry.remove(name);
+    }
   }
 
   // ---- read-only views ----------------------------------------------------------------------
@@ -455,7 +477,7 @@ export class GroupEngine {
     this.formerRegistry = null;
     // Members that said they left for good stay out, whatever a later registry copy said (the leaver
     // registers itself while it leads, and lingers on): not kept as alive until dead and removed.
-    for (const name of this.membership.departed) ctx.registry.remove(name);
+    for (const name of this.membership.departed.names()) ctx.registry.remove(name);
     ctx.registry.restartClocks(ctx.now);
     this.membership.registerSelf();
     this.replication.resetForLeader();

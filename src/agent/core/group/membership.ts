@@ -1,6 +1,7 @@
 import type { Message } from '../types.js';
 import { compareViews } from '../view.js';
 import type { GroupContext, GroupHost } from './context.js';
+import type { DepartedNames } from './departed.js';
 import type { Replication } from './replication.js';
 
 /** What membership needs from the role transitions (engine.ts). */
@@ -30,8 +31,6 @@ export class Membership {
   private nextHeartbeatAt = 0;
   /** The tick this node last greeted a leader (new, or of a new term). */
   private greetedAt = Number.NEGATIVE_INFINITY;
-  /** Members (and region voter slots) that left for good: never kept as voters (cleared if they sign in again). */
-  readonly departed = new Set<string>();
   /** The tick another member's (or slot's) leave for good was last heard: a removal batch may be under way. */
   lastLeftForGoodAt = Number.NEGATIVE_INFINITY;
   /**
@@ -44,6 +43,8 @@ export class Membership {
     private readonly ctx: GroupContext,
     private readonly replication: Replication,
     private readonly roles: MembershipRoles,
+    /** Members (and region voter slots) that left for good: never kept as voters (cleared if they sign in again). */
+    readonly departed: DepartedNames,
   ) {}
 
   // ---- member side --------------------------------------------------------------------------

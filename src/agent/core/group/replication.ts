@@ -1,6 +1,6 @@
 import { LOCAL_HEALTH_DEFAULTS } from '../local-health.js';
 import { QuorumContact } from '../quorum-contact.js';
-import type { Message, Peer, View } from '../types.js';
+import type { DepartedWire, Message, Peer, View } from '../types.js';
 import { allVoters, compareViews, hasQuorum, voterKey } from '../view.js';
 import type { GroupContext } from './context.js';
 import { nextView } from './voter-changes.js';
@@ -30,6 +30,10 @@ export interface ReplicationRoles {
   awaitsLastVoteOf(name: string): boolean;
   /** That target learned a newer view from its outgoing leader: it asks for the votes again with it. */
   learnedOutgoingView(): void;
+  /** Leader: the names that left for good lately, its own too once it leaves (group/departed.ts). */
+  departedToCarry(): DepartedWire[];
+  /** Follower: the names its leader's sync says left for good. */
+  learnDeparted(departed: DepartedWire[]): void;
 }
 
 /**
@@ -118,8 +122,11 @@ export class Replication {
     // A leader that runs late says so (Lifeguard's refutation, carried by the sync): its voters
     // then wait as long as it does, instead of deposing a healthy but starved leader.
     const slow = ctx.health.healthScore;
+    // Every sync, not only those with the registry: a voter that missed a member's leaves may have
+    // missed the registry copy without it too, and would take it back once elected.
+    const departed = this.roles.departedToCarry();
     for (const voter of ctx.otherVoters(view)) {
-      ctx.sendTo(voter.name, { type: 'sync', view, registry, ...(slow > 0 ? { slow } : {}) }, registry !== undefined, voter.addr);
+      ctx.sendTo(voter.name, { type: 'sync', view, registry, ...(slow > 0 ? { slow } : {}), ...(departed.length > 0 ? { departed } : {}) }, registry !== undefined, voter.addr);
     }
   }
 
@@ -203,6 +210,7 @@ export class Replication {
       ctx.persist();
     }
     if (message.registry) ctx.registry.replaceFrom(message.registry, ctx.now);
+    if (message.departed) this.roles.learnDeparted(message.departed);
     this.sendSyncAck(message.from);
   }
 

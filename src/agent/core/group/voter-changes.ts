@@ -11,7 +11,7 @@ import type { GroupContext } from './context.js';
  * `selfLeaving` (a leader that left for good): the voters without itself, as Raft removes its
  * leader, unless nobody else could vote; it stays out of the challengers too.
  */
-export function desiredVoters(ctx: GroupContext, current: Peer[], options: { leaderSince: number; departed: ReadonlySet<string>; selfLeaving?: boolean }): Peer[] {
+export function desiredVoters(ctx: GroupContext, current: Peer[], options: { leaderSince: number; departed: { has(name: string): boolean }; selfLeaving?: boolean }): Peer[] {
   const settings = ctx.settings;
   const selfKey = ctx.selfKey;
   const { departed } = options;
