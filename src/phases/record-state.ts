@@ -28,9 +28,9 @@ export const recordState: Phase = {
   async run(ctx) {
     if (!ctx.outcomes.length) ctx.outcomes = unchangedOutcomes(ctx);
     // Merged into what the file holds now: the run's one read where it still stands for the file
-    // (read under this run's lock, which every writer of the state takes), copied since it is shared
-    // and frozen; else (read before the lock, or no lock held) the file is read again here.
-    const state = ctx.recordedStateIsCurrent ? structuredClone(await ctx.recordedState()) : await readState(ctx.paths.state, ctx.grid.name);
+    // (read under this run's lock, which every writer of the state takes, and the file unchanged
+    // since), copied since it is shared and frozen; else the file is read again here.
+    const state = (await ctx.recordedStateStillStands()) ? structuredClone(await ctx.recordedState()) : await readState(ctx.paths.state, ctx.grid.name);
     // Pruned first as read, too: a group whose nodes were all forgotten (`state rm`) and one of them applied since is being born again.
     const elected = stillRunning(electedGroups(state), state);
     if (ctx.overlay) state.overlay = ctx.overlay;

@@ -6,7 +6,7 @@ import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { Plan } from '../plan/plan.js';
 import type { StateLock } from '../state/lock.js';
 import { frozenState } from '../state/frozen-state.js';
-import { readState, type GridState, type statePaths } from '../state/state.js';
+import { readState, stateFileIdentity, type GridState, type statePaths } from '../state/state.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
 import { Fleet, type UnreachableHost } from '../transport/fleet.js';
@@ -61,7 +61,7 @@ export class RunContext {
   overlay?: OverlayRecord;
   lock?: StateLock;
   private loaded?: { grid: Grid; paths: ReturnType<typeof statePaths> };
-  private stateRead?: { state: Promise<GridState>; underLock: boolean };
+  private stateRead?: { state: Promise<GridState>; underLock: boolean; identity: Promise<string> };
   private chosen?: Workflow;
   private planned_?: Plan;
 
@@ -103,17 +103,24 @@ export class RunContext {
    * file holds until this run records. `plan` takes no lock: its phases share one snapshot of the file.
    */
   recordedState(): Promise<GridState> {
-    this.stateRead ??= { state: readState(this.paths.state, this.grid.name).then(frozenState), underLock: this.lock !== undefined };
+    if (!this.stateRead) {
+      // The file's identity before its read: a write in between makes it differ at the check, never the other way.
+      const identity = stateFileIdentity(this.paths.state);
+      this.stateRead = { identity, state: identity.then(() => readState(this.paths.state, this.grid.name)).then(frozenState), underLock: this.lock !== undefined };
+    }
     return this.stateRead.state;
   }
 
   /**
-   * Whether recordedState() still stands for the file: nothing read yet, or read while this run
-   * already held the state lock, which it still holds. False when the run read before it locked,
-   * or holds no lock: another run may have written the file since.
+   * Whether recordedState() still stands for the file, for record the state to merge into: read
+   * while this run held the state lock, which it still holds, and the file the very one it read.
+   * False when the run read before it locked, or holds no lock, or the file changed anyway (the
+   * lock removed by hand, or taken over by mistake, and another run recorded meanwhile): its
+   * record would otherwise undo that run's.
    */
-  get recordedStateIsCurrent(): boolean {
-    return this.lock !== undefined && (this.stateRead === undefined || this.stateRead.underLock);
+  async recordedStateStillStands(): Promise<boolean> {
+    if (this.lock === undefined || !this.stateRead?.underLock) return false;
+    return (await this.stateRead.identity) === (await stateFileIdentity(this.paths.state));
   }
 
   set workflow(w: Workflow) {

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
@@ -118,6 +118,20 @@ export async function ensureStateDir(dir: string): Promise<void> {
     await writeFile(join(dir, '.gitignore'), STATE_DIR_GITIGNORE, { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * What tells one version of the state file from another (device, inode, size, mtime in ns), or
+ * `absent`: writeState renames a new file over it, so any write changes the inode.
+ */
+export async function stateFileIdentity(file: string): Promise<string> {
+  try {
+    const st = await stat(file, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw err;
   }
 }
 

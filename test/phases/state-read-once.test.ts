@@ -97,7 +97,7 @@ describe('one run reads the state file once', () => {
 
   it('record the state reads the file again when the run read it before taking the lock: another run may have written it in between', async () => {
     const grid = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
-    const recordRun = async (readFirst: 'before the lock' | 'under the lock') => {
+    const recordRun = async (readFirst: 'before the lock' | 'under the lock' | 'under a lock removed by hand') => {
       const ctx = new RunContext(options());
       ctx.setGrid(grid, statePaths(topology, grid.name));
       ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
@@ -110,7 +110,12 @@ describe('one run reads the state file once', () => {
         writeFileSync(stateFile, JSON.stringify({ ...onDisk, hosts: { ...onDisk.hosts, n3: host } }));
       }
       ctx.lock = await StateLock.acquire(ctx.paths.lock, 'test');
-      if (readFirst === 'under the lock') await ctx.recordedState();
+      if (readFirst !== 'before the lock') await ctx.recordedState();
+      if (readFirst === 'under a lock removed by hand') {
+        // Its lock removed by hand, another run takes one and records n4 meanwhile.
+        const onDisk = JSON.parse(readFileSync(stateFile, 'utf8'));
+        writeFileSync(stateFile, JSON.stringify({ ...onDisk, hosts: { ...onDisk.hosts, n4: host } }));
+      }
       stateReads.length = 0;
       await recordState.run(ctx);
       await ctx.lock.release();
@@ -121,5 +126,8 @@ describe('one run reads the state file once', () => {
     expect(await recordRun('under the lock')).toBe(0);
     // Merged into the copy: what this run did not touch is kept.
     expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts).sort()).toEqual(['n1', 'n2', 'n3']);
+    // Read under the lock, but the file changed anyway: read again, so the other run's record stays.
+    expect(await recordRun('under a lock removed by hand')).toBe(1);
+    expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts).sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
   });
 });
