@@ -2,11 +2,12 @@
  * Two SSH features through the gridops binary against the real sshd of a netns lab:
  * - `--persist`: the first run starts the keeper, the next runs reuse its connections (each lab
  *   host's sshd logs one login per connection), its socket is private, a changed known_hosts is a
- *   new keeper that verifies afresh, and `--persist 0s` ends it;
+ *   new keeper that verifies afresh, `--persist 0s` ends it, and `--accept-new-host-keys` runs
+ *   connect directly;
  * - a one-hop `ProxyJump` from `~/.ssh/config` (a HOME of the test's own): a node whose sshd takes
  *   connections from the jump host alone (nft in its network namespace) is planned and applied
  *   through the jump host, both host keys checked against known_hosts; a wrong key for the jump
- *   host stops the run before any change.
+ *   host stops the run before any change; with `--persist`, the keeper keeps both connections.
  * Needs `npm run build` (the CLI and the keeper run from bin/ and dist/).
  */
 import { jest } from '@jest/globals';
@@ -262,6 +263,25 @@ describeLab('SSH through the CLI: --persist and ProxyJump from ~/.ssh/config (ne
       expect(out).toContain(`offered by ${address['node-01']} `);
       expect(marker('node-02')).toBe('tampered\n');
       expect({ n1: logins('node-01').length, n2: logins('node-02').length }).toEqual(seen);
+    });
+
+    it('--persist through the jump host: the keeper keeps both connections, the next run logs in nowhere, and --persist 0s ends it', async () => {
+      const kh = knownHosts(join(dir, 'known_hosts_jump'));
+      const topo = topology(join(dir, 'jump.yaml'), kh, ['node-02']);
+      writeFileSync(configFile(), `Host ${address['node-02']}\n  ProxyJump root@${address['node-01']}\n`, { mode: 0o600 });
+      const run = (...extra: string[]) => cli(['apply', topo, '--playbook', playbook, '--state-dir', join(dir, 'state-jump'), '--yes', ...extra]);
+      onNode('node-02', `echo tampered > ${MARKER}`);
+      expect(keeperPids()).toEqual([]);
+      const before = { n1: logins('node-01').length, n2: logins('node-02').length };
+      exited(run('--persist', '60s'), 0);
+      expect({ n1: logins('node-01').length, n2: logins('node-02').length }).toEqual({ n1: before.n1 + 1, n2: before.n2 + 1 });
+      const pids = keeperPids();
+      expect(pids).toHaveLength(1);
+      onNode('node-02', `echo tampered > ${MARKER}`);
+      exited(run('--persist', '0s'), 0);
+      expect(marker('node-02')).toBe('applied\n');
+      expect({ n1: logins('node-01').length, n2: logins('node-02').length }).toEqual({ n1: before.n1 + 1, n2: before.n2 + 1 });
+      expect(await until(() => sockets().length === 0 && !running(pids[0]!), 5000)).toBe(true);
     });
   });
 });
