@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { execa } from 'execa';
 import { describeLab } from './support/lab.js';
@@ -9,8 +11,11 @@ import { gridops, type CliResult } from './support/cli.js';
  * outside it has drift; once the drift is gone it bootstraps only the new nodes, which join the
  * overlay while the existing agents keep their PIDs and every managed file its mtime. An existing
  * host that cannot be reached (its SSH port refused) does not fail the bootstrap of another site,
- * and the run says it was not checked. `--allow-existing-changes` repairs drift outside the site
- * in the same run; a site that names nothing is a usage error before any connection.
+ * and the run says it was not checked (`notChecked` in `--json`); nor does one fully down (its SSH
+ * packets dropped), which is reported after the connect timeout. `--allow-existing-changes` repairs
+ * drift outside the site in the same run; a site that names nothing is a usage error before any
+ * connection. Last, a node dropped from the topology whose host is cut off: the grid is applied
+ * and verified without it, apply exits 1 naming `gridops state rm`, which then forgets it.
  */
 // Above the sum of one test's command bounds (jest's timer fires only at an await after a blocking spawnSync).
 jest.setTimeout(1_500_000);
@@ -21,9 +26,39 @@ const IDENTITY = '/etc/gridops/node.json';
 /** An nftables table that refuses SSH (a TCP reset, so "connection refused" at once) and nothing else. */
 const BLOCK_SSH = ['table inet gridops_e2e_site {', '  chain input {', '    type filter hook input priority 0; policy accept;', '    tcp dport 22 reject with tcp reset', '  }', '}', ''].join('\n');
 
+/** Drops SSH packets instead (no answer at all: the host looks down, a connect timeout). */
+const DROP_SSH = BLOCK_SSH.replace('gridops_e2e_site', 'gridops_e2e_site_down').replace('reject with tcp reset', 'drop');
+/**
+ * A host gone: SSH refused at once (a TCP reset), every other packet in or out dropped, so its
+ * agent, still running, neither hears the overlay nor is heard by it.
+ */
+const CUT_OFF = [
+  'table inet gridops_e2e_gone {',
+  '  chain input {',
+  '    type filter hook input priority -10; policy drop;',
+  '    iifname "lo" accept',
+  '    tcp dport 22 reject with tcp reset',
+  '  }',
+  '  chain output {',
+  '    type filter hook output priority -10; policy drop;',
+  '    oifname "lo" accept',
+  '    tcp sport 22 accept',
+  '  }',
+  '}',
+  '',
+].join('\n');
+
 interface Snapshot {
   pid: string;
   files: string;
+}
+
+/** What `apply --json` prints on stdout (src/phases/apply-outcome.ts). */
+interface ApplyJson {
+  hosts: Array<{ host: string; status: string }>;
+  unreachable: Array<{ host: string; error: string }>;
+  notChecked?: string[];
+  ms: number;
 }
 
 describeLab('apply --site on a live grid with real agents (systemd containers)', { kind: 'container', nodes: 3, subgrids: 1 }, (lab) => {
@@ -58,8 +93,11 @@ describeLab('apply --site on a live grid with real agents (systemd containers)',
   };
 
   /** Refuses SSH on the node's own network namespace (a TCP reset: "connection refused"); its agent keeps running. */
-  const blockSsh = (node: string) => execa('nsenter', [`--net=/run/netns/${lab.netnsOf(node)}`, 'nft', '-f', '-'], { input: BLOCK_SSH });
-  const unblockSsh = (node: string) => execa('nsenter', [`--net=/run/netns/${lab.netnsOf(node)}`, 'nft', 'delete', 'table', 'inet', 'gridops_e2e_site'], { reject: false });
+  const blockSsh = (node: string) => firewall(node, BLOCK_SSH);
+  const unblockSsh = (node: string) => dropTable(node, 'gridops_e2e_site');
+  /** Loads an nftables script in the node's own network namespace; `dropTable` deletes its table (a no-op when it is not there). */
+  const firewall = (node: string, script: string) => execa('nsenter', [`--net=/run/netns/${lab.netnsOf(node)}`, 'nft', '-f', '-'], { input: script });
+  const dropTable = (node: string, table: string) => execa('nsenter', [`--net=/run/netns/${lab.netnsOf(node)}`, 'nft', 'delete', 'table', 'inet', table], { reject: false });
 
   it('deploys the first grid: one sub-grid of three nodes', async () => {
     rememberManaged();
@@ -139,10 +177,13 @@ describeLab('apply --site on a live grid with real agents (systemd containers)',
     const before = await snapshot(existing);
     await blockSsh(regionPeer);
     let applied: CliResult;
+    let json: CliResult;
     try {
       expect((await lab.ssh(regionPeer, 'true', { timeoutMs: 10_000 })).exitCode).not.toBe(0);
       // The sub-grid by its own name: the other form of a site.
       applied = gridops(['apply', lab.topology, '--yes', ...PLAYBOOKS, '--site', 'subgrid-3'], { timeoutMs: 600_000 });
+      // The same run again with --json (the site now plans no change): the result names the host not checked.
+      json = gridops(['apply', lab.topology, '--yes', '--json', ...PLAYBOOKS, '--site', 'subgrid-3'], { timeoutMs: 180_000 });
     } finally {
       await unblockSsh(regionPeer);
     }
@@ -152,6 +193,15 @@ describeLab('apply --site on a live grid with real agents (systemd containers)',
     expect(output(applied)).toContain(`warning: could not check that the existing host ${regionPeer} plans no change (not reached); this run does not touch it`);
     expect(output(applied)).toContain(`UNREACHABLE ${regionPeer} (outside the new site: not touched, not checked for changes)`);
     expect(output(applied)).toMatch(new RegExp(`not ${regionPeer}, outside the new site and not reached`));
+    // eslint-disable-next-line no-console
+    if (json.status !== 0) console.log(`apply --site --json failed:\n${json.stdout.slice(-3000)}\n${json.stderr.slice(-3000)}`);
+    expect(json.status).toBe(0);
+    const result = JSON.parse(json.stdout) as ApplyJson;
+    expect(result.notChecked).toEqual([regionPeer]);
+    expect(result.unreachable).toEqual([{ host: regionPeer, error: expect.stringMatching(/refused/i) }]);
+    expect(result.hosts.filter((h) => h.status !== 'unchanged' && h.status !== 'skipped').map((h) => h.host)).toEqual([]);
+    // Every progress line on stderr is JSON too.
+    for (const line of json.stderr.trim().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
     for (const node of added) expect({ node, agent: await agentActive(node) }).toEqual({ node, agent: 'active' });
     // Reachable again: every existing agent, the region peer's too, kept its PID and every managed file its mtime.
     expect(await snapshot(existing)).toEqual(before);
@@ -185,6 +235,128 @@ describeLab('apply --site on a live grid with real agents (systemd containers)',
     }
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...PLAYBOOKS], { timeoutMs: 300_000 }).status).toBe(0);
   });
+
+  it('an existing host fully down (SSH packets dropped: no answer, a connect timeout) does not hold up a new site: reported after ssh.connectTimeout, named in notChecked, exit 0', async () => {
+    const regionPeer = status().regionPeers['region-1']![0]!;
+    const grown = await lab.grow({ nodes: 12, subgrids: 4, regions: 1 });
+    const added = grown.added.map((n) => n.name);
+    expect(added).toEqual(['node-10', 'node-11', 'node-12']);
+    rememberManaged(added);
+    const existing = names().filter((n) => !added.includes(n));
+    const before = await snapshot(existing);
+    await firewall(regionPeer, DROP_SSH);
+    let applied: CliResult;
+    let took: number;
+    try {
+      // No answer: the probe's own 5 s bound runs out rather than a refusal.
+      expect((await lab.ssh(regionPeer, 'true', { timeoutMs: 5_000 })).exitCode).not.toBe(0);
+      const t0 = Date.now();
+      applied = gridops(['apply', lab.topology, '--yes', '--json', ...PLAYBOOKS, '--site', 'subgrid-4'], { timeoutMs: 300_000 });
+      took = Date.now() - t0;
+    } finally {
+      await dropTable(regionPeer, 'gridops_e2e_site_down');
+    }
+    // eslint-disable-next-line no-console
+    if (applied.status !== 0) console.log(`apply --site (a host down) failed:\n${applied.stdout.slice(-3000)}\n${applied.stderr.slice(-3000)}`);
+    expect(applied.status).toBe(0);
+    const result = JSON.parse(applied.stdout) as ApplyJson;
+    expect(result.notChecked).toEqual([regionPeer]);
+    expect(result.unreachable).toEqual([{ host: regionPeer, error: expect.stringContaining('no answer to the TCP connect within 10 s (ssh.connectTimeout)') }]);
+    expect(result.hosts.filter((h) => h.status === 'applied').map((h) => h.host).sort()).toEqual(added);
+    // From "connecting" to the line that names the host down: the connect timeout (10 s by default), not a hang nor a retry.
+    const events = applied.stderr.trim().split('\n').map((line) => JSON.parse(line) as { type: string; message?: string; ms?: number });
+    const connecting = events.find((e) => e.type === 'progress' && e.message!.startsWith('connecting to'))!;
+    const reported = events.find((e) => e.type === 'progress' && e.message!.startsWith(`${regionPeer}: unreachable`))!;
+    expect(reported).toBeDefined();
+    const waited = reported.ms! - connecting.ms!;
+    expect(events.some((e) => e.type === 'progress' && e.message === `warning: could not check that the existing host ${regionPeer} plans no change (not reached); this run does not touch it`)).toBe(true);
+    // eslint-disable-next-line no-console
+    console.log(`apply --site subgrid-4 with ${regionPeer} down (SSH dropped): ${(took / 1000).toFixed(1)} s in all, ${(waited / 1000).toFixed(1)} s from connecting to reporting it unreachable`);
+    expect(waited).toBeGreaterThanOrEqual(9_500);
+    expect(waited).toBeLessThan(25_000);
+    for (const node of added) expect({ node, agent: await agentActive(node) }).toEqual({ node, agent: 'active' });
+    expect(await snapshot(existing)).toEqual(before);
+    const s = status();
+    expect(s.status).toBe(0);
+    expect(Object.keys(s.superPeers).sort()).toEqual(['region-1/subgrid-1', 'region-1/subgrid-2', 'region-1/subgrid-3', 'region-1/subgrid-4']);
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...PLAYBOOKS], { timeoutMs: 300_000 }).status).toBe(0);
+  }, 1_100_000);
+
+  // Last: the dropped node stays cut off from the grid and out of its state (nothing after depends on it).
+  it('a node dropped from the topology whose host cannot be reached: the grid is applied and verified without it, apply exits 1 naming `gridops state rm`, the agents drop it; state rm forgets it and the next plan has no changes', async () => {
+    // The grid's own workflow decommissions (a --playbook run does not); without the sandbox VMs, which this lab does not need.
+    const full = join(lab.dir, 'topology-no-sandbox.yaml');
+    writeFileSync(full, readFileSync(lab.topology, 'utf8').split('\n').filter((l) => !l.trimStart().startsWith('hypervisor:')).join('\n'));
+    const first = gridops(['apply', full, '--yes'], { timeoutMs: 300_000 });
+    // eslint-disable-next-line no-console
+    if (first.status !== 0) console.log(`apply (the grid's workflow) failed:\n${first.stdout.slice(-3000)}\n${first.stderr.slice(-3000)}`);
+    expect(first.status).toBe(0);
+    const s = status();
+    const group = 'region-1/subgrid-3';
+    const members = lab.state().nodes.filter((n) => `${n.region}/${n.subgrid}` === group).map((n) => n.name);
+    const superPeer = s.superPeers[group]![0]!;
+    const victim = members.find((n) => n !== superPeer && n !== s.regionPeers['region-1']![0])!;
+    const survivors = members.filter((n) => n !== victim);
+    const address = lab.state().nodes.find((n) => n.name === victim)!.address;
+    const total = names().length;
+    const smaller = join(lab.dir, 'topology-smaller.yaml');
+    writeFileSync(smaller, readFileSync(full, 'utf8').split('\n').filter((l) => !l.includes(`name: ${victim},`)).join('\n'));
+    const forget = `\`gridops state rm ${smaller} ${victim}\``;
+    const stateHosts = () => Object.keys((JSON.parse(readFileSync(join(lab.dir, '.gridops', 'lab.state.json'), 'utf8')) as { hosts: Record<string, unknown> }).hosts);
+    expect(stateHosts()).toContain(victim);
+
+    await firewall(victim, CUT_OFF);
+    const cutAt = Date.now();
+    try {
+      expect((await lab.ssh(victim, 'true', { timeoutMs: 10_000 })).exitCode).not.toBe(0);
+      // The plan: its removal, not reached, what the next apply does and how to forget it; exit 1 (a host with an error).
+      const planned = gridops(['plan', smaller], { timeoutMs: 120_000 });
+      expect(planned.status).toBe(1);
+      expect(planned.stdout).toContain(`${victim} (${address}) DECOMMISSION, not reached: it stays in the state, and the next apply tries again`);
+      expect(planned.stdout).toContain(`if ${victim} is gone for good, ${forget} forgets it without contacting it`);
+      // Only the dropped node is in the plan: the rest of the grid plans no change.
+      expect(planned.stdout).toContain(`on 0 of ${total} hosts; 1 host with errors.`);
+
+      const t0 = Date.now();
+      const applied = gridops(['apply', smaller, '--yes'], { timeoutMs: 300_000 });
+      const took = Date.now() - t0;
+      expect(applied.status).toBe(1);
+      expect(applied.stderr).toContain(`error: 1 host unreachable: ${victim}, to be decommissioned, was not reached and stays in the state: the next apply tries again`);
+      expect(applied.stderr).toContain(`hint: if ${victim} is gone for good, ${forget} forgets it without contacting it; otherwise bring it back and run apply again`);
+      // The rest of the grid was verified without it.
+      expect(applied.stdout).toMatch(new RegExp(`Overlay: converged in [\\d.]+ s \\(${total - 1} agents\\)\\.`));
+      expect(applied.stdout).toMatch(new RegExp(`UNREACHABLE ${victim}: `));
+      expect(stateHosts()).toContain(victim);
+
+      // The agents of its sub-grid drop it: dead, then out of the registry and the voters.
+      let views = '';
+      const deadline = cutAt + 90_000;
+      do {
+        views = (await Promise.all(survivors.map((n) => lab.ssh(n, 'gridagent status --json; gridagent members --json 2>/dev/null || true')))).map((r) => r.stdout).join('\n');
+        if (!views.includes(`"${victim}"`)) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      } while (Date.now() < deadline);
+      const droppedAfter = Date.now() - cutAt;
+      // eslint-disable-next-line no-console
+      console.log(`decommission of ${victim}, not reached: apply exit ${applied.status} in ${(took / 1000).toFixed(1)} s; ${survivors.join(', ')} dropped it ${(droppedAfter / 1000).toFixed(1)} s after it was cut off`);
+      expect(views).not.toContain(`"${victim}"`);
+      expect(gridops(['status', smaller, '--wait', '30s'], { timeoutMs: 120_000 }).status).toBe(0);
+
+      // state rm forgets it without contacting it; the next plan has nothing to do.
+      const rm = gridops(['state', 'rm', smaller, victim], { timeoutMs: 60_000 });
+      expect(rm.status).toBe(0);
+      expect(rm.stdout).toContain(`forgot ${victim} (root@${address}:22, ${group}, last applied `);
+      expect(rm.stdout).toContain('1 node forgotten, no host contacted');
+      expect(stateHosts()).not.toContain(victim);
+      const after = gridops(['plan', smaller, '--detailed-exitcode'], { timeoutMs: 120_000 });
+      // eslint-disable-next-line no-console
+      if (after.status !== 0) console.log(`plan after state rm:\n${after.stdout.slice(-3000)}\n${after.stderr.slice(-3000)}`);
+      expect(after.status).toBe(0);
+      expect(after.stdout).not.toContain(victim);
+    } finally {
+      await dropTable(victim, 'gridops_e2e_gone');
+    }
+  }, 1_400_000);
 });
 
 /** The files a plan's changes manage on a host (file resources, and the unit files). */
