@@ -1,18 +1,26 @@
 import { DepartedNames, MAX_DEPARTED } from '../../src/agent/core/group/departed.js';
+import { Registry } from '../../src/agent/core/registry.js';
 import { SUBGRID_TIMERS } from '../../src/agent/core/timers.js';
+import type { Tier } from '../../src/agent/core/types.js';
 
 /** The bounded memory of names that left for good (group/departed.ts), on a clock the test moves. */
-function departedNames(keepFor = 100, carryFor = 10) {
+function departedNames(keepFor = 100, carryFor = 10, tier: Tier = 'subgrid', tickMs = 100) {
   const clock = { now: 1_000 };
-  return { clock, departed: new DepartedNames(() => clock.now, keepFor, carryFor) };
+  const registry = new Registry(tier);
+  return { clock, registry, departed: new DepartedNames(() => clock.now, keepFor, carryFor, registry, tickMs) };
+}
+
+/** A node signs in (a join), to a registry: `subgrid` on the region tier. */
+function signIn(registry: Registry, name: string, incarnation: number, subgrid?: string): void {
+  registry.join({ name, incarnation, attrsVersion: 1, eligible: true, score: 1, ...(subgrid !== undefined ? { summary: { subgrid, members: 1 } } : {}) }, 0);
 }
 
 describe('the names that left for good', () => {
-  test('a name is carried in syncs for carryFor ticks with its age, and remembered for keepFor ticks', () => {
+  test('a name is carried in syncs for carryFor ticks with its age in milliseconds and the incarnation that left, and remembered for keepFor ticks', () => {
     const { clock, departed } = departedNames();
-    departed.add('n1');
+    departed.addMember('n1', 7);
     clock.now += 4;
-    expect(departed.toCarry()).toEqual([{ name: 'n1', ago: 4 }]);
+    expect(departed.toCarry()).toEqual([{ name: 'n1', agoMs: 400, incarnation: 7 }]);
     clock.now += 6;
     expect({ carried: departed.toCarry(), remembered: departed.has('n1') }).toEqual({ carried: [], remembered: true });
     clock.now += 89;
@@ -23,49 +31,98 @@ describe('the names that left for good', () => {
 
   test('passed on, a name keeps its age: a repeat or another sender never makes it younger, and one too old is not taken', () => {
     const { clock, departed } = departedNames();
-    departed.add('n1', 7);
-    expect(departed.toCarry()).toEqual([{ name: 'n1', ago: 7 }]);
-    departed.add('n1');
-    departed.add('n1', 2);
-    expect(departed.toCarry()).toEqual([{ name: 'n1', ago: 7 }]);
+    departed.addMember('n1', 1, 7);
+    expect(departed.toCarry()).toEqual([{ name: 'n1', agoMs: 700, incarnation: 1 }]);
+    departed.addMember('n1', 1);
+    departed.addMember('n1', 1, 2);
+    expect(departed.toCarry()).toEqual([{ name: 'n1', agoMs: 700, incarnation: 1 }]);
     // An older record wins.
-    departed.add('n1', 9);
-    expect(departed.toCarry()).toEqual([{ name: 'n1', ago: 9 }]);
+    departed.addFromWire({ name: 'n1', agoMs: 900, incarnation: 1 });
+    expect(departed.toCarry()).toEqual([{ name: 'n1', agoMs: 900, incarnation: 1 }]);
     clock.now += 91;
     expect(departed.has('n1')).toBe(false);
     // Forgotten here, it is not taken back from a sender that would say it is that old.
-    departed.add('n1', 100);
+    departed.addFromWire({ name: 'n1', agoMs: 10_000, incarnation: 1 });
     expect(departed.has('n1')).toBe(false);
   });
 
-  test('at most MAX_DEPARTED names: the oldest go first', () => {
-    const { clock, departed } = departedNames(10_000, 10_000);
-    for (let index = 0; index < MAX_DEPARTED + 5; index++) {
-      departed.add(`n${index}`);
+  test('ages travel in milliseconds: a node that ticks every 50 ms counts a name heard 400 ms ago by a 100 ms sender as 8 of its ticks old', () => {
+    const sender = departedNames(100, 10, 'subgrid', 100);
+    sender.departed.addMember('n1', 1);
+    sender.clock.now += 4;
+    const [carried] = sender.departed.toCarry();
+    const receiver = departedNames(100, 10, 'subgrid', 50);
+    receiver.departed.addFromWire(carried!);
+    receiver.clock.now += 1;
+    // 10 ticks of carry at 50 ms: 2 left (8 old, 1 since).
+    expect(receiver.departed.toCarry()).toEqual([{ name: 'n1', agoMs: 450, incarnation: 1 }]);
+  });
+
+  test(`a removal batch of more than 32 nodes: all of up to ${MAX_DEPARTED} names are kept and carried; beyond, those no longer carried go first, then the oldest`, () => {
+    const { clock, departed } = departedNames(10_000, 1_000);
+    departed.addMember('long-gone', 1);
+    clock.now += 2_000;
+    for (let index = 0; index < MAX_DEPARTED; index++) departed.addMember(`n${index}`, 1);
+    // The batch is all there: the one no longer carried made room.
+    expect({ remembered: departed.names().length, carried: departed.toCarry().length, longGone: departed.has('long-gone') }).toEqual({ remembered: MAX_DEPARTED, carried: MAX_DEPARTED, longGone: false });
+    expect(MAX_DEPARTED).toBeGreaterThanOrEqual(100);
+    for (let index = 0; index < 5; index++) {
       clock.now++;
+      departed.addMember(`m${index}`, 1);
     }
     const names = departed.names();
     expect(names).toHaveLength(MAX_DEPARTED);
-    expect(names).not.toContain('n0');
-    expect(names).not.toContain('n4');
-    expect(names).toContain('n5');
-    expect(departed.toCarry()).toHaveLength(MAX_DEPARTED);
+    expect(names).toContain('m4');
+    expect(names.filter((name) => name.startsWith('n'))).toHaveLength(MAX_DEPARTED - 5);
   });
 
-  test('a node of that name that signs in again is forgotten', () => {
-    const { departed } = departedNames();
-    departed.add('n1');
-    departed.delete('n1');
+  test('a member is forgotten once the registry lists a newer incarnation of it (it signed in again), not its own or an older one', () => {
+    const { departed, registry } = departedNames();
+    signIn(registry, 'n1', 3);
+    departed.addMember('n1', 3);
+    departed.forgetSignedIn();
+    expect(departed.has('n1')).toBe(true);
+    signIn(registry, 'n1', 4);
+    departed.forgetSignedIn();
     expect({ remembered: departed.has('n1'), carried: departed.toCarry() }).toEqual({ remembered: false, carried: [] });
+    // A leave of an incarnation older than the one signed in is stale: never remembered.
+    departed.addMember('n1', 3);
+    expect(departed.has('n1')).toBe(false);
+  });
+
+  test('a region voter slot is forgotten once another holder signs in (the sub-grid made again), not for a stale holder listed when it was given up', () => {
+    const { departed, registry } = departedNames(100, 10, 'region');
+    signIn(registry, 'sp-last', 5, 's0');
+    signIn(registry, 'sp-stale', 2, 's0');
+    departed.addSlot('s0', 'sp-last', 5);
+    registry.remove('sp-last');
+    departed.forgetSignedIn();
+    expect(departed.has('s0')).toBe(true);
+    // Passed on, it names the node that gave it up.
+    expect(departed.toCarry()).toEqual([{ name: 's0', agoMs: 0, incarnation: 5, holder: 'sp-last' }]);
+    signIn(registry, 'sp-new', 1, 's0');
+    departed.forgetSignedIn();
+    expect(departed.has('s0')).toBe(false);
+  });
+
+  test('a slot learned from a sync: the holder that gave it up, signed in again with a newer incarnation, holds it anew', () => {
+    const { departed, registry } = departedNames(100, 10, 'region');
+    departed.addFromWire({ name: 's0', agoMs: 300, incarnation: 5, holder: 'sp-last' });
+    signIn(registry, 'sp-last', 5, 's0');
+    departed.forgetSignedIn();
+    expect(departed.has('s0')).toBe(true);
+    signIn(registry, 'sp-last', 6, 's0');
+    departed.forgetSignedIn();
+    expect(departed.has('s0')).toBe(false);
   });
 
   test('on a sub-grid, syncs carry a name for 60 s, and it is remembered 10 min', () => {
     const clock = { now: 0 };
-    const departed = DepartedNames.forTimers(() => clock.now, SUBGRID_TIMERS);
-    departed.add('n1');
+    const departed = DepartedNames.forTimers(() => clock.now, SUBGRID_TIMERS, new Registry('subgrid'), 100);
+    departed.addMember('n1', 1);
     // 1 tick = 100 ms.
     clock.now = 599;
-    expect(departed.toCarry()).toEqual([{ name: 'n1', ago: 599 }]);
+    expect(departed.toCarry()).toEqual([{ name: 'n1', agoMs: 59_900, incarnation: 1 }]);
     clock.now = 600;
     expect(departed.toCarry()).toEqual([]);
     clock.now = 5_999;

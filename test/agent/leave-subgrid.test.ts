@@ -374,6 +374,60 @@ describe('a voter that missed every leave of a node, and the registry copy witho
   });
 });
 
+describe('a voter that learns a departure only from its leader\'s syncs', () => {
+  const seeds = [1, 2, 3, 4, 5, 6];
+
+  /** One sub-grid of 3 nodes: the super peer, another voter, and a third node (a voter too with 2 mirrors). */
+  function threeNodes(seed: number, mirrors: number) {
+    const grid = buildGrid({ regions: 1, subgridsPerRegion: 1, nodesPerSubgrid: 3, seed, neverFraction: 0, mirrors });
+    const network = new SimNetwork(grid.specs, { seed, dns: grid.dns });
+    const invariant = new SingleLeaderPerTerm();
+    network.onStep(invariant.observer);
+    network.startAll();
+    network.runFor(30_000);
+    const members = network.subgridMembers('r0-s0');
+    const superPeer = members.find((name) => network.core(name)!.subgrid.isLeader())!;
+    const voter = network.core(superPeer)!.subgrid.view!.voters.find((peer) => peer.name !== superPeer)!.name;
+    const member = members.find((name) => name !== superPeer && name !== voter)!;
+    return { network, invariant, superPeer, voter, member };
+  }
+
+  test('a member leaves for good; its leave and the registry copies never reach the other voter: it still counts a removal batch as under way (the syncs\' names count as leaves)', () => {
+    for (const seed of seeds) {
+      const { network, invariant, voter, member } = threeNodes(seed, 1);
+      network.loseWhere((from, to, message) => to === voter && ((message.type === 'leave' && from === member) || (message.type === 'sync' && message.registry !== undefined)));
+      network.leave(member, true);
+      network.runFor(1_000);
+      network.loseWhere(null);
+      const ticksSince = network.core(voter)!.subgrid.ticksSinceMemberLeftForGood();
+      expect({ seed, knownWithin1s: ticksSince <= 10 }).toEqual({ seed, knownWithin1s: true });
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
+  test('a voter of 3 leaves for good as the super peer starts a handover: the target, which missed its leave, the registry copy and the view without it, learns it from the outgoing leader\'s syncs (of the older term, which it waits for) and does not keep it', () => {
+    for (const seed of seeds) {
+      const { network, invariant, superPeer } = threeNodes(seed, 2);
+      const term = network.core(superPeer)!.subgrid.term;
+      const voter = network.core(superPeer)!.handover().subgrid!;
+      const member = network.subgridMembers('r0-s0').find((name) => name !== superPeer && name !== voter)!;
+      // Only the outgoing leader's syncs of the older term, once the target stands, may tell it.
+      network.loseWhere((from, to, message) => to === voter && ((message.type === 'leave' && from === member) || (message.type === 'sync' && (message.registry !== undefined || message.term >= network.core(voter)!.subgrid.term))));
+      network.leave(member, true);
+      let ledAt: number | null = null;
+      const until = network.now + 3_000;
+      while (ledAt === null && network.now < until) {
+        network.runFor(5);
+        if (network.core(voter)!.subgrid.isLeader()) ledAt = network.now;
+      }
+      network.loseWhere(null);
+      const successor = network.core(voter)!.subgrid;
+      expect({ seed, leads: successor.isLeader(), newTerm: successor.term > term, keeps: successor.registry.get(member)?.liveness ?? null }).toEqual({ seed, leads: true, newTerm: true, keeps: null });
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+});
+
 /** The daemon's `gridagent leave` once its handover failed, as a process: leave(true) still leading, linger (at most 4 s), exit; `exited` gets what it still waited for. */
 function* leaveWithoutHandover(network: SimNetwork, name: string, exited: (waitingFor: ReturnType<AgentCore['lingersFor']>) => void): Generator<void, void> {
   const core = network.core(name)!;

@@ -55,20 +55,45 @@ describe('wire format', () => {
     expect(decodePacket(forge({ ...summary, nodes: 1.5 }), key)).toMatchObject({ ok: false, reason: 'malformed' });
   });
 
-  test('a sync carries the names that left for good: a full list of the longest names fits a datagram; an older sync without it decodes; bad entries are malformed', () => {
+  test('a sync carries the names that left for good: a full list of 40-character names fits a datagram, of the longest names a TCP frame; an older sync without it decodes; bad entries are malformed', () => {
     const view = { term: 4, version: 9, voters: Array.from({ length: 5 }, (_, index) => ({ name: `ra-0${index}`, addr: `10.0.0.${index}:7946` })) };
-    const sync: Message = { type: 'sync', tier: 'subgrid', group: 'rennes-a', from: 'ra-01', to: 'ra-03', term: 4, view, departed: [{ name: 'ra-07', ago: 12 }] };
+    const departed = [
+      { name: 'ra-07', agoMs: 1_200, incarnation: 1_764_950_000 },
+      { name: 'rennes-b', agoMs: 300, incarnation: 1_764_950_001, holder: 'rb-02' },
+    ];
+    const sync: Message = { type: 'sync', tier: 'subgrid', group: 'rennes-a', from: 'ra-01', to: 'ra-03', term: 4, view, departed };
     const header = { epoch: 1, seq: 1, nonce: 5, echo: 6 };
     expect(decodePacket(encodePacket(sync, header, key), key)).toEqual({ ok: true, header, message: sync });
-    // The most this version sends (MAX_DEPARTED names of the longest length a name may have) still goes as a datagram.
-    const longest = Array.from({ length: MAX_DEPARTED }, (_, index) => ({ name: `${index}`.padStart(253, 'n'), ago: 5_999 }));
-    expect(encodedSize({ ...sync, departed: longest })).toBeLessThan(MAX_DATAGRAM_BYTES);
+    // The most this version sends: MAX_DEPARTED names and the leader's own, within what a decoder takes.
+    expect(MAX_DEPARTED + 1).toBeLessThanOrEqual(MAX_DEPARTED_DECODED);
+    const full = (length: number, slots: boolean) =>
+      Array.from({ length: MAX_DEPARTED + 1 }, (_, index) => ({ name: `${index}`.padStart(length, 'n'), agoMs: 599_900, incarnation: 1_764_950_000, ...(slots ? { holder: `${index}`.padStart(length, 'h') } : {}) }));
+    // A sub-grid's members of 40-character names (a node's FQDN) go as a datagram; the longest a name
+    // may have, slots with their holders, over TCP, as a registry copy does (transport.ts).
+    expect(encodedSize({ ...sync, departed: full(40, false) })).toBeLessThan(MAX_DATAGRAM_BYTES);
+    const longest = { ...sync, departed: full(253, true) };
+    expect(encodedSize(longest)).toBeLessThan(MAX_FRAME_BYTES);
+    expect(decodePacket(encodePacket(longest, header, key), key, MAX_FRAME_BYTES)).toMatchObject({ ok: true, message: longest });
     // Mixed versions in a rolling upgrade: an older agent's sync has no list, and a field this version does not know is ignored.
     const { departed: _departed, ...older } = sync;
     expect(decodePacket(encodePacket(older, header, key), key)).toMatchObject({ ok: true, message: older });
     expect(decodePacket(encodePacket({ ...sync, later: [1, 2] } as unknown as Message, header, key), key)).toMatchObject({ ok: true });
-    const forge = (departed: unknown): Buffer => encodePacket({ ...sync, departed } as unknown as Message, header, key);
-    for (const bad of ['ra-07', [{ name: 'ra-07' }], [{ name: '', ago: 1 }], [{ name: 'ra-07', ago: -1 }], [{ name: 'ra-07', ago: 1.5 }], [{ name: 'x'.repeat(254), ago: 1 }], Array.from({ length: MAX_DEPARTED_DECODED + 1 }, () => ({ name: 'a', ago: 1 }))]) {
+    const forge = (entries: unknown): Buffer => encodePacket({ ...sync, departed: entries } as unknown as Message, header, key);
+    const good = { name: 'ra-07', agoMs: 1, incarnation: 3 };
+    for (const bad of [
+      'ra-07',
+      [{ name: 'ra-07' }],
+      [{ name: 'ra-07', agoMs: 1 }],
+      [{ ...good, name: '' }],
+      [{ ...good, agoMs: -1 }],
+      [{ ...good, agoMs: 1.5 }],
+      [{ ...good, incarnation: -1 }],
+      [{ ...good, incarnation: 0.5 }],
+      [{ ...good, holder: '' }],
+      [{ ...good, holder: 7 }],
+      [{ ...good, name: 'x'.repeat(254) }],
+      Array.from({ length: MAX_DEPARTED_DECODED + 1 }, () => good),
+    ]) {
       expect(decodePacket(forge(bad), key, MAX_FRAME_BYTES)).toMatchObject({ ok: false, reason: 'malformed' });
     }
   });

@@ -95,10 +95,17 @@ export interface RegistryEntryWire {
 
 export type Liveness = 'alive' | 'suspect' | 'dead';
 
-/** A name that left for good, as a leader's sync carries it: `ago`, how many ticks before the sync the sender heard it. */
+/**
+ * A name that left for good, as a leader's sync carries it. `agoMs`: how long before the sync the
+ * sender heard it (milliseconds: nodes may tick at different rates). `incarnation`: that of the node
+ * that left, so that the same name signed in again (a newer incarnation) is not taken for it.
+ * `holder`: the name is a region voter slot (a sub-grid), given up by this node, its last.
+ */
 export interface DepartedWire {
   name: string;
-  ago: number;
+  agoMs: number;
+  incarnation: number;
+  holder?: string;
 }
 
 interface Envelope {

@@ -139,7 +139,19 @@ function isRegistryEntry(value: unknown): boolean {
 }
 
 function isDepartedEntry(value: unknown): boolean {
-  return isRecord(value) && typeof value['name'] === 'string' && value['name'].length > 0 && value['name'].length <= MAX_NAME && Number.isSafeInteger(value['ago']) && (value['ago'] as number) >= 0;
+  return (
+    isRecord(value) &&
+    isName(value['name']) &&
+    Number.isSafeInteger(value['agoMs']) &&
+    (value['agoMs'] as number) >= 0 &&
+    Number.isSafeInteger(value['incarnation']) &&
+    (value['incarnation'] as number) >= 0 &&
+    (value['holder'] === undefined || isName(value['holder']))
+  );
+}
+
+function isName(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME;
 }
 
 function isRegionName(value: unknown): boolean {

@@ -33,6 +33,8 @@ export interface GroupSettings {
   /** Sub-grids discover over multicast; the region tier has no multicast group. */
   useMulticast: boolean;
   incarnation: number;
+  /** Milliseconds per tick (100 unless configured): what a duration on the wire is counted in. */
+  tickMs?: number;
   random: Random;
   /** This node's local health (Lifeguard), shared by both tiers: widens failure timeouts while the node runs late. */
   health: LocalHealth;

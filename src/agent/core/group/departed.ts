@@ -1,8 +1,14 @@
+import type { Registry } from '../registry.js';
 import type { Timers } from '../timers.js';
-import type { DepartedWire } from '../types.js';
+import type { DepartedWire, RegistryEntryWire } from '../types.js';
 
-/** At most this many names are remembered (the oldest go first): a sync carries them all, in one datagram. */
-export const MAX_DEPARTED = 32;
+/**
+ * At most this many names are remembered, and so carried (the decoder takes up to 256). Was 32:
+ * a removal batch of more nodes lost the first of its names while they were still leaving. 128
+ * names of 40 characters still fit a datagram; longer ones go over TCP (over 16 KB, as a registry
+ * copy does). Beyond it the oldest go first, so names no longer carried before any still carried.
+ */
+export const MAX_DEPARTED = 128;
 /**
  * A leader's syncs carry a name for 6 registry refreshes (60 s on a sub-grid): by then every voter
  * was sent 6 registry copies without it, and a member that fell silent is suspected, dead and
@@ -12,24 +18,43 @@ export const MAX_DEPARTED = 32;
 const CARRY_REFRESHES = 6;
 const KEEP_REFRESHES = 60;
 
+/** One departure: a member, or a region voter slot (a sub-grid) given up by its last node. */
+interface Departure {
+  /** The tick this node counts the departure from. */
+  at: number;
+  /** The node that left (a slot: the holder that gave it up), and its incarnation then. */
+  readonly by: string;
+  incarnation: number;
+  /**
+   * A slot only: the other nodes this registry listed as its holders when this node learned of
+   * it (stale entries of former super peers), with their incarnations. Any other holder, or a
+   * newer incarnation of one of these, is a sub-grid signed in again under that name.
+   */
+  holders?: ReadonlyMap<string, number>;
+}
+
 /**
  * The members (and region voter slots) that left for good (`gridagent leave`), as this node heard
  * them: from their own `leave`, or from its leader's syncs. Such a name is never kept or made a
  * voter, is dropped from a new leader's registry, and is not taken back from a deposed leader's.
  *
- * A leader's syncs carry the names it heard within the last `carryFor` ticks, each with its age: a
- * voter that missed every `leave` of a node, and the registry copy without it, still learns it
- * left before it may be elected (before, it took that node back as a voter from its stale copy,
- * and the joint view waited for an answer that never came). Bounded: a name is forgotten
- * `keepFor` ticks after it was first heard (its age travels with it, so passing it on does not
- * make it younger), when its node signs in again, or when more than MAX_DEPARTED are known.
+ * A leader's syncs carry the names it heard within the last `carryFor` ticks, each with its age in
+ * milliseconds (nodes may tick at different rates) and the incarnation that left: a voter that
+ * missed every `leave` of a node, and the registry copy without it, still learns it left before
+ * it may be elected (before, it took that node back as a voter from its stale copy, and the joint
+ * view waited for an answer that never came). Bounded: a name is forgotten `keepFor` ticks after
+ * it was first heard (its age travels with it, so passing it on does not make it younger), when
+ * more than MAX_DEPARTED are known, and as soon as the registry (the leader's own, or a copy of
+ * it) lists a newer incarnation of the node that left, or a slot held by another node: it signed
+ * in again (an aborted decommission, a node re-added, a rename swap, a sub-grid re-created). Before,
+ * only the leader that heard its join forgot the name; a voter elected within 10 min dropped that
+ * live node from its registry and its voters, and a re-created sub-grid had no region voter slot.
  */
 export class DepartedNames {
-  /** Name -> the tick this node counts its departure from. */
-  private readonly heardAt = new Map<string, number>();
+  private readonly departures = new Map<string, Departure>();
 
-  static forTimers(clock: () => number, timers: Timers): DepartedNames {
-    return new DepartedNames(clock, KEEP_REFRESHES * timers.registryRefreshInterval, CARRY_REFRESHES * timers.registryRefreshInterval);
+  static forTimers(clock: () => number, timers: Timers, registry: Registry, tickMs: number): DepartedNames {
+    return new DepartedNames(clock, KEEP_REFRESHES * timers.registryRefreshInterval, CARRY_REFRESHES * timers.registryRefreshInterval, registry, tickMs);
   }
 
   constructor(
@@ -38,48 +63,109 @@ export class DepartedNames {
     private readonly keepFor: number,
     /** How long the leader's syncs carry a name, in ticks (at most keepFor). */
     private readonly carryFor: number,
+    /** The registry (or copy) that tells a node signed in again from the one that left. */
+    private readonly registry: Registry,
+    /** Milliseconds per tick, for the ages on the wire. */
+    private readonly tickMs: number,
   ) {}
 
-  /** A name heard leaving `ago` ticks before now (0: its own leave, just now). An older record is kept. */
-  add(name: string, ago = 0): void {
-    const now = this.clock();
-    const at = now - Math.max(0, Math.floor(ago));
-    if (now - at >= this.keepFor) return;
-    const known = this.heardAt.get(name);
-    if (known !== undefined && known <= at) return;
-    this.heardAt.set(name, at);
-    this.forgetExpired();
-    if (this.heardAt.size > MAX_DEPARTED) this.heardAt.delete(this.oldest()!);
+  /** A member that left for good (its own leave: `ago` 0), with the incarnation that left. An older record is kept. */
+  addMember(name: string, incarnation: number, ago = 0): void {
+    this.add(name, { by: name, incarnation }, ago);
   }
 
-  /** Forgotten: a node of that name signed in again. */
-  delete(name: string): void {
-    this.heardAt.delete(name);
+  /** A region voter slot that `holder` (of `incarnation`) gave up as the last node of its sub-grid. */
+  addSlot(slot: string, holder: string, incarnation: number, ago = 0): void {
+    const holders = new Map<string, number>();
+    for (const entry of this.registry.list()) if (entry.summary?.subgrid === slot && entry.name !== holder) holders.set(entry.name, entry.incarnation);
+    this.add(slot, { by: holder, incarnation, holders }, ago);
+  }
+
+  /** What a leader's sync says left for good (ages in milliseconds). */
+  addFromWire(departed: DepartedWire): void {
+    const ago = Math.floor(departed.agoMs / this.tickMs);
+    if (departed.holder !== undefined) this.addSlot(departed.name, departed.holder, departed.incarnation, ago);
+    else this.addMember(departed.name, departed.incarnation, ago);
   }
 
   has(name: string): boolean {
-    const at = this.heardAt.get(name);
-    return at !== undefined && this.clock() - at < this.keepFor;
+    const departure = this.departures.get(name);
+    return departure !== undefined && this.clock() - departure.at < this.keepFor;
   }
 
   /** Every name still remembered. */
   names(): string[] {
-    return [...this.heardAt.keys()].filter((name) => this.has(name));
+    return [...this.departures.keys()].filter((name) => this.has(name));
+  }
+
+  /** The tick the departure of `name` counts from, if remembered. */
+  heardAt(name: string): number | undefined {
+    return this.has(name) ? this.departures.get(name)!.at : undefined;
   }
 
   /** What a leader's sync carries: the names heard within `carryFor`, with their ages. */
   toCarry(): DepartedWire[] {
     const now = this.clock();
-    return [...this.heardAt].filter(([, at]) => now - at < this.carryFor).map(([name, at]) => ({ name, ago: now - at }));
+    return [...this.departures]
+      .filter(([, departure]) => now - departure.at < this.carryFor)
+      .map(([name, departure]) => ({
+        name,
+        agoMs: (now - departure.at) * this.tickMs,
+        incarnation: departure.incarnation,
+        ...(departure.holders !== undefined ? { holder: departure.by } : {}),
+      }));
+  }
+
+  /** Whether `entry` (a registry entry) is a node that signed in after the departure of `name` (its own, or its slot's). */
+  signedInSince(name: string, entry: RegistryEntryWire): boolean {
+    const departure = this.departures.get(name);
+    if (departure === undefined) return false;
+    if (entry.name === departure.by) return entry.incarnation > departure.incarnation;
+    if (departure.holders === undefined || entry.summary?.subgrid !== name) return false;
+    const known = departure.holders.get(entry.name);
+    return known === undefined || entry.incarnation > known;
+  }
+
+  /**
+   * Forgets every name the registry shows signed in again: a newer incarnation of the node that
+   * left, or, for a slot, a holder this node did not know when it learned of it. Called whenever
+   * the registry takes entries a departure may not have seen: a join, a registry copy, an election.
+   */
+  forgetSignedIn(): void {
+    if (this.departures.size === 0) return;
+    for (const entry of this.registry.list()) {
+      if (this.signedInSince(entry.name, entry)) this.departures.delete(entry.name);
+      const slot = entry.summary?.subgrid;
+      if (slot !== undefined && slot !== entry.name && this.signedInSince(slot, entry)) this.departures.delete(slot);
+    }
+  }
+
+  private add(name: string, departure: Omit<Departure, 'at'>, ago: number): void {
+    const now = this.clock();
+    const at = now - Math.max(0, Math.floor(ago));
+    if (now - at >= this.keepFor) return;
+    const known = this.departures.get(name);
+    if (known !== undefined) {
+      // A repeat, or a record passed on: the oldest age stands, and the newest incarnation that left.
+      known.at = Math.min(known.at, at);
+      if (known.by === departure.by) known.incarnation = Math.max(known.incarnation, departure.incarnation);
+      return;
+    }
+    this.departures.set(name, { ...departure, at });
+    this.forgetExpired();
+    // A stale leave (its node already signed in again) is forgotten at once.
+    this.forgetSignedIn();
+    while (this.departures.size > MAX_DEPARTED) this.departures.delete(this.oldest()!);
   }
 
   private forgetExpired(): void {
-    for (const name of [...this.heardAt.keys()]) if (!this.has(name)) this.heardAt.delete(name);
+    for (const name of [...this.departures.keys()]) if (!this.has(name)) this.departures.delete(name);
   }
 
+  /** The first to go beyond the cap: names no longer carried are older than any still carried. */
   private oldest(): string | undefined {
-    let oldest: [string, number] | undefined;
-    for (const entry of this.heardAt) if (oldest === undefined || entry[1] < oldest[1]) oldest = entry;
+    let oldest: [string, Departure] | undefined;
+    for (const entry of this.departures) if (oldest === undefined || entry[1].at < oldest[1].at) oldest = entry;
     return oldest?.[0];
   }
 }

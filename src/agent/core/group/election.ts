@@ -1,5 +1,5 @@
 import { randomInt } from '../prng.js';
-import type { Message } from '../types.js';
+import type { DepartedWire, Message } from '../types.js';
 import { allVoters, voterKey } from '../view.js';
 import { BootstrapBallot, Tally, ViewQuorumBallot, type Ballot, type BallotElection } from './ballot.js';
 import type { GroupContext } from './context.js';
@@ -21,6 +21,8 @@ export interface ElectionRoles {
   noteTransferFrom(leader: string): void;
   /** Leader: the target of its transfer under way that asks this leader's vote last, or null. */
   leaderLastTarget(): string | null;
+  /** Leader: the names that left for good lately, as its syncs carry them (group/departed.ts). */
+  departedToCarry(): DepartedWire[];
 }
 
 /** A vote (given, or this node's own) that waits until the vote store holds it. */
@@ -441,7 +443,10 @@ export class Election implements BallotElection {
     if (this.viewBallot.upToDate(message)) return false;
     // A target this view no longer counts as a voter would lead outside its own view: refused, as before.
     if (!allVoters(view).some((voter) => voter.name === message.from)) return false;
-    ctx.sendTo(message.from, { type: 'sync', view });
+    // With the names that left for good, as any sync: the target is about to lead, and the view it
+    // lacks may be the one that drops a voter whose leaves it missed.
+    const departed = this.roles.departedToCarry();
+    ctx.sendTo(message.from, { type: 'sync', view, ...(departed.length > 0 ? { departed } : {}) });
     return true;
   }
 

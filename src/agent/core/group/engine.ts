@@ -49,7 +49,7 @@ export class GroupEngine {
     const roles = this.rolesForConcepts();
     this.discovery = new Discovery(this.ctx);
     this.replication = new Replication(this.ctx, roles);
-    this.membership = new Membership(this.ctx, this.replication, roles, DepartedNames.forTimers(() => this.ctx.now, settings.timers));
+    this.membership = new Membership(this.ctx, this.replication, roles, DepartedNames.forTimers(() => this.ctx.now, settings.timers, this.ctx.registry, settings.tickMs ?? 100));
     this.election = new Election(this.ctx, this.discovery, this.membership, roles);
     this.transfer = new Transfer(this.ctx, this.replication, this.election);
     this.slot = new SubgridRegionSlot(this.ctx, this.replication);
@@ -90,19 +90,28 @@ export class GroupEngine {
   /** What this leader's syncs say left for good: what it heard, and itself once it leaves (its leave to a voter may be lost). */
   private departedToCarry(): DepartedWire[] {
     const carried = this.membership.departed.toCarry();
-    return this.membership.leftForGood ? [{ name: this.ctx.self, ago: 0 }, ...carried.slice(0, MAX_DEPARTED - 1)] : carried;
+    return this.membership.leftForGood ? [{ name: this.ctx.self, agoMs: 0, incarnation: this.ctx.settings.incarnation }, ...carried] : carried;
   }
 
   /**
    * Names the leader's sync says left for good: remembered as if their leaves had arrived here
    * (their age kept), and out of the registry copy, as a leave takes them out (the leaver registers
-   * itself while it leads).
+   * itself while it leads), unless the copy shows the node signed in again since. A leave heard
+   * this way counts for a removal batch under way too (AgentCore.subgridMayBeLeaving), from when
+   * it was heard.
    */
   private learnDeparted(departed: DepartedWire[]): void {
-    for (const { name, ago } of departed.slice(0, MAX_DEPARTED)) {
-      if (name === this.ctx.self) continue;
-      this.membership.departed.add(name, ago);
-      if (this.membership.departed.has(name)) this.ctx.registry.remove(name);
+    const ctx = this.ctx;
+    const names = this.membership.departed;
+    names.forgetSignedIn();
+    for (const entry of departed.slice(0, MAX_DEPARTED)) {
+      if (entry.name === ctx.self) continue;
+      names.addFromWire(entry);
+      const heardAt = names.heardAt(entry.name);
+      if (heardAt === undefined) continue;
+      const held = ctx.registry.get(entry.name);
+      if (held !== undefined && !names.signedInSince(entry.name, held)) ctx.registry.remove(entry.name);
+      this.membership.lastLeftForGoodAt = Math.max(this.membership.lastLeftForGoodAt, heardAt);
     }
   }
 
@@ -477,6 +486,8 @@ export class GroupEngine {
     this.formerRegistry = null;
     // Members that said they left for good stay out, whatever a later registry copy said (the leaver
     // registers itself while it leads, and lingers on): not kept as alive until dead and removed.
+    // A name whose node signed in again since is forgotten first: the copy lists it, alive.
+    this.membership.departed.forgetSignedIn();
     for (const name of this.membership.departed.names()) ctx.registry.remove(name);
     ctx.registry.restartClocks(ctx.now);
     this.membership.registerSelf();

@@ -43,7 +43,7 @@ export class Membership {
     private readonly ctx: GroupContext,
     private readonly replication: Replication,
     private readonly roles: MembershipRoles,
-    /** Members (and region voter slots) that left for good: never kept as voters (cleared if they sign in again). */
+    /** Members (and region voter slots) that left for good: never kept as voters (forgotten once they sign in again). */
     readonly departed: DepartedNames,
   ) {}
 
@@ -178,9 +178,9 @@ export class Membership {
       ctx.redirectTo(message.from);
       return;
     }
-    this.departed.delete(message.from);
-    if (message.summary !== undefined) this.departed.delete(message.summary.subgrid);
     const event = ctx.registry.join({ ...message, name: message.from, addr: ctx.provenAddress(message.from) }, ctx.now);
+    // Signed in again (a newer incarnation of a node that left, or a sub-grid re-created): no longer departed.
+    this.departed.forgetSignedIn();
     ctx.event(event);
     this.replication.registryDirty = true;
     ctx.sendTo(message.from, { type: 'welcome' });
@@ -214,8 +214,8 @@ export class Membership {
     if (message.forGood) {
       // Decommissioned, not restarting. A voter remembers it too (and drops it from its registry
       // copy), so that a successor leader elected before the next sync does not keep it.
-      this.departed.add(message.from);
-      if (message.slotEnds !== undefined) this.departed.add(message.slotEnds);
+      if (message.slotEnds !== undefined) this.departed.addSlot(message.slotEnds, message.from, message.incarnation);
+      this.departed.addMember(message.from, message.incarnation);
       this.lastLeftForGoodAt = ctx.now;
       if (ctx.role !== 'leader') ctx.registry.leave(message.from, message.incarnation);
     }
@@ -233,8 +233,10 @@ export class Membership {
   onMerge(message: Extract<Message, { type: 'merge' }>): void {
     const ctx = this.ctx;
     if (ctx.role !== 'leader') return;
-    // A member that left for good is not taken back from what a deposed leader knew.
-    const entries = message.registry.filter((entry) => !this.departed.has(entry.name));
+    // A member that left for good, or a holder of a slot given up, is not taken back from what a
+    // deposed leader knew: a node that signed in again since signs in here too (its heartbeat is
+    // answered "not known").
+    const entries = message.registry.filter((entry) => !this.departed.has(entry.name) && !(entry.summary !== undefined && this.departed.has(entry.summary.subgrid)));
     const merged = ctx.registry.mergeFrom(entries, ctx.now);
     if (merged === 0) return;
     this.replication.registryDirty = true;

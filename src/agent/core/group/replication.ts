@@ -32,7 +32,7 @@ export interface ReplicationRoles {
   learnedOutgoingView(): void;
   /** Leader: the names that left for good lately, its own too once it leaves (group/departed.ts). */
   departedToCarry(): DepartedWire[];
-  /** Follower: the names its leader's sync says left for good. */
+  /** Follower: the names its leader's sync says left for good; and those its registry copy shows signed in again are forgotten. */
   learnDeparted(departed: DepartedWire[]): void;
 }
 
@@ -195,7 +195,12 @@ export class Replication {
     if (message.term < ctx.state.term) {
       // A transfer target still learns its outgoing leader's views: that leader serves until it
       // gives its vote, and gives it only to a target that holds its latest view (election.ts).
-      if (this.roles.awaitsLastVoteOf(message.from) && this.learnView(message.view)) this.roles.learnedOutgoingView();
+      // And the names it says left for good, as from any sync of its leader: the target is about to
+      // lead, and a leave it missed would otherwise be taken back from its copy.
+      if (this.roles.awaitsLastVoteOf(message.from)) {
+        if (this.learnView(message.view)) this.roles.learnedOutgoingView();
+        if (message.departed) this.roles.learnDeparted(message.departed);
+      }
       // A deposed leader learns the newer term from the answer and steps down; an outgoing one notes the term (transfer.ts).
       this.sendSyncAck(message.from);
       return;
@@ -210,7 +215,8 @@ export class Replication {
       ctx.persist();
     }
     if (message.registry) ctx.registry.replaceFrom(message.registry, ctx.now);
-    if (message.departed) this.roles.learnDeparted(message.departed);
+    // Also without a list: a new copy may show a departed name signed in again.
+    if (message.registry || message.departed) this.roles.learnDeparted(message.departed ?? []);
     this.sendSyncAck(message.from);
   }
 
