@@ -268,4 +268,59 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     }
     expect(gridops(['plan', off, '--detailed-exitcode']).status).toBe(0);
   });
+
+  it('the whole hypervisor playbook through sudo as a non-root login (become): the sandbox made anew on node-02, every change by root through sudo, the password in no output, log or state; a wrong password changes nothing', async () => {
+    // node-02 gets sudo (through the lab's apt proxy) and a login `ops` holding the lab's key, for whom sudo asks a password.
+    const password = `pw 'ops' $(x) ${Date.now()}`;
+    const setup = await lab.ssh('node-02', [
+      'set -e',
+      'apt-get update -q >/dev/null',
+      'DEBIAN_FRONTEND=noninteractive apt-get install -y -q sudo >/dev/null',
+      'id ops >/dev/null 2>&1 || useradd -m -s /bin/bash ops',
+      'install -d -m 700 -o ops -g ops /home/ops/.ssh',
+      'install -m 600 -o ops -g ops /root/.ssh/authorized_keys /home/ops/.ssh/authorized_keys',
+      'echo "ops ALL=(ALL:ALL) ALL" > /etc/sudoers.d/ops && chmod 440 /etc/sudoers.d/ops',
+    ].join('\n'), { timeoutMs: 300_000 });
+    // The whole result, so a failure shows apt's stderr (a clean install still warns there: debconf without apt-utils).
+    expect(setup).toMatchObject({ exitCode: 0 });
+    expect((await lab.ssh('node-02', 'chpasswd', { input: `ops:${password}\n` })).exitCode).toBe(0);
+    expect(await run('node-02', 'id -u ops')).not.toBe('0');
+    const sudoLines = async () => Number(await run('node-02', "journalctl -q -t sudo --no-pager | grep -c 'ops : .*USER=root' || true"));
+    const before = await sudoLines();
+    // The hypervisor back on (the lab's topology), node-02 logging in as ops: become is its default.
+    const asOps = variant('become', (t) => t.replace(/(- \{ name: node-02, address: [^ }]+) \}/, '$1, ssh: { user: ops } }'));
+    expect(readFileSync(asOps, 'utf8')).toMatch(/name: node-02, address: [^ }]+, ssh: \{ user: ops \} \}/);
+    const limit = ['--limit', 'node-02'];
+    const env = { GRIDOPS_BECOME_PASSWORD: password };
+    const log = join(lab.dir, 'become-apply.jsonl');
+    const apply = gridops(['apply', asOps, '--yes', ...hv, ...limit, '--log-file', log], { timeoutMs: 600_000, env });
+    expect(apply.stderr).not.toMatch(/error/i);
+    expect(apply.status).toBe(0);
+    expect(await virsh('node-02', 'domstate gridops-sandbox')).toBe('running');
+    expect(await virsh('node-02', 'schedinfo gridops-sandbox --live')).toMatch(/cpu_shares\s*:\s*512/);
+    expect(await virsh('node-02', 'net-info grid-net')).toMatch(/Active:\s+yes/);
+    // The image was staged through sudo: root's staging directory, and the login's own temp copy gone.
+    expect(await run('node-02', "stat -c '%U %a' /var/lib/gridops/staging")).toBe('root 700');
+    expect(await run('node-02', 'ls -A /tmp | grep -c "^.gridops-upload-" || true')).toBe('0');
+    expect(await run('node-02', "stat -c '%U' /var/lib/gridops/images")).toBe('root');
+    // The changes went through sudo as ops (sudo logs each command it runs for ops as root: the
+    // batch runs its steps in one root shell, so a handful of lines: the read, the image's staging, the batch).
+    expect((await sudoLines()) - before).toBeGreaterThanOrEqual(2);
+    // The password is in no output, log or state.
+    const state = readFileSync(join(lab.dir, '.gridops', 'lab.state.json'), 'utf8');
+    for (const [what, text] of [['stdout', apply.stdout], ['stderr', apply.stderr], ['log', readFileSync(log, 'utf8')], ['state', state]] as const) {
+      expect({ what, leaks: text.includes(password) || text.includes(`ops:${password}`) }).toEqual({ what, leaks: false });
+    }
+    // Read through sudo too: nothing left to change.
+    expect(gridops(['plan', asOps, '--detailed-exitcode', ...hv, ...limit], { env }).status).toBe(0);
+    // A wrong password: the run fails saying so, and the VM keeps its shares and its QEMU process.
+    const pid = await qemuPid('node-02');
+    const shares = variant('become-shares', (t) => t.replace(/(- \{ name: node-02, address: [^ }]+) \}/, '$1, ssh: { user: ops } }').replace('cpuShares: 512', 'cpuShares: 256'));
+    const wrong = gridops(['apply', shares, '--yes', ...hv, ...limit], { timeoutMs: 300_000, env: { GRIDOPS_BECOME_PASSWORD: 'not the password' } });
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stdout + wrong.stderr).toMatch(/node-02.*(sudo|password)/is);
+    expect(wrong.stdout + wrong.stderr).not.toContain('not the password');
+    expect(await virsh('node-02', 'schedinfo gridops-sandbox --live')).toMatch(/cpu_shares\s*:\s*512/);
+    expect(await qemuPid('node-02')).toBe(pid);
+  });
 });
