@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gridops } from './support/cli.js';
@@ -23,6 +24,14 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     const file = join(lab.dir, `topology-${name}.yaml`);
     writeFileSync(file, edit(readFileSync(lab.topology, 'utf8')));
     return file;
+  };
+  /** Until the VM's serial console offers busybox's shell (its log starts afresh at each start). */
+  const waitForShell = async (node: string) => {
+    for (let i = 0; i < 180; i++) {
+      if (/built-in shell/.test(await serialLog(node))) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new Error(`${node}: the sandbox's shell did not come up within 180 s`);
   };
   const hv = ['--playbook', 'hypervisor'];
   const planJson = (file: string) => {
@@ -81,21 +90,163 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
   });
 
   /**
+   * What gridops made on a node, as a list of what is still there: the sandbox VM and its QEMU
+   * process, the grid network, its bridge, the tap and the ifb, the pool, libvirt's own records of
+   * them, the egress limit's nft table and htb qdisc, grid.slice's unit and cgroup, the agent and
+   * every file and unit file gridops wrote. Empty: nothing of it is left.
+   */
+  const footprint = async (node: string) => {
+    const network = 'grid-net';
+    const checks: Array<[string, string]> = [
+      ['domain', 'virsh -q dominfo gridops-sandbox'],
+      ['qemu process', "pgrep -f '[g]uest=gridops-sandbox'"],
+      ['network', `virsh -q net-info ${network}`],
+      ['bridge', `ip link show dev gs-${network}`],
+      ['dnsmasq of the network', `pgrep -f '[d]nsmasq/${network}[.]conf'`],
+      ['tap gs-sandbox', 'ip link show dev gs-sandbox'],
+      ['ifb gs-sandbox-ifb', 'ip link show dev gs-sandbox-ifb'],
+      ['pool', 'virsh -q pool-info gridops'],
+      ['nft table', 'nft list table inet gridops_egress'],
+      ['htb qdisc', "tc qdisc show | grep -q '^qdisc htb 1e9d: '"],
+      // A slice loads without a file (systemctl show says "loaded" of any name): its file, and whether it is active.
+      ['grid.slice unit', '[ -n "$(systemctl show -p FragmentPath --value grid.slice)" ]'],
+      ['grid.slice active', 'systemctl is-active --quiet grid.slice'],
+      ['grid.slice CPU quota', '[ "$(systemctl show -p CPUQuotaPerSecUSec --value grid.slice)" != infinity ]'],
+      ['grid.slice memory limit', '[ "$(systemctl show -p MemoryMax --value grid.slice)" != infinity ]'],
+      // In the kernel (cgroup v2, or the v1 controllers of a hybrid host such as the lab's containers).
+      ['grid.slice cgroup', 'ls -d /sys/fs/cgroup/grid.slice /sys/fs/cgroup/*/grid.slice 2>/dev/null | grep -q .'],
+      ['grid.slice cgroup CPU limit', 'q=$(cat /sys/fs/cgroup/cpu/grid.slice/cpu.cfs_quota_us || cut -d" " -f1 /sys/fs/cgroup/grid.slice/cpu.max) && [ "$q" -gt 0 ]'],
+      ['grid.slice cgroup memory limit', 'm=$(cat /sys/fs/cgroup/memory/grid.slice/memory.limit_in_bytes || cat /sys/fs/cgroup/grid.slice/memory.max) && [ "$m" -lt 4611686018427387904 ]'],
+      ['grid work', 'systemctl is-active --quiet gridops-e2e-work'],
+      ['agent active', 'systemctl is-active --quiet gridagent'],
+      ['agent process', "pgrep -f '[g]ridagent[.]mjs'"],
+    ];
+    const paths = [
+      '/etc/gridops', '/etc/gridagent', '/opt/gridops', '/var/lib/gridagent', '/var/lib/gridops', '/usr/local/bin/gridagent',
+      '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/etc/sysctl.d/90-gridops-*.conf', '/etc/modules-load.d/gridops-*.conf', '/etc/modprobe.d/zz-gridops-*.conf',
+      // libvirt's own records of the domain, network and pool (definitions, autostart links, run and dnsmasq files)
+      '/etc/libvirt/qemu/gridops-sandbox.xml', '/etc/libvirt/qemu/autostart/gridops-sandbox.xml', `/etc/libvirt/qemu/networks/${network}.xml`, `/etc/libvirt/qemu/networks/autostart/${network}.xml`,
+      '/etc/libvirt/storage/gridops.xml', '/etc/libvirt/storage/autostart/gridops.xml', '/run/libvirt/qemu/gridops-sandbox.*', `/run/libvirt/network/${network}.xml`, `/var/lib/libvirt/dnsmasq/${network}.*`, `/var/lib/libvirt/dnsmasq/gs-${network}.*`,
+    ];
+    const script = [
+      ...checks.map(([name, check]) => `if ${check} >/dev/null 2>&1; then echo '${name}'; fi`),
+      `ls -d ${paths.join(' ')} 2>/dev/null`,
+      // Unit files and their enablement links.
+      "find /etc/systemd/system \\( -name gridagent.service -o -name grid.slice -o -name gridops-egress.service \\) 2>/dev/null",
+      'true',
+    ].join('\n');
+    const r = await lab.ssh(node, `export LIBVIRT_DEFAULT_URI=qemu:///system\n${script}`, { timeoutMs: 30_000 });
+    expect(r.exitCode).toBe(0);
+    return r.stdout.trim().split('\n').filter(Boolean).sort();
+  };
+  const stateHosts = () => Object.keys((JSON.parse(readFileSync(join(lab.dir, '.gridops', 'lab.state.json'), 'utf8')) as { hosts: Record<string, unknown> }).hosts).sort();
+  const agentPid = (node: string) => run(node, 'systemctl show -p MainPID --value gridagent');
+  /** Grid work in grid.slice (its cgroup exists while it runs), as a user of the grid starts it. */
+  const startWork = (node: string) => run(node, 'systemd-run -q --collect --slice=grid.slice --unit=gridops-e2e-work sleep 3600');
+
+  // Above the sum of its commands' bounds: 2 applies and the restore (600 s each), 3 resets (180 s), 3 plans (120 s), the
+  // super peer's wait (20 s), about 25 ssh calls (60 s at most each), the new VM's shell (180 polls) and lease (120 polls).
+  it('reset --limit node-01 on a node whose sandbox VM ran (the whole workflow, with egressMbit and gridMemoryMiB): the VM, its disks, network, bridge, pool, egress limit, grid.slice, agent, files and the state\'s record go, node-02 is untouched; unreachable, it changes nothing; apply brings it back with no change left', async () => {
+    const full = variant('reset', (t) => t.replace('\ndefaults:\n', '\ndefaults:\n  qos: { egressMbit: 20, gridMemoryMiB: 256 }\n'));
+    expect(readFileSync(full, 'utf8')).toMatch(/qos: \{ egressMbit: 20, gridMemoryMiB: 256 \}/);
+    const blockSsh = `table inet gridops_e2e_reset {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport 22 reject with tcp reset\n  }\n}\n`;
+    const firewall = (args: string[], input?: string) => spawnSync('nsenter', [`--net=/run/netns/${lab.netnsOf('node-01')}`, 'nft', ...args], { input, encoding: 'utf8', timeout: 10_000 });
+    let restored = false;
+    try {
+      // The grid's whole workflow, so that the node holds everything a reset removes (egressMbit: the nft table and the qdiscs).
+      const applied = gridops(['apply', full, '--yes'], { timeoutMs: 600_000 });
+      expect(applied.stderr).not.toMatch(/error/i);
+      expect(applied.status).toBe(0);
+      await Promise.all(['node-01', 'node-02'].map(startWork));
+      const before = await footprint('node-01');
+      // eslint-disable-next-line no-console
+      console.log(`reset: what gridops made on node-01 (and the grid work in grid.slice):\n${before.join('\n')}`);
+      // The premise: all of it is there, so the emptiness below means it went.
+      for (const made of ['domain', 'qemu process', 'network', 'bridge', 'tap gs-sandbox', 'ifb gs-sandbox-ifb', 'dnsmasq of the network', 'pool', 'nft table', 'htb qdisc', 'grid.slice unit', 'grid.slice active', 'grid.slice CPU quota', 'grid.slice memory limit', 'grid.slice cgroup', 'grid.slice cgroup CPU limit', 'grid.slice cgroup memory limit', 'grid work', 'agent active', 'agent process', '/etc/gridagent', '/var/lib/gridops', '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/etc/systemd/system/gridagent.service']) expect(before).toContain(made);
+      expect(await run('node-01', 'ls /var/lib/gridops/images /var/lib/gridops/staging | grep -c .')).not.toBe('0');
+      const other = { qemu: await qemuPid('node-02'), agent: await agentPid('node-02'), footprint: await footprint('node-02') };
+      expect(other.footprint).toEqual(before);
+      const pid01 = await qemuPid('node-01');
+      expect(stateHosts()).toEqual(['node-01', 'node-02']);
+
+      // Unreachable (its sshd refuses): the reset fails, naming it, and changes nothing there or in the state.
+      expect(firewall(['-f', '-'], blockSsh).status).toBe(0);
+      try {
+        const unreachable = gridops(['reset', full, '--yes', '--limit', 'node-01'], { timeoutMs: 180_000 });
+        expect(unreachable.status).toBe(1);
+        expect(unreachable.stderr).toMatch(/node-01: unreachable: cannot connect to .*ECONNREFUSED/);
+        expect(unreachable.stderr).toMatch(/error: 1 host unreachable/);
+        expect(unreachable.stderr).toMatch(/run reset again/);
+      } finally {
+        firewall(['delete', 'table', 'inet', 'gridops_e2e_reset']);
+      }
+      expect(await qemuPid('node-01')).toBe(pid01);
+      expect(await footprint('node-01')).toEqual(before);
+      expect(stateHosts()).toEqual(['node-01', 'node-02']);
+
+      const t0 = Date.now();
+      const reset = gridops(['reset', full, '--yes', '--limit', 'node-01'], { timeoutMs: 180_000 });
+      // eslint-disable-next-line no-console
+      console.log(`reset of node-01 (sandbox VM, network, pool, egress limit, agent) took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      expect(reset.stderr).not.toMatch(/error/i);
+      expect(reset.status).toBe(0);
+      expect(await footprint('node-01')).toEqual([]);
+      expect(stateHosts()).toEqual(['node-02']);
+      // node-02 is untouched: the same QEMU process and agent, all of its footprint; its agent is the super peer, without node-01 among its voters.
+      expect(await qemuPid('node-02')).toBe(other.qemu);
+      expect(await agentPid('node-02')).toBe(other.agent);
+      expect(await footprint('node-02')).toEqual(other.footprint);
+      expect(await virsh('node-02', 'domstate gridops-sandbox')).toBe('running');
+      let view = { superPeer: '' as string | null };
+      for (const deadline = Date.now() + 20_000; view.superPeer !== 'node-02' && Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+        view = JSON.parse((await run('node-02', 'gridagent status --json')) || '{}') as { superPeer: string | null };
+      }
+      expect(view.superPeer).toBe('node-02');
+      const voters = JSON.parse(await run('node-02', 'cat /var/lib/gridagent/state.json')) as { state: { subgrid: { view: { voters: Array<{ name: string }> } } } };
+      expect(voters.state.subgrid.view.voters.map((v) => v.name)).toEqual(['node-02']);
+      // A second reset has nothing to do.
+      const again = gridops(['reset', full, '--yes', '--limit', 'node-01'], { timeoutMs: 180_000 });
+      expect(again.status).toBe(0);
+      expect(again.stdout).toContain('No changes.');
+
+      // Apply brings node-01 back as a new node: everything made again (node-02 has no change), the VM boots, and no change is left.
+      expect(gridops(['plan', full, '--detailed-exitcode'], { timeoutMs: 120_000 }).status).toBe(2);
+      const back = gridops(['apply', full, '--yes'], { timeoutMs: 600_000 });
+      expect(back.stderr).not.toMatch(/error/i);
+      expect(back.status).toBe(0);
+      expect(back.stdout).toMatch(/Overlay: converged/);
+      await startWork('node-01');
+      expect(await footprint('node-01')).toEqual(before);
+      expect(await qemuPid('node-02')).toBe(other.qemu);
+      expect(await agentPid('node-02')).toBe(other.agent);
+      expect(stateHosts()).toEqual(['node-01', 'node-02']);
+      expect(gridops(['plan', full, '--detailed-exitcode'], { timeoutMs: 120_000 }).status).toBe(0);
+    } finally {
+      await Promise.all(['node-01', 'node-02'].map((n) => lab.ssh(n, 'systemctl stop gridops-e2e-work 2>/dev/null; true', { timeoutMs: 30_000 })));
+      // The later cases start from the lab's topology (no egress limit) with both VMs running: put it back, also after a failure midway.
+      const restore = gridops(['apply', lab.topology, '--yes'], { timeoutMs: 600_000 });
+      restored = restore.status === 0;
+      if (!restored) console.error(`restoring the lab's topology failed:\n${restore.stdout}\n${restore.stderr}`); // eslint-disable-line no-console
+    }
+    expect(restored).toBe(true);
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode'], { timeoutMs: 120_000 }).status).toBe(0);
+    // node-01's new VM has booted as far as the next case needs (its shell, typed on, and its lease), as after the first apply.
+    await waitForShell('node-01');
+    let leases = '';
+    for (let i = 0; i < 120 && !/172\.31\.254\.\d+/.test(leases); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      leases = await virsh('node-01', 'net-dhcp-leases grid-net');
+    }
+    expect(leases).toMatch(/ipv4\s+172\.31\.254\.\d+/);
+  }, 4_800_000);
+
+  /**
    * Mbit/s that the sandbox VM on node-01 sends to its host, measured where it arrives: a TCP
    * flow from busybox `nc` inside the VM (typed on its serial console, the pty libvirt gives it)
    * to a sink on the grid network's host address, and the bridge's receive counter (from
    * /proc/net/dev: a container's /sys/class/net shows the host's devices) sampled over `seconds`
    * once the flow has ramped up.
    */
-  /** Until the VM's serial console offers busybox's shell (its log starts afresh at each start). */
-  const waitForShell = async (node: string) => {
-    for (let i = 0; i < 180; i++) {
-      if (/built-in shell/.test(await serialLog(node))) return;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    throw new Error(`${node}: the sandbox's shell did not come up within 180 s`);
-  };
-
   const vmFlowMbit = async (seconds = 6): Promise<number> => {
     const sink = 'use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "172.31.254.1", LocalPort => 5301, Listen => 1, ReuseAddr => 1) or die "$!"; my $c = $s->accept; my $b; 1 while sysread($c, $b, 65536);';
     await run('node-01', `systemctl stop gridops-e2e-sink 2>/dev/null; systemd-run -q --collect --unit=gridops-e2e-sink -p RuntimeMaxSec=120 perl -e '${sink}'; sleep 0.5`);
@@ -262,7 +413,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       // The network gridops made last (the state's grid-b, renamed above), not the topology's grid-net.
       expect(await run(node, 'virsh -q -c qemu:///system net-list --all --name')).not.toMatch(/^grid-/m);
       expect(await run(node, 'virsh -q -c qemu:///system pool-info gridops >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
-      expect(await run(node, 'ls -d /var/lib/gridops/images /etc/libvirt/hooks/qemu.d/gridops-sandbox-egress /etc/gridops/sandbox-egress.tc 2>/dev/null || true')).toBe('');
+      expect(await run(node, 'ls -d /var/lib/gridops/images /etc/libvirt/hooks/qemu.d /etc/gridops/sandbox-egress.tc /var/log/libvirt/qemu/gridops-sandbox-serial.log 2>/dev/null || true')).toBe('');
       expect(await run(node, 'ip link show dev gs-sandbox-ifb >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
       expect(await run(node, 'systemctl is-active libvirtd')).toBe('active');
     }
