@@ -63,6 +63,13 @@ describe.each(['reset', 'hypervisor-off'])('%s removes the hooks directory grido
     expect(() => sh(change.command)).not.toThrow();
   });
 
+  it("an empty qemu.d without gridops' hook is someone else's: not planned", () => {
+    const r = resource();
+    mkdirSync(hooks);
+    expect(r.diff(sh(r.probe()), undefined as never)).toBeNull();
+    expect(existsSync(hooks)).toBe(true);
+  });
+
   it('after the absent-paths that removes the hook', () => {
     const ids = resources.map((x) => x.id);
     const absent = ids.findIndex((id) => id.startsWith('absent-paths ') && id.includes(SANDBOX_EGRESS_HOOK));
