@@ -76,7 +76,7 @@ describe('the names that left for good', () => {
     expect(names.filter((name) => name.startsWith('n'))).toHaveLength(MAX_DEPARTED - 5);
   });
 
-  test('a member is forgotten once the registry lists a newer incarnation of it (it signed in again), not its own or an older one', () => {
+  test('a member is forgotten once the registry lists another incarnation of it (it signed in again), not its own', () => {
     const { departed, registry } = departedNames();
     signIn(registry, 'n1', 3);
     departed.addMember('n1', 3);
@@ -114,6 +114,60 @@ describe('the names that left for good', () => {
     signIn(registry, 'sp-last', 6, 's0');
     departed.forgetSignedIn();
     expect(departed.has('s0')).toBe(false);
+  });
+
+  test(`a leaving leader's syncs carry itself and every name it knows within ${MAX_DEPARTED} entries: its own first, then all but the oldest when it knows ${MAX_DEPARTED} (the newest is not the one dropped)`, () => {
+    const { clock, departed } = departedNames(10_000, 1_000);
+    for (let index = 0; index < MAX_DEPARTED; index++) {
+      departed.addMember(`n${index}`, 1);
+      clock.now++;
+    }
+    const carried = departed.toCarry({ name: 'leader', incarnation: 9 });
+    const names = carried.map((entry) => entry.name);
+    expect({ length: carried.length, first: carried[0], newest: names.includes(`n${MAX_DEPARTED - 1}`), oldest: names.includes('n0') }).toEqual({
+      length: MAX_DEPARTED,
+      first: { name: 'leader', agoMs: 0, incarnation: 9 },
+      newest: true,
+      oldest: false,
+    });
+    // Below the cap, nothing is left out.
+    expect(departedNames().departed.toCarry({ name: 'leader', incarnation: 9 })).toEqual([{ name: 'leader', agoMs: 0, incarnation: 9 }]);
+  });
+
+  test('a name heard again after it expired (and was not yet purged: no other name came since) is remembered anew, from now', () => {
+    const { clock, departed } = departedNames();
+    departed.addMember('n1', 1);
+    clock.now += 150;
+    expect(departed.has('n1')).toBe(false);
+    departed.addMember('n1', 2);
+    expect({ remembered: departed.has('n1'), carried: departed.toCarry() }).toEqual({ remembered: true, carried: [{ name: 'n1', agoMs: 0, incarnation: 2 }] });
+  });
+
+  test('a slot given up again by another holder (the sub-grid made again, and left again) is that holder\'s departure', () => {
+    const { clock, departed } = departedNames(100, 10, 'region');
+    departed.addSlot('s0', 'sp-old', 5);
+    clock.now += 3;
+    departed.addSlot('s0', 'sp-new', 1);
+    expect(departed.toCarry()).toEqual([{ name: 's0', agoMs: 0, incarnation: 1, holder: 'sp-new' }]);
+  });
+
+  test('a node re-added under the same name with a lower incarnation (its state cleared, another host\'s clock) signed in again: forgotten on its join and wherever the registry lists it', () => {
+    const leader = departedNames();
+    leader.departed.addMember('n1', 1_000);
+    leader.departed.addMember('n2', 1_000);
+    // The leader hears the join: a member, or a holder of a slot given up.
+    leader.departed.forgetOnJoin('n1', 999);
+    leader.departed.forgetOnJoin('n2', 1_000);
+    expect({ n1: leader.departed.has('n1'), n2: leader.departed.has('n2') }).toEqual({ n1: false, n2: true });
+    const voter = departedNames();
+    voter.departed.addMember('n1', 1_000);
+    signIn(voter.registry, 'n1', 999);
+    voter.departed.forgetSignedIn();
+    expect(voter.departed.has('n1')).toBe(false);
+    const region = departedNames(100, 10, 'region');
+    region.departed.addSlot('s0', 'sp-last', 1_000);
+    region.departed.forgetOnJoin('sp-last', 1_000, 's0');
+    expect(region.departed.has('s0')).toBe(false);
   });
 
   test('on a sub-grid, syncs carry a name for 60 s, and it is remembered 10 min', () => {

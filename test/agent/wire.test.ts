@@ -71,6 +71,11 @@ describe('wire format', () => {
     // A sub-grid's members of 40-character names (a node's FQDN) go as a datagram; the longest a name
     // may have, slots with their holders, over TCP, as a registry copy does (transport.ts).
     expect(encodedSize({ ...sync, departed: full(40, false) })).toBeLessThan(MAX_DATAGRAM_BYTES);
+    // Region slots carry two names each (the slot and the holder that gave it up): 128 of 40
+    // characters are over a datagram, and go over TCP (transport.ts sends any oversized packet so);
+    // of 25 characters they still fit.
+    expect(encodedSize({ ...sync, tier: 'region', departed: full(40, true) })).toBeGreaterThan(MAX_DATAGRAM_BYTES);
+    expect(encodedSize({ ...sync, tier: 'region', departed: full(25, true) })).toBeLessThan(MAX_DATAGRAM_BYTES);
     const longest = { ...sync, departed: full(253, true) };
     expect(encodedSize(longest)).toBeLessThan(MAX_FRAME_BYTES);
     expect(decodePacket(encodePacket(longest, header, key), key, MAX_FRAME_BYTES)).toMatchObject({ ok: true, message: longest });

@@ -76,7 +76,10 @@ export function writePrivateFile(path: string, text: string): void {
 
 /**
  * The next boot epoch: above the last one on disk, and above the local clock in seconds so
- * that a lost state file still yields a newer epoch. Only this node ever compares its epochs.
+ * that a lost state file still yields a newer epoch. Peers compare it too (the replay window, a
+ * departed name's incarnation), but a node re-added or renamed with no state file starts from
+ * its host's clock, which may be below the epoch an earlier node of that name reached (clock
+ * skew, the same second): nothing may take a lower one for an older run of the same node.
  */
 export function nextEpoch(previous: number, nowMs: number): number {
   return Math.max(previous + 1, Math.floor(nowMs / 1000)) >>> 0;

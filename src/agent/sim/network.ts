@@ -192,6 +192,19 @@ export class SimNetwork {
     this.drain(name, node);
   }
 
+  /**
+   * A machine re-added under the same name (after a decommission, or a rename): no state file, so
+   * its first incarnation is another host's clock in seconds, here `incarnation`, which may be
+   * lower than the one that left.
+   */
+  reinstall(name: string, incarnation: number): void {
+    const node = this.nodes.get(name)!;
+    if (node.core !== null) return;
+    node.persisted = null;
+    node.incarnation = incarnation - 1;
+    this.start(name);
+  }
+
   startAll(): void {
     for (const name of this.nodes.keys()) this.start(name);
   }

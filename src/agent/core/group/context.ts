@@ -225,6 +225,17 @@ export class GroupContext {
     return this.provenAt.get(name) ?? this.registry.get(name)?.addr ?? allVoters(this.state.view).find((peer) => peer.name === name)?.addr;
   }
 
+  /**
+   * Forgets who held a slot given up for good, once a sub-grid signs in again under it
+   * (DepartedNames.forgetSignedIn, forgetOnJoin). A sub-grid made again starts at term 1, so a
+   * holder heard at a higher slot term (its gone super peer) would otherwise win over the new one
+   * for good, and every region sync, vote and timeoutNow for the slot went to the dead node. Not
+   * when the slot is given up: the holder lingers to acknowledge the view without it.
+   */
+  forgetHolder(slot: string): void {
+    this.holders.delete(slot);
+  }
+
   private noteHolder(slot: string, name: string, hint: string | undefined, term: number): void {
     if (slot === this.votes.slot()?.id) return;
     const known = this.holders.get(slot);

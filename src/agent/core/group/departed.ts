@@ -5,8 +5,9 @@ import type { DepartedWire, RegistryEntryWire } from '../types.js';
 /**
  * At most this many names are remembered, and so carried (the decoder takes up to 256). Was 32:
  * a removal batch of more nodes lost the first of its names while they were still leaving. 128
- * names of 40 characters still fit a datagram; longer ones go over TCP (over 16 KB, as a registry
- * copy does). Beyond it the oldest go first, so names no longer carried before any still carried.
+ * member names of 40 characters still fit a datagram; region slots carry their holder's name too,
+ * and those, or longer names, go over TCP (over 16 KiB, as a registry copy does). Beyond it the
+ * oldest go first, so names no longer carried before any still carried.
  */
 export const MAX_DEPARTED = 128;
 /**
@@ -27,8 +28,8 @@ interface Departure {
   incarnation: number;
   /**
    * A slot only: the other nodes this registry listed as its holders when this node learned of
-   * it (stale entries of former super peers), with their incarnations. Any other holder, or a
-   * newer incarnation of one of these, is a sub-grid signed in again under that name.
+   * it (stale entries of former super peers), with their incarnations. Any other holder, or
+   * another incarnation of one of these, is a sub-grid signed in again under that name.
    */
   holders?: ReadonlyMap<string, number>;
 }
@@ -45,7 +46,7 @@ interface Departure {
  * view waited for an answer that never came). Bounded: a name is forgotten `keepFor` ticks after
  * it was first heard (its age travels with it, so passing it on does not make it younger), when
  * more than MAX_DEPARTED are known, and as soon as the registry (the leader's own, or a copy of
- * it) lists a newer incarnation of the node that left, or a slot held by another node: it signed
+ * it) lists another incarnation of the node that left, or a slot held by another node: it signed
  * in again (an aborted decommission, a node re-added, a rename swap, a sub-grid re-created). Before,
  * only the leader that heard its join forgot the name; a voter elected within 10 min dropped that
  * live node from its registry and its voters, and a re-created sub-grid had no region voter slot.
@@ -103,41 +104,73 @@ export class DepartedNames {
     return this.has(name) ? this.departures.get(name)!.at : undefined;
   }
 
-  /** What a leader's sync carries: the names heard within `carryFor`, with their ages. */
-  toCarry(): DepartedWire[] {
+  /**
+   * What a leader's sync carries: the names heard within `carryFor`, with their ages; first the
+   * leader itself once it leaves (`leaving`: its leave to a voter may be lost). At most
+   * MAX_DEPARTED in all, as a receiver takes no more: its own name takes the place of the oldest
+   * (before, it was put on top of 128 and the receiver dropped the last, the newest).
+   */
+  toCarry(leaving?: { name: string; incarnation: number }): DepartedWire[] {
     const now = this.clock();
-    return [...this.departures]
-      .filter(([, departure]) => now - departure.at < this.carryFor)
-      .map(([name, departure]) => ({
-        name,
-        agoMs: (now - departure.at) * this.tickMs,
-        incarnation: departure.incarnation,
-        ...(departure.holders !== undefined ? { holder: departure.by } : {}),
-      }));
-  }
-
-  /** Whether `entry` (a registry entry) is a node that signed in after the departure of `name` (its own, or its slot's). */
-  signedInSince(name: string, entry: RegistryEntryWire): boolean {
-    const departure = this.departures.get(name);
-    if (departure === undefined) return false;
-    if (entry.name === departure.by) return entry.incarnation > departure.incarnation;
-    if (departure.holders === undefined || entry.summary?.subgrid !== name) return false;
-    const known = departure.holders.get(entry.name);
-    return known === undefined || entry.incarnation > known;
+    const carried = [...this.departures].filter(([name, departure]) => now - departure.at < this.carryFor && name !== leaving?.name);
+    const room = MAX_DEPARTED - (leaving === undefined ? 0 : 1);
+    while (carried.length > room) carried.splice(carried.indexOf(carried.reduce((oldest, entry) => (entry[1].at < oldest[1].at ? entry : oldest))), 1);
+    const entries = carried.map(([name, departure]) => ({
+      name,
+      agoMs: (now - departure.at) * this.tickMs,
+      incarnation: departure.incarnation,
+      ...(departure.holders !== undefined ? { holder: departure.by } : {}),
+    }));
+    return leaving === undefined ? entries : [{ name: leaving.name, agoMs: 0, incarnation: leaving.incarnation }, ...entries];
   }
 
   /**
-   * Forgets every name the registry shows signed in again: a newer incarnation of the node that
+   * Whether `entry` (a registry entry) is a node that signed in after the departure of `name` (its
+   * own, or its slot's): another incarnation than the one that left, not only a higher one. An
+   * incarnation is max(previous + 1, the host's clock in seconds), but a node re-added (or renamed)
+   * starts with no state, so its first one is another host's clock and may be lower than the one
+   * that left (clock skew, the same second). A leaver never signs in again with its own: it sends
+   * no join or heartbeat while it lingers. A registry's older entry of the leaver is taken out with
+   * the leave (Registry.leave), so it is not taken for one.
+   */
+  signedInSince(name: string, entry: RegistryEntryWire): boolean {
+    const departure = this.departures.get(name);
+    if (departure === undefined) return false;
+    if (entry.name === departure.by) return entry.incarnation !== departure.incarnation;
+    if (departure.holders === undefined || entry.summary?.subgrid !== name) return false;
+    const known = departure.holders.get(entry.name);
+    return known === undefined || entry.incarnation !== known;
+  }
+
+  /**
+   * Forgets every name the registry shows signed in again: another incarnation of the node that
    * left, or, for a slot, a holder this node did not know when it learned of it. Called whenever
    * the registry takes entries a departure may not have seen: a join, a registry copy, an election.
+   * Returns the names forgotten (a slot's holder heard before is then stale: GroupContext.forgetHolder).
    */
-  forgetSignedIn(): void {
-    if (this.departures.size === 0) return;
+  forgetSignedIn(): string[] {
+    const forgotten: string[] = [];
+    if (this.departures.size === 0) return forgotten;
     for (const entry of this.registry.list()) {
-      if (this.signedInSince(entry.name, entry)) this.departures.delete(entry.name);
       const slot = entry.summary?.subgrid;
-      if (slot !== undefined && slot !== entry.name && this.signedInSince(slot, entry)) this.departures.delete(slot);
+      for (const name of slot !== undefined && slot !== entry.name ? [entry.name, slot] : [entry.name]) {
+        if (this.signedInSince(name, entry) && this.departures.delete(name)) forgotten.push(name);
+      }
     }
+    return forgotten;
+  }
+
+  /**
+   * A join the leader heard: the node signed in again unless it is the incarnation that left (a
+   * leaver sends no join, so that is a stale packet), and any join of a holder of a slot given up
+   * is its sub-grid made again. Returns the names forgotten, as forgetSignedIn does.
+   */
+  forgetOnJoin(name: string, incarnation: number, slot?: string): string[] {
+    const forgotten: string[] = [];
+    const departure = this.departures.get(name);
+    if (departure !== undefined && departure.holders === undefined && departure.incarnation !== incarnation && this.departures.delete(name)) forgotten.push(name);
+    if (slot !== undefined && this.departures.get(slot)?.holders !== undefined && this.departures.delete(slot)) forgotten.push(slot);
+    return forgotten;
   }
 
   private add(name: string, departure: Omit<Departure, 'at'>, ago: number): void {
@@ -145,16 +178,22 @@ export class DepartedNames {
     const at = now - Math.max(0, Math.floor(ago));
     if (now - at >= this.keepFor) return;
     const known = this.departures.get(name);
-    if (known !== undefined) {
-      // A repeat, or a record passed on: the oldest age stands, and the newest incarnation that left.
+    // A repeat, or a record passed on: the oldest age stands, and the newest incarnation that left.
+    // Not an expired record not yet purged (that made a fresh leave of the name ignored), nor a
+    // slot given up by another holder (the sub-grid was made again and left again): replaced.
+    if (known !== undefined && this.has(name) && known.by === departure.by) {
       known.at = Math.min(known.at, at);
-      if (known.by === departure.by) known.incarnation = Math.max(known.incarnation, departure.incarnation);
+      known.incarnation = Math.max(known.incarnation, departure.incarnation);
+      return;
+    }
+    // A stale leave (the registry lists a newer incarnation of its node) is not remembered.
+    const listed = this.registry.get(departure.by);
+    if (listed !== undefined && listed.incarnation > departure.incarnation) {
+      this.departures.delete(name);
       return;
     }
     this.departures.set(name, { ...departure, at });
     this.forgetExpired();
-    // A stale leave (its node already signed in again) is forgotten at once.
-    this.forgetSignedIn();
     while (this.departures.size > MAX_DEPARTED) this.departures.delete(this.oldest()!);
   }
 

@@ -89,8 +89,7 @@ export class GroupEngine {
 
   /** What this leader's syncs say left for good: what it heard, and itself once it leaves (its leave to a voter may be lost). */
   private departedToCarry(): DepartedWire[] {
-    const carried = this.membership.departed.toCarry();
-    return this.membership.leftForGood ? [{ name: this.ctx.self, agoMs: 0, incarnation: this.ctx.settings.incarnation }, ...carried] : carried;
+    return this.membership.departed.toCarry(this.membership.leftForGood ? { name: this.ctx.self, incarnation: this.ctx.settings.incarnation } : undefined);
   }
 
   /**
@@ -103,12 +102,15 @@ export class GroupEngine {
   private learnDeparted(departed: DepartedWire[]): void {
     const ctx = this.ctx;
     const names = this.membership.departed;
-    names.forgetSignedIn();
-    for (const entry of departed.slice(0, MAX_DEPARTED)) {
-      if (entry.name === ctx.self) continue;
+    for (const name of names.forgetSignedIn()) ctx.forgetHolder(name);
+    // Its own name is not counted against the cap (the leader puts itself among them when it leaves).
+    for (const entry of departed.filter((carried) => carried.name !== ctx.self).slice(0, MAX_DEPARTED)) {
       names.addFromWire(entry);
       const heardAt = names.heardAt(entry.name);
       if (heardAt === undefined) continue;
+      // An older entry of the leaver goes with its leave (Registry.leave), as at the leader: not
+      // taken for the node signed in again.
+      if (entry.holder === undefined) ctx.registry.leave(entry.name, entry.incarnation);
       const held = ctx.registry.get(entry.name);
       if (held !== undefined && !names.signedInSince(entry.name, held)) ctx.registry.remove(entry.name);
       this.membership.lastLeftForGoodAt = Math.max(this.membership.lastLeftForGoodAt, heardAt);
@@ -119,6 +121,11 @@ export class GroupEngine {
 
   get registry(): Registry {
     return this.ctx.registry;
+  }
+
+  /** The names this node holds as left for good (group/departed.ts). */
+  departedNames(): string[] {
+    return this.membership.departed.names();
   }
 
   get term(): number {
@@ -487,7 +494,7 @@ export class GroupEngine {
     // Members that said they left for good stay out, whatever a later registry copy said (the leaver
     // registers itself while it leads, and lingers on): not kept as alive until dead and removed.
     // A name whose node signed in again since is forgotten first: the copy lists it, alive.
-    this.membership.departed.forgetSignedIn();
+    for (const name of this.membership.departed.forgetSignedIn()) ctx.forgetHolder(name);
     for (const name of this.membership.departed.names()) ctx.registry.remove(name);
     ctx.registry.restartClocks(ctx.now);
     this.membership.registerSelf();

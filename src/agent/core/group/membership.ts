@@ -179,8 +179,10 @@ export class Membership {
       return;
     }
     const event = ctx.registry.join({ ...message, name: message.from, addr: ctx.provenAddress(message.from) }, ctx.now);
-    // Signed in again (a newer incarnation of a node that left, or a sub-grid re-created): no longer departed.
-    this.departed.forgetSignedIn();
+    // Signed in again (another incarnation than the one that left, or a sub-grid re-created): no
+    // longer departed, and a slot's holder heard before is stale.
+    const forgotten = [...this.departed.forgetOnJoin(message.from, message.incarnation, message.summary?.subgrid), ...this.departed.forgetSignedIn()];
+    for (const name of forgotten) ctx.forgetHolder(name);
     ctx.event(event);
     this.replication.registryDirty = true;
     ctx.sendTo(message.from, { type: 'welcome' });
@@ -214,10 +216,11 @@ export class Membership {
     if (message.forGood) {
       // Decommissioned, not restarting. A voter remembers it too (and drops it from its registry
       // copy), so that a successor leader elected before the next sync does not keep it.
+      // An older entry of it goes first (not taken for it signed in again).
+      if (ctx.role !== 'leader') ctx.registry.leave(message.from, message.incarnation);
       if (message.slotEnds !== undefined) this.departed.addSlot(message.slotEnds, message.from, message.incarnation);
       this.departed.addMember(message.from, message.incarnation);
       this.lastLeftForGoodAt = ctx.now;
-      if (ctx.role !== 'leader') ctx.registry.leave(message.from, message.incarnation);
     }
     if (ctx.role !== 'leader') return;
     const event = ctx.registry.leave(message.from, message.incarnation);
