@@ -6,21 +6,15 @@
  */
 import { posix } from 'node:path';
 import { quote } from './quote.js';
-import { ancestorsProblem, rootOwnedAncestorsScript, type AncestorOps } from './root-owned-ancestors.js';
+import { ancestorsProblem, isDirectoryMode, rootOwnedAncestorsScript, type AncestorOps, type ModeAndOwner } from './root-owned-ancestors.js';
 
 /** Root's alone: read, write and enter for root, nothing for anyone else. */
 export const ROOT_ONLY_DIR_MODE = 0o700;
 /** The mode of a parent the upload makes (as `mkdir -p` under root's usual umask). */
 const PARENT_MODE = 0o755;
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-
 /** What an lstat says of a name (SFTP's attributes, or the process's own). */
-export interface DirAttrs {
-  mode: number;
-  uid: number;
-}
+export type DirAttrs = ModeAndOwner;
 
 /** The file system calls makeRootOnlyDir needs: an SFTP session's, or the process's own. */
 export interface DirOps extends AncestorOps {
@@ -38,7 +32,7 @@ export const rootOnlyDirHint = (dir: string) => `remove ${dir} (or make it a dir
  * is: a directory itself (not a symlink to one), owned by root, mode exactly 0700.
  */
 export function rootOnlyDirProblem(dir: string, attrs: DirAttrs): string | undefined {
-  if ((attrs.mode & S_IFMT) !== S_IFDIR) return `${dir} is not a directory (a symlink is not followed)`;
+  if (!isDirectoryMode(attrs.mode)) return `${dir} is not a directory (a symlink is not followed)`;
   if (attrs.uid !== 0) return `${dir} is owned by uid ${attrs.uid}, not root`;
   const perm = attrs.mode & 0o7777;
   if (perm !== ROOT_ONLY_DIR_MODE) return `${dir} has mode ${perm.toString(8).padStart(4, '0')}, not 0700`;

@@ -4,25 +4,27 @@
  * it: they could rename the checked directory away and put one of their own at its name between
  * the check and the write, or swap a symlinked parent for a link to a directory they own.
  */
+import { constants } from 'node:fs';
 import { posix } from 'node:path';
 import { quote } from './quote.js';
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
 /** Write for group or others. */
 const WRITE_BY_OTHERS = 0o022;
 /** The sticky bit: in such a directory (/tmp) only an entry's owner, the directory's or root may rename or remove it. */
 const STICKY = 0o1000;
 
-/** What stat (symlinks followed) says of a directory above. */
-export interface AncestorAttrs {
+/** What a stat or lstat says of a name: its type and permission bits, and its owner. */
+export interface ModeAndOwner {
   mode: number;
   uid: number;
 }
 
+/** Whether `mode` (st_mode) is a directory's. */
+export const isDirectoryMode = (mode: number): boolean => (mode & constants.S_IFMT) === constants.S_IFDIR;
+
 /** Why `attrs` (a stat of `path`) lets a user other than root replace what is in it, or undefined. */
-export function ancestorProblem(path: string, attrs: AncestorAttrs): string | undefined {
-  if ((attrs.mode & S_IFMT) !== S_IFDIR) return `${path} is not a directory`;
+export function ancestorProblem(path: string, attrs: ModeAndOwner): string | undefined {
+  if (!isDirectoryMode(attrs.mode)) return `${path} is not a directory`;
   if (attrs.uid !== 0) return `${path}, a directory above it, is owned by uid ${attrs.uid}, not root`;
   const perm = attrs.mode & 0o7777;
   if (perm & WRITE_BY_OTHERS && !(perm & STICKY)) return `${path}, a directory above it, has mode ${perm.toString(8).padStart(4, '0')}: group or others may write it`;
@@ -42,7 +44,7 @@ const ancestorHint = (path: string) => `make ${path} owned by root and not writa
 /** The calls the check needs: an SFTP session's, or the process's own. */
 export interface AncestorOps {
   /** The attributes of what the name leads to (symlinks followed), or null when nothing is there. */
-  stat(path: string): Promise<AncestorAttrs | null>;
+  stat(path: string): Promise<ModeAndOwner | null>;
   /** The name with every symlink resolved (realpath(3), as SFTP's REALPATH). */
   realpath(path: string): Promise<string>;
 }

@@ -1,6 +1,7 @@
 import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 import { SimNetwork, type SimNodeSpec } from '../../src/agent/sim/network.js';
 import { buildGrid } from '../../src/agent/sim/topology.js';
+import { addedNode } from './sim-helpers.js';
 import { voterKey } from '../../src/agent/core/view.js';
 
 /**
@@ -23,21 +24,7 @@ function grid(seed: number, subgridsPerRegion: number, nodesPerSubgrid: number) 
 }
 
 /** A machine as gridops configures a node added later, alone in a new sub-grid (grow.test.ts). */
-function addedNode(name: string, region: string, subgrid: string): SimNodeSpec {
-  return {
-    settings: {
-      name,
-      region,
-      subgrid,
-      superPeer: 'auto',
-      attrs: { arch: 'x86_64', cores: 4, memoryMiB: 8192, labels: {}, load: 0.1, uptimeSec: 600 },
-      mirrors: 2,
-      hysteresis: 0.25,
-      regionPeerName: region,
-      electorate: [name],
-    },
-  };
-}
+const addedAlone = (name: string, region: string, subgrid: string): SimNodeSpec => addedNode(name, region, subgrid, { mirrors: 2, electorate: [name] });
 
 /** `gridagent leave` of a node that leads nothing: it says so, lingers while still a voter (at most 4 s), and exits. */
 function leaveForGood(network: SimNetwork, name: string): void {
@@ -148,7 +135,7 @@ describe('a node that left for good signs in again under the same name', () => {
       network.runFor(3_000);
       // The sub-grid made again, on another machine: a super peer of another name holds its slot.
       const added = `${slot}-n09`;
-      network.addNode(addedNode(added, 'r0', slot));
+      network.addNode(addedAlone(added, 'r0', slot));
       network.start(added);
       network.runFor(60_000);
       const slotsOf = (name: string) => network.core(name)!.region.view!.voters.map(voterKey);

@@ -1,29 +1,13 @@
-import type { AgentCore, AgentSettings } from '../../src/agent/core/agent.js';
+import type { AgentCore } from '../../src/agent/core/agent.js';
 import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 import { SimNetwork, type SimNodeSpec } from '../../src/agent/sim/network.js';
 import { buildGrid } from '../../src/agent/sim/topology.js';
+import { addedNode } from './sim-helpers.js';
 
 /**
  * Growing and shrinking a live grid on the simulated network (issue 11): nodes, sub-grids and
  * regions are added with settings that no existing node's config mentions, and a node leaves for good.
  */
-
-/** A machine as gridops would configure a node added later: no bootstrap electorate unless given. */
-function addedNode(name: string, region: string, subgrid: string, extra: Partial<AgentSettings> = {}): SimNodeSpec {
-  return {
-    settings: {
-      name,
-      region,
-      subgrid,
-      superPeer: 'auto',
-      attrs: { arch: 'x86_64', cores: 4, memoryMiB: 8192, labels: {}, load: 0.1, uptimeSec: 600 },
-      mirrors: 4,
-      hysteresis: 0.25,
-      regionPeerName: region,
-      ...extra,
-    },
-  };
-}
 
 const up = (network: SimNetwork): AgentCore[] => network.names().flatMap((name) => (network.isUp(name) ? [network.core(name)!] : []));
 const leadersOf = (network: SimNetwork, subgrid: string): string[] => up(network).filter((core) => core.status().subgrid === subgrid && core.subgrid.isLeader()).map((core) => core.name);

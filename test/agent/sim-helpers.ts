@@ -35,3 +35,20 @@ export function smallCluster(
 export function leaderOf(network: SimNetwork, names: string[]): string | undefined {
   return names.find((name) => network.core(name)?.subgrid.isLeader());
 }
+
+/** A machine as gridops configures a node added later: no bootstrap electorate unless `extra` gives one. */
+export function addedNode(name: string, region: string, subgrid: string, extra: Partial<AgentSettings> = {}): SimNodeSpec {
+  return {
+    settings: {
+      name,
+      region,
+      subgrid,
+      superPeer: 'auto',
+      attrs: { arch: 'x86_64', cores: 4, memoryMiB: 8192, labels: {}, load: 0.1, uptimeSec: 600 },
+      mirrors: 4,
+      hysteresis: 0.25,
+      regionPeerName: region,
+      ...extra,
+    },
+  };
+}

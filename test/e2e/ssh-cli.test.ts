@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from './support/until.js';
 import { makeKey } from '../transport/sshd-harness.js';
 import { gridops, type CliResult } from './support/cli.js';
 import { describeLab } from './support/lab.js';
@@ -26,16 +26,6 @@ const RUN_MS = 60_000;
 
 // A GRIDOPS_PERSIST of the caller's would make every run below a kept one.
 delete process.env.GRIDOPS_PERSIST;
-
-/** Waits until `check` holds (up to `ms`). */
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await sleep(50);
-  }
-  return check();
-}
 
 describeLab('SSH through the CLI: --persist and ProxyJump from ~/.ssh/config (netns lab, real sshd)', { kind: 'netns', nodes: 2 }, (lab) => {
   const dir = mkdtempSync(join(tmpdir(), 'gridops-e2e-sshcli-'));

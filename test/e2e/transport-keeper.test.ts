@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from './support/until.js';
 import { HostKeyError } from '../../src/errors/index.js';
 import { CommandTimeoutError } from '../../src/transport/errors.js';
 import { KeeperClient } from '../../src/transport/keeper-client.js';
@@ -22,16 +23,6 @@ import { makeKey, SSHD, startSshd, tempDir, type KeyPair, type Sshd } from '../t
 jest.setTimeout(60_000);
 
 const d = existsSync(SSHD) && existsSync('dist/transport/keeper-main.js') ? describe : describe.skip;
-
-/** Waits until `check` holds (up to `ms`). */
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await sleep(50);
-  }
-  return check();
-}
 
 d('the connection keeper (--persist) against a real sshd', () => {
   let dir: string;

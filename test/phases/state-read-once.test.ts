@@ -24,6 +24,7 @@ const { statePaths } = await import('../../src/state/state.js');
 const { LocalTransport } = await import('../../src/transport/local-transport.js');
 const { RecordingTransport } = await import('../../src/transport/recording-transport.js');
 const { gridOf } = await import('../resources/fixtures.js');
+const { dryRun } = await import('./dry-run-batch.js');
 type ApplyOptions = import('../../src/phases/run-options.js').ApplyOptions;
 type PlannedHost = import('../../src/engine/planner.js').PlannedHost;
 
@@ -34,16 +35,6 @@ let dir: string;
 let topology: string;
 let stateFile: string;
 
-/** A batch only answers its markers, as if every step succeeded: the grid's own workflow never runs on the test machine (its probes, read-only, do). */
-function dryRun(script: string): string {
-  return script
-    .split('\n')
-    .flatMap((l) => {
-      const m = /^echo '(@@gridops-step-[0-9a-f]+@@ done \d+)'$/.exec(l);
-      return m ? [m[1]!] : [];
-    })
-    .join('\n');
-}
 const connect = async (node: { name: string }) =>
   new RecordingTransport(node.name).on(/[\s\S]*/, (command, { options: o }) => local.exec(command, { stdin: o.stdin })).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
 

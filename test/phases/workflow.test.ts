@@ -28,6 +28,7 @@ import { connectionTarget } from '../../src/transport/ssh-config.js';
 import { becomeFor } from '../../src/engine/become.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { gridOf } from '../resources/fixtures.js';
+import { dryRun } from './dry-run-batch.js';
 import { oneSubgridTopology, writeKey } from '../transport/connect-support.js';
 import { freePort } from '../transport/sshd-harness.js';
 import { hostRoot, rooted } from '../playbooks/support/kernel-host.js';
@@ -371,16 +372,6 @@ describe('a second Ctrl-C', () => {
   });
 });
 
-/** What a batch script prints when every step succeeds, without running any step. */
-function dryRun(script: string): string {
-  return script
-    .split('\n')
-    .flatMap((l) => {
-      const m = /^echo '(@@gridops-step-[0-9a-f]+@@ done \d+)'$/.exec(l);
-      return m ? [m[1]!] : [];
-    })
-    .join('\n');
-}
 
 describe('growing and shrinking', () => {
   const twoSubgrids = `apiVersion: gridops/v1
