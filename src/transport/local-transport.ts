@@ -112,7 +112,7 @@ export class LocalTransport implements Transport {
         (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)),
       );
     try {
-      await makeRootOnlyDir(dirname(remotePath), { lstat: (p) => attrs(fs.lstat(p)), stat: (p) => attrs(fs.stat(p)), realpath: (p) => fs.realpath(p), mkdir: (p, m) => fs.mkdir(p, { mode: m }) });
+      await makeRootOnlyDir(dirname(remotePath), { lstat: (p) => attrs(fs.lstat(p)), stat: (p) => attrs(fs.stat(p)), readlink: (p) => fs.readlink(p), mkdir: (p, m) => fs.mkdir(p, { mode: m }) });
       // unlink never follows a symlink; 'wx' (O_EXCL) makes the file anew.
       await fs.unlink(remotePath).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
       await fs.writeFile(remotePath, content, { mode, flag: 'wx' });

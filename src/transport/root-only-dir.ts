@@ -18,8 +18,8 @@ export type DirAttrs = ModeAndOwner;
 
 /** The file system calls makeRootOnlyDir needs: an SFTP session's, or the process's own. */
 export interface DirOps extends AncestorOps {
-  /** The name's own attributes (a symlink is not followed), or null when nothing is there. */
-  lstat(path: string): Promise<DirAttrs | null>;
+  /** The attributes of what the name leads to (symlinks followed), or null when nothing is there. */
+  stat(path: string): Promise<DirAttrs | null>;
   /** Makes one directory with `mode`; fails where something is already there. */
   mkdir(path: string, mode: number): Promise<void>;
 }
@@ -58,6 +58,9 @@ export async function makeRootOnlyDir(dir: string, ops: DirOps): Promise<void> {
   if (above) throw new RootOnlyDirError(above);
   if (!attrs) {
     for (const p of missing) await ops.mkdir(p, PARENT_MODE).catch(async (e: unknown) => ((await ops.stat(p)) ? undefined : Promise.reject(e)));
+    // Walked again: a parent made meanwhile by someone else (in a sticky directory) is theirs.
+    const made = missing.length ? await ancestorsProblem(posix.dirname(dir), dir, ops) : undefined;
+    if (made) throw new RootOnlyDirError(made);
     // Made meanwhile by another run: the check below decides, as for one found there.
     await ops.mkdir(dir, ROOT_ONLY_DIR_MODE).catch(async (e: unknown) => ((await ops.lstat(dir)) ? undefined : Promise.reject(e)));
     attrs = await ops.lstat(dir);
@@ -83,7 +86,7 @@ export function stageInRootOnlyDirScript(target: string, fill: string): string {
     rootOwnedAncestorsScript(dir),
     // Parents 0755 whatever sudo's umask (0700 ones would keep qemu out of the pool beside it), as makeRootOnlyDir makes them;
     // one another run made meanwhile is judged by the check below, as makeRootOnlyDir judges it.
-    `if [ ! -e ${d} ] && [ ! -L ${d} ]; then ( umask 022 && mkdir -p -- ${quote(posix.dirname(dir))} ) && { mkdir -m 0700 -- ${d} || [ -e ${d} ] || [ -L ${d} ]; } || exit 1; fi`,
+    `if [ ! -e ${d} ] && [ ! -L ${d} ]; then ( umask 022 && mkdir -p -- ${quote(posix.dirname(dir))} ) && gridops_above_ok ${quote(posix.dirname(dir))} && { mkdir -m 0700 -- ${d} || [ -e ${d} ] || [ -L ${d} ]; } || exit 1; fi`,
     `if [ -L ${d} ] || [ ! -d ${d} ] || [ "$(stat -c %u:%a -- ${d})" != 0:700 ]; then echo ${refused} >&2; exit 1; fi`,
     `rm -f -- "$f" || exit 1`,
     fill,

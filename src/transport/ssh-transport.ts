@@ -907,7 +907,7 @@ rc=$?; rm -f -- ${quote(staged)}; exit $rc`, { become: true });
       await makeRootOnlyDir(posix.dirname(remotePath), {
         lstat: (p) => attrs((cb) => sftp.lstat(p, cb)),
         stat: (p) => attrs((cb) => sftp.stat(p, cb)),
-        realpath: (p) => sftpCall<string>((cb) => sftp.realpath(p, cb)),
+        readlink: (p) => sftpCall<string>((cb) => sftp.readlink(p, cb)),
         mkdir: (p, m) => sftpCall<void>((cb) => sftp.mkdir(p, { mode: m }, cb)),
       });
       await sftpCall<void>((cb) => sftp.unlink(remotePath, cb)).catch((e: Error & { code?: unknown }) => (absent(e) ? undefined : Promise.reject(e)));

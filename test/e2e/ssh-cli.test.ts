@@ -84,7 +84,13 @@ describeLab('SSH through the CLI: --persist and ProxyJump from ~/.ssh/config (ne
 
   afterAll(() => {
     // Keepers our runs started and a failed case left running: ended by PID.
-    for (const pid of keeperPids()) process.kill(pid, 'SIGTERM');
+    for (const pid of keeperPids()) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // Ended by itself since the scan (ESRCH): nothing left to end, and the clean-up below still runs.
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 

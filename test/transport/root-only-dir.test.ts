@@ -1,8 +1,9 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync, chownSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
+import { ancestorsProblem } from '../../src/transport/root-owned-ancestors.js';
 import { makeRootOnlyDir, rootOnlyDirProblem, RootOnlyDirError, stageInRootOnlyDirScript, type DirAttrs } from '../../src/transport/root-only-dir.js';
 
 const DIR = 0o040000;
@@ -19,87 +20,127 @@ describe('a root-only staging directory: the checks', () => {
     expect(rootOnlyDirProblem('/s', { mode: DIR | 0o1700, uid: 0 })).toMatch(/mode 1700/);
   });
 
-  it('over SFTP-like calls: makes the missing parents 0755 and the directory 0700, then checks its lstat', async () => {
-    const there = new Map<string, DirAttrs>([['/', { mode: DIR | 0o755, uid: 0 }], ['/var', { mode: DIR | 0o755, uid: 0 }], ['/var/lib', { mode: DIR | 0o755, uid: 0 }]]);
+  /** An SFTP-like file system in memory: directories and symlinks (`link`), each call recorded. */
+  function fakeFs(entries: Record<string, { mode: number; uid: number; link?: string }>) {
+    const there = new Map(Object.entries(entries));
     const calls: string[] = [];
-    await makeRootOnlyDir('/var/lib/gridops/staging', {
-      lstat: async (p) => (calls.push(`lstat ${p}`), there.get(p) ?? null),
-      stat: async (p) => (calls.push(`stat ${p}`), there.get(p) ?? null),
-      realpath: async (p) => (calls.push(`realpath ${p}`), p),
-      mkdir: async (p, mode) => void (calls.push(`mkdir ${p} ${mode.toString(8)}`), there.set(p, { mode: DIR | mode, uid: 0 })),
-    });
+    /** The path with every symlink on the way resolved, as the kernel's lookup (the last name too). */
+    const follow = (p: string): string => {
+      let dir = '/';
+      let rest = p.split('/');
+      for (let hops = 0; rest.length; ) {
+        const name = rest.shift()!;
+        if (name === '' || name === '.') continue;
+        if (name === '..') {
+          dir = join(dir, '..');
+          continue;
+        }
+        const next = join(dir, name);
+        const link = there.get(next)?.link;
+        if (!link) {
+          dir = next;
+          continue;
+        }
+        if (++hops > 40) throw new Error('loop');
+        if (link.startsWith('/')) dir = '/';
+        rest = [...link.split('/'), ...rest];
+      }
+      return dir;
+    };
+    /** The name itself, its parents resolved (what lstat, readlink and mkdir look at). */
+    const own = (p: string) => (p === '/' ? '/' : join(follow(join(p, '..')), basename(p)));
+    const attrs = (p: string) => {
+      const e = there.get(p);
+      return e ? { mode: e.link ? LINK | 0o777 : e.mode, uid: e.uid } : null;
+    };
+    const ops = {
+      lstat: async (p: string) => (calls.push(`lstat ${p}`), attrs(own(p))),
+      stat: async (p: string) => (calls.push(`stat ${p}`), attrs(follow(p))),
+      readlink: async (p: string) => (calls.push(`readlink ${p}`), there.get(own(p))!.link!),
+      mkdir: async (p: string, mode: number) => {
+        calls.push(`mkdir ${p} ${mode.toString(8)}`);
+        if (there.has(own(p))) throw new Error('exists');
+        there.set(own(p), { mode: DIR | mode, uid: 0 });
+      },
+    };
+    return { there, calls, ops };
+  }
+  const rootDir = { mode: DIR | 0o755, uid: 0 };
+
+  it('over SFTP-like calls: checks every directory on the way before it makes anything, then makes the missing parents 0755 and the directory 0700', async () => {
+    const { calls, ops } = fakeFs({ '/': rootDir, '/var': rootDir, '/var/lib': rootDir });
+    await makeRootOnlyDir('/var/lib/gridops/staging', ops);
     expect(calls).toEqual([
       'lstat /var/lib/gridops/staging',
       'stat /var/lib/gridops',
       'stat /var/lib',
-      // The directories above that are there, checked before anything is made.
-      'realpath /var/lib',
-      'stat /var/lib',
-      'stat /var',
-      'stat /',
+      // The walk from / to the nearest directory there, before anything is made.
+      'lstat /',
+      'lstat /var',
+      'lstat /var/lib',
       'mkdir /var/lib/gridops 755',
+      // Walked again with the parents made: one made meanwhile by someone else would be theirs.
+      'lstat /',
+      'lstat /var',
+      'lstat /var/lib',
+      'lstat /var/lib/gridops',
       'mkdir /var/lib/gridops/staging 700',
       'lstat /var/lib/gridops/staging',
     ]);
   });
 
-  it('over SFTP-like calls: a directory above that another user owns or may write is refused before anything is made', async () => {
+  it('over SFTP-like calls: a directory on the way that another user owns or may write is refused before anything is made', async () => {
     const cases: Array<[string, DirAttrs, RegExp]> = [
-      ['/var/lib', { mode: DIR | 0o755, uid: 1000 }, /\/var\/lib, a directory above it, is owned by uid 1000, not root; another user could replace \/var\/lib\/gridops\/staging\. Hint: make \/var\/lib owned by root and not writable by group or others \(chown root \/var\/lib; chmod go-w \/var\/lib\)/],
-      ['/var', { mode: DIR | 0o775, uid: 0 }, /\/var, a directory above it, has mode 0775: group or others may write it/],
+      ['/var/lib', { mode: DIR | 0o755, uid: 1000 }, /\/var\/lib, a directory on the way to it, is owned by uid 1000, not root; another user could replace \/var\/lib\/gridops\/staging\. Hint: make \/var\/lib owned by root and not writable by group or others \(chown root \/var\/lib; chmod go-w \/var\/lib\)/],
+      ['/var', { mode: DIR | 0o775, uid: 0 }, /\/var, a directory on the way to it, has mode 0775: group or others may write it/],
       ['/var', { mode: DIR | 0o757, uid: 0 }, /mode 0757/],
     ];
     for (const [path, attrs, message] of cases) {
-      const there = new Map<string, DirAttrs>([['/', { mode: DIR | 0o755, uid: 0 }], ['/var', { mode: DIR | 0o755, uid: 0 }], ['/var/lib', { mode: DIR | 0o755, uid: 0 }], [path, attrs]]);
-      const made: string[] = [];
-      const err = await makeRootOnlyDir('/var/lib/gridops/staging', {
-        lstat: async (p) => there.get(p) ?? null,
-        stat: async (p) => there.get(p) ?? null,
-        realpath: async (p) => p,
-        mkdir: async (p) => void made.push(p),
-      }).catch((e: unknown) => e);
+      const { calls, ops } = fakeFs({ '/': rootDir, '/var': rootDir, '/var/lib': rootDir, [path]: attrs });
+      const err = await makeRootOnlyDir('/var/lib/gridops/staging', ops).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RootOnlyDirError);
       expect((err as Error).message).toMatch(message);
-      expect(made).toEqual([]);
+      expect(calls.filter((c) => c.startsWith('mkdir'))).toEqual([]);
     }
   });
 
-  it("over SFTP-like calls: a sticky directory anyone may write is taken (only root may rename root's entries there); a symlinked parent is judged where it leads too", async () => {
-    const there = new Map<string, DirAttrs>([
-      ['/', { mode: DIR | 0o755, uid: 0 }],
-      ['/var', { mode: DIR | 0o755, uid: 0 }],
-      ['/var/lib', { mode: DIR | 0o755, uid: 0 }],
-      // /var/lib/gridops -> /mnt/big/gridops: its target's directory /mnt/big is a user's.
-      ['/var/lib/gridops', { mode: DIR | 0o755, uid: 0 }],
-      ['/mnt', { mode: DIR | 0o1777, uid: 0 }],
-      ['/mnt/big', { mode: DIR | 0o755, uid: 1000 }],
-      ['/mnt/big/gridops', { mode: DIR | 0o755, uid: 0 }],
-    ]);
-    const ops = {
-      lstat: async (p: string) => there.get(p) ?? null,
-      stat: async (p: string) => there.get(p) ?? null,
-      realpath: async (p: string) => p.replace('/var/lib/gridops', '/mnt/big/gridops'),
-      mkdir: async (p: string, mode: number) => void there.set(p, { mode: DIR | mode, uid: 0 }),
-    };
-    await expect(makeRootOnlyDir('/var/lib/gridops/staging', ops)).rejects.toThrow(/\/mnt\/big, a directory above it, is owned by uid 1000/);
-    expect(there.has('/var/lib/gridops/staging')).toBe(false);
-    there.set('/mnt/big', { mode: DIR | 0o755, uid: 0 });
+  it("over SFTP-like calls: a sticky directory anyone may write is taken (only root may rename root's entries there); symlinks on the way are judged by every directory they lead through, hop by hop", async () => {
+    // /var/lib/gridops -> /home/alice/store (a relative hop through alice's home) -> /mnt/big/gridops.
+    const { there, ops } = fakeFs({
+      '/': rootDir,
+      '/var': rootDir,
+      '/var/lib': rootDir,
+      '/var/lib/gridops': { mode: 0, uid: 0, link: '../../home/alice/store' },
+      '/home': rootDir,
+      '/home/alice': { mode: DIR | 0o755, uid: 1000 },
+      '/home/alice/store': { mode: 0, uid: 1000, link: '/mnt/big/gridops' },
+      '/mnt': { mode: DIR | 0o1777, uid: 0 },
+      '/mnt/big': rootDir,
+      '/mnt/big/gridops': rootDir,
+    });
+    // Where the links lead (/mnt/big/gridops) is fine; alice could point her link elsewhere.
+    await expect(makeRootOnlyDir('/var/lib/gridops/staging', ops)).rejects.toThrow(/\/home\/alice, a directory on the way to it, is owned by uid 1000/);
+    expect(there.has('/mnt/big/gridops/staging')).toBe(false);
+    there.set('/home/alice', rootDir);
+    there.set('/home/alice/store', { mode: 0, uid: 0, link: '/mnt/big/gridops' });
     await makeRootOnlyDir('/var/lib/gridops/staging', ops);
-    expect(there.get('/var/lib/gridops/staging')).toEqual({ mode: DIR | 0o700, uid: 0 });
+    expect(there.get('/mnt/big/gridops/staging')).toEqual({ mode: DIR | 0o700, uid: 0 });
+  });
+
+  it('over SFTP-like calls: a symlink loop on the way is refused, not followed for ever', async () => {
+    const { ops } = fakeFs({ '/': rootDir, '/a': { mode: 0, uid: 0, link: '/b' }, '/b': { mode: 0, uid: 0, link: '/a' } });
+    // (An lstat through the loop fails first, ELOOP; the walk's own bound is what keeps it finite.)
+    expect(await ancestorsProblem('/a', '/a/staging', ops)).toMatch(/\/a goes through more than 40 symlinks/);
   });
 
   it('over SFTP-like calls: a symlink at the name is refused, never followed nor made again', async () => {
-    const calls: string[] = [];
-    const err = await makeRootOnlyDir('/var/lib/gridops/staging', {
-      lstat: async (p) => (calls.push(`lstat ${p}`), { mode: LINK | 0o777, uid: 1000 }),
-      stat: async (p) => (calls.push(`stat ${p}`), { mode: DIR | 0o755, uid: 0 }),
-      realpath: async (p) => p,
-      mkdir: async (p) => void calls.push(`mkdir ${p}`),
-    }).catch((e: unknown) => e);
+    const { calls, ops } = fakeFs({ '/': rootDir, '/var': rootDir, '/var/lib': rootDir, '/var/lib/gridops': rootDir, '/var/lib/gridops/staging': { mode: 0, uid: 1000, link: '/tmp' } });
+    const err = await makeRootOnlyDir('/var/lib/gridops/staging', ops).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RootOnlyDirError);
     expect((err as Error).message).toMatch(/\/var\/lib\/gridops\/staging is not a directory .*Hint: remove \/var\/lib\/gridops\/staging/);
-    expect(calls.filter((c) => !c.startsWith('stat '))).toEqual(['lstat /var/lib/gridops/staging']);
+    expect(calls.filter((c) => c.startsWith('mkdir') || c.startsWith('readlink'))).toEqual([]);
   });
+
   it('the script under sudo: checks the directory before it removes or writes anything in it', () => {
     const script = stageInRootOnlyDirScript(`/var/lib/gridops/it's/x.part`, 'install -m 0600 -- /tmp/.s "$f"');
     const d = quote(`/var/lib/gridops/it's`);
@@ -194,7 +235,7 @@ asRoot('a root-only staging directory: LocalTransport', () => {
         mkdirSync(above);
         chmodSync(above, mode);
         chownSync(above, uid, 0);
-        await expect(upload(join(above, 'gridops', 'staging', 'image.part'), 'image')).rejects.toThrow(/above-.*(a directory above it|not owned by root|group or others may write).*Hint: make/s);
+        await expect(upload(join(above, 'gridops', 'staging', 'image.part'), 'image')).rejects.toThrow(/above-.*(a directory on the way to it|not owned by root|group or others may write).*Hint: make/s);
         expect(readdirSync(above)).toEqual([]);
       }
     });
@@ -215,6 +256,22 @@ asRoot('a root-only staging directory: LocalTransport', () => {
       symlinkSync(join(sticky, 'store'), join(base, 'images2'));
       await upload(join(base, 'images2', 'staging', 'image.part'), 'image');
       expect(readFileSync(join(sticky, 'store', 'staging', 'image.part'), 'utf8')).toBe('image');
+    });
+
+    it("a link on the way that sits in a user's directory is refused, though where it leads is root's (hop by hop, relative links too)", async () => {
+      const real = join(base, 'real');
+      mkdirSync(real);
+      const users = join(base, 'alice');
+      mkdirSync(users);
+      chownSync(users, 4242, 4242);
+      // images -> alice/store (relative) -> real: alice could point her link anywhere.
+      symlinkSync('../real', join(users, 'store'));
+      symlinkSync('alice/store', join(base, 'images3'));
+      await expect(upload(join(base, 'images3', 'staging', 'image.part'), 'image')).rejects.toThrow(/alice.*(on the way to it, is owned by uid 4242|not owned by root)/s);
+      expect(readdirSync(real)).toEqual([]);
+      chownSync(users, 0, 0);
+      await upload(join(base, 'images3', 'staging', 'image.part'), 'image');
+      expect(readFileSync(join(real, 'staging', 'image.part'), 'utf8')).toBe('image');
     });
 
     it('a hostile directory name is one literal name to the shell (quote)', async () => {
