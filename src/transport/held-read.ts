@@ -26,13 +26,14 @@ import type { ExecResult, HeldRead } from './transport.js';
 
 export type { HeldRead };
 
-/** The remote command of a held read of `script`, whose output ends with `sentinel STATUS PID`. */
+/** The remote command of a held read of `script`, whose stdout ends with `sentinel STATUS PID` and stderr with `sentinel`. */
 export function heldReadCommand(script: string, sentinel: string): string {
   const body = [
     `{ ${script}`,
     '} < /dev/null',
     // On a line of its own even when the read's output does not end with a newline (the client drops that newline).
-    `_gh=$?; printf '\\n%s %s %s\\n' '${sentinel}' "$_gh" "$$"`,
+    // On stderr too: sshd relays the two pipes apart, so the read's stderr may come after its stdout's end.
+    `_gh=$?; printf '\\n%s\\n' '${sentinel}' >&2; printf '\\n%s %s %s\\n' '${sentinel}' "$_gh" "$$"`,
     // `run`, then the batch as the rest of stdin (read takes one line, a byte at a time, so what
     // follows is left for the batch). End of input or anything else: nothing to do.
     'IFS= read -r _gh || exit 0',
@@ -78,6 +79,12 @@ export class HeldChannel implements HeldRead {
   private err = '';
   /** How much of `out` was searched for the sentinel. */
   private scanned = 0;
+  /** How much of `err` was searched for the sentinel. */
+  private errScanned = 0;
+  /** The read's stdout and status, once its sentinel line came. */
+  private readOut?: { stdout: string; code: number | null };
+  /** The read's stderr, once its sentinel line came. */
+  private readErr?: string;
   private readonly outDecoder = new StringDecoder('utf8');
   private readonly errDecoder = new StringDecoder('utf8');
   private phase: 'reading' | 'waiting' | 'proceeding' | 'ended' = 'reading';
@@ -102,7 +109,7 @@ export class HeldChannel implements HeldRead {
       this.exit = { code: code ?? null, ...(signal ? { signal } : {}) };
     });
     channel.on('data', (d: Buffer) => this.onStdout(this.outDecoder.write(d)));
-    channel.stderr.on('data', (d: Buffer) => (this.err += this.errDecoder.write(d)));
+    channel.stderr.on('data', (d: Buffer) => this.onStderr(this.errDecoder.write(d)));
     channel.on('close', () => this.onClose());
   }
 
@@ -163,7 +170,7 @@ export class HeldChannel implements HeldRead {
       this.live?.(text);
       return;
     }
-    if (this.phase !== 'reading') return;
+    if (this.phase !== 'reading' || this.readOut) return;
     // Searched from where the last chunk could have held the start of the sentinel's line; the
     // newline before it is the held command's own (heldReadCommand), not the read's.
     const from = Math.max(0, this.scanned - this.sentinel.length - 2);
@@ -181,8 +188,29 @@ export class HeldChannel implements HeldRead {
       .split(' ')
       .map((field) => Number(field));
     if (Number.isSafeInteger(pid) && pid > 1) this.shellPid = pid;
-    this.result = { stdout: this.out.slice(0, found), stderr: this.err, code: Number.isInteger(status) ? status : null };
+    this.readOut = { stdout: this.out.slice(0, found), code: Number.isInteger(status) ? status : null };
     this.out = this.out.slice(end + 1);
+    this.finishRead();
+  }
+
+  private onStderr(text: string): void {
+    this.err += text;
+    if (this.phase !== 'reading' || this.readErr !== undefined) return;
+    const line = `\n${this.sentinel}\n`;
+    const found = this.err.indexOf(line, Math.max(0, this.errScanned - line.length));
+    if (found < 0) {
+      this.errScanned = this.err.length;
+      return;
+    }
+    this.readErr = this.err.slice(0, found);
+    this.err = this.err.slice(found + line.length);
+    this.finishRead();
+  }
+
+  /** The read is whole once both its streams showed the sentinel (sshd relays them apart). */
+  private finishRead(): void {
+    if (!this.readOut || this.readErr === undefined) return;
+    this.result = { stdout: this.readOut.stdout, stderr: this.readErr, code: this.readOut.code };
     this.err = '';
     this.phase = 'waiting';
     this.clearTimer();
@@ -196,8 +224,10 @@ export class HeldChannel implements HeldRead {
     const phase = this.phase;
     this.phase = 'ended';
     if (phase === 'reading') {
-      // The shell ended before its sentinel: the read's output as it is (its parse says what is missing).
-      this.result = { stdout: this.out, stderr: this.err, code: this.exit.code, ...(this.exit.signal ? { signal: this.exit.signal } : {}) };
+      // The shell ended before its sentinels: the read's output as it is (its parse says what is missing).
+      const stdout = this.readOut ? this.readOut.stdout : this.out;
+      const stderr = this.readErr ?? this.err;
+      this.result = { stdout, stderr, code: this.readOut?.code ?? this.exit.code, ...(this.exit.signal ? { signal: this.exit.signal } : {}) };
       this.settleRead?.resolve(this);
     } else if (phase === 'proceeding') {
       this.settleBatch?.resolve({ stdout: this.out, stderr: this.err, code: this.exit.code, ...(this.exit.signal ? { signal: this.exit.signal } : {}) });
