@@ -20,7 +20,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
   static override flags = {
     ...connectionFlags,
     out: Flags.string({ description: 'save the plan as JSON, for `apply --plan`' }),
-    'detailed-exitcode': Flags.boolean({ description: 'exit 0 when there are no changes, 2 when there are, 1 on errors', default: false }),
+    'detailed-exitcode': Flags.boolean({ description: 'exit 0 when there are no changes, 2 when there are, 1 on errors (64 on a usage error)', default: false }),
   };
 
   async run(): Promise<Plan> {

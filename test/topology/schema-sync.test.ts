@@ -1,6 +1,10 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkSandboxImages } from '../../src/phases/sandbox-images.js';
 import { checkTopologyText } from '../../src/topology/load.js';
+import { allNodes } from '../../src/topology/model.js';
 import { topologyJsonSchema } from '../../src/topology/json-schema.js';
 import { playbookJsonSchema } from '../../src/playbooks/schema.js';
 
@@ -29,6 +33,26 @@ describe('published artefacts', () => {
     walk(topologyJsonSchema());
     const missing = [...keys].filter((k) => !readme.includes(`\`${k}\``));
     expect(missing).toEqual([]);
+  });
+
+  it("the README topology reference's example is valid", () => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    const reference = readme.slice(readme.indexOf('## Topology reference'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(reference)?.[1];
+    expect(example).toContain('kind: Grid');
+    // As `validate` takes it: its sandbox image (relative to the file) must be there too.
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-readme-example-'));
+    try {
+      const file = join(dir, 'topology.yaml');
+      writeFileSync(file, example!);
+      const { grid, problems } = checkTopologyText(file, example!);
+      expect(problems).toEqual([]);
+      mkdirSync(join(dir, 'images'));
+      writeFileSync(join(dir, 'images', 'sandbox.img'), Buffer.alloc(4096));
+      expect(() => checkSandboxImages(grid!, allNodes(grid!))).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each(readdirSync(`${root}examples`).filter((f) => f.endsWith('.yaml')))('examples/%s is valid', (file) => {
