@@ -1,6 +1,10 @@
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { Problem } from '../errors/problem.js';
 import { unclosedOpening, type Unclosed } from './unclosed.js';
+import { contentAfter, layoutLines } from './layout-lines.js';
+import { firstOfEachCascade } from './syntax-cascade.js';
+import { orphanList } from './orphan-list.js';
+import { misindentedLine } from './misindented-line.js';
 
 /**
  * A YAML document with its source positions, so every problem found later, even one found
@@ -79,6 +83,8 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
   // Past a syntax error the document's shape is a guess: nothing more is checked. A duplicate key
   // or a second document leaves the first document's shape known, so the checks go on.
   let shapeKnown = true;
+  // Syntax errors in yaml's words: kept apart, since one mistake makes many (syntax-cascade.ts).
+  const syntax: Array<{ offset: number; line: number; column: number; message: string }> = [];
   for (const [i, err] of doc.errors.entries()) {
     const pos = at(err.pos[0]);
     const duplicate = err.code === 'DUPLICATE_KEY';
@@ -101,14 +107,25 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
       problems.push({ file, line: pos.line, column: pos.col, path: '', message: 'the file holds more than one YAML document', hint: 'keep one grid per file: remove the `---` separator and what follows, or split it into two files' });
       continue;
     }
-    problems.push({
-      file,
-      line: pos.line,
-      column: pos.col,
-      path: '',
-      message: duplicate ? `duplicate key ${JSON.stringify(keyAt(text, err.pos[0]))}` : `YAML syntax error: ${firstLine(err.message)}`,
-      hint: duplicate ? 'each key may appear once per mapping; merge the two entries or remove one' : 'check indentation, quotes and colons around this position',
-    });
+    if (duplicate) {
+      problems.push({ file, line: pos.line, column: pos.col, path: '', message: `duplicate key ${JSON.stringify(keyAt(text, err.pos[0]))}`, hint: 'each key may appear once per mapping; merge the two entries or remove one' });
+      continue;
+    }
+    syntax.push({ offset: err.pos[0], line: pos.line, column: pos.col, message: firstLine(err.message) });
+  }
+  if (syntax.length) {
+    const layout = layoutLines(text);
+    for (const err of firstOfEachCascade(syntax, layout)) {
+      // A list left without its key, or a line a column off its siblings, is said as such (the layout shows it); else in yaml's words.
+      // A key indented deeper than its sibling is reported by yaml on the line above it, which took it for a continuation.
+      const next = contentAfter(layout, err.line);
+      const mistake = orphanList(layout, err.line) ?? misindentedLine(layout, err.line) ?? (next ? misindentedLine(layout, next.line) : undefined);
+      problems.push(
+        mistake
+          ? { file, line: mistake.line, column: mistake.column, path: '', message: mistake.message, hint: mistake.hint }
+          : { file, line: err.line, column: err.column, path: '', message: `YAML syntax error: ${err.message}`, hint: 'check indentation, quotes and colons around this position' },
+      );
+    }
   }
 
   // Explicit tags (!!binary, !!set, !!timestamp, custom ones) would turn values into Buffers,
