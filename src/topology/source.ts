@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { Problem } from '../errors/problem.js';
 import { unclosedOpening, type Unclosed } from './unclosed.js';
+import { firstUseOfKey } from './duplicate-key.js';
 
 /**
  * A YAML document with its source positions, so every problem found later, even one found
@@ -101,14 +102,15 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
       problems.push({ file, line: pos.line, column: pos.col, path: '', message: 'the file holds more than one YAML document', hint: 'keep one grid per file: remove the `---` separator and what follows, or split it into two files' });
       continue;
     }
-    problems.push({
-      file,
-      line: pos.line,
-      column: pos.col,
-      path: '',
-      message: duplicate ? `duplicate key ${JSON.stringify(keyAt(text, err.pos[0]))}` : `YAML syntax error: ${firstLine(err.message)}`,
-      hint: duplicate ? 'each key may appear once per mapping; merge the two entries or remove one' : 'check indentation, quotes and colons around this position',
-    });
+    if (duplicate) {
+      // Named with where the first one is, as a duplicate name is: the two are merged, or one removed.
+      const first = firstUseOfKey(doc, err.pos[0]);
+      const firstAt = first === undefined ? undefined : at(first);
+      const already = firstAt ? `, already used at ${firstAt.line}:${firstAt.col}` : '';
+      problems.push({ file, line: pos.line, column: pos.col, path: '', message: `duplicate key ${JSON.stringify(keyAt(text, err.pos[0]))}${already}`, hint: 'each key may appear once per mapping; merge the two entries or remove one' });
+      continue;
+    }
+    problems.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML syntax error: ${firstLine(err.message)}`, hint: 'check indentation, quotes and colons around this position' });
   }
 
   // Explicit tags (!!binary, !!set, !!timestamp, custom ones) would turn values into Buffers,
