@@ -4,6 +4,7 @@ import type { Ajv, ErrorObject, AnySchema } from 'ajv';
 import { loadValidatorFile } from './validator-file.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { FORMATS, showValue, type FormatName } from './formats.js';
+import { lengthHint, rangeHint, typeHint, withDescription, type ExpectedValue } from './schema-hint.js';
 import type { Problem } from '../errors/problem.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
 
@@ -115,7 +116,7 @@ function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: Pat
         return `${e.instancePath}/${suggest((e.params as { additionalProperty: string }).additionalProperty, allowed) ?? ''}`;
       }),
   );
-  const unions = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const unions = new Map(errors.filter((e) => e.keyword === 'anyOf').map((e) => [e.instancePath, e]));
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const e of errors) {
@@ -124,7 +125,7 @@ function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: Pat
     // Within a union, the anyOf error names every allowed branch; its branches' own errors name one.
     if (['type', 'const'].includes(e.keyword) && unions.has(e.instancePath)) continue;
     if (e.keyword === 'required' && typoFor.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`)) continue;
-    const made = describe(e, path);
+    const made = describe(e, path, unions.get(e.instancePath));
     if (!made) continue;
     const dedupe = `${pathToString(made.path)}|${made.key ? 'k' : 'v'}`;
     if (seen.has(dedupe)) continue;
@@ -147,11 +148,14 @@ function anyOfTypes(e: ErrorObject): string[] {
   return branches.map((b) => (b.const !== undefined ? JSON.stringify(b.const) : TYPE_WORDS[b.type ?? ''] ?? 'a value'));
 }
 
-function describe(e: ErrorObject, path: PathSegment[]): Described | null {
+/** `union`: the anyOf error at the same value, when `e` is one of its branches' (its description and other branches help the hint). */
+function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject): Described | null {
   const where = pathToString(path) || 'the document';
   const last = path[path.length - 1];
   const field = typeof last === 'number' ? `${String(path[path.length - 2] ?? '')}[${last}]` : String(last ?? 'document');
-  const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
+  const parent = e.parentSchema as (ExpectedValue & { properties?: Record<string, unknown> }) | undefined;
+  // What the field is: its own description, or, for a branch of a union, the union's.
+  const described = (advice: string) => withDescription(advice, field, parent?.description ?? (union?.parentSchema as ExpectedValue | undefined)?.description);
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
@@ -169,17 +173,16 @@ function describe(e: ErrorObject, path: PathSegment[]): Described | null {
       return { path, key: path.length > 0, message: `${where} is missing required key "${missing}"`, hint: `add \`${missing}:\` to ${where}` };
     }
     case 'type': {
-      const expected = String((e.params as { type: string }).type)
-        .split(',')
-        .map((t) => TYPE_WORDS[t] ?? t)
-        .join(' or ');
-      return { path, message: `${field} must be ${expected}, not ${typeOf(e.data)}`, hint: parentHint(e) };
+      const types = String((e.params as { type: string }).type).split(',');
+      const expected = types.map((t) => TYPE_WORDS[t] ?? t).join(' or ');
+      const advice = types.length === 1 ? typeHint(parent ?? {}, types[0]!, e.data, last ?? field, field) : `write ${expected}`;
+      return { path, message: `${field} must be ${expected}, not ${typeOf(e.data)}`, hint: described(advice) };
     }
     case 'anyOf': {
       const options = anyOfTypes(e);
       const allConst = ((e.schema as Array<{ const?: unknown }>) ?? []).every((b) => b.const !== undefined);
       const listed = options.length > 1 ? `${options.slice(0, -1).join(', ')} or ${options[options.length - 1]}` : options[0];
-      return { path, message: `${field} must be ${listed}, not ${allConst ? JSON.stringify(e.data) : typeOf(e.data)}`, hint: (e.parentSchema as { description?: string })?.description };
+      return { path, message: `${field} must be ${listed}, not ${allConst ? JSON.stringify(e.data) : typeOf(e.data)}`, hint: parent?.description ?? `write ${listed}` };
     }
     case 'const': {
       const allowed = (e.params as { allowedValue: unknown }).allowedValue;
@@ -192,8 +195,9 @@ function describe(e: ErrorObject, path: PathSegment[]): Described | null {
       if (format === undefined) return { path, message: `${field}: ${showValue(String(e.data))} contains characters that are not allowed`, hint: 'values must fit on one line and contain no NUL byte' };
       const verdict = FORMATS[format]?.(String(e.data));
       // A format error on the key of a record (labels, sysctl, module params) points at that key.
-      if (e.propertyName !== undefined) return { path: [...path, e.propertyName], key: true, message: verdict?.message ?? `${showValue(e.propertyName)} is not a valid ${format}`, hint: verdict?.hint };
-      return { path, message: `${field}: ${verdict?.message ?? `invalid ${format}`}`, hint: verdict?.hint };
+      const hint = verdict?.hint ?? described(`write a valid ${format}`);
+      if (e.propertyName !== undefined) return { path: [...path, e.propertyName], key: true, message: verdict?.message ?? `${showValue(e.propertyName)} is not a valid ${format}`, hint };
+      return { path, message: `${field}: ${verdict?.message ?? `invalid ${format}`}`, hint };
     }
     case 'propertyNames':
       return null; // the nested format error on the key says it better
@@ -202,17 +206,22 @@ function describe(e: ErrorObject, path: PathSegment[]): Described | null {
     case 'exclusiveMinimum':
     case 'exclusiveMaximum': {
       const p = e.params as { comparison: string; limit: number };
-      return { path, message: `${field} is ${String(e.data)}, out of range (must be ${p.comparison} ${p.limit})`, hint: parentHint(e) };
+      return { path, message: `${field} is ${String(e.data)}, out of range (must be ${p.comparison} ${p.limit})`, hint: described(rangeHint(parent ?? {}, e.data, otherBranches(union, e))) };
     }
     case 'uniqueItems':
       return { path, message: `${field} lists the same item twice`, hint: 'remove the duplicate entry' };
-    default:
-      return { path, message: `${field} ${e.message ?? 'is invalid'}`, hint: parentHint(e) };
+    default: {
+      const advice = lengthHint(e.keyword, Number((e.params as { limit?: number }).limit)) ?? `change ${field}: it ${e.message ?? 'is invalid'}`;
+      return { path, message: `${field} ${e.message ?? 'is invalid'}`, hint: described(advice) };
+    }
   }
 }
 
-function parentHint(e: ErrorObject): string | undefined {
-  const schema = e.schema as unknown;
-  const parentDescription = (e.parentSchema as { description?: string } | undefined)?.description;
-  return parentDescription ?? (typeof schema === 'object' && schema && 'description' in schema ? String((schema as { description: string }).description) : undefined);
+/** The forms a union takes besides the branch `e` failed in, for a hint's "or …" ("a percentage such as 10%"). */
+function otherBranches(union: ErrorObject | undefined, e: ErrorObject): string[] {
+  if (!union) return [];
+  // Compared by content: a precompiled validator's branch need not be the very object of the union's list.
+  const failed = JSON.stringify(e.parentSchema);
+  const branches = ((union.schema as Array<ExpectedValue & { const?: unknown }> | undefined) ?? []).filter((b) => JSON.stringify(b) !== failed);
+  return branches.map((b) => b.description ?? (b.const !== undefined ? JSON.stringify(b.const) : TYPE_WORDS[b.type ?? ''] ?? 'another value'));
 }

@@ -3,12 +3,20 @@ import { canonicalHost } from './formats.js';
 import { derivedMulticast, parseMulticast } from './resolve.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
 
+/** The entry that used a value first: who (a node's name, where known) and where. */
+interface FirstUse {
+  owner?: string;
+  line: number;
+  column: number;
+}
+
 /** What to do about a value two entries share, by the space it must be unique in. */
-const DUPLICATE_HINT: Record<string, string> = {
-  name: 'names of regions, sub-grids and nodes must be unique across the whole grid; rename one of them',
-  address: 'node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); rename one of them',
+const DUPLICATE_HINT: Record<string, (first: FirstUse) => string> = {
+  name: () => 'names of regions, sub-grids and nodes must be unique across the whole grid; rename one of them',
+  // An address is not renamed: one node is given another, and the node that has it already is named, since addresses compare canonically and may be written differently.
+  address: (first) => `node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); change one node's address (first used by ${first.owner ?? 'a node'} at ${first.line}:${first.column})`,
   // A group is not renamed: one sub-grid is given another (a derived one is set explicitly).
-  multicast: "multicast groups must be unique across the whole grid, or two sub-grids' agents hear each other's discovery: give one of the sub-grids another group in discovery.multicast (GROUP:PORT, e.g. in 239.192.0.0/14)",
+  multicast: () => "multicast groups must be unique across the whole grid, or two sub-grids' agents hear each other's discovery: give one of the sub-grids another group in discovery.multicast (GROUP:PORT, e.g. in 239.192.0.0/14)",
 };
 
 /**
@@ -24,17 +32,21 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
   const report = (path: PathSegment[], message: string, hint: string, key = false) =>
     problems.push({ file: source.file, ...positionOf(source, path, { key }), path: pathToString(path), message, hint });
 
-  const firstSeen = new Map<string, { path: PathSegment[]; what: string }>();
-  /** `space` groups values that must differ: one space holds region, sub-grid and node names alike. */
-  const unique = (space: string, value: string, path: PathSegment[], what: string, shown = value) => {
+  const firstSeen = new Map<string, { path: PathSegment[]; what: string; owner?: string }>();
+  /**
+   * `space` groups values that must differ: one space holds region, sub-grid and node names alike.
+   * `owner` names the entry the value belongs to, for a hint that says which one has it already.
+   */
+  const unique = (space: string, value: string, path: PathSegment[], what: string, shown = value, owner?: string) => {
     const id = `${space}\0${value}`;
     const earlier = firstSeen.get(id);
     if (earlier) {
       const at = positionOf(source, earlier.path);
       const by = earlier.what === what ? '' : ` by ${earlier.what.replace(/ name$/, '')}`;
-      report(path, `duplicate ${what} ${JSON.stringify(shown)}, already used${by} at line ${at.line}`, DUPLICATE_HINT[space] ?? `${what}s must be unique across the whole grid; rename one of them`);
+      const hint = DUPLICATE_HINT[space]?.({ owner: earlier.owner, ...at }) ?? `${what}s must be unique across the whole grid; rename one of them`;
+      report(path, `duplicate ${what} ${JSON.stringify(shown)}, already used${by} at line ${at.line}`, hint);
     } else {
-      firstSeen.set(id, { path, what });
+      firstSeen.set(id, { path, what, owner });
     }
   };
 
@@ -64,7 +76,7 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
         const nodePath: PathSegment[] = [...subgridPath, 'nodes', ni];
         if (node.name) unique('name', node.name, [...nodePath, 'name'], 'node name');
         // Compared canonically: fd00::12 and fd00:0:0::12 are one host.
-        if (node.address) unique('address', canonicalHost(node.address), [...nodePath, 'address'], 'node address', node.address);
+        if (node.address) unique('address', canonicalHost(node.address), [...nodePath, 'address'], 'node address', node.address, node.name ?? pathToString(nodePath));
       });
     });
   });

@@ -5,6 +5,7 @@ import { contentAfter, layoutLines } from './layout-lines.js';
 import { firstOfEachCascade } from './syntax-cascade.js';
 import { orphanList } from './orphan-list.js';
 import { misindentedLine } from './misindented-line.js';
+import { firstUseOfKey } from './duplicate-key.js';
 
 /**
  * A YAML document with its source positions, so every problem found later, even one found
@@ -108,7 +109,11 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
       continue;
     }
     if (duplicate) {
-      problems.push({ file, line: pos.line, column: pos.col, path: '', message: `duplicate key ${JSON.stringify(keyAt(text, err.pos[0]))}`, hint: 'each key may appear once per mapping; merge the two entries or remove one' });
+      // Named with where the first one is, as a duplicate name is: the two are merged, or one removed.
+      const first = firstUseOfKey(doc, err.pos[0]);
+      const firstAt = first === undefined ? undefined : at(first);
+      const already = firstAt ? `, already used at ${firstAt.line}:${firstAt.col}` : '';
+      problems.push({ file, line: pos.line, column: pos.col, path: '', message: `duplicate key ${JSON.stringify(keyAt(text, err.pos[0]))}${already}`, hint: 'each key may appear once per mapping; merge the two entries or remove one' });
       continue;
     }
     syntax.push({ offset: err.pos[0], line: pos.line, column: pos.col, message: firstLine(err.message) });

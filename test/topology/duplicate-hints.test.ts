@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import { checkTopologyText } from '../../src/topology/load.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/invalid/dup-multicast.yaml', import.meta.url));
+const invalid = (name: string) => {
+  const file = fileURLToPath(new URL(`../fixtures/invalid/${name}`, import.meta.url));
+  return checkTopologyText(file, readFileSync(file, 'utf8')).problems;
+};
 
 describe('the hint of a duplicate', () => {
   it('a multicast group two sub-grids share says to give one of them another group (a group is not renamed)', () => {
@@ -14,5 +18,34 @@ describe('the hint of a duplicate', () => {
   it('a name two entries share still says to rename one', () => {
     const text = readFileSync(fixture, 'utf8').replace('{ name: s2, discovery: { multicast: 239.1.1.1:7947 }', '{ name: s1, discovery: { multicast: 239.1.1.2:7947 }');
     expect(checkTopologyText(fixture, text).problems.map((p) => p.hint)).toEqual(['names of regions, sub-grids and nodes must be unique across the whole grid; rename one of them']);
+  });
+
+  it('an address two nodes share says to change one node\'s address, naming the node that used it first and where', () => {
+    expect(invalid('dup-address.yaml').map((p) => `${p.line}:${p.column}: ${p.message} / ${p.hint}`)).toEqual([
+      "11:33: duplicate node address \"10.0.0.1\", already used at line 10 / node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); change one node's address (first used by a at 10:33)",
+    ]);
+  });
+
+  it('an address shared in another notation names the first node across sub-grids', () => {
+    expect(invalid('dup-address-ipv4-mapped.yaml').map((p) => p.hint)).toEqual([
+      "node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); change one node's address (first used by a at 10:33)",
+    ]);
+  });
+});
+
+describe('a duplicate YAML key', () => {
+  it('in a flow mapping names where the first one is', () => {
+    expect(invalid('dup-yaml-key.yaml').map((p) => `${p.line}:${p.column}: ${p.message} / ${p.hint}`)).toEqual([
+      '10:43: duplicate key "name", already used at 10:15 / each key may appear once per mapping; merge the two entries or remove one',
+    ]);
+  });
+
+  it('in a block mapping names where the first one is', () => {
+    expect(invalid('dup-yaml-key-block.yaml').map((p) => p.message)).toContain('duplicate key "metadata", already used at 4:1');
+  });
+
+  it('a quoted key repeated unquoted is the same key, and the first is named', () => {
+    const text = 'apiVersion: gridops/v1\nkind: Grid\n"metadata": { name: g }\nmetadata: { name: h }\nregions: []\n';
+    expect(checkTopologyText('g.yaml', text).problems.map((p) => `${p.line}:${p.column}: ${p.message}`)).toContain('4:1: duplicate key "metadata", already used at 3:1');
   });
 });

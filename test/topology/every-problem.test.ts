@@ -27,7 +27,7 @@ describe('every problem of a topology in one run', () => {
   it('a duplicate key, a second document and a refused tag do not hide the schema problems', () => {
     const text = readFileSync(new URL('../fixtures/every-problem/parse-problems.yaml', import.meta.url), 'utf8');
     expect(problemsOf(text)).toEqual([
-      '3:22: duplicate key "name"',
+      '3:22: duplicate key "name", already used at 3:13',
       // The tag is the problem of that value: no second one saying a Buffer is not a string.
       '9:43: YAML tag tag:yaml.org,2002:binary is not allowed',
       '10:13: regions[0].subgrids[0].nodes[1] is missing required key "address"',

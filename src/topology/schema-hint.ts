@@ -1,0 +1,114 @@
+/**
+ * What to write instead of a value the schema refuses, built from the type and bounds the schema
+ * expects. A schema description says what a field is ("SSH port"), not how to fix it, and a field
+ * without one would leave the problem without a hint: the description only follows the advice.
+ */
+
+/** The parts of a JSON Schema node that say what a value may be. */
+export interface ExpectedValue {
+  type?: string;
+  description?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+}
+
+interface Bound {
+  value: number;
+  inclusive: boolean;
+}
+
+function lowerBound(s: ExpectedValue): Bound | undefined {
+  if (s.minimum !== undefined) return { value: s.minimum, inclusive: true };
+  return s.exclusiveMinimum !== undefined ? { value: s.exclusiveMinimum, inclusive: false } : undefined;
+}
+
+function upperBound(s: ExpectedValue): Bound | undefined {
+  if (s.maximum !== undefined) return { value: s.maximum, inclusive: true };
+  return s.exclusiveMaximum !== undefined ? { value: s.exclusiveMaximum, inclusive: false } : undefined;
+}
+
+/** "from 1 to 65535", "of at least 16", "above 0 and at most 400000"; undefined without bounds. */
+function rangeWords(s: ExpectedValue): string | undefined {
+  const low = lowerBound(s);
+  const high = upperBound(s);
+  if (low?.inclusive && high?.inclusive) return `from ${low.value} to ${high.value}`;
+  const parts = [low && `${low.inclusive ? 'at least' : 'above'} ${low.value}`, high && `${high.inclusive ? 'at most' : 'below'} ${high.value}`].filter(Boolean);
+  if (parts.length === 0) return undefined;
+  const phrase = parts.join(' and ');
+  return phrase.startsWith('at ') ? `of ${phrase}` : phrase;
+}
+
+/** "a whole number from 1 to 65535": what a number field takes, in words. */
+function numberWords(s: ExpectedValue): string {
+  const range = rangeWords(s);
+  return `${s.type === 'integer' ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}`;
+}
+
+/** The allowed value nearest to `value`: the bound it crossed, or a step inside an exclusive one. */
+function nearestAllowed(s: ExpectedValue, value: number): number {
+  const low = lowerBound(s);
+  const high = upperBound(s);
+  const allows = (v: number) => (!low || (low.inclusive ? v >= low.value : v > low.value)) && (!high || (high.inclusive ? v <= high.value : v < high.value));
+  // A number between exclusive bounds closer than 1 apart (0 < x < 0.5) is not a whole step inside: their middle is.
+  const inside = (bound: number, step: number) => (allows(bound + step) || !low || !high ? bound + step : (low.value + high.value) / 2);
+  if (low && !(low.inclusive ? value >= low.value : value > low.value)) return low.inclusive ? low.value : inside(low.value, 1);
+  if (high && !(high.inclusive ? value <= high.value : value < high.value)) return high.inclusive ? high.value : inside(high.value, -1);
+  return value;
+}
+
+/**
+ * For a number out of range: the range, the allowed value nearest to the one written, and the
+ * other forms a union takes (`alternatives`, e.g. "a percentage such as 10%").
+ */
+export function rangeHint(expected: ExpectedValue, value: unknown, alternatives: readonly string[] = []): string {
+  const example = typeof value === 'number' ? `, e.g. ${nearestAllowed(expected, value)}` : '';
+  return `write ${numberWords(expected)}${example}${alternatives.length ? `, or ${alternatives.join(' or ')}` : ''}`;
+}
+
+/**
+ * For a value of the wrong type: how to write one of `type`, within `expected`'s bounds. `key` is the last
+ * segment of the value's path (a list item has no key of its own to show), `field` its name in messages.
+ */
+export function typeHint(expected: ExpectedValue, type: string, value: unknown, key: string | number, field: string): string {
+  const quoted = typeof value === 'string';
+  const written = (v: string) => (typeof key === 'number' ? v : `${key}: ${v}`);
+  switch (type) {
+    case 'integer':
+    case 'number':
+      return `write ${numberWords(expected)}${quoted ? ', without quotes' : ''}`;
+    case 'boolean':
+      return `write true or false${quoted ? ', without quotes' : ''}`;
+    case 'string':
+      // A number or true/false the YAML parser read as such: the same text in quotes is the string meant.
+      if (typeof value === 'number' || typeof value === 'boolean') return `quote it: ${written(JSON.stringify(String(value)))}`;
+      if (value === null || value === undefined) return `write the value after ${typeof key === 'number' ? 'the dash' : `\`${key}:\``}`;
+      return `write one string here, not ${Array.isArray(value) ? 'a list' : 'a mapping'}`;
+    case 'array':
+      if (value !== null && typeof value !== 'object') return `write it as a list, e.g. ${written(`[${String(value)}]`)}`;
+      return `write ${field} as a list: one entry per line, each starting with "- ", or [a, b]`;
+    case 'object':
+      return `write ${field} as a mapping: its keys indented under it, or { key: value }`;
+    default:
+      return `write ${type}`;
+  }
+}
+
+/** For a string or list of the wrong length; undefined for any other keyword. */
+export function lengthHint(keyword: string, limit: number): string | undefined {
+  const characters = `${limit} character${limit === 1 ? '' : 's'}`;
+  const entries = `${limit} ${limit === 1 ? 'entry' : 'entries'}`;
+  const hints: Record<string, string> = {
+    minLength: `write at least ${characters}`,
+    maxLength: `write at most ${characters}`,
+    minItems: `list at least ${entries}`,
+    maxItems: `list at most ${entries}`,
+  };
+  return hints[keyword];
+}
+
+/** The advice, then what the field is where the schema says so: "…, without quotes; port: SSH port". */
+export function withDescription(advice: string, field: string, description: string | undefined): string {
+  return description ? `${advice}; ${field}: ${description}` : advice;
+}

@@ -1,0 +1,87 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkTopologyText } from '../../src/topology/load.js';
+
+/**
+ * A schema problem's hint says what to write instead, built from the type and bounds the schema
+ * expects; the field's description follows where it has one. A description alone ("SSH port")
+ * says what the field is, not how to fix it, and a field without one had no hint at all.
+ */
+const topology = (node: string, extra = '') => `apiVersion: gridops/v1
+kind: Grid
+metadata: { name: g }
+${extra}regions:
+  - name: r1
+    subgrids:
+      - name: s1
+        nodes:
+          - { name: a, address: 10.0.0.1, ${node} }
+          - { name: b, address: 10.0.0.2 }
+          - { name: c, address: 10.0.0.3 }
+`;
+const problemsOf = (text: string) => checkTopologyText('g.yaml', text).problems.map((p) => ({ message: p.message, hint: p.hint }));
+
+describe('the hint of a schema problem', () => {
+  it('a count below its minimum, in a union with a percentage, names the range, an example and the other form', () => {
+    expect(problemsOf(topology('labels: {}', 'rollout: { maxUnavailable: 0 }\n'))).toEqual([
+      {
+        message: 'maxUnavailable is 0, out of range (must be >= 1)',
+        hint: 'write a whole number of at least 1, e.g. 1, or a percentage such as 10%; maxUnavailable: nodes upgraded at once: a count or a percentage',
+      },
+    ]);
+  });
+
+  it('a label that is not a string says to quote it, showing the quoted form', () => {
+    expect(problemsOf(topology('labels: { gpu: true, env: 1 }'))).toEqual([
+      { message: 'gpu must be a string, not a boolean', hint: 'quote it: gpu: "true"' },
+      { message: 'env must be a string, not an integer', hint: 'quote it: env: "1"' },
+    ]);
+  });
+
+  it('a string-typed field given a number says to quote it, then what the field is', () => {
+    expect(problemsOf(topology('ssh: { user: 123 }'))).toEqual([{ message: 'user must be a string, not an integer', hint: 'quote it: user: "123"; user: remote user; become (sudo) is used for changes when it is not root' }]);
+  });
+
+  it('a port written as a word says to write a whole number in range without quotes', () => {
+    expect(problemsOf(topology('ssh: { port: twenty }'))).toEqual([{ message: 'port must be an integer, not a string', hint: 'write a whole number from 1 to 65535, without quotes; port: SSH port' }]);
+  });
+
+  it('a percentage above its maximum names the range and the nearest allowed value', () => {
+    expect(problemsOf(topology('qos: { gridCpuPercent: 150 }'))).toEqual([
+      { message: 'gridCpuPercent is 150, out of range (must be <= 100)', hint: 'write a whole number from 1 to 100, e.g. 100; gridCpuPercent: CPU share of the machine granted to grid work, in percent' },
+    ]);
+  });
+
+  it('an exclusive bound is said as "above"', () => {
+    expect(problemsOf(topology('qos: { egressMbit: 0 }'))).toEqual([
+      { message: 'egressMbit is 0, out of range (must be > 0)', hint: 'write a number above 0 and at most 400000, e.g. 1; egressMbit: outgoing bandwidth limit of grid traffic, in Mbit/s' },
+    ]);
+  });
+
+  it('a quoted boolean says to write true or false without quotes', () => {
+    expect(problemsOf(topology('ssh: { become: "yes" }'))).toEqual([{ message: 'become must be true or false, not a string', hint: 'write true or false, without quotes; become: run changes through sudo (default: when user is not root)' }]);
+  });
+
+  it('a single value where a list belongs shows it as a list', () => {
+    expect(problemsOf(topology('kernel: { modules: kvm }'))).toEqual([{ message: 'modules must be a list, not a string', hint: 'write it as a list, e.g. modules: [kvm]; modules: modules to load now and at boot' }]);
+  });
+
+  it('a value where a mapping belongs says how a mapping is written', () => {
+    expect(problemsOf(topology('ssh: 22'))).toEqual([{ message: 'ssh must be a mapping, not an integer', hint: 'write ssh as a mapping: its keys indented under it, or { key: value }; ssh: how gridops reaches a node over SSH' }]);
+  });
+
+  it('an empty string where one is required says to write something', () => {
+    expect(problemsOf(topology('labels: {}', 'playbooks: [""]\n'))).toEqual([
+      { message: 'playbooks[0] must NOT have fewer than 1 characters', hint: "write at least 1 character; playbooks[0]: one of gridops' playbooks by name, or a file: a path relative to this file (./site.yaml)" },
+    ]);
+  });
+
+  it('every problem of the invalid corpus has a hint', () => {
+    const dir = fileURLToPath(new URL('../fixtures/invalid/', import.meta.url));
+    const hintless = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => checkTopologyText(f, readFileSync(join(dir, f), 'utf8')).problems.filter((p) => !p.hint).map((p) => `${f}:${p.line}:${p.column}: ${p.message}`));
+    expect(hintless).toEqual([]);
+  });
+});
