@@ -6,6 +6,7 @@ import { GridKeyError, readGridKey } from '../../src/agent/runtime/grid-key.js';
 import { nextEpoch, readStateFile, StateFileError, writeStateFile } from '../../src/agent/runtime/state-file.js';
 import { Metrics } from '../../src/agent/runtime/metrics.js';
 import { AGENT_VERSION } from '../../src/agent/version.js';
+import { MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS } from '../../src/agent/core/validate.js';
 
 const minimal = { node: 'ra-01', region: 'eu-west', subgrid: 'rennes-a', bind: '10.0.1.11', keyFile: '/etc/gridagent/grid.key' };
 
@@ -15,6 +16,16 @@ describe('agent config', () => {
     dir = mkdtempSync(join(tmpdir(), 'gridagent-config-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('labels: at most what the other agents take from a join (validate.ts), else the node could never sign in', () => {
+    const widest = Object.fromEntries(Array.from({ length: MAX_LABELS }, (_, index) => [`${index}`.padStart(MAX_LABEL_KEY, 'k'), 'v'.repeat(MAX_LABEL_VALUE)]));
+    expect(normaliseAgentConfig({ ...minimal, labels: widest }).labels).toEqual(widest);
+    expect(() => normaliseAgentConfig({ ...minimal, labels: { ...widest, one: 'more' } })).toThrow(AgentConfigError);
+    expect(() => normaliseAgentConfig({ ...minimal, labels: { rack: 'v'.repeat(MAX_LABEL_VALUE + 1) } })).toThrow(AgentConfigError);
+    expect(() => normaliseAgentConfig({ ...minimal, labels: { ['k'.repeat(MAX_LABEL_KEY + 1)]: 'r1' } })).toThrow(
+      new AgentConfigError(`config: the label ${'k'.repeat(MAX_LABEL_KEY + 1)} is longer than ${MAX_LABEL_KEY} characters`),
+    );
+  });
 
   test('applies defaults and converts timer milliseconds to ticks', () => {
     const config = normaliseAgentConfig({ ...minimal, timers: { tickMs: 50, heartbeatInterval: 500 } });

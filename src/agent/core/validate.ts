@@ -40,11 +40,35 @@ export const MAX_REGIONS = 64;
  * not refused; the core keeps only its own cap.
  */
 export const MAX_DEPARTED_DECODED = 256;
+/**
+ * A node's labels (its config's `labels`, copied into every registry copy): at most this many, each
+ * key and value as the topology's label formats allow (a key of a 253-character DNS prefix, '/' and
+ * 63 characters; a value of 256). The agent's config takes no more (config.ts).
+ */
+export const MAX_LABELS = 64;
+export const MAX_LABEL_KEY = 317;
+export const MAX_LABEL_VALUE = 256;
+/** An address as a registry entry carries it: host:port, the host a DNS name at most. */
+const MAX_ADDRESS = MAX_NAME + 8;
+/**
+ * Fields of `attrs` or `summary` this version does not know: a later agent may add some (a rolling
+ * upgrade), so they are taken, but only as scalars and this many at most: whatever a registry stores
+ * goes into its next sync, and must stay small, flat and encodable.
+ */
+const MAX_UNKNOWN_FIELDS = 16;
+const ATTRIBUTE_FIELDS = new Set(['arch', 'cores', 'memoryMiB', 'labels', 'load', 'uptimeSec']);
+const SUMMARY_FIELDS = new Set(['subgrid', 'members']);
 
 /**
  * Checks the shape of a decoded payload; returns null when anything is off. Authentication
- * already passed, so this guards against bugs and version skew rather than attackers, but it
- * must still never throw.
+ * already passed, so this guards against bugs, version skew and a node that holds the grid key but
+ * misbehaves (a compromised one): it must never throw, and whatever it lets into the registry (a
+ * join's attrs and summary, a sync's or merge's entries) must be what this agent could encode and
+ * validate again, since the registry copies it into its next sync. An attrs holding arrays 5,000
+ * levels deep (10 KB, one datagram) made that sync's JSON.stringify throw, on every tick of each new
+ * super peer;
+ * a summary of null, a TypeError in the region peer's tick; a number of 1e999 (Infinity) went out as
+ * null, and the mirrors refused every later sync of that leader as malformed.
  */
 export function validateMessage(value: unknown): Message | null {
   if (!isRecord(value)) return null;
@@ -55,11 +79,15 @@ export function validateMessage(value: unknown): Message | null {
   for (const [field, kind] of Object.entries(fields)) {
     if (!fieldOk(value[field], kind)) return null;
   }
-  for (const field of ['group', 'from', 'to'] as const) {
+  for (const field of ['group', 'from', 'to', 'slot'] as const) {
     const text = value[field];
     if (typeof text === 'string' && (text.length === 0 || text.length > MAX_NAME)) return null;
   }
   if (!Number.isSafeInteger(value['term']) || (value['term'] as number) < 0) return null;
+  if (type === 'join' && !isJoin(value)) return null;
+  // A heartbeat's member count replaces the one in the sender's summary (registry.ts).
+  if (type === 'hb' && value['members'] !== undefined && !isCount(value['members'])) return null;
+  if (type === 'leave' && value['slotEnds'] !== undefined && !isName(value['slotEnds'])) return null;
   if (type === 'sync' && Array.isArray(value['registry']) && !value['registry'].every(isRegistryEntry)) return null;
   if (type === 'sync' && Array.isArray(value['departed']) && (value['departed'].length > MAX_DEPARTED_DECODED || !value['departed'].every(isDepartedEntry))) return null;
   if (type === 'merge' && !(value['registry'] as unknown[]).every(isRegistryEntry)) return null;
@@ -118,24 +146,76 @@ function isPeerList(value: unknown): boolean {
   return (
     Array.isArray(value) &&
     value.length <= 64 &&
-    value.every(
-      (peer) => isRecord(peer) && typeof peer['name'] === 'string' && (peer['addr'] === undefined || typeof peer['addr'] === 'string') && (peer['slot'] === undefined || typeof peer['slot'] === 'string'),
-    )
+    value.every((peer) => isRecord(peer) && isName(peer['name']) && (peer['addr'] === undefined || typeof peer['addr'] === 'string') && (peer['slot'] === undefined || isName(peer['slot'])))
+  );
+}
+
+/** A join holds what its registry entry will: the same bounds as isRegistryEntry. */
+function isJoin(value: Record<string, unknown>): boolean {
+  return (
+    isCount(value['incarnation']) &&
+    isCount(value['attrsVersion']) &&
+    (value['attrs'] === undefined || isNodeAttributes(value['attrs'])) &&
+    (value['summary'] === undefined || isSubgridSummary(value['summary']))
   );
 }
 
 function isRegistryEntry(value: unknown): boolean {
   return (
     isRecord(value) &&
-    typeof value['name'] === 'string' &&
-    typeof value['incarnation'] === 'number' &&
-    typeof value['attrsVersion'] === 'number' &&
+    isName(value['name']) &&
+    (value['addr'] === undefined || (typeof value['addr'] === 'string' && value['addr'].length <= MAX_ADDRESS)) &&
+    isCount(value['incarnation']) &&
+    isCount(value['attrsVersion']) &&
     typeof value['eligible'] === 'boolean' &&
-    typeof value['score'] === 'number' &&
-    (value['standing'] === undefined || typeof value['standing'] === 'number') &&
+    isFiniteNumber(value['score']) &&
+    (value['standing'] === undefined || isFiniteNumber(value['standing'])) &&
+    (value['attrs'] === undefined || isNodeAttributes(value['attrs'])) &&
+    (value['summary'] === undefined || isSubgridSummary(value['summary'])) &&
     (value['liveness'] === 'alive' || value['liveness'] === 'suspect' || value['liveness'] === 'dead') &&
     (value['stable'] === undefined || typeof value['stable'] === 'boolean')
   );
+}
+
+/** What a member reports about itself (NodeAttributes; runtime/host-attributes.ts builds it). */
+function isNodeAttributes(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    typeof value['arch'] === 'string' &&
+    value['arch'].length <= MAX_NAME &&
+    isCount(value['cores']) &&
+    isCount(value['memoryMiB']) &&
+    isLabels(value['labels']) &&
+    isFiniteNumber(value['load']) &&
+    isCount(value['uptimeSec']) &&
+    unknownFieldsAreScalars(value, ATTRIBUTE_FIELDS)
+  );
+}
+
+function isLabels(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const labels = Object.entries(value);
+  return labels.length <= MAX_LABELS && labels.every(([label, text]) => label.length <= MAX_LABEL_KEY && typeof text === 'string' && text.length <= MAX_LABEL_VALUE);
+}
+
+/** What a super peer reports to its region peer (SubgridSummary; agent.ts builds it). */
+function isSubgridSummary(value: unknown): boolean {
+  return isRecord(value) && isName(value['subgrid']) && isCount(value['members']) && unknownFieldsAreScalars(value, SUMMARY_FIELDS);
+}
+
+function unknownFieldsAreScalars(value: Record<string, unknown>, known: Set<string>): boolean {
+  const unknown = Object.entries(value).filter(([field]) => !known.has(field));
+  return unknown.length <= MAX_UNKNOWN_FIELDS && unknown.every(([, field]) => typeof field === 'boolean' || isFiniteNumber(field) || (typeof field === 'string' && field.length <= MAX_NAME));
+}
+
+/** A count, an incarnation or a version: what the agent only ever sends as a whole number. */
+function isCount(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** JSON.parse turns 1e999 into Infinity, which JSON.stringify writes as null: never a number to keep. */
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
 function isDepartedEntry(value: unknown): boolean {

@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SUBGRID_TIMERS, REGION_TIMERS, type Timers } from '../core/timers.js';
+import { MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS } from '../core/validate.js';
 import { DEFAULT_MIRRORS } from '../mirrors.js';
 import { parseSeed } from './seed-endpoint.js';
 
@@ -78,7 +79,8 @@ export const WrittenAgentConfig = Type.Object(
     peerRegions: Type.Optional(Type.Array(PeerRegion)),
     superPeer: Type.Optional(Type.Union([Type.Literal('prefer'), Type.Literal('auto'), Type.Literal('never')])),
     bootstrapScore: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
-    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    // What the other agents take from a join (validate.ts); the key's length is checked below, a record's key schema is not.
+    labels: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: MAX_LABEL_VALUE }), { maxProperties: MAX_LABELS })),
     keyFile: Type.String({ minLength: 1 }),
     stateFile: Type.Optional(Type.String()),
     http: Type.Optional(Type.Object({ bind: Type.Optional(Type.String()), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) }, { additionalProperties: false })),
@@ -199,6 +201,8 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
     const parsed = parseSeed(seed);
     if ('problem' in parsed) throw new AgentConfigError(`${source}: ${parsed.problem}`);
   }
+  const longLabel = Object.keys(written.labels ?? {}).find((label) => label.length > MAX_LABEL_KEY);
+  if (longLabel !== undefined) throw new AgentConfigError(`${source}: the label ${longLabel} is longer than ${MAX_LABEL_KEY} characters`);
   const bindIsWildcard = written.bind === '0.0.0.0';
   if (bindIsWildcard && written.advertise === undefined) throw new AgentConfigError(`${source}: bind is a wildcard; set advertise to the address other nodes should use`);
   return {

@@ -16,6 +16,7 @@ import { defineProcessMetrics } from './process-metrics.js';
 import { lookupIPv4 } from './ipv4-lookup.js';
 import { RegionPeerResolver } from './region-resolver.js';
 import { SeedResolver } from './seed-resolver.js';
+import { guardStep, MustStopError, type StepContext } from './step-guard.js';
 import { nextEpoch, readStateFile, writeStateFile } from './state-file.js';
 import { AgentTransport } from './transport.js';
 
@@ -139,8 +140,10 @@ export class AgentDaemon {
     });
     // The first tick runs now, not one tickMs later: a restarted node's first discover (and so its
     // rejoin) goes out as soon as the process is up.
-    this.core.tick(0);
-    this.flush();
+    this.guarded({ step: 'tick' }, () => {
+      this.core.tick(0);
+      this.flush();
+    });
     // Lifeguard's local health needs how late each tick runs: a starved event loop or CPU share
     // shows up here first, and the core then stays patient instead of suspecting its peers.
     let lastTickAt = performance.now();
@@ -149,13 +152,15 @@ export class AgentDaemon {
       const now = performance.now();
       const lagMs = Math.max(0, now - lastTickAt - config.tickMs);
       lastTickAt = now;
-      this.core.tick(lagMs);
-      const slow = this.core.health.healthScore > 0;
-      if (slow !== wasSlow) this.log.info(slow ? 'running late: failure timeouts widened' : 'on time again', { lagMs: Math.round(lagMs), healthScore: this.core.health.healthScore });
-      wasSlow = slow;
-      this.flush();
+      this.guarded({ step: 'tick' }, () => {
+        this.core.tick(lagMs);
+        const slow = this.core.health.healthScore > 0;
+        if (slow !== wasSlow) this.log.info(slow ? 'running late: failure timeouts widened' : 'on time again', { lagMs: Math.round(lagMs), healthScore: this.core.health.healthScore });
+        wasSlow = slow;
+        this.flush();
+      });
     }, config.tickMs);
-    this.attributeTimer = setInterval(() => this.core.setAttributes(readHostAttributes(config.labels)), 5_000);
+    this.attributeTimer = setInterval(() => this.guarded({ step: 'attributes' }, () => this.core.setAttributes(readHostAttributes(config.labels))), 5_000);
   }
 
   /**
@@ -249,8 +254,15 @@ export class AgentDaemon {
     const message = packet.message;
     this.metrics.inc('gridagent_messages_received_total', { type: message.type, tier: message.tier });
     this.metrics.inc('gridagent_bytes_received_total', { via }, bytes);
-    this.core.receive(packet, fromAddr);
-    this.flush();
+    this.guarded({ step: 'receive', type: message.type, tier: message.tier, from: message.from }, () => {
+      this.core.receive(packet, fromAddr);
+      this.flush();
+    });
+  }
+
+  /** A tick, a message or a send that throws is logged and counted, and ends only itself (step-guard.ts). */
+  private guarded(context: StepContext, body: () => void): void {
+    guardStep({ log: this.log, metrics: this.metrics }, context, body);
   }
 
   /** Persist first, then send: a granted vote must survive a crash before anyone hears of it. */
@@ -259,7 +271,8 @@ export class AgentDaemon {
     if (ready.epoch !== null) this.epoch = ready.epoch;
     if (ready.persist !== null || ready.epoch !== null) this.persist(ready.persist ?? this.core.persistentState());
     for (const event of ready.events) this.onEvent(event);
-    for (const out of ready.messages) this.dispatch(out);
+    // One message that cannot be sent must not take the others of this step with it.
+    for (const out of ready.messages) this.guarded({ step: 'send', type: out.message.type, tier: out.message.tier, ...(out.message.to !== undefined ? { to: out.message.to } : {}) }, () => this.dispatch(out));
   }
 
   /**
@@ -269,7 +282,12 @@ export class AgentDaemon {
    */
   private persist(state: PersistentState): void {
     const started = performance.now();
-    writeStateFile(this.config.stateFile, { epoch: this.epoch, state });
+    try {
+      writeStateFile(this.config.stateFile, { epoch: this.epoch, state });
+    } catch (error) {
+      // Not a step to skip (step-guard.ts): the messages that depend on this state must not leave.
+      throw new MustStopError(`the state file ${this.config.stateFile} could not be written: ${String(error)}`, { cause: error });
+    }
     const ms = performance.now() - started;
     this.metrics.inc('gridagent_state_writes_total');
     if (ms < SLOW_STATE_WRITE_MS) return;
@@ -369,6 +387,7 @@ export class AgentDaemon {
     metrics.counter('gridagent_dropped_total', 'Packets dropped: unauthenticated (badMac), malformed, oversized, replayed, unvalidated (no proof of being newer than this start), and so on.');
     metrics.counter('gridagent_dropped_bytes_total', 'Bytes of dropped packets.');
     metrics.counter('gridagent_state_writes_total', 'Writes of the state file (term, vote, view), each fsynced before the messages that depend on it leave.');
+    metrics.counter('gridagent_step_errors_total', 'Ticks, received messages and sends that threw (a bug, each logged at error level with its stack): the step ended, the agent ran on.');
     metrics.counter('gridagent_state_writes_slow_total', `State file writes that held the event loop ${SLOW_STATE_WRITE_MS} ms or more (a slow disk): each is also logged.`);
     metrics.counter('gridagent_elections_started_total', 'Elections started by this node, by tier and phase.');
     metrics.counter('gridagent_elections_won_total', 'Elections won by this node, by tier.');
