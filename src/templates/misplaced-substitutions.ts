@@ -1,10 +1,13 @@
-import Handlebars from 'handlebars';
-import { shellContexts, type ShellContext } from './shell-contexts.js';
+import type { ShellContext } from './shell-contexts.js';
+import { readCommandTemplate } from './command-template.js';
+import { reevaluatedSubstitutions, type Reevaluation } from './reevaluated-words.js';
 
 /**
  * A command's `{{...}}` becomes one shell word through quote() (substituteCommand), which holds
- * only where the shell reads that word as written: in plain command text. This finds, without
- * rendering, each substitution that stands anywhere else.
+ * only where the shell reads that word as written, once: in plain command text, as an argument
+ * bash does not evaluate again. This finds, without rendering, each substitution that stands
+ * anywhere else: inside quotes or a construct (shell-contexts.ts), or where bash reads the value
+ * again as an expression, a variable name or code (reevaluated-words.ts).
  */
 
 /** A `{{...}}` of a command that stands where its quoting does not hold. */
@@ -21,8 +24,11 @@ export interface MisplacedSubstitution {
 
 const OUTSIDE_QUOTES = 'write it outside any quotes, alone or glued to plain text (echo rack={{node.labels.rack}}): gridops quotes each value as one shell word';
 
+const SUBSCRIPT = 'bash evaluates the value, and an array subscript in it (a[$(cmd)]) runs the command, quotes or not';
+const AS_NUMBER = "check it is digits first, then compare it with [ ]: n={{node.labels.size}}; case $n in ''|*[!0-9]*) exit 1;; esac; [ \"$n\" -gt 1 ] (or compare it as a string: [ {{node.labels.size}} = 3 ])";
+
 /** Why each context breaks a quoted value, and what to write instead. */
-const WHY: Record<Exclude<ShellContext, 'unquoted'>, { where: string; why: string; hint?: string }> = {
+const WHY: Record<Exclude<ShellContext, 'unquoted'> | Reevaluation, { where: string; why: string; hint?: string }> = {
   'single-quotes': { where: "inside '...'", why: "a ' in the value ends the quotes and the rest runs as shell text" },
   'double-quotes': { where: 'inside "..."', why: 'the quotes gridops adds are literal there, and $(...) or backticks in the value run' },
   'dollar-single-quotes': { where: "inside $'...'", why: 'a \\ or a \' in the value is read as an escape' },
@@ -34,14 +40,12 @@ const WHY: Record<Exclude<ShellContext, 'unquoted'>, { where: string; why: strin
   escaped: { where: 'right after a backslash', why: "the backslash escapes the ' that opens the value, which then runs as shell text", hint: 'remove the backslash' },
   parameter: { where: 'right after $ or a $NAME', why: 'a plain value (a name, a number) would become part of the variable name', hint: 'end the variable first: ${NAME}{{node.name}} or "$NAME"{{node.name}}' },
   'tilde-prefix': { where: 'in a ~ prefix', why: 'a plain value would be read as a user name whose home directory replaces it', hint: 'put a / between ~ and it, or write the whole path as a value' },
+  arithmetic: { where: 'in an arithmetic expression', why: SUBSCRIPT, hint: AS_NUMBER },
+  'double-brackets': { where: 'inside [[ ... ]]', why: `the operands of -eq, -lt... and -v are read as arithmetic or variable names: ${SUBSCRIPT}`, hint: `use [ ] (test), which compares strings and numbers without evaluating them: [ {{node.labels.role}} = web ]; for a number, ${AS_NUMBER}` },
+  'variable-name': { where: 'as a variable name (read, printf -v, declare, test -v)', why: SUBSCRIPT, hint: 'use a fixed variable name, and the value as its value: V={{node.labels.rack}}' },
+  reparsed: { where: 'as code a shell parses again (eval, sh -c, alias, trap, su -c, ssh, watch)', why: "the value is parsed again as shell code, where gridops' quotes are gone: a ; or $(...) in it runs", hint: "pass it as an argument of a fixed script instead: sh -c 'printf %s \"$1\"' sh {{node.labels.rack}}; over ssh there is no such way: keep the value out of the remote command" },
   'brace-expansion': { where: 'inside {...}', why: 'a , in the value would split the word in two (brace expansion)', hint: OUTSIDE_QUOTES },
 };
-
-/**
- * Stands in for each `{{...}}` in the command text: a name character, since what quote() leaves
- * bare (a name, a number) continues a `$NAME` before it, and the check must see that too.
- */
-const STAND_IN = '_';
 
 /**
  * The misplaced substitutions of a command string (`run`, `unless`, `prestop`, a handler's `run`).
@@ -49,29 +53,15 @@ const STAND_IN = '_';
  */
 export function misplacedSubstitutions(command: string): MisplacedSubstitution[] {
   if (!command.includes('{{')) return [];
-  let ast: hbs.AST.Program;
-  try {
-    ast = Handlebars.parse(command);
-  } catch {
-    return [];
-  }
-  // The text the shell gets, each substitution one stand-in character: handlebars has already
-  // removed its escapes (`\{{`) and whitespace control (`{{~x}}`) from the content's value.
-  let shellText = '';
-  const substitutions: Array<{ at: number; mustache: hbs.AST.MustacheStatement }> = [];
-  for (const statement of ast.body) {
-    if (statement.type === 'ContentStatement') shellText += (statement as hbs.AST.ContentStatement).value;
-    else if (statement.type === 'MustacheStatement') {
-      substitutions.push({ at: shellText.length, mustache: statement as hbs.AST.MustacheStatement });
-      shellText += STAND_IN;
-    }
-  }
-  const contexts = shellContexts(shellText);
+  const read = readCommandTemplate(command);
+  if (!read) return [];
+  const { contexts, words, substitutions } = read;
+  const reevaluated = reevaluatedSubstitutions(words, substitutions.map((s) => s.at));
   const lineStarts = [0, ...[...command.matchAll(/\n/g)].map((m) => m.index! + 1)];
   const found: MisplacedSubstitution[] = [];
   for (const { at, mustache } of substitutions) {
-    const context = contexts[at]!;
-    if (context === 'unquoted') continue;
+    const context = contexts[at] === 'unquoted' ? reevaluated.get(at) : contexts[at]!;
+    if (!context) continue;
     const { start, end } = mustache.loc;
     const offset = lineStarts[start.line - 1]! + start.column;
     const written = command.slice(offset, lineStarts[end.line - 1]! + end.column);

@@ -6,6 +6,9 @@ import { dirname, join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import { quote } from '../transport/quote.js';
+import { PlanningError } from '../errors/index.js';
+import { readCommandTemplate, type CommandTemplate } from './command-template.js';
+import { refusedCommandValue, substitutionPlaces, type SubstitutionPlace } from './refused-command-values.js';
 import type { Grid, Node } from '../topology/model.js';
 import { NO_BIRTHS, type GroupBirths } from '../state/group-births.js';
 import { bootstrapElectorate, type BootstrapElectorate } from './bootstrap-electorate.js';
@@ -111,9 +114,30 @@ text.registerHelper('jsonLine', (value: unknown) => new Handlebars.SafeString(JS
 /** Every helper templates may call: handlebars' own (each, if, with, lookup...) and the two above. */
 export const TEMPLATE_HELPERS: ReadonlySet<string> = new Set(Object.keys(text.helpers));
 
-/** For `command` strings: every substituted value becomes one shell word through quote(). */
+/**
+ * The substituteCommand call under way: handlebars hands escapeExpression the value alone, and a
+ * command string holds only text and plain `{{path}}`s, which it renders in order, so the n-th
+ * call is the n-th substitution. Rendering is synchronous: no other call can interleave.
+ */
+let commandRendering: { source: string; node: string; template: CommandTemplate; places: SubstitutionPlace[]; next: number } | null = null;
+
+/** For `command` strings: every substituted value becomes one shell word through quote(), once refusedCommandValue allows it. */
 const shell = Handlebars.create();
-shell.Utils.escapeExpression = (value: unknown) => quote(String(value ?? ''));
+shell.Utils.escapeExpression = (value: unknown) => {
+  const text = String(value ?? '');
+  if (commandRendering) {
+    const { source, node, template, places } = commandRendering;
+    const n = commandRendering.next++;
+    const refused = places[n] && refusedCommandValue(text, places[n]);
+    if (refused) {
+      const { start, end } = template.substitutions[n]!.mustache.loc;
+      const lines = source.split('\n');
+      const written = start.line === end.line ? lines[start.line - 1]!.slice(start.column, end.column) : '{{...}}';
+      throw new PlanningError(`${node}: ${written} in \`${source}\` is ${JSON.stringify(text)}, ${refused.why}`, refused.hint);
+    }
+  }
+  return quote(text);
+};
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -135,9 +159,29 @@ export function substitute(source: string, ctx: TemplateContext): string {
   return source.includes('{{') ? compile(text, `s:${source}`, source)(ctx) : source;
 }
 
-/** A playbook command with every `{{path}}` substituted as a quoted shell word (a literal one as it is). */
+/** Each command string's reading and its substitutions' places, once: every host renders it. */
+const commandTemplates = new Map<string, { template: CommandTemplate; places: SubstitutionPlace[] } | null>();
+
+/**
+ * A playbook command with every `{{path}}` substituted as a quoted shell word (a literal one as it
+ * is). Throws a PlanningError naming the node and the command when a value cannot be one plain
+ * word there (refused-command-values.ts: a leading `-` where it starts an argument, an array
+ * subscript bash would expand).
+ */
 export function substituteCommand(source: string, ctx: TemplateContext): string {
-  return source.includes('{{') ? compile(shell, `c:${source}`, source)(ctx) : source;
+  if (!source.includes('{{')) return source;
+  let read = commandTemplates.get(source);
+  if (read === undefined) {
+    const template = readCommandTemplate(source);
+    read = template && { template, places: substitutionPlaces(template) };
+    commandTemplates.set(source, read);
+  }
+  commandRendering = read && { source, node: ctx.node.name, ...read, next: 0 };
+  try {
+    return compile(shell, `c:${source}`, source)(ctx);
+  } finally {
+    commandRendering = null;
+  }
 }
 
 /**

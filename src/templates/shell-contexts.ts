@@ -28,6 +28,11 @@ export type ShellContext =
   | 'backticks'
   | 'command-substitution'
   | 'parameter-expansion'
+  /**
+   * Within `$((...))`, bash's `$[...]` or a `((...))` command: bash evaluates a value there as an
+   * expression, and an array subscript in it (`a[$(cmd)]`) runs commands, quotes or not.
+   */
+  | 'arithmetic'
   /** A here-document's delimiter word, body and closing line. */
   | 'here-document';
 
@@ -91,6 +96,15 @@ export function shellContexts(text: string): ShellContext[] {
         i = end;
         continue;
       }
+      if (c === '(' && text[i + 1] === '(' && wordStart) {
+        // `((` where a word would start is bash's arithmetic command (a subshell in a subshell is
+        // written `( (`): to its `))`.
+        mark(i, i + 2, within ?? 'arithmetic');
+        i = commands(i + 2, true, within ?? 'arithmetic');
+        if (text[i] === ')') mark(i, ++i, within ?? 'arithmetic');
+        endWord();
+        continue;
+      }
       if (OPERATOR.test(c)) {
         if (c === ')' && depth === 0 && closing) {
           mark(i, i + 1, within ?? 'unquoted');
@@ -150,9 +164,12 @@ export function shellContexts(text: string): ShellContext[] {
   function dollar(i: number, within: ShellContext | null, inDoubleQuotes: boolean): number {
     const next = text[i + 1] ?? '';
     if (next === '(') {
-      mark(i, i + 2, within ?? 'command-substitution');
-      return commands(i + 2, true, within ?? 'command-substitution');
+      // `$((` is an arithmetic expansion; its inner `(` and `)` pair up as the commands' do.
+      const context = text[i + 2] === '(' ? 'arithmetic' : 'command-substitution';
+      mark(i, i + 2, within ?? context);
+      return commands(i + 2, true, within ?? context);
     }
+    if (next === '[') return arithmeticBrackets(i, within ?? 'arithmetic');
     if (next === '{') return parameterExpansion(i + 2, within ?? 'parameter-expansion', i);
     if (next === "'" && !inDoubleQuotes) return dollarSingleQuoted(i, within ?? 'dollar-single-quotes');
     if (next === '"' && !inDoubleQuotes) {
@@ -172,6 +189,17 @@ export function shellContexts(text: string): ShellContext[] {
     // A `$` followed by nothing it expands is a literal `$`.
     mark(i, i + 1, within ?? 'unquoted');
     return i + 1;
+  }
+
+  /** Bash's old `$[...]` arithmetic, from its `$` at `i` to after the `]` that closes it. */
+  function arithmeticBrackets(i: number, context: ShellContext): number {
+    let k = i + 2;
+    for (let open = 1; k < text.length && open > 0; k++) {
+      if (text[k] === '[') open++;
+      else if (text[k] === ']') open--;
+    }
+    mark(i, k, context);
+    return k;
   }
 
   /** From the opening `'` at `i` to after the closing one (or the end). */

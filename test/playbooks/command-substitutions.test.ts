@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPlaybookText } from '../../src/playbooks/load.js';
 import { substituteCommand, templateContext } from '../../src/templates/render.js';
+import { quote } from '../../src/transport/quote.js';
 import { gridOf } from '../resources/fixtures.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -61,6 +62,32 @@ handlers:
     ]);
   });
 
+  it('where bash evaluates or re-parses a quoted value ([[ -eq ]], (( )), let, eval, sh -c), a substitution is an error when the playbook loads', () => {
+    // Why: quote() makes a value one literal word, but bash then evaluates that word as arithmetic.
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-arithmetic-'));
+    try {
+      execFileSync('bash', ['-c', `[[ ${quote('a[$(touch pwned)]')} -eq 1 ]] 2>/dev/null; true`], { cwd: dir });
+      expect(readdirSync(dir)).toEqual(['pwned']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(
+      shown(`name: p
+resources:
+  - command: { name: a, run: "[[ {{node.labels.n}} -eq 1 ]] && (( {{node.labels.n}} > 1 ))", unless: "let n={{node.labels.n}}" }
+handlers:
+  - name: h
+    run: eval echo {{node.name}}; sh -c {{node.name}}; sh -c 'echo "$1"' sh {{node.name}}
+`),
+    ).toEqual([
+      'p.yaml:3:34: {{node.labels.n}} stands inside [[ ... ]], where its shell quoting does not hold: the operands of -eq, -lt... and -v are read as arithmetic or variable names: bash evaluates the value, and an array subscript in it (a[$(cmd)]) runs the command, quotes or not',
+      'p.yaml:3:67: {{node.labels.n}} stands in an arithmetic expression, where its shell quoting does not hold: bash evaluates the value, and an array subscript in it (a[$(cmd)]) runs the command, quotes or not',
+      'p.yaml:3:109: {{node.labels.n}} stands in an arithmetic expression, where its shell quoting does not hold: bash evaluates the value, and an array subscript in it (a[$(cmd)]) runs the command, quotes or not',
+      "p.yaml:6:20: {{node.name}} stands as code a shell parses again (eval, sh -c, alias, trap, su -c, ssh, watch), where its shell quoting does not hold: the value is parsed again as shell code, where gridops' quotes are gone: a ; or $(...) in it runs",
+      "p.yaml:6:41: {{node.name}} stands as code a shell parses again (eval, sh -c, alias, trap, su -c, ssh, watch), where its shell quoting does not hold: the value is parsed again as shell code, where gridops' quotes are gone: a ; or $(...) in it runs",
+    ]);
+  });
+
   it('only commands are checked: a file line or path may hold a substitution inside quotes', () => {
     expect(shown(`name: p\nresources:\n  - line: { path: /etc/x, line: 'name="{{node.name}}"' }\n  - command: { name: c, run: "touch /x", creates: "/srv/'{{node.name}}'" }\n`)).toEqual([]);
   });
@@ -86,7 +113,7 @@ handlers:
     const dir = mkdtempSync(join(tmpdir(), 'gridops-substitution-'));
     try {
       // Each position checked to load, then rendered and run: printf shows the words it got, one per line.
-      const positions = ['printf "[%s]\\n" {{node.labels.vN}}', 'printf "[%s]\\n" pre{{node.labels.vN}}post', "printf '[%s]\\n' \"a\"{{node.labels.vN}}'b'", 'printf "[%s]\\n" $(echo)x={{node.labels.vN}} # a comment', 'V={{node.labels.vN}} sh -c \'printf "[%s]\\n" "$V"\'', "printf '[%s]\\n' \"$PWD\"{{node.labels.vN}}", 'printf "[%s]\\n" ${PWD}/{{node.labels.vN}}'];
+      const positions = ['printf -- "[%s]\\n" {{node.labels.vN}}', 'printf "[%s]\\n" pre{{node.labels.vN}}post', "printf '[%s]\\n' \"a\"{{node.labels.vN}}'b'", 'printf "[%s]\\n" $(echo)x={{node.labels.vN}} # a comment', 'V={{node.labels.vN}} sh -c \'printf "[%s]\\n" "$V"\'', "printf '[%s]\\n' \"$PWD\"{{node.labels.vN}}", 'printf "[%s]\\n" ${PWD}/{{node.labels.vN}}'];
       const expected = (value: string) => [`[${value}]`, `[pre${value}post]`, `[a${value}b]`, `[x=${value}]`, `[${value}]`, `[${dir}${value}]`, `[${dir}/${value}]`];
       for (const [i, value] of HOSTILE.entries()) {
         positions.forEach((position, k) => {
@@ -96,6 +123,8 @@ handlers:
           expect([run, value, output]).toEqual([run, value, `${expected(value)[k]}\n`]);
         });
       }
+      // A value that begins with - is refused where it would start an argument without a `--` before it.
+      expect(() => substituteCommand(`printf "[%s]\\n" {{node.labels.v${HOSTILE.indexOf('-n')}}}`, ctx)).toThrow(/is "-n", which begins with -/);
       // Nothing ran: no `pwned` file.
       expect(readdirSync(dir)).toEqual([]);
     } finally {

@@ -49,13 +49,21 @@ describe('shellContexts: where each character of a command stands', () => {
     expect(at('echo $(echo "(" _)')).toBe('command-substitution');
     expect(at('echo $( (echo a) ) _')).toBe('unquoted');
     expect(at('echo $((1 + 2)) _')).toBe('unquoted');
-    expect(at('echo $((1 + _))')).toBe('command-substitution');
+    expect(at('echo $((1 + _))')).toBe('arithmetic');
     expect(at('echo `cat _`')).toBe('backticks');
     expect(at('echo `echo \\`` _')).toBe('unquoted');
     expect(at('echo ${X:-_}')).toBe('parameter-expansion');
     expect(at("echo ${X:-'}'} _")).toBe('unquoted');
     expect(at('echo ${X:-${Y}} _')).toBe('unquoted');
     expect(at('echo "${X:-_}"')).toBe('double-quotes');
+  });
+
+  it("arithmetic: $((...)), bash's $[...] and a ((...)) command, to their end", () => {
+    for (const text of ['echo $((_))', 'echo $(( (1 + _) * 2 ))', 'echo $[_ + 1]', 'echo $[ a[_] ]', '(( _ > 1 ))', 'if ((_)); then :; fi', 'a && ((n = _))', 'echo $((_))x'])
+      expect([text, at(text)]).toEqual([text, 'arithmetic']);
+    expect(at('echo "$[_]"')).toBe('double-quotes');
+    for (const text of ['(( 1 )) && echo _', 'echo $[1] _', 'echo $(((1 + 2))) _', '( (echo a) ) _', 'echo $( (echo a) ) _'])
+      expect([text, at(text)]).toEqual([text, 'unquoted']);
   });
 
   it('after a $ or within a $NAME, where more name characters lengthen the name', () => {
