@@ -104,7 +104,7 @@ function placing(pending: readonly Pending[], deferred: readonly number[], m: Re
     m.placing,
     `${RENAME_UL} -- ${quote(pending[0]!.placement.prefix)} '' ${temps.join(' ')} < /dev/null`,
     ...pending.map((p, k) => {
-      const failed = [`rm -f ${temps.slice(k).join(' ')}`, ...deferred.filter((i) => i < p.change).map(m.done), m.placeFailed(p), 'exit 1'];
+      const failed = [`rm -f -- ${temps.slice(k).join(' ')}`, ...deferred.filter((i) => i < p.change).map(m.done), m.placeFailed(p), 'exit 1'];
       return `if [ -e ${temps[k]} ] || [ -L ${temps[k]} ]; then ${failed.join('; ')}; fi`;
     }),
     ...deferred.map(m.done),

@@ -2,6 +2,7 @@ import { becomeFor } from '../engine/become.js';
 import { stringify } from 'yaml';
 import { InputFileError } from '../errors/index.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
+import { shlexWord } from './shlex-word.js';
 
 /**
  * The grid as an Ansible inventory, so existing playbooks run against it: one group per region,
@@ -32,9 +33,10 @@ export interface InventoryTarget {
 
 function hostVars(node: Node, target: InventoryTarget): Record<string, string | number | boolean> {
   const { ssh } = node.settings;
+  // Ansible splits these with shlex: each option's value is one word of it, whatever it holds.
   const sshArgs = [
-    ...(target.jumpHost ? [`-o ProxyJump=${target.jumpHost}`] : []),
-    `-o UserKnownHostsFile=${ssh.knownHosts}`,
+    ...(target.jumpHost ? [`-o ${shlexWord(`ProxyJump=${target.jumpHost}`)}`] : []),
+    `-o ${shlexWord(`UserKnownHostsFile=${ssh.knownHosts}`)}`,
   ];
   const vars: Record<string, string | number | boolean> = {
     ansible_host: target.host,

@@ -46,8 +46,10 @@ const ASK_TIMEOUT_S = 10;
  */
 export function statusRequest(endpoint: AgentEndpoint): string {
   const host = endpoint.httpAddress === '0.0.0.0' ? '127.0.0.1' : endpoint.httpAddress === '::' ? '::1' : endpoint.httpAddress;
-  const script = `exec 3<>/dev/tcp/${host}/${endpoint.httpPort} && printf 'GET /status HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && cat <&3`;
-  return `timeout ${ASK_TIMEOUT_S} bash -c ${quote(script)}`;
+  // The address and port reach bash as its arguments ($1, $2), never as part of the script: a
+  // value with shell syntax in it stays one word, whatever the topology's checks let through.
+  const script = `exec 3<>"/dev/tcp/$1/$2" && printf 'GET /status HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && cat <&3`;
+  return `timeout ${ASK_TIMEOUT_S} bash -c ${quote(script)} gridops-ask ${quote(host)} ${quote(endpoint.httpPort)}`;
 }
 
 /** The view in an HTTP response from the agent's /status, or null when it is not one. */

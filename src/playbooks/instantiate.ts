@@ -22,6 +22,7 @@ import { SandboxEgressResource } from '../resources/sandbox-egress.js';
 import { SANDBOX_DOMAIN, SANDBOX_TAP } from '../resources/sandbox-names.js';
 import { SandboxImageResource } from '../resources/sandbox-image.js';
 import { findSource, findTemplate, renderTemplateFile, substitute, substituteCommand, type TemplateContext } from '../templates/render.js';
+import { entryValueProblem } from './entry-values.js';
 import { appliesTo, type LoadedPlaybook } from './load.js';
 import type { KernelEntries } from '../state/state.js';
 import { retiredModules, retiredSysctls, type RecordedKernel } from './retired-kernel.js';
@@ -95,21 +96,28 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if (!hypervisor.sandbox.image) throw new PlanningError(`${ctx.node.name}: hypervisor.sandbox.image is not set`, 'name a bootable disk image (raw or qcow2) on this machine under hypervisor.sandbox.image; `gridops lab image` builds a minimal one');
     return inspectImage(hypervisor.sandbox.image);
   };
-  const resources = playbook.resources.flatMap((entry: PlaybookResource): Resource[] => {
+  const resources = playbook.resources.flatMap((entry: PlaybookResource, index): Resource[] => {
+    /** `field` of this entry substituted, and refused when the result may not reach the host (entry-values.ts). */
+    const rendered = (kind: string, field: string, value: string) => {
+      const result = s(value);
+      const verdict = entryValueProblem(kind, field, result);
+      if (verdict) throw new PlanningError(`${ctx.node.name}: playbook ${playbook.name}, resources[${index}] (${kind} ${field}): ${verdict.message}`, verdict.hint);
+      return result;
+    };
     if ('file' in entry) {
       const f = entry.file;
       const content = f.template ? renderTemplateFile(template(f.template), ctx) : f.source ? readSource(f.source) : f.secret ? secret(f.secret) : s(f.content ?? '');
       const sensitive = isSensitive(f);
-      return [new FileResource({ path: s(f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive, ...(f.secret ? { secret: f.secret } : {}), ...(sensitive && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
+      return [new FileResource({ path: rendered('file', 'path', f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive, ...(f.secret ? { secret: f.secret } : {}), ...(sensitive && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
     }
-    if ('directory' in entry) return [new DirectoryResource({ path: s(entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
+    if ('directory' in entry) return [new DirectoryResource({ path: rendered('directory', 'path', entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
     if ('line' in entry) {
       const l = entry.line;
-      return [new LineResource({ path: s(l.path), line: s(l.line), match: l.match && s(l.match), mode: l.mode, owner: l.owner && s(l.owner), group: l.group && s(l.group), notify: l.notify, ...(secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}) })];
+      return [new LineResource({ path: rendered('line', 'path', l.path), line: s(l.line), match: l.match && s(l.match), mode: l.mode, owner: l.owner && s(l.owner), group: l.group && s(l.group), notify: l.notify, ...(secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}) })];
     }
     if ('package' in entry) return [new PackageResource(entry.package.names)];
     if ('kernel-module' in entry) {
-      const name = s(entry['kernel-module'].name);
+      const name = rendered('kernel-module', 'name', entry['kernel-module'].name);
       entries.modules.push(name);
       return [new KernelModuleResource(name, moduleParams(ctx.node.name, kernel.params, name))];
     }
@@ -125,9 +133,9 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       ];
     }
     if ('sysctl' in entry) {
-      const key = s(entry.sysctl.key);
+      const key = rendered('sysctl', 'key', entry.sysctl.key);
       entries.sysctl.push(key);
-      return [new SysctlResource(key, s(entry.sysctl.value))];
+      return [new SysctlResource(key, rendered('sysctl', 'value', entry.sysctl.value))];
     }
     if ('sysctls' in entry) return [...Object.entries(kernel.sysctl).map(([k, v]) => new SysctlResource(k, v)), ...retiredSysctls(previousKernel, kernel)];
     if ('systemd-unit' in entry) {

@@ -4,6 +4,7 @@ import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import { referenceProblems, templateFileProblems } from '../templates/check-references.js';
 import { misplacedSubstitutions, type MisplacedSubstitution } from '../templates/misplaced-substitutions.js';
+import { checkedFields, entryValueProblem } from './entry-values.js';
 import { lineAttributeConflicts } from './line-attribute-conflicts.js';
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../errors/problem.js';
@@ -71,6 +72,14 @@ function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path
   if (kind === 'file' && body && typeof body === 'object' && found.length === 0) {
     const given = (['content', 'template', 'source', 'secret'] as const).filter((k) => body[k] !== undefined);
     if (given.length !== 1) found.push(problem(source, [...path, kind], `a file needs exactly one of content, template, source or secret (found ${given.length ? given.join(', ') : 'none'})`, 'keep one of them'));
+  }
+  // A literal now; a substituted value once it is rendered for a node (instantiate.ts).
+  if (found.length === 0) {
+    for (const field of checkedFields(kind)) {
+      const value = (body as Record<string, unknown>)[field];
+      const verdict = typeof value === 'string' && !value.includes('{{') ? entryValueProblem(kind, field, value) : null;
+      if (verdict) found.push(problem(source, [...path, kind, field], verdict.message, verdict.hint));
+    }
   }
   if (typeof body?.source === 'string' && !findSource(body.source, source.file)) {
     found.push(problem(source, [...path, kind, 'source'], `source ${body.source} not found beside the playbook or in the gridops package`, body.source.startsWith('dist/') ? 'build gridops first: npm run build' : 'fix the path'));

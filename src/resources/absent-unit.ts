@@ -29,7 +29,7 @@ export class AbsentUnitResource implements Resource<AbsentUnitChange> {
 
   probe(): string {
     const u = quote(this.unit);
-    return probeSections(`systemctl is-active ${u} 2>/dev/null || true`, `systemctl is-enabled ${u} 2>/dev/null || true`, `[ -e ${quote(this.path)} ] && echo present || echo absent`);
+    return probeSections(`systemctl is-active -- ${u} 2>/dev/null || true`, `systemctl is-enabled -- ${u} 2>/dev/null || true`, `[ -e ${quote(this.path)} ] && echo present || echo absent`);
   }
 
   diff(stdout: string): AbsentUnitChange | null {
@@ -43,13 +43,14 @@ export class AbsentUnitResource implements Resource<AbsentUnitChange> {
   }
 
   async apply(change: AbsentUnitChange, recorder: StepRecorder): Promise<void> {
+    // `--`: a unit name may start with `-` (`-.mount`), which systemctl would read as options.
     const u = quote(this.unit);
     if (change.steps.includes('stop')) {
       if (this.prestop) await recorder.run(`( ${this.prestop}
 ) || echo ${quote(`gridops: ${this.unit}: the command before stopping failed; stopping anyway`)} >&2`, `before stopping ${this.unit}`);
-      await recorder.run(`systemctl stop ${u}`, `stop ${this.unit}`);
+      await recorder.run(`systemctl stop -- ${u}`, `stop ${this.unit}`);
     }
-    if (change.steps.includes('disable')) await recorder.run(`systemctl disable ${u}`, `disable ${this.unit}`);
+    if (change.steps.includes('disable')) await recorder.run(`systemctl disable -- ${u}`, `disable ${this.unit}`);
     if (change.steps.includes('remove')) {
       await recorder.run(`rm -f -- ${quote(this.path)}`, `remove ${this.path}`);
       recorder.unitFileChanged();

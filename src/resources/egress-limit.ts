@@ -221,12 +221,12 @@ function removal(live: EgressProbe): EgressLimitChange | null {
 
 async function applyRemoval(change: EgressLimitChange, writer: StepRecorder): Promise<void> {
   const unit = quote(EGRESS_UNIT_FILE);
-  await writer.run(`if [ -e ${unit} ]; then systemctl disable --now ${EGRESS_UNIT} && rm -f ${unit}; fi`, `stop and remove ${EGRESS_UNIT}`);
+  await writer.run(`if [ -e ${unit} ]; then systemctl disable --now ${EGRESS_UNIT} && rm -f -- ${unit}; fi`, `stop and remove ${EGRESS_UNIT}`);
   writer.unitFileChanged();
   await writer.reloadSystemdIfNeeded();
   await writer.run(`if nft list table inet ${EGRESS_NFT_TABLE} >/dev/null 2>&1; then nft delete table inet ${EGRESS_NFT_TABLE}; fi`, `remove nft table inet ${EGRESS_NFT_TABLE}`);
   for (const d of change.clearDevices) await writer.run(removeQdisc(d), `remove the egress qdisc from ${d}`);
-  await writer.run(`rm -f ${quote(EGRESS_TC_FILE)} ${quote(EGRESS_NFT_FILE)}`, 'remove the egress files');
+  await writer.run(`rm -f -- ${quote(EGRESS_TC_FILE)} ${quote(EGRESS_NFT_FILE)}`, 'remove the egress files');
 }
 
 /** Removes gridops' root qdisc from a device, and only gridops' (the device's default comes back). */

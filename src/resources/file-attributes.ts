@@ -1,5 +1,6 @@
 import type { FieldChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
+import { chmodMode } from './octal-mode.js';
 import { ownerSpec, type StepRecorder } from './step-recorder.js';
 
 /**
@@ -65,6 +66,8 @@ export async function fixAttributes(recorder: StepRecorder, path: string, want: 
  */
 export function attributesOnHeldPath(path: string, set: { owner?: string; mode?: string }): string {
   // Without a final `/` or `.`: `[ -L dir/ ]` and `stat dir/` follow a symlink at `dir`.
+  // The mode goes into chmod unquoted, and a line's may be what the host's stat printed.
+  const mode = set.mode === undefined ? undefined : chmodMode(set.mode);
   const plain = lastComponentNamed(path);
   const p = quote(plain);
   const refuse = (why: string) => `{ echo ${quote(`${path}: ${why}; its owner and mode were left as they were`)} >&2; exit 1; }`;
@@ -80,7 +83,7 @@ export function attributesOnHeldPath(path: string, set: { owner?: string; mode?:
     `{ [ -d ${ATTRS_HELD} ] || [ "$(stat -L -c %h ${ATTRS_HELD})" = 1 ]; } || ${refuse('the file has other hard links (another name for it may be anywhere, /etc/shadow say); remove the other links or fix it by hand')}`,
     // `--`: an owner such as `--help` is a name (and an unknown one fails), not an option that succeeds.
     ...(set.owner ? [`chown -- ${quote(set.owner)} ${ATTRS_HELD}`] : []),
-    ...(set.mode ? [`chmod ${set.mode} ${ATTRS_HELD}`] : []),
+    ...(mode ? [`chmod ${mode} ${ATTRS_HELD}`] : []),
   ].join(' &&\n');
 }
 

@@ -52,6 +52,8 @@ export function parseFileState(stdout: string): FileState {
   const lines = stdout.split('\n');
   if (lines[0]?.trim() === 'absent') return { exists: false };
   const [type = '', mode = '', owner = '', group = ''] = (lines[0] ?? '').split('|');
+  // stat's %a is octal digits; anything else is not a mode, and a line would write it back into chmod.
+  if (!/^[0-7]{1,4}$/.test(mode)) throw new Error(`the host's stat printed ${JSON.stringify(mode.slice(0, 40))} for a file's mode, which is not an octal mode`);
   const state: FileState = {
     exists: true,
     type: type.startsWith('regular') ? 'file' : type === 'directory' ? 'directory' : 'other',

@@ -73,7 +73,7 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
 
   async apply(change: LibvirtNetworkChange, writer: StepRecorder): Promise<void> {
     if (change.steps.includes('define')) {
-      await writer.run(`mkdir -p ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
+      await writer.run(`mkdir -p -- ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
       await writer.write(this.file, Buffer.from(this.xml), '0644');
       await writer.run(virsh('net-define', this.file), `virsh net-define ${this.name}`);
     }

@@ -50,7 +50,7 @@ export class LibvirtPoolResource implements Resource<LibvirtPoolChange> {
 
   async apply(change: LibvirtPoolChange, writer: StepRecorder): Promise<void> {
     if (change.steps.includes('define')) {
-      await writer.run(`mkdir -p ${LIBVIRT_XML_DIR} ${SANDBOX_POOL_PATH}`, `mkdir ${SANDBOX_POOL_PATH}`);
+      await writer.run(`mkdir -p -- ${LIBVIRT_XML_DIR} ${SANDBOX_POOL_PATH}`, `mkdir ${SANDBOX_POOL_PATH}`);
       await writer.write(this.file, Buffer.from(this.xml), '0644');
       await writer.run(virsh('pool-define', this.file), `virsh pool-define ${SANDBOX_POOL}`);
     }

@@ -47,7 +47,7 @@ export class SandboxDiskResource implements Resource<SandboxDiskChange> {
 
   async apply(change: SandboxDiskChange, writer: StepRecorder): Promise<void> {
     const file = `${LIBVIRT_XML_DIR}/volume-${this.volume}.xml`;
-    await writer.run(`mkdir -p ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
+    await writer.run(`mkdir -p -- ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
     await writer.write(file, Buffer.from(this.xml), '0644');
     if (change.action === 'update') await writer.run(virsh('vol-delete', '--pool', SANDBOX_POOL, this.volume), `virsh vol-delete ${this.volume}`);
     await writer.run(`${virsh('vol-create', SANDBOX_POOL, file)} >/dev/null`, `virsh vol-create ${this.volume}`);

@@ -210,13 +210,13 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
   async apply(change: SandboxDomainChange, writer: StepRecorder, ctx: PlanContext): Promise<void> {
     const d = SANDBOX_DOMAIN;
     if (change.steps.includes('define') || change.steps.includes('redefine')) {
-      await writer.run(`mkdir -p ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
+      await writer.run(`mkdir -p -- ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
       await writer.write(this.file, Buffer.from(this.xml(ctx.facts)), '0644');
       await writer.run(`${virsh('define', this.file)} >/dev/null`, `virsh define ${d}`);
     }
     if (change.steps.includes('replace')) {
       const previous = `${LIBVIRT_XML_DIR}/domain-${d}.previous.xml`;
-      await writer.run(`mkdir -p ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
+      await writer.run(`mkdir -p -- ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
       await writer.write(this.file, Buffer.from(this.xml(ctx.facts)), '0644');
       await writer.run(
         replaceDefinition(d, this.file, previous),

@@ -175,7 +175,7 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
     const ifb = quote(this.ifb);
     const has = (s: SandboxEgressChange['steps'][number]) => change.steps.includes(s);
     if (has('remove')) {
-      await writer.run(`rm -f ${quote(SANDBOX_EGRESS_HOOK)} ${quote(SANDBOX_EGRESS_TC_FILE)}`, 'remove the sandbox egress hook and file');
+      await writer.run(`rm -f -- ${quote(SANDBOX_EGRESS_HOOK)} ${quote(SANDBOX_EGRESS_TC_FILE)}`, 'remove the sandbox egress hook and file');
       await writer.run(`if tc qdisc show dev ${tap} ingress 2>/dev/null | grep -q '^qdisc ingress ffff:'; then tc qdisc del dev ${tap} ingress; fi`, `remove the ingress qdisc of ${this.spec.tap}`);
       await writer.run(`if ip link show dev ${ifb} >/dev/null 2>&1; then ip link del dev ${ifb}; fi`, `remove ${this.ifb}`);
       return;

@@ -29,7 +29,7 @@ export function replaceDefinition(domain: string, file: string, previous: string
     `${virsh('dumpxml', '--inactive', domain)} > ${quote(previous)}`,
     ...stopOrderly(domain),
     `${virsh('undefine', domain)} >/dev/null`,
-    `if ! ${virsh('define', file)} >/dev/null; then ${virsh('define', previous)} >/dev/null; rm -f ${quote(previous)}; exit 1; fi`,
-    `rm -f ${quote(previous)}`,
+    `if ! ${virsh('define', file)} >/dev/null; then ${virsh('define', previous)} >/dev/null; rm -f -- ${quote(previous)}; exit 1; fi`,
+    `rm -f -- ${quote(previous)}`,
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path/posix';
 import { quote } from '../transport/quote.js';
 import type { BatchShell } from './batch-shell.js';
+import { chmodMode } from './octal-mode.js';
 
 /** One remote command of a change, as recorded by a StepRecorder. */
 export interface RecordedStep {
@@ -216,7 +217,8 @@ export class StepRecorder {
     const temp = quote(`${dirname(path)}/.${basename(path)}.gridops.${randomBytes(8).toString('hex')}`);
     const text = asShellText(content);
     const owner = ownerSpec(options.owner, options.group);
-    const bits = Number.parseInt(mode, 8);
+    // The mode goes into chmod unquoted, and a line's may be what the host's stat printed.
+    const bits = Number.parseInt(chmodMode(mode), 8);
     const byUmask = (bits & ~0o666) === 0;
     // Text goes through printf, a builtin (no exec); other bytes through base64 in a here-document.
     // Everything after the creation goes through the descriptor the creation opened (HELD_FD), not
@@ -247,7 +249,7 @@ export class StepRecorder {
         `t=${quote(staged)}; umask ${createUmask}; set -C`,
         `if [ -e "$t" ] || [ -L "$t" ]; then ${taken}; _gs=${TEMP_REFUSED}; elif command exec ${HELD_FD}> "$t"; then _gs=0; else _gs=${TEMP_REFUSED}; fi`,
         `set +C; umask ${this.umask}`,
-        `if [ "$_gs" = 0 ]; then if ${prepare.join(' && ')}; then :; else rm -f "$t"; _gs=1; fi; fi`,
+        `if [ "$_gs" = 0 ]; then if ${prepare.join(' && ')}; then :; else rm -f -- "$t"; _gs=1; fi; fi`,
         ...heredoc,
         `exec ${HELD_FD}>&-`,
         'unset t',
@@ -260,13 +262,14 @@ export class StepRecorder {
         `t=${temp}; umask ${createUmask}; set -C`,
         ...claimTemp,
         `set +C; umask ${this.umask}`,
-        `if ${prepare.join(' && ')}; then :; else rm -f "$t"; exit 1; fi`,
+        `if ${prepare.join(' && ')}; then :; else rm -f -- "$t"; exit 1; fi`,
         ...heredoc,
         `exec ${HELD_FD}>&-`,
         ...(options.check ? [`if ( ${options.check}
-) < /dev/null; then :; else ${checkFailed}; rm -f "$t"; exit 1; fi`] : []),
-        // -T: a directory where the file should be is an error, not a place to move it into.
-        `mv -f -T "$t" ${quote(path)} || { _gs=$?; rm -f "$t"; exit "$_gs"; }`,
+) < /dev/null; then :; else ${checkFailed}; rm -f -- "$t"; exit 1; fi`] : []),
+        // -T: a directory where the file should be is an error, not a place to move it into. `--`:
+        // a path such as `--help` is the target, not an option (mv would print its help and exit 0).
+        `mv -f -T -- "$t" ${quote(path)} || { _gs=$?; rm -f -- "$t"; exit "$_gs"; }`,
         'unset t',
       ].join('\n');
       await this.run(inShell, label, { isolated: true });
@@ -280,9 +283,9 @@ export class StepRecorder {
       ...heredoc,
       `exec ${HELD_FD}>&-`,
       ...(options.check ? [`if ( ${options.check}\n) < /dev/null; then :; else ${checkFailed}; exit 1; fi`] : []),
-      `exec mv -f -T "$t" ${quote(path)}`,
+      `exec mv -f -T -- "$t" ${quote(path)}`,
       // A failed step ends the batch here, so `_gs` reaches no later step.
-      `) || { _gs=$?; [ "$_gs" -eq ${TEMP_REFUSED} ] || rm -f ${temp}; exit "$_gs"; }`,
+      `) || { _gs=$?; [ "$_gs" -eq ${TEMP_REFUSED} ] || rm -f -- ${temp}; exit "$_gs"; }`,
     ].join('\n');
     await this.run(command, label, { isolated: true });
   }

@@ -52,7 +52,8 @@ export class SysctlResource implements Resource<SysctlChange> {
       // Setting the value from the temp file is the check: a value the kernel refuses leaves no file behind.
       await recorder.write(this.file, Buffer.from(this.fileContent()), '0644', { check: 'sysctl -q -p "$t"', checkName: 'sysctl -p' });
     } else if (change.steps.includes('set')) {
-      await recorder.run(`sysctl -q -w ${quote(`${this.key}=${this.value}`)}`, `sysctl ${this.key}`);
+      // `--`: the key=value is an operand whatever it starts with (procps sysctl takes `--`).
+      await recorder.run(`sysctl -q -w -- ${quote(`${this.key}=${this.value}`)}`, `sysctl ${this.key}`);
     }
   }
 }

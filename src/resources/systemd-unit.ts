@@ -27,7 +27,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
 
   probe(): string {
     const u = quote(this.spec.unit);
-    return probeSections(fileProbe(this.path), `systemctl is-enabled ${u} 2>/dev/null || true`, `systemctl is-active ${u} 2>/dev/null || true`);
+    return probeSections(fileProbe(this.path), `systemctl is-enabled -- ${u} 2>/dev/null || true`, `systemctl is-active -- ${u} 2>/dev/null || true`);
   }
 
   diff(stdout: string): SystemdUnitChange | null {
@@ -62,17 +62,19 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
   }
 
   async apply(change: SystemdUnitChange, recorder: StepRecorder): Promise<void> {
+    // `--` before the unit in every systemctl call: a unit name may start with `-` (`-.mount`, the
+    // root mount), which systemctl would otherwise read as options.
     const u = quote(this.spec.unit);
     if (change.steps.includes('write')) {
       await recorder.write(this.path, this.content, '0644', { check: verifyUnit(this.spec.unit), checkName: 'systemd-analyze verify' });
       recorder.unitFileChanged();
     }
     await recorder.reloadSystemdIfNeeded();
-    if (change.steps.includes('enable')) await recorder.run(`systemctl enable ${u}`, `enable ${this.spec.unit}`);
-    if (change.steps.includes('disable')) await recorder.run(`systemctl disable ${u}`, `disable ${this.spec.unit}`);
-    if (change.steps.includes('start')) await recorder.run(`systemctl start ${u}`, `start ${this.spec.unit}`);
-    if (change.steps.includes('restart')) await recorder.run(`systemctl restart ${u}`, `restart ${this.spec.unit}`);
-    if (change.steps.includes('stop')) await recorder.run(`systemctl stop ${u}`, `stop ${this.spec.unit}`);
+    if (change.steps.includes('enable')) await recorder.run(`systemctl enable -- ${u}`, `enable ${this.spec.unit}`);
+    if (change.steps.includes('disable')) await recorder.run(`systemctl disable -- ${u}`, `disable ${this.spec.unit}`);
+    if (change.steps.includes('start')) await recorder.run(`systemctl start -- ${u}`, `start ${this.spec.unit}`);
+    if (change.steps.includes('restart')) await recorder.run(`systemctl restart -- ${u}`, `restart ${this.spec.unit}`);
+    if (change.steps.includes('stop')) await recorder.run(`systemctl stop -- ${u}`, `stop ${this.spec.unit}`);
   }
 }
 

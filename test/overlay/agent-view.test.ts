@@ -1,4 +1,7 @@
 import { execa } from 'execa';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NOT_ANSWERING, parseStatusResponse, statusRequest } from '../../src/overlay/agent-view.js';
@@ -64,5 +67,23 @@ describe('asking an agent for its view', () => {
     const closed = await execa('sh', ['-c', statusRequest({ httpAddress: '127.0.0.1', httpPort: 1 })], { reject: false });
     expect(closed.exitCode).not.toBe(0);
     expect(NOT_ANSWERING.role).toBe('not answering');
+  });
+
+  it('an address with shell syntax in it stays one word of the script: nothing in it runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-agent-view-'));
+    try {
+      const marker = join(dir, 'ran');
+      for (const httpAddress of [`127.0.0.1/1 ; touch ${marker} ; #`, `$(touch ${marker})`, `127.0.0.1/\`touch ${marker}\``, `'; touch ${marker}; '`]) {
+        body = JSON.stringify({ role: 'member', term: 2, superPeer: 'n1', regionPeer: null, members: [] });
+        expect(await ask(httpAddress)).toBeNull();
+        expect(existsSync(marker)).toBe(false);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an IPv6 address with a zone id is still asked', () => {
+    expect(statusRequest({ httpAddress: 'fe80::1%eth0', httpPort: 8080 })).toContain(`fe80::1%eth0`);
   });
 });

@@ -142,8 +142,8 @@ describe('egress-limit resource', () => {
     expect(commands).toContain('systemctl disable --now gridops-egress.service');
     expect(commands).toContain('nft delete table inet gridops_egress');
     expect(commands).toContain('tc qdisc del dev eth0 root handle 1e9d:');
-    expect(commands).toContain(`rm -f ${EGRESS_TC_FILE} ${EGRESS_NFT_FILE}`);
-    expect(commands).toContain(`rm -f ${EGRESS_UNIT_FILE}`);
+    expect(commands).toContain(`rm -f -- ${EGRESS_TC_FILE} ${EGRESS_NFT_FILE}`);
+    expect(commands).toContain(`rm -f -- ${EGRESS_UNIT_FILE}`);
     expect(r.diff(out(fresh), ctx())).toBeNull();
     expect(r.diff(out({ ...fresh, tools: '' }), ctx(labFacts({ packageManager: null })))).toBeNull();
   });

@@ -66,7 +66,7 @@ describe('sandbox-egress resource', () => {
     expect(commands).toContain('systemctl try-restart libvirtd.service');
     // Written as every file is (StepRecorder.write): a temp file gets the mode, then replaces the hook.
     expect(commands.join('\n')).toContain('chmod 0755 /proc/self/fd/9');
-    expect(commands.join('\n')).toContain(`mv -f -T "$t" ${SANDBOX_EGRESS_HOOK}`);
+    expect(commands.join('\n')).toContain(`mv -f -T -- "$t" ${SANDBOX_EGRESS_HOOK}`);
   });
 
   it('with the VM running: loads the limit now, by running the hook as libvirt would', async () => {
@@ -99,7 +99,7 @@ describe('sandbox-egress resource', () => {
     const change = r.diff(out(running(100)), ctx())!;
     expect(change).toMatchObject({ action: 'delete', steps: ['remove'] });
     const commands = (await record(r, change)).join('\n');
-    expect(commands).toContain(`rm -f ${SANDBOX_EGRESS_HOOK} ${SANDBOX_EGRESS_TC_FILE}`);
+    expect(commands).toContain(`rm -f -- ${SANDBOX_EGRESS_HOOK} ${SANDBOX_EGRESS_TC_FILE}`);
     expect(commands).toContain('tc qdisc del dev gs-sandbox ingress');
     expect(commands).toContain('ip link del dev gs-sandbox-ifb');
     expect(r.diff(out(stopped), ctx())).toBeNull();

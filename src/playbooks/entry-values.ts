@@ -1,0 +1,35 @@
+import { FORMATS, showValue, type FormatVerdict } from '../topology/formats.js';
+
+/**
+ * The checks a playbook entry's values must pass as they reach the host, the same the topology
+ * holds its own to: a path is a command's operand (a relative one such as `--help` would be read
+ * as an option, and the write reported done), a sysctl key goes to `sysctl -w`, and a module name
+ * into a modprobe.d file, where a newline would write lines of its own (`install X /bin/sh …`,
+ * root's command at the next modprobe). A literal value is checked when the playbook is read
+ * (load.ts), a substituted one once rendered for a node (instantiate.ts).
+ */
+type Checker = (value: string) => FormatVerdict | null;
+
+function absolutePath(value: string): FormatVerdict | null {
+  if (value.startsWith('/')) return null;
+  return { message: `${showValue(value)} is not an absolute path`, hint: 'write the path from the root, e.g. /etc/app/app.conf or /home/{{node.name}}/app.conf' };
+}
+
+/** Kind -> field -> its check, for every entry field whose value gridops checks beyond the schema. */
+const ENTRY_VALUE_CHECKS: Readonly<Record<string, Readonly<Record<string, Checker>>>> = {
+  file: { path: absolutePath },
+  directory: { path: absolutePath },
+  line: { path: absolutePath },
+  sysctl: { key: FORMATS['sysctl-key'], value: FORMATS['sysctl-value'] },
+  'kernel-module': { name: FORMATS['module-name'] },
+};
+
+/** The fields of `kind` whose values are checked. */
+export function checkedFields(kind: string): string[] {
+  return Object.keys(ENTRY_VALUE_CHECKS[kind] ?? {});
+}
+
+/** Why `value` of `kind`'s `field` cannot reach a host, or null when it may (or the field is not checked). */
+export function entryValueProblem(kind: string, field: string, value: string): FormatVerdict | null {
+  return ENTRY_VALUE_CHECKS[kind]?.[field]?.(value) ?? null;
+}

@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PlanningError, ValidationError } from '../../src/errors/index.js';
+import { instantiate } from '../../src/playbooks/instantiate.js';
+import { loadPlaybook } from '../../src/playbooks/load.js';
+import { templateContext } from '../../src/templates/render.js';
+import { allNodes } from '../../src/topology/model.js';
+import { smallGrid } from '../resources/fixtures.js';
+
+/**
+ * Paths, sysctl keys and values and module names reach a host's commands and files: a relative
+ * path would be read as an option (`--help`), a newline in a module name writes lines of its own
+ * into /etc/modprobe.d. A literal is refused when the playbook is read; a substituted one once
+ * it is rendered for a node.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'gridops-entry-values-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const grid = smallGrid();
+const ctx = templateContext(grid, allNodes(grid).find((n) => n.name === 'n1')!);
+
+let count = 0;
+function playbookFile(resources: string): string {
+  const file = join(dir, `p${++count}.yaml`);
+  writeFileSync(file, `name: p${count}\nresources:\n${resources}`);
+  return file;
+}
+
+/** The problems loading the playbook reports, as `path: message`. */
+function loadProblems(resources: string): string[] {
+  try {
+    loadPlaybook(playbookFile(resources));
+    return [];
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    return err.problems.map((p) => `${p.path}: ${p.message}`);
+  }
+}
+
+describe('playbook values checked when the playbook is read', () => {
+  it.each([
+    ['file', '  - file: { path: "--help", content: x }\n', 'resources[0].file.path'],
+    ['directory', '  - directory: { path: etc/app }\n', 'resources[0].directory.path'],
+    ['line', '  - line: { path: app.conf, line: x }\n', 'resources[0].line.path'],
+  ])('a %s path must be absolute', (_kind, resources, at) => {
+    expect(loadProblems(resources)).toEqual([expect.stringMatching(new RegExp(`^${at.replace(/[.[\]]/g, '\\$&')}: .*is not an absolute path`))]);
+  });
+
+  it('a sysctl key and value must be as the topology takes them', () => {
+    expect(loadProblems('  - sysctl: { key: "-a", value: "1" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.sysctl\.key: "-a" is not a sysctl key/)]);
+    expect(loadProblems('  - sysctl: { key: net.core.rmem_max, value: "1; reboot" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.sysctl\.value: .* is not a sysctl value/)]);
+  });
+
+  it('a module name must be one, without a line of its own after it', () => {
+    expect(loadProblems('  - kernel-module: { name: "dummy\\ninstall dummy /bin/sh -c id" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.kernel-module\.name: .* is not a kernel module name/)]);
+  });
+
+  it('values as they should be pass', () => {
+    expect(loadProblems('  - file: { path: /etc/app.conf, content: x }\n  - directory: { path: /var/lib/app }\n  - line: { path: /etc/app.conf, line: x }\n  - sysctl: { key: net.core.rmem_max, value: "4096 87380" }\n  - kernel-module: { name: vhost_net }\n')).toEqual([]);
+  });
+});
+
+describe('playbook values checked once rendered for a node', () => {
+  const made = (resources: string) => () => instantiate(loadPlaybook(playbookFile(resources)), ctx);
+
+  it('a substituted path that is not absolute names the entry', () => {
+    expect(made('  - file: { path: "{{node.name}}/app.conf", content: x }\n')).toThrow(PlanningError);
+    expect(made('  - file: { path: "{{node.name}}/app.conf", content: x }\n')).toThrow(/n1: playbook p\d+, resources\[0\] \(file path\): "n1\/app.conf" is not an absolute path/);
+    expect(made('  - directory: { path: /x }\n  - line: { path: "{{node.name}}", line: x }\n')).toThrow(/resources\[1\] \(line path\): "n1" is not an absolute path/);
+    expect(made('  - directory: { path: "{{node.name}}" }\n')).toThrow(/resources\[0\] \(directory path\)/);
+  });
+
+  it('a substituted sysctl key or value and module name are checked by the topology formats', () => {
+    // A label holds `$(touch /tmp/x) ' " \`id\`` (fixtures.ts).
+    expect(made('  - sysctl: { key: "net.core.{{node.labels.evil}}", value: "1" }\n')).toThrow(/resources\[0\] \(sysctl key\): .* is not a sysctl key/);
+    expect(made('  - sysctl: { key: net.core.rmem_max, value: "{{node.labels.evil}}" }\n')).toThrow(/resources\[0\] \(sysctl value\): .* is not a sysctl value/);
+    expect(made('  - kernel-module: { name: "m{{node.labels.evil}}" }\n')).toThrow(/resources\[0\] \(kernel-module name\): .* is not a kernel module name/);
+  });
+
+  it('values as they should be are rendered', () => {
+    const { resources } = made('  - file: { path: "/etc/{{node.name}}.conf", content: x }\n  - sysctl: { key: "net.core.rmem_max", value: "{{node.name}}" }\n  - kernel-module: { name: "m_{{node.name}}" }\n')();
+    expect(resources.map((r) => r.id)).toEqual(['file /etc/n1.conf', 'sysctl net.core.rmem_max', 'kernel-module m_n1']);
+  });
+});
