@@ -335,6 +335,11 @@ export class AgentCore {
     this.repeatLeaveWhileLingering();
   }
 
+  /** Senders whose replay window and nonce the guard keeps (bounded: replay-window.ts). */
+  get trackedSenders(): number {
+    return this.guard.trackedSenders;
+  }
+
   /**
    * Feeds one authenticated packet (its MAC checked by the host); `fromAddr` is where it came
    * from (opaque to the core). Replays, and state-changing messages that do not prove they were

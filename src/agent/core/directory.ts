@@ -46,6 +46,22 @@ const MAX_REDIRECTS = 16;
 const FORGET_AFTER_INTERVALS = 360;
 
 /**
+ * Regions learned from summaries (besides the join list) kept at most: four times the 64 a
+ * summary names (MAX_REGIONS), so an honest grid of up to 256 regions is known whole, while a
+ * node holding the grid key cannot grow the table (each name is probed, and resolved by DNS
+ * in the runtime) one summary of 64 made-up names after another. Beyond it the learned region
+ * heard from least recently goes first, one without a live entry (a validated summary of its
+ * own, lately) before any with one; the join list's regions are never counted or dropped.
+ */
+export const MAX_LEARNED_REGIONS = 4 * MAX_REGIONS;
+
+/**
+ * Regions probed per probe round, at most (the least recently probed first): a DNS lookup and a
+ * datagram each, every interval/4, so a grid larger than a summary names is probed in turns.
+ */
+export const MAX_PROBES_PER_ROUND = MAX_REGIONS;
+
+/**
  * The region peers' directory of each other (the "region peers know each other" tier). Every
  * `interval` a region peer pushes a small summary of its region (term, super peers, node
  * counts) straight to every other region's peer it knows. A region it has not heard from lately
@@ -72,6 +88,10 @@ export class RegionDirectory {
   private readonly configured = new Set<string>();
   /** When each learned region was last heard from (a summary of its own), or first named to us. */
   private readonly heardAt = new Map<string, number>();
+  /** When each known region was last probed: a round probes those least recently probed first. */
+  private readonly probedAt = new Map<string, number>();
+  /** How many of `known` are the join list's (never forgotten, not counted against MAX_LEARNED_REGIONS). */
+  private readonly configuredKnown: number;
 
   constructor(
     private readonly settings: DirectorySettings,
@@ -82,6 +102,7 @@ export class RegionDirectory {
       if (named.region !== settings.region) this.known.set(named.region, named.name);
       this.configured.add(named.region);
     }
+    this.configuredKnown = this.known.size;
   }
 
   /** The regions this node knows of (besides its own), with their DNS names when known. */
@@ -137,6 +158,8 @@ export class RegionDirectory {
       this.sendSummary(message.group, { kind: 'node', name: message.from, addr: fromAddr ?? message.addr }, false);
       return;
     }
+    // Dropped at once by the cap on learned regions (a flood of live ones): no entry without the region known, so the table stays bounded too.
+    if (!this.known.has(message.group)) return;
     const entry: Entry = {
       region: message.group,
       regionPeer: message.from,
@@ -192,7 +215,10 @@ export class RegionDirectory {
     let learned = false;
     const note = (region: string, name: string | undefined): void => {
       if (region === this.settings.region) return;
-      if (!this.known.has(region)) learned = true;
+      if (!this.known.has(region)) {
+        learned = true;
+        this.makeRoom();
+      }
       if (name !== undefined || !this.known.has(region)) this.known.set(region, name ?? this.known.get(region));
     };
     note(message.group, message.regionName);
@@ -205,18 +231,29 @@ export class RegionDirectory {
     if (learned) this.nextProbeAt = this.now;
   }
 
-  /** A small probe to the DNS name of every known region not heard from lately (it may have a new peer). */
+  /**
+   * A small probe to the DNS name of known regions not heard from lately (they may have a new
+   * peer): at most MAX_PROBES_PER_ROUND, the join list's first (a flood of made-up names must not
+   * delay them), then those least recently probed, then by name.
+   */
   private probe(): void {
-    for (const [region, name] of [...this.known.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const entry = this.entries.get(region);
-      if (entry !== undefined && this.isFresh(entry)) continue;
+    const due = [...this.known.entries()]
+      .filter(([region]) => {
+        const entry = this.entries.get(region);
+        return entry === undefined || !this.isFresh(entry);
+      })
+      .sort(([a], [b]) => Number(this.configured.has(b)) - Number(this.configured.has(a)) || (this.probedAt.get(a) ?? -1) - (this.probedAt.get(b) ?? -1) || (a < b ? -1 : 1))
+      .slice(0, MAX_PROBES_PER_ROUND);
+    for (const [region, name] of due) {
+      this.probedAt.set(region, this.now);
       this.redirects.set(region, new Set());
       this.sendSummary(region, { kind: 'peerRegion', region, ...(name !== undefined ? { name } : {}) }, false, true);
     }
   }
 
   private onRedirect(message: Extract<Message, { type: 'peerRedirect' }>): void {
-    if (!this.host.isRegionPeer() || message.leader === this.settings.self) return;
+    // Only for a region we know (the map is keyed by what the redirect names, which needs no echo).
+    if (!this.host.isRegionPeer() || message.leader === this.settings.self || !this.known.has(message.group)) return;
     const followed = this.redirects.get(message.group) ?? new Set<string>();
     if (followed.has(message.leader) || followed.size >= MAX_REDIRECTS) return;
     followed.add(message.leader);
@@ -273,9 +310,35 @@ export class RegionDirectory {
     for (const region of this.known.keys()) {
       if (this.configured.has(region) || this.entries.has(region)) continue;
       if (this.now - (this.heardAt.get(region) ?? 0) <= FORGET_AFTER_INTERVALS * this.settings.interval) continue;
-      this.known.delete(region);
-      this.heardAt.delete(region);
-      this.redirects.delete(region);
+      this.drop(region);
     }
+  }
+
+  /** Regions learned (not of the join list) and still known, for tests and metrics. */
+  get learnedRegions(): number {
+    return this.known.size - this.configuredKnown;
+  }
+
+  /** Before a new region is learned at the cap: drops the learned region heard from least recently, one without a live entry first. */
+  private makeRoom(): void {
+    if (this.learnedRegions < MAX_LEARNED_REGIONS) return;
+    let oldest: { region: string; live: boolean; at: number } | null = null;
+    for (const region of this.known.keys()) {
+      if (this.configured.has(region)) continue;
+      const candidate = { region, live: this.entries.has(region), at: this.heardAt.get(region) ?? 0 };
+      if (oldest === null || Number(candidate.live) < Number(oldest.live) || (candidate.live === oldest.live && candidate.at < oldest.at)) oldest = candidate;
+    }
+    if (oldest === null) return;
+    const entry = this.entries.get(oldest.region);
+    this.drop(oldest.region);
+    if (entry !== undefined) this.host.event({ type: 'peerRegion', region: oldest.region, change: 'expired', regionPeer: entry.regionPeer, term: entry.term });
+  }
+
+  private drop(region: string): void {
+    this.known.delete(region);
+    this.heardAt.delete(region);
+    this.probedAt.delete(region);
+    this.redirects.delete(region);
+    this.entries.delete(region);
   }
 }

@@ -35,6 +35,19 @@ export interface GuardSettings {
   resendTicks?: number;
   /** Challenges sent to one sender per tick, at most. */
   challengesPerTick?: number;
+  /** Senders whose replay window and nonce are kept, at most (bounded-map.ts, MAX_TRACKED_PEERS; tests lower it). */
+  maxSenders?: number;
+}
+
+/** Nonces of one run: the run's own (generation 0), then one more per generation, skipping 0. */
+const NONCE_SPACE = 0xffffffff;
+
+function nonceOfGeneration(runNonce: number, generation: number): number {
+  return ((runNonce - 1 + generation) % NONCE_SPACE) + 1;
+}
+
+function generationOfNonce(runNonce: number, nonce: number): number {
+  return (((nonce - runNonce) % NONCE_SPACE) + NONCE_SPACE) % NONCE_SPACE;
 }
 
 interface PeerState {
@@ -72,9 +85,16 @@ interface Sent {
  * and the node's join echoes the nonce it learned from the announce. A challenge happens once per
  * pair of peers that never exchanged a packet since the later of their starts (for example two
  * mirrors whose first packet to each other is a pre-vote): one extra round trip.
+ *
+ * The window forgets senders beyond a bound (replay-window.ts), which within a run is the same
+ * hole as a restart, for that sender only: its old packets would pass the window again, and they
+ * echo this run's nonce. So the nonce moves on each time senders are forgotten (a generation),
+ * and a sender's packets must echo a generation no older than its window: exactly the restart
+ * path above (`echoes`).
  */
 export class PacketGuard {
-  private readonly window = new ReplayWindow();
+  /** Forgets a sender's nonce with its window: `peers` never holds a sender the window does not (bounded there). */
+  private readonly window: ReplayWindow;
   private readonly peers = new Map<string, PeerState>();
   private readonly sent = new Map<number, Sent>();
   private readonly sentOrder: Sent[] = [];
@@ -93,10 +113,29 @@ export class PacketGuard {
     this.challengesPerTick = settings.challengesPerTick ?? 4;
     this.seq = settings.seq ?? 0;
     this.epoch = settings.epoch;
+    this.window = new ReplayWindow(256, settings.maxSenders, (sender) => this.peers.delete(sender));
   }
 
+  /**
+   * The nonce our headers carry now: this run's, moved on by one for each generation of the
+   * replay window (replay-window.ts: it grows each time senders are forgotten). Kept in
+   * [1, 2^32 - 1], so never 0 (which an echo uses for "unknown").
+   */
   get nonce(): number {
-    return this.settings.nonce;
+    return nonceOfGeneration(this.settings.nonce, this.window.generation);
+  }
+
+  /**
+   * Does `echo` prove the packet was made after the sender's replay record began (generation
+   * `since`)? It must echo the nonce of that generation or a later one of this run. A sender the
+   * window forgot starts a record in a newer generation than any nonce it echoed before, so none
+   * of its packets sent before it was forgotten validates: a replay of them is challenged, as
+   * after a restart of this node (and a packet captured before this run echoes another run's nonce).
+   */
+  private echoes(echo: number, since: number): boolean {
+    if (echo === 0) return false;
+    const generation = generationOfNonce(this.settings.nonce, echo);
+    return generation >= since && generation <= this.window.generation;
   }
 
   tick(): void {
@@ -112,7 +151,7 @@ export class PacketGuard {
     if (this.seq === LAST_SEQ) this.nextEpoch();
     this.seq++;
     const echo = out.dest.kind === 'node' ? this.peers.get(out.dest.name)?.nonce ?? 0 : 0;
-    const header: PacketHeader = { epoch: this.epoch, seq: this.seq, nonce: this.settings.nonce, echo };
+    const header: PacketHeader = { epoch: this.epoch, seq: this.seq, nonce: this.nonce, echo };
     if (!isUnchallenged(out.message)) {
       const entry: Sent = { seq: this.seq, at: this.now, echo, out, resentTo: new Set() };
       this.sent.set(this.seq, entry);
@@ -129,11 +168,12 @@ export class PacketGuard {
     const { header, message } = packet;
     if (message.from === this.settings.self) return { ok: false, reason: 'reflected' };
     if (!this.window.accept(message.from, header.epoch, header.seq)) return { ok: false, reason: 'replayed' };
+    const since = this.window.since(message.from) ?? this.window.generation;
     // The window only lets through packets of the newest epoch seen from this sender, so the
     // nonce learnt here is the one of the sender's latest run that we know of.
     const known = this.peers.get(message.from);
     if (known === undefined || header.epoch >= known.epoch) this.peers.set(message.from, { epoch: header.epoch, nonce: header.nonce });
-    const validated = header.echo === this.settings.nonce;
+    const validated = this.echoes(header.echo, since);
     if (validated || isUnchallenged(message)) return { ok: true, validated };
     return { ok: false, reason: 'unvalidated' };
   }
@@ -194,5 +234,10 @@ export class PacketGuard {
   /** Senders tracked (for tests and metrics). */
   get trackedPeers(): number {
     return this.peers.size;
+  }
+
+  /** Senders whose replay window is kept (for tests and metrics). */
+  get trackedSenders(): number {
+    return this.window.trackedSenders;
   }
 }

@@ -15,6 +15,7 @@ import { Metrics } from './metrics.js';
 import { defineProcessMetrics } from './process-metrics.js';
 import { lookupIPv4 } from './ipv4-lookup.js';
 import { RegionPeerResolver } from './region-resolver.js';
+import { RegionResolvers } from './region-resolvers.js';
 import { SeedResolver } from './seed-resolver.js';
 import { guardStep, MustStopError, type StepContext } from './step-guard.js';
 import { nextEpoch, readStateFile, writeStateFile } from './state-file.js';
@@ -41,7 +42,8 @@ export class AgentDaemon {
   private readonly startedAt = Date.now();
   private readonly resolver: RegionPeerResolver;
   private readonly seeds: SeedResolver;
-  private readonly peerResolvers = new Map<string, RegionPeerResolver>();
+  /** Other regions' DNS names, as many as the directory knows (region-resolvers.ts). */
+  private readonly peerResolvers: RegionResolvers;
   private handoverWaiters: ((successor: string | null) => void)[] = [];
   private stopping = false;
   /** Set once the node has left the grid for good: it stays idle (systemd would restart an exit) until stopped. */
@@ -51,7 +53,11 @@ export class AgentDaemon {
     this.log = jsonLogger(config.node, config.logLevel);
     this.resolver = new RegionPeerResolver(config.regionPeerName, config.regionPeerPort);
     this.seeds = new SeedResolver(config.seeds, { resolve: lookupIPv4, warn: (msg, fields) => this.log.warn(msg, fields) });
-    for (const peer of config.peerRegions) this.peerResolvers.set(peer.regionPeerName, new RegionPeerResolver(peer.regionPeerName, peer.regionPeerPort));
+    this.peerResolvers = new RegionResolvers(config.regionPeerPort, () => [
+      ...config.peerRegions.map((peer) => peer.regionPeerName),
+      ...this.core.directory.knownRegions().flatMap((region) => (region.name !== undefined ? [region.name] : [])),
+    ]);
+    for (const peer of config.peerRegions) this.peerResolvers.add(peer.regionPeerName, peer.regionPeerPort);
     this.defineMetrics();
   }
 
@@ -325,12 +331,7 @@ export class AgentDaemon {
         // A DNS name learned from another region's summary, or one of the join list.
         const name = dest.name ?? this.config.peerRegions.find((peer) => peer.region === dest.region)?.regionPeerName;
         if (name === undefined) return;
-        let resolver = this.peerResolvers.get(name);
-        if (resolver === undefined) {
-          resolver = new RegionPeerResolver(name, this.config.regionPeerPort);
-          this.peerResolvers.set(name, resolver);
-        }
-        void resolver.resolve().then((targets) => {
+        void this.peerResolvers.resolverFor(name).resolve().then((targets) => {
           for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, out.header, target, false);
         });
         return;

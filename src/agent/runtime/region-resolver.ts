@@ -1,5 +1,10 @@
 import { Resolver } from 'node:dns/promises';
 
+/** A c-ares resolver as the agent uses it: 2 s per try, 2 tries. */
+export function newResolver(): Resolver {
+  return new Resolver({ timeout: 2000, tries: 2 });
+}
+
 /**
  * Resolves the region peer's DNS name through Node's resolver: SRV `_gridagent._udp.NAME`
  * first (it carries ports), then A records with the configured port. Answers are cached for
@@ -7,11 +12,11 @@ import { Resolver } from 'node:dns/promises';
  */
 export class RegionPeerResolver {
   private cache: { at: number; targets: string[] } | null = null;
-  private readonly resolver = new Resolver({ timeout: 2000, tries: 2 });
-
   constructor(
     private readonly name: string | null,
     private readonly defaultPort: number,
+    /** Shared by the resolvers of other regions' names (daemon.ts): one c-ares channel, not one per name. */
+    private readonly resolver: Resolver = newResolver(),
   ) {}
 
   async resolve(): Promise<string[]> {

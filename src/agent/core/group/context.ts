@@ -1,3 +1,4 @@
+import { BoundedMap, MAX_TRACKED_PEERS } from '../bounded-map.js';
 import type { LocalHealth } from '../local-health.js';
 import type { Random } from '../prng.js';
 import { Registry } from '../registry.js';
@@ -95,11 +96,18 @@ export class GroupContext {
   active: boolean;
   /** The local health score the leader last advertised in a sync (0 when it runs on time, or none). */
   leaderSlow = 0;
+  /*
+   * The three maps below are keyed by what a packet names (its sender, its slot), so each keeps
+   * the MAX_TRACKED_PEERS most recently heard (bounded-map.ts). Forgetting is safe: a sender's
+   * address falls back to the registry's or the view's (trustedAddressOf), a slot's holder to the
+   * node the view names, both written from validated packets only; an honest peer that talks
+   * again is learnt again from its next packet.
+   */
   /** Where each peer's last packet that passed the guard came from, fresh or not: where answers go. */
-  private readonly heardAt = new Map<string, string>();
+  private readonly heardAt = new BoundedMap<string, string>(MAX_TRACKED_PEERS);
   /** Where each peer's last fresh packet (guard.ts, validated) came from: the only source address voter traffic follows. */
-  private readonly provenAt = new Map<string, string>();
-  private readonly holders = new Map<string, SlotHolder>();
+  private readonly provenAt = new BoundedMap<string, string>(MAX_TRACKED_PEERS);
+  private readonly holders = new BoundedMap<string, SlotHolder>(MAX_TRACKED_PEERS);
 
   constructor(
     readonly settings: GroupSettings,
@@ -234,6 +242,11 @@ export class GroupContext {
    */
   forgetHolder(slot: string): void {
     this.holders.delete(slot);
+  }
+
+  /** Entries kept per map (for tests and metrics). */
+  trackedPeers(): { heardAt: number; provenAt: number; holders: number } {
+    return { heardAt: this.heardAt.size, provenAt: this.provenAt.size, holders: this.holders.size };
   }
 
   private noteHolder(slot: string, name: string, hint: string | undefined, term: number): void {

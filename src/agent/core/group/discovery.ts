@@ -1,3 +1,4 @@
+import { BoundedMap, MAX_TRACKED_PEERS } from '../bounded-map.js';
 import type { Destination, Message } from '../types.js';
 import { allVoters } from '../view.js';
 import type { GroupContext } from './context.js';
@@ -24,8 +25,14 @@ export class Discovery {
   startedAt = 0;
   private attempt = 0;
   private nextAt = 0;
-  private readonly freshPeers = new Map<string, FreshPeer>();
-  private readonly notWonUpTo = new Map<string, number>();
+  /*
+   * Keyed by senders' names (a discover needs no echo), so both keep the MAX_TRACKED_PEERS most
+   * recently heard (bounded-map.ts). Forgetting a fresh peer only leaves it out of the count of
+   * fresh peers until its next discover (a bootstrap's votes are validated anyway); forgetting
+   * `notWonUpTo` only keeps a bootstrap vote bound longer: both err on the side of waiting.
+   */
+  private readonly freshPeers = new BoundedMap<string, FreshPeer>(MAX_TRACKED_PEERS);
+  private readonly notWonUpTo = new BoundedMap<string, number>(MAX_TRACKED_PEERS);
 
   constructor(private readonly ctx: GroupContext) {}
 
@@ -105,13 +112,18 @@ export class Discovery {
   /** The fresh peers heard from lately. */
   liveFreshPeers(): [string, FreshPeer][] {
     const horizon = this.ctx.timers.discoveryMax * 2;
-    return [...this.freshPeers.entries()].filter(([, peer]) => this.ctx.now - peer.lastHeard <= horizon);
+    return this.freshPeers.entriesList().filter(([, peer]) => this.ctx.now - peer.lastHeard <= horizon);
   }
 
   /** How many live eligible fresh nodes outrank this one. */
   freshRank(): number {
     const score = this.bootstrapRankScore();
     return this.liveFreshPeers().filter(([name, peer]) => peer.eligible && this.ctx.outranks(peer.score, name, score, this.ctx.self)).length;
+  }
+
+  /** Entries kept per map (for tests and metrics). */
+  trackedPeers(): { freshPeers: number; notWonUpTo: number } {
+    return { freshPeers: this.freshPeers.size, notWonUpTo: this.notWonUpTo.size };
   }
 
   noteNotWon(name: string, term: number): void {

@@ -157,6 +157,11 @@ export class GroupEngine {
     return structuredCloneState(this.ctx.state);
   }
 
+  /** What this group keeps per peer, by map (each bounded: bounded-map.ts). */
+  trackedPeers(): Record<string, number> {
+    return { ...this.ctx.trackedPeers(), ...this.discovery.trackedPeers() };
+  }
+
   isLeader(): boolean {
     return this.ctx.role === 'leader';
   }
