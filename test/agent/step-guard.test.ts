@@ -1,6 +1,6 @@
 import { jsonLogger } from '../../src/agent/runtime/logger.js';
 import { Metrics } from '../../src/agent/runtime/metrics.js';
-import { guardStep, MustStopError } from '../../src/agent/runtime/step-guard.js';
+import { FailuresInARow, guardStep, MAX_FAILED_TICKS_IN_A_ROW } from '../../src/agent/runtime/step-guard.js';
 
 /**
  * The daemon runs each tick, each received message and each send through guardStep (daemon.ts): a
@@ -39,12 +39,12 @@ describe('guardStep', () => {
     expect(String(errors[1]!['stack'])).toContain('step-guard.test.ts');
   });
 
-  test('a state file that cannot be written still stops the agent: a vote it could not persist must not leave, nor the agent run on without it', () => {
-    const lines: string[] = [];
-    const metrics = new Metrics();
-    metrics.counter('gridagent_step_errors_total', 'test');
-    const diskFull = new MustStopError('state file write failed', { cause: new Error('ENOSPC') });
-    expect(() => guardStep({ log: jsonLogger('ra-01', 'info', (line) => lines.push(line)), metrics }, { step: 'receive', type: 'vote' }, () => { throw diskFull; })).toThrow(diskFull);
-    expect(metrics.get('gridagent_step_errors_total', { step: 'receive', type: 'vote' })).toBe(0);
+  test('ticks failing in a row reach the limit only in a row: one tick that completes starts the count again', () => {
+    const failures = new FailuresInARow(3);
+    expect([false, false, true, false, false].map((ok) => failures.record(ok))).toEqual([false, false, false, false, false]);
+    expect(failures.record(false)).toBe(true);
+    expect(failures.record(false)).toBe(true);
+    expect(failures.record(true)).toBe(false);
+    expect(MAX_FAILED_TICKS_IN_A_ROW).toBe(50);
   });
 });

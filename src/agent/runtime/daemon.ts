@@ -17,7 +17,7 @@ import { lookupIPv4 } from './ipv4-lookup.js';
 import { RegionPeerResolver } from './region-resolver.js';
 import { RegionResolvers } from './region-resolvers.js';
 import { SeedResolver } from './seed-resolver.js';
-import { guardStep, MustStopError, type StepContext } from './step-guard.js';
+import { FailuresInARow, guardStep, MAX_FAILED_TICKS_IN_A_ROW, type StepContext } from './step-guard.js';
 import { nextEpoch, readStateFile, writeStateFile } from './state-file.js';
 import { AgentTransport } from './transport.js';
 
@@ -46,6 +46,7 @@ export class AgentDaemon {
   private readonly peerResolvers: RegionResolvers;
   private handoverWaiters: ((successor: string | null) => void)[] = [];
   private stopping = false;
+  private readonly failedTicks = new FailuresInARow(MAX_FAILED_TICKS_IN_A_ROW);
   /** Set once the node has left the grid for good: it stays idle (systemd would restart an exit) until stopped. */
   private left: { at: string; successor: string | null } | null = null;
 
@@ -158,13 +159,14 @@ export class AgentDaemon {
       const now = performance.now();
       const lagMs = Math.max(0, now - lastTickAt - config.tickMs);
       lastTickAt = now;
-      this.guarded({ step: 'tick' }, () => {
+      const ticked = this.guarded({ step: 'tick' }, () => {
         this.core.tick(lagMs);
         const slow = this.core.health.healthScore > 0;
         if (slow !== wasSlow) this.log.info(slow ? 'running late: failure timeouts widened' : 'on time again', { lagMs: Math.round(lagMs), healthScore: this.core.health.healthScore });
         wasSlow = slow;
         this.flush();
       });
+      if (this.failedTicks.record(ticked)) this.stopNow(`${MAX_FAILED_TICKS_IN_A_ROW} ticks in a row failed (step-guard.ts)`);
     }, config.tickMs);
     this.attributeTimer = setInterval(() => this.guarded({ step: 'attributes' }, () => this.core.setAttributes(readHostAttributes(config.labels))), 5_000);
   }
@@ -267,8 +269,18 @@ export class AgentDaemon {
   }
 
   /** A tick, a message or a send that throws is logged and counted, and ends only itself (step-guard.ts). */
-  private guarded(context: StepContext, body: () => void): void {
-    guardStep({ log: this.log, metrics: this.metrics }, context, body);
+  private guarded(context: StepContext, body: () => void): boolean {
+    return guardStep({ log: this.log, metrics: this.metrics }, context, body);
+  }
+
+  /**
+   * Ends the process at once, for systemd to restart it from the state on disk: for what the agent
+   * must not run on. Here rather than by a throw, which a received packet's step would meet under
+   * the transport's catch (transport.ts), counted as a malformed packet, the agent running on.
+   */
+  private stopNow(reason: string, error?: unknown): never {
+    this.log.error('stopping', { reason, ...(error === undefined ? {} : { error: String(error) }) });
+    process.exit(1);
   }
 
   /** Persist first, then send: a granted vote must survive a crash before anyone hears of it. */
@@ -291,8 +303,9 @@ export class AgentDaemon {
     try {
       writeStateFile(this.config.stateFile, { epoch: this.epoch, state });
     } catch (error) {
-      // Not a step to skip (step-guard.ts): the messages that depend on this state must not leave.
-      throw new MustStopError(`the state file ${this.config.stateFile} could not be written: ${String(error)}`, { cause: error });
+      // Not a step to skip (step-guard.ts): the messages that depend on this state must not leave,
+      // nor may the agent run on with a term or vote only in memory (it could vote twice after a restart).
+      this.stopNow(`the state file ${this.config.stateFile} could not be written`, error);
     }
     const ms = performance.now() - started;
     this.metrics.inc('gridagent_state_writes_total');

@@ -12,15 +12,6 @@ export interface StepContext {
 }
 
 /**
- * A failure the agent must not run on: a state file it could not write holds a term or a vote that
- * the step's messages depend on (persist first, then send). guardStep lets it through, and the
- * process ends as it did before the guard; systemd restarts it from the state on disk.
- */
-export class MustStopError extends Error {
-  override readonly name = 'MustStopError';
-}
-
-/**
  * Runs one step of the daemon; returns whether it completed. The core never throws on what
  * validation let in, so a throw here is a bug, and one that a peer may be able to repeat: without
  * a handler it ended the process, and a peer whose registry entry made every sync throw stopped each
@@ -33,9 +24,31 @@ export function guardStep(report: { log: Logger; metrics: Metrics }, context: St
     body();
     return true;
   } catch (error) {
-    if (error instanceof MustStopError) throw error;
     report.metrics.inc('gridagent_step_errors_total', { step: context.step, ...(context.type !== undefined ? { type: context.type } : {}) });
     report.log.error('step failed', { ...context, error: String(error), stack: error instanceof Error ? error.stack : undefined });
     return false;
+  }
+}
+
+/**
+ * Ticks that fail in a row before the agent gives up and exits, for systemd to restart it from the
+ * state on disk: 50 ticks, 5 s at the default 100 ms. A bug that throws on every tick (in building
+ * a sync, say, after the heartbeats went out) would otherwise leave a super peer that heartbeats and
+ * never syncs, seen only in a metric; a restart drops what the agent held in memory, the registry
+ * entry that made it throw included. Received messages are not counted: a peer holding the key
+ * could send a bad one on every tick and so stop the node at will.
+ */
+export const MAX_FAILED_TICKS_IN_A_ROW = 50;
+
+/** Counts a step's failures in a row; says when they reach the limit. */
+export class FailuresInARow {
+  private count = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Records one run of the step; true once `limit` runs failed in a row. */
+  record(ok: boolean): boolean {
+    this.count = ok ? 0 : this.count + 1;
+    return this.count >= this.limit;
   }
 }
