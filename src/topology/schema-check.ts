@@ -210,6 +210,10 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject): Des
     }
     case 'uniqueItems':
       return { path, message: `${field} lists the same item twice`, hint: 'remove the duplicate entry' };
+    case 'maxProperties': {
+      const limit = (e.params as { limit: number }).limit;
+      return { path, message: `${field} has ${Object.keys(e.data as object).length} entries, more than the ${limit} allowed`, hint: described(`keep at most ${limit} entries under ${field}`) };
+    }
     default: {
       const advice = lengthHint(e.keyword, Number((e.params as { limit?: number }).limit)) ?? `change ${field}: it ${e.message ?? 'is invalid'}`;
       return { path, message: `${field} ${e.message ?? 'is invalid'}`, hint: described(advice) };

@@ -5,8 +5,8 @@ import { FORMAT_PATTERNS, type FormatName } from './formats.js';
 const patternOf = (format: FormatName) => (FORMAT_PATTERNS[format] ? { pattern: FORMAT_PATTERNS[format] } : {});
 
 /** A mapping whose keys have a format; TypeBox's Record drops key formats, so spell it out. */
-const record = <V extends TSchema>(keyFormat: FormatName, value: V, description: string) =>
-  Type.Unsafe<Record<string, Static<V>>>({ type: 'object', propertyNames: { type: 'string', format: keyFormat, ...patternOf(keyFormat) }, additionalProperties: value, description });
+const record = <V extends TSchema>(keyFormat: FormatName, value: V, description: string, extra: Record<string, unknown> = {}) =>
+  Type.Unsafe<Record<string, Static<V>>>({ type: 'object', propertyNames: { type: 'string', format: keyFormat, ...patternOf(keyFormat) }, additionalProperties: value, description, ...extra });
 
 /**
  * The topology format, version 1, as a JSON Schema built with TypeBox. The same object is the
@@ -98,7 +98,8 @@ const settingsProps = {
 
 export const Settings = strict(settingsProps, 'settings inherited downwards: grid defaults, region, sub-grid, node');
 
-const Labels = record('label-key', Type.String({ format: 'label-value' }), 'free-form attributes of the node: `--limit label:KEY=VALUE` selects by them, templates read them as node.labels, the Ansible inventory gives them as label_KEY');
+// At most 64: gridagent copies a node's labels into its join, and its peers refuse a join with more (src/agent/core/validate.ts).
+const Labels = record('label-key', Type.String({ format: 'label-value' }), 'free-form attributes of the node, at most 64: `--limit label:KEY=VALUE` selects by them, templates read them as node.labels, the Ansible inventory gives them as label_KEY', { maxProperties: 64 });
 const GridLabels = record('label-key', Type.String({ format: 'label-value' }), 'free-form attributes of the grid: templates read them as grid.labels');
 
 export const RawNode = strict(

@@ -39,6 +39,15 @@ describe('the hint of a schema problem', () => {
     ]);
   });
 
+  it('more labels than gridagent takes (64, the most a join may carry) is a problem at the labels, not an agent that exits at every start', () => {
+    const labels = Array.from({ length: 65 }, (_, i) => `k${i}: v`).join(', ');
+    const [problem, ...more] = problemsOf(topology(`labels: { ${labels} }`));
+    expect(more).toEqual([]);
+    expect(problem!.message).toBe('labels has 65 entries, more than the 64 allowed');
+    expect(problem!.hint).toMatch(/^keep at most 64 entries under labels; labels: free-form attributes of the node, at most 64/);
+    expect(problemsOf(topology(`labels: { ${Array.from({ length: 64 }, (_, i) => `k${i}: v`).join(', ')} }`))).toEqual([]);
+  });
+
   it('a string-typed field given a number says to quote it, then what the field is', () => {
     expect(problemsOf(topology('ssh: { user: 123 }'))).toEqual([{ message: 'user must be a string, not an integer', hint: 'quote it: user: "123"; user: remote user; become (sudo) is used for changes when it is not root' }]);
   });
