@@ -3,7 +3,8 @@ import { FORMATS, showValue, type FormatVerdict } from '../topology/formats.js';
 /**
  * The checks a playbook entry's values must pass as they reach the host, the same the topology
  * holds its own to: a path is a command's operand (a relative one such as `--help` would be read
- * as an option, and the write reported done), a sysctl key goes to `sysctl -w`, and a module name
+ * as an option, and the write reported done), a sysctl key goes to `sysctl -w` (and its value into a
+ * sysctl.d line), and a module name
  * into a modprobe.d file, where a newline would write lines of its own (`install X /bin/sh …`,
  * root's command at the next modprobe). A literal value is checked when the playbook is read
  * (load.ts), a substituted one once rendered for a node (instantiate.ts).
@@ -15,12 +16,25 @@ function absolutePath(value: string): FormatVerdict | null {
   return { message: `${showValue(value)} is not an absolute path`, hint: 'write the path from the root, e.g. /etc/app/app.conf or /home/{{node.name}}/app.conf' };
 }
 
+/**
+ * A playbook's sysctl value: one line of printable characters. Wider than the topology's (words of
+ * letters, digits and `. _ - : / , +`), which a playbook's author, not the grid's, would find too
+ * narrow for values such as `kernel.core_pattern = |/usr/lib/systemd/systemd-coredump %P %u`: the
+ * value goes quoted into `sysctl -w` and as the rest of one line into a sysctl.d file, so what it
+ * must not hold is a line break or another control character, which would write a line of its own.
+ */
+function playbookSysctlValue(value: string): FormatVerdict | null {
+  // eslint-disable-next-line no-control-regex
+  if (value.trim() !== '' && value.length <= 4096 && !/[\u0000-\u001f\u007f]/.test(value)) return null;
+  return { message: `${showValue(value)} is not a sysctl value`, hint: 'write the value on one line, without tabs or other control characters (words separated by spaces), at most 4096 characters' };
+}
+
 /** Kind -> field -> its check, for every entry field whose value gridops checks beyond the schema. */
 const ENTRY_VALUE_CHECKS: Readonly<Record<string, Readonly<Record<string, Checker>>>> = {
   file: { path: absolutePath },
   directory: { path: absolutePath },
   line: { path: absolutePath },
-  sysctl: { key: FORMATS['sysctl-key'], value: FORMATS['sysctl-value'] },
+  sysctl: { key: FORMATS['sysctl-key'], value: playbookSysctlValue },
   'kernel-module': { name: FORMATS['module-name'] },
 };
 
