@@ -225,9 +225,26 @@ describe('TCP intake: unauthenticated input costs bounded memory', () => {
     }
   });
 
+  it('one peer may have two of the largest frames in flight at once, a sync and a merge (default limits)', async () => {
+    const s = await serve({ ...DEFAULT_INTAKE_LIMITS, connectionLifetimeMs: 20_000 });
+    try {
+      const bodies = [Buffer.alloc(4 * MiB - 1024, 3), Buffer.alloc(4 * MiB - 2048, 4)];
+      // Both frames' first halves before either's second: both are held at once.
+      const sockets = await Promise.all(bodies.map(() => s.open('127.0.0.2')));
+      const frames = bodies.map(frame);
+      frames.forEach((f, i) => sockets[i]!.write(f.subarray(0, f.length / 2)));
+      await steady(s.intake);
+      frames.forEach((f, i) => sockets[i]!.end(f.subarray(f.length / 2)));
+      await eventually(() => s.frames.length === 2);
+      expect({ frames: s.frames.map((f) => f.length).sort(), drops: s.drops }).toEqual({ frames: bodies.map((b) => b.length).sort(), drops: [] });
+    } finally {
+      await s.close();
+    }
+  });
+
   it('two addresses holding large slow frames cannot take the budget from a third (default limits)', async () => {
-    // Before: 8 MiB + 64 KiB per address, so two addresses filled the 16 MiB, and the third's frame
-    // was the one closed (tcpMemoryBudget).
+    // Before: two addresses filled the 16 MiB, and the third's frame was the one closed
+    // (tcpMemoryBudget); now the oldest frame makes room.
     const s = await serve({ ...DEFAULT_INTAKE_LIMITS, maxConnections: 16, maxConnectionsPerPeer: 4, connectionLifetimeMs: 20_000 });
     try {
       const slowPart = Buffer.concat([Buffer.from([0, 0x40, 0, 0]), Buffer.alloc(4 * MiB - 128 * 1024, 1)]);

@@ -36,9 +36,10 @@ export const DEFAULT_INTAKE_LIMITS: IntakeLimits = {
   maxConnections: 64,
   maxConnectionsPerPeer: 4,
   memoryBudgetBytes: 16 * 1024 * 1024,
-  // One of the largest frames and a read's worth over it: a quarter of the budget, so filling it takes
-  // four addresses (at half, two addresses sending 4 MiB frames slowly held all of it).
-  memoryBudgetPerPeerBytes: 4 * 1024 * 1024 + 64 * 1024,
+  // Two of the largest frames and a read's worth over them: a peer may have a sync and a merge of a
+  // large registry in flight at once. Two addresses can then fill the budget, which no longer keeps
+  // a third out: with the budget full, the frame that started longest ago is closed, not the newcomer's.
+  memoryBudgetPerPeerBytes: 8 * 1024 * 1024 + 64 * 1024,
   // The sender gives up after 5 s without progress (transport.ts), so a frame later than that is lost anyway.
   connectionLifetimeMs: 5_000,
 };
