@@ -96,6 +96,19 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if (!hypervisor.sandbox.image) throw new PlanningError(`${ctx.node.name}: hypervisor.sandbox.image is not set`, 'name a bootable disk image (raw or qcow2) on this machine under hypervisor.sandbox.image; `gridops lab image` builds a minimal one');
     return inspectImage(hypervisor.sandbox.image);
   };
+  /**
+   * A command substituted (render.ts), its refusal naming the playbook entry it came from as the
+   * other values' do: render.ts knows the node and the command, not where the command is written.
+   */
+  const command = (where: string, text: string): string => {
+    try {
+      return substituteCommand(text, ctx);
+    } catch (error) {
+      const prefix = `${ctx.node.name}: `;
+      if (!(error instanceof PlanningError) || !error.message.startsWith(prefix)) throw error;
+      throw new PlanningError(`${prefix}playbook ${playbook.name}, ${where}: ${error.message.slice(prefix.length)}`, error.hint, { cause: error });
+    }
+  };
   const resources = playbook.resources.flatMap((entry: PlaybookResource, index): Resource[] => {
     /** `field` of this entry substituted, and refused when the result may not reach the host (entry-values.ts). */
     const rendered = (kind: string, field: string, value: string) => {
@@ -151,12 +164,12 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       return [new SandboxDomainResource({ grid: ctx.grid.name, node: ctx.node.name, vcpus: sb.vcpus, memoryMiB: sb.memoryMiB, cpuShares: sb.cpuShares, network: sb.network, image: image(), hostReserveMiB: hypervisor.hostReserveMiB })];
     }
     if ('absent-paths' in entry) return [new AbsentPathsResource(entry['absent-paths'].paths.map(s))];
-    if ('absent-unit' in entry) return [new AbsentUnitResource(s(entry['absent-unit'].unit), entry['absent-unit'].prestop && substituteCommand(entry['absent-unit'].prestop, ctx))];
+    if ('absent-unit' in entry) return [new AbsentUnitResource(s(entry['absent-unit'].unit), entry['absent-unit'].prestop && command(`resources[${index}] (absent-unit prestop)`, entry['absent-unit'].prestop))];
     if ('egress-limit' in entry) return [new EgressLimitResource(ctx.node.settings.qos.egressMbit)];
     if ('sandbox-egress' in entry) return [new SandboxEgressResource({ mbit: ctx.node.settings.qos.egressMbit, domain: SANDBOX_DOMAIN, tap: SANDBOX_TAP })];
     const c = entry.command;
-    return [new CommandResource({ name: c.name, command: substituteCommand(c.run, ctx), creates: c.creates && s(c.creates), unless: c.unless && substituteCommand(c.unless, ctx), notify: c.notify })];
+    return [new CommandResource({ name: c.name, command: command(`resources[${index}] (command run)`, c.run), creates: c.creates && s(c.creates), unless: c.unless && command(`resources[${index}] (command unless)`, c.unless), notify: c.notify })];
   });
-  const handlers = (playbook.handlers ?? []).map((h) => ({ name: h.name, command: substituteCommand(h.run, ctx) }));
+  const handlers = (playbook.handlers ?? []).map((h, index) => ({ name: h.name, command: command(`handlers[${index}] (run)`, h.run) }));
   return { resources, handlers, entries };
 }
