@@ -1,4 +1,5 @@
 import type { AgentEvent, Liveness, NodeAttributes, RegistryEntryWire, SubgridSummary, Tier } from './types.js';
+import { MAX_TRACKED_PEERS } from './bounded-map.js';
 import { suspicionTimeout, type Timers } from './timers.js';
 
 /** One member as the leader sees it. Ticks are local to the leader and never sent. */
@@ -28,7 +29,17 @@ export interface HeartbeatFacts {
 export class Registry {
   private readonly entries = new Map<string, MemberRecord>();
 
-  constructor(private readonly tier: Tier) {}
+  /**
+   * `capacity`: the members a join may bring it to (bounded-map.ts, MAX_TRACKED_PEERS). A node
+   * holding the grid key can sign a join in any name; past the bound a join of a name the registry
+   * does not hold is refused (the joiner is not welcomed, and asks again), until the sweep has
+   * removed members that stopped speaking: a made-up name never heartbeats, so it is gone within
+   * `removeAfter` plus its suspicion, while a member already in keeps its place.
+   */
+  constructor(
+    private readonly tier: Tier,
+    private readonly capacity = MAX_TRACKED_PEERS,
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -48,12 +59,14 @@ export class Registry {
     return count;
   }
 
-  /** Records a join; returns the event to report. */
+  /** Records a join; returns the event to report, or null where the registry is full and the name new to it. */
   join(
     join: { name: string; addr?: string; incarnation: number; attrsVersion: number; eligible: boolean; score: number; standing?: number; attrs?: NodeAttributes; summary?: SubgridSummary; born?: boolean },
     now: number,
-  ): AgentEvent {
+  ): AgentEvent | null {
     const previous = this.entries.get(join.name);
+    // The registry's own (born: the leader itself, a bootstrap's electorate) are never refused.
+    if (previous === undefined && join.born !== true && this.entries.size >= this.capacity) return null;
     // A restart of a member that was already stable (a rolling upgrade) keeps it stable; a node
     // that signs in for the first time, and was not born with the group, has to prove itself first.
     const stable = join.born === true || (previous !== undefined && previous.stable !== false && previous.liveness !== 'dead');

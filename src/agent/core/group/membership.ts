@@ -179,6 +179,8 @@ export class Membership {
       return;
     }
     const event = ctx.registry.join({ ...message, name: message.from, addr: ctx.provenAddress(message.from) }, ctx.now);
+    // Full (registry.ts): not welcomed, the node asks again once the sweep made room.
+    if (event === null) return;
     // Signed in again (another incarnation than the one that left, or a sub-grid re-created): no
     // longer departed, and a slot's holder heard before is stale.
     const forgotten = [...this.departed.forgetOnJoin(message.from, message.incarnation, message.summary?.subgrid), ...this.departed.forgetSignedIn()];
