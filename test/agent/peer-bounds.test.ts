@@ -1,9 +1,10 @@
 import { MAX_TRACKED_PEERS } from '../../src/agent/core/bounded-map.js';
-import { MAX_LEARNED_REGIONS, MAX_PROBES_PER_ROUND, RegionDirectory } from '../../src/agent/core/directory.js';
+import { MAX_LEARNED_REGIONS, MAX_PROBES_PER_ROUND } from '../../src/agent/core/directory.js';
 import { PacketGuard } from '../../src/agent/core/guard.js';
 import { ReplayWindow } from '../../src/agent/core/replay-window.js';
-import type { Destination, Message, Packet } from '../../src/agent/core/types.js';
+import type { Message, Packet } from '../../src/agent/core/types.js';
 import { RegionResolvers } from '../../src/agent/runtime/region-resolvers.js';
+import { regionPeer, type Summary } from './region-peer-fixture.js';
 import { leaderOf, smallCluster } from './sim-helpers.js';
 
 /**
@@ -97,23 +98,6 @@ describe('the packet guard keeps a bounded number of senders, and a forgotten se
   });
 });
 
-type Summary = Extract<Message, { type: 'peerSummary' }>;
-
-function regionPeer(peerRegions: Array<string | { region: string; name: string }>) {
-  const sent: Array<{ dest: Destination; message: Message }> = [];
-  const directory = new RegionDirectory(
-    { self: 'rp', region: 'home', peerRegions, regionName: 'home.grid.internal', interval: 10 },
-    {
-      send: (dest, message) => sent.push({ dest, message }),
-      event: () => undefined,
-      isRegionPeer: () => true,
-      regionTerm: () => 1,
-      ownSummary: () => ({ superPeers: [], nodes: 0 }),
-      redirectTarget: () => null,
-    },
-  );
-  return { directory, sent };
-}
 
 const summary = (region: string, names: string[], probe: boolean): Summary => ({
   type: 'peerSummary', tier: 'region', group: region, from: `${region}-rp`, to: 'rp', term: 1, superPeers: [], nodes: 0, reply: false,
@@ -122,7 +106,7 @@ const summary = (region: string, names: string[], probe: boolean): Summary => ({
 
 describe('the region directory learns a bounded number of regions', () => {
   test('probes naming 64 new regions each keep the learned regions at the cap, the join list and a live region known, and a probe round bounded (the join list first)', () => {
-    const { directory, sent } = regionPeer([{ region: 'configured', name: 'configured.grid.internal' }]);
+    const { directory, sent } = regionPeer([], [{ region: 'configured', name: 'configured.grid.internal' }]);
     let made = 0;
     const probesPerTick: number[] = [];
     for (let packet = 0; packet < 300; packet++) {
@@ -148,7 +132,7 @@ describe('the region directory learns a bounded number of regions', () => {
   });
 
   test("the daemon's resolvers of region names keep only the names the directory still knows, and the configured ones", () => {
-    const { directory } = regionPeer([{ region: 'configured', name: 'configured.grid.internal' }]);
+    const { directory } = regionPeer([], [{ region: 'configured', name: 'configured.grid.internal' }]);
     const resolvers = new RegionResolvers(7946, () => ['configured.grid.internal', ...directory.knownRegions().flatMap((r) => (r.name !== undefined ? [r.name] : []))]);
     resolvers.add('configured.grid.internal', 7000);
     for (let packet = 0; packet < 40; packet++) {
@@ -160,7 +144,7 @@ describe('the region directory learns a bounded number of regions', () => {
   });
 
   test('a redirect for a region this node does not know is not followed (nor remembered)', () => {
-    const { directory, sent } = regionPeer([]);
+    const { directory, sent } = regionPeer([], []);
     for (let i = 0; i < 100; i++) {
       directory.step({ type: 'peerRedirect', tier: 'region', group: `nowhere-${i}`, from: 'x', to: 'rp', term: 0, leader: `l-${i}`, leaderAddr: '10.6.6.6:7946' }, '10.6.6.6');
     }

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../transport/sshd-harness.js';
 
 /**
  * Persist first, then send: a vote granted must be on disk before anyone hears of it, or the node
@@ -20,17 +20,6 @@ const BUNDLE = 'dist/gridagent.mjs';
 const ready = existsSync(BUNDLE);
 if (!ready) console.warn(`state-write-stops skipped: ${BUNDLE} is not built (npm run build)`);
 const maybe = ready ? describe : describe.skip;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 maybe('gridagent and a state file it cannot write', () => {
   let dir: string;
