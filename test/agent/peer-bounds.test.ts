@@ -188,3 +188,26 @@ describe('a sub-grid under a flood of made-up senders', () => {
     expect(invariant.violations).toEqual([]);
   });
 });
+
+describe('a leader and acknowledgements in made-up names', () => {
+  test('keeps acknowledgements of its view\'s voters only, whatever names sign them', () => {
+    const { network, names } = smallCluster(5, { seed: 11 });
+    network.runFor(8_000);
+    const leader = leaderOf(network, names)!;
+    // The leader's nonce, as a key holder on the wire learns it: validated packets echo it.
+    let nonce = 0;
+    network.onWire((packet) => {
+      if (packet.from === leader) nonce = packet.packet.header.nonce;
+    });
+    network.runFor(500);
+    expect(nonce).not.toBe(0);
+    const term = network.core(leader)!.subgrid.term;
+    for (let i = 0; i < 2_000; i++) {
+      const from = `ack-${i}`;
+      network.inject(leader, from, { header: { epoch: 1, seq: 1, nonce: 1, echo: nonce }, message: { type: 'syncAck', tier: 'subgrid', group: 's', from, to: leader, term, viewTerm: term, viewVersion: 1 } as Message }, '10.66.0.1:7946');
+    }
+    network.runFor(500);
+    expect(leaderOf(network, names)).toBe(leader);
+    expect(network.core(leader)!.subgrid.trackedPeers()['syncAcks']).toBeLessThanOrEqual(names.length);
+  });
+});

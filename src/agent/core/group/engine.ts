@@ -159,7 +159,7 @@ export class GroupEngine {
 
   /** What this group keeps per peer, by map (each bounded: bounded-map.ts). */
   trackedPeers(): Record<string, number> {
-    return { ...this.ctx.trackedPeers(), ...this.discovery.trackedPeers() };
+    return { ...this.ctx.trackedPeers(), ...this.discovery.trackedPeers(), syncAcks: this.replication.acks.size };
   }
 
   isLeader(): boolean {

@@ -1,7 +1,7 @@
 import { LOCAL_HEALTH_DEFAULTS } from '../local-health.js';
 import { QuorumContact } from '../quorum-contact.js';
 import type { DepartedWire, Message, Peer, View } from '../types.js';
-import { allVoters, compareViews, hasQuorum, voterKey } from '../view.js';
+import { allVoters, compareViews, hasQuorum, isVoter, voterKey } from '../view.js';
 import type { GroupContext } from './context.js';
 import { nextView } from './voter-changes.js';
 
@@ -137,8 +137,12 @@ export class Replication {
       return;
     }
     if (ctx.role !== 'leader' || message.term !== ctx.state.term) return;
-    this.acks.set(message.slot ?? message.from, { at: ctx.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
-    this.contact.heard(message.slot ?? message.from, ctx.now);
+    const key = message.slot ?? message.from;
+    // Only the view's voters count (its quorum, CheckQuorum's contact): an ack in another name, which
+    // a node holding the grid key can sign in any, would only grow these maps for the whole term.
+    if (!isVoter(ctx.state.view, key)) return;
+    this.acks.set(key, { at: ctx.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
+    this.contact.heard(key, ctx.now);
     this.advanceView();
   }
 
