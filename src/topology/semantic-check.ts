@@ -44,7 +44,7 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
       const at = positionOf(source, earlier.path);
       const by = earlier.what === what ? '' : ` by ${earlier.what.replace(/ name$/, '')}`;
       const hint = DUPLICATE_HINT[space]?.({ owner: earlier.owner, ...at }) ?? `${what}s must be unique across the whole grid; rename one of them`;
-      report(path, `duplicate ${what} ${JSON.stringify(shown)}, already used${by} at line ${at.line}`, hint);
+      report(path, `duplicate ${what} ${JSON.stringify(shown)}, already used${by} at ${at.line}:${at.column}`, hint);
     } else {
       firstSeen.set(id, { path, what, owner });
     }

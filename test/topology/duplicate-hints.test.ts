@@ -22,7 +22,7 @@ describe('the hint of a duplicate', () => {
 
   it('an address two nodes share says to change one node\'s address, naming the node that used it first and where', () => {
     expect(invalid('dup-address.yaml').map((p) => `${p.line}:${p.column}: ${p.message} / ${p.hint}`)).toEqual([
-      "11:33: duplicate node address \"10.0.0.1\", already used at line 10 / node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); change one node's address (first used by a at 10:33)",
+      "11:33: duplicate node address \"10.0.0.1\", already used at 10:33 / node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); change one node's address (first used by a at 10:33)",
     ]);
   });
 
