@@ -107,6 +107,10 @@ describe('message bounds: what enters the registry must encode again', () => {
     const widest = { ...attrs, labels: Object.fromEntries(Array.from({ length: MAX_LABELS }, (_, index) => [`${index}`.padStart(MAX_LABEL_KEY, 'k'), 'v'.repeat(MAX_LABEL_VALUE)])), later: 'x' };
     const widestJoin = { ...join, attrs: widest } as Message;
     expect(decodePacket(encodePacket(widestJoin, header, key), key, MAX_FRAME_BYTES)).toEqual({ ok: true, header, message: widestJoin });
+    // A value of 256 characters as the topology counts them (code points), emoji included, is one a node may have.
+    const emojiJoin = { ...join, attrs: { ...attrs, labels: { mood: '🙂'.repeat(MAX_LABEL_VALUE) } } } as Message;
+    expect(decodePacket(encodePacket(emojiJoin, header, key), key, MAX_FRAME_BYTES)).toEqual({ ok: true, header, message: emojiJoin });
+    expect(decodePacket(encodePacket({ ...join, attrs: { ...attrs, labels: { mood: '🙂'.repeat(MAX_LABEL_VALUE + 1) } } } as Message, header, key), key, MAX_FRAME_BYTES)).toEqual(malformed);
   });
 
   test('summary: null, {}, a non-numeric or negative member count, a bad sub-grid name are malformed (a region peer read null.subgrid)', () => {

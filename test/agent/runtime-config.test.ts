@@ -22,6 +22,9 @@ describe('agent config', () => {
     expect(normaliseAgentConfig({ ...minimal, labels: widest }).labels).toEqual(widest);
     expect(() => normaliseAgentConfig({ ...minimal, labels: { ...widest, one: 'more' } })).toThrow(AgentConfigError);
     expect(() => normaliseAgentConfig({ ...minimal, labels: { rack: 'v'.repeat(MAX_LABEL_VALUE + 1) } })).toThrow(AgentConfigError);
+    // Characters as the topology counts them (code points): 256 emoji are 512 UTF-16 units, and validate.
+    expect(normaliseAgentConfig({ ...minimal, labels: { mood: '🙂'.repeat(MAX_LABEL_VALUE) } }).labels).toEqual({ mood: '🙂'.repeat(MAX_LABEL_VALUE) });
+    expect(() => normaliseAgentConfig({ ...minimal, labels: { mood: '🙂'.repeat(MAX_LABEL_VALUE + 1) } })).toThrow(new AgentConfigError(`config: the value of label mood is longer than ${MAX_LABEL_VALUE} characters`));
     expect(() => normaliseAgentConfig({ ...minimal, labels: { ['k'.repeat(MAX_LABEL_KEY + 1)]: 'r1' } })).toThrow(
       new AgentConfigError(`config: the label ${'k'.repeat(MAX_LABEL_KEY + 1)} is longer than ${MAX_LABEL_KEY} characters`),
     );

@@ -48,6 +48,15 @@ export const MAX_DEPARTED_DECODED = 256;
 export const MAX_LABELS = 64;
 export const MAX_LABEL_KEY = 317;
 export const MAX_LABEL_VALUE = 256;
+
+/**
+ * Whether `text` is at most `max` characters as the topology counts them: code points (its label
+ * formats are checked in unicode mode), not UTF-16 units, of which an emoji takes two. Counted in
+ * UTF-16 units, a label of 256 emoji that validates would make every peer refuse the node's join.
+ */
+export function withinCharacters(text: string, max: number): boolean {
+  return text.length <= max || [...text].length <= max;
+}
 /** An address as a registry entry carries it: host:port, the host a DNS name at most. */
 const MAX_ADDRESS = MAX_NAME + 8;
 /**
@@ -195,7 +204,7 @@ function isNodeAttributes(value: unknown): boolean {
 function isLabels(value: unknown): boolean {
   if (!isRecord(value)) return false;
   const labels = Object.entries(value);
-  return labels.length <= MAX_LABELS && labels.every(([label, text]) => label.length <= MAX_LABEL_KEY && typeof text === 'string' && text.length <= MAX_LABEL_VALUE);
+  return labels.length <= MAX_LABELS && labels.every(([label, text]) => withinCharacters(label, MAX_LABEL_KEY) && typeof text === 'string' && withinCharacters(text, MAX_LABEL_VALUE));
 }
 
 /** What a super peer reports to its region peer (SubgridSummary; agent.ts builds it). */

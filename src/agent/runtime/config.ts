@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SUBGRID_TIMERS, REGION_TIMERS, type Timers } from '../core/timers.js';
-import { MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS } from '../core/validate.js';
+import { MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS, withinCharacters } from '../core/validate.js';
 import { DEFAULT_MIRRORS } from '../mirrors.js';
 import { parseSeed } from './seed-endpoint.js';
 
@@ -80,7 +80,7 @@ export const WrittenAgentConfig = Type.Object(
     superPeer: Type.Optional(Type.Union([Type.Literal('prefer'), Type.Literal('auto'), Type.Literal('never')])),
     bootstrapScore: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
     // What the other agents take from a join (validate.ts); the key's length is checked below, a record's key schema is not.
-    labels: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: MAX_LABEL_VALUE }), { maxProperties: MAX_LABELS })),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String(), { maxProperties: MAX_LABELS })),
     keyFile: Type.String({ minLength: 1 }),
     stateFile: Type.Optional(Type.String()),
     http: Type.Optional(Type.Object({ bind: Type.Optional(Type.String()), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) }, { additionalProperties: false })),
@@ -201,8 +201,11 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
     const parsed = parseSeed(seed);
     if ('problem' in parsed) throw new AgentConfigError(`${source}: ${parsed.problem}`);
   }
-  const longLabel = Object.keys(written.labels ?? {}).find((label) => label.length > MAX_LABEL_KEY);
+  // In characters as the topology counts them (validate.ts), as every peer checks the node's join.
+  const longLabel = Object.keys(written.labels ?? {}).find((label) => !withinCharacters(label, MAX_LABEL_KEY));
   if (longLabel !== undefined) throw new AgentConfigError(`${source}: the label ${longLabel} is longer than ${MAX_LABEL_KEY} characters`);
+  const longValue = Object.entries(written.labels ?? {}).find(([, value]) => !withinCharacters(value, MAX_LABEL_VALUE));
+  if (longValue !== undefined) throw new AgentConfigError(`${source}: the value of label ${longValue[0]} is longer than ${MAX_LABEL_VALUE} characters`);
   const bindIsWildcard = written.bind === '0.0.0.0';
   if (bindIsWildcard && written.advertise === undefined) throw new AgentConfigError(`${source}: bind is a wildcard; set advertise to the address other nodes should use`);
   return {
