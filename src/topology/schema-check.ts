@@ -210,6 +210,10 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject): Des
     }
     case 'uniqueItems':
       return { path, message: `${field} lists the same item twice`, hint: 'remove the duplicate entry' };
+    case 'maxItems': {
+      const limit = (e.params as { limit: number }).limit;
+      return { path, message: `${field} lists ${(e.data as unknown[]).length} entries, more than the ${limit} allowed`, hint: described(`list at most ${limit} entries`) };
+    }
     case 'maxProperties': {
       const limit = (e.params as { limit: number }).limit;
       return { path, message: `${field} has ${Object.keys(e.data as object).length} entries, more than the ${limit} allowed`, hint: described(`keep at most ${limit} entries under ${field}`) };

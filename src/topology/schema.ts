@@ -125,7 +125,8 @@ export const RawSubgrid = strict(
   {
     name: str('dns-label', 'sub-grid name, unique in the grid'),
     discovery: Type.Optional(Discovery),
-    nodes: Type.Array(RawNode, { description: 'the machines of this sub-grid' }),
+    // At most 8,192: the members a super peer's registry takes (gridagent's MAX_TRACKED_PEERS); past it, the rest could never sign in.
+    nodes: Type.Array(RawNode, { description: 'the machines of this sub-grid, at most 8192', maxItems: 8192 }),
     ...settingsProps,
   },
   'a site: machines on one LAN, represented by their super peer',

@@ -9,14 +9,25 @@ import { SUBGRID_TIMERS } from '../../src/agent/core/timers.js';
 const joinOf = (name: string, born = false) => ({ name, incarnation: 1, attrsVersion: 1, eligible: true, score: 1, born });
 
 describe('the registry a join may grow', () => {
-  test('past its capacity a new name is refused; a member in it rejoins, and the registry\'s own are never refused', () => {
+  test('past its capacity a new name is refused, `born` or not (the joiner sets it); a member in it rejoins, and the leader\'s own entry is never refused', () => {
     const registry = new Registry('subgrid', 4);
-    for (const name of ['leader', 'a', 'b', 'c']) expect(registry.join(joinOf(name), 0)).toMatchObject({ change: 'joined' });
+    for (const name of ['a', 'b', 'c', 'd']) expect(registry.join(joinOf(name), 0)).toMatchObject({ change: 'joined' });
     expect(registry.join(joinOf('made-up-1'), 1)).toBeNull();
+    expect(registry.join(joinOf('made-up-2', true), 1)).toBeNull();
     expect(registry.size).toBe(4);
     expect(registry.join(joinOf('a'), 2)).toMatchObject({ name: 'a', change: 'rejoined' });
-    expect(registry.join(joinOf('elector', true), 3)).toMatchObject({ change: 'joined' });
+    expect(registry.join(joinOf('leader', true), 3, { own: true })).toMatchObject({ change: 'joined' });
     expect(registry.size).toBe(5);
+  });
+
+  test('a merge takes no new name past its capacity either; known members still take a newer incarnation', () => {
+    const registry = new Registry('subgrid', 3);
+    for (const name of ['a', 'b']) registry.join(joinOf(name), 0);
+    const entry = (name: string, incarnation = 1) => ({ name, incarnation, attrsVersion: 1, eligible: true, score: 1, liveness: 'alive' as const });
+    expect(registry.mergeFrom([entry('c'), ...Array.from({ length: 1_000 }, (_, i) => entry(`made-up-${i}`)), entry('a', 2)], 1)).toBe(2);
+    expect(registry.size).toBe(3);
+    expect(registry.get('a')?.incarnation).toBe(2);
+    expect(registry.get('made-up-0')).toBeUndefined();
   });
 
   test('a name refused while it is full gets in once the sweep has removed members that stopped speaking', () => {

@@ -48,6 +48,12 @@ describe('the hint of a schema problem', () => {
     expect(problemsOf(topology(`labels: { ${Array.from({ length: 64 }, (_, i) => `k${i}: v`).join(', ')} }`))).toEqual([]);
   });
 
+  it('a sub-grid of more nodes than a super peer\'s registry takes (8192) is a problem at its nodes, saying how many', () => {
+    const nodes = Array.from({ length: 8193 }, (_, i) => `          - { name: n${i}, address: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} }`).join('\n');
+    const text = `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n${nodes}\n`;
+    expect(problemsOf(text)).toEqual([{ message: 'nodes lists 8193 entries, more than the 8192 allowed', hint: 'list at most 8192 entries; nodes: the machines of this sub-grid, at most 8192' }]);
+  });
+
   it('a string-typed field given a number says to quote it, then what the field is', () => {
     expect(problemsOf(topology('ssh: { user: 123 }'))).toEqual([{ message: 'user must be a string, not an integer', hint: 'quote it: user: "123"; user: remote user; become (sudo) is used for changes when it is not root' }]);
   });

@@ -59,14 +59,16 @@ export class Registry {
     return count;
   }
 
-  /** Records a join; returns the event to report, or null where the registry is full and the name new to it. */
+  /** Records a join; returns the event to report, or null where the registry is full and the name new to it (`own`: the leader's own entry, never refused). */
   join(
     join: { name: string; addr?: string; incarnation: number; attrsVersion: number; eligible: boolean; score: number; standing?: number; attrs?: NodeAttributes; summary?: SubgridSummary; born?: boolean },
     now: number,
+    options: { own?: boolean } = {},
   ): AgentEvent | null {
     const previous = this.entries.get(join.name);
-    // The registry's own (born: the leader itself, a bootstrap's electorate) are never refused.
-    if (previous === undefined && join.born !== true && this.entries.size >= this.capacity) return null;
+    // Only the leader's own entry is never refused (`own`): `born` comes from the joiner, and a
+    // node holding the key could set it on every made-up name.
+    if (previous === undefined && !options.own && this.entries.size >= this.capacity) return null;
     // A restart of a member that was already stable (a rolling upgrade) keeps it stable; a node
     // that signs in for the first time, and was not born with the group, has to prove itself first.
     const stable = join.born === true || (previous !== undefined && previous.stable !== false && previous.liveness !== 'dead');
@@ -222,6 +224,8 @@ export class Registry {
       const current = this.entries.get(incoming.name);
       if (current !== undefined && current.incarnation >= incoming.incarnation) continue;
       if (incoming.liveness === 'dead') continue;
+      // Bounded as joins are (the constructor says why): a merge, signed by any key holder, may name thousands.
+      if (current === undefined && this.entries.size >= this.capacity) continue;
       this.entries.set(incoming.name, {
         ...incoming,
         liveness: 'alive',

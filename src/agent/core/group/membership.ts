@@ -143,7 +143,7 @@ export class Membership {
       ctx.registry.heartbeat(ctx.self, { ...info, incarnation: ctx.settings.incarnation, members: info.summary?.members }, ctx.settings.selfAddr, ctx.now);
       return;
     }
-    ctx.registry.join({ name: ctx.self, addr: ctx.settings.selfAddr, ...this.selfEntry(info), born: true }, ctx.now);
+    ctx.registry.join({ name: ctx.self, addr: ctx.settings.selfAddr, ...this.selfEntry(info), born: true }, ctx.now, { own: true });
   }
 
   /** How this node describes itself to a registry: in its join message, and as a leader in its own registry. */
