@@ -25,8 +25,8 @@ function absolutePath(value: string): FormatVerdict | null {
  */
 function playbookSysctlValue(value: string): FormatVerdict | null {
   // eslint-disable-next-line no-control-regex
-  if (value.trim() !== '' && value.length <= 4096 && !/[\u0000-\u001f\u007f]/.test(value)) return null;
-  return { message: `${showValue(value)} is not a sysctl value`, hint: 'write the value on one line, without tabs or other control characters (words separated by spaces), at most 4096 characters' };
+  if (value !== '' && value.trim() === value && value.length <= 4096 && !/[\u0000-\u001f\u007f]/.test(value)) return null;
+  return { message: `${showValue(value)} is not a sysctl value`, hint: 'write the value on one line, without tabs or other control characters and without spaces around it (words separated by spaces), at most 4096 characters' };
 }
 
 /** Kind -> field -> its check, for every entry field whose value gridops checks beyond the schema. */

@@ -50,6 +50,7 @@ describe('playbook values checked when the playbook is read', () => {
     expect(loadProblems('  - sysctl: { key: "-a", value: "1" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.sysctl\.key: "-a" is not a sysctl key/)]);
     expect(loadProblems('  - sysctl: { key: net.core.rmem_max, value: "1\\nnet.ipv4.ip_forward = 1" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.sysctl\.value: .* is not a sysctl value/)]);
     expect(loadProblems('  - sysctl: { key: net.core.rmem_max, value: "4096\\t87380" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.sysctl\.value: .* is not a sysctl value/)]);
+    expect(loadProblems('  - sysctl: { key: net.core.rmem_max, value: " 4096" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.sysctl\.value: .* is not a sysctl value/)]);
     // A playbook's value is one line of printable characters, wider than the topology's words: a core pattern's pipe and % specifiers.
     expect(loadProblems('  - sysctl: { key: kernel.core_pattern, value: "|/usr/lib/systemd/systemd-coredump %P %u %g %s %t %c %h" }\n')).toEqual([]);
   });
