@@ -212,7 +212,7 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject): Des
       return { path, message: `${field} lists the same item twice`, hint: 'remove the duplicate entry' };
     case 'maxItems': {
       const limit = (e.params as { limit: number }).limit;
-      return { path, message: `${field} lists ${(e.data as unknown[]).length} entries, more than the ${limit} allowed`, hint: described(`list at most ${limit} entries`) };
+      return { path, message: `${field} lists ${(e.data as unknown[]).length} entries, more than the ${limit} allowed`, hint: described(lengthHint('maxItems', limit)!) };
     }
     case 'maxProperties': {
       const limit = (e.params as { limit: number }).limit;

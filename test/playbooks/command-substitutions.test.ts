@@ -5,23 +5,14 @@ import { join } from 'node:path';
 import { checkPlaybookText } from '../../src/playbooks/load.js';
 import { substituteCommand, templateContext } from '../../src/templates/render.js';
 import { quote } from '../../src/transport/quote.js';
-import { gridOf } from '../resources/fixtures.js';
+import { gridWithLabels } from '../resources/fixtures.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const shown = (text: string) => checkPlaybookText('p.yaml', text).problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`);
 
 /** Label values that break out of any quoting but quote()'s, all on one line as labels are. */
 const HOSTILE = ["$(id>pwned)", '`id>pwned`', "'; id>pwned; '", '"; id>pwned; "', "a'b\"c", '\\', "\\'", '$HOME', '${HOME}', '*', '~root', 'a b\tc', 'x,y', '-n', '', "#'", 'a;b|c&d', "%s", '!!', 'A=b'];
-const hostileGrid = () =>
-  gridOf(`regions:
-  - name: r1
-    subgrids:
-      - name: s1
-        nodes:
-          - name: n1
-            address: 10.0.0.1
-            labels: { ${HOSTILE.map((v, i) => `v${i}: ${JSON.stringify(v)}`).join(', ')} }
-`);
+const hostileGrid = () => gridWithLabels(Object.fromEntries(HOSTILE.map((v, i) => [`v${i}`, v])));
 
 describe('command substitutions stand where their quoting holds (checked when the playbook loads)', () => {
   it('a substitution inside double quotes is an error at its own file:line:column, saying what to write', () => {

@@ -6,7 +6,7 @@ import { instantiate } from '../../src/playbooks/instantiate.js';
 import { loadPlaybook } from '../../src/playbooks/load.js';
 import { templateContext } from '../../src/templates/render.js';
 import { allNodes } from '../../src/topology/model.js';
-import { gridOf, smallGrid } from '../resources/fixtures.js';
+import { gridWithLabels, smallGrid } from '../resources/fixtures.js';
 
 /**
  * Paths, sysctl keys and values and module names reach a host's commands and files: a relative
@@ -91,13 +91,7 @@ describe('playbook values checked once rendered for a node', () => {
 describe('a command refused once rendered for a node', () => {
   it('names the playbook entry it is written in, as the other values do (run, unless, prestop, handlers)', () => {
     // A label that begins with `-` would be read as an option where it starts an argument (render.ts).
-    const dashed = gridOf(`regions:
-  - name: r1
-    subgrids:
-      - name: s1
-        nodes:
-          - { name: n1, address: 10.0.0.1, labels: { y: "-rf" } }
-`);
+    const dashed = gridWithLabels({ y: '-rf' });
     const dashedCtx = templateContext(dashed, allNodes(dashed)[0]!);
     const made = (text: string) => () => instantiate(loadPlaybook(playbookFile(text)), dashedCtx);
     expect(made('  - command: { name: a, run: "rm {{node.labels.y}} /x" }\n')).toThrow(/^n1: playbook p\d+, resources\[0\] \(command run\): \{\{node\.labels\.y\}\} in `rm \{\{node\.labels\.y\}\} \/x` is "-rf", which begins with -/);

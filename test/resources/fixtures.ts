@@ -29,6 +29,19 @@ export function gridOf(body: string, file = 't.yaml'): Grid {
   return grid;
 }
 
+/** A grid of one node, n1 (10.0.0.1) in r1/s1, whose labels are `labels`: for values under test. */
+export function gridWithLabels(labels: Record<string, string>): Grid {
+  return gridOf(`regions:
+  - name: r1
+    subgrids:
+      - name: s1
+        nodes:
+          - name: n1
+            address: 10.0.0.1
+            labels: ${JSON.stringify(labels)}
+`);
+}
+
 export function smallGrid(extra = ''): Grid {
   return gridOf(
     `${extra}

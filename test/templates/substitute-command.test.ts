@@ -3,19 +3,11 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { substituteCommand, templateContext } from '../../src/templates/render.js';
-import { gridOf } from '../resources/fixtures.js';
+import { gridWithLabels } from '../resources/fixtures.js';
 
 /** A node whose labels hold the values under test. */
 const contextWith = (labels: Record<string, string>) => {
-  const grid = gridOf(`regions:
-  - name: r1
-    subgrids:
-      - name: s1
-        nodes:
-          - name: n1
-            address: 10.0.0.1
-            labels: ${JSON.stringify(labels)}
-`);
+  const grid = gridWithLabels(labels);
   return templateContext(grid, grid.regions[0]!.subgrids[0]!.nodes[0]!);
 };
 
