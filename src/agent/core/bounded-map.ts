@@ -32,10 +32,6 @@ export class BoundedMap<K, V> {
     return this.entries.get(key);
   }
 
-  has(key: K): boolean {
-    return this.entries.has(key);
-  }
-
   /** Sets (and marks as most recently used) the key; forgets the least recently set keys beyond the capacity. */
   set(key: K, value: V): void {
     this.entries.delete(key);
@@ -51,23 +47,7 @@ export class BoundedMap<K, V> {
     return this.entries.delete(key);
   }
 
-  clear(): void {
-    this.entries.clear();
-  }
-
-  keys(): IterableIterator<K> {
-    return this.entries.keys();
-  }
-
-  values(): IterableIterator<V> {
-    return this.entries.values();
-  }
-
   [Symbol.iterator](): IterableIterator<[K, V]> {
     return this.entries.entries();
-  }
-
-  entriesList(): [K, V][] {
-    return [...this.entries.entries()];
   }
 }

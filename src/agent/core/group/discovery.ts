@@ -112,7 +112,7 @@ export class Discovery {
   /** The fresh peers heard from lately. */
   liveFreshPeers(): [string, FreshPeer][] {
     const horizon = this.ctx.timers.discoveryMax * 2;
-    return this.freshPeers.entriesList().filter(([, peer]) => this.ctx.now - peer.lastHeard <= horizon);
+    return [...this.freshPeers].filter(([, peer]) => this.ctx.now - peer.lastHeard <= horizon);
   }
 
   /** How many live eligible fresh nodes outrank this one. */
