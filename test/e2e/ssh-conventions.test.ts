@@ -5,7 +5,7 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostKeyError } from '../../src/errors/index.js';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
@@ -43,6 +43,7 @@ d('host certificates (@cert-authority) and ~/.ssh/config, against real sshd', ()
   });
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('connects to a host known only through the CA that signed its host certificate', async () => {
