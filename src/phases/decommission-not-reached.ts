@@ -45,6 +45,6 @@ export function notDecommissioned(names: readonly string[], options: Pick<RunOpt
 }
 
 /** The `gridops state rm` command line for `names`, with the run's own topology file and state directory, quoted to paste. */
-function forgetCommand(options: Pick<RunOptions, 'topologyFile' | 'stateDir'>, names: readonly string[]): string {
+export function forgetCommand(options: Pick<RunOptions, 'topologyFile' | 'stateDir'>, names: readonly string[]): string {
   return `\`${sh(['gridops', 'state', 'rm', options.topologyFile, ...names, ...(options.stateDir ? ['--state-dir', options.stateDir] : [])])}\``;
 }

@@ -6,6 +6,7 @@ import type { Phase } from './phase.js';
 import { leaveUnderOldName } from './renamed-agent.js';
 import { removeRetiredHypervisor, resetOnMadeNetwork } from './retired-hypervisor.js';
 import { lookupAll, renamedByResolution, renamedTo, resolvedOnce, type ResolveHost } from './renamed-node.js';
+import { checkResetOfKeptHost } from './reset-of-kept-host.js';
 
 /** The playbook that removes what gridops installed (playbooks/reset.yaml). */
 export const RESET_PLAYBOOK = 'reset';
@@ -44,7 +45,8 @@ export function removedNode(grid: Grid, name: string, record: NonNullable<HostSt
  * state knows but the topology dropped are planned with the reset playbook, shown as `-`, and
  * forgotten once their gridops is gone. A dropped node whose host a node of the topology still is
  * was renamed, not removed (renamed-node.ts): it is not decommissioned, and where its old name ran
-the agent, that agent first leaves for good (renamed-agent.ts). Only for the grid's own
+ * the agent, that agent first leaves for good (renamed-agent.ts); one whose host a node that is
+ * not its rename still is stops the run (reset-of-kept-host.ts). Only for the grid's own
  * workflow over the whole grid: `--playbook`, `--limit` and `--site` work on what they name, and
  * a `--limit` or `--site` run says which decommissions it leaves to a full apply.
  */
@@ -57,7 +59,8 @@ export const findRemovedNodes: Phase = {
     const state = await ctx.recordedState();
     const nodes = allNodes(ctx.grid);
     const known = new Set(nodes.map((n) => n.name));
-    const recordedNames = new Set(Object.keys(state.hosts));
+    // A name whose own last run applied is not a rename's new name; one whose runs all failed may be (renamed-node.ts).
+    const settled = new Set(Object.entries(state.hosts).filter(([, r]) => r.lastOutcome === 'applied' || r.lastOutcome === 'unchanged').map(([n]) => n));
     // Loaded at the first removal: most runs decommission nothing and need not parse it.
     let reset: LoadedPlaybook | undefined;
     let resolve: ResolveHost | undefined;
@@ -68,7 +71,7 @@ export const findRemovedNodes: Phase = {
         continue;
       }
       const sameAddress = renamedTo(nodes, record.node);
-      const resolved = sameAddress ? { node: sameAddress } : await renamedByResolution(nodes, record.node, recordedNames, (resolve ??= resolvedOnce(ctx.options.resolveHost ?? lookupAll)));
+      const resolved = sameAddress ? { node: sameAddress } : await renamedByResolution(nodes, record.node, settled, (resolve ??= resolvedOnce(ctx.options.resolveHost ?? lookupAll)));
       const renamedAs = resolved && 'node' in resolved ? resolved.node : undefined;
       if (renamedAs) {
         ctx.renamed.set(name, renamedAs.name);
@@ -81,6 +84,12 @@ export const findRemovedNodes: Phase = {
       }
       if (partial) {
         skipped.push(name);
+        continue;
+      }
+      // Throws when a node the topology keeps is that host; leaves it when a name does not resolve.
+      const cannotTell = await checkResetOfKeptHost(nodes, name, record.node, (resolve ??= resolvedOnce(ctx.options.resolveHost ?? lookupAll)), ctx.options);
+      if (cannotTell) {
+        ctx.say(`warning: ${name} (${record.node.address}) is in the state but not the topology, and gridops cannot tell whether a node it keeps is that host (${cannotTell.unknown}): not decommissioned in this run; rerun when the names resolve, or \`gridops state rm\` it if it is gone`);
         continue;
       }
       const { node, borrowedFrom } = removedNode(ctx.grid, name, record.node);

@@ -21,7 +21,8 @@ import { gridPlaybooks } from './workflow-playbooks.js';
 
 /**
  * DESIGN step 8: what each host got, which playbooks it ran, and the overlay the agents agreed on.
- * A host whose apply failed keeps its last good record, so `status` does not call it in sync.
+ * A host whose apply failed keeps its last good record, so `status` does not call it in sync; a
+ * host the run skipped that had none gets none.
  */
 export const recordState: Phase = {
   title: 'record the state',
@@ -50,6 +51,10 @@ export const recordState: Phase = {
         }
         continue;
       }
+      // Skipped before it started (Ctrl-C, --fail-fast, a later rolling batch) and never applied
+      // before: gridops has not touched it, so there is nothing to record, nor to decommission should
+      // the topology drop it (as a host not reached). A failed run started: it is recorded.
+      if (outcome.status === 'skipped' && !previous) continue;
       const { node } = p.session;
       const started = outcome.started ?? [];
       // The kernel lists keep what a sweep that did not run here still has to remove (retired-kernel.ts).

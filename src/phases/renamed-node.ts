@@ -41,16 +41,28 @@ export type ResolvedRename = { node: Node } | { unknown: string } | undefined;
  * from `node-07.example.org` to its IP, renamed in the same edit): both resolved here, and the same
  * host when they share an address, with the same port and jump host. Without it such a rename
  * would be planned as a decommission whose reset reaches the very host the run has just applied
- * under its new name. Only nodes the state has no record of are candidates (a rename's new name
- * is new to the state), so a run resolves a handful of names, all at once, each within 3 s; a name
- * that does not resolve in time, or two candidates that match, is `unknown`, never a guess either
- * way. Not through a jump host: the bastion resolves those names, not this machine. `resolve`:
- * one made by resolvedOnce, which bounds every lookup by the timeout and asks each name once.
+ * under its new name. The candidates are the nodes not in `settled`, the names whose own last run
+ * applied: a rename's new name is new to the state, or has a record only of runs that failed or
+ * were skipped (the rename's first run failed: the old record stays, and the next run must see the
+ * rename again, review 1). So a run resolves a handful of names, all at once, each within 3 s; a
+ * name that does not resolve in time, or two candidates that match, is `unknown`, never a guess
+ * either way. `resolve`: one made by resolvedOnce, which bounds every lookup by the timeout and
+ * asks each name once.
  */
-export async function renamedByResolution(nodes: readonly Node[], record: NonNullable<HostState['node']>, known: ReadonlySet<string>, resolve: ResolveHost): Promise<ResolvedRename> {
-  const jumpHost = record.settings?.ssh.jumpHost;
-  if (jumpHost) return undefined;
-  const candidates = nodes.filter((n) => !known.has(n.name) && n.settings.ssh.port === record.port && !n.settings.ssh.jumpHost && (isIP(n.address) === 0 || isIP(record.address) === 0));
+export async function renamedByResolution(nodes: readonly Node[], record: NonNullable<HostState['node']>, settled: ReadonlySet<string>, resolve: ResolveHost): Promise<ResolvedRename> {
+  const found = await sameHostByResolution(nodes.filter((n) => !settled.has(n.name)), record, resolve);
+  return found && 'node' in found ? { node: found.node } : found;
+}
+
+/**
+ * The node of `nodes` whose host a recorded node is, where one of the two addresses is a DNS name:
+ * both resolved, the same host when they share an address (`shared`), with the same port and no
+ * jump host (the bastion resolves those names, not this machine: never matched). `unknown` when a
+ * name does not resolve in time, or two nodes match.
+ */
+export async function sameHostByResolution(nodes: readonly Node[], record: NonNullable<HostState['node']>, resolve: ResolveHost): Promise<{ node: Node; shared: string } | { unknown: string } | undefined> {
+  if (record.settings?.ssh.jumpHost) return undefined;
+  const candidates = nodes.filter((n) => n.settings.ssh.port === record.port && !n.settings.ssh.jumpHost && (isIP(n.address) === 0 || isIP(record.address) === 0));
   if (candidates.length === 0) return undefined;
   // `resolve` settles within the lookup timeout, with no address for a name that did not resolve (resolvedOnce).
   const addressesOf = async (host: string): Promise<Set<string> | undefined> => {
@@ -63,9 +75,12 @@ export async function renamedByResolution(nodes: readonly Node[], record: NonNul
   const failed = hosts.filter((_, i) => answers[i] === undefined);
   if (failed.length) return { unknown: `${failed.join(', ')} did not resolve within ${LOOKUP_TIMEOUT_MS / 1000} s` };
   const recorded = answers[0]!;
-  const matches = candidates.filter((_, i) => [...answers[i + 1]!].some((a) => recorded.has(a)));
-  if (matches.length > 1) return { unknown: `${matches.map((n) => n.name).join(' and ')} both resolve to its address` };
-  return matches.length ? { node: matches[0]! } : undefined;
+  const matches = candidates.flatMap((node, i) => {
+    const shared = [...answers[i + 1]!].find((a) => recorded.has(a));
+    return shared === undefined ? [] : [{ node, shared }];
+  });
+  if (matches.length > 1) return { unknown: `${matches.map((m) => m.node.name).join(' and ')} both resolve to its address` };
+  return matches[0];
 }
 
 /**

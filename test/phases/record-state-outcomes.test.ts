@@ -209,3 +209,19 @@ describe('record the state: a failed decommission (review N2)', () => {
     expect(skipped.n3).toEqual({ ...earlierRecord, lastOutcome: 'skipped', lastRunAt: expect.any(String), changesApplied: 0 });
   });
 });
+
+describe('record the state: a host the run skipped', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-record-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gets no record when gridops never applied it (nothing of it to decommission later); one it had is kept with the outcome; a failed first run is recorded', async () => {
+    const skipped = (host: string): HostOutcome => ({ host, status: 'skipped', applied: 0 });
+    const first = await recordRun(dir, { facts: {}, playbooks: ['node-base'], outcomes: [skipped('n1'), { host: 'n2', status: 'failed', applied: 0, started: [], failure: { step: 'package x', error: 'exit 100' } }] });
+    expect(Object.keys(first)).toEqual(['n2']);
+    expect(first.n2).toMatchObject({ lastOutcome: 'failed', appliedAt: '', node: { address: '10.0.0.2' } });
+    const second = await recordRun(dir, { facts: {}, playbooks: ['node-base'], outcomes: [skipped('n1'), skipped('n2')], before: { n1: earlierRecord } });
+    expect(second.n1).toMatchObject({ lastOutcome: 'skipped', appliedAt: earlierRecord.appliedAt, topologyHash: 'earlier' });
+    expect(second.n2).toBeUndefined();
+  });
+});

@@ -19,7 +19,7 @@ describe('renamedByResolution', () => {
     expect(await renamedByResolution(nodes, record('10.0.0.9', 2222), none, async () => { throw new Error('asked'); })).toBeUndefined();
   });
 
-  it('only nodes the state does not know are candidates: a node with its own record is not a rename of another', async () => {
+  it('only nodes whose own last run did not apply are candidates: a node settled under its own name is not a rename of another', async () => {
     const resolve = async (name: string) => (name === 'b.grid.test' ? ['10.0.0.2'] : ['10.0.0.1']);
     expect(nameOf(await renamedByResolution(nodes, record('old.grid.test'), none, resolve))).toBe('a');
     expect(await renamedByResolution(nodes, record('old.grid.test'), new Set(['a']), resolve)).toBeUndefined();

@@ -489,6 +489,44 @@ regions:
     expect(said.find((m) => m.startsWith('warning: n2 (n2.grid.test)'))).toContain('cannot tell whether it was renamed (n2.grid.test did not resolve within 3 s): not decommissioned in this run');
   });
 
+  it('a DNS-to-address rename whose new name failed is still a rename in the next run: the old name is never reset, and forgotten once the new one applied', async () => {
+    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n2, address: n2.grid.test }'));
+    const stubbed = (failing?: string) => async (node: { name: string }) =>
+      (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => (node.name === failing ? { code: 1, stdout: '' } : { code: 0, stdout: dryRun(String(o.stdin)) }));
+    await runApply(options({ playbooks: undefined, connect: stubbed(), verify: false }));
+    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n9, address: 10.0.0.2 }'));
+    const resolveHost = async (name: string) => (name === 'n2.grid.test' ? ['10.0.0.2'] : []);
+    const stateFile = join(dir, '.gridops', 'g.state.json');
+    await expect(runApply(options({ playbooks: undefined, connect: stubbed('n9'), resolveHost, verify: false }))).rejects.toBeInstanceOf(ApplyFailedError);
+    expect(JSON.parse(readFileSync(stateFile, 'utf8')).hosts.n9.lastOutcome).toBe('failed');
+    // n9 has a record now, of a run that failed: n2 is still its old name, not a node to reset.
+    transports = [];
+    const again = await runPlan(options({ playbooks: undefined, connect: stubbed(), resolveHost }));
+    expect(again.hosts.some((h) => h.decommission)).toBe(false);
+    expect(again.hosts.find((h) => h.host === 'n9')).toMatchObject({ renamedFrom: ['n2'] });
+    await runApply(options({ playbooks: undefined, connect: stubbed(), resolveHost, verify: false }));
+    expect(transports.some((t) => t.name === 'n2')).toBe(false);
+    expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).hosts).sort()).toEqual(['n1', 'n3', 'n9']);
+  });
+
+  it('a decommission whose host resolves to the address of a node still in the topology is refused before anything changes', async () => {
+    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n2, address: n2.grid.test }'));
+    const stubbed = async (node: { name: string }) => (await connect(node)).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
+    // n9 at n2's address applied in a run that could not tell it was n2 (its name did not resolve then): both are in the state, n9 in sync.
+    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n2, address: n2.grid.test }\n          - { name: n9, address: 10.0.0.2 }'));
+    await runApply(options({ playbooks: undefined, connect: stubbed, verify: false }));
+    writeFileSync(topology, twoSubgrids.replace('{ name: n2, address: 10.0.0.2 }', '{ name: n9, address: 10.0.0.2 }'));
+    const stateFile = join(dir, '.gridops', 'g.state.json');
+    const before = readFileSync(stateFile, 'utf8');
+    transports = [];
+    const refused = runApply(options({ playbooks: undefined, connect: stubbed, resolveHost: async () => ['10.0.0.2'], verify: false }));
+    await expect(refused).rejects.toThrow('refusing to decommission n2 (n2.grid.test): it resolves to 10.0.0.2, the address of n9, which the topology still has');
+    await expect(refused).rejects.toMatchObject({ hint: `if n2 is n9's host under its old name, \`gridops state rm ${topology} n2\` forgets it without contacting it; if the name points at the wrong host, fix its DNS and run again` });
+    expect(transports).toEqual([]);
+    expect(readFileSync(stateFile, 'utf8')).toBe(before);
+  });
+
   it('a node renamed at the same address (and port) is not decommissioned: the plan says so, the new name is applied, the old name forgotten', async () => {
     writeFileSync(topology, twoSubgrids);
     await runApply(options());
