@@ -11,7 +11,7 @@ import { profileText } from './formatters/profile.js';
 import type { RunProfile } from './phases/run-profile.js';
 import type { ApplyResult } from './phases/apply-outcome.js';
 import type { ApplyOptions } from './phases/run-options.js';
-import type { Plan } from './plan/plan.js';
+import { hostHasWork, type Plan } from './plan/plan.js';
 import { renderPlan } from './plan/render.js';
 import { createRunLog } from './run-log.js';
 
@@ -74,7 +74,7 @@ export async function runApplyLike(
         progress: (message, ms) => process.stderr.write(json ? `${JSON.stringify({ type: 'progress', message, ms })}\n` : progressLine(message, ms, verbose)),
         onPlan: (plan) => {
           command.say(renderPlan(plan, { color, command: verb }));
-          if (Progress) progress = new Progress(plan.hosts.filter((h) => h.changes.length).map((h) => ({ host: h.host, changes: h.changes.length + h.handlers.length })));
+          if (Progress) progress = new Progress(plan.hosts.filter(hostHasWork).map((h) => ({ host: h.host, changes: h.changes.length + h.handlers.length })));
         },
         confirm: async (plan) => flags.yes || extra.skipQuestion === true || (await ask(verb, plan)),
         emit,
@@ -106,7 +106,7 @@ export async function runApplyLike(
 /** The question before any change; it names the nodes whose gridops is to be removed. */
 async function ask(verb: string, plan: Plan): Promise<boolean> {
   if (!process.stdin.isTTY) throw new ConfirmationRefusedError(`refusing to ${verb} without confirmation: stdin is not a terminal; nothing was changed`, 'review the plan, then pass --yes');
-  const removing = plan.hosts.filter((h) => h.decommission && h.changes.length).map((h) => h.host);
+  const removing = plan.hosts.filter((h) => h.decommission && hostHasWork(h)).map((h) => h.host);
   const also = removing.length ? ` This removes gridops from ${removing.join(', ')} and forgets ${removing.length === 1 ? 'it' : 'them'}.` : '';
   return askYes(`\n${verb === 'apply' ? 'Apply these changes?' : 'Reset these nodes?'}${also} Only "yes" is accepted: `);
 }

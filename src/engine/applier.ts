@@ -1,6 +1,7 @@
 import { InterruptedError, messageUnder } from '../errors/index.js';
 import { becomeFor } from './become.js';
-import type { CommandChange } from '../plan/change.js';
+import type { Change, CommandChange } from '../plan/change.js';
+import { hostHasWork } from '../plan/plan.js';
 import { fanOut } from '../transport/fan-out.js';
 import type { ApplyEvent, GateItem } from './gate.js';
 import { MutationGate } from './gate.js';
@@ -24,12 +25,18 @@ export interface HostOutcome {
    * What the state must remember even when the run failed (retired-hypervisor.ts).
    */
   started?: string[];
+  /**
+   * After a failed batch: the handlers it owes the host, to run on the next apply (HostState.pendingHandlers):
+   * notified by a change it completed, or owed from an earlier failed run, and not run. Absent when none.
+   */
+  pendingHandlers?: string[];
 }
 
 /**
  * Applies exactly the planned changes: hosts in parallel (bounded), each host's changes in plan
  * order through the gate, which stops a host at its first failing step. The other hosts go on,
- * unless `failFast`. Notified handlers run once per host, after all its changes succeeded.
+ * unless `failFast`. Notified handlers run once per host, after all its changes succeeded; a
+ * host's handlers that a failed run left owed run there too, even with no change.
  */
 export async function applyPlan(
   planned: readonly PlannedHost[],
@@ -45,7 +52,7 @@ export async function applyPlan(
 ): Promise<HostOutcome[]> {
   const gate = new MutationGate(options.emit, options.signal);
   const outcomes = await fanOut(
-    planned.filter((p) => p.plan.changes.length > 0),
+    planned.filter((p) => hostHasWork(p.plan)),
     (p) => p.session.node.name,
     async (p) => {
       try {
@@ -90,21 +97,25 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   // Remote users' work runs in the sandbox: a change that restarts it needs the operator's explicit word.
   const refused = replaceSandbox ? [] : p.plan.changes.filter((c) => c.needsRestart).map((c) => ({ id: c.id, reason: c.needsRestart! }));
   for (const r of refused) emit({ type: 'change-refused', host, id: r.id, reason: r.reason });
-  const plan = { ...p.plan, changes: p.plan.changes.filter((c) => !refused.some((r) => r.id === c.id)) };
-  if (plan.changes.length === 0) {
+  const changes = p.plan.changes.filter((c) => !refused.some((r) => r.id === c.id));
+  // The handlers of the changes that run, and those a failed run left owed; not one only a refused change notifies: that change is not made.
+  const owedBefore = p.plan.pendingHandlers ?? [];
+  const handlers = p.plan.handlers.filter((name) => owedBefore.includes(name) || changes.some((c) => c.notify?.includes(name)));
+  if (changes.length === 0 && handlers.length === 0) {
     p.held?.release();
     return { host, status: 'unchanged', applied: 0, refused };
   }
-  const items: GateItem[] = plan.changes.map((change) => {
+  const items: GateItem[] = changes.map((change) => {
     const resource = p.resources.get(change.id);
     if (!resource) throw new Error(`no resource for ${change.id}`);
     return { change, perform: (recorder) => resource.apply(change as never, recorder, ctx) };
   });
-  for (const name of plan.handlers) {
+  for (const name of handlers) {
     const handler = p.handlers.find((h) => h.name === name)!;
     const change: CommandChange = { kind: 'command', id: `handler ${name}`, action: 'run', command: handler.command, summary: `run handler ${name}`, fields: [] };
     items.push({ change, perform: (recorder) => recorder.run(handler.command, `handler ${name}`) });
   }
+  const owed = (completed: number) => owedAfter(handlers, owedBefore, changes.slice(0, Math.min(completed, changes.length)), handlers.slice(0, Math.max(0, completed - changes.length)));
   let result;
   try {
     result = await gate.pass(session.transport, becomeFor(session.node, session.transport), items, p.held, p.heldShell);
@@ -116,17 +127,30 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
     // The summary's line names the host already.
     const failure = { step: 'connection', error: messageUnder(host, (err as Error).message) };
     emit({ type: 'host-failed', host, ...failure });
-    throw new HostApplyFailure({ host, status: 'failed', applied: 0, failure });
+    throw new HostApplyFailure({ host, status: 'failed', applied: 0, failure, ...withPending(owed(0)) });
   }
-  const applied = Math.min(result.applied, plan.changes.length);
-  const started = plan.changes.slice(0, result.failure ? applied + 1 : applied).map((c) => c.id);
+  const applied = Math.min(result.applied, changes.length);
+  const started = changes.slice(0, result.failure ? applied + 1 : applied).map((c) => c.id);
   if (result.failure) {
     const failure = { step: failedAt(result.failure.change, result.failure.step), error: result.failure.error, stderr: result.failure.stderr, ...(result.failure.stdout ? { stdout: tail(result.failure.stdout, 20) } : {}) };
     emit({ type: 'host-failed', host, ...failure });
-    throw new HostApplyFailure({ host, status: 'failed', applied, failure, started });
+    throw new HostApplyFailure({ host, status: 'failed', applied, failure, started, ...withPending(owed(result.applied)) });
   }
   emit({ type: 'host-done', host, applied, ms: Math.round(performance.now() - t0) });
   return { host, status: 'applied', applied, started, ...(refused.length ? { refused } : {}) };
+}
+
+/**
+ * The handlers a failed batch leaves owed, in the batch's order: each notified by a change that
+ * completed (its work is in place, so the next plan will not notify it again) or owed before, and
+ * not among those that ran. Not one only the failing change notified: that change is planned again.
+ */
+function owedAfter(handlers: readonly string[], owedBefore: readonly string[], completed: readonly Change[], ran: readonly string[]): string[] {
+  return handlers.filter((name) => !ran.includes(name) && (owedBefore.includes(name) || completed.some((c) => c.notify?.includes(name))));
+}
+
+function withPending(names: readonly string[]): { pendingHandlers?: string[] } {
+  return names.length ? { pendingHandlers: [...names] } : {};
 }
 
 /** Where a host's batch stopped, each thing said once: the change, and its step when the gate named one. */

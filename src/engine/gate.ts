@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { exitReason, InterruptedError } from '../errors/index.js';
 import type { Change } from '../plan/change.js';
 import type { HeldRead } from '../transport/held-read.js';
-import type { Transport } from '../transport/transport.js';
+import { CommandTimeoutError } from '../transport/errors.js';
+import type { ExecResult, Transport } from '../transport/transport.js';
 import { parseBatchShell, type BatchShell } from '../resources/batch-shell.js';
 import { StepRecorder } from '../resources/step-recorder.js';
 import { batchScript, batchStop } from './batch-script.js';
@@ -104,11 +105,21 @@ export class MutationGate {
     const timeoutMs = recorder.steps.reduce((sum, s) => sum + s.timeoutMs, 0) || 60_000;
     const onStdout = (text: string) => live.feed(text);
     // No abort signal on purpose: Ctrl-C lets a running batch finish (or time out).
-    const result = held?.waiting ? await held.proceed(script, { timeoutMs, onStdout }) : await transport.exec('sh -s', { become, stdin: script, timeoutMs, onStdout });
+    let result: ExecResult;
+    let timedOut: CommandTimeoutError | undefined;
+    try {
+      result = held?.waiting ? await held.proceed(script, { timeoutMs, onStdout }) : await transport.exec('sh -s', { become, stdin: script, timeoutMs, onStdout });
+    } catch (e) {
+      // Past its bound the batch was killed, after the changes whose done markers came: a failure
+      // of the change that hung, like a step that exited non-zero, not a connection's with nothing done.
+      if (!(e instanceof CommandTimeoutError)) throw e;
+      timedOut = e;
+      result = { stdout: '', stderr: e.stderr, code: null };
+    }
     live.finish(result.stdout);
     const ms = Math.round(performance.now() - t0);
     const applied = live.doneCount();
-    if (applied === items.length && result.code === 0) return { applied };
+    if (!timedOut && applied === items.length && result.code === 0) return { applied };
     const stop = batchStop(result.stderr, marker, applied);
     const failed = items[stop.change];
     const stderr = stop.stderr;
@@ -117,11 +128,16 @@ export class MutationGate {
     const label = stop.step === undefined ? undefined : failedSteps[stop.step]?.label;
     const change = failed?.change.id ?? 'batch';
     // Only the reason: the report's line names the host and the step, and shows the stderr under it.
-    const error = exitReason(result.code);
+    const error = timedOut ? `timed out after ${seconds(timedOut.timeoutMs)} and was killed` : exitReason(result.code);
     const stdout = live.stdoutOf(stop.change);
     if (failed) this.emit({ type: 'change-failed', host, id: change, ms: live.msOf(stop.change) ?? ms, step: label ?? change, error, stderr });
     return { applied, failure: { change, ...(label !== undefined && !namesItself(change, label) ? { step: label } : {}), error, stderr, stdout } };
   }
+}
+
+/** A batch's bound as a person reads it: `2 s`, `1.5 s`, `300 s`. */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 /** Whether a step's label only repeats its change: `command boom`'s step `boom`, `handler x`'s step `handler x`. */

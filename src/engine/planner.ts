@@ -64,7 +64,7 @@ export interface HostPlanning {
 export async function planHost(grid: Grid, host: ConnectedHost, playbooks: readonly LoadedPlaybook[], secrets: Secrets = {}, births: GroupBirths = NO_BIRTHS, options: PlanHostOptions = {}): Promise<HostPlanning> {
   const reading: Reading = { hold: options.hold ?? false, withoutShell: options.withoutShell ?? false };
   try {
-    const planned = await computeHostPlan(grid, host, playbooks, secrets, births, reading, { previousKernel: options.previousKernel, previousEntries: options.previousEntries, workflowRun: options.workflowRun ?? false, replacedNetwork: options.replacedNetwork });
+    const planned = await computeHostPlan(grid, host, playbooks, secrets, births, reading, { previousKernel: options.previousKernel, previousEntries: options.previousEntries, workflowRun: options.workflowRun ?? false, replacedNetwork: options.replacedNetwork, pendingHandlers: options.pendingHandlers });
     if (reading.withoutShellServed) planned.readWithoutShell = true;
     // Even with nothing to change: the caller ends that shell, with the connection when the run
     // needs no more of the host (phases/connect-and-read.ts).
@@ -85,7 +85,9 @@ export async function planHost(grid: Grid, host: ConnectedHost, playbooks: reado
  * `previousEntries`: the playbooks' own kernel entries the state recorded, swept when dropped; with
  * `workflowRun` (the grid's workflow, no `--playbook`) also those of a playbook the host no longer
  * runs (playbooks/retired-entries.ts). `replacedNetwork`: the grid network gridops made that this
- * run removes first (PlanContext.replacedNetwork).
+ * run removes first (PlanContext.replacedNetwork). `pendingHandlers`: the handlers a failed run
+ * left owed on the host (HostState.pendingHandlers), which the plan runs even where no change
+ * notifies them.
  */
 export interface PlanHostOptions {
   hold?: boolean;
@@ -94,14 +96,16 @@ export interface PlanHostOptions {
   previousEntries?: EntriesByPlaybook;
   workflowRun?: boolean;
   replacedNetwork?: string;
+  pendingHandlers?: readonly string[];
 }
 
-/** What the state recorded that a host's plan sweeps when the configuration dropped it, or replaces. */
+/** What the state recorded that a host's plan sweeps when the configuration dropped it, replaces, or still owes. */
 interface Recorded {
   previousKernel?: RecordedKernel;
   previousEntries?: EntriesByPlaybook;
   workflowRun: boolean;
   replacedNetwork?: string;
+  pendingHandlers?: readonly string[];
 }
 
 /** How one host's reads go, and what they left: the held shell, whether one was served without a shell. */
@@ -175,10 +179,16 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   }
   const notified = [...new Set(changes.flatMap((c) => c.notify ?? []))];
   for (const name of notified) if (!handlers.some((h) => h.name === name)) throw new PlanningError(`${node.name}: a change notifies handler "${name}", which no playbook defines`, 'add it under `handlers:` in the playbook');
+  // Owed by a failed run whose changes notified them and are in place now, so no change notifies
+  // them again: they run all the same. One no playbook of this run defines (a `--playbook` run of
+  // others) stays owed in the state until a run that has it (phases/pending-handlers.ts).
+  const pending = [...new Set(recorded.pendingHandlers ?? [])].filter((name) => !notified.includes(name) && handlers.some((h) => h.name === name));
+  const planHandlers = [...notified, ...pending];
+  const handlerCommands = Object.fromEntries(planHandlers.map((name) => [name, handlers.find((h) => h.name === name)!.command]));
   const managedUnits = new Set([...resources.values()].flatMap((r) => (r instanceof SystemdUnitResource ? [r.unit] : [])));
   // Only when a template read it: a run without the agent's templates writes no bootstrap file.
   const bootstrap = reads.agentVersion ? rendered.agent.bootstrap : undefined;
-  return { session, resources, handlers, managedUnits, kernelEntries, ...(bootstrap ? { bootstrap } : {}), plan: { host: node.name, address: node.address, playbooks: playbooks.map((p) => p.ref), changes, notes, handlers: notified } };
+  return { session, resources, handlers, managedUnits, kernelEntries, ...(bootstrap ? { bootstrap } : {}), plan: { host: node.name, address: node.address, playbooks: playbooks.map((p) => p.ref), changes, notes, handlers: planHandlers, ...(planHandlers.length ? { handlerCommands } : {}), ...(pending.length ? { pendingHandlers: pending } : {}) } };
 }
 
 function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], tctx: TemplateContext, secrets: Secrets, recorded: Recorded): { resources: Map<string, Resource>; handlers: Handler[]; kernelEntries: EntriesByPlaybook } {

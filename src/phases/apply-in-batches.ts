@@ -11,7 +11,7 @@ import { peersNow } from '../overlay/super-peers-now.js';
  * sub-grid went 1.5 s without a super peer (e2e, after asking agents got faster).
  */
 export const GATE_STABLE_MS = 3000;
-import { countPlan, hasChanges } from '../plan/plan.js';
+import { countPlan, hasChanges, hostHasWork } from '../plan/plan.js';
 import { plural } from '../plural.js';
 import { agentSessions } from './agent-sessions.js';
 import { chooseBatchStrategy } from './choose-batch-strategy.js';
@@ -32,7 +32,7 @@ export const applyInBatches: Phase = {
   async run(ctx) {
     const { options } = ctx;
     const strategy = await chooseBatchStrategy(ctx);
-    const changed = ctx.planned.filter((p) => p.plan.changes.length > 0).map((p) => ({ host: p.session.node.name, region: p.session.node.region, subgrid: p.session.node.subgrid }));
+    const changed = ctx.planned.filter((p) => hostHasWork(p.plan)).map((p) => ({ host: p.session.node.name, region: p.session.node.region, subgrid: p.session.node.subgrid }));
     let batches = strategy.batches(changed);
     const n = countPlan(ctx.plan);
     ctx.say(`applying ${plural(n.create + n.update + n.delete + n.run, 'change')} on ${plural(n.hostsWithChanges, 'host')}${batches.length > 1 ? `, ${strategy.name}, in ${batches.length} batches` : ''}`);

@@ -1,5 +1,6 @@
 import { subgridBudget, voterBudget } from '../overlay/rolling-batches.js';
 import { allNodes, type Rollout } from '../topology/model.js';
+import { hostHasWork } from '../plan/plan.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
@@ -61,5 +62,5 @@ export const checkRollingBudget: Phase = {
 
 /** The hosts a rolling apply's batches will hold: with changes, not decommissioned (those go last, leaving), only the new site's with --site. */
 export function rollingHosts(ctx: RunContext): RunContext['planned'] {
-  return ctx.planned.filter((p) => p.plan.changes.length > 0 && !ctx.removing.has(p.session.node.name) && (!onlyTheSite(ctx) || ctx.site!.has(p.session.node.name)));
+  return ctx.planned.filter((p) => hostHasWork(p.plan) && !ctx.removing.has(p.session.node.name) && (!onlyTheSite(ctx) || ctx.site!.has(p.session.node.name)));
 }

@@ -1,5 +1,6 @@
 import { planHost, type HostPlanning } from '../engine/planner.js';
 import { HostKeyError } from '../errors/index.js';
+import { hostHasWork } from '../plan/plan.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
 import { groupBirths } from '../state/group-births.js';
 import { expectedInSync } from '../state/expected-in-sync.js';
@@ -31,7 +32,7 @@ export const connectAndReadOnly: Phase = readPhase(() => true, false);
  */
 function needsConnection(planning: HostPlanning): boolean {
   if (!planning.planned) return false;
-  return planning.plan.changes.length > 0 || runsAgent({ facts: planning.planned.session.facts, managedUnits: planning.planned.managedUnits });
+  return hostHasWork(planning.plan) || runsAgent({ facts: planning.planned.session.facts, managedUnits: planning.planned.managedUnits });
 }
 
 /**
@@ -68,12 +69,12 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
           // A node being decommissioned runs `reset`, whose own removals take every gridops file: no sweep of entries besides.
           const previousEntries = ctx.removing.has(host.node.name) ? undefined : recorded?.kernelEntries;
           const replacedNetwork = ctx.networkRenames.get(host.node.name)?.from;
-          const fromState = { previousKernel: recorded?.node?.settings?.kernel, previousEntries, workflowRun: !ctx.workflow.adHoc, ...(replacedNetwork === undefined ? {} : { replacedNetwork }) };
+          const fromState = { previousKernel: recorded?.node?.settings?.kernel, previousEntries, workflowRun: !ctx.workflow.adHoc, ...(replacedNetwork === undefined ? {} : { replacedNetwork }), ...(recorded?.pendingHandlers?.length ? { pendingHandlers: recorded.pendingHandlers } : {}) };
           const planning = await planHost(ctx.grid, host, playbooks, await secretsOnce(), births, { hold, withoutShell: inSync, ...fromState });
           ctx.profile.host(host.node.name, 'read', performance.now() - t0);
           if (planning.planned?.readWithoutShell) withoutShell++;
           const held = planning.planned?.held;
-          if (held && planning.plan.changes.length === 0) {
+          if (held && !hostHasWork(planning.plan)) {
             // Nothing to change: the held shell ends with the connection if the run needs no more
             // of the host (one packet to the host where a release and a close were two: the
             // operator's CPU for a 500-host no-change apply 3.90 -> 3.75 s), else now.

@@ -17,6 +17,7 @@ import { AGENT_RENAME_PLAYBOOK } from './renamed-agent.js';
 import { GRID_NETWORK_RENAME_CHANGE, GRID_NETWORK_RENAME_PLAYBOOK } from './renamed-grid-network.js';
 import { recordOf } from './renamed-node.js';
 import { HYPERVISOR_OFF_PLAYBOOK, sandboxMadeRecord } from './retired-hypervisor.js';
+import { pendingHandlersAfter } from './pending-handlers.js';
 import { gridPlaybooks } from './workflow-playbooks.js';
 
 /**
@@ -73,6 +74,7 @@ export const recordState: Phase = {
         gridopsVersion: GRIDOPS_VERSION,
         agentVersion: agentVersionAfter(p, ok && p.plan.playbooks.some((ref) => isAgentPlaybook({ ref }))),
         ...sandboxMadeRecord({ done: ok && !outcome.refused?.length, ran: p.plan.playbooks, started: p.plan.changes.filter((c) => started.includes(c.id)), oldNetwork: oldNetworkLeft(p.plan.changes, started, outcome) ? ctx.networkRenames.get(outcome.host)?.from : undefined }, node, previous),
+        ...pendingHandlersAfter(outcome, p.plan, previous),
         appliedAt: ok ? now : previous?.appliedAt ?? '',
         changesApplied: outcome.applied,
         lastOutcome: outcome.status,

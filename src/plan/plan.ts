@@ -13,8 +13,20 @@ export interface HostPlan {
   changes: Change[];
   /** Things worth saying that change nothing (e.g. a module built into the kernel). */
   notes: Change[];
-  /** Handlers notified by the changes; each runs once after them. */
+  /** Handlers notified by the changes, then those pending from a failed run (`pendingHandlers`); each runs once after the changes. */
   handlers: string[];
+  /**
+   * The command each of `handlers` runs, so that a saved plan pins what was reviewed: a handler's
+   * `run:` edited since makes the plan stale (planFingerprint). Substituted from the topology like a
+   * `command` change's, which the plan shows too; never a secret. Absent when no handler runs.
+   */
+  handlerCommands?: Record<string, string>;
+  /**
+   * Handlers a failed run owes this host (HostState.pendingHandlers): notified by changes that run
+   * completed, not run since, and notified by no change of this plan. Also in `handlers`; each is a
+   * run of its own in the plan's counts. Absent when none.
+   */
+  pendingHandlers?: string[];
   error?: { kind: 'unreachable' | 'planning'; message: string; hint?: string };
   /** The node's gridops is removed and the state forgets it (the topology dropped it, or `gridops reset`). */
   decommission?: boolean;
@@ -64,8 +76,11 @@ export function countPlan(plan: Plan): PlanCounts {
   for (const h of plan.hosts) {
     if (h.error) counts.hostsWithErrors++;
     const real = h.changes.filter((c) => !isNote(c));
-    if (real.length) counts.hostsWithChanges++;
+    const pending = h.pendingHandlers?.length ?? 0;
+    if (real.length || pending) counts.hostsWithChanges++;
     for (const c of real) if (c.action !== 'none') counts[c.action]++;
+    // A handler owed by a failed run is work no change of this plan accounts for.
+    counts.run += pending;
   }
   return counts;
 }
@@ -75,10 +90,16 @@ export function hasChanges(plan: Plan): boolean {
   return c.create + c.update + c.delete + c.run > 0;
 }
 
+/** Whether applying the plan does anything on the host: a change, or a handler a failed run left pending. */
+export function hostHasWork(host: HostPlan): boolean {
+  return host.changes.length > 0 || host.handlers.length > 0;
+}
+
 /**
  * The part of a host's plan that must be identical for a saved plan to be applied: the changes
- * and what they would write (content hashes), not timestamps.
+ * and what they would write (content hashes), not timestamps; and the handlers that run after
+ * them, with their commands, which apply would otherwise take from the playbooks as they are then.
  */
 export function planFingerprint(host: HostPlan): string {
-  return JSON.stringify(host.changes.map((c) => ({ ...c, diff: undefined })));
+  return JSON.stringify({ changes: host.changes.map((c) => ({ ...c, diff: undefined })), handlers: host.handlers.map((name) => [name, host.handlerCommands?.[name] ?? null]) });
 }

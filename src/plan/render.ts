@@ -2,7 +2,7 @@ import { namedFew } from '../named-few.js';
 import type { InitialElection, RankedNode } from '../overlay/initial-election.js';
 import { plural } from '../plural.js';
 import type { Change } from './change.js';
-import { countPlan, type AgentRestartsAtOnce, type Plan } from './plan.js';
+import { countPlan, hostHasWork, type AgentRestartsAtOnce, type Plan } from './plan.js';
 
 const SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', delete: '-', run: '!', none: '=' };
 
@@ -17,7 +17,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'ap
   const shared = sharedHints(plan);
   for (const host of plan.hosts) for (const from of host.renamedFrom ?? []) out.push(`${from} → ${host.host} (${host.address}): renamed, not decommissioned`);
   for (const host of plan.hosts) {
-    if (!host.changes.length && !host.notes.length && !host.error) continue;
+    if (!hostHasWork(host) && !host.notes.length && !host.error) continue;
     const decommission = host.error ? `DECOMMISSION, not reached: it stays in the state, and the next ${options.command ?? 'apply'} tries again` : 'DECOMMISSION: gridops is removed from this node and the state forgets it';
     out.push(paint(1, `${host.host} (${host.address})${host.decommission ? ` ${paint(31, decommission)}` : ''}`));
     if (host.error) out.push(`  ${paint(31, 'x')} ${host.error.kind}: ${host.error.message}${host.error.hint && !shared.has(host.error.hint) ? `\n      hint: ${host.error.hint}` : ''}`);
@@ -29,7 +29,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'ap
       if (c.needsRestart) out.push(`      ${paint(31, 'restart:')} ${c.needsRestart}; applied only with apply --replace-sandbox`);
       if (c.diff) out.push(...c.diff.split('\n').map((l) => `      ${l.startsWith('+') && !l.startsWith('+++') ? paint(32, l) : l.startsWith('-') && !l.startsWith('---') ? paint(31, l) : l}`));
     }
-    if (host.handlers.length) out.push(`  then run handlers: ${host.handlers.join(', ')}`);
+    if (host.handlers.length) out.push(`  then run handlers: ${host.handlers.map((name) => (host.pendingHandlers?.includes(name) ? `${name} (pending from a failed run)` : name)).join(', ')}`);
   }
   for (const [hint, hosts] of shared) out.push(`hint for ${namedFew(hosts)}: ${hint}`);
   if (plan.election) out.push(...renderElection(plan.election));

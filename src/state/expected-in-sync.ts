@@ -11,5 +11,7 @@ import type { GridState } from './state.js';
 export function expectedInSync(state: GridState, host: string, sourceHash: string, playbooks: readonly string[]): boolean {
   const record = state.hosts[host];
   if (!record || (record.lastOutcome !== 'applied' && record.lastOutcome !== 'unchanged')) return false;
+  // Handlers owed by a failed run (left by a run of other playbooks) are a batch to run.
+  if (record.pendingHandlers?.length) return false;
   return record.topologyHash === sourceHash && record.gridopsVersion === GRIDOPS_VERSION && record.playbooks.length === playbooks.length && record.playbooks.every((p, i) => p === playbooks[i]);
 }

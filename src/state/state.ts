@@ -59,6 +59,13 @@ export interface HostState {
    * (retired-hypervisor.ts).
    */
   sandboxMade?: { network: string } | null;
+  /**
+   * Handlers a failed run owes the host: notified by changes it completed, not run since, since a
+   * failing step ends a batch before its handlers (Ansible's lost notifications). The next plan runs
+   * them even where no change notifies them again; a run that runs them, or whose host succeeds with
+   * them, drops them. Absent when none, and from states written before it was recorded.
+   */
+  pendingHandlers?: string[];
   /** When the last successful apply (applied or unchanged) ended; '' if none has. */
   appliedAt: string;
   /** Changes the last run completed on the host; for a failed run, those before its failing step. */

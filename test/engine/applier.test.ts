@@ -70,6 +70,27 @@ describe('applyPlan', () => {
     expect(outcomes[1]).toMatchObject({ host: 'n2', status: 'applied', applied: 2 });
   });
 
+  it('a failed batch owes the handlers of the changes it completed, and the next one runs them with no change left', async () => {
+    const bad = plannedHost('n1', { failCommand: true });
+    const [failed] = await applyPlan([bad.planned], { concurrency: 1, failFast: false, emit: () => undefined });
+    // The file is written (it notifies reload); the command failed before the handlers' turn.
+    expect(failed).toMatchObject({ status: 'failed', applied: 1, pendingHandlers: ['reload'] });
+    expect(() => readFileSync(bad.log)).toThrow();
+    // What the next plan holds once the file is in sync and the command no longer planned: reload, owed.
+    const owed: PlannedHost = { ...bad.planned, plan: { ...bad.planned.plan, changes: [], handlers: ['reload'], pendingHandlers: ['reload'] } };
+    const [outcome] = await applyPlan([owed], { concurrency: 1, failFast: false, emit: () => undefined });
+    expect(outcome).toEqual({ host: 'n1', status: 'applied', applied: 0, started: [] });
+    expect(readFileSync(bad.log, 'utf8')).toBe('reload\n');
+  });
+
+  it('a handler that fails stays owed, with the ones after it', async () => {
+    const { planned, log } = plannedHost('n1');
+    planned.handlers = [{ name: 'reload', command: 'exit 4' }];
+    const [outcome] = await applyPlan([planned], { concurrency: 1, failFast: false, emit: () => undefined });
+    expect(outcome).toMatchObject({ status: 'failed', applied: 2, failure: { step: 'handler reload', error: 'exit 4' }, pendingHandlers: ['reload'] });
+    expect(readFileSync(log, 'utf8')).toBe('work\n');
+  });
+
   it('a change of several steps names the failing one after the change', async () => {
     const transport = new RecordingTransport('n1').on(/^sh -s$/, (command, { options: o }) => local.exec(command, { stdin: o.stdin }));
     const unit: CommandChange = { kind: 'command', id: 'systemd-unit x.service', action: 'update', command: '', summary: 'update x.service', fields: [] };

@@ -30,4 +30,8 @@ describe('expectedInSync: whether an apply expects to find a host with nothing t
     expect(expectedInSync(state({ n1: host() }), 'n1', 'sha-1', ['agent', 'node-base'])).toBe(false);
     expect(expectedInSync(state({ n1: host({ gridopsVersion: '0.0.1' }) }), 'n1', 'sha-1', refs)).toBe(false);
   });
+
+  it('is false for a host that owes handlers of a failed run (kept by a run of other playbooks): its apply runs them', () => {
+    expect(expectedInSync(state({ n1: host({ lastOutcome: 'applied', pendingHandlers: ['restart-gridagent'] }) }), 'n1', 'sha-1', ['node-base', 'agent'])).toBe(false);
+  });
 });
