@@ -2,7 +2,7 @@ import { askYes } from './ask-yes.js';
 import type { GridopsCommand } from './base-command.js';
 import { connectionRunOptions, interruptOnSignals } from './cli-flags.js';
 import type { ApplyEvent } from './engine/gate.js';
-import { ApplyFailedError, ConfirmationRefusedError, OverlayNotConvergedError, type GridopsError } from './errors/index.js';
+import { ApplyFailedError, ConfirmationRefusedError, OverlayNotConvergedError, UsageError, type GridopsError } from './errors/index.js';
 import { formatProblem } from './errors/problem.js';
 import { formatApplySummary } from './formatters/apply-summary.js';
 import { interruptNotice, quitNotice, stageAfterPhase, type RunStage } from './formatters/interrupt-notice.js';
@@ -40,6 +40,16 @@ export async function runApplyLike(
   run: (options: ApplyOptions, onPhase: (title: string) => void) => Promise<ApplyResult>,
 ): Promise<ApplyResult> {
   const json = command.jsonEnabled();
+  // As Terraform's `apply -json` needs -auto-approve: with --json the plan is not printed (stdout
+  // holds only the result), so a question would confirm a plan nobody saw and corrupt that JSON.
+  // Said before anything connects or takes the lock; a saved plan was reviewed when it was made.
+  if (json && !flags.yes && extra.skipQuestion !== true) {
+    const review =
+      verb === 'apply'
+        ? 'review the plan with `gridops plan FILE`, then pass --yes; or save it (`gridops plan FILE --out plan.json`) and apply that: `gridops apply FILE --plan plan.json --json` asks nothing'
+        : 'review what it removes with `gridops reset FILE` without --json (it shows the nodes and asks), then pass --yes';
+    throw new UsageError(`${verb} --json needs --yes: gridops cannot ask for confirmation when its output is JSON`, review);
+  }
   const verbose = command.isVerbose();
   const color = command.useColor();
   // On a terminal, a live line per host (listr2, loaded only then); elsewhere, one line per event.
@@ -49,9 +59,10 @@ export async function runApplyLike(
   let stage: RunStage = 'planning';
   // Hosts whose batch has started a change and not ended: what a second signal leaves running.
   const busy = new Set<string>();
+  // The live lines stop at a signal, so that its line shows at once (HostProgress.endLive).
   const interrupt = interruptOnSignals(
-    (signal) => process.stderr.write(interruptNotice(signal, stage, verb)),
-    (signal) => process.stderr.write(quitNotice(signal, [...busy])),
+    (signal) => (progress?.endLive(), process.stderr.write(interruptNotice(signal, stage, verb))),
+    (signal) => (progress?.endLive(), process.stderr.write(quitNotice(signal, [...busy]))),
   );
   const log = await createRunLog(flags['log-file'], `${verb} ${file}`);
   const emit = (e: ApplyEvent) => {
@@ -59,14 +70,17 @@ export async function runApplyLike(
     else if (e.type === 'host-done' || e.type === 'host-failed' || e.type === 'host-skipped') busy.delete(e.host);
     log?.info(e, e.type);
     if (json) process.stderr.write(`${JSON.stringify(e)}\n`);
-    else if (progress) progress.event(e);
-    else process.stdout.write(eventLine(e, verbose));
+    else if (progress) {
+      progress.event(e);
+      // Once the live lines stopped at an interrupt, the hosts still finishing are told line by line.
+      if (progress.endedEarly) process.stdout.write(eventLine(e, verbose));
+    } else process.stdout.write(eventLine(e, verbose));
   };
   try {
     const result = await run(
       {
         topologyFile: file,
-        ...connectionRunOptions(flags),
+        ...connectionRunOptions(flags, interrupt.signal),
         signal: interrupt.signal,
         failFast: false,
         logger: log,
@@ -76,7 +90,7 @@ export async function runApplyLike(
           command.say(renderPlan(plan, { color, command: verb }));
           if (Progress) progress = new Progress(plan.hosts.filter(hostHasWork).map((h) => ({ host: h.host, changes: h.changes.length + h.handlers.length })));
         },
-        confirm: async (plan) => flags.yes || extra.skipQuestion === true || (await ask(verb, plan)),
+        confirm: async (plan) => flags.yes || extra.skipQuestion === true || (await ask(verb, plan, interrupt.signal)),
         emit,
         ...(verbose ? { onProfile: (profile: RunProfile) => process.stderr.write(profileText(profile, json)) } : {}),
         ...extra,
@@ -104,11 +118,11 @@ export async function runApplyLike(
 }
 
 /** The question before any change; it names the nodes whose gridops is to be removed. */
-async function ask(verb: string, plan: Plan): Promise<boolean> {
+async function ask(verb: string, plan: Plan, signal: AbortSignal): Promise<boolean> {
   if (!process.stdin.isTTY) throw new ConfirmationRefusedError(`refusing to ${verb} without confirmation: stdin is not a terminal; nothing was changed`, 'review the plan, then pass --yes');
   const removing = plan.hosts.filter((h) => h.decommission && hostHasWork(h)).map((h) => h.host);
   const also = removing.length ? ` This removes gridops from ${removing.join(', ')} and forgets ${removing.length === 1 ? 'it' : 'them'}.` : '';
-  return askYes(`\n${verb === 'apply' ? 'Apply these changes?' : 'Reset these nodes?'}${also} Only "yes" is accepted: `);
+  return askYes(`\n${verb === 'apply' ? 'Apply these changes?' : 'Reset these nodes?'}${also} Only "yes" is accepted: `, process.stdin, process.stdout, signal);
 }
 
 function eventLine(e: ApplyEvent, verbose: boolean): string {

@@ -50,7 +50,10 @@ export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void, on
   return { signal: controller.signal, dispose: () => (process.off('SIGINT', onSigint), process.off('SIGTERM', onSigterm)) };
 }
 
-/** The run options every connecting command takes from connectionFlags, in one place (so none is forgotten). */
+/**
+ * The run options every connecting command takes from connectionFlags, in one place (so none is
+ * forgotten). `signal`: the run's interrupt, which also ends a password prompt left open.
+ */
 export function connectionRunOptions(flags: {
   concurrency: number;
   'accept-new-host-keys': boolean;
@@ -58,11 +61,11 @@ export function connectionRunOptions(flags: {
   limit?: string[];
   'state-dir'?: string;
   persist?: string;
-}) {
+}, signal?: AbortSignal) {
   return {
     concurrency: flags.concurrency,
     acceptNewHostKeys: flags['accept-new-host-keys'],
-    becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ') : undefined,
+    becomePrompt: flags['ask-become-pass'] ? () => promptSecret('sudo password for the SSH user: ', signal ? { signal } : {}) : undefined,
     limit: flags.limit ? limitSelectors(flags.limit) : undefined,
     stateDir: flags['state-dir'],
     // `--persist 0s` uses the kept connections once more and lets the keeper end after the run.

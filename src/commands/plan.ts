@@ -30,7 +30,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
     const plan = await runPlan({
       topologyFile: args.file,
       playbooks: flags.playbook,
-      ...connectionRunOptions(flags),
+      ...connectionRunOptions(flags, interrupt.signal),
       signal: interrupt.signal,
       logger: await createRunLog(flags['log-file'], `plan ${args.file}`),
       progress: say,

@@ -1,5 +1,6 @@
 import { Listr } from 'listr2';
 import type { ApplyEvent } from '../engine/gate.js';
+import { endableRenderer } from './endable-renderer.js';
 
 /** One host's progress while its changes run. */
 interface HostLine {
@@ -24,13 +25,23 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export class HostProgress {
   private readonly lines = new Map<string, HostLine>();
   private run?: Promise<unknown>;
+  private readonly live = endableRenderer();
+  private cutShort = false;
 
   constructor(hosts: ReadonlyArray<{ host: string; changes: number }>) {
     for (const h of hosts) this.lines.set(h.host, { host: h.host, total: h.changes, done: 0, status: 'waiting' });
   }
 
+  /**
+   * Whether the live lines were stopped before the run ended (endLive): the events that follow are
+   * the caller's to print, one line each, as off a terminal.
+   */
+  get endedEarly(): boolean {
+    return this.cutShort;
+  }
+
   start(): void {
-    if (this.run || this.lines.size === 0) return;
+    if (this.run || this.cutShort || this.lines.size === 0) return;
     const list = new Listr(
       [...this.lines.values()].map((line) => ({
         title: this.title(line),
@@ -46,7 +57,10 @@ export class HostProgress {
           if (line.status === 'skipped') task.skip(this.title(line));
         },
       })),
-      { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
+      // registerSignalListeners: listr2 would otherwise take SIGINT itself and exit 127 at once,
+      // ahead of gridops' own handler (cli-flags.ts interruptOnSignals), which lets the hosts
+      // being changed finish and records what was done: a Ctrl-C here is gridops' to handle.
+      { concurrent: true, exitOnError: false, registerSignalListeners: false, renderer: this.live.renderer, rendererOptions: { collapseErrors: false } },
     );
     this.run = list.run().catch(() => undefined);
   }
@@ -83,6 +97,16 @@ export class HostProgress {
         line.settle?.();
         break;
     }
+  }
+
+  /**
+   * Stops drawing now, the lines left as they are (at a Ctrl-C or SIGTERM): what is written to the
+   * terminal next, the line saying what the run will still do, shows at once, not when the
+   * batches end (endable-renderer.ts). Still fed events, to settle the lines when the run ends.
+   */
+  endLive(): void {
+    this.cutShort = true;
+    this.live.end();
   }
 
   /** Settles every host line still open (a run that ended early) and waits for the last render. */

@@ -35,4 +35,23 @@ describe('askYes', () => {
     expect((err as InterruptedError).message).toBe('interrupted at the question; nothing was changed');
     expect((err as InterruptedError).exitCode).toBe(ExitCode.INTERRUPTED);
   });
+
+  it("the run's interrupt (SIGTERM, or kill -INT, which readline never reads) ends the question the same way", async () => {
+    const t = terminal();
+    const run = new AbortController();
+    const answer = askYes('Apply? ', t.input, t.output, run.signal);
+    run.abort(new Error('interrupted'));
+    const err = await answer.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect((err as InterruptedError).message).toBe('interrupted at the question; nothing was changed');
+    // The terminal is given back: nothing reads it any more.
+    expect(t.input.listenerCount('keypress')).toBe(0);
+  });
+
+  it('a run already interrupted does not ask', async () => {
+    const t = terminal();
+    const run = new AbortController();
+    run.abort(new Error('interrupted'));
+    await expect(askYes('Apply? ', t.input, t.output, run.signal)).rejects.toBeInstanceOf(InterruptedError);
+  });
 });
