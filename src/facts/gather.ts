@@ -13,6 +13,15 @@ const TAG = '@@gridops-facts:';
 /** Where the agent playbook records the version it installed. */
 const AGENT_VERSION_FILE = '/opt/gridops/agent/VERSION';
 
+/** The agent's config, as the agent playbook writes it (playbooks/agent.yaml). */
+const AGENT_CONFIG_FILE = '/etc/gridagent/config.yaml';
+
+/**
+ * The `bootstrapScore:` line of the agent's config, without the key: read with the shell's `read`
+ * up to that line (the 13th, some 600 bytes), none printed where there is no config.
+ */
+const AGENT_SCORE_SECTION = `s agent-score; [ -r ${AGENT_CONFIG_FILE} ] && while IFS= read -r l; do case "$l" in bootstrapScore:*) printf '%s\\n' "\${l#bootstrapScore:}"; break;; esac; done < ${AGENT_CONFIG_FILE}`;
+
 /** The installed agent's version: the one fact every run needs (is an agent there to ask?). */
 const AGENT_SECTION = `s agent; if [ -r ${AGENT_VERSION_FILE} ]; then read -r v < ${AGENT_VERSION_FILE}; echo "$v"; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null; fi`;
 
@@ -98,6 +107,7 @@ s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; [ 
 s uptime; c /proc/uptime
 s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
 ${AGENT_SECTION}
+${AGENT_SCORE_SECTION}
 s default-route; d=; [ -r /proc/net/route ] && while read -r i dst gw fl rc u m mask rest; do if [ "$dst" = 00000000 ] && [ "$mask" = 00000000 ] && [ $(( 0x$fl & 1 )) = 1 ]; then echo "default dev $i"; d=1; break; fi; done < /proc/net/route
 [ -n "$d" ] || { [ -r /proc/net/ipv6_route ] && while read -r dst dl src sl gw m rc u fl i; do if [ "$dst" = 00000000000000000000000000000000 ] && [ "$dl" = 00 ] && [ $(( 0x$fl & 0x201 )) = 1 ] && [ "$i" != lo ]; then echo "default dev $i"; d=1; break; fi; done < /proc/net/ipv6_route; }
 s connected-routes; [ -n "$d" ] || { [ -r /proc/net/route ] && while read -r i dst gw fl rc u m mask rest; do [ "$gw" = 00000000 ] && [ "$dst" != 00000000 ] && [ $(( 0x$fl & 1 )) = 1 ] && echo "$i $dst $mask"; done < /proc/net/route; }
@@ -240,6 +250,10 @@ export function parseFacts(output: string): HostFacts {
   const uptime = Number.parseFloat(first('uptime').split(/\s+/)[0] ?? '');
   const cores = first('nproc').startsWith('allowed ') ? countCpuList(first('nproc').slice('allowed '.length)) : Number.parseInt(first('nproc'), 10);
 
+  // JSON's number, as the template writes it (`bootstrapScore: 72.3`); `null` or anything else is none.
+  const writtenScore = first('agent-score');
+  const writtenBootstrapScore = /^\d+(?:\.\d+)?$/.test(writtenScore) ? Number(writtenScore) : null;
+
   const kvm = get('kvm').map((l) => l.trim());
   const capEff = /^[0-9a-f]+$/i.test(first('caps')) ? BigInt(`0x${first('caps')}`) : null;
   return {
@@ -266,6 +280,7 @@ export function parseFacts(output: string): HostFacts {
     uptimeSeconds: Number.isFinite(uptime) ? Math.floor(uptime) : 0,
     packageManager,
     agentVersion,
+    writtenBootstrapScore,
     network: { defaultRouteDevice, addresses, connectedRoutes },
   };
 }

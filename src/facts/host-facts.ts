@@ -47,6 +47,13 @@ export interface HostFacts {
   packageManager: 'apt' | 'dnf' | 'yum' | null;
   /** Installed gridops agent version, or null when no agent is installed. */
   agentVersion: string | null;
+  /**
+   * The `bootstrapScore` line of the agent's config.yaml as gridops last wrote it, or null (no
+   * config, or no number there). The score ranks only a sub-grid's first election, so once written
+   * it is kept (overlay/initial-election.ts): a node whose memory moves a little (a crashkernel
+   * reservation, a VM resized) is not rewritten, nor its agent restarted, for a score nobody reads again.
+   */
+  writtenBootstrapScore: number | null;
   network: {
     /** The device of the first default route (IPv4, else IPv6), or null (lab nodes have none). */
     defaultRouteDevice: string | null;
@@ -61,7 +68,7 @@ export interface HostFacts {
 }
 
 /** Every fact but the agent's version, which a read of the agent alone (AGENT_FACTS_BODY) leaves out. */
-const NOT_IN_AGENT_READ = ['os', 'initSystem', 'arch', 'cpu', 'kvm', 'capSysResource', 'memoryBytes', 'kernel', 'cgroup', 'uptimeSeconds', 'packageManager', 'network'] as const satisfies ReadonlyArray<keyof HostFacts>;
+const NOT_IN_AGENT_READ = ['os', 'initSystem', 'arch', 'cpu', 'kvm', 'capSysResource', 'memoryBytes', 'kernel', 'cgroup', 'uptimeSeconds', 'packageManager', 'network', 'writtenBootstrapScore'] as const satisfies ReadonlyArray<keyof HostFacts>;
 // Compile-time check that the list is complete: a new fact must be added above.
 const listed: Record<Exclude<keyof HostFacts, 'agentVersion'>, true> = Object.fromEntries(NOT_IN_AGENT_READ.map((k) => [k, true])) as Record<(typeof NOT_IN_AGENT_READ)[number], true>;
 void listed;

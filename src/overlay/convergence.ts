@@ -21,13 +21,19 @@ export interface OverlayAgreement {
 
 const JOINED = new Set(['super-peer', 'mirror', 'member']);
 
+const NONE_GONE: ReadonlySet<string> = new Set();
+
 /**
  * The overlay has converged, for the nodes asked, when every agent answers, has joined (it is
  * the super peer, a mirror or a member), and the nodes of a sub-grid all follow the same super
  * peer, which itself answers as super peer, and the super peers of a region name one region peer.
- * Judged from the agents' own views, so it holds for a subset of the grid (`--limit`) too.
+ * Judged from the agents' own views, so it holds for a subset of the grid (`--limit`) too: a
+ * super peer not asked is taken at its members' word. Not one in `gone`, the nodes whose agent the
+ * run removed (decommissioned, or left under an old name): its members keep naming it until their
+ * failure detection notices, some seconds later, and taking their word would report, and record,
+ * a super peer (or region peer) that is no longer there. Such a group has no super peer yet.
  */
-export function overlayAgreement(answers: readonly AgentAnswer[]): OverlayAgreement {
+export function overlayAgreement(answers: readonly AgentAnswer[], gone: ReadonlySet<string> = NONE_GONE): OverlayAgreement {
   const waitingFor: string[] = [];
   const superPeers: Record<string, string | null> = {};
   const regionPeers: Record<string, string | null> = {};
@@ -46,8 +52,8 @@ export function overlayAgreement(answers: readonly AgentAnswer[]): OverlayAgreem
     const named = new Set(members.map((m) => m.view.superPeer));
     const leader = named.size === 1 ? [...named][0]! : null;
     const leaderAnswer = members.find((m) => m.node === leader);
-    superPeers[subgrid] = leader !== null && (leaderAnswer === undefined || leaderAnswer.view.role === 'super-peer') ? leader : null;
-    if (superPeers[subgrid] === null) waitingFor.push(`${subgrid}: ${named.size > 1 ? `nodes follow different super peers (${[...named].map((n) => n ?? 'none').join(', ')})` : 'no super peer yet'}`);
+    superPeers[subgrid] = leader !== null && !gone.has(leader) && (leaderAnswer === undefined || leaderAnswer.view.role === 'super-peer') ? leader : null;
+    if (superPeers[subgrid] === null) waitingFor.push(`${subgrid}: ${named.size > 1 ? `nodes follow different super peers (${[...named].map((n) => n ?? 'none').join(', ')})` : `no super peer yet${leader !== null && gone.has(leader) ? ` (its nodes still follow ${leader}, which this run removes)` : ''}`}`);
   }
   // Only super peers take part in the region tier: they must all name one region peer, which
   // itself answers as region peer. A region whose super peers were not asked is not judged.
@@ -57,8 +63,8 @@ export function overlayAgreement(answers: readonly AgentAnswer[]): OverlayAgreem
     const named = new Set(peers.map((m) => m.view.regionPeer));
     const regionPeer = named.size === 1 ? [...named][0]! : null;
     const peerAnswer = members.find((m) => m.node === regionPeer);
-    regionPeers[region] = regionPeer !== null && (peerAnswer === undefined || peerAnswer.view.regionRole === 'region-peer') ? regionPeer : null;
-    if (regionPeers[region] === null) waitingFor.push(`${region}: ${named.size > 1 ? `super peers name different region peers (${[...named].map((n) => n ?? 'none').join(', ')})` : 'no region peer yet'}`);
+    regionPeers[region] = regionPeer !== null && !gone.has(regionPeer) && (peerAnswer === undefined || peerAnswer.view.regionRole === 'region-peer') ? regionPeer : null;
+    if (regionPeers[region] === null) waitingFor.push(`${region}: ${named.size > 1 ? `super peers name different region peers (${[...named].map((n) => n ?? 'none').join(', ')})` : `no region peer yet${regionPeer !== null && gone.has(regionPeer) ? ` (its super peers still name ${regionPeer}, which this run removes)` : ''}`}`);
   }
   return { converged: waitingFor.length === 0, superPeers, regionPeers, waitingFor };
 }

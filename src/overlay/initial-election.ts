@@ -3,13 +3,17 @@ import { hasAllFacts, type HostFacts } from '../facts/host-facts.js';
 import type { Grid, SuperPeerPreference } from '../topology/model.js';
 
 /**
- * The score a node ranks by in the first elections, from facts that do not change between runs
- * (cores, memory) and the operator's preference; load and uptime are taken as idle and settled.
- * gridops renders it into the agent's config (`bootstrapScore`), and the agents rank their
- * bootstrap election by it, so the first super peers are the ones the plan shows.
+ * The score a node ranks by in the first elections, from its capacity (cores, memory) and the
+ * operator's preference; load and uptime are taken as idle and settled. gridops renders it into
+ * the agent's config (`bootstrapScore`), and the agents rank their bootstrap election by it, so
+ * the first super peers are the ones the plan shows. Once the config holds one, that one stays:
+ * memory moves a little between runs (a crashkernel reservation, a VM resized; the score, rounded
+ * to 0.1, moves every ~10 MiB at 16 GiB), and a new score would rewrite the config and restart an
+ * agent for a number only a first election reads. A config written by any earlier gridops keeps
+ * its score too, so an upgrade rewrites none for it.
  */
-export function plannedBootstrapScore(facts: Pick<HostFacts, 'cpu' | 'memoryBytes'>, preference: SuperPeerPreference): number {
-  return announcedScore({ cores: facts.cpu.cores, memoryMiB: Math.floor(facts.memoryBytes / 2 ** 20), load: 0, uptimeSec: 3600 }, preference);
+export function plannedBootstrapScore(facts: Pick<HostFacts, 'cpu' | 'memoryBytes' | 'writtenBootstrapScore'>, preference: SuperPeerPreference): number {
+  return facts.writtenBootstrapScore ?? announcedScore({ cores: facts.cpu.cores, memoryMiB: Math.floor(facts.memoryBytes / 2 ** 20), load: 0, uptimeSec: 3600 }, preference);
 }
 
 export interface RankedNode {

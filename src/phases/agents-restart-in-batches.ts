@@ -1,3 +1,4 @@
+import type { PlannedHost } from '../engine/planner.js';
 import type { RunContext } from './run-context.js';
 
 /**
@@ -9,10 +10,13 @@ export function onlyTheSite(ctx: Pick<RunContext, 'site' | 'options'>): boolean 
 }
 
 /**
- * Whether this run restarts no running agents at once: `--rolling` restarts them a batch at a
- * time, and a run of only a new site restarts none. The batch strategy (choose-batch-strategy.ts)
- * and the plan's "agents restarted at once" line decide it here, so they cannot disagree.
+ * The planned hosts a run without `--rolling` applies in one go, whose agent restarts the plan's
+ * "agents restarted at once" line judges (agent-restarts-at-once.ts): none with `--rolling`, which
+ * restarts them a batch at a time; with only a site, that site's hosts (the rest is not applied),
+ * so a site that names sub-grids already running is said too (check-site then refuses it); else
+ * every planned host. The batch strategy (choose-batch-strategy.ts) applies these very hosts.
  */
-export function agentsRestartInBatches(ctx: Pick<RunContext, 'site' | 'options'>): boolean {
-  return ctx.options.rolling === true || onlyTheSite(ctx);
+export function hostsRestartedTogether(ctx: Pick<RunContext, 'site' | 'options' | 'planned'>): PlannedHost[] {
+  if (ctx.options.rolling === true) return [];
+  return onlyTheSite(ctx) ? ctx.planned.filter((p) => ctx.site!.has(p.session.node.name)) : ctx.planned;
 }

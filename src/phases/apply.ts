@@ -10,6 +10,7 @@ import { disconnect } from './disconnect.js';
 import { findRemovedNodes } from './find-removed-nodes.js';
 import { findRenamedGridNetworks } from './renamed-grid-network.js';
 import { lockState } from './lock-state.js';
+import { checkMovedNodes } from './moved-node.js';
 import { runPhases } from './manager.js';
 import type { Phase } from './phase.js';
 import { planChanges } from './plan-changes.js';
@@ -24,6 +25,7 @@ export const APPLY_PHASES: readonly Phase[] = [
   validateTopology,
   // Before the first phase that reads the state (RunContext.recordedState): record-state then merges into that one read.
   lockState,
+  checkMovedNodes,
   findRemovedNodes,
   findRenamedGridNetworks,
   connectAndRead,

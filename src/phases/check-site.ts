@@ -1,43 +1,71 @@
 import { PlanningError } from '../errors/index.js';
+import { namedFew } from '../named-few.js';
 import { hostHasWork } from '../plan/plan.js';
 import { plural } from '../plural.js';
 import { allNodes } from '../topology/model.js';
+import { existingInSite } from './existing-in-site.js';
 import type { Phase } from './phase.js';
 
 /**
  * `apply --site REGION[/SUBGRID]` bootstraps a new site (k0sctl installs only hosts not yet
- * running): every host was planned, only the site's are applied, and an existing host with a
- * planned change makes the run refuse, since touching it is not what a new site should need.
+ * running): every host was planned, only the site's new nodes are applied, and an existing host
+ * with a planned change makes the run refuse, since touching it is not what a new site should
+ * need. A node of the site that already runs (existing-in-site.ts) is such an existing host:
+ * `--site r1` where r1 has a running sub-grid beside the new one must not restart that
+ * sub-grid's agents, all at once, without a word. Once checked, the run's site is its new nodes alone.
  */
 export const checkSite: Phase = {
   title: 'check that only the new site changes',
   shouldRun: (ctx) => ctx.options.site !== undefined,
   async run(ctx) {
     const nodes = allNodes(ctx.grid);
-    // Which nodes the site has was checked before any connection (validate-topology.ts); whether it is new needs the plan.
+    // Which nodes the site has was checked before any connection (validate-topology.ts); which of them are new needs the state and the facts.
     const site = nodes.filter((n) => ctx.site!.has(n.name));
-    const existingChanged = ctx.plan.hosts.filter((h) => !ctx.site!.has(h.host) && hostHasWork(h));
+    const existing = existingInSite(ctx.site!, await ctx.recordedState(), ctx.planned, ctx.renamed);
+    const fresh = new Set(site.map((n) => n.name).filter((name) => !existing.has(name)));
+    const existingChanged = ctx.plan.hosts.filter((h) => !fresh.has(h.host) && hostHasWork(h));
     if (existingChanged.length && !ctx.options.allowExistingChanges) {
+      const ofSite = existingChanged.filter((h) => existing.has(h.host)).map((h) => h.host);
       throw new PlanningError(
-        `--site ${ctx.options.site} would leave these existing hosts with planned changes: ${existingChanged.map((h) => `${h.host} (${h.changes.length + (h.pendingHandlers?.length ?? 0)})`).join(', ')}; nothing was changed`,
-        'a new site should need no change elsewhere: review them with `gridops plan`, apply them first with a plain apply, or pass --allow-existing-changes to widen this run to them (their changes are applied too, not only the site\'s)',
+        `--site ${ctx.options.site} would leave these existing hosts with planned changes: ${existingChanged.map((h) => `${h.host} (${h.changes.length + (h.pendingHandlers?.length ?? 0)}${existing.has(h.host) ? ', of the site but not new' : ''})`).join(', ')}; nothing was changed`,
+        ofSite.length ? notNewHint(ctx.options.site!, ofSite) : 'a new site should need no change elsewhere: review them with `gridops plan`, apply them first with a plain apply, or pass --allow-existing-changes to widen this run to them (their changes are applied too, not only the site\'s)',
       );
     }
-    const unreachable = ctx.plan.hosts.filter((h) => ctx.site!.has(h.host) && h.error);
+    // From here on the run's site is its new nodes: an existing node of it is applied, asked and reported as any existing host.
+    ctx.site = fresh;
+    const unreachable = ctx.plan.hosts.filter((h) => fresh.has(h.host) && h.error);
     if (unreachable.length) ctx.say(`warning: ${unreachable.map((h) => h.host).join(', ')} of the new site could not be planned`);
     // An existing host not reached plans no change only because nothing was read: that is not a pass (review B5).
     // A node being decommissioned is no existing host of the topology (a --site run decommissions none: find-removed-nodes).
-    const notChecked = ctx.plan.hosts.filter((h) => !ctx.site!.has(h.host) && !ctx.recordedOnly.has(h.host) && h.error?.kind === 'unreachable');
+    const notChecked = ctx.plan.hosts.filter((h) => !fresh.has(h.host) && !ctx.recordedOnly.has(h.host) && h.error?.kind === 'unreachable');
     if (notChecked.length) ctx.say(`warning: could not check that the existing ${notChecked.length === 1 ? 'host' : 'hosts'} ${notChecked.map((h) => h.host).join(', ')} ${notChecked.length === 1 ? 'plans' : 'plan'} no change (not reached); this run does not touch ${notChecked.length === 1 ? 'it' : 'them'}`);
     // A site already applied plans nothing: say so, rather than call it new.
-    const siteChanges = ctx.plan.hosts.some((h) => ctx.site!.has(h.host) && (hostHasWork(h) || h.error));
-    if (!siteChanges) ctx.say(`--site ${ctx.options.site}: its nodes (${site.map((n) => n.name).join(', ')}) plan no change: not a new site, nothing to bootstrap`);
-    else ctx.say(`new site ${ctx.options.site}: ${site.map((n) => n.name).join(', ')}${otherHosts(nodes.length - site.length - notChecked.length)}`);
+    const siteChanges = ctx.plan.hosts.some((h) => fresh.has(h.host) && (hostHasWork(h) || h.error));
+    // An existing node of the site not reached was named just above: it is not said to plan no change.
+    const reached = site.filter((n) => !notChecked.some((h) => h.host === n.name)).map((n) => n.name);
+    if (!siteChanges) ctx.say(`--site ${ctx.options.site}: ${reached.length ? `its nodes (${reached.join(', ')}) plan no change` : 'its nodes were applied before'}: not a new site, nothing to bootstrap`);
+    else ctx.say(`new site ${ctx.options.site}: ${[...fresh].join(', ')}${otherHosts(nodes.length - fresh.size - notChecked.length - existingChanged.length)}${widened(existingChanged.length)}`);
   },
 };
+
+/** What to do when the site names nodes that run already and plan changes: they are not this run's to change. */
+function notNewHint(site: string, hosts: readonly string[]): string {
+  const one = hosts.length === 1;
+  return (
+    `${namedFew(hosts)} ${one ? 'is' : 'are'} of ${site} but not new (the state records ${one ? 'it' : 'them'} as applied, or ${one ? 'it runs an agent' : 'they run agents'}): a --site run bootstraps only new nodes. ` +
+    `Apply ${one ? 'it' : 'them'} first without --site (\`gridops plan\` reviews ${one ? 'it' : 'them'}, --rolling restarts agents a batch at a time) or with \`--limit ${hosts.join(',')}\`, then run --site again for the new nodes; ` +
+    'or pass --allow-existing-changes to widen this run to the existing hosts (their changes are applied too, their agents restarted at once)'
+  );
+}
 
 /** What the run says of the hosts outside the new site; nothing when the site is the whole grid. */
 export function otherHosts(n: number): string {
   if (n === 0) return '';
   return `; the ${plural(n, 'other host')} ${n === 1 ? 'plans no change and is' : 'plan no change and are'} not touched`;
+}
+
+/** With --allow-existing-changes: the existing hosts whose changes the run applies besides the site. */
+function widened(n: number): string {
+  if (n === 0) return '';
+  return `; the ${plural(n, 'existing host')} with planned changes ${n === 1 ? 'is' : 'are'} applied too (--allow-existing-changes)`;
 }

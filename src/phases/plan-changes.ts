@@ -1,7 +1,7 @@
 import { assemblePlan } from '../engine/planner.js';
 import { InterruptedError } from '../errors/index.js';
 import { agentRestartsAtOnce } from './agent-restarts-at-once.js';
-import { agentsRestartInBatches } from './agents-restart-in-batches.js';
+import { hostsRestartedTogether } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
 import { markNetworkRename } from './renamed-grid-network.js';
 import { markSandboxRemoval } from './retired-hypervisor.js';
@@ -9,7 +9,7 @@ import { markSandboxRemoval } from './retired-hypervisor.js';
 /**
  * DESIGN step 4: every host's typed changes, in topology order, with the unreachable ones and
  * their error, the initial election of fresh sub-grids and regions from facts, and the sub-grids
- * whose agents the plan restarts all at once (unless this run restarts them batch by batch).
+ * whose agents the plan restarts all at once (among the hosts this run applies in one go).
  */
 export const planChanges: Phase = {
   title: 'plan',
@@ -24,7 +24,7 @@ export const planChanges: Phase = {
     const marked = plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : renamedFrom(h.host).length ? { ...h, renamedFrom: renamedFrom(h.host) } : h));
     ctx.plan = { ...plan, ...limit, hosts: marked };
     ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
-    const agentRestarts = agentsRestartInBatches(ctx) ? undefined : agentRestartsAtOnce(ctx.grid, ctx.planned, ctx.removing);
+    const agentRestarts = agentRestartsAtOnce(ctx.grid, hostsRestartedTogether(ctx), ctx.removing);
     if (agentRestarts) ctx.plan = { ...ctx.plan, agentRestarts };
     ctx.say('planned');
   },

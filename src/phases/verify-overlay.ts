@@ -31,7 +31,9 @@ export const verifyOverlay: Phase = {
     const agents = agentSessions(ctx);
     const notAsked = [...unreachableOutsideSite(ctx)];
     ctx.say(`verifying the overlay: asking ${plural(agents.length, 'agent')} until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)${notAsked.length ? `; not ${notAsked.join(', ')}, outside the new site and not reached` : ''}`);
-    const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal });
+    // A super peer this run removed is no answer, though its members name it until they notice (convergence.ts).
+    const gone = new Set([...ctx.removing, ...ctx.renamed.keys()]);
+    const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone });
     recordOverlay(ctx, check, agents.length);
   },
 };

@@ -43,6 +43,18 @@ describe('overlayAgreement: has the overlay converged, from the agents own views
     expect(r.waitingFor).toContain('r1: super peers name different region peers (a1, b1)');
   });
 
+  it('a super peer or region peer this run removes is no super peer yet, though the members still name it (review site 2)', () => {
+    // a1 was decommissioned: not asked, and its sub-grid has not noticed yet (failure detection takes seconds).
+    const answers = converged().filter((a) => a.node !== 'a1');
+    const r = overlayAgreement(answers, new Set(['a1']));
+    expect(r.converged).toBe(false);
+    expect(r.superPeers['r1/s1']).toBeNull();
+    expect(r.regionPeers.r1).toBeNull();
+    expect(r.waitingFor).toEqual(['r1/s1: no super peer yet (its nodes still follow a1, which this run removes)', 'r1: no region peer yet (its super peers still name a1, which this run removes)']);
+    // Not asked but staying (a --limit run): judged by what its nodes say, as before.
+    expect(overlayAgreement(answers).converged).toBe(true);
+  });
+
   it('judges a subset (--limit) by what its nodes say: members only, following a live super peer', () => {
     const r = overlayAgreement([answer('a2', 's1', view('mirror', 'a1')), answer('a3', 's1', view('member', 'a1'))]);
     expect(r).toEqual({ converged: true, superPeers: { 'r1/s1': 'a1' }, regionPeers: {}, waitingFor: [] });

@@ -86,4 +86,10 @@ describe('whether the run restarts agents at once is the batch strategy\'s call 
     // The existing hosts are applied too, in one batch (choose-batch-strategy.ts): their agents restart at once.
     expect((await planWith({ site: 'r1/s3', allowExistingChanges: true }, ['n6'])).agentRestarts).toEqual({ every: ['r1/s1', 'r1/s2'], most: [] });
   });
+
+  it('a --site naming sub-grids that already run says so too: their agents are restarted at once (review site 1)', async () => {
+    expect((await planWith({ site: 'r1' }, ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'])).agentRestarts).toEqual({ every: ['r1/s1', 'r1/s2'], most: [] });
+    // Only the site's hosts are applied: the agents outside it are taken to keep running.
+    expect((await planWith({ site: 'r1/s1' }, ['n1', 'n2', 'n3'])).agentRestarts).toEqual({ every: ['r1/s1'], most: [] });
+  });
 });

@@ -18,6 +18,7 @@ export function facts(kernel: Partial<HostFacts['kernel']> = {}): HostFacts {
     uptimeSeconds: 100,
     packageManager: 'apt',
     agentVersion: null,
+    writtenBootstrapScore: null,
     network: { defaultRouteDevice: 'eth0', addresses: [{ device: 'lo', address: '127.0.0.1' }, { device: 'eth0', address: '10.0.0.1' }], connectedRoutes: [] },
   };
 }
