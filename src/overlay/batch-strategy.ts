@@ -1,6 +1,7 @@
 import type { Rollout } from '../topology/model.js';
 import type { InitialElection } from './initial-election.js';
 import { rolloutBatches, type RolloutSizes, type SubgridVoters } from './rolling-batches.js';
+import { peersUnderTopologyNames } from './peers-renamed.js';
 import type { PeersNow } from './super-peers-now.js';
 import { votersDown } from './voters-down.js';
 import { subgridKey } from '../topology/subgrid-key.js';
@@ -64,12 +65,14 @@ export function plannedSuperPeersFirst(election: InitialElection | undefined): B
  * from the topology, stand for a sub-grid no reached agent listed the voters of); a voter this run
  * does not reach counts as down unless a reached registry hears it alive (voters-down). `asked`: the peers before
  * the first batch; after a gate the loop passes the ones the agents name then, as the voters change
- * (restarted mirrors back, autopilot promoting).
+ * (restarted mirrors back, autopilot promoting). `renamed`: the run's renames (old name -> new), for
+ * the voters whose agents still run under their old name (peers-renamed).
  */
-export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow): BatchStrategy {
+export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow, renamed: ReadonlyMap<string, string> = new Map()): BatchStrategy {
   return {
     name: 'rolling',
-    batches(changed, peers = asked) {
+    batches(changed, reported = asked) {
+      const peers = peersUnderTopologyNames(reported, renamed);
       const { superPeers, regionPeers } = peers;
       const named = peers.voters;
       // A node down counts as a voter down only if the agents list it among the voters; one outside the run, unless its super peer (or a mirror) hears it alive.

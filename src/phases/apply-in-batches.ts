@@ -1,18 +1,14 @@
 import { APPLY_IN_BATCHES_TITLE } from './apply-in-batches-title.js';
 import type { ApplyEvent } from '../engine/gate.js';
 import { applyPlan, type HostOutcome } from '../engine/applier.js';
+import type { HostSession } from '../facts/host-session.js';
+import type { Batch } from '../overlay/batch-strategy.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { peersNow } from '../overlay/super-peers-now.js';
-
-/**
- * How long the overlay must stay converged, on the same peers, before a rolling batch counts as
- * healthy. Converged alone was reached 0.6 s after an agent restart, before the restarted mirror had
- * caught up; with batches that close, the next super peer's handover had no ready successor and its
- * sub-grid went 1.5 s without a super peer (e2e, after asking agents got faster).
- */
-export const GATE_STABLE_MS = 3000;
 import { countPlan, hasChanges, hostHasWork } from '../plan/plan.js';
 import { plural } from '../plural.js';
+import { GATE_STABLE_MS } from '../topology/gate-stable-window.js';
+import { subgridKey } from '../topology/subgrid-key.js';
 import { agentSessions } from './agent-sessions.js';
 import { chooseBatchStrategy } from './choose-batch-strategy.js';
 import type { Phase } from './phase.js';
@@ -41,7 +37,6 @@ export const applyInBatches: Phase = {
     // The hosts whose agent the run asks after their changes (the rolling gate, verify): the only ones whose connection it still needs.
     const withAgent = agentSessions(ctx);
     const asksAgent = new Set(withAgent);
-    const agents = batches.some((b) => b.gate) ? withAgent : [];
     const stop = (i: number, reason: BatchStop['reason'], detail: string) => {
       for (const batch of batches.slice(i + 1)) for (const host of batch.hosts) outcomes.set(host, { host, status: 'skipped', applied: 0 });
       ctx.stopped = { batch: i + 1, batches: batches.length, reason, detail };
@@ -74,7 +69,9 @@ export const applyInBatches: Phase = {
         stop(i, 'failed', `${failed.map((f) => f.host).join(', ')} failed`);
         break;
       }
-      if (!batch.gate || agents.length === 0) continue;
+      if (!batch.gate) continue;
+      const agents = gateAgents(withAgent, batches.slice(0, i + 1), batches.slice(i + 1));
+      if (agents.length === 0) continue;
       const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS });
       if (ctx.interrupted) {
         // Ctrl-C ends the poll early: what it last saw says nothing of the overlay's health, and
@@ -105,6 +102,24 @@ export const applyInBatches: Phase = {
     ctx.outcomes = ctx.planned.map((p) => outcomes.get(p.session.node.name)!);
   },
 };
+
+/**
+ * The agents a gate asks: those that ran before this run (overlay-before-rolling asked them), and
+ * those the batches done so far deployed. An agent a later batch deploys does not run yet, and a
+ * gate that waited for it failed the batch before it ("n4: not answering") in every rolling run
+ * that also adds a node, deploys a new site, or follows a first apply that failed on some nodes.
+ * In a sub-grid born in this run (none of its agents ran before), its agents are asked once the
+ * batches deployed all of them: the first alone searches for the votes of its birth electorate
+ * (bootstrap-electorate) and cannot elect, and the sub-grid has no super peer yet to keep.
+ */
+function gateAgents(withAgent: readonly HostSession[], done: readonly Batch[], later: readonly Batch[]): HostSession[] {
+  const ranBefore = (s: HostSession) => s.facts.agentVersion !== null;
+  const applied = new Set(done.flatMap((b) => b.hosts));
+  const toDeploy = new Set(later.flatMap((b) => b.hosts));
+  const running = new Set(withAgent.filter(ranBefore).map((s) => subgridKey(s.node)));
+  const unborn = new Set(withAgent.filter((s) => !running.has(subgridKey(s.node)) && toDeploy.has(s.node.name)).map((s) => subgridKey(s.node)));
+  return withAgent.filter((s) => ranBefore(s) || (applied.has(s.node.name) && !unborn.has(subgridKey(s.node))));
+}
 
 /** Every planned host is unchanged when the apply phase had nothing to do. */
 export function unchangedOutcomes(ctx: RunContext): HostOutcome[] {

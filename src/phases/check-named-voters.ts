@@ -1,16 +1,17 @@
 import { subgridBudget, voterBudget } from '../overlay/rolling-batches.js';
+import { peersUnderTopologyNames } from '../overlay/peers-renamed.js';
 import type { PeersNow } from '../overlay/super-peers-now.js';
 import { votersDown, type VoterDown } from '../overlay/voters-down.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { rollingHosts, shownMax } from './check-rolling-budget.js';
-import { nodesDown, type rolloutSizes } from './rollout-sizes.js';
+import type { rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
 import { nodeBudgetRefusal, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 
 /**
  * check-rolling-budget judged the voters from the topology (every node that may vote, up to a super
- * peer and its mirrors); the batches use the voters each super peer names (`peers`, asked before
+ * peer and its mirrors); the batches use the voters each super peer names (`reported`, asked before
  * the first batch), which may be fewer. Where those, with voters down, leave a sub-grid with changes
  * no voter free to restart, every voter would restart alone and its super peer step down each time:
  * the run stops here, before any change, as the pre-check would have. A voter this run does not
@@ -22,9 +23,12 @@ import { subgridKey } from '../topology/subgrid-key.js';
  * two and the topology implied otherwise, the pre-check's warning of two voters is said now.
  * `sizes`: the run's rolloutSizes, which the batches then use too.
  */
-export function checkNamedVoters(ctx: RunContext, peers: PeersNow, sizes: ReturnType<typeof rolloutSizes>, outside: ReadonlyMap<string, VoterDown[]> = new Map()): void {
-  const unreachable = nodesDown(ctx);
+export function checkNamedVoters(ctx: RunContext, reported: PeersNow, sizes: ReturnType<typeof rolloutSizes>, outside: ReadonlyMap<string, VoterDown[]> = new Map()): void {
+  // A node this run renames is listed under its old name until its batch applies the rename: judged by its topology name.
+  const peers = peersUnderTopologyNames(reported, ctx.renamed);
   const down = sizes.downNodes;
+  // The run's nodes down, as rolloutSizes counted them (nodesDown: unreachable, and ran the agent).
+  const unreachable = ctx.unreachable.map((u) => u.node).filter((n) => down.has(n.name));
   const implied = sizes.voters;
   const changed = rollingHosts(ctx);
   const votersChanged = (restarting: typeof changed) => [...new Set(restarting.filter((p) => peers.voters.get(subgridKey(p.session.node))?.includes(p.session.node.name)).map((p) => subgridKey(p.session.node)))];

@@ -14,6 +14,7 @@ export const shownMax = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.c
 
 /**
  * `apply --rolling` promises that no sub-grid is ever without a super peer. A node already down
+ * (unreachable, and ran the agent as the state says: nodesDown; one never built is not there yet)
  * counts against its sub-grid's budget (rolling-batches' subgridBudget): where nothing is left
  * (a sub-grid of 3 with one node down and maxUnavailable 1: one restart more would leave one
  * voter of three, and CheckQuorum makes the super peer step down), the run is refused here,
@@ -29,12 +30,13 @@ export const checkRollingBudget: Phase = {
   title: 'check that a rolling apply keeps a super peer in every sub-grid',
   shouldRun: (ctx) => ctx.options.rolling === true,
   async run(ctx) {
-    const sizes = rolloutSizes(ctx);
+    const state = await ctx.recordedState();
+    const sizes = rolloutSizes(ctx, state);
     const { maxUnavailable } = ctx.grid.rollout;
     const changed = rollingHosts(ctx);
     const blocked = [...new Set(changed.map((p) => subgridKey(p.session.node)))].filter((sg) => subgridBudget(maxUnavailable, sizes.subgrids.get(sg) ?? 1, sizes.down.get(sg) ?? 0) === 0);
     if (blocked.length) {
-      const down = (sg: string) => nodesDown(ctx).filter((n) => subgridKey(n) === sg).map((n) => ({ name: n.name, why: 'unreachable' as const }));
+      const down = (sg: string) => nodesDown(ctx, state).filter((n) => subgridKey(n) === sg).map((n) => ({ name: n.name, why: 'unreachable' as const }));
       throw nodeBudgetRefusal(blocked.map((sg) => ({ subgrid: sg, size: sizes.subgrids.get(sg)!, down: down(sg) })), shownMax(maxUnavailable));
     }
     // Only a node that may vote can cost its super peer the quorum.
@@ -43,7 +45,7 @@ export const checkRollingBudget: Phase = {
       return voters.count > 1 && voters.down > 0 && voterBudget(voters) === 0;
     });
     if (voterBlocked.length) {
-      const down = (sg: string) => nodesDown(ctx).filter((n) => subgridKey(n) === sg && mayVote(n)).map((n) => n.name);
+      const down = (sg: string) => nodesDown(ctx, state).filter((n) => subgridKey(n) === sg && mayVote(n)).map((n) => n.name);
       throw voterBudgetRefusal(voterBlocked.map((sg) => ({ subgrid: sg, count: sizes.voters.get(sg)!.count, down: down(sg).map((name) => ({ name, why: 'unreachable' as const })) })));
     }
     for (const p of changed) {

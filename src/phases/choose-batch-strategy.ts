@@ -26,13 +26,14 @@ async function baseStrategy(ctx: RunContext): Promise<BatchStrategy> {
   if (ctx.options.rolling) {
     const { answers } = await overlayBeforeRolling(ctx);
     const peers = peersNow(answers);
-    const sizes = rolloutSizes(ctx);
+    const state = await ctx.recordedState();
+    const sizes = rolloutSizes(ctx, state);
     // Nodes down outside the run count against their sub-grid's budget, as the unreachable ones of the run do.
-    const outside = downOutsideRun(ctx, peers, await ctx.recordedState());
+    const outside = downOutsideRun(ctx, peers, state);
     checkNamedVoters(ctx, peers, sizes, outside);
     const down = new Map(sizes.down);
     for (const [subgrid, nodes] of outside) down.set(subgrid, (down.get(subgrid) ?? 0) + nodes.length);
-    return rolling(ctx.grid.rollout, { ...sizes, down }, peers);
+    return rolling(ctx.grid.rollout, { ...sizes, down }, peers, ctx.renamed);
   }
   return ctx.plan.election ? plannedSuperPeersFirst(ctx.plan.election) : allAtOnce;
 }

@@ -81,4 +81,15 @@ describe('the rolling strategy and the peers the agents name (review N3)', () =>
     expect(Object.fromEntries(peers.voters)).toEqual({ 'r1/s1': ['a3', 'a1', 'a2', 'a4'] });
     expect(rolling(rollout, sizes, peers).batches(changed).map((b) => b.hosts)).toEqual([['a1'], ['a2']]);
   });
+
+  it('a node renamed in this run is judged by the name its agent still votes under (the rename is applied in its batch)', () => {
+    // s1: a1 super peer, a2 and a3 its mirrors (3 voters: 1 at a time), maxUnavailable 2. The
+    // topology renamed a3 to a3b: its agent still runs, and is listed, as a3 until its batch applies the rename.
+    const rollout = { maxUnavailable: { count: 2 }, healthTimeoutMs: 1 };
+    const sizes = { grid: 3, subgrids: new Map([['r1/s1', 3]]), down: new Map([['r1/s1', 0]]), downNodes: new Set<string>() };
+    const changed = ['a1', 'a2', 'a3b'].map((host) => ({ host, region: 'r1', subgrid: 's1' }));
+    const registry = { a1: 'alive', a2: 'alive', a3: 'alive' } as const;
+    const asked = peersNow([hearing(mirrors(answer('a1', 's1', 'super-peer', 'region-peer'), ['a2', 'a3']), 'a1', registry), hearing(mirrors(answer('a2', 's1', 'mirror'), ['a2', 'a3']), 'a1'), hearing(mirrors(answer('a3b', 's1', 'mirror'), ['a2', 'a3']), 'a1')]);
+    expect(rolling(rollout, sizes, asked, new Map([['a3', 'a3b']])).batches(changed).map((b) => b.hosts)).toEqual([['a2'], ['a3b'], ['a1']]);
+  });
 });

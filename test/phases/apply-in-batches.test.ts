@@ -1,10 +1,11 @@
+import { jest } from '@jest/globals';
 import { applyInBatches } from '../../src/phases/apply-in-batches.js';
 import { applyOutcome } from '../../src/phases/apply-outcome.js';
 import { verifyOverlay } from '../../src/phases/verify-overlay.js';
 import { ExitCode, InterruptedError, OverlayNotConvergedError } from '../../src/errors/index.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { PLAN_FORMAT } from '../../src/plan/plan.js';
-import { statePaths } from '../../src/state/state.js';
+import { statePaths, type GridState } from '../../src/state/state.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
 import { CommandResource } from '../../src/resources/command.js';
 import { allNodes } from '../../src/topology/model.js';
@@ -15,9 +16,13 @@ import { ASK_AGENT, agentAnswer } from '../overlay/agent-answer.js';
 
 const local = new LocalTransport('local');
 
-const grid = (healthTimeout = '5s') =>
-  gridOf(
-    `rollout: { maxUnavailable: 1, healthTimeout: ${healthTimeout} }
+/**
+ * Three nodes in one sub-grid. `healthTimeoutMs` may be below what validate accepts (more than the
+ * gate's stable window): the tests of a gate or a start that fails then fail fast.
+ */
+const grid = (healthTimeoutMs = 5000) => {
+  const g = gridOf(
+    `rollout: { maxUnavailable: 1, healthTimeout: 5s }
 regions:
   - name: r1
     subgrids:
@@ -28,13 +33,16 @@ regions:
           - { name: n3, address: 10.0.0.3 }
 `,
   );
+  return { ...g, rollout: { ...g.rollout, healthTimeoutMs } };
+};
 
 /**
  * Three agents in one sub-grid, n1 its super peer, each with one change (its "upgrade"). The
  * fake overlay: applying the super peer hands its role to n2; `stuck` never rejoins; applying a
- * host named in `moves` moves the role to the node it names there.
+ * host named in `moves` moves the role to the node it names there. The hosts in `fresh` run no agent
+ * yet: this run deploys it (their managed units hold it), and it answers only once they are applied.
  */
-function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string, string> = {}, mirrors?: string[]) {
+function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string, string> = {}, mirrors?: string[], fresh: string[] = []) {
   const order: string[] = [];
   let leader = 'n1';
   const planned: PlannedHost[] = allNodes(g).map((node) => {
@@ -46,16 +54,17 @@ function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string,
         return local.exec(command, { stdin: options.stdin });
       })
       .on(ASK_AGENT, () => {
+        if (fresh.includes(node.name) && !order.includes(node.name)) return { code: 7, stderr: 'curl: (7) Failed to connect' };
         const joined = !(stuck === node.name && order.includes(node.name));
         const role = !joined ? 'searching' : node.name === leader ? 'leader' : 'member';
         return { code: 0, stdout: agentAnswer(JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer: joined ? leader : null, regionPeer: role === 'leader' ? node.name : null, members: [], ...(mirrors ? { mirrors: mirrors.filter((m) => m !== leader) } : {}) })) };
       });
     const upgrade = new CommandResource({ name: 'upgrade', command: 'true' });
     return {
-      session: { node, transport, facts: { ...facts(), agentVersion: '0.1.0' } },
+      session: { node, transport, facts: { ...facts(), agentVersion: fresh.includes(node.name) ? null : '0.1.0' } },
       resources: new Map([[upgrade.id, upgrade]]),
       handlers: [],
-      managedUnits: new Set<string>(),
+      managedUnits: new Set<string>(fresh.includes(node.name) ? ['gridagent.service'] : []),
       kernelEntries: {},
       plan: { host: node.name, address: node.address, playbooks: ['upgrade'], changes: [upgrade.diff('')!], notes: [], handlers: [] },
     };
@@ -118,8 +127,63 @@ describe('apply in batches, rolling strategy', () => {
     expect(progress.filter((m) => m.startsWith('the hosts left'))).toHaveLength(1);
   }, 30_000);
 
+  it('a gate asks the agents that ran before the run and those of the batches done, not an agent a later batch installs', async () => {
+    // An upgrade that also adds n3 (no agent yet, this run deploys it): n2, then n3, then n1. The
+    // gate after n2 must not wait for n3's agent, which cannot answer before its own batch.
+    const g = grid();
+    const { planned, order } = fleet(g, undefined, {}, undefined, ['n3']);
+    const { ctx, progress } = contextFor(g, planned, { rolling: true });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2', 'n3', 'n1']);
+    expect(ctx.stopped).toBeUndefined();
+    expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n2 \(was n1\)$/);
+    // Once n3's batch is done the gates ask it too: the last one is the run's overlay, of all three.
+    expect(ctx.overlay).toMatchObject({ converged: true, nodes: 3 });
+  }, 30_000);
+
+  it('--site --rolling of a new sub-grid: its agents are asked once all of them run, since the first alone cannot elect', async () => {
+    // r1/s1 runs (n1 its super peer); the new site r1/s2 (n4, n5, n6) gets its agents in this run,
+    // one at a time (3 voters the topology implies: 1 at a time). Its birth electorate is the 3 of
+    // them: an agent of s2 searches until 2 of them run, then n4 leads.
+    const g = gridOf(`rollout: { maxUnavailable: 1, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }, { name: s2, nodes: [${[4, 5, 6].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }]\n`);
+    const site = ['n4', 'n5', 'n6'];
+    const order: string[] = [];
+    // The agents' words: a super peer answers `leader`. n1 is the region's peer too, and the super peers name it so.
+    const view = (role: string, superPeer: string | null, name: string) => agentAnswer(JSON.stringify({ role, regionRole: name === 'n1' ? 'leader' : 'inactive', term: 1, superPeer, regionPeer: role === 'leader' ? 'n1' : null, members: [] }));
+    const planned: PlannedHost[] = allNodes(g).map((node) => {
+      const fresh = site.includes(node.name);
+      const transport = new RecordingTransport(node.name)
+        .on(/^sh -s$/, (command, { options }) => {
+          order.push(node.name);
+          return local.exec(command, { stdin: options.stdin });
+        })
+        .on(ASK_AGENT, () => {
+          if (!fresh) return { code: 0, stdout: view(node.name === 'n1' ? 'leader' : 'member', 'n1', node.name) };
+          if (!order.includes(node.name)) return { code: 7, stderr: 'curl: (7) Failed to connect' };
+          const elected = order.filter((n) => site.includes(n)).length >= 2;
+          return { code: 0, stdout: elected ? view(node.name === 'n4' ? 'leader' : 'member', 'n4', node.name) : view('searching', null, node.name) };
+        });
+      const upgrade = new CommandResource({ name: 'agent', command: 'true' });
+      return {
+        session: { node, transport, facts: { ...facts(), agentVersion: fresh ? null : '0.1.0' } },
+        resources: new Map([[upgrade.id, upgrade]]),
+        handlers: [],
+        managedUnits: new Set<string>(['gridagent.service']),
+        kernelEntries: {},
+        plan: { host: node.name, address: node.address, playbooks: ['agent'], changes: fresh ? [upgrade.diff('')!] : [], notes: [], handlers: [] },
+      };
+    });
+    const { ctx, progress } = contextFor(g, planned, { rolling: true });
+    ctx.site = new Set(site);
+    await applyInBatches.run(ctx);
+    expect(ctx.stopped).toBeUndefined();
+    expect(order).toEqual(['n4', 'n5', 'n6']);
+    expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n1, r1\/s2 n4$/);
+    expect(ctx.overlay).toMatchObject({ converged: true, nodes: 6 });
+  }, 30_000);
+
   it('stops at the first batch whose gate fails; later batches stay untouched', async () => {
-    const g = grid('1s');
+    const g = grid(1000);
     const { planned, order } = fleet(g, 'n2');
     const { ctx } = contextFor(g, planned, { rolling: true });
     await applyInBatches.run(ctx);
@@ -187,7 +251,7 @@ describe('apply in batches, rolling with a decommission (review B4)', () => {
 
 describe('apply in batches, rolling, before the first batch (review B3)', () => {
   it('refuses, changing nothing, while the overlay has not converged: an agent that is not joined', async () => {
-    const g = grid('1s');
+    const g = grid(1000);
     const { planned, order } = fleet(g);
     // n3's agent runs but searches: its sub-grid has lost a voter before anything restarts.
     (planned[2]!.session.transport as RecordingTransport).on(ASK_AGENT, () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ role: 'searching', term: 1, superPeer: null, regionPeer: null, members: [] })) }));
@@ -200,7 +264,7 @@ describe('apply in batches, rolling, before the first batch (review B3)', () => 
   });
 
   it('where agents search for votes of nodes this run deploys, the hint says a plain apply deploys them: --rolling never could', async () => {
-    const g = grid('1s');
+    const g = grid(1000);
     const { planned, order } = fleet(g);
     // A first apply reached n1 and n2 only: they wait for n3's vote, and this run deploys n3's agent.
     const searching = () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ role: 'searching', term: 1, superPeer: null, regionPeer: null, members: [] })) });
@@ -224,6 +288,9 @@ describe('apply in batches, rolling, before the first batch (review B3)', () => 
     const { ctx, progress } = contextFor(g, planned.slice(0, 3));
     Object.assign(ctx.options, { rolling: true });
     ctx.unreachable = [{ node: planned[3]!.session.node, error: new Error('n4: cannot connect') }];
+    // n4 ran the agent (a node never built would not be down, only not there yet).
+    const ranAgent = { topologyHash: 'x', playbooks: ['agent'], gridopsVersion: '0', agentVersion: '0.1.0', appliedAt: '', changesApplied: 0, lastOutcome: 'applied' };
+    jest.spyOn(ctx, 'recordedState').mockResolvedValue({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: ranAgent, n2: ranAgent, n3: ranAgent, n4: ranAgent } } as unknown as GridState);
     await applyInBatches.run(ctx);
     expect(progress.filter((m) => /^batch \d\/\d: /.test(m))).toEqual(['batch 1/3: n2 (nodes)', 'batch 2/3: n3 (nodes)', 'batch 3/3: n1 (super peers, which hand their role over)']);
   }, 30_000);

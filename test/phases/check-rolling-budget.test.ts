@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { PlannedHost } from '../../src/engine/planner.js';
 import { PlanningError } from '../../src/errors/index.js';
 import { checkRollingBudget } from '../../src/phases/check-rolling-budget.js';
@@ -33,15 +34,27 @@ regions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4, 5].map(node)
 const RESTART = { name: 'restart-gridagent', command: 'systemctl restart gridagent.service' };
 const newConfig = { kind: 'file', id: 'file /etc/gridagent/config.yaml', action: 'update', summary: 'update /etc/gridagent/config.yaml', path: '/etc/gridagent/config.yaml', fields: [], contentSha256: 'x', sensitive: false } as unknown as Change;
 
+/** What a state records of a host that ran the agent. */
+const ranAgent = { topologyHash: 'x', playbooks: ['node-base', 'qos', 'agent'], gridopsVersion: '0', agentVersion: '0.1.0', appliedAt: '', changesApplied: 0, lastOutcome: 'applied' };
+
+/** A state in which `names` ran the agent, and no other node has a record. */
+const stateWith = (names: string[]) => ({ version: 1, grid: 'g', hosts: Object.fromEntries(names.map((name) => [name, ranAgent])) }) as unknown as GridState;
+
+/** The state of a grid every node of which ran the agent. */
+const ranEverywhere = (ctx: RunContext) => stateWith(allNodes(ctx.grid).map((n) => n.name));
+
 /**
  * A rolling run's context after planning: every node with a running agent and a new config that
- * restarts it, except the `unreachable` ones, which could not be connected.
+ * restarts it, except the `unreachable` ones, which could not be connected. The state the run
+ * read says every node of the grid ran the agent, unless `recorded` names the ones it has.
  */
-function contextWith(g: ReturnType<typeof grid>, unreachable: string[] = [], options: { rolling?: boolean } = { rolling: true }) {
+function contextWith(g: ReturnType<typeof grid>, unreachable: string[] = [], options: { rolling?: boolean } = { rolling: true }, recorded?: string[]) {
   const said: string[] = [];
   const ctx = new RunContext({ topologyFile: 't.yaml', concurrency: 10, acceptNewHostKeys: false, progress: (m) => said.push(m), failFast: false, ...options });
   ctx.setGrid(g, statePaths('t.yaml', g.name));
   const nodes = allNodes(g);
+  const state = stateWith(recorded ?? nodes.map((n) => n.name));
+  jest.spyOn(ctx, 'recordedState').mockResolvedValue(state);
   ctx.unreachable = nodes.filter((n) => unreachable.includes(n.name)).map((node) => ({ node, error: new Error(`${node.name}: cannot connect: timed out`) }));
   ctx.planned = nodes
     .filter((n) => !unreachable.includes(n.name))
@@ -56,7 +69,7 @@ function contextWith(g: ReturnType<typeof grid>, unreachable: string[] = [], opt
       }),
     );
   ctx.plan = { format: PLAN_FORMAT, createdAt: '', gridopsVersion: '', topology: { file: 't.yaml', grid: 'g', sourceHash: '' }, playbooks: ['agent'], adHocPlaybooks: false, hosts: ctx.planned.map((p) => p.plan) };
-  return { ctx, said };
+  return { ctx, said, state };
 }
 
 describe('apply --rolling and the nodes already down (review B3)', () => {
@@ -68,6 +81,25 @@ describe('apply --rolling and the nodes already down (review B3)', () => {
     await expect(run).rejects.toThrow(PlanningError);
     await expect(run).rejects.toThrow('--rolling cannot restart any node of r1/s1 and keep it serving: n3 is down (unreachable), 1 of its 3 nodes, and rollout.maxUnavailable is 1; nothing was changed');
     await expect(run).rejects.toMatchObject({ hint: expect.stringMatching(/^bring n3 back .* or leave that sub-grid out \(--limit '!r1\/s1'\)/) });
+  });
+
+  it('a node unreachable that never ran the agent (the state has no agent on it) is not down: only not built yet', async () => {
+    // s1: n1 and n2 run agents; n3 is planned but not built (unreachable, never applied), maxUnavailable 1.
+    const { ctx } = contextWith(grid(), ['n3'], { rolling: true }, ['n1', 'n2', 'n4', 'n5', 'n6']);
+    await expect(checkRollingBudget.run(ctx)).resolves.toBeUndefined();
+    // Nor do the batches count it down (choose-batch-strategy passes them the same sizes).
+    const sizes = rolloutSizes(ctx, await ctx.recordedState());
+    expect(sizes.down.get('r1/s1') ?? 0).toBe(0);
+    expect(sizes.voters.get('r1/s1')).toEqual({ count: 3, down: 0 });
+    // Applied once without the agent (a first apply that failed before it): not down either.
+    const failedFirst = contextWith(grid(), ['n3'], { rolling: true }, ['n1', 'n2', 'n4', 'n5', 'n6']);
+    const state = await failedFirst.ctx.recordedState();
+    jest.spyOn(failedFirst.ctx, 'recordedState').mockResolvedValue({ ...state, hosts: { ...state.hosts, n3: { ...ranAgent, playbooks: [], agentVersion: null, lastOutcome: 'failed' } } } as unknown as GridState);
+    await expect(checkRollingBudget.run(failedFirst.ctx)).resolves.toBeUndefined();
+    // Recorded with an agent under a former name (renamed in this run): down, as before.
+    const renamed = contextWith(grid(), ['n3'], { rolling: true }, ['n1', 'n2', 'old3', 'n4', 'n5', 'n6']);
+    renamed.ctx.renamed.set('old3', 'n3');
+    await expect(checkRollingBudget.run(renamed.ctx)).rejects.toThrow('--rolling cannot restart any node of r1/s1 and keep it serving: n3 is down (unreachable), 1 of its 3 nodes');
   });
 
   it('refuses a sub-grid where the nodes down leave no voter that may restart with its super peer keeping a quorum, however large maxUnavailable', async () => {
@@ -134,7 +166,7 @@ describe('apply --rolling and the voters the agents name (review 4)', () => {
     // 5 may vote (budget 5 - 3 - 1 = 1: the pre-check lets it pass), but n1 names n2 and n5 only: 3 voters, n5 down, budget 0.
     const { ctx } = contextWith(grid5('2'), ['n5']);
     await expect(checkRollingBudget.run(ctx)).resolves.toBeUndefined();
-    const check = () => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n5'] }, ctx), rolloutSizes(ctx));
+    const check = () => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n5'] }, ctx), rolloutSizes(ctx, ranEverywhere(ctx)));
     expect(check).toThrow(PlanningError);
     expect(check).toThrow('--rolling cannot restart a voter of r1/s1 and keep its super peer: n5 is down (unreachable), counted as one of its 3 voters, and its super peer steps down when it hears fewer than 2 of them; nothing was changed');
     try {
@@ -143,12 +175,30 @@ describe('apply --rolling and the voters the agents name (review 4)', () => {
       expect((err as PlanningError).hint).toMatch(/^bring n5 back .* or leave that sub-grid out \(--limit '!r1\/s1'\)/);
     }
     // The node down not among the named voters: the super peer keeps its quorum through one restart.
-    expect(() => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n3'] }, ctx), rolloutSizes(ctx))).not.toThrow();
+    expect(() => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n3'] }, ctx), rolloutSizes(ctx, ranEverywhere(ctx)))).not.toThrow();
+  });
+
+  it('judges a node renamed in this run by the name its agent still votes under', () => {
+    // s1 of 5 that may vote, maxUnavailable 2, n5 unreachable: the pre-check lets it pass. The agents
+    // name n1, n3 and n5 the voters; the topology renamed n3 to n3b, whose agent runs as n3 until its
+    // batch applies the rename. n3b alone changes: a voter, with n5 down none may restart.
+    const g = gridOf(`rollout: { maxUnavailable: 2, healthTimeout: 5s }
+regions: [{ name: r1, subgrids: [{ name: s1, nodes: [${node(1)}, ${node(2)}, { name: n3b, address: 10.0.0.3 }, ${node(4)}, ${node(5)}] }] }]
+`);
+    const { ctx } = contextWith(g, ['n5']);
+    ctx.renamed.set('n3', 'n3b');
+    ctx.planned = ctx.planned.map((p) => (p.session.node.name === 'n3b' ? p : { ...p, plan: { ...p.plan, changes: [], handlers: [] } }));
+    const check = () => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n3', 'n5'] }, ctx), rolloutSizes(ctx, ranEverywhere(ctx)));
+    expect(check).toThrow('--rolling cannot restart a voter of r1/s1 and keep its super peer: n5 is down (unreachable), counted as one of its 3 voters, and its super peer steps down when it hears fewer than 2 of them; nothing was changed');
+    // Every node up and changed: n3b answered, so the voter the agents call n3 is up, not one no agent can vouch for.
+    const { ctx: up } = contextWith(g);
+    up.renamed.set('n3', 'n3b');
+    expect(() => checkNamedVoters(up, named({ 'r1/s1': ['n1', 'n3', 'n5'] }, up), rolloutSizes(up, ranEverywhere(up)))).not.toThrow();
   });
 
   it('warns of two voters where the agents name two, though the topology implies more; once, not again where the topology said two', async () => {
     const { ctx, said } = contextWith(grid());
-    checkNamedVoters(ctx, named({ 'r1/s1': ['n2', 'n3'], 'r1/s2': ['n4', 'n5'] }, ctx), rolloutSizes(ctx));
+    checkNamedVoters(ctx, named({ 'r1/s1': ['n2', 'n3'], 'r1/s2': ['n4', 'n5'] }, ctx), rolloutSizes(ctx, ranEverywhere(ctx)));
     expect(said).toEqual([expect.stringMatching(/^warning: r1\/s1 has two voters, n2 and n3: --rolling restarts each alone/)]);
   });
 });
@@ -172,9 +222,9 @@ describe('apply --rolling --limit and the voters outside the run', () => {
     const { ctx } = limitedTo(grid(), ['n1', 'n2', 'n4', 'n5', 'n6']);
     const peers = (n3: 'alive' | 'suspect' | 'dead') =>
       peersNow([says('n1', { role: 'super-peer', superPeer: 'n1', mirrors: ['n2', 'n3'], liveness: { n1: 'alive', n2: 'alive', n3 } }), says('n2', { role: 'mirror', superPeer: 'n1', mirrors: ['n2', 'n3'] })]);
-    expect(() => checkNamedVoters(ctx, peers('alive'), rolloutSizes(ctx))).not.toThrow();
+    expect(() => checkNamedVoters(ctx, peers('alive'), rolloutSizes(ctx, ranEverywhere(ctx)))).not.toThrow();
     for (const liveness of ['dead', 'suspect'] as const) {
-      const check = () => checkNamedVoters(ctx, peers(liveness), rolloutSizes(ctx));
+      const check = () => checkNamedVoters(ctx, peers(liveness), rolloutSizes(ctx, ranEverywhere(ctx)));
       expect(check).toThrow(PlanningError);
       expect(check).toThrow(`--rolling cannot restart a voter of r1/s1 and keep its super peer: n3 is outside this run and ${liveness} to its super peer n1, counted as one of its 3 voters, and its super peer steps down when it hears fewer than 2 of them; nothing was changed`);
       expect(check).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^bring n3 back \(agent running\) and run again, or leave that sub-grid out \(--limit '!r1\/s1'\)/) }));
@@ -185,25 +235,24 @@ describe('apply --rolling --limit and the voters outside the run', () => {
     // s1 of 5: n3 super peer, n1..n4 voting; --limit n1,n2; n1 and n2 answer as mirrors, with no registry (an agent that does not say).
     const { ctx } = limitedTo(grid5('2'), ['n1', 'n2']);
     const peers = peersNow([says('n1', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'] }), says('n2', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'] })]);
-    const check = () => checkNamedVoters(ctx, peers, rolloutSizes(ctx));
+    const check = () => checkNamedVoters(ctx, peers, rolloutSizes(ctx, ranEverywhere(ctx)));
     expect(check).toThrow(PlanningError);
     expect(check).toThrow('--rolling cannot restart a voter of r1/s1 and keep its super peer: n3 and n4 are outside this run and no agent it reached can say they are up, counted as 2 of its 4 voters, and its super peer steps down when it hears fewer than 3 of them; nothing was changed');
     expect(check).toThrow(expect.objectContaining({ hint: "include the super peer n3 in --limit (or run without --limit), so that it says which voters are alive, and run again, or leave that sub-grid out (--limit '!r1/s1')" }));
     // With the mirror's registry: both alive, 4 voters spare 1: no refusal.
     const heard = peersNow([says('n1', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'], liveness: { n1: 'alive', n2: 'alive', n3: 'alive', n4: 'alive' } }), says('n2', { role: 'mirror', superPeer: 'n3', mirrors: ['n1', 'n2', 'n4'] })]);
-    expect(() => checkNamedVoters(ctx, heard, rolloutSizes(ctx))).not.toThrow();
+    expect(() => checkNamedVoters(ctx, heard, rolloutSizes(ctx, ranEverywhere(ctx)))).not.toThrow();
   });
 
   it('counts a node outside the run that ran the agent and that the reached registry hears down against its sub-grid\'s maxUnavailable, as a full run counts one unreachable (a voter already dropped from the voters too)', () => {
     // s1: n1, n2, n3; n3 down outside --limit n1,n2, already dropped from the voters by autopilot: n1 and n2 vote.
     // maxUnavailable 1 and one node of 3 down: a full run refuses (n3 unreachable); so must this one.
     const { ctx, said } = limitedTo(grid(), ['n1', 'n2', 'n4', 'n5', 'n6']);
-    const ranAgent = { topologyHash: 'x', playbooks: ['node-base', 'qos', 'agent'], gridopsVersion: '0', agentVersion: '0.1.0', appliedAt: '', changesApplied: 0, lastOutcome: 'applied' };
-    const state = (names: string[]) => ({ version: 1, grid: 'g', hosts: Object.fromEntries(names.map((name) => [name, ranAgent])) }) as unknown as GridState;
+    const state = stateWith;
     const everyNode = state(['n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
     const peers = (liveness: Record<string, 'alive' | 'suspect' | 'dead'> = {}) =>
       peersNow([says('n1', { role: 'super-peer', superPeer: 'n1', mirrors: ['n2'], liveness: { n1: 'alive', n2: 'alive', ...liveness } }), says('n2', { role: 'mirror', superPeer: 'n1', mirrors: ['n2'] })]);
-    const check = (p: ReturnType<typeof peers>, st = everyNode, run = ctx) => () => checkNamedVoters(run, p, rolloutSizes(run), downOutsideRun(run, p, st));
+    const check = (p: ReturnType<typeof peers>, st = everyNode, run = ctx) => () => checkNamedVoters(run, p, rolloutSizes(run, st), downOutsideRun(run, p, st));
     const cases = [
       [{}, 'n3 is outside this run, ran the agent, and its super peer n1 no longer lists it'],
       [{ n3: 'dead' }, 'n3 is outside this run and dead to its super peer n1'],

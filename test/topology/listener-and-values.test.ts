@@ -29,7 +29,7 @@ describe('validation rules that must still accept', () => {
   });
 
   it('distinct IPv6 addresses and durations with one unit', () => {
-    const text = grid('rollout: { healthTimeout: 1.5s }', '{ name: a, address: "fd00::12", ssh: { connectTimeout: 500ms } }');
+    const text = grid('rollout: { healthTimeout: 4.5s }', '{ name: a, address: "fd00::12", ssh: { connectTimeout: 500ms } }');
     expect(checkTopologyText('t.yaml', text).problems).toEqual([]);
   });
 
