@@ -35,7 +35,7 @@ export const PLAYBOOK_RESOURCE_KINDS = [
   one('sandbox-domain', strict({}, 'the sandbox VM from the node\'s hypervisor.sandbox settings: live changes live, others only with --replace-sandbox')),
   one('command', strict({ name: Type.String({ pattern: '^[a-z0-9-]+$' }), run: text('the command; substituted values are shell-quoted'), creates: Type.Optional(text('skip when this path exists')), unless: Type.Optional(text('skip when this read-only check exits 0')), notify }, 'a guarded command')),
   one('absent-paths', strict({ paths: Type.Array(Type.String({ pattern: '^/[A-Za-z0-9._/*@+-]*[A-Za-z0-9._*@+-]$', maxLength: 4096 }), { minItems: 1, description: 'absolute paths gridops made; `*` matches within one path segment' }) }, 'paths removed with everything under them (reset, decommission)')),
-  one('absent-unit', strict({ unit: Type.String({ pattern: '^[A-Za-z0-9@._-]+\\.(service|socket|timer|slice|target|path|mount)$' }), prestop: Type.Optional(text('a command run before the stop while the unit is active; substituted values are shell-quoted; a failure does not prevent the stop')) }, 'a systemd unit stopped, disabled and removed (reset, decommission)')),
+  one('absent-unit', strict({ unit: Type.String({ pattern: '^[A-Za-z0-9@._-]+\\.(service|socket|timer|slice|target|path|mount)$' }), prestop: Type.Optional(text('a command run before the stop while the unit is active; substituted values are shell-quoted; if it fails, the removal stops there, the unit still running (a command whose failure must not hold the removal says so itself, e.g. with || true)')) }, 'a systemd unit stopped, disabled and removed (reset, decommission)')),
 ] as const;
 export const PlaybookResource = Type.Union([...PLAYBOOK_RESOURCE_KINDS]);
 

@@ -15,8 +15,11 @@ export class AbsentUnitResource implements Resource<AbsentUnitChange> {
 
   /**
    * `prestop`: a command run before the stop while the unit is active (gridagent's `leave`, so a
-   * decommissioned node leaves for good instead of looking like a restart). If it fails, the unit
-   * is stopped all the same: removal must not depend on the thing being removed.
+   * decommissioned node leaves for good instead of looking like a restart). If it fails, the
+   * removal stops there, the unit still running: a running agent whose leave could not be recorded
+   * is still a member of the grid, and removing it would drop a member as if it had left. The
+   * command says itself which failures may not hold the removal (the reset playbook's lets an agent
+   * that is down be removed: removal must not depend on the thing being removed).
    */
   constructor(
     readonly unit: string,
@@ -46,8 +49,9 @@ export class AbsentUnitResource implements Resource<AbsentUnitChange> {
     // `--`: a unit name may start with `-` (`-.mount`), which systemctl would read as options.
     const u = quote(this.unit);
     if (change.steps.includes('stop')) {
+      // A subshell, so that the command's own `exit`, `cd` or `set` stays in it; the newline ends a comment it ends with.
       if (this.prestop) await recorder.run(`( ${this.prestop}
-) || echo ${quote(`gridops: ${this.unit}: the command before stopping failed; stopping anyway`)} >&2`, `before stopping ${this.unit}`);
+)`, `before stopping ${this.unit}`);
       await recorder.run(`systemctl stop -- ${u}`, `stop ${this.unit}`);
     }
     if (change.steps.includes('disable')) await recorder.run(`systemctl disable -- ${u}`, `disable ${this.unit}`);

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startHttpServer, stopHttpServer } from '../../src/agent/runtime/http-server.js';
+import { LEAVE_NOT_RECORDED_HTTP_STATUS, LeaveNotRecordedError } from '../../src/agent/runtime/leave-not-recorded.js';
 import { LEAVE_TOKEN_HEADER } from '../../src/agent/runtime/leave-token.js';
 import { AgentRefusedError, requestLeave } from '../../src/agent/runtime/status-command.js';
 
@@ -70,6 +71,25 @@ describe("the agent's HTTP server", () => {
       const raw = await fetch(`http://127.0.0.1:${port}/leave`, { method: 'POST', headers: { [LEAVE_TOKEN_HEADER]: 'THE-TOKEN' } });
       expect(raw.status).toBe(403);
       expect(leaves).toBe(0);
+    } finally {
+      await stopHttpServer(server);
+    }
+  });
+
+  it('a leave the agent could not record answers 507 with its reason, told apart from a refusal (gridagent leave exits 73 on it)', async () => {
+    const server = await startHttpServer('127.0.0.1', 0, {
+      status: () => ({ role: 'member' }),
+      metrics: () => '',
+      leave: async () => {
+        throw new LeaveNotRecordedError('this node did not leave the grid, and is still a member of it');
+      },
+      leaveToken: 'the-token',
+    });
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const refused = await requestLeave('127.0.0.1', port, 'the-token').catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(AgentRefusedError);
+      expect({ status: (refused as AgentRefusedError).status, reason: (refused as AgentRefusedError).reason }).toEqual({ status: LEAVE_NOT_RECORDED_HTTP_STATUS, reason: 'this node did not leave the grid, and is still a member of it' });
     } finally {
       await stopHttpServer(server);
     }

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbsentPathsResource } from '../../src/resources/absent-paths.js';
@@ -67,16 +67,18 @@ describe('absent-unit', () => {
     expect(recorder.steps.map((s) => s.label)).toEqual(['stop gridagent.service', 'disable gridagent.service', 'remove /etc/systemd/system/gridagent.service', 'systemctl daemon-reload']);
   });
 
-  it('runs its prestop (gridagent leave) before the stop, and stops even when that fails', async () => {
-    const leaving = new AbsentUnitResource('gridagent.service', 'exit 3');
+  it('runs its prestop (gridagent leave) before the stop, in a subshell, and a prestop that fails fails its step', async () => {
+    const leaving = new AbsentUnitResource('gridagent.service', 'cd / && exit 3 # a comment');
     const change = leaving.diff(probe('active', 'enabled', 'present'))!;
     const recorder = new StepRecorder('t');
     recorder.begin(change.id);
     await leaving.apply(change, recorder);
-    expect(recorder.steps[0]!.label).toBe('before stopping gridagent.service');
-    // The prestop step itself succeeds (so the batch goes on to the stop) and says what happened.
-    expect(execFileSync('sh', ['-c', `${recorder.steps[0]!.command}\necho after`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toBe('after\n');
-    expect(recorder.steps[1]!.label).toBe('stop gridagent.service');
+    expect(recorder.steps.map((s) => s.label).slice(0, 2)).toEqual(['before stopping gridagent.service', 'stop gridagent.service']);
+    // A failed step ends the batch, so the stop does not run: the playbook's command says itself
+    // which failures may not hold the removal (reset.yaml: all but a leave that could not be recorded).
+    const cwd = realpathSync(tmpdir());
+    const step = spawnSync('sh', ['-c', `${recorder.steps[0]!.command}\necho "$? $(pwd -P)"`], { cwd, encoding: 'utf8' });
+    expect(step.stdout).toBe(`3 ${cwd}\n`);
   });
 
   it('plans nothing once the unit is gone', () => {

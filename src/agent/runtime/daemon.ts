@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { dirname } from 'node:path';
 import { AgentCore } from '../core/agent.js';
 import type { AgentEvent, OutboundPacket, Packet, PersistentState } from '../core/types.js';
 import { AGENT_VERSION } from '../version.js';
@@ -9,6 +10,7 @@ import { readGridKey } from './grid-key.js';
 import { readHostAttributes } from './host-attributes.js';
 import { startHttpServer, stopHttpServer } from './http-server.js';
 import { createLeaveToken, leaveTokenPath } from './leave-token.js';
+import { LeaveNotRecordedError } from './leave-not-recorded.js';
 import { LEFT_TOO_EARLY } from './left-too-early.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -18,7 +20,7 @@ import { RegionPeerResolver } from './region-resolver.js';
 import { RegionResolvers } from './region-resolvers.js';
 import { SeedResolver } from './seed-resolver.js';
 import { FailuresInARow, guardStep, MAX_FAILED_TICKS_IN_A_ROW, type StepContext } from './step-guard.js';
-import { nextEpoch, readStateFile, writeStateFile } from './state-file.js';
+import { nextEpoch, readStateFile, writePrivateFile, writeStateFile } from './state-file.js';
 import { AgentTransport } from './transport.js';
 
 /** How long a super peer waits for its successor on SIGTERM before exiting anyway. */
@@ -196,19 +198,43 @@ export class AgentDaemon {
    * `gridagent leave` (POST /leave): leave the grid for good, before a decommission. A super peer
    * hands over first, as on SIGTERM; then the node tells its super peer and the voters that it is
    * gone for good, so they drop it from the voters at once (and, if it was the last node of its
-   * sub-grid, the region drops the sub-grid's slot). It writes a marker, so that a restart keeps it
-   * out, and stays idle until stopped.
+   * sub-grid, the region drops the sub-grid's slot). It stays idle until stopped, and a marker keeps
+   * it out after a restart.
+   *
+   * The marker is written first, before anything is announced: a node that told the grid it is gone
+   * and then could not record it would sign back in at its next restart, while the decommission
+   * went on as if it had left. So a marker that cannot be written (disk full, state directory
+   * unwritable) fails the leave with the node still a full member (LeaveNotRecordedError), and the
+   * same command leaves once the disk is fixed.
    */
   async leave(): Promise<{ left: true; successor: string | null }> {
     if (this.left !== null) return { left: true, successor: this.left.successor };
     if (this.stopping) throw new Error('the agent is stopping');
+    const at = new Date().toISOString();
+    try {
+      writePrivateFile(this.leftMarker, `${JSON.stringify({ at, successor: null })}\n`);
+    } catch (error) {
+      const failed = new LeaveNotRecordedError(
+        `this node did not leave the grid, and is still a member of it: the marker that keeps a node that left out after a restart, ${this.leftMarker}, could not be written (${(error as Error).message}); free space on its disk or make ${dirname(this.leftMarker)} writable, then run gridagent leave again`,
+      );
+      this.log.error('leave failed', { reason: failed.message });
+      throw failed;
+    }
     this.stopping = true;
     const successor = await this.handOver('leave');
     this.core.leave(true);
     this.flush();
     await this.untilDropped();
-    this.left = { at: new Date().toISOString(), successor };
-    writeFileSync(this.leftMarker, `${JSON.stringify(this.left)}\n`, { mode: 0o600 });
+    this.left = { at, successor };
+    if (successor !== null) {
+      try {
+        writePrivateFile(this.leftMarker, `${JSON.stringify(this.left)}\n`);
+      } catch (error) {
+        // The marker written first already keeps the node out after a restart; it only lacks the
+        // successor, which an idle agent reports and nothing acts on.
+        this.log.warn('could not add the successor to the leave marker', { marker: this.leftMarker, error: String(error) });
+      }
+    }
     await this.quiesce();
     this.stopping = false;
     this.log.info('left the grid for good', { successor });

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { LEAVE_NOT_RECORDED_HTTP_STATUS, LeaveNotRecordedError } from './leave-not-recorded.js';
 import { LEAVE_TOKEN_HEADER, leaveTokenMatches } from './leave-token.js';
 
 /**
@@ -22,7 +23,13 @@ export function startHttpServer(
         handlers
           .leave()
           .then((result) => response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(result)}\n`))
-          .catch((error: unknown) => response.writeHead(500).end(String(error)));
+          // A leave it could not record gets its own status: the node is still a member, and the
+          // decommission must stop on it rather than remove the node as if it had left.
+          .catch((error: unknown) =>
+            error instanceof LeaveNotRecordedError
+              ? response.writeHead(LEAVE_NOT_RECORDED_HTTP_STATUS, { 'content-type': 'text/plain' }).end(`${error.message}\n`)
+              : response.writeHead(500).end(String(error)),
+          );
       } else if (request.method !== 'GET') {
         response.writeHead(405, { allow: 'GET' }).end();
       } else if (path === '/status') {

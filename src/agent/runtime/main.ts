@@ -5,6 +5,7 @@ import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
 import { GridKeyError } from './grid-key.js';
 import { memberRows, renderMembers } from './members-command.js';
+import { LEAVE_NOT_RECORDED_EXIT_CODE, LEAVE_NOT_RECORDED_HTTP_STATUS } from './leave-not-recorded.js';
 import { leaveTokenPath, readLeaveToken } from './leave-token.js';
 import { StateFileError } from './state-file.js';
 import { AgentRefusedError, fetchStatus, renderStatus, requestLeave } from './status-command.js';
@@ -80,6 +81,10 @@ async function leave(configPath: string, http: string | undefined): Promise<numb
     process.stdout.write(`left the grid for good${result.successor ? `; ${result.successor} took over as super peer` : ''}; the agent stays idle until it is stopped\n`);
     return 0;
   } catch (error) {
+    if (error instanceof AgentRefusedError && error.status === LEAVE_NOT_RECORDED_HTTP_STATUS) {
+      process.stderr.write(`gridagent: ${error.reason}\n`);
+      return LEAVE_NOT_RECORDED_EXIT_CODE;
+    }
     if (error instanceof AgentRefusedError) {
       process.stderr.write(`gridagent: the agent at http://${host}:${port} refused to leave: ${error.message}\n`);
       return 77;

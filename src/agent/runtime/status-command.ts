@@ -25,6 +25,13 @@ export function fetchStatus(host: string, port: number, timeoutMs = 3000): Promi
 /** The agent answered, and refused: what it said, with its HTTP status. */
 export class AgentRefusedError extends Error {
   override readonly name = 'AgentRefusedError';
+
+  constructor(
+    readonly status: number | undefined,
+    readonly reason: string,
+  ) {
+    super(`HTTP ${status}: ${reason}`);
+  }
 }
 
 /**
@@ -40,7 +47,7 @@ export function requestLeave(host: string, port: number, token: string | undefin
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        if (response.statusCode !== 200) return reject(new AgentRefusedError(`HTTP ${response.statusCode}: ${body.trim()}`));
+        if (response.statusCode !== 200) return reject(new AgentRefusedError(response.statusCode, body.trim()));
         try {
           resolve(JSON.parse(body));
         } catch (error) {
