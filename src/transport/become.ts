@@ -86,6 +86,14 @@ export class BecomeHandshake {
 }
 
 /**
+ * Why a password with a line break or NUL is refused (the message never holds the password):
+ * sudo -S reads the password up to the first newline (and C strings end at a NUL), so the rest
+ * would stay in the channel and reach the command's stdin, a script run as root.
+ */
+const UNSENDABLE_PASSWORD = (source: string) =>
+  `the become password (${source}) contains a line break or NUL character; sudo -S would take only the part before it and pass the rest to the command run as root, so it is not sent. Use a sudo password without such characters`;
+
+/**
  * The sudo password of a run, asked for at most once and only when a host's sudo asks.
  * Sources: an explicit prompt callback, else the GRIDOPS_BECOME_PASSWORD env var.
  */
@@ -102,7 +110,10 @@ export class BecomePassword {
   }
 
   get(): Promise<string | undefined> {
-    this.pending ??= Promise.resolve(this.prompt ? this.prompt() : this.env[BECOME_PASSWORD_ENV]);
+    this.pending ??= Promise.resolve(this.prompt ? this.prompt() : this.env[BECOME_PASSWORD_ENV]).then((pw) => {
+      if (pw !== undefined && /[\n\r\0]/.test(pw)) throw new Error(UNSENDABLE_PASSWORD(this.prompt ? 'the password typed' : BECOME_PASSWORD_ENV));
+      return pw;
+    });
     return this.pending;
   }
 

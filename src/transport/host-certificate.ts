@@ -32,7 +32,9 @@ export interface HostTrust {
 
 /** The host certificates a server offers, as SSH wire blobs (empty when it has none). */
 export async function fetchHostCertificates(host: string, port: number, timeoutMs: number): Promise<Buffer[]> {
-  const { stdout } = await run('ssh-keyscan', ['-c', '-p', String(port), '-T', String(Math.max(1, Math.ceil(timeoutMs / 1000))), host], { timeout: timeoutMs + 2000 });
+  // `--` ends the options: a HostName from ~/.ssh/config that starts with `-` is a host name,
+  // never an option (`-f FILE` would make ssh-keyscan read host names from a local file).
+  const { stdout } = await run('ssh-keyscan', ['-c', '-p', String(port), '-T', String(Math.max(1, Math.ceil(timeoutMs / 1000))), '--', host], { timeout: timeoutMs + 2000, env: withoutGridopsSecrets(process.env) });
   const blobs: Buffer[] = [];
   for (const line of stdout.split('\n')) {
     const fields = line.trim().split(/\s+/);
@@ -40,6 +42,14 @@ export async function fetchHostCertificates(host: string, port: number, timeoutM
     if (i >= 0 && fields[i + 1]) blobs.push(Buffer.from(fields[i + 1]!, 'base64'));
   }
   return blobs;
+}
+
+/**
+ * The environment for ssh-keyscan: this process's, less every GRIDOPS_ variable. Those hold the
+ * run's secrets (GRIDOPS_BECOME_PASSWORD), and ssh-keyscan needs none of them.
+ */
+function withoutGridopsSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('GRIDOPS_')));
 }
 
 /** Checks one certificate blob against the key the session used, what known_hosts trusts and revokes, and the host name. Pure but for `now`; never throws. */

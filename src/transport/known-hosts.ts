@@ -15,6 +15,7 @@
  * The transport orders the host key algorithms so the server offers a recorded type first.
  */
 import { appendLine } from '../fs/append-line.js';
+import { withFileLock } from '../fs/file-lock.js';
 import { isCertificateType, readCertificateFields } from './certificate-blob.js';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -311,21 +312,51 @@ export class KnownHosts {
     return at.map((i) => this.entries[i]!);
   }
 
-  /** Appends host:port -> key to the writable file and to the in-memory view. */
-  add(host: string, port: number, key: Buffer, options: { hash?: boolean; comment?: string } = {}): Promise<KnownHostsEntry> {
+  /**
+   * Records host:port -> key in the writable file and the in-memory view, if the host is still
+   * unknown there. The check the caller made was against the file as this run read it: another
+   * run, or another handshake of this one to the same address, may have recorded a key since.
+   * So, serialised in this process and under an exclusive lock on the file (fs/file-lock.ts)
+   * across processes, the file is read again and the key checked again: only a still unknown
+   * host gets a line. The same key already there is a match (no second line); a different one is
+   * `changed` (or `revoked`), and nothing is written: never a second key trusted beside the first.
+   */
+  add(host: string, port: number, key: Buffer, options: { hash?: boolean; comment?: string } = {}): Promise<AddVerdict> {
     const line = formatKnownHostsLine(host, port, key, options) + (options.comment ? ` ${options.comment}` : '');
-    const result = this.writing.then(async () => {
-      const lineNo = await appendLine(this.writableFile, line);
-      const entry = parseKnownHosts(line, this.writableFile).entries[0]!;
-      entry.line = lineNo;
-      this.entries.push(entry);
-      this.index = undefined;
-      return entry;
-    });
+    const result = this.writing.then(() =>
+      withFileLock(this.writableFile, async () => {
+        await this.reloadWritable();
+        const verdict = this.check(host, port, key);
+        if (verdict.kind !== 'unknown') return verdict;
+        const lineNo = await appendLine(this.writableFile, line);
+        const entry = parseKnownHosts(line, this.writableFile).entries[0]!;
+        entry.line = lineNo;
+        this.entries.push(entry);
+        this.index = undefined;
+        return { kind: 'added' as const, entry };
+      }),
+    );
     this.writing = result.then(
       () => undefined,
       () => undefined,
     );
     return result;
   }
+
+  /** Replaces the writable file's entries with what it holds now (its problems were reported at load). */
+  private async reloadWritable(): Promise<void> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.writableFile, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      text = '';
+    }
+    const fresh = parseKnownHosts(text, this.writableFile).entries;
+    this.entries = [...fresh, ...this.entries.filter((e) => e.file !== this.writableFile)];
+    this.index = undefined;
+  }
 }
+
+/** What KnownHosts.add did: recorded the key, or found the host recorded meanwhile (this key, another, or revoked). */
+export type AddVerdict = { kind: 'added'; entry: KnownHostsEntry } | Exclude<HostKeyVerdict, { kind: 'unknown' }>;

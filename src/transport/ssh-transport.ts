@@ -20,7 +20,7 @@ import { CommandTimeoutError, summarize } from './errors.js';
 import { batchWatchdogCommand, endBatchCommand, NOT_A_GROUP_LEADER } from './batch-group.js';
 import { HeldChannel, heldReadCommand, heldSentinel, remoteSeconds, type HeldRead } from './held-read.js';
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict, type HostTrust } from './host-certificate.js';
-import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName } from './known-hosts.js';
+import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type HostKeyVerdict } from './known-hosts.js';
 import { silentLogger, type TransportLogger } from './logger.js';
 import { quote, sh } from './quote.js';
 import { abortableDelay, backoffDelay, defaultRetryPolicy, retriesFor, type RetryPolicy } from './retry.js';
@@ -347,25 +347,29 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
         /* reported through the fingerprint only */
       }
       const name = knownHostsName(ep.host, ep.port);
-      switch (verdict.kind) {
-        case 'revoked':
-          hostKeyError = new HostKeyError(
+      /** The refusal for a key known_hosts revokes, or for a host it records another key for. */
+      const refusal = (verdict: Extract<HostKeyVerdict, { kind: 'revoked' | 'changed' }>): HostKeyError => {
+        if (verdict.kind === 'revoked') {
+          return new HostKeyError(
             ep.label,
             `the ${type} host key ${fp} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}; refusing to connect`,
             'the host must get a new host key; then remove the old entry and record the new one',
           );
-          return done(false);
-        case 'changed': {
-          const rec = verdict.recorded[0]!;
-          hostKeyError = new HostKeyError(
-            ep.label,
-            `WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! The ${type} key offered by ${name} is ${fp}, ` +
-              `but ${rec.file}:${rec.line} records a ${rec.keyType} key ${fingerprintSha256(rec.key)} for it. ` +
-              'Someone could be intercepting the connection (man-in-the-middle), or the host was reinstalled.',
-            `if the change is expected, verify the new fingerprint out of band, then remove the old key with \`ssh-keygen -R '${name}' -f ${rec.file}\` and rerun with --accept-new-host-keys`,
-          );
-          return done(false);
         }
+        const rec = verdict.recorded[0]!;
+        return new HostKeyError(
+          ep.label,
+          `WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! The ${type} key offered by ${name} is ${fp}, ` +
+            `but ${rec.file}:${rec.line} records a ${rec.keyType} key ${fingerprintSha256(rec.key)} for it. ` +
+            'Someone could be intercepting the connection (man-in-the-middle), or the host was reinstalled.',
+          `if the change is expected, verify the new fingerprint out of band, then remove the old key with \`ssh-keygen -R '${name}' -f ${rec.file}\` and rerun with --accept-new-host-keys`,
+        );
+      };
+      switch (verdict.kind) {
+        case 'revoked':
+        case 'changed':
+          hostKeyError = refusal(verdict);
+          return done(false);
         case 'unknown': {
           const cas = kh.certificateAuthorities(ep.host, ep.port);
           if (cas.length) {
@@ -394,7 +398,14 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
             return done(false);
           }
           kh.add(ep.host, ep.port, key, { hash: opts.hashKnownHosts ?? false }).then(
-            (entry) => {
+            (added) => {
+              // Checked again under the file's lock: another run or handshake may have recorded this host since.
+              if (added.kind === 'match') return done(true);
+              if (added.kind !== 'added') {
+                hostKeyError = refusal(added);
+                return done(false);
+              }
+              const entry = added.entry;
               const recorded = `${ep.label}: recorded new ${type} host key ${fp} for ${name} in ${entry.file}:${entry.line} (--accept-new-host-keys)`;
               log.info({ host: ep.label, fingerprint: fp, file: entry.file, line: entry.line }, recorded);
               opts.say?.(`warning: ${recorded}; verify this fingerprint out of band`);

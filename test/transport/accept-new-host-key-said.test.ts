@@ -49,4 +49,17 @@ describe('a host key recorded with --accept-new-host-keys', () => {
     await second.close();
     expect(again).toEqual([]);
   });
+
+  it('refuses the key as changed when another run recorded a different one after this run read known_hosts', async () => {
+    const file = join(dir, 'known_hosts_race');
+    const said: string[] = [];
+    const opts = await session(file, said); // read while the host was unknown
+    // Meanwhile another run (or a handshake to the same address) recorded another key for it.
+    const other = await KnownHosts.load(file);
+    const attacker = writeKey(join(dir, 'id_other')).publicBlob;
+    expect((await other.add('127.0.0.1', server.port, attacker)).kind).toBe('added');
+    await expect(SshTransport.connect(spec(), opts)).rejects.toMatchObject({ code: 'HOST_KEY', message: expect.stringMatching(/REMOTE HOST IDENTIFICATION HAS CHANGED/) });
+    expect(said).toEqual([]);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
 });

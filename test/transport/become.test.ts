@@ -82,6 +82,24 @@ describe('BecomePassword', () => {
     expect(asked).toBe(1);
   });
 
+  it.each([
+    ['a line feed', 'first\nid > /tmp/pwned'],
+    ['a carriage return', 'first\rsecond'],
+    ['a NUL', 'first\0second'],
+  ])('refuses a password with %s, from the env var or a prompt, without printing it', async (_what, pw) => {
+    // sudo -S reads up to the first newline: the rest would stay in the channel and reach the command's stdin as root.
+    for (const p of [new BecomePassword(undefined, { [BECOME_PASSWORD_ENV]: pw }), new BecomePassword(async () => pw, {})]) {
+      const err = await p.get().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect(err!.message).toMatch(/line break or NUL/);
+      for (const part of pw.split(/[\n\r\0]/)) expect(err!.message).not.toContain(part);
+      expect(await p.known()).toBeUndefined();
+    }
+  });
+
   it('is not configured without env var or callback', () => {
     expect(new BecomePassword(undefined, {}).configured).toBe(false);
   });

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyHostCertificate } from '../../src/transport/host-certificate.js';
+import { fetchHostCertificates, verifyHostCertificate } from '../../src/transport/host-certificate.js';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
 
 // Real keys and certificates made by ssh-keygen, as sshd would serve them with HostCertificate.
@@ -81,5 +81,34 @@ describe('verifyHostCertificate', () => {
     const cert = certify(host, ca, 'h1', '-5m:+1h');
     const v = verifyHostCertificate(cert.blob, host.blob, trustFor(`@cert-authority * ${ca.pub}\n@revoked other ${ca.pub}`), 'h1');
     expect(v.ok).toBe(true);
+  });
+});
+
+describe('fetchHostCertificates', () => {
+  it('ends ssh-keyscan\'s options before the host name, and passes it no GRIDOPS_ secret', async () => {
+    // A stand-in ssh-keyscan first on PATH, recording its arguments and environment.
+    const bin = join(dir, 'bin');
+    const record = join(dir, 'keyscan-record');
+    execFileSync('mkdir', ['-p', bin]);
+    writeFileSync(join(bin, 'ssh-keyscan'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}'\nenv >> '${record}'\n`);
+    chmodSync(join(bin, 'ssh-keyscan'), 0o755);
+    const saved = { PATH: process.env.PATH, pw: process.env.GRIDOPS_BECOME_PASSWORD };
+    process.env.PATH = `${bin}:${saved.PATH}`;
+    process.env.GRIDOPS_BECOME_PASSWORD = 'sudo-secret-4711';
+    try {
+      await fetchHostCertificates('-f/etc/hosts', 2222, 1000);
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.pw === undefined) delete process.env.GRIDOPS_BECOME_PASSWORD;
+      else process.env.GRIDOPS_BECOME_PASSWORD = saved.pw;
+    }
+    const lines = readFileSync(record, 'utf8').split('\n');
+    const end = lines.indexOf('--');
+    expect(end).toBeGreaterThan(0);
+    expect(lines[end + 1]).toBe('-f/etc/hosts');
+    expect(lines.slice(0, end)).toEqual(['-c', '-p', '2222', '-T', '1']);
+    expect(readFileSync(record, 'utf8')).not.toContain('sudo-secret-4711');
+    expect(lines.some((l) => l.startsWith('GRIDOPS_'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('PATH='))).toBe(true);
   });
 });

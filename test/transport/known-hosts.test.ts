@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   KnownHosts,
@@ -155,7 +155,7 @@ describe('KnownHosts.add', () => {
     const kh = await KnownHosts.load(file);
     expect(kh.check('h1', 22, ed.blob).kind).toBe('unknown');
     const [a, b] = await Promise.all([kh.add('h1', 22, ed.blob), kh.add('h2', 2022, ec.blob)]);
-    expect([a.line, b.line]).toEqual([1, 2]);
+    expect([a, b].map((v) => v.kind === 'added' && v.entry.line)).toEqual([1, 2]);
     expect(kh.check('h1', 22, ed.blob).kind).toBe('match');
     const again = await KnownHosts.load(file);
     expect(again.check('h2', 2022, ec.blob).kind).toBe('match');
@@ -173,10 +173,11 @@ describe('KnownHosts.add', () => {
     // Another run (or ssh) records a host after this one read the file.
     appendFileSync(target, `\nother ecdsa-sha2-nistp256 ${b64(ec)}\n`);
     const added = await kh.add('h1', 22, ed2.blob);
+    if (added.kind !== 'added') throw new Error(`not added: ${added.kind}`);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(statSync(target).mode & 0o777).toBe(0o644);
     expect(readFileSync(target, 'utf8')).toBe(`h0 ssh-ed25519 ${b64(ed)}\nother ecdsa-sha2-nistp256 ${b64(ec)}\nh1 ssh-ed25519 ${b64(ed2)}\n`);
-    expect(added.line).toBe(3);
+    expect(added.entry.line).toBe(3);
     expect(execFileSync('ssh-keygen', ['-F', 'h1', '-f', link], { encoding: 'utf8' })).toContain('line 3');
   });
   it('loses no line when two runs append to the same file at once', async () => {
@@ -192,11 +193,46 @@ describe('KnownHosts.add', () => {
     }
     expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(41);
   });
+  it('refuses a second, different key for a host that another run recorded after this one read the file', async () => {
+    // Two runs (or two handshakes to one address) both saw the host as unknown before either recorded it.
+    const file = join(dir, 'race-two-keys');
+    const [first, second] = await Promise.all([KnownHosts.load(file), KnownHosts.load(file)]);
+    expect(first.check('h1', 22, ed.blob).kind).toBe('unknown');
+    expect(second.check('h1', 22, ed2.blob).kind).toBe('unknown');
+    const [a, b] = await Promise.all([first.add('h1', 22, ed.blob), second.add('h1', 22, ed2.blob)]);
+    expect(a.kind).toBe('added');
+    expect(b).toMatchObject({ kind: 'changed', recorded: [{ file, line: 1, key: ed.blob }] });
+    expect(readFileSync(file, 'utf8')).toBe(`h1 ssh-ed25519 ${b64(ed)}\n`);
+    // The run that was refused now knows the recorded key too.
+    expect(second.check('h1', 22, ed2.blob).kind).toBe('changed');
+    expect(second.check('h1', 22, ed.blob).kind).toBe('match');
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+  it('records the same key once when two runs accept it at once', async () => {
+    const file = join(dir, 'race-same-key');
+    const [first, second] = await Promise.all([KnownHosts.load(file), KnownHosts.load(file)]);
+    const [a, b] = await Promise.all([first.add('h1', 2022, ec.blob, { hash: true }), second.add('h1', 2022, ec.blob)]);
+    expect([a.kind, b.kind]).toEqual(['added', 'match']);
+    expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(2);
+    // In one run as well: two handshakes to one address.
+    const [c, d] = await Promise.all([first.add('h2', 22, ed.blob), first.add('h2', 22, ed.blob)]);
+    expect([c.kind, d.kind]).toEqual(['added', 'match']);
+    expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(3);
+  });
+  it('waits for another run\'s lock on the file, and takes over one left by a process that is gone', async () => {
+    const file = join(dir, 'locked');
+    const kh = await KnownHosts.load(file);
+    // A run that died while holding the lock: its pid is no longer running.
+    const dead = execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim();
+    writeFileSync(`${file}.lock`, `${JSON.stringify({ pid: Number(dead), host: hostname() })}\n`);
+    expect((await kh.add('h1', 22, ed.blob)).kind).toBe('added');
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  });
   it('adds a newline before its line when the file does not end with one', async () => {
     const file = join(dir, 'no-final-newline');
     const kh = await KnownHosts.load(file);
     writeFileSync(file, `h0 ssh-ed25519 ${b64(ed)}`);
-    expect((await kh.add('h1', 22, ed2.blob)).line).toBe(2);
+    expect(await kh.add('h1', 22, ed2.blob)).toMatchObject({ kind: 'added', entry: { line: 2 } });
     expect(readFileSync(file, 'utf8')).toBe(`h0 ssh-ed25519 ${b64(ed)}\nh1 ssh-ed25519 ${b64(ed2)}\n`);
   });
   it('keyTypeOf reads the blob type', () => {
