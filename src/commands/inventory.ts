@@ -14,7 +14,7 @@ export default class Inventory extends GridopsCommand<AnsibleInventory> {
   async run(): Promise<AnsibleInventory> {
     const { args, flags } = await this.parse(Inventory);
     // The same connection settings gridops uses: the topology's, with ~/.ssh/config filling the rest.
-    const sshConfig = loadSshConfig();
+    const sshConfig = loadSshConfig(undefined, (message) => this.jsonEnabled() || process.stderr.write(`warning: ${message}\n`));
     const inventory = ansibleInventory(await loadTopology(args.file), (node) => connectionTarget(node, sshConfigFor(sshConfig, node)));
     if (!this.jsonEnabled()) process.stdout.write(flags.format === 'yaml' ? inventoryYaml(inventory) : inventoryIni(inventory));
     return inventory;

@@ -8,7 +8,7 @@ import { KnownHosts } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { expandHome, parseJumpHost } from './ssh-transport.js';
 import { createSshPool, type TransportPool } from './pool.js';
-import { connectionTarget, loadSshConfig, sshConfigFor } from './ssh-config.js';
+import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor } from './ssh-config.js';
 import type { SshHostSpec } from './ssh-transport.js';
 import type { Transport } from './transport.js';
 import type { Node } from '../topology/model.js';
@@ -60,6 +60,8 @@ export class Fleet {
   private readonly earlyDials = new EarlyDials();
   /** Whether this run already said that --persist is not used (said once, however many fan-outs). */
   private saidPersistUnused = false;
+  /** Warnings already said (a run that connects twice reads ~/.ssh/config twice, and says each once). */
+  private readonly said = new Set<string>();
   /** How long each host's connection took to open (ms), by node name. */
   readonly connectMs = new Map<string, number>();
 
@@ -115,7 +117,7 @@ export class Fleet {
       if (reasons.length === 0) return this.keptConnector(nodes, options);
       this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
     }
-    const sshConfig = loadSshConfig();
+    const sshConfig = loadSshConfig(undefined, (message) => this.warnOnce(options, `warning: ${message}`));
     const specs = new Map<Node, SshHostSpec>();
     const specOf = (node: Node): SshHostSpec => {
       let spec = specs.get(node);
@@ -158,7 +160,7 @@ export class Fleet {
   /** Like sshConnector, through the keeper of each known_hosts file: the same specs, the keeper's verified connections. */
   private async keptConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     // The identity files first: a run that fails on its own configuration starts no keeper.
-    const sshConfig = loadSshConfig();
+    const sshConfig = loadSshConfig(undefined, (message) => this.warnOnce(options, `warning: ${message}`));
     const specs = specsOf(nodes, (node) => sshSpec(node, sshConfig));
     const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly);
     const byKnownHosts = new Map<string, KeeperClient>();
@@ -178,6 +180,13 @@ export class Fleet {
   private sayPersistUnused(options: ConnectOptions, message: string): void {
     if (this.saidPersistUnused) return;
     this.saidPersistUnused = true;
+    options.logger?.warn({}, message);
+    options.say?.(message);
+  }
+
+  private warnOnce(options: ConnectOptions, message: string): void {
+    if (this.said.has(message)) return;
+    this.said.add(message);
     options.logger?.warn({}, message);
     options.say?.(message);
   }
@@ -234,7 +243,9 @@ function specsOf(nodes: readonly Node[], specOf: (node: Node) => SshHostSpec): M
 
 /** Where and as whom to reach a node: the topology's own values, then ~/.ssh/config's, then the built-in defaults. */
 function sshSpec(node: Node, sshConfig: ReturnType<typeof loadSshConfig>): SshHostSpec {
-  const target = connectionTarget(node, sshConfigFor(sshConfig, node));
+  const fromSshConfig = sshConfigFor(sshConfig, node);
+  refuseProxyCommand(node, fromSshConfig);
+  const target = connectionTarget(node, fromSshConfig);
   return {
     name: node.name,
     host: target.host,

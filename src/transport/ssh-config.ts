@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type SSHConfig from 'ssh-config';
@@ -8,10 +8,15 @@ import type { Node } from '../topology/model.js';
 
 /**
  * OpenSSH client configuration (~/.ssh/config), read with the `ssh-config` parser, so the hosts
- * an operator already reaches with `ssh` are reached the same way: Host blocks give HostName,
- * User, Port, IdentityFile and ProxyJump. The topology wins where it says something itself
- * (a setting whose origin is not `built-in`); ~/.ssh/config fills the rest, then the built-in
- * defaults (root, 22, ~/.ssh/id_*).
+ * an operator already reaches with `ssh` are reached the same way: Host and Match blocks give
+ * HostName, User, Port, IdentityFile and ProxyJump. The topology wins where it says something
+ * itself (a setting whose origin is not `built-in`); ~/.ssh/config fills the rest, then the
+ * built-in defaults (root, 22, ~/.ssh/id_*).
+ *
+ * What gridops cannot do as ssh does is said, never silently done another way: it runs no local
+ * command from the file, so `Match exec` blocks (and Match criteria the parser cannot judge) are
+ * not applied and CanonicalizeHostName is dropped (the parser would run `nslookup`), each with a
+ * warning naming its line; a ProxyCommand route is refused (refuseProxyCommand).
  */
 export interface SshConfigValues {
   hostName?: string;
@@ -19,6 +24,8 @@ export interface SshConfigValues {
   port?: number;
   identityFiles?: string[];
   proxyJump?: string;
+  /** A ProxyCommand other than `none`: a route gridops cannot take (refuseProxyCommand). */
+  proxyCommand?: string;
 }
 
 /** How to reach one node once the topology and ~/.ssh/config are combined. */
@@ -32,8 +39,11 @@ export interface ConnectionTarget {
   fromSshConfig: string[];
 }
 
-/** Parsed ~/.ssh/config, or undefined when there is none. A file that cannot be parsed is an error naming it. */
-export function loadSshConfig(file = join(homedir(), '.ssh', 'config')): SSHConfig | undefined {
+/**
+ * Parsed ~/.ssh/config, or undefined when there is none. A file that cannot be parsed is an error
+ * naming it. What gridops will not evaluate is taken out of it, and `warn` told, with file:line.
+ */
+export function loadSshConfig(file = join(homedir(), '.ssh', 'config'), warn: (message: string) => void = () => undefined): SSHConfig | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -41,25 +51,99 @@ export function loadSshConfig(file = join(homedir(), '.ssh', 'config')): SSHConf
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ConnectionError(file, `cannot read ${file}: ${(err as Error).message}`, 'fix its permissions or move it aside');
   }
+  let config: SSHConfig;
   try {
     // The parser is loaded only when there is a file to parse (it costs start-up time).
-    return (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default.parse(text);
+    config = (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default.parse(text);
   } catch (err) {
     throw new ConnectionError(file, `cannot parse ${file}: ${(err as Error).message}`, 'check it with `ssh -G HOST`');
   }
+  withoutLocalCommands(config, text, file, warn);
+  return config;
 }
+
+/** The Match criteria the parser judges as OpenSSH does (`canonical` never matches: gridops does not canonicalize). */
+const JUDGED_CRITERIA = new Set(['all', 'canonical', 'final', 'host', 'originalhost', 'user', 'localuser']);
+/** Directives that make the parser's compute() look names up with `nslookup`, a local command with no timeout. */
+const CANONICALIZING = /^Canonical(izeHostName|Domains|izeMaxDots|izeFallbackLocal|izePermittedCNAMEs)$/i;
+
+/**
+ * Takes out of `config` what would make compute() run a local command or judge a block wrongly:
+ * Match blocks with `exec` (run by the parser through a shell, blocking the CLI) or a criterion it
+ * does not know (it would silently never match), and the Canonicalize* directives. Each is said
+ * once, with its line in `text` (the parser keeps none: the Nth `Match` line of the text is the Nth
+ * Match block, and directives are found the same way).
+ */
+function withoutLocalCommands(config: SSHConfig, text: string, file: string, warn: (message: string) => void): void {
+  const lines = text.split('\n');
+  const linesOf = (re: RegExp) => lines.flatMap((l, i) => (re.test(l) ? [i + 1] : []));
+  const said: Array<{ line: number | undefined; message: string }> = [];
+  const say = (line: number | undefined, message: string) => said.push({ line, message });
+
+  // Canonical* first, over every block, while the Nth such line of the text is still the Nth directive.
+  const canonicalLines = linesOf(/^\s*Canonical\w*(\s|=)/i);
+  let canonicalAt = 0;
+  const strip = (section: readonly unknown[]) => {
+    const list = section as Array<{ type: number; param?: string; config?: unknown[] }>;
+    for (let i = 0; i < list.length; ) {
+      const line = list[i]!;
+      if (line.type === SSH_CONFIG_DIRECTIVE && line.config) {
+        strip(line.config);
+        i++;
+        continue;
+      }
+      if (line.type !== SSH_CONFIG_DIRECTIVE || !/^Canonical/i.test(line.param ?? '')) {
+        i++;
+        continue;
+      }
+      const at = canonicalLines[canonicalAt++];
+      if (!CANONICALIZING.test(line.param!)) {
+        i++;
+        continue;
+      }
+      if (/^CanonicalizeHostName$/i.test(line.param!)) say(at, 'CanonicalizeHostName is not applied (gridops connects to the name as the topology or HostName gives it, and looks up no domain)');
+      list.splice(i, 1);
+    }
+  };
+  strip(config);
+
+  const matchLines = linesOf(/^\s*Match(\s|=)/i);
+  let matchAt = 0;
+  for (let i = 0; i < config.length; ) {
+    const line = config[i]!;
+    if (line.type !== SSH_CONFIG_DIRECTIVE || !/^match$/i.test(line.param)) {
+      i++;
+      continue;
+    }
+    const at = matchLines[matchAt++];
+    const criteria = Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {});
+    const exec = criteria.find((c) => c.toLowerCase() === 'exec');
+    const unjudged = criteria.find((c) => !JUDGED_CRITERIA.has(c.toLowerCase()));
+    if (exec) say(at, 'Match exec is not evaluated (gridops runs no local command from it); the block is not applied');
+    else if (unjudged) say(at, `Match ${unjudged} is not supported; the block is not applied`);
+    if (exec || unjudged) config.splice(i, 1);
+    else i++;
+  }
+  said.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  for (const { line, message } of said) warn(`${file}:${line ?? '?'}: ${message}`);
+}
+
+/** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
+const SSH_CONFIG_DIRECTIVE = 1;
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-/** What ~/.ssh/config says for a node: its Host blocks matched against the node's address, then its name. */
+/** What ~/.ssh/config says for a node: its Host and Match blocks matched against the node's address, then its name. */
 export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'>): SshConfigValues {
   if (!config) return {};
-  const byAddress = config.compute(node.address);
-  const byName = node.name === node.address ? {} : config.compute(node.name);
+  // matchExec: false as well, though loadSshConfig took such blocks out: compute() must never run a command.
+  const byAddress = config.compute(node.address, { matchExec: false });
+  const byName = node.name === node.address ? {} : config.compute(node.name, { matchExec: false });
   const pick = (key: string) => byAddress[key] ?? byName[key];
   const port = first(pick('Port'));
   const identity = pick('IdentityFile');
   const jump = first(pick('ProxyJump'));
+  const proxyCommand = first(pick('ProxyCommand'));
   const hostName = first(pick('HostName'));
   const user = first(pick('User'));
   return {
@@ -68,7 +152,22 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
     ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
     ...(jump && jump.toLowerCase() !== 'none' ? { proxyJump: jump } : {}),
+    ...(proxyCommand && proxyCommand.toLowerCase() !== 'none' ? { proxyCommand } : {}),
   };
+}
+
+/**
+ * Refuses a node that ~/.ssh/config routes through a ProxyCommand, unless the topology names its
+ * jump host itself. gridops runs no local command for a connection (it could not bound or watch
+ * it as it does a socket), and connecting directly instead would bypass the operator's route.
+ */
+export function refuseProxyCommand(node: Node, config: SshConfigValues): void {
+  if (!config.proxyCommand || writtenByTopology(node, 'jumpHost')) return;
+  throw new ConnectionError(
+    node.name,
+    `~/.ssh/config reaches ${node.address} through a ProxyCommand, which gridops cannot run (it runs no local command to connect); not connecting directly instead`,
+    'route it with ProxyJump (one hop) in ~/.ssh/config, or give the node ssh.jumpHost in the topology',
+  );
 }
 
 /** The SSH settings ~/.ssh/config may give where the topology wrote none. */
@@ -93,8 +192,36 @@ export function connectionTarget(node: Node, config: SshConfigValues): Connectio
   const user = choose('user', ssh.user, config.user);
   const port = choose('port', ssh.port, config.port);
   const identityFiles = choose('identityFile', ssh.identityFile ? [ssh.identityFile] : undefined, config.identityFiles);
+  const host = config.hostName ?? node.address;
+  const expanded = identityFiles && fromSshConfig.includes('identityFile') ? identityFiles.map((f) => expandIdentityTokens(node, f, { host, port, user })) : identityFiles;
   const jumpHost = choose('jumpHost', ssh.jumpHost, config.proxyJump);
   if (jumpHost?.includes(',')) throw new ConnectionError(node.name, `ProxyJump ${jumpHost} has more than one hop`, 'gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ~/.ssh/config');
   if (config.hostName) fromSshConfig.push('hostName');
-  return { host: config.hostName ?? node.address, port, user, ...(identityFiles ? { identityFiles } : {}), ...(jumpHost ? { jumpHost } : {}), fromSshConfig };
+  return { host, port, user, ...(expanded ? { identityFiles: expanded } : {}), ...(jumpHost ? { jumpHost } : {}), fromSshConfig };
+}
+
+/**
+ * An IdentityFile from ~/.ssh/config with OpenSSH's tokens expanded: %h the host connected to
+ * (after HostName), %p its port, %r the remote user, %u the local user, %d the local home, %% a
+ * `%`. Any other token (%C, %i, %L, %n, ...) is refused by name rather than used as a literal path.
+ */
+function expandIdentityTokens(node: Node, file: string, target: { host: string; port: number; user: string }): string {
+  return file.replace(/%(.?)/g, (token, letter: string) => {
+    switch (letter) {
+      case 'h':
+        return target.host;
+      case 'p':
+        return String(target.port);
+      case 'r':
+        return target.user;
+      case 'u':
+        return userInfo().username;
+      case 'd':
+        return homedir();
+      case '%':
+        return '%';
+      default:
+        throw new ConnectionError(node.name, `~/.ssh/config's IdentityFile ${file} uses ${token === '%' ? 'a lone %' : token}, which gridops does not expand`, 'use %h, %p, %r, %u, %d or %% there, or give the node ssh.identityFile in the topology');
+    }
+  });
 }

@@ -1,6 +1,11 @@
+import { jest } from '@jest/globals';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir, tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { ConnectionError } from '../../src/errors/index.js';
-import { connectionTarget, sshConfigFor } from '../../src/transport/ssh-config.js';
+import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor } from '../../src/transport/ssh-config.js';
 import { node } from '../resources/fixtures.js';
 
 const config = SSHConfig.parse(`
@@ -42,5 +47,69 @@ describe('~/.ssh/config with the topology', () => {
   it('HostName redirects the connection; a multi-hop ProxyJump is refused clearly', () => {
     expect(connectionTarget(node('n1'), { hostName: 'real-n1.example.org' }).host).toBe('real-n1.example.org');
     expect(() => connectionTarget(node('n1'), { proxyJump: 'a@b,c@d' })).toThrow(ConnectionError);
+  });
+});
+
+describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridops-sshcfg-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const load = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    const warnings: string[] = [];
+    return { file, warnings, config: loadSshConfig(file, (m) => warnings.push(m)) };
+  };
+
+  it('follows Match blocks as OpenSSH does (originalhost, host after HostName, user, all)', () => {
+    const { config, warnings } = load(
+      'match',
+      ['Match originalhost web1', '  HostName web1.internal', '  ProxyJump jump@bastion:22', 'Match host web1.internal', '  Port 2201', 'Match all', '  IdentityFile ~/.ssh/all_%h', ''].join('\n'),
+    );
+    expect(sshConfigFor(config, { name: 'web1', address: 'web1' })).toMatchObject({ hostName: 'web1.internal', proxyJump: 'jump@bastion:22', port: 2201, identityFiles: ['~/.ssh/all_%h'] });
+    expect(sshConfigFor(config, { name: 'web2', address: 'web2' })).toEqual({ identityFiles: ['~/.ssh/all_%h'] });
+    expect(warnings).toEqual([]);
+  });
+
+  it('runs no local command: Match exec is not evaluated (a warning names its line), canonicalization runs no nslookup', () => {
+    const marker = join(dir, 'exec-ran');
+    const childProcess = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+    const spawned = jest.spyOn(childProcess, 'spawnSync');
+    try {
+      const { config, file, warnings } = load(
+        'exec',
+        ['Host *', '  CanonicalizeHostName yes', '  CanonicalDomains example.org example.net', '', `Match exec "touch ${marker}"`, '  ProxyJump evil@elsewhere', 'Match localnetwork 10.0.0.0/8', '  User other', ''].join('\n'),
+      );
+      const values = sshConfigFor(config, { name: 'web1', address: 'web1' });
+      expect(values.proxyJump).toBeUndefined();
+      expect(values.user).toBeUndefined();
+      expect(spawned).not.toHaveBeenCalled();
+      expect(existsSync(marker)).toBe(false);
+      expect(warnings).toEqual([
+        expect.stringMatching(new RegExp(`^${file}:2: CanonicalizeHostName is not applied`)),
+        expect.stringMatching(new RegExp(`^${file}:5: Match exec is not evaluated \\(gridops runs no local command from it\\); the block is not applied`)),
+        expect.stringMatching(new RegExp(`^${file}:7: Match localnetwork is not supported; the block is not applied`)),
+      ]);
+    } finally {
+      spawned.mockRestore();
+    }
+  });
+
+  it('refuses to connect a node whose route is a ProxyCommand, rather than connecting directly', () => {
+    const { config } = load('proxy-command', ['Host n*', '  ProxyCommand ssh -W %h:%p gw.example.org', 'Host other', '  ProxyCommand none', ''].join('\n'));
+    const n2 = node('n2');
+    expect(() => refuseProxyCommand(n2, sshConfigFor(config, n2))).toThrow(expect.objectContaining({ message: expect.stringMatching(/ProxyCommand.*cannot run/), hint: expect.stringMatching(/ProxyJump/) }));
+    expect(() => refuseProxyCommand(n2, sshConfigFor(config, n2))).toThrow(ConnectionError);
+    // A jump host the topology wrote itself is the route: ~/.ssh/config's ProxyCommand does not apply.
+    const routed = node('n2', 'defaults: { ssh: { jumpHost: gw.example.org } }');
+    expect(() => refuseProxyCommand(routed, sshConfigFor(config, routed))).not.toThrow();
+    expect(sshConfigFor(config, { name: 'other', address: 'other' })).toEqual({});
+  });
+
+  it('expands %h %p %r %u %d %% in an IdentityFile from it, and refuses other tokens', () => {
+    const n2 = node('n2');
+    const target = connectionTarget(n2, { hostName: 'real-n2', port: 2222, user: 'ops', identityFiles: ['~/.ssh/%h_%p_%r', '/keys/%u/100%%', '%d/.ssh/id'] });
+    expect(target.identityFiles).toEqual(['~/.ssh/real-n2_2222_ops', `/keys/${userInfo().username}/100%`, `${homedir()}/.ssh/id`]);
+    expect(() => connectionTarget(n2, { identityFiles: ['~/.ssh/%C'] })).toThrow(expect.objectContaining({ message: expect.stringMatching(/IdentityFile ~\/\.ssh\/%C.*%C/) }));
+    expect(() => connectionTarget(n2, { identityFiles: ['~/.ssh/key%'] })).toThrow(ConnectionError);
   });
 });
