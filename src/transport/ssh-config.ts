@@ -84,7 +84,7 @@ function withoutLocalCommands(config: SSHConfig, text: string, file: string, war
   const canonicalLines = linesOf(/^\s*Canonical\w*(\s|=)/i);
   let canonicalAt = 0;
   const strip = (section: readonly unknown[]) => {
-    const list = section as Array<{ type: number; param?: string; config?: unknown[] }>;
+    const list = section as Array<{ type: number; param?: string; value?: unknown; config?: unknown[] }>;
     for (let i = 0; i < list.length; ) {
       const line = list[i]!;
       if (line.type === SSH_CONFIG_DIRECTIVE && line.config) {
@@ -101,7 +101,8 @@ function withoutLocalCommands(config: SSHConfig, text: string, file: string, war
         i++;
         continue;
       }
-      if (/^CanonicalizeHostName$/i.test(line.param!)) say(at, 'CanonicalizeHostName is not applied (gridops connects to the name as the topology or HostName gives it, and looks up no domain)');
+      // `no` (OpenSSH's default) asks for nothing gridops leaves undone.
+      if (/^CanonicalizeHostName$/i.test(line.param!) && String(line.value).toLowerCase() !== 'no') say(at, 'CanonicalizeHostName is not applied (gridops connects to the name as the topology or HostName gives it, and looks up no domain)');
       list.splice(i, 1);
     }
   };

@@ -77,7 +77,7 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
     try {
       const { config, file, warnings } = load(
         'exec',
-        ['Host *', '  CanonicalizeHostName yes', '  CanonicalDomains example.org example.net', '', `Match exec "touch ${marker}"`, '  ProxyJump evil@elsewhere', 'Match localnetwork 10.0.0.0/8', '  User other', ''].join('\n'),
+        ['Host *', '  CanonicalizeHostName yes', '  CanonicalDomains example.org example.net', 'Host quiet', '  CanonicalizeHostName no', `Match exec "touch ${marker}"`, '  ProxyJump evil@elsewhere', 'Match localnetwork 10.0.0.0/8', '  User other', ''].join('\n'),
       );
       const values = sshConfigFor(config, { name: 'web1', address: 'web1' });
       expect(values.proxyJump).toBeUndefined();
@@ -86,8 +86,8 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
       expect(existsSync(marker)).toBe(false);
       expect(warnings).toEqual([
         expect.stringMatching(new RegExp(`^${file}:2: CanonicalizeHostName is not applied`)),
-        expect.stringMatching(new RegExp(`^${file}:5: Match exec is not evaluated \\(gridops runs no local command from it\\); the block is not applied`)),
-        expect.stringMatching(new RegExp(`^${file}:7: Match localnetwork is not supported; the block is not applied`)),
+        expect.stringMatching(new RegExp(`^${file}:6: Match exec is not evaluated \\(gridops runs no local command from it\\); the block is not applied`)),
+        expect.stringMatching(new RegExp(`^${file}:8: Match localnetwork is not supported; the block is not applied`)),
       ]);
     } finally {
       spawned.mockRestore();
