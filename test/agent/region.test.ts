@@ -1,3 +1,4 @@
+import type { Message } from '../../src/agent/core/types.js';
 import { SimNetwork } from '../../src/agent/sim/network.js';
 import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 import { buildGrid } from '../../src/agent/sim/topology.js';
@@ -28,5 +29,43 @@ describe('region tier (simulated network)', () => {
     expect(next[0]).not.toBe(regionPeer);
     expect(network.core(next[0]!)!.status().regionSuperPeers.filter((peer) => peer.liveness === 'alive')).toHaveLength(3);
     expect(invariant.violations).toEqual([]);
+  });
+});
+
+describe('the region peer after a super peer crashed (simulated network)', () => {
+  test('points a foreign discover and a regionQuery at the new super peer within 5 s, and counts its sub-grid once', () => {
+    const grid = buildGrid({ regions: 1, subgridsPerRegion: 3, nodesPerSubgrid: 5, seed: 3, neverFraction: 0 });
+    const network = new SimNetwork(grid.specs, { seed: 3, dns: grid.dns });
+    network.startAll();
+    network.runUntil(20_000);
+    const names = network.names();
+    const regionPeer = names.find((name) => network.core(name)!.region.isLeader())!;
+    const subgrid = grid.subgrids.find((candidate) => !network.subgridMembers(candidate).includes(regionPeer))!;
+    const members = network.subgridMembers(subgrid);
+    const crashed = members.find((name) => network.core(name)!.subgrid.isLeader())!;
+    network.crash(crashed);
+    network.runFor(4_000);
+    const successor = members.find((name) => network.isUp(name) && network.core(name)!.subgrid.isLeader())!;
+    // The bug needs the crashed super peer to sort before its successor: the registry lists by name.
+    expect(crashed < successor).toBe(true);
+    expect(network.core(regionPeer)!.region.registry.get(crashed)?.liveness).not.toBe('dead');
+
+    const replies: Message[] = [];
+    network.onSend((from, out) => {
+      if (from === regionPeer && out.dest.kind === 'node' && out.dest.name === 'newcomer') replies.push(out.message);
+    });
+    const header = { epoch: 1, seq: 1, nonce: 1, echo: 0 };
+    network.inject(regionPeer, 'newcomer', { header, message: { type: 'discover', tier: 'subgrid', group: subgrid, from: 'newcomer', term: 0, fresh: true, eligible: true, score: 1, direct: true } }, '10.66.0.1:7946');
+    network.inject(regionPeer, 'newcomer', { header: { ...header, seq: 2 }, message: { type: 'regionQuery', tier: 'region', group: 'r0', from: 'newcomer', term: 0 } }, '10.66.0.1:7946');
+    network.runFor(500);
+
+    const redirect = replies.find((message) => message.type === 'redirect');
+    expect(redirect).toMatchObject({ leader: successor });
+    const info = replies.find((message): message is Extract<Message, { type: 'regionInfo' }> => message.type === 'regionInfo')!;
+    expect(info.superPeers.filter((peer) => peer.subgrid === subgrid).map((peer) => peer.name)).toEqual([successor]);
+    expect(info.totalNodes).toBeLessThanOrEqual(15);
+    const own = network.core(regionPeer)!.regionsStatus()[0]!;
+    expect(own.superPeers.filter((peer) => peer.subgrid === subgrid).map((peer) => peer.name)).toEqual([successor]);
+    expect(own.nodes).toBeLessThanOrEqual(15);
   });
 });

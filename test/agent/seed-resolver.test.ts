@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { lookupIPv4 } from '../../src/agent/runtime/ipv4-lookup.js';
 import { SeedResolver } from '../../src/agent/runtime/seed-resolver.js';
 
@@ -129,5 +130,19 @@ describe('seed resolution', () => {
     await new Promise((r) => setImmediate(r));
     expect(await seeds.resolve()).toEqual(['10.0.0.7:7946']);
     expect(calls).toBe(1);
+  });
+  it('keeps an answer 30 s of elapsed time, however the wall clock is set meanwhile (stepped back an hour)', async () => {
+    jest.useFakeTimers({ now: new Date('2026-01-01T12:00:00Z') });
+    try {
+      const resolver = dns({ 'n2.grid.test': ['10.0.0.2'] });
+      const seeds = new SeedResolver(['n2.grid.test:7946'], { resolve: resolver.resolve, warn: () => undefined });
+      await seeds.resolve();
+      jest.setSystemTime(new Date('2026-01-01T11:00:00Z')); // NTP steps the clock back an hour
+      jest.advanceTimersByTime(31_000);
+      await seeds.resolve();
+      expect(resolver.asked).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -23,6 +23,7 @@ import type {
   Tier,
 } from './types.js';
 import { allVoters, voterKey } from './view.js';
+import { subgridHolders } from './subgrid-holders.js';
 
 /** Normalised configuration the core needs (the runtime builds it from the config file). */
 export interface AgentSettings {
@@ -589,9 +590,8 @@ export class AgentCore {
 
   /** This region's live super peers and node count, from the region peer's registry. */
   private ownRegionSummary(): { superPeers: { name: string; subgrid: string; members: number }[]; nodes: number } {
-    const superPeers = this.region.registry
-      .list()
-      .filter((entry) => entry.liveness !== 'dead' && entry.summary !== undefined)
+    const superPeers = subgridHolders(this.region.registry.list())
+      .filter((entry) => entry.liveness !== 'dead')
       .map((entry) => ({ name: entry.name, subgrid: entry.summary!.subgrid, members: entry.summary!.members }));
     return { superPeers, nodes: superPeers.reduce((sum, peer) => sum + peer.members, 0) };
   }
@@ -626,7 +626,7 @@ export class AgentCore {
     let leader: string | null = null;
     let leaderAddr: string | undefined;
     if (this.region.isLeader()) {
-      const entry = this.region.registry.list().find((candidate) => candidate.summary?.subgrid === message.group && candidate.liveness !== 'dead');
+      const entry = subgridHolders(this.region.registry.list()).find((candidate) => candidate.summary!.subgrid === message.group && candidate.liveness !== 'dead');
       if (entry) {
         leader = entry.name;
         leaderAddr = entry.addr;

@@ -32,7 +32,7 @@ export const nonLoopbackIPv4 = (interfaces: ReturnType<typeof networkInterfaces>
  */
 const RESOLVER_RETRY_MS = 30_000;
 
-const SYSTEM: BindResolution = { resolve: lookupIPv4, localAddresses: () => nonLoopbackIPv4(), sleep: (ms) => delay(ms), now: () => Date.now(), retryForMs: RESOLVER_RETRY_MS };
+const SYSTEM: BindResolution = { resolve: lookupIPv4, localAddresses: () => nonLoopbackIPv4(), sleep: (ms) => delay(ms), now: () => performance.now(), retryForMs: RESOLVER_RETRY_MS };
 
 /**
  * The config with `bind` as an IPv4 address. gridops writes the node's topology address there,

@@ -41,7 +41,8 @@ export class AgentDaemon {
   private ticker: NodeJS.Timeout | null = null;
   private attributeTimer: NodeJS.Timeout | null = null;
   private epoch = 0;
-  private readonly startedAt = Date.now();
+  /** Monotonic, for the uptime: a wall clock stepped back would show a negative one. */
+  private readonly startedAt = performance.now();
   private readonly resolver: RegionPeerResolver;
   private readonly seeds: SeedResolver;
   /** Other regions' DNS names, as many as the directory knows (region-resolvers.ts). */
@@ -130,7 +131,7 @@ export class AgentDaemon {
     );
     await this.transport.start();
     this.http = await startHttpServer(config.http.bind, config.http.port, {
-      status: () => ({ ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000) }),
+      status: () => ({ ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((performance.now() - this.startedAt) / 1000) }),
       metrics: () => this.metrics.render(),
       leave: () => this.leave(),
       leaveToken,
@@ -270,8 +271,9 @@ export class AgentDaemon {
    * waits for the rest of its sub-grid to leave, where it all leaves at once (AgentCore.stillAVoter).
    */
   private async untilDropped(): Promise<void> {
-    const deadline = Date.now() + HANDOVER_DEADLINE_MS;
-    while (this.core.stillAVoter() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Monotonic: a wall clock stepped forward ended the wait at once, and a sub-grid of two kept a voter that never came back.
+    const deadline = performance.now() + HANDOVER_DEADLINE_MS;
+    while (this.core.stillAVoter() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     const waitingFor = this.core.lingersFor();
     if (waitingFor !== null) this.log.warn(LEFT_TOO_EARLY[waitingFor], {});
   }
@@ -362,6 +364,7 @@ export class AgentDaemon {
         });
         return;
       case 'regionName':
+        // IPv4 targets (SRV targets resolved by the resolver, as seeds), so the region peer knows itself among them.
         void this.resolver.resolve().then((targets) => {
           for (const target of targets) if (target !== this.config.advertise) this.transport.send(out.message, out.header, target, false);
         });

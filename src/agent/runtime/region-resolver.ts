@@ -1,42 +1,106 @@
+import type { SrvRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
+import { lookupIPv4, type ResolveIPv4 } from './ipv4-lookup.js';
 
 /** A c-ares resolver as the agent uses it: 2 s per try, 2 tries. */
 export function newResolver(): Resolver {
   return new Resolver({ timeout: 2000, tries: 2 });
 }
 
+/** The queries the resolver makes: Node's c-ares Resolver answers them. */
+export interface RegionDns {
+  resolveSrv(name: string): Promise<SrvRecord[]>;
+  resolve4(name: string): Promise<string[]>;
+}
+
+/** What resolving a region peer's name uses; each part defaults to the system's. */
+export interface RegionResolution {
+  /** SRV and A queries. Shared by the resolvers of other regions' names (region-resolvers.ts): one c-ares channel, not one per name. */
+  dns?: RegionDns;
+  /** An SRV target's IPv4 addresses: getaddrinfo for family 4, as the seeds' names (seed-resolver.ts). */
+  resolveIPv4?: ResolveIPv4;
+  /** A monotonic clock for the cache: a wall clock stepped back would keep an answer that much longer. */
+  now?: () => number;
+  /** How long an SRV target's lookup may take before it is skipped this time (default 5 s, as a seed's). */
+  lookupTimeoutMs?: number;
+}
+
+/** How long an answer is kept. */
+const ANSWER_MS = 30_000;
+/** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s. */
+const LOOKUP_TIMEOUT_MS = 5_000;
+
 /**
  * Resolves the region peer's DNS name through Node's resolver: SRV `_gridagent._udp.NAME`
- * first (it carries ports), then A records with the configured port. Answers are cached for
- * 30 s so that discovery backoff does not turn into a DNS storm.
+ * first (it carries ports), then A records with the configured port. Answers are IPv4
+ * HOST:PORT targets, cached for 30 s so that discovery backoff does not turn into a DNS storm.
+ * An SRV target's name is resolved here, for IPv4 only, like a seed's: handed to the udp4 socket,
+ * it was looked up at every send, a name without an IPv4 address failed with nothing in the log,
+ * and the daemon could not tell its own advertised address among the targets (a region peer sent
+ * its discovers to itself).
  */
 export class RegionPeerResolver {
   private cache: { at: number; targets: string[] } | null = null;
+  /** The lookup under way: callers meanwhile share it rather than start their own. */
+  private pending: Promise<string[]> | null = null;
+  private readonly dns: RegionDns;
+  private readonly resolveIPv4: ResolveIPv4;
+  private readonly now: () => number;
+
   constructor(
     private readonly name: string | null,
     private readonly defaultPort: number,
-    /** Shared by the resolvers of other regions' names (daemon.ts): one c-ares channel, not one per name. */
-    private readonly resolver: Resolver = newResolver(),
-  ) {}
+    private readonly using: RegionResolution = {},
+  ) {
+    this.dns = using.dns ?? newResolver();
+    this.resolveIPv4 = using.resolveIPv4 ?? lookupIPv4;
+    this.now = using.now ?? (() => performance.now());
+  }
 
   async resolve(): Promise<string[]> {
     if (this.name === null) return [];
-    if (this.cache && Date.now() - this.cache.at < 30_000) return this.cache.targets;
+    if (this.cache && this.now() - this.cache.at < ANSWER_MS) return this.cache.targets;
+    if (this.pending === null) {
+      this.pending = this.lookUp(this.name).finally(() => (this.pending = null));
+    }
+    return this.pending;
+  }
+
+  private async lookUp(name: string): Promise<string[]> {
     let targets: string[] = [];
     try {
-      const records = await this.resolver.resolveSrv(`_gridagent._udp.${this.name}`);
-      targets = records.map((record) => `${record.name}:${record.port}`);
+      const records = await this.dns.resolveSrv(`_gridagent._udp.${name}`);
+      const resolved = await Promise.all(records.map(async (record) => (await this.addressesOf(record.name)).map((address) => `${address}:${record.port}`)));
+      targets = resolved.flat();
     } catch {
       // No SRV record: fall back to A records.
     }
     if (targets.length === 0) {
       try {
-        targets = (await this.resolver.resolve4(this.name)).map((address) => `${address}:${this.defaultPort}`);
+        targets = (await this.dns.resolve4(name)).map((address) => `${address}:${this.defaultPort}`);
       } catch {
         targets = [];
       }
     }
-    this.cache = { at: Date.now(), targets };
+    this.cache = { at: this.now(), targets };
     return targets;
+  }
+
+  /** An SRV target's IPv4 addresses; none where it has none or its lookup does not answer in time. */
+  private async addressesOf(target: string): Promise<string[]> {
+    if (isIPv4(target)) return [target];
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.using.lookupTimeoutMs ?? LOOKUP_TIMEOUT_MS;
+    const timeout = new Promise<string[]>((resolve) => {
+      timer = setTimeout(() => resolve([]), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.resolveIPv4(target), timeout]);
+    } catch {
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -20,14 +20,14 @@ export class RegionResolvers {
 
   /** A configured region's name, with its own port (the config's `peerRegions`). */
   add(name: string, port: number): void {
-    this.byName.set(name, new RegionPeerResolver(name, port, this.shared));
+    this.byName.set(name, new RegionPeerResolver(name, port, { dns: this.shared }));
   }
 
   resolverFor(name: string): RegionPeerResolver {
     let resolver = this.byName.get(name);
     if (resolver === undefined) {
       this.prune();
-      resolver = new RegionPeerResolver(name, this.port, this.shared);
+      resolver = new RegionPeerResolver(name, this.port, { dns: this.shared });
       this.byName.set(name, resolver);
     }
     return resolver;

@@ -2,7 +2,7 @@ import { isIPv4 } from 'node:net';
 import type { ResolveIPv4 } from './ipv4-lookup.js';
 import { parseSeed, type SeedEndpoint } from './seed-endpoint.js';
 
-/** What resolving seeds uses: an IPv4-only resolver, the log's warn, and a clock for the cache. */
+/** What resolving seeds uses: an IPv4-only resolver, the log's warn, and a monotonic clock for the cache. */
 export interface SeedResolution {
   resolve: ResolveIPv4;
   warn: (msg: string, fields: Record<string, unknown>) => void;
@@ -54,7 +54,8 @@ export class SeedResolver {
   ) {
     // The config refused every seed parseSeed would not take (config.ts), so none is lost here.
     this.seeds = seeds.map(parseSeed).filter((seed): seed is SeedEndpoint => !('problem' in seed));
-    this.now = using.now ?? (() => Date.now());
+    // Monotonic: a wall clock stepped back an hour kept a 30 s answer for an hour (a moved seed ignored).
+    this.now = using.now ?? (() => performance.now());
   }
 
   /** Calls `send` with each seed's targets (and the seed as written) as soon as that seed's are known: an IPv4 seed's at once. */

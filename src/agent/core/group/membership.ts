@@ -1,5 +1,6 @@
 import type { Message } from '../types.js';
 import { compareViews } from '../view.js';
+import { subgridHolders } from '../subgrid-holders.js';
 import type { GroupContext, GroupHost } from './context.js';
 import type { DepartedNames } from './departed.js';
 import type { Replication } from './replication.js';
@@ -256,10 +257,11 @@ export class Membership {
       if (ctx.leader !== null) ctx.sendTo(message.from, { type: 'redirect', leader: ctx.leader, leaderAddr: ctx.addressOf(ctx.leader) });
       return;
     }
-    const superPeers = ctx.registry.list().map((entry) => ({
+    // One entry per sub-grid: a crashed super peer is listed only until its successor joined.
+    const superPeers = subgridHolders(ctx.registry.list()).map((entry) => ({
       name: entry.name,
-      subgrid: entry.summary?.subgrid ?? '',
-      members: entry.summary?.members ?? 0,
+      subgrid: entry.summary!.subgrid,
+      members: entry.summary!.members,
       liveness: entry.liveness,
     }));
     const totalNodes = superPeers.filter((peer) => peer.liveness !== 'dead').reduce((sum, peer) => sum + peer.members, 0);

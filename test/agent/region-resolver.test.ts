@@ -1,0 +1,80 @@
+import { jest } from '@jest/globals';
+import type { SrvRecord } from 'node:dns';
+import { RegionPeerResolver } from '../../src/agent/runtime/region-resolver.js';
+
+/** A DNS that knows SRV records, A records and (getaddrinfo's) IPv4 addresses of a few names, counting what it is asked. */
+function dns(known: { srv?: Record<string, SrvRecord[]>; a?: Record<string, string[]>; ipv4?: Record<string, string[] | 'hang'> }) {
+  const asked: string[] = [];
+  const notFound = (name: string) => Object.assign(new Error(`queryX ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+  return {
+    asked,
+    dns: {
+      resolveSrv: async (name: string) => {
+        asked.push(`srv ${name}`);
+        const records = known.srv?.[name];
+        if (records === undefined) throw notFound(name);
+        return records;
+      },
+      resolve4: async (name: string) => {
+        asked.push(`a ${name}`);
+        const addresses = known.a?.[name];
+        if (addresses === undefined) throw notFound(name);
+        return addresses;
+      },
+    },
+    resolveIPv4: (name: string) => {
+      asked.push(`ipv4 ${name}`);
+      const answer = known.ipv4?.[name];
+      return answer === 'hang' ? new Promise<string[]>(() => undefined) : Promise.resolve(answer ?? []);
+    },
+  };
+}
+
+const srv = (name: string, port: number): SrvRecord => ({ name, port, priority: 10, weight: 10 });
+
+describe('region peer name resolution', () => {
+  it('sends to the IPv4 addresses of SRV targets, at their ports, never to a host name the socket would look up itself', async () => {
+    const fake = dns({
+      srv: { '_gridagent._udp.region.grid.test': [srv('n1.grid.test', 7000), srv('v6only.grid.test', 7001), srv('10.0.0.3', 7002)] },
+      ipv4: { 'n1.grid.test': ['10.0.0.1', '10.0.0.11'], 'v6only.grid.test': [] },
+    });
+    const resolver = new RegionPeerResolver('region.grid.test', 7946, { dns: fake.dns, resolveIPv4: fake.resolveIPv4 });
+    expect(await resolver.resolve()).toEqual(['10.0.0.1:7000', '10.0.0.11:7000', '10.0.0.3:7002']);
+    // Cached with the answer: the targets are not looked up again at every send.
+    expect(await resolver.resolve()).toEqual(['10.0.0.1:7000', '10.0.0.11:7000', '10.0.0.3:7002']);
+    expect(fake.asked).toEqual(['srv _gridagent._udp.region.grid.test', 'ipv4 n1.grid.test', 'ipv4 v6only.grid.test']);
+  });
+
+  it('an SRV target whose lookup never answers is skipped after its timeout, the others still used', async () => {
+    const fake = dns({
+      srv: { '_gridagent._udp.region.grid.test': [srv('hangs.grid.test', 7000), srv('n2.grid.test', 7000)] },
+      ipv4: { 'hangs.grid.test': 'hang', 'n2.grid.test': ['10.0.0.2'] },
+    });
+    const resolver = new RegionPeerResolver('region.grid.test', 7946, { dns: fake.dns, resolveIPv4: fake.resolveIPv4, lookupTimeoutMs: 20 });
+    expect(await resolver.resolve()).toEqual(['10.0.0.2:7000']);
+  });
+
+  it('falls back to A records at the configured port', async () => {
+    const fake = dns({ a: { 'region.grid.test': ['10.0.0.5'] } });
+    const resolver = new RegionPeerResolver('region.grid.test', 7946, { dns: fake.dns, resolveIPv4: fake.resolveIPv4 });
+    expect(await resolver.resolve()).toEqual(['10.0.0.5:7946']);
+  });
+
+  it('keeps an answer 30 s of elapsed time, however the wall clock is set meanwhile (stepped back an hour)', async () => {
+    jest.useFakeTimers({ now: new Date('2026-01-01T12:00:00Z') });
+    try {
+      const fake = dns({ a: { 'region.grid.test': ['10.0.0.5'] } });
+      const resolver = new RegionPeerResolver('region.grid.test', 7946, { dns: fake.dns, resolveIPv4: fake.resolveIPv4 });
+      await resolver.resolve();
+      jest.advanceTimersByTime(29_000);
+      await resolver.resolve();
+      expect(fake.asked.filter((query) => query.startsWith('a '))).toHaveLength(1);
+      jest.setSystemTime(new Date('2026-01-01T11:00:00Z')); // NTP steps the clock back an hour
+      jest.advanceTimersByTime(2_000);
+      await resolver.resolve();
+      expect(fake.asked.filter((query) => query.startsWith('a '))).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
