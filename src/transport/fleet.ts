@@ -4,6 +4,8 @@ import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
 import { checkIdentityFiles, recordedIdentityErrors } from './identity-files-check.js';
 import { KeeperClient } from './keeper-client.js';
+import { keeperDirRefusal } from './keeper-dir.js';
+import { keeperDir } from './keeper-protocol.js';
 import { KnownHosts } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { expandHome, parseJumpHost } from './ssh-transport.js';
@@ -112,10 +114,14 @@ export class Fleet {
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     const becomePassword = new BecomePassword(options.becomePrompt);
     if (options.persistMs !== undefined) {
-      // The keeper records no host key and gets no secret (keeper-server.ts): such runs connect directly.
-      const reasons = [...(options.acceptNewHostKeys ? ['--accept-new-host-keys (the keeper records no host key)'] : []), ...(becomePassword.configured ? ['a become password (no secret reaches the keeper)'] : [])];
-      if (reasons.length === 0) return this.keptConnector(nodes, options);
-      this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
+      // The keeper records no host key and gets no become password (keeper-server.ts): such runs connect directly.
+      const reasons = [...(options.acceptNewHostKeys ? ['--accept-new-host-keys (the keeper records no host key)'] : []), ...(becomePassword.configured ? ['a become password (no become password reaches the keeper)'] : [])];
+      if (reasons.length === 0) {
+        // A keeper directory other users could reach is refused (keeper-dir.ts): the run connects directly, and says why.
+        const refused = keeperDirRefusal(keeperDir());
+        if (!refused) return this.keptConnector(nodes, options);
+        this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
+      } else this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
     }
     const sshConfig = loadSshConfig(undefined, (message) => this.warnOnce(options, `warning: ${message}`));
     const specs = new Map<Node, SshHostSpec>();

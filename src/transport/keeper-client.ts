@@ -11,13 +11,14 @@ import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { fileAnswersFromWire, fromWire, keeperDir, keeperSocket, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
 import { heldSessionUnavailable } from './held-read.js';
-import { ensurePrivateDir } from './keeper-server.js';
+import { ensureOwnKeeperSocket, ensurePrivateDir, KeeperDirError } from './keeper-dir.js';
 import type { TransportLogger } from './logger.js';
 import type { SshHostSpec } from './ssh-transport.js';
 import type { ExecOptions, ExecResult, FileAnswer, FileQuery, HeldRead, Transport, UploadOptions } from './transport.js';
 
 /**
- * A keeper lives at most this long, and so does every connection it holds, however busy. The one
+ * A keeper takes new runs for this long, and no connection older than this serves a new connect;
+ * then it lets its attached runs finish (KEEPER_DRAIN_MS at most, keeper-server.ts). The one
  * place of the limit: the CLI refuses a longer `--persist` (cli-flags.ts), and the keeper caps its
  * idle time at it (keeper-server.ts) for any other caller.
  */
@@ -81,26 +82,36 @@ export class KeeperClient {
       /* a missing file: the keeper refuses every key, as a run would */
     }
     const dir = keeperDir(env);
+    // Whatever answers at the socket gets this run's uploads and is believed: the directory and
+    // everything on the way to it must be out of other users' reach (keeper-dir.ts).
     ensurePrivateDir(dir);
     const path = keeperSocket(dir, knownHostsFile, content);
     try {
-      return new KeeperClient(await dial(path), path, persistMs);
+      if (ensureOwnKeeperSocket(path)) return new KeeperClient(await dial(path), path, persistMs);
     } catch (err) {
+      if (err instanceof KeeperDirError) throw err;
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') unlinkSafe(path); // a keeper that died left its socket
     }
     const { idleMs, maxMs } = keeperLifetime(persistMs);
-    const child = spawn(process.execPath, [`${PACKAGE_ROOT}/dist/transport/keeper-main.js`, path, knownHostsFile, String(idleMs), String(maxMs)], {
+    // Through sh for `ulimit -c 0`: uploads (the grid key among them) pass through the keeper's
+    // memory, which a core dump would write to disk.
+    const child = spawn('/bin/sh', ['-c', 'ulimit -c 0 && exec "$0" "$@"', process.execPath, `${PACKAGE_ROOT}/dist/transport/keeper-main.js`, path, knownHostsFile, String(idleMs), String(maxMs)], {
       detached: true,
-      stdio: 'ignore',
-      // Only what ssh needs: no become password or other secret reaches the keeper.
+      stdio: ['pipe', 'ignore', 'ignore'],
+      // Only what ssh needs: no become password reaches the keeper.
       env: Object.fromEntries(['PATH', 'HOME', 'SSH_AUTH_SOCK', 'LANG'].flatMap((k) => (env[k] ? [[k, env[k]]] : []))),
     });
+    // The content the socket is named after: the keeper verifies against exactly this, not the file read again.
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(content);
     child.unref();
     const until = Date.now() + 10_000;
     for (;;) {
       try {
+        ensureOwnKeeperSocket(path);
         return new KeeperClient(await dial(path), path, persistMs);
       } catch (err) {
+        if (err instanceof KeeperDirError) throw err;
         if (Date.now() > until) throw new ConnectionError('keeper', `the connection keeper did not start (${(err as Error).message})`, 'run without --persist');
         await sleep(20);
       }

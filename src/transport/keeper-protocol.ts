@@ -28,6 +28,44 @@ export type KeeperRequest =
   | { id: number; op: 'cancel'; target: number }
   | { id: number; op: 'release'; held: number };
 
+type FieldType = 'string' | 'number' | 'boolean' | 'object' | 'array';
+/** Each op's fields and their types; `?` marks one a request may leave out. */
+const REQUEST_FIELDS: Record<KeeperRequest['op'], Record<string, FieldType>> = {
+  connect: { spec: 'object', readyTimeoutMs: 'number', persistMs: 'number' },
+  exec: { conn: 'string', command: 'string', 'become?': 'boolean', 'timeoutMs?': 'number', 'readOnly?': 'boolean', 'stdin?': 'string', 'stream?': 'boolean' },
+  upload: { conn: 'string', path: 'string', content: 'string', 'mode?': 'number', 'become?': 'boolean', 'rootOnlyDir?': 'boolean' },
+  read: { conn: 'string', path: 'string', 'become?': 'boolean' },
+  execHeld: { conn: 'string', script: 'string', timeoutMs: 'number', 'become?': 'boolean', 'sftpLater?': 'boolean', 'pid?': 'number' },
+  proceed: { conn: 'string', held: 'number', script: 'string', timeoutMs: 'number', 'stream?': 'boolean' },
+  queryFiles: { conn: 'string', queries: 'array', timeoutMs: 'number', 'become?': 'boolean' },
+  cancel: { target: 'number' },
+  release: { held: 'number' },
+};
+
+const typeOf = (v: unknown): FieldType | 'other' => (Array.isArray(v) ? 'array' : v === null ? 'other' : (typeof v as FieldType));
+
+/**
+ * A line from a run as a request, or undefined where it is not one (not JSON, an unknown op, a
+ * field missing or of another type): the keeper then ends that run's socket, and only that one.
+ */
+export function parseKeeperRequest(line: string): KeeperRequest | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeOf(value) !== 'object') return undefined;
+  const req = value as Record<string, unknown>;
+  if (typeof req.id !== 'number' || typeof req.op !== 'string' || !Object.hasOwn(REQUEST_FIELDS, req.op)) return undefined;
+  for (const [field, type] of Object.entries(REQUEST_FIELDS[req.op as KeeperRequest['op']])) {
+    const name = field.replace(/\?$/, '');
+    if (req[name] === undefined ? !field.endsWith('?') : typeOf(req[name]) !== type) return undefined;
+  }
+  if (req.op === 'connect' && typeof (req.spec as Record<string, unknown>).host !== 'string') return undefined;
+  return req as unknown as KeeperRequest;
+}
+
 /** The keeper's answer to execHeld: `held` null where the read is not held (become through sudo); `waiting` false once its shell ended. */
 export interface KeptHeldReply {
   held: number | null;
@@ -122,7 +160,7 @@ export function keeperDir(env: NodeJS.ProcessEnv = process.env): string {
  * The socket of the keeper for one known_hosts file as it is now: its path and its content are in
  * the name, so once the file changes (a key removed, a key replaced) no run reaches the old keeper
  * or the connections it verified against the old content; that keeper ends when idle. So is the
- * build (`build`): a keeper started by another build (it lives up to 30 minutes) would not know a
+ * build (`build`): a keeper started by another build (it takes runs for up to 30 minutes) would not know a
  * request's newer fields and would go on without them, such as an upload's `rootOnlyDir`.
  */
 export function keeperSocket(dir: string, knownHostsFile: string, knownHostsContent: string, build: string = runningBuild() ?? GRIDOPS_VERSION): string {

@@ -3,10 +3,13 @@
  * repeated plan or apply pays no handshake. Every connection is opened by SshTransport with the
  * known_hosts file the keeper was started for (host keys verified once per connection, exactly
  * as a run verifies them; unknown keys are refused, never recorded). It listens on a unix socket
- * of mode 0600 in a directory of mode 0700, ends `idleMs` after the last run let go of it, and neither it
- * nor any connection lives longer than `maxMs`.
+ * of mode 0600 in a directory of mode 0700 (keeper-dir.ts), and ends `idleMs` after the last run let
+ * go of it. It takes new runs for `maxMs` (no connection it holds serves a run that connects later
+ * than that after opening it); then it removes its socket, so the next run starts a keeper of its
+ * own, and lets the runs still attached finish (a host's batch is never cut by the keeper's end),
+ * for `drainMs` at most.
  */
-import { chmodSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,24 +17,34 @@ import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { isProcessAlive } from '../process-alive.js';
 import { BecomePassword } from './become.js';
 import { KnownHosts } from './known-hosts.js';
-import { connectionKey, fileAnswersToWire, toWire, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
+import { ensurePrivateDir, socketIdentity } from './keeper-dir.js';
+import { connectionKey, fileAnswersToWire, parseKeeperRequest, toWire, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
 import { SshTransport, type SshHostSpec, type SshSessionOptions } from './ssh-transport.js';
 import type { HeldRead } from './transport.js';
 
 export interface KeeperOptions {
   socket: string;
   knownHostsFile: string;
+  /**
+   * The file's content as the run that starts the keeper read it (the socket's name is made of it):
+   * host keys are verified against exactly this, never the file read again later, which may have
+   * changed in between.
+   */
+  knownHostsContent: string;
   /** How long to stay after the last request; each run's `connect` sets it again (`--persist 0s` ends the keeper after that run). */
   idleMs: number;
+  /** How long it takes new runs (and the most a connection it holds serves a new `connect`). */
   maxMs: number;
+  /** How long, after it stopped taking new runs, the runs still attached may keep using it; then it ends. Default KEEPER_DRAIN_MS. */
+  drainMs?: number;
 }
 
-/** Makes the socket directory 0700 and refuses one that others can enter or that is not ours. */
-export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const info = statSync(dir);
-  if (info.uid !== process.getuid?.() || (info.mode & 0o077) !== 0) throw new ConnectionError('keeper', `${dir} must be a directory of mode 0700 owned by you`, `chmod 700 ${dir}, or remove it`);
-}
+/**
+ * The most a run attached before the keeper stopped taking new runs may go on using it after:
+ * a run is bounded by its own timeouts (connect, batch), which a whole apply of a large grid stays
+ * well within; a keeper still serving then ends, and its runs lose their connections.
+ */
+export const KEEPER_DRAIN_MS = 30 * 60_000;
 
 /** How long the keeper waits for a run's process to exit before it readies that run's later reads anyway. */
 const READER_EXIT_WAIT_MS = 10_000;
@@ -44,10 +57,15 @@ interface Held {
   since: number;
 }
 
-/** Runs the keeper until no run has used it for `idleMs`, or it has lived `maxMs`; resolves when it has stopped. */
+/**
+ * Runs the keeper until no run has used it for `idleMs`, or, once it stopped taking new runs at
+ * `maxMs`, until its last run let go of it (`drainMs` at most); resolves when it has stopped.
+ */
 export async function runKeeper(options: KeeperOptions): Promise<void> {
   ensurePrivateDir(dirname(options.socket));
-  const knownHosts = await KnownHosts.load(options.knownHostsFile);
+  const knownHosts = KnownHosts.fromText(options.knownHostsContent, options.knownHostsFile);
+  // As a run's load says of it: an unknown key's error then tells that the file is missing.
+  if (options.knownHostsContent === '' && !existsSync(options.knownHostsFile)) knownHosts.missing.push(options.knownHostsFile);
   // No become password ever reaches the keeper: passwordless sudo works, a password prompt fails as without one.
   const session = (readyTimeoutMs: number): SshSessionOptions => ({ knownHosts, acceptNewHostKeys: false, readyTimeoutMs, becomePassword: new BecomePassword(undefined, {}), agentSocket: process.env.SSH_AUTH_SOCK ?? null });
   const held = new Map<string, Held>();
@@ -55,28 +73,54 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
   let pending = 0;
   let idleTimer: NodeJS.Timeout | undefined;
   let stopping = false;
+  let admitting = true;
   let idleMs = options.idleMs;
-
-  const server = createServer((socket) => serve(socket));
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    server.close();
-    for (const c of clients) c.destroy();
+  let stopped!: () => void;
+  const ended = new Promise<void>((resolve) => (stopped = resolve));
+  // The socket this keeper listens on: a keeper started after this one stopped taking runs listens at the same name.
+  let ownSocket: { dev: number; ino: number } | undefined;
+  const removeOwnSocket = () => {
+    const now = socketIdentity(options.socket);
+    if (!ownSocket || now?.dev !== ownSocket.dev || now.ino !== ownSocket.ino) return;
+    ownSocket = undefined;
     try {
       unlinkSync(options.socket);
     } catch {
       /* already gone */
     }
+  };
+
+  const server = createServer((socket) => serve(socket));
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    clearTimeout(admissions);
+    clearTimeout(lifetime);
+    if (idleTimer) clearTimeout(idleTimer);
+    removeOwnSocket();
+    server.close();
+    for (const c of clients) c.destroy();
     await Promise.allSettled([...held.values()].map(async (h) => (await h.transport).close()));
     held.clear();
+    stopped();
   };
   const armIdle = (ms = idleMs) => {
     if (idleTimer) clearTimeout(idleTimer);
-    // Idle means no run attached and nothing running (ControlPersist counts from the last client's exit).
-    if (pending === 0 && clients.size === 0) idleTimer = setTimeout(() => void stop(), ms);
+    // Idle means no run attached and nothing running (ControlPersist counts from the last client's exit);
+    // past its admissions no run can come back, so the keeper ends as soon as it is idle.
+    if (pending === 0 && clients.size === 0) idleTimer = setTimeout(() => void stop(), admitting ? ms : 0);
   };
-  const lifetime = setTimeout(() => void stop(), Math.max(0, options.maxMs));
+  // Near the end of its life the keeper takes no new run (the socket goes first, so the next run
+  // starts a keeper of its own at once), and lets the attached ones finish: a fixed end used to
+  // cut a run that attached a moment before it, mid-batch.
+  const stopAdmitting = () => {
+    admitting = false;
+    removeOwnSocket();
+    server.close();
+    armIdle();
+  };
+  const admissions = setTimeout(stopAdmitting, Math.max(0, options.maxMs));
+  const lifetime = setTimeout(() => void stop(), Math.max(0, options.maxMs) + Math.max(0, options.drainMs ?? KEEPER_DRAIN_MS));
 
   /** The open connection for `spec`: reused while alive and younger than maxMs, else opened (and verified) again. */
   const connect = async (spec: SshHostSpec, readyTimeoutMs: number): Promise<{ conn: string; reused: boolean; connectMs: number }> => {
@@ -142,7 +186,15 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
       for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
-        if (line) handle(JSON.parse(line) as KeeperRequest);
+        if (!line) continue;
+        const req = parseKeeperRequest(line);
+        // Not a request (not JSON, or not of the protocol's shapes): only the run that sent it is let go.
+        if (!req) {
+          buffer = '';
+          socket.destroy();
+          return;
+        }
+        handle(req);
       }
     });
     socket.on('close', () => {
@@ -200,11 +252,17 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
         }
         case 'upload': {
           const t = await transportOf(req.conn, req.conn);
-          await t.upload(req.path, Buffer.from(req.content, 'base64'), {
-            ...(req.mode !== undefined ? { mode: req.mode } : {}),
-            ...(req.become !== undefined ? { become: req.become } : {}),
-            ...(req.rootOnlyDir ? { rootOnlyDir: true } : {}),
-          });
+          // An upload may be a secret (the grid key): its bytes are wiped once written, not left to the collector.
+          const content = Buffer.from(req.content, 'base64');
+          try {
+            await t.upload(req.path, content, {
+              ...(req.mode !== undefined ? { mode: req.mode } : {}),
+              ...(req.become !== undefined ? { become: req.become } : {}),
+              ...(req.rootOnlyDir ? { rootOnlyDir: true } : {}),
+            });
+          } finally {
+            content.fill(0);
+          }
           return null;
         }
         case 'read': {
@@ -247,17 +305,23 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    const mask = process.umask(0o177);
-    server.listen(options.socket, () => {
-      process.umask(mask);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const mask = process.umask(0o177);
+      server.listen(options.socket, () => {
+        process.umask(mask);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // Nothing to serve: the timers must not hold the process.
+    clearTimeout(admissions);
+    clearTimeout(lifetime);
+    throw err;
+  }
+  ownSocket = socketIdentity(options.socket);
   chmodSync(options.socket, 0o600);
   armIdle(Math.max(idleMs, START_GRACE_MS));
-  await new Promise<void>((resolve) => server.once('close', () => resolve()));
-  clearTimeout(lifetime);
-  if (idleTimer) clearTimeout(idleTimer);
+  await ended;
 }

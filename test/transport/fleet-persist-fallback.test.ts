@@ -1,6 +1,6 @@
 /**
  * `--persist` (GRIDOPS_PERSIST) with --accept-new-host-keys or a become password: the run connects
- * directly (the keeper records no host key and gets no secret), and says so once, on the run's own
+ * directly (the keeper records no host key and gets no become password), and says so once, on the run's own
  * output (ConnectOptions.say). Without either, it goes through the keeper and says nothing.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,7 +54,7 @@ describe('--persist that cannot be used', () => {
 
   it('with a become password: says once that the connections are opened directly', async () => {
     const r = await run({ becomePrompt: async () => 'pw' });
-    expect(r.said).toEqual(['warning: --persist (GRIDOPS_PERSIST) is not used with a become password (no secret reaches the keeper): connections are opened directly and not kept']);
+    expect(r.said).toEqual(['warning: --persist (GRIDOPS_PERSIST) is not used with a become password (no become password reaches the keeper): connections are opened directly and not kept']);
   });
 
   it('with --accept-new-host-keys: says once that the connections are opened directly', async () => {

@@ -1,7 +1,7 @@
 import { GRIDOPS_VERSION } from '../../src/version.js';
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../../src/errors/index.js';
 import { CommandTimeoutError } from '../../src/transport/errors.js';
-import { connectionKey, fileAnswersFromWire, fileAnswersToWire, fromWire, keeperDir, keeperSocket, toWire } from '../../src/transport/keeper-protocol.js';
+import { connectionKey, fileAnswersFromWire, fileAnswersToWire, fromWire, keeperDir, keeperSocket, parseKeeperRequest, toWire } from '../../src/transport/keeper-protocol.js';
 
 describe('the keeper protocol', () => {
   it('errors cross the socket as the same classes, with their message, hint and details', () => {
@@ -73,5 +73,15 @@ describe('the keeper protocol', () => {
     expect(connectionKey(base)).not.toBe(connectionKey({ ...base, jumpHost: 'bastion' }));
     // The connect timeout only bounds opening it: a kept connection serves a node whose timeout changed.
     expect(connectionKey(base)).toBe(connectionKey({ ...base, readyTimeoutMs: 2000 }));
+  });
+
+  it("a line is a request only in the protocol's shapes; anything else is refused, never thrown", () => {
+    const exec = { id: 4, op: 'exec', conn: 'c', command: 'true', timeoutMs: 1000, stream: true };
+    expect(parseKeeperRequest(JSON.stringify(exec))).toEqual(exec);
+    expect(parseKeeperRequest(JSON.stringify({ id: 1, op: 'connect', spec: { host: 'h' }, readyTimeoutMs: 1, persistMs: 0 }))).toMatchObject({ op: 'connect' });
+    expect(parseKeeperRequest('{"id":2,"op":"release","held":1}')).toEqual({ id: 2, op: 'release', held: 1 });
+    for (const line of ['null', 'garbage', '[1]', '"exec"', '{"op":"exec","conn":"c","command":"x"}', '{"id":1,"op":"nope"}', '{"id":1,"op":"exec","conn":3,"command":"x"}', '{"id":1,"op":"exec","conn":"c"}', '{"id":1,"op":"exec","conn":"c","command":"x","stdin":7}', '{"id":1,"op":"connect","spec":null,"readyTimeoutMs":1,"persistMs":0}', '{"id":1,"op":"connect","spec":{},"readyTimeoutMs":1,"persistMs":0}', '{"id":1,"op":"queryFiles","conn":"c","queries":{},"timeoutMs":1}', '{"id":1,"op":"toString"}']) {
+      expect(parseKeeperRequest(line)).toBeUndefined();
+    }
   });
 });

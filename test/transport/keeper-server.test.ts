@@ -1,0 +1,194 @@
+/**
+ * The keeper process itself (keeper-server.ts), run in this process against an in-process ssh2
+ * server whose commands answer after the `sleep N` they name: the end of its life does not cut an
+ * attached run's command, it verifies against the known_hosts content the run named it after, and
+ * a line that is no request ends only the client that sent it.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createConnection, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { keeperSocket } from '../../src/transport/keeper-protocol.js';
+import { runKeeper, type KeeperOptions } from '../../src/transport/keeper-server.js';
+import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
+import { ed25519Pair } from '../support/ssh2-ed25519.js';
+import { writeKey } from './connect-support.js';
+
+const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+
+/** An ssh2 server that accepts `clientKey` and answers every command after the `sleep N` in it (at once without one), exit 0. */
+async function startSleepingHost(clientKey: Buffer): Promise<{ port: number; hostKey: Buffer; stop: () => Promise<void> }> {
+  const pair = ed25519Pair();
+  const clients = new Set<import('ssh2').Connection>();
+  // The answers still to come: a command whose client went away is never answered.
+  const answers = new Set<NodeJS.Timeout>();
+  const server = new ssh2.Server({ hostKeys: [pair.private] }, (client) => {
+    clients.add(client);
+    client.on('error', () => undefined);
+    client.on('close', () => clients.delete(client));
+    client.on('authentication', (ctx) => (ctx.method === 'publickey' && ctx.key.data.equals(clientKey) ? ctx.accept() : ctx.reject(['publickey'])));
+    client.on('ready', () =>
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('exec', (acceptExec, _reject, info) => {
+          const channel = acceptExec();
+          const seconds = Number(/sleep (\d+)/.exec(info.command)?.[1] ?? 0);
+          const answer = setTimeout(() => {
+            answers.delete(answer);
+            channel.write('done\n');
+            channel.exit(0);
+            channel.end();
+          }, seconds * 1000);
+          answers.add(answer);
+        });
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as { port: number }).port,
+    hostKey: Buffer.from(pair.public.split(' ')[1]!, 'base64'),
+    stop: async () => {
+      for (const a of answers) clearTimeout(a);
+      for (const c of clients) c.end();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A run's raw side of the socket: one JSON line per request, its answer by id; every answer rejects once the keeper lets go. */
+function dialKeeper(path: string): Promise<{ socket: Socket; ask: (req: Record<string, unknown>) => Promise<{ ok: boolean; value?: unknown; error?: { message: string } }>; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    const waiting = new Map<number, { resolve: (r: never) => void; reject: (e: Error) => void }>();
+    let nextId = 1;
+    let buffer = '';
+    const closed = new Promise<void>((done) => socket.on('close', () => done()));
+    socket.setEncoding('utf8');
+    socket.on('data', (data: string) => {
+      buffer += data;
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        const reply = JSON.parse(buffer.slice(0, nl)) as { id: number; chunk?: string };
+        buffer = buffer.slice(nl + 1);
+        if (reply.chunk === undefined) waiting.get(reply.id)?.resolve(reply as never);
+      }
+    });
+    socket.on('close', () => {
+      for (const w of waiting.values()) w.reject(new Error('the keeper went away'));
+    });
+    socket.once('error', reject);
+    socket.once('connect', () =>
+      resolve({
+        socket,
+        closed,
+        ask: (req) =>
+          new Promise((res, rej) => {
+            const id = nextId++;
+            waiting.set(id, { resolve: res, reject: rej });
+            socket.write(`${JSON.stringify({ ...req, id })}\n`);
+          }),
+      }),
+    );
+  });
+}
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (check()) return true;
+  return check();
+}
+
+describe('the keeper process', () => {
+  let dir: string;
+  let host: Awaited<ReturnType<typeof startSleepingHost>>;
+  let keyFile: string;
+  let knownHostsFile: string;
+  let knownHostsLine: string;
+  let savedAgent: string | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gridops-keeper-server-'));
+    const key = writeKey(join(dir, 'id_ed25519'));
+    keyFile = key.file;
+    host = await startSleepingHost(key.publicBlob);
+    knownHostsFile = join(dir, 'known_hosts');
+    knownHostsLine = `${formatKnownHostsLine('127.0.0.1', host.port, host.hostKey)}\n`;
+    savedAgent = process.env.SSH_AUTH_SOCK;
+    delete process.env.SSH_AUTH_SOCK;
+  });
+  afterAll(async () => {
+    await host.stop();
+    if (savedAgent !== undefined) process.env.SSH_AUTH_SOCK = savedAgent;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const spec = () => ({ name: 'n1', host: '127.0.0.1', port: host.port, user: 'root', identityFiles: [keyFile], readyTimeoutMs: 5000 });
+  /** A keeper whose file on disk holds `onDisk` while the run named it after (and handed it) the host's key. */
+  function startKeeper(options: Partial<KeeperOptions>, onDisk = knownHostsLine): { socket: string; ended: Promise<void> } {
+    writeFileSync(knownHostsFile, onDisk);
+    const sockDir = mkdtempSync(join(dir, 'sock-'));
+    const socket = keeperSocket(sockDir, knownHostsFile, knownHostsLine);
+    const ended = runKeeper({ socket, knownHostsFile, knownHostsContent: knownHostsLine, idleMs: 60_000, maxMs: 60_000, ...options });
+    return { socket, ended };
+  }
+
+  it('takes no new run near the end of its life, and lets an attached run finish its command', async () => {
+    const keeper = startKeeper({ maxMs: 1500, drainMs: 20_000 });
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const run = await dialKeeper(keeper.socket);
+    const connected = await run.ask({ op: 'connect', spec: spec(), readyTimeoutMs: 5000, persistMs: 60_000 });
+    expect(connected.ok).toBe(true);
+    const conn = (connected.value as { conn: string }).conn;
+    const started = Date.now();
+    const command = run.ask({ op: 'exec', conn, command: 'sleep 5' });
+    // Past its admissions: the socket is gone, so the next run starts a keeper of its own (or connects directly).
+    expect(await until(() => !existsSync(keeper.socket), 3000)).toBe(true);
+    await expect(dialKeeper(keeper.socket)).rejects.toThrow();
+    const result = await command;
+    expect(result).toMatchObject({ ok: true, value: { code: 0, stdout: 'done\n' } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4900);
+    // The attached run can still open connections (a host it reaches later in its fan-out).
+    expect((await run.ask({ op: 'connect', spec: spec(), readyTimeoutMs: 5000, persistMs: 60_000 })).ok).toBe(true);
+    run.socket.end();
+    // Its last run gone, the draining keeper ends at once.
+    await keeper.ended;
+  }, 20_000);
+
+  it('ends at the hard bound, past its admissions and its drain, whatever is still running', async () => {
+    const keeper = startKeeper({ maxMs: 500, drainMs: 1000 });
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const run = await dialKeeper(keeper.socket);
+    const conn = ((await run.ask({ op: 'connect', spec: spec(), readyTimeoutMs: 5000, persistMs: 60_000 })).value as { conn: string }).conn;
+    const command = run.ask({ op: 'exec', conn, command: 'sleep 5' });
+    await expect(command).rejects.toThrow('the keeper went away');
+    await keeper.ended;
+  }, 20_000);
+
+  it('verifies host keys against the known_hosts content it was handed, not the file as it is later', async () => {
+    // The file changed between the run's read (which named the socket) and the keeper's start.
+    const keeper = startKeeper({ idleMs: 0 }, '');
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const run = await dialKeeper(keeper.socket);
+    const connected = await run.ask({ op: 'connect', spec: spec(), readyTimeoutMs: 5000, persistMs: 0 });
+    expect(connected).toMatchObject({ ok: true });
+    run.socket.end();
+    await keeper.ended;
+  }, 20_000);
+
+  it('a line that is no request ends only the client that sent it; the keeper serves the others', async () => {
+    const keeper = startKeeper({ idleMs: 0 });
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const other = await dialKeeper(keeper.socket);
+    for (const line of ['null', 'garbage', '{"id":1}', '{"id":2,"op":"exec","conn":3}', '[1,2]']) {
+      const bad = await dialKeeper(keeper.socket);
+      bad.socket.write(`${line}\n`);
+      await bad.closed;
+    }
+    const answer = await other.ask({ op: 'exec', conn: 'none', command: 'true' });
+    expect(answer).toMatchObject({ ok: false, error: { message: expect.stringContaining('the kept connection is gone') } });
+    expect(existsSync(keeper.socket)).toBe(true);
+    other.socket.end();
+    await keeper.ended;
+  }, 20_000);
+});
