@@ -89,7 +89,7 @@ export function persistFlag(value: string, fromEnvironment = false): number {
   } catch (err) {
     throw new UsageError(`${named}: ${(err as Error).message}`, fromEnvironment ? `set GRIDOPS_PERSIST to a duration such as 60s (export GRIDOPS_PERSIST=60s), or unset it` : (err as { hint?: string }).hint);
   }
-  if (ms > KEEPER_MAX_LIFETIME_MS) throw new UsageError(`${named}: longer than ${max}, the most a connection keeper lives`, fromEnvironment ? `set GRIDOPS_PERSIST to at most ${max} (export GRIDOPS_PERSIST=${max}), or unset it` : `use at most ${max}, e.g. --persist ${max}`);
+  if (ms > KEEPER_MAX_LIFETIME_MS) throw new UsageError(`${named}: longer than ${max}, the longest a connection keeper takes new runs`, fromEnvironment ? `set GRIDOPS_PERSIST to at most ${max} (export GRIDOPS_PERSIST=${max}), or unset it` : `use at most ${max}, e.g. --persist ${max}`);
   return ms;
 }
 

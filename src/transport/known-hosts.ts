@@ -262,7 +262,7 @@ export class KnownHosts {
     return kh;
   }
 
-  /** Builds one from text, for tests. */
+  /** Builds one from text: the keeper's, from the content its run read (keeper-main.ts), and tests'. */
   static fromText(text: string, file = 'known_hosts'): KnownHosts {
     const kh = new KnownHosts(file, [file]);
     const parsed = parseKnownHosts(text, file);

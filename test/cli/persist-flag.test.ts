@@ -22,7 +22,7 @@ describe('--persist DURATION', () => {
     }
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).exitCode).toBe(ExitCode.USAGE);
-    expect((err as UsageError).message).toBe(`--persist "${value}": longer than 30m, the most a connection keeper lives`);
+    expect((err as UsageError).message).toBe(`--persist "${value}": longer than 30m, the longest a connection keeper takes new runs`);
     expect((err as UsageError).hint).toContain('use at most 30m');
   });
 
@@ -37,7 +37,7 @@ describe('--persist DURATION', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(UsageError);
-      expect((err as UsageError).message).toBe('GRIDOPS_PERSIST=2h (the default of --persist, from the environment): longer than 30m, the most a connection keeper lives');
+      expect((err as UsageError).message).toBe('GRIDOPS_PERSIST=2h (the default of --persist, from the environment): longer than 30m, the longest a connection keeper takes new runs');
       expect((err as UsageError).hint).toBe('set GRIDOPS_PERSIST to at most 30m (export GRIDOPS_PERSIST=30m), or unset it');
     } finally {
       if (saved === undefined) delete process.env.GRIDOPS_PERSIST;
