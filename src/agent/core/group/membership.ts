@@ -161,9 +161,12 @@ export class Membership {
   tickLeader(): void {
     const ctx = this.ctx;
     this.registerSelf();
-    // Local health: a leader that runs late suspects nobody in a late tick, and waits longer.
+    // Local health: a leader that runs late suspects nobody in a late tick, and waits longer, both
+    // to suspect and to declare a suspect dead (memberlist stretches the suspicion timeout too): a
+    // suspect's refutation may be queued behind the same stall.
     const health = ctx.health;
-    const sweep = health.laggingNow ? [] : ctx.registry.sweep(ctx.now, health.healthScore === 0 ? ctx.timers : { ...ctx.timers, suspectAfter: health.scale(ctx.timers.suspectAfter) }, ctx.self);
+    const timers = health.healthScore === 0 ? ctx.timers : { ...ctx.timers, suspectAfter: health.scale(ctx.timers.suspectAfter), suspicionMultiplier: health.scale(ctx.timers.suspicionMultiplier) };
+    const sweep = health.laggingNow ? [] : ctx.registry.sweep(ctx.now, timers, ctx.self);
     for (const event of sweep) {
       ctx.event(event);
       this.replication.registryDirty = true;
