@@ -120,4 +120,31 @@ describe('local health in the simulated sub-grid', () => {
     expect(tookMs).toBeLessThan(2 * 5 * (SUBGRID_TIMERS.electionTimeoutMax + 4 * SUBGRID_TIMERS.rankStep) * tickMs);
     expect(invariant.violations).toEqual([]);
   });
+
+  test('a starved super peer widens the suspicion too: a member silent a while is suspected, and refutes it before it is declared dead', () => {
+    const { network, names, invariant } = smallCluster(7, { seed: 11 });
+    network.runUntil(8_000);
+    const leader = leaderOf(network, names)!;
+    const mirrors = network.core(leader)!.status().mirrors;
+    const member = names.find((name) => name !== leader && !mirrors.includes(name))!;
+    const changes: string[] = [];
+    network.onEvent((name, event) => {
+      if (name === leader && event.type === 'member' && event.name === member) changes.push(event.change);
+    });
+    // Ticking every other tick, reported: health score 4, every failure timeout x5 in its (slower) ticks.
+    network.starve(leader, 2);
+    network.runFor(5_000);
+    expect(network.core(leader)!.health.healthScore).toBe(4);
+    // The member's heartbeats are lost for 40 s: suspected after 30 s (3 s x 5, at half speed); the
+    // suspicion (4 s) was not widened, so it was dead 8 s later, while the leader judged it as late as it runs.
+    network.loseWhere((from, to, message) => from === member && to === leader && message.type === 'hb');
+    network.runFor(40_000);
+    network.loseWhere(null);
+    network.runFor(10_000);
+    expect(changes[0]).toBe('suspected');
+    expect(changes).not.toContain('dead');
+    expect(network.core(leader)!.status().members.find((entry) => entry.name === member)?.liveness).toBe('alive');
+    expect(leaderOf(network, names)).toBe(leader);
+    expect(invariant.violations).toEqual([]);
+  });
 });

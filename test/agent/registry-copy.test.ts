@@ -136,3 +136,37 @@ describe('registry copy on a mirror (simulated network)', () => {
     expect(invariant.violations).toEqual([]);
   });
 });
+
+describe('a promoted mirror gets the registry with its first view', () => {
+  test('the replacement of a crashed mirror holds the super peer’s registry within two syncs, and can lead the whole sub-grid', () => {
+    // Nine nodes: the super peer, 4 mirrors and 4 plain members, one of which replaces a crashed mirror.
+    const { network, names, invariant } = smallCluster(9);
+    network.runUntil(15_000);
+    const leader = leaderOf(network, names)!;
+    const mirrorsNow = (): string[] => names.filter((name) => network.isUp(name) && network.core(name)!.status().role === 'mirror');
+    const mirrors = mirrorsNow();
+    expect(mirrors).toHaveLength(4);
+    const crashed = mirrors[0]!;
+    network.crash(crashed);
+    const voters = (): string[] => network.core(leader)!.status().mirrors;
+    let promoted: string | undefined;
+    for (let waited = 0; waited < 15_000 && promoted === undefined; waited += network.tickMs) {
+      network.runFor(network.tickMs);
+      promoted = voters().find((name) => name !== leader && !mirrors.includes(name));
+    }
+    expect(promoted).toBeDefined();
+    // Two syncs after the view that adds it: not the 10 s registry refresh.
+    network.runFor(2 * SUBGRID_TIMERS.syncInterval * network.tickMs);
+    const sizeOf = (name: string): number => network.core(name)!.subgrid.registry.list().length;
+    expect([promoted, sizeOf(promoted!)]).toEqual([promoted, sizeOf(leader)]);
+    // The super peer dies before the refresh: whoever takes over knows every member.
+    network.crash(leader);
+    network.runFor(4_000);
+    const successor = leaderOf(network, names)!;
+    expect(successor).toBeDefined();
+    const live = names.filter((name) => network.isUp(name));
+    const known = network.core(successor)!.status().members.filter((member) => member.liveness === 'alive').map((member) => member.name);
+    expect(known.sort()).toEqual(live.sort());
+    expect(invariant.violations).toEqual([]);
+  });
+});

@@ -22,6 +22,8 @@ export interface CalmResult {
   leaderChanges: number;
   /** Samples at which a region had no region peer named by all of its super peers. */
   regionLeaderlessSamples: number;
+  /** Mirror-set changes (joint views a leader installs, either tier) while watched: each costs two commits. */
+  voterChanges: number;
   /** What went wrong first, for the failure message. */
   firstProblem: string | null;
   violations: number;
@@ -38,6 +40,18 @@ export function watchCalm(options: CalmOptions): CalmResult {
   const network = new SimNetwork(grid.specs, { seed: options.shape.seed, dns: grid.dns });
   const invariant = new SingleLeaderPerTerm();
   network.onStep(invariant.observer);
+  let watching = false;
+  let voterChanges = 0;
+  let firstVoterChange: string | null = null;
+  network.onEvent((name, event, at) => {
+    if (!watching || event.type !== 'viewChanged' || event.view.oldVoters === undefined) return;
+    const core = network.core(name);
+    const group = event.tier === 'subgrid' ? core?.subgrid : core?.region;
+    if (group?.isLeader() !== true) return;
+    voterChanges++;
+    const keys = (voters: { name: string; slot?: string }[]): string => voters.map((voter) => voter.slot ?? voter.name).join(',');
+    firstVoterChange ??= `${name} (${event.tier}): voters ${keys(event.view.oldVoters)} -> ${keys(event.view.voters)} at ${at} ms`;
+  });
   const random = seededRandom(options.shape.seed ^ 0xca1);
   const loadEvery = options.loadEveryMs ?? 3_000;
   const loadFactor = options.loadFactor ?? 1.5;
@@ -89,6 +103,7 @@ export function watchCalm(options: CalmOptions): CalmResult {
     network.runFor(network.tickMs);
     moveLoads();
   }
+  watching = true;
   let baseline = leaders();
   let leaderlessSamples = 0;
   let regionLeaderlessSamples = 0;
@@ -112,5 +127,6 @@ export function watchCalm(options: CalmOptions): CalmResult {
     firstProblem ??= now.problems[0] !== undefined ? `${now.problems[0]} at ${network.now} ms` : now.regionProblems[0] !== undefined ? `${now.regionProblems[0]} at ${network.now} ms` : null;
     baseline = { ...now, subgrids: new Map([...baseline.subgrids, ...now.subgrids]), regions: new Map([...baseline.regions, ...now.regions]) };
   }
-  return { leaderlessSamples, leaderChanges, regionLeaderlessSamples, firstProblem, violations: invariant.violations.length, samples };
+  firstProblem ??= firstVoterChange;
+  return { leaderlessSamples, leaderChanges, regionLeaderlessSamples, voterChanges, firstProblem, violations: invariant.violations.length, samples };
 }

@@ -1,6 +1,6 @@
 import { LOCAL_HEALTH_DEFAULTS } from '../local-health.js';
 import { QuorumContact } from '../quorum-contact.js';
-import type { DepartedWire, Message, Peer, View } from '../types.js';
+import type { DepartedWire, Message, Peer, RegistryEntryWire, View } from '../types.js';
 import { allVoters, compareViews, hasQuorum, isVoter, voterKey } from '../view.js';
 import type { GroupContext } from './context.js';
 import { nextView } from './voter-changes.js';
@@ -50,6 +50,13 @@ export class Replication {
   committed: View | null = null;
   /** Set when the registry changed: the next sync carries it. */
   registryDirty = false;
+  /**
+   * Leader only: the voters a view added, by key, with that view, until they acknowledge it: every
+   * sync to them carries the registry. A promoted member has no copy, and the sync that carried the
+   * last change may have gone out just before the view that added it; without this it waited for
+   * the next change or the refresh, and could meanwhile win an election with an empty registry.
+   */
+  private readonly awaitingCopy = new Map<string, { term: number; version: number }>();
   private nextSyncAt = 0;
   private lastRegistrySentAt = Number.NEGATIVE_INFINITY;
   private readonly contact = new QuorumContact();
@@ -65,6 +72,7 @@ export class Replication {
   resetForLeader(): void {
     this.committed = null;
     this.acks.clear();
+    this.awaitingCopy.clear();
     this.registryDirty = true;
     this.contact.reset(this.ctx.state.view, this.ctx.now);
   }
@@ -113,9 +121,10 @@ export class Replication {
     const view = ctx.state.view;
     if (view === null) return;
     this.nextSyncAt = ctx.now + ctx.timers.syncInterval;
-    const withRegistry = this.registryDirty || ctx.now - this.lastRegistrySentAt >= ctx.timers.registryRefreshInterval;
-    const registry = withRegistry ? ctx.registry.toWire() : undefined;
-    if (withRegistry) {
+    const toAll = this.registryDirty || ctx.now - this.lastRegistrySentAt >= ctx.timers.registryRefreshInterval;
+    let wire: RegistryEntryWire[] | undefined;
+    const registryFor = (voter: Peer): RegistryEntryWire[] | undefined => (toAll || this.awaitingCopy.has(voterKey(voter)) ? (wire ??= ctx.registry.toWire()) : undefined);
+    if (toAll) {
       this.registryDirty = false;
       this.lastRegistrySentAt = ctx.now;
     }
@@ -126,6 +135,7 @@ export class Replication {
     // missed the registry copy without it too, and would take it back once elected.
     const departed = this.roles.departedToCarry();
     for (const voter of ctx.otherVoters(view)) {
+      const registry = registryFor(voter);
       ctx.sendTo(voter.name, { type: 'sync', view, registry, ...(slow > 0 ? { slow } : {}), ...(departed.length > 0 ? { departed } : {}) }, registry !== undefined, voter.addr);
     }
   }
@@ -142,6 +152,8 @@ export class Replication {
     // a node holding the grid key can sign in any, would only grow these maps for the whole term.
     if (!isVoter(ctx.state.view, key)) return;
     this.acks.set(key, { at: ctx.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
+    const addedBy = this.awaitingCopy.get(key);
+    if (addedBy !== undefined && compareViews({ term: message.viewTerm, version: message.viewVersion }, addedBy) >= 0) this.awaitingCopy.delete(key);
     this.contact.heard(key, ctx.now);
     this.advanceView();
   }
@@ -179,7 +191,10 @@ export class Replication {
     const ctx = this.ctx;
     const previous = ctx.state.view;
     ctx.state.view = next;
-    if (ctx.role === 'leader') this.contact.admit(next, ctx.now);
+    if (ctx.role === 'leader') {
+      this.contact.admit(next, ctx.now);
+      this.trackNewVoters(previous, next);
+    }
     ctx.persist();
     ctx.event({ type: 'viewChanged', tier: ctx.settings.tier, view: next });
     this.viewUpdated();
@@ -190,6 +205,18 @@ export class Replication {
       const kept = new Set(allVoters(next).map(voterKey));
       for (const voter of allVoters(previous)) if (!kept.has(voterKey(voter)) && !ctx.isSelf(voter)) ctx.sendTo(voter.name, { type: 'sync', view: next }, false, voter.addr);
     }
+  }
+
+  /** The voters `next` adds await the registry (awaitingCopy); those it drops no longer do. */
+  private trackNewVoters(previous: View | null, next: View): void {
+    const before = new Set(previous === null ? [] : allVoters(previous).map(voterKey));
+    const now = new Set<string>();
+    for (const voter of allVoters(next)) {
+      const key = voterKey(voter);
+      now.add(key);
+      if (!before.has(key) && !this.ctx.isSelf(voter)) this.awaitingCopy.set(key, { term: next.term, version: next.version });
+    }
+    for (const key of this.awaitingCopy.keys()) if (!now.has(key)) this.awaitingCopy.delete(key);
   }
 
   // ---- voter side ---------------------------------------------------------------------------

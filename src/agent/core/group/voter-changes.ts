@@ -3,11 +3,19 @@ import type { Peer, View } from '../types.js';
 import { sameVoterKeys, sameVoters, voterKey, voterMoved } from '../view.js';
 import type { GroupContext } from './context.js';
 
+/** A member's standing score (no load, full uptime), or its live one from an agent that sends none. */
+function standingOf(entry: MemberRecord | undefined): number {
+  return entry?.standing ?? entry?.score ?? 0;
+}
+
 /**
  * The voter set the leader drives towards: itself plus the best live eligible members. Current
  * mirrors stay unless dead or gone from the registry (a new leader gives both a grace period: it
  * has not heard them itself yet), or unless someone beats the weakest one by the hysteresis
- * margin: churning voters costs two commits each time.
+ * margin: churning voters costs two commits each time, and a new mirror starts without a copy.
+ * Members are ranked by standing score, as the leader's own rebalance (transfer.ts): the live
+ * score moves with load every few seconds, and swapped a busy mirror for an idle member and back
+ * whenever loads moved. Load only ranks the candidates of an election after a failure.
  * `selfLeaving` (a leader that left for good): the voters without itself, as Raft removes its
  * leader, unless nobody else could vote; it stays out of the challengers too.
  */
@@ -48,14 +56,14 @@ export function desiredVoters(ctx: GroupContext, current: Peer[], options: { lea
     // Autopilot: a member that signed in later becomes a voter only once it is stable.
     .filter(([key, entry]) => entry.liveness === 'alive' && entry.stable !== false && !keptKeys.has(key))
     .map(([, entry]) => entry)
-    .sort((a, b) => (ctx.outranks(a.score, a.name, b.score, b.name) ? -1 : 1));
+    .sort((a, b) => (ctx.outranks(standingOf(a), a.name, standingOf(b), b.name) ? -1 : 1));
   const target = 1 + settings.mirrors;
   while (kept.length < target && challengers.length > 0) kept.push(asPeer(challengers.shift()!));
-  const scoreOf = (name: string): number => ctx.registry.get(name)?.score ?? 0;
+  const scoreOf = (name: string): number => standingOf(ctx.registry.get(name));
   const mirrors = kept.filter((peer) => peer.name !== settings.self).sort((a, b) => scoreOf(a.name) - scoreOf(b.name));
   const weakest = mirrors[0];
   const best = challengers[0];
-  if (weakest !== undefined && best !== undefined && kept.length >= target && best.score > scoreOf(weakest.name) * (1 + settings.hysteresis)) {
+  if (weakest !== undefined && best !== undefined && kept.length >= target && standingOf(best) > scoreOf(weakest.name) * (1 + settings.hysteresis)) {
     kept.splice(kept.indexOf(weakest), 1, asPeer(best));
   }
   while (kept.length > target) {
