@@ -62,7 +62,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       // In grid.slice, not libvirt's machine.slice: the grid's CPU and memory caps hold it.
       expect(live).toMatch(/<resource>\s*<partition>\/grid<\/partition>\s*<\/resource>/);
       expect(await virsh(node, 'dumpxml --inactive gridops-sandbox')).toMatch(/<partition>\/grid<\/partition>/);
-      expect(await run(node, `grep -E '(^|,)(cpu|memory)(,|:)' /proc/$(cat /run/libvirt/qemu/gridops-sandbox.pid)/cgroup`)).toMatch(/^\d+:[^:]*\bcpu\b[^:]*:\S*\/grid\.slice\/machine-qemu[^/]*gridops[^/]*sandbox\.scope/m);
+      expect(await run(node, `grep -E '[:,](cpu|memory)[:,]' /proc/$(cat /run/libvirt/qemu/gridops-sandbox.pid)/cgroup`)).toMatch(/^\d+:[^:]*\bcpu\b[^:]*:\S*\/grid\.slice\/machine-qemu[^/]*gridops[^/]*sandbox\.scope/m);
       for (const forbidden of ['<graphics', '<video', '<sound', '<hostdev', '<redirdev', '<filesystem', "bus='usb'"]) expect(live).not.toContain(forbidden);
       expect(live).toMatch(/<controller type='usb' index='0' model='none'/);
       expect(live).toMatch(/<target dev='gs-sandbox'\/>/);
