@@ -21,6 +21,7 @@ import { electInitial } from '../overlay/initial-election.js';
 import { runsAgent } from '../overlay/agent-hosts.js';
 import { SystemdUnitResource } from '../resources/systemd-unit.js';
 import { AbsentPathsResource } from '../resources/absent-paths.js';
+import { SandboxEgressResource } from '../resources/sandbox-egress.js';
 import type { HeldRead } from '../transport/held-read.js';
 import type { EntriesByPlaybook } from '../state/state.js';
 import { NO_BIRTHS, type GroupBirths } from '../state/group-births.js';
@@ -216,6 +217,8 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
     for (const r of made) {
       // A second `sysctls` entry with no key left sweeps the same files: once.
       if (resources.has(r.id) && r instanceof AbsentPathsResource && r.sweeps) continue;
+      // hypervisor and qos both hold the sandbox VM's egress, from the same setting: once.
+      if (resources.has(r.id) && r instanceof SandboxEgressResource) continue;
       if (resources.has(r.id)) throw new PlanningError(`${nodeName}: two resources manage ${r.id}`, `remove one of them from playbook ${playbook}`);
       resources.set(r.id, r);
     }

@@ -80,7 +80,8 @@ function agentVersionOf(line: string): string {
  * - virtualisation flags: the first CPU's block of /proc/cpuinfo (it ends at the first empty
  *   line: `flags` on x86, absent elsewhere);
  * - cgroup layout: what /sys/fs/cgroup holds (cgroup.controllers at the top: v2; under unified/:
- *   systemd's hybrid; a v1 controller's `tasks`);
+ *   systemd's hybrid; a v1 controller's `tasks`); swap accounting: v1's memory.memsw files, or a
+ *   memory.swap.max below the v2 root (the root has none);
  * - default route: /proc/net/route, else the first up, non-reject default of
  *   /proc/net/ipv6_route, which lists every routing table (a tunnel's policy table too), where
  *   `ip -6 route show default` looked at the main one;
@@ -103,7 +104,7 @@ s modules-support; [ -e /proc/modules ] && echo proc-modules; if [ -r /proc/sys/
 s modules-loaded; [ -r /proc/modules ] && while read -r n rest; do echo "$n"; done < /proc/modules
 s modules-builtin; read -r rel < /proc/sys/kernel/osrelease; c "/lib/modules/$rel/modules.builtin"
 s sys-module; [ -d /sys/module ] && for d in /sys/module/*; do [ -e "$d/initstate" ] || echo "\${d##*/}"; done
-s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; [ -e /sys/fs/cgroup/unified/cgroup.controllers ] && echo unified-cgroup2; for f in /sys/fs/cgroup/tasks /sys/fs/cgroup/*/tasks; do [ -e "$f" ] && { echo v1-controller; break; }; done
+s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; [ -e /sys/fs/cgroup/unified/cgroup.controllers ] && echo unified-cgroup2; for f in /sys/fs/cgroup/tasks /sys/fs/cgroup/*/tasks; do [ -e "$f" ] && { echo v1-controller; break; }; done; [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] && echo memsw; for f in /sys/fs/cgroup/*.slice/memory.swap.max /sys/fs/cgroup/init.scope/memory.swap.max; do [ -e "$f" ] && { echo swap-max; break; }; done
 s uptime; c /proc/uptime
 s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
 ${AGENT_SECTION}
@@ -228,6 +229,7 @@ export function parseFacts(output: string): HostFacts {
   const v1 = cg.includes('v1-controller') || cg.some((l) => / cgroup /.test(l));
   const v2mount = cg.includes('unified-cgroup2') || cg.some((l) => / cgroup2 /.test(l));
   const cgroup: HostFacts['cgroup'] = cg.includes('top-level-cgroup2') ? 'v2' : v1 && v2mount ? 'hybrid' : v1 ? 'v1' : v2mount ? 'v2' : 'none';
+  const swapAccounting = cg.includes('memsw') || cg.includes('swap-max');
 
   const pkgs = get('pkg').map((l) => l.trim());
   const packageManager: HostFacts['packageManager'] = pkgs.includes('apt-get') ? 'apt' : pkgs.includes('dnf') ? 'dnf' : pkgs.includes('yum') ? 'yum' : null;
@@ -277,6 +279,7 @@ export function parseFacts(output: string): HostFacts {
       loadedModules: get('modules-loaded').map((l) => moduleName(l.trim())).filter((l) => l !== ''),
     },
     cgroup,
+    swapAccounting,
     uptimeSeconds: Number.isFinite(uptime) ? Math.floor(uptime) : 0,
     packageManager,
     agentVersion,

@@ -43,6 +43,12 @@ export interface HostFacts {
   };
   /** `v2` unified, `hybrid` (v1 controllers plus a cgroup2 mount), `v1`, or `none`. */
   cgroup: 'v1' | 'v2' | 'hybrid' | 'none';
+  /**
+   * The memory controller accounts swap, so a swap limit can be set: v1's `memory.memsw.*` files
+   * (a kernel booted with swap accounting), v2's `memory.swap.max` below the root. Without it libvirt
+   * cannot start a VM with a swap_hard_limit, and systemd ignores MemorySwapMax=.
+   */
+  swapAccounting: boolean;
   uptimeSeconds: number;
   packageManager: 'apt' | 'dnf' | 'yum' | null;
   /** Installed gridops agent version, or null when no agent is installed. */
@@ -68,7 +74,7 @@ export interface HostFacts {
 }
 
 /** Every fact but the agent's version, which a read of the agent alone (AGENT_FACTS_BODY) leaves out. */
-const NOT_IN_AGENT_READ = ['os', 'initSystem', 'arch', 'cpu', 'kvm', 'capSysResource', 'memoryBytes', 'kernel', 'cgroup', 'uptimeSeconds', 'packageManager', 'network', 'writtenBootstrapScore'] as const satisfies ReadonlyArray<keyof HostFacts>;
+const NOT_IN_AGENT_READ = ['os', 'initSystem', 'arch', 'cpu', 'kvm', 'capSysResource', 'memoryBytes', 'kernel', 'cgroup', 'swapAccounting', 'uptimeSeconds', 'packageManager', 'network', 'writtenBootstrapScore'] as const satisfies ReadonlyArray<keyof HostFacts>;
 // Compile-time check that the list is complete: a new fact must be added above.
 const listed: Record<Exclude<keyof HostFacts, 'agentVersion'>, true> = Object.fromEntries(NOT_IN_AGENT_READ.map((k) => [k, true])) as Record<(typeof NOT_IN_AGENT_READ)[number], true>;
 void listed;

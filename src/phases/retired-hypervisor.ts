@@ -103,7 +103,8 @@ const SANDBOX_KINDS: ReadonlySet<Change['kind']> = new Set(['libvirt-network', '
 export function sandboxMadeRecord(run: { done: boolean; ran: readonly string[]; started: readonly Change[]; oldNetwork?: string }, node: Node, previous: HostState | undefined): Pick<HostState, 'sandboxMade'> {
   if (run.done && run.ran.includes(HYPERVISOR_OFF_PLAYBOOK)) return { sandboxMade: null };
   if (run.oldNetwork !== undefined) return { sandboxMade: { network: run.oldNetwork } };
-  const made = run.ran.includes('hypervisor') && node.settings.hypervisor.enabled && (run.done || run.started.some((c) => SANDBOX_KINDS.has(c.kind)));
+  // The qos playbook holds the VM's egress too (its hook and ifb, which hypervisor-off removes): a `--playbook qos` run that made them counts.
+  const made = node.settings.hypervisor.enabled && ((run.ran.includes('hypervisor') && (run.done || run.started.some((c) => SANDBOX_KINDS.has(c.kind)))) || run.started.some((c) => c.kind === 'sandbox-egress'));
   if (made) return { sandboxMade: { network: node.settings.hypervisor.sandbox.network } };
   return previous?.sandboxMade === undefined ? {} : { sandboxMade: previous.sandboxMade };
 }

@@ -141,7 +141,7 @@ export interface SandboxDiskChange extends BaseChange {
 }
 /** A value of the running sandbox that changes without a restart (`--live --config`). */
 export interface LiveSetting {
-  setting: 'cpuShares' | 'currentMemoryKiB' | 'hardLimitKiB';
+  setting: 'cpuShares' | 'currentMemoryKiB' | 'hardLimitKiB' | 'swapHardLimitKiB';
   value: number;
   /** Also written into the persistent definition (false where libvirt cannot start with it there). */
   config: boolean;

@@ -161,12 +161,13 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if ('sandbox-disk' in entry) return [new SandboxDiskResource(image())];
     if ('sandbox-domain' in entry) {
       const sb = hypervisor.sandbox;
-      return [new SandboxDomainResource({ grid: ctx.grid.name, node: ctx.node.name, vcpus: sb.vcpus, memoryMiB: sb.memoryMiB, cpuShares: sb.cpuShares, network: sb.network, image: image(), hostReserveMiB: hypervisor.hostReserveMiB })];
+      return [new SandboxDomainResource({ grid: ctx.grid.name, node: ctx.node.name, vcpus: sb.vcpus, memoryMiB: sb.memoryMiB, cpuShares: sb.cpuShares, network: sb.network, image: image(), hostReserveMiB: hypervisor.hostReserveMiB, gridMemoryMiB: ctx.node.settings.qos.gridMemoryMiB, kernelModules: kernel.modules })];
     }
     if ('absent-paths' in entry) return [new AbsentPathsResource(entry['absent-paths'].paths.map(s))];
     if ('absent-unit' in entry) return [new AbsentUnitResource(s(entry['absent-unit'].unit), entry['absent-unit'].prestop && command(`resources[${index}] (absent-unit prestop)`, entry['absent-unit'].prestop))];
     if ('egress-limit' in entry) return [new EgressLimitResource(ctx.node.settings.qos.egressMbit)];
-    if ('sandbox-egress' in entry) return [new SandboxEgressResource({ mbit: ctx.node.settings.qos.egressMbit, domain: SANDBOX_DOMAIN, tap: SANDBOX_TAP })];
+    // The qos playbook names it for every node: only a hypervisor node has a sandbox VM to hold.
+    if ('sandbox-egress' in entry) return hypervisor.enabled ? [new SandboxEgressResource({ mbit: ctx.node.settings.qos.egressMbit, domain: SANDBOX_DOMAIN, tap: SANDBOX_TAP })] : [];
     const c = entry.command;
     return [new CommandResource({ name: c.name, command: command(`resources[${index}] (command run)`, c.run), creates: c.creates && s(c.creates), unless: c.unless && command(`resources[${index}] (command unless)`, c.unless), notify: c.notify })];
   });

@@ -12,6 +12,8 @@ import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_DOMAIN, SANDBOX_POOL, SANDBOX_SERIAL_LOG, SANDBOX_TAP, baseVolumeName, overlayVolumeName, sandboxMac, sandboxUuid, volumePath } from './sandbox-names.js';
 import { setMemoryLive } from './sandbox-balloon.js';
 import { checkCpuShares } from './sandbox-cpu-shares.js';
+import { checkGridCaps } from './sandbox-grid-caps.js';
+import { moduleKey } from './kernel-module.js';
 import { parseInfo, virsh, whenVirsh } from './virsh.js';
 
 /** What a node's sandbox should be (from its effective `hypervisor` settings). */
@@ -24,10 +26,38 @@ export interface SandboxSpec {
   network: string;
   image: ImageFile;
   hostReserveMiB: number;
+  /** The node's qos.gridMemoryMiB: grid.slice's MemoryMax, which holds the VM too. */
+  gridMemoryMiB?: number;
+  /** The node's kernel.modules, which node-base loads before the hypervisor playbook runs. */
+  kernelModules: readonly string[];
 }
 
-/** QEMU's own memory beside the guest's: its code, device state and (under TCG) the translation cache. */
-const QEMU_OVERHEAD_MIB = 192;
+/**
+ * The libvirt resource partition the VM runs in: libvirt hands it to systemd-machined as the
+ * slice `grid.slice`, the qos playbook's, so grid.slice's CPUQuota and MemoryMax hold the VM with
+ * the rest of grid work, and its cpuShares weighs it against that work. Left to libvirt, the VM
+ * would run in machine.slice, outside every grid limit. systemd makes the slice when the VM
+ * starts if the qos playbook has not yet (a first apply runs hypervisor before qos).
+ */
+export const SANDBOX_PARTITION = '/grid';
+
+/** QEMU's own memory beside the guest's, for a VM of one vCPU: its code, libraries, heap and device state. */
+const QEMU_BASE_MIB = 192;
+/** Per vCPU beyond the first: its thread's stack, QEMU's and KVM's state of that CPU (the kernel's share is charged to the VM's cgroup too). */
+const QEMU_PER_VCPU_MIB = 8;
+/** The part of the guest's memory QEMU and KVM need again to map it: host page tables (8 bytes a 4 KiB page), KVM's reverse maps and memslot arrays, dirty bitmaps. */
+const QEMU_MEMORY_SHARE = 1 / 64;
+
+/**
+ * QEMU's memory beside the guest's, which the VM's hard limit must leave it, or the kernel
+ * OOM-kills QEMU at the limit: a fixed part (measured enough for a one-vCPU guest: the lab's VMs
+ * run under it), a part per vCPU, and a part proportional to the guest's memory, since mapping
+ * the guest costs memory in proportion to its size (about 1/170 of it; 1/64 leaves the margin).
+ * A flat amount fit a small VM and starved a big one (the schema allows 4 TiB and 255 vCPUs).
+ */
+export function qemuOverheadMiB(vcpus: number, memoryMiB: number): number {
+  return QEMU_BASE_MIB + QEMU_PER_VCPU_MIB * (vcpus - 1) + Math.ceil(memoryMiB * QEMU_MEMORY_SHARE);
+}
 /** Under TCG, QEMU's translated-code cache; bounded (its default is up to 1 GiB) so the hard limit holds. */
 export const TCG_TB_CACHE_MIB = 64;
 
@@ -36,16 +66,33 @@ export interface SandboxPlacement {
   type: 'kvm' | 'qemu';
   /** Why not KVM, when type is qemu. */
   why?: string;
+  /** KVM comes with this module, which node-base loads in the same run (no /dev/kvm yet). */
+  kvmModule?: string;
   hardLimitMiB: number;
   /** The hard limit can live in the persistent definition (else it is set on the running VM). */
   hardLimitInConfig: boolean;
+  /** The node accounts swap, so the VM gets a swap limit equal to its hard limit: it may not swap. */
+  swapLimit: boolean;
 }
 
 export function placement(spec: SandboxSpec, facts: HostFacts): SandboxPlacement {
-  const kvm = facts.kvm.usable && facts.cpu.virtFlags.length > 0;
+  const kvmModule = kvmModuleLoadedThisRun(spec, facts);
+  const kvm = (facts.kvm.usable || kvmModule !== undefined) && facts.cpu.virtFlags.length > 0;
   const why = kvm ? undefined : !facts.kvm.device ? 'no /dev/kvm' : !facts.kvm.usable ? '/dev/kvm cannot be opened' : 'no vmx/svm CPU flag';
   const type = kvm ? 'kvm' : 'qemu';
-  return { type, ...(why ? { why } : {}), hardLimitMiB: spec.memoryMiB + QEMU_OVERHEAD_MIB + (type === 'qemu' ? TCG_TB_CACHE_MIB : 0), hardLimitInConfig: facts.capSysResource };
+  return { type, ...(why ? { why } : {}), ...(kvmModule ? { kvmModule } : {}), hardLimitMiB: spec.memoryMiB + qemuOverheadMiB(spec.vcpus, spec.memoryMiB) + (type === 'qemu' ? TCG_TB_CACHE_MIB : 0), hardLimitInConfig: facts.capSysResource, swapLimit: facts.swapAccounting };
+}
+
+/**
+ * The vendor module (kvm_intel for vmx, kvm_amd for svm) that makes /dev/kvm, where the node has
+ * none yet and node-base loads it in this very run (kernel.modules): facts are read before
+ * node-base runs, and a VM defined under TCG then would be planned as KVM by the next run, a
+ * restart it would refuse without --replace-sandbox.
+ */
+function kvmModuleLoadedThisRun(spec: SandboxSpec, facts: HostFacts): string | undefined {
+  if (facts.kvm.device || !facts.kernel.loadableModules) return undefined;
+  const vendor = facts.cpu.virtFlags.includes('vmx') ? 'kvm_intel' : facts.cpu.virtFlags.includes('svm') ? 'kvm_amd' : undefined;
+  return vendor && spec.kernelModules.some((m) => moduleKey(m) === vendor) ? vendor : undefined;
 }
 
 const IMAGE_KEY = '/domain/metadata/gridops:sandbox/@image';
@@ -55,7 +102,7 @@ const DISK_KEY = '/domain/devices/disk/source/@file';
 const UUID_KEY = '/domain/uuid';
 
 /** The settings that change on a running VM; everything else gridops owns needs a restart. */
-const LIVE_KEYS = { cpuShares: '/domain/cputune/shares', currentMemoryKiB: '/domain/currentMemory', hardLimitKiB: '/domain/memtune/hard_limit' } as const;
+const LIVE_KEYS = { cpuShares: '/domain/cputune/shares', currentMemoryKiB: '/domain/currentMemory', hardLimitKiB: '/domain/memtune/hard_limit', swapHardLimitKiB: '/domain/memtune/swap_hard_limit' } as const;
 
 /**
  * The sandbox VM (PhantomOS's O-Remote): vcpus, memory with a hard limit, CPU shares, one virtio
@@ -86,6 +133,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       memoryMiB: s.memoryMiB,
       vcpus: s.vcpus,
       hardLimitMiB: p.hardLimitInConfig ? p.hardLimitMiB : 0,
+      swapHardLimitMiB: p.swapLimit ? p.hardLimitMiB : 0,
+      partition: SANDBOX_PARTITION,
       cpuShares: s.cpuShares,
       tbCacheMiB: p.type === 'qemu' ? TCG_TB_CACHE_MIB : 0,
       diskPath: volumePath(overlayVolumeName(s.image.sha256)),
@@ -112,6 +161,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     const facts = ctx.facts;
     checkCpuShares(this.spec.cpuShares, facts, ctx.node.name);
     const p = placement(this.spec, facts);
+    checkGridCaps(this.spec, p.hardLimitMiB, facts, ctx.node.name);
     const hostMiB = Math.floor(facts.memoryBytes / 2 ** 20);
     if (hostMiB < p.hardLimitMiB + this.spec.hostReserveMiB) {
       throw new PlanningError(
@@ -124,15 +174,21 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     const want = projectDomain(parseXml(xml, 'domain')!);
     const state = statePart.trim();
     const defined = parseXml(inactivePart, 'domain');
-    const note = p.type === 'qemu' ? ` (TCG, software emulation: ${p.why})` : ' (KVM)';
+    // Said in every plan, never silently left out: without swap accounting the VM can swap.
+    const swapWarning = p.swapLimit ? '' : `; ${ctx.node.name}'s kernel does not account swap (no memory.memsw or memory.swap.max), so the VM's swap is not capped`;
+    const note = `${p.type === 'qemu' ? ` (TCG, software emulation: ${p.why})` : p.kvmModule ? ` (KVM: /dev/kvm comes with ${p.kvmModule}, which node-base loads in this run)` : ' (KVM)'}${swapWarning}`;
     const base = { kind: 'sandbox-domain' as const, id: this.id, domain: SANDBOX_DOMAIN, xmlSha256: sha256(xml) };
-    const hardLimitLive: LiveSetting = { setting: 'hardLimitKiB', value: p.hardLimitMiB * 1024, config: false };
+    // Where libvirt cannot keep the hard limit in the definition, it and the swap limit are set on the running VM, together.
+    const memoryLimitsLive: LiveSetting[] = [
+      { setting: 'hardLimitKiB', value: p.hardLimitMiB * 1024, config: false },
+      ...(p.swapLimit ? [{ setting: 'swapHardLimitKiB' as const, value: p.hardLimitMiB * 1024, config: false }] : []),
+    ];
     if (!defined || state === 'absent' || state === 'no-libvirt') {
       return {
         ...base,
         action: 'create',
         steps: ['define', 'autostart', 'start', ...(p.hardLimitInConfig ? [] : (['live'] as const))],
-        live: p.hardLimitInConfig ? [] : [hardLimitLive],
+        live: p.hardLimitInConfig ? [] : memoryLimitsLive,
         fields: [
           { name: 'type', before: null, after: p.type },
           { name: 'vcpus', before: null, after: String(this.spec.vcpus) },
@@ -147,7 +203,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     const live = running ? parseXml(livePart, 'domain') : null;
     const haveLive = live ? projectDomain(live) : null;
     const liveKeys = Object.values(LIVE_KEYS) as string[];
-    const hardLimitKey = LIVE_KEYS.hardLimitKiB;
+    const memoryLimitKeys: string[] = [LIVE_KEYS.hardLimitKiB, LIVE_KEYS.swapHardLimitKiB];
     // Owned, restart-class differences in the definition.
     const restartKeys = differingKeys(want, have).filter((k) => !liveKeys.includes(k));
     const fields: FieldChange[] = restartKeys.map((k) => ({ name: k, before: have[k] ?? null, after: want[k] ?? null }));
@@ -159,11 +215,12 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       // definition goes first, stopped as for a restart, and with it its autostart link.
       if (restartKeys.includes(UUID_KEY)) steps.push('replace', 'start', 'autostart');
       else steps.push('redefine', 'restart');
-      if (!p.hardLimitInConfig) (steps.push('live'), liveSettings.push(hardLimitLive));
+      if (!p.hardLimitInConfig) (steps.push('live'), liveSettings.push(...memoryLimitsLive));
     } else {
       for (const [setting, key] of Object.entries(LIVE_KEYS) as Array<[LiveSetting['setting'], string]>) {
-        const inConfig = key !== hardLimitKey || p.hardLimitInConfig;
-        const wanted = key === hardLimitKey ? String(p.hardLimitMiB * 1024) : want[key];
+        if (key === LIVE_KEYS.swapHardLimitKiB && !p.swapLimit) continue;
+        const inConfig = !memoryLimitKeys.includes(key) || p.hardLimitInConfig;
+        const wanted = memoryLimitKeys.includes(key) ? String(p.hardLimitMiB * 1024) : want[key];
         const configDiffers = inConfig && have[key] !== wanted;
         const liveDiffers = haveLive !== null && haveLive[key] !== wanted;
         if (!configDiffers && !liveDiffers) continue;
@@ -177,7 +234,10 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       // A paused VM (virsh suspend, or libvirt pausing it on a full disk) is active: `start` would
       // fail on it ("domain is already active"); it is resumed.
       steps.push(state === 'paused' ? 'resume' : 'start');
-      if (!p.hardLimitInConfig && !liveSettings.some((l) => l.setting === 'hardLimitKiB')) (steps.includes('live') || steps.push('live'), liveSettings.push(hardLimitLive));
+      if (!p.hardLimitInConfig) {
+        const missing = memoryLimitsLive.filter((m) => !liveSettings.some((l) => l.setting === m.setting));
+        if (missing.length) (steps.includes('live') || steps.push('live'), liveSettings.push(...missing));
+      }
       fields.push({ name: 'state', before: state, after: 'running' });
     }
     // The running VM's disk and image too: a definition replaced by a run whose restart then failed names the new ones while the VM still has the old open.
@@ -185,9 +245,12 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     if (unused.length) (steps.push('prune'), fields.push({ name: 'unused volumes', before: unused.join(', '), after: null }));
     const autostart = parseInfo(infoPart).get('autostart');
     if (autostart !== 'enable') (steps.includes('autostart') || steps.push('autostart'), fields.push({ name: 'autostart', before: autostart ?? null, after: 'enable' }));
-    if (steps.length === 0) return p.type === 'qemu' ? { ...base, action: 'none', steps: [], live: [], fields: [], summary: `the sandbox runs under TCG, software emulation (${p.why}): slower than KVM` } : null;
+    if (steps.length === 0) {
+      const notes = [...(p.type === 'qemu' ? [`the sandbox runs under TCG, software emulation (${p.why}): slower than KVM`] : []), ...(swapWarning ? [swapWarning.slice(2)] : [])];
+      return notes.length ? { ...base, action: 'none', steps: [], live: [], fields: [], summary: notes.join('; ') } : null;
+    }
     const liveView = (proj: Projection | null) => (proj ? Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, proj[k]])) : {});
-    const wantLive = Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, k === hardLimitKey ? String(p.hardLimitMiB * 1024) : want[k]]));
+    const wantLive = Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, k === LIVE_KEYS.hardLimitKiB || (k === LIVE_KEYS.swapHardLimitKiB && p.swapLimit) ? String(p.hardLimitMiB * 1024) : want[k]]));
     const previousImage = have[IMAGE_KEY];
     const previousDisk = have[DISK_KEY];
     return {
@@ -236,7 +299,14 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
         const scope = [...(running || l.setting === 'hardLimitKiB' ? ['--live'] : []), ...(l.config ? ['--config'] : [])];
         if (l.setting === 'cpuShares') await writer.run(`${virsh('schedinfo', d, ...scope, `cpu_shares=${l.value}`)} >/dev/null`, `virsh schedinfo ${d} cpu_shares=${l.value}`);
         if (l.setting === 'currentMemoryKiB') await writer.run(setMemoryLive(d, l.value, scope), `virsh setmem ${d} ${l.value}KiB`);
-        if (l.setting === 'hardLimitKiB') await writer.run(`${virsh('memtune', d, '--hard-limit', l.value, ...scope)}`, `virsh memtune ${d} --hard-limit ${l.value}`);
+      }
+      // The hard and swap limits in one memtune: libvirt orders the two writes so that cgroup v1's
+      // memsw limit never goes below the memory limit, which two separate calls could not.
+      const limits = change.live.filter((l) => l.setting === 'hardLimitKiB' || l.setting === 'swapHardLimitKiB');
+      if (limits.length) {
+        const flags = limits.flatMap((l) => [l.setting === 'hardLimitKiB' ? '--hard-limit' : '--swap-hard-limit', String(l.value)]);
+        const scope = ['--live', ...(limits.some((l) => l.config) ? ['--config'] : [])];
+        await writer.run(virsh('memtune', d, ...flags, ...scope), `virsh memtune ${d} ${flags.join(' ')}`);
       }
     }
     for (const volume of change.unusedVolumes ?? []) await writer.run(`${virsh('vol-delete', '--pool', SANDBOX_POOL, volume)} >/dev/null`, `remove unused volume ${volume}`);
@@ -269,6 +339,8 @@ export function projectDomain(dom: XmlNode): Projection {
     '/domain/vcpu': text(child(dom, 'vcpu')),
     [LIVE_KEYS.cpuShares]: text(child(dom, 'cputune', 'shares')),
     [LIVE_KEYS.hardLimitKiB]: sizeKiB(child(dom, 'memtune', 'hard_limit')),
+    [LIVE_KEYS.swapHardLimitKiB]: sizeKiB(child(dom, 'memtune', 'swap_hard_limit')),
+    '/domain/resource/partition': text(child(dom, 'resource', 'partition')),
     '/domain/os/boot/@dev': attr(child(dom, 'os', 'boot'), 'dev'),
     '/domain/features/tcg/tb-cache': sizeKiB(child(dom, 'features', 'tcg', 'tb-cache')),
     'count(/domain/devices/disk[@device=disk])': String(disks.length),

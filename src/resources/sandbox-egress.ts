@@ -190,7 +190,9 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
       await writer.run('mkdir -p /etc/libvirt/hooks/qemu.d', 'mkdir /etc/libvirt/hooks/qemu.d');
       await writer.write(SANDBOX_EGRESS_HOOK, Buffer.from(sandboxHook(this.spec.domain, this.spec.tap)), '0755');
     }
-    if (has('restart-libvirtd')) await writer.run('systemctl try-restart libvirtd.service', 'restart libvirtd (it finds hooks at start)');
+    // Only a running libvirtd (try-restart's meaning), and no error where libvirt is not installed
+    // yet: the qos playbook holds the VM's egress too, and may run before the hypervisor playbook.
+    if (has('restart-libvirtd')) await writer.run('if systemctl is-active --quiet libvirtd.service; then systemctl restart libvirtd.service; fi', 'restart libvirtd (it finds hooks at start)');
     // The hook itself, as libvirt runs it when the domain has started.
     if (has('load')) await writer.run(`${quote(SANDBOX_EGRESS_HOOK)} ${quote(this.spec.domain)} started begin -`, `load the egress limit of ${this.spec.tap}`);
     if (has('rate')) await writer.run(`tc ${sandboxClassLine(this.ifb, bits)}`, `sandbox egress: ${bits / 1e6} Mbit/s`);

@@ -57,7 +57,7 @@ export const CONTEXT_SHAPE: Shape = fields<TemplateContext>({
   subgrid: fields<Of<'subgrid'>>({ name: VALUE, multicast: VALUE, seeds: list(VALUE), size: VALUE }),
   node,
   agentBundle: fields<Of<'agentBundle'>>({ version: VALUE }),
-  qos: fields<Of<'qos'>>({ gridCpuPercent: VALUE, cpuQuotaPercent: VALUE, memoryMax: VALUE }),
+  qos: fields<Of<'qos'>>({ gridCpuPercent: VALUE, cpuQuotaPercent: VALUE, memoryMax: VALUE, memorySwapMax: VALUE }),
   agent: fields<Of<'agent'>>({
     superPeer: VALUE,
     bootstrapScore: VALUE,

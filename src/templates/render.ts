@@ -26,8 +26,12 @@ export interface TemplateContext {
   /** The gridagent bundle shipped with this gridops. */
   agentBundle: { version: string };
   /** Agent settings derived from the topology (templates hold no logic). */
-  /** QoS settings as systemd wants them; `cpuQuotaPercent` counts 100 per CPU, so it needs the facts (null before). */
-  qos: { gridCpuPercent: number; cpuQuotaPercent: number | null; memoryMax: string };
+  /**
+   * QoS settings as systemd wants them; `cpuQuotaPercent` counts 100 per CPU, so it needs the facts
+   * (null before). `memorySwapMax` is 0 under a memory cap (grid work may not swap its way past
+   * it), else no limit.
+   */
+  qos: { gridCpuPercent: number; cpuQuotaPercent: number | null; memoryMax: string; memorySwapMax: string };
   /**
    * Nothing here may depend on the grid's size or its list of regions, or growing the grid would
    * rewrite every agent's config: `bootstrap` goes to a create-only file, written once at birth.
@@ -70,6 +74,7 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts, birth
         return facts ? node.settings.qos.gridCpuPercent * facts.cpu.cores : null;
       },
       memoryMax: node.settings.qos.gridMemoryMiB !== undefined ? `${node.settings.qos.gridMemoryMiB}M` : 'infinity',
+      memorySwapMax: node.settings.qos.gridMemoryMiB !== undefined ? '0' : 'infinity',
     },
     agent: {
       superPeer: node.superPeer,

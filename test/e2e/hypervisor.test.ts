@@ -56,7 +56,13 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       expect(live).toMatch(/<memory unit='KiB'>131072<\/memory>/);
       expect(live).toMatch(/<shares>512<\/shares>/);
       expect(await virsh(node, 'schedinfo gridops-sandbox --live')).toMatch(/cpu_shares\s*:\s*512/);
-      expect(await virsh(node, 'memtune gridops-sandbox')).toMatch(/hard_limit\s*:\s*393216/);
+      // 128 MiB + QEMU's 194 (192, one vCPU, 1/64 of 128) + TCG's 64 MiB cache; no swap beyond it (the lab's kernel accounts swap).
+      expect(await virsh(node, 'memtune gridops-sandbox')).toMatch(/hard_limit\s*:\s*395264/);
+      expect(await virsh(node, 'memtune gridops-sandbox')).toMatch(/swap_hard_limit\s*:\s*395264/);
+      // In grid.slice, not libvirt's machine.slice: the grid's CPU and memory caps hold it.
+      expect(live).toMatch(/<resource>\s*<partition>\/grid<\/partition>\s*<\/resource>/);
+      expect(await virsh(node, 'dumpxml --inactive gridops-sandbox')).toMatch(/<partition>\/grid<\/partition>/);
+      expect(await run(node, `grep -E '[:,](cpu|memory)[:,]' /proc/$(cat /run/libvirt/qemu/gridops-sandbox.pid)/cgroup`)).toMatch(/^\d+:[^:]*\bcpu\b[^:]*:\S*\/grid\.slice\/machine-qemu[^/]*gridops[^/]*sandbox\.scope/m);
       for (const forbidden of ['<graphics', '<video', '<sound', '<hostdev', '<redirdev', '<filesystem', "bus='usb'"]) expect(live).not.toContain(forbidden);
       expect(live).toMatch(/<controller type='usb' index='0' model='none'/);
       expect(live).toMatch(/<target dev='gs-sandbox'\/>/);
@@ -87,6 +93,55 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     expect(up).not.toBeNull();
     expect(log).toMatch(/BusyBox .* built-in shell/);
     expect(leases).toMatch(new RegExp(`${(await virsh('node-01', 'domiflist gridops-sandbox')).match(/52:54:00(:[0-9a-f]{2}){3}/)![0]}\\s+ipv4\\s+172\\.31\\.254\\.\\d+`));
+  });
+
+  it("the grid's caps hold the sandbox VM: its QEMU runs in grid.slice, whose CPUQuota holds a CPU burner in the guest and whose MemoryMax is above the VM's own limit", async () => {
+    const pid = await qemuPid('node-01');
+    const node = 'node-01';
+    /** QEMU's CPU over `seconds`, in % of one CPU (utime + stime from /proc, in ticks of 10 ms). */
+    const qemuCpu = async (seconds = 6) => {
+      const out = await run(node, `t() { awk '{print $14+$15}' /proc/${pid}/stat; }; a=$(t); s=$(date +%s%N); sleep ${seconds}; b=$(t); e=$(date +%s%N); echo $(( (b-a) * 1000000000000 / (e-s) ))`);
+      return Number(out) / 1000;
+    };
+    /** A busy loop in the guest for `seconds`, typed on its serial console (as vmFlowMbit does). */
+    const burn = async (seconds: number) => {
+      const pty = /\/dev\/pts\/\d+/.exec(await virsh(node, 'dumpxml gridops-sandbox'))![0];
+      await run(node, `(sleep 2; printf '%s\\n' 'timeout ${seconds} sh -c "while :; do :; done" &'; sleep 1) > ${pty}`);
+      await new Promise((r) => setTimeout(r, 2000));
+    };
+    await waitForShell(node);
+    // 20 % of the node's 2 CPUs: grid.slice may take 40 % of one CPU, the VM included; memory 512 MiB for all grid work.
+    const capped = variant('vm-caps', (t) => t.replace('\ndefaults:\n', '\ndefaults:\n  qos: { gridCpuPercent: 20, gridMemoryMiB: 512 }\n'));
+    const applied = gridops(['apply', capped, '--yes', '--playbook', 'qos'], { timeoutMs: 300_000 });
+    expect(applied.stderr).not.toMatch(/error/i);
+    expect(applied.status).toBe(0);
+    expect(await qemuPid(node)).toBe(pid);
+    const cgroup = await run(node, `cat /proc/${pid}/cgroup`);
+    const cpuPath = /^\d+:[^:]*\bcpu\b[^:]*:(\S+)$/m.exec(cgroup)![1]!;
+    const memoryPath = /^\d+:memory:(\S+)$/m.exec(cgroup)![1]!;
+    const quota = await run(node, 'echo $(cat /sys/fs/cgroup/cpu/grid.slice/cpu.cfs_quota_us)/$(cat /sys/fs/cgroup/cpu/grid.slice/cpu.cfs_period_us)');
+    const sliceMemory = await run(node, 'cat /sys/fs/cgroup/memory/grid.slice/memory.limit_in_bytes');
+    // The VM's scope as the node sees it (a container's /proc may show its own cgroup above grid.slice).
+    const scope = `/sys/fs/cgroup/memory${memoryPath.slice(memoryPath.indexOf('/grid.slice')).replace(/\/libvirt\/.*$|\/emulator$/, '')}`;
+    // Quoted: systemd escapes the scope's name with backslashes (machine-qemu\x2d1\x2d...).
+    const vmLimits = await run(node, `cat '${scope}/memory.limit_in_bytes' '${scope}/memory.memsw.limit_in_bytes'`);
+    // Long enough for both measures and the apply between them; it ends by itself (reset, next, replaces this VM anyway).
+    await burn(90);
+    const held = await qemuCpu();
+    // The cap lifted (the lab's own qos: 50 % of 2 CPUs, one whole CPU), the guest still burning.
+    expect(gridops(['apply', lab.topology, '--yes', '--playbook', 'qos'], { timeoutMs: 300_000 }).status).toBe(0);
+    const freer = await qemuCpu();
+    // eslint-disable-next-line no-console
+    console.log(`sandbox VM caps: QEMU's cgroups cpu ${cpuPath}, memory ${memoryPath}; grid.slice cpu.cfs_quota_us/period ${quota}, memory.limit_in_bytes ${sliceMemory}; the VM's own memory and memsw limits ${vmLimits.split('\n').join(' and ')}; a CPU burner in the guest: QEMU at ${held.toFixed(1)} % of one CPU under gridCpuPercent 20 (2 CPUs: 40 %), ${freer.toFixed(1)} % under gridCpuPercent 50 (100 %)`);
+    expect(cpuPath).toMatch(/\/grid\.slice\/machine-qemu/);
+    expect(memoryPath).toMatch(/\/grid\.slice\/machine-qemu/);
+    expect(quota).toBe('40000/100000');
+    expect(Number(sliceMemory)).toBe(512 * 2 ** 20);
+    expect(vmLimits.split('\n').map(Number)).toEqual([395264 * 1024, 395264 * 1024]);
+    expect(held).toBeLessThan(40 * 1.15);
+    expect(freer).toBeGreaterThan(held * 1.3);
+    // Both playbooks at once: the VM's egress planned once, and nothing left to change.
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...hv, '--playbook', 'qos'], { timeoutMs: 120_000 }).status).toBe(0);
   });
 
   /**
@@ -147,8 +202,9 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
   // Above the sum of its commands' bounds: 2 applies and the restore (600 s each), 3 resets (180 s), 3 plans (120 s), the
   // super peer's wait (20 s), about 25 ssh calls (60 s at most each), the new VM's shell (180 polls) and lease (120 polls).
   it('reset --limit node-01 on a node whose sandbox VM ran (the whole workflow, with egressMbit and gridMemoryMiB): the VM, its disks, network, bridge, pool, egress limit, grid.slice, agent, files and the state\'s record go, node-02 is untouched; unreachable, it changes nothing; apply brings it back with no change left', async () => {
-    const full = variant('reset', (t) => t.replace('\ndefaults:\n', '\ndefaults:\n  qos: { egressMbit: 20, gridMemoryMiB: 256 }\n'));
-    expect(readFileSync(full, 'utf8')).toMatch(/qos: \{ egressMbit: 20, gridMemoryMiB: 256 \}/);
+    // gridMemoryMiB holds the sandbox VM too (386 MiB with QEMU's own): 512.
+    const full = variant('reset', (t) => t.replace('\ndefaults:\n', '\ndefaults:\n  qos: { egressMbit: 20, gridMemoryMiB: 512 }\n'));
+    expect(readFileSync(full, 'utf8')).toMatch(/qos: \{ egressMbit: 20, gridMemoryMiB: 512 \}/);
     const blockSsh = `table inet gridops_e2e_reset {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport 22 reject with tcp reset\n  }\n}\n`;
     const firewall = (args: string[], input?: string) => spawnSync('nsenter', [`--net=/run/netns/${lab.netnsOf('node-01')}`, 'nft', ...args], { input, encoding: 'utf8', timeout: 10_000 });
     let restored = false;

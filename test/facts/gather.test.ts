@@ -116,6 +116,9 @@ describe('the facts script on this machine, under dash and bash', () => {
     // The first CPU's flags are every CPU's here.
     const flags = execFileSync('sh', ['-c', "grep -m1 '^flags' /proc/cpuinfo || true"], { encoding: 'utf8' });
     expect(facts.cpu.virtFlags).toEqual((['vmx', 'svm'] as const).filter((f) => new RegExp(`\\s${f}(\\s|$)`).test(flags)));
+    // Swap accounting as the memory controller's own files show it (v1's memsw, v2's memory.swap.max below the root).
+    const swapFiles = execFileSync('sh', ['-c', 'ls /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes /sys/fs/cgroup/*.slice/memory.swap.max /sys/fs/cgroup/init.scope/memory.swap.max 2>/dev/null || true'], { encoding: 'utf8' });
+    expect(facts.swapAccounting).toBe(swapFiles.trim() !== '');
     // The CPU count from /proc/self/status is nproc's.
     expect(facts.cpu.cores).toBe(Number(execFileSync('nproc', { encoding: 'utf8' }).trim()));
   });
@@ -186,6 +189,12 @@ describe('facts from /sys/fs/cgroup and the first CPU', () => {
     expect(parse('@@gridops-facts:cgroup@@', 'unified-cgroup2', 'v1-controller').cgroup).toBe('hybrid');
     expect(parse('@@gridops-facts:cgroup@@', 'v1-controller').cgroup).toBe('v1');
     expect(parse('@@gridops-facts:cgroup@@').cgroup).toBe('none');
+  });
+  it('tells whether the memory controller accounts swap (v1 memsw, v2 memory.swap.max), which a swap limit needs', () => {
+    expect(parse('@@gridops-facts:cgroup@@', 'unified-cgroup2', 'v1-controller', 'memsw').swapAccounting).toBe(true);
+    expect(parse('@@gridops-facts:cgroup@@', 'top-level-cgroup2', 'swap-max').swapAccounting).toBe(true);
+    expect(parse('@@gridops-facts:cgroup@@', 'top-level-cgroup2').swapAccounting).toBe(false);
+    expect(parse('@@gridops-facts:cgroup@@', 'v1-controller').swapAccounting).toBe(false);
   });
   it('takes the virtualisation flags the script printed', () => {
     expect(parse('@@gridops-facts:cpu-flags@@', 'svm').cpu.virtFlags).toEqual(['svm']);

@@ -6,7 +6,8 @@ import type { HostOutcome } from '../../src/engine/applier.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
 import { loadPlaybook } from '../../src/playbooks/load.js';
 import { recordState } from '../../src/phases/record-state.js';
-import { removeRetiredHypervisor } from '../../src/phases/retired-hypervisor.js';
+import { removeRetiredHypervisor, sandboxMadeRecord } from '../../src/phases/retired-hypervisor.js';
+import type { Change } from '../../src/plan/change.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { statePaths } from '../../src/state/state.js';
 import { allNodes } from '../../src/topology/model.js';
@@ -60,6 +61,13 @@ describe('record the state: a refused change', () => {
     // Its changes refused (no --replace-sandbox): the sandbox is still there, and the next run removes it.
     expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'], [{ id: 'command remove-sandbox-vm', reason: 'x' }])).toEqual({ network: 'grid-net' });
     expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'])).toBeNull();
+  });
+
+  it("the sandbox marker after a `--playbook qos` run that made the sandbox VM's egress limit (its hook and ifb, which hypervisor-off removes)", () => {
+    const enabled = allNodes(gridOf('defaults: { hypervisor: { enabled: true, sandbox: { image: sandbox.img } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n'))[0]!;
+    const egress = { kind: 'sandbox-egress', id: 'sandbox-egress gridops-sandbox', action: 'create', summary: '', fields: [] } as unknown as Change;
+    expect(sandboxMadeRecord({ done: true, ran: ['qos'], started: [egress] }, enabled, undefined)).toEqual({ sandboxMade: { network: 'grid-net' } });
+    expect(sandboxMadeRecord({ done: true, ran: ['qos'], started: [] }, enabled, undefined)).toEqual({});
   });
 
   it('the sandbox marker after a failed first apply: set once a sandbox change ran, so turning the hypervisor off then removes what it left', async () => {

@@ -14,6 +14,9 @@ regions:
         nodes:
           - { name: n1, address: 10.0.0.1 }
           - { name: n2, address: 10.0.0.2, qos: { gridCpuPercent: 80 } }
+      - name: s2
+        nodes:
+          - { name: n3, address: 10.0.0.3, qos: { egressMbit: 20 }, hypervisor: { enabled: true, sandbox: { image: sandbox.img } } }
 `,
 );
 
@@ -30,5 +33,20 @@ describe('the qos playbook', () => {
     expect(sliceOf('n1', 8)).toContain('MemoryMax=2048M\n'); // inherited from the sub-grid
     expect(sliceOf('n2', 2)).toContain('CPUQuota=160%\n'); // the node's own 80 % of 2 CPUs
     expect(sliceOf('n2', 2)).toContain('[Install]\nWantedBy=slices.target\n');
+  });
+
+  it('a memory cap is not to be dodged by swapping: MemorySwapMax=0 with gridMemoryMiB, no swap limit without one', () => {
+    expect(sliceOf('n1', 8)).toContain('MemorySwapMax=0\n');
+    expect(sliceOf('n3', 8)).toContain('MemoryMax=infinity\n');
+    expect(sliceOf('n3', 8)).toContain('MemorySwapMax=infinity\n');
+  });
+
+  it("on a hypervisor node it also holds what the sandbox VM sends (sandbox-egress), so `--playbook qos` changes the VM's egress too; elsewhere it has no such entry", () => {
+    const ids = (name: string) => {
+      const node = allNodes(grid).find((n) => n.name === name)!;
+      return instantiate(loadPlaybook('qos'), templateContext(grid, node, facts())).resources.map((r) => r.id);
+    };
+    expect(ids('n3')).toEqual(['systemd-unit grid.slice', 'egress-limit grid.slice', 'sandbox-egress gridops-sandbox']);
+    expect(ids('n1')).not.toContain('sandbox-egress gridops-sandbox');
   });
 });

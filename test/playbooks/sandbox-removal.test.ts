@@ -108,3 +108,29 @@ describe('reset removes the egress table and qdisc a failed gridops-egress.servi
     expect([h.table(), h.qdisc()]).toEqual([false, false]);
   });
 });
+
+/**
+ * The sandbox VM ran in grid.slice, and on cgroup v1 libvirt made grid.slice in the hierarchies
+ * systemd leaves alone (cpuset), which outlive the slice's stop: reset removes them, empty. Run in a
+ * real shell on a directory tree standing in for /sys/fs/cgroup (rmdir takes empty directories alike).
+ */
+describe("reset removes the grid.slice cgroups libvirt made for the sandbox VM", () => {
+  const grid = smallGrid('defaults: { hypervisor: { enabled: true, sandbox: { image: sandbox.img } } }');
+  const step = instantiate(loadPlaybook('reset'), templateContext(grid, allNodes(grid)[0]!)).resources.find((r) => r.id === 'command remove-grid-slice-cgroups')!;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-grid-slice-cgroups-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const inTree = (script: string) => execFileSync('sh', ['-c', `${script.replaceAll('/sys/fs/cgroup', dir)}; echo rc=$?`], { encoding: 'utf8' });
+
+  it('after the sandbox VM is removed, each empty one, with what libvirt left under it; then nothing to do', () => {
+    const ids = instantiate(loadPlaybook('reset'), templateContext(grid, allNodes(grid)[0]!)).resources.map((r) => r.id);
+    expect(ids.indexOf('command remove-grid-slice-cgroups')).toBeGreaterThan(ids.indexOf('command remove-sandbox-vm'));
+    execFileSync('mkdir', ['-p', join(dir, 'cpuset/grid.slice/machine-qemu\\x2d1\\x2dgridops\\x2dsandbox.scope/emulator'), join(dir, 'memory/system.slice')]);
+    const change = step.diff(inTree(step.probe()).replace(/rc=\d+\n$/, ''), undefined as never) as CommandChange;
+    expect(change).toMatchObject({ kind: 'command', action: 'run' });
+    expect(inTree(change.command)).toBe('rc=0\n');
+    expect(existsSync(join(dir, 'cpuset/grid.slice'))).toBe(false);
+    expect(existsSync(join(dir, 'memory/system.slice'))).toBe(true);
+    expect(step.diff(inTree(step.probe()).replace(/rc=\d+\n$/, ''), undefined as never)).toBeNull();
+  });
+});

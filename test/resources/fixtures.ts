@@ -15,6 +15,7 @@ export function facts(kernel: Partial<HostFacts['kernel']> = {}): HostFacts {
     memoryBytes: 2 ** 31,
     kernel: { release: '6.1.0-test', loadableModules: true, builtinModules: [], builtinModulesComplete: true, loadedModules: [], ...kernel },
     cgroup: 'v2',
+    swapAccounting: true,
     uptimeSeconds: 100,
     packageManager: 'apt',
     agentVersion: null,

@@ -1,4 +1,7 @@
 import { execSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { PlanningError } from '../../src/errors/index.js';
 import { rateBits } from '../../src/resources/egress-config.js';
@@ -63,7 +66,14 @@ describe('sandbox-egress resource', () => {
     expect(change).toMatchObject({ kind: 'sandbox-egress', action: 'create', steps: ['write-files', 'write-hook', 'restart-libvirtd'] });
     expect(change.summary).toContain('the VM is not running, its start loads the limit');
     const commands = await record(r, change);
-    expect(commands).toContain('systemctl try-restart libvirtd.service');
+    const restart = commands.find((c) => c.includes('libvirtd.service'))!;
+    expect(restart).toBe('if systemctl is-active --quiet libvirtd.service; then systemctl restart libvirtd.service; fi');
+    // Where libvirt is not installed yet (the qos playbook ran first), systemctl knows no libvirtd: no error, no restart.
+    const bin = mkdtempSync(join(tmpdir(), 'gridops-systemctl-'));
+    writeFileSync(join(bin, 'systemctl'), '#!/bin/sh\necho "$*" >> "$(dirname "$0")/calls"\ncase "$1" in is-active) exit 4;; *) echo "Unit libvirtd.service not found." >&2; exit 5;; esac\n', { mode: 0o755 });
+    expect(execSync(`PATH=${quote(bin)}:$PATH; ${restart}; echo rc=$?`, { shell: '/bin/sh' }).toString()).toBe('rc=0\n');
+    expect(readFileSync(join(bin, 'calls'), 'utf8')).toBe('is-active --quiet libvirtd.service\n');
+    rmSync(bin, { recursive: true, force: true });
     // Written as every file is (StepRecorder.write): a temp file gets the mode, then replaces the hook.
     expect(commands.join('\n')).toContain('chmod 0755 /proc/self/fd/9');
     expect(commands.join('\n')).toContain(`mv -f -T -- "$t" ${SANDBOX_EGRESS_HOOK}`);

@@ -15,7 +15,7 @@ import { LibvirtNetworkResource, projectNetwork } from '../../src/resources/libv
 import { escapeXml, parseXml } from '../../src/resources/libvirt-xml.js';
 import { probeSections } from '../../src/resources/probe-sections.js';
 import type { Resource } from '../../src/resources/resource.js';
-import { SandboxDomainResource, projectDomain, type SandboxSpec } from '../../src/resources/sandbox-domain.js';
+import { SandboxDomainResource, projectDomain, qemuOverheadMiB, type SandboxSpec } from '../../src/resources/sandbox-domain.js';
 import { setMemoryLive } from '../../src/resources/sandbox-balloon.js';
 import { replaceDefinition } from '../../src/resources/sandbox-replace.js';
 import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
@@ -24,7 +24,10 @@ import { quote } from '../../src/transport/quote.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { facts, node } from './fixtures.js';
 
-/** Real libvirt 9.0 output (lab container, TCG): libvirt's rewrite of the definition gridops wrote. */
+/**
+ * Real libvirt 9.0 output (lab container, TCG): libvirt's rewrite of the definition gridops wrote,
+ * with the partition (/grid) and the swap limit as libvirt writes them back (the e2e reads them from libvirt).
+ */
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const INACTIVE = fixture('sandbox-inactive.xml');
 const LIVE = fixture('sandbox-live.xml');
@@ -32,7 +35,7 @@ const NETWORK = fixture('grid-net.xml');
 const IMAGE_SHA = /image="([0-9a-f]{64})"/.exec(INACTIVE)![1]!;
 
 const image: ImageFile = { path: '/images/sandbox.img', sha256: IMAGE_SHA, format: 'raw', sizeBytes: 11534336, virtualSizeBytes: 11534336 };
-const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({ grid: 'lab', node: 'node-01', vcpus: 1, memoryMiB: 128, cpuShares: 1024, network: 'grid-net', image, hostReserveMiB: 512, ...over });
+const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({ grid: 'lab', node: 'node-01', vcpus: 1, memoryMiB: 128, cpuShares: 1024, network: 'grid-net', image, hostReserveMiB: 512, kernelModules: [], ...over });
 /** A lab container: /dev/kvm opens but the CPU shows no vmx/svm, and no CAP_SYS_RESOURCE. */
 const labFacts = (over: Partial<HostFacts> = {}): HostFacts => ({ ...facts(), cpu: { cores: 2, virtFlags: [] }, kvm: { device: true, usable: true, nested: false }, capSysResource: false, memoryBytes: 24 * 2 ** 30, ...over });
 const ctx = (f = labFacts()) => ({ node: node(), facts: f });
@@ -65,9 +68,12 @@ describe('sandbox domain: owned XPaths only', () => {
   it('the memory hard limit lives on the running VM where libvirt cannot raise RLIMIT_MEMLOCK, and is drift when missing there', () => {
     const live = LIVE.replace(/\s*<memtune>[\s\S]*?<\/memtune>/, '');
     const change = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, live), ctx())!;
-    expect(change.live).toEqual([{ setting: 'hardLimitKiB', value: (128 + 192 + 64) * 1024, config: false }]);
+    expect(change.live).toEqual([
+      { setting: 'hardLimitKiB', value: (128 + 194 + 64) * 1024, config: false },
+      { setting: 'swapHardLimitKiB', value: (128 + 194 + 64) * 1024, config: false },
+    ]);
     const withCap = new SandboxDomainResource(spec()).xml(labFacts({ capSysResource: true }));
-    expect(withCap).toContain('<hard_limit unit="MiB">384</hard_limit>');
+    expect(withCap).toContain('<hard_limit unit="MiB">386</hard_limit>');
   });
 
   it('a paused VM (virsh suspend, a full disk) is resumed, not started: start fails on an active domain', async () => {
@@ -161,7 +167,96 @@ describe('sandbox domain: owned XPaths only', () => {
 
   it('a node without room for the sandbox plus the host reserve is a plan error', () => {
     expect(() => new SandboxDomainResource(spec({ memoryMiB: 4096 })).diff(probed('absent', '', ''), ctx(labFacts({ memoryBytes: 4 * 2 ** 30 })))).toThrow(PlanningError);
-    expect(() => new SandboxDomainResource(spec({ memoryMiB: 4096 })).diff(probed('absent', '', ''), ctx(labFacts({ memoryBytes: 4 * 2 ** 30 })))).toThrow(/cannot host the sandbox: it needs 4352 MiB .* keeps 512 MiB .* has 4096 MiB/);
+    expect(() => new SandboxDomainResource(spec({ memoryMiB: 4096 })).diff(probed('absent', '', ''), ctx(labFacts({ memoryBytes: 4 * 2 ** 30 })))).toThrow(/cannot host the sandbox: it needs 4416 MiB .* keeps 512 MiB .* has 4096 MiB/);
+  });
+});
+
+describe("the grid's caps hold for the sandbox VM", () => {
+  const withCap = labFacts({ capSysResource: true });
+  const kvmHost = labFacts({ capSysResource: true, cpu: { cores: 2, virtFlags: ['vmx'] } });
+  const planOf = (over: Partial<SandboxSpec>, f = labFacts()) => new SandboxDomainResource(spec(over)).diff(probed('absent', '', ''), ctx(f));
+  const thrown = (fn: () => unknown): PlanningError => {
+    try {
+      fn();
+    } catch (error) {
+      return error as PlanningError;
+    }
+    throw new Error('no error');
+  };
+
+  it("the VM runs in grid.slice (libvirt's partition /grid), so grid.slice's CPUQuota and MemoryMax hold it and cpuShares weighs it against other grid work", () => {
+    const xml = new SandboxDomainResource(spec()).xml(withCap);
+    expect(xml).toMatch(/<resource>\s*<partition>\/grid<\/partition>\s*<\/resource>/);
+    expect(projectDomain(parseXml(xml, 'domain')!)['/domain/resource/partition']).toBe('/grid');
+  });
+
+  it("a VM defined before, in libvirt's default machine.slice, is drift that needs a restart (a running VM cannot change its cgroup)", () => {
+    const inactive = INACTIVE.replace(/\s*<resource>[\s\S]*?<\/resource>/, '');
+    const change = new SandboxDomainResource(spec()).diff(probed('running', inactive, LIVE), ctx())!;
+    expect(change.fields).toEqual([{ name: '/domain/resource/partition', before: null, after: '/grid' }]);
+    expect(change.needsRestart).toMatch(/\/domain\/resource\/partition/);
+  });
+
+  it("more vCPUs than the node's CPUs is a plan error naming the node, both numbers and what to write", () => {
+    const e = thrown(() => planOf({ vcpus: 3 }));
+    expect(e).toBeInstanceOf(PlanningError);
+    expect(e.message).toBe('n1: hypervisor.sandbox.vcpus is 3, but n1 has 2 CPUs');
+    expect(e.hint).toMatch(/set hypervisor\.sandbox\.vcpus to 2 or less for n1/);
+    expect(planOf({ vcpus: 2 })!.steps).toContain('define');
+  });
+
+  it('a VM whose memory and QEMU overhead do not fit in qos.gridMemoryMiB is a plan error: grid.slice would OOM-kill QEMU first', () => {
+    // README's example: 2 vCPUs, 2048 MiB under KVM: 2048 + 192 + 8 + 32 = 2280 MiB.
+    const e = thrown(() => planOf({ vcpus: 2, memoryMiB: 2048, gridMemoryMiB: 2048 }, kvmHost));
+    expect(e).toBeInstanceOf(PlanningError);
+    expect(e.message).toBe("n1: the sandbox VM runs in grid.slice and needs 2280 MiB (2048 MiB of memory plus QEMU's own), but qos.gridMemoryMiB is 2048");
+    expect(e.hint).toMatch(/set qos\.gridMemoryMiB to 2280 or more for n1, or lower hypervisor\.sandbox\.memoryMiB/);
+    expect(planOf({ vcpus: 2, memoryMiB: 2048, gridMemoryMiB: 2280 }, kvmHost)!.steps).toContain('define');
+  });
+
+  it("QEMU's overhead grows with the VM: 192 MiB with one vCPU, 8 MiB per further vCPU, 1/64 of the guest's memory (and TCG's 64 MiB cache)", () => {
+    expect(qemuOverheadMiB(1, 128)).toBe(194);
+    expect(qemuOverheadMiB(2, 2048)).toBe(232);
+    expect(qemuOverheadMiB(255, 4 * 2 ** 20)).toBe(192 + 8 * 254 + 65536);
+    expect(new SandboxDomainResource(spec()).xml(withCap)).toContain('<hard_limit unit="MiB">386</hard_limit>');
+    expect(new SandboxDomainResource(spec({ vcpus: 2, memoryMiB: 65536 })).xml(kvmHost)).toContain(`<hard_limit unit="MiB">${65536 + 192 + 8 + 1024}</hard_limit>`);
+  });
+
+  it('the VM may not swap: swap_hard_limit is its hard limit where the kernel accounts swap', () => {
+    expect(new SandboxDomainResource(spec()).xml(withCap)).toContain('<swap_hard_limit unit="MiB">386</swap_hard_limit>');
+    expect(projectDomain(parseXml(new SandboxDomainResource(spec()).xml(withCap), 'domain')!)['/domain/memtune/swap_hard_limit']).toBe(String(386 * 1024));
+  });
+
+  it('where the kernel does not account swap, no swap_hard_limit (libvirt would fail to start the VM) and the plan says so', () => {
+    const f = labFacts({ capSysResource: true, swapAccounting: false });
+    expect(new SandboxDomainResource(spec()).xml(f)).not.toContain('swap_hard_limit');
+    expect(planOf({}, f)!.summary).toMatch(/n1's kernel does not account swap.*the VM's swap is not capped/);
+    expect(planOf({})!.summary).not.toMatch(/swap/);
+  });
+
+  it('where libvirt cannot keep the hard limit in the definition, the swap limit goes live with it, in one memtune (cgroup v1 wants memsw >= memory at every step)', async () => {
+    const live = LIVE.replace(/\s*<memtune>[\s\S]*?<\/memtune>/, '');
+    const r = new SandboxDomainResource(spec());
+    const change = r.diff(probed('running', INACTIVE, live), ctx())!;
+    expect(change.live).toEqual([
+      { setting: 'hardLimitKiB', value: 386 * 1024, config: false },
+      { setting: 'swapHardLimitKiB', value: 386 * 1024, config: false },
+    ]);
+    const w = new StepRecorder('n1');
+    await r.apply(change, w, ctx());
+    const memtune = w.steps.filter((st) => st.command.includes('memtune'));
+    expect(memtune).toHaveLength(1);
+    expect(memtune[0]!.command).toMatch(/memtune gridops-sandbox --hard-limit 395264 --swap-hard-limit 395264 --live/);
+  });
+
+  it('KVM is expected where the CPU has vmx/svm and node-base loads its kvm_intel/kvm_amd in the same run, though /dev/kvm is not there yet', () => {
+    const fresh = labFacts({ capSysResource: true, cpu: { cores: 2, virtFlags: ['vmx'] }, kvm: { device: false, usable: false, nested: false } });
+    expect(new SandboxDomainResource(spec({ kernelModules: ['kvm-intel'] })).xml(fresh)).toMatch(/<domain type="kvm">/);
+    expect(planOf({ kernelModules: ['kvm_intel'] }, fresh)!.summary).toMatch(/KVM: \/dev\/kvm comes with kvm_intel, which node-base loads/);
+    expect(new SandboxDomainResource(spec({ kernelModules: ['kvm_amd'] })).xml(fresh)).toMatch(/<domain type="qemu">/);
+    expect(new SandboxDomainResource(spec()).xml(fresh)).toMatch(/<domain type="qemu">/);
+    const noModules = { ...fresh, kernel: { ...fresh.kernel, loadableModules: false } };
+    expect(new SandboxDomainResource(spec({ kernelModules: ['kvm_intel'] })).xml(noModules)).toMatch(/<domain type="qemu">/);
   });
 });
 
