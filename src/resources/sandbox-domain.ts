@@ -266,7 +266,8 @@ const NOT_ALLOWED_KEY = '/domain/devices/*[not allowed]';
  * it is drift, and gridops' own replaces it (README, "hypervisor").
  */
 const ALLOWED_DEVICES: Record<string, { max: number; allows: (device: XmlNode) => boolean }> = {
-  emulator: { max: 1, allows: () => true },
+  // libvirt's default QEMU, not any program of the node run with QEMU's rights.
+  emulator: { max: 1, allows: (e) => /^\/usr\/(?:bin|libexec)\/(?:qemu-system-x86_64|qemu-kvm)$/.test(text(e) ?? '') },
   disk: { max: 1, allows: (d) => attr(d, 'device') === 'disk' && attr(d, 'type') === 'file' },
   controller: { max: Infinity, allows: (c) => ['usb', 'pci', 'ide', 'sata'].includes(attr(c, 'type') ?? '') },
   interface: { max: 1, allows: (i) => attr(i, 'type') === 'network' },
@@ -354,6 +355,8 @@ export function projectDomain(dom: XmlNode): Projection {
     '/domain/devices/interface/target/@dev': attr(child(iface, 'target'), 'dev'),
     '/domain/devices/interface/filterref/@filter': attr(child(iface, 'filterref'), 'filter'),
     '/domain/devices/serial/@type': attr(child(devices, 'serial'), 'type'),
+    // What the guest prints goes to this file of the node (written by virtlogd, as root): gridops' log, nowhere else.
+    '/domain/devices/serial/log/@file': attr(child(devices, 'serial', 'log'), 'file'),
     '/domain/devices/console/target/@type': attr(child(devices, 'console', 'target'), 'type'),
     '/domain/devices/controller[@type=usb]/@model': usb.map((c) => attr(c, 'model') ?? 'default').join(',') || '(none)',
     'count(/domain/devices/input[@bus=usb])': String(children(devices, 'input').filter((i) => attr(i, 'bus') === 'usb').length),

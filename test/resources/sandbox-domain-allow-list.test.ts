@@ -40,6 +40,11 @@ describe('sandbox domain: an allow-list of devices', () => {
     expect(withDevice(snippet)).toContain('/domain/devices/*[not allowed]');
   });
 
+  it("an emulator other than libvirt's QEMU, or the serial console logged to another file of the node, differs", () => {
+    expect(differingKeys(project(INACTIVE), project(INACTIVE.replace('/usr/bin/qemu-system-x86_64', '/tmp/wrapper')))).toEqual(['/domain/devices/*[not allowed]']);
+    expect(differingKeys(project(INACTIVE), project(INACTIVE.replace("<log file='/var/log/libvirt/qemu/gridops-sandbox-serial.log'", "<log file='/etc/cron.d/guest'")))).toEqual(['/domain/devices/serial/log/@file']);
+  });
+
   it('the first serial as another type differs', () => {
     const keys = differingKeys(project(INACTIVE), project(INACTIVE.replace("<serial type='pty'>", "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='4555'/>")));
     expect(keys).toContain('/domain/devices/serial/@type');
