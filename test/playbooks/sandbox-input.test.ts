@@ -119,3 +119,18 @@ describe.each(['hypervisor-off', 'reset'])('%s removes the input filter', (playb
     expect(table.diff(fakeNft(join(dir), false).sh(table.probe()), undefined as never)).toBeNull();
   });
 });
+
+/** A plain apply runs these playbooks together, and the planner refuses two resources of one id on a host. */
+describe("the grid's workflow with the input filter", () => {
+  it('has no resource twice across its playbooks (node-base owns /etc/gridops)', () => {
+    const secrets = { gridKey: Buffer.alloc(32) };
+    const ids = ['node-base', 'hypervisor', 'qos', 'agent'].flatMap((p) => instantiate(loadPlaybook(p), context, secrets).resources.map((r) => r.id));
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  });
+
+  it('makes /etc/gridops itself where the hypervisor playbook runs alone (`--playbook hypervisor` on a node without node-base)', () => {
+    const ids = resourcesOf('hypervisor').resources.map((r) => r.id);
+    expect(ids.indexOf('command gridops-config-dir')).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf('command gridops-config-dir')).toBeLessThan(ids.indexOf(`file ${RULES_FILE}`));
+  });
+});
