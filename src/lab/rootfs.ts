@@ -20,7 +20,7 @@ export const NODE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server
  * (on the first demo that was most of the first batch's 193 s). A unit test keeps this list equal
  * to the playbooks' packages.
  */
-export const PREFETCHED_PACKAGES = ['libvirt-daemon-system', 'libvirt-clients', 'qemu-system-x86', 'qemu-utils', 'dnsmasq-base', 'nodejs'];
+export const PREFETCHED_PACKAGES = ['libvirt-daemon-system', 'libvirt-clients', 'qemu-system-x86', 'qemu-utils', 'dnsmasq-base', 'nftables', 'nodejs'];
 /** The VM also boots a real kernel. */
 export const VM_EXTRA_PACKAGES = ['linux-image-amd64', 'udev', 'e2fsprogs'];
 

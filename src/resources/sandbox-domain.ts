@@ -138,6 +138,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       cpuShares: s.cpuShares,
       tbCacheMiB: p.type === 'qemu' ? TCG_TB_CACHE_MIB : 0,
       diskPath: volumePath(overlayVolumeName(s.image.sha256)),
+      basePath: volumePath(baseVolumeName(s.image.sha256, s.image.format)),
+      baseFormat: s.image.format,
       network: s.network,
       mac: sandboxMac(s.grid, s.node),
       tap: SANDBOX_TAP,
@@ -321,6 +323,72 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
 /** The elements no remote user may get: I/O devices of the node. Their count is owned (0). */
 export const FORBIDDEN_DEVICES = ['graphics', 'video', 'sound', 'hostdev', 'redirdev', 'filesystem', 'smartcard', 'hub', 'parallel', 'tpm', 'shmem', 'vsock'] as const;
 
+/** The devices key: every element under <devices> the allow-list does not take, `(none)` when all are taken. */
+const NOT_ALLOWED_KEY = '/domain/devices/*[not allowed]';
+
+/**
+ * What may be under <devices>: what gridops defines (one file disk, one NIC on a libvirt network,
+ * one pty serial and its console, the USB controller it turns off, the balloon) and what libvirt
+ * adds to that on its own (the emulator, the PCI root and the disk controllers of the machine
+ * type, PS/2 mouse and keyboard, a silent audio backend). `max`: how many of the element. Anything
+ * else (an evdev or virtio input, a second serial on a host tty or a TCP port, a channel to a
+ * socket, an rng, a watchdog, ...) is a path from the guest to the node, so a definition that has
+ * it is drift, and gridops' own replaces it (README, "hypervisor").
+ */
+const ALLOWED_DEVICES: Record<string, { max: number; allows: (device: XmlNode) => boolean }> = {
+  // libvirt's default QEMU, not any program of the node run with QEMU's rights.
+  emulator: { max: 1, allows: (e) => /^\/usr\/(?:bin|libexec)\/(?:qemu-system-x86_64|qemu-kvm)$/.test(text(e) ?? '') },
+  disk: { max: 1, allows: (d) => attr(d, 'device') === 'disk' && attr(d, 'type') === 'file' },
+  controller: { max: Infinity, allows: (c) => ['usb', 'pci', 'ide', 'sata'].includes(attr(c, 'type') ?? '') },
+  interface: { max: 1, allows: (i) => attr(i, 'type') === 'network' },
+  serial: { max: 1, allows: (s) => attr(s, 'type') === 'pty' },
+  console: { max: 1, allows: (c) => attr(c, 'type') === 'pty' && attr(child(c, 'target'), 'type') === 'serial' },
+  input: { max: Infinity, allows: (i) => attr(i, 'bus') === 'ps2' && ['mouse', 'keyboard'].includes(attr(i, 'type') ?? '') },
+  audio: { max: Infinity, allows: (a) => attr(a, 'type') === 'none' },
+  memballoon: { max: 1, allows: () => true },
+};
+
+/** `input[type=evdev]`: a device as the plan shows it, by the attributes that say what it is. */
+function describeDevice(name: string, device: XmlNode): string {
+  const what = ['type', 'device', 'bus', 'model'].flatMap((a) => (attr(device, a) === undefined ? [] : [`${a}=${attr(device, a)}`]));
+  return what.length ? `${name}[${what.join(',')}]` : name;
+}
+
+/** The devices the allow-list does not take, sorted, in the plan's words; the forbidden ones have their own counts. */
+function devicesNotAllowed(devices: XmlNode | undefined): string {
+  const refused: string[] = [];
+  const counted: readonly string[] = FORBIDDEN_DEVICES;
+  for (const [name, value] of Object.entries(devices ?? {})) {
+    if (name.startsWith('@') || name === '#text' || !Array.isArray(value) || counted.includes(name)) continue;
+    const allowed = Object.hasOwn(ALLOWED_DEVICES, name) ? ALLOWED_DEVICES[name] : undefined;
+    let taken = 0;
+    for (const device of value) {
+      if (allowed?.allows(device) && taken < allowed.max) taken++;
+      else refused.push(describeDevice(name, device));
+    }
+  }
+  return refused.sort().join(', ') || '(none)';
+}
+
+/**
+ * The disk's backing chain as the definition gives it, `file raw PATH > (end)`: gridops names it
+ * to the end (an empty <backingStore/>), so libvirt and QEMU open the base image gridops uploaded
+ * with the format gridops checked, and nothing that a header inside it could name. `(probed)`: no
+ * chain in the definition, so libvirt reads it from the images.
+ */
+function backingChain(disk: XmlNode | undefined): string {
+  const links: string[] = [];
+  for (let store = child(disk, 'backingStore'); store !== undefined; store = child(store, 'backingStore')) {
+    const source = child(store, 'source');
+    if (attr(store, 'type') === undefined && source === undefined) {
+      links.push('(end)');
+      break;
+    }
+    links.push([attr(store, 'type'), attr(child(store, 'format'), 'type'), attr(source, 'file') ?? attr(source, 'dev') ?? attr(source, 'name')].map((v) => v ?? '?').join(' '));
+  }
+  return links.join(' > ') || '(probed)';
+}
+
 /** The XPaths of a domain that gridops owns, normalised (sizes in KiB) as libvirt reports them. */
 export function projectDomain(dom: XmlNode): Projection {
   const devices = child(dom, 'devices');
@@ -343,8 +411,11 @@ export function projectDomain(dom: XmlNode): Projection {
     '/domain/resource/partition': text(child(dom, 'resource', 'partition')),
     '/domain/os/boot/@dev': attr(child(dom, 'os', 'boot'), 'dev'),
     '/domain/features/tcg/tb-cache': sizeKiB(child(dom, 'features', 'tcg', 'tb-cache')),
+    // QEMU arguments and device properties behind libvirt's back (-device vfio-pci, a romfile on the node, ...): none.
+    'count(/domain/qemu:*)': String(Object.keys(dom).filter((k) => k.startsWith('qemu:')).length),
     'count(/domain/devices/disk[@device=disk])': String(disks.length),
     '/domain/devices/disk/source/@file': attr(child(disk, 'source'), 'file'),
+    '/domain/devices/disk/backingStore': backingChain(disk),
     '/domain/devices/disk/driver/@type': attr(child(disk, 'driver'), 'type'),
     '/domain/devices/disk/target/@bus': attr(child(disk, 'target'), 'bus'),
     'count(/domain/devices/disk[@device!=disk])': String(children(devices, 'disk').length - disks.length),
@@ -354,11 +425,15 @@ export function projectDomain(dom: XmlNode): Projection {
     '/domain/devices/interface/mac/@address': attr(child(iface, 'mac'), 'address'),
     '/domain/devices/interface/model/@type': attr(child(iface, 'model'), 'type'),
     '/domain/devices/interface/target/@dev': attr(child(iface, 'target'), 'dev'),
+    '/domain/devices/interface/filterref/@filter': attr(child(iface, 'filterref'), 'filter'),
     '/domain/devices/serial/@type': attr(child(devices, 'serial'), 'type'),
+    // What the guest prints goes to this file of the node (written by virtlogd, as root): gridops' log, nowhere else.
+    '/domain/devices/serial/log/@file': attr(child(devices, 'serial', 'log'), 'file'),
     '/domain/devices/console/target/@type': attr(child(devices, 'console', 'target'), 'type'),
     '/domain/devices/controller[@type=usb]/@model': usb.map((c) => attr(c, 'model') ?? 'default').join(',') || '(none)',
     'count(/domain/devices/input[@bus=usb])': String(children(devices, 'input').filter((i) => attr(i, 'bus') === 'usb').length),
     'count(/domain/devices/channel[@type=spicevmc])': String(children(devices, 'channel').filter((c) => attr(c, 'type') === 'spicevmc').length),
+    [NOT_ALLOWED_KEY]: devicesNotAllowed(devices),
   };
   for (const f of FORBIDDEN_DEVICES) p[`count(/domain/devices/${f})`] = String(children(devices, f).length);
   return p;

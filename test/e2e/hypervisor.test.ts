@@ -73,6 +73,12 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       expect(await virsh(node, 'net-info grid-net')).toMatch(/Autostart:\s+yes/);
       expect(await run(node, '(iptables-save 2>/dev/null; nft list ruleset 2>/dev/null) | grep -ci masquerade || true')).toBe('0');
       expect(await virsh(node, 'net-list --name')).not.toMatch(/^default$/m);
+      // The grid network's input filter is loaded and its unit enabled (it loads it at boot).
+      expect(await run(node, 'nft list chain inet gridops_sandbox_input from_grid_network')).toMatch(/ip daddr 172\.31\.254\.1 udp dport 53 accept[\s\S]*drop/);
+      expect(await run(node, 'systemctl is-enabled gridops-sandbox-input.service')).toBe('enabled');
+      // libvirt's anti-spoofing filter is bound to the VM's tap.
+      expect(live).toMatch(/<filterref filter='clean-traffic'/);
+      expect(await virsh(node, 'nwfilter-binding-list')).toMatch(/gs-sandbox\s+clean-traffic/);
     }
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...hv]).status).toBe(0);
     const status = gridops(['status', lab.topology]);
@@ -144,6 +150,41 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...hv, '--playbook', 'qos'], { timeoutMs: 120_000 }).status).toBe(0);
   });
 
+  it("the VM reaches no service of its node: TCP from inside it to the bridge address (sshd, a listener on 0.0.0.0) and to the node's own address fails, and the node's drop counter counts it", async () => {
+    const node = 'node-01';
+    const address = lab.nodes.find((n) => n.name === node)!.address;
+    await waitForShell(node);
+    const banner = 'gridops-e2e-banner';
+    const listener = `use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => 5301, Listen => 5, ReuseAddr => 1) or die "$!"; while (my $c = $s->accept) { print $c "${banner}\\n"; close $c }`;
+    await run(node, `systemctl stop gridops-e2e-listener 2>/dev/null; systemd-run -q --collect --unit=gridops-e2e-listener -p RuntimeMaxSec=120 perl -e '${listener}'; sleep 0.5`);
+    // The premise: from the node itself both answer, on every address.
+    expect(await run(node, `timeout 5 perl -MIO::Socket::INET -e 'for my $p (22, 5301) { my $c = IO::Socket::INET->new(PeerAddr => "172.31.254.1", PeerPort => $p, Timeout => 3) or die "$p: $!"; my $l = <$c>; print $l }'`)).toMatch(new RegExp(`^SSH-2\\.0-[^\\n]*\\n${banner}$`));
+    const dropped = async () => Number(/counter packets (\d+)/.exec(await run(node, 'nft list chain inet gridops_sandbox_input from_grid_network'))?.[1] ?? NaN);
+    const droppedBefore = await dropped();
+    const pty = /\/dev\/pts\/\d+/.exec(await virsh(node, 'dumpxml gridops-sandbox'))![0];
+    // A route to the node's own address through the bridge (the weak host model would answer it), then each target in turn;
+    // the console echoes the line typed, so the end marker is one the shell computes (42).
+    const probe = `ip route add ${address}/32 via 172.31.254.1 2>/dev/null || route add -host ${address} gw 172.31.254.1; for t in 172.31.254.1:22 172.31.254.1:5301 ${address}:22 ${address}:5301; do nc -w 3 \${t%:*} \${t#*:} </dev/null; echo "isolation-probe $t exit $?"; done; echo isolation-probe-$((6 * 7))`;
+    await run(node, `(sleep 2; printf '%s\\n' '${probe}'; sleep 1) > ${pty}`);
+    let log = '';
+    for (let i = 0; i < 60 && !/isolation-probe-42/.test(log); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      log = await serialLog(node);
+    }
+    const results = [...log.matchAll(/isolation-probe (\S+) exit (\d+)/g)].map((m) => `${m[1]} exit ${m[2]}`);
+    const droppedAfter = await dropped();
+    // eslint-disable-next-line no-console
+    console.log(`isolation: from inside the VM: ${results.join('; ')}; the node's input filter dropped ${droppedAfter - droppedBefore} packets from the grid network meanwhile`);
+    expect(results).toHaveLength(4);
+    for (const r of results) expect(r).not.toMatch(/ exit 0$/);
+    expect(log).not.toMatch(/SSH-2\.0-/);
+    expect(log).not.toContain(`${banner}\r`);
+    expect(droppedAfter - droppedBefore).toBeGreaterThanOrEqual(4);
+    await run(node, 'systemctl stop gridops-e2e-listener 2>/dev/null; true');
+    // The lease stands, renewed through the filter (DHCP is let in).
+    expect(await virsh(node, 'net-dhcp-leases grid-net')).toMatch(/ipv4\s+172\.31\.254\.\d+/);
+  });
+
   /**
    * What gridops made on a node, as a list of what is still there: the sandbox VM and its QEMU
    * process, the grid network, its bridge, the tap and the ifb, the pool, libvirt's own records of
@@ -162,6 +203,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       ['ifb gs-sandbox-ifb', 'ip link show dev gs-sandbox-ifb'],
       ['pool', 'virsh -q pool-info gridops'],
       ['nft table', 'nft list table inet gridops_egress'],
+      ['input filter table', 'nft list table inet gridops_sandbox_input'],
       ['htb qdisc', "tc qdisc show | grep -q '^qdisc htb 1e9d: '"],
       // A slice loads without a file (systemctl show says "loaded" of any name): its file, and whether it is active.
       ['grid.slice unit', '[ -n "$(systemctl show -p FragmentPath --value grid.slice)" ]'],
@@ -187,7 +229,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       ...checks.map(([name, check]) => `if ${check} >/dev/null 2>&1; then echo '${name}'; fi`),
       `ls -d ${paths.join(' ')} 2>/dev/null`,
       // Unit files and their enablement links.
-      "find /etc/systemd/system \\( -name gridagent.service -o -name grid.slice -o -name gridops-egress.service \\) 2>/dev/null",
+      "find /etc/systemd/system \\( -name gridagent.service -o -name grid.slice -o -name gridops-egress.service -o -name gridops-sandbox-input.service \\) 2>/dev/null",
       'true',
     ].join('\n');
     const r = await lab.ssh(node, `export LIBVIRT_DEFAULT_URI=qemu:///system\n${script}`, { timeoutMs: 30_000 });
@@ -218,7 +260,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       // eslint-disable-next-line no-console
       console.log(`reset: what gridops made on node-01 (and the grid work in grid.slice):\n${before.join('\n')}`);
       // The premise: all of it is there, so the emptiness below means it went.
-      for (const made of ['domain', 'qemu process', 'network', 'bridge', 'tap gs-sandbox', 'ifb gs-sandbox-ifb', 'dnsmasq of the network', 'pool', 'nft table', 'htb qdisc', 'grid.slice unit', 'grid.slice active', 'grid.slice CPU quota', 'grid.slice memory limit', 'grid.slice cgroup', 'grid.slice cgroup CPU limit', 'grid.slice cgroup memory limit', 'grid work', 'agent active', 'agent process', '/etc/gridagent', '/var/lib/gridops', '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/etc/systemd/system/gridagent.service']) expect(before).toContain(made);
+      for (const made of ['domain', 'qemu process', 'network', 'bridge', 'tap gs-sandbox', 'ifb gs-sandbox-ifb', 'dnsmasq of the network', 'pool', 'nft table', 'input filter table', 'htb qdisc', 'grid.slice unit', 'grid.slice active', 'grid.slice CPU quota', 'grid.slice memory limit', 'grid.slice cgroup', 'grid.slice cgroup CPU limit', 'grid.slice cgroup memory limit', 'grid work', 'agent active', 'agent process', '/etc/gridagent', '/var/lib/gridops', '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/etc/systemd/system/gridagent.service', '/etc/systemd/system/gridops-sandbox-input.service']) expect(before).toContain(made);
       expect(await run('node-01', 'ls /var/lib/gridops/images /var/lib/gridops/staging | grep -c .')).not.toBe('0');
       const other = { qemu: await qemuPid('node-02'), agent: await agentPid('node-02'), footprint: await footprint('node-02') };
       expect(other.footprint).toEqual(before);
@@ -298,17 +340,19 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
 
   /**
    * Mbit/s that the sandbox VM on node-01 sends to its host, measured where it arrives: a TCP
-   * flow from busybox `nc` inside the VM (typed on its serial console, the pty libvirt gives it)
-   * to a sink on the grid network's host address, and the bridge's receive counter (from
-   * /proc/net/dev: a container's /sys/class/net shows the host's devices) sampled over `seconds`
-   * once the flow has ramped up.
+   * flow from busybox `nc` serving zeros inside the VM (typed on its serial console, the pty libvirt
+   * gives it), over a connection the node opens (the node's input filter lets in only the replies
+   * of connections the node opened: the VM cannot open one to the node), and the bridge's receive
+   * counter (from /proc/net/dev: a container's /sys/class/net shows the host's devices) sampled over
+   * `seconds` once the flow has ramped up.
    */
   const vmFlowMbit = async (seconds = 6): Promise<number> => {
-    const sink = 'use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "172.31.254.1", LocalPort => 5301, Listen => 1, ReuseAddr => 1) or die "$!"; my $c = $s->accept; my $b; 1 while sysread($c, $b, 65536);';
-    await run('node-01', `systemctl stop gridops-e2e-sink 2>/dev/null; systemd-run -q --collect --unit=gridops-e2e-sink -p RuntimeMaxSec=120 perl -e '${sink}'; sleep 0.5`);
     const pty = /\/dev\/pts\/\d+/.exec(await virsh('node-01', 'dumpxml gridops-sandbox'))![0];
+    const vmAddress = [...(await virsh('node-01', 'net-dhcp-leases grid-net')).matchAll(/ipv4\s+(172\.31\.254\.\d+)\//g)].pop()![1]!;
     // QEMU reads a pty only while its other side is open (it checks every second): hold it open around the line.
-    await run('node-01', `(sleep 2; printf '%s\\n' 'timeout ${seconds + 6} nc 172.31.254.1 5301 < /dev/zero'; sleep 1) > ${pty}`);
+    await run('node-01', `(sleep 2; printf '%s\\n' 'timeout ${seconds + 6} nc -l -p 5301 < /dev/zero'; sleep 1) > ${pty}`);
+    const sink = `use IO::Socket::INET; my $c; for (1 .. 40) { $c = IO::Socket::INET->new(PeerAddr => "${vmAddress}", PeerPort => 5301) and last; select(undef, undef, undef, 0.25) } $c or die "$!"; my $b; 1 while sysread($c, $b, 65536);`;
+    await run('node-01', `systemctl stop gridops-e2e-sink 2>/dev/null; systemd-run -q --collect --unit=gridops-e2e-sink -p RuntimeMaxSec=120 perl -e '${sink}'; sleep 0.5`);
     const counter = `awk '$1 == "gs-grid-net:" { print $2 }' /proc/net/dev`;
     const out = await run('node-01', `sleep 2; a=$(${counter}); s=$(date +%s%N); sleep ${seconds}; b=$(${counter}); e=$(date +%s%N); echo "$a $s $b $e"`);
     const [a, s, b, e] = out.split(' ').map(Number) as [number, number, number, number];
@@ -471,6 +515,9 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       expect(await run(node, 'virsh -q -c qemu:///system pool-info gridops >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
       expect(await run(node, 'ls -d /var/lib/gridops/images /etc/libvirt/hooks/qemu.d /etc/gridops/sandbox-egress.tc /var/log/libvirt/qemu/gridops-sandbox-serial.log 2>/dev/null || true')).toBe('');
       expect(await run(node, 'ip link show dev gs-sandbox-ifb >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
+      // The grid network's input filter: its table, unit and rules file.
+      expect(await run(node, 'nft list table inet gridops_sandbox_input >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
+      expect(await run(node, 'ls /etc/systemd/system/gridops-sandbox-input.service /etc/gridops/sandbox-input.nft 2>/dev/null || true')).toBe('');
       expect(await run(node, 'systemctl is-active libvirtd')).toBe('active');
     }
     expect(gridops(['plan', off, '--detailed-exitcode']).status).toBe(0);

@@ -28,3 +28,32 @@ regions:
     expect(problemsOf(grid('grid-net', 'default-net'))).toEqual([]);
   });
 });
+
+/**
+ * A network whose bridge (gs-NAME) would be the sandbox's own tap (gs-sandbox) or that tap's ifb
+ * (gs-sandbox-ifb): libvirt would fail to make the bridge beside the tap, and hypervisor-off's and
+ * reset's `ip link del gs-sandbox-ifb` would delete the live grid bridge.
+ */
+describe('hypervisor.sandbox.network whose bridge is named as the sandbox tap or its ifb', () => {
+  const grid = (name: string) => `apiVersion: gridops/v1
+kind: Grid
+metadata: { name: g }
+regions:
+  - name: r1
+    subgrids:
+      - name: s1
+        nodes:
+          - { name: n1, address: 10.0.0.1, hypervisor: { enabled: true, sandbox: { network: ${name}, image: x.img } } }
+`;
+
+  it.each([
+    ['sandbox', 'gs-sandbox'],
+    ['sandbox-ifb', 'gs-sandbox-ifb'],
+  ])('%s is refused with the file, line and column, the clashing device and what to use instead', (name, device) => {
+    expect(problemsOf(grid(name))).toEqual([expect.stringMatching(new RegExp(`^g\\.yaml:9:93: hypervisor\\.sandbox\\.network cannot be "${name}": its bridge ${device} is the name of the sandbox VM's own .* \\(use a name of its own, such as grid-net`))]);
+  });
+
+  it('names near them are fine', () => {
+    for (const name of ['sandbox-net', 'my-sandbox', 'sandbox-ifb2']) expect(problemsOf(grid(name))).toEqual([]);
+  });
+});

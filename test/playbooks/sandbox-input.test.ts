@@ -1,0 +1,136 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { instantiate } from '../../src/playbooks/instantiate.js';
+import { loadPlaybook } from '../../src/playbooks/load.js';
+import type { CommandChange } from '../../src/plan/change.js';
+import { GRID_NET, SANDBOX_TAP, gridBridgeName } from '../../src/resources/sandbox-names.js';
+import { ifbOf } from '../../src/resources/sandbox-egress.js';
+import { findTemplate, renderTemplateFile, templateContext } from '../../src/templates/render.js';
+import { allNodes } from '../../src/topology/model.js';
+import { probeStdout, smallGrid } from '../resources/fixtures.js';
+
+const TABLE = 'gridops_sandbox_input';
+const RULES_FILE = '/etc/gridops/sandbox-input.nft';
+const UNIT = 'gridops-sandbox-input.service';
+
+/** A raw disk for the playbook's sandbox entries to inspect. */
+const imageDir = mkdtempSync(join(tmpdir(), 'gridops-sandbox-input-image-'));
+writeFileSync(join(imageDir, 'sandbox.img'), Buffer.alloc(4096));
+afterAll(() => rmSync(imageDir, { recursive: true, force: true }));
+const grid = smallGrid(`defaults: { hypervisor: { enabled: true, sandbox: { image: ${join(imageDir, 'sandbox.img')} } } }`);
+const context = templateContext(grid, allNodes(grid)[0]!);
+const resourcesOf = (playbook: string) => instantiate(loadPlaybook(playbook), context);
+/** A template of the hypervisor playbook, rendered for the node as instantiate renders it. */
+const rendered = (name: string) => renderTemplateFile(findTemplate(name, loadPlaybook('hypervisor').file)!, context);
+
+/**
+ * The grid networks' bridges carry the host address 172.31.254.1 and libvirt's isolated network
+ * only refuses forwarding: the hypervisor playbook adds gridops' own input filter, loaded at boot,
+ * so that the sandbox VM reaches no service of the node.
+ */
+describe('hypervisor: the input filter of the grid network', () => {
+  const { resources, handlers } = resourcesOf('hypervisor');
+  const ids = resources.map((r) => r.id);
+  const rules = rendered('libvirt/sandbox-input.nft.hbs');
+  const unit = rendered('libvirt/gridops-sandbox-input.service.hbs');
+  /** The rules of the chain everything from a grid bridge jumps to, in order. */
+  const chain = /chain from_grid_network \{\n([^}]*)\}/.exec(rules)![1]!.trim().split('\n').map((l) => l.trim());
+
+  it('replaces its own table in one transaction, in the input hook, for every gs-* device', () => {
+    expect(rules).toContain(`table inet ${TABLE}\ndelete table inet ${TABLE}\ntable inet ${TABLE} {`);
+    expect(rules).toMatch(/type filter hook input priority filter; policy accept;\n\s*iifname "gs-\*" jump from_grid_network\n/);
+    // Every grid bridge gridops names (plain or hashed), and the sandbox's tap and ifb, match gs-*.
+    for (const device of [gridBridgeName('grid-net'), gridBridgeName('a-network-name-too-long-for-linux'), SANDBOX_TAP, ifbOf(SANDBOX_TAP)]) expect(device).toMatch(/^gs-/);
+  });
+
+  it('lets in only the replies of connections the node opened, DHCP and DNS to the bridge address; drops the rest', () => {
+    expect(chain).toEqual([
+      'ct state established,related accept',
+      'udp sport 68 udp dport 67 accept',
+      `ip daddr ${GRID_NET.address} udp dport 53 accept`,
+      `ip daddr ${GRID_NET.address} tcp dport 53 accept`,
+      'counter drop',
+    ]);
+  });
+
+  it('is loaded at boot by a oneshot unit, before libvirt starts the VM, and again after the nftables service flushed the ruleset', () => {
+    expect(unit).toMatch(/^Type=oneshot$/m);
+    expect(unit).toMatch(/^RemainAfterExit=yes$/m);
+    expect(unit).toContain(`ExecStart=nft -f ${RULES_FILE}\n`);
+    expect(unit).toContain(`ExecStop=-nft delete table inet ${TABLE}\n`);
+    expect(unit).toMatch(/^Before=libvirtd\.service /m);
+    expect(unit).toMatch(/^After=nftables\.service$/m);
+    expect(unit).toMatch(/^WantedBy=multi-user\.target libvirtd\.service nftables\.service$/m);
+  });
+
+  it('is in place before the grid network and the VM; a new rules file reloads it, and a table gone from the kernel is drift', () => {
+    expect(ids.indexOf(`systemd-unit ${UNIT}`)).toBeGreaterThan(ids.indexOf(`file ${RULES_FILE}`));
+    expect(ids.indexOf('command sandbox-input-loaded')).toBeGreaterThan(ids.indexOf(`systemd-unit ${UNIT}`));
+    expect(ids.indexOf('command sandbox-input-loaded')).toBeLessThan(ids.indexOf('libvirt-network grid-net'));
+    expect(ids.indexOf('command sandbox-input-loaded')).toBeLessThan(ids.indexOf('sandbox-domain gridops-sandbox'));
+    const file = resources.find((r) => r.id === `file ${RULES_FILE}`)!;
+    // On a machine without the file (this one): written, and the write reloads the unit.
+    expect(file.diff(probeStdout(file.probe()), undefined as never)).toMatchObject({ action: 'create', notify: ['reload-sandbox-input'] });
+    expect(resources.find((r) => r.id === `systemd-unit ${UNIT}`)).toBeDefined();
+    expect(handlers).toContainEqual({ name: 'reload-sandbox-input', command: `systemctl try-restart ${UNIT}` });
+  });
+});
+
+/** A host's nft as far as gridops' table goes: `list table` answers whether it exists, `delete table` removes it. */
+function fakeNft(dir: string, present: boolean) {
+  const state = join(dir, 'table');
+  if (present) writeFileSync(state, '');
+  writeFileSync(join(dir, 'nft'), `#!/bin/sh\ncase "$*" in\n  "list table inet ${TABLE}") [ -e ${state} ] ;;\n  "delete table inet ${TABLE}") [ -e ${state} ] && rm ${state} && echo "$*" >> ${join(dir, 'log')} ;;\n  *) exit 2 ;;\nesac\n`);
+  chmodSync(join(dir, 'nft'), 0o755);
+  const sh = (script: string) => execFileSync('sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+  return { sh, exists: () => existsSync(state), log: () => (existsSync(join(dir, 'log')) ? readFileSync(join(dir, 'log'), 'utf8') : '') };
+}
+
+describe.each(['hypervisor-off', 'reset'])('%s removes the input filter', (playbook) => {
+  const { resources } = resourcesOf(playbook);
+  const ids = resources.map((r) => r.id);
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-sandbox-input-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('its unit (whose stop deletes the table), after the VM and its network', () => {
+    expect(ids).toContain(`absent-unit ${UNIT}`);
+    expect(ids.indexOf(`absent-unit ${UNIT}`)).toBeGreaterThan(ids.indexOf('command remove-grid-network'));
+  });
+
+  it('its rules file', () => {
+    const absent = resources.find((r) => r.kind === 'absent-paths')!;
+    const listed = `${RULES_FILE}\n/etc/gridops\n`;
+    expect(absent.diff(listed, undefined as never)).toMatchObject({ paths: expect.arrayContaining([playbook === 'reset' ? '/etc/gridops' : RULES_FILE]) });
+  });
+
+  it('the table a failed unit left, only where it exists: a second run changes nothing', () => {
+    const table = resources.find((r) => r.id === 'command remove-sandbox-input-table')!;
+    expect(table).toBeDefined();
+    const host = fakeNft(dir, true);
+    const change = table.diff(host.sh(table.probe()), undefined as never) as CommandChange;
+    expect(change).toMatchObject({ kind: 'command', action: 'run' });
+    host.sh(change.command);
+    expect(host.exists()).toBe(false);
+    expect(host.log()).toBe(`delete table inet ${TABLE}\n`);
+    expect(table.diff(host.sh(table.probe()), undefined as never)).toBeNull();
+    expect(table.diff(fakeNft(join(dir), false).sh(table.probe()), undefined as never)).toBeNull();
+  });
+});
+
+/** A plain apply runs these playbooks together, and the planner refuses two resources of one id on a host. */
+describe("the grid's workflow with the input filter", () => {
+  it('has no resource twice across its playbooks (node-base owns /etc/gridops)', () => {
+    const secrets = { gridKey: Buffer.alloc(32) };
+    const ids = ['node-base', 'hypervisor', 'qos', 'agent'].flatMap((p) => instantiate(loadPlaybook(p), context, secrets).resources.map((r) => r.id));
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  });
+
+  it('makes /etc/gridops itself where the hypervisor playbook runs alone (`--playbook hypervisor` on a node without node-base)', () => {
+    const ids = resourcesOf('hypervisor').resources.map((r) => r.id);
+    expect(ids.indexOf('command gridops-config-dir')).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf('command gridops-config-dir')).toBeLessThan(ids.indexOf(`file ${RULES_FILE}`));
+  });
+});
