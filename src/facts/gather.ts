@@ -18,9 +18,12 @@ const AGENT_CONFIG_FILE = '/etc/gridagent/config.yaml';
 
 /**
  * The `bootstrapScore:` line of the agent's config, without the key: read with the shell's `read`
- * up to that line (the 13th, some 600 bytes), none printed where there is no config.
+ * up to that line (the 13th, some 600 bytes), none printed where there is no config. The
+ * `superPeer:` line above it goes to its own section: the written score holds that preference's
+ * factor, so it is reused only while the topology says the same (overlay/initial-election.ts).
  */
-const AGENT_SCORE_SECTION = `s agent-score; [ -r ${AGENT_CONFIG_FILE} ] && while IFS= read -r l; do case "$l" in bootstrapScore:*) printf '%s\\n' "\${l#bootstrapScore:}"; break;; esac; done < ${AGENT_CONFIG_FILE}`;
+const AGENT_SCORE_SECTION = `s agent-score; sp=; [ -r ${AGENT_CONFIG_FILE} ] && while IFS= read -r l; do case "$l" in superPeer:*) sp=\${l#superPeer:};; bootstrapScore:*) printf '%s\\n' "\${l#bootstrapScore:}"; break;; esac; done < ${AGENT_CONFIG_FILE}
+s agent-superpeer; [ -n "$sp" ] && printf '%s\\n' "$sp"`;
 
 /** The installed agent's version: the one fact every run needs (is an agent there to ask?). */
 const AGENT_SECTION = `s agent; if [ -r ${AGENT_VERSION_FILE} ]; then read -r v < ${AGENT_VERSION_FILE}; echo "$v"; elif command -v gridagent >/dev/null 2>&1; then gridagent --version 2>/dev/null; fi`;
@@ -117,7 +120,7 @@ s kvm; [ -c /dev/kvm ] && echo device; { true <> /dev/kvm; } 2>/dev/null && echo
 s caps; cpus=; while read -r k v; do case "$k" in CapEff:) echo "$v";; Cpus_allowed_list:) cpus=$v; break;; esac; done < /proc/self/status
 s nproc; if [ -n "$cpus" ]; then echo "allowed $cpus"; else nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null; fi
 s end
-unset l k v u md n rest rel d p i dst dl src sl gw fl rc m mask f cpus a x pl sc; unset -f s c
+unset l k v u md n rest rel d p i dst dl src sl gw fl rc m mask f cpus a x pl sc sp; unset -f s c
 `;
 
 /**
@@ -255,6 +258,8 @@ export function parseFacts(output: string): HostFacts {
   // JSON's number, as the template writes it (`bootstrapScore: 72.3`); `null` or anything else is none.
   const writtenScore = first('agent-score');
   const writtenBootstrapScore = /^\d+(?:\.\d+)?$/.test(writtenScore) ? Number(writtenScore) : null;
+  // `"prefer"`, as jsonLine writes it; anything else (a hand edit, no line) is none.
+  const writtenSuperPeer = (['prefer', 'auto', 'never'] as const).find((p) => first('agent-superpeer') === JSON.stringify(p)) ?? null;
 
   const kvm = get('kvm').map((l) => l.trim());
   const capEff = /^[0-9a-f]+$/i.test(first('caps')) ? BigInt(`0x${first('caps')}`) : null;
@@ -284,6 +289,7 @@ export function parseFacts(output: string): HostFacts {
     packageManager,
     agentVersion,
     writtenBootstrapScore,
+    writtenSuperPeer,
     network: { defaultRouteDevice, addresses, connectedRoutes },
   };
 }

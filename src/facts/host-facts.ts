@@ -1,3 +1,4 @@
+import type { SuperPeerPreference } from '../topology/model.js';
 /** What gridops learns about a host before planning. Runtime facts, kept apart from configuration. */
 export interface HostFacts {
   os: {
@@ -60,6 +61,11 @@ export interface HostFacts {
    * reservation, a VM resized) is not rewritten, nor its agent restarted, for a score nobody reads again.
    */
   writtenBootstrapScore: number | null;
+  /**
+   * The `superPeer` line of the same config (`prefer`, `auto`, `never`), or null. The written score
+   * holds that preference's factor, so it is kept only while the topology still says the same.
+   */
+  writtenSuperPeer: SuperPeerPreference | null;
   network: {
     /** The device of the first default route (IPv4, else IPv6), or null (lab nodes have none). */
     defaultRouteDevice: string | null;
@@ -74,7 +80,7 @@ export interface HostFacts {
 }
 
 /** Every fact but the agent's version, which a read of the agent alone (AGENT_FACTS_BODY) leaves out. */
-const NOT_IN_AGENT_READ = ['os', 'initSystem', 'arch', 'cpu', 'kvm', 'capSysResource', 'memoryBytes', 'kernel', 'cgroup', 'swapAccounting', 'uptimeSeconds', 'packageManager', 'network', 'writtenBootstrapScore'] as const satisfies ReadonlyArray<keyof HostFacts>;
+const NOT_IN_AGENT_READ = ['os', 'initSystem', 'arch', 'cpu', 'kvm', 'capSysResource', 'memoryBytes', 'kernel', 'cgroup', 'swapAccounting', 'uptimeSeconds', 'packageManager', 'network', 'writtenBootstrapScore', 'writtenSuperPeer'] as const satisfies ReadonlyArray<keyof HostFacts>;
 // Compile-time check that the list is complete: a new fact must be added above.
 const listed: Record<Exclude<keyof HostFacts, 'agentVersion'>, true> = Object.fromEntries(NOT_IN_AGENT_READ.map((k) => [k, true])) as Record<(typeof NOT_IN_AGENT_READ)[number], true>;
 void listed;

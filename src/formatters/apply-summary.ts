@@ -14,7 +14,8 @@ export function formatApplySummary(result: ApplyResult): string {
   for (const h of result.hosts.filter((x) => x.status === 'skipped')) lines.push(`  skipped ${h.host}`);
   for (const h of result.hosts) for (const r of h.refused ?? []) lines.push(`  REFUSED ${h.host} ${r.id}: ${r.reason}; run apply again with --replace-sandbox to allow it`);
   const notChecked = new Set(result.notChecked);
-  for (const u of result.unreachable) lines.push(`  UNREACHABLE ${u.host}${notChecked.has(u.host) ? ' (outside the new site: not touched, not checked for changes)' : ''}: ${u.error}`);
+  const ofSite = new Set(result.notCheckedOfSite);
+  for (const u of result.unreachable) lines.push(`  UNREACHABLE ${u.host}${notChecked.has(u.host) ? ` (${ofSite.has(u.host) ? 'of the site, not new' : 'outside the new site'}: not touched, not checked for changes)` : ''}: ${u.error}`);
   lines.push(...recap(result));
   const o = result.overlay;
   if (o) {

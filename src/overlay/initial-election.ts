@@ -10,10 +10,13 @@ import type { Grid, SuperPeerPreference } from '../topology/model.js';
  * memory moves a little between runs (a crashkernel reservation, a VM resized; the score, rounded
  * to 0.1, moves every ~10 MiB at 16 GiB), and a new score would rewrite the config and restart an
  * agent for a number only a first election reads. A config written by any earlier gridops keeps
- * its score too, so an upgrade rewrites none for it.
+ * its score too, so an upgrade rewrites none for it. The written score holds the preference's factor
+ * (×1.5 for prefer), so it is kept only while the config's `superPeer` is the topology's: after
+ * auto→prefer a still-fresh node (a failed first bootstrap, an agent-rename) must rank as preferred.
  */
-export function plannedBootstrapScore(facts: Pick<HostFacts, 'cpu' | 'memoryBytes' | 'writtenBootstrapScore'>, preference: SuperPeerPreference): number {
-  return facts.writtenBootstrapScore ?? announcedScore({ cores: facts.cpu.cores, memoryMiB: Math.floor(facts.memoryBytes / 2 ** 20), load: 0, uptimeSec: 3600 }, preference);
+export function plannedBootstrapScore(facts: Pick<HostFacts, 'cpu' | 'memoryBytes' | 'writtenBootstrapScore' | 'writtenSuperPeer'>, preference: SuperPeerPreference): number {
+  if (facts.writtenBootstrapScore !== null && facts.writtenSuperPeer === preference) return facts.writtenBootstrapScore;
+  return announcedScore({ cores: facts.cpu.cores, memoryMiB: Math.floor(facts.memoryBytes / 2 ** 20), load: 0, uptimeSec: 3600 }, preference);
 }
 
 export interface RankedNode {

@@ -5,7 +5,7 @@ import { countPlan, type PlanCounts } from '../plan/plan.js';
 import { plural } from '../plural.js';
 import { notDecommissioned } from './decommission-not-reached.js';
 import type { BatchStop, RunContext } from './run-context.js';
-import { unreachableOutsideSite } from './unreachable-outside-site.js';
+import { ofTheSite, unreachableOutsideSite } from './unreachable-outside-site.js';
 
 /** What `gridops apply` returns (and `--json` prints). */
 export interface ApplyResult {
@@ -18,6 +18,8 @@ export interface ApplyResult {
    * "no change" not checked; they do not fail it, since the site was applied as asked.
    */
   notChecked?: string[];
+  /** Those of `notChecked` that are nodes of the site, existing ones (not new): said so, not "outside the new site". */
+  notCheckedOfSite?: string[];
   /** The agents' agreed overlay; absent when no host runs an agent or with --no-verify. */
   overlay?: OverlayRecord;
   ms: number;
@@ -33,7 +35,8 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
   const unreachable = ctx.unreachable.map((u) => ({ host: u.node.name, error: messageUnder(u.node.name, u.error.message) }));
   const outsideSite = unreachableOutsideSite(ctx);
   const notChecked = unreachable.filter((u) => outsideSite.has(u.host)).map((u) => u.host);
-  const result: ApplyResult = { grid: ctx.grid.name, counts: countPlan(ctx.plan), hosts, unreachable, ...(notChecked.length ? { notChecked } : {}), ...(ctx.overlay ? { overlay: ctx.overlay } : {}), ms: ctx.elapsed() };
+  const notCheckedOfSite = [...ofTheSite(ctx, notChecked)];
+  const result: ApplyResult = { grid: ctx.grid.name, counts: countPlan(ctx.plan), hosts, unreachable, ...(notChecked.length ? { notChecked } : {}), ...(notCheckedOfSite.length ? { notCheckedOfSite } : {}), ...(ctx.overlay ? { overlay: ctx.overlay } : {}), ms: ctx.elapsed() };
   const withResult = <E extends Error>(err: E) => Object.assign(err, { result });
   const stopped = ctx.stopped;
   const timeout = Math.round(ctx.grid.rollout.healthTimeoutMs / 1000);

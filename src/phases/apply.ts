@@ -25,8 +25,9 @@ export const APPLY_PHASES: readonly Phase[] = [
   validateTopology,
   // Before the first phase that reads the state (RunContext.recordedState): record-state then merges into that one read.
   lockState,
-  checkMovedNodes,
   findRemovedNodes,
+  // Once the renames are known, so a node renamed and moved is refused too; nothing has changed yet.
+  checkMovedNodes,
   findRenamedGridNetworks,
   connectAndRead,
   planChanges,

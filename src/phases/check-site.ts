@@ -31,14 +31,16 @@ export const checkSite: Phase = {
         ofSite.length ? notNewHint(ctx.options.site!, ofSite) : 'a new site should need no change elsewhere: review them with `gridops plan`, apply them first with a plain apply, or pass --allow-existing-changes to widen this run to them (their changes are applied too, not only the site\'s)',
       );
     }
-    // From here on the run's site is its new nodes: an existing node of it is applied, asked and reported as any existing host.
+    // From here on the run's site is its new nodes: an existing node of it is applied, asked and
+    // counted as any existing host, but named as of the site (siteNodes), not as outside it.
+    ctx.siteNodes = ctx.site;
     ctx.site = fresh;
     const unreachable = ctx.plan.hosts.filter((h) => fresh.has(h.host) && h.error);
     if (unreachable.length) ctx.say(`warning: ${unreachable.map((h) => h.host).join(', ')} of the new site could not be planned`);
     // An existing host not reached plans no change only because nothing was read: that is not a pass (review B5).
     // A node being decommissioned is no existing host of the topology (a --site run decommissions none: find-removed-nodes).
     const notChecked = ctx.plan.hosts.filter((h) => !fresh.has(h.host) && !ctx.recordedOnly.has(h.host) && h.error?.kind === 'unreachable');
-    if (notChecked.length) ctx.say(`warning: could not check that the existing ${notChecked.length === 1 ? 'host' : 'hosts'} ${notChecked.map((h) => h.host).join(', ')} ${notChecked.length === 1 ? 'plans' : 'plan'} no change (not reached); this run does not touch ${notChecked.length === 1 ? 'it' : 'them'}`);
+    if (notChecked.length) ctx.say(`warning: could not check that the existing ${notChecked.length === 1 ? 'host' : 'hosts'} ${notChecked.map((h) => `${h.host}${existing.has(h.host) ? ' (of the site, not new)' : ''}`).join(', ')} ${notChecked.length === 1 ? 'plans' : 'plan'} no change (not reached); this run does not touch ${notChecked.length === 1 ? 'it' : 'them'}`);
     // A site already applied plans nothing: say so, rather than call it new.
     const siteChanges = ctx.plan.hosts.some((h) => fresh.has(h.host) && (hostHasWork(h) || h.error));
     // An existing node of the site not reached was named just above: it is not said to plan no change.

@@ -12,7 +12,7 @@ import type { RunOptions } from './run-options.js';
 import { validateTopology } from './validate-topology.js';
 
 /** `gridops plan`: apply's first phases, read-only (no lock: it changes nothing). */
-export const PLAN_PHASES: readonly Phase[] = [validateTopology, checkMovedNodes, findRemovedNodes, findRenamedGridNetworks, connectAndReadOnly, planChanges, disconnect];
+export const PLAN_PHASES: readonly Phase[] = [validateTopology, findRemovedNodes, checkMovedNodes, findRenamedGridNetworks, connectAndReadOnly, planChanges, disconnect];
 
 export async function runPlan(options: RunOptions, onPhase?: (title: string) => void): Promise<Plan> {
   const ctx = new RunContext(options);

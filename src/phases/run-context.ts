@@ -50,6 +50,11 @@ export class RunContext {
   networkRenames = new Map<string, { from: string; to: string }>();
   /** With `--site`: the nodes of the new site, the only ones this run changes. */
   site?: Set<string>;
+  /**
+   * With `--site`: every node the site names, the existing ones too (check-site.ts narrows `site`
+   * to the new ones). What the run says of a host not reached: of the site, or outside it.
+   */
+  siteNodes?: ReadonlySet<string>;
   secrets: Secrets = {};
   /** Each reachable host's facts, current state and changes, as read in one round trip. */
   readings: HostPlanning[] = [];

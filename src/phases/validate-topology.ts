@@ -1,6 +1,7 @@
 import { statePaths } from '../state/state.js';
 import { selectSite } from '../topology/select-site.js';
 import { checkRunInputs } from './check-inputs.js';
+import { refuseRollingWithShortHealthTimeout } from './rolling-health-timeout.js';
 import { checkGridKeyFile } from './grid-key-file.js';
 import type { Phase } from './phase.js';
 import { checkSandboxImages } from './sandbox-images.js';
@@ -20,6 +21,7 @@ export const validateTopology: Phase = {
     ctx.warnings = warnings;
     for (const w of warnings) ctx.options.warn?.(w);
     for (const w of flagWarnings) ctx.say(`warning: ${w}`);
+    refuseRollingWithShortHealthTimeout(warnings, ctx.options.rolling);
     ctx.nodes = selectNodes(grid, ctx.options.limit);
     if (ctx.options.site !== undefined) ctx.site = new Set(selectSite(grid, ctx.options.site).map((n) => n.name));
     ctx.workflow = loadWorkflow(grid, ctx.nodes, ctx.options.playbooks, loaded);

@@ -4,7 +4,7 @@ import { agentSessions } from './agent-sessions.js';
 import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
 import type { RunContext } from './run-context.js';
-import { unreachableOutsideSite } from './unreachable-outside-site.js';
+import { ofTheSite, unreachableOutsideSite } from './unreachable-outside-site.js';
 
 /**
  * Verify only a grid that was fully applied: a half-applied grid is reported as that, not as an
@@ -30,7 +30,10 @@ export const verifyOverlay: Phase = {
   async run(ctx) {
     const agents = agentSessions(ctx);
     const notAsked = [...unreachableOutsideSite(ctx)];
-    ctx.say(`verifying the overlay: asking ${plural(agents.length, 'agent')} until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)${notAsked.length ? `; not ${notAsked.join(', ')}, outside the new site and not reached` : ''}`);
+    const ofSite = ofTheSite(ctx, notAsked);
+    const named = notAsked.map((n) => (ofSite.has(n) ? `${n} (of the site, not new)` : n)).join(', ');
+    const where = ofSite.size === notAsked.length ? 'existing' : ofSite.size ? 'existing or outside the new site' : 'outside the new site';
+    ctx.say(`verifying the overlay: asking ${plural(agents.length, 'agent')} until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)${notAsked.length ? `; not ${named}, ${where} and not reached` : ''}`);
     // A super peer this run removed is no answer, though its members name it until they notice (convergence.ts).
     const gone = new Set([...ctx.removing, ...ctx.renamed.keys()]);
     const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone });

@@ -8,8 +8,11 @@ import { pathToString, positionOf, type PathSegment, type SourceDocument } from 
  * `rollout.healthTimeout` bounds each gate of `apply --rolling`, and a gate passes only once the
  * overlay has held the same super and region peers for GATE_STABLE_MS. A timeout not longer than
  * that fails every gate, so the first batch of every rolling apply stops as unhealthy, however
- * healthy the grid: refused where it is written, as Kubernetes refuses a progressDeadlineSeconds
- * not above minReadySeconds, rather than stretched in silence past what the file says.
+ * healthy the grid: said where it is written rather than stretched in silence past what the file
+ * says. Only `apply --rolling` has gates, so at load it is a warning (reset, state, status and a
+ * plain apply do not need it, and a file valid before an upgrade keeps working); a rolling apply
+ * refuses it before any connection (phases/rolling-health-timeout.ts), as Kubernetes refuses a
+ * progressDeadlineSeconds not above minReadySeconds.
  */
 export function healthTimeoutProblems(grid: Grid, source: SourceDocument): Problem[] {
   const ms = grid.rollout.healthTimeoutMs;

@@ -64,6 +64,16 @@ describe('gridops validate (the binary)', () => {
     expect(json.warnings).toEqual([expect.objectContaining({ line: 10, column: 9, path: 'r1/pair' })]);
   });
 
+  it('warns of a rollout.healthTimeout too short for a rolling gate at its line, and exits 0: only apply --rolling refuses it', () => {
+    const file = 'test/fixtures/warnings/health-timeout-under-gate-window.yaml';
+    const r = run('validate', file);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`${file}:11:27: warning: healthTimeout 2s is not longer than the 3 s a rolling batch's overlay must hold the same super and region peers to pass its gate, so every batch of apply --rolling would fail`);
+    const apply = run('apply', file, '--rolling', '--yes');
+    expect(apply.status).toBe(64);
+    expect(apply.stderr).toContain(`--rolling refused: ${file}:11:27: healthTimeout 2s is not longer than the 3 s`);
+  });
+
   it('no longer warns about hypervisor.enabled or qos.egressMbit: both are applied', () => {
     const file = 'test/fixtures/warnings/unapplied-settings.yaml';
     const r = run('validate', file);

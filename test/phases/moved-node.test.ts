@@ -79,6 +79,9 @@ describe('a node moved to another sub-grid under the same name', () => {
     // Another region, same sub-grid name: moved too.
     const other = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }, { name: r2, subgrids: [{ name: s9, nodes: [{ name: n2, address: 10.0.0.2 }] }] }]\n');
     expect(movedNodes(allNodes(other), { ...state, hosts: { n2: record('r1', 's9') } })).toEqual([{ name: 'n2', from: 'r1/s9', to: 'r2/s9' }]);
+    // Renamed too (n7 was n2, by the renames find-removed-nodes found): its old record says where it was.
+    const renamedGrid = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }, { name: s2, nodes: [{ name: n7, address: 10.0.0.2 }] }] }]\n');
+    expect(movedNodes(allNodes(renamedGrid), { ...state, hosts: { n2: record('r1', 's1') } }, new Map([['n2', 'n7']]))).toEqual([{ name: 'n7', from: 'r1/s1', to: 'r1/s2', renamedFrom: 'n2' }]);
   });
 
   describe('a run', () => {
@@ -115,6 +118,26 @@ describe('a node moved to another sub-grid under the same name', () => {
       expect(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8')).toBe(stateBefore);
       // A run that leaves it out (--limit) goes on.
       await expect(runApply(options({ limit: ['n1', 'n3'] }))).resolves.toBeDefined();
+    });
+
+    /**
+     * Renamed and moved at once (same address): the check ran before the renames were known and
+     * looked only under the new name, so n5 took n2's record over and was applied in place,
+     * keeping s1's write-once bootstrap.json (review phases2 2).
+     */
+    it('refuses a node renamed and moved at once, found by its old record; nothing is changed', async () => {
+      writeFileSync(topology, topologyWith(['n1'], ['n3']).replace('{ name: n3, address: 10.0.0.3 }', '{ name: n3, address: 10.0.0.3 }, { name: n5, address: 10.0.0.2 }'));
+      const stateBefore = readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8');
+      // The grid's own workflow (renames are found there) and a --playbook run alike.
+      for (const run of [() => runApply(options({ playbooks: undefined })), () => runPlan(options({ playbooks: undefined })), () => runApply(options())]) {
+        const err = await run().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(PlanningError);
+        expect((err as PlanningError).message).toBe('n5 (renamed from n2) moved from r1/s1 to r1/s2: gridops does not move a node between sub-grids; nothing was changed');
+        expect((err as PlanningError).hint).toContain('remove n5 from the topology and apply (it is decommissioned: its agent leaves r1/s1 for good), then add it to r1/s2 and apply again');
+      }
+      expect(connected).toEqual([]);
+      expect(readFileSync(join(dir, 'out', 'n2.txt'), 'utf8')).toBe('n2 of s1\n');
+      expect(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8')).toBe(stateBefore);
     });
   });
 });

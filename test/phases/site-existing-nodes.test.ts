@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError, PlanningError } from '../../src/errors/index.js';
+import { formatApplySummary } from '../../src/formatters/apply-summary.js';
 import { runApply } from '../../src/phases/apply.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
@@ -81,7 +82,13 @@ describe('--site naming a region or sub-grid that already runs (review site 1)',
     const result = await runApply(options({ site: 'r1', connect: connectExcept(['n2']), progress: (m) => said.push(m) }));
     expect(result.hosts.map((h) => [h.host, h.status])).toEqual([['n1', 'unchanged'], ['n3', 'applied']]);
     expect(result.notChecked).toEqual(['n2']);
-    expect(said).toContain('warning: could not check that the existing host n2 plans no change (not reached); this run does not touch it');
+    expect(said).toContain('warning: could not check that the existing host n2 (of the site, not new) plans no change (not reached); this run does not touch it');
+    // Not "outside the new site" (review phases2 3): it is of the site, only not new. Like any existing host not reached, it is named and the run exits 0 (README, --site).
+    expect(result.notCheckedOfSite).toEqual(['n2']);
+    expect(formatApplySummary(result)).toContain('  UNREACHABLE n2 (of the site, not new: not touched, not checked for changes): ');
+    const outside = await runApply(options({ site: 'r1/s2', connect: connectExcept(['n2']) }));
+    expect(outside.notCheckedOfSite).toBeUndefined();
+    expect(formatApplySummary(outside)).toContain('  UNREACHABLE n2 (outside the new site: not touched, not checked for changes): ');
   });
 
   it('a node whose first bootstrap failed is still new: a second --site run finishes it', async () => {

@@ -83,8 +83,8 @@ describe('the apply workflow is one list of phases', () => {
     expect(APPLY_PHASES.map((p) => p.title)).toEqual([
       'validate the topology and its playbooks',
       'lock the state',
-      'check that no node moved to another sub-grid',
       'find nodes to decommission',
+      'check that no node moved to another sub-grid',
       'find renamed grid networks',
       'connect, gather facts and read the current state',
       'plan',
@@ -99,7 +99,7 @@ describe('the apply workflow is one list of phases', () => {
       'disconnect',
     ]);
     // plan is apply's read-only beginning: no lock, nothing applied.
-    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'check that no node moved to another sub-grid', 'find nodes to decommission', 'find renamed grid networks', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
+    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'find nodes to decommission', 'check that no node moved to another sub-grid', 'find renamed grid networks', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
   });
 
   it('applies, records the state, releases the lock; then a plan has zero changes', async () => {

@@ -20,6 +20,7 @@ export function facts(kernel: Partial<HostFacts['kernel']> = {}): HostFacts {
     packageManager: 'apt',
     agentVersion: null,
     writtenBootstrapScore: null,
+    writtenSuperPeer: null,
     network: { defaultRouteDevice: 'eth0', addresses: [{ device: 'lo', address: '127.0.0.1' }, { device: 'eth0', address: '10.0.0.1' }], connectedRoutes: [] },
   };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FACTS_SCRIPT, parseFacts } from '../../src/facts/gather.js';
 import type { HostFacts } from '../../src/facts/host-facts.js';
-import { electInitial } from '../../src/overlay/initial-election.js';
+import { electInitial, plannedBootstrapScore } from '../../src/overlay/initial-election.js';
 import { instantiate } from '../../src/playbooks/instantiate.js';
 import { loadPlaybook } from '../../src/playbooks/load.js';
 import { singleFileProbe } from '../../src/resources/file-state.js';
@@ -54,10 +54,39 @@ describe("the agent's bootstrapScore, once written, stays", () => {
     expect(parse('@@gridops-facts:agent-score@@', ' 72.3').writtenBootstrapScore).toBe(72.3);
     expect(parse('@@gridops-facts:agent-score@@', ' null').writtenBootstrapScore).toBeNull();
     expect(parse().writtenBootstrapScore).toBeNull();
+    expect(parse('@@gridops-facts:agent-superpeer@@', ' "prefer"').writtenSuperPeer).toBe('prefer');
+    expect(parse('@@gridops-facts:agent-superpeer@@', ' "sometimes"').writtenSuperPeer).toBeNull();
+    expect(parse().writtenSuperPeer).toBeNull();
+  });
+
+  /**
+   * The written score holds the preference's factor (×1.5 for prefer): kept after `superPeer: auto`
+   * became `prefer`, it ranked a still-fresh node (a first bootstrap that failed, or an agent-rename
+   * that emptied /var/lib/gridagent) as auto, and the plan's "(score X: cores, memory)" did not
+   * explain it (review phases2 1).
+   */
+  it('a score written under another superPeer preference is recomputed, in the config and the plan', () => {
+    rmSync(config, { force: true });
+    const asAuto = configFile(gathered(16000)) as unknown as { want: { content: Buffer } };
+    writeFileSync(config, asAuto.want.content, { mode: 0o644 });
+    const read = gathered(16000);
+    expect(read.writtenSuperPeer).toBe('auto');
+    expect(plannedBootstrapScore(read, 'auto')).toBe(read.writtenBootstrapScore);
+    const preferred = plannedBootstrapScore(read, 'prefer');
+    expect(preferred).toBe(plannedBootstrapScore({ ...read, writtenBootstrapScore: null }, 'prefer'));
+    expect(preferred).toBeGreaterThan(read.writtenBootstrapScore!);
+
+    const preferGrid = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1, superPeer: prefer }, { name: n2, address: 10.0.0.2 }] }] }]\n');
+    const n1Prefer = allNodes(preferGrid)[0]!;
+    const rewritten = instantiate(agent, templateContext(preferGrid, n1Prefer, read), { gridKey: Buffer.from('k'.repeat(64)) }).resources.find((r) => r.id === `file ${CONFIG}`)! as unknown as { want: { content: Buffer } };
+    const text = rewritten.want.content.toString();
+    expect(text).toContain('\nsuperPeer: "prefer"\n');
+    expect(text).toContain(`\nbootstrapScore: ${preferred}\n`);
+    expect(electInitial(preferGrid, new Map([['n1', read]])).subgrids[0]!.ranking[0]!.score).toBe(preferred);
   });
 
   it("the plan's first election ranks by the score the config holds, as the agents will", () => {
-    const machine = (memoryMiB: number, written: number | null): HostFacts => ({ ...facts(), memoryBytes: memoryMiB * MiB, writtenBootstrapScore: written });
+    const machine = (memoryMiB: number, written: number | null): HostFacts => ({ ...facts(), memoryBytes: memoryMiB * MiB, writtenBootstrapScore: written, writtenSuperPeer: written === null ? null : 'auto' });
     // n2 has more memory now, but n1's config (written before n2's memory grew) says 80: n1 ranks first.
     const election = electInitial(grid, new Map([['n1', machine(2048, 80)], ['n2', machine(16000, null)]]));
     expect(election.subgrids[0]!.ranking.map((r) => [r.node, r.score])).toEqual([['n1', 80], ['n2', 72.3]]);
