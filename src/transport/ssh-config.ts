@@ -24,7 +24,10 @@ export interface SshConfigValues {
   port?: number;
   identityFiles?: string[];
   proxyJump?: string;
-  /** A ProxyCommand other than `none`: a route gridops cannot take (refuseProxyCommand). */
+  /**
+   * A ProxyCommand other than `none` that OpenSSH would use (it came before any ProxyJump for the
+   * host): a route gridops cannot take (refuseProxyCommand). At most one of proxyJump and this is set.
+   */
   proxyCommand?: string;
 }
 
@@ -143,8 +146,7 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   const pick = (key: string) => byAddress[key] ?? byName[key];
   const port = first(pick('Port'));
   const identity = pick('IdentityFile');
-  const jump = first(pick('ProxyJump'));
-  const proxyCommand = first(pick('ProxyCommand'));
+  const route = proxyRouteFor(config, node, byAddress, byName);
   const hostName = first(pick('HostName'));
   const user = first(pick('User'));
   return {
@@ -152,9 +154,73 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(user ? { user } : {}),
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
     ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
-    ...(jump && jump.toLowerCase() !== 'none' ? { proxyJump: jump } : {}),
-    ...(proxyCommand && proxyCommand.toLowerCase() !== 'none' ? { proxyCommand } : {}),
+    ...(route?.keyword === 'ProxyJump' ? { proxyJump: route.value } : {}),
+    ...(route?.keyword === 'ProxyCommand' ? { proxyCommand: route.value } : {}),
   };
+}
+
+/** A ProxyJump or ProxyCommand as written, the one of the two that OpenSSH takes for a host. */
+interface ProxyRoute {
+  keyword: 'ProxyJump' | 'ProxyCommand';
+  value: string;
+}
+
+/**
+ * The route ssh takes to the node, or undefined for a direct connection. In OpenSSH ProxyJump and
+ * ProxyCommand compete: whichever of the two it obtains first for the host is used and any later
+ * instance of the other is ignored, and `none` (either) obtained first means no proxy at all. The
+ * parser's compute() keeps the first value of each keyword apart, so which came first is lost: it is
+ * read from a marker placed before each of them (withRouteMarkers), whose first value is the winner.
+ * The route is the address's blocks' if they give one, else the name's: never one keyword from each.
+ */
+function proxyRouteFor(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, byAddress: Record<string, unknown>, byName: Record<string, unknown>): ProxyRoute | undefined {
+  // The values computed already say whether a host's blocks name a route: the marked copy is computed only then.
+  const namesRoute = (values: Record<string, unknown>) => Object.keys(values).some((k) => /^Proxy(Jump|Command)$/i.test(k));
+  const routeOf = (host: string) => withRouteMarkers(config).compute(host, { matchExec: false })[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
+  const route = namesRoute(byAddress) ? routeOf(node.address) : namesRoute(byName) ? routeOf(node.name) : undefined;
+  return route && route.value.toLowerCase() !== 'none' ? route : undefined;
+}
+
+/** The marker's keyword: not an ssh_config keyword, so nothing else in the file can set it. */
+const PROXY_ROUTE = 'gridops-proxy-route';
+
+type ConfigLine = { type: number; param?: string; value?: unknown; config?: ConfigLine[] };
+
+/** A copy of each config with the route markers, made once: compute() runs per node. */
+const routeMarked = new WeakMap<SSHConfig, SSHConfig>();
+
+/** `config` with a PROXY_ROUTE directive, valued {keyword, value}, before each ProxyJump and ProxyCommand (OpenSSH keywords are case-insensitive). */
+function withRouteMarkers(config: SSHConfig): SSHConfig {
+  const known = routeMarked.get(config);
+  if (known) return known;
+  const mark = (section: readonly ConfigLine[]): ConfigLine[] =>
+    section.flatMap((line) => {
+      if (line.type !== SSH_CONFIG_DIRECTIVE) return [line];
+      if (line.config) return [{ ...line, config: mark(line.config) }];
+      const keyword = /^ProxyJump$/i.test(line.param ?? '') ? 'ProxyJump' : /^ProxyCommand$/i.test(line.param ?? '') ? 'ProxyCommand' : undefined;
+      if (!keyword) return [line];
+      const route: ProxyRoute = { keyword, value: directiveText(line.value, keyword === 'ProxyJump') };
+      return [{ type: SSH_CONFIG_DIRECTIVE, param: PROXY_ROUTE, value: route }, line];
+    });
+  // The same class, so compute() runs on the copy as on the original.
+  const marked = new (config.constructor as new () => SSHConfig)();
+  marked.push(...(mark(config as unknown as ConfigLine[]) as unknown as SSHConfig));
+  routeMarked.set(config, marked);
+  return marked;
+}
+
+/**
+ * A directive's value as one string: the parser splits some into quoted tokens. A command is
+ * joined back as the parser's compute() joins it; a ProxyJump (one argument) is its first token.
+ */
+function directiveText(value: unknown, firstTokenOnly: boolean): string {
+  if (!Array.isArray(value)) return String(value);
+  const tokens = value as Array<{ val: string; separator: string; quoted?: boolean }>;
+  if (firstTokenOnly) return tokens[0]?.val ?? '';
+  return tokens
+    .map(({ val, separator, quoted }) => `${separator}${quoted ? `"${val.replace(/"/g, '\\"')}"` : val}`)
+    .join('')
+    .trim();
 }
 
 /**

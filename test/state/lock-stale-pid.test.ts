@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileS
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateLock } from '../../src/state/lock.js';
-import { processIdentity } from '../../src/state/process-start.js';
+import { processIdentity } from '../../src/fs/process-start.js';
 
 /**
  * A lock whose pid is alive, but not as its holder: after a SIGKILL in a container (small pids come

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -227,6 +227,25 @@ describe('KnownHosts.add', () => {
     writeFileSync(`${file}.lock`, `${JSON.stringify({ pid: Number(dead), host: hostname() })}\n`);
     expect((await kh.add('h1', 22, ed.blob)).kind).toBe('added');
     expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+  it('takes over at once a lock that names this very pid or a pid now another process (a crash in a container, a reboot), as the state lock does', async () => {
+    const pidns = readlinkSync('/proc/self/ns/pid');
+    // A process that had our pid, crashed holding the lock, and whose container was restarted.
+    const own = join(dir, 'locked-own-pid');
+    const kh = await KnownHosts.load(own);
+    writeFileSync(`${own}.lock`, `${JSON.stringify({ pid: process.pid, host: hostname(), pidns })}\n`);
+    const started = Date.now();
+    expect((await kh.add('h1', 22, ed.blob)).kind).toBe('added');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(existsSync(`${own}.lock`)).toBe(false);
+    // A live pid whose start is not the holder's: the pid came round again.
+    const reused = join(dir, 'locked-reused-pid');
+    const kh2 = await KnownHosts.load(reused);
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    writeFileSync(`${reused}.lock`, `${JSON.stringify({ pid: process.ppid, host: hostname(), pidns, process: `${bootId}:1` })}\n`);
+    const again = Date.now();
+    expect((await kh2.add('h1', 22, ed.blob)).kind).toBe('added');
+    expect(Date.now() - again).toBeLessThan(2000);
   });
   it('adds a newline before its line when the file does not end with one', async () => {
     const file = join(dir, 'no-final-newline');

@@ -105,6 +105,33 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
     expect(sshConfigFor(config, { name: 'other', address: 'other' })).toEqual({});
   });
 
+  it('takes whichever of ProxyJump and ProxyCommand comes first for the host, as OpenSSH does, and refuses only an effective ProxyCommand', () => {
+    const { config } = load(
+      'proxy-precedence',
+      ['Host 10.0.0.1', '  ProxyJump admin@bastion:22', 'Host n3', '  ProxyCommand none', 'Host n4', '  proxyjump ops@gw', 'Host *', '  ProxyCommand ssh -W %h:%p gw.example.org', 'Host n*', '  ProxyJump late@bastion', ''].join('\n'),
+    );
+    // The node's own ProxyJump (for its address) comes first: the generic ProxyCommand below it is not used.
+    const n1 = node('n1');
+    expect(sshConfigFor(config, n1)).toEqual({ proxyJump: 'admin@bastion:22' });
+    expect(() => refuseProxyCommand(n1, sshConfigFor(config, n1))).not.toThrow();
+    expect(connectionTarget(n1, sshConfigFor(config, n1)).jumpHost).toBe('admin@bastion:22');
+    // `Host *`'s ProxyCommand comes before `Host n*`'s ProxyJump: the command is the route, refused.
+    const n2 = node('n2');
+    expect(sshConfigFor(config, n2)).toEqual({ proxyCommand: 'ssh -W %h:%p gw.example.org' });
+    expect(() => refuseProxyCommand(n2, sshConfigFor(config, n2))).toThrow(/ProxyCommand/);
+    // `ProxyCommand none` first: no proxy at all, the later ProxyJump and ProxyCommand ignored.
+    expect(sshConfigFor(config, { name: 'n3', address: 'n3' })).toEqual({});
+    // Keywords are case-insensitive in OpenSSH.
+    expect(sshConfigFor(config, { name: 'n4', address: 'n4' })).toEqual({ proxyJump: 'ops@gw' });
+  });
+
+  it("takes the route from the address's blocks, or else the name's, never one from each", () => {
+    const { config } = load('proxy-by-address', ['Host 10.0.0.9', '  ProxyCommand none', 'Host web', '  ProxyJump j@gw', 'Host 10.0.0.8', '  ProxyJump a@gw', 'Host web8', '  ProxyCommand nc %h %p', ''].join('\n'));
+    expect(sshConfigFor(config, { name: 'web', address: '10.0.0.9' })).toEqual({});
+    expect(sshConfigFor(config, { name: 'web8', address: '10.0.0.8' })).toEqual({ proxyJump: 'a@gw' });
+    expect(sshConfigFor(config, { name: 'web', address: '10.0.0.7' })).toEqual({ proxyJump: 'j@gw' });
+  });
+
   it('expands %h %p %r %u %d %% in an IdentityFile from it, and refuses other tokens', () => {
     const n2 = node('n2');
     const target = connectionTarget(n2, { hostName: 'real-n2', port: 2222, user: 'ops', identityFiles: ['~/.ssh/%h_%p_%r', '/keys/%u/100%%', '%d/.ssh/id'] });

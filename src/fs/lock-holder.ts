@@ -1,0 +1,156 @@
+import { readlinkSync } from 'node:fs';
+import { open, readFile, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { isProcessAlive } from '../process-alive.js';
+import { processIdentity, processStartedAt } from './process-start.js';
+
+/**
+ * Who holds a lock file: what gridops' O_EXCL locks (the state lock, the known_hosts lock) write
+ * into it, and how a contender judges whether that process still holds it. One rule for every
+ * lock, so a lock left by a crash is stale for each of them alike.
+ */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  /** When the lock was taken (ISO), for a holder without `process`. Absent in older known_hosts locks. */
+  startedAt?: string;
+  /**
+   * The PID namespace the holder ran in (`pid:[INODE]`): a run in a container that shares the
+   * host name has pids this process cannot see, so it would look dead. Absent in older locks.
+   */
+  pidns?: string;
+  /**
+   * The holder process for good (process-start.ts: boot id and start): its pid alive as another
+   * process after a crash or a reboot is not the holder. Absent in older locks, and where /proc
+   * does not say: `startedAt` then tells, less exactly.
+   */
+  process?: string;
+}
+
+/** This process as a lock's holder, now. */
+export function thisProcessAsHolder(): LockHolder {
+  const pidns = pidNamespace();
+  const identity = processIdentity(process.pid);
+  return { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...(pidns ? { pidns } : {}), ...(identity ? { process: identity } : {}) };
+}
+
+/** The holder a lock file names, or undefined for one written half or by something else. */
+export function parseHolder<T extends LockHolder = LockHolder>(text: string): T | undefined {
+  try {
+    const holder = JSON.parse(text) as T;
+    return typeof holder?.pid === 'number' ? holder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The lock and takeover files this process holds now, each with the content it wrote. A lock
+ * naming this process's pid is held only if it is one of them (another lock in this process):
+ * otherwise an earlier process had the same pid and is gone.
+ */
+const heldHere = new Set<string>();
+const heldKey = (file: string, content: string) => `${file}\0${content}`;
+
+/** Records that this process now holds `file` with `content` (it created it). */
+export function markHeld(file: string, content: string): void {
+  heldHere.add(heldKey(file, content));
+}
+
+/** Records that this process no longer holds `file` with `content`. */
+export function markReleased(file: string, content: string): void {
+  heldHere.delete(heldKey(file, content));
+}
+
+/**
+ * How much later than the lock's `startedAt` a process may seem to have started and still be its
+ * holder, for a lock without `process`: /proc's boot time has whole seconds, and the clock may
+ * have been slewed since. Past it, the pid came round again.
+ */
+const START_SLACK_MS = 5000;
+
+/**
+ * Whether the process that wrote `content` into `file` still runs, its pid checked from here
+ * (sameProcessSpace): this process only while it holds that file; another if its pid is alive and
+ * is still that process, not one that got the pid since (a crash in a container, a reboot).
+ */
+export function stillHolds(holder: LockHolder, file: string, content: string): boolean {
+  if (holder.pid === process.pid) return heldHere.has(heldKey(file, content));
+  if (!isProcessAlive(holder.pid)) return false;
+  if (holder.process !== undefined) {
+    const now = processIdentity(holder.pid);
+    return now === undefined || now === holder.process;
+  }
+  const started = processStartedAt(holder.pid);
+  const lockedAt = holder.startedAt === undefined ? Number.NaN : Date.parse(holder.startedAt);
+  return started === undefined || Number.isNaN(lockedAt) || started <= lockedAt + START_SLACK_MS;
+}
+
+/** Whether `holder`'s pid can be checked from here: the same host name, and the same PID namespace where both recorded one. */
+export function sameProcessSpace(holder: LockHolder, me: LockHolder): boolean {
+  return holder.host === me.host && (holder.pidns === undefined || me.pidns === undefined || holder.pidns === me.pidns);
+}
+
+/** Whether the lock file's content names a holder that is certainly gone: checkable from here, and not running as that process. */
+export function heldByGoneProcess(file: string, content: string, me: LockHolder): boolean {
+  const holder = parseHolder(content);
+  return holder !== undefined && sameProcessSpace(holder, me) && !stillHolds(holder, file, content);
+}
+
+/** This process's PID namespace, where /proc tells it. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates `file` with `content` only if it does not exist (O_EXCL); false if it does. */
+export async function createExclusive(file: string, content: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(content);
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/**
+ * Removes the stale lock whose content was `seen`, atomically against other contenders: reading
+ * the dead holder and unlinking its file are two steps, and between them another contender may
+ * already have replaced the stale lock with its own. So it first creates `LOCK.takeover` with
+ * O_EXCL (only one contender can), then re-reads the lock and unlinks it only if it still holds
+ * exactly `seen`. Returns whether it removed it, or, when another contender holds the marker, that
+ * marker's content (for the caller to judge: a taker that died there left it).
+ */
+export async function removeStaleLock(lock: string, seen: string, me: LockHolder): Promise<{ removed: boolean } | { markerContent: string }> {
+  const marker = `${lock}.takeover`;
+  const markerContent = `${JSON.stringify(me)}\n`;
+  if (!(await createExclusive(marker, markerContent))) return { markerContent: (await readText(marker)) ?? '' };
+  markHeld(marker, markerContent);
+  try {
+    if ((await readText(lock)) !== seen) return { removed: false };
+    await unlink(lock).catch(() => undefined);
+    return { removed: true };
+  } finally {
+    await unlink(marker).catch(() => undefined);
+    markReleased(marker, markerContent);
+  }
+}
+
+/** A file's text, or undefined if it cannot be read (gone). */
+export async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
