@@ -27,7 +27,8 @@ export interface HostOutcome {
   started?: string[];
   /**
    * After a failed batch: the handlers it owes the host, to run on the next apply (HostState.pendingHandlers):
-   * notified by a change it completed, or owed from an earlier failed run, and not run. Absent when none.
+   * notified by a change it completed, or owed from an earlier failed run, and not run; after a
+   * connection lost mid-batch, every handler the batch would have run. Absent when none.
    */
   pendingHandlers?: string[];
 }
@@ -98,7 +99,8 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   const refused = replaceSandbox ? [] : p.plan.changes.filter((c) => c.needsRestart).map((c) => ({ id: c.id, reason: c.needsRestart! }));
   for (const r of refused) emit({ type: 'change-refused', host, id: r.id, reason: r.reason });
   const changes = p.plan.changes.filter((c) => !refused.some((r) => r.id === c.id));
-  // The handlers of the changes that run, and those a failed run left owed; not one only a refused change notifies: that change is not made.
+  // The handlers of the changes that run, and those a failed run left owed (notified again or not:
+  // their notifier may be refused); not one only a refused change notifies: that change is not made.
   const owedBefore = p.plan.pendingHandlers ?? [];
   const handlers = p.plan.handlers.filter((name) => owedBefore.includes(name) || changes.some((c) => c.notify?.includes(name)));
   if (changes.length === 0 && handlers.length === 0) {
@@ -127,7 +129,10 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
     // The summary's line names the host already.
     const failure = { step: 'connection', error: messageUnder(host, (err as Error).message) };
     emit({ type: 'host-failed', host, ...failure });
-    throw new HostApplyFailure({ host, status: 'failed', applied: 0, failure, ...withPending(owed(0)) });
+    // The connection may have failed after the batch was sent, with any of its changes done and
+    // none of its handlers run, and no marker says which: every handler the batch would have run
+    // stays owed. A handler run once too often is safe; one missed (an old agent left running) is not.
+    throw new HostApplyFailure({ host, status: 'failed', applied: 0, failure, ...withPending(handlers) });
   }
   const applied = Math.min(result.applied, changes.length);
   const started = changes.slice(0, result.failure ? applied + 1 : applied).map((c) => c.id);
@@ -142,8 +147,9 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
 
 /**
  * The handlers a failed batch leaves owed, in the batch's order: each notified by a change that
- * completed (its work is in place, so the next plan will not notify it again) or owed before, and
- * not among those that ran. Not one only the failing change notified: that change is planned again.
+ * completed (its work is in place, so the next plan will not notify it again) or owed before
+ * (whichever change of this batch notified it too), and not among those that ran. Not one only the
+ * failing change, or one never reached, notified: that change is planned again.
  */
 function owedAfter(handlers: readonly string[], owedBefore: readonly string[], completed: readonly Change[], ran: readonly string[]): string[] {
   return handlers.filter((name) => !ran.includes(name) && (owedBefore.includes(name) || completed.some((c) => c.notify?.includes(name))));

@@ -180,11 +180,13 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   }
   const notified = [...new Set(changes.flatMap((c) => c.notify ?? []))];
   for (const name of notified) if (!handlers.some((h) => h.name === name)) throw new PlanningError(`${node.name}: a change notifies handler "${name}", which no playbook defines`, 'add it under `handlers:` in the playbook');
-  // Owed by a failed run whose changes notified them and are in place now, so no change notifies
-  // them again: they run all the same. One no playbook of this run defines (a `--playbook` run of
-  // others) stays owed in the state until a run that has it (phases/pending-handlers.ts).
-  const pending = [...new Set(recorded.pendingHandlers ?? [])].filter((name) => !notified.includes(name) && handlers.some((h) => h.name === name));
-  const planHandlers = [...notified, ...pending];
+  // Owed by a failed run whose changes notified them and are in place now: they run whether a
+  // change of this plan notifies them again or not (that change may be refused, or fail), so each
+  // owed one the playbooks define is listed, and the applier runs it even then. One no playbook of
+  // this run defines (a `--playbook` run of others) stays owed in the state until a run that has it
+  // (phases/pending-handlers.ts). All run in the order the playbooks define them.
+  const pending = [...new Set(recorded.pendingHandlers ?? [])].filter((name) => handlers.some((h) => h.name === name));
+  const planHandlers = [...new Set(handlers.map((h) => h.name))].filter((name) => notified.includes(name) || pending.includes(name));
   const handlerCommands = Object.fromEntries(planHandlers.map((name) => [name, handlers.find((h) => h.name === name)!.command]));
   const managedUnits = new Set([...resources.values()].flatMap((r) => (r instanceof SystemdUnitResource ? [r.unit] : [])));
   // Only when a template read it: a run without the agent's templates writes no bootstrap file.

@@ -1,6 +1,6 @@
 import { PlanningError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
-import { hostHasWork } from '../plan/plan.js';
+import { hostHasWork, owedOnly } from '../plan/plan.js';
 import { plural } from '../plural.js';
 import { allNodes } from '../topology/model.js';
 import { existingInSite } from './existing-in-site.js';
@@ -27,7 +27,7 @@ export const checkSite: Phase = {
     if (existingChanged.length && !ctx.options.allowExistingChanges) {
       const ofSite = existingChanged.filter((h) => existing.has(h.host)).map((h) => h.host);
       throw new PlanningError(
-        `--site ${ctx.options.site} would leave these existing hosts with planned changes: ${existingChanged.map((h) => `${h.host} (${h.changes.length + (h.pendingHandlers?.length ?? 0)}${existing.has(h.host) ? ', of the site but not new' : ''})`).join(', ')}; nothing was changed`,
+        `--site ${ctx.options.site} would leave these existing hosts with planned changes: ${existingChanged.map((h) => `${h.host} (${h.changes.length + owedOnly(h).length}${existing.has(h.host) ? ', of the site but not new' : ''})`).join(', ')}; nothing was changed`,
         ofSite.length ? notNewHint(ctx.options.site!, ofSite) : 'a new site should need no change elsewhere: review them with `gridops plan`, apply them first with a plain apply, or pass --allow-existing-changes to widen this run to them (their changes are applied too, not only the site\'s)',
       );
     }

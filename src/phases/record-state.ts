@@ -17,7 +17,7 @@ import { AGENT_RENAME_PLAYBOOK } from './renamed-agent.js';
 import { GRID_NETWORK_RENAME_CHANGE, GRID_NETWORK_RENAME_PLAYBOOK } from './renamed-grid-network.js';
 import { recordOf } from './renamed-node.js';
 import { HYPERVISOR_OFF_PLAYBOOK, sandboxMadeRecord } from './retired-hypervisor.js';
-import { pendingHandlersAfter } from './pending-handlers.js';
+import { owedHandlersNoPlaybookDefines, pendingHandlersAfter } from './pending-handlers.js';
 import { gridPlaybooks } from './workflow-playbooks.js';
 
 /**
@@ -62,6 +62,9 @@ export const recordState: Phase = {
       const swept = ok ? sweepsOf(ctx.workflow.byNode.get(outcome.host) ?? [], node.settings) : { sysctl: false, modules: false };
       const settings = { ...node.settings, kernel: recordedKernel(previous?.node?.settings?.kernel, node.settings.kernel, swept) };
       const kernelEntries = recordedEntries(previous?.kernelEntries, p.kernelEntries, { ok, workflowRun: !ctx.workflow.adHoc, workflowRefs: new Set(gridPlaybooks(ctx.grid, node)) });
+      // Only the whole workflow knows every handler the host's playbooks define; a `--playbook` run keeps what it does not run.
+      const defined = ctx.workflow.adHoc ? undefined : [...new Set(p.handlers.map((h) => h.name))];
+      if (defined) for (const name of owedHandlersNoPlaybookDefines(previous, defined)) ctx.say(`warning: ${outcome.host} owed handler "${name}" from a failed run, which no playbook of its workflow defines any more: forgotten`);
       state.hosts[outcome.host] = {
         node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings, sshWritten: sshWritten(node) },
         ...(Object.keys(kernelEntries).length ? { kernelEntries } : {}),
@@ -74,7 +77,7 @@ export const recordState: Phase = {
         gridopsVersion: GRIDOPS_VERSION,
         agentVersion: agentVersionAfter(p, ok && p.plan.playbooks.some((ref) => isAgentPlaybook({ ref }))),
         ...sandboxMadeRecord({ done: ok && !outcome.refused?.length, ran: p.plan.playbooks, started: p.plan.changes.filter((c) => started.includes(c.id)), oldNetwork: oldNetworkLeft(p.plan.changes, started, outcome) ? ctx.networkRenames.get(outcome.host)?.from : undefined }, node, previous),
-        ...pendingHandlersAfter(outcome, p.plan, previous),
+        ...pendingHandlersAfter(outcome, p.plan, previous, defined),
         appliedAt: ok ? now : previous?.appliedAt ?? '',
         changesApplied: outcome.applied,
         lastOutcome: outcome.status,

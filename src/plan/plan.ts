@@ -13,7 +13,7 @@ export interface HostPlan {
   changes: Change[];
   /** Things worth saying that change nothing (e.g. a module built into the kernel). */
   notes: Change[];
-  /** Handlers notified by the changes, then those pending from a failed run (`pendingHandlers`); each runs once after the changes. */
+  /** Handlers notified by the changes or pending from a failed run (`pendingHandlers`), in the order the playbooks define them; each runs once after the changes. */
   handlers: string[];
   /**
    * The command each of `handlers` runs, so that a saved plan pins what was reviewed: a handler's
@@ -23,8 +23,9 @@ export interface HostPlan {
   handlerCommands?: Record<string, string>;
   /**
    * Handlers a failed run owes this host (HostState.pendingHandlers): notified by changes that run
-   * completed, not run since, and notified by no change of this plan. Also in `handlers`; each is a
-   * run of its own in the plan's counts. Absent when none.
+   * completed and not run since, whether a change of this plan notifies them again or not (that
+   * change may be refused or fail: they run all the same). Also in `handlers`; each one no change
+   * notifies is a run of its own in the plan's counts (owedOnly). Absent when none.
    */
   pendingHandlers?: string[];
   error?: { kind: 'unreachable' | 'planning'; message: string; hint?: string };
@@ -76,13 +77,18 @@ export function countPlan(plan: Plan): PlanCounts {
   for (const h of plan.hosts) {
     if (h.error) counts.hostsWithErrors++;
     const real = h.changes.filter((c) => !isNote(c));
-    const pending = h.pendingHandlers?.length ?? 0;
+    const pending = owedOnly(h).length;
     if (real.length || pending) counts.hostsWithChanges++;
     for (const c of real) if (c.action !== 'none') counts[c.action]++;
-    // A handler owed by a failed run is work no change of this plan accounts for.
+    // A handler owed by a failed run that no change of this plan notifies is work no change accounts for.
     counts.run += pending;
   }
   return counts;
+}
+
+/** The owed handlers no change of the plan notifies again: each a run of its own, where a notified one is counted with its change. */
+export function owedOnly(host: HostPlan): string[] {
+  return (host.pendingHandlers ?? []).filter((name) => !host.changes.some((c) => !isNote(c) && c.notify?.includes(name)));
 }
 
 export function hasChanges(plan: Plan): boolean {

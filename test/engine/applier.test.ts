@@ -83,6 +83,30 @@ describe('applyPlan', () => {
     expect(readFileSync(bad.log, 'utf8')).toBe('reload\n');
   });
 
+  it('runs an owed handler even when the change that notifies it again is refused (no --replace-sandbox)', async () => {
+    const { planned, log } = plannedHost('n1');
+    const [file, command] = planned.plan.changes;
+    planned.plan.changes = [{ ...file!, needsRestart: 'restarts the sandbox VM' }, { ...command!, notify: [] }];
+    planned.plan.pendingHandlers = ['reload'];
+    const [outcome] = await applyPlan([planned], { concurrency: 1, failFast: false, emit: () => undefined });
+    expect(outcome).toMatchObject({ status: 'applied', applied: 1, refused: [{ id: file!.id }] });
+    expect(outcome!.pendingHandlers).toBeUndefined();
+    expect(readFileSync(log, 'utf8')).toBe('work\nreload\n');
+  });
+
+  it('a connection lost once the batch was sent owes every handler the batch would have run', async () => {
+    const { planned, transport } = plannedHost('n1');
+    planned.plan.handlers = ['reload', 'restart'];
+    planned.plan.pendingHandlers = ['restart'];
+    planned.handlers.push({ name: 'restart', command: 'true' });
+    transport.on(/^sh -s$/, async () => {
+      throw new Error('connection reset');
+    });
+    const [outcome] = await applyPlan([planned], { concurrency: 1, failFast: false, emit: () => undefined });
+    // Which changes completed is unknown: an extra reload is safe, a missed one is not.
+    expect(outcome).toMatchObject({ status: 'failed', failure: { step: 'connection' }, pendingHandlers: ['reload', 'restart'] });
+  });
+
   it('a handler that fails stays owed, with the ones after it', async () => {
     const { planned, log } = plannedHost('n1');
     planned.handlers = [{ name: 'reload', command: 'exit 4' }];

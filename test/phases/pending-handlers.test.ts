@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runApply } from '../../src/phases/apply.js';
 import { runPlan } from '../../src/phases/plan.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
@@ -8,8 +8,13 @@ import { renderPlan } from '../../src/plan/render.js';
 import { countPlan } from '../../src/plan/plan.js';
 import { readState, statePaths } from '../../src/state/state.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
-import { pendingHandlersAfter } from '../../src/phases/pending-handlers.js';
+import { owedHandlersNoPlaybookDefines, pendingHandlersAfter } from '../../src/phases/pending-handlers.js';
 import type { HostState } from '../../src/state/state.js';
+import type { PlannedHost } from '../../src/engine/planner.js';
+import { recordState } from '../../src/phases/record-state.js';
+import { RunContext } from '../../src/phases/run-context.js';
+import { allNodes } from '../../src/topology/model.js';
+import { gridOf } from '../resources/fixtures.js';
 
 /**
  * A batch that fails after a change that notifies a handler completed: the handler, which runs only
@@ -92,6 +97,30 @@ describe('handlers notified by changes of a failed batch', () => {
   });
 });
 
+describe('an owed handler a change of the next plan notifies again', () => {
+  it('stays owed when that change fails, and is counted once', async () => {
+    await expect(runApply(options())).rejects.toThrow(/1 host failed/);
+    // The migration now notifies reload too, and still fails: reload must not be forgotten.
+    writeFileSync(join(dir, 'app.yaml'), readFileSync(join(dir, 'app.yaml'), 'utf8').replace('creates: "', 'notify: [reload], creates: "'));
+    const replan = await runPlan(options());
+    expect(replan.hosts[0]).toMatchObject({ handlers: ['reload'], pendingHandlers: ['reload'] });
+    // The migration is the one run; reload, owed and notified, is not a second.
+    expect(countPlan(replan)).toMatchObject({ run: 1 });
+    await expect(runApply(options())).rejects.toThrow(/1 host failed/);
+    expect((await stateOf()).pendingHandlers).toEqual(['reload']);
+  });
+
+  it('runs with the notified ones in the order the playbook defines them', async () => {
+    await expect(runApply(options())).rejects.toThrow(/1 host failed/);
+    writeFileSync(join(out, 'allow'), '');
+    const yaml = readFileSync(join(dir, 'app.yaml'), 'utf8').replace('creates: "', 'notify: [later], creates: "');
+    writeFileSync(join(dir, 'app.yaml'), `${yaml}  - { name: later, run: "echo later >> ${join(out, 'reloads')}" }\n`);
+    expect((await runPlan(options())).hosts[0]!.handlers).toEqual(['reload', 'later']);
+    await runApply(options());
+    expect(readFileSync(join(out, 'reloads'), 'utf8')).toBe('reload\nlater\n');
+  });
+});
+
 describe('what the state keeps owed after a run', () => {
   const owing = { pendingHandlers: ['restart-gridagent'] } as HostState;
   it('a run that took a handler on and applied owes it no more; one whose playbooks do not define it (a --playbook run of others) keeps it', () => {
@@ -105,5 +134,41 @@ describe('what the state keeps owed after a run', () => {
     expect(pendingHandlersAfter({ host: 'n1', status: 'failed', applied: 1, pendingHandlers: ['restart-gridagent'] }, { handlers: ['restart-gridagent'] }, owing)).toEqual({ pendingHandlers: ['restart-gridagent'] });
     expect(pendingHandlersAfter({ host: 'n1', status: 'skipped', applied: 0 }, { handlers: ['restart-gridagent'] }, owing)).toEqual({ pendingHandlers: ['restart-gridagent'] });
     expect(pendingHandlersAfter({ host: 'n1', status: 'failed', applied: 0 }, { handlers: [] }, undefined)).toEqual({});
+  });
+
+  it('a run of the whole workflow forgets what no playbook of the host defines, skipped or not', () => {
+    const gone = { pendingHandlers: ['gone', 'reload'] } as HostState;
+    expect(pendingHandlersAfter({ host: 'n1', status: 'applied', applied: 0 }, { handlers: [] }, gone, ['reload'])).toEqual({ pendingHandlers: ['reload'] });
+    expect(pendingHandlersAfter({ host: 'n1', status: 'skipped', applied: 0 }, { handlers: ['reload'] }, gone, ['reload'])).toEqual({ pendingHandlers: ['reload'] });
+    // What the run's warning names.
+    expect(owedHandlersNoPlaybookDefines(gone, ['reload'])).toEqual(['gone']);
+    expect(owedHandlersNoPlaybookDefines(undefined, ['reload'])).toEqual([]);
+  });
+});
+
+describe('record the state: an owed handler no playbook defines any more', () => {
+  /** One record over n1, owing `gone` and `reload`, whose playbooks define `reload` only; what the state keeps and what the run said. */
+  async function record(adHoc: boolean) {
+    const grid = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
+    const said: string[] = [];
+    const ctx = new RunContext({ topologyFile: topology, concurrency: 1, acceptNewHostKeys: false, progress: (line) => said.push(line) });
+    ctx.setGrid(grid, statePaths(topology, grid.name));
+    ctx.workflow = { byNode: new Map(), refs: [], adHoc };
+    ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts: { agentVersion: null } }, plan: { playbooks: ['app'], changes: [], handlers: [] }, kernelEntries: {}, handlers: [{ name: 'reload', command: 'true' }] }) as unknown as PlannedHost);
+    ctx.outcomes = [{ host: 'n1', status: 'unchanged', applied: 0 }];
+    mkdirSync(dirname(ctx.paths.state), { recursive: true });
+    const before = { topologyHash: 'x', playbooks: ['app'], gridopsVersion: '0', agentVersion: null, appliedAt: '', changesApplied: 0, lastOutcome: 'failed', lastRunAt: '', pendingHandlers: ['gone', 'reload'] };
+    writeFileSync(ctx.paths.state, JSON.stringify({ format: 1, grid: grid.name, serial: 1, hosts: { n1: before } }));
+    await recordState.run(ctx);
+    return { owed: JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts.n1.pendingHandlers, said };
+  }
+
+  it('is forgotten by a run of the whole workflow, with a warning naming host and handler; an ad hoc run keeps it', async () => {
+    const workflow = await record(false);
+    expect(workflow.owed).toEqual(['reload']);
+    expect(workflow.said).toEqual([expect.stringMatching(/^warning: n1 owed handler "gone".*no playbook.*forgotten/)]);
+    const adHoc = await record(true);
+    expect(adHoc.owed).toEqual(['gone', 'reload']);
+    expect(adHoc.said).toEqual([]);
   });
 });

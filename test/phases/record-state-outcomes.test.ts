@@ -26,7 +26,7 @@ describe('record the state: a refused change', () => {
     ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
     ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
     const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
-    ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor'], changes: [] }, kernelEntries: {} }) as unknown as PlannedHost);
+    ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor'], changes: [] }, kernelEntries: {}, handlers: [] }) as unknown as PlannedHost);
     const outcomes: HostOutcome[] = [
       { host: 'n1', status: 'applied', applied: 2, refused: [{ id: 'sandbox-domain gridops-sandbox', reason: 'the VM must restart' }] },
       { host: 'n2', status: 'applied', applied: 2 },
@@ -49,7 +49,7 @@ describe('record the state: a refused change', () => {
       ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
       ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
       const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
-      ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks, changes: [] }, kernelEntries: {} }) as unknown as PlannedHost);
+      ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks, changes: [] }, kernelEntries: {}, handlers: [] }) as unknown as PlannedHost);
       ctx.outcomes = [{ host: 'n1', status: 'applied', applied: 1, ...(refused ? { refused } : {}) }];
       await recordState.run(ctx);
       return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts.n1.sandboxMade;
@@ -79,7 +79,7 @@ describe('record the state: a refused change', () => {
       ctx.setGrid(enabled, statePaths(join(dir, 'g.yaml'), enabled.name));
       ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
       const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
-      ctx.planned = allNodes(enabled).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor', 'qos', 'agent'], changes }, kernelEntries: {} }) as unknown as PlannedHost);
+      ctx.planned = allNodes(enabled).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'hypervisor', 'qos', 'agent'], changes }, kernelEntries: {}, handlers: [] }) as unknown as PlannedHost);
       ctx.outcomes = [{ host: 'n1', status: 'failed', applied: started.length - 1, started, failure: { step: started.at(-1)!, error: 'exit 1' } }];
       await recordState.run(ctx);
       return JSON.parse(readFileSync(ctx.paths.state, 'utf8'));
@@ -104,7 +104,7 @@ describe('record the state: a refused change', () => {
       ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
       ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
       const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
-      ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'agent'], changes: [] }, kernelEntries: {}, bootstrap }) as unknown as PlannedHost);
+      ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'agent'], changes: [] }, kernelEntries: {}, handlers: [], bootstrap }) as unknown as PlannedHost);
       ctx.outcomes = outcomes;
       await recordState.run(ctx);
       return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts;
@@ -133,7 +133,7 @@ describe('record the state: a refused change', () => {
       ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
       ctx.networkRenames = new Map([['n1', { from: 'old-net', to: 'new-net' }]]);
       const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
-      ctx.planned = allNodes(renamedGrid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'grid-network-rename', 'hypervisor'], changes: planned }, kernelEntries: {} }) as unknown as PlannedHost);
+      ctx.planned = allNodes(renamedGrid).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'grid-network-rename', 'hypervisor'], changes: planned }, kernelEntries: {}, handlers: [] }) as unknown as PlannedHost);
       ctx.outcomes = [{ host: 'n1', status: 'applied', applied: 1, ...outcome }];
       await recordState.run(ctx);
       return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts.n1;
@@ -158,7 +158,7 @@ async function recordRun(dir: string, run: { facts: Record<string, string | null
   ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
   ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
   const nodes = [...allNodes(grid), ...(run.removing ?? []).map((name) => ({ ...allNodes(grid)[0]!, name }))];
-  ctx.planned = nodes.map((node) => ({ session: { node, facts: { agentVersion: run.facts[node.name] ?? null } }, plan: { playbooks: run.playbooks, changes: [] }, kernelEntries: {} }) as unknown as PlannedHost);
+  ctx.planned = nodes.map((node) => ({ session: { node, facts: { agentVersion: run.facts[node.name] ?? null } }, plan: { playbooks: run.playbooks, changes: [] }, kernelEntries: {}, handlers: [] }) as unknown as PlannedHost);
   for (const name of run.removing ?? []) ctx.removing.add(name);
   ctx.outcomes = run.outcomes;
   if (run.before) {

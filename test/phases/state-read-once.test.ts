@@ -92,7 +92,7 @@ describe('one run reads the state file once', () => {
       const ctx = new RunContext(options());
       ctx.setGrid(grid, statePaths(topology, grid.name));
       ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
-      ctx.planned = [{ session: { node: grid.regions[0]!.subgrids[0]!.nodes[0]!, facts: { agentVersion: null } }, plan: { playbooks: ['qos'], changes: [] }, kernelEntries: {} } as unknown as PlannedHost];
+      ctx.planned = [{ session: { node: grid.regions[0]!.subgrids[0]!.nodes[0]!, facts: { agentVersion: null } }, plan: { playbooks: ['qos'], changes: [] }, kernelEntries: {}, handlers: [] } as unknown as PlannedHost];
       ctx.outcomes = [{ host: 'n1', status: 'applied', applied: 1 }];
       if (readFirst === 'before the lock') {
         await ctx.recordedState();

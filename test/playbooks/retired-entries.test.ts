@@ -201,7 +201,7 @@ describe('what the state records', () => {
       const ctx = new RunContext({ progress: () => undefined } as unknown as ApplyOptions);
       ctx.setGrid(grid, paths);
       ctx.workflow = { byNode: new Map([['n1', []]]), refs: Object.keys(kernelEntries), adHoc };
-      ctx.planned = [{ session: { node, facts: facts() }, kernelEntries, plan: { host: 'n1', address: node.address, playbooks: Object.keys(kernelEntries), changes: [], notes: [], handlers: [] } } as unknown as PlannedHost];
+      ctx.planned = [{ session: { node, facts: facts() }, kernelEntries, handlers: [], plan: { host: 'n1', address: node.address, playbooks: Object.keys(kernelEntries), changes: [], notes: [], handlers: [] } } as unknown as PlannedHost];
       ctx.outcomes = [{ host: 'n1', status, applied: 0 }];
       await recordState.run(ctx);
       return (await readState(paths.state, 'g')).hosts.n1!.kernelEntries;

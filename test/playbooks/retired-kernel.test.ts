@@ -147,7 +147,7 @@ describe('kernel settings the topology dropped: their files are removed', () => 
       ctx.setGrid(grid, paths);
       const loaded = playbooks.map((name) => loadPlaybook(name));
       ctx.workflow = { byNode: new Map([['n1', loaded]]), refs: playbooks, adHoc: false };
-      ctx.planned = [{ session: { node, facts: facts() }, kernelEntries: {}, plan: { host: 'n1', address: node.address, playbooks, changes: [], notes: [], handlers: [] } } as unknown as PlannedHost];
+      ctx.planned = [{ session: { node, facts: facts() }, kernelEntries: {}, handlers: [], plan: { host: 'n1', address: node.address, playbooks, changes: [], notes: [], handlers: [] } } as unknown as PlannedHost];
       ctx.outcomes = [{ host: 'n1', status, applied: 0 }];
       await recordState.run(ctx);
       return (await readState(paths.state, 'g')).hosts.n1!.node!.settings!.kernel.sysctl;

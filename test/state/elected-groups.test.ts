@@ -28,7 +28,7 @@ describe('elected sub-grids and regions, kept in the state', () => {
     ctx.setGrid(grid, statePaths(join(dir, 'g.yaml'), grid.name));
     ctx.workflow = { byNode: new Map(), refs: [], adHoc: false };
     const facts = { agentVersion: null } as unknown as PlannedHost['session']['facts'];
-    ctx.planned = allNodes(grid).filter((node) => hosts.includes(node.name)).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'agent'], changes: [] }, kernelEntries: {} }) as unknown as PlannedHost);
+    ctx.planned = allNodes(grid).filter((node) => hosts.includes(node.name)).map((node) => ({ session: { node, facts }, plan: { playbooks: ['node-base', 'agent'], changes: [] }, kernelEntries: {}, handlers: [] }) as unknown as PlannedHost);
     ctx.outcomes = hosts.map((host): HostOutcome => ({ host, status: 'applied', applied: 1 }));
     if (reset) ctx.removing = new Set(hosts);
     if (verified) ctx.overlay = verified;
