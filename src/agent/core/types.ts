@@ -149,9 +149,12 @@ export type Message =
    * `slow`: the leader's local health score when above 0 (local-health.ts): its voters give it that much more time.
    * `departed`: the names that left for good lately (group/departed.ts), so that a voter that missed their leaves
    * never takes them back; absent from older agents, and ignored by them.
+   * `copy`: with a registry, its number in the leader's term (group/registry-copies.ts): a voter keeps
+   * the newest copy (separate TCP connections can reorder them) and echoes the number it holds in its
+   * `syncAck`, which proves the copy arrived. Absent from older agents, and ignored by them.
    */
-  | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[]; slow?: number; departed?: DepartedWire[] })
-  | (Envelope & { type: 'syncAck'; viewTerm: number; viewVersion: number })
+  | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[]; slow?: number; departed?: DepartedWire[]; copy?: number })
+  | (Envelope & { type: 'syncAck'; viewTerm: number; viewVersion: number; copy?: number })
   /** `bootstrap`: a fresh node asks fresh nodes before it retries the bootstrap election in a new term. */
   | (Envelope & { type: 'preVote'; viewTerm: number; viewVersion: number; bootstrap?: boolean; score?: number })
   | (Envelope & { type: 'preVoteResp'; forTerm: number; granted: boolean; bootstrap?: boolean; ballotOf?: string })

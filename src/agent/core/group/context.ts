@@ -259,12 +259,18 @@ export class GroupContext {
 
   /** The voters of a view other than this node, each as the node that holds its vote now. */
   otherVoters(view: View): { name: string; addr?: string }[] {
+    return this.otherVoterHolders(view).map(({ name, addr }) => (addr === undefined ? { name } : { name, addr }));
+  }
+
+  /** As otherVoters, with the voter key each holder counts under (its slot on the region tier). */
+  otherVoterHolders(view: View): { key: string; name: string; addr?: string }[] {
     const selfKey = this.selfKey;
-    const targets = new Map<string, { name: string; addr?: string }>();
+    const targets = new Map<string, { key: string; name: string; addr?: string }>();
     for (const voter of allVoters(view)) {
-      if (voterKey(voter) === selfKey) continue;
+      const key = voterKey(voter);
+      if (key === selfKey) continue;
       const holder = this.holderOf(voter);
-      if (holder.name !== this.settings.self) targets.set(holder.name, holder);
+      if (holder.name !== this.settings.self) targets.set(holder.name, { key, ...holder });
     }
     return [...targets.values()];
   }

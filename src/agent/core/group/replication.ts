@@ -3,6 +3,7 @@ import { QuorumContact } from '../quorum-contact.js';
 import type { DepartedWire, Message, Peer, RegistryEntryWire, View } from '../types.js';
 import { allVoters, compareViews, hasQuorum, isVoter, voterKey } from '../view.js';
 import type { GroupContext } from './context.js';
+import { RegistryCopies } from './registry-copies.js';
 import { nextView } from './voter-changes.js';
 
 /** A voter's last acknowledgement: when, and which view it holds. */
@@ -38,7 +39,8 @@ export interface ReplicationRoles {
 
 /**
  * The leader's copy of the group to its voters: every `syncInterval` a `sync` with the view (and
- * the registry when it changed, or every `registryRefreshInterval`), acknowledged by `syncAck`.
+ * the registry when it changed, every `registryRefreshInterval`, and with backoff to a voter that
+ * has no copy yet: registry-copies.ts), acknowledged by `syncAck`.
  * A view held by a quorum is committed, and the voter set moves one joint-consensus step at a
  * time towards the desired one. The same acknowledgements (and the voters' heartbeats) feed
  * CheckQuorum: a leader that has not heard from a quorum within `electionTimeoutMax` steps down.
@@ -50,13 +52,13 @@ export class Replication {
   committed: View | null = null;
   /** Set when the registry changed: the next sync carries it. */
   registryDirty = false;
-  /**
-   * Leader only: the voters a view added, by key, with that view, until they acknowledge it: every
-   * sync to them carries the registry. A promoted member has no copy, and the sync that carried the
-   * last change may have gone out just before the view that added it; without this it waited for
-   * the next change or the refresh, and could meanwhile win an election with an empty registry.
-   */
-  private readonly awaitingCopy = new Map<string, { term: number; version: number }>();
+  /** Leader only: the voters a view added, or new holders of a region slot, until they prove they hold a registry copy. */
+  private readonly copies = new RegistryCopies(
+    () => this.ctx.timers.syncInterval,
+    () => this.ctx.timers.registryRefreshInterval,
+  );
+  /** Follower: the newest registry copy it took, by the leader's term and copy number (sync.copy). */
+  private heldCopy: { term: number; copy: number } | null = null;
   private nextSyncAt = 0;
   private lastRegistrySentAt = Number.NEGATIVE_INFINITY;
   private readonly contact = new QuorumContact();
@@ -72,7 +74,7 @@ export class Replication {
   resetForLeader(): void {
     this.committed = null;
     this.acks.clear();
-    this.awaitingCopy.clear();
+    this.copies.reset();
     this.registryDirty = true;
     this.contact.reset(this.ctx.state.view, this.ctx.now);
   }
@@ -122,8 +124,7 @@ export class Replication {
     if (view === null) return;
     this.nextSyncAt = ctx.now + ctx.timers.syncInterval;
     const toAll = this.registryDirty || ctx.now - this.lastRegistrySentAt >= ctx.timers.registryRefreshInterval;
-    let wire: RegistryEntryWire[] | undefined;
-    const registryFor = (voter: Peer): RegistryEntryWire[] | undefined => (toAll || this.awaitingCopy.has(voterKey(voter)) ? (wire ??= ctx.registry.toWire()) : undefined);
+    let copy: { registry: RegistryEntryWire[]; copy: number } | undefined;
     if (toAll) {
       this.registryDirty = false;
       this.lastRegistrySentAt = ctx.now;
@@ -134,9 +135,16 @@ export class Replication {
     // Every sync, not only those with the registry: a voter that missed a member's leaves may have
     // missed the registry copy without it too, and would take it back once elected.
     const departed = this.roles.departedToCarry();
-    for (const voter of ctx.otherVoters(view)) {
-      const registry = registryFor(voter);
-      ctx.sendTo(voter.name, { type: 'sync', view, registry, ...(slow > 0 ? { slow } : {}), ...(departed.length > 0 ? { departed } : {}) }, registry !== undefined, voter.addr);
+    for (const voter of ctx.otherVoterHolders(view)) {
+      // A copy goes over TCP (bulk), the plain sync over UDP: a voter awaiting its copy still gets
+      // the view every interval, and the copy itself only with backoff (registry-copies.ts).
+      const due = this.copies.syncing(voter.key, voter.name, ctx.now);
+      if (toAll || due) {
+        copy ??= { registry: ctx.registry.toWire(), copy: this.copies.nextNumber() };
+        this.copies.sent(voter.key, voter.name, ctx.now);
+      }
+      const carried = toAll || due ? copy : undefined;
+      ctx.sendTo(voter.name, { type: 'sync', view, ...(carried ?? {}), ...(slow > 0 ? { slow } : {}), ...(departed.length > 0 ? { departed } : {}) }, carried !== undefined, voter.addr);
     }
   }
 
@@ -152,8 +160,7 @@ export class Replication {
     // a node holding the grid key can sign in any, would only grow these maps for the whole term.
     if (!isVoter(ctx.state.view, key)) return;
     this.acks.set(key, { at: ctx.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
-    const addedBy = this.awaitingCopy.get(key);
-    if (addedBy !== undefined && compareViews({ term: message.viewTerm, version: message.viewVersion }, addedBy) >= 0) this.awaitingCopy.delete(key);
+    this.copies.acknowledged(key, message.from, message.copy);
     this.contact.heard(key, ctx.now);
     this.advanceView();
   }
@@ -207,16 +214,16 @@ export class Replication {
     }
   }
 
-  /** The voters `next` adds await the registry (awaitingCopy); those it drops no longer do. */
+  /** The voters `next` adds await the registry (registry-copies.ts); those it drops no longer do. */
   private trackNewVoters(previous: View | null, next: View): void {
     const before = new Set(previous === null ? [] : allVoters(previous).map(voterKey));
     const now = new Set<string>();
     for (const voter of allVoters(next)) {
       const key = voterKey(voter);
       now.add(key);
-      if (!before.has(key) && !this.ctx.isSelf(voter)) this.awaitingCopy.set(key, { term: next.term, version: next.version });
+      if (!before.has(key) && !this.ctx.isSelf(voter)) this.copies.await(key, this.ctx.holderOf(voter).name, this.ctx.now);
     }
-    for (const key of this.awaitingCopy.keys()) if (!now.has(key)) this.awaitingCopy.delete(key);
+    this.copies.keepOnly(now);
   }
 
   // ---- voter side ---------------------------------------------------------------------------
@@ -245,10 +252,24 @@ export class Replication {
       ctx.state.joined = true;
       ctx.persist();
     }
-    if (message.registry) ctx.registry.replaceFrom(message.registry, ctx.now);
+    const tookCopy = message.registry !== undefined && this.takesCopy(message.term, message.copy);
+    if (tookCopy) ctx.registry.replaceFrom(message.registry!, ctx.now);
     // Also without a list: a new copy may show a departed name signed in again.
-    if (message.registry || message.departed) this.roles.learnDeparted(message.departed ?? []);
+    if (tookCopy || message.departed) this.roles.learnDeparted(message.departed ?? []);
     this.sendSyncAck(message.from);
+  }
+
+  /**
+   * Is a registry copy newer than the one held? Copies travel over separate TCP connections, which
+   * can reorder them: an older one must not overwrite a newer one. A copy from an older agent has
+   * no number, and is taken as before.
+   */
+  private takesCopy(term: number, copy: number | undefined): boolean {
+    if (copy === undefined) return true;
+    const held = this.heldCopy;
+    if (held !== null && held.term === term && copy <= held.copy) return false;
+    this.heldCopy = { term, copy };
+    return true;
   }
 
   /** A newer view from the leader (a sync, or an hbAck to a member with an older one). Returns whether it was newer. */
@@ -270,7 +291,9 @@ export class Replication {
   sendSyncAck(to: string): void {
     const acked = this.ackedView();
     this.lastAckedView = acked === null ? null : { term: acked.term, version: acked.version };
-    this.ctx.sendTo(to, { type: 'syncAck', viewTerm: acked?.term ?? 0, viewVersion: acked?.version ?? 0 });
+    // The copy held in this term (0: none), so that the leader knows it arrived (registry-copies.ts).
+    const copy = this.heldCopy !== null && this.heldCopy.term === this.ctx.state.term ? this.heldCopy.copy : 0;
+    this.ctx.sendTo(to, { type: 'syncAck', viewTerm: acked?.term ?? 0, viewVersion: acked?.version ?? 0, copy });
   }
 
   /** Region tier: acknowledges a region view as soon as the slot holds it, not at the next sync. */
