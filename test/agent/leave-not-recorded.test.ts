@@ -91,6 +91,11 @@ maybe('gridagent leave where the marker cannot be written', () => {
     expect({ code: left.code, stdout: left.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^left the grid for good/) });
     expect(JSON.parse(readFileSync(marker, 'utf8'))).toEqual({ at: expect.any(String), successor: null });
     await until('n1 no longer lists n2', async () => ((await statusOf(h1))?.members ?? []).every((member) => member.name !== 'n2'), 5_000);
+
+    // The way back (a leave made by mistake): rejoin removes the marker and says to restart the agent.
+    const rejoined = await gridagent('rejoin', n2.file);
+    expect({ code: rejoined.code, stdout: rejoined.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^removed .*\.left: restart the agent/) });
+    expect(existsSync(marker)).toBe(false);
   }, 60_000);
 
   test('a super peer that leaves records its successor in the marker, rewritten once the handover is done', async () => {
@@ -118,8 +123,13 @@ async function until(what: string, check: () => Promise<boolean>, ms = 15_000): 
 
 /** Runs `gridagent leave --config FILE` as the decommission does, and what it said. */
 function gridagentLeave(configFile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return gridagent('leave', configFile);
+}
+
+/** Runs `gridagent COMMAND --config FILE`, and what it said. */
+function gridagent(command: string, configFile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BUNDLE, 'leave', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BUNDLE, command, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

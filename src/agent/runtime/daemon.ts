@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname } from 'node:path';
 import { AgentCore } from '../core/agent.js';
@@ -9,6 +9,7 @@ import type { AgentConfig } from './config.js';
 import { readGridKey } from './grid-key.js';
 import { readHostAttributes } from './host-attributes.js';
 import { startHttpServer, stopHttpServer } from './http-server.js';
+import { leaveMarkerPath, REJOIN_HINT, writeLeaveMarker } from './leave-marker.js';
 import { createLeaveToken, leaveTokenPath } from './leave-token.js';
 import { LeaveNotRecordedError } from './leave-not-recorded.js';
 import { LEFT_TOO_EARLY } from './left-too-early.js';
@@ -52,6 +53,8 @@ export class AgentDaemon {
   private readonly failedTicks = new FailuresInARow(MAX_FAILED_TICKS_IN_A_ROW);
   /** Set once the node has left the grid for good: it stays idle (systemd would restart an exit) until stopped. */
   private left: { at: string; successor: string | null } | null = null;
+  /** The leave under way, if any: a SIGTERM, or a second `gridagent leave`, waits for it (see stop). */
+  private leaving: Promise<{ left: true; successor: string | null }> | null = null;
 
   constructor(private readonly config: AgentConfig) {
     this.log = jsonLogger(config.node, config.logLevel);
@@ -67,7 +70,7 @@ export class AgentDaemon {
 
   /** The marker that this node left the grid for good: a restart (or reboot) must not bring it back. */
   private get leftMarker(): string {
-    return `${this.config.stateFile}.left`;
+    return leaveMarkerPath(this.config.stateFile);
   }
 
   async start(): Promise<void> {
@@ -76,12 +79,12 @@ export class AgentDaemon {
     if (existsSync(this.leftMarker)) {
       this.left = JSON.parse(readFileSync(this.leftMarker, 'utf8')) as { at: string; successor: string | null };
       this.http = await startHttpServer(config.http.bind, config.http.port, {
-        status: () => ({ node: config.node, region: config.region, subgrid: config.subgrid, left: true, leftAt: this.left!.at, version: AGENT_VERSION }),
+        status: () => ({ node: config.node, region: config.region, subgrid: config.subgrid, left: true, leftAt: this.left!.at, rejoin: REJOIN_HINT, version: AGENT_VERSION }),
         metrics: () => this.metrics.render(),
         leave: async () => ({ left: true, successor: this.left!.successor }),
         leaveToken,
       });
-      this.log.info('this node left the grid for good earlier; staying idle', { marker: this.leftMarker });
+      this.log.info('this node left the grid for good earlier; staying idle', { marker: this.leftMarker, rejoin: REJOIN_HINT });
       return;
     }
     const key = readGridKey(config.keyFile);
@@ -180,6 +183,10 @@ export class AgentDaemon {
    * upgrades rely on it); a member just tells its super peer it is leaving.
    */
   async stop(signal: string): Promise<void> {
+    // A leave under way is not cut short (main exits once this returns): its marker is on disk, and
+    // the node would stay out at every restart while the grid, maybe never told, saw a crash. The
+    // leave is bounded by its own deadlines (a handover and a wait to be dropped, 4 s each).
+    if (this.leaving !== null) await this.leaving.catch(() => undefined);
     if (this.stopping) return;
     this.stopping = true;
     if (this.left !== null) {
@@ -206,23 +213,45 @@ export class AgentDaemon {
    * and then could not record it would sign back in at its next restart, while the decommission
    * went on as if it had left. So a marker that cannot be written (disk full, state directory
    * unwritable) fails the leave with the node still a full member (LeaveNotRecordedError), and the
-   * same command leaves once the disk is fixed.
+   * same command leaves once the disk is fixed. A handover that fails afterwards, before anything is
+   * announced, takes the marker back the same way; a SIGTERM meanwhile waits for the leave (stop).
+   * `gridagent rejoin` removes the marker of a leave that is to be undone.
    */
   async leave(): Promise<{ left: true; successor: string | null }> {
     if (this.left !== null) return { left: true, successor: this.left.successor };
+    // A second `gridagent leave` (the first one's CLI gave up waiting) gets the first one's answer.
+    if (this.leaving !== null) return this.leaving;
     if (this.stopping) throw new Error('the agent is stopping');
-    const at = new Date().toISOString();
+    const leaving = this.leaveForGood();
+    this.leaving = leaving;
     try {
-      writePrivateFile(this.leftMarker, `${JSON.stringify({ at, successor: null })}\n`);
-    } catch (error) {
-      const failed = new LeaveNotRecordedError(
-        `this node did not leave the grid, and is still a member of it: the marker that keeps a node that left out after a restart, ${this.leftMarker}, could not be written (${(error as Error).message}); free space on its disk or make ${dirname(this.leftMarker)} writable, then run gridagent leave again`,
-      );
-      this.log.error('leave failed', { reason: failed.message });
-      throw failed;
+      return await leaving;
+    } finally {
+      this.leaving = null;
     }
+  }
+
+  private async leaveForGood(): Promise<{ left: true; successor: string | null }> {
+    const at = new Date().toISOString();
+    const failed = writeLeaveMarker(this.leftMarker, `${JSON.stringify({ at, successor: null })}\n`);
+    if (failed !== null && !failed.recorded) {
+      const notRecorded = new LeaveNotRecordedError(
+        `this node did not leave the grid, and is still a member of it: the marker that keeps a node that left out after a restart, ${this.leftMarker}, could not be written (${failed.error.message}); free space on its disk or make ${dirname(this.leftMarker)} writable, then run gridagent leave again`,
+      );
+      this.log.error('leave failed', { reason: notRecorded.message });
+      throw notRecorded;
+    }
+    if (failed !== null) this.log.warn(failed.warning, {});
     this.stopping = true;
-    const successor = await this.handOver('leave');
+    let successor: string | null;
+    try {
+      successor = await this.handOver('leave');
+    } catch (error) {
+      // Nothing announced yet: the node stays a member, so the marker must not keep it out after a restart.
+      this.undoLeaveMarker(error);
+      this.stopping = false;
+      throw error;
+    }
     this.core.leave(true);
     this.flush();
     await this.untilDropped();
@@ -240,6 +269,21 @@ export class AgentDaemon {
     this.stopping = false;
     this.log.info('left the grid for good', { successor });
     return { left: true, successor };
+  }
+
+  /** A leave that failed before it told anyone takes its marker back; one that cannot be removed is logged with the way back. */
+  private undoLeaveMarker(cause: unknown): void {
+    try {
+      unlinkSync(this.leftMarker);
+      this.log.error('leave failed before anything was announced; still a member', { error: String(cause) });
+    } catch (error) {
+      this.log.error('leave failed before anything was announced, and its marker could not be removed: the node would stay out after a restart', {
+        error: String(cause),
+        marker: this.leftMarker,
+        markerError: String(error),
+        rejoin: REJOIN_HINT,
+      });
+    }
   }
 
   /** A super peer (or region peer) hands its role over and waits for the successor (at most 4 s). */

@@ -5,6 +5,7 @@ import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
 import { GridKeyError } from './grid-key.js';
 import { memberRows, renderMembers } from './members-command.js';
+import { leaveMarkerPath, removeLeaveMarker } from './leave-marker.js';
 import { LEAVE_NOT_RECORDED_EXIT_CODE, LEAVE_NOT_RECORDED_HTTP_STATUS } from './leave-not-recorded.js';
 import { leaveTokenPath, readLeaveToken } from './leave-token.js';
 import { StateFileError } from './state-file.js';
@@ -14,6 +15,7 @@ const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agen
        gridagent status [--config FILE] [--json] [--http HOST:PORT]
        gridagent members [--config FILE] [--json] [--http HOST:PORT]   the sub-grid's members (ask a super peer or mirror)
        gridagent leave [--config FILE] [--http HOST:PORT]   leave the grid for good (before a decommission)
+       gridagent rejoin [--config FILE]   undo a leave: remove its marker, then restart the agent
        gridagent --version
 `;
 
@@ -34,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'status') return await status(configPath, option(args, '--http'), args.includes('--json'));
     if (command === 'members') return await status(configPath, option(args, '--http'), args.includes('--json'), 'members');
     if (command === 'leave') return await leave(configPath, option(args, '--http'));
+    if (command === 'rejoin') return rejoin(configPath);
     if (command !== 'run') {
       process.stderr.write(`gridagent: unknown command '${command}'\n${USAGE}`);
       return 64;
@@ -91,6 +94,26 @@ async function leave(configPath: string, http: string | undefined): Promise<numb
     }
     process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/leave: ${(error as Error).message}; is it running?\n`);
     return 69;
+  }
+}
+
+/**
+ * Undoes a leave (one interrupted, or made by mistake): removes the marker that keeps the agent
+ * idle. It restarts nothing: the operator restarts the agent, which then signs the node in again.
+ */
+function rejoin(configPath: string): number {
+  const marker = leaveMarkerPath(loadAgentConfig(configPath).stateFile);
+  try {
+    const removed = removeLeaveMarker(marker);
+    process.stdout.write(
+      removed
+        ? `removed ${marker}: restart the agent (systemctl restart gridagent) and the node signs in to the grid again\n`
+        : `no leave marker at ${marker}: this node has not left the grid (a running agent that is idle stays so until it is restarted)\n`,
+    );
+    return 0;
+  } catch (error) {
+    process.stderr.write(`gridagent: cannot remove the leave marker ${marker}: ${(error as Error).message}; run gridagent rejoin as root on the node\n`);
+    return 77;
   }
 }
 

@@ -1,0 +1,67 @@
+import { lstatSync, unlinkSync } from 'node:fs';
+import { writePrivateFile } from './state-file.js';
+
+/**
+ * The marker that a node left the grid for good, beside its state file: an agent started with it
+ * stays idle, so a restart (or reboot) does not bring a decommissioned node back.
+ */
+export function leaveMarkerPath(stateFile: string): string {
+  return `${stateFile}.left`;
+}
+
+/** What an idle agent, and `gridagent rejoin`, tell the operator: the way back for a node that left by mistake. */
+export const REJOIN_HINT = 'to bring this node back into the grid, run gridagent rejoin (it removes the marker), then restart the agent';
+
+/** What a failed write did to the marker: nothing is on disk (the leave did not happen), or the marker is there and stays (it did). */
+export type MarkerWriteOutcome = { recorded: true; warning: string } | { recorded: false; error: Error };
+
+/**
+ * Writes the marker, and where the write fails, makes its outcome one of two clear ones. The write
+ * can fail after its rename (the directory's fsync, EIO): the marker is then on disk, and reporting
+ * "did not leave" would have the next restart silently take the node out. So a marker found after a
+ * failure is removed; where even that fails, the node will stay out after a restart whatever is
+ * said, and the leave is taken as recorded and goes on.
+ */
+export function writeLeaveMarker(
+  marker: string,
+  text: string,
+  fs: { write: (path: string, text: string) => void; unlink: (path: string) => void } = { write: writePrivateFile, unlink: unlinkSync },
+): MarkerWriteOutcome | null {
+  try {
+    fs.write(marker, text);
+    return null;
+  } catch (error) {
+    if (!isFile(marker)) return { recorded: false, error: error as Error };
+    try {
+      fs.unlink(marker);
+      return { recorded: false, error: error as Error };
+    } catch (unlinkError) {
+      return {
+        recorded: true,
+        warning: `the leave marker ${marker} was written but its write reported ${(error as Error).message}, and it could not be removed (${(unlinkError as Error).message}): leaving, since a restart would keep the node out anyway`,
+      };
+    }
+  }
+}
+
+/**
+ * `gridagent rejoin`: removes the marker, so that the agent's next start signs the node in again
+ * (an interrupted or mistaken leave). Says whether there was one; a marker that cannot be removed throws.
+ */
+export function removeLeaveMarker(marker: string): boolean {
+  try {
+    unlinkSync(marker);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
