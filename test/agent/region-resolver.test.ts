@@ -42,7 +42,8 @@ describe('region peer name resolution', () => {
     expect(await resolver.resolve()).toEqual(['10.0.0.1:7000', '10.0.0.11:7000', '10.0.0.3:7002']);
     // Cached with the answer: the targets are not looked up again at every send.
     expect(await resolver.resolve()).toEqual(['10.0.0.1:7000', '10.0.0.11:7000', '10.0.0.3:7002']);
-    expect(fake.asked).toEqual(['srv _gridagent._udp.region.grid.test', 'ipv4 n1.grid.test', 'ipv4 v6only.grid.test']);
+    // The shared resolver first; getaddrinfo for the names it does not know (here: all of them).
+    expect(fake.asked).toEqual(['srv _gridagent._udp.region.grid.test', 'a n1.grid.test', 'a v6only.grid.test', 'ipv4 n1.grid.test', 'ipv4 v6only.grid.test']);
   });
 
   it('an SRV target whose lookup never answers is skipped after its timeout, the others still used', async () => {
@@ -52,6 +53,34 @@ describe('region peer name resolution', () => {
     });
     const resolver = new RegionPeerResolver('region.grid.test', 7946, { dns: fake.dns, resolveIPv4: fake.resolveIPv4, lookupTimeoutMs: 20 });
     expect(await resolver.resolve()).toEqual(['10.0.0.2:7000']);
+  });
+
+  it('resolves at most 8 SRV targets, by priority then weight, through the shared resolver (no getaddrinfo thread) when it answers', async () => {
+    const records: SrvRecord[] = Array.from({ length: 20 }, (_, index) => ({ name: `t${index}.grid.test`, port: 7000 + index, priority: 20 - index, weight: index % 3 }));
+    const a = Object.fromEntries(records.map((record, index) => [record.name, [`10.0.1.${index}`]]));
+    const fake = dns({ srv: { '_gridagent._udp.region.grid.test': records }, a });
+    const resolver = new RegionPeerResolver('region.grid.test', 7946, { dns: fake.dns, resolveIPv4: fake.resolveIPv4 });
+    const targets = await resolver.resolve();
+    // Lowest priority first: t19 (priority 1) .. t12 (priority 8).
+    expect(targets).toEqual([19, 18, 17, 16, 15, 14, 13, 12].map((index) => `10.0.1.${index}:${7000 + index}`));
+    expect(fake.asked.filter((question) => question.startsWith('a '))).toHaveLength(8);
+    expect(fake.asked.filter((question) => question.startsWith('ipv4 '))).toEqual([]);
+  });
+
+  it('an SRV target the DNS does not know is looked up through getaddrinfo (/etc/hosts); one whose DNS query timed out is not', async () => {
+    const timedOut = Object.assign(new Error('queryA ETIMEOUT slow.grid.test'), { code: 'ETIMEOUT' });
+    const fake = dns({
+      srv: { '_gridagent._udp.region.grid.test': [srv('hosts-only.grid.test', 7000), srv('slow.grid.test', 7001)] },
+      ipv4: { 'hosts-only.grid.test': ['10.0.0.7'], 'slow.grid.test': ['10.0.0.8'] },
+    });
+    const resolve4 = fake.dns.resolve4;
+    fake.dns.resolve4 = async (name: string) => {
+      if (name === 'slow.grid.test') throw timedOut;
+      return resolve4(name);
+    };
+    const resolver = new RegionPeerResolver('region.grid.test', 7946, { dns: fake.dns, resolveIPv4: fake.resolveIPv4 });
+    expect(await resolver.resolve()).toEqual(['10.0.0.7:7000']);
+    expect(fake.asked.filter((question) => question.startsWith('ipv4 '))).toEqual(['ipv4 hosts-only.grid.test']);
   });
 
   it('falls back to A records at the configured port', async () => {

@@ -69,3 +69,43 @@ describe('the region peer after a super peer crashed (simulated network)', () =>
     expect(own.nodes).toBeLessThanOrEqual(15);
   });
 });
+
+describe('a region failover while a crashed super peer is still suspect (simulated network)', () => {
+  test('the new region peer names the successor, not the crashed one, in its answers and its voter slot', async () => {
+    const { subgridHolders } = await import('../../src/agent/core/subgrid-holders.js');
+    const grid = buildGrid({ regions: 1, subgridsPerRegion: 3, nodesPerSubgrid: 5, seed: 3, neverFraction: 0 });
+    const network = new SimNetwork(grid.specs, { seed: 3, dns: grid.dns });
+    const invariant = new SingleLeaderPerTerm();
+    network.onStep(invariant.observer);
+    network.startAll();
+    network.runUntil(20_000);
+    const names = network.names();
+    const regionPeer = names.find((name) => network.core(name)!.region.isLeader())!;
+    const subgrid = grid.subgrids.find((candidate) => !network.subgridMembers(candidate).includes(regionPeer))!;
+    const members = network.subgridMembers(subgrid);
+    const crashed = members.find((name) => network.core(name)!.subgrid.isLeader())!;
+    network.crash(crashed);
+    network.runFor(2_000);
+    for (let waited = 0; waited < 10_000 && network.core(regionPeer)!.region.registry.get(crashed)?.liveness === 'alive'; waited += 100) network.runFor(100);
+    const successor = members.find((name) => network.isUp(name) && network.core(name)!.subgrid.isLeader())!;
+    // Name order alone would pick the crashed one: the registry lists by name.
+    expect(crashed < successor).toBe(true);
+    expect(network.core(regionPeer)!.region.registry.get(crashed)?.liveness).toBe('suspect');
+
+    // The region peer fails too: its successor restarts every liveness clock from the copy.
+    network.crash(regionPeer);
+    let next: string | undefined;
+    for (let waited = 0; waited < 5_000 && next === undefined; waited += 100) {
+      network.runFor(100);
+      next = names.find((name) => network.isUp(name) && network.core(name)!.region.isLeader());
+    }
+    expect(next).toBeDefined();
+    const registry = network.core(next!)!.region.registry;
+    expect(registry.get(crashed)?.liveness).not.toBe('dead');
+    expect(subgridHolders(registry.list()).filter((entry) => entry.summary?.subgrid === subgrid).map((entry) => entry.name)).toEqual([successor]);
+    network.runFor(1_000);
+    const slot = network.core(next!)!.region.view!.voters.find((voter) => voter.slot === subgrid);
+    if (slot !== undefined) expect(slot.name).toBe(successor);
+    expect(invariant.violations).toEqual([]);
+  });
+});

@@ -217,7 +217,7 @@ export class AgentCore {
         standing: this.standing,
         load: this.attrs.load,
         attrsVersion: 1,
-        summary: { subgrid: settings.subgrid, members: this.subgrid.registry.liveCount() },
+        summary: { subgrid: settings.subgrid, members: this.subgrid.registry.liveCount(), term: this.subgrid.term },
       }),
       // A node that left for good never becomes region peer: it could not drop its own sub-grid's slot.
       canStand: () => this.subgrid.isLeader() && !this.leftForGood,

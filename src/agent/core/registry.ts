@@ -240,11 +240,18 @@ export class Registry {
     return merged;
   }
 
-  /** A new leader restarts every liveness clock: silence observed by the old leader does not count. */
+  /**
+   * A new leader restarts every liveness clock: silence observed by the old leader does not count.
+   * The order of who was heard last survives, within the tick (alive before suspect, then by last
+   * heard): the region peer names a sub-grid's super peer by it (subgrid-holders.ts), and with every
+   * clock at `now` a crashed super peer still suspect tied with its successor, and name order chose.
+   * So each member gets less than one tick less grace than a full restart would give.
+   */
   restartClocks(now: number): void {
     for (const entry of this.entries.values()) {
       if (entry.liveness === 'dead') continue;
-      entry.lastHeard = now;
+      const age = Math.max(0, now - entry.lastHeard);
+      entry.lastHeard = now - (entry.liveness === 'suspect' ? 0.5 : 0) - 0.25 * (age / (age + 1));
       entry.liveness = 'alive';
       entry.suspectSince = null;
     }

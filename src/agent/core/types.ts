@@ -22,6 +22,12 @@ export interface NodeAttributes {
 export interface SubgridSummary {
   subgrid: string;
   members: number;
+  /**
+   * The sub-grid term this super peer leads in, as of its region join: a successor's is higher than
+   * its crashed predecessor's, whose entry lingers for its suspicion (subgrid-holders.ts). Absent from
+   * older agents (and ignored by them: an unknown scalar).
+   */
+  term?: number;
 }
 
 /** A peer as a view names it: the address is opaque to the core (host:port in the runtime). */
@@ -144,7 +150,7 @@ export type Message =
     })
   | (Envelope & { type: 'welcome' })
   | (Envelope & { type: 'hb'; incarnation: number; attrsVersion: number; load: number; score: number; members?: number; viewTerm: number; viewVersion: number })
-  | (Envelope & { type: 'hbAck'; known: boolean; notLeader?: boolean; leader?: string; leaderAddr?: string; view?: View })
+  | (Envelope & { type: 'hbAck'; known: boolean; notLeader?: boolean; leader?: string; leaderAddr?: string; view?: View; slow?: number })
   /**
    * `slow`: the leader's local health score when above 0 (local-health.ts): its voters give it that much more time.
    * `departed`: the names that left for good lately (group/departed.ts), so that a voter that missed their leaves

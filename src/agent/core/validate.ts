@@ -12,7 +12,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   join: { incarnation: 'number', attrsVersion: 'number', eligible: 'boolean', score: 'number', standing: 'number?', attrs: 'object?', summary: 'object?', born: 'boolean?' },
   welcome: {},
   hb: { incarnation: 'number', attrsVersion: 'number', load: 'number', score: 'number', members: 'number?', viewTerm: 'number', viewVersion: 'number' },
-  hbAck: { known: 'boolean', notLeader: 'boolean?', leader: 'string?', leaderAddr: 'string?', view: 'view?' },
+  hbAck: { known: 'boolean', notLeader: 'boolean?', leader: 'string?', leaderAddr: 'string?', view: 'view?', slow: 'number?' },
   sync: { view: 'view', registry: 'array?', slow: 'number?', departed: 'array?', copy: 'number?' },
   syncAck: { viewTerm: 'number', viewVersion: 'number', copy: 'number?' },
   preVote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean?', score: 'number?' },
@@ -66,7 +66,7 @@ const MAX_ADDRESS = MAX_NAME + 8;
  */
 const MAX_UNKNOWN_FIELDS = 16;
 const ATTRIBUTE_FIELDS = new Set(['arch', 'cores', 'memoryMiB', 'labels', 'load', 'uptimeSec']);
-const SUMMARY_FIELDS = new Set(['subgrid', 'members']);
+const SUMMARY_FIELDS = new Set(['subgrid', 'members', 'term']);
 
 /**
  * Checks the shape of a decoded payload; returns null when anything is off. Authentication
@@ -209,7 +209,7 @@ function isLabels(value: unknown): boolean {
 
 /** What a super peer reports to its region peer (SubgridSummary; agent.ts builds it). */
 function isSubgridSummary(value: unknown): boolean {
-  return isRecord(value) && isName(value['subgrid']) && isCount(value['members']) && unknownFieldsAreScalars(value, SUMMARY_FIELDS);
+  return isRecord(value) && isName(value['subgrid']) && isCount(value['members']) && (value['term'] === undefined || isCount(value['term'])) && unknownFieldsAreScalars(value, SUMMARY_FIELDS);
 }
 
 function unknownFieldsAreScalars(value: Record<string, unknown>, known: Set<string>): boolean {

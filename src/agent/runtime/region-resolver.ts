@@ -30,6 +30,13 @@ export interface RegionResolution {
 const ANSWER_MS = 30_000;
 /** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s. */
 const LOOKUP_TIMEOUT_MS = 5_000;
+/**
+ * SRV targets resolved per answer, the most preferred first (RFC 2782: lowest priority, then
+ * highest weight): each was a lookup of its own, and a zone listing dozens would start dozens at once.
+ */
+const MAX_SRV_TARGETS = 8;
+/** c-ares' answers that the name has no A record in DNS: it may still be in /etc/hosts, which only getaddrinfo reads. */
+const NOT_IN_DNS = new Set(['ENOTFOUND', 'ENODATA', 'NOTFOUND', 'NODATA']);
 
 /**
  * Resolves the region peer's DNS name through Node's resolver: SRV `_gridagent._udp.NAME`
@@ -70,7 +77,7 @@ export class RegionPeerResolver {
   private async lookUp(name: string): Promise<string[]> {
     let targets: string[] = [];
     try {
-      const records = await this.dns.resolveSrv(`_gridagent._udp.${name}`);
+      const records = preferred(await this.dns.resolveSrv(`_gridagent._udp.${name}`));
       const resolved = await Promise.all(records.map(async (record) => (await this.addressesOf(record.name)).map((address) => `${address}:${record.port}`)));
       targets = resolved.flat();
     } catch {
@@ -87,9 +94,21 @@ export class RegionPeerResolver {
     return targets;
   }
 
-  /** An SRV target's IPv4 addresses; none where it has none or its lookup does not answer in time. */
+  /**
+   * An SRV target's IPv4 addresses; none where it has none or its lookup does not answer in time.
+   * Asked of the shared c-ares resolver first (its own timeouts, no thread): getaddrinfo runs on
+   * libuv's pool of 4 threads, which the seeds' lookups share, and a lookup that hangs holds its
+   * thread whatever our timeout says. getaddrinfo only for a name DNS does not know (it may be in
+   * /etc/hosts), not for one whose query failed or timed out: its nameserver would hang that too.
+   */
   private async addressesOf(target: string): Promise<string[]> {
     if (isIPv4(target)) return [target];
+    try {
+      const addresses = await this.dns.resolve4(target);
+      if (addresses.length > 0) return addresses;
+    } catch (error) {
+      if (!NOT_IN_DNS.has((error as NodeJS.ErrnoException).code ?? '')) return [];
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = this.using.lookupTimeoutMs ?? LOOKUP_TIMEOUT_MS;
     const timeout = new Promise<string[]>((resolve) => {
@@ -103,4 +122,9 @@ export class RegionPeerResolver {
       clearTimeout(timer);
     }
   }
+}
+
+/** The SRV records to use: at most MAX_SRV_TARGETS, lowest priority first, then highest weight. */
+function preferred(records: SrvRecord[]): SrvRecord[] {
+  return [...records].sort((a, b) => a.priority - b.priority || b.weight - a.weight).slice(0, MAX_SRV_TARGETS);
 }

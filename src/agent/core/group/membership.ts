@@ -23,7 +23,8 @@ export interface MembershipRoles {
  * dead, removed; registry.ts), answers each heartbeat, and takes members that leave out at once.
  * A member whose leader stops answering for `leaderLostTimeout` searches again; a heartbeat left
  * unanswered is sent again after a fifth of the interval, so that a few lost datagrams do not cost
- * a plain member (which hears its leader only in the answers) its leader.
+ * a plain member (which hears its leader only in the answers) its leader; not to a leader that
+ * said it runs late, which would only get more to read.
  */
 export class Membership {
   /** The leader knows this incarnation's attributes: heartbeats will do (else a join). */
@@ -34,6 +35,8 @@ export class Membership {
   private nextHeartbeatAt = 0;
   /** Follower: the tick its last heartbeat (not a join) went out. */
   private lastHeartbeatAt = Number.NEGATIVE_INFINITY;
+  /** Follower: the leader's last hbAck said it runs late (local health): no resends, they would only add to its backlog. */
+  private leaderSaidSlow = false;
   /** The tick this node last greeted a leader (new, or of a new term). */
   private greetedAt = Number.NEGATIVE_INFINITY;
   /** The tick another member's (or slot's) leave for good was last heard: a removal batch may be under way. */
@@ -86,13 +89,16 @@ export class Membership {
    * waited for. A plain member hears its leader only in the hbAck; with one heartbeat a second and
    * no second try, three lost round trips in a row lost it the leader, and in a 12-node sub-grid
    * whose super peer served throughout, the 7 plain members lost it 83 times in 2 minutes at 20 %
-   * loss each way, 112 at 30 % (test/agent/protocol.test.ts; now 0 and 1). Bounded: every retry is
-   * a heartbeat, at most five a second to a leader that does not answer, and only until
-   * leaderLostTimeout ends the wait.
+   * loss each way, 112 at 30 % (test/agent/protocol.test.ts; now 0 and 1).
+   * A leader whose last answer said it runs late (hbAck.slow, its local health score) gets no
+   * resends: its answer is late, not lost, and five heartbeats a second from every member filled a
+   * stalled leader's receive buffer (dropping syncAcks and votes) and prolonged the stall. Resends
+   * do not back off otherwise: the loss test needs about ten tries between the due heartbeat and
+   * leaderLostTimeout (backing off 0.2, 0.4, 0.8 s lost 10 and 49 leaders there, a cap at 0.4 s 1 and 9).
    */
   private heartbeatUnanswered(): boolean {
     const ctx = this.ctx;
-    if (!this.welcomed || this.lastLeaderAck >= this.lastHeartbeatAt) return false;
+    if (!this.welcomed || this.leaderSaidSlow || this.lastLeaderAck >= this.lastHeartbeatAt) return false;
     return ctx.now - this.lastHeartbeatAt >= Math.max(1, Math.floor(ctx.timers.heartbeatInterval / 5));
   }
 
@@ -144,6 +150,7 @@ export class Membership {
     if (message.term < ctx.state.term) return;
     this.roles.observeTerm(message.term, true);
     this.lastLeaderAck = ctx.now;
+    this.leaderSaidSlow = (message.slow ?? 0) > 0;
     if (message.view !== undefined) this.replication.learnView(message.view);
     if (!message.known && this.welcomed) {
       this.welcomed = false;
@@ -235,7 +242,9 @@ export class Membership {
     }
     // A member with an older view (say, a mirror that was replaced) learns the current one, so it stops acting as a voter.
     const stale = compareViews({ term: message.viewTerm, version: message.viewVersion }, ctx.state.view) < 0;
-    ctx.sendTo(message.from, { type: 'hbAck', known: result.known, ...(stale && ctx.state.view ? { view: ctx.state.view } : {}) });
+    // Its local health score, as in a sync: a member does not resend heartbeats to a leader that runs late.
+    const slow = ctx.health.healthScore;
+    ctx.sendTo(message.from, { type: 'hbAck', known: result.known, ...(slow > 0 ? { slow } : {}), ...(stale && ctx.state.view ? { view: ctx.state.view } : {}) });
   }
 
   onLeave(message: Extract<Message, { type: 'leave' }>): void {

@@ -1,4 +1,5 @@
 import type { MemberRecord } from '../registry.js';
+import { holdsRatherThan } from '../subgrid-holders.js';
 import type { Peer, View } from '../types.js';
 import { sameVoterKeys, sameVoters, voterKey, voterMoved } from '../view.js';
 import type { GroupContext } from './context.js';
@@ -9,13 +10,24 @@ function standingOf(entry: MemberRecord | undefined): number {
 }
 
 /**
+ * Whether a hysteresis swap may weigh this member: only with a standing score. An older agent sends
+ * none, and its live score moves with its load: in a rolling upgrade an old mirror at load 6 (live
+ * 65) was swapped for an idle upgraded member (standing 101), and back as loads moved. Such a member
+ * only fills a vacancy, and stays a mirror until it is dead, gone, or upgraded.
+ */
+function hasStanding(entry: MemberRecord | undefined): boolean {
+  return entry?.standing !== undefined;
+}
+
+/**
  * The voter set the leader drives towards: itself plus the best live eligible members. Current
  * mirrors stay unless dead or gone from the registry (a new leader gives both a grace period: it
  * has not heard them itself yet), or unless someone beats the weakest one by the hysteresis
  * margin: churning voters costs two commits each time, and a new mirror starts without a copy.
  * Members are ranked by standing score, as the leader's own rebalance (transfer.ts): the live
  * score moves with load every few seconds, and swapped a busy mirror for an idle member and back
- * whenever loads moved. Load only ranks the candidates of an election after a failure.
+ * whenever loads moved. Load only ranks the candidates of an election after a failure. A member
+ * from an older agent (no standing score) takes no part in a swap, either side (hasStanding).
  * `selfLeaving` (a leader that left for good): the voters without itself, as Raft removes its
  * leader, unless nobody else could vote; it stays out of the challengers too.
  */
@@ -39,8 +51,10 @@ export function desiredVoters(ctx: GroupContext, current: Peer[], options: { lea
     // and its dead predecessor (restarted alive), and no quorum.
     if (entry.liveness !== 'dead') anyByKey.add(keyOf(entry));
     if (!entry.eligible || entry.liveness === 'dead' || departed.has(keyOf(entry))) continue;
+    // A slot's holder as the region peer names it in its answers (subgrid-holders.ts): not the first
+    // live entry by name, which after a region failover could be a crashed super peer its successor tied with.
     const known = liveByKey.get(keyOf(entry));
-    if (known === undefined || (known.liveness !== 'alive' && entry.liveness === 'alive')) liveByKey.set(keyOf(entry), entry);
+    if (known === undefined || (slotted ? holdsRatherThan(entry, known) : known.liveness !== 'alive' && entry.liveness === 'alive')) liveByKey.set(keyOf(entry), entry);
   }
   const kept: Peer[] = [];
   for (const peer of current) {
@@ -60,9 +74,9 @@ export function desiredVoters(ctx: GroupContext, current: Peer[], options: { lea
   const target = 1 + settings.mirrors;
   while (kept.length < target && challengers.length > 0) kept.push(asPeer(challengers.shift()!));
   const scoreOf = (name: string): number => standingOf(ctx.registry.get(name));
-  const mirrors = kept.filter((peer) => peer.name !== settings.self).sort((a, b) => scoreOf(a.name) - scoreOf(b.name));
+  const mirrors = kept.filter((peer) => peer.name !== settings.self && hasStanding(ctx.registry.get(peer.name))).sort((a, b) => scoreOf(a.name) - scoreOf(b.name));
   const weakest = mirrors[0];
-  const best = challengers[0];
+  const best = challengers.find(hasStanding);
   if (weakest !== undefined && best !== undefined && kept.length >= target && standingOf(best) > scoreOf(weakest.name) * (1 + settings.hysteresis)) {
     kept.splice(kept.indexOf(weakest), 1, asPeer(best));
   }
