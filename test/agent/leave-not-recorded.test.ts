@@ -61,7 +61,8 @@ maybe('gridagent leave where the marker cannot be written', () => {
     const n1 = config('n1', p1, p2, h1, 90);
     const n2 = config('n2', p2, p1, h2, 10);
     for (const node of [n1, n2]) agents.push(spawn(process.execPath, [BUNDLE, 'run', '--config', node.file], { stdio: 'ignore' }));
-    await until('n1 leads and lists n2 alive', async () => (await statusOf(h1))?.role === 'leader' && (await lists(h1, 'n2')) && (await statusOf(h2))?.superPeer === 'n1');
+    // Generous: two agents start and elect in about 4 s alone, but the unit suite runs beside it on 2 cores (CI took over 15 s once).
+    await until('n1 leads and lists n2 alive', async () => (await statusOf(h1))?.role === 'leader' && (await lists(h1, 'n2')) && (await statusOf(h2))?.superPeer === 'n1', 45_000);
     return { n1, n2 };
   };
 
@@ -90,21 +91,21 @@ maybe('gridagent leave where the marker cannot be written', () => {
     const left = await gridagentLeave(n2.file);
     expect({ code: left.code, stdout: left.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^left the grid for good/) });
     expect(JSON.parse(readFileSync(marker, 'utf8'))).toEqual({ at: expect.any(String), successor: null });
-    await until('n1 no longer lists n2', async () => ((await statusOf(h1))?.members ?? []).every((member) => member.name !== 'n2'), 5_000);
+    await until('n1 no longer lists n2', async () => ((await statusOf(h1))?.members ?? []).every((member) => member.name !== 'n2'), 15_000);
 
     // The way back (a leave made by mistake): rejoin removes the marker and says to restart the agent.
     const rejoined = await gridagent('rejoin', n2.file);
     expect({ code: rejoined.code, stdout: rejoined.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^removed .*\.left: restart the agent/) });
     expect(existsSync(marker)).toBe(false);
-  }, 60_000);
+  }, 120_000);
 
   test('a super peer that leaves records its successor in the marker, rewritten once the handover is done', async () => {
     const { n1, n2 } = await twoAgents();
     const left = await gridagentLeave(n1.file);
     expect({ code: left.code, stdout: left.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^left the grid for good; n2 took over as super peer/) });
     expect(JSON.parse(readFileSync(`${n1.stateFile}.left`, 'utf8'))).toEqual({ at: expect.any(String), successor: 'n2' });
-    await until('n2 leads', async () => (await statusOf(n2.http))?.role === 'leader', 5_000);
-  }, 60_000);
+    await until('n2 leads', async () => (await statusOf(n2.http))?.role === 'leader', 15_000);
+  }, 120_000);
 });
 
 const statusOf = (port: number): Promise<Status | null> => fetchStatus('127.0.0.1', port, 1000).catch(() => null);
