@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors/index.js';
 import { inReadingOrder, type Problem } from '../errors/problem.js';
-import { isAgentPlaybook } from '../playbooks/agent-playbook.js';
+import { isAgentPlaybook } from '../topology/agent-playbook.js';
 import { agentAddressProblems } from '../topology/agent-address-check.js';
 import { checkTopologyFile, type CheckOptions } from '../topology/load.js';
 import type { Grid } from '../topology/model.js';

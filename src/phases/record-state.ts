@@ -1,5 +1,5 @@
 import { AGENT_VERSION } from '../agent/version.js';
-import { isAgentPlaybook } from '../playbooks/agent-playbook.js';
+import { isAgentPlaybook } from '../topology/agent-playbook.js';
 import type { HostOutcome } from '../engine/applier.js';
 import type { PlannedHost } from '../engine/planner.js';
 import { stderrTail } from '../errors/index.js';

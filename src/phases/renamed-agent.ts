@@ -1,4 +1,4 @@
-import { isAgentPlaybook } from '../playbooks/agent-playbook.js';
+import { isAgentPlaybook } from '../topology/agent-playbook.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import { nodesWithAgent } from '../state/nodes-with-agent.js';
 import type { GridState } from '../state/state.js';
