@@ -11,8 +11,7 @@ import type { ApplyOptions } from '../../src/phases/run-options.js';
 import { savePlan } from '../../src/plan/plan-file.js';
 import { renderPlan } from '../../src/plan/render.js';
 import { createRunLog } from '../../src/run-log.js';
-import { LocalTransport } from '../../src/transport/local-transport.js';
-import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { localRecording, localRunOptions } from '../support/local-run.js';
 
 /**
  * A `line` edits a file that holds secrets (an .env): the plan must say which line it adds or
@@ -21,16 +20,15 @@ import { RecordingTransport } from '../../src/transport/recording-transport.js';
  * whole new file in memory, for apply.
  */
 const SECRET = 'API_TOKEN=tok_live_8f3Qz1Xw9Lr2';
-const local = new LocalTransport('local');
 let dir: string;
 let topology: string;
 let playbook: string;
 let env: string;
 
-const connect = async (node: { name: string }) => new RecordingTransport(node.name).on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
+const connect = async (node: { name: string }) => localRecording(node.name);
 
 function options(extra: Partial<ApplyOptions> = {}): ApplyOptions {
-  return { topologyFile: topology, playbooks: [playbook], concurrency: 1, acceptNewHostKeys: false, progress: () => undefined, failFast: false, confirm: async () => true, emit: () => undefined, onPlan: () => undefined, connect, ...extra };
+  return localRunOptions({ topologyFile: topology, playbooks: [playbook] }, { concurrency: 1, connect, ...extra });
 }
 
 beforeEach(() => {

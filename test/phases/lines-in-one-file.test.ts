@@ -4,21 +4,18 @@ import { join } from 'node:path';
 import { runApply } from '../../src/phases/apply.js';
 import { runPlan } from '../../src/phases/plan.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
-import { LocalTransport } from '../../src/transport/local-transport.js';
-import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { localRunOptions } from '../support/local-run.js';
 
 /**
  * Two `line` entries on one file, as Ansible runs two lineinfile tasks: the second is planned on
  * what the first leaves, so one apply lands both (planned on the file as read, the second write
  * undid the first, and only the next run converged). The "host" is this machine's shell.
  */
-const local = new LocalTransport('local');
-const connect = async (node: { name: string }) => new RecordingTransport(node.name).on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
 let dir: string;
 let topology: string;
 let playbook: string;
 let env: string;
-const options = (): ApplyOptions => ({ topologyFile: topology, playbooks: [playbook], concurrency: 1, acceptNewHostKeys: false, progress: () => undefined, failFast: false, confirm: async () => true, emit: () => undefined, onPlan: () => undefined, connect });
+const options = (): ApplyOptions => localRunOptions({ topologyFile: topology, playbooks: [playbook] }, { concurrency: 1 });
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'gridops-lines-'));

@@ -9,13 +9,11 @@ import { runPlan } from '../../src/phases/plan.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
 import type { GridState, HostState } from '../../src/state/state.js';
 import { allNodes } from '../../src/topology/model.js';
-import { LocalTransport } from '../../src/transport/local-transport.js';
-import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { gridOf } from '../resources/fixtures.js';
+import { localRecording, localRunOptions } from '../support/local-run.js';
 
 jest.setTimeout(60_000);
 
-const local = new LocalTransport('local');
 let dir: string;
 let topology: string;
 let playbook: string;
@@ -23,11 +21,11 @@ let connected: string[];
 
 const connect = async (node: { name: string }) => {
   connected.push(node.name);
-  return new RecordingTransport(node.name).on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
+  return localRecording(node.name);
 };
 
 function options(extra: Partial<ApplyOptions> = {}): ApplyOptions {
-  return { topologyFile: topology, playbooks: [playbook], concurrency: 5, acceptNewHostKeys: false, progress: () => undefined, failFast: false, confirm: async () => true, emit: () => undefined, onPlan: () => undefined, connect, ...extra };
+  return localRunOptions({ topologyFile: topology, playbooks: [playbook] }, { connect, ...extra });
 }
 
 const topologyWith = (s1: string[], s2: string[]) => `apiVersion: gridops/v1

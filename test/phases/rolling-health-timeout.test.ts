@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { ExitCode, UsageError } from '../../src/errors/index.js';
 import { runApply } from '../../src/phases/apply.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
-import { LocalTransport } from '../../src/transport/local-transport.js';
-import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { localRecording, localRunOptions } from '../support/local-run.js';
 
-const local = new LocalTransport('local');
 let dir: string;
 let topology: string;
 let playbook: string;
@@ -15,11 +13,11 @@ let connected: string[];
 
 const connect = async (node: { name: string }) => {
   connected.push(node.name);
-  return new RecordingTransport(node.name).on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
+  return localRecording(node.name);
 };
 
 function options(extra: Partial<ApplyOptions> = {}): ApplyOptions {
-  return { topologyFile: topology, playbooks: [playbook], concurrency: 5, acceptNewHostKeys: false, progress: () => undefined, failFast: false, confirm: async () => true, emit: () => undefined, onPlan: () => undefined, connect, ...extra };
+  return localRunOptions({ topologyFile: topology, playbooks: [playbook] }, { connect, ...extra });
 }
 
 beforeEach(() => {

@@ -6,12 +6,10 @@ import { ConnectionError, PlanningError } from '../../src/errors/index.js';
 import { formatApplySummary } from '../../src/formatters/apply-summary.js';
 import { runApply } from '../../src/phases/apply.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
-import { LocalTransport } from '../../src/transport/local-transport.js';
-import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { localRecording, localRunOptions } from '../support/local-run.js';
 
 jest.setTimeout(60_000);
 
-const local = new LocalTransport('local');
 let dir: string;
 let topology: string;
 let playbook: string;
@@ -19,11 +17,11 @@ let playbook: string;
 /** Every command goes to a real local shell; `down` names the nodes that cannot be reached. */
 const connectExcept = (down: string[] = []) => async (node: { name: string }) => {
   if (down.includes(node.name)) throw new ConnectionError(node.name, `cannot connect to ${node.name}: connect ECONNREFUSED`);
-  return new RecordingTransport(node.name).on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
+  return localRecording(node.name);
 };
 
 function options(extra: Partial<ApplyOptions> = {}): ApplyOptions {
-  return { topologyFile: topology, playbooks: [playbook], concurrency: 5, acceptNewHostKeys: false, progress: () => undefined, failFast: false, confirm: async () => true, emit: () => undefined, onPlan: () => undefined, connect: connectExcept(), ...extra };
+  return localRunOptions({ topologyFile: topology, playbooks: [playbook] }, { connect: connectExcept(), ...extra });
 }
 
 /** r1 holds s1 (n1, n2), which runs already, and s2 (n3), the new part. */

@@ -33,6 +33,7 @@ import { oneSubgridTopology, writeKey } from '../transport/connect-support.js';
 import { freePort } from '../transport/sshd-harness.js';
 import { hostRoot, rooted } from '../playbooks/support/kernel-host.js';
 import { sysctlFile } from '../../src/resources/sysctl.js';
+import { localRecording, localRunOptions } from '../support/local-run.js';
 
 jest.setTimeout(60_000);
 
@@ -44,13 +45,13 @@ let transports: RecordingTransport[];
 
 /** Every command goes to a real local shell, through the recording fake (so the test sees the transcript). */
 const connect = async (node: { name: string }) => {
-  const t = new RecordingTransport(node.name).on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
+  const t = localRecording(node.name);
   transports.push(t);
   return t;
 };
 
 function options(extra: Partial<ApplyOptions> = {}): ApplyOptions {
-  return { topologyFile: topology, playbooks: [playbook], concurrency: 5, acceptNewHostKeys: false, progress: () => undefined, failFast: false, confirm: async () => true, emit: () => undefined, onPlan: () => undefined, connect, ...extra };
+  return localRunOptions({ topologyFile: topology, playbooks: [playbook] }, { connect, ...extra });
 }
 
 beforeEach(() => {

@@ -9,10 +9,10 @@ import { fileProbe } from '../../src/resources/file-state.js';
 import { LineResource } from '../../src/resources/line.js';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { allNodes } from '../../src/topology/model.js';
-import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { facts, smallGrid } from './fixtures.js';
+import { localRecording } from '../support/local-run.js';
 
 /**
  * A `line` may set the file's `mode`, `owner` and `group`, as Ansible's lineinfile does: a file it
@@ -24,7 +24,6 @@ const dir = mkdtempSync(join(tmpdir(), 'gridops-line-attrs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const grid = smallGrid();
 const node = allNodes(grid).find((n) => n.name === 'n1')!;
-const local = new LocalTransport('local');
 // Only root can give a file to another user: elsewhere the owner tests use the test's own user.
 const asRoot = process.getuid?.() === 0;
 const OWNER = asRoot ? { name: 'nobody', uid: 65534 } : { name: execSync('id -un', { encoding: 'utf8' }).trim(), uid: process.getuid!() };
@@ -39,7 +38,7 @@ function playbookOf(...lines: string[]) {
 }
 
 function transport() {
-  return new RecordingTransport('n1').on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
+  return localRecording('n1');
 }
 
 /** What was sent to the host from the `from`th call on: each command and the script on its stdin. */

@@ -6,10 +6,10 @@ import { planHost } from '../../src/engine/planner.js';
 import { loadPlaybook } from '../../src/playbooks/load.js';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { allNodes } from '../../src/topology/model.js';
-import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { smallGrid } from './fixtures.js';
+import { localRecording } from '../support/local-run.js';
 
 /**
  * A `line` edits a file someone else owns (`/home/app/.env`, owned by app): the rewritten file
@@ -21,7 +21,6 @@ const dir = mkdtempSync(join(tmpdir(), 'gridops-line-owner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const grid = smallGrid();
 const node = allNodes(grid).find((n) => n.name === 'n1')!;
-const local = new LocalTransport('local');
 // Only root can give a file to another user; elsewhere the file stays the test's own.
 const asRoot = process.getuid?.() === 0;
 const OTHER = asRoot ? 65534 : process.getuid!();
@@ -43,7 +42,7 @@ describe('a line keeps the owner, group and mode of the file it edits', () => {
     writeFileSync(env, 'DB_URL=postgres://app@db/app\nLOG_LEVEL=info\n');
     chownSync(env, OTHER, OTHER);
     chmodSync(env, 0o640);
-    const transport = new RecordingTransport('n1').on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
+    const transport = localRecording('n1');
     const host = { node, transport };
     const { plan, planned } = await planHost(grid, host, [lineOf(env)]);
     expect(plan.error).toBeUndefined();
@@ -73,7 +72,7 @@ describe('a line keeps the owner, group and mode of the file it edits', () => {
 
   it('a file the line creates has no old owner to keep', async () => {
     const env = join(dir, 'new.env');
-    const transport = new RecordingTransport('n1').on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
+    const transport = localRecording('n1');
     const { planned } = await planHost(grid, { node, transport }, [lineOf(env)]);
     expect(planned!.plan.changes).toEqual([expect.objectContaining({ action: 'create' })]);
     await applyPlan([planned!], { concurrency: 1, failFast: false, emit: () => undefined });
