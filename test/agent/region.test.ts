@@ -2,6 +2,7 @@ import type { Message } from '../../src/agent/core/types.js';
 import { SimNetwork } from '../../src/agent/sim/network.js';
 import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 import { buildGrid } from '../../src/agent/sim/topology.js';
+import { settledRegion } from './sim-helpers.js';
 
 describe('region tier (simulated network)', () => {
   test('super peers elect one region peer, which knows every sub-grid and its size; re-elected when it dies', () => {
@@ -34,15 +35,7 @@ describe('region tier (simulated network)', () => {
 
 describe('the region peer after a super peer crashed (simulated network)', () => {
   test('points a foreign discover and a regionQuery at the new super peer within 5 s, and counts its sub-grid once', () => {
-    const grid = buildGrid({ regions: 1, subgridsPerRegion: 3, nodesPerSubgrid: 5, seed: 3, neverFraction: 0 });
-    const network = new SimNetwork(grid.specs, { seed: 3, dns: grid.dns });
-    network.startAll();
-    network.runUntil(20_000);
-    const names = network.names();
-    const regionPeer = names.find((name) => network.core(name)!.region.isLeader())!;
-    const subgrid = grid.subgrids.find((candidate) => !network.subgridMembers(candidate).includes(regionPeer))!;
-    const members = network.subgridMembers(subgrid);
-    const crashed = members.find((name) => network.core(name)!.subgrid.isLeader())!;
+    const { network, regionPeer, subgrid, members, superPeer: crashed } = settledRegion(3);
     network.crash(crashed);
     network.runFor(4_000);
     const successor = members.find((name) => network.isUp(name) && network.core(name)!.subgrid.isLeader())!;
@@ -73,17 +66,7 @@ describe('the region peer after a super peer crashed (simulated network)', () =>
 describe('a region failover while a crashed super peer is still suspect (simulated network)', () => {
   test('the new region peer names the successor, not the crashed one, in its answers and its voter slot', async () => {
     const { subgridHolders } = await import('../../src/agent/core/subgrid-holders.js');
-    const grid = buildGrid({ regions: 1, subgridsPerRegion: 3, nodesPerSubgrid: 5, seed: 3, neverFraction: 0 });
-    const network = new SimNetwork(grid.specs, { seed: 3, dns: grid.dns });
-    const invariant = new SingleLeaderPerTerm();
-    network.onStep(invariant.observer);
-    network.startAll();
-    network.runUntil(20_000);
-    const names = network.names();
-    const regionPeer = names.find((name) => network.core(name)!.region.isLeader())!;
-    const subgrid = grid.subgrids.find((candidate) => !network.subgridMembers(candidate).includes(regionPeer))!;
-    const members = network.subgridMembers(subgrid);
-    const crashed = members.find((name) => network.core(name)!.subgrid.isLeader())!;
+    const { network, invariant, regionPeer, subgrid, members, superPeer: crashed } = settledRegion(3);
     network.crash(crashed);
     network.runFor(2_000);
     for (let waited = 0; waited < 10_000 && network.core(regionPeer)!.region.registry.get(crashed)?.liveness === 'alive'; waited += 100) network.runFor(100);
@@ -97,7 +80,7 @@ describe('a region failover while a crashed super peer is still suspect (simulat
     let next: string | undefined;
     for (let waited = 0; waited < 5_000 && next === undefined; waited += 100) {
       network.runFor(100);
-      next = names.find((name) => network.isUp(name) && network.core(name)!.region.isLeader());
+      next = network.names().find((name) => network.isUp(name) && network.core(name)!.region.isLeader());
     }
     expect(next).toBeDefined();
     const registry = network.core(next!)!.region.registry;

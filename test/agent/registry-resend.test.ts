@@ -1,10 +1,8 @@
 import type { Message, Packet } from '../../src/agent/core/types.js';
-import { SimNetwork } from '../../src/agent/sim/network.js';
-import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
-import { buildGrid } from '../../src/agent/sim/topology.js';
+import type { SimNetwork } from '../../src/agent/sim/network.js';
 import { REGION_TIMERS, SUBGRID_TIMERS } from '../../src/agent/core/timers.js';
 import { MAX_UNPROVEN_COPIES, RegistryCopies } from '../../src/agent/core/group/registry-copies.js';
-import { leaderOf, smallCluster } from './sim-helpers.js';
+import { leaderOf, settledRegion, smallCluster } from './sim-helpers.js';
 
 /** A sync that carries the registry: the runtime sends it over TCP (bulk), the plain view sync over UDP. */
 const carriesRegistry = (message: Message, tier: Message['tier']): boolean => message.tier === tier && message.type === 'sync' && message.registry !== undefined;
@@ -60,17 +58,7 @@ describe('a new voter without a working TCP path (simulated network: every regis
 
 describe('region tier: the new super peer of a voter slot gets the region registry', () => {
   test('is sent copies until an acknowledgement proves one arrived (not a view acknowledgement alone), then holds the region peer’s registry', () => {
-    const grid = buildGrid({ regions: 1, subgridsPerRegion: 3, nodesPerSubgrid: 5, seed: 11, neverFraction: 0 });
-    const network = new SimNetwork(grid.specs, { seed: 11, dns: grid.dns });
-    const invariant = new SingleLeaderPerTerm();
-    network.onStep(invariant.observer);
-    network.startAll();
-    network.runUntil(20_000);
-    const names = network.names();
-    const regionPeer = names.find((name) => network.core(name)!.region.isLeader())!;
-    const subgrid = grid.subgrids.find((candidate) => !network.subgridMembers(candidate).includes(regionPeer))!;
-    const members = network.subgridMembers(subgrid);
-    const crashed = members.find((name) => network.core(name)!.subgrid.isLeader())!;
+    const { network, invariant, regionPeer, members, superPeer: crashed } = settledRegion(11);
     // Every region registry copy to the members of that sub-grid is lost for a while.
     network.loseWhere((from, to, message) => from === regionPeer && members.includes(to) && carriesRegistry(message, 'region'));
     let successor: string | undefined;

@@ -1,6 +1,7 @@
 import type { AgentSettings } from '../../src/agent/core/agent.js';
 import { SimNetwork, type SimNodeSpec } from '../../src/agent/sim/network.js';
 import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
+import { buildGrid } from '../../src/agent/sim/topology.js';
 
 /** A one-sub-grid cluster with explicit machines, for scripted scenarios. */
 export function smallCluster(
@@ -51,4 +52,23 @@ export function addedNode(name: string, region: string, subgrid: string, extra: 
       ...extra,
     },
   };
+}
+
+/**
+ * One region of 3 sub-grids of 5 machines, settled for 20 s, for the region tier's failure
+ * scenarios: its region peer, and a sub-grid the region peer is not in (so a crash there is a
+ * voter slot's failover, not the region peer's), with that sub-grid's members and super peer.
+ */
+export function settledRegion(seed: number) {
+  const grid = buildGrid({ regions: 1, subgridsPerRegion: 3, nodesPerSubgrid: 5, seed, neverFraction: 0 });
+  const network = new SimNetwork(grid.specs, { seed, dns: grid.dns });
+  const invariant = new SingleLeaderPerTerm();
+  network.onStep(invariant.observer);
+  network.startAll();
+  network.runUntil(20_000);
+  const regionPeer = network.names().find((name) => network.core(name)!.region.isLeader())!;
+  const subgrid = grid.subgrids.find((candidate) => !network.subgridMembers(candidate).includes(regionPeer))!;
+  const members = network.subgridMembers(subgrid);
+  const superPeer = members.find((name) => network.core(name)!.subgrid.isLeader())!;
+  return { network, invariant, regionPeer, subgrid, members, superPeer };
 }
