@@ -37,4 +37,10 @@ describe('state show', () => {
   it('after a successful run, as before', () => {
     expect(formatStateEntry(entry(lastGood)).split('\n').slice(2, 5)).toEqual(['topology:        last applied with this topology', 'last run:        applied', 'applied at:      2026-12-01T09:00:00.000Z']);
   });
+
+  it('lists the handlers a failed run owes the host, which the next apply runs (a failed batch ends before its handlers)', () => {
+    const text = formatStateEntry(entry({ ...failed, pendingHandlers: ['restart-gridagent', 'reload-nft'] }));
+    expect(text).toMatch(/^owed handlers: +restart-gridagent, reload-nft \(from a failed run: the next apply runs them\)$/m);
+    expect(formatStateEntry(entry(failed))).not.toMatch(/owed handlers/);
+  });
 });
