@@ -78,6 +78,39 @@ describe('hypervisor: the input filter of the grid network', () => {
   });
 });
 
+/**
+ * The table as the kernel holds it, in a network namespace of the test's own (`unshare -n`, which
+ * ends with the shell): loaded from the rendered rules, then changed behind gridops' back.
+ */
+describe('hypervisor: the loaded table is checked against its rules file, not only for being there', () => {
+  const loaded = resourcesOf('hypervisor').resources.find((r) => r.id === 'command sandbox-input-loaded')!;
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-sandbox-input-kernel-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The command's plan on a host whose kernel got the rules file and then `tamper`. */
+  const planAfter = (tamper: string) => {
+    const file = join(dir, 'sandbox-input.nft');
+    writeFileSync(file, rendered('libvirt/sandbox-input.nft.hbs'));
+    const probe = loaded.probe().split(RULES_FILE).join(file);
+    const stdout = execFileSync('unshare', ['-n', 'sh', '-c', `nft -f ${file} && ${tamper}\n${probe}`], { encoding: 'utf8' });
+    return loaded.diff(stdout, undefined as never);
+  };
+
+  it('as loaded: no change', () => {
+    expect(planAfter('true')).toBeNull();
+  });
+
+  it('its chain flushed, a rule added before the drop, or its jump gone: reloaded', () => {
+    for (const tamper of [
+      `nft flush chain inet ${TABLE} from_grid_network`,
+      `nft insert rule inet ${TABLE} from_grid_network tcp dport 22 accept`,
+      `nft flush chain inet ${TABLE} input`,
+      `nft delete table inet ${TABLE}`,
+    ]) expect([tamper, planAfter(tamper)]).toEqual([tamper, expect.objectContaining({ kind: 'command', action: 'run' })]);
+  });
+});
+
 /** A host's nft as far as gridops' table goes: `list table` answers whether it exists, `delete table` removes it. */
 function fakeNft(dir: string, present: boolean) {
   const state = join(dir, 'table');
