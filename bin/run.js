@@ -11,8 +11,10 @@ import { Script } from 'node:vm';
 const isAscii = typeof nodeBuffer.isAscii === 'function' ? nodeBuffer.isAscii : () => false;
 
 // oclif checks its own engines range with semver on every start (about 40 ms of CPU, 8% of a
-// command's start-up); gridops' own requirement (package.json engines, Node 20) is checked here.
-if (Number(process.versions.node.split('.')[0]) < 20) process.emitWarning(`gridops needs Node 20 or later; this is Node ${process.versions.node}`);
+// command's start-up); gridops' own requirement (package.json engines, Node 20.12: execa and
+// dependency-cruiser need it) is checked here.
+const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number);
+if (nodeMajor < 20 || (nodeMajor === 20 && nodeMinor < 12)) process.emitWarning(`gridops needs Node 20.12 or later; this is Node ${process.versions.node}`);
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
 
 // The CLI (the commands and @oclif/core) is one CommonJS file (scripts/bundle-cli.js), compiled here
