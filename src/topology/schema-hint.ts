@@ -1,3 +1,5 @@
+import { FORMATS, type FormatName } from './formats.js';
+
 /**
  * What to write instead of a value the schema refuses, built from the type and bounds the schema
  * expects. A schema description says what a field is ("SSH port"), not how to fix it, and a field
@@ -7,6 +9,8 @@
 /** The parts of a JSON Schema node that say what a value may be. */
 export interface ExpectedValue {
   type?: string;
+  /** A string format (formats.ts) the value must also pass. */
+  format?: string;
   description?: string;
   minimum?: number;
   maximum?: number;
@@ -82,7 +86,12 @@ export function typeHint(expected: ExpectedValue, type: string, value: unknown, 
       return `write true or false${quoted ? ', without quotes' : ''}`;
     case 'string':
       // A number or true/false the YAML parser read as such: the same text in quotes is the string meant.
-      if (typeof value === 'number' || typeof value === 'boolean') return `quote it: ${written(JSON.stringify(String(value)))}`;
+      if (typeof value === 'number' || typeof value === 'boolean') {
+        // Quoting is the fix only where the quoted text passes the field's format: `30` for a
+        // duration would just trade this error for "has no unit", so that format's own advice comes first.
+        const verdict = expected.format !== undefined && expected.format in FORMATS ? FORMATS[expected.format as FormatName](String(value)) : null;
+        return verdict ? verdict.hint : `quote it: ${written(JSON.stringify(String(value)))}`;
+      }
       if (value === null || value === undefined) return `write the value after ${typeof key === 'number' ? 'the dash' : `\`${key}:\``}`;
       return `write one string here, not ${Array.isArray(value) ? 'a list' : 'a mapping'}`;
     case 'array':

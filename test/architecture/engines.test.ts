@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import semver from 'semver';
+
+/** npm's own range rules (semver ships no types; these are the three calls the test makes). */
+interface Semver {
+  minVersion(range: string): { version: string } | null;
+  satisfies(version: { version: string }, range: string): boolean;
+  intersects(a: string, b: string): boolean;
+}
+const semver = createRequire(import.meta.url)('semver') as Semver;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const json = (file: string) => JSON.parse(readFileSync(`${root}${file}`, 'utf8'));

@@ -54,8 +54,18 @@ describe('the hint of a schema problem', () => {
     expect(problemsOf(text)).toEqual([{ message: 'nodes lists 8193 entries, more than the 8192 allowed', hint: 'list at most 8192 entries; nodes: the machines of this sub-grid, at most 8192' }]);
   });
 
-  it('a string-typed field given a number says to quote it, then what the field is', () => {
-    expect(problemsOf(topology('ssh: { user: 123 }'))).toEqual([{ message: 'user must be a string, not an integer', hint: 'quote it: user: "123"; user: remote user; become (sudo) is used for changes when it is not root' }]);
+  it('a string-typed field given a number says to quote it where the quoted text passes, then what the field is', () => {
+    expect(problemsOf(topology('labels: { rack: 12 }'))).toEqual([{ message: 'rack must be a string, not an integer', hint: 'quote it: rack: "12"' }]);
+    // "123" is no user name either: the format's own advice, not a quote that leads to a second error.
+    expect(problemsOf(topology('ssh: { user: 123 }'))).toEqual([{ message: 'user must be a string, not an integer', hint: 'use a POSIX user name: lowercase letters, digits, _ and -, starting with a letter or _; user: remote user; become (sudo) is used for changes when it is not root' }]);
+  });
+
+  it('a number in a field of a format that the number quoted would not pass either says what the format wants, not to quote it', () => {
+    const [timeout] = problemsOf(topology('ssh: { connectTimeout: 30 }'));
+    expect(timeout!.message).toBe('connectTimeout must be a string, not an integer');
+    expect(timeout!.hint).toMatch(/^add a unit: 30s, 30m or 30ms(;|$)/);
+    const [version] = problemsOf(topology('labels: {}', 'defaults: { agent: { version: 0.1 } }\n'));
+    expect(version!.hint).not.toMatch(/^quote it/);
   });
 
   it('a port written as a word says to write a whole number in range without quotes', () => {
