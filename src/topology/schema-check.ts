@@ -117,6 +117,14 @@ function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: Pat
       }),
   );
   const unions = new Map(errors.filter((e) => e.keyword === 'anyOf').map((e) => [e.instancePath, e]));
+  // ajv reports each missing key of a mapping apart; one problem names them all, so none is left for the next run.
+  const missingKeys = new Map<string, string[]>();
+  for (const e of errors) {
+    if (e.keyword !== 'required') continue;
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    if (typoFor.has(`${e.instancePath}/${missing}`)) continue;
+    missingKeys.set(e.instancePath, [...(missingKeys.get(e.instancePath) ?? []), missing]);
+  }
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const e of errors) {
@@ -125,7 +133,7 @@ function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: Pat
     // Within a union, the anyOf error names every allowed branch; its branches' own errors name one.
     if (['type', 'const'].includes(e.keyword) && unions.has(e.instancePath)) continue;
     if (e.keyword === 'required' && typoFor.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`)) continue;
-    const made = describe(e, path, unions.get(e.instancePath));
+    const made = describe(e, path, unions.get(e.instancePath), missingKeys.get(e.instancePath));
     if (!made) continue;
     const dedupe = `${pathToString(made.path)}|${made.key ? 'k' : 'v'}`;
     if (seen.has(dedupe)) continue;
@@ -148,8 +156,16 @@ function anyOfTypes(e: ErrorObject): string[] {
   return branches.map((b) => (b.const !== undefined ? JSON.stringify(b.const) : TYPE_WORDS[b.type ?? ''] ?? 'a value'));
 }
 
-/** `union`: the anyOf error at the same value, when `e` is one of its branches' (its description and other branches help the hint). */
-function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject): Described | null {
+/** "a", "a and b", "a, b and c". */
+function andList(words: string[]): string {
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : (words[0] ?? '');
+}
+
+/**
+ * `union`: the anyOf error at the same value, when `e` is one of its branches' (its description and other branches help the hint).
+ * `missingKeys`: every required key the value lacks, when `e` is a `required` error.
+ */
+function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, missingKeys: string[] = []): Described | null {
   const where = pathToString(path) || 'the document';
   const last = path[path.length - 1];
   const field = typeof last === 'number' ? `${String(path[path.length - 2] ?? '')}[${last}]` : String(last ?? 'document');
@@ -169,8 +185,9 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject): Des
       };
     }
     case 'required': {
-      const missing = (e.params as { missingProperty: string }).missingProperty;
-      return { path, key: path.length > 0, message: `${where} is missing required key "${missing}"`, hint: `add \`${missing}:\` to ${where}` };
+      const missing = missingKeys.length > 0 ? missingKeys : [(e.params as { missingProperty: string }).missingProperty];
+      const keys = andList(missing.map((k) => `"${k}"`));
+      return { path, key: path.length > 0, message: `${where} is missing required key${missing.length > 1 ? 's' : ''} ${keys}`, hint: `add ${andList(missing.map((k) => `\`${k}:\``))} to ${where}` };
     }
     case 'type': {
       const types = String((e.params as { type: string }).type).split(',');

@@ -24,6 +24,13 @@ describe('every problem of a topology in one run', () => {
     ]);
   });
 
+  it('a mapping missing several required keys names every one of them, not only the first', () => {
+    const text = TOPOLOGY.replace('{ name: n1 }', '{ labels: { a: b } }');
+    const [problem] = checkTopologyText('g.yaml', text).problems;
+    expect(`${problem!.line}:${problem!.column}: ${problem!.message}`).toBe('9:13: regions[0].subgrids[0].nodes[0] is missing required keys "name" and "address"');
+    expect(problem!.hint).toBe('add `name:` and `address:` to regions[0].subgrids[0].nodes[0]');
+  });
+
   it('a duplicate key, a second document and a refused tag do not hide the schema problems', () => {
     const text = readFileSync(new URL('../fixtures/every-problem/parse-problems.yaml', import.meta.url), 'utf8');
     expect(problemsOf(text)).toEqual([
