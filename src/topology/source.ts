@@ -7,6 +7,7 @@ import { orphanList } from './orphan-list.js';
 import { misindentedLine } from './misindented-line.js';
 import { firstUseOfKey } from './duplicate-key.js';
 import { tabInIndent, tabIndentMistake } from './tab-indent.js';
+import { unresolvedAliases } from './unresolved-alias.js';
 
 /**
  * A YAML document with its source positions, so every problem found later, even one found
@@ -163,16 +164,34 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
-      const alias = findFirstAlias(doc.contents as YamlNode | null);
-      const pos = at(alias?.range?.[0] ?? 0);
-      problems.push({
-        file,
-        line: pos.line,
-        column: pos.col,
-        path: '',
-        message: `anchors and aliases expand too much (${firstLine((err as Error).message)})`,
-        hint: `use at most ${MAX_ALIAS_COUNT} alias expansions; repeat settings through 'defaults' instead`,
-      });
+      // An alias that names no anchor is its own mistake, each at its position; else the expansion limit was hit.
+      const unresolved = unresolvedAliases(doc, text);
+      for (const { alias, laterAnchor } of unresolved) {
+        const pos = at(alias.range?.[0] ?? 0);
+        const anchor = laterAnchor === undefined ? undefined : at(laterAnchor);
+        problems.push({
+          file,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          message: `alias *${alias.source} names no anchor (&${alias.source}) defined above it`,
+          hint: anchor
+            ? `&${alias.source} is set at ${anchor.line}:${anchor.col}, below this alias, and an alias can only name an anchor written before it: move the anchored value above this line, or write the value here`
+            : `mark the value to repeat with \`&${alias.source}\` above this line, or write the value here; settings shared by many nodes can go in \`defaults\``,
+        });
+      }
+      if (unresolved.length === 0) {
+        const alias = findFirstAlias(doc.contents as YamlNode | null);
+        const pos = at(alias?.range?.[0] ?? 0);
+        problems.push({
+          file,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          message: `anchors and aliases expand too much (${firstLine((err as Error).message)})`,
+          hint: `use at most ${MAX_ALIAS_COUNT} alias expansions; repeat settings through 'defaults' instead`,
+        });
+      }
     }
   }
   if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {

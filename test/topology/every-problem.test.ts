@@ -50,6 +50,14 @@ describe('every problem of a topology in one run', () => {
     expect(problems).toHaveLength(5);
   });
 
+  it('an alias naming no anchor is said at each such alias, with where to put the anchor, not as an expansion limit', () => {
+    const text = TOPOLOGY.replace('{ name: n1 }', '{ name: n1, qos: *q }').replace('{ name: n2 }', '{ name: n2, labels: *l }').replace('agent: { version: 0.0.2 }', 'labels: &l { rack: a }');
+    expect(checkTopologyText('g.yaml', text).problems.map((p) => `${p.line}:${p.column}: ${p.message} | ${p.hint}`)).toEqual([
+      '9:30: alias *q names no anchor (&q) defined above it | mark the value to repeat with `&q` above this line, or write the value here; settings shared by many nodes can go in `defaults`',
+      '10:33: alias *l names no anchor (&l) defined above it | &l is set at 17:52, below this alias, and an alias can only name an anchor written before it: move the anchored value above this line, or write the value here',
+    ]);
+  });
+
   it('a syntax error stops there: the shape of the rest is not known', () => {
     expect(problemsOf(TOPOLOGY.replace('{ name: n1 }', '{ name: n1'))).toEqual(['9:13: YAML syntax error: the { that opens this mapping is not closed before line 10']);
   });
