@@ -60,11 +60,20 @@ function prebuilt(name: string, schema: AnySchema): Validate | undefined {
   return entry.hash === schemaHash(schema) ? entry.make(ajvFormats()) : undefined;
 }
 
+/** What a checker says that depends on the format it checks. */
+export interface SchemaWording {
+  /** The hint for a YAML merge key (`<<`): how this format shares values instead. */
+  mergeKeyHint?: string;
+}
+
+/** gridops parses YAML without merge keys (a `<<:` would hide where a value comes from): said as such, not as an unknown key. */
+const MERGE_KEY = '<<';
+
 /**
  * A checker for `schema`, made on first use (start-up stays fast for commands that never need
  * it): the build's precompiled validator for `name` when it matches, else an ajv compile.
  */
-export function makeSchemaChecker(schema: AnySchema, name?: string) {
+export function makeSchemaChecker(schema: AnySchema, name?: string, wording: SchemaWording = {}) {
   let compiled: Validate | undefined;
   const validate = (value: unknown) => {
     compiled ??= (name ? prebuilt(name, schema) : undefined) ?? ajv().compile(schema);
@@ -73,7 +82,7 @@ export function makeSchemaChecker(schema: AnySchema, name?: string) {
   /** Checks `value` (default: the whole document), found at `basePath` inside the document. */
   return (source: SourceDocument, value: unknown = source.value, basePath: PathSegment[] = []): Problem[] => {
     if (validate(value)) return [];
-    return toProblems(compiled!.errors ?? [], source, basePath);
+    return toProblems(compiled!.errors ?? [], source, basePath, wording);
   };
 }
 
@@ -103,7 +112,7 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   return distance(word.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
-function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: PathSegment[]): Problem[] {
+function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: PathSegment[], wording: SchemaWording): Problem[] {
   // Within one value, a specific complaint (format, range, unknown key) beats the generic
   // "no branch of anyOf matched" and the type mismatch of the branch that was never meant.
   const specific = new Set(errors.filter((e) => !['type', 'anyOf', 'const'].includes(e.keyword)).map((e) => e.instancePath));
@@ -133,8 +142,9 @@ function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: Pat
     // Within a union, the anyOf error names every allowed branch; its branches' own errors name one.
     if (['type', 'const'].includes(e.keyword) && unions.has(e.instancePath)) continue;
     if (e.keyword === 'required' && typoFor.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`)) continue;
-    const made = describe(e, path, unions.get(e.instancePath), missingKeys.get(e.instancePath));
-    if (!made) continue;
+    const described = describe(e, path, unions.get(e.instancePath), missingKeys.get(e.instancePath));
+    if (!described) continue;
+    const made = e.keyword === 'additionalProperties' && (e.params as { additionalProperty: string }).additionalProperty === MERGE_KEY ? mergeKey(described, path, wording) : described;
     const dedupe = `${pathToString(made.path)}|${made.key ? 'k' : 'v'}`;
     if (seen.has(dedupe)) continue;
     seen.add(dedupe);
@@ -154,6 +164,15 @@ interface Described {
 function anyOfTypes(e: ErrorObject): string[] {
   const branches = ((e.schema as AnySchema[] | undefined) ?? []) as Array<{ type?: string; const?: unknown }>;
   return branches.map((b) => (b.const !== undefined ? JSON.stringify(b.const) : TYPE_WORDS[b.type ?? ''] ?? 'a value'));
+}
+
+/** A merge key, at the `<<` the unknown-key problem points at. */
+function mergeKey(unknownKey: Described, path: PathSegment[], wording: SchemaWording): Described {
+  return {
+    ...unknownKey,
+    message: `YAML merge keys (${MERGE_KEY}) are not supported: ${pathToString(path) || 'the document'} takes its keys written out`,
+    hint: wording.mergeKeyHint ?? 'write the keys out here; an alias (*name) repeats a whole value, it does not merge into a mapping',
+  };
 }
 
 /** "a", "a and b", "a, b and c". */
