@@ -1,7 +1,7 @@
 import { allNodes, type Grid, type Node } from './model.js';
 import type { Problem } from '../errors/problem.js';
 import { settingPath } from './origin-path.js';
-import { positionOf, type SourceDocument } from './source.js';
+import { pathToString, positionOf, type SourceDocument } from './source.js';
 
 /** Settings that only the hypervisor playbook reads, which runs where `hypervisor.enabled` is true. */
 const HYPERVISOR_ONLY = ['hypervisor.sandbox.vcpus', 'hypervisor.sandbox.memoryMiB', 'hypervisor.sandbox.cpuShares', 'hypervisor.sandbox.network', 'hypervisor.sandbox.image', 'hypervisor.hostReserveMiB'];
@@ -20,7 +20,7 @@ export function inertSettings(grid: Grid, source: SourceDocument): Problem[] {
     const inert = new Set(nodes.filter((n) => !n.settings.hypervisor.enabled).map((n) => origin(n, key)).filter((o): o is string => o !== undefined && o !== 'built-in' && !used.has(o)));
     for (const o of inert) {
       const path = settingPath(o, key)!;
-      warnings.push({ file: source.file, ...positionOf(source, path), path: path.join('.'), message: `${key} does nothing here: hypervisor.enabled is false on every node it applies to`, hint: 'set `hypervisor: { enabled: true }` where the sandbox VM should run, or remove this setting' });
+      warnings.push({ file: source.file, ...positionOf(source, path), path: pathToString(path), message: `${key} does nothing here: hypervisor.enabled is false on every node it applies to`, hint: 'set `hypervisor: { enabled: true }` where the sandbox VM should run, or remove this setting' });
     }
   }
   return warnings;

@@ -46,7 +46,10 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   if (source.value === undefined) return { problems: inReadingOrder(parsed), warnings: [], playbooks: [] };
   // The committed JSON Schema (kept equal to the TypeBox definition by a test): loading it is
   // cheaper than building the TypeBox objects, which matters for a sub-second `validate`.
-  checkSchema ??= makeSchemaChecker(JSON.parse(readFileSync(PUBLISHED_SCHEMA_FILE, 'utf8')), 'topology');
+  checkSchema ??= makeSchemaChecker(JSON.parse(readFileSync(PUBLISHED_SCHEMA_FILE, 'utf8')), 'topology', {
+    // Settings are inherited downwards: what a merge key would share is written once higher up.
+    mergeKeyHint: 'write the keys out here, or put what several entries share once in `defaults`, a region or a sub-grid: the nodes below inherit it',
+  });
   const shape = checkSchema(source);
   // A value written with a refused tag (a Buffer, a Set, a Date) breaks the schema too: its tag says why.
   const found = [...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source)];

@@ -60,11 +60,20 @@ function prebuilt(name: string, schema: AnySchema): Validate | undefined {
   return entry.hash === schemaHash(schema) ? entry.make(ajvFormats()) : undefined;
 }
 
+/** What a checker says that depends on the format it checks. */
+export interface SchemaWording {
+  /** The hint for a YAML merge key (`<<`): how this format shares values instead. */
+  mergeKeyHint?: string;
+}
+
+/** gridops parses YAML without merge keys (a `<<:` would hide where a value comes from): said as such, not as an unknown key. */
+const MERGE_KEY = '<<';
+
 /**
  * A checker for `schema`, made on first use (start-up stays fast for commands that never need
  * it): the build's precompiled validator for `name` when it matches, else an ajv compile.
  */
-export function makeSchemaChecker(schema: AnySchema, name?: string) {
+export function makeSchemaChecker(schema: AnySchema, name?: string, wording: SchemaWording = {}) {
   let compiled: Validate | undefined;
   const validate = (value: unknown) => {
     compiled ??= (name ? prebuilt(name, schema) : undefined) ?? ajv().compile(schema);
@@ -73,7 +82,7 @@ export function makeSchemaChecker(schema: AnySchema, name?: string) {
   /** Checks `value` (default: the whole document), found at `basePath` inside the document. */
   return (source: SourceDocument, value: unknown = source.value, basePath: PathSegment[] = []): Problem[] => {
     if (validate(value)) return [];
-    return toProblems(compiled!.errors ?? [], source, basePath);
+    return toProblems(compiled!.errors ?? [], source, basePath, wording);
   };
 }
 
@@ -103,7 +112,7 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   return distance(word.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
-function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: PathSegment[]): Problem[] {
+function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: PathSegment[], wording: SchemaWording): Problem[] {
   // Within one value, a specific complaint (format, range, unknown key) beats the generic
   // "no branch of anyOf matched" and the type mismatch of the branch that was never meant.
   const specific = new Set(errors.filter((e) => !['type', 'anyOf', 'const'].includes(e.keyword)).map((e) => e.instancePath));
@@ -117,6 +126,14 @@ function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: Pat
       }),
   );
   const unions = new Map(errors.filter((e) => e.keyword === 'anyOf').map((e) => [e.instancePath, e]));
+  // ajv reports each missing key of a mapping apart; one problem names them all, so none is left for the next run.
+  const missingKeys = new Map<string, string[]>();
+  for (const e of errors) {
+    if (e.keyword !== 'required') continue;
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    if (typoFor.has(`${e.instancePath}/${missing}`)) continue;
+    missingKeys.set(e.instancePath, [...(missingKeys.get(e.instancePath) ?? []), missing]);
+  }
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const e of errors) {
@@ -125,8 +142,9 @@ function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: Pat
     // Within a union, the anyOf error names every allowed branch; its branches' own errors name one.
     if (['type', 'const'].includes(e.keyword) && unions.has(e.instancePath)) continue;
     if (e.keyword === 'required' && typoFor.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`)) continue;
-    const made = describe(e, path, unions.get(e.instancePath));
-    if (!made) continue;
+    const described = describe(e, path, unions.get(e.instancePath), missingKeys.get(e.instancePath));
+    if (!described) continue;
+    const made = e.keyword === 'additionalProperties' && (e.params as { additionalProperty: string }).additionalProperty === MERGE_KEY ? mergeKey(described, path, wording) : described;
     const dedupe = `${pathToString(made.path)}|${made.key ? 'k' : 'v'}`;
     if (seen.has(dedupe)) continue;
     seen.add(dedupe);
@@ -148,8 +166,25 @@ function anyOfTypes(e: ErrorObject): string[] {
   return branches.map((b) => (b.const !== undefined ? JSON.stringify(b.const) : TYPE_WORDS[b.type ?? ''] ?? 'a value'));
 }
 
-/** `union`: the anyOf error at the same value, when `e` is one of its branches' (its description and other branches help the hint). */
-function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject): Described | null {
+/** A merge key, at the `<<` the unknown-key problem points at. */
+function mergeKey(unknownKey: Described, path: PathSegment[], wording: SchemaWording): Described {
+  return {
+    ...unknownKey,
+    message: `YAML merge keys (${MERGE_KEY}) are not supported: ${pathToString(path) || 'the document'} takes its keys written out`,
+    hint: wording.mergeKeyHint ?? 'write the keys out here; an alias (*name) repeats a whole value, it does not merge into a mapping',
+  };
+}
+
+/** "a", "a and b", "a, b and c". */
+function andList(words: string[]): string {
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : (words[0] ?? '');
+}
+
+/**
+ * `union`: the anyOf error at the same value, when `e` is one of its branches' (its description and other branches help the hint).
+ * `missingKeys`: every required key the value lacks, when `e` is a `required` error.
+ */
+function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, missingKeys: string[] = []): Described | null {
   const where = pathToString(path) || 'the document';
   const last = path[path.length - 1];
   const field = typeof last === 'number' ? `${String(path[path.length - 2] ?? '')}[${last}]` : String(last ?? 'document');
@@ -169,8 +204,9 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject): Des
       };
     }
     case 'required': {
-      const missing = (e.params as { missingProperty: string }).missingProperty;
-      return { path, key: path.length > 0, message: `${where} is missing required key "${missing}"`, hint: `add \`${missing}:\` to ${where}` };
+      const missing = missingKeys.length > 0 ? missingKeys : [(e.params as { missingProperty: string }).missingProperty];
+      const keys = andList(missing.map((k) => `"${k}"`));
+      return { path, key: path.length > 0, message: `${where} is missing required key${missing.length > 1 ? 's' : ''} ${keys}`, hint: `add ${andList(missing.map((k) => `\`${k}:\``))} to ${where}` };
     }
     case 'type': {
       const types = String((e.params as { type: string }).type).split(',');

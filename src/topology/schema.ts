@@ -69,7 +69,8 @@ export const HypervisorSettings = strict(
 export const QosSettings = strict(
   {
     gridCpuPercent: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'CPU share of the machine granted to grid work, in percent' })),
-    gridMemoryMiB: Type.Optional(Type.Integer({ minimum: 16, description: 'memory granted to grid work, in MiB' })),
+    // Bounded like the sandbox's memory: a huge value renders MemoryMax=1e+20M, which systemd ignores, leaving no limit at all.
+    gridMemoryMiB: Type.Optional(Type.Integer({ minimum: 16, maximum: 4_194_304, description: 'memory granted to grid work, in MiB' })),
     egressMbit: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 400_000, description: 'outgoing bandwidth limit of grid traffic, in Mbit/s' })),
   },
   'resource limits for grid work (cgroups and tc)',

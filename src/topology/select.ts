@@ -47,7 +47,8 @@ function nodesOf(grid: Grid, selector: string): Node[] | undefined {
     const [key, value] = splitOnce(selector.slice('label:'.length), '=');
     if (!key) return undefined;
     const valueMatches = value === undefined ? () => true : GLOB.test(value) ? picomatch(value, { dot: true }) : (v: string) => v === value;
-    return nodes.filter((n) => key in n.labels && valueMatches(n.labels[key]!));
+    // Own keys only: `in` also finds what every object inherits, so label:constructor would select every node.
+    return nodes.filter((n) => Object.hasOwn(n.labels, key) && valueMatches(n.labels[key]!));
   }
   if (GLOB.test(selector)) {
     const matches = picomatch(selector, { dot: true });
@@ -79,7 +80,7 @@ function unknown(grid: Grid, selector: string): UnknownSelectorError {
   const bare = selector.replace(/^[!&]/, '');
   // label:KEY=VALUE with a known KEY: suggest among that key's values, not among every name.
   const [key, value] = splitOnce(bare.slice('label:'.length), '=');
-  const values = bare.startsWith('label:') && value !== undefined ? [...new Set(allNodes(grid).flatMap((n) => (key in n.labels ? [`label:${key}=${n.labels[key]}`] : [])))] : [];
+  const values = bare.startsWith('label:') && value !== undefined ? [...new Set(allNodes(grid).flatMap((n) => (Object.hasOwn(n.labels, key) ? [`label:${key}=${n.labels[key]}`] : [])))] : [];
   // Among a known key's values the closest is always worth naming; among every name, only a near one.
   const best = values.length ? closest(bare, values) : closestName(bare, candidates(grid));
   return new UnknownSelectorError(

@@ -21,7 +21,7 @@ const DUPLICATE_HINT: Record<string, (first: FirstUse) => string> = {
 
 /**
  * Checks that need the whole grid at once: uniqueness across the grid (names of every kind in one
- * space, addresses in canonical form), sub-grids that could
+ * space, addresses in canonical form, region peer names as each region gets it), sub-grids that could
  * never elect a super peer, multicast groups shared by two sub-grids. Runs on a schema-valid raw topology.
  */
 export function semanticProblems(value: unknown, source: SourceDocument): Problem[] {
@@ -50,12 +50,33 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
     }
   };
 
+  // A region's peer name is its regionPeerName, else the default the resolver gives it (resolve.ts):
+  // an explicit one may take another region's default, which two explicit names alone never show.
+  const peerNames = new Map<string, { path: PathSegment[]; region: string; explicit: boolean }>();
+  const regionPeerName = (region: LooseRegion, regionPath: PathSegment[]) => {
+    const explicit = region.regionPeerName !== undefined;
+    const name = region.regionPeerName ?? (region.name && raw.gridName ? `region.${region.name}.${raw.gridName}.grid.internal` : undefined);
+    if (!name) return;
+    const path = [...regionPath, explicit ? 'regionPeerName' : 'name'];
+    const shownRegion = JSON.stringify(region.name ?? pathToString(regionPath));
+    const earlier = peerNames.get(canonicalHost(name));
+    if (!earlier) {
+      peerNames.set(canonicalHost(name), { path, region: shownRegion, explicit });
+      return;
+    }
+    const at = positionOf(source, earlier.path);
+    const where = `${at.line}:${at.column}`;
+    if (explicit && earlier.explicit) report(path, `duplicate region peer name ${JSON.stringify(name)}, already used at ${where}`, 'region peer names must be unique across the whole grid; change one of them');
+    else if (explicit) report(path, `duplicate region peer name ${JSON.stringify(name)}, already the default of region ${earlier.region} (${where})`, `region ${earlier.region} has no regionPeerName, so it gets ${name}: set another regionPeerName here, or give region ${earlier.region} one of its own`);
+    else report(path, `region ${shownRegion} gets the default region peer name ${JSON.stringify(name)}, which region ${earlier.region} already sets at ${where}`, `give region ${shownRegion} a regionPeerName of its own, or change the one at ${where}`);
+  };
+
   if (Array.isArray((value as { regions?: unknown })?.regions) && raw.regions.length === 0) report(['regions'], 'the grid has no region', 'add at least one region with a sub-grid and a node; see examples/small.yaml');
 
   raw.regions.forEach((region, ri) => {
     const regionPath: PathSegment[] = ['regions', ri];
     if (region.name) unique('name', region.name, [...regionPath, 'name'], 'region name');
-    if (region.regionPeerName) unique('regionPeerName', canonicalHost(region.regionPeerName), [...regionPath, 'regionPeerName'], 'region peer name');
+    regionPeerName(region, regionPath);
     if (region.subgrids.length === 0) report([...regionPath, 'subgrids'], `region ${region.name ? JSON.stringify(region.name) : pathToString(regionPath)} has no sub-grid`, 'add a sub-grid with at least one node, or remove the region');
 
     region.subgrids.forEach((subgrid, si) => {
@@ -92,8 +113,9 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 /** A view of an unchecked document with only the fields this check reads, each of the right type or absent. */
-function tolerant(value: unknown): { regions: LooseRegion[] } {
+function tolerant(value: unknown): { gridName?: string; regions: LooseRegion[] } {
   return {
+    gridName: str(obj(obj(value).metadata).name),
     regions: list(obj(value).regions).map((r) => ({
       name: str(obj(r).name),
       regionPeerName: str(obj(r).regionPeerName),

@@ -1,11 +1,13 @@
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { Problem } from '../errors/problem.js';
 import { unclosedOpening, type Unclosed } from './unclosed.js';
-import { contentAfter, layoutLines } from './layout-lines.js';
+import { contentAfter, contentBefore, layoutLines, type LayoutLine } from './layout-lines.js';
 import { firstOfEachCascade } from './syntax-cascade.js';
 import { orphanList } from './orphan-list.js';
 import { misindentedLine } from './misindented-line.js';
 import { firstUseOfKey } from './duplicate-key.js';
+import { tabInIndent, tabIndentMistake } from './tab-indent.js';
+import { unresolvedAliases } from './unresolved-alias.js';
 
 /**
  * A YAML document with its source positions, so every problem found later, even one found
@@ -85,7 +87,7 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
   // or a second document leaves the first document's shape known, so the checks go on.
   let shapeKnown = true;
   // Syntax errors in yaml's words: kept apart, since one mistake makes many (syntax-cascade.ts).
-  const syntax: Array<{ offset: number; line: number; column: number; message: string }> = [];
+  const syntax: Array<{ offset: number; line: number; column: number; message: string; tab?: boolean }> = [];
   for (const [i, err] of doc.errors.entries()) {
     const pos = at(err.pos[0]);
     const duplicate = err.code === 'DUPLICATE_KEY';
@@ -116,11 +118,22 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
       problems.push({ file, line: pos.line, column: pos.col, path: '', message: `duplicate key ${JSON.stringify(keyAt(text, err.pos[0]))}${already}`, hint: 'each key may appear once per mapping; merge the two entries or remove one' });
       continue;
     }
-    syntax.push({ offset: err.pos[0], line: pos.line, column: pos.col, message: firstLine(err.message) });
+    const tabAt = err.code === 'TAB_AS_INDENT' ? tabInIndent(text, pos.line) : undefined;
+    syntax.push({ offset: err.pos[0], line: pos.line, column: tabAt ?? pos.col, message: firstLine(err.message), ...(tabAt !== undefined ? { tab: true } : {}) });
   }
   if (syntax.length) {
     const layout = layoutLines(text);
-    for (const err of firstOfEachCascade(syntax, layout)) {
+    // yaml's other errors from the line above a tab's (which yaml takes the tab's line to continue)
+    // to the end of the top-level entry holding it follow from the tab: how far a tab indents is
+    // the editor's guess, so yaml's reading of the lines below is one too. The tab is the problem said.
+    const tabLines = syntax.filter((err) => err.tab).map((err) => err.line);
+    const fromTab = (err: (typeof syntax)[number]) => !err.tab && tabLines.some((line) => (contentBefore(layout, line)?.line ?? 0) <= err.line && err.line < endOfTopLevelEntry(layout, line));
+    for (const err of firstOfEachCascade(syntax.filter((err) => !fromTab(err)), layout)) {
+      if (err.tab) {
+        const tab = tabIndentMistake(err.line, err.column);
+        problems.push({ file, line: tab.line, column: tab.column, path: '', message: tab.message, hint: tab.hint });
+        continue;
+      }
       // A list left without its key, or a line a column off its siblings, is said as such (the layout shows it); else in yaml's words.
       // A key indented deeper than its sibling is reported by yaml on the line above it, which took it for a continuation.
       const next = contentAfter(layout, err.line);
@@ -151,16 +164,34 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
-      const alias = findFirstAlias(doc.contents as YamlNode | null);
-      const pos = at(alias?.range?.[0] ?? 0);
-      problems.push({
-        file,
-        line: pos.line,
-        column: pos.col,
-        path: '',
-        message: `anchors and aliases expand too much (${firstLine((err as Error).message)})`,
-        hint: `use at most ${MAX_ALIAS_COUNT} alias expansions; repeat settings through 'defaults' instead`,
-      });
+      // An alias that names no anchor is its own mistake, each at its position; else the expansion limit was hit.
+      const unresolved = unresolvedAliases(doc, text);
+      for (const { alias, laterAnchor } of unresolved) {
+        const pos = at(alias.range?.[0] ?? 0);
+        const anchor = laterAnchor === undefined ? undefined : at(laterAnchor);
+        problems.push({
+          file,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          message: `alias *${alias.source} names no anchor (&${alias.source}) defined above it`,
+          hint: anchor
+            ? `&${alias.source} is set at ${anchor.line}:${anchor.col}, below this alias, and an alias can only name an anchor written before it: move the anchored value above this line, or write the value here`
+            : `mark the value to repeat with \`&${alias.source}\` above this line, or write the value here; settings shared by many nodes can go in \`defaults\``,
+        });
+      }
+      if (unresolved.length === 0) {
+        const alias = findFirstAlias(doc.contents as YamlNode | null);
+        const pos = at(alias?.range?.[0] ?? 0);
+        problems.push({
+          file,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          message: `anchors and aliases expand too much (${firstLine((err as Error).message)})`,
+          hint: `use at most ${MAX_ALIAS_COUNT} alias expansions; repeat settings through 'defaults' instead`,
+        });
+      }
     }
   }
   if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
@@ -176,6 +207,12 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
   }
   const mapping = value !== null && typeof value === 'object' && !Array.isArray(value);
   return { source: { file, doc, lines, value: mapping ? value : undefined, ...(tagged.length ? { tagged } : {}) }, problems };
+}
+
+/** The first line after `line` that starts a top-level entry (no indentation), or the line past the end. */
+function endOfTopLevelEntry(layout: ReadonlyArray<LayoutLine | undefined>, line: number): number {
+  for (let i = line; i < layout.length; i++) if (layout[i]?.indent === 0) return i + 1;
+  return layout.length + 1;
 }
 
 /** Whether a problem lies inside a value written with a refused tag (whose problem is the tag). */

@@ -1,7 +1,7 @@
 import { allNodes, type Grid, type Node } from './model.js';
 import type { Problem } from '../errors/problem.js';
 import { settingPath } from './origin-path.js';
-import { positionOf, type SourceDocument } from './source.js';
+import { pathToString, positionOf, type SourceDocument } from './source.js';
 
 /**
  * A setting that the schema accepts but no playbook applies yet. It must never pass silently:
@@ -31,7 +31,7 @@ export function unappliedSettings(grid: Grid, source: SourceDocument, settings: 
     const origins = new Set(allNodes(grid).filter(setting.asked).map((n) => n.origins[setting.key]).filter((o): o is string => o !== undefined && o !== 'built-in'));
     for (const origin of origins) {
       const path = settingPath(origin, setting.key)!;
-      warnings.push({ file: source.file, ...positionOf(source, path), path: path.join('.'), message: setting.message, hint: setting.hint });
+      warnings.push({ file: source.file, ...positionOf(source, path), path: pathToString(path), message: setting.message, hint: setting.hint });
     }
   }
   return warnings;

@@ -31,6 +31,17 @@ describe('the hint of a duplicate', () => {
       "node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); change one node's address (first used by a at 10:33)",
     ]);
   });
+
+  it("a region peer name that is another region's default (region.NAME.GRID.grid.internal) is a duplicate, whichever comes first", () => {
+    expect(invalid('dup-region-peer-name-default.yaml').map((p) => `${p.line}:${p.column}: ${p.message} / ${p.hint}`)).toEqual([
+      '9:21: duplicate region peer name "region.r1.g.grid.internal", already the default of region "r1" (6:11) / region "r1" has no regionPeerName, so it gets region.r1.g.grid.internal: set another regionPeerName here, or give region "r1" one of its own',
+    ]);
+    const file = fileURLToPath(new URL('../fixtures/invalid/dup-region-peer-name-default.yaml', import.meta.url));
+    const explicitFirst = readFileSync(file, 'utf8').replace('    regionPeerName: region.r1.g.grid.internal\n', '').replace('  - name: r1\n', '  - name: r1\n    regionPeerName: region.r2.g.grid.internal\n');
+    expect(checkTopologyText(file, explicitFirst).problems.map((p) => `${p.line}:${p.column}: ${p.message} / ${p.hint}`)).toEqual([
+      '9:11: region "r2" gets the default region peer name "region.r2.g.grid.internal", which region "r1" already sets at 7:21 / give region "r2" a regionPeerName of its own, or change the one at 7:21',
+    ]);
+  });
 });
 
 describe('a duplicate YAML key', () => {

@@ -24,6 +24,13 @@ describe('every problem of a topology in one run', () => {
     ]);
   });
 
+  it('a mapping missing several required keys names every one of them, not only the first', () => {
+    const text = TOPOLOGY.replace('{ name: n1 }', '{ labels: { a: b } }');
+    const [problem] = checkTopologyText('g.yaml', text).problems;
+    expect(`${problem!.line}:${problem!.column}: ${problem!.message}`).toBe('9:13: regions[0].subgrids[0].nodes[0] is missing required keys "name" and "address"');
+    expect(problem!.hint).toBe('add `name:` and `address:` to regions[0].subgrids[0].nodes[0]');
+  });
+
   it('a duplicate key, a second document and a refused tag do not hide the schema problems', () => {
     const text = readFileSync(new URL('../fixtures/every-problem/parse-problems.yaml', import.meta.url), 'utf8');
     expect(problemsOf(text)).toEqual([
@@ -41,6 +48,14 @@ describe('every problem of a topology in one run', () => {
     expect(problems[0]).toMatch(/^4:26: port must be an integer/);
     expect(problems.filter((p) => /clashes|agent\.version/.test(p))).toEqual([]);
     expect(problems).toHaveLength(5);
+  });
+
+  it('an alias naming no anchor is said at each such alias, with where to put the anchor, not as an expansion limit', () => {
+    const text = TOPOLOGY.replace('{ name: n1 }', '{ name: n1, qos: *q }').replace('{ name: n2 }', '{ name: n2, labels: *l }').replace('agent: { version: 0.0.2 }', 'labels: &l { rack: a }');
+    expect(checkTopologyText('g.yaml', text).problems.map((p) => `${p.line}:${p.column}: ${p.message} | ${p.hint}`)).toEqual([
+      '9:30: alias *q names no anchor (&q) defined above it | mark the value to repeat with `&q` above this line, or write the value here; settings shared by many nodes can go in `defaults`',
+      '10:33: alias *l names no anchor (&l) defined above it | &l is set at 17:52, below this alias, and an alias can only name an anchor written before it: move the anchored value above this line, or write the value here',
+    ]);
   });
 
   it('a syntax error stops there: the shape of the rest is not known', () => {

@@ -25,4 +25,9 @@ describe('sandbox settings where no node runs the hypervisor', () => {
     const text = topology('{ hypervisor: { sandbox: { vcpus: 2, image: x.img } } }', '          - { name: n1, address: 10.0.0.1, hypervisor: { enabled: true } }\n          - { name: n2, address: 10.0.0.2, hypervisor: { hostReserveMiB: 512 } }');
     expect(warnings(text)).toEqual(['11:74 hypervisor.hostReserveMiB does nothing here: hypervisor.enabled is false on every node it applies to']);
   });
+
+  it('name their path as problems do (`regions[0]…`, what --json prints), not with dotted list indexes', () => {
+    const text = topology('{}', '          - { name: n1, address: 10.0.0.1, hypervisor: { hostReserveMiB: 512 } }');
+    expect(checkTopologyText('t.yaml', text).warnings.filter((w) => w.message.includes('does nothing here')).map((w) => w.path)).toEqual(['regions[0].subgrids[0].nodes[0].hypervisor.hostReserveMiB']);
+  });
 });

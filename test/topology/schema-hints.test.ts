@@ -78,6 +78,20 @@ describe('the hint of a schema problem', () => {
     ]);
   });
 
+  it('grid memory beyond what systemd takes (MemoryMax=1e+20M would be ignored: no limit at all) is out of range, like the sandbox\'s memory', () => {
+    const hint = 'write a whole number from 16 to 4194304, e.g. 4194304; gridMemoryMiB: memory granted to grid work, in MiB';
+    expect(problemsOf(topology('qos: { gridMemoryMiB: 1e20 }'))).toEqual([{ message: 'gridMemoryMiB is 100000000000000000000, out of range (must be <= 4194304)', hint }]);
+    expect(problemsOf(topology('qos: { gridMemoryMiB: 4194305 }'))).toEqual([{ message: 'gridMemoryMiB is 4194305, out of range (must be <= 4194304)', hint }]);
+    expect(problemsOf(topology('qos: { gridMemoryMiB: 4194304 }'))).toEqual([]);
+  });
+
+  it('a YAML merge key says merge keys are not supported and that settings are inherited instead, not only that "<<" is unknown', () => {
+    const text = topology('ssh: { <<: *s, port: 2222 }', 'defaults: { ssh: &s { user: ops } }\n');
+    expect(checkTopologyText('g.yaml', text).problems.map((p) => `${p.line}:${p.column}: ${p.message} / ${p.hint}`)).toEqual([
+      '10:50: YAML merge keys (<<) are not supported: regions[0].subgrids[0].nodes[0].ssh takes its keys written out / write the keys out here, or put what several entries share once in `defaults`, a region or a sub-grid: the nodes below inherit it',
+    ]);
+  });
+
   it('an exclusive bound is said as "above"', () => {
     expect(problemsOf(topology('qos: { egressMbit: 0 }'))).toEqual([
       { message: 'egressMbit is 0, out of range (must be > 0)', hint: 'write a number above 0 and at most 400000, e.g. 1; egressMbit: outgoing bandwidth limit of grid traffic, in Mbit/s' },

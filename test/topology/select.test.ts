@@ -42,6 +42,13 @@ describe('selectNodes (--limit)', () => {
     expect(names(small, 'label:gpu=true,label:rack=r2')).toEqual(['ra-02', 'nb-01']);
   });
 
+  it('label:KEY looks at the labels the topology gives, not at what every object has (constructor, __proto__, toString)', () => {
+    for (const key of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(error(small, `label:${key}`).message).toBe(`--limit "label:${key}" matches no node of grid euro-grid`);
+      expect(error(small, `label:${key}=*`).message).toBe(`--limit "label:${key}=*" matches no node of grid euro-grid`);
+    }
+  });
+
   it('&SEL intersects and !SEL excludes, as Ansible patterns do', () => {
     expect(names(small, 'eu-west,!nantes-b')).toEqual(['ra-01', 'ra-02', 'ra-03']);
     expect(names(small, '!ra-01')).toEqual(['ra-02', 'ra-03', 'nb-01', 'nb-02', 'nb-03']);

@@ -23,7 +23,7 @@ describe('settings accepted before a playbook applies them are warnings, never s
     const { source } = parseSource('g.yaml', TEXT);
     const pretend: UnappliedSetting = { key: 'qos.gridMemoryMiB', asked: (n) => n.settings.qos.gridMemoryMiB !== undefined, message: 'qos.gridMemoryMiB is accepted but not applied yet', hint: 'h' };
     const warnings = unappliedSettings(grid!, source!, [pretend]);
-    expect(warnings.map((w) => `${w.line}:${w.column} ${w.path}`)).toEqual(['5:25 defaults.qos.gridMemoryMiB', '12:67 regions.0.subgrids.0.nodes.1.qos.gridMemoryMiB']);
+    expect(warnings.map((w) => `${w.line}:${w.column} ${w.path}`)).toEqual(['5:25 defaults.qos.gridMemoryMiB', '12:67 regions[0].subgrids[0].nodes[1].qos.gridMemoryMiB']);
   });
 
   it('lists nothing today: every setting of the schema is applied by a playbook', () => {

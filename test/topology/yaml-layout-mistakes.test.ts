@@ -74,6 +74,20 @@ describe('one layout mistake in the YAML is one problem', () => {
     ]);
   });
 
+  it('a line indented with a tab is one problem at the tab, saying YAML indents with spaces, not a column to move it to', () => {
+    const tab = {
+      message: 'YAML syntax error: this line is indented with a tab; YAML indents with spaces only',
+      hint: 'replace the tab with spaces, lining this line up with the lines it belongs with (set your editor to insert spaces in YAML files)',
+    };
+    expect(problemsOf('apiVersion: gridops/v1\nkind: Grid\nmetadata:\n\tname: g\nregions: []\n')).toEqual([{ at: '4:1', ...tab }]);
+    // yaml also stumbles on the line above the tab's, taking the tab's line for a continuation of it.
+    expect(problemsOf(grid(withNodesKey('s1', 'a', 2).replace('          - { name: a1', '\t  - { name: a1'), withNodesKey('s2', 'b', 2)))).toEqual([{ at: '10:1', ...tab }]);
+    // Spaces and tabs mixed: the layout heuristics would count the tab as one column and ask for one more space.
+    expect(problemsOf(grid(withNodesKey('s1', 'a', 2).replace('          - { name: a2', '\t\t  - { name: a2'), withNodesKey('s2', 'b', 2)))).toEqual([{ at: '11:1', ...tab }]);
+    const node = '          - name: a1\n            address: 10.0.1.1';
+    expect(problemsOf(grid(`      - name: s1\n        nodes:\n${node.replace('            address', '   \t       address')}`, withNodesKey('s2', 'b', 2)))).toEqual([{ at: '11:4', ...tab }]);
+  });
+
   it('a syntax error that is neither keeps the generic hint', () => {
     const problems = problemsOf('apiVersion: gridops/v1\nkind: Grid\nmetadata:\n  name: g: h\nregions: []\n');
     expect(problems).toEqual([expect.objectContaining({ at: '4:9', hint: 'check indentation, quotes and colons around this position' })]);
