@@ -5,6 +5,7 @@ import { contentDiff, fileProbe, normaliseMode, parseFileState, type FileState }
 import type { PlanContext, Resource } from './resource.js';
 import { PlanningError } from '../errors/index.js';
 import { Unshown } from '../plan/unshown.js';
+import { utf8Text } from './utf8-text.js';
 import { planDigest, PROCESS_PLAN_DIGEST_KEY } from '../secrets/plan-digest.js';
 
 /** A new file's mode when the line sets none, as lineinfile's `create` makes it under the usual umask. */
@@ -49,7 +50,10 @@ export class LineResource implements Resource<LineChange> {
   diff(stdout: string, ctx: PlanContext): LineChange | null {
     const current = this.currentState(stdout, ctx);
     if (current.exists && current.content === undefined) throw new PlanningError(`${ctx.node.name}: ${this.spec.path} is not a small regular file`, 'manage this file with a file resource instead');
-    const before = current.content?.toString('utf8') ?? '';
+    const before = current.content ? utf8Text(current.content) : '';
+    // Edited as a string, a byte that is not UTF-8 would be written back as U+FFFD's three bytes,
+    // and the next plan would find nothing to change: the file is refused, not corrupted.
+    if (before === undefined) throw new PlanningError(`${ctx.node.name}: ${this.spec.path} is not UTF-8 text, and a line edits a file as UTF-8 (its other bytes would be rewritten)`, 'convert the file to UTF-8 (with iconv, say), or manage it with a `file` entry, which writes any bytes');
     const after = ensureLine(before, this.spec.line, this.match);
     const lineChanges = !current.exists || after !== before;
     const attributes = attributeChanges(current, this.want);
