@@ -108,6 +108,6 @@ describe('a file without owner, group or mode keeps those of the file it replace
     const recorder = new StepRecorder('local');
     recorder.begin(change.id);
     await resource.apply(change, recorder);
-    expect(recorder.steps.map((s) => s.command).join('\n')).toContain('chmod 4755 /proc/self/fd/8');
+    expect(recorder.steps.map((s) => s.command).join('\n')).toContain('chmod 04755 /proc/self/fd/8');
   });
 });
