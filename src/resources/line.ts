@@ -109,12 +109,27 @@ function ownersLeft(earlier: { owner?: string; group?: string } | undefined, wan
   return { ...(owner ? { owner } : {}), ...(group ? { group } : {}) };
 }
 
-/** Pure: the text with `line` present, replacing the last line matching `match` if any. */
+/**
+ * Pure: the text with `line` present, replacing the last line matching `match` if any. A line
+ * ending in CRLF (a file written on Windows) is compared and matched without its `\r`, as `.`
+ * and `$` would otherwise not reach its end, and keeps it: a replaced line keeps the ending of the
+ * one it replaces, an appended one takes the file's last line's.
+ */
 export function ensureLine(text: string, line: string, match?: RegExp): string {
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
   let replaced = -1;
-  if (match) for (let i = lines.length - 1; i >= 0 && replaced < 0; i--) if (match.test(lines[i]!)) replaced = i;
-  if (replaced >= 0) lines[replaced] = line;
-  else if (!lines.includes(line)) lines.push(line);
+  if (match) for (let i = lines.length - 1; i >= 0 && replaced < 0; i--) if (match.test(withoutCr(lines[i]!))) replaced = i;
+  if (replaced >= 0) lines[replaced] = `${line}${crOf(lines[replaced]!)}`;
+  else if (!lines.some((l) => withoutCr(l) === line)) lines.push(`${line}${crOf(lines.at(-1) ?? '')}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A line (split at `\n`) without the `\r` a CRLF ending leaves on it. */
+function withoutCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+/** The `\r` of a line's CRLF ending, or nothing. */
+function crOf(line: string): string {
+  return line.endsWith('\r') ? '\r' : '';
 }

@@ -1,5 +1,5 @@
 import { PlanningError } from '../../src/errors/index.js';
-import { LineResource } from '../../src/resources/line.js';
+import { ensureLine, LineResource } from '../../src/resources/line.js';
 import { allNodes } from '../../src/topology/model.js';
 import { facts, smallGrid } from './fixtures.js';
 
@@ -33,5 +33,20 @@ describe('a line in a file that is not UTF-8', () => {
   it('UTF-8 text other than ASCII is edited as it is', () => {
     const change = new LineResource({ path: '/etc/app.conf', line: 'A=2', match: '^A=' }).diff(probeOf('# Café\nA=1\n'), ctx())!;
     expect(change.content!.value).toBe('# Café\nA=2\n');
+  });
+});
+
+describe('a line in a file with CRLF line endings', () => {
+  it.each([
+    ['the line there is found, not appended again', 'PermitRootLogin no\r\nX=1\r\n', 'PermitRootLogin no', undefined, 'PermitRootLogin no\r\nX=1\r\n'],
+    ['a match ending in $ finds the line before its \\r, which keeps its ending', 'A=1\r\nB=2\r\n', 'A=3', /^A=.*$/, 'A=3\r\nB=2\r\n'],
+    ['a line appended ends as the file\'s lines do', 'A=1\r\n', 'B=2', undefined, 'A=1\r\nB=2\r\n'],
+    ['each line keeps its own ending', 'A=1\nB=2\r\n', 'A=3', /^A=/, 'A=3\nB=2\r\n'],
+  ] as Array<[string, string, string, RegExp | undefined, string]>)('%s', (_case, text, line, match, want) => {
+    expect(ensureLine(text, line, match)).toBe(want);
+  });
+
+  it('a file that has the line plans no change', () => {
+    expect(new LineResource({ path: '/etc/ssh/sshd_config', line: 'PermitRootLogin no', match: '^PermitRootLogin .*$' }).diff(probeOf('Port 22\r\nPermitRootLogin no\r\n'), ctx())).toBeNull();
   });
 });
