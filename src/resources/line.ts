@@ -110,7 +110,8 @@ function ownersLeft(earlier: { owner?: string; group?: string } | undefined, wan
 }
 
 /**
- * Pure: the text with `line` present, replacing the last line matching `match` if any. A line
+ * Pure: the text with `line` present, replacing the last line matching `match` if any; the text
+ * itself when the line is there (the last matching one, with `match`). A line
  * ending in CRLF (a file written on Windows) is compared and matched without its `\r`, as `.`
  * and `$` would otherwise not reach its end, and keeps it: a replaced line keeps the ending of the
  * one it replaces, an appended one takes the file's last line's.
@@ -119,8 +120,12 @@ export function ensureLine(text: string, line: string, match?: RegExp): string {
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
   let replaced = -1;
   if (match) for (let i = lines.length - 1; i >= 0 && replaced < 0; i--) if (match.test(withoutCr(lines[i]!))) replaced = i;
+  // The line already there is no change, even where the file's last line lacks its newline:
+  // ending it would plan a change at every run on such a file and notify its handlers (lineinfile
+  // leaves it too). A file that does change gets its final newline.
+  if (replaced >= 0 ? withoutCr(lines[replaced]!) === line : lines.some((l) => withoutCr(l) === line)) return text;
   if (replaced >= 0) lines[replaced] = `${line}${crOf(lines[replaced]!)}`;
-  else if (!lines.some((l) => withoutCr(l) === line)) lines.push(`${line}${crOf(lines.at(-1) ?? '')}`);
+  else lines.push(`${line}${crOf(lines.at(-1) ?? '')}`);
   return `${lines.join('\n')}\n`;
 }
 

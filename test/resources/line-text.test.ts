@@ -50,3 +50,20 @@ describe('a line in a file with CRLF line endings', () => {
     expect(new LineResource({ path: '/etc/ssh/sshd_config', line: 'PermitRootLogin no', match: '^PermitRootLogin .*$' }).diff(probeOf('Port 22\r\nPermitRootLogin no\r\n'), ctx())).toBeNull();
   });
 });
+
+describe('a file whose last line has no newline', () => {
+  it.each([
+    ['the line there as the last line: the file as it is', 'B=2\nA=1', 'A=1', undefined, 'B=2\nA=1'],
+    ['the line there as the matched last line: the file as it is', 'B=2\nA=1', 'A=1', /^A=/, 'B=2\nA=1'],
+    ['a CRLF file whose last line has no ending: as it is', 'A=1\r\nB=2', 'B=2', undefined, 'A=1\r\nB=2'],
+    ['a line appended: the last line is ended first', 'B=2', 'A=1', undefined, 'B=2\nA=1\n'],
+    ['a line replaced: the file ends with a newline', 'B=2\nA=0', 'A=1', /^A=/, 'B=2\nA=1\n'],
+  ] as Array<[string, string, string, RegExp | undefined, string]>)('%s', (_case, text, line, match, want) => {
+    expect(ensureLine(text, line, match)).toBe(want);
+  });
+
+  it('a file that has the line plans no change, and notifies no handler', () => {
+    const resource = new LineResource({ path: '/etc/ssh/sshd_config', line: 'PermitRootLogin no', match: '^PermitRootLogin ', notify: ['restart-sshd'] });
+    expect(resource.diff(probeOf('Port 22\nPermitRootLogin no'), ctx())).toBeNull();
+  });
+});
