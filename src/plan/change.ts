@@ -40,6 +40,8 @@ export interface FileChange extends BaseChange {
   sensitive: boolean;
   /** The secret gridops places in this file (the grid key), where it is one. */
   secret?: 'grid-key';
+  /** The mode the file is written or left with: the entry's, else the file's own, else a new file's default. */
+  mode: string;
 }
 export interface DirectoryChange extends BaseChange {
   kind: 'directory';

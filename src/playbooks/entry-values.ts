@@ -29,11 +29,29 @@ function playbookSysctlValue(value: string): FormatVerdict | null {
   return { message: `${showValue(value)} is not a sysctl value`, hint: 'write the value on one line, without tabs or other control characters and without spaces around it (words separated by spaces), at most 4096 characters' };
 }
 
+/**
+ * A file's `owner` or `group`: one name. The plan compares it with the name stat shows, so an id
+ * (`1000`, or `+1000`, which chown also reads as one) or both in one (`app:app`) would differ at
+ * every run and be planned, and applied, again and again.
+ */
+function ownerName(which: 'user' | 'group'): Checker {
+  const field = which === 'user' ? 'owner' : 'group';
+  return (value) => {
+    if (/^\+?[0-9]+$/.test(value)) return { message: `${showValue(value)} is a ${which} id, not a ${which} name: the plan compares names, so it would change at every run`, hint: `write the ${which}'s name (the one ${which === 'user' ? '/etc/passwd' : '/etc/group'} gives id ${value.replace(/^\+/, '')}), e.g. ${field}: ${which === 'user' ? 'app' : 'www-data'}` };
+    const colon = value.indexOf(':');
+    if (colon >= 0) return { message: `${showValue(value)} names a user and a group in one ${field}: the plan compares it with one name, so it would change at every run`, hint: `write owner: ${value.slice(0, colon) || 'USER'} and group: ${value.slice(colon + 1) || 'GROUP'}` };
+    return null;
+  };
+}
+
+/** The owner and group fields of a kind that takes them. */
+const OWNERS = { owner: ownerName('user'), group: ownerName('group') };
+
 /** Kind -> field -> its check, for every entry field whose value gridops checks beyond the schema. */
 const ENTRY_VALUE_CHECKS: Readonly<Record<string, Readonly<Record<string, Checker>>>> = {
-  file: { path: absolutePath },
-  directory: { path: absolutePath },
-  line: { path: absolutePath },
+  file: { path: absolutePath, ...OWNERS },
+  directory: { path: absolutePath, ...OWNERS },
+  line: { path: absolutePath, ...OWNERS },
   sysctl: { key: FORMATS['sysctl-key'], value: playbookSysctlValue },
   'kernel-module': { name: FORMATS['module-name'] },
 };

@@ -121,12 +121,12 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       const f = entry.file;
       const content = f.template ? renderTemplateFile(template(f.template), ctx) : f.source ? readSource(f.source) : f.secret ? secret(f.secret) : s(f.content ?? '');
       const sensitive = isSensitive(f);
-      return [new FileResource({ path: rendered('file', 'path', f.path), content, mode: f.mode, owner: f.owner && s(f.owner), group: f.group && s(f.group), notify: f.notify, sensitive, ...(f.secret ? { secret: f.secret } : {}), ...(sensitive && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
+      return [new FileResource({ path: rendered('file', 'path', f.path), content, mode: f.mode, owner: f.owner && rendered('file', 'owner', f.owner), group: f.group && rendered('file', 'group', f.group), notify: f.notify, sensitive, ...(f.secret ? { secret: f.secret } : {}), ...(sensitive && secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}), createOnly: f.createOnly })];
     }
-    if ('directory' in entry) return [new DirectoryResource({ path: rendered('directory', 'path', entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && s(entry.directory.owner), group: entry.directory.group && s(entry.directory.group) })];
+    if ('directory' in entry) return [new DirectoryResource({ path: rendered('directory', 'path', entry.directory.path), mode: entry.directory.mode, owner: entry.directory.owner && rendered('directory', 'owner', entry.directory.owner), group: entry.directory.group && rendered('directory', 'group', entry.directory.group) })];
     if ('line' in entry) {
       const l = entry.line;
-      return [new LineResource({ path: rendered('line', 'path', l.path), line: s(l.line), match: l.match && s(l.match), mode: l.mode, owner: l.owner && s(l.owner), group: l.group && s(l.group), notify: l.notify, ...(secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}) })];
+      return [new LineResource({ path: rendered('line', 'path', l.path), line: s(l.line), match: l.match && s(l.match), mode: l.mode, owner: l.owner && rendered('line', 'owner', l.owner), group: l.group && rendered('line', 'group', l.group), notify: l.notify, ...(secrets.planDigestKey ? { digestKey: secrets.planDigestKey } : {}) })];
     }
     if ('package' in entry) return [new PackageResource(entry.package.names)];
     if ('kernel-module' in entry) {

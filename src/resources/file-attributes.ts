@@ -1,6 +1,6 @@
 import type { FieldChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
-import { chmodMode } from './octal-mode.js';
+import { exactChmodMode } from './octal-mode.js';
 import { ownerSpec, type StepRecorder } from './step-recorder.js';
 
 /**
@@ -66,8 +66,9 @@ export async function fixAttributes(recorder: StepRecorder, path: string, want: 
  */
 export function attributesOnHeldPath(path: string, set: { owner?: string; mode?: string }): string {
   // Without a final `/` or `.`: `[ -L dir/ ]` and `stat dir/` follow a symlink at `dir`.
-  // The mode goes into chmod unquoted, and a line's may be what the host's stat printed.
-  const mode = set.mode === undefined ? undefined : chmodMode(set.mode);
+  // The mode goes into chmod unquoted, and a line's may be what the host's stat printed. Five
+  // digits: a directory's setgid bit goes where the mode clears it (octal-mode.ts).
+  const mode = set.mode === undefined ? undefined : exactChmodMode(set.mode);
   const plain = lastComponentNamed(path);
   const p = quote(plain);
   const refuse = (why: string) => `{ echo ${quote(`${path}: ${why}; its owner and mode were left as they were`)} >&2; exit 1; }`;

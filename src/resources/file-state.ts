@@ -84,7 +84,8 @@ export function normaliseMode(mode: string | number): string {
 export interface DesiredFile {
   path: string;
   content: Buffer;
-  mode: string;
+  /** Unset: never compared, the file's own kept. */
+  mode?: string;
   owner?: string;
   group?: string;
   sensitive?: boolean;

@@ -5,10 +5,17 @@ import { comparesOwners, fixAttributes } from './file-attributes.js';
 import { contentDiff, fileFieldChanges, fileProbe, normaliseMode, parseFileState, sha256, type DesiredFile } from './file-state.js';
 import type { Resource } from './resource.js';
 
+/** A new file's mode when the entry sets none: 0644, as under the usual umask; a sensitive one's 0600. */
+const NEW_FILE_MODE = '0644';
+const NEW_SENSITIVE_FILE_MODE = '0600';
+
 /**
- * A file with exact content, mode and (optionally) owner and group. `createOnly` (Ansible's
- * `force: no`): written when absent and never touched once it exists, whatever it holds; for
- * what must be decided once, at a node's birth, such as the agent's bootstrap electorate.
+ * A file with exact content and, where set, mode, owner and group. One left unset is left as the
+ * host has it, as Ansible's copy leaves it: new content keeps the old file's owner, group and
+ * mode (a key at 0600 is not made world-readable by an update), and a file created gets mode 0644
+ * (0600 when sensitive) and the user gridops runs as. `createOnly` (Ansible's `force: no`): written
+ * when absent and never touched once it exists, whatever it holds; for what must be decided once,
+ * at a node's birth, such as the agent's bootstrap electorate.
  */
 export class FileResource implements Resource<FileChange> {
   readonly kind = 'file' as const;
@@ -24,7 +31,7 @@ export class FileResource implements Resource<FileChange> {
   /** `digestKey`: for sensitive content, the run's plan-digest key (without one, this process's own). */
   /** `secret`: which secret gridops places here (the grid key), said on the change (check-rolling.ts reads it). */
   constructor(spec: { path: string; content: string | Buffer; mode?: string | number; owner?: string; group?: string; sensitive?: boolean; secret?: 'grid-key'; digestKey?: Buffer; notify?: string[]; createOnly?: boolean }) {
-    this.want = { path: spec.path, content: Buffer.from(spec.content), mode: normaliseMode(spec.mode ?? '0644'), owner: spec.owner, group: spec.group, sensitive: spec.sensitive };
+    this.want = { path: spec.path, content: Buffer.from(spec.content), mode: spec.mode === undefined ? undefined : normaliseMode(spec.mode), owner: spec.owner, group: spec.group, sensitive: spec.sensitive };
     if (spec.sensitive) this.digestKey = spec.digestKey ?? PROCESS_PLAN_DIGEST_KEY;
     this.notify = spec.notify;
     this.createOnly = spec.createOnly ?? false;
@@ -58,6 +65,8 @@ export class FileResource implements Resource<FileChange> {
       contentSha256: this.digestKey ? planDigest(this.want.content, this.digestKey) : sha256(this.want.content),
       sensitive: this.want.sensitive ?? false,
       ...(this.secret ? { secret: this.secret } : {}),
+      // The mode the write gives: the one set, else the file's own, else a new file's.
+      mode: this.want.mode ?? current.mode ?? (this.want.sensitive ? NEW_SENSITIVE_FILE_MODE : NEW_FILE_MODE),
       fields,
       diff: fields.some((f) => f.name === 'content') ? contentDiff(this.want.path, current.content, this.want.content, this.want.sensitive) : undefined,
       notify: this.notify,
@@ -67,10 +76,14 @@ export class FileResource implements Resource<FileChange> {
   async apply(change: FileChange, recorder: import('./step-recorder.js').StepRecorder): Promise<void> {
     const names = new Set(change.fields.map((f) => f.name));
     if (names.has('content') || change.action === 'create') {
-      // Owner and group go onto the temp file, so an unknown owner fails before the file lands.
-      await recorder.write(this.want.path, this.want.content, this.want.mode, { owner: this.want.owner, group: this.want.group });
+      // Owner and group go onto the temp file, so an unknown owner fails before the file lands. New
+      // content for an existing file keeps its owner or group where one is unset, rather than
+      // becoming the user's gridops runs as.
+      const keepOwner = change.action === 'update' && !(this.want.owner && this.want.group) ? { keepOwnerOf: 'target' as const } : {};
+      await recorder.write(this.want.path, this.want.content, change.mode, { owner: this.want.owner, group: this.want.group, ...keepOwner });
       return;
     }
-    await fixAttributes(recorder, this.want.path, this.want, names);
+    // A chown sets the mode again (it clears a setuid bit): the one set, else the file's own.
+    await fixAttributes(recorder, this.want.path, { ...this.want, mode: change.mode }, names);
   }
 }

@@ -5,6 +5,7 @@ import { contentDiff, fileProbe, normaliseMode, parseFileState, type FileState }
 import type { PlanContext, Resource } from './resource.js';
 import { PlanningError } from '../errors/index.js';
 import { Unshown } from '../plan/unshown.js';
+import { utf8Text } from './utf8-text.js';
 import { planDigest, PROCESS_PLAN_DIGEST_KEY } from '../secrets/plan-digest.js';
 
 /** A new file's mode when the line sets none, as lineinfile's `create` makes it under the usual umask. */
@@ -49,7 +50,10 @@ export class LineResource implements Resource<LineChange> {
   diff(stdout: string, ctx: PlanContext): LineChange | null {
     const current = this.currentState(stdout, ctx);
     if (current.exists && current.content === undefined) throw new PlanningError(`${ctx.node.name}: ${this.spec.path} is not a small regular file`, 'manage this file with a file resource instead');
-    const before = current.content?.toString('utf8') ?? '';
+    const before = current.content ? utf8Text(current.content) : '';
+    // Edited as a string, a byte that is not UTF-8 would be written back as U+FFFD's three bytes,
+    // and the next plan would find nothing to change: the file is refused, not corrupted.
+    if (before === undefined) throw new PlanningError(`${ctx.node.name}: ${this.spec.path} is not UTF-8 text, and a line edits a file as UTF-8 (its other bytes would be rewritten)`, 'convert the file to UTF-8 (with iconv, say), or manage it with a `file` entry, which writes any bytes');
     const after = ensureLine(before, this.spec.line, this.match);
     const lineChanges = !current.exists || after !== before;
     const attributes = attributeChanges(current, this.want);
@@ -105,12 +109,32 @@ function ownersLeft(earlier: { owner?: string; group?: string } | undefined, wan
   return { ...(owner ? { owner } : {}), ...(group ? { group } : {}) };
 }
 
-/** Pure: the text with `line` present, replacing the last line matching `match` if any. */
+/**
+ * Pure: the text with `line` present, replacing the last line matching `match` if any; the text
+ * itself when the line is there (the last matching one, with `match`). A line
+ * ending in CRLF (a file written on Windows) is compared and matched without its `\r`, as `.`
+ * and `$` would otherwise not reach its end, and keeps it: a replaced line keeps the ending of the
+ * one it replaces, an appended one takes the file's last line's.
+ */
 export function ensureLine(text: string, line: string, match?: RegExp): string {
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
   let replaced = -1;
-  if (match) for (let i = lines.length - 1; i >= 0 && replaced < 0; i--) if (match.test(lines[i]!)) replaced = i;
-  if (replaced >= 0) lines[replaced] = line;
-  else if (!lines.includes(line)) lines.push(line);
+  if (match) for (let i = lines.length - 1; i >= 0 && replaced < 0; i--) if (match.test(withoutCr(lines[i]!))) replaced = i;
+  // The line already there is no change, even where the file's last line lacks its newline:
+  // ending it would plan a change at every run on such a file and notify its handlers (lineinfile
+  // leaves it too). A file that does change gets its final newline.
+  if (replaced >= 0 ? withoutCr(lines[replaced]!) === line : lines.some((l) => withoutCr(l) === line)) return text;
+  if (replaced >= 0) lines[replaced] = `${line}${crOf(lines[replaced]!)}`;
+  else lines.push(`${line}${crOf(lines.at(-1) ?? '')}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A line (split at `\n`) without the `\r` a CRLF ending leaves on it. */
+function withoutCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+/** The `\r` of a line's CRLF ending, or nothing. */
+function crOf(line: string): string {
+  return line.endsWith('\r') ? '\r' : '';
 }

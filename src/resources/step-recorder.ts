@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path/posix';
 import { quote } from '../transport/quote.js';
 import type { BatchShell } from './batch-shell.js';
 import { chmodMode } from './octal-mode.js';
+import { utf8Text } from './utf8-text.js';
 
 /** One remote command of a change, as recorded by a StepRecorder. */
 export interface RecordedStep {
@@ -125,9 +126,7 @@ const APT_UPDATE_STEP_MS = APT_UPDATE_ATTEMPTS_S.reduce((sum, s) => sum + s + 15
  * script's own encoding. Such content goes as base64 instead.
  */
 function asShellText(content: Buffer): string | undefined {
-  if (content.includes(0)) return undefined;
-  const text = content.toString('utf8');
-  return Buffer.byteLength(text) === content.length && Buffer.from(text, 'utf8').equals(content) ? text : undefined;
+  return content.includes(0) ? undefined : utf8Text(content);
 }
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlanningError, ValidationError } from '../../src/errors/index.js';
 import { instantiate } from '../../src/playbooks/instantiate.js';
-import { loadPlaybook } from '../../src/playbooks/load.js';
+import { checkPlaybookText, loadPlaybook } from '../../src/playbooks/load.js';
 import { templateContext } from '../../src/templates/render.js';
 import { allNodes } from '../../src/topology/model.js';
 import { gridWithLabels, smallGrid } from '../resources/fixtures.js';
@@ -59,6 +59,16 @@ describe('playbook values checked when the playbook is read', () => {
     expect(loadProblems('  - kernel-module: { name: "dummy\\ninstall dummy /bin/sh -c id" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.kernel-module\.name: .* is not a kernel module name/)]);
   });
 
+  it('an owner or group is one name: an id or `owner:group` would be planned as a change at every run (stat shows names)', () => {
+    expect(loadProblems('  - file: { path: /etc/app.conf, content: x, owner: "1000" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.file\.owner: "1000" is a user id, not a user name/)]);
+    expect(loadProblems('  - directory: { path: /srv/app, group: "+50" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.directory\.group: "\+50" is a group id, not a group name/)]);
+    expect(loadProblems('  - line: { path: /etc/app.env, line: A=1, owner: "app:app" }\n')).toEqual([expect.stringMatching(/^resources\[0\]\.line\.owner: "app:app" names a user and a group/)]);
+    const { problems } = checkPlaybookText('p.yaml', 'name: p\nresources:\n  - file: { path: /etc/app.conf, content: x, owner: "1000" }\n');
+    expect(problems.map((p) => [`${p.line}:${p.column}`, p.hint])).toEqual([['3:53', 'write the user\'s name (the one /etc/passwd gives id 1000), e.g. owner: app']]);
+    expect(checkPlaybookText('p.yaml', 'name: p\nresources:\n  - line: { path: /x, line: a, owner: "app:app" }\n').problems[0]!.hint).toBe('write owner: app and group: app');
+    expect(loadProblems('  - file: { path: /etc/app.conf, content: x, owner: app1, group: "www-data" }\n')).toEqual([]);
+  });
+
   it('values as they should be pass', () => {
     expect(loadProblems('  - file: { path: /etc/app.conf, content: x }\n  - directory: { path: /var/lib/app }\n  - line: { path: /etc/app.conf, line: x }\n  - sysctl: { key: net.core.rmem_max, value: "4096 87380" }\n  - kernel-module: { name: vhost_net }\n')).toEqual([]);
   });
@@ -80,6 +90,15 @@ describe('playbook values checked once rendered for a node', () => {
     // A value only has to be one line: it goes quoted into `sysctl -w`, and into a sysctl.d line no shell reads.
     expect(made('  - sysctl: { key: net.core.rmem_max, value: "{{node.labels.evil}}" }\n')).not.toThrow();
     expect(made('  - kernel-module: { name: "m{{node.labels.evil}}" }\n')).toThrow(/resources\[0\] \(kernel-module name\): .* is not a kernel module name/);
+  });
+
+  it('a substituted owner or group that is an id or names both is refused for the node', () => {
+    const labelled = gridWithLabels({ uid: '1000', both: 'app:app' });
+    const labelledCtx = templateContext(labelled, allNodes(labelled)[0]!);
+    const madeFor = (resources: string) => () => instantiate(loadPlaybook(playbookFile(resources)), labelledCtx);
+    expect(madeFor('  - file: { path: /x, content: x, owner: "{{node.labels.uid}}" }\n')).toThrow(/resources\[0\] \(file owner\): "1000" is a user id/);
+    expect(madeFor('  - directory: { path: /x, group: "{{node.labels.uid}}" }\n')).toThrow(/resources\[0\] \(directory group\): "1000" is a group id/);
+    expect(madeFor('  - line: { path: /x, line: a, owner: "{{node.labels.both}}" }\n')).toThrow(/resources\[0\] \(line owner\): "app:app" names a user and a group/);
   });
 
   it('values as they should be are rendered', () => {

@@ -50,7 +50,7 @@ describe('attributes fixed through a descriptor held on the path', () => {
     writeFileSync(path, 'x\n');
     chmodSync(path, 0o644);
     const script = attributesOnHeldPath(path, { mode: '0640' });
-    expect(script).toContain('chmod 0640 /proc/self/fd/8');
+    expect(script).toContain('chmod 00640 /proc/self/fd/8');
     run(script);
     expect(modeOf(path)).toBe('640');
     expect(existsSync(pwned)).toBe(false);
@@ -113,6 +113,19 @@ describe('attributes fixed through a descriptor held on the path', () => {
     expect(modeOf(other)).toBe('755');
   });
 
+  it('a directory with a setgid bit (inherited from a setgid parent) gets the mode asked, bits cleared: GNU chmod keeps them on a numeric mode of four digits', async () => {
+    const path = join(dir, 'shared');
+    mkdirSync(path);
+    chmodSync(path, 0o2755);
+    const resource = new DirectoryResource({ path, mode: '0755' });
+    run(await scriptOf(resource, 'directory|2755|-|-|4096\n'));
+    expect(modeOf(path)).toBe('755');
+    expect(resource.diff('directory|755|-|-|4096\n', { node, facts: facts() })).toBeNull();
+    // A mode that asks for the bit still sets it.
+    run(await scriptOf(new DirectoryResource({ path, mode: '2750' }), 'directory|755|-|-|4096\n'));
+    expect(modeOf(path)).toBe('2750');
+  });
+
   it('a path written with a final slash is checked by its own name: a symlink there is still refused', () => {
     const target = join(dir, 'slash-target');
     mkdirSync(target, { mode: 0o755 });
@@ -133,7 +146,7 @@ describe('attributes fixed through a descriptor held on the path', () => {
     const owner = process.getuid?.() === 0 ? 'nobody' : execSync('id -un', { encoding: 'utf8' }).trim();
     const probe = `regular file|4755|root|-|10\n${Buffer.from('#!/bin/sh\n').toString('base64')}\n`;
     const script = await scriptOf(new FileResource({ path, content: '#!/bin/sh\n', mode: '4755', owner }), probe);
-    expect(script).toContain('chmod 4755 /proc/self/fd/8');
+    expect(script).toContain('chmod 04755 /proc/self/fd/8');
     run(script);
     expect(modeOf(path)).toBe('4755');
   });

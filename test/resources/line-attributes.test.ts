@@ -132,7 +132,7 @@ describe('a line with mode, owner and group', () => {
       }),
     ]);
     expect(plan.changes[0]!.diff).toBeUndefined();
-    expect(script).toContain('chmod 0600 /proc/self/fd/8');
+    expect(script).toContain('chmod 00600 /proc/self/fd/8');
     expect(script).not.toContain('/proc/self/fd/9');
     expect(readFileSync(env, 'utf8')).toBe('A=1\nB=2\n');
     expect(attrs(env)).toEqual(asRoot ? { uid: OWNER.uid, gid: GROUP.gid, mode: '600' } : { uid: process.getuid!(), gid: process.getgid!(), mode: '600' });

@@ -44,7 +44,7 @@ describe('a mode put into chmod', () => {
 
   it('must be octal digits for an attribute fix too', () => {
     expect(() => attributesOnHeldPath('/etc/x', { mode: '644 /etc/shadow' })).toThrow(/not an octal file mode/);
-    expect(attributesOnHeldPath('/etc/x', { mode: '0644' })).toContain('chmod 0644 /proc/self/fd/8');
+    expect(attributesOnHeldPath('/etc/x', { mode: '0644' })).toContain('chmod 00644 /proc/self/fd/8');
   });
 
   it('read from stat must be octal digits, else the read is refused', () => {
