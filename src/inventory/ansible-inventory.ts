@@ -80,12 +80,16 @@ function topologyTarget(node: Node): InventoryTarget {
   return { host: node.address, port: ssh.port, user: ssh.user, ...(ssh.identityFile ? { identityFiles: [ssh.identityFile] } : {}), ...(ssh.jumpHost ? { jumpHost: ssh.jumpHost } : {}) };
 }
 
-/** YAML inventory (the `yaml` inventory plugin's format). */
+/**
+ * YAML inventory (the `yaml` inventory plugin's format). Written as YAML 1.1, the version Ansible's
+ * PyYAML reads: in 1.2 `yes`, `on`, `1:30` are plain strings and would go out unquoted, and Ansible
+ * would read a label `yes` as true, `1:30` as 90, and a group named `on` as the boolean True.
+ */
 export function inventoryYaml(inv: AnsibleInventory): string {
   const children = Object.fromEntries(
     inv.regions.map((r) => [r.group, { children: Object.fromEntries(r.subgrids.map((s) => [s.group, { hosts: Object.fromEntries(s.hosts.map((h) => [h, inv.hostVars[h]])) }])) }]),
   );
-  return stringify({ all: { children } });
+  return stringify({ all: { children } }, { version: '1.1' });
 }
 
 /**
