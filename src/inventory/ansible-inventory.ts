@@ -2,6 +2,7 @@ import { becomeFor } from '../engine/become.js';
 import { stringify } from 'yaml';
 import { InputFileError } from '../errors/index.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
+import { jumpProxyCommand } from './jump-proxy-command.js';
 import { shlexWord } from './shlex-word.js';
 
 /**
@@ -35,7 +36,7 @@ function hostVars(node: Node, target: InventoryTarget): Record<string, string | 
   const { ssh } = node.settings;
   // Ansible splits these with shlex: each option's value is one word of it, whatever it holds.
   const sshArgs = [
-    ...(target.jumpHost ? [`-o ${shlexWord(`ProxyJump=${target.jumpHost}`)}`] : []),
+    ...(target.jumpHost ? [`-o ${shlexWord(`ProxyCommand=${jumpProxyCommand({ jumpHost: target.jumpHost, knownHosts: ssh.knownHosts, ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}) })}`)}`] : []),
     `-o ${shlexWord(`UserKnownHostsFile=${ssh.knownHosts}`)}`,
   ];
   const vars: Record<string, string | number | boolean> = {

@@ -142,7 +142,9 @@ describe('gridops inventory', () => {
       // YAML 1.1 (Ansible's) reads these unquoted as true, true and 90
       label_ssd: 'yes', label_power: 'on', label_zone: '1:30',
     });
-    expect(vars.n2).toMatchObject({ ansible_host: 'node2.example.org', ansible_port: 22, ansible_user: 'root', ansible_ssh_private_key_file: '/keys/id_ed25519', ansible_ssh_common_args: '-o ProxyJump=admin@bastion.example.org:2200 -o UserKnownHostsFile=/etc/gridops/known_hosts' });
+    expect(vars.n2).toMatchObject({ ansible_host: 'node2.example.org', ansible_port: 22, ansible_user: 'root', ansible_ssh_private_key_file: '/keys/id_ed25519' });
+    // the jump hop as gridops makes it: the topology's known_hosts and the node's key (test/inventory/ssh-common-args.test.ts runs it)
+    expect(vars.n2.ansible_ssh_common_args).toBe(`-o 'ProxyCommand=ssh -o '"'"'UserKnownHostsFile=/etc/gridops/known_hosts'"'"' -o '"'"'StrictHostKeyChecking=yes'"'"' -o '"'"'IdentityFile=/keys/id_ed25519'"'"' -p 2200 -l admin -W '"'"'[%h]:%p'"'"' bastion.example.org' -o UserKnownHostsFile=/etc/gridops/known_hosts`);
     expect(vars.n2.ansible_become).toBeUndefined();
     expect(vars.n3).toMatchObject({ ansible_host: 'fd00::13', gridops_region: 'us-east', gridops_super_peer: 'prefer' });
   });
