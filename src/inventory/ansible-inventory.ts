@@ -4,6 +4,7 @@ import { InputFileError } from '../errors/index.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import { jumpProxyCommand } from './jump-proxy-command.js';
 import { shlexWord } from './shlex-word.js';
+import { sshOptionPath } from './ssh-option-value.js';
 
 /**
  * The grid as an Ansible inventory, so existing playbooks run against it: one group per region,
@@ -34,10 +35,11 @@ export interface InventoryTarget {
 
 function hostVars(node: Node, target: InventoryTarget): Record<string, string | number | boolean> {
   const { ssh } = node.settings;
-  // Ansible splits these with shlex: each option's value is one word of it, whatever it holds.
+  // Ansible splits these with shlex: each option's value is one word of it, whatever it holds; and
+  // ssh splits the path in it again, unless quoted for ssh too.
   const sshArgs = [
     ...(target.jumpHost ? [`-o ${shlexWord(`ProxyCommand=${jumpProxyCommand({ jumpHost: target.jumpHost, knownHosts: ssh.knownHosts, ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}) })}`)}`] : []),
-    `-o ${shlexWord(`UserKnownHostsFile=${ssh.knownHosts}`)}`,
+    `-o ${shlexWord(`UserKnownHostsFile=${sshOptionPath(ssh.knownHosts)}`)}`,
   ];
   const vars: Record<string, string | number | boolean> = {
     ansible_host: target.host,
