@@ -53,12 +53,22 @@ function hostVars(node: Node, target: InventoryTarget): Record<string, string | 
     gridops_subgrid: node.subgrid,
     gridops_super_peer: node.superPeer,
   };
-  for (const [key, value] of Object.entries(node.labels)) vars[`label_${ansibleName(key)}`] = value;
+  // Label keys take `.`, `/` and `-`, variable names do not: two keys could be one variable, and
+  // one would silently overwrite the other, as two group names would (ansibleInventory's claim).
+  const keyOf = new Map<string, string>();
+  for (const [key, value] of Object.entries(node.labels)) {
+    const name = `label_${ansibleName(key)}`;
+    const previous = keyOf.get(name);
+    if (previous !== undefined) throw new InputFileError(`labels ${previous} and ${key} of node ${node.name} would both be the Ansible variable ${name}`, 'rename one of them (Ansible variable names keep only letters, digits and _)');
+    keyOf.set(name, key);
+    vars[name] = value;
+  }
   return vars;
 }
 
 /**
- * Builds the inventory; two regions or sub-grids whose group names would collide are an error.
+ * Builds the inventory; two regions or sub-grids whose group names would collide are an error, as
+ * are two labels of a node whose variable names would.
  * `targetOf` gives where gridops itself would connect (default: the topology's settings alone).
  */
 export function ansibleInventory(grid: Grid, targetOf: (node: Node) => InventoryTarget = topologyTarget): AnsibleInventory {
