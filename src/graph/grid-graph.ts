@@ -45,17 +45,34 @@ function nodeOf(node: Node, live: LiveNodes | undefined): GraphNode {
   return { name: node.name, attributes };
 }
 
-/** The overlay's links as the agents report them: follower -> super peer, super peer -> region peer. */
-function liveEdges(grid: Grid, live: LiveNodes): Edge[] {
+/**
+ * A peer the agents follow that the topology does not name (renamed or dropped since, yet still
+ * elected): a box of its own, outside the regions, so its followers' arrows still say whom they follow.
+ */
+function absentPeer(name: string): GraphNode {
+  return { name: `${name} (not in topology)`, attributes: { shape: 'box', style: 'rounded,dashed', color: 'grey30', fontcolor: 'grey30', label: [name, '(not in topology)'].map(literal).join('\\n') } };
+}
+
+/**
+ * The overlay's links as the agents report them: follower -> super peer, super peer -> region
+ * peer; with the boxes of the peers they name that the topology does not.
+ */
+function liveLinks(grid: Grid, live: LiveNodes): { edges: Edge[]; absent: GraphNode[] } {
   const known = new Set(grid.regions.flatMap((r) => r.subgrids.flatMap((s) => s.nodes.map((n) => n.name))));
+  const absent = new Map<string, GraphNode>();
+  const box = (peer: string) => {
+    if (known.has(peer)) return peer;
+    if (!absent.has(peer)) absent.set(peer, absentPeer(peer));
+    return absent.get(peer)!.name;
+  };
   const edges: Edge[] = [];
   for (const [name, status] of live) {
     const agent = status.agent;
     if (!agent || agent.role === 'not answering') continue;
-    if (agent.role !== 'super-peer' && agent.superPeer && known.has(agent.superPeer)) edges.push({ tail: name, head: agent.superPeer, attributes: { color: 'grey40', arrowsize: 0.6, constraint: false, ...(agent.role === 'mirror' ? { style: 'dashed' } : {}) } });
-    if (agent.role === 'super-peer' && agent.regionRole !== 'region-peer' && agent.regionPeer && known.has(agent.regionPeer)) edges.push({ tail: name, head: agent.regionPeer, attributes: { color: REGION_PEER_COLOR, penwidth: 1.5, constraint: false } });
+    if (agent.role !== 'super-peer' && agent.superPeer) edges.push({ tail: name, head: box(agent.superPeer), attributes: { color: 'grey40', arrowsize: 0.6, constraint: false, ...(agent.role === 'mirror' ? { style: 'dashed' } : {}) } });
+    if (agent.role === 'super-peer' && agent.regionRole !== 'region-peer' && agent.regionPeer) edges.push({ tail: name, head: box(agent.regionPeer), attributes: { color: REGION_PEER_COLOR, penwidth: 1.5, constraint: false } });
   }
-  return edges;
+  return { edges, absent: [...absent.values()] };
 }
 
 function legend(): Subgraph {
@@ -112,6 +129,7 @@ function layoutEdges(grid: Grid): Edge[] {
 
 /** The grid's graph; `live` marks what the agents answered (omit it for the topology alone). */
 export function gridGraph(grid: Grid, live?: LiveNodes): Graph {
+  const links = live ? liveLinks(grid, live) : { edges: [], absent: [] };
   const regions: Subgraph[] = grid.regions.map((region, r) => ({
     name: `cluster_region_${r}`,
     graphAttributes: { label: [`region ${region.name}`, region.regionPeerName].map(literal).join('\\n'), style: 'rounded', color: 'grey30', fontname: 'Helvetica-Bold' },
@@ -128,6 +146,7 @@ export function gridGraph(grid: Grid, live?: LiveNodes): Graph {
     nodeAttributes: { fontname: 'Helvetica', fontsize: 11, margin: '0.12,0.06' },
     edgeAttributes: { fontname: 'Helvetica', fontsize: 10 },
     subgraphs: live ? [...regions, legend()] : regions,
-    edges: [...layoutEdges(grid), ...(live ? liveEdges(grid, live) : [])],
+    ...(links.absent.length ? { nodes: links.absent } : {}),
+    edges: [...layoutEdges(grid), ...links.edges],
   };
 }

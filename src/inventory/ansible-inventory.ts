@@ -2,7 +2,9 @@ import { becomeFor } from '../engine/become.js';
 import { stringify } from 'yaml';
 import { InputFileError } from '../errors/index.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
+import { jumpProxyCommand } from './jump-proxy-command.js';
 import { shlexWord } from './shlex-word.js';
+import { sshOptionPath } from './ssh-option-value.js';
 
 /**
  * The grid as an Ansible inventory, so existing playbooks run against it: one group per region,
@@ -33,10 +35,11 @@ export interface InventoryTarget {
 
 function hostVars(node: Node, target: InventoryTarget): Record<string, string | number | boolean> {
   const { ssh } = node.settings;
-  // Ansible splits these with shlex: each option's value is one word of it, whatever it holds.
+  // Ansible splits these with shlex: each option's value is one word of it, whatever it holds; and
+  // ssh splits the path in it again, unless quoted for ssh too.
   const sshArgs = [
-    ...(target.jumpHost ? [`-o ${shlexWord(`ProxyJump=${target.jumpHost}`)}`] : []),
-    `-o ${shlexWord(`UserKnownHostsFile=${ssh.knownHosts}`)}`,
+    ...(target.jumpHost ? [`-o ${shlexWord(`ProxyCommand=${jumpProxyCommand({ jumpHost: target.jumpHost, knownHosts: ssh.knownHosts, ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}) })}`)}`] : []),
+    `-o ${shlexWord(`UserKnownHostsFile=${sshOptionPath(ssh.knownHosts)}`)}`,
   ];
   const vars: Record<string, string | number | boolean> = {
     ansible_host: target.host,
@@ -50,12 +53,22 @@ function hostVars(node: Node, target: InventoryTarget): Record<string, string | 
     gridops_subgrid: node.subgrid,
     gridops_super_peer: node.superPeer,
   };
-  for (const [key, value] of Object.entries(node.labels)) vars[`label_${ansibleName(key)}`] = value;
+  // Label keys take `.`, `/` and `-`, variable names do not: two keys could be one variable, and
+  // one would silently overwrite the other, as two group names would (ansibleInventory's claim).
+  const keyOf = new Map<string, string>();
+  for (const [key, value] of Object.entries(node.labels)) {
+    const name = `label_${ansibleName(key)}`;
+    const previous = keyOf.get(name);
+    if (previous !== undefined) throw new InputFileError(`labels ${previous} and ${key} of node ${node.name} would both be the Ansible variable ${name}`, 'rename one of them (Ansible variable names keep only letters, digits and _)');
+    keyOf.set(name, key);
+    vars[name] = value;
+  }
   return vars;
 }
 
 /**
- * Builds the inventory; two regions or sub-grids whose group names would collide are an error.
+ * Builds the inventory; two regions or sub-grids whose group names would collide are an error, as
+ * are two labels of a node whose variable names would.
  * `targetOf` gives where gridops itself would connect (default: the topology's settings alone).
  */
 export function ansibleInventory(grid: Grid, targetOf: (node: Node) => InventoryTarget = topologyTarget): AnsibleInventory {
@@ -80,12 +93,16 @@ function topologyTarget(node: Node): InventoryTarget {
   return { host: node.address, port: ssh.port, user: ssh.user, ...(ssh.identityFile ? { identityFiles: [ssh.identityFile] } : {}), ...(ssh.jumpHost ? { jumpHost: ssh.jumpHost } : {}) };
 }
 
-/** YAML inventory (the `yaml` inventory plugin's format). */
+/**
+ * YAML inventory (the `yaml` inventory plugin's format). Written as YAML 1.1, the version Ansible's
+ * PyYAML reads: in 1.2 `yes`, `on`, `1:30` are plain strings and would go out unquoted, and Ansible
+ * would read a label `yes` as true, `1:30` as 90, and a group named `on` as the boolean True.
+ */
 export function inventoryYaml(inv: AnsibleInventory): string {
   const children = Object.fromEntries(
     inv.regions.map((r) => [r.group, { children: Object.fromEntries(r.subgrids.map((s) => [s.group, { hosts: Object.fromEntries(s.hosts.map((h) => [h, inv.hostVars[h]])) }])) }]),
   );
-  return stringify({ all: { children } });
+  return stringify({ all: { children } }, { version: '1.1' });
 }
 
 /**

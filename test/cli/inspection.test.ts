@@ -129,6 +129,8 @@ describe('gridops inventory', () => {
     expect(fromIni.eu_west).toEqual({ children: ['rack_1'] });
     expect(fromIni.rack_1).toEqual({ hosts: ['n1', 'n2'] });
     expect(fromIni.rack_2).toEqual({ hosts: ['n3'] });
+    expect(fromIni.us_east).toEqual({ children: ['rack_2', 'on'] }); // "on" is YAML 1.1's true: the group must stay a name
+    expect(fromIni.on).toEqual({ hosts: ['n4'] });
     const vars = fromIni._meta.hostvars;
     expect(vars.n1).toEqual({
       ansible_host: '10.0.1.11', ansible_port: 2222, ansible_user: 'ops', ansible_become: true,
@@ -137,8 +139,12 @@ describe('gridops inventory', () => {
       // strings that INI would otherwise read as numbers, booleans or lists stay strings
       label_gpu: 'true', label_cores: '8', label_pyfalse: 'False', label_hex: '0x1f', label_list: '[1, 2]',
       label_spaced: 'a b', label_quote: 'it\'s "x"', label_dollar: '$HOME', label_example_org_rack: 'r1',
+      // YAML 1.1 (Ansible's) reads these unquoted as true, true and 90
+      label_ssd: 'yes', label_power: 'on', label_zone: '1:30',
     });
-    expect(vars.n2).toMatchObject({ ansible_host: 'node2.example.org', ansible_port: 22, ansible_user: 'root', ansible_ssh_private_key_file: '/keys/id_ed25519', ansible_ssh_common_args: '-o ProxyJump=admin@bastion.example.org:2200 -o UserKnownHostsFile=/etc/gridops/known_hosts' });
+    expect(vars.n2).toMatchObject({ ansible_host: 'node2.example.org', ansible_port: 22, ansible_user: 'root', ansible_ssh_private_key_file: '/keys/id_ed25519' });
+    // the jump hop as gridops makes it: the topology's known_hosts and the node's key (test/inventory/ssh-common-args.test.ts runs it)
+    expect(vars.n2.ansible_ssh_common_args).toBe(`-o 'ProxyCommand=ssh -o '"'"'UserKnownHostsFile=/etc/gridops/known_hosts'"'"' -o '"'"'StrictHostKeyChecking=yes'"'"' -o '"'"'IdentityFile=/keys/id_ed25519'"'"' -p 2200 -l admin -W '"'"'[%h]:%p'"'"' bastion.example.org' -o UserKnownHostsFile=/etc/gridops/known_hosts`);
     expect(vars.n2.ansible_become).toBeUndefined();
     expect(vars.n3).toMatchObject({ ansible_host: 'fd00::13', gridops_region: 'us-east', gridops_super_peer: 'prefer' });
   });

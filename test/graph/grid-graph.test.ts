@@ -51,6 +51,24 @@ describe('gridGraph', () => {
     expect(graph.subgraphs!.map((s) => s.name)).toContain('cluster_legend');
   });
 
+  // A node renamed or dropped from the topology can still be the super peer (or region peer) the
+  // agents follow: without a box of its own its followers were drawn with no arrow at all.
+  it('live: a super peer or region peer not in the topology is drawn as such, and followed', async () => {
+    const live: LiveNodes = new Map([
+      answer('ra-01', 'rennes-a', view('member', 'gone', 'old-region-peer')),
+      answer('ra-02', 'rennes-a', view('mirror', 'gone', 'old-region-peer')),
+      answer('nb-01', 'nantes-b', view('super-peer', 'nb-01', 'old-region-peer')),
+    ]);
+    const graph = gridGraph(small, live);
+    const absent = (peer: string) => graph.nodes?.find((n) => n.attributes?.label === `${peer}\\n(not in topology)`);
+    expect(absent('gone')?.attributes).toMatchObject({ style: 'rounded,dashed' });
+    expect(absent('old-region-peer')).toBeDefined();
+    const visible = graph.edges!.filter((e) => e.attributes?.style !== 'invis').map((e) => `${e.tail}->${e.head}`);
+    expect(visible.sort()).toEqual([`nb-01->${absent('old-region-peer')!.name}`, `ra-01->${absent('gone')!.name}`, `ra-02->${absent('gone')!.name}`]);
+    const dot = await renderGraph(graph, 'dot');
+    expect(dot).toContain('label="gone\\n(not in topology)"');
+  });
+
   it('SVG is laid out in WebAssembly: an SVG document with every node and the sub-grids', async () => {
     const svg = await renderGraph(gridGraph(small), 'svg');
     expect(svg).toMatch(/^<\?xml[\s\S]*<svg /);

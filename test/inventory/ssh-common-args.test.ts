@@ -1,4 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ansibleInventory, inventoryIni } from '../../src/inventory/ansible-inventory.js';
 import { allNodes } from '../../src/topology/model.js';
 import { smallGrid } from '../resources/fixtures.js';
@@ -10,17 +13,38 @@ import { smallGrid } from '../resources/fixtures.js';
  */
 const shlexSplit = (args: string): string[] => JSON.parse(execFileSync('python3', ['-c', 'import json, shlex, sys; print(json.dumps(shlex.split(sys.argv[1])))', args], { encoding: 'utf8' })) as string[];
 
-function commonArgs(knownHosts: string, jumpHost?: string): string {
+/** What OpenSSH reads from these arguments for a host (`ssh -G`: parsed, not connected; no ~/.ssh/config). */
+function sshReads(args: string[]): Record<string, string> {
+  const printed = execFileSync('/usr/bin/ssh', ['-G', '-F', 'none', ...args, ...(args.includes('-W') ? [] : ['node.example.org'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return Object.fromEntries(printed.split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)]));
+}
+
+function commonArgs(knownHosts: string, jumpHost?: string, identityFiles?: string[]): string {
   const grid = smallGrid();
   for (const node of allNodes(grid)) node.settings.ssh.knownHosts = knownHosts;
-  const inventory = ansibleInventory(grid, (node) => ({ host: node.address, port: 22, user: 'root', ...(jumpHost ? { jumpHost } : {}) }));
+  const inventory = ansibleInventory(grid, (node) => ({ host: node.address, port: 22, user: 'root', ...(jumpHost ? { jumpHost } : {}), ...(identityFiles ? { identityFiles } : {}) }));
   return inventory.hostVars.n1!.ansible_ssh_common_args as string;
 }
 
 describe('ansible_ssh_common_args', () => {
   it('keeps a known_hosts path with spaces and quotes as one word, adding no option of its own', () => {
     const hostile = `/k -oProxyCommand=sh -c 'id>/tmp/p'`;
-    expect(shlexSplit(commonArgs(hostile))).toEqual(['-o', `UserKnownHostsFile=${hostile}`]);
+    const args = shlexSplit(commonArgs(hostile));
+    expect(args).toHaveLength(2);
+    expect(args[0]).toBe('-o');
+    const reads = sshReads(args);
+    expect(reads.userknownhostsfile).toBe(hostile);
+    expect(reads.proxycommand).toBeUndefined();
+  });
+
+  // ssh splits UserKnownHostsFile's value on whitespace again (it takes several files) and expands
+  // % tokens in it: one word for Ansible's split is not yet one path for ssh.
+  it('ssh reads a known_hosts path with spaces, quotes, a backslash and a % as that one path', () => {
+    const odd = `/k h/it's "100%" \\ x`;
+    expect(sshReads(shlexSplit(commonArgs(odd))).userknownhostsfile).toBe(odd);
+    // split into files, more than the 32 ssh takes would be an error ssh -G reports: one path is none
+    const spaced = `/k${' x'.repeat(40)}`;
+    expect(sshReads(shlexSplit(commonArgs(spaced))).userknownhostsfile).toBe(spaced);
   });
 
   it('keeps a plain path as it was', () => {
@@ -28,8 +52,51 @@ describe('ansible_ssh_common_args', () => {
     expect(shlexSplit(commonArgs('/home/ops/.ssh/known_hosts'))).toEqual(['-o', 'UserKnownHostsFile=/home/ops/.ssh/known_hosts']);
   });
 
-  it('keeps the jump host one word too', () => {
-    expect(shlexSplit(commonArgs('/k h', 'ops@bastion:2222'))).toEqual(['-o', 'ProxyJump=ops@bastion:2222', '-o', 'UserKnownHostsFile=/k h']);
+  describe('with a jump host', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'gridops-jump-'));
+      // An `ssh` ahead on PATH that records the arguments of the jump hop instead of connecting. Not
+      // exec'd: the shell keeps the hop's stdout open until they are written, else ssh ends it first.
+      writeFileSync(join(dir, 'ssh'), `#!/bin/sh\npython3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" > "$HOP_ARGS"\n`);
+      chmodSync(join(dir, 'ssh'), 0o755);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** The arguments the real OpenSSH, given these common args as Ansible splits them, starts its jump hop with. */
+    function jumpHop(args: string, host: string, port: number): string[] {
+      const hopArgs = join(dir, 'hop.json');
+      rmSync(hopArgs, { force: true });
+      spawnSync('/usr/bin/ssh', ['-F', 'none', '-o', 'BatchMode=yes', ...shlexSplit(args), '-p', String(port), '-l', 'root', host, 'true'], {
+        encoding: 'utf8', timeout: 20_000, env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SHELL: '/bin/sh', HOP_ARGS: hopArgs, HOME: dir },
+      });
+      // A ProxyJump hop runs OpenSSH's own binary by its path, never the one on PATH: nothing recorded.
+      if (!existsSync(hopArgs)) throw new Error('the jump hop was not the ProxyCommand the inventory writes (a ProxyJump?)');
+      return JSON.parse(readFileSync(hopArgs, 'utf8')) as string[];
+    }
+
+    // OpenSSH runs a ProxyJump hop as an ssh of its own, without the -o options given for the host:
+    // it would check the bastion against ~/.ssh/known_hosts and offer ~/.ssh's keys, not those gridops uses.
+    it("reaches the bastion with the topology's known_hosts (checked strictly) and identity, its user and port, forwarding to the node", () => {
+      const hop = jumpHop(commonArgs('/etc/gridops/known_hosts', 'ops@bastion.example.org:2222', ['/keys/grid']), '10.0.1.11', 2201);
+      expect(hop).toContain('-W');
+      expect(hop[hop.indexOf('-W') + 1]).toBe('[10.0.1.11]:2201');
+      expect(sshReads(hop)).toMatchObject({
+        hostname: 'bastion.example.org', user: 'ops', port: '2222',
+        userknownhostsfile: '/etc/gridops/known_hosts', stricthostkeychecking: 'true', identityfile: '/keys/grid',
+      });
+    });
+
+    it('logs into the bastion as root on port 22 where the jump host names neither, as gridops does', () => {
+      const hop = jumpHop(commonArgs('/etc/gridops/known_hosts', 'bastion'), 'fd00::13', 22);
+      expect(hop[hop.indexOf('-W') + 1]).toBe('[fd00::13]:22');
+      expect(sshReads(hop)).toMatchObject({ hostname: 'bastion', user: 'root', port: '22' });
+    });
+
+    it('keeps a known_hosts path with a space, a quote or a % one path for the jump hop', () => {
+      const knownHosts = `/k h/it's "100%"`;
+      expect(sshReads(jumpHop(commonArgs(knownHosts, 'bastion'), '10.0.1.11', 22)).userknownhostsfile).toBe(knownHosts);
+    });
   });
 
   it('survives the INI form: its value read back is the same string', () => {
@@ -39,6 +106,8 @@ describe('ansible_ssh_common_args', () => {
     const line = ini.split('\n').find((l) => l.startsWith('n1 '))!;
     // Ansible's INI parser: shlex-split the host line, then each value read as a Python literal.
     const value = execFileSync('python3', ['-c', 'import ast, shlex, sys\nfor w in shlex.split(sys.argv[1]):\n  k, _, v = w.partition("=")\n  if k == "ansible_ssh_common_args":\n    try: v = ast.literal_eval(v)\n    except Exception: pass\n    print(v)', line], { encoding: 'utf8' }).trimEnd();
-    expect(shlexSplit(value)).toEqual(['-o', `UserKnownHostsFile=/k -oProxyCommand=sh -c 'id>/tmp/p'`]);
+    const reads = sshReads(shlexSplit(value));
+    expect(reads.userknownhostsfile).toBe(`/k -oProxyCommand=sh -c 'id>/tmp/p'`);
+    expect(reads.proxycommand).toBeUndefined();
   });
 });
