@@ -3,10 +3,9 @@ import type { GridopsCommand } from './base-command.js';
 import { connectionRunOptions, interruptOnSignals } from './cli-flags.js';
 import type { ApplyEvent } from './engine/gate.js';
 import { ApplyFailedError, ConfirmationRefusedError, OverlayNotConvergedError, UsageError, type GridopsError } from './errors/index.js';
-import { formatProblem } from './errors/problem.js';
 import { formatApplySummary } from './formatters/apply-summary.js';
 import { interruptNotice, quitNotice, stageAfterPhase, type RunStage } from './formatters/interrupt-notice.js';
-import { progressLine } from './formatters/progress.js';
+import { runMessages } from './formatters/run-messages.js';
 import { profileText } from './formatters/profile.js';
 import type { RunProfile } from './phases/run-profile.js';
 import type { ApplyResult } from './phases/apply-outcome.js';
@@ -52,6 +51,7 @@ export async function runApplyLike(
   }
   const verbose = command.isVerbose();
   const color = command.useColor();
+  const messages = runMessages({ json, verbose });
   // On a terminal, a live line per host (listr2, loaded only then); elsewhere, one line per event.
   const Progress = !json && process.stdout.isTTY ? (await import('./formatters/host-progress.js')).HostProgress : undefined;
   let progress: InstanceType<NonNullable<typeof Progress>> | undefined;
@@ -84,8 +84,8 @@ export async function runApplyLike(
         signal: interrupt.signal,
         failFast: false,
         logger: log,
-        warn: (w) => json || process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`),
-        progress: (message, ms) => process.stderr.write(json ? `${JSON.stringify({ type: 'progress', message, ms })}\n` : progressLine(message, ms, verbose)),
+        warn: messages.warnAt,
+        progress: messages.progress,
         onPlan: (plan) => {
           command.say(renderPlan(plan, { color, command: verb }));
           if (Progress) progress = new Progress(plan.hosts.filter(hostHasWork).map((h) => ({ host: h.host, changes: h.changes.length + h.handlers.length })));
@@ -97,7 +97,7 @@ export async function runApplyLike(
       },
       (title) => {
         stage = stageAfterPhase(stage, title);
-        if (verbose) process.stderr.write(json ? `${JSON.stringify({ type: 'phase', title })}\n` : `gridops: == ${title}\n`);
+        messages.phase(title);
         if (title === 'apply in batches') progress?.start();
       },
     );

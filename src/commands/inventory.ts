@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand } from '../base-command.js';
+import { runMessages } from '../formatters/run-messages.js';
 import { ansibleInventory, inventoryIni, inventoryYaml, type AnsibleInventory } from '../inventory/ansible-inventory.js';
 import { loadTopology } from '../topology/load.js';
 import { connectionTarget, loadSshConfig, sshConfigFor } from '../transport/ssh-config.js';
@@ -14,7 +15,7 @@ export default class Inventory extends GridopsCommand<AnsibleInventory> {
   async run(): Promise<AnsibleInventory> {
     const { args, flags } = await this.parse(Inventory);
     // The same connection settings gridops uses: the topology's, with ~/.ssh/config filling the rest.
-    const sshConfig = loadSshConfig(undefined, (message) => this.jsonEnabled() || process.stderr.write(`warning: ${message}\n`));
+    const sshConfig = loadSshConfig(undefined, runMessages({ json: this.jsonEnabled(), verbose: this.verbose }).warn);
     const inventory = ansibleInventory(await loadTopology(args.file), (node) => connectionTarget(node, sshConfigFor(sshConfig, node)));
     if (!this.jsonEnabled()) process.stdout.write(flags.format === 'yaml' ? inventoryYaml(inventory) : inventoryIni(inventory));
     return inventory;

@@ -6,8 +6,7 @@ import { savePlan } from '../plan/plan-file.js';
 import { hasChanges, type Plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { createRunLog } from '../run-log.js';
-import { progressLine } from '../formatters/progress.js';
-import { formatProblem } from '../errors/problem.js';
+import { runMessages } from '../formatters/run-messages.js';
 import { interruptNotice } from '../formatters/interrupt-notice.js';
 import { profileText } from '../formatters/profile.js';
 import type { RunProfile } from '../phases/run-profile.js';
@@ -26,17 +25,17 @@ export default class PlanCommand extends GridopsCommand<Plan> {
   async run(): Promise<Plan> {
     const { args, flags } = await this.parse(PlanCommand);
     const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'plan')));
-    const say = (message: string, ms: number) => this.jsonEnabled() || process.stderr.write(progressLine(message, ms, this.verbose));
+    const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
     const plan = await runPlan({
       topologyFile: args.file,
       playbooks: flags.playbook,
       ...connectionRunOptions(flags, interrupt.signal),
       signal: interrupt.signal,
       logger: await createRunLog(flags['log-file'], `plan ${args.file}`),
-      progress: say,
-      warn: (w) => this.jsonEnabled() || process.stderr.write(`${formatProblem({ ...w, message: `warning: ${w.message}` })}\n`),
+      progress: messages.progress,
+      warn: messages.warnAt,
       ...(this.verbose ? { onProfile: (profile: RunProfile) => process.stderr.write(profileText(profile, this.jsonEnabled())) } : {}),
-    }, (title) => this.verbose && !this.jsonEnabled() && process.stderr.write(`gridops: == ${title}\n`)).finally(interrupt.dispose);
+    }, messages.phase).finally(interrupt.dispose);
     if (flags.out) await savePlan(flags.out, plan);
     this.say(renderPlan(plan, { color: this.useColor() }));
     if (flags.out) this.say(`plan saved to ${flags.out}; apply it with: gridops apply ${args.file} --plan ${flags.out}`);

@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { GridopsCommand } from '../../base-command.js';
 import { connectionFlags } from '../../cli-flags.js';
+import { runMessages } from '../../formatters/run-messages.js';
 import { formatForgotten } from '../../formatters/state.js';
 import { forgetNodes, type ForgetResult } from '../../state/forget-nodes.js';
 import { statePaths } from '../../state/state.js';
@@ -21,7 +22,7 @@ export default class StateRm extends GridopsCommand<ForgetResult> {
     const { args, flags } = await this.parse(StateRm);
     const nodes = args.node;
     const grid = await loadTopology(args.file);
-    const warn = (message: string) => this.jsonEnabled() || process.stderr.write(`warning: ${message}\n`);
+    const { warn } = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
     const result = await forgetNodes(grid, statePaths(args.file, grid.name, flags['state-dir']), nodes, `gridops state rm ${args.file} ${nodes.join(' ')}`, warn);
     this.say(formatForgotten(result));
     return result;

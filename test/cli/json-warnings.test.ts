@@ -1,0 +1,66 @@
+/**
+ * `--json` keeps stdout for the result's JSON document; warnings and progress are never dropped
+ * for it: they go to stderr as JSON lines, `{"type":"warning",...}` and `{"type":"progress",...}`
+ * (README: trust given on first use is never silent, inert settings never silently ignored).
+ * Through the built binary, against a node nothing answers on: no SSH server needed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { statePaths, writeState } from '../../src/state/state.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const file = 'test/fixtures/warnings/inert-sandbox-unreachable.yaml';
+const inert = 'hypervisor.sandbox.vcpus does nothing here: hypervisor.enabled is false on every node it applies to';
+
+/** Every stderr line, each of which must be one JSON object. */
+const jsonLines = (stderr: string) => stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; message: string });
+
+describe('--json: warnings and progress as JSON lines on stderr, stdout one JSON document', () => {
+  let dir: string;
+  const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-json-warnings-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('plan --json: the topology warning at its line, and the progress, both as JSON lines', () => {
+    const r = run('plan', file, '--json', '--state-dir', dir);
+    expect(r.status).toBe(1); // the unreachable host
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'gridops-plan/v1', hosts: [{ host: 'n1', error: { kind: 'unreachable' } }] });
+    const lines = jsonLines(r.stderr);
+    expect(lines).toContainEqual({ type: 'warning', file, line: 8, column: 35, path: 'defaults.hypervisor.sandbox.vcpus', message: inert, hint: expect.stringContaining('hypervisor: { enabled: true }') });
+    expect(lines).toContainEqual({ type: 'progress', message: expect.stringMatching(/^connecting to 1 host/), ms: expect.any(Number) });
+    expect(lines).toContainEqual({ type: 'progress', message: expect.stringMatching(/^n1: unreachable: /), ms: expect.any(Number) });
+  });
+
+  it('apply --json --yes: the topology warning joins the progress lines apply already streams', () => {
+    const r = run('apply', file, '--json', '--yes', '--state-dir', dir);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ code: 'APPLY_FAILED' });
+    const lines = jsonLines(r.stderr);
+    expect(lines).toContainEqual(expect.objectContaining({ type: 'warning', file, line: 8, column: 35, message: inert }));
+    expect(lines).toContainEqual(expect.objectContaining({ type: 'progress', message: expect.stringMatching(/^connecting to 1 host/) }));
+  });
+
+  it('state rm --json: taking over a stale lock is a warning line', async () => {
+    const topology = join(dir, 'grid.yaml');
+    writeFileSync(topology, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.0.1 }\n');
+    const paths = statePaths(topology, 'g');
+    await writeState(paths.state, { format: 'gridops-state/v1', grid: 'g', serial: 0, hosts: { gone: { node: { address: '10.0.0.9', region: 'r1', subgrid: 's1', user: 'ops', port: 22 }, topologyHash: 'h', playbooks: [], gridopsVersion: '0.1.0', agentVersion: '0.1.0', appliedAt: '2026-01-01T00:00:00.000Z', changesApplied: 0, lastOutcome: 'applied' } } });
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(paths.lock, `${JSON.stringify({ pid: Number(dead), host: hostname(), command: 'gridops apply grid.yaml', startedAt: '2026-01-01T00:00:00.000Z' })}\n`);
+    const r = spawnSync(`${root}bin/run.js`, ['state', 'rm', topology, 'gone', '--json'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ grid: 'g', forgotten: [{ node: 'gone' }] });
+    expect(jsonLines(r.stderr)).toEqual([{ type: 'warning', message: `taking over a stale lock left by process ${dead} (gridops apply grid.yaml, started 2026-01-01T00:00:00.000Z), which is no longer running` }]);
+  });
+
+  it('inventory --json: a ~/.ssh/config block gridops does not apply is a warning line', () => {
+    mkdirSync(join(dir, '.ssh'));
+    writeFileSync(join(dir, '.ssh', 'config'), 'Match exec "true"\n  User someone\n');
+    const r = spawnSync(`${root}bin/run.js`, ['inventory', file, '--json'], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: dir } });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty('regions');
+    expect(jsonLines(r.stderr)).toEqual([{ type: 'warning', message: expect.stringMatching(/\.ssh\/config:1: Match exec is not evaluated/) }]);
+  });
+});
