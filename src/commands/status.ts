@@ -7,7 +7,7 @@ import { statusFailures, type StatusFailure } from '../status/status-failures.js
 
 export default class Status extends GridopsCommand<GridStatus & { failures: StatusFailure[] }> {
   static override summary = "Show the grid's status: every node's reachability, facts, last apply and agent role";
-  static override description = 'Connects with verified host keys and changes nothing. Exits 1 when a node is unreachable, when --wait runs out before the overlay converged, or (--strict) when a node is not applied with this topology, the overlay has not converged or a sandbox VM is not running or cannot be read; stderr (or the failures field of --json) says why. For monitoring: --strict --wait 10s.';
+  static override description = 'Connects with verified host keys and changes nothing. Exits 1 when a node is unreachable, when --wait runs out before the overlay converged, or (--strict) when a node is not applied with this topology, runs no agent or another version than the state records, the overlay has not converged or a sandbox VM is not running or cannot be read; --wait and --strict also when the reachable nodes of a sub-grid run no agent at all; stderr (or the failures field of --json) says why. For monitoring: --strict --wait 10s.';
   static override examples = ['<%= config.bin %> status topology.yaml', '<%= config.bin %> status topology.yaml --wait 30s --json', '<%= config.bin %> status --limit eu-west/rennes-a,label:gpu=true topology.yaml'];
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
