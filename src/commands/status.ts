@@ -23,7 +23,7 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
     const waitUntil = flags.wait ? Date.now() + durationFlag('wait', flags.wait) : undefined;
     const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit });
     this.say(formatGridStatus(status));
-    const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined }, { file: args.file, stateDir: flags['state-dir'] });
+    const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined }, { file: args.file, stateDir: flags['state-dir'], json: this.jsonEnabled() });
     if (failures.length) {
       if (!this.jsonEnabled()) for (const f of failures) process.stderr.write(`error: ${f.message}\nhint: ${f.hint}\n`);
       process.exitCode = ExitCode.FAILURE;

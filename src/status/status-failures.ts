@@ -15,14 +15,17 @@ export interface StatusFailure {
  * read. Without `--wait` the overlay is judged from one answer of each agent, which an election
  * under way fails: monitoring passes `--wait 10s` with `--strict`.
  */
-export function statusFailures(status: GridStatus, flags: { strict: boolean; waited: boolean }, run: { file: string; stateDir?: string }): StatusFailure[] {
+export function statusFailures(status: GridStatus, flags: { strict: boolean; waited: boolean }, run: { file: string; stateDir?: string; json?: boolean }): StatusFailure[] {
   // The commands to run next, with this run's file and state directory, quoted to paste.
   const gridops = (verb: string) => `\`${sh(['gridops', verb, run.file, ...(run.stateDir ? ['--state-dir', run.stateDir] : [])])}\``;
+  // --json prints no table: the hints point at the fields of its nodes instead.
+  const whyUnreachable = run.json ? "each node's `error` says why" : 'the table above says why for each';
+  const agentViews = run.json ? "each node's `agent` gives its agent's view" : "the table above gives each agent's view";
   const failures: StatusFailure[] = [];
   const unreachable = status.nodes.filter((n) => !n.reachable).map((n) => n.node);
-  if (unreachable.length) failures.push({ message: `unreachable: ${unreachable.join(', ')}`, hint: 'the table above says why for each; check that the host is up and sshd listens on its port' });
+  if (unreachable.length) failures.push({ message: `unreachable: ${unreachable.join(', ')}`, hint: `${whyUnreachable}; check that the host is up and sshd listens on its port` });
   if ((flags.waited || flags.strict) && !overlayConverged(status)) {
-    failures.push({ message: `the overlay has not converged${waitingFor(status)}`, hint: flags.waited ? `the table above gives each agent's view; a node whose agent does not answer needs ${gridops('apply')}` : 'an election may be under way: `--wait 10s` waits for the agents to agree' });
+    failures.push({ message: `the overlay has not converged${waitingFor(status)}`, hint: flags.waited ? `${agentViews}; a node whose agent does not answer needs ${gridops('apply')}` : 'an election may be under way: `--wait 10s` waits for the agents to agree' });
   }
   if (flags.waited || flags.strict) {
     // Convergence is judged over the agents that answer: a sub-grid where none runs has none to judge, yet no super peer either.

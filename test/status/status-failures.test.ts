@@ -91,6 +91,20 @@ describe('why status exits 1', () => {
     expect(statusFailures(status, strict, { file: 'grid.yaml' })[1]!.hint).toBe('`gridops apply grid.yaml` deploys the agents');
   });
 
+  it('--json prints no table: the hints point at the fields of each node instead', () => {
+    const status = grid([node('n1', { reachable: false, applied: 'never' }), node('n2')], ['r1/s1: n2 has no super peer']);
+    const hints = (json: boolean) => statusFailures(status, { strict: false, waited: true }, { file: 'grid.yaml', json }).map((f) => f.hint);
+    expect(hints(false)).toEqual([
+      'the table above says why for each; check that the host is up and sshd listens on its port',
+      "the table above gives each agent's view; a node whose agent does not answer needs `gridops apply grid.yaml`",
+    ]);
+    expect(hints(true)).toEqual([
+      "each node's `error` says why; check that the host is up and sshd listens on its port",
+      "each node's `agent` gives its agent's view; a node whose agent does not answer needs `gridops apply grid.yaml`",
+    ]);
+    for (const hint of hints(true)) expect(hint).not.toMatch(/table/);
+  });
+
   it('a grid whose workflow deploys no agent, where none runs, has nothing to converge', () => {
     const { overlay: _, ...noAgents } = grid([node('n1', { agentVersion: null })]);
     expect(messages(noAgents, strict)).toEqual([]);
