@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { GridopsCommand } from '../base-command.js';
+import { InputFileError } from '../errors/index.js';
 import { connectionFlags } from '../cli-flags.js';
 import { gridGraph } from '../graph/grid-graph.js';
 import { renderGraph, type GraphFormat } from '../graph/render-graph.js';
@@ -44,8 +45,19 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
       process.stderr.write(`${status.reachable}/${status.nodes.length} nodes reachable, ${plural(agentsAnswering, 'agent')} answered\n`);
     }
     const output = await renderGraph(graph, format);
-    if (flags.out) await writeFile(flags.out, output);
+    if (flags.out) await writeGraph(flags.out, output);
     else if (!this.jsonEnabled()) process.stdout.write(output);
     return { ...result, output };
+  }
+}
+
+/** Writes the drawing to --out; a path it cannot write is said with the path, as every gridops error, not as Node's raw error. */
+async function writeGraph(file: string, output: string): Promise<void> {
+  try {
+    await writeFile(file, output);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new InputFileError(`cannot write ${file}: ${why}`, 'give --out a file in an existing directory you can write to, or leave --out out to print the graph on stdout', { cause: err });
   }
 }

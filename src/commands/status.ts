@@ -7,7 +7,7 @@ import { statusFailures, type StatusFailure } from '../status/status-failures.js
 
 export default class Status extends GridopsCommand<GridStatus & { failures: StatusFailure[] }> {
   static override summary = "Show the grid's status: every node's reachability, facts, last apply and agent role";
-  static override description = 'Connects with verified host keys and changes nothing. Exits 1 when a node is unreachable, when --wait runs out before the overlay converged, or (--strict) when a node is not applied with this topology, the overlay has not converged or a sandbox VM is not running or cannot be read; stderr (or the failures field of --json) says why. For monitoring: --strict --wait 10s.';
+  static override description = 'Connects with verified host keys and changes nothing. Exits 1 when a node is unreachable, when --wait runs out before the overlay converged, or (--strict) when a node is not applied with this topology, runs no agent or another version than the state records, the overlay has not converged or a sandbox VM is not running or cannot be read; --wait and --strict also when the reachable nodes of a sub-grid run no agent at all; stderr (or the failures field of --json) says why. For monitoring: --strict --wait 10s.';
   static override examples = ['<%= config.bin %> status topology.yaml', '<%= config.bin %> status topology.yaml --wait 30s --json', '<%= config.bin %> status --limit eu-west/rennes-a,label:gpu=true topology.yaml'];
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
@@ -23,7 +23,7 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
     const waitUntil = flags.wait ? Date.now() + durationFlag('wait', flags.wait) : undefined;
     const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit });
     this.say(formatGridStatus(status));
-    const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined }, { file: args.file, stateDir: flags['state-dir'] });
+    const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined }, { file: args.file, stateDir: flags['state-dir'], json: this.jsonEnabled() });
     if (failures.length) {
       if (!this.jsonEnabled()) for (const f of failures) process.stderr.write(`error: ${f.message}\nhint: ${f.hint}\n`);
       process.exitCode = ExitCode.FAILURE;

@@ -1,5 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { InputFileError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { EffectiveSettings } from '../topology/model.js';
@@ -86,7 +87,7 @@ export interface HostState {
 }
 
 export interface GridState {
-  format: 'gridops-state/v1';
+  format: typeof STATE_FORMAT;
   grid: string;
   serial: number;
   hosts: Record<string, HostState>;
@@ -142,13 +143,53 @@ export async function stateFileIdentity(file: string): Promise<string> {
   }
 }
 
+/** The one format this gridops reads and writes. */
+export const STATE_FORMAT = 'gridops-state/v1';
+
+/**
+ * What a corrupt state file costs, said where gridops refuses one: moving it aside is not a way
+ * out that loses nothing, since the state is all gridops knows of what it applied.
+ */
+function unreadableStateHint(file: string): string {
+  return `restore ${file} from a backup; moving it aside makes every node read as never applied, and nodes the topology dropped are then no longer decommissioned`;
+}
+
+/**
+ * The grid's state, or the empty state when there is no file yet. A file gridops cannot use
+ * (not JSON, cut off, another grid's, another format's) is an InputFileError naming it: using it
+ * anyway would plan from a wrong record, and `state rm` or an apply would rewrite it.
+ */
 export async function readState(file: string, grid: string): Promise<GridState> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as GridState;
+    text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { format: 'gridops-state/v1', grid, serial: 0, hosts: {} };
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { format: STATE_FORMAT, grid, serial: 0, hosts: {} };
+    const why = code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    throw new InputFileError(`cannot read state ${file}: ${why}`, unreadableStateHint(file), { cause: err });
   }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    const why = text.trim() === '' ? 'it is empty' : `it is not JSON (${(err as Error).message})`;
+    throw new InputFileError(`cannot read state ${file}: ${why}`, unreadableStateHint(file), { cause: err });
+  }
+  return checkedState(parsed, file, grid);
+}
+
+/** `parsed` as this grid's state, once its format, grid, serial and hosts are what writeState writes. */
+function checkedState(parsed: unknown, file: string, grid: string): GridState {
+  const refuse = (why: string, hint = unreadableStateHint(file)) => new InputFileError(`cannot read state ${file}: ${why}`, hint);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw refuse(`it holds ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`}, not a state`);
+  const state = parsed as Partial<Record<keyof GridState, unknown>>;
+  if (state.format === undefined) throw refuse('it has no format, so it is not a gridops state');
+  if (state.format !== STATE_FORMAT) throw refuse(`its format is ${JSON.stringify(state.format)}, not ${STATE_FORMAT} (written by a newer gridops?)`, `run the gridops that wrote it, or restore a backup of ${file} this gridops wrote`);
+  if (state.grid !== grid) throw refuse(`it is the state of grid ${JSON.stringify(state.grid)}, not of grid "${grid}"`, `each grid keeps its own state (GRID.state.json): check --state-dir, or restore ${file} from a backup`);
+  if (typeof state.serial !== 'number' || !Number.isInteger(state.serial) || state.serial < 0) throw refuse(`its serial is ${JSON.stringify(state.serial)}, not a count of writes`);
+  if (typeof state.hosts !== 'object' || state.hosts === null || Array.isArray(state.hosts)) throw refuse(`its hosts are ${JSON.stringify(state.hosts)}, not an object of nodes`);
+  return parsed as GridState;
 }
 
 export async function writeState(file: string, state: GridState): Promise<void> {

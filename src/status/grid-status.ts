@@ -6,6 +6,7 @@ import type { OverlayAgreement } from '../overlay/convergence.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { gridPlaybooks } from '../phases/workflow-playbooks.js';
 import { readState, statePaths, type HostState } from '../state/state.js';
+import { isAgentPlaybook } from '../topology/agent-playbook.js';
 import { loadTopology } from '../topology/load.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import { Fleet } from '../transport/fleet.js';
@@ -31,6 +32,12 @@ export interface NodeStatus {
   applied: 'in-sync' | 'older-topology' | 'other-playbooks' | 'never' | 'failed';
   appliedAt?: string;
   agentVersion: string | null;
+  /**
+   * Set where the node's workflow deploys gridagent, with the agent version the state records
+   * after its last run (null: none): `--strict` fails a node where another version, or none,
+   * runs, and `--wait`/`--strict` a sub-grid where no agent runs at all.
+   */
+  agentExpected?: { recordedVersion: string | null };
   agent?: AgentView;
   /** On nodes with hypervisor.enabled: the sandbox VM's state, type, vcpus and memory. */
   sandbox?: SandboxView;
@@ -90,7 +97,9 @@ export async function gridStatus(
     );
     {
       const statuses: NodeStatus[] = nodes.map((node) => {
-        const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(state.hosts[node.name], grid, node), appliedAt: state.hosts[node.name]?.appliedAt };
+        const record = state.hosts[node.name];
+        const agentExpected = gridPlaybooks(grid, node).some((ref) => isAgentPlaybook({ ref })) ? { agentExpected: { recordedVersion: record?.agentVersion ?? null } } : {};
+        const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(record, grid, node), appliedAt: record?.appliedAt, ...agentExpected };
         const i = sessions.findIndex((s) => s.node.name === node.name);
         if (i < 0) {
           const u = unreachable.find((x) => x.node.name === node.name);

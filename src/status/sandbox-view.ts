@@ -3,17 +3,29 @@ import { parseInfo, virsh } from '../resources/virsh.js';
 
 /** A node's sandbox VM as `status` shows it. */
 export interface SandboxView {
-  /** libvirt's state (`running`, `shut off`, …), `absent` when not defined, `no-libvirt` before the hypervisor playbook ran. */
+  /** libvirt's state (`running`, `shut off`, …), `absent` when not defined, `no-libvirt` before the hypervisor playbook ran, `unknown (WHY)` when virsh could not say. */
   state: string;
   type?: 'kvm' | 'qemu';
   vcpus?: number;
   memoryMiB?: number;
 }
 
-/** One remote command: the domain's info and the first line of its XML (which names the domain type). */
+/**
+ * One remote command: the domain's info and the first line of its XML (which names the domain type).
+ * `absent` only when libvirt answers that it has no such domain: a virsh that fails otherwise
+ * (libvirtd stopped, permission denied) says `unknown (WHY)`, with virsh's last line, since an
+ * `absent` there would send the operator to apply for a VM that may well be running.
+ * LC_ALL=C: virsh's messages are translated, and the not-found one is matched.
+ */
 export const SANDBOX_STATUS_SCRIPT = [
   'if ! command -v virsh >/dev/null 2>&1; then echo no-libvirt; exit 0; fi',
-  `${virsh('dominfo', SANDBOX_DOMAIN)} 2>/dev/null || { echo absent; exit 0; }`,
+  'export LC_ALL=C',
+  `if ! err=$(${virsh('uri')} 2>&1 >/dev/null); then echo "unknown (libvirt not answering: $(printf '%s\\n' "$err" | tail -n 1))"; exit 0; fi`,
+  `if ! info=$(${virsh('dominfo', SANDBOX_DOMAIN)} 2>&1); then`,
+  `  case $info in *"failed to get domain"*|*"Domain not found"*) echo absent ;; *) echo "unknown ($(printf '%s\\n' "$info" | tail -n 1))" ;; esac`,
+  '  exit 0',
+  'fi',
+  `printf '%s\\n' "$info"`,
   `${virsh('dumpxml', SANDBOX_DOMAIN)} 2>/dev/null | head -n 1`,
 ].join('\n');
 
@@ -21,6 +33,8 @@ export const SANDBOX_STATUS_SCRIPT = [
 export function parseSandboxView(stdout: string): SandboxView {
   const first = stdout.trim().split('\n')[0]?.trim() ?? '';
   if (first === 'no-libvirt' || first === 'absent' || first === '') return { state: first || 'unknown' };
+  // The script's own `unknown (WHY)`: WHY may hold a colon, which is no `KEY: value` line of dominfo.
+  if (first.startsWith('unknown')) return { state: first };
   const info = parseInfo(stdout);
   const type = /<domain type=['"](kvm|qemu)['"]/.exec(stdout)?.[1] as SandboxView['type'] | undefined;
   const vcpus = Number.parseInt(info.get('cpu(s)') ?? '', 10);

@@ -15,24 +15,49 @@ export interface StatusFailure {
  * read. Without `--wait` the overlay is judged from one answer of each agent, which an election
  * under way fails: monitoring passes `--wait 10s` with `--strict`.
  */
-export function statusFailures(status: GridStatus, flags: { strict: boolean; waited: boolean }, run: { file: string; stateDir?: string }): StatusFailure[] {
+export function statusFailures(status: GridStatus, flags: { strict: boolean; waited: boolean }, run: { file: string; stateDir?: string; json?: boolean }): StatusFailure[] {
   // The commands to run next, with this run's file and state directory, quoted to paste.
   const gridops = (verb: string) => `\`${sh(['gridops', verb, run.file, ...(run.stateDir ? ['--state-dir', run.stateDir] : [])])}\``;
+  // --json prints no table: the hints point at the fields of its nodes instead.
+  const whyUnreachable = run.json ? "each node's `error` says why" : 'the table above says why for each';
+  const agentViews = run.json ? "each node's `agent` gives its agent's view" : "the table above gives each agent's view";
   const failures: StatusFailure[] = [];
   const unreachable = status.nodes.filter((n) => !n.reachable).map((n) => n.node);
-  if (unreachable.length) failures.push({ message: `unreachable: ${unreachable.join(', ')}`, hint: 'the table above says why for each; check that the host is up and sshd listens on its port' });
+  if (unreachable.length) failures.push({ message: `unreachable: ${unreachable.join(', ')}`, hint: `${whyUnreachable}; check that the host is up and sshd listens on its port` });
   if ((flags.waited || flags.strict) && !overlayConverged(status)) {
-    failures.push({ message: `the overlay has not converged${waitingFor(status)}`, hint: flags.waited ? `the table above gives each agent's view; a node whose agent does not answer needs ${gridops('apply')}` : 'an election may be under way: `--wait 10s` waits for the agents to agree' });
+    failures.push({ message: `the overlay has not converged${waitingFor(status)}`, hint: flags.waited ? `${agentViews}; a node whose agent does not answer needs ${gridops('apply')}` : 'an election may be under way: `--wait 10s` waits for the agents to agree' });
+  }
+  if (flags.waited || flags.strict) {
+    // Convergence is judged over the agents that answer: a sub-grid where none runs has none to judge, yet no super peer either.
+    for (const group of subgridsWithoutAgent(status)) failures.push({ message: `no agent runs in sub-grid ${group}: no super peer can be elected there`, hint: `${gridops('apply')} deploys the agents` });
   }
   if (!flags.strict) return failures;
   const notInSync = status.nodes.filter((n) => n.reachable && n.applied !== 'in-sync').map((n) => `${n.node} (${n.applied})`);
   if (notInSync.length) failures.push({ message: `not applied with this topology: ${notInSync.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)` });
+  // The state says the node is in sync, but the agent it records is gone or replaced behind gridops' back.
+  const agentDrifted = status.nodes
+    .filter((n) => n.reachable && n.applied !== 'never' && n.agentExpected && (n.agentVersion === null || n.agentVersion !== n.agentExpected.recordedVersion))
+    .map((n) => `${n.node} (${n.agentVersion === null ? 'not installed' : `${n.agentVersion} installed`}; the state records ${n.agentExpected!.recordedVersion ?? 'none'})`);
+  if (agentDrifted.length) failures.push({ message: `agent not as last applied: ${agentDrifted.join(', ')}`, hint: `something removed or replaced gridagent since the last apply: ${gridops('apply')} deploys it again` });
   const sandboxes = status.nodes.filter((n) => n.sandbox);
   const unread = sandboxes.filter((n) => n.sandbox!.state.startsWith('unknown')).map((n) => `${n.node} (${n.sandbox!.state})`);
   if (unread.length) failures.push({ message: `cannot read the sandbox VM's state: ${unread.join(', ')}`, hint: 'check `virsh dominfo` on the node as the SSH user (with become, sudo must not ask for a password)' });
   const stopped = sandboxes.filter((n) => n.sandbox!.state !== 'running' && !n.sandbox!.state.startsWith('unknown')).map((n) => `${n.node} (${n.sandbox!.state})`);
   if (stopped.length) failures.push({ message: `sandbox VM not running: ${stopped.join(', ')}`, hint: `${gridops('apply')} defines and starts it` });
   return failures;
+}
+
+/**
+ * The sub-grids (REGION/SUB-GRID) whose workflow deploys the agent, where nodes were reached and
+ * none of them runs one. A sub-grid none of whose nodes was reached is left to the unreachable failure.
+ */
+function subgridsWithoutAgent(status: GridStatus): string[] {
+  const reached = new Map<string, boolean>();
+  for (const n of status.nodes.filter((x) => x.reachable && x.agentExpected)) {
+    const group = `${n.region}/${n.subgrid}`;
+    reached.set(group, (reached.get(group) ?? false) || n.agentVersion !== null);
+  }
+  return [...reached].filter(([, anyAgent]) => !anyAgent).map(([group]) => group);
 }
 
 /** The first few of what convergence waits for (overlay/convergence.ts), after a colon. */

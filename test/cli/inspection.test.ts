@@ -49,7 +49,7 @@ describe('gridops state list / show', () => {
     expect(lines[2]).toMatch(/^ra-02\s+eu-west\/rennes-a\s+unchanged\s+\S+\s+older/);
     expect(lines[3]).toMatch(/^ra-03\s+eu-west\/rennes-a\s+never applied\s+-\s+never/);
     expect(lines[7]).toMatch(/^old-07\s+\(not in topology\)/);
-    expect(r.stdout).toContain(`${join(dir, 'euro-grid.state.json')} (serial 4)`);
+    expect(r.stderr).toContain(`${join(dir, 'euro-grid.state.json')} (serial 4)`);
     const json = JSON.parse(run('state', 'list', SMALL, '--state-dir', dir, '--json').stdout);
     expect(json).toMatchObject({ grid: 'euro-grid', serial: 4 });
     expect(json.nodes).toHaveLength(7);
@@ -70,7 +70,7 @@ describe('gridops state list / show', () => {
   it('with no state file yet, says so and lists the nodes as never applied', () => {
     const r = run('state', 'list', SMALL, '--state-dir', join(dir, 'empty'));
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('no state yet at');
+    expect(r.stderr).toContain('no state yet at');
     expect(r.stdout.match(/never applied/g)).toHaveLength(6);
   });
 });

@@ -158,7 +158,7 @@ describe('record the state: an owed handler no playbook defines any more', () =>
     ctx.outcomes = [{ host: 'n1', status: 'unchanged', applied: 0 }];
     mkdirSync(dirname(ctx.paths.state), { recursive: true });
     const before = { topologyHash: 'x', playbooks: ['app'], gridopsVersion: '0', agentVersion: null, appliedAt: '', changesApplied: 0, lastOutcome: 'failed', lastRunAt: '', pendingHandlers: ['gone', 'reload'] };
-    writeFileSync(ctx.paths.state, JSON.stringify({ format: 1, grid: grid.name, serial: 1, hosts: { n1: before } }));
+    writeFileSync(ctx.paths.state, JSON.stringify({ format: 'gridops-state/v1', grid: grid.name, serial: 1, hosts: { n1: before } }));
     await recordState.run(ctx);
     return { owed: JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts.n1.pendingHandlers, said };
   }

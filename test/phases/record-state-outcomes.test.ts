@@ -34,7 +34,7 @@ describe('record the state: a refused change', () => {
     ctx.outcomes = outcomes;
     // n1's last full apply was of an earlier topology.
     mkdirSync(dirname(ctx.paths.state), { recursive: true });
-    writeFileSync(ctx.paths.state, JSON.stringify({ format: 1, grid: grid.name, serial: 1, hosts: { n1: { topologyHash: 'earlier', playbooks: ['node-base', 'hypervisor'], gridopsVersion: '0', agentVersion: null, appliedAt: '2026-12-01T00:00:00Z', changesApplied: 1, lastOutcome: 'applied', lastRunAt: '2026-12-01T00:00:00Z' } } }));
+    writeFileSync(ctx.paths.state, JSON.stringify({ format: 'gridops-state/v1', grid: grid.name, serial: 1, hosts: { n1: { topologyHash: 'earlier', playbooks: ['node-base', 'hypervisor'], gridopsVersion: '0', agentVersion: null, appliedAt: '2026-12-01T00:00:00Z', changesApplied: 1, lastOutcome: 'applied', lastRunAt: '2026-12-01T00:00:00Z' } } }));
     await recordState.run(ctx);
     const hosts = JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts;
     expect(hosts.n1.topologyHash).toBe('earlier');
@@ -163,7 +163,7 @@ async function recordRun(dir: string, run: { facts: Record<string, string | null
   ctx.outcomes = run.outcomes;
   if (run.before) {
     mkdirSync(dirname(ctx.paths.state), { recursive: true });
-    writeFileSync(ctx.paths.state, JSON.stringify({ format: 1, grid: grid.name, serial: 1, hosts: run.before }));
+    writeFileSync(ctx.paths.state, JSON.stringify({ format: 'gridops-state/v1', grid: grid.name, serial: 1, hosts: run.before }));
   }
   await recordState.run(ctx);
   return JSON.parse(readFileSync(ctx.paths.state, 'utf8')).hosts;

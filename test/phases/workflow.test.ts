@@ -441,7 +441,7 @@ regions:
     const stateFile = join(dir, '.gridops', 'g.state.json');
     mkdirSync(join(dir, '.gridops'), { recursive: true });
     const made = { topologyHash: 'x', playbooks: ['node-base', 'hypervisor', 'qos', 'agent'], gridopsVersion: '0', agentVersion: null, appliedAt: '', changesApplied: 0, lastOutcome: 'applied', sandboxMade: { network: 'grid-net' } };
-    writeFileSync(stateFile, JSON.stringify({ version: 1, grid: 'g', hosts: { n1: made, n2: { ...made, sandboxMade: { network: 'grid-b' } } } }));
+    writeFileSync(stateFile, JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: made, n2: { ...made, sandboxMade: { network: 'grid-b' } } } }));
     const firstPhases = async (playbooks: string[] | undefined) => {
       const ctx = new RunContext(options({ playbooks }));
       await runPhases(PLAN_PHASES.slice(0, PLAN_PHASES.findIndex((p) => p.title === 'find renamed grid networks') + 1), ctx);

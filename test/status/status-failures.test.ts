@@ -54,7 +54,58 @@ describe('why status exits 1', () => {
     expect(failures[1]!.hint).toBe("`gridops plan 'my grid'\\''s.yaml' --state-dir /var/lib/ops` shows what differs, `gridops apply 'my grid'\\''s.yaml' --state-dir /var/lib/ops` applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)");
   });
 
-  it('a grid where no node runs an agent has nothing to converge', () => {
+  it('--strict: a node whose workflow deploys the agent, where no agent or another version runs than the state records, each named', () => {
+    const deployed = { agentExpected: { recordedVersion: '1.0.0' } };
+    const status = grid([
+      node('n1', deployed),
+      node('n2', { ...deployed, agentVersion: null }),
+      node('n3', { ...deployed, agentVersion: '0.9.0' }),
+      // never applied: the not-in-sync failure already says so
+      node('n4', { agentExpected: { recordedVersion: null }, agentVersion: null, applied: 'never' }),
+      // unreachable: its facts are unknown
+      node('n5', { ...deployed, agentVersion: null, reachable: false }),
+    ]);
+    expect(messages(status, plain)).toEqual(['unreachable: n5']);
+    const failures = statusFailures(status, strict, { file: 'grid.yaml' });
+    expect(failures.map((f) => f.message)).toEqual([
+      'unreachable: n5',
+      'not applied with this topology: n4 (never)',
+      'agent not as last applied: n2 (not installed; the state records 1.0.0), n3 (0.9.0 installed; the state records 1.0.0)',
+    ]);
+    expect(failures[2]!.hint).toBe('something removed or replaced gridagent since the last apply: `gridops apply grid.yaml` deploys it again');
+  });
+
+  it('--wait or --strict: a sub-grid whose reachable nodes run no agent at all fails, named; not by default', () => {
+    const expected = { agentExpected: { recordedVersion: null }, agentVersion: null, applied: 'never' as const };
+    const status = grid([
+      node('a1', { subgrid: 's1' }),
+      node('b1', { ...expected, subgrid: 's2' }),
+      node('b2', { ...expected, subgrid: 's2', reachable: false }),
+      // a sub-grid none of whose nodes answered: the unreachable failure says why
+      node('c1', { ...expected, subgrid: 's3', reachable: false }),
+    ]);
+    expect(messages(status, plain)).toEqual(['unreachable: b2, c1']);
+    const failure = 'no agent runs in sub-grid r1/s2: no super peer can be elected there';
+    expect(messages(status, { strict: false, waited: true })).toEqual(['unreachable: b2, c1', failure]);
+    expect(messages(status, strict)).toEqual(['unreachable: b2, c1', failure, 'not applied with this topology: b1 (never)']);
+    expect(statusFailures(status, strict, { file: 'grid.yaml' })[1]!.hint).toBe('`gridops apply grid.yaml` deploys the agents');
+  });
+
+  it('--json prints no table: the hints point at the fields of each node instead', () => {
+    const status = grid([node('n1', { reachable: false, applied: 'never' }), node('n2')], ['r1/s1: n2 has no super peer']);
+    const hints = (json: boolean) => statusFailures(status, { strict: false, waited: true }, { file: 'grid.yaml', json }).map((f) => f.hint);
+    expect(hints(false)).toEqual([
+      'the table above says why for each; check that the host is up and sshd listens on its port',
+      "the table above gives each agent's view; a node whose agent does not answer needs `gridops apply grid.yaml`",
+    ]);
+    expect(hints(true)).toEqual([
+      "each node's `error` says why; check that the host is up and sshd listens on its port",
+      "each node's `agent` gives its agent's view; a node whose agent does not answer needs `gridops apply grid.yaml`",
+    ]);
+    for (const hint of hints(true)) expect(hint).not.toMatch(/table/);
+  });
+
+  it('a grid whose workflow deploys no agent, where none runs, has nothing to converge', () => {
     const { overlay: _, ...noAgents } = grid([node('n1', { agentVersion: null })]);
     expect(messages(noAgents, strict)).toEqual([]);
   });

@@ -27,7 +27,8 @@ export default class StateList extends GridopsCommand<StateListResult> {
     const state = await readState(stateFile, grid.name);
     const nodes = stateEntries(grid, state);
     this.say(formatStateList(nodes));
-    this.say(state.serial ? `\n${stateFile} (serial ${state.serial})` : `\nno state yet at ${stateFile}: nothing was applied to grid ${grid.name}`);
+    // The footer goes to stderr, so that stdout is the table alone and `| awk 'NR>1 {print $1}'` yields the node names only.
+    if (!this.jsonEnabled()) process.stderr.write(state.serial ? `\n${stateFile} (serial ${state.serial})\n` : `\nno state yet at ${stateFile}: nothing was applied to grid ${grid.name}\n`);
     return { grid: grid.name, stateFile, serial: state.serial, nodes };
   }
 }
