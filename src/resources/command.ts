@@ -7,7 +7,9 @@ import type { Resource } from './resource.js';
 /**
  * A command that runs when its guards say so: never if `creates` exists, never if `unless`
  * exits 0, and otherwise every run (like Ansible's command module, it is then never idempotent).
- * `unless` runs during planning, so it must only read.
+ * `unless` runs during planning, so it must only read. Both guards are checked again when the
+ * command is about to run: an earlier change of the same batch may have made the `creates` path or
+ * done what `unless` checks (Ansible checks them when the task runs).
  */
 export class CommandResource implements Resource<CommandChange> {
   readonly kind = 'command' as const;
@@ -38,6 +40,14 @@ export class CommandResource implements Resource<CommandChange> {
   }
 
   async apply(_change: CommandChange, recorder: StepRecorder): Promise<void> {
-    await recorder.run(this.spec.command, this.spec.name);
+    await recorder.run(this.guarded(), this.spec.name);
+  }
+
+  /** The command behind its guards, each on lines of its own, so a guard or command ending in a comment cannot swallow what follows. */
+  private guarded(): string {
+    const { creates, unless, command } = this.spec;
+    if (!creates && !unless) return command;
+    const guards = [...(creates ? [`[ -e ${quote(creates)} ]`] : []), ...(unless ? [`( ${unless}\n) >/dev/null 2>&1`] : [])];
+    return `${guards.map((g, i) => `${i === 0 ? 'if' : 'elif'} ${g}; then :\n`).join('')}else\n${command}\nfi`;
   }
 }

@@ -100,7 +100,9 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
     const options = this.optionsField(optionsPart);
     if (options) (steps.push('options'), fields.push(options));
     if (steps.length === 0) return null;
-    return { kind: 'kernel-module', id: this.id, action: loaded ? 'update' : 'create', module: this.name, steps, fields, summary: `${steps.includes('load') ? 'load' : 'configure'} module ${this.name}` };
+    // modprobe.d is read when a module loads: one loaded now keeps the values it was loaded with.
+    const notLive = loaded && options ? ' (loaded now: its options change when it is next loaded, at the next boot or after modprobe -r)' : '';
+    return { kind: 'kernel-module', id: this.id, action: loaded ? 'update' : 'create', module: this.name, steps, fields, summary: `${steps.includes('load') ? 'load' : 'configure'} module ${this.name}${notLive}` };
   }
 
   /** The options file's change (its `options` line before and after), or null when it is as wanted. */

@@ -16,14 +16,31 @@ export interface PackageManager {
   install(packages: readonly string[], recorder: StepRecorder): Promise<void>;
 }
 
+/**
+ * Reads `${Status}|${Provides}` lines and prints `NAME installed` or `NAME missing` for each name
+ * in $GRIDOPS_PACKAGES: installed when an installed package lists it in Provides (each entry is a
+ * name, maybe with ` (= VERSION)`, entries separated by `, `). Names compared whole, as strings.
+ */
+const PROVIDED_AWK = [
+  'BEGIN { n = split(ENVIRON["GRIDOPS_PACKAGES"], want, " ") }',
+  '$1 ~ / ok installed$/ { k = split($2, p, ", "); for (i = 1; i <= k; i++) { sub(/ .*/, "", p[i]); provided[p[i]] = 1 } }',
+  'END { for (i = 1; i <= n; i++) print want[i], (want[i] in provided ? "installed" : "missing") }',
+].join('\n');
+
 const apt: PackageManager = {
   name: 'apt',
   matches: (f) => f.packageManager === 'apt',
   detect: 'command -v dpkg-query >/dev/null 2>&1',
   probe: (packages) =>
-    packages
-      .map((p) => `if dpkg-query -W -f='\${Status}' ${sh([p])} 2>/dev/null | grep -q 'ok installed'; then echo ${sh([p])} installed; else echo ${sh([p])} missing; fi`)
-      .join('\n'),
+    [
+      'v=',
+      ...packages.map((p) => `if dpkg-query -W -f='\${Status}' ${sh([p])} 2>/dev/null | grep -q 'ok installed'; then echo ${sh([p])} installed; else v="$v "${sh([p])}; fi`),
+      // A name no installed package has may be a virtual one an installed package provides (awk,
+      // by mawk): apt-get cannot install it (no installation candidate), so it counts as
+      // installed. One listing of the installed packages' Provides for all such names, and none
+      // where every name is a package installed under its own name.
+      `if [ -n "$v" ]; then dpkg-query -W -f='\${Status}|\${Provides}\\n' 2>/dev/null | GRIDOPS_PACKAGES="$v" awk -F'|' ${sh([PROVIDED_AWK])}; fi`,
+    ].join('\n'),
   async install(packages, recorder) {
     await recorder.aptUpdateOnce();
     await recorder.run(`DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends ${sh(packages)}`, `apt-get install ${packages.join(' ')}`, { timeoutMs: 900_000 });
@@ -34,7 +51,8 @@ const dnf: PackageManager = {
   name: 'dnf',
   matches: (f) => f.packageManager === 'dnf' || f.packageManager === 'yum',
   detect: 'command -v rpm >/dev/null 2>&1',
-  probe: (packages) => packages.map((p) => `if rpm -q ${sh([p])} >/dev/null 2>&1; then echo ${sh([p])} installed; else echo ${sh([p])} missing; fi`).join('\n'),
+  // `--whatprovides`: a virtual name (awk, /usr/bin/awk) an installed package provides is installed.
+  probe: (packages) => packages.map((p) => `if rpm -q ${sh([p])} >/dev/null 2>&1 || rpm -q --whatprovides ${sh([p])} >/dev/null 2>&1; then echo ${sh([p])} installed; else echo ${sh([p])} missing; fi`).join('\n'),
   async install(packages, recorder) {
     await recorder.run(`dnf install -y -q ${sh(packages)}`, `dnf install ${packages.join(' ')}`, { timeoutMs: 900_000 });
   },

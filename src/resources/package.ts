@@ -24,11 +24,20 @@ export class PackageResource implements Resource<PackageChange> {
   }
 
   diff(stdout: string, ctx: PlanContext): PackageChange | null {
-    const missing = stdout
-      .split('\n')
-      .map((l) => l.trim().split(' '))
-      .filter(([, state]) => state === 'missing')
-      .map(([name]) => name!);
+    const states = new Map(
+      stdout
+        .split('\n')
+        .map((l) => l.trim().split(' '))
+        .filter((words): words is [string, string] => words.length === 2),
+    );
+    // No status line: the probe found neither dpkg-query nor rpm (it prints nothing then), so
+    // nothing is known about the package; planning nothing would skip it without a word.
+    const unknown = this.packages.filter((p) => !states.has(p));
+    if (unknown.length) {
+      const manager = this.manager(ctx);
+      throw new PlanningError(`${ctx.node.name}: no package status for ${unknown.join(', ')} (the ${manager.name} query printed nothing for it)`, `check that ${manager.name === 'apt' ? 'dpkg-query' : 'rpm'} runs on ${ctx.node.name}`);
+    }
+    const missing = this.packages.filter((p) => states.get(p) === 'missing');
     if (missing.length === 0) return null;
     return {
       kind: 'package',

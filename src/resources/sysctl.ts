@@ -8,6 +8,16 @@ import type { Resource } from './resource.js';
 /** The sysctl.d file gridops persists `key` in. */
 export const sysctlFile = (key: string) => `/etc/sysctl.d/90-gridops-${key.replace(/\//g, '.')}.conf`;
 
+/**
+ * The file under /proc/sys that holds `key`, by procps' rule: the first separator decides the
+ * form. Slash form (`net/ipv4/conf/eth0.100/forwarding`) is the path as it is, so an interface
+ * name with a dot keeps it; in dotted form dots and slashes swap (`net.ipv4.conf.eth0/100.forwarding`).
+ */
+export function sysctlProcPath(key: string): string {
+  const path = key.startsWith('/', key.search(/[./]/)) ? key : key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
+  return `/proc/sys/${path}`;
+}
+
 /** A kernel parameter set now (sysctl -w) and persisted in /etc/sysctl.d. */
 export class SysctlResource implements Resource<SysctlChange> {
   readonly kind = 'sysctl' as const;
@@ -32,7 +42,7 @@ export class SysctlResource implements Resource<SysctlChange> {
   }
 
   probe(): string {
-    return probeSections(`cat ${quote(`/proc/sys/${this.key.replace(/\./g, '/')}`)} 2>/dev/null || echo '@@missing@@'`, fileProbe(this.file));
+    return probeSections(`cat ${quote(sysctlProcPath(this.key))} 2>/dev/null || echo '@@missing@@'`, fileProbe(this.file));
   }
 
   diff(stdout: string): SysctlChange | null {

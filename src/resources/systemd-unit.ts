@@ -5,6 +5,14 @@ import { contentDiff, fileProbe, parseFileState, sha256 } from './file-state.js'
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
 
+/**
+ * `systemctl is-enabled` states that neither `systemctl enable` nor `disable` change (they exit 0
+ * with a warning): a unit with no [Install] section is `static`, one only named by another's Also=
+ * or a template `indirect`, a generator's `generated`, an alias name `alias`. Such a unit is as
+ * enabled or disabled as it can be, so `enabled` must not plan a step on every run. Not among them:
+ * `enabled-runtime`, whose links are under /run and gone at reboot (`systemctl enable` makes them persist).
+ */
+const FIXED_STATES = new Set(['static', 'indirect', 'generated', 'alias']);
 
 /** A systemd unit: its file, whether it is enabled, and whether it runs. daemon-reload runs once per batch of unit changes. */
 export class SystemdUnitResource implements Resource<SystemdUnitChange> {
@@ -33,7 +41,8 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
   diff(stdout: string): SystemdUnitChange | null {
     const [filePart = '', enabledPart = '', activePart = ''] = splitProbeSections(stdout);
     const file = parseFileState(filePart);
-    const enabled = enabledPart.trim() === 'enabled';
+    const enabledState = enabledPart.trim();
+    const enabled = enabledState === 'enabled';
     const active = activePart.trim() === 'active';
     const steps: SystemdUnitChange['steps'] = [];
     const fields: FieldChange[] = [];
@@ -41,10 +50,13 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     if (contentChanged) (steps.push('write'), fields.push({ name: 'unit file', before: file.exists ? `sha256:${file.sha256?.slice(0, 12)}` : null, after: `sha256:${sha256(this.content).slice(0, 12)}` }));
     const wantEnabled = this.spec.enabled ?? true;
     const wantStarted = this.spec.started ?? true;
-    if (wantEnabled !== enabled) (steps.push(wantEnabled ? 'enable' : 'disable'), fields.push({ name: 'enabled', before: enabledPart.trim() || 'unknown', after: wantEnabled ? 'enabled' : 'disabled' }));
+    if (wantEnabled !== enabled && !FIXED_STATES.has(enabledState)) (steps.push(wantEnabled ? 'enable' : 'disable'), fields.push({ name: 'enabled', before: enabledPart.trim() || 'unknown', after: wantEnabled ? 'enabled' : 'disabled' }));
     if (wantStarted && !active) (steps.push('start'), fields.push({ name: 'active', before: activePart.trim() || 'unknown', after: 'active' }));
     // A slice takes new limits at daemon-reload; restarting it would stop everything running in it.
-    else if (wantStarted && active && contentChanged && !this.spec.unit.endsWith('.slice')) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }));
+    // An entry that notifies handlers leaves the restart to them (they run once, after the host's
+    // changes): its own restart as well would restart the unit twice when a file its handler
+    // restarts it for changed too (gridagent's bundle and unit in one upgrade).
+    else if (wantStarted && active && contentChanged && !this.spec.unit.endsWith('.slice') && !this.spec.notify?.length) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }));
     else if (!wantStarted && active) (steps.push('stop'), fields.push({ name: 'active', before: 'active', after: 'inactive' }));
     if (steps.length === 0) return null;
     return {
@@ -57,7 +69,8 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
       fields,
       summary: `${steps.join(', ')} ${this.spec.unit}`,
       diff: contentChanged ? contentDiff(this.path, file.content, this.content) : undefined,
-      notify: this.spec.notify,
+      // Only a new file: an enable, start or stop alone is no reason to run a restart handler.
+      notify: contentChanged ? this.spec.notify : undefined,
     };
   }
 

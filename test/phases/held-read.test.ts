@@ -37,7 +37,7 @@ beforeEach(() => {
   writeFileSync(topology, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.0.1 }\n          - { name: n2, address: 10.0.0.2 }\n');
   mkdirSync(join(dir, 'out'));
   playbook = join(dir, 'local.yaml');
-  writeFileSync(playbook, `name: local\nresources:\n  - file: { path: "${join(dir, 'out', '{{node.name}}.txt')}", content: "{{node.name}}\\n" }\n  - command: { name: mark, run: "echo ran >> ${join(dir, 'out', 'marks')}", creates: "${join(dir, 'out', '{{node.name}}.txt')}" }\n`);
+  writeFileSync(playbook, `name: local\nresources:\n  - file: { path: "${join(dir, 'out', '{{node.name}}.txt')}", content: "{{node.name}}\\n" }\n  - command: { name: mark, run: "echo ran >> ${join(dir, 'out', 'marks')} && touch ${join(dir, 'out', '{{node.name}}.mark')}", creates: "${join(dir, 'out', '{{node.name}}.mark')}" }\n`);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -64,6 +64,7 @@ describe("an apply's batch runs in its read's session where the transport holds 
 
   it("a host with nothing to change ends its read's shell with its connection, as soon as it is planned", async () => {
     writeFileSync(join(dir, 'out', 'n1.txt'), 'n1\n');
+    writeFileSync(join(dir, 'out', 'n1.mark'), '');
     let n1ClosedDuringRun = false;
     const result = await runApply(
       options({
