@@ -45,8 +45,12 @@ export function workflowConflicts(grid: Grid | undefined, topologyFile: string, 
   const adHocOnce = adHocPlaybooks(adHoc, loaded, commandLine);
   if (grid) {
     const workflows = new Map<string, LoadedPlaybook[]>();
+    // The grid's workflow alone is gridops' own playbooks, which its tests keep free of conflicts
+    // (test/phases/workflow-conflicts.test.ts): compared only with playbooks the topology adds, so
+    // that `validate` of a topology that adds none loads no playbook it did not load before.
+    const ownRun = own && kept.length > 0;
     for (const node of allNodes(grid)) {
-      for (const refs of [...(own ? [[...workflowNames(node), ...kept]] : []), ...(adHoc.length ? [adHocOnce] : [])]) {
+      for (const refs of [...(ownRun ? [[...workflowNames(node), ...kept]] : []), ...(adHoc.length ? [adHocOnce] : [])]) {
         const playbooks = refs.flatMap((ref) => loadedOrOwn(ref, loaded)).filter((p) => appliesTo(p, node.settings));
         workflows.set(playbooks.map((p) => p.file).join('\0'), playbooks);
       }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,8 +115,15 @@ describe('notify', () => {
 
 describe("gridops' own workflow", () => {
   it('passes, on nodes with and without a hypervisor, and every --playbook of its own alone', async () => {
+    // The built-in workflow is compared only with playbooks a topology adds: site.yaml, beside a hypervisor node's and a plain one's.
     const small = fileURLToPath(new URL('../../examples/small.yaml', import.meta.url));
-    await expect(checkRunInputs(small, { ownPlaybooks: 'always' })).resolves.toBeDefined();
+    const withSite = write('small.yaml', `${readFileSync(small, 'utf8')}\nplaybooks: [site.yaml]\n`);
+    await expect(checkRunInputs(withSite, { ownPlaybooks: 'always' })).resolves.toBeDefined();
+    // What only the hypervisor playbook manages conflicts where a node runs it, and only there.
+    write('site.yaml', 'name: site\nresources:\n  - command: { name: gridops-config-dir, run: "true" }\n');
+    await expect(checkRunInputs(withSite, { ownPlaybooks: 'always' })).rejects.toThrow(ValidationError);
+    await expect(checkRunInputs(grid('[site.yaml]'), { ownPlaybooks: 'always' })).resolves.toBeDefined();
+    write('site.yaml', 'name: site\nresources:\n  - directory: { path: /etc/gridops-site }\n');
     topology = grid('[site.yaml]');
     await expect(checkRunInputs(topology, { ownPlaybooks: 'always' })).resolves.toBeDefined();
     for (const own of ['node-base', 'hypervisor', 'qos', 'agent', 'reset', 'hypervisor-off', 'agent-rename', 'grid-network-rename']) await expect(checkRunInputs(topology, { adHoc: [own] })).resolves.toBeDefined();

@@ -1,5 +1,7 @@
 import { checkPlaybookText } from '../../src/playbooks/load.js';
 import { PLAYBOOK_RESOURCE_KINDS, Playbook } from '../../src/playbooks/schema.js';
+import { makeSchemaChecker } from '../../src/topology/schema-check.js';
+import { parseSource } from '../../src/topology/source.js';
 
 /**
  * A playbook value that does not fit its pattern says what the field takes, not "contains
@@ -34,5 +36,10 @@ describe('a value that does not fit its pattern', () => {
     };
     walk([Playbook, ...PLAYBOOK_RESOURCE_KINDS], 'schema');
     expect(unexplained).toEqual([]);
+  });
+
+  it('a pattern with no description: the pattern itself, rather than a guess at what is wrong', () => {
+    const check = makeSchemaChecker({ type: 'object', properties: { tag: { type: 'string', pattern: '^[a-z]+$' } } });
+    expect(check(parseSource('/x.yaml', 'tag: A1\n').source)).toEqual([expect.objectContaining({ line: 1, column: 6, message: 'tag: "A1" does not match ^[a-z]+$', hint: 'write a value that matches ^[a-z]+$' })]);
   });
 });
