@@ -4,8 +4,9 @@ import { isAgentPlaybook } from '../topology/agent-playbook.js';
 import { agentAddressProblems } from '../topology/agent-address-check.js';
 import { checkTopologyFile, type CheckOptions } from '../topology/load.js';
 import type { Grid } from '../topology/model.js';
-import { fromTopology, shadowingFile, shadowWarning } from '../topology/playbook-reference.js';
+import { shadowingFile, shadowWarning } from '../topology/playbook-reference.js';
 import { adHocPlaybookProblems, recheckHint, topologyPlaybookProblems, type LoadedPlaybooks } from './workflow-playbooks.js';
+import { workflowConflicts } from './workflow-conflicts.js';
 
 /** A run's inputs once they passed: the grid, its warnings, and the playbooks loaded on the way. */
 export interface CheckedInputs {
@@ -41,26 +42,17 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
     return playbook !== undefined && isAgentPlaybook(playbook);
   });
   const problems = [...check.problems, ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded) : []), ...flagged.problems, ...(check.grid && runsAgent ? agentAddressProblems(check.grid) : [])];
+  // After the playbooks loaded: what the planner would refuse on every host, refused here.
+  const conflicts = workflowConflicts(check.grid, topologyFile, checkOwn ? check.playbooks : undefined, adHoc ?? [], loaded);
+  problems.push(...conflicts.problems);
   // A --playbook that names nothing, alone, is the one error it always was; with other problems, it is reported with them.
-  if (flagged.unreadable.length === 1 && !problems.length) throw flagged.unreadable[0]!;
-  if (problems.length || flagged.unreadable.length || !check.grid) {
-    const commandLine = flagged.unreadable.map((e) => ({ message: e.message, ...(e.hint ? { hint: e.hint } : {}) }));
+  if (flagged.unreadable.length === 1 && !problems.length && !conflicts.commandLine.length) throw flagged.unreadable[0]!;
+  if (problems.length || flagged.unreadable.length || conflicts.commandLine.length || !check.grid) {
+    const commandLine = [...flagged.unreadable.map((e) => ({ message: e.message, ...(e.hint ? { hint: e.hint } : {}) })), ...conflicts.commandLine];
     throw new ValidationError(inReadingOrder(problems), topologyFile, recheckHint(topologyFile, adHoc), commandLine);
   }
-  const warnings = inReadingOrder([...check.warnings, ...shadowedInTopology(check.grid)]);
+  const warnings = inReadingOrder(check.warnings);
   return { grid: check.grid, warnings, flagWarnings: [...new Set(adHoc)].flatMap(shadowedFlag), loaded };
-}
-
-/**
- * A name in the topology that is gridops' own playbook and a file beside it runs gridops' own:
- * said where it is written. Checked on every run, not kept with the validated grid: it depends
- * on which files are beside the topology now, not on the topology's bytes.
- */
-function shadowedInTopology(grid: Grid): Problem[] {
-  return grid.playbooks.flatMap(({ ref, position }) => {
-    const file = shadowingFile(ref, fromTopology(grid.file));
-    return file ? [{ ...position, path: 'playbooks', ...shadowWarning(ref, file) }] : [];
-  });
 }
 
 /** The warning for a `--playbook NAME` that runs gridops' own playbook while a file NAME is here. */

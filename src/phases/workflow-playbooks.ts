@@ -14,7 +14,15 @@ import { quote, sh } from '../transport/quote.js';
  */
 export function gridPlaybooks(grid: Grid, node: Node): string[] {
   const own = grid.playbooks.map((p) => playbookRef(p.ref, fromTopology(grid.file)));
-  return ['node-base', ...(node.settings.hypervisor.enabled ? ['hypervisor'] : []), 'qos', 'agent', ...own];
+  return [...workflowNames(node), ...own];
+}
+
+/** gridops' own playbooks of the grid's workflow, in order; hypervisor only where hypervisor.enabled. */
+export const WORKFLOW_PLAYBOOKS: readonly string[] = ['node-base', 'hypervisor', 'qos', 'agent'];
+
+/** The grid's workflow on one node before the topology's own playbooks. */
+export function workflowNames(node: Node): string[] {
+  return WORKFLOW_PLAYBOOKS.filter((name) => name !== 'hypervisor' || node.settings.hypervisor.enabled);
 }
 
 /** Which playbooks run on each node, loaded and validated once, before any host is contacted. */

@@ -6,6 +6,7 @@ import { referenceProblems, templateFileProblems } from '../templates/check-refe
 import { misplacedSubstitutions, type MisplacedSubstitution } from '../templates/misplaced-substitutions.js';
 import { checkedFields, entryValueProblem } from './entry-values.js';
 import { lineAttributeConflicts } from './line-attribute-conflicts.js';
+import { entriesManagedTwice } from './managed-twice.js';
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../errors/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
@@ -40,8 +41,13 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
   const checked = checkPlaybook(source);
   const value = source.value as Playbook;
   if (Array.isArray(value.resources)) {
-    value.resources.forEach((entry, i) => checked.push(...checkEntry(source, entry as Record<string, unknown>, ['resources', i])));
+    const sound = value.resources.map((entry, i) => {
+      const own = checkEntry(source, entry as Record<string, unknown>, ['resources', i]);
+      checked.push(...own);
+      return own.length === 0;
+    });
     checked.push(...lineAttributeConflicts(source, value.resources));
+    checked.push(...entriesManagedTwice(source, value.resources, (i) => sound[i]!));
   }
   for (const [path, str] of strings(source.value, [])) {
     const why = substitutionProblem(str);

@@ -3,6 +3,7 @@ import { quote } from '../transport/quote.js';
 import { presentLoop } from './file-queries.js';
 import type { Resource } from './resource.js';
 import type { StepRecorder } from './step-recorder.js';
+import { resourceId } from './resource-id.js';
 
 /** A pattern with `*` kept as a shell wildcard and every other character quoted. */
 function shellPattern(pattern: string): string {
@@ -33,7 +34,7 @@ export class AbsentPathsResource implements Resource<AbsentPathsChange> {
     private readonly why: ReadonlyMap<string, string> = new Map(),
   ) {
     for (const p of patterns) if (!p.startsWith('/') || p === '/' || p.includes('..')) throw new RangeError(`not a removable absolute path: ${p}`);
-    this.id = `absent-paths ${patterns.join(',')}`;
+    this.id = resourceId.absentPaths(patterns);
   }
 
   /**

@@ -3,6 +3,7 @@ import { quote } from '../transport/quote.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
 import type { StepRecorder } from './step-recorder.js';
+import { resourceId } from './resource-id.js';
 
 /**
  * A systemd unit gridops installed, removed: stopped (its own stop path, so gridagent's SIGTERM
@@ -26,7 +27,7 @@ export class AbsentUnitResource implements Resource<AbsentUnitChange> {
     private readonly prestop?: string,
   ) {
     if (!/^[A-Za-z0-9@._-]+\.(service|socket|timer|slice|target|path|mount)$/.test(unit)) throw new RangeError(`not a unit name: ${unit}`);
-    this.id = `absent-unit ${unit}`;
+    this.id = resourceId.absentUnit(unit);
     this.path = `/etc/systemd/system/${unit}`;
   }
 

@@ -3,6 +3,7 @@ import type { CommandChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import { existsTest } from './file-queries.js';
 import type { Resource } from './resource.js';
+import { resourceId } from './resource-id.js';
 
 /**
  * A command that runs when its guards say so: never if `creates` exists, never if `unless`
@@ -20,7 +21,7 @@ export class CommandResource implements Resource<CommandChange> {
   readonly writes: readonly string[];
 
   constructor(private readonly spec: { name: string; command: string; creates?: string; unless?: string; notify?: string[] }) {
-    this.id = `command ${spec.name}`;
+    this.id = resourceId.command(spec.name);
     this.writes = spec.creates ? [spec.creates] : [];
   }
 

@@ -5,6 +5,7 @@ import { quote } from '../transport/quote.js';
 import { fileProbe, normaliseMode, parseFileState } from './file-state.js';
 import { attributeChanges, attributesOnHeldPath, comparesOwners } from './file-attributes.js';
 import type { PlanContext, Resource } from './resource.js';
+import { resourceId } from './resource-id.js';
 
 /** A directory (and its parents) with a mode and optional owner and group. */
 export class DirectoryResource implements Resource<DirectoryChange> {
@@ -18,7 +19,7 @@ export class DirectoryResource implements Resource<DirectoryChange> {
 
   constructor(private readonly spec: { path: string; mode?: string | number; owner?: string; group?: string }) {
     this.mode = normaliseMode(spec.mode ?? '0755');
-    this.id = `directory ${spec.path}`;
+    this.id = resourceId.directory(spec.path);
     this.writes = [spec.path];
   }
 

@@ -26,6 +26,7 @@ import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
 import { sameTcRate } from './tc-rate.js';
 import { installTools, packagesForMissingTools, parseTools, toolsProbe, type Tool } from './tool-packages.js';
+import { resourceId } from './resource-id.js';
 
 /** What the limit runs on the node; missing ones are installed with the change. */
 const EGRESS_TOOLS: readonly Tool[] = ['tc', 'nft'];
@@ -71,7 +72,7 @@ interface EgressProbe {
  */
 export class EgressLimitResource implements Resource<EgressLimitChange> {
   readonly kind = 'egress-limit' as const;
-  readonly id = `egress-limit ${GRID_SLICE}`;
+  readonly id = resourceId.egressLimit;
 
   /** `mbit` undefined: the node has no limit, so gridops' objects must not exist. */
   constructor(private readonly mbit: number | undefined) {}
@@ -193,7 +194,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
 }
 
 function base(device: string, bits: number, classifier: EgressClassifier) {
-  return { kind: 'egress-limit' as const, id: `egress-limit ${GRID_SLICE}`, device, rateBits: bits, classifier: classifier.by, clearDevices: [] as string[], packages: [] as string[] };
+  return { kind: 'egress-limit' as const, id: resourceId.egressLimit, device, rateBits: bits, classifier: classifier.by, clearDevices: [] as string[], packages: [] as string[] };
 }
 
 /** Nothing of gridops' egress limit may remain: the unit, its files, the rule, every gridops qdisc. */
@@ -206,7 +207,7 @@ function removal(live: EgressProbe): EgressLimitChange | null {
   if (fields.length === 0) return null;
   return {
     kind: 'egress-limit',
-    id: `egress-limit ${GRID_SLICE}`,
+    id: resourceId.egressLimit,
     action: 'delete',
     device: null,
     rateBits: null,

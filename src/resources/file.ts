@@ -4,6 +4,7 @@ import { quote } from '../transport/quote.js';
 import { comparesOwners, fixAttributes } from './file-attributes.js';
 import { contentDiff, fileFieldChanges, fileProbe, normaliseMode, parseFileState, sha256, type DesiredFile } from './file-state.js';
 import type { Resource } from './resource.js';
+import { resourceId } from './resource-id.js';
 
 /** A new file's mode when the entry sets none: 0644, as under the usual umask; a sensitive one's 0600. */
 const NEW_FILE_MODE = '0644';
@@ -36,7 +37,7 @@ export class FileResource implements Resource<FileChange> {
     this.notify = spec.notify;
     this.createOnly = spec.createOnly ?? false;
     this.secret = spec.secret;
-    this.id = `file ${spec.path}`;
+    this.id = resourceId.file(spec.path);
     this.writes = [spec.path];
   }
   private readonly notify?: string[];

@@ -5,6 +5,7 @@ import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
+import { resourceId } from './resource-id.js';
 
 /** A module's name as modprobe reads it: `-` and `_` are the same character (kvm-intel is kvm_intel). */
 export const moduleKey = (name: string) => name.replace(/-/g, '_');
@@ -47,7 +48,7 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
   ) {
     this.name = moduleKey(module);
     this.load = options.load ?? true;
-    this.id = this.load ? `kernel-module ${this.name}` : `module-options ${this.name}`;
+    this.id = resourceId.kernelModule(this.name, this.load);
     ({ loadFile: this.loadFile, optionsFile: this.optionsFile } = moduleFiles(this.name));
     this.writes = this.load ? [this.loadFile, this.optionsFile] : [this.optionsFile];
   }

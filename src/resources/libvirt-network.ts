@@ -7,6 +7,7 @@ import { checkGridNetRoutes, ROUTE_TABLE_PROBE } from './grid-net-routes.js';
 import type { PlanContext, Resource } from './resource.js';
 import { GRID_NET, LIBVIRT_XML_DIR, gridBridgeName } from './sandbox-names.js';
 import { parseInfo, virsh, whenVirsh } from './virsh.js';
+import { resourceId } from './resource-id.js';
 
 /**
  * The isolated grid network the sandboxes' NICs join: no `<forward>` (so no NAT and no route
@@ -20,7 +21,7 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
   private readonly file: string;
 
   constructor(readonly name: string) {
-    this.id = `libvirt-network ${name}`;
+    this.id = resourceId.libvirtNetwork(name);
     this.xml = renderLibvirtXml('network.xml.hbs', { name, bridge: gridBridgeName(name), ...GRID_NET });
     this.file = `${LIBVIRT_XML_DIR}/network-${name}.xml`;
   }

@@ -6,11 +6,12 @@ import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_POOL, SANDBOX_POOL_PATH } from './sandbox-names.js';
 import { parseInfo, virsh, whenVirsh } from './virsh.js';
+import { resourceId } from './resource-id.js';
 
 /** The dir storage pool under /var/lib/gridops that holds the base images and the overlay disks; active and autostarted. */
 export class LibvirtPoolResource implements Resource<LibvirtPoolChange> {
   readonly kind = 'libvirt-pool' as const;
-  readonly id = `libvirt-pool ${SANDBOX_POOL}`;
+  readonly id = resourceId.libvirtPool;
   readonly xml = renderLibvirtXml('pool.xml.hbs', { name: SANDBOX_POOL, path: SANDBOX_POOL_PATH });
   private readonly file = `${LIBVIRT_XML_DIR}/pool-${SANDBOX_POOL}.xml`;
 

@@ -7,6 +7,7 @@ import { PlanningError } from '../errors/index.js';
 import { Unshown } from '../plan/unshown.js';
 import { utf8Text } from './utf8-text.js';
 import { planDigest, PROCESS_PLAN_DIGEST_KEY } from '../secrets/plan-digest.js';
+import { resourceId } from './resource-id.js';
 
 /** A new file's mode when the line sets none, as lineinfile's `create` makes it under the usual umask. */
 const NEW_FILE_MODE = '0644';
@@ -38,7 +39,7 @@ export class LineResource implements Resource<LineChange> {
     if (/[\n\r]/.test(spec.line)) throw new RangeError('a line cannot contain a newline');
     this.match = spec.match ? new RegExp(spec.match) : undefined;
     this.want = { mode: spec.mode === undefined ? undefined : normaliseMode(spec.mode), owner: spec.owner, group: spec.group };
-    this.id = `line ${spec.path} ${JSON.stringify(spec.line)}`;
+    this.id = resourceId.line(spec.path, spec.line);
     this.writes = [spec.path];
   }
 

@@ -3,6 +3,7 @@ import { PlanningError } from '../errors/index.js';
 import type { PackageChange } from '../plan/change.js';
 import { packageManagerFor, packageProbe } from './package-managers.js';
 import type { PlanContext, Resource } from './resource.js';
+import { resourceId } from './resource-id.js';
 
 /** OS packages that must be installed, through the host's package manager. */
 export class PackageResource implements Resource<PackageChange> {
@@ -10,7 +11,7 @@ export class PackageResource implements Resource<PackageChange> {
   readonly id: string;
 
   constructor(private readonly packages: string[]) {
-    this.id = `package ${packages.join(',')}`;
+    this.id = resourceId.package(packages);
   }
 
   private manager(ctx: PlanContext) {

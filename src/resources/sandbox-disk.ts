@@ -5,6 +5,7 @@ import { attr, child, parseXml, renderLibvirtXml, text } from './libvirt-xml.js'
 import type { Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_POOL, baseVolumeName, overlayVolumeName, volumePath } from './sandbox-names.js';
 import { virsh, whenVirsh } from './virsh.js';
+import { resourceId } from './resource-id.js';
 
 /**
  * The node's sandbox disk: a qcow2 overlay on the base image volume, so the base stays pristine
@@ -13,7 +14,7 @@ import { virsh, whenVirsh } from './virsh.js';
  */
 export class SandboxDiskResource implements Resource<SandboxDiskChange> {
   readonly kind = 'sandbox-disk' as const;
-  readonly id = 'sandbox-disk';
+  readonly id = resourceId.sandboxDisk;
   readonly volume: string;
   readonly base: string;
   readonly xml: string;

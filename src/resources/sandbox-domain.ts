@@ -15,6 +15,7 @@ import { checkCpuShares } from './sandbox-cpu-shares.js';
 import { checkGridCaps } from './sandbox-grid-caps.js';
 import { moduleKey } from './kernel-module.js';
 import { parseInfo, virsh, whenVirsh } from './virsh.js';
+import { resourceId } from './resource-id.js';
 
 /** What a node's sandbox should be (from its effective `hypervisor` settings). */
 export interface SandboxSpec {
@@ -114,7 +115,7 @@ const LIVE_KEYS = { cpuShares: '/domain/cputune/shares', currentMemoryKiB: '/dom
  */
 export class SandboxDomainResource implements Resource<SandboxDomainChange> {
   readonly kind = 'sandbox-domain' as const;
-  readonly id = `sandbox-domain ${SANDBOX_DOMAIN}`;
+  readonly id = resourceId.sandboxDomain;
   private readonly file = `${LIBVIRT_XML_DIR}/domain-${SANDBOX_DOMAIN}.xml`;
 
   constructor(readonly spec: SandboxSpec) {}

@@ -9,6 +9,7 @@ import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
 import { sameTcRate } from './tc-rate.js';
 import { installTools, packagesForMissingTools, parseTools, toolsProbe, type Tool } from './tool-packages.js';
+import { resourceId } from './resource-id.js';
 
 /**
  * What the sandbox VM sends, held to the node's `qos.egressMbit` on the host. The VM's egress is
@@ -103,7 +104,7 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
   /** `mbit` undefined: no limit, so nothing of it may remain. */
   constructor(private readonly spec: { mbit: number | undefined; domain: string; tap: string }) {
     if (!DEVICE_NAME.test(spec.tap)) throw new Error(`not an interface name: ${spec.tap}`);
-    this.id = `sandbox-egress ${spec.domain}`;
+    this.id = resourceId.sandboxEgress(spec.domain);
     this.ifb = ifbOf(spec.tap);
   }
 

@@ -6,6 +6,7 @@ import type { ImageFile } from './image-file.js';
 import type { Resource } from './resource.js';
 import { SANDBOX_POOL, SANDBOX_STAGED_IMAGE, baseVolumeName, volumePath } from './sandbox-names.js';
 import { virsh } from './virsh.js';
+import { resourceId } from './resource-id.js';
 
 /**
  * The sandbox's base image as a volume of the gridops pool, named by its sha256: uploaded once
@@ -16,7 +17,7 @@ import { virsh } from './virsh.js';
  */
 export class SandboxImageResource implements Resource<SandboxImageChange> {
   readonly kind = 'sandbox-image' as const;
-  readonly id = 'sandbox-image';
+  readonly id = resourceId.sandboxImage;
   readonly volume: string;
   private readonly path: string;
 

@@ -4,6 +4,7 @@ import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
+import { resourceId } from './resource-id.js';
 
 /** The sysctl.d file gridops persists `key` in. */
 export const sysctlFile = (key: string) => `/etc/sysctl.d/90-gridops-${key.replace(/\//g, '.')}.conf`;
@@ -32,7 +33,7 @@ export class SysctlResource implements Resource<SysctlChange> {
     value: string | number,
   ) {
     this.value = String(value);
-    this.id = `sysctl ${key}`;
+    this.id = resourceId.sysctl(key);
     this.file = sysctlFile(key);
     this.writes = [this.file];
   }

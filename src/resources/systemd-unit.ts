@@ -4,6 +4,7 @@ import { quote } from '../transport/quote.js';
 import { contentDiff, fileProbe, parseFileState, sha256 } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
+import { resourceId } from './resource-id.js';
 
 /**
  * `systemctl is-enabled` states that neither `systemctl enable` nor `disable` change (they exit 0
@@ -27,7 +28,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
   constructor(
     private readonly spec: { unit: string; content: string; enabled?: boolean; started?: boolean; notify?: string[] },
   ) {
-    this.id = `systemd-unit ${spec.unit}`;
+    this.id = resourceId.systemdUnit(spec.unit);
     this.unit = spec.unit;
     this.path = `/etc/systemd/system/${spec.unit}`;
     this.content = Buffer.from(spec.content);

@@ -228,7 +228,12 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, miss
     case 'format': {
       // A pattern that stands for a format (FORMAT_PATTERNS) is reported as that format, with its checker's words.
       const format = e.keyword === 'format' ? (e.params as { format: FormatName }).format : (e.parentSchema as { format?: FormatName } | undefined)?.format;
-      if (format === undefined) return { path, message: `${field}: ${showValue(String(e.data))} contains characters that are not allowed`, hint: 'values must fit on one line and contain no NUL byte' };
+      // A plain pattern (the playbook schema's names, modes, units): what the field takes is its description.
+      if (format === undefined) {
+        const takes = parent?.description;
+        const pattern = (e.params as { pattern: string }).pattern;
+        return { path, message: takes ? `${field}: ${showValue(String(e.data))} is not allowed here` : `${field}: ${showValue(String(e.data))} does not match ${pattern}`, hint: takes ? `${field} must be ${takes}` : `write a value that matches ${pattern}` };
+      }
       const verdict = FORMATS[format]?.(String(e.data));
       // A format error on the key of a record (labels, sysctl, module params) points at that key.
       const hint = verdict?.hint ?? described(`write a valid ${format}`);

@@ -64,25 +64,24 @@ describe('checkRunInputs', () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('a file that appears beside the topology after a cached validation: the next run resolves to it and warns of it', async () => {
+    it('a file that appears beside the topology after a cached validation: the next run resolves to it', async () => {
       const file = join(dir, 'grid.yaml');
-      writeFileSync(file, `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: [qos, site]\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.1.1 }\n          - { name: n2, address: 10.0.1.2 }\n          - { name: n3, address: 10.0.1.3 }\n`);
+      writeFileSync(file, `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: [site]\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.1.1 }\n          - { name: n2, address: 10.0.1.2 }\n          - { name: n3, address: 10.0.1.3 }\n`);
       const site = 'name: site\nresources:\n  - directory: { path: /etc/gridops-site }\n';
       writeFileSync(join(dir, 'site'), site);
       const first = await checkRunInputs(file, { cached: true });
       expect(first.warnings).toEqual([]);
-      // Now a file named as gridops' own qos, and site no longer a file: the cached grid must not decide either.
-      writeFileSync(join(dir, 'qos'), site);
+      // site no longer a file: the cached grid must not decide.
       rmSync(join(dir, 'site'));
       writeFileSync(join(dir, 'site.yaml'), site);
       const err = await checkRunInputs(file, { cached: true }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ValidationError);
       expect((err as ValidationError).problems.map((p) => p.message)).toEqual([expect.stringMatching(/^no playbook named site/)]);
-      // site back: the run resolves it again, and warns of qos.
+      // site back: the run resolves it again.
       writeFileSync(join(dir, 'site'), site);
       const third = await checkRunInputs(file, { cached: true });
-      expect(third.warnings.map((w) => w.message)).toEqual([`qos runs gridops' own playbook qos, not the file ${join(dir, 'qos')}`]);
-      expect(gridPlaybooks(third.grid, third.grid.regions[0]!.subgrids[0]!.nodes[0]!).slice(-2)).toEqual(['qos', join(dir, 'site')]);
+      expect(third.warnings).toEqual([]);
+      expect(gridPlaybooks(third.grid, third.grid.regions[0]!.subgrids[0]!.nodes[0]!).slice(-2)).toEqual(['agent', join(dir, 'site')]);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputFileError } from '../../src/errors/index.js';
+import { InputFileError, ValidationError } from '../../src/errors/index.js';
 import { loadPlaybook, playbookRef } from '../../src/playbooks/load.js';
 import { checkRunInputs } from '../../src/phases/check-inputs.js';
 import { gridPlaybooks } from '../../src/phases/workflow-playbooks.js';
@@ -73,14 +73,20 @@ describe('playbook references', () => {
     expect(() => loadPlaybook('agent.yaml', base)).toThrow(expect.objectContaining({ message: `cannot read playbook ${join(dir, 'agent.yaml')}`, hint: "check the path (relative to the test directory); gridops' own agent is named without .yaml: agent" }));
   });
 
-  it("the topology's references resolve from the topology file, and a built-in name shadowed by a file there is a warning", async () => {
+  it("the topology's references resolve from the topology file; a built-in name shadowed by a file there is refused, with how to name the file", async () => {
     const topology = join(dir, 'grid.yaml');
-    writeFileSync(topology, `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: [site.yaml, bare, qos]\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.1.1 }\n          - { name: n2, address: 10.0.1.2 }\n          - { name: n3, address: 10.0.1.3 }\n`);
-    const { grid, warnings } = await checkRunInputs(topology);
+    const grid = (playbooks: string) => writeFileSync(topology, `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: ${playbooks}\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.1.1 }\n          - { name: n2, address: 10.0.1.2 }\n          - { name: n3, address: 10.0.1.3 }\n`);
+    // Two playbooks of one node's run may not manage one thing: bare gets its own directory.
+    writeFileSync(join(dir, 'bare'), SITE.replace('gridops-site', 'gridops-bare'));
+    grid('[site.yaml, bare]');
+    const { grid: checked, warnings } = await checkRunInputs(topology);
     // The grid keeps them as written (it may be cached); the run resolves them.
-    expect(grid.playbooks.map((p) => p.ref)).toEqual(['site.yaml', 'bare', 'qos']);
-    expect(gridPlaybooks(grid, grid.regions[0]!.subgrids[0]!.nodes[0]!).slice(-3)).toEqual([join(dir, 'site.yaml'), join(dir, 'bare'), 'qos']);
-    expect(warnings).toEqual([expect.objectContaining({ line: 4, column: 30, message: `qos runs gridops' own playbook qos, not the file ${join(dir, 'qos')}`, hint: 'to run the file, write ./qos' })]);
+    expect(checked.playbooks.map((p) => p.ref)).toEqual(['site.yaml', 'bare']);
+    expect(gridPlaybooks(checked, checked.regions[0]!.subgrids[0]!.nodes[0]!).slice(-2)).toEqual([join(dir, 'site.yaml'), join(dir, 'bare')]);
+    expect(warnings).toEqual([]);
+    grid('[site.yaml, bare, qos]');
+    const err = (await checkRunInputs(topology).catch((e: unknown) => e)) as ValidationError;
+    expect(err.problems).toEqual([expect.objectContaining({ line: 4, column: 30, message: expect.stringMatching(/^qos runs in the grid's workflow already/), hint: 'remove it from playbooks; to run the file beside the topology, write ./qos' })]);
     expect(fromTopology(topology).dir).toBe(dir);
   });
 });
