@@ -8,7 +8,7 @@ import { containerAlive, startContainer, stopContainer } from './container.js';
 import { ensureClientKey, newIdentity, writeIdentity } from './identity.js';
 import { createNodeNetworks, deleteBridge, deleteNodeNetworks, ensureBridge, leftoverNetwork, sweepNetwork } from './net.js';
 import { logTail, netnsHostAlive, prepareNetnsHost, startNetnsHost, stopNetnsHost } from './netnshost.js';
-import { labFiles, resolveCacheDir, RUN_ROOT } from './paths.js';
+import { labFiles, resolveCacheDir, runRoot } from './paths.js';
 import { growLab, growthProblems, labPrefix, planLab, sameShape, shapeProblems } from './plan.js';
 import { preflight, type MachineFacts, machineFacts } from './preflight.js';
 import { raiseInotifyLimits } from './host-limits.js';
@@ -16,7 +16,7 @@ import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy, warmProxy } from './proxy.js';
 import { dnsAlive, startDns, stopDns, updateDns } from './dns.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrls } from './rootfs.js';
-import { claimedSlot, claimSlot, readState, releaseSlot, withLabLock, writeState } from './state.js';
+import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, releaseSlot, slotClaimant, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
 import { ensureSandboxImage, type SandboxImageResult } from './sandbox-image.js';
@@ -114,7 +114,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       `to add nodes, sub-grids or regions to it, run \`gridops lab grow\`; else run \`gridops lab down${req.dir === files.state ? '' : ` --dir ${req.dir}`}\` first, or use another --dir`,
     );
   }
-  if (existing && existing.phase === 'ready' && existing.nodes.every((n) => driver.alive(n)) && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
+  if (existing && existing.phase === 'ready' && existing.dir === req.dir && slotClaimant(existing.plan.slot) === req.dir && existing.nodes.every((n) => driver.alive(n)) && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
     progress.step(`lab already up: ${existing.nodes.length} ${req.kind} nodes in ${req.dir}`);
     return upResult(existing, true, { totalMs: Date.now() - t0 });
   }
@@ -155,10 +155,16 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
 
   // 2. Record the plan before making anything, so `down` can remove whatever an interrupt leaves.
   const tPlan = Date.now();
-  const slot = existing?.plan.slot ?? (await claimSlot(req.dir));
-  const plan = existing?.plan ?? planLab(shape, slot);
-  const runDir = req.kind === 'netns' ? join(RUN_ROOT, String(slot)) : files.nodes;
-  const state: LabState = existing ?? {
+  const slot = await claimSlot(req.dir, existing?.plan.slot);
+  const kept = existing && keepsRecordedSlot(existing, req.dir, slot) ? existing : null;
+  if (existing && !kept) {
+    progress.step(
+      `lab.json names slot ${existing.plan.slot}${existing.dir === req.dir ? '' : ` and the lab in ${existing.dir}`}, which this directory does not hold (a reboot empties ${runRoot()}; a copied lab directory is another lab): building the lab afresh on slot ${slot}`,
+    );
+  }
+  const plan = kept?.plan ?? planLab(shape, slot);
+  const runDir = req.kind === 'netns' ? join(runRoot(), String(slot)) : files.nodes;
+  const state: LabState = kept ?? {
     version: 1,
     phase: 'building',
     dir: req.dir,
@@ -326,6 +332,11 @@ export interface LabDownResult {
   dir: string;
   /** False when there was no lab to remove. */
   removed: boolean;
+  /**
+   * Set when the slot lab.json names is held by this other lab directory (after a reboot, or in a
+   * copied lab directory): only this directory's files were removed, nothing machine-wide.
+   */
+  otherLab?: string;
   processes: number;
   links: string[];
   namespaces: string[];
@@ -342,6 +353,18 @@ function gridStateFiles(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Removes the lab's files in its directory (not the keys, nor the proxy's cache); returns the mounts it undid there. */
+async function removeLabFiles(dir: string): Promise<string[]> {
+  const mounts = await unmountUnder(join(dir, 'nodes'));
+  await removePath(join(dir, 'nodes'));
+  for (const f of [labFiles(dir).knownHosts, labFiles(dir).topology, labFiles(dir).state]) await removePath(f);
+  // The grid's state beside the lab's topology (gridops' `.gridops/GRID.state.json`) describes hosts that
+  // are gone: a new lab with the same node names would be planned as nodes that already run agents, with
+  // no bootstrap electorate, and its overlay would never form (a second `npm run demo` did exactly that).
+  for (const f of gridStateFiles(dir)) await removePath(f);
+  return mounts;
 }
 
 /**
@@ -366,8 +389,20 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
     result.ms = Date.now() - t0;
     return result;
   }
-  const prefix = labPrefix(slot);
   result.removed = true;
+  // Everything machine-wide below is found by the slot's prefix: sweeping a slot another lab holds
+  // would destroy that lab (its nodes, bridge and runtime files).
+  const claimant = await holdSlotForDown(dir, slot);
+  const otherLab = claimant ?? (state && state.dir !== dir ? state.dir : null);
+  if (otherLab !== null) {
+    if (claimant === null) await releaseSlot(dir, slot);
+    progress.step(`slot ${slot} of the lab in ${dir} belongs to the lab in ${otherLab}: removing only the files in ${dir}, no process, link or cgroup`);
+    await removeLabFiles(dir);
+    result.otherLab = otherLab;
+    result.ms = Date.now() - t0;
+    return result;
+  }
+  const prefix = labPrefix(slot);
   const before = leftoverNetwork(prefix);
   progress.step(`removing the lab in ${dir}${state ? ` (${state.nodes.length} ${state.plan.shape.kind} nodes)` : ''}`);
 
@@ -417,15 +452,9 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   await sweepNetwork(prefix);
   result.links = before.links;
   result.namespaces = before.netns;
-  const runDir = join(RUN_ROOT, String(slot));
-  result.mounts = [...(await unmountUnder(runDir)), ...(await unmountUnder(join(dir, 'nodes')))];
+  const runDir = join(runRoot(), String(slot));
+  result.mounts = [...(await unmountUnder(runDir)), ...(await removeLabFiles(dir))];
   await removePath(runDir);
-  await removePath(join(dir, 'nodes'));
-  for (const f of [labFiles(dir).knownHosts, labFiles(dir).topology, labFiles(dir).state]) await removePath(f);
-  // The grid's state beside the lab's topology (gridops' `.gridops/GRID.state.json`) describes hosts that
-  // are gone: a new lab with the same node names would be planned as nodes that already run agents, with
-  // no bootstrap electorate, and its overlay would never form (a second `npm run demo` did exactly that).
-  for (const f of gridStateFiles(dir)) await removePath(f);
   await releaseSlot(dir, slot);
   await cleanAbandonedBuilds(join(resolveCacheDir(), 'rootfs'));
   result.ms = Date.now() - t0;

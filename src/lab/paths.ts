@@ -11,8 +11,14 @@ export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.GRIDOPS_CACHE_DIR || join(homedir(), '.cache', 'gridops'));
 }
 
-/** Machine-wide runtime directory: slot claims, and netns hosts' overlay dirs (they cannot live under /root, which they overlay). */
-export const RUN_ROOT = '/run/gridops-lab';
+/**
+ * Machine-wide runtime directory: slot claims, and netns hosts' overlay dirs (they cannot live under
+ * /root, which they overlay). $GRIDOPS_LAB_RUN_ROOT moves it, so that unit tests can hold claims
+ * without touching the machine's.
+ */
+export function runRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GRIDOPS_LAB_RUN_ROOT || '/run/gridops-lab';
+}
 
 /** Files inside a lab directory. */
 export function labFiles(dir: string) {
