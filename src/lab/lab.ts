@@ -19,6 +19,7 @@ import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrl
 import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, releaseSlot, slotClaimant, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
+import { gridStateStale } from './stale-grid-state.js';
 import { ensureSandboxImage, type SandboxImageResult } from './sandbox-image.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
@@ -206,6 +207,15 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
 
     // 4. Node networks for the nodes that are not running.
     const todo = state.nodes.filter((n) => !driver.alive(n));
+    // A node is rebuilt from scratch (below: its directory goes), so one that had been up loses its
+    // disk, its host key and whatever an apply installed on it.
+    const previouslyUp = new Set((existing?.nodes ?? []).filter((n) => n.hostKey).map((n) => n.name));
+    for (const n of todo) if (previouslyUp.has(n.name)) progress.step(`${n.name} recreated: empty disk, new host key`);
+    if (gridStateStale(plan.subgrids, previouslyUp, new Set(todo.map((n) => n.name)))) {
+      const stale = gridStateFiles(req.dir);
+      for (const f of stale) await removePath(f);
+      if (stale.length) progress.step(`grid state removed (${stale.join(', ')}): it named agents on the recreated nodes; apply the topology again`);
+    }
     for (const n of todo) await driver.stop(n); // leftovers of a dead node (processes, cgroups)
     if (req.kind === 'container') {
       for (const r of raiseInotifyLimits()) progress.detail(`host: raised ${r.key.replaceAll('/', '.')} from ${r.from} to ${r.to} (each systemd container holds several inotify instances)`);
