@@ -20,6 +20,7 @@ import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, 
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
 import { gridStateStale } from './stale-grid-state.js';
+import { nodesToBoot } from './nodes-to-boot.js';
 import { ensureSandboxImage, type SandboxImageResult } from './sandbox-image.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
@@ -115,7 +116,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       `to add nodes, sub-grids or regions to it, run \`gridops lab grow\`; else run \`gridops lab down${req.dir === files.state ? '' : ` --dir ${req.dir}`}\` first, or use another --dir`,
     );
   }
-  if (existing && existing.phase === 'ready' && existing.dir === req.dir && slotClaimant(existing.plan.slot) === req.dir && existing.nodes.every((n) => driver.alive(n)) && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
+  if (existing && existing.phase === 'ready' && existing.dir === req.dir && slotClaimant(existing.plan.slot) === req.dir && nodesToBoot(existing.nodes, (n) => driver.alive(n)).length === 0 && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
     progress.step(`lab already up: ${existing.nodes.length} ${req.kind} nodes in ${req.dir}`);
     return upResult(existing, true, { totalMs: Date.now() - t0 });
   }
@@ -206,10 +207,10 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     await checkAbort();
 
     // 4. Node networks for the nodes that are not running.
-    const todo = state.nodes.filter((n) => !driver.alive(n));
+    const todo = nodesToBoot(state.nodes, (n) => driver.alive(n));
     // A node is rebuilt from scratch (below: its directory goes), so one that had been up loses its
     // disk, its host key and whatever an apply installed on it.
-    const previouslyUp = new Set((existing?.nodes ?? []).filter((n) => n.hostKey).map((n) => n.name));
+    const previouslyUp = new Set((existing?.nodes ?? []).filter((n) => n.hostKey && n.ready !== false).map((n) => n.name));
     for (const n of todo) if (previouslyUp.has(n.name)) progress.step(`${n.name} recreated: empty disk, new host key`);
     if (gridStateStale(plan.subgrids, previouslyUp, new Set(todo.map((n) => n.name)))) {
       const stale = gridStateFiles(req.dir);
@@ -247,6 +248,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
           await mkdir(n.dir, { recursive: true });
           const id = newIdentity(n.name);
           n.hostKey = id.hostKey.publicKey.trim();
+          n.ready = false;
           if (req.kind === 'container') {
             await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy, nameserver });
             await startContainer(n, image);
@@ -264,6 +266,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
             if (signal.aborted) return;
             throw new LabError(`${n.name} did not come up: ${pidAlive(n.pid) ? 'sshd did not answer' : 'its process exited'}${logTail(n.log) ? ` (${logTail(n.log)})` : ''}`, `see ${n.log ?? n.dir}; run \`gridops lab down\` to clean up`, { cause: err });
           }
+          n.ready = true;
           ready++;
           const line = `  ${n.name} ${n.address} answers ssh [${ready}/${todo.length}]`;
           // One line per node for small labs; for big ones, every tenth of the way (details with --verbose).
