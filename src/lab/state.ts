@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
+import { labDirProblem, labRecordProblem } from './lab-record.js';
 import { labFiles, runRoot } from './paths.js';
 import { SLOT_COUNT, labPrefix } from './plan.js';
 import { listLinks, writeFileAtomic } from './sys.js';
@@ -11,13 +12,18 @@ import type { LabState } from './types.js';
 export function readState(dir: string): LabState | null {
   const file = labFiles(dir).state;
   if (!existsSync(file)) return null;
+  const untrusted = labDirProblem(dir);
+  if (untrusted) throw new LabError(`${untrusted}: its lab.json cannot be trusted`, `use a lab directory only root can write (chown root ${dir}; chmod go-w ${dir}), or another --dir`);
+  let s: LabState;
   try {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+    s = JSON.parse(readFileSync(file, 'utf8')) as LabState;
     if (s.version !== 1) throw new Error(`unknown version ${String(s.version)}`);
-    return s;
   } catch (err) {
     throw new LabError(`${file} is unreadable: ${(err as Error).message}`, 'remove the lab by hand (see docs/lab.md), or delete the file if nothing is running', { cause: err });
   }
+  const wrong = labRecordProblem(s, dir);
+  if (wrong) throw new LabError(`${file} does not describe a lab in ${dir}: ${wrong}`, 'it was copied from another lab directory or edited: remove the lab by hand (see docs/lab.md), or delete the file if nothing is running');
+  return s;
 }
 
 export async function writeState(state: LabState): Promise<void> {
@@ -143,6 +149,9 @@ export async function releaseSlot(dir: string, slot: number): Promise<void> {
  */
 export async function withLabLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   await mkdir(dir, { recursive: true });
+  // The lab writes its client key and records here, and acts as root on what it finds.
+  const untrusted = labDirProblem(dir);
+  if (untrusted) throw new LabError(`${untrusted}: not a directory for a lab`, `use a lab directory only root can write (chown root ${dir}; chmod go-w ${dir}), or another --dir`);
   const lock = join(dir, 'lab.lock');
   for (let attempt = 0; ; attempt++) {
     try {

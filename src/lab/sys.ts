@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { LabError } from '../errors/index.js';
@@ -18,8 +19,10 @@ export async function run(step: string, file: string, args: readonly string[], o
 /** Writes a file atomically (temp + rename), creating its directory. */
 export async function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, content, { mode });
+  // An unpredictable name, created exclusively: a symlink planted at the temporary name (in a
+  // directory someone else could write) is refused instead of followed by root's write.
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  await writeFile(tmp, content, { mode, flag: 'wx' });
   await rename(tmp, path);
 }
 

@@ -14,7 +14,7 @@ const SLOT = 15;
 const root: MachineFacts = { platform: 'linux', uid: 0, has: () => true, v1Controllers: [], memAvailableMiB: 0, devices: { tun: true } };
 
 function labJson(dir: string, slot: number): LabState {
-  const plan = planLab({ kind: 'netns', nodes: 1, subgrids: 1, regions: 1 }, slot);
+  const plan = planLab({ kind: 'container', nodes: 1, subgrids: 1, regions: 1 }, slot);
   const state: LabState = {
     version: 1,
     phase: 'ready',
