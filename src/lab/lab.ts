@@ -21,6 +21,7 @@ import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdenti
 import { renderKnownHosts, renderTopology } from './topology.js';
 import { gridStateStale } from './stale-grid-state.js';
 import { nodesToBoot } from './nodes-to-boot.js';
+import { labCommand, shellWord } from './lab-command.js';
 import { ensureSandboxImage, type SandboxImageResult } from './sandbox-image.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
@@ -113,7 +114,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     const s = existing.plan.shape;
     throw new LabError(
       `a different lab is up in ${req.dir} (${s.nodes} ${s.kind} nodes, ${s.subgrids} sub-grids, ${s.regions} regions)`,
-      `to add nodes, sub-grids or regions to it, run \`gridops lab grow\`; else run \`gridops lab down${req.dir === files.state ? '' : ` --dir ${req.dir}`}\` first, or use another --dir`,
+      `to add nodes, sub-grids or regions to it, run \`gridops lab grow\`; else run \`${labCommand('down', req.dir)}\` first, or use another --dir`,
     );
   }
   if (existing && existing.phase === 'ready' && existing.dir === req.dir && slotClaimant(existing.plan.slot) === req.dir && nodesToBoot(existing.nodes, (n) => driver.alive(n)).length === 0 && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
@@ -185,7 +186,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
   const checkAbort = async () => {
     if (signal.aborted) {
       await save();
-      throw new InterruptedError('interrupted; what was built is recorded in lab.json', `run \`gridops lab down\`${req.dir ? ` --dir ${req.dir}` : ''} to remove it, or \`gridops lab up\` to finish it`);
+      throw new InterruptedError('interrupted; what was built is recorded in lab.json', `run \`${labCommand('down', req.dir)}\` to remove it, or \`${labCommand('up', req.dir)}\` to finish it`);
     }
   };
 
@@ -264,7 +265,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
             await waitForSsh(n.address, driver.readyTimeoutMs, () => signal.aborted || !pidAlive(n.pid));
           } catch (err) {
             if (signal.aborted) return;
-            throw new LabError(`${n.name} did not come up: ${pidAlive(n.pid) ? 'sshd did not answer' : 'its process exited'}${logTail(n.log) ? ` (${logTail(n.log)})` : ''}`, `see ${n.log ?? n.dir}; run \`gridops lab down\` to clean up`, { cause: err });
+            throw new LabError(`${n.name} did not come up: ${pidAlive(n.pid) ? 'sshd did not answer' : 'its process exited'}${logTail(n.log) ? ` (${logTail(n.log)})` : ''}`, `see ${shellWord(n.log ?? n.dir)}; run \`${labCommand('down', req.dir)}\` to clean up`, { cause: err });
           }
           n.ready = true;
           ready++;

@@ -1,8 +1,14 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { UsageError } from '../errors/index.js';
 
-/** The lab directory: `--dir`, then $GRIDOPS_LAB_DIR, then ~/.cache/gridops/lab. Always absolute. */
+/**
+ * The lab directory: `--dir`, then $GRIDOPS_LAB_DIR, then ~/.cache/gridops/lab. Always absolute.
+ * An empty `--dir` (`--dir "$LAB"` with LAB unset) is refused: taking it for the default would
+ * let `lab down` remove the default lab instead of the one meant.
+ */
 export function resolveLabDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined && flag.trim() === '') throw new UsageError('--dir is empty', 'name the lab directory, or leave --dir out for the default lab ($GRIDOPS_LAB_DIR or ~/.cache/gridops/lab)');
   return resolve(flag || env.GRIDOPS_LAB_DIR || join(homedir(), '.cache', 'gridops', 'lab'));
 }
 

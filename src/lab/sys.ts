@@ -11,7 +11,7 @@ export async function run(step: string, file: string, args: readonly string[], o
   const r = await execa(file, args, { input: options.input, timeout: options.timeoutMs, reject: false, env: options.env, stdin: options.input === undefined ? 'ignore' : 'pipe' });
   if (r.exitCode !== 0) {
     const detail = `${r.stderr || r.stdout || ''}`.trim().split('\n').slice(-3).join(' | ');
-    throw new LabError(`${step} failed (${file} exit ${r.exitCode ?? r.signal})${detail ? `: ${detail}` : ''}`, 'run `gridops lab down` to remove what was built, then try again with --verbose');
+    throw new LabError(`${step} failed (${file} exit ${r.exitCode ?? r.signal})${detail ? `: ${detail}` : ''}`, 'run `gridops lab down` with the --dir of this command to remove what was built, then try again with --verbose');
   }
   return r.stdout;
 }
