@@ -96,7 +96,9 @@ export async function labUp(req: LabRequest, opts: RunOptions = {}): Promise<Lab
   // Checks first: a refused `up` creates nothing, not even the lab directory.
   const problems = shapeProblems(req);
   if (problems.length) throw new LabError(problems[0]!, 'see `gridops lab up --help`');
-  preflight(req.kind, req.nodes, opts.facts ?? machineFacts());
+  const recorded = readState(req.dir);
+  const running = recorded?.plan.shape.kind === req.kind ? recorded.nodes.filter((n) => DRIVERS[req.kind].alive(n)).length : 0;
+  preflight(req.kind, req.nodes, opts.facts ?? machineFacts(), { running });
   return withLabLock(req.dir, () => up(req, opts));
 }
 
@@ -328,7 +330,7 @@ export async function labGrow(req: LabGrowRequest, opts: RunOptions = {}): Promi
     if (problems.length) throw new LabError(problems[0]!, `the lab has ${state.plan.shape.nodes} nodes, ${state.plan.shape.subgrids} sub-grids and ${state.plan.shape.regions} regions; give the totals it should have`);
     const before = new Set(state.nodes.map((n) => n.name));
     if (!sameShape(state.plan.shape, shape)) {
-      preflight(kind, shape.nodes, opts.facts ?? machineFacts());
+      preflight(kind, shape.nodes, opts.facts ?? machineFacts(), { running: state.nodes.filter((n) => DRIVERS[kind].alive(n)).length });
       const grown = growLab(state.plan, shape);
       state.plan = grown;
       for (const n of grown.nodes) if (!before.has(n.name)) state.nodes.push({ ...n, dir: join(state.runDir, n.name) });

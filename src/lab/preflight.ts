@@ -50,8 +50,14 @@ export interface PreflightProblem {
   hint: string;
 }
 
+/** What already runs of the lab being brought up or grown. */
+export interface RunningNodes {
+  /** Its nodes whose process runs: a repair or a grow only starts the others. */
+  running: number;
+}
+
 /** Every reason this machine cannot host the requested lab, most fundamental first. Pure. */
-export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts): PreflightProblem[] {
+export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts, lab: RunningNodes = { running: 0 }): PreflightProblem[] {
   const out: PreflightProblem[] = [];
   if (m.platform !== 'linux') {
     return [{ message: `gridops lab needs Linux (this is ${m.platform})`, hint: 'run it on a Linux machine or VM (Debian 12 is tested)' }];
@@ -74,9 +80,14 @@ export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts)
     if (!m.devices.tun) out.push({ message: '/dev/net/tun is missing (nodes need it for libvirt)', hint: 'mknod /dev/net/tun c 10 200' });
   }
   if (kind === 'vm') {
-    const need = nodes * VM_MEMORY_MIB + HOST_RESERVE_MIB;
-    if (m.memAvailableMiB < need) {
-      out.push({ message: `not enough memory for ${nodes} VM${nodes > 1 ? 's' : ''}: ${need} MiB needed, ${m.memAvailableMiB} MiB available`, hint: `use --nodes ${Math.max(1, Math.floor((m.memAvailableMiB - HOST_RESERVE_MIB) / VM_MEMORY_MIB))} or fewer, or free memory` });
+    // MemAvailable already leaves out the memory of the lab's running VMs: only new ones count.
+    const running = Math.min(lab.running, nodes);
+    const fresh = nodes - running;
+    const need = fresh * VM_MEMORY_MIB + HOST_RESERVE_MIB;
+    if (fresh > 0 && m.memAvailableMiB < need) {
+      const what = running ? `${fresh} new VM${fresh > 1 ? 's' : ''}` : `${nodes} VM${nodes > 1 ? 's' : ''}`;
+      const fits = running + Math.floor((m.memAvailableMiB - HOST_RESERVE_MIB) / VM_MEMORY_MIB);
+      out.push({ message: `not enough memory for ${what}: ${need} MiB needed, ${m.memAvailableMiB} MiB available`, hint: `use --nodes ${Math.max(1, fits)} or fewer, or free memory` });
     }
   }
   return out;
@@ -105,7 +116,7 @@ export function machineFacts(): MachineFacts {
 }
 
 /** Throws the first problem as a PreflightError (one line, one hint, exit 1). Nothing is built before this passes. */
-export function preflight(kind: LabKind, nodes: number, facts: MachineFacts = machineFacts()): void {
-  const [first] = preflightProblems(kind, nodes, facts);
+export function preflight(kind: LabKind, nodes: number, facts: MachineFacts = machineFacts(), lab: RunningNodes = { running: 0 }): void {
+  const [first] = preflightProblems(kind, nodes, facts, lab);
   if (first) throw new PreflightError(first.message, first.hint);
 }

@@ -49,6 +49,12 @@ describe('lab preflight', () => {
     expect(p[0]!.message).toBe('not enough memory for 8 VMs: 5632 MiB needed, 2000 MiB available');
     expect(p[0]!.hint).toMatch(/--nodes 2 or fewer/);
   });
+
+  test('VMs already running are not counted again: MemAvailable already leaves them out', () => {
+    // 5 VMs of which 4 run (repair, or grow by one): 1 new x 640 + 512 = 1152 MiB needed.
+    expect(preflightProblems('vm', 5, { ...ok, memAvailableMiB: 3040 }, { running: 4 })).toEqual([]);
+    expect(preflightProblems('vm', 5, { ...ok, memAvailableMiB: 1100 }, { running: 4 })[0]!.message).toBe('not enough memory for 1 new VM: 1152 MiB needed, 1100 MiB available');
+  });
 });
 
 describe('mirrors', () => {
