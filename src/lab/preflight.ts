@@ -3,6 +3,8 @@ import { delimiter, join } from 'node:path';
 import { PreflightError } from '../errors/index.js';
 import type { LabKind } from './types.js';
 import { v1Controllers } from './sys.js';
+import { wildcardListenerOn } from './port-listener.js';
+import { PROXY_PORT } from './proxy.js';
 
 /** What preflight looks at; injected so the rules are unit-tested without root. */
 export interface MachineFacts {
@@ -14,6 +16,8 @@ export interface MachineFacts {
   v1Controllers: string[];
   memAvailableMiB: number;
   devices: { tun: boolean };
+  /** Something listens on the proxy port on every address (Debian's apt-cacher-ng service): the lab's own proxy cannot bind it. */
+  proxyPortTaken?: boolean;
 }
 
 /** Command -> Debian package providing it. */
@@ -69,6 +73,12 @@ export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts,
   if (missing.length) {
     out.push({ message: `missing package${missing.length > 1 ? 's' : ''} for --kind ${kind}: ${missing.join(' ')}`, hint: `apt-get install -y ${missing.join(' ')}` });
   }
+  if (m.proxyPortTaken) {
+    out.push({
+      message: `something already listens on port ${PROXY_PORT} on every address (the distribution's apt-cacher-ng service?): the lab's package proxy cannot bind it on its bridge`,
+      hint: `systemctl disable --now apt-cacher-ng (the lab runs its own); see \`ss -ltnp 'sport = :${PROXY_PORT}'\``,
+    });
+  }
   if (kind === 'container') {
     const absent = CONTAINER_CONTROLLERS.filter((c) => !m.v1Controllers.includes(c));
     if (absent.length) {
@@ -112,7 +122,7 @@ export function machineFacts(): MachineFacts {
     const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
     memAvailableMiB = m ? Math.floor(Number(m[1]) / 1024) : 0;
   }
-  return { platform: process.platform, uid: process.getuid?.() ?? -1, has, v1Controllers: controllers, memAvailableMiB, devices: { tun: existsSync('/dev/net/tun') } };
+  return { platform: process.platform, uid: process.getuid?.() ?? -1, has, v1Controllers: controllers, memAvailableMiB, devices: { tun: existsSync('/dev/net/tun') }, proxyPortTaken: process.platform === 'linux' && wildcardListenerOn(PROXY_PORT) };
 }
 
 /** Throws the first problem as a PreflightError (one line, one hint, exit 1). Nothing is built before this passes. */
