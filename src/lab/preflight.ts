@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PreflightError } from '../errors/index.js';
 import type { LabKind } from './types.js';
-import { v1Controllers } from './sys.js';
+import { cgroupV2Only, v1Controllers } from './sys.js';
 import { wildcardListenerOn } from './port-listener.js';
 import { PROXY_PORT } from './proxy.js';
 
@@ -14,6 +14,8 @@ export interface MachineFacts {
   has: (command: string) => boolean;
   /** Mounted cgroup v1 controllers, e.g. ['cpu', 'memory']. */
   v1Controllers: string[];
+  /** /sys/fs/cgroup is the unified (v2) hierarchy itself: systemd's default since Debian 11, where v1 controllers cannot be mounted. */
+  cgroupV2Only?: boolean;
   memAvailableMiB: number;
   devices: { tun: boolean };
   /** Something listens on the proxy port on every address (Debian's apt-cacher-ng service): the lab's own proxy cannot bind it. */
@@ -81,7 +83,13 @@ export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts,
   }
   if (kind === 'container') {
     const absent = CONTAINER_CONTROLLERS.filter((c) => !m.v1Controllers.includes(c));
-    if (absent.length) {
+    if (absent.length && m.cgroupV2Only) {
+      out.push({
+        message: `this machine mounts cgroup v2 only; containers need the cgroup v1 controllers ${absent.join(', ')} to enforce CPU and memory limits`,
+        // Controllers v2 holds cannot be mounted as v1 (EBUSY): the machine must boot hybrid.
+        hint: 'boot the machine with `systemd.unified_cgroup_hierarchy=0` on the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub and reboot), or use --kind netns or --kind vm',
+      });
+    } else if (absent.length) {
       out.push({
         message: `missing cgroup v1 controller${absent.length > 1 ? 's' : ''}: ${absent.join(', ')} (containers need them to enforce CPU and memory limits)`,
         hint: 'mount them (e.g. `mount -t cgroup -o cpu cgroup /sys/fs/cgroup/cpu`), or use --kind netns or --kind vm',
@@ -122,7 +130,7 @@ export function machineFacts(): MachineFacts {
     const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
     memAvailableMiB = m ? Math.floor(Number(m[1]) / 1024) : 0;
   }
-  return { platform: process.platform, uid: process.getuid?.() ?? -1, has, v1Controllers: controllers, memAvailableMiB, devices: { tun: existsSync('/dev/net/tun') }, proxyPortTaken: process.platform === 'linux' && wildcardListenerOn(PROXY_PORT) };
+  return { platform: process.platform, uid: process.getuid?.() ?? -1, has, v1Controllers: controllers, cgroupV2Only: process.platform === 'linux' && cgroupV2Only(), memAvailableMiB, devices: { tun: existsSync('/dev/net/tun') }, proxyPortTaken: process.platform === 'linux' && wildcardListenerOn(PROXY_PORT) };
 }
 
 /** Throws the first problem as a PreflightError (one line, one hint, exit 1). Nothing is built before this passes. */

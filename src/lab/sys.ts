@@ -184,6 +184,16 @@ export function v1Controllers(): string[] {
   return [...new Set(out)].sort();
 }
 
+/** True when /sys/fs/cgroup itself is a cgroup2 mount (a v2-only machine, not a hybrid one). */
+export function cgroupV2Only(): boolean {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const parts = line.split(' ');
+    const sep = parts.indexOf('-');
+    if (sep >= 0 && parts[4] === '/sys/fs/cgroup' && parts[sep + 1] === 'cgroup2') return true;
+  }
+  return false;
+}
+
 /** Mount points at or under `root` (deepest first), from /proc/self/mountinfo. */
 export function mountsUnder(root: string): string[] {
   const prefix = root.endsWith('/') ? root : `${root}/`;

@@ -44,6 +44,14 @@ describe('lab preflight', () => {
     expect(preflightProblems('netns', 2, facts)).toEqual([]);
   });
 
+  test('a cgroup-v2-only machine (Debian 12 with systemd) is told to boot hybrid, not to mount v1 controllers (EBUSY on v2)', () => {
+    const [p] = preflightProblems('container', 2, { ...ok, v1Controllers: [], cgroupV2Only: true });
+    expect(p!.message).toMatch(/cgroup v2 only/);
+    expect(p!.hint).toMatch(/systemd\.unified_cgroup_hierarchy=0/);
+    expect(p!.hint).toMatch(/--kind netns/);
+    expect(p!.hint).not.toMatch(/mount -t cgroup/);
+  });
+
   test('not enough memory for N VMs names the number that fits', () => {
     const p = preflightProblems('vm', 8, { ...ok, memAvailableMiB: 2000 });
     expect(p[0]!.message).toBe('not enough memory for 8 VMs: 5632 MiB needed, 2000 MiB available');
