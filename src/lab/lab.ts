@@ -116,7 +116,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     const s = existing.plan.shape;
     throw new LabError(
       `a different lab is up in ${req.dir} (${s.nodes} ${s.kind} nodes, ${s.subgrids} sub-grids, ${s.regions} regions)`,
-      `to add nodes, sub-grids or regions to it, run \`gridops lab grow\`; else run \`${labCommand('down', req.dir)}\` first, or use another --dir`,
+      `to add nodes, sub-grids or regions to it, run \`${labCommand('grow', req.dir)}\` with the totals; else run \`${labCommand('down', req.dir)}\` first, or use another --dir`,
     );
   }
   if (existing && existing.phase === 'ready' && existing.dir === req.dir && slotClaimant(existing.plan.slot) === req.dir && nodesToBoot(existing.nodes, (n) => driver.alive(n)).length === 0 && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
@@ -332,7 +332,7 @@ export async function labGrow(req: LabGrowRequest, opts: RunOptions = {}): Promi
   return withLabLock(req.dir, async () => {
     const progress = opts.progress ?? silentProgress;
     const state = readState(req.dir);
-    if (!state) throw new LabError(`no lab in ${req.dir}`, 'start one with `gridops lab up`, then grow it');
+    if (!state) throw new LabError(`no lab in ${req.dir}`, `start one with \`${labCommand('up', req.dir)}\`, then grow it`);
     const kind = state.plan.shape.kind;
     const shape = { kind, nodes: req.nodes, subgrids: req.subgrids, regions: req.regions };
     const problems = growthProblems(state.plan, shape);
@@ -529,7 +529,7 @@ export function sshArgs(state: Pick<LabState, 'files'>, address: string, command
 /** Checks every node over SSH (strict host-key checking), in parallel. */
 export async function labStatus(dir: string, _opts: RunOptions = {}): Promise<LabStatusResult> {
   const state = readState(dir);
-  if (!state) throw new LabError(`no lab in ${dir}`, 'start one with `gridops lab up`');
+  if (!state) throw new LabError(`no lab in ${dir}`, `start one with \`${labCommand('up', dir)}\``);
   const kind = state.plan.shape.kind;
   const command = kind === 'netns' ? 'hostname' : 'hostname; systemctl is-system-running 2>/dev/null || true';
   const limit = pLimit(16);
