@@ -8,7 +8,7 @@ import { containerAlive, startContainer, stopContainer } from './container.js';
 import { ensureClientKey, newIdentity, writeIdentity } from './identity.js';
 import { createNodeNetworks, deleteBridge, deleteNodeNetworks, ensureBridge, leftoverNetwork, sweepNetwork } from './net.js';
 import { logTail, netnsHostAlive, prepareNetnsHost, startNetnsHost, stopNetnsHost } from './netnshost.js';
-import { labFiles, resolveCacheDir, RUN_ROOT } from './paths.js';
+import { labFiles, resolveCacheDir, runRoot } from './paths.js';
 import { growLab, growthProblems, labPrefix, planLab, sameShape, shapeProblems } from './plan.js';
 import { preflight, type MachineFacts, machineFacts } from './preflight.js';
 import { raiseInotifyLimits } from './host-limits.js';
@@ -16,9 +16,12 @@ import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy, warmProxy } from './proxy.js';
 import { dnsAlive, startDns, stopDns, updateDns } from './dns.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrls } from './rootfs.js';
-import { claimedSlot, claimSlot, readState, releaseSlot, withLabLock, writeState } from './state.js';
+import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, releaseSlot, slotClaimant, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
+import { gridStateStale } from './stale-grid-state.js';
+import { nodesToBoot } from './nodes-to-boot.js';
+import { labCommand, shellWord } from './lab-command.js';
 import { ensureSandboxImage, type SandboxImageResult } from './sandbox-image.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
@@ -93,7 +96,9 @@ export async function labUp(req: LabRequest, opts: RunOptions = {}): Promise<Lab
   // Checks first: a refused `up` creates nothing, not even the lab directory.
   const problems = shapeProblems(req);
   if (problems.length) throw new LabError(problems[0]!, 'see `gridops lab up --help`');
-  preflight(req.kind, req.nodes, opts.facts ?? machineFacts());
+  const recorded = readState(req.dir);
+  const running = recorded?.plan.shape.kind === req.kind ? recorded.nodes.filter((n) => DRIVERS[req.kind].alive(n)).length : 0;
+  preflight(req.kind, req.nodes, opts.facts ?? machineFacts(), { running });
   return withLabLock(req.dir, () => up(req, opts));
 }
 
@@ -111,10 +116,10 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     const s = existing.plan.shape;
     throw new LabError(
       `a different lab is up in ${req.dir} (${s.nodes} ${s.kind} nodes, ${s.subgrids} sub-grids, ${s.regions} regions)`,
-      `to add nodes, sub-grids or regions to it, run \`gridops lab grow\`; else run \`gridops lab down${req.dir === files.state ? '' : ` --dir ${req.dir}`}\` first, or use another --dir`,
+      `to add nodes, sub-grids or regions to it, run \`${labCommand('grow', req.dir)}\` with the totals; else run \`${labCommand('down', req.dir)}\` first, or use another --dir`,
     );
   }
-  if (existing && existing.phase === 'ready' && existing.nodes.every((n) => driver.alive(n)) && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
+  if (existing && existing.phase === 'ready' && existing.dir === req.dir && slotClaimant(existing.plan.slot) === req.dir && nodesToBoot(existing.nodes, (n) => driver.alive(n)).length === 0 && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
     progress.step(`lab already up: ${existing.nodes.length} ${req.kind} nodes in ${req.dir}`);
     return upResult(existing, true, { totalMs: Date.now() - t0 });
   }
@@ -124,9 +129,10 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
   // Container nodes run libvirt: their topology names the sandbox image, built (once, cached) from
   // the mirror at the same time as the rootfs, since both mostly wait on downloads (on a fresh
   // machine that saves the image's whole build, about a minute). Settled here, judged at step 5.
+  const stopImaging = new AbortController();
   const imaging: Promise<{ image?: SandboxImageResult; error?: unknown }> =
     req.kind === 'container'
-      ? ensureSandboxImage(cacheDir, progress, signal).then(
+      ? ensureSandboxImage(cacheDir, progress, AbortSignal.any([signal, stopImaging.signal])).then(
           (r) => {
             if (r.built) progress.done(`sandbox image: built and cached in ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB)`, r.ms);
             return { image: r };
@@ -134,147 +140,172 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
           (error: unknown) => ({ error }),
         )
       : Promise.resolve({});
-  let image = '';
-  if (req.kind === 'container') {
-    const r = await ensureContainerRootfs(cacheDir, progress, signal);
-    image = r.path;
-    if (r.built) progress.done(`rootfs: built and cached in ${r.path}`, r.ms);
-    else progress.detail(`rootfs: cached ${r.path}`);
-    timings.rootfsMs = r.ms;
-  } else if (req.kind === 'vm') {
-    const r = await ensureVmImage(cacheDir, progress, signal);
-    image = r.path;
-    if (r.built) progress.done(`vm image: built and cached in ${r.path}`, r.ms);
-    else progress.detail(`vm image: cached ${r.path}`);
-    timings.imageMs = r.ms;
-  }
-  if (signal.aborted) {
-    await imaging;
-    throw new InterruptedError('interrupted before the lab was built; nothing to remove');
-  }
-
-  // 2. Record the plan before making anything, so `down` can remove whatever an interrupt leaves.
-  const tPlan = Date.now();
-  const slot = existing?.plan.slot ?? (await claimSlot(req.dir));
-  const plan = existing?.plan ?? planLab(shape, slot);
-  const runDir = req.kind === 'netns' ? join(RUN_ROOT, String(slot)) : files.nodes;
-  const state: LabState = existing ?? {
-    version: 1,
-    phase: 'building',
-    dir: req.dir,
-    createdAt: new Date().toISOString(),
-    plan,
-    runDir,
-    files: { topology: files.topology, knownHosts: files.knownHosts, identity: files.identity, publicKey: files.publicKey, state: files.state },
-    nodes: plan.nodes.map((n) => ({ ...n, dir: join(runDir, n.name) })),
-  };
-  state.phase = 'building';
-  state.image = image || state.image;
-  await mkdir(req.dir, { recursive: true });
-  await writeState(state);
-
-  const save = () => writeState(state);
-  const checkAbort = async () => {
-    if (signal.aborted) {
-      await save();
-      throw new InterruptedError('interrupted; what was built is recorded in lab.json', `run \`gridops lab down\`${req.dir ? ` --dir ${req.dir}` : ''} to remove it, or \`gridops lab up\` to finish it`);
-    }
-  };
-
   try {
-    const clientPublicKey = await ensureClientKey(files.identity, files.publicKey);
-    await ensureBridge(plan);
-    // 3. The package proxy, on the bridge address.
-    const proxyStart = Date.now();
-    if (!proxyAlive(state.proxy)) {
-      state.proxy = await startProxy(files.proxy, plan.bridge.address);
-      await save();
-    }
-    if (!dnsAlive(state.dns)) {
-      state.dns = await startDns(files.dns, plan);
-      await save();
-    }
-    timings.proxyMs = Date.now() - proxyStart;
-    progress.detail(`package proxy: http://${plan.bridge.address}:${state.proxy!.port} (pid ${state.proxy!.pid})`);
-    await checkAbort();
-
-    // 4. Node networks for the nodes that are not running.
-    const todo = state.nodes.filter((n) => !driver.alive(n));
-    for (const n of todo) await driver.stop(n); // leftovers of a dead node (processes, cgroups)
+    let image = '';
     if (req.kind === 'container') {
-      for (const r of raiseInotifyLimits()) progress.detail(`host: raised ${r.key.replaceAll('/', '.')} from ${r.from} to ${r.to} (each systemd container holds several inotify instances)`);
+      const r = await ensureContainerRootfs(cacheDir, progress, signal);
+      image = r.path;
+      if (r.built) progress.done(`rootfs: built and cached in ${r.path}`, r.ms);
+      else progress.detail(`rootfs: cached ${r.path}`);
+      timings.rootfsMs = r.ms;
+    } else if (req.kind === 'vm') {
+      const r = await ensureVmImage(cacheDir, progress, signal);
+      image = r.path;
+      if (r.built) progress.done(`vm image: built and cached in ${r.path}`, r.ms);
+      else progress.detail(`vm image: cached ${r.path}`);
+      timings.imageMs = r.ms;
     }
-    await createNodeNetworks(req.kind, plan, todo);
-    timings.networkMs = Date.now() - tPlan;
-    progress.detail(`network: bridge ${plan.bridge.name} ${plan.bridge.address}/${plan.prefixLength}, ${todo.length} node links`);
-    await checkAbort();
+    if (signal.aborted) {
+      await imaging;
+      throw new InterruptedError('interrupted before the lab was built; nothing to remove');
+    }
 
-    // 5. Per-node identity and boot, while the proxy fetches the package indexes once.
-    const mirrors = hostMirrors();
-    const tWarm = Date.now();
-    const warming = warmProxy(state.proxy!, suiteIndexUrls(mirrors)).then((problems) => {
-      timings.proxyWarmMs = Date.now() - tWarm;
-      for (const p of problems) progress.detail(`package proxy: could not prefetch ${p} (nodes will fetch it themselves)`);
-    });
-    const proxy = { address: plan.bridge.address, port: state.proxy!.port };
-    const nameserver = plan.bridge.address;
-    progress.step(`nodes: starting ${todo.length} ${req.kind} node${todo.length === 1 ? '' : 's'}${todo.length < state.nodes.length ? ` (${state.nodes.length - todo.length} already up)` : ''}`);
-    const tBoot = Date.now();
-    const limit = pLimit(driver.concurrency);
-    let ready = 0;
-    await Promise.all(
-      todo.map((n) =>
-        limit(async () => {
-          if (signal.aborted) return;
-          const tn = Date.now();
-          await rm(n.dir, { recursive: true, force: true });
-          await mkdir(n.dir, { recursive: true });
-          const id = newIdentity(n.name);
-          n.hostKey = id.hostKey.publicKey.trim();
-          if (req.kind === 'container') {
-            await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy, nameserver });
-            await startContainer(n, image);
-          } else if (req.kind === 'netns') {
-            await prepareNetnsHost(n);
-            await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy, mirrors, nameserver });
-            await startNetnsHost(n);
-          } else {
-            await prepareVm(n, id, { clientPublicKey, proxy, mirrors, plan, nameserver });
-            await startVm(n, image, plan);
-          }
-          try {
-            await waitForSsh(n.address, driver.readyTimeoutMs, () => signal.aborted || !pidAlive(n.pid));
-          } catch (err) {
+    // 2. Record the plan before making anything, so `down` can remove whatever an interrupt leaves.
+    const tPlan = Date.now();
+    const slot = await claimSlot(req.dir, existing?.plan.slot);
+    const kept = existing && keepsRecordedSlot(existing, req.dir, slot) ? existing : null;
+    if (existing && !kept) {
+      progress.step(
+        `lab.json names slot ${existing.plan.slot}${existing.dir === req.dir ? '' : ` and the lab in ${existing.dir}`}, which this directory does not hold (a reboot empties ${runRoot()}; a copied lab directory is another lab): building the lab afresh on slot ${slot}`,
+      );
+    }
+    const plan = kept?.plan ?? planLab(shape, slot);
+    const runDir = req.kind === 'netns' ? join(runRoot(), String(slot)) : files.nodes;
+    const state: LabState = kept ?? {
+      version: 1,
+      phase: 'building',
+      dir: req.dir,
+      createdAt: new Date().toISOString(),
+      plan,
+      runDir,
+      files: { topology: files.topology, knownHosts: files.knownHosts, identity: files.identity, publicKey: files.publicKey, state: files.state },
+      nodes: plan.nodes.map((n) => ({ ...n, dir: join(runDir, n.name) })),
+    };
+    state.phase = 'building';
+    state.image = image || state.image;
+    await mkdir(req.dir, { recursive: true });
+    await writeState(state);
+
+    const save = () => writeState(state);
+    const checkAbort = async () => {
+      if (signal.aborted) {
+        await save();
+        throw new InterruptedError('interrupted; what was built is recorded in lab.json', `run \`${labCommand('down', req.dir)}\` to remove it, or \`${labCommand('up', req.dir)}\` to finish it`);
+      }
+    };
+
+    try {
+      const clientPublicKey = await ensureClientKey(files.identity, files.publicKey);
+      await ensureBridge(plan);
+      // 3. The package proxy, on the bridge address.
+      const proxyStart = Date.now();
+      if (!proxyAlive(state.proxy)) {
+        state.proxy = await startProxy(files.proxy, plan.bridge.address);
+        await save();
+      }
+      if (!dnsAlive(state.dns)) {
+        state.dns = await startDns(files.dns, plan);
+        await save();
+      }
+      timings.proxyMs = Date.now() - proxyStart;
+      progress.detail(`package proxy: http://${plan.bridge.address}:${state.proxy!.port} (pid ${state.proxy!.pid})`);
+      await checkAbort();
+
+      // 4. Node networks for the nodes that are not running.
+      const todo = nodesToBoot(state.nodes, (n) => driver.alive(n));
+      // A node is rebuilt from scratch (below: its directory goes), so one that had been up loses its
+      // disk, its host key and whatever an apply installed on it.
+      const previouslyUp = new Set((existing?.nodes ?? []).filter((n) => n.hostKey && n.ready !== false).map((n) => n.name));
+      for (const n of todo) if (previouslyUp.has(n.name)) progress.step(`${n.name} recreated: empty disk, new host key`);
+      if (gridStateStale(plan.subgrids, previouslyUp, new Set(todo.map((n) => n.name)))) {
+        const stale = gridStateFiles(req.dir);
+        for (const f of stale) await removePath(f);
+        if (stale.length) progress.step(`grid state removed (${stale.join(', ')}): it named agents on the recreated nodes; apply the topology again`);
+      }
+      for (const n of todo) await driver.stop(n); // leftovers of a dead node (processes, cgroups)
+      if (req.kind === 'container') {
+        for (const r of raiseInotifyLimits()) progress.detail(`host: raised ${r.key.replaceAll('/', '.')} from ${r.from} to ${r.to} (each systemd container holds several inotify instances)`);
+      }
+      await createNodeNetworks(req.kind, plan, todo);
+      timings.networkMs = Date.now() - tPlan;
+      progress.detail(`network: bridge ${plan.bridge.name} ${plan.bridge.address}/${plan.prefixLength}, ${todo.length} node links`);
+      await checkAbort();
+
+      // 5. Per-node identity and boot, while the proxy fetches the package indexes once.
+      const mirrors = hostMirrors();
+      const tWarm = Date.now();
+      const warming = warmProxy(state.proxy!, suiteIndexUrls(mirrors)).then((problems) => {
+        timings.proxyWarmMs = Date.now() - tWarm;
+        for (const p of problems) progress.detail(`package proxy: could not prefetch ${p} (nodes will fetch it themselves)`);
+      });
+      const proxy = { address: plan.bridge.address, port: state.proxy!.port };
+      const nameserver = plan.bridge.address;
+      progress.step(`nodes: starting ${todo.length} ${req.kind} node${todo.length === 1 ? '' : 's'}${todo.length < state.nodes.length ? ` (${state.nodes.length - todo.length} already up)` : ''}`);
+      const tBoot = Date.now();
+      const limit = pLimit(driver.concurrency);
+      let ready = 0;
+      await Promise.all(
+        todo.map((n) =>
+          limit(async () => {
             if (signal.aborted) return;
-            throw new LabError(`${n.name} did not come up: ${pidAlive(n.pid) ? 'sshd did not answer' : 'its process exited'}${logTail(n.log) ? ` (${logTail(n.log)})` : ''}`, `see ${n.log ?? n.dir}; run \`gridops lab down\` to clean up`, { cause: err });
-          }
-          ready++;
-          const line = `  ${n.name} ${n.address} answers ssh [${ready}/${todo.length}]`;
-          // One line per node for small labs; for big ones, every tenth of the way (details with --verbose).
-          if (todo.length <= 20 || ready % Math.ceil(todo.length / 10) === 0 || ready === todo.length) progress.done(line, Date.now() - tn);
-          else progress.detail(`${line} (${((Date.now() - tn) / 1000).toFixed(2)} s)`);
-        }),
-      ),
-    );
-    await warming;
-    const imaged = await imaging;
-    if (imaged.error) throw imaged.error;
-    const sandboxImage = imaged.image?.path;
-    if (imaged.image) timings.sandboxImageMs = imaged.image.ms;
-    await checkAbort();
-    timings.bootMs = Date.now() - tBoot;
+            const tn = Date.now();
+            await rm(n.dir, { recursive: true, force: true });
+            await mkdir(n.dir, { recursive: true });
+            const id = newIdentity(n.name);
+            n.hostKey = id.hostKey.publicKey.trim();
+            n.ready = false;
+            if (req.kind === 'container') {
+              await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy, nameserver });
+              await startContainer(n, image);
+            } else if (req.kind === 'netns') {
+              await prepareNetnsHost(n);
+              await writeIdentity(join(n.dir, 'upper'), id, { clientPublicKey, proxy, mirrors, nameserver });
+              await startNetnsHost(n);
+            } else {
+              await prepareVm(n, id, { clientPublicKey, proxy, mirrors, plan, nameserver });
+              await startVm(n, image, plan);
+            }
+            try {
+              await waitForSsh(n.address, driver.readyTimeoutMs, () => signal.aborted || !pidAlive(n.pid));
+            } catch (err) {
+              if (signal.aborted) return;
+              throw new LabError(`${n.name} did not come up: ${pidAlive(n.pid) ? 'sshd did not answer' : 'its process exited'}${logTail(n.log) ? ` (${logTail(n.log)})` : ''}`, `see ${shellWord(n.log ?? n.dir)}; run \`${labCommand('down', req.dir)}\` to clean up`, { cause: err });
+            }
+            n.ready = true;
+            ready++;
+            const line = `  ${n.name} ${n.address} answers ssh [${ready}/${todo.length}]`;
+            // One line per node for small labs; for big ones, every tenth of the way (details with --verbose).
+            if (todo.length <= 20 || ready % Math.ceil(todo.length / 10) === 0 || ready === todo.length) progress.done(line, Date.now() - tn);
+            else progress.detail(`${line} (${((Date.now() - tn) / 1000).toFixed(2)} s)`);
+          }),
+        ),
+      );
+      await warming;
+      const imaged = await imaging;
+      if (imaged.error) throw imaged.error;
+      const sandboxImage = imaged.image?.path;
+      if (imaged.image) timings.sandboxImageMs = imaged.image.ms;
+      await checkAbort();
+      timings.bootMs = Date.now() - tBoot;
 
-    // 6. Outputs: known_hosts with every node's real key, the topology, lab.json.
-    await writeFileAtomic(files.knownHosts, renderKnownHosts(state.nodes));
-    await writeFileAtomic(files.topology, renderTopology(plan, { identity: files.identity, knownHosts: files.knownHosts, ...(sandboxImage ? { sandboxImage } : {}) }));
-    state.phase = 'ready';
-    timings.totalMs = Date.now() - t0;
-    state.timings = timings;
-    await save();
-    progress.done(`lab up: ${state.nodes.length} ${req.kind} nodes; topology ${files.topology}`, timings.totalMs);
-    return upResult(state, false, timings);
+      // 6. Outputs: known_hosts with every node's real key, the topology, lab.json.
+      await writeFileAtomic(files.knownHosts, renderKnownHosts(state.nodes));
+      await writeFileAtomic(files.topology, renderTopology(plan, { identity: files.identity, knownHosts: files.knownHosts, ...(sandboxImage ? { sandboxImage } : {}) }));
+      state.phase = 'ready';
+      timings.totalMs = Date.now() - t0;
+      state.timings = timings;
+      await save();
+      progress.done(`lab up: ${state.nodes.length} ${req.kind} nodes; topology ${files.topology}`, timings.totalMs);
+      return upResult(state, false, timings);
+    } catch (err) {
+      await save().catch(() => {});
+      throw err;
+    }
   } catch (err) {
-    await save().catch(() => {});
+    // Any failure, not only Ctrl-C, must stop the image's build: its debootstrap runs detached and
+    // would go on, and its temporary directory would stay behind.
+    stopImaging.abort();
+    await imaging;
     throw err;
   }
 }
@@ -288,7 +319,7 @@ export interface LabGrowRequest {
 }
 
 export interface LabGrowResult extends LabUpResult {
-  /** The nodes this run added (the others were left alone: same processes, same files). */
+  /** The nodes this run built: the new ones, and any an interrupted run left down (the others were left alone: same processes, same files). */
   added: LabNodeSummary[];
 }
 
@@ -301,24 +332,29 @@ export async function labGrow(req: LabGrowRequest, opts: RunOptions = {}): Promi
   return withLabLock(req.dir, async () => {
     const progress = opts.progress ?? silentProgress;
     const state = readState(req.dir);
-    if (!state) throw new LabError(`no lab in ${req.dir}`, 'start one with `gridops lab up`, then grow it');
+    if (!state) throw new LabError(`no lab in ${req.dir}`, `start one with \`${labCommand('up', req.dir)}\`, then grow it`);
     const kind = state.plan.shape.kind;
     const shape = { kind, nodes: req.nodes, subgrids: req.subgrids, regions: req.regions };
     const problems = growthProblems(state.plan, shape);
     if (problems.length) throw new LabError(problems[0]!, `the lab has ${state.plan.shape.nodes} nodes, ${state.plan.shape.subgrids} sub-grids and ${state.plan.shape.regions} regions; give the totals it should have`);
     const before = new Set(state.nodes.map((n) => n.name));
+    const driver = DRIVERS[kind];
     if (!sameShape(state.plan.shape, shape)) {
-      preflight(kind, shape.nodes, opts.facts ?? machineFacts());
+      preflight(kind, shape.nodes, opts.facts ?? machineFacts(), { running: state.nodes.filter((n) => driver.alive(n)).length });
       const grown = growLab(state.plan, shape);
       state.plan = grown;
       for (const n of grown.nodes) if (!before.has(n.name)) state.nodes.push({ ...n, dir: join(state.runDir, n.name) });
       await writeState(state);
       progress.step(`growing the lab to ${shape.nodes} nodes, ${shape.subgrids} sub-grids, ${shape.regions} regions (${grown.nodes.length - before.size} new nodes)`);
-      if (dnsAlive(state.dns)) await updateDns(state.dns!, grown);
     }
-    // `up` of the grown shape builds exactly the nodes that are not running: the new ones.
+    // Every time, not only when the plan grew: a grow that died after recording the plan left the
+    // name server with the old names, and its re-run (same totals) finds the plan already grown.
+    if (dnsAlive(state.dns)) await updateDns(state.dns!, state.plan);
+    // `up` of the grown shape builds exactly the nodes that are not up: the new ones, and those an
+    // interrupted grow recorded but did not bring up (which a re-run must report as added too).
+    const building = new Set(nodesToBoot(state.nodes, (n) => driver.alive(n)).map((n) => n.name));
     const result = await up({ ...shape, dir: req.dir }, opts);
-    return { ...result, added: result.nodes.filter((n) => !before.has(n.name)) };
+    return { ...result, added: result.nodes.filter((n) => building.has(n.name)) };
   });
 }
 
@@ -326,6 +362,11 @@ export interface LabDownResult {
   dir: string;
   /** False when there was no lab to remove. */
   removed: boolean;
+  /**
+   * Set when the slot lab.json names is held by this other lab directory (after a reboot, or in a
+   * copied lab directory): only this directory's files were removed, nothing machine-wide.
+   */
+  otherLab?: string;
   processes: number;
   links: string[];
   namespaces: string[];
@@ -342,6 +383,18 @@ function gridStateFiles(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Removes the lab's files in its directory (not the keys, nor the proxy's cache); returns the mounts it undid there. */
+async function removeLabFiles(dir: string): Promise<string[]> {
+  const mounts = await unmountUnder(join(dir, 'nodes'));
+  await removePath(join(dir, 'nodes'));
+  for (const f of [labFiles(dir).knownHosts, labFiles(dir).topology, labFiles(dir).state]) await removePath(f);
+  // The grid's state beside the lab's topology (gridops' `.gridops/GRID.state.json`) describes hosts that
+  // are gone: a new lab with the same node names would be planned as nodes that already run agents, with
+  // no bootstrap electorate, and its overlay would never form (a second `npm run demo` did exactly that).
+  for (const f of gridStateFiles(dir)) await removePath(f);
+  return mounts;
 }
 
 /**
@@ -366,8 +419,20 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
     result.ms = Date.now() - t0;
     return result;
   }
-  const prefix = labPrefix(slot);
   result.removed = true;
+  // Everything machine-wide below is found by the slot's prefix: sweeping a slot another lab holds
+  // would destroy that lab (its nodes, bridge and runtime files).
+  const claimant = await holdSlotForDown(dir, slot);
+  const otherLab = claimant ?? (state && state.dir !== dir ? state.dir : null);
+  if (otherLab !== null) {
+    if (claimant === null) await releaseSlot(dir, slot);
+    progress.step(`slot ${slot} of the lab in ${dir} belongs to the lab in ${otherLab}: removing only the files in ${dir}, no process, link or cgroup`);
+    await removeLabFiles(dir);
+    result.otherLab = otherLab;
+    result.ms = Date.now() - t0;
+    return result;
+  }
+  const prefix = labPrefix(slot);
   const before = leftoverNetwork(prefix);
   progress.step(`removing the lab in ${dir}${state ? ` (${state.nodes.length} ${state.plan.shape.kind} nodes)` : ''}`);
 
@@ -417,15 +482,9 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   await sweepNetwork(prefix);
   result.links = before.links;
   result.namespaces = before.netns;
-  const runDir = join(RUN_ROOT, String(slot));
-  result.mounts = [...(await unmountUnder(runDir)), ...(await unmountUnder(join(dir, 'nodes')))];
+  const runDir = join(runRoot(), String(slot));
+  result.mounts = [...(await unmountUnder(runDir)), ...(await removeLabFiles(dir))];
   await removePath(runDir);
-  await removePath(join(dir, 'nodes'));
-  for (const f of [labFiles(dir).knownHosts, labFiles(dir).topology, labFiles(dir).state]) await removePath(f);
-  // The grid's state beside the lab's topology (gridops' `.gridops/GRID.state.json`) describes hosts that
-  // are gone: a new lab with the same node names would be planned as nodes that already run agents, with
-  // no bootstrap electorate, and its overlay would never form (a second `npm run demo` did exactly that).
-  for (const f of gridStateFiles(dir)) await removePath(f);
   await releaseSlot(dir, slot);
   await cleanAbandonedBuilds(join(resolveCacheDir(), 'rootfs'));
   result.ms = Date.now() - t0;
@@ -470,7 +529,7 @@ export function sshArgs(state: Pick<LabState, 'files'>, address: string, command
 /** Checks every node over SSH (strict host-key checking), in parallel. */
 export async function labStatus(dir: string, _opts: RunOptions = {}): Promise<LabStatusResult> {
   const state = readState(dir);
-  if (!state) throw new LabError(`no lab in ${dir}`, 'start one with `gridops lab up`');
+  if (!state) throw new LabError(`no lab in ${dir}`, `start one with \`${labCommand('up', dir)}\``);
   const kind = state.plan.shape.kind;
   const command = kind === 'netns' ? 'hostname' : 'hostname; systemctl is-system-running 2>/dev/null || true';
   const limit = pLimit(16);

@@ -2,7 +2,9 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PreflightError } from '../errors/index.js';
 import type { LabKind } from './types.js';
-import { v1Controllers } from './sys.js';
+import { cgroupV2Only, v1Controllers } from './sys.js';
+import { wildcardListenerOn } from './port-listener.js';
+import { PROXY_PORT } from './proxy.js';
 
 /** What preflight looks at; injected so the rules are unit-tested without root. */
 export interface MachineFacts {
@@ -12,8 +14,12 @@ export interface MachineFacts {
   has: (command: string) => boolean;
   /** Mounted cgroup v1 controllers, e.g. ['cpu', 'memory']. */
   v1Controllers: string[];
+  /** /sys/fs/cgroup is the unified (v2) hierarchy itself: systemd's default since Debian 11, where v1 controllers cannot be mounted. */
+  cgroupV2Only?: boolean;
   memAvailableMiB: number;
   devices: { tun: boolean };
+  /** Something listens on the proxy port on every address (Debian's apt-cacher-ng service): the lab's own proxy cannot bind it. */
+  proxyPortTaken?: boolean;
 }
 
 /** Command -> Debian package providing it. */
@@ -50,8 +56,14 @@ export interface PreflightProblem {
   hint: string;
 }
 
+/** What already runs of the lab being brought up or grown. */
+export interface RunningNodes {
+  /** Its nodes whose process runs: a repair or a grow only starts the others. */
+  running: number;
+}
+
 /** Every reason this machine cannot host the requested lab, most fundamental first. Pure. */
-export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts): PreflightProblem[] {
+export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts, lab: RunningNodes = { running: 0 }): PreflightProblem[] {
   const out: PreflightProblem[] = [];
   if (m.platform !== 'linux') {
     return [{ message: `gridops lab needs Linux (this is ${m.platform})`, hint: 'run it on a Linux machine or VM (Debian 12 is tested)' }];
@@ -63,9 +75,21 @@ export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts)
   if (missing.length) {
     out.push({ message: `missing package${missing.length > 1 ? 's' : ''} for --kind ${kind}: ${missing.join(' ')}`, hint: `apt-get install -y ${missing.join(' ')}` });
   }
+  if (m.proxyPortTaken) {
+    out.push({
+      message: `something already listens on port ${PROXY_PORT} on every address (the distribution's apt-cacher-ng service?): the lab's package proxy cannot bind it on its bridge`,
+      hint: `systemctl disable --now apt-cacher-ng (the lab runs its own); see \`ss -ltnp 'sport = :${PROXY_PORT}'\``,
+    });
+  }
   if (kind === 'container') {
     const absent = CONTAINER_CONTROLLERS.filter((c) => !m.v1Controllers.includes(c));
-    if (absent.length) {
+    if (absent.length && m.cgroupV2Only) {
+      out.push({
+        message: `this machine mounts cgroup v2 only; containers need the cgroup v1 controllers ${absent.join(', ')} to enforce CPU and memory limits`,
+        // Controllers v2 holds cannot be mounted as v1 (EBUSY): the machine must boot hybrid.
+        hint: 'boot the machine with `systemd.unified_cgroup_hierarchy=0` on the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub and reboot), or use --kind netns or --kind vm',
+      });
+    } else if (absent.length) {
       out.push({
         message: `missing cgroup v1 controller${absent.length > 1 ? 's' : ''}: ${absent.join(', ')} (containers need them to enforce CPU and memory limits)`,
         hint: 'mount them (e.g. `mount -t cgroup -o cpu cgroup /sys/fs/cgroup/cpu`), or use --kind netns or --kind vm',
@@ -74,9 +98,14 @@ export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts)
     if (!m.devices.tun) out.push({ message: '/dev/net/tun is missing (nodes need it for libvirt)', hint: 'mknod /dev/net/tun c 10 200' });
   }
   if (kind === 'vm') {
-    const need = nodes * VM_MEMORY_MIB + HOST_RESERVE_MIB;
-    if (m.memAvailableMiB < need) {
-      out.push({ message: `not enough memory for ${nodes} VM${nodes > 1 ? 's' : ''}: ${need} MiB needed, ${m.memAvailableMiB} MiB available`, hint: `use --nodes ${Math.max(1, Math.floor((m.memAvailableMiB - HOST_RESERVE_MIB) / VM_MEMORY_MIB))} or fewer, or free memory` });
+    // MemAvailable already leaves out the memory of the lab's running VMs: only new ones count.
+    const running = Math.min(lab.running, nodes);
+    const fresh = nodes - running;
+    const need = fresh * VM_MEMORY_MIB + HOST_RESERVE_MIB;
+    if (fresh > 0 && m.memAvailableMiB < need) {
+      const what = running ? `${fresh} new VM${fresh > 1 ? 's' : ''}` : `${nodes} VM${nodes > 1 ? 's' : ''}`;
+      const fits = running + Math.floor((m.memAvailableMiB - HOST_RESERVE_MIB) / VM_MEMORY_MIB);
+      out.push({ message: `not enough memory for ${what}: ${need} MiB needed, ${m.memAvailableMiB} MiB available`, hint: `use --nodes ${Math.max(1, fits)} or fewer, or free memory` });
     }
   }
   return out;
@@ -101,11 +130,11 @@ export function machineFacts(): MachineFacts {
     const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
     memAvailableMiB = m ? Math.floor(Number(m[1]) / 1024) : 0;
   }
-  return { platform: process.platform, uid: process.getuid?.() ?? -1, has, v1Controllers: controllers, memAvailableMiB, devices: { tun: existsSync('/dev/net/tun') } };
+  return { platform: process.platform, uid: process.getuid?.() ?? -1, has, v1Controllers: controllers, cgroupV2Only: process.platform === 'linux' && cgroupV2Only(), memAvailableMiB, devices: { tun: existsSync('/dev/net/tun') }, proxyPortTaken: process.platform === 'linux' && wildcardListenerOn(PROXY_PORT) };
 }
 
 /** Throws the first problem as a PreflightError (one line, one hint, exit 1). Nothing is built before this passes. */
-export function preflight(kind: LabKind, nodes: number, facts: MachineFacts = machineFacts()): void {
-  const [first] = preflightProblems(kind, nodes, facts);
+export function preflight(kind: LabKind, nodes: number, facts: MachineFacts = machineFacts(), lab: RunningNodes = { running: 0 }): void {
+  const [first] = preflightProblems(kind, nodes, facts, lab);
   if (first) throw new PreflightError(first.message, first.hint);
 }

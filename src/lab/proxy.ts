@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
 import { cmdline, pidAlive, sleep, spawnDetached, terminate } from './sys.js';
+import { pidListensOn } from './port-listener.js';
 import { connect } from 'node:net';
 import { request } from 'node:http';
 
@@ -53,6 +54,11 @@ export async function startProxy(dir: string, address: string): Promise<ProxySta
     if (!pidAlive(pid)) throw new LabError(`the package proxy (apt-cacher-ng) exited at start`, `see ${join(logDir, 'stdout.log')}; is port ${PROXY_PORT} on ${address} taken?`);
     if (Date.now() > deadline) throw new LabError('the package proxy (apt-cacher-ng) did not listen within 10 s', `see ${logDir}`);
     await sleep(50);
+  }
+  // The port answering is not enough: if our apt-cacher-ng could not bind (another one listens on
+  // every address), it exits and the other answers; lab.json would record a dead proxy as up.
+  if (!pidAlive(pid) || !pidListensOn(pid!, PROXY_PORT)) {
+    throw new LabError(`the package proxy (apt-cacher-ng) did not get port ${PROXY_PORT} on ${address}: another process answers there`, `systemctl disable --now apt-cacher-ng (the lab runs its own); see \`ss -ltnp 'sport = :${PROXY_PORT}'\` and ${join(logDir, 'stdout.log')}`);
   }
   return state;
 }

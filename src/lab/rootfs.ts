@@ -1,8 +1,9 @@
 import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InterruptedError, LabError } from '../errors/index.js';
+import { publishBuild } from './publish-build.js';
 import type { Progress } from './progress.js';
 import { unmountUnder } from './sys.js';
 
@@ -216,6 +217,7 @@ export async function ensureContainerRootfs(cacheDir: string, progress: Progress
   const tmp = join(parent, `.tmp-${SUITE}-v${ROOTFS_VERSION}-${process.pid}`);
   const mirrors = hostMirrors();
   progress.step(`rootfs: mmdebstrap ${SUITE} from ${mirrors.debian} (first run only, under a minute)`);
+  let built: boolean;
   try {
     await mmdebstrap(tmp, NODE_PACKAGES, mirrors.debian, progress, signal);
     await customizeRootfs(tmp, mirrors);
@@ -223,14 +225,13 @@ export async function ensureContainerRootfs(cacheDir: string, progress: Progress
     progress.detail(`rootfs: downloading (not installing) ${PREFETCHED_PACKAGES.join(' ')} into the image's apt cache`);
     await prefetchPackages(tmp, PREFETCHED_PACKAGES, signal);
     await writeFile(join(tmp, '.gridops-rootfs'), JSON.stringify({ suite: SUITE, version: ROOTFS_VERSION, mirrors, builtAt: new Date().toISOString() }) + '\n');
-    await rm(path, { recursive: true, force: true });
-    await rename(tmp, path);
+    built = await publishBuild(tmp, path, '.gridops-rootfs');
   } catch (err) {
     await unmountUnder(tmp);
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  return { path, built: true, ms: Date.now() - start };
+  return { path, built, ms: Date.now() - start };
 }
 
 /** Makes a debootstrapped tree a lab node image: no shared identity, lab sshd settings, lab apt sources. */

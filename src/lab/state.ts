@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
-import { labFiles, RUN_ROOT } from './paths.js';
+import { labDirProblem, labRecordProblem } from './lab-record.js';
+import { labFiles, runRoot } from './paths.js';
 import { SLOT_COUNT, labPrefix } from './plan.js';
 import { listLinks, writeFileAtomic } from './sys.js';
 import type { LabState } from './types.js';
@@ -11,21 +12,26 @@ import type { LabState } from './types.js';
 export function readState(dir: string): LabState | null {
   const file = labFiles(dir).state;
   if (!existsSync(file)) return null;
+  const untrusted = labDirProblem(dir);
+  if (untrusted) throw new LabError(`${untrusted}: its lab.json cannot be trusted`, `use a lab directory only root can write (chown root ${dir}; chmod go-w ${dir}), or another --dir`);
+  let s: LabState;
   try {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+    s = JSON.parse(readFileSync(file, 'utf8')) as LabState;
     if (s.version !== 1) throw new Error(`unknown version ${String(s.version)}`);
-    return s;
   } catch (err) {
     throw new LabError(`${file} is unreadable: ${(err as Error).message}`, 'remove the lab by hand (see docs/lab.md), or delete the file if nothing is running', { cause: err });
   }
+  const wrong = labRecordProblem(s, dir);
+  if (wrong) throw new LabError(`${file} does not describe a lab in ${dir}: ${wrong}`, 'it was copied from another lab directory or edited: remove the lab by hand (see docs/lab.md), or delete the file if nothing is running');
+  return s;
 }
 
 export async function writeState(state: LabState): Promise<void> {
   await writeFileAtomic(state.files.state, JSON.stringify(state, null, 2) + '\n');
 }
 
-const slotsDir = join(RUN_ROOT, 'slots');
-const slotFile = (slot: number) => join(slotsDir, String(slot));
+const slotsDir = () => join(runRoot(), 'slots');
+const slotFile = (slot: number) => join(slotsDir(), String(slot));
 
 /** The slot claim of `dir`, if it holds one. */
 export function claimedSlot(dir: string): number | null {
@@ -45,7 +51,7 @@ export function claimedSlot(dir: string): number | null {
  * for more than a minute, and whose bridge does not exist, is stale and reused.
  */
 export async function claimSlot(dir: string, preferred?: number): Promise<number> {
-  await mkdir(slotsDir, { recursive: true });
+  await mkdir(slotsDir(), { recursive: true });
   const mine = claimedSlot(dir);
   if (mine !== null) return mine;
   const order = [...Array(SLOT_COUNT).keys()];
@@ -73,7 +79,7 @@ export async function claimSlot(dir: string, preferred?: number): Promise<number
       }
     }
   }
-  throw new LabError(`all ${SLOT_COUNT} lab slots are in use`, `run \`gridops lab down --dir DIR\` for labs you no longer need (claims are in ${slotsDir})`);
+  throw new LabError(`all ${SLOT_COUNT} lab slots are in use`, `run \`gridops lab down --dir DIR\` for labs you no longer need (claims are in ${slotsDir()})`);
 }
 
 async function staleClaim(slot: number): Promise<boolean> {
@@ -90,6 +96,45 @@ async function staleClaim(slot: number): Promise<boolean> {
   }
 }
 
+/**
+ * Whether `up` in `dir` may carry on with the lab `recorded` in its lab.json, holding `slot`: only
+ * when that record is this directory's (a lab directory copied with its lab.json describes the
+ * original's processes and files) and its slot is still the one this directory holds. After a
+ * reboot, /run (and every claim) is empty while lab.json survives; another lab may have claimed
+ * the slot since, so `up` plans afresh on the slot it got (every node died with the reboot anyway).
+ */
+export function keepsRecordedSlot(recorded: Pick<LabState, 'dir' | 'plan'>, dir: string, slot: number): boolean {
+  return recorded.dir === dir && recorded.plan.slot === slot;
+}
+
+/** The directory a slot's claim names, or null when nobody claims it. */
+export function slotClaimant(slot: number): string | null {
+  try {
+    return readFileSync(slotFile(slot), 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Makes sure `dir` holds `slot` before `down` sweeps the machine for its prefix: a free slot is
+ * claimed (O_EXCL, so an `up` elsewhere cannot take it meanwhile). Returns the other directory that
+ * holds it, or null when `dir` does.
+ */
+export async function holdSlotForDown(dir: string, slot: number): Promise<string | null> {
+  await mkdir(slotsDir(), { recursive: true });
+  try {
+    const fh = await open(slotFile(slot), 'wx');
+    await fh.writeFile(dir + '\n');
+    await fh.close();
+    return null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const claimant = slotClaimant(slot);
+  return claimant === dir ? null : claimant;
+}
+
 export async function releaseSlot(dir: string, slot: number): Promise<void> {
   try {
     if (readFileSync(slotFile(slot), 'utf8').trim() === dir) await rm(slotFile(slot), { force: true });
@@ -104,6 +149,9 @@ export async function releaseSlot(dir: string, slot: number): Promise<void> {
  */
 export async function withLabLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   await mkdir(dir, { recursive: true });
+  // The lab writes its client key and records here, and acts as root on what it finds.
+  const untrusted = labDirProblem(dir);
+  if (untrusted) throw new LabError(`${untrusted}: not a directory for a lab`, `use a lab directory only root can write (chown root ${dir}; chmod go-w ${dir}), or another --dir`);
   const lock = join(dir, 'lab.lock');
   for (let attempt = 0; ; attempt++) {
     try {

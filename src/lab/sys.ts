@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { LabError } from '../errors/index.js';
@@ -10,7 +11,7 @@ export async function run(step: string, file: string, args: readonly string[], o
   const r = await execa(file, args, { input: options.input, timeout: options.timeoutMs, reject: false, env: options.env, stdin: options.input === undefined ? 'ignore' : 'pipe' });
   if (r.exitCode !== 0) {
     const detail = `${r.stderr || r.stdout || ''}`.trim().split('\n').slice(-3).join(' | ');
-    throw new LabError(`${step} failed (${file} exit ${r.exitCode ?? r.signal})${detail ? `: ${detail}` : ''}`, 'run `gridops lab down` to remove what was built, then try again with --verbose');
+    throw new LabError(`${step} failed (${file} exit ${r.exitCode ?? r.signal})${detail ? `: ${detail}` : ''}`, 'run `gridops lab down` with the --dir of this command to remove what was built, then try again with --verbose');
   }
   return r.stdout;
 }
@@ -18,8 +19,10 @@ export async function run(step: string, file: string, args: readonly string[], o
 /** Writes a file atomically (temp + rename), creating its directory. */
 export async function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, content, { mode });
+  // An unpredictable name, created exclusively: a symlink planted at the temporary name (in a
+  // directory someone else could write) is refused instead of followed by root's write.
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  await writeFile(tmp, content, { mode, flag: 'wx' });
   await rename(tmp, path);
 }
 
@@ -179,6 +182,16 @@ export function v1Controllers(): string[] {
     for (const o of (parts[sep + 3] ?? '').split(',')) if (/^[a-z_]+$/.test(o) && !['rw', 'ro', 'relatime', 'nosuid', 'nodev', 'noexec'].includes(o)) out.push(o);
   }
   return [...new Set(out)].sort();
+}
+
+/** True when /sys/fs/cgroup itself is a cgroup2 mount (a v2-only machine, not a hybrid one). */
+export function cgroupV2Only(): boolean {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const parts = line.split(' ');
+    const sep = parts.indexOf('-');
+    if (sep >= 0 && parts[4] === '/sys/fs/cgroup' && parts[sep + 1] === 'cgroup2') return true;
+  }
+  return false;
 }
 
 /** Mount points at or under `root` (deepest first), from /proc/self/mountinfo. */

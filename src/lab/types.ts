@@ -72,6 +72,8 @@ export interface NodeState extends NodePlan {
   /** cgroup directories (absolute) made for this node in each v1 hierarchy. */
   cgroupDirs?: string[];
   hostKey?: string;
+  /** False from the node's start until its sshd answered, true after (nodesToBoot). */
+  ready?: boolean;
   machineId?: string;
   log?: string;
 }

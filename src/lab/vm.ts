@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { copyFile, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
+import { publishBuild } from './publish-build.js';
 import { type NodeIdentity, writeIdentity } from './identity.js';
 import type { Progress } from './progress.js';
 import { cleanAbandonedBuilds, customizeRootfs, hostMirrors, type Mirrors, NODE_PACKAGES, runDebootstrap, SUITE, VM_EXTRA_PACKAGES } from './rootfs.js';
@@ -82,6 +83,7 @@ export async function ensureVmImage(cacheDir: string, progress: Progress, signal
   const root = join(tmp, 'root');
   const mirrors = hostMirrors();
   progress.step(`vm image: debootstrap ${SUITE} with a kernel from ${mirrors.debian} (first run only, about 2 minutes)`);
+  let built: boolean;
   try {
     await mkdir(tmp, { recursive: true });
     await runDebootstrap(root, [...NODE_PACKAGES, ...VM_EXTRA_PACKAGES], mirrors.debian, progress, signal);
@@ -98,14 +100,13 @@ export async function ensureVmImage(cacheDir: string, progress: Progress, signal
     await unmountUnder(root);
     await rm(root, { recursive: true, force: true });
     await writeFile(join(tmp, '.gridops-image'), JSON.stringify({ suite: SUITE, version: VM_IMAGE_VERSION, kernel: vmlinuz, builtAt: new Date().toISOString() }) + '\n');
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
+    built = await publishBuild(tmp, dir, '.gridops-image');
   } catch (err) {
     await unmountUnder(tmp);
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  return { path: dir, built: true, ms: Date.now() - start };
+  return { path: dir, built, ms: Date.now() - start };
 }
 
 async function customizeVm(root: string): Promise<void> {

@@ -44,10 +44,24 @@ describe('lab preflight', () => {
     expect(preflightProblems('netns', 2, facts)).toEqual([]);
   });
 
+  test('a cgroup-v2-only machine (Debian 12 with systemd) is told to boot hybrid, not to mount v1 controllers (EBUSY on v2)', () => {
+    const [p] = preflightProblems('container', 2, { ...ok, v1Controllers: [], cgroupV2Only: true });
+    expect(p!.message).toMatch(/cgroup v2 only/);
+    expect(p!.hint).toMatch(/systemd\.unified_cgroup_hierarchy=0/);
+    expect(p!.hint).toMatch(/--kind netns/);
+    expect(p!.hint).not.toMatch(/mount -t cgroup/);
+  });
+
   test('not enough memory for N VMs names the number that fits', () => {
     const p = preflightProblems('vm', 8, { ...ok, memAvailableMiB: 2000 });
     expect(p[0]!.message).toBe('not enough memory for 8 VMs: 5632 MiB needed, 2000 MiB available');
     expect(p[0]!.hint).toMatch(/--nodes 2 or fewer/);
+  });
+
+  test('VMs already running are not counted again: MemAvailable already leaves them out', () => {
+    // 5 VMs of which 4 run (repair, or grow by one): 1 new x 640 + 512 = 1152 MiB needed.
+    expect(preflightProblems('vm', 5, { ...ok, memAvailableMiB: 3040 }, { running: 4 })).toEqual([]);
+    expect(preflightProblems('vm', 5, { ...ok, memAvailableMiB: 1100 }, { running: 4 })[0]!.message).toBe('not enough memory for 1 new VM: 1152 MiB needed, 1100 MiB available');
   });
 });
 

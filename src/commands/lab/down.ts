@@ -16,6 +16,7 @@ export default class LabDown extends GridopsCommand<LabDownResult> {
     const dir = resolveLabDir(flags.dir);
     const result = await labDown(dir, { progress: lineProgress((l) => this.say(l), this.verbose) });
     if (!result.removed) this.say(`no lab in ${dir}; nothing to remove`);
+    else if (result.otherLab) this.say(`the lab in ${dir} had lost its slot to the lab in ${result.otherLab}, which was left alone; only the files in ${dir} were removed`);
     return result;
   }
 }

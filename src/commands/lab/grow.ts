@@ -3,6 +3,7 @@ import { GridopsCommand } from '../../base-command.js';
 import { labGrow, type LabGrowResult } from '../../lab/lab.js';
 import { readState } from '../../lab/state.js';
 import { resolveLabDir } from '../../lab/paths.js';
+import { labCommand } from '../../lab/lab-command.js';
 import { lineProgress } from '../../lab/progress.js';
 import { withInterrupt } from '../../lab/interrupt.js';
 import { LabError } from '../../errors/index.js';
@@ -22,7 +23,7 @@ export default class LabGrow extends GridopsCommand<LabGrowResult> {
     const { flags } = await this.parse(LabGrow);
     const dir = resolveLabDir(flags.dir);
     const now = readState(dir)?.plan.shape;
-    if (!now) throw new LabError(`no lab in ${dir}`, 'start one with `gridops lab up`, then grow it');
+    if (!now) throw new LabError(`no lab in ${dir}`, `start one with \`${labCommand('up', dir)}\`, then grow it`);
     const progress = lineProgress((l) => this.say(l), this.verbose);
     const result = await withInterrupt((signal) =>
       labGrow({ dir, nodes: flags.nodes ?? now.nodes, subgrids: flags.subgrids ?? now.subgrids, regions: flags.regions ?? now.regions }, { progress, signal }),

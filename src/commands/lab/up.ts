@@ -6,6 +6,7 @@ import { DEFAULT_NODES } from '../../lab/plan.js';
 import { lineProgress } from '../../lab/progress.js';
 import { LAB_KINDS, type LabKind } from '../../lab/types.js';
 import { withInterrupt } from '../../lab/interrupt.js';
+import { shellWord } from '../../lab/lab-command.js';
 
 export default class LabUp extends GridopsCommand<LabUpResult> {
   static override summary = 'Build a local lab fleet of real nodes (idempotent)';
@@ -33,8 +34,8 @@ export default class LabUp extends GridopsCommand<LabUpResult> {
       this.log('');
       this.log(`topology:    ${result.topology}`);
       this.log(`known_hosts: ${result.knownHosts}`);
-      this.log(`ssh:         ssh -i ${result.identity} -o UserKnownHostsFile=${result.knownHosts} root@${result.nodes[0]?.address ?? ''}`);
-      this.log(`next:        gridops validate ${result.topology}`);
+      this.log(`ssh:         ssh -i ${shellWord(result.identity)} -o ${shellWord(`UserKnownHostsFile=${result.knownHosts}`)} root@${result.nodes[0]?.address ?? ''}`);
+      this.log(`next:        gridops validate ${shellWord(result.topology)}`);
     }
     return result;
   }

@@ -1,0 +1,44 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LabError } from '../../src/errors/index.js';
+import { publishBuild } from '../../src/lab/publish-build.js';
+
+// Two first `lab up`s in different directories build the shared rootfs at once; the second to
+// finish must not remove the first one's, which its nodes already run on.
+describe('publishing a finished cache build', () => {
+  let tmp: string;
+  const build = (name: string, content: string) => {
+    const d = join(tmp, name);
+    mkdirSync(d);
+    writeFileSync(join(d, '.marker'), content);
+    return d;
+  };
+  beforeEach(() => (tmp = mkdtempSync(join(tmpdir(), 'gridops-publish-'))));
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+  test('the first build is renamed into place', async () => {
+    const path = join(tmp, 'bookworm-v1');
+    expect(await publishBuild(build('.tmp-a', 'a'), path, '.marker')).toBe(true);
+    expect(readFileSync(join(path, '.marker'), 'utf8')).toBe('a');
+  });
+
+  test('a second build finds the first published: the first stays, the second is discarded', async () => {
+    const path = join(tmp, 'bookworm-v1');
+    await publishBuild(build('.tmp-a', 'a'), path, '.marker');
+    mkdirSync(join(path, 'in-use-by-a-node'));
+    const second = build('.tmp-b', 'b');
+    expect(await publishBuild(second, path, '.marker')).toBe(false);
+    expect(readFileSync(join(path, '.marker'), 'utf8')).toBe('a');
+    expect(existsSync(join(path, 'in-use-by-a-node'))).toBe(true);
+    expect(existsSync(second)).toBe(false);
+  });
+
+  test('a directory in the way that is no finished build is not removed blindly', async () => {
+    const path = join(tmp, 'bookworm-v1');
+    mkdirSync(path);
+    writeFileSync(join(path, 'something'), '');
+    await expect(publishBuild(build('.tmp-a', 'a'), path, '.marker')).rejects.toThrow(LabError);
+    expect(existsSync(join(path, 'something'))).toBe(true);
+  });
+});
