@@ -83,7 +83,8 @@ export class LineResource implements Resource<LineChange> {
   async apply(change: LineChange, recorder: StepRecorder): Promise<void> {
     const changed = new Set(change.fields.map((f) => f.name));
     // The line is there: only the attributes the change names are fixed, the content left alone.
-    if (!changed.has('line') && change.action === 'update') return fixAttributes(recorder, change.path, this.want, changed);
+    // The mode is the change's (the file's own where none is set): a chown clears setuid and setgid bits, and sets it again.
+    if (!changed.has('line') && change.action === 'update') return fixAttributes(recorder, change.path, { ...this.want, mode: change.mode }, changed);
     if (!change.content) throw new Error(`${change.id}: the change has no content (a plan read back from JSON); apply plans afresh`);
     // An edit keeps the file's owner and group, as lineinfile does, but for those set here (they win
     // over the kept ones); a new file gets them, else gridops' user's.
