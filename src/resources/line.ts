@@ -125,8 +125,13 @@ export function ensureLine(text: string, line: string, match?: RegExp): string {
   // ending it would plan a change at every run on such a file and notify its handlers (lineinfile
   // leaves it too). A file that does change gets its final newline.
   if (replaced >= 0 ? withoutCr(lines[replaced]!) === line : lines.some((l) => withoutCr(l) === line)) return text;
+  // The file's own ending, from its last line that has one: a last line without a newline has none,
+  // and ends as the others do once the file changes.
+  const unended = text !== '' && !text.endsWith('\n');
+  const cr = crOf(lines.at(unended ? -2 : -1) ?? '');
+  if (unended && cr) lines[lines.length - 1] += cr;
   if (replaced >= 0) lines[replaced] = `${line}${crOf(lines[replaced]!)}`;
-  else lines.push(`${line}${crOf(lines.at(-1) ?? '')}`);
+  else lines.push(`${line}${cr}`);
   return `${lines.join('\n')}\n`;
 }
 
