@@ -42,6 +42,8 @@ export interface FileChange extends BaseChange {
   secret?: 'grid-key';
   /** The mode the file is written or left with: the entry's, else the file's own, else a new file's default. */
   mode: string;
+  /** New content keeps the owner or group the entry leaves unset from the regular file it replaces. */
+  keepsOwner?: boolean;
 }
 export interface DirectoryChange extends BaseChange {
   kind: 'directory';

@@ -11,6 +11,7 @@ import { LineResource } from '../resources/line.js';
 import { PackageResource } from '../resources/package.js';
 import { SysctlResource } from '../resources/sysctl.js';
 import { SystemdUnitResource } from '../resources/systemd-unit.js';
+import { restartsUnit } from '../resources/restarts-unit.js';
 import { readFileSync } from 'node:fs';
 import { PlanningError } from '../errors/index.js';
 import { inspectImage, type ImageFile } from '../resources/image-file.js';
@@ -109,6 +110,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       throw new PlanningError(`${prefix}playbook ${playbook.name}, ${where}: ${error.message.slice(prefix.length)}`, error.hint, { cause: error });
     }
   };
+  const handlers = (playbook.handlers ?? []).map((h, index) => ({ name: h.name, command: command(`handlers[${index}] (run)`, h.run) }));
   const resources = playbook.resources.flatMap((entry: PlaybookResource, index): Resource[] => {
     /** `field` of this entry substituted, and refused when the result may not reach the host (entry-values.ts). */
     const rendered = (kind: string, field: string, value: string) => {
@@ -153,7 +155,10 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if ('sysctls' in entry) return [...Object.entries(kernel.sysctl).map(([k, v]) => new SysctlResource(k, v)), ...retiredSysctls(previousKernel, kernel)];
     if ('systemd-unit' in entry) {
       const u = entry['systemd-unit'];
-      return [new SystemdUnitResource({ unit: s(u.unit), content: renderTemplateFile(template(u.template), ctx), enabled: u.enabled, started: u.started, notify: u.notify })];
+      const unit = s(u.unit);
+      // A handler of another playbook is not looked at: the entry then restarts the unit itself (twice at worst, never not at all).
+      const restartedByHandler = handlers.some((h) => u.notify?.includes(h.name) && restartsUnit(h.command, unit));
+      return [new SystemdUnitResource({ unit, content: renderTemplateFile(template(u.template), ctx), enabled: u.enabled, started: u.started, notify: u.notify, restartedByHandler })];
     }
     if ('libvirt-network' in entry) return [new LibvirtNetworkResource(hypervisor.sandbox.network)];
     if ('libvirt-pool' in entry) return [new LibvirtPoolResource()];
@@ -171,6 +176,5 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     const c = entry.command;
     return [new CommandResource({ name: c.name, command: command(`resources[${index}] (command run)`, c.run), creates: c.creates && s(c.creates), unless: c.unless && command(`resources[${index}] (command unless)`, c.unless), notify: c.notify })];
   });
-  const handlers = (playbook.handlers ?? []).map((h, index) => ({ name: h.name, command: command(`handlers[${index}] (run)`, h.run) }));
   return { resources, handlers, entries };
 }

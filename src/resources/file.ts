@@ -56,6 +56,10 @@ export class FileResource implements Resource<FileChange> {
     const current = this.createOnly ? { exists: false } : parseFileState(stdout);
     const fields = fileFieldChanges(current, this.want);
     if (fields.length === 0) return null;
+    const regular = current.exists && current.type === 'file';
+    // New content keeps the owner or group left unset from the regular file it replaces (chown
+    // --reference would follow a symlink, and fail on a dangling one).
+    const keepsOwner = regular && !(this.want.owner && this.want.group);
     return {
       kind: 'file',
       id: this.id,
@@ -66,8 +70,10 @@ export class FileResource implements Resource<FileChange> {
       contentSha256: this.digestKey ? planDigest(this.want.content, this.digestKey) : sha256(this.want.content),
       sensitive: this.want.sensitive ?? false,
       ...(this.secret ? { secret: this.secret } : {}),
-      // The mode the write gives: the one set, else the file's own, else a new file's.
-      mode: this.want.mode ?? current.mode ?? (this.want.sensitive ? NEW_SENSITIVE_FILE_MODE : NEW_FILE_MODE),
+      // The mode the write gives: the one set, else the regular file's own, else a new file's. A
+      // symlink's own mode (lstat: 0777) is no file's: the regular file that replaces it gets a new one's.
+      mode: this.want.mode ?? (regular ? current.mode : undefined) ?? (this.want.sensitive ? NEW_SENSITIVE_FILE_MODE : NEW_FILE_MODE),
+      ...(keepsOwner ? { keepsOwner } : {}),
       fields,
       diff: fields.some((f) => f.name === 'content') ? contentDiff(this.want.path, current.content, this.want.content, this.want.sensitive) : undefined,
       notify: this.notify,
@@ -80,7 +86,7 @@ export class FileResource implements Resource<FileChange> {
       // Owner and group go onto the temp file, so an unknown owner fails before the file lands. New
       // content for an existing file keeps its owner or group where one is unset, rather than
       // becoming the user's gridops runs as.
-      const keepOwner = change.action === 'update' && !(this.want.owner && this.want.group) ? { keepOwnerOf: 'target' as const } : {};
+      const keepOwner = change.keepsOwner ? { keepOwnerOf: 'target' as const } : {};
       await recorder.write(this.want.path, this.want.content, change.mode, { owner: this.want.owner, group: this.want.group, ...keepOwner });
       return;
     }

@@ -84,7 +84,8 @@ export class LineResource implements Resource<LineChange> {
   async apply(change: LineChange, recorder: StepRecorder): Promise<void> {
     const changed = new Set(change.fields.map((f) => f.name));
     // The line is there: only the attributes the change names are fixed, the content left alone.
-    if (!changed.has('line') && change.action === 'update') return fixAttributes(recorder, change.path, this.want, changed);
+    // The mode is the change's (the file's own where none is set): a chown clears setuid and setgid bits, and sets it again.
+    if (!changed.has('line') && change.action === 'update') return fixAttributes(recorder, change.path, { ...this.want, mode: change.mode }, changed);
     if (!change.content) throw new Error(`${change.id}: the change has no content (a plan read back from JSON); apply plans afresh`);
     // An edit keeps the file's owner and group, as lineinfile does, but for those set here (they win
     // over the kept ones); a new file gets them, else gridops' user's.
@@ -125,8 +126,13 @@ export function ensureLine(text: string, line: string, match?: RegExp): string {
   // ending it would plan a change at every run on such a file and notify its handlers (lineinfile
   // leaves it too). A file that does change gets its final newline.
   if (replaced >= 0 ? withoutCr(lines[replaced]!) === line : lines.some((l) => withoutCr(l) === line)) return text;
+  // The file's own ending, from its last line that has one: a last line without a newline has none,
+  // and ends as the others do once the file changes.
+  const unended = text !== '' && !text.endsWith('\n');
+  const cr = crOf(lines.at(unended ? -2 : -1) ?? '');
+  if (unended && cr) lines[lines.length - 1] += cr;
   if (replaced >= 0) lines[replaced] = `${line}${crOf(lines[replaced]!)}`;
-  else lines.push(`${line}${crOf(lines.at(-1) ?? '')}`);
+  else lines.push(`${line}${cr}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -26,7 +26,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
   private readonly content: Buffer;
 
   constructor(
-    private readonly spec: { unit: string; content: string; enabled?: boolean; started?: boolean; notify?: string[] },
+    private readonly spec: { unit: string; content: string; enabled?: boolean; started?: boolean; notify?: string[]; restartedByHandler?: boolean },
   ) {
     this.id = resourceId.systemdUnit(spec.unit);
     this.unit = spec.unit;
@@ -54,10 +54,10 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     if (wantEnabled !== enabled && !FIXED_STATES.has(enabledState)) (steps.push(wantEnabled ? 'enable' : 'disable'), fields.push({ name: 'enabled', before: enabledPart.trim() || 'unknown', after: wantEnabled ? 'enabled' : 'disabled' }));
     if (wantStarted && !active) (steps.push('start'), fields.push({ name: 'active', before: activePart.trim() || 'unknown', after: 'active' }));
     // A slice takes new limits at daemon-reload; restarting it would stop everything running in it.
-    // An entry that notifies handlers leaves the restart to them (they run once, after the host's
-    // changes): its own restart as well would restart the unit twice when a file its handler
-    // restarts it for changed too (gridagent's bundle and unit in one upgrade).
-    else if (wantStarted && active && contentChanged && !this.spec.unit.endsWith('.slice') && !this.spec.notify?.length) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }));
+    // An entry that notifies a handler restarting this unit (restarts-unit.ts) leaves the restart to
+    // it (handlers run once, after the host's changes): its own restart as well would restart the
+    // unit twice when a file its handler restarts it for changed too (gridagent's bundle and unit).
+    else if (wantStarted && active && contentChanged && !this.spec.unit.endsWith('.slice') && !this.spec.restartedByHandler) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }));
     else if (!wantStarted && active) (steps.push('stop'), fields.push({ name: 'active', before: 'active', after: 'inactive' }));
     if (steps.length === 0) return null;
     return {

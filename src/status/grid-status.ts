@@ -6,12 +6,12 @@ import type { OverlayAgreement } from '../overlay/convergence.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { gridPlaybooks } from '../phases/workflow-playbooks.js';
 import { readState, statePaths, type HostState } from '../state/state.js';
-import { isAgentPlaybook } from '../topology/agent-playbook.js';
 import { loadTopology } from '../topology/load.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import { Fleet } from '../transport/fleet.js';
 import { selectNodes } from '../topology/select.js';
 import type { Transport } from '../transport/transport.js';
+import { expectedAgent } from './expected-agent.js';
 import { SANDBOX_STATUS_SCRIPT, parseSandboxView, type SandboxView } from './sandbox-view.js';
 
 export type { AgentView } from '../overlay/agent-view.js';
@@ -33,9 +33,9 @@ export interface NodeStatus {
   appliedAt?: string;
   agentVersion: string | null;
   /**
-   * Set where the node's workflow deploys gridagent, with the agent version the state records
-   * after its last run (null: none): `--strict` fails a node where another version, or none,
-   * runs, and `--wait`/`--strict` a sub-grid where no agent runs at all.
+   * Set where the state says the node ran gridagent (expected-agent.ts), with the agent version it
+   * records after its last run (null: not recorded): `--strict` fails a node where none runs, or
+   * another version than a recorded one, and `--wait`/`--strict` a sub-grid where none runs at all.
    */
   agentExpected?: { recordedVersion: string | null };
   agent?: AgentView;
@@ -98,7 +98,7 @@ export async function gridStatus(
     {
       const statuses: NodeStatus[] = nodes.map((node) => {
         const record = state.hosts[node.name];
-        const agentExpected = gridPlaybooks(grid, node).some((ref) => isAgentPlaybook({ ref })) ? { agentExpected: { recordedVersion: record?.agentVersion ?? null } } : {};
+        const agentExpected = expectedAgent(record);
         const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(record, grid, node), appliedAt: record?.appliedAt, ...agentExpected };
         const i = sessions.findIndex((s) => s.node.name === node.name);
         if (i < 0) {

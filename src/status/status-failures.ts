@@ -36,7 +36,7 @@ export function statusFailures(status: GridStatus, flags: { strict: boolean; wai
   if (notInSync.length) failures.push({ message: `not applied with this topology: ${notInSync.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)` });
   // The state says the node is in sync, but the agent it records is gone or replaced behind gridops' back.
   const agentDrifted = status.nodes
-    .filter((n) => n.reachable && n.applied !== 'never' && n.agentExpected && (n.agentVersion === null || n.agentVersion !== n.agentExpected.recordedVersion))
+    .filter((n) => n.reachable && n.agentExpected && (n.agentVersion === null || (n.agentExpected.recordedVersion !== null && n.agentVersion !== n.agentExpected.recordedVersion)))
     .map((n) => `${n.node} (${n.agentVersion === null ? 'not installed' : `${n.agentVersion} installed`}; the state records ${n.agentExpected!.recordedVersion ?? 'none'})`);
   if (agentDrifted.length) failures.push({ message: `agent not as last applied: ${agentDrifted.join(', ')}`, hint: `something removed or replaced gridagent since the last apply: ${gridops('apply')} deploys it again` });
   const sandboxes = status.nodes.filter((n) => n.sandbox);
@@ -48,8 +48,9 @@ export function statusFailures(status: GridStatus, flags: { strict: boolean; wai
 }
 
 /**
- * The sub-grids (REGION/SUB-GRID) whose workflow deploys the agent, where nodes were reached and
- * none of them runs one. A sub-grid none of whose nodes was reached is left to the unreachable failure.
+ * The sub-grids (REGION/SUB-GRID) where nodes the state says ran the agent were reached and none of
+ * them runs one. A sub-grid not deployed yet is not one (`--strict` fails its nodes as never
+ * applied); one none of whose nodes was reached is left to the unreachable failure.
  */
 function subgridsWithoutAgent(status: GridStatus): string[] {
   const reached = new Map<string, boolean>();

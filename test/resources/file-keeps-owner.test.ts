@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPlan } from '../../src/engine/applier.js';
@@ -110,4 +110,16 @@ describe('a file without owner, group or mode keeps those of the file it replace
     await resource.apply(change, recorder);
     expect(recorder.steps.map((s) => s.command).join('\n')).toContain('chmod 04755 /proc/self/fd/8');
   });
+
+  it('a symlink at the path is replaced by a regular file at 0644 (0600 when sensitive), not at the link\'s own 0777, even when it dangles', async () => {
+    for (const [sensitive, mode] of [[false, '644'], [true, '600']] as const) {
+      const path = join(dir, `resolv-${mode}.conf`);
+      symlinkSync(join(dir, 'nowhere', 'stub-resolv.conf'), path);
+      const { plan } = await applyAndReplan(fileOf(path, sensitive ? ', sensitive: true' : ''));
+      expect(plan.changes[0]).toMatchObject({ kind: 'file', mode: `0${mode}` });
+      expect(lstatSync(path).isFile()).toBe(true);
+      expect(attrs(path).mode).toBe(mode);
+    }
+  });
 });
+

@@ -79,4 +79,20 @@ describe('a line keeps the owner, group and mode of the file it edits', () => {
     expect(sentScripts(transport)).not.toContain('--reference');
     expect(readFileSync(env, 'utf8')).toBe('LOG_LEVEL=debug\n');
   });
+
+  (asRoot ? it : it.skip)('an owner given to a file that has the line keeps its setgid bit (a chown clears it; the mode is set again)', async () => {
+    const env = join(dir, 'sgid.env');
+    writeFileSync(env, 'LOG_LEVEL=debug\n');
+    chmodSync(env, 0o2755);
+    const file = join(dir, 'line-owner.yaml');
+    writeFileSync(file, `name: env-line\nresources:\n  - line: { path: ${JSON.stringify(env)}, line: "LOG_LEVEL=debug", owner: nobody }\n`);
+    const playbook = loadPlaybook(file);
+    const { planned } = await planHost(grid, { node, transport: localRecording('n1') }, [playbook]);
+    expect(planned!.plan.changes).toEqual([expect.objectContaining({ kind: 'line', action: 'update', mode: '2755' })]);
+    await applyPlan([planned!], { concurrency: 1, failFast: false, emit: () => undefined });
+    const after = statSync(env);
+    expect({ uid: after.uid, mode: (after.mode & 0o7777).toString(8) }).toEqual({ uid: 65534, mode: '2755' });
+    expect((await planHost(grid, { node, transport: localRecording('n1') }, [playbook])).plan.changes).toEqual([]);
+  });
 });
+

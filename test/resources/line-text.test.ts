@@ -58,6 +58,8 @@ describe('a file whose last line has no newline', () => {
     ['a CRLF file whose last line has no ending: as it is', 'A=1\r\nB=2', 'B=2', undefined, 'A=1\r\nB=2'],
     ['a line appended: the last line is ended first', 'B=2', 'A=1', undefined, 'B=2\nA=1\n'],
     ['a line replaced: the file ends with a newline', 'B=2\nA=0', 'A=1', /^A=/, 'B=2\nA=1\n'],
+    ['a CRLF file whose last line has no ending, a line appended: both end in CRLF', 'A=1\r\nB=2', 'C=3', undefined, 'A=1\r\nB=2\r\nC=3\r\n'],
+    ['a CRLF file whose unended last line is replaced: it ends in CRLF', 'A=1\r\nB=2', 'B=3', /^B=/, 'A=1\r\nB=3\r\n'],
   ] as Array<[string, string, string, RegExp | undefined, string]>)('%s', (_case, text, line, match, want) => {
     expect(ensureLine(text, line, match)).toBe(want);
   });

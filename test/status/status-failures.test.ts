@@ -60,8 +60,10 @@ describe('why status exits 1', () => {
       node('n1', deployed),
       node('n2', { ...deployed, agentVersion: null }),
       node('n3', { ...deployed, agentVersion: '0.9.0' }),
-      // never applied: the not-in-sync failure already says so
-      node('n4', { agentExpected: { recordedVersion: null }, agentVersion: null, applied: 'never' }),
+      // never applied: no agent expected (expected-agent.ts); the not-in-sync failure already says so
+      node('n4', { agentVersion: null, applied: 'never' }),
+      // a state written before the version was recorded after a deploy: any running version matches
+      node('n6', { agentExpected: { recordedVersion: null }, agentVersion: '0.1.0' }),
       // unreachable: its facts are unknown
       node('n5', { ...deployed, agentVersion: null, reachable: false }),
     ]);
@@ -75,19 +77,21 @@ describe('why status exits 1', () => {
     expect(failures[2]!.hint).toBe('something removed or replaced gridagent since the last apply: `gridops apply grid.yaml` deploys it again');
   });
 
-  it('--wait or --strict: a sub-grid whose reachable nodes run no agent at all fails, named; not by default', () => {
-    const expected = { agentExpected: { recordedVersion: null }, agentVersion: null, applied: 'never' as const };
+  it('--wait or --strict: a sub-grid whose reachable nodes ran the agent and run none now fails, named; not by default, nor one not deployed yet', () => {
+    const gone = { agentExpected: { recordedVersion: '1.0.0' }, agentVersion: null };
     const status = grid([
       node('a1', { subgrid: 's1' }),
-      node('b1', { ...expected, subgrid: 's2' }),
-      node('b2', { ...expected, subgrid: 's2', reachable: false }),
+      node('b1', { ...gone, subgrid: 's2' }),
+      node('b2', { ...gone, subgrid: 's2', reachable: false }),
       // a sub-grid none of whose nodes answered: the unreachable failure says why
-      node('c1', { ...expected, subgrid: 's3', reachable: false }),
+      node('c1', { ...gone, subgrid: 's3', reachable: false }),
+      // a sub-grid the topology gained and no apply reached yet: nothing expected there
+      node('d1', { agentVersion: null, applied: 'never', subgrid: 's4' }),
     ]);
     expect(messages(status, plain)).toEqual(['unreachable: b2, c1']);
     const failure = 'no agent runs in sub-grid r1/s2: no super peer can be elected there';
     expect(messages(status, { strict: false, waited: true })).toEqual(['unreachable: b2, c1', failure]);
-    expect(messages(status, strict)).toEqual(['unreachable: b2, c1', failure, 'not applied with this topology: b1 (never)']);
+    expect(messages(status, strict)).toEqual(['unreachable: b2, c1', failure, 'not applied with this topology: d1 (never)', 'agent not as last applied: b1 (not installed; the state records 1.0.0)']);
     expect(statusFailures(status, strict, { file: 'grid.yaml' })[1]!.hint).toBe('`gridops apply grid.yaml` deploys the agents');
   });
 

@@ -1,0 +1,11 @@
+/**
+ * Whether a handler's command restarts `unit` (`systemctl restart gridagent`, `systemctl
+ * try-restart gridagent.service`, reload-or-restart): the unit entry that notifies such a handler
+ * leaves its own restart to it, so that a unit file and a file the handler is also notified for
+ * (gridagent's unit and bundle in one upgrade) restart the unit once. A handler that does anything
+ * else (reloads another service) is no restart of this unit, and the entry restarts it itself.
+ */
+export function restartsUnit(command: string, unit: string): boolean {
+  const names = [unit, ...(unit.endsWith('.service') ? [unit.slice(0, -'.service'.length)] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`\\bsystemctl\\s+(?:--[a-z-]+\\s+)*(?:try-)?(?:reload-or-)?restart\\s+(?:--\\s+)?(?:\\S+\\s+)*?(?:${names.join('|')})(?=\\s|$|;|&|\\|)`).test(command);
+}
