@@ -64,6 +64,8 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
       peerNames.set(canonicalHost(name), { path, region: shownRegion, explicit });
       return;
     }
+    // Two defaults are the same name only where the region names are: that duplicate is reported already.
+    if (!explicit && !earlier.explicit) return;
     const at = positionOf(source, earlier.path);
     const where = `${at.line}:${at.column}`;
     if (explicit && earlier.explicit) report(path, `duplicate region peer name ${JSON.stringify(name)}, already used at ${where}`, 'region peer names must be unique across the whole grid; change one of them');

@@ -20,6 +20,11 @@ describe('the hint of a duplicate', () => {
     expect(checkTopologyText(fixture, text).problems.map((p) => p.hint)).toEqual(['names of regions, sub-grids and nodes must be unique across the whole grid; rename one of them']);
   });
 
+  it('two regions of one name are one duplicate: their default region peer names, the same by it, are not another', () => {
+    const text = 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids: [{ name: s1, nodes: [{ name: a, address: 10.0.0.1 }] }]\n  - name: r1\n    subgrids: [{ name: s2, nodes: [{ name: b, address: 10.0.0.2 }] }]\n';
+    expect(checkTopologyText('g.yaml', text).problems.map((p) => `${p.line}:${p.column}: ${p.message}`)).toEqual(['7:11: duplicate region name "r1", already used at 5:11']);
+  });
+
   it('an address two nodes share says to change one node\'s address, naming the node that used it first and where', () => {
     expect(invalid('dup-address.yaml').map((p) => `${p.line}:${p.column}: ${p.message} / ${p.hint}`)).toEqual([
       "11:33: duplicate node address \"10.0.0.1\", already used at 10:33 / node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); change one node's address (first used by a at 10:33)",
