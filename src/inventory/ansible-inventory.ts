@@ -1,5 +1,5 @@
 import { becomeFor } from '../engine/become.js';
-import { stringify } from 'yaml';
+import { Document, isScalar, visit } from 'yaml';
 import { InputFileError } from '../errors/index.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import { jumpProxyCommand } from './jump-proxy-command.js';
@@ -102,7 +102,17 @@ export function inventoryYaml(inv: AnsibleInventory): string {
   const children = Object.fromEntries(
     inv.regions.map((r) => [r.group, { children: Object.fromEntries(r.subgrids.map((s) => [s.group, { hosts: Object.fromEntries(s.hosts.map((h) => [h, inv.hostVars[h]])) }])) }]),
   );
-  return stringify({ all: { children } }, { version: '1.1' });
+  const doc = new Document({ all: { children } }, { version: '1.1' });
+  // PyYAML also resolves a plain `=` (the value tag) and `<<` (merge) and then cannot load the file:
+  // quoted they are strings; `<<` also needs `!!str`, or the yaml package's 1.1 merge tag writes it bare.
+  visit(doc, {
+    Scalar: (_key, node) => {
+      if (!isScalar(node) || (node.value !== '=' && node.value !== '<<')) return;
+      node.type = 'QUOTE_DOUBLE';
+      if (node.value === '<<') node.tag = 'tag:yaml.org,2002:str';
+    },
+  });
+  return doc.toString();
 }
 
 /**
