@@ -5,6 +5,7 @@ import { InputFileError } from '../errors/index.js';
 import { connectionFlags } from '../cli-flags.js';
 import { gridGraph } from '../graph/grid-graph.js';
 import { renderGraph, type GraphFormat } from '../graph/render-graph.js';
+import { runMessages } from '../formatters/run-messages.js';
 import { gridStatus } from '../status/grid-status.js';
 import { loadTopology } from '../topology/load.js';
 import { plural } from '../plural.js';
@@ -38,7 +39,8 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
     let result: Omit<GraphResult, 'output'> = { format, live: flags.live };
     let graph = gridGraph(grid);
     if (flags.live) {
-      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'] });
+      const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
+      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: (m) => messages.warn(m.replace(/^warning: /, '')) });
       graph = gridGraph(grid, new Map(status.nodes.map((n) => [n.node, n])));
       const agentsAnswering = status.nodes.filter((n) => n.agent && n.agent.role !== 'not answering').length;
       result = { ...result, reachable: status.reachable, agentsAnswering };

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { GridopsCommand, ExitCode } from '../base-command.js';
 import { connectionFlags, durationFlag } from '../cli-flags.js';
 import { formatGridStatus } from '../formatters/grid-status.js';
+import { runMessages } from '../formatters/run-messages.js';
 import { gridStatus, type GridStatus } from '../status/grid-status.js';
 import { statusFailures, type StatusFailure } from '../status/status-failures.js';
 
@@ -21,7 +22,8 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
   async run(): Promise<GridStatus & { failures: StatusFailure[] }> {
     const { args, flags } = await this.parse(Status);
     const waitUntil = flags.wait ? Date.now() + durationFlag('wait', flags.wait) : undefined;
-    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit });
+    const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
+    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit, say: (m) => messages.warn(m.replace(/^warning: /, '')) });
     this.say(formatGridStatus(status));
     const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined }, { file: args.file, stateDir: flags['state-dir'], json: this.jsonEnabled() });
     if (failures.length) {

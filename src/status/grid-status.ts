@@ -69,18 +69,19 @@ function appliedState(host: HostState | undefined, grid: Grid, node: Node): Node
  * Connects to every node (or those `limit` selects: src/topology/select.ts), with verified host
  * keys, reads facts, the recorded state and, where an agent runs, its view of the overlay. With
  * `waitUntil`, keeps the connections and asks the agents again (overlay/poll, the loop apply's
- * verify uses) until the overlay has converged or the deadline passes.
+ * verify uses) until the overlay has converged or the deadline passes. `say` gets what connecting
+ * has to tell (a line of ~/.ssh/config not applied), as a run's phases do.
  */
 export async function gridStatus(
   topologyFile: string,
-  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number; connect?: (node: Node) => Promise<Transport>; limit?: readonly string[] },
+  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number; connect?: (node: Node) => Promise<Transport>; limit?: readonly string[]; say?: (message: string) => void },
 ): Promise<GridStatus> {
   const grid = await loadTopology(topologyFile);
   const nodes = options.limit ? selectNodes(grid, options.limit).nodes : allNodes(grid);
   const state = await readState(statePaths(topologyFile, grid.name, options.stateDir).state, grid.name);
   const fleet = new Fleet();
   try {
-    const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal, connect: options.connect });
+    const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal, connect: options.connect, ...(options.say ? { say: options.say } : {}) });
     const agents = sessions.filter((s) => s.facts.agentVersion);
     const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal }) : undefined;
     const views = new Map<string, AgentView>((check?.answers ?? []).map((a) => [a.node, a.view]));

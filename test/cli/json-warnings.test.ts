@@ -63,4 +63,18 @@ describe('--json: warnings and progress as JSON lines on stderr, stdout one JSON
     expect(JSON.parse(r.stdout)).toHaveProperty('regions');
     expect(jsonLines(r.stderr)).toEqual([{ type: 'warning', message: expect.stringMatching(/\.ssh\/config:1: Match exec is not evaluated/) }]);
   });
+
+  it('status and graph --live: a ~/.ssh/config block gridops does not apply is a warning too, plain or as a JSON line', () => {
+    mkdirSync(join(dir, '.ssh'));
+    writeFileSync(join(dir, '.ssh', 'config'), 'Match exec "true"\n  User someone\n');
+    const env = { ...process.env, HOME: dir, NO_COLOR: '1' };
+    const status = spawnSync(`${root}bin/run.js`, ['status', file, '--state-dir', dir], { cwd: root, encoding: 'utf8', timeout: 60_000, env });
+    expect(status.stderr).toMatch(/^warning: .*\.ssh\/config:1: Match exec is not evaluated/m);
+    const json = spawnSync(`${root}bin/run.js`, ['status', file, '--state-dir', dir, '--json'], { cwd: root, encoding: 'utf8', timeout: 60_000, env });
+    expect(JSON.parse(json.stdout)).toHaveProperty('failures');
+    expect(jsonLines(json.stderr)).toContainEqual({ type: 'warning', message: expect.stringMatching(/\.ssh\/config:1: Match exec is not evaluated/) });
+    const graph = spawnSync(`${root}bin/run.js`, ['graph', file, '--live', '--state-dir', dir], { cwd: root, encoding: 'utf8', timeout: 60_000, env });
+    expect(graph.stderr).toMatch(/^warning: .*\.ssh\/config:1: Match exec is not evaluated/m);
+  });
 });
+
