@@ -40,6 +40,8 @@ if [ -n "$apt_pid" ] && ! wait "$apt_pid"; then
   echo "installing ${need[*]} failed (see the apt: lines above)" >&2
   exit 1
 fi
+# Debian's apt-cacher-ng service would hold the port the lab's own proxies use (the script says why).
+if [[ " ${need[*]} " == *" apt-cacher-ng "* ]]; then scripts/stop-system-apt-cacher.sh; fi
 
 ./bin/run.js lab up --kind "$KIND" --nodes "$NODES" --subgrids 2 --dir "$LAB_DIR"
 ./bin/run.js validate "$LAB_DIR/topology.yaml"

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
+import { shellWord } from './lab-command.js';
 
 /**
  * Puts a finished cache build (`tmp`, holding `marker`) at `path`. Two first `lab up`s in
@@ -20,7 +21,7 @@ export async function publishBuild(tmp: string, path: string, marker: string): P
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
       if (!existsSync(join(path, marker))) {
         await rm(tmp, { recursive: true, force: true });
-        throw new LabError(`${path} is in the way and is no finished build (it has no ${marker})`, `remove it (rm -rf ${path}) if no lab runs on it, and run again`);
+        throw new LabError(`${path} is in the way and is no finished build (it has no ${marker})`, `remove it (rm -rf ${shellWord(path)}) if no lab runs on it, and run again`);
       }
     }
   }

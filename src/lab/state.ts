@@ -2,8 +2,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
+import { shellWord } from './lab-command.js';
 import { labDirProblem, labRecordProblem } from './lab-record.js';
 import { labFiles, runRoot } from './paths.js';
+import { withRecordedReadiness } from './nodes-to-boot.js';
 import { SLOT_COUNT, labPrefix } from './plan.js';
 import { listLinks, writeFileAtomic } from './sys.js';
 import type { LabState } from './types.js';
@@ -13,7 +15,7 @@ export function readState(dir: string): LabState | null {
   const file = labFiles(dir).state;
   if (!existsSync(file)) return null;
   const untrusted = labDirProblem(dir);
-  if (untrusted) throw new LabError(`${untrusted}: its lab.json cannot be trusted`, `use a lab directory only root can write (chown root ${dir}; chmod go-w ${dir}), or another --dir`);
+  if (untrusted) throw new LabError(`${untrusted}: its lab.json cannot be trusted`, `use a lab directory only root can write (chown root ${shellWord(dir)}; chmod go-w ${shellWord(dir)}), or another --dir`);
   let s: LabState;
   try {
     s = JSON.parse(readFileSync(file, 'utf8')) as LabState;
@@ -23,7 +25,7 @@ export function readState(dir: string): LabState | null {
   }
   const wrong = labRecordProblem(s, dir);
   if (wrong) throw new LabError(`${file} does not describe a lab in ${dir}: ${wrong}`, 'it was copied from another lab directory or edited: remove the lab by hand (see docs/lab.md), or delete the file if nothing is running');
-  return s;
+  return withRecordedReadiness(s);
 }
 
 export async function writeState(state: LabState): Promise<void> {
@@ -148,10 +150,11 @@ export async function releaseSlot(dir: string, slot: number): Promise<void> {
  * with O_EXCL. A lock whose PID is gone is stale and taken over.
  */
 export async function withLabLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  await mkdir(dir, { recursive: true });
+  // 0755 whatever the umask: a group-writable directory (umask 002) is one the check below refuses.
+  await mkdir(dir, { recursive: true, mode: 0o755 });
   // The lab writes its client key and records here, and acts as root on what it finds.
   const untrusted = labDirProblem(dir);
-  if (untrusted) throw new LabError(`${untrusted}: not a directory for a lab`, `use a lab directory only root can write (chown root ${dir}; chmod go-w ${dir}), or another --dir`);
+  if (untrusted) throw new LabError(`${untrusted}: not a directory for a lab`, `use a lab directory only root can write (chown root ${shellWord(dir)}; chmod go-w ${shellWord(dir)}), or another --dir`);
   const lock = join(dir, 'lab.lock');
   for (let attempt = 0; ; attempt++) {
     try {

@@ -1,4 +1,4 @@
-import { nodesToBoot } from '../../src/lab/nodes-to-boot.js';
+import { nodesToBoot, withRecordedReadiness } from '../../src/lab/nodes-to-boot.js';
 import type { NodeState } from '../../src/lab/types.js';
 
 const node = (name: string, extra: Partial<NodeState> = {}): NodeState => ({
@@ -13,7 +13,8 @@ describe('which nodes `up` (re)boots', () => {
     expect(nodesToBoot(nodes, alive).map((n) => n.name)).toEqual(['node-02', 'node-03']);
   });
 
-  test('a running node of a lab.json written before `ready` was recorded counts as up', () => {
-    expect(nodesToBoot([node('node-01', { pid: 10 })], alive)).toEqual([]);
+  test('a running node of a lab.json written before `ready` was recorded counts as up where that lab reached phase ready, not where its build stopped', () => {
+    expect(nodesToBoot(withRecordedReadiness({ phase: 'ready', nodes: [node('node-01', { pid: 10 })] }).nodes, alive)).toEqual([]);
+    expect(nodesToBoot(withRecordedReadiness({ phase: 'building', nodes: [node('node-01', { pid: 10 }), node('node-02', { pid: 11, ready: true })] }).nodes, alive).map((n) => n.name)).toEqual(['node-01']);
   });
 });
