@@ -14,6 +14,10 @@ export const EGRESS_TC_FILE = '/etc/gridops/egress.tc';
 export const EGRESS_NFT_FILE = '/etc/gridops/egress.nft';
 export const EGRESS_UNIT = 'gridops-egress.service';
 export const EGRESS_UNIT_FILE = `/etc/systemd/system/${EGRESS_UNIT}`;
+/** Drop-ins of the nftables service; Debian's package ships none, so gridops makes the directory. */
+export const NFTABLES_DROPIN_DIR = '/etc/systemd/system/nftables.service.d';
+/** gridops' drop-in there: loads the rules again after nftables' start flushed them. */
+export const EGRESS_DROPIN_FILE = `${NFTABLES_DROPIN_DIR}/gridops-egress.conf`;
 /** The slice whose processes' traffic is grid traffic (playbook qos makes it). */
 export const GRID_SLICE = 'grid.slice';
 /** The user grid work runs as where the kernel cannot match sockets by cgroup. */
@@ -83,7 +87,7 @@ export function nftRules(classifier: EgressClassifier): string {
  * The oneshot unit that loads the limit at boot, after grid.slice exists (nft resolves the
  * cgroup path to the cgroup's id when the rules load, so a new grid.slice cgroup needs them loaded
  * again: Requires= restarts this unit with the slice). `systemctl restart` reloads it; stop
- * removes it from the kernel.
+ * removes it from the kernel. It follows the nftables service, whose ruleset flushes gridops' table.
  */
 export function egressUnit(device: string, classifier: EgressClassifier): string {
   const whose = classifier.by === 'cgroup' ? `processes in ${GRID_SLICE}` : `user ${classifier.user}`;
@@ -92,13 +96,19 @@ export function egressUnit(device: string, classifier: EgressClassifier): string
     '[Unit]',
     `Description=Egress limit of grid work (${whose}) on ${device} (managed by gridops)`,
     `Requires=${GRID_SLICE}`,
-    `After=${GRID_SLICE} network.target`,
+    `After=${GRID_SLICE} network.target nftables.service`,
+    // The nftables service's ruleset begins with `flush ruleset`: its restart restarts this unit, its
+    // reload reloads the rules (ExecReload), and its start runs gridops' drop-in (egressNftablesDropin).
+    'PartOf=nftables.service',
+    'ReloadPropagatedFrom=nftables.service',
     '',
     '[Service]',
     'Type=oneshot',
     'RemainAfterExit=yes',
     `ExecStart=tc -batch ${EGRESS_TC_FILE}`,
     `ExecStart=nft -f ${EGRESS_NFT_FILE}`,
+    // The rules alone: a flush of the ruleset leaves the qdisc, and `tc -batch` would replace it (its queue with it).
+    `ExecReload=nft -f ${EGRESS_NFT_FILE}`,
     `ExecStop=-nft delete table inet ${EGRESS_NFT_TABLE}`,
     `ExecStop=-tc qdisc del dev ${device} root handle ${EGRESS_QDISC_HANDLE}`,
     '',
@@ -106,6 +116,22 @@ export function egressUnit(device: string, classifier: EgressClassifier): string
     // Also wanted by grid.slice: a slice stopped and started again (which takes this unit down with it,
     // Requires=) brings the limit back, with the new cgroup.
     `WantedBy=multi-user.target ${GRID_SLICE}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The drop-in for nftables.service. Its start (`systemctl enable --now nftables`) loads a ruleset
+ * that begins with `flush ruleset`, and leaves the limit's unit, an active oneshot, as it is: this
+ * loads the rules again after it. Only where that unit is active: at boot nftables starts before
+ * grid.slice's cgroup exists (nft would fail to resolve it), and the unit loads the rules itself
+ * once the slice is there; a unit stopped by hand stays without them. `-`: it never fails nftables.
+ */
+export function egressNftablesDropin(): string {
+  return [
+    '# Managed by gridops (playbook qos): the egress limit\'s rules again after the nftables service\'s start flushed them.',
+    '[Service]',
+    `ExecStartPost=-/bin/sh -c 'systemctl is-active --quiet ${EGRESS_UNIT} && exec nft -f ${EGRESS_NFT_FILE}'`,
     '',
   ].join('\n');
 }

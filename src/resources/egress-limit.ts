@@ -5,6 +5,7 @@ import { uplinkDevice } from '../facts/uplink.js';
 import type { EgressLimitChange, EgressLimitStep, FieldChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import {
+  EGRESS_DROPIN_FILE,
   EGRESS_NFT_FILE,
   EGRESS_NFT_TABLE,
   EGRESS_QDISC_HANDLE,
@@ -13,6 +14,8 @@ import {
   EGRESS_UNIT_FILE,
   GRID_SLICE,
   GRID_USER,
+  NFTABLES_DROPIN_DIR,
+  egressNftablesDropin,
   egressUnit,
   nftRules,
   rateBits,
@@ -53,7 +56,7 @@ interface EgressProbe {
   /** nft's check of a plain table, and of a `socket cgroupv2` rule: `ok`, an error line, or null when not run. */
   nftCheck: string | null;
   socketCheck: string | null;
-  files: { tc: FileState; nft: FileState; unit: FileState };
+  files: { tc: FileState; nft: FileState; unit: FileState; dropin: FileState };
   enabled: boolean;
   gridUid: number | null;
 }
@@ -100,6 +103,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       fileProbe(EGRESS_NFT_FILE),
       fileProbe(EGRESS_UNIT_FILE),
       `systemctl is-enabled ${EGRESS_UNIT} 2>/dev/null || true`,
+      fileProbe(EGRESS_DROPIN_FILE),
     );
   }
 
@@ -121,7 +125,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
 
     const { classifier, fallback } = chooseClassifier(live, facts);
     const bits = rateBits(mbit);
-    const want = { tc: Buffer.from(tcBatch(device, bits)), nft: Buffer.from(nftRules(classifier)), unit: Buffer.from(egressUnit(device, classifier)) };
+    const want = { tc: Buffer.from(tcBatch(device, bits)), nft: Buffer.from(nftRules(classifier)), unit: Buffer.from(egressUnit(device, classifier)), dropin: Buffer.from(egressNftablesDropin()) };
     const steps: EgressLimitStep[] = [];
     const fields: FieldChange[] = [];
     const step = (s: EgressLimitStep, f?: FieldChange) => {
@@ -135,6 +139,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
     if (fileDiffers(live.files.tc, want.tc)) step('write-files', { name: EGRESS_TC_FILE, before: shaOf(live.files.tc), after: `sha256:${sha256(want.tc).slice(0, 12)}` });
     if (fileDiffers(live.files.nft, want.nft)) step('write-files', { name: EGRESS_NFT_FILE, before: shaOf(live.files.nft), after: `sha256:${sha256(want.nft).slice(0, 12)}` });
     if (fileDiffers(live.files.unit, want.unit)) step('write-unit', { name: EGRESS_UNIT_FILE, before: shaOf(live.files.unit), after: `sha256:${sha256(want.unit).slice(0, 12)}` });
+    if (fileDiffers(live.files.dropin, want.dropin)) step('write-unit', { name: EGRESS_DROPIN_FILE, before: shaOf(live.files.dropin), after: `sha256:${sha256(want.dropin).slice(0, 12)}` });
     if (!live.enabled) step('enable', { name: 'enabled', before: 'no', after: EGRESS_UNIT });
     const others = [...live.classes.keys()].filter((d) => d !== device);
     if (others.length) step('clear', { name: 'qdisc on', before: others.join(', '), after: null });
@@ -179,7 +184,9 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       await writer.write(EGRESS_NFT_FILE, Buffer.from(nftRules(classifier)), '0644');
     }
     if (has('write-unit')) {
+      await writer.run(`mkdir -p -m 0755 ${NFTABLES_DROPIN_DIR}`, `mkdir ${NFTABLES_DROPIN_DIR}`);
       await writer.write(EGRESS_UNIT_FILE, Buffer.from(egressUnit(device, classifier)), '0644');
+      await writer.write(EGRESS_DROPIN_FILE, Buffer.from(egressNftablesDropin()), '0644');
       writer.unitFileChanged();
     }
     await writer.reloadSystemdIfNeeded();
@@ -201,6 +208,7 @@ function base(device: string, bits: number, classifier: EgressClassifier) {
 function removal(live: EgressProbe): EgressLimitChange | null {
   const fields: FieldChange[] = [];
   if (live.files.unit.exists) fields.push({ name: EGRESS_UNIT_FILE, before: 'present', after: null });
+  if (live.files.dropin.exists) fields.push({ name: EGRESS_DROPIN_FILE, before: 'present', after: null });
   for (const [device, c] of live.classes) fields.push({ name: `egress ${device}`, before: c?.rate ? formatMbit(c.rate) : 'qdisc', after: null });
   if (live.table) fields.push({ name: `nft table inet ${EGRESS_NFT_TABLE}`, before: 'present', after: null });
   for (const [name, f] of [[EGRESS_TC_FILE, live.files.tc], [EGRESS_NFT_FILE, live.files.nft]] as const) if (f.exists) fields.push({ name, before: 'present', after: null });
@@ -223,6 +231,8 @@ function removal(live: EgressProbe): EgressLimitChange | null {
 async function applyRemoval(change: EgressLimitChange, writer: StepRecorder): Promise<void> {
   const unit = quote(EGRESS_UNIT_FILE);
   await writer.run(`if [ -e ${unit} ]; then systemctl disable --now ${EGRESS_UNIT} && rm -f -- ${unit}; fi`, `stop and remove ${EGRESS_UNIT}`);
+  // Its drop-in for nftables.service, and the directory where nothing else is in it (gridops made it).
+  await writer.run(`rm -f -- ${quote(EGRESS_DROPIN_FILE)}; rmdir ${NFTABLES_DROPIN_DIR} 2>/dev/null || true`, `remove ${EGRESS_DROPIN_FILE}`);
   writer.unitFileChanged();
   await writer.reloadSystemdIfNeeded();
   await writer.run(`if nft list table inet ${EGRESS_NFT_TABLE} >/dev/null 2>&1; then nft delete table inet ${EGRESS_NFT_TABLE}; fi`, `remove nft table inet ${EGRESS_NFT_TABLE}`);
@@ -237,7 +247,7 @@ function removeQdisc(device: string): string {
 }
 
 function parseProbe(stdout: string): EgressProbe {
-  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = ''] = splitProbeSections(stdout);
+  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = '', dropinFile = ''] = splitProbeSections(stdout);
   const byDevice = new Map<string, EgressClass | null>();
   let device: string | undefined;
   let lines: string[] = [];
@@ -265,7 +275,7 @@ function parseProbe(stdout: string): EgressProbe {
     cgroup2: cgroup2 === null || cgroup2 === '-' ? null : cgroup2,
     nftCheck: check('nft'),
     socketCheck: check('socket'),
-    files: { tc: parseFileState(tcFile), nft: parseFileState(nftFile), unit: parseFileState(unitFile) },
+    files: { tc: parseFileState(tcFile), nft: parseFileState(nftFile), unit: parseFileState(unitFile), dropin: parseFileState(dropinFile) },
     enabled: enabled.trim() === 'enabled',
     gridUid: uid !== null && /^\d+$/.test(uid) ? Number(uid) : null,
   };

@@ -73,7 +73,7 @@ describeLab('egress QoS on systemd containers', { kind: 'container', nodes: 3 },
     expect(m.other).toBeGreaterThan(3 * m.grid);
   };
   /** gridops' objects in the kernel and on disk of node-01: empty when no limit is left. */
-  const leftovers = () => run('node-01', 'tc -j qdisc show | grep -o \'"handle":"1e9d:"\'; nft -j list tables | grep -o gridops_egress; ls /etc/gridops/egress.tc /etc/gridops/egress.nft /etc/systemd/system/gridops-egress.service 2>/dev/null; true');
+  const leftovers = () => run('node-01', 'tc -j qdisc show | grep -o \'"handle":"1e9d:"\'; nft -j list tables | grep -o gridops_egress; ls /etc/gridops/egress.tc /etc/gridops/egress.nft /etc/systemd/system/gridops-egress.service /etc/systemd/system/nftables.service.d/gridops-egress.conf 2>/dev/null; true');
 
   beforeAll(async () => {
     const r = gridops(['apply', lab.topology, '--yes', '--playbook', `${ROOT}test/e2e/fixtures/iperf3.yaml`], { timeoutMs: 600_000 });

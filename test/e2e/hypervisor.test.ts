@@ -220,7 +220,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     ];
     const paths = [
       '/etc/gridops', '/etc/gridagent', '/opt/gridops', '/var/lib/gridagent', '/var/lib/gridops', '/usr/local/bin/gridagent',
-      '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/var/log/libvirt/qemu/gridops-sandbox-serial.log.*', '/etc/sysctl.d/90-gridops-*.conf', '/etc/modules-load.d/gridops-*.conf', '/etc/modprobe.d/zz-gridops-*.conf',
+      '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/var/log/libvirt/qemu/gridops-sandbox-serial.log.*', '/etc/systemd/system/nftables.service.d/gridops-*.conf', '/etc/sysctl.d/90-gridops-*.conf', '/etc/modules-load.d/gridops-*.conf', '/etc/modprobe.d/zz-gridops-*.conf',
       // libvirt's own records of the domain, network and pool (definitions, autostart links, run and dnsmasq files)
       '/etc/libvirt/qemu/gridops-sandbox.xml', '/etc/libvirt/qemu/autostart/gridops-sandbox.xml', `/etc/libvirt/qemu/networks/${network}.xml`, `/etc/libvirt/qemu/networks/autostart/${network}.xml`,
       '/etc/libvirt/storage/gridops.xml', '/etc/libvirt/storage/autostart/gridops.xml', '/run/libvirt/qemu/gridops-sandbox.*', `/run/libvirt/network/${network}.xml`, `/var/lib/libvirt/dnsmasq/${network}.*`, `/var/lib/libvirt/dnsmasq/gs-${network}.*`,
@@ -260,7 +260,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       // eslint-disable-next-line no-console
       console.log(`reset: what gridops made on node-01 (and the grid work in grid.slice):\n${before.join('\n')}`);
       // The premise: all of it is there, so the emptiness below means it went.
-      for (const made of ['domain', 'qemu process', 'network', 'bridge', 'tap gs-sandbox', 'ifb gs-sandbox-ifb', 'dnsmasq of the network', 'pool', 'nft table', 'input filter table', 'htb qdisc', 'grid.slice unit', 'grid.slice active', 'grid.slice CPU quota', 'grid.slice memory limit', 'grid.slice cgroup', 'grid.slice cgroup CPU limit', 'grid.slice cgroup memory limit', 'grid work', 'agent active', 'agent process', '/etc/gridagent', '/var/lib/gridops', '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/etc/systemd/system/gridagent.service', '/etc/systemd/system/gridops-sandbox-input.service']) expect(before).toContain(made);
+      for (const made of ['domain', 'qemu process', 'network', 'bridge', 'tap gs-sandbox', 'ifb gs-sandbox-ifb', 'dnsmasq of the network', 'pool', 'nft table', 'input filter table', 'htb qdisc', 'grid.slice unit', 'grid.slice active', 'grid.slice CPU quota', 'grid.slice memory limit', 'grid.slice cgroup', 'grid.slice cgroup CPU limit', 'grid.slice cgroup memory limit', 'grid work', 'agent active', 'agent process', '/etc/gridagent', '/var/lib/gridops', '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/etc/systemd/system/gridagent.service', '/etc/systemd/system/gridops-sandbox-input.service', '/etc/systemd/system/nftables.service.d/gridops-egress.conf', '/etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf']) expect(before).toContain(made);
       expect(await run('node-01', 'ls /var/lib/gridops/images /var/lib/gridops/staging | grep -c .')).not.toBe('0');
       const other = { qemu: await qemuPid('node-02'), agent: await agentPid('node-02'), footprint: await footprint('node-02') };
       expect(other.footprint).toEqual(before);
@@ -515,9 +515,9 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       expect(await run(node, 'virsh -q -c qemu:///system pool-info gridops >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
       expect(await run(node, 'ls -d /var/lib/gridops/images /etc/libvirt/hooks/qemu.d /etc/gridops/sandbox-egress.tc /var/log/libvirt/qemu/gridops-sandbox-serial.log 2>/dev/null || true')).toBe('');
       expect(await run(node, 'ip link show dev gs-sandbox-ifb >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
-      // The grid network's input filter: its table, unit and rules file.
+      // The grid network's input filter: its table, unit, drop-in for nftables.service and rules file.
       expect(await run(node, 'nft list table inet gridops_sandbox_input >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
-      expect(await run(node, 'ls /etc/systemd/system/gridops-sandbox-input.service /etc/gridops/sandbox-input.nft 2>/dev/null || true')).toBe('');
+      expect(await run(node, 'ls /etc/systemd/system/gridops-sandbox-input.service /etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf /etc/gridops/sandbox-input.nft 2>/dev/null || true')).toBe('');
       expect(await run(node, 'systemctl is-active libvirtd')).toBe('active');
     }
     expect(gridops(['plan', off, '--detailed-exitcode']).status).toBe(0);

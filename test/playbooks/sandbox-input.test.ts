@@ -14,6 +14,7 @@ import { probeStdout, smallGrid } from '../resources/fixtures.js';
 const TABLE = 'gridops_sandbox_input';
 const RULES_FILE = '/etc/gridops/sandbox-input.nft';
 const UNIT = 'gridops-sandbox-input.service';
+const DROPIN = '/etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf';
 
 /** A raw disk for the playbook's sandbox entries to inspect. */
 const imageDir = mkdtempSync(join(tmpdir(), 'gridops-sandbox-input-image-'));
@@ -63,6 +64,22 @@ describe('hypervisor: the input filter of the grid network', () => {
     expect(unit).toMatch(/^Before=libvirtd\.service /m);
     expect(unit).toMatch(/^After=nftables\.service$/m);
     expect(unit).toMatch(/^WantedBy=multi-user\.target libvirtd\.service nftables\.service$/m);
+  });
+
+  it('comes back after the nftables service loads its ruleset (which begins with `flush ruleset`): on its reload, start and restart', () => {
+    // A reload of nftables.service reloads the unit, which loads the rules file again.
+    expect(unit).toMatch(/^ReloadPropagatedFrom=nftables\.service$/m);
+    expect(unit).toContain(`ExecReload=nft -f ${RULES_FILE}\n`);
+    // A restart restarts it (PartOf=), but a start of nftables.service leaves an active oneshot as it is: its drop-in loads the file.
+    expect(unit).toMatch(/^PartOf=nftables\.service$/m);
+    const dropin = rendered('libvirt/nftables-sandbox-input.conf.hbs');
+    expect(dropin).toMatch(/^\[Service\]\nExecStartPost=-nft -f \/etc\/gridops\/sandbox-input\.nft\n/m);
+    const file = resources.find((r) => r.id === `file ${DROPIN}`)!;
+    expect(file.diff(probeStdout(file.probe()), undefined as never)).toMatchObject({ action: 'create', notify: ['systemd-daemon-reload'] });
+    expect(handlers).toContainEqual({ name: 'systemd-daemon-reload', command: 'systemctl daemon-reload' });
+    // Its directory first (a file entry makes no directory), as the rules file's.
+    expect(ids.indexOf('command nftables-dropin-dir')).toBeLessThan(ids.indexOf(`file ${DROPIN}`));
+    expect(ids.indexOf(`file ${DROPIN}`)).toBeLessThan(ids.indexOf('libvirt-network grid-net'));
   });
 
   it('is in place before the grid network and the VM; a new rules file reloads it, and a table gone from the kernel is drift', () => {
@@ -137,6 +154,30 @@ describe.each(['hypervisor-off', 'reset'])('%s removes the input filter', (playb
     const absent = resources.find((r) => r.kind === 'absent-paths')!;
     const listed = `${RULES_FILE}\n/etc/gridops\n`;
     expect(absent.diff(listed, undefined as never)).toMatchObject({ paths: expect.arrayContaining([playbook === 'reset' ? '/etc/gridops' : RULES_FILE]) });
+  });
+
+  it("its drop-in for nftables.service, with systemd reloaded; the drop-in directory where nothing else is in it; a second run changes nothing", () => {
+    const command = resources.find((r) => r.id === 'command remove-nftables-dropin')!;
+    expect(command).toBeDefined();
+    const dropins = join(dir, 'nftables.service.d');
+    execFileSync('mkdir', ['-p', dropins]);
+    writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
+    writeFileSync(join(dir, 'systemctl'), `#!/bin/sh\necho "$*" >> ${join(dir, 'systemctl.log')}\n`);
+    chmodSync(join(dir, 'systemctl'), 0o755);
+    const sh = (script: string) => execFileSync('sh', ['-c', script.split('/etc/systemd/system/nftables.service.d').join(dropins)], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    const change = command.diff(sh(command.probe()), undefined as never) as CommandChange;
+    expect(change).toMatchObject({ kind: 'command', action: 'run' });
+    sh(change.command);
+    expect(existsSync(dropins)).toBe(false);
+    expect(readFileSync(join(dir, 'systemctl.log'), 'utf8')).toBe('daemon-reload\n');
+    expect(command.diff(sh(command.probe()), undefined as never)).toBeNull();
+    // Another drop-in in the directory stays, and so does the directory.
+    execFileSync('mkdir', ['-p', dropins]);
+    writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
+    writeFileSync(join(dropins, 'local.conf'), '');
+    sh((command.diff(sh(command.probe()), undefined as never) as CommandChange).command);
+    expect(existsSync(join(dropins, 'local.conf'))).toBe(true);
+    expect(existsSync(join(dropins, 'gridops-sandbox-input.conf'))).toBe(false);
   });
 
   it('the table a failed unit left, only where it exists: a second run changes nothing', () => {

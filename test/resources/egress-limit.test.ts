@@ -5,7 +5,7 @@ import { parseFacts } from '../../src/facts/gather.js';
 import type { HostFacts } from '../../src/facts/host-facts.js';
 import { uplinkDevice } from '../../src/facts/uplink.js';
 import type { EgressLimitChange } from '../../src/plan/change.js';
-import { EGRESS_NFT_FILE, EGRESS_TC_FILE, EGRESS_UNIT_FILE, egressUnit, nftRules, rateBits, tcBatch } from '../../src/resources/egress-config.js';
+import { EGRESS_DROPIN_FILE, EGRESS_NFT_FILE, EGRESS_TC_FILE, EGRESS_UNIT_FILE, egressNftablesDropin, egressUnit, nftRules, rateBits, tcBatch } from '../../src/resources/egress-config.js';
 import { parseEgressClass } from '../../src/resources/egress-live.js';
 import { parseTcRate, tcShownRate } from '../../src/resources/tc-rate.js';
 import { EgressLimitResource } from '../../src/resources/egress-limit.js';
@@ -50,8 +50,9 @@ interface Live {
   nft: string;
   unit: string;
   enabled: string;
+  dropin: string;
 }
-const fresh: Live = { tools: 'tc\nnft\n', qdiscs: noqueue, classes: '', table: '', checks: 'cgroup2 unified/\nnft ok\nsocket ok\n', tc: 'absent\n', nft: 'absent\n', unit: 'absent\n', enabled: 'disabled\n' };
+const fresh: Live = { tools: 'tc\nnft\n', qdiscs: noqueue, classes: '', table: '', checks: 'cgroup2 unified/\nnft ok\nsocket ok\n', tc: 'absent\n', nft: 'absent\n', unit: 'absent\n', enabled: 'disabled\n', dropin: 'absent\n' };
 /** Converged at `mbit`; `shown` is the rate as `tc class show` prints it. */
 const applied = (mbit: number, shown = `${mbit}Mbit`): Live => ({
   ...fresh,
@@ -62,9 +63,10 @@ const applied = (mbit: number, shown = `${mbit}Mbit`): Live => ({
   nft: fileOut(CGROUP_RULES),
   unit: fileOut(UNIT),
   enabled: 'enabled\n',
+  dropin: fileOut(egressNftablesDropin()),
 });
 /** What the probe prints for this live state, joined by a real shell as the planner's would be. */
-const out = (l: Live) => execSync(probeSections(...[l.tools, l.qdiscs, l.classes, l.table, l.checks, l.tc, l.nft, l.unit, l.enabled].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+const out = (l: Live) => execSync(probeSections(...[l.tools, l.qdiscs, l.classes, l.table, l.checks, l.tc, l.nft, l.unit, l.enabled, l.dropin].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 
 async function record(resource: EgressLimitResource, change: EgressLimitChange, f = labFacts()): Promise<string[]> {
   const writer = new StepRecorder('n1');
@@ -86,6 +88,25 @@ describe('egress-limit resource', () => {
     expect(CGROUP_RULES).toContain('socket cgroupv2 level 1 "unified/grid.slice" meta priority set 1e9d:10');
     expect(UNIT).toMatch(/Requires=grid\.slice\nAfter=grid\.slice network\.target/);
     expect(UNIT).toContain('WantedBy=multi-user.target grid.slice');
+  });
+
+  it('comes back after the nftables service loads its ruleset (which begins with `flush ruleset`): on its reload, restart and start', async () => {
+    // Reload: the unit reloads the rules alone (the qdisc, which nft does not touch, stays as it is); restart: PartOf=.
+    expect(UNIT).toMatch(/^After=grid\.slice network\.target nftables\.service$/m);
+    expect(UNIT).toMatch(/^PartOf=nftables\.service$/m);
+    expect(UNIT).toMatch(/^ReloadPropagatedFrom=nftables\.service$/m);
+    expect(UNIT.split('\n').filter((l) => l.startsWith('ExecReload='))).toEqual([`ExecReload=nft -f ${EGRESS_NFT_FILE}`]);
+    // Start: a drop-in loads the rules again where the limit's unit is active (at boot it is not, and loads them itself later).
+    expect(egressNftablesDropin()).toMatch(/^\[Service\]\nExecStartPost=-\/bin\/sh -c 'systemctl is-active --quiet gridops-egress\.service && exec nft -f \/etc\/gridops\/egress\.nft'\n/m);
+    // A node that has the limit from an earlier gridops gets the drop-in and the new unit, systemd reloaded, nothing restarted.
+    const r = new EgressLimitResource(100);
+    const change = r.diff(out({ ...applied(100), dropin: 'absent\n', unit: fileOut(UNIT.replace(/^(PartOf|ReloadPropagatedFrom|ExecReload)=.*\n/gm, '')) }), ctx())!;
+    expect(change).toMatchObject({ action: 'update', steps: ['write-unit'] });
+    expect(change.fields.map((f) => f.name)).toEqual([EGRESS_UNIT_FILE, EGRESS_DROPIN_FILE]);
+    const commands = await record(r, change);
+    expect(commands[0]).toBe('mkdir -p -m 0755 /etc/systemd/system/nftables.service.d');
+    expect(commands.join('\n')).toContain(quote(egressNftablesDropin()));
+    expect(commands.filter((c) => c.startsWith('systemctl'))).toEqual(['systemctl daemon-reload', 'systemctl reenable gridops-egress.service']);
   });
 
   it('plans nothing once the kernel, files and unit match (apply then plan: 0 changes)', () => {
@@ -144,6 +165,11 @@ describe('egress-limit resource', () => {
     expect(commands).toContain('tc qdisc del dev eth0 root handle 1e9d:');
     expect(commands).toContain(`rm -f -- ${EGRESS_TC_FILE} ${EGRESS_NFT_FILE}`);
     expect(commands).toContain(`rm -f -- ${EGRESS_UNIT_FILE}`);
+    // Its drop-in for nftables.service before systemd's reload (the directory too where nothing else is in it).
+    expect(commands).toContain(`rm -f -- ${EGRESS_DROPIN_FILE}; rmdir /etc/systemd/system/nftables.service.d 2>/dev/null || true`);
+    expect(commands.indexOf(EGRESS_DROPIN_FILE)).toBeLessThan(commands.indexOf('systemctl daemon-reload'));
+    expect(change.fields.map((f) => f.name)).toContain(EGRESS_DROPIN_FILE);
+    expect(r.diff(out({ ...fresh, dropin: fileOut(egressNftablesDropin()) }), ctx())).toMatchObject({ action: 'delete' });
     expect(r.diff(out(fresh), ctx())).toBeNull();
     expect(r.diff(out({ ...fresh, tools: '' }), ctx(labFacts({ packageManager: null })))).toBeNull();
   });
@@ -205,7 +231,7 @@ describe('egress-limit resource', () => {
 
   it('its probe runs in a real shell, with or without tc and nft, and reads nothing but state', async () => {
     const sections = splitProbeSections(probeStdout(new EgressLimitResource(100).probe()));
-    expect(sections).toHaveLength(9);
+    expect(sections).toHaveLength(10);
     expect(sections[4]).toMatch(/^cgroup2 /);
   });
 });
