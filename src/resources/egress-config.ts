@@ -97,9 +97,9 @@ export function egressUnit(device: string, classifier: EgressClassifier): string
     `Description=Egress limit of grid work (${whose}) on ${device} (managed by gridops)`,
     `Requires=${GRID_SLICE}`,
     `After=${GRID_SLICE} network.target nftables.service`,
-    // The nftables service's ruleset begins with `flush ruleset`: its restart restarts this unit, its
-    // reload reloads the rules (ExecReload), and its start runs gridops' drop-in (egressNftablesDropin).
-    'PartOf=nftables.service',
+    // The nftables service's ruleset begins with `flush ruleset` and its stop flushes it: its reload
+    // reloads the rules (ExecReload), and its start, stop and restart run gridops' drop-in
+    // (egressNftablesDropin). Not PartOf=: a firewall turned off would turn the limit off with it.
     'ReloadPropagatedFrom=nftables.service',
     '',
     '[Service]',
@@ -122,8 +122,8 @@ export function egressUnit(device: string, classifier: EgressClassifier): string
 
 /**
  * The drop-in for nftables.service. Its start (`systemctl enable --now nftables`) loads a ruleset
- * that begins with `flush ruleset`, and leaves the limit's unit, an active oneshot, as it is: this
- * loads the rules again after it. Only where that unit is active: at boot nftables starts before
+ * that begins with `flush ruleset`, and its stop flushes the ruleset; both leave the limit's unit,
+ * an active oneshot, as it is: this loads the rules again after each. Only where that unit is active: at boot nftables starts before
  * grid.slice's cgroup exists (nft would fail to resolve it), and the unit loads the rules itself
  * once the slice is there; a unit stopped by hand stays without them. `-`: it never fails nftables.
  */
@@ -132,6 +132,7 @@ export function egressNftablesDropin(): string {
     '# Managed by gridops (playbook qos): the egress limit\'s rules again after the nftables service\'s start flushed them.',
     '[Service]',
     `ExecStartPost=-/bin/sh -c 'systemctl is-active --quiet ${EGRESS_UNIT} && exec nft -f ${EGRESS_NFT_FILE}'`,
+    `ExecStopPost=-/bin/sh -c 'systemctl is-active --quiet ${EGRESS_UNIT} && exec nft -f ${EGRESS_NFT_FILE}'`,
     '',
   ].join('\n');
 }

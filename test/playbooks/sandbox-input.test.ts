@@ -66,14 +66,15 @@ describe('hypervisor: the input filter of the grid network', () => {
     expect(unit).toMatch(/^WantedBy=multi-user\.target libvirtd\.service nftables\.service$/m);
   });
 
-  it('comes back after the nftables service loads its ruleset (which begins with `flush ruleset`): on its reload, start and restart', () => {
+  it('comes back after the nftables service loads its ruleset (which begins with `flush ruleset`) or flushes it: on its reload, start, restart and stop', () => {
     // A reload of nftables.service reloads the unit, which loads the rules file again.
     expect(unit).toMatch(/^ReloadPropagatedFrom=nftables\.service$/m);
     expect(unit).toContain(`ExecReload=nft -f ${RULES_FILE}\n`);
-    // A restart restarts it (PartOf=), but a start of nftables.service leaves an active oneshot as it is: its drop-in loads the file.
-    expect(unit).toMatch(/^PartOf=nftables\.service$/m);
+    // Not PartOf=: a stop of nftables (`nft flush ruleset`) would stop the filter with it, and the VM would run unfiltered.
+    expect(unit).not.toMatch(/^PartOf=/m);
+    // A start (and so a restart) leaves an active oneshot as it is, and a stop flushes the ruleset: the drop-in loads the file after each.
     const dropin = rendered('libvirt/nftables-sandbox-input.conf.hbs');
-    expect(dropin).toMatch(/^\[Service\]\nExecStartPost=-nft -f \/etc\/gridops\/sandbox-input\.nft\n/m);
+    expect(dropin).toMatch(/^\[Service\]\nExecStartPost=-nft -f \/etc\/gridops\/sandbox-input\.nft\nExecStopPost=-nft -f \/etc\/gridops\/sandbox-input\.nft\n/m);
     const file = resources.find((r) => r.id === `file ${DROPIN}`)!;
     expect(file.diff(probeStdout(file.probe()), undefined as never)).toMatchObject({ action: 'create', notify: ['systemd-daemon-reload'] });
     expect(handlers).toContainEqual({ name: 'systemd-daemon-reload', command: 'systemctl daemon-reload' });

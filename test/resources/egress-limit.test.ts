@@ -90,14 +90,17 @@ describe('egress-limit resource', () => {
     expect(UNIT).toContain('WantedBy=multi-user.target grid.slice');
   });
 
-  it('comes back after the nftables service loads its ruleset (which begins with `flush ruleset`): on its reload, restart and start', async () => {
-    // Reload: the unit reloads the rules alone (the qdisc, which nft does not touch, stays as it is); restart: PartOf=.
+  it('comes back after the nftables service loads its ruleset (which begins with `flush ruleset`) or flushes it: on its reload, restart, start and stop', async () => {
+    // Reload: the unit reloads the rules alone (the qdisc, which nft does not touch, stays as it is).
     expect(UNIT).toMatch(/^After=grid\.slice network\.target nftables\.service$/m);
-    expect(UNIT).toMatch(/^PartOf=nftables\.service$/m);
+    // Not PartOf=: a stop of nftables would stop the limit with it (its ExecStop removes the qdisc).
+    expect(UNIT).not.toMatch(/^PartOf=/m);
     expect(UNIT).toMatch(/^ReloadPropagatedFrom=nftables\.service$/m);
     expect(UNIT.split('\n').filter((l) => l.startsWith('ExecReload='))).toEqual([`ExecReload=nft -f ${EGRESS_NFT_FILE}`]);
     // Start: a drop-in loads the rules again where the limit's unit is active (at boot it is not, and loads them itself later).
-    expect(egressNftablesDropin()).toMatch(/^\[Service\]\nExecStartPost=-\/bin\/sh -c 'systemctl is-active --quiet gridops-egress\.service && exec nft -f \/etc\/gridops\/egress\.nft'\n/m);
+    // Start and stop (the stop flushes the ruleset): the drop-in loads the rules again after each, where the limit's unit is active.
+    const again = "-/bin/sh -c 'systemctl is-active --quiet gridops-egress.service && exec nft -f /etc/gridops/egress.nft'";
+    expect(egressNftablesDropin().split('\n').filter((l) => /^Exec/.test(l))).toEqual([`ExecStartPost=${again}`, `ExecStopPost=${again}`]);
     // A node that has the limit from an earlier gridops gets the drop-in and the new unit, systemd reloaded, nothing restarted.
     const r = new EgressLimitResource(100);
     const change = r.diff(out({ ...applied(100), dropin: 'absent\n', unit: fileOut(UNIT.replace(/^(PartOf|ReloadPropagatedFrom|ExecReload)=.*\n/gm, '')) }), ctx())!;
