@@ -11,6 +11,7 @@ import { PUBLISHED_SCHEMA_FILE } from './json-schema-file.js';
 import { reservedNetworkProblems } from './reserved-network.js';
 import { semanticProblems } from './semantic-check.js';
 import { listenerProblems } from './listener-check.js';
+import { agentPortProblems } from './agent-port-check.js';
 import { agentVersionProblems } from './agent-version-check.js';
 import { httpAddressProblems } from './http-address-check.js';
 import { healthTimeoutProblems } from './health-timeout-check.js';
@@ -55,7 +56,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   const found = [...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source)];
   if (found.length === 0) {
     const grid = resolveTopology(source.value as RawTopology, source, text);
-    // Listener clashes, the agent's version, the reserved network and the agent's HTTP address need the settings each node inherits, so they are checked on the resolved grid (and the rollout's health timeout, in milliseconds there: a warning, since only apply --rolling needs it).
+    // Listener clashes, one agent port grid-wide, the agent's version, the reserved network and the agent's HTTP address need the settings each node inherits, so they are checked on the resolved grid (and the rollout's health timeout, in milliseconds there: a warning, since only apply --rolling needs it).
     const clashes = resolvedProblems(grid, source);
     if (clashes.length) return { problems: inReadingOrder(clashes), warnings: [], playbooks: grid.playbooks };
     return { grid, problems: [], warnings: inReadingOrder([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source), ...healthTimeoutProblems(grid, source)]), playbooks: grid.playbooks };
@@ -72,7 +73,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
  * (phases/grid-key-file.ts, phases/sandbox-images.ts), so reset, state and status commands are not held up.
  */
 function resolvedProblems(grid: Grid, source: SourceDocument): Problem[] {
-  return [...listenerProblems(grid, source), ...agentVersionProblems(grid, source), ...reservedNetworkProblems(grid, source), ...httpAddressProblems(grid, source)];
+  return [...listenerProblems(grid, source), ...agentPortProblems(grid, source), ...agentVersionProblems(grid, source), ...reservedNetworkProblems(grid, source), ...httpAddressProblems(grid, source)];
 }
 
 /** How a file is checked: `cached`, from a validation of the same bytes by the same build where one was kept (validated-cache.ts). */

@@ -23,6 +23,7 @@ import { SeedResolver } from './seed-resolver.js';
 import { FailuresInARow, guardStep, MAX_FAILED_TICKS_IN_A_ROW, type StepContext } from './step-guard.js';
 import { nextEpoch, readStateFile, writePrivateFile, writeStateFile } from './state-file.js';
 import { AgentTransport } from './transport.js';
+import { startWhenAddressIsUp } from './bind-retry.js';
 
 /** How long a super peer waits for its successor on SIGTERM before exiting anyway. */
 const HANDOVER_DEADLINE_MS = 4_000;
@@ -117,22 +118,30 @@ export class AgentDaemon {
       nonce: randomBytes(4).readUInt32BE(0) || 1,
       seed: (this.epoch ^ hashName(config.node)) >>> 0,
     });
-    this.transport = new AgentTransport(
-      { bind: config.bind, port: config.port, multicast: config.multicast, key },
-      {
-        packet: (packet, fromAddr, bytes, via) => this.onPacket(packet, fromAddr, bytes, via),
-        dropped: (reason, bytes) => {
-          this.metrics.inc('gridagent_dropped_total', { reason });
-          this.metrics.inc('gridagent_dropped_bytes_total', {}, bytes);
-          this.log.debug('packet dropped', { reason, bytes });
-        },
-        sent: (message, bytes, via) => {
-          this.metrics.inc('gridagent_messages_sent_total', { type: message.type, tier: message.tier });
-          this.metrics.inc('gridagent_bytes_sent_total', { via }, bytes);
-        },
+    // The node's address may come up a little after the agent at boot (DHCP, a VLAN, a bond): waited for here, not by restarts.
+    this.transport = await startWhenAddressIsUp(
+      `${config.bind}:${config.port}`,
+      async () => {
+        const transport = new AgentTransport(
+          { bind: config.bind, port: config.port, multicast: config.multicast, key },
+          {
+            packet: (packet, fromAddr, bytes, via) => this.onPacket(packet, fromAddr, bytes, via),
+            dropped: (reason, bytes) => {
+              this.metrics.inc('gridagent_dropped_total', { reason });
+              this.metrics.inc('gridagent_dropped_bytes_total', {}, bytes);
+              this.log.debug('packet dropped', { reason, bytes });
+            },
+            sent: (message, bytes, via) => {
+              this.metrics.inc('gridagent_messages_sent_total', { type: message.type, tier: message.tier });
+              this.metrics.inc('gridagent_bytes_sent_total', { via }, bytes);
+            },
+          },
+        );
+        await transport.start();
+        return transport;
       },
+      { onRetry: (error, waitedMs) => this.log.warn('the node address is not up yet; binding again', { bind: `${config.bind}:${config.port}`, code: error.code, waitedMs: Math.round(waitedMs) }) },
     );
-    await this.transport.start();
     this.http = await startHttpServer(config.http.bind, config.http.port, {
       status: () => ({ ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((performance.now() - this.startedAt) / 1000) }),
       metrics: () => this.metrics.render(),

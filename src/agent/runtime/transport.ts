@@ -46,7 +46,20 @@ export class AgentTransport {
     );
   }
 
+  /**
+   * Opens the sockets; when one fails, closes those already open before the error goes on: a start
+   * tried again while the node's address comes up (bind-retry.ts) would find its own UDP port in use.
+   */
   async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  private async open(): Promise<void> {
     const { bind, port, multicast } = this.options;
     this.unicast.on('message', (packet, rinfo) => this.receive(packet, rinfo, MAX_DATAGRAM_BYTES, 'udp'));
     this.unicast.on('error', () => undefined);
@@ -66,6 +79,7 @@ export class AgentTransport {
         // A wildcard bind has no interface to pin; the routing table decides.
       }
       const listener = createSocket({ type: 'udp4', reuseAddr: true });
+      this.multicastSocket = listener;
       listener.on('message', (packet, rinfo) => this.receive(packet, rinfo, MAX_DATAGRAM_BYTES, 'udp'));
       listener.on('error', () => undefined);
       await new Promise<void>((resolve, reject) => {
@@ -77,7 +91,6 @@ export class AgentTransport {
       });
       const wildcard = bind === '0.0.0.0';
       listener.addMembership(multicast.group, wildcard ? undefined : bind);
-      this.multicastSocket = listener;
     }
     this.tcp = createServer((socket) => this.intake.accept(socket));
     this.tcp.on('error', () => undefined);

@@ -1,0 +1,55 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { AgentConfigError } from './config.js';
+
+/** How the start waits for the node's address: a pause between tries, a clock, the bound, and who hears of each retry. */
+export interface AddressWait {
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+  retryForMs: number;
+  onRetry: (error: NodeJS.ErrnoException, waitedMs: number) => void;
+}
+
+/**
+ * What a bind says while the node's network is still coming up: the address is on no interface yet
+ * (EADDRNOTAVAIL), or no interface can take the multicast membership yet (ENODEV). Anything else (a
+ * port in use, a permission) is not waited for.
+ */
+const NOT_UP_YET: Record<string, string> = {
+  EADDRNOTAVAIL: 'the address is not on any interface of this node',
+  ENODEV: 'no interface of this node takes its multicast group',
+};
+
+/**
+ * As long as the agent waits for a resolver at boot (bind-address.ts). Restarting instead would not
+ * do: at RestartSec=100ms, systemd's start limit (5 starts in 10 s) gives up on the unit within a
+ * second, and it stays failed until someone acts.
+ */
+const ADDRESS_WAIT_MS = 30_000;
+
+const SYSTEM: AddressWait = { sleep: (ms) => delay(ms), now: () => performance.now(), retryForMs: ADDRESS_WAIT_MS, onRetry: () => undefined };
+
+/**
+ * Runs `start` (which opens the agent's sockets on `address`, and releases what it opened when it
+ * fails) until it succeeds, trying again with a growing pause while the node's address or its
+ * multicast interface is not up yet: at boot, DHCP, a VLAN or a bond may bring it a little after
+ * the agent starts. After `retryForMs` the start fails as a configuration problem (exit 78).
+ */
+export async function startWhenAddressIsUp<T>(address: string, start: () => Promise<T>, using: Partial<AddressWait> = {}): Promise<T> {
+  const how = { ...SYSTEM, ...using };
+  const started = how.now();
+  for (let pause = 250; ; pause = Math.min(pause * 2, 4000)) {
+    try {
+      return await start();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      const why = NOT_UP_YET[code];
+      if (why === undefined) throw error;
+      const waited = how.now() - started;
+      if (waited >= how.retryForMs) {
+        throw new AgentConfigError(`cannot bind ${address}: ${why} (${code}), still after ${Math.round(waited / 1000)} s; check that the node's network brings it up, or write the node's own IPv4 address as its address in the topology`);
+      }
+      how.onRetry(error as NodeJS.ErrnoException, waited);
+      await how.sleep(Math.min(pause, how.retryForMs - waited));
+    }
+  }
+}
