@@ -55,12 +55,13 @@ export function addedNode(name: string, region: string, subgrid: string, extra: 
 }
 
 /**
- * One region of 3 sub-grids of 5 machines, settled for 20 s, for the region tier's failure
- * scenarios: its region peer, and a sub-grid the region peer is not in (so a crash there is a
- * voter slot's failover, not the region peer's), with that sub-grid's members and super peer.
+ * One region (by default of 3 sub-grids of 5 machines), settled for 20 s and watched for split
+ * brain, for the region tier's failure scenarios: its region peer, and a sub-grid the region peer
+ * is not in (so a crash there is a voter slot's failover, not the region peer's), with that
+ * sub-grid's members and super peer.
  */
-export function settledRegion(seed: number) {
-  const grid = buildGrid({ regions: 1, subgridsPerRegion: 3, nodesPerSubgrid: 5, seed, neverFraction: 0 });
+export function settledRegion(seed: number, shape: { subgrids: number; nodesPerSubgrid: number } = { subgrids: 3, nodesPerSubgrid: 5 }) {
+  const grid = buildGrid({ regions: 1, subgridsPerRegion: shape.subgrids, nodesPerSubgrid: shape.nodesPerSubgrid, seed, neverFraction: 0 });
   const network = new SimNetwork(grid.specs, { seed, dns: grid.dns });
   const invariant = new SingleLeaderPerTerm();
   network.onStep(invariant.observer);

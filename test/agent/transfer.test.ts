@@ -1,20 +1,15 @@
 import { SimNetwork } from '../../src/agent/sim/network.js';
 import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 import { buildGrid } from '../../src/agent/sim/topology.js';
-import { leaderOf, smallCluster } from './sim-helpers.js';
+import { leaderOf, settledRegion, smallCluster } from './sim-helpers.js';
 
 /** The region peer among the simulated nodes, if any. */
 const regionPeerOf = (network: SimNetwork): string | undefined => network.names().find((name) => network.core(name)?.region.isLeader());
 
-/** One region of 4 sub-grids of 3 nodes (4 region voter slots), settled for 20 s, watched for split brain; `old` is its region peer. */
+/** One region of 4 sub-grids of 3 nodes (4 region voter slots), settled; `old` is its region peer. */
 function fourSubgridRegion(seed: number) {
-  const grid = buildGrid({ regions: 1, subgridsPerRegion: 4, nodesPerSubgrid: 3, seed, neverFraction: 0 });
-  const network = new SimNetwork(grid.specs, { seed, dns: grid.dns });
-  const invariant = new SingleLeaderPerTerm();
-  network.onStep(invariant.observer);
-  network.startAll();
-  network.runUntil(20_000);
-  return { network, invariant, old: regionPeerOf(network)! };
+  const { network, invariant, regionPeer } = settledRegion(seed, { subgrids: 4, nodesPerSubgrid: 3 });
+  return { network, invariant, old: regionPeer };
 }
 
 /**
