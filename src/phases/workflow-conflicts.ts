@@ -57,7 +57,7 @@ export function workflowConflicts(grid: Grid | undefined, topologyFile: string, 
     }
     const sources = new Map<string, SourceDocument>();
     const sourceOf = (file: string) => sources.get(file) ?? sources.set(file, parseSource(file, readFileSync(file, 'utf8')).source).get(file)!;
-    for (const playbooks of workflows.values()) problems.push(...managedTwiceAcross(playbooks, sourceOf), ...unknownHandlers(playbooks, sourceOf));
+    for (const playbooks of workflows.values()) problems.push(...managedTwiceAcross(playbooks, sourceOf), ...unknownHandlers(playbooks, sourceOf), ...handlersDefinedTwice(playbooks, sourceOf));
   }
   const seen = new Set<string>();
   return { problems: problems.filter((p) => !seen.has(`${p.file}:${p.line}:${p.column}:${p.message}`) && seen.add(`${p.file}:${p.line}:${p.column}:${p.message}`)), commandLine };
@@ -157,3 +157,25 @@ function unknownHandlers(playbooks: readonly LoadedPlaybook[], sourceOf: (file: 
   }
   return problems;
 }
+
+/**
+ * A handler name two playbooks of the node's run define with two commands: the planner finds
+ * handlers by name, so every notification of it would run the first one's command, and the later
+ * playbook's (a restart of its own service) never. Refused at the later definition; the same
+ * command twice is one handler.
+ */
+function handlersDefinedTwice(playbooks: readonly LoadedPlaybook[], sourceOf: (file: string) => SourceDocument): Problem[] {
+  const first = new Map<string, { playbook: LoadedPlaybook; run: string }>();
+  const problems: Problem[] = [];
+  for (const playbook of playbooks) {
+    (playbook.handlers ?? []).forEach((handler, index) => {
+      const earlier = first.get(handler.name);
+      if (!earlier) return void first.set(handler.name, { playbook, run: handler.run });
+      if (earlier.playbook === playbook || earlier.run === handler.run) return;
+      const path: PathSegment[] = ['handlers', index];
+      problems.push({ file: playbook.file, ...positionOf(sourceOf(playbook.file), path), path: pathToString(path), message: `handler "${handler.name}" is defined by playbook ${earlier.playbook.name} too, with another command`, hint: `give this handler a name of its own (and its notify entries with it): the run finds handlers by name, so its notifications would run playbook ${earlier.playbook.name}'s \`${earlier.run}\`` });
+    });
+  }
+  return problems;
+}
+

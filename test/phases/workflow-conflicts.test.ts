@@ -113,6 +113,25 @@ describe('notify', () => {
   });
 });
 
+describe('handlers', () => {
+  it('one name defined by two playbooks of a run with two commands is refused at the later one (the planner would run the first for both); the same command twice is not', async () => {
+    const mine = write('mine.yaml', 'name: mine\nresources:\n  - file: { path: /etc/mine, content: a, notify: [restart-gridagent] }\nhandlers:\n  - { name: restart-gridagent, run: systemctl restart myapp }\n');
+    topology = grid('[mine.yaml]');
+    const err = await failure({ ownPlaybooks: 'always' });
+    expect(shown(err)).toEqual([`${mine}:5:5: handler "restart-gridagent" is defined by playbook agent too, with another command`]);
+    expect(err.problems[0]!.hint).toMatch(/^give this handler a name of its own/);
+    write('mine.yaml', 'name: mine\nresources:\n  - file: { path: /etc/mine, content: a, notify: [restart-gridagent] }\nhandlers:\n  - { name: restart-gridagent, run: systemctl restart gridagent.service }\n');
+    await expect(checkRunInputs(topology, { ownPlaybooks: 'always' })).resolves.toBeDefined();
+  });
+
+  it("gridops' own playbooks name their handlers as gridops' (a user's daemon-reload handler is not taken for theirs)", async () => {
+    const mine = write('mine.yaml', 'name: mine\nresources:\n  - file: { path: /etc/mine, content: a, notify: [systemd-daemon-reload] }\nhandlers:\n  - { name: systemd-daemon-reload, run: systemctl daemon-reload && systemctl restart myapp }\n');
+    topology = grid('[mine.yaml]', 'defaults: { hypervisor: { enabled: true, sandbox: { image: /dev/null } } }\n');
+    const result = await checkRunInputs(topology, { ownPlaybooks: 'always' }).catch((e: unknown) => e);
+    expect(result instanceof ValidationError ? shown(result).filter((l) => l.startsWith(mine)) : []).toEqual([]);
+  });
+});
+
 describe("gridops' own workflow", () => {
   it('passes, on nodes with and without a hypervisor, and every --playbook of its own alone', async () => {
     // The built-in workflow is compared only with playbooks a topology adds: site.yaml, beside a hypervisor node's and a plain one's.

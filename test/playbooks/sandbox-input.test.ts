@@ -76,8 +76,8 @@ describe('hypervisor: the input filter of the grid network', () => {
     const dropin = rendered('libvirt/nftables-sandbox-input.conf.hbs');
     expect(dropin).toMatch(/^\[Service\]\nExecStartPost=-nft -f \/etc\/gridops\/sandbox-input\.nft\nExecStopPost=-nft -f \/etc\/gridops\/sandbox-input\.nft\n/m);
     const file = resources.find((r) => r.id === `file ${DROPIN}`)!;
-    expect(file.diff(probeStdout(file.probe()), undefined as never)).toMatchObject({ action: 'create', notify: ['systemd-daemon-reload'] });
-    expect(handlers).toContainEqual({ name: 'systemd-daemon-reload', command: 'systemctl daemon-reload' });
+    expect(file.diff(probeStdout(file.probe()), undefined as never)).toMatchObject({ action: 'create', notify: ['gridops-daemon-reload'] });
+    expect(handlers).toContainEqual({ name: 'gridops-daemon-reload', command: 'systemctl daemon-reload' });
     // Its directory first (a file entry makes no directory), as the rules file's.
     expect(ids.indexOf('command nftables-dropin-dir')).toBeLessThan(ids.indexOf(`file ${DROPIN}`));
     expect(ids.indexOf(`file ${DROPIN}`)).toBeLessThan(ids.indexOf('libvirt-network grid-net'));
