@@ -200,12 +200,14 @@ describe('KnownHosts.add', () => {
     expect(first.check('h1', 22, ed.blob).kind).toBe('unknown');
     expect(second.check('h1', 22, ed2.blob).kind).toBe('unknown');
     const [a, b] = await Promise.all([first.add('h1', 22, ed.blob), second.add('h1', 22, ed2.blob)]);
-    expect(a.kind).toBe('added');
-    expect(b).toMatchObject({ kind: 'changed', recorded: [{ file, line: 1, key: ed.blob }] });
-    expect(readFileSync(file, 'utf8')).toBe(`h1 ssh-ed25519 ${b64(ed)}\n`);
+    // Which run takes the file's lock first is the scheduler's: that one records its key, the other is refused.
+    const [won, lost, wonKey, lostKey, refused] = a.kind === 'added' ? [a, b, ed, ed2, second] : [b, a, ed2, ed, first];
+    expect(won.kind).toBe('added');
+    expect(lost).toMatchObject({ kind: 'changed', recorded: [{ file, line: 1, key: wonKey.blob }] });
+    expect(readFileSync(file, 'utf8')).toBe(`h1 ssh-ed25519 ${b64(wonKey)}\n`);
     // The run that was refused now knows the recorded key too.
-    expect(second.check('h1', 22, ed2.blob).kind).toBe('changed');
-    expect(second.check('h1', 22, ed.blob).kind).toBe('match');
+    expect(refused.check('h1', 22, lostKey.blob).kind).toBe('changed');
+    expect(refused.check('h1', 22, wonKey.blob).kind).toBe('match');
     expect(existsSync(`${file}.lock`)).toBe(false);
   });
   it('records the same key once when two runs accept it at once', async () => {
