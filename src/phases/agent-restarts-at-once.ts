@@ -1,10 +1,8 @@
 import type { PlannedHost } from '../engine/planner.js';
 import { AGENT_UNIT } from '../overlay/agent-hosts.js';
 import type { AgentRestartsAtOnce } from '../plan/plan.js';
+import { restartsUnit } from '../resources/restarts-unit.js';
 import { allSubgrids, type Grid } from '../topology/model.js';
-
-/** A handler command that restarts (or stops) gridagent: `systemctl restart gridagent.service` in playbooks/agent.yaml. */
-const RESTARTS_AGENT = new RegExp(`\\bsystemctl\\s+(?:try-)?(?:restart|stop|reload-or-restart)\\b.*\\b${AGENT_UNIT.replace('.', '\\.')}`);
 
 /**
  * Does this host's plan restart the agent that runs there now: a notified handler that restarts
@@ -14,7 +12,7 @@ const RESTARTS_AGENT = new RegExp(`\\bsystemctl\\s+(?:try-)?(?:restart|stop|relo
 export function restartsAgent(host: PlannedHost): boolean {
   if (host.session.facts.agentVersion === null) return false;
   const notified = host.handlers.filter((h) => host.plan.handlers.includes(h.name));
-  if (notified.some((h) => RESTARTS_AGENT.test(h.command))) return true;
+  if (notified.some((h) => restartsUnit(h.command, AGENT_UNIT, { orStop: true }))) return true;
   return host.plan.changes.some((c) => c.kind === 'systemd-unit' && c.unit === AGENT_UNIT && (c.steps.includes('restart') || c.steps.includes('stop')));
 }
 

@@ -4,8 +4,10 @@
  * leaves its own restart to it, so that a unit file and a file the handler is also notified for
  * (gridagent's unit and bundle in one upgrade) restart the unit once. A handler that does anything
  * else (reloads another service) is no restart of this unit, and the entry restarts it itself.
+ * `orStop` also counts `systemctl stop`: the rolling checks ask whether a run takes the running
+ * agent down at all, and a stop does so as much as a restart.
  */
-export function restartsUnit(command: string, unit: string): boolean {
+export function restartsUnit(command: string, unit: string, options: { orStop?: boolean } = {}): boolean {
   const names = [unit, ...(unit.endsWith('.service') ? [unit.slice(0, -'.service'.length)] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`\\bsystemctl\\s+(?:--[a-z-]+\\s+)*(?:try-)?(?:reload-or-)?restart\\s+(?:--\\s+)?(?:\\S+\\s+)*?(?:${names.join('|')})(?=\\s|$|;|&|\\|)`).test(command);
+  return new RegExp(`\\bsystemctl\\s+(?:--[a-z-]+\\s+)*(?:(?:try-)?(?:reload-or-)?restart${options.orStop ? '|stop' : ''})\\s+(?:--\\s+)?(?:\\S+\\s+)*?(?:${names.join('|')})(?=\\s|$|;|&|\\|)`).test(command);
 }

@@ -73,6 +73,16 @@ describe('a systemd-unit entry that notifies handlers leaves the restart of its 
   ])('%s restarts gridagent.service: %s', (command, restarts) => {
     expect(restartsUnit(command, 'gridagent.service')).toBe(restarts);
   });
+
+  it.each([
+    ['systemctl stop gridagent.service', false, true],
+    ['systemctl restart gridagent.service', true, true],
+    ['systemctl stop gridagent-exporter', false, false],
+    ['systemctl reload gridagent', false, false],
+  ])('%s: a restart %s, a restart or stop %s (what the rolling checks ask)', (command, restart, restartOrStop) => {
+    expect(restartsUnit(command, 'gridagent.service')).toBe(restart);
+    expect(restartsUnit(command, 'gridagent.service', { orStop: true })).toBe(restartOrStop);
+  });
 });
 
 function mkdirTemplates(dir: string): void {
