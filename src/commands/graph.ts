@@ -40,7 +40,7 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
     let graph = gridGraph(grid);
     if (flags.live) {
       const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
-      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: (m) => messages.warn(m.replace(/^warning: /, '')) });
+      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: messages.say });
       graph = gridGraph(grid, new Map(status.nodes.map((n) => [n.node, n])));
       const agentsAnswering = status.nodes.filter((n) => n.agent && n.agent.role !== 'not answering').length;
       result = { ...result, reachable: status.reachable, agentsAnswering };

@@ -23,7 +23,7 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
     const { args, flags } = await this.parse(Status);
     const waitUntil = flags.wait ? Date.now() + durationFlag('wait', flags.wait) : undefined;
     const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
-    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit, say: (m) => messages.warn(m.replace(/^warning: /, '')) });
+    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit, say: messages.say });
     this.say(formatGridStatus(status));
     const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined }, { file: args.file, stateDir: flags['state-dir'], json: this.jsonEnabled() });
     if (failures.length) {
