@@ -10,7 +10,7 @@ import type { ApplyOptions } from '../../src/phases/run-options.js';
 import type { GridState, HostState } from '../../src/state/state.js';
 import { allNodes } from '../../src/topology/model.js';
 import { gridOf } from '../resources/fixtures.js';
-import { localRecording, localRunOptions } from '../support/local-run.js';
+import { connectNoting, localRunOptions } from '../support/local-run.js';
 
 jest.setTimeout(60_000);
 
@@ -19,10 +19,7 @@ let topology: string;
 let playbook: string;
 let connected: string[];
 
-const connect = async (node: { name: string }) => {
-  connected.push(node.name);
-  return localRecording(node.name);
-};
+const connect = connectNoting((name) => connected.push(name));
 
 function options(extra: Partial<ApplyOptions> = {}): ApplyOptions {
   return localRunOptions({ topologyFile: topology, playbooks: [playbook] }, { connect, ...extra });

@@ -4,17 +4,14 @@ import { join } from 'node:path';
 import { ExitCode, UsageError } from '../../src/errors/index.js';
 import { runApply } from '../../src/phases/apply.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
-import { localRecording, localRunOptions } from '../support/local-run.js';
+import { connectNoting, localRunOptions } from '../support/local-run.js';
 
 let dir: string;
 let topology: string;
 let playbook: string;
 let connected: string[];
 
-const connect = async (node: { name: string }) => {
-  connected.push(node.name);
-  return localRecording(node.name);
-};
+const connect = connectNoting((name) => connected.push(name));
 
 function options(extra: Partial<ApplyOptions> = {}): ApplyOptions {
   return localRunOptions({ topologyFile: topology, playbooks: [playbook] }, { connect, ...extra });

@@ -14,6 +14,14 @@ export function localRecording(name: string): RecordingTransport {
   return new RecordingTransport(name).on(/[\s\S]*/, (command, { options }) => local.exec(command, { stdin: options.stdin }));
 }
 
+/** A node's `connect` by `localRecording` that first notes the node, for tests that check no host was reached. */
+export function connectNoting(note: (name: string) => void): NonNullable<ApplyOptions['connect']> {
+  return async (node) => {
+    note(node.name);
+    return localRecording(node.name);
+  };
+}
+
 /**
  * Options of a quiet, confirmed run, 5 hosts at a time, each connected by `localRecording`;
  * `extra` overrides any of them (a test's own `connect` that also counts the nodes it reached).
