@@ -97,9 +97,18 @@ export async function labUp(req: LabRequest, opts: RunOptions = {}): Promise<Lab
   const problems = shapeProblems(req);
   if (problems.length) throw new LabError(problems[0]!, 'see `gridops lab up --help`');
   const recorded = readState(req.dir);
-  const running = recorded?.plan.shape.kind === req.kind ? recorded.nodes.filter((n) => DRIVERS[req.kind].alive(n)).length : 0;
-  preflight(req.kind, req.nodes, opts.facts ?? machineFacts(), { running });
+  preflight(req.kind, req.nodes, opts.facts ?? machineFacts(), { running: runningVms(req.kind, recorded) });
   return withLabLock(req.dir, () => up(req, opts));
+}
+
+/**
+ * The recorded lab's VMs that run now, which the memory preflight leaves out of the new ones'
+ * need. Only a VM lab's count matters: other kinds are not asked, since asking runs each node's
+ * liveness check, which `up` runs again for the nodes to boot.
+ */
+function runningVms(kind: LabKind, recorded: LabState | null): number {
+  if (kind !== 'vm' || recorded?.plan.shape.kind !== 'vm') return 0;
+  return recorded.nodes.filter((n) => DRIVERS.vm.alive(n)).length;
 }
 
 async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
@@ -340,7 +349,7 @@ export async function labGrow(req: LabGrowRequest, opts: RunOptions = {}): Promi
     const before = new Set(state.nodes.map((n) => n.name));
     const driver = DRIVERS[kind];
     if (!sameShape(state.plan.shape, shape)) {
-      preflight(kind, shape.nodes, opts.facts ?? machineFacts(), { running: state.nodes.filter((n) => driver.alive(n)).length });
+      preflight(kind, shape.nodes, opts.facts ?? machineFacts(), { running: runningVms(kind, state) });
       const grown = growLab(state.plan, shape);
       state.plan = grown;
       for (const n of grown.nodes) if (!before.has(n.name)) state.nodes.push({ ...n, dir: join(state.runDir, n.name) });
