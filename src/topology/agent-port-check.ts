@@ -36,7 +36,7 @@ export function agentPortProblems(grid: Grid, source: SourceDocument): Problem[]
       ...positionOf(source, path),
       path: pathToString(path),
       message: `agent.port ${moved[0]!.settings.agent.port} runs the agents of ${moved.map((n) => n.name).join(', ')} on another port than the rest of the grid (${reference}): agents look up region peer names at their own agent.port, so these nodes and the others would never find each other's region peer`,
-      hint: 'every node of the grid must run gridagent on one agent.port (SRV records giving each region peer its port are not assumed): set agent.port once in defaults, or remove this one',
+      hint: 'every node of the grid must run gridagent on one agent.port (SRV records giving each region peer its port are not assumed): set agent.port once in defaults, or remove this one; a grid already deployed on several ports is brought to one by `apply --rolling`, and `reset` removes its agents whatever port they run on',
     });
   }
   return problems;

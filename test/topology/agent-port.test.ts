@@ -42,7 +42,7 @@ describe('agent.port is one for the whole grid', () => {
         column: 20,
         path: 'regions[1].agent.port',
         message: 'agent.port 8946 runs the agents of n3, n4 on another port than the rest of the grid (7946, the built-in default): agents look up region peer names at their own agent.port, so these nodes and the others would never find each other\'s region peer',
-        hint: 'every node of the grid must run gridagent on one agent.port (SRV records giving each region peer its port are not assumed): set agent.port once in defaults, or remove this one',
+        hint: 'every node of the grid must run gridagent on one agent.port (SRV records giving each region peer its port are not assumed): set agent.port once in defaults, or remove this one; a grid already deployed on several ports is brought to one by `apply --rolling`, and `reset` removes its agents whatever port they run on',
       },
     ]);
   });
