@@ -136,7 +136,10 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     const held = await qemuCpu();
     // The cap lifted (the lab's own qos: 50 % of 2 CPUs, one whole CPU), the guest still burning.
     expect(gridops(['apply', lab.topology, '--yes', '--playbook', 'qos'], { timeoutMs: 300_000 }).status).toBe(0);
-    const freer = await qemuCpu();
+    // The most of up to three windows: the cap is a ceiling, but what QEMU gets under it is the
+    // machine's to give, and other work on the 2 CPUs (a CI neighbour) took it to 38 % in one window.
+    let freer = 0;
+    for (let i = 0; i < 3 && freer <= held * 1.3; i++) freer = Math.max(freer, await qemuCpu());
     // eslint-disable-next-line no-console
     console.log(`sandbox VM caps: QEMU's cgroups cpu ${cpuPath}, memory ${memoryPath}; grid.slice cpu.cfs_quota_us/period ${quota}, memory.limit_in_bytes ${sliceMemory}; the VM's own memory and memsw limits ${vmLimits.split('\n').join(' and ')}; a CPU burner in the guest: QEMU at ${held.toFixed(1)} % of one CPU under gridCpuPercent 20 (2 CPUs: 40 %), ${freer.toFixed(1)} % under gridCpuPercent 50 (100 %)`);
     expect(cpuPath).toMatch(/\/grid\.slice\/machine-qemu/);
