@@ -33,6 +33,7 @@ const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * edited or planted file, and acting on it as root could destroy what is not the lab's.
  */
 export function labRecordProblem(s: LabState, dir: string): string | null {
+  if (s.dir !== dir) return `its directory ${String(s.dir)} is not ${dir}`;
   const slot = s.plan?.slot;
   if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) return `its slot ${String(slot)} is not one of 0 to ${SLOT_COUNT - 1}`;
   const prefix = labPrefix(slot);

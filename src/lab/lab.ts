@@ -128,7 +128,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       `to add nodes, sub-grids or regions to it, run \`${labCommand('grow', req.dir)}\` with the totals; else run \`${labCommand('down', req.dir)}\` first, or use another --dir`,
     );
   }
-  if (existing && existing.phase === 'ready' && existing.dir === req.dir && slotClaimant(existing.plan.slot) === req.dir && nodesToBoot(existing.nodes, (n) => driver.alive(n)).length === 0 && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
+  if (existing && existing.phase === 'ready' && slotClaimant(existing.plan.slot) === req.dir && nodesToBoot(existing.nodes, (n) => driver.alive(n)).length === 0 && proxyAlive(existing.proxy) && dnsAlive(existing.dns) && existsSync(existing.files.knownHosts) && existsSync(existing.files.topology)) {
     progress.step(`lab already up: ${existing.nodes.length} ${req.kind} nodes in ${req.dir}`);
     return upResult(existing, true, { totalMs: Date.now() - t0 });
   }
@@ -175,7 +175,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     const kept = existing && keepsRecordedSlot(existing, req.dir, slot) ? existing : null;
     if (existing && !kept) {
       progress.step(
-        `lab.json names slot ${existing.plan.slot}${existing.dir === req.dir ? '' : ` and the lab in ${existing.dir}`}, which this directory does not hold (a reboot empties ${runRoot()}; a copied lab directory is another lab): building the lab afresh on slot ${slot}`,
+        `lab.json names slot ${existing.plan.slot}, which this directory does not hold (a reboot empties ${runRoot()}): building the lab afresh on slot ${slot}`,
       );
     }
     const plan = kept?.plan ?? planLab(shape, slot);
@@ -372,8 +372,8 @@ export interface LabDownResult {
   /** False when there was no lab to remove. */
   removed: boolean;
   /**
-   * Set when the slot lab.json names is held by this other lab directory (after a reboot, or in a
-   * copied lab directory): only this directory's files were removed, nothing machine-wide.
+   * Set when the slot lab.json names is held by this other lab directory (it took the slot freed by
+   * a reboot): only this directory's files were removed, nothing machine-wide.
    */
   otherLab?: string;
   processes: number;
@@ -431,10 +431,9 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   result.removed = true;
   // Everything machine-wide below is found by the slot's prefix: sweeping a slot another lab holds
   // would destroy that lab (its nodes, bridge and runtime files).
-  const claimant = await holdSlotForDown(dir, slot);
-  const otherLab = claimant ?? (state && state.dir !== dir ? state.dir : null);
+  // (lab.json itself names this directory: readState refuses one that names another.)
+  const otherLab = await holdSlotForDown(dir, slot);
   if (otherLab !== null) {
-    if (claimant === null) await releaseSlot(dir, slot);
     progress.step(`slot ${slot} of the lab in ${dir} belongs to the lab in ${otherLab}: removing only the files in ${dir}, no process, link or cgroup`);
     await removeLabFiles(dir);
     result.otherLab = otherLab;

@@ -53,6 +53,7 @@ describe('readState trusts lab.json only for what belongs to its lab', () => {
     ['known_hosts elsewhere', (s) => void (s.files.knownHosts = '/root/.ssh/authorized_keys')],
     ['a name server hosts file elsewhere', (s) => void (s.dns!.hostsFile = '/etc/hosts')],
     ['a slot out of range', (s) => void (s.plan.slot = 99)],
+    ['another lab directory named as its own', (s) => void (s.dir = '/root/.cache/gridops/lab')],
   ])('%s is refused', (_what, edit) => {
     record(edit);
     expect(() => readState(dir)).toThrow(LabError);
