@@ -188,6 +188,29 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     expect(await virsh(node, 'net-dhcp-leases grid-net')).toMatch(/ipv4\s+172\.31\.254\.\d+/);
   });
 
+  it("the input filter fails closed: libvirtd requires its unit (gridops' drop-in), and a reload of the unit (what gridops runs for a new rules file, a new unit file or drift) leaves libvirtd running and the table in place", async () => {
+    for (const node of ['node-01', 'node-02']) {
+      const words = async (property: string) => (await run(node, `systemctl show -p ${property} --value libvirtd.service`)).split(/\s+/);
+      expect(await words('Requires')).toContain('gridops-sandbox-input.service');
+      expect(await words('After')).toContain('gridops-sandbox-input.service');
+      const libvirtd = () => run(node, 'systemctl show -p ActiveEnterTimestamp -p MainPID libvirtd.service');
+      const before = await libvirtd();
+      expect(before).toMatch(/^ActiveEnterTimestamp=\S/m);
+      const qemu = await qemuPid(node);
+      // The plain reload, then the handler's and sandbox-input-loaded's command (a reload, as the unit is active).
+      for (const reload of ['systemctl reload gridops-sandbox-input.service', 'systemctl reload-or-restart gridops-sandbox-input.service']) {
+        const r = await lab.ssh(node, reload);
+        expect([reload, r.exitCode]).toEqual([reload, 0]);
+        expect(await libvirtd()).toBe(before);
+        expect(await run(node, 'systemctl is-active gridops-sandbox-input.service libvirtd.service')).toBe('active\nactive');
+        expect(await run(node, 'nft list chain inet gridops_sandbox_input from_grid_network')).toMatch(/ip daddr 172\.31\.254\.1 udp dport 53 accept[\s\S]*drop/);
+      }
+      expect(await qemuPid(node)).toBe(qemu);
+      expect(await virsh(node, 'domstate gridops-sandbox')).toBe('running');
+    }
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...hv]).status).toBe(0);
+  });
+
   /**
    * What gridops made on a node, as a list of what is still there: the sandbox VM and its QEMU
    * process, the grid network, its bridge, the tap and the ifb, the pool, libvirt's own records of
@@ -223,7 +246,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     ];
     const paths = [
       '/etc/gridops', '/etc/gridagent', '/opt/gridops', '/var/lib/gridagent', '/var/lib/gridops', '/usr/local/bin/gridagent',
-      '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/var/log/libvirt/qemu/gridops-sandbox-serial.log.*', '/etc/systemd/system/nftables.service.d/gridops-*.conf', '/etc/sysctl.d/90-gridops-*.conf', '/etc/modules-load.d/gridops-*.conf', '/etc/modprobe.d/zz-gridops-*.conf',
+      '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/var/log/libvirt/qemu/gridops-sandbox-serial.log.*', '/etc/systemd/system/nftables.service.d/gridops-*.conf', '/etc/systemd/system/libvirtd.service.d/gridops-*.conf', '/etc/sysctl.d/90-gridops-*.conf', '/etc/modules-load.d/gridops-*.conf', '/etc/modprobe.d/zz-gridops-*.conf',
       // libvirt's own records of the domain, network and pool (definitions, autostart links, run and dnsmasq files)
       '/etc/libvirt/qemu/gridops-sandbox.xml', '/etc/libvirt/qemu/autostart/gridops-sandbox.xml', `/etc/libvirt/qemu/networks/${network}.xml`, `/etc/libvirt/qemu/networks/autostart/${network}.xml`,
       '/etc/libvirt/storage/gridops.xml', '/etc/libvirt/storage/autostart/gridops.xml', '/run/libvirt/qemu/gridops-sandbox.*', `/run/libvirt/network/${network}.xml`, `/var/lib/libvirt/dnsmasq/${network}.*`, `/var/lib/libvirt/dnsmasq/gs-${network}.*`,
@@ -263,7 +286,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       // eslint-disable-next-line no-console
       console.log(`reset: what gridops made on node-01 (and the grid work in grid.slice):\n${before.join('\n')}`);
       // The premise: all of it is there, so the emptiness below means it went.
-      for (const made of ['domain', 'qemu process', 'network', 'bridge', 'tap gs-sandbox', 'ifb gs-sandbox-ifb', 'dnsmasq of the network', 'pool', 'nft table', 'input filter table', 'htb qdisc', 'grid.slice unit', 'grid.slice active', 'grid.slice CPU quota', 'grid.slice memory limit', 'grid.slice cgroup', 'grid.slice cgroup CPU limit', 'grid.slice cgroup memory limit', 'grid work', 'agent active', 'agent process', '/etc/gridagent', '/var/lib/gridops', '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/etc/systemd/system/gridagent.service', '/etc/systemd/system/gridops-sandbox-input.service', '/etc/systemd/system/nftables.service.d/gridops-egress.conf', '/etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf']) expect(before).toContain(made);
+      for (const made of ['domain', 'qemu process', 'network', 'bridge', 'tap gs-sandbox', 'ifb gs-sandbox-ifb', 'dnsmasq of the network', 'pool', 'nft table', 'input filter table', 'htb qdisc', 'grid.slice unit', 'grid.slice active', 'grid.slice CPU quota', 'grid.slice memory limit', 'grid.slice cgroup', 'grid.slice cgroup CPU limit', 'grid.slice cgroup memory limit', 'grid work', 'agent active', 'agent process', '/etc/gridagent', '/var/lib/gridops', '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/etc/systemd/system/gridagent.service', '/etc/systemd/system/gridops-sandbox-input.service', '/etc/systemd/system/nftables.service.d/gridops-egress.conf', '/etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf', '/etc/systemd/system/libvirtd.service.d/gridops-sandbox-input.conf']) expect(before).toContain(made);
       expect(await run('node-01', 'ls /var/lib/gridops/images /var/lib/gridops/staging | grep -c .')).not.toBe('0');
       const other = { qemu: await qemuPid('node-02'), agent: await agentPid('node-02'), footprint: await footprint('node-02') };
       expect(other.footprint).toEqual(before);
@@ -518,9 +541,11 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       expect(await run(node, 'virsh -q -c qemu:///system pool-info gridops >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
       expect(await run(node, 'ls -d /var/lib/gridops/images /etc/libvirt/hooks/qemu.d /etc/gridops/sandbox-egress.tc /var/log/libvirt/qemu/gridops-sandbox-serial.log 2>/dev/null || true')).toBe('');
       expect(await run(node, 'ip link show dev gs-sandbox-ifb >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
-      // The grid network's input filter: its table, unit, drop-in for nftables.service and rules file.
+      // The grid network's input filter: its table, unit, drop-ins for nftables.service and libvirtd.service, and rules file.
       expect(await run(node, 'nft list table inet gridops_sandbox_input >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
-      expect(await run(node, 'ls /etc/systemd/system/gridops-sandbox-input.service /etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf /etc/gridops/sandbox-input.nft 2>/dev/null || true')).toBe('');
+      expect(await run(node, 'ls /etc/systemd/system/gridops-sandbox-input.service /etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf /etc/systemd/system/libvirtd.service.d/gridops-sandbox-input.conf /etc/gridops/sandbox-input.nft 2>/dev/null || true')).toBe('');
+      // libvirtd's drop-in went (and systemd reloaded) before the unit's stop, which would have stopped libvirtd with it.
+      expect((await run(node, 'systemctl show -p Requires --value libvirtd.service')).split(/\s+/)).not.toContain('gridops-sandbox-input.service');
       expect(await run(node, 'systemctl is-active libvirtd')).toBe('active');
     }
     expect(gridops(['plan', off, '--detailed-exitcode']).status).toBe(0);

@@ -9,12 +9,18 @@ import { GRID_NET, SANDBOX_TAP, gridBridgeName } from '../../src/resources/sandb
 import { ifbOf } from '../../src/resources/sandbox-egress.js';
 import { findTemplate, renderTemplateFile, templateContext } from '../../src/templates/render.js';
 import { allNodes } from '../../src/topology/model.js';
+import { probeSections } from '../../src/resources/probe-sections.js';
+import type { SystemdUnitResource } from '../../src/resources/systemd-unit.js';
+import { quote } from '../../src/transport/quote.js';
 import { probeStdout, smallGrid } from '../resources/fixtures.js';
 
 const TABLE = 'gridops_sandbox_input';
 const RULES_FILE = '/etc/gridops/sandbox-input.nft';
 const UNIT = 'gridops-sandbox-input.service';
 const DROPIN = '/etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf';
+const LIBVIRTD_DROPIN = '/etc/systemd/system/libvirtd.service.d/gridops-sandbox-input.conf';
+/** A systemctl call that stops the filter unit, or restarts it (a stop first): libvirtd, which requires it, would go with it. */
+const STOPS_FILTER = new RegExp(`\\bsystemctl\\s+(?:try-)?(?:restart|stop)\\b[^;&|]*\\b${UNIT.replace('.', '\\.')}`);
 
 /** A raw disk for the playbook's sandbox entries to inspect. */
 const imageDir = mkdtempSync(join(tmpdir(), 'gridops-sandbox-input-image-'));
@@ -92,7 +98,53 @@ describe('hypervisor: the input filter of the grid network', () => {
     // On a machine without the file (this one): written, and the write reloads the unit.
     expect(file.diff(probeStdout(file.probe()), undefined as never)).toMatchObject({ action: 'create', notify: ['reload-sandbox-input'] });
     expect(resources.find((r) => r.id === `systemd-unit ${UNIT}`)).toBeDefined();
-    expect(handlers).toContainEqual({ name: 'reload-sandbox-input', command: `systemctl try-restart ${UNIT}` });
+    expect(handlers).toContainEqual({ name: 'reload-sandbox-input', command: `systemctl reload-or-restart ${UNIT}` });
+  });
+});
+
+/**
+ * Fail closed: were the filter's unit to fail at boot (an nft error), libvirtd would still start
+ * and autostart the VM unfiltered. A drop-in for libvirtd.service requires the filter's unit, so
+ * libvirtd, and with it the VM, does not start without it.
+ */
+describe('hypervisor: libvirtd does not start without the input filter', () => {
+  const { resources, handlers } = resourcesOf('hypervisor');
+  const ids = resources.map((r) => r.id);
+
+  it("libvirtd's drop-in requires the filter's unit and orders libvirtd after it", () => {
+    const dropin = rendered('libvirt/libvirtd-sandbox-input.conf.hbs');
+    expect(dropin).toMatch(/^# Managed by gridops \(playbook hypervisor\)/);
+    expect(dropin).toMatch(new RegExp(`^\\[Unit\\]\nRequires=${UNIT.replace('.', '\\.')}\nAfter=${UNIT.replace('.', '\\.')}\n`, 'm'));
+    // A drop-in, not the unit's [Install]: nodes that enabled the unit before need no re-enable.
+    expect(rendered('libvirt/gridops-sandbox-input.service.hbs')).toMatch(/^WantedBy=multi-user\.target libvirtd\.service nftables\.service$/m);
+  });
+
+  it('is written after the unit it requires, in its directory, and systemd reloaded by the handler', () => {
+    const file = resources.find((r) => r.id === `file ${LIBVIRTD_DROPIN}`)!;
+    expect(file).toBeDefined();
+    expect(file.diff(probeStdout(file.probe()), undefined as never)).toMatchObject({ action: 'create', notify: ['gridops-daemon-reload'] });
+    expect(handlers).toContainEqual({ name: 'gridops-daemon-reload', command: 'systemctl daemon-reload' });
+    expect(ids.indexOf('command libvirtd-dropin-dir')).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf('command libvirtd-dropin-dir')).toBeLessThan(ids.indexOf(`file ${LIBVIRTD_DROPIN}`));
+    expect(ids.indexOf(`file ${LIBVIRTD_DROPIN}`)).toBeGreaterThan(ids.indexOf(`systemd-unit ${UNIT}`));
+    expect(ids.indexOf(`file ${LIBVIRTD_DROPIN}`)).toBeLessThan(ids.indexOf('command libvirtd-running'));
+  });
+
+  it('nothing the playbook runs stops or restarts the filter unit (libvirtd would go with it): a new rules file, a new unit file and drift reload it, or start it where it is not running', () => {
+    const commands = [...handlers.map((h) => h.command), ...resources.flatMap((r) => {
+      const change = r.kind === 'command' ? (r.diff('', undefined as never) as CommandChange | null) : null;
+      return change ? [change.command] : [];
+    })];
+    expect(commands.filter((c) => STOPS_FILTER.test(c))).toEqual([]);
+    // reload-or-restart of a unit that can reload: a reload where it is active, a start where it is not (never a restart).
+    expect(handlers).toContainEqual({ name: 'reload-sandbox-input', command: `systemctl reload-or-restart ${UNIT}` });
+    const loaded = resources.find((r) => r.id === 'command sandbox-input-loaded')!.diff('', undefined as never) as CommandChange;
+    expect(loaded.command).toBe(`systemctl reload-or-restart ${UNIT}`);
+    expect(rendered('libvirt/gridops-sandbox-input.service.hbs')).toContain(`ExecReload=nft -f ${RULES_FILE}\n`);
+    // The unit's entry leaves a changed file's restart to that handler, which reloads it.
+    const unit = resources.find((r) => r.id === `systemd-unit ${UNIT}`) as SystemdUnitResource;
+    const oldUnit = execFileSync('sh', ['-c', probeSections(...[`regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`, 'enabled\n', 'active\n'].map((p) => `printf %s ${quote(p)}`))], { encoding: 'utf8' });
+    expect(unit.diff(oldUnit)).toMatchObject({ steps: ['write'], notify: ['reload-sandbox-input'] });
   });
 });
 
@@ -173,6 +225,32 @@ describe.each(['hypervisor-off', 'reset'])('%s removes the input filter', (playb
     expect(readFileSync(join(dir, 'systemctl.log'), 'utf8')).toBe('daemon-reload\n');
     expect(command.diff(sh(command.probe()), undefined as never)).toBeNull();
     // Another drop-in in the directory stays, and so does the directory.
+    execFileSync('mkdir', ['-p', dropins]);
+    writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
+    writeFileSync(join(dropins, 'local.conf'), '');
+    sh((command.diff(sh(command.probe()), undefined as never) as CommandChange).command);
+    expect(existsSync(join(dropins, 'local.conf'))).toBe(true);
+    expect(existsSync(join(dropins, 'gridops-sandbox-input.conf'))).toBe(false);
+  });
+
+  it("libvirtd's drop-in that requires the unit, before the unit's stop (which would stop libvirtd with it), with systemd reloaded; its directory where nothing else is in it; a second run changes nothing", () => {
+    const command = resources.find((r) => r.id === 'command remove-libvirtd-dropin')!;
+    expect(command).toBeDefined();
+    expect(ids.indexOf('command remove-libvirtd-dropin')).toBeLessThan(ids.indexOf(`absent-unit ${UNIT}`));
+    expect(ids.indexOf('command remove-libvirtd-dropin')).toBeGreaterThan(ids.indexOf('command remove-grid-network'));
+    const dropins = join(dir, 'libvirtd.service.d');
+    execFileSync('mkdir', ['-p', dropins]);
+    writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
+    writeFileSync(join(dir, 'systemctl'), `#!/bin/sh\necho "$*" >> ${join(dir, 'systemctl.log')}\n`);
+    chmodSync(join(dir, 'systemctl'), 0o755);
+    const sh = (script: string) => execFileSync('sh', ['-c', script.split('/etc/systemd/system/libvirtd.service.d').join(dropins)], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    const change = command.diff(sh(command.probe()), undefined as never) as CommandChange;
+    expect(change).toMatchObject({ kind: 'command', action: 'run' });
+    sh(change.command);
+    expect(existsSync(dropins)).toBe(false);
+    expect(readFileSync(join(dir, 'systemctl.log'), 'utf8')).toBe('daemon-reload\n');
+    expect(command.diff(sh(command.probe()), undefined as never)).toBeNull();
+    // The owner's own drop-in for libvirtd stays, and so does the directory.
     execFileSync('mkdir', ['-p', dropins]);
     writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
     writeFileSync(join(dropins, 'local.conf'), '');
