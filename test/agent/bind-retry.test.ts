@@ -48,6 +48,12 @@ describe("the agent's start while its address is not up yet", () => {
     expect(Math.max(...how.pauses)).toBeLessThanOrEqual(4000);
   });
 
+  it('counts its wait from the start it is given: after a bind name took 25 s to resolve, the bind has the 5 s left of the one 30 s window', async () => {
+    const how = { ...waits(30_000), startedAt: -25_000 };
+    await expect(startWhenAddressIsUp('10.0.0.1:7946', async () => { throw failure('EADDRNOTAVAIL'); }, how)).rejects.toThrow(/still after 30 s/);
+    expect(how.pauses.reduce((a, b) => a + b, 0)).toBe(5_000);
+  });
+
   it('fails at once on any other error: a port in use is not waited for', async () => {
     const how = waits();
     await expect(startWhenAddressIsUp('10.0.0.1:7946', async () => { throw failure('EADDRINUSE'); }, how)).rejects.toThrow(/EADDRINUSE/);

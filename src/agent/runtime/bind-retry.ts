@@ -6,6 +6,11 @@ export interface AddressWait {
   sleep: (ms: number) => Promise<void>;
   now: () => number;
   retryForMs: number;
+  /**
+   * When the wait began, on `now`'s clock (default: this call): the start gives it the moment it
+   * began resolving a bind name, so the name and then the bind share one window, not two.
+   */
+  startedAt?: number;
   onRetry: (error: NodeJS.ErrnoException, waitedMs: number) => void;
 }
 
@@ -20,11 +25,11 @@ const NOT_UP_YET: Record<string, string> = {
 };
 
 /**
- * As long as the agent waits for a resolver at boot (bind-address.ts). Restarting instead would not
- * do: at RestartSec=100ms, systemd's start limit (5 starts in 10 s) gives up on the unit within a
- * second, and it stays failed until someone acts.
+ * The one window in which a start waits for its address, a bind name's resolution included
+ * (bind-address.ts). Restarting instead would not do: at RestartSec=100ms, systemd's start limit
+ * (5 starts in 10 s) gives up on the unit within a second, and it stays failed until someone acts.
  */
-const ADDRESS_WAIT_MS = 30_000;
+export const ADDRESS_WAIT_MS = 30_000;
 
 const SYSTEM: AddressWait = { sleep: (ms) => delay(ms), now: () => performance.now(), retryForMs: ADDRESS_WAIT_MS, onRetry: () => undefined };
 
@@ -36,7 +41,7 @@ const SYSTEM: AddressWait = { sleep: (ms) => delay(ms), now: () => performance.n
  */
 export async function startWhenAddressIsUp<T>(address: string, start: () => Promise<T>, using: Partial<AddressWait> = {}): Promise<T> {
   const how = { ...SYSTEM, ...using };
-  const started = how.now();
+  const started = how.startedAt ?? how.now();
   for (let pause = 250; ; pause = Math.min(pause * 2, 4000)) {
     try {
       return await start();

@@ -23,7 +23,7 @@ import { SeedResolver } from './seed-resolver.js';
 import { FailuresInARow, guardStep, MAX_FAILED_TICKS_IN_A_ROW, type StepContext } from './step-guard.js';
 import { nextEpoch, readStateFile, writePrivateFile, writeStateFile } from './state-file.js';
 import { AgentTransport } from './transport.js';
-import { startWhenAddressIsUp } from './bind-retry.js';
+import { startWhenAddressIsUp, type AddressWait } from './bind-retry.js';
 
 /** How long a super peer waits for its successor on SIGTERM before exiting anyway. */
 const HANDOVER_DEADLINE_MS = 4_000;
@@ -74,7 +74,8 @@ export class AgentDaemon {
     return leaveMarkerPath(this.config.stateFile);
   }
 
-  async start(): Promise<void> {
+  /** `addressWait.startedAt`: when the start began to wait for the node's address (resolving a bind name), so the bind continues that window. */
+  async start(addressWait: Pick<AddressWait, 'startedAt'> = {}): Promise<void> {
     const config = this.config;
     const leaveToken = createLeaveToken(leaveTokenPath(config.stateFile));
     if (existsSync(this.leftMarker)) {
@@ -140,7 +141,7 @@ export class AgentDaemon {
         await transport.start();
         return transport;
       },
-      { onRetry: (error, waitedMs) => this.log.warn('the node address is not up yet; binding again', { bind: `${config.bind}:${config.port}`, code: error.code, waitedMs: Math.round(waitedMs) }) },
+      { ...addressWait, onRetry: (error, waitedMs) => this.log.warn('the node address is not up yet; binding again', { bind: `${config.bind}:${config.port}`, code: error.code, waitedMs: Math.round(waitedMs) }) },
     );
     this.http = await startHttpServer(config.http.bind, config.http.port, {
       status: () => ({ ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((performance.now() - this.startedAt) / 1000) }),

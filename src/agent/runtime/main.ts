@@ -4,6 +4,7 @@ import { resolveBindAddress } from './bind-address.js';
 import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
 import { GridKeyError } from './grid-key.js';
+import { jsonLogger } from './logger.js';
 import { memberRows, renderMembers } from './members-command.js';
 import { leaveMarkerPath, removeLeaveMarker } from './leave-marker.js';
 import { LEAVE_NOT_RECORDED_EXIT_CODE, LEAVE_NOT_RECORDED_HTTP_STATUS } from './leave-not-recorded.js';
@@ -41,8 +42,12 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`gridagent: unknown command '${command}'\n${USAGE}`);
       return 64;
     }
-    const daemon = new AgentDaemon(await resolveBindAddress(loadAgentConfig(configPath)));
-    await daemon.start();
+    const config = loadAgentConfig(configPath);
+    // One window for the start's wait for its address: a bind name resolving here, then the bind in start().
+    const addressWait = { startedAt: performance.now() };
+    const log = jsonLogger(config.node, config.logLevel);
+    const daemon = new AgentDaemon(await resolveBindAddress(config, { ...addressWait, onWait: (line) => log.warn(line, { bind: config.bind }) }));
+    await daemon.start(addressWait);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
         void daemon.stop(signal).then(() => process.exit(0));
