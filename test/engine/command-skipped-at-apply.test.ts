@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { applyPlan } from '../../src/engine/applier.js';
 import type { ApplyEvent } from '../../src/engine/gate.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
@@ -88,5 +88,16 @@ describe('a command whose guard holds by the time it runs is skipped, as Ansible
     const [outcome] = await applyPlan([planned], { concurrency: 1, failFast: false, emit: () => undefined });
     expect(outcome).toEqual({ host: 'n1', status: 'unchanged', applied: 0, started: [], skipped: [{ id: 'command init', reason: `${made} exists` }] });
     expect(logOf(log)).toBe('');
+  });
+
+  it('an `unless` that passes by the time the command runs skips it too, and says so', async () => {
+    const { planned, log } = plannedHost();
+    const unless = new CommandResource({ name: 'init', command: `echo init >> ${quote(log)}`, unless: `[ -e ${quote(join(dirname(log), 'made'))} ]`, notify: ['restart'] });
+    planned.resources.set(unless.id, unless);
+    const events: ApplyEvent[] = [];
+    const [outcome] = await applyPlan([planned], { concurrency: 1, failFast: false, emit: (e) => events.push(e) });
+    expect(logOf(log)).toBe('after\n');
+    expect(outcome!.skipped).toEqual([{ id: 'command init', reason: 'its `unless` check passed' }]);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'change-skipped', id: 'handler restart', reason: 'each change that notified it was skipped' }));
   });
 });
