@@ -131,6 +131,8 @@ function eventLine(e: ApplyEvent, verbose: boolean): string {
       return verbose ? `${e.host}: … ${e.id}\n` : '';
     case 'change-done':
       return `${e.host}: ✓ ${e.id}${verbose ? ` (${e.ms} ms)` : ''}\n`;
+    case 'change-skipped':
+      return `${e.host}: - ${e.id} skipped (${e.reason})\n`;
     case 'change-failed':
       return `${e.host}: ✗ ${e.id}: ${e.error}\n`;
     case 'host-skipped':

@@ -17,6 +17,11 @@ export interface HostOutcome {
    * what the step printed, for the summary.
    */
   failure?: { step: string; error: string; stderr?: string; stdout?: string };
+  /**
+   * Changes a guard skipped as they were to run (a command whose `creates` an earlier change made),
+   * and why: they changed nothing, count in no `applied` and notified no handler.
+   */
+  skipped?: Array<{ id: string; reason: string }>;
   /** Changes that would restart the sandbox VM, left untouched because apply was not given --replace-sandbox. */
   refused?: Array<{ id: string; reason: string }>;
   /**
@@ -115,9 +120,13 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   for (const name of handlers) {
     const handler = p.handlers.find((h) => h.name === name)!;
     const change: CommandChange = { kind: 'command', id: `handler ${name}`, action: 'run', command: handler.command, summary: `run handler ${name}`, fields: [] };
-    items.push({ change, perform: (recorder) => recorder.run(handler.command, `handler ${name}`) });
+    // Not owed before: the batch skips it when every change that notifies it was skipped by its guard.
+    const notifiedBy = owedBefore.includes(name) ? undefined : changes.flatMap((c, i) => (c.notify?.includes(name) ? [i] : []));
+    items.push({ change, perform: (recorder) => recorder.run(handler.command, `handler ${name}`), ...(notifiedBy ? { notifiedBy } : {}) });
   }
-  const owed = (completed: number) => owedAfter(handlers, owedBefore, changes.slice(0, Math.min(completed, changes.length)), handlers.slice(0, Math.max(0, completed - changes.length)));
+  // A change skipped by its guard completed without changing anything: it owes no handler.
+  const owed = (completed: number, skipped: ReadonlySet<number>) =>
+    owedAfter(handlers, owedBefore, changes.slice(0, Math.min(completed, changes.length)).filter((_, i) => !skipped.has(i)), handlers.slice(0, Math.max(0, completed - changes.length)));
   let result;
   try {
     result = await gate.pass(session.transport, becomeFor(session.node, session.transport), items, p.held, p.heldShell);
@@ -134,15 +143,23 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
     // stays owed. A handler run once too often is safe; one missed (an old agent left running) is not.
     throw new HostApplyFailure({ host, status: 'failed', applied: 0, failure, ...withPending(handlers) });
   }
-  const applied = Math.min(result.applied, changes.length);
-  const started = changes.slice(0, result.failure ? applied + 1 : applied).map((c) => c.id);
+  const completed = Math.min(result.applied, changes.length);
+  const skippedAt = new Set((result.skipped ?? []).map((s) => s.index));
+  const skipped = (result.skipped ?? []).filter((s) => s.index < changes.length).map((s) => ({ id: changes[s.index]!.id, reason: s.reason }));
+  const applied = completed - skipped.length;
+  // A skipped change's step never ran: it left nothing of its work.
+  const started = changes.slice(0, result.failure ? completed + 1 : completed).filter((_, i) => !skippedAt.has(i)).map((c) => c.id);
+  const withSkipped = skipped.length ? { skipped } : {};
   if (result.failure) {
     const failure = { step: failedAt(result.failure.change, result.failure.step), error: result.failure.error, stderr: result.failure.stderr, ...(result.failure.stdout ? { stdout: tail(result.failure.stdout, 20) } : {}) };
     emit({ type: 'host-failed', host, ...failure });
-    throw new HostApplyFailure({ host, status: 'failed', applied, failure, started, ...withPending(owed(result.applied)) });
+    throw new HostApplyFailure({ host, status: 'failed', applied, failure, started, ...withSkipped, ...withPending(owed(result.applied, skippedAt)) });
   }
   emit({ type: 'host-done', host, applied, ms: Math.round(performance.now() - t0) });
-  return { host, status: 'applied', applied, started, ...(refused.length ? { refused } : {}) };
+  // Every change skipped by its guard and no handler run: the host was already as wanted (Ansible's ok).
+  const handlerRan = handlers.some((_, k) => !skippedAt.has(changes.length + k));
+  const status = applied === 0 && !handlerRan && skipped.length > 0 ? 'unchanged' : 'applied';
+  return { host, status, applied, started, ...withSkipped, ...(refused.length ? { refused } : {}) };
 }
 
 /**

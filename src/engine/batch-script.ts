@@ -16,6 +16,10 @@
  * already pending: such a change, once its files are in place, has nothing left to do, and the next
  * run finds it done. Any other change's write starts a rename of its own, so no step that must
  * follow a write (a daemon-reload, a handler) is lost behind a file that landed.
+ *
+ * A step with guards (RecordedStep.skipWhen: a command's `creates` and `unless`) is skipped when one
+ * holds as it is about to run; a marker on stdout says so, and a handler that only skipped changes
+ * notified is skipped too (BatchChange.notifiedBy): the batch alone knows, as it runs, what ran.
  */
 import { RENAME_UL } from '../resources/batch-shell.js';
 import { stepScript, type Placement, type RecordedStep } from '../resources/step-recorder.js';
@@ -26,6 +30,12 @@ export interface BatchChange {
   id: string;
   /** It notifies a handler, which runs only after every change is done: its writes never join others'. */
   notifies?: boolean;
+  /**
+   * A handler: the changes of the batch (their indexes) that notify it, when nothing else owes it.
+   * When each of them was skipped by its guard (RecordedStep.skipWhen), nothing notified it: it is
+   * skipped too. Absent: it runs.
+   */
+  notifiedBy?: readonly number[];
 }
 
 /** A staged write waiting for its rename, with the change and step (within that change) it came from. */
@@ -45,6 +55,8 @@ function markers(marker: string) {
     /** Before each placement: rename.ul's own error output follows it. */
     placing: `echo '${marker} placing' >&2`,
     placeFailed: (p: Pending) => `echo '${marker} place-failed ${p.change} ${p.step}' >&2`,
+    /** Change `i` skipped: by guard `k` of its step `j`, or (a handler) because every change that notified it was. */
+    skipped: (i: number, at?: { step: number; guard: number }) => `echo '${marker} skipped ${i}${at ? ` ${at.step} ${at.guard}` : ''}'`,
   };
 }
 
@@ -70,14 +82,32 @@ export function batchScript(changes: readonly BatchChange[], steps: readonly Rec
     deferred = [];
   };
 
-  changes.forEach((_, i) => {
+  /** Whether change `i` may be skipped by a guard: its variable is set (to 1) when it is. */
+  const skippable = (i: number) => stepsOf[i]?.some((s) => s.skipWhen?.length) ?? false;
+  const skippedVar = (i: number) => `_gsk_${i}`;
+
+  changes.forEach((c, i) => {
     const own = stepsOf[i]!;
     // Before the change starts, so a failed placement ends the batch before it says so.
     if (own[0]) placeBefore(own[0], i);
     lines.push(m.start(i), m.change(i));
+    if (skippable(i)) lines.push(`${skippedVar(i)}=`);
+    // A handler only changes skipped by their guards notified: it runs only if one of them ran.
+    const unlessAllSkipped = c.notifiedBy?.length && c.notifiedBy.every(skippable) ? c.notifiedBy : undefined;
+    if (unlessAllSkipped) {
+      if (own.some((s) => s.placement)) throw new Error(`${c.id}: a handler's steps are never staged writes`);
+      lines.push(`if ${unlessAllSkipped.map((n) => `[ -n "$${skippedVar(n)}" ]`).join(' && ')}; then ${m.skipped(i)}; else`);
+    }
     own.forEach((s, j) => {
       if (j > 0) placeBefore(s, i);
-      lines.push(m.step(j), stepScript(s));
+      lines.push(m.step(j));
+      // Checked when the step is to run, after the changes before it are in place: the first guard that holds skips it.
+      const guards = s.skipWhen ?? [];
+      if (guards.length && s.placement) throw new Error(`${c.id}: a staged write has no guard`);
+      guards.forEach((g, k) => lines.push(`${k === 0 ? 'if' : 'elif'} ${g.test} < /dev/null; then ${skippedVar(i)}=1; ${m.skipped(i, { step: j, guard: k })}`));
+      if (guards.length) lines.push('else');
+      lines.push(stepScript(s));
+      if (guards.length) lines.push('fi');
       if (!s.placement) return;
       // The staged write failed (it removed its own temp file): the writes before it are placed
       // first, as they would have been one by one, then the batch ends with the write's status.
@@ -85,6 +115,7 @@ export function batchScript(changes: readonly BatchChange[], steps: readonly Rec
       lines.push(pending.length ? `if [ "$_gs" != 0 ]; then\n${placing(pending, deferred, m).join('\n')}\nexit "$_gs"\nfi` : '[ "$_gs" = 0 ] || exit "$_gs"');
       pending.push({ placement: s.placement, change: i, step: j });
     });
+    if (unlessAllSkipped) lines.push('fi');
     if (pending.length) deferred.push(i);
     else lines.push(m.done(i));
   });

@@ -19,6 +19,8 @@ import { openBatchShell } from './batch-session.js';
 export type ApplyEvent =
   | { type: 'change-start'; host: string; id: string; summary: string }
   | { type: 'change-done'; host: string; id: string; ms: number }
+  /** Ended without changing anything: a command whose guard held when it was to run, or a handler only such commands notified. */
+  | { type: 'change-skipped'; host: string; id: string; ms: number; reason: string }
   | { type: 'change-failed'; host: string; id: string; ms: number; step: string; error: string; stderr?: string }
   | { type: 'host-done'; host: string; applied: number; ms: number }
   | { type: 'host-failed'; host: string; step: string; error: string; stderr?: string }
@@ -29,6 +31,8 @@ export type ApplyEvent =
 export interface GateItem {
   change: Change;
   perform: (recorder: StepRecorder) => Promise<void>;
+  /** A handler nothing owes but what these items (by index) notify: it is skipped when each of them was (BatchChange.notifiedBy). */
+  notifiedBy?: readonly number[];
 }
 
 /**
@@ -38,6 +42,8 @@ export interface GateItem {
  */
 export interface BatchResult {
   applied: number;
+  /** The items among the `applied` that a guard skipped (their indexes), and why: they changed nothing. */
+  skipped?: Array<{ index: number; reason: string }>;
   failure?: { change: string; step?: string; error: string; stderr: string; stdout: string };
 }
 
@@ -90,7 +96,7 @@ export class MutationGate {
       await item.perform(recorder);
     }
     const marker = `@@gridops-step-${randomBytes(8).toString('hex')}@@`;
-    const live = new LiveMarkers(marker, items, host, this.emit);
+    const live = new LiveMarkers(marker, items, host, this.emit, (i, step, guard) => recorder.steps.filter((s) => s.change === items[i]?.change.id)[step]?.skipWhen?.[guard]?.reason);
     const t0 = performance.now();
     // Staged files first (SFTP on the same connection), in a directory only root may write: the
     // script's steps check and place them, and nobody else can change them in between.
@@ -98,7 +104,7 @@ export class MutationGate {
     // The batch starts with the umask its writes were recorded for, wherever it runs: a held session
     // that ended meanwhile leaves it to a session of its own (here, or in the keeper), whose umask may differ.
     const script = `${umask ? `umask ${umask}\n` : ''}${batchScript(
-      items.map((i) => ({ id: i.change.id, ...(i.change.notify?.length ? { notifies: true } : {}) })),
+      items.map((i) => ({ id: i.change.id, ...(i.change.notify?.length ? { notifies: true } : {}), ...(i.notifiedBy ? { notifiedBy: i.notifiedBy } : {}) })),
       recorder.steps,
       marker,
     )}`;
@@ -119,7 +125,9 @@ export class MutationGate {
     live.finish(result.stdout);
     const ms = Math.round(performance.now() - t0);
     const applied = live.doneCount();
-    if (!timedOut && applied === items.length && result.code === 0) return { applied };
+    const skippedAmong = live.skippedAmong(applied);
+    const skipped = skippedAmong.length ? { skipped: skippedAmong } : {};
+    if (!timedOut && applied === items.length && result.code === 0) return { applied, ...skipped };
     const stop = batchStop(result.stderr, marker, applied);
     const failed = items[stop.change];
     const stderr = stop.stderr;
@@ -131,7 +139,7 @@ export class MutationGate {
     const error = timedOut ? `timed out after ${seconds(timedOut.timeoutMs)} and was killed` : exitReason(result.code);
     const stdout = live.stdoutOf(stop.change);
     if (failed) this.emit({ type: 'change-failed', host, id: change, ms: live.msOf(stop.change) ?? ms, step: label ?? change, error, stderr });
-    return { applied, failure: { change, ...(label !== undefined && !namesItself(change, label) ? { step: label } : {}), error, stderr, stdout } };
+    return { applied, ...skipped, failure: { change, ...(label !== undefined && !namesItself(change, label) ? { step: label } : {}), error, stderr, stdout } };
   }
 }
 
@@ -156,6 +164,8 @@ class LiveMarkers {
   private readonly done = new Set<number>();
   private readonly durations = new Map<number, number>();
   private readonly output = new Map<number, string[]>();
+  /** Changes whose `skipped` marker came, and why. */
+  private readonly skipped = new Map<number, string>();
   private current = -1;
   private readonly pattern: RegExp;
 
@@ -164,10 +174,12 @@ class LiveMarkers {
     private readonly items: readonly GateItem[],
     private readonly host: string,
     private readonly emit: (event: ApplyEvent) => void,
+    /** The reason of guard `guard` of step `step` of item `i`. */
+    private readonly guardReason: (i: number, step: number, guard: number) => string | undefined,
   ) {
     // Not anchored at the line's start: a step whose output does not end with a newline puts the
     // next marker at the end of its own last line (the marker is random, so no output forges it).
-    this.pattern = new RegExp(`${marker} (start|done) (\\d+)$`);
+    this.pattern = new RegExp(`${marker} (start|done|skipped) (\\d+)(?: (\\d+) (\\d+))?$`);
   }
 
   feed(text: string): void {
@@ -187,6 +199,11 @@ class LiveMarkers {
     let n = 0;
     while (this.done.has(n)) n++;
     return n;
+  }
+
+  /** The skipped changes among the first `n`, in order. */
+  skippedAmong(n: number): Array<{ index: number; reason: string }> {
+    return [...this.skipped].filter(([i]) => i < n).sort(([a], [b]) => a - b).map(([index, reason]) => ({ index, reason }));
   }
 
   msOf(i: number): number | undefined {
@@ -213,10 +230,16 @@ class LiveMarkers {
       this.current = i;
       this.started.set(i, performance.now());
       this.emit({ type: 'change-start', host: this.host, id: item.change.id, summary: item.change.summary });
+    } else if (m[1] === 'skipped') {
+      // Only a handler's marker names no guard.
+      const reason = m[3] === undefined ? 'each change that notified it was skipped' : this.guardReason(i, Number(m[3]), Number(m[4]));
+      if (!this.skipped.has(i)) this.skipped.set(i, reason ?? 'its guard held');
     } else if (!this.done.has(i)) {
       this.done.add(i);
       this.durations.set(i, this.msOf(i) ?? 0);
-      this.emit({ type: 'change-done', host: this.host, id: item.change.id, ms: this.durations.get(i)! });
+      const skipped = this.skipped.get(i);
+      const ms = this.durations.get(i)!;
+      this.emit(skipped === undefined ? { type: 'change-done', host: this.host, id: item.change.id, ms } : { type: 'change-skipped', host: this.host, id: item.change.id, ms, reason: skipped });
     }
   }
 }

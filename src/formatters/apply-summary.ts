@@ -12,6 +12,8 @@ export function formatApplySummary(result: ApplyResult): string {
     if (h.failure?.stderr?.trim()) lines.push('    stderr:', ...h.failure.stderr.trim().split('\n').slice(-10).map((l) => `    | ${l}`));
   }
   for (const h of result.hosts.filter((x) => x.status === 'skipped')) lines.push(`  skipped ${h.host}`);
+  // A command whose guard held when it was to run changed nothing and notified no handler (Ansible's skipped task).
+  for (const h of result.hosts) for (const c of h.skipped ?? []) lines.push(`  skipped ${h.host} ${c.id}: ${c.reason}`);
   for (const h of result.hosts) for (const r of h.refused ?? []) lines.push(`  REFUSED ${h.host} ${r.id}: ${r.reason}; run apply again with --replace-sandbox to allow it`);
   const notChecked = new Set(result.notChecked);
   const ofSite = new Set(result.notCheckedOfSite);

@@ -75,6 +75,7 @@ export class HostProgress {
         line.startedAt ??= performance.now();
         break;
       case 'change-done':
+      case 'change-skipped':
         line.done++;
         break;
       case 'change-failed':

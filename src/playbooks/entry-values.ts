@@ -1,4 +1,5 @@
 import { FORMATS, showValue, type FormatVerdict } from '../topology/formats.js';
+import type { PathSegment } from '../topology/source.js';
 
 /**
  * The checks a playbook entry's values must pass as they reach the host, the same the topology
@@ -64,4 +65,14 @@ export function checkedFields(kind: string): string[] {
 /** Why `value` of `kind`'s `field` cannot reach a host, or null when it may (or the field is not checked). */
 export function entryValueProblem(kind: string, field: string, value: string): FormatVerdict | null {
   return ENTRY_VALUE_CHECKS[kind]?.[field]?.(value) ?? null;
+}
+
+/**
+ * The check of the entry field at `path` (`resources[i].KIND.FIELD`), if it has one: what the
+ * schema check asks of a number written there (a playbook's `owner: 1000` is told to be a name,
+ * since quoting it would only trade one refusal for another).
+ */
+export function entryValueCheckAt(kind: string, path: readonly PathSegment[]): Checker | undefined {
+  const field = path[path.length - 1];
+  return typeof field === 'string' && path[path.length - 2] === kind ? ENTRY_VALUE_CHECKS[kind]?.[field] : undefined;
 }

@@ -4,7 +4,7 @@ import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import { referenceProblems, templateFileProblems } from '../templates/check-references.js';
 import { misplacedSubstitutions, type MisplacedSubstitution } from '../templates/misplaced-substitutions.js';
-import { checkedFields, entryValueProblem } from './entry-values.js';
+import { checkedFields, entryValueCheckAt, entryValueProblem } from './entry-values.js';
 import { lineAttributeConflicts } from './line-attribute-conflicts.js';
 import { entriesManagedTwice } from './managed-twice.js';
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
@@ -31,7 +31,8 @@ export function appliesTo(playbook: Playbook, settings: EffectiveSettings): bool
 export const PLAYBOOK_SCHEMA_FILE = `${PACKAGE_ROOT}/schema/playbook.schema.json`;
 const published = JSON.parse(readFileSync(PLAYBOOK_SCHEMA_FILE, 'utf8')) as { playbook: object; kinds: Record<string, object> };
 const checkPlaybook = makeSchemaChecker(published.playbook, 'playbook');
-const checkKind = Object.fromEntries(Object.entries(published.kinds).map(([k, s]) => [k, makeSchemaChecker(s, `kind:${k}`)]));
+// A value of the wrong type in a field gridops checks beyond the schema gets that check's advice (an owner of 1000: a name).
+const checkKind = Object.fromEntries(Object.entries(published.kinds).map(([k, s]) => [k, makeSchemaChecker(s, `kind:${k}`, { textCheck: (path) => entryValueCheckAt(k, path) })]));
 
 /** Parses and validates a playbook, with positions, like a topology. */
 export function checkPlaybookText(file: string, text: string): { playbook?: LoadedPlaybook; problems: Problem[] } {

@@ -1,4 +1,4 @@
-import type { StepRecorder } from './step-recorder.js';
+import type { SkipGuard, StepRecorder } from './step-recorder.js';
 import type { CommandChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import { existsTest } from './file-queries.js';
@@ -10,7 +10,8 @@ import { resourceId } from './resource-id.js';
  * exits 0, and otherwise every run (like Ansible's command module, it is then never idempotent).
  * `unless` runs during planning, so it must only read. Both guards are checked again when the
  * command is about to run: an earlier change of the same batch may have made the `creates` path or
- * done what `unless` checks (Ansible checks them when the task runs).
+ * done what `unless` checks (Ansible checks them when the task runs). A command skipped then has
+ * changed nothing: the run says it was skipped, and its `notify` handlers are not run for it.
  */
 export class CommandResource implements Resource<CommandChange> {
   readonly kind = 'command' as const;
@@ -40,15 +41,20 @@ export class CommandResource implements Resource<CommandChange> {
     return { kind: 'command', id: this.id, action: 'run', command: this.spec.command, summary: `run ${this.spec.name} (${reason})`, fields: [], notify: this.spec.notify };
   }
 
+  /**
+   * The guards go to the batch, not into the command's own script: a guard that holds skips the
+   * command, and the run then says so and notifies none of its handlers (as Ansible's skipped task).
+   */
   async apply(_change: CommandChange, recorder: StepRecorder): Promise<void> {
-    await recorder.run(this.guarded(), this.spec.name);
+    await recorder.run(this.spec.command, this.spec.name, { skipWhen: this.guards() });
   }
 
-  /** The command behind its guards, each on lines of its own, so a guard or command ending in a comment cannot swallow what follows. */
-  private guarded(): string {
-    const { creates, unless, command } = this.spec;
-    if (!creates && !unless) return command;
-    const guards = [...(creates ? [`[ -e ${quote(creates)} ]`] : []), ...(unless ? [`( ${unless}\n) >/dev/null 2>&1`] : [])];
-    return `${guards.map((g, i) => `${i === 0 ? 'if' : 'elif'} ${g}; then :\n`).join('')}else\n${command}\nfi`;
+  /** Each guard on lines of its own, so one ending in a comment cannot swallow what follows. */
+  private guards(): SkipGuard[] {
+    const { creates, unless } = this.spec;
+    return [
+      ...(creates ? [{ test: `[ -e ${quote(creates)} ]`, reason: `${creates} exists` }] : []),
+      ...(unless ? [{ test: `( ${unless}\n) >/dev/null 2>&1`, reason: 'its `unless` check passed' }] : []),
+    ];
   }
 }

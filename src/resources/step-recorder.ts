@@ -24,6 +24,18 @@ export interface RecordedStep {
    * the target together with the writes next to it (engine/batch-script.ts).
    */
   placement?: Placement;
+  /**
+   * Guards the batch checks just before the step, in order: the first that holds (exits 0) stands
+   * for the step, which does not run, and its change says it was skipped, for that guard's reason
+   * (engine/batch-script.ts). What an earlier change of the batch did counts (a command's `creates`).
+   */
+  skipWhen?: readonly SkipGuard[];
+}
+
+/** A shell test (run with stdin from /dev/null) that, when it exits 0, skips its step; and why, as the run says it. */
+export interface SkipGuard {
+  test: string;
+  reason: string;
 }
 
 /** A staged write: its temp file, named `prefix` + the target's own name in the target's directory. */
@@ -167,7 +179,7 @@ export class StepRecorder {
   }
 
   /** A command built with quote()/sh(); the change fails if it exits non-zero. */
-  async run(command: string, label: string, options: { timeoutMs?: number; isolated?: true; placement?: Placement } = {}): Promise<void> {
+  async run(command: string, label: string, options: { timeoutMs?: number; isolated?: true; placement?: Placement; skipWhen?: readonly SkipGuard[] } = {}): Promise<void> {
     this.steps.push({
       change: this.change,
       label,
@@ -175,6 +187,7 @@ export class StepRecorder {
       timeoutMs: options.timeoutMs ?? 300_000,
       ...(options.isolated ? { isolated: true as const } : {}),
       ...(options.placement ? { placement: options.placement } : {}),
+      ...(options.skipWhen?.length ? { skipWhen: options.skipWhen } : {}),
     });
   }
 

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, AnySchema } from 'ajv';
 import { loadValidatorFile } from './validator-file.js';
 import { closest, distance } from 'fastest-levenshtein';
-import { FORMATS, showValue, type FormatName } from './formats.js';
+import { FORMATS, showValue, type FormatName, type FormatVerdict } from './formats.js';
 import { lengthHint, rangeHint, typeHint, withDescription, type ExpectedValue } from './schema-hint.js';
 import type { Problem } from '../errors/problem.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
@@ -64,6 +64,12 @@ function prebuilt(name: string, schema: AnySchema): Validate | undefined {
 export interface SchemaWording {
   /** The hint for a YAML merge key (`<<`): how this format shares values instead. */
   mergeKeyHint?: string;
+  /**
+   * The check a string at `path` must also pass beyond the schema, if any (a playbook entry's
+   * values: entry-values.ts): a number written there is told that check's advice where the number
+   * quoted would fail it too (an owner of `1000`: a name, not "quote it").
+   */
+  textCheck?: (path: readonly PathSegment[]) => ((text: string) => FormatVerdict | null) | undefined;
 }
 
 /** gridops parses YAML without merge keys (a `<<:` would hide where a value comes from): said as such, not as an unknown key. */
@@ -142,7 +148,7 @@ function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: Pat
     // Within a union, the anyOf error names every allowed branch; its branches' own errors name one.
     if (['type', 'const'].includes(e.keyword) && unions.has(e.instancePath)) continue;
     if (e.keyword === 'required' && typoFor.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`)) continue;
-    const described = describe(e, path, unions.get(e.instancePath), missingKeys.get(e.instancePath));
+    const described = describe(e, path, unions.get(e.instancePath), missingKeys.get(e.instancePath), wording);
     if (!described) continue;
     const made = e.keyword === 'additionalProperties' && (e.params as { additionalProperty: string }).additionalProperty === MERGE_KEY ? mergeKey(described, path, wording) : described;
     const dedupe = `${pathToString(made.path)}|${made.key ? 'k' : 'v'}`;
@@ -184,7 +190,7 @@ function andList(words: string[]): string {
  * `union`: the anyOf error at the same value, when `e` is one of its branches' (its description and other branches help the hint).
  * `missingKeys`: every required key the value lacks, when `e` is a `required` error.
  */
-function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, missingKeys: string[] = []): Described | null {
+function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, missingKeys: string[] = [], wording: SchemaWording = {}): Described | null {
   const where = pathToString(path) || 'the document';
   const last = path[path.length - 1];
   const field = typeof last === 'number' ? `${String(path[path.length - 2] ?? '')}[${last}]` : String(last ?? 'document');
@@ -211,7 +217,7 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, miss
     case 'type': {
       const types = String((e.params as { type: string }).type).split(',');
       const expected = types.map((t) => TYPE_WORDS[t] ?? t).join(' or ');
-      const advice = types.length === 1 ? typeHint(parent ?? {}, types[0]!, e.data, last ?? field, field) : `write ${expected}`;
+      const advice = types.length === 1 ? typeHint(parent ?? {}, types[0]!, e.data, last ?? field, field, wording.textCheck?.(path)) : `write ${expected}`;
       return { path, message: `${field} must be ${expected}, not ${typeOf(e.data)}`, hint: described(advice) };
     }
     case 'anyOf': {

@@ -1,4 +1,4 @@
-import { FORMATS, type FormatName } from './formats.js';
+import { FORMATS, type FormatName, type FormatVerdict } from './formats.js';
 
 /**
  * What to write instead of a value the schema refuses, built from the type and bounds the schema
@@ -74,8 +74,10 @@ export function rangeHint(expected: ExpectedValue, value: unknown, alternatives:
 /**
  * For a value of the wrong type: how to write one of `type`, within `expected`'s bounds. `key` is the last
  * segment of the value's path (a list item has no key of its own to show), `field` its name in messages.
+ * `textCheck`: the field's own check of a string beyond the schema (a playbook entry's owner, refused
+ * as an id), which, like a format, has the say on a number that quoting would not make right.
  */
-export function typeHint(expected: ExpectedValue, type: string, value: unknown, key: string | number, field: string): string {
+export function typeHint(expected: ExpectedValue, type: string, value: unknown, key: string | number, field: string, textCheck?: (text: string) => FormatVerdict | null): string {
   const quoted = typeof value === 'string';
   const written = (v: string) => (typeof key === 'number' ? v : `${key}: ${v}`);
   switch (type) {
@@ -89,7 +91,8 @@ export function typeHint(expected: ExpectedValue, type: string, value: unknown, 
       if (typeof value === 'number' || typeof value === 'boolean') {
         // Quoting is the fix only where the quoted text passes the field's format: `30` for a
         // duration would just trade this error for "has no unit", so that format's own advice comes first.
-        const verdict = expected.format !== undefined && expected.format in FORMATS ? FORMATS[expected.format as FormatName](String(value)) : null;
+        const check = textCheck ?? (expected.format !== undefined && expected.format in FORMATS ? FORMATS[expected.format as FormatName] : undefined);
+        const verdict = check?.(String(value)) ?? null;
         return verdict ? verdict.hint : `quote it: ${written(JSON.stringify(String(value)))}`;
       }
       if (value === null || value === undefined) return `write the value after ${typeof key === 'number' ? 'the dash' : `\`${key}:\``}`;

@@ -37,7 +37,7 @@ function recorder() {
     const stderr = res.stderr.split('\n').filter((l) => !l.startsWith('+ ')).join('\n');
     return { script, res, ran, markers, stop: batchStop(stderr, MARK, markers.filter((m) => m.startsWith('done')).length) };
   };
-  return { r, change, run };
+  return { r, ids, change, run };
 }
 
 const fresh = (name: string) => {
@@ -176,6 +176,24 @@ withRenameUl('batchScript: staged writes placed together', () => {
     expect(readFileSync(join(d, 'bin'))).toEqual(bytes);
     expect(readFileSync(join(d, 'u'), 'utf8')).toBe('more\n');
     expect(temps(d)).toEqual([]);
+  });
+
+  it("a guarded command sees the staged write before it in place, is skipped by the first guard that holds, and so is a handler only it notified", async () => {
+    const d = fresh('guarded');
+    const b = recorder();
+    const guards = [{ test: `[ -e ${join(d, 'absent')} ]`, reason: 'absent exists' }, { test: `[ -e ${join(d, 'made')} ]`, reason: 'made exists' }];
+    await b.change('file made', (r) => r.write(join(d, 'made'), Buffer.from('made\n'), '0644'));
+    await b.change('command init', (r) => r.run(`touch ${join(d, 'ran')}`, 'init', { skipWhen: guards }), true);
+    await b.change('command other', (r) => r.run(`touch ${join(d, 'other')}`, 'other', { skipWhen: guards.slice(0, 1) }), true);
+    b.ids.push({ id: 'handler a', notifiedBy: [1] }, { id: 'handler b', notifiedBy: [1, 2] });
+    b.r.begin('handler a');
+    await b.r.run(`touch ${join(d, 'a')}`, 'handler a');
+    b.r.begin('handler b');
+    await b.r.run(`touch ${join(d, 'b')}`, 'handler b');
+    const { res, markers } = await b.run();
+    expect(res.code).toBe(0);
+    expect(markers).toEqual(['start 0', 'done 0', 'start 1', 'skipped 1 0 1', 'done 1', 'start 2', 'done 2', 'start 3', 'skipped 3', 'done 3', 'start 4', 'done 4']);
+    expect(readdirSync(d).sort()).toEqual(['b', 'made', 'other']);
   });
 
   // The markers carry the batch's random marker (here the test's own): a step cannot know it.

@@ -14,6 +14,12 @@ describe("apply's closing lines", () => {
     expect(two.split('\n').at(-1)).toBe('  2 hosts: 2 changed, 0 unchanged, 0 failed, 0 skipped, 0 unreachable');
   });
 
+  it('say which commands were skipped by their guard as they were to run, and count them as no change', () => {
+    const text = formatApplySummary(result([{ host: 'a', status: 'applied', applied: 1, skipped: [{ id: 'command init', reason: '/var/lib/x exists' }] }]));
+    expect(text.split('\n')[0]).toBe('Apply: 1 change on 1 host, 0 unchanged, in 1.2 s.');
+    expect(text).toContain('\n  skipped a command init: /var/lib/x exists\n');
+  });
+
   it('count the agents of the overlay line the same way', () => {
     const overlay = (nodes: number, converged = true) => ({ converged, superPeers: { 'r/s': 'a' }, regionPeers: {}, waitingFor: [], nodes, ms: 1500, verifiedAt: '2026-12-01T00:00:00.000Z' });
     const line = (r: ApplyResult) => formatApplySummary(r).split('\n').find((l) => l.startsWith('Overlay:'));

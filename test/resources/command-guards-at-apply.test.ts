@@ -3,16 +3,17 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandResource } from '../../src/resources/command.js';
-import { StepRecorder, stepScript } from '../../src/resources/step-recorder.js';
+import { batchScript } from '../../src/engine/batch-script.js';
+import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { quote } from '../../src/transport/quote.js';
 
-/** Plans the command on a host where its guards said "run" (the probe printed nothing), then runs its applied steps under /bin/sh. */
+/** Plans the command on a host where its guards said "run" (the probe printed nothing), then runs its batch under /bin/sh. */
 async function planThenApply(spec: ConstructorParameters<typeof CommandResource>[0]): Promise<void> {
   const change = new CommandResource(spec).diff('')!;
   const recorder = new StepRecorder('local');
   recorder.begin(change.id);
   await new CommandResource(spec).apply(change, recorder);
-  execFileSync('/bin/sh', ['-c', recorder.steps.map(stepScript).join('\n')]);
+  execFileSync('/bin/sh', ['-c', batchScript([{ id: change.id }], recorder.steps, '@@marker@@')], { stdio: 'ignore' });
 }
 
 describe('command: its guards are checked again when it runs, not only at plan time', () => {
