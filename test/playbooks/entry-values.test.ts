@@ -71,8 +71,8 @@ describe('playbook values checked when the playbook is read', () => {
 
   it('an owner or group written as a YAML number is told to be a name, not to be quoted (a quoted id is refused too)', () => {
     const hints = (resources: string) => checkPlaybookText('p.yaml', `name: p\nresources:\n${resources}`).problems.map((p) => [p.path, p.message, p.hint]);
-    expect(hints('  - file: { path: /etc/app.conf, content: x, owner: 1000 }\n')).toEqual([['resources[0].file.owner', 'owner must be a string, not an integer', "write the user's name (the one /etc/passwd gives id 1000), e.g. owner: app; owner: owner"]]);
-    expect(hints('  - directory: { path: /srv/app, group: 50 }\n')).toEqual([['resources[0].directory.group', 'group must be a string, not an integer', "write the group's name (the one /etc/group gives id 50), e.g. group: www-data; group: group"]]);
+    expect(hints('  - file: { path: /etc/app.conf, content: x, owner: 1000 }\n')).toEqual([['resources[0].file.owner', 'owner must be a string, not an integer', "write the user's name (the one /etc/passwd gives id 1000), e.g. owner: app; owner: a user name"]]);
+    expect(hints('  - directory: { path: /srv/app, group: 50 }\n')).toEqual([['resources[0].directory.group', 'group must be a string, not an integer', "write the group's name (the one /etc/group gives id 50), e.g. group: www-data; group: a group name"]]);
     // A number that a field with no check of its own takes once quoted: quoting it is still the advice.
     expect(hints('  - line: { path: /x, line: 1 }\n')).toEqual([['resources[0].line.line', 'line must be a string, not an integer', 'quote it: line: "1"; line: the line to ensure']]);
   });
