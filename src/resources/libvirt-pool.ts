@@ -3,9 +3,10 @@ import type { FieldChange, LibvirtPoolChange } from '../plan/change.js';
 import { sha256 } from './file-state.js';
 import { attr, child, differingKeys, parseXml, projectionDiff, renderLibvirtXml, text, type Projection, type XmlNode } from './libvirt-xml.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
-import type { Resource } from './resource.js';
+import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_POOL, SANDBOX_POOL_PATH } from './sandbox-names.js';
-import { parseInfo, virsh, whenVirsh } from './virsh.js';
+import { parseInfo, virsh } from './virsh.js';
+import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { resourceId } from './resource-id.js';
 
 /** The dir storage pool under /var/lib/gridops that holds the base images and the overlay disks; active and autostarted. */
@@ -16,11 +17,12 @@ export class LibvirtPoolResource implements Resource<LibvirtPoolChange> {
   private readonly file = `${LIBVIRT_XML_DIR}/pool-${SANDBOX_POOL}.xml`;
 
   probe(): string {
-    return whenVirsh(probeSections(`${virsh('pool-dumpxml', '--inactive', SANDBOX_POOL)} 2>/dev/null || echo absent`, `${virsh('pool-info', SANDBOX_POOL)} 2>/dev/null || true`));
+    return probeLibvirt(probeSections(`${virsh('pool-dumpxml', '--inactive', SANDBOX_POOL)} 2>/dev/null || echo absent`, `${virsh('pool-info', SANDBOX_POOL)} 2>/dev/null || true`));
   }
 
-  diff(stdout: string): LibvirtPoolChange | null {
+  diff(stdout: string, ctx: PlanContext): LibvirtPoolChange | null {
     const [xmlPart = '', infoPart = ''] = splitProbeSections(stdout);
+    refuseUnreadLibvirt(xmlPart, ctx.node.name);
     const want = projectPool(parseXml(this.xml, 'pool')!);
     const current = parseXml(xmlPart, 'pool');
     const have = current ? projectPool(current) : null;

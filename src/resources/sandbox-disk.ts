@@ -2,9 +2,10 @@ import type { StepRecorder } from './step-recorder.js';
 import type { SandboxDiskChange } from '../plan/change.js';
 import type { ImageFile } from './image-file.js';
 import { attr, child, parseXml, renderLibvirtXml, text } from './libvirt-xml.js';
-import type { Resource } from './resource.js';
+import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_POOL, baseVolumeName, overlayVolumeName, volumePath } from './sandbox-names.js';
-import { virsh, whenVirsh } from './virsh.js';
+import { virsh } from './virsh.js';
+import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { resourceId } from './resource-id.js';
 
 /**
@@ -26,10 +27,11 @@ export class SandboxDiskResource implements Resource<SandboxDiskChange> {
   }
 
   probe(): string {
-    return whenVirsh(`${virsh('vol-dumpxml', '--pool', SANDBOX_POOL, this.volume)} 2>/dev/null || echo absent`);
+    return probeLibvirt(`${virsh('vol-dumpxml', '--pool', SANDBOX_POOL, this.volume)} 2>/dev/null || echo absent`);
   }
 
-  diff(stdout: string): SandboxDiskChange | null {
+  diff(stdout: string, ctx: PlanContext): SandboxDiskChange | null {
+    refuseUnreadLibvirt(stdout, ctx.node.name);
     const vol = parseXml(stdout, 'volume') ?? undefined;
     const backing = text(child(vol, 'backingStore', 'path'));
     const format = attr(child(vol, 'target', 'format'), 'type');

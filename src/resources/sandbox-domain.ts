@@ -14,7 +14,8 @@ import { setMemoryLive } from './sandbox-balloon.js';
 import { checkCpuShares } from './sandbox-cpu-shares.js';
 import { checkGridCaps } from './sandbox-grid-caps.js';
 import { moduleKey } from './kernel-module.js';
-import { parseInfo, virsh, whenVirsh } from './virsh.js';
+import { domainOrAbsent, parseInfo, virsh } from './virsh.js';
+import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { resourceId } from './resource-id.js';
 
 /** What a node's sandbox should be (from its effective `hypervisor` settings). */
@@ -149,9 +150,11 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
   }
 
   probe(): string {
-    return whenVirsh(
+    // The state is `absent` only where libvirt says it has no such domain; another failure of virsh
+    // is `unknown (WHY)`, which diff refuses to plan on, as it does a libvirt that does not answer.
+    return probeLibvirt(
       probeSections(
-        `${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null || echo absent`,
+        domainOrAbsent(virsh('domstate', SANDBOX_DOMAIN), 'state'),
         `${virsh('dumpxml', '--inactive', SANDBOX_DOMAIN)} 2>/dev/null || true`,
         `if [ "$(${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null)" = running ]; then ${virsh('dumpxml', SANDBOX_DOMAIN)}; fi`,
         `${virsh('dominfo', SANDBOX_DOMAIN)} 2>/dev/null || true`,
@@ -161,6 +164,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
   }
 
   diff(stdout: string, ctx: PlanContext): SandboxDomainChange | null {
+    const [statePart = '', inactivePart = '', livePart = '', infoPart = '', volumesPart = ''] = splitProbeSections(stdout);
+    refuseUnreadLibvirt(statePart, ctx.node.name);
     const facts = ctx.facts;
     checkCpuShares(this.spec.cpuShares, facts, ctx.node.name);
     const p = placement(this.spec, facts);
@@ -172,7 +177,6 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
         'lower hypervisor.sandbox.memoryMiB or hypervisor.hostReserveMiB for this node, or set hypervisor.enabled: false on it (which destroys a sandbox VM gridops made there, with --replace-sandbox)',
       );
     }
-    const [statePart = '', inactivePart = '', livePart = '', infoPart = '', volumesPart = ''] = splitProbeSections(stdout);
     const xml = this.xml(facts);
     const want = projectDomain(parseXml(xml, 'domain')!);
     const state = statePart.trim();

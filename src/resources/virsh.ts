@@ -8,6 +8,33 @@ export function whenVirsh(body: string): string {
   return `if ! command -v virsh >/dev/null 2>&1; then echo no-libvirt; else\n${body}\nfi`;
 }
 
+/** What whenLibvirtAnswers says in place of `body`, before virsh's reason. */
+export const NOT_ANSWERING = 'libvirt not answering';
+
+/**
+ * `body` where virsh reaches the system libvirt, else one line `unknown (libvirt not answering:
+ * WHY)`, WHY virsh's last line (libvirtd stopped, its socket missing, access denied): a virsh that
+ * cannot reach libvirt says nothing of what libvirt has, and taken for "none" it sent status to
+ * say `absent` and plan to define a VM that may well be running. LC_ALL=C: virsh's messages are
+ * translated, and its not-found one is matched (domainOrAbsent).
+ */
+export function whenLibvirtAnswers(body: string): string {
+  return `if ! libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then echo "unknown (${NOT_ANSWERING}: $(printf '%s\\n' "$libvirt_err" | tail -n 1))"; else\n${body}\nfi`;
+}
+
+/**
+ * Runs `command`, a virsh call about one domain, into the shell variable `variable` and prints its
+ * output; where it fails, prints `absent` when libvirt says it has no such domain (older libvirt:
+ * "failed to get domain", newer adds "Domain not found"), else `unknown (WHY)` with virsh's last line.
+ */
+export function domainOrAbsent(command: string, variable: string): string {
+  const v = `"$${variable}"`;
+  return `if ${variable}=$(LC_ALL=C ${command} 2>&1); then printf '%s\\n' ${v}; else case ${v} in ${DOMAIN_NOT_FOUND}) echo absent ;; *) echo "unknown ($(printf '%s\\n' ${v} | tail -n 1))" ;; esac; fi`;
+}
+
+/** A `case` pattern for virsh's error (under LC_ALL=C) about a domain libvirt does not have. */
+export const DOMAIN_NOT_FOUND = '*"failed to get domain"*|*"Domain not found"*';
+
 /** virsh with quoted arguments. */
 export function virsh(...args: Array<string | number>): string {
   return `${VIRSH} ${args.map(quote).join(' ')}`;

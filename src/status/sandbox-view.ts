@@ -1,5 +1,5 @@
 import { SANDBOX_DOMAIN } from '../resources/sandbox-names.js';
-import { parseInfo, virsh } from '../resources/virsh.js';
+import { domainOrAbsent, parseInfo, virsh, whenLibvirtAnswers, whenVirsh } from '../resources/virsh.js';
 
 /** A node's sandbox VM as `status` shows it. */
 export interface SandboxView {
@@ -14,20 +14,12 @@ export interface SandboxView {
  * One remote command: the domain's info and the first line of its XML (which names the domain type).
  * `absent` only when libvirt answers that it has no such domain: a virsh that fails otherwise
  * (libvirtd stopped, permission denied) says `unknown (WHY)`, with virsh's last line, since an
- * `absent` there would send the operator to apply for a VM that may well be running.
- * LC_ALL=C: virsh's messages are translated, and the not-found one is matched.
+ * `absent` there would send the operator to apply for a VM that may well be running. The plan's
+ * probe of the domain reads libvirt with the same two checks (virsh.ts).
  */
-export const SANDBOX_STATUS_SCRIPT = [
-  'if ! command -v virsh >/dev/null 2>&1; then echo no-libvirt; exit 0; fi',
-  'export LC_ALL=C',
-  `if ! err=$(${virsh('uri')} 2>&1 >/dev/null); then echo "unknown (libvirt not answering: $(printf '%s\\n' "$err" | tail -n 1))"; exit 0; fi`,
-  `if ! info=$(${virsh('dominfo', SANDBOX_DOMAIN)} 2>&1); then`,
-  `  case $info in *"failed to get domain"*|*"Domain not found"*) echo absent ;; *) echo "unknown ($(printf '%s\\n' "$info" | tail -n 1))" ;; esac`,
-  '  exit 0',
-  'fi',
-  `printf '%s\\n' "$info"`,
-  `${virsh('dumpxml', SANDBOX_DOMAIN)} 2>/dev/null | head -n 1`,
-].join('\n');
+export const SANDBOX_STATUS_SCRIPT = whenVirsh(
+  whenLibvirtAnswers([domainOrAbsent(virsh('dominfo', SANDBOX_DOMAIN), 'info'), `${virsh('dumpxml', SANDBOX_DOMAIN)} 2>/dev/null | head -n 1`].join('\n')),
+);
 
 /** Pure: the script's output -> the view. */
 export function parseSandboxView(stdout: string): SandboxView {

@@ -292,8 +292,11 @@ describe('hostile names and values', () => {
   it('reach virsh as single literal arguments (a real shell, a fake virsh that prints its argv)', () => {
     const bin = mkdtempSync(join(tmpdir(), 'gridops-virsh-'));
     try {
-      writeFileSync(join(bin, 'virsh'), '#!/bin/sh\nfor a in "$@"; do printf "[%s]\\n" "$a"; done\nexit 1\n');
+      // libvirt installed and answering (`virsh uri`), so the probe goes on to the network.
+      writeFileSync(join(bin, 'virsh'), '#!/bin/sh\ncase " $* " in *" uri "*) exit 0;; esac\nfor a in "$@"; do printf "[%s]\\n" "$a"; done\nexit 1\n');
+      writeFileSync(join(bin, 'libvirtd'), '#!/bin/sh\n');
       chmodSync(join(bin, 'virsh'), 0o755);
+      chmodSync(join(bin, 'libvirtd'), 0o755);
       const out = execSync(new LibvirtNetworkResource(hostile).probe(), { shell: '/bin/sh', env: { PATH: `${bin}:/usr/bin:/bin` } }).toString();
       expect(out).toContain(`[net-dumpxml]\n[--inactive]\n[${hostile}]\n`);
       expect(out).toContain(`[net-info]\n[${hostile}]\n`);
@@ -520,8 +523,8 @@ describe('apply records virsh steps through the gate', () => {
       writeFileSync(file, Buffer.alloc(4096, 7));
       const img: ImageFile = { path: file, sha256: execSync(`sha256sum ${quote(file)}`).toString().split(' ')[0]!, format: 'raw', sizeBytes: 4096, virtualSizeBytes: 4096 };
       const r = new SandboxImageResource(img);
-      expect(r.diff(`4096\n`)).toBeNull();
-      const change = r.diff('absent\n')!;
+      expect(r.diff(`4096\n`, ctx())).toBeNull();
+      const change = r.diff('absent\n', ctx())!;
       const t = new RecordingTransport('n1').on(/^sh -s$/, { stdout: '' });
       await applyPlan([planned(r, change, t)], { concurrency: 1, failFast: false, emit: () => {} });
       // Staged in root's own directory (not /var/tmp, where another user could own or swap the name), by a fixed name a re-run overwrites.

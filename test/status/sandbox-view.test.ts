@@ -31,6 +31,12 @@ describe("the sandbox VM's state as status reads it", () => {
     expect(sandboxView().state).toBe("unknown (libvirt not answering: error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory)");
   });
 
+  it("libvirt not answering where libvirt's daemon is not installed: unknown too (the plan's probes read that as absent, status does not)", () => {
+    fakeVirsh(connectionRefused);
+    const r = spawnSync('sh', ['-c', SANDBOX_STATUS_SCRIPT], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+    expect(parseSandboxView(r.stdout).state).toMatch(/^unknown \(libvirt not answering: .*libvirt-sock/);
+  });
+
   it('libvirt answering, dominfo failing for another reason than a missing domain: unknown, with the reason', () => {
     fakeVirsh(`case " $* " in *" uri "*) echo qemu:///system;; *) echo "error: access denied: 'domain.read' denied" >&2; exit 1;; esac`);
     expect(sandboxView().state).toBe("unknown (error: access denied: 'domain.read' denied)");

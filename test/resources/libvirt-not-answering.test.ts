@@ -1,0 +1,108 @@
+/**
+ * The libvirt resources on a host whose virsh is installed but whose libvirt does not answer
+ * (libvirtd and its sockets stopped, access denied, a broken daemon): each probe runs in a real
+ * shell with a fake `virsh` (and a fake `libvirtd`, the daemon installed) first on PATH, printing
+ * virsh's own error text. Read as "absent", such a host was planned to define and start a network,
+ * pool, volume or VM that may be there (a define over the running VM past --replace-sandbox,
+ * `net-start` failing "already active"): it is a plan error for the host, as Terraform's libvirt
+ * provider fails its refresh. Before libvirt is installed (no virsh, or no daemon yet: a first
+ * apply installs the packages in the same run) the objects are absent, as before.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PlanningError } from '../../src/errors/index.js';
+import type { HostFacts } from '../../src/facts/host-facts.js';
+import type { ImageFile } from '../../src/resources/image-file.js';
+import { LibvirtNetworkResource } from '../../src/resources/libvirt-network.js';
+import { LibvirtPoolResource } from '../../src/resources/libvirt-pool.js';
+import type { PlanContext, Resource } from '../../src/resources/resource.js';
+import { SandboxDiskResource } from '../../src/resources/sandbox-disk.js';
+import { SandboxDomainResource } from '../../src/resources/sandbox-domain.js';
+import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
+import { facts, node } from './fixtures.js';
+
+/** virsh 9.0's words when libvirtd and its sockets are stopped (Debian 12). */
+const NOT_ANSWERING = "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory";
+/** libvirt's words for a domain it does not have. */
+const NOT_FOUND = "error: failed to get domain 'gridops-sandbox'\nerror: Domain not found: no domain with matching name 'gridops-sandbox'";
+const EXPECTED = "n1: cannot read libvirt: libvirt not answering: error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory";
+
+const image: ImageFile = { path: '/images/sandbox.img', sha256: 'a'.repeat(64), format: 'raw', sizeBytes: 4096, virtualSizeBytes: 4096 };
+const labFacts: HostFacts = { ...facts(), cpu: { cores: 2, virtFlags: [] }, kvm: { device: true, usable: true, nested: false }, capSysResource: true, memoryBytes: 24 * 2 ** 30 };
+const ctx: PlanContext = { node: node(), facts: labFacts };
+const sandboxDomain = () => new SandboxDomainResource({ grid: 'lab', node: 'node-01', vcpus: 1, memoryMiB: 128, cpuShares: 1024, network: 'grid-net', image, hostReserveMiB: 512, kernelModules: [] });
+const resources: Array<[string, () => Resource]> = [
+  ['libvirt-network', () => new LibvirtNetworkResource('grid-net')],
+  ['libvirt-pool', () => new LibvirtPoolResource()],
+  ['sandbox-image', () => new SandboxImageResource(image)],
+  ['sandbox-disk', () => new SandboxDiskResource(image)],
+  ['sandbox-domain', () => sandboxDomain()],
+];
+
+let bin: string;
+beforeEach(() => (bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'))));
+afterEach(() => rmSync(bin, { recursive: true, force: true }));
+
+/** An executable `name` on PATH that runs this shell body with its arguments in "$@". */
+const fake = (name: string, body: string) => {
+  writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+  chmodSync(join(bin, name), 0o755);
+};
+const refused = `printf '%s\\n' "${NOT_ANSWERING}" >&2; exit 1`;
+/** The probe's output in a shell whose PATH has the fakes first, then only the system's user binaries. */
+const probe = (r: Resource) => {
+  const out = spawnSync('/bin/sh', ['-c', r.probe()], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+  expect(out.status).toBe(0);
+  return out.stdout;
+};
+const planError = (r: Resource): PlanningError => {
+  try {
+    r.diff(probe(r), ctx);
+  } catch (e) {
+    return e as PlanningError;
+  }
+  throw new Error(`${r.id}: planned without an error`);
+};
+
+describe('virsh and the daemon installed, libvirt not answering', () => {
+  it.each(resources)("%s: a plan error for the host, with virsh's last line and what to do", (_kind, make) => {
+    fake('virsh', refused);
+    fake('libvirtd', 'exit 0');
+    const e = planError(make());
+    expect(e).toBeInstanceOf(PlanningError);
+    expect(e.message).toBe(EXPECTED);
+    expect(e.hint).toBe('start it (systemctl start libvirtd.socket libvirtd.service), or fix what virsh says (virsh -c qemu:///system list --all), then plan again: until libvirt answers, the plan cannot tell which of the grid network, pool, volumes and sandbox VM are there');
+  });
+
+  it('the sandbox domain, with libvirt answering but refusing to read the domain: a plan error with that reason, not a VM to define', () => {
+    fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) echo "error: access denied: 'domain.read' denied" >&2; exit 1;; esac`);
+    fake('libvirtd', 'exit 0');
+    const r = sandboxDomain();
+    expect(() => r.diff(probe(r), ctx)).toThrow("n1: cannot read libvirt: error: access denied: 'domain.read' denied");
+  });
+
+  it('the sandbox domain libvirt says it does not have: created', () => {
+    fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) printf '%s\\n' "${NOT_FOUND}" >&2; exit 1;; esac`);
+    fake('libvirtd', 'exit 0');
+    const r = sandboxDomain();
+    expect(r.diff(probe(r), ctx)).toMatchObject({ action: 'create', steps: ['define', 'autostart', 'start'] });
+  });
+});
+
+describe('before libvirt is installed: absent, as before', () => {
+  it.each(resources)("%s: virsh installed but not libvirt's daemon (the packages come in this run): created", (_kind, make) => {
+    // The probe looks for the daemon on PATH and at /usr/sbin/libvirtd, which this machine has not.
+    expect(existsSync('/usr/sbin/libvirtd')).toBe(false);
+    fake('virsh', refused);
+    const r = make();
+    expect(r.diff(probe(r), ctx)).toMatchObject({ action: 'create' });
+  });
+
+  it.each(resources)('%s: no virsh: created', (_kind, make) => {
+    fake('libvirtd', 'exit 0');
+    const r = make();
+    expect(r.diff(probe(r), ctx)).toMatchObject({ action: 'create' });
+  });
+});
