@@ -5,7 +5,7 @@ import { attr, child, differingKeys, parseXml, projectionDiff, renderLibvirtXml,
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_POOL, SANDBOX_POOL_PATH } from './sandbox-names.js';
-import { parseInfo, virsh } from './virsh.js';
+import { parseInfo, readOrAbsent, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { resourceId } from './resource-id.js';
 
@@ -17,7 +17,7 @@ export class LibvirtPoolResource implements Resource<LibvirtPoolChange> {
   private readonly file = `${LIBVIRT_XML_DIR}/pool-${SANDBOX_POOL}.xml`;
 
   probe(): string {
-    return probeLibvirt(probeSections(`${virsh('pool-dumpxml', '--inactive', SANDBOX_POOL)} 2>/dev/null || echo absent`, `${virsh('pool-info', SANDBOX_POOL)} 2>/dev/null || true`));
+    return probeLibvirt(probeSections(readOrAbsent(virsh('pool-dumpxml', '--inactive', SANDBOX_POOL)), `${virsh('pool-info', SANDBOX_POOL)} 2>/dev/null || true`));
   }
 
   diff(stdout: string, ctx: PlanContext): LibvirtPoolChange | null {

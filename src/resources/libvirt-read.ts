@@ -1,5 +1,4 @@
 import { PlanningError } from '../errors/index.js';
-import { whenLibvirtAnswers } from './virsh.js';
 
 /**
  * A shell test that libvirt's daemon is installed: on PATH, or in /usr/sbin (not on a plain user's
@@ -10,14 +9,15 @@ const DAEMON_INSTALLED = ['libvirtd', 'virtqemud'].map((d) => `command -v ${d} >
 /**
  * How a libvirt resource's probe reads the host. Before libvirt is installed (no virsh, or no daemon
  * yet: a first apply installs the packages in the same run) it runs `beforeLibvirt`, by default
- * printing `no-libvirt`, which the resources read as absent. Installed but not answering (its sockets
- * stopped, access denied, a broken daemon) it prints one line `unknown (libvirt not answering: WHY)`,
- * which diff turns into a plan error (refuseUnreadLibvirt): read as absent, such a host was planned
- * to define and start objects libvirt may well have (a define over the running sandbox past
- * --replace-sandbox, a `net-start` failing "already active"). Else `body`.
+ * printing `no-libvirt`, which the resources read as absent. Else `body`, whose reads say `absent`
+ * only where libvirt answers (readOrAbsent, domainOrAbsent in virsh.ts): installed but not answering
+ * (its sockets stopped, access denied, a broken daemon) they print `unknown (libvirt not answering:
+ * WHY)`, which diff turns into a plan error (refuseUnreadLibvirt). Read as absent, such a host was
+ * planned to define and start objects libvirt may well have (a define over the running sandbox past
+ * --replace-sandbox, a `net-start` failing "already active").
  */
 export function probeLibvirt(body: string, beforeLibvirt = 'echo no-libvirt'): string {
-  return `if ! command -v virsh >/dev/null 2>&1 || ! { ${DAEMON_INSTALLED}; }; then\n${beforeLibvirt}\nelse\n${whenLibvirtAnswers(body)}\nfi`;
+  return `if ! command -v virsh >/dev/null 2>&1 || ! { ${DAEMON_INSTALLED}; }; then\n${beforeLibvirt}\nelse\n${body}\nfi`;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ImageFile } from './image-file.js';
 import { attr, child, parseXml, renderLibvirtXml, text } from './libvirt-xml.js';
 import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_POOL, baseVolumeName, overlayVolumeName, volumePath } from './sandbox-names.js';
-import { virsh } from './virsh.js';
+import { readOrAbsent, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { resourceId } from './resource-id.js';
 
@@ -27,7 +27,7 @@ export class SandboxDiskResource implements Resource<SandboxDiskChange> {
   }
 
   probe(): string {
-    return probeLibvirt(`${virsh('vol-dumpxml', '--pool', SANDBOX_POOL, this.volume)} 2>/dev/null || echo absent`);
+    return probeLibvirt(readOrAbsent(virsh('vol-dumpxml', '--pool', SANDBOX_POOL, this.volume)));
   }
 
   diff(stdout: string, ctx: PlanContext): SandboxDiskChange | null {

@@ -12,24 +12,37 @@ export function whenVirsh(body: string): string {
 export const NOT_ANSWERING = 'libvirt not answering';
 
 /**
- * `body` where virsh reaches the system libvirt, else one line `unknown (libvirt not answering:
- * WHY)`, WHY virsh's last line (libvirtd stopped, its socket missing, access denied): a virsh that
- * cannot reach libvirt says nothing of what libvirt has, and taken for "none" it sent status to
- * say `absent` and plan to define a VM that may well be running. LC_ALL=C: virsh's messages are
- * translated, and its not-found one is matched (domainOrAbsent).
+ * After a virsh read failed: `otherwise` (shell) where virsh reaches the system libvirt (the
+ * object is not there, or virsh's own error stands), else one line `unknown (libvirt not
+ * answering: WHY)`, WHY virsh's last line (libvirtd stopped, its socket missing, access denied): a
+ * virsh that cannot reach libvirt says nothing of what libvirt has, and taken for "none" it sent
+ * status to say `absent` and plan to define a VM that may well be running. Asked only once a read
+ * failed, so a host whose objects are there pays no second virsh call. LC_ALL=C: virsh's messages
+ * are translated, and its not-found one is matched (domainOrAbsent).
  */
+export function unlessLibvirtUnanswering(otherwise: string): string {
+  return `if libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then ${otherwise}; else echo "unknown (${NOT_ANSWERING}: $(printf '%s\\n' "$libvirt_err" | tail -n 1))"; fi`;
+}
+
+/** `body` where virsh reaches the system libvirt, else the `unknown (libvirt not answering: WHY)` line of unlessLibvirtUnanswering. */
 export function whenLibvirtAnswers(body: string): string {
   return `if ! libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then echo "unknown (${NOT_ANSWERING}: $(printf '%s\\n' "$libvirt_err" | tail -n 1))"; else\n${body}\nfi`;
+}
+
+/** A virsh read (`command`, its output printed) whose failure is `absent` where libvirt answers, else unknown (unlessLibvirtUnanswering). */
+export function readOrAbsent(command: string): string {
+  return `${command} 2>/dev/null || { ${unlessLibvirtUnanswering('echo absent')}; }`;
 }
 
 /**
  * Runs `command`, a virsh call about one domain, into the shell variable `variable` and prints its
  * output; where it fails, prints `absent` when libvirt says it has no such domain (older libvirt:
- * "failed to get domain", newer adds "Domain not found"), else `unknown (WHY)` with virsh's last line.
+ * "failed to get domain", newer adds "Domain not found"), else `unknown (WHY)` with virsh's last line
+ * (where libvirt does not answer, unlessLibvirtUnanswering's line).
  */
 export function domainOrAbsent(command: string, variable: string): string {
   const v = `"$${variable}"`;
-  return `if ${variable}=$(LC_ALL=C ${command} 2>&1); then printf '%s\\n' ${v}; else case ${v} in ${DOMAIN_NOT_FOUND}) echo absent ;; *) echo "unknown ($(printf '%s\\n' ${v} | tail -n 1))" ;; esac; fi`;
+  return `if ${variable}=$(LC_ALL=C ${command} 2>&1); then printf '%s\\n' ${v}; else case ${v} in ${DOMAIN_NOT_FOUND}) echo absent ;; *) ${unlessLibvirtUnanswering(`echo "unknown ($(printf '%s\\n' ${v} | tail -n 1))"`)} ;; esac; fi`;
 }
 
 /** A `case` pattern for virsh's error (under LC_ALL=C) about a domain libvirt does not have. */

@@ -9,7 +9,7 @@
  * apply installs the packages in the same run) the objects are absent, as before.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlanningError } from '../../src/errors/index.js';
@@ -66,8 +66,11 @@ const planError = (r: Resource): PlanningError => {
   throw new Error(`${r.id}: planned without an error`);
 };
 
+/** The libvirt reads: the image is a file the probe stats, which the host's other reads refuse for it. */
+const libvirtReads = resources.filter(([kind]) => kind !== 'sandbox-image');
+
 describe('virsh and the daemon installed, libvirt not answering', () => {
-  it.each(resources)("%s: a plan error for the host, with virsh's last line and what to do", (_kind, make) => {
+  it.each(libvirtReads)("%s: a plan error for the host, with virsh's last line and what to do", (_kind, make) => {
     fake('virsh', refused);
     fake('libvirtd', 'exit 0');
     const e = planError(make());
@@ -81,6 +84,16 @@ describe('virsh and the daemon installed, libvirt not answering', () => {
     fake('libvirtd', 'exit 0');
     const r = sandboxDomain();
     expect(() => r.diff(probe(r), ctx)).toThrow("n1: cannot read libvirt: error: access denied: 'domain.read' denied");
+  });
+
+  it('where every object is there, no read asks libvirt a second time (virsh uri is asked only after a read failed)', () => {
+    const log = join(bin, 'calls');
+    fake('virsh', `echo "$*" >> ${log}; case " $* " in *" uri "*) exit 0;; *dominfo*) echo 'State: running';; *domstate*) echo running;; *) echo '<xml/>';; esac`);
+    fake('libvirtd', 'exit 0');
+    for (const [, make] of libvirtReads) probe(make());
+    const calls = readFileSync(log, 'utf8');
+    expect(calls).toContain('net-dumpxml');
+    expect(calls).not.toMatch(/ uri$/m);
   });
 
   it('the sandbox domain libvirt says it does not have: created', () => {

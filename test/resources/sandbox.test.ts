@@ -523,8 +523,8 @@ describe('apply records virsh steps through the gate', () => {
       writeFileSync(file, Buffer.alloc(4096, 7));
       const img: ImageFile = { path: file, sha256: execSync(`sha256sum ${quote(file)}`).toString().split(' ')[0]!, format: 'raw', sizeBytes: 4096, virtualSizeBytes: 4096 };
       const r = new SandboxImageResource(img);
-      expect(r.diff(`4096\n`, ctx())).toBeNull();
-      const change = r.diff('absent\n', ctx())!;
+      expect(r.diff(`4096\n`)).toBeNull();
+      const change = r.diff('absent\n')!;
       const t = new RecordingTransport('n1').on(/^sh -s$/, { stdout: '' });
       await applyPlan([planned(r, change, t)], { concurrency: 1, failFast: false, emit: () => {} });
       // Staged in root's own directory (not /var/tmp, where another user could own or swap the name), by a fixed name a re-run overwrites.
