@@ -182,6 +182,47 @@ describe('apply in batches, rolling strategy', () => {
     expect(ctx.overlay).toMatchObject({ converged: true, nodes: 6 });
   }, 30_000);
 
+  it('--rolling adding a new region of two sub-grids: its agents are asked once all of them run, since its region vote needs both', async () => {
+    // r1/s1 runs (n1 its super peer and region peer); r2 is new, sub-grids a (a1-a3) and b (b1-b3),
+    // deployed one node at a time. A sub-grid elects once 2 of its 3 run; r2's region peer needs
+    // the votes of both sub-grids' super peers: until b elects, a1 leads a but names no region peer.
+    const g = gridOf(`rollout: { maxUnavailable: 1, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }, { name: r2, subgrids: [{ name: a, nodes: [${[1, 2, 3].map((i) => `{ name: a${i}, address: 10.0.1.${i} }`).join(', ')}] }, { name: b, nodes: [${[1, 2, 3].map((i) => `{ name: b${i}, address: 10.0.2.${i} }`).join(', ')}] }] }]\n`);
+    const order: string[] = [];
+    const elected = (sg: string) => order.filter((n) => n.startsWith(sg)).length >= 2;
+    const view = (role: string, superPeer: string | null, regionPeer: string | null, regionLeads: boolean) => agentAnswer(JSON.stringify({ role, regionRole: regionLeads ? 'leader' : 'inactive', term: 1, superPeer, regionPeer: role === 'leader' ? regionPeer : null, members: [] }));
+    const planned: PlannedHost[] = allNodes(g).map((node) => {
+      const fresh = node.region === 'r2';
+      const transport = new RecordingTransport(node.name)
+        .on(/^sh -s$/, (command, { options }) => {
+          order.push(node.name);
+          return local.exec(command, { stdin: options.stdin });
+        })
+        .on(ASK_AGENT, () => {
+          if (!fresh) return { code: 0, stdout: view(node.name === 'n1' ? 'leader' : 'member', 'n1', 'n1', node.name === 'n1') };
+          if (!order.includes(node.name)) return { code: 7, stderr: 'curl: (7) Failed to connect' };
+          if (!elected(node.subgrid)) return { code: 0, stdout: view('searching', null, null, false) };
+          const superPeer = `${node.subgrid}1`;
+          const regionPeer = elected('a') && elected('b') ? 'a1' : null;
+          return { code: 0, stdout: view(node.name === superPeer ? 'leader' : 'member', superPeer, regionPeer, regionPeer === node.name) };
+        });
+      const agent = new CommandResource({ name: 'agent', command: 'true' });
+      return {
+        session: { node, transport, facts: { ...facts(), agentVersion: fresh ? null : '0.1.0' } },
+        resources: new Map([[agent.id, agent]]),
+        handlers: [],
+        managedUnits: new Set<string>(['gridagent.service']),
+        kernelEntries: {},
+        plan: { host: node.name, address: node.address, playbooks: ['agent'], changes: fresh ? [agent.diff('')!] : [], notes: [], handlers: [] },
+      };
+    });
+    const { ctx, progress } = contextFor(g, planned, { rolling: true });
+    await applyInBatches.run(ctx);
+    expect(ctx.stopped).toBeUndefined();
+    expect(order).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'b3']);
+    expect(progress.at(-1)).toMatch(/^batch 6\/6 healthy after [\d.]+ s: r1\/s1 n1, r2\/a a1, r2\/b b1$/);
+    expect(ctx.overlay).toMatchObject({ converged: true, nodes: 9, regionPeers: { r1: 'n1', r2: 'a1' } });
+  }, 60_000);
+
   it('stops at the first batch whose gate fails; later batches stay untouched', async () => {
     const g = grid(1000);
     const { planned, order } = fleet(g, 'n2');
