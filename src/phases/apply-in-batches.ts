@@ -13,6 +13,7 @@ import { agentSessions } from './agent-sessions.js';
 import { chooseBatchStrategy } from './choose-batch-strategy.js';
 import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
+import { renamedAgentsGone } from './renamed-agents-gone.js';
 import type { BatchStop, RunContext } from './run-context.js';
 
 /**
@@ -72,7 +73,10 @@ export const applyInBatches: Phase = {
       if (!batch.gate) continue;
       const agents = gateAgents(withAgent, batches.slice(0, i + 1), batches.slice(i + 1));
       if (agents.length === 0) continue;
-      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS });
+      // A renamed node's old name, once its batch left it, is no super peer, though its members name it until they notice.
+      // (Not the nodes to decommission: they leave in a batch after the last gate, and run until then.)
+      const gone = renamedAgentsGone(ctx, new Set(batches.slice(0, i + 1).flatMap((b) => b.hosts)));
+      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS, gone });
       if (ctx.interrupted) {
         // Ctrl-C ends the poll early: what it last saw says nothing of the overlay's health, and
         // this batch's hosts are done, so this is an interrupt after the batch, not a failed gate.
