@@ -58,7 +58,7 @@ export const checkSite: Phase = {
     // An existing node of the site not reached was named just above: it is not said to plan no change.
     const reached = site.filter((n) => !notChecked.some((h) => h.host === n.name)).map((n) => n.name);
     if (!siteChanges) ctx.say(`--site ${ctx.options.site}: ${reached.length ? `its nodes (${reached.join(', ')}) plan no change` : 'its nodes were applied before'}: not a new site, nothing to bootstrap`);
-    else ctx.say(`new site ${ctx.options.site}: ${[...fresh].join(', ')}${otherHosts(nodes.length - fresh.size - notChecked.length - existingChanged.length)}${widened(existingChanged.length)}`);
+    else ctx.say(`new site ${ctx.options.site}: ${[...fresh].join(', ')}${otherHosts(nodes.length - fresh.size - notChecked.length - existingChanged.length)}${widened(existingChanged.filter((h) => !newOutside.has(h.host)).length, existingChanged.filter((h) => newOutside.has(h.host)).length)}`);
   },
 };
 
@@ -97,8 +97,10 @@ export function otherHosts(n: number): string {
   return `; the ${plural(n, 'other host')} ${n === 1 ? 'plans no change and is' : 'plan no change and are'} not touched`;
 }
 
-/** With --allow-existing-changes: the existing hosts whose changes the run applies besides the site. */
-function widened(n: number): string {
+/** With --allow-existing-changes: the existing hosts, and the new ones outside the site, whose changes the run applies besides the site. */
+export function widened(existingHosts: number, newHosts = 0): string {
+  const n = existingHosts + newHosts;
   if (n === 0) return '';
-  return `; the ${plural(n, 'existing host')} with planned changes ${n === 1 ? 'is' : 'are'} applied too (--allow-existing-changes)`;
+  const named = [...(existingHosts ? [plural(existingHosts, 'existing host')] : []), ...(newHosts ? [`${plural(newHosts, 'new host')} outside the site`] : [])].join(' and ');
+  return `; the ${named} with planned changes ${n === 1 ? 'is' : 'are'} applied too (--allow-existing-changes)`;
 }

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { ConnectionError, PlanningError } from '../../src/errors/index.js';
-import { checkSite, otherHosts } from '../../src/phases/check-site.js';
+import { checkSite, otherHosts, widened } from '../../src/phases/check-site.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { unreachableOutsideSite } from '../../src/phases/unreachable-outside-site.js';
 import type { Plan } from '../../src/plan/plan.js';
@@ -82,6 +82,12 @@ describe('--site and new hosts outside the site (review 9)', () => {
     const err = await checkSite.run(siteRun('r2/a', ['a1'], ['n1'])).catch((e: unknown) => e);
     expect((err as PlanningError).message).toBe('--site r2/a would leave these existing hosts with planned changes: n1 (2), and these new hosts outside it not bootstrapped: b1 (2), b2 (2); nothing was changed');
     expect((err as PlanningError).hint).toMatch(/^a new site should need no change elsewhere: .*not only the site's\)\. b1 and b2 are new \(no apply of them succeeded yet\) but not of r2\/a: /);
+  });
+
+  it('with --allow-existing-changes, says which of the hosts it widens to are new', () => {
+    expect(widened(1)).toBe('; the 1 existing host with planned changes is applied too (--allow-existing-changes)');
+    expect(widened(0, 2)).toBe('; the 2 new hosts outside the site with planned changes are applied too (--allow-existing-changes)');
+    expect(widened(1, 2)).toBe('; the 1 existing host and 2 new hosts outside the site with planned changes are applied too (--allow-existing-changes)');
   });
 
   it('--site r2, the region whole, bootstraps both sub-grids', async () => {
