@@ -13,6 +13,7 @@ import { agentSessions } from './agent-sessions.js';
 import { chooseBatchStrategy } from './choose-batch-strategy.js';
 import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
+import { renamedAgentsGone } from './renamed-agents-gone.js';
 import type { BatchStop, RunContext } from './run-context.js';
 
 /**
@@ -72,7 +73,10 @@ export const applyInBatches: Phase = {
       if (!batch.gate) continue;
       const agents = gateAgents(withAgent, batches.slice(0, i + 1), batches.slice(i + 1));
       if (agents.length === 0) continue;
-      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS });
+      // A renamed node's old name, once its batch left it, is no super peer, though its members name it until they notice.
+      // (Not the nodes to decommission: they leave in a batch after the last gate, and run until then.)
+      const gone = renamedAgentsGone(ctx, new Set(batches.slice(0, i + 1).flatMap((b) => b.hosts)));
+      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS, gone });
       if (ctx.interrupted) {
         // Ctrl-C ends the poll early: what it last saw says nothing of the overlay's health, and
         // this batch's hosts are done, so this is an interrupt after the batch, not a failed gate.
@@ -110,15 +114,24 @@ export const applyInBatches: Phase = {
  * that also adds a node, deploys a new site, or follows a first apply that failed on some nodes.
  * In a sub-grid born in this run (none of its agents ran before), its agents are asked once the
  * batches deployed all of them: the first alone searches for the votes of its birth electorate
- * (bootstrap-electorate) and cannot elect, and the sub-grid has no super peer yet to keep.
+ * (bootstrap-electorate) and cannot elect, and the sub-grid has no super peer yet to keep. A
+ * region born in this run likewise, as a whole: its first sub-grid elects a super peer, but the
+ * region's first vote waits for the super peers of its other sub-grids, still to deploy, and a
+ * gate asking the first would fail the rollout half-way ("r2: no region peer yet"). Such a region
+ * has no super or region peer yet to keep; the gate after its last node asks all of its agents.
  */
 function gateAgents(withAgent: readonly HostSession[], done: readonly Batch[], later: readonly Batch[]): HostSession[] {
   const ranBefore = (s: HostSession) => s.facts.agentVersion !== null;
   const applied = new Set(done.flatMap((b) => b.hosts));
   const toDeploy = new Set(later.flatMap((b) => b.hosts));
-  const running = new Set(withAgent.filter(ranBefore).map((s) => subgridKey(s.node)));
-  const unborn = new Set(withAgent.filter((s) => !running.has(subgridKey(s.node)) && toDeploy.has(s.node.name)).map((s) => subgridKey(s.node)));
-  return withAgent.filter((s) => ranBefore(s) || (applied.has(s.node.name) && !unborn.has(subgridKey(s.node))));
+  const unbornIn = (group: (s: HostSession) => string) => {
+    const running = new Set(withAgent.filter(ranBefore).map(group));
+    return new Set(withAgent.filter((s) => !running.has(group(s)) && toDeploy.has(s.node.name)).map(group));
+  };
+  const unbornSubgrids = unbornIn((s) => subgridKey(s.node));
+  const unbornRegions = unbornIn((s) => s.node.region);
+  const unborn = (s: HostSession) => unbornSubgrids.has(subgridKey(s.node)) || unbornRegions.has(s.node.region);
+  return withAgent.filter((s) => ranBefore(s) || (applied.has(s.node.name) && !unborn(s)));
 }
 
 /** Every planned host is unchanged when the apply phase had nothing to do. */

@@ -6,7 +6,7 @@ import { restartsAgent } from './agent-restarts-at-once.js';
 import { rollingHosts, shownMax } from './check-rolling-budget.js';
 import type { rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
-import { nodeBudgetRefusal, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
+import { nodeBudgetRefusal, oneVoterWarning, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 
 /**
@@ -20,7 +20,7 @@ import { subgridKey } from '../topology/subgrid-key.js';
  * went unseen and a batch took the quorum's last spare voter. The same for the nodes budget: a node
  * outside the run that the reached registry hears down counts against its sub-grid's
  * maxUnavailable, as it would in a full run (unreachable), though it votes no more. Where they are
- * two and the topology implied otherwise, the pre-check's warning of two voters is said now.
+ * two (or one) and the topology implied otherwise, the pre-check's warning of two voters (or one) is said now.
  * `sizes`: the run's rolloutSizes, which the batches then use too.
  */
 export function checkNamedVoters(ctx: RunContext, reported: PeersNow, sizes: ReturnType<typeof rolloutSizes>, outside: ReadonlyMap<string, VoterDown[]> = new Map()): void {
@@ -51,5 +51,6 @@ export function checkNamedVoters(ctx: RunContext, reported: PeersNow, sizes: Ret
   for (const subgrid of votersChanged(changed.filter(restartsAgent))) {
     const names = peers.voters.get(subgrid)!;
     if (names.length === 2 && implied.get(subgrid)?.count !== 2) ctx.say(twoVotersWarning(subgrid, names[0]!, names[1]!));
+    if (names.length === 1 && implied.get(subgrid)?.count !== 1) ctx.say(oneVoterWarning(subgrid, names[0]!, `the only voter ${names[0]} lists`));
   }
 }

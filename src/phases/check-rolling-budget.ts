@@ -6,7 +6,7 @@ import { onlyTheSite } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
 import { mayVote, nodesDown, rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
-import { nodeBudgetRefusal, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
+import { nodeBudgetRefusal, oneVoterWarning, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 
 /** rollout.maxUnavailable as the topology wrote it. */
@@ -22,8 +22,9 @@ export const shownMax = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.c
  * restart (voterBudget: 3 voters and one down, whatever maxUnavailable), counting every node down
  * that may vote as a voter, since the agents are not asked before the question. A sub-grid of one
  * node cannot keep that promise at all: its only agent must restart, and the run says so, naming
- * it. Nor can one of two voters: its super peer hears one of two, no quorum, while the other
- * restarts. Refusing every sub-grid of two would leave them no rolling apply, so the batches
+ * it; nor can a sub-grid of several nodes whose only voter that one is (the rest `superPeer:
+ * never`), which is warned of as well. Nor can one of two voters: its super peer hears one of two,
+ * no quorum, while the other restarts. Refusing every sub-grid of two would leave them no rolling apply, so the batches
  * restart each of those voters alone (rolling-batches) and the run warns, naming the sub-grid.
  */
 export const checkRollingBudget: Phase = {
@@ -53,6 +54,12 @@ export const checkRollingBudget: Phase = {
       if (sizes.subgrids.get(sg) !== 1 || !restartsAgent(p)) continue;
       const name = p.session.node.name;
       ctx.say(`warning: ${sg} has one node, ${name}: --rolling restarts its agent with no other node to hand the super peer role to, so ${sg} has no super peer until ${name} is back (a few seconds); give the sub-grid a second node to keep one throughout`);
+    }
+    // A sub-grid of several nodes but one voter (the rest `superPeer: never`) is as alone: its voter has no successor.
+    const oneVoter = [...new Set(changed.filter((p) => mayVote(p.session.node) && restartsAgent(p)).map((p) => subgridKey(p.session.node)))].filter((sg) => sizes.voters.get(sg)?.count === 1 && sizes.subgrids.get(sg)! > 1);
+    for (const sg of oneVoter) {
+      const voter = allNodes(ctx.grid).find((n) => subgridKey(n) === sg && mayVote(n))!.name;
+      ctx.say(oneVoterWarning(sg, voter, 'its other nodes have superPeer: never'));
     }
     const twoVoters = [...new Set(changed.filter((p) => mayVote(p.session.node) && restartsAgent(p)).map((p) => subgridKey(p.session.node)))].filter((sg) => sizes.voters.get(sg)?.count === 2);
     for (const sg of twoVoters) {

@@ -2,7 +2,7 @@ import { PlanningError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
 import { hostHasWork, owedOnly } from '../plan/plan.js';
 import { plural } from '../plural.js';
-import { allNodes } from '../topology/model.js';
+import { allNodes, type Node } from '../topology/model.js';
 import { existingInSite } from './existing-in-site.js';
 import type { Phase } from './phase.js';
 
@@ -12,7 +12,10 @@ import type { Phase } from './phase.js';
  * with a planned change makes the run refuse, since touching it is not what a new site should
  * need. A node of the site that already runs (existing-in-site.ts) is such an existing host:
  * `--site r1` where r1 has a running sub-grid beside the new one must not restart that
- * sub-grid's agents, all at once, without a word. Once checked, the run's site is its new nodes alone.
+ * sub-grid's agents, all at once, without a word. A node outside the site that is new by the same
+ * rule (a new region's other sub-grid) is no existing host: the run refuses too, since the plan's
+ * changes on it would not be made, but names it as new and the site that takes it with this one.
+ * Once checked, the run's site is its new nodes alone.
  */
 export const checkSite: Phase = {
   title: 'check that only the new site changes',
@@ -21,15 +24,24 @@ export const checkSite: Phase = {
     const nodes = allNodes(ctx.grid);
     // Which nodes the site has was checked before any connection (validate-topology.ts); which of them are new needs the state and the facts.
     const site = nodes.filter((n) => ctx.site!.has(n.name));
-    const existing = existingInSite(ctx.site!, await ctx.recordedState(), ctx.planned, ctx.renamed);
+    const state = await ctx.recordedState();
+    const existing = existingInSite(ctx.site!, state, ctx.planned, ctx.renamed);
     const fresh = new Set(site.map((n) => n.name).filter((name) => !existing.has(name)));
+    // A node outside the site is new by the same rule as one of it (a new region's other sub-grid): not an existing host.
+    const outside = new Set(nodes.filter((n) => !ctx.site!.has(n.name)).map((n) => n.name));
+    const existingOutside = existingInSite(outside, state, ctx.planned, ctx.renamed);
+    const newOutside = new Set([...outside].filter((name) => !existingOutside.has(name)));
     const existingChanged = ctx.plan.hosts.filter((h) => !fresh.has(h.host) && hostHasWork(h));
     if (existingChanged.length && !ctx.options.allowExistingChanges) {
-      const ofSite = existingChanged.filter((h) => existing.has(h.host)).map((h) => h.host);
-      throw new PlanningError(
-        `--site ${ctx.options.site} would leave these existing hosts with planned changes: ${existingChanged.map((h) => `${h.host} (${h.changes.length + owedOnly(h).length}${existing.has(h.host) ? ', of the site but not new' : ''})`).join(', ')}; nothing was changed`,
-        ofSite.length ? notNewHint(ctx.options.site!, ofSite) : 'a new site should need no change elsewhere: review them with `gridops plan`, apply them first with a plain apply, or pass --allow-existing-changes to widen this run to them (their changes are applied too, not only the site\'s)',
-      );
+      const [newChanged, oldChanged] = [existingChanged.filter((h) => newOutside.has(h.host)), existingChanged.filter((h) => !newOutside.has(h.host))];
+      const ofSite = oldChanged.filter((h) => existing.has(h.host)).map((h) => h.host);
+      const counted = (hosts: typeof existingChanged) => hosts.map((h) => `${h.host} (${h.changes.length + owedOnly(h).length}${existing.has(h.host) ? ', of the site but not new' : ''})`).join(', ');
+      const left = [...(oldChanged.length ? [`these existing hosts with planned changes: ${counted(oldChanged)}`] : []), ...(newChanged.length ? [`these new hosts outside it not bootstrapped: ${counted(newChanged)}`] : [])];
+      const hints = [
+        ...(oldChanged.length ? [ofSite.length ? notNewHint(ctx.options.site!, ofSite) : 'a new site should need no change elsewhere: review them with `gridops plan`, apply them first with a plain apply, or pass --allow-existing-changes to widen this run to them (their changes are applied too, not only the site\'s)'] : []),
+        ...(newChanged.length ? [newOutsideHint(ctx.options.site!, site, newChanged.map((h) => h.host), nodes, newOutside)] : []),
+      ];
+      throw new PlanningError(`--site ${ctx.options.site} would leave ${left.join(', and ')}; nothing was changed`, hints.join('. '));
     }
     // From here on the run's site is its new nodes: an existing node of it is applied, asked and
     // counted as any existing host, but named as of the site (siteNodes), not as outside it.
@@ -46,7 +58,7 @@ export const checkSite: Phase = {
     // An existing node of the site not reached was named just above: it is not said to plan no change.
     const reached = site.filter((n) => !notChecked.some((h) => h.host === n.name)).map((n) => n.name);
     if (!siteChanges) ctx.say(`--site ${ctx.options.site}: ${reached.length ? `its nodes (${reached.join(', ')}) plan no change` : 'its nodes were applied before'}: not a new site, nothing to bootstrap`);
-    else ctx.say(`new site ${ctx.options.site}: ${[...fresh].join(', ')}${otherHosts(nodes.length - fresh.size - notChecked.length - existingChanged.length)}${widened(existingChanged.length)}`);
+    else ctx.say(`new site ${ctx.options.site}: ${[...fresh].join(', ')}${otherHosts(nodes.length - fresh.size - notChecked.length - existingChanged.length)}${widened(existingChanged.filter((h) => !newOutside.has(h.host)).length, existingChanged.filter((h) => newOutside.has(h.host)).length)}`);
   },
 };
 
@@ -60,14 +72,35 @@ function notNewHint(site: string, hosts: readonly string[]): string {
   );
 }
 
+/**
+ * What to do when hosts outside the site are new too and plan changes (a new region's other
+ * sub-grid): a --site run would leave them planned but not applied. Where they and the site are of
+ * one region, `--site REGION` takes them all; a new region's first region vote needs the super
+ * peers of its sub-grids anyway, so one bootstrapped alone would have no region peer until then.
+ */
+function newOutsideHint(site: string, siteNodes: readonly Node[], hosts: readonly string[], nodes: readonly Node[], newNodes: ReadonlySet<string>): string {
+  const one = hosts.length === 1;
+  const regionOf = new Map(nodes.map((n) => [n.name, n.region]));
+  const regions = new Set([...siteNodes.map((n) => n.region), ...hosts.map((h) => regionOf.get(h)!)]);
+  const region = regions.size === 1 ? [...regions][0]! : undefined;
+  const newRegion = region !== undefined && nodes.filter((n) => n.region === region).every((n) => newNodes.has(n.name) || siteNodes.includes(n));
+  const widen = region === undefined || region === site ? '' : `--site ${region} (${newRegion ? "the new region whole: its sub-grids' super peers elect its region peer together" : 'the region\'s new nodes'}), or `;
+  return (
+    `${namedFew(hosts)} ${one ? 'is' : 'are'} new (no apply of ${one ? 'it' : 'them'} succeeded yet) but not of ${site}: a --site run bootstraps its site alone, and the plan's changes on ${one ? 'it' : 'them'} would not be made. ` +
+    `Bootstrap ${one ? 'it' : 'them'} with the site: ${widen}a plain apply, which bootstraps every new node; or pass --allow-existing-changes to widen this run to ${one ? 'it' : 'them'}`
+  );
+}
+
 /** What the run says of the hosts outside the new site; nothing when the site is the whole grid. */
 export function otherHosts(n: number): string {
   if (n === 0) return '';
   return `; the ${plural(n, 'other host')} ${n === 1 ? 'plans no change and is' : 'plan no change and are'} not touched`;
 }
 
-/** With --allow-existing-changes: the existing hosts whose changes the run applies besides the site. */
-function widened(n: number): string {
+/** With --allow-existing-changes: the existing hosts, and the new ones outside the site, whose changes the run applies besides the site. */
+export function widened(existingHosts: number, newHosts = 0): string {
+  const n = existingHosts + newHosts;
   if (n === 0) return '';
-  return `; the ${plural(n, 'existing host')} with planned changes ${n === 1 ? 'is' : 'are'} applied too (--allow-existing-changes)`;
+  const named = [...(existingHosts ? [plural(existingHosts, 'existing host')] : []), ...(newHosts ? [`${plural(newHosts, 'new host')} outside the site`] : [])].join(' and ');
+  return `; the ${named} with planned changes ${n === 1 ? 'is' : 'are'} applied too (--allow-existing-changes)`;
 }

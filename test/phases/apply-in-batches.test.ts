@@ -182,6 +182,87 @@ describe('apply in batches, rolling strategy', () => {
     expect(ctx.overlay).toMatchObject({ converged: true, nodes: 6 });
   }, 30_000);
 
+  it('--rolling adding a new region of two sub-grids: its agents are asked once all of them run, since its region vote needs both', async () => {
+    // r1/s1 runs (n1 its super peer and region peer); r2 is new, sub-grids a (a1-a3) and b (b1-b3),
+    // deployed one node at a time. A sub-grid elects once 2 of its 3 run; r2's region peer needs
+    // the votes of both sub-grids' super peers: until b elects, a1 leads a but names no region peer.
+    const g = gridOf(`rollout: { maxUnavailable: 1, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }, { name: r2, subgrids: [{ name: a, nodes: [${[1, 2, 3].map((i) => `{ name: a${i}, address: 10.0.1.${i} }`).join(', ')}] }, { name: b, nodes: [${[1, 2, 3].map((i) => `{ name: b${i}, address: 10.0.2.${i} }`).join(', ')}] }] }]\n`);
+    const order: string[] = [];
+    const elected = (sg: string) => order.filter((n) => n.startsWith(sg)).length >= 2;
+    const view = (role: string, superPeer: string | null, regionPeer: string | null, regionLeads: boolean) => agentAnswer(JSON.stringify({ role, regionRole: regionLeads ? 'leader' : 'inactive', term: 1, superPeer, regionPeer: role === 'leader' ? regionPeer : null, members: [] }));
+    const planned: PlannedHost[] = allNodes(g).map((node) => {
+      const fresh = node.region === 'r2';
+      const transport = new RecordingTransport(node.name)
+        .on(/^sh -s$/, (command, { options }) => {
+          order.push(node.name);
+          return local.exec(command, { stdin: options.stdin });
+        })
+        .on(ASK_AGENT, () => {
+          if (!fresh) return { code: 0, stdout: view(node.name === 'n1' ? 'leader' : 'member', 'n1', 'n1', node.name === 'n1') };
+          if (!order.includes(node.name)) return { code: 7, stderr: 'curl: (7) Failed to connect' };
+          if (!elected(node.subgrid)) return { code: 0, stdout: view('searching', null, null, false) };
+          const superPeer = `${node.subgrid}1`;
+          const regionPeer = elected('a') && elected('b') ? 'a1' : null;
+          return { code: 0, stdout: view(node.name === superPeer ? 'leader' : 'member', superPeer, regionPeer, regionPeer === node.name) };
+        });
+      const agent = new CommandResource({ name: 'agent', command: 'true' });
+      return {
+        session: { node, transport, facts: { ...facts(), agentVersion: fresh ? null : '0.1.0' } },
+        resources: new Map([[agent.id, agent]]),
+        handlers: [],
+        managedUnits: new Set<string>(['gridagent.service']),
+        kernelEntries: {},
+        plan: { host: node.name, address: node.address, playbooks: ['agent'], changes: fresh ? [agent.diff('')!] : [], notes: [], handlers: [] },
+      };
+    });
+    const { ctx, progress } = contextFor(g, planned, { rolling: true });
+    await applyInBatches.run(ctx);
+    expect(ctx.stopped).toBeUndefined();
+    expect(order).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'b3']);
+    expect(progress.at(-1)).toMatch(/^batch 6\/6 healthy after [\d.]+ s: r1\/s1 n1, r2\/a a1, r2\/b b1$/);
+    expect(ctx.overlay).toMatchObject({ converged: true, nodes: 9, regionPeers: { r1: 'n1', r2: 'a1' } });
+  }, 60_000);
+
+  it('a gate takes no word for a renamed super peer whose old name left in a batch done: it waits for the sub-grid to follow a node that stays', async () => {
+    // n1, the super peer, is renamed n1b (same host): its agent runs as n1 until n1b's batch, the
+    // last, leaves under the old name (agent-rename) and starts n1b fresh. n2 and n3 keep naming
+    // n1 for 4 s after that, then follow n2. The gate must not record n1, which is gone.
+    const g = gridOf('rollout: { maxUnavailable: 1, healthTimeout: 10s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1b, address: 10.0.0.1 }, { name: n2, address: 10.0.0.2 }, { name: n3, address: 10.0.0.3 }] }] }]\n');
+    const order: string[] = [];
+    let leftAt: number | undefined;
+    const view = (role: string, superPeer: string) => agentAnswer(JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer, regionPeer: role === 'leader' ? superPeer : null, members: [] }));
+    const planned: PlannedHost[] = allNodes(g).map((node) => {
+      const transport = new RecordingTransport(node.name)
+        .on(/^sh -s$/, (command, { options }) => {
+          order.push(node.name);
+          if (node.name === 'n1b') leftAt = Date.now();
+          return local.exec(command, { stdin: options.stdin });
+        })
+        .on(ASK_AGENT, () => {
+          // Before its batch, n1b's agent is n1's, and says so: the super peer n1.
+          if (leftAt === undefined) return { code: 0, stdout: view(node.name === 'n1b' ? 'leader' : 'member', 'n1') };
+          const noticed = Date.now() - leftAt >= 4000;
+          return { code: 0, stdout: noticed ? view(node.name === 'n2' ? 'leader' : 'member', 'n2') : view('member', 'n1') };
+        });
+      const upgrade = new CommandResource({ name: 'upgrade', command: 'true' });
+      return {
+        session: { node, transport, facts: { ...facts(), agentVersion: '0.1.0' } },
+        resources: new Map([[upgrade.id, upgrade]]),
+        handlers: [],
+        managedUnits: new Set<string>(),
+        kernelEntries: {},
+        plan: { host: node.name, address: node.address, playbooks: node.name === 'n1b' ? ['agent-rename', 'upgrade'] : ['upgrade'], changes: [upgrade.diff('')!], notes: [], handlers: [], ...(node.name === 'n1b' ? { renamedFrom: ['n1'] } : {}) },
+      };
+    });
+    const { ctx, progress } = contextFor(g, planned, { rolling: true });
+    ctx.renamed.set('n1', 'n1b');
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2', 'n3', 'n1b']);
+    expect(ctx.stopped).toBeUndefined();
+    expect(progress.at(-1)).toMatch(/^batch 3\/3 healthy after [\d.]+ s: r1\/s1 n2 \(was n1\)$/);
+    expect(ctx.overlay).toMatchObject({ converged: true, superPeers: { 'r1/s1': 'n2' }, regionPeers: { r1: 'n2' } });
+  }, 60_000);
+
   it('stops at the first batch whose gate fails; later batches stay untouched', async () => {
     const g = grid(1000);
     const { planned, order } = fleet(g, 'n2');

@@ -131,6 +131,23 @@ describe('apply --rolling and the nodes already down (review B3)', () => {
     expect(quiet.said.filter((m) => m.includes('r1/s3'))).toEqual([]);
   });
 
+  it('warns, naming the sub-grid, when a sub-grid of several nodes has one voter, its super peer restarted: no other may take the role (review 7)', async () => {
+    // s1: n1 may be super peer, n2 and n3 never: one voter, whose restart leaves s1 without a super peer.
+    const oneVoter = () => contextWith(gridOf(`rollout: { maxUnavailable: 1, healthTimeout: 5s }
+regions: [{ name: r1, subgrids: [{ name: s1, nodes: [${node(1)}, { name: n2, address: 10.0.0.2, superPeer: never }, { name: n3, address: 10.0.0.3, superPeer: never }] }] }]
+`));
+    const { ctx, said } = oneVoter();
+    await checkRollingBudget.run(ctx);
+    expect(said).toEqual([
+      'warning: r1/s1 has one voter, n1 (its other nodes have superPeer: never): --rolling restarts its agent with no other voter to hand the super peer role to, so r1/s1 has no super peer until n1 is back (a few seconds); let two more of its nodes be super peer to keep one throughout',
+    ]);
+    // Nothing to say when only nodes that do not vote restart.
+    const quiet = oneVoter();
+    quiet.ctx.planned = quiet.ctx.planned.map((p) => (p.session.node.name === 'n1' ? { ...p, plan: { ...p.plan, handlers: [] } } : p));
+    await checkRollingBudget.run(quiet.ctx);
+    expect(quiet.said).toEqual([]);
+  });
+
   it('warns, naming the sub-grid, when a sub-grid of 2 voters has a voter restarted: one of two is no quorum', async () => {
     const { ctx, said } = contextWith(grid());
     await checkRollingBudget.run(ctx);
@@ -200,6 +217,12 @@ regions: [{ name: r1, subgrids: [{ name: s1, nodes: [${node(1)}, ${node(2)}, { n
     const { ctx, said } = contextWith(grid());
     checkNamedVoters(ctx, named({ 'r1/s1': ['n2', 'n3'], 'r1/s2': ['n4', 'n5'] }, ctx), rolloutSizes(ctx, ranEverywhere(ctx)));
     expect(said).toEqual([expect.stringMatching(/^warning: r1\/s1 has two voters, n2 and n3: --rolling restarts each alone/)]);
+  });
+
+  it('warns of one voter where its super peer lists itself alone, though the topology implies more (review 7)', async () => {
+    const { ctx, said } = contextWith(grid());
+    checkNamedVoters(ctx, named({ 'r1/s1': ['n1'], 'r1/s2': ['n4', 'n5'] }, ctx), rolloutSizes(ctx, ranEverywhere(ctx)));
+    expect(said).toEqual([expect.stringMatching(/^warning: r1\/s1 has one voter, n1 \(the only voter n1 lists\): --rolling restarts its agent with no other voter/)]);
   });
 });
 

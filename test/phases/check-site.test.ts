@@ -1,10 +1,11 @@
-import { ConnectionError } from '../../src/errors/index.js';
-import { checkSite, otherHosts } from '../../src/phases/check-site.js';
+import { jest } from '@jest/globals';
+import { ConnectionError, PlanningError } from '../../src/errors/index.js';
+import { checkSite, otherHosts, widened } from '../../src/phases/check-site.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { unreachableOutsideSite } from '../../src/phases/unreachable-outside-site.js';
 import type { Plan } from '../../src/plan/plan.js';
-import { statePaths } from '../../src/state/state.js';
-import type { Node } from '../../src/topology/model.js';
+import { statePaths, type GridState } from '../../src/state/state.js';
+import { allNodes, type Node } from '../../src/topology/model.js';
 import { gridOf } from '../resources/fixtures.js';
 
 describe('--site says what it leaves alone', () => {
@@ -45,5 +46,53 @@ describe('--site and a node being decommissioned (review 6)', () => {
 
   it('is not excused from the outcome as a host outside the site: the run fails with the `state rm` hint', () => {
     expect([...unreachableOutsideSite(siteRun().ctx)]).toEqual(['n1']);
+  });
+});
+
+/**
+ * A new region r2 of two new sub-grids, a (a1) and b (b1, b2), beside r1 (n1), which runs. `--site
+ * r2/a` would bootstrap a alone and leave b planned but not applied: b's nodes are new hosts, not
+ * existing ones, and the way out is the whole region (review 9).
+ */
+describe('--site and new hosts outside the site (review 9)', () => {
+  const grid = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }, { name: r2, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.1.1 }] }, { name: b, nodes: [{ name: b1, address: 10.0.2.1 }, { name: b2, address: 10.0.2.2 }] }] }]\n');
+  const applied = { topologyHash: 'x', playbooks: ['agent'], gridopsVersion: '0', agentVersion: '0.1.0', appliedAt: '2026-12-01T00:00:00Z', changesApplied: 1, lastOutcome: 'applied' };
+  function siteRun(site: string, names: string[], drifted: string[] = []) {
+    const ctx = new RunContext({ topologyFile: 't.yaml', concurrency: 1, acceptNewHostKeys: false, progress: () => undefined, site });
+    ctx.setGrid(grid, statePaths('t.yaml', grid.name));
+    ctx.site = new Set(names);
+    jest.spyOn(ctx, 'recordedState').mockResolvedValue({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: applied } } as unknown as GridState);
+    const fresh = (name: string) => name !== 'n1';
+    ctx.planned = allNodes(grid).map((node) => ({ session: { node, facts: { agentVersion: fresh(node.name) ? null : '0.1.0' } } }) as unknown as RunContext['planned'][number]);
+    const host = (name: string) => ({ host: name, address: '', playbooks: [], changes: fresh(name) || drifted.includes(name) ? [{ id: 'x' }, { id: 'y' }] : [], notes: [], handlers: [] }) as unknown as Plan['hosts'][number];
+    ctx.plan = { hosts: allNodes(grid).map((n) => host(n.name)) } as unknown as Plan;
+    return ctx;
+  }
+
+  it('names the new sub-grid outside the site as new, not existing, and says to bootstrap the region whole', async () => {
+    const err = await checkSite.run(siteRun('r2/a', ['a1'])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlanningError);
+    expect((err as PlanningError).message).toBe('--site r2/a would leave these new hosts outside it not bootstrapped: b1 (2), b2 (2); nothing was changed');
+    expect((err as PlanningError).hint).toBe(
+      'b1 and b2 are new (no apply of them succeeded yet) but not of r2/a: a --site run bootstraps its site alone, and the plan\'s changes on them would not be made. Bootstrap them with the site: --site r2 (the new region whole: its sub-grids\' super peers elect its region peer together), or a plain apply, which bootstraps every new node; or pass --allow-existing-changes to widen this run to them',
+    );
+  });
+
+  it('names existing hosts with changes as before, and new ones beside them as new', async () => {
+    const err = await checkSite.run(siteRun('r2/a', ['a1'], ['n1'])).catch((e: unknown) => e);
+    expect((err as PlanningError).message).toBe('--site r2/a would leave these existing hosts with planned changes: n1 (2), and these new hosts outside it not bootstrapped: b1 (2), b2 (2); nothing was changed');
+    expect((err as PlanningError).hint).toMatch(/^a new site should need no change elsewhere: .*not only the site's\)\. b1 and b2 are new \(no apply of them succeeded yet\) but not of r2\/a: /);
+  });
+
+  it('with --allow-existing-changes, says which of the hosts it widens to are new', () => {
+    expect(widened(1)).toBe('; the 1 existing host with planned changes is applied too (--allow-existing-changes)');
+    expect(widened(0, 2)).toBe('; the 2 new hosts outside the site with planned changes are applied too (--allow-existing-changes)');
+    expect(widened(1, 2)).toBe('; the 1 existing host and 2 new hosts outside the site with planned changes are applied too (--allow-existing-changes)');
+  });
+
+  it('--site r2, the region whole, bootstraps both sub-grids', async () => {
+    const ctx = siteRun('r2', ['a1', 'b1', 'b2']);
+    await checkSite.run(ctx);
+    expect([...ctx.site!]).toEqual(['a1', 'b1', 'b2']);
   });
 });
