@@ -15,10 +15,11 @@ import type { HostSession } from '../facts/host-session.js';
 import { parseFacts } from '../facts/gather.js';
 import { readScript, type FactsScope, type ReadOutput } from './read-script.js';
 import { FileReadMismatch } from '../resources/file-reads.js';
-import { hasAllFacts, type HostFacts } from '../facts/host-facts.js';
+import type { HostFacts } from '../facts/host-facts.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import { electInitial } from '../overlay/initial-election.js';
-import { runsAgent } from '../overlay/agent-hosts.js';
+import { AGENT_UNIT, runsAgent } from '../overlay/agent-hosts.js';
+import { isAgentPlaybook } from '../topology/agent-playbook.js';
 import { SystemdUnitResource } from '../resources/systemd-unit.js';
 import { AbsentPathsResource } from '../resources/absent-paths.js';
 import { SandboxEgressResource } from '../resources/sandbox-egress.js';
@@ -118,8 +119,12 @@ interface Reading {
   withoutShellServed?: boolean;
 }
 
-/** The whole plan, hosts in topology order, unreachable ones included with their error. */
-export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreachable: readonly UnreachableHost[], workflow: { refs: readonly string[]; adHoc: boolean }): Plan {
+/**
+ * The whole plan, hosts in topology order, unreachable ones included with their error. `births`:
+ * what the state knows already ran and elected (connect-and-read reads it once), so the plan elects
+ * only the first elections this run starts.
+ */
+export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreachable: readonly UnreachableHost[], workflow: { refs: readonly string[]; adHoc: boolean }, births: GroupBirths = NO_BIRTHS): Plan {
   const hostPlans = new Map<string, HostPlan>(hosts.map((h) => [h.plan.host, h.plan]));
   for (const u of unreachable) hostPlans.set(u.node.name, { host: u.node.name, address: u.node.address, playbooks: [], changes: [], notes: [], handlers: [], error: errorOf(u.error, 'unreachable', u.node.name) });
   // Topology order, then any host the topology does not have (a node being decommissioned).
@@ -127,12 +132,12 @@ export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreach
   const order = [...inTopology, ...[...hostPlans.keys()].filter((n) => !inTopology.includes(n))];
   const planned = hosts.flatMap((h) => (h.planned ? [h.planned] : []));
   const agents = planned.filter((p) => runsAgent({ facts: p.session.facts, managedUnits: p.managedUnits }));
-  // The nodes this run works on (--limit): a sub-grid without any is outside the run, not without a
-  // candidate. So is a host read for the agent's version alone that runs no agent: this run's
-  // playbooks start none there (the agent's templates read the facts the election ranks by).
-  const factless = new Set(planned.filter((p) => !hasAllFacts(p.session.facts) && !agents.includes(p)).map((p) => p.session.node.name));
-  const inRun = new Set([...hostPlans.keys()].filter((n) => !factless.has(n)));
-  const election = agents.length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts])), inRun) : undefined;
+  // The first elections this run starts are where it manages gridagent.service; on a node it could
+  // not reach it would, if its workflow has the agent playbook (the next run does).
+  const deploysAgent = workflow.refs.some((ref) => isAgentPlaybook({ ref }));
+  const startsAgent = new Set([...planned.filter((p) => p.managedUnits.has(AGENT_UNIT)).map((p) => p.session.node.name), ...(deploysAgent ? unreachable.map((u) => u.node.name) : [])]);
+  // The nodes this run selected (--limit): every one it planned, reached or not.
+  const election = agents.length ? electInitial(grid, new Map(planned.map((p) => [p.session.node.name, p.session.facts])), { selected: new Set(hostPlans.keys()), startsAgent, recorded: births }) : undefined;
   return {
     format: PLAN_FORMAT,
     createdAt: new Date().toISOString(),

@@ -57,6 +57,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs, say: (message: string) => ctx.say(message), recordedOnly: ctx.recordedOnly };
       const state = await ctx.recordedState();
       const births = groupBirths(state);
+      ctx.births = births;
       let withoutShell = 0;
       const { results, unreachable } = await ctx.fleet.readEach(
         nodes,

@@ -8,7 +8,7 @@ import { markSandboxRemoval } from './retired-hypervisor.js';
 
 /**
  * DESIGN step 4: every host's typed changes, in topology order, with the unreachable ones and
- * their error, the initial election of fresh sub-grids and regions from facts, and the sub-grids
+ * their error, the initial election of the fresh sub-grids and regions whose agents it starts, and the sub-grids
  * whose agents the plan restarts all at once (among the hosts this run applies in one go).
  */
 export const planChanges: Phase = {
@@ -18,7 +18,7 @@ export const planChanges: Phase = {
     // Before the plan is assembled: its hosts and the applier's read the same change objects.
     markSandboxRemoval(ctx.grid, ctx.nodes, ctx.sandboxRemovals, ctx.readings.map((r) => r.plan));
     markNetworkRename(ctx.networkRenames, ctx.readings.map((r) => r.plan));
-    const plan = assemblePlan(ctx.grid, ctx.readings, ctx.unreachable, ctx.workflow);
+    const plan = assemblePlan(ctx.grid, ctx.readings, ctx.unreachable, ctx.workflow, ctx.births);
     const limit = ctx.options.limit?.length ? { limit: [...ctx.options.limit] } : {};
     const renamedFrom = (host: string) => [...ctx.renamed].filter(([, to]) => to === host).map(([from]) => from);
     const marked = plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : renamedFrom(h.host).length ? { ...h, renamedFrom: renamedFrom(h.host) } : h));

@@ -6,6 +6,7 @@ import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { Plan } from '../plan/plan.js';
 import type { StateLock } from '../state/lock.js';
 import { frozenState } from '../state/frozen-state.js';
+import { NO_BIRTHS, type GroupBirths } from '../state/group-births.js';
 import { readState, stateFileIdentity, type GridState, type statePaths } from '../state/state.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
@@ -56,6 +57,8 @@ export class RunContext {
    */
   siteNodes?: ReadonlySet<string>;
   secrets: Secrets = {};
+  /** What the state knows already ran and elected (state/group-births.ts), as the read rendered the bootstrap files and the plan elects by. */
+  births: GroupBirths = NO_BIRTHS;
   /** Each reachable host's facts, current state and changes, as read in one round trip. */
   readings: HostPlanning[] = [];
   /** The hosts that could be planned, with the live resources that carry their changes out. */

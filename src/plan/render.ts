@@ -71,7 +71,7 @@ export function agentRestartsLine(restarts: AgentRestartsAtOnce): string {
   return `Agents: restarts the agents of ${which} at once (${[...every, ...most].join(', ')}): ${each} without a super peer for a few seconds; \`--rolling\` restarts them a batch at a time.`;
 }
 
-/** The initial election, explained: who wins each fresh sub-grid and region, and ahead of whom. */
+/** The initial election, explained: who wins each sub-grid and region whose first agents this run starts, and ahead of whom. */
 function renderElection(election: InitialElection): string[] {
   const fresh = election.subgrids.filter((s) => s.status === 'initial');
   const lines: string[] = [];
@@ -80,9 +80,12 @@ function renderElection(election: InitialElection): string[] {
     const fmt = (r: RankedNode) => `${r.node} (score ${r.score}${r.preference === 'prefer' ? ', preferred' : ''})`;
     for (const s of fresh) {
       const [best, ...rest] = s.ranking;
-      lines.push(`  super peer of ${s.region}/${s.subgrid}: ${best!.node} (score ${best!.score}: ${best!.cores} cores, ${best!.memoryGiB} GiB${best!.preference === 'prefer' ? ', preferred' : ''})${rest.length ? `, ahead of ${rest.map(fmt).join(', ')}` : ''}${s.unknown.length ? `; not counted (unreachable): ${s.unknown.join(', ')}` : ''}`);
+      lines.push(`  super peer of ${s.region}/${s.subgrid}: ${best!.node} (score ${best!.score}: ${best!.cores} cores, ${best!.memoryGiB} GiB${best!.preference === 'prefer' ? ', preferred' : ''})${rest.length ? `, ahead of ${rest.map(fmt).join(', ')}` : ''}${s.unknown.length ? `; not counted (unreachable): ${s.unknown.join(', ')}` : ''}${s.outsideLimit?.length ? `; not counted (outside --limit): ${s.outsideLimit.join(', ')}` : ''}`);
     }
     for (const r of election.regions.filter((x) => x.status === 'initial')) lines.push(`  region peer of ${r.region}: ${r.regionPeer} (the best of its super peers)`);
+    // A region with a sub-grid born in this run whose other sub-grids are not (outside --limit, no agent deployed): its vote waits for them.
+    const bornHere = new Set(fresh.map((s) => s.region));
+    for (const r of election.regions.filter((x) => x.status === 'not-planned' && bornHere.has(x.region))) lines.push(`  region peer of ${r.region}: not planned, not all of its sub-grids start fresh in this run`);
   }
   const running = election.subgrids.filter((s) => s.status === 'running').length;
   if (running) lines.push(`Super peers: agents already run in ${running} sub-grid${running === 1 ? '' : 's'}; they keep their super peers (gridops status shows them).`);

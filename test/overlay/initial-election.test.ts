@@ -40,7 +40,8 @@ describe('the initial election, from facts', () => {
     mixed.set('b1', agentOnlyFacts(null));
     const e = electInitial(grid, mixed);
     expect(e.subgrids.map((s) => `${s.subgrid} ${s.status} ${s.superPeer}`)).toEqual(['a initial a2']);
-    expect(e.regions).toEqual([{ region: 'r1', status: 'running', regionPeer: null }]);
+    // No agent runs in r1: its region peer is not this run's to plan, and it says so, not "running".
+    expect(e.regions).toEqual([{ region: 'r1', status: 'not-planned', regionPeer: null }]);
     // A running sub-grid is not ranked: its nodes' other facts are never read.
     mixed.set('b2', agentOnlyFacts('0.1.0'));
     expect(electInitial(grid, mixed).subgrids.find((s) => s.subgrid === 'b')).toMatchObject({ status: 'running', ranking: [] });
@@ -48,11 +49,11 @@ describe('the initial election, from facts', () => {
 
   it('a sub-grid outside the run (--limit) is not reported as having no candidate, and its region peer is not planned', () => {
     const limited = new Map([...fleet].filter(([n]) => n.startsWith('b')));
-    const e = electInitial(grid, limited, new Set(['b1', 'b2', 'b3']));
+    const e = electInitial(grid, limited, { selected: new Set(['b1', 'b2', 'b3']) });
     expect(e.subgrids.map((s) => [s.subgrid, s.status, s.superPeer])).toEqual([['b', 'initial', 'b2']]);
     expect(renderPlan({ format: PLAN_FORMAT, createdAt: '', gridopsVersion: '', topology: { file: 't', grid: 'g', sourceHash: '' }, playbooks: [], adHocPlaybooks: false, hosts: [], election: e })).not.toContain('may stand');
-    expect(e.regions).toEqual([{ region: 'r1', status: 'running', regionPeer: null }]);
-    expect(electInitial(grid, new Map(), new Set(['zz'])).subgrids).toEqual([]);
+    expect(e.regions).toEqual([{ region: 'r1', status: 'not-planned', regionPeer: null }]);
+    expect(electInitial(grid, new Map(), { selected: new Set(['zz']) })).toEqual({ subgrids: [], regions: [] });
   });
 
   it('elects the best score of each sub-grid, skipping never, counting prefer, ties to the first name', () => {
@@ -85,6 +86,16 @@ describe('the initial election, from facts', () => {
     expect(e.subgrids[0]).toMatchObject({ status: 'running', superPeer: null });
     expect(e.subgrids[1]).toMatchObject({ status: 'initial', superPeer: 'b1', unknown: ['b2'] });
     expect(e.regions[0]).toMatchObject({ status: 'running', regionPeer: null });
+  });
+
+  it('counts what the state says ran: a fresh sub-grid of a region whose other sub-grid ran agents is elected, the region keeps its peer; only nodes the run starts an agent on stand', () => {
+    const recorded = { withAgent: new Set(['a1']), electedSubgrids: new Set<string>(), electedRegions: new Set<string>() };
+    const e = electInitial(grid, new Map([...fleet].filter(([n]) => n.startsWith('b'))), { selected: new Set(['b1', 'b2', 'b3']), startsAgent: new Set(['b1', 'b3']), recorded });
+    expect(e.subgrids.map((s) => [s.subgrid, s.status, s.superPeer, s.ranking.map((r) => r.node)])).toEqual([['b', 'initial', 'b1', ['b1', 'b3']]]);
+    expect(e.regions).toEqual([{ region: 'r1', status: 'running', regionPeer: null }]);
+    // A sub-grid the state records as elected runs, whatever this run read there.
+    const elected = { ...recorded, withAgent: new Set<string>(), electedSubgrids: new Set(['r1/b']) };
+    expect(electInitial(grid, fleet, { recorded: elected }).subgrids.map((s) => [s.subgrid, s.status])).toEqual([['a', 'initial'], ['b', 'running']]);
   });
 
   it('is shown in the plan, explained', () => {
