@@ -55,7 +55,7 @@ export interface InitialElection {
   regions: RegionElection[];
 }
 
-/** The agents' order: higher score first, ties to the first name. */
+/** The agents' order (src/agent/core/group/context.ts, outranks): higher score first, ties to the lowest name in byte order (not the topology's order). */
 function outranks(a: RankedNode, b: RankedNode): number {
   return a.score !== b.score ? b.score - a.score : a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
 }

@@ -76,7 +76,7 @@ function renderElection(election: InitialElection): string[] {
   const fresh = election.subgrids.filter((s) => s.status === 'initial');
   const lines: string[] = [];
   if (fresh.length) {
-    lines.push('Initial election (from facts: cores, memory, preference; best score wins, ties to the first name; the agents\' first election follows it):');
+    lines.push('Initial election (from facts: cores, memory, preference; best score wins, ties to the lowest name (byte order); the agents\' first election follows it):');
     const fmt = (r: RankedNode) => `${r.node} (score ${r.score}${r.preference === 'prefer' ? ', preferred' : ''})`;
     for (const s of fresh) {
       const [best, ...rest] = s.ranking;
