@@ -1,6 +1,7 @@
 import { plural } from '../plural.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { agentSessions } from './agent-sessions.js';
+import { goneAgents } from './gone-agents.js';
 import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
 import type { RunContext } from './run-context.js';
@@ -35,7 +36,7 @@ export const verifyOverlay: Phase = {
     const where = ofSite.size === notAsked.length ? 'existing' : ofSite.size ? 'existing or outside the new site' : 'outside the new site';
     ctx.say(`verifying the overlay: asking ${plural(agents.length, 'agent')} until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)${notAsked.length ? `; not ${named}, ${where} and not reached` : ''}`);
     // A super peer this run removed is no answer, though its members name it until they notice (convergence.ts).
-    const gone = new Set([...ctx.removing, ...ctx.renamed.keys()]);
+    const gone = goneAgents(ctx);
     const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone });
     recordOverlay(ctx, check, agents.length);
   },
