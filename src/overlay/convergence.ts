@@ -49,7 +49,9 @@ export function overlayAgreement(answers: readonly AgentAnswer[], gone: Readonly
     return groups;
   };
   for (const [subgrid, members] of byGroup((a) => `${a.region}/${a.subgrid}`)) {
-    const named = new Set(members.map((m) => m.view.superPeer));
+    // Only a node that joined follows a super peer: one not answering, searching or standing names
+    // none, and is waited for on its own line, not as a follower of "none".
+    const named = new Set(members.filter((m) => JOINED.has(m.view.role)).map((m) => m.view.superPeer));
     const leader = named.size === 1 ? [...named][0]! : null;
     const leaderAnswer = members.find((m) => m.node === leader);
     superPeers[subgrid] = leader !== null && !gone.has(leader) && (leaderAnswer === undefined || leaderAnswer.view.role === 'super-peer') ? leader : null;
