@@ -41,6 +41,8 @@ export interface SubgridElection {
   ranking: RankedNode[];
   /** Nodes whose facts are unknown (unreachable), left out of the ranking. */
   unknown: string[];
+  /** The nodes its first election waits for, whose agent no run has deployed yet (`--limit`: first-election-waits.ts); absent when the run's voters can elect. */
+  waitsFor?: string[];
 }
 
 export interface RegionElection {
@@ -48,6 +50,8 @@ export interface RegionElection {
   /** `initial` only when every sub-grid of the region starts fresh. */
   status: 'initial' | 'running' | 'no-candidate';
   regionPeer: string | null;
+  /** The sub-grids its first election waits for, none of whose nodes can vote it in yet (first-election-waits.ts); absent when it can happen. */
+  waitsFor?: string[];
 }
 
 export interface InitialElection {
