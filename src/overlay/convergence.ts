@@ -1,4 +1,4 @@
-import type { AgentView } from './agent-view.js';
+import { NOT_ANSWERING, type AgentView } from './agent-view.js';
 
 /** One node's answer, placed in the topology. */
 export interface AgentAnswer {
@@ -23,6 +23,14 @@ const JOINED = new Set(['super-peer', 'mirror', 'member']);
 
 const NONE_GONE: ReadonlySet<string> = new Set();
 
+/** The sub-grids (`region/sub-grid`) and regions whose first election cannot happen yet (first-election-waits.ts). */
+export interface UnbornGroups {
+  subgrids: ReadonlySet<string>;
+  regions: ReadonlySet<string>;
+}
+
+const NONE_UNBORN: UnbornGroups = { subgrids: new Set(), regions: new Set() };
+
 /**
  * The overlay has converged, for the nodes asked, when every agent answers, has joined (it is
  * the super peer, a mirror or a member), and the nodes of a sub-grid all follow the same super
@@ -32,12 +40,18 @@ const NONE_GONE: ReadonlySet<string> = new Set();
  * run removed (decommissioned, or left under an old name): its members keep naming it until their
  * failure detection notices, some seconds later, and taking their word would report, and record,
  * a super peer (or region peer) that is no longer there. Such a group has no super peer yet.
+ * Nor a group in `unborn`, whose first election waits for voters whose agent does not run
+ * (first-election-waits.ts): while it has no super peer (region peer) it is not judged, and its
+ * nodes that answer are not waited for; one that does not answer is.
  */
-export function overlayAgreement(answers: readonly AgentAnswer[], gone: ReadonlySet<string> = NONE_GONE): OverlayAgreement {
+export function overlayAgreement(answers: readonly AgentAnswer[], gone: ReadonlySet<string> = NONE_GONE, unborn: UnbornGroups = NONE_UNBORN): OverlayAgreement {
   const waitingFor: string[] = [];
   const superPeers: Record<string, string | null> = {};
   const regionPeers: Record<string, string | null> = {};
-  for (const a of answers) if (!JOINED.has(a.view.role)) waitingFor.push(`${a.node}: ${a.view.role}`);
+  for (const a of answers) {
+    const bornOrSilent = !unborn.subgrids.has(`${a.region}/${a.subgrid}`) || a.view.role === NOT_ANSWERING.role;
+    if (!JOINED.has(a.view.role) && bornOrSilent) waitingFor.push(`${a.node}: ${a.view.role}`);
+  }
 
   const byGroup = (key: (a: AgentAnswer) => string) => {
     const groups = new Map<string, AgentAnswer[]>();
@@ -49,11 +63,14 @@ export function overlayAgreement(answers: readonly AgentAnswer[], gone: Readonly
     return groups;
   };
   for (const [subgrid, members] of byGroup((a) => `${a.region}/${a.subgrid}`)) {
-    const named = new Set(members.map((m) => m.view.superPeer));
+    // Only a node that joined follows a super peer: one not answering, searching or standing names
+    // none, and is waited for on its own line, not as a follower of "none".
+    const named = new Set(members.filter((m) => JOINED.has(m.view.role)).map((m) => m.view.superPeer));
     const leader = named.size === 1 ? [...named][0]! : null;
     const leaderAnswer = members.find((m) => m.node === leader);
     superPeers[subgrid] = leader !== null && !gone.has(leader) && (leaderAnswer === undefined || leaderAnswer.view.role === 'super-peer') ? leader : null;
-    if (superPeers[subgrid] === null) waitingFor.push(`${subgrid}: ${named.size > 1 ? `nodes follow different super peers (${[...named].map((n) => n ?? 'none').join(', ')})` : `no super peer yet${leader !== null && gone.has(leader) ? ` (its nodes still follow ${leader}, which this run removes)` : ''}`}`);
+    if (superPeers[subgrid] === null && unborn.subgrids.has(subgrid)) delete superPeers[subgrid];
+    else if (superPeers[subgrid] === null) waitingFor.push(`${subgrid}: ${named.size > 1 ? `nodes follow different super peers (${[...named].map((n) => n ?? 'none').join(', ')})` : `no super peer yet${leader !== null && gone.has(leader) ? ` (its nodes still follow ${leader}, which this run removes)` : ''}`}`);
   }
   // Only super peers take part in the region tier: they must all name one region peer, which
   // itself answers as region peer. A region whose super peers were not asked is not judged.
@@ -64,7 +81,8 @@ export function overlayAgreement(answers: readonly AgentAnswer[], gone: Readonly
     const regionPeer = named.size === 1 ? [...named][0]! : null;
     const peerAnswer = members.find((m) => m.node === regionPeer);
     regionPeers[region] = regionPeer !== null && !gone.has(regionPeer) && (peerAnswer === undefined || peerAnswer.view.regionRole === 'region-peer') ? regionPeer : null;
-    if (regionPeers[region] === null) waitingFor.push(`${region}: ${named.size > 1 ? `super peers name different region peers (${[...named].map((n) => n ?? 'none').join(', ')})` : `no region peer yet${regionPeer !== null && gone.has(regionPeer) ? ` (its super peers still name ${regionPeer}, which this run removes)` : ''}`}`);
+    if (regionPeers[region] === null && unborn.regions.has(region)) delete regionPeers[region];
+    else if (regionPeers[region] === null) waitingFor.push(`${region}: ${named.size > 1 ? `super peers name different region peers (${[...named].map((n) => n ?? 'none').join(', ')})` : `no region peer yet${regionPeer !== null && gone.has(regionPeer) ? ` (its super peers still name ${regionPeer}, which this run removes)` : ''}`}`);
   }
   return { converged: waitingFor.length === 0, superPeers, regionPeers, waitingFor };
 }

@@ -45,6 +45,8 @@ export interface SubgridElection {
   unknown: string[];
   /** Nodes the run did not select (`--limit`), left out of the ranking: reachable or not, it did not ask. Absent from plans saved by an earlier gridops. */
   outsideLimit?: string[];
+  /** The nodes its first election waits for, whose agent no run has deployed yet (`--limit`: first-election-waits.ts); absent when the run's voters can elect. */
+  waitsFor?: string[];
 }
 
 export interface RegionElection {
@@ -56,6 +58,8 @@ export interface RegionElection {
    */
   status: 'initial' | 'running' | 'no-candidate' | 'not-planned';
   regionPeer: string | null;
+  /** The sub-grids its first election waits for, none of whose nodes can vote it in yet (first-election-waits.ts); absent when it can happen. */
+  waitsFor?: string[];
 }
 
 export interface InitialElection {
@@ -87,7 +91,7 @@ export interface ElectionScope {
   recorded?: RecordedAgents;
 }
 
-/** The agents' order: higher score first, ties to the first name. */
+/** The agents' order (src/agent/core/group/context.ts, outranks): higher score first, ties to the lowest name in byte order (not the topology's order). */
 function outranks(a: RankedNode, b: RankedNode): number {
   return a.score !== b.score ? b.score - a.score : a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
 }

@@ -1,7 +1,10 @@
 import { assemblePlan } from '../engine/planner.js';
 import { InterruptedError } from '../errors/index.js';
+import { withFirstElectionWaits } from '../overlay/first-election-waits.js';
 import { agentRestartsAtOnce } from './agent-restarts-at-once.js';
 import { hostsRestartedTogether } from './agents-restart-in-batches.js';
+import { firstElectionsOutsideRun } from './first-elections-outside-run.js';
+import { goneAgents } from './gone-agents.js';
 import type { Phase } from './phase.js';
 import { markNetworkRename } from './renamed-grid-network.js';
 import { markSandboxRemoval } from './retired-hypervisor.js';
@@ -24,6 +27,8 @@ export const planChanges: Phase = {
     const marked = plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : renamedFrom(h.host).length ? { ...h, renamedFrom: renamedFrom(h.host) } : h));
     ctx.plan = { ...plan, ...limit, hosts: marked };
     ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
+    // A first election this run cannot complete (--limit on part of a new sub-grid) is planned all the same: the plan says whom it waits for.
+    if (ctx.plan.election) ctx.plan = { ...ctx.plan, election: withFirstElectionWaits(ctx.plan.election, await firstElectionsOutsideRun(ctx, goneAgents(ctx))) };
     const agentRestarts = agentRestartsAtOnce(ctx.grid, hostsRestartedTogether(ctx), ctx.removing);
     if (agentRestarts) ctx.plan = { ...ctx.plan, agentRestarts };
     ctx.say('planned');

@@ -1,6 +1,8 @@
 import { plural } from '../plural.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { agentSessions } from './agent-sessions.js';
+import { firstElectionsOutsideRun, firstElectionWaitLines } from './first-elections-outside-run.js';
+import { goneAgents } from './gone-agents.js';
 import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
 import type { RunContext } from './run-context.js';
@@ -35,8 +37,12 @@ export const verifyOverlay: Phase = {
     const where = ofSite.size === notAsked.length ? 'existing' : ofSite.size ? 'existing or outside the new site' : 'outside the new site';
     ctx.say(`verifying the overlay: asking ${plural(agents.length, 'agent')} until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)${notAsked.length ? `; not ${named}, ${where} and not reached` : ''}`);
     // A super peer this run removed is no answer, though its members name it until they notice (convergence.ts).
-    const gone = new Set([...ctx.removing, ...ctx.renamed.keys()]);
-    const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone });
+    const gone = goneAgents(ctx);
+    // A first election waiting for voters outside the run cannot happen however long verify waits: said, and not judged.
+    const waits = await firstElectionsOutsideRun(ctx, gone);
+    for (const line of firstElectionWaitLines(ctx, waits)) ctx.say(line);
+    const unborn = { subgrids: new Set(waits.subgrids.keys()), regions: new Set(waits.regions.keys()) };
+    const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone, unborn });
     recordOverlay(ctx, check, agents.length);
   },
 };

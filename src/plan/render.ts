@@ -1,4 +1,5 @@
 import { namedFew } from '../named-few.js';
+import { outsideTheRun, regionWaitText, subgridWaitText } from '../overlay/first-election-waits.js';
 import type { InitialElection, RankedNode } from '../overlay/initial-election.js';
 import { plural } from '../plural.js';
 import type { Change } from './change.js';
@@ -32,7 +33,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'ap
     if (host.handlers.length) out.push(`  then run handlers: ${host.handlers.map((name) => (host.pendingHandlers?.includes(name) ? `${name} (pending from a failed run)` : name)).join(', ')}`);
   }
   for (const [hint, hosts] of shared) out.push(`hint for ${namedFew(hosts)}: ${hint}`);
-  if (plan.election) out.push(...renderElection(plan.election));
+  if (plan.election) out.push(...renderElection(plan.election, outsideTheRun(plan)));
   if (plan.agentRestarts) out.push(agentRestartsLine(plan.agentRestarts));
   const n = countPlan(plan);
   const total = n.create + n.update + n.delete + n.run;
@@ -71,18 +72,23 @@ export function agentRestartsLine(restarts: AgentRestartsAtOnce): string {
   return `Agents: restarts the agents of ${which} at once (${[...every, ...most].join(', ')}): ${each} without a super peer for a few seconds; \`--rolling\` restarts them a batch at a time.`;
 }
 
-/** The initial election, explained: who wins each sub-grid and region whose first agents this run starts, and ahead of whom. */
-function renderElection(election: InitialElection): string[] {
+/** The initial election, explained: who wins each sub-grid and region whose first agents this run starts, and ahead of whom; `outside`: where voters the run leaves out are (outsideTheRun). */
+function renderElection(election: InitialElection, outside: string): string[] {
   const fresh = election.subgrids.filter((s) => s.status === 'initial');
   const lines: string[] = [];
   if (fresh.length) {
-    lines.push('Initial election (from facts: cores, memory, preference; best score wins, ties to the first name; the agents\' first election follows it):');
+    lines.push('Initial election (from facts: cores, memory, preference; best score wins, ties to the lowest name (byte order); the agents\' first election follows it):');
     const fmt = (r: RankedNode) => `${r.node} (score ${r.score}${r.preference === 'prefer' ? ', preferred' : ''})`;
     for (const s of fresh) {
       const [best, ...rest] = s.ranking;
-      lines.push(`  super peer of ${s.region}/${s.subgrid}: ${best!.node} (score ${best!.score}: ${best!.cores} cores, ${best!.memoryGiB} GiB${best!.preference === 'prefer' ? ', preferred' : ''})${rest.length ? `, ahead of ${rest.map(fmt).join(', ')}` : ''}${s.unknown.length ? `; not counted (unreachable): ${s.unknown.join(', ')}` : ''}${s.outsideLimit?.length ? `; not counted (outside --limit): ${s.outsideLimit.join(', ')}` : ''}`);
+      // Nodes outside --limit a first election waits for are said once, by the wait.
+      const outsideLimit = s.outsideLimit?.length && !s.waitsFor ? `; not counted (outside --limit): ${s.outsideLimit.join(', ')}` : '';
+      lines.push(`  super peer of ${s.region}/${s.subgrid}: ${best!.node} (score ${best!.score}: ${best!.cores} cores, ${best!.memoryGiB} GiB${best!.preference === 'prefer' ? ', preferred' : ''})${rest.length ? `, ahead of ${rest.map(fmt).join(', ')}` : ''}${s.unknown.length ? `; not counted (unreachable): ${s.unknown.join(', ')}` : ''}${outsideLimit}${s.waitsFor ? `; ${subgridWaitText(s.waitsFor, outside)}` : ''}`);
     }
-    for (const r of election.regions.filter((x) => x.status === 'initial')) lines.push(`  region peer of ${r.region}: ${r.regionPeer} (the best of its super peers)`);
+    for (const r of election.regions.filter((x) => x.status === 'initial')) {
+      const waitingToo = new Set(election.subgrids.filter((s) => s.region === r.region && s.waitsFor).map((s) => s.subgrid));
+      lines.push(`  region peer of ${r.region}: ${r.regionPeer} (the best of its super peers)${r.waitsFor ? `; ${regionWaitText(r.waitsFor, waitingToo, outside)}` : ''}`);
+    }
     // A region with a sub-grid born in this run whose other sub-grids are not (outside --limit, no agent deployed): its vote waits for them.
     const bornHere = new Set(fresh.map((s) => s.region));
     for (const r of election.regions.filter((x) => x.status === 'not-planned' && bornHere.has(x.region))) lines.push(`  region peer of ${r.region}: not planned, not all of its sub-grids start fresh in this run`);

@@ -26,7 +26,7 @@ describe('bootstrapScore: the first election is the planned one', () => {
     }
   });
 
-  test('equal rendered scores go to the first name, as the plan says', () => {
+  test('equal rendered scores go to the lowest name (byte order), as the plan says', () => {
     for (let seed = 1; seed <= 10; seed++) {
       const { network, names } = smallCluster(3, { seed, cores: [8, 10, 8], bootstrapScores: [20, 20, 20] });
       expect(firstLeader(network, names).leader).toBe('n1');

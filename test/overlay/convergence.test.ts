@@ -24,7 +24,18 @@ describe('overlayAgreement: has the overlay converged, from the agents own views
     answers[4] = answer('b2', 's2', view('not answering', null));
     const r = overlayAgreement(answers);
     expect(r.converged).toBe(false);
-    expect(r.waitingFor).toEqual(expect.arrayContaining(['a3: searching', 'b2: not answering', 'r1/s1: nodes follow different super peers (a1, none)']));
+    expect(r.waitingFor).toEqual(['a3: searching', 'b2: not answering']);
+  });
+
+  it('a node that has not joined names no super peer: it is not one of "different super peers (n1, none)" (review finding 6)', () => {
+    const r = overlayAgreement([answer('n1', 's1', view('super-peer', 'n1', { regionRole: 'region-peer', regionPeer: 'n1' })), answer('n2', 's1', view('not answering', null))]);
+    expect(r).toEqual({ converged: false, superPeers: { 'r1/s1': 'n1' }, regionPeers: { r1: 'n1' }, waitingFor: ['n2: not answering'] });
+  });
+
+  it('a sub-grid none of whose nodes joined has no super peer yet', () => {
+    const r = overlayAgreement([answer('n1', 's1', view('searching', null)), answer('n2', 's1', view('not answering', null))]);
+    expect(r.waitingFor).toEqual(['n1: searching', 'n2: not answering', 'r1/s1: no super peer yet']);
+    expect(r.superPeers).toEqual({ 'r1/s1': null });
   });
 
   it('waits while members follow a super peer that no longer leads (a failover in progress)', () => {

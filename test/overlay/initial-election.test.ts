@@ -56,7 +56,7 @@ describe('the initial election, from facts', () => {
     expect(electInitial(grid, new Map(), { selected: new Set(['zz']) })).toEqual({ subgrids: [], regions: [] });
   });
 
-  it('elects the best score of each sub-grid, skipping never, counting prefer, ties to the first name', () => {
+  it('elects the best score of each sub-grid, skipping never, counting prefer, ties to the lowest name', () => {
     const e = electInitial(grid, fleet);
     expect(e.subgrids.map((s) => [s.subgrid, s.status, s.superPeer])).toEqual([
       ['a', 'initial', 'a2'],
@@ -96,6 +96,14 @@ describe('the initial election, from facts', () => {
     // A sub-grid the state records as elected runs, whatever this run read there.
     const elected = { ...recorded, withAgent: new Set<string>(), electedSubgrids: new Set(['r1/b']) };
     expect(electInitial(grid, fleet, { recorded: elected }).subgrids.map((s) => [s.subgrid, s.status])).toEqual([['a', 'initial'], ['b', 'running']]);
+  });
+
+  it('breaks a tie by the lowest name in byte order, as the agents do, not by topology order; and the plan says so (review finding 8)', () => {
+    const listed = gridOf('regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: z1, address: 10.0.0.1 }, { name: y1, address: 10.0.0.2 }, { name: y10, address: 10.0.0.3 }] }] }]\n');
+    const e = electInitial(listed, new Map([['z1', machine(8, 16)], ['y1', machine(8, 16)], ['y10', machine(8, 16)]]));
+    expect(e.subgrids[0]!.ranking.map((r) => r.node)).toEqual(['y1', 'y10', 'z1']);
+    const text = renderPlan({ format: PLAN_FORMAT, createdAt: '', gridopsVersion: '', topology: { file: 'g.yaml', grid: 'g', sourceHash: '' }, playbooks: ['agent'], adHocPlaybooks: false, hosts: [], election: e });
+    expect(text).toContain('best score wins, ties to the lowest name (byte order)');
   });
 
   it('is shown in the plan, explained', () => {

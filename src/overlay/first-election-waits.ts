@@ -1,0 +1,85 @@
+import { bootstrapQuorum } from '../agent/core/view.js';
+import type { Grid } from '../topology/model.js';
+import type { InitialElection } from './initial-election.js';
+
+/** The birth electorates of the groups still being born, as their agents were given them (bootstrap.json). */
+export interface BirthElectorates {
+  /** Per `region/sub-grid`: its first-bootstrap electorate (node names). */
+  subgrids: ReadonlyMap<string, readonly string[]>;
+  /** Per region: its first-bootstrap electorate (sub-grid names). */
+  regions: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The groups whose first election cannot happen yet, each with the voters it waits for. */
+export interface FirstElectionWaits {
+  /** Per `region/sub-grid`: the nodes of its electorate whose agent does not run. */
+  subgrids: ReadonlyMap<string, string[]>;
+  /** Per region: the sub-grids of its electorate that have no super peer to vote with. */
+  regions: ReadonlyMap<string, string[]>;
+}
+
+/**
+ * Which first elections cannot happen with the agents that run: a bootstrap needs the votes of a
+ * quorum of its electorate (bootstrapQuorum, the agents' own rule), and a voter whose agent does
+ * not run (a node no run has applied yet, say one outside `--limit`) casts none. A region's voters
+ * are its sub-grids' super peers: a sub-grid votes once it elected, or when its agents run and its
+ * own first election can happen. `voting`: the nodes whose agent runs; `elected`: the sub-grids
+ * (`region/sub-grid`) and regions whose first election a recorded overlay saw. Pure.
+ */
+export function firstElectionWaits(grid: Grid, electorates: BirthElectorates, voting: ReadonlySet<string>, elected: { subgrids: ReadonlySet<string>; regions: ReadonlySet<string> }): FirstElectionWaits {
+  const subgrids = new Map<string, string[]>();
+  for (const [key, electorate] of electorates.subgrids) {
+    if (elected.subgrids.has(key)) continue;
+    const votes = electorate.filter((n) => voting.has(n)).length;
+    if (votes < bootstrapQuorum(electorate.length)) subgrids.set(key, electorate.filter((n) => !voting.has(n)));
+  }
+  const regions = new Map<string, string[]>();
+  for (const [name, electorate] of electorates.regions) {
+    const region = grid.regions.find((r) => r.name === name);
+    if (!region || elected.regions.has(name)) continue;
+    const votes = (subgrid: string) => {
+      const key = `${name}/${subgrid}`;
+      const nodes = region.subgrids.find((s) => s.name === subgrid)?.nodes ?? [];
+      return elected.subgrids.has(key) || (!subgrids.has(key) && nodes.some((n) => voting.has(n.name)));
+    };
+    const missing = electorate.filter((s) => !votes(s));
+    if (electorate.length - missing.length < bootstrapQuorum(electorate.length)) regions.set(name, missing);
+  }
+  return { subgrids, regions };
+}
+
+/** Where the voters a first election waits for are, as a run says it: outside `--limit`, outside `--site`, or simply without an agent yet. */
+export function outsideTheRun(run: { limit?: readonly string[]; site?: string }): string {
+  return run.limit?.length ? 'outside --limit' : run.site !== undefined ? 'outside --site' : 'no agent runs there yet';
+}
+
+/** "its first election waits for a2, a3 (outside --limit)": a sub-grid's, given the nodes it waits for. */
+export function subgridWaitText(nodes: readonly string[], outside: string): string {
+  return `its first election waits for ${nodes.join(', ')} (${outside})`;
+}
+
+/**
+ * "its first election waits for sub-grid b (outside --limit)": a region's, given the sub-grids it
+ * waits for; one whose own first election waits (`waitingToo`, names of the region's sub-grids) is
+ * said so, since its nodes may well be in the run.
+ */
+export function regionWaitText(subgrids: readonly string[], waitingToo: ReadonlySet<string>, outside: string): string {
+  const named = (names: string[], why: string) => `${names.length === 1 ? 'sub-grid' : 'sub-grids'} ${names.join(', ')} (${why})`;
+  const away = subgrids.filter((s) => !waitingToo.has(s));
+  const waiting = subgrids.filter((s) => waitingToo.has(s));
+  return `its first election waits for ${[...(away.length ? [named(away, outside)] : []), ...(waiting.length ? [named(waiting, 'waiting too')] : [])].join(' and ')}`;
+}
+
+/** The plan's initial election with, on each first election that cannot happen in this run, whom it waits for (the plan's caveat). */
+export function withFirstElectionWaits(election: InitialElection, waits: FirstElectionWaits): InitialElection {
+  return {
+    subgrids: election.subgrids.map((s) => {
+      const waitsFor = waits.subgrids.get(`${s.region}/${s.subgrid}`);
+      return s.status === 'initial' && waitsFor ? { ...s, waitsFor } : s;
+    }),
+    regions: election.regions.map((r) => {
+      const waitsFor = waits.regions.get(r.region);
+      return r.status === 'initial' && waitsFor ? { ...r, waitsFor } : r;
+    }),
+  };
+}

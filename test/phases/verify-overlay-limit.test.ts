@@ -1,0 +1,81 @@
+import type { HostSession } from '../../src/facts/host-session.js';
+import { verifyOverlay } from '../../src/phases/verify-overlay.js';
+import { RunContext } from '../../src/phases/run-context.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { statePaths } from '../../src/state/state.js';
+import type { BootstrapElectorate } from '../../src/templates/bootstrap-electorate.js';
+import { allNodes } from '../../src/topology/model.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { gridOf, facts } from '../resources/fixtures.js';
+import { ASK_AGENT, agentAnswer } from '../overlay/agent-answer.js';
+
+type View = { role: string; regionRole?: string; superPeer: string | null; regionPeer: string | null };
+
+/** A --limit run of a brand-new grid: only `limit`'s agents are deployed, asked, and answer `view`; every node got `bootstrap`. */
+async function verifyUnderLimit(topology: string, limit: string[], bootstrap: (node: string) => BootstrapElectorate, view: (node: string) => View): Promise<{ ctx: RunContext; said: string[] }> {
+  const grid = gridOf(topology, `/tmp/gridops-verify-limit-${process.pid}-${Math.random().toString(36).slice(2)}.yaml`);
+  const said: string[] = [];
+  const sessions: HostSession[] = allNodes(grid)
+    .filter((n) => limit.includes(n.name))
+    .map((node) => ({
+      node,
+      facts: { ...facts(), agentVersion: null },
+      transport: new RecordingTransport(node.name).on(ASK_AGENT, () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ term: 1, members: [], ...view(node.name) })) })),
+    }));
+  const ctx = new RunContext({ topologyFile: grid.file, concurrency: 2, acceptNewHostKeys: false, progress: (m) => said.push(m), limit });
+  ctx.setGrid({ ...grid, rollout: { ...grid.rollout, healthTimeoutMs: 3_000 } }, statePaths(grid.file, grid.name));
+  ctx.plan = { hosts: [] } as unknown as Plan;
+  ctx.planned = sessions.map((session) => ({ session, managedUnits: new Set(['gridagent.service']), bootstrap: bootstrap(session.node.name), plan: { playbooks: ['agent'] } }) as unknown as RunContext['planned'][number]);
+  await verifyOverlay.run(ctx);
+  return { ctx, said };
+}
+
+describe('verify under --limit, when a first election waits for voters outside the run (review finding 1)', () => {
+  it('a new 3-node sub-grid with only a1 applied: a1 searching is not waited for, and the run says why', async () => {
+    const t0 = Date.now();
+    const { ctx, said } = await verifyUnderLimit(
+      'regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }, { name: a2, address: 10.0.0.2 }, { name: a3, address: 10.0.0.3 }] }] }]\n',
+      ['a1'],
+      () => ({ subgrid: ['a1', 'a2', 'a3'], region: ['a'], peerRegions: [] }),
+      () => ({ role: 'searching', superPeer: null, regionPeer: null }),
+    );
+    expect(ctx.overlay).toMatchObject({ converged: true, waitingFor: [] });
+    expect(ctx.overlay!.superPeers).not.toHaveProperty('r1/a');
+    expect(said).toContain('r1/a: its first election waits for a2, a3 (outside --limit)');
+    // Asked once: nothing it can wait for here.
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+
+  it('two of three may elect on their own: verify waits for that election as before', async () => {
+    const { ctx, said } = await verifyUnderLimit(
+      'regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }, { name: a2, address: 10.0.0.2 }, { name: a3, address: 10.0.0.3 }] }] }]\n',
+      ['a1', 'a2'],
+      () => ({ subgrid: ['a1', 'a2', 'a3'], region: ['a'], peerRegions: [] }),
+      () => ({ role: 'searching', superPeer: null, regionPeer: null }),
+    );
+    expect(ctx.overlay).toMatchObject({ converged: false, waitingFor: ['a1: searching', 'a2: searching', 'r1/a: no super peer yet'] });
+    expect(said.some((s) => s.includes('first election waits'))).toBe(false);
+  });
+
+  it('--limit one sub-grid of a new two-sub-grid region: the sub-grid is verified, the region vote is left to the other', async () => {
+    const { ctx, said } = await verifyUnderLimit(
+      'regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }] }, { name: b, nodes: [{ name: b1, address: 10.0.0.2 }] }] }]\n',
+      ['a1'],
+      (node) => ({ subgrid: [node], region: ['a', 'b'], peerRegions: [] }),
+      () => ({ role: 'leader', regionRole: 'searching', superPeer: 'a1', regionPeer: null }),
+    );
+    expect(ctx.overlay).toMatchObject({ converged: true, superPeers: { 'r1/a': 'a1' }, waitingFor: [] });
+    expect(ctx.overlay!.regionPeers).not.toHaveProperty('r1');
+    expect(said).toContain('r1: its first election waits for sub-grid b (outside --limit)');
+  });
+
+  it('an agent that does not answer is still waited for, first election or not', async () => {
+    const { ctx } = await verifyUnderLimit(
+      'regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }, { name: a2, address: 10.0.0.2 }, { name: a3, address: 10.0.0.3 }] }] }]\n',
+      ['a1'],
+      () => ({ subgrid: ['a1', 'a2', 'a3'], region: ['a'], peerRegions: [] }),
+      () => ({ role: 'not answering', superPeer: null, regionPeer: null }),
+    );
+    expect(ctx.overlay).toMatchObject({ converged: false, waitingFor: ['a1: not answering'] });
+  });
+});
