@@ -209,54 +209,42 @@ describe.each(['hypervisor-off', 'reset'])('%s removes the input filter', (playb
     expect(absent.diff(listed, undefined as never)).toMatchObject({ paths: expect.arrayContaining([playbook === 'reset' ? '/etc/gridops' : RULES_FILE]) });
   });
 
-  it("its drop-in for nftables.service, with systemd reloaded; the drop-in directory where nothing else is in it; a second run changes nothing", () => {
-    const command = resources.find((r) => r.id === 'command remove-nftables-dropin')!;
+  /**
+   * The command that removes gridops' drop-in for `service`, run in a real shell on a copy of the
+   * drop-in directory with a fake systemctl: it goes with systemd reloaded, the directory with it
+   * where nothing else is in it, a second run changes nothing, and the owner's own drop-in stays.
+   */
+  function expectDropinRemoved(commandId: string, service: string): void {
+    const command = resources.find((r) => r.id === commandId)!;
     expect(command).toBeDefined();
-    const dropins = join(dir, 'nftables.service.d');
+    const dropins = join(dir, `${service}.d`);
     execFileSync('mkdir', ['-p', dropins]);
     writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
     writeFileSync(join(dir, 'systemctl'), `#!/bin/sh\necho "$*" >> ${join(dir, 'systemctl.log')}\n`);
     chmodSync(join(dir, 'systemctl'), 0o755);
-    const sh = (script: string) => execFileSync('sh', ['-c', script.split('/etc/systemd/system/nftables.service.d').join(dropins)], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    const sh = (script: string) => execFileSync('sh', ['-c', script.split(`/etc/systemd/system/${service}.d`).join(dropins)], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
     const change = command.diff(sh(command.probe()), undefined as never) as CommandChange;
     expect(change).toMatchObject({ kind: 'command', action: 'run' });
     sh(change.command);
     expect(existsSync(dropins)).toBe(false);
     expect(readFileSync(join(dir, 'systemctl.log'), 'utf8')).toBe('daemon-reload\n');
     expect(command.diff(sh(command.probe()), undefined as never)).toBeNull();
-    // Another drop-in in the directory stays, and so does the directory.
     execFileSync('mkdir', ['-p', dropins]);
     writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
     writeFileSync(join(dropins, 'local.conf'), '');
     sh((command.diff(sh(command.probe()), undefined as never) as CommandChange).command);
     expect(existsSync(join(dropins, 'local.conf'))).toBe(true);
     expect(existsSync(join(dropins, 'gridops-sandbox-input.conf'))).toBe(false);
+  }
+
+  it("its drop-in for nftables.service, with systemd reloaded; the drop-in directory where nothing else is in it; a second run changes nothing", () => {
+    expectDropinRemoved('command remove-nftables-dropin', 'nftables.service');
   });
 
   it("libvirtd's drop-in that requires the unit, before the unit's stop (which would stop libvirtd with it), with systemd reloaded; its directory where nothing else is in it; a second run changes nothing", () => {
-    const command = resources.find((r) => r.id === 'command remove-libvirtd-dropin')!;
-    expect(command).toBeDefined();
     expect(ids.indexOf('command remove-libvirtd-dropin')).toBeLessThan(ids.indexOf(`absent-unit ${UNIT}`));
     expect(ids.indexOf('command remove-libvirtd-dropin')).toBeGreaterThan(ids.indexOf('command remove-grid-network'));
-    const dropins = join(dir, 'libvirtd.service.d');
-    execFileSync('mkdir', ['-p', dropins]);
-    writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
-    writeFileSync(join(dir, 'systemctl'), `#!/bin/sh\necho "$*" >> ${join(dir, 'systemctl.log')}\n`);
-    chmodSync(join(dir, 'systemctl'), 0o755);
-    const sh = (script: string) => execFileSync('sh', ['-c', script.split('/etc/systemd/system/libvirtd.service.d').join(dropins)], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
-    const change = command.diff(sh(command.probe()), undefined as never) as CommandChange;
-    expect(change).toMatchObject({ kind: 'command', action: 'run' });
-    sh(change.command);
-    expect(existsSync(dropins)).toBe(false);
-    expect(readFileSync(join(dir, 'systemctl.log'), 'utf8')).toBe('daemon-reload\n');
-    expect(command.diff(sh(command.probe()), undefined as never)).toBeNull();
-    // The owner's own drop-in for libvirtd stays, and so does the directory.
-    execFileSync('mkdir', ['-p', dropins]);
-    writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
-    writeFileSync(join(dropins, 'local.conf'), '');
-    sh((command.diff(sh(command.probe()), undefined as never) as CommandChange).command);
-    expect(existsSync(join(dropins, 'local.conf'))).toBe(true);
-    expect(existsSync(join(dropins, 'gridops-sandbox-input.conf'))).toBe(false);
+    expectDropinRemoved('command remove-libvirtd-dropin', 'libvirtd.service');
   });
 
   it('the table a failed unit left, only where it exists: a second run changes nothing', () => {
