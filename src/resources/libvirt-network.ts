@@ -8,6 +8,7 @@ import type { PlanContext, Resource } from './resource.js';
 import { GRID_NET, LIBVIRT_XML_DIR, gridBridgeName } from './sandbox-names.js';
 import { parseInfo, readOrAbsent, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
+import { networkDefinition } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
 
 /**
@@ -29,7 +30,7 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
 
   probe(): string {
     // The routes first, read also before libvirt is installed: the network is checked against them before its start is planned.
-    return probeSections(ROUTE_TABLE_PROBE, probeLibvirt(probeSections(readOrAbsent(virsh('net-dumpxml', '--inactive', this.name)), `${virsh('net-info', this.name)} 2>/dev/null || true`)));
+    return probeSections(ROUTE_TABLE_PROBE, probeLibvirt(probeSections(readOrAbsent(virsh('net-dumpxml', '--inactive', this.name), networkDefinition(this.name)), `${virsh('net-info', this.name)} 2>/dev/null || true`)));
   }
 
   diff(stdout: string, ctx: PlanContext): LibvirtNetworkChange | null {

@@ -7,6 +7,7 @@ import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_POOL, SANDBOX_POOL_PATH } from './sandbox-names.js';
 import { parseInfo, readOrAbsent, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
+import { POOL_DEFINITION } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
 
 /** The dir storage pool under /var/lib/gridops that holds the base images and the overlay disks; active and autostarted. */
@@ -17,7 +18,7 @@ export class LibvirtPoolResource implements Resource<LibvirtPoolChange> {
   private readonly file = `${LIBVIRT_XML_DIR}/pool-${SANDBOX_POOL}.xml`;
 
   probe(): string {
-    return probeLibvirt(probeSections(readOrAbsent(virsh('pool-dumpxml', '--inactive', SANDBOX_POOL)), `${virsh('pool-info', SANDBOX_POOL)} 2>/dev/null || true`));
+    return probeLibvirt(probeSections(readOrAbsent(virsh('pool-dumpxml', '--inactive', SANDBOX_POOL), POOL_DEFINITION), `${virsh('pool-info', SANDBOX_POOL)} 2>/dev/null || true`));
   }
 
   diff(stdout: string, ctx: PlanContext): LibvirtPoolChange | null {

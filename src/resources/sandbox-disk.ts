@@ -6,6 +6,7 @@ import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_POOL, baseVolumeName, overlayVolumeName, volumePath } from './sandbox-names.js';
 import { readOrAbsent, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
+import { POOL_DEFINITION } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
 
 /**
@@ -27,7 +28,7 @@ export class SandboxDiskResource implements Resource<SandboxDiskChange> {
   }
 
   probe(): string {
-    return probeLibvirt(readOrAbsent(virsh('vol-dumpxml', '--pool', SANDBOX_POOL, this.volume)));
+    return probeLibvirt(readOrAbsent(virsh('vol-dumpxml', '--pool', SANDBOX_POOL, this.volume), POOL_DEFINITION));
   }
 
   diff(stdout: string, ctx: PlanContext): SandboxDiskChange | null {

@@ -16,6 +16,7 @@ import { checkGridCaps } from './sandbox-grid-caps.js';
 import { moduleKey } from './kernel-module.js';
 import { domainOrAbsent, parseInfo, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
+import { DOMAIN_DEFINITION } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
 
 /** What a node's sandbox should be (from its effective `hypervisor` settings). */
@@ -154,7 +155,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     // is `unknown (WHY)`, which diff refuses to plan on, as it does a libvirt that does not answer.
     return probeLibvirt(
       probeSections(
-        domainOrAbsent(virsh('domstate', SANDBOX_DOMAIN), 'state'),
+        domainOrAbsent(virsh('domstate', SANDBOX_DOMAIN), 'state', DOMAIN_DEFINITION),
         `${virsh('dumpxml', '--inactive', SANDBOX_DOMAIN)} 2>/dev/null || true`,
         `if [ "$(${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null)" = running ]; then ${virsh('dumpxml', SANDBOX_DOMAIN)}; fi`,
         `${virsh('dominfo', SANDBOX_DOMAIN)} 2>/dev/null || true`,

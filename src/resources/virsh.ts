@@ -11,38 +11,55 @@ export function whenVirsh(body: string): string {
 /** What whenLibvirtAnswers says in place of `body`, before virsh's reason. */
 export const NOT_ANSWERING = 'libvirt not answering';
 
+/** The unit of the grid network's input filter, which libvirtd requires (fail closed: templates/libvirt/libvirtd-sandbox-input.conf.hbs). */
+export const SANDBOX_INPUT_UNIT = 'gridops-sandbox-input.service';
+
+/** What follows NOT_ANSWERING where that unit failed: libvirtd cannot start (refuseUnreadLibvirt words it). */
+export const INPUT_FILTER_FAILED = 'sandbox input filter failed';
+
+/**
+ * Shell printing `unknown (libvirt not answering: WHY)`, WHY virsh's last line in $libvirt_err,
+ * or `unknown (libvirt not answering, sandbox input filter failed: WHY)` where the filter's unit
+ * failed: libvirtd requires it, so no start of libvirtd (nor of its sockets, which pull it in again)
+ * can succeed until the filter does. Only `is-failed`: a unit merely inactive is started with
+ * libvirtd, which then can start.
+ */
+const NOT_ANSWERING_LINE = `if systemctl is-failed --quiet ${SANDBOX_INPUT_UNIT} 2>/dev/null; then libvirt_why="${NOT_ANSWERING}, ${INPUT_FILTER_FAILED}"; else libvirt_why="${NOT_ANSWERING}"; fi; echo "unknown ($libvirt_why: $(printf '%s\\n' "$libvirt_err" | tail -n 1))"`;
+
 /**
  * After a virsh read failed: `otherwise` (shell) where virsh reaches the system libvirt (the
- * object is not there, or virsh's own error stands), else one line `unknown (libvirt not
- * answering: WHY)`, WHY virsh's last line (libvirtd stopped, its socket missing, access denied): a
+ * object is not there, or virsh's own error stands); where it does not, `absent` if libvirt has no
+ * persistent `definition` of the object on disk (libvirt-definitions.ts: nothing there to start or
+ * overwrite, as on a host whose libvirtd is disabled before the hypervisor playbook's first run,
+ * which starts it), else one line `unknown (libvirt not answering: WHY)` (NOT_ANSWERING_LINE): a
  * virsh that cannot reach libvirt says nothing of what libvirt has, and taken for "none" it sent
  * status to say `absent` and plan to define a VM that may well be running. Asked only once a read
  * failed, so a host whose objects are there pays no second virsh call. LC_ALL=C: virsh's messages
  * are translated, and its not-found one is matched (domainOrAbsent).
  */
-export function unlessLibvirtUnanswering(otherwise: string): string {
-  return `if libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then ${otherwise}; else echo "unknown (${NOT_ANSWERING}: $(printf '%s\\n' "$libvirt_err" | tail -n 1))"; fi`;
+export function unlessLibvirtUnanswering(otherwise: string, definition: string): string {
+  return `if libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then ${otherwise}; elif [ ! -e ${quote(definition)} ]; then echo absent; else ${NOT_ANSWERING_LINE}; fi`;
 }
 
-/** `body` where virsh reaches the system libvirt, else the `unknown (libvirt not answering: WHY)` line of unlessLibvirtUnanswering. */
+/** `body` where virsh reaches the system libvirt, else the `unknown (libvirt not answering: WHY)` line of NOT_ANSWERING_LINE. */
 export function whenLibvirtAnswers(body: string): string {
-  return `if ! libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then echo "unknown (${NOT_ANSWERING}: $(printf '%s\\n' "$libvirt_err" | tail -n 1))"; else\n${body}\nfi`;
+  return `if ! libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then ${NOT_ANSWERING_LINE}; else\n${body}\nfi`;
 }
 
-/** A virsh read (`command`, its output printed) whose failure is `absent` where libvirt answers, else unknown (unlessLibvirtUnanswering). */
-export function readOrAbsent(command: string): string {
-  return `${command} 2>/dev/null || { ${unlessLibvirtUnanswering('echo absent')}; }`;
+/** A virsh read (`command`, its output printed) whose failure is `absent` where libvirt answers, else as unlessLibvirtUnanswering says for the object's `definition`. */
+export function readOrAbsent(command: string, definition: string): string {
+  return `${command} 2>/dev/null || { ${unlessLibvirtUnanswering('echo absent', definition)}; }`;
 }
 
 /**
  * Runs `command`, a virsh call about one domain, into the shell variable `variable` and prints its
  * output; where it fails, prints `absent` when libvirt says it has no such domain (older libvirt:
  * "failed to get domain", newer adds "Domain not found"), else `unknown (WHY)` with virsh's last line
- * (where libvirt does not answer, unlessLibvirtUnanswering's line).
+ * (where libvirt does not answer, unlessLibvirtUnanswering's answer for the domain's `definition`).
  */
-export function domainOrAbsent(command: string, variable: string): string {
+export function domainOrAbsent(command: string, variable: string, definition: string): string {
   const v = `"$${variable}"`;
-  return `if ${variable}=$(LC_ALL=C ${command} 2>&1); then printf '%s\\n' ${v}; else case ${v} in ${DOMAIN_NOT_FOUND}) echo absent ;; *) ${unlessLibvirtUnanswering(`echo "unknown ($(printf '%s\\n' ${v} | tail -n 1))"`)} ;; esac; fi`;
+  return `if ${variable}=$(LC_ALL=C ${command} 2>&1); then printf '%s\\n' ${v}; else case ${v} in ${DOMAIN_NOT_FOUND}) echo absent ;; *) ${unlessLibvirtUnanswering(`echo "unknown ($(printf '%s\\n' ${v} | tail -n 1))"`, definition)} ;; esac; fi`;
 }
 
 /** A `case` pattern for virsh's error (under LC_ALL=C) about a domain libvirt does not have. */

@@ -1,3 +1,4 @@
+import { DOMAIN_DEFINITION } from '../resources/libvirt-definitions.js';
 import { SANDBOX_DOMAIN } from '../resources/sandbox-names.js';
 import { domainOrAbsent, parseInfo, virsh, whenLibvirtAnswers, whenVirsh } from '../resources/virsh.js';
 
@@ -18,7 +19,7 @@ export interface SandboxView {
  * probe of the domain reads libvirt with the same two checks (virsh.ts).
  */
 export const SANDBOX_STATUS_SCRIPT = whenVirsh(
-  whenLibvirtAnswers([domainOrAbsent(virsh('dominfo', SANDBOX_DOMAIN), 'info'), `${virsh('dumpxml', SANDBOX_DOMAIN)} 2>/dev/null | head -n 1`].join('\n')),
+  whenLibvirtAnswers([domainOrAbsent(virsh('dominfo', SANDBOX_DOMAIN), 'info', DOMAIN_DEFINITION), `${virsh('dumpxml', SANDBOX_DOMAIN)} 2>/dev/null | head -n 1`].join('\n')),
 );
 
 /** Pure: the script's output -> the view. */

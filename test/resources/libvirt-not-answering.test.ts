@@ -6,12 +6,15 @@
  * pool, volume or VM that may be there (a define over the running VM past --replace-sandbox,
  * `net-start` failing "already active"): it is a plan error for the host, as Terraform's libvirt
  * provider fails its refresh. Before libvirt is installed (no virsh, or no daemon yet: a first
- * apply installs the packages in the same run) the objects are absent, as before.
+ * apply installs the packages in the same run) the objects are absent, as before, and so is an object
+ * whose persistent definition libvirt does not have on disk (libvirtd disabled, nothing of gridops
+ * defined yet: the hypervisor playbook starts libvirt in the same run). The probes run under a test
+ * root (libvirt-host-root.ts) that holds the daemons and definitions each test puts there.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PlanningError } from '../../src/errors/index.js';
 import type { HostFacts } from '../../src/facts/host-facts.js';
 import type { ImageFile } from '../../src/resources/image-file.js';
@@ -21,7 +24,9 @@ import type { PlanContext, Resource } from '../../src/resources/resource.js';
 import { SandboxDiskResource } from '../../src/resources/sandbox-disk.js';
 import { SandboxDomainResource } from '../../src/resources/sandbox-domain.js';
 import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
+import { SANDBOX_DOMAIN, SANDBOX_POOL } from '../../src/resources/sandbox-names.js';
 import { facts, node } from './fixtures.js';
+import { underRoot } from './libvirt-host-root.js';
 
 /** virsh 9.0's words when libvirtd and its sockets are stopped (Debian 12). */
 const NOT_ANSWERING = "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory";
@@ -41,9 +46,34 @@ const resources: Array<[string, () => Resource]> = [
   ['sandbox-domain', () => sandboxDomain()],
 ];
 
+/** libvirt's persistent definitions of gridops' objects, as libvirt keeps them on disk (root's). */
+const DEFINITIONS = {
+  network: '/etc/libvirt/qemu/networks/grid-net.xml',
+  pool: `/etc/libvirt/storage/${SANDBOX_POOL}.xml`,
+  domain: `/etc/libvirt/qemu/${SANDBOX_DOMAIN}.xml`,
+};
+
 let bin: string;
-beforeEach(() => (bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'))));
-afterEach(() => rmSync(bin, { recursive: true, force: true }));
+let root: string;
+beforeEach(() => {
+  bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'));
+  root = mkdtempSync(join(tmpdir(), 'gridops-host-root-'));
+  // The sandbox input filter unit has not failed, unless a test says so.
+  fake('systemctl', 'exit 1');
+});
+afterEach(() => {
+  rmSync(bin, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Puts libvirt's definition files of these objects under the test root. */
+const defined = (...paths: string[]) => {
+  for (const path of paths) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), '<definition/>');
+  }
+};
+const allDefined = () => defined(...Object.values(DEFINITIONS));
 
 /** An executable `name` on PATH that runs this shell body with its arguments in "$@". */
 const fake = (name: string, body: string) => {
@@ -53,7 +83,7 @@ const fake = (name: string, body: string) => {
 const refused = `printf '%s\\n' "${NOT_ANSWERING}" >&2; exit 1`;
 /** The probe's output in a shell whose PATH has the fakes first, then only the system's user binaries. */
 const probe = (r: Resource) => {
-  const out = spawnSync('/bin/sh', ['-c', r.probe()], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+  const out = spawnSync('/bin/sh', ['-c', underRoot(r.probe(), root)], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
   expect(out.status).toBe(0);
   return out.stdout;
 };
@@ -71,12 +101,54 @@ const libvirtReads = resources.filter(([kind]) => kind !== 'sandbox-image');
 
 describe('virsh and the daemon installed, libvirt not answering', () => {
   it.each(libvirtReads)("%s: a plan error for the host, with virsh's last line and what to do", (_kind, make) => {
+    allDefined();
     fake('virsh', refused);
     fake('libvirtd', 'exit 0');
     const e = planError(make());
     expect(e).toBeInstanceOf(PlanningError);
     expect(e.message).toBe(EXPECTED);
     expect(e.hint).toBe('start it (systemctl start libvirtd.socket libvirtd.service), or fix what virsh says (virsh -c qemu:///system list --all), then plan again: until libvirt answers, the plan cannot tell which of the grid network, pool, volumes and sandbox VM are there');
+  });
+
+  it.each(libvirtReads)('%s: libvirtd cannot start because the sandbox input filter unit it requires failed: says so, and what to check', (_kind, make) => {
+    allDefined();
+    fake('virsh', refused);
+    fake('libvirtd', 'exit 0');
+    fake('systemctl', 'case "$*" in "is-failed --quiet gridops-sandbox-input.service") exit 0;; *) exit 1;; esac');
+    const e = planError(make());
+    expect(e).toBeInstanceOf(PlanningError);
+    expect(e.message).toBe(
+      "n1: cannot read libvirt: libvirtd cannot start: the sandbox input filter unit it requires (gridops-sandbox-input.service) failed; virsh: error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory",
+    );
+    expect(e.hint).toContain('journalctl -u gridops-sandbox-input.service');
+    expect(e.hint).toContain('nft -c -f /etc/gridops/sandbox-input.nft');
+    expect(e.hint).not.toContain('systemctl start libvirtd');
+  });
+
+  it.each(libvirtReads)('%s: none of gridops\' definitions on disk (libvirtd disabled, nothing defined yet): created, as before', (_kind, make) => {
+    fake('virsh', refused);
+    fake('libvirtd', 'exit 0');
+    const r = make();
+    expect(r.diff(probe(r), ctx)).toMatchObject({ action: 'create' });
+  });
+
+  it("the modular daemon, virtqemud in /usr/sbin (not on a plain user's PATH), counts as libvirt installed", () => {
+    allDefined();
+    fake('virsh', refused);
+    mkdirSync(join(root, '/usr/sbin'), { recursive: true });
+    writeFileSync(join(root, '/usr/sbin/virtqemud'), '');
+    chmodSync(join(root, '/usr/sbin/virtqemud'), 0o755);
+    expect(() => new LibvirtPoolResource().diff(probe(new LibvirtPoolResource()), ctx)).toThrow(EXPECTED);
+  });
+
+  it('each object by its own definition: the network is created where only the pool and the VM are defined, the overlay disk is refused where its pool is', () => {
+    defined(DEFINITIONS.pool, DEFINITIONS.domain);
+    fake('virsh', refused);
+    fake('libvirtd', 'exit 0');
+    const network = new LibvirtNetworkResource('grid-net');
+    expect(network.diff(probe(network), ctx)).toMatchObject({ action: 'create' });
+    const disk = new SandboxDiskResource(image);
+    expect(() => disk.diff(probe(disk), ctx)).toThrow(EXPECTED);
   });
 
   it('the sandbox domain, with libvirt answering but refusing to read the domain: a plan error with that reason, not a VM to define', () => {
@@ -106,8 +178,9 @@ describe('virsh and the daemon installed, libvirt not answering', () => {
 
 describe('before libvirt is installed: absent, as before', () => {
   it.each(resources)("%s: virsh installed but not libvirt's daemon (the packages come in this run): created", (_kind, make) => {
-    // The probe looks for the daemon on PATH and at /usr/sbin/libvirtd, which this machine has not.
-    expect(existsSync('/usr/sbin/libvirtd')).toBe(false);
+    // The probe looks for libvirtd and virtqemud on PATH (the fakes, /usr/bin, /bin) and in /usr/sbin (the test root's, empty).
+    for (const dir of ['/usr/bin', '/bin']) for (const daemon of ['libvirtd', 'virtqemud']) expect(existsSync(join(dir, daemon))).toBe(false);
+    allDefined();
     fake('virsh', refused);
     const r = make();
     expect(r.diff(probe(r), ctx)).toMatchObject({ action: 'create' });
