@@ -65,6 +65,9 @@ describe('a grid network renamed since gridops made it', () => {
       // A host's virsh, as far as this goes: the VM runs until it is shut down, the old network exists until it is undefined.
       writeFileSync(join(dir, 'virsh'), `#!/bin/sh\necho "$*" >> ${dir}/log\ncase "$*" in\n  "-q domstate gridops-sandbox") [ -e ${dir}/off ] && echo "shut off" || echo running ;;\n  "-q shutdown gridops-sandbox") touch ${dir}/off ;;\n  "-q net-info old-net") [ ! -e ${dir}/undefined ] ;;\n  "-q net-undefine old-net") touch ${dir}/undefined ;;\nesac\n`);
       chmodSync(join(dir, 'virsh'), 0o755);
+      // libvirt's daemon installed: without it the step takes libvirt's objects for gone.
+      writeFileSync(join(dir, 'libvirtd'), '#!/bin/sh\nexit 0\n');
+      chmodSync(join(dir, 'libvirtd'), 0o755);
       const sh = (script: string) => execFileSync('sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
       const workflow = workflowOf();
       replaceRenamedNetwork(workflow, nodes, { hosts: { n1: record({ network: 'old-net' }) } } as unknown as GridState, new Map());
