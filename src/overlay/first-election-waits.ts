@@ -24,9 +24,12 @@ export interface FirstElectionWaits {
  * not run (a node no run has applied yet, say one outside `--limit`) casts none. A region's voters
  * are its sub-grids' super peers: a sub-grid votes once it elected, or when its agents run and its
  * own first election can happen. `voting`: the nodes whose agent runs; `elected`: the sub-grids
- * (`region/sub-grid`) and regions whose first election a recorded overlay saw. Pure.
+ * (`region/sub-grid`) and regions whose first election a recorded overlay saw; `recorded`: the
+ * first-bootstrap electorates the state keeps per sub-grid (group-births.ts), which decide whether
+ * a sub-grid outside this run's electorates can elect: one an earlier `--limit` left short of a
+ * quorum searches still, and has no super peer to vote with. Pure.
  */
-export function firstElectionWaits(grid: Grid, electorates: BirthElectorates, voting: ReadonlySet<string>, elected: { subgrids: ReadonlySet<string>; regions: ReadonlySet<string> }): FirstElectionWaits {
+export function firstElectionWaits(grid: Grid, electorates: BirthElectorates, voting: ReadonlySet<string>, elected: { subgrids: ReadonlySet<string>; regions: ReadonlySet<string> }, recorded: ReadonlyMap<string, readonly string[]> = new Map()): FirstElectionWaits {
   const subgrids = new Map<string, string[]>();
   for (const [key, electorate] of electorates.subgrids) {
     if (elected.subgrids.has(key)) continue;
@@ -40,7 +43,11 @@ export function firstElectionWaits(grid: Grid, electorates: BirthElectorates, vo
     const votes = (subgrid: string) => {
       const key = `${name}/${subgrid}`;
       const nodes = region.subgrids.find((s) => s.name === subgrid)?.nodes ?? [];
-      return elected.subgrids.has(key) || (!subgrids.has(key) && nodes.some((n) => voting.has(n.name)));
+      if (elected.subgrids.has(key)) return true;
+      if (subgrids.has(key) || !nodes.some((n) => voting.has(n.name))) return false;
+      // A sub-grid this run renders no electorate for was born in an earlier run, if at all: its own record says whether it can elect.
+      const earlier = electorates.subgrids.has(key) ? undefined : recorded.get(key);
+      return !earlier || earlier.filter((n) => voting.has(n)).length >= bootstrapQuorum(earlier.length);
     };
     const missing = electorate.filter((s) => !votes(s));
     if (electorate.length - missing.length < bootstrapQuorum(electorate.length)) regions.set(name, missing);

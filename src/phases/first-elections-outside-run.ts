@@ -23,7 +23,7 @@ export async function firstElectionsOutsideRun(ctx: RunContext, gone: ReadonlySe
   if (electorates.subgrids.size === 0 && electorates.regions.size === 0) return { subgrids: new Map(), regions: new Map() };
   const births = groupBirths(await ctx.recordedState());
   const voting = new Set([...asked, ...births.withAgent].filter((n) => !gone.has(n)));
-  return firstElectionWaits(ctx.grid, electorates, voting, { subgrids: births.electedSubgrids, regions: births.electedRegions });
+  return firstElectionWaits(ctx.grid, electorates, voting, { subgrids: births.electedSubgrids, regions: births.electedRegions }, births.subgridElectorates);
 }
 
 /**
