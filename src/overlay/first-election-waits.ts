@@ -60,9 +60,16 @@ export function outsideTheRun(run: { limit?: readonly string[]; site?: string })
   return run.limit?.length ? 'outside --limit' : run.site !== undefined ? 'outside --site' : 'no agent runs there yet';
 }
 
-/** "its first election waits for a2, a3 (outside --limit)": a sub-grid's, given the nodes it waits for. */
-export function subgridWaitText(nodes: readonly string[], outside: string): string {
-  return `its first election waits for ${nodes.join(', ')} (${outside})`;
+/**
+ * "its first election waits for a2, a3 (outside --limit)": a sub-grid's, given the nodes it waits
+ * for; those the run selected but did not reach (`unreachable`) are said so, "a2 (unreachable) and
+ * a3 (outside --limit)", since no `--limit` left them out.
+ */
+export function subgridWaitText(nodes: readonly string[], outside: string, unreachable: ReadonlySet<string> = new Set()): string {
+  const notReached = nodes.filter((n) => unreachable.has(n));
+  const away = nodes.filter((n) => !unreachable.has(n));
+  const parts = [...(notReached.length ? [`${notReached.join(', ')} (unreachable)`] : []), ...(away.length ? [`${away.join(', ')} (${outside})`] : [])];
+  return `its first election waits for ${parts.join(' and ')}`;
 }
 
 /**
@@ -77,7 +84,11 @@ export function regionWaitText(subgrids: readonly string[], waitingToo: Readonly
   return `its first election waits for ${[...(away.length ? [named(away, outside)] : []), ...(waiting.length ? [named(waiting, 'waiting too')] : [])].join(' and ')}`;
 }
 
-/** The plan's initial election with, on each first election that cannot happen in this run, whom it waits for (the plan's caveat). */
+/**
+ * The plan's initial election with, on each first election that cannot happen in this run, whom it
+ * waits for (the plan's caveat). A region `not-planned` (`--limit` on one of its new sub-grids) is
+ * tagged too: verify says whom its vote waits for, and the plan says the same.
+ */
 export function withFirstElectionWaits(election: InitialElection, waits: FirstElectionWaits): InitialElection {
   return {
     subgrids: election.subgrids.map((s) => {
@@ -86,7 +97,7 @@ export function withFirstElectionWaits(election: InitialElection, waits: FirstEl
     }),
     regions: election.regions.map((r) => {
       const waitsFor = waits.regions.get(r.region);
-      return r.status === 'initial' && waitsFor ? { ...r, waitsFor } : r;
+      return (r.status === 'initial' || r.status === 'not-planned') && waitsFor ? { ...r, waitsFor } : r;
     }),
   };
 }
