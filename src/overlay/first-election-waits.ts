@@ -24,9 +24,12 @@ export interface FirstElectionWaits {
  * not run (a node no run has applied yet, say one outside `--limit`) casts none. A region's voters
  * are its sub-grids' super peers: a sub-grid votes once it elected, or when its agents run and its
  * own first election can happen. `voting`: the nodes whose agent runs; `elected`: the sub-grids
- * (`region/sub-grid`) and regions whose first election a recorded overlay saw. Pure.
+ * (`region/sub-grid`) and regions whose first election a recorded overlay saw; `recorded`: the
+ * first-bootstrap electorates the state keeps per sub-grid (group-births.ts), which decide whether
+ * a sub-grid outside this run's electorates can elect: one an earlier `--limit` left short of a
+ * quorum searches still, and has no super peer to vote with. Pure.
  */
-export function firstElectionWaits(grid: Grid, electorates: BirthElectorates, voting: ReadonlySet<string>, elected: { subgrids: ReadonlySet<string>; regions: ReadonlySet<string> }): FirstElectionWaits {
+export function firstElectionWaits(grid: Grid, electorates: BirthElectorates, voting: ReadonlySet<string>, elected: { subgrids: ReadonlySet<string>; regions: ReadonlySet<string> }, recorded: ReadonlyMap<string, readonly string[]> = new Map()): FirstElectionWaits {
   const subgrids = new Map<string, string[]>();
   for (const [key, electorate] of electorates.subgrids) {
     if (elected.subgrids.has(key)) continue;
@@ -40,7 +43,11 @@ export function firstElectionWaits(grid: Grid, electorates: BirthElectorates, vo
     const votes = (subgrid: string) => {
       const key = `${name}/${subgrid}`;
       const nodes = region.subgrids.find((s) => s.name === subgrid)?.nodes ?? [];
-      return elected.subgrids.has(key) || (!subgrids.has(key) && nodes.some((n) => voting.has(n.name)));
+      if (elected.subgrids.has(key)) return true;
+      if (subgrids.has(key) || !nodes.some((n) => voting.has(n.name))) return false;
+      // A sub-grid this run renders no electorate for was born in an earlier run, if at all: its own record says whether it can elect.
+      const earlier = electorates.subgrids.has(key) ? undefined : recorded.get(key);
+      return !earlier || earlier.filter((n) => voting.has(n)).length >= bootstrapQuorum(earlier.length);
     };
     const missing = electorate.filter((s) => !votes(s));
     if (electorate.length - missing.length < bootstrapQuorum(electorate.length)) regions.set(name, missing);
@@ -53,9 +60,16 @@ export function outsideTheRun(run: { limit?: readonly string[]; site?: string })
   return run.limit?.length ? 'outside --limit' : run.site !== undefined ? 'outside --site' : 'no agent runs there yet';
 }
 
-/** "its first election waits for a2, a3 (outside --limit)": a sub-grid's, given the nodes it waits for. */
-export function subgridWaitText(nodes: readonly string[], outside: string): string {
-  return `its first election waits for ${nodes.join(', ')} (${outside})`;
+/**
+ * "its first election waits for a2, a3 (outside --limit)": a sub-grid's, given the nodes it waits
+ * for; those the run selected but did not reach (`unreachable`) are said so, "a2 (unreachable) and
+ * a3 (outside --limit)", since no `--limit` left them out.
+ */
+export function subgridWaitText(nodes: readonly string[], outside: string, unreachable: ReadonlySet<string> = new Set()): string {
+  const notReached = nodes.filter((n) => unreachable.has(n));
+  const away = nodes.filter((n) => !unreachable.has(n));
+  const parts = [...(notReached.length ? [`${notReached.join(', ')} (unreachable)`] : []), ...(away.length ? [`${away.join(', ')} (${outside})`] : [])];
+  return `its first election waits for ${parts.join(' and ')}`;
 }
 
 /**
@@ -70,7 +84,11 @@ export function regionWaitText(subgrids: readonly string[], waitingToo: Readonly
   return `its first election waits for ${[...(away.length ? [named(away, outside)] : []), ...(waiting.length ? [named(waiting, 'waiting too')] : [])].join(' and ')}`;
 }
 
-/** The plan's initial election with, on each first election that cannot happen in this run, whom it waits for (the plan's caveat). */
+/**
+ * The plan's initial election with, on each first election that cannot happen in this run, whom it
+ * waits for (the plan's caveat). A region `not-planned` (`--limit` on one of its new sub-grids) is
+ * tagged too: verify says whom its vote waits for, and the plan says the same.
+ */
 export function withFirstElectionWaits(election: InitialElection, waits: FirstElectionWaits): InitialElection {
   return {
     subgrids: election.subgrids.map((s) => {
@@ -79,7 +97,7 @@ export function withFirstElectionWaits(election: InitialElection, waits: FirstEl
     }),
     regions: election.regions.map((r) => {
       const waitsFor = waits.regions.get(r.region);
-      return r.status === 'initial' && waitsFor ? { ...r, waitsFor } : r;
+      return (r.status === 'initial' || r.status === 'not-planned') && waitsFor ? { ...r, waitsFor } : r;
     }),
   };
 }

@@ -15,6 +15,7 @@ import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
 import { renamedAgentsGone } from './renamed-agents-gone.js';
 import type { BatchStop, RunContext } from './run-context.js';
+import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
 
 /**
  * DESIGN step 6: the one batch loop. The strategy cuts the changed hosts into batches (and the
@@ -76,7 +77,9 @@ export const applyInBatches: Phase = {
       // A renamed node's old name, once its batch left it, is no super peer, though its members name it until they notice.
       // (Not the nodes to decommission: they leave in a batch after the last gate, and run until then.)
       const gone = renamedAgentsGone(ctx, new Set(batches.slice(0, i + 1).flatMap((b) => b.hosts)));
-      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS, gone });
+      // A first election that waits for voters outside the run cannot happen however long the gate waits (verify's rule): not judged.
+      const unborn = await unbornGroupsOfRun(ctx);
+      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS, gone, unborn });
       if (ctx.interrupted) {
         // Ctrl-C ends the poll early: what it last saw says nothing of the overlay's health, and
         // this batch's hosts are done, so this is an interrupt after the batch, not a failed gate.

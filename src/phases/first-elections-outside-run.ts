@@ -23,7 +23,7 @@ export async function firstElectionsOutsideRun(ctx: RunContext, gone: ReadonlySe
   if (electorates.subgrids.size === 0 && electorates.regions.size === 0) return { subgrids: new Map(), regions: new Map() };
   const births = groupBirths(await ctx.recordedState());
   const voting = new Set([...asked, ...births.withAgent].filter((n) => !gone.has(n)));
-  return firstElectionWaits(ctx.grid, electorates, voting, { subgrids: births.electedSubgrids, regions: births.electedRegions });
+  return firstElectionWaits(ctx.grid, electorates, voting, { subgrids: births.electedSubgrids, regions: births.electedRegions }, births.subgridElectorates);
 }
 
 /**
@@ -31,9 +31,10 @@ export async function firstElectionsOutsideRun(ctx: RunContext, gone: ReadonlySe
  * problem, and more time cannot help): "r1/a: its first election waits for a2, a3 (outside --limit)",
  * "r1: its first election waits for sub-grid b (outside --limit)".
  */
-export function firstElectionWaitLines(ctx: Pick<RunContext, 'options'>, waits: FirstElectionWaits): string[] {
+export function firstElectionWaitLines(ctx: Pick<RunContext, 'options' | 'unreachable'>, waits: FirstElectionWaits): string[] {
   const outside = outsideTheRun(ctx.options);
-  const lines = [...waits.subgrids].map(([key, nodes]) => `${key}: ${subgridWaitText(nodes, outside)}`);
+  const unreachable = new Set(ctx.unreachable.map((u) => u.node.name));
+  const lines = [...waits.subgrids].map(([key, nodes]) => `${key}: ${subgridWaitText(nodes, outside, unreachable)}`);
   for (const [region, subgrids] of waits.regions) {
     const waitingToo = new Set(subgrids.filter((s) => waits.subgrids.has(`${region}/${s}`)));
     lines.push(`${region}: ${regionWaitText(subgrids, waitingToo, outside)}`);

@@ -2,6 +2,7 @@ import type { LoadedPlaybook } from '../playbooks/load.js';
 import type { HostOutcome } from '../engine/applier.js';
 import type { HostPlanning, PlannedHost } from '../engine/planner.js';
 import type { Secrets } from '../playbooks/instantiate.js';
+import type { UnbornGroups } from '../overlay/convergence.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { Plan } from '../plan/plan.js';
 import type { StateLock } from '../state/lock.js';
@@ -67,6 +68,8 @@ export class RunContext {
   outcomes: HostOutcome[] = [];
   stopped?: BatchStop;
   overlay?: OverlayRecord;
+  /** The groups whose first election waits for voters outside the run, once the first poll of the overlay asked (unborn-groups-of-run.ts). */
+  unborn?: UnbornGroups;
   lock?: StateLock;
   private loaded?: { grid: Grid; paths: ReturnType<typeof statePaths> };
   private stateRead?: { state: Promise<GridState>; underLock: boolean; identity: Promise<string> };

@@ -1,11 +1,11 @@
 import { plural } from '../plural.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { agentSessions } from './agent-sessions.js';
-import { firstElectionsOutsideRun, firstElectionWaitLines } from './first-elections-outside-run.js';
 import { goneAgents } from './gone-agents.js';
 import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
 import type { RunContext } from './run-context.js';
+import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
 import { ofTheSite, unreachableOutsideSite } from './unreachable-outside-site.js';
 
 /**
@@ -38,10 +38,8 @@ export const verifyOverlay: Phase = {
     ctx.say(`verifying the overlay: asking ${plural(agents.length, 'agent')} until every sub-grid has one super peer (up to ${Math.round(ctx.grid.rollout.healthTimeoutMs / 1000)} s, rollout.healthTimeout)${notAsked.length ? `; not ${named}, ${where} and not reached` : ''}`);
     // A super peer this run removed is no answer, though its members name it until they notice (convergence.ts).
     const gone = goneAgents(ctx);
-    // A first election waiting for voters outside the run cannot happen however long verify waits: said, and not judged.
-    const waits = await firstElectionsOutsideRun(ctx, gone);
-    for (const line of firstElectionWaitLines(ctx, waits)) ctx.say(line);
-    const unborn = { subgrids: new Set(waits.subgrids.keys()), regions: new Set(waits.regions.keys()) };
+    // A first election waiting for voters outside the run cannot happen however long verify waits: said (unless a rolling apply's start did), and not judged.
+    const unborn = await unbornGroupsOfRun(ctx);
     const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone, unborn });
     recordOverlay(ctx, check, agents.length);
   },

@@ -81,17 +81,21 @@ function renderElection(election: InitialElection, outside: string): string[] {
     const fmt = (r: RankedNode) => `${r.node} (score ${r.score}${r.preference === 'prefer' ? ', preferred' : ''})`;
     for (const s of fresh) {
       const [best, ...rest] = s.ranking;
-      // Nodes outside --limit a first election waits for are said once, by the wait.
+      // Nodes outside --limit (or not reached) a first election waits for are said once, by the wait.
       const outsideLimit = s.outsideLimit?.length && !s.waitsFor ? `; not counted (outside --limit): ${s.outsideLimit.join(', ')}` : '';
-      lines.push(`  super peer of ${s.region}/${s.subgrid}: ${best!.node} (score ${best!.score}: ${best!.cores} cores, ${best!.memoryGiB} GiB${best!.preference === 'prefer' ? ', preferred' : ''})${rest.length ? `, ahead of ${rest.map(fmt).join(', ')}` : ''}${s.unknown.length ? `; not counted (unreachable): ${s.unknown.join(', ')}` : ''}${outsideLimit}${s.waitsFor ? `; ${subgridWaitText(s.waitsFor, outside)}` : ''}`);
+      const unknown = s.unknown.filter((n) => !s.waitsFor?.includes(n));
+      lines.push(`  super peer of ${s.region}/${s.subgrid}: ${best!.node} (score ${best!.score}: ${best!.cores} cores, ${best!.memoryGiB} GiB${best!.preference === 'prefer' ? ', preferred' : ''})${rest.length ? `, ahead of ${rest.map(fmt).join(', ')}` : ''}${unknown.length ? `; not counted (unreachable): ${unknown.join(', ')}` : ''}${outsideLimit}${s.waitsFor ? `; ${subgridWaitText(s.waitsFor, outside, new Set(s.unknown))}` : ''}`);
     }
     for (const r of election.regions.filter((x) => x.status === 'initial')) {
       const waitingToo = new Set(election.subgrids.filter((s) => s.region === r.region && s.waitsFor).map((s) => s.subgrid));
       lines.push(`  region peer of ${r.region}: ${r.regionPeer} (the best of its super peers)${r.waitsFor ? `; ${regionWaitText(r.waitsFor, waitingToo, outside)}` : ''}`);
     }
-    // A region with a sub-grid born in this run whose other sub-grids are not (outside --limit, no agent deployed): its vote waits for them.
+    // A region with a sub-grid born in this run whose other sub-grids are not (outside --limit, no agent deployed): its vote waits for them, named as verify names them.
     const bornHere = new Set(fresh.map((s) => s.region));
-    for (const r of election.regions.filter((x) => x.status === 'not-planned' && bornHere.has(x.region))) lines.push(`  region peer of ${r.region}: not planned, not all of its sub-grids start fresh in this run`);
+    for (const r of election.regions.filter((x) => x.status === 'not-planned' && bornHere.has(x.region))) {
+      const waitingToo = new Set(election.subgrids.filter((s) => s.region === r.region && s.waitsFor).map((s) => s.subgrid));
+      lines.push(`  region peer of ${r.region}: not planned${r.waitsFor ? `; ${regionWaitText(r.waitsFor, waitingToo, outside)}` : ', not all of its sub-grids start fresh in this run'}`);
+    }
   }
   const running = election.subgrids.filter((s) => s.status === 'running').length;
   if (running) lines.push(`Super peers: agents already run in ${running} sub-grid${running === 1 ? '' : 's'}; they keep their super peers (gridops status shows them).`);

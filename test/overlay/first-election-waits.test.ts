@@ -26,4 +26,16 @@ describe('firstElectionWaits: which first elections the agents that run cannot c
     expect(waits.subgrids.size).toBe(0);
     expect(waits.regions.size).toBe(0);
   });
+
+  it("a sub-grid outside the run whose own first election is stuck from an earlier run casts no region vote", async () => {
+    // r1 = a (a1) + b (b1, b2, b3). An earlier `apply --limit b1` gave b1 an agent and b an
+    // electorate of three: b never elected. This run, `--limit a1`, cannot elect r1's region peer.
+    const two = gridOf('regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }] }, { name: b, nodes: [{ name: b1, address: 10.0.1.1 }, { name: b2, address: 10.0.1.2 }, { name: b3, address: 10.0.1.3 }] }] }]\n');
+    const recorded = new Map([['r1/b', ['b1', 'b2', 'b3']]]);
+    const waits = firstElectionWaits(two, born(['a1']), new Set(['a1', 'b1']), NONE, recorded);
+    expect(waits.subgrids.size).toBe(0);
+    expect([...waits.regions]).toEqual([['r1', ['b']]]);
+    // Two of b's three run: b can elect, and votes.
+    expect(firstElectionWaits(two, born(['a1']), new Set(['a1', 'b1', 'b2']), NONE, recorded).regions.size).toBe(0);
+  });
 });

@@ -73,7 +73,7 @@ function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string,
 }
 
 /** A run context as the phases before `apply in batches` leave it. */
-function contextFor(g: ReturnType<typeof grid>, planned: PlannedHost[], options: { rolling?: boolean; failFast?: boolean } = {}) {
+function contextFor(g: ReturnType<typeof grid>, planned: PlannedHost[], options: { rolling?: boolean; failFast?: boolean; limit?: string[] } = {}) {
   const progress: string[] = [];
   const ctx = new RunContext({ topologyFile: 't.yaml', concurrency: 10, acceptNewHostKeys: false, progress: (m) => progress.push(m), failFast: false, emit: () => undefined, ...options });
   ctx.setGrid(g, statePaths('t.yaml', g.name));
@@ -310,6 +310,63 @@ describe('apply in batches, rolling strategy', () => {
     expect(err!.message).toBe('interrupted: 1 host applied; 2 hosts not started, untouched; batch 1 of 3 done; interrupted during the health check after batch 1/3');
     expect(err!.hint).toContain('run the same apply again to resume');
   });
+});
+
+describe('apply in batches, rolling under --limit, when a first election waits for voters outside the run', () => {
+  const newSubgrid = 'regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }, { name: a2, address: 10.0.0.2 }, { name: a3, address: 10.0.0.3 }] }] }]\n';
+  const searching = () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ role: 'searching', term: 1, superPeer: null, regionPeer: null, members: [] })) });
+
+  /** `apply --rolling --limit a1` of a new sub-grid a1, a2, a3: only a1 is planned, born with an electorate of all three, and searches (1 vote of 3). */
+  function limitedToA1(ranBefore: boolean) {
+    const g = gridOf(newSubgrid);
+    const node = allNodes(g).find((n) => n.name === 'a1')!;
+    const order: string[] = [];
+    const transport = new RecordingTransport('a1')
+      .on(/^sh -s$/, (command, { options }) => {
+        order.push('a1');
+        return local.exec(command, { stdin: options.stdin });
+      })
+      .on(ASK_AGENT, () => (ranBefore || order.length ? searching() : { code: 7, stderr: 'curl: (7) Failed to connect' }));
+    const agent = new CommandResource({ name: 'agent', command: 'true' });
+    const planned: PlannedHost[] = [
+      {
+        session: { node, transport, facts: { ...facts(), agentVersion: ranBefore ? '0.1.0' : null } },
+        resources: new Map([[agent.id, agent]]),
+        handlers: [],
+        managedUnits: new Set(['gridagent.service']),
+        kernelEntries: {},
+        bootstrap: { subgrid: ['a1', 'a2', 'a3'], region: ['a'], peerRegions: [] },
+        plan: { host: 'a1', address: node.address, playbooks: ['agent'], changes: [agent.diff('')!], notes: [], handlers: [] },
+      },
+    ];
+    const { ctx, progress } = contextFor({ ...g, rollout: { ...g.rollout, healthTimeoutMs: 5000 } }, planned, { rolling: true, limit: ['a1'] });
+    return { ctx, progress, order };
+  }
+
+  it('the gate does not wait for a1 searching, and the run says why, once', async () => {
+    const { ctx, progress, order } = limitedToA1(false);
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['a1']);
+    expect(ctx.stopped).toBeUndefined();
+    expect(ctx.overlay).toMatchObject({ converged: true, waitingFor: [] });
+    expect(progress.filter((m) => m === 'r1/a: its first election waits for a2, a3 (outside --limit)')).toHaveLength(1);
+  }, 30_000);
+
+  it('a later rolling run of a1 alone starts: a1 still searching is no overlay to refuse', async () => {
+    const { ctx, progress, order } = limitedToA1(true);
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['a1']);
+    expect(ctx.stopped).toBeUndefined();
+    expect(progress.filter((m) => m === 'r1/a: its first election waits for a2, a3 (outside --limit)')).toHaveLength(1);
+  }, 30_000);
+
+  it('verify after the gates does not say the waits again', async () => {
+    const { ctx, progress } = limitedToA1(false);
+    await applyInBatches.run(ctx);
+    ctx.overlay = undefined;
+    await verifyOverlay.run(ctx);
+    expect(progress.filter((m) => m.startsWith('r1/a: its first election waits'))).toHaveLength(1);
+  }, 30_000);
 });
 
 describe('apply in batches, rolling with a decommission (review B4)', () => {
