@@ -12,8 +12,6 @@ export function formatApplySummary(result: ApplyResult): string {
     if (h.failure?.stderr?.trim()) lines.push('    stderr:', ...h.failure.stderr.trim().split('\n').slice(-10).map((l) => `    | ${l}`));
   }
   for (const h of result.hosts.filter((x) => x.status === 'skipped')) lines.push(`  skipped ${h.host}`);
-  // A command whose guard held when it was to run changed nothing and notified no handler (Ansible's skipped task).
-  for (const h of result.hosts) for (const c of h.skipped ?? []) lines.push(`  skipped ${h.host} ${c.id}: ${c.reason}`);
   for (const h of result.hosts) for (const r of h.refused ?? []) lines.push(`  REFUSED ${h.host} ${r.id}: ${r.reason}; run apply again with --replace-sandbox to allow it`);
   const notChecked = new Set(result.notChecked);
   const ofSite = new Set(result.notCheckedOfSite);
@@ -31,19 +29,26 @@ export function formatApplySummary(result: ApplyResult): string {
   return lines.join('\n');
 }
 
-/** Ansible's PLAY RECAP: one line per host (changed, unchanged, failed, skipped, unreachable), then totals. */
+/**
+ * Ansible's PLAY RECAP: one line per host (changed, unchanged, failed, skipped, unreachable), then
+ * totals. A host's commands skipped by their guard as they were to run (an earlier change of the
+ * batch made their `creates`) are counted (`skipped=N`, Ansible's column): each was said on its
+ * own line as it went, and is no change.
+ */
 export function recap(result: Pick<ApplyResult, 'hosts' | 'unreachable'>): string[] {
   const rows = [
-    ...result.hosts.map((h) => [h.host, h.status === 'applied' ? 'changed' : h.status, `changes=${h.applied}`, h.failure ? `at ${h.failure.step}` : '']),
-    ...result.unreachable.map((u) => [u.host, 'unreachable', 'changes=0', '']),
+    ...result.hosts.map((h) => [h.host, h.status === 'applied' ? 'changed' : h.status, `changes=${h.applied}`, h.skipped?.length ? `skipped=${h.skipped.length}` : '', h.failure ? `at ${h.failure.step}` : '']),
+    ...result.unreachable.map((u) => [u.host, 'unreachable', 'changes=0', '', '']),
   ];
-  const width = (i: number) => Math.max(...rows.map((r) => r[i]!.length));
+  // A column no row fills (no host skipped a command, none failed) takes no room.
+  const widths = rows[0] ? rows[0].map((_, i) => Math.max(...rows.map((r) => r[i]!.length))) : [];
+  const row = (r: string[]) => `  ${r.flatMap((cell, i) => (widths[i] ? [cell.padEnd(widths[i]!)] : [])).join('  ')}`.trimEnd();
   const totals = new Map<string, number>();
   for (const r of rows) totals.set(r[1]!, (totals.get(r[1]!) ?? 0) + 1);
   const order = ['changed', 'unchanged', 'failed', 'skipped', 'unreachable'];
   return [
     'Recap:',
-    ...rows.map((r) => `  ${r[0]!.padEnd(width(0))}  ${r[1]!.padEnd(width(1))}  ${r[2]!.padEnd(width(2))}  ${r[3]}`.trimEnd()),
+    ...rows.map(row),
     `  ${plural(rows.length, 'host')}: ${order.map((k) => `${totals.get(k) ?? 0} ${k}`).join(', ')}`,
   ];
 }

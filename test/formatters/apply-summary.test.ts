@@ -14,10 +14,11 @@ describe("apply's closing lines", () => {
     expect(two.split('\n').at(-1)).toBe('  2 hosts: 2 changed, 0 unchanged, 0 failed, 0 skipped, 0 unreachable');
   });
 
-  it('say which commands were skipped by their guard as they were to run, and count them as no change', () => {
-    const text = formatApplySummary(result([{ host: 'a', status: 'applied', applied: 1, skipped: [{ id: 'command init', reason: '/var/lib/x exists' }] }]));
-    expect(text.split('\n')[0]).toBe('Apply: 1 change on 1 host, 0 unchanged, in 1.2 s.');
-    expect(text).toContain('\n  skipped a command init: /var/lib/x exists\n');
+  it('count the commands skipped by their guard as they were to run in the recap (said on their own line as they went), as no change', () => {
+    const text = formatApplySummary(result([{ host: 'a', status: 'applied', applied: 1, skipped: [{ id: 'command init', reason: '/var/lib/x exists' }] }, { host: 'bb', status: 'unchanged', applied: 0 }]));
+    expect(text.split('\n')[0]).toBe('Apply: 1 change on 1 host, 1 unchanged, in 1.2 s.');
+    expect(text).not.toContain('command init');
+    expect(text).toContain('\n  a   changed    changes=1  skipped=1\n  bb  unchanged  changes=0\n');
   });
 
   it('count the agents of the overlay line the same way', () => {
