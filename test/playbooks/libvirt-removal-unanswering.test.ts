@@ -67,8 +67,8 @@ const planned = (r: Resource) => r.diff(sh(r.probe()).stdout, undefined as never
 
 /** A virsh whose libvirt does not answer: every call fails as virsh does with libvirtd and its sockets stopped. */
 const unanswering = () => fake('virsh', `printf '%s\\n' "${NOT_ANSWERING}" >&2; exit 1`);
-/** A virsh whose libvirt answers (`uri`) and has the objects or not. */
-const answering = (has: boolean) => fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) ${has ? 'echo ok' : "echo \"error: no such object\" >&2; exit 1"};; esac`);
+/** A virsh whose libvirt answers (`uri`) and has the objects or not (saying so in libvirt's words, as LC_ALL=C virsh does). */
+const answering = (has: boolean) => fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) ${has ? 'echo ok' : "echo \"error: failed to get domain 'gridops-sandbox'\" >&2; exit 1"};; esac`);
 
 describe.each(steps)('%s %s', (playbook, id, definition) => {
   it("libvirt not answering, its definition on disk: planned, and the run fails with virsh's error (the batch stops before the filter is removed)", () => {
@@ -94,6 +94,14 @@ describe.each(steps)('%s %s', (playbook, id, definition) => {
     answering(false);
     expect(planned(step(playbook, id))).toBeNull();
     answering(true);
+    expect(planned(step(playbook, id))).toMatchObject({ action: 'run' });
+  });
+
+  it('libvirt answering but refusing to read the VM (an access control driver, a driver error): not taken for gone, the step runs', () => {
+    if (!id.endsWith('remove-sandbox-vm')) return;
+    fake('libvirtd', 'exit 0');
+    defined(definition);
+    fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) echo "error: access denied: 'domain.read' denied" >&2; exit 1;; esac`);
     expect(planned(step(playbook, id))).toMatchObject({ action: 'run' });
   });
 
