@@ -106,4 +106,40 @@ describe('region peer name resolution', () => {
       jest.useRealTimers();
     }
   });
+
+  it('a DNS that did not answer (not up yet at boot) is asked again after 2 s; a name it says does not exist is kept 30 s', async () => {
+    let now = 0;
+    const asked: string[] = [];
+    let up = false;
+    const unanswered = (name: string) => Object.assign(new Error(`queryA ETIMEOUT ${name}`), { code: 'ETIMEOUT' });
+    const notFound = (name: string) => Object.assign(new Error(`queryA ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+    const resolver = new RegionPeerResolver('region.grid.test', 7946, {
+      dns: {
+        resolveSrv: async (name: string) => {
+          asked.push(`srv ${name}`);
+          throw up ? notFound(name) : unanswered(name);
+        },
+        resolve4: async (name: string) => {
+          asked.push(`a ${name}`);
+          if (!up) throw unanswered(name);
+          return ['10.0.0.5'];
+        },
+      },
+      resolveIPv4: async () => [],
+      now: () => now,
+    });
+    expect(await resolver.resolve()).toEqual([]);
+    up = true;
+    now += 1_000;
+    expect(await resolver.resolve()).toEqual([]);
+    now += 1_500;
+    expect(await resolver.resolve()).toEqual(['10.0.0.5:7946']);
+    expect(asked.filter((query) => query.startsWith('a '))).toHaveLength(2);
+
+    const gone = new RegionPeerResolver('gone.grid.test', 7946, { dns: { resolveSrv: async (name: string) => { throw notFound(name); }, resolve4: async (name: string) => { asked.push(`a ${name}`); throw notFound(name); } }, resolveIPv4: async () => [], now: () => now });
+    expect(await gone.resolve()).toEqual([]);
+    now += 29_000;
+    expect(await gone.resolve()).toEqual([]);
+    expect(asked.filter((query) => query === 'a gone.grid.test')).toHaveLength(1);
+  });
 });

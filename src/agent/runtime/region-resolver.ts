@@ -1,6 +1,7 @@
 import type { SrvRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
+import { ANSWER_MS, UNANSWERED_MS } from './dns-answer-ages.js';
 import { lookupIPv4, type ResolveIPv4 } from './ipv4-lookup.js';
 
 /** A c-ares resolver as the agent uses it: 2 s per try, 2 tries. */
@@ -26,8 +27,6 @@ export interface RegionResolution {
   lookupTimeoutMs?: number;
 }
 
-/** How long an answer is kept. */
-const ANSWER_MS = 30_000;
 /** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s. */
 const LOOKUP_TIMEOUT_MS = 5_000;
 /**
@@ -41,14 +40,15 @@ const NOT_IN_DNS = new Set(['ENOTFOUND', 'ENODATA', 'NOTFOUND', 'NODATA']);
 /**
  * Resolves the region peer's DNS name through Node's resolver: SRV `_gridagent._udp.NAME`
  * first (it carries ports), then A records with the configured port. Answers are IPv4
- * HOST:PORT targets, cached for 30 s so that discovery backoff does not turn into a DNS storm.
+ * HOST:PORT targets, cached for 30 s so that discovery backoff does not turn into a DNS storm; a
+ * resolver that did not answer (at boot, DNS not up yet) is asked again after 2 s, as the seeds' is.
  * An SRV target's name is resolved here, for IPv4 only, like a seed's: handed to the udp4 socket,
  * it was looked up at every send, a name without an IPv4 address failed with nothing in the log,
  * and the daemon could not tell its own advertised address among the targets (a region peer sent
  * its discovers to itself).
  */
 export class RegionPeerResolver {
-  private cache: { at: number; targets: string[] } | null = null;
+  private cache: { at: number; keepMs: number; targets: string[] } | null = null;
   /** The lookup under way: callers meanwhile share it rather than start their own. */
   private pending: Promise<string[]> | null = null;
   private readonly dns: RegionDns;
@@ -67,7 +67,7 @@ export class RegionPeerResolver {
 
   async resolve(): Promise<string[]> {
     if (this.name === null) return [];
-    if (this.cache && this.now() - this.cache.at < ANSWER_MS) return this.cache.targets;
+    if (this.cache && this.now() - this.cache.at < this.cache.keepMs) return this.cache.targets;
     if (this.pending === null) {
       this.pending = this.lookUp(this.name).finally(() => (this.pending = null));
     }
@@ -76,21 +76,26 @@ export class RegionPeerResolver {
 
   private async lookUp(name: string): Promise<string[]> {
     let targets: string[] = [];
+    // Whether the DNS failed to answer a query, rather than answering that the name has no such record.
+    let unanswered = false;
     try {
       const records = preferred(await this.dns.resolveSrv(`_gridagent._udp.${name}`));
       const resolved = await Promise.all(records.map(async (record) => (await this.addressesOf(record.name)).map((address) => `${address}:${record.port}`)));
       targets = resolved.flat();
-    } catch {
+    } catch (error) {
       // No SRV record: fall back to A records.
+      unanswered = !notInDns(error);
     }
     if (targets.length === 0) {
       try {
         targets = (await this.dns.resolve4(name)).map((address) => `${address}:${this.defaultPort}`);
-      } catch {
+        unanswered = false;
+      } catch (error) {
         targets = [];
+        unanswered ||= !notInDns(error);
       }
     }
-    this.cache = { at: this.now(), targets };
+    this.cache = { at: this.now(), keepMs: targets.length === 0 && unanswered ? UNANSWERED_MS : ANSWER_MS, targets };
     return targets;
   }
 
@@ -107,7 +112,7 @@ export class RegionPeerResolver {
       const addresses = await this.dns.resolve4(target);
       if (addresses.length > 0) return addresses;
     } catch (error) {
-      if (!NOT_IN_DNS.has((error as NodeJS.ErrnoException).code ?? '')) return [];
+      if (!notInDns(error)) return [];
     }
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = this.using.lookupTimeoutMs ?? LOOKUP_TIMEOUT_MS;
@@ -127,4 +132,9 @@ export class RegionPeerResolver {
 /** The SRV records to use: at most MAX_SRV_TARGETS, lowest priority first, then highest weight. */
 function preferred(records: SrvRecord[]): SrvRecord[] {
   return [...records].sort((a, b) => a.priority - b.priority || b.weight - a.weight).slice(0, MAX_SRV_TARGETS);
+}
+
+/** A query's failure that is DNS's answer that the name has no such record (not a timeout, a refusal or a server failure). */
+function notInDns(error: unknown): boolean {
+  return NOT_IN_DNS.has((error as NodeJS.ErrnoException).code ?? '');
 }

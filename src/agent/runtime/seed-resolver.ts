@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import type { ResolveIPv4 } from './ipv4-lookup.js';
 import { parseSeed, type SeedEndpoint } from './seed-endpoint.js';
+import { ANSWER_MS, UNANSWERED_MS } from './dns-answer-ages.js';
 
 /** What resolving seeds uses: an IPv4-only resolver, the log's warn, and a monotonic clock for the cache. */
 export interface SeedResolution {
@@ -11,13 +12,6 @@ export interface SeedResolution {
   lookupTimeoutMs?: number;
 }
 
-/** How long an answer is kept (addresses, or none), as the region peer's name (region-resolver.ts). */
-const ANSWER_MS = 30_000;
-/**
- * How long a resolver that did not answer is left alone: DNS that is not up yet at boot is asked
- * again soon, where keeping the failure 30 s would hold the agent out of the grid that long.
- */
-const UNANSWERED_MS = 2_000;
 /** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s. */
 const LOOKUP_TIMEOUT_MS = 5_000;
 
