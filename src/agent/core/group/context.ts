@@ -193,10 +193,16 @@ export class GroupContext {
     else this.noteHolder(message.slot, message.from, validated ? undefined : fromAddr, message.slotTerm ?? 0);
   }
 
-  /** Where to send to a peer: where it was last heard from, else where the registry or the view says. */
+  /**
+   * Where to send to a peer (a member's heartbeats and joins to its super peer among them): where a
+   * fresh packet of it last came from, else where the registry or the view says, and only for a
+   * peer known by none of these where any packet of it came from. A packet without proof of
+   * freshness may be a replay from another host (noteSender): had it moved the address, a member's
+   * heartbeats went to the attacker until its super peer timed out.
+   */
   addressOf(name: string): string | undefined {
     if (name === this.settings.self) return this.settings.selfAddr;
-    return this.heardAt.get(name) ?? this.trustedAddressOf(name);
+    return this.trustedAddressOf(name) ?? this.heardAt.get(name);
   }
 
   /** The address a fresh packet of the node last came from (none for a node not heard from so since this start). */
