@@ -8,11 +8,13 @@ import { goneAgents } from './gone-agents.js';
 import type { Phase } from './phase.js';
 import { markNetworkRename } from './renamed-grid-network.js';
 import { markSandboxRemoval } from './retired-hypervisor.js';
+import { swapPastMemoryCap } from './swap-past-memory-cap.js';
 
 /**
  * DESIGN step 4: every host's typed changes, in topology order, with the unreachable ones and
  * their error, the initial election of the fresh sub-grids and regions whose agents it starts, and the sub-grids
- * whose agents the plan restarts all at once (among the hosts this run applies in one go).
+ * whose agents the plan restarts all at once (among the hosts this run applies in one go), and the
+ * hosts whose grid work may swap past its memory cap.
  */
 export const planChanges: Phase = {
   title: 'plan',
@@ -31,6 +33,8 @@ export const planChanges: Phase = {
     if (ctx.plan.election) ctx.plan = { ...ctx.plan, election: withFirstElectionWaits(ctx.plan.election, await firstElectionsOutsideRun(ctx, goneAgents(ctx))) };
     const agentRestarts = agentRestartsAtOnce(ctx.grid, hostsRestartedTogether(ctx), ctx.removing);
     if (agentRestarts) ctx.plan = { ...ctx.plan, agentRestarts };
+    const swap = swapPastMemoryCap(ctx.planned, ctx.removing);
+    if (swap) ctx.plan = { ...ctx.plan, swapPastMemoryCap: swap };
     ctx.say('planned');
   },
 };

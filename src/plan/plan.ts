@@ -55,6 +55,16 @@ export interface Plan {
   election?: InitialElection;
   /** Sub-grids (`region/sub-grid`) whose running agents this plan restarts all, or most, at once; absent when none, or when the run restarts them batch by batch (agents-restart-in-batches.ts). */
   agentRestarts?: AgentRestartsAtOnce;
+  /** Hosts whose grid work may swap past its memory cap: their cgroups ignore grid.slice's MemorySwapMax=0 (phases/swap-past-memory-cap.ts). No change; absent when none. */
+  swapPastMemoryCap?: SwapPastMemoryCap;
+}
+
+/** Hosts with a memory cap for grid work where MemorySwapMax= has no effect, by reason (facts/memory-swap-max.ts). */
+export interface SwapPastMemoryCap {
+  /** The memory controller is on cgroup v1 (a v1 or hybrid node). */
+  cgroupV1: string[];
+  /** cgroup v2, but the kernel does not account swap. */
+  noSwapAccounting: string[];
 }
 
 /** Sub-grids where a plain apply restarts every running agent (`every`) or most of them (`most`) in one batch. */

@@ -4,6 +4,7 @@ import type { InitialElection, RankedNode } from '../overlay/initial-election.js
 import { plural } from '../plural.js';
 import type { Change } from './change.js';
 import { countPlan, hostHasWork, type AgentRestartsAtOnce, type Plan } from './plan.js';
+import { swapPastMemoryCapLines } from './swap-past-memory-cap-lines.js';
 
 const SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', delete: '-', run: '!', none: '=' };
 
@@ -35,6 +36,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'ap
   for (const [hint, hosts] of shared) out.push(`hint for ${namedFew(hosts)}: ${hint}`);
   if (plan.election) out.push(...renderElection(plan.election, outsideTheRun(plan)));
   if (plan.agentRestarts) out.push(agentRestartsLine(plan.agentRestarts));
+  if (plan.swapPastMemoryCap) out.push(...swapPastMemoryCapLines(plan.swapPastMemoryCap));
   const n = countPlan(plan);
   const total = n.create + n.update + n.delete + n.run;
   out.push(
