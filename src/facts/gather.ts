@@ -102,7 +102,7 @@ s os-release; c /etc/os-release || c /usr/lib/os-release
 s uname; c /proc/sys/kernel/arch || uname -m; c /proc/sys/kernel/osrelease
 s init; if [ -d /run/systemd/system ]; then echo systemd; else c /proc/1/comm; fi
 s cpu-flags; [ -r /proc/cpuinfo ] && while IFS= read -r l; do case "$l" in flags*) case " \${l#*:} " in *" vmx "*) echo vmx;; *" svm "*) echo svm;; esac; break;; '') break;; esac; done < /proc/cpuinfo
-s meminfo; while read -r k v u; do if [ "$k" = MemTotal: ]; then echo "$k $v $u"; break; fi; done < /proc/meminfo
+s meminfo; while read -r k v u; do case "$k" in MemTotal:) echo "$k $v $u" ;; SwapTotal:) echo "$k $v $u"; break ;; esac; done < /proc/meminfo
 s modules-support; [ -e /proc/modules ] && echo proc-modules; if [ -r /proc/sys/kernel/modules_disabled ]; then read -r md < /proc/sys/kernel/modules_disabled; echo "modules_disabled=$md"; fi
 s modules-loaded; [ -r /proc/modules ] && while read -r n rest; do echo "$n"; done < /proc/modules
 s modules-builtin; read -r rel < /proc/sys/kernel/osrelease; c "/lib/modules/$rel/modules.builtin"
@@ -215,6 +215,8 @@ export function parseFacts(output: string): HostFacts {
   const virtFlags = (['vmx', 'svm'] as const).filter((f) => flags.has(f));
 
   const memKb = /^MemTotal:\s+(\d+)\s*kB/.exec(first('meminfo'));
+  // An older script stopped at MemTotal: whether such a host has swap is not known.
+  const swapKb = get('meminfo').map((l) => /^SwapTotal:\s+(\d+)\s*kB/.exec(l)).find((m) => m !== null);
 
   const support = get('modules-support').map((l) => l.trim());
   const disabled = support.find((l) => l.startsWith('modules_disabled='));
@@ -276,6 +278,7 @@ export function parseFacts(output: string): HostFacts {
     capSysResource: capEff !== null && (capEff & (1n << 24n)) !== 0n,
     kvm: { device: kvm.includes('device'), usable: kvm.includes('usable'), nested: kvm.some((l) => l === 'Y' || l === '1') },
     memoryBytes: memKb ? Number(memKb[1]) * 1024 : 0,
+    ...(swapKb ? { swapBytes: Number(swapKb[1]) * 1024 } : {}),
     kernel: {
       release,
       loadableModules,

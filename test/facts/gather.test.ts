@@ -23,6 +23,8 @@ describe('parseFacts', () => {
     expect(f.cgroup).toBe('hybrid');
     expect(f.cpu).toEqual({ cores: 2, virtFlags: [] });
     expect(f.memoryBytes).toBe(24684092 * 1024);
+    // Captured by an older script, which stopped at MemTotal: whether the host has swap is unknown.
+    expect(f.swapBytes).toBeUndefined();
     expect(f.packageManager).toBe('apt');
     expect(f.agentVersion).toBeNull();
     expect(f.uptimeSeconds).toBeGreaterThan(0);
@@ -46,6 +48,7 @@ describe('parseFacts', () => {
     expect(f.arch).toBe('aarch64');
     expect(f.cpu).toEqual({ cores: 4, virtFlags: ['vmx', 'svm'] });
     expect(f.memoryBytes).toBe(505856 * 1024);
+    expect(f.swapBytes).toBe(1048572 * 1024);
     expect(f.kernel.loadableModules).toBe(true);
     expect(f.kernel.loadedModules).toEqual(['dummy', 'nf_tables', 'virtio_net']);
     expect(f.kernel.builtinModules).toEqual(['ext4', 'printk', 'tcp_bbr', 'virtio_blk']);
@@ -90,6 +93,9 @@ describe('gatherFacts', () => {
     expect(f.arch).toMatch(/\w/);
     expect(f.cpu.cores).toBeGreaterThan(0);
     expect(f.memoryBytes).toBeGreaterThan(0);
+    // Read from /proc/meminfo as the kernel gives it (0 on a machine without swap).
+    const swapKb = /^SwapTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+    expect(f.swapBytes).toBe(Number(swapKb![1]) * 1024);
     expect(f.kernel.release).not.toBe('unknown');
   });
 });

@@ -38,6 +38,14 @@ describe('MemorySwapMax= of grid.slice, from the facts', () => {
     expect(whyMemorySwapMaxIgnored({ ...facts(), cgroup: 'v1', swapAccounting: false })).toBe('cgroup-v1');
     expect(whyMemorySwapMaxIgnored({ ...facts(), cgroup: 'v2', swapAccounting: false })).toBe('no-swap-accounting');
   });
+
+  it('says nothing for a host with no swap at all: there is nothing to swap to (facts of an older read, without SwapTotal, still may)', () => {
+    expect(whyMemorySwapMaxIgnored({ ...facts(), cgroup: 'hybrid', swapAccounting: false, swapBytes: 0 })).toBeNull();
+    expect(whyMemorySwapMaxIgnored({ ...facts(), cgroup: 'v2', swapAccounting: false, swapBytes: 0 })).toBeNull();
+    expect(whyMemorySwapMaxIgnored({ ...facts(), cgroup: 'hybrid', swapAccounting: false, swapBytes: 2 ** 30 })).toBe('cgroup-v1');
+    const { swapBytes: _, ...older } = { ...facts(), cgroup: 'hybrid' as const, swapAccounting: false, swapBytes: 0 };
+    expect(whyMemorySwapMaxIgnored(older)).toBe('cgroup-v1');
+  });
 });
 
 describe('grid work that may swap past its memory cap: said once per run, never a change', () => {
