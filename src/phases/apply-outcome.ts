@@ -4,6 +4,7 @@ import type { OverlayRecord } from '../overlay/overlay-record.js';
 import { countPlan, type PlanCounts } from '../plan/plan.js';
 import { plural } from '../plural.js';
 import { notDecommissioned } from './decommission-not-reached.js';
+import { leftOnOldGridKey } from './left-on-old-grid-key.js';
 import type { BatchStop, RunContext } from './run-context.js';
 import { ofTheSite, unreachableOutsideSite } from './unreachable-outside-site.js';
 
@@ -44,14 +45,14 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
     throw withResult(new OverlayNotConvergedError(`apply stopped after batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched and serving`, 'see `gridops status FILE`; once the overlay is healthy, run the same apply again to resume (the hosts already done plan no change)'));
   }
   if (stopped?.reason === 'failed') {
-    throw withResult(new ApplyFailedError(`apply stopped at batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched`, 'fix the hosts listed above, then run the same apply again to resume'));
+    throw withResult(new ApplyFailedError(`apply stopped at batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched${leftOnOldGridKey(ctx)}`, 'fix the hosts listed above, then run the same apply again to resume'));
   }
   if (stopped?.reason === 'interrupted') {
-    throw withResult(new InterruptedError(`${interruptedMessage(hosts)}; ${batchesDone(stopped)}`, 'run the same apply again to resume: the hosts already done plan no change'));
+    throw withResult(new InterruptedError(`${interruptedMessage(hosts)}; ${batchesDone(stopped)}${leftOnOldGridKey(ctx)}`, 'run the same apply again to resume: the hosts already done plan no change'));
   }
   // A reset's hint says to run reset again: an apply would reinstall what the reset removed.
   const again = ctx.options.command ?? 'apply';
-  if (ctx.interrupted) throw withResult(new InterruptedError(interruptedMessage(hosts), `run ${again} again; it continues from the real state of each host`));
+  if (ctx.interrupted) throw withResult(new InterruptedError(`${interruptedMessage(hosts)}${leftOnOldGridKey(ctx)}`, `run ${again} again; it continues from the real state of each host`));
   const failed = hosts.filter((h) => h.status === 'failed');
   // An existing host a --site run could not reach is said (notChecked), not a failure of the site's apply.
   const missed = unreachable.filter((u) => !outsideSite.has(u.host));
@@ -59,10 +60,11 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
     // The nodes of the topology were applied all the same; a node to decommission that was not reached says how to forget it.
     const kept = missed.filter((u) => ctx.recordedOnly.has(u.host)).map((u) => u.host);
     const retry = `fix the hosts listed above, then run ${again} again; it only does what is still needed`;
-    if (!kept.length) throw withResult(new ApplyFailedError(failedHostsMessage(failed.length, missed.length), retry));
+    const oldKey = leftOnOldGridKey(ctx);
+    if (!kept.length) throw withResult(new ApplyFailedError(`${failedHostsMessage(failed.length, missed.length)}${oldKey}`, retry));
     const { message, forget, bringBack } = notDecommissioned(kept, ctx.options);
     const onlyThose = !failed.length && kept.length === missed.length;
-    throw withResult(new ApplyFailedError(`${failedHostsMessage(failed.length, missed.length)}: ${message}`, onlyThose ? `${forget}; otherwise ${bringBack}` : `${retry}; ${forget}`));
+    throw withResult(new ApplyFailedError(`${failedHostsMessage(failed.length, missed.length)}: ${message}${oldKey}`, onlyThose ? `${forget}; otherwise ${bringBack}` : `${retry}; ${forget}`));
   }
   const refused = hosts.flatMap((h) => (h.refused ?? []).map((r) => `${h.host}: ${r.reason}`));
   if (refused.length) {

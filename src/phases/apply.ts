@@ -1,6 +1,7 @@
 import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
 import { checkSavedPlan } from './check-saved-plan.js';
+import { checkGridKeyWholeGrid } from './check-grid-key-whole-grid.js';
 import { checkRolling } from './check-rolling.js';
 import { checkRollingBudget } from './check-rolling-budget.js';
 import { checkSite } from './check-site.js';
@@ -34,6 +35,9 @@ export const APPLY_PHASES: readonly Phase[] = [
   checkSavedPlan,
   checkSite,
   checkRolling,
+  // After check-site, which refuses a --site run that changes existing hosts it would not apply, and
+  // check-rolling, which refuses any new key for --rolling (with --limit too, naming its hosts).
+  checkGridKeyWholeGrid,
   checkRollingBudget,
   confirm,
   applyInBatches,

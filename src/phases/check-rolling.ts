@@ -1,5 +1,6 @@
 import { PlanningError } from '../errors/index.js';
 import { allNodes } from '../topology/model.js';
+import { hostsReplacingGridKey } from './grid-key-replaced.js';
 import type { Phase } from './phase.js';
 
 /**
@@ -14,8 +15,8 @@ export const checkRolling: Phase = {
   title: 'check that a rolling apply keeps the agents one overlay',
   shouldRun: (ctx) => ctx.options.rolling === true,
   async run(ctx) {
-    // A new key on a node that has one; a node placed its first key, or a key file whose mode alone is repaired, rolls.
-    const rekeyed = ctx.plan.hosts.filter((h) => h.changes.some((c) => c.kind === 'file' && c.secret === 'grid-key' && c.action === 'update' && c.fields.some((f) => f.name === 'content'))).map((h) => h.host);
+    // A node placed its first key, or a key file whose mode alone is repaired, rolls.
+    const rekeyed = hostsReplacingGridKey(ctx.plan);
     if (!rekeyed.length) return;
     // "Every host" is the grid's: a --limit run plans only its own hosts, and then names them.
     const everyHost = rekeyed.length === ctx.plan.hosts.length && rekeyed.length === allNodes(ctx.grid).length;

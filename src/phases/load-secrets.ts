@@ -31,8 +31,10 @@ export async function loadSecrets(ctx: RunContext): Promise<Secrets> {
     const running = [...nodesWithAgent(await ctx.recordedState())];
     // A grid whose agents run with a key they got earlier: a new one is a rotation, which restarts
     // every agent with it; said loudly, since a moved or lost key file looks the same from here.
-    if (running.length) ctx.say(`warning: created a NEW grid key ${file} (mode 0600), but ${plural(running.length, 'node')} of this grid already ${running.length === 1 ? 'runs' : 'run'} gridagent with the key they got before: applying replaces it on every node and restarts every agent. If the old key file moved, stop here and point agent.keyFile at it (a relative path is relative to the topology file)`);
-    else ctx.say(`created the grid key ${file} (mode 0600); keep it safe, every agent of the grid needs it`);
+    if (running.length) {
+      ctx.createdGridKey = { file, bytes: key.bytes };
+      ctx.say(`warning: created a NEW grid key ${file} (mode 0600), but ${plural(running.length, 'node')} of this grid already ${running.length === 1 ? 'runs' : 'run'} gridagent with the key they got before: applying replaces it on every node and restarts every agent at once (an apply of part of the grid is refused). If the old key file moved, stop here and point agent.keyFile at it (a relative path is relative to the topology file)`);
+    } else ctx.say(`created the grid key ${file} (mode 0600); keep it safe, every agent of the grid needs it`);
   }
   return { gridKey: key.bytes, planDigestKey: await planDigestKey(ctx) };
 }

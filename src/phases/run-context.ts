@@ -58,6 +58,12 @@ export class RunContext {
    */
   siteNodes?: ReadonlySet<string>;
   secrets: Secrets = {};
+  /**
+   * A grid key this run created although the state records agents running with an earlier one (a
+   * moved or lost key file): the key changes for the whole grid, as a replaced key does
+   * (check-grid-key-whole-grid.ts), even where the run's own hosts only get their first key.
+   */
+  createdGridKey?: { file: string; bytes: Buffer };
   /** What the state knows already ran and elected (state/group-births.ts), as the read rendered the bootstrap files and the plan elects by. */
   births: GroupBirths = NO_BIRTHS;
   /** Each reachable host's facts, current state and changes, as read in one round trip. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile, unlink } from 'node:fs/promises';
 import { InputFileError } from '../errors/index.js';
 import { createFileOnce } from '../fs/create-once.js';
 import { readPrivateFile } from './private-file.js';
@@ -27,4 +28,16 @@ async function readGridKey(file: string): Promise<Buffer | undefined> {
   const bytes = await readPrivateFile(file, 'grid key');
   if (bytes !== undefined && bytes.toString('utf8').trim().length < 32) throw new InputFileError(`grid key ${file} is too short`, 'use at least 32 characters, e.g. `openssl rand -hex 32`');
   return bytes;
+}
+
+/**
+ * Removes a grid key this run created, when a later check refuses the run: kept, it would be the
+ * key of the next run, which could then no longer tell it is new. Only while the file still holds
+ * the bytes created (a key written there meanwhile, by hand or another run, stays). Whether it went.
+ */
+export async function removeCreatedGridKey(key: Pick<GridKey, 'file' | 'bytes'>): Promise<boolean> {
+  const now = await readFile(key.file).catch(() => undefined);
+  if (!now?.equals(key.bytes)) return false;
+  await unlink(key.file);
+  return true;
 }

@@ -62,3 +62,41 @@ describe('what a failed run says to run again', () => {
     expect(ended('reset', { interrupted: true } as Partial<RunContext>).hint).toBe('run reset again; it continues from the real state of each host');
   });
 });
+
+describe('a plain apply that replaced the grid key and then failed on some hosts', () => {
+  const keyChange = { kind: 'file', id: 'file /etc/gridagent/grid.key', action: 'update', path: '/etc/gridagent/grid.key', fields: [{ name: 'content', before: '(sensitive)', after: '(sensitive)' }], secret: 'grid-key' };
+  const ended = (change: Partial<RunContext>): GridopsError => {
+    const ctx = {
+      grid: { name: 'g', rollout: { healthTimeoutMs: 60_000 } },
+      plan: { hosts: ['n1', 'n2', 'n3'].map((host) => ({ host, changes: [keyChange], notes: [], handlers: [] })) },
+      outcomes: [
+        { host: 'n1', status: 'applied', applied: 1 },
+        { host: 'n2', status: 'failed', applied: 0 },
+        { host: 'n3', status: 'skipped', applied: 0 },
+      ],
+      unreachable: [],
+      recordedOnly: new Set<string>(),
+      options: {},
+      elapsed: () => 5,
+      ...change,
+    } as unknown as RunContext;
+    try {
+      applyOutcome(ctx);
+    } catch (e) {
+      return e as GridopsError;
+    }
+    throw new Error('the run did not fail');
+  };
+  const leftOnOldKey = '; n2 and n3 may still hold the old grid key, cut off from the nodes on the new one until the same apply runs again';
+
+  it('names the hosts it may have left on the old key, in the one line of the error', () => {
+    expect(ended({}).message).toBe(`1 host failed${leftOnOldKey}`);
+    expect(ended({ stopped: { batch: 1, batches: 2, reason: 'failed', detail: 'n2 failed' } }).message).toBe(`apply stopped at batch 1 of 2: n2 failed; the hosts of later batches are untouched${leftOnOldKey}`);
+    expect(ended({ interrupted: true } as Partial<RunContext>).message).toBe(`interrupted: 1 host applied, 1 failed; 1 host not started, untouched${leftOnOldKey}`);
+  });
+
+  it('says nothing of the key when every host that had it to change did', () => {
+    const plain = ended({ outcomes: [{ host: 'n1', status: 'applied', applied: 1 }, { host: 'n2', status: 'applied', applied: 1 }, { host: 'n3', status: 'failed', applied: 0 }], plan: { hosts: [{ host: 'n1', changes: [keyChange] }, { host: 'n2', changes: [keyChange] }, { host: 'n3', changes: [] }] } } as unknown as Partial<RunContext>);
+    expect(plain.message).toBe('1 host failed');
+  });
+});

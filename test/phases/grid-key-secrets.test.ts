@@ -209,6 +209,19 @@ describe('what the review of the key handling found', () => {
     expect(said.filter((m) => m.includes('grid key'))).toEqual([expect.stringMatching(/^warning: created a NEW grid key .*g\.key \(mode 0600\), but 2 nodes of this grid already run gridagent .* point agent\.keyFile at it/)]);
   });
 
+  it('so is an apply of part of the grid with it refused, even where its nodes get a first key; the new key is removed again, so the next run sees it is new too', async () => {
+    mkdirSync(join(dir, 'topo', '.gridops'));
+    const host = { topologyHash: '', playbooks: ['agent'], gridopsVersion: '0.1.0', agentVersion: '0.1.0', appliedAt: 'then', changesApplied: 1, lastOutcome: 'applied' };
+    writeFileSync(join(dir, 'topo', '.gridops', 'g.state.json'), JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: host, n2: host } }));
+    for (let run = 0; run < 2; run++) {
+      const err = await runApply(options({ limit: ['n2'] })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ message: expect.stringContaining('created a new grid key'), hint: expect.stringContaining('a plain `gridops apply` of the whole grid') });
+      expect((err as Error).message).toContain('leaves out n1 (not selected by --limit)');
+      expect(existsSync(join(dir, 'topo', '.gridops', 'g.key'))).toBe(false);
+      expect(existsSync(join(dir, 'out', 'n2.key'))).toBe(false);
+    }
+  });
+
   it('a state directory that cannot be written still plans (the topology names the key), and says a saved plan would not apply', async () => {
     writeTopology(`defaults: { agent: { keyFile: ${join(dir, 'grid.key')} } }\n`);
     writeFileSync(join(dir, 'grid.key'), KEY, { mode: 0o600 });

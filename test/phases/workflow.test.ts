@@ -92,6 +92,7 @@ describe('the apply workflow is one list of phases', () => {
       'check the saved plan against the hosts',
       'check that only the new site changes',
       'check that a rolling apply keeps the agents one overlay',
+      'check that a new grid key reaches every agent of the grid',
       'check that a rolling apply keeps a super peer in every sub-grid',
       'show the plan and confirm',
       'apply in batches',
