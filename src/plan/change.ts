@@ -178,7 +178,14 @@ export interface AbsentUnitChange extends BaseChange {
   steps: Array<'stop' | 'disable' | 'remove'>;
 }
 
-export type Change = AbsentPathsChange | AbsentUnitChange | FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange | EgressLimitChange | SandboxEgressChange | LibvirtNetworkChange | LibvirtPoolChange | SandboxImageChange | SandboxDiskChange | SandboxDomainChange;
+/** A libvirt object gridops made (the sandbox VM, the grid network, the storage pool), to be destroyed and undefined. */
+export interface AbsentLibvirtChange extends BaseChange {
+  kind: 'absent-libvirt';
+  object: 'domain' | 'network' | 'pool';
+  name: string;
+}
+
+export type Change = AbsentPathsChange | AbsentUnitChange | AbsentLibvirtChange | FileChange | DirectoryChange | LineChange | PackageChange | KernelModuleChange | SysctlChange | SystemdUnitChange | CommandChange | EgressLimitChange | SandboxEgressChange | LibvirtNetworkChange | LibvirtPoolChange | SandboxImageChange | SandboxDiskChange | SandboxDomainChange;
 export type ChangeKind = Change['kind'];
 
 /** A change that changes nothing: a note the plan shows (e.g. a module built into the kernel). */

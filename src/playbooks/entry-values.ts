@@ -1,5 +1,6 @@
 import { FORMATS, showValue, type FormatVerdict } from '../topology/formats.js';
 import type { PathSegment } from '../topology/source.js';
+import { isLibvirtObjectName } from '../resources/absent-libvirt.js';
 
 /**
  * The checks a playbook entry's values must pass as they reach the host, the same the topology
@@ -45,6 +46,12 @@ function ownerName(which: 'user' | 'group'): Checker {
   };
 }
 
+/** A libvirt object's name: it goes into virsh's arguments and the path of libvirt's definition of it (absent-libvirt.ts). */
+function libvirtName(value: string): FormatVerdict | null {
+  if (isLibvirtObjectName(value)) return null;
+  return { message: `${showValue(value)} is not a libvirt object name`, hint: 'name the object as libvirt does, without / or control characters, not starting with -, not . or .., e.g. gridops-sandbox' };
+}
+
 /** The owner and group fields of a kind that takes them. */
 const OWNERS = { owner: ownerName('user'), group: ownerName('group') };
 
@@ -55,6 +62,7 @@ const ENTRY_VALUE_CHECKS: Readonly<Record<string, Readonly<Record<string, Checke
   line: { path: absolutePath, ...OWNERS },
   sysctl: { key: FORMATS['sysctl-key'], value: playbookSysctlValue },
   'kernel-module': { name: FORMATS['module-name'] },
+  'absent-libvirt': { domain: libvirtName, network: libvirtName, pool: libvirtName },
 };
 
 /** The fields of `kind` whose values are checked. */

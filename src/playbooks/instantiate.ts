@@ -1,6 +1,7 @@
 import type { Resource } from '../resources/resource.js';
 import type { KernelConfig } from '../topology/model.js';
 import { AbsentPathsResource } from '../resources/absent-paths.js';
+import { AbsentLibvirtResource } from '../resources/absent-libvirt.js';
 import { AbsentUnitResource } from '../resources/absent-unit.js';
 import { CommandResource } from '../resources/command.js';
 import { DirectoryResource } from '../resources/directory.js';
@@ -24,6 +25,7 @@ import { SANDBOX_DOMAIN, SANDBOX_TAP } from '../resources/sandbox-names.js';
 import { SandboxImageResource } from '../resources/sandbox-image.js';
 import { findSource, findTemplate, renderTemplateFile, substitute, substituteCommand, type TemplateContext } from '../templates/render.js';
 import { entryValueProblem } from './entry-values.js';
+import { libvirtObjectOf } from './libvirt-object-entry.js';
 import { appliesTo, type LoadedPlaybook } from './load.js';
 import type { KernelEntries } from '../state/state.js';
 import { retiredModules, retiredSysctls, type RecordedKernel } from './retired-kernel.js';
@@ -169,6 +171,10 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
       return [new SandboxDomainResource({ grid: ctx.grid.name, node: ctx.node.name, vcpus: sb.vcpus, memoryMiB: sb.memoryMiB, cpuShares: sb.cpuShares, network: sb.network, image: image(), hostReserveMiB: hypervisor.hostReserveMiB, gridMemoryMiB: ctx.node.settings.qos.gridMemoryMiB, kernelModules: kernel.modules })];
     }
     if ('absent-paths' in entry) return [new AbsentPathsResource(entry['absent-paths'].paths.map(s))];
+    if ('absent-libvirt' in entry) {
+      const [object, name] = libvirtObjectOf(entry['absent-libvirt']);
+      return [new AbsentLibvirtResource(object, rendered('absent-libvirt', object, name))];
+    }
     if ('absent-unit' in entry) return [new AbsentUnitResource(s(entry['absent-unit'].unit), entry['absent-unit'].prestop && command(`resources[${index}] (absent-unit prestop)`, entry['absent-unit'].prestop))];
     if ('egress-limit' in entry) return [new EgressLimitResource(ctx.node.settings.qos.egressMbit)];
     // The qos playbook names it for every node: only a hypervisor node has a sandbox VM to hold.

@@ -1,5 +1,6 @@
 import { moduleKey } from '../resources/kernel-module.js';
 import { resourceId } from '../resources/resource-id.js';
+import { libvirtObjectOf } from './libvirt-object-entry.js';
 import type { PlaybookResource } from './schema.js';
 
 /** A value instantiate.ts uses as it is written: substitute() leaves a string with no `{{` unchanged. */
@@ -24,6 +25,10 @@ export function literalResourceId(entry: PlaybookResource): string | undefined {
   if ('systemd-unit' in entry) return literal(entry['systemd-unit'].unit) ? resourceId.systemdUnit(entry['systemd-unit'].unit) : undefined;
   if ('absent-paths' in entry) return entry['absent-paths'].paths.every(literal) ? resourceId.absentPaths(entry['absent-paths'].paths) : undefined;
   if ('absent-unit' in entry) return literal(entry['absent-unit'].unit) ? resourceId.absentUnit(entry['absent-unit'].unit) : undefined;
+  if ('absent-libvirt' in entry) {
+    const [object, name] = libvirtObjectOf(entry['absent-libvirt']);
+    return literal(name) ? resourceId.absentLibvirt(object, name) : undefined;
+  }
   if ('command' in entry) return resourceId.command(entry.command.name);
   if ('egress-limit' in entry) return resourceId.egressLimit;
   if ('libvirt-pool' in entry) return resourceId.libvirtPool;

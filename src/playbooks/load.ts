@@ -5,6 +5,7 @@ import { InputFileError, ValidationError } from '../errors/index.js';
 import { referenceProblems, templateFileProblems } from '../templates/check-references.js';
 import { misplacedSubstitutions, type MisplacedSubstitution } from '../templates/misplaced-substitutions.js';
 import { checkedFields, entryValueCheckAt, entryValueProblem } from './entry-values.js';
+import { LIBVIRT_OBJECTS } from './libvirt-object-entry.js';
 import { lineAttributeConflicts } from './line-attribute-conflicts.js';
 import { entriesManagedTwice } from './managed-twice.js';
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
@@ -79,6 +80,10 @@ function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path
   if (kind === 'file' && body && typeof body === 'object' && found.length === 0) {
     const given = (['content', 'template', 'source', 'secret'] as const).filter((k) => body[k] !== undefined);
     if (given.length !== 1) found.push(problem(source, [...path, kind], `a file needs exactly one of content, template, source or secret (found ${given.length ? given.join(', ') : 'none'})`, 'keep one of them'));
+  }
+  if (kind === 'absent-libvirt' && body && typeof body === 'object' && found.length === 0) {
+    const given = LIBVIRT_OBJECTS.filter((k) => (body as Record<string, unknown>)[k] !== undefined);
+    if (given.length !== 1) found.push(problem(source, [...path, kind], `an absent-libvirt entry names exactly one of domain, network or pool (found ${given.length ? given.join(', ') : 'none'})`, 'one entry per object, e.g. - absent-libvirt: { domain: gridops-sandbox }'));
   }
   // A literal now; a substituted value once it is rendered for a node (instantiate.ts).
   if (found.length === 0) {

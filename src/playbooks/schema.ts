@@ -14,6 +14,8 @@ const text = (description: string) => Type.String({ description, maxLength: 4096
 const NAME = '^[a-z0-9-]+$';
 const UNIT = Type.String({ pattern: '^[A-Za-z0-9@._-]+\\.(service|socket|timer|slice|target|path|mount)$', description: 'a systemd unit name ending in .service, .socket, .timer, .slice, .target, .path or .mount, e.g. grid.slice' });
 const TEMPLATE = Type.String({ pattern: '^[A-Za-z0-9._/-]+\\.hbs$', description: 'a handlebars file under templates/, its name ending in .hbs (letters, digits and . _ / -)' });
+/** A libvirt object's name; checked once substituted (entry-values.ts), so it may be `{{...}}`. */
+const LIBVIRT_NAME = (what: string) => text(`the name of ${what}, e.g. {{node.settings.hypervisor.sandbox.network}}: no /, no leading -, not . or .. (checked once substituted)`);
 const mode = Type.String({ pattern: '^0?[0-7]{3,4}$', description: 'an octal mode of 3 or 4 digits from 0 to 7, e.g. "0644"' });
 const notify = Type.Optional(Type.Array(Type.String({ pattern: NAME, description: 'a handler name: lowercase letters, digits and -' }), { description: 'handlers to run once on this host after its changes' }));
 
@@ -43,6 +45,7 @@ export const PLAYBOOK_RESOURCE_KINDS = [
   one('command', strict({ name: Type.String({ pattern: NAME, description: 'a name for the command, unique on a node: lowercase letters, digits and -' }), run: text('the command; substituted values are shell-quoted'), creates: Type.Optional(text('skip when this path exists')), unless: Type.Optional(text('skip when this read-only check exits 0')), notify }, 'a guarded command')),
   one('absent-paths', strict({ paths: Type.Array(Type.String({ pattern: '^/[A-Za-z0-9._/*@+-]*[A-Za-z0-9._*@+-]$', maxLength: 4096, description: 'an absolute path of letters, digits and . _ / * @ + -, not ending in /' }), { minItems: 1, description: 'absolute paths gridops made; `*` matches within one path segment' }) }, 'paths removed with everything under them (reset, decommission)')),
   one('absent-unit', strict({ unit: UNIT, prestop: Type.Optional(text('a command run before the stop while the unit is active; substituted values are shell-quoted; if it fails, the removal stops there, the unit still running (a command whose failure must not hold the removal says so itself, e.g. with || true)')) }, 'a systemd unit stopped, disabled and removed (reset, decommission)')),
+  one('absent-libvirt', strict({ domain: Type.Optional(LIBVIRT_NAME('a domain (VM)')), network: Type.Optional(LIBVIRT_NAME('a network')), pool: Type.Optional(LIBVIRT_NAME('a storage pool')) }, 'a libvirt object gridops made, destroyed where it runs and undefined (hypervisor-off, reset); exactly one of domain, network or pool. Gone where libvirt answers that it has no such object, or libvirt is not installed, or it does not answer and keeps no definition of it; libvirt not answering while it keeps one is a plan error')),
 ] as const;
 export const PlaybookResource = Type.Union([...PLAYBOOK_RESOURCE_KINDS]);
 

@@ -7,5 +7,7 @@ import { SANDBOX_DOMAIN, SANDBOX_POOL } from './sandbox-names.js';
  * or overwrite (gridops defines nothing transient).
  */
 export const networkDefinition = (network: string) => `/etc/libvirt/qemu/networks/${network}.xml`;
-export const POOL_DEFINITION = `/etc/libvirt/storage/${SANDBOX_POOL}.xml`;
-export const DOMAIN_DEFINITION = `/etc/libvirt/qemu/${SANDBOX_DOMAIN}.xml`;
+export const poolDefinition = (pool: string) => `/etc/libvirt/storage/${pool}.xml`;
+export const domainDefinition = (domain: string) => `/etc/libvirt/qemu/${domain}.xml`;
+export const POOL_DEFINITION = poolDefinition(SANDBOX_POOL);
+export const DOMAIN_DEFINITION = domainDefinition(SANDBOX_DOMAIN);

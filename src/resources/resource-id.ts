@@ -18,6 +18,7 @@ export const resourceId = {
   systemdUnit: (unit: string) => `systemd-unit ${unit}`,
   absentPaths: (patterns: readonly string[]) => `absent-paths ${patterns.join(',')}`,
   absentUnit: (unit: string) => `absent-unit ${unit}`,
+  absentLibvirt: (object: 'domain' | 'network' | 'pool', name: string) => `absent-libvirt ${object} ${name}`,
   command: (name: string) => `command ${name}`,
   libvirtNetwork: (name: string) => `libvirt-network ${name}`,
   sandboxEgress: (domain: string) => `sandbox-egress ${domain}`,

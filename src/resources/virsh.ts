@@ -52,18 +52,29 @@ export function readOrAbsent(command: string, definition: string): string {
 }
 
 /**
- * Runs `command`, a virsh call about one domain, into the shell variable `variable` and prints its
- * output; where it fails, prints `absent` when libvirt says it has no such domain (older libvirt:
- * "failed to get domain", newer adds "Domain not found"), else `unknown (WHY)` with virsh's last line
- * (where libvirt does not answer, unlessLibvirtUnanswering's answer for the domain's `definition`).
+ * Runs `command`, a virsh read of one libvirt object, into the shell variable `variable` and prints
+ * its output; where it fails, prints `absent` when virsh's error matches `notFound` (a `case`
+ * pattern of libvirt's words for an object it does not have: DOMAIN_NOT_FOUND, NETWORK_NOT_FOUND,
+ * POOL_NOT_FOUND), else `unknown (WHY)` with virsh's last line (where libvirt does not answer,
+ * unlessLibvirtUnanswering's answer for the object's `definition`). Any other failure of a libvirt
+ * that answers (access denied, a driver error) says nothing of whether the object is there.
  */
-export function domainOrAbsent(command: string, variable: string, definition: string): string {
+export function objectOrAbsent(command: string, variable: string, notFound: string, definition: string): string {
   const v = `"$${variable}"`;
-  return `if ${variable}=$(LC_ALL=C ${command} 2>&1); then printf '%s\\n' ${v}; else case ${v} in ${DOMAIN_NOT_FOUND}) echo absent ;; *) ${unlessLibvirtUnanswering(`echo "unknown ($(printf '%s\\n' ${v} | tail -n 1))"`, definition)} ;; esac; fi`;
+  return `if ${variable}=$(LC_ALL=C ${command} 2>&1); then printf '%s\\n' ${v}; else case ${v} in ${notFound}) echo absent ;; *) ${unlessLibvirtUnanswering(`echo "unknown ($(printf '%s\\n' ${v} | tail -n 1))"`, definition)} ;; esac; fi`;
 }
 
-/** A `case` pattern for virsh's error (under LC_ALL=C) about a domain libvirt does not have. */
+/** objectOrAbsent for a domain. */
+export function domainOrAbsent(command: string, variable: string, definition: string): string {
+  return objectOrAbsent(command, variable, DOMAIN_NOT_FOUND, definition);
+}
+
+/** A `case` pattern for virsh's error (under LC_ALL=C) about a domain libvirt does not have (older libvirt: "failed to get domain", newer adds "Domain not found"). */
 export const DOMAIN_NOT_FOUND = '*"failed to get domain"*|*"Domain not found"*';
+/** The same for a network: virsh's "failed to get network", libvirt's "Network not found" (virerror.c VIR_ERR_NO_NETWORK). */
+export const NETWORK_NOT_FOUND = '*"failed to get network"*|*"Network not found"*';
+/** The same for a storage pool: virsh's "failed to get pool", libvirt's "Storage pool not found" (VIR_ERR_NO_STORAGE_POOL). */
+export const POOL_NOT_FOUND = '*"failed to get pool"*|*"Storage pool not found"*';
 
 /** virsh with quoted arguments. */
 export function virsh(...args: Array<string | number>): string {

@@ -526,11 +526,11 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     expect(readFileSync(off, 'utf8')).toMatch(/hypervisor: \{ enabled: false,/);
     const plan = gridops(['plan', off]);
     expect(plan.stderr).toMatch(/node-01 and node-02: hypervisor.enabled is now false, so the sandbox VM, its network and pool go/);
-    expect(plan.stdout).toMatch(/! command remove-sandbox-vm/);
+    expect(plan.stdout).toMatch(/- absent-libvirt domain gridops-sandbox/);
     // Destroying the VM takes the operator's word, as restarting it does: without it, all of it stays.
     const refused = gridops(['apply', off, '--yes'], { timeoutMs: 600_000 });
     expect(refused.status).toBe(1);
-    expect(refused.stdout + refused.stderr).toMatch(/REFUSED node-01 command remove-sandbox-vm: hypervisor.enabled is now false/);
+    expect(refused.stdout + refused.stderr).toMatch(/REFUSED node-01 absent-libvirt domain gridops-sandbox: hypervisor.enabled is now false/);
     expect(await virsh('node-01', 'domstate gridops-sandbox')).toBe('running');
     const applied = gridops(['apply', off, '--yes', '--replace-sandbox'], { timeoutMs: 600_000 });
     expect(applied.status).toBe(0);

@@ -59,7 +59,7 @@ describe('record the state: a refused change', () => {
     expect(await runWith(enabled, ['node-base', 'hypervisor', 'qos', 'agent'])).toEqual({ network: 'grid-net' });
     expect(await runWith(disabled, ['qos'])).toEqual({ network: 'grid-net' });
     // Its changes refused (no --replace-sandbox): the sandbox is still there, and the next run removes it.
-    expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'], [{ id: 'command remove-sandbox-vm', reason: 'x' }])).toEqual({ network: 'grid-net' });
+    expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'], [{ id: 'absent-libvirt domain gridops-sandbox', reason: 'x' }])).toEqual({ network: 'grid-net' });
     expect(await runWith(disabled, ['node-base', 'hypervisor-off', 'qos', 'agent'])).toBeNull();
   });
 
@@ -94,7 +94,7 @@ describe('record the state: a refused change', () => {
     const workflow = { byNode: new Map([['n1', ['node-base', 'qos', 'agent'].map((p) => loadPlaybook(p))]]), refs: ['node-base', 'qos', 'agent'] };
     const chosen = removeRetiredHypervisor(workflow, state, new Map(), new Set());
     expect(workflow.byNode.get('n1')!.map((p) => p.ref)).toEqual(['node-base', 'hypervisor-off', 'qos', 'agent']);
-    expect(JSON.stringify(chosen.get('n1'))).toContain('net-undefine lab-net');
+    expect(JSON.stringify(chosen.get('n1'))).toContain('{"absent-libvirt":{"network":"lab-net"}}');
   });
 
   it("the bootstrap electorate: recorded for a host the run worked on (applied, or failed after a change started), then kept, as its create-only file is", async () => {

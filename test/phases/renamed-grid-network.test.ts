@@ -62,8 +62,8 @@ describe('a grid network renamed since gridops made it', () => {
   it('on the host: shuts the running VM down, then destroys and undefines the old network; a second run plans nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gridops-net-rename-'));
     try {
-      // A host's virsh, as far as this goes: the VM runs until it is shut down, the old network exists until it is undefined.
-      writeFileSync(join(dir, 'virsh'), `#!/bin/sh\necho "$*" >> ${dir}/log\ncase "$*" in\n  "-q domstate gridops-sandbox") [ -e ${dir}/off ] && echo "shut off" || echo running ;;\n  "-q shutdown gridops-sandbox") touch ${dir}/off ;;\n  "-q net-info old-net") [ ! -e ${dir}/undefined ] ;;\n  "-q net-undefine old-net") touch ${dir}/undefined ;;\nesac\n`);
+      // A host's virsh, as far as this goes: the VM runs until it is shut down, the old network exists until it is undefined (then libvirt says so, in its words).
+      writeFileSync(join(dir, 'virsh'), `#!/bin/sh\necho "$*" >> ${dir}/log\ncase "$*" in\n  "-q -c qemu:///system domstate gridops-sandbox") [ -e ${dir}/off ] && echo "shut off" || echo running ;;\n  "-q -c qemu:///system shutdown gridops-sandbox") touch ${dir}/off ;;\n  "-q -c qemu:///system net-info old-net") [ ! -e ${dir}/undefined ] || { echo "error: failed to get network 'old-net'" >&2; exit 1; } ;;\n  "-q -c qemu:///system net-undefine old-net") touch ${dir}/undefined ;;\nesac\n`);
       chmodSync(join(dir, 'virsh'), 0o755);
       // libvirt's daemon installed: without it the step takes libvirt's objects for gone.
       writeFileSync(join(dir, 'libvirtd'), '#!/bin/sh\nexit 0\n');
@@ -76,7 +76,7 @@ describe('a grid network renamed since gridops made it', () => {
       expect(change).toMatchObject({ id: GRID_NETWORK_RENAME_CHANGE, action: 'run' });
       writeFileSync(join(dir, 'log'), '');
       sh(change.command);
-      expect(readFileSync(join(dir, 'log'), 'utf8').split('\n').filter((l) => !l.includes('domstate'))).toEqual(['-q shutdown gridops-sandbox', '-q net-destroy old-net', '-q net-undefine old-net', '']);
+      expect(readFileSync(join(dir, 'log'), 'utf8').split('\n').filter((l) => !l.includes('domstate'))).toEqual(['-q -c qemu:///system shutdown gridops-sandbox', '-q -c qemu:///system net-destroy old-net', '-q -c qemu:///system net-undefine old-net', '']);
       expect(resource!.diff(sh(resource!.probe()), undefined as never)).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });

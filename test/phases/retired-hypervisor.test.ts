@@ -40,10 +40,10 @@ describe('the sandbox of a node whose hypervisor.enabled became false', () => {
     const text = (state: unknown) => JSON.stringify(removeRetiredHypervisor(workflowOf(), state as GridState, new Map(), new Set()).get('n1')!);
     // The settings recorded by a later run (whose removal was refused) name another network: the one made wins.
     const made = text({ hosts: { n1: record({ sandboxMade: { network: 'made-net' } }, 'later-net') } });
-    expect(made).toContain('net-undefine made-net');
+    expect(made).toContain('{"absent-libvirt":{"network":"made-net"}}');
     expect(made).not.toContain('{{node.settings.hypervisor.sandbox.network}}');
     // An older state without the marker: its recorded settings.
-    expect(text({ hosts: { n1: record({ playbooks: ['node-base', 'hypervisor'] }, 'old-net') } })).toContain('net-undefine old-net');
+    expect(text({ hosts: { n1: record({ playbooks: ['node-base', 'hypervisor'] }, 'old-net') } })).toContain('{"absent-libvirt":{"network":"old-net"}}');
   });
 
   it('a decommission or reset removes the network gridops made, which a refused rename left apart from the recorded setting', () => {
@@ -51,12 +51,12 @@ describe('the sandbox of a node whose hypervisor.enabled became false', () => {
     // The node as the topology has it now: its setting names the network the refused rename wanted.
     const renamed = gridOf('defaults: { hypervisor: { enabled: true, sandbox: { network: renamed-net, image: sandbox.img } } }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }] }] }]\n');
     const removal = (playbook: ReturnType<typeof loadPlaybook>) => {
-      const r = instantiate(playbook, templateContext(renamed, allNodes(renamed)[0]!)).resources.find((x) => x.id === 'command remove-grid-network')!;
-      return (r.diff('', undefined as never) as { command: string }).command;
+      const r = instantiate(playbook, templateContext(renamed, allNodes(renamed)[0]!)).resources.find((x) => x.id.startsWith('absent-libvirt network '))!;
+      return r.id;
     };
-    expect(removal(resetOnMadeNetwork(reset, record({ sandboxMade: { network: 'made-net' } }, 'renamed-net')))).toBe('virsh -q net-destroy made-net >/dev/null 2>&1; virsh -q net-undefine made-net');
+    expect(removal(resetOnMadeNetwork(reset, record({ sandboxMade: { network: 'made-net' } }, 'renamed-net')))).toBe('absent-libvirt network made-net');
     // Without the marker, the setting, as before.
-    expect(removal(reset)).toBe('virsh -q net-destroy renamed-net >/dev/null 2>&1; virsh -q net-undefine renamed-net');
+    expect(removal(reset)).toBe('absent-libvirt network renamed-net');
     // Nothing recorded, or nothing made: the playbook as it is (the node's own setting).
     expect(resetOnMadeNetwork(reset, undefined)).toBe(reset);
     expect(resetOnMadeNetwork(reset, record({ sandboxMade: null }))).toBe(reset);
@@ -67,8 +67,8 @@ describe('the sandbox of a node whose hypervisor.enabled became false', () => {
     const chosen = removeRetiredHypervisor(workflowOf(), state, new Map(), new Set());
     const change = (id: string) => ({ kind: 'command', id, action: 'run', summary: id, fields: [], command: 'x' });
     const plans = [
-      { host: 'n1', address: '10.0.0.1', playbooks: [], changes: [change('command remove-sandbox-vm'), change('command remove-sandbox-pool'), change('command other')], notes: [], handlers: [] },
-      { host: 'n2', address: '10.0.0.2', playbooks: [], changes: [change('command remove-sandbox-vm')], notes: [], handlers: [] },
+      { host: 'n1', address: '10.0.0.1', playbooks: [], changes: [change('absent-libvirt domain gridops-sandbox'), change('absent-libvirt pool gridops'), change('command other')], notes: [], handlers: [] },
+      { host: 'n2', address: '10.0.0.2', playbooks: [], changes: [change('absent-libvirt domain gridops-sandbox')], notes: [], handlers: [] },
     ] as unknown as HostPlan[];
     markSandboxRemoval(grid, allNodes(grid), chosen, plans);
     expect(plans[0]!.changes.map((c) => c.needsRestart)).toEqual([SANDBOX_REMOVAL, SANDBOX_REMOVAL, undefined]);

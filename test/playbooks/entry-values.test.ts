@@ -128,3 +128,20 @@ describe('a command refused once rendered for a node', () => {
     expect(made('  - command: { name: a, run: "rm -- {{node.labels.y}}" }\n')).not.toThrow();
   });
 });
+
+describe('absent-libvirt names', () => {
+  it('names exactly one object, whose literal name is checked when the playbook is read', () => {
+    expect(loadProblems('  - absent-libvirt: { domain: a, pool: b }\n')).toEqual(['resources[0].absent-libvirt: an absent-libvirt entry names exactly one of domain, network or pool (found domain, pool)']);
+    expect(loadProblems('  - absent-libvirt: {}\n')).toEqual(['resources[0].absent-libvirt: an absent-libvirt entry names exactly one of domain, network or pool (found none)']);
+    expect(loadProblems('  - absent-libvirt: { network: ../x }\n')).toEqual(['resources[0].absent-libvirt.network: "../x" is not a libvirt object name']);
+    expect(loadProblems('  - absent-libvirt: { pool: "-c" }\n')).toEqual(['resources[0].absent-libvirt.pool: "-c" is not a libvirt object name']);
+  });
+
+  it('a substituted name is checked once rendered for the node; one as it should be names the object', () => {
+    const slashed = gridWithLabels({ y: 'a/b' });
+    const slashedCtx = templateContext(slashed, allNodes(slashed)[0]!);
+    expect(() => instantiate(loadPlaybook(playbookFile('  - absent-libvirt: { network: "{{node.labels.y}}" }\n')), slashedCtx)).toThrow(/^n1: playbook p\d+, resources\[0\] \(absent-libvirt network\): "a\/b" is not a libvirt object name/);
+    const { resources } = instantiate(loadPlaybook(playbookFile('  - absent-libvirt: { domain: "vm-{{node.name}}" }\n  - absent-libvirt: { network: "{{node.settings.hypervisor.sandbox.network}}" }\n')), ctx);
+    expect(resources.map((r) => r.id)).toEqual(['absent-libvirt domain vm-n1', 'absent-libvirt network grid-net']);
+  });
+});

@@ -1,21 +1,27 @@
 /**
- * The removal playbooks' libvirt steps (hypervisor-off, reset, grid-network-rename) take an object
- * for gone only where libvirt answers that it is (or virsh, or libvirt's daemon, is not installed,
- * or libvirt has no definition of it on disk). A libvirt that does not answer once read as "gone"
- * let hypervisor-off skip the VM, network and pool, then remove libvirtd's drop-in, stop the input
- * filter under a VM that may still run, delete the disks and clear the state's sandbox record: the
- * step runs instead, fails with virsh's error, and the batch stops there. Each guard and command
- * runs in a real shell with a fake `virsh` (and `libvirtd`) first on PATH, under a test root that
- * holds the daemons and definitions each case puts there (libvirt-host-root.ts).
+ * The removal playbooks' libvirt objects (hypervisor-off and reset: `absent-libvirt` entries for the
+ * sandbox VM, the grid network and the pool; grid-network-rename's command for the renamed network)
+ * are gone only where libvirt answers that it has no such object, in its own words for that kind of
+ * object (or virsh, or libvirt's daemon, is not installed, or libvirt does not answer and has no
+ * definition of it on disk). A libvirt that does not answer once read as "gone" let hypervisor-off
+ * skip the VM, network and pool, then remove libvirtd's drop-in, stop the input filter under a VM that
+ * may still run, delete the disks and clear the state's sandbox record; so did a libvirt that answers
+ * but fails to read the network or pool for another reason (access denied, a driver error). Now the
+ * absent-libvirt entries read libvirt at plan time and such a host's plan is an error (nothing of it
+ * runs); the rename's command runs instead and fails with virsh's error. Each probe and command runs
+ * in a real shell with a fake `virsh` (and `libvirtd`) first on PATH, under a test root that holds the
+ * daemons and definitions each case puts there (libvirt-host-root.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PlanningError } from '../../src/errors/index.js';
 import { instantiate } from '../../src/playbooks/instantiate.js';
 import { loadPlaybook } from '../../src/playbooks/load.js';
-import type { CommandChange } from '../../src/plan/change.js';
+import type { Change, CommandChange } from '../../src/plan/change.js';
 import type { Resource } from '../../src/resources/resource.js';
+import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { templateContext } from '../../src/templates/render.js';
 import { allNodes } from '../../src/topology/model.js';
 import { underRoot } from '../resources/libvirt-host-root.js';
@@ -23,21 +29,32 @@ import { smallGrid } from '../resources/fixtures.js';
 
 /** virsh 9.0's words when libvirtd and its sockets are stopped (Debian 12). */
 const NOT_ANSWERING = "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory";
+/** libvirt's words (LC_ALL=C, libvirt 9.0 on the lab's Debian 12) for an object it does not have. */
+const NOT_FOUND = {
+  domain: "error: failed to get domain 'gridops-sandbox'",
+  network: "error: failed to get network 'grid-net'\nerror: Network not found: no network with matching name 'grid-net'",
+  pool: "error: failed to get pool 'gridops'\nerror: Storage pool not found: no storage pool with matching name 'gridops'",
+};
+/** What virsh's info command prints for each object that is there and running. */
+const INFO = { domain: 'Name: gridops-sandbox\nState: running', network: 'Name: grid-net\nActive: yes', pool: 'Name: gridops\nState: running' };
 
-/** Each removal step, with libvirt's definition file of what it removes (the network's name is the topology's, grid-net). */
-const steps: Array<[playbook: string, id: string, definition: string]> = [
-  ['hypervisor-off', 'command remove-sandbox-vm', '/etc/libvirt/qemu/gridops-sandbox.xml'],
-  ['hypervisor-off', 'command remove-grid-network', '/etc/libvirt/qemu/networks/grid-net.xml'],
-  ['hypervisor-off', 'command remove-sandbox-pool', '/etc/libvirt/storage/gridops.xml'],
-  ['reset', 'command remove-sandbox-vm', '/etc/libvirt/qemu/gridops-sandbox.xml'],
-  ['reset', 'command remove-grid-network', '/etc/libvirt/qemu/networks/grid-net.xml'],
-  ['reset', 'command remove-sandbox-pool', '/etc/libvirt/storage/gridops.xml'],
-  ['grid-network-rename', 'command remove-renamed-grid-network', '/etc/libvirt/qemu/networks/grid-net.xml'],
+type Object = keyof typeof NOT_FOUND;
+/** Each removal entry, with what it removes and libvirt's definition file of it (the network's name is the topology's, grid-net). */
+const entries: Array<[playbook: string, id: string, object: Object, definition: string]> = [
+  ['hypervisor-off', 'absent-libvirt domain gridops-sandbox', 'domain', '/etc/libvirt/qemu/gridops-sandbox.xml'],
+  ['hypervisor-off', 'absent-libvirt network grid-net', 'network', '/etc/libvirt/qemu/networks/grid-net.xml'],
+  ['hypervisor-off', 'absent-libvirt pool gridops', 'pool', '/etc/libvirt/storage/gridops.xml'],
+  ['reset', 'absent-libvirt domain gridops-sandbox', 'domain', '/etc/libvirt/qemu/gridops-sandbox.xml'],
+  ['reset', 'absent-libvirt network grid-net', 'network', '/etc/libvirt/qemu/networks/grid-net.xml'],
+  ['reset', 'absent-libvirt pool gridops', 'pool', '/etc/libvirt/storage/gridops.xml'],
 ];
+const RENAME = 'command remove-renamed-grid-network';
+const NETWORK_DEFINITION = '/etc/libvirt/qemu/networks/grid-net.xml';
 
 const grid = smallGrid('defaults: { hypervisor: { enabled: true, sandbox: { image: sandbox.img } } }');
+const node = allNodes(grid)[0]!;
 const step = (playbook: string, id: string): Resource => {
-  const r = instantiate(loadPlaybook(playbook), templateContext(grid, allNodes(grid)[0]!)).resources.find((x) => x.id === id);
+  const r = instantiate(loadPlaybook(playbook), templateContext(grid, node)).resources.find((x) => x.id === id);
   if (!r) throw new Error(`${playbook} has no ${id}`);
   return r;
 };
@@ -63,23 +80,42 @@ const defined = (path: string) => {
 };
 /** A script's run on the fake host: its exit status and output. */
 const sh = (script: string) => spawnSync('/bin/sh', ['-c', underRoot(script, root)], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
-const planned = (r: Resource) => r.diff(sh(r.probe()).stdout, undefined as never) as CommandChange | null;
+const planned = (r: Resource) => r.diff(sh(r.probe()).stdout, { node, facts: undefined as never }) as Change | null;
+/** The change's steps as the host's batch runs them: each in a subshell, the first failure ending the batch (engine/batch-script.ts). */
+const applied = async (r: Resource, change: Change) => {
+  const recorder = new StepRecorder(node.name);
+  recorder.begin(change.id);
+  await r.apply(change as never, recorder, { node, facts: undefined as never });
+  return sh(recorder.steps.map((s) => `( ${s.command}\n) < /dev/null || exit $?`).join('\n'));
+};
 
 /** A virsh whose libvirt does not answer: every call fails as virsh does with libvirtd and its sockets stopped. */
 const unanswering = () => fake('virsh', `printf '%s\\n' "${NOT_ANSWERING}" >&2; exit 1`);
-/** A virsh whose libvirt answers (`uri`) and has the objects or not (saying so in libvirt's words, as LC_ALL=C virsh does). */
-const answering = (has: boolean) => fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) ${has ? 'echo ok' : "echo \"error: failed to get domain 'gridops-sandbox'\" >&2; exit 1"};; esac`);
+/** A virsh whose libvirt answers (`uri`) and fails every other call with `error` (or prints `info`). */
+const answering = (reply: { error: string } | { info: string }) =>
+  fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) ${'info' in reply ? `printf '%s\\n' '${reply.info}'` : `printf '%s\\n' "${reply.error}" >&2; exit 1`};; esac`);
 
-describe.each(steps)('%s %s', (playbook, id, definition) => {
-  it("libvirt not answering, its definition on disk: planned, and the run fails with virsh's error (the batch stops before the filter is removed)", () => {
+describe.each(entries)('%s %s', (playbook, id, object, definition) => {
+  it('libvirt not answering, its definition on disk: the plan is an error naming the cause and what to do (nothing runs)', () => {
     unanswering();
     fake('libvirtd', 'exit 0');
     defined(definition);
-    const change = planned(step(playbook, id));
-    expect(change).toMatchObject({ kind: 'command', action: 'run' });
-    const run = sh(change!.command);
-    expect(run.status).not.toBe(0);
-    expect(run.stderr).toContain('Failed to connect socket');
+    const r = step(playbook, id);
+    expect(() => planned(r)).toThrow(PlanningError);
+    expect(() => planned(r)).toThrow("cannot read libvirt: libvirt not answering: error: Failed to connect socket to '/var/run/libvirt/libvirt-sock'");
+    try {
+      planned(r);
+    } catch (error) {
+      expect((error as PlanningError).hint).toMatch(/^start it \(systemctl start libvirtd\.socket libvirtd\.service\)/);
+    }
+  });
+
+  it("libvirt not answering because the sandbox input filter it requires failed: the plan error names the filter's unit", () => {
+    unanswering();
+    fake('libvirtd', 'exit 0');
+    fake('systemctl', 'case " $* " in *" is-failed "*) exit 0;; esac; exit 1');
+    defined(definition);
+    expect(() => planned(step(playbook, id))).toThrow('libvirtd cannot start: the sandbox input filter unit it requires (gridops-sandbox-input.service) failed');
   });
 
   it('libvirt not answering, no definition of it on disk: gone', () => {
@@ -88,21 +124,27 @@ describe.each(steps)('%s %s', (playbook, id, definition) => {
     expect(planned(step(playbook, id))).toBeNull();
   });
 
-  it('libvirt answering: gone where it has no such object, removed where it has', () => {
+  it("libvirt answering: gone where it says, in its words for this kind of object, that it has none; removed where it has", () => {
     fake('libvirtd', 'exit 0');
     defined(definition);
-    answering(false);
+    answering({ error: NOT_FOUND[object] });
     expect(planned(step(playbook, id))).toBeNull();
-    answering(true);
-    expect(planned(step(playbook, id))).toMatchObject({ action: 'run' });
+    answering({ info: INFO[object] });
+    expect(planned(step(playbook, id))).toMatchObject({ kind: 'absent-libvirt', action: 'delete', summary: expect.stringMatching(/^destroy and undefine /) });
   });
 
-  it('libvirt answering but refusing to read the VM (an access control driver, a driver error): not taken for gone, the step runs', () => {
-    if (!id.endsWith('remove-sandbox-vm')) return;
+  it('libvirt answering but failing to read it for another reason (access denied, a driver error): a plan error, not taken for gone', () => {
     fake('libvirtd', 'exit 0');
     defined(definition);
-    fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) echo "error: access denied: 'domain.read' denied" >&2; exit 1;; esac`);
-    expect(planned(step(playbook, id))).toMatchObject({ action: 'run' });
+    answering({ error: `error: access denied: '${object}.read' denied` });
+    expect(() => planned(step(playbook, id))).toThrow(`cannot read libvirt: error: access denied: '${object}.read' denied`);
+  });
+
+  it('the words another kind of object uses for "not found" do not make this one gone', () => {
+    fake('libvirtd', 'exit 0');
+    const other: Object = object === 'pool' ? 'network' : 'pool';
+    answering({ error: NOT_FOUND[other] });
+    expect(() => planned(step(playbook, id))).toThrow(PlanningError);
   });
 
   it("virsh installed, libvirt's daemon not (libvirtd, virtqemud neither on PATH nor in /usr/sbin): gone", () => {
@@ -116,5 +158,58 @@ describe.each(steps)('%s %s', (playbook, id, definition) => {
     fake('libvirtd', 'exit 0');
     defined(definition);
     expect(planned(step(playbook, id))).toBeNull();
+  });
+
+  it('every virsh call of the probe and of the removal passes -c qemu:///system', async () => {
+    fake('libvirtd', 'exit 0');
+    const calls = join(bin, 'calls');
+    fake('virsh', `echo "$*" >> '${calls}'; case " $* " in *" uri "*) echo qemu:///system;; *info*) printf '%s\\n' '${INFO[object]}';; esac`);
+    const r = step(playbook, id);
+    const change = planned(r)!;
+    expect((await applied(r, change)).status).toBe(0);
+    const lines = readFileSync(calls, 'utf8').trim().split('\n');
+    expect(lines.some((l) => /(^| )(pool-|net-)?undefine /.test(l))).toBe(true);
+    for (const line of lines) expect(line).toMatch(/^-q -c qemu:\/\/\/system /);
+  });
+});
+
+describe('grid-network-rename (a command: it shuts the VM down and keeps it)', () => {
+  it("libvirt not answering, its definition on disk: planned, and the run fails with virsh's error", () => {
+    unanswering();
+    fake('libvirtd', 'exit 0');
+    defined(NETWORK_DEFINITION);
+    const change = planned(step('grid-network-rename', RENAME)) as CommandChange;
+    expect(change).toMatchObject({ kind: 'command', action: 'run' });
+    const run = sh(change.command);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('Failed to connect socket');
+  });
+
+  it('libvirt not answering, no definition of it on disk: gone', () => {
+    unanswering();
+    fake('libvirtd', 'exit 0');
+    expect(planned(step('grid-network-rename', RENAME))).toBeNull();
+  });
+
+  it("libvirt answering: gone only where it says, in its words for a network, that it has none", () => {
+    fake('libvirtd', 'exit 0');
+    defined(NETWORK_DEFINITION);
+    answering({ error: NOT_FOUND.network });
+    expect(planned(step('grid-network-rename', RENAME))).toBeNull();
+    answering({ error: "error: access denied: 'network.read' denied" });
+    expect(planned(step('grid-network-rename', RENAME))).toMatchObject({ action: 'run' });
+    answering({ info: INFO.network });
+    expect(planned(step('grid-network-rename', RENAME))).toMatchObject({ action: 'run' });
+  });
+
+  it('no bare virsh: every call passes -c qemu:///system', () => {
+    const r = step('grid-network-rename', RENAME);
+    const change = r.diff('', undefined as never) as CommandChange;
+    // The run, and the probe that holds its `unless`; `command -v virsh` only asks whether it is installed.
+    for (const text of [change.command, r.probe()]) {
+      const calls = text.match(/(?<!-v )virsh [^;|&)]*/g) ?? [];
+      expect(calls.length).toBeGreaterThan(0);
+      for (const call of calls) expect(call).toMatch(/^virsh -q -c qemu:\/\/\/system /);
+    }
   });
 });

@@ -200,7 +200,7 @@ describe.each(['hypervisor-off', 'reset'])('%s removes the input filter', (playb
 
   it('its unit (whose stop deletes the table), after the VM and its network', () => {
     expect(ids).toContain(`absent-unit ${UNIT}`);
-    expect(ids.indexOf(`absent-unit ${UNIT}`)).toBeGreaterThan(ids.indexOf('command remove-grid-network'));
+    expect(ids.indexOf(`absent-unit ${UNIT}`)).toBeGreaterThan(ids.indexOf('absent-libvirt network grid-net'));
   });
 
   it('its rules file', () => {
@@ -243,7 +243,7 @@ describe.each(['hypervisor-off', 'reset'])('%s removes the input filter', (playb
 
   it("libvirtd's drop-in that requires the unit, before the unit's stop (which would stop libvirtd with it), with systemd reloaded; its directory where nothing else is in it; a second run changes nothing", () => {
     expect(ids.indexOf('command remove-libvirtd-dropin')).toBeLessThan(ids.indexOf(`absent-unit ${UNIT}`));
-    expect(ids.indexOf('command remove-libvirtd-dropin')).toBeGreaterThan(ids.indexOf('command remove-grid-network'));
+    expect(ids.indexOf('command remove-libvirtd-dropin')).toBeGreaterThan(ids.indexOf('absent-libvirt network grid-net'));
     expectDropinRemoved('command remove-libvirtd-dropin', 'libvirtd.service');
   });
 

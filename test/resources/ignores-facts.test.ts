@@ -9,7 +9,7 @@ describe('ignoresFacts', () => {
 
   it('is set only by resources whose file never mentions facts (the planner would then gather the agent\'s version alone)', () => {
     const claiming = sources.filter((s) => /ignoresFacts = true/.test(s.text));
-    expect(claiming.map((s) => s.file).sort()).toEqual(['absent-paths.ts', 'command.ts', 'directory.ts', 'file.ts', 'line.ts', 'sysctl.ts', 'systemd-unit.ts']);
+    expect(claiming.map((s) => s.file).sort()).toEqual(['absent-libvirt.ts', 'absent-paths.ts', 'command.ts', 'directory.ts', 'file.ts', 'line.ts', 'sysctl.ts', 'systemd-unit.ts']);
     for (const s of claiming) expect({ file: s.file, mentions: /\bfacts\b|HostFacts/.test(s.text) }).toEqual({ file: s.file, mentions: false });
   });
 });
