@@ -39,7 +39,8 @@ export async function recordOwedAhead(ctx: RunContext, batch: readonly PlannedHo
   for (const outcome of done) {
     const p = ctx.planned.find((x) => x.session.node.name === outcome.host);
     if (!p) continue;
-    const owed = pendingHandlersAfter(outcome, p.plan, state.hosts[outcome.host]).pendingHandlers ?? [];
+    // As record-state will judge it: a renamed node's owed handlers are those of its old name's record.
+    const owed = pendingHandlersAfter(outcome, p.plan, recordOf(state, outcome.host, ctx.renamed)).pendingHandlers ?? [];
     owe(p, outcome, owed);
   }
   for (const { p, handlers } of owing) {
