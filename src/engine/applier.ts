@@ -100,14 +100,9 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   const host = session.node.name;
   const ctx = { node: session.node, facts: session.facts };
   const t0 = performance.now();
-  // Remote users' work runs in the sandbox: a change that restarts it needs the operator's explicit word.
-  const refused = replaceSandbox ? [] : p.plan.changes.filter((c) => c.needsRestart).map((c) => ({ id: c.id, reason: c.needsRestart! }));
+  const { refused, changes, handlers } = batchOf(p, replaceSandbox);
   for (const r of refused) emit({ type: 'change-refused', host, id: r.id, reason: r.reason });
-  const changes = p.plan.changes.filter((c) => !refused.some((r) => r.id === c.id));
-  // The handlers of the changes that run, and those a failed run left owed (notified again or not:
-  // their notifier may be refused); not one only a refused change notifies: that change is not made.
   const owedBefore = p.plan.pendingHandlers ?? [];
-  const handlers = p.plan.handlers.filter((name) => owedBefore.includes(name) || changes.some((c) => c.notify?.includes(name)));
   if (changes.length === 0 && handlers.length === 0) {
     p.held?.release();
     return { host, status: 'unchanged', applied: 0, refused };
@@ -160,6 +155,30 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   const handlerRan = handlers.some((_, k) => !skippedAt.has(changes.length + k));
   const status = applied === 0 && !handlerRan && skipped.length > 0 ? 'unchanged' : 'applied';
   return { host, status, applied, started, ...withSkipped, ...(refused.length ? { refused } : {}) };
+}
+
+/**
+ * What a host's batch is made of: the changes it makes, those it refuses (remote users' work runs
+ * in the sandbox: a change that restarts it needs the operator's explicit word, --replace-sandbox),
+ * and the handlers it may run: those of the changes it makes, and those a failed run left owed
+ * (notified again or not: their notifier may be refused); not one only a refused change notifies,
+ * since that change is not made.
+ */
+function batchOf(p: PlannedHost, replaceSandbox: boolean): { refused: Array<{ id: string; reason: string }>; changes: Change[]; handlers: string[] } {
+  const refused = replaceSandbox ? [] : p.plan.changes.filter((c) => c.needsRestart).map((c) => ({ id: c.id, reason: c.needsRestart! }));
+  const changes = p.plan.changes.filter((c) => !refused.some((r) => r.id === c.id));
+  const owedBefore = p.plan.pendingHandlers ?? [];
+  const handlers = p.plan.handlers.filter((name) => owedBefore.includes(name) || changes.some((c) => c.notify?.includes(name)));
+  return { refused, changes, handlers };
+}
+
+/**
+ * The handlers applyPlan's batch may run on the host, whatever becomes of it: what the state must
+ * hold owed before the batch starts, so a run killed mid-batch (which records nothing) leaves
+ * them owed (phases/owed-ahead.ts).
+ */
+export function handlersBatchMayRun(p: PlannedHost, replaceSandbox: boolean): string[] {
+  return hostHasWork(p.plan) ? batchOf(p, replaceSandbox).handlers : [];
 }
 
 /**

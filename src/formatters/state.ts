@@ -40,7 +40,7 @@ export function formatStateEntry(e: StateEntry): string {
   }
   if (r) lines.push(['gridops version', r.gridopsVersion || '-'], ['agent version', r.agentVersion ?? 'not installed']);
   // Owed handlers are why a plan of an unchanged host can still show work (phases/pending-handlers.ts).
-  if (r?.pendingHandlers?.length) lines.push(['owed handlers', `${r.pendingHandlers.join(', ')} (from a failed run: the next apply runs them)`]);
+  if (r?.pendingHandlers?.length) lines.push(['owed handlers', `${r.pendingHandlers.join(', ')} (from an interrupted or failed run: the next apply runs them)`]);
   if (e.roles.length) lines.push(['overlay (last verify)', e.roles.join(', ')]);
   const width = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`).join('\n');

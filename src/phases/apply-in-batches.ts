@@ -13,6 +13,7 @@ import { agentSessions } from './agent-sessions.js';
 import { chooseBatchStrategy } from './choose-batch-strategy.js';
 import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
+import { recordOwedAhead } from './owed-ahead.js';
 import { renamedAgentsGone } from './renamed-agents-gone.js';
 import type { BatchStop, RunContext } from './run-context.js';
 import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
@@ -57,8 +58,11 @@ export const applyInBatches: Phase = {
         break;
       }
       if (batches.length > 1) ctx.say(`${label}: ${batch.hosts.join(', ')} (${batch.label})`);
+      const hosts = ctx.planned.filter((p) => batch.hosts.includes(p.session.node.name));
+      // Before any host of the batch changes: a run that dies in it records nothing of its own.
+      await recordOwedAhead(ctx, hosts, batches.slice(0, i).flatMap((b) => b.hosts.map((h) => outcomes.get(h)!)));
       const results = await applyPlan(
-        ctx.planned.filter((p) => batch.hosts.includes(p.session.node.name)),
+        hosts,
         { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false, doneWith: (p) => !asksAgent.has(p.session) },
       );
       for (const r of results) outcomes.set(r.host, r);

@@ -1,24 +1,10 @@
-import { AGENT_VERSION } from '../agent/version.js';
-import { isAgentPlaybook } from '../topology/agent-playbook.js';
-import type { HostOutcome } from '../engine/applier.js';
-import type { PlannedHost } from '../engine/planner.js';
-import { stderrTail } from '../errors/index.js';
-import { recordedEntries } from '../playbooks/retired-entries.js';
-import { recordedKernel, sweepsOf } from '../playbooks/retired-kernel.js';
 import { electedGroups, stillRunning, withElections } from '../state/elected-groups.js';
-import { readState, writeState, type HostState } from '../state/state.js';
-import type { BootstrapElectorate } from '../templates/bootstrap-electorate.js';
-import type { Node } from '../topology/model.js';
-import { SSH_TARGET_KEYS, writtenByTopology } from '../transport/ssh-config.js';
-import { GRIDOPS_VERSION } from '../version.js';
+import { readState, writeState } from '../state/state.js';
 import { unchangedOutcomes } from './apply-in-batches.js';
+import { hostRecord, lastError } from './host-record.js';
+import { owedHandlersNoPlaybookDefines } from './pending-handlers.js';
 import type { Phase } from './phase.js';
-import { AGENT_RENAME_PLAYBOOK } from './renamed-agent.js';
-import { GRID_NETWORK_RENAME_CHANGE, GRID_NETWORK_RENAME_PLAYBOOK } from './renamed-grid-network.js';
 import { recordOf } from './renamed-node.js';
-import { HYPERVISOR_OFF_PLAYBOOK, sandboxMadeRecord } from './retired-hypervisor.js';
-import { owedHandlersNoPlaybookDefines, pendingHandlersAfter } from './pending-handlers.js';
-import { gridPlaybooks } from './workflow-playbooks.js';
 
 /**
  * DESIGN step 8: what each host got, which playbooks it ran, and the overlay the agents agreed on.
@@ -32,7 +18,9 @@ export const recordState: Phase = {
     // Merged into what the file holds now: the run's one read where it still stands for the file
     // (read under this run's lock, which every writer of the state takes, and the file unchanged
     // since), copied since it is shared and frozen; else the file is read again here.
-    const state = (await ctx.recordedStateStillStands()) ? structuredClone(await ctx.recordedState()) : await readState(ctx.paths.state, ctx.grid.name);
+    // Owed handlers this run wrote ahead of its batches (owed-ahead.ts) are not merged into: the
+    // outcome replaces them. It counts on from their write's serial.
+    const state = (await ctx.recordedStateStillStands()) ? { ...structuredClone(await ctx.recordedState()), serial: ctx.stateSerialWrittenAhead ?? (await ctx.recordedState()).serial } : await readState(ctx.paths.state, ctx.grid.name);
     // Pruned first as read, too: a group whose nodes were all forgotten (`state rm`) and one of them applied since is being born again.
     const elected = stillRunning(electedGroups(state), state);
     if (ctx.overlay) state.overlay = ctx.overlay;
@@ -56,34 +44,10 @@ export const recordState: Phase = {
       // before: gridops has not touched it, so there is nothing to record, nor to decommission should
       // the topology drop it (as a host not reached). A failed run started: it is recorded.
       if (outcome.status === 'skipped' && !previous) continue;
-      const { node } = p.session;
-      const started = outcome.started ?? [];
-      // The kernel lists keep what a sweep that did not run here still has to remove (retired-kernel.ts).
-      const swept = ok ? sweepsOf(ctx.workflow.byNode.get(outcome.host) ?? [], node.settings) : { sysctl: false, modules: false };
-      const settings = { ...node.settings, kernel: recordedKernel(previous?.node?.settings?.kernel, node.settings.kernel, swept) };
-      const kernelEntries = recordedEntries(previous?.kernelEntries, p.kernelEntries, { ok, workflowRun: !ctx.workflow.adHoc, workflowRefs: new Set(gridPlaybooks(ctx.grid, node)) });
       // Only the whole workflow knows every handler the host's playbooks define; a `--playbook` run keeps what it does not run.
       const defined = ctx.workflow.adHoc ? undefined : [...new Set(p.handlers.map((h) => h.name))];
-      if (defined) for (const name of owedHandlersNoPlaybookDefines(previous, defined)) ctx.say(`warning: ${outcome.host} owed handler "${name}" from a failed run, which no playbook of its workflow defines any more: forgotten`);
-      state.hosts[outcome.host] = {
-        node: { address: node.address, region: node.region, subgrid: node.subgrid, user: node.settings.ssh.user, port: node.settings.ssh.port, settings, sshWritten: sshWritten(node) },
-        ...(Object.keys(kernelEntries).length ? { kernelEntries } : {}),
-        ...electorateRecord(previous?.electorate, p.bootstrap, ok || (outcome.started?.length ?? 0) > 0),
-        // A change refused (a sandbox restart without --replace-sandbox) leaves the host short of this
-        // topology: it keeps the topology it last fully had, so status does not call it in sync.
-        topologyHash: ok && !outcome.refused?.length ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
-        // The rename's leave, the hypervisor's removal and the old network's run once (renamed-agent.ts, retired-hypervisor.ts, renamed-grid-network.ts): what the host runs is its workflow without them.
-        playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK && ref !== GRID_NETWORK_RENAME_PLAYBOOK) : previous?.playbooks ?? [],
-        gridopsVersion: GRIDOPS_VERSION,
-        agentVersion: agentVersionAfter(p, ok && p.plan.playbooks.some((ref) => isAgentPlaybook({ ref }))),
-        ...sandboxMadeRecord({ done: ok && !outcome.refused?.length, ran: p.plan.playbooks, started: p.plan.changes.filter((c) => started.includes(c.id)), oldNetwork: oldNetworkLeft(p.plan.changes, started, outcome) ? ctx.networkRenames.get(outcome.host)?.from : undefined }, node, previous),
-        ...pendingHandlersAfter(outcome, p.plan, previous, defined),
-        appliedAt: ok ? now : previous?.appliedAt ?? '',
-        changesApplied: outcome.applied,
-        lastOutcome: outcome.status,
-        lastRunAt: now,
-        ...(outcome.failure ? { lastError: lastError(outcome.failure) } : {}),
-      };
+      if (defined) for (const name of owedHandlersNoPlaybookDefines(previous, defined)) ctx.say(`warning: ${outcome.host} owed handler "${name}" from an interrupted or failed run, which no playbook of its workflow defines any more: forgotten`);
+      state.hosts[outcome.host] = hostRecord(ctx, p, outcome, previous, now, defined);
       // A renamed node's old name is forgotten once its host applied; kept after a failure, so the next run sees the rename again.
       if (ok) for (const [from, to] of ctx.renamed) if (to === outcome.host) delete state.hosts[from];
     }
@@ -91,53 +55,3 @@ export const recordState: Phase = {
     await writeState(ctx.paths.state, state);
   },
 };
-
-/**
- * The agent's version on the host after this run: the one gridops ships once the agent playbook
- * applied there (the facts were read before it, and said "not installed" after a first deploy,
- * review N1); otherwise what the host had. Null still means no agent runs there (nodes-with-agent.ts).
- */
-function agentVersionAfter(p: PlannedHost, agentApplied: boolean): string | null {
-  return agentApplied ? AGENT_VERSION : p.session.facts.agentVersion;
-}
-
-/**
- * The first-bootstrap electorates the state keeps for a host (state/group-births.ts): the ones it
- * had, since its bootstrap file is create-only, else the ones rendered for it in a run that did
- * work on it (`worked`: it may have written the file before it failed). Recording one that was not
- * written is harmless: it is the list every later node of that birth gets anyway.
- */
-function electorateRecord(previous: HostState['electorate'], rendered: BootstrapElectorate | undefined, worked: boolean): { electorate?: NonNullable<HostState['electorate']> } {
-  if (previous) return { electorate: previous };
-  if (!worked || (!rendered?.subgrid && !rendered?.region)) return {};
-  return { electorate: { ...(rendered.subgrid ? { subgrid: rendered.subgrid } : {}), ...(rendered.region ? { region: rendered.region } : {}) } };
-}
-
-/**
- * Whether the old grid network of a renamed one may still be on the host: its removal was planned
- * (grid-network-rename) and did not complete (refused, failed, or not reached), so the state keeps
- * naming the old network until it is gone.
- */
-function oldNetworkLeft(planned: readonly { id: string }[], started: readonly string[], outcome: HostOutcome): boolean {
-  if (!planned.some((c) => c.id === GRID_NETWORK_RENAME_CHANGE)) return false;
-  const completed = outcome.failure ? started.slice(0, -1) : started;
-  return !completed.includes(GRID_NETWORK_RENAME_CHANGE);
-}
-
-/**
- * A failure as the state keeps it, on one line: where (`command boom`), how (`exit 1`), and the last
- * lines of the step's stderr, which the run's own report showed under it.
- */
-function lastError(failure: NonNullable<HostOutcome['failure']>): string {
-  return `${failure.step}: ${failure.error}${failure.stderr?.trim() ? `: ${stderrTail(failure.stderr)}` : ''}`;
-}
-
-/**
- * The SSH settings whose value the topology wrote (connectionTarget's rule, and `become`, which
- * otherwise follows the login user: engine/become.ts), kept so a decommission reaches the host
- * and runs its reset the same way.
- */
-function sshWritten(node: Node): string[] {
-  const become = node.origins['ssh.become'];
-  return [...SSH_TARGET_KEYS.filter((key) => writtenByTopology(node, key)), ...(become !== undefined && become !== 'built-in' ? ['become'] : [])];
-}

@@ -79,6 +79,8 @@ export class RunContext {
   lock?: StateLock;
   private loaded?: { grid: Grid; paths: ReturnType<typeof statePaths> };
   private stateRead?: { state: Promise<GridState>; underLock: boolean; identity: Promise<string> };
+  /** The serial of this run's last write of the state file before its record (the owed handlers it wrote ahead of a batch, owed-ahead.ts), if any. */
+  private serialWrittenAhead?: number;
   private chosen?: Workflow;
   private planned_?: Plan;
 
@@ -138,6 +140,25 @@ export class RunContext {
   async recordedStateStillStands(): Promise<boolean> {
     if (this.lock === undefined || !this.stateRead?.underLock) return false;
     return (await this.stateRead.identity) === (await stateFileIdentity(this.paths.state));
+  }
+
+  /**
+   * Says that this run itself just wrote the state file, ahead of its record: what it read, with
+   * `serial`, and owed handlers added that its record replaces with the outcome (owed-ahead.ts).
+   * recordedState() then still stands for the file, for record the state to merge into, and that
+   * record counts on from `serial`. Only while it stood before the write: otherwise the record
+   * reads the file again, as before.
+   */
+  async wroteStateAhead(serial: number): Promise<void> {
+    if (!this.stateRead) return;
+    this.serialWrittenAhead = serial;
+    this.stateRead.identity = stateFileIdentity(this.paths.state);
+    await this.stateRead.identity;
+  }
+
+  /** The serial the state file has after this run's last write ahead of its record; undefined when it made none. */
+  get stateSerialWrittenAhead(): number | undefined {
+    return this.serialWrittenAhead;
   }
 
   set workflow(w: Workflow) {

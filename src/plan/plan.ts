@@ -13,7 +13,7 @@ export interface HostPlan {
   changes: Change[];
   /** Things worth saying that change nothing (e.g. a module built into the kernel). */
   notes: Change[];
-  /** Handlers notified by the changes or pending from a failed run (`pendingHandlers`), in the order the playbooks define them; each runs once after the changes. */
+  /** Handlers notified by the changes or owed by an interrupted or failed run (`pendingHandlers`), in the order the playbooks define them; each runs once after the changes. */
   handlers: string[];
   /**
    * The command each of `handlers` runs, so that a saved plan pins what was reviewed: a handler's
@@ -22,8 +22,8 @@ export interface HostPlan {
    */
   handlerCommands?: Record<string, string>;
   /**
-   * Handlers a failed run owes this host (HostState.pendingHandlers): notified by changes that run
-   * completed and not run since, whether a change of this plan notifies them again or not (that
+   * Handlers an interrupted or failed run owes this host (HostState.pendingHandlers): notified by
+   * changes that run completed (or, for a run that died mid-batch, may have) and not run since, whether a change of this plan notifies them again or not (that
    * change may be refused or fail: they run all the same). Also in `handlers`; each one no change
    * notifies is a run of its own in the plan's counts (owedOnly). Absent when none.
    */

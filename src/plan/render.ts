@@ -31,7 +31,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'ap
       if (c.needsRestart) out.push(`      ${paint(31, 'restart:')} ${c.needsRestart}; applied only with apply --replace-sandbox`);
       if (c.diff) out.push(...c.diff.split('\n').map((l) => `      ${l.startsWith('+') && !l.startsWith('+++') ? paint(32, l) : l.startsWith('-') && !l.startsWith('---') ? paint(31, l) : l}`));
     }
-    if (host.handlers.length) out.push(`  then run handlers: ${host.handlers.map((name) => (host.pendingHandlers?.includes(name) ? `${name} (pending from a failed run)` : name)).join(', ')}`);
+    if (host.handlers.length) out.push(`  then run handlers: ${host.handlers.map((name) => (host.pendingHandlers?.includes(name) ? `${name} (owed by an interrupted or failed run)` : name)).join(', ')}`);
   }
   for (const [hint, hosts] of shared) out.push(`hint for ${namedFew(hosts)}: ${hint}`);
   if (plan.election) out.push(...renderElection(plan.election, outsideTheRun(plan)));

@@ -62,9 +62,11 @@ export interface HostState {
   sandboxMade?: { network: string } | null;
   /**
    * Handlers a failed run owes the host: notified by changes it completed, not run since, since a
-   * failing step ends a batch before its handlers (Ansible's lost notifications). The next plan runs
-   * them even where no change notifies them again; a run that runs them, or whose host succeeds with
-   * them, drops them. Absent when none, and from states written before it was recorded.
+   * failing step ends a batch before its handlers (Ansible's lost notifications). Written ahead of
+   * each batch too, as every handler the batch may run, so a run killed mid-batch, which records
+   * nothing at its end, leaves them owed (phases/owed-ahead.ts); the run's own record replaces them.
+   * The next plan runs them even where no change notifies them again; a run that runs them, or whose
+   * host succeeds with them, drops them. Absent when none, and from states written before it was recorded.
    */
   pendingHandlers?: string[];
   /** When the last successful apply (applied or unchanged) ended; '' if none has. */

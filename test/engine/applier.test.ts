@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyPlan } from '../../src/engine/applier.js';
+import { applyPlan, handlersBatchMayRun } from '../../src/engine/applier.js';
 import type { ApplyEvent } from '../../src/engine/gate.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
 import { CommandResource } from '../../src/resources/command.js';
@@ -92,6 +92,20 @@ describe('applyPlan', () => {
     expect(outcome).toMatchObject({ status: 'applied', applied: 1, refused: [{ id: file!.id }] });
     expect(outcome!.pendingHandlers).toBeUndefined();
     expect(readFileSync(log, 'utf8')).toBe('work\nreload\n');
+  });
+
+  it('the handlers a batch may run, which the state owes ahead of it: those of the changes it makes and those owed, not one only a refused change notifies', () => {
+    const { planned } = plannedHost('n1');
+    expect(handlersBatchMayRun(planned, false)).toEqual(['reload']);
+    const [file, command] = planned.plan.changes;
+    planned.plan.changes = [{ ...file!, needsRestart: 'restarts the sandbox VM' }, { ...command!, notify: [] }];
+    expect(handlersBatchMayRun(planned, false)).toEqual([]);
+    expect(handlersBatchMayRun(planned, true)).toEqual(['reload']);
+    planned.plan.pendingHandlers = ['reload'];
+    expect(handlersBatchMayRun(planned, false)).toEqual(['reload']);
+    // A host with nothing to do runs no batch.
+    planned.plan = { ...planned.plan, changes: [], handlers: [], pendingHandlers: undefined };
+    expect(handlersBatchMayRun(planned, false)).toEqual([]);
   });
 
   it('a connection lost once the batch was sent owes every handler the batch would have run', async () => {

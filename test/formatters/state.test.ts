@@ -40,7 +40,7 @@ describe('state show', () => {
 
   it('lists the handlers a failed run owes the host, which the next apply runs (a failed batch ends before its handlers)', () => {
     const text = formatStateEntry(entry({ ...failed, pendingHandlers: ['restart-gridagent', 'reload-nft'] }));
-    expect(text).toMatch(/^owed handlers: +restart-gridagent, reload-nft \(from a failed run: the next apply runs them\)$/m);
+    expect(text).toMatch(/^owed handlers: +restart-gridagent, reload-nft \(from an interrupted or failed run: the next apply runs them\)$/m);
     expect(formatStateEntry(entry(failed))).not.toMatch(/owed handlers/);
   });
 });

@@ -63,7 +63,7 @@ describe('handlers notified by changes of a failed batch', () => {
     expect(host!.changes.map((c) => c.id)).toEqual(['command migrate']);
     expect(host!.handlers).toEqual(['reload']);
     expect(host!.pendingHandlers).toEqual(['reload']);
-    expect(renderPlan(replan)).toContain('reload (pending from a failed run)');
+    expect(renderPlan(replan)).toContain('reload (owed by an interrupted or failed run)');
 
     // Failing again keeps it owed.
     await expect(runApply(options())).rejects.toThrow(/1 host failed/);
