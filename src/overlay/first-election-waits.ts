@@ -89,6 +89,21 @@ export function regionWaitText(subgrids: readonly string[], waitingToo: Readonly
 }
 
 /**
+ * What each group whose first election waits says, by group (`region/sub-grid`, or region):
+ * subgridWaitText's and regionWaitText's words, a region's sub-grid that waits itself "waiting
+ * too". `notReached`: the nodes, and per region the sub-grids, the run selected and did not reach.
+ * The one wording of verify, the rolling gates and `status`.
+ */
+export function firstElectionWaitTexts(waits: FirstElectionWaits, outside: string, notReached: { nodes: ReadonlySet<string>; subgrids: (region: string) => ReadonlySet<string> } = { nodes: new Set(), subgrids: () => new Set() }): Map<string, string> {
+  const texts = new Map([...waits.subgrids].map(([key, nodes]) => [key, subgridWaitText(nodes, outside, notReached.nodes)]));
+  for (const [region, subgrids] of waits.regions) {
+    const waitingToo = new Set(subgrids.filter((s) => waits.subgrids.has(`${region}/${s}`)));
+    texts.set(region, regionWaitText(subgrids, waitingToo, outside, notReached.subgrids(region)));
+  }
+  return texts;
+}
+
+/**
  * The plan's initial election with, on each first election that cannot happen in this run, whom it
  * waits for (the plan's caveat). A region `not-planned` (`--limit` on one of its new sub-grids) is
  * tagged too: verify says whom its vote waits for, and the plan says the same. `notReached`: per

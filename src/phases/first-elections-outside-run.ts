@@ -1,4 +1,4 @@
-import { firstElectionWaits, outsideTheRun, regionWaitText, subgridWaitText, type BirthElectorates, type FirstElectionWaits } from '../overlay/first-election-waits.js';
+import { firstElectionWaits, firstElectionWaitTexts, outsideTheRun, type BirthElectorates, type FirstElectionWaits } from '../overlay/first-election-waits.js';
 import { groupBirths } from '../state/group-births.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 import { agentSessions } from './agent-sessions.js';
@@ -33,14 +33,8 @@ export async function firstElectionsOutsideRun(ctx: RunContext, gone: ReadonlySe
  * selected b's nodes and did not reach them).
  */
 export function firstElectionWaitLines(ctx: Pick<RunContext, 'options' | 'unreachable'>, waits: FirstElectionWaits): string[] {
-  const outside = outsideTheRun(ctx.options);
-  const unreachable = new Set(ctx.unreachable.map((u) => u.node.name));
-  const lines = [...waits.subgrids].map(([key, nodes]) => `${key}: ${subgridWaitText(nodes, outside, unreachable)}`);
-  for (const [region, subgrids] of waits.regions) {
-    const waitingToo = new Set(subgrids.filter((s) => waits.subgrids.has(`${region}/${s}`)));
-    lines.push(`${region}: ${regionWaitText(subgrids, waitingToo, outside, subgridsNotReached(ctx, region))}`);
-  }
-  return lines;
+  const notReached = { nodes: new Set(ctx.unreachable.map((u) => u.node.name)), subgrids: (region: string) => subgridsNotReached(ctx, region) };
+  return [...firstElectionWaitTexts(waits, outsideTheRun(ctx.options), notReached)].map(([group, text]) => `${group}: ${text}`);
 }
 
 /**
