@@ -63,12 +63,13 @@ describe('status: a first election that waits for nodes no run gave an agent', (
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = async (withAgent: string[], waitMs: number) => {
+  const run = async (withAgent: string[], waitMs: number, limit?: string[]) => {
     mkdirSync(join(dir, '.gridops'), { recursive: true });
     writeFileSync(join(dir, '.gridops', 'g.state.json'), JSON.stringify(stateAfterLimit(withAgent)));
     return gridStatus(join(dir, 'g.yaml'), {
       concurrency: 5,
       waitUntil: Date.now() + waitMs,
+      ...(limit ? { limit } : {}),
       connect: async (node) => {
         const runs = withAgent.includes(node.name);
         return new RecordingTransport(node.name).on(ASK_AGENT, { code: 0, stdout: agentAnswer(searching) }).on(/gridops-facts/, { code: 0, stdout: facts(runs ? '0.1.0' : null) });
@@ -102,6 +103,13 @@ describe('status: a first election that waits for nodes no run gave an agent', (
     const status = await run(['n1', 'n2'], 1_200);
     expect(overlayConverged(status)).toBe(false);
     expect(status.overlay?.waitingFor).toContain('r1/s1: no super peer yet');
+    expect(status.firstElectionWaits).toBeUndefined();
+  });
+
+  it('status --limit on another region: the waits of groups it did not look at are not its to say', async () => {
+    writeFileSync(join(dir, 'g.yaml'), `${TOPOLOGY}  - name: r2\n    subgrids:\n      - name: t1\n        nodes:\n          - { name: m1, address: 10.0.1.1 }\n`);
+    const status = await run(['n1'], 0, ['m1']);
+    expect(status.nodes.map((n) => n.node)).toEqual(['m1']);
     expect(status.firstElectionWaits).toBeUndefined();
   });
 });
