@@ -23,11 +23,14 @@ export function formatGridStatus(status: GridStatus): string {
   out.push('', `grid ${status.grid}: ${status.reachable}/${status.nodes.length} nodes reachable, ${status.inSync}/${status.nodes.length} applied with this topology`);
   for (const [subgrid, peers] of Object.entries(status.superPeers)) out.push(`  super peer of ${subgrid}: ${peers.join(', ')}${peers.length > 1 ? '  (more than one: the overlay is still converging)' : ''}`);
   for (const [region, peers] of Object.entries(status.regionPeers)) out.push(`  region peer of ${region}: ${peers.join(', ')}${peers.length > 1 ? '  (more than one: the overlay is still converging)' : ''}`);
+  // A group whose first election waits for nodes without an agent says whom it waits for instead.
+  const waits = status.firstElectionWaits ?? {};
+  for (const [group, text] of Object.entries(waits)) out.push(`  ${group}: ${text}`);
   const withAgent = status.nodes.filter((n) => n.agentVersion);
   const subgrids = [...new Set(status.nodes.map((n) => `${n.region}/${n.subgrid}`))];
-  const missing = subgrids.filter((sg) => !status.superPeers[sg]);
+  const missing = subgrids.filter((sg) => !status.superPeers[sg] && !(sg in waits));
   if (withAgent.length && missing.length) out.push(`  no super peer yet in: ${missing.join(', ')}`);
-  const regionsWithout = [...new Set(withAgent.map((n) => n.region))].filter((r) => !status.regionPeers[r]);
+  const regionsWithout = [...new Set(withAgent.map((n) => n.region))].filter((r) => !status.regionPeers[r] && !(r in waits));
   if (regionsWithout.length) out.push(`  no region peer yet in: ${regionsWithout.join(', ')}`);
   if (status.overlay && !status.overlay.converged) for (const w of status.overlay.waitingFor) out.push(`  not converged: ${w}`);
   for (const n of status.nodes.filter((x) => !x.reachable)) out.push(`  ${n.node}: ${n.error ?? 'unreachable'}`);

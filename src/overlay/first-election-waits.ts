@@ -75,21 +75,41 @@ export function subgridWaitText(nodes: readonly string[], outside: string, unrea
 /**
  * "its first election waits for sub-grid b (outside --limit)": a region's, given the sub-grids it
  * waits for; one whose own first election waits (`waitingToo`, names of the region's sub-grids) is
- * said so, since its nodes may well be in the run.
+ * said so, since its nodes may well be in the run, and one the run selected nodes of but did not
+ * reach (`unreachable`) is "(unreachable)", since no `--limit` left it out (as subgridWaitText
+ * says of nodes).
  */
-export function regionWaitText(subgrids: readonly string[], waitingToo: ReadonlySet<string>, outside: string): string {
+export function regionWaitText(subgrids: readonly string[], waitingToo: ReadonlySet<string>, outside: string, unreachable: ReadonlySet<string> = new Set()): string {
   const named = (names: string[], why: string) => `${names.length === 1 ? 'sub-grid' : 'sub-grids'} ${names.join(', ')} (${why})`;
-  const away = subgrids.filter((s) => !waitingToo.has(s));
   const waiting = subgrids.filter((s) => waitingToo.has(s));
-  return `its first election waits for ${[...(away.length ? [named(away, outside)] : []), ...(waiting.length ? [named(waiting, 'waiting too')] : [])].join(' and ')}`;
+  const notReached = subgrids.filter((s) => !waitingToo.has(s) && unreachable.has(s));
+  const away = subgrids.filter((s) => !waitingToo.has(s) && !unreachable.has(s));
+  const parts = [...(notReached.length ? [named(notReached, 'unreachable')] : []), ...(away.length ? [named(away, outside)] : []), ...(waiting.length ? [named(waiting, 'waiting too')] : [])];
+  return `its first election waits for ${parts.join(' and ')}`;
+}
+
+/**
+ * What each group whose first election waits says, by group (`region/sub-grid`, or region):
+ * subgridWaitText's and regionWaitText's words, a region's sub-grid that waits itself "waiting
+ * too". `notReached`: the nodes, and per region the sub-grids, the run selected and did not reach.
+ * The one wording of verify, the rolling gates and `status`.
+ */
+export function firstElectionWaitTexts(waits: FirstElectionWaits, outside: string, notReached: { nodes: ReadonlySet<string>; subgrids: (region: string) => ReadonlySet<string> } = { nodes: new Set(), subgrids: () => new Set() }): Map<string, string> {
+  const texts = new Map([...waits.subgrids].map(([key, nodes]) => [key, subgridWaitText(nodes, outside, notReached.nodes)]));
+  for (const [region, subgrids] of waits.regions) {
+    const waitingToo = new Set(subgrids.filter((s) => waits.subgrids.has(`${region}/${s}`)));
+    texts.set(region, regionWaitText(subgrids, waitingToo, outside, notReached.subgrids(region)));
+  }
+  return texts;
 }
 
 /**
  * The plan's initial election with, on each first election that cannot happen in this run, whom it
  * waits for (the plan's caveat). A region `not-planned` (`--limit` on one of its new sub-grids) is
- * tagged too: verify says whom its vote waits for, and the plan says the same.
+ * tagged too: verify says whom its vote waits for, and the plan says the same. `notReached`: per
+ * region, its sub-grids with a node the run selected but did not reach (RegionElection.unreachable).
  */
-export function withFirstElectionWaits(election: InitialElection, waits: FirstElectionWaits): InitialElection {
+export function withFirstElectionWaits(election: InitialElection, waits: FirstElectionWaits, notReached: (region: string) => ReadonlySet<string> = () => new Set()): InitialElection {
   return {
     subgrids: election.subgrids.map((s) => {
       const waitsFor = waits.subgrids.get(`${s.region}/${s.subgrid}`);
@@ -97,7 +117,9 @@ export function withFirstElectionWaits(election: InitialElection, waits: FirstEl
     }),
     regions: election.regions.map((r) => {
       const waitsFor = waits.regions.get(r.region);
-      return (r.status === 'initial' || r.status === 'not-planned') && waitsFor ? { ...r, waitsFor } : r;
+      if (!waitsFor || (r.status !== 'initial' && r.status !== 'not-planned')) return r;
+      const unreachable = waitsFor.filter((s) => notReached(r.region).has(s));
+      return { ...r, waitsFor, ...(unreachable.length ? { unreachable } : {}) };
     }),
   };
 }

@@ -60,6 +60,8 @@ export interface RegionElection {
   regionPeer: string | null;
   /** The sub-grids its first election waits for, none of whose nodes can vote it in yet (first-election-waits.ts); absent when it can happen. */
   waitsFor?: string[];
+  /** Those of `waitsFor` with a node the run selected but did not reach: said unreachable, not outside --limit; absent when none. */
+  unreachable?: string[];
 }
 
 export interface InitialElection {

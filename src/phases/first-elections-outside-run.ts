@@ -1,4 +1,4 @@
-import { firstElectionWaits, outsideTheRun, regionWaitText, subgridWaitText, type BirthElectorates, type FirstElectionWaits } from '../overlay/first-election-waits.js';
+import { firstElectionWaits, firstElectionWaitTexts, outsideTheRun, type BirthElectorates, type FirstElectionWaits } from '../overlay/first-election-waits.js';
 import { groupBirths } from '../state/group-births.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 import { agentSessions } from './agent-sessions.js';
@@ -29,15 +29,19 @@ export async function firstElectionsOutsideRun(ctx: RunContext, gone: ReadonlySe
 /**
  * One line per group whose first election waits, for the run to say (the wait is no overlay
  * problem, and more time cannot help): "r1/a: its first election waits for a2, a3 (outside --limit)",
- * "r1: its first election waits for sub-grid b (outside --limit)".
+ * "r1: its first election waits for sub-grid b (outside --limit)" (or "(unreachable)", where the run
+ * selected b's nodes and did not reach them).
  */
 export function firstElectionWaitLines(ctx: Pick<RunContext, 'options' | 'unreachable'>, waits: FirstElectionWaits): string[] {
-  const outside = outsideTheRun(ctx.options);
-  const unreachable = new Set(ctx.unreachable.map((u) => u.node.name));
-  const lines = [...waits.subgrids].map(([key, nodes]) => `${key}: ${subgridWaitText(nodes, outside, unreachable)}`);
-  for (const [region, subgrids] of waits.regions) {
-    const waitingToo = new Set(subgrids.filter((s) => waits.subgrids.has(`${region}/${s}`)));
-    lines.push(`${region}: ${regionWaitText(subgrids, waitingToo, outside)}`);
-  }
-  return lines;
+  const notReached = { nodes: new Set(ctx.unreachable.map((u) => u.node.name)), subgrids: (region: string) => subgridsNotReached(ctx, region) };
+  return [...firstElectionWaitTexts(waits, outsideTheRun(ctx.options), notReached)].map(([group, text]) => `${group}: ${text}`);
+}
+
+/**
+ * The sub-grids of `region` (names) with a node this run selected but did not reach: a region's
+ * first election waiting for one waits for no `--limit`, only for the run to reach it
+ * (regionWaitText says "(unreachable)", as a sub-grid's line says of its nodes).
+ */
+export function subgridsNotReached(ctx: Pick<RunContext, 'unreachable'>, region: string): ReadonlySet<string> {
+  return new Set(ctx.unreachable.filter((u) => u.node.region === region).map((u) => u.node.subgrid));
 }

@@ -3,7 +3,7 @@ import { InterruptedError } from '../errors/index.js';
 import { withFirstElectionWaits } from '../overlay/first-election-waits.js';
 import { agentRestartsAtOnce } from './agent-restarts-at-once.js';
 import { hostsRestartedTogether } from './agents-restart-in-batches.js';
-import { firstElectionsOutsideRun } from './first-elections-outside-run.js';
+import { firstElectionsOutsideRun, subgridsNotReached } from './first-elections-outside-run.js';
 import { goneAgents } from './gone-agents.js';
 import type { Phase } from './phase.js';
 import { markNetworkRename } from './renamed-grid-network.js';
@@ -30,7 +30,7 @@ export const planChanges: Phase = {
     ctx.plan = { ...plan, ...limit, hosts: marked };
     ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
     // A first election this run cannot complete (--limit on part of a new sub-grid) is planned all the same: the plan says whom it waits for.
-    if (ctx.plan.election) ctx.plan = { ...ctx.plan, election: withFirstElectionWaits(ctx.plan.election, await firstElectionsOutsideRun(ctx, goneAgents(ctx))) };
+    if (ctx.plan.election) ctx.plan = { ...ctx.plan, election: withFirstElectionWaits(ctx.plan.election, await firstElectionsOutsideRun(ctx, goneAgents(ctx)), (region) => subgridsNotReached(ctx, region)) };
     const agentRestarts = agentRestartsAtOnce(ctx.grid, hostsRestartedTogether(ctx), ctx.removing);
     if (agentRestarts) ctx.plan = { ...ctx.plan, agentRestarts };
     const swap = swapPastMemoryCap(ctx.planned, ctx.removing);

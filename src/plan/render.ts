@@ -90,13 +90,13 @@ function renderElection(election: InitialElection, outside: string): string[] {
     }
     for (const r of election.regions.filter((x) => x.status === 'initial')) {
       const waitingToo = new Set(election.subgrids.filter((s) => s.region === r.region && s.waitsFor).map((s) => s.subgrid));
-      lines.push(`  region peer of ${r.region}: ${r.regionPeer} (the best of its super peers)${r.waitsFor ? `; ${regionWaitText(r.waitsFor, waitingToo, outside)}` : ''}`);
+      lines.push(`  region peer of ${r.region}: ${r.regionPeer} (the best of its super peers)${r.waitsFor ? `; ${regionWaitText(r.waitsFor, waitingToo, outside, new Set(r.unreachable))}` : ''}`);
     }
     // A region with a sub-grid born in this run whose other sub-grids are not (outside --limit, no agent deployed): its vote waits for them, named as verify names them.
     const bornHere = new Set(fresh.map((s) => s.region));
     for (const r of election.regions.filter((x) => x.status === 'not-planned' && bornHere.has(x.region))) {
       const waitingToo = new Set(election.subgrids.filter((s) => s.region === r.region && s.waitsFor).map((s) => s.subgrid));
-      lines.push(`  region peer of ${r.region}: not planned${r.waitsFor ? `; ${regionWaitText(r.waitsFor, waitingToo, outside)}` : ', not all of its sub-grids start fresh in this run'}`);
+      lines.push(`  region peer of ${r.region}: not planned${r.waitsFor ? `; ${regionWaitText(r.waitsFor, waitingToo, outside, new Set(r.unreachable))}` : ', not all of its sub-grids start fresh in this run'}`);
     }
   }
   const running = election.subgrids.filter((s) => s.status === 'running').length;

@@ -3,6 +3,7 @@ import { messageUnder } from '../errors/index.js';
 import { openSessions } from '../facts/host-session.js';
 import type { AgentView } from '../overlay/agent-view.js';
 import type { OverlayAgreement } from '../overlay/convergence.js';
+import { firstElectionWaitTexts, outsideTheRun, type FirstElectionWaits } from '../overlay/first-election-waits.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { gridPlaybooks } from '../phases/workflow-playbooks.js';
 import { readState, statePaths, type HostState } from '../state/state.js';
@@ -10,8 +11,10 @@ import { loadTopology } from '../topology/load.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import { Fleet } from '../transport/fleet.js';
 import { selectNodes } from '../topology/select.js';
+import { subgridKey } from '../topology/subgrid-key.js';
 import type { Transport } from '../transport/transport.js';
 import { expectedAgent } from './expected-agent.js';
+import { firstElectionsWaiting } from './first-elections-waiting.js';
 import { SANDBOX_STATUS_SCRIPT, parseSandboxView, type SandboxView } from './sandbox-view.js';
 
 export type { AgentView } from '../overlay/agent-view.js';
@@ -54,6 +57,13 @@ export interface GridStatus {
   regionPeers: Record<string, string[]>;
   /** Whether the agents agree on one overlay (the definition apply's verify uses); absent when no node runs an agent. */
   overlay?: OverlayAgreement;
+  /**
+   * By `region/sub-grid` or region: the groups of the selected nodes without a super peer (region
+   * peer) whose first election waits for nodes where no agent runs yet, and whom it waits for, as
+   * verify says it ("its first election waits for a2, a3 (no agent runs there yet)"). Not waited
+   * for (no time can help); `--strict` fails them. Absent when none.
+   */
+  firstElectionWaits?: Record<string, string>;
 }
 
 function appliedState(host: HostState | undefined, grid: Grid, node: Node): NodeStatus['applied'] {
@@ -83,7 +93,10 @@ export async function gridStatus(
   try {
     const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal, connect: options.connect, ...(options.say ? { say: options.say } : {}) });
     const agents = sessions.filter((s) => s.facts.agentVersion);
-    const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal }) : undefined;
+    // A first election waiting for nodes no run gave an agent cannot happen however long --wait waits: not judged (as verify does), said below.
+    const waits = firstElectionsWaiting(grid, state, new Set(agents.map((s) => s.node.name)));
+    const unborn = { subgrids: new Set(waits.subgrids.keys()), regions: new Set(waits.regions.keys()) };
+    const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal, unborn }) : undefined;
     const views = new Map<string, AgentView>((check?.answers ?? []).map((a) => [a.node, a.view]));
     // The sandbox VMs, asked over the same connections, all at once.
     const sandboxes = new Map<string, SandboxView>(
@@ -126,11 +139,24 @@ export async function gridStatus(
       for (const s of statuses) if (s.agent?.role === 'super-peer') (superPeers[`${s.region}/${s.subgrid}`] ??= []).push(s.node);
       const regionPeers: Record<string, string[]> = {};
       for (const s of statuses) if (s.agent?.regionRole === 'region-peer') (regionPeers[s.region] ??= []).push(s.node);
-      return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers, regionPeers, ...(check ? { overlay: check.agreement } : {}) };
+      const waiting = waitsStill(waits, nodes, check?.agreement);
+      return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers, regionPeers, ...(check ? { overlay: check.agreement } : {}), ...(waiting.size ? { firstElectionWaits: Object.fromEntries(waiting) } : {}) };
     }
   } finally {
     await fleet.close();
   }
+}
+
+/**
+ * The first-election waits (firstElectionWaitTexts, in verify's words) of the groups status looked
+ * at (a node of them selected) whose agents name no super peer (region peer): one whose agents
+ * elected after all, though no verify recorded it, waits for nothing.
+ */
+function waitsStill(waits: FirstElectionWaits, selected: readonly Node[], agreement: OverlayAgreement | undefined): Map<string, string> {
+  const texts = firstElectionWaitTexts(waits, outsideTheRun({}));
+  const looked = new Set(selected.flatMap((n) => [subgridKey(n), n.region]));
+  const elected = (group: string) => typeof (waits.subgrids.has(group) ? agreement?.superPeers[group] : agreement?.regionPeers[group]) === 'string';
+  return new Map([...texts].filter(([group]) => looked.has(group) && !elected(group)));
 }
 
 /** The overlay has converged (overlay/convergence, the one definition), or no node runs an agent. */

@@ -1,6 +1,6 @@
 import { DOMAIN_DEFINITION } from '../resources/libvirt-definitions.js';
 import { SANDBOX_DOMAIN } from '../resources/sandbox-names.js';
-import { domainOrAbsent, parseInfo, virsh, whenLibvirtAnswers, whenVirsh } from '../resources/virsh.js';
+import { domainOrAbsent, parseInfo, virsh, whenVirsh } from '../resources/virsh.js';
 
 /** A node's sandbox VM as `status` shows it. */
 export interface SandboxView {
@@ -13,13 +13,15 @@ export interface SandboxView {
 
 /**
  * One remote command: the domain's info and the first line of its XML (which names the domain type).
- * `absent` only when libvirt answers that it has no such domain: a virsh that fails otherwise
- * (libvirtd stopped, permission denied) says `unknown (WHY)`, with virsh's last line, since an
- * `absent` there would send the operator to apply for a VM that may well be running. The plan's
- * probe of the domain reads libvirt with the same two checks (virsh.ts).
+ * `absent` when libvirt answers that it has no such domain, or does not answer and has no
+ * definition of it on disk (nothing there to run: libvirtd disabled before the first apply). A
+ * virsh that fails otherwise (libvirtd stopped with the VM defined, permission denied) says
+ * `unknown (WHY)`, with virsh's last line, since an `absent` there would send the operator to apply
+ * for a VM that may well be running. The plan's probe of the domain reads libvirt with the same
+ * function (domainOrAbsent, virsh.ts), so the two never disagree on whether the VM is there.
  */
 export const SANDBOX_STATUS_SCRIPT = whenVirsh(
-  whenLibvirtAnswers([domainOrAbsent(virsh('dominfo', SANDBOX_DOMAIN), 'info', DOMAIN_DEFINITION), `${virsh('dumpxml', SANDBOX_DOMAIN)} 2>/dev/null | head -n 1`].join('\n')),
+  [domainOrAbsent(virsh('dominfo', SANDBOX_DOMAIN), 'info', DOMAIN_DEFINITION), `${virsh('dumpxml', SANDBOX_DOMAIN)} 2>/dev/null | head -n 1`].join('\n'),
 );
 
 /** Pure: the script's output -> the view. */

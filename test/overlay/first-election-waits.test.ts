@@ -13,6 +13,8 @@ describe('firstElectionWaits: which first elections the agents that run cannot c
     expect([...waits.subgrids]).toEqual([['r1/a', ['a2', 'a3']]]);
     expect([...waits.regions]).toEqual([['r1', ['a', 'b']]]);
     expect(regionWaitText(waits.regions.get('r1')!, new Set(['a']), 'outside --limit')).toBe('its first election waits for sub-grid b (outside --limit) and sub-grid a (waiting too)');
+    // b's node selected but not reached: no --limit left it out.
+    expect(regionWaitText(waits.regions.get('r1')!, new Set(['a']), 'outside --limit', new Set(['b']))).toBe('its first election waits for sub-grid b (unreachable) and sub-grid a (waiting too)');
   });
 
   it('a voter that an earlier run gave an agent votes (voting holds it): two of three elect', () => {

@@ -71,4 +71,14 @@ describe("the plan's initial election under --limit, when a first election waits
     expect(ctx.plan.election!.regions[0]).toMatchObject({ status: 'not-planned', waitsFor: ['b'] });
     expect(renderPlan(ctx.plan)).toContain('  region peer of r1: not planned; its first election waits for sub-grid b (outside --limit)\n');
   });
+
+  it('--limit both sub-grids of a new region, one of them not reached: the region line says it waits for that sub-grid as unreachable, not as outside --limit', async () => {
+    const ctx = await planUnderLimit(
+      'regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }] }, { name: b, nodes: [{ name: b1, address: 10.0.0.2 }] }] }]\n',
+      ['a1', 'b1'],
+      (node) => ({ subgrid: [node], region: ['a', 'b'], peerRegions: [] }),
+      ['b1'],
+    );
+    expect(renderPlan(ctx.plan)).toContain('  region peer of r1: not planned; its first election waits for sub-grid b (unreachable)\n');
+  });
 });

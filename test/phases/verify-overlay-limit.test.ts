@@ -11,12 +11,12 @@ import { ASK_AGENT, agentAnswer } from '../overlay/agent-answer.js';
 
 type View = { role: string; regionRole?: string; superPeer: string | null; regionPeer: string | null };
 
-/** A --limit run of a brand-new grid: only `limit`'s agents are deployed, asked, and answer `view`; every node got `bootstrap`. */
-async function verifyUnderLimit(topology: string, limit: string[], bootstrap: (node: string) => BootstrapElectorate, view: (node: string) => View): Promise<{ ctx: RunContext; said: string[] }> {
+/** A --limit run of a brand-new grid: only `limit`'s agents (less the `unreachable` ones, not reached) are deployed, asked, and answer `view`; every node got `bootstrap`. */
+async function verifyUnderLimit(topology: string, limit: string[], bootstrap: (node: string) => BootstrapElectorate, view: (node: string) => View, unreachable: string[] = []): Promise<{ ctx: RunContext; said: string[] }> {
   const grid = gridOf(topology, `/tmp/gridops-verify-limit-${process.pid}-${Math.random().toString(36).slice(2)}.yaml`);
   const said: string[] = [];
   const sessions: HostSession[] = allNodes(grid)
-    .filter((n) => limit.includes(n.name))
+    .filter((n) => limit.includes(n.name) && !unreachable.includes(n.name))
     .map((node) => ({
       node,
       facts: { ...facts(), agentVersion: null },
@@ -24,6 +24,9 @@ async function verifyUnderLimit(topology: string, limit: string[], bootstrap: (n
     }));
   const ctx = new RunContext({ topologyFile: grid.file, concurrency: 2, acceptNewHostKeys: false, progress: (m) => said.push(m), limit });
   ctx.setGrid({ ...grid, rollout: { ...grid.rollout, healthTimeoutMs: 3_000 } }, statePaths(grid.file, grid.name));
+  ctx.unreachable = allNodes(grid)
+    .filter((n) => unreachable.includes(n.name))
+    .map((node) => ({ node, error: new Error(`${node.name}: cannot connect`) }));
   ctx.plan = { hosts: [] } as unknown as Plan;
   ctx.planned = sessions.map((session) => ({ session, managedUnits: new Set(['gridagent.service']), bootstrap: bootstrap(session.node.name), plan: { playbooks: ['agent'] } }) as unknown as RunContext['planned'][number]);
   await verifyOverlay.run(ctx);
@@ -67,6 +70,17 @@ describe('verify under --limit, when a first election waits for voters outside t
     expect(ctx.overlay).toMatchObject({ converged: true, superPeers: { 'r1/a': 'a1' }, waitingFor: [] });
     expect(ctx.overlay!.regionPeers).not.toHaveProperty('r1');
     expect(said).toContain('r1: its first election waits for sub-grid b (outside --limit)');
+  });
+
+  it('--limit both sub-grids of a new region, one of them not reached: the region vote waits for it as unreachable, not as outside --limit', async () => {
+    const { said } = await verifyUnderLimit(
+      'regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }] }, { name: b, nodes: [{ name: b1, address: 10.0.0.2 }] }] }]\n',
+      ['a1', 'b1'],
+      (node) => ({ subgrid: [node], region: ['a', 'b'], peerRegions: [] }),
+      () => ({ role: 'leader', regionRole: 'searching', superPeer: 'a1', regionPeer: null }),
+      ['b1'],
+    );
+    expect(said).toContain('r1: its first election waits for sub-grid b (unreachable)');
   });
 
   it('an agent that does not answer is still waited for, first election or not', async () => {

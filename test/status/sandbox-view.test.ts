@@ -1,17 +1,35 @@
 /**
  * SANDBOX_STATUS_SCRIPT run by sh with a fake `virsh` first on PATH: a libvirt that does not answer
- * (libvirtd stopped, permission denied) is `unknown`, which `status --strict` reports as unreadable,
- * never `absent`, whose hint would say that apply defines the VM.
+ * (libvirtd stopped, permission denied) while the VM's definition is on disk is `unknown`, which
+ * `status --strict` reports as unreadable, never `absent`, whose hint would say that apply defines
+ * the VM. Without the definition libvirt has no such VM to start: `absent`, as the plan reads it.
+ * The script runs under a test root (libvirt-host-root.ts) that holds the definition or not.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { DOMAIN_DEFINITION } from '../../src/resources/libvirt-definitions.js';
 import { SANDBOX_STATUS_SCRIPT, parseSandboxView } from '../../src/status/sandbox-view.js';
+import { underRoot } from '../resources/libvirt-host-root.js';
 
 let bin: string;
-beforeEach(() => (bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'))));
-afterEach(() => rmSync(bin, { recursive: true, force: true }));
+let root: string;
+beforeEach(() => {
+  bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'));
+  root = mkdtempSync(join(tmpdir(), 'gridops-host-root-'));
+});
+afterEach(() => {
+  rmSync(bin, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** The sandbox VM's persistent definition, where libvirt keeps it (under the test root). */
+const defineOnDisk = () => {
+  mkdirSync(dirname(join(root, DOMAIN_DEFINITION)), { recursive: true });
+  writeFileSync(join(root, DOMAIN_DEFINITION), `<domain type='kvm'><name>gridops-sandbox</name></domain>\n`);
+};
+const script = () => underRoot(SANDBOX_STATUS_SCRIPT, root);
 
 /** A `virsh` that runs this shell body with its arguments in "$@". */
 const fakeVirsh = (body: string) => {
@@ -19,21 +37,28 @@ const fakeVirsh = (body: string) => {
   chmodSync(join(bin, 'virsh'), 0o755);
 };
 const sandboxView = () => {
-  const r = spawnSync('sh', ['-c', SANDBOX_STATUS_SCRIPT], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  const r = spawnSync('sh', ['-c', script()], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
   expect(r.status).toBe(0);
   return parseSandboxView(r.stdout);
 };
 const connectionRefused = `echo "error: failed to connect to the hypervisor" >&2; echo "error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory" >&2; exit 1`;
 
 describe("the sandbox VM's state as status reads it", () => {
-  it('libvirt not answering (libvirtd stopped): unknown, with virsh\'s last line, not absent', () => {
+  it("libvirt not answering (libvirtd stopped), the VM's definition on disk: unknown, with virsh's last line, not absent", () => {
     fakeVirsh(connectionRefused);
+    defineOnDisk();
     expect(sandboxView().state).toBe("unknown (libvirt not answering: error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory)");
   });
 
-  it("libvirt not answering where libvirt's daemon is not installed: unknown too (the plan's probes read that as absent, status does not)", () => {
+  it("libvirt not answering, no definition of the VM on disk: absent, as the plan reads it (libvirt has no such VM to start)", () => {
     fakeVirsh(connectionRefused);
-    const r = spawnSync('sh', ['-c', SANDBOX_STATUS_SCRIPT], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+    expect(sandboxView().state).toBe('absent');
+  });
+
+  it("libvirt not answering where libvirt's daemon is not installed, the definition on disk: unknown too (the plan's probes read that as absent, status does not)", () => {
+    fakeVirsh(connectionRefused);
+    defineOnDisk();
+    const r = spawnSync('sh', ['-c', script()], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
     expect(parseSandboxView(r.stdout).state).toMatch(/^unknown \(libvirt not answering: .*libvirt-sock/);
   });
 
