@@ -24,7 +24,7 @@ try {
   // The resource kinds the grid's workflow never uses get their validators' caches from a playbook of
   // the operator's own kind (the bench's 3-task work has a `line`; reset's and decommission's removals): one entry of each.
   const ownKinds = join(dir, 'own-kinds.yaml');
-  writeFileSync(ownKinds, 'name: own-kinds\nresources:\n  - line: { path: /etc/gridops-cache.conf, line: "a=1", match: "^a=" }\n  - kernel-module: { name: br_netfilter }\n  - sysctl: { key: net.ipv4.ip_forward, value: "1" }\n  - absent-paths: { paths: [/etc/gridops-cache.d] }\n  - absent-unit: { unit: gridops-cache.service }\n');
+  writeFileSync(ownKinds, 'name: own-kinds\nresources:\n  - line: { path: /etc/gridops-cache.conf, line: "a=1", match: "^a=" }\n  - kernel-module: { name: br_netfilter }\n  - sysctl: { key: net.ipv4.ip_forward, value: "1" }\n  - absent-paths: { paths: [/etc/gridops-cache.d] }\n  - absent-unit: { unit: gridops-cache.service }\n  - absent-libvirt: { pool: gridops-cache }\n');
   // The example's sandbox image (images/sandbox.img beside it), which validate checks is a file: a
   // stand-in, for validate reads no more of it (only a plan reads and uploads it).
   mkdirSync(join(dir, 'images'));
