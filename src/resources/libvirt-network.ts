@@ -6,7 +6,7 @@ import { probeSections, splitProbeSections } from './probe-sections.js';
 import { checkGridNetRoutes, ROUTE_TABLE_PROBE } from './grid-net-routes.js';
 import type { PlanContext, Resource } from './resource.js';
 import { GRID_NET, LIBVIRT_XML_DIR, gridBridgeName } from './sandbox-names.js';
-import { parseInfo, readOrAbsent, virsh } from './virsh.js';
+import { NETWORK_NOT_FOUND, objectOrAbsent, parseInfo, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { networkDefinition } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
@@ -30,7 +30,8 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
 
   probe(): string {
     // The routes first, read also before libvirt is installed: the network is checked against them before its start is planned.
-    return probeSections(ROUTE_TABLE_PROBE, probeLibvirt(probeSections(readOrAbsent(virsh('net-dumpxml', '--inactive', this.name), networkDefinition(this.name)), `${virsh('net-info', this.name)} 2>/dev/null || true`)));
+    // The network is absent only where libvirt says so; another failure of the read is `unknown (WHY)`, which diff refuses to plan on.
+    return probeSections(ROUTE_TABLE_PROBE, probeLibvirt(probeSections(objectOrAbsent(virsh('net-dumpxml', '--inactive', this.name), 'xml', NETWORK_NOT_FOUND, networkDefinition(this.name)), `${virsh('net-info', this.name)} 2>/dev/null || true`)));
   }
 
   diff(stdout: string, ctx: PlanContext): LibvirtNetworkChange | null {

@@ -5,7 +5,7 @@ import { attr, child, differingKeys, parseXml, projectionDiff, renderLibvirtXml,
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_POOL, SANDBOX_POOL_PATH } from './sandbox-names.js';
-import { parseInfo, readOrAbsent, virsh } from './virsh.js';
+import { objectOrAbsent, parseInfo, POOL_NOT_FOUND, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { POOL_DEFINITION } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
@@ -18,7 +18,8 @@ export class LibvirtPoolResource implements Resource<LibvirtPoolChange> {
   private readonly file = `${LIBVIRT_XML_DIR}/pool-${SANDBOX_POOL}.xml`;
 
   probe(): string {
-    return probeLibvirt(probeSections(readOrAbsent(virsh('pool-dumpxml', '--inactive', SANDBOX_POOL), POOL_DEFINITION), `${virsh('pool-info', SANDBOX_POOL)} 2>/dev/null || true`));
+    // Absent only where libvirt says so: an access-denied or driver error read as absent planned a define over the pool that is there.
+    return probeLibvirt(probeSections(objectOrAbsent(virsh('pool-dumpxml', '--inactive', SANDBOX_POOL), 'xml', POOL_NOT_FOUND, POOL_DEFINITION), `${virsh('pool-info', SANDBOX_POOL)} 2>/dev/null || true`));
   }
 
   diff(stdout: string, ctx: PlanContext): LibvirtPoolChange | null {

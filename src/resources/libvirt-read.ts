@@ -11,7 +11,7 @@ const DAEMON_INSTALLED = ['libvirtd', 'virtqemud'].map((d) => `command -v ${d} >
  * How a libvirt resource's probe reads the host. Before libvirt is installed (no virsh, or no daemon
  * yet: a first apply installs the packages in the same run) it runs `beforeLibvirt`, by default
  * printing `no-libvirt`, which the resources read as absent. Else `body`, whose reads say `absent`
- * only where libvirt answers (readOrAbsent, domainOrAbsent in virsh.ts) or has no definition of the
+ * only where libvirt answers that it has no such object (objectOrAbsent in virsh.ts) or has no definition of the
  * object on disk: installed but not answering (its sockets stopped, access denied, a broken daemon,
  * the input filter it requires failed) with the object's definition there, they print `unknown
  * (libvirt not answering: WHY)`, which diff turns into a plan error (refuseUnreadLibvirt). Read as
@@ -26,7 +26,7 @@ export function probeLibvirt(body: string, beforeLibvirt = 'echo no-libvirt'): s
 
 /**
  * Throws the host's plan error where `section` (the probe's output, or its section that reads
- * libvirt first) is the `unknown (WHY)` of probeLibvirt or domainOrAbsent. The one wording for every
+ * libvirt first) is the `unknown (WHY)` of probeLibvirt or objectOrAbsent. The one wording for every
  * libvirt resource, as Terraform's libvirt provider fails its refresh: the plan cannot tell what
  * libvirt has.
  */

@@ -4,7 +4,7 @@ import type { ImageFile } from './image-file.js';
 import { attr, child, parseXml, renderLibvirtXml, text } from './libvirt-xml.js';
 import type { PlanContext, Resource } from './resource.js';
 import { LIBVIRT_XML_DIR, SANDBOX_POOL, baseVolumeName, overlayVolumeName, volumePath } from './sandbox-names.js';
-import { readOrAbsent, virsh } from './virsh.js';
+import { objectOrAbsent, POOL_NOT_FOUND, virsh, VOL_NOT_FOUND } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { POOL_DEFINITION } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
@@ -28,7 +28,8 @@ export class SandboxDiskResource implements Resource<SandboxDiskChange> {
   }
 
   probe(): string {
-    return probeLibvirt(readOrAbsent(virsh('vol-dumpxml', '--pool', SANDBOX_POOL, this.volume), POOL_DEFINITION));
+    // Absent where libvirt has no such volume, or no such pool (the pool resource, planned before, defines it): another failure is `unknown (WHY)`, a plan error.
+    return probeLibvirt(objectOrAbsent(virsh('vol-dumpxml', '--pool', SANDBOX_POOL, this.volume), 'xml', `${VOL_NOT_FOUND}|${POOL_NOT_FOUND}`, POOL_DEFINITION));
   }
 
   diff(stdout: string, ctx: PlanContext): SandboxDiskChange | null {

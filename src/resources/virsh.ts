@@ -46,16 +46,11 @@ export function whenLibvirtAnswers(body: string): string {
   return `if ! libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then ${NOT_ANSWERING_LINE}; else\n${body}\nfi`;
 }
 
-/** A virsh read (`command`, its output printed) whose failure is `absent` where libvirt answers, else as unlessLibvirtUnanswering says for the object's `definition`. */
-export function readOrAbsent(command: string, definition: string): string {
-  return `${command} 2>/dev/null || { ${unlessLibvirtUnanswering('echo absent', definition)}; }`;
-}
-
 /**
  * Runs `command`, a virsh read of one libvirt object, into the shell variable `variable` and prints
  * its output; where it fails, prints `absent` when virsh's error matches `notFound` (a `case`
  * pattern of libvirt's words for an object it does not have: DOMAIN_NOT_FOUND, NETWORK_NOT_FOUND,
- * POOL_NOT_FOUND), else `unknown (WHY)` with virsh's last line (where libvirt does not answer,
+ * POOL_NOT_FOUND, VOL_NOT_FOUND), else `unknown (WHY)` with virsh's last line (where libvirt does not answer,
  * unlessLibvirtUnanswering's answer for the object's `definition`). Any other failure of a libvirt
  * that answers (access denied, a driver error) says nothing of whether the object is there.
  */
@@ -75,6 +70,8 @@ export const DOMAIN_NOT_FOUND = '*"failed to get domain"*|*"Domain not found"*';
 export const NETWORK_NOT_FOUND = '*"failed to get network"*|*"Network not found"*';
 /** The same for a storage pool: virsh's "failed to get pool", libvirt's "Storage pool not found" (VIR_ERR_NO_STORAGE_POOL). */
 export const POOL_NOT_FOUND = '*"failed to get pool"*|*"Storage pool not found"*';
+/** The same for a storage volume: virsh's "failed to get vol", libvirt's "Storage volume not found" (VIR_ERR_NO_STORAGE_VOL; libvirt 9.0 names the path it looked up last). */
+export const VOL_NOT_FOUND = '*"failed to get vol"*|*"Storage volume not found"*';
 
 /** virsh with quoted arguments. */
 export function virsh(...args: Array<string | number>): string {
