@@ -66,10 +66,13 @@ export function domainOrAbsent(command: string, variable: string, definition: st
 
 /** A `case` pattern for virsh's error (under LC_ALL=C) about a domain libvirt does not have (older libvirt: "failed to get domain", newer adds "Domain not found"). */
 export const DOMAIN_NOT_FOUND = '*"failed to get domain"*|*"Domain not found"*';
-/** The same for a network: virsh's "failed to get network", libvirt's "Network not found" (virerror.c VIR_ERR_NO_NETWORK). */
-export const NETWORK_NOT_FOUND = '*"failed to get network"*|*"Network not found"*';
-/** The same for a storage pool: virsh's "failed to get pool", libvirt's "Storage pool not found" (VIR_ERR_NO_STORAGE_POOL). */
-export const POOL_NOT_FOUND = '*"failed to get pool"*|*"Storage pool not found"*';
+/**
+ * The same for a network: libvirt's "Network not found" (virerror.c VIR_ERR_NO_NETWORK), not virsh's
+ * "failed to get network" before it, which virsh prints whatever made its lookup fail (access denied too).
+ */
+export const NETWORK_NOT_FOUND = '*"Network not found"*';
+/** The same for a storage pool: libvirt's "Storage pool not found" (VIR_ERR_NO_STORAGE_POOL), not virsh's "failed to get pool", for the same reason. */
+export const POOL_NOT_FOUND = '*"Storage pool not found"*';
 /** The same for a storage volume: virsh's "failed to get vol", libvirt's "Storage volume not found" (VIR_ERR_NO_STORAGE_VOL; libvirt 9.0 names the path it looked up last). */
 export const VOL_NOT_FOUND = '*"failed to get vol"*|*"Storage volume not found"*';
 

@@ -70,7 +70,7 @@ describe.each(objects)('absent-libvirt %s', (object, destroy, undefine, notRunni
     fakeVirsh(`${undefine}) echo "error: access denied" >&2; exit 1;;`);
     expect((await apply(new AbsentLibvirtResource(object, name))).status).not.toBe(0);
     rmSync(join(bin, 'calls'));
-    const gone = { domain: "error: failed to get domain 'gridops-sandbox'", network: "error: failed to get network 'grid-net'", pool: "error: failed to get pool 'gridops'" }[object];
+    const gone = { domain: "error: failed to get domain 'gridops-sandbox'", network: "error: failed to get network 'grid-net'\nerror: Network not found: no network with matching name 'grid-net'", pool: "error: failed to get pool 'gridops'\nerror: Storage pool not found: no storage pool with matching name 'gridops'" }[object];
     fakeVirsh(`${destroy}|${undefine}) echo "${gone}" >&2; exit 1;;`);
     expect((await apply(new AbsentLibvirtResource(object, name))).status).toBe(0);
   });

@@ -112,6 +112,17 @@ describe('not-found words of another kind of object', () => {
   });
 });
 
+describe("virsh's own lookup line alone", () => {
+  // virsh prints "failed to get network 'X'" (pool: "failed to get pool") whatever made its lookup
+  // fail; only libvirt's line after it says the object is not there.
+  it('a network or pool lookup that failed for another reason (access denied) is a plan error, not absent', () => {
+    answeringWith("error: failed to get network 'grid-net'\nerror: access denied: 'network.getattr' denied");
+    expect(() => planned(new LibvirtNetworkResource('grid-net'))).toThrow("n1: cannot read libvirt: error: access denied: 'network.getattr' denied");
+    answeringWith(`error: failed to get pool '${SANDBOX_POOL}'\nerror: access denied: 'storage_pool.getattr' denied`);
+    expect(() => planned(new LibvirtPoolResource())).toThrow(PlanningError);
+  });
+});
+
 describe('the object is there', () => {
   it('the pool read prints its definition, which is planned against: nothing to change', () => {
     fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *pool-dumpxml*) echo "<pool type='dir'><name>${SANDBOX_POOL}</name><target><path>${SANDBOX_POOL_PATH}</path></target></pool>";; *pool-info*) printf 'State: running\\nAutostart: yes\\n';; esac`);
