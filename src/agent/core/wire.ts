@@ -30,9 +30,10 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 
 /**
- * The grid key as the MAC takes it: the raw bytes, or (cheaper per packet) the KeyObject
- * macKey() made once from them. Node 20 has no one-shot HMAC; with the raw bytes every packet's
- * createHmac imports the key again, with a KeyObject it does not (docs/agent.md, "Forged datagrams").
+ * The grid key as the MAC takes it: the raw bytes, or the KeyObject macKey() made once from them,
+ * so that a packet's createHmac does not import the key again (Node 20 has no one-shot HMAC; the
+ * gain measured within the noise of a loaded machine: docs/agent.md, Security, what forged
+ * datagrams may cost).
  */
 export type MacKey = Buffer | KeyObject;
 
