@@ -10,11 +10,13 @@
 //   region  SIGKILL of the region peer: time until every live super peer names the same new region
 //           peer, which says leader
 //   soak    a CPU burner (2 busy loops) in every node, no fault: leader changes and leaderless samples
-//   hostile 1000 unauthenticated TCP connections plus 1M junk UDP datagrams at one agent: its RSS
-//           before/during/after, the drop counters from /metrics, and leader changes meanwhile
+//   hostile 1000 unauthenticated TCP connections plus 1M forged UDP datagrams at a super peer (the
+//           magic, version 2, a JSON-looking body and a guessed MAC, so that each one reaches the MAC
+//           check unless the agent's limits stop it: src/agent/runtime/datagram-intake.ts): its RSS
+//           before/during/after, the drop counters and late ticks from /metrics, and leader changes meanwhile
 // Run as root after `npm run build`, under the shared measurement lock:
 //   flock /work/notes/measure.lock npm run bench -- agent-lab [--kills 10] [--cuts 10] [--region 6] [--soak-min 10]
-//   [--only kill,cut,region,soak,hostile] [--dir /tmp/agent-lab] [--keep] [--json FILE]
+//   [--only kill,cut,region,soak,hostile] [--datagrams 1000000] [--dir /tmp/agent-lab] [--keep] [--json FILE]
 // The lab is taken down at the end unless --keep (a kept lab is reused by the next run).
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -37,6 +39,7 @@ const kills = Number(opt('kills', 10));
 const cuts = Number(opt('cuts', 10));
 const regionKills = Number(opt('region', 6));
 const soakMinutes = Number(opt('soak-min', 2));
+const datagrams = Number(opt('datagrams', 1_000_000));
 const only = new Set(opt('only', 'kill,cut,region,soak,hostile').split(','));
 const dir = opt('dir', '/tmp/agent-lab');
 const keep = args.includes('--keep');
@@ -305,7 +308,10 @@ try {
     const before = await settled();
     startSamplers();
     await sleep(1_000);
-    const target = nodes.find((n) => before[n].r !== 'leader' && subgridOf[n] === 'subgrid-1');
+    // The super peer: the node whose late ticks cost the sub-grid an election.
+    const target = superPeerOf(before, 'subgrid-1');
+    const lateTicks = () => metric(metricsOf(target), 'gridagent_late_ticks_total')['gridagent_late_ticks_total'];
+    const lateBefore = lateTicks();
     const rss = () => metric(metricsOf(target), 'process_resident_memory_bytes')['process_resident_memory_bytes'];
     const u0 = uptime();
     const rssBefore = rss();
@@ -334,12 +340,19 @@ try {
     );
     await sleep(1_000);
     const rssDuringTcp = rss();
-    // 1M junk datagrams.
+    // Forged datagrams: random bytes would be dropped on their first byte (badMagic) and test nothing.
     const udp = createSocket('udp4');
-    const junk = Array.from({ length: 64 }, (_, i) => randomBytes(64 + i * 16));
+    const forge = (bytes) => {
+      const packet = randomBytes(bytes);
+      packet.write('GA\x02\x00', 0, 'latin1');
+      packet[20] = 0x7b; // '{': the payload of every message is a JSON object
+      packet[bytes - 17] = 0x7d; // '}', before the 16-byte MAC
+      return packet;
+    };
+    const junk = Array.from({ length: 64 }, (_, i) => forge(64 + i * 16));
     let sent = 0;
     const sendStarted = Date.now();
-    while (sent < 1_000_000) {
+    while (sent < datagrams) {
       await new Promise((resolve) => {
         let pending = 0;
         for (let i = 0; i < 1000; i++, sent++) {
@@ -369,9 +382,10 @@ try {
       datagramSendMs: sendMs,
       rssMiB: { before: rssBefore / 1048576, duringTcp: rssDuringTcp / 1048576, duringUdp: rssDuringUdp / 1048576, after: rssAfter / 1048576 },
       drops,
+      lateTicks: lateTicks() - lateBefore,
       ...calmness(samples, from, to),
     };
-    log(`hostile: RSS ${[rssBefore, rssDuringTcp, rssDuringUdp, rssAfter].map((x) => (x / 1048576).toFixed(1)).join(' -> ')} MiB; drops ${JSON.stringify(drops)}; ${results.hostile.leaderChanges} leader changes, ${results.hostile.leaderless} leaderless samples`);
+    log(`hostile: RSS ${[rssBefore, rssDuringTcp, rssDuringUdp, rssAfter].map((x) => (x / 1048576).toFixed(1)).join(' -> ')} MiB; drops ${JSON.stringify(drops)}; ${results.hostile.lateTicks} late ticks at the super peer; ${results.hostile.leaderChanges} leader changes, ${results.hostile.leaderless} leaderless samples`);
   }
   for (const n of nodes) ssh(n, 'systemctl stop gridops-sampler 2>/dev/null');
 } finally {

@@ -1,4 +1,4 @@
-import { decodePacket, encodePacket, encodedSize, MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES } from '../../src/agent/core/wire.js';
+import { decodePacket, encodePacket, encodedSize, macKey, MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, precheckPacket } from '../../src/agent/core/wire.js';
 import { MAX_DEPARTED } from '../../src/agent/core/group/departed.js';
 import { MAX_DEPARTED_DECODED } from '../../src/agent/core/validate.js';
 import { ReplayWindow } from '../../src/agent/core/replay-window.js';
@@ -107,8 +107,13 @@ describe('wire format', () => {
     const packet = encodePacket(heartbeat, { epoch: 1, seq: 1, nonce: 5, echo: 6 }, key);
     expect(decodePacket(packet, Buffer.from('another key, same length.........'))).toEqual({ ok: false, reason: 'badMac' });
     const flipped = Buffer.from(packet);
-    flipped[20] = flipped[20]! ^ 1;
+    flipped[21] = flipped[21]! ^ 1;
     expect(decodePacket(flipped, key)).toEqual({ ok: false, reason: 'badMac' });
+    // A payload that is not even a JSON object is malformed before any MAC is computed (precheckPacket).
+    const notAnObject = Buffer.from(packet);
+    notAnObject[20] = notAnObject[20]! ^ 1;
+    expect(precheckPacket(notAnObject)).toBe('malformed');
+    expect(decodePacket(notAnObject, key)).toEqual({ ok: false, reason: 'malformed' });
     const magic = Buffer.from(packet);
     magic[0] = 0;
     expect(decodePacket(magic, key)).toEqual({ ok: false, reason: 'badMagic' });
@@ -118,6 +123,13 @@ describe('wire format', () => {
     const v1 = Buffer.from(packet);
     v1[2] = 1;
     expect(decodePacket(v1, key)).toEqual({ ok: false, reason: 'badVersion' });
+  });
+
+  test('a key object made once (what the transport keeps) signs and checks as the raw key does', () => {
+    const packet = encodePacket(heartbeat, { epoch: 1, seq: 1, nonce: 5, echo: 6 }, macKey(key));
+    expect(packet).toEqual(encodePacket(heartbeat, { epoch: 1, seq: 1, nonce: 5, echo: 6 }, key));
+    expect(decodePacket(packet, macKey(key))).toMatchObject({ ok: true, message: heartbeat });
+    expect(decodePacket(packet, macKey(Buffer.from('another key, same length.........')))).toEqual({ ok: false, reason: 'badMac' });
   });
 
   test('the nonce and echo are covered by the MAC', () => {

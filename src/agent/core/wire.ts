@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Message, PacketHeader } from './types.js';
 import { validateMessage } from './validate.js';
 
@@ -26,6 +26,21 @@ export const WIRE_OVERHEAD = HEADER_BYTES + MAC_BYTES;
 export const MAX_DATAGRAM_BYTES = 16 * 1024;
 /** Largest TCP frame accepted (a registry of a few thousand members). */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * The grid key as the MAC takes it: the raw bytes, or the KeyObject macKey() made once from them,
+ * so that a packet's createHmac does not import the key again (Node 20 has no one-shot HMAC; the
+ * gain measured within the noise of a loaded machine: docs/agent.md, Security, what forged
+ * datagrams may cost).
+ */
+export type MacKey = Buffer | KeyObject;
+
+/** The key object a long-lived sender or receiver keeps, so that no packet pays for importing the key. */
+export function macKey(key: Buffer): KeyObject {
+  return createSecretKey(key);
+}
 
 export type DecodeResult =
   | { ok: true; header: PacketHeader; message: Message }
@@ -34,7 +49,7 @@ export type DecodeResult =
 /** Why the decoder dropped a packet; each reason has its own counter in /metrics (the core adds `replayed`, `unvalidated`, ...). */
 export type DropReason = 'oversized' | 'truncated' | 'badMagic' | 'badVersion' | 'badMac' | 'malformed';
 
-export function encodePacket(message: Message, header: PacketHeader, key: Buffer): Buffer {
+export function encodePacket(message: Message, header: PacketHeader, key: MacKey): Buffer {
   const payload = Buffer.from(JSON.stringify(message), 'utf8');
   const packet = Buffer.alloc(HEADER_BYTES + payload.length + MAC_BYTES);
   packet[0] = 0x47;
@@ -55,12 +70,24 @@ export function encodedSize(message: Message): number {
   return WIRE_OVERHEAD + Buffer.byteLength(JSON.stringify(message), 'utf8');
 }
 
+/**
+ * The checks that need no key and cost next to nothing (size, magic, version, a payload that is a
+ * JSON object, as every message is): the reason to drop the packet, or null when only the MAC can
+ * tell. A receiver runs them before deciding whether the packet's sender may spend a MAC check.
+ */
+export function precheckPacket(packet: Buffer, maxBytes: number = MAX_DATAGRAM_BYTES): DropReason | null {
+  if (packet.length > maxBytes) return 'oversized';
+  if (packet.length < HEADER_BYTES + MAC_BYTES + 2) return 'truncated';
+  if (packet[0] !== 0x47 || packet[1] !== 0x41) return 'badMagic';
+  if (packet[2] !== WIRE_VERSION) return 'badVersion';
+  if (packet[HEADER_BYTES] !== OPEN_BRACE || packet[packet.length - MAC_BYTES - 1] !== CLOSE_BRACE) return 'malformed';
+  return null;
+}
+
 /** Never throws: every malformed input maps to a drop reason. */
-export function decodePacket(packet: Buffer, key: Buffer, maxBytes: number = MAX_DATAGRAM_BYTES): DecodeResult {
-  if (packet.length > maxBytes) return { ok: false, reason: 'oversized' };
-  if (packet.length < HEADER_BYTES + MAC_BYTES + 2) return { ok: false, reason: 'truncated' };
-  if (packet[0] !== 0x47 || packet[1] !== 0x41) return { ok: false, reason: 'badMagic' };
-  if (packet[2] !== WIRE_VERSION) return { ok: false, reason: 'badVersion' };
+export function decodePacket(packet: Buffer, key: MacKey, maxBytes: number = MAX_DATAGRAM_BYTES): DecodeResult {
+  const unfit = precheckPacket(packet, maxBytes);
+  if (unfit !== null) return { ok: false, reason: unfit };
   const bodyEnd = packet.length - MAC_BYTES;
   const expected = mac(key, packet.subarray(0, bodyEnd));
   if (!timingSafeEqual(expected, packet.subarray(bodyEnd))) return { ok: false, reason: 'badMac' };
@@ -75,6 +102,6 @@ export function decodePacket(packet: Buffer, key: Buffer, maxBytes: number = MAX
   return { ok: true, header: { epoch: packet.readUInt32BE(4), seq: packet.readUInt32BE(8), nonce: packet.readUInt32BE(12), echo: packet.readUInt32BE(16) }, message };
 }
 
-function mac(key: Buffer, data: Buffer): Buffer {
+function mac(key: MacKey, data: Buffer): Buffer {
   return createHmac('sha256', key).update(data).digest().subarray(0, MAC_BYTES);
 }

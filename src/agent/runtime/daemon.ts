@@ -22,11 +22,18 @@ import { RegionResolvers } from './region-resolvers.js';
 import { SeedResolver } from './seed-resolver.js';
 import { FailuresInARow, guardStep, MAX_FAILED_TICKS_IN_A_ROW, type StepContext } from './step-guard.js';
 import { nextEpoch, readStateFile, writePrivateFile, writeStateFile } from './state-file.js';
+import { knownPeerHosts } from './known-peer-hosts.js';
 import { AgentTransport } from './transport.js';
 import { startWhenAddressIsUp, type AddressWait } from './bind-retry.js';
 
 /** How long a super peer waits for its successor on SIGTERM before exiting anyway. */
 const HANDOVER_DEADLINE_MS = 4_000;
+/**
+ * How often the transport learns the addresses of the peers the core knows (known-peer-hosts.ts):
+ * a peer that just joined is rationed like any unknown source until then, and listing a large
+ * registry every tick would cost more than it saves.
+ */
+const KNOWN_PEERS_REFRESH_MS = 1_000;
 /** A state file write that held the event loop this long is logged: a fifth of the shortest election timeout. */
 const SLOW_STATE_WRITE_MS = 100;
 
@@ -171,12 +178,17 @@ export class AgentDaemon {
     // shows up here first, and the core then stays patient instead of suspecting its peers.
     let lastTickAt = performance.now();
     let wasSlow = false;
+    let knownPeersAt = -Infinity;
     this.ticker = setInterval(() => {
       const now = performance.now();
       const lagMs = Math.max(0, now - lastTickAt - config.tickMs);
       lastTickAt = now;
       const ticked = this.guarded({ step: 'tick' }, () => {
         this.core.tick(lagMs);
+        if (now - knownPeersAt >= KNOWN_PEERS_REFRESH_MS) {
+          knownPeersAt = now;
+          this.transport.setKnownPeers(knownPeerHosts(this.core));
+        }
         const slow = this.core.health.healthScore > 0;
         if (slow !== wasSlow) this.log.info(slow ? 'running late: failure timeouts widened' : 'on time again', { lagMs: Math.round(lagMs), healthScore: this.core.health.healthScore });
         wasSlow = slow;
@@ -481,7 +493,7 @@ export class AgentDaemon {
     metrics.counter('gridagent_messages_received_total', 'Authenticated protocol messages received, by type and tier.');
     metrics.counter('gridagent_bytes_sent_total', 'Bytes sent, by transport.');
     metrics.counter('gridagent_bytes_received_total', 'Bytes of authenticated packets received, by transport.');
-    metrics.counter('gridagent_dropped_total', 'Packets dropped: unauthenticated (badMac), malformed, oversized, replayed, unvalidated (no proof of being newer than this start), and so on.');
+    metrics.counter('gridagent_dropped_total', 'Packets dropped: unauthenticated (badMac), malformed, oversized, replayed, unvalidated (no proof of being newer than this start), unchecked from an unknown source (macBudget: the MAC budget spent; sourceCoolingDown: the source failed the MAC repeatedly), and so on.');
     metrics.counter('gridagent_dropped_bytes_total', 'Bytes of dropped packets.');
     metrics.counter('gridagent_state_writes_total', 'Writes of the state file (term, vote, view), each fsynced before the messages that depend on it leave.');
     metrics.counter('gridagent_step_errors_total', 'Ticks, received messages and sends that threw (a bug, each logged at error level with its stack): the step ended, the agent ran on.');

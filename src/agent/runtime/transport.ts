@@ -1,14 +1,16 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { KeyObject } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import type { Message, Packet, PacketHeader } from '../core/types.js';
 import { DEFAULT_INTAKE_LIMITS, TcpIntake, type IntakeDrop, type IntakeLimits } from './tcp-intake.js';
-import { decodePacket, encodePacket, MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, type DropReason } from '../core/wire.js';
+import { decodePacket, encodePacket, macKey, MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, type DropReason } from '../core/wire.js';
+import { DatagramIntake, DEFAULT_DATAGRAM_LIMITS, type DatagramDrop, type DatagramLimits } from './datagram-intake.js';
 
 /** Callbacks from the transport into the daemon. */
 export interface TransportEvents {
   /** An authenticated, well-formed packet (the core checks it for replays). `fromAddr` is host:port for UDP, undefined for TCP. */
   packet(packet: Packet, fromAddr: string | undefined, bytes: number, via: 'udp' | 'tcp'): void;
-  dropped(reason: DropReason | IntakeDrop | 'sendFailed', bytes: number): void;
+  dropped(reason: DropReason | IntakeDrop | DatagramDrop | 'sendFailed', bytes: number): void;
   sent(message: Message, bytes: number, via: 'udp' | 'tcp' | 'multicast'): void;
 }
 
@@ -19,6 +21,8 @@ export interface TransportOptions {
   key: Buffer;
   /** Bounds on inbound TCP (defaults: DEFAULT_INTAKE_LIMITS). */
   intake?: Partial<IntakeLimits>;
+  /** Bounds on the MAC checks inbound UDP from unknown sources may cost (defaults: DEFAULT_DATAGRAM_LIMITS). */
+  datagrams?: Partial<DatagramLimits>;
 }
 
 /**
@@ -33,15 +37,26 @@ export class AgentTransport {
   private tcp: Server | null = null;
   /** Inbound TCP, with what unauthenticated input may cost bounded (connections, bytes, time). */
   readonly intake: TcpIntake;
+  /** Inbound UDP, with the MAC checks that datagrams from unknown sources may cost bounded. */
+  readonly datagrams: DatagramIntake;
+  /** The grid key imported once: a packet's MAC then costs no key import. */
+  private readonly key: KeyObject;
 
   constructor(
     private readonly options: TransportOptions,
     private readonly events: TransportEvents,
   ) {
     this.unicast = createSocket({ type: 'udp4', reuseAddr: false });
+    this.key = macKey(options.key);
     this.intake = new TcpIntake(
       { ...DEFAULT_INTAKE_LIMITS, maxFrameBytes: MAX_FRAME_BYTES, ...options.intake },
-      (frame) => this.receive(frame, undefined, MAX_FRAME_BYTES, 'tcp'),
+      (frame) => this.receiveFrame(frame),
+      (reason, bytes) => this.events.dropped(reason, bytes),
+    );
+    this.datagrams = new DatagramIntake(
+      { ...DEFAULT_DATAGRAM_LIMITS, ...options.datagrams },
+      (packet) => decodePacket(packet, this.key, MAX_DATAGRAM_BYTES),
+      (packet, fromAddr, bytes) => this.events.packet(packet, fromAddr, bytes, 'udp'),
       (reason, bytes) => this.events.dropped(reason, bytes),
     );
   }
@@ -61,7 +76,7 @@ export class AgentTransport {
 
   private async open(): Promise<void> {
     const { bind, port, multicast } = this.options;
-    this.unicast.on('message', (packet, rinfo) => this.receive(packet, rinfo, MAX_DATAGRAM_BYTES, 'udp'));
+    this.unicast.on('message', (packet, rinfo) => this.receiveDatagram(packet, rinfo.address, rinfo.port));
     this.unicast.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       this.unicast.once('error', reject);
@@ -80,7 +95,7 @@ export class AgentTransport {
       }
       const listener = createSocket({ type: 'udp4', reuseAddr: true });
       this.multicastSocket = listener;
-      listener.on('message', (packet, rinfo) => this.receive(packet, rinfo, MAX_DATAGRAM_BYTES, 'udp'));
+      listener.on('message', (packet, rinfo) => this.receiveDatagram(packet, rinfo.address, rinfo.port));
       listener.on('error', () => undefined);
       await new Promise<void>((resolve, reject) => {
         listener.once('error', reject);
@@ -102,7 +117,7 @@ export class AgentTransport {
 
   /** Sends to host:port over UDP, or over TCP when `bulk` (registry copies). */
   send(message: Message, header: PacketHeader, target: string, bulk: boolean): void {
-    const packet = encodePacket(message, header, this.options.key);
+    const packet = encodePacket(message, header, this.key);
     const [host, portText] = splitHostPort(target);
     const port = Number(portText);
     if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -136,7 +151,7 @@ export class AgentTransport {
   sendMulticast(message: Message, header: PacketHeader): void {
     const multicast = this.options.multicast;
     if (multicast === null) return;
-    const packet = encodePacket(message, header, this.options.key);
+    const packet = encodePacket(message, header, this.key);
     this.unicast.send(packet, multicast.port, multicast.group, (error) => {
       if (error) this.events.dropped('sendFailed', packet.length);
     });
@@ -149,17 +164,31 @@ export class AgentTransport {
     if (this.tcp) await new Promise<void>((resolve) => this.tcp!.close(() => resolve()));
   }
 
-  private receive(packet: Buffer, rinfo: RemoteInfo | undefined, maxBytes: number, via: 'udp' | 'tcp'): void {
+  /** Addresses (host part) of the peers the core knows: their datagrams are checked without limit (datagram-intake.ts). */
+  setKnownPeers(hosts: Iterable<string>): void {
+    this.datagrams.setKnownPeers(hosts);
+  }
+
+  private receiveDatagram(packet: Buffer, address: string, port: number): void {
     try {
-      const decoded = decodePacket(packet, this.options.key, maxBytes);
-      if (!decoded.ok) {
-        this.events.dropped(decoded.reason, packet.length);
-        return;
-      }
-      this.events.packet({ header: decoded.header, message: decoded.message }, rinfo ? `${rinfo.address}:${rinfo.port}` : undefined, packet.length, via);
+      this.datagrams.receive(packet, address, port);
     } catch {
       // Defence in depth: a bug in handling one packet must not take the agent down.
       this.events.dropped('malformed', packet.length);
+    }
+  }
+
+  /** A TCP frame: its connection's cost is bounded by the TCP intake, so its MAC is checked as it comes. */
+  private receiveFrame(frame: Buffer): void {
+    try {
+      const decoded = decodePacket(frame, this.key, MAX_FRAME_BYTES);
+      if (!decoded.ok) {
+        this.events.dropped(decoded.reason, frame.length);
+        return;
+      }
+      this.events.packet({ header: decoded.header, message: decoded.message }, undefined, frame.length, 'tcp');
+    } catch {
+      this.events.dropped('malformed', frame.length);
     }
   }
 }

@@ -1,0 +1,36 @@
+import type { AgentCore } from '../core/agent.js';
+import type { GroupEngine } from '../core/group/engine.js';
+import { allVoters } from '../core/view.js';
+
+/**
+ * The hosts of the peers this node knows, whose datagrams it checks without limit
+ * (datagram-intake.ts): for its sub-grid and its region, the registry's members (as super peer,
+ * mirror or region peer), the voters of the view, and the leader, at the addresses the core holds
+ * for them. The core takes an address only from a packet that passed the MAC and its replay
+ * window, or from a view or registry copy such a packet carried, so a keyless sender cannot make
+ * its own address known by replaying a captured packet from it.
+ */
+export function knownPeerHosts(core: AgentCore): Set<string> {
+  const hosts = new Set<string>();
+  for (const group of [core.subgrid, core.region]) addGroup(group, hosts);
+  return hosts;
+}
+
+function addGroup(group: GroupEngine, hosts: Set<string>): void {
+  const add = (addr: string | undefined): void => {
+    if (addr !== undefined) hosts.add(hostOf(addr));
+  };
+  for (const member of group.registry.list()) add(member.addr);
+  for (const voter of allVoters(group.view)) {
+    add(voter.addr);
+    add(group.addressOf(voter.name));
+  }
+  add(group.leaderAddress);
+}
+
+/** The host of host:port or [v6]:port (a bare address as it is). */
+function hostOf(addr: string): string {
+  if (addr.startsWith('[')) return addr.slice(1, addr.indexOf(']'));
+  const index = addr.lastIndexOf(':');
+  return index > 0 && addr.indexOf(':') === index ? addr.slice(0, index) : addr;
+}
