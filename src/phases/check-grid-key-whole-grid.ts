@@ -2,7 +2,9 @@ import { PlanningError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
 import { removeCreatedGridKey } from '../secrets/grid-key.js';
 import { allNodes } from '../topology/model.js';
+import type { GridKeyChange } from '../plan/plan.js';
 import { hostsReplacingGridKey } from './grid-key-replaced.js';
+import { namedKeyFile } from './load-secrets.js';
 import type { Phase } from './phase.js';
 import type { RunContext } from './run-context.js';
 
@@ -13,18 +15,22 @@ import type { RunContext } from './run-context.js';
  * out (--limit, a --site run widened to existing hosts, a node not reached or not planned) would
  * cut that node off, or split a sub-grid into two leaders, one per key; it is refused before any
  * change. Every node of the topology counts: each runs the agent (the grid's workflow ends with
- * it), and a node not reached cannot be known to have none. A host that fails once the plain
- * apply has started cannot be foreseen: apply-outcome.ts names those left on the old key.
+ * it), and a node not reached cannot be known to have none. A key that differs from the one the
+ * last apply deployed (the state keeps its fingerprint) is a change too, where no host of the run
+ * holds the old key file: a key made by an earlier `plan`, then `apply --limit` of a new node
+ * (grid-key-since-apply.ts). A host that fails once the plain apply has started cannot be foreseen:
+ * apply-outcome.ts names those left on the old key.
  */
 export const checkGridKeyWholeGrid: Phase = {
   title: 'check that a new grid key reaches every agent of the grid',
   async run(ctx) {
     const replacing = hostsReplacingGridKey(ctx.plan);
     const created = ctx.createdGridKey;
-    if (!replacing.length && !created) return;
+    const sinceApply = ctx.plan.gridKeyChange;
+    if (!replacing.length && !created && !sinceApply) return;
     const leftOut = nodesLeftOut(ctx);
     if (!leftOut.notSelected.length && !leftOut.unreachable.length && !leftOut.notPlanned.length) return;
-    const change = replacing.length ? `this run would replace the grid key on ${namedFew(replacing)}` : `this run created a new grid key ${created!.file} while nodes of the grid run gridagent with an earlier one`;
+    const change = changeSaid(ctx, replacing, created, sinceApply);
     const groups = [
       ...(leftOut.notSelected.length ? [`${namedFew(leftOut.notSelected)} (not selected by --limit)`] : []),
       ...(leftOut.unreachable.length ? [`${namedFew(leftOut.unreachable)} (unreachable)`] : []),
@@ -39,6 +45,14 @@ export const checkGridKeyWholeGrid: Phase = {
     );
   },
 };
+
+/** What changes the key, in one clause; with the fingerprints when the state recorded the key the last apply deployed. */
+function changeSaid(ctx: RunContext, replacing: readonly string[], created: RunContext['createdGridKey'], sinceApply: GridKeyChange | undefined): string {
+  const fingerprints = sinceApply ? `fingerprint ${sinceApply.deployed} → ${sinceApply.current}` : '';
+  if (replacing.length) return `this run would replace the grid key on ${namedFew(replacing)}${sinceApply ? ` (it differs from the one the last apply deployed: ${fingerprints})` : ''}`;
+  if (created) return `this run created a new grid key ${created.file} while nodes of the grid run gridagent with an earlier one${sinceApply ? ` (${fingerprints})` : ''}`;
+  return `the grid key ${namedKeyFile(ctx) ?? ctx.paths.gridKey} differs from the one the last apply deployed (${fingerprints}), and this run would give it to the nodes it applies`;
+}
 
 /** The nodes of the topology whose key this run would not set: not in the run, not reached, or not planned. */
 function nodesLeftOut(ctx: RunContext): { notSelected: string[]; unreachable: string[]; notPlanned: string[] } {

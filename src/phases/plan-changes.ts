@@ -5,6 +5,7 @@ import { agentRestartsAtOnce } from './agent-restarts-at-once.js';
 import { hostsRestartedTogether } from './agents-restart-in-batches.js';
 import { firstElectionsOutsideRun, subgridsNotReached } from './first-elections-outside-run.js';
 import { goneAgents } from './gone-agents.js';
+import { gridKeyChangeSinceApply } from './grid-key-since-apply.js';
 import type { Phase } from './phase.js';
 import { markNetworkRename } from './renamed-grid-network.js';
 import { markSandboxRemoval } from './retired-hypervisor.js';
@@ -14,7 +15,8 @@ import { swapPastMemoryCap } from './swap-past-memory-cap.js';
  * DESIGN step 4: every host's typed changes, in topology order, with the unreachable ones and
  * their error, the initial election of the fresh sub-grids and regions whose agents it starts, and the sub-grids
  * whose agents the plan restarts all at once (among the hosts this run applies in one go), and the
- * hosts whose grid work may swap past its memory cap.
+ * hosts whose grid work may swap past its memory cap, and whether the grid key differs from the one
+ * the last apply deployed.
  */
 export const planChanges: Phase = {
   title: 'plan',
@@ -35,6 +37,10 @@ export const planChanges: Phase = {
     if (agentRestarts) ctx.plan = { ...ctx.plan, agentRestarts };
     const swap = swapPastMemoryCap(ctx.planned, ctx.removing);
     if (swap) ctx.plan = { ...ctx.plan, swapPastMemoryCap: swap };
+    // Only a run that places the key has one to compare (reset, `--playbook qos` do not).
+    const key = ctx.secrets.gridKey;
+    const gridKeyChange = key && gridKeyChangeSinceApply(await ctx.recordedState(), key);
+    if (gridKeyChange) ctx.plan = { ...ctx.plan, gridKeyChange };
     ctx.say('planned');
   },
 };

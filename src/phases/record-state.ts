@@ -1,13 +1,15 @@
 import { electedGroups, stillRunning, withElections } from '../state/elected-groups.js';
 import { readState, writeState } from '../state/state.js';
 import { unchangedOutcomes } from './apply-in-batches.js';
+import { gridKeyFingerprintToRecord } from './grid-key-fingerprint-to-record.js';
 import { hostRecord, lastError } from './host-record.js';
 import { owedHandlersNoPlaybookDefines } from './pending-handlers.js';
 import type { Phase } from './phase.js';
 import { recordOf } from './renamed-node.js';
 
 /**
- * DESIGN step 8: what each host got, which playbooks it ran, and the overlay the agents agreed on.
+ * DESIGN step 8: what each host got, which playbooks it ran, the overlay the agents agreed on, and
+ * the fingerprint of the grid key every running agent got.
  * A host whose apply failed keeps its last good record, so `status` does not call it in sync; a
  * host the run skipped that had none gets none.
  */
@@ -52,6 +54,10 @@ export const recordState: Phase = {
       if (ok) for (const [from, to] of ctx.renamed) if (to === outcome.host) delete state.hosts[from];
     }
     state.elected = stillRunning(withElections(elected, ctx.overlay), state);
+    // In this one write: a no-change apply writes the state anyway, and records an older state's first fingerprint.
+    const keyFingerprint = gridKeyFingerprintToRecord(ctx, state);
+    if (keyFingerprint) state.gridKeyFingerprint = keyFingerprint;
+    else delete state.gridKeyFingerprint;
     await writeState(ctx.paths.state, state);
   },
 };

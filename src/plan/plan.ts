@@ -57,6 +57,17 @@ export interface Plan {
   agentRestarts?: AgentRestartsAtOnce;
   /** Hosts whose grid work may swap past its memory cap: their cgroups ignore grid.slice's MemorySwapMax=0 (phases/swap-past-memory-cap.ts). No change; absent when none. */
   swapPastMemoryCap?: SwapPastMemoryCap;
+  /**
+   * The grid key differs from the one the last apply gave every running agent (phases/grid-key-since-apply.ts):
+   * fingerprints only, no secret. No change by itself; absent when the key is the same, or unknown.
+   */
+  gridKeyChange?: GridKeyChange;
+}
+
+/** Fingerprints (secrets/grid-key-fingerprint.ts) of the grid key the last apply deployed, and of the key this run holds. */
+export interface GridKeyChange {
+  deployed: string;
+  current: string;
 }
 
 /** Hosts with a memory cap for grid work where MemorySwapMax= has no effect, by reason (facts/memory-swap-max.ts). */

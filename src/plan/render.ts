@@ -5,6 +5,7 @@ import { plural } from '../plural.js';
 import type { Change } from './change.js';
 import { countPlan, hostHasWork, type AgentRestartsAtOnce, type Plan } from './plan.js';
 import { swapPastMemoryCapLines } from './swap-past-memory-cap-lines.js';
+import { gridKeyChangeLine } from './grid-key-change-line.js';
 
 const SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', delete: '-', run: '!', none: '=' };
 
@@ -37,6 +38,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'ap
   if (plan.election) out.push(...renderElection(plan.election, outsideTheRun(plan)));
   if (plan.agentRestarts) out.push(agentRestartsLine(plan.agentRestarts));
   if (plan.swapPastMemoryCap) out.push(...swapPastMemoryCapLines(plan.swapPastMemoryCap));
+  if (plan.gridKeyChange) out.push(gridKeyChangeLine(plan.gridKeyChange));
   const n = countPlan(plan);
   const total = n.create + n.update + n.delete + n.run;
   out.push(

@@ -101,6 +101,15 @@ export interface GridState {
    * states written before it was kept: their overlay then says.
    */
   elected?: { subgrids: string[]; regions: string[] };
+  /**
+   * The fingerprint of the grid key (secrets/grid-key-fingerprint.ts: a hash, never the key) every
+   * running agent got from the last apply that gave it to all of them, so a key changed since (made by
+   * a `plan`, an `agent.keyFile` pointed elsewhere) is still a change of key for the grid when a later
+   * run's own nodes only get their first (phases/grid-key-since-apply.ts); set and cleared by
+   * phases/grid-key-fingerprint-to-record.ts. Absent when no agent runs, and from states written
+   * before it was recorded: unknown.
+   */
+  gridKeyFingerprint?: string;
 }
 
 /**
