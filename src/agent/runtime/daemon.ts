@@ -13,6 +13,7 @@ import { leaveMarkerPath, REJOIN_HINT, writeLeaveMarker } from './leave-marker.j
 import { createLeaveToken, leaveTokenPath } from './leave-token.js';
 import { LeaveNotRecordedError } from './leave-not-recorded.js';
 import { LEFT_TOO_EARLY } from './left-too-early.js';
+import { leftStatus } from './left-status.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { defineProcessMetrics } from './process-metrics.js';
@@ -88,7 +89,7 @@ export class AgentDaemon {
     if (existsSync(this.leftMarker)) {
       this.left = JSON.parse(readFileSync(this.leftMarker, 'utf8')) as { at: string; successor: string | null };
       this.http = await startHttpServer(config.http.bind, config.http.port, {
-        status: () => ({ node: config.node, region: config.region, subgrid: config.subgrid, left: true, leftAt: this.left!.at, rejoin: REJOIN_HINT, version: AGENT_VERSION }),
+        status: () => leftStatus(config, this.left!.at, AGENT_VERSION),
         metrics: () => this.metrics.render(),
         leave: async () => ({ left: true, successor: this.left!.successor }),
         leaveToken,

@@ -5,12 +5,12 @@ import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
 import { GridKeyError } from './grid-key.js';
 import { jsonLogger } from './logger.js';
-import { memberRows, renderMembers } from './members-command.js';
 import { leaveMarkerPath, removeLeaveMarker } from './leave-marker.js';
 import { LEAVE_NOT_RECORDED_EXIT_CODE, LEAVE_NOT_RECORDED_HTTP_STATUS } from './leave-not-recorded.js';
 import { leaveTokenPath, readLeaveToken } from './leave-token.js';
 import { StateFileError } from './state-file.js';
-import { AgentRefusedError, fetchStatus, renderStatus, requestLeave } from './status-command.js';
+import { AgentRefusedError, fetchStatus, requestLeave } from './status-command.js';
+import { renderStatusView } from './status-view.js';
 
 const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agent (default config ${'/etc/gridagent/config.yaml'})
        gridagent status [--config FILE] [--json] [--http HOST:PORT]
@@ -126,8 +126,7 @@ async function status(configPath: string, http: string | undefined, json: boolea
   const { host, port } = endpoint(configPath, http);
   try {
     const result = await fetchStatus(host, port);
-    if (view === 'members') process.stdout.write(json ? `${JSON.stringify(memberRows(result), null, 2)}\n` : renderMembers(result));
-    else process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderStatus(result));
+    process.stdout.write(renderStatusView(result, view, json));
     return 0;
   } catch (error) {
     process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/status: ${(error as Error).message}; is it running?\n`);
