@@ -8,7 +8,7 @@ export function whenVirsh(body: string): string {
   return `if ! command -v virsh >/dev/null 2>&1; then echo no-libvirt; else\n${body}\nfi`;
 }
 
-/** What whenLibvirtAnswers says in place of `body`, before virsh's reason. */
+/** What a read of a libvirt that does not answer says (NOT_ANSWERING_LINE), before virsh's reason. */
 export const NOT_ANSWERING = 'libvirt not answering';
 
 /** The unit of the grid network's input filter, which libvirtd requires (fail closed: templates/libvirt/libvirtd-sandbox-input.conf.hbs). */
@@ -39,11 +39,6 @@ const NOT_ANSWERING_LINE = `if systemctl is-failed --quiet ${SANDBOX_INPUT_UNIT}
  */
 export function unlessLibvirtUnanswering(otherwise: string, definition: string): string {
   return `if libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then ${otherwise}; elif [ ! -e ${quote(definition)} ]; then echo absent; else ${NOT_ANSWERING_LINE}; fi`;
-}
-
-/** `body` where virsh reaches the system libvirt, else the `unknown (libvirt not answering: WHY)` line of NOT_ANSWERING_LINE. */
-export function whenLibvirtAnswers(body: string): string {
-  return `if ! libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then ${NOT_ANSWERING_LINE}; else\n${body}\nfi`;
 }
 
 /**
