@@ -117,6 +117,18 @@ describe('a grid key that differs from the one the last apply deployed', () => {
     expect(renderPlan(next.plan)).not.toContain('Grid key:');
   });
 
+  it('a record of a node no longer in the topology (its decommission did not reach it) does not keep the old fingerprint after a full apply', async () => {
+    const file = writeStateFile({ gridKeyFingerprint: F1 });
+    const written = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...written, hosts: { ...written.hosts, ...ran('gone-07') } }));
+    const all = ['n1', 'n2', 'n3', 'n4'];
+    const apply = runOf(all, newKey, { n1: [keyFile('update')], n2: [keyFile('update')], n3: [keyFile('update')], n4: [keyFile('create')] });
+    await planChanges.run(apply);
+    apply.outcomes = all.map((host): HostOutcome => ({ host, status: 'applied', applied: 1 }));
+    await recordState.run(apply);
+    expect(JSON.parse(readFileSync(file, 'utf8')).gridKeyFingerprint).toBe(F2);
+  });
+
   it('a run that leaves a running agent without the key (its host failed, or not in the run) keeps the recorded fingerprint; a no-change apply of the whole grid records it in the write it makes anyway', async () => {
     const file = writeStateFile({ gridKeyFingerprint: F1 });
     const all = ['n1', 'n2', 'n3', 'n4'];
