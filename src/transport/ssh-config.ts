@@ -29,6 +29,8 @@ export interface SshConfigValues {
    * host): a route gridops cannot take (refuseProxyCommand). At most one of proxyJump and this is set.
    */
   proxyCommand?: string;
+  /** GlobalKnownHostsFile: the read-only known_hosts files OpenSSH reads for the host (global-known-hosts.ts). */
+  globalKnownHostsFiles?: string[];
 }
 
 /** How to reach one node once the topology and ~/.ssh/config are combined. */
@@ -149,6 +151,7 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   const route = proxyRouteFor(config, node, byAddress, byName);
   const hostName = first(pick('HostName'));
   const user = first(pick('User'));
+  const globalKnownHosts = pick('GlobalKnownHostsFile');
   return {
     ...(hostName ? { hostName: hostName.replace(/%h/g, node.address) } : {}),
     ...(user ? { user } : {}),
@@ -156,6 +159,7 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
     ...(route?.keyword === 'ProxyJump' ? { proxyJump: route.value } : {}),
     ...(route?.keyword === 'ProxyCommand' ? { proxyCommand: route.value } : {}),
+    ...(globalKnownHosts ? { globalKnownHostsFiles: Array.isArray(globalKnownHosts) ? globalKnownHosts : [globalKnownHosts] } : {}),
   };
 }
 
