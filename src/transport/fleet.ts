@@ -270,8 +270,8 @@ function sshSpec(node: Node, sshConfig: ReturnType<typeof loadSshConfig>): SshHo
     // its jump connection and, with --persist, the keeper's connect.
     readyTimeoutMs: node.settings.ssh.connectTimeoutMs,
     ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}),
-    // The bastion is reached with the node's own key unless the spec says otherwise.
-    ...(target.jumpHost ? { jumpHost: { ...(target.identityFiles ? { identityFile: target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),
+    // The bastion is reached with its own keys from ~/.ssh/config where a ProxyJump names it there, else the node's.
+    ...(target.jumpHost ? { jumpHost: { ...((target.jumpIdentityFiles ?? target.identityFiles) ? { identityFile: target.jumpIdentityFiles ?? target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),
   };
 }
 

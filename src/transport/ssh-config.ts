@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { Node } from '../topology/model.js';
+import { parseJumpHost } from './ssh-transport.js';
 
 /**
  * OpenSSH client configuration (~/.ssh/config), read with the `ssh-config` parser, so the hosts
@@ -23,7 +24,16 @@ export interface SshConfigValues {
   user?: string;
   port?: number;
   identityFiles?: string[];
+  /**
+   * The ProxyJump hop, `[USER@]HOST[:PORT]`, with its host looked up in the file as OpenSSH does
+   * (jumpHostVia): an alias is reached at its HostName, User and Port, where the ProxyJump itself
+   * names no user or port.
+   */
   proxyJump?: string;
+  /** The jump host's own IdentityFile, from that lookup (else it is reached with the node's key). */
+  proxyJumpIdentityFiles?: string[];
+  /** The jump host's own route in the file, as `ProxyJump X` or `ProxyCommand X`: a second hop, which gridops refuses. */
+  proxyJumpRoute?: string;
   /**
    * A ProxyCommand other than `none` that OpenSSH would use (it came before any ProxyJump for the
    * host): a route gridops cannot take (refuseProxyCommand). At most one of proxyJump and this is set.
@@ -40,6 +50,8 @@ export interface ConnectionTarget {
   user: string;
   identityFiles?: string[];
   jumpHost?: string;
+  /** The jump host's own keys (~/.ssh/config's IdentityFile for a ProxyJump host); without them it is reached with identityFiles. */
+  jumpIdentityFiles?: string[];
   /** Which of the values came from ~/.ssh/config (for logs and docs). */
   fromSshConfig: string[];
 }
@@ -157,9 +169,33 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(user ? { user } : {}),
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
     ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
-    ...(route?.keyword === 'ProxyJump' ? { proxyJump: route.value } : {}),
+    ...(route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value) : {}),
     ...(route?.keyword === 'ProxyCommand' ? { proxyCommand: route.value } : {}),
     ...(globalKnownHosts ? { globalKnownHostsFiles: Array.isArray(globalKnownHosts) ? globalKnownHosts : [globalKnownHosts] } : {}),
+  };
+}
+
+/**
+ * A ProxyJump hop with its host looked up in the file, as OpenSSH does for the ssh it runs to the
+ * jump host: HostName, User, Port and IdentityFile of that host's blocks (a `user@` or `:port`
+ * written in the ProxyJump wins). Several hops, or a hop gridops cannot read, stay as written:
+ * connectionTarget and parseJumpHost refuse them by name.
+ */
+function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues, 'proxyJump' | 'proxyJumpIdentityFiles' | 'proxyJumpRoute'> {
+  const written = /^(?:([^@,]+)@)?(\[[^\]]+\]|[^:@,[\]]+)(?::(\d+))?$/.exec(proxyJump.trim());
+  if (!written) return { proxyJump };
+  const alias = written[2]!.replace(/^\[|\]$/g, '');
+  const values = config.compute(alias, { matchExec: false });
+  const hostName = first(values.HostName as string | string[] | undefined)?.replace(/%h/g, alias) ?? alias;
+  const user = written[1] ?? first(values.User as string | string[] | undefined);
+  const configPort = first(values.Port as string | string[] | undefined);
+  const port = written[3] ?? (configPort && /^\d+$/.test(configPort) ? configPort : undefined);
+  const identity = values.IdentityFile as string | string[] | undefined;
+  const route = proxyRouteFor(config, { name: alias, address: alias }, values, {});
+  return {
+    proxyJump: `${user ? `${user}@` : ''}${hostName.includes(':') ? `[${hostName}]` : hostName}${port ? `:${port}` : ''}`,
+    ...(identity ? { proxyJumpIdentityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
+    ...(route ? { proxyJumpRoute: `${route.keyword} ${route.value}` } : {}),
   };
 }
 
@@ -266,9 +302,15 @@ export function connectionTarget(node: Node, config: SshConfigValues): Connectio
   const host = config.hostName ?? node.address;
   const expanded = identityFiles && fromSshConfig.includes('identityFile') ? identityFiles.map((f) => expandIdentityTokens(node, f, { host, port, user })) : identityFiles;
   const jumpHost = choose('jumpHost', ssh.jumpHost, config.proxyJump);
-  if (jumpHost?.includes(',')) throw new ConnectionError(node.name, `ProxyJump ${jumpHost} has more than one hop`, 'gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ~/.ssh/config');
+  const oneHop = 'gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ~/.ssh/config';
+  if (jumpHost?.includes(',')) throw new ConnectionError(node.name, `ProxyJump ${jumpHost} has more than one hop`, oneHop);
+  const jumpFromConfig = fromSshConfig.includes('jumpHost');
+  if (jumpFromConfig && config.proxyJumpRoute) throw new ConnectionError(node.name, `~/.ssh/config reaches the jump host ${jumpHost} through ${config.proxyJumpRoute}: more than one hop`, oneHop);
+  const jump = jumpHost ? parseJumpHost(jumpHost) : undefined;
+  const jumpIdentityFiles =
+    jumpFromConfig && jump && config.proxyJumpIdentityFiles ? config.proxyJumpIdentityFiles.map((f) => expandIdentityTokens(node, f, { host: jump.host, port: jump.port ?? 22, user: jump.user ?? 'root' })) : undefined;
   if (config.hostName) fromSshConfig.push('hostName');
-  return { host, port, user, ...(expanded ? { identityFiles: expanded } : {}), ...(jumpHost ? { jumpHost } : {}), fromSshConfig };
+  return { host, port, user, ...(expanded ? { identityFiles: expanded } : {}), ...(jumpHost ? { jumpHost } : {}), ...(jumpIdentityFiles ? { jumpIdentityFiles } : {}), fromSshConfig };
 }
 
 /**

@@ -29,13 +29,14 @@ describe('~/.ssh/config with the topology', () => {
       port: 2200,
       identityFiles: ['~/.ssh/id_other'],
       proxyJump: 'admin@bastion.example.org:22',
+      proxyJumpIdentityFiles: ['~/.ssh/id_other'], // the bastion's own lookup: `Host *`
     });
     expect(sshConfigFor(undefined, { name: 'n1', address: '10.0.0.1' })).toEqual({});
   });
 
   it('fills what the topology leaves to the built-in defaults', () => {
     const target = connectionTarget(node('n2'), sshConfigFor(config, { name: 'n2', address: '10.0.0.2' }));
-    expect(target).toEqual({ host: '10.0.0.2', port: 2200, user: 'fallback', identityFiles: ['~/.ssh/id_other'], jumpHost: 'admin@bastion.example.org:22', fromSshConfig: ['user', 'port', 'identityFile', 'jumpHost'] });
+    expect(target).toEqual({ host: '10.0.0.2', port: 2200, user: 'fallback', identityFiles: ['~/.ssh/id_other'], jumpHost: 'admin@bastion.example.org:22', jumpIdentityFiles: ['~/.ssh/id_other'], fromSshConfig: ['user', 'port', 'identityFile', 'jumpHost'] });
   });
 
   it('the topology wins wherever it wrote a value, at any level', () => {
@@ -108,7 +109,7 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
   it('takes whichever of ProxyJump and ProxyCommand comes first for the host, as OpenSSH does, and refuses only an effective ProxyCommand', () => {
     const { config } = load(
       'proxy-precedence',
-      ['Host 10.0.0.1', '  ProxyJump admin@bastion:22', 'Host n3', '  ProxyCommand none', 'Host n4', '  proxyjump ops@gw', 'Host *', '  ProxyCommand ssh -W %h:%p gw.example.org', 'Host n*', '  ProxyJump late@bastion', ''].join('\n'),
+      ['Host 10.0.0.1', '  ProxyJump admin@bastion:22', 'Host n3', '  ProxyCommand none', 'Host n4', '  proxyjump ops@gw', 'Host * !bastion !gw', '  ProxyCommand ssh -W %h:%p gw.example.org', 'Host n*', '  ProxyJump late@bastion', ''].join('\n'),
     );
     // The node's own ProxyJump (for its address) comes first: the generic ProxyCommand below it is not used.
     const n1 = node('n1');
@@ -140,3 +141,37 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
     expect(() => connectionTarget(n2, { identityFiles: ['~/.ssh/key%'] })).toThrow(ConnectionError);
   });
 });
+
+describe("a ProxyJump's jump host, looked up in ~/.ssh/config as OpenSSH does", () => {
+  const config = SSHConfig.parse(
+    ['Host bastion', '  HostName 192.0.2.9', '  User admin', '  Port 2222', '  IdentityFile ~/.ssh/bastion_key', 'Host 10.*', '  ProxyJump bastion', 'Host 172.16.*', '  ProxyJump ops@bastion:2200', 'Host 192.168.*', '  ProxyJump gw2', 'Host gw2', '  ProxyJump bastion', ''].join('\n'),
+  );
+
+  it("reaches an alias at its HostName, User, Port and IdentityFile (the node's own values stay the node's)", () => {
+    const n1 = node('n1'); // 10.0.0.1
+    const target = connectionTarget(n1, sshConfigFor(config, n1));
+    expect(target.jumpHost).toBe('admin@192.0.2.9:2222');
+    expect(target.jumpIdentityFiles).toEqual(['~/.ssh/bastion_key']);
+    expect(target.user).toBe('root');
+    expect(target.port).toBe(22);
+  });
+
+  it('user@ and :port written in the ProxyJump win over the alias\'s', () => {
+    const n = { ...node('n1'), address: '172.16.0.1' };
+    expect(connectionTarget(n, sshConfigFor(config, n)).jumpHost).toBe('ops@192.0.2.9:2200');
+  });
+
+  it('a jump host that ~/.ssh/config routes through another is refused as two hops', () => {
+    const n = { ...node('n1'), address: '192.168.0.1' };
+    expect(() => connectionTarget(n, sshConfigFor(config, n))).toThrow(expect.objectContaining({ message: expect.stringMatching(/gw2.*ProxyJump bastion.*more than one hop/) }));
+  });
+
+  it('a jump host with no block of its own is reached as written, with the node\'s key', () => {
+    const plain = SSHConfig.parse('Host 10.*\n  ProxyJump jump.example.org\n  IdentityFile ~/.ssh/grid\n');
+    const n1 = node('n1');
+    const target = connectionTarget(n1, sshConfigFor(plain, n1));
+    expect(target.jumpHost).toBe('jump.example.org');
+    expect(target.jumpIdentityFiles).toBeUndefined();
+  });
+});
+
