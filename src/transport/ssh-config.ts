@@ -151,21 +151,26 @@ const SSH_CONFIG_DIRECTIVE = 1;
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-/** What ~/.ssh/config says for a node: its Host and Match blocks matched against the node's address, then its name. */
+/**
+ * What ~/.ssh/config says for a node: every value from one lookup, as `ssh ADDRESS` or `ssh NAME`
+ * would make it, never one value from each. The address's, where a block of its own matches it (a
+ * Host or Match block other than a bare `Host *` or `Match all`); else the name's, which gives the
+ * values an operator who reaches the node as `ssh NAME` wrote for it.
+ */
 export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'>): SshConfigValues {
   if (!config) return {};
+  const host = node.name === node.address || matchesOwnBlock(config, node.address) ? node.address : node.name;
   // matchExec: false as well, though loadSshConfig took such blocks out: compute() must never run a command.
-  const byAddress = config.compute(node.address, { matchExec: false });
-  const byName = node.name === node.address ? {} : config.compute(node.name, { matchExec: false });
-  const pick = (key: string) => byAddress[key] ?? byName[key];
+  const values = config.compute(host, { matchExec: false });
+  const pick = (key: string) => values[key];
   const port = first(pick('Port'));
   const identity = pick('IdentityFile');
-  const route = proxyRouteFor(config, node, byAddress, byName);
+  const route = proxyRouteFor(config, host, values);
   const hostName = first(pick('HostName'));
   const user = first(pick('User'));
   const globalKnownHosts = pick('GlobalKnownHostsFile');
   return {
-    ...(hostName ? { hostName: hostName.replace(/%h/g, node.address) } : {}),
+    ...(hostName ? { hostName: hostName.replace(/%h/g, host) } : {}),
     ...(user ? { user } : {}),
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
     ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
@@ -173,6 +178,28 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(route?.keyword === 'ProxyCommand' ? { proxyCommand: route.value } : {}),
     ...(globalKnownHosts ? { globalKnownHostsFiles: Array.isArray(globalKnownHosts) ? globalKnownHosts : [globalKnownHosts] } : {}),
   };
+}
+
+/** A copy of each config with its own blocks only (made once: sshConfigFor runs per node). */
+const ownBlocksOf = new WeakMap<SSHConfig, SSHConfig>();
+
+/**
+ * Whether a Host or Match block other than a bare `Host *` or `Match all` matches `host`: the
+ * file's top-level values and those blocks apply to every host, so they do not make the address
+ * the name the operator wrote values for.
+ */
+function matchesOwnBlock(config: SSHConfig, host: string): boolean {
+  let own = ownBlocksOf.get(config);
+  if (!own) {
+    const lines = config as unknown as Array<ConfigLine & { criteria?: Record<string, unknown> }>;
+    const tokens = (value: unknown) => (Array.isArray(value) ? (value as Array<{ val: string }>).map((t) => t.val) : String(value).split(/\s+/));
+    const catchAll = (line: ConfigLine & { criteria?: Record<string, unknown> }) =>
+      /^host$/i.test(line.param ?? '') ? tokens(line.value).every((p) => p === '*') : Object.keys(line.criteria ?? {}).every((c) => c.toLowerCase() === 'all');
+    own = new (config.constructor as new () => SSHConfig)();
+    own.push(...(lines.filter((line) => line.type === SSH_CONFIG_DIRECTIVE && line.config && !catchAll(line)) as unknown as SSHConfig));
+    ownBlocksOf.set(config, own);
+  }
+  return Object.keys(own.compute(host, { matchExec: false })).some((key) => !/^(host|match)$/i.test(key));
 }
 
 /**
@@ -191,7 +218,7 @@ function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues
   const configPort = first(values.Port as string | string[] | undefined);
   const port = written[3] ?? (configPort && /^\d+$/.test(configPort) ? configPort : undefined);
   const identity = values.IdentityFile as string | string[] | undefined;
-  const route = proxyRouteFor(config, { name: alias, address: alias }, values, {});
+  const route = proxyRouteFor(config, alias, values);
   return {
     proxyJump: `${user ? `${user}@` : ''}${hostName.includes(':') ? `[${hostName}]` : hostName}${port ? `:${port}` : ''}`,
     ...(identity ? { proxyJumpIdentityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
@@ -206,18 +233,16 @@ interface ProxyRoute {
 }
 
 /**
- * The route ssh takes to the node, or undefined for a direct connection. In OpenSSH ProxyJump and
+ * The route ssh takes to `host`, or undefined for a direct connection. In OpenSSH ProxyJump and
  * ProxyCommand compete: whichever of the two it obtains first for the host is used and any later
  * instance of the other is ignored, and `none` (either) obtained first means no proxy at all. The
  * parser's compute() keeps the first value of each keyword apart, so which came first is lost: it is
  * read from a marker placed before each of them (withRouteMarkers), whose first value is the winner.
- * The route is the address's blocks' if they give one, else the name's: never one keyword from each.
  */
-function proxyRouteFor(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, byAddress: Record<string, unknown>, byName: Record<string, unknown>): ProxyRoute | undefined {
-  // The values computed already say whether a host's blocks name a route: the marked copy is computed only then.
-  const namesRoute = (values: Record<string, unknown>) => Object.keys(values).some((k) => /^Proxy(Jump|Command)$/i.test(k));
-  const routeOf = (host: string) => withRouteMarkers(config).compute(host, { matchExec: false })[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
-  const route = namesRoute(byAddress) ? routeOf(node.address) : namesRoute(byName) ? routeOf(node.name) : undefined;
+function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, unknown>): ProxyRoute | undefined {
+  // The values computed already say whether the host's blocks name a route: the marked copy is computed only then.
+  if (!Object.keys(values).some((k) => /^Proxy(Jump|Command)$/i.test(k))) return undefined;
+  const route = withRouteMarkers(config).compute(host, { matchExec: false })[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
   return route && route.value.toLowerCase() !== 'none' ? route : undefined;
 }
 

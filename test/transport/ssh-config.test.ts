@@ -22,21 +22,20 @@ Host *
 `);
 
 describe('~/.ssh/config with the topology', () => {
-  it('Host blocks match the address first, then the node name; the first value wins, as in OpenSSH', () => {
+  it("a block of the address's own gives all its values (as `ssh ADDRESS`); else the name's blocks do (as `ssh NAME`); the first value wins, as in OpenSSH", () => {
+    // `Host 10.0.0.1` matches the address: `Host n*` (the name's) adds nothing, not even what the address's lookup lacks.
     expect(sshConfigFor(config, { name: 'n1', address: '10.0.0.1' })).toEqual({
       hostName: 'real-n1.example.org',
-      user: 'fallback', // `Host *` matched the address before `Host n*` matched the name
-      port: 2200,
+      user: 'fallback',
       identityFiles: ['~/.ssh/id_other'],
-      proxyJump: 'admin@bastion.example.org:22',
-      proxyJumpIdentityFiles: ['~/.ssh/id_other'], // the bastion's own lookup: `Host *`
     });
     expect(sshConfigFor(undefined, { name: 'n1', address: '10.0.0.1' })).toEqual({});
   });
 
   it('fills what the topology leaves to the built-in defaults', () => {
+    // Only `Host *` matches 10.0.0.2: the values are the name's (`Host n*`, then `Host *`); the bastion's own lookup is `Host *`.
     const target = connectionTarget(node('n2'), sshConfigFor(config, { name: 'n2', address: '10.0.0.2' }));
-    expect(target).toEqual({ host: '10.0.0.2', port: 2200, user: 'fallback', identityFiles: ['~/.ssh/id_other'], jumpHost: 'admin@bastion.example.org:22', jumpIdentityFiles: ['~/.ssh/id_other'], fromSshConfig: ['user', 'port', 'identityFile', 'jumpHost'] });
+    expect(target).toEqual({ host: '10.0.0.2', port: 2200, user: 'ops', identityFiles: ['~/.ssh/grid_ed25519', '~/.ssh/id_other'], jumpHost: 'admin@bastion.example.org:22', jumpIdentityFiles: ['~/.ssh/id_other'], fromSshConfig: ['user', 'port', 'identityFile', 'jumpHost'] });
   });
 
   it('the topology wins wherever it wrote a value, at any level', () => {
@@ -172,6 +171,24 @@ describe("a ProxyJump's jump host, looked up in ~/.ssh/config as OpenSSH does", 
     const target = connectionTarget(n1, sshConfigFor(plain, n1));
     expect(target.jumpHost).toBe('jump.example.org');
     expect(target.jumpIdentityFiles).toBeUndefined();
+  });
+});
+
+describe('~/.ssh/config values come whole from one lookup, as `ssh ADDRESS` or `ssh NAME` would', () => {
+  const config = SSHConfig.parse(['Host node-01', '  User ops', '  Port 2201', '  IdentityFile grid_key', 'Host 10.0.9.*', '  User net', 'Match host 10.0.8.1', '  Port 2288', 'Host *', '  User admin', '  IdentityFile id_default', ''].join('\n'));
+
+  it("the name's lookup where only `Host *` matches the address: every value as `ssh node-01` gives it", () => {
+    expect(sshConfigFor(config, { name: 'node-01', address: '10.0.0.5' })).toEqual({ user: 'ops', port: 2201, identityFiles: ['grid_key', 'id_default'] });
+  });
+
+  it("the address's lookup where a block of its own (Host or Match) matches it: the name's blocks add nothing", () => {
+    expect(sshConfigFor(config, { name: 'node-01', address: '10.0.9.5' })).toEqual({ user: 'net', identityFiles: ['id_default'] });
+    expect(sshConfigFor(config, { name: 'node-01', address: '10.0.8.1' })).toEqual({ user: 'admin', port: 2288, identityFiles: ['id_default'] });
+  });
+
+  it('top-level values and `Match all` do not count as a block of the address', () => {
+    const withAll = SSHConfig.parse(['User top', 'Host node-02', '  Port 2202', 'Match all', '  IdentityFile id_all', ''].join('\n'));
+    expect(sshConfigFor(withAll, { name: 'node-02', address: '10.0.0.6' })).toEqual({ user: 'top', port: 2202, identityFiles: ['id_all'] });
   });
 });
 
