@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ConnectionError, HostKeyError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
@@ -8,6 +8,7 @@ import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal } from './keeper-dir.js';
 import { keeperDir } from './keeper-protocol.js';
 import { knownHostsFilesKey, knownHostsFilesOf, loadKnownHostsOf } from './global-known-hosts.js';
+import { parseKnownHosts, type KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { expandHome, parseJumpHost } from './ssh-transport.js';
 import { createSshPool, type TransportPool } from './pool.js';
@@ -145,8 +146,10 @@ export class Fleet {
     const byKnownHosts = new Map<string, TransportPool<SshHostSpec>>();
     const distinct = new Map([...filesOf.values()].map((files) => [knownHostsFilesKey(files), files]));
     for (const [key, files] of distinct) {
+      const knownHosts = await loadKnownHostsOf(files);
+      this.sayKnownHostsProblems(options, knownHosts.problems);
       const pool = createSshPool({
-        knownHosts: await loadKnownHostsOf(files),
+        knownHosts,
         acceptNewHostKeys: options.acceptNewHostKeys,
         becomePassword,
         signal: options.signal,
@@ -180,6 +183,8 @@ export class Fleet {
     const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly);
     const byKnownHosts = new Map<string, KeeperClient>();
     for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
+      // The keeper parses the file as a run does, and says nothing: the run says what it ignores.
+      this.sayKnownHostsProblems(options, knownHostsProblemsOf(file));
       const keeper = await KeeperClient.attach(file, options.persistMs!);
       byKnownHosts.set(file, keeper);
       this.keepers.push(keeper);
@@ -197,6 +202,11 @@ export class Fleet {
     this.saidPersistUnused = true;
     options.logger?.warn({}, message);
     options.say?.(message);
+  }
+
+  /** Each known_hosts line that cannot be used, once per run: ignored as ssh ignores it, never silently. */
+  private sayKnownHostsProblems(options: ConnectOptions, problems: readonly KnownHostsProblem[]): void {
+    for (const p of problems) this.warnOnce(options, `warning: ${p.file}:${p.line}: ${p.message}; the line is ignored`);
   }
 
   private warnOnce(options: ConnectOptions, message: string): void {
@@ -284,4 +294,13 @@ function nonEmptyFiles(files: readonly string[]): string[] {
       return false;
     }
   });
+}
+
+/** The unusable lines of a known_hosts file (none where it cannot be read: the keeper then refuses every key, as a run would). */
+function knownHostsProblemsOf(file: string): KnownHostsProblem[] {
+  try {
+    return parseKnownHosts(readFileSync(file, 'utf8'), file).problems;
+  } catch {
+    return [];
+  }
 }
