@@ -154,7 +154,7 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 /**
  * What ~/.ssh/config says for a node: every value from one lookup, as `ssh ADDRESS` or `ssh NAME`
  * would make it, never one value from each. The address's, where a block of its own matches it (a
- * Host or Match block other than a bare `Host *` or `Match all`); else the name's, which gives the
+ * Host block other than a bare `Host *`, or a Match on host names); else the name's, which gives the
  * values an operator who reaches the node as `ssh NAME` wrote for it.
  */
 export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'>): SshConfigValues {
@@ -184,9 +184,9 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
 const ownBlocksOf = new WeakMap<SSHConfig, SSHConfig>();
 
 /**
- * Whether a Host or Match block other than a bare `Host *` or `Match all` matches `host`: the
- * file's top-level values and those blocks apply to every host, so they do not make the address
- * the name the operator wrote values for.
+ * Whether a Host or Match block other than a bare `Host *` or a Match that judges no host name
+ * (`all`, `user`, `localuser`) matches `host`: the file's top-level values and those blocks apply
+ * to every host, so they do not make the address the name the operator wrote values for.
  */
 function matchesOwnBlock(config: SSHConfig, host: string): boolean {
   let own = ownBlocksOf.get(config);
@@ -194,7 +194,7 @@ function matchesOwnBlock(config: SSHConfig, host: string): boolean {
     const lines = config as unknown as Array<ConfigLine & { criteria?: Record<string, unknown> }>;
     const tokens = (value: unknown) => (Array.isArray(value) ? (value as Array<{ val: string }>).map((t) => t.val) : String(value).split(/\s+/));
     const catchAll = (line: ConfigLine & { criteria?: Record<string, unknown> }) =>
-      /^host$/i.test(line.param ?? '') ? tokens(line.value).every((p) => p === '*') : Object.keys(line.criteria ?? {}).every((c) => c.toLowerCase() === 'all');
+      /^host$/i.test(line.param ?? '') ? tokens(line.value).every((p) => p === '*') : !Object.keys(line.criteria ?? {}).some((c) => /^(host|originalhost)$/i.test(c));
     own = new (config.constructor as new () => SSHConfig)();
     own.push(...(lines.filter((line) => line.type === SSH_CONFIG_DIRECTIVE && line.config && !catchAll(line)) as unknown as SSHConfig));
     ownBlocksOf.set(config, own);

@@ -189,6 +189,9 @@ describe('~/.ssh/config values come whole from one lookup, as `ssh ADDRESS` or `
   it('top-level values and `Match all` do not count as a block of the address', () => {
     const withAll = SSHConfig.parse(['User top', 'Host node-02', '  Port 2202', 'Match all', '  IdentityFile id_all', ''].join('\n'));
     expect(sshConfigFor(withAll, { name: 'node-02', address: '10.0.0.6' })).toEqual({ user: 'top', port: 2202, identityFiles: ['id_all'] });
+    // A Match block that judges no host name (`localuser`, `user`) is not the address's own either.
+    const byUser = SSHConfig.parse(['Host node-03', '  Port 2203', `Match localuser ${userInfo().username}`, '  User local', ''].join('\n'));
+    expect(sshConfigFor(byUser, { name: 'node-03', address: '10.0.0.7' })).toEqual({ user: 'local', port: 2203 });
   });
 });
 
