@@ -4,7 +4,9 @@
  * (GlobalKnownHostsFile), read only. An organisation's `@revoked` or `@cert-authority` line in
  * /etc/ssh/ssh_known_hosts refuses or vouches for a host for gridops as it does for `ssh`.
  */
+import { readFileSync } from 'node:fs';
 import type SSHConfig from 'ssh-config';
+import { ConnectionError } from '../errors/index.js';
 import type { Node } from '../topology/model.js';
 import { KnownHosts } from './known-hosts.js';
 import { sshConfigFor } from './ssh-config.js';
@@ -27,12 +29,32 @@ export function knownHostsFilesOf(node: Pick<Node, 'name' | 'address' | 'setting
   return { writable: expandHome(node.settings.ssh.knownHosts), readOnly };
 }
 
-/** Reads the files (a missing one counts as empty, as for ssh). */
-export function loadKnownHostsOf(files: KnownHostsFiles): Promise<KnownHosts> {
-  return KnownHosts.load(files.writable, files.readOnly);
+/**
+ * Reads the files (a missing one counts as empty, as for ssh). One that is there but cannot be
+ * read stops the run, naming it: going on without it would drop its `@revoked` lines unseen.
+ */
+export async function loadKnownHostsOf(files: KnownHostsFiles): Promise<KnownHosts> {
+  try {
+    return await KnownHosts.load(files.writable, files.readOnly);
+  } catch (err) {
+    // fs's error does not always carry the path (EISDIR): the first file that still cannot be read is the one.
+    const file = (err as NodeJS.ErrnoException).path ?? [files.writable, ...files.readOnly].find(unreadable) ?? files.writable;
+    const hint = files.readOnly.includes(file) ? 'fix its permissions, or name the global files to read with GlobalKnownHostsFile in ~/.ssh/config' : 'fix its permissions, or check ssh.knownHosts in the topology';
+    throw new ConnectionError(file, `cannot read the known_hosts file ${file}: ${(err as Error).message}`, hint, { cause: err });
+  }
 }
 
 /** One key per distinct set of files: nodes that share it share one KnownHosts (and one pool). */
 export function knownHostsFilesKey(files: KnownHostsFiles): string {
   return JSON.stringify([files.writable, ...files.readOnly]);
+}
+
+/** Whether `file` is there but cannot be read (a missing file is read as empty). */
+function unreadable(file: string): boolean {
+  try {
+    readFileSync(file);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SSHConfig from 'ssh-config';
+import { ConnectionError } from '../../src/errors/index.js';
 import { DEFAULT_GLOBAL_KNOWN_HOSTS, knownHostsFilesOf, loadKnownHostsOf } from '../../src/transport/global-known-hosts.js';
 import { node } from '../resources/fixtures.js';
 
@@ -49,4 +50,14 @@ describe('global known_hosts files', () => {
     expect(kh.certificateAuthorities('10.0.0.1', 22).map((e) => e.file)).toEqual([global]);
     expect(kh.writableFile).toBe(user);
   });
+
+  it('a global file that cannot be read stops the run with an error naming it, rather than going on without its @revoked lines', async () => {
+    const user = join(dir, 'user_kh2');
+    writeFileSync(user, '');
+    const err = await loadKnownHostsOf({ writable: user, readOnly: [dir] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).message).toContain(`cannot read the known_hosts file ${dir}`);
+    expect((err as ConnectionError).hint).toMatch(/GlobalKnownHostsFile/);
+  });
 });
+
