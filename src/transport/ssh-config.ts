@@ -184,9 +184,10 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
 const ownBlocksOf = new WeakMap<SSHConfig, SSHConfig>();
 
 /**
- * Whether a Host or Match block other than a bare `Host *` or a Match that judges no host name
- * (`all`, `user`, `localuser`) matches `host`: the file's top-level values and those blocks apply
- * to every host, so they do not make the address the name the operator wrote values for.
+ * Whether a Host or Match block other than `Host *` (with or without `!exceptions`) or a Match
+ * that judges no host name (`all`, `user`, `localuser`) matches `host`: the file's top-level values
+ * and those blocks apply to (nearly) every host, so they do not make the address the name the
+ * operator wrote values for.
  */
 function matchesOwnBlock(config: SSHConfig, host: string): boolean {
   let own = ownBlocksOf.get(config);
@@ -194,7 +195,7 @@ function matchesOwnBlock(config: SSHConfig, host: string): boolean {
     const lines = config as unknown as Array<ConfigLine & { criteria?: Record<string, unknown> }>;
     const tokens = (value: unknown) => (Array.isArray(value) ? (value as Array<{ val: string }>).map((t) => t.val) : String(value).split(/\s+/));
     const catchAll = (line: ConfigLine & { criteria?: Record<string, unknown> }) =>
-      /^host$/i.test(line.param ?? '') ? tokens(line.value).every((p) => p === '*') : !Object.keys(line.criteria ?? {}).some((c) => /^(host|originalhost)$/i.test(c));
+      /^host$/i.test(line.param ?? '') ? tokens(line.value).every((p) => p === '*' || p.startsWith('!')) : !Object.keys(line.criteria ?? {}).some((c) => /^(host|originalhost)$/i.test(c));
     own = new (config.constructor as new () => SSHConfig)();
     own.push(...(lines.filter((line) => line.type === SSH_CONFIG_DIRECTIVE && line.config && !catchAll(line)) as unknown as SSHConfig));
     ownBlocksOf.set(config, own);

@@ -186,10 +186,12 @@ describe('~/.ssh/config values come whole from one lookup, as `ssh ADDRESS` or `
     expect(sshConfigFor(config, { name: 'node-01', address: '10.0.8.1' })).toEqual({ user: 'admin', port: 2288, identityFiles: ['id_default'] });
   });
 
-  it('top-level values and `Match all` do not count as a block of the address', () => {
+  it('top-level values, `Host *` with negations and `Match all` do not count as a block of the address', () => {
     const withAll = SSHConfig.parse(['User top', 'Host node-02', '  Port 2202', 'Match all', '  IdentityFile id_all', ''].join('\n'));
     expect(sshConfigFor(withAll, { name: 'node-02', address: '10.0.0.6' })).toEqual({ user: 'top', port: 2202, identityFiles: ['id_all'] });
-    // A Match block that judges no host name (`localuser`, `user`) is not the address's own either.
+    // Nor is `Host * !bastion` (every host but some), nor a Match block that judges no host name (`localuser`, `user`).
+    const allBut = SSHConfig.parse(['Host node-04', '  Port 2204', 'Host * !bastion', '  User everyone', ''].join('\n'));
+    expect(sshConfigFor(allBut, { name: 'node-04', address: '10.0.0.8' })).toEqual({ user: 'everyone', port: 2204 });
     const byUser = SSHConfig.parse(['Host node-03', '  Port 2203', `Match localuser ${userInfo().username}`, '  User local', ''].join('\n'));
     expect(sshConfigFor(byUser, { name: 'node-03', address: '10.0.0.7' })).toEqual({ user: 'local', port: 2203 });
   });
