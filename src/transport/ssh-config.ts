@@ -154,7 +154,7 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 /**
  * What ~/.ssh/config says for a node: every value from one lookup, as `ssh ADDRESS` or `ssh NAME`
  * would make it, never one value from each. The address's, where a block of its own matches it (a
- * Host block other than a bare `Host *`, or a Match on host names); else the name's, which gives the
+ * Host block other than `Host *`, or a Match on host names); else the name's, which gives the
  * values an operator who reaches the node as `ssh NAME` wrote for it.
  */
 export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'>): SshConfigValues {
