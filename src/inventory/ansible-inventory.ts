@@ -31,6 +31,8 @@ export interface InventoryTarget {
   user: string;
   identityFiles?: string[];
   jumpHost?: string;
+  /** The jump host's own keys (a ProxyJump host's IdentityFile in ~/.ssh/config); else it is reached with identityFiles. */
+  jumpIdentityFiles?: string[];
 }
 
 function hostVars(node: Node, target: InventoryTarget): Record<string, string | number | boolean> {
@@ -38,7 +40,7 @@ function hostVars(node: Node, target: InventoryTarget): Record<string, string | 
   // Ansible splits these with shlex: each option's value is one word of it, whatever it holds; and
   // ssh splits the path in it again, unless quoted for ssh too.
   const sshArgs = [
-    ...(target.jumpHost ? [`-o ${shlexWord(`ProxyCommand=${jumpProxyCommand({ jumpHost: target.jumpHost, knownHosts: ssh.knownHosts, ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}) })}`)}`] : []),
+    ...(target.jumpHost ? [`-o ${shlexWord(`ProxyCommand=${jumpProxyCommand({ jumpHost: target.jumpHost, knownHosts: ssh.knownHosts, ...((target.jumpIdentityFiles ?? target.identityFiles) ? { identityFiles: target.jumpIdentityFiles ?? target.identityFiles } : {}) })}`)}`] : []),
     `-o ${shlexWord(`UserKnownHostsFile=${sshOptionPath(ssh.knownHosts)}`)}`,
   ];
   const vars: Record<string, string | number | boolean> = {

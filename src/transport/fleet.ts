@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { ConnectionError, HostKeyError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
@@ -6,7 +7,8 @@ import { checkIdentityFiles, recordedIdentityErrors } from './identity-files-che
 import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal } from './keeper-dir.js';
 import { keeperDir } from './keeper-protocol.js';
-import { KnownHosts } from './known-hosts.js';
+import { knownHostsFilesKey, knownHostsFilesOf, loadKnownHostsOf } from './global-known-hosts.js';
+import { parseKnownHosts, type KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { expandHome, parseJumpHost } from './ssh-transport.js';
 import { createSshPool, type TransportPool } from './pool.js';
@@ -52,6 +54,8 @@ export interface ConnectOptions {
    * node in the topology stops the run (identity-files-check.ts says why).
    */
   recordedOnly?: ReadonlySet<string>;
+  /** The OpenSSH client configuration read; default ~/.ssh/config (tests name their own). */
+  sshConfigFile?: string;
 }
 
 /** The connections of one run: one per host, opened once and reused by every phase. */
@@ -113,30 +117,39 @@ export class Fleet {
 
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     const becomePassword = new BecomePassword(options.becomePrompt);
+    const sshConfig = loadSshConfig(options.sshConfigFile, (message) => this.warnOnce(options, `warning: ${message}`));
+    const filesOf = new Map(nodes.map((node) => [node, knownHostsFilesOf(node, sshConfig)]));
     if (options.persistMs !== undefined) {
       // The keeper records no host key and gets no become password (keeper-server.ts): such runs connect directly.
       const reasons = [...(options.acceptNewHostKeys ? ['--accept-new-host-keys (the keeper records no host key)'] : []), ...(becomePassword.configured ? ['a become password (no become password reaches the keeper)'] : [])];
-      if (reasons.length === 0) {
+      // The keeper checks host keys against the topology's known_hosts file alone: where a global
+      // file (its @revoked and @cert-authority lines) is there, only a direct connection honours it.
+      const globals = nonEmptyFiles([...new Set([...filesOf.values()].flatMap((f) => f.readOnly))]);
+      if (reasons.length === 0 && globals.length === 0) {
         // A keeper directory other users could reach is refused (keeper-dir.ts): the run connects directly, and says why.
         const refused = keeperDirRefusal(keeperDir());
-        if (!refused) return this.keptConnector(nodes, options);
+        if (!refused) return this.keptConnector(nodes, options, sshConfig);
         this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
-      } else this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
+      } else if (reasons.length === 0) this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: the keeper checks host keys against ssh.knownHosts alone, not ${globals.join(', ')}: connections are opened directly and not kept`);
+      else this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
     }
-    const sshConfig = loadSshConfig(undefined, (message) => this.warnOnce(options, `warning: ${message}`));
     const specs = new Map<Node, SshHostSpec>();
     const specOf = (node: Node): SshHostSpec => {
       let spec = specs.get(node);
       if (!spec) specs.set(node, (spec = sshSpec(node, sshConfig)));
       return spec;
     };
-    // One pool per known_hosts file: its hosts share one KnownHosts (keys recorded with
-    // --accept-new-host-keys go through it), the identity files parsed once and their jump
-    // connections. The connect timeout is each node's own (its spec's readyTimeoutMs).
+    // One pool per set of known_hosts files (the topology's, then the global ones OpenSSH reads
+    // too): its hosts share one KnownHosts (keys recorded with --accept-new-host-keys go through
+    // it), the identity files parsed once and their jump connections. The connect timeout is each
+    // node's own (its spec's readyTimeoutMs).
     const byKnownHosts = new Map<string, TransportPool<SshHostSpec>>();
-    for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
+    const distinct = new Map([...filesOf.values()].map((files) => [knownHostsFilesKey(files), files]));
+    for (const [key, files] of distinct) {
+      const knownHosts = await loadKnownHostsOf(files);
+      this.sayKnownHostsProblems(options, knownHosts.problems);
       const pool = createSshPool({
-        knownHosts: await KnownHosts.load(file),
+        knownHosts,
         acceptNewHostKeys: options.acceptNewHostKeys,
         becomePassword,
         signal: options.signal,
@@ -144,7 +157,7 @@ export class Fleet {
         ...(options.say ? { say: options.say } : {}),
         earlyDials: this.earlyDials,
       });
-      byKnownHosts.set(file, pool);
+      byKnownHosts.set(key, pool);
       this.pools.push(pool);
     }
     // Every node's spec (a node whose target cannot be worked out has none: its own connect reports
@@ -159,18 +172,19 @@ export class Fleet {
     return async (node) => {
       const noKey = keyless.get(node.name);
       if (noKey) throw noKey;
-      return byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.get(specOf(node));
+      return byKnownHosts.get(knownHostsFilesKey(filesOf.get(node) ?? knownHostsFilesOf(node, sshConfig)))!.get(specOf(node));
     };
   }
 
   /** Like sshConnector, through the keeper of each known_hosts file: the same specs, the keeper's verified connections. */
-  private async keptConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
+  private async keptConnector(nodes: readonly Node[], options: ConnectOptions, sshConfig: ReturnType<typeof loadSshConfig>): Promise<(node: Node) => Promise<Transport>> {
     // The identity files first: a run that fails on its own configuration starts no keeper.
-    const sshConfig = loadSshConfig(undefined, (message) => this.warnOnce(options, `warning: ${message}`));
     const specs = specsOf(nodes, (node) => sshSpec(node, sshConfig));
     const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly);
     const byKnownHosts = new Map<string, KeeperClient>();
     for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
+      // The keeper parses the file as a run does, and says nothing: the run says what it ignores.
+      this.sayKnownHostsProblems(options, knownHostsProblemsOf(file));
       const keeper = await KeeperClient.attach(file, options.persistMs!);
       byKnownHosts.set(file, keeper);
       this.keepers.push(keeper);
@@ -188,6 +202,11 @@ export class Fleet {
     this.saidPersistUnused = true;
     options.logger?.warn({}, message);
     options.say?.(message);
+  }
+
+  /** Each known_hosts line that cannot be used, once per run: ignored as ssh ignores it, never silently. */
+  private sayKnownHostsProblems(options: ConnectOptions, problems: readonly KnownHostsProblem[]): void {
+    for (const p of problems) this.warnOnce(options, `warning: ${p.file}:${p.line}: ${p.message}; the line is ignored`);
   }
 
   private warnOnce(options: ConnectOptions, message: string): void {
@@ -261,7 +280,27 @@ function sshSpec(node: Node, sshConfig: ReturnType<typeof loadSshConfig>): SshHo
     // its jump connection and, with --persist, the keeper's connect.
     readyTimeoutMs: node.settings.ssh.connectTimeoutMs,
     ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}),
-    // The bastion is reached with the node's own key unless the spec says otherwise.
-    ...(target.jumpHost ? { jumpHost: { ...(target.identityFiles ? { identityFile: target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),
+    // The bastion is reached with its own keys from ~/.ssh/config where a ProxyJump names it there, else the node's.
+    ...(target.jumpHost ? { jumpHost: { ...((target.jumpIdentityFiles ?? target.identityFiles) ? { identityFile: target.jumpIdentityFiles ?? target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),
   };
+}
+
+/** Those of `files` that hold something (a missing global known_hosts file is read as empty, as by ssh). */
+function nonEmptyFiles(files: readonly string[]): string[] {
+  return files.filter((f) => {
+    try {
+      return statSync(f).size > 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The unusable lines of a known_hosts file (none where it cannot be read: the keeper then refuses every key, as a run would). */
+function knownHostsProblemsOf(file: string): KnownHostsProblem[] {
+  try {
+    return parseKnownHosts(readFileSync(file, 'utf8'), file).problems;
+  } catch {
+    return [];
+  }
 }

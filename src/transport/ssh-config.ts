@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { Node } from '../topology/model.js';
+import { parseJumpHost } from './ssh-transport.js';
 
 /**
  * OpenSSH client configuration (~/.ssh/config), read with the `ssh-config` parser, so the hosts
@@ -23,12 +24,23 @@ export interface SshConfigValues {
   user?: string;
   port?: number;
   identityFiles?: string[];
+  /**
+   * The ProxyJump hop, `[USER@]HOST[:PORT]`, with its host looked up in the file as OpenSSH does
+   * (jumpHostVia): an alias is reached at its HostName, User and Port, where the ProxyJump itself
+   * names no user or port.
+   */
   proxyJump?: string;
+  /** The jump host's own IdentityFile, from that lookup (else it is reached with the node's key). */
+  proxyJumpIdentityFiles?: string[];
+  /** The jump host's own route in the file, as `ProxyJump X` or `ProxyCommand X`: a second hop, which gridops refuses. */
+  proxyJumpRoute?: string;
   /**
    * A ProxyCommand other than `none` that OpenSSH would use (it came before any ProxyJump for the
    * host): a route gridops cannot take (refuseProxyCommand). At most one of proxyJump and this is set.
    */
   proxyCommand?: string;
+  /** GlobalKnownHostsFile: the read-only known_hosts files OpenSSH reads for the host (global-known-hosts.ts). */
+  globalKnownHostsFiles?: string[];
 }
 
 /** How to reach one node once the topology and ~/.ssh/config are combined. */
@@ -38,6 +50,8 @@ export interface ConnectionTarget {
   user: string;
   identityFiles?: string[];
   jumpHost?: string;
+  /** The jump host's own keys (~/.ssh/config's IdentityFile for a ProxyJump host); without them it is reached with identityFiles. */
+  jumpIdentityFiles?: string[];
   /** Which of the values came from ~/.ssh/config (for logs and docs). */
   fromSshConfig: string[];
 }
@@ -137,25 +151,79 @@ const SSH_CONFIG_DIRECTIVE = 1;
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-/** What ~/.ssh/config says for a node: its Host and Match blocks matched against the node's address, then its name. */
+/**
+ * What ~/.ssh/config says for a node: every value from one lookup, as `ssh ADDRESS` or `ssh NAME`
+ * would make it, never one value from each. The address's, where a block of its own matches it (a
+ * Host block other than `Host *`, or a Match on host names); else the name's, which gives the
+ * values an operator who reaches the node as `ssh NAME` wrote for it.
+ */
 export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'>): SshConfigValues {
   if (!config) return {};
+  const host = node.name === node.address || matchesOwnBlock(config, node.address) ? node.address : node.name;
   // matchExec: false as well, though loadSshConfig took such blocks out: compute() must never run a command.
-  const byAddress = config.compute(node.address, { matchExec: false });
-  const byName = node.name === node.address ? {} : config.compute(node.name, { matchExec: false });
-  const pick = (key: string) => byAddress[key] ?? byName[key];
+  const values = config.compute(host, { matchExec: false });
+  const pick = (key: string) => values[key];
   const port = first(pick('Port'));
   const identity = pick('IdentityFile');
-  const route = proxyRouteFor(config, node, byAddress, byName);
+  const route = proxyRouteFor(config, host, values);
   const hostName = first(pick('HostName'));
   const user = first(pick('User'));
+  const globalKnownHosts = pick('GlobalKnownHostsFile');
   return {
-    ...(hostName ? { hostName: hostName.replace(/%h/g, node.address) } : {}),
+    ...(hostName ? { hostName: hostName.replace(/%h/g, host) } : {}),
     ...(user ? { user } : {}),
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
     ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
-    ...(route?.keyword === 'ProxyJump' ? { proxyJump: route.value } : {}),
+    ...(route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value) : {}),
     ...(route?.keyword === 'ProxyCommand' ? { proxyCommand: route.value } : {}),
+    ...(globalKnownHosts ? { globalKnownHostsFiles: Array.isArray(globalKnownHosts) ? globalKnownHosts : [globalKnownHosts] } : {}),
+  };
+}
+
+/** A copy of each config with its own blocks only (made once: sshConfigFor runs per node). */
+const ownBlocksOf = new WeakMap<SSHConfig, SSHConfig>();
+
+/**
+ * Whether a Host or Match block other than `Host *` (with or without `!exceptions`) or a Match
+ * that judges no host name (`all`, `user`, `localuser`) matches `host`: the file's top-level values
+ * and those blocks apply to (nearly) every host, so they do not make the address the name the
+ * operator wrote values for.
+ */
+function matchesOwnBlock(config: SSHConfig, host: string): boolean {
+  let own = ownBlocksOf.get(config);
+  if (!own) {
+    const lines = config as unknown as Array<ConfigLine & { criteria?: Record<string, unknown> }>;
+    const tokens = (value: unknown) => (Array.isArray(value) ? (value as Array<{ val: string }>).map((t) => t.val) : String(value).split(/\s+/));
+    const catchAll = (line: ConfigLine & { criteria?: Record<string, unknown> }) =>
+      /^host$/i.test(line.param ?? '') ? tokens(line.value).every((p) => p === '*' || p.startsWith('!')) : !Object.keys(line.criteria ?? {}).some((c) => /^(host|originalhost)$/i.test(c));
+    own = new (config.constructor as new () => SSHConfig)();
+    own.push(...(lines.filter((line) => line.type === SSH_CONFIG_DIRECTIVE && line.config && !catchAll(line)) as unknown as SSHConfig));
+    ownBlocksOf.set(config, own);
+  }
+  return Object.keys(own.compute(host, { matchExec: false })).some((key) => !/^(host|match)$/i.test(key));
+}
+
+/**
+ * A ProxyJump hop with its host looked up in the file, as OpenSSH does for the ssh it runs to the
+ * jump host: HostName, User, Port and IdentityFile of that host's blocks (a `user@` or `:port`
+ * written in the ProxyJump wins). Several hops, or a hop gridops cannot read, stay as written:
+ * connectionTarget and parseJumpHost refuse them by name.
+ */
+function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues, 'proxyJump' | 'proxyJumpIdentityFiles' | 'proxyJumpRoute'> {
+  const written = /^(?:([^@,]+)@)?(\[[^\]]+\]|[^:@,[\]]+)(?::(\d+))?$/.exec(proxyJump.trim());
+  if (!written) return { proxyJump };
+  const alias = written[2]!.replace(/^\[|\]$/g, '');
+  const values = config.compute(alias, { matchExec: false });
+  const hostName = first(values.HostName as string | string[] | undefined)?.replace(/%h/g, alias) ?? alias;
+  const user = written[1] ?? first(values.User as string | string[] | undefined);
+  const configPort = first(values.Port as string | string[] | undefined);
+  const port = written[3] ?? (configPort && /^\d+$/.test(configPort) ? configPort : undefined);
+  const identity = values.IdentityFile as string | string[] | undefined;
+  const route = proxyRouteFor(config, alias, values);
+  return {
+    proxyJump: `${user ? `${user}@` : ''}${hostName.includes(':') ? `[${hostName}]` : hostName}${port ? `:${port}` : ''}`,
+    ...(identity ? { proxyJumpIdentityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
+    ...(route ? { proxyJumpRoute: `${route.keyword} ${route.value}` } : {}),
   };
 }
 
@@ -166,18 +234,16 @@ interface ProxyRoute {
 }
 
 /**
- * The route ssh takes to the node, or undefined for a direct connection. In OpenSSH ProxyJump and
+ * The route ssh takes to `host`, or undefined for a direct connection. In OpenSSH ProxyJump and
  * ProxyCommand compete: whichever of the two it obtains first for the host is used and any later
  * instance of the other is ignored, and `none` (either) obtained first means no proxy at all. The
  * parser's compute() keeps the first value of each keyword apart, so which came first is lost: it is
  * read from a marker placed before each of them (withRouteMarkers), whose first value is the winner.
- * The route is the address's blocks' if they give one, else the name's: never one keyword from each.
  */
-function proxyRouteFor(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, byAddress: Record<string, unknown>, byName: Record<string, unknown>): ProxyRoute | undefined {
-  // The values computed already say whether a host's blocks name a route: the marked copy is computed only then.
-  const namesRoute = (values: Record<string, unknown>) => Object.keys(values).some((k) => /^Proxy(Jump|Command)$/i.test(k));
-  const routeOf = (host: string) => withRouteMarkers(config).compute(host, { matchExec: false })[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
-  const route = namesRoute(byAddress) ? routeOf(node.address) : namesRoute(byName) ? routeOf(node.name) : undefined;
+function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, unknown>): ProxyRoute | undefined {
+  // The values computed already say whether the host's blocks name a route: the marked copy is computed only then.
+  if (!Object.keys(values).some((k) => /^Proxy(Jump|Command)$/i.test(k))) return undefined;
+  const route = withRouteMarkers(config).compute(host, { matchExec: false })[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
   return route && route.value.toLowerCase() !== 'none' ? route : undefined;
 }
 
@@ -262,9 +328,15 @@ export function connectionTarget(node: Node, config: SshConfigValues): Connectio
   const host = config.hostName ?? node.address;
   const expanded = identityFiles && fromSshConfig.includes('identityFile') ? identityFiles.map((f) => expandIdentityTokens(node, f, { host, port, user })) : identityFiles;
   const jumpHost = choose('jumpHost', ssh.jumpHost, config.proxyJump);
-  if (jumpHost?.includes(',')) throw new ConnectionError(node.name, `ProxyJump ${jumpHost} has more than one hop`, 'gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ~/.ssh/config');
+  const oneHop = 'gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ~/.ssh/config';
+  if (jumpHost?.includes(',')) throw new ConnectionError(node.name, `ProxyJump ${jumpHost} has more than one hop`, oneHop);
+  const jumpFromConfig = fromSshConfig.includes('jumpHost');
+  if (jumpFromConfig && config.proxyJumpRoute) throw new ConnectionError(node.name, `~/.ssh/config reaches the jump host ${jumpHost} through ${config.proxyJumpRoute}: more than one hop`, oneHop);
+  const jump = jumpHost ? parseJumpHost(jumpHost) : undefined;
+  const jumpIdentityFiles =
+    jumpFromConfig && jump && config.proxyJumpIdentityFiles ? config.proxyJumpIdentityFiles.map((f) => expandIdentityTokens(node, f, { host: jump.host, port: jump.port ?? 22, user: jump.user ?? 'root' })) : undefined;
   if (config.hostName) fromSshConfig.push('hostName');
-  return { host, port, user, ...(expanded ? { identityFiles: expanded } : {}), ...(jumpHost ? { jumpHost } : {}), fromSshConfig };
+  return { host, port, user, ...(expanded ? { identityFiles: expanded } : {}), ...(jumpHost ? { jumpHost } : {}), ...(jumpIdentityFiles ? { jumpIdentityFiles } : {}), fromSshConfig };
 }
 
 /**

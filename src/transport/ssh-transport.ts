@@ -20,6 +20,7 @@ import { CommandTimeoutError, summarize } from './errors.js';
 import { batchWatchdogCommand, endBatchCommand, NOT_A_GROUP_LEADER } from './batch-group.js';
 import { HeldChannel, heldReadCommand, heldSentinel, remoteSeconds, type HeldRead } from './held-read.js';
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict, type HostTrust } from './host-certificate.js';
+import { changedHostKeyHint, missingKnownHostsHint, unknownHostKeyHint } from './host-key-hints.js';
 import { KnownHosts, fingerprintSha256, keyTypeOf, knownHostsName, type HostKeyVerdict } from './known-hosts.js';
 import { silentLogger, type TransportLogger } from './logger.js';
 import { quote, sh } from './quote.js';
@@ -283,10 +284,6 @@ function authMethods(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger
   return methods;
 }
 
-function hostKeyHint(): string {
-  return 'verify this fingerprint out of band (e.g. `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host\'s console), then rerun with --accept-new-host-keys, or add it with `ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts`';
-}
-
 /** The verdict on the host certificate for `key`, fetched with ssh-keyscan from the same host. */
 async function checkCertificate(ep: Endpoint, key: Buffer, trust: HostTrust, timeoutMs: number, throughJump: boolean): Promise<CertificateVerdict> {
   if (throughJump) return { ok: false, reason: 'host certificates are fetched with ssh-keyscan, which cannot go through a jump host' };
@@ -362,7 +359,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
           `WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! The ${type} key offered by ${name} is ${fp}, ` +
             `but ${rec.file}:${rec.line} records a ${rec.keyType} key ${fingerprintSha256(rec.key)} for it. ` +
             'Someone could be intercepting the connection (man-in-the-middle), or the host was reinstalled.',
-          `if the change is expected, verify the new fingerprint out of band, then remove the old key with \`ssh-keygen -R '${name}' -f ${rec.file}\` and rerun with --accept-new-host-keys`,
+          changedHostKeyHint(name, rec.file),
         );
       };
       switch (verdict.kind) {
@@ -393,8 +390,8 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
           }
           if (!opts.acceptNewHostKeys) {
             hostKeyError = kh.missing.includes(kh.writableFile)
-              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, `check ssh.knownHosts in the topology; if the path is right, verify the fingerprint out of band and rerun with --accept-new-host-keys to create it, or create it with \`ssh-keyscan -p PORT HOST >> ${kh.writableFile}\``)
-              : new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, hostKeyHint());
+              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, missingKnownHostsHint(ep.host, ep.port, kh.writableFile))
+              : new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, unknownHostKeyHint(ep.host, ep.port, kh.writableFile));
             return done(false);
           }
           kh.add(ep.host, ep.port, key, { hash: opts.hashKnownHosts ?? false }).then(

@@ -111,3 +111,14 @@ describe('ansible_ssh_common_args', () => {
     expect(reads.proxycommand).toBeUndefined();
   });
 });
+
+describe("a jump host's own keys (a ProxyJump host's IdentityFile in ~/.ssh/config)", () => {
+  it('the hop offers them rather than the node\'s', () => {
+    const grid = smallGrid();
+    const inventory = ansibleInventory(grid, (node) => ({ host: node.address, port: 22, user: 'root', jumpHost: 'admin@192.0.2.9:2222', identityFiles: ['/keys/node'], jumpIdentityFiles: ['/keys/bastion'] }));
+    const args = inventory.hostVars.n1!.ansible_ssh_common_args as string;
+    expect(args).toContain('IdentityFile=/keys/bastion');
+    expect(args).not.toContain('IdentityFile=/keys/node');
+    expect(args).toContain('-p 2222 -l admin');
+  });
+});

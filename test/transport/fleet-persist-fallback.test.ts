@@ -80,4 +80,14 @@ describe('--persist that cannot be used', () => {
     expect(r.said).toEqual([]);
     expect(r.kept).toBe(4);
   });
+
+  it('with a global known_hosts file (GlobalKnownHostsFile): connects directly, which honours it, and says why', async () => {
+    const global = join(dir, 'ssh_known_hosts');
+    writeFileSync(global, '@revoked * ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n');
+    const sshConfigFile = join(dir, 'ssh_config');
+    writeFileSync(sshConfigFile, `Host *\n  GlobalKnownHostsFile ${global}\n`);
+    const r = await run({ sshConfigFile }, false);
+    expect(r.said).toEqual([`warning: --persist (GRIDOPS_PERSIST) is not used: the keeper checks host keys against ssh.knownHosts alone, not ${global}: connections are opened directly and not kept`]);
+    expect(r.kept).toBe(0);
+  });
 });

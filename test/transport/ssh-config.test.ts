@@ -22,20 +22,20 @@ Host *
 `);
 
 describe('~/.ssh/config with the topology', () => {
-  it('Host blocks match the address first, then the node name; the first value wins, as in OpenSSH', () => {
+  it("a block of the address's own gives all its values (as `ssh ADDRESS`); else the name's blocks do (as `ssh NAME`); the first value wins, as in OpenSSH", () => {
+    // `Host 10.0.0.1` matches the address: `Host n*` (the name's) adds nothing, not even what the address's lookup lacks.
     expect(sshConfigFor(config, { name: 'n1', address: '10.0.0.1' })).toEqual({
       hostName: 'real-n1.example.org',
-      user: 'fallback', // `Host *` matched the address before `Host n*` matched the name
-      port: 2200,
+      user: 'fallback',
       identityFiles: ['~/.ssh/id_other'],
-      proxyJump: 'admin@bastion.example.org:22',
     });
     expect(sshConfigFor(undefined, { name: 'n1', address: '10.0.0.1' })).toEqual({});
   });
 
   it('fills what the topology leaves to the built-in defaults', () => {
+    // Only `Host *` matches 10.0.0.2: the values are the name's (`Host n*`, then `Host *`); the bastion's own lookup is `Host *`.
     const target = connectionTarget(node('n2'), sshConfigFor(config, { name: 'n2', address: '10.0.0.2' }));
-    expect(target).toEqual({ host: '10.0.0.2', port: 2200, user: 'fallback', identityFiles: ['~/.ssh/id_other'], jumpHost: 'admin@bastion.example.org:22', fromSshConfig: ['user', 'port', 'identityFile', 'jumpHost'] });
+    expect(target).toEqual({ host: '10.0.0.2', port: 2200, user: 'ops', identityFiles: ['~/.ssh/grid_ed25519', '~/.ssh/id_other'], jumpHost: 'admin@bastion.example.org:22', jumpIdentityFiles: ['~/.ssh/id_other'], fromSshConfig: ['user', 'port', 'identityFile', 'jumpHost'] });
   });
 
   it('the topology wins wherever it wrote a value, at any level', () => {
@@ -108,7 +108,7 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
   it('takes whichever of ProxyJump and ProxyCommand comes first for the host, as OpenSSH does, and refuses only an effective ProxyCommand', () => {
     const { config } = load(
       'proxy-precedence',
-      ['Host 10.0.0.1', '  ProxyJump admin@bastion:22', 'Host n3', '  ProxyCommand none', 'Host n4', '  proxyjump ops@gw', 'Host *', '  ProxyCommand ssh -W %h:%p gw.example.org', 'Host n*', '  ProxyJump late@bastion', ''].join('\n'),
+      ['Host 10.0.0.1', '  ProxyJump admin@bastion:22', 'Host n3', '  ProxyCommand none', 'Host n4', '  proxyjump ops@gw', 'Host * !bastion !gw', '  ProxyCommand ssh -W %h:%p gw.example.org', 'Host n*', '  ProxyJump late@bastion', ''].join('\n'),
     );
     // The node's own ProxyJump (for its address) comes first: the generic ProxyCommand below it is not used.
     const n1 = node('n1');
@@ -140,3 +140,60 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
     expect(() => connectionTarget(n2, { identityFiles: ['~/.ssh/key%'] })).toThrow(ConnectionError);
   });
 });
+
+describe("a ProxyJump's jump host, looked up in ~/.ssh/config as OpenSSH does", () => {
+  const config = SSHConfig.parse(
+    ['Host bastion', '  HostName 192.0.2.9', '  User admin', '  Port 2222', '  IdentityFile ~/.ssh/bastion_key', 'Host 10.*', '  ProxyJump bastion', 'Host 172.16.*', '  ProxyJump ops@bastion:2200', 'Host 192.168.*', '  ProxyJump gw2', 'Host gw2', '  ProxyJump bastion', ''].join('\n'),
+  );
+
+  it("reaches an alias at its HostName, User, Port and IdentityFile (the node's own values stay the node's)", () => {
+    const n1 = node('n1'); // 10.0.0.1
+    const target = connectionTarget(n1, sshConfigFor(config, n1));
+    expect(target.jumpHost).toBe('admin@192.0.2.9:2222');
+    expect(target.jumpIdentityFiles).toEqual(['~/.ssh/bastion_key']);
+    expect(target.user).toBe('root');
+    expect(target.port).toBe(22);
+  });
+
+  it('user@ and :port written in the ProxyJump win over the alias\'s', () => {
+    const n = { ...node('n1'), address: '172.16.0.1' };
+    expect(connectionTarget(n, sshConfigFor(config, n)).jumpHost).toBe('ops@192.0.2.9:2200');
+  });
+
+  it('a jump host that ~/.ssh/config routes through another is refused as two hops', () => {
+    const n = { ...node('n1'), address: '192.168.0.1' };
+    expect(() => connectionTarget(n, sshConfigFor(config, n))).toThrow(expect.objectContaining({ message: expect.stringMatching(/gw2.*ProxyJump bastion.*more than one hop/) }));
+  });
+
+  it('a jump host with no block of its own is reached as written, with the node\'s key', () => {
+    const plain = SSHConfig.parse('Host 10.*\n  ProxyJump jump.example.org\n  IdentityFile ~/.ssh/grid\n');
+    const n1 = node('n1');
+    const target = connectionTarget(n1, sshConfigFor(plain, n1));
+    expect(target.jumpHost).toBe('jump.example.org');
+    expect(target.jumpIdentityFiles).toBeUndefined();
+  });
+});
+
+describe('~/.ssh/config values come whole from one lookup, as `ssh ADDRESS` or `ssh NAME` would', () => {
+  const config = SSHConfig.parse(['Host node-01', '  User ops', '  Port 2201', '  IdentityFile grid_key', 'Host 10.0.9.*', '  User net', 'Match host 10.0.8.1', '  Port 2288', 'Host *', '  User admin', '  IdentityFile id_default', ''].join('\n'));
+
+  it("the name's lookup where only `Host *` matches the address: every value as `ssh node-01` gives it", () => {
+    expect(sshConfigFor(config, { name: 'node-01', address: '10.0.0.5' })).toEqual({ user: 'ops', port: 2201, identityFiles: ['grid_key', 'id_default'] });
+  });
+
+  it("the address's lookup where a block of its own (Host or Match) matches it: the name's blocks add nothing", () => {
+    expect(sshConfigFor(config, { name: 'node-01', address: '10.0.9.5' })).toEqual({ user: 'net', identityFiles: ['id_default'] });
+    expect(sshConfigFor(config, { name: 'node-01', address: '10.0.8.1' })).toEqual({ user: 'admin', port: 2288, identityFiles: ['id_default'] });
+  });
+
+  it('top-level values, `Host *` with negations and `Match all` do not count as a block of the address', () => {
+    const withAll = SSHConfig.parse(['User top', 'Host node-02', '  Port 2202', 'Match all', '  IdentityFile id_all', ''].join('\n'));
+    expect(sshConfigFor(withAll, { name: 'node-02', address: '10.0.0.6' })).toEqual({ user: 'top', port: 2202, identityFiles: ['id_all'] });
+    // Nor is `Host * !bastion` (every host but some), nor a Match block that judges no host name (`localuser`, `user`).
+    const allBut = SSHConfig.parse(['Host node-04', '  Port 2204', 'Host * !bastion', '  User everyone', ''].join('\n'));
+    expect(sshConfigFor(allBut, { name: 'node-04', address: '10.0.0.8' })).toEqual({ user: 'everyone', port: 2204 });
+    const byUser = SSHConfig.parse(['Host node-03', '  Port 2203', `Match localuser ${userInfo().username}`, '  User local', ''].join('\n'));
+    expect(sshConfigFor(byUser, { name: 'node-03', address: '10.0.0.7' })).toEqual({ user: 'local', port: 2203 });
+  });
+});
+
