@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { exitReason, InterruptedError } from '../errors/index.js';
 import type { Change } from '../plan/change.js';
 import type { HeldRead } from '../transport/held-read.js';
@@ -99,8 +98,9 @@ export class MutationGate {
     const live = new LiveMarkers(marker, items, host, this.emit, (i, step, guard) => recorder.steps.filter((s) => s.change === items[i]?.change.id)[step]?.skipWhen?.[guard]?.reason);
     const t0 = performance.now();
     // Staged files first (SFTP on the same connection), in a directory only root may write: the
-    // script's steps check and place them, and nobody else can change them in between.
-    for (const u of recorder.uploads) await transport.upload(u.remotePath, await readFile(u.localPath), { mode: 0o600, become, rootOnlyDir: true });
+    // script's steps check and place them, and nobody else can change them in between. By path:
+    // the transport streams the file (an image of GBs is never read whole here, nor in the keeper).
+    for (const u of recorder.uploads) await transport.upload(u.remotePath, { localPath: u.localPath }, { mode: 0o600, become, rootOnlyDir: true });
     // The batch starts with the umask its writes were recorded for, wherever it runs: a held session
     // that ended meanwhile leaves it to a session of its own (here, or in the keeper), whose umask may differ.
     const script = `${umask ? `umask ${umask}\n` : ''}${batchScript(

@@ -6,15 +6,17 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { fileAnswersFromWire, fromWire, keeperDir, keeperSocket, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
+import { fileAnswersFromWire, fromWire, KEEPER_MAX_REPLY_CHARS, KEEPER_MAX_REQUEST_CHARS, keeperDir, keeperSocket, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
 import { heldSessionUnavailable } from './held-read.js';
 import { ensureOwnKeeperSocket, ensurePrivateDir, KeeperDirError } from './keeper-dir.js';
 import type { TransportLogger } from './logger.js';
 import type { SshHostSpec } from './ssh-transport.js';
-import type { ExecOptions, ExecResult, FileAnswer, FileQuery, HeldRead, Transport, UploadOptions } from './transport.js';
+import { LineSplitter } from './line-splitter.js';
+import { isLocalFile, type ExecOptions, type ExecResult, type FileAnswer, type FileQuery, type HeldRead, type Transport, type UploadContent, type UploadOptions } from './transport.js';
 
 /**
  * A keeper takes new runs for this long, and no connection older than this serves a new connect;
@@ -56,7 +58,15 @@ function dial(path: string): Promise<Socket> {
 export class KeeperClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private buffer = '';
+  private readonly lines = new LineSplitter(
+    KEEPER_MAX_REPLY_CHARS,
+    (line) => this.onLine(line),
+    // The keeper answers an error in place of a longer answer: a line this long is not its, so the run lets go of it.
+    () => {
+      this.failAll(new ConnectionError('keeper', `the connection keeper sent an answer of over ${KEEPER_MAX_REPLY_CHARS / 2 ** 20} MiB`, 'rerun without --persist'));
+      this.socket.destroy();
+    },
+  );
 
   private constructor(
     private readonly socket: Socket,
@@ -65,7 +75,7 @@ export class KeeperClient {
   ) {
     socket.setEncoding('utf8');
     socket.unref();
-    socket.on('data', (data: string) => this.onData(data));
+    socket.on('data', (data: string) => this.lines.push(data));
     socket.on('close', () => this.failAll(new ConnectionError('keeper', 'the connection keeper went away', 'rerun; without --persist the run connects directly')));
     socket.on('error', () => undefined);
   }
@@ -82,7 +92,7 @@ export class KeeperClient {
       /* a missing file: the keeper refuses every key, as a run would */
     }
     const dir = keeperDir(env);
-    // Whatever answers at the socket gets this run's uploads and is believed: the directory and
+    // Whatever answers at the socket gets this run's commands and is believed: the directory and
     // everything on the way to it must be out of other users' reach (keeper-dir.ts).
     ensurePrivateDir(dir);
     const path = keeperSocket(dir, knownHostsFile, content);
@@ -93,8 +103,8 @@ export class KeeperClient {
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') unlinkSafe(path); // a keeper that died left its socket
     }
     const { idleMs, maxMs } = keeperLifetime(persistMs);
-    // Through sh for `ulimit -c 0`: uploads (the grid key among them) pass through the keeper's
-    // memory, which a core dump would write to disk.
+    // Through sh for `ulimit -c 0`: batch scripts, with the files they write (the grid key among
+    // them), pass through the keeper's memory, which a core dump would write to disk.
     const child = spawn('/bin/sh', ['-c', 'ulimit -c 0 && exec "$0" "$@"', process.execPath, `${PACKAGE_ROOT}/dist/transport/keeper-main.js`, path, knownHostsFile, String(idleMs), String(maxMs)], {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
@@ -127,6 +137,9 @@ export class KeeperClient {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.socket.destroyed) return reject(new ConnectionError('keeper', 'the connection keeper went away', 'rerun'));
+      // The id first: the keeper answers a line past its bound by the id at its start (keeper-protocol.ts).
+      const line = JSON.stringify({ id, ...req });
+      if (line.length > KEEPER_MAX_REQUEST_CHARS) return reject(new Error(`a request of over ${KEEPER_MAX_REQUEST_CHARS / 2 ** 20} MiB cannot go through the connection keeper; run without --persist`));
       const onAbort = () => {
         this.socket.write(`${JSON.stringify({ id: this.nextId++, op: 'cancel', target: id })}\n`);
         if (options.abandon) this.pending.get(id)?.reject(options.abandon());
@@ -143,13 +156,13 @@ export class KeeperClient {
       });
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.socket.ref();
-      this.socket.write(`${JSON.stringify({ ...req, id })}\n`);
+      this.socket.write(`${line}\n`);
     });
   }
 
   /** Sends a request that has no answer (release): nothing waits for it, so the socket is not held open for it. */
   notify(req: Request): void {
-    if (!this.socket.destroyed) this.socket.write(`${JSON.stringify({ ...req, id: this.nextId++ })}\n`);
+    if (!this.socket.destroyed) this.socket.write(`${JSON.stringify({ id: this.nextId++, ...req })}\n`);
   }
 
   /** A Transport for `spec` on a kept connection (opened and verified by the keeper if it has none). */
@@ -169,19 +182,13 @@ export class KeeperClient {
     this.socket.end();
   }
 
-  private onData(data: string): void {
-    this.buffer += data;
-    for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      if (!line) continue;
-      const reply = JSON.parse(line) as KeeperReply;
-      const p = this.pending.get(reply.id);
-      if (!p) continue;
-      if ('chunk' in reply) p.onChunk?.(reply.chunk);
-      else if (reply.ok) p.resolve(reply.value);
-      else p.reject(fromWire(reply.error));
-    }
+  private onLine(line: string): void {
+    const reply = JSON.parse(line) as KeeperReply;
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    if ('chunk' in reply) p.onChunk?.(reply.chunk);
+    else if (reply.ok) p.resolve(reply.value);
+    else p.reject(fromWire(reply.error));
   }
 
   private failAll(err: Error): void {
@@ -237,9 +244,14 @@ class KeptTransport implements Transport {
     )) as ExecResult;
   }
 
-  async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
+  /**
+   * A LocalFile crosses the socket as its absolute path, and the keeper streams the file itself:
+   * its bytes (an image of GBs) never pass through the socket, nor the keeper's memory whole.
+   */
+  async upload(remotePath: string, content: UploadContent, options: UploadOptions = {}): Promise<void> {
     this.checkOpen();
-    await this.keeper.request({ op: 'upload', conn: this.conn, path: remotePath, content: Buffer.from(content).toString('base64'), ...(options.mode !== undefined ? { mode: options.mode } : {}), ...(options.become !== undefined ? { become: options.become } : {}), ...(options.rootOnlyDir ? { rootOnlyDir: true } : {}) });
+    const what = isLocalFile(content) ? { localPath: resolvePath(content.localPath) } : { content: Buffer.from(content).toString('base64') };
+    await this.keeper.request({ op: 'upload', conn: this.conn, path: remotePath, ...what, ...(options.mode !== undefined ? { mode: options.mode } : {}), ...(options.become !== undefined ? { become: options.become } : {}), ...(options.rootOnlyDir ? { rootOnlyDir: true } : {}) });
   }
 
   async read(remotePath: string, options: { become?: boolean } = {}): Promise<Buffer | null> {

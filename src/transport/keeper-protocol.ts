@@ -16,7 +16,8 @@ import type { ExecResult, FileAnswer, FileAttrs, FileQuery } from './transport.j
 export type KeeperRequest =
   | { id: number; op: 'connect'; spec: SshHostSpec; readyTimeoutMs: number; persistMs: number }
   | { id: number; op: 'exec'; conn: string; command: string; become?: boolean; timeoutMs?: number; readOnly?: boolean; stdin?: string; stream?: boolean }
-  | { id: number; op: 'upload'; conn: string; path: string; content: string; mode?: number; become?: boolean; rootOnlyDir?: boolean }
+  // Exactly one of `content` (small bytes, base64) and `localPath` (an absolute path on this machine, which the keeper streams from).
+  | { id: number; op: 'upload'; conn: string; path: string; content?: string; localPath?: string; mode?: number; become?: boolean; rootOnlyDir?: boolean }
   | { id: number; op: 'read'; conn: string; path: string; become?: boolean }
   // A held read (held-read.ts) on a kept connection: `held` in proceed and release is the id of its execHeld request.
   // `sftpLater`: a later run could read this host without a shell (the keeper readies its session
@@ -33,7 +34,7 @@ type FieldType = 'string' | 'number' | 'boolean' | 'object' | 'array';
 const REQUEST_FIELDS: Record<KeeperRequest['op'], Record<string, FieldType>> = {
   connect: { spec: 'object', readyTimeoutMs: 'number', persistMs: 'number' },
   exec: { conn: 'string', command: 'string', 'become?': 'boolean', 'timeoutMs?': 'number', 'readOnly?': 'boolean', 'stdin?': 'string', 'stream?': 'boolean' },
-  upload: { conn: 'string', path: 'string', content: 'string', 'mode?': 'number', 'become?': 'boolean', 'rootOnlyDir?': 'boolean' },
+  upload: { conn: 'string', path: 'string', 'content?': 'string', 'localPath?': 'string', 'mode?': 'number', 'become?': 'boolean', 'rootOnlyDir?': 'boolean' },
   read: { conn: 'string', path: 'string', 'become?': 'boolean' },
   execHeld: { conn: 'string', script: 'string', timeoutMs: 'number', 'become?': 'boolean', 'sftpLater?': 'boolean', 'pid?': 'number' },
   proceed: { conn: 'string', held: 'number', script: 'string', timeoutMs: 'number', 'stream?': 'boolean' },
@@ -63,7 +64,28 @@ export function parseKeeperRequest(line: string): KeeperRequest | undefined {
     if (req[name] === undefined ? !field.endsWith('?') : typeOf(req[name]) !== type) return undefined;
   }
   if (req.op === 'connect' && typeof (req.spec as Record<string, unknown>).host !== 'string') return undefined;
+  if (req.op === 'upload' && (req.content === undefined) === (req.localPath === undefined)) return undefined;
   return req as unknown as KeeperRequest;
+}
+
+/**
+ * The longest request line the keeper takes, in characters. Far above a real one (a batch's script
+ * with its files as base64: big files go as an upload by path); a longer line is refused with an
+ * error as soon as it crosses this, and its rest dropped unread (line-splitter.ts).
+ */
+export const KEEPER_MAX_REQUEST_CHARS = 16 * 2 ** 20;
+
+/**
+ * The longest answer line, in characters: above the requests' bound, for a command's whole output
+ * or a file read back (base64). The keeper answers an error instead of a longer one; the client
+ * lets go of a keeper that sends one all the same.
+ */
+export const KEEPER_MAX_REPLY_CHARS = 64 * 2 ** 20;
+
+/** The id at the start of a request line (the client writes it first), so that an over-long line can be answered; undefined where there is none. */
+export function requestIdOf(head: string): number | undefined {
+  const m = /^\{"id":(\d{1,15})[,}]/.exec(head);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The keeper's answer to execHeld: `held` null where the read is not held (become through sudo); `waiting` false once its shell ended. */

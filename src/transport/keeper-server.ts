@@ -11,14 +11,15 @@
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { isProcessAlive } from '../process-alive.js';
 import { BecomePassword } from './become.js';
 import { KnownHosts } from './known-hosts.js';
 import { ensurePrivateDir, socketIdentity } from './keeper-dir.js';
-import { connectionKey, fileAnswersToWire, parseKeeperRequest, toWire, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
+import { connectionKey, fileAnswersToWire, KEEPER_MAX_REPLY_CHARS, KEEPER_MAX_REQUEST_CHARS, parseKeeperRequest, requestIdOf, toWire, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
+import { LineSplitter } from './line-splitter.js';
 import { SshTransport, type SshHostSpec, type SshSessionOptions } from './ssh-transport.js';
 import type { HeldRead } from './transport.js';
 
@@ -177,26 +178,31 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
     // This run's held reads still waiting for their batch, by the id of their execHeld request.
     const heldReads = new Map<number, { read: HeldRead; become?: boolean }>();
     const send = (reply: KeeperReply) => {
-      if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
+      if (socket.destroyed) return;
+      const line = JSON.stringify(reply);
+      // An answer past the client's bound would end its socket, and every request of the run with it: only this one fails.
+      if (line.length > KEEPER_MAX_REPLY_CHARS) return send({ id: reply.id, ok: false, error: toWire(new Error(`the answer is over ${KEEPER_MAX_REPLY_CHARS / 2 ** 20} MiB, more than the connection keeper passes on; run without --persist`)) });
+      socket.write(`${line}\n`);
     };
-    let buffer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (data: string) => {
-      buffer += data;
-      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (!line) continue;
+    const lines = new LineSplitter(
+      KEEPER_MAX_REQUEST_CHARS,
+      (line) => {
+        if (socket.destroyed) return;
         const req = parseKeeperRequest(line);
         // Not a request (not JSON, or not of the protocol's shapes): only the run that sent it is let go.
-        if (!req) {
-          buffer = '';
-          socket.destroy();
-          return;
-        }
+        if (!req) return void socket.destroy();
         handle(req);
-      }
-    });
+      },
+      (head) => {
+        if (socket.destroyed) return;
+        // Answered now, while the rest of it still comes (and is dropped): held, it would fill this process.
+        const id = requestIdOf(head);
+        if (id === undefined) return void socket.destroy();
+        send({ id, ok: false, error: toWire(new Error(`a request of over ${KEEPER_MAX_REQUEST_CHARS / 2 ** 20} MiB was refused by the connection keeper; run without --persist`)) });
+      },
+    );
+    socket.setEncoding('utf8');
+    socket.on('data', (data: string) => lines.push(data));
     socket.on('close', () => {
       clients.delete(socket);
       for (const a of aborts.values()) a.abort();
@@ -251,15 +257,27 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
           return r;
         }
         case 'upload': {
+          const uploadOptions = {
+            ...(req.mode !== undefined ? { mode: req.mode } : {}),
+            ...(req.become !== undefined ? { become: req.become } : {}),
+            ...(req.rootOnlyDir ? { rootOnlyDir: true } : {}),
+          };
+          if (req.localPath !== undefined) {
+            // A file named by its path, streamed from disk (the sandbox's image, GBs: its bytes never
+            // cross the socket). Reading a path a run names is no more than that run could do: the
+            // keeper runs as the run's user (the run starts it; its socket is the user's alone,
+            // keeper-dir.ts), so it reads nothing that user cannot. Relative is refused: the
+            // keeper's working directory is the first run's, not this one's (the client sends it absolute).
+            if (!isAbsolute(req.localPath)) throw new Error(`upload ${req.path}: ${JSON.stringify(req.localPath)} is not an absolute path`);
+            const t = await transportOf(req.conn, req.conn);
+            await t.upload(req.path, { localPath: req.localPath }, uploadOptions);
+            return null;
+          }
           const t = await transportOf(req.conn, req.conn);
-          // An upload may be a secret (the grid key): its bytes are wiped once written, not left to the collector.
-          const content = Buffer.from(req.content, 'base64');
+          // Small content in the request itself: wiped once written, not left to the collector.
+          const content = Buffer.from(req.content ?? '', 'base64');
           try {
-            await t.upload(req.path, content, {
-              ...(req.mode !== undefined ? { mode: req.mode } : {}),
-              ...(req.become !== undefined ? { become: req.become } : {}),
-              ...(req.rootOnlyDir ? { rootOnlyDir: true } : {}),
-            });
+            await t.upload(req.path, content, uploadOptions);
           } finally {
             content.fill(0);
           }

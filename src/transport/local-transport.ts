@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { promises as fs, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs, type Stats } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -15,7 +16,7 @@ import { CommandTimeoutError } from './errors.js';
 import { quote } from './quote.js';
 import { makeRootOnlyDir, stageInRootOnlyDirScript, type DirAttrs } from './root-only-dir.js';
 import { answerFileQueries } from './sftp-queries.js';
-import type { ExecOptions, ExecResult, FileAnswer, FileAttrs, FileQuery, Transport, UploadOptions } from './transport.js';
+import { isLocalFile, type ExecOptions, type ExecResult, type FileAnswer, type FileAttrs, type FileQuery, type Transport, type UploadContent, type UploadOptions } from './transport.js';
 
 export class LocalTransport implements Transport {
   readonly user = userInfo().username;
@@ -31,7 +32,8 @@ export class LocalTransport implements Transport {
     return { stdout: raw.stdout.toString('utf8'), stderr: raw.stderr, code: raw.code, ...(raw.signal ? { signal: raw.signal } : {}) };
   }
 
-  private async run(command: string, options: ExecOptions): Promise<{ stdout: Buffer; stderr: string; code: number | null; signal?: string }> {
+  /** `inputFile`: a local file streamed to the command's stdin (an upload's LocalFile), instead of `options.stdin`. */
+  private async run(command: string, options: ExecOptions, inputFile?: string): Promise<{ stdout: Buffer; stderr: string; code: number | null; signal?: string }> {
     if (options.signal?.aborted) throw new InterruptedError(`${this.name}: command interrupted before it started`);
     const plan = planBecome(command, { user: this.user, become: options.become ?? false, withPassword: false, token: this.token });
     // Own process group, so a timeout kills the command's children too (they hold the pipes open).
@@ -42,7 +44,7 @@ export class LocalTransport implements Transport {
       env: this.env,
       extendEnv: false,
       detached: true,
-      input: options.stdin === undefined ? '' : options.stdin,
+      ...(inputFile !== undefined ? { inputFile } : { input: options.stdin === undefined ? '' : options.stdin }),
       ...(options.signal ? { cancelSignal: options.signal } : {}),
     });
     if (options.onStdout) {
@@ -75,19 +77,19 @@ export class LocalTransport implements Transport {
     return { stdout: Buffer.from(r.stdout), stderr, code: r.exitCode ?? null, ...(r.signal ? { signal: r.signal.replace(/^SIG/, '') } : {}) };
   }
 
-  async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
+  async upload(remotePath: string, content: UploadContent, options: UploadOptions = {}): Promise<void> {
     const mode = options.mode ?? 0o644;
     if (options.rootOnlyDir) return this.uploadToRootOnlyDir(remotePath, content, mode, options.become ?? false);
     const tmp = join(dirname(remotePath), `.${basename(remotePath)}.gridops-${randomBytes(6).toString('hex')}`);
     if (options.become && this.user !== 'root') {
       // -T: a directory at the target is an error (as rename(2) makes it below), not a place to move into; the temp file never outlives a failure.
       const script = `cat > ${quote(tmp)} && chmod ${mode.toString(8)} ${quote(tmp)} && mv -f -T -- ${quote(tmp)} ${quote(remotePath)}; rc=$?; rm -f -- ${quote(tmp)}; exit $rc`;
-      const r = await this.run(script, { become: true, stdin: Buffer.from(content) });
+      const r = await this.runWithContent(script, content);
       if (r.code !== 0) throw new RemoteCommandError(this.name, `upload ${remotePath}`, r.code, r.stderr);
       return;
     }
     try {
-      await fs.writeFile(tmp, content, { mode, flag: 'wx' });
+      await writeNew(tmp, content, mode);
       await fs.chmod(tmp, mode); // writeFile's mode is filtered by umask
       await fs.rename(tmp, remotePath);
     } catch (e) {
@@ -97,12 +99,12 @@ export class LocalTransport implements Transport {
   }
 
   /** Transport.upload with `rootOnlyDir`: as SshTransport's, with the process's own file system calls (or a script under sudo). */
-  private async uploadToRootOnlyDir(remotePath: string, content: string | Buffer, mode: number, become: boolean): Promise<void> {
+  private async uploadToRootOnlyDir(remotePath: string, content: UploadContent, mode: number, become: boolean): Promise<void> {
     const step = `upload ${remotePath}`;
     if (become && this.user !== 'root') {
       // noclobber: the name was just removed, so the file is made anew (O_EXCL), never opened through a symlink.
       const fill = `umask 077 && set -C && cat > "$f" && chmod ${mode.toString(8)} "$f"`;
-      const r = await this.run(stageInRootOnlyDirScript(remotePath, fill), { become: true, stdin: Buffer.from(content) });
+      const r = await this.runWithContent(stageInRootOnlyDirScript(remotePath, fill), content);
       if (r.code !== 0) throw new RemoteCommandError(this.name, step, r.code, r.stderr);
       return;
     }
@@ -115,11 +117,16 @@ export class LocalTransport implements Transport {
       await makeRootOnlyDir(dirname(remotePath), { lstat: (p) => attrs(fs.lstat(p)), stat: (p) => attrs(fs.stat(p)), readlink: (p) => fs.readlink(p), mkdir: (p, m) => fs.mkdir(p, { mode: m }) });
       // unlink never follows a symlink; 'wx' (O_EXCL) makes the file anew.
       await fs.unlink(remotePath).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
-      await fs.writeFile(remotePath, content, { mode, flag: 'wx' });
+      await writeNew(remotePath, content, mode);
       await fs.chmod(remotePath, mode); // writeFile's mode is filtered by umask
     } catch (e) {
       throw new RemoteCommandError(this.name, step, null, (e as Error).message);
     }
+  }
+
+  /** Runs `script` through sudo with the upload's content on its stdin: a LocalFile streamed from disk, never read whole. */
+  private runWithContent(script: string, content: UploadContent): Promise<{ stdout: Buffer; stderr: string; code: number | null }> {
+    return isLocalFile(content) ? this.run(script, { become: true }, content.localPath) : this.run(script, { become: true, stdin: Buffer.from(content) });
   }
 
   /** Transport.queryFiles with the process's own file system calls, as SFTP answers them. */
@@ -145,6 +152,12 @@ export class LocalTransport implements Transport {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Makes `path` anew ('wx': O_EXCL, never through a symlink at the name) with `content`; a LocalFile is streamed from disk. */
+async function writeNew(path: string, content: UploadContent, mode: number): Promise<void> {
+  if (!isLocalFile(content)) return fs.writeFile(path, content, { mode, flag: 'wx' });
+  await pipeline(createReadStream(content.localPath), createWriteStream(path, { flags: 'wx', mode }));
 }
 
 /** Up to `max` bytes from the start of a file, or null when it cannot be opened or read. */

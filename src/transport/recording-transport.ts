@@ -12,8 +12,9 @@
  * `{ unscripted: 'ok' }` to answer those with exit 0 instead. Work asked of it after close() is
  * refused as SshTransport refuses it, so a test notices code that uses a host it let go.
  */
+import { readFile } from 'node:fs/promises';
 import { ConnectionError, InterruptedError } from '../errors/index.js';
-import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
+import { isLocalFile, type ExecOptions, type ExecResult, type Transport, type UploadContent, type UploadOptions } from './transport.js';
 
 export interface RecordedFile {
   content: Buffer;
@@ -22,7 +23,8 @@ export interface RecordedFile {
 
 export type RecordedCall =
   | { kind: 'exec'; command: string; become: boolean; stdin?: string; timeoutMs?: number }
-  | { kind: 'upload'; path: string; content: Buffer; mode: number; become: boolean; rootOnlyDir?: true }
+  /** `localPath`: the upload was of a local file, by its path (its bytes read into `content` here, a fake's in-memory filesystem). */
+  | { kind: 'upload'; path: string; content: Buffer; mode: number; become: boolean; rootOnlyDir?: true; localPath?: string }
   | { kind: 'read'; path: string; become: boolean }
   | { kind: 'close' };
 
@@ -97,11 +99,11 @@ export class RecordingTransport implements Transport {
     throw new Error(`RecordingTransport(${this.name}): no responder for command: ${command}`);
   }
 
-  async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
+  async upload(remotePath: string, content: UploadContent, options: UploadOptions = {}): Promise<void> {
     this.checkOpen();
-    const buf = Buffer.from(content);
+    const buf = isLocalFile(content) ? await readFile(content.localPath) : Buffer.from(content);
     const mode = options.mode ?? 0o644;
-    this.calls.push({ kind: 'upload', path: remotePath, content: buf, mode, become: options.become ?? false, ...(options.rootOnlyDir ? { rootOnlyDir: true as const } : {}) });
+    this.calls.push({ kind: 'upload', path: remotePath, content: buf, mode, become: options.become ?? false, ...(options.rootOnlyDir ? { rootOnlyDir: true as const } : {}), ...(isLocalFile(content) ? { localPath: content.localPath } : {}) });
     this.files.set(remotePath, { content: buf, mode });
   }
 

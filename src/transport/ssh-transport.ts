@@ -30,7 +30,8 @@ import { skipHostKeyProofs } from './skip-host-key-proofs.js';
 import { isUnansweredConnect, unansweredConnect } from './unanswered-connect.js';
 import { makeRootOnlyDir, stageInRootOnlyDirScript, type DirAttrs } from './root-only-dir.js';
 import { querySftp, SftpUnanswered } from './sftp-queries.js';
-import type { ExecOptions, ExecResult, FileAnswer, FileQuery, Transport, UploadOptions } from './transport.js';
+import { sftpPutFile } from './sftp-put-file.js';
+import { isLocalFile, type ExecOptions, type ExecResult, type FileAnswer, type FileQuery, type Transport, type UploadContent, type UploadOptions } from './transport.js';
 
 type SshClient = Client;
 /** The two parts of ssh2 a connection uses. */
@@ -849,19 +850,18 @@ export class SshTransport implements Transport {
     });
   }
 
-  async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
+  async upload(remotePath: string, content: UploadContent, options: UploadOptions = {}): Promise<void> {
     this.checkOpen();
     const mode = options.mode ?? 0o644;
-    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     const sftp = await this.filesSftp.get();
     const rand = randomBytes(6).toString('hex');
     const step = `upload ${remotePath}`;
-    if (options.rootOnlyDir) return this.uploadToRootOnlyDir(sftp, remotePath, data, mode, options.become ?? false, rand);
+    if (options.rootOnlyDir) return this.uploadToRootOnlyDir(sftp, remotePath, content, mode, options.become ?? false, rand);
     if (options.become && this.user !== 'root') {
       // The user cannot write the target: stage in /tmp (0600), then root installs it next to the
       // target and renames it into place, so the target is never half written.
       const staged = `/tmp/.gridops-upload-${rand}`;
-      await sftpCall<void>((cb) => sftp.writeFile(staged, data, { mode: 0o600 }, cb)).catch((e: Error) => {
+      await sftpWrite(sftp, staged, content, { mode: 0o600, flags: 'w' }).catch((e: Error) => {
         throw new RemoteCommandError(this.name, step, null, `staging ${staged}: ${e.message}`);
       });
       const tmp = posix.join(posix.dirname(remotePath), `.${posix.basename(remotePath)}.gridops-${rand}`);
@@ -873,7 +873,7 @@ export class SshTransport implements Transport {
     }
     const tmp = posix.join(posix.dirname(remotePath), `.${posix.basename(remotePath)}.gridops-${rand}`);
     try {
-      await sftpCall<void>((cb) => sftp.writeFile(tmp, data, { mode }, cb));
+      await sftpWrite(sftp, tmp, content, { mode, flags: 'w' });
       await sftpCall<void>((cb) => sftp.chmod(tmp, mode, cb)); // writeFile's mode is filtered by the server's umask
       await sftpCall<void>((cb) => sftp.ext_openssh_rename(tmp, remotePath, cb)).catch(async () => {
         const r = await this.execRaw(`mv -f -T -- ${quote(tmp)} ${quote(remotePath)}`, {});
@@ -892,11 +892,11 @@ export class SshTransport implements Transport {
    * file in /tmp first, and root copies it into the checked directory; the sha256 its caller then
    * checks is of root's copy, which the user can no longer change.
    */
-  private async uploadToRootOnlyDir(sftp: SFTPWrapper, remotePath: string, data: Buffer, mode: number, become: boolean, rand: string): Promise<void> {
+  private async uploadToRootOnlyDir(sftp: SFTPWrapper, remotePath: string, content: UploadContent, mode: number, become: boolean, rand: string): Promise<void> {
     const step = `upload ${remotePath}`;
     if (become && this.user !== 'root') {
       const staged = `/tmp/.gridops-upload-${rand}`;
-      await sftpCall<void>((cb) => sftp.writeFile(staged, data, { mode: 0o600, flag: 'wx' }, cb)).catch((e: Error) => {
+      await sftpWrite(sftp, staged, content, { mode: 0o600, flags: 'wx' }).catch((e: Error) => {
         throw new RemoteCommandError(this.name, step, null, `staging ${staged}: ${e.message}`);
       });
       const fill = `install -m ${mode.toString(8).padStart(4, '0')} -- ${quote(staged)} "$f"`;
@@ -919,7 +919,7 @@ rc=$?; rm -f -- ${quote(staged)}; exit $rc`, { become: true });
         mkdir: (p, m) => sftpCall<void>((cb) => sftp.mkdir(p, { mode: m }, cb)),
       });
       await sftpCall<void>((cb) => sftp.unlink(remotePath, cb)).catch((e: Error & { code?: unknown }) => (absent(e) ? undefined : Promise.reject(e)));
-      await sftpCall<void>((cb) => sftp.writeFile(remotePath, data, { mode, flag: 'wx' }, cb));
+      await sftpWrite(sftp, remotePath, content, { mode, flags: 'wx' });
       await sftpCall<void>((cb) => sftp.chmod(remotePath, mode, cb)); // writeFile's mode is filtered by the server's umask
     } catch (e) {
       throw new RemoteCommandError(this.name, step, null, (e as Error).message);
@@ -1074,6 +1074,13 @@ function sendSignal(channel: ClientChannel, name: string): void {
 
 /** SFTP's status for a name with nothing at it. */
 const SFTP_NO_SUCH_FILE = 2;
+
+/** Writes `content` to `path` opened with `flags`: bytes in memory in one writeFile, a LocalFile streamed in chunks (sftp-put-file.ts). */
+function sftpWrite(sftp: SFTPWrapper, path: string, content: UploadContent, options: { mode: number; flags: 'w' | 'wx' }): Promise<void> {
+  if (isLocalFile(content)) return sftpPutFile(sftp, content.localPath, path, options);
+  const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  return sftpCall<void>((cb) => sftp.writeFile(path, data, { mode: options.mode, flag: options.flags }, cb));
+}
 
 function sftpCall<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));

@@ -64,6 +64,22 @@ export interface FileAnswer {
   content?: Buffer | null;
 }
 
+/**
+ * A file on the operator's machine, by its path, that the transport reads as it sends it: a big
+ * file (the sandbox's base image, GBs) is never read whole into memory, and under `--persist` only
+ * its path crosses the keeper's socket (the keeper, the same user, reads the file itself).
+ */
+export interface LocalFile {
+  localPath: string;
+}
+
+/** What an upload writes: bytes held in memory (small content), or a local file streamed from disk. */
+export type UploadContent = string | Buffer | LocalFile;
+
+export function isLocalFile(content: UploadContent): content is LocalFile {
+  return typeof content === 'object' && !Buffer.isBuffer(content);
+}
+
 export interface UploadOptions {
   /** Octal file mode, e.g. 0o600. */
   mode?: number;
@@ -108,8 +124,8 @@ export interface Transport {
    * regular file by its lstat (opening a FIFO would block).
    */
   queryFiles?(queries: readonly FileQuery[], options: { become?: boolean; timeoutMs: number }): Promise<Map<string, FileAnswer> | undefined>;
-  /** Writes the whole file atomically (temp file + rename) with the given mode. */
-  upload(remotePath: string, content: string | Buffer, options?: UploadOptions): Promise<void>;
+  /** Writes the whole file atomically (temp file + rename) with the given mode; a LocalFile is streamed, never held whole. */
+  upload(remotePath: string, content: UploadContent, options?: UploadOptions): Promise<void>;
   /** The file's bytes, or null when it does not exist. */
   read(remotePath: string, options?: { become?: boolean }): Promise<Buffer | null>;
   close(): Promise<void>;

@@ -531,6 +531,8 @@ describe('apply records virsh steps through the gate', () => {
       expect(SANDBOX_STAGED_IMAGE).toBe(`${SANDBOX_STAGING_PATH}/base-image.part`);
       expect(posix.dirname(SANDBOX_STAGING_PATH)).toBe(posix.dirname(SANDBOX_POOL_PATH));
       expect(t.transcript()[0]).toBe('upload /var/lib/gridops/staging/base-image.part (600, 4096 bytes, in a root-only dir)');
+      // The gate hands the transport the image's path, not its bytes: the transport streams it (never read whole).
+      expect(t.calls[0]).toMatchObject({ kind: 'upload', localPath: file });
       const script = (t.calls[1] as { stdin: string }).stdin;
       expect(script).not.toContain('/var/tmp');
       expect(script).not.toContain(Buffer.alloc(4096, 7).toString('base64').slice(0, 40));

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError, InterruptedError } from '../../src/errors/index.js';
@@ -66,6 +66,22 @@ describe('LocalTransport', () => {
     expect(readFileSync(p).equals(content)).toBe(true);
     expect(await t.read(join(dir, 'missing'))).toBeNull();
     expect((await t.exec(`cat -- ${quote(p)} | wc -c`)).stdout.trim()).toBe('512');
+  });
+
+  it('uploads a local file by its path (streamed, as the sandbox image goes), also into a root-only directory', async () => {
+    const source = join(dir, 'image.raw');
+    const content = Buffer.alloc(3 * 1024 * 1024 + 5, 9);
+    writeFileSync(source, content);
+    const plain = join(dir, 'copy.raw');
+    await t.upload(plain, { localPath: source }, { mode: 0o640 });
+    expect(statSync(plain).mode & 0o777).toBe(0o640);
+    expect(readFileSync(plain).equals(content)).toBe(true);
+    if (process.getuid?.() !== 0) return;
+    const staged = join(dir, 'staging', 'base-image.part');
+    await t.upload(staged, { localPath: source }, { mode: 0o600, rootOnlyDir: true });
+    await t.upload(staged, { localPath: source }, { mode: 0o600, rootOnlyDir: true });
+    expect(statSync(staged).mode & 0o777).toBe(0o600);
+    expect(readFileSync(staged).equals(content)).toBe(true);
   });
 
   it('become is a no-op as root', async () => {

@@ -1,7 +1,7 @@
 import { GRIDOPS_VERSION } from '../../src/version.js';
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../../src/errors/index.js';
 import { CommandTimeoutError } from '../../src/transport/errors.js';
-import { connectionKey, fileAnswersFromWire, fileAnswersToWire, fromWire, keeperDir, keeperSocket, parseKeeperRequest, toWire } from '../../src/transport/keeper-protocol.js';
+import { connectionKey, fileAnswersFromWire, fileAnswersToWire, fromWire, keeperDir, keeperSocket, parseKeeperRequest, requestIdOf, toWire } from '../../src/transport/keeper-protocol.js';
 
 describe('the keeper protocol', () => {
   it('errors cross the socket as the same classes, with their message, hint and details', () => {
@@ -83,5 +83,19 @@ describe('the keeper protocol', () => {
     for (const line of ['null', 'garbage', '[1]', '"exec"', '{"op":"exec","conn":"c","command":"x"}', '{"id":1,"op":"nope"}', '{"id":1,"op":"exec","conn":3,"command":"x"}', '{"id":1,"op":"exec","conn":"c"}', '{"id":1,"op":"exec","conn":"c","command":"x","stdin":7}', '{"id":1,"op":"connect","spec":null,"readyTimeoutMs":1,"persistMs":0}', '{"id":1,"op":"connect","spec":{},"readyTimeoutMs":1,"persistMs":0}', '{"id":1,"op":"queryFiles","conn":"c","queries":{},"timeoutMs":1}', '{"id":1,"op":"toString"}']) {
       expect(parseKeeperRequest(line)).toBeUndefined();
     }
+  });
+
+  it('an upload carries exactly one of its bytes and a local path', () => {
+    expect(parseKeeperRequest('{"id":1,"op":"upload","conn":"c","path":"/p","localPath":"/images/a.img","mode":384}')).toMatchObject({ localPath: '/images/a.img' });
+    expect(parseKeeperRequest('{"id":1,"op":"upload","conn":"c","path":"/p","content":"eA=="}')).toMatchObject({ content: 'eA==' });
+    for (const line of ['{"id":1,"op":"upload","conn":"c","path":"/p"}', '{"id":1,"op":"upload","conn":"c","path":"/p","content":"eA==","localPath":"/a"}', '{"id":1,"op":"upload","conn":"c","path":"/p","localPath":7}']) {
+      expect(parseKeeperRequest(line)).toBeUndefined();
+    }
+  });
+
+  it("an over-long line's id is read from its start, where the client writes it", () => {
+    expect(requestIdOf('{"id":42,"op":"exec","conn":"c","stdin":"AAAA')).toBe(42);
+    expect(requestIdOf('{"op":"exec","id":42')).toBeUndefined();
+    expect(requestIdOf('garbage')).toBeUndefined();
   });
 });

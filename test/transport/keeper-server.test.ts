@@ -2,17 +2,21 @@
  * The keeper process itself (keeper-server.ts), run in this process against an in-process ssh2
  * server whose commands answer after the `sleep N` they name: the end of its life does not cut an
  * attached run's command, it verifies against the known_hosts content the run named it after, and
- * a line that is no request ends only the client that sent it.
+ * a line that is no request ends only the client that sent it, a line past the bound is refused at
+ * once, and an upload crosses the socket as a path: the keeper reads the file itself.
  */
+import { jest } from '@jest/globals';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { keeperSocket } from '../../src/transport/keeper-protocol.js';
+import { KeeperClient } from '../../src/transport/keeper-client.js';
+import { KEEPER_MAX_REQUEST_CHARS, keeperSocket } from '../../src/transport/keeper-protocol.js';
 import { runKeeper, type KeeperOptions } from '../../src/transport/keeper-server.js';
 import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
+import { SshTransport } from '../../src/transport/ssh-transport.js';
 import { ed25519Pair } from '../support/ssh2-ed25519.js';
 import { writeKey } from './connect-support.js';
 
@@ -191,4 +195,65 @@ describe('the keeper process', () => {
     other.socket.end();
     await keeper.ended;
   }, 20_000);
+
+  it('refuses a request line past the bound as soon as it crosses it, with an error for its id, and serves the next request', async () => {
+    const keeper = startKeeper({ idleMs: 0 });
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const run = await dialKeeper(keeper.socket);
+    // The id first, as the client writes it; the line's end is never sent while the answer is awaited.
+    const refused = run.ask({ op: 'exec', conn: 'none', command: 'true' });
+    run.socket.write(`{"id":99,"op":"exec","conn":"none","stdin":"`);
+    const reply = new Promise<{ id: number; ok: boolean; error?: { message: string } }>((resolve) =>
+      run.socket.on('data', (d: string) => {
+        for (const line of d.split('\n')) if (line.startsWith('{"id":99')) resolve(JSON.parse(line));
+      }),
+    );
+    const piece = 'A'.repeat(1024 * 1024);
+    for (let sent = 0; sent <= KEEPER_MAX_REQUEST_CHARS; sent += piece.length) run.socket.write(piece);
+    const started = Date.now();
+    expect(await reply).toMatchObject({ id: 99, ok: false, error: { message: expect.stringMatching(/request .* over 16 MiB/) } });
+    expect(Date.now() - started).toBeLessThan(5000);
+    run.socket.write('A'.repeat(1024) + '"}\n');
+    // The first request (sent before the long line) was answered, and so is the next one.
+    expect(await refused).toMatchObject({ ok: false, error: { message: expect.stringContaining('the kept connection is gone') } });
+    expect(await run.ask({ op: 'exec', conn: 'none', command: 'true' })).toMatchObject({ ok: false, error: { message: expect.stringContaining('the kept connection is gone') } });
+    run.socket.end();
+    await keeper.ended;
+  }, 30_000);
+
+  it('an upload crosses the socket as the local path: the keeper streams the file itself, and refuses a relative path', async () => {
+    const keeper = startKeeper({ idleMs: 0 });
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const image = join(dir, 'image.raw');
+    writeFileSync(image, Buffer.alloc(8 * 1024 * 1024, 7));
+    const uploads: unknown[] = [];
+    const upload = jest.spyOn(SshTransport.prototype, 'upload').mockImplementation(async (path, content, options) => void uploads.push({ path, content, options }));
+    let socketBytes = 0;
+    const write = jest.spyOn(Socket.prototype, 'write');
+    try {
+      const client = await KeeperClient.attach(knownHostsFile, 0, { GRIDOPS_KEEPER_DIR: keeper.socket.slice(0, keeper.socket.lastIndexOf('/')) });
+      const host = await client.connect(spec(), 5000);
+      write.mockClear();
+      await host.upload('/var/lib/gridops/staging/base-image.part', { localPath: image }, { mode: 0o600, rootOnlyDir: true });
+      for (const [chunk] of write.mock.calls) socketBytes += Buffer.byteLength(chunk as string | Buffer);
+      expect(uploads).toEqual([{ path: '/var/lib/gridops/staging/base-image.part', content: { localPath: image }, options: { mode: 0o600, rootOnlyDir: true } }]);
+      // The request and its answer only: none of the image's 8 MiB (11 MiB as base64) crossed.
+      expect(socketBytes).toBeLessThan(4096);
+      // A request past the keeper's bound is refused by the run itself, before it writes any of it.
+      write.mockClear();
+      await expect(host.exec('cat', { stdin: Buffer.alloc(13 * 2 ** 20) })).rejects.toThrow(/over 16 MiB/);
+      expect(write).not.toHaveBeenCalled();
+      await host.close();
+      client.end();
+    } finally {
+      write.mockRestore();
+      upload.mockRestore();
+    }
+    const run = await dialKeeper(keeper.socket);
+    const conn = ((await run.ask({ op: 'connect', spec: spec(), readyTimeoutMs: 5000, persistMs: 0 })).value as { conn: string }).conn;
+    // The keeper's working directory is not the run's: a relative path would name another file.
+    expect(await run.ask({ op: 'upload', conn, path: '/x', localPath: 'image.raw' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/not an absolute path/) } });
+    run.socket.end();
+    await keeper.ended;
+  }, 30_000);
 });
