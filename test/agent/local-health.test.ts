@@ -41,11 +41,20 @@ describe('local health score', () => {
     expect(health.scale(7)).toBe(7);
   });
 
+  test('counts wall time in ticks: a late tick counts the ticks it lost (the clock of CheckQuorum)', () => {
+    const health = new LocalHealth();
+    health.observe(0);
+    health.observe(2); // ran two ticks late: three ticks of wall time since the last one
+    health.observe(0.3);
+    expect(health.wallTicks).toBeCloseTo(5.3);
+  });
+
   test('a non-finite lag counts as on time (never poisons the score)', () => {
     const health = new LocalHealth();
     health.observe(Number.NaN);
     health.observe(Number.POSITIVE_INFINITY);
     expect(health.healthScore).toBe(0);
+    expect(health.wallTicks).toBe(2);
   });
 });
 

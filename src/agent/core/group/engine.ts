@@ -183,9 +183,9 @@ export class GroupEngine {
     return this.ctx.active;
   }
 
-  /** Leader only: ticks since it last heard from a quorum of voters (null on other roles). */
+  /** Leader only: ticks of wall time since it last heard from a quorum of voters (null on other roles). */
   get quorumContactAgo(): number | null {
-    return this.ctx.role === 'leader' ? Math.max(0, this.ctx.now - this.replication.quorumContactAt()) : null;
+    return this.ctx.role === 'leader' ? this.replication.quorumContactAgo() : null;
   }
 
   addressOf(name: string): string | undefined {

@@ -76,7 +76,7 @@ export class Replication {
     this.acks.clear();
     this.copies.reset();
     this.registryDirty = true;
-    this.contact.reset(this.ctx.state.view, this.ctx.now);
+    this.contact.reset(this.ctx.state.view, this.contactClock);
   }
 
   // ---- leader side --------------------------------------------------------------------------
@@ -94,7 +94,7 @@ export class Replication {
    */
   private quorumContactStale(): boolean {
     const ctx = this.ctx;
-    return ctx.now - this.quorumContactAt() >= ctx.health.scale(ctx.timers.electionTimeoutMax) - ctx.timers.syncInterval;
+    return this.contactClock - this.quorumContactAt() >= ctx.health.scale(ctx.timers.electionTimeoutMax) - ctx.timers.syncInterval;
   }
 
   /**
@@ -105,17 +105,31 @@ export class Replication {
     const health = this.ctx.health;
     // Local health: the acknowledgements may sit unread behind a late tick; a slow leader waits longer.
     if (health.laggingNow) return false;
-    return this.ctx.now - this.quorumContactAt() >= health.scale(this.ctx.timers.electionTimeoutMax);
+    return this.contactClock - this.quorumContactAt() >= health.scale(this.ctx.timers.electionTimeoutMax);
   }
 
-  /** The last tick at which this leader had heard from a quorum of its view's voters. */
-  quorumContactAt(): number {
-    return this.contact.quorumContactAt(this.ctx.state.view, (peer) => this.ctx.isSelf(peer), this.ctx.now);
+  /**
+   * CheckQuorum's clock: wall time in ticks (local-health.ts, wallTicks), not this node's own
+   * ticks. A starved leader's late tick counts the ticks it lost, so a cut-off leader that runs
+   * late steps down within the widened bound in real time, while its successor is already elected.
+   */
+  private get contactClock(): number {
+    return this.ctx.health.wallTicks;
+  }
+
+  /** The wall tick (contactClock) at which this leader had last heard from a quorum of its view's voters. */
+  private quorumContactAt(): number {
+    return this.contact.quorumContactAt(this.ctx.state.view, (peer) => this.ctx.isSelf(peer), this.contactClock);
+  }
+
+  /** Ticks of wall time since this leader last heard from a quorum of its view's voters. */
+  quorumContactAgo(): number {
+    return Math.max(0, this.contactClock - this.quorumContactAt());
   }
 
   /** A mirror's heartbeat of the current term is contact too (etcd counts any message of the term as recent activity). */
   heardFrom(message: Message): void {
-    if (message.term === this.ctx.state.term) this.contact.heard(message.slot ?? message.from, this.ctx.now);
+    if (message.term === this.ctx.state.term) this.contact.heard(message.slot ?? message.from, this.contactClock);
   }
 
   sendSyncs(): void {
@@ -161,7 +175,7 @@ export class Replication {
     if (!isVoter(ctx.state.view, key)) return;
     this.acks.set(key, { at: ctx.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
     this.copies.acknowledged(key, message.from, message.copy);
-    this.contact.heard(key, ctx.now);
+    this.contact.heard(key, this.contactClock);
     this.advanceView();
   }
 
@@ -199,7 +213,7 @@ export class Replication {
     const previous = ctx.state.view;
     ctx.state.view = next;
     if (ctx.role === 'leader') {
-      this.contact.admit(next, ctx.now);
+      this.contact.admit(next, this.contactClock);
       this.trackNewVoters(previous, next);
     }
     ctx.persist();
