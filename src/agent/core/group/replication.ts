@@ -81,8 +81,14 @@ export class Replication {
 
   // ---- leader side --------------------------------------------------------------------------
 
+  /**
+   * A tick that ran late syncs too: the sync is the only message that tells the voters this leader
+   * runs late (`slow`), and the next one due may be two starved ticks away (600 ms ticking every
+   * 3rd tick), past their 500 ms lease: such a live leader was deposed in 6 of 40 seeded runs just
+   * as its starvation began (test/agent/local-health.test.ts).
+   */
   tickLeader(): void {
-    if (this.ctx.now >= this.nextSyncAt || this.quorumContactStale()) this.sendSyncs();
+    if (this.ctx.now >= this.nextSyncAt || this.quorumContactStale() || this.ctx.health.laggingNow) this.sendSyncs();
   }
 
   /**
