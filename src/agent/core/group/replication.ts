@@ -11,6 +11,8 @@ export interface VoterAck {
   at: number;
   viewTerm: number;
   viewVersion: number;
+  /** Since when it has acknowledged without a break longer than the lease (a rebalance's hold-down: hand-back-hold-down.ts). */
+  since: number;
 }
 
 /** What replication needs from the role transitions (engine.ts). */
@@ -179,7 +181,9 @@ export class Replication {
     // Only the view's voters count (its quorum, CheckQuorum's contact): an ack in another name, which
     // a node holding the grid key can sign in any, would only grow these maps for the whole term.
     if (!isVoter(ctx.state.view, key)) return;
-    this.acks.set(key, { at: ctx.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
+    const previous = this.acks.get(key);
+    const since = previous !== undefined && ctx.now - previous.at <= ctx.timers.electionTimeoutMin ? previous.since : ctx.now;
+    this.acks.set(key, { at: ctx.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion, since });
     this.copies.acknowledged(key, message.from, message.copy);
     this.contact.heard(key, this.contactClock);
     this.advanceView();
