@@ -1,4 +1,5 @@
 import { renderStatus } from '../../src/agent/runtime/status-command.js';
+import { LOCAL_HEALTH_DEFAULTS } from '../../src/agent/core/local-health.js';
 import { SUBGRID_TIMERS } from '../../src/agent/core/timers.js';
 import { distribution } from '../../src/agent/sim/measure.js';
 import { leaderOf, smallCluster } from './sim-helpers.js';
@@ -42,6 +43,30 @@ describe('CheckQuorum (simulated network)', () => {
     }
     const d = distribution(stepDownMs);
     console.log(`CheckQuorum: cut-off super peer stepped down after p50 ${d.p50} / max ${d.max} ms (bound ${boundMs} ms + 1 tick)`);
+  });
+
+  test('a starved super peer (every 3rd tick, lag reported) that is cut off stops saying leader within 7 x 5 ticks of wall time (+1 tick), not of its own ticks', () => {
+    // Its window counts wall time: a late tick counts the ticks it lost, as the runtime passes them in (tick(lagMs)).
+    const widenedBoundMs = SUBGRID_TIMERS.electionTimeoutMax * (1 + LOCAL_HEALTH_DEFAULTS.maxScore) * tickMs;
+    const stepDownMs: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const { network, names, invariant } = smallCluster(5, { seed });
+      network.runUntil(8_000);
+      const leader = leaderOf(network, names)!;
+      network.starve(leader, 3, true);
+      network.runFor(5_000);
+      expect(leaderOf(network, names)).toBe(leader);
+      expect(network.core(leader)!.health.healthScore).toBe(LOCAL_HEALTH_DEFAULTS.maxScore);
+      const cutAt = network.now;
+      network.isolate(leader);
+      while (network.core(leader)!.subgrid.isLeader() && network.now - cutAt < 15_000) network.runFor(10);
+      const steppedDown = network.now - cutAt;
+      expect(steppedDown).toBeLessThanOrEqual(widenedBoundMs + tickMs);
+      stepDownMs.push(steppedDown);
+      expect(invariant.violations).toEqual([]);
+    }
+    const d = distribution(stepDownMs);
+    console.log(`CheckQuorum, starved super peer cut off: stepped down after p50 ${d.p50} / max ${d.max} ms (bound ${widenedBoundMs} ms + 1 tick)`);
   });
 
   test('/status says how long ago the super peer heard from a quorum, and it grows while the quorum is cut off', () => {

@@ -29,6 +29,10 @@ describe('region voter slots survive super-peer changes (simulated network)', ()
     const failover: (number | null)[] = [];
     const handover: (number | null)[] = [];
     for (let round = 0; round < 12; round++) {
+      // A restarted better node is handed the role back by a rebalance after its hold-down (5 s,
+      // doubling with each of its losses: hand-back-hold-down.ts), which may be under way now: the
+      // round starts once it is over.
+      expect(runUntil(network, () => regionPeer(network) !== undefined && regionPeer(network) === superPeer(network), 5_000)).not.toBeNull();
       const old = superPeer(network)!;
       expect(regionPeer(network)).toBe(old);
       const oldRegionTerm = network.core(old)!.region.term;

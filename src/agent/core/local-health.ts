@@ -35,11 +35,18 @@ export class LocalHealth {
   private lateNow = false;
   /** Late ticks seen since start (for /metrics). */
   lateTicks = 0;
+  /**
+   * Wall time since start, in ticks: each tick counts one plus how late it ran. A window measured
+   * in this node's own ticks stretches with its starvation (ticking every 3rd tick, CheckQuorum's
+   * 3.5 s window took 10.5 s); one measured in wall ticks does not.
+   */
+  wallTicks = 0;
 
   constructor(private readonly settings: LocalHealthSettings = LOCAL_HEALTH_DEFAULTS) {}
 
   /** Called once per tick with how late that tick ran, in ticks (0 = on time). */
   observe(lagTicks: number): void {
+    this.wallTicks += 1 + (Number.isFinite(lagTicks) ? Math.max(0, lagTicks) : 0);
     const late = Number.isFinite(lagTicks) && lagTicks >= this.settings.lateThreshold;
     // A judgement due in a late tick waits one tick, never more.
     this.lateNow = late && !this.lateNow;

@@ -55,12 +55,12 @@ export interface Timers {
 
 /**
  * Defaults for the sub-grid tier (1 tick = 100 ms). Sub-second failover (issue 14): the leader
- * syncs its voters every 200 ms, and a voter that heard nothing for 0.5 to 0.6 s stands (its lease
- * ends with it). The rank step (0.4 s) keeps the next-ranked voter's window clear of the first
- * one's even when the two count from syncs one interval apart (a leader killed between its sends,
- * or a sync lost) and tick a tick apart: step >= random part + sync interval + 1 tick. With 0.3 s
- * steps and a 0.2 s random part the lab saw both mirrors pre-vote in the same instant and split
- * the vote (1.39 s, 1 kill in 20). Local health (local-health.ts) widens all of these while a node
+ * syncs its voters every 200 ms, and a voter that heard nothing for 0.5 to 0.7 s stands (its lease,
+ * 0.5 s, ends with it). The rank step (0.5 s) keeps the next-ranked voter's window clear of the
+ * first one's even when the two count from syncs one interval apart (a leader killed between its
+ * sends, or a sync lost) and tick a tick apart: step >= random part (0.2 s) + sync interval (0.2 s)
+ * + 1 tick. With 0.3 s steps and a 0.2 s random part the lab saw both mirrors pre-vote in the
+ * same instant and split the vote (1.39 s, 1 kill in 20). Local health (local-health.ts) widens all of these while a node
  * itself runs late, which is what keeps such short timeouts calm under CPU saturation.
  */
 export const SUBGRID_TIMERS: Timers = {

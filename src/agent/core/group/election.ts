@@ -461,6 +461,11 @@ export class Election implements BallotElection {
     if (campaign !== null) this.askAgain(campaign);
   }
 
+  /** The campaign under way was asked for by its leader (timeoutNow): winning it replaces no lost leader. */
+  get campaignIsTransfer(): boolean {
+    return this.transferCampaign;
+  }
+
   /** The campaign, while this node stands as a transfer's target. */
   private transferCampaignUnderWay(): Ballot | null {
     return this.transferCampaign && this.ctx.role === 'candidate' ? this.campaign : null;

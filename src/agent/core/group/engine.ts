@@ -34,6 +34,8 @@ export class GroupEngine {
   private tickRole: () => void;
   /** Leader: since when. */
   private leaderSince = 0;
+  /** The last other node this one followed as leader (null once this node leads): the one an election win replaces. */
+  private lastFollowed: string | null = null;
   /** What this node knew as leader, handed to the winner when a partition heals (merge). */
   private formerRegistry: { term: number; entries: RegistryEntryWire[] } | null = null;
   /** Region tier: our predecessor in the slot led the latest region term, so stand at once on activation. */
@@ -183,9 +185,9 @@ export class GroupEngine {
     return this.ctx.active;
   }
 
-  /** Leader only: ticks since it last heard from a quorum of voters (null on other roles). */
+  /** Leader only: ticks of wall time since it last heard from a quorum of voters (null on other roles). */
   get quorumContactAgo(): number | null {
-    return this.ctx.role === 'leader' ? Math.max(0, this.ctx.now - this.replication.quorumContactAt()) : null;
+    return this.ctx.role === 'leader' ? this.replication.quorumContactAgo() : null;
   }
 
   addressOf(name: string): string | undefined {
@@ -482,6 +484,10 @@ export class GroupEngine {
       previous === null || bootstrap
         ? { term: state.term, version: (previous?.version ?? 0) + 1, voters }
         : { ...previous, term: state.term, version: previous.version + 1, voters: previous.voters.map((peer) => (voterKey(peer) === selfKey ? ctx.selfPeer() : peer)) };
+    // Won by an election, not a transfer: the leader this node followed lost the role (rebalance hold-down).
+    const replaced = bootstrap || this.election.campaignIsTransfer ? null : this.lastFollowed;
+    if (replaced !== null) this.transfer.replacedLostLeader(replaced);
+    this.lastFollowed = null;
     this.election.dropPending();
     state.joined = true;
     ctx.persist();
@@ -619,6 +625,7 @@ export class GroupEngine {
 
   private setLeader(leader: string | null): void {
     if (leader !== null) this.transfer.leaderKnown();
+    if (leader !== null && leader !== this.ctx.self) this.lastFollowed = leader;
     if (this.ctx.leader === leader) return;
     this.ctx.leader = leader;
     this.ctx.leaderSlow = 0;

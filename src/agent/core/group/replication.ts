@@ -11,6 +11,8 @@ export interface VoterAck {
   at: number;
   viewTerm: number;
   viewVersion: number;
+  /** Since when it has acknowledged without a break longer than the lease (a rebalance's hold-down: hand-back-hold-down.ts). */
+  since: number;
 }
 
 /** What replication needs from the role transitions (engine.ts). */
@@ -76,13 +78,19 @@ export class Replication {
     this.acks.clear();
     this.copies.reset();
     this.registryDirty = true;
-    this.contact.reset(this.ctx.state.view, this.ctx.now);
+    this.contact.reset(this.ctx.state.view, this.contactClock);
   }
 
   // ---- leader side --------------------------------------------------------------------------
 
+  /**
+   * A tick that ran late syncs too: the sync is the only message that tells the voters this leader
+   * runs late (`slow`), and the next one due may be two starved ticks away (600 ms ticking every
+   * 3rd tick), past their 500 ms lease: such a live leader was deposed in 6 of 40 seeded runs just
+   * as its starvation began (test/agent/local-health.test.ts).
+   */
   tickLeader(): void {
-    if (this.ctx.now >= this.nextSyncAt || this.quorumContactStale()) this.sendSyncs();
+    if (this.ctx.now >= this.nextSyncAt || this.quorumContactStale() || this.ctx.health.laggingNow) this.sendSyncs();
   }
 
   /**
@@ -94,7 +102,7 @@ export class Replication {
    */
   private quorumContactStale(): boolean {
     const ctx = this.ctx;
-    return ctx.now - this.quorumContactAt() >= ctx.health.scale(ctx.timers.electionTimeoutMax) - ctx.timers.syncInterval;
+    return this.contactClock - this.quorumContactAt() >= ctx.health.scale(ctx.timers.electionTimeoutMax) - ctx.timers.syncInterval;
   }
 
   /**
@@ -105,17 +113,31 @@ export class Replication {
     const health = this.ctx.health;
     // Local health: the acknowledgements may sit unread behind a late tick; a slow leader waits longer.
     if (health.laggingNow) return false;
-    return this.ctx.now - this.quorumContactAt() >= health.scale(this.ctx.timers.electionTimeoutMax);
+    return this.contactClock - this.quorumContactAt() >= health.scale(this.ctx.timers.electionTimeoutMax);
   }
 
-  /** The last tick at which this leader had heard from a quorum of its view's voters. */
-  quorumContactAt(): number {
-    return this.contact.quorumContactAt(this.ctx.state.view, (peer) => this.ctx.isSelf(peer), this.ctx.now);
+  /**
+   * CheckQuorum's clock: wall time in ticks (local-health.ts, wallTicks), not this node's own
+   * ticks. A starved leader's late tick counts the ticks it lost, so a cut-off leader that runs
+   * late steps down within the widened bound in real time, while its successor is already elected.
+   */
+  private get contactClock(): number {
+    return this.ctx.health.wallTicks;
+  }
+
+  /** The wall tick (contactClock) at which this leader had last heard from a quorum of its view's voters. */
+  private quorumContactAt(): number {
+    return this.contact.quorumContactAt(this.ctx.state.view, (peer) => this.ctx.isSelf(peer), this.contactClock);
+  }
+
+  /** Ticks of wall time since this leader last heard from a quorum of its view's voters. */
+  quorumContactAgo(): number {
+    return Math.max(0, this.contactClock - this.quorumContactAt());
   }
 
   /** A mirror's heartbeat of the current term is contact too (etcd counts any message of the term as recent activity). */
   heardFrom(message: Message): void {
-    if (message.term === this.ctx.state.term) this.contact.heard(message.slot ?? message.from, this.ctx.now);
+    if (message.term === this.ctx.state.term) this.contact.heard(message.slot ?? message.from, this.contactClock);
   }
 
   sendSyncs(): void {
@@ -159,9 +181,11 @@ export class Replication {
     // Only the view's voters count (its quorum, CheckQuorum's contact): an ack in another name, which
     // a node holding the grid key can sign in any, would only grow these maps for the whole term.
     if (!isVoter(ctx.state.view, key)) return;
-    this.acks.set(key, { at: ctx.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion });
+    const previous = this.acks.get(key);
+    const since = previous !== undefined && ctx.now - previous.at <= ctx.timers.electionTimeoutMin ? previous.since : ctx.now;
+    this.acks.set(key, { at: ctx.now, viewTerm: message.viewTerm, viewVersion: message.viewVersion, since });
     this.copies.acknowledged(key, message.from, message.copy);
-    this.contact.heard(key, ctx.now);
+    this.contact.heard(key, this.contactClock);
     this.advanceView();
   }
 
@@ -199,7 +223,7 @@ export class Replication {
     const previous = ctx.state.view;
     ctx.state.view = next;
     if (ctx.role === 'leader') {
-      this.contact.admit(next, ctx.now);
+      this.contact.admit(next, this.contactClock);
       this.trackNewVoters(previous, next);
     }
     ctx.persist();

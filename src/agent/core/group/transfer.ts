@@ -2,6 +2,7 @@ import type { Message } from '../types.js';
 import { allVoters, compareViews, voterKey } from '../view.js';
 import type { GroupContext } from './context.js';
 import type { Election } from './election.js';
+import { HandBackHoldDown, handBackHoldDownFor } from './hand-back-hold-down.js';
 import type { Replication } from './replication.js';
 
 /** A leadership transfer under way, as the leader sees it. */
@@ -34,6 +35,8 @@ export class Transfer {
    */
   private from: { leader: string; until: number } | null = null;
   private nextRebalanceAt = 0;
+  /** Former leaders this node replaced after they lost the role, handed it back by a rebalance only after a hold-down. */
+  private readonly holdDown = new HandBackHoldDown(() => handBackHoldDownFor(this.ctx.timers.rebalanceInterval));
 
   constructor(
     private readonly ctx: GroupContext,
@@ -45,6 +48,11 @@ export class Transfer {
   resetForLeader(): void {
     this.inFlight = null;
     this.nextRebalanceAt = this.ctx.now + this.ctx.timers.rebalanceInterval;
+  }
+
+  /** This node won an election (not a transfer) after `name`, the leader it followed, lost the role. */
+  replacedLostLeader(name: string): void {
+    this.holdDown.lostRole(name, this.ctx.now);
   }
 
   /** The leader to show: the known one, or during a transfer the outgoing one. */
@@ -144,7 +152,8 @@ export class Transfer {
 
   /**
    * The best voter that acknowledged the current view recently (it is up to date and alive), by
-   * live score (a handover: who serves best now) or by standing score (a rebalance).
+   * live score (a handover: who serves best now) or by standing score (a rebalance). A rebalance
+   * passes over a former leader in its hold-down (hand-back-hold-down.ts); a handover does not.
    */
   private bestSuccessor(by: 'live' | 'standing' = 'live'): string | null {
     const ctx = this.ctx;
@@ -160,6 +169,7 @@ export class Transfer {
       if (ack === undefined || entry === undefined || !entry.eligible || entry.liveness !== 'alive') continue;
       if (ctx.now - ack.at > ctx.timers.electionTimeoutMin) continue;
       if (compareViews({ term: ack.viewTerm, version: ack.viewVersion }, view) < 0) continue;
+      if (by === 'standing' && this.holdDown.holdsBack(holder, ack.since, ctx.now)) continue;
       const score = by === 'live' ? entry.score : (entry.standing ?? entry.score);
       if (best === null || ctx.outranks(score, holder, best.score, best.name)) best = { name: holder, score };
     }
