@@ -151,8 +151,9 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
   }
 
   probe(): string {
-    // The state is `absent` only where libvirt says it has no such domain; another failure of virsh
-    // is `unknown (WHY)`, which diff refuses to plan on, as it does a libvirt that does not answer.
+    // The state is `absent` only where libvirt says it has no such domain (virsh 9.0's bare "failed
+    // to get domain" only without the VM's definition: domainOrAbsent); another failure of virsh is
+    // `unknown (WHY)`, which diff refuses to plan on, as it does a libvirt that does not answer.
     return probeLibvirt(
       probeSections(
         domainOrAbsent(virsh('domstate', SANDBOX_DOMAIN), 'state', DOMAIN_DEFINITION),

@@ -35,7 +35,7 @@ const NOT_ANSWERING_LINE = `if systemctl is-failed --quiet ${SANDBOX_INPUT_UNIT}
  * virsh that cannot reach libvirt says nothing of what libvirt has, and taken for "none" it sent
  * status to say `absent` and plan to define a VM that may well be running. Asked only once a read
  * failed, so a host whose objects are there pays no second virsh call. LC_ALL=C: virsh's messages
- * are translated, and its not-found one is matched (domainOrAbsent).
+ * are translated, and its not-found one is matched (objectOrAbsent).
  */
 export function unlessLibvirtUnanswering(otherwise: string, definition: string): string {
   return `if libvirt_err=$(LC_ALL=C ${virsh('uri')} 2>&1 >/dev/null); then ${otherwise}; elif [ ! -e ${quote(definition)} ]; then echo absent; else ${NOT_ANSWERING_LINE}; fi`;
@@ -48,19 +48,35 @@ export function unlessLibvirtUnanswering(otherwise: string, definition: string):
  * POOL_NOT_FOUND, VOL_NOT_FOUND), else `unknown (WHY)` with virsh's last line (where libvirt does not answer,
  * unlessLibvirtUnanswering's answer for the object's `definition`). Any other failure of a libvirt
  * that answers (access denied, a driver error) says nothing of whether the object is there.
+ * `lookupFailed` (DOMAIN_LOOKUP_FAILED) is virsh's own line for a lookup that failed for any reason:
+ * `absent` only where libvirt keeps no `definition` of the object (gridops defines nothing transient,
+ * so libvirt has no such object), else `unknown (...)`, as any other failure.
  */
-export function objectOrAbsent(command: string, variable: string, notFound: string, definition: string): string {
+export function objectOrAbsent(command: string, variable: string, notFound: string, definition: string, lookupFailed?: string): string {
   const v = `"$${variable}"`;
-  return `if ${variable}=$(LC_ALL=C ${command} 2>&1); then printf '%s\\n' ${v}; else case ${v} in ${notFound}) echo absent ;; *) ${unlessLibvirtUnanswering(`echo "unknown ($(printf '%s\\n' ${v} | tail -n 1))"`, definition)} ;; esac; fi`;
+  const ambiguous = lookupFailed ? ` ${lookupFailed}) ${absentWithoutDefinition(v, definition)} ;;` : '';
+  return `if ${variable}=$(LC_ALL=C ${command} 2>&1); then printf '%s\\n' ${v}; else case ${v} in ${notFound}) echo absent ;;${ambiguous} *) ${unlessLibvirtUnanswering(`echo "unknown ($(printf '%s\\n' ${v} | tail -n 1))"`, definition)} ;; esac; fi`;
+}
+
+/** Shell for virsh's bare lookup failure in `v`: `absent` without libvirt's `definition` on disk, else `unknown (LINE: ...)` saying why it is not taken for absent. */
+function absentWithoutDefinition(v: string, definition: string): string {
+  return `if [ ! -e ${quote(definition)} ]; then echo absent; else echo "unknown ($(printf '%s\\n' ${v} | tail -n 1): virsh gives no reason, and libvirt keeps its definition)"; fi`;
 }
 
 /** objectOrAbsent for a domain. */
 export function domainOrAbsent(command: string, variable: string, definition: string): string {
-  return objectOrAbsent(command, variable, DOMAIN_NOT_FOUND, definition);
+  return objectOrAbsent(command, variable, DOMAIN_NOT_FOUND, definition, DOMAIN_LOOKUP_FAILED);
 }
 
-/** A `case` pattern for virsh's error (under LC_ALL=C) about a domain libvirt does not have (older libvirt: "failed to get domain", newer adds "Domain not found"). */
-export const DOMAIN_NOT_FOUND = '*"failed to get domain"*|*"Domain not found"*';
+/** A `case` pattern for libvirt's own words (under LC_ALL=C) for a domain it does not have (virerror.c VIR_ERR_NO_DOMAIN), which virsh versions that keep libvirt's error print after their own line. */
+export const DOMAIN_NOT_FOUND = '*"Domain not found"*';
+/**
+ * virsh's own line for a domain lookup that failed. libvirt 9.0's virsh (Debian 12) prints it alone
+ * whatever made the lookup fail (virsh-util.c virshLookupDomainInternal resets libvirt's error): a
+ * domain libvirt does not have, an access denied and a driver error alike. So it means "absent" only
+ * where libvirt keeps no persistent definition of the domain (objectOrAbsent's `lookupFailed`).
+ */
+export const DOMAIN_LOOKUP_FAILED = '*"failed to get domain"*';
 /**
  * The same for a network: libvirt's "Network not found" (virerror.c VIR_ERR_NO_NETWORK), not virsh's
  * "failed to get network" before it, which virsh prints whatever made its lookup fail (access denied too).
@@ -68,7 +84,13 @@ export const DOMAIN_NOT_FOUND = '*"failed to get domain"*|*"Domain not found"*';
 export const NETWORK_NOT_FOUND = '*"Network not found"*';
 /** The same for a storage pool: libvirt's "Storage pool not found" (VIR_ERR_NO_STORAGE_POOL), not virsh's "failed to get pool", for the same reason. */
 export const POOL_NOT_FOUND = '*"Storage pool not found"*';
-/** The same for a storage volume: virsh's "failed to get vol", libvirt's "Storage volume not found" (VIR_ERR_NO_STORAGE_VOL; libvirt 9.0 names the path it looked up last). */
+/**
+ * The same for a storage volume: virsh's "failed to get vol", libvirt's "Storage volume not found"
+ * (VIR_ERR_NO_STORAGE_VOL; libvirt 9.0 names the path it looked up last). virsh's own line stays
+ * enough here, unlike a domain's: a volume has no definition file to tell a failed read from a missing
+ * volume by, and a volume taken for absent only plans a vol-create, which fails on one that is there
+ * and loses nothing.
+ */
 export const VOL_NOT_FOUND = '*"failed to get vol"*|*"Storage volume not found"*';
 
 /** virsh with quoted arguments. */

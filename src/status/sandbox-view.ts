@@ -13,9 +13,11 @@ export interface SandboxView {
 
 /**
  * One remote command: the domain's info and the first line of its XML (which names the domain type).
- * `absent` when libvirt answers that it has no such domain, or does not answer and has no
- * definition of it on disk (nothing there to run: libvirtd disabled before the first apply). A
- * virsh that fails otherwise (libvirtd stopped with the VM defined, permission denied) says
+ * `absent` when libvirt answers that it has no such domain ("Domain not found", or virsh 9.0's bare
+ * "failed to get domain", which it prints for any failed lookup, only without the VM's definition
+ * on disk), or does not answer and has no definition of it on disk (nothing there to run: libvirtd
+ * disabled before the first apply). A virsh that fails otherwise (libvirtd stopped with the VM
+ * defined, permission denied, that bare line with the definition there) says
  * `unknown (WHY)`, with virsh's last line, since an `absent` there would send the operator to apply
  * for a VM that may well be running. The plan's probe of the domain reads libvirt with the same
  * function (domainOrAbsent, virsh.ts), so the two never disagree on whether the VM is there.

@@ -64,7 +64,7 @@ describe('a grid network renamed since gridops made it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gridops-net-rename-'));
     try {
       // A host's virsh, as far as this goes: the VM runs until it is shut down, the old network exists until it is undefined (then libvirt says so, in its words).
-      writeFileSync(join(dir, 'virsh'), `#!/bin/sh\necho "$*" >> ${dir}/log\ncase "$*" in\n  "-q -c qemu:///system domstate gridops-sandbox") [ -e ${dir}/off ] && echo "shut off" || echo running ;;\n  "-q -c qemu:///system shutdown gridops-sandbox") touch ${dir}/off ;;\n  "-q -c qemu:///system net-info old-net") [ ! -e ${dir}/undefined ] || { echo "error: failed to get network 'old-net'" >&2; exit 1; } ;;\n  "-q -c qemu:///system net-undefine old-net") touch ${dir}/undefined ;;\nesac\n`);
+      writeFileSync(join(dir, 'virsh'), `#!/bin/sh\necho "$*" >> ${dir}/log\ncase "$*" in\n  "-q -c qemu:///system domstate gridops-sandbox") [ -e ${dir}/off ] && echo "shut off" || echo running ;;\n  "-q -c qemu:///system shutdown gridops-sandbox") touch ${dir}/off ;;\n  "-q -c qemu:///system net-info old-net") [ ! -e ${dir}/undefined ] || { printf '%s\\n' "error: failed to get network 'old-net'" "error: Network not found: no network with matching name 'old-net'" >&2; exit 1; } ;;\n  "-q -c qemu:///system net-undefine old-net") touch ${dir}/undefined ;;\nesac\n`);
       chmodSync(join(dir, 'virsh'), 0o755);
       // libvirt's daemon installed: without it the step takes libvirt's objects for gone.
       writeFileSync(join(dir, 'libvirtd'), '#!/bin/sh\nexit 0\n');

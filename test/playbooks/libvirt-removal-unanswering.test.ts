@@ -126,9 +126,9 @@ describe.each(entries)('%s %s', (playbook, id, object, definition) => {
 
   it("libvirt answering: gone where it says, in its words for this kind of object, that it has none; removed where it has", () => {
     fake('libvirtd', 'exit 0');
-    defined(definition);
     answering({ error: NOT_FOUND[object] });
     expect(planned(step(playbook, id))).toBeNull();
+    defined(definition);
     answering({ info: INFO[object] });
     expect(planned(step(playbook, id))).toMatchObject({ kind: 'absent-libvirt', action: 'delete', summary: expect.stringMatching(/^destroy and undefine /) });
   });
@@ -138,6 +138,13 @@ describe.each(entries)('%s %s', (playbook, id, object, definition) => {
     defined(definition);
     answering({ error: `error: access denied: '${object}.read' denied` });
     expect(() => planned(step(playbook, id))).toThrow(`cannot read libvirt: error: access denied: '${object}.read' denied`);
+  });
+
+  it("virsh's own \"failed to get\" line alone (all virsh 9.0 says of any failed domain lookup) while libvirt keeps the definition: a plan error, not taken for gone", () => {
+    fake('libvirtd', 'exit 0');
+    defined(definition);
+    answering({ error: `error: failed to get ${object} '${object === 'domain' ? 'gridops-sandbox' : object === 'network' ? 'grid-net' : 'gridops'}'` });
+    expect(() => planned(step(playbook, id))).toThrow(PlanningError);
   });
 
   it('the words another kind of object uses for "not found" do not make this one gone', () => {
@@ -198,8 +205,38 @@ describe('grid-network-rename (a command: it shuts the VM down and keeps it)', (
     expect(planned(step('grid-network-rename', RENAME))).toBeNull();
     answering({ error: "error: access denied: 'network.read' denied" });
     expect(planned(step('grid-network-rename', RENAME))).toMatchObject({ action: 'run' });
+    // virsh's own line first, as it prints it whatever made its lookup of the network fail.
+    answering({ error: "error: failed to get network 'grid-net'\nerror: access denied: 'network.read' denied" });
+    const change = planned(step('grid-network-rename', RENAME)) as CommandChange;
+    expect(change).toMatchObject({ action: 'run' });
+    const run = sh(change.command);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('access denied');
     answering({ info: INFO.network });
     expect(planned(step('grid-network-rename', RENAME))).toMatchObject({ action: 'run' });
+  });
+
+  it("the VM's domstate failing with virsh's bare \"failed to get domain\" while libvirt keeps the VM's definition: the run fails before the network goes", () => {
+    fake('libvirtd', 'exit 0');
+    defined(NETWORK_DEFINITION);
+    defined('/etc/libvirt/qemu/gridops-sandbox.xml');
+    const calls = join(bin, 'calls');
+    fake('virsh', `echo "$*" >> '${calls}'; case " $* " in *" uri "*) echo qemu:///system;; *" net-info "*) printf '%s\\n' '${INFO.network}';; *" domstate "*|*" destroy "*) echo "error: failed to get domain 'gridops-sandbox'" >&2; exit 1;; esac`);
+    const change = planned(step('grid-network-rename', RENAME)) as CommandChange;
+    const run = sh(change.command);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("failed to get domain 'gridops-sandbox'");
+    expect(readFileSync(calls, 'utf8')).not.toMatch(/net-(destroy|undefine)/);
+  });
+
+  it("the same line with no definition of the VM on disk: no VM, the network goes", () => {
+    fake('libvirtd', 'exit 0');
+    defined(NETWORK_DEFINITION);
+    const calls = join(bin, 'calls');
+    fake('virsh', `echo "$*" >> '${calls}'; case " $* " in *" uri "*) echo qemu:///system;; *" net-info "*) printf '%s\\n' '${INFO.network}';; *" domstate "*) echo "error: failed to get domain 'gridops-sandbox'" >&2; exit 1;; esac`);
+    const change = planned(step('grid-network-rename', RENAME)) as CommandChange;
+    expect(sh(change.command).status).toBe(0);
+    expect(readFileSync(calls, 'utf8')).toMatch(/net-undefine grid-net/);
   });
 
   it('no bare virsh: every call passes -c qemu:///system', () => {

@@ -5,17 +5,33 @@
  * transient, over disks the playbook removes next). Names reach virsh as one quoted word each.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AbsentLibvirtChange } from '../../src/plan/change.js';
 import { AbsentLibvirtResource, type LibvirtObject } from '../../src/resources/absent-libvirt.js';
+import { domainDefinition, networkDefinition, poolDefinition } from '../../src/resources/libvirt-definitions.js';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { node } from './fixtures.js';
+import { underRoot } from './libvirt-host-root.js';
 
 let bin: string;
-beforeEach(() => (bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'))));
-afterEach(() => rmSync(bin, { recursive: true, force: true }));
+let root: string;
+beforeEach(() => {
+  bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'));
+  root = mkdtempSync(join(tmpdir(), 'gridops-host-root-'));
+});
+afterEach(() => {
+  rmSync(bin, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** libvirt's persistent definition of the object, where libvirt keeps it (under the test root, libvirt-host-root.ts). */
+const definedOnDisk = (object: LibvirtObject, name: string) => {
+  const path = join(root, { domain: domainDefinition, network: networkDefinition, pool: poolDefinition }[object](name));
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, '<definition/>');
+};
 
 /** A virsh that records each call's arguments (one a line, after a `--` line) and answers `reply(subcommand)`: shell run in the fake. */
 const fakeVirsh = (reply: string) => {
@@ -31,7 +47,7 @@ async function apply(r: AbsentLibvirtResource) {
   const recorder = new StepRecorder('n1');
   recorder.begin(r.id);
   await r.apply(change(r), recorder);
-  return spawnSync('/bin/sh', ['-c', recorder.steps.map((s) => `( ${s.command}\n) < /dev/null || exit $?`).join('\n')], { encoding: 'utf8', cwd: bin, env: { PATH: `${bin}:/usr/bin:/bin` } });
+  return spawnSync('/bin/sh', ['-c', underRoot(recorder.steps.map((s) => `( ${s.command}\n) < /dev/null || exit $?`).join('\n'), root)], { encoding: 'utf8', cwd: bin, env: { PATH: `${bin}:/usr/bin:/bin` } });
 }
 
 const objects: Array<[LibvirtObject, string, string, string]> = [
@@ -67,9 +83,16 @@ describe.each(objects)('absent-libvirt %s', (object, destroy, undefine, notRunni
   });
 
   it('a failing undefine fails the step; one that finds the object gone (since the plan) is success', async () => {
-    fakeVirsh(`${undefine}) echo "error: access denied" >&2; exit 1;;`);
-    expect((await apply(new AbsentLibvirtResource(object, name))).status).not.toBe(0);
+    // virsh's words where its lookup of the object fails (access denied): its own line, then libvirt's reason (virsh 9.0 prints only its line for a domain).
+    const denied = { domain: "error: failed to get domain 'gridops-sandbox'\nerror: access denied: 'domain.delete' denied", network: "error: failed to get network 'grid-net'\nerror: access denied: 'network.delete' denied", pool: "error: failed to get pool 'gridops'\nerror: access denied: 'storage_pool.delete' denied" }[object];
+    definedOnDisk(object, name);
+    fakeVirsh(`${undefine}) printf '%s\\n' "${denied}" >&2; exit 1;;`);
+    const run = await apply(new AbsentLibvirtResource(object, name));
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('access denied');
     rmSync(join(bin, 'calls'));
+    // Gone since the plan: libvirt removed its definition with it.
+    rmSync(join(root, 'etc'), { recursive: true, force: true });
     const gone = { domain: "error: failed to get domain 'gridops-sandbox'", network: "error: failed to get network 'grid-net'\nerror: Network not found: no network with matching name 'grid-net'", pool: "error: failed to get pool 'gridops'\nerror: Storage pool not found: no storage pool with matching name 'gridops'" }[object];
     fakeVirsh(`${destroy}|${undefine}) echo "${gone}" >&2; exit 1;;`);
     expect((await apply(new AbsentLibvirtResource(object, name))).status).toBe(0);
