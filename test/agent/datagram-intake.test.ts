@@ -96,7 +96,7 @@ describe('the datagram intake: what forged datagrams may cost', () => {
     expect([...drops.keys()].sort()).toEqual(['badMagic', 'malformed']);
   });
 
-  test('a cooled-down address is checked again after its cooldown, and forgotten once it sends a good packet', () => {
+  test('a cooled-down address is checked again after its cooldown, and a good packet from it is delivered then', () => {
     const limits = DEFAULT_DATAGRAM_LIMITS;
     const { intake, clock, delivered, macChecks } = intakeWith();
     for (let index = 0; index < 100; index++) intake.receive(forged(), '10.0.0.7', 1);
@@ -105,11 +105,62 @@ describe('the datagram intake: what forged datagrams may cost', () => {
     intake.receive(encodePacket(discover, { epoch: 1, seq: 1, nonce: 2, echo: 0 }, key), '10.0.0.7', 1);
     expect(delivered).toEqual(['newcomer@10.0.0.7:1']);
   });
+
+  test('a node still on the old key after a key rotation gets in within 2 s of switching to the new one', () => {
+    const { intake, clock, delivered } = intakeWith();
+    const oldKey = Buffer.from('fedcba9876543210fedcba9876543210');
+    // Unknown to the restarted super peer, it heartbeats once a second on the old key for 30 s...
+    for (let second = 0; second < 30; second++) {
+      clock.now = second * 1000;
+      intake.receive(encodePacket(heartbeat, { epoch: 1, seq: second + 1, nonce: 1, echo: 0 }, oldKey), '10.0.0.5', 7946);
+    }
+    // ...then restarts on the new key and sends a discover every 500 ms.
+    let acceptedAt: number | null = null;
+    for (let ms = 30_000; ms <= 40_000 && acceptedAt === null; ms += 500) {
+      clock.now = ms;
+      intake.receive(encodePacket(discover, { epoch: 2, seq: ms, nonce: 3, echo: 0 }, key), '10.0.0.5', 7946);
+      if (delivered.length > 0) acceptedAt = ms;
+    }
+    expect(acceptedAt).not.toBeNull();
+    expect(acceptedAt! - 30_000).toBeLessThanOrEqual(2000);
+  });
+
+  test('failures long past do not count: 3 failures a minute ago and 1 now leave the source checked', () => {
+    const { intake, clock, delivered } = intakeWith();
+    for (let index = 0; index < 3; index++) intake.receive(forged(), '10.0.0.8', 1);
+    clock.now = 60_000;
+    intake.receive(forged(), '10.0.0.8', 1);
+    clock.now = 60_100;
+    intake.receive(encodePacket(discover, { epoch: 1, seq: 1, nonce: 2, echo: 0 }, key), '10.0.0.8', 1);
+    expect(delivered).toEqual(['newcomer@10.0.0.8:1']);
+  });
+
+  test('one address flooding forgeries for 20 s costs less than one MAC check a second after its first failures', () => {
+    const limits = DEFAULT_DATAGRAM_LIMITS;
+    const { intake, clock, macChecks } = intakeWith();
+    for (let index = 0; index < 200_000; index++) {
+      clock.now = index / 10; // 10,000 datagrams a second
+      intake.receive(forged(), '10.0.0.66', 1);
+    }
+    expect(macChecks()).toBeLessThan(limits.failuresBeforeCooldown + 20);
+  });
+
+  test('replaying a captured good packet does not clear an address\'s failures: 3 forgeries and 1 replay, over and over, cost a handful of checks', () => {
+    const limits = DEFAULT_DATAGRAM_LIMITS;
+    const { intake, clock, macChecks } = intakeWith();
+    const captured = encodePacket(discover, { epoch: 1, seq: 1, nonce: 2, echo: 0 }, key);
+    for (let round = 0; round < 10_000; round++) {
+      clock.now = round / 10; // 1 s in all
+      for (let index = 0; index < 3; index++) intake.receive(forged(), '10.0.0.66', 1);
+      intake.receive(captured, '10.0.0.66', 1);
+    }
+    expect(macChecks()).toBeLessThanOrEqual(limits.failuresBeforeCooldown + 2);
+  });
 });
 
 describe('the table of failing source addresses', () => {
   test('stays within its capacity under 1M distinct source addresses', () => {
-    const table = new BadMacSources({ capacity: 4096, failuresBeforeCooldown: 4, cooldownMs: 10_000 });
+    const table = new BadMacSources({ capacity: 4096, failuresBeforeCooldown: 4, cooldownMs: 2_000, failureWindowMs: 10_000 });
     for (let index = 0; index < 1_000_000; index++) table.failed(`${(index >>> 24) & 255}.${(index >>> 16) & 255}.${(index >>> 8) & 255}.${index & 255}`, index);
     expect(table.size).toBeLessThanOrEqual(4096);
   });

@@ -1,5 +1,7 @@
 import type { WirePacket } from '../../src/agent/sim/network.js';
 import { knownPeerHosts } from '../../src/agent/runtime/known-peer-hosts.js';
+import { SimNetwork } from '../../src/agent/sim/network.js';
+import { buildGrid } from '../../src/agent/sim/topology.js';
 import { leaderOf, smallCluster } from './sim-helpers.js';
 
 /**
@@ -30,5 +32,20 @@ describe('the hosts of known peers', () => {
     const known = knownPeerHosts(network.core(member)!);
     expect(known.has(leader)).toBe(true);
     for (const voter of network.core(leader)!.status().mirrors) if (voter !== member) expect(known.has(voter)).toBe(true);
+  });
+
+  test('a region peer knows the region peers of the other regions (their summaries cross between regions)', () => {
+    const grid = buildGrid({ regions: 3, subgridsPerRegion: 2, nodesPerSubgrid: 3, seed: 5, neverFraction: 0 });
+    // Reached only at host:port, as in the runtime.
+    const specs = grid.specs.map((spec) => ({ ...spec, settings: { ...spec.settings, addr: `${spec.settings.name}:7946` } }));
+    const network = new SimNetwork(specs, { seed: 5, dns: grid.dns });
+    network.startAll();
+    network.runFor(40_000);
+    const regionPeers = network.names().filter((name) => network.core(name)!.region.isLeader());
+    expect(new Set(regionPeers.map((name) => network.core(name)!.status().region)).size).toBe(3);
+    for (const peer of regionPeers) {
+      const known = knownPeerHosts(network.core(peer)!);
+      for (const other of regionPeers) if (other !== peer) expect(known.has(other)).toBe(true);
+    }
   });
 });

@@ -142,4 +142,40 @@ describe('region peer name resolution', () => {
     expect(await gone.resolve()).toEqual([]);
     expect(asked.filter((query) => query === 'a gone.grid.test')).toHaveLength(1);
   });
+
+  it('an SRV target whose A query or getaddrinfo lookup did not answer is asked again after 2 s, not kept empty 30 s', async () => {
+    let now = 0;
+    let up = false;
+    const timedOut = (name: string) => Object.assign(new Error(`queryA ETIMEOUT ${name}`), { code: 'ETIMEOUT' });
+    const notFound = (name: string) => Object.assign(new Error(`queryA ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+    const srvOf = (target: string) => async (name: string) => {
+      if (name === '_gridagent._udp.region.grid.test') return [srv(target, 7000)];
+      throw notFound(name);
+    };
+    // The target's A query times out until DNS is up.
+    const byQuery = new RegionPeerResolver('region.grid.test', 7946, {
+      dns: {
+        resolveSrv: srvOf('n1.grid.test'),
+        resolve4: async (name: string) => {
+          if (name === 'n1.grid.test' && up) return ['10.0.0.1'];
+          throw name === 'n1.grid.test' ? timedOut(name) : notFound(name);
+        },
+      },
+      resolveIPv4: async () => [],
+      now: () => now,
+    });
+    // The target is not in DNS (it may be in /etc/hosts), and getaddrinfo hangs until the resolver is up.
+    const byLookup = new RegionPeerResolver('region.grid.test', 7946, {
+      dns: { resolveSrv: srvOf('n2.grid.test'), resolve4: async (name: string) => { throw notFound(name); } },
+      resolveIPv4: async () => (up ? ['10.0.0.2'] : new Promise<string[]>(() => undefined)),
+      lookupTimeoutMs: 20,
+      now: () => now,
+    });
+    expect(await byQuery.resolve()).toEqual([]);
+    expect(await byLookup.resolve()).toEqual([]);
+    up = true;
+    now += 2_500;
+    expect(await byQuery.resolve()).toEqual(['10.0.0.1:7000']);
+    expect(await byLookup.resolve()).toEqual(['10.0.0.2:7000']);
+  });
 });

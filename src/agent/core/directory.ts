@@ -176,6 +176,11 @@ export class RegionDirectory {
     if (!message.reply && message.knows !== this.settings.self) this.sendSummary(message.group, { kind: 'node', name: message.from, addr: entry.addr }, true);
   }
 
+  /** The addresses this node holds for the other regions' peers (those their summaries carried): where it sends them its own. */
+  regionPeerAddresses(): string[] {
+    return [...this.entries.values()].flatMap((entry) => (entry.addr !== undefined ? [entry.addr] : []));
+  }
+
   /** The other regions as this node holds them (empty unless it is its region's peer). */
   list(): (PeerRegionSummary & { liveness: Liveness; lastHeardTicksAgo: number })[] {
     return [...this.entries.values()]

@@ -18,6 +18,7 @@ export interface DatagramLimits {
   capacity: number;
   failuresBeforeCooldown: number;
   cooldownMs: number;
+  failureWindowMs: number;
 }
 
 /**
@@ -26,6 +27,9 @@ export interface DatagramLimits {
  * 16 KiB), where an unbounded flood of forged datagrams took all of it and forced an election. It
  * is twice the first heartbeats of a 2,000-member sub-grid reaching a super peer that does not know
  * them yet (one a second each, until the registry lists them), and the burst holds 2,000 of them.
+ * A cooldown of 2 s is below the 4 s cap of the discovery backoff: a real node that failed (still
+ * on a rotated-out grid key) gets in with its next retry or the one after once it holds the new
+ * key, while one failing address still costs a check per 2 s. Failures count for 10 s.
  */
 export const DEFAULT_DATAGRAM_LIMITS: DatagramLimits = {
   bytesPerSecond: 8 * 1024 * 1024,
@@ -33,7 +37,8 @@ export const DEFAULT_DATAGRAM_LIMITS: DatagramLimits = {
   macCheckOverheadBytes: 2048,
   capacity: 8192,
   failuresBeforeCooldown: 4,
-  cooldownMs: 10_000,
+  cooldownMs: 2_000,
+  failureWindowMs: 10_000,
 };
 
 /**
@@ -44,7 +49,8 @@ export const DEFAULT_DATAGRAM_LIMITS: DatagramLimits = {
  *   - a source that is a known peer (an address the core holds for a member, voter or leader it
  *     heard from with a valid, fresh packet: known-peer-hosts.ts) is always checked;
  *   - any other source is checked only while the MAC budget lasts, and not at all while it cools
- *     down after repeated MAC failures (bad-mac-sources.ts, a table of fixed size).
+ *     down after repeated recent MAC failures (bad-mac-sources.ts, a table of fixed size; a
+ *     datagram that passes does not clear them, or replaying one captured packet would).
  * A newcomer (a first join, a multicast discover) is checked at once when nothing floods the node;
  * under a flood from many addresses each of its datagrams is checked with about the chance
  * budget / flood rate (mac-check-budget.ts), and its discovery retries (every 4 s at most) get it
@@ -96,7 +102,6 @@ export class DatagramIntake {
       if (!known && decoded.reason === 'badMac') this.badSources.failed(prefix, this.clock());
       return this.drop(decoded.reason, packet.length);
     }
-    if (!known) this.badSources.passed(prefix);
     this.deliver({ header: decoded.header, message: decoded.message }, `${address}:${port}`, packet.length);
   }
 }

@@ -6,13 +6,15 @@ import { allVoters } from '../core/view.js';
  * The hosts of the peers this node knows, whose datagrams it checks without limit
  * (datagram-intake.ts): for its sub-grid and its region, the registry's members (as super peer,
  * mirror or region peer), the voters of the view, and the leader, at the addresses the core holds
- * for them. The core takes an address only from a packet that passed the MAC and its replay
+ * for them; and, on a region peer, the other regions' peers its directory holds (their summaries
+ * come every push interval from addresses no registry lists). The core takes an address only from a packet that passed the MAC and its replay
  * window, or from a view or registry copy such a packet carried, so a keyless sender cannot make
  * its own address known by replaying a captured packet from it.
  */
 export function knownPeerHosts(core: AgentCore): Set<string> {
   const hosts = new Set<string>();
   for (const group of [core.subgrid, core.region]) addGroup(group, hosts);
+  for (const addr of core.directory.regionPeerAddresses()) hosts.add(hostOf(addr));
   return hosts;
 }
 

@@ -78,9 +78,17 @@ export class RegionPeerResolver {
     let targets: string[] = [];
     // Whether the DNS failed to answer a query, rather than answering that the name has no such record.
     let unanswered = false;
+    // Whether an SRV target's lookup failed to answer: the A fallback's answer for the name itself does not settle that.
+    let targetUnanswered = false;
     try {
       const records = preferred(await this.dns.resolveSrv(`_gridagent._udp.${name}`));
-      const resolved = await Promise.all(records.map(async (record) => (await this.addressesOf(record.name)).map((address) => `${address}:${record.port}`)));
+      const resolved = await Promise.all(
+        records.map(async (record) => {
+          const found = await this.addressesOf(record.name);
+          targetUnanswered ||= found.unanswered;
+          return found.addresses.map((address) => `${address}:${record.port}`);
+        }),
+      );
       targets = resolved.flat();
     } catch (error) {
       // No SRV record: fall back to A records.
@@ -95,38 +103,46 @@ export class RegionPeerResolver {
         unanswered ||= !notInDns(error);
       }
     }
-    this.cache = { at: this.now(), keepMs: targets.length === 0 && unanswered ? UNANSWERED_MS : ANSWER_MS, targets };
+    this.cache = { at: this.now(), keepMs: targets.length === 0 && (unanswered || targetUnanswered) ? UNANSWERED_MS : ANSWER_MS, targets };
     return targets;
   }
 
   /**
-   * An SRV target's IPv4 addresses; none where it has none or its lookup does not answer in time.
+   * An SRV target's IPv4 addresses; none where it has none or its lookup does not answer in time,
+   * and then `unanswered`, so that an empty result is asked again after 2 s rather than kept 30 s.
    * Asked of the shared c-ares resolver first (its own timeouts, no thread): getaddrinfo runs on
    * libuv's pool of 4 threads, which the seeds' lookups share, and a lookup that hangs holds its
    * thread whatever our timeout says. getaddrinfo only for a name DNS does not know (it may be in
    * /etc/hosts), not for one whose query failed or timed out: its nameserver would hang that too.
    */
-  private async addressesOf(target: string): Promise<string[]> {
-    if (isIPv4(target)) return [target];
+  private async addressesOf(target: string): Promise<TargetAddresses> {
+    if (isIPv4(target)) return { addresses: [target], unanswered: false };
     try {
       const addresses = await this.dns.resolve4(target);
-      if (addresses.length > 0) return addresses;
+      if (addresses.length > 0) return { addresses, unanswered: false };
     } catch (error) {
-      if (!notInDns(error)) return [];
+      if (!notInDns(error)) return { addresses: [], unanswered: true };
     }
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = this.using.lookupTimeoutMs ?? LOOKUP_TIMEOUT_MS;
-    const timeout = new Promise<string[]>((resolve) => {
-      timer = setTimeout(() => resolve([]), timeoutMs);
+    const timeout = new Promise<TargetAddresses>((resolve) => {
+      timer = setTimeout(() => resolve({ addresses: [], unanswered: true }), timeoutMs);
     });
     try {
-      return await Promise.race([this.resolveIPv4(target), timeout]);
+      return await Promise.race([this.resolveIPv4(target).then((addresses) => ({ addresses, unanswered: false })), timeout]);
     } catch {
-      return [];
+      // lookupIPv4 throws only when the resolver did not answer (a name without an address is an empty list).
+      return { addresses: [], unanswered: true };
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+/** What an SRV target's lookup found, and whether a query went unanswered (timed out, refused, failed) rather than finding nothing. */
+interface TargetAddresses {
+  addresses: string[];
+  unanswered: boolean;
 }
 
 /** The SRV records to use: at most MAX_SRV_TARGETS, lowest priority first, then highest weight. */
