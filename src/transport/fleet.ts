@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
 import { ConnectionError, HostKeyError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
@@ -7,10 +6,10 @@ import { checkIdentityFiles, recordedIdentityErrors } from './identity-files-che
 import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal } from './keeper-dir.js';
 import { keeperDir } from './keeper-protocol.js';
-import { knownHostsFilesKey, knownHostsFilesOf, loadKnownHostsOf } from './global-known-hosts.js';
-import { parseKnownHosts, type KnownHostsProblem } from './known-hosts.js';
+import { knownHostsFilesKey, knownHostsFilesOf, loadKnownHostsOf, type KnownHostsFiles } from './global-known-hosts.js';
+import type { KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
-import { expandHome, parseJumpHost } from './ssh-transport.js';
+import { parseJumpHost } from './ssh-transport.js';
 import { createSshPool, type TransportPool } from './pool.js';
 import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor } from './ssh-config.js';
 import type { SshHostSpec } from './ssh-transport.js';
@@ -122,16 +121,12 @@ export class Fleet {
     if (options.persistMs !== undefined) {
       // The keeper records no host key and gets no become password (keeper-server.ts): such runs connect directly.
       const reasons = [...(options.acceptNewHostKeys ? ['--accept-new-host-keys (the keeper records no host key)'] : []), ...(becomePassword.configured ? ['a become password (no become password reaches the keeper)'] : [])];
-      // The keeper checks host keys against the topology's known_hosts file alone: where a global
-      // file (its @revoked and @cert-authority lines) is there, only a direct connection honours it.
-      const globals = nonEmptyFiles([...new Set([...filesOf.values()].flatMap((f) => f.readOnly))]);
-      if (reasons.length === 0 && globals.length === 0) {
+      if (reasons.length === 0) {
         // A keeper directory other users could reach is refused (keeper-dir.ts): the run connects directly, and says why.
         const refused = keeperDirRefusal(keeperDir());
-        if (!refused) return this.keptConnector(nodes, options, sshConfig);
+        if (!refused) return this.keptConnector(nodes, options, sshConfig, filesOf);
         this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
-      } else if (reasons.length === 0) this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: the keeper checks host keys against ssh.knownHosts alone, not ${globals.join(', ')}: connections are opened directly and not kept`);
-      else this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
+      } else this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
     }
     const specs = new Map<Node, SshHostSpec>();
     const specOf = (node: Node): SshHostSpec => {
@@ -176,24 +171,29 @@ export class Fleet {
     };
   }
 
-  /** Like sshConnector, through the keeper of each known_hosts file: the same specs, the keeper's verified connections. */
-  private async keptConnector(nodes: readonly Node[], options: ConnectOptions, sshConfig: ReturnType<typeof loadSshConfig>): Promise<(node: Node) => Promise<Transport>> {
+  /**
+   * Like sshConnector, through the keeper of each set of known_hosts files (the topology's and the
+   * global ones, as a direct run checks them): the same specs, the keeper's verified connections.
+   */
+  private async keptConnector(nodes: readonly Node[], options: ConnectOptions, sshConfig: ReturnType<typeof loadSshConfig>, filesOf: ReadonlyMap<Node, KnownHostsFiles>): Promise<(node: Node) => Promise<Transport>> {
     // The identity files first: a run that fails on its own configuration starts no keeper.
     const specs = specsOf(nodes, (node) => sshSpec(node, sshConfig));
     const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly);
     const byKnownHosts = new Map<string, KeeperClient>();
-    for (const file of new Set(nodes.map((n) => expandHome(n.settings.ssh.knownHosts)))) {
-      // The keeper parses the file as a run does, and says nothing: the run says what it ignores.
-      this.sayKnownHostsProblems(options, knownHostsProblemsOf(file));
-      const keeper = await KeeperClient.attach(file, options.persistMs!);
-      byKnownHosts.set(file, keeper);
+    const distinct = new Map([...filesOf.values()].map((files) => [knownHostsFilesKey(files), files]));
+    for (const [key, files] of distinct) {
+      // Read as a direct run reads them: a file that cannot be read stops the run, naming it; the
+      // keeper says nothing, so the run says the lines it ignores.
+      this.sayKnownHostsProblems(options, (await loadKnownHostsOf(files)).problems);
+      const keeper = await KeeperClient.attach(files, options.persistMs!);
+      byKnownHosts.set(key, keeper);
       this.keepers.push(keeper);
     }
     return async (node) => {
       const noKey = keyless.get(node.name);
       if (noKey) throw noKey;
       const spec = specs.get(node) ?? sshSpec(node, sshConfig);
-      return byKnownHosts.get(expandHome(node.settings.ssh.knownHosts))!.connect(spec, spec.readyTimeoutMs!, options.signal, options.logger);
+      return byKnownHosts.get(knownHostsFilesKey(filesOf.get(node) ?? knownHostsFilesOf(node, sshConfig)))!.connect(spec, spec.readyTimeoutMs!, options.signal, options.logger);
     };
   }
 
@@ -283,24 +283,4 @@ function sshSpec(node: Node, sshConfig: ReturnType<typeof loadSshConfig>): SshHo
     // The bastion is reached with its own keys from ~/.ssh/config where a ProxyJump names it there, else the node's.
     ...(target.jumpHost ? { jumpHost: { ...((target.jumpIdentityFiles ?? target.identityFiles) ? { identityFile: target.jumpIdentityFiles ?? target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),
   };
-}
-
-/** Those of `files` that hold something (a missing global known_hosts file is read as empty, as by ssh). */
-function nonEmptyFiles(files: readonly string[]): string[] {
-  return files.filter((f) => {
-    try {
-      return statSync(f).size > 0;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** The unusable lines of a known_hosts file (none where it cannot be read: the keeper then refuses every key, as a run would). */
-function knownHostsProblemsOf(file: string): KnownHostsProblem[] {
-  try {
-    return parseKnownHosts(readFileSync(file, 'utf8'), file).problems;
-  } catch {
-    return [];
-  }
 }

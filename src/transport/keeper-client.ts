@@ -1,10 +1,11 @@
 /**
- * A run's side of the connection keeper (keeper-server.ts): finds the keeper for a known_hosts
- * file (starting it, detached, when there is none) and hands out Transports whose commands run
- * on the keeper's kept connections. Used with `--persist DURATION`.
+ * A run's side of the connection keeper (keeper-server.ts): finds the keeper for a set of
+ * known_hosts files, the user's and the global ones (starting it, detached, when there is none),
+ * and hands out Transports whose commands run on the keeper's kept connections. Used with
+ * `--persist DURATION`.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +17,7 @@ import { ensureOwnKeeperSocket, ensurePrivateDir, KeeperDirError } from './keepe
 import type { TransportLogger } from './logger.js';
 import type { SshHostSpec } from './ssh-transport.js';
 import { LineSplitter } from './line-splitter.js';
+import { readKnownHostsTexts } from './known-hosts.js';
 import { isLocalFile, type ExecOptions, type ExecResult, type FileAnswer, type FileQuery, type HeldRead, type Transport, type UploadContent, type UploadOptions } from './transport.js';
 
 /**
@@ -81,21 +83,18 @@ export class KeeperClient {
   }
 
   /**
-   * The keeper for `knownHostsFile` as it is now, started if none runs; it stays `persistMs`
-   * after its last request (at most KEEPER_MAX_LIFETIME_MS in all).
+   * The keeper for the known_hosts files (`writable`, the user's, and the global `readOnly` ones) as
+   * they are now, started if none runs; it stays `persistMs` after its last request (at most
+   * KEEPER_MAX_LIFETIME_MS in all). A missing file is read as empty (the keeper then refuses every
+   * key it would have vouched for, as a run would); one that cannot be read is thrown.
    */
-  static async attach(knownHostsFile: string, persistMs: number, env: NodeJS.ProcessEnv = process.env): Promise<KeeperClient> {
-    let content = '';
-    try {
-      content = readFileSync(knownHostsFile, 'utf8');
-    } catch {
-      /* a missing file: the keeper refuses every key, as a run would */
-    }
+  static async attach(files: { writable: string; readOnly: readonly string[] }, persistMs: number, env: NodeJS.ProcessEnv = process.env): Promise<KeeperClient> {
+    const knownHosts = readKnownHostsTexts(files);
     const dir = keeperDir(env);
     // Whatever answers at the socket gets this run's commands and is believed: the directory and
     // everything on the way to it must be out of other users' reach (keeper-dir.ts).
     ensurePrivateDir(dir);
-    const path = keeperSocket(dir, knownHostsFile, content);
+    const path = keeperSocket(dir, knownHosts);
     try {
       if (ensureOwnKeeperSocket(path)) return new KeeperClient(await dial(path), path, persistMs);
     } catch (err) {
@@ -105,15 +104,16 @@ export class KeeperClient {
     const { idleMs, maxMs } = keeperLifetime(persistMs);
     // Through sh for `ulimit -c 0`: batch scripts, with the files they write (the grid key among
     // them), pass through the keeper's memory, which a core dump would write to disk.
-    const child = spawn('/bin/sh', ['-c', 'ulimit -c 0 && exec "$0" "$@"', process.execPath, `${PACKAGE_ROOT}/dist/transport/keeper-main.js`, path, knownHostsFile, String(idleMs), String(maxMs)], {
+    const child = spawn('/bin/sh', ['-c', 'ulimit -c 0 && exec "$0" "$@"', process.execPath, `${PACKAGE_ROOT}/dist/transport/keeper-main.js`, path, String(idleMs), String(maxMs)], {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
       // Only what ssh needs: no become password reaches the keeper.
       env: Object.fromEntries(['PATH', 'HOME', 'SSH_AUTH_SOCK', 'LANG'].flatMap((k) => (env[k] ? [[k, env[k]]] : []))),
     });
-    // The content the socket is named after: the keeper verifies against exactly this, not the file read again.
+    // The texts the socket is named after, through the pipe (never a file gridops writes): the
+    // keeper verifies against exactly these, not the files read again.
     child.stdin!.on('error', () => undefined);
-    child.stdin!.end(content);
+    child.stdin!.end(JSON.stringify(knownHosts));
     child.unref();
     const until = Date.now() + 10_000;
     for (;;) {

@@ -1,7 +1,9 @@
 /**
  * The directory of the keepers' sockets (keeper-protocol.ts keeperDir), and a socket a run finds
- * there. A run hands the keeper what it uploads (the grid key among it) and believes what the
- * keeper reads back, so whoever can put a socket at that name can pose as the keeper. Under
+ * there. A run hands the keeper its commands and the files its batches write, as content (the
+ * grid key among them; the sandbox image goes as a path, which the keeper reads from disk), and
+ * believes what the keeper reads back, so whoever can put a socket at that name can pose as the
+ * keeper. Under
  * `sudo -E`, root's keeper directory sits in the invoking user's $XDG_RUNTIME_DIR or $HOME: that
  * user could rename root's directory away and put one of their own, with their own keeper, at its
  * name. So the directory must be ours, mode 0700 and not a symlink, and every directory its lookup

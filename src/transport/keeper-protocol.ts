@@ -10,6 +10,7 @@ import { ConnectionError, GridopsError, HostKeyError, InterruptedError, RemoteCo
 import { GRIDOPS_VERSION, runningBuild } from '../version.js';
 import { CommandTimeoutError } from './errors.js';
 import type { SshHostSpec } from './ssh-transport.js';
+import type { KnownHostsText } from './known-hosts.js';
 import type { ExecResult, FileAnswer, FileAttrs, FileQuery } from './transport.js';
 
 /** What a run asks the keeper. `conn` names a connection the keeper returned from `connect`. */
@@ -179,14 +180,16 @@ export function keeperDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * The socket of the keeper for one known_hosts file as it is now: its path and its content are in
- * the name, so once the file changes (a key removed, a key replaced) no run reaches the old keeper
- * or the connections it verified against the old content; that keeper ends when idle. So is the
- * build (`build`): a keeper started by another build (it takes runs for up to 30 minutes) would not know a
- * request's newer fields and would go on without them, such as an upload's `rootOnlyDir`.
+ * The socket of the keeper for a set of known_hosts files as they are now (the user's, then the
+ * global ones): each file's path and content are in the name, so once any of them changes (a key
+ * removed or replaced, an `@revoked` line added to /etc/ssh/ssh_known_hosts) no run reaches the old
+ * keeper or the connections it verified against the old content; that keeper ends when idle. So is
+ * the build (`build`): a keeper started by another build (it takes runs for up to 30 minutes) would
+ * not know a request's newer fields and would go on without them, such as an upload's `rootOnlyDir`.
  */
-export function keeperSocket(dir: string, knownHostsFile: string, knownHostsContent: string, build: string = runningBuild() ?? GRIDOPS_VERSION): string {
-  const digest = createHash('sha256').update(`${knownHostsFile}\0${knownHostsContent}\0${build}`).digest('hex').slice(0, 32);
+export function keeperSocket(dir: string, knownHosts: ReadonlyArray<Pick<KnownHostsText, 'file' | 'text' | 'readOnly'>>, build: string = runningBuild() ?? GRIDOPS_VERSION): string {
+  const files = knownHosts.map((k) => [k.file, k.text, k.readOnly]);
+  const digest = createHash('sha256').update(`${JSON.stringify(files)}\0${build}`).digest('hex').slice(0, 32);
   return join(dir, `${digest}.sock`);
 }
 

@@ -1,22 +1,23 @@
 /**
  * The connection keeper: a background process that holds SSH connections between runs, so a
  * repeated plan or apply pays no handshake. Every connection is opened by SshTransport with the
- * known_hosts file the keeper was started for (host keys verified once per connection, exactly
- * as a run verifies them; unknown keys are refused, never recorded). It listens on a unix socket
+ * known_hosts files the keeper was started for, the user's and the global ones (host keys verified
+ * once per connection, exactly as a run verifies them, global `@revoked` and `@cert-authority` lines
+ * included; unknown keys are refused, never recorded, so no file is ever written). It listens on a unix socket
  * of mode 0600 in a directory of mode 0700 (keeper-dir.ts), and ends `idleMs` after the last run let
  * go of it. It takes new runs for `maxMs` (no connection it holds serves a run that connects later
  * than that after opening it); then it removes its socket, so the next run starts a keeper of its
  * own, and lets the runs still attached finish (a host's batch is never cut by the keeper's end),
  * for `drainMs` at most.
  */
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { dirname, isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { isProcessAlive } from '../process-alive.js';
 import { BecomePassword } from './become.js';
-import { KnownHosts } from './known-hosts.js';
+import { KnownHosts, type KnownHostsText } from './known-hosts.js';
 import { ensurePrivateDir, socketIdentity } from './keeper-dir.js';
 import { connectionKey, fileAnswersToWire, KEEPER_MAX_REPLY_CHARS, KEEPER_MAX_REQUEST_CHARS, parseKeeperRequest, requestIdOf, toWire, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
 import { LineSplitter } from './line-splitter.js';
@@ -25,13 +26,12 @@ import type { HeldRead } from './transport.js';
 
 export interface KeeperOptions {
   socket: string;
-  knownHostsFile: string;
   /**
-   * The file's content as the run that starts the keeper read it (the socket's name is made of it):
-   * host keys are verified against exactly this, never the file read again later, which may have
-   * changed in between.
+   * The known_hosts files (the user's, then the global ones) as the run that starts the keeper read
+   * them (the socket's name is made of them): host keys are verified against exactly these texts,
+   * never the files read again later, which may have changed in between.
    */
-  knownHostsContent: string;
+  knownHosts: readonly KnownHostsText[];
   /** How long to stay after the last request; each run's `connect` sets it again (`--persist 0s` ends the keeper after that run). */
   idleMs: number;
   /** How long it takes new runs (and the most a connection it holds serves a new `connect`). */
@@ -64,9 +64,7 @@ interface Held {
  */
 export async function runKeeper(options: KeeperOptions): Promise<void> {
   ensurePrivateDir(dirname(options.socket));
-  const knownHosts = KnownHosts.fromText(options.knownHostsContent, options.knownHostsFile);
-  // As a run's load says of it: an unknown key's error then tells that the file is missing.
-  if (options.knownHostsContent === '' && !existsSync(options.knownHostsFile)) knownHosts.missing.push(options.knownHostsFile);
+  const knownHosts = KnownHosts.fromTexts(options.knownHosts);
   // No become password ever reaches the keeper: passwordless sudo works, a password prompt fails as without one.
   const session = (readyTimeoutMs: number): SshSessionOptions => ({ knownHosts, acceptNewHostKeys: false, readyTimeoutMs, becomePassword: new BecomePassword(undefined, {}), agentSocket: process.env.SSH_AUTH_SOCK ?? null });
   const held = new Map<string, Held>();

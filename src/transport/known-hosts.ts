@@ -18,7 +18,7 @@ import { appendLine } from '../fs/append-line.js';
 import { withFileLock } from '../fs/file-lock.js';
 import { isCertificateType, readCertificateFields } from './certificate-blob.js';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 
 export type KnownHostsMarker = 'cert-authority' | 'revoked';
 
@@ -110,6 +110,35 @@ export function parseKnownHosts(text: string, file = 'known_hosts'): { entries: 
     entries.push({ file, line: lineNo, ...(marker ? { marker } : {}), hosts, keyType, key, ...(rest.length ? { comment: rest.join(' ') } : {}) });
   }
   return { entries, problems };
+}
+
+/**
+ * One known_hosts file as a run read it: what the run hands the keeper (keeper-client.ts), which
+ * verifies against exactly these texts, never the files read again later.
+ */
+export interface KnownHostsText {
+  file: string;
+  text: string;
+  /** A global file (GlobalKnownHostsFile): read, never written. */
+  readOnly: boolean;
+  /** The file was not there (read as empty, as by ssh): an unknown key's error then says so. */
+  missing?: boolean;
+}
+
+/**
+ * The texts of the user's file and then the global ones, a missing file read as empty. Any other
+ * error reading one is thrown: going on without a global file would drop its `@revoked` lines.
+ */
+export function readKnownHostsTexts(files: { writable: string; readOnly: readonly string[] }): KnownHostsText[] {
+  return [files.writable, ...files.readOnly].map((file, i) => {
+    const readOnly = i > 0;
+    try {
+      return { file, text: readFileSync(file, 'utf8'), readOnly };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      return { file, text: '', readOnly, missing: true };
+    }
+  });
 }
 
 /** The name a host is filed under: `host` on port 22, `[host]:port` otherwise. Lower-cased. */
@@ -262,12 +291,25 @@ export class KnownHosts {
     return kh;
   }
 
-  /** Builds one from text: the keeper's, from the content its run read (keeper-main.ts), and tests'. */
+  /** Builds one from text (tests'). */
   static fromText(text: string, file = 'known_hosts'): KnownHosts {
-    const kh = new KnownHosts(file, [file]);
-    const parsed = parseKnownHosts(text, file);
-    kh.entries.push(...parsed.entries);
-    kh.problems.push(...parsed.problems);
+    return KnownHosts.fromTexts([{ file, text, readOnly: false }]);
+  }
+
+  /**
+   * Builds one from the texts a run read (the keeper's, keeper-main.ts): the user's file and the
+   * global ones, parsed as load parses them, so their `@revoked` and `@cert-authority` lines count
+   * as in a direct run. The writable file is the one not read-only (the keeper records no key).
+   */
+  static fromTexts(texts: readonly KnownHostsText[]): KnownHosts {
+    const writable = texts.find((t) => !t.readOnly)?.file ?? texts[0]?.file ?? 'known_hosts';
+    const kh = new KnownHosts(writable, texts.map((t) => t.file));
+    for (const t of texts) {
+      if (t.missing) kh.missing.push(t.file);
+      const parsed = parseKnownHosts(t.text, t.file);
+      kh.entries.push(...parsed.entries);
+      kh.problems.push(...parsed.problems);
+    }
     return kh;
   }
 

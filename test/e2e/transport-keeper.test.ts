@@ -37,7 +37,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
   const sockets = () => (existsSync(keeperDir) ? readdirSync(keeperDir).filter((f) => f.endsWith('.sock')) : []);
   /** The next run attaches, gets the kept connection and runs a command on it. */
   const expectKeptForTheNextRun = async () => {
-    const next = await KeeperClient.attach(khFile, 60_000, env());
+    const next = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
     const t = await next.connect(spec(), 5000);
     expect(t.reused).toBe(true);
     expect((await t.exec('echo again')).stdout).toBe('again\n');
@@ -60,7 +60,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
     // Every keeper this test started ends once its last run lets go with --persist 0s.
     for (const file of [khFile, join(dir, 'known_hosts_other'), join(dir, 'known_hosts_later')]) {
       if (!existsSync(file)) continue;
-      const k = await KeeperClient.attach(file, 0, env()).catch(() => undefined);
+      const k = await KeeperClient.attach({ writable: file, readOnly: [] }, 0, env()).catch(() => undefined);
       await k?.connect(spec(), 5000).catch(() => undefined);
       k?.end();
     }
@@ -70,7 +70,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
   });
 
   it('keeps the connection for the next run, which reuses it; exec, stdin, upload and read go through it', async () => {
-    const first = await KeeperClient.attach(khFile, 60_000, env());
+    const first = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
     const t1 = await first.connect(spec(), 5000);
     expect(t1.reused).toBe(false);
     const hostile = `it's $(echo no) "quoted"`;
@@ -103,7 +103,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
       { path: files, lstat: true, read: 4096 },
       { path: join(files, 'missing'), lstat: true, stat: true, read: 4096 },
     ];
-    const k = await KeeperClient.attach(khFile, 60_000, env());
+    const k = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
     const t = await k.connect(spec(), 5000);
     const kept = await t.queryFiles!(queries, { timeoutMs: 5000 });
     // sshd runs on this machine, as root: the keeper's answers must be the local file system's.
@@ -134,13 +134,13 @@ d('the connection keeper (--persist) against a real sshd', () => {
   it("keeps the read's SFTP session for the next run's read; one the server ended is opened again", async () => {
     const queries = [{ path: khFile, lstat: true, read: 4096 }];
     await endSftpSessions();
-    const first = await KeeperClient.attach(khFile, 60_000, env());
+    const first = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
     expect(await (await first.connect(spec(), 5000)).queryFiles!(queries, { timeoutMs: 5000 })).toBeDefined();
     first.end();
     const kept = sftpServers();
     expect(kept).toHaveLength(1);
 
-    const next = await KeeperClient.attach(khFile, 60_000, env());
+    const next = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
     const t = await next.connect(spec(), 5000);
     expect(t.reused).toBe(true);
     expect((await t.queryFiles!(queries, { timeoutMs: 5000 }))!.get(khFile)!.lstat).not.toBeNull();
@@ -165,7 +165,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
     const run = (laterWithoutShell: boolean, lingerMs: number) => {
       const script = `
         const { KeeperClient } = await import(${JSON.stringify(join(process.cwd(), 'dist/transport/keeper-client.js'))});
-        const k = await KeeperClient.attach(${JSON.stringify(kh)}, 60000, process.env);
+        const k = await KeeperClient.attach({ writable: ${JSON.stringify(kh)}, readOnly: [] }, 60000, process.env);
         const t = await k.connect(${JSON.stringify(spec())}, 5000);
         const held = await t.execHeld('echo read', { timeoutMs: 5000, laterWithoutShell: () => ${laterWithoutShell} });
         process.stdout.write(held.result.stdout);
@@ -188,7 +188,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
     const opened = sftpServers();
 
     // Another run attached when the last one leaves: nothing opens until it lets go too (sshd's MaxSessions counts per connection).
-    const other = await KeeperClient.attach(kh, 60_000, env());
+    const other = await KeeperClient.attach({ writable: kh, readOnly: [] }, 60_000, env());
     await endSftpSessions();
     expect((await run(true, 0)).stdout).toBe('read');
     await sleep(500);
@@ -198,7 +198,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
     const reopened = sftpServers();
     expect(reopened).not.toEqual(opened);
 
-    const next = await KeeperClient.attach(kh, 60_000, env());
+    const next = await KeeperClient.attach({ writable: kh, readOnly: [] }, 60_000, env());
     const t = await next.connect(spec(), 5000);
     expect(t.reused).toBe(true);
     expect((await t.queryFiles!([{ path: khFile, lstat: true, read: 4096 }], { timeoutMs: 5000 }))!.get(khFile)!.content).toBeDefined();
@@ -207,14 +207,14 @@ d('the connection keeper (--persist) against a real sshd', () => {
   });
 
   it('listens on a socket of mode 0600 in a directory of mode 0700', async () => {
-    const k = await KeeperClient.attach(khFile, 60_000, env());
+    const k = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
     expect(statSync(keeperDir).mode & 0o777).toBe(0o700);
     expect(statSync(k.socketPath).mode & 0o777).toBe(0o600);
     k.end();
   });
 
   it('a timed-out command is killed and reported as a timeout; the kept connection stays usable', async () => {
-    const k = await KeeperClient.attach(khFile, 60_000, env());
+    const k = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
     const t = await k.connect(spec(), 5000);
     await expect(t.exec('sleep 30', { timeoutMs: 500 })).rejects.toBeInstanceOf(CommandTimeoutError);
     expect((await t.exec('echo alive')).stdout).toBe('alive\n');
@@ -224,8 +224,8 @@ d('the connection keeper (--persist) against a real sshd', () => {
   it('verifies host keys: known_hosts with another key for the host reaches another keeper, which refuses the connection', async () => {
     const other = join(dir, 'known_hosts_other');
     writeFileSync(other, `${formatKnownHostsLine('127.0.0.1', sshd.port, otherKey.blob)}\n`);
-    const k = await KeeperClient.attach(other, 60_000, env());
-    const kept = await KeeperClient.attach(khFile, 60_000, env());
+    const k = await KeeperClient.attach({ writable: other, readOnly: [] }, 60_000, env());
+    const kept = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
     expect(k.socketPath).not.toBe(kept.socketPath);
     kept.end();
     const err = await k.connect(spec(), 5000).catch((e: unknown) => e);
@@ -236,11 +236,11 @@ d('the connection keeper (--persist) against a real sshd', () => {
 
   it('a changed known_hosts file is a new keeper: connections verified against the old content are not reused', async () => {
     // The keeper of the old content is told to end once let go (it could not be reached any more).
-    const before = await KeeperClient.attach(khFile, 0, env());
+    const before = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 0, env());
     await before.connect(spec(), 5000);
     before.end();
     writeFileSync(khFile, `# a comment changes the content\n${formatKnownHostsLine('127.0.0.1', sshd.port, hostKey.blob)}\n`);
-    const after = await KeeperClient.attach(khFile, 60_000, env());
+    const after = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
     expect(after.socketPath).not.toBe(before.socketPath);
     const t = await after.connect(spec(), 5000);
     expect(t.reused).toBe(false);
@@ -252,7 +252,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
     const gone = (tag: string) => until(() => !waitingShells(tag), 3000);
 
     it('gives the read\'s output, then runs the batch in that same session, its output streamed', async () => {
-      const k = await KeeperClient.attach(khFile, 60_000, env());
+      const k = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
       const t = await k.connect(spec(), 5000);
       const held = (await t.execHeld!('echo "read $$"', { timeoutMs: 5000 }))!;
       expect(held.result.code).toBe(0);
@@ -269,7 +269,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
     });
 
     it('release, closing the transport and a run letting go of the keeper each end a waiting shell; the connection stays', async () => {
-      const k = await KeeperClient.attach(khFile, 60_000, env());
+      const k = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
       const t = await k.connect(spec(), 5000);
       const tag = `kept-held-${process.pid}`;
       const released = (await t.execHeld!(`: ${tag}-a; echo read`, { timeoutMs: 5000 }))!;
@@ -294,7 +294,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
     });
 
     it('a run that goes away while its read still runs: the read\'s shell ends once the read is done', async () => {
-      const k = await KeeperClient.attach(khFile, 60_000, env());
+      const k = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
       const t = await k.connect(spec(), 5000);
       const tag = `kept-held-gone-${process.pid}`;
       const pending = t.execHeld!(`: ${tag}; sleep 1; echo read`, { timeoutMs: 5000 }).catch((e: unknown) => e);
@@ -307,7 +307,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
     });
 
     it('a shell that ended while it waited: the batch runs in a session of its own on the kept connection', async () => {
-      const k = await KeeperClient.attach(khFile, 60_000, env());
+      const k = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
       const t = await k.connect(spec(), 5000);
       const tag = `kept-held-killed-${process.pid}`;
       const held = (await t.execHeld!(`: ${tag}; echo "read $$"`, { timeoutMs: 5000 }))!;
@@ -325,7 +325,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
   });
 
   it('--persist 0s: the keeper ends (socket removed) once the run lets go of it', async () => {
-    const k = await KeeperClient.attach(khFile, 0, env());
+    const k = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 0, env());
     await k.connect(spec(), 5000);
     const socket = k.socketPath;
     expect(existsSync(socket)).toBe(true);

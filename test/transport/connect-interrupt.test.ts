@@ -12,6 +12,7 @@ import { InterruptedError } from '../../src/errors/index.js';
 import { KeeperClient } from '../../src/transport/keeper-client.js';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
 import { SshTransport, type SshHostSpec, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
+import { DEFAULT_GLOBAL_KNOWN_HOSTS } from '../../src/transport/global-known-hosts.js';
 import { SilentHosts, eventually, startRecordingKeeper, startSsh2Server, writeKey } from './connect-support.js';
 import { freePort } from './sshd-harness.js';
 
@@ -100,7 +101,7 @@ describe('Ctrl-C during a connect', () => {
     const knownHosts = join(dir, 'known_hosts');
     writeFileSync(knownHosts, '');
     const keeper = await startRecordingKeeper(knownHosts, '', false);
-    const client = await KeeperClient.attach(knownHosts, 60_000);
+    const client = await KeeperClient.attach({ writable: knownHosts, readOnly: DEFAULT_GLOBAL_KNOWN_HOSTS }, 60_000);
     try {
       const stop = new AbortController();
       const connecting = client.connect({ name: 'n1', host: '127.0.0.1', port: hosts.port }, 10_000, stop.signal);

@@ -9,7 +9,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { checkTopologyText } from '../../src/topology/load.js';
 import { allNodes, type Node } from '../../src/topology/model.js';
+import { DEFAULT_GLOBAL_KNOWN_HOSTS } from '../../src/transport/global-known-hosts.js';
 import { keeperDir, keeperSocket, type KeeperRequest } from '../../src/transport/keeper-protocol.js';
+import { readKnownHostsTexts } from '../../src/transport/known-hosts.js';
 import { ed25519Pair } from '../support/ssh2-ed25519.js';
 
 const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
@@ -153,11 +155,12 @@ export async function startEmptyAgent(path: string): Promise<{ asked: () => numb
 }
 
 /**
- * A connection keeper for `knownHostsFile` (at the socket a run looks for under $GRIDOPS_KEEPER_DIR)
- * that records each connect request and refuses it, so the run reports its hosts unreachable; with
- * `answer` false it never answers one (a keeper still connecting: a handshake, its retries).
+ * A connection keeper for `knownHostsFile` holding `content` and the global files `readOnly` as they
+ * are on this machine (at the socket a run looks for under $GRIDOPS_KEEPER_DIR) that records each
+ * connect request and refuses it, so the run reports its hosts unreachable; with `answer` false it
+ * never answers one (a keeper still connecting: a handshake, its retries).
  */
-export async function startRecordingKeeper(knownHostsFile: string, content: string, answer = true): Promise<{ connects: Array<Extract<KeeperRequest, { op: 'connect' }>>; stop: () => Promise<void> }> {
+export async function startRecordingKeeper(knownHostsFile: string, content: string, answer = true, readOnly: readonly string[] = DEFAULT_GLOBAL_KNOWN_HOSTS): Promise<{ connects: Array<Extract<KeeperRequest, { op: 'connect' }>>; stop: () => Promise<void> }> {
   const connects: Array<Extract<KeeperRequest, { op: 'connect' }>> = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -179,7 +182,7 @@ export async function startRecordingKeeper(knownHostsFile: string, content: stri
       }
     });
   });
-  const path = keeperSocket(keeperDir(), knownHostsFile, content);
+  const path = keeperSocket(keeperDir(), [{ file: knownHostsFile, text: content, readOnly: false }, ...readKnownHostsTexts({ writable: knownHostsFile, readOnly }).slice(1)]);
   await new Promise<void>((resolve) => server.listen(path, () => resolve()));
   return {
     connects,

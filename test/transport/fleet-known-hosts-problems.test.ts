@@ -50,21 +50,19 @@ describe('known_hosts lines that cannot be used', () => {
     expect(r.logged).toEqual(expected);
   });
 
-  it('with --persist, through the keeper (no global file): the lines of ssh.knownHosts, the same', async () => {
-    writeFileSync(sshConfigFile, 'GlobalKnownHostsFile none\n');
+  it('with --persist, through the keeper of both files: the same lines, the global file\'s included', async () => {
     const keeperDir = mkdtempSync(join(tmpdir(), 'gridops-keeper-'));
     const saved = process.env.GRIDOPS_KEEPER_DIR;
     process.env.GRIDOPS_KEEPER_DIR = keeperDir;
-    const keeper = await startRecordingKeeper(knownHosts, content);
+    const keeper = await startRecordingKeeper(knownHosts, content, true, [global]);
     try {
       const r = await run({ persistMs: 60_000 });
-      expect(r.said).toEqual(expected.slice(0, 2));
+      expect(r.said).toEqual(expected);
     } finally {
       await keeper.stop();
       if (saved === undefined) delete process.env.GRIDOPS_KEEPER_DIR;
       else process.env.GRIDOPS_KEEPER_DIR = saved;
       rmSync(keeperDir, { recursive: true, force: true });
-      writeFileSync(sshConfigFile, `GlobalKnownHostsFile ${global}\n`);
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `--persist` (GRIDOPS_PERSIST) with --accept-new-host-keys or a become password: the run connects
  * directly (the keeper records no host key and gets no become password), and says so once, on the run's own
- * output (ConnectOptions.say). Without either, it goes through the keeper and says nothing.
+ * output (ConnectOptions.say). Without either, it goes through the keeper and says nothing, a global
+ * known_hosts file with lines in it included (the keeper checks against it as a direct run does).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,13 +82,21 @@ describe('--persist that cannot be used', () => {
     expect(r.kept).toBe(4);
   });
 
-  it('with a global known_hosts file (GlobalKnownHostsFile): connects directly, which honours it, and says why', async () => {
+  it('with a global known_hosts file (GlobalKnownHostsFile) that holds lines: goes through the keeper of both files, and says nothing', async () => {
     const global = join(dir, 'ssh_known_hosts');
-    writeFileSync(global, '@revoked * ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n');
+    const revoked = '@revoked * ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n';
+    writeFileSync(global, revoked);
     const sshConfigFile = join(dir, 'ssh_config');
     writeFileSync(sshConfigFile, `Host *\n  GlobalKnownHostsFile ${global}\n`);
-    const r = await run({ sshConfigFile }, false);
-    expect(r.said).toEqual([`warning: --persist (GRIDOPS_PERSIST) is not used: the keeper checks host keys against ssh.knownHosts alone, not ${global}: connections are opened directly and not kept`]);
-    expect(r.kept).toBe(0);
+    // The keeper for the user's file and this global one, as they are now (the user-only keeper above is not it).
+    const both = await startRecordingKeeper(knownHosts, '', true, [global]);
+    try {
+      const r = await run({ sshConfigFile }, false);
+      expect(r.said).toEqual([]);
+      expect(r.kept).toBe(0);
+      expect(both.connects).toHaveLength(4);
+    } finally {
+      await both.stop();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { ConnectionError } from '../../src/errors/index.js';
 import { DEFAULT_GLOBAL_KNOWN_HOSTS, knownHostsFilesOf, loadKnownHostsOf } from '../../src/transport/global-known-hosts.js';
+import { KnownHosts, readKnownHostsTexts } from '../../src/transport/known-hosts.js';
 import { node } from '../resources/fixtures.js';
 
 /**
@@ -59,5 +60,28 @@ describe('global known_hosts files', () => {
     expect((err as ConnectionError).message).toContain(`cannot read the known_hosts file ${dir}`);
     expect((err as ConnectionError).hint).toMatch(/GlobalKnownHostsFile/);
   });
-});
 
+  it("the keeper's KnownHosts, from the texts its run read: a global file's @revoked and @cert-authority count as in a direct run, and only the user's file is writable", () => {
+    const user = join(dir, 'user_kh3');
+    const global = join(dir, 'global_kh3');
+    const kh = KnownHosts.fromTexts([
+      { file: user, text: `10.0.0.1 ${host.type} ${host.b64}\n`, readOnly: false },
+      { file: global, text: `@revoked 10.0.0.1 ${host.type} ${host.b64}\n@cert-authority 10.0.0.* ${ca.type} ${ca.b64}\n`, readOnly: true },
+      { file: '/etc/ssh/ssh_known_hosts2', text: '', readOnly: true, missing: true },
+    ]);
+    expect(kh.check('10.0.0.1', 22, host.blob)).toMatchObject({ kind: 'revoked', entry: { file: global, line: 1 } });
+    expect(kh.certificateAuthorities('10.0.0.2', 22).map((e) => [e.file, e.line])).toEqual([[global, 2]]);
+    expect(kh.writableFile).toBe(user);
+    expect(kh.files).toEqual([user, global, '/etc/ssh/ssh_known_hosts2']);
+    expect(kh.missing).toEqual(['/etc/ssh/ssh_known_hosts2']);
+  });
+
+  it('reads the files for the keeper as a run does: a missing one as empty', () => {
+    const user = join(dir, 'user_kh4');
+    writeFileSync(user, 'x\n');
+    expect(readKnownHostsTexts({ writable: user, readOnly: [join(dir, 'absent')] })).toEqual([
+      { file: user, text: 'x\n', readOnly: false },
+      { file: join(dir, 'absent'), text: '', readOnly: true, missing: true },
+    ]);
+  });
+});

@@ -39,16 +39,17 @@ describe('the keeper protocol', () => {
     expect(fileAnswersFromWire(undefined)).toBeUndefined();
   });
 
+  const user = (file: string, text: string) => [{ file, text, readOnly: false }];
   it("a keeper's socket is named after the known_hosts path and content: another content, another keeper", () => {
-    const a = keeperSocket('/k', '/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 AAAA\n');
+    const a = keeperSocket('/k', user('/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 AAAA\n'));
     expect(a).toMatch(/^\/k\/[0-9a-f]{32}\.sock$/);
-    expect(keeperSocket('/k', '/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 AAAA\n')).toBe(a);
-    expect(keeperSocket('/k', '/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 BBBB\n')).not.toBe(a);
-    expect(keeperSocket('/k', '/other/known_hosts', 'host1 ssh-ed25519 AAAA\n')).not.toBe(a);
+    expect(keeperSocket('/k', user('/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 AAAA\n'))).toBe(a);
+    expect(keeperSocket('/k', user('/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 BBBB\n'))).not.toBe(a);
+    expect(keeperSocket('/k', user('/other/known_hosts', 'host1 ssh-ed25519 AAAA\n'))).not.toBe(a);
   });
 
   it("and after the build: a keeper another build started (which would not know a request's newer fields) is never reached", () => {
-    const known = ['/k', '/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 AAAA\n'] as const;
+    const known = ['/k', user('/home/u/.ssh/known_hosts', 'host1 ssh-ed25519 AAAA\n')] as const;
     expect(keeperSocket(...known, 'build-a')).not.toBe(keeperSocket(...known, 'build-b'));
     expect(keeperSocket(...known, 'build-a')).toBe(keeperSocket(...known, 'build-a'));
     // Outside a built CLI, the package's version stands in for the build.

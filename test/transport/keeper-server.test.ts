@@ -3,19 +3,23 @@
  * server whose commands answer after the `sleep N` they name: the end of its life does not cut an
  * attached run's command, it verifies against the known_hosts content the run named it after, and
  * a line that is no request ends only the client that sent it, a line past the bound is refused at
- * once, and an upload crosses the socket as a path: the keeper reads the file itself.
+ * once, and an upload crosses the socket as a path: the keeper reads the file itself. The global
+ * known_hosts files (GlobalKnownHostsFile) count in the keeper as in a direct run: a `@revoked`
+ * line there refuses the host, and a changed global file means another keeper.
  */
 import { jest } from '@jest/globals';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createConnection, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HostKeyError } from '../../src/errors/index.js';
 import { KeeperClient } from '../../src/transport/keeper-client.js';
 import { KEEPER_MAX_REQUEST_CHARS, keeperSocket } from '../../src/transport/keeper-protocol.js';
 import { runKeeper, type KeeperOptions } from '../../src/transport/keeper-server.js';
-import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
+import { formatKnownHostsLine, type KnownHostsText } from '../../src/transport/known-hosts.js';
 import { SshTransport } from '../../src/transport/ssh-transport.js';
 import { ed25519Pair } from '../support/ssh2-ed25519.js';
 import { writeKey } from './connect-support.js';
@@ -128,12 +132,16 @@ describe('the keeper process', () => {
   });
 
   const spec = () => ({ name: 'n1', host: '127.0.0.1', port: host.port, user: 'root', identityFiles: [keyFile], readyTimeoutMs: 5000 });
-  /** A keeper whose file on disk holds `onDisk` while the run named it after (and handed it) the host's key. */
-  function startKeeper(options: Partial<KeeperOptions>, onDisk = knownHostsLine): { socket: string; ended: Promise<void> } {
+  /**
+   * A keeper whose file on disk holds `onDisk` while the run named it after (and handed it) the
+   * host's key, and `globals` (read-only files) as the run read them.
+   */
+  function startKeeper(options: Partial<KeeperOptions>, onDisk = knownHostsLine, globals: KnownHostsText[] = [], handed = knownHostsLine): { socket: string; ended: Promise<void> } {
     writeFileSync(knownHostsFile, onDisk);
     const sockDir = mkdtempSync(join(dir, 'sock-'));
-    const socket = keeperSocket(sockDir, knownHostsFile, knownHostsLine);
-    const ended = runKeeper({ socket, knownHostsFile, knownHostsContent: knownHostsLine, idleMs: 60_000, maxMs: 60_000, ...options });
+    const knownHosts = [{ file: knownHostsFile, text: handed, readOnly: false }, ...globals];
+    const socket = keeperSocket(sockDir, knownHosts);
+    const ended = runKeeper({ socket, knownHosts, idleMs: 60_000, maxMs: 60_000, ...options });
     return { socket, ended };
   }
 
@@ -231,7 +239,7 @@ describe('the keeper process', () => {
     let socketBytes = 0;
     const write = jest.spyOn(Socket.prototype, 'write');
     try {
-      const client = await KeeperClient.attach(knownHostsFile, 0, { GRIDOPS_KEEPER_DIR: keeper.socket.slice(0, keeper.socket.lastIndexOf('/')) });
+      const client = await KeeperClient.attach({ writable: knownHostsFile, readOnly: [] }, 0, { GRIDOPS_KEEPER_DIR: keeper.socket.slice(0, keeper.socket.lastIndexOf('/')) });
       const host = await client.connect(spec(), 5000);
       write.mockClear();
       await host.upload('/var/lib/gridops/staging/base-image.part', { localPath: image }, { mode: 0o600, rootOnlyDir: true });
@@ -256,4 +264,62 @@ describe('the keeper process', () => {
     run.socket.end();
     await keeper.ended;
   }, 30_000);
+
+  it("refuses a host whose key a global known_hosts file revokes, through KeeperClient.attach with that file: the global file's text is in the socket's name", async () => {
+    const global = join(dir, 'ssh_known_hosts');
+    const revoked = `@revoked ${formatKnownHostsLine('127.0.0.1', host.port, host.hostKey)}\n`;
+    writeFileSync(global, revoked);
+    const keeper = startKeeper({ idleMs: 0 }, knownHostsLine, [{ file: global, text: revoked, readOnly: true }]);
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const sockDir = keeper.socket.slice(0, keeper.socket.lastIndexOf('/'));
+    // The run's side names the same socket from the files as they are: it reaches this keeper, and no other.
+    const client = await KeeperClient.attach({ writable: knownHostsFile, readOnly: [global] }, 0, { GRIDOPS_KEEPER_DIR: sockDir });
+    expect(client.socketPath).toBe(keeper.socket);
+    const refused = await client.connect(spec(), 5000).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HostKeyError);
+    expect((refused as Error).message).toContain(`is marked @revoked in ${global}:1`);
+    client.end();
+    await keeper.ended;
+  }, 20_000);
+
+  it("trusts a host certificate signed by a global known_hosts file's @cert-authority, the host's key being in no file", async () => {
+    const ca = join(dir, 'ca');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ca', '-f', ca]);
+    const hostPub = join(dir, 'host_key.pub');
+    writeFileSync(hostPub, `ssh-ed25519 ${host.hostKey.toString('base64')} host\n`);
+    execFileSync('ssh-keygen', ['-q', '-s', ca, '-I', 'host', '-h', '-n', '127.0.0.1', hostPub]);
+    // The certificate as the host's sshd would serve it (HostCertificate) to ssh-keyscan -c: the in-process server cannot.
+    const bin = mkdtempSync(join(dir, 'bin-'));
+    writeFileSync(join(bin, 'ssh-keyscan'), `#!/bin/sh\necho "[127.0.0.1]:${host.port} ${readFileSync(join(dir, 'host_key-cert.pub'), 'utf8').trim()}"\n`, { mode: 0o755 });
+    const global = join(dir, 'ssh_known_hosts_ca');
+    const trusted = `@cert-authority [127.0.0.1]:* ${readFileSync(`${ca}.pub`, 'utf8').trim()}\n`;
+    writeFileSync(global, trusted);
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath ?? ''}`;
+    const keeper = startKeeper({ idleMs: 0 }, '', [{ file: global, text: trusted, readOnly: true }], '');
+    try {
+      expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+      const client = await KeeperClient.attach({ writable: knownHostsFile, readOnly: [global] }, 0, { GRIDOPS_KEEPER_DIR: keeper.socket.slice(0, keeper.socket.lastIndexOf('/')) });
+      const t = await client.connect(spec(), 5000);
+      expect(await t.exec('echo kept')).toMatchObject({ code: 0, stdout: 'done\n' });
+      await t.close();
+      client.end();
+      await keeper.ended;
+      // Trusted, not recorded: the keeper wrote no known_hosts file, the global one least of all.
+      expect(readFileSync(knownHostsFile, 'utf8')).toBe('');
+      expect(readFileSync(global, 'utf8')).toBe(trusted);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  }, 20_000);
+
+  it('a changed global known_hosts file, or another one, names another keeper', () => {
+    const user = { file: knownHostsFile, text: knownHostsLine, readOnly: false };
+    const global = (text: string, file = '/etc/ssh/ssh_known_hosts') => ({ file, text, readOnly: true });
+    const before = keeperSocket('/k', [user, global('')]);
+    expect(keeperSocket('/k', [user, global('')])).toBe(before);
+    expect(keeperSocket('/k', [user, global('@revoked * ssh-ed25519 AAAA\n')])).not.toBe(before);
+    expect(keeperSocket('/k', [user, global('', '/etc/ssh/ssh_known_hosts2')])).not.toBe(before);
+    expect(keeperSocket('/k', [user])).not.toBe(before);
+  });
 });
