@@ -279,6 +279,8 @@ function sshSpec(node: Node, sshConfig: ReturnType<typeof loadSshConfig>): SshHo
     // Each node's own ssh.connectTimeout (defaults, region, sub-grid or node), for every attempt,
     // its jump connection and, with --persist, the keeper's connect.
     readyTimeoutMs: node.settings.ssh.connectTimeoutMs,
+    // A key --accept-new-host-keys records is written as OpenSSH would append it for this host.
+    ...(fromSshConfig.hashKnownHosts !== undefined ? { hashKnownHosts: fromSshConfig.hashKnownHosts } : {}),
     ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}),
     // The bastion is reached with its own keys from ~/.ssh/config where a ProxyJump names it there, else the node's.
     ...(target.jumpHost ? { jumpHost: { ...((target.jumpIdentityFiles ?? target.identityFiles) ? { identityFile: target.jumpIdentityFiles ?? target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),

@@ -172,7 +172,9 @@ export class KeeperClient {
     // Ctrl-C does not wait for the keeper's connect (its handshake, its retries): a connection it
     // opens after all stays kept, for the next run.
     const abandon = () => new InterruptedError(`${name}: interrupted while connecting`);
-    const { conn, reused, connectMs } = (await this.request({ op: 'connect', spec, readyTimeoutMs, persistMs: this.persistMs }, { ...(runSignal ? { signal: runSignal } : {}), abandon })) as { conn: string; reused: boolean; connectMs: number };
+    // This run's agent, for a connection the keeper must open: the one the keeper started with may be gone.
+    const agentSocket = process.env.SSH_AUTH_SOCK ? { agentSocket: process.env.SSH_AUTH_SOCK } : {};
+    const { conn, reused, connectMs } = (await this.request({ op: 'connect', spec, readyTimeoutMs, persistMs: this.persistMs, ...agentSocket }, { ...(runSignal ? { signal: runSignal } : {}), abandon })) as { conn: string; reused: boolean; connectMs: number };
     log?.debug({ host: name, reused, ms: connectMs }, `${name}: ${reused ? 'reusing the kept connection' : `connected in ${connectMs} ms`} (keeper ${this.socketPath})`);
     return new KeptTransport(name, spec.user ?? 'root', conn, this, runSignal, connectMs, reused);
   }

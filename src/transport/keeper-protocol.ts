@@ -15,7 +15,11 @@ import type { ExecResult, FileAnswer, FileAttrs, FileQuery } from './transport.j
 
 /** What a run asks the keeper. `conn` names a connection the keeper returned from `connect`. */
 export type KeeperRequest =
-  | { id: number; op: 'connect'; spec: SshHostSpec; readyTimeoutMs: number; persistMs: number }
+  // `agentSocket`: the run's SSH_AUTH_SOCK (absent where it has none), for a connection the keeper
+  // opens for it: the keeper's own, from the run that started it, may be gone (the operator logged
+  // in again with `ssh -A`). A kept connection is reused whatever agent it logged in with: it is
+  // logged in already, and gridops forwards no agent, so no later use of it reaches one.
+  | { id: number; op: 'connect'; spec: SshHostSpec; readyTimeoutMs: number; persistMs: number; agentSocket?: string }
   | { id: number; op: 'exec'; conn: string; command: string; become?: boolean; timeoutMs?: number; readOnly?: boolean; stdin?: string; stream?: boolean }
   // Exactly one of `content` (small bytes, base64) and `localPath` (an absolute path on this machine, which the keeper streams from).
   | { id: number; op: 'upload'; conn: string; path: string; content?: string; localPath?: string; mode?: number; become?: boolean; rootOnlyDir?: boolean }
@@ -33,7 +37,7 @@ export type KeeperRequest =
 type FieldType = 'string' | 'number' | 'boolean' | 'object' | 'array';
 /** Each op's fields and their types; `?` marks one a request may leave out. */
 const REQUEST_FIELDS: Record<KeeperRequest['op'], Record<string, FieldType>> = {
-  connect: { spec: 'object', readyTimeoutMs: 'number', persistMs: 'number' },
+  connect: { spec: 'object', readyTimeoutMs: 'number', persistMs: 'number', 'agentSocket?': 'string' },
   exec: { conn: 'string', command: 'string', 'become?': 'boolean', 'timeoutMs?': 'number', 'readOnly?': 'boolean', 'stdin?': 'string', 'stream?': 'boolean' },
   upload: { conn: 'string', path: 'string', 'content?': 'string', 'localPath?': 'string', 'mode?': 'number', 'become?': 'boolean', 'rootOnlyDir?': 'boolean' },
   read: { conn: 'string', path: 'string', 'become?': 'boolean' },

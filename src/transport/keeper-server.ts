@@ -66,7 +66,8 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
   ensurePrivateDir(dirname(options.socket));
   const knownHosts = KnownHosts.fromTexts(options.knownHosts);
   // No become password ever reaches the keeper: passwordless sudo works, a password prompt fails as without one.
-  const session = (readyTimeoutMs: number): SshSessionOptions => ({ knownHosts, acceptNewHostKeys: false, readyTimeoutMs, becomePassword: new BecomePassword(undefined, {}), agentSocket: process.env.SSH_AUTH_SOCK ?? null });
+  // The agent is the asking run's, never the keeper's own environment's (keeper-protocol.ts, `connect`).
+  const session = (readyTimeoutMs: number, agentSocket: string | undefined): SshSessionOptions => ({ knownHosts, acceptNewHostKeys: false, readyTimeoutMs, becomePassword: new BecomePassword(undefined, {}), agentSocket: agentSocket || null });
   const held = new Map<string, Held>();
   const clients = new Set<Socket>();
   let pending = 0;
@@ -121,8 +122,11 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
   const admissions = setTimeout(stopAdmitting, Math.max(0, options.maxMs));
   const lifetime = setTimeout(() => void stop(), Math.max(0, options.maxMs) + Math.max(0, options.drainMs ?? KEEPER_DRAIN_MS));
 
-  /** The open connection for `spec`: reused while alive and younger than maxMs, else opened (and verified) again. */
-  const connect = async (spec: SshHostSpec, readyTimeoutMs: number): Promise<{ conn: string; reused: boolean; connectMs: number }> => {
+  /**
+   * The open connection for `spec`: reused while alive and younger than maxMs (whatever agent it
+   * logged in with), else opened (and verified) again, logging in with the run's `agentSocket`.
+   */
+  const connect = async (spec: SshHostSpec, readyTimeoutMs: number, agentSocket: string | undefined): Promise<{ conn: string; reused: boolean; connectMs: number }> => {
     const conn = connectionKey(spec);
     const h = held.get(conn);
     if (h) {
@@ -131,7 +135,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
       held.delete(conn);
       await t?.close();
     }
-    const transport = SshTransport.connect(spec, session(readyTimeoutMs));
+    const transport = SshTransport.connect(spec, session(readyTimeoutMs, agentSocket));
     held.set(conn, { transport, since: Date.now() });
     try {
       const t = await transport;
@@ -241,7 +245,7 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
       switch (req.op) {
         case 'connect':
           idleMs = Math.min(Math.max(0, req.persistMs), options.maxMs);
-          return connect(req.spec, req.readyTimeoutMs);
+          return connect(req.spec, req.readyTimeoutMs, req.agentSocket);
         case 'exec': {
           const t = await transportOf(req.conn, req.conn);
           const r = await t.exec(req.command, {

@@ -53,7 +53,7 @@ export class TransportPool<S> {
 
 /**
  * An ssh pool: hosts keyed by name (or host), jump connections shared between the hosts behind
- * them that have the same connect timeout (a jump connection opened with a host's 2 s must not
+ * them that log in to the jump host with the same identity files and have the same connect timeout (a jump connection opened with a host's 2 s must not
  * fail, or hold, a host that was given 30 s; every timeout in use gets one connection).
  */
 export function createSshPool(options: SshSessionOptions): TransportPool<SshHostSpec> {
@@ -61,7 +61,9 @@ export function createSshPool(options: SshSessionOptions): TransportPool<SshHost
   const jumpFor = (spec: SshHostSpec): Promise<JumpConnection> | undefined => {
     const j = jumpSpecOf(spec);
     if (!j) return undefined;
-    const key = `${j.user ?? 'root'}@${j.host}:${j.port ?? 22} ${j.readyTimeoutMs ?? options.readyTimeoutMs ?? 'default'}`;
+    // The identity files it logs in with count too: a host whose key the bastion takes must not
+    // wait on, and fail with, the connection another host's refused key opened.
+    const key = `${j.user ?? 'root'}@${j.host}:${j.port ?? 22} ${j.readyTimeoutMs ?? options.readyTimeoutMs ?? 'default'} ${JSON.stringify(j.identityFile ?? null)}`;
     let p = jumps.get(key);
     if (!p) {
       p = JumpConnection.connect(j, options);

@@ -41,6 +41,8 @@ export interface SshConfigValues {
   proxyCommand?: string;
   /** GlobalKnownHostsFile: the read-only known_hosts files OpenSSH reads for the host (global-known-hosts.ts). */
   globalKnownHostsFiles?: string[];
+  /** HashKnownHosts: a key --accept-new-host-keys records for the host is written hashed (`|1|...`), as OpenSSH appends it. */
+  hashKnownHosts?: boolean;
 }
 
 /** How to reach one node once the topology and ~/.ssh/config are combined. */
@@ -169,6 +171,7 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   const hostName = first(pick('HostName'));
   const user = first(pick('User'));
   const globalKnownHosts = pick('GlobalKnownHostsFile');
+  const hashKnownHosts = first(pick('HashKnownHosts'))?.toLowerCase();
   return {
     ...(hostName ? { hostName: hostName.replace(/%h/g, host) } : {}),
     ...(user ? { user } : {}),
@@ -177,6 +180,7 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value) : {}),
     ...(route?.keyword === 'ProxyCommand' ? { proxyCommand: route.value } : {}),
     ...(globalKnownHosts ? { globalKnownHostsFiles: Array.isArray(globalKnownHosts) ? globalKnownHosts : [globalKnownHosts] } : {}),
+    ...(hashKnownHosts === 'yes' || hashKnownHosts === 'no' ? { hashKnownHosts: hashKnownHosts === 'yes' } : {}),
   };
 }
 

@@ -92,6 +92,8 @@ export interface SshHostSpec {
    * spec sets its own. Default: the session's readyTimeoutMs. The topology's ssh.connectTimeout.
    */
   readyTimeoutMs?: number;
+  /** Write this host's key hashed where --accept-new-host-keys records it (~/.ssh/config's HashKnownHosts for it); default: the session's hashKnownHosts. */
+  hashKnownHosts?: boolean;
 }
 
 /** Settings shared by every connection of a run. */
@@ -179,6 +181,8 @@ interface Endpoint {
   identityFiles?: string[];
   /** Connect timeout of one attempt (ms). */
   readyTimeoutMs: number;
+  /** The host's own HashKnownHosts (SshHostSpec.hashKnownHosts), over the session's. */
+  hashKnownHosts?: boolean;
 }
 
 /** Identity files by the run's session options, read and parsed once (readIdentities). */
@@ -395,7 +399,7 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
               : new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, unknownHostKeyHint(ep.host, ep.port, kh.writableFile));
             return done(false);
           }
-          kh.add(ep.host, ep.port, key, { hash: opts.hashKnownHosts ?? false }).then(
+          kh.add(ep.host, ep.port, key, { hash: ep.hashKnownHosts ?? opts.hashKnownHosts ?? false }).then(
             (added) => {
               // Checked again under the file's lock: another run or handshake may have recorded this host since.
               if (added.kind === 'match') return done(true);
@@ -636,7 +640,7 @@ export class SshTransport implements Transport {
     const log = opts.logger ?? silentLogger;
     const name = spec.name ?? spec.host;
     const readyTimeoutMs = spec.readyTimeoutMs ?? opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
-    const ep: Endpoint = { label: name, host: spec.host, port: spec.port ?? 22, user: spec.user ?? 'root', ...(spec.identityFiles ? { identityFiles: spec.identityFiles } : {}), readyTimeoutMs };
+    const ep: Endpoint = { label: name, host: spec.host, port: spec.port ?? 22, user: spec.user ?? 'root', ...(spec.identityFiles ? { identityFiles: spec.identityFiles } : {}), readyTimeoutMs, ...(spec.hashKnownHosts !== undefined ? { hashKnownHosts: spec.hashKnownHosts } : {}) };
     const started = performance.now();
     let owned: JumpConnection | undefined;
     const jumpSpec = jumpSpecOf(spec);

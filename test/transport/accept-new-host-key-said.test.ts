@@ -50,6 +50,13 @@ describe('a host key recorded with --accept-new-host-keys', () => {
     expect(again).toEqual([]);
   });
 
+  it("is written hashed where the host's HashKnownHosts (~/.ssh/config) says yes, as OpenSSH appends it", async () => {
+    const file = join(dir, 'known_hosts_hashed');
+    const t = await SshTransport.connect({ ...spec(), hashKnownHosts: true }, await session(file, []));
+    await t.close();
+    expect(readFileSync(file, 'utf8')).toMatch(/^\|1\|\S+ ssh-ed25519 /);
+  });
+
   it('refuses the key as changed when another run recorded a different one after this run read known_hosts', async () => {
     const file = join(dir, 'known_hosts_race');
     const said: string[] = [];

@@ -5,7 +5,8 @@
  * a line that is no request ends only the client that sent it, a line past the bound is refused at
  * once, and an upload crosses the socket as a path: the keeper reads the file itself. The global
  * known_hosts files (GlobalKnownHostsFile) count in the keeper as in a direct run: a `@revoked`
- * line there refuses the host, and a changed global file means another keeper.
+ * line there refuses the host, and a changed global file means another keeper. A connection the
+ * keeper opens logs in with the asking run's ssh-agent, not the one the keeper started with.
  */
 import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
@@ -22,7 +23,7 @@ import { runKeeper, type KeeperOptions } from '../../src/transport/keeper-server
 import { formatKnownHostsLine, type KnownHostsText } from '../../src/transport/known-hosts.js';
 import { SshTransport } from '../../src/transport/ssh-transport.js';
 import { ed25519Pair } from '../support/ssh2-ed25519.js';
-import { writeKey } from './connect-support.js';
+import { startEmptyAgent, writeKey } from './connect-support.js';
 
 const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 
@@ -310,6 +311,33 @@ describe('the keeper process', () => {
       expect(readFileSync(global, 'utf8')).toBe(trusted);
     } finally {
       process.env.PATH = savedPath;
+    }
+  }, 20_000);
+
+  it("opens a connection with the asking run's ssh-agent, not the keeper's own; a kept connection serves a run with another agent", async () => {
+    const agentSocket = join(dir, 'run-agent.sock');
+    const agent = await startEmptyAgent(agentSocket);
+    // The keeper's own agent is gone: the operator logged in again (`ssh -A`), with a new socket.
+    process.env.SSH_AUTH_SOCK = join(dir, 'ssh-OLD', 'agent.1');
+    const keeper = startKeeper({ idleMs: 0 });
+    let run: Awaited<ReturnType<typeof dialKeeper>> | undefined;
+    try {
+      expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+      run = await dialKeeper(keeper.socket);
+      const refused = await run.ask({ op: 'connect', spec: { ...spec(), identityFiles: [] }, readyTimeoutMs: 5000, persistMs: 0, agentSocket });
+      expect(refused.ok).toBe(false);
+      expect(refused.error!.message).toContain(`the keys of the ssh-agent (SSH_AUTH_SOCK=${agentSocket})`);
+      expect(agent.asked()).toBeGreaterThan(0);
+      // Logged in already: another run's agent does not matter to the connection it finds kept.
+      const first = await run.ask({ op: 'connect', spec: spec(), readyTimeoutMs: 5000, persistMs: 0, agentSocket });
+      const again = await run.ask({ op: 'connect', spec: spec(), readyTimeoutMs: 5000, persistMs: 0, agentSocket: join(dir, 'other-agent.sock') });
+      expect(first).toMatchObject({ ok: true, value: { reused: false } });
+      expect(again).toMatchObject({ ok: true, value: { reused: true, conn: (first.value as { conn: string }).conn } });
+    } finally {
+      run?.socket.end();
+      await keeper.ended;
+      delete process.env.SSH_AUTH_SOCK;
+      await agent.stop();
     }
   }, 20_000);
 

@@ -32,6 +32,13 @@ describe('~/.ssh/config with the topology', () => {
     expect(sshConfigFor(undefined, { name: 'n1', address: '10.0.0.1' })).toEqual({});
   });
 
+  it('HashKnownHosts: yes or no for the host, as OpenSSH reads it; absent where the file does not say', () => {
+    const hashing = SSHConfig.parse('Host n1\n  HashKnownHosts no\nHost *\n  HashKnownHosts yes\n');
+    expect(sshConfigFor(hashing, { name: 'n2', address: 'n2' }).hashKnownHosts).toBe(true);
+    expect(sshConfigFor(hashing, { name: 'n1', address: 'n1' }).hashKnownHosts).toBe(false);
+    expect(sshConfigFor(config, { name: 'n2', address: '10.0.0.2' }).hashKnownHosts).toBeUndefined();
+  });
+
   it('fills what the topology leaves to the built-in defaults', () => {
     // Only `Host *` matches 10.0.0.2: the values are the name's (`Host n*`, then `Host *`); the bastion's own lookup is `Host *`.
     const target = connectionTarget(node('n2'), sshConfigFor(config, { name: 'n2', address: '10.0.0.2' }));
