@@ -13,8 +13,7 @@
  * daemons and definitions each case puts there (libvirt-host-root.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PlanningError } from '../../src/errors/index.js';
 import { instantiate } from '../../src/playbooks/instantiate.js';
@@ -24,7 +23,7 @@ import type { Resource } from '../../src/resources/resource.js';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { templateContext } from '../../src/templates/render.js';
 import { allNodes } from '../../src/topology/model.js';
-import { underRoot } from '../resources/libvirt-host-root.js';
+import { fakeLibvirtHost, underRoot } from '../resources/libvirt-host-root.js';
 import { smallGrid } from '../resources/fixtures.js';
 
 /** virsh 9.0's words when libvirtd and its sockets are stopped (Debian 12). */
@@ -59,27 +58,15 @@ const step = (playbook: string, id: string): Resource => {
   return r;
 };
 
-let bin: string;
-let root: string;
-beforeEach(() => {
-  bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'));
-  root = mkdtempSync(join(tmpdir(), 'gridops-host-root-'));
-});
-afterEach(() => {
-  rmSync(bin, { recursive: true, force: true });
-  rmSync(root, { recursive: true, force: true });
-});
+const host = fakeLibvirtHost();
 
-const fake = (name: string, body: string) => {
-  writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
-  chmodSync(join(bin, name), 0o755);
-};
+const { fake } = host;
 const defined = (path: string) => {
-  mkdirSync(dirname(join(root, path)), { recursive: true });
-  writeFileSync(join(root, path), '<definition/>');
+  mkdirSync(dirname(join(host.root, path)), { recursive: true });
+  writeFileSync(join(host.root, path), '<definition/>');
 };
 /** A script's run on the fake host: its exit status and output. */
-const sh = (script: string) => spawnSync('/bin/sh', ['-c', underRoot(script, root)], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+const sh = (script: string) => spawnSync('/bin/sh', ['-c', underRoot(script, host.root)], { encoding: 'utf8', env: { PATH: `${host.bin}:/usr/bin:/bin` } });
 const planned = (r: Resource) => r.diff(sh(r.probe()).stdout, { node, facts: undefined as never }) as Change | null;
 /** The change's steps as the host's batch runs them: each in a subshell, the first failure ending the batch (engine/batch-script.ts). */
 const applied = async (r: Resource, change: Change) => {
@@ -169,7 +156,7 @@ describe.each(entries)('%s %s', (playbook, id, object, definition) => {
 
   it('every virsh call of the probe and of the removal passes -c qemu:///system', async () => {
     fake('libvirtd', 'exit 0');
-    const calls = join(bin, 'calls');
+    const calls = join(host.bin, 'calls');
     fake('virsh', `echo "$*" >> '${calls}'; case " $* " in *" uri "*) echo qemu:///system;; *info*) printf '%s\\n' '${INFO[object]}';; esac`);
     const r = step(playbook, id);
     const change = planned(r)!;
@@ -220,7 +207,7 @@ describe('grid-network-rename (a command: it shuts the VM down and keeps it)', (
     fake('libvirtd', 'exit 0');
     defined(NETWORK_DEFINITION);
     defined('/etc/libvirt/qemu/gridops-sandbox.xml');
-    const calls = join(bin, 'calls');
+    const calls = join(host.bin, 'calls');
     fake('virsh', `echo "$*" >> '${calls}'; case " $* " in *" uri "*) echo qemu:///system;; *" net-info "*) printf '%s\\n' '${INFO.network}';; *" domstate "*|*" destroy "*) echo "error: failed to get domain 'gridops-sandbox'" >&2; exit 1;; esac`);
     const change = planned(step('grid-network-rename', RENAME)) as CommandChange;
     const run = sh(change.command);
@@ -232,7 +219,7 @@ describe('grid-network-rename (a command: it shuts the VM down and keeps it)', (
   it("the same line with no definition of the VM on disk: no VM, the network goes", () => {
     fake('libvirtd', 'exit 0');
     defined(NETWORK_DEFINITION);
-    const calls = join(bin, 'calls');
+    const calls = join(host.bin, 'calls');
     fake('virsh', `echo "$*" >> '${calls}'; case " $* " in *" uri "*) echo qemu:///system;; *" net-info "*) printf '%s\\n' '${INFO.network}';; *" domstate "*) echo "error: failed to get domain 'gridops-sandbox'" >&2; exit 1;; esac`);
     const change = planned(step('grid-network-rename', RENAME)) as CommandChange;
     expect(sh(change.command).status).toBe(0);

@@ -5,41 +5,31 @@
  * transient, over disks the playbook removes next). Names reach virsh as one quoted word each.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AbsentLibvirtChange } from '../../src/plan/change.js';
 import { AbsentLibvirtResource, type LibvirtObject } from '../../src/resources/absent-libvirt.js';
 import { domainDefinition, networkDefinition, poolDefinition } from '../../src/resources/libvirt-definitions.js';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { node } from './fixtures.js';
-import { underRoot } from './libvirt-host-root.js';
+import { fakeLibvirtHost, underRoot } from './libvirt-host-root.js';
 
-let bin: string;
-let root: string;
-beforeEach(() => {
-  bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'));
-  root = mkdtempSync(join(tmpdir(), 'gridops-host-root-'));
-});
-afterEach(() => {
-  rmSync(bin, { recursive: true, force: true });
-  rmSync(root, { recursive: true, force: true });
-});
+const host = fakeLibvirtHost();
 
 /** libvirt's persistent definition of the object, where libvirt keeps it (under the test root, libvirt-host-root.ts). */
 const definedOnDisk = (object: LibvirtObject, name: string) => {
-  const path = join(root, { domain: domainDefinition, network: networkDefinition, pool: poolDefinition }[object](name));
+  const path = join(host.root, { domain: domainDefinition, network: networkDefinition, pool: poolDefinition }[object](name));
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, '<definition/>');
 };
 
 /** A virsh that records each call's arguments (one a line, after a `--` line) and answers `reply(subcommand)`: shell run in the fake. */
 const fakeVirsh = (reply: string) => {
-  writeFileSync(join(bin, 'virsh'), `#!/bin/sh\necho -- >> '${bin}/calls'\nfor a in "$@"; do printf '%s\\n' "$a" >> '${bin}/calls'; done\ncase "$4" in\n${reply}\nesac\nexit 0\n`);
-  chmodSync(join(bin, 'virsh'), 0o755);
+  writeFileSync(join(host.bin, 'virsh'), `#!/bin/sh\necho -- >> '${host.bin}/calls'\nfor a in "$@"; do printf '%s\\n' "$a" >> '${host.bin}/calls'; done\ncase "$4" in\n${reply}\nesac\nexit 0\n`);
+  chmodSync(join(host.bin, 'virsh'), 0o755);
 };
 /** Each virsh call as its argument list. */
-const calls = () => (existsSync(join(bin, 'calls')) ? readFileSync(join(bin, 'calls'), 'utf8').split('--\n').filter(Boolean).map((c) => c.trimEnd().split('\n')) : []);
+const calls = () => (existsSync(join(host.bin, 'calls')) ? readFileSync(join(host.bin, 'calls'), 'utf8').split('--\n').filter(Boolean).map((c) => c.trimEnd().split('\n')) : []);
 
 const change = (r: AbsentLibvirtResource): AbsentLibvirtChange => ({ kind: 'absent-libvirt', id: r.id, action: 'delete', object: r.object, name: r.name, summary: '', fields: [] });
 /** The change's steps as the host's batch runs them: each in a subshell, the first failure ending the batch (engine/batch-script.ts). */
@@ -47,7 +37,7 @@ async function apply(r: AbsentLibvirtResource) {
   const recorder = new StepRecorder('n1');
   recorder.begin(r.id);
   await r.apply(change(r), recorder);
-  return spawnSync('/bin/sh', ['-c', underRoot(recorder.steps.map((s) => `( ${s.command}\n) < /dev/null || exit $?`).join('\n'), root)], { encoding: 'utf8', cwd: bin, env: { PATH: `${bin}:/usr/bin:/bin` } });
+  return spawnSync('/bin/sh', ['-c', underRoot(recorder.steps.map((s) => `( ${s.command}\n) < /dev/null || exit $?`).join('\n'), host.root)], { encoding: 'utf8', cwd: host.bin, env: { PATH: `${host.bin}:/usr/bin:/bin` } });
 }
 
 const objects: Array<[LibvirtObject, string, string, string]> = [
@@ -90,9 +80,9 @@ describe.each(objects)('absent-libvirt %s', (object, destroy, undefine, notRunni
     const run = await apply(new AbsentLibvirtResource(object, name));
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain('access denied');
-    rmSync(join(bin, 'calls'));
+    rmSync(join(host.bin, 'calls'));
     // Gone since the plan: libvirt removed its definition with it.
-    rmSync(join(root, 'etc'), { recursive: true, force: true });
+    rmSync(join(host.root, 'etc'), { recursive: true, force: true });
     const gone = { domain: "error: failed to get domain 'gridops-sandbox'", network: "error: failed to get network 'grid-net'\nerror: Network not found: no network with matching name 'grid-net'", pool: "error: failed to get pool 'gridops'\nerror: Storage pool not found: no storage pool with matching name 'gridops'" }[object];
     fakeVirsh(`${destroy}|${undefine}) echo "${gone}" >&2; exit 1;;`);
     expect((await apply(new AbsentLibvirtResource(object, name))).status).toBe(0);
@@ -104,11 +94,11 @@ describe.each(objects)('absent-libvirt %s', (object, destroy, undefine, notRunni
     fakeVirsh('');
     await apply(r);
     expect(calls().map((c) => c[4])).toEqual([hostile, hostile]);
-    writeFileSync(join(bin, 'libvirtd'), '#!/bin/sh\n');
-    chmodSync(join(bin, 'libvirtd'), 0o755);
-    spawnSync('/bin/sh', ['-c', r.probe()], { cwd: bin, env: { PATH: `${bin}:/usr/bin:/bin` } });
+    writeFileSync(join(host.bin, 'libvirtd'), '#!/bin/sh\n');
+    chmodSync(join(host.bin, 'libvirtd'), 0o755);
+    spawnSync('/bin/sh', ['-c', r.probe()], { cwd: host.bin, env: { PATH: `${host.bin}:/usr/bin:/bin` } });
     expect(calls().slice(2).map((c) => c[4])).toEqual([hostile]);
-    for (const f of ['pwned', 'pwned2', 'pwned3']) expect(existsSync(join(bin, f))).toBe(false);
+    for (const f of ['pwned', 'pwned2', 'pwned3']) expect(existsSync(join(host.bin, f))).toBe(false);
   });
 
   it('plans "destroy and undefine" where it runs, "undefine" where it does not, nothing where it is gone', () => {

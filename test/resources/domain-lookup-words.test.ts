@@ -11,8 +11,7 @@
  * a test root (libvirt-host-root.ts) that holds the definition or not.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HostFacts } from '../../src/facts/host-facts.js';
 import { AbsentLibvirtResource } from '../../src/resources/absent-libvirt.js';
@@ -22,7 +21,7 @@ import type { PlanContext, Resource } from '../../src/resources/resource.js';
 import { SandboxDomainResource } from '../../src/resources/sandbox-domain.js';
 import { parseSandboxView, SANDBOX_STATUS_SCRIPT } from '../../src/status/sandbox-view.js';
 import { facts, node } from './fixtures.js';
-import { underRoot } from './libvirt-host-root.js';
+import { fakeLibvirtHost, underRoot } from './libvirt-host-root.js';
 
 /** What virsh 9.0 prints for any failed lookup of the domain. */
 const LOOKUP_FAILED = "error: failed to get domain 'gridops-sandbox'";
@@ -37,31 +36,21 @@ const reads: Array<[kind: string, make: () => Resource]> = [
   ['absent-libvirt domain', () => new AbsentLibvirtResource('domain', 'gridops-sandbox')],
 ];
 
-let bin: string;
-let root: string;
+const host = fakeLibvirtHost();
 beforeEach(() => {
-  bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'));
-  root = mkdtempSync(join(tmpdir(), 'gridops-host-root-'));
   fake('libvirtd', 'exit 0');
   fake('systemctl', 'exit 1');
 });
-afterEach(() => {
-  rmSync(bin, { recursive: true, force: true });
-  rmSync(root, { recursive: true, force: true });
-});
 
-const fake = (name: string, body: string) => {
-  writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
-  chmodSync(join(bin, name), 0o755);
-};
+const { fake } = host;
 const defineOnDisk = () => {
-  mkdirSync(dirname(join(root, DOMAIN_DEFINITION)), { recursive: true });
-  writeFileSync(join(root, DOMAIN_DEFINITION), `<domain type='kvm'><name>gridops-sandbox</name></domain>\n`);
+  mkdirSync(dirname(join(host.root, DOMAIN_DEFINITION)), { recursive: true });
+  writeFileSync(join(host.root, DOMAIN_DEFINITION), `<domain type='kvm'><name>gridops-sandbox</name></domain>\n`);
 };
 /** A libvirt that answers (`uri`) and fails every read of the domain with `error`. */
 const failingReads = (error: string) => fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) printf '%s\\n' "${error}" >&2; exit 1;; esac`);
 const run = (script: string) => {
-  const out = spawnSync('/bin/sh', ['-c', underRoot(script, root)], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+  const out = spawnSync('/bin/sh', ['-c', underRoot(script, host.root)], { encoding: 'utf8', env: { PATH: `${host.bin}:/usr/bin:/bin` } });
   expect(out.status).toBe(0);
   return out.stdout;
 };

@@ -8,8 +8,7 @@
  * (libvirt-host-root.ts) that holds the objects' definitions, as libvirt keeps them.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PlanningError } from '../../src/errors/index.js';
 import type { ImageFile } from '../../src/resources/image-file.js';
@@ -19,7 +18,7 @@ import type { PlanContext, Resource } from '../../src/resources/resource.js';
 import { SandboxDiskResource } from '../../src/resources/sandbox-disk.js';
 import { SANDBOX_POOL, SANDBOX_POOL_PATH } from '../../src/resources/sandbox-names.js';
 import { facts, node } from './fixtures.js';
-import { underRoot } from './libvirt-host-root.js';
+import { fakeLibvirtHost, underRoot } from './libvirt-host-root.js';
 
 /** libvirt 9.0's words (LC_ALL=C, the lab's Debian 12) for each object it does not have. */
 const NOT_FOUND = {
@@ -36,33 +35,22 @@ const reads: Array<[kind: string, make: () => Resource, denied: string]> = [
   ['sandbox-disk', () => new SandboxDiskResource(image), "error: access denied: 'storage_vol.read' denied"],
 ];
 
-let bin: string;
-let root: string;
+const host = fakeLibvirtHost();
 beforeEach(() => {
-  bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'));
-  root = mkdtempSync(join(tmpdir(), 'gridops-host-root-'));
   fake('libvirtd', 'exit 0');
   fake('systemctl', 'exit 1');
   // libvirt's definitions are there: only what libvirt answers may say the objects are not.
   for (const path of ['/etc/libvirt/qemu/networks/grid-net.xml', `/etc/libvirt/storage/${SANDBOX_POOL}.xml`]) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), '<definition/>');
+    mkdirSync(dirname(join(host.root, path)), { recursive: true });
+    writeFileSync(join(host.root, path), '<definition/>');
   }
 });
-afterEach(() => {
-  rmSync(bin, { recursive: true, force: true });
-  rmSync(root, { recursive: true, force: true });
-});
 
-/** An executable `name` on PATH that runs this shell body with its arguments in "$@". */
-const fake = (name: string, body: string) => {
-  writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
-  chmodSync(join(bin, name), 0o755);
-};
+const { fake } = host;
 /** A virsh whose libvirt answers (`uri`) and fails every read with `error` on stderr. */
 const answeringWith = (error: string) => fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) printf '%s\\n' "${error}" >&2; exit 1;; esac`);
 const planned = (r: Resource) => {
-  const out = spawnSync('/bin/sh', ['-c', underRoot(r.probe(), root)], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+  const out = spawnSync('/bin/sh', ['-c', underRoot(r.probe(), host.root)], { encoding: 'utf8', env: { PATH: `${host.bin}:/usr/bin:/bin` } });
   expect(out.status).toBe(0);
   return r.diff(out.stdout, ctx);
 };

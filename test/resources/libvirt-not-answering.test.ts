@@ -12,8 +12,7 @@
  * root (libvirt-host-root.ts) that holds the daemons and definitions each test puts there.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PlanningError } from '../../src/errors/index.js';
 import type { HostFacts } from '../../src/facts/host-facts.js';
@@ -26,7 +25,7 @@ import { SandboxDomainResource } from '../../src/resources/sandbox-domain.js';
 import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
 import { SANDBOX_DOMAIN, SANDBOX_POOL } from '../../src/resources/sandbox-names.js';
 import { facts, node } from './fixtures.js';
-import { underRoot } from './libvirt-host-root.js';
+import { fakeLibvirtHost, underRoot } from './libvirt-host-root.js';
 
 /** virsh 9.0's words when libvirtd and its sockets are stopped (Debian 12). */
 const NOT_ANSWERING = "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory";
@@ -53,37 +52,26 @@ const DEFINITIONS = {
   domain: `/etc/libvirt/qemu/${SANDBOX_DOMAIN}.xml`,
 };
 
-let bin: string;
-let root: string;
+const host = fakeLibvirtHost();
 beforeEach(() => {
-  bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'));
-  root = mkdtempSync(join(tmpdir(), 'gridops-host-root-'));
   // The sandbox input filter unit has not failed, unless a test says so.
   fake('systemctl', 'exit 1');
-});
-afterEach(() => {
-  rmSync(bin, { recursive: true, force: true });
-  rmSync(root, { recursive: true, force: true });
 });
 
 /** Puts libvirt's definition files of these objects under the test root. */
 const defined = (...paths: string[]) => {
   for (const path of paths) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), '<definition/>');
+    mkdirSync(dirname(join(host.root, path)), { recursive: true });
+    writeFileSync(join(host.root, path), '<definition/>');
   }
 };
 const allDefined = () => defined(...Object.values(DEFINITIONS));
 
-/** An executable `name` on PATH that runs this shell body with its arguments in "$@". */
-const fake = (name: string, body: string) => {
-  writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
-  chmodSync(join(bin, name), 0o755);
-};
+const { fake } = host;
 const refused = `printf '%s\\n' "${NOT_ANSWERING}" >&2; exit 1`;
 /** The probe's output in a shell whose PATH has the fakes first, then only the system's user binaries. */
 const probe = (r: Resource) => {
-  const out = spawnSync('/bin/sh', ['-c', underRoot(r.probe(), root)], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+  const out = spawnSync('/bin/sh', ['-c', underRoot(r.probe(), host.root)], { encoding: 'utf8', env: { PATH: `${host.bin}:/usr/bin:/bin` } });
   expect(out.status).toBe(0);
   return out.stdout;
 };
@@ -135,9 +123,9 @@ describe('virsh and the daemon installed, libvirt not answering', () => {
   it("the modular daemon, virtqemud in /usr/sbin (not on a plain user's PATH), counts as libvirt installed", () => {
     allDefined();
     fake('virsh', refused);
-    mkdirSync(join(root, '/usr/sbin'), { recursive: true });
-    writeFileSync(join(root, '/usr/sbin/virtqemud'), '');
-    chmodSync(join(root, '/usr/sbin/virtqemud'), 0o755);
+    mkdirSync(join(host.root, '/usr/sbin'), { recursive: true });
+    writeFileSync(join(host.root, '/usr/sbin/virtqemud'), '');
+    chmodSync(join(host.root, '/usr/sbin/virtqemud'), 0o755);
     expect(() => new LibvirtPoolResource().diff(probe(new LibvirtPoolResource()), ctx)).toThrow(EXPECTED);
   });
 
@@ -159,7 +147,7 @@ describe('virsh and the daemon installed, libvirt not answering', () => {
   });
 
   it('where every object is there, no read asks libvirt a second time (virsh uri is asked only after a read failed)', () => {
-    const log = join(bin, 'calls');
+    const log = join(host.bin, 'calls');
     fake('virsh', `echo "$*" >> ${log}; case " $* " in *" uri "*) exit 0;; *dominfo*) echo 'State: running';; *domstate*) echo running;; *) echo '<xml/>';; esac`);
     fake('libvirtd', 'exit 0');
     for (const [, make] of libvirtReads) probe(make());

@@ -6,38 +6,28 @@
  * The script runs under a test root (libvirt-host-root.ts) that holds the definition or not.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DOMAIN_DEFINITION } from '../../src/resources/libvirt-definitions.js';
 import { SANDBOX_STATUS_SCRIPT, parseSandboxView } from '../../src/status/sandbox-view.js';
-import { underRoot } from '../resources/libvirt-host-root.js';
+import { fakeLibvirtHost, underRoot } from '../resources/libvirt-host-root.js';
 
-let bin: string;
-let root: string;
-beforeEach(() => {
-  bin = mkdtempSync(join(tmpdir(), 'gridops-fake-virsh-'));
-  root = mkdtempSync(join(tmpdir(), 'gridops-host-root-'));
-});
-afterEach(() => {
-  rmSync(bin, { recursive: true, force: true });
-  rmSync(root, { recursive: true, force: true });
-});
+const host = fakeLibvirtHost();
 
 /** The sandbox VM's persistent definition, where libvirt keeps it (under the test root). */
 const defineOnDisk = () => {
-  mkdirSync(dirname(join(root, DOMAIN_DEFINITION)), { recursive: true });
-  writeFileSync(join(root, DOMAIN_DEFINITION), `<domain type='kvm'><name>gridops-sandbox</name></domain>\n`);
+  mkdirSync(dirname(join(host.root, DOMAIN_DEFINITION)), { recursive: true });
+  writeFileSync(join(host.root, DOMAIN_DEFINITION), `<domain type='kvm'><name>gridops-sandbox</name></domain>\n`);
 };
-const script = () => underRoot(SANDBOX_STATUS_SCRIPT, root);
+const script = () => underRoot(SANDBOX_STATUS_SCRIPT, host.root);
 
 /** A `virsh` that runs this shell body with its arguments in "$@". */
 const fakeVirsh = (body: string) => {
-  writeFileSync(join(bin, 'virsh'), `#!/bin/sh\n${body}\n`);
-  chmodSync(join(bin, 'virsh'), 0o755);
+  writeFileSync(join(host.bin, 'virsh'), `#!/bin/sh\n${body}\n`);
+  chmodSync(join(host.bin, 'virsh'), 0o755);
 };
 const sandboxView = () => {
-  const r = spawnSync('sh', ['-c', script()], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  const r = spawnSync('sh', ['-c', script()], { encoding: 'utf8', env: { ...process.env, PATH: `${host.bin}:${process.env.PATH}` } });
   expect(r.status).toBe(0);
   return parseSandboxView(r.stdout);
 };
@@ -58,7 +48,7 @@ describe("the sandbox VM's state as status reads it", () => {
   it("libvirt not answering where libvirt's daemon is not installed, the definition on disk: unknown too (the plan's probes read that as absent, status does not)", () => {
     fakeVirsh(connectionRefused);
     defineOnDisk();
-    const r = spawnSync('sh', ['-c', script()], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+    const r = spawnSync('sh', ['-c', script()], { encoding: 'utf8', env: { PATH: `${host.bin}:/usr/bin:/bin` } });
     expect(parseSandboxView(r.stdout).state).toMatch(/^unknown \(libvirt not answering: .*libvirt-sock/);
   });
 
