@@ -1,6 +1,7 @@
 import type { AgentCore } from '../core/agent.js';
 import type { GroupEngine } from '../core/group/engine.js';
 import { allVoters } from '../core/view.js';
+import { splitHostPort } from './host-port.js';
 
 /**
  * The hosts of the peers this node knows, whose datagrams it checks without limit
@@ -30,9 +31,5 @@ function addGroup(group: GroupEngine, hosts: Set<string>): void {
   add(group.leaderAddress);
 }
 
-/** The host of host:port or [v6]:port (a bare address as it is). */
-function hostOf(addr: string): string {
-  if (addr.startsWith('[')) return addr.slice(1, addr.indexOf(']'));
-  const index = addr.lastIndexOf(':');
-  return index > 0 && addr.indexOf(':') === index ? addr.slice(0, index) : addr;
-}
+/** The host of an address the core holds (host:port, IPv4: the agent speaks nothing else). */
+const hostOf = (addr: string): string => splitHostPort(addr)[0];

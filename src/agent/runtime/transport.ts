@@ -5,6 +5,7 @@ import type { Message, Packet, PacketHeader } from '../core/types.js';
 import { DEFAULT_INTAKE_LIMITS, TcpIntake, type IntakeDrop, type IntakeLimits } from './tcp-intake.js';
 import { decodePacket, encodePacket, macKey, MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, type DropReason } from '../core/wire.js';
 import { DatagramIntake, DEFAULT_DATAGRAM_LIMITS, type DatagramDrop, type DatagramLimits } from './datagram-intake.js';
+import { splitHostPort } from './host-port.js';
 
 /** Callbacks from the transport into the daemon. */
 export interface TransportEvents {
@@ -191,10 +192,4 @@ export class AgentTransport {
       this.events.dropped('malformed', frame.length);
     }
   }
-}
-
-function splitHostPort(target: string): [string, string] {
-  const index = target.lastIndexOf(':');
-  if (index <= 0) return [target, ''];
-  return [target.slice(0, index).replace(/^\[|\]$/g, ''), target.slice(index + 1)];
 }
