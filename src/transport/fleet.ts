@@ -6,12 +6,12 @@ import { checkIdentityFiles, recordedIdentityErrors } from './identity-files-che
 import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal } from './keeper-dir.js';
 import { keeperDir } from './keeper-protocol.js';
-import { knownHostsFilesKey, knownHostsFilesOf, loadKnownHostsOf, type KnownHostsFiles } from './global-known-hosts.js';
+import { knownHostsFilesFrom, knownHostsFilesKey, loadKnownHostsOf, type KnownHostsFiles } from './global-known-hosts.js';
 import type { KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { parseJumpHost } from './ssh-transport.js';
 import { createSshPool, type TransportPool } from './pool.js';
-import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor } from './ssh-config.js';
+import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor, type SshConfigValues } from './ssh-config.js';
 import type { SshHostSpec } from './ssh-transport.js';
 import type { Transport } from './transport.js';
 import type { Node } from '../topology/model.js';
@@ -117,21 +117,24 @@ export class Fleet {
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     const becomePassword = new BecomePassword(options.becomePrompt);
     const sshConfig = loadSshConfig(options.sshConfigFile, (message) => this.warnOnce(options, `warning: ${message}`));
-    const filesOf = new Map(nodes.map((node) => [node, knownHostsFilesOf(node, sshConfig)]));
+    // Each node's ~/.ssh/config values, looked up once: its known_hosts files and its spec read them.
+    const lookups = new Map(nodes.map((node) => [node, sshConfigFor(sshConfig, node)]));
+    const lookupOf: NodeLookup = (node) => lookups.get(node) ?? sshConfigFor(sshConfig, node);
+    const filesOf = new Map(nodes.map((node) => [node, knownHostsFilesFrom(node, lookupOf(node))]));
     if (options.persistMs !== undefined) {
       // The keeper records no host key and gets no become password (keeper-server.ts): such runs connect directly.
       const reasons = [...(options.acceptNewHostKeys ? ['--accept-new-host-keys (the keeper records no host key)'] : []), ...(becomePassword.configured ? ['a become password (no become password reaches the keeper)'] : [])];
       if (reasons.length === 0) {
         // A keeper directory other users could reach is refused (keeper-dir.ts): the run connects directly, and says why.
         const refused = keeperDirRefusal(keeperDir());
-        if (!refused) return this.keptConnector(nodes, options, sshConfig, filesOf);
+        if (!refused) return this.keptConnector(nodes, options, lookupOf, filesOf);
         this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
       } else this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
     }
     const specs = new Map<Node, SshHostSpec>();
     const specOf = (node: Node): SshHostSpec => {
       let spec = specs.get(node);
-      if (!spec) specs.set(node, (spec = sshSpec(node, sshConfig)));
+      if (!spec) specs.set(node, (spec = sshSpec(node, lookupOf(node))));
       return spec;
     };
     // One pool per set of known_hosts files (the topology's, then the global ones OpenSSH reads
@@ -167,7 +170,7 @@ export class Fleet {
     return async (node) => {
       const noKey = keyless.get(node.name);
       if (noKey) throw noKey;
-      return byKnownHosts.get(knownHostsFilesKey(filesOf.get(node) ?? knownHostsFilesOf(node, sshConfig)))!.get(specOf(node));
+      return byKnownHosts.get(knownHostsFilesKey(filesOf.get(node) ?? knownHostsFilesFrom(node, lookupOf(node))))!.get(specOf(node));
     };
   }
 
@@ -175,9 +178,9 @@ export class Fleet {
    * Like sshConnector, through the keeper of each set of known_hosts files (the topology's and the
    * global ones, as a direct run checks them): the same specs, the keeper's verified connections.
    */
-  private async keptConnector(nodes: readonly Node[], options: ConnectOptions, sshConfig: ReturnType<typeof loadSshConfig>, filesOf: ReadonlyMap<Node, KnownHostsFiles>): Promise<(node: Node) => Promise<Transport>> {
+  private async keptConnector(nodes: readonly Node[], options: ConnectOptions, lookupOf: NodeLookup, filesOf: ReadonlyMap<Node, KnownHostsFiles>): Promise<(node: Node) => Promise<Transport>> {
     // The identity files first: a run that fails on its own configuration starts no keeper.
-    const specs = specsOf(nodes, (node) => sshSpec(node, sshConfig));
+    const specs = specsOf(nodes, (node) => sshSpec(node, lookupOf(node)));
     const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly);
     const byKnownHosts = new Map<string, KeeperClient>();
     const distinct = new Map([...filesOf.values()].map((files) => [knownHostsFilesKey(files), files]));
@@ -192,8 +195,8 @@ export class Fleet {
     return async (node) => {
       const noKey = keyless.get(node.name);
       if (noKey) throw noKey;
-      const spec = specs.get(node) ?? sshSpec(node, sshConfig);
-      return byKnownHosts.get(knownHostsFilesKey(filesOf.get(node) ?? knownHostsFilesOf(node, sshConfig)))!.connect(spec, spec.readyTimeoutMs!, options.signal, options.logger);
+      const spec = specs.get(node) ?? sshSpec(node, lookupOf(node));
+      return byKnownHosts.get(knownHostsFilesKey(filesOf.get(node) ?? knownHostsFilesFrom(node, lookupOf(node))))!.connect(spec, spec.readyTimeoutMs!, options.signal, options.logger);
     };
   }
 
@@ -266,9 +269,11 @@ function specsOf(nodes: readonly Node[], specOf: (node: Node) => SshHostSpec): M
   return specs;
 }
 
-/** Where and as whom to reach a node: the topology's own values, then ~/.ssh/config's, then the built-in defaults. */
-function sshSpec(node: Node, sshConfig: ReturnType<typeof loadSshConfig>): SshHostSpec {
-  const fromSshConfig = sshConfigFor(sshConfig, node);
+/** A node's ~/.ssh/config values (sshConfigFor), looked up once per run. */
+type NodeLookup = (node: Node) => SshConfigValues;
+
+/** Where and as whom to reach a node: the topology's own values, then ~/.ssh/config's (`fromSshConfig`), then the built-in defaults. */
+function sshSpec(node: Node, fromSshConfig: SshConfigValues): SshHostSpec {
   refuseProxyCommand(node, fromSshConfig);
   const target = connectionTarget(node, fromSshConfig);
   return {

@@ -9,7 +9,7 @@ import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { Node } from '../topology/model.js';
 import { KnownHosts } from './known-hosts.js';
-import { sshConfigFor } from './ssh-config.js';
+import { sshConfigFor, type SshConfigValues } from './ssh-config.js';
 import { expandHome } from './ssh-transport.js';
 
 /** OpenSSH's GlobalKnownHostsFile default (ssh_config(5)). */
@@ -24,7 +24,12 @@ export interface KnownHostsFiles {
 
 /** The node's files: its ssh.knownHosts, and ~/.ssh/config's GlobalKnownHostsFile for it (`none`: no global file), else OpenSSH's default. */
 export function knownHostsFilesOf(node: Pick<Node, 'name' | 'address' | 'settings'>, sshConfig: SSHConfig | undefined): KnownHostsFiles {
-  const fromConfig = sshConfigFor(sshConfig, node).globalKnownHostsFiles;
+  return knownHostsFilesFrom(node, sshConfigFor(sshConfig, node));
+}
+
+/** knownHostsFilesOf from the node's ~/.ssh/config values already looked up (the run looks each node up once). */
+export function knownHostsFilesFrom(node: Pick<Node, 'settings'>, values: SshConfigValues): KnownHostsFiles {
+  const fromConfig = values.globalKnownHostsFiles;
   const readOnly = fromConfig === undefined ? DEFAULT_GLOBAL_KNOWN_HOSTS : fromConfig.some((f) => f.toLowerCase() === 'none') ? [] : fromConfig.map(expandHome);
   return { writable: expandHome(node.settings.ssh.knownHosts), readOnly };
 }
