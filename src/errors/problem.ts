@@ -27,6 +27,21 @@ export function inReadingOrder(problems: readonly Problem[]): Problem[] {
   return [...problems].sort((a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line || a.column - b.column);
 }
 
+/**
+ * Each problem once: a value written once under an anchor and used again through aliases is
+ * checked at every use, and each use points back at the one place it is written. One mistake,
+ * one line (and one in the count).
+ */
+export function withoutRepeats(problems: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const id = `${p.file}\0${p.line}\0${p.column}\0${p.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
 /** Problems printed at most: past a screenful, the first ones are what a user fixes next. */
 export const PROBLEMS_SHOWN = 50;
 

@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import type { Grid } from './model.js';
-import { inReadingOrder, type Problem } from '../errors/problem.js';
+import { inReadingOrder, withoutRepeats, type Problem } from '../errors/problem.js';
 import { resolveTopology } from './resolve.js';
 import { makeSchemaChecker } from './schema-check.js';
 import type { RawTopology } from './schema.js';
@@ -53,18 +53,18 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   });
   const shape = checkSchema(source);
   // A value written with a refused tag (a Buffer, a Set, a Date) breaks the schema too: its tag says why.
-  const found = [...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source)];
+  const found = withoutRepeats([...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source)]);
   if (found.length === 0) {
     const grid = resolveTopology(source.value as RawTopology, source, text);
     // Listener clashes, one agent port grid-wide, the agent's version, the reserved network and the agent's HTTP address need the settings each node inherits, so they are checked on the resolved grid (and the rollout's health timeout, in milliseconds there: a warning, since only apply --rolling needs it).
     const clashes = resolvedProblems(grid, source);
-    if (clashes.length) return { problems: inReadingOrder(clashes), warnings: [], playbooks: grid.playbooks };
-    return { grid, problems: [], warnings: inReadingOrder([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source), ...healthTimeoutProblems(grid, source)]), playbooks: grid.playbooks };
+    if (clashes.length) return { problems: inReadingOrder(withoutRepeats(clashes)), warnings: [], playbooks: grid.playbooks };
+    return { grid, problems: [], warnings: inReadingOrder(withoutRepeats([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source), ...healthTimeoutProblems(grid, source)])), playbooks: grid.playbooks };
   }
   const sound = soundPart(source.value, shape);
   if (!sound) return { problems: inReadingOrder(found), warnings: [], playbooks: [] };
   const partial = resolveTopology(sound.raw, source, text, sound.unsound);
-  return { problems: inReadingOrder([...found, ...resolvedProblems(partial, source)]), warnings: [], playbooks: partial.playbooks };
+  return { problems: inReadingOrder(withoutRepeats([...found, ...resolvedProblems(partial, source)])), warnings: [], playbooks: partial.playbooks };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Problem } from '../errors/problem.js';
 import { canonicalHost } from './formats.js';
 import { derivedMulticast, parseMulticast } from './resolve.js';
-import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
+import { aliasOnPath, pathToString, positionOf, sameNode, type PathSegment, type SourceDocument } from './source.js';
 
 /** The entry that used a value first: who (a node's name, where known) and where. */
 interface FirstUse {
@@ -34,13 +34,35 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
 
   const firstSeen = new Map<string, { path: PathSegment[]; what: string; owner?: string }>();
   /**
+   * A value met twice because an alias repeats the entry that holds it (`- *n1` in a second
+   * sub-grid): one mistake, at the alias, however many of the entry's unique values it repeats.
+   * Without this it was reported at the anchored value, "already used" at that same place.
+   */
+  const aliasesReported = new Set<string>();
+  const repeatedByAlias = (path: PathSegment[], what: string, shown: string) => {
+    const alias = aliasOnPath(source, path);
+    if (!alias) return;
+    const key = `${alias.at.line}:${alias.at.column}`;
+    if (aliasesReported.has(key)) return;
+    aliasesReported.add(key);
+    problems.push({
+      file: source.file,
+      ...alias.at,
+      path: pathToString(path),
+      message: `duplicate ${what} ${JSON.stringify(shown)}: alias *${alias.name} repeats the entry anchored at ${alias.anchored.line}:${alias.anchored.column}`,
+      hint: 'an entry of the grid (a region, sub-grid or node) appears once: remove this alias, or write an entry of its own here; an alias can repeat settings (ssh, qos), not a whole entry',
+    });
+  };
+  /**
    * `space` groups values that must differ: one space holds region, sub-grid and node names alike.
    * `owner` names the entry the value belongs to, for a hint that says which one has it already.
    */
   const unique = (space: string, value: string, path: PathSegment[], what: string, shown = value, owner?: string) => {
     const id = `${space}\0${value}`;
     const earlier = firstSeen.get(id);
-    if (earlier) {
+    if (earlier && sameNode(source, earlier.path, path)) {
+      repeatedByAlias(path, what, shown);
+    } else if (earlier) {
       const at = positionOf(source, earlier.path);
       const by = earlier.what === what ? '' : ` by ${earlier.what.replace(/ name$/, '')}`;
       const hint = DUPLICATE_HINT[space]?.({ owner: earlier.owner, ...at }) ?? `${what}s must be unique across the whole grid; rename one of them`;

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, visit, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, visit, type Alias, type Document, type Node as YamlNode } from 'yaml';
 import type { Problem } from '../errors/problem.js';
 import { unclosedOpening, type Unclosed } from './unclosed.js';
 import { contentAfter, contentBefore, layoutLines, type LayoutLine } from './layout-lines.js';
@@ -283,6 +283,54 @@ export function positionInString(source: SourceDocument, text: string, path: rea
     }
   }
   return positionOf(source, path);
+}
+
+/**
+ * The first alias crossed on the way to `path`, with where it is written and where the value it
+ * repeats is: a value reached through an alias is written once but used twice, and a problem of
+ * the use (the same node in two sub-grids) belongs at the alias. Undefined when no alias is crossed.
+ */
+export function aliasOnPath(source: SourceDocument, path: readonly PathSegment[]): { name: string; at: { line: number; column: number }; anchored: { line: number; column: number } } | undefined {
+  let node: YamlNode | null = source.doc.contents as YamlNode | null;
+  for (let i = 0; i <= path.length && node; i++) {
+    if (isAlias(node)) {
+      const alias: Alias = node;
+      const target = alias.resolve(source.doc) as YamlNode | undefined;
+      const place = (offset: number) => {
+        const pos = source.lines.linePos(offset);
+        return { line: pos.line, column: pos.col };
+      };
+      return { name: alias.source, at: place(alias.range?.[0] ?? 0), anchored: place(target?.range?.[0] ?? 0) };
+    }
+    if (i === path.length) break;
+    node = childOf(node, path[i]!);
+  }
+  return undefined;
+}
+
+/** Whether two paths reach the very same node of the document (one of them through an alias). */
+export function sameNode(source: SourceDocument, a: readonly PathSegment[], b: readonly PathSegment[]): boolean {
+  const resolved = (path: readonly PathSegment[]) => {
+    let node: YamlNode | null = source.doc.contents as YamlNode | null;
+    for (const seg of path) {
+      if (isAlias(node)) node = node.resolve(source.doc) as YamlNode | null;
+      node = node ? childOf(node, seg) : null;
+      if (!node) return null;
+    }
+    return isAlias(node) ? (node.resolve(source.doc) as YamlNode | null) : node;
+  };
+  const first = resolved(a);
+  return first !== null && first === resolved(b);
+}
+
+/** The value under `seg` of a mapping or sequence node (null when there is none). */
+function childOf(node: YamlNode, seg: PathSegment): YamlNode | null {
+  if (isMap(node)) {
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+    return (pair?.value as YamlNode | undefined) ?? null;
+  }
+  if (isSeq(node) && typeof seg === 'number') return (node.items[seg] as YamlNode | undefined) ?? null;
+  return null;
 }
 
 /** The node at `path`, or the deepest one found on the way (or its key, with `key`). */

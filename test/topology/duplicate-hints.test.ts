@@ -65,3 +65,20 @@ describe('a duplicate YAML key', () => {
     expect(checkTopologyText('g.yaml', text).problems.map((p) => `${p.line}:${p.column}: ${p.message}`)).toContain('4:1: duplicate key "metadata", already used at 3:1');
   });
 });
+
+describe('a problem that comes through a YAML alias', () => {
+  const head = 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n';
+
+  it('a node repeated in a second sub-grid by an alias is reported at the alias, naming its anchor, never at itself', () => {
+    const text = `${head}      - name: s1\n        nodes:\n          - &n1 { name: n1, address: 10.0.0.1 }\n      - name: s2\n        nodes:\n          - *n1\n`;
+    expect(checkTopologyText('g.yaml', text).problems.map((p) => `${p.line}:${p.column}: ${p.message} / ${p.hint}`)).toEqual([
+      '12:13: duplicate node name "n1": alias *n1 repeats the entry anchored at 9:17 / an entry of the grid (a region, sub-grid or node) appears once: remove this alias, or write an entry of its own here; an alias can repeat settings (ssh, qos), not a whole entry',
+    ]);
+  });
+
+  it('a bad value inside an anchor reused by an alias is one problem, at the anchored value', () => {
+    const text = `${head}      - name: s1\n        nodes:\n          - { name: a, address: 10.0.0.1, ssh: &common { port: 99999 } }\n          - { name: b, address: 10.0.0.2, ssh: *common }\n`;
+    const problems = checkTopologyText('g.yaml', text).problems;
+    expect(problems.map((p) => `${p.line}:${p.column}`)).toEqual(['9:64']);
+  });
+});
