@@ -3,14 +3,16 @@ import { hasAllFacts } from '../facts/host-facts.js';
 import { whyMemorySwapMaxIgnored } from '../facts/memory-swap-max.js';
 import type { SwapPastMemoryCap } from '../plan/plan.js';
 
-/** The built-in playbook that writes grid.slice, with its `MemorySwapMax=0` under a memory cap. */
+/** The built-in playbook that writes grid.slice, with its `MemorySwapMax=0` under a memory cap (and on a cgroup v2 hypervisor node). */
 const QOS_PLAYBOOK = 'qos';
 
 /**
  * The hosts whose grid work may swap past its memory cap: the run writes their grid.slice
  * (playbook qos) with `qos.gridMemoryMiB`, and so `MemorySwapMax=0`, which their cgroups ignore
  * (whyMemorySwapMaxIgnored). A setting accepted and silently ignored is said, once for the run;
- * it changes nothing, so it is no change of the plan. Hosts being removed are left out.
+ * it changes nothing, so it is no change of the plan. Hosts being removed are left out, and so are
+ * hypervisor nodes without a cap, whose `MemorySwapMax=0` is there for the sandbox VM alone (templates/render.ts):
+ * grid work has no cap there to swap past, and the VM's plan says where its swap is not capped.
  */
 export function swapPastMemoryCap(planned: readonly PlannedHost[], removing: ReadonlySet<string>): SwapPastMemoryCap | undefined {
   const found: SwapPastMemoryCap = { cgroupV1: [], noSwapAccounting: [] };

@@ -136,6 +136,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       memoryMiB: s.memoryMiB,
       vcpus: s.vcpus,
       hardLimitMiB: p.hardLimitInConfig ? p.hardLimitMiB : 0,
+      // libvirt refuses a swap limit below the hard limit. On cgroup v1 it is memory plus swap (no swap past the hard limit);
+      // on v2 it is memory.swap.max, swap alone, and grid.slice's MemorySwapMax=0 keeps the VM from swapping (templates/render.ts).
       swapHardLimitMiB: p.swapLimit ? p.hardLimitMiB : 0,
       partition: SANDBOX_PARTITION,
       cpuShares: s.cpuShares,

@@ -29,9 +29,10 @@ export interface TemplateContext {
   /**
    * QoS settings as systemd wants them; `cpuQuotaPercent` counts 100 per CPU, so it needs the facts
    * (null before). `memorySwapMax` is 0 under a memory cap (grid work may not swap its way past
-   * it), else no limit.
+   * it), and on a hypervisor node whose memory controller is on cgroup v2 (sandboxSwapMax), else
+   * no limit; it needs the facts on a hypervisor node without a cap (null before).
    */
-  qos: { gridCpuPercent: number; cpuQuotaPercent: number | null; memoryMax: string; memorySwapMax: string };
+  qos: { gridCpuPercent: number; cpuQuotaPercent: number | null; memoryMax: string; memorySwapMax: string | null };
   /**
    * Nothing here may depend on the grid's size or its list of regions, or growing the grid would
    * rewrite every agent's config: `bootstrap` goes to a create-only file, written once at birth.
@@ -74,7 +75,12 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts, birth
         return facts ? node.settings.qos.gridCpuPercent * facts.cpu.cores : null;
       },
       memoryMax: node.settings.qos.gridMemoryMiB !== undefined ? `${node.settings.qos.gridMemoryMiB}M` : 'infinity',
-      memorySwapMax: node.settings.qos.gridMemoryMiB !== undefined ? '0' : 'infinity',
+      get memorySwapMax() {
+        if (node.settings.qos.gridMemoryMiB !== undefined) return '0';
+        if (!node.settings.hypervisor.enabled) return 'infinity';
+        if (reads) reads.hostFacts = true;
+        return facts ? sandboxSwapMax(facts) : null;
+      },
     },
     agent: {
       superPeer: node.superPeer,
@@ -91,6 +97,20 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts, birth
       },
     },
   };
+}
+
+/**
+ * grid.slice's swap limit on a hypervisor node without a memory cap. The sandbox VM runs in the
+ * slice, and its own swap limit cannot keep it from swapping on cgroup v2: libvirt writes
+ * `swap_hard_limit` to `memory.swap.max`, which there counts swap alone, and refuses one below the
+ * hard limit, so the VM could push up to its hard limit into the owner's swap; the slice's 0 holds
+ * it (and the rest of grid work). On v1 (and hybrid nodes, whose memory controller is on v1)
+ * systemd has no swap setting, and libvirt's limit is `memory.memsw.limit_in_bytes`, memory plus
+ * swap, equal to the hard limit: the VM cannot swap past that limit, so the slice stays unlimited
+ * there, as before (a 0 would only rewrite the unit for a line systemd ignores).
+ */
+function sandboxSwapMax(facts: HostFacts): string {
+  return facts.cgroup === 'v2' ? '0' : 'infinity';
 }
 
 /**

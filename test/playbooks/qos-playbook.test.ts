@@ -2,6 +2,7 @@ import { loadPlaybook } from '../../src/playbooks/load.js';
 import { instantiate } from '../../src/playbooks/instantiate.js';
 import { templateContext } from '../../src/templates/render.js';
 import { allNodes } from '../../src/topology/model.js';
+import type { HostFacts } from '../../src/facts/host-facts.js';
 import { facts, gridOf } from '../resources/fixtures.js';
 
 const grid = gridOf(
@@ -17,13 +18,14 @@ regions:
       - name: s2
         nodes:
           - { name: n3, address: 10.0.0.3, qos: { egressMbit: 20 }, hypervisor: { enabled: true, sandbox: { image: sandbox.img } } }
+          - { name: n4, address: 10.0.0.4 }
 `,
 );
 
-/** The unit file the qos playbook would write on `name`, a host with `cores` CPUs. */
-function sliceOf(name: string, cores: number): string {
+/** The unit file the qos playbook would write on `name`, a host with `cores` CPUs (and the fixture's cgroup v2 with swap accounting, unless `layout` says otherwise). */
+function sliceOf(name: string, cores: number, layout: Partial<Pick<HostFacts, 'cgroup' | 'swapAccounting'>> = {}): string {
   const node = allNodes(grid).find((n) => n.name === name)!;
-  const [unit] = instantiate(loadPlaybook('qos'), templateContext(grid, node, { ...facts(), cpu: { cores, virtFlags: [] } })).resources;
+  const [unit] = instantiate(loadPlaybook('qos'), templateContext(grid, node, { ...facts(), cpu: { cores, virtFlags: [] }, ...layout })).resources;
   return (unit as unknown as { content: Buffer }).content.toString();
 }
 
@@ -37,8 +39,28 @@ describe('the qos playbook', () => {
 
   it('a memory cap is not to be dodged by swapping: MemorySwapMax=0 with gridMemoryMiB, no swap limit without one', () => {
     expect(sliceOf('n1', 8)).toContain('MemorySwapMax=0\n');
+    expect(sliceOf('n4', 8)).toContain('MemoryMax=infinity\n');
+    expect(sliceOf('n4', 8)).toContain('MemorySwapMax=infinity\n');
+  });
+
+  it('the sandbox VM may not swap on cgroup v2, memory cap or not: libvirt cannot say so there (its swap limit is memory.swap.max, swap alone), grid.slice does', () => {
     expect(sliceOf('n3', 8)).toContain('MemoryMax=infinity\n');
-    expect(sliceOf('n3', 8)).toContain('MemorySwapMax=infinity\n');
+    expect(sliceOf('n3', 8)).toContain('MemorySwapMax=0\n');
+    expect(sliceOf('n3', 8, { swapAccounting: false })).toContain('MemorySwapMax=0\n');
+    // On v1 (and hybrid, whose memory controller is on v1) systemd has no swap setting, and the VM's own limit counts memory plus swap.
+    expect(sliceOf('n3', 8, { cgroup: 'hybrid' })).toContain('MemorySwapMax=infinity\n');
+    expect(sliceOf('n3', 8, { cgroup: 'v1' })).toContain('MemorySwapMax=infinity\n');
+  });
+
+  it('reads the facts for the swap limit only on a hypervisor node without a memory cap (the planner renders first without them)', () => {
+    const swapMaxBeforeFacts = (name: string) => {
+      const reads = { hostFacts: false, agentVersion: false };
+      const value = templateContext(grid, allNodes(grid).find((n) => n.name === name)!, undefined, undefined, reads).qos.memorySwapMax;
+      return { value, readFacts: reads.hostFacts };
+    };
+    expect(swapMaxBeforeFacts('n3')).toEqual({ value: null, readFacts: true });
+    expect(swapMaxBeforeFacts('n1')).toEqual({ value: '0', readFacts: false });
+    expect(swapMaxBeforeFacts('n4')).toEqual({ value: 'infinity', readFacts: false });
   });
 
   it("on a hypervisor node it also holds what the sandbox VM sends (sandbox-egress), so `--playbook qos` changes the VM's egress too; elsewhere it has no such entry", () => {
