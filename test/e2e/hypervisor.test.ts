@@ -73,8 +73,9 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       expect(await virsh(node, 'net-info grid-net')).toMatch(/Autostart:\s+yes/);
       expect(await run(node, '(iptables-save 2>/dev/null; nft list ruleset 2>/dev/null) | grep -ci masquerade || true')).toBe('0');
       expect(await virsh(node, 'net-list --name')).not.toMatch(/^default$/m);
-      // The grid network's input filter is loaded and its unit enabled (it loads it at boot).
-      expect(await run(node, 'nft list chain inet gridops_sandbox_input from_grid_network')).toMatch(/ip daddr 172\.31\.254\.1 udp dport 53 accept[\s\S]*drop/);
+      // The grid network's input filter is loaded (DHCP in, no DNS, the rest dropped; nothing forwarded from or to a grid bridge) and its unit enabled (it loads it at boot).
+      expect(await run(node, 'nft list chain inet gridops_sandbox_input from_grid_network')).toMatch(/udp sport 68 udp dport 67 accept\n\s*counter packets \d+ bytes \d+ drop/);
+      expect(await run(node, 'nft list chain inet gridops_sandbox_input forward')).toMatch(/hook forward priority filter;[\s\S]*iifname "gs-\*" counter packets \d+ bytes \d+ drop\n\s*oifname "gs-\*" counter packets \d+ bytes \d+ drop/);
       expect(await run(node, 'systemctl is-enabled gridops-sandbox-input.service')).toBe('enabled');
       // libvirt's anti-spoofing filter is bound to the VM's tap.
       expect(live).toMatch(/<filterref filter='clean-traffic'/);
@@ -153,9 +154,10 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...hv, '--playbook', 'qos'], { timeoutMs: 120_000 }).status).toBe(0);
   });
 
-  it("the VM reaches no service of its node: TCP from inside it to the bridge address (sshd, a listener on 0.0.0.0) and to the node's own address fails, and the node's drop counter counts it", async () => {
+  it("the VM reaches no service of its node: TCP from inside it to the bridge address (sshd, a listener on 0.0.0.0, the DNS port) and to the node's own address fails, and the node's drop counter counts it; nor does it reach another node through it", async () => {
     const node = 'node-01';
     const address = lab.nodes.find((n) => n.name === node)!.address;
+    const other = lab.nodes.find((n) => n.name === 'node-02')!.address;
     await waitForShell(node);
     const banner = 'gridops-e2e-banner';
     const listener = `use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => 5301, Listen => 5, ReuseAddr => 1) or die "$!"; while (my $c = $s->accept) { print $c "${banner}\\n"; close $c }`;
@@ -164,10 +166,12 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     expect(await run(node, `timeout 5 perl -MIO::Socket::INET -e 'for my $p (22, 5301) { my $c = IO::Socket::INET->new(PeerAddr => "172.31.254.1", PeerPort => $p, Timeout => 3) or die "$p: $!"; my $l = <$c>; print $l }'`)).toMatch(new RegExp(`^SSH-2\\.0-[^\\n]*\\n${banner}$`));
     const dropped = async () => Number(/counter packets (\d+)/.exec(await run(node, 'nft list chain inet gridops_sandbox_input from_grid_network'))?.[1] ?? NaN);
     const droppedBefore = await dropped();
+    const forwardDropped = async () => Number(/iifname "gs-\*" counter packets (\d+)/.exec(await run(node, 'nft list chain inet gridops_sandbox_input forward'))?.[1] ?? NaN);
+    const forwardDroppedBefore = await forwardDropped();
     const pty = /\/dev\/pts\/\d+/.exec(await virsh(node, 'dumpxml gridops-sandbox'))![0];
     // A route to the node's own address through the bridge (the weak host model would answer it), then each target in turn;
     // the console echoes the line typed, so the end marker is one the shell computes (42).
-    const probe = `ip route add ${address}/32 via 172.31.254.1 2>/dev/null || route add -host ${address} gw 172.31.254.1; for t in 172.31.254.1:22 172.31.254.1:5301 ${address}:22 ${address}:5301; do nc -w 3 \${t%:*} \${t#*:} </dev/null; echo "isolation-probe $t exit $?"; done; echo isolation-probe-$((6 * 7))`;
+    const probe = `for a in ${address} ${other}; do ip route add $a/32 via 172.31.254.1 2>/dev/null || route add -host $a gw 172.31.254.1; done; for t in 172.31.254.1:22 172.31.254.1:5301 172.31.254.1:53 ${address}:22 ${address}:5301 ${other}:22; do nc -w 3 \${t%:*} \${t#*:} </dev/null; echo "isolation-probe $t exit $?"; done; echo isolation-probe-$((6 * 7))`;
     await run(node, `(sleep 2; printf '%s\\n' '${probe}'; sleep 1) > ${pty}`);
     let log = '';
     for (let i = 0; i < 60 && !/isolation-probe-42/.test(log); i++) {
@@ -176,13 +180,16 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     }
     const results = [...log.matchAll(/isolation-probe (\S+) exit (\d+)/g)].map((m) => `${m[1]} exit ${m[2]}`);
     const droppedAfter = await dropped();
+    // Another node's packets are forwarded only where the node forwards (ip_forward=1), and libvirt's own reject may come first: counted, not required.
+    const forwardDroppedAfter = await forwardDropped();
     // eslint-disable-next-line no-console
-    console.log(`isolation: from inside the VM: ${results.join('; ')}; the node's input filter dropped ${droppedAfter - droppedBefore} packets from the grid network meanwhile`);
-    expect(results).toHaveLength(4);
+    console.log(`isolation: from inside the VM: ${results.join('; ')}; the node's input filter dropped ${droppedAfter - droppedBefore} packets from the grid network meanwhile, its forward chain ${forwardDroppedAfter - forwardDroppedBefore}`);
+    expect(results).toHaveLength(6);
     for (const r of results) expect(r).not.toMatch(/ exit 0$/);
     expect(log).not.toMatch(/SSH-2\.0-/);
     expect(log).not.toContain(`${banner}\r`);
-    expect(droppedAfter - droppedBefore).toBeGreaterThanOrEqual(4);
+    expect(droppedAfter - droppedBefore).toBeGreaterThanOrEqual(5);
+    expect(forwardDroppedAfter).toBeGreaterThanOrEqual(forwardDroppedBefore);
     await run(node, 'systemctl stop gridops-e2e-listener 2>/dev/null; true');
     // The lease stands, renewed through the filter (DHCP is let in).
     expect(await virsh(node, 'net-dhcp-leases grid-net')).toMatch(/ipv4\s+172\.31\.254\.\d+/);
@@ -193,6 +200,8 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       const words = async (property: string) => (await run(node, `systemctl show -p ${property} --value libvirtd.service`)).split(/\s+/);
       expect(await words('Requires')).toContain('gridops-sandbox-input.service');
       expect(await words('After')).toContain('gridops-sandbox-input.service');
+      // The same drop-in for the modular daemons, for hosts that run them in libvirtd's place.
+      for (const daemon of ['virtqemud', 'virtnetworkd']) expect(await run(node, `cat /etc/systemd/system/${daemon}.service.d/gridops-sandbox-input.conf`)).toMatch(/^Requires=gridops-sandbox-input\.service$/m);
       const libvirtd = () => run(node, 'systemctl show -p ActiveEnterTimestamp -p MainPID libvirtd.service');
       const before = await libvirtd();
       expect(before).toMatch(/^ActiveEnterTimestamp=\S/m);
@@ -203,7 +212,8 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
         expect([reload, r.exitCode]).toEqual([reload, 0]);
         expect(await libvirtd()).toBe(before);
         expect(await run(node, 'systemctl is-active gridops-sandbox-input.service libvirtd.service')).toBe('active\nactive');
-        expect(await run(node, 'nft list chain inet gridops_sandbox_input from_grid_network')).toMatch(/ip daddr 172\.31\.254\.1 udp dport 53 accept[\s\S]*drop/);
+        expect(await run(node, 'nft list chain inet gridops_sandbox_input from_grid_network')).toMatch(/udp sport 68 udp dport 67 accept\n\s*counter packets \d+ bytes \d+ drop/);
+        expect(await run(node, 'nft list chain inet gridops_sandbox_input forward')).toMatch(/iifname "gs-\*" counter packets \d+ bytes \d+ drop/);
       }
       expect(await qemuPid(node)).toBe(qemu);
       expect(await virsh(node, 'domstate gridops-sandbox')).toBe('running');
@@ -541,9 +551,9 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       expect(await run(node, 'virsh -q -c qemu:///system pool-info gridops >/dev/null 2>&1 && echo defined || echo gone')).toBe('gone');
       expect(await run(node, 'ls -d /var/lib/gridops/images /etc/libvirt/hooks/qemu.d /etc/gridops/sandbox-egress.tc /var/log/libvirt/qemu/gridops-sandbox-serial.log 2>/dev/null || true')).toBe('');
       expect(await run(node, 'ip link show dev gs-sandbox-ifb >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
-      // The grid network's input filter: its table, unit, drop-ins for nftables.service and libvirtd.service, and rules file.
+      // The grid network's input filter: its table, unit, drop-ins for nftables.service and libvirt's daemons, and rules file.
       expect(await run(node, 'nft list table inet gridops_sandbox_input >/dev/null 2>&1 && echo present || echo gone')).toBe('gone');
-      expect(await run(node, 'ls /etc/systemd/system/gridops-sandbox-input.service /etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf /etc/systemd/system/libvirtd.service.d/gridops-sandbox-input.conf /etc/gridops/sandbox-input.nft 2>/dev/null || true')).toBe('');
+      expect(await run(node, 'ls /etc/systemd/system/gridops-sandbox-input.service /etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf /etc/systemd/system/libvirtd.service.d/gridops-sandbox-input.conf /etc/systemd/system/virtqemud.service.d/gridops-sandbox-input.conf /etc/systemd/system/virtnetworkd.service.d/gridops-sandbox-input.conf /etc/gridops/sandbox-input.nft 2>/dev/null || true')).toBe('');
       // libvirtd's drop-in went (and systemd reloaded) before the unit's stop, which would have stopped libvirtd with it.
       expect((await run(node, 'systemctl show -p Requires --value libvirtd.service')).split(/\s+/)).not.toContain('gridops-sandbox-input.service');
       expect(await run(node, 'systemctl is-active libvirtd')).toBe('active');

@@ -18,7 +18,9 @@ const TABLE = 'gridops_sandbox_input';
 const RULES_FILE = '/etc/gridops/sandbox-input.nft';
 const UNIT = 'gridops-sandbox-input.service';
 const DROPIN = '/etc/systemd/system/nftables.service.d/gridops-sandbox-input.conf';
-const LIBVIRTD_DROPIN = '/etc/systemd/system/libvirtd.service.d/gridops-sandbox-input.conf';
+/** libvirt's daemons that start the grid network or the VM: the monolithic libvirtd, and the modular ones that replace it where the owner switched. */
+const LIBVIRT_DAEMONS = ['libvirtd.service', 'virtqemud.service', 'virtnetworkd.service'];
+const daemonDropin = (daemon: string) => `/etc/systemd/system/${daemon}.d/gridops-sandbox-input.conf`;
 /** A systemctl call that stops the filter unit, or restarts it (a stop first): libvirtd, which requires it, would go with it. */
 const STOPS_FILTER = new RegExp(`\\bsystemctl\\s+(?:try-)?(?:restart|stop)\\b[^;&|]*\\b${UNIT.replace('.', '\\.')}`);
 
@@ -52,13 +54,21 @@ describe('hypervisor: the input filter of the grid network', () => {
     for (const device of [gridBridgeName('grid-net'), gridBridgeName('a-network-name-too-long-for-linux'), SANDBOX_TAP, ifbOf(SANDBOX_TAP)]) expect(device).toMatch(/^gs-/);
   });
 
-  it('lets in only the replies of connections the node opened, DHCP and DNS to the bridge address; drops the rest', () => {
+  it('lets in only the replies of connections the node opened and DHCP; drops the rest, DNS too (the grid network serves none)', () => {
     expect(chain).toEqual([
       'ct state established,related accept',
       'udp sport 68 udp dport 67 accept',
-      `ip daddr ${GRID_NET.address} udp dport 53 accept`,
-      `ip daddr ${GRID_NET.address} tcp dport 53 accept`,
       'counter drop',
+    ]);
+    expect(rules).not.toMatch(/dport 53\b/);
+  });
+
+  it('drops whatever would be forwarded from or to a grid bridge, so no route the guest adds and no DNAT (a published Docker port) takes it past the node', () => {
+    const forward = /chain forward \{\n([^}]*)\}/.exec(rules)![1]!.trim().split('\n').map((l) => l.trim());
+    expect(forward).toEqual([
+      'type filter hook forward priority filter; policy accept;',
+      'iifname "gs-*" counter drop',
+      'oifname "gs-*" counter drop',
     ]);
   });
 
@@ -105,7 +115,8 @@ describe('hypervisor: the input filter of the grid network', () => {
 /**
  * Fail closed: were the filter's unit to fail at boot (an nft error), libvirtd would still start
  * and autostart the VM unfiltered. A drop-in for libvirtd.service requires the filter's unit, so
- * libvirtd, and with it the VM, does not start without it.
+ * libvirtd, and with it the VM, does not start without it; the same drop-in for the modular
+ * daemons (virtqemud, virtnetworkd) holds on hosts that run those instead.
  */
 describe('hypervisor: libvirtd does not start without the input filter', () => {
   const { resources, handlers } = resourcesOf('hypervisor');
@@ -119,15 +130,30 @@ describe('hypervisor: libvirtd does not start without the input filter', () => {
     expect(rendered('libvirt/gridops-sandbox-input.service.hbs')).toMatch(/^WantedBy=multi-user\.target libvirtd\.service nftables\.service$/m);
   });
 
-  it('is written after the unit it requires, in its directory, and systemd reloaded by the handler', () => {
-    const file = resources.find((r) => r.id === `file ${LIBVIRTD_DROPIN}`)!;
+  it.each(LIBVIRT_DAEMONS)('is written for %s after the unit it requires, in its directory, and systemd reloaded by the handler', (daemon) => {
+    const file = resources.find((r) => r.id === `file ${daemonDropin(daemon)}`)!;
     expect(file).toBeDefined();
     expect(file.diff(probeStdout(file.probe()), undefined as never)).toMatchObject({ action: 'create', notify: ['gridops-daemon-reload'] });
     expect(handlers).toContainEqual({ name: 'gridops-daemon-reload', command: 'systemctl daemon-reload' });
-    expect(ids.indexOf('command libvirtd-dropin-dir')).toBeGreaterThanOrEqual(0);
-    expect(ids.indexOf('command libvirtd-dropin-dir')).toBeLessThan(ids.indexOf(`file ${LIBVIRTD_DROPIN}`));
-    expect(ids.indexOf(`file ${LIBVIRTD_DROPIN}`)).toBeGreaterThan(ids.indexOf(`systemd-unit ${UNIT}`));
-    expect(ids.indexOf(`file ${LIBVIRTD_DROPIN}`)).toBeLessThan(ids.indexOf('command libvirtd-running'));
+    expect(ids.indexOf('command libvirt-dropin-dirs')).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf('command libvirt-dropin-dirs')).toBeLessThan(ids.indexOf(`file ${daemonDropin(daemon)}`));
+    expect(ids.indexOf(`file ${daemonDropin(daemon)}`)).toBeGreaterThan(ids.indexOf(`systemd-unit ${UNIT}`));
+    expect(ids.indexOf(`file ${daemonDropin(daemon)}`)).toBeLessThan(ids.indexOf('command libvirtd-running'));
+  });
+
+  it("makes every daemon's drop-in directory, and only where one is missing", () => {
+    const dirs = resources.find((r) => r.id === 'command libvirt-dropin-dirs')!;
+    const root = mkdtempSync(join(tmpdir(), 'gridops-libvirt-dropin-dirs-'));
+    try {
+      const sh = (script: string) => execFileSync('sh', ['-c', script.split('/etc/systemd/system/').join(`${root}/`)], { encoding: 'utf8' });
+      sh((dirs.diff(sh(dirs.probe()), undefined as never) as CommandChange).command);
+      for (const daemon of LIBVIRT_DAEMONS) expect(existsSync(join(root, `${daemon}.d`))).toBe(true);
+      expect(dirs.diff(sh(dirs.probe()), undefined as never)).toBeNull();
+      rmSync(join(root, 'virtnetworkd.service.d'), { recursive: true });
+      expect(dirs.diff(sh(dirs.probe()), undefined as never)).toMatchObject({ kind: 'command', action: 'run' });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('nothing the playbook runs stops or restarts the filter unit (libvirtd would go with it): a new rules file, a new unit file and drift reload it, or start it where it is not running', () => {
@@ -176,8 +202,64 @@ describe('hypervisor: the loaded table is checked against its rules file, not on
       `nft flush chain inet ${TABLE} from_grid_network`,
       `nft insert rule inet ${TABLE} from_grid_network tcp dport 22 accept`,
       `nft flush chain inet ${TABLE} input`,
+      `nft flush chain inet ${TABLE} forward`,
+      `nft delete chain inet ${TABLE} forward`,
       `nft delete table inet ${TABLE}`,
     ]) expect([tamper, planAfter(tamper)]).toEqual([tamper, expect.objectContaining({ kind: 'command', action: 'run' })]);
+  });
+});
+
+/**
+ * The table as Debian 12's nft 1.0.6 prints it (`nft list table`, written out by hand: tabs, a blank
+ * line between chains, counters with their numbers), given to the check by an nft of the test's own.
+ */
+describe("hypervisor: the loaded check reads nft's printed form of the table", () => {
+  const loaded = resourcesOf('hypervisor').resources.find((r) => r.id === 'command sandbox-input-loaded')!;
+  const printed = [
+    `table inet ${TABLE} {`,
+    '\tchain input {',
+    '\t\ttype filter hook input priority filter; policy accept;',
+    '\t\tiifname "gs-*" jump from_grid_network',
+    '\t}',
+    '',
+    '\tchain from_grid_network {',
+    '\t\tct state established,related accept',
+    '\t\tudp sport 68 udp dport 67 accept',
+    '\t\tcounter packets 12 bytes 720 drop',
+    '\t}',
+    '',
+    '\tchain forward {',
+    '\t\ttype filter hook forward priority filter; policy accept;',
+    '\t\tiifname "gs-*" counter packets 3 bytes 180 drop',
+    '\t\toifname "gs-*" counter packets 0 bytes 0 drop',
+    '\t}',
+    '}',
+    '',
+  ].join('\n');
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridops-sandbox-input-printed-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The command's plan where the kernel's table prints as `listing` and the rules file is the rendered one. */
+  const planWith = (listing: string) => {
+    const file = join(dir, 'sandbox-input.nft');
+    writeFileSync(file, rendered('libvirt/sandbox-input.nft.hbs'));
+    writeFileSync(join(dir, 'listing'), listing);
+    writeFileSync(join(dir, 'nft'), `#!/bin/sh\n[ "$*" = "list table inet ${TABLE}" ] && cat ${join(dir, 'listing')}\n`);
+    chmodSync(join(dir, 'nft'), 0o755);
+    const stdout = execFileSync('sh', ['-c', loaded.probe().split(RULES_FILE).join(file)], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    return loaded.diff(stdout, undefined as never);
+  };
+
+  it('as loaded, with its counters counting: no change (apply then plan converges)', () => {
+    expect(planWith(printed)).toBeNull();
+  });
+
+  it('without its forward chain, or with the DNS accept of an earlier gridops: reloaded', () => {
+    const withoutForward = printed.replace(/\n\tchain forward \{[^}]*\}\n/, '');
+    expect(withoutForward).not.toContain('forward');
+    const withDns = printed.replace('\t\tcounter packets 12', `\t\tip daddr ${GRID_NET.address} udp dport 53 accept\n\t\tcounter packets 12`);
+    for (const listing of [withoutForward, withDns]) expect(planWith(listing)).toMatchObject({ kind: 'command', action: 'run' });
   });
 });
 
@@ -210,41 +292,48 @@ describe.each(['hypervisor-off', 'reset'])('%s removes the input filter', (playb
   });
 
   /**
-   * The command that removes gridops' drop-in for `service`, run in a real shell on a copy of the
-   * drop-in directory with a fake systemctl: it goes with systemd reloaded, the directory with it
-   * where nothing else is in it, a second run changes nothing, and the owner's own drop-in stays.
+   * The command that removes gridops' drop-ins for `services`, run in a real shell on copies of their
+   * drop-in directories with a fake systemctl: they go with systemd reloaded once, each directory with
+   * its drop-in where nothing else is in it, a second run changes nothing, the owner's own drop-in
+   * stays, and one drop-in left alone (a host that has only that daemon's) is removed too.
    */
-  function expectDropinRemoved(commandId: string, service: string): void {
+  function expectDropinRemoved(commandId: string, ...services: string[]): void {
     const command = resources.find((r) => r.id === commandId)!;
     expect(command).toBeDefined();
-    const dropins = join(dir, `${service}.d`);
-    execFileSync('mkdir', ['-p', dropins]);
-    writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
+    const dropinsOf = (service: string) => join(dir, `${service}.d`);
+    const place = (service: string, ...files: string[]) => {
+      execFileSync('mkdir', ['-p', dropinsOf(service)]);
+      for (const f of files) writeFileSync(join(dropinsOf(service), f), '');
+    };
+    for (const service of services) place(service, 'gridops-sandbox-input.conf');
     writeFileSync(join(dir, 'systemctl'), `#!/bin/sh\necho "$*" >> ${join(dir, 'systemctl.log')}\n`);
     chmodSync(join(dir, 'systemctl'), 0o755);
-    const sh = (script: string) => execFileSync('sh', ['-c', script.split(`/etc/systemd/system/${service}.d`).join(dropins)], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    const sh = (script: string) => execFileSync('sh', ['-c', services.reduce((s, service) => s.split(`/etc/systemd/system/${service}.d`).join(dropinsOf(service)), script)], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
     const change = command.diff(sh(command.probe()), undefined as never) as CommandChange;
     expect(change).toMatchObject({ kind: 'command', action: 'run' });
     sh(change.command);
-    expect(existsSync(dropins)).toBe(false);
+    for (const service of services) expect([service, existsSync(dropinsOf(service))]).toEqual([service, false]);
     expect(readFileSync(join(dir, 'systemctl.log'), 'utf8')).toBe('daemon-reload\n');
     expect(command.diff(sh(command.probe()), undefined as never)).toBeNull();
-    execFileSync('mkdir', ['-p', dropins]);
-    writeFileSync(join(dropins, 'gridops-sandbox-input.conf'), '');
-    writeFileSync(join(dropins, 'local.conf'), '');
+    const last = services[services.length - 1]!;
+    place(last, 'gridops-sandbox-input.conf');
     sh((command.diff(sh(command.probe()), undefined as never) as CommandChange).command);
-    expect(existsSync(join(dropins, 'local.conf'))).toBe(true);
-    expect(existsSync(join(dropins, 'gridops-sandbox-input.conf'))).toBe(false);
+    expect(existsSync(dropinsOf(last))).toBe(false);
+    expect(command.diff(sh(command.probe()), undefined as never)).toBeNull();
+    place(services[0]!, 'gridops-sandbox-input.conf', 'local.conf');
+    sh((command.diff(sh(command.probe()), undefined as never) as CommandChange).command);
+    expect(existsSync(join(dropinsOf(services[0]!), 'local.conf'))).toBe(true);
+    expect(existsSync(join(dropinsOf(services[0]!), 'gridops-sandbox-input.conf'))).toBe(false);
   }
 
   it("its drop-in for nftables.service, with systemd reloaded; the drop-in directory where nothing else is in it; a second run changes nothing", () => {
     expectDropinRemoved('command remove-nftables-dropin', 'nftables.service');
   });
 
-  it("libvirtd's drop-in that requires the unit, before the unit's stop (which would stop libvirtd with it), with systemd reloaded; its directory where nothing else is in it; a second run changes nothing", () => {
-    expect(ids.indexOf('command remove-libvirtd-dropin')).toBeLessThan(ids.indexOf(`absent-unit ${UNIT}`));
-    expect(ids.indexOf('command remove-libvirtd-dropin')).toBeGreaterThan(ids.indexOf('absent-libvirt network grid-net'));
-    expectDropinRemoved('command remove-libvirtd-dropin', 'libvirtd.service');
+  it("the drop-ins of libvirtd and the modular daemons that require the unit, before the unit's stop (which would stop them with it), with systemd reloaded; their directories where nothing else is in them; a second run changes nothing", () => {
+    expect(ids.indexOf('command remove-libvirt-dropins')).toBeLessThan(ids.indexOf(`absent-unit ${UNIT}`));
+    expect(ids.indexOf('command remove-libvirt-dropins')).toBeGreaterThan(ids.indexOf('absent-libvirt network grid-net'));
+    expectDropinRemoved('command remove-libvirt-dropins', ...LIBVIRT_DAEMONS);
   });
 
   it('the table a failed unit left, only where it exists: a second run changes nothing', () => {
