@@ -86,7 +86,7 @@ export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow, 
   };
 }
 
-/** Any strategy, with the hosts whose gridops is removed taken out and applied in a last batch of their own. */
+/** Any strategy, with the hosts whose gridops is removed taken out and applied in a last batch of their own (which the loop skips where a host before it failed). */
 export function removalsLast(strategy: BatchStrategy, removing: ReadonlySet<string>): BatchStrategy {
   return {
     name: `${strategy.name}, removals last`,

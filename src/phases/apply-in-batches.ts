@@ -14,6 +14,7 @@ import { chooseBatchStrategy } from './choose-batch-strategy.js';
 import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
 import { recordOwedAhead } from './owed-ahead.js';
+import { removalsHeldBackBy, removalsHeldBackMessage } from './removals-held-back.js';
 import { renamedAgentsGone } from './renamed-agents-gone.js';
 import type { BatchStop, RunContext } from './run-context.js';
 import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
@@ -23,7 +24,8 @@ import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
  * ones not yet done again after each gate, from the super peers the agents name then); each batch
  * goes through the mutation gate (hosts in parallel, bounded); a batch with a gate must see the
  * overlay converge before the next starts. The loop stops at a failed gated batch, a failed
- * gate, `--fail-fast`, or Ctrl-C, and every host of a later batch is reported as untouched.
+ * gate, `--fail-fast`, or Ctrl-C, and every host of a later batch is reported as untouched. The
+ * nodes to decommission, last, are left alone (skipped) where a host before them failed.
  */
 export const applyInBatches: Phase = {
   title: APPLY_IN_BATCHES_TITLE,
@@ -57,10 +59,21 @@ export const applyInBatches: Phase = {
         stop(i - 1, 'interrupted', `before ${label} started`);
         break;
       }
+      const earlier = batches.slice(0, i).flatMap((b) => b.hosts.map((h) => outcomes.get(h)!));
+      // Without --fail-fast a failed ungated batch does not stop the loop, but the decommissions wait for a grid in place.
+      const heldBackBy = removalsHeldBackBy(batch, ctx.removing, earlier);
+      if (heldBackBy.length) {
+        ctx.say(removalsHeldBackMessage(batch.hosts, heldBackBy));
+        for (const host of batch.hosts) {
+          outcomes.set(host, { host, status: 'skipped', applied: 0 });
+          emit({ type: 'host-skipped', host, reason: `not decommissioned: ${heldBackBy.join(', ')} failed` });
+        }
+        continue;
+      }
       if (batches.length > 1) ctx.say(`${label}: ${batch.hosts.join(', ')} (${batch.label})`);
       const hosts = ctx.planned.filter((p) => batch.hosts.includes(p.session.node.name));
       // Before any host of the batch changes: a run that dies in it records nothing of its own.
-      await recordOwedAhead(ctx, hosts, batches.slice(0, i).flatMap((b) => b.hosts.map((h) => outcomes.get(h)!)));
+      await recordOwedAhead(ctx, hosts, earlier);
       const results = await applyPlan(
         hosts,
         { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false, doneWith: (p) => !asksAgent.has(p.session) },

@@ -19,7 +19,8 @@ import type { RunContext } from './run-context.js';
  * no-change run never comes here). The hosts of earlier batches, done but not yet recorded, owe
  * what their outcome leaves owed. A host with a record owes the handlers besides it, the rest of its
  * record left as the last run wrote it; a host with none (a first apply, a renamed node) gets the
- * record of a failed run that may have made all its changes, as record-state would write it.
+ * record record-state would write: for a host of an earlier batch, its outcome's, whether or not it
+ * owes a handler; for one of this batch, a failed run's that may have made all its changes.
  */
 export async function recordOwedAhead(ctx: RunContext, batch: readonly PlannedHost[], done: readonly HostOutcome[]): Promise<void> {
   const owing = batch.map((p) => ({ p, handlers: handlersBatchMayRun(p, ctx.options.replaceSandbox ?? false) })).filter((o) => o.handlers.length > 0);
@@ -34,7 +35,13 @@ export async function recordOwedAhead(ctx: RunContext, batch: readonly PlannedHo
     const host = p.session.node.name;
     const kept = state.hosts[host];
     if (kept) state.hosts[host] = withOwed(kept, owed);
-    else if (owed.length) state.hosts[host] = hostRecord(ctx, p, outcome, recordOf(state, host, ctx.renamed), now, undefined);
+    // Owing a handler or not: a new node an earlier batch applied, left out, would be unknown to
+    // the state after a kill (never decommissioned should the topology drop it, its agent forgotten).
+    else if (outcome.status !== 'skipped') {
+      state.hosts[host] = hostRecord(ctx, p, outcome, recordOf(state, host, ctx.renamed), now, undefined);
+      // As record-state does: a renamed node's old name goes once its host applied, or the next run's rename check would find the new name settled.
+      if (outcome.status === 'applied' || outcome.status === 'unchanged') for (const [from, to] of ctx.renamed) if (to === host) delete state.hosts[from];
+    }
   };
   for (const outcome of done) {
     const p = ctx.planned.find((x) => x.session.node.name === outcome.host);

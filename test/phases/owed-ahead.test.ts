@@ -144,3 +144,50 @@ describe('handlers written ahead of a batch', () => {
     expect(after.hosts.n1!.pendingHandlers).toBeUndefined();
   });
 });
+
+describe('a rolling run killed in a later batch', () => {
+  /** The local shell, except that the batch of `dyingHost` (the script that writes its config) never returns, and writes nothing. */
+  class DiesOnHost extends LocalTransport {
+    override async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+      if (dieInBatch && command === 'sh -s' && options.stdin?.includes(join(out, 'n2.conf'))) {
+        dieInBatch();
+        return new Promise<ExecResult>(() => undefined);
+      }
+      return super.exec(command, options);
+    }
+  }
+
+  it('keeps the record of a new host an earlier batch applied: n1, applied and its handler run, is known to the state', async () => {
+    writeFileSync(topology, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.0.1 }\n          - { name: n2, address: 10.0.0.2 }\n');
+    writeFileSync(
+      join(dir, 'app.yaml'),
+      `name: app\nresources:\n  - file: { path: "${out}/{{node.name}}.conf", content: "v1\\n", notify: [reload] }\nhandlers:\n  - { name: reload, run: "echo reload >> ${join(out, 'reloads')}" }\n`,
+    );
+    const rolling = options({ rolling: true, verify: false, connect: async (node) => new DiesOnHost(node.name) });
+    const dead = new Promise<void>((resolve) => (dieInBatch = resolve));
+    void runApply(rolling).catch(() => undefined);
+    await dead;
+    dieInBatch = undefined;
+    unlinkSync(statePaths(topology, 'g').lock);
+
+    // Batch 1 made n1's change and ran its handler; the run died in n2's batch, before n2 changed anything.
+    expect(readFileSync(join(out, 'n1.conf'), 'utf8')).toBe('v1\n');
+    expect(readFileSync(join(out, 'reloads'), 'utf8')).toBe('reload\n');
+    expect(existsSync(join(out, 'n2.conf'))).toBe(false);
+    const written = await state();
+    expect(Object.keys(written.hosts).sort()).toEqual(['n1', 'n2']);
+    // n1 as the run's record would have it: applied, this topology, nothing owed.
+    expect(written.hosts.n1).toMatchObject({ lastOutcome: 'applied', changesApplied: 1, node: { address: '10.0.0.1' } });
+    expect(written.hosts.n1!.appliedAt).not.toBe('');
+    expect(written.hosts.n1!.pendingHandlers).toBeUndefined();
+    expect(written.hosts.n2).toMatchObject({ lastOutcome: 'failed', pendingHandlers: ['reload'] });
+
+    // The next apply does n2 only: n1 is in sync and owes nothing.
+    const result = await runApply(rolling);
+    expect(result.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['n1', 'unchanged'],
+      ['n2', 'applied'],
+    ]);
+    expect(readFileSync(join(out, 'reloads'), 'utf8')).toBe('reload\nreload\n');
+  });
+});
