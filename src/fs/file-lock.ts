@@ -1,7 +1,7 @@
 import { mkdir, realpath, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createExclusive, heldByGoneProcess, markHeld, markReleased, parseHolder, readText, removeStaleLock, thisProcessAsHolder } from './lock-holder.js';
+import { abandonedEmpty, createExclusive, heldByGoneProcess, markHeld, markReleased, parseHolder, readText, removeStaleLock, thisProcessAsHolder } from './lock-holder.js';
 
 /** How long a contender waits for a live holder before giving up with an error naming the lock. */
 const WAIT_MS = 10_000;
@@ -16,8 +16,10 @@ const RETRY_MS = 5;
  * must not interleave with another process's (known_hosts: two runs must not both find a host
  * unknown and record two different keys), so it is held for milliseconds. A lock whose holder is
  * gone by the state lock's rules (lock-holder.ts: not running, or its pid now another process,
- * this one included, as after a crash in a container) or older than STALE_MS is taken over, under
- * the same `.takeover` marker, so two contenders never both remove it and one of them a live lock.
+ * this one included, as after a crash in a container), empty and a few seconds old (a crash
+ * between creating and writing it) or older than STALE_MS is taken over, under the same
+ * `.takeover` marker, so two contenders never both remove it and one of them a live lock. One
+ * that is there but cannot be read (another user's, a directory) is an error at once.
  */
 export async function withFileLock<T>(file: string, work: () => Promise<T>): Promise<T> {
   const lock = `${await realpath(file).catch(() => file)}.lock`;
@@ -26,9 +28,14 @@ export async function withFileLock<T>(file: string, work: () => Promise<T>): Pro
   const giveUpAt = Date.now() + WAIT_MS;
   for (;;) {
     if (await createBesideFile(lock, content)) break;
-    const seen = await readText(lock);
-    if (seen === undefined) continue; // released between our create and our read
-    if (heldByGoneProcess(lock, seen, me) || (await olderThan(lock, STALE_MS))) {
+    const seen = await readLock(lock);
+    if (seen === undefined) {
+      // Released between our create and our read: try again, within the same wait.
+      if (Date.now() > giveUpAt) throw new Error(`${lock} is held by another process; if no gridops run is using this file, remove the lock file`);
+      await delay(RETRY_MS);
+      continue;
+    }
+    if (heldByGoneProcess(lock, seen, me) || (await abandonedEmpty(lock, seen)) || (await olderThan(lock, STALE_MS))) {
       const takeover = await removeStaleLock(lock, seen, me);
       // Another contender is taking over; one that died doing it left its marker, stale by the same rules.
       if ('markerContent' in takeover) {
@@ -48,7 +55,7 @@ export async function withFileLock<T>(file: string, work: () => Promise<T>): Pro
   } finally {
     markReleased(lock, content);
     // Only our own lock: one judged stale and taken over meanwhile is its new holder's.
-    if ((await readText(lock)) === content) await unlink(lock).catch(() => undefined);
+    if ((await readText(lock).catch(() => undefined)) === content) await unlink(lock).catch(() => undefined);
   }
 }
 
@@ -60,6 +67,16 @@ async function createBesideFile(lock: string, content: string): Promise<boolean>
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     await mkdir(dirname(lock), { recursive: true, mode: 0o700 });
     return createExclusive(lock, content);
+  }
+}
+
+/** The lock file's text, or undefined if it is gone; one that is there but cannot be read is an error naming it, for a person to look at. */
+async function readLock(lock: string): Promise<string | undefined> {
+  try {
+    return await readText(lock);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${lock} cannot be read (${code === 'ENOENT' ? 'a symlink to nothing' : (code ?? (err as Error).message)}); if no gridops run is using this file, remove the lock file`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { readlinkSync } from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { lstat, open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isProcessAlive } from '../process-alive.js';
 import { processIdentity, processStartedAt } from './process-start.js';
@@ -146,11 +146,35 @@ export async function removeStaleLock(lock: string, seen: string, me: LockHolder
   }
 }
 
-/** A file's text, or undefined if it cannot be read (gone). */
+/**
+ * A lock file's text, or undefined if it is gone (released meanwhile). Any other failure is
+ * thrown: a lock that is there but cannot be read (another user's 0600 file, as a killed `sudo
+ * gridops apply` leaves; a directory; a dangling symlink, which O_EXCL counts as there) is no
+ * released lock, and a contender that took it for one tried again forever.
+ */
 export async function readText(file: string): Promise<string | undefined> {
   try {
     return await readFile(file, 'utf8');
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const link = await lstat(file).catch(() => undefined);
+    if (link?.isSymbolicLink()) throw err;
     return undefined;
   }
+}
+
+/**
+ * How old an empty lock file must be to be judged abandoned. A run writes its holder right after
+ * creating the file, so a lock stays empty only for that instant, unless the run crashed between
+ * the two (SIGKILL, power loss, a full disk): then it names no holder to judge, and stays empty
+ * for good. A few seconds leave a live run ample time, and a clock a little off (a network file
+ * system's) too.
+ */
+const EMPTY_LOCK_STALE_MS = 5000;
+
+/** Whether `content`, just read from `file`, is an empty lock left by a run that crashed as it took it. */
+export async function abandonedEmpty(file: string, content: string): Promise<boolean> {
+  if (content !== '') return false;
+  const st = await stat(file).catch(() => undefined);
+  return st !== undefined && Date.now() - st.mtimeMs > EMPTY_LOCK_STALE_MS;
 }

@@ -99,8 +99,12 @@ export const applyInBatches: Phase = {
       const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS, gone, unborn });
       if (ctx.interrupted) {
         // Ctrl-C ends the poll early: what it last saw says nothing of the overlay's health, and
-        // this batch's hosts are done, so this is an interrupt after the batch, not a failed gate.
-        stop(i, 'interrupted', `during the health check after ${label}`);
+        // where this batch's hosts are done, this is an interrupt after the batch, not a failed
+        // gate. Where it came while the batch applied, some of its hosts were never started: the
+        // batch is not done, and the batches done are those before it.
+        const cutShort = batch.hosts.some((h) => outcomes.get(h)!.status === 'skipped');
+        stop(i, 'interrupted', cutShort ? `during ${label}` : `during the health check after ${label}`);
+        if (cutShort) ctx.stopped = { ...ctx.stopped!, batch: i };
         break;
       }
       const record = recordOverlay(ctx, check, agents.length);

@@ -2,7 +2,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LockHeldError } from '../errors/index.js';
-import { createExclusive, markHeld, markReleased, parseHolder, readText, removeStaleLock, sameProcessSpace, stillHolds, thisProcessAsHolder, type LockHolder } from '../fs/lock-holder.js';
+import { abandonedEmpty, createExclusive, markHeld, markReleased, parseHolder, readText, removeStaleLock, sameProcessSpace, stillHolds, thisProcessAsHolder, type LockHolder } from '../fs/lock-holder.js';
 import { ensureStateDir } from './state.js';
 
 /** The state lock's holder names the command it runs, for the message of a run it stops. */
@@ -10,13 +10,15 @@ interface StateLockHolder extends LockHolder {
   command: string;
 }
 
-/** How long a contender waits for another process's takeover to finish before reporting the lock as held. */
+/** How long a contender waits for another process's takeover to finish (or a lock released as it looked to settle) before reporting the lock as held. */
 const TAKEOVER_WAIT_MS = 2000;
 
 /**
  * An exclusive lock on a grid's state: a file created with O_EXCL. A lock left by a process
  * that no longer runs on this machine is detected as stale and taken over, with a warning; so is
- * one whose pid runs again as another process (stillHolds): this one, or one started after it.
+ * one whose pid runs again as another process (stillHolds): this one, or one started after it,
+ * and an empty one a few seconds old (abandonedEmpty: a crash between creating and writing it).
+ * A lock file that is there but cannot be read is held, said at once with its path.
  *
  * Holder, staleness and the atomic takeover under `FILE.takeover` are the ones every gridops lock
  * file shares (fs/lock-holder.ts). What is the state lock's own: a live holder stops the run at
@@ -41,14 +43,20 @@ export class StateLock {
         markHeld(file, content);
         return new StateLock(file, content);
       }
-      const seen = await readText(file);
-      if (seen === undefined) continue; // released between our create and our read: try again
+      const seen = await readLock(file, me);
+      if (seen === undefined) {
+        // Released between our create and our read: try again, for as long as a takeover is waited for.
+        if (Date.now() > waitUntil) throw heldBy(undefined, file, me);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
       const holder = parseHolder<StateLockHolder>(seen);
-      if (!holder || !sameProcessSpace(holder, me) || stillHolds(holder, file, seen)) throw heldBy(holder, file, me);
+      const emptyLeft = await abandonedEmpty(file, seen);
+      if (!emptyLeft && (!holder || !sameProcessSpace(holder, me) || stillHolds(holder, file, seen))) throw heldBy(holder, file, me);
 
       const takeover = await removeStaleLock(file, seen, me);
       if ('removed' in takeover) {
-        if (takeover.removed) warn(`taking over a stale lock left by process ${holder.pid} (${holder.command}, started ${holder.startedAt}), which is no longer running`);
+        if (takeover.removed) warn(holder ? `taking over a stale lock left by process ${holder.pid} (${holder.command}, started ${holder.startedAt}), which is no longer running` : `taking over the empty lock file ${file}: a run that crashed as it took the lock left it`);
         continue;
       }
       // Another contender holds the marker. If it died there, only a person can tell it is safe.
@@ -67,7 +75,8 @@ export class StateLock {
    */
   async release(): Promise<void> {
     markReleased(this.file, this.content);
-    if ((await readText(this.file)) !== this.content) return;
+    // One that cannot be read is not this run's (it wrote its own readable): left as it is.
+    if ((await readText(this.file).catch(() => undefined)) !== this.content) return;
     await unlink(this.file).catch(() => undefined);
   }
 
@@ -82,13 +91,30 @@ export class StateLock {
   }
 }
 
-function heldBy(holder: StateLockHolder | undefined, file: string, me: LockHolder): LockHeldError {
+/**
+ * The lock file's text, or undefined if it is gone. One that is there but cannot be read names no
+ * holder to judge: a held lock, for a person to look at (its path, and why it cannot be read).
+ */
+async function readLock(file: string, me: LockHolder): Promise<string | undefined> {
+  try {
+    return await readText(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENOENT from a file that is there: a symlink to nothing (readText).
+    throw heldBy(undefined, file, me, code === 'ENOENT' ? 'a symlink to nothing' : code === 'EACCES' ? "EACCES: another user's, as a killed `sudo gridops` run leaves it" : (code ?? (err as Error).message));
+  }
+}
+
+/** The refusal of a held lock: its holder, or a lock file that names none (`why` it cannot be read, where known). */
+function heldBy(holder: StateLockHolder | undefined, file: string, me: LockHolder, why?: string): LockHeldError {
   const where = holder ? (holder.host !== me.host ? ` on ${holder.host}` : !sameProcessSpace(holder, me) ? ` on ${holder.host}, in another PID namespace (a container)` : ` on ${holder.host}`) : '';
   return new LockHeldError(
-    `the state is locked by ${holder ? `process ${holder.pid}${where} (${holder.command}, started ${holder.startedAt})` : `an unreadable lock file ${file}`}`,
-    holder && sameProcessSpace(holder, me)
-      ? `wait for that run to finish; if process ${holder.pid} is not a gridops run (its pid came round again after a crash or a reboot), remove ${file}`
-      : `if that run is certainly gone, remove ${file}`,
+    `the state is locked by ${holder ? `process ${holder.pid}${where} (${holder.command}, started ${holder.startedAt})` : `an unreadable lock file ${file}${why ? ` (${why})` : ''}`}`,
+    !holder
+      ? `if no gridops run is using this state, remove ${file}`
+      : sameProcessSpace(holder, me)
+        ? `wait for that run to finish; if process ${holder.pid} is not a gridops run (its pid came round again after a crash or a reboot), remove ${file}`
+        : `if that run is certainly gone, remove ${file}`,
   );
 }
 

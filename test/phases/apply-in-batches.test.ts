@@ -310,6 +310,28 @@ describe('apply in batches, rolling strategy', () => {
     expect(err!.message).toBe('interrupted: 1 host applied; 2 hosts not started, untouched; batch 1 of 3 done; interrupted during the health check after batch 1/3');
     expect(err!.hint).toContain('run the same apply again to resume');
   });
+
+  it('Ctrl-C while a batch applies, some of its hosts not started, is an interrupt during that batch, not after it', async () => {
+    // Five nodes, two at a time: n2+n3, then n4+n5, then the super peer n1. Ctrl-C comes as n4
+    // starts; one host at a time, so n5 never starts, and batch 2 is not done.
+    const g = { ...gridOf(`rollout: { maxUnavailable: 2, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4, 5].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }]\n`) };
+    const { planned, order } = fleet(g);
+    const abort = new AbortController();
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    Object.assign(ctx.options, { signal: abort.signal, concurrency: 1, emit: (e: { type: string; host: string }) => e.type === 'change-start' && e.host === 'n4' && abort.abort() });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2', 'n3', 'n4']);
+    expect(ctx.outcomes.map((o) => [o.host, o.status])).toEqual([
+      ['n1', 'skipped'],
+      ['n2', 'applied'],
+      ['n3', 'applied'],
+      ['n4', 'applied'],
+      ['n5', 'skipped'],
+    ]);
+    expect(ctx.stopped).toMatchObject({ batch: 1, batches: 3, reason: 'interrupted', detail: 'during batch 2/3' });
+    ctx.unreachable = [];
+    expect(() => applyOutcome(ctx)).toThrow('interrupted: 3 hosts applied; 2 hosts not started, untouched; batch 1 of 3 done; interrupted during batch 2/3');
+  }, 30_000); // the gate after batch 1 waits GATE_STABLE_MS of stable agreement
 });
 
 describe('apply in batches, rolling under --limit, when a first election waits for voters outside the run', () => {
