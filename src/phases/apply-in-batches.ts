@@ -14,7 +14,7 @@ import { chooseBatchStrategy } from './choose-batch-strategy.js';
 import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
 import { recordOwedAhead } from './owed-ahead.js';
-import { removalsHeldBackBy, removalsHeldBackMessage } from './removals-held-back.js';
+import { heldBackReason, removalsHeldBackBy, removalsHeldBackMessage } from './removals-held-back.js';
 import { renamedAgentsGone } from './renamed-agents-gone.js';
 import type { BatchStop, RunContext } from './run-context.js';
 import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
@@ -61,12 +61,12 @@ export const applyInBatches: Phase = {
       }
       const earlier = batches.slice(0, i).flatMap((b) => b.hosts.map((h) => outcomes.get(h)!));
       // Without --fail-fast a failed ungated batch does not stop the loop, but the decommissions wait for a grid in place.
-      const heldBackBy = removalsHeldBackBy(batch, ctx.removing, earlier);
+      const heldBackBy = removalsHeldBackBy(batch, ctx.removing, earlier, ctx.unreachable.map((u) => u.node.name));
       if (heldBackBy.length) {
         ctx.say(removalsHeldBackMessage(batch.hosts, heldBackBy));
         for (const host of batch.hosts) {
           outcomes.set(host, { host, status: 'skipped', applied: 0 });
-          emit({ type: 'host-skipped', host, reason: `not decommissioned: ${heldBackBy.join(', ')} failed` });
+          emit({ type: 'host-skipped', host, reason: `not decommissioned: ${heldBackReason(heldBackBy)}` });
         }
         continue;
       }

@@ -84,6 +84,27 @@ describe('apply in batches: the decommissions after a host failed (plain apply, 
     expect(state().hosts.n1).toMatchObject({ ...lastRecord, lastOutcome: 'skipped', changesApplied: 0 });
   });
 
+  it('are held back too when a node of the topology was not reached (n2 unreachable: its first apply never ran)', async () => {
+    const { ctx, ran, progress } = replacing(0);
+    const n2 = ctx.planned.find((p) => p.session.node.name === 'n2')!;
+    ctx.planned = ctx.planned.filter((p) => p !== n2);
+    ctx.plan!.hosts = ctx.plan!.hosts.filter((h) => h.host !== 'n2');
+    ctx.unreachable = [{ node: n2.session.node, error: new Error('connect ETIMEDOUT') }];
+    await applyInBatches.run(ctx);
+    expect(ran).toEqual([]);
+    expect(ctx.outcomes.map((o) => [o.host, o.status])).toEqual([['n1', 'skipped']]);
+    expect(progress).toContain('n1 not decommissioned: n2 unreachable, and a dropped node is removed only once the rest of the grid is in place (it stays in the state); fix n2, then run apply again to remove n1');
+  });
+
+  it('an unreachable node that is itself being removed holds back no other removal', async () => {
+    const { ctx, ran } = replacing(0);
+    const gone = { ...ctx.planned[0]!.session.node, name: 'n0', address: '10.0.0.9' };
+    ctx.removing.add('n0');
+    ctx.unreachable = [{ node: gone, error: new Error('connect ETIMEDOUT') }];
+    await applyInBatches.run(ctx);
+    expect(ran).toEqual(['n2', 'n1']);
+  });
+
   it('go ahead once every other host applied: n1 is removed last, and forgotten', async () => {
     const { ctx, ran, state } = replacing(0);
     await applyInBatches.run(ctx);
