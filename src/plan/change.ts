@@ -103,6 +103,10 @@ export interface EgressLimitChange extends BaseChange {
   classifier: 'cgroup' | 'user' | null;
   /** Devices whose gridops qdisc goes away (a former uplink; on removal, every one). */
   clearDevices: string[];
+  /** The qdisc in each htb class: fq_codel where the kernel has it, else htb's own pfifo (null); null when removed. */
+  leafQdisc: 'fq_codel' | null;
+  /** The unit follows the uplink's device unit (where systemd has device units: not in a container). */
+  boundToDevice: boolean;
   /** Packages installed first (the node lacks tc or nft). */
   packages: string[];
   steps: EgressLimitStep[];

@@ -5,7 +5,10 @@ import { uplinkDevice } from '../facts/uplink.js';
 import type { EgressLimitChange, EgressLimitStep, FieldChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
 import {
+  EGRESS_CLASS_ID,
+  EGRESS_DEFAULT_CLASS_ID,
   EGRESS_DROPIN_FILE,
+  EGRESS_LEAF_HANDLES,
   EGRESS_NFT_FILE,
   EGRESS_NFT_TABLE,
   EGRESS_QDISC_HANDLE,
@@ -15,6 +18,8 @@ import {
   GRID_SLICE,
   GRID_USER,
   NFTABLES_DROPIN_DIR,
+  UNSHAPED_BITS,
+  deviceUnitName,
   egressNftablesDropin,
   egressUnit,
   nftRules,
@@ -22,12 +27,13 @@ import {
   tcBatch,
   tcClassLine,
   type EgressClassifier,
+  type LeafQdisc,
 } from './egress-config.js';
-import { expectedNftTable, isEgressQdisc, isKernelDefaultQdisc, parseEgressClass, parseNftTable, parseRootQdiscs, type EgressClass, type NftTableSummary } from './egress-live.js';
+import { expectedNftTable, isEgressQdisc, isKernelDefaultQdisc, parseEgressClass, parseLeafQdiscs, parseNftTable, parseRootQdiscs, type EgressClass, type NftTableSummary } from './egress-live.js';
 import { fileProbe, parseFileState, sha256, type FileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
-import { sameTcRate } from './tc-rate.js';
+import { sameTcRate, tcShownRate } from './tc-rate.js';
 import { installTools, packagesForMissingTools, parseTools, toolsProbe, type Tool } from './tool-packages.js';
 import { resourceId } from './resource-id.js';
 
@@ -48,16 +54,26 @@ const NFT_CHECK = (rule: string) => `table inet gridops_check {\\n  chain c {\\n
 interface EgressProbe {
   tools: Set<string>;
   roots: ReturnType<typeof parseRootQdiscs>;
+  /** `tc -j qdisc show` as printed, for the leaf qdiscs of the uplink. */
+  qdiscJson: string;
   /** gridops' class on each device that carries gridops' qdisc. */
   classes: Map<string, EgressClass | null>;
+  /** gridops' default class on each device that carries gridops' qdisc. */
+  defaultClasses: Map<string, EgressClass | null>;
   table: NftTableSummary | null;
   /** The cgroup2 mount relative to /sys/fs/cgroup (`` on v2, `unified/` on hybrid), or null without one. */
   cgroup2: string | null;
   /** nft's check of a plain table, and of a `socket cgroupv2` rule: `ok`, an error line, or null when not run. */
   nftCheck: string | null;
   socketCheck: string | null;
+  /** The kernel has fq_codel (the default qdisc, loaded, or a module or built in by modules.dep/modules.builtin). */
+  fqCodel: boolean;
   files: { tc: FileState; nft: FileState; unit: FileState; dropin: FileState };
   enabled: boolean;
+  /** `systemctl is-active` of the unit: `active`, `inactive`, `failed`, ... */
+  active: string;
+  /** The network device units systemd has active (none where udev does not run, as in a container). */
+  deviceUnits: Set<string>;
   gridUid: number | null;
 }
 
@@ -98,12 +114,17 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
         `  if [ "$p" != - ]; then echo "socket $(chk '${NFT_CHECK('    socket cgroupv2 level 1 %s accept\\n')}' "\\"\${p}init.scope\\"")"; fi`,
         'fi',
         `u=$(id -u ${GRID_USER} 2>/dev/null) && echo "uid $u"`,
+        // fq_codel for htb's leaves: where the kernel has none, its default qdisc is no fair queue either.
+        'm=/lib/modules/$(uname -r)',
+        `if grep -qsx fq_codel /proc/sys/net/core/default_qdisc || [ -d /sys/module/sch_fq_codel ] || tc qdisc show 2>/dev/null | grep -q '^qdisc fq_codel ' || grep -qs '/sch_fq_codel\\.ko' "$m/modules.builtin" "$m/modules.dep"; then echo "fq_codel ok"; else echo "fq_codel -"; fi`,
       ].join('\n'),
       fileProbe(EGRESS_TC_FILE),
       fileProbe(EGRESS_NFT_FILE),
       fileProbe(EGRESS_UNIT_FILE),
       `systemctl is-enabled ${EGRESS_UNIT} 2>/dev/null || true`,
       fileProbe(EGRESS_DROPIN_FILE),
+      `systemctl is-active ${EGRESS_UNIT} 2>/dev/null || true`,
+      "systemctl list-units --all --plain --no-legend --type=device 'sys-subsystem-net-devices-*' 2>/dev/null || true",
     );
   }
 
@@ -125,7 +146,13 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
 
     const { classifier, fallback } = chooseClassifier(live, facts);
     const bits = rateBits(mbit);
-    const want = { tc: Buffer.from(tcBatch(device, bits)), nft: Buffer.from(nftRules(classifier)), unit: Buffer.from(egressUnit(device, classifier)), dropin: Buffer.from(egressNftablesDropin()) };
+    const layout: QueueLayout = { leafQdisc: live.fqCodel ? 'fq_codel' : null, boundToDevice: live.deviceUnits.has(deviceUnitName(device)) };
+    const want = {
+      tc: Buffer.from(tcBatch(device, bits, layout.leafQdisc)),
+      nft: Buffer.from(nftRules(classifier)),
+      unit: Buffer.from(egressUnit(device, classifier, layout)),
+      dropin: Buffer.from(egressNftablesDropin()),
+    };
     const steps: EgressLimitStep[] = [];
     const fields: FieldChange[] = [];
     const step = (s: EgressLimitStep, f?: FieldChange) => {
@@ -145,9 +172,16 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
     if (others.length) step('clear', { name: 'qdisc on', before: others.join(', '), after: null });
     const current = live.classes.get(device);
     const rateText = (c: EgressClass | null | undefined) => (c?.rate ? `${formatMbit(c.rate)}${c.ceil !== c.rate ? ` (ceil ${c.ceil ? formatMbit(c.ceil) : '?'})` : ''}` : null);
+    // What the unit's restart puts right: it loads the qdisc, its classes and the rules from the files.
+    const reload: FieldChange[] = [];
+    if (live.classes.has(device) && !UNIT_UP.has(live.active)) reload.push({ name: EGRESS_UNIT, before: live.active, after: 'active' });
+    const queues = { have: liveQueues(live, device, layout.leafQdisc), want: wantedQueues(layout.leafQdisc) };
+    if (live.classes.has(device) && queues.have !== queues.want) reload.push({ name: `egress ${device} queues`, before: queues.have, after: queues.want });
     if (!live.classes.has(device)) {
       // No qdisc on the uplink: the unit loads everything, as it will at boot.
       step('load', { name: `egress ${device}`, before: null, after: formatMbit(bits) });
+    } else if (reload.length) {
+      for (const f of reload) step('load', f);
     } else {
       if (!current || !sameTcRate(current.rate, bits) || !sameTcRate(current.ceil, bits)) step('rate', { name: `egress ${device}`, before: rateText(current), after: formatMbit(bits) });
       const expected = expectedNftTable(nftMatch(classifier, live.gridUid));
@@ -156,11 +190,11 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
     const why = fallback ? `; grid traffic is that of user ${GRID_USER}, not of ${GRID_SLICE}, because ${fallback}: run grid work as ${GRID_USER}` : '';
     if (steps.length === 0) {
       if (!fallback) return null;
-      return { ...base(device, bits, classifier), action: 'none', steps: [], fields: [], summary: `egress limit ${formatMbit(bits)} on ${device}${why}` };
+      return { ...base(device, bits, classifier, layout), action: 'none', steps: [], fields: [], summary: `egress limit ${formatMbit(bits)} on ${device}${why}` };
     }
     const existed = live.files.unit.exists || live.files.tc.exists || live.classes.size > 0 || live.table !== null;
     return {
-      ...base(device, bits, classifier),
+      ...base(device, bits, classifier, layout),
       action: existed ? 'update' : 'create',
       clearDevices: others,
       packages,
@@ -180,12 +214,12 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
     if (has('create-user')) await writer.run(`id -u ${GRID_USER} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${GRID_USER}`, `create user ${GRID_USER}`);
     if (has('write-files')) {
       await writer.run('mkdir -p /etc/gridops', 'mkdir /etc/gridops');
-      await writer.write(EGRESS_TC_FILE, Buffer.from(tcBatch(device, bits)), '0644');
+      await writer.write(EGRESS_TC_FILE, Buffer.from(tcBatch(device, bits, change.leafQdisc)), '0644');
       await writer.write(EGRESS_NFT_FILE, Buffer.from(nftRules(classifier)), '0644');
     }
     if (has('write-unit')) {
       await writer.run(`mkdir -p -m 0755 ${NFTABLES_DROPIN_DIR}`, `mkdir ${NFTABLES_DROPIN_DIR}`);
-      await writer.write(EGRESS_UNIT_FILE, Buffer.from(egressUnit(device, classifier)), '0644');
+      await writer.write(EGRESS_UNIT_FILE, Buffer.from(egressUnit(device, classifier, { boundToDevice: change.boundToDevice })), '0644');
       await writer.write(EGRESS_DROPIN_FILE, Buffer.from(egressNftablesDropin()), '0644');
       writer.unitFileChanged();
     }
@@ -200,8 +234,40 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
   }
 }
 
-function base(device: string, bits: number, classifier: EgressClassifier) {
-  return { kind: 'egress-limit' as const, id: resourceId.egressLimit, device, rateBits: bits, classifier: classifier.by, clearDevices: [] as string[], packages: [] as string[] };
+/** How the qdisc and the unit are laid out on this node, from what its kernel and systemd have. */
+interface QueueLayout {
+  leafQdisc: LeafQdisc;
+  boundToDevice: boolean;
+}
+
+function base(device: string, bits: number, classifier: EgressClassifier, layout: QueueLayout) {
+  return { kind: 'egress-limit' as const, id: resourceId.egressLimit, device, rateBits: bits, classifier: classifier.by, clearDevices: [] as string[], packages: [] as string[], ...layout };
+}
+
+/** States of a running oneshot (RemainAfterExit): a reload keeps it up. */
+const UNIT_UP = new Set(['active', 'reloading']);
+
+/** The uplink's queues as the plan shows them: htb's default class with its rate, and each class's leaf (where fq_codel is wanted). */
+function queuesText(defaultMinor: number | null, defaultRate: number | null, leaves: ReadonlyMap<string, string> | null): string {
+  if (defaultMinor === null) return 'no default class';
+  const classId = `${EGRESS_DEFAULT_CLASS_ID.split(':')[0]}:${defaultMinor.toString(16)}`;
+  const parts = [`default ${classId}${defaultRate === null ? ' (no such class)' : ` at ${formatMbit(tcShownRate(defaultRate))}`}`];
+  if (leaves) {
+    // htb's own leaf (pfifo) is not listed by tc.
+    const kinds = Object.keys(EGRESS_LEAF_HANDLES).map((c) => [c, leaves.get(c) ?? 'pfifo'] as const);
+    parts.push(kinds.every(([, k]) => k === kinds[0]![1]) ? `${kinds[0]![1]} in ${kinds.map(([c]) => c).join(' and ')}` : kinds.map(([c, k]) => `${k} in ${c}`).join(', '));
+  }
+  return parts.join(', ');
+}
+
+function wantedQueues(leaf: LeafQdisc): string {
+  return queuesText(parseInt(EGRESS_DEFAULT_CLASS_ID.split(':')[1]!, 16), UNSHAPED_BITS, leaf === null ? null : new Map(Object.keys(EGRESS_LEAF_HANDLES).map((c) => [c, leaf])));
+}
+
+function liveQueues(live: EgressProbe, device: string, leaf: LeafQdisc): string {
+  const root = live.roots.find((q) => q.device === device && isEgressQdisc(q));
+  const defaultClass = live.defaultClasses.get(device);
+  return queuesText(root?.defaultMinor ?? null, defaultClass?.rate ?? null, leaf === null ? null : parseLeafQdiscs(live.qdiscJson, device));
 }
 
 /** Nothing of gridops' egress limit may remain: the unit, its files, the rule, every gridops qdisc. */
@@ -221,6 +287,8 @@ function removal(live: EgressProbe): EgressLimitChange | null {
     rateBits: null,
     classifier: null,
     clearDevices: [...live.classes.keys()],
+    leafQdisc: null,
+    boundToDevice: false,
     packages: [],
     steps: ['remove'],
     fields,
@@ -247,11 +315,16 @@ function removeQdisc(device: string): string {
 }
 
 function parseProbe(stdout: string): EgressProbe {
-  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = '', dropinFile = ''] = splitProbeSections(stdout);
+  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = '', dropinFile = '', active = '', devices = ''] = splitProbeSections(stdout);
   const byDevice = new Map<string, EgressClass | null>();
+  const defaultByDevice = new Map<string, EgressClass | null>();
   let device: string | undefined;
   let lines: string[] = [];
-  const flush = () => device !== undefined && byDevice.set(device, parseEgressClass(lines.join('\n')));
+  const flush = () => {
+    if (device === undefined) return;
+    byDevice.set(device, parseEgressClass(lines.join('\n'), EGRESS_CLASS_ID));
+    defaultByDevice.set(device, parseEgressClass(lines.join('\n'), EGRESS_DEFAULT_CLASS_ID));
+  };
   for (const line of classes.split('\n')) {
     const m = /^dev (\S+)$/.exec(line);
     if (m) {
@@ -270,15 +343,30 @@ function parseProbe(stdout: string): EgressProbe {
   return {
     tools: parseTools(tools),
     roots: parseRootQdiscs(qdiscs),
+    qdiscJson: qdiscs,
     classes: byDevice,
+    defaultClasses: defaultByDevice,
     table: parseNftTable(table),
     cgroup2: cgroup2 === null || cgroup2 === '-' ? null : cgroup2,
     nftCheck: check('nft'),
     socketCheck: check('socket'),
+    fqCodel: check('fq_codel') === 'ok',
     files: { tc: parseFileState(tcFile), nft: parseFileState(nftFile), unit: parseFileState(unitFile), dropin: parseFileState(dropinFile) },
     enabled: enabled.trim() === 'enabled',
+    active: active.trim().split('\n')[0] || 'inactive',
+    deviceUnits: activeDeviceUnits(devices),
     gridUid: uid !== null && /^\d+$/.test(uid) ? Number(uid) : null,
   };
+}
+
+/** The active units in `systemctl list-units --plain --no-legend` output (UNIT LOAD ACTIVE SUB DESCRIPTION; a failed one may start with a bullet). */
+function activeDeviceUnits(listing: string): Set<string> {
+  const units = new Set<string>();
+  for (const line of listing.split('\n')) {
+    const words = line.trim().split(/\s+/).filter((w) => w !== '●');
+    if (words[0]?.endsWith('.device') && words[2] === 'active') units.add(words[0]);
+  }
+  return units;
 }
 
 /** Where grid.slice's cgroup is, relative to /sys/fs/cgroup, as nft wants it. */

@@ -11,20 +11,45 @@ export interface RootQdisc {
   device: string;
   kind: string;
   handle: string;
+  /** htb's default class minor (the number tc prints in hex, `0x20` or `20`), or null when there is none or it is no htb. */
+  defaultMinor: number | null;
 }
 
-/** The root qdisc of every device, from `tc -j qdisc show`. */
-export function parseRootQdiscs(json: string): RootQdisc[] {
+interface TcQdiscJson {
+  kind?: unknown;
+  handle?: unknown;
+  dev?: unknown;
+  root?: boolean;
+  parent?: unknown;
+  options?: { default?: unknown };
+}
+
+function qdiscList(json: string): TcQdiscJson[] {
   let list: unknown;
   try {
     list = JSON.parse(json.trim() || '[]');
   } catch {
     return [];
   }
-  if (!Array.isArray(list)) return [];
-  return list
-    .filter((q): q is { kind: string; handle: string; dev: string; root?: boolean } => typeof q === 'object' && q !== null && (q as { root?: boolean }).root === true)
-    .map((q) => ({ device: String(q.dev), kind: String(q.kind), handle: String(q.handle) }));
+  return Array.isArray(list) ? list.filter((q): q is TcQdiscJson => typeof q === 'object' && q !== null) : [];
+}
+
+/** htb's `default` as iproute2 prints it in JSON: a hex string (`0x20`, or `20` in older versions), or a number. 0 is none. */
+function htbDefaultMinor(value: unknown): number | null {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^(0x)?[0-9a-f]+$/i.test(value) ? parseInt(value, 16) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
+/** The root qdisc of every device, from `tc -j qdisc show`. */
+export function parseRootQdiscs(json: string): RootQdisc[] {
+  return qdiscList(json)
+    .filter((q) => q.root === true)
+    .map((q) => ({ device: String(q.dev), kind: String(q.kind), handle: String(q.handle), defaultMinor: q.kind === 'htb' ? htbDefaultMinor(q.options?.default) : null }));
+}
+
+/** The kind of each qdisc below a class on `device` (by the class it sits in: `1e9d:10` -> `fq_codel`), from `tc -j qdisc show`. htb's own pfifo leaves are not listed. */
+export function parseLeafQdiscs(json: string, device: string): Map<string, string> {
+  return new Map(qdiscList(json).filter((q) => q.root !== true && String(q.dev) === device && typeof q.parent === 'string').map((q) => [String(q.parent), String(q.kind)]));
 }
 
 /** Whether a root qdisc is gridops' htb. */

@@ -123,6 +123,23 @@ describeLab('egress QoS on systemd containers', { kind: 'container', nodes: 3 },
     expect(plan(topology(400)).status).toBe(0);
   });
 
+  it('a start that failed after tc (nft refused its rules) is planned and applied as a start, over the qdisc it left', async () => {
+    // htb has no change operation: before the unit's ExecStartPre removed it, the qdisc left here failed every later start at tc.
+    await run('node-01', "echo 'table inet gridops_egress { chain output { nonsense; } }' > /etc/gridops/egress.nft");
+    expect((await lab.ssh('node-01', 'systemctl restart gridops-egress.service')).exitCode).not.toBe(0);
+    expect(await run('node-01', "systemctl is-active gridops-egress.service || true; tc -j qdisc show | grep -o '\"handle\":\"1e9d:\",\"dev\"' | wc -l")).toBe('failed\n1');
+    const file = topology(400);
+    const planned = plan(file);
+    expect(planned.status).toBe(2);
+    expect(planned.hosts.find((h) => h.host === 'node-01')!.changes.map((c) => [c.id, c.steps])).toEqual([['egress-limit grid.slice', ['write-files', 'load']]]);
+    apply(file);
+    expect(await run('node-01', 'systemctl is-active gridops-egress.service')).toBe('active');
+    expect(plan(file).status).toBe(0);
+    await expectLimited(400);
+    // Everything else goes to htb's unshaped default class, none of it to htb's direct queue.
+    expect(await run('node-01', "tc -j qdisc show | grep -o '\"default\":\"0x20\",\"direct_packets_stat\":0,'")).toBe('"default":"0x20","direct_packets_stat":0,');
+  });
+
   it('removing egressMbit removes every qdisc, rule, file and the unit, and grid.slice is unlimited again', async () => {
     const none = topology();
     const planned = plan(none);

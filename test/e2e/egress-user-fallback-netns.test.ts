@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { nftRules, rateBits, tcBatch } from '../../src/resources/egress-config.js';
+import { nftRules, rateBits, tcBatch, type LeafQdisc } from '../../src/resources/egress-config.js';
 import { describeAsRoot } from './support/cli.js';
 
 /**
@@ -9,7 +9,8 @@ import { describeAsRoot } from './support/cli.js';
  * cgroup, grid traffic is a user's (`meta skuid`). The rules and tc batch the egress-limit
  * resource writes are loaded into a network namespace this test makes (the user is `nobody`
  * here, so the host gets no new user); a flow sent as that user is held to the limit, one sent
- * as root is not.
+ * as root is not: it goes through htb's unshaped default class (with fq_codel where the kernel
+ * has it), not htb's direct queue.
  */
 jest.setTimeout(120_000);
 
@@ -18,6 +19,19 @@ const nodeNs = `${tag}-node`;
 const peerNs = `${tag}-peer`;
 const sh = (cmd: string[], input?: string) => execFileSync(cmd[0]!, cmd.slice(1), { input, encoding: 'utf8' });
 const inNs = (ns: string, ...cmd: string[]) => ['nsenter', `--net=/run/netns/${ns}`, ...cmd];
+/** fq_codel where this machine's kernel has it, as the resource's probe decides on a node: a throwaway qdisc on the namespace's lo says. */
+const leafQdisc = (ns: string): LeafQdisc => {
+  const [command, ...args] = inNs(ns, 'tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'handle', '1:', 'fq_codel');
+  try {
+    execFileSync(command!, args, { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  sh(inNs(ns, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root'));
+  return 'fq_codel';
+};
+/** Bytes sent through an htb class, from `tc -s class show` (iproute2 6.1 prints htb classes as text). */
+const classBytes = (ns: string, classId: string) => Number(new RegExp(`class htb ${classId} .*\\n\\s*Sent (\\d+) bytes`).exec(sh(inNs(ns, 'tc', '-s', 'class', 'show', 'dev', 'eth0')))?.[1] ?? 0);
 
 describeAsRoot('egress limit by user (the fallback), real tc and nftables in namespaces', () => {
   beforeAll(() => {
@@ -34,7 +48,8 @@ describeAsRoot('egress limit by user (the fallback), real tc and nftables in nam
   });
 
   it('holds the user\'s flow to egressMbit, and root\'s is not limited', async () => {
-    sh(inNs(nodeNs, 'tc', '-batch', '-'), tcBatch('eth0', rateBits(100)));
+    const leaf = leafQdisc(nodeNs);
+    sh(inNs(nodeNs, 'tc', '-batch', '-'), tcBatch('eth0', rateBits(100), leaf));
     sh(inNs(nodeNs, 'nft', '-f', '-'), nftRules({ by: 'user', user: 'nobody' }));
     const servers = [5401, 5402].map((port) => {
       const [command, ...args] = inNs(peerNs, 'iperf3', '-s', '-1', '-p', String(port));
@@ -55,6 +70,10 @@ describeAsRoot('egress limit by user (the fallback), real tc and nftables in nam
       console.log(`egress by user (fallback): 100 Mbit/s limit, the user's flow ${user.toFixed(1)} Mbit/s, root's ${root.toFixed(0)} Mbit/s`);
       expect(Math.abs(user - 100) / 100).toBeLessThan(0.1);
       expect(root).toBeGreaterThan(3 * user);
+      // root's flow went through the default class (1e9d:20), none of it through htb's direct queue.
+      expect(classBytes(nodeNs, '1e9d:20')).toBeGreaterThan(100_000_000);
+      expect(sh(inNs(nodeNs, 'tc', '-j', 'qdisc', 'show', 'dev', 'eth0'))).toContain('"direct_packets_stat":0,');
+      if (leaf) expect(sh(inNs(nodeNs, 'tc', 'qdisc', 'show', 'dev', 'eth0'))).toMatch(/qdisc fq_codel 20: parent 1e9d:20/);
     } finally {
       for (const s of servers) s.kill('SIGTERM');
       await Promise.all(servers);

@@ -1,12 +1,13 @@
 import { execSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { PlanningError } from '../../src/errors/index.js';
 import { parseFacts } from '../../src/facts/gather.js';
 import type { HostFacts } from '../../src/facts/host-facts.js';
 import { uplinkDevice } from '../../src/facts/uplink.js';
 import type { EgressLimitChange } from '../../src/plan/change.js';
-import { EGRESS_DROPIN_FILE, EGRESS_NFT_FILE, EGRESS_TC_FILE, EGRESS_UNIT_FILE, egressNftablesDropin, egressUnit, nftRules, rateBits, tcBatch } from '../../src/resources/egress-config.js';
-import { parseEgressClass } from '../../src/resources/egress-live.js';
+import { EGRESS_DROPIN_FILE, EGRESS_NFT_FILE, EGRESS_TC_FILE, EGRESS_UNIT_FILE, deviceUnitName, egressNftablesDropin, egressUnit, nftRules, rateBits, tcBatch } from '../../src/resources/egress-config.js';
+import { parseEgressClass, parseLeafQdiscs, parseRootQdiscs } from '../../src/resources/egress-live.js';
 import { parseTcRate, tcShownRate } from '../../src/resources/tc-rate.js';
 import { EgressLimitResource } from '../../src/resources/egress-limit.js';
 import { probeSections, splitProbeSections } from '../../src/resources/probe-sections.js';
@@ -25,7 +26,8 @@ const ctx = (f: HostFacts = labFacts()) => ({ node: node('n1'), facts: f });
 /** A file as fileProbe prints it. */
 const fileOut = (content: string) => `regular file|644|root|root|${content.length}\n${Buffer.from(content).toString('base64')}\n`;
 const CGROUP_RULES = nftRules({ by: 'cgroup', path: 'unified/grid.slice' });
-const UNIT = egressUnit('eth0', { by: 'cgroup', path: 'unified/grid.slice' });
+/** The unit on a node without device units (a container, as the lab's): not bound to the uplink's. */
+const UNIT = egressUnit('eth0', { by: 'cgroup', path: 'unified/grid.slice' }, { boundToDevice: false });
 
 /** nft -j list table, as nft 1.0.6 prints gridops' table (captured on a lab node). */
 const nftJson = (right: unknown, match = { socket: { key: 'cgroupv2' } }) =>
@@ -38,7 +40,14 @@ const nftJson = (right: unknown, match = { socket: { key: 'cgroupv2' } }) =>
     ],
   });
 const noqueue = '[{"kind":"noqueue","handle":"0:","dev":"lo","root":true,"refcnt":2,"options":{}},{"kind":"noqueue","handle":"0:","dev":"eth0","root":true,"refcnt":2,"options":{}}]';
-const htbOn = (dev: string) => `[{"kind":"noqueue","handle":"0:","dev":"lo","root":true,"refcnt":2,"options":{}},{"kind":"htb","handle":"1e9d:","dev":"${dev}","root":true,"refcnt":3,"options":{"r2q":10,"default":"0","direct_packets_stat":40,"direct_qlen":1000}}]`;
+/** gridops' qdisc on `dev` as iproute2 6.1 prints it: htb with its default class, and fq_codel in both classes. */
+const htbOn = (dev: string) =>
+  `[{"kind":"noqueue","handle":"0:","dev":"lo","root":true,"refcnt":2,"options":{}},{"kind":"htb","handle":"1e9d:","dev":"${dev}","root":true,"refcnt":3,"options":{"r2q":10,"default":"0x20","direct_packets_stat":0,"direct_qlen":1000}},` +
+  `{"kind":"fq_codel","handle":"10:","dev":"${dev}","parent":"1e9d:10","options":{"limit":10240,"flows":1024}},{"kind":"fq_codel","handle":"20:","dev":"${dev}","parent":"1e9d:20","options":{"limit":10240,"flows":1024}}]`;
+/** The layout of an earlier gridops: htb without a default class (the owner's traffic in its direct queue), no leaf qdiscs. */
+const htbOldOn = (dev: string) => `[{"kind":"noqueue","handle":"0:","dev":"lo","root":true,"refcnt":2,"options":{}},{"kind":"htb","handle":"1e9d:","dev":"${dev}","root":true,"refcnt":3,"options":{"r2q":10,"default":"0","direct_packets_stat":40,"direct_qlen":1000}}]`;
+/** `tc class show` of gridops' two classes, the grid's shown as `shown`. */
+const classesOn = (dev: string, shown: string) => `dev ${dev}\nclass htb 1e9d:10 root leaf 10: prio 0 rate ${shown} ceil ${shown} burst 64Kb cburst 64Kb \nclass htb 1e9d:20 root leaf 20: prio 0 rate 1Tbit ceil 1Tbit burst 625000000b cburst 625000000b \n`;
 
 interface Live {
   tools: string;
@@ -51,22 +60,26 @@ interface Live {
   unit: string;
   enabled: string;
   dropin: string;
+  active: string;
+  /** `systemctl list-units --type=device` of the network devices: none in a container. */
+  devices: string;
 }
-const fresh: Live = { tools: 'tc\nnft\n', qdiscs: noqueue, classes: '', table: '', checks: 'cgroup2 unified/\nnft ok\nsocket ok\n', tc: 'absent\n', nft: 'absent\n', unit: 'absent\n', enabled: 'disabled\n', dropin: 'absent\n' };
+const fresh: Live = { tools: 'tc\nnft\n', qdiscs: noqueue, classes: '', table: '', checks: 'cgroup2 unified/\nnft ok\nsocket ok\nfq_codel ok\n', tc: 'absent\n', nft: 'absent\n', unit: 'absent\n', enabled: 'disabled\n', dropin: 'absent\n', active: 'inactive\n', devices: '' };
 /** Converged at `mbit`; `shown` is the rate as `tc class show` prints it. */
 const applied = (mbit: number, shown = `${mbit}Mbit`): Live => ({
   ...fresh,
   qdiscs: htbOn('eth0'),
-  classes: `dev eth0\nclass htb 1e9d:10 root prio 0 rate ${shown} ceil ${shown} burst 64Kb cburst 64Kb \n`,
+  classes: classesOn('eth0', shown),
   table: nftJson('unified/grid.slice'),
-  tc: fileOut(tcBatch('eth0', rateBits(mbit))),
+  tc: fileOut(tcBatch('eth0', rateBits(mbit), 'fq_codel')),
   nft: fileOut(CGROUP_RULES),
   unit: fileOut(UNIT),
   enabled: 'enabled\n',
   dropin: fileOut(egressNftablesDropin()),
+  active: 'active\n',
 });
 /** What the probe prints for this live state, joined by a real shell as the planner's would be. */
-const out = (l: Live) => execSync(probeSections(...[l.tools, l.qdiscs, l.classes, l.table, l.checks, l.tc, l.nft, l.unit, l.enabled, l.dropin].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+const out = (l: Live) => execSync(probeSections(...[l.tools, l.qdiscs, l.classes, l.table, l.checks, l.tc, l.nft, l.unit, l.enabled, l.dropin, l.active, l.devices].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 
 async function record(resource: EgressLimitResource, change: EgressLimitChange, f = labFacts()): Promise<string[]> {
   const writer = new StepRecorder('n1');
@@ -115,7 +128,7 @@ describe('egress-limit resource', () => {
   it('plans nothing once the kernel, files and unit match (apply then plan: 0 changes)', () => {
     expect(new EgressLimitResource(100).diff(out(applied(100)), ctx())).toBeNull();
     // A pure cgroup v2 host has grid.slice at the top of /sys/fs/cgroup.
-    const v2 = { ...applied(100), table: nftJson('grid.slice'), nft: fileOut(nftRules({ by: 'cgroup', path: 'grid.slice' })), checks: 'cgroup2 \nnft ok\nsocket ok\n' };
+    const v2 = { ...applied(100), table: nftJson('grid.slice'), nft: fileOut(nftRules({ by: 'cgroup', path: 'grid.slice' })), checks: 'cgroup2 \nnft ok\nsocket ok\nfq_codel ok\n' };
     expect(new EgressLimitResource(100).diff(out(v2), ctx(labFacts({ cgroup: 'v2' })))).toBeNull();
   });
 
@@ -131,7 +144,7 @@ describe('egress-limit resource', () => {
     const change = new EgressLimitResource(1234.5).diff(out(applied(1234.5, '1233Mbit')), ctx())!;
     expect(change).toMatchObject({ action: 'update', steps: ['rate'] });
     expect(change.fields).toEqual([{ name: 'egress eth0', before: '1233 Mbit/s', after: '1234.5 Mbit/s' }]);
-    const json = `dev eth0\n[{"class":"htb","handle":"1e9d:10","rate":${rateBits(1234.5) / 8},"ceil":${rateBits(1234.5) / 8}}]\n`;
+    const json = `dev eth0\n[{"class":"htb","handle":"1e9d:10","rate":${rateBits(1234.5) / 8},"ceil":${rateBits(1234.5) / 8}},{"class":"htb","handle":"1e9d:20","rate":125000000000,"ceil":125000000000}]\n`;
     expect(new EgressLimitResource(1234.5).diff(out({ ...applied(1234.5), classes: json }), ctx())).toBeNull();
   });
 
@@ -151,7 +164,7 @@ describe('egress-limit resource', () => {
   });
 
   it('moves the limit when the uplink changes: the old device loses its qdisc', async () => {
-    const live = { ...applied(100), qdiscs: htbOn('eth1'), classes: 'dev eth1\nclass htb 1e9d:10 root prio 0 rate 100Mbit ceil 100Mbit burst 64Kb cburst 64Kb\n' };
+    const live = { ...applied(100), qdiscs: htbOn('eth1'), classes: classesOn('eth1', '100Mbit') };
     const r = new EgressLimitResource(100);
     const change = r.diff(out(live), ctx())!;
     expect(change).toMatchObject({ clearDevices: ['eth1'], steps: ['clear', 'load'] });
@@ -185,7 +198,7 @@ describe('egress-limit resource', () => {
   });
 
   it('falls back to the grid user where the kernel cannot match sockets by cgroup, and says so in the plan', async () => {
-    const noSocket = { ...fresh, checks: 'cgroup2 unified/\nnft ok\nsocket /dev/stdin:4:5-30: Error: Could not process rule: No such file or directory\n' };
+    const noSocket = { ...fresh, checks: 'cgroup2 unified/\nnft ok\nsocket /dev/stdin:4:5-30: Error: Could not process rule: No such file or directory\nfq_codel ok\n' };
     const r = new EgressLimitResource(100);
     const change = r.diff(out(noSocket), ctx())!;
     expect(change).toMatchObject({ classifier: 'user', steps: ['create-user', 'write-files', 'write-unit', 'enable', 'load'] });
@@ -201,7 +214,7 @@ describe('egress-limit resource', () => {
       checks: `${noSocket.checks}uid 998\n`,
       table: nftJson(998, { meta: { key: 'skuid' } } as never),
       nft: fileOut(nftRules({ by: 'user', user: 'gridwork' })),
-      unit: fileOut(egressUnit('eth0', { by: 'user', user: 'gridwork' })),
+      unit: fileOut(egressUnit('eth0', { by: 'user', user: 'gridwork' }, { boundToDevice: false })),
     };
     const note = r.diff(out(userMode), ctx())!;
     expect(note).toMatchObject({ action: 'none', steps: [] });
@@ -232,10 +245,79 @@ describe('egress-limit resource', () => {
     expect(r.diff(out({ ...fresh, qdiscs: mq }), ctx())!.steps).toContain('load');
   });
 
+  it('a unit that is not active (a start that failed after tc) is started again, though its qdisc and table are there', async () => {
+    const r = new EgressLimitResource(100);
+    const change = r.diff(out({ ...applied(100), active: 'failed\n' }), ctx())!;
+    expect(change).toMatchObject({ action: 'update', steps: ['load'] });
+    expect(change.fields).toEqual([{ name: 'gridops-egress.service', before: 'failed', after: 'active' }]);
+    expect(await record(r, change)).toEqual(['systemctl restart gridops-egress.service']);
+    expect(r.diff(out({ ...applied(100), active: 'inactive\n' }), ctx())!.steps).toEqual(['load']);
+    // The unit's start removes a qdisc a failed start left (htb cannot be `replace`d by itself); `-`: none is no failure.
+    expect(UNIT).toMatch(/^ExecStartPre=-tc qdisc del dev eth0 root handle 1e9d:\nExecStart=tc -batch \/etc\/gridops\/egress.tc$/m);
+  });
+
+  it('binds the unit to the uplink\'s device unit where systemd has one, so it starts when the device appears and stops when it goes', () => {
+    const wg = egressUnit('wg0', { by: 'cgroup', path: 'grid.slice' }, { boundToDevice: true });
+    expect(wg).toContain('\nExecStartPre=-tc qdisc del dev wg0 root handle 1e9d:\n');
+    expect(wg).toContain('\nBindsTo=sys-subsystem-net-devices-wg0.device\n');
+    expect(wg).toContain('\nAfter=grid.slice network.target nftables.service sys-subsystem-net-devices-wg0.device\n');
+    expect(wg).toContain('\nWantedBy=multi-user.target grid.slice sys-subsystem-net-devices-wg0.device\n');
+    // In a container (no udev, so no device units) a dependency on one would fail every start.
+    expect(UNIT).not.toMatch(/BindsTo|\.device/);
+    // Named as systemd-escape --path names it (checked against systemd 252's).
+    expect(deviceUnitName('br-lan')).toBe('sys-subsystem-net-devices-br\\x2dlan.device');
+    expect(deviceUnitName('eth0.100')).toBe('sys-subsystem-net-devices-eth0.100.device');
+    expect(deviceUnitName('x@y_z')).toBe('sys-subsystem-net-devices-x\\x40y_z.device');
+    // The probe's list of device units decides: the uplink's there and active, the unit is bound to it.
+    const devices = 'sys-subsystem-net-devices-eth0.device loaded active plugged Virtio network device\nsys-subsystem-net-devices-eth1.device loaded inactive dead eth1\n';
+    const bound = egressUnit('eth0', { by: 'cgroup', path: 'unified/grid.slice' }, { boundToDevice: true });
+    const r = new EgressLimitResource(100);
+    const change = r.diff(out({ ...applied(100), devices }), ctx())!;
+    expect(change).toMatchObject({ steps: ['write-unit'], boundToDevice: true });
+    expect(change.fields[0]).toMatchObject({ name: EGRESS_UNIT_FILE, after: `sha256:${createHash('sha256').update(bound).digest('hex').slice(0, 12)}` });
+    expect(r.diff(out({ ...applied(100), devices, unit: fileOut(bound) }), ctx())).toBeNull();
+    // Only an active device unit counts (eth1's is referenced, not plugged).
+    const onEth1 = { ...applied(100), devices, qdiscs: htbOn('eth1'), classes: classesOn('eth1', '100Mbit') };
+    const eth1Facts = labFacts({ network: { defaultRouteDevice: 'eth1', addresses: [], connectedRoutes: [] } });
+    expect(r.diff(out(onEth1), ctx(eth1Facts))).toMatchObject({ boundToDevice: false });
+  });
+
+  it('sends everything else to an unshaped default class with a fair queue, not htb\'s direct FIFO', () => {
+    const batch = tcBatch('eth0', rateBits(100), 'fq_codel');
+    expect(batch.split('\n').slice(1)).toEqual([
+      'qdisc replace dev eth0 root handle 1e9d: htb default 20',
+      'class replace dev eth0 parent 1e9d: classid 1e9d:10 htb rate 100000000bit ceil 100000000bit burst 65536b cburst 65536b quantum 60000',
+      'class replace dev eth0 parent 1e9d: classid 1e9d:20 htb rate 1000000000000bit ceil 1000000000000bit burst 625000000b cburst 625000000b quantum 60000',
+      'qdisc replace dev eth0 parent 1e9d:10 handle 10: fq_codel',
+      'qdisc replace dev eth0 parent 1e9d:20 handle 20: fq_codel',
+      '',
+    ]);
+    // A kernel without fq_codel (its default qdisc is no fair queue either) keeps htb's pfifo in each class.
+    expect(tcBatch('eth0', rateBits(100), null)).not.toContain('fq_codel');
+    expect(tcBatch('eth0', rateBits(100), null)).toContain('classid 1e9d:20');
+  });
+
+  it('a node with the old layout (no default class, no fair queues) is loaded again; one without fq_codel converges without it', async () => {
+    const r = new EgressLimitResource(100);
+    const old = { ...applied(100), qdiscs: htbOldOn('eth0'), classes: 'dev eth0\nclass htb 1e9d:10 root prio 0 rate 100Mbit ceil 100Mbit burst 64Kb cburst 64Kb \n', tc: fileOut(tcBatch('eth0', rateBits(100), null).replace(/.*1e9d:20.*\n/, '').replace(' default 20', '')) };
+    const change = r.diff(out(old), ctx())!;
+    expect(change).toMatchObject({ action: 'update', steps: ['write-files', 'load'], leafQdisc: 'fq_codel' });
+    expect(change.fields.find((f) => f.name === 'egress eth0 queues')).toEqual({ name: 'egress eth0 queues', before: 'no default class', after: 'default 1e9d:20 at 1000000 Mbit/s, fq_codel in 1e9d:10 and 1e9d:20' });
+    const commands = await record(r, change);
+    expect(commands.join('\n')).toContain(quote(tcBatch('eth0', rateBits(100), 'fq_codel')));
+    expect(commands.at(-1)).toBe('systemctl restart gridops-egress.service');
+    // A leaf someone replaced is drift too.
+    expect(r.diff(out({ ...applied(100), qdiscs: htbOn('eth0').replace('"kind":"fq_codel","handle":"20:"', '"kind":"pfifo","handle":"20:"') }), ctx())!.steps).toEqual(['load']);
+    // Without fq_codel in the kernel: no leaves wanted, none read.
+    const noFq = { ...applied(100), checks: 'cgroup2 unified/\nnft ok\nsocket ok\nfq_codel -\n', qdiscs: htbOn('eth0').replace(/,\{"kind":"fq_codel".*\]$/, ']'), tc: fileOut(tcBatch('eth0', rateBits(100), null)) };
+    expect(r.diff(out(noFq), ctx())).toBeNull();
+  });
+
   it('its probe runs in a real shell, with or without tc and nft, and reads nothing but state', async () => {
     const sections = splitProbeSections(probeStdout(new EgressLimitResource(100).probe()));
-    expect(sections).toHaveLength(10);
+    expect(sections).toHaveLength(12);
     expect(sections[4]).toMatch(/^cgroup2 /);
+    expect(sections[4]).toMatch(/^fq_codel (ok|-)$/m);
   });
 });
 
@@ -248,6 +330,15 @@ describe('egress limit pieces', () => {
     expect(parseEgressClass('class htb 1e9d:10 root prio 0 rate 20Mbit ceil 25Mbit burst 64Kb cburst 64Kb\n')).toEqual({ rate: 20_000_000, ceil: 25_000_000 });
     expect(parseEgressClass('class htb 1:10 root prio 0 rate 20Mbit ceil 25Mbit\n')).toBeNull();
     expect(parseEgressClass('[{"class":"htb","handle":"1e9d:10","rate":2500000,"ceil":2500000}]')).toEqual({ rate: 20_000_000, ceil: 20_000_000 });
+  });
+
+  it('reads htb\'s default class and the leaf qdiscs from tc -j qdisc show (iproute2 6.1: `"default":"0x20"`)', () => {
+    expect(parseRootQdiscs(htbOn('eth0')).find((q) => q.device === 'eth0')).toEqual({ device: 'eth0', kind: 'htb', handle: '1e9d:', defaultMinor: 0x20 });
+    expect(parseRootQdiscs(htbOldOn('eth0')).find((q) => q.device === 'eth0')!.defaultMinor).toBeNull();
+    expect(parseRootQdiscs(htbOn('eth0').replace('"0x20"', '"20"'))[1]!.defaultMinor).toBe(0x20);
+    expect(parseLeafQdiscs(htbOn('eth0'), 'eth0')).toEqual(new Map([['1e9d:10', 'fq_codel'], ['1e9d:20', 'fq_codel']]));
+    expect(parseLeafQdiscs(htbOn('eth0'), 'eth1').size).toBe(0);
+    expect(parseEgressClass(classesOn('eth0', '100Mbit'), '1e9d:20')).toEqual({ rate: 1e12, ceil: 1e12 });
   });
 
   it('reads a rate back as tc shows it (iproute2 print_rate): digits lost to its integer division, and nothing else', () => {
