@@ -88,19 +88,39 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
   }
 }
 
-/** The XPaths of a network that gridops owns; libvirt's additions (uuid, mac, …) are not drift. */
+/**
+ * The XPaths of a network that gridops owns; libvirt's additions (uuid, mac, …) are not drift.
+ * Owned too, as counts or names, is every element that would open a path out of the network or
+ * into the node, so a net-edit that adds one is drift: a resolver (`<dns>`, its forwarders, a
+ * `<domain>`), a second `<ip>` (IPv6 router advertisements, DHCPv6), a `<route>`, a TFTP root of
+ * the node, and options handed to dnsmasq behind libvirt's back.
+ */
 export function projectNetwork(net: XmlNode): Projection {
   const ip = child(net, 'ip');
   const range = child(ip, 'dhcp', 'range');
+  const dns = child(net, 'dns');
   return {
     '/network/name': text(child(net, 'name')),
     '/network/forward': children(net, 'forward').length ? `mode=${attr(child(net, 'forward'), 'mode') ?? 'nat'}` : '(none)',
     '/network/bridge/@name': attr(child(net, 'bridge'), 'name'),
+    '/network/dns/@enable': attr(dns, 'enable'),
+    '/network/dns/*': childNames(dns),
+    '/network/domain/@name': attr(child(net, 'domain'), 'name'),
+    'count(/network/ip)': String(children(net, 'ip').length),
     '/network/ip/@address': attr(ip, 'address'),
     '/network/ip/@netmask': attr(ip, 'netmask') ?? prefixToNetmask(attr(ip, 'prefix')),
+    '/network/ip/*[not dhcp]': childNames(ip, ['dhcp']),
     '/network/ip/dhcp/range/@start': attr(range, 'start'),
     '/network/ip/dhcp/range/@end': attr(range, 'end'),
+    'count(/network/route)': String(children(net, 'route').length),
+    'count(/network/dnsmasq:*)': String(Object.keys(net).filter((k) => k.startsWith('dnsmasq:')).length),
   };
+}
+
+/** An element's child elements by name, sorted and comma-separated, but `except`; `(none)` when there are none. */
+function childNames(node: XmlNode | undefined, except: readonly string[] = []): string {
+  const names = Object.keys(node ?? {}).filter((k) => !k.startsWith('@') && k !== '#text' && !except.includes(k));
+  return names.sort().join(',') || '(none)';
 }
 
 function prefixToNetmask(prefix: string | undefined): string | undefined {

@@ -31,7 +31,10 @@ import { facts, node } from './fixtures.js';
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const INACTIVE = fixture('sandbox-inactive.xml');
 const LIVE = fixture('sandbox-live.xml');
-const NETWORK = fixture('grid-net.xml');
+/** The grid network an earlier gridops made (real libvirt 9.0 output): no <dns>, so libvirt's dnsmasq resolved for the guest. */
+const NETWORK_WITH_DNS = fixture('grid-net.xml');
+/** Today's: libvirt writes <dns enable='no'/> back after <mac> (virNetworkDefFormatBuf's order). */
+const NETWORK = NETWORK_WITH_DNS.replace("<mac address='52:54:00:d9:1a:54'/>\n", "$&  <dns enable='no'/>\n");
 const IMAGE_SHA = /image="([0-9a-f]{64})"/.exec(INACTIVE)![1]!;
 
 const image: ImageFile = { path: '/images/sandbox.img', sha256: IMAGE_SHA, format: 'raw', sizeBytes: 11534336, virtualSizeBytes: 11534336 };
@@ -409,6 +412,32 @@ describe('grid network', () => {
     expect(nat.steps).toEqual(['define', 'restart']);
     expect(gridBridgeName('grid-net')).toBe('gs-grid-net');
     expect(gridBridgeName('a-very-long-network-name').length).toBeLessThanOrEqual(15);
+  });
+
+  it("serves no DNS: libvirt's dnsmasq would forward the guest's queries to the node's resolvers, a way out past the isolation", () => {
+    const r = new LibvirtNetworkResource('grid-net');
+    expect(projectNetwork(parseXml(r.xml, 'network')!)['/network/dns/@enable']).toBe('no');
+    // DHCP stays (dnsmasq runs with port=0, DHCP only).
+    expect(projectNetwork(parseXml(r.xml, 'network')!)['/network/ip/dhcp/range/@start']).toBe('172.31.254.10');
+    // A network an earlier gridops made, with libvirt's resolver, is drift: redefined and restarted.
+    const change = r.diff(networkProbed(NETWORK_WITH_DNS, 'Active:         yes\nAutostart:      yes\n'), ctx())!;
+    expect(change.fields).toEqual([{ name: '/network/dns/@enable', before: null, after: 'no' }]);
+    expect(change.steps).toEqual(['define', 'restart']);
+  });
+
+  it.each([
+    ['dnsmasq options', "<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>", "</network>", "  <dnsmasq:options>\n    <dnsmasq:option value='server=8.8.8.8'/>\n  </dnsmasq:options>\n</network>"],
+    ['a route', '<network>', '</network>', "  <route address='10.0.0.0' prefix='8' gateway='172.31.254.2'/>\n</network>"],
+    ['a second <ip> (IPv6 RA and DHCPv6)', '<network>', '</network>', "  <ip family='ipv6' address='fd00::1' prefix='64'><dhcp><range start='fd00::10' end='fd00::ff'/></dhcp></ip>\n</network>"],
+    ['a domain', '<network>', "<dns enable='no'/>", "<domain name='corp.example' localOnly='no'/>\n  <dns enable='no'/>"],
+    ['DNS forwarders', '<network>', "<dns enable='no'/>", "<dns><forwarder addr='10.0.0.53'/></dns>"],
+    ['a TFTP root of the node', '<network>', '</dhcp>', "</dhcp>\n    <tftp root='/etc'/>"],
+  ])('%s, added by a net-edit, is drift (a path out the projection would not see)', (_what, root, at, added) => {
+    const edited = NETWORK.replace('<network>', root).replace(at, added);
+    expect(edited).not.toBe(NETWORK);
+    expect(projectNetwork(parseXml(edited, 'network')!)).not.toEqual(projectNetwork(parseXml(NETWORK, 'network')!));
+    const change = new LibvirtNetworkResource('grid-net').diff(networkProbed(edited, 'Active:         yes\nAutostart:      yes\n'), ctx());
+    expect(change?.steps).toEqual(['define', 'restart']);
   });
 });
 
