@@ -127,6 +127,8 @@ export interface LibvirtNetworkChange extends BaseChange {
   network: string;
   steps: Array<'define' | 'start' | 'autostart' | 'restart'>;
   xmlSha256: string;
+  /** Packages installed first: the node lacks ip, which puts the running sandbox's tap on the (re)started bridge. */
+  packages?: string[];
 }
 export interface LibvirtPoolChange extends BaseChange {
   kind: 'libvirt-pool';
@@ -158,7 +160,10 @@ export interface SandboxDomainChange extends BaseChange {
   kind: 'sandbox-domain';
   domain: string;
   /** `define` a new domain; `redefine`+`restart` replace the definition of a running one. */
-  steps: Array<'define' | 'redefine' | 'replace' | 'restart' | 'start' | 'resume' | 'autostart' | 'live' | 'prune'>;
+  /** `reattach`: its NIC's tap back on the grid network's bridge, which a restart of the network took it off. */
+  steps: Array<'define' | 'redefine' | 'replace' | 'restart' | 'start' | 'resume' | 'autostart' | 'live' | 'prune' | 'reattach'>;
+  /** Packages installed before `reattach`: the node lacks ip. */
+  packages?: string[];
   /** gridops' volumes in the pool nothing uses (an image replaced, then given back), removed by `prune`. */
   unusedVolumes?: string[];
   live: LiveSetting[];

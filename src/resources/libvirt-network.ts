@@ -10,11 +10,14 @@ import { NETWORK_NOT_FOUND, objectOrAbsent, parseInfo, virsh } from './virsh.js'
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { networkDefinition } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
+import { TAP_BRIDGE_PROBE, TAP_TOOLS, reattachDetachedTap, tapBridge } from './sandbox-tap.js';
+import { installTools, packagesForMissingTools, parseTools, toolsProbe } from './tool-packages.js';
 
 /**
  * The isolated grid network the sandboxes' NICs join: no `<forward>` (so no NAT and no route
- * out of the node), a fixed bridge name, DHCP, autostarted. libvirt's own `default` network,
- * which NATs, is never started.
+ * out of the node), a fixed bridge name, DHCP and no DNS (a resolver would be a way out),
+ * autostarted. libvirt's own `default` network, which NATs, is never started. Its (re)start puts
+ * the running sandbox's tap on the new bridge, which libvirt does not (sandbox-tap.ts).
  */
 export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
   readonly kind = 'libvirt-network' as const;
@@ -31,11 +34,12 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
   probe(): string {
     // The routes first, read also before libvirt is installed: the network is checked against them before its start is planned.
     // The network is absent only where libvirt says so; another failure of the read is `unknown (WHY)`, which diff refuses to plan on.
-    return probeSections(ROUTE_TABLE_PROBE, probeLibvirt(probeSections(objectOrAbsent(virsh('net-dumpxml', '--inactive', this.name), 'xml', NETWORK_NOT_FOUND, networkDefinition(this.name)), `${virsh('net-info', this.name)} 2>/dev/null || true`)));
+    // The sandbox's tap and ip before libvirt's reads, whose section is one (`no-libvirt`) before libvirt is installed.
+    return probeSections(ROUTE_TABLE_PROBE, TAP_BRIDGE_PROBE, toolsProbe(TAP_TOOLS), probeLibvirt(probeSections(objectOrAbsent(virsh('net-dumpxml', '--inactive', this.name), 'xml', NETWORK_NOT_FOUND, networkDefinition(this.name)), `${virsh('net-info', this.name)} 2>/dev/null || true`)));
   }
 
   diff(stdout: string, ctx: PlanContext): LibvirtNetworkChange | null {
-    const [routesPart = '', xmlPart = '', infoPart = ''] = splitProbeSections(stdout);
+    const [routesPart = '', tapPart = '', toolsPart = '', xmlPart = '', infoPart = ''] = splitProbeSections(stdout);
     refuseUnreadLibvirt(xmlPart, ctx.node.name);
     const want = projectNetwork(parseXml(this.xml, 'network')!);
     const current = parseXml(xmlPart, 'network');
@@ -61,6 +65,10 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
       const replaced = ctx.replacedNetwork === undefined ? {} : { replacedBridge: gridBridgeName(ctx.replacedNetwork) };
       checkGridNetRoutes(routesPart.split('\n'), ctx.facts.arch, { node: ctx.node.name, nodeAddress: ctx.node.address, network: this.name, bridge: gridBridgeName(this.name), ...replaced });
     }
+    // A running sandbox's tap goes back on the new bridge with ip (sandbox-tap.ts), installed first where the node lacks it.
+    const tapToReattach = (steps.includes('start') || steps.includes('restart')) && tapBridge(tapPart) !== undefined;
+    const packages = tapToReattach ? packagesForMissingTools(TAP_TOOLS, parseTools(toolsPart), ctx.facts, `${ctx.node.name}: the grid network ${this.name}`, ctx.node.name) : [];
+    for (const p of packages) fields.push({ name: p, before: null, after: 'installed' });
     return {
       kind: 'libvirt-network',
       id: this.id,
@@ -69,14 +77,17 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
       steps,
       fields,
       xmlSha256: sha256(this.xml),
+      ...(packages.length ? { packages } : {}),
       summary: have ? `${steps.join(', ')} network ${this.name}` : `define and start isolated network ${this.name} (bridge ${gridBridgeName(this.name)}, no forward)`,
       diff: have ? projectionDiff(`network ${this.name}`, have, want) : undefined,
-      // Restarting the network detaches the running sandbox's tap from its bridge.
-      ...(steps.includes('restart') ? { needsRestart: `network ${this.name} must be restarted to change ${differing.join(', ')}, which detaches the sandbox's NIC` } : {}),
+      // Restarting the network cuts the running sandbox off its network until apply puts its tap on the new bridge.
+      ...(steps.includes('restart') ? { needsRestart: `network ${this.name} must be restarted to change ${differing.join(', ')}, which cuts the sandbox's NIC off for that moment` } : {}),
     };
   }
 
-  async apply(change: LibvirtNetworkChange, writer: StepRecorder): Promise<void> {
+  async apply(change: LibvirtNetworkChange, writer: StepRecorder, ctx: PlanContext): Promise<void> {
+    // Before the network goes down: a failed install leaves the VM on its network.
+    if (change.packages?.length) await installTools(change.packages, ctx.facts, writer);
     if (change.steps.includes('define')) {
       await writer.run(`mkdir -p -- ${LIBVIRT_XML_DIR}`, `mkdir ${LIBVIRT_XML_DIR}`);
       await writer.write(this.file, Buffer.from(this.xml), '0644');
@@ -84,23 +95,49 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
     }
     if (change.steps.includes('restart')) await writer.run(`${virsh('net-destroy', this.name)} && ${virsh('net-start', this.name)}`, `virsh net-destroy/net-start ${this.name}`);
     if (change.steps.includes('start')) await writer.run(virsh('net-start', this.name), `virsh net-start ${this.name}`);
+    // A running sandbox's tap is on no bridge after the old one was deleted (a restart, or a stop
+    // behind gridops' back), and libvirt does not put it on the new one (sandbox-tap.ts).
+    if (change.steps.includes('restart') || change.steps.includes('start')) {
+      const bridge = gridBridgeName(this.name);
+      await writer.run(reattachDetachedTap(bridge), `put the sandbox's tap back on bridge ${bridge}`);
+    }
     if (change.steps.includes('autostart')) await writer.run(virsh('net-autostart', this.name), `virsh net-autostart ${this.name}`);
   }
 }
 
-/** The XPaths of a network that gridops owns; libvirt's additions (uuid, mac, …) are not drift. */
+/**
+ * The XPaths of a network that gridops owns; libvirt's additions (uuid, mac, …) are not drift.
+ * Owned too, as counts or names, is every element that would open a path out of the network or
+ * into the node, so a net-edit that adds one is drift: a resolver (`<dns>`, its forwarders, a
+ * `<domain>`), a second `<ip>` (IPv6 router advertisements, DHCPv6), a `<route>`, a TFTP root of
+ * the node, and options handed to dnsmasq behind libvirt's back.
+ */
 export function projectNetwork(net: XmlNode): Projection {
   const ip = child(net, 'ip');
   const range = child(ip, 'dhcp', 'range');
+  const dns = child(net, 'dns');
   return {
     '/network/name': text(child(net, 'name')),
     '/network/forward': children(net, 'forward').length ? `mode=${attr(child(net, 'forward'), 'mode') ?? 'nat'}` : '(none)',
     '/network/bridge/@name': attr(child(net, 'bridge'), 'name'),
+    '/network/dns/@enable': attr(dns, 'enable'),
+    '/network/dns/*': childNames(dns),
+    '/network/domain/@name': attr(child(net, 'domain'), 'name'),
+    'count(/network/ip)': String(children(net, 'ip').length),
     '/network/ip/@address': attr(ip, 'address'),
     '/network/ip/@netmask': attr(ip, 'netmask') ?? prefixToNetmask(attr(ip, 'prefix')),
+    '/network/ip/*[not dhcp]': childNames(ip, ['dhcp']),
     '/network/ip/dhcp/range/@start': attr(range, 'start'),
     '/network/ip/dhcp/range/@end': attr(range, 'end'),
+    'count(/network/route)': String(children(net, 'route').length),
+    'count(/network/dnsmasq:*)': String(Object.keys(net).filter((k) => k.startsWith('dnsmasq:')).length),
   };
+}
+
+/** An element's child elements by name, sorted and comma-separated, but `except`; `(none)` when there are none. */
+function childNames(node: XmlNode | undefined, except: readonly string[] = []): string {
+  const names = Object.keys(node ?? {}).filter((k) => !k.startsWith('@') && k !== '#text' && !except.includes(k));
+  return names.sort().join(',') || '(none)';
 }
 
 function prefixToNetmask(prefix: string | undefined): string | undefined {

@@ -9,7 +9,9 @@ import type { ImageFile } from './image-file.js';
 import { attr, child, children, differingKeys, parseXml, projectionDiff, renderLibvirtXml, sizeKiB, text, type Projection, type XmlNode } from './libvirt-xml.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
-import { LIBVIRT_XML_DIR, SANDBOX_DOMAIN, SANDBOX_POOL, SANDBOX_SERIAL_LOG, SANDBOX_TAP, baseVolumeName, overlayVolumeName, sandboxMac, sandboxUuid, volumePath } from './sandbox-names.js';
+import { LIBVIRT_XML_DIR, SANDBOX_DOMAIN, SANDBOX_POOL, SANDBOX_SERIAL_LOG, SANDBOX_TAP, baseVolumeName, gridBridgeName, overlayVolumeName, sandboxMac, sandboxUuid, volumePath } from './sandbox-names.js';
+import { TAP_BRIDGE_PROBE, TAP_TOOLS, attachTap, tapBridge } from './sandbox-tap.js';
+import { installTools, packagesForMissingTools, parseTools, toolsProbe } from './tool-packages.js';
 import { setMemoryLive } from './sandbox-balloon.js';
 import { checkCpuShares } from './sandbox-cpu-shares.js';
 import { checkGridCaps } from './sandbox-grid-caps.js';
@@ -163,12 +165,14 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
         `if [ "$(${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null)" = running ]; then ${virsh('dumpxml', SANDBOX_DOMAIN)}; fi`,
         `${virsh('dominfo', SANDBOX_DOMAIN)} 2>/dev/null || true`,
         `${virsh('vol-list', '--pool', SANDBOX_POOL)} 2>/dev/null || true`,
+        TAP_BRIDGE_PROBE,
+        toolsProbe(TAP_TOOLS),
       ),
     );
   }
 
   diff(stdout: string, ctx: PlanContext): SandboxDomainChange | null {
-    const [statePart = '', inactivePart = '', livePart = '', infoPart = '', volumesPart = ''] = splitProbeSections(stdout);
+    const [statePart = '', inactivePart = '', livePart = '', infoPart = '', volumesPart = '', tapPart = '', toolsPart = ''] = splitProbeSections(stdout);
     refuseUnreadLibvirt(statePart, ctx.node.name);
     const facts = ctx.facts;
     checkCpuShares(this.spec.cpuShares, facts, ctx.node.name);
@@ -251,6 +255,17 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       }
       fields.push({ name: 'state', before: state, after: 'running' });
     }
+    // A running VM's tap on no bridge, or another (its network restarted behind gridops' back: libvirt
+    // does not plug it into the new bridge), cuts it off while no definition changed. A restart of the
+    // VM makes a new tap, which libvirt plugs in itself.
+    const bridge = gridBridgeName(this.spec.network);
+    const tapOn = tapBridge(tapPart);
+    const reattach = tapOn !== undefined && tapOn !== bridge && !steps.includes('restart') && !steps.includes('replace');
+    const packages = reattach ? packagesForMissingTools(TAP_TOOLS, parseTools(toolsPart), facts, `${ctx.node.name}: the sandbox's tap ${SANDBOX_TAP}`, ctx.node.name) : [];
+    if (reattach) {
+      steps.push('reattach');
+      fields.push({ name: `tap ${SANDBOX_TAP} bridge`, before: tapOn, after: bridge }, ...packages.map((p) => ({ name: p, before: null, after: 'installed' })));
+    }
     // The running VM's disk and image too: a definition replaced by a run whose restart then failed names the new ones while the VM still has the old open.
     const unused = unusedVolumes(volumesPart, [this.spec.image.sha256, have[IMAGE_KEY], haveLive?.[IMAGE_KEY]], [have[DISK_KEY], haveLive?.[DISK_KEY]]);
     if (unused.length) (steps.push('prune'), fields.push({ name: 'unused volumes', before: unused.join(', '), after: null }));
@@ -274,9 +289,10 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
         ? `recreate the sandbox VM on image ${this.spec.image.sha256.slice(0, 12)} (a restart: its overlay disk is new)${note}`
         : restartKeys.length
         ? `replace the sandbox's definition and restart it${note}: ${restartKeys.join(', ')} changed`
-        : `${steps.map((s) => (s === 'live' ? `set ${liveSettings.map((l) => l.setting).join(', ')} live, without a restart` : s === 'prune' ? `remove ${unused.length === 1 ? 'an unused volume' : `${unused.length} unused volumes`} from pool ${SANDBOX_POOL}` : s)).join(', ')}${note}`,
+        : `${steps.map((s) => (s === 'live' ? `set ${liveSettings.map((l) => l.setting).join(', ')} live, without a restart` : s === 'prune' ? `remove ${unused.length === 1 ? 'an unused volume' : `${unused.length} unused volumes`} from pool ${SANDBOX_POOL}` : s === 'reattach' ? `put its tap ${SANDBOX_TAP} back on bridge ${bridge}` : s)).join(', ')}${note}`,
       diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, { ...have, ...(haveLive ? liveView(haveLive) : {}) }, { ...want, ...(haveLive ? wantLive : {}) }),
       ...(unused.length ? { unusedVolumes: unused } : {}),
+      ...(packages.length ? { packages } : {}),
       ...(restartKeys.length ? { needsRestart: `the sandbox VM must restart to change ${restartKeys.join(', ')}`, previous: previousDisk !== want['/domain/devices/disk/source/@file'] ? { disk: previousDisk, imageVolume: previousImage && previousImage !== this.spec.image.sha256 ? previousImage : undefined } : undefined } : {}),
     };
   }
@@ -304,6 +320,11 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     if (change.steps.includes('autostart')) await writer.run(`${virsh('autostart', d)} >/dev/null`, `virsh autostart ${d}`);
     if (change.steps.includes('start')) await writer.run(`${virsh('start', d)} >/dev/null`, `virsh start ${d}`);
     if (change.steps.includes('resume')) await writer.run(`${virsh('resume', d)} >/dev/null`, `virsh resume ${d}`);
+    if (change.steps.includes('reattach')) {
+      const bridge = gridBridgeName(this.spec.network);
+      if (change.packages?.length) await installTools(change.packages, ctx.facts, writer);
+      await writer.run(attachTap(bridge), `put ${SANDBOX_TAP} back on bridge ${bridge}`);
+    }
     if (change.steps.includes('live')) {
       const running = !change.steps.includes('define') || change.steps.includes('start');
       for (const l of change.live) {

@@ -1,4 +1,4 @@
-import { execSync, spawnSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -19,6 +19,7 @@ import { SandboxDomainResource, projectDomain, qemuOverheadMiB, type SandboxSpec
 import { setMemoryLive } from '../../src/resources/sandbox-balloon.js';
 import { replaceDefinition } from '../../src/resources/sandbox-replace.js';
 import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
+import { TAP_BRIDGE_PROBE, attachTap, reattachDetachedTap } from '../../src/resources/sandbox-tap.js';
 import { SANDBOX_POOL_PATH, SANDBOX_STAGED_IMAGE, SANDBOX_STAGING_PATH, baseVolumeName, gridBridgeName, overlayVolumeName, sandboxMac, sandboxUuid } from '../../src/resources/sandbox-names.js';
 import { quote } from '../../src/transport/quote.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
@@ -31,7 +32,10 @@ import { facts, node } from './fixtures.js';
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const INACTIVE = fixture('sandbox-inactive.xml');
 const LIVE = fixture('sandbox-live.xml');
-const NETWORK = fixture('grid-net.xml');
+/** The grid network an earlier gridops made (real libvirt 9.0 output): no <dns>, so libvirt's dnsmasq resolved for the guest. */
+const NETWORK_WITH_DNS = fixture('grid-net.xml');
+/** Today's: libvirt writes <dns enable='no'/> back after <mac> (virNetworkDefFormatBuf's order). */
+const NETWORK = NETWORK_WITH_DNS.replace("<mac address='52:54:00:d9:1a:54'/>\n", "$&  <dns enable='no'/>\n");
 const IMAGE_SHA = /image="([0-9a-f]{64})"/.exec(INACTIVE)![1]!;
 
 const image: ImageFile = { path: '/images/sandbox.img', sha256: IMAGE_SHA, format: 'raw', sizeBytes: 11534336, virtualSizeBytes: 11534336 };
@@ -39,9 +43,9 @@ const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({ grid: 'lab', n
 /** A lab container: /dev/kvm opens but the CPU shows no vmx/svm, and no CAP_SYS_RESOURCE. */
 const labFacts = (over: Partial<HostFacts> = {}): HostFacts => ({ ...facts(), cpu: { cores: 2, virtFlags: [] }, kvm: { device: true, usable: true, nested: false }, capSysResource: false, memoryBytes: 24 * 2 ** 30, ...over });
 const ctx = (f = labFacts()) => ({ node: node(), facts: f });
-/** What the domain's probe prints: state, inactive XML, live XML, dominfo — as a real shell joins them. */
-const probed = (state: string, inactive: string, live: string, autostart = 'enable', volumes = '') =>
-  execSync(probeSections(...[`${state}\n`, inactive, live, `Autostart:      ${autostart}\n`, volumes].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+/** What the domain's probe prints: state, inactive XML, live XML, dominfo, volumes, the tap's bridge, ip — as a real shell joins them. */
+const probed = (state: string, inactive: string, live: string, autostart = 'enable', volumes = '', tap = '', tools = 'ip\n') =>
+  execSync(probeSections(...[`${state}\n`, inactive, live, `Autostart:      ${autostart}\n`, volumes, tap, tools].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 
 describe('sandbox domain: owned XPaths only', () => {
   it("libvirt's own rewrites of the definition (units, machine, cpu, pci addresses, implicit devices) are not drift", () => {
@@ -395,8 +399,8 @@ describe('setting the memory live waits for the guest\'s balloon', () => {
 
 /** /proc/net/route's lines as the network's probe prints them (device, destination, mask), little-endian hex. */
 const ROUTES = 'Iface Destination Mask\neth0 00000000 00000000\neth0 0000000A 00FFFFFF\n';
-/** What the grid network's probe prints: the host's routes, then net-dumpxml and net-info, as a real shell joins them. */
-const networkProbed = (xml: string, info: string, routes = ROUTES) => execSync(probeSections(...[routes, xml, info].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+/** What the grid network's probe prints: the host's routes, the sandbox's tap's bridge and ip, then net-dumpxml and net-info, as a real shell joins them. */
+const networkProbed = (xml: string, info: string, routes = ROUTES, tap = '', tools = 'ip\n') => execSync(probeSections(...[routes, tap, tools, xml, info].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 
 describe('grid network', () => {
   it('libvirt\'s rewrite (uuid, mac, ...) is not drift; a forward element is', () => {
@@ -409,6 +413,32 @@ describe('grid network', () => {
     expect(nat.steps).toEqual(['define', 'restart']);
     expect(gridBridgeName('grid-net')).toBe('gs-grid-net');
     expect(gridBridgeName('a-very-long-network-name').length).toBeLessThanOrEqual(15);
+  });
+
+  it("serves no DNS: libvirt's dnsmasq would forward the guest's queries to the node's resolvers, a way out past the isolation", () => {
+    const r = new LibvirtNetworkResource('grid-net');
+    expect(projectNetwork(parseXml(r.xml, 'network')!)['/network/dns/@enable']).toBe('no');
+    // DHCP stays (dnsmasq runs with port=0, DHCP only).
+    expect(projectNetwork(parseXml(r.xml, 'network')!)['/network/ip/dhcp/range/@start']).toBe('172.31.254.10');
+    // A network an earlier gridops made, with libvirt's resolver, is drift: redefined and restarted.
+    const change = r.diff(networkProbed(NETWORK_WITH_DNS, 'Active:         yes\nAutostart:      yes\n'), ctx())!;
+    expect(change.fields).toEqual([{ name: '/network/dns/@enable', before: null, after: 'no' }]);
+    expect(change.steps).toEqual(['define', 'restart']);
+  });
+
+  it.each([
+    ['dnsmasq options', "<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>", "</network>", "  <dnsmasq:options>\n    <dnsmasq:option value='server=8.8.8.8'/>\n  </dnsmasq:options>\n</network>"],
+    ['a route', '<network>', '</network>', "  <route address='10.0.0.0' prefix='8' gateway='172.31.254.2'/>\n</network>"],
+    ['a second <ip> (IPv6 RA and DHCPv6)', '<network>', '</network>', "  <ip family='ipv6' address='fd00::1' prefix='64'><dhcp><range start='fd00::10' end='fd00::ff'/></dhcp></ip>\n</network>"],
+    ['a domain', '<network>', "<dns enable='no'/>", "<domain name='corp.example' localOnly='no'/>\n  <dns enable='no'/>"],
+    ['DNS forwarders', '<network>', "<dns enable='no'/>", "<dns><forwarder addr='10.0.0.53'/></dns>"],
+    ['a TFTP root of the node', '<network>', '</dhcp>', "</dhcp>\n    <tftp root='/etc'/>"],
+  ])('%s, added by a net-edit, is drift (a path out the projection would not see)', (_what, root, at, added) => {
+    const edited = NETWORK.replace('<network>', root).replace(at, added);
+    expect(edited).not.toBe(NETWORK);
+    expect(projectNetwork(parseXml(edited, 'network')!)).not.toEqual(projectNetwork(parseXml(NETWORK, 'network')!));
+    const change = new LibvirtNetworkResource('grid-net').diff(networkProbed(edited, 'Active:         yes\nAutostart:      yes\n'), ctx());
+    expect(change?.steps).toEqual(['define', 'restart']);
   });
 });
 
@@ -595,5 +625,122 @@ describe("replacing the sandbox's definition (a real shell, a fake virsh)", () =
     expect(r.status).toBe(1);
     expect(r.calls.slice(-2)).toEqual([`${V} define ${join(r.dir, 'new.xml')}`, `${V} define ${join(r.dir, 'previous.xml')}`]);
     expect(r.previousLeft).toBe(false);
+  });
+});
+
+describe("the sandbox's tap on the grid network's bridge (libvirt leaves it off the bridge a network restart makes)", () => {
+  const planned = (resource: Resource, change: NonNullable<ReturnType<Resource['diff']>>, transport: RecordingTransport): PlannedHost => ({
+    session: { node: node(), transport, facts: labFacts() },
+    resources: new Map([[resource.id, resource]]),
+    managedUnits: new Set(),
+    kernelEntries: {},
+    handlers: [],
+    plan: { host: 'n1', address: '10.0.0.1', playbooks: ['hypervisor'], changes: [change], notes: [], handlers: [] },
+  });
+  const applied = async (resource: Resource, change: NonNullable<ReturnType<Resource['diff']>>) => {
+    const t = new RecordingTransport('n1').on(/^sh -s$/, { stdout: '' });
+    await applyPlan([planned(resource, change, t)], { concurrency: 1, failFast: false, emit: () => {}, replaceSandbox: true });
+    return (t.calls[0] as { stdin: string }).stdin;
+  };
+
+  it.each([
+    ['a restart', 'Active:         yes\nAutostart:      yes\n', NETWORK_WITH_DNS, 'restart'],
+    ['a start', 'Active:         no\nAutostart:      yes\n', NETWORK, 'start'],
+  ])("%s of the grid network puts the running sandbox's tap back on the new bridge, after net-start", async (_what, info, xml, step) => {
+    const r = new LibvirtNetworkResource('grid-net');
+    const change = r.diff(networkProbed(xml, info, ROUTES, 'gs-grid-net\n'), ctx())!;
+    expect(change.steps).toContain(step);
+    expect(change.packages).toBeUndefined();
+    const script = await applied(r, change);
+    const reattach = reattachDetachedTap('gs-grid-net');
+    expect(script).toContain(reattach);
+    expect(script.indexOf(reattach)).toBeGreaterThan(script.lastIndexOf('net-start'));
+    // The restart keeps the VM on its network now, but cuts it off for that moment: still the operator's word.
+    expect(change.needsRestart ?? 'none').not.toMatch(/detaches/);
+  });
+
+  it('a node without ip gets iproute2 before the network goes down, where a sandbox runs', async () => {
+    const r = new LibvirtNetworkResource('grid-net');
+    const info = 'Active:         yes\nAutostart:      yes\n';
+    const change = r.diff(networkProbed(NETWORK_WITH_DNS, info, ROUTES, 'gs-grid-net\n', ''), ctx())!;
+    expect(change.packages).toEqual(['iproute2']);
+    expect(change.fields).toContainEqual({ name: 'iproute2', before: null, after: 'installed' });
+    const script = await applied(r, change);
+    expect(script.indexOf('apt-get')).toBeGreaterThan(-1);
+    expect(script.indexOf('apt-get')).toBeLessThan(script.indexOf('net-destroy'));
+    // No VM running, no tap: nothing to put back, nothing to install.
+    expect(r.diff(networkProbed(NETWORK_WITH_DNS, info, ROUTES, '', ''), ctx())!.packages).toBeUndefined();
+    // And the sandbox's own step alike.
+    const domain = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, LIVE, 'enable', '', '(none)\n', ''), ctx())! as SandboxDomainChange;
+    expect(domain.packages).toEqual(['iproute2']);
+    const domainScript = await applied(new SandboxDomainResource(spec()), domain);
+    expect(domainScript.indexOf('apt-get')).toBeGreaterThan(-1);
+    expect(domainScript.indexOf('apt-get')).toBeLessThan(domainScript.indexOf('ip link set'));
+  });
+
+  it('a network only redefined or set to autostart touches no tap', async () => {
+    const r = new LibvirtNetworkResource('grid-net');
+    const change = r.diff(networkProbed(NETWORK, 'Active:         yes\nAutostart:      no\n'), ctx())!;
+    expect(change.steps).toEqual(['autostart']);
+    expect(await applied(r, change)).not.toContain('ip link');
+  });
+
+  it('a running VM whose tap is on no bridge is drift, put back on its bridge without a restart', async () => {
+    const r = new SandboxDomainResource(spec());
+    const change = r.diff(probed('running', INACTIVE, LIVE, 'enable', '', '(none)\n'), ctx())! as SandboxDomainChange;
+    expect(change).toMatchObject({ action: 'update', steps: ['reattach'], fields: [{ name: 'tap gs-sandbox bridge', before: '(none)', after: 'gs-grid-net' }] });
+    expect(change.needsRestart).toBeUndefined();
+    expect(change.summary).toMatch(/^put its tap gs-sandbox back on bridge gs-grid-net/);
+    const script = await applied(r, change);
+    expect(script).toContain(attachTap('gs-grid-net'));
+    expect(script).not.toMatch(/destroy|shutdown|define/);
+  });
+
+  it("a tap on another bridge is drift too; on the grid network's, or no tap (a VM not running), is none", () => {
+    const r = new SandboxDomainResource(spec());
+    expect(r.diff(probed('running', INACTIVE, LIVE, 'enable', '', 'virbr0\n'), ctx())).toMatchObject({ steps: ['reattach'], fields: [{ before: 'virbr0', after: 'gs-grid-net' }] });
+    expect(r.diff(probed('running', INACTIVE, LIVE, 'enable', '', 'gs-grid-net\n'), ctx())?.action).toBe('none');
+    // Read from sysfs where the node has no ip.
+    expect(r.diff(probed('running', INACTIVE, LIVE, 'enable', '', '../gs-grid-net\n', ''), ctx())?.action).toBe('none');
+    expect(r.diff(probed('running', INACTIVE, LIVE), ctx())?.action).toBe('none');
+    // A VM restarted by this very change gets a new tap from libvirt, on the bridge.
+    expect(new SandboxDomainResource(spec({ vcpus: 2 })).diff(probed('running', INACTIVE, LIVE, 'enable', '', '(none)\n'), ctx())!.steps).toEqual(['redefine', 'restart', 'live']);
+  });
+
+  /**
+   * On a real kernel, in a network namespace of the test's own with its own sysfs (`unshare -n -m`,
+   * which ends with the shell): a bridge and a tap as libvirt makes them, then the network's
+   * restart (the bridge deleted and made again), then what gridops reads and runs.
+   */
+  const inNamespace = (script: string) =>
+    execFileSync('unshare', ['-n', '-m', 'sh', '-c', `set -e; mount -t sysfs sysfs /sys; ip link add gs-grid-net type bridge; ip tuntap add dev gs-sandbox mode tap; ip link set dev gs-sandbox master gs-grid-net\n${script}`], { encoding: 'utf8' });
+  const read = `echo read; ${TAP_BRIDGE_PROBE}`;
+  const restartNetwork = 'ip link del gs-grid-net; ip link add gs-grid-net type bridge';
+
+  it('reads the tap off the bridge after a network restart, and puts it back (real kernel)', () => {
+    const out = inNamespace([read, restartNetwork, read, reattachDetachedTap('gs-grid-net'), read].join('\n')).split('read\n').slice(1);
+    expect(out).toEqual(['gs-grid-net\n', '(none)\n', 'gs-grid-net\n']);
+    const r = new SandboxDomainResource(spec());
+    expect(r.diff(probed('running', INACTIVE, LIVE, 'enable', '', out[1]!), ctx())!.steps).toEqual(['reattach']);
+    expect(r.diff(probed('running', INACTIVE, LIVE, 'enable', '', out[2]!), ctx())!.action).toBe('none');
+    // The domain's own step, from no bridge or another.
+    expect(inNamespace([restartNetwork, 'ip link add other type bridge; ip link set dev gs-sandbox master other', attachTap('gs-grid-net'), read].join('\n'))).toBe('read\ngs-grid-net\n');
+  });
+
+  it('reads sysfs where the node has no ip (real kernel)', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'gridops-no-ip-'));
+    try {
+      // A PATH with readlink and no ip.
+      execFileSync('ln', ['-s', execSync('command -v readlink', { shell: '/bin/sh' }).toString().trim(), join(bin, 'readlink')]);
+      const noIp = `PATH=${bin} /bin/sh -c ${quote(TAP_BRIDGE_PROBE)}`;
+      expect(inNamespace([`echo read; ${noIp}`, restartNetwork, `echo read; ${noIp}`, 'ip link del gs-sandbox', `echo read; ${noIp}`].join('\n'))).toBe('read\n../gs-grid-net\nread\n(none)\nread\n');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it("the network's step leaves a tap that is on a bridge where it is, and does nothing without a tap (real kernel)", () => {
+    expect(inNamespace(['ip link add other type bridge; ip link set dev gs-sandbox master other', reattachDetachedTap('gs-grid-net'), read].join('\n'))).toBe('read\nother\n');
+    expect(inNamespace(['ip link del gs-sandbox', reattachDetachedTap('gs-grid-net'), read].join('\n'))).toBe('read\n');
   });
 });
