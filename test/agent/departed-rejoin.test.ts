@@ -120,6 +120,29 @@ describe('a node that left for good signs in again under the same name', () => {
     }
   });
 
+  test('a sub-grid of 4 voters: a mirror leaves and is re-added with no state and a LOWER epoch, while every peer that heard its old epoch stays up: the peers challenge its packets with the epoch they hold, it moves above it, and it is a member again', () => {
+    for (const seed of seeds) {
+      const { network, invariant } = grid(seed, 1, 4);
+      const members = network.subgridMembers('r0-s0');
+      const returning = members.find((name) => !network.core(name)!.subgrid.isLeader())!;
+      // Restarted a few times: it leaves as incarnation 4, which every peer holds.
+      for (let restart = 0; restart < 3; restart++) {
+        network.crash(returning);
+        network.start(returning);
+        network.runFor(3_000);
+      }
+      leaveForGood(network, returning);
+      network.runFor(2_000);
+      // Re-added on a host whose clock is behind: its first epoch is 2, below the 4 the peers hold.
+      network.reinstall(returning, 2);
+      network.runFor(20_000);
+      const leader = members.find((name) => name !== returning && network.core(name)!.subgrid.isLeader());
+      const group = leader === undefined ? undefined : network.core(leader)!.subgrid;
+      expect({ seed, member: group?.registry.get(returning)?.liveness, leaderKnown: network.core(returning)!.status().superPeer === leader }).toEqual({ seed, member: 'alive', leaderKnown: true });
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
   test('a region of 3 sub-grids of one node: a sub-grid\'s node leaves (its slot goes with it); the sub-grid is made again with a new node; the region peer crashes: the region peer elected keeps that sub-grid\'s slot', () => {
     for (const seed of seeds) {
       const { network, invariant } = grid(seed, 3, 1);

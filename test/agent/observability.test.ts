@@ -25,7 +25,11 @@ describe('agent observability', () => {
       expect(text).toContain(`gridagent_build_info{node="n1",nodejs="${process.version}",region="r\\"1",subgrid="s1",version="0.1.0"} 1\n`);
       expect(text).toMatch(/^# TYPE process_cpu_seconds_total counter$/m);
       const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)![1]);
-      expect(value('process_resident_memory_bytes')).toBeCloseTo(process.memoryUsage.rss(), -7);
+      // The metric is read when /metrics is served and compared a moment later: a jest worker of
+      // several hundred MB moves by tens of MB in between (a GC, the suite's other tests), so the
+      // check is that it is this process's RSS, within 10%, not a fixed 5 MB.
+      const rss = process.memoryUsage.rss();
+      expect(Math.abs(value('process_resident_memory_bytes') - rss)).toBeLessThan(rss * 0.1);
       expect(value('process_cpu_seconds_total')).toBeGreaterThan(0);
       expect(value('process_open_fds')).toBeGreaterThan(2);
       expect(value('process_max_fds')).toBeGreaterThanOrEqual(value('process_open_fds'));

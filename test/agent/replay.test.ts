@@ -213,9 +213,13 @@ describe('challenge and resend', () => {
     expect(a.takeEpochToPersist()).toBeNull();
     for (const header of headers) expect(b.inspect({ header, message: vote('a', 'b') })).toEqual({ ok: true, validated: true });
     // The old epoch's packet, replayed, is refused; and never resent on a challenge.
-    expect(b.inspect({ header: headers[0]!, message: vote('a', 'b') })).toEqual({ ok: false, reason: 'replayed' });
+    // (It is of an epoch below a's newest, which b names in its challenge: epoch-behind.test.ts.)
+    expect(b.inspect({ header: headers[0]!, message: vote('a', 'b') })).toEqual({ ok: false, reason: 'replayed', staleEpoch: 11 });
     const challenge: Extract<Message, { type: 'challenge' }> = { type: 'challenge', tier: 'subgrid', group: 's', from: 'b', to: 'a', term: 0, forEpoch: 10, forSeq: 0xffffffff };
     expect(a.answerChallenge(challenge, 'addr-b')).toBeNull();
+    // Nor does naming a's own newest epoch move a: the challenge is of a packet of another epoch.
+    expect(a.answerChallenge({ ...challenge, aboveEpoch: 11 }, 'addr-b')).toBeNull();
+    expect(a.takeEpochToPersist()).toBeNull();
   });
 
   test('no resend for a packet of an older run, an unknown or expired sequence, or one that already echoed the nonce', () => {

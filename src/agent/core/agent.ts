@@ -350,10 +350,13 @@ export class AgentCore {
     const verdict = this.guard.inspect(packet);
     if (!verdict.ok) {
       this.drop(verdict.reason);
-      if (verdict.reason === 'unvalidated') {
+      // A packet of an epoch below the sender's newest is challenged too, naming that epoch: the
+      // sender may be a node re-added under the name with a lower epoch (guard.ts, moveEpochAbove).
+      const staleEpoch = verdict.reason === 'replayed' ? verdict.staleEpoch : undefined;
+      if (verdict.reason === 'unvalidated' || staleEpoch !== undefined) {
         // A TCP frame (registry copy, merge) has no reply address: use the one we know for the sender.
         const replyAddr = fromAddr ?? this.subgrid.addressOf(packet.message.from) ?? this.region.addressOf(packet.message.from);
-        const challenge = this.guard.challenge(packet, replyAddr);
+        const challenge = this.guard.challenge(packet, replyAddr, staleEpoch);
         if (challenge !== null) this.outbox.push(challenge);
       }
       return;

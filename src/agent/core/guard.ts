@@ -12,6 +12,8 @@ import type { Destination, Message, MessageType, Outbound, OutboundPacket, Packe
  */
 /** The last sequence number a header can carry (u32 on the wire). */
 const LAST_SEQ = 0xffffffff;
+/** The last epoch a header can carry (u32 on the wire). */
+const LAST_EPOCH = 0xffffffff;
 
 const UNCHALLENGED = new Set<MessageType>(['discover', 'redirect', 'regionQuery', 'regionInfo', 'peerRedirect', 'challenge']);
 
@@ -21,7 +23,9 @@ export function isUnchallenged(message: Message): boolean {
 
 export type GuardVerdict =
   | { ok: true; validated: boolean }
-  | { ok: false; reason: 'replayed' | 'unvalidated' | 'reflected' };
+  /** `staleEpoch`: the packet is older than the sender's newest epoch heard, which is this (not a second copy within it). */
+  | { ok: false; reason: 'replayed'; staleEpoch?: number }
+  | { ok: false; reason: 'unvalidated' | 'reflected' };
 
 export interface GuardSettings {
   self: string;
@@ -167,7 +171,10 @@ export class PacketGuard {
   inspect(packet: Packet): GuardVerdict {
     const { header, message } = packet;
     if (message.from === this.settings.self) return { ok: false, reason: 'reflected' };
-    if (!this.window.accept(message.from, header.epoch, header.seq)) return { ok: false, reason: 'replayed' };
+    if (!this.window.accept(message.from, header.epoch, header.seq)) {
+      const newest = this.window.epochOf(message.from);
+      return newest !== undefined && header.epoch < newest ? { ok: false, reason: 'replayed', staleEpoch: newest } : { ok: false, reason: 'replayed' };
+    }
     const since = this.window.since(message.from) ?? this.window.generation;
     // The window only lets through packets of the newest epoch seen from this sender, so the
     // nonce learnt here is the one of the sender's latest run that we know of.
@@ -178,15 +185,18 @@ export class PacketGuard {
     return { ok: false, reason: 'unvalidated' };
   }
 
-  /** The challenge that answers an unvalidated packet (null when this sender had its share this tick). */
-  challenge(packet: Packet, fromAddr: string | undefined): Outbound | null {
+  /**
+   * The challenge that answers an unvalidated packet, or one of an epoch below the sender's newest
+   * heard (`aboveEpoch`: that epoch). Null when this sender had its share this tick.
+   */
+  challenge(packet: Packet, fromAddr: string | undefined, aboveEpoch?: number): Outbound | null {
     const { header, message } = packet;
     const count = this.challengesThisTick.get(message.from) ?? 0;
     if (count >= this.challengesPerTick) return null;
     this.challengesThisTick.set(message.from, count + 1);
     return {
       dest: { kind: 'node', name: message.from, addr: fromAddr },
-      message: { type: 'challenge', tier: message.tier, group: message.group, from: this.settings.self, to: message.from, term: 0, forEpoch: header.epoch, forSeq: header.seq },
+      message: { type: 'challenge', tier: message.tier, group: message.group, from: this.settings.self, to: message.from, term: 0, forEpoch: header.epoch, forSeq: header.seq, ...(aboveEpoch === undefined ? {} : { aboveEpoch }) },
     };
   }
 
@@ -197,6 +207,10 @@ export class PacketGuard {
    */
   answerChallenge(challenge: Extract<Message, { type: 'challenge' }>, fromAddr: string | undefined): Outbound | null {
     if (challenge.forEpoch !== this.epoch) return null;
+    if (challenge.aboveEpoch !== undefined) {
+      this.moveEpochAbove(challenge.aboveEpoch);
+      return null;
+    }
     const entry = this.sent.get(challenge.forSeq);
     if (entry === undefined || this.now - entry.at > this.resendTicks) return null;
     const peer = this.peers.get(challenge.from);
@@ -219,6 +233,22 @@ export class PacketGuard {
     this.sent.clear();
     this.sentOrder.length = 0;
     this.epochToPersist = this.epoch;
+  }
+
+  /**
+   * A peer holds a newer epoch for our name than the one we send under, so it drops every packet
+   * of ours as a replay: this node was re-added with no state file, and its first epoch (its
+   * host's clock in seconds, state-file.ts) is below the one an earlier node of this name reached.
+   * Without this it stayed shut out until that peer restarted. The challenge names a packet of our
+   * current epoch, so it was made in reply to this run (a challenge captured earlier names another
+   * epoch and does nothing); it is authenticated like any packet, so only a holder of the grid key
+   * can move the epoch, and never back. The jump stops short of the last epoch, where the next
+   * sequence wrap would take the epoch round to 0.
+   */
+  private moveEpochAbove(epoch: number): void {
+    if (epoch < this.epoch || epoch >= LAST_EPOCH) return;
+    this.epoch = epoch;
+    this.nextEpoch();
   }
 
   /**

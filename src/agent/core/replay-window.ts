@@ -73,6 +73,11 @@ export class ReplayWindow {
     return true;
   }
 
+  /** The newest epoch heard from the sender (undefined for a sender not remembered). */
+  epochOf(sender: string): number | undefined {
+    return this.senders.get(sender)?.epoch;
+  }
+
   get trackedSenders(): number {
     return this.senders.size;
   }

@@ -214,8 +214,13 @@ export type Message =
    * before the receiver restarted): the receiver dropped it and names it here (the sender's epoch
    * and sequence). The challenge's header carries the receiver's nonce; the sender resends the
    * message once, echoing it, if it sent that packet a moment ago (see guard.ts).
+   *
+   * `aboveEpoch`: the packet was dropped because its epoch is below the one the receiver holds for
+   * the sender's name (a node re-added with no state, whose host's clock is behind the epoch an
+   * earlier node of that name reached). The sender, if that packet is of its current epoch, moves
+   * its epoch above it (guard.ts, answerChallenge); older agents ignore the field.
    */
-  | (Envelope & { type: 'challenge'; forEpoch: number; forSeq: number });
+  | (Envelope & { type: 'challenge'; forEpoch: number; forSeq: number; aboveEpoch?: number });
 
 /** A region and the DNS name of its region peer. */
 export interface RegionName {

@@ -26,7 +26,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   regionInfo: { superPeers: 'array', totalNodes: 'number', regions: 'array?' },
   peerSummary: { addr: 'string?', superPeers: 'array', nodes: 'number', reply: 'boolean', knows: 'string?', probe: 'boolean?', regionName: 'string?', regionNames: 'array?' },
   peerRedirect: { leader: 'string', leaderAddr: 'string?' },
-  challenge: { forEpoch: 'number', forSeq: 'number' },
+  challenge: { forEpoch: 'number', forSeq: 'number', aboveEpoch: 'number?' },
 };
 
 const MAX_NAME = 253;
@@ -94,6 +94,8 @@ export function validateMessage(value: unknown): Message | null {
   }
   if (!Number.isSafeInteger(value['term']) || (value['term'] as number) < 0) return null;
   if (type === 'join' && !isJoin(value)) return null;
+  // An epoch is a u32 on the wire: a larger one could never be reached, and the sender would jump past the end.
+  if (type === 'challenge' && value['aboveEpoch'] !== undefined && !isU32(value['aboveEpoch'])) return null;
   // A heartbeat's member count replaces the one in the sender's summary (registry.ts).
   if (type === 'hb' && value['members'] !== undefined && !isCount(value['members'])) return null;
   if (type === 'leave' && value['slotEnds'] !== undefined && !isName(value['slotEnds'])) return null;
@@ -261,4 +263,9 @@ function isSuperPeerSummary(value: unknown): boolean {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An unsigned 32-bit integer, as the packet header's epoch and sequence are. */
+function isU32(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= 0xffffffff;
 }

@@ -325,6 +325,8 @@ export class SimNetwork {
     const core = node.core!;
     const ready = core.ready();
     if (ready.persist !== null) node.persisted = ready.persist;
+    // As the daemon puts a grown epoch on disk (state-file.ts), so that a restart begins above it.
+    if (ready.epoch !== null) node.incarnation = Math.max(node.incarnation, ready.epoch);
     for (const event of ready.events) for (const observer of this.eventObservers) observer(name, event, this.time);
     for (const out of ready.messages) this.transmit(name, node, out);
     for (const observer of this.stepObservers) observer(name, core, this.time);
