@@ -26,7 +26,9 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
     rolling: Flags.boolean({ description: 'apply in batches of rollout.maxUnavailable (overall and per sub-grid, where nodes already down count; no more voters of a sub-grid at once than leave its super peer a quorum; a sub-grid of one node or two voters is briefly without a super peer), from a converged overlay, ordinary nodes first and super peers last (one per region per batch, the region peer last), each gated on the overlay converging within rollout.healthTimeout; stops at the first failed batch or gate, and a re-run resumes', default: false }),
     'replace-sandbox': Flags.boolean({ description: 'also perform changes that restart the sandbox VM (a new image, vcpus, max memory, an owned device); without it they are refused and left untouched', default: false }),
-    site: Flags.string({ description: "bootstrap a new site (REGION, REGION/SUBGRID or a sub-grid's own name): plan every host, apply only the nodes of that site; refused if an existing host has a planned change" }),
+    // Not with --limit: the site check judges the site's nodes as the grid has them, and a --limit
+    // beside it would leave some unplanned (said to plan no change) or apply half a new site.
+    site: Flags.string({ description: "bootstrap a new site (REGION, REGION/SUBGRID or a sub-grid's own name): plan every host, apply only the nodes of that site; refused if an existing host has a planned change. Not with --limit", exclusive: ['limit'] }),
     // relationships, not dependsOn: oclif's usage line joins a dependsOn flag with the other flag's
     // usage, which --plan's `exclusive` group has already taken, and printed `[--allow-existing-changes ]`.
     // The parser checks both the same way (a usage error naming --site).

@@ -1,5 +1,6 @@
 import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
+import { checkChangedHosts } from './changed-host.js';
 import { checkSavedPlan } from './check-saved-plan.js';
 import { checkGridKeyWholeGrid } from './check-grid-key-whole-grid.js';
 import { checkRolling } from './check-rolling.js';
@@ -13,6 +14,7 @@ import { findRenamedGridNetworks } from './renamed-grid-network.js';
 import { lockState } from './lock-state.js';
 import { checkMovedNodes } from './moved-node.js';
 import { runPhases } from './manager.js';
+import { checkStateFound } from './state-not-found.js';
 import type { Phase } from './phase.js';
 import { planChanges } from './plan-changes.js';
 import { recordState } from './record-state.js';
@@ -29,10 +31,14 @@ export const APPLY_PHASES: readonly Phase[] = [
   findRemovedNodes,
   // Once the renames are known, so a node renamed and moved is refused too; nothing has changed yet.
   checkMovedNodes,
+  // Likewise a node kept under its name at another host (or a rename beside a new node of the old name).
+  checkChangedHosts,
   findRenamedGridNetworks,
   connectAndRead,
   planChanges,
   checkSavedPlan,
+  // Before the key's other checks: a grid whose agents the state does not know is refused a new key whole or in part.
+  checkStateFound,
   checkSite,
   checkRolling,
   // After check-site, which refuses a --site run that changes existing hosts it would not apply, and

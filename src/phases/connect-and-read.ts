@@ -9,6 +9,7 @@ import { decommissionKeyRefused, decommissionNotReached } from './decommission-n
 import { needsGridKey, type Secrets } from '../playbooks/instantiate.js';
 import { loadSecrets, namedKeyFile } from './load-secrets.js';
 import { recordOf } from './renamed-node.js';
+import { sayMadeGridKey, sayStateAndKeyAfterRead } from './state-not-found.js';
 import { unreachableLines } from './unreachable-lines.js';
 
 /**
@@ -86,6 +87,8 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
         },
         closeAfterRead,
       ).catch((e: unknown) => {
+        // The hosts were not all read: a key made meanwhile is said as the grid's first, not left unsaid.
+        sayMadeGridKey(ctx);
         throw e instanceof HostKeyError ? decommissionKeyRefused(e, ctx.recordedOnly, options) : e;
       });
       // Secrets that could not be made stop the run, as before any connection: no host's fault.
@@ -93,6 +96,8 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       for (const [name, ms] of ctx.fleet.connectMs) ctx.profile.host(name, 'connect', ms);
       ctx.profile.readWithoutShell = withoutShell;
       ctx.readings = results;
+      // Only the facts tell agents the state has no record of (state-not-found.ts), and what the key this run made is.
+      await sayStateAndKeyAfterRead(ctx);
       ctx.unreachable = unreachable.map((u) => (ctx.recordedOnly.has(u.node.name) ? decommissionNotReached(u, options) : u));
       for (const line of unreachableLines(ctx.unreachable)) ctx.say(line);
     },

@@ -1,4 +1,5 @@
 import type { Plan } from '../plan/plan.js';
+import { checkChangedHosts } from './changed-host.js';
 import { connectAndReadOnly } from './connect-and-read.js';
 import { disconnect } from './disconnect.js';
 import { findRemovedNodes } from './find-removed-nodes.js';
@@ -12,7 +13,7 @@ import type { RunOptions } from './run-options.js';
 import { validateTopology } from './validate-topology.js';
 
 /** `gridops plan`: apply's first phases, read-only (no lock: it changes nothing). */
-export const PLAN_PHASES: readonly Phase[] = [validateTopology, findRemovedNodes, checkMovedNodes, findRenamedGridNetworks, connectAndReadOnly, planChanges, disconnect];
+export const PLAN_PHASES: readonly Phase[] = [validateTopology, findRemovedNodes, checkMovedNodes, checkChangedHosts, findRenamedGridNetworks, connectAndReadOnly, planChanges, disconnect];
 
 export async function runPlan(options: RunOptions, onPhase?: (title: string) => void): Promise<Plan> {
   const ctx = new RunContext(options);

@@ -64,6 +64,11 @@ export class RunContext {
    * (check-grid-key-whole-grid.ts), even where the run's own hosts only get their first key.
    */
   createdGridKey?: { file: string; bytes: Buffer };
+  /**
+   * A grid key this run created where the state records no agent: a first key, unless the hosts
+   * the read reached run agents with another (state-not-found.ts), which makes it createdGridKey.
+   */
+  madeGridKey?: { file: string; bytes: Buffer };
   /** What the state knows already ran and elected (state/group-births.ts), as the read rendered the bootstrap files and the plan elects by. */
   births: GroupBirths = NO_BIRTHS;
   /** Each reachable host's facts, current state and changes, as read in one round trip. */
