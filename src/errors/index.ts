@@ -33,8 +33,14 @@ export abstract class GridopsError extends Error {
     this.name = new.target.name;
   }
 
+  /**
+   * What the run did before it failed, where it got that far (apply-outcome.ts attaches apply's
+   * and reset's result to the error that ends them): `--json` prints it, as the summary does.
+   */
+  declare readonly result?: unknown;
+
   toJSON(): Record<string, unknown> {
-    return { error: this.name, code: this.code, message: this.message, hint: this.hint };
+    return { error: this.name, code: this.code, message: this.message, hint: this.hint, ...(this.result !== undefined ? { result: this.result } : {}) };
   }
 }
 
