@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { GridopsCommand } from '../base-command.js';
-import { InputFileError } from '../errors/index.js';
+import { cannotWrite } from '../fs/output-file.js';
 import { connectionFlags } from '../cli-flags.js';
 import { gridGraph } from '../graph/grid-graph.js';
 import { renderGraph, type GraphFormat } from '../graph/render-graph.js';
@@ -58,8 +58,6 @@ async function writeGraph(file: string, output: string): Promise<void> {
   try {
     await writeFile(file, output);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new InputFileError(`cannot write ${file}: ${why}`, 'give --out a file in an existing directory you can write to, or leave --out out to print the graph on stdout', { cause: err });
+    throw cannotWrite(file, err, 'give --out a file in an existing directory you can write to, or leave --out out to print the graph on stdout');
   }
 }
