@@ -40,11 +40,13 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
     let graph = gridGraph(grid);
     if (flags.live) {
       const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
+      const started = Date.now();
       const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: messages.say });
       graph = gridGraph(grid, new Map(status.nodes.map((n) => [n.node, n])));
       const agentsAnswering = status.nodes.filter((n) => n.agent && n.agent.role !== 'not answering').length;
       result = { ...result, reachable: status.reachable, agentsAnswering };
-      process.stderr.write(`${status.reachable}/${status.nodes.length} nodes reachable, ${plural(agentsAnswering, 'agent')} answered\n`);
+      // A progress line: with --json a JSON line on stderr, as every line a command says there.
+      messages.progress(`${status.reachable}/${status.nodes.length} nodes reachable, ${plural(agentsAnswering, 'agent')} answered`, Date.now() - started);
     }
     const output = await renderGraph(graph, format);
     if (flags.out) await writeGraph(flags.out, output);
