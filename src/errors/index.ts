@@ -79,7 +79,7 @@ export class UsageError extends GridopsError {
   override readonly exitCode = ExitCode.USAGE;
 }
 
-/** apply was not confirmed: no terminal to ask on and no --yes, or an answer other than "yes". */
+/** apply (or reset) was not confirmed: no terminal to ask on and no --yes, or an answer other than "yes". */
 export class ConfirmationRefusedError extends GridopsError {
   readonly code = 'NOT_CONFIRMED';
 }
