@@ -2,7 +2,9 @@ import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { GridopsCommand } from '../base-command.js';
 import { cannotWrite } from '../fs/output-file.js';
-import { connectionFlags } from '../cli-flags.js';
+import { connectionFlags, interruptOnSignals } from '../cli-flags.js';
+import { InterruptedError } from '../errors/index.js';
+import { interruptNotice } from '../formatters/interrupt-notice.js';
 import { gridGraph } from '../graph/grid-graph.js';
 import { renderGraph, type GraphFormat } from '../graph/render-graph.js';
 import { runMessages } from '../formatters/run-messages.js';
@@ -41,7 +43,10 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
     if (flags.live) {
       const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
       const started = Date.now();
-      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: messages.say });
+      // Ctrl-C or SIGTERM stops the connects and exits 130, as status does.
+      const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'graph')));
+      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: messages.say, signal: interrupt.signal }).finally(interrupt.dispose);
+      if (interrupt.signal.aborted) throw new InterruptedError('interrupted: graph stopped before every node answered; nothing was changed', 'run it again');
       graph = gridGraph(grid, new Map(status.nodes.map((n) => [n.node, n])));
       const agentsAnswering = status.nodes.filter((n) => n.agent && n.agent.role !== 'not answering').length;
       result = { ...result, reachable: status.reachable, agentsAnswering };
