@@ -49,5 +49,7 @@ export function interruptNotice(signal: NodeJS.Signals, stage: RunStage, verb: '
 export function quitNotice(signal: NodeJS.Signals, busy: readonly string[]): string {
   const what = signal === 'SIGTERM' ? 'terminated (SIGTERM) again' : 'interrupted again';
   if (!busy.length) return `\n${what}: quitting now\n`;
-  return `\n${what}: quitting now; the changes already sent to ${plural(busy.length, 'host')} (${namedFew(busy)}) are not stopped and may still be finishing on them, and the state does not record them: the next apply reads those hosts afresh and converges\n`;
+  // The run's exit hook lets go of the state lock (lock-state.ts), so nothing stops another run from
+  // starting while those batches finish: a run then would read them half-changed. Say to wait.
+  return `\n${what}: quitting now; the changes already sent to ${plural(busy.length, 'host')} (${namedFew(busy)}) are not stopped and may still be finishing their batch, and the state does not record them; the lock is released now, so give those hosts a moment to finish (check them) before running gridops again, which then reads them afresh and converges\n`;
 }
