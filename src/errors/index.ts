@@ -34,8 +34,8 @@ export abstract class GridopsError extends Error {
   }
 
   /**
-   * What the run did before it failed, where it got that far (apply-outcome.ts attaches apply's
-   * and reset's result to the error that ends them): `--json` prints it, as the summary does.
+   * What the run did before it failed, where it got that far (apply's and reset's result, from
+   * apply-outcome.ts; a plan whose --out failed; what an interrupted status saw): `--json` prints it.
    */
   declare readonly result?: unknown;
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputFileError } from '../errors/index.js';
@@ -27,6 +28,8 @@ export async function checkOutputFile(file: string, hint: string): Promise<void>
 /** The error for a write to `file` that failed, said with the path and why, not as Node's raw error. */
 export function cannotWrite(file: string, err: unknown, hint: string): InputFileError {
   const code = (err as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of its path is not a directory' : (err as Error).message;
+  // ENOENT is also what a file system that holds no new files says (/proc): only a missing directory is called one.
+  const noEntry = existsSync(dirname(file)) ? `no file can be created in ${dirname(file)}` : 'its directory does not exist';
+  const why = code === 'ENOENT' ? noEntry : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of its path is not a directory' : (err as Error).message;
   return new InputFileError(`cannot write ${file}: ${why}`, hint, { cause: err });
 }

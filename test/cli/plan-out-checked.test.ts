@@ -41,6 +41,15 @@ describe('plan: --out and --log-file checked before connecting', () => {
     expect(r.stderr).not.toMatch(/connecting|EISDIR/);
   });
 
+  it('a save that fails after the plan (a file system that takes no new file): the plan is printed, and kept in --json', () => {
+    const r = run('plan', file, '--out', '/proc/version', '--state-dir', dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^Plan: /m);
+    expect(r.stderr).toContain('error: cannot write /proc/version: no file can be created in /proc');
+    const j = run('plan', file, '--out', '/proc/version', '--json', '--state-dir', dir);
+    expect(JSON.parse(j.stdout)).toMatchObject({ code: 'INPUT_FILE', result: { format: 'gridops-plan/v1', hosts: [{ host: 'n1' }] } });
+  });
+
   it('a good --out (its directories made as needed): the plan is printed, then saved', () => {
     const out = join(dir, 'plans', 'plan.json');
     const r = run('plan', file, '--out', out, '--state-dir', dir);
