@@ -1,8 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { GridopsCommand } from '../base-command.js';
-import { InputFileError } from '../errors/index.js';
-import { connectionFlags } from '../cli-flags.js';
+import { cannotWrite } from '../fs/output-file.js';
+import { connectionFlags, interruptOnSignals } from '../cli-flags.js';
+import { InterruptedError } from '../errors/index.js';
+import { interruptNotice } from '../formatters/interrupt-notice.js';
 import { gridGraph } from '../graph/grid-graph.js';
 import { renderGraph, type GraphFormat } from '../graph/render-graph.js';
 import { runMessages } from '../formatters/run-messages.js';
@@ -40,11 +42,16 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
     let graph = gridGraph(grid);
     if (flags.live) {
       const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
-      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: messages.say });
+      const started = Date.now();
+      // Ctrl-C or SIGTERM stops the connects and exits 130, as status does.
+      const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'graph')));
+      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: messages.say, signal: interrupt.signal }).finally(interrupt.dispose);
+      if (interrupt.signal.aborted) throw new InterruptedError('interrupted: graph stopped before every node answered; nothing was changed', 'run it again');
       graph = gridGraph(grid, new Map(status.nodes.map((n) => [n.node, n])));
       const agentsAnswering = status.nodes.filter((n) => n.agent && n.agent.role !== 'not answering').length;
       result = { ...result, reachable: status.reachable, agentsAnswering };
-      process.stderr.write(`${status.reachable}/${status.nodes.length} nodes reachable, ${plural(agentsAnswering, 'agent')} answered\n`);
+      // A progress line: with --json a JSON line on stderr, as every line a command says there.
+      messages.progress(`${status.reachable}/${status.nodes.length} nodes reachable, ${plural(agentsAnswering, 'agent')} answered`, Date.now() - started);
     }
     const output = await renderGraph(graph, format);
     if (flags.out) await writeGraph(flags.out, output);
@@ -58,8 +65,6 @@ async function writeGraph(file: string, output: string): Promise<void> {
   try {
     await writeFile(file, output);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new InputFileError(`cannot write ${file}: ${why}`, 'give --out a file in an existing directory you can write to, or leave --out out to print the graph on stdout', { cause: err });
+    throw cannotWrite(file, err, 'give --out a file in an existing directory you can write to, or leave --out out to print the graph on stdout');
   }
 }

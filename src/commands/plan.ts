@@ -3,6 +3,7 @@ import { GridopsCommand, ExitCode } from '../base-command.js';
 import { connectionFlags, connectionRunOptions, interruptOnSignals } from '../cli-flags.js';
 import { runPlan } from '../phases/plan.js';
 import { savePlan } from '../plan/plan-file.js';
+import { cannotWrite, checkOutputFile } from '../fs/output-file.js';
 import { hasChanges, type Plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { createRunLog } from '../run-log.js';
@@ -10,6 +11,8 @@ import { runMessages } from '../formatters/run-messages.js';
 import { interruptNotice } from '../formatters/interrupt-notice.js';
 import { profileText } from '../formatters/profile.js';
 import type { RunProfile } from '../phases/run-profile.js';
+
+const SAVE_HINT = 'give --out a file you can write to (its directories are made as needed), e.g. plan.json';
 
 export default class PlanCommand extends GridopsCommand<Plan> {
   static override summary = 'Show what apply would change, read from the real state of every host';
@@ -24,6 +27,8 @@ export default class PlanCommand extends GridopsCommand<Plan> {
 
   async run(): Promise<Plan> {
     const { args, flags } = await this.parse(PlanCommand);
+    // A path the plan cannot be saved to is said before any host is contacted, not after the whole plan.
+    if (flags.out) await checkOutputFile(flags.out, SAVE_HINT);
     const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'plan')));
     const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
     const plan = await runPlan({
@@ -36,8 +41,11 @@ export default class PlanCommand extends GridopsCommand<Plan> {
       warn: messages.warnAt,
       ...(this.verbose ? { onProfile: (profile: RunProfile) => process.stderr.write(profileText(profile, this.jsonEnabled())) } : {}),
     }, messages.phase).finally(interrupt.dispose);
-    if (flags.out) await savePlan(flags.out, plan);
+    // Printed first: a save that fails still leaves the plan on screen (and, with --json, in the error's result).
     this.say(renderPlan(plan, { color: this.useColor() }));
+    if (flags.out) await savePlan(flags.out, plan).catch((err: unknown) => {
+      throw Object.assign(cannotWrite(flags.out!, err, SAVE_HINT), { result: plan });
+    });
     if (flags.out) this.say(`plan saved to ${flags.out}; apply it with: gridops apply ${args.file} --plan ${flags.out}`);
     // Exit codes through process.exitCode, so the result is still returned (and printed by --json).
     if (plan.hosts.some((h) => h.error)) process.exitCode = ExitCode.FAILURE;

@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand, ExitCode } from '../base-command.js';
-import { connectionFlags, durationFlag } from '../cli-flags.js';
+import { connectionFlags, durationFlag, interruptOnSignals } from '../cli-flags.js';
+import { InterruptedError } from '../errors/index.js';
+import { interruptNotice } from '../formatters/interrupt-notice.js';
 import { formatGridStatus } from '../formatters/grid-status.js';
 import { runMessages } from '../formatters/run-messages.js';
 import { gridStatus, type GridStatus } from '../status/grid-status.js';
@@ -23,7 +25,11 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
     const { args, flags } = await this.parse(Status);
     const waitUntil = flags.wait ? Date.now() + durationFlag('wait', flags.wait) : undefined;
     const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
-    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit, say: messages.say });
+    // Ctrl-C or SIGTERM stops the connects and the --wait, and exits 130 as every command (a second one at once).
+    const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'status')));
+    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit, say: messages.say, signal: interrupt.signal }).finally(interrupt.dispose);
+    // What was seen until then is no status to judge (nodes cut off mid-connect read as unreachable): the error carries it for --json.
+    if (interrupt.signal.aborted) throw Object.assign(new InterruptedError('interrupted: status stopped before every node answered; nothing was changed', 'run it again'), { result: status });
     this.say(formatGridStatus(status));
     const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined }, { file: args.file, stateDir: flags['state-dir'], json: this.jsonEnabled() });
     if (failures.length) {

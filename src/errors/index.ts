@@ -33,8 +33,14 @@ export abstract class GridopsError extends Error {
     this.name = new.target.name;
   }
 
+  /**
+   * What the run did before it failed, where it got that far (apply's and reset's result, from
+   * apply-outcome.ts; a plan whose --out failed; what an interrupted status saw): `--json` prints it.
+   */
+  declare readonly result?: unknown;
+
   toJSON(): Record<string, unknown> {
-    return { error: this.name, code: this.code, message: this.message, hint: this.hint };
+    return { error: this.name, code: this.code, message: this.message, hint: this.hint, ...(this.result !== undefined ? { result: this.result } : {}) };
   }
 }
 
@@ -73,7 +79,7 @@ export class UsageError extends GridopsError {
   override readonly exitCode = ExitCode.USAGE;
 }
 
-/** apply was not confirmed: no terminal to ask on and no --yes, or an answer other than "yes". */
+/** apply (or reset) was not confirmed: no terminal to ask on and no --yes, or an answer other than "yes". */
 export class ConfirmationRefusedError extends GridopsError {
   readonly code = 'NOT_CONFIRMED';
 }

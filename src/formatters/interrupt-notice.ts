@@ -4,7 +4,7 @@ import { plural } from '../plural.js';
 
 /**
  * Where a run was when its first SIGINT or SIGTERM came, for what the line printed then can promise:
- * `planning`: no change has started (apply's phases before its batches, and all of `plan`);
+ * `planning`: no change has started (apply's phases before its batches, and all of `plan`, `status` and `graph --live`, which change nothing);
  * `applying`: the batch loop runs, some hosts may be part-way through their changes;
  * `after-changes`: the batch loop is over (verify, record the state, disconnect).
  */
@@ -25,13 +25,13 @@ export function stageAfterPhase(stage: RunStage, title: string): RunStage {
  * already runs finishes all of it: gate.ts, apply-in-batches.ts), and how to quit at once. A second
  * signal of either kind exits at once (interruptOnSignals), so name the one the user just used.
  */
-export function interruptNotice(signal: NodeJS.Signals, stage: RunStage, verb: 'plan' | 'apply' | 'reset'): string {
+export function interruptNotice(signal: NodeJS.Signals, stage: RunStage, verb: 'plan' | 'apply' | 'reset' | 'status' | 'graph'): string {
   const what = signal === 'SIGTERM' ? 'terminated (SIGTERM)' : 'interrupted';
   const again = signal === 'SIGTERM' ? 'send SIGTERM again to quit now' : 'Ctrl-C again to quit now';
   const body =
     stage === 'planning'
-      ? verb === 'plan'
-        ? 'stopping; plan changes nothing'
+      ? verb !== 'apply' && verb !== 'reset'
+        ? `stopping; ${verb} changes nothing`
         : 'nothing has been changed yet; stopping'
       : stage === 'applying'
         ? 'no new host or batch will start; hosts already being changed finish all their changes, then the state records what was done'
@@ -49,5 +49,7 @@ export function interruptNotice(signal: NodeJS.Signals, stage: RunStage, verb: '
 export function quitNotice(signal: NodeJS.Signals, busy: readonly string[]): string {
   const what = signal === 'SIGTERM' ? 'terminated (SIGTERM) again' : 'interrupted again';
   if (!busy.length) return `\n${what}: quitting now\n`;
-  return `\n${what}: quitting now; the changes already sent to ${plural(busy.length, 'host')} (${namedFew(busy)}) are not stopped and may still be finishing on them, and the state does not record them: the next apply reads those hosts afresh and converges\n`;
+  // The run's exit hook lets go of the state lock (lock-state.ts), so nothing stops another run from
+  // starting while those batches finish: a run then would read them half-changed. Say to wait.
+  return `\n${what}: quitting now; the changes already sent to ${plural(busy.length, 'host')} (${namedFew(busy)}) are not stopped and may still be finishing their batch, and the state does not record them; the lock is released now, so give those hosts a moment to finish (check them) before running gridops again, which then reads them afresh and converges\n`;
 }

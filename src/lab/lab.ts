@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { InterruptedError, LabError, PreflightError } from '../errors/index.js';
+import { InterruptedError, LabError, PreflightError, UsageError } from '../errors/index.js';
 import { containerAlive, startContainer, stopContainer } from './container.js';
 import { ensureClientKey, newIdentity, writeIdentity } from './identity.js';
 import { createNodeNetworks, deleteBridge, deleteNodeNetworks, ensureBridge, leftoverNetwork, sweepNetwork } from './net.js';
@@ -95,7 +95,8 @@ function upResult(state: LabState, reused: boolean, timings: Record<string, numb
 export async function labUp(req: LabRequest, opts: RunOptions = {}): Promise<LabUpResult> {
   // Checks first: a refused `up` creates nothing, not even the lab directory.
   const problems = shapeProblems(req);
-  if (problems.length) throw new LabError(problems[0]!, 'see `gridops lab up --help`');
+  // A shape that cannot be built is a flag value that cannot be used: a usage error (exit 64).
+  if (problems.length) throw new UsageError(problems[0]!, 'see `gridops lab up --help`');
   const recorded = readState(req.dir);
   preflight(req.kind, req.nodes, opts.facts ?? machineFacts(), { running: runningVms(req.kind, recorded) });
   return withLabLock(req.dir, () => up(req, opts));
@@ -345,7 +346,8 @@ export async function labGrow(req: LabGrowRequest, opts: RunOptions = {}): Promi
     const kind = state.plan.shape.kind;
     const shape = { kind, nodes: req.nodes, subgrids: req.subgrids, regions: req.regions };
     const problems = growthProblems(state.plan, shape);
-    if (problems.length) throw new LabError(problems[0]!, `the lab has ${state.plan.shape.nodes} nodes, ${state.plan.shape.subgrids} sub-grids and ${state.plan.shape.regions} regions; give the totals it should have`);
+    // Totals the lab cannot grow to are flag values that cannot be used: a usage error (exit 64), as for `up`.
+    if (problems.length) throw new UsageError(problems[0]!, `the lab has ${state.plan.shape.nodes} nodes, ${state.plan.shape.subgrids} sub-grids and ${state.plan.shape.regions} regions; give the totals it should have`);
     const before = new Set(state.nodes.map((n) => n.name));
     const driver = DRIVERS[kind];
     if (!sameShape(state.plan.shape, shape)) {

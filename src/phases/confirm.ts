@@ -20,6 +20,6 @@ export const confirm: Phase = {
       throw new PlanningError(`${planningErrors[0]!.host}: ${first.message}${others}; nothing was changed`, first.hint ?? 'fix the problems listed above and run again');
     }
     if (!hasChanges(plan)) return;
-    if (!(await ctx.options.confirm?.(plan))) throw new ConfirmationRefusedError('apply not confirmed; nothing was changed', 'run again and answer yes, or pass --yes');
+    if (!(await ctx.options.confirm?.(plan))) throw new ConfirmationRefusedError(`${ctx.options.command ?? 'apply'} not confirmed; nothing was changed`, 'run again and answer yes, or pass --yes');
   },
 };

@@ -83,21 +83,21 @@ export interface CheckOptions {
 
 /** Reads and checks a topology file, returning every problem found (never throwing for bad content). */
 export async function checkTopologyFile(file: string, options: CheckOptions = {}): Promise<TopologyCheck> {
-  let size: number;
+  let text: string;
+  // stat and read under one catch: a file stat can see but read(2) refuses (EACCES) is said as such too.
   try {
     const info = await stat(file);
     if (info.isDirectory()) throw await directoryGiven(file);
-    size = info.size;
+    if (info.size > MAX_FILE_BYTES) {
+      return { warnings: [], playbooks: [], problems: [{ file, line: 1, column: 1, path: '', message: `file is ${info.size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
+    }
+    text = await readFile(file, 'utf8');
   } catch (err) {
     if (err instanceof InputFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be read (${code ?? (err as Error).message})`;
     throw new InputFileError(`topology file ${file} ${what}`, 'check the path; `gridops lab up` writes a ready topology you can start from', { cause: err });
   }
-  if (size > MAX_FILE_BYTES) {
-    return { warnings: [], playbooks: [], problems: [{ file, line: 1, column: 1, path: '', message: `file is ${size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
-  }
-  const text = await readFile(file, 'utf8');
   const kept = options.cached ? cachedTopology(file, text) : undefined;
   if (kept) return { ...kept, problems: [], playbooks: kept.grid.playbooks };
   const checked = checkTopologyText(file, text);

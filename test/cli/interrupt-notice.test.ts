@@ -75,7 +75,7 @@ describe("apply's interrupt notice", () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(r.status).toBe(130);
     expect(r.stderr.trim().split('\n').at(-1)).toBe(
-      'interrupted again: quitting now; the changes already sent to 2 hosts (n1 and n3) are not stopped and may still be finishing on them, and the state does not record them: the next apply reads those hosts afresh and converges',
+      'interrupted again: quitting now; the changes already sent to 2 hosts (n1 and n3) are not stopped and may still be finishing their batch, and the state does not record them; the lock is released now, so give those hosts a moment to finish (check them) before running gridops again, which then reads them afresh and converges',
     );
     expect(quitNotice('SIGTERM', [])).toBe('\nterminated (SIGTERM) again: quitting now\n');
   });

@@ -42,6 +42,23 @@ describe('--json: warnings and progress as JSON lines on stderr, stdout one JSON
     expect(lines).toContainEqual(expect.objectContaining({ type: 'progress', message: expect.stringMatching(/^connecting to 1 host/) }));
   });
 
+  it('apply --json --yes that fails: the error carries the run\'s result (hosts, unreachable, counts)', () => {
+    const r = run('apply', file, '--json', '--yes', '--state-dir', dir);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as { code: string; result: { unreachable: Array<{ host: string; error: string }>; hosts: unknown[]; counts: unknown } };
+    expect(out.code).toBe('APPLY_FAILED');
+    expect(out.result.unreachable[0]!.host).toBe('n1');
+    expect(out.result).toHaveProperty('hosts');
+    expect(out.result).toHaveProperty('counts');
+  });
+
+  it('graph --live --json: what it says of the nodes it reached is a JSON line too', () => {
+    const r = run('graph', file, '--live', '--json', '--state-dir', dir);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ live: true, reachable: 0, agentsAnswering: 0 });
+    expect(jsonLines(r.stderr)).toContainEqual({ type: 'progress', message: '0/1 nodes reachable, 0 agents answered', ms: expect.any(Number) });
+  });
+
   it('state rm --json: taking over a stale lock is a warning line', async () => {
     const topology = join(dir, 'grid.yaml');
     writeFileSync(topology, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.0.1 }\n');

@@ -82,7 +82,7 @@ describe('the live host lines on a terminal, at Ctrl-C', () => {
     `);
     expect(r.status).toBe(130);
     expect(r.stderr.trim().split('\n').at(-1)).toBe(
-      'interrupted again: quitting now; the changes already sent to 1 host (n1) are not stopped and may still be finishing on them, and the state does not record them: the next apply reads those hosts afresh and converges',
+      'interrupted again: quitting now; the changes already sent to 1 host (n1) are not stopped and may still be finishing their batch, and the state does not record them; the lock is released now, so give those hosts a moment to finish (check them) before running gridops again, which then reads them afresh and converges',
     );
   });
 });

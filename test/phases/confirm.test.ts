@@ -1,4 +1,4 @@
-import { PlanningError } from '../../src/errors/index.js';
+import { ConfirmationRefusedError, PlanningError } from '../../src/errors/index.js';
 import { confirm } from '../../src/phases/confirm.js';
 import type { RunContext } from '../../src/phases/run-context.js';
 import type { HostPlan } from '../../src/plan/plan.js';
@@ -10,5 +10,15 @@ describe('a planning error stops the run before any change', () => {
   it('names the first host and counts the others as a person says it', async () => {
     await expect(run([failing('a'), failing('b')])).rejects.toThrow(new PlanningError('a: no module support (and 1 more host: b); nothing was changed'));
     await expect(run([failing('a'), failing('b'), failing('c')])).rejects.toThrow('a: no module support (and 2 more hosts: b, c); nothing was changed');
+  });
+});
+
+describe('an answer other than "yes"', () => {
+  const changing: HostPlan = { host: 'a', address: '10.0.0.1', playbooks: [], changes: [{ kind: 'command', id: 'x', action: 'run', command: 'true', summary: 'run x', fields: [] }], notes: [], handlers: [] } as unknown as HostPlan;
+  const refuse = (command?: 'apply' | 'reset') => confirm.run({ plan: { hosts: [changing] }, options: { confirm: async () => false, ...(command ? { command } : {}) } } as unknown as RunContext);
+
+  it('names the command that was not confirmed: reset says reset, not apply', async () => {
+    await expect(refuse('reset')).rejects.toThrow(new ConfirmationRefusedError('reset not confirmed; nothing was changed'));
+    await expect(refuse()).rejects.toThrow('apply not confirmed; nothing was changed');
   });
 });
