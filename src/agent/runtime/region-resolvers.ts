@@ -1,4 +1,5 @@
-import { newResolver, RegionPeerResolver } from './region-resolver.js';
+import { RereadingResolver } from './region-dns.js';
+import { RegionPeerResolver } from './region-resolver.js';
 
 /**
  * The resolvers of other regions' DNS names (their region peers'), one per name for its answer
@@ -9,7 +10,7 @@ import { newResolver, RegionPeerResolver } from './region-resolver.js';
  */
 export class RegionResolvers {
   private readonly byName = new Map<string, RegionPeerResolver>();
-  private readonly shared = newResolver();
+  private readonly shared = new RereadingResolver();
 
   constructor(
     /** The port of a name learned from summaries (SRV records, when there are, carry their own). */
