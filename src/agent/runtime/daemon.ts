@@ -133,7 +133,7 @@ export class AgentDaemon {
       `${config.bind}:${config.port}`,
       async () => {
         const transport = new AgentTransport(
-          { bind: config.bind, port: config.port, multicast: config.multicast, key },
+          { bind: config.bind, port: config.port, multicast: config.multicast, key, warn: (msg, fields) => this.log.warn(msg, fields) },
           {
             packet: (packet, fromAddr, bytes, via) => this.onPacket(packet, fromAddr, bytes, via),
             dropped: (reason, bytes) => {
