@@ -233,6 +233,27 @@ describe('the region peer name outside DNS (/etc/hosts, a search domain, nameser
     expect(warnings).toHaveLength(3);
   });
 
+  it("another region's name (lookUpUnanswered: false) goes to getaddrinfo when DNS does not know it, not when DNS did not answer", async () => {
+    const looked: string[] = [];
+    const resolveIPv4 = async (name: string) => {
+      looked.push(name);
+      return ['10.0.0.9'];
+    };
+    const unknown = new RegionPeerResolver('hosts-only.grid.test', 7946, {
+      dns: { resolveSrv: async (name: string) => { throw notFound(name); }, resolve4: async (name: string) => { throw notFound(name); } },
+      resolveIPv4,
+      lookUpUnanswered: false,
+    });
+    const silent = new RegionPeerResolver('silent.grid.test', 7946, {
+      dns: { resolveSrv: async (name: string) => { throw timedOut(name); }, resolve4: async (name: string) => { throw timedOut(name); } },
+      resolveIPv4,
+      lookUpUnanswered: false,
+    });
+    expect(await unknown.resolve()).toEqual(['10.0.0.9:7946']);
+    expect(await silent.resolve()).toEqual([]);
+    expect(looked).toEqual(['hosts-only.grid.test']);
+  });
+
   it("a getaddrinfo lookup of the name that outlived its timeout is not started again while it runs (libuv's 4 threads)", async () => {
     let now = 0;
     let lookups = 0;

@@ -14,6 +14,13 @@ export interface RegionResolution {
   now?: () => number;
   /** How long a getaddrinfo lookup may take before it is skipped this time (default 5 s, as a seed's). */
   lookupTimeoutMs?: number;
+  /**
+   * Whether the name itself goes to getaddrinfo when c-ares did not answer, as when it found nothing
+   * (default true: one name, the node's own region's). Not for the other regions' names: dozens
+   * share one resolver, and a dead nameserver would hang a getaddrinfo for each, holding libuv's 4
+   * threads (the seeds' lookups with them).
+   */
+  lookUpUnanswered?: boolean;
   /** The log's warn: said once when the name stops resolving, once more when it resolves again (none by default). */
   warn?: (msg: string, fields: Record<string, unknown>) => void;
 }
@@ -103,7 +110,7 @@ export class RegionPeerResolver {
         unanswered ||= !notInDns(error);
       }
     }
-    if (targets.length === 0) {
+    if (targets.length === 0 && (!unanswered || (this.using.lookUpUnanswered ?? true))) {
       // Not in DNS as c-ares asks it, or c-ares did not answer (its nameservers may be those of the
       // boot): as the rest of the node sees names, /etc/hosts and search domains included.
       const found = await this.withinTimeout(this.nameLookupOf(name));
