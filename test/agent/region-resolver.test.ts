@@ -179,3 +179,96 @@ describe('region peer name resolution', () => {
     expect(await byLookup.resolve()).toEqual(['10.0.0.2:7000']);
   });
 });
+
+describe('the region peer name outside DNS (/etc/hosts, a search domain, nameservers changed since start)', () => {
+  const notFound = (name: string) => Object.assign(new Error(`queryA ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+  const timedOut = (name: string) => Object.assign(new Error(`queryA ETIMEOUT ${name}`), { code: 'ETIMEOUT' });
+
+  it('a name c-ares does not find is looked up through getaddrinfo, whose address is a target', async () => {
+    const warnings: string[] = [];
+    const resolver = new RegionPeerResolver('region', 7946, {
+      dns: { resolveSrv: async (name: string) => { throw notFound(name); }, resolve4: async (name: string) => { throw notFound(name); } },
+      resolveIPv4: async (name: string) => (name === 'region' ? ['10.0.0.9'] : []),
+      warn: (msg) => warnings.push(msg),
+    });
+    expect(await resolver.resolve()).toEqual(['10.0.0.9:7946']);
+    expect(warnings).toEqual([]);
+  });
+
+  it('a name c-ares does not answer for (its nameservers read at start) is looked up through getaddrinfo too', async () => {
+    const resolver = new RegionPeerResolver('region.grid.test', 7946, {
+      dns: { resolveSrv: async (name: string) => { throw timedOut(name); }, resolve4: async (name: string) => { throw timedOut(name); } },
+      resolveIPv4: async () => ['10.0.0.9'],
+    });
+    expect(await resolver.resolve()).toEqual(['10.0.0.9:7946']);
+  });
+
+  it('warns once while the name does not resolve, and once more when it resolves again', async () => {
+    let now = 0;
+    let inHosts = false;
+    const warnings: Array<{ msg: string; fields: Record<string, unknown> }> = [];
+    const resolver = new RegionPeerResolver('region.grid.test', 7946, {
+      dns: { resolveSrv: async (name: string) => { throw notFound(name); }, resolve4: async (name: string) => { throw notFound(name); } },
+      resolveIPv4: async () => (inHosts ? ['10.0.0.9'] : []),
+      warn: (msg, fields) => warnings.push({ msg, fields }),
+      now: () => now,
+    });
+    for (let round = 0; round < 3; round++) {
+      expect(await resolver.resolve()).toEqual([]);
+      now += 31_000;
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.msg).toMatch(/does not resolve/);
+    expect(warnings[0]!.fields).toMatchObject({ regionPeerName: 'region.grid.test' });
+    inHosts = true;
+    for (let round = 0; round < 2; round++) {
+      expect(await resolver.resolve()).toEqual(['10.0.0.9:7946']);
+      now += 31_000;
+    }
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]!.msg).toMatch(/resolves again/);
+    expect(warnings[1]!.fields).toMatchObject({ regionPeerName: 'region.grid.test', targets: ['10.0.0.9:7946'] });
+    inHosts = false;
+    expect(await resolver.resolve()).toEqual([]);
+    expect(warnings).toHaveLength(3);
+  });
+
+  it("another region's name (lookUpUnanswered: false) goes to getaddrinfo when DNS does not know it, not when DNS did not answer", async () => {
+    const looked: string[] = [];
+    const resolveIPv4 = async (name: string) => {
+      looked.push(name);
+      return ['10.0.0.9'];
+    };
+    const unknown = new RegionPeerResolver('hosts-only.grid.test', 7946, {
+      dns: { resolveSrv: async (name: string) => { throw notFound(name); }, resolve4: async (name: string) => { throw notFound(name); } },
+      resolveIPv4,
+      lookUpUnanswered: false,
+    });
+    const silent = new RegionPeerResolver('silent.grid.test', 7946, {
+      dns: { resolveSrv: async (name: string) => { throw timedOut(name); }, resolve4: async (name: string) => { throw timedOut(name); } },
+      resolveIPv4,
+      lookUpUnanswered: false,
+    });
+    expect(await unknown.resolve()).toEqual(['10.0.0.9:7946']);
+    expect(await silent.resolve()).toEqual([]);
+    expect(looked).toEqual(['hosts-only.grid.test']);
+  });
+
+  it("a getaddrinfo lookup of the name that outlived its timeout is not started again while it runs (libuv's 4 threads)", async () => {
+    let now = 0;
+    let lookups = 0;
+    const resolver = new RegionPeerResolver('region.grid.test', 7946, {
+      dns: { resolveSrv: async (name: string) => { throw timedOut(name); }, resolve4: async (name: string) => { throw timedOut(name); } },
+      resolveIPv4: () => {
+        lookups++;
+        return new Promise<string[]>(() => undefined);
+      },
+      lookupTimeoutMs: 10,
+      now: () => now,
+    });
+    expect(await resolver.resolve()).toEqual([]);
+    now += 2_500;
+    expect(await resolver.resolve()).toEqual([]);
+    expect(lookups).toBe(1);
+  });
+});

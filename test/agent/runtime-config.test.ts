@@ -112,6 +112,32 @@ describe('agent config', () => {
     expect(() => normaliseAgentConfig({ ...minimal, seeds: [seed] })).toThrow(new AgentConfigError(`config: seed ${seed} is not HOST:PORT with a port from 1 to 65535; write it as 10.0.1.12:7946 or n2.example.org:7946`));
   });
 
+  test.each(['10.0.0.1:7947', '240.0.0.1:7947', '239.192.10.1:0', '239.192.10.1:70000', '239.192.10.300:7947', '239.192.10.1', 'group:7947'])(
+    'refuses the multicast value %s, which is not a multicast group (224.0.0.0/4) with a port from 1 to 65535: joining it failed with a stack, not a config error',
+    (multicast) => {
+      expect(() => normaliseAgentConfig({ ...minimal, multicast })).toThrow(AgentConfigError);
+      expect(() => normaliseAgentConfig({ ...minimal, multicast })).toThrow(new RegExp(`^config: multicast ${multicast} is not GROUP:PORT .*239\\.192\\.10\\.1:7947`));
+    },
+  );
+
+  test('takes a multicast group anywhere in 224.0.0.0/4', () => {
+    expect(normaliseAgentConfig({ ...minimal, multicast: '224.0.0.251:5353' }).multicast).toEqual({ group: '224.0.0.251', port: 5353 });
+    expect(normaliseAgentConfig({ ...minimal, multicast: '239.255.255.250:1900' }).multicast).toEqual({ group: '239.255.255.250', port: 1900 });
+  });
+
+  test.each(['10.0.1.11', '10.0.1.11:', '10.0.1.11:0', '10.0.1.11:70000', ':7946', '[fd00::11]:7946', 'fd00::11', '10.0.1.300:7946', 'n1 .example.org:7946', ''])(
+    'refuses the advertise value %s, which is not an IPv4 address or DNS name with a port: every peer\'s send to it failed in silence',
+    (advertise) => {
+      expect(() => normaliseAgentConfig({ ...minimal, advertise })).toThrow(AgentConfigError);
+      expect(() => normaliseAgentConfig({ ...minimal, advertise })).toThrow(new RegExp(`^config: advertise ${advertise.replace(/[.[\]]/g, '\\$&')} is not`));
+    },
+  );
+
+  test('keeps an advertise of an IPv4 address or a DNS name with a port', () => {
+    expect(normaliseAgentConfig({ ...minimal, advertise: '192.0.2.7:17946' }).advertise).toBe('192.0.2.7:17946');
+    expect(normaliseAgentConfig({ ...minimal, bind: '0.0.0.0', advertise: 'n1.example.org:7946' }).advertise).toBe('n1.example.org:7946');
+  });
+
   test('keeps IPv4 and DNS-name seeds as written (a name is resolved, for IPv4 only, when discovery asks the seeds)', () => {
     expect(normaliseAgentConfig({ ...minimal, seeds: ['10.0.1.12:7946', 'n2.example.org:7946'] }).seeds).toEqual(['10.0.1.12:7946', 'n2.example.org:7946']);
   });

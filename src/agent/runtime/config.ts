@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -71,8 +71,9 @@ export const WrittenAgentConfig = Type.Object(
     subgrid: Type.String({ minLength: 1, maxLength: 253 }),
     bind: Type.String({ minLength: 1 }),
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    // Both checked below (advertiseProblem, multicastGroup), with a message that says what to write.
     advertise: Type.Optional(Type.String()),
-    multicast: Type.Optional(Type.String({ pattern: '^[0-9.]+:[0-9]+$' })),
+    multicast: Type.Optional(Type.String()),
     seeds: Type.Optional(Type.Array(Type.String())),
     regionPeerName: Type.Optional(Type.String()),
     regionPeerPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
@@ -186,8 +187,9 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
   const written = raw as WrittenAgentConfig;
   const port = written.port ?? 7946;
   const tickMs = written.timers?.tickMs ?? 100;
-  const multicast = written.multicast ? { group: written.multicast.split(':')[0]!, port: Number(written.multicast.split(':')[1]) } : null;
-  if (multicast && (multicast.port < 1 || multicast.port > 65535)) throw new AgentConfigError(`${source}: multicast port out of range`);
+  const multicast = written.multicast !== undefined ? multicastGroup(written.multicast, source) : null;
+  const badAdvertise = written.advertise !== undefined ? advertiseProblem(written.advertise) : null;
+  if (badAdvertise !== null) throw new AgentConfigError(`${source}: ${badAdvertise}`);
   const timers = toTicks(SUBGRID_TIMERS, written.timers, tickMs);
   const regionTimers = toTicks(REGION_TIMERS, written.regionTimers, tickMs);
   for (const [name, set] of [['timers', timers], ['regionTimers', regionTimers]] as const) {
@@ -239,6 +241,45 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
     regionTimers,
     logLevel: written.log?.level ?? 'info',
   };
+}
+
+/** A port as written after HOST: 1 to 65535. */
+const portOf = (text: string): number | null => {
+  const port = Number(text);
+  return /^[0-9]+$/.test(text) && port >= 1 && port <= 65535 ? port : null;
+};
+
+/**
+ * The multicast group and port. The group must be an IPv4 multicast address (224.0.0.0/4): any other
+ * (10.0.0.1:7947 passed the old pattern) made the membership's join throw EINVAL at start, an exit
+ * with a stack rather than a config error (78) naming the key.
+ */
+function multicastGroup(written: string, source: string): { group: string; port: number } {
+  const [, group = '', portText = ''] = /^([^:]*):([^:]*)$/.exec(written) ?? [];
+  const port = portOf(portText);
+  const firstOctet = Number(group.split('.')[0]);
+  if (!isIPv4(group) || firstOctet < 224 || firstOctet > 239 || port === null) {
+    throw new AgentConfigError(`${source}: multicast ${written} is not GROUP:PORT with an IPv4 multicast group (224.0.0.0/4) and a port from 1 to 65535; write it as 239.192.10.1:7947 (239.192.0.0/14 is for a site's own use), or omit it to discover without multicast`);
+  }
+  return { group, port };
+}
+
+/** A DNS name's labels: letters, digits and hyphens, not at a label's ends; a final dot allowed. */
+const DNS_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
+
+/**
+ * Why `advertise` cannot be used, or null. Every peer sends to it as written (HOST:PORT): one
+ * without a port, or with a host the udp4 socket cannot send to (IPv6, a malformed name), made
+ * every peer's send to this node fail with nothing in the log but a counter.
+ */
+function advertiseProblem(advertise: string): string | null {
+  const fix = 'write the IPv4 address or DNS name other nodes reach this node at, with its port: 10.0.1.11:7946 or n1.example.org:7946';
+  const [, host = '', portText = ''] = /^([^:]*):([^:]*)$/.exec(advertise) ?? [];
+  if (isIPv6(advertise) || isIPv6(host.replace(/^\[|\]$/g, '')) || advertise.startsWith('[')) return `advertise ${advertise} is not an IPv4 address or DNS name: gridagent speaks IPv4 only; ${fix}`;
+  if (host === '' || portOf(portText) === null) return `advertise ${advertise} is not HOST:PORT with a port from 1 to 65535; ${fix}`;
+  // A dotted quad that is not an address (10.0.1.300) would otherwise pass as a name.
+  if (/^[0-9.]+$/.test(host) ? !isIPv4(host) : !DNS_NAME.test(host)) return `advertise ${advertise} is not an IPv4 address or DNS name; ${fix}`;
+  return null;
 }
 
 /** Config timers are milliseconds; the core counts ticks. */

@@ -67,7 +67,7 @@ export class AgentDaemon {
 
   constructor(private readonly config: AgentConfig) {
     this.log = jsonLogger(config.node, config.logLevel);
-    this.resolver = new RegionPeerResolver(config.regionPeerName, config.regionPeerPort);
+    this.resolver = new RegionPeerResolver(config.regionPeerName, config.regionPeerPort, { warn: (msg, fields) => this.log.warn(msg, fields) });
     this.seeds = new SeedResolver(config.seeds, { resolve: lookupIPv4, warn: (msg, fields) => this.log.warn(msg, fields) });
     this.peerResolvers = new RegionResolvers(config.regionPeerPort, () => [
       ...config.peerRegions.map((peer) => peer.regionPeerName),
@@ -107,6 +107,7 @@ export class AgentDaemon {
         region: config.region,
         subgrid: config.subgrid,
         addr: config.advertise,
+        multicast: config.multicast !== null,
         superPeer: config.superPeer,
         attrs: readHostAttributes(config.labels),
         ...(config.expect !== null ? { expect: config.expect } : {}),
@@ -132,7 +133,7 @@ export class AgentDaemon {
       `${config.bind}:${config.port}`,
       async () => {
         const transport = new AgentTransport(
-          { bind: config.bind, port: config.port, multicast: config.multicast, key },
+          { bind: config.bind, port: config.port, multicast: config.multicast, key, warn: (msg, fields) => this.log.warn(msg, fields) },
           {
             packet: (packet, fromAddr, bytes, via) => this.onPacket(packet, fromAddr, bytes, via),
             dropped: (reason, bytes) => {

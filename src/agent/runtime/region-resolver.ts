@@ -1,30 +1,28 @@
 import type { SrvRecord } from 'node:dns';
-import { Resolver } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
 import { ANSWER_MS, UNANSWERED_MS } from './dns-answer-ages.js';
 import { lookupIPv4, type ResolveIPv4 } from './ipv4-lookup.js';
-
-/** A c-ares resolver as the agent uses it: 2 s per try, 2 tries. */
-export function newResolver(): Resolver {
-  return new Resolver({ timeout: 2000, tries: 2 });
-}
-
-/** The queries the resolver makes: Node's c-ares Resolver answers them. */
-export interface RegionDns {
-  resolveSrv(name: string): Promise<SrvRecord[]>;
-  resolve4(name: string): Promise<string[]>;
-}
+import { notInDns, RereadingResolver, type RegionDns } from './region-dns.js';
 
 /** What resolving a region peer's name uses; each part defaults to the system's. */
 export interface RegionResolution {
-  /** SRV and A queries. Shared by the resolvers of other regions' names (region-resolvers.ts): one c-ares channel, not one per name. */
+  /** SRV and A queries (default: a c-ares resolver made anew as /etc/resolv.conf may change). Shared by the resolvers of other regions' names (region-resolvers.ts): one c-ares channel, not one per name. */
   dns?: RegionDns;
   /** An SRV target's IPv4 addresses: getaddrinfo for family 4, as the seeds' names (seed-resolver.ts). */
   resolveIPv4?: ResolveIPv4;
   /** A monotonic clock for the cache: a wall clock stepped back would keep an answer that much longer. */
   now?: () => number;
-  /** How long an SRV target's lookup may take before it is skipped this time (default 5 s, as a seed's). */
+  /** How long a getaddrinfo lookup may take before it is skipped this time (default 5 s, as a seed's). */
   lookupTimeoutMs?: number;
+  /**
+   * Whether the name itself goes to getaddrinfo when c-ares did not answer, as when it found nothing
+   * (default true: one name, the node's own region's). Not for the other regions' names: dozens
+   * share one resolver, and a dead nameserver would hang a getaddrinfo for each, holding libuv's 4
+   * threads (the seeds' lookups with them).
+   */
+  lookUpUnanswered?: boolean;
+  /** The log's warn: said once when the name stops resolving, once more when it resolves again (none by default). */
+  warn?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
 /** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s. */
@@ -34,23 +32,32 @@ const LOOKUP_TIMEOUT_MS = 5_000;
  * highest weight): each was a lookup of its own, and a zone listing dozens would start dozens at once.
  */
 const MAX_SRV_TARGETS = 8;
-/** c-ares' answers that the name has no A record in DNS: it may still be in /etc/hosts, which only getaddrinfo reads. */
-const NOT_IN_DNS = new Set(['ENOTFOUND', 'ENODATA', 'NOTFOUND', 'NODATA']);
 
 /**
  * Resolves the region peer's DNS name through Node's resolver: SRV `_gridagent._udp.NAME`
- * first (it carries ports), then A records with the configured port. Answers are IPv4
- * HOST:PORT targets, cached for 30 s so that discovery backoff does not turn into a DNS storm; a
+ * first (it carries ports), then A records with the configured port, then getaddrinfo. Answers are
+ * IPv4 HOST:PORT targets, cached for 30 s so that discovery backoff does not turn into a DNS storm; a
  * resolver that did not answer (at boot, DNS not up yet) is asked again after 2 s, as the seeds' is.
  * An SRV target's name is resolved here, for IPv4 only, like a seed's: handed to the udp4 socket,
  * it was looked up at every send, a name without an IPv4 address failed with nothing in the log,
  * and the daemon could not tell its own advertised address among the targets (a region peer sent
  * its discovers to itself).
+ * getaddrinfo last, when c-ares found nothing or did not answer: c-ares reads no /etc/hosts and
+ * applies no search domain, so a region name kept in /etc/hosts, or written short, was never found
+ * (and a new sub-grid's super peer never found its region), with nothing in the log.
  */
 export class RegionPeerResolver {
   private cache: { at: number; keepMs: number; targets: string[] } | null = null;
   /** The lookup under way: callers meanwhile share it rather than start their own. */
   private pending: Promise<string[]> | null = null;
+  /**
+   * The name's own getaddrinfo lookup, until it settles: one that outlived its timeout is not
+   * started again meanwhile (it holds one of libuv's four threads until it gives up, 10 to 30 s
+   * with a dead nameserver, and one every 2 s would fill them).
+   */
+  private nameLookup: Promise<string[]> | null = null;
+  /** Whether the name's failure to resolve was said in the log: then its resolving again is said too. */
+  private warned = false;
   private readonly dns: RegionDns;
   private readonly resolveIPv4: ResolveIPv4;
   private readonly now: () => number;
@@ -60,7 +67,7 @@ export class RegionPeerResolver {
     private readonly defaultPort: number,
     private readonly using: RegionResolution = {},
   ) {
-    this.dns = using.dns ?? newResolver();
+    this.dns = using.dns ?? new RereadingResolver();
     this.resolveIPv4 = using.resolveIPv4 ?? lookupIPv4;
     this.now = using.now ?? (() => performance.now());
   }
@@ -103,8 +110,46 @@ export class RegionPeerResolver {
         unanswered ||= !notInDns(error);
       }
     }
+    if (targets.length === 0 && (!unanswered || (this.using.lookUpUnanswered ?? true))) {
+      // Not in DNS as c-ares asks it, or c-ares did not answer (its nameservers may be those of the
+      // boot): as the rest of the node sees names, /etc/hosts and search domains included.
+      const found = await this.withinTimeout(this.nameLookupOf(name));
+      targets = found.addresses.map((address) => `${address}:${this.defaultPort}`);
+      if (targets.length > 0) unanswered = false;
+      else unanswered ||= found.unanswered;
+    }
     this.cache = { at: this.now(), keepMs: targets.length === 0 && (unanswered || targetUnanswered) ? UNANSWERED_MS : ANSWER_MS, targets };
+    this.sayWhetherResolved(name, targets, unanswered);
     return targets;
+  }
+
+  /** The name's getaddrinfo lookup: the one still running, else a new one. */
+  private nameLookupOf(name: string): Promise<string[]> {
+    if (this.nameLookup === null) {
+      const lookup = this.resolveIPv4(name);
+      this.nameLookup = lookup;
+      const settled = () => (this.nameLookup = null);
+      lookup.then(settled, settled);
+    }
+    return this.nameLookup;
+  }
+
+  /** Said once when the name stops resolving (at start too), once more when it resolves again: not at every discovery round. */
+  private sayWhetherResolved(name: string, targets: string[], unanswered: boolean): void {
+    const warn = this.using.warn;
+    if (warn === undefined) return;
+    if (targets.length === 0 && !this.warned) {
+      this.warned = true;
+      warn(
+        unanswered
+          ? 'the region peer name does not resolve: the resolver did not answer; discovery goes without it until it does'
+          : 'the region peer name does not resolve: no SRV or A record in DNS, nor in /etc/hosts; discovery goes without it until it does',
+        { regionPeerName: name, fix: 'add an SRV record _gridagent._udp.NAME or an A record for the name, or fix regionPeerName in the config' },
+      );
+    } else if (targets.length > 0 && this.warned) {
+      this.warned = false;
+      warn('the region peer name resolves again', { regionPeerName: name, targets });
+    }
   }
 
   /**
@@ -123,13 +168,18 @@ export class RegionPeerResolver {
     } catch (error) {
       if (!notInDns(error)) return { addresses: [], unanswered: true };
     }
+    return this.withinTimeout(this.resolveIPv4(target));
+  }
+
+  /** A getaddrinfo lookup's addresses, or none and `unanswered` when it throws or does not answer in time (it has no timeout of its own). */
+  private async withinTimeout(lookup: Promise<string[]>): Promise<TargetAddresses> {
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = this.using.lookupTimeoutMs ?? LOOKUP_TIMEOUT_MS;
     const timeout = new Promise<TargetAddresses>((resolve) => {
       timer = setTimeout(() => resolve({ addresses: [], unanswered: true }), timeoutMs);
     });
     try {
-      return await Promise.race([this.resolveIPv4(target).then((addresses) => ({ addresses, unanswered: false })), timeout]);
+      return await Promise.race([lookup.then((addresses) => ({ addresses, unanswered: false })), timeout]);
     } catch {
       // lookupIPv4 throws only when the resolver did not answer (a name without an address is an empty list).
       return { addresses: [], unanswered: true };
@@ -148,9 +198,4 @@ interface TargetAddresses {
 /** The SRV records to use: at most MAX_SRV_TARGETS, lowest priority first, then highest weight. */
 function preferred(records: SrvRecord[]): SrvRecord[] {
   return [...records].sort((a, b) => a.priority - b.priority || b.weight - a.weight).slice(0, MAX_SRV_TARGETS);
-}
-
-/** A query's failure that is DNS's answer that the name has no such record (not a timeout, a refusal or a server failure). */
-function notInDns(error: unknown): boolean {
-  return NOT_IN_DNS.has((error as NodeJS.ErrnoException).code ?? '');
 }

@@ -6,6 +6,7 @@ import { DEFAULT_INTAKE_LIMITS, TcpIntake, type IntakeDrop, type IntakeLimits } 
 import { decodePacket, encodePacket, macKey, MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, type DropReason } from '../core/wire.js';
 import { DatagramIntake, DEFAULT_DATAGRAM_LIMITS, type DatagramDrop, type DatagramLimits } from './datagram-intake.js';
 import { splitHostPort } from './host-port.js';
+import { SendFailureWarnings } from './send-failure-warnings.js';
 
 /** Callbacks from the transport into the daemon. */
 export interface TransportEvents {
@@ -24,6 +25,8 @@ export interface TransportOptions {
   intake?: Partial<IntakeLimits>;
   /** Bounds on the MAC checks inbound UDP from unknown sources may cost (defaults: DEFAULT_DATAGRAM_LIMITS). */
   datagrams?: Partial<DatagramLimits>;
+  /** The log's warn, for failed sends (send-failure-warnings.ts; none by default). */
+  warn?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
 /**
@@ -42,6 +45,8 @@ export class AgentTransport {
   readonly datagrams: DatagramIntake;
   /** The grid key imported once: a packet's MAC then costs no key import. */
   private readonly key: KeyObject;
+  /** Failed sends, said in the log at most once a minute per error code and way of sending. */
+  private readonly sendFailures: SendFailureWarnings;
 
   constructor(
     private readonly options: TransportOptions,
@@ -49,6 +54,7 @@ export class AgentTransport {
   ) {
     this.unicast = createSocket({ type: 'udp4', reuseAddr: false });
     this.key = macKey(options.key);
+    this.sendFailures = new SendFailureWarnings(options.warn ?? (() => undefined));
     this.intake = new TcpIntake(
       { ...DEFAULT_INTAKE_LIMITS, maxFrameBytes: MAX_FRAME_BYTES, ...options.intake },
       (frame) => this.receiveFrame(frame),
@@ -122,7 +128,9 @@ export class AgentTransport {
     const [host, portText] = splitHostPort(target);
     const port = Number(portText);
     if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) {
+      // A peer's advertised address without a usable port (its config predates the check, config.ts).
       this.events.dropped('sendFailed', packet.length);
+      this.sendFailures.failed(bulk ? 'tcp' : 'udp', 'notHostPort', target);
       return;
     }
     if (bulk || packet.length > MAX_DATAGRAM_BYTES) {
@@ -131,18 +139,22 @@ export class AgentTransport {
       packet.copy(frame, 4);
       const socket = connect({ host, port, localAddress: this.options.bind === '0.0.0.0' ? undefined : this.options.bind });
       socket.setTimeout(5_000, () => socket.destroy());
-      socket.on('error', () => this.events.dropped('sendFailed', frame.length));
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        this.events.dropped('sendFailed', frame.length);
+        this.sendFailures.failed('tcp', error.code ?? error.message, target);
+      });
       socket.end(frame);
       this.events.sent(message, frame.length, 'tcp');
       return;
     }
     try {
       this.unicast.send(packet, port, host, (error) => {
-        if (error) this.events.dropped('sendFailed', packet.length);
+        if (error) this.sendFailed(error, 'udp', target, packet.length);
       });
     } catch {
       // A send that an answered lookup makes after the socket closed (leaving: quiesce) throws
       // synchronously; from a promise's callback that would end the agent as an unhandled rejection.
+      // Not warned about: it happens only as the agent stops.
       this.events.dropped('sendFailed', packet.length);
       return;
     }
@@ -154,9 +166,15 @@ export class AgentTransport {
     if (multicast === null) return;
     const packet = encodePacket(message, header, this.key);
     this.unicast.send(packet, multicast.port, multicast.group, (error) => {
-      if (error) this.events.dropped('sendFailed', packet.length);
+      if (error) this.sendFailed(error, 'multicast', `${multicast.group}:${multicast.port}`, packet.length);
     });
     this.events.sent(message, packet.length, 'multicast');
+  }
+
+  /** A datagram the kernel refused: counted, and warned about at most once a minute per error code. */
+  private sendFailed(error: NodeJS.ErrnoException, via: 'udp' | 'multicast', target: string, bytes: number): void {
+    this.events.dropped('sendFailed', bytes);
+    this.sendFailures.failed(via, error.code ?? error.message, target);
   }
 
   async close(): Promise<void> {
