@@ -382,9 +382,11 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
    * counter (from /proc/net/dev: a container's /sys/class/net shows the host's devices) sampled over
    * `seconds` once the flow has ramped up.
    */
-  const vmFlowMbit = async (seconds = 6): Promise<number> => {
+  /** The sandbox's address on the grid network, as libvirt's DHCP leased it. */
+  const vmLease = async () => [...(await virsh('node-01', 'net-dhcp-leases grid-net')).matchAll(/ipv4\s+(172\.31\.254\.\d+)\//g)].pop()?.[1];
+  const vmFlowMbit = async (seconds = 6, leased?: string): Promise<number> => {
     const pty = /\/dev\/pts\/\d+/.exec(await virsh('node-01', 'dumpxml gridops-sandbox'))![0];
-    const vmAddress = [...(await virsh('node-01', 'net-dhcp-leases grid-net')).matchAll(/ipv4\s+(172\.31\.254\.\d+)\//g)].pop()![1]!;
+    const vmAddress = leased ?? (await vmLease())!;
     // QEMU reads a pty only while its other side is open (it checks every second): hold it open around the line.
     await run('node-01', `(sleep 2; printf '%s\\n' 'timeout ${seconds + 6} nc -l -p 5301 < /dev/zero'; sleep 1) > ${pty}`);
     const sink = `use IO::Socket::INET; my $c; for (1 .. 40) { $c = IO::Socket::INET->new(PeerAddr => "${vmAddress}", PeerPort => 5301) and last; select(undef, undef, undef, 0.25) } $c or die "$!"; my $b; 1 while sysread($c, $b, 65536);`;
@@ -426,6 +428,24 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     expect(Math.abs(held - 20) / 20).toBeLessThan(0.1);
     expect(unlimited).toBeGreaterThan(2 * held);
     expect(after).toBeGreaterThan(2 * held);
+    expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...hv]).status).toBe(0);
+  });
+
+  it("the grid network restarted behind gridops' back (net-destroy, net-start) leaves the running VM's tap off the new bridge: the plan says reattach, a plain apply puts the same tap back without restarting the VM, and the guest is reached again; then no changes", async () => {
+    const pid = await qemuPid('node-01');
+    const leased = (await vmLease())!;
+    await virsh('node-01', 'net-destroy grid-net');
+    await virsh('node-01', 'net-start grid-net');
+    // libvirt makes a new bridge and leaves the tap of the running VM on none.
+    expect(await run('node-01', 'ip -o link show dev gs-sandbox')).not.toMatch(/ master /);
+    const plan = planJson(lab.topology);
+    expect(plan.hosts.find((h) => h.host === 'node-02')!.changes).toEqual([]);
+    expect(plan.hosts.find((h) => h.host === 'node-01')!.changes.map((c) => [c.id, c.steps, c.needsRestart])).toEqual([['sandbox-domain gridops-sandbox', ['reattach'], undefined]]);
+    expect(gridops(['apply', lab.topology, '--yes', ...hv]).status).toBe(0);
+    expect(await run('node-01', 'ip -o link show dev gs-sandbox')).toMatch(/ master gs-grid-net /);
+    expect(await qemuPid('node-01')).toBe(pid);
+    // The guest, which kept its lease, answers its node again through the bridge.
+    expect(await vmFlowMbit(3, leased)).toBeGreaterThan(1);
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', ...hv]).status).toBe(0);
   });
 
