@@ -15,8 +15,15 @@
 //     plan's profile (-v) per phase and per host;
 //   - Ansible 2.14 (pipelining, ControlPersist): first run, no-change run, at 50 hosts.
 // At 50 hosts, and at 500 (floor and gridops; `--no-500` skips it). Times are medians of --runs
-// (default 3): at 500 hosts the floor, the fresh plan and the fresh no-change apply run --runs
-// times, the rest once; Ansible runs --ansible-runs times (default 3). The work floor, every first
+// (default 3; a whole number, 1 or more, else exit 64): at 500 hosts the floor, the fresh plan and
+// the fresh no-change apply run --runs times, the rest once; the fresh plan and no-change apply run
+// one time more for an odd --runs, so that each is first of its pair as often as the other; Ansible
+// runs --ansible-runs times (default 3). Each size's topology is planned once, untimed, before its
+// runs, so every first run finds it validated (gridops' validated-topology cache). A reset that fails
+// on a host, or a first run or drift repair that did not change every host (its summary, untimed),
+// ends the bench: that run would not measure what its row says. Children get the environment
+// without GRIDOPS_ settings (GRIDOPS_PERSIST would make fresh runs kept ones), SSH_AUTH_SOCK,
+// ANSIBLE_ settings or NODE_OPTIONS (bench/lib/child-env.js). The work floor, every first
 // apply, and each fresh plan and no-change apply run right after a floor run of their own, and their
 // paired ratio is to that floor (load drifts over a bench: a floor of minutes before would flatter
 // or wrong it); the kept runs follow other runs and are not paired. Before each timed run the
@@ -29,16 +36,28 @@ import { loadavg } from 'node:os';
 import { writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertChangedEveryHost } from './lib/apply-changed-every-host.js';
+import { benchChildEnv } from './lib/child-env.js';
+import { freshPairCount, freshPairOrder } from './lib/fresh-pair-order.js';
+import { MEASURES } from './lib/measures.js';
+import { repetitionsFlag } from './lib/repetitions-flag.js';
+import { resetHosts as resetEach } from './lib/reset-hosts.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bin = `${root}bin/run.js`;
 const args = process.argv.slice(2);
-const flag = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
 const dir = process.env.GRIDOPS_BENCH_LAB ?? '/tmp/gridops-bench-lab';
 const with500 = !args.includes('--no-500');
 const withAnsible = !args.includes('--no-ansible');
-const runs = Math.max(1, Number(flag('runs', '3')));
-const ansibleRuns = Math.max(1, Number(flag('ansible-runs', '3')));
+let runs;
+let ansibleRuns;
+try {
+  runs = repetitionsFlag(args, 'runs', 3);
+  ansibleRuns = repetitionsFlag(args, 'ansible-runs', 3);
+} catch (err) {
+  console.error(`bench/provision: ${err.message}`);
+  process.exit(64);
+}
 const asJson = args.includes('--json');
 const concurrency = 50;
 const sizes = with500 ? [50, 500] : [50];
@@ -81,7 +100,7 @@ function settle() {
 function run(cmd, argv, env = {}) {
   settle();
   const t0 = performance.now();
-  const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: benchChildEnv(process.env, env), maxBuffer: 256 * 1024 * 1024 });
   const s = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   return { s, stdout: r.stdout, stderr: r.stderr };
@@ -110,20 +129,14 @@ const WORK_FLOOR_SCRIPT = [
 /** Hosts the 3-task work may have touched (the lab's hosts start clean). */
 const touched = new Set();
 
-/** Removes what the 3-task work made on the touched hosts among `wanted`, so the next run is a first run again. */
+/**
+ * Removes what the 3-task work made on the touched hosts among `wanted`, so the next run is a first
+ * run again; a host where that fails ends the bench (naming it), rather than making that run partly
+ * a no-change one.
+ */
 async function resetHosts(wanted) {
-  const addresses = wanted.filter((a) => touched.has(a));
-  for (let i = 0; i < addresses.length; i += concurrency) {
-    await Promise.all(
-      addresses.slice(i, i + concurrency).map(
-        (a) =>
-          new Promise((resolve) => {
-            const p = spawn('ssh', ['-i', `${dir}/id_ed25519`, '-o', `UserKnownHostsFile=${dir}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${a}`, `rm -f /etc/gridops-bench-motd /etc/gridops-bench.conf /var/tmp/gridops-bench-ran-marker ${WORK_FLOOR_PATHS.join(' ')}`]);
-            p.on('exit', resolve);
-          }),
-      ),
-    );
-  }
+  const sshArgv = (a) => ['-i', `${dir}/id_ed25519`, '-o', `UserKnownHostsFile=${dir}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${a}`, `rm -f /etc/gridops-bench-motd /etc/gridops-bench.conf /var/tmp/gridops-bench-ran-marker ${WORK_FLOOR_PATHS.join(' ')}`];
+  await resetEach(wanted.filter((a) => touched.has(a)), { spawn, concurrency, sshArgv, env: benchChildEnv(process.env) });
 }
 
 if (process.getuid?.() !== 0) {
@@ -197,33 +210,32 @@ const profileOf = ({ stderr, s }) => {
   return [...lines, `the rest (rendering the output, exit), from the wall clock: ${Math.max(0, Math.round(s * 1000 - counted))} ms`];
 };
 
-/** What is measured, in order, per repetition; `kept` runs reuse the connections the keeper holds since the first apply. */
-const MEASURES = [
-  ['floor', 'ssh floor: connect + host key + `true`, one process'],
-  ['workFloor', 'work floor: the same, the 3 tasks done blind in its one exec'],
-  ['first', 'gridops apply, first run (--persist: keeper started, connections opened)'],
-  ['noChangeKept', 'gridops apply, no change, --persist (kept connections)'],
-  ['planKept', 'gridops plan, no-op, --persist (kept connections)'],
-  ['firstAfterPlan', 'gridops apply, first run after a plan, --persist (kept connections)'],
-  ['planFresh', 'gridops plan, no-op, fresh connections'],
-  ['noChangeFresh', 'gridops apply, no change, fresh connections'],
-  ['firstFresh', 'gridops apply, first run, fresh connections (no keeper)'],
-  ['driftFresh', 'gridops apply, drift repair (files removed behind its back), fresh'],
-];
+/** The rows' printed labels: what each row measures, and what was warmed before it. */
+const LABEL_WIDTH = Math.max(...MEASURES.map(([, label]) => label.length));
+/**
+ * Times a first run or a drift repair (`gridops apply ...extra`) into row.times[key] and checks,
+ * untimed, from the summary it printed, that it changed all `n` hosts.
+ */
+const measureChanging = (row, key, n, topology, extra, what) => {
+  const r = gridops('apply', topology, ['--yes', ...extra]);
+  measure(row, key, r.s);
+  assertChangedEveryHost(r.stdout, n, `${what} at ${n} hosts`);
+  return r;
+};
 
 /**
  * The fresh no-op plan and no-change apply, each after a floor run of its own, in an order swapped
- * every repetition: with the order fixed, the second slot read about 3% worse than the first for
- * the very same binary (docs/performance.md, the caution about fixed slots), and the no-change
- * apply, always second, carried that bias.
+ * every repetition (freshPairOrder: each first as often as the other over freshPairCount pairs):
+ * with the order fixed, the second slot read about 3% worse than the first for the very same binary
+ * (docs/performance.md, the caution about fixed slots), and the no-change apply, always second,
+ * carried that bias.
  */
 function freshPair(row, topology, repetition) {
   const runs = {
     planFresh: () => gridops('plan', topology, ['--detailed-exitcode']).s,
     noChangeFresh: () => gridops('apply', topology, ['--yes']).s,
   };
-  const order = repetition % 2 === 0 ? ['planFresh', 'noChangeFresh'] : ['noChangeFresh', 'planFresh'];
-  for (const key of order) {
+  for (const key of freshPairOrder(repetition)) {
     floor(row, topology);
     measure(row, key, runs[key]());
   }
@@ -235,6 +247,9 @@ try {
     const topology = topologyOf(n);
     const addresses = nodes.slice(0, n).map((h) => h.address);
     const reps = n <= 50 ? runs : 1;
+    // Untimed: validates the topology into gridops' cache, so that every first run (the first
+    // repetition's too) finds it validated, as its label says.
+    gridops('plan', topology);
     const row = { hosts: n, runs: reps, loadBefore: load(), times: Object.fromEntries(MEASURES.map(([k]) => [k, []])), paired: Object.fromEntries(MEASURES.map(([k]) => [k, []])) };
     for (let i = 0; i < reps; i++) {
       await resetHosts(addresses);
@@ -244,9 +259,7 @@ try {
       floor(row, topology);
       measure(row, 'workFloor', workFloor(topology));
       floor(row, topology);
-      const first = gridops('apply', topology, ['--yes', '-v', ...persist]);
-      measure(row, 'first', first.s);
-      row.profileFirst = profileOf(first);
+      row.profileFirst = profileOf(measureChanging(row, 'first', n, topology, ['-v', ...persist], 'the first run (--persist)'));
       measure(row, 'noChangeKept', gridops('apply', topology, ['--yes', ...persist]).s);
       measure(row, 'planKept', gridops('plan', topology, ['--detailed-exitcode', ...persist]).s);
       // The usual workflow: plan (review), then apply, within the keeper's time (at 50 hosts: resetting 500 takes long).
@@ -255,7 +268,7 @@ try {
         rmSync(stateDir, { recursive: true, force: true });
         gridops('plan', topology, persist);
         floor(row, topology);
-        measure(row, 'firstAfterPlan', gridops('apply', topology, ['--yes', ...persist]).s);
+        measureChanging(row, 'firstAfterPlan', n, topology, persist, 'the first run after a plan');
       }
       // The kept profile; --persist 0s lets the keeper end, so no connection outlives the bench.
       row.profileKept = profileOf(gridops('plan', topology, ['-v', '--persist', '0s']));
@@ -267,19 +280,19 @@ try {
       if (n <= 50) {
         await resetHosts(addresses);
         floor(row, topology);
-        measure(row, 'driftFresh', gridops('apply', topology, ['--yes']).s);
+        measureChanging(row, 'driftFresh', n, topology, [], 'the drift repair');
       }
       // The default first run: no keeper, every connection opened by the run itself.
       if (n <= 50) {
         await resetHosts(addresses);
         rmSync(stateDir, { recursive: true, force: true });
         floor(row, topology);
-        measure(row, 'firstFresh', gridops('apply', topology, ['--yes']).s);
+        measureChanging(row, 'firstFresh', n, topology, [], 'the fresh first run');
       }
     }
     // At 500 hosts the rest runs once (resetting 500 hosts takes long); the runs the 1.2x target is
-    // about run --runs times, each after a floor run of its own.
-    for (let i = reps; i < runs; i++) freshPair(row, topology, i);
+    // about run --runs times (rounded up to even, for the order), each after a floor run of its own.
+    for (let i = reps; i < freshPairCount(runs); i++) freshPair(row, topology, i);
     floor(row, topology);
     if (n <= 50 && withAnsible) {
       const limit = nodes.slice(0, n).map((h) => h.name).join(',');
@@ -321,15 +334,15 @@ function report(done) {
     for (const [k, label] of MEASURES.filter(([k]) => r.all[k].length)) {
       // The kept runs follow other runs, not a floor run of their own: no paired ratio.
       const paired = k === 'floor' ? '1.00x paired' : r.paired[k].length ? `${median(r.paired[k]).toFixed(2)}x paired` : 'not paired';
-      console.log(`  ${label.padEnd(72)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor, ${paired}   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
+      console.log(`  ${label.padEnd(LABEL_WIDTH)} ${f(r.median[k]).padStart(8)}  ${(r.median[k] / r.median.floor).toFixed(2)}x floor, ${paired}   (${r.all[k].map((s) => s.toFixed(2)).join(', ')})`);
     }
     if (r.ansibleFirst !== undefined) {
       const all = (xs) => `(${xs.map((s) => s.toFixed(2)).join(', ')})`;
-      console.log(`  ${'ansible-playbook, first run (ControlPersist)'.padEnd(72)} ${f(r.ansibleFirst).padStart(8)}  ${(r.ansibleFirst / r.median.firstFresh).toFixed(1)}x gridops first run (fresh), ${(r.ansibleFirst / r.median.first).toFixed(1)}x with the keeper started, ${(r.ansibleFirst / r.median.firstAfterPlan).toFixed(1)}x after a plan   ${all(r.ansibleAll.first)}`);
+      console.log(`  ${'ansible-playbook, first run (ControlPersist)'.padEnd(LABEL_WIDTH)} ${f(r.ansibleFirst).padStart(8)}  ${(r.ansibleFirst / r.median.firstFresh).toFixed(1)}x gridops first run (fresh), ${(r.ansibleFirst / r.median.first).toFixed(1)}x with the keeper started, ${(r.ansibleFirst / r.median.firstAfterPlan).toFixed(1)}x after a plan   ${all(r.ansibleAll.first)}`);
       // The work floor bounds any first run: this is the most any tool could be against Ansible's first run here.
-      console.log(`  ${'ansible-playbook, first run, against the work floor'.padEnd(72)} ${(r.ansibleFirst / r.median.workFloor).toFixed(1)}x the work floor (the most any tool's first run could be against it in this run); gridops' fresh first run is ${(r.median.firstFresh / r.median.workFloor).toFixed(2)}x the work floor`);
-      console.log(`  ${'ansible-playbook, first run, against a drift repair'.padEnd(72)} ${(r.ansibleFirst / r.median.driftFresh).toFixed(1)}x gridops' drift repair (fresh), whose hosts were changed behind its back as Ansible's first run finds them`);
-      console.log(`  ${'ansible-playbook, no change (ControlPersist)'.padEnd(72)} ${f(r.ansibleNoChange).padStart(8)}  ${(r.ansibleNoChange / r.median.noChangeKept).toFixed(1)}x gridops --persist, ${(r.ansibleNoChange / r.median.noChangeFresh).toFixed(1)}x gridops fresh   ${all(r.ansibleAll.noChange)}`);
+      console.log(`  ${'ansible-playbook, first run, against the work floor'.padEnd(LABEL_WIDTH)} ${(r.ansibleFirst / r.median.workFloor).toFixed(1)}x the work floor (the most any tool's first run could be against it in this run); gridops' fresh first run is ${(r.median.firstFresh / r.median.workFloor).toFixed(2)}x the work floor`);
+      console.log(`  ${'ansible-playbook, first run, against a drift repair'.padEnd(LABEL_WIDTH)} ${(r.ansibleFirst / r.median.driftFresh).toFixed(1)}x gridops' drift repair (fresh), whose hosts were changed behind its back as Ansible's first run finds them`);
+      console.log(`  ${'ansible-playbook, no change (ControlPersist)'.padEnd(LABEL_WIDTH)} ${f(r.ansibleNoChange).padStart(8)}  ${(r.ansibleNoChange / r.median.noChangeKept).toFixed(1)}x gridops --persist, ${(r.ansibleNoChange / r.median.noChangeFresh).toFixed(1)}x gridops fresh   ${all(r.ansibleAll.noChange)}`);
     }
     console.log(`  profile, first apply (apply -v --persist, keeper started):\n    ${r.profileFirst.join('\n    ')}`);
     console.log(`  profile, no-op plan, fresh connections (plan -v):\n    ${r.profileFresh.join('\n    ')}`);

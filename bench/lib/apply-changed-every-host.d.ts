@@ -1,0 +1,1 @@
+export declare function assertChangedEveryHost(stdout: string, hosts: number, what: string): void;

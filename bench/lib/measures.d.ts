@@ -1,0 +1,1 @@
+export declare const MEASURES: Array<[string, string]>;

@@ -1,0 +1,1 @@
+export declare function repetitionsFlag(args: readonly string[], name: string, fallback: number): number;
