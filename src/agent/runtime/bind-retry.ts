@@ -26,8 +26,8 @@ const NOT_UP_YET: Record<string, string> = {
 
 /**
  * The one window in which a start waits for its address, a bind name's resolution included
- * (bind-address.ts). Restarting instead would not do: at RestartSec=100ms, systemd's start limit
- * (5 starts in 10 s) gives up on the unit within a second, and it stays failed until someone acts.
+ * (bind-address.ts). Restarting instead would bind again only every 2 s (failed-start-hold.ts), each
+ * time with a failed start in the log; a wait here binds as soon as the address is up.
  */
 export const ADDRESS_WAIT_MS = 30_000;
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname } from 'node:path';
 import { AgentCore } from '../core/agent.js';
@@ -9,7 +9,7 @@ import type { AgentConfig } from './config.js';
 import { readGridKey } from './grid-key.js';
 import { readHostAttributes } from './host-attributes.js';
 import { startHttpServer, stopHttpServer } from './http-server.js';
-import { leaveMarkerPath, REJOIN_HINT, writeLeaveMarker } from './leave-marker.js';
+import { hasLeaveMarker, leaveMarkerPath, type LeftRecord, readLeaveMarker, REJOIN_HINT, writeLeaveMarker } from './leave-marker.js';
 import { createLeaveToken, leaveTokenPath } from './leave-token.js';
 import { LeaveNotRecordedError } from './leave-not-recorded.js';
 import { LEFT_TOO_EARLY } from './left-too-early.js';
@@ -23,6 +23,7 @@ import { RegionResolvers } from './region-resolvers.js';
 import { SeedResolver } from './seed-resolver.js';
 import { FailuresInARow, guardStep, MAX_FAILED_TICKS_IN_A_ROW, type StepContext } from './step-guard.js';
 import { nextEpoch, readStateFile, writePrivateFile, writeStateFile } from './state-file.js';
+import { writeAtStart } from './start-write-error.js';
 import { knownPeerHosts } from './known-peer-hosts.js';
 import { AgentTransport } from './transport.js';
 import { startWhenAddressIsUp, type AddressWait } from './bind-retry.js';
@@ -61,7 +62,7 @@ export class AgentDaemon {
   private stopping = false;
   private readonly failedTicks = new FailuresInARow(MAX_FAILED_TICKS_IN_A_ROW);
   /** Set once the node has left the grid for good: it stays idle (systemd would restart an exit) until stopped. */
-  private left: { at: string; successor: string | null } | null = null;
+  private left: LeftRecord | null = null;
   /** The leave under way, if any: a SIGTERM, or a second `gridagent leave`, waits for it (see stop). */
   private leaving: Promise<{ left: true; successor: string | null }> | null = null;
 
@@ -85,22 +86,19 @@ export class AgentDaemon {
   /** `addressWait.startedAt`: when the start began to wait for the node's address (resolving a bind name), so the bind continues that window. */
   async start(addressWait: Pick<AddressWait, 'startedAt'> = {}): Promise<void> {
     const config = this.config;
-    const leaveToken = createLeaveToken(leaveTokenPath(config.stateFile));
-    if (existsSync(this.leftMarker)) {
-      this.left = JSON.parse(readFileSync(this.leftMarker, 'utf8')) as { at: string; successor: string | null };
-      this.http = await startHttpServer(config.http.bind, config.http.port, {
-        status: () => leftStatus(config, this.left!.at, AGENT_VERSION),
-        metrics: () => this.metrics.render(),
-        leave: async () => ({ left: true, successor: this.left!.successor }),
-        leaveToken,
-      });
+    const tokenFile = leaveTokenPath(config.stateFile);
+    const leaveToken = writeAtStart(tokenFile, () => createLeaveToken(tokenFile));
+    this.left = readLeaveMarker(this.leftMarker);
+    if (this.left !== null) {
+      // leave() answers from the record, and writes the marker again where `gridagent rejoin` removed it.
+      this.http = await this.startHttp({ metrics: () => this.metrics.render(), leave: () => this.leave(), leaveToken }, addressWait);
       this.log.info('this node left the grid for good earlier; staying idle', { marker: this.leftMarker, rejoin: REJOIN_HINT });
       return;
     }
     const key = readGridKey(config.keyFile);
     const onDisk = readStateFile(config.stateFile);
     this.epoch = nextEpoch(onDisk.epoch, Date.now());
-    writeStateFile(config.stateFile, { epoch: this.epoch, state: onDisk.state });
+    writeAtStart(config.stateFile, () => writeStateFile(config.stateFile, { epoch: this.epoch, state: onDisk.state }));
     this.core = new AgentCore({
       settings: {
         name: config.node,
@@ -152,12 +150,7 @@ export class AgentDaemon {
       },
       { ...addressWait, onRetry: (error, waitedMs) => this.log.warn('the node address is not up yet; binding again', { bind: `${config.bind}:${config.port}`, code: error.code, waitedMs: Math.round(waitedMs) }) },
     );
-    this.http = await startHttpServer(config.http.bind, config.http.port, {
-      status: () => ({ ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((performance.now() - this.startedAt) / 1000) }),
-      metrics: () => this.metrics.render(),
-      leave: () => this.leave(),
-      leaveToken,
-    });
+    this.http = await this.startHttp({ metrics: () => this.metrics.render(), leave: () => this.leave(), leaveToken }, addressWait);
     this.log.info('gridagent started', {
       version: AGENT_VERSION,
       region: config.region,
@@ -202,6 +195,24 @@ export class AgentDaemon {
   }
 
   /**
+   * The HTTP endpoint, which waits for its address as the agent's sockets do (bind-retry.ts): an
+   * httpAddress that comes up after the agent (DHCP, a VLAN) failed the start at once, and systemd's
+   * restarts could not wait for it. /status is the idle agent's once the node has left, whether it
+   * left in this run (until then the core's, which still holds its last role) or before it.
+   */
+  private startHttp(handlers: Omit<Parameters<typeof startHttpServer>[2], 'status'>, addressWait: Pick<AddressWait, 'startedAt'>): Promise<Server> {
+    const { http } = this.config;
+    const status = () =>
+      this.left !== null
+        ? leftStatus(this.config, this.left.at, AGENT_VERSION)
+        : { ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((performance.now() - this.startedAt) / 1000) };
+    return startWhenAddressIsUp(`${http.bind}:${http.port}`, () => startHttpServer(http.bind, http.port, { ...handlers, status }), {
+      ...addressWait,
+      onRetry: (error, waitedMs) => this.log.warn('the HTTP address is not up yet; listening again', { http: `${http.bind}:${http.port}`, code: error.code, waitedMs: Math.round(waitedMs) }),
+    });
+  }
+
+  /**
    * SIGTERM: a super peer (or region peer) first hands its role to the best successor and
    * waits until that one has won, so the sub-grid always has a live super peer (rolling
    * upgrades rely on it); a member just tells its super peer it is leaving.
@@ -242,7 +253,11 @@ export class AgentDaemon {
    * `gridagent rejoin` removes the marker of a leave that is to be undone.
    */
   async leave(): Promise<{ left: true; successor: string | null }> {
-    if (this.left !== null) return { left: true, successor: this.left.successor };
+    if (this.left !== null) {
+      // `gridagent rejoin` removed the marker, the agent not restarted: without it again, the next start would sign the node back in.
+      if (!hasLeaveMarker(this.leftMarker)) this.recordLeave(this.left, 'this node left the grid, but a restart would sign it back in');
+      return { left: true, successor: this.left.successor };
+    }
     // A second `gridagent leave` (the first one's CLI gave up waiting) gets the first one's answer.
     if (this.leaving !== null) return this.leaving;
     if (this.stopping) throw new Error('the agent is stopping');
@@ -257,15 +272,7 @@ export class AgentDaemon {
 
   private async leaveForGood(): Promise<{ left: true; successor: string | null }> {
     const at = new Date().toISOString();
-    const failed = writeLeaveMarker(this.leftMarker, `${JSON.stringify({ at, successor: null })}\n`);
-    if (failed !== null && !failed.recorded) {
-      const notRecorded = new LeaveNotRecordedError(
-        `this node did not leave the grid, and is still a member of it: the marker that keeps a node that left out after a restart, ${this.leftMarker}, could not be written (${failed.error.message}); free space on its disk or make ${dirname(this.leftMarker)} writable, then run gridagent leave again`,
-      );
-      this.log.error('leave failed', { reason: notRecorded.message });
-      throw notRecorded;
-    }
-    if (failed !== null) this.log.warn(failed.warning, {});
+    this.recordLeave({ at, successor: null }, 'this node did not leave the grid, and is still a member of it');
     this.stopping = true;
     let successor: string | null;
     try {
@@ -293,6 +300,25 @@ export class AgentDaemon {
     this.stopping = false;
     this.log.info('left the grid for good', { successor });
     return { left: true, successor };
+  }
+
+  /**
+   * Writes the marker, or throws LeaveNotRecordedError where it is not on disk (leaveForGood says
+   * why it comes first). A leave after `gridagent rejoin` writes it the same way: a node that was
+   * told "left" must stay out after a restart, or the decommission would go on without it.
+   */
+  private recordLeave(record: LeftRecord, outcome: string): void {
+    const failed = writeLeaveMarker(this.leftMarker, `${JSON.stringify(record)}\n`);
+    if (failed === null) return;
+    if (failed.recorded) {
+      this.log.warn(failed.warning, {});
+      return;
+    }
+    const notRecorded = new LeaveNotRecordedError(
+      `${outcome}: the marker that keeps a node that left out after a restart, ${this.leftMarker}, could not be written (${failed.error.message}); free space on its disk or make ${dirname(this.leftMarker)} writable, then run gridagent leave again`,
+    );
+    this.log.error('leave failed', { reason: notRecorded.message });
+    throw notRecorded;
   }
 
   /** A leave that failed before it told anyone takes its marker back; one that cannot be removed is logged with the way back. */
@@ -503,8 +529,8 @@ export class AgentDaemon {
     metrics.counter('gridagent_elections_started_total', 'Elections started by this node, by tier and phase.');
     metrics.counter('gridagent_elections_won_total', 'Elections won by this node, by tier.');
     metrics.counter('gridagent_member_changes_total', 'Registry changes seen as super peer, by tier and change.');
-    metrics.gauge('gridagent_is_super_peer', '1 when this node is its sub-grid super peer.', () => (this.core?.subgrid.isLeader() ? 1 : 0));
-    metrics.gauge('gridagent_is_region_peer', '1 when this node is its region peer.', () => (this.core?.region.isLeader() ? 1 : 0));
+    metrics.gauge('gridagent_is_super_peer', '1 when this node is its sub-grid super peer.', () => (this.left === null && this.core?.subgrid.isLeader() ? 1 : 0));
+    metrics.gauge('gridagent_is_region_peer', '1 when this node is its region peer.', () => (this.left === null && this.core?.region.isLeader() ? 1 : 0));
     metrics.counter('gridagent_peer_region_changes_total', 'Other regions learned, replaced (new region peer) or expired, as region peer.');
     metrics.gauge('gridagent_peer_regions', 'Other regions whose region peer was heard from recently (region peer only).', () => this.core?.directory.list().filter((entry) => entry.liveness === 'alive').length ?? 0);
     metrics.gauge('gridagent_local_health_score', "Lifeguard's local health score: 0 on time; while above 0 every failure timeout is multiplied by 1 + score.", () => this.core?.health.healthScore ?? 0);

@@ -1,4 +1,5 @@
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, type Stats, unlinkSync } from 'node:fs';
+import { AgentConfigError } from './config.js';
 import { writePrivateFile } from './state-file.js';
 
 /**
@@ -42,6 +43,51 @@ export function writeLeaveMarker(
       };
     }
   }
+}
+
+/** What the marker records: when the node left, and who took over as its super peer (null: no one, or not known). */
+export interface LeftRecord {
+  at: string;
+  successor: string | null;
+}
+
+/**
+ * The marker's record, or null where there is none (the node has not left). Any file there means
+ * the node left, whatever it holds: one left empty or cut short (a crash as it was written, a hand
+ * edit) once crashed the start with a stack, and signing the node in would bring back a node that
+ * was decommissioned. What it does not say is filled in: the time from the file's own, no successor.
+ * A directory there is no marker and no state the agent made: the start stops (exit 78) to be fixed.
+ */
+export function readLeaveMarker(marker: string): LeftRecord | null {
+  let stats: Stats;
+  try {
+    stats = lstatSync(marker);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  if (!stats.isFile()) {
+    throw new AgentConfigError(`the leave marker ${marker} is not a file: remove it (rmdir) for the node to take part in the grid, or, if it left the grid for good, put an empty file there (touch)`);
+  }
+  const recorded = parsedRecord(marker);
+  return {
+    at: typeof recorded.at === 'string' ? recorded.at : stats.mtime.toISOString(),
+    successor: typeof recorded.successor === 'string' ? recorded.successor : null,
+  };
+}
+
+function parsedRecord(marker: string): Partial<Record<keyof LeftRecord, unknown>> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(marker, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Whether the marker is on disk: a leave after `gridagent rejoin` removed it (the agent not restarted) must write it again. */
+export function hasLeaveMarker(marker: string): boolean {
+  return isFile(marker);
 }
 
 /**

@@ -3,11 +3,14 @@ import { AGENT_VERSION } from '../version.js';
 import { resolveBindAddress } from './bind-address.js';
 import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
+import { holdFailedStart } from './failed-start-hold.js';
 import { GridKeyError } from './grid-key.js';
+import { splitHostPort } from './host-port.js';
 import { jsonLogger } from './logger.js';
 import { leaveMarkerPath, removeLeaveMarker } from './leave-marker.js';
 import { LEAVE_NOT_RECORDED_EXIT_CODE, LEAVE_NOT_RECORDED_HTTP_STATUS } from './leave-not-recorded.js';
 import { leaveTokenPath, readLeaveToken } from './leave-token.js';
+import { StartWriteError } from './start-write-error.js';
 import { StateFileError } from './state-file.js';
 import { AgentRefusedError, fetchStatus, requestLeave } from './status-command.js';
 import { renderStatusView } from './status-view.js';
@@ -55,9 +58,15 @@ async function main(argv: string[]): Promise<number> {
     }
     return -1;
   } catch (error) {
+    // systemd starts a failed agent again with no start limit: a start that fails every time runs every 2 s, not 10 times a second.
+    if (command === 'run') await holdFailedStart(0);
     if (error instanceof AgentConfigError || error instanceof GridKeyError || error instanceof StateFileError) {
       process.stderr.write(`gridagent: ${error.message}\n`);
       return 78;
+    }
+    if (error instanceof StartWriteError) {
+      process.stderr.write(`gridagent: ${error.message}\n`);
+      return 1;
     }
     process.stderr.write(`gridagent: ${(error as Error).stack ?? String(error)}\n`);
     return 1;
@@ -67,8 +76,9 @@ async function main(argv: string[]): Promise<number> {
 /** The agent's local HTTP endpoint: --http, else the config's. */
 function endpoint(configPath: string, http: string | undefined): { host: string; port: number } {
   if (http !== undefined) {
-    const index = http.lastIndexOf(':');
-    return { host: http.slice(0, index), port: Number(http.slice(index + 1)) };
+    // `[::1]:7950` as written for an IPv6 address: the brackets are the URL's, not the host's.
+    const [host, port] = splitHostPort(http);
+    return { host, port: Number(port) };
   }
   const config = loadAgentConfig(configPath);
   return { host: localAddressOf(config.http.bind), port: config.http.port };
@@ -94,10 +104,10 @@ async function leave(configPath: string, http: string | undefined): Promise<numb
       return LEAVE_NOT_RECORDED_EXIT_CODE;
     }
     if (error instanceof AgentRefusedError) {
-      process.stderr.write(`gridagent: the agent at http://${host}:${port} refused to leave: ${error.message}\n`);
+      process.stderr.write(`gridagent: the agent at ${httpUrl(host, port)} refused to leave: ${error.message}\n`);
       return 77;
     }
-    process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/leave: ${(error as Error).message}; is it running?\n`);
+    process.stderr.write(`gridagent: cannot reach the agent at ${httpUrl(host, port)}/leave: ${(error as Error).message}; is it running?\n`);
     return 69;
   }
 }
@@ -129,9 +139,22 @@ async function status(configPath: string, http: string | undefined, json: boolea
     process.stdout.write(renderStatusView(result, view, json));
     return 0;
   } catch (error) {
-    process.stderr.write(`gridagent: cannot reach the agent at http://${host}:${port}/status: ${(error as Error).message}; is it running?\n`);
+    // Something answered, with an error (the agent's 500, another server's 404): not "is it running?".
+    if (error instanceof AgentRefusedError) {
+      process.stderr.write(`gridagent: the agent at ${httpUrl(host, port)} answered HTTP ${error.status}: ${error.reason.split('\n')[0]}\n`);
+      return ANSWERED_AN_ERROR_EXIT_CODE;
+    }
+    process.stderr.write(`gridagent: cannot reach the agent at ${httpUrl(host, port)}/status: ${(error as Error).message}; is it running?\n`);
     return 69;
   }
+}
+
+/** `gridagent status` and `members` where the HTTP endpoint answered with an error status (sysexits' EX_PROTOCOL). */
+const ANSWERED_AN_ERROR_EXIT_CODE = 76;
+
+/** The endpoint's URL, an IPv6 host in brackets. */
+function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Where to reach an agent bound to `bind` from its own host: a wildcard bind answers on loopback. */

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { PersistentState } from '../core/types.js';
 
@@ -61,7 +61,7 @@ export function writePrivateFile(path: string, text: string): void {
   try {
     const fd = openSync(temp, 'w', 0o600);
     try {
-      writeSync(fd, text);
+      writeAll(fd, temp, Buffer.from(text, 'utf8'));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -83,6 +83,22 @@ export function writePrivateFile(path: string, text: string): void {
   } finally {
     closeSync(dirFd);
   }
+}
+
+/**
+ * Writes every byte, and checks that the file holds them before it may be renamed into place. One
+ * writeSync writes what it can and says how much: its count ignored, a write stopped part-way (a
+ * file size limit, a quota) was fsynced and renamed over the good file, and the next start found
+ * the state file damaged and refused to run.
+ */
+function writeAll(fd: number, temp: string, bytes: Buffer): void {
+  for (let offset = 0; offset < bytes.length; ) {
+    const written = writeSync(fd, bytes, offset, bytes.length - offset);
+    if (written <= 0) break;
+    offset += written;
+  }
+  const size = fstatSync(fd).size;
+  if (size !== bytes.length) throw new Error(`short write to ${temp}: ${size} of ${bytes.length} bytes written`);
 }
 
 /**

@@ -2,15 +2,20 @@ import { request } from 'node:http';
 import type { AgentStatus } from '../core/agent.js';
 import { LEAVE_TOKEN_HEADER } from './leave-token.js';
 
-/** Fetches /status from a running agent. */
+/**
+ * Fetches /status from a running agent. An answer other than 200 (the agent's 500, a 404 of some
+ * other server on that port) rejects with AgentRefusedError: it is not an agent that is down.
+ */
 export function fetchStatus(host: string, port: number, timeoutMs = 3000): Promise<AgentStatus & Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const req = request({ host, port, path: '/status', method: 'GET', timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (response.statusCode !== 200) return reject(new AgentRefusedError(response.statusCode, body.trim()));
         try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          resolve(JSON.parse(body));
         } catch (error) {
           reject(error);
         }
@@ -22,7 +27,7 @@ export function fetchStatus(host: string, port: number, timeoutMs = 3000): Promi
   });
 }
 
-/** The agent answered, and refused: what it said, with its HTTP status. */
+/** The agent answered, and refused (or, on /status, answered with an error): what it said, with its HTTP status. */
 export class AgentRefusedError extends Error {
   override readonly name = 'AgentRefusedError';
 
