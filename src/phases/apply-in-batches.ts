@@ -15,6 +15,7 @@ import type { Phase } from './phase.js';
 import { recordOverlay } from './record-overlay.js';
 import { recordOwedAhead } from './owed-ahead.js';
 import { heldBackReason, removalsHeldBackBy, removalsHeldBackMessage } from './removals-held-back.js';
+import { ranAgent } from './ran-agent.js';
 import { renamedAgentsGone } from './renamed-agents-gone.js';
 import type { BatchStop, RunContext } from './run-context.js';
 import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
@@ -61,7 +62,11 @@ export const applyInBatches: Phase = {
       }
       const earlier = batches.slice(0, i).flatMap((b) => b.hosts.map((h) => outcomes.get(h)!));
       // Without --fail-fast a failed ungated batch does not stop the loop, but the decommissions wait for a grid in place.
-      const heldBackBy = removalsHeldBackBy(batch, ctx.removing, earlier, ctx.unreachable.map((u) => u.node.name));
+      // An unreachable node holds them back only where its first apply never ran: one that runs an
+      // agent (a disk died) is down, not missing, and would otherwise hold every removal back.
+      const recorded = await ctx.recordedState();
+      const neverApplied = ctx.unreachable.map((u) => u.node.name).filter((name) => !ranAgent(recorded, name, ctx.renamed));
+      const heldBackBy = removalsHeldBackBy(batch, ctx.removing, earlier, neverApplied);
       if (heldBackBy.length) {
         ctx.say(removalsHeldBackMessage(batch.hosts, heldBackBy));
         for (const host of batch.hosts) {

@@ -64,7 +64,7 @@ export function changedHostError(changed: readonly ChangedHost[], options: Pick<
     c.renamedAs
       ? `${c.name}: rename first: apply with ${c.renamedAs} in place of ${c.name} (its agent leaves under the old name and starts as ${c.renamedAs}), then add ${c.name} at ${c.now} and apply again`
       : `${c.name}: ${c.unknown ? 'run again when the names resolve; if it is another host, ' : ''}remove ${c.name} from the topology and apply (the host at ${c.was} is decommissioned: its agent leaves for good), then add it at ${c.now} and apply again; ` +
-        `if the old host is gone (hardware replaced), or it is the same host reached another way, ${forgetCommand(options, [c.name])} forgets its record without contacting it, and the next apply sets ${c.now} up as the node`,
+        `if the old host is gone (hardware replaced), or it is the same host reached another way (a new DHCP lease, sshd on another port), ${forgetCommand(options, [c.name])} forgets its record without contacting it (with any handler a failed run still owes it), and the next apply sets ${c.now} up as the node, converging what is already there`,
   );
   return new PlanningError(
     `${what.join('; ')}${moved ? ': gridops does not move a node to another host' : ''}; nothing was changed`,

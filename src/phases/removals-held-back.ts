@@ -7,10 +7,10 @@ import type { Batch } from '../overlay/batch-strategy.js';
  * plain apply goes on past a failed host, and removing the node then may take a sub-grid's last
  * running agent (the node replacing it failed its first apply), its sandbox VM destroyed with the
  * users' work in it, where no rerun could bring it back. Held back, the node keeps its record, and
- * the run after the fix removes it. A node of the topology not reached holds them back too: its
- * first apply never ran, as if it had failed (a node unreachable that is itself being removed does
- * not: it is not part of the grid to put in place).
- * `earlier`: the outcomes of the batches done; `unreachable`: the nodes the run could not connect to.
+ * the run after the fix removes it. A node of the topology not reached whose first apply never ran
+ * (the state records no agent of it) holds them back too, as if it had failed (a node unreachable
+ * that is itself being removed does not: it is not part of the grid to put in place).
+ * `earlier`: the outcomes of the batches done; `unreachable`: such nodes the run could not connect to.
  */
 export function removalsHeldBackBy(batch: Batch, removing: ReadonlySet<string>, earlier: readonly HostOutcome[], unreachable: readonly string[] = []): HeldBackBy[] {
   if (!batch.hosts.every((host) => removing.has(host))) return [];

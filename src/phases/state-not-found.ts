@@ -15,11 +15,17 @@ import type { RunContext } from './run-context.js';
  * named after it) or a wrong --state-dir look like this; so does a state that an ad-hoc run
  * (`--playbook node-base`) started since, which records hosts but no agent. Empty where the state
  * records any agent: the grid key's own checks (load-secrets.ts, grid-key-since-apply.ts) know it
- * then. A node being reset or decommissioned keeps no agent: not counted.
+ * then. A node being reset or decommissioned keeps no agent: not counted. Nor is a host the state
+ * has a record of: a run from this state reached it (a first apply whose agent started but whose
+ * run failed records no agent, and its retry is no grid from elsewhere).
  */
 export async function agentsWithoutState(ctx: RunContext): Promise<string[]> {
-  if (nodesWithAgent(await ctx.recordedState()).size > 0) return [];
-  return ctx.readings.flatMap((r) => (r.planned && r.planned.session.facts.agentVersion !== null && !ctx.removing.has(r.planned.session.node.name) ? [r.planned.session.node.name] : []));
+  const state = await ctx.recordedState();
+  if (nodesWithAgent(state).size > 0) return [];
+  return ctx.readings.flatMap((r) => {
+    const name = r.planned?.session.node.name;
+    return name !== undefined && r.planned!.session.facts.agentVersion !== null && !ctx.removing.has(name) && state.hosts[name] === undefined ? [name] : [];
+  });
 }
 
 /** How the run names the state it did not find: none at all, or one that records no agent. */
@@ -39,10 +45,11 @@ export async function sayStateAndKeyAfterRead(ctx: RunContext): Promise<void> {
   const running = await agentsWithoutState(ctx);
   if (running.length) {
     const one = running.length === 1;
-    const placesKey = needsGridKey([...new Set([...ctx.workflow.byNode.values()].flat())]);
+    // Only a key made just now is sure not to be the agents': a key file that is theirs changes nothing (apply's checkStateFound refuses one that is not).
+    const madeKey = ctx.madeGridKey !== undefined && needsGridKey([...new Set([...ctx.workflow.byNode.values()].flat())]);
     ctx.say(
-      `warning: ${await stateSaid(ctx)}, but ${namedFew(running)} ${one ? 'runs' : 'run'} gridagent: this grid was applied from somewhere else (another checkout or machine, another metadata.name, another --state-dir). ` +
-        `Planned as a new grid, the nodes the topology dropped are not decommissioned${placesKey ? ", and a grid key other than the agents' replaces theirs, restarting them all at once" : ''}. ${STATE_STEPS}`,
+      `warning: ${await stateSaid(ctx)}, but ${namedFew(running)} ${one ? 'runs' : 'run'} gridagent: if this grid was applied from somewhere else (another checkout or machine, another metadata.name, another --state-dir), ` +
+        `this run plans it as a new grid: the nodes the topology dropped are not decommissioned${madeKey ? ", and the grid key made just now would replace the agents', restarting them all at once" : ''}. ${STATE_STEPS}`,
     );
   }
   sayMadeGridKey(ctx, running.length);

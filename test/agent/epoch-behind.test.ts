@@ -55,12 +55,15 @@ describe('a sender whose epoch is below the one its peer holds for its name', ()
     expect(peer.inspect(packet)).toEqual({ ok: false, reason: 'replayed' });
   });
 
-  test('a challenge naming another epoch of the sender (captured before) does not move it, nor does one naming an epoch below its own or the last one', () => {
+  test('a challenge naming another epoch of the sender (captured before) does not move it, nor does one naming an epoch below its own or near the last one', () => {
     const sender = new PacketGuard({ self: 's', epoch: 50, nonce: 11 });
     const base = { type: 'challenge', tier: 'subgrid', group: 'g', from: 'r', to: 's', term: 0, forSeq: 1 } as const;
     expect(sender.answerChallenge({ ...base, forEpoch: 49, aboveEpoch: 80 }, undefined)).toBeNull();
     expect(sender.answerChallenge({ ...base, forEpoch: 50, aboveEpoch: 40 }, undefined)).toBeNull();
     expect(sender.answerChallenge({ ...base, forEpoch: 50, aboveEpoch: 0xffffffff }, undefined)).toBeNull();
+    // Nor near the end, where the next starts would wrap the epoch to 0 (below what every peer holds).
+    expect(sender.answerChallenge({ ...base, forEpoch: 50, aboveEpoch: 0xfffffffe }, undefined)).toBeNull();
+    expect(sender.answerChallenge({ ...base, forEpoch: 50, aboveEpoch: 0xffffffff - 0x10000 }, undefined)).toBeNull();
     expect(sender.takeEpochToPersist()).toBeNull();
     expect(sent(sender, hb('s', 'r')).header.epoch).toBe(50);
   });

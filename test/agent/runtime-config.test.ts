@@ -120,6 +120,10 @@ describe('agent config', () => {
     },
   );
 
+  test('an empty multicast value is no multicast, as before the group was checked (a hand-written config)', () => {
+    expect(normaliseAgentConfig({ ...minimal, multicast: '' }).multicast).toBeNull();
+  });
+
   test('takes a multicast group anywhere in 224.0.0.0/4', () => {
     expect(normaliseAgentConfig({ ...minimal, multicast: '224.0.0.251:5353' }).multicast).toEqual({ group: '224.0.0.251', port: 5353 });
     expect(normaliseAgentConfig({ ...minimal, multicast: '239.255.255.250:1900' }).multicast).toEqual({ group: '239.255.255.250', port: 1900 });

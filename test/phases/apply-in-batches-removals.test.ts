@@ -96,6 +96,20 @@ describe('apply in batches: the decommissions after a host failed (plain apply, 
     expect(progress).toContain('n1 not decommissioned: n2 unreachable, and a dropped node is removed only once the rest of the grid is in place (it stays in the state); fix n2, then run apply again to remove n1');
   });
 
+  it('an unreachable node that runs an agent (the state says so: down, not missing) holds back no removal', async () => {
+    const { ctx, ran, state } = replacing(0);
+    const n2 = ctx.planned.find((p) => p.session.node.name === 'n2')!;
+    ctx.planned = ctx.planned.filter((p) => p !== n2);
+    ctx.plan!.hosts = ctx.plan!.hosts.filter((h) => h.host !== 'n2');
+    ctx.unreachable = [{ node: n2.session.node, error: new Error('connect ETIMEDOUT') }];
+    const recorded = state();
+    recorded.hosts.n2 = { ...lastRecord };
+    writeFileSync(ctx.paths.state, JSON.stringify(recorded));
+    await applyInBatches.run(ctx);
+    expect(ran).toEqual(['n1']);
+    expect(ctx.outcomes.map((o) => [o.host, o.status])).toEqual([['n1', 'applied']]);
+  });
+
   it('an unreachable node that is itself being removed holds back no other removal', async () => {
     const { ctx, ran } = replacing(0);
     const gone = { ...ctx.planned[0]!.session.node, name: 'n0', address: '10.0.0.9' };

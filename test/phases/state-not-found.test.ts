@@ -63,7 +63,7 @@ describe('a grid whose hosts run gridagent, with no state', () => {
   it('plan says so loudly, naming the state file it looked for and what to do, and the key it made is a rotation', async () => {
     await runPlan(options());
     expect(said).toContainEqual(
-      `warning: there is no state ${stateFile()} for grid g, but n1 and n2 run gridagent: this grid was applied from somewhere else (another checkout or machine, another metadata.name, another --state-dir). Planned as a new grid, the nodes the topology dropped are not decommissioned, and a grid key other than the agents' replaces theirs, restarting them all at once. Copy the state directory (the state file and the grid key) from where the grid was applied, or pass --state-dir`,
+      `warning: there is no state ${stateFile()} for grid g, but n1 and n2 run gridagent: if this grid was applied from somewhere else (another checkout or machine, another metadata.name, another --state-dir), this run plans it as a new grid: the nodes the topology dropped are not decommissioned, and the grid key made just now would replace the agents', restarting them all at once. Copy the state directory (the state file and the grid key) from where the grid was applied, or pass --state-dir`,
     );
     expect(said).toContainEqual(expect.stringMatching(/^warning: created a NEW grid key .*g\.key \(mode 0600\), but 2 nodes of this grid already run gridagent/));
     // Said once the hosts were read, as what it is: not the first-run note.
@@ -106,10 +106,20 @@ describe('a grid whose hosts run gridagent, with no state', () => {
     writeFileSync(join(dir, 'grid.key'), AGENTS_KEY, { mode: 0o600 });
     writeTopology(`defaults: { agent: { keyFile: ${join(dir, 'grid.key')} } }\n`);
     await expect(runApply(options())).resolves.toBeDefined();
-    expect(said).toContainEqual(expect.stringMatching(/^warning: there is no state .* run gridagent: this grid was applied from somewhere else/));
+    expect(said).toContainEqual(expect.stringMatching(/^warning: there is no state .* run gridagent: if this grid was applied from somewhere else/));
+    // The key is the agents' own: the warning says nothing of replacing it.
+    expect(said.join('\n')).not.toMatch(/would replace the agents'/);
     expect(existsSync(stateFile())).toBe(true);
     said = [];
     await runPlan(options());
     expect(said).not.toContainEqual(expect.stringMatching(/there is no state/));
+  });
+
+  it('a retry after a first apply whose run failed once the agents started (the state has their records, no agent) is no grid from elsewhere: no warning, no refusal', async () => {
+    mkdirSync(join(dir, '.gridops'), { recursive: true });
+    const failed = { topologyHash: 'h', playbooks: ['place-key'], gridopsVersion: '0', agentVersion: null, appliedAt: '', changesApplied: 0, lastOutcome: 'failed' };
+    writeFileSync(stateFile(), JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: failed, n2: failed } }));
+    await runPlan(options());
+    expect(said.join('\n')).not.toMatch(/run gridagent/);
   });
 });

@@ -12,8 +12,13 @@ import type { Destination, Message, MessageType, Outbound, OutboundPacket, Packe
  */
 /** The last sequence number a header can carry (u32 on the wire). */
 const LAST_SEQ = 0xffffffff;
-/** The last epoch a header can carry (u32 on the wire). */
-const LAST_EPOCH = 0xffffffff;
+/**
+ * The highest epoch a challenge may move this node to. An epoch is u32 on the wire, and each restart
+ * begins one above the last (state-file.ts, nextEpoch): a node moved to the very end would wrap to 0
+ * at its next start, below what every peer holds. 2^16 restarts of room; the clock in seconds, which
+ * a first epoch follows, stays far below it until 2106.
+ */
+const HIGHEST_JUMP = 0xffffffff - 0x10000;
 
 const UNCHALLENGED = new Set<MessageType>(['discover', 'redirect', 'regionQuery', 'regionInfo', 'peerRedirect', 'challenge']);
 
@@ -242,11 +247,10 @@ export class PacketGuard {
    * Without this it stayed shut out until that peer restarted. The challenge names a packet of our
    * current epoch, so it was made in reply to this run (a challenge captured earlier names another
    * epoch and does nothing); it is authenticated like any packet, so only a holder of the grid key
-   * can move the epoch, and never back. The jump stops short of the last epoch, where the next
-   * sequence wrap would take the epoch round to 0.
+   * can move the epoch, and never back. The jump stops well short of the last epoch (HIGHEST_JUMP).
    */
   private moveEpochAbove(epoch: number): void {
-    if (epoch < this.epoch || epoch >= LAST_EPOCH) return;
+    if (epoch < this.epoch || epoch >= HIGHEST_JUMP) return;
     this.epoch = epoch;
     this.nextEpoch();
   }

@@ -187,7 +187,8 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
   const written = raw as WrittenAgentConfig;
   const port = written.port ?? 7946;
   const tickMs = written.timers?.tickMs ?? 100;
-  const multicast = written.multicast !== undefined ? multicastGroup(written.multicast, source) : null;
+  // An empty value meant no multicast before the group was checked: it still does.
+  const multicast = written.multicast !== undefined && written.multicast !== '' ? multicastGroup(written.multicast, source) : null;
   const badAdvertise = written.advertise !== undefined ? advertiseProblem(written.advertise) : null;
   if (badAdvertise !== null) throw new AgentConfigError(`${source}: ${badAdvertise}`);
   const timers = toTicks(SUBGRID_TIMERS, written.timers, tickMs);
