@@ -179,9 +179,11 @@ export function egressUnit(device: string, classifier: EgressClassifier, { bound
     '',
     '[Install]',
     // Also wanted by grid.slice: a slice stopped and started again (which takes this unit down with it,
-    // Requires=) brings the limit back, with the new cgroup; and by the uplink's device unit, which
-    // starts it when the device appears again.
-    `WantedBy=multi-user.target ${GRID_SLICE}${deviceUnit ? ` ${deviceUnit}` : ''}`,
+    // Requires=) brings the limit back, with the new cgroup. Bound to the uplink, it is wanted by the
+    // device unit alone, which starts it when the device appears: wanted by multi-user.target too,
+    // a boot whose uplink never came (a NIC swapped, a VPN link that failed) would wait for it, the
+    // device job's 90 s, before reaching the target (it is ordered after it).
+    `WantedBy=${deviceUnit ? `${GRID_SLICE} ${deviceUnit}` : `multi-user.target ${GRID_SLICE}`}`,
     '',
   ].join('\n');
 }

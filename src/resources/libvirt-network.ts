@@ -80,8 +80,10 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
       ...(packages.length ? { packages } : {}),
       summary: have ? `${steps.join(', ')} network ${this.name}` : `define and start isolated network ${this.name} (bridge ${gridBridgeName(this.name)}, no forward)`,
       diff: have ? projectionDiff(`network ${this.name}`, have, want) : undefined,
-      // Restarting the network cuts the running sandbox off its network until apply puts its tap on the new bridge.
-      ...(steps.includes('restart') ? { needsRestart: `network ${this.name} must be restarted to change ${differing.join(', ')}, which cuts the sandbox's NIC off for that moment` } : {}),
+      // Restarting the network cuts the running sandbox off its network until apply puts its tap on the
+      // new bridge: asked for with --replace-sandbox, except to turn off the resolver that the networks
+      // of gridops before 2026-12-06 served (a way out of the sandbox; closing it keeps the VM running).
+      ...(steps.includes('restart') && !onlyClosesResolver(differing, want) ? { needsRestart: `network ${this.name} must be restarted to change ${differing.join(', ')}, which cuts the sandbox's NIC off for that moment` } : {}),
     };
   }
 
@@ -103,6 +105,11 @@ export class LibvirtNetworkResource implements Resource<LibvirtNetworkChange> {
     }
     if (change.steps.includes('autostart')) await writer.run(virsh('net-autostart', this.name), `virsh net-autostart ${this.name}`);
   }
+}
+
+/** Whether the only change is the network's resolver turned off (the restart then needs no --replace-sandbox). */
+function onlyClosesResolver(differing: readonly string[], want: Projection): boolean {
+  return differing.length > 0 && differing.every((key) => key === '/network/dns/@enable') && want['/network/dns/@enable'] === 'no';
 }
 
 /**

@@ -189,7 +189,12 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     expect(log).not.toMatch(/SSH-2\.0-/);
     expect(log).not.toContain(`${banner}\r`);
     expect(droppedAfter - droppedBefore).toBeGreaterThanOrEqual(5);
-    expect(forwardDroppedAfter).toBeGreaterThanOrEqual(forwardDroppedBefore);
+    // The forward chain is in the live table, dropping both ways (its counters only counted above:
+    // the netns test test/playbooks/sandbox-input-forward.test.ts shows it drops what libvirt lets through).
+    const forwardChain = await run(node, 'nft list chain inet gridops_sandbox_input forward');
+    expect(forwardChain).toMatch(/type filter hook forward priority filter; policy accept;/);
+    expect(forwardChain).toMatch(/iifname "gs-\*" counter packets \d+ bytes \d+ drop/);
+    expect(forwardChain).toMatch(/oifname "gs-\*" counter packets \d+ bytes \d+ drop/);
     await run(node, 'systemctl stop gridops-e2e-listener 2>/dev/null; true');
     // The lease stands, renewed through the filter (DHCP is let in).
     expect(await virsh(node, 'net-dhcp-leases grid-net')).toMatch(/ipv4\s+172\.31\.254\.\d+/);

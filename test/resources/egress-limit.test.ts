@@ -261,7 +261,8 @@ describe('egress-limit resource', () => {
     expect(wg).toContain('\nExecStartPre=-tc qdisc del dev wg0 root handle 1e9d:\n');
     expect(wg).toContain('\nBindsTo=sys-subsystem-net-devices-wg0.device\n');
     expect(wg).toContain('\nAfter=grid.slice network.target nftables.service sys-subsystem-net-devices-wg0.device\n');
-    expect(wg).toContain('\nWantedBy=multi-user.target grid.slice sys-subsystem-net-devices-wg0.device\n');
+    // Not wanted by multi-user.target: a boot whose uplink never comes would wait for the device job (90 s).
+    expect(wg).toContain('\nWantedBy=grid.slice sys-subsystem-net-devices-wg0.device\n');
     // In a container (no udev, so no device units) a dependency on one would fail every start.
     expect(UNIT).not.toMatch(/BindsTo|\.device/);
     // Named as systemd-escape --path names it (checked against systemd 252's).

@@ -424,6 +424,11 @@ describe('grid network', () => {
     const change = r.diff(networkProbed(NETWORK_WITH_DNS, 'Active:         yes\nAutostart:      yes\n'), ctx())!;
     expect(change.fields).toEqual([{ name: '/network/dns/@enable', before: null, after: 'no' }]);
     expect(change.steps).toEqual(['define', 'restart']);
+    // Closing it needs no --replace-sandbox (the VM keeps running, its tap put back): a plain apply after the upgrade converges.
+    expect(change.needsRestart).toBeUndefined();
+    // Any other restart still asks for it.
+    const nat = r.diff(networkProbed(NETWORK.replace('<network>', "<network>\n  <forward mode='nat'/>"), 'Active:         yes\nAutostart:      yes\n'), ctx())!;
+    expect(nat.needsRestart).toMatch(/must be restarted to change \/network\/forward/);
   });
 
   it.each([
