@@ -26,6 +26,15 @@ function grid(seed: number, subgridsPerRegion: number, nodesPerSubgrid: number) 
 /** A machine as gridops configures a node added later, alone in a new sub-grid (grow.test.ts). */
 const addedAlone = (name: string, region: string, subgrid: string): SimNodeSpec => addedNode(name, region, subgrid, { mirrors: 2, electorate: [name] });
 
+/** Three crashes and starts of `name`, 3 s apart: its incarnation (and packets' epoch) is 4 after them. */
+function restartThrice(network: SimNetwork, name: string): void {
+  for (let restart = 0; restart < 3; restart++) {
+    network.crash(name);
+    network.start(name);
+    network.runFor(3_000);
+  }
+}
+
 /** `gridagent leave` of a node that leads nothing: it says so, lingers while still a voter (at most 4 s), and exits. */
 function leaveForGood(network: SimNetwork, name: string): void {
   const core = network.core(name)!;
@@ -88,11 +97,7 @@ describe('a node that left for good signs in again under the same name', () => {
       const members = network.subgridMembers('r0-s0');
       const returning = members.find((name) => !network.core(name)!.subgrid.isLeader())!;
       // Restarted a few times: it leaves as incarnation 4.
-      for (let restart = 0; restart < 3; restart++) {
-        network.crash(returning);
-        network.start(returning);
-        network.runFor(3_000);
-      }
+      restartThrice(network, returning);
       const superPeer = members.find((name) => network.core(name)!.subgrid.isLeader())!;
       expect({ seed, returningLeads: superPeer === returning }).toEqual({ seed, returningLeads: false });
       const others = members.filter((name) => name !== superPeer && name !== returning);
@@ -126,11 +131,7 @@ describe('a node that left for good signs in again under the same name', () => {
       const members = network.subgridMembers('r0-s0');
       const returning = members.find((name) => !network.core(name)!.subgrid.isLeader())!;
       // Restarted a few times: it leaves as incarnation 4, which every peer holds.
-      for (let restart = 0; restart < 3; restart++) {
-        network.crash(returning);
-        network.start(returning);
-        network.runFor(3_000);
-      }
+      restartThrice(network, returning);
       leaveForGood(network, returning);
       network.runFor(2_000);
       // Re-added on a host whose clock is behind: its first epoch is 2, below the 4 the peers hold.

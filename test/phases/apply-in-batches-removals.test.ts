@@ -67,6 +67,14 @@ function replacing(n2Exit: number, options: { failFast?: boolean } = {}) {
   return { ctx, ran, progress, events, state };
 }
 
+/** n2 not reached: out of the run's plan, among its unreachable hosts. */
+function n2Unreachable(ctx: RunContext): void {
+  const n2 = ctx.planned.find((p) => p.session.node.name === 'n2')!;
+  ctx.planned = ctx.planned.filter((p) => p !== n2);
+  ctx.plan!.hosts = ctx.plan!.hosts.filter((h) => h.host !== 'n2');
+  ctx.unreachable = [{ node: n2.session.node, error: new Error('connect ETIMEDOUT') }];
+}
+
 describe('apply in batches: the decommissions after a host failed (plain apply, no --fail-fast)', () => {
   it('are held back: the reset never runs on n1, its outcome is skipped, it stays in the state, and the run says what to do next', async () => {
     const { ctx, ran, progress, events, state } = replacing(3);
@@ -86,10 +94,7 @@ describe('apply in batches: the decommissions after a host failed (plain apply, 
 
   it('are held back too when a node of the topology was not reached (n2 unreachable: its first apply never ran)', async () => {
     const { ctx, ran, progress } = replacing(0);
-    const n2 = ctx.planned.find((p) => p.session.node.name === 'n2')!;
-    ctx.planned = ctx.planned.filter((p) => p !== n2);
-    ctx.plan!.hosts = ctx.plan!.hosts.filter((h) => h.host !== 'n2');
-    ctx.unreachable = [{ node: n2.session.node, error: new Error('connect ETIMEDOUT') }];
+    n2Unreachable(ctx);
     await applyInBatches.run(ctx);
     expect(ran).toEqual([]);
     expect(ctx.outcomes.map((o) => [o.host, o.status])).toEqual([['n1', 'skipped']]);
@@ -98,10 +103,7 @@ describe('apply in batches: the decommissions after a host failed (plain apply, 
 
   it('an unreachable node that runs an agent (the state says so: down, not missing) holds back no removal', async () => {
     const { ctx, ran, state } = replacing(0);
-    const n2 = ctx.planned.find((p) => p.session.node.name === 'n2')!;
-    ctx.planned = ctx.planned.filter((p) => p !== n2);
-    ctx.plan!.hosts = ctx.plan!.hosts.filter((h) => h.host !== 'n2');
-    ctx.unreachable = [{ node: n2.session.node, error: new Error('connect ETIMEDOUT') }];
+    n2Unreachable(ctx);
     const recorded = state();
     recorded.hosts.n2 = { ...lastRecord };
     writeFileSync(ctx.paths.state, JSON.stringify(recorded));
