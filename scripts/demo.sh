@@ -8,7 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NODES="${GRIDOPS_DEMO_NODES:-6}"
-KIND="${GRIDOPS_DEMO_KIND:-container}"
 LAB_DIR="${GRIDOPS_LAB_DIR:-$HOME/.cache/gridops/lab}"
 
 if [ "$(id -u)" != 0 ]; then
@@ -16,8 +15,11 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
+# What `gridops lab up --kind container` needs on the host (src/lab/preflight.ts; a unit test keeps
+# the two the same): the ssh client, not the server, so the machine gets no sshd of its own.
+PACKAGES=(openssh-client debootstrap mmdebstrap systemd-container apt-cacher-ng dnsmasq-base iproute2 util-linux)
 need=()
-for p in openssh-server openssh-client debootstrap mmdebstrap systemd-container apt-cacher-ng dnsmasq-base iproute2; do
+for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 # The host's packages and the npm dependencies install at the same time: both mostly wait on
@@ -31,19 +33,36 @@ if [ ${#need[@]} -gt 0 ]; then
   ) &
   apt_pid=$!
 fi
+# Waits for the packages, then stops the machine-wide apt-cacher-ng service Debian's package starts
+# (it would hold the port the lab's own proxies use; the script says why). Also on an early exit (npm
+# failed while apt ran): apt is left to finish rather than interrupted mid-dpkg, and its service stopped.
+apt_status=0
+finish_packages() {
+  if [ -n "$apt_pid" ]; then
+    wait "$apt_pid" || apt_status=$?
+    apt_pid=""
+  fi
+  if [[ " ${need[*]} " == *" apt-cacher-ng "* ]] && dpkg -s apt-cacher-ng >/dev/null 2>&1; then scripts/stop-system-apt-cacher.sh; fi
+}
+trap finish_packages EXIT
+# npm ci builds ssh2's optional binding with node-gyp: against the running Node's own headers, never
+# ones downloaded from nodejs.org (scripts/npm-nodedir.js says how).
+export npm_config_nodedir="${npm_config_nodedir:-$(node scripts/npm-nodedir.js)}"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci # builds too (prepare)
-elif [ ! -f dist/commands/apply.js ]; then
+else
+  # Always: after a `git pull` the sources may be newer than dist, and the build takes about 7 s
+  # (unchanged sources give the same dist/build-id, so nothing kept between runs is dropped).
   npm run build
 fi
-if [ -n "$apt_pid" ] && ! wait "$apt_pid"; then
+trap - EXIT
+finish_packages
+if [ "$apt_status" != 0 ]; then
   echo "installing ${need[*]} failed (see the apt: lines above)" >&2
   exit 1
 fi
-# Debian's apt-cacher-ng service would hold the port the lab's own proxies use (the script says why).
-if [[ " ${need[*]} " == *" apt-cacher-ng "* ]]; then scripts/stop-system-apt-cacher.sh; fi
 
-./bin/run.js lab up --kind "$KIND" --nodes "$NODES" --subgrids 2 --dir "$LAB_DIR"
+./bin/run.js lab up --kind container --nodes "$NODES" --subgrids 2 --dir "$LAB_DIR"
 ./bin/run.js validate "$LAB_DIR/topology.yaml"
 # Plain apply runs the grid's whole workflow: node-base (modules, identity), hypervisor (libvirt, the
 # isolated grid network and the sandbox VM under TCG), qos (grid.slice with the CPU, memory and
