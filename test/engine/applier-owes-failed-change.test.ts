@@ -41,7 +41,7 @@ function unitHost(failAt: 'write' | 'enable') {
     id: change.id,
     probe: () => '',
     diff: () => change,
-    apply: async (_c, recorder: StepRecorder) => {
+    apply: async (_c: SystemdUnitChange, recorder: StepRecorder) => {
       await recorder.write(unitFile, Buffer.from('[Service]\nExecStart=/bin/new\n'), '0644', failAt === 'write' ? { check: 'echo bad unit >&2; exit 1', checkName: 'systemd-analyze verify' } : {});
       await recorder.run(failAt === 'enable' ? 'echo "Failed to enable unit: Alias clash" >&2; exit 1' : 'true', 'enable app.service');
     },
