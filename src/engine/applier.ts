@@ -107,10 +107,20 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
     p.held?.release();
     return { host, status: 'unchanged', applied: 0, refused };
   }
-  const items: GateItem[] = changes.map((change) => {
+  // Each change's step labels, as recorded: which of them a failure stopped at says whether the
+  // failing change got past its first step (a unit's write) and so left work a handler must follow.
+  const stepLabels = new Map<number, string[]>();
+  const items: GateItem[] = changes.map((change, i) => {
     const resource = p.resources.get(change.id);
     if (!resource) throw new Error(`no resource for ${change.id}`);
-    return { change, perform: (recorder) => resource.apply(change as never, recorder, ctx) };
+    return {
+      change,
+      perform: async (recorder) => {
+        const first = recorder.steps.length;
+        await resource.apply(change as never, recorder, ctx);
+        stepLabels.set(i, recorder.steps.slice(first).map((s) => s.label));
+      },
+    };
   });
   for (const name of handlers) {
     const handler = p.handlers.find((h) => h.name === name)!;
@@ -120,8 +130,14 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
     items.push({ change, perform: (recorder) => recorder.run(handler.command, `handler ${name}`), ...(notifiedBy ? { notifiedBy } : {}) });
   }
   // A change skipped by its guard completed without changing anything: it owes no handler.
-  const owed = (completed: number, skipped: ReadonlySet<number>) =>
-    owedAfter(handlers, owedBefore, changes.slice(0, Math.min(completed, changes.length)).filter((_, i) => !skipped.has(i)), handlers.slice(0, Math.max(0, completed - changes.length)));
+  // A change that failed past its first step counts as one that completed: see owedAfter.
+  const owed = (completed: number, skipped: ReadonlySet<number>, failedPastFirstStep: boolean) =>
+    owedAfter(
+      handlers,
+      owedBefore,
+      changes.slice(0, Math.min(completed + (failedPastFirstStep ? 1 : 0), changes.length)).filter((_, i) => !skipped.has(i)),
+      handlers.slice(0, Math.max(0, completed - changes.length)),
+    );
   let result;
   try {
     result = await gate.pass(session.transport, becomeFor(session.node, session.transport), items, p.held, p.heldShell);
@@ -148,7 +164,7 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   if (result.failure) {
     const failure = { step: failedAt(result.failure.change, result.failure.step), error: result.failure.error, stderr: result.failure.stderr, ...(result.failure.stdout ? { stdout: tail(result.failure.stdout, 20) } : {}) };
     emit({ type: 'host-failed', host, ...failure });
-    throw new HostApplyFailure({ host, status: 'failed', applied, failure, started, ...withSkipped, ...withPending(owed(result.applied, skippedAt)) });
+    throw new HostApplyFailure({ host, status: 'failed', applied, failure, started, ...withSkipped, ...withPending(owed(result.applied, skippedAt, failedPastFirstStep(result.failure, changes[completed], stepLabels.get(completed)))) });
   }
   emit({ type: 'host-done', host, applied, ms: Math.round(performance.now() - t0) });
   // Every change skipped by its guard and no handler run: the host was already as wanted (Ansible's ok).
@@ -184,11 +200,25 @@ export function handlersBatchMayRun(p: PlannedHost, replaceSandbox: boolean): st
 /**
  * The handlers a failed batch leaves owed, in the batch's order: each notified by a change that
  * completed (its work is in place, so the next plan will not notify it again) or owed before
- * (whichever change of this batch notified it too), and not among those that ran. Not one only the
- * failing change, or one never reached, notified: that change is planned again.
+ * (whichever change of this batch notified it too), and not among those that ran. The failing
+ * change counts among the completed once it got past its first step: a unit whose new file landed
+ * and whose `systemctl enable` then failed is planned again as an enable alone, which notifies
+ * nothing, so its restart would be lost (the service would keep running the old definition); a
+ * handler run once too often is safe. Not one only a change that failed at its first step (nothing
+ * of it landed: it is planned again, notifying again), or one never reached, notified.
  */
 function owedAfter(handlers: readonly string[], owedBefore: readonly string[], completed: readonly Change[], ran: readonly string[]): string[] {
   return handlers.filter((name) => !ran.includes(name) && (owedBefore.includes(name) || completed.some((c) => c.notify?.includes(name))));
+}
+
+/**
+ * Whether the batch's failure stopped `change` (the one after those completed) at a step past its
+ * first, by the failing step's label among those the change recorded. Unknown (no step named, a
+ * label that is not the change's, a change with one step) counts as its first step.
+ */
+function failedPastFirstStep(failure: { change: string; step?: string }, change: Change | undefined, labels: readonly string[] | undefined): boolean {
+  if (!change || failure.change !== change.id || failure.step === undefined || !labels) return false;
+  return labels.indexOf(failure.step) > 0;
 }
 
 function withPending(names: readonly string[]): { pendingHandlers?: string[] } {

@@ -81,7 +81,7 @@ export interface SystemdUnitChange extends BaseChange {
   kind: 'systemd-unit';
   unit: string;
   contentSha256: string;
-  steps: Array<'write' | 'enable' | 'disable' | 'start' | 'restart' | 'stop'>;
+  steps: Array<'write' | 'chmod' | 'daemon-reload' | 'enable' | 'disable' | 'start' | 'restart' | 'stop'>;
 }
 export interface CommandChange extends BaseChange {
   kind: 'command';

@@ -42,8 +42,7 @@ const apt: PackageManager = {
       `if [ -n "$v" ]; then dpkg-query -W -f='\${Status}|\${Provides}\\n' 2>/dev/null | GRIDOPS_PACKAGES="$v" awk -F'|' ${sh([PROVIDED_AWK])}; fi`,
     ].join('\n'),
   async install(packages, recorder) {
-    await recorder.aptUpdateOnce();
-    await recorder.run(`DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends ${sh(packages)}`, `apt-get install ${packages.join(' ')}`, { timeoutMs: 900_000 });
+    await recorder.aptInstall(packages);
   },
 };
 

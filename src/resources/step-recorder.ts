@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path/posix';
-import { quote } from '../transport/quote.js';
+import { quote, sh } from '../transport/quote.js';
 import type { BatchShell } from './batch-shell.js';
 import { chmodMode } from './octal-mode.js';
 import { utf8Text } from './utf8-text.js';
@@ -109,19 +109,61 @@ export interface StagedUpload {
 /** Each attempt's bound, in seconds: a stall costs a minute, and a slow mirror gets ever longer tries (apt resumes partial files). */
 const APT_UPDATE_ATTEMPTS_S = [60, 120, 240, 480];
 
+/** How long, in all, an apt step waits for the lock another apt holds, and how often it tries again meanwhile. */
+export interface AptLockWait {
+  totalS: number;
+  pauseS: number;
+}
+
+/** apt-daily's update and download on a fresh cloud VM take a minute or two. */
+const APT_LOCK_WAIT: AptLockWait = { totalS: 120, pauseS: 5 };
+
+/**
+ * Shell lines that run `command` (an apt-get call) and set `r` to its status, trying it again while
+ * it fails because another apt holds a lock, until `apt_lock_waited` (which the caller sets to 0
+ * once, so the wait is one budget however often this runs) reaches the wait's total.
+ *
+ * Why: `DPkg::Lock::Timeout` waits only for dpkg's locks. `apt-get update` takes
+ * /var/lib/apt/lists/lock, and `apt-get install` /var/cache/apt/archives/lock for its downloads,
+ * without waiting: with apt-daily.service holding one (a fresh cloud VM's first minutes), apt fails
+ * at once, exit 100, `E: Could not get lock …`. Its stderr is kept apart (stdout goes on as it
+ * comes), so the step says once that it waits, with apt's own line naming the holder's pid, and
+ * shows a failure's message as apt printed it.
+ */
+function aptWaitingForLock(what: string, command: string, wait: AptLockWait): string[] {
+  const stillHeld = `${what}: the apt lock is still held after ${wait.totalS} s`;
+  return [
+    'while :; do',
+    `  { apt_err=$(${command} 2>&1 1>&3 3>&-); } 3>&1; r=$?`,
+    '  case $r:$apt_err in',
+    '    0:*) ;;',
+    "    *'Could not get lock'*)",
+    `      if [ "$apt_lock_waited" -lt ${wait.totalS} ]; then`,
+    `        [ "$apt_lock_waited" -gt 0 ] || echo ${quote(`${what}: waiting for the apt lock (up to ${wait.totalS} s):`)} "$apt_err" >&2`,
+    `        sleep ${wait.pauseS}; apt_lock_waited=$((apt_lock_waited + ${wait.pauseS})); continue`,
+    '      fi',
+    `      apt_err="$apt_err"${quote(`\n${stillHeld}`)} ;;`,
+    '  esac',
+    `  [ -z "$apt_err" ] || printf '%s\\n' "$apt_err" >&2`,
+    '  break',
+    'done',
+  ];
+}
+
 /**
  * `apt-get update`, each attempt bounded and retried (Ansible's `update_cache_retries`): an index
  * fetch through a proxy or mirror that stalls with its connection half-closed hangs apt past its
  * own `Acquire::http::Timeout`, and a fresh attempt gets through. A node's own apt timers may hold
- * the lock for a while, so each attempt also waits for it rather than fail.
+ * the lists lock for a while: that is waited for (aptWaitingForLock) without using up an attempt.
  */
-export function aptUpdateWithRetries(attemptSeconds: readonly number[] = APT_UPDATE_ATTEMPTS_S): string {
+export function aptUpdateWithRetries(attemptSeconds: readonly number[] = APT_UPDATE_ATTEMPTS_S, lockWait: AptLockWait = APT_LOCK_WAIT): string {
   const n = attemptSeconds.length;
   return [
-    'attempt=0',
+    'attempt=0; apt_lock_waited=0',
     `for bound in ${attemptSeconds.join(' ')}; do`,
     '  attempt=$((attempt + 1))',
-    '  DEBIAN_FRONTEND=noninteractive timeout -k 10 "$bound" apt-get -o DPkg::Lock::Timeout=120 update -q && exit 0',
+    ...aptWaitingForLock('apt-get update', 'DEBIAN_FRONTEND=noninteractive timeout -k 10 "$bound" apt-get -o DPkg::Lock::Timeout=120 update -q', lockWait).map((line) => `  ${line}`),
+    '  [ "$r" -eq 0 ] && exit 0',
     `  echo "apt-get update: attempt $attempt of ${n} failed or timed out after $bound s" >&2`,
     `  [ "$attempt" -lt ${n} ] && sleep "$attempt"`,
     'done',
@@ -129,8 +171,19 @@ export function aptUpdateWithRetries(attemptSeconds: readonly number[] = APT_UPD
   ].join('\n');
 }
 
-/** The longest an apt-get update step may take: every attempt, its kill grace and its pause. */
-const APT_UPDATE_STEP_MS = APT_UPDATE_ATTEMPTS_S.reduce((sum, s) => sum + s + 15, 0) * 1000;
+/** The longest an apt-get update step may take: every attempt, its kill grace and its pause, and the lock's wait. */
+const APT_UPDATE_STEP_MS = (APT_UPDATE_ATTEMPTS_S.reduce((sum, s) => sum + s + 15, 0) + APT_LOCK_WAIT.totalS) * 1000;
+
+/**
+ * `apt-get install` of `packages`, waiting for dpkg's locks (DPkg::Lock::Timeout) and for the
+ * archives lock (aptWaitingForLock). A changed conffile keeps the host's version, or takes the new
+ * one where the host never changed it (force-confold, force-confdef, as Ansible's apt module): with
+ * stdin from /dev/null dpkg's question would fail the install.
+ */
+export function aptInstall(packages: readonly string[], lockWait: AptLockWait = APT_LOCK_WAIT): string {
+  const command = `DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install -y -q --no-install-recommends ${sh(packages)}`;
+  return ['apt_lock_waited=0', ...aptWaitingForLock('apt-get install', command, lockWait), 'exit "$r"'].join('\n');
+}
 
 /**
  * The content as a string a shell word can carry byte for byte (quote() makes it one), or
@@ -323,6 +376,12 @@ export class StepRecorder {
     if (!this.unitsChangedSinceReload) return;
     await this.run('systemctl daemon-reload', 'systemctl daemon-reload');
     this.unitsChangedSinceReload = false;
+  }
+
+  /** apt-get update (once per run on this host), then apt-get install of `packages`. */
+  async aptInstall(packages: readonly string[]): Promise<void> {
+    await this.aptUpdateOnce();
+    await this.run(aptInstall(packages), `apt-get install ${packages.join(' ')}`, { timeoutMs: 900_000 });
   }
 
   /** apt-get update at most once per run on this host, before the first install. */

@@ -1,6 +1,7 @@
 import type { StepRecorder } from './step-recorder.js';
 import type { FieldChange, SystemdUnitChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
+import { fixAttributes } from './file-attributes.js';
 import { contentDiff, fileProbe, parseFileState, sha256 } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
@@ -14,6 +15,18 @@ import { resourceId } from './resource-id.js';
  * `enabled-runtime`, whose links are under /run and gone at reboot (`systemctl enable` makes them persist).
  */
 const FIXED_STATES = new Set(['static', 'indirect', 'generated', 'alias']);
+
+/** The mode every unit file is written with. */
+const UNIT_MODE = '0644';
+
+/**
+ * Whether systemd runs an older definition of the unit than its files on disk: `systemctl show -p
+ * NeedDaemonReload` prints `NeedDaemonReload=yes` (`yes` alone with `--value`, which systemd before
+ * 230 lacks, hence the key=value form is probed and both are read).
+ */
+function needsDaemonReload(section: string): boolean {
+  return section.trim().replace(/^NeedDaemonReload=/, '') === 'yes';
+}
 
 /** A systemd unit: its file, whether it is enabled, and whether it runs. daemon-reload runs once per batch of unit changes. */
 export class SystemdUnitResource implements Resource<SystemdUnitChange> {
@@ -36,19 +49,34 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
 
   probe(): string {
     const u = quote(this.spec.unit);
-    return probeSections(fileProbe(this.path), `systemctl is-enabled -- ${u} 2>/dev/null || true`, `systemctl is-active -- ${u} 2>/dev/null || true`);
+    // NeedDaemonReload: a file that landed while its daemon-reload failed (a run that stopped there)
+    // reads as in place, yet systemd still runs the old definition; the plan reloads and restarts.
+    return probeSections(
+      fileProbe(this.path),
+      `systemctl is-enabled -- ${u} 2>/dev/null || true`,
+      `systemctl is-active -- ${u} 2>/dev/null || true`,
+      `systemctl show -p NeedDaemonReload -- ${u} 2>/dev/null || true`,
+    );
   }
 
   diff(stdout: string): SystemdUnitChange | null {
-    const [filePart = '', enabledPart = '', activePart = ''] = splitProbeSections(stdout);
+    const [filePart = '', enabledPart = '', activePart = '', reloadPart = ''] = splitProbeSections(stdout);
     const file = parseFileState(filePart);
     const enabledState = enabledPart.trim();
     const enabled = enabledState === 'enabled';
     const active = activePart.trim() === 'active';
     const steps: SystemdUnitChange['steps'] = [];
     const fields: FieldChange[] = [];
-    const contentChanged = file.sha256 !== sha256(this.content) || file.mode !== '0644';
+    const contentChanged = file.sha256 !== sha256(this.content);
     if (contentChanged) (steps.push('write'), fields.push({ name: 'unit file', before: file.exists ? `sha256:${file.sha256?.slice(0, 12)}` : null, after: `sha256:${sha256(this.content).slice(0, 12)}` }));
+    // A mode alone (a chmod 0600 by hand) is no new definition: a chmod, with no restart and no
+    // handler, or every agent of a sub-grid would restart at once for it.
+    else if (file.mode !== UNIT_MODE) (steps.push('chmod'), fields.push({ name: 'mode', before: file.mode ?? null, after: UNIT_MODE }));
+    // The file on disk, whether this run writes it or an earlier one did and its daemon-reload (or
+    // the run) stopped there, is not the definition systemd runs: reload it, then restart below.
+    const staleDefinition = !contentChanged && needsDaemonReload(reloadPart);
+    if (staleDefinition) (steps.push('daemon-reload'), fields.push({ name: 'definition', before: 'not reloaded', after: 'reloaded' }));
+    const definitionChanged = contentChanged || staleDefinition;
     const wantEnabled = this.spec.enabled ?? true;
     const wantStarted = this.spec.started ?? true;
     if (wantEnabled !== enabled && !FIXED_STATES.has(enabledState)) (steps.push(wantEnabled ? 'enable' : 'disable'), fields.push({ name: 'enabled', before: enabledPart.trim() || 'unknown', after: wantEnabled ? 'enabled' : 'disabled' }));
@@ -57,7 +85,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     // An entry that notifies a handler restarting this unit (restarts-unit.ts) leaves the restart to
     // it (handlers run once, after the host's changes): its own restart as well would restart the
     // unit twice when a file its handler restarts it for changed too (gridagent's bundle and unit).
-    else if (wantStarted && active && contentChanged && !this.spec.unit.endsWith('.slice') && !this.spec.restartedByHandler) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }));
+    else if (wantStarted && active && definitionChanged && !this.spec.unit.endsWith('.slice') && !this.spec.restartedByHandler) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }));
     else if (!wantStarted && active) (steps.push('stop'), fields.push({ name: 'active', before: 'active', after: 'inactive' }));
     if (steps.length === 0) return null;
     return {
@@ -70,8 +98,8 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
       fields,
       summary: `${steps.join(', ')} ${this.spec.unit}`,
       diff: contentChanged ? contentDiff(this.path, file.content, this.content) : undefined,
-      // Only a new file: an enable, start or stop alone is no reason to run a restart handler.
-      notify: contentChanged ? this.spec.notify : undefined,
+      // Only a new definition: an enable, start, stop or chmod alone is no reason to run a restart handler.
+      notify: definitionChanged ? this.spec.notify : undefined,
     };
   }
 
@@ -80,14 +108,19 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     // root mount), which systemctl would otherwise read as options.
     const u = quote(this.spec.unit);
     if (change.steps.includes('write')) {
-      await recorder.write(this.path, this.content, '0644', { check: verifyUnit(this.spec.unit), checkName: 'systemd-analyze verify' });
+      await recorder.write(this.path, this.content, UNIT_MODE, { check: verifyUnit(this.spec.unit), checkName: 'systemd-analyze verify' });
       recorder.unitFileChanged();
     }
+    if (change.steps.includes('chmod')) await fixAttributes(recorder, this.path, { mode: UNIT_MODE }, new Set(['mode']));
+    if (change.steps.includes('daemon-reload')) recorder.unitFileChanged();
     await recorder.reloadSystemdIfNeeded();
-    if (change.steps.includes('enable')) await recorder.run(`systemctl enable -- ${u}`, `enable ${this.spec.unit}`);
-    if (change.steps.includes('disable')) await recorder.run(`systemctl disable -- ${u}`, `disable ${this.spec.unit}`);
+    // Start or restart before enable: an enable that then fails (an Alias= another unit holds, a
+    // D-Bus timeout) leaves the service running its new definition, and the re-run plans the enable
+    // alone. Neither needs the other: enable only makes the [Install] links read at boot.
     if (change.steps.includes('start')) await recorder.run(`systemctl start -- ${u}`, `start ${this.spec.unit}`);
     if (change.steps.includes('restart')) await recorder.run(`systemctl restart -- ${u}`, `restart ${this.spec.unit}`);
+    if (change.steps.includes('enable')) await recorder.run(`systemctl enable -- ${u}`, `enable ${this.spec.unit}`);
+    if (change.steps.includes('disable')) await recorder.run(`systemctl disable -- ${u}`, `disable ${this.spec.unit}`);
     if (change.steps.includes('stop')) await recorder.run(`systemctl stop -- ${u}`, `stop ${this.spec.unit}`);
   }
 }

@@ -194,7 +194,7 @@ describe('egress-limit resource', () => {
     const r = new EgressLimitResource(100);
     const change = r.diff(out({ ...fresh, tools: 'tc\n', checks: 'cgroup2 unified/\n' }), ctx())!;
     expect(change).toMatchObject({ packages: ['nftables'], steps: ['install-tools', 'write-files', 'write-unit', 'enable', 'load'] });
-    expect((await record(r, change)).join('\n')).toMatch(/apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends nftables/);
+    expect((await record(r, change)).join('\n')).toMatch(/apt-get -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install -y -q --no-install-recommends nftables /);
   });
 
   it('falls back to the grid user where the kernel cannot match sockets by cgroup, and says so in the plan', async () => {

@@ -59,11 +59,13 @@ describe('a unit name that starts with `-` (the root mount is -.mount)', () => {
     const unit = new SystemdUnitResource({ unit: '-.mount', content: '[Mount]\n' });
     expect(unit.probe()).toContain('systemctl is-enabled -- -.mount');
     expect(unit.probe()).toContain('systemctl is-active -- -.mount');
+    expect(unit.probe()).toContain('systemctl show -p NeedDaemonReload -- -.mount');
     const recorder = new StepRecorder('n1');
     for (const steps of [['enable', 'start'], ['disable', 'restart'], ['stop']] as const) {
       await unit.apply({ kind: 'systemd-unit', id: unit.id, action: 'update', unit: '-.mount', contentSha256: '', steps: [...steps], fields: [], summary: '' } as SystemdUnitChange, recorder);
     }
-    expect(commands(recorder)).toEqual(['systemctl enable -- -.mount', 'systemctl start -- -.mount', 'systemctl disable -- -.mount', 'systemctl restart -- -.mount', 'systemctl stop -- -.mount']);
+    // Start and restart before enable and disable (systemd-unit.ts says why).
+    expect(commands(recorder)).toEqual(['systemctl start -- -.mount', 'systemctl enable -- -.mount', 'systemctl restart -- -.mount', 'systemctl disable -- -.mount', 'systemctl stop -- -.mount']);
   });
 
   it('follows `--` when the unit is removed', async () => {
