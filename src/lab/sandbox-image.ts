@@ -78,10 +78,15 @@ export interface SandboxImageResult {
   bytes: number;
 }
 
-/** The cached image (built on first use): CACHE/sandbox-image/bookworm-vN.img. */
+/** Where the image is cached: CACHE/sandbox-image/bookworm-vN.img. */
+export function sandboxImagePath(cacheDir: string): string {
+  return join(cacheDir, 'sandbox-image', `${SUITE}-v${SANDBOX_IMAGE_VERSION}.img`);
+}
+
+/** The cached image (built on first use), at sandboxImagePath. */
 export async function ensureSandboxImage(cacheDir: string, progress: Progress, signal: AbortSignal, proxy?: string): Promise<SandboxImageResult> {
   const parent = join(cacheDir, 'sandbox-image');
-  const path = join(parent, `${SUITE}-v${SANDBOX_IMAGE_VERSION}.img`);
+  const path = sandboxImagePath(cacheDir);
   if (existsSync(path)) return { path, built: false, ms: 0, bytes: (await stat(path)).size };
   const start = Date.now();
   await mkdir(parent, { recursive: true });

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { GridopsCommand } from '../../base-command.js';
@@ -7,7 +8,7 @@ import { withInterrupt } from '../../lab/interrupt.js';
 import { resolveCacheDir } from '../../lab/paths.js';
 import { preflightImage } from '../../lab/preflight.js';
 import { lineProgress } from '../../lab/progress.js';
-import { ensureSandboxImage, type SandboxImageResult } from '../../lab/sandbox-image.js';
+import { ensureSandboxImage, sandboxImagePath, type SandboxImageResult } from '../../lab/sandbox-image.js';
 import { inspectImage } from '../../resources/image-file.js';
 
 /** What `lab image` returns: the cached image and its identity. */
@@ -29,7 +30,8 @@ export default class LabImage extends GridopsCommand<LabImageResult> {
 
   async run(): Promise<LabImageResult> {
     const { flags } = await this.parse(LabImage);
-    preflightImage();
+    // A cached image is only copied: that needs neither root nor debootstrap.
+    if (!existsSync(sandboxImagePath(resolveCacheDir()))) preflightImage();
     const progress = lineProgress((l) => this.say(l), this.verbose);
     const result = await withInterrupt((signal) => ensureSandboxImage(resolveCacheDir(), progress, signal, flags.proxy));
     const { sha256 } = inspectImage(result.path);
