@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labFiles } from '../../src/lab/paths.js';
 import { stopStrayDaemons } from '../../src/lab/stray-daemons.js';
-import { pidAlive } from '../../src/lab/sys.js';
+import { cmdline, pidAlive } from '../../src/lab/sys.js';
 
 /** A harmless long-running process whose argv carries `args`, as an unrecorded daemon's does. */
 function fakeDaemon(args: string[]): number {
-  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', ...args], { stdio: 'ignore' });
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', '--', ...args], { stdio: 'ignore' });
   child.unref();
   return child.pid!;
 }
@@ -30,7 +30,9 @@ describe('lab down: daemons an interrupted or failed up started but lab.json nev
     const dns = fakeDaemon([`--addn-hosts=${join(labFiles(dir).dns, 'hosts')}`]);
     const otherLab = fakeDaemon([`CacheDir=${join(labFiles(`${dir}-other`).proxy, 'cache')}`]);
     try {
-      await waitFor(() => [proxy, dns, otherLab].every(pidAlive));
+      // Until it has exec'd, a child still shows its parent's command line.
+      await waitFor(() => [proxy, dns, otherLab].every((pid) => cmdline(pid).includes('setTimeout')), 10_000);
+      expect([proxy, dns, otherLab].map((pid) => cmdline(pid).split(' ').pop())).toEqual([`CacheDir=${join(labFiles(dir).proxy, 'cache')}`, `--addn-hosts=${join(labFiles(dir).dns, 'hosts')}`, `CacheDir=${join(labFiles(`${dir}-other`).proxy, 'cache')}`]);
       expect(await stopStrayDaemons(dir)).toBe(2);
       await waitFor(() => !pidAlive(proxy) && !pidAlive(dns));
       expect(pidAlive(proxy)).toBe(false);
@@ -45,5 +47,5 @@ describe('lab down: daemons an interrupted or failed up started but lab.json nev
         }
       }
     }
-  });
+  }, 20_000);
 });
