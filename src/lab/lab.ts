@@ -14,6 +14,7 @@ import { preflight, type MachineFacts, machineFacts } from './preflight.js';
 import { raiseInotifyLimits } from './host-limits.js';
 import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy, warmProxy } from './proxy.js';
+import { stopStrayDaemons } from './stray-daemons.js';
 import { dnsAlive, startDns, stopDns, updateDns } from './dns.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrls } from './rootfs.js';
 import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, releaseSlot, slotClaimant, withLabLock, writeState } from './state.js';
@@ -479,10 +480,8 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   const netnsLeft = leftoverNetwork(prefix).netns;
   const qemus = pidsWithArg(`process=gridops-lab-${prefix}`);
   if (qemus.length) await terminate(qemus, 3000);
-  // A name server started by an interrupted `up` before lab.json recorded it: found by its hosts file.
-  const strayDns = pidsWithArg(`--addn-hosts=${join(labFiles(dir).dns, 'hosts')}`);
-  if (strayDns.length) await terminate(strayDns, 3000);
-  result.processes += strayDns.length + qemus.length + (await killCgroupTrees(cgroupsBefore, () => netnsLeft.flatMap((ns) => pidsInNetns(ns))));
+  const strays = await stopStrayDaemons(dir);
+  result.processes += strays + qemus.length + (await killCgroupTrees(cgroupsBefore, () => netnsLeft.flatMap((ns) => pidsInNetns(ns))));
   for (const d of cgroupsBefore) {
     if (!(await removeCgroupTree(d))) throw new LabError(`could not remove cgroup ${d}`, 'a process is still in it; see its cgroup.procs');
   }

@@ -37,6 +37,7 @@ const PROVIDERS: Record<string, string> = {
   'qemu-img': 'qemu-utils',
   'mkfs.ext4': 'e2fsprogs',
   dnsmasq: 'dnsmasq-base',
+  'dpkg-deb': 'dpkg',
 };
 
 const NEEDS: Record<LabKind, string[]> = {
@@ -109,6 +110,25 @@ export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts,
     }
   }
   return out;
+}
+
+/** What `lab image` runs: debootstrap --foreign downloads the packages, dpkg-deb unpacks them. */
+const IMAGE_NEEDS = ['debootstrap', 'dpkg-deb'];
+
+/** Every reason this machine cannot build the sandbox image (`lab image`). Pure. */
+export function imagePreflightProblems(m: MachineFacts): PreflightProblem[] {
+  if (m.platform !== 'linux') return [{ message: `gridops lab image needs Linux (this is ${m.platform})`, hint: 'run it on a Linux machine or VM (Debian 12 is tested)' }];
+  const out: PreflightProblem[] = [];
+  if (m.uid !== 0) out.push({ message: 'gridops lab image needs root (debootstrap runs only as root)', hint: 'run it again with sudo, or as root' });
+  const missing = [...new Set(IMAGE_NEEDS.filter((c) => !m.has(c)).map((c) => PROVIDERS[c]!))];
+  if (missing.length) out.push({ message: `missing package${missing.length > 1 ? 's' : ''} for lab image: ${missing.join(' ')}`, hint: `apt-get install -y ${missing.join(' ')}` });
+  return out;
+}
+
+/** Throws the first reason `lab image` cannot run here as a PreflightError, before anything is downloaded. */
+export function preflightImage(facts: MachineFacts = machineFacts()): void {
+  const [first] = imagePreflightProblems(facts);
+  if (first) throw new PreflightError(first.message, first.hint);
 }
 
 /** Facts about this machine, read cheaply (no process spawned). */

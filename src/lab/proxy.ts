@@ -52,15 +52,27 @@ export async function startProxy(dir: string, address: string): Promise<ProxySta
   const deadline = Date.now() + 10_000;
   while (!(await portOpen(address, PROXY_PORT))) {
     if (!pidAlive(pid)) throw new LabError(`the package proxy (apt-cacher-ng) exited at start`, `see ${join(logDir, 'stdout.log')}; is port ${PROXY_PORT} on ${address} taken?`);
-    if (Date.now() > deadline) throw new LabError('the package proxy (apt-cacher-ng) did not listen within 10 s', `see ${logDir}`);
+    if (Date.now() > deadline) {
+      await abandon(pid);
+      throw new LabError('the package proxy (apt-cacher-ng) did not listen within 10 s', `see ${logDir}`);
+    }
     await sleep(50);
   }
   // The port answering is not enough: if our apt-cacher-ng could not bind (another one listens on
   // every address), it exits and the other answers; lab.json would record a dead proxy as up.
   if (!pidAlive(pid) || !pidListensOn(pid!, PROXY_PORT)) {
+    await abandon(pid);
     throw new LabError(`the package proxy (apt-cacher-ng) did not get port ${PROXY_PORT} on ${address}: another process answers there`, `systemctl disable --now apt-cacher-ng (the lab runs its own); see \`ss -ltnp 'sport = :${PROXY_PORT}'\` and ${join(logDir, 'stdout.log')}`);
   }
   return state;
+}
+
+/**
+ * Ends a proxy this `up` spawned but will not record: left running, it would hold the slot's
+ * address and port, unknown to lab.json, and make every later `up` in the slot fail.
+ */
+async function abandon(pid: number | undefined): Promise<void> {
+  if (pid) await terminate([pid], 3000);
 }
 
 export async function stopProxy(p: ProxyState | undefined): Promise<boolean> {

@@ -120,10 +120,15 @@ export interface RootfsResult {
   ms: number;
 }
 
-/** Runs debootstrap into a temporary directory; returns it (caller finishes and renames). */
-async function debootstrap(tmp: string, packages: string[], mirror: string, progress: Progress, signal: AbortSignal, options: { foreign?: boolean; proxy?: string } = {}): Promise<void> {
+/**
+ * Runs debootstrap into a temporary directory (caller finishes and renames). Its log is in that
+ * directory, which the caller removes on failure: a failed run copies it to `keepLogAt` first,
+ * and its hint names that copy.
+ */
+async function debootstrap(tmp: string, packages: string[], mirror: string, progress: Progress, signal: AbortSignal, options: { foreign?: boolean; proxy?: string; keepLogAt: string }): Promise<void> {
   const args = ['--variant=minbase', ...(options.foreign ? ['--foreign'] : []), `--include=${packages.join(',')}`, SUITE, tmp, mirror];
-  await runTreeBuilder('debootstrap', args, progress, signal, options.proxy, `check that ${mirror} is reachable; the full log is in ${tmp}/debootstrap/debootstrap.log until the next run`);
+  const keepLog = () => copyFile(join(tmp, 'debootstrap/debootstrap.log'), options.keepLogAt).then(() => true, () => false);
+  await runTreeBuilder('debootstrap', args, progress, signal, options.proxy, async () => `check that ${mirror} is reachable${(await keepLog()) ? `; debootstrap's full log is kept in ${options.keepLogAt}` : ''}`);
 }
 
 /**
@@ -134,11 +139,11 @@ async function debootstrap(tmp: string, packages: string[], mirror: string, prog
  */
 async function mmdebstrap(tmp: string, packages: string[], mirror: string, progress: Progress, signal: AbortSignal): Promise<void> {
   const args = ['--mode=root', '--variant=minbase', `--include=${packages.join(',')}`, SUITE, tmp, mirror];
-  await runTreeBuilder('mmdebstrap', args, progress, signal, undefined, `check that ${mirror} is reachable; run \`mmdebstrap ${args.join(' ')}\` by hand to see its whole output`);
+  await runTreeBuilder('mmdebstrap', args, progress, signal, undefined, async () => `check that ${mirror} is reachable; run \`mmdebstrap ${args.join(' ')}\` by hand to see its whole output`);
 }
 
-/** Runs a Debian tree builder in its own process group, with one progress line per stage. */
-async function runTreeBuilder(tool: 'debootstrap' | 'mmdebstrap', args: string[], progress: Progress, signal: AbortSignal, proxy: string | undefined, hint: string): Promise<void> {
+/** Runs a Debian tree builder in its own process group, with one progress line per stage; `failureHint` says what to look at when it fails. */
+async function runTreeBuilder(tool: 'debootstrap' | 'mmdebstrap', args: string[], progress: Progress, signal: AbortSignal, proxy: string | undefined, failureHint: () => Promise<string>): Promise<void> {
   // Its own process group, so an interrupt ends the builder *and* the dpkg/apt/wget it runs, at once.
   const child = execa(tool, args, { reject: false, all: true, stdin: 'ignore', detached: true, ...(proxy ? { env: { http_proxy: proxy } } : {}) });
   const killGroup = (sig: NodeJS.Signals) => {
@@ -178,7 +183,9 @@ async function runTreeBuilder(tool: 'debootstrap' | 'mmdebstrap', args: string[]
     killGroup('SIGKILL');
     throw new InterruptedError('interrupted while building the rootfs; nothing was cached', 'run `gridops lab up` again');
   }
-  if (r.exitCode !== 0) throw new LabError(`${tool} failed (exit ${r.exitCode}): ${last}`, hint);
+  // Not started at all (no exit code): a missing tool, not a mirror problem.
+  if (r.code === 'ENOENT') throw new LabError(`${tool} is not installed (apt-get install ${tool})`, `apt-get install -y ${tool}, then run again`);
+  if (r.exitCode !== 0) throw new LabError(`${tool} failed (exit ${r.exitCode ?? r.code ?? 'unknown'}): ${last}`, await failureHint());
 }
 
 /** Removes abandoned temporary build directories (an interrupted debootstrap), unmounting what it left mounted. */

@@ -8,8 +8,8 @@ import { SUITE, cleanAbandonedBuilds, hostMirrors, runDebootstrap } from './root
 import { unmountUnder } from './sys.js';
 
 /**
- * The lab's sandbox image: a minimal bootable disk built offline from Debian packages (through
- * the lab's package proxy when one runs): Debian's kernel and a busybox system in an initramfs,
+ * The lab's sandbox image: a minimal bootable disk built from Debian packages, downloaded from
+ * this machine's mirror (through a proxy when given) and only unpacked: Debian's kernel and a busybox system in an initramfs,
  * booted by SYSLINUX from a FAT disk image. Everything the VM boots is inside the one image
  * file that gridops uploads as the base volume; no host-side kernel or initrd. It runs from RAM
  * (its disk is the boot medium), so it is small (about 11 MiB) and quick under TCG.
@@ -78,10 +78,15 @@ export interface SandboxImageResult {
   bytes: number;
 }
 
-/** The cached image (built on first use): CACHE/sandbox-image/bookworm-vN.img. */
+/** Where the image is cached: CACHE/sandbox-image/bookworm-vN.img. */
+export function sandboxImagePath(cacheDir: string): string {
+  return join(cacheDir, 'sandbox-image', `${SUITE}-v${SANDBOX_IMAGE_VERSION}.img`);
+}
+
+/** The cached image (built on first use), at sandboxImagePath. */
 export async function ensureSandboxImage(cacheDir: string, progress: Progress, signal: AbortSignal, proxy?: string): Promise<SandboxImageResult> {
   const parent = join(cacheDir, 'sandbox-image');
-  const path = join(parent, `${SUITE}-v${SANDBOX_IMAGE_VERSION}.img`);
+  const path = sandboxImagePath(cacheDir);
   if (existsSync(path)) return { path, built: false, ms: 0, bytes: (await stat(path)).size };
   const start = Date.now();
   await mkdir(parent, { recursive: true });
@@ -91,7 +96,7 @@ export async function ensureSandboxImage(cacheDir: string, progress: Progress, s
   progress.step(`sandbox image: Debian kernel + busybox from ${mirror}${proxy ? ` through ${proxy}` : ''} (first run only)`);
   try {
     const root = join(tmp, 'root');
-    await runDebootstrap(root, SANDBOX_IMAGE_PACKAGES, mirror, progress, signal, { foreign: true, ...(proxy ? { proxy } : {}) });
+    await runDebootstrap(root, SANDBOX_IMAGE_PACKAGES, mirror, progress, signal, { foreign: true, ...(proxy ? { proxy } : {}), keepLogAt: join(parent, 'last-debootstrap.log') });
     await unpackPackages(root);
     const out = join(tmp, 'sandbox.img');
     await buildImage(root, join(tmp, 'work'), out);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { abandonedEmpty, createExclusive, heldByGoneProcess, markHeld, markReleased, parseHolder, readText, removeStaleLock, sameProcessSpace, stillHolds, thisProcessAsHolder, type LockHolder } from '../fs/lock-holder.js';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
@@ -146,8 +147,10 @@ export async function releaseSlot(dir: string, slot: number): Promise<void> {
 }
 
 /**
- * One `up` or `down` at a time per lab directory: a lock file holding the owner's PID, taken
- * with O_EXCL. A lock whose PID is gone is stale and taken over.
+ * One `up` or `down` at a time per lab directory: a lock file naming its holder, taken with
+ * O_EXCL. Its holder is judged as the state lock's (fs/lock-holder.ts): by pid and process start,
+ * so a pid that came round again (after a reboot, a crash) is no holder, and a stale lock is
+ * taken over under the `.takeover` marker, so two waiters never both take it.
  */
 export async function withLabLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   // 0755 whatever the umask: a group-writable directory (umask 002) is one the check below refuses.
@@ -156,26 +159,44 @@ export async function withLabLock<T>(dir: string, fn: () => Promise<T>): Promise
   const untrusted = labDirProblem(dir);
   if (untrusted) throw new LabError(`${untrusted}: not a directory for a lab`, `use a lab directory only root can write (chown root ${shellWord(dir)}; chmod go-w ${shellWord(dir)}), or another --dir`);
   const lock = join(dir, 'lab.lock');
+  const me = thisProcessAsHolder();
+  const content = `${JSON.stringify(me)}\n`;
   for (let attempt = 0; ; attempt++) {
-    try {
-      const fh = await open(lock, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSync(lock, 'utf8').trim() || 0);
-      if (!owner || !existsSync(`/proc/${owner}`)) {
-        await rm(lock, { force: true });
-        continue;
+    if (await createExclusive(lock, content)) break;
+    const seen = await readText(lock);
+    if (seen === undefined) continue; // released meanwhile
+    const holder = labLockHolder(seen, me);
+    if (holder ? sameProcessSpace(holder, me) && !stillHolds(holder, lock, seen) : seen !== '' || (await abandonedEmpty(lock, seen))) {
+      const takeover = await removeStaleLock(lock, seen, me);
+      if ('markerContent' in takeover) {
+        // Another waiter is taking it over; one that died doing it left its marker, stale by the same rule.
+        const marker = `${lock}.takeover`;
+        if (heldByGoneProcess(marker, takeover.markerContent, me)) {
+          if ((await readText(marker).catch(() => undefined)) === takeover.markerContent) await rm(marker, { force: true });
+        } else await new Promise((r) => setTimeout(r, 5));
       }
-      if (attempt > 0) throw new LabError(`another gridops lab command (pid ${owner}) is working on ${dir}`, 'wait for it to finish, or use another --dir');
-      await new Promise((r) => setTimeout(r, 200));
+      continue;
     }
+    if (attempt > 0) {
+      throw new LabError(
+        `another gridops lab command${holder ? ` (pid ${holder.pid})` : ''} is working on ${dir}`,
+        `wait for it to finish, or use another --dir; if no gridops lab command runs${holder ? ` (process ${holder.pid} is something else)` : ''}, remove ${shellWord(lock)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
+  markHeld(lock, content);
   try {
     return await fn();
   } finally {
-    await rm(lock, { force: true });
+    markReleased(lock, content);
+    // Only our own lock: one taken over meanwhile is its new holder's.
+    if ((await readText(lock).catch(() => undefined)) === content) await rm(lock, { force: true });
   }
+}
+
+/** The holder a lab lock names: a lock holder, or the bare pid an older gridops wrote (judged by that pid alone). Undefined for an empty or unreadable one. */
+function labLockHolder(text: string, me: LockHolder): LockHolder | undefined {
+  const bare = /^\s*(\d+)\s*$/.exec(text);
+  return bare ? { pid: Number(bare[1]), host: me.host } : parseHolder(text);
 }

@@ -86,7 +86,7 @@ export async function ensureVmImage(cacheDir: string, progress: Progress, signal
   let built: boolean;
   try {
     await mkdir(tmp, { recursive: true });
-    await runDebootstrap(root, [...NODE_PACKAGES, ...VM_EXTRA_PACKAGES], mirrors.debian, progress, signal);
+    await runDebootstrap(root, [...NODE_PACKAGES, ...VM_EXTRA_PACKAGES], mirrors.debian, progress, signal, { keepLogAt: join(parent, 'last-debootstrap.log') });
     await customizeRootfs(root, mirrors);
     await customizeVm(root);
     const boot = readdirSync(join(root, 'boot'));

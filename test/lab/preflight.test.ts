@@ -1,4 +1,4 @@
-import { preflightProblems, type MachineFacts } from '../../src/lab/preflight.js';
+import { imagePreflightProblems, preflightProblems, type MachineFacts } from '../../src/lab/preflight.js';
 import { parseMirrors, sourcesList } from '../../src/lab/rootfs.js';
 
 const ok: MachineFacts = {
@@ -11,6 +11,14 @@ const ok: MachineFacts = {
 };
 
 describe('lab preflight', () => {
+  test('lab image needs root and the tools it runs (debootstrap, dpkg-deb), named in one apt-get line', () => {
+    expect(imagePreflightProblems(ok)).toEqual([]);
+    expect(imagePreflightProblems({ ...ok, uid: 1000 })[0]!.message).toMatch(/lab image needs root/);
+    const [p] = imagePreflightProblems({ ...ok, has: (c) => c !== 'debootstrap' && c !== 'dpkg-deb' });
+    expect(p!.message).toBe('missing packages for lab image: debootstrap dpkg');
+    expect(p!.hint).toBe('apt-get install -y debootstrap dpkg');
+  });
+
   test('a complete machine has no problem for any kind', () => {
     for (const kind of ['container', 'netns', 'vm'] as const) expect(preflightProblems(kind, 4, ok)).toEqual([]);
   });

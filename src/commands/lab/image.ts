@@ -1,12 +1,14 @@
 import { Flags } from '@oclif/core';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { GridopsCommand } from '../../base-command.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { withInterrupt } from '../../lab/interrupt.js';
 import { resolveCacheDir } from '../../lab/paths.js';
+import { preflightImage } from '../../lab/preflight.js';
 import { lineProgress } from '../../lab/progress.js';
-import { ensureSandboxImage, type SandboxImageResult } from '../../lab/sandbox-image.js';
+import { ensureSandboxImage, sandboxImagePath, type SandboxImageResult } from '../../lab/sandbox-image.js';
 import { inspectImage } from '../../resources/image-file.js';
 
 /** What `lab image` returns: the cached image and its identity. */
@@ -17,9 +19,9 @@ export interface LabImageResult extends SandboxImageResult {
 }
 
 export default class LabImage extends GridopsCommand<LabImageResult> {
-  static override summary = 'Build (once, cached) a minimal bootable sandbox image from Debian packages, offline';
+  static override summary = 'Build (once, cached; as root) a minimal bootable sandbox image from Debian packages';
   static override description =
-    'Debian\'s kernel and a busybox system in an initramfs, on a FAT disk booted by SYSLINUX: one raw file (about 11 MiB) to name as hypervisor.sandbox.image. Packages come from this machine\'s Debian mirror, through --proxy (e.g. the lab\'s apt proxy) when given; nothing is installed on this machine. `lab up` builds it for container labs.';
+    'Debian\'s kernel and a busybox system in an initramfs, on a FAT disk booted by SYSLINUX: one raw file (about 11 MiB) to name as hypervisor.sandbox.image. Runs as root: `debootstrap --foreign` downloads the packages from this machine\'s Debian mirror (the http one in its apt sources, else deb.debian.org), through --proxy (e.g. the lab\'s apt proxy) when given, and dpkg-deb unpacks them; nothing is installed on this machine, and nothing is chrooted or mounted. `lab up` builds it for container labs.';
   static override examples = ['<%= config.bin %> lab image', '<%= config.bin %> lab image --out examples/images/sandbox.img', '<%= config.bin %> lab image --proxy http://10.231.0.1:3142'];
   static override flags = {
     proxy: Flags.string({ description: 'HTTP proxy for the package downloads (the lab\'s apt proxy)' }),
@@ -28,6 +30,8 @@ export default class LabImage extends GridopsCommand<LabImageResult> {
 
   async run(): Promise<LabImageResult> {
     const { flags } = await this.parse(LabImage);
+    // A cached image is only copied: that needs neither root nor debootstrap.
+    if (!existsSync(sandboxImagePath(resolveCacheDir()))) preflightImage();
     const progress = lineProgress((l) => this.say(l), this.verbose);
     const result = await withInterrupt((signal) => ensureSandboxImage(resolveCacheDir(), progress, signal, flags.proxy));
     const { sha256 } = inspectImage(result.path);
