@@ -7,7 +7,7 @@ import { misplacedSubstitutions, type MisplacedSubstitution } from '../templates
 import { checkedFields, entryValueCheckAt, entryValueProblem } from './entry-values.js';
 import { LIBVIRT_OBJECTS } from './libvirt-object-entry.js';
 import { lineAttributeConflicts } from './line-attribute-conflicts.js';
-import { entriesManagedTwice } from './managed-twice.js';
+import { entriesManagedTwice, entriesWritingOnePath } from './managed-twice.js';
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../errors/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
@@ -50,6 +50,7 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
     });
     checked.push(...lineAttributeConflicts(source, value.resources));
     checked.push(...entriesManagedTwice(source, value.resources, (i) => sound[i]!));
+    checked.push(...entriesWritingOnePath(source, value.resources, (i) => sound[i]!));
   }
   for (const [path, str] of strings(source.value, [])) {
     const why = substitutionProblem(str);
