@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { refuseOverlappingWrites } from '../../src/engine/overlapping-writes.js';
 import { planHost } from '../../src/engine/planner.js';
+import { FileResource } from '../../src/resources/file.js';
+import { KernelModuleResource } from '../../src/resources/kernel-module.js';
 import { loadPlaybook } from '../../src/playbooks/load.js';
 import { allNodes } from '../../src/topology/model.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
@@ -42,5 +45,13 @@ describe('two entries of a run writing one path', () => {
     const { plan } = await planHost(grid, host, [one, two]);
     expect(plan.error).toBeUndefined();
     expect(plan.changes.map((c) => c.kind)).toEqual(['line', 'line']);
+  });
+
+  it("a module's options from kernel.params and a playbook's kernel-module of that module write the same files alike: not refused", () => {
+    const optionsOnly = { resource: new KernelModuleResource('vhost_net', { experimental_zcopytx: 0 }, { load: false }), playbook: 'node-base', index: 0 };
+    const loaded = { resource: new KernelModuleResource('vhost-net', { experimental_zcopytx: 0 }), playbook: 'mine', index: 0 };
+    expect(() => refuseOverlappingWrites('n1', [optionsOnly, loaded])).not.toThrow();
+    const file = { resource: new FileResource({ path: '/etc/modprobe.d/zz-gridops-vhost_net.conf', content: 'x' }), playbook: 'mine', index: 1 };
+    expect(() => refuseOverlappingWrites('n1', [optionsOnly, loaded, file])).toThrow(/playbook node-base, resources\[0\] \(kernel-module\) and playbook mine, resources\[1\] \(file\) both write/);
   });
 });
