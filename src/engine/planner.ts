@@ -29,6 +29,7 @@ import { NO_BIRTHS, type GroupBirths } from '../state/group-births.js';
 import type { BootstrapElectorate } from '../templates/bootstrap-electorate.js';
 import { readWithoutShell } from './read-without-shell.js';
 import { servableProbes } from '../resources/file-queries.js';
+import { refuseOverlappingWrites, type PlacedResource } from './overlapping-writes.js';
 
 /** A host's plan together with the live resources that can carry it out. */
 export interface PlannedHost {
@@ -204,13 +205,16 @@ function instantiateAll(nodeName: string, playbooks: readonly LoadedPlaybook[], 
   const handlers: Handler[] = [];
   const kernelEntries: EntriesByPlaybook = {};
   const notApplying = new Set<string>();
+  const placed: PlacedResource[] = [];
   for (const playbook of playbooks) {
     const made = instantiate(playbook, tctx, secrets, recorded.previousKernel);
     kernelEntries[playbook.ref] = made.entries;
     if (!appliesTo(playbook, tctx.node.settings)) notApplying.add(playbook.ref);
     add(made.resources, playbook.name);
+    placed.push(...made.resources.map((resource, i) => ({ resource, playbook: playbook.name, index: made.origins[i]! })));
     handlers.push(...made.handlers);
   }
+  refuseOverlappingWrites(nodeName, placed);
   const managed = stillManaged(recorded.previousEntries, kernelEntries, recorded.workflowRun);
   const sweep = retiredEntries(recorded.previousEntries, kernelEntries, { workflowRun: recorded.workflowRun, kernel: tctx.node.settings.kernel, notApplying, managed });
   if (sweep.length) {

@@ -78,11 +78,11 @@ export function needsGridKey(playbooks: readonly LoadedPlaybook[]): boolean {
  * The playbook's resources and handlers for one node, every string substituted from the topology.
  * `previousKernel`: the node's kernel settings as the state recorded them at its last apply; the
  * `sysctls` and `kernel-modules` entries sweep the files of what the topology has dropped since
- * (retired-kernel.ts). `entries`: the keys and modules of the playbook's own `sysctl` and
+ * (retired-kernel.ts). `origins`: the entry index each resource came from. `entries`: the keys and modules of the playbook's own `sysctl` and
  * `kernel-module` entries, which the state records so that the next apply removes the files of one
  * the playbook drops (retired-entries.ts).
  */
-export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secrets: Secrets = {}, previousKernel?: RecordedKernel): { resources: Resource[]; handlers: Handler[]; entries: KernelEntries } {
+export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secrets: Secrets = {}, previousKernel?: RecordedKernel): { resources: Resource[]; handlers: Handler[]; entries: KernelEntries; origins: number[] } {
   const s = (v: string) => substitute(v, ctx);
   // The loader already checked that every template exists.
   const template = (name: string) => findTemplate(name, playbook.file)!;
@@ -92,7 +92,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     return secrets.gridKey;
   };
   const entries: KernelEntries = { sysctl: [], modules: [] };
-  if (!appliesTo(playbook, ctx.node.settings)) return { resources: [], handlers: [], entries };
+  if (!appliesTo(playbook, ctx.node.settings)) return { resources: [], handlers: [], entries, origins: [] };
   const kernel = ctx.node.settings.kernel;
   const hypervisor = ctx.node.settings.hypervisor;
   const image = (): ImageFile => {
@@ -113,7 +113,7 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     }
   };
   const handlers = (playbook.handlers ?? []).map((h, index) => ({ name: h.name, command: command(`handlers[${index}] (run)`, h.run) }));
-  const resources = playbook.resources.flatMap((entry: PlaybookResource, index): Resource[] => {
+  const made = (entry: PlaybookResource, index: number): Resource[] => {
     /** `field` of this entry substituted, and refused when the result may not reach the host (entry-values.ts). */
     const rendered = (kind: string, field: string, value: string) => {
       const result = s(value);
@@ -181,6 +181,13 @@ export function instantiate(playbook: LoadedPlaybook, ctx: TemplateContext, secr
     if ('sandbox-egress' in entry) return hypervisor.enabled ? [new SandboxEgressResource({ mbit: ctx.node.settings.qos.egressMbit, domain: SANDBOX_DOMAIN, tap: SANDBOX_TAP })] : [];
     const c = entry.command;
     return [new CommandResource({ name: c.name, command: command(`resources[${index}] (command run)`, c.run), creates: c.creates && s(c.creates), unless: c.unless && command(`resources[${index}] (command unless)`, c.unless), notify: c.notify })];
+  };
+  // `origins[i]`: the index of the entry resources[i] came from (an error about it names the entry).
+  const origins: number[] = [];
+  const resources = playbook.resources.flatMap((entry, index) => {
+    const fromEntry = made(entry, index);
+    origins.push(...fromEntry.map(() => index));
+    return fromEntry;
   });
-  return { resources, handlers, entries };
+  return { resources, handlers, entries, origins };
 }

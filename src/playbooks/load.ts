@@ -7,7 +7,9 @@ import { misplacedSubstitutions, type MisplacedSubstitution } from '../templates
 import { checkedFields, entryValueCheckAt, entryValueProblem } from './entry-values.js';
 import { LIBVIRT_OBJECTS } from './libvirt-object-entry.js';
 import { lineAttributeConflicts } from './line-attribute-conflicts.js';
-import { entriesManagedTwice } from './managed-twice.js';
+import { lineValueProblems } from './line-values.js';
+import { shellSyntaxProblems } from './shell-syntax.js';
+import { entriesManagedTwice, entriesWritingOnePath } from './managed-twice.js';
 import { findSource, findTemplate, substitutionProblem } from '../templates/render.js';
 import type { Problem } from '../errors/problem.js';
 import { makeSchemaChecker } from '../topology/schema-check.js';
@@ -50,7 +52,9 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
     });
     checked.push(...lineAttributeConflicts(source, value.resources));
     checked.push(...entriesManagedTwice(source, value.resources, (i) => sound[i]!));
+    checked.push(...entriesWritingOnePath(source, value.resources, (i) => sound[i]!));
   }
+  const commands: [PathSegment[], string][] = [];
   for (const [path, str] of strings(source.value, [])) {
     const why = substitutionProblem(str);
     if (why) checked.push(problem(source, path, why, 'write plain `{{node.name}}`-style substitutions; put logic in resources, not in strings'));
@@ -58,8 +62,13 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
       // A typo in a reference would otherwise surface on every host, after connecting to all of them.
       for (const r of referenceProblems(str)) checked.push(problem(source, path, r.line > 1 ? `${r.message} (line ${r.line} of the string)` : r.message, r.hint));
       if (isCommand(path)) checked.push(...misplacedSubstitutions(str).map((m) => misplaced(source, text, path, str, m)));
+      if (isCommand(path) && str.trim() !== '') commands.push([path, str]);
     }
   }
+  // One `sh -n` for all of them (shell-syntax.ts): an unclosed quote would fail on every host, at apply.
+  shellSyntaxProblems(commands.map(([, str]) => str)).forEach((why, i) => {
+    if (why) checked.push(problem(source, commands[i]![0], `this command is not valid sh: ${why}`, "close the quote, `$(`, parenthesis or here-document (its end word alone on a line); commands run under the host's /bin/sh (dash on Debian)"));
+  });
   // A value written with a refused tag (a Buffer, a Set, a Date) fails these checks too: its tag says why.
   const found = [...parsed, ...checked.filter((p) => p.file !== file || !insideTagged(source, p.line, p.column))];
   // The playbook's own lines first, then those of the templates it names.
@@ -92,6 +101,9 @@ function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path
       const verdict = typeof value === 'string' && !value.includes('{{') ? entryValueProblem(kind, field, value) : null;
       if (verdict) found.push(problem(source, [...path, kind, field], verdict.message, verdict.hint));
     }
+  }
+  if (kind === 'line' && body && typeof body === 'object' && found.length === 0) {
+    for (const p of lineValueProblems(body as { line?: unknown; match?: unknown })) found.push(problem(source, [...path, kind, p.field], p.message, p.hint));
   }
   if (typeof body?.source === 'string' && !findSource(body.source, source.file)) {
     found.push(problem(source, [...path, kind, 'source'], `source ${body.source} not found beside the playbook or in the gridops package`, body.source.startsWith('dist/') ? 'build gridops first: npm run build' : 'fix the path'));

@@ -36,6 +36,8 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
   /** The unit's name, e.g. `gridagent.service`. */
   readonly unit: string;
   private readonly path: string;
+  /** The unit file: a `file` or `line` on it too would undo what this entry writes (engine/overlapping-writes.ts). */
+  readonly writes: readonly string[];
   private readonly content: Buffer;
 
   constructor(
@@ -44,6 +46,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     this.id = resourceId.systemdUnit(spec.unit);
     this.unit = spec.unit;
     this.path = `/etc/systemd/system/${spec.unit}`;
+    this.writes = [this.path];
     this.content = Buffer.from(spec.content);
   }
 

@@ -78,7 +78,7 @@ describe('playbook values checked when the playbook is read', () => {
   });
 
   it('values as they should be pass', () => {
-    expect(loadProblems('  - file: { path: /etc/app.conf, content: x }\n  - directory: { path: /var/lib/app }\n  - line: { path: /etc/app.conf, line: x }\n  - sysctl: { key: net.core.rmem_max, value: "4096 87380" }\n  - kernel-module: { name: vhost_net }\n')).toEqual([]);
+    expect(loadProblems('  - file: { path: /etc/app.conf, content: x }\n  - directory: { path: /var/lib/app }\n  - line: { path: /etc/app.env, line: x }\n  - sysctl: { key: net.core.rmem_max, value: "4096 87380" }\n  - kernel-module: { name: vhost_net }\n')).toEqual([]);
   });
 });
 

@@ -83,6 +83,14 @@ describe('file probe, run by a real shell', () => {
     expect(() => r.diff(parseFileStateOutput(path), ctx())).toThrow(PlanningError);
   });
   const parseFileStateOutput = (path: string) => probeStdout(fileProbe(path));
+  it('a directory without `mode` leaves an existing one\'s mode alone (a 0700 secrets directory stays 0700), and makes a new one 0755', async () => {
+    const secrets = join(dir, 'secrets');
+    execSync(`mkdir -m 0700 ${quote(secrets)}`);
+    expect(new DirectoryResource({ path: secrets }).diff(await parseFileStateOutput(secrets), ctx())).toBeNull();
+    expect(new DirectoryResource({ path: secrets, mode: '0750' }).diff(await parseFileStateOutput(secrets), ctx())).toMatchObject({ action: 'update', fields: [{ name: 'mode', before: '0700', after: '0750' }] });
+    const fresh = join(dir, 'fresh');
+    expect(new DirectoryResource({ path: fresh }).diff(await parseFileStateOutput(fresh), ctx())).toMatchObject({ action: 'create', fields: [{ name: 'mode', before: null, after: '0755' }] });
+  });
 });
 
 describe('kernel modules', () => {
