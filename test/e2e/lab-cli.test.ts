@@ -33,7 +33,7 @@ const run = (args: string[], opts: { env?: Record<string, string> } = {}) => exe
 
   test('an impossible shape is refused before anything is built', async () => {
     const r = await run(['lab', 'up', '--kind', 'netns', '--nodes', '2', '--subgrids', '3', '--dir', dir]);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(64); // a usage error, as README's exit table says for a flag value that cannot be used
     expect(r.stderr).toMatch(/--nodes \(2\) must be at least --subgrids \(3\)/);
     expect(existsSync(join(dir, 'lab.json'))).toBe(false);
   });
