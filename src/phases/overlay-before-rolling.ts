@@ -4,6 +4,7 @@ import { pollOverlay, type OverlayCheck } from '../overlay/poll.js';
 import { agentSessions } from './agent-sessions.js';
 import type { RunContext } from './run-context.js';
 import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
+import { knownAgentNodes } from './known-agent-nodes.js';
 
 /**
  * What a rolling apply starts from: the overlay of the agents that run now must have converged
@@ -21,7 +22,7 @@ export async function overlayBeforeRolling(ctx: RunContext): Promise<OverlayChec
   const timeoutMs = ctx.grid.rollout.healthTimeoutMs;
   // A sub-grid (region) whose first election waits for voters outside the run (`--limit a1` of a new a1, a2, a3) searches until a run deploys them: no overlay to refuse.
   const unborn = await unbornGroupsOfRun(ctx);
-  const check = await pollOverlay(running, { concurrency: ctx.options.concurrency, deadline: Date.now() + timeoutMs, signal: ctx.options.signal, unborn });
+  const check = await pollOverlay(running, { concurrency: ctx.options.concurrency, deadline: Date.now() + timeoutMs, signal: ctx.options.signal, unborn, topology: knownAgentNodes(ctx) });
   if (ctx.interrupted) throw new InterruptedError('interrupted while checking the overlay before the first batch; nothing was changed');
   if (check.agreement.converged) return check;
   throw new OverlayNotConvergedError(

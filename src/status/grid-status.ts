@@ -5,6 +5,7 @@ import type { AgentView } from '../overlay/agent-view.js';
 import type { OverlayAgreement } from '../overlay/convergence.js';
 import { firstElectionWaitTexts, outsideTheRun, type FirstElectionWaits } from '../overlay/first-election-waits.js';
 import { pollOverlay } from '../overlay/poll.js';
+import { topologyNodesBySubgrid } from '../overlay/topology-nodes.js';
 import { gridPlaybooks } from '../phases/workflow-playbooks.js';
 import { readState, statePaths, type HostState } from '../state/state.js';
 import { loadTopology } from '../topology/load.js';
@@ -96,7 +97,10 @@ export async function gridStatus(
     // A first election waiting for nodes no run gave an agent cannot happen however long --wait waits: not judged (as verify does), said below.
     const waits = firstElectionsWaiting(grid, state, new Set(agents.map((s) => s.node.name)));
     const unborn = { subgrids: new Set(waits.subgrids.keys()), regions: new Set(waits.regions.keys()) };
-    const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal, unborn }) : undefined;
+    // A super peer no node of the topology (nor one the state still records, a decommission or rename pending) is a dropped host's agent come back: not converged.
+    const recorded = Object.entries(state.hosts).flatMap(([name, h]) => (h.node ? [{ name, region: h.node.region, subgrid: h.node.subgrid }] : []));
+    const topology = topologyNodesBySubgrid([...allNodes(grid).map((n) => ({ name: n.name, region: n.region, subgrid: n.subgrid })), ...recorded]);
+    const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal, unborn, topology }) : undefined;
     const views = new Map<string, AgentView>((check?.answers ?? []).map((a) => [a.node, a.view]));
     // The sandbox VMs, asked over the same connections, all at once.
     const sandboxes = new Map<string, SandboxView>(

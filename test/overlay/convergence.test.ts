@@ -70,4 +70,24 @@ describe('overlayAgreement: has the overlay converged, from the agents own views
     const r = overlayAgreement([answer('a2', 's1', view('mirror', 'a1')), answer('a3', 's1', view('member', 'a1'))]);
     expect(r).toEqual({ converged: true, superPeers: { 'r1/s1': 'a1' }, regionPeers: {}, waitingFor: [] });
   });
+  it('a super peer not in the topology is no super peer, though every node of the sub-grid follows it (review s44 item 1)', () => {
+    // n9 was dropped (`gridops state rm`) while down; its host came back with its config and key and won the election.
+    const answers = [answer('a1', 'a', view('mirror', 'n9')), answer('a2', 'a', view('member', 'n9'))];
+    const r = overlayAgreement(answers, undefined, undefined, { 'r1/a': ['a1', 'a2', 'a3'] });
+    expect(r.converged).toBe(false);
+    expect(r.superPeers['r1/a']).toBeNull();
+    expect(r.waitingFor).toEqual([`r1/a: its nodes follow n9, which is no node of r1/a in the topology (the host of n9 still runs an agent: stop gridagent there, or put n9 back in the topology and ${'`gridops reset FILE --limit n9`'})`]);
+    // A topology node of the sub-grid not asked (--limit) is still taken at its members' word.
+    expect(overlayAgreement([answer('a2', 'a', view('member', 'a1'))], undefined, undefined, { 'r1/a': ['a1', 'a2', 'a3'] }).converged).toBe(true);
+  });
+
+  it('a region peer not in the topology of the region is no region peer (review s44 item 1)', () => {
+    const answers = [answer('a1', 'a', view('super-peer', 'a1', { regionPeer: 'x9' })), answer('b1', 'b', view('super-peer', 'b1', { regionPeer: 'x9' }))];
+    const r = overlayAgreement(answers, undefined, undefined, { 'r1/a': ['a1'], 'r1/b': ['b1'], 'r2/c': ['x9'] });
+    expect(r.converged).toBe(false);
+    expect(r.regionPeers.r1).toBeNull();
+    expect(r.waitingFor).toEqual([`r1: its super peers name x9 as region peer, which is no node of r1 in the topology (the host of x9 still runs an agent: stop gridagent there, or put x9 back in the topology and ${'`gridops reset FILE --limit x9`'})`]);
+    const regionPeerB1 = [answer('a1', 'a', view('super-peer', 'a1', { regionPeer: 'b1' })), answer('b1', 'b', view('super-peer', 'b1', { regionPeer: 'b1', regionRole: 'region-peer' }))];
+    expect(overlayAgreement(regionPeerB1, undefined, undefined, { 'r1/a': ['a1'], 'r1/b': ['b1'] }).converged).toBe(true);
+  });
 });
