@@ -14,7 +14,7 @@ export function formatGridStatus(status: GridStatus): string {
     n.cores === undefined ? '' : String(n.cores),
     n.memoryGiB === undefined ? '' : `${n.memoryGiB}G`,
     n.applied,
-    n.agent ? `${n.agentVersion} ${n.agent.role}${n.agent.regionRole ? ` + ${n.agent.regionRole}` : ''}${n.agent.term ? ` (term ${n.agent.term})` : ''}` : n.agentVersion ?? 'not installed',
+    n.agent?.role === 'left' ? `${n.agentVersion} left${n.agent.leftAt ? ` (since ${n.agent.leftAt})` : ''}` : n.agent ? `${n.agentVersion} ${n.agent.role}${n.agent.regionRole ? ` + ${n.agent.regionRole}` : ''}${n.agent.term ? ` (term ${n.agent.term})` : ''}` : n.agentVersion ?? 'not installed',
     describeSandbox(n.sandbox),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -1,4 +1,4 @@
-import { NOT_ANSWERING, type AgentView } from './agent-view.js';
+import { NOT_ANSWERING, REJOIN_STEPS, type AgentView } from './agent-view.js';
 
 /** One node's answer, placed in the topology. */
 export interface AgentAnswer {
@@ -59,7 +59,8 @@ export function overlayAgreement(answers: readonly AgentAnswer[], gone: Readonly
   const regionPeers: Record<string, string | null> = {};
   for (const a of answers) {
     const bornOrSilent = !unborn.subgrids.has(`${a.region}/${a.subgrid}`) || a.view.role === NOT_ANSWERING.role;
-    if (!JOINED.has(a.view.role) && bornOrSilent) waitingFor.push(`${a.node}: ${a.view.role}`);
+    if (a.view.role === 'left') waitingFor.push(`${a.node}: its agent left the grid (gridagent leave)${a.view.leftAt ? ` at ${a.view.leftAt}` : ''} and stays idle: run ${REJOIN_STEPS}`);
+    else if (!JOINED.has(a.view.role) && bornOrSilent) waitingFor.push(`${a.node}: ${a.view.role}`);
   }
 
   const byGroup = (key: (a: AgentAnswer) => string) => {

@@ -90,4 +90,11 @@ describe('overlayAgreement: has the overlay converged, from the agents own views
     const regionPeerB1 = [answer('a1', 'a', view('super-peer', 'a1', { regionPeer: 'b1' })), answer('b1', 'b', view('super-peer', 'b1', { regionPeer: 'b1', regionRole: 'region-peer' }))];
     expect(overlayAgreement(regionPeerB1, undefined, undefined, { 'r1/a': ['a1'], 'r1/b': ['b1'] }).converged).toBe(true);
   });
+  it('an agent that left the grid is waited for with what brings it back: gridagent rejoin, not apply (review s44 item 2)', () => {
+    const answers = converged();
+    answers[2] = answer('a3', 's1', { role: 'left', leftAt: '2026-12-06T08:00:00.000Z', term: 0, superPeer: null, regionPeer: null, members: 0 });
+    const r = overlayAgreement(answers);
+    expect(r.converged).toBe(false);
+    expect(r.waitingFor).toEqual(['a3: its agent left the grid (gridagent leave) at 2026-12-06T08:00:00.000Z and stays idle: run `gridagent rejoin` on it, then `systemctl restart gridagent`']);
+  });
 });
