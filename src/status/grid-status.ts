@@ -16,6 +16,7 @@ import { subgridKey } from '../topology/subgrid-key.js';
 import type { Transport } from '../transport/transport.js';
 import { expectedAgent } from './expected-agent.js';
 import { firstElectionsWaiting } from './first-elections-waiting.js';
+import { statusPeers } from './status-peers.js';
 import { SANDBOX_STATUS_SCRIPT, parseSandboxView, type SandboxView } from './sandbox-view.js';
 
 export type { AgentView } from '../overlay/agent-view.js';
@@ -52,9 +53,9 @@ export interface GridStatus {
   nodes: NodeStatus[];
   reachable: number;
   inSync: number;
-  /** Super peer per sub-grid, as reported by the agents (absent when no agent answers). */
+  /** Super peer per sub-grid, as reported by the agents: those that answer as such, else the one its members name (status-peers.ts); absent when none. */
   superPeers: Record<string, string[]>;
-  /** Region peer per region, as reported by the agents. */
+  /** Region peer per region, as reported by the agents, the same way. */
   regionPeers: Record<string, string[]>;
   /** Whether the agents agree on one overlay (the definition apply's verify uses); absent when no node runs an agent. */
   overlay?: OverlayAgreement;
@@ -139,10 +140,7 @@ export async function gridStatus(
           ...(sandboxes.has(node.name) ? { sandbox: sandboxes.get(node.name) } : {}),
         };
       });
-      const superPeers: Record<string, string[]> = {};
-      for (const s of statuses) if (s.agent?.role === 'super-peer') (superPeers[`${s.region}/${s.subgrid}`] ??= []).push(s.node);
-      const regionPeers: Record<string, string[]> = {};
-      for (const s of statuses) if (s.agent?.regionRole === 'region-peer') (regionPeers[s.region] ??= []).push(s.node);
+      const { superPeers, regionPeers } = statusPeers(statuses, check?.agreement);
       const waiting = waitsStill(waits, nodes, check?.agreement);
       return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers, regionPeers, ...(check ? { overlay: check.agreement } : {}), ...(waiting.size ? { firstElectionWaits: Object.fromEntries(waiting) } : {}) };
     }
