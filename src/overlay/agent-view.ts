@@ -92,8 +92,25 @@ function registryLiveness(role: string, members: unknown[]): Pick<AgentView, 'li
   return { liveness: Object.fromEntries(entries.map((m) => [m.name as string, m.liveness as MemberLiveness])) };
 }
 
-/** Asks the node's agent for its view, over the node's loopback (no root needed). */
-export async function askAgent(transport: Transport, endpoint: AgentEndpoint): Promise<AgentView> {
-  const r = await transport.exec(statusRequest(endpoint), { timeoutMs: (ASK_TIMEOUT_S + 5) * 1000 });
-  return (r.code === 0 && parseStatusResponse(r.stdout)) || NOT_ANSWERING;
+/** The shortest time one question gets, even right at its poll's deadline: a first ask must be able to succeed. */
+const MIN_ASK_MS = 1000;
+
+/**
+ * Asks the node's agent for its view, over the node's loopback (no root needed). Within `bound`:
+ * its exec is given no longer than is left before the deadline (not less than MIN_ASK_MS), and
+ * Ctrl-C ends it at once, as not answering, though the channel never gives the answer up (a
+ * stuck SSH session): `--wait` and Ctrl-C stay within their bound.
+ */
+export async function askAgent(transport: Transport, endpoint: AgentEndpoint, bound: { signal?: AbortSignal; deadline?: number } = {}): Promise<AgentView> {
+  const fullMs = (ASK_TIMEOUT_S + 5) * 1000;
+  const timeoutMs = bound.deadline === undefined ? fullMs : Math.min(fullMs, Math.max(MIN_ASK_MS, bound.deadline - Date.now()));
+  const asked = transport.exec(statusRequest(endpoint), { timeoutMs, ...(bound.signal ? { signal: bound.signal } : {}) }).then((r) => (r.code === 0 && parseStatusResponse(r.stdout)) || NOT_ANSWERING);
+  return bound.signal ? Promise.race([asked, whenAborted(bound.signal)]) : asked;
+}
+
+function whenAborted(signal: AbortSignal): Promise<AgentView> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(NOT_ANSWERING);
+    else signal.addEventListener('abort', () => resolve(NOT_ANSWERING), { once: true });
+  });
 }

@@ -103,13 +103,13 @@ export async function gridStatus(
     const topology = topologyNodesBySubgrid([...allNodes(grid).map((n) => ({ name: n.name, region: n.region, subgrid: n.subgrid })), ...recorded]);
     const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal, unborn, topology }) : undefined;
     const views = new Map<string, AgentView>((check?.answers ?? []).map((a) => [a.node, a.view]));
-    // The sandbox VMs, asked over the same connections, all at once.
+    // The sandbox VMs, asked over the same connections, all at once; not after Ctrl-C, which ends them too (the status has only what was read by then).
     const sandboxes = new Map<string, SandboxView>(
       await Promise.all(
         sessions
-          .filter((s) => s.node.settings.hypervisor.enabled)
+          .filter((s) => s.node.settings.hypervisor.enabled && !options.signal?.aborted)
           .map(async (s): Promise<[string, SandboxView]> => {
-            const r = await s.transport.exec(SANDBOX_STATUS_SCRIPT, { become: becomeFor(s.node, s.transport), timeoutMs: 20_000 }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: 1 }));
+            const r = await s.transport.exec(SANDBOX_STATUS_SCRIPT, { become: becomeFor(s.node, s.transport), timeoutMs: 20_000, ...(options.signal ? { signal: options.signal } : {}) }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: 1 }));
             return [s.node.name, r.code === 0 ? parseSandboxView(r.stdout) : { state: `unknown (${r.stderr.trim().split('\n').pop() ?? 'error'})` }];
           }),
       ),
