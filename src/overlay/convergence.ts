@@ -80,7 +80,8 @@ export function overlayAgreement(answers: readonly AgentAnswer[], gone: Readonly
     const leaderAnswer = members.find((m) => m.node === leader);
     const stray = leader !== null && topology !== undefined && !(topology[subgrid] ?? []).includes(leader);
     superPeers[subgrid] = leader !== null && !gone.has(leader) && !stray && (leaderAnswer === undefined || leaderAnswer.view.role === 'super-peer') ? leader : null;
-    if (superPeers[subgrid] === null && unborn.subgrids.has(subgrid)) delete superPeers[subgrid];
+    // Not born only while no leader is named at all: two named are a split, one named an election that happened after all, and both are judged.
+    if (superPeers[subgrid] === null && unborn.subgrids.has(subgrid) && noneNamed(named)) delete superPeers[subgrid];
     else if (stray) waitingFor.push(`${subgrid}: its nodes follow ${leader}, which is no node of ${subgrid} in the topology (${strayAgent(leader)})`);
     else if (superPeers[subgrid] === null) waitingFor.push(`${subgrid}: ${named.size > 1 ? `nodes follow different super peers (${[...named].map((n) => n ?? 'none').join(', ')})` : `no super peer yet${leader !== null && gone.has(leader) ? ` (its nodes still follow ${leader}, which this run removes)` : ''}`}`);
   }
@@ -94,7 +95,7 @@ export function overlayAgreement(answers: readonly AgentAnswer[], gone: Readonly
     const peerAnswer = members.find((m) => m.node === regionPeer);
     const stray = regionPeer !== null && topology !== undefined && !nodesOfRegion(topology, region).includes(regionPeer);
     regionPeers[region] = regionPeer !== null && !gone.has(regionPeer) && !stray && (peerAnswer === undefined || peerAnswer.view.regionRole === 'region-peer') ? regionPeer : null;
-    if (regionPeers[region] === null && unborn.regions.has(region)) delete regionPeers[region];
+    if (regionPeers[region] === null && unborn.regions.has(region) && noneNamed(named)) delete regionPeers[region];
     else if (stray) waitingFor.push(`${region}: its super peers name ${regionPeer} as region peer, which is no node of ${region} in the topology (${strayAgent(regionPeer)})`);
     else if (regionPeers[region] === null) waitingFor.push(`${region}: ${named.size > 1 ? `super peers name different region peers (${[...named].map((n) => n ?? 'none').join(', ')})` : `no region peer yet${regionPeer !== null && gone.has(regionPeer) ? ` (its super peers still name ${regionPeer}, which this run removes)` : ''}`}`);
   }
@@ -104,3 +105,5 @@ export function overlayAgreement(answers: readonly AgentAnswer[], gone: Readonly
 function nodesOfRegion(topology: TopologyNodes, region: string): string[] {
   return Object.entries(topology).filter(([subgrid]) => subgrid.startsWith(`${region}/`)).flatMap(([, nodes]) => nodes);
 }
+
+const noneNamed = (named: ReadonlySet<string | null>) => [...named].every((n) => n === null);

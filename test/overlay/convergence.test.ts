@@ -97,4 +97,14 @@ describe('overlayAgreement: has the overlay converged, from the agents own views
     expect(r.converged).toBe(false);
     expect(r.waitingFor).toEqual(['a3: its agent left the grid (gridagent leave) at 2026-12-06T08:00:00.000Z and stays idle: run `gridagent rejoin` on it, then `systemctl restart gridagent`']);
   });
+  it('a sub-grid (region) whose first election the state says waits is judged once a leader is named: two are a split, not "not born" (review s44 item 6)', () => {
+    const unborn = { subgrids: new Set(['r1/s1']), regions: new Set(['r1']) };
+    // Nobody named yet: not judged, as before.
+    expect(overlayAgreement([answer('a1', 's1', view('searching', null)), answer('a2', 's1', view('searching', null))], undefined, unborn)).toEqual({ converged: true, superPeers: {}, regionPeers: {}, waitingFor: [] });
+    const split = overlayAgreement([answer('a1', 's1', view('super-peer', 'a1', { regionPeer: 'a1', regionRole: 'region-peer' })), answer('a2', 's1', view('super-peer', 'a2', { regionPeer: 'a2', regionRole: 'region-peer' }))], undefined, unborn);
+    expect(split.converged).toBe(false);
+    expect(split.superPeers['r1/s1']).toBeNull();
+    expect(split.regionPeers.r1).toBeNull();
+    expect(split.waitingFor).toEqual(['r1/s1: nodes follow different super peers (a1, a2)', 'r1: super peers name different region peers (a1, a2)']);
+  });
 });
