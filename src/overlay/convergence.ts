@@ -78,7 +78,8 @@ export function overlayAgreement(answers: readonly AgentAnswer[], gone: Readonly
     const named = new Set(members.filter((m) => JOINED.has(m.view.role)).map((m) => m.view.superPeer));
     const leader = named.size === 1 ? [...named][0]! : null;
     const leaderAnswer = members.find((m) => m.node === leader);
-    const stray = leader !== null && topology !== undefined && !(topology[subgrid] ?? []).includes(leader);
+    // One this run removes is said as that (below), though the topology no longer has it either.
+    const stray = leader !== null && !gone.has(leader) && topology !== undefined && !(topology[subgrid] ?? []).includes(leader);
     superPeers[subgrid] = leader !== null && !gone.has(leader) && !stray && (leaderAnswer === undefined || leaderAnswer.view.role === 'super-peer') ? leader : null;
     // Not born only while no leader is named at all: two named are a split, one named an election that happened after all, and both are judged.
     if (superPeers[subgrid] === null && unborn.subgrids.has(subgrid) && noneNamed(named)) delete superPeers[subgrid];
@@ -93,7 +94,7 @@ export function overlayAgreement(answers: readonly AgentAnswer[], gone: Readonly
     const named = new Set(peers.map((m) => m.view.regionPeer));
     const regionPeer = named.size === 1 ? [...named][0]! : null;
     const peerAnswer = members.find((m) => m.node === regionPeer);
-    const stray = regionPeer !== null && topology !== undefined && !nodesOfRegion(topology, region).includes(regionPeer);
+    const stray = regionPeer !== null && !gone.has(regionPeer) && topology !== undefined && !nodesOfRegion(topology, region).includes(regionPeer);
     regionPeers[region] = regionPeer !== null && !gone.has(regionPeer) && !stray && (peerAnswer === undefined || peerAnswer.view.regionRole === 'region-peer') ? regionPeer : null;
     if (regionPeers[region] === null && unborn.regions.has(region) && noneNamed(named)) delete regionPeers[region];
     else if (stray) waitingFor.push(`${region}: its super peers name ${regionPeer} as region peer, which is no node of ${region} in the topology (${strayAgent(regionPeer)})`);

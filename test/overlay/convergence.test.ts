@@ -64,6 +64,8 @@ describe('overlayAgreement: has the overlay converged, from the agents own views
     expect(r.waitingFor).toEqual(['r1/s1: no super peer yet (its nodes still follow a1, which this run removes)', 'r1: no region peer yet (its super peers still name a1, which this run removes)']);
     // Not asked but staying (a --limit run): judged by what its nodes say, as before.
     expect(overlayAgreement(answers).converged).toBe(true);
+    // The topology no longer has it either: said as removed by this run, not as a stray agent.
+    expect(overlayAgreement(answers, new Set(['a1']), undefined, { 'r1/s1': ['a2', 'a3'], 'r1/s2': ['b1', 'b2'] }).waitingFor).toEqual(r.waitingFor);
   });
 
   it('judges a subset (--limit) by what its nodes say: members only, following a live super peer', () => {
