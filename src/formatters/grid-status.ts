@@ -1,4 +1,4 @@
-import type { GridStatus } from '../status/grid-status.js';
+import type { GridStatus, NodeStatus } from '../status/grid-status.js';
 import { describeSandbox } from '../status/sandbox-view.js';
 
 /** The status table: one line per node, then the overlay's super peers when agents answer. */
@@ -14,15 +14,18 @@ export function formatGridStatus(status: GridStatus): string {
     n.cores === undefined ? '' : String(n.cores),
     n.memoryGiB === undefined ? '' : `${n.memoryGiB}G`,
     n.applied,
-    n.agent ? `${n.agentVersion} ${n.agent.role}${n.agent.regionRole ? ` + ${n.agent.regionRole}` : ''}${n.agent.term ? ` (term ${n.agent.term})` : ''}` : n.agentVersion ?? 'not installed',
+    agentColumn(n),
     describeSandbox(n.sandbox),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = [line(header), ...rows.map(line)];
   out.push('', `grid ${status.grid}: ${status.reachable}/${status.nodes.length} nodes reachable, ${status.inSync}/${status.nodes.length} applied with this topology`);
-  for (const [subgrid, peers] of Object.entries(status.superPeers)) out.push(`  super peer of ${subgrid}: ${peers.join(', ')}${peers.length > 1 ? '  (more than one: the overlay is still converging)' : ''}`);
-  for (const [region, peers] of Object.entries(status.regionPeers)) out.push(`  region peer of ${region}: ${peers.join(', ')}${peers.length > 1 ? '  (more than one: the overlay is still converging)' : ''}`);
+  // A peer no node answered as (not asked, or not reached) is the overlay's, at its followers' word (status-peers.ts).
+  const answersAs = (name: string, role: (n: NodeStatus) => boolean) => status.nodes.some((n) => n.node === name && role(n));
+  const word = (peers: string[], role: (n: NodeStatus) => boolean, whose: string) => (peers.length === 1 && !answersAs(peers[0]!, role) ? ` (by its ${whose}' word)` : '');
+  for (const [subgrid, peers] of Object.entries(status.superPeers)) out.push(`  super peer of ${subgrid}: ${peers.join(', ')}${word(peers, (n) => n.agent?.role === 'super-peer', 'members')}${peers.length > 1 ? '  (more than one: the overlay is still converging)' : ''}`);
+  for (const [region, peers] of Object.entries(status.regionPeers)) out.push(`  region peer of ${region}: ${peers.join(', ')}${word(peers, (n) => n.agent?.regionRole === 'region-peer', 'super peers')}${peers.length > 1 ? '  (more than one: the overlay is still converging)' : ''}`);
   // A group whose first election waits for nodes without an agent says whom it waits for instead.
   const waits = status.firstElectionWaits ?? {};
   for (const [group, text] of Object.entries(waits)) out.push(`  ${group}: ${text}`);
@@ -35,4 +38,12 @@ export function formatGridStatus(status: GridStatus): string {
   if (status.overlay && !status.overlay.converged) for (const w of status.overlay.waitingFor) out.push(`  not converged: ${w}`);
   for (const n of status.nodes.filter((x) => !x.reachable)) out.push(`  ${n.node}: ${n.error ?? 'unreachable'}`);
   return out.join('\n');
+}
+
+/** The AGENT column: its version and role; `?` where the node was not reached (whether an agent runs there is not known). */
+function agentColumn(n: NodeStatus): string {
+  if (!n.reachable) return '?';
+  if (n.agent?.role === 'left') return `${n.agentVersion} left${n.agent.leftAt ? ` (since ${n.agent.leftAt})` : ''}`;
+  if (n.agent) return `${n.agentVersion} ${n.agent.role}${n.agent.regionRole ? ` + ${n.agent.regionRole}` : ''}${n.agent.term ? ` (term ${n.agent.term})` : ''}`;
+  return n.agentVersion ?? 'not installed';
 }

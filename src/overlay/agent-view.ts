@@ -3,8 +3,14 @@ import { quote } from '../transport/quote.js';
 
 /** The live overlay as one node's agent sees it (the subset gridops shows). */
 export interface AgentView {
-  /** The sub-grid role: `super-peer` (the agent's `leader`), `mirror`, `member`, `candidate`, `searching`, or `not answering`. */
+  /**
+   * The sub-grid role: `super-peer` (the agent's `leader`), `mirror`, `member`, `candidate`,
+   * `searching`, `not answering`, or `left` (`gridagent leave`: the agent stays idle until
+   * `gridagent rejoin` and a restart, whatever apply does).
+   */
   role: string;
+  /** With role `left`: when it left (the agent's `leftAt`). */
+  leftAt?: string;
   /** `region-peer` when this super peer also represents its region. */
   regionRole?: string;
   term: number;
@@ -28,6 +34,11 @@ export type MemberLiveness = 'alive' | 'suspect' | 'dead';
 const LIVENESS: ReadonlySet<string> = new Set<MemberLiveness>(['alive', 'suspect', 'dead']);
 
 export const NOT_ANSWERING: AgentView = { role: 'not answering', term: 0, superPeer: null, regionPeer: null, members: 0 };
+
+const LEFT: AgentView = { role: 'left', term: 0, superPeer: null, regionPeer: null, members: 0 };
+
+/** What brings back an agent that left the grid (docs/agent.md, `gridagent rejoin`): apply cannot, the leave's marker keeps it idle. */
+export const REJOIN_STEPS = '`gridagent rejoin` on it, then `systemctl restart gridagent`';
 
 /** Where the agent's local HTTP endpoint listens: the topology's `agent.httpAddress` and `agent.httpPort`. */
 export interface AgentEndpoint {
@@ -57,7 +68,9 @@ export function parseStatusResponse(response: string): AgentView | null {
   const split = response.indexOf('\r\n\r\n');
   if (split < 0 || !/^HTTP\/1\.[01] 200 /.test(response)) return null;
   try {
-    const s = JSON.parse(response.slice(split + 4)) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[]; mirrors?: unknown };
+    const s = JSON.parse(response.slice(split + 4)) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[]; mirrors?: unknown; left?: unknown; leftAt?: unknown };
+    // An agent that left answers its idle status (src/agent/runtime/left-status.ts): no role, no members.
+    if (s.left === true) return { ...LEFT, ...(typeof s.leftAt === 'string' ? { leftAt: s.leftAt } : {}) };
     if (typeof s.role !== 'string' || !Array.isArray(s.members)) return null;
     const mirrors = Array.isArray(s.mirrors) && s.mirrors.every((m) => typeof m === 'string') ? { mirrors: s.mirrors as string[] } : {};
     return { role: s.role === 'leader' ? 'super-peer' : s.role, ...(s.regionRole === 'leader' ? { regionRole: 'region-peer' } : {}), term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length, ...mirrors, ...registryLiveness(s.role, s.members) };
@@ -79,8 +92,25 @@ function registryLiveness(role: string, members: unknown[]): Pick<AgentView, 'li
   return { liveness: Object.fromEntries(entries.map((m) => [m.name as string, m.liveness as MemberLiveness])) };
 }
 
-/** Asks the node's agent for its view, over the node's loopback (no root needed). */
-export async function askAgent(transport: Transport, endpoint: AgentEndpoint): Promise<AgentView> {
-  const r = await transport.exec(statusRequest(endpoint), { timeoutMs: (ASK_TIMEOUT_S + 5) * 1000 });
-  return (r.code === 0 && parseStatusResponse(r.stdout)) || NOT_ANSWERING;
+/** The shortest time one question gets, even right at its poll's deadline: a first ask must be able to succeed. */
+const MIN_ASK_MS = 1000;
+
+/**
+ * Asks the node's agent for its view, over the node's loopback (no root needed). Within `bound`:
+ * its exec is given no longer than is left before the deadline (not less than MIN_ASK_MS), and
+ * Ctrl-C ends it at once, as not answering, though the channel never gives the answer up (a
+ * stuck SSH session): `--wait` and Ctrl-C stay within their bound.
+ */
+export async function askAgent(transport: Transport, endpoint: AgentEndpoint, bound: { signal?: AbortSignal; deadline?: number } = {}): Promise<AgentView> {
+  const fullMs = (ASK_TIMEOUT_S + 5) * 1000;
+  const timeoutMs = bound.deadline === undefined ? fullMs : Math.min(fullMs, Math.max(MIN_ASK_MS, bound.deadline - Date.now()));
+  const asked = transport.exec(statusRequest(endpoint), { timeoutMs, ...(bound.signal ? { signal: bound.signal } : {}) }).then((r) => (r.code === 0 && parseStatusResponse(r.stdout)) || NOT_ANSWERING);
+  return bound.signal ? Promise.race([asked, whenAborted(bound.signal)]) : asked;
+}
+
+function whenAborted(signal: AbortSignal): Promise<AgentView> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(NOT_ANSWERING);
+    else signal.addEventListener('abort', () => resolve(NOT_ANSWERING), { once: true });
+  });
 }

@@ -1,7 +1,7 @@
 import type { HostSession } from '../facts/host-session.js';
 import { fanOut } from '../transport/fan-out.js';
 import { askAgent, NOT_ANSWERING } from './agent-view.js';
-import { overlayAgreement, type AgentAnswer, type OverlayAgreement, type UnbornGroups } from './convergence.js';
+import { overlayAgreement, type AgentAnswer, type OverlayAgreement, type TopologyNodes, type UnbornGroups } from './convergence.js';
 
 /** How often the agents are asked again while the overlay has not converged. */
 export const POLL_INTERVAL_MS = 500;
@@ -17,15 +17,27 @@ export interface OverlayCheck {
 /**
  * Asks every agent once, over the given connections, and judges their answers; `gone`: the nodes
  * whose agent the run removed, no super peer whoever names them; `unborn`: the groups whose first
- * election cannot happen yet, not judged while they have no super peer (overlayAgreement).
+ * election cannot happen yet, not judged while they have no super peer; `topology`: the nodes a
+ * super peer may be, per sub-grid (overlayAgreement). `signal` and `deadline` bound each question
+ * (askAgent).
  */
-export async function askOverlay(sessions: readonly HostSession[], concurrency: number, gone?: ReadonlySet<string>, unborn?: UnbornGroups): Promise<Omit<OverlayCheck, 'ms'>> {
-  const views = await fanOut(sessions, (s) => s.node.name, (s) => askAgent(s.transport, s.node.settings.agent), { concurrency });
+export async function askOverlay(sessions: readonly HostSession[], options: AskOptions): Promise<Omit<OverlayCheck, 'ms'>> {
+  const bound = { ...(options.signal ? { signal: options.signal } : {}), ...(options.deadline !== undefined ? { deadline: options.deadline } : {}) };
+  const views = await fanOut(sessions, (s) => s.node.name, (s, signal) => askAgent(s.transport, s.node.settings.agent, { ...bound, signal }), { concurrency: options.concurrency, ...(options.signal ? { signal: options.signal } : {}) });
   const answers: AgentAnswer[] = sessions.map((s, i) => {
     const outcome = views[i]!;
     return { node: s.node.name, region: s.node.region, subgrid: s.node.subgrid, view: outcome.status === 'ok' ? outcome.value : NOT_ANSWERING };
   });
-  return { agreement: overlayAgreement(answers, gone, unborn), answers };
+  return { agreement: overlayAgreement(answers, options.gone, options.unborn, options.topology), answers };
+}
+
+interface AskOptions {
+  concurrency: number;
+  deadline?: number;
+  signal?: AbortSignal;
+  gone?: ReadonlySet<string>;
+  unborn?: UnbornGroups;
+  topology?: TopologyNodes;
 }
 
 /**
@@ -34,17 +46,17 @@ export async function askOverlay(sessions: readonly HostSession[], concurrency: 
  * definition, overlayAgreement), the deadline passes, or the run is interrupted. With no
  * deadline it asks once.
  */
-export async function pollOverlay(sessions: readonly HostSession[], options: { concurrency: number; deadline?: number; signal?: AbortSignal; stableForMs?: number; gone?: ReadonlySet<string>; unborn?: UnbornGroups }): Promise<OverlayCheck> {
+export async function pollOverlay(sessions: readonly HostSession[], options: AskOptions & { stableForMs?: number }): Promise<OverlayCheck> {
   const t0 = performance.now();
   const more = () => options.deadline !== undefined && Date.now() < options.deadline && !options.signal?.aborted;
-  let check = await askOverlay(sessions, options.concurrency, options.gone, options.unborn);
+  let check = await askOverlay(sessions, options);
   // With stableForMs, converged is not enough: the same super and region peers must be agreed on
   // at every ask for that long (Consul autopilot's stabilization, Kubernetes' minReadySeconds).
   let stableSince = check.agreement.converged ? Date.now() : null;
   const settled = () => stableSince !== null && Date.now() - stableSince >= (options.stableForMs ?? 0);
   while (!settled() && more()) {
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-    const next = await askOverlay(sessions, options.concurrency, options.gone, options.unborn);
+    await pause(POLL_INTERVAL_MS, options.signal);
+    const next = await askOverlay(sessions, options);
     const same = next.agreement.converged && check.agreement.converged && samePeers(next.agreement, check.agreement);
     stableSince = next.agreement.converged ? (same && stableSince !== null ? stableSince : Date.now()) : null;
     check = next;
@@ -57,4 +69,18 @@ export async function pollOverlay(sessions: readonly HostSession[], options: { c
 
 function samePeers(a: OverlayAgreement, b: OverlayAgreement): boolean {
   return JSON.stringify([a.superPeers, a.regionPeers]) === JSON.stringify([b.superPeers, b.regionPeers]);
+}
+
+/** Waits `ms`, or less once `signal` aborts (Ctrl-C ends the poll, not the pause after it). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    if (signal?.aborted) done();
+    else signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,9 +1,11 @@
 import { InterruptedError, OverlayNotConvergedError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
+import { REJOIN_STEPS } from '../overlay/agent-view.js';
 import { pollOverlay, type OverlayCheck } from '../overlay/poll.js';
 import { agentSessions } from './agent-sessions.js';
 import type { RunContext } from './run-context.js';
 import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
+import { knownAgentNodes } from './known-agent-nodes.js';
 
 /**
  * What a rolling apply starts from: the overlay of the agents that run now must have converged
@@ -21,11 +23,14 @@ export async function overlayBeforeRolling(ctx: RunContext): Promise<OverlayChec
   const timeoutMs = ctx.grid.rollout.healthTimeoutMs;
   // A sub-grid (region) whose first election waits for voters outside the run (`--limit a1` of a new a1, a2, a3) searches until a run deploys them: no overlay to refuse.
   const unborn = await unbornGroupsOfRun(ctx);
-  const check = await pollOverlay(running, { concurrency: ctx.options.concurrency, deadline: Date.now() + timeoutMs, signal: ctx.options.signal, unborn });
+  const check = await pollOverlay(running, { concurrency: ctx.options.concurrency, deadline: Date.now() + timeoutMs, signal: ctx.options.signal, unborn, topology: knownAgentNodes(ctx) });
   if (ctx.interrupted) throw new InterruptedError('interrupted while checking the overlay before the first batch; nothing was changed');
   if (check.agreement.converged) return check;
+  // An agent that left the grid stays idle through any apply: only a rejoin on its node brings it back.
+  const left = check.answers.filter((a) => a.view.role === 'left').map((a) => a.node);
+  const rejoin = left.length ? `; ${left.join(', ')} left the grid (gridagent leave): run ${REJOIN_STEPS} there` : '';
   throw new OverlayNotConvergedError(
     `--rolling needs a converged overlay to start from, and it did not converge within ${Math.round(timeoutMs / 1000)} s: ${check.agreement.waitingFor.slice(0, 5).join('; ')}; nothing was changed`,
-    `see \`gridops status ${ctx.options.topologyFile}\`; bring back the agents it names (or let an election under way end) and run again${deploys}`,
+    `see \`gridops status ${ctx.options.topologyFile}\`; bring back the agents it names (or let an election under way end) and run again${deploys}${rejoin}`,
   );
 }

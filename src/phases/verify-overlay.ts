@@ -7,6 +7,7 @@ import { recordOverlay } from './record-overlay.js';
 import type { RunContext } from './run-context.js';
 import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
 import { ofTheSite, unreachableOutsideSite } from './unreachable-outside-site.js';
+import { knownAgentNodes } from './known-agent-nodes.js';
 
 /**
  * Verify only a grid that was fully applied: a half-applied grid is reported as that, not as an
@@ -40,7 +41,8 @@ export const verifyOverlay: Phase = {
     const gone = goneAgents(ctx);
     // A first election waiting for voters outside the run cannot happen however long verify waits: said (unless a rolling apply's start did), and not judged.
     const unborn = await unbornGroupsOfRun(ctx);
-    const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone, unborn });
-    recordOverlay(ctx, check, agents.length);
+    const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone, unborn, topology: knownAgentNodes(ctx) });
+    // Ctrl-C ends the poll early (as at the rolling gate): what it last saw, its questions cut off, says nothing of the overlay's health, and is not recorded.
+    if (!ctx.interrupted) recordOverlay(ctx, check, agents.length);
   },
 };

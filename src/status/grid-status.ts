@@ -5,6 +5,7 @@ import type { AgentView } from '../overlay/agent-view.js';
 import type { OverlayAgreement } from '../overlay/convergence.js';
 import { firstElectionWaitTexts, outsideTheRun, type FirstElectionWaits } from '../overlay/first-election-waits.js';
 import { pollOverlay } from '../overlay/poll.js';
+import { topologyNodesBySubgrid } from '../overlay/topology-nodes.js';
 import { gridPlaybooks } from '../phases/workflow-playbooks.js';
 import { readState, statePaths, type HostState } from '../state/state.js';
 import { loadTopology } from '../topology/load.js';
@@ -15,6 +16,7 @@ import { subgridKey } from '../topology/subgrid-key.js';
 import type { Transport } from '../transport/transport.js';
 import { expectedAgent } from './expected-agent.js';
 import { firstElectionsWaiting } from './first-elections-waiting.js';
+import { statusPeers } from './status-peers.js';
 import { SANDBOX_STATUS_SCRIPT, parseSandboxView, type SandboxView } from './sandbox-view.js';
 
 export type { AgentView } from '../overlay/agent-view.js';
@@ -51,9 +53,9 @@ export interface GridStatus {
   nodes: NodeStatus[];
   reachable: number;
   inSync: number;
-  /** Super peer per sub-grid, as reported by the agents (absent when no agent answers). */
+  /** Super peer per sub-grid, as reported by the agents: those that answer as such, else the one its members name (status-peers.ts); absent when none. */
   superPeers: Record<string, string[]>;
-  /** Region peer per region, as reported by the agents. */
+  /** Region peer per region, as reported by the agents, the same way. */
   regionPeers: Record<string, string[]>;
   /** Whether the agents agree on one overlay (the definition apply's verify uses); absent when no node runs an agent. */
   overlay?: OverlayAgreement;
@@ -96,15 +98,18 @@ export async function gridStatus(
     // A first election waiting for nodes no run gave an agent cannot happen however long --wait waits: not judged (as verify does), said below.
     const waits = firstElectionsWaiting(grid, state, new Set(agents.map((s) => s.node.name)));
     const unborn = { subgrids: new Set(waits.subgrids.keys()), regions: new Set(waits.regions.keys()) };
-    const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal, unborn }) : undefined;
+    // A super peer no node of the topology (nor one the state still records, a decommission or rename pending) is a dropped host's agent come back: not converged.
+    const recorded = Object.entries(state.hosts).flatMap(([name, h]) => (h.node ? [{ name, region: h.node.region, subgrid: h.node.subgrid }] : []));
+    const topology = topologyNodesBySubgrid([...allNodes(grid).map((n) => ({ name: n.name, region: n.region, subgrid: n.subgrid })), ...recorded]);
+    const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal, unborn, topology }) : undefined;
     const views = new Map<string, AgentView>((check?.answers ?? []).map((a) => [a.node, a.view]));
-    // The sandbox VMs, asked over the same connections, all at once.
+    // The sandbox VMs, asked over the same connections, all at once; not after Ctrl-C, which ends them too (the status has only what was read by then).
     const sandboxes = new Map<string, SandboxView>(
       await Promise.all(
         sessions
-          .filter((s) => s.node.settings.hypervisor.enabled)
+          .filter((s) => s.node.settings.hypervisor.enabled && !options.signal?.aborted)
           .map(async (s): Promise<[string, SandboxView]> => {
-            const r = await s.transport.exec(SANDBOX_STATUS_SCRIPT, { become: becomeFor(s.node, s.transport), timeoutMs: 20_000 }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: 1 }));
+            const r = await s.transport.exec(SANDBOX_STATUS_SCRIPT, { become: becomeFor(s.node, s.transport), timeoutMs: 20_000, ...(options.signal ? { signal: options.signal } : {}) }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: 1 }));
             return [s.node.name, r.code === 0 ? parseSandboxView(r.stdout) : { state: `unknown (${r.stderr.trim().split('\n').pop() ?? 'error'})` }];
           }),
       ),
@@ -135,10 +140,7 @@ export async function gridStatus(
           ...(sandboxes.has(node.name) ? { sandbox: sandboxes.get(node.name) } : {}),
         };
       });
-      const superPeers: Record<string, string[]> = {};
-      for (const s of statuses) if (s.agent?.role === 'super-peer') (superPeers[`${s.region}/${s.subgrid}`] ??= []).push(s.node);
-      const regionPeers: Record<string, string[]> = {};
-      for (const s of statuses) if (s.agent?.regionRole === 'region-peer') (regionPeers[s.region] ??= []).push(s.node);
+      const { superPeers, regionPeers } = statusPeers(statuses, check?.agreement);
       const waiting = waitsStill(waits, nodes, check?.agreement);
       return { grid: grid.name, nodes: statuses, reachable: statuses.filter((s) => s.reachable).length, inSync: statuses.filter((s) => s.applied === 'in-sync').length, superPeers, regionPeers, ...(check ? { overlay: check.agreement } : {}), ...(waiting.size ? { firstElectionWaits: Object.fromEntries(waiting) } : {}) };
     }

@@ -1,3 +1,4 @@
+import { REJOIN_STEPS } from '../overlay/agent-view.js';
 import { sh } from '../transport/quote.js';
 import { overlayConverged, type GridStatus } from './grid-status.js';
 
@@ -26,7 +27,10 @@ export function statusFailures(status: GridStatus, flags: { strict: boolean; wai
   const unreachable = status.nodes.filter((n) => !n.reachable).map((n) => n.node);
   if (unreachable.length) failures.push({ message: `unreachable: ${unreachable.join(', ')}`, hint: `${whyUnreachable}; check that the host is up and sshd listens on its port` });
   if ((flags.waited || flags.strict) && !overlayConverged(status)) {
-    failures.push({ message: `the overlay has not converged${waitingFor(status)}`, hint: flags.waited ? `${agentViews}; a node whose agent does not answer needs ${gridops('apply')}` : 'an election may be under way: `--wait 10s` waits for the agents to agree' });
+    // An agent that left stays idle through any apply (its leave's marker): only a rejoin on the node brings it back.
+    const left = status.nodes.filter((n) => n.agent?.role === 'left').map((n) => n.node);
+    const rejoin = left.length ? `; ${left.join(', ')} left the grid: ${REJOIN_STEPS} (apply cannot: the marker the leave wrote keeps the agent idle)` : '';
+    failures.push({ message: `the overlay has not converged${waitingFor(status)}`, hint: `${flags.waited ? `${agentViews}; a node whose agent does not answer needs ${gridops('apply')}` : 'an election may be under way: `--wait 10s` waits for the agents to agree'}${rejoin}` });
   }
   if (flags.waited || flags.strict) {
     // Convergence is judged over the agents that answer: a sub-grid where none runs has none to judge, yet no super peer either.

@@ -86,4 +86,9 @@ describe('asking an agent for its view', () => {
   it('an IPv6 address with a zone id is still asked', () => {
     expect(statusRequest({ httpAddress: 'fe80::1%eth0', httpPort: 8080 })).toContain(`fe80::1%eth0`);
   });
+  it('an agent that left the grid (gridagent leave) answers its idle status: read as left, since when, not as not answering (review s44 item 2)', () => {
+    const left = { node: 'n2', region: 'r1', subgrid: 's1', left: true, leftAt: '2026-12-06T08:00:00.000Z', rejoin: 'to bring this node back…', version: '1.0.0' };
+    const response = `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n${JSON.stringify(left)}`;
+    expect(parseStatusResponse(response)).toEqual({ role: 'left', leftAt: '2026-12-06T08:00:00.000Z', term: 0, superPeer: null, regionPeer: null, members: 0 });
+  });
 });

@@ -64,10 +64,49 @@ describe('overlayAgreement: has the overlay converged, from the agents own views
     expect(r.waitingFor).toEqual(['r1/s1: no super peer yet (its nodes still follow a1, which this run removes)', 'r1: no region peer yet (its super peers still name a1, which this run removes)']);
     // Not asked but staying (a --limit run): judged by what its nodes say, as before.
     expect(overlayAgreement(answers).converged).toBe(true);
+    // The topology no longer has it either: said as removed by this run, not as a stray agent.
+    expect(overlayAgreement(answers, new Set(['a1']), undefined, { 'r1/s1': ['a2', 'a3'], 'r1/s2': ['b1', 'b2'] }).waitingFor).toEqual(r.waitingFor);
   });
 
   it('judges a subset (--limit) by what its nodes say: members only, following a live super peer', () => {
     const r = overlayAgreement([answer('a2', 's1', view('mirror', 'a1')), answer('a3', 's1', view('member', 'a1'))]);
     expect(r).toEqual({ converged: true, superPeers: { 'r1/s1': 'a1' }, regionPeers: {}, waitingFor: [] });
+  });
+  it('a super peer not in the topology is no super peer, though every node of the sub-grid follows it (review s44 item 1)', () => {
+    // n9 was dropped (`gridops state rm`) while down; its host came back with its config and key and won the election.
+    const answers = [answer('a1', 'a', view('mirror', 'n9')), answer('a2', 'a', view('member', 'n9'))];
+    const r = overlayAgreement(answers, undefined, undefined, { 'r1/a': ['a1', 'a2', 'a3'] });
+    expect(r.converged).toBe(false);
+    expect(r.superPeers['r1/a']).toBeNull();
+    expect(r.waitingFor).toEqual([`r1/a: its nodes follow n9, which is no node of r1/a in the topology (the host of n9 still runs an agent: stop gridagent there, or put n9 back in the topology and ${'`gridops reset FILE --limit n9`'})`]);
+    // A topology node of the sub-grid not asked (--limit) is still taken at its members' word.
+    expect(overlayAgreement([answer('a2', 'a', view('member', 'a1'))], undefined, undefined, { 'r1/a': ['a1', 'a2', 'a3'] }).converged).toBe(true);
+  });
+
+  it('a region peer not in the topology of the region is no region peer (review s44 item 1)', () => {
+    const answers = [answer('a1', 'a', view('super-peer', 'a1', { regionPeer: 'x9' })), answer('b1', 'b', view('super-peer', 'b1', { regionPeer: 'x9' }))];
+    const r = overlayAgreement(answers, undefined, undefined, { 'r1/a': ['a1'], 'r1/b': ['b1'], 'r2/c': ['x9'] });
+    expect(r.converged).toBe(false);
+    expect(r.regionPeers.r1).toBeNull();
+    expect(r.waitingFor).toEqual([`r1: its super peers name x9 as region peer, which is no node of r1 in the topology (the host of x9 still runs an agent: stop gridagent there, or put x9 back in the topology and ${'`gridops reset FILE --limit x9`'})`]);
+    const regionPeerB1 = [answer('a1', 'a', view('super-peer', 'a1', { regionPeer: 'b1' })), answer('b1', 'b', view('super-peer', 'b1', { regionPeer: 'b1', regionRole: 'region-peer' }))];
+    expect(overlayAgreement(regionPeerB1, undefined, undefined, { 'r1/a': ['a1'], 'r1/b': ['b1'] }).converged).toBe(true);
+  });
+  it('an agent that left the grid is waited for with what brings it back: gridagent rejoin, not apply (review s44 item 2)', () => {
+    const answers = converged();
+    answers[2] = answer('a3', 's1', { role: 'left', leftAt: '2026-12-06T08:00:00.000Z', term: 0, superPeer: null, regionPeer: null, members: 0 });
+    const r = overlayAgreement(answers);
+    expect(r.converged).toBe(false);
+    expect(r.waitingFor).toEqual(['a3: its agent left the grid (gridagent leave) at 2026-12-06T08:00:00.000Z and stays idle: run `gridagent rejoin` on it, then `systemctl restart gridagent`']);
+  });
+  it('a sub-grid (region) whose first election the state says waits is judged once a leader is named: two are a split, not "not born" (review s44 item 6)', () => {
+    const unborn = { subgrids: new Set(['r1/s1']), regions: new Set(['r1']) };
+    // Nobody named yet: not judged, as before.
+    expect(overlayAgreement([answer('a1', 's1', view('searching', null)), answer('a2', 's1', view('searching', null))], undefined, unborn)).toEqual({ converged: true, superPeers: {}, regionPeers: {}, waitingFor: [] });
+    const split = overlayAgreement([answer('a1', 's1', view('super-peer', 'a1', { regionPeer: 'a1', regionRole: 'region-peer' })), answer('a2', 's1', view('super-peer', 'a2', { regionPeer: 'a2', regionRole: 'region-peer' }))], undefined, unborn);
+    expect(split.converged).toBe(false);
+    expect(split.superPeers['r1/s1']).toBeNull();
+    expect(split.regionPeers.r1).toBeNull();
+    expect(split.waitingFor).toEqual(['r1/s1: nodes follow different super peers (a1, a2)', 'r1: super peers name different region peers (a1, a2)']);
   });
 });

@@ -65,4 +65,23 @@ describe('pollOverlay: the one loop that asks the agents until they agree', () =
     expect(r.agreement.converged).toBe(false);
     expect(r.agreement.waitingFor).toEqual([expect.stringMatching(/^the same super and region peers for 5 s \(held \d\.\d s so far\)$/)]);
   });
+  it('Ctrl-C ends it within ~100 ms, though no agent ever answers (review s44 item 4)', async () => {
+    // The worst case: an exec that ignores its signal and never settles (a stuck SSH channel).
+    const stuck = { exec: () => new Promise<never>(() => {}) } as unknown as HostSession['transport'];
+    const sessions: HostSession[] = nodes.map((node) => ({ node, facts: facts(), transport: stuck }));
+    const ctrlC = new AbortController();
+    setTimeout(() => ctrlC.abort(), 200);
+    const t0 = Date.now();
+    const r = await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 30_000, signal: ctrlC.signal });
+    expect(Date.now() - t0).toBeLessThan(400);
+    expect(r.agreement.converged).toBe(false);
+  });
+
+  it('an agent that never answers does not hold the poll past its deadline (review s44 item 4)', async () => {
+    const stuck = { exec: (_: string, o: { timeoutMs?: number }) => new Promise((resolve) => setTimeout(() => resolve({ code: 124, stdout: '', stderr: 'timeout' }), o.timeoutMs ?? 60_000)) } as unknown as HostSession['transport'];
+    const sessions: HostSession[] = nodes.map((node) => ({ node, facts: facts(), transport: stuck }));
+    const t0 = Date.now();
+    await pollOverlay(sessions, { concurrency: 10, deadline: Date.now() + 1500 });
+    expect(Date.now() - t0).toBeLessThan(2_500);
+  });
 });

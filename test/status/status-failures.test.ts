@@ -113,4 +113,9 @@ describe('why status exits 1', () => {
     const { overlay: _, ...noAgents } = grid([node('n1', { agentVersion: null })]);
     expect(messages(noAgents, strict)).toEqual([]);
   });
+  it('an agent that left the grid: the hint says gridagent rejoin, which apply cannot do (review s44 item 2)', () => {
+    const left = grid([node('n1'), node('n2', { agent: { role: 'left', leftAt: '2026-12-06T08:00:00.000Z', term: 0, superPeer: null, regionPeer: null, members: 0 } })], ['n2: its agent left the grid (gridagent leave) at 2026-12-06T08:00:00.000Z and stays idle: run `gridagent rejoin` on it, then `systemctl restart gridagent`']);
+    const [failure] = statusFailures(left, { strict: false, waited: true }, { file: 'grid.yaml' });
+    expect(failure!.hint).toContain('n2 left the grid: `gridagent rejoin` on it, then `systemctl restart gridagent` (apply cannot: the marker the leave wrote keeps the agent idle)');
+  });
 });
