@@ -102,7 +102,7 @@ export const applyInBatches: Phase = {
       const gone = renamedAgentsGone(ctx, new Set(batches.slice(0, i + 1).flatMap((b) => b.hosts)));
       // A first election that waits for voters outside the run cannot happen however long the gate waits (verify's rule): not judged.
       const unborn = await unbornGroupsOfRun(ctx);
-      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS, gone, unborn, topology: knownAgentNodes(ctx) });
+      const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS, gone, unborn, topology: knownAgentNodes(ctx, await ctx.recordedState()) });
       if (ctx.interrupted) {
         // Ctrl-C ends the poll early: what it last saw says nothing of the overlay's health, and
         // where this batch's hosts are done, this is an interrupt after the batch, not a failed

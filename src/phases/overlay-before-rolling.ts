@@ -23,7 +23,7 @@ export async function overlayBeforeRolling(ctx: RunContext): Promise<OverlayChec
   const timeoutMs = ctx.grid.rollout.healthTimeoutMs;
   // A sub-grid (region) whose first election waits for voters outside the run (`--limit a1` of a new a1, a2, a3) searches until a run deploys them: no overlay to refuse.
   const unborn = await unbornGroupsOfRun(ctx);
-  const check = await pollOverlay(running, { concurrency: ctx.options.concurrency, deadline: Date.now() + timeoutMs, signal: ctx.options.signal, unborn, topology: knownAgentNodes(ctx) });
+  const check = await pollOverlay(running, { concurrency: ctx.options.concurrency, deadline: Date.now() + timeoutMs, signal: ctx.options.signal, unborn, topology: knownAgentNodes(ctx, await ctx.recordedState()) });
   if (ctx.interrupted) throw new InterruptedError('interrupted while checking the overlay before the first batch; nothing was changed');
   if (check.agreement.converged) return check;
   // An agent that left the grid stays idle through any apply: only a rejoin on its node brings it back.

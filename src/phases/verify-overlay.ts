@@ -41,7 +41,7 @@ export const verifyOverlay: Phase = {
     const gone = goneAgents(ctx);
     // A first election waiting for voters outside the run cannot happen however long verify waits: said (unless a rolling apply's start did), and not judged.
     const unborn = await unbornGroupsOfRun(ctx);
-    const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone, unborn, topology: knownAgentNodes(ctx) });
+    const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone, unborn, topology: knownAgentNodes(ctx, await ctx.recordedState()) });
     // Ctrl-C ends the poll early (as at the rolling gate): what it last saw, its questions cut off, says nothing of the overlay's health, and is not recorded.
     if (!ctx.interrupted) recordOverlay(ctx, check, agents.length);
   },

@@ -120,8 +120,9 @@ const APT_LOCK_WAIT: AptLockWait = { totalS: 120, pauseS: 5 };
 
 /**
  * Shell lines that run `command` (an apt-get call) and set `r` to its status, trying it again while
- * it fails because another apt holds a lock, until `apt_lock_waited` (which the caller sets to 0
- * once, so the wait is one budget however often this runs) reaches the wait's total.
+ * it fails because another apt holds a lock, until `apt_lock_waited`, the wall time since the lock
+ * was first met (`apt_lock_since`, which the caller clears once, so the wait is one budget however
+ * often this runs), reaches the wait's total.
  *
  * Why: `DPkg::Lock::Timeout` waits only for dpkg's locks. `apt-get update` takes
  * /var/lib/apt/lists/lock, and `apt-get install` /var/cache/apt/archives/lock for its downloads,
@@ -134,13 +135,16 @@ function aptWaitingForLock(what: string, command: string, wait: AptLockWait): st
   const stillHeld = `${what}: the apt lock is still held after ${wait.totalS} s`;
   return [
     'while :; do',
-    `  { apt_err=$(${command} 2>&1 1>&3 3>&-); } 3>&1; r=$?`,
+    // LC_ALL=C: the lock's message is matched in English (a host whose locale is translated would not wait).
+    `  { apt_err=$(LC_ALL=C ${command} 2>&1 1>&3 3>&-); } 3>&1; r=$?`,
     '  case $r:$apt_err in',
     '    0:*) ;;',
     "    *'Could not get lock'*)",
+    // Wall time since the lock was first met: a held dpkg lock costs each try its own DPkg::Lock::Timeout too.
+    '      now=$(date +%s); apt_lock_since=${apt_lock_since:-$now}; apt_lock_waited=$((now - apt_lock_since))',
     `      if [ "$apt_lock_waited" -lt ${wait.totalS} ]; then`,
-    `        [ "$apt_lock_waited" -gt 0 ] || echo ${quote(`${what}: waiting for the apt lock (up to ${wait.totalS} s):`)} "$apt_err" >&2`,
-    `        sleep ${wait.pauseS}; apt_lock_waited=$((apt_lock_waited + ${wait.pauseS})); continue`,
+    `        [ "$apt_lock_waited" -gt 0 ] || [ -n "$apt_lock_said" ] || echo ${quote(`${what}: waiting for the apt lock (up to ${wait.totalS} s):`)} "$apt_err" >&2`,
+    `        apt_lock_said=1; sleep ${wait.pauseS}; continue`,
     '      fi',
     `      apt_err="$apt_err"${quote(`\n${stillHeld}`)} ;;`,
     '  esac',
@@ -159,7 +163,7 @@ function aptWaitingForLock(what: string, command: string, wait: AptLockWait): st
 export function aptUpdateWithRetries(attemptSeconds: readonly number[] = APT_UPDATE_ATTEMPTS_S, lockWait: AptLockWait = APT_LOCK_WAIT): string {
   const n = attemptSeconds.length;
   return [
-    'attempt=0; apt_lock_waited=0',
+    "attempt=0; apt_lock_waited=0; apt_lock_since=''; apt_lock_said=''",
     `for bound in ${attemptSeconds.join(' ')}; do`,
     '  attempt=$((attempt + 1))',
     ...aptWaitingForLock('apt-get update', 'DEBIAN_FRONTEND=noninteractive timeout -k 10 "$bound" apt-get -o DPkg::Lock::Timeout=120 update -q', lockWait).map((line) => `  ${line}`),
@@ -182,7 +186,7 @@ const APT_UPDATE_STEP_MS = (APT_UPDATE_ATTEMPTS_S.reduce((sum, s) => sum + s + 1
  */
 export function aptInstall(packages: readonly string[], lockWait: AptLockWait = APT_LOCK_WAIT): string {
   const command = `DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install -y -q --no-install-recommends ${sh(packages)}`;
-  return ['apt_lock_waited=0', ...aptWaitingForLock('apt-get install', command, lockWait), 'exit "$r"'].join('\n');
+  return ["apt_lock_waited=0; apt_lock_since=''; apt_lock_said=''", ...aptWaitingForLock('apt-get install', command, lockWait), 'exit "$r"'].join('\n');
 }
 
 /**

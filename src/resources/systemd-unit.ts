@@ -20,12 +20,19 @@ const FIXED_STATES = new Set(['static', 'indirect', 'generated', 'alias']);
 const UNIT_MODE = '0644';
 
 /**
- * Whether systemd runs an older definition of the unit than its files on disk: `systemctl show -p
- * NeedDaemonReload` prints `NeedDaemonReload=yes` (`yes` alone with `--value`, which systemd before
- * 230 lacks, hence the key=value form is probed and both are read).
+ * Whether systemd runs an older definition of the unit than its files on disk, and whether it says
+ * so of every unit: `systemctl show -p NeedDaemonReload -- UNIT -.mount` prints one
+ * `NeedDaemonReload=…` block per unit (`yes` alone with `--value`, which systemd before 230 lacks,
+ * hence the key=value form is probed and both are read). The root mount has no unit file of its
+ * own: where it needs a reload too, the flag is the manager's (systemd 255 sets it for every unit
+ * after an enable or disable over D-Bus not followed by a reload; snapd does that), not this unit's.
  */
-function needsDaemonReload(section: string): boolean {
-  return section.trim().replace(/^NeedDaemonReload=/, '') === 'yes';
+export function daemonReloadState(section: string): 'no' | 'unit' | 'manager' {
+  const [unit, root] = section
+    .trim()
+    .split(/\n\s*\n/)
+    .map((block) => block.trim().replace(/^NeedDaemonReload=/, '') === 'yes');
+  return unit ? (root ? 'manager' : 'unit') : 'no';
 }
 
 /** A systemd unit: its file, whether it is enabled, and whether it runs. daemon-reload runs once per batch of unit changes. */
@@ -58,7 +65,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
       fileProbe(this.path),
       `systemctl is-enabled -- ${u} 2>/dev/null || true`,
       `systemctl is-active -- ${u} 2>/dev/null || true`,
-      `systemctl show -p NeedDaemonReload -- ${u} 2>/dev/null || true`,
+      `systemctl show -p NeedDaemonReload -- ${u} -.mount 2>/dev/null || true`,
     );
   }
 
@@ -77,19 +84,25 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     else if (file.mode !== UNIT_MODE) (steps.push('chmod'), fields.push({ name: 'mode', before: file.mode ?? null, after: UNIT_MODE }));
     // The file on disk, whether this run writes it or an earlier one did and its daemon-reload (or
     // the run) stopped there, is not the definition systemd runs: reload it, then restart below.
-    const staleDefinition = !contentChanged && needsDaemonReload(reloadPart);
-    if (staleDefinition) (steps.push('daemon-reload'), fields.push({ name: 'definition', before: 'not reloaded', after: 'reloaded' }));
-    const definitionChanged = contentChanged || staleDefinition;
+    // Where systemd says so of every unit (daemonReloadState: the manager's flag), the reload is all:
+    // restarting every managed unit (every agent of a grid at once) would not be for their files.
+    const reload = contentChanged ? 'no' : daemonReloadState(reloadPart);
+    if (reload !== 'no') (steps.push('daemon-reload'), fields.push({ name: 'definition', before: reload === 'manager' ? 'not reloaded (every unit: systemd)' : 'not reloaded', after: 'reloaded' }));
+    const definitionChanged = contentChanged || reload === 'unit';
     const wantEnabled = this.spec.enabled ?? true;
     const wantStarted = this.spec.started ?? true;
-    if (wantEnabled !== enabled && !FIXED_STATES.has(enabledState)) (steps.push(wantEnabled ? 'enable' : 'disable'), fields.push({ name: 'enabled', before: enabledPart.trim() || 'unknown', after: wantEnabled ? 'enabled' : 'disabled' }));
-    if (wantStarted && !active) (steps.push('start'), fields.push({ name: 'active', before: activePart.trim() || 'unknown', after: 'active' }));
+    // Listed in the order apply runs them: start or restart, then enable or disable, then stop.
+    const enabling = () => {
+      if (wantEnabled !== enabled && !FIXED_STATES.has(enabledState)) (steps.push(wantEnabled ? 'enable' : 'disable'), fields.push({ name: 'enabled', before: enabledPart.trim() || 'unknown', after: wantEnabled ? 'enabled' : 'disabled' }));
+    };
+    if (wantStarted && !active) (steps.push('start'), fields.push({ name: 'active', before: activePart.trim() || 'unknown', after: 'active' }), enabling());
     // A slice takes new limits at daemon-reload; restarting it would stop everything running in it.
     // An entry that notifies a handler restarting this unit (restarts-unit.ts) leaves the restart to
     // it (handlers run once, after the host's changes): its own restart as well would restart the
     // unit twice when a file its handler restarts it for changed too (gridagent's bundle and unit).
-    else if (wantStarted && active && definitionChanged && !this.spec.unit.endsWith('.slice') && !this.spec.restartedByHandler) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }));
-    else if (!wantStarted && active) (steps.push('stop'), fields.push({ name: 'active', before: 'active', after: 'inactive' }));
+    else if (wantStarted && active && definitionChanged && !this.spec.unit.endsWith('.slice') && !this.spec.restartedByHandler) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }), enabling());
+    else if (!wantStarted && active) (enabling(), steps.push('stop'), fields.push({ name: 'active', before: 'active', after: 'inactive' }));
+    else enabling();
     if (steps.length === 0) return null;
     return {
       kind: 'systemd-unit',

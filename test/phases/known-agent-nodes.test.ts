@@ -16,6 +16,16 @@ describe('the nodes a run takes a super peer from (review s44 item 1)', () => {
       unreachable: [{ node: a4, error: new Error('down') }],
       renamed: new Map([['a2', 'a2b']]),
     };
-    expect(knownAgentNodes(ctx)).toEqual({ 'r1/a': ['a1', 'a2b', 'a3', 'a4', 'a2'] });
+    expect(knownAgentNodes(ctx, { hosts: {} })).toEqual({ 'r1/a': ['a1', 'a2b', 'a3', 'a4', 'a2'] });
+  });
+
+  it('a node the state still records that this run leaves alone (dropped, kept for a full apply by --limit): its agent may lead until then', () => {
+    const grid = gridOf('regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }, { name: a2, address: 10.0.0.2 }] }] }]\n');
+    const [a1] = allNodes(grid);
+    const ctx = { grid, planned: [{ session: { node: a1 } }] as unknown as RunContext['planned'], unreachable: [], renamed: new Map<string, string>() };
+    const recorded = { hosts: { a3: { node: { region: 'r1', subgrid: 'a' } } } } as unknown as Parameters<typeof knownAgentNodes>[1];
+    expect(knownAgentNodes(ctx, recorded)).toEqual({ 'r1/a': ['a1', 'a2', 'a3'] });
+    // A record from before the state kept where a node was (no node field) places nothing.
+    expect(knownAgentNodes(ctx, { hosts: { a3: {} } } as unknown as Parameters<typeof knownAgentNodes>[1])).toEqual({ 'r1/a': ['a1', 'a2'] });
   });
 });

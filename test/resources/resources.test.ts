@@ -119,9 +119,9 @@ describe('other resources', () => {
     expect(r.diff(probeOutput('1024\t60999\n', persisted))!.steps).toEqual(['set']);
   });
 
-  it('a systemd unit is written, enabled and started; restarted when its file changes while running', () => {
+  it('a systemd unit is written, started and enabled (the order apply runs them); restarted when its file changes while running', () => {
     const r = new SystemdUnitResource({ unit: 'gridagent.service', content: '[Service]\nExecStart=/bin/true\n' });
-    expect(r.diff(probeOutput('absent\n', 'disabled\n', 'inactive\n'))!.steps).toEqual(['write', 'enable', 'start']);
+    expect(r.diff(probeOutput('absent\n', 'disabled\n', 'inactive\n'))!.steps).toEqual(['write', 'start', 'enable']);
     const old = `regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`;
     expect(r.diff(probeOutput(old, 'enabled\n', 'active\n'))!.steps).toEqual(['write', 'restart']);
   });

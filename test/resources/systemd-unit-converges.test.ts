@@ -22,7 +22,7 @@ async function recordedLabels(unit: SystemdUnitResource, steps: Parameters<Syste
 
 describe('a systemd unit converges after a run that failed part-way', () => {
   it('probes whether systemd still runs an older definition than the file on disk', () => {
-    expect(new SystemdUnitResource({ unit: 'app.service', content }).probe()).toContain('systemctl show -p NeedDaemonReload -- app.service');
+    expect(new SystemdUnitResource({ unit: 'app.service', content }).probe()).toContain('systemctl show -p NeedDaemonReload -- app.service -.mount');
   });
 
   it('a file in place that systemd has not reloaded (the last daemon-reload failed): daemon-reload, then restart', async () => {
@@ -40,6 +40,18 @@ describe('a systemd unit converges after a run that failed part-way', () => {
     expect(change.notify).toEqual(['restart-gridagent']);
   });
 
+  it("systemd's own flag, said of every unit (the root mount too: systemd 255 after an enable over D-Bus with no reload): a reload, no restart and no handler", () => {
+    const unit = new SystemdUnitResource({ unit: 'gridagent.service', content, notify: ['restart-gridagent'], restartedByHandler: true });
+    const change = unit.diff(probed(fileAs(content), 'enabled', 'active', 'NeedDaemonReload=yes\n\nNeedDaemonReload=yes'))!;
+    expect(change.steps).toEqual(['daemon-reload']);
+    expect(change.notify).toBeUndefined();
+    const plain = new SystemdUnitResource({ unit: 'app.service', content }).diff(probed(fileAs(content), 'enabled', 'active', 'NeedDaemonReload=yes\n\nNeedDaemonReload=yes'))!;
+    expect(plain.steps).toEqual(['daemon-reload']);
+    // The unit's alone, the root mount reloaded: its own stale definition, restarted.
+    const own = new SystemdUnitResource({ unit: 'app.service', content }).diff(probed(fileAs(content), 'enabled', 'active', 'NeedDaemonReload=yes\n\nNeedDaemonReload=no'))!;
+    expect(own.steps).toEqual(['daemon-reload', 'restart']);
+  });
+
   it('reloaded (NeedDaemonReload=no): nothing to do', () => {
     expect(new SystemdUnitResource({ unit: 'app.service', content }).diff(probed(fileAs(content), 'enabled', 'active', 'NeedDaemonReload=no'))).toBeNull();
   });
@@ -47,7 +59,8 @@ describe('a systemd unit converges after a run that failed part-way', () => {
   it('restarts or starts before it enables: an enable that fails then leaves the service on its new definition', async () => {
     const unit = new SystemdUnitResource({ unit: 'app.service', content });
     const change = unit.diff(probed(fileAs('old'), 'disabled', 'active'))!;
-    expect(change.steps).toEqual(['write', 'enable', 'restart']);
+    // The plan lists them in the order apply runs them.
+    expect(change.steps).toEqual(['write', 'restart', 'enable']);
     const labels = await recordedLabels(unit, change.steps);
     expect(labels.slice(1)).toEqual(['systemctl daemon-reload', 'restart app.service', 'enable app.service']);
     expect(await recordedLabels(unit, ['write', 'enable', 'start'])).toEqual([labels[0], 'systemctl daemon-reload', 'start app.service', 'enable app.service']);
