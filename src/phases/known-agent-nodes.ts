@@ -2,6 +2,7 @@ import { topologyNodesBySubgrid } from '../overlay/topology-nodes.js';
 import type { TopologyNodes } from '../overlay/convergence.js';
 import { allNodes } from '../topology/model.js';
 import type { GridState } from '../state/state.js';
+import { recordedNodes, type LocatedNode } from '../state/recorded-nodes.js';
 import type { RunContext } from './run-context.js';
 
 /**
@@ -16,10 +17,9 @@ import type { RunContext } from './run-context.js';
  * topology dropped whose agent came back (overlayAgreement).
  */
 export function knownAgentNodes(ctx: Pick<RunContext, 'grid' | 'planned' | 'unreachable' | 'renamed'>, recorded: Pick<GridState, 'hosts'>): TopologyNodes {
-  const located = (n: { name: string; region: string; subgrid: string }) => ({ name: n.name, region: n.region, subgrid: n.subgrid });
+  const located = (n: LocatedNode): LocatedNode => ({ name: n.name, region: n.region, subgrid: n.subgrid });
   const nodes = allNodes(ctx.grid).map(located);
-  const inState = Object.entries(recorded.hosts).flatMap(([name, h]) => (h.node ? [{ name, region: h.node.region, subgrid: h.node.subgrid }] : []));
-  const known = [...ctx.planned.map((p) => p.session.node), ...ctx.unreachable.map((u) => u.node), ...inState].map(located);
+  const known = [...ctx.planned.map((p) => p.session.node), ...ctx.unreachable.map((u) => u.node), ...recordedNodes(recorded)].map(located);
   const renamed = [...ctx.renamed].flatMap(([old, now]) => nodes.filter((n) => n.name === now).map((n) => ({ ...n, name: old })));
   const all = [...nodes, ...known, ...renamed];
   return topologyNodesBySubgrid(all.filter((n, i) => all.findIndex((m) => m.name === n.name && m.region === n.region && m.subgrid === n.subgrid) === i));

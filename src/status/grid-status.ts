@@ -8,6 +8,7 @@ import { pollOverlay } from '../overlay/poll.js';
 import { topologyNodesBySubgrid } from '../overlay/topology-nodes.js';
 import { gridPlaybooks } from '../phases/workflow-playbooks.js';
 import { readState, statePaths, type HostState } from '../state/state.js';
+import { recordedNodes } from '../state/recorded-nodes.js';
 import { loadTopology } from '../topology/load.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
 import { Fleet } from '../transport/fleet.js';
@@ -99,8 +100,7 @@ export async function gridStatus(
     const waits = firstElectionsWaiting(grid, state, new Set(agents.map((s) => s.node.name)));
     const unborn = { subgrids: new Set(waits.subgrids.keys()), regions: new Set(waits.regions.keys()) };
     // A super peer no node of the topology (nor one the state still records, a decommission or rename pending) is a dropped host's agent come back: not converged.
-    const recorded = Object.entries(state.hosts).flatMap(([name, h]) => (h.node ? [{ name, region: h.node.region, subgrid: h.node.subgrid }] : []));
-    const topology = topologyNodesBySubgrid([...allNodes(grid).map((n) => ({ name: n.name, region: n.region, subgrid: n.subgrid })), ...recorded]);
+    const topology = topologyNodesBySubgrid([...allNodes(grid).map((n) => ({ name: n.name, region: n.region, subgrid: n.subgrid })), ...recordedNodes(state)]);
     const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal, unborn, topology }) : undefined;
     const views = new Map<string, AgentView>((check?.answers ?? []).map((a) => [a.node, a.view]));
     // The sandbox VMs, asked over the same connections, all at once; not after Ctrl-C, which ends them too (the status has only what was read by then).
