@@ -15,8 +15,9 @@ export default class Inventory extends GridopsCommand<AnsibleInventory> {
   async run(): Promise<AnsibleInventory> {
     const { args, flags } = await this.parse(Inventory);
     // The same connection settings gridops uses: the topology's, with ~/.ssh/config filling the rest.
-    const sshConfig = loadSshConfig(undefined, runMessages({ json: this.jsonEnabled(), verbose: this.verbose }).warn);
-    const inventory = ansibleInventory(await loadTopology(args.file), (node) => connectionTarget(node, sshConfigFor(sshConfig, node)));
+    const { warn } = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
+    const sshConfig = loadSshConfig(undefined, warn);
+    const inventory = ansibleInventory(await loadTopology(args.file), (node) => connectionTarget(node, sshConfigFor(sshConfig, node, warn)));
     if (!this.jsonEnabled()) process.stdout.write(flags.format === 'yaml' ? inventoryYaml(inventory) : inventoryIni(inventory));
     return inventory;
   }

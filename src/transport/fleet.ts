@@ -116,10 +116,11 @@ export class Fleet {
 
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     const becomePassword = new BecomePassword(options.becomePrompt);
-    const sshConfig = loadSshConfig(options.sshConfigFile, (message) => this.warnOnce(options, `warning: ${message}`));
+    const warn = (message: string) => this.warnOnce(options, `warning: ${message}`);
+    const sshConfig = loadSshConfig(options.sshConfigFile, warn);
     // Each node's ~/.ssh/config values, looked up once: its known_hosts files and its spec read them.
-    const lookups = new Map(nodes.map((node) => [node, sshConfigFor(sshConfig, node)]));
-    const lookupOf: NodeLookup = (node) => lookups.get(node) ?? sshConfigFor(sshConfig, node);
+    const lookups = new Map(nodes.map((node) => [node, sshConfigFor(sshConfig, node, warn)]));
+    const lookupOf: NodeLookup = (node) => lookups.get(node) ?? sshConfigFor(sshConfig, node, warn);
     const filesOf = new Map(nodes.map((node) => [node, knownHostsFilesFrom(node, lookupOf(node))]));
     if (options.persistMs !== undefined) {
       // The keeper records no host key and gets no become password (keeper-server.ts): such runs connect directly.

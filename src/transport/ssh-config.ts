@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
+import { canonicalHost } from '../topology/formats.js';
 import type { Node } from '../topology/model.js';
 import { parseJumpHost } from './ssh-transport.js';
 
@@ -77,8 +78,33 @@ export function loadSshConfig(file = join(homedir(), '.ssh', 'config'), warn: (m
   } catch (err) {
     throw new ConnectionError(file, `cannot parse ${file}: ${(err as Error).message}`, 'check it with `ssh -G HOST`');
   }
+  // Before withoutLocalCommands takes blocks out: the Nth HostName line of the text is the Nth HostName directive only in the whole file.
+  hostNameLines.set(config, { file, lineOf: directiveLines(config, text, 'HostName') });
   withoutLocalCommands(config, text, file, warn);
   return config;
+}
+
+/** Where a loaded file's HostName directives are written, for the warning about one that is not used (sshConfigFor). */
+const hostNameLines = new WeakMap<SSHConfig, { file: string; lineOf: ReadonlyMap<ConfigLine, number> }>();
+
+/**
+ * Each `keyword` directive of `config` (at the top or in a block) with its line in `text`: the
+ * parser keeps no lines, but it keeps the directives in the text's order, so the Nth such line of
+ * the text is the Nth directive.
+ */
+function directiveLines(config: SSHConfig, text: string, keyword: string): Map<ConfigLine, number> {
+  const written = new RegExp(`^\\s*${keyword}(\\s|=)`, 'i');
+  const lines = text.split('\n').flatMap((l, i) => (written.test(l) ? [i + 1] : []));
+  const found = new Map<ConfigLine, number>();
+  const walk = (section: readonly ConfigLine[]) => {
+    for (const line of section) {
+      if (line.type !== SSH_CONFIG_DIRECTIVE) continue;
+      if (line.config) walk(line.config);
+      else if ((line.param ?? '').toLowerCase() === keyword.toLowerCase() && lines.length > found.size) found.set(line, lines[found.size]!);
+    }
+  };
+  walk(config as unknown as ConfigLine[]);
+  return found;
 }
 
 /** The Match criteria the parser judges as OpenSSH does (`canonical` never matches: gridops does not canonicalize). */
@@ -157,23 +183,29 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
  * What ~/.ssh/config says for a node: every value from one lookup, as `ssh ADDRESS` or `ssh NAME`
  * would make it, never one value from each. The address's, where a block of its own matches it (a
  * Host block other than `Host *`, or a Match on host names); else the name's, which gives the
- * values an operator who reaches the node as `ssh NAME` wrote for it.
+ * values an operator who reaches the node as `ssh NAME` wrote for it, except its HostName: the
+ * topology always writes the address, and what it writes wins, so the node is dialled at the
+ * address that plan shows and that changed-host.ts compares with the state's; a HostName there
+ * that names another host is not used, and `warn` is told, with its file:line.
  */
-export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'>): SshConfigValues {
+export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'>, warn: (message: string) => void = () => undefined): SshConfigValues {
   if (!config) return {};
-  const host = node.name === node.address || matchesOwnBlock(config, node.address) ? node.address : node.name;
+  const byAddress = node.name === node.address || matchesOwnBlock(config, node.address);
+  const host = byAddress ? node.address : node.name;
   // matchExec: false as well, though loadSshConfig took such blocks out: compute() must never run a command.
   const values = config.compute(host, { matchExec: false });
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));
   const identity = pick('IdentityFile');
   const route = proxyRouteFor(config, host, values);
-  const hostName = first(pick('HostName'));
+  const written = first(pick('HostName'))?.replace(/%h/g, host);
+  if (!byAddress && written && canonicalHost(written) !== canonicalHost(node.address)) warn(unusedHostName(config, node, written));
+  const hostName = byAddress ? written : undefined;
   const user = first(pick('User'));
   const globalKnownHosts = pick('GlobalKnownHostsFile');
   const hashKnownHosts = first(pick('HashKnownHosts'))?.toLowerCase();
   return {
-    ...(hostName ? { hostName: hostName.replace(/%h/g, host) } : {}),
+    ...(hostName ? { hostName } : {}),
     ...(user ? { user } : {}),
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
     ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
@@ -182,6 +214,41 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(globalKnownHosts ? { globalKnownHostsFiles: Array.isArray(globalKnownHosts) ? globalKnownHosts : [globalKnownHosts] } : {}),
     ...(hashKnownHosts === 'yes' || hashKnownHosts === 'no' ? { hashKnownHosts: hashKnownHosts === 'yes' } : {}),
   };
+}
+
+/** The warning for a HostName of the node's name's blocks that names another host than the topology's address. */
+function unusedHostName(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, hostName: string): string {
+  const where = hostNameLines.get(config);
+  const line = where && withHostNameLines(config, where.lineOf).compute(node.name, { matchExec: false })[HOSTNAME_LINE];
+  const at = where ? `${where.file}:${line ?? '?'}: ` : '~/.ssh/config: ';
+  return (
+    `${at}HostName ${hostName}, of a block matching the node's name ${node.name}, is not used: ${node.name} is reached at its topology address ${node.address}; ` +
+    `remove that HostName, or write its value as ${node.name}'s address in the topology, to silence this`
+  );
+}
+
+/** The marker's keyword (not an ssh_config keyword): its first value for a host is the line of the HostName compute() takes. */
+const HOSTNAME_LINE = 'gridops-hostname-line';
+
+/** A copy of each config with the HostName line markers, made once and only for a warning. */
+const hostNameMarked = new WeakMap<SSHConfig, SSHConfig>();
+
+/** `config` with a HOSTNAME_LINE directive, valued with its line, before each HostName directive compute() reads as HostName. */
+function withHostNameLines(config: SSHConfig, lineOf: ReadonlyMap<ConfigLine, number>): SSHConfig {
+  const known = hostNameMarked.get(config);
+  if (known) return known;
+  const mark = (section: readonly ConfigLine[]): ConfigLine[] =>
+    section.flatMap((line) => {
+      if (line.type !== SSH_CONFIG_DIRECTIVE) return [line];
+      if (line.config) return [{ ...line, config: mark(line.config) }];
+      const at = lineOf.get(line);
+      // compute() files a value under its keyword as written: only `HostName` is what sshConfigFor picks.
+      return line.param === 'HostName' && at !== undefined ? [{ type: SSH_CONFIG_DIRECTIVE, param: HOSTNAME_LINE, value: at }, line] : [line];
+    });
+  const marked = new (config.constructor as new () => SSHConfig)();
+  marked.push(...(mark(config as unknown as ConfigLine[]) as unknown as SSHConfig));
+  hostNameMarked.set(config, marked);
+  return marked;
 }
 
 /** A copy of each config with its own blocks only (made once: sshConfigFor runs per node). */

@@ -139,6 +139,24 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
     expect(sshConfigFor(config, { name: 'web', address: '10.0.0.7' })).toEqual({ proxyJump: 'j@gw' });
   });
 
+  it("a HostName found by the node's name never replaces the topology's address: it is said, with its line, and the address is dialled", () => {
+    const { file, config } = load('hostname-by-name', ['Host *.example.org', '  User web', 'Host n1', '  User ops', '  HostName 127.0.0.1', '  Port 2200', 'Host n2', '  HostName 10.0.0.2', ''].join('\n'));
+    const warnings: string[] = [];
+    const n1 = { name: 'n1', address: '10.0.1.11' };
+    const values = sshConfigFor(config, n1, (m) => warnings.push(m));
+    // The name's other values still fill what the topology leaves to the defaults (README), only the host stays the topology's.
+    expect(values).toEqual({ user: 'ops', port: 2200 });
+    expect(connectionTarget(node('n1'), values).host).toBe(node('n1').address);
+    expect(warnings).toEqual([
+      `${file}:5: HostName 127.0.0.1, of a block matching the node's name n1, is not used: n1 is reached at its topology address 10.0.1.11; remove that HostName, or write its value as n1's address in the topology, to silence this`,
+    ]);
+    // The same host written another way is no redirection: nothing to say.
+    sshConfigFor(config, { name: 'n2', address: '10.0.0.2' }, (m) => warnings.push(m));
+    expect(warnings).toHaveLength(1);
+    // A block of the address's own is what `ssh ADDRESS` follows: its HostName is still the host dialled.
+    expect(sshConfigFor(config, { name: 'web', address: 'n1' }).hostName).toBe('127.0.0.1');
+  });
+
   it('expands %h %p %r %u %d %% in an IdentityFile from it, and refuses other tokens', () => {
     const n2 = node('n2');
     const target = connectionTarget(n2, { hostName: 'real-n2', port: 2222, user: 'ops', identityFiles: ['~/.ssh/%h_%p_%r', '/keys/%u/100%%', '%d/.ssh/id'] });
