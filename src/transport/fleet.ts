@@ -4,7 +4,7 @@ import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
 import { checkIdentityFiles, recordedIdentityErrors } from './identity-files-check.js';
 import { KeeperClient } from './keeper-client.js';
-import { keeperDirRefusal } from './keeper-dir.js';
+import { keeperDirRefusal, keeperRefusalText } from './keeper-dir.js';
 import { keeperDir } from './keeper-protocol.js';
 import { knownHostsFilesFrom, knownHostsFilesKey, loadKnownHostsOf, type KnownHostsFiles } from './global-known-hosts.js';
 import type { KnownHostsProblem } from './known-hosts.js';
@@ -128,8 +128,10 @@ export class Fleet {
       if (reasons.length === 0) {
         // A keeper directory other users could reach is refused (keeper-dir.ts): the run connects directly, and says why.
         const refused = keeperDirRefusal(keeperDir());
-        if (!refused) return this.keptConnector(nodes, options, lookupOf, filesOf);
-        this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
+        // A keeper that cannot be attached to (it did not start, or something else is at its socket) is said in keptConnector.
+        const kept = refused ? undefined : await this.keptConnector(nodes, options, lookupOf, filesOf);
+        if (kept) return kept;
+        if (refused) this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
       } else this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
     }
     const specs = new Map<Node, SshHostSpec>();
@@ -178,8 +180,11 @@ export class Fleet {
   /**
    * Like sshConnector, through the keeper of each set of known_hosts files (the topology's and the
    * global ones, as a direct run checks them): the same specs, the keeper's verified connections.
+   * Undefined, said once, where a keeper cannot be attached to: as for a keeper directory it
+   * cannot use, the run then connects directly (README) rather than failing on --persist, an
+   * optimisation.
    */
-  private async keptConnector(nodes: readonly Node[], options: ConnectOptions, lookupOf: NodeLookup, filesOf: ReadonlyMap<Node, KnownHostsFiles>): Promise<(node: Node) => Promise<Transport>> {
+  private async keptConnector(nodes: readonly Node[], options: ConnectOptions, lookupOf: NodeLookup, filesOf: ReadonlyMap<Node, KnownHostsFiles>): Promise<((node: Node) => Promise<Transport>) | undefined> {
     // The identity files first: a run that fails on its own configuration starts no keeper.
     const specs = specsOf(nodes, (node) => sshSpec(node, lookupOf(node)));
     const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly);
@@ -189,10 +194,19 @@ export class Fleet {
       // Read as a direct run reads them: a file that cannot be read stops the run, naming it; the
       // keeper says nothing, so the run says the lines it ignores.
       this.sayKnownHostsProblems(options, (await loadKnownHostsOf(files)).problems);
-      const keeper = await KeeperClient.attach(files, options.persistMs!);
+      let keeper: KeeperClient;
+      try {
+        keeper = await KeeperClient.attach(files, options.persistMs!);
+      } catch (err) {
+        if (!(err instanceof ConnectionError)) throw err;
+        // The keepers of the sets before this one go unused: the run is not split between kept and direct connections.
+        for (const attached of byKnownHosts.values()) attached.end();
+        this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${keeperRefusalText(err)}: connections are opened directly and not kept`);
+        return undefined;
+      }
       byKnownHosts.set(key, keeper);
-      this.keepers.push(keeper);
     }
+    this.keepers.push(...byKnownHosts.values());
     return async (node) => {
       const noKey = keyless.get(node.name);
       if (noKey) throw noKey;

@@ -13,7 +13,7 @@ import { ConnectionError, InterruptedError } from '../errors/index.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { fileAnswersFromWire, fromWire, KEEPER_MAX_REPLY_CHARS, KEEPER_MAX_REQUEST_CHARS, keeperDir, keeperSocket, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
 import { heldSessionUnavailable } from './held-read.js';
-import { ensureOwnKeeperSocket, ensurePrivateDir, KeeperDirError } from './keeper-dir.js';
+import { ensureOwnKeeperSocket, ensurePrivateDir, ensureSocketPathFits, KeeperDirError } from './keeper-dir.js';
 import type { TransportLogger } from './logger.js';
 import type { SshHostSpec } from './ssh-transport.js';
 import { LineSplitter } from './line-splitter.js';
@@ -93,6 +93,7 @@ export class KeeperClient {
     const dir = keeperDir(env);
     // Whatever answers at the socket gets this run's commands and is believed: the directory and
     // everything on the way to it must be out of other users' reach (keeper-dir.ts).
+    ensureSocketPathFits(dir);
     ensurePrivateDir(dir);
     const path = keeperSocket(dir, knownHosts);
     try {

@@ -12,7 +12,8 @@
  */
 import { constants, lstatSync, mkdirSync, readlinkSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { ConnectionError } from '../errors/index.js';
+import { ConnectionError, messageUnder } from '../errors/index.js';
+import { keeperSocket } from './keeper-protocol.js';
 
 /** Write for group or others. */
 const WRITE_BY_OTHERS = 0o022;
@@ -101,14 +102,35 @@ export function ensurePrivateDir(dirGiven: string): void {
   if (above) throw new KeeperDirError(`${above}; another user could replace the keeper's socket`, hint);
 }
 
-/** Why the run may not use a keeper in `dir` (ensurePrivateDir's refusal, with its hint), or undefined. */
+/**
+ * The longest path bind() and connect() take for a Unix socket: sun_path holds 108 bytes on Linux
+ * (104 on macOS and the BSDs), its closing NUL included. A longer one is not refused by Node: the
+ * name is cut, so the keeper would listen where no run looks for it.
+ */
+export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+
+/** Refuses (KeeperDirError) a directory where a keeper's socket path would not fit in MAX_SOCKET_PATH_BYTES. */
+export function ensureSocketPathFits(dir: string): void {
+  // Every keeper's socket has a name of one length (keeperSocket): any set of files measures it.
+  const path = keeperSocket(dir, []);
+  const bytes = Buffer.byteLength(path);
+  if (bytes <= MAX_SOCKET_PATH_BYTES) return;
+  throw new KeeperDirError(
+    `the keeper's socket path ${path} is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} a Unix socket's name can hold`,
+    `set GRIDOPS_KEEPER_DIR to a shorter directory (its path at most ${MAX_SOCKET_PATH_BYTES - (bytes - Buffer.byteLength(dirname(path)))} bytes), or run without --persist`,
+  );
+}
+
+/** Why the run may not use a keeper in `dir` (ensureSocketPathFits' or ensurePrivateDir's refusal, with its hint), or undefined. */
 export function keeperDirRefusal(dir: string): string | undefined {
   try {
+    // The length first: a directory that cannot be used is not made.
+    ensureSocketPathFits(dir);
     ensurePrivateDir(dir);
     return undefined;
   } catch (err) {
     if (!(err instanceof KeeperDirError)) throw err;
-    return `${err.message}${err.hint ? ` (${err.hint})` : ''}`;
+    return keeperRefusalText(err);
   }
 }
 
@@ -129,4 +151,9 @@ export function ensureOwnKeeperSocket(path: string): boolean {
 export function socketIdentity(path: string): { dev: number; ino: number } | undefined {
   const info = lstatOrNull(path);
   return info && (info.mode & constants.S_IFMT) === constants.S_IFSOCK ? { dev: info.dev, ino: info.ino } : undefined;
+}
+
+/** A keeper error as the run's warning says it (fleet.ts): the problem, then its hint in parentheses. */
+export function keeperRefusalText(err: ConnectionError): string {
+  return `${messageUnder(err.host, err.message)}${err.hint ? ` (${err.hint})` : ''}`;
 }

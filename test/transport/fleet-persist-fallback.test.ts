@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Fleet, type ConnectOptions } from '../../src/transport/fleet.js';
+import { DEFAULT_GLOBAL_KNOWN_HOSTS } from '../../src/transport/global-known-hosts.js';
+import { keeperDir as keeperDirOf, keeperSocket } from '../../src/transport/keeper-protocol.js';
+import { readKnownHostsTexts } from '../../src/transport/known-hosts.js';
 import { nodesOf, startRecordingKeeper } from './connect-support.js';
 
 describe('--persist that cannot be used', () => {
@@ -80,6 +83,27 @@ describe('--persist that cannot be used', () => {
     const r = await run({}, false);
     expect(r.said).toEqual([]);
     expect(r.kept).toBe(4);
+  });
+
+  it('a keeper it cannot attach to (here, something not a socket at its name): says why once, and the run connects directly instead of failing', async () => {
+    const otherKnownHosts = join(dir, 'known_hosts_unattachable');
+    writeFileSync(otherKnownHosts, '# another content, so another keeper\n');
+    const path = keeperSocket(keeperDirOf(), readKnownHostsTexts({ writable: otherKnownHosts, readOnly: DEFAULT_GLOBAL_KNOWN_HOSTS }));
+    writeFileSync(path, '');
+    try {
+      const said: string[] = [];
+      const fleet = new Fleet();
+      const stop = new AbortController();
+      stop.abort();
+      const connect: ConnectOptions = { concurrency: 2, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, say: (m) => said.push(m) };
+      const unattachable = nodesOf(`port: 1, knownHosts: ${otherKnownHosts}`, ['{ name: n1, address: 127.0.0.1 }']);
+      await fleet.readEach(unattachable, connect, async () => 'read');
+      await fleet.readEach(unattachable, connect, async () => 'read');
+      await fleet.close();
+      expect(said).toEqual([expect.stringMatching(/^warning: --persist \(GRIDOPS_PERSIST\) is not used: .*\.sock is not a socket \(remove .*\): connections are opened directly and not kept$/)]);
+    } finally {
+      rmSync(path, { force: true });
+    }
   });
 
   it('with a global known_hosts file (GlobalKnownHostsFile) that holds lines: goes through the keeper of both files, and says nothing', async () => {

@@ -3,11 +3,12 @@
  * the directory, every directory on the way to it, and the socket itself must be out of other
  * users' reach. Another uid is 65534 (nobody): these tests chown, so they need root.
  */
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePrivateDir, ensureOwnKeeperSocket } from '../../src/transport/keeper-dir.js';
+import { ensurePrivateDir, ensureOwnKeeperSocket, keeperDirRefusal, MAX_SOCKET_PATH_BYTES } from '../../src/transport/keeper-dir.js';
+import { keeperSocket } from '../../src/transport/keeper-protocol.js';
 import { Fleet } from '../../src/transport/fleet.js';
 import { nodesOf, startRecordingKeeper } from './connect-support.js';
 
@@ -97,6 +98,57 @@ asRoot('the keeper directory', () => {
       expect(keeper.connects).toHaveLength(0);
     } finally {
       await keeper.stop();
+      if (saved === undefined) delete process.env.GRIDOPS_KEEPER_DIR;
+      else process.env.GRIDOPS_KEEPER_DIR = saved;
+    }
+  });
+});
+
+describe("a keeper directory whose socket's path is too long for a Unix socket's name (sun_path)", () => {
+  let base: string;
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'gridops-keeper-long-'));
+  });
+  afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+  /** A directory under `base` whose keeper socket path is `bytes` bytes long, its last component made of `unit`. */
+  const dirWithSocketOf = (bytes: number, unit = 'k') => {
+    const fixed = Buffer.byteLength(keeperSocket(join(base, ''), []));
+    const unitBytes = Buffer.byteLength(unit);
+    // One path component ("/" + name): the socket's own name is the same length whatever the directory.
+    const count = (bytes - fixed - 1) / unitBytes;
+    if (!Number.isInteger(count)) throw new Error(`cannot make ${bytes} bytes of ${unit}`);
+    return join(base, unit.repeat(count));
+  };
+
+  it('is refused, by its length in bytes, before anything is made there; a path one byte shorter is used', () => {
+    const tooLong = dirWithSocketOf(MAX_SOCKET_PATH_BYTES + 1);
+    expect(keeperDirRefusal(tooLong)).toMatch(new RegExp(`^the keeper's socket path .* is ${MAX_SOCKET_PATH_BYTES + 1} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} a Unix socket's name can hold .*set GRIDOPS_KEEPER_DIR to a shorter directory`));
+    expect(existsSync(tooLong)).toBe(false);
+    expect(keeperDirRefusal(dirWithSocketOf(MAX_SOCKET_PATH_BYTES))).toBeUndefined();
+  });
+
+  it('counts bytes, not characters: a name of é (2 bytes each) short in characters is refused', () => {
+    const dir = dirWithSocketOf(MAX_SOCKET_PATH_BYTES + 1, 'é');
+    expect(keeperSocket(dir, []).length).toBeLessThanOrEqual(MAX_SOCKET_PATH_BYTES);
+    expect(keeperDirRefusal(dir)).toMatch(/bytes, longer than/);
+  });
+
+  it('a run with such a GRIDOPS_KEEPER_DIR says why and connects directly, rather than waiting on a keeper that binds another name', async () => {
+    const knownHosts = join(base, 'known_hosts');
+    writeFileSync(knownHosts, '');
+    const saved = process.env.GRIDOPS_KEEPER_DIR;
+    process.env.GRIDOPS_KEEPER_DIR = dirWithSocketOf(MAX_SOCKET_PATH_BYTES + 1);
+    try {
+      const said: string[] = [];
+      const fleet = new Fleet();
+      const nodes = nodesOf(`port: 1, knownHosts: ${knownHosts}`, ['{ name: n1, address: 127.0.0.1 }']);
+      const stop = new AbortController();
+      stop.abort();
+      await fleet.readEach(nodes, { concurrency: 1, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, say: (m) => said.push(m) }, async () => 'read');
+      await fleet.close();
+      expect(said).toEqual([expect.stringMatching(/^warning: --persist \(GRIDOPS_PERSIST\) is not used: the keeper's socket path .* bytes.*: connections are opened directly and not kept$/)]);
+    } finally {
       if (saved === undefined) delete process.env.GRIDOPS_KEEPER_DIR;
       else process.env.GRIDOPS_KEEPER_DIR = saved;
     }
