@@ -42,7 +42,7 @@ const WHY: Record<Exclude<ShellContext, 'unquoted'> | Reevaluation, { where: str
   'tilde-prefix': { where: 'in a ~ prefix', why: 'a plain value would be read as a user name whose home directory replaces it', hint: 'put a / between ~ and it, or write the whole path as a value' },
   arithmetic: { where: 'in an arithmetic expression', why: SUBSCRIPT, hint: AS_NUMBER },
   'double-brackets': { where: 'inside [[ ... ]]', why: `the operands of -eq, -lt... and -v are read as arithmetic or variable names: ${SUBSCRIPT}`, hint: `use [ ] (test), which compares strings and numbers without evaluating them: [ {{node.labels.role}} = web ]; for a number, ${AS_NUMBER}` },
-  'variable-name': { where: 'as a variable name (read, printf -v, declare, test -v)', why: SUBSCRIPT, hint: 'use a fixed variable name, and the value as its value: V={{node.labels.rack}}' },
+  'variable-name': { where: 'as a variable name (read, printf -v, declare, unset, a declare -n target, test -v)', why: SUBSCRIPT, hint: 'use a fixed variable name, and the value as its value: V={{node.labels.rack}}' },
   reparsed: { where: 'as code a shell parses again (eval, sh -c, alias, trap, su -c, ssh, watch)', why: "the value is parsed again as shell code, where gridops' quotes are gone: a ; or $(...) in it runs", hint: "pass it as an argument of a fixed script instead: sh -c 'printf %s \"$1\"' sh {{node.labels.rack}}; over ssh there is no such way: keep the value out of the remote command" },
   'brace-expansion': { where: 'inside {...}', why: 'a , in the value would split the word in two (brace expansion)', hint: OUTSIDE_QUOTES },
 };

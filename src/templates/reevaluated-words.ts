@@ -15,7 +15,9 @@ const DECLARATIONS = new Set(['declare', 'typeset', 'local', 'export', 'readonly
 const SSH_OPTIONS_WITH_ARGUMENT = 'BbcDEeFIiJLlmOoPpQRSWw';
 /** Options of read and mapfile that take an argument; every other operand is a variable name. */
 const READ_OPTIONS_WITH_ARGUMENT = new Set(['-d', '-n', '-N', '-p', '-t', '-u', '-i', '-O', '-s', '-C', '-c']);
-const RULED = new Set(['eval', 'alias', 'watch', 'trap', 'let', 'su', 'runuser', 'ssh', 'read', 'mapfile', 'readarray', 'printf', 'test', '[', ...SHELLS, ...DECLARATIONS]);
+/** Declarations whose -n makes a nameref: the value assigned is a variable name. (export -n unexports; readonly has no -n.) */
+const NAMEREF_DECLARATIONS = new Set(['declare', 'typeset', 'local']);
+const RULED = new Set(['eval', 'alias', 'watch', 'trap', 'let', 'su', 'runuser', 'ssh', 'read', 'mapfile', 'readarray', 'printf', 'test', '[', 'unset', ...SHELLS, ...DECLARATIONS]);
 
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)(\[[^]*?\])?\+?=/;
 const isOption = (word: CommandWord) => /^[-+]./.test(word.bare) && word.bare !== '--';
@@ -74,11 +76,17 @@ export function reevaluatedSubstitutions(commands: readonly CommandWord[][], off
       args.slice(i + 1).forEach((a) => flag(inside(a), 'reparsed'));
     } else if (DECLARATIONS.has(command)) {
       const integer = args.some((a) => /^-[A-Za-z]*i/.test(a.bare));
+      // A nameref's value is the name of the variable it stands for: each use of it evaluates a subscript there.
+      const nameref = NAMEREF_DECLARATIONS.has(command) && args.some((a) => /^-[A-Za-z]*n/.test(a.bare));
       for (const a of operands()) {
         const equals = a.raw.indexOf('=');
         flag(inside(a, 0, equals < 0 ? Infinity : equals), 'variable-name');
-        if (equals >= 0 && (integer || integers.has(a.raw.slice(0, equals).replace(/\+$/, '')))) flag(inside(a, equals + 1), 'arithmetic');
+        if (equals >= 0 && nameref) flag(inside(a, equals + 1), 'variable-name');
+        else if (equals >= 0 && (integer || integers.has(a.raw.slice(0, equals).replace(/\+$/, '')))) flag(inside(a, equals + 1), 'arithmetic');
       }
+    } else if (command === 'unset') {
+      // unset evaluates the subscript of a name that is an array (DIRSTACK always is); with -f the operands are functions' names, read as written.
+      if (!args.some((a) => /^-[A-Za-z]*f/.test(a.bare))) operands().forEach((a) => flag(inside(a), 'variable-name'));
     } else if (command === 'read' || command === 'mapfile' || command === 'readarray') {
       args.forEach((a, i) => {
         const optionArgument = i > 0 && READ_OPTIONS_WITH_ARGUMENT.has(args[i - 1]!.bare);

@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { misplacedSubstitutions } from '../../src/templates/misplaced-substitutions.js';
+import { quote } from '../../src/transport/quote.js';
 
 /** What the checker says of the one `{{x}}` in a command: null when it accepts it. */
 const where = (command: string) => {
@@ -21,6 +26,26 @@ describe('misplacedSubstitutions: where bash evaluates or re-parses a quoted val
   it('a variable name (read, printf -v, declare, test -v): bash evaluates a subscript in it', () => {
     for (const command of ['read {{x}} < /etc/f', 'read -r a {{x}} < /etc/f', 'printf -v {{x}} %s 1', 'declare {{x}}=1', 'local {{x}}', 'test -v {{x}}', '[ -v {{x}} ]', 'mapfile {{x}} < /f'])
       expect([command, where(command)]).toEqual([command, 'as a variable name']);
+  });
+
+  it("a variable name of unset, or a nameref's target (declare -n, local -n, typeset -n): bash evaluates a subscript in it", () => {
+    for (const command of ['unset {{x}}', 'unset -v {{x}}', 'unset a {{x}}', 'unset -- {{x}}', 'declare -n r={{x}}', 'typeset -n r={{x}}', 'f() { local -n r={{x}}; }', 'declare -rn r={{x}}', 'declare -n {{x}}=a'])
+      expect([command, where(command)]).toEqual([command, 'as a variable name']);
+    // Functions' names and plain values are not evaluated: they stay accepted.
+    for (const command of ['unset -f {{x}}', 'declare r={{x}}', 'export -n r={{x}}', 'local r={{x}}'])
+      expect([command, where(command)]).toEqual([command, null]);
+  });
+
+  it('quote() does not protect those words: under bash, the quoted value still runs its command', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-reevaluated-'));
+    try {
+      // DIRSTACK is always an array in bash, so unset evaluates the subscript of the quoted word.
+      execFileSync('bash', ['--posix', '-c', `unset ${quote('DIRSTACK[$(touch unset-ran)0]')}`], { cwd: dir });
+      execFileSync('bash', ['--posix', '-c', `declare -n r=${quote('a[$(touch nameref-ran)0]')}; : "$r"`], { cwd: dir });
+      expect([existsSync(join(dir, 'unset-ran')), existsSync(join(dir, 'nameref-ran'))]).toEqual([true, true]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('code a shell parses again: eval, sh -c, alias, trap, su -c, ssh, watch, also behind a wrapper', () => {
