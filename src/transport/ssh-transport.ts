@@ -183,6 +183,8 @@ interface Endpoint {
   readyTimeoutMs: number;
   /** The host's own HashKnownHosts (SshHostSpec.hashKnownHosts), over the session's. */
   hashKnownHosts?: boolean;
+  /** The jump host it is reached through: a host key hint fetches its key there (host-key-hints.ts). */
+  jump?: JumpHostSpec;
 }
 
 /** Identity files by the run's session options, read and parsed once (readIdentities). */
@@ -395,8 +397,8 @@ function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportLogger, 
           }
           if (!opts.acceptNewHostKeys) {
             hostKeyError = kh.missing.includes(kh.writableFile)
-              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, missingKnownHostsHint(ep.host, ep.port, kh.writableFile))
-              : new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, unknownHostKeyHint(ep.host, ep.port, kh.writableFile));
+              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, missingKnownHostsHint(ep.host, ep.port, kh.writableFile, ep.jump))
+              : new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, unknownHostKeyHint(ep.host, ep.port, kh.writableFile, ep.jump));
             return done(false);
           }
           kh.add(ep.host, ep.port, key, { hash: ep.hashKnownHosts ?? opts.hashKnownHosts ?? false }).then(
@@ -640,10 +642,19 @@ export class SshTransport implements Transport {
     const log = opts.logger ?? silentLogger;
     const name = spec.name ?? spec.host;
     const readyTimeoutMs = spec.readyTimeoutMs ?? opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
-    const ep: Endpoint = { label: name, host: spec.host, port: spec.port ?? 22, user: spec.user ?? 'root', ...(spec.identityFiles ? { identityFiles: spec.identityFiles } : {}), readyTimeoutMs, ...(spec.hashKnownHosts !== undefined ? { hashKnownHosts: spec.hashKnownHosts } : {}) };
+    const jumpSpec = jumpSpecOf(spec);
+    const ep: Endpoint = {
+      label: name,
+      host: spec.host,
+      port: spec.port ?? 22,
+      user: spec.user ?? 'root',
+      ...(spec.identityFiles ? { identityFiles: spec.identityFiles } : {}),
+      readyTimeoutMs,
+      ...(spec.hashKnownHosts !== undefined ? { hashKnownHosts: spec.hashKnownHosts } : {}),
+      ...(jumpSpec ? { jump: jumpSpec } : {}),
+    };
     const started = performance.now();
     let owned: JumpConnection | undefined;
-    const jumpSpec = jumpSpecOf(spec);
     if (!jump && jumpSpec) jump = owned = await JumpConnection.connect(jumpSpec, opts);
     try {
       const via = jump;

@@ -9,6 +9,19 @@ describe('host key hints', () => {
     expect(hint).toMatch(/--accept-new-host-keys/);
   });
 
+  it('behind a jump host: ssh-keyscan runs on the jump host, its command quoted for that host\'s shell too; never a direct ssh-keyscan', () => {
+    const hint = unknownHostKeyHint('10.0.1.11', 2200, '/grid/kh', { host: 'bastion.example.org', port: 2222, user: 'admin' });
+    expect(hint).toContain("`ssh -p 2222 admin@bastion.example.org 'ssh-keyscan -p 2200 10.0.1.11' >> /grid/kh`");
+    expect(hint).toMatch(/through the jump host admin@bastion\.example\.org:2222/);
+    expect(hint).toMatch(/out of band.*--accept-new-host-keys/);
+    expect(hint).not.toMatch(/`ssh-keyscan/);
+    // The jump host as gridops reaches it: root and port 22 where the topology names neither.
+    expect(unknownHostKeyHint('fd00::11', 22, '/my grid/kh', { host: 'fd00::ab' })).toContain("`ssh -p 22 root@fd00::ab 'ssh-keyscan -p 22 fd00::11' >> '/my grid/kh'`");
+    const missing = missingKnownHostsHint('n1', 22, '/grid/kh', { host: 'gw', port: 22, user: 'ops' });
+    expect(missing).toContain("`ssh -p 22 ops@gw 'ssh-keyscan -p 22 n1' >> /grid/kh`");
+    expect(missing).not.toMatch(/`ssh-keyscan/);
+  });
+
   it('quotes a file name the shell would split or expand', () => {
     expect(unknownHostKeyHint('n1', 22, "/my grid/it's known_hosts")).toContain(`>> '/my grid/it'\\''s known_hosts'\``);
     expect(missingKnownHostsHint('n1', 22, '/my grid/kh')).toContain("`ssh-keyscan -p 22 n1 >> '/my grid/kh'`");
