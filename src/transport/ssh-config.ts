@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { withCanonicalKeywords } from './ssh-config-keywords.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -74,7 +75,7 @@ export function loadSshConfig(file = join(homedir(), '.ssh', 'config'), warn: (m
   let config: SSHConfig;
   try {
     // The parser is loaded only when there is a file to parse (it costs start-up time).
-    config = (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default.parse(text);
+    config = withCanonicalKeywords((createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default.parse(text));
   } catch (err) {
     throw new ConnectionError(file, `cannot parse ${file}: ${(err as Error).message}`, 'check it with `ssh -G HOST`');
   }

@@ -222,3 +222,19 @@ describe('~/.ssh/config values come whole from one lookup, as `ssh ADDRESS` or `
   });
 });
 
+
+describe('~/.ssh/config keywords in any case, as OpenSSH reads them', () => {
+  it('`hostname`, `PORT`, `user`, `identityfile` and `proxyjump` count as HostName, Port, User, IdentityFile and ProxyJump; the first value wins across spellings', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-sshcfg-case-'));
+    try {
+      const file = join(dir, 'config');
+      writeFileSync(file, 'Host 10.0.0.7\n  hostname real-n7.example.org\n  PORT 2201\n  user ops\n  User other\n  identityfile ~/.ssh/grid_ed25519\n  proxyjump admin@bastion.example.org:22\n');
+      const loaded = loadSshConfig(file);
+      expect(sshConfigFor(loaded, { name: 'n7', address: '10.0.0.7' })).toEqual(
+        expect.objectContaining({ hostName: 'real-n7.example.org', port: 2201, user: 'ops', identityFiles: ['~/.ssh/grid_ed25519'], proxyJump: 'admin@bastion.example.org:22' }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
