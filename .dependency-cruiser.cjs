@@ -1,5 +1,5 @@
 /**
- * gridops' import rules, checked by `npm run lint:layers` (part of `npm test`): no import cycle,
+ * gridops' import rules, checked by `npm run lint` (part of `npm test`): no import cycle,
  * and no layer imports a layer above it. Layers, lowest first; a folder may import its own
  * layer and the ones listed before it.
  */
@@ -57,6 +57,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: group(LAYERS.flat()) },
       to: {},
+    },
+    {
+      // The rule above sees only a module that imports something: a folder of helpers that import
+      // nothing would pass it, whoever imports them.
+      name: 'unknown-folder-imported',
+      comment: 'every folder of src/ has a place in LAYERS (.dependency-cruiser.cjs), including one only imported',
+      severity: 'error',
+      from: {},
+      to: { path: '^src/', pathNot: group(LAYERS.flat()) },
     },
     ...layerRules,
   ],

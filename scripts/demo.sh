@@ -42,7 +42,7 @@ finish_packages() {
     wait "$apt_pid" || apt_status=$?
     apt_pid=""
   fi
-  if [[ " ${need[*]} " == *" apt-cacher-ng "* ]] && dpkg -s apt-cacher-ng >/dev/null 2>&1; then scripts/stop-system-apt-cacher.sh; fi
+  if [[ " ${need[*]} " == *" apt-cacher-ng "* ]] && dpkg -s apt-cacher-ng >/dev/null 2>&1; then scripts/stop-system-service.sh apt-cacher-ng; fi
 }
 trap finish_packages EXIT
 # npm ci builds ssh2's optional binding with node-gyp: against the running Node's own headers, never

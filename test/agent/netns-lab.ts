@@ -3,6 +3,9 @@ import { mkdtempSync, openSync, rmSync, writeFileSync, chmodSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** What a NetnsLab needs of the machine: root, for network namespaces and a bridge, and iproute2's ip. */
+export const NETNS_LAB_NEEDS = { tools: { ip: 'iproute2' }, rootOnly: true };
+
 /** One gridagent process in its own network namespace. */
 export interface LabAgent {
   name: string;
@@ -26,16 +29,6 @@ export class NetnsLab {
   private readonly namespaces: string[] = [];
   private readonly hostLinks: string[] = [];
   private bridgeCreated = false;
-
-  static canRun(): boolean {
-    if (process.getuid?.() !== 0) return false;
-    try {
-      execFileSync('ip', ['-V'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  }
 
   createBridge(): void {
     ip('link', 'add', this.bridge, 'type', 'bridge');

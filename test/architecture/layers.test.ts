@@ -50,4 +50,10 @@ describe('import rules (.dependency-cruiser.cjs, checked by npm run lint)', () =
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('unknown-folder');
   });
+
+  it('fails when a placed folder imports one with no place, even one of helpers that import nothing', () => {
+    const r = cruise({ 'src/topology/load.ts': "import { a } from '../zzmisc/a.js';\nexport const t = a;\n", 'src/zzmisc/a.ts': 'export const a = 1;\n' });
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('unknown-folder-imported');
+  });
 });

@@ -6,8 +6,9 @@ import { examplesWithImage } from '../support/examples-with-image.js';
 
 /**
  * The exit codes a CI pipeline sees, from the real built binary (npm test builds first). The
- * codes that need a host (2 for changes, 130 for an interrupt) are run against a real sshd in
- * test/e2e/exit-codes.test.ts; this file checks README's table against the one table in code.
+ * codes that need a host (2 for changes, 130 for an interrupt) are run against the lab's nodes in
+ * test/e2e/reliability.test.ts ("README's exit codes that need a host"); this file checks README's
+ * table against the one table in code.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });

@@ -3,7 +3,8 @@ import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Message } from '../../src/agent/core/types.js';
 import { encodePacket } from '../../src/agent/core/wire.js';
-import { NetnsLab } from '../agent/netns-lab.js';
+import { NETNS_LAB_NEEDS, NetnsLab } from '../agent/netns-lab.js';
+import { describeWithTools } from './support/needs-tools.js';
 
 /**
  * Real packets: five gridagent processes in five network namespaces on a bridge, real UDP
@@ -15,9 +16,6 @@ import { NetnsLab } from '../agent/netns-lab.js';
 const BUNDLE = 'dist/gridagent.mjs';
 const GRID_KEY = 'e2e-grid-key-0123456789abcdef';
 const HTTP_PORT = 7950;
-const runnable = NetnsLab.canRun();
-if (!runnable) console.warn('agent e2e skipped: needs root and iproute2 to create network namespaces');
-const maybe = runnable ? describe : describe.skip;
 
 interface Status {
   node: string;
@@ -28,7 +26,7 @@ interface Status {
   members: { name: string; liveness: string; incarnation: number }[];
 }
 
-maybe('gridagent over real packets (5 namespaces)', () => {
+describeWithTools('gridagent over real packets (5 namespaces)', NETNS_LAB_NEEDS, () => {
   let lab: NetnsLab;
 
   beforeAll(() => {

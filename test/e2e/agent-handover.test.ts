@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { NetnsLab } from '../agent/netns-lab.js';
+import { NETNS_LAB_NEEDS, NetnsLab } from '../agent/netns-lab.js';
+import { describeWithTools } from './support/needs-tools.js';
 
 /**
  * Real packets, rolling-upgrade path: SIGTERM the super peer of a 5-agent sub-grid. It must
@@ -12,9 +13,6 @@ import { NetnsLab } from '../agent/netns-lab.js';
 const BUNDLE = 'dist/gridagent.mjs';
 const HTTP_PORT = 7950;
 const POLL_MS = 50;
-const runnable = NetnsLab.canRun();
-if (!runnable) console.warn('agent handover e2e skipped: needs root and iproute2 to create network namespaces');
-const maybe = runnable ? describe : describe.skip;
 
 interface Status {
   node: string;
@@ -31,7 +29,7 @@ interface Sample {
   statuses: Map<string, Status>;
 }
 
-maybe('gridagent SIGTERM handover over real packets (5 namespaces)', () => {
+describeWithTools('gridagent SIGTERM handover over real packets (5 namespaces)', NETNS_LAB_NEEDS, () => {
   let lab: NetnsLab;
 
   beforeAll(() => {

@@ -5,18 +5,17 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostKeyError } from '../../src/errors/index.js';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
 import { SshTransport, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
-import { makeKey, SSHD, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
+import { makeKey, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
 import { gridops } from './support/cli.js';
+import { describeWithTools, SSHD_TOOL } from './support/needs-tools.js';
 
 jest.setTimeout(60_000);
-const d = existsSync(SSHD) && process.getuid?.() === 0 ? describe : describe.skip;
-
-d('host certificates (@cert-authority) and ~/.ssh/config, against real sshd', () => {
+describeWithTools('host certificates (@cert-authority) and ~/.ssh/config, against real sshd', { tools: SSHD_TOOL, rootOnly: true }, () => {
   let dir: string;
   let ca: KeyPair;
   let otherCa: KeyPair;

@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describeWithTools, SSHD_TOOL } from './support/needs-tools.js';
 import { until } from './support/until.js';
 import { HostKeyError } from '../../src/errors/index.js';
 import { CommandTimeoutError } from '../../src/transport/errors.js';
@@ -18,13 +19,11 @@ import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
 import type { SshHostSpec } from '../../src/transport/ssh-transport.js';
-import { makeKey, SSHD, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
+import { makeKey, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
 
 jest.setTimeout(60_000);
 
-const d = existsSync(SSHD) && existsSync('dist/transport/keeper-main.js') ? describe : describe.skip;
-
-d('the connection keeper (--persist) against a real sshd', () => {
+describeWithTools('the connection keeper (--persist) against a real sshd', { tools: SSHD_TOOL }, () => {
   let dir: string;
   let keeperDir: string;
   let hostKey: KeyPair;
@@ -45,6 +44,7 @@ d('the connection keeper (--persist) against a real sshd', () => {
   };
 
   beforeAll(async () => {
+    if (!existsSync('dist/transport/keeper-main.js')) throw new Error('the keeper runs from dist/, which is not built: run npm run build first (npm run test:e2e does)');
     dir = tempDir('gridops-e2e-keeper-');
     keeperDir = join(dir, 'keeper');
     hostKey = makeKey(join(dir, 'host_ed25519'));

@@ -20,16 +20,17 @@ import { KnownHosts, fingerprintSha256, formatKnownHostsLine } from '../../src/t
 import { createSshPool } from '../../src/transport/pool.js';
 import { quote } from '../../src/transport/quote.js';
 import { SshTransport, type SshHostSpec, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
-import { makeKey, SSHD, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
+import { makeKey, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
+import { describeWithTools, missingTools, SSHD_TOOL } from './support/needs-tools.js';
 
 jest.setTimeout(30_000);
 
 const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 
-const haveSshd = existsSync(SSHD);
 const isRoot = process.getuid?.() === 0;
-const haveSudo = spawnSync('sh', ['-c', 'command -v sudo && command -v useradd']).status === 0;
-const d = haveSshd ? describe : describe.skip;
+/** Become is tested through a temp user with a sudo password, as root only. */
+const BECOME_NEEDS = { tools: { sudo: 'sudo', useradd: 'passwd' }, rootOnly: true };
+const haveSudo = missingTools(BECOME_NEEDS.tools).length === 0;
 
 const USER = `gde2e${process.pid}`;
 const PASSWORD = `s3cr3t'"$(touch /tmp/pwned)\`;x`;
@@ -56,7 +57,7 @@ function removeStaleUsers(): void {
   }
 }
 
-d('SshTransport against a real sshd', () => {
+describeWithTools('SshTransport against a real sshd', { tools: SSHD_TOOL }, () => {
   let dir: string;
   let hostKey: KeyPair;
   let clientKey: KeyPair;
@@ -498,8 +499,7 @@ d('SshTransport against a real sshd', () => {
     expect((await t.exec('id -u', { become: true })).stdout).toBe('0\n');
   });
 
-  const b = isRoot && haveSudo ? describe : describe.skip;
-  b('become for a non-root user with a sudo password', () => {
+  describeWithTools('become for a non-root user with a sudo password', BECOME_NEEDS, () => {
     const pw = () => new BecomePassword(undefined, { GRIDOPS_BECOME_PASSWORD: PASSWORD });
 
     it('runs as root with the password on stdin; the caller stdin still reaches the command', async () => {

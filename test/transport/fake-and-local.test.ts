@@ -48,6 +48,7 @@ describe('RecordingTransport', () => {
 });
 
 describe('LocalTransport', () => {
+  const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'gridops-local-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const t = new LocalTransport('local', { PATH: '/usr/bin:/bin' });
@@ -68,7 +69,7 @@ describe('LocalTransport', () => {
     expect((await t.exec(`cat -- ${quote(p)} | wc -c`)).stdout.trim()).toBe('512');
   });
 
-  it('uploads a local file by its path (streamed, as the sandbox image goes), also into a root-only directory', async () => {
+  it('uploads a local file by its path (streamed, as the sandbox image goes)', async () => {
     const source = join(dir, 'image.raw');
     const content = Buffer.alloc(3 * 1024 * 1024 + 5, 9);
     writeFileSync(source, content);
@@ -76,7 +77,13 @@ describe('LocalTransport', () => {
     await t.upload(plain, { localPath: source }, { mode: 0o640 });
     expect(statSync(plain).mode & 0o777).toBe(0o640);
     expect(readFileSync(plain).equals(content)).toBe(true);
-    if (process.getuid?.() !== 0) return;
+  });
+
+  // rootOnlyDir needs root (or become, which the sudo test below covers).
+  (asRoot ? it : it.skip)('uploads a local file by its path into a root-only directory', async () => {
+    const source = join(dir, 'image-root.raw');
+    const content = Buffer.alloc(3 * 1024 * 1024 + 5, 9);
+    writeFileSync(source, content);
     const staged = join(dir, 'staging', 'base-image.part');
     await t.upload(staged, { localPath: source }, { mode: 0o600, rootOnlyDir: true });
     await t.upload(staged, { localPath: source }, { mode: 0o600, rootOnlyDir: true });
@@ -84,14 +91,12 @@ describe('LocalTransport', () => {
     expect(readFileSync(staged).equals(content)).toBe(true);
   });
 
-  it('become is a no-op as root', async () => {
-    if (process.getuid?.() !== 0) return;
+  (asRoot ? it : it.skip)('become is a no-op as root', async () => {
     expect((await t.exec('id -u', { become: true })).stdout).toBe('0\n');
   });
 
-  it('uploads through sudo for a user who is not root: a directory at the target is refused, not moved into, and no temp file is left', async () => {
-    // As root, sudo -n lets the test take the non-root path (cat, chmod and mv under sudo).
-    if (process.getuid?.() !== 0) return;
+  // As root, sudo -n lets the test take the non-root path (cat, chmod and mv under sudo).
+  (asRoot ? it : it.skip)('uploads through sudo for a user who is not root: a directory at the target is refused, not moved into, and no temp file is left', async () => {
     const asUser = new (class extends LocalTransport {
       override readonly user = 'gridops-test-user';
     })('local', { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' });

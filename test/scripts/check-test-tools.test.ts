@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * scripts/check-test-tools.js, run by `npm test` first: a tool the unit tests need and the machine
+ * lacks is one line naming it with the apt-get line that installs it, before any test runs.
+ */
+const script = new URL('../../scripts/check-test-tools.js', import.meta.url).pathname;
+const asRoot = process.getuid?.() === 0;
+const EVERYONE = ['sh', 'ssh-keygen', 'dash', 'bash', 'ansible-inventory', 'pgrep', 'pkill'];
+const ROOT_ONLY = ['nft', 'ip', 'sysctl', 'unshare'];
+
+let bin: string;
+beforeEach(() => (bin = mkdtempSync(join(tmpdir(), 'gridops-test-tools-'))));
+afterEach(() => rmSync(bin, { recursive: true, force: true }));
+
+/** A PATH of only these tools (links to this machine's own), so a test can leave one out. */
+function pathWith(tools: string[]): string {
+  for (const tool of tools) {
+    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    if (!found) throw new Error(`this machine has no ${tool}, which the test links into its PATH`);
+    symlinkSync(found, join(bin, tool));
+  }
+  return bin;
+}
+
+const check = (PATH: string, wrap: string[] = []) => {
+  const argv = [...wrap, process.execPath, script];
+  return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: { PATH } });
+};
+
+describe('the tools check before the unit tests', () => {
+  it('passes with every tool there', () => {
+    const r = check(pathWith([...EVERYONE, ...ROOT_ONLY]));
+    // As root the check also wants this machine's /usr/sbin/sshd, which no PATH supplies.
+    if (asRoot && !existsSync('/usr/sbin/sshd')) expect(r.stderr).toMatch(/apt-get install -y openssh-server/);
+    else expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+  });
+
+  it('names pgrep and pkill, with the apt-get line for procps, where the PATH has neither', () => {
+    const r = check(pathWith([...EVERYONE, ...ROOT_ONLY].filter((t) => t !== 'pgrep' && t !== 'pkill')));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^the tests need pgrep, pkill(, \/usr\/sbin\/sshd)?: apt-get install -y procps( openssh-server)?\n$/);
+  });
+
+  // As root only: the sshd is hidden in a mount namespace of the check's own, under a bind mount of
+  // /dev/null (there, but no program).
+  (asRoot ? it : it.skip)('as root, names /usr/sbin/sshd, with the apt-get line for openssh-server, where it is missing', () => {
+    const PATH = pathWith([...EVERYONE, ...ROOT_ONLY]);
+    const where = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    const hideSshd = [where('unshare'), '-m', '/bin/sh', '-c', `${where('mount')} --bind /dev/null /usr/sbin/sshd && exec "$@"`, 'hide-sshd'];
+    const r = check(PATH, existsSync('/usr/sbin/sshd') ? hideSshd : []);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 1, stderr: 'the tests need /usr/sbin/sshd: apt-get install -y openssh-server\n' });
+  });
+});
