@@ -94,7 +94,7 @@ export function interruptedMessage(hosts: readonly HostOutcome[]): string {
 /**
  * Which batches a Ctrl-C let finish, and when it came: "batches 1 to 4 of 9 done; interrupted
  * during the health check after batch 4/9", or, where it came while batch 5 applied and some of
- * its hosts never started, "batches 1 to 4 of 9 done; interrupted during batch 5/9".
+ * its hosts never started, "batches 1 to 4 of 9 done; interrupted during batch 5/9 (n7 not started)".
  */
 export function batchesDone(stopped: BatchStop): string {
   const done = stopped.batch === 0 ? 'no batch done' : stopped.batch === 1 ? `batch 1 of ${stopped.batches} done` : `batches 1 to ${stopped.batch} of ${stopped.batches} done`;
