@@ -462,6 +462,21 @@ describe('apply in batches, rolling, before the first batch (review B3)', () => 
     await expect(applyInBatches.run(contextFor(g, settled.planned, { rolling: true }).ctx)).rejects.toMatchObject({ hint: expect.not.stringContaining('without --rolling') });
   });
 
+  it('where an agent that does not answer is on a host with changes planned, the hint says to apply it without --rolling first: running --rolling again would refuse again', async () => {
+    const g = grid(1000);
+    const { planned, order } = fleet(g);
+    // n3's upgrade failed half-way in an earlier rolling run: its agent is down, and its changes are still planned.
+    (planned[2]!.session.transport as RecordingTransport).on(ASK_AGENT, () => ({ code: 7, stderr: 'curl: (7) Failed to connect' }));
+    const run = applyInBatches.run(contextFor(g, planned, { rolling: true }).ctx);
+    await expect(run).rejects.toThrow(OverlayNotConvergedError);
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('n3 has changes planned and its agent does not answer: apply n3 without --rolling first (`gridops apply FILE --limit n3`), then run the rolling apply again') });
+    expect(order).toEqual([]);
+    // With nothing planned for n3, an apply would not repair it: the hint does not say so.
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    ctx.planned = ctx.planned.map((p) => (p.session.node.name === 'n3' ? { ...p, plan: { ...p.plan, changes: [] } } : p));
+    await expect(applyInBatches.run(ctx)).rejects.toMatchObject({ hint: expect.not.stringContaining('without --rolling') });
+  });
+
   it('counts a node that could not be reached against its sub-grid budget', async () => {
     // Five nodes, n1 the super peer and n2, n3 its mirrors, maxUnavailable 2: n2 and n4 (no voter)
     // would go together; with n5 (no voter either) unreachable, one at a time.
