@@ -42,7 +42,7 @@ export const allAtOnce: BatchStrategy = {
  * before the others, so they are there when the others come, however long those take to deploy.
  */
 export function plannedSuperPeersFirst(election: InitialElection | undefined): BatchStrategy {
-  const chosen = new Set((election?.subgrids ?? []).filter((s) => s.status === 'initial').map((s) => s.superPeer));
+  const chosen = plannedInitialSuperPeers(election);
   return {
     name: 'planned super peers first',
     batches(changed) {
@@ -57,6 +57,11 @@ export function plannedSuperPeersFirst(election: InitialElection | undefined): B
   };
 }
 
+/** The planned first super peers of the sub-grids where this run starts the first agents (the plan's initial election). */
+function plannedInitialSuperPeers(election: InitialElection | undefined): Set<string> {
+  return new Set((election?.subgrids ?? []).filter((s) => s.status === 'initial' && s.superPeer !== null).map((s) => s.superPeer!));
+}
+
 /**
  * A rolling apply (DESIGN, rolling upgrade): batches bounded by `rollout.maxUnavailable`, overall
  * and per sub-grid, and by each sub-grid's voter quorum, ordinary nodes first and the current
@@ -66,9 +71,13 @@ export function plannedSuperPeersFirst(election: InitialElection | undefined): B
  * does not reach counts as down unless a reached registry hears it alive (voters-down). `asked`: the peers before
  * the first batch; after a gate the loop passes the ones the agents name then, as the voters change
  * (restarted mirrors back, autopilot promoting). `renamed`: the run's renames (old name -> new), for
- * the voters whose agents still run under their old name (peers-renamed).
+ * the voters whose agents still run under their old name (peers-renamed). `election`: the plan's
+ * initial election; the planned first super peer of a sub-grid the run starts fresh goes before
+ * the other nodes of the first wave, as plannedSuperPeersFirst deploys it, so that it is there
+ * when its sub-grid's first election ranks (a fresh agent waits 10 s for the rest, then stands).
  */
-export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow, renamed: ReadonlyMap<string, string> = new Map()): BatchStrategy {
+export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow, renamed: ReadonlyMap<string, string> = new Map(), election?: InitialElection): BatchStrategy {
+  const planned = plannedInitialSuperPeers(election);
   return {
     name: 'rolling',
     batches(changed, reported = asked) {
@@ -79,7 +88,9 @@ export function rolling(rollout: Rollout, sizes: RolloutSizes, asked: PeersNow, 
       const voters = new Map<string, SubgridVoters>(sizes.voters);
       for (const [subgrid, names] of named) voters.set(subgrid, { count: names.length, down: votersDown(subgrid, peers, sizes.downNodes ?? new Set()).length });
       const voter = (host: string, subgrid: string) => (named.has(subgrid) ? { voter: named.get(subgrid)!.includes(host) } : {});
-      const hosts = changed.map((h) => ({ host: h.host, region: h.region, subgrid: subgridKey(h), superPeer: superPeers.has(h.host), regionPeer: regionPeers.has(h.host), ...voter(h.host, subgridKey(h)) }));
+      // rolloutBatches keeps the given order: the planned first super peers lead their fresh sub-grids.
+      const ordered = [...changed.filter((h) => planned.has(h.host)), ...changed.filter((h) => !planned.has(h.host))];
+      const hosts = ordered.map((h) => ({ host: h.host, region: h.region, subgrid: subgridKey(h), superPeer: superPeers.has(h.host), regionPeer: regionPeers.has(h.host), ...voter(h.host, subgridKey(h)) }));
       const batches = rolloutBatches(hosts, rollout, { ...sizes, voters });
       return batches.map((hosts) => ({ hosts, label: hosts.every((h) => superPeers.has(h)) ? 'super peers, which hand their role over' : 'nodes', gate: true }));
     },

@@ -97,7 +97,11 @@ export function rolloutBatches(hosts: readonly RolloutHost[], rollout: Rollout, 
         if ((taken.get(h.subgrid) ?? 0) >= perSubgrid(h.subgrid)) continue;
         if (h.superPeer && regions.has(h.region)) continue;
         const alone = restartsAlone(h);
-        if (alone && batch.length > 0) continue;
+        if (alone && batch.length > 0) {
+          // It goes in a later batch, alone: hold its region here, or a later super peer of the region (its region peer last) would restart first.
+          if (h.superPeer) regions.add(h.region);
+          continue;
+        }
         if (!alone && h.voter !== false && (votersTaken.get(h.subgrid) ?? 0) >= votersPerSubgrid(h.subgrid)) continue;
         batch.push(h);
         taken.set(h.subgrid, (taken.get(h.subgrid) ?? 0) + 1);

@@ -48,6 +48,13 @@ export const applyInBatches: Phase = {
       for (const batch of batches.slice(i + 1)) for (const host of batch.hosts) outcomes.set(host, { host, status: 'skipped', applied: 0 });
       ctx.stopped = { batch: i + 1, batches: batches.length, reason, detail };
     };
+    // An interrupt inside batch i (`cutShort`: some of its hosts never started) leaves the batches before it done, not it.
+    // The overlay an earlier gate saw is not the overlay now: forget it, as verify records none after Ctrl-C.
+    const interrupt = (i: number, detail: string, cutShort: boolean) => {
+      stop(i, 'interrupted', detail);
+      if (cutShort) ctx.stopped = { ...ctx.stopped!, batch: i };
+      ctx.overlay = undefined;
+    };
     const emit = (e: ApplyEvent): void => {
       if (e.type === 'host-done') ctx.profile.host(e.host, 'apply', e.ms);
       options.emit?.(e);
@@ -94,6 +101,12 @@ export const applyInBatches: Phase = {
         stop(i, 'failed', `${failed.map((f) => f.host).join(', ')} failed`);
         break;
       }
+      // Ctrl-C while the batch applied, gated or not: some of its hosts were never started, and the batch is not done.
+      const notStarted = batch.hosts.filter((h) => outcomes.get(h)!.status === 'skipped');
+      if (ctx.interrupted && notStarted.length) {
+        interrupt(i, `during ${label} (${notStarted.join(', ')} not started)`, true);
+        break;
+      }
       if (!batch.gate) continue;
       const agents = gateAgents(withAgent, batches.slice(0, i + 1), batches.slice(i + 1));
       if (agents.length === 0) continue;
@@ -105,12 +118,9 @@ export const applyInBatches: Phase = {
       const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS, gone, unborn, topology: knownAgentNodes(ctx, await ctx.recordedState()) });
       if (ctx.interrupted) {
         // Ctrl-C ends the poll early: what it last saw says nothing of the overlay's health, and
-        // where this batch's hosts are done, this is an interrupt after the batch, not a failed
-        // gate. Where it came while the batch applied, some of its hosts were never started: the
-        // batch is not done, and the batches done are those before it.
-        const cutShort = batch.hosts.some((h) => outcomes.get(h)!.status === 'skipped');
-        stop(i, 'interrupted', cutShort ? `during ${label}` : `during the health check after ${label}`);
-        if (cutShort) ctx.stopped = { ...ctx.stopped!, batch: i };
+        // this batch's hosts are done (a batch cut short stopped above), so this is an interrupt
+        // after the batch, not a failed gate.
+        interrupt(i, `during the health check after ${label}`, false);
         break;
       }
       const record = recordOverlay(ctx, check, agents.length);

@@ -2,7 +2,9 @@ import type { HostOutcome } from '../engine/applier.js';
 import { ApplyFailedError, InterruptedError, messageUnder, OverlayNotConvergedError } from '../errors/index.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import { countPlan, type PlanCounts } from '../plan/plan.js';
+import { namedFew } from '../named-few.js';
 import { plural } from '../plural.js';
+import { applyWithoutRollingFirst } from './apply-without-rolling.js';
 import { notDecommissioned } from './decommission-not-reached.js';
 import { leftOnOldGridKey } from './left-on-old-grid-key.js';
 import type { BatchStop, RunContext } from './run-context.js';
@@ -45,7 +47,11 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
     throw withResult(new OverlayNotConvergedError(`apply stopped after batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched and serving`, 'see `gridops status FILE`; once the overlay is healthy, run the same apply again to resume (the hosts already done plan no change)'));
   }
   if (stopped?.reason === 'failed') {
-    throw withResult(new ApplyFailedError(`apply stopped at batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched${leftOnOldGridKey(ctx)}`, 'fix the hosts listed above, then run the same apply again to resume'));
+    // A rolling run starts only from a converged overlay: a failed host whose agent is down would make "run the same apply again" refuse.
+    const failedHosts = hosts.filter((h) => h.status === 'failed').map((h) => h.host);
+    const one = failedHosts.length === 1;
+    const repair = ctx.options.rolling && failedHosts.length ? `; where the agent${one ? '' : 's'} of ${namedFew(failedHosts)} no longer answer${one ? 's' : ''}, --rolling refuses to start: ${applyWithoutRollingFirst(failedHosts)}` : '';
+    throw withResult(new ApplyFailedError(`apply stopped at batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched${leftOnOldGridKey(ctx)}`, `fix the hosts listed above, then run the same apply again to resume${repair}`));
   }
   if (stopped?.reason === 'interrupted') {
     throw withResult(new InterruptedError(`${interruptedMessage(hosts)}; ${batchesDone(stopped)}${leftOnOldGridKey(ctx)}`, 'run the same apply again to resume: the hosts already done plan no change'));
@@ -94,7 +100,7 @@ export function interruptedMessage(hosts: readonly HostOutcome[]): string {
 /**
  * Which batches a Ctrl-C let finish, and when it came: "batches 1 to 4 of 9 done; interrupted
  * during the health check after batch 4/9", or, where it came while batch 5 applied and some of
- * its hosts never started, "batches 1 to 4 of 9 done; interrupted during batch 5/9".
+ * its hosts never started, "batches 1 to 4 of 9 done; interrupted during batch 5/9 (n7 not started)".
  */
 export function batchesDone(stopped: BatchStop): string {
   const done = stopped.batch === 0 ? 'no batch done' : stopped.batch === 1 ? `batch 1 of ${stopped.batches} done` : `batches 1 to ${stopped.batch} of ${stopped.batches} done`;

@@ -4,7 +4,7 @@ import type { PeersNow } from '../overlay/super-peers-now.js';
 import { votersDown, type VoterDown } from '../overlay/voters-down.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { rollingHosts, shownMax } from './check-rolling-budget.js';
-import type { rolloutSizes } from './rollout-sizes.js';
+import { mayVote, type rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
 import { nodeBudgetRefusal, oneVoterWarning, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
 import { subgridKey } from '../topology/subgrid-key.js';
@@ -21,6 +21,8 @@ import { subgridKey } from '../topology/subgrid-key.js';
  * outside the run that the reached registry hears down counts against its sub-grid's
  * maxUnavailable, as it would in a full run (unreachable), though it votes no more. Where they are
  * two (or one) and the topology implied otherwise, the pre-check's warning of two voters (or one) is said now.
+ * The pre-check counted only the nodes down that must be voters; where no reached agent lists a
+ * sub-grid's voters, every node down that may vote counts as one here, as the batches count them.
  * `sizes`: the run's rolloutSizes, which the batches then use too.
  */
 export function checkNamedVoters(ctx: RunContext, reported: PeersNow, sizes: ReturnType<typeof rolloutSizes>, outside: ReadonlyMap<string, VoterDown[]> = new Map()): void {
@@ -38,7 +40,12 @@ export function checkNamedVoters(ctx: RunContext, reported: PeersNow, sizes: Ret
       return { subgrid, count: names.length, down: votersDown(subgrid, peers, down), superPeer: names[0]! };
     })
     .filter((v) => v.count > 1 && v.down.length > 0 && voterBudget({ count: v.count, down: v.down.length }) === 0);
-  if (blocked.length) throw voterBudgetRefusal(blocked);
+  // Where no reached agent lists a sub-grid's voters, the batches count every node down that may vote as a voter down (rollout-sizes' expectedVoters): judged alike here, as the pre-check counted only the surely voters.
+  const unnamed = [...new Set(changed.filter((p) => mayVote(p.session.node)).map((p) => subgridKey(p.session.node)))]
+    .filter((subgrid) => !peers.voters.has(subgrid))
+    .map((subgrid) => ({ subgrid, count: implied.get(subgrid)?.count ?? 0, down: unreachable.filter((n) => subgridKey(n) === subgrid && mayVote(n)).map((n) => ({ name: n.name, why: 'unreachable' as const })) }))
+    .filter((v) => v.count > 1 && v.down.length > 0 && voterBudget({ count: v.count, down: Math.min(v.down.length, v.count) }) === 0);
+  if (blocked.length || unnamed.length) throw voterBudgetRefusal([...blocked, ...unnamed]);
   // The nodes budget, as check-rolling-budget's, with the nodes outside the run heard down (downOutsideRun) counted too.
   const nodesBlocked = [...new Set(changed.map((p) => subgridKey(p.session.node)))]
     .filter((subgrid) => outside.has(subgrid))

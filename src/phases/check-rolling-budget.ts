@@ -4,7 +4,7 @@ import { hostHasWork } from '../plan/plan.js';
 import { restartsAgent } from './agent-restarts-at-once.js';
 import { onlyTheSite } from './agents-restart-in-batches.js';
 import type { Phase } from './phase.js';
-import { mayVote, nodesDown, rolloutSizes } from './rollout-sizes.js';
+import { fewestVotersDown, mayVote, nodesDown, rolloutSizes } from './rollout-sizes.js';
 import type { RunContext } from './run-context.js';
 import { nodeBudgetRefusal, oneVoterWarning, twoVotersWarning, voterBudgetRefusal } from './voter-budget-messages.js';
 import { subgridKey } from '../topology/subgrid-key.js';
@@ -19,8 +19,10 @@ export const shownMax = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.c
  * (a sub-grid of 3 with one node down and maxUnavailable 1: one restart more would leave one
  * voter of three, and CheckQuorum makes the super peer step down), the run is refused here,
  * before the question and any change. The same where the nodes down leave no voter free to
- * restart (voterBudget: 3 voters and one down, whatever maxUnavailable), counting every node down
- * that may vote as a voter, since the agents are not asked before the question. A sub-grid of one
+ * restart (voterBudget: 3 voters and one down, whatever maxUnavailable), counting as voters down
+ * only the nodes down that must be voters (fewestVotersDown: of 8 that may vote, 5 vote, so 2 long
+ * dead need not be), since the agents are not asked before the question; check-named-voters judges
+ * the voters they name before the first batch. A sub-grid of one
  * node cannot keep that promise at all: its only agent must restart, and the run says so, naming
  * it; nor can a sub-grid of several nodes whose only voter that one is (the rest `superPeer:
  * never`), which is warned of as well. Nor can one of two voters: its super peer hears one of two,
@@ -40,14 +42,15 @@ export const checkRollingBudget: Phase = {
       const down = (sg: string) => nodesDown(ctx, state).filter((n) => subgridKey(n) === sg).map((n) => ({ name: n.name, why: 'unreachable' as const }));
       throw nodeBudgetRefusal(blocked.map((sg) => ({ subgrid: sg, size: sizes.subgrids.get(sg)!, down: down(sg) })), shownMax(maxUnavailable));
     }
-    // Only a node that may vote can cost its super peer the quorum.
+    // Only a node that may vote can cost its super peer the quorum; before the question only the voters surely down count (the agents are not asked yet).
+    const surely = fewestVotersDown(ctx, nodesDown(ctx, state));
     const voterBlocked = [...new Set(changed.filter((p) => mayVote(p.session.node)).map((p) => subgridKey(p.session.node)))].filter((sg) => {
-      const voters = sizes.voters.get(sg)!;
+      const voters = surely.get(sg)!;
       return voters.count > 1 && voters.down > 0 && voterBudget(voters) === 0;
     });
     if (voterBlocked.length) {
       const down = (sg: string) => nodesDown(ctx, state).filter((n) => subgridKey(n) === sg && mayVote(n)).map((n) => n.name);
-      throw voterBudgetRefusal(voterBlocked.map((sg) => ({ subgrid: sg, count: sizes.voters.get(sg)!.count, down: down(sg).map((name) => ({ name, why: 'unreachable' as const })) })));
+      throw voterBudgetRefusal(voterBlocked.map((sg) => ({ subgrid: sg, count: surely.get(sg)!.count, down: down(sg).map((name) => ({ name, why: 'unreachable' as const })), surelyVoters: surely.get(sg)!.down })));
     }
     for (const p of changed) {
       const sg = subgridKey(p.session.node);

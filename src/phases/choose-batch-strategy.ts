@@ -11,7 +11,8 @@ import type { RunContext } from './run-context.js';
  * The strategy of apply's one batch loop: `--rolling` (health-gated batches, the current super
  * peers last, asked from the agents now and again after each gate; refused unless the overlay
  * has converged first, or where the voters the agents name leave no voter free to restart, and the
- * nodes already down count against their sub-grid's budget); else
+ * nodes already down count against their sub-grid's budget, and the planned first super peers of
+ * fresh sub-grids lead the first wave); else
  * the planned super peers first when the plan elects fresh sub-grids; else every host at once.
  * Nodes being decommissioned go last, once the rest is in place (their agents hand their roles
  * over as they stop).
@@ -33,7 +34,7 @@ async function baseStrategy(ctx: RunContext): Promise<BatchStrategy> {
     checkNamedVoters(ctx, peers, sizes, outside);
     const down = new Map(sizes.down);
     for (const [subgrid, nodes] of outside) down.set(subgrid, (down.get(subgrid) ?? 0) + nodes.length);
-    return rolling(ctx.grid.rollout, { ...sizes, down }, peers, ctx.renamed);
+    return rolling(ctx.grid.rollout, { ...sizes, down }, peers, ctx.renamed, ctx.plan.election);
   }
   return ctx.plan.election ? plannedSuperPeersFirst(ctx.plan.election) : allAtOnce;
 }

@@ -1,8 +1,10 @@
 import { InterruptedError, OverlayNotConvergedError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
-import { REJOIN_STEPS } from '../overlay/agent-view.js';
+import { NOT_ANSWERING, REJOIN_STEPS } from '../overlay/agent-view.js';
 import { pollOverlay, type OverlayCheck } from '../overlay/poll.js';
+import { hostHasWork } from '../plan/plan.js';
 import { agentSessions } from './agent-sessions.js';
+import { applyWithoutRollingFirst } from './apply-without-rolling.js';
 import type { RunContext } from './run-context.js';
 import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
 import { knownAgentNodes } from './known-agent-nodes.js';
@@ -13,6 +15,8 @@ import { knownAgentNodes } from './known-agent-nodes.js';
  * The gates only ask agents gridops reaches, so an agent down or searching before the first batch
  * would otherwise go unseen while the batches take its sub-grid's other voters down (review B3).
  * Refused, nothing changed. Hosts whose agent this run installs are not asked: none runs yet.
+ * Where an agent that does not answer is on a host with changes planned, the hint says to apply
+ * that host without --rolling first: this refusal would otherwise send the user round in a circle.
  */
 export async function overlayBeforeRolling(ctx: RunContext): Promise<OverlayCheck> {
   const sessions = agentSessions(ctx);
@@ -29,8 +33,13 @@ export async function overlayBeforeRolling(ctx: RunContext): Promise<OverlayChec
   // An agent that left the grid stays idle through any apply: only a rejoin on its node brings it back.
   const left = check.answers.filter((a) => a.view.role === 'left').map((a) => a.node);
   const rejoin = left.length ? `; ${left.join(', ')} left the grid (gridagent leave): run ${REJOIN_STEPS} there` : '';
+  // An agent down on a host with changes planned (an upgrade that failed half-way) waits for those changes: bringing it back is an apply, which --rolling refuses until it answers.
+  const withChanges = new Set(ctx.planned.filter((p) => hostHasWork(p.plan)).map((p) => p.session.node.name));
+  const silent = check.answers.filter((a) => a.view.role === NOT_ANSWERING.role && withChanges.has(a.node)).map((a) => a.node);
+  const one = silent.length === 1;
+  const repair = silent.length ? `; ${namedFew(silent)} ${one ? 'has' : 'have'} changes planned and ${one ? 'its agent does' : 'their agents do'} not answer: ${applyWithoutRollingFirst(silent)}` : '';
   throw new OverlayNotConvergedError(
     `--rolling needs a converged overlay to start from, and it did not converge within ${Math.round(timeoutMs / 1000)} s: ${check.agreement.waitingFor.slice(0, 5).join('; ')}; nothing was changed`,
-    `see \`gridops status ${ctx.options.topologyFile}\`; bring back the agents it names (or let an election under way end) and run again${deploys}${rejoin}`,
+    `see \`gridops status ${ctx.options.topologyFile}\`; bring back the agents it names (or let an election under way end) and run again${deploys}${rejoin}${repair}`,
   );
 }

@@ -50,6 +50,27 @@ export function expectedVoters(ctx: Pick<RunContext, 'grid'>, down: readonly Nod
 }
 
 /**
+ * Per sub-grid, expectedVoters' count, and the fewest of its nodes down that must be voters:
+ * where more nodes may vote than vote (a super peer and DEFAULT_MIRRORS mirrors), the nodes down
+ * may all be among the ones that do not, and autopilot drops a voter that stays down, so only
+ * those down beyond the non-voting places are surely voters (the pigeonhole bound). Before the
+ * agents are asked this is all that can be told; once they name the voters, check-named-voters
+ * judges the real ones.
+ */
+export function fewestVotersDown(ctx: Pick<RunContext, 'grid'>, down: readonly Node[]): Map<string, SubgridVoters> {
+  const mayVoteIn = new Map<string, number>();
+  for (const n of allNodes(ctx.grid)) if (mayVote(n)) mayVoteIn.set(subgridKey(n), (mayVoteIn.get(subgridKey(n)) ?? 0) + 1);
+  const downMayVote = new Map<string, number>();
+  for (const n of down) if (mayVote(n)) downMayVote.set(subgridKey(n), (downMayVote.get(subgridKey(n)) ?? 0) + 1);
+  const fewest = new Map<string, SubgridVoters>();
+  for (const [key, v] of expectedVoters(ctx, down)) {
+    const notVoting = (mayVoteIn.get(key) ?? 0) - v.count;
+    fewest.set(key, { count: v.count, down: Math.max(0, (downMayVote.get(key) ?? 0) - notVoting) });
+  }
+  return fewest;
+}
+
+/**
  * The topology's nodes of this run that could not be reached (not a dropped node being
  * decommissioned) and that ran the agent, as the state says (ran-agent). A node planned but never
  * built, or whose first apply failed before its agent, is not down, only not there yet, as

@@ -8,6 +8,8 @@ export interface VoterBlocked {
   down: VoterDown[];
   /** The super peer the agents name, to say what a voter outside the run is to it. */
   superPeer?: string;
+  /** Before the agents are asked: how many of `down` are surely voters, where fewer than all (rollout-sizes' fewestVotersDown). */
+  surelyVoters?: number;
 }
 
 const listed = (names: readonly string[]) => (names.length <= 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`);
@@ -39,7 +41,9 @@ function whyDown({ down, superPeer }: Pick<VoterBlocked, 'down' | 'superPeer'>):
  * by reaching its super peer, so the hint says to include it.
  */
 export function voterBudgetRefusal(blocked: readonly VoterBlocked[]): PlanningError {
-  const why = blocked.map((b) => `${b.subgrid} and keep its super peer: ${whyDown(b)}, counted as ${b.down.length === 1 ? 'one' : b.down.length} of its ${b.count} voters, and its super peer steps down when it hears fewer than ${Math.floor(b.count / 2) + 1} of them`);
+  const counted = (b: VoterBlocked) =>
+    b.surelyVoters !== undefined && b.surelyVoters < b.down.length ? `at least ${b.surelyVoters === 1 ? 'one' : b.surelyVoters} of them among its ${b.count} voters` : `counted as ${b.down.length === 1 ? 'one' : b.down.length} of its ${b.count} voters`;
+  const why = blocked.map((b) => `${b.subgrid} and keep its super peer: ${whyDown(b)}, ${counted(b)}, and its super peer steps down when it hears fewer than ${Math.floor(b.count / 2) + 1} of them`);
   const all = blocked.flatMap((b) => b.down);
   const bring = all.filter((d) => d.why !== 'unknown').map((d) => d.name);
   const include = [...new Set(blocked.filter((b) => b.down.some((d) => d.why === 'unknown')).map((b) => b.superPeer ?? b.down.find((d) => d.why === 'unknown')!.name))];

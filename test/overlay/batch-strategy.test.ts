@@ -82,6 +82,20 @@ describe('the rolling strategy and the peers the agents name (review N3)', () =>
     expect(rolling(rollout, sizes, peers).batches(changed).map((b) => b.hosts)).toEqual([['a1'], ['a2']]);
   });
 
+  it('puts the planned first super peer of a sub-grid the run starts fresh at the front of the first wave; a running sub-grid keeps its super peer last', () => {
+    // s1 runs (a1 its super peer); s2 is new, and the plan elects n6 its first super peer: deployed after
+    // n4 and n5, n6 would find n4 standing after its 10 s wait, and lose the first election.
+    const election = { subgrids: [{ region: 'r1', subgrid: 's2', status: 'initial' as const, superPeer: 'n6', ranking: [], unknown: [] }], regions: [] };
+    const rollout = { maxUnavailable: { count: 1 }, healthTimeoutMs: 1 };
+    const sizes = { grid: 6, subgrids: new Map([['r1/s1', 3], ['r1/s2', 3]]) };
+    const peers = peersNow([mirrors(answer('a1', 's1', 'super-peer', 'region-peer'), ['a2', 'a3']), answer('a2', 's1', 'mirror'), answer('a3', 's1', 'mirror')]);
+    const changed = [...['a1', 'a2', 'a3'].map((host) => ({ host, region: 'r1', subgrid: 's1' })), ...['n4', 'n5', 'n6'].map((host) => ({ host, region: 'r1', subgrid: 's2' }))];
+    expect(rolling(rollout, sizes, peers, new Map(), election).batches(changed).map((b) => b.hosts)).toEqual([['n6'], ['a2'], ['a3'], ['n4'], ['n5'], ['a1']]);
+    // With a larger budget the planned super peer still leads its sub-grid.
+    const wide = { maxUnavailable: { count: 3 }, healthTimeoutMs: 1 };
+    expect(rolling(wide, sizes, peers, new Map(), election).batches(changed).map((b) => b.hosts)).toEqual([['n6', 'a2'], ['a3', 'n4'], ['n5'], ['a1']]);
+  });
+
   it('a node renamed in this run is judged by the name its agent still votes under (the rename is applied in its batch)', () => {
     // s1: a1 super peer, a2 and a3 its mirrors (3 voters: 1 at a time), maxUnavailable 2. The
     // topology renamed a3 to a3b: its agent still runs, and is listed, as a3 until its batch applies the rename.

@@ -41,6 +41,15 @@ describe('rolling apply batches', () => {
     expect(rolloutBatches(hosts, { maxUnavailable: { count: 10 }, healthTimeoutMs: 1 }, sizes(12, { a: 3, b: 3, c: 3, d: 3 }))).toEqual([['a2', 'b2', 'c2', 'd2'], ['b1', 'd1'], ['c1'], ['a1']]);
   });
 
+  it('a super peer that must restart alone keeps its region for itself: the region peer never goes before it', () => {
+    // Region r2: x1 (sub-grid x of 3). Region r1: a1 (sub-grid a of two voters, so a1 restarts alone)
+    // and c1, r1's region peer. Were r1 not held for a1 while x1 fills the batch, c1 would restart
+    // first and r1's region role would move twice, once to a1 still on the old version.
+    const hosts = [h('x1', 'x', true, 'r2'), h('a1', 'a', true, 'r1'), h('c1', 'c', true, 'r1', true)];
+    const rollout = { maxUnavailable: { count: 3 }, healthTimeoutMs: 1 };
+    expect(rolloutBatches(hosts, rollout, sizes(8, { x: 3, a: 2, c: 3 }))).toEqual([['x1'], ['a1'], ['c1']]);
+  });
+
   it('a sub-grid budget counts its nodes already down, and is 0 when none may restart', () => {
     // Review B3: 3 voters, one host down, maxUnavailable 1: a restart would leave 1 of 3.
     expect(subgridBudget({ count: 1 }, 3, 1)).toBe(0);

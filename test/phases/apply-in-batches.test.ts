@@ -328,9 +328,30 @@ describe('apply in batches, rolling strategy', () => {
       ['n4', 'applied'],
       ['n5', 'skipped'],
     ]);
-    expect(ctx.stopped).toMatchObject({ batch: 1, batches: 3, reason: 'interrupted', detail: 'during batch 2/3' });
+    expect(ctx.stopped).toMatchObject({ batch: 1, batches: 3, reason: 'interrupted', detail: 'during batch 2/3 (n5 not started)' });
     ctx.unreachable = [];
-    expect(() => applyOutcome(ctx)).toThrow('interrupted: 3 hosts applied; 2 hosts not started, untouched; batch 1 of 3 done; interrupted during batch 2/3');
+    expect(() => applyOutcome(ctx)).toThrow('interrupted: 3 hosts applied; 2 hosts not started, untouched; batch 1 of 3 done; interrupted during batch 2/3 (n5 not started)');
+  }, 30_000); // the gate after batch 1 waits GATE_STABLE_MS of stable agreement
+
+  it('Ctrl-C during the gate after batch 2 records no overlay: the one batch 1\'s gate saw is not the overlay now', async () => {
+    const g = grid();
+    const { planned, order } = fleet(g);
+    const abort = new AbortController();
+    // n3 is batch 2: once it applied, the next question to an agent is its gate's. n1 leads throughout.
+    for (const p of planned) {
+      const leads = p.session.node.name === 'n1';
+      const view = { role: leads ? 'leader' : 'member', regionRole: leads ? 'leader' : 'inactive', term: 1, superPeer: 'n1', regionPeer: leads ? 'n1' : null, members: [] };
+      (p.session.transport as RecordingTransport).on(ASK_AGENT, () => {
+        if (order.includes('n3')) abort.abort();
+        return { code: 0, stdout: agentAnswer(JSON.stringify(view)) };
+      });
+    }
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    Object.assign(ctx.options, { signal: abort.signal });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n2', 'n3']);
+    expect(ctx.stopped).toMatchObject({ batch: 2, batches: 3, reason: 'interrupted', detail: 'during the health check after batch 2/3' });
+    expect(ctx.overlay).toBeUndefined();
   }, 30_000); // the gate after batch 1 waits GATE_STABLE_MS of stable agreement
 });
 
@@ -441,18 +462,34 @@ describe('apply in batches, rolling, before the first batch (review B3)', () => 
     await expect(applyInBatches.run(contextFor(g, settled.planned, { rolling: true }).ctx)).rejects.toMatchObject({ hint: expect.not.stringContaining('without --rolling') });
   });
 
+  it('where an agent that does not answer is on a host with changes planned, the hint says to apply it without --rolling first: running --rolling again would refuse again', async () => {
+    const g = grid(1000);
+    const { planned, order } = fleet(g);
+    // n3's upgrade failed half-way in an earlier rolling run: its agent is down, and its changes are still planned.
+    (planned[2]!.session.transport as RecordingTransport).on(ASK_AGENT, () => ({ code: 7, stderr: 'curl: (7) Failed to connect' }));
+    const run = applyInBatches.run(contextFor(g, planned, { rolling: true }).ctx);
+    await expect(run).rejects.toThrow(OverlayNotConvergedError);
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('n3 has changes planned and its agent does not answer: apply n3 without --rolling first (`gridops apply FILE --limit n3`), then run the rolling apply again') });
+    expect(order).toEqual([]);
+    // With nothing planned for n3, an apply would not repair it: the hint does not say so.
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    ctx.planned = ctx.planned.map((p) => (p.session.node.name === 'n3' ? { ...p, plan: { ...p.plan, changes: [] } } : p));
+    await expect(applyInBatches.run(ctx)).rejects.toMatchObject({ hint: expect.not.stringContaining('without --rolling') });
+  });
+
   it('counts a node that could not be reached against its sub-grid budget', async () => {
-    // Four nodes, maxUnavailable 2: n2 and n3 would go together; with n4 unreachable, one at a time.
-    const g = gridOf(`rollout: { maxUnavailable: 2, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }]\n`);
-    const { planned } = fleet(g);
-    const { ctx, progress } = contextFor(g, planned.slice(0, 3));
+    // Five nodes, n1 the super peer and n2, n3 its mirrors, maxUnavailable 2: n2 and n4 (no voter)
+    // would go together; with n5 (no voter either) unreachable, one at a time.
+    const g = gridOf(`rollout: { maxUnavailable: 2, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4, 5].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }]\n`);
+    const { planned } = fleet(g, undefined, {}, ['n2', 'n3']);
+    const { ctx, progress } = contextFor(g, planned.slice(0, 4));
     Object.assign(ctx.options, { rolling: true });
-    ctx.unreachable = [{ node: planned[3]!.session.node, error: new Error('n4: cannot connect') }];
-    // n4 ran the agent (a node never built would not be down, only not there yet).
+    ctx.unreachable = [{ node: planned[4]!.session.node, error: new Error('n5: cannot connect') }];
+    // n5 ran the agent (a node never built would not be down, only not there yet).
     const ranAgent = { topologyHash: 'x', playbooks: ['agent'], gridopsVersion: '0', agentVersion: '0.1.0', appliedAt: '', changesApplied: 0, lastOutcome: 'applied' };
-    jest.spyOn(ctx, 'recordedState').mockResolvedValue({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: ranAgent, n2: ranAgent, n3: ranAgent, n4: ranAgent } } as unknown as GridState);
+    jest.spyOn(ctx, 'recordedState').mockResolvedValue({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: ranAgent, n2: ranAgent, n3: ranAgent, n4: ranAgent, n5: ranAgent } } as unknown as GridState);
     await applyInBatches.run(ctx);
-    expect(progress.filter((m) => /^batch \d\/\d: /.test(m))).toEqual(['batch 1/3: n2 (nodes)', 'batch 2/3: n3 (nodes)', 'batch 3/3: n1 (super peers, which hand their role over)']);
+    expect(progress.filter((m) => /^batch \d\/\d: /.test(m))).toEqual(['batch 1/4: n2 (nodes)', 'batch 2/4: n3 (nodes)', 'batch 3/4: n4 (nodes)', 'batch 4/4: n1 (super peers, which hand their role over)']);
   }, 30_000);
 });
 
@@ -491,5 +528,21 @@ describe('apply in batches, without --rolling', () => {
       ['n3', 'skipped'],
     ]);
     expect(ctx.stopped).toMatchObject({ reason: 'interrupted' });
+  });
+
+  it('Ctrl-C while an ungated batch applies, some of its hosts not started, is an interrupt during that batch, naming them', async () => {
+    // Sub-grids a, b and c of two nodes, each new, its first node the planned super peer: batch 1
+    // is a1, b1 and c1, one at a time; Ctrl-C comes as b1 starts, so c1 never does.
+    const g = gridOf(`regions: [{ name: r1, subgrids: [${['a', 'b', 'c'].map((sg, i) => `{ name: ${sg}, nodes: [{ name: ${sg}1, address: 10.0.${i}.1 }, { name: ${sg}2, address: 10.0.${i}.2 }] }`).join(', ')}] }]\n`);
+    const { planned, order } = fleet(g);
+    const abort = new AbortController();
+    const { ctx } = contextFor(g, planned);
+    Object.assign(ctx.options, { signal: abort.signal, concurrency: 1, emit: (e: { type: string; host: string }) => e.type === 'change-start' && e.host === 'b1' && abort.abort() });
+    ctx.plan = { ...ctx.plan, election: { subgrids: ['a', 'b', 'c'].map((sg) => ({ region: 'r1', subgrid: sg, status: 'initial', superPeer: `${sg}1`, ranking: [], unknown: [] })), regions: [] } as never };
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['a1', 'b1']);
+    expect(ctx.stopped).toMatchObject({ batch: 0, batches: 2, reason: 'interrupted', detail: 'during batch 1/2 (c1 not started)' });
+    ctx.unreachable = [];
+    expect(() => applyOutcome(ctx)).toThrow('interrupted: 2 hosts applied; 4 hosts not started, untouched; no batch done; interrupted during batch 1/2 (c1 not started)');
   });
 });

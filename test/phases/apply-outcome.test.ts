@@ -63,6 +63,29 @@ describe('what a failed run says to run again', () => {
   });
 });
 
+describe('a rolling apply stopped at a failed batch', () => {
+  it('says how to repair a failed host whose agent no longer answers: --rolling would refuse to start again', () => {
+    const ctx = {
+      grid: { name: 'g', rollout: { healthTimeoutMs: 60_000 } },
+      plan: { hosts: [] },
+      outcomes: [
+        { host: 'n2', status: 'failed', applied: 0 },
+        { host: 'n1', status: 'skipped', applied: 0 },
+      ],
+      unreachable: [],
+      recordedOnly: new Set<string>(),
+      options: { rolling: true },
+      stopped: { batch: 1, batches: 2, reason: 'failed', detail: 'n2 failed' },
+      elapsed: () => 5,
+    } as unknown as RunContext;
+    expect(() => applyOutcome(ctx)).toThrow(
+      expect.objectContaining({
+        hint: 'fix the hosts listed above, then run the same apply again to resume; where the agent of n2 no longer answers, --rolling refuses to start: apply n2 without --rolling first (`gridops apply FILE --limit n2`), then run the rolling apply again',
+      }),
+    );
+  });
+});
+
 describe('a plain apply that replaced the grid key and then failed on some hosts', () => {
   const keyChange = { kind: 'file', id: 'file /etc/gridagent/grid.key', action: 'update', path: '/etc/gridagent/grid.key', fields: [{ name: 'content', before: '(sensitive)', after: '(sensitive)' }], secret: 'grid-key' };
   const ended = (change: Partial<RunContext>): GridopsError => {

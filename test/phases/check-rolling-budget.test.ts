@@ -111,6 +111,18 @@ describe('apply --rolling and the nodes already down (review B3)', () => {
     await expect(run).rejects.toMatchObject({ hint: expect.stringMatching(/^bring n3 back .* or leave that sub-grid out \(--limit '!r1\/s1'\)/) });
   });
 
+  it('before the question counts as voters down only the nodes down that must be voters: of 8 that may vote 5 vote, so 2 down may be none of them', async () => {
+    // s1 of 8, maxUnavailable 3, n7 and n8 long dead (autopilot dropped them): the agents, asked before the first batch, name the voters.
+    const grid8 = (max: string) => gridOf(`rollout: { maxUnavailable: ${max}, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4, 5, 6, 7, 8].map(node).join(', ')}] }] }]\n`);
+    const { ctx } = contextWith(grid8('3'), ['n7', 'n8']);
+    await expect(checkRollingBudget.run(ctx)).resolves.toBeUndefined();
+    // 6 of 8 down would leave 2 nodes serving: a sub-grid of 6 with 3 down makes at least 2 of its 5 voters down, and says so.
+    const six = gridOf(`rollout: { maxUnavailable: 5, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4, 5, 6].map(node).join(', ')}] }] }]\n`);
+    await expect(checkRollingBudget.run(contextWith(six, ['n4', 'n5', 'n6']).ctx)).rejects.toThrow(
+      '--rolling cannot restart a voter of r1/s1 and keep its super peer: n4, n5 and n6 are down (unreachable), at least 2 of them among its 5 voters, and its super peer steps down when it hears fewer than 3 of them; nothing was changed',
+    );
+  });
+
   it('a node down in a sub-grid that still has budget left, or in one without changes, does not stop the run', async () => {
     // maxUnavailable 2: s1 of 5 nodes may restart 2 (never its last), minus n5 down: 1; 5 voters spare 2, minus n5: 1.
     await expect(checkRollingBudget.run(contextWith(grid5('2'), ['n5']).ctx)).resolves.toBeUndefined();
@@ -193,6 +205,19 @@ describe('apply --rolling and the voters the agents name (review 4)', () => {
     }
     // The node down not among the named voters: the super peer keeps its quorum through one restart.
     expect(() => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n3'] }, ctx), rolloutSizes(ctx, ranEverywhere(ctx)))).not.toThrow();
+  });
+
+  it('where no reached agent lists the voters, counts every node down that may vote as a voter down before the first batch (the pre-check counted only the surely voters)', async () => {
+    // s1 of 8, maxUnavailable 3, n7 and n8 unreachable: the pre-check lets it pass (they may be none of the 5 voters).
+    const grid8 = gridOf(`rollout: { maxUnavailable: 3, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3, 4, 5, 6, 7, 8].map(node).join(', ')}] }] }]\n`);
+    const { ctx } = contextWith(grid8, ['n7', 'n8']);
+    await expect(checkRollingBudget.run(ctx)).resolves.toBeUndefined();
+    // The agents name the voters, n7 and n8 not among them: no refusal.
+    expect(() => checkNamedVoters(ctx, named({ 'r1/s1': ['n1', 'n2', 'n3', 'n4', 'n5'] }, ctx), rolloutSizes(ctx, ranEverywhere(ctx)))).not.toThrow();
+    // No agent says: both count as voters down, as the batches count them.
+    expect(() => checkNamedVoters(ctx, named({}, ctx), rolloutSizes(ctx, ranEverywhere(ctx)))).toThrow(
+      '--rolling cannot restart a voter of r1/s1 and keep its super peer: n7 and n8 are down (unreachable), counted as 2 of its 5 voters, and its super peer steps down when it hears fewer than 3 of them; nothing was changed',
+    );
   });
 
   it('judges a node renamed in this run by the name its agent still votes under', () => {
