@@ -85,6 +85,12 @@ function agentVersionOf(line: string): string {
  * - cgroup layout: what /sys/fs/cgroup holds (cgroup.controllers at the top: v2; under unified/:
  *   systemd's hybrid; a v1 controller's `tasks`); swap accounting: v1's memory.memsw files, or a
  *   memory.swap.max below the v2 root (the root has none);
+ * - cgroup controllers systemd can set limits with (cgroupControllers): on v2 the root's
+ *   cgroup.controllers, one line; it is namespaced, so in a container it lists only what the host
+ *   delegated, where /proc/cgroups shows the host kernel's. On v1 and hybrid the controllers live
+ *   in v1 hierarchies (the unified tree's cgroup.controllers is empty, and systemd's hybrid mode
+ *   sets no limit there): /proc/cgroups' enabled ones bound to a hierarchy (not 0). A kernel booted
+ *   with cgroup_disable=memory lacks it in both;
  * - default route: /proc/net/route, else the first up, non-reject default of
  *   /proc/net/ipv6_route, which lists every routing table (a tunnel's policy table too), where
  *   `ip -6 route show default` looked at the main one;
@@ -108,6 +114,7 @@ s modules-loaded; [ -r /proc/modules ] && while read -r n rest; do echo "$n"; do
 s modules-builtin; read -r rel < /proc/sys/kernel/osrelease; c "/lib/modules/$rel/modules.builtin"
 s sys-module; [ -d /sys/module ] && for d in /sys/module/*; do [ -e "$d/initstate" ] || echo "\${d##*/}"; done
 s cgroup; [ -e /sys/fs/cgroup/cgroup.controllers ] && echo top-level-cgroup2; [ -e /sys/fs/cgroup/unified/cgroup.controllers ] && echo unified-cgroup2; for f in /sys/fs/cgroup/tasks /sys/fs/cgroup/*/tasks; do [ -e "$f" ] && { echo v1-controller; break; }; done; [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] && echo memsw; for f in /sys/fs/cgroup/*.slice/memory.swap.max /sys/fs/cgroup/init.scope/memory.swap.max; do [ -e "$f" ] && { echo swap-max; break; }; done
+s cgroup-controllers; if [ -r /sys/fs/cgroup/cgroup.controllers ]; then cc=; read -r cc < /sys/fs/cgroup/cgroup.controllers; echo "v2 $cc"; elif [ -r /proc/cgroups ]; then while read -r n h x e; do [ "$e" = 1 ] && [ "$h" != 0 ] && echo "v1 $n"; done < /proc/cgroups; fi
 s uptime; c /proc/uptime
 s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
 ${AGENT_SECTION}
@@ -120,7 +127,7 @@ s kvm; [ -c /dev/kvm ] && echo device; { true <> /dev/kvm; } 2>/dev/null && echo
 s caps; cpus=; while read -r k v; do case "$k" in CapEff:) echo "$v";; Cpus_allowed_list:) cpus=$v; break;; esac; done < /proc/self/status
 s nproc; if [ -n "$cpus" ]; then echo "allowed $cpus"; else nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null; fi
 s end
-unset l k v u md n rest rel d p i dst dl src sl gw fl rc m mask f cpus a x pl sc sp; unset -f s c
+unset l k v u md n rest rel d p i dst dl src sl gw fl rc m mask f cpus a x pl sc sp cc h e; unset -f s c
 `;
 
 /**
@@ -235,6 +242,13 @@ export function parseFacts(output: string): HostFacts {
   const v2mount = cg.includes('unified-cgroup2') || cg.some((l) => / cgroup2 /.test(l));
   const cgroup: HostFacts['cgroup'] = cg.includes('top-level-cgroup2') ? 'v2' : v1 && v2mount ? 'hybrid' : v1 ? 'v1' : v2mount ? 'v2' : 'none';
   const swapAccounting = cg.includes('memsw') || cg.includes('swap-max');
+  // `v2 cpuset cpu io memory pids` (the root's cgroup.controllers), or one `v1 NAME` per enabled,
+  // mounted v1 controller; no section from an older script: not known.
+  const controllerLines = sec.get('cgroup-controllers');
+  const cgroupControllers = controllerLines?.flatMap((l) => {
+    const [layout, ...names] = l.trim().split(/\s+/);
+    return layout === 'v2' || layout === 'v1' ? names : [];
+  });
 
   const pkgs = get('pkg').map((l) => l.trim());
   const packageManager: HostFacts['packageManager'] = pkgs.includes('apt-get') ? 'apt' : pkgs.includes('dnf') ? 'dnf' : pkgs.includes('yum') ? 'yum' : null;
@@ -288,6 +302,7 @@ export function parseFacts(output: string): HostFacts {
     },
     cgroup,
     swapAccounting,
+    ...(cgroupControllers ? { cgroupControllers: [...new Set(cgroupControllers)].sort() } : {}),
     uptimeSeconds: Number.isFinite(uptime) ? Math.floor(uptime) : 0,
     packageManager,
     agentVersion,

@@ -50,6 +50,12 @@ export interface HostFacts {
    * cannot start a VM with a swap_hard_limit, and systemd ignores MemorySwapMax=.
    */
   swapAccounting: boolean;
+  /**
+   * The cgroup controllers systemd can limit with here (`cpu`, `memory`, ...; gather.ts says how
+   * each layout is read). Without `memory` systemd accepts MemoryMax= and ignores it, without `cpu`
+   * CPUQuota=. Absent in facts read by an older gridops, which did not read them.
+   */
+  cgroupControllers?: string[];
   /** Swap space (SwapTotal of /proc/meminfo); absent in facts read by an older gridops, which did not read it. */
   swapBytes?: number;
   uptimeSeconds: number;
@@ -82,7 +88,7 @@ export interface HostFacts {
 }
 
 /** Every fact but the agent's version, which a read of the agent alone (AGENT_FACTS_BODY) leaves out. */
-const NOT_IN_AGENT_READ = ['os', 'initSystem', 'arch', 'cpu', 'kvm', 'capSysResource', 'memoryBytes', 'kernel', 'cgroup', 'swapAccounting', 'swapBytes', 'uptimeSeconds', 'packageManager', 'network', 'writtenBootstrapScore', 'writtenSuperPeer'] as const satisfies ReadonlyArray<keyof HostFacts>;
+const NOT_IN_AGENT_READ = ['os', 'initSystem', 'arch', 'cpu', 'kvm', 'capSysResource', 'memoryBytes', 'kernel', 'cgroup', 'swapAccounting', 'cgroupControllers', 'swapBytes', 'uptimeSeconds', 'packageManager', 'network', 'writtenBootstrapScore', 'writtenSuperPeer'] as const satisfies ReadonlyArray<keyof HostFacts>;
 // Compile-time check that the list is complete: a new fact must be added above.
 const listed: Record<Exclude<keyof HostFacts, 'agentVersion'>, true> = Object.fromEntries(NOT_IN_AGENT_READ.map((k) => [k, true])) as Record<(typeof NOT_IN_AGENT_READ)[number], true>;
 void listed;

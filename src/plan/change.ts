@@ -75,7 +75,8 @@ export interface SysctlChange extends BaseChange {
   kind: 'sysctl';
   key: string;
   value: string;
-  steps: Array<'set' | 'persist'>;
+  /** `remove-legacy`: the file an older gridops wrote under 90-gridops-KEY.conf, which 99-sysctl.conf overrode. */
+  steps: Array<'set' | 'persist' | 'remove-legacy'>;
 }
 export interface SystemdUnitChange extends BaseChange {
   kind: 'systemd-unit';

@@ -1,5 +1,5 @@
 import { moduleFiles } from '../resources/kernel-module.js';
-import { sysctlFile } from '../resources/sysctl.js';
+import { sysctlFiles } from '../resources/sysctl.js';
 import type { PlaybookResource } from './schema.js';
 
 /** A value instantiate.ts uses as it is written: substitute() leaves a string with no `{{` unchanged. */
@@ -17,7 +17,7 @@ export function literalWrittenPaths(entry: PlaybookResource): string[] {
   if ('directory' in entry) return literal(entry.directory.path) ? [entry.directory.path] : [];
   if ('line' in entry) return literal(entry.line.path) ? [entry.line.path] : [];
   if ('systemd-unit' in entry) return literal(entry['systemd-unit'].unit) ? [`/etc/systemd/system/${entry['systemd-unit'].unit}`] : [];
-  if ('sysctl' in entry) return literal(entry.sysctl.key) ? [sysctlFile(entry.sysctl.key)] : [];
+  if ('sysctl' in entry) return literal(entry.sysctl.key) ? sysctlFiles(entry.sysctl.key) : [];
   if ('kernel-module' in entry) {
     if (!literal(entry['kernel-module'].name)) return [];
     const { loadFile, optionsFile } = moduleFiles(entry['kernel-module'].name);

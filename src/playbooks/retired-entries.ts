@@ -20,7 +20,7 @@
  */
 import { AbsentPathsResource } from '../resources/absent-paths.js';
 import { moduleFiles, moduleKey } from '../resources/kernel-module.js';
-import { sysctlFile } from '../resources/sysctl.js';
+import { sysctlFiles } from '../resources/sysctl.js';
 import type { EntriesByPlaybook, KernelEntries } from '../state/state.js';
 import type { KernelConfig } from '../topology/model.js';
 
@@ -33,12 +33,12 @@ function dropped(entries: KernelEntries, still: KernelEntries | undefined): Kern
 
 /** Every file gridops writes for these entries. */
 function filesOf(entries: KernelEntries): string[] {
-  return [...entries.sysctl.map(sysctlFile), ...entries.modules.flatMap((m) => Object.values(moduleFiles(m)))];
+  return [...entries.sysctl.flatMap(sysctlFiles), ...entries.modules.flatMap((m) => Object.values(moduleFiles(m)))];
 }
 
 /** The files the topology's kernel lists keep, whether or not node-base runs now. */
 function kernelListFiles(kernel: KernelConfig): string[] {
-  return [...Object.keys(kernel.sysctl).map(sysctlFile), ...kernel.modules.map((m) => moduleFiles(m).loadFile), ...[...kernel.modules, ...Object.keys(kernel.params)].map((m) => moduleFiles(m).optionsFile)];
+  return [...Object.keys(kernel.sysctl).flatMap(sysctlFiles), ...kernel.modules.map((m) => moduleFiles(m).loadFile), ...[...kernel.modules, ...Object.keys(kernel.params)].map((m) => moduleFiles(m).optionsFile)];
 }
 
 /** Whether the recorded entries of a playbook this run does not run stay with it (else the run retires them). */
@@ -73,7 +73,8 @@ export function retiredEntries(previous: EntriesByPlaybook | undefined, current:
   const spared = new Set([...Object.values(current).flatMap(filesOf), ...kernelListFiles(options.kernel), ...(options.managed ?? stillManaged(previous, current, options.workflowRun))]);
   const why = new Map<string, string>();
   const retire = (gone: KernelEntries, because: (item: string) => string) => {
-    for (const key of gone.sysctl) why.set(sysctlFile(key), `${because(key)}; the running kernel keeps its value until the next boot`);
+    // Under either name gridops has used: a file an older gridops wrote is gridops' to remove too.
+    for (const key of gone.sysctl) for (const file of sysctlFiles(key)) why.set(file, `${because(key)}; the running kernel keeps its value until the next boot`);
     for (const m of gone.modules) {
       const reason = `${because(moduleKey(m))}; gridops does not unload it: it stays loaded until it is unloaded or the node reboots`;
       for (const file of Object.values(moduleFiles(m))) why.set(file, reason);

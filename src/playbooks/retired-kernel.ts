@@ -12,7 +12,7 @@
 import { AbsentPathsResource } from '../resources/absent-paths.js';
 import { moduleFiles, moduleKey } from '../resources/kernel-module.js';
 import type { Resource } from '../resources/resource.js';
-import { sysctlFile } from '../resources/sysctl.js';
+import { sysctlFiles } from '../resources/sysctl.js';
 import type { EffectiveSettings, KernelConfig } from '../topology/model.js';
 import { appliesTo, type LoadedPlaybook } from './load.js';
 
@@ -23,7 +23,8 @@ export type RecordedKernel = Partial<KernelConfig>;
 export function retiredSysctls(previous: RecordedKernel | undefined, current: KernelConfig): Resource[] {
   const why = new Map<string, string>();
   for (const key of Object.keys(previous?.sysctl ?? {})) {
-    if (!Object.hasOwn(current.sysctl, key)) why.set(sysctlFile(key), `${key} left kernel.sysctl; the running kernel keeps its value until the next boot`);
+    // Under either name gridops has used (an older gridops wrote 90-gridops-KEY.conf).
+    if (!Object.hasOwn(current.sysctl, key)) for (const file of sysctlFiles(key)) why.set(file, `${key} left kernel.sysctl; the running kernel keeps its value until the next boot`);
   }
   return why.size ? [AbsentPathsResource.retired(why)] : [];
 }

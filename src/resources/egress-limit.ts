@@ -36,6 +36,7 @@ import type { PlanContext, Resource } from './resource.js';
 import { sameTcRate, tcShownRate } from './tc-rate.js';
 import { installTools, packagesForMissingTools, parseTools, toolsProbe, type Tool } from './tool-packages.js';
 import { resourceId } from './resource-id.js';
+import { missingModulesProbe, parseMissingModules, refuseMissingModules } from './module-presence.js';
 
 /** What the limit runs on the node; missing ones are installed with the change. */
 const EGRESS_TOOLS: readonly Tool[] = ['tc', 'nft'];
@@ -75,7 +76,12 @@ interface EgressProbe {
   /** The network device units systemd has active (none where udev does not run, as in a container). */
   deviceUnits: Set<string>;
   gridUid: number | null;
+  /** Of EGRESS_MODULES, those modprobe finds nowhere (module-presence.ts); asked only with a limit to set. */
+  missingModules: string[];
 }
+
+/** The modules the limit needs: htb, for the qdisc and its classes (fq_codel and nftables have checks of their own). */
+const EGRESS_MODULES = ['sch_htb'];
 
 /**
  * The outgoing bandwidth of grid work (the processes in grid.slice) on the node's uplink, held to
@@ -125,6 +131,8 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       fileProbe(EGRESS_DROPIN_FILE),
       `systemctl is-active ${EGRESS_UNIT} 2>/dev/null || true`,
       "systemctl list-units --all --plain --no-legend --type=device 'sys-subsystem-net-devices-*' 2>/dev/null || true",
+      // Only with a limit to set: a node without one has no use for htb, and loads none.
+      ...(this.mbit === undefined ? [] : [missingModulesProbe(EGRESS_MODULES)]),
     );
   }
 
@@ -139,6 +147,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
     if (!device) throw new PlanningError(`${where} needs the node's uplink, but it has no default route and no device carries its address ${node.address}`, 'give the node a default route, or set its address to one of its own IP addresses');
     if (!DEVICE_NAME.test(device)) throw new PlanningError(`${where}: the uplink's name ${JSON.stringify(device)} is not a plain interface name`, 'rename the interface');
     if (!htbAvailable(facts)) throw new PlanningError(`${where} needs the kernel's htb qdisc (sch_htb), and the kernel of ${node.name} has none`, 'use a kernel with CONFIG_NET_SCH_HTB, or remove egressMbit for this node');
+    refuseMissingModules(live.missingModules, facts, where, node.name, 'or remove egressMbit for this node');
     if (live.nftCheck !== null && live.nftCheck !== 'ok') throw new PlanningError(`${where} needs nftables in the kernel (nf_tables), and ${node.name} refuses a plain table: ${live.nftCheck}`, 'use a kernel with CONFIG_NF_TABLES, or remove egressMbit for this node');
     const foreign = live.roots.find((q) => q.device === device && !isEgressQdisc(q) && !isKernelDefaultQdisc(q));
     if (foreign) throw new PlanningError(`${where}: the uplink ${device} of ${node.name} already has a ${foreign.kind} root qdisc (${foreign.handle}) that gridops did not make`, `remove it (tc qdisc del dev ${device} root) or remove egressMbit for this node`);
@@ -315,7 +324,7 @@ function removeQdisc(device: string): string {
 }
 
 function parseProbe(stdout: string): EgressProbe {
-  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = '', dropinFile = '', active = '', devices = ''] = splitProbeSections(stdout);
+  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = '', dropinFile = '', active = '', devices = '', modules = ''] = splitProbeSections(stdout);
   const byDevice = new Map<string, EgressClass | null>();
   const defaultByDevice = new Map<string, EgressClass | null>();
   let device: string | undefined;
@@ -356,6 +365,7 @@ function parseProbe(stdout: string): EgressProbe {
     active: active.trim().split('\n')[0] || 'inactive',
     deviceUnits: activeDeviceUnits(devices),
     gridUid: uid !== null && /^\d+$/.test(uid) ? Number(uid) : null,
+    missingModules: parseMissingModules(modules),
   };
 }
 

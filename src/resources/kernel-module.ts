@@ -71,7 +71,10 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
   probe(): string {
     if (!this.load) return fileProbe(this.optionsFile);
     return probeSections(
-      `if [ -e ${quote(`/sys/module/${this.name}/initstate`)} ] || grep -q ${quote(`^${this.name} `)} /proc/modules 2>/dev/null; then echo loaded; else echo not-loaded; fi`,
+      // Not loaded by this name: the names modprobe resolves it to (an alias such as crc32c loads
+      // crc32c_generic, and /proc/modules lists that), or `absent` where modprobe finds nothing
+      // (module-presence.ts: only where this root has the kernel's modules tree). A loaded module runs no modprobe.
+      `if [ -e ${quote(`/sys/module/${this.name}/initstate`)} ] || grep -q ${quote(`^${this.name} `)} /proc/modules 2>/dev/null; then echo loaded; else echo not-loaded; if command -v modprobe >/dev/null 2>&1; then kr=$(modprobe -R -- ${quote(this.name)} 2>/dev/null) && for km in $kr; do echo "resolves $km"; done; [ -n "$kr" ] || modprobe -n -q -- ${quote(this.name)} 2>/dev/null || { ko=; read -r ko < /proc/sys/kernel/osrelease; [ -e "/lib/modules/$ko/modules.dep" ] && echo absent; }; fi; fi`,
       fileProbe(this.loadFile),
       fileProbe(this.optionsFile),
     );
@@ -86,11 +89,20 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
     }
     if (!this.load) return this.optionsOnlyDiff(stdout);
     const [loadedPart = '', loadPart = '', optionsPart = ''] = splitProbeSections(stdout);
-    const loaded = loadedPart.trim() === 'loaded';
+    const [state = '', ...resolution] = loadedPart.trim().split('\n').map((l) => l.trim());
+    // An alias is loaded when a module it resolves to is (or is built in): its literal name never shows in /proc/modules.
+    const resolved = resolution.flatMap((l) => (l.startsWith('resolves ') ? [moduleKey(l.slice('resolves '.length))] : []));
+    const loaded = state === 'loaded' || resolved.some((m) => m !== this.name && (kernel.loadedModules.includes(m) || kernel.builtinModules.includes(m)));
     if (!kernel.loadableModules && !loaded) {
       throw new PlanningError(
         `${ctx.node.name}: kernel ${kernel.release} cannot load modules, and ${this.name} is not built in`,
         `remove ${this.name} from kernel.modules for this node, or boot a kernel that has it built in or supports loadable modules`,
+      );
+    }
+    if (!loaded && resolution.includes('absent')) {
+      throw new PlanningError(
+        `${ctx.node.name}: kernel ${kernel.release} has no module ${this.name} (modprobe finds none, nor an alias of that name)`,
+        `check the name in kernel.modules (or the playbook's kernel-module entry), install this kernel's extra modules (e.g. Ubuntu's linux-modules-extra-${kernel.release}), or remove ${this.name} for this node`,
       );
     }
     const steps: KernelModuleChange['steps'] = [];

@@ -10,6 +10,7 @@ import type { PlanContext, Resource } from './resource.js';
 import { sameTcRate } from './tc-rate.js';
 import { installTools, packagesForMissingTools, parseTools, toolsProbe, type Tool } from './tool-packages.js';
 import { resourceId } from './resource-id.js';
+import { missingModulesProbe, parseMissingModules, refuseMissingModules } from './module-presence.js';
 
 /**
  * What the sandbox VM sends, held to the node's `qos.egressMbit` on the host. The VM's egress is
@@ -82,6 +83,9 @@ function deviceExists(device: string): string {
 /** What the limit and its hook run on the host; missing ones are installed with the change, as egress-limit's are. */
 const SANDBOX_TOOLS: readonly Tool[] = ['tc', 'ip'];
 
+/** The modules its tc batch and hook need: the ifb device, the tap's ingress qdisc, the u32 match-all filter, the mirred redirect, and htb. */
+const SANDBOX_MODULES = ['ifb', 'sch_ingress', 'cls_u32', 'act_mirred', 'sch_htb'];
+
 interface SandboxProbe {
   tools: Set<string>;
   tapExists: boolean;
@@ -93,6 +97,8 @@ interface SandboxProbe {
   rate: number | null;
   ceil: number | null;
   files: { tc: FileState; hook: FileState };
+  /** Of SANDBOX_MODULES, those modprobe finds nowhere (module-presence.ts); asked only with a limit to set. */
+  missingModules: string[];
 }
 
 /** The sandbox VM's outgoing bandwidth, on the host: ifb + htb behind its tap (see the file comment). */
@@ -120,6 +126,8 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
       `if ${deviceExists(this.ifb)}; then echo ifb; tc -j qdisc show dev ${ifb} 2>/dev/null; echo; tc class show dev ${ifb} 2>/dev/null; fi`,
       fileProbe(SANDBOX_EGRESS_TC_FILE),
       fileProbe(SANDBOX_EGRESS_HOOK),
+      // Only with a limit to set: without one nothing of it is loaded, and nothing need be.
+      ...(this.spec.mbit === undefined ? [] : [missingModulesProbe(SANDBOX_MODULES)]),
     );
   }
 
@@ -130,6 +138,8 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
     const where = `${ctx.node.name}: qos.egressMbit for the sandbox VM`;
     const f = ctx.facts.kernel;
     if (!(f.builtinModules.includes('sch_htb') || f.loadedModules.includes('sch_htb') || f.loadableModules)) throw new PlanningError(`${where} needs the kernel's htb qdisc (sch_htb), and the kernel of ${ctx.node.name} has none`, 'use a kernel with CONFIG_NET_SCH_HTB, or remove egressMbit for this node');
+    // Before the hook is installed and libvirtd restarted: a module missing there would fail the hook, and so the VM's start.
+    refuseMissingModules(live.missingModules, ctx.facts, where, ctx.node.name, 'or remove egressMbit for this node');
     const packages = packagesForMissingTools(SANDBOX_TOOLS, live.tools, ctx.facts, where, ctx.node.name);
     const bits = rateBits(mbit);
     const tc = Buffer.from(sandboxTcBatch(this.spec.tap, bits));
@@ -200,7 +210,7 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
   }
 
   private parse(stdout: string): SandboxProbe {
-    const [tools = '', tapPart = '', filters = '', ifbPart = '', tcFile = '', hookFile = ''] = splitProbeSections(stdout);
+    const [tools = '', tapPart = '', filters = '', ifbPart = '', tcFile = '', hookFile = '', modules = ''] = splitProbeSections(stdout);
     const [tapFlag = '', ...tapRest] = tapPart.split('\n');
     const [ifbFlag = '', ifbQdiscs = '', ...ifbClasses] = ifbPart.split('\n');
     let redirectTo: string | null = null;
@@ -222,6 +232,7 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
       rate: cls?.rate ?? null,
       ceil: cls?.ceil ?? null,
       files: { tc: parseFileState(tcFile), hook: parseFileState(hookFile) },
+      missingModules: parseMissingModules(modules),
     };
   }
 }

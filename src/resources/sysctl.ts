@@ -6,8 +6,21 @@ import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
 import { resourceId } from './resource-id.js';
 
-/** The sysctl.d file gridops persists `key` in. */
-export const sysctlFile = (key: string) => `/etc/sysctl.d/90-gridops-${key.replace(/\//g, '.')}.conf`;
+/**
+ * The sysctl.d file gridops persists `key` in. systemd-sysctl and `sysctl --system` apply the files
+ * in name order and the last one wins; Debian ships /etc/sysctl.d/99-sysctl.conf (a link to
+ * /etc/sysctl.conf), so ours must sort after it or a key also set there is reverted at each boot.
+ */
+export const sysctlFile = (key: string) => `/etc/sysctl.d/99-zz-gridops-${key.replace(/\//g, '.')}.conf`;
+
+/**
+ * The name an older gridops persisted `key` under, which 99-sysctl.conf overrode. A file of that
+ * name is gridops' own: the next apply removes it (after the new one lands), and so do the sweeps.
+ */
+export const legacySysctlFile = (key: string) => `/etc/sysctl.d/90-gridops-${key.replace(/\//g, '.')}.conf`;
+
+/** Both names gridops has written `key` under: what a sweep of a dropped key removes. */
+export const sysctlFiles = (key: string) => [sysctlFile(key), legacySysctlFile(key)];
 
 /**
  * The file under /proc/sys that holds `key`, by procps' rule: the first separator decides the
@@ -19,6 +32,9 @@ export function sysctlProcPath(key: string): string {
   return `/proc/sys/${path}`;
 }
 
+/** A value as the kernel prints it and compares it: its words, single-spaced (multi-value parameters print with tabs). */
+const words = (value: string) => value.trim().replace(/\s+/g, ' ');
+
 /** A kernel parameter set now (sysctl -w) and persisted in /etc/sysctl.d. */
 export class SysctlResource implements Resource<SysctlChange> {
   readonly kind = 'sysctl' as const;
@@ -27,6 +43,7 @@ export class SysctlResource implements Resource<SysctlChange> {
   readonly writes: readonly string[];
   private readonly value: string;
   private readonly file: string;
+  private readonly legacyFile: string;
 
   constructor(
     private readonly key: string,
@@ -35,7 +52,9 @@ export class SysctlResource implements Resource<SysctlChange> {
     this.value = String(value);
     this.id = resourceId.sysctl(key);
     this.file = sysctlFile(key);
-    this.writes = [this.file];
+    this.legacyFile = legacySysctlFile(key);
+    // The old name too: this resource removes it, so nothing else may write it.
+    this.writes = [this.file, this.legacyFile];
   }
 
   private fileContent(): string {
@@ -43,28 +62,51 @@ export class SysctlResource implements Resource<SysctlChange> {
   }
 
   probe(): string {
-    return probeSections(`cat ${quote(sysctlProcPath(this.key))} 2>/dev/null || echo '@@missing@@'`, fileProbe(this.file));
+    const legacy = quote(this.legacyFile);
+    return probeSections(`cat ${quote(sysctlProcPath(this.key))} 2>/dev/null || echo '@@missing@@'`, fileProbe(this.file), `if [ -e ${legacy} ] || [ -L ${legacy} ]; then echo present; fi`);
   }
 
   diff(stdout: string): SysctlChange | null {
-    const [livePart = '', filePart = ''] = splitProbeSections(stdout);
-    const live = livePart.trim().replace(/\s+/g, ' ');
+    const [livePart = '', filePart = '', legacyPart = ''] = splitProbeSections(stdout);
+    const live = words(livePart);
     const steps: SysctlChange['steps'] = [];
     const fields: FieldChange[] = [];
     // The kernel prints multi-value parameters with tabs; compare them word by word.
-    if (live !== this.value.trim().replace(/\s+/g, ' ')) (steps.push('set'), fields.push({ name: this.key, before: live === '@@missing@@' ? null : live, after: this.value }));
+    if (live !== words(this.value)) (steps.push('set'), fields.push({ name: this.key, before: live === '@@missing@@' ? null : live, after: this.value }));
     if (parseFileState(filePart).content?.toString() !== this.fileContent()) (steps.push('persist'), fields.push({ name: this.file, before: null, after: `${this.key} = ${this.value}` }));
+    if (legacyPart.trim() === 'present') (steps.push('remove-legacy'), fields.push({ name: this.legacyFile, before: 'present', after: null }));
     if (steps.length === 0) return null;
-    return { kind: 'sysctl', id: this.id, action: 'update', key: this.key, value: this.value, steps, fields, summary: `set ${this.key} = ${this.value}` };
+    const summary = steps.length === 1 && steps[0] === 'remove-legacy' ? `move ${this.key}'s sysctl.d file to ${this.file} (after 99-sysctl.conf)` : `set ${this.key} = ${this.value}`;
+    return { kind: 'sysctl', id: this.id, action: 'update', key: this.key, value: this.value, steps, fields, summary };
+  }
+
+  /**
+   * After `setting` (which sets the value): the kernel must read the value back as written. Some
+   * parameters are rewritten (ip_local_reserved_ports `8081,8080,9000` reads `8080-8081,9000`), and
+   * such a value would be planned again at every run; so the old value is put back, the step fails
+   * (a checked write then leaves the file as it was), and the error gives the kernel's own form to write.
+   */
+  private setAndReadBack(setting: string): string {
+    const proc = quote(sysctlProcPath(this.key));
+    const hint = quote(`gridops: the kernel reads ${this.key} back in another form than ${JSON.stringify(this.value)}, so every plan would set it again; the old value was put back. Write the kernel's form as the value: `);
+    return [
+      `o=$(cat -- ${proc} 2>/dev/null); ${setting} || exit 1`,
+      // Word-split with globbing off (a subshell's), as the plan compares: tabs and runs of spaces are one space.
+      `g=$(cat -- ${proc}); n=$(set -f; printf '%s ' $g)`,
+      `if [ "$n" != ${quote(`${words(this.value)} `)} ]; then sysctl -q -w -- ${quote(`${this.key}=`)}"$o" >/dev/null 2>&1; printf '%s%s\\n' ${hint} "$(set -f; printf '%s ' $g | sed 's/ $//')" >&2; exit 1; fi`,
+    ].join('\n');
   }
 
   async apply(change: SysctlChange, recorder: StepRecorder): Promise<void> {
     if (change.steps.includes('persist')) {
-      // Setting the value from the temp file is the check: a value the kernel refuses leaves no file behind.
-      await recorder.write(this.file, Buffer.from(this.fileContent()), '0644', { check: 'sysctl -q -p "$t"', checkName: 'sysctl -p' });
+      // Setting the value from the temp file is the check: a value the kernel refuses, or reads back
+      // in another form, leaves no file behind.
+      await recorder.write(this.file, Buffer.from(this.fileContent()), '0644', { check: this.setAndReadBack('sysctl -q -p "$t"'), checkName: 'sysctl -p' });
     } else if (change.steps.includes('set')) {
       // `--`: the key=value is an operand whatever it starts with (procps sysctl takes `--`).
-      await recorder.run(`sysctl -q -w -- ${quote(`${this.key}=${this.value}`)}`, `sysctl ${this.key}`);
+      await recorder.run(this.setAndReadBack(`sysctl -q -w -- ${quote(`${this.key}=${this.value}`)}`), `sysctl ${this.key}`);
     }
+    // Only once the new file is in place: a failed write leaves the old one, and the value at boot.
+    if (change.steps.includes('remove-legacy')) await recorder.run(`rm -f -- ${quote(this.legacyFile)}`, `remove ${this.legacyFile}`);
   }
 }

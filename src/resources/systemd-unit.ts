@@ -28,11 +28,29 @@ const UNIT_MODE = '0644';
  * after an enable or disable over D-Bus not followed by a reload; snapd does that), not this unit's.
  */
 export function daemonReloadState(section: string): 'no' | 'unit' | 'manager' {
-  const [unit, root] = section
+  // A block may hold other properties too (a slice's DropInPaths), in systemd's order, not the probe's.
+  const [unit, root] = showBlocks(section).map((lines) => lines.some((l) => l.replace(/^NeedDaemonReload=/, '') === 'yes'));
+  return unit ? (root ? 'manager' : 'unit') : 'no';
+}
+
+/** `systemctl show` output for several units: one block of trimmed lines per unit. */
+function showBlocks(section: string): string[][] {
+  return section
     .trim()
     .split(/\n\s*\n/)
-    .map((block) => block.trim().replace(/^NeedDaemonReload=/, '') === 'yes');
-  return unit ? (root ? 'manager' : 'unit') : 'no';
+    .map((block) => block.split('\n').map((l) => l.trim()));
+}
+
+/**
+ * The drop-ins that override a slice's limits behind gridops' back (the first block's
+ * `DropInPaths=`): `systemctl set-property` writes them under /etc/systemd/system.control (or
+ * /run, with --runtime), and an operator's grid.slice.d files count too. Vendor ones (/usr/lib,
+ * /lib) and gridops' own (`gridops-*`) are not someone's change of the limits.
+ */
+export function overridingDropIns(section: string): string[] {
+  const line = showBlocks(section)[0]?.find((l) => l.startsWith('DropInPaths='));
+  const paths = line?.slice('DropInPaths='.length).split(/\s+/).filter((p) => p !== '') ?? [];
+  return paths.filter((p) => !/^\/(usr\/)?lib\//.test(p) && !/\/gridops-[^/]*$/.test(p));
 }
 
 /** A systemd unit: its file, whether it is enabled, and whether it runs. daemon-reload runs once per batch of unit changes. */
@@ -46,6 +64,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
   /** The unit file: a `file` or `line` on it too would undo what this entry writes (engine/overlapping-writes.ts). */
   readonly writes: readonly string[];
   private readonly content: Buffer;
+  private readonly isSlice: boolean;
 
   constructor(
     private readonly spec: { unit: string; content: string; enabled?: boolean; started?: boolean; notify?: string[]; restartedByHandler?: boolean },
@@ -55,6 +74,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     this.path = `/etc/systemd/system/${spec.unit}`;
     this.writes = [this.path];
     this.content = Buffer.from(spec.content);
+    this.isSlice = spec.unit.endsWith('.slice');
   }
 
   probe(): string {
@@ -65,7 +85,8 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
       fileProbe(this.path),
       `systemctl is-enabled -- ${u} 2>/dev/null || true`,
       `systemctl is-active -- ${u} 2>/dev/null || true`,
-      `systemctl show -p NeedDaemonReload -- ${u} -.mount 2>/dev/null || true`,
+      // A slice's drop-ins too, in the same call (no exec more): they override its limits (overridingDropIns).
+      `systemctl show -p NeedDaemonReload${this.isSlice ? ' -p DropInPaths' : ''} -- ${u} -.mount 2>/dev/null || true`,
     );
   }
 
@@ -103,7 +124,13 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     else if (wantStarted && active && definitionChanged && !this.spec.unit.endsWith('.slice') && !this.spec.restartedByHandler) (steps.push('restart'), fields.push({ name: 'active', before: 'active', after: 'restarted' }), enabling());
     else if (!wantStarted && active) (enabling(), steps.push('stop'), fields.push({ name: 'active', before: 'active', after: 'inactive' }));
     else enabling();
-    if (steps.length === 0) return null;
+    // Never deleted: they are the operator's. Said in the plan, as a note where nothing else changes.
+    const overrides = this.isSlice ? overridingDropIns(reloadPart) : [];
+    const overridden = overrides.length ? `${this.spec.unit}'s limits are overridden by ${overrides.join(', ')} (not gridops'; systemctl set-property writes such files): remove ${overrides.length > 1 ? 'them' : 'it'} and run systemctl daemon-reload for the topology's limits to hold` : '';
+    if (steps.length === 0) {
+      if (!overridden) return null;
+      return { kind: 'systemd-unit', id: this.id, action: 'none', unit: this.spec.unit, contentSha256: sha256(this.content), steps: [], fields: [], summary: overridden };
+    }
     return {
       kind: 'systemd-unit',
       id: this.id,
@@ -112,7 +139,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
       contentSha256: sha256(this.content),
       steps,
       fields,
-      summary: `${steps.join(', ')} ${this.spec.unit}`,
+      summary: `${steps.join(', ')} ${this.spec.unit}${overridden ? `; ${overridden}` : ''}`,
       diff: contentChanged ? contentDiff(this.path, file.content, this.content) : undefined,
       // Only a new definition: an enable, start, stop or chmod alone is no reason to run a restart handler.
       notify: definitionChanged ? this.spec.notify : undefined,

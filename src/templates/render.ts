@@ -12,6 +12,7 @@ import { refusedCommandValue, substitutionPlaces, type SubstitutionPlace } from 
 import type { Grid, Node } from '../topology/model.js';
 import { NO_BIRTHS, type GroupBirths } from '../state/group-births.js';
 import { bootstrapElectorate, type BootstrapElectorate } from './bootstrap-electorate.js';
+import { gridCpuQuotaPercent, gridMemoryMax } from './grid-slice-limits.js';
 
 /** templates/ at the package root (the same relative path from src/ and from dist/). */
 export const TEMPLATES_DIR = `${PACKAGE_ROOT}/templates/`;
@@ -72,9 +73,13 @@ export function templateContext(grid: Grid, node: Node, facts?: HostFacts, birth
       gridCpuPercent: node.settings.qos.gridCpuPercent,
       get cpuQuotaPercent() {
         if (reads) reads.hostFacts = true;
-        return facts ? node.settings.qos.gridCpuPercent * facts.cpu.cores : null;
+        return facts ? gridCpuQuotaPercent(node, facts) : null;
       },
-      memoryMax: node.settings.qos.gridMemoryMiB !== undefined ? `${node.settings.qos.gridMemoryMiB}M` : 'infinity',
+      get memoryMax() {
+        // Facts only under a cap: the node must have the memory controller to enforce it.
+        if (reads && node.settings.qos.gridMemoryMiB !== undefined) reads.hostFacts = true;
+        return gridMemoryMax(node, facts);
+      },
       get memorySwapMax() {
         if (node.settings.qos.gridMemoryMiB !== undefined) return '0';
         if (!node.settings.hypervisor.enabled) return 'infinity';

@@ -261,7 +261,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
     ];
     const paths = [
       '/etc/gridops', '/etc/gridagent', '/opt/gridops', '/var/lib/gridagent', '/var/lib/gridops', '/usr/local/bin/gridagent',
-      '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/var/log/libvirt/qemu/gridops-sandbox-serial.log.*', '/etc/systemd/system/nftables.service.d/gridops-*.conf', '/etc/systemd/system/libvirtd.service.d/gridops-*.conf', '/etc/sysctl.d/90-gridops-*.conf', '/etc/modules-load.d/gridops-*.conf', '/etc/modprobe.d/zz-gridops-*.conf',
+      '/etc/libvirt/hooks/qemu.d', '/var/log/libvirt/qemu/gridops-sandbox-serial.log', '/var/log/libvirt/qemu/gridops-sandbox-serial.log.*', '/etc/systemd/system/nftables.service.d/gridops-*.conf', '/etc/systemd/system/libvirtd.service.d/gridops-*.conf', '/etc/sysctl.d/99-zz-gridops-*.conf', '/etc/sysctl.d/90-gridops-*.conf', '/etc/modules-load.d/gridops-*.conf', '/etc/modprobe.d/zz-gridops-*.conf',
       // libvirt's own records of the domain, network and pool (definitions, autostart links, run and dnsmasq files)
       '/etc/libvirt/qemu/gridops-sandbox.xml', '/etc/libvirt/qemu/autostart/gridops-sandbox.xml', `/etc/libvirt/qemu/networks/${network}.xml`, `/etc/libvirt/qemu/networks/autostart/${network}.xml`,
       '/etc/libvirt/storage/gridops.xml', '/etc/libvirt/storage/autostart/gridops.xml', '/run/libvirt/qemu/gridops-sandbox.*', `/run/libvirt/network/${network}.xml`, `/var/lib/libvirt/dnsmasq/${network}.*`, `/var/lib/libvirt/dnsmasq/gs-${network}.*`,

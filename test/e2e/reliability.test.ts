@@ -16,7 +16,7 @@ jest.setTimeout(300_000);
 describeLab('a failed step leaves the host as it was; exit codes', { kind: 'container', nodes: 1 }, (lab) => {
   const run = async (command: string) => (await lab.ssh('node-01', command)).stdout.trim();
   const key = 'net.ipv4.tcp_keepalive_time';
-  const file = `/etc/sysctl.d/90-gridops-${key}.conf`;
+  const file = `/etc/sysctl.d/99-zz-gridops-${key}.conf`;
   /** The lab topology with this sysctl value, beside it (so it shares the lab's state dir). */
   const withSysctl = (value: string) => {
     const path = join(lab.dir, `topology-sysctl-${value.replace(/\W/g, '_')}.yaml`);
@@ -47,7 +47,7 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
 
   it('a key that left kernel.sysctl: the next apply removes its file (the running value stays), then plan has zero changes', async () => {
     const dropped = 'net.ipv4.tcp_fin_timeout';
-    const droppedFile = `/etc/sysctl.d/90-gridops-${dropped}.conf`;
+    const droppedFile = `/etc/sysctl.d/99-zz-gridops-${dropped}.conf`;
     const both = join(lab.dir, 'topology-sysctl-two-keys.yaml');
     writeFileSync(both, readFileSync(lab.topology, 'utf8').replace('\ndefaults:\n', `\ndefaults:\n  kernel: { sysctl: { ${key}: "600", ${dropped}: "45" } }\n`));
     expect(gridops(['apply', both, '--yes']).status).toBe(ExitCode.OK);
@@ -70,7 +70,7 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
 
   it("a playbook's own sysctl entry it dropped, then the playbook the topology dropped: each next apply removes the file (the running value stays), then plan has zero changes", async () => {
     const [kept, dropped] = ['net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_synack_retries'];
-    const fileOf = (k: string) => `/etc/sysctl.d/90-gridops-${k}.conf`;
+    const fileOf = (k: string) => `/etc/sysctl.d/99-zz-gridops-${k}.conf`;
     const own = join(lab.dir, 'own-sysctls.yaml');
     const entry = (k: string, v: string) => `  - sysctl: { key: ${k}, value: "${v}" }\n`;
     writeFileSync(own, `name: own-sysctls\nresources:\n${entry(kept, '5')}${entry(dropped, '4')}`);

@@ -125,6 +125,14 @@ describe('the facts script on this machine, under dash and bash', () => {
     // Swap accounting as the memory controller's own files show it (v1's memsw, v2's memory.swap.max below the root).
     const swapFiles = execFileSync('sh', ['-c', 'ls /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes /sys/fs/cgroup/*.slice/memory.swap.max /sys/fs/cgroup/init.scope/memory.swap.max 2>/dev/null || true'], { encoding: 'utf8' });
     expect(facts.swapAccounting).toBe(swapFiles.trim() !== '');
+    // The controllers, as the layout's own source lists them (gather.ts says why each).
+    const controllers = existsSync('/sys/fs/cgroup/cgroup.controllers')
+      ? readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').trim().split(/\s+/).filter((c) => c !== '')
+      : readFileSync('/proc/cgroups', 'utf8').split('\n').flatMap((l) => {
+          const [name, hierarchy, , enabled] = l.split(/\s+/);
+          return enabled === '1' && hierarchy !== '0' ? [name!] : [];
+        });
+    expect(facts.cgroupControllers).toEqual([...new Set(controllers)].sort());
     // The CPU count from /proc/self/status is nproc's.
     expect(facts.cpu.cores).toBe(Number(execFileSync('nproc', { encoding: 'utf8' }).trim()));
   });
@@ -201,6 +209,14 @@ describe('facts from /sys/fs/cgroup and the first CPU', () => {
     expect(parse('@@gridops-facts:cgroup@@', 'top-level-cgroup2', 'swap-max').swapAccounting).toBe(true);
     expect(parse('@@gridops-facts:cgroup@@', 'top-level-cgroup2').swapAccounting).toBe(false);
     expect(parse('@@gridops-facts:cgroup@@', 'v1-controller').swapAccounting).toBe(false);
+  });
+  it('takes the cgroup controllers systemd can limit with: v2 the root\'s cgroup.controllers, v1 and hybrid /proc/cgroups\' enabled, mounted ones', () => {
+    expect(parse('@@gridops-facts:cgroup-controllers@@', 'v2 cpuset cpu io memory pids').cgroupControllers).toEqual(['cpu', 'cpuset', 'io', 'memory', 'pids']);
+    // An unprivileged container the host delegated nothing to, or a Pi booted with cgroup_disable=memory.
+    expect(parse('@@gridops-facts:cgroup-controllers@@', 'v2 ').cgroupControllers).toEqual([]);
+    expect(parse('@@gridops-facts:cgroup-controllers@@', 'v1 cpu', 'v1 cpuacct', 'v1 pids').cgroupControllers).toEqual(['cpu', 'cpuacct', 'pids']);
+    // An older script read none: not known (no plan error for it).
+    expect(parse('@@gridops-facts:cgroup@@', 'top-level-cgroup2').cgroupControllers).toBeUndefined();
   });
   it('takes the virtualisation flags the script printed', () => {
     expect(parse('@@gridops-facts:cpu-flags@@', 'svm').cpu.virtFlags).toEqual(['svm']);

@@ -24,10 +24,10 @@ import { NO_BIRTHS } from '../../src/state/group-births.js';
 const dir = mkdtempSync(join(tmpdir(), 'gridops-retired-entries-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SOMAXCONN = '/etc/sysctl.d/90-gridops-net.core.somaxconn.conf';
+const SOMAXCONN = '/etc/sysctl.d/99-zz-gridops-net.core.somaxconn.conf';
 // The entry a playbook keeps: this machine's own value, so that its sysctl resource plans no `sysctl -w` here.
 const PID_MAX = readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim();
-const PID_MAX_FILE = '/etc/sysctl.d/90-gridops-kernel.pid_max.conf';
+const PID_MAX_FILE = '/etc/sysctl.d/99-zz-gridops-kernel.pid_max.conf';
 const PID_MAX_CONTENT = `# managed by gridops\nkernel.pid_max = ${PID_MAX}\n`;
 const TUN_LOAD = '/etc/modules-load.d/gridops-tun.conf';
 const TUN_OPTIONS = '/etc/modprobe.d/zz-gridops-tun.conf';
@@ -117,7 +117,7 @@ describe("a playbook's own sysctl and kernel-module entries it dropped: their fi
     expect(ids(sweep)).toEqual(['absent-paths /etc/modules-load.d/gridops-tun.conf,/etc/modprobe.d/zz-gridops-tun.conf,/etc/modules-load.d/gridops-dummy.conf']);
     // A workflow run where a dropped pid_max alone: b left the workflow, and pid_max goes with both.
     const dropsPidMax = { a: { sysctl: ['net.core.somaxconn', 'vm.swappiness'], modules: previous.a.modules } };
-    expect(ids(retiredEntries(previous, dropsPidMax, { workflowRun: true, kernel: NONE }))).toEqual(['absent-paths /etc/sysctl.d/90-gridops-kernel.pid_max.conf']);
+    expect(ids(retiredEntries(previous, dropsPidMax, { workflowRun: true, kernel: NONE }))).toEqual(['absent-paths /etc/sysctl.d/99-zz-gridops-kernel.pid_max.conf,/etc/sysctl.d/90-gridops-kernel.pid_max.conf']);
     // A --playbook run without b: b still manages it.
     expect(retiredEntries(previous, dropsPidMax, { workflowRun: false, kernel: NONE })).toEqual([]);
     // Nothing recorded (a state from an older gridops), or nothing dropped: no resource at all.
@@ -170,7 +170,7 @@ describe('ad-hoc work (--playbook), a playbook that no longer applies, and the t
     expect(sweeps(moved.plan.changes)).toEqual([]);
     // Dropped from both kernel.sysctl and the playbook, which runs and dropped another key too:
     // somaxconn is removed once, with the topology's reason.
-    const SYN_RETRIES = '/etc/sysctl.d/90-gridops-net.ipv4.tcp_syn_retries.conf';
+    const SYN_RETRIES = '/etc/sysctl.d/99-zz-gridops-net.ipv4.tcp_syn_retries.conf';
     const both = hostRoot(dir, { [SOMAXCONN]: 'x', [SYN_RETRIES]: 'x' });
     const own = playbookIn(dir, 'own-emptied', '  - sysctls: {}\n');
     const planned = await plan(both, [kernelLists, own], { [own.ref]: { sysctl: ['net.core.somaxconn', 'net.ipv4.tcp_syn_retries'], modules: [] } }, { previousKernel: { sysctl: { 'net.core.somaxconn': 1024 } } });

@@ -27,7 +27,7 @@ import { NO_BIRTHS } from '../../src/state/group-births.js';
 const dir = mkdtempSync(join(tmpdir(), 'gridops-retired-kernel-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SOMAXCONN = '/etc/sysctl.d/90-gridops-net.core.somaxconn.conf';
+const SOMAXCONN = '/etc/sysctl.d/99-zz-gridops-net.core.somaxconn.conf';
 const KVM_LOAD = '/etc/modules-load.d/gridops-kvm.conf';
 const KVM_OPTIONS = '/etc/modprobe.d/zz-gridops-kvm.conf';
 const KVM_INTEL_OPTIONS = '/etc/modprobe.d/zz-gridops-kvm_intel.conf';

@@ -28,8 +28,15 @@ const local = new LocalTransport('local');
 const bin = join(dir, 'bin');
 mkdirSync(bin);
 const tool = (name: string, body: string) => (writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`), chmodSync(join(bin, name), 0o755));
-// sysctl -p FILE: the kernel refuses a value that is not a number (EINVAL), as tcp_keepalive_time does.
-tool('sysctl', `[ "$2" = -p ] || exit 0; v=$(sed -n 's/^[^#]* = //p' "$3"); case "$v" in *[!0-9]*) echo "sysctl: setting key: Invalid argument" >&2; exit 1;; esac`);
+// sysctl -p FILE / -w -- KEY=VALUE: the kernel refuses a value that is not numbers (EINVAL), as
+// tcp_keepalive_time does; a good one lands in the host's /proc/sys (under PROC_ROOT), where
+// ip_local_reserved_ports, as the kernel does, keeps a list as sorted ranges.
+tool(
+  'sysctl',
+  `case "$2" in -p) k=$(sed -n 's/^\\([^#][^ ]*\\) = .*/\\1/p' "$3"); v=$(sed -n 's/^[^#]* = //p' "$3");; -w) k=\${4%%=*}; v=\${4#*=};; *) exit 0;; esac
+case "$v" in *[!0-9,]*) echo "sysctl: setting key: Invalid argument" >&2; exit 1;; 8081,8080,9000) v=8080-8081,9000;; esac
+p="$PROC_ROOT/proc/sys/$(printf %s "$k" | tr . /)"; mkdir -p "\${p%/*}"; printf '%s\\n' "$v" > "$p"`,
+);
 // modprobe NAME: only "loop" exists; --showconfig accepts any file.
 tool('modprobe', `case "$*" in *--showconfig*) exit 0;; *" loop"*) exit 0;; *) echo "modprobe: FATAL: Module $3 not found" >&2; exit 1;; esac`);
 // systemd-analyze verify: refuses a unit whose ExecStart is not executable.
@@ -38,7 +45,7 @@ tool('systemctl', 'exit 0');
 
 function host(root: string) {
   return new RecordingTransport('n1').on(/^sh -s$/, (command, { options }) =>
-    local.exec(`PATH=${bin}:$PATH ${command}`, { stdin: String(options.stdin).replaceAll('/etc/', `${root}/etc/`) }),
+    local.exec(`PATH=${bin}:$PATH PROC_ROOT=${root} ${command}`, { stdin: String(options.stdin).replaceAll('/etc/', `${root}/etc/`).replaceAll('/proc/sys/', `${root}/proc/sys/`) }),
   );
 }
 
@@ -64,7 +71,7 @@ function snapshot(root: string): Record<string, string> {
 
 function hostRoot(files: Record<string, string> = {}): string {
   const root = mkdtempSync(join(dir, 'host-'));
-  for (const d of ['etc/sysctl.d', 'etc/modprobe.d', 'etc/modules-load.d', 'etc/systemd/system']) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ['etc/sysctl.d', 'etc/modprobe.d', 'etc/modules-load.d', 'etc/systemd/system', 'proc/sys/net/ipv4', 'proc/sys/vm']) mkdirSync(join(root, d), { recursive: true });
   for (const [path, content] of Object.entries(files)) writeFileSync(join(root, path), content);
   return root;
 }
@@ -144,12 +151,12 @@ describe.each(FORMS)('StepRecorder.write %s: temp file, check, then rename', (_f
 describe('each resource kind that can fail after writing leaves the host as it was', () => {
   it('sysctl: a value the kernel refuses leaves the old sysctl.d file (and none when there was none)', async () => {
     const key = 'net.ipv4.tcp_keepalive_time';
-    const previous: Array<Record<string, string>> = [{}, { [`etc/sysctl.d/90-gridops-${key}.conf`]: `# managed by gridops\n${key} = 7200\n` }];
+    const previous: Array<Record<string, string>> = [{}, { [`etc/sysctl.d/99-zz-gridops-${key}.conf`]: `# managed by gridops\n${key} = 7200\n` }];
     for (const before of previous) {
       const root = hostRoot(before);
       const was = snapshot(root);
       const result = await applyOne(root, new SysctlResource(key, '7200$(touch /tmp/x)'), '7200\n@@gridops-probe-section@@\nabsent\n');
-      expect(result.failure?.step).toBe(`write /etc/sysctl.d/90-gridops-${key}.conf (checked by sysctl -p)`);
+      expect(result.failure?.step).toBe(`write /etc/sysctl.d/99-zz-gridops-${key}.conf (checked by sysctl -p)`);
       expect(result.failure?.stderr).toContain('Invalid argument');
       expect(snapshot(root)).toEqual(was);
     }
@@ -159,7 +166,28 @@ describe('each resource kind that can fail after writing leaves the host as it w
     const root = hostRoot();
     const result = await applyOne(root, new SysctlResource('vm.swappiness', 10), '60\n@@gridops-probe-section@@\nabsent\n');
     expect(result.failure).toBeUndefined();
-    expect(readFileSync(join(root, 'etc/sysctl.d/90-gridops-vm.swappiness.conf'), 'utf8')).toBe('# managed by gridops\nvm.swappiness = 10\n');
+    expect(readFileSync(join(root, 'etc/sysctl.d/99-zz-gridops-vm.swappiness.conf'), 'utf8')).toBe('# managed by gridops\nvm.swappiness = 10\n');
+  });
+
+  // A value the kernel stores in another form would be planned again at every run: the apply fails
+  // and says the kernel's form, with the kernel's old value and the old file (or none) kept.
+  it.each([
+    ['a new sysctl.d file (checked by sysctl -p)', 'absent\n', {}],
+    ['the value alone (sysctl -w)', `regular file|644|root|root|0\n${Buffer.from('# managed by gridops\nnet.ipv4.ip_local_reserved_ports = 8081,8080,9000\n').toString('base64')}\n`, { 'etc/sysctl.d/99-zz-gridops-net.ipv4.ip_local_reserved_ports.conf': '# managed by gridops\nnet.ipv4.ip_local_reserved_ports = 8081,8080,9000\n' }],
+  ])('sysctl: a value the kernel reads back in another form fails with its form to write, leaving the host as it was: %s', async (_, fileProbe, files) => {
+    const key = 'net.ipv4.ip_local_reserved_ports';
+    const root = hostRoot({ ...files, 'proc/sys/net/ipv4/ip_local_reserved_ports': '9000\n' });
+    const was = snapshot(root);
+    const result = await applyOne(root, new SysctlResource(key, '8081,8080,9000'), `9000\n@@gridops-probe-section@@\n${fileProbe}`);
+    expect(result.failure?.stderr).toContain("Write the kernel's form as the value: 8080-8081,9000");
+    expect(snapshot(root)).toEqual(was);
+  });
+
+  it('sysctl: a file of the old name (90-gridops-KEY.conf, which 99-sysctl.conf overrode) is removed once the new one is in place', async () => {
+    const root = hostRoot({ 'etc/sysctl.d/90-gridops-vm.swappiness.conf': '# managed by gridops\nvm.swappiness = 10\n', 'proc/sys/vm/swappiness': '10\n' });
+    const result = await applyOne(root, new SysctlResource('vm.swappiness', 10), '10\n@@gridops-probe-section@@\nabsent\n@@gridops-probe-section@@\npresent\n');
+    expect(result.failure).toBeUndefined();
+    expect(readdirSync(join(root, 'etc/sysctl.d'))).toEqual(['99-zz-gridops-vm.swappiness.conf']);
   });
 
   it('kernel-module: a module that cannot load leaves no modules-load.d or modprobe.d file', async () => {
