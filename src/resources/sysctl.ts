@@ -1,5 +1,6 @@
 import type { StepRecorder } from './step-recorder.js';
 import type { FieldChange, SysctlChange } from '../plan/change.js';
+import { sysctlFileKey } from '../topology/kernel-names.js';
 import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
@@ -7,7 +8,7 @@ import type { Resource } from './resource.js';
 import { resourceId } from './resource-id.js';
 
 /** The sysctl.d file gridops persists `key` in. */
-export const sysctlFile = (key: string) => `/etc/sysctl.d/90-gridops-${key.replace(/\//g, '.')}.conf`;
+export const sysctlFile = (key: string) => `/etc/sysctl.d/90-gridops-${sysctlFileKey(key)}.conf`;
 
 /**
  * The file under /proc/sys that holds `key`, by procps' rule: the first separator decides the

@@ -178,7 +178,20 @@ export function parseDuration(value: string): number {
   return Number(m[1]) * DURATION_UNIT_MS[m[2] as keyof typeof DURATION_UNIT_MS];
 }
 
+/**
+ * Names JavaScript gives objects a meaning of their own: as a key of a mapping, `__proto__` reaches
+ * the prototype instead of a value (a merge through it once set Object.prototype.polluted). No
+ * module or module option is named so, and such a key is refused where it is written.
+ */
+const OBJECT_MEMBER_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+function objectMemberName(value: string, what: string, example: string): FormatVerdict | null {
+  if (!OBJECT_MEMBER_NAMES.has(value)) return null;
+  return { message: `${showValue(value)} is not a ${what}: it is a name JavaScript objects reserve`, hint: `name the ${what} as modinfo lists it, e.g. ${example}` };
+}
+
 function moduleName(value: string): FormatVerdict | null {
+  const reserved = objectMemberName(value, 'kernel module name', 'kvm_intel');
+  if (reserved) return reserved;
   if (/^[A-Za-z0-9_-]{1,56}$/.test(value)) return null;
   return { message: `${showValue(value)} is not a kernel module name`, hint: 'module names use letters, digits, _ and -, e.g. kvm_intel or vhost_net' };
 }
@@ -211,6 +224,8 @@ function moduleOptionValue(value: string): FormatVerdict | null {
 
 /** A module parameter name as modinfo prints it: letters, digits and _. */
 function moduleOptionName(value: string): FormatVerdict | null {
+  const reserved = objectMemberName(value, 'module option name', 'ignore_msrs');
+  if (reserved) return reserved;
   if (/^[A-Za-z0-9_]{1,64}$/.test(value)) return null;
   return { message: `${showValue(value)} is not a module option name`, hint: 'module options are named with letters, digits and _, e.g. ignore_msrs' };
 }

@@ -10,6 +10,7 @@ import type { RawTopology } from './schema.js';
 import { PUBLISHED_SCHEMA_FILE } from './json-schema-file.js';
 import { reservedNetworkProblems } from './reserved-network.js';
 import { semanticProblems } from './semantic-check.js';
+import { kernelSpellingProblems } from './kernel-spelling-check.js';
 import { listenerProblems } from './listener-check.js';
 import { agentPortProblems } from './agent-port-check.js';
 import { agentVersionProblems } from './agent-version-check.js';
@@ -53,7 +54,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   });
   const shape = checkSchema(source);
   // A value written with a refused tag (a Buffer, a Set, a Date) breaks the schema too: its tag says why.
-  const found = withoutRepeats([...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source)]);
+  const found = withoutRepeats([...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source), ...kernelSpellingProblems(source.value, source)]);
   if (found.length === 0) {
     const grid = resolveTopology(source.value as RawTopology, source, text);
     // Listener clashes, one agent port grid-wide, the agent's version, the reserved network and the agent's HTTP address need the settings each node inherits, so they are checked on the resolved grid (and the rollout's health timeout, in milliseconds there: a warning, since only apply --rolling needs it).
