@@ -33,6 +33,11 @@ export interface TopologyCheck {
    * problems the entries that have none of their own, so that they are checked in the same run.
    */
   playbooks: Grid['playbooks'];
+  /**
+   * For a topology with problems, what of it resolves (sound-part.ts): the checks a run makes after
+   * loading (the key file, the sandbox images) run on it too, so one run reports every problem.
+   */
+  soundGrid?: Grid;
 }
 
 let checkSchema: ReturnType<typeof makeSchemaChecker> | undefined;
@@ -59,19 +64,19 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
     const grid = resolveTopology(source.value as RawTopology, source, text);
     // Listener clashes, one agent port grid-wide, the agent's version, the reserved network and the agent's HTTP address need the settings each node inherits, so they are checked on the resolved grid (and the rollout's health timeout, in milliseconds there: a warning, since only apply --rolling needs it).
     const clashes = resolvedProblems(grid, source);
-    if (clashes.length) return { problems: inReadingOrder(withoutRepeats(clashes)), warnings: [], playbooks: grid.playbooks };
+    if (clashes.length) return { problems: inReadingOrder(withoutRepeats(clashes)), warnings: [], playbooks: grid.playbooks, soundGrid: grid };
     return { grid, problems: [], warnings: inReadingOrder(withoutRepeats([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source), ...healthTimeoutProblems(grid, source)])), playbooks: grid.playbooks };
   }
   const sound = soundPart(source.value, shape);
   if (!sound) return { problems: inReadingOrder(found), warnings: [], playbooks: [] };
   const partial = resolveTopology(sound.raw, source, text, sound.unsound);
-  return { problems: inReadingOrder(withoutRepeats([...found, ...resolvedProblems(partial, source)])), warnings: [], playbooks: partial.playbooks };
+  return { problems: inReadingOrder(withoutRepeats([...found, ...resolvedProblems(partial, source)])), warnings: [], playbooks: partial.playbooks, soundGrid: partial };
 }
 
 /**
  * The checks of a resolved grid (or of its sound part): they need the settings each node inherits.
  * The one key file and a sandbox's image are not here: only the runs that read them check them
- * (phases/grid-key-file.ts, phases/sandbox-images.ts), so reset, state and status commands are not held up.
+ * (phases/local-files.ts, on the grid or on soundGrid), so reset, state and status commands are not held up.
  */
 function resolvedProblems(grid: Grid, source: SourceDocument): Problem[] {
   return [...listenerProblems(grid, source), ...agentPortProblems(grid, source), ...agentVersionProblems(grid, source), ...reservedNetworkProblems(grid, source), ...httpAddressProblems(grid, source)];
