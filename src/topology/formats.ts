@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { splitJumpHost } from './jump-host.js';
 
 /**
  * String formats of the topology, each a checker that returns null when the value is fine or
@@ -240,10 +241,16 @@ function sshUser(value: string): FormatVerdict | null {
   return { message: `${showValue(value)} is not a valid user name`, hint: 'use a POSIX user name: lowercase letters, digits, _ and -, starting with a letter or _' };
 }
 
+/** Read as the transport reads it (jump-host.ts): an IPv6 host in brackets, `[2001:db8::1]:2222`. */
 function jumpHost(value: string): FormatVerdict | null {
-  const m = /^(?:([^@]+)@)?(.+?)(?::(\d+))?$/.exec(value);
-  if (!m) return { message: `${showValue(value)} is not [USER@]HOST[:PORT]`, hint: 'write it as admin@bastion.example.org:22' };
-  return (m[1] ? sshUser(m[1]) : null) ?? host(m[2]!) ?? (m[3] ? portProblem(m[3]) : null);
+  const parts = splitJumpHost(value);
+  if (parts) return (parts.user !== undefined ? sshUser(parts.user) : null) ?? host(parts.host) ?? (parts.port !== undefined ? portProblem(parts.port) : null);
+  const address = value.slice(value.indexOf('@') + 1);
+  if (isIPv6Literal(address)) {
+    const user = value.slice(0, value.indexOf('@') + 1);
+    return { message: `${showValue(value)} is an IPv6 address without brackets, which ssh cannot tell from a port`, hint: `write it in brackets: ${user}[${address}], or ${user}[${address}]:22 with a port` };
+  }
+  return { message: `${showValue(value)} is not [USER@]HOST[:PORT]`, hint: 'write it as admin@bastion.example.org:22, and an IPv6 address in brackets: admin@[2001:db8::1]:22' };
 }
 
 function semver(value: string): FormatVerdict | null {

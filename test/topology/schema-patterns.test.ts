@@ -28,7 +28,7 @@ const VALID: Partial<Record<FormatName, string[]>> = {
   'module-option-value': ['1', 'Y', '0x1f,2'],
   'file-path': ['~/.ssh/id_ed25519', '/etc/gridops/known_hosts', 'relative/key', 'with space'],
   'ssh-user': ['root', 'ops', '_svc', 'deploy-2', 'machine$'],
-  'jump-host': ['bastion', 'admin@bastion.example.org:22', 'admin@10.0.0.1', '10.0.0.1:2200', 'bastion:22'],
+  'jump-host': ['bastion', 'admin@bastion.example.org:22', 'admin@10.0.0.1', '10.0.0.1:2200', 'bastion:22', '[2001:db8::1]:2222', '[2001:db8::1]', 'admin@[fd00::1]:22'],
   semver: ['0.1.0', '10.20.30', '1.0.0-rc.1'],
   'label-key': ['gpu', 'example.org/rack', 'A_b.c-d'],
   'label-value': ['', 'true', 'a b', "it's \"x\""],
