@@ -21,6 +21,7 @@ import { inertSettings } from './inert-settings.js';
 import { unappliedSettings } from './unapplied-settings.js';
 import { insideTagged, MAX_FILE_BYTES, parseSource, type SourceDocument } from './source.js';
 import { soundPart } from './sound-part.js';
+import { decodeTopology } from './file-text.js';
 import { cachedTopology, keepTopology } from './validated-cache.js';
 
 export interface TopologyCheck {
@@ -89,7 +90,7 @@ export interface CheckOptions {
 
 /** Reads and checks a topology file, returning every problem found (never throwing for bad content). */
 export async function checkTopologyFile(file: string, options: CheckOptions = {}): Promise<TopologyCheck> {
-  let text: string;
+  let bytes: Buffer;
   // stat and read under one catch: a file stat can see but read(2) refuses (EACCES) is said as such too.
   try {
     const info = await stat(file);
@@ -97,13 +98,16 @@ export async function checkTopologyFile(file: string, options: CheckOptions = {}
     if (info.size > MAX_FILE_BYTES) {
       return { warnings: [], playbooks: [], problems: [{ file, line: 1, column: 1, path: '', message: `file is ${info.size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
     }
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     if (err instanceof InputFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be read (${code ?? (err as Error).message})`;
     throw new InputFileError(`topology file ${file} ${what}`, 'check the path; `gridops lab up` writes a ready topology you can start from', { cause: err });
   }
+  const decoded = decodeTopology(file, bytes);
+  if ('problem' in decoded) return { problems: [decoded.problem], warnings: [], playbooks: [] };
+  const { text } = decoded;
   const kept = options.cached ? cachedTopology(file, text) : undefined;
   if (kept) return { ...kept, problems: [], playbooks: kept.grid.playbooks };
   const checked = checkTopologyText(file, text);
