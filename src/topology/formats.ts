@@ -138,6 +138,11 @@ function multicastEndpoint(value: string): FormatVerdict | null {
   if (ip < first || ip > last) {
     return { message: `multicast group ${parts.host} is outside 224.0.0.0/4`, hint: 'use an address in 239.192.0.0/14 (organisation-local scope), e.g. 239.192.10.1' };
   }
+  // 224.0.0.0/24 is the local network control block (224.0.0.1 all hosts, .5 and .6 OSPF, .251 mDNS):
+  // never forwarded, and shared with the routers and daemons of the LAN, which would hear discovery.
+  if (ip <= ipv4ToInt('224.0.0.255')) {
+    return { message: `multicast group ${parts.host} is in 224.0.0.0/24, the local network control block that routers and system daemons use`, hint: 'use a group in 239.0.0.0/8 (administratively scoped), e.g. 239.192.10.1' };
+  }
   return portProblem(parts.port);
 }
 

@@ -16,6 +16,7 @@ import { agentPortProblems } from './agent-port-check.js';
 import { agentVersionProblems } from './agent-version-check.js';
 import { httpAddressProblems } from './http-address-check.js';
 import { healthTimeoutProblems } from './health-timeout-check.js';
+import { seedPortWarnings } from './seed-port-check.js';
 import { gridWarnings } from './advice.js';
 import { inertSettings } from './inert-settings.js';
 import { unappliedSettings } from './unapplied-settings.js';
@@ -66,7 +67,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
     // Listener clashes, one agent port grid-wide, the agent's version, the reserved network and the agent's HTTP address need the settings each node inherits, so they are checked on the resolved grid (and the rollout's health timeout, in milliseconds there: a warning, since only apply --rolling needs it).
     const clashes = resolvedProblems(grid, source);
     if (clashes.length) return { problems: inReadingOrder(withoutRepeats(clashes)), warnings: [], playbooks: grid.playbooks, soundGrid: grid };
-    return { grid, problems: [], warnings: inReadingOrder(withoutRepeats([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source), ...healthTimeoutProblems(grid, source)])), playbooks: grid.playbooks };
+    return { grid, problems: [], warnings: inReadingOrder(withoutRepeats([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source), ...healthTimeoutProblems(grid, source), ...seedPortWarnings(grid, source)])), playbooks: grid.playbooks };
   }
   const sound = soundPart(source.value, shape);
   if (!sound) return { problems: inReadingOrder(found), warnings: [], playbooks: [] };

@@ -18,7 +18,7 @@ const VALID: Partial<Record<FormatName, string[]>> = {
   'ip-address': ['127.0.0.1', '0.0.0.0', '::', '::1', 'fd00::11', '2001:db8:0:0:0:0:0:1', '::ffff:10.0.0.1'],
   hostname: ['region.eu-west.grid.example.org', 'a', 'example.org.'],
   endpoint: ['10.0.1.11:7946', 'node.example.org:7946', '[10.0.1.11]:7946', 'n1:1'],
-  'multicast-endpoint': ['239.192.10.1:7947', '224.0.0.1:1', '239.255.255.255:65535'],
+  'multicast-endpoint': ['239.192.10.1:7947', '224.0.1.1:1', '239.255.255.255:65535'],
   'count-or-percent': ['10%', '100%', '0.5%'],
   duration: ['500ms', '60s', '5m', '1h', '1.5s'],
   'module-name': ['kvm', 'kvm_intel', 'vhost-net'],
