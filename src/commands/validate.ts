@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand } from '../base-command.js';
 import { checkRunInputs } from '../phases/check-inputs.js';
-import { checkGridKeyFile } from '../phases/grid-key-file.js';
-import { checkSandboxImages } from '../phases/sandbox-images.js';
+import { checkLocalFiles } from '../phases/local-files.js';
 import { loadWorkflow } from '../phases/workflow-playbooks.js';
 import { plural } from '../plural.js';
 import { formatProblem, type Problem } from '../errors/problem.js';
@@ -32,9 +31,9 @@ export default class Validate extends GridopsCommand<ValidateResult> {
     const { grid, warnings, flagWarnings, loaded } = await checkRunInputs(args.file, { adHoc: flags.playbook, ownPlaybooks: 'always' });
     // The very loading plan and apply do before they connect: a playbook that fails here fails there.
     const adHoc = flags.playbook?.length ? loadWorkflow(grid, allNodes(grid), flags.playbook, loaded) : undefined;
-    // The key and the images the run would read, as plan checks them: the grid's workflow's, or --playbook's.
-    checkGridKeyFile(grid, adHoc);
-    checkSandboxImages(grid, allNodes(grid), adHoc);
+    // The key and the images the run would read, as plan checks them: the grid's workflow's, or --playbook's
+    // (with a problem elsewhere, checkRunInputs has reported them already, with the others).
+    checkLocalFiles(grid, allNodes(grid), adHoc);
     const playbooks = adHoc?.refs ?? [];
     const summary = summarise(grid);
     if (!this.jsonEnabled()) {

@@ -3,9 +3,11 @@ import { inReadingOrder, type Problem } from '../errors/problem.js';
 import { isAgentPlaybook } from '../topology/agent-playbook.js';
 import { agentAddressProblems } from '../topology/agent-address-check.js';
 import { checkTopologyFile, type CheckOptions } from '../topology/load.js';
-import type { Grid } from '../topology/model.js';
+import { allNodes, type Grid, type Node } from '../topology/model.js';
 import { shadowingFile, shadowWarning } from '../topology/playbook-reference.js';
-import { adHocPlaybookProblems, recheckHint, topologyPlaybookProblems, type LoadedPlaybooks } from './workflow-playbooks.js';
+import { gridKeyFileProblems } from './grid-key-file.js';
+import { localFileProblems } from './local-files.js';
+import { adHocPlaybookProblems, loadWorkflow, recheckHint, topologyPlaybookProblems, type LoadedPlaybooks } from './workflow-playbooks.js';
 import { workflowConflicts } from './workflow-conflicts.js';
 
 /** A run's inputs once they passed: the grid, its warnings, and the playbooks loaded on the way. */
@@ -22,6 +24,8 @@ export interface InputOptions extends CheckOptions {
   adHoc?: readonly string[];
   /** Check the topology's own playbooks even with `--playbook` (validate does; a run with `--playbook` does not run them). */
   ownPlaybooks?: 'always' | 'unless-ad-hoc';
+  /** The nodes the run targets (`--limit`), whose sandbox images it reads; default every node. */
+  targets?: (grid: Grid) => readonly Node[];
 }
 
 /**
@@ -45,6 +49,9 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
   // After the playbooks loaded: what the planner would refuse on every host, refused here.
   const conflicts = workflowConflicts(check.grid, topologyFile, checkOwn ? check.playbooks : undefined, adHoc ?? [], loaded);
   problems.push(...conflicts.problems);
+  // A topology or playbook problem stops the run before its caller checks the key file and the
+  // images (local-files.ts): said now, on what of the grid resolves, they are fixed in the same pass.
+  if (problems.length || !check.grid) problems.push(...localFilesOfFailedRun(check.grid ?? check.soundGrid, options, loaded));
   // A --playbook that names nothing, alone, is the one error it always was; with other problems, it is reported with them.
   if (flagged.unreadable.length === 1 && !problems.length && !conflicts.commandLine.length) throw flagged.unreadable[0]!;
   if (problems.length || flagged.unreadable.length || conflicts.commandLine.length || !check.grid) {
@@ -53,6 +60,26 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
   }
   const warnings = inReadingOrder(check.warnings);
   return { grid: check.grid, warnings, flagWarnings: [...new Set(adHoc)].flatMap(shadowedFlag), loaded };
+}
+
+/**
+ * The key-file and image problems of a run whose inputs have other problems, on `grid` (the whole
+ * grid, or its sound part). The run's workflow is known where its playbooks are: the grid's own (as
+ * validate checks it), or every `--playbook` loaded; with one that did not load, which nodes read an
+ * image is not known, and only that check waits for the next run. A `--limit` that selects nothing
+ * here (its node may be left out of the sound part) leaves the images to the next run as well.
+ */
+function localFilesOfFailedRun(grid: Grid | undefined, options: InputOptions, loaded: LoadedPlaybooks): Problem[] {
+  if (!grid) return [];
+  const adHoc = options.adHoc ?? [];
+  if (adHoc.length && !adHoc.every((ref) => loaded.has(ref))) return [];
+  let nodes: readonly Node[];
+  try {
+    nodes = options.targets?.(grid) ?? allNodes(grid);
+  } catch {
+    return gridKeyFileProblems(grid, adHoc.length ? loadWorkflow(grid, allNodes(grid), adHoc, loaded) : undefined);
+  }
+  return localFileProblems(grid, nodes, adHoc.length ? loadWorkflow(grid, nodes, adHoc, loaded) : undefined);
 }
 
 /** The warning for a `--playbook NAME` that runs gridops' own playbook while a file NAME is here. */

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors/index.js';
+import type { Problem } from '../errors/problem.js';
 import { needsGridKey } from '../playbooks/instantiate.js';
 import { keyFileProblems } from '../topology/key-file-check.js';
 import { rereadSourceForCheck } from '../topology/reread-source.js';
@@ -6,15 +6,13 @@ import { allNodes, type Grid } from '../topology/model.js';
 import type { Workflow } from './workflow-playbooks.js';
 
 /**
- * A grid has one key: a second `agent.keyFile` is refused before any connection, at the line that
- * writes it, by a run that places the key (the agent playbook). `workflow`: the run's; without it
- * (validate of the grid's own workflow) the grid's, whose agent playbook does. Runs that place no
- * key (reset, `--playbook qos`) need none.
+ * A grid has one key: a second `agent.keyFile`, at the line that writes it, for a run that places
+ * the key (the agent playbook). `workflow`: the run's; without it (validate of the grid's own
+ * workflow) the grid's, whose agent playbook does. Runs that place no key (reset, `--playbook qos`) need none.
  */
-export function checkGridKeyFile(grid: Grid, workflow?: Workflow): void {
-  if (workflow && !needsGridKey([...new Set([...workflow.byNode.values()].flat())])) return;
+export function gridKeyFileProblems(grid: Grid, workflow?: Workflow): Problem[] {
+  if (workflow && !needsGridKey([...new Set([...workflow.byNode.values()].flat())])) return [];
   // The file is parsed again only for the positions of a problem: one key file (nearly every run) has none.
-  if (new Set(allNodes(grid).map((n) => n.settings.agent.keyFile).filter((f) => f !== undefined)).size < 2) return;
-  const problems = keyFileProblems(grid, rereadSourceForCheck(grid.file, 'agent.keyFile'));
-  if (problems.length) throw new ValidationError(problems, grid.file);
+  if (new Set(allNodes(grid).map((n) => n.settings.agent.keyFile).filter((f) => f !== undefined)).size < 2) return [];
+  return keyFileProblems(grid, rereadSourceForCheck(grid.file, 'agent.keyFile'));
 }

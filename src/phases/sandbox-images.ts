@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors/index.js';
+import type { Problem } from '../errors/problem.js';
 import { usesSandboxImage } from '../playbooks/uses-sandbox-image.js';
 import { imageFileProblems } from '../topology/image-file-check.js';
 import { rereadSourceForCheck } from '../topology/reread-source.js';
@@ -8,14 +8,13 @@ import type { Workflow } from './workflow-playbooks.js';
 
 /**
  * The sandbox image of every node whose playbooks will read it must be set, and a file on this
- * machine: refused here, before any connection, at the line that enables the hypervisor or names
- * the image, where each node's plan used to fail after connecting. `workflow`: the run's; without it (validate of the grid's own workflow,
- * whose playbooks it does not load) the nodes with hypervisor.enabled, which run `hypervisor`.
- * Runs that read no image (reset, `--playbook qos`) need none.
+ * machine: each one that is not, at the line that enables the hypervisor or names the image,
+ * where each node's plan used to fail after connecting. `workflow`: the run's; without it (validate
+ * of the grid's own workflow, whose playbooks it does not load) the nodes with hypervisor.enabled,
+ * which run `hypervisor`. Runs that read no image (reset, `--playbook qos`) need none.
  */
-export function checkSandboxImages(grid: Grid, nodes: readonly Node[], workflow?: Workflow): void {
+export function sandboxImageProblems(grid: Grid, nodes: readonly Node[], workflow?: Workflow): Problem[] {
   const reading = nodes.filter((n) => (workflow ? usesSandboxImage(workflow.byNode.get(n.name) ?? [], n.settings) : n.settings.hypervisor.enabled));
   const unset = reading.filter((n) => n.settings.hypervisor.sandbox.image === undefined);
-  const problems = [...(unset.length ? missingImageSettingProblems(rereadSourceForCheck(grid.file, 'hypervisor.sandbox.image'), unset) : []), ...imageFileProblems(grid, reading)];
-  if (problems.length) throw new ValidationError(problems, grid.file);
+  return [...(unset.length ? missingImageSettingProblems(rereadSourceForCheck(grid.file, 'hypervisor.sandbox.image'), unset) : []), ...imageFileProblems(grid, reading)];
 }

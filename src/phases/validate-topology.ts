@@ -2,9 +2,8 @@ import { statePaths } from '../state/state.js';
 import { selectSite } from '../topology/select-site.js';
 import { checkRunInputs } from './check-inputs.js';
 import { refuseRollingWithShortHealthTimeout } from './rolling-health-timeout.js';
-import { checkGridKeyFile } from './grid-key-file.js';
 import type { Phase } from './phase.js';
-import { checkSandboxImages } from './sandbox-images.js';
+import { checkLocalFiles } from './local-files.js';
 import { selectNodes } from './select-nodes.js';
 import { loadWorkflow } from './workflow-playbooks.js';
 
@@ -16,7 +15,7 @@ export const validateTopology: Phase = {
   title: 'validate the topology and its playbooks',
   async run(ctx) {
     // A plan or an apply of a file this build validated before takes that result (validated-cache.ts).
-    const { grid, warnings, flagWarnings, loaded } = await checkRunInputs(ctx.options.topologyFile, { cached: true, adHoc: ctx.options.playbooks });
+    const { grid, warnings, flagWarnings, loaded } = await checkRunInputs(ctx.options.topologyFile, { cached: true, adHoc: ctx.options.playbooks, targets: (g) => selectNodes(g, ctx.options.limit) });
     ctx.setGrid(grid, statePaths(ctx.options.topologyFile, grid.name, ctx.options.stateDir));
     ctx.warnings = warnings;
     for (const w of warnings) ctx.options.warn?.(w);
@@ -25,7 +24,6 @@ export const validateTopology: Phase = {
     ctx.nodes = selectNodes(grid, ctx.options.limit);
     if (ctx.options.site !== undefined) ctx.site = new Set(selectSite(grid, ctx.options.site).map((n) => n.name));
     ctx.workflow = loadWorkflow(grid, ctx.nodes, ctx.options.playbooks, loaded);
-    checkGridKeyFile(grid, ctx.workflow);
-    checkSandboxImages(grid, ctx.nodes, ctx.workflow);
+    checkLocalFiles(grid, ctx.nodes, ctx.workflow);
   },
 };

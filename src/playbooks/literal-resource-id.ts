@@ -1,4 +1,4 @@
-import { moduleKey } from '../resources/kernel-module.js';
+import { moduleKey } from '../topology/kernel-names.js';
 import { resourceId } from '../resources/resource-id.js';
 import { libvirtObjectOf } from './libvirt-object-entry.js';
 import type { PlaybookResource } from './schema.js';

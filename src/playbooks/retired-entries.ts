@@ -19,7 +19,8 @@
  * are ever removed: a `file` entry's path is the operator's, and gridops leaves it.
  */
 import { AbsentPathsResource } from '../resources/absent-paths.js';
-import { moduleFiles, moduleKey } from '../resources/kernel-module.js';
+import { moduleFiles } from '../resources/kernel-module.js';
+import { moduleKey } from '../topology/kernel-names.js';
 import { sysctlFiles } from '../resources/sysctl.js';
 import type { EntriesByPlaybook, KernelEntries } from '../state/state.js';
 import type { KernelConfig } from '../topology/model.js';

@@ -10,7 +10,8 @@
  * change probes what it always did. A state without recorded settings (an older gridops) sweeps nothing.
  */
 import { AbsentPathsResource } from '../resources/absent-paths.js';
-import { moduleFiles, moduleKey } from '../resources/kernel-module.js';
+import { moduleFiles } from '../resources/kernel-module.js';
+import { moduleKey } from '../topology/kernel-names.js';
 import type { Resource } from '../resources/resource.js';
 import { sysctlFiles } from '../resources/sysctl.js';
 import type { EffectiveSettings, KernelConfig } from '../topology/model.js';

@@ -1,14 +1,13 @@
 import type { StepRecorder } from './step-recorder.js';
 import { PlanningError } from '../errors/index.js';
 import type { FieldChange, KernelModuleChange } from '../plan/change.js';
+import { moduleKey } from '../topology/kernel-names.js';
 import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
 import { resourceId } from './resource-id.js';
 
-/** A module's name as modprobe reads it: `-` and `_` are the same character (kvm-intel is kvm_intel). */
-export const moduleKey = (name: string) => name.replace(/-/g, '_');
 
 /** The files gridops writes for a module: its modules-load.d file (loaded at boot) and its modprobe.d options. */
 export function moduleFiles(module: string): { loadFile: string; optionsFile: string } {

@@ -15,7 +15,7 @@ import { installTools, packagesForMissingTools, parseTools, toolsProbe } from '.
 import { setMemoryLive } from './sandbox-balloon.js';
 import { checkCpuShares } from './sandbox-cpu-shares.js';
 import { checkGridCaps } from './sandbox-grid-caps.js';
-import { moduleKey } from './kernel-module.js';
+import { moduleKey } from '../topology/kernel-names.js';
 import { domainOrAbsent, parseInfo, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { DOMAIN_DEFINITION } from './libvirt-definitions.js';

@@ -1,5 +1,6 @@
 import type { StepRecorder } from './step-recorder.js';
 import type { FieldChange, SysctlChange } from '../plan/change.js';
+import { sysctlFileKey } from '../topology/kernel-names.js';
 import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
@@ -11,13 +12,13 @@ import { resourceId } from './resource-id.js';
  * in name order and the last one wins; Debian ships /etc/sysctl.d/99-sysctl.conf (a link to
  * /etc/sysctl.conf), so ours must sort after it or a key also set there is reverted at each boot.
  */
-export const sysctlFile = (key: string) => `/etc/sysctl.d/99-zz-gridops-${key.replace(/\//g, '.')}.conf`;
+export const sysctlFile = (key: string) => `/etc/sysctl.d/99-zz-gridops-${sysctlFileKey(key)}.conf`;
 
 /**
  * The name an older gridops persisted `key` under, which 99-sysctl.conf overrode. A file of that
  * name is gridops' own: the next apply removes it (after the new one lands), and so do the sweeps.
  */
-export const legacySysctlFile = (key: string) => `/etc/sysctl.d/90-gridops-${key.replace(/\//g, '.')}.conf`;
+export const legacySysctlFile = (key: string) => `/etc/sysctl.d/90-gridops-${sysctlFileKey(key)}.conf`;
 
 /** Both names gridops has written `key` under: what a sweep of a dropped key removes. */
 export const sysctlFiles = (key: string) => [sysctlFile(key), legacySysctlFile(key)];

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import type { Problem } from '../errors/problem.js';
 import type { Grid } from './model.js';
+import { topologyText } from './file-text.js';
 import { parseSource, pathToString, positionOf, type PathSegment } from './source.js';
 
 /**
@@ -21,7 +22,7 @@ export function agentAddressProblems(grid: Grid): Problem[] {
     ),
   );
   if (refused.length === 0) return [];
-  const { source } = parseSource(grid.file, readFileSync(grid.file, 'utf8'));
+  const { source } = parseSource(grid.file, topologyText(readFileSync(grid.file)));
   return refused.map(({ path, name, address }) => ({
     file: grid.file,
     ...positionOf(source, path),

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { splitJumpHost } from './jump-host.js';
 
 /**
  * String formats of the topology, each a checker that returns null when the value is fine or
@@ -137,6 +138,11 @@ function multicastEndpoint(value: string): FormatVerdict | null {
   if (ip < first || ip > last) {
     return { message: `multicast group ${parts.host} is outside 224.0.0.0/4`, hint: 'use an address in 239.192.0.0/14 (organisation-local scope), e.g. 239.192.10.1' };
   }
+  // 224.0.0.0/24 is the local network control block (224.0.0.1 all hosts, .5 and .6 OSPF, .251 mDNS):
+  // never forwarded, and shared with the routers and daemons of the LAN, which would hear discovery.
+  if (ip <= ipv4ToInt('224.0.0.255')) {
+    return { message: `multicast group ${parts.host} is in 224.0.0.0/24, the local network control block that routers and system daemons use`, hint: 'use a group in 239.0.0.0/8 (administratively scoped), e.g. 239.192.10.1' };
+  }
   return portProblem(parts.port);
 }
 
@@ -178,7 +184,20 @@ export function parseDuration(value: string): number {
   return Number(m[1]) * DURATION_UNIT_MS[m[2] as keyof typeof DURATION_UNIT_MS];
 }
 
+/**
+ * Names JavaScript gives objects a meaning of their own: as a key of a mapping, `__proto__` reaches
+ * the prototype instead of a value (a merge through it once set Object.prototype.polluted). No
+ * module or module option is named so, and such a key is refused where it is written.
+ */
+const OBJECT_MEMBER_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+function objectMemberName(value: string, what: string, example: string): FormatVerdict | null {
+  if (!OBJECT_MEMBER_NAMES.has(value)) return null;
+  return { message: `${showValue(value)} is not a ${what}: it is a name JavaScript objects reserve`, hint: `name the ${what} as modinfo lists it, e.g. ${example}` };
+}
+
 function moduleName(value: string): FormatVerdict | null {
+  const reserved = objectMemberName(value, 'kernel module name', 'kvm_intel');
+  if (reserved) return reserved;
   if (/^[A-Za-z0-9_-]{1,56}$/.test(value)) return null;
   return { message: `${showValue(value)} is not a kernel module name`, hint: 'module names use letters, digits, _ and -, e.g. kvm_intel or vhost_net' };
 }
@@ -211,6 +230,8 @@ function moduleOptionValue(value: string): FormatVerdict | null {
 
 /** A module parameter name as modinfo prints it: letters, digits and _. */
 function moduleOptionName(value: string): FormatVerdict | null {
+  const reserved = objectMemberName(value, 'module option name', 'ignore_msrs');
+  if (reserved) return reserved;
   if (/^[A-Za-z0-9_]{1,64}$/.test(value)) return null;
   return { message: `${showValue(value)} is not a module option name`, hint: 'module options are named with letters, digits and _, e.g. ignore_msrs' };
 }
@@ -225,10 +246,16 @@ function sshUser(value: string): FormatVerdict | null {
   return { message: `${showValue(value)} is not a valid user name`, hint: 'use a POSIX user name: lowercase letters, digits, _ and -, starting with a letter or _' };
 }
 
+/** Read as the transport reads it (jump-host.ts): an IPv6 host in brackets, `[2001:db8::1]:2222`. */
 function jumpHost(value: string): FormatVerdict | null {
-  const m = /^(?:([^@]+)@)?(.+?)(?::(\d+))?$/.exec(value);
-  if (!m) return { message: `${showValue(value)} is not [USER@]HOST[:PORT]`, hint: 'write it as admin@bastion.example.org:22' };
-  return (m[1] ? sshUser(m[1]) : null) ?? host(m[2]!) ?? (m[3] ? portProblem(m[3]) : null);
+  const parts = splitJumpHost(value);
+  if (parts) return (parts.user !== undefined ? sshUser(parts.user) : null) ?? host(parts.host) ?? (parts.port !== undefined ? portProblem(parts.port) : null);
+  const address = value.slice(value.indexOf('@') + 1);
+  if (isIPv6Literal(address)) {
+    const user = value.slice(0, value.indexOf('@') + 1);
+    return { message: `${showValue(value)} is an IPv6 address without brackets, which ssh cannot tell from a port`, hint: `write it in brackets: ${user}[${address}], or ${user}[${address}]:22 with a port` };
+  }
+  return { message: `${showValue(value)} is not [USER@]HOST[:PORT]`, hint: 'write it as admin@bastion.example.org:22, and an IPv6 address in brackets: admin@[2001:db8::1]:22' };
 }
 
 function semver(value: string): FormatVerdict | null {

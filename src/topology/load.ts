@@ -10,16 +10,19 @@ import type { RawTopology } from './schema.js';
 import { PUBLISHED_SCHEMA_FILE } from './json-schema-file.js';
 import { reservedNetworkProblems } from './reserved-network.js';
 import { semanticProblems } from './semantic-check.js';
+import { kernelSpellingProblems } from './kernel-spelling-check.js';
 import { listenerProblems } from './listener-check.js';
 import { agentPortProblems } from './agent-port-check.js';
 import { agentVersionProblems } from './agent-version-check.js';
 import { httpAddressProblems } from './http-address-check.js';
 import { healthTimeoutProblems } from './health-timeout-check.js';
+import { seedPortWarnings } from './seed-port-check.js';
 import { gridWarnings } from './advice.js';
 import { inertSettings } from './inert-settings.js';
 import { unappliedSettings } from './unapplied-settings.js';
 import { insideTagged, MAX_FILE_BYTES, parseSource, type SourceDocument } from './source.js';
 import { soundPart } from './sound-part.js';
+import { decodeTopology } from './file-text.js';
 import { cachedTopology, keepTopology } from './validated-cache.js';
 
 export interface TopologyCheck {
@@ -32,6 +35,11 @@ export interface TopologyCheck {
    * problems the entries that have none of their own, so that they are checked in the same run.
    */
   playbooks: Grid['playbooks'];
+  /**
+   * For a topology with problems, what of it resolves (sound-part.ts): the checks a run makes after
+   * loading (the key file, the sandbox images) run on it too, so one run reports every problem.
+   */
+  soundGrid?: Grid;
 }
 
 let checkSchema: ReturnType<typeof makeSchemaChecker> | undefined;
@@ -53,24 +61,24 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   });
   const shape = checkSchema(source);
   // A value written with a refused tag (a Buffer, a Set, a Date) breaks the schema too: its tag says why.
-  const found = withoutRepeats([...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source)]);
+  const found = withoutRepeats([...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source), ...kernelSpellingProblems(source.value, source)]);
   if (found.length === 0) {
     const grid = resolveTopology(source.value as RawTopology, source, text);
     // Listener clashes, one agent port grid-wide, the agent's version, the reserved network and the agent's HTTP address need the settings each node inherits, so they are checked on the resolved grid (and the rollout's health timeout, in milliseconds there: a warning, since only apply --rolling needs it).
     const clashes = resolvedProblems(grid, source);
-    if (clashes.length) return { problems: inReadingOrder(withoutRepeats(clashes)), warnings: [], playbooks: grid.playbooks };
-    return { grid, problems: [], warnings: inReadingOrder(withoutRepeats([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source), ...healthTimeoutProblems(grid, source)])), playbooks: grid.playbooks };
+    if (clashes.length) return { problems: inReadingOrder(withoutRepeats(clashes)), warnings: [], playbooks: grid.playbooks, soundGrid: grid };
+    return { grid, problems: [], warnings: inReadingOrder(withoutRepeats([...gridWarnings(grid), ...unappliedSettings(grid, source), ...inertSettings(grid, source), ...healthTimeoutProblems(grid, source), ...seedPortWarnings(grid, source)])), playbooks: grid.playbooks };
   }
   const sound = soundPart(source.value, shape);
   if (!sound) return { problems: inReadingOrder(found), warnings: [], playbooks: [] };
   const partial = resolveTopology(sound.raw, source, text, sound.unsound);
-  return { problems: inReadingOrder(withoutRepeats([...found, ...resolvedProblems(partial, source)])), warnings: [], playbooks: partial.playbooks };
+  return { problems: inReadingOrder(withoutRepeats([...found, ...resolvedProblems(partial, source)])), warnings: [], playbooks: partial.playbooks, soundGrid: partial };
 }
 
 /**
  * The checks of a resolved grid (or of its sound part): they need the settings each node inherits.
  * The one key file and a sandbox's image are not here: only the runs that read them check them
- * (phases/grid-key-file.ts, phases/sandbox-images.ts), so reset, state and status commands are not held up.
+ * (phases/local-files.ts, on the grid or on soundGrid), so reset, state and status commands are not held up.
  */
 function resolvedProblems(grid: Grid, source: SourceDocument): Problem[] {
   return [...listenerProblems(grid, source), ...agentPortProblems(grid, source), ...agentVersionProblems(grid, source), ...reservedNetworkProblems(grid, source), ...httpAddressProblems(grid, source)];
@@ -83,7 +91,7 @@ export interface CheckOptions {
 
 /** Reads and checks a topology file, returning every problem found (never throwing for bad content). */
 export async function checkTopologyFile(file: string, options: CheckOptions = {}): Promise<TopologyCheck> {
-  let text: string;
+  let bytes: Buffer;
   // stat and read under one catch: a file stat can see but read(2) refuses (EACCES) is said as such too.
   try {
     const info = await stat(file);
@@ -91,13 +99,16 @@ export async function checkTopologyFile(file: string, options: CheckOptions = {}
     if (info.size > MAX_FILE_BYTES) {
       return { warnings: [], playbooks: [], problems: [{ file, line: 1, column: 1, path: '', message: `file is ${info.size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
     }
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     if (err instanceof InputFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be read (${code ?? (err as Error).message})`;
     throw new InputFileError(`topology file ${file} ${what}`, 'check the path; `gridops lab up` writes a ready topology you can start from', { cause: err });
   }
+  const decoded = decodeTopology(file, bytes);
+  if ('problem' in decoded) return { problems: [decoded.problem], warnings: [], playbooks: [] };
+  const { text } = decoded;
   const kept = options.cached ? cachedTopology(file, text) : undefined;
   if (kept) return { ...kept, problems: [], playbooks: kept.grid.playbooks };
   const checked = checkTopologyText(file, text);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputFileError } from '../errors/index.js';
+import { topologyText } from './file-text.js';
 import { parseSource, type SourceDocument } from './source.js';
 
 /**
@@ -8,7 +9,7 @@ import { parseSource, type SourceDocument } from './source.js';
  */
 export function rereadSource(file: string): SourceDocument | undefined {
   try {
-    return parseSource(file, readFileSync(file, 'utf8')).source;
+    return parseSource(file, topologyText(readFileSync(file))).source;
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { BUILTIN_DEFAULTS, DEFAULT_MULTICAST_PORT, DEFAULT_ROLLOUT } from './builtin-defaults.js';
 import { parseDuration } from './formats.js';
+import { moduleKey, sysctlFileKey } from './kernel-names.js';
 import type { EffectiveSettings, Grid, Node, Origin, Position, Region, Rollout, Subgrid } from './model.js';
 import type { RawTopology, Settings } from './schema.js';
 import { SETTING_GROUPS } from './setting-groups.js';
@@ -87,21 +88,54 @@ function hasExplicit(origins: Record<string, Origin>, key: string): boolean {
   return origins[key] !== undefined && origins[key] !== 'built-in';
 }
 
+/**
+ * The mappings whose keys the kernel reads in more than one spelling, each with the form two
+ * spellings of one name share: a level below that writes the other spelling of an inherited key
+ * overrides it, as it would the same spelling (kvm-intel on a node over kvm_intel in defaults).
+ */
+const SPELLED_KEYS: Record<string, (key: string) => string> = { 'kernel.params': moduleKey, 'kernel.sysctl': sysctlFileKey };
+
+/**
+ * Sets an own property: `tree[key] = value` with a key from the file (`__proto__`) would set the
+ * object's prototype, or through it Object.prototype, instead of a value.
+ */
+function setOwn(tree: Tree, key: string, value: unknown): void {
+  Object.defineProperty(tree, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** Applies one level over the inherited values, recording for each leaf which level set it. */
 function layer(inherited: Tree, inheritedOrigins: Record<string, Origin>, level: Settings | undefined, origin: Origin): { values: Tree; origins: Record<string, Origin> } {
   const values = structuredClone(inherited);
-  const origins = { ...inheritedOrigins };
+  const origins: Record<string, Origin> = Object.assign(Object.create(null) as Record<string, Origin>, inheritedOrigins);
   const walk = (target: Tree, overlay: Tree, prefix: string) => {
+    const spelling = SPELLED_KEYS[prefix];
     for (const [key, value] of Object.entries(overlay)) {
       if (value === undefined) continue;
       const dotted = prefix ? `${prefix}.${key}` : key;
+      if (spelling) respell(target, key, spelling, prefix);
+      // Only the target's own keys: an inherited member (`constructor`) is no value of the file's.
+      const current = Object.hasOwn(target, key) ? target[key] : undefined;
       if (isPlainObject(value)) {
-        if (!isPlainObject(target[key])) target[key] = {};
-        walk(target[key] as Tree, value, dotted);
+        const child = isPlainObject(current) ? current : {};
+        setOwn(target, key, child);
+        walk(child, value, dotted);
       } else {
-        target[key] = Array.isArray(value) ? [...value] : value;
+        setOwn(target, key, Array.isArray(value) ? [...value] : value);
         origins[dotted] = origin;
       }
+    }
+  };
+  /** Renames an inherited key spelled otherwise than `key` (and its leaves' origins) to `key`, so the level's value merges over it. */
+  const respell = (target: Tree, key: string, spelling: (key: string) => string, prefix: string) => {
+    const other = Object.keys(target).find((k) => k !== key && spelling(k) === spelling(key));
+    if (other === undefined) return;
+    setOwn(target, key, target[other]);
+    delete target[other];
+    const from = `${prefix}.${other}`;
+    for (const path of Object.keys(origins)) {
+      if (path !== from && !path.startsWith(`${from}.`)) continue;
+      origins[`${prefix}.${key}${path.slice(from.length)}`] = origins[path]!;
+      delete origins[path];
     }
   };
   if (level) walk(values, level as Tree, '');

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import type { AnyAuthMethod, Client, ParsedKey, ClientChannel, ConnectConfig, SFTPWrapper, ServerHostKeyAlgorithm, Stats } from 'ssh2';
 import { ConnectionError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
+import { splitJumpHost } from '../topology/jump-host.js';
 import { BecomeHandshake, BecomePassword, becomeToken, planBecome, redact } from './become.js';
 import type { EarlyDials } from './early-dials.js';
 import { withKeyObjectSigning } from './key-object-signing.js';
@@ -133,10 +134,9 @@ export interface SshSessionOptions {
 /** Parses `user@host:port` (user and port optional, `[v6]:port` accepted). */
 export function parseJumpHost(spec: JumpHostSpec | string): JumpHostSpec {
   if (typeof spec !== 'string') return spec;
-  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:@]+)(?::(\d+))?$/.exec(spec.trim());
-  if (!m) throw new ConnectionError(spec, 'cannot read the jump host', 'write it as user@host:port, e.g. admin@bastion:22');
-  const host = m[2]!.replace(/^\[|\]$/g, '');
-  return { host, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
+  const parts = splitJumpHost(spec.trim());
+  if (!parts) throw new ConnectionError(spec, 'cannot read the jump host', 'write it as user@host:port, e.g. admin@bastion:22, and an IPv6 address in brackets: [2001:db8::1]:22');
+  return { host: parts.host, ...(parts.user ? { user: parts.user } : {}), ...(parts.port ? { port: Number(parts.port) } : {}) };
 }
 
 /** The jump host of `spec`, parsed, with the connect timeout it inherits from the host behind it. */
