@@ -20,6 +20,7 @@ import { domainOrAbsent, parseInfo, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { DOMAIN_DEFINITION } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
+import { projectConfinement } from './sandbox-confinement.js';
 
 /** What a node's sandbox should be (from its effective `hypervisor` settings). */
 export interface SandboxSpec {
@@ -221,15 +222,23 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     const memoryLimitKeys: string[] = [LIVE_KEYS.hardLimitKiB, LIVE_KEYS.swapHardLimitKiB];
     // Owned, restart-class differences in the definition.
     const restartKeys = differingKeys(want, have).filter((k) => !liveKeys.includes(k));
-    const fields: FieldChange[] = restartKeys.map((k) => ({ name: k, before: have[k] ?? null, after: want[k] ?? null }));
+    // Owned, restart-class differences in the running VM itself, beyond the definition's: a device
+    // attached with `attach-device --live` (gone at the restart, which boots the definition), or a
+    // definition replaced by a run whose restart then failed, which leaves the old VM running.
+    const runningKeys = haveLive ? differingKeys(want, haveLive).filter((k) => !liveKeys.includes(k) && !restartKeys.includes(k)) : [];
+    const fields: FieldChange[] = [
+      ...restartKeys.map((k) => ({ name: k, before: have[k] ?? null, after: want[k] ?? null })),
+      ...runningKeys.map((k) => ({ name: `${k} (running VM)`, before: haveLive?.[k] ?? null, after: want[k] ?? null })),
+    ];
     const steps: SandboxDomainChange['steps'] = [];
     const liveSettings: LiveSetting[] = [];
-    if (restartKeys.length) {
+    if (restartKeys.length || runningKeys.length) {
       // libvirt refuses a definition that gives a known name a new UUID ("already exists with
       // uuid"), as a renamed node's does (the UUID and MAC derive from the node's name): the old
       // definition goes first, stopped as for a restart, and with it its autostart link.
       if (restartKeys.includes(UUID_KEY)) steps.push('replace', 'start', 'autostart');
-      else steps.push('redefine', 'restart');
+      else if (restartKeys.length) steps.push('redefine', 'restart');
+      else steps.push('restart');
       if (!p.hardLimitInConfig) (steps.push('live'), liveSettings.push(...memoryLimitsLive));
     } else {
       for (const [setting, key] of Object.entries(LIVE_KEYS) as Array<[LiveSetting['setting'], string]>) {
@@ -277,8 +286,14 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     }
     const liveView = (proj: Projection | null) => (proj ? Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, proj[k]])) : {});
     const wantLive = Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, k === LIVE_KEYS.hardLimitKiB || (k === LIVE_KEYS.swapHardLimitKiB && p.swapLimit) ? String(p.hardLimitMiB * 1024) : want[k]]));
-    const previousImage = have[IMAGE_KEY];
-    const previousDisk = have[DISK_KEY];
+    // What the restart leaves behind: the definition's disk and image, or, where only the running VM
+    // differs (its definition already replaced), the ones it still has open.
+    const replaced = restartKeys.length || !haveLive ? have : haveLive;
+    const previousImage = replaced[IMAGE_KEY];
+    const previousDisk = replaced[DISK_KEY];
+    const runningDiffers = runningKeys.length ? `the running VM differs from its definition: ${runningKeys.join(', ')}` : '';
+    const restartWhy = [...(restartKeys.length ? [`the sandbox VM must restart to change ${restartKeys.join(', ')}`] : []), ...(runningDiffers ? [`${restartKeys.length ? '' : 'the sandbox VM must restart: '}${runningDiffers}`] : [])].join('; ');
+    const runningView = (proj: Projection | null | undefined) => Object.fromEntries(runningKeys.map((k) => [`${k} (running VM)`, proj?.[k]]));
     return {
       ...base,
       action: 'update',
@@ -288,12 +303,14 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       summary: restartKeys.includes(IMAGE_KEY)
         ? `recreate the sandbox VM on image ${this.spec.image.sha256.slice(0, 12)} (a restart: its overlay disk is new)${note}`
         : restartKeys.length
-        ? `replace the sandbox's definition and restart it${note}: ${restartKeys.join(', ')} changed`
+        ? `replace the sandbox's definition and restart it${note}: ${restartKeys.join(', ')} changed${runningDiffers ? `; ${runningDiffers}` : ''}`
+        : runningKeys.length
+        ? `restart the sandbox VM${note}: ${runningDiffers}`
         : `${steps.map((s) => (s === 'live' ? `set ${liveSettings.map((l) => l.setting).join(', ')} live, without a restart` : s === 'prune' ? `remove ${unused.length === 1 ? 'an unused volume' : `${unused.length} unused volumes`} from pool ${SANDBOX_POOL}` : s === 'reattach' ? `put its tap ${SANDBOX_TAP} back on bridge ${bridge}` : s)).join(', ')}${note}`,
-      diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, { ...have, ...(haveLive ? liveView(haveLive) : {}) }, { ...want, ...(haveLive ? wantLive : {}) }),
+      diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, { ...have, ...(haveLive ? liveView(haveLive) : {}), ...runningView(haveLive) }, { ...want, ...(haveLive ? wantLive : {}), ...runningView(want) }),
       ...(unused.length ? { unusedVolumes: unused } : {}),
       ...(packages.length ? { packages } : {}),
-      ...(restartKeys.length ? { needsRestart: `the sandbox VM must restart to change ${restartKeys.join(', ')}`, previous: previousDisk !== want['/domain/devices/disk/source/@file'] ? { disk: previousDisk, imageVolume: previousImage && previousImage !== this.spec.image.sha256 ? previousImage : undefined } : undefined } : {}),
+      ...(restartWhy ? { needsRestart: restartWhy, previous: previousDisk !== want['/domain/devices/disk/source/@file'] ? { disk: previousDisk, imageVolume: previousImage && previousImage !== this.spec.image.sha256 ? previousImage : undefined } : undefined } : {}),
     };
   }
 
@@ -464,6 +481,7 @@ export function projectDomain(dom: XmlNode): Projection {
     'count(/domain/devices/input[@bus=usb])': String(children(devices, 'input').filter((i) => attr(i, 'bus') === 'usb').length),
     'count(/domain/devices/channel[@type=spicevmc])': String(children(devices, 'channel').filter((c) => attr(c, 'type') === 'spicevmc').length),
     [NOT_ALLOWED_KEY]: devicesNotAllowed(devices),
+    ...projectConfinement(dom),
   };
   for (const f of FORBIDDEN_DEVICES) p[`count(/domain/devices/${f})`] = String(children(devices, f).length);
   return p;
