@@ -163,7 +163,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       probeSections(
         domainOrAbsent(virsh('domstate', SANDBOX_DOMAIN), 'state', DOMAIN_DEFINITION),
         `${virsh('dumpxml', '--inactive', SANDBOX_DOMAIN)} 2>/dev/null || true`,
-        `if [ "$(${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null)" = running ]; then ${virsh('dumpxml', SANDBOX_DOMAIN)}; fi`,
+        // The active VM's XML (a paused one's too): what it runs may not be its definition.
+        `case "$(LC_ALL=C ${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null)" in ''|'shut off') ;; *) ${virsh('dumpxml', SANDBOX_DOMAIN)} 2>/dev/null || true ;; esac`,
         `${virsh('dominfo', SANDBOX_DOMAIN)} 2>/dev/null || true`,
         `${virsh('vol-list', '--pool', SANDBOX_POOL)} 2>/dev/null || true`,
         TAP_BRIDGE_PROBE,
@@ -216,8 +217,10 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     }
     const have = projectDomain(defined);
     const running = state === 'running';
-    const live = running ? parseXml(livePart, 'domain') : null;
-    const haveLive = live ? projectDomain(live) : null;
+    const active = parseXml(livePart, 'domain');
+    const haveActive = active ? projectDomain(active) : null;
+    // Live settings are read and set on a running VM only: a paused guest's balloon does not move.
+    const haveLive = running ? haveActive : null;
     const liveKeys = Object.values(LIVE_KEYS) as string[];
     const memoryLimitKeys: string[] = [LIVE_KEYS.hardLimitKiB, LIVE_KEYS.swapHardLimitKiB];
     // Owned, restart-class differences in the definition.
@@ -225,10 +228,12 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     // Owned, restart-class differences in the running VM itself, beyond the definition's: a device
     // attached with `attach-device --live` (gone at the restart, which boots the definition), or a
     // definition replaced by a run whose restart then failed, which leaves the old VM running.
-    const runningKeys = haveLive ? differingKeys(want, haveLive).filter((k) => !liveKeys.includes(k) && !restartKeys.includes(k)) : [];
+    // A paused VM too: a run whose restart failed on it (as it did before stopOrderly stopped paused
+    // VMs) left it on the old definition, and resuming it would keep that for good.
+    const runningKeys = haveActive ? differingKeys(want, haveActive).filter((k) => !liveKeys.includes(k) && !restartKeys.includes(k)) : [];
     const fields: FieldChange[] = [
       ...restartKeys.map((k) => ({ name: k, before: have[k] ?? null, after: want[k] ?? null })),
-      ...runningKeys.map((k) => ({ name: `${k} (running VM)`, before: haveLive?.[k] ?? null, after: want[k] ?? null })),
+      ...runningKeys.map((k) => ({ name: `${k} (running VM)`, before: haveActive?.[k] ?? null, after: want[k] ?? null })),
     ];
     const steps: SandboxDomainChange['steps'] = [];
     const liveSettings: LiveSetting[] = [];
@@ -275,8 +280,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       steps.push('reattach');
       fields.push({ name: `tap ${SANDBOX_TAP} bridge`, before: tapOn, after: bridge }, ...packages.map((p) => ({ name: p, before: null, after: 'installed' })));
     }
-    // The running VM's disk and image too: a definition replaced by a run whose restart then failed names the new ones while the VM still has the old open.
-    const unused = unusedVolumes(volumesPart, [this.spec.image.sha256, have[IMAGE_KEY], haveLive?.[IMAGE_KEY]], [have[DISK_KEY], haveLive?.[DISK_KEY]]);
+    // The active VM's disk and image too (a paused one has them open): a definition replaced by a run whose restart then failed names the new ones while the VM still has the old open.
+    const unused = unusedVolumes(volumesPart, [this.spec.image.sha256, have[IMAGE_KEY], haveActive?.[IMAGE_KEY]], [have[DISK_KEY], haveActive?.[DISK_KEY]]);
     if (unused.length) (steps.push('prune'), fields.push({ name: 'unused volumes', before: unused.join(', '), after: null }));
     const autostart = parseInfo(infoPart).get('autostart');
     if (autostart !== 'enable') (steps.includes('autostart') || steps.push('autostart'), fields.push({ name: 'autostart', before: autostart ?? null, after: 'enable' }));
@@ -288,7 +293,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     const wantLive = Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, k === LIVE_KEYS.hardLimitKiB || (k === LIVE_KEYS.swapHardLimitKiB && p.swapLimit) ? String(p.hardLimitMiB * 1024) : want[k]]));
     // What the restart leaves behind: the definition's disk and image, or, where only the running VM
     // differs (its definition already replaced), the ones it still has open.
-    const replaced = restartKeys.length || !haveLive ? have : haveLive;
+    const replaced = restartKeys.length || !haveActive ? have : haveActive;
     const previousImage = replaced[IMAGE_KEY];
     const previousDisk = replaced[DISK_KEY];
     const runningDiffers = runningKeys.length ? `the running VM differs from its definition: ${runningKeys.join(', ')}` : '';
@@ -307,7 +312,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
         : runningKeys.length
         ? `restart the sandbox VM${note}: ${runningDiffers}`
         : `${steps.map((s) => (s === 'live' ? `set ${liveSettings.map((l) => l.setting).join(', ')} live, without a restart` : s === 'prune' ? `remove ${unused.length === 1 ? 'an unused volume' : `${unused.length} unused volumes`} from pool ${SANDBOX_POOL}` : s === 'reattach' ? `put its tap ${SANDBOX_TAP} back on bridge ${bridge}` : s)).join(', ')}${note}`,
-      diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, { ...have, ...(haveLive ? liveView(haveLive) : {}), ...runningView(haveLive) }, { ...want, ...(haveLive ? wantLive : {}), ...runningView(want) }),
+      diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, { ...have, ...(haveLive ? liveView(haveLive) : {}), ...runningView(haveActive) }, { ...want, ...(haveLive ? wantLive : {}), ...runningView(want) }),
       ...(unused.length ? { unusedVolumes: unused } : {}),
       ...(packages.length ? { packages } : {}),
       ...(restartWhy ? { needsRestart: restartWhy, previous: previousDisk !== want['/domain/devices/disk/source/@file'] ? { disk: previousDisk, imageVolume: previousImage && previousImage !== this.spec.image.sha256 ? previousImage : undefined } : undefined } : {}),

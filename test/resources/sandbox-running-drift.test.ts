@@ -59,6 +59,19 @@ describe('sandbox domain: the running VM against the wanted definition', () => {
     expect(change.previous).toEqual({ disk: `/var/lib/gridops/images/${overlayVolumeName(IMAGE_SHA)}`, imageVolume: IMAGE_SHA });
   });
 
+  it('a paused VM still on the old image (its restart failed on it) is restarted, not resumed on it', () => {
+    const NEW = 'ab'.repeat(32);
+    const redefined = INACTIVE.replaceAll(IMAGE_SHA, NEW).replaceAll(IMAGE_SHA.slice(0, 16), NEW.slice(0, 16));
+    const change = new SandboxDomainResource(spec({ image: { ...image, sha256: NEW } })).diff(probed('paused', redefined, LIVE), ctx())!;
+    expect(change.steps).toEqual(['restart', 'live']);
+    expect(change.needsRestart).toMatch(/running VM differs from its definition: .*\/domain\/devices\/disk\/source\/@file/);
+  });
+
+  it('the probe reads the XML of an active VM in any state, a paused one too', () => {
+    const probe = new SandboxDomainResource(spec()).probe();
+    expect(probe).toContain(`in ''|'shut off') ;; *) virsh -q -c qemu:///system dumpxml gridops-sandbox`);
+  });
+
   it('a VM running as root (a dynamic DAC label +0:+0, from qemu.conf\'s user) is a restart', () => {
     const asRoot = LIVE.replaceAll('+64055:+64055', '+0:+0');
     const change = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, asRoot), ctx())!;
