@@ -21,6 +21,7 @@ import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { DOMAIN_DEFINITION } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
 import { projectConfinement } from './sandbox-confinement.js';
+import { QEMU_CONF_PROBE, checkQemuConf } from './qemu-conf.js';
 
 /** What a node's sandbox should be (from its effective `hypervisor` settings). */
 export interface SandboxSpec {
@@ -169,13 +170,15 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
         `${virsh('vol-list', '--pool', SANDBOX_POOL)} 2>/dev/null || true`,
         TAP_BRIDGE_PROBE,
         toolsProbe(TAP_TOOLS),
+        QEMU_CONF_PROBE,
       ),
     );
   }
 
   diff(stdout: string, ctx: PlanContext): SandboxDomainChange | null {
-    const [statePart = '', inactivePart = '', livePart = '', infoPart = '', volumesPart = '', tapPart = '', toolsPart = ''] = splitProbeSections(stdout);
+    const [statePart = '', inactivePart = '', livePart = '', infoPart = '', volumesPart = '', tapPart = '', toolsPart = '', qemuConfPart = ''] = splitProbeSections(stdout);
     refuseUnreadLibvirt(statePart, ctx.node.name);
+    checkQemuConf(qemuConfPart, ctx.node.name);
     const facts = ctx.facts;
     checkCpuShares(this.spec.cpuShares, facts, ctx.node.name);
     const p = placement(this.spec, facts);
