@@ -1,6 +1,6 @@
 /** Shell fragments that stop the sandbox VM and replace its definition, for sandbox-domain.ts. */
 import { quote } from '../transport/quote.js';
-import { virsh } from './virsh.js';
+import { DOMAIN_UNDEFINE_FLAGS, virsh } from './virsh.js';
 
 /**
  * Stops the domain if it is active in any state (running, paused, pmsuspended, in shutdown,
@@ -37,7 +37,7 @@ export function replaceDefinition(domain: string, file: string, previous: string
   return [
     `${virsh('dumpxml', '--inactive', domain)} > ${quote(previous)}`,
     ...stopOrderly(domain),
-    `${virsh('undefine', domain)} >/dev/null`,
+    `${virsh('undefine', ...DOMAIN_UNDEFINE_FLAGS, domain)} >/dev/null`,
     `if ! ${virsh('define', file)} >/dev/null; then ${virsh('define', previous)} >/dev/null; rm -f -- ${quote(previous)}; exit 1; fi`,
     `rm -f -- ${quote(previous)}`,
   ].join('\n');
