@@ -481,6 +481,8 @@ export function projectDomain(dom: XmlNode): Projection {
     '/domain/devices/interface/model/@type': attr(child(iface, 'model'), 'type'),
     '/domain/devices/interface/target/@dev': attr(child(iface, 'target'), 'dev'),
     '/domain/devices/interface/filterref/@filter': attr(child(iface, 'filterref'), 'filter'),
+    // clean-traffic's parameters: an IP of another's (the bridge address, say) would let the guest send from it.
+    '/domain/devices/interface/filterref/parameter': children(child(iface, 'filterref'), 'parameter').map((x) => `${attr(x, 'name')}=${attr(x, 'value')}`).sort().join(', ') || undefined,
     '/domain/devices/serial/@type': attr(child(devices, 'serial'), 'type'),
     // What the guest prints goes to this file of the node (written by virtlogd, as root): gridops' log, nowhere else.
     '/domain/devices/serial/log/@file': attr(child(devices, 'serial', 'log'), 'file'),

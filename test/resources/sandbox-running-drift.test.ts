@@ -81,10 +81,11 @@ describe('sandbox domain: the running VM against the wanted definition', () => {
 });
 
 /**
- * Settings outside <devices> that undo QEMU's confinement or hand the guest a file of the node are
- * owned: a definition that has one differs from gridops' own (and is replaced, with a restart).
+ * Settings outside <devices> that undo QEMU's confinement or hand the guest a file of the node, and
+ * the NIC filter's parameters, are owned: a definition that has one differs from gridops' own (and
+ * is replaced, with a restart).
  */
-describe('sandbox domain: confinement and node files outside <devices>', () => {
+describe('sandbox domain: confinement, node files and the NIC filter', () => {
   it.each([
     ['no security label at all', '</devices>', "</devices>\n  <seclabel type='none'/>"],
     ['QEMU as root (a static DAC label)', '</devices>', "</devices>\n  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>"],
@@ -94,6 +95,7 @@ describe('sandbox domain: confinement and node files outside <devices>', () => {
     ['a firmware read from the node', "<boot dev='hd'/>", "<loader readonly='yes' type='pflash'>/etc/shadow</loader><boot dev='hd'/>"],
     ['a device tree read from the node', "<boot dev='hd'/>", "<dtb>/etc/shadow</dtb><boot dev='hd'/>"],
     ["an ACPI table read from the node", "<boot dev='hd'/>", "<acpi><table type='slic'>/etc/shadow</table></acpi><boot dev='hd'/>"],
+    ["clean-traffic told the bridge's address is the guest's too (it may then send from it)", "<filterref filter='clean-traffic'/>", "<filterref filter='clean-traffic'><parameter name='IP' value='172.31.254.1'/></filterref>"],
     ['a NIC option ROM read from the node', "<model type='virtio'/>", "<model type='virtio'/><rom file='/etc/shadow'/>"],
     ["the host's CPU passed through", "<cpu mode='custom'", "<cpu mode='host-passthrough'"],
     ["the host's CPU model", "<cpu mode='custom'", "<cpu mode='host-model'"],
