@@ -5,7 +5,7 @@ import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import type { PlanContext, Resource } from './resource.js';
 import { resourceId } from './resource-id.js';
 import type { StepRecorder } from './step-recorder.js';
-import { DOMAIN_LOOKUP_FAILED, DOMAIN_NOT_FOUND, NETWORK_NOT_FOUND, objectOrAbsent, parseInfo, POOL_NOT_FOUND, virsh } from './virsh.js';
+import { DOMAIN_LOOKUP_FAILED, DOMAIN_UNDEFINE_FLAGS, DOMAIN_NOT_FOUND, NETWORK_NOT_FOUND, objectOrAbsent, parseInfo, POOL_NOT_FOUND, virsh } from './virsh.js';
 
 export type LibvirtObject = AbsentLibvirtChange['object'];
 
@@ -14,8 +14,8 @@ export type LibvirtObject = AbsentLibvirtChange['object'];
  * virsh's own line for a failed lookup, which says "missing" only where libvirt keeps no definition
  * of the object (objectOrAbsent; a domain's, which virsh 9.0 prints alone whatever the reason).
  */
-const OBJECTS: Record<LibvirtObject, { noun: string; info: string; notFound: string; lookupFailed?: string; definition: (name: string) => string; active: (info: Map<string, string>) => boolean; destroy: string; undefine: string }> = {
-  domain: { noun: 'VM', info: 'dominfo', notFound: DOMAIN_NOT_FOUND, lookupFailed: DOMAIN_LOOKUP_FAILED, definition: domainDefinition, active: (i) => i.get('state') !== 'shut off', destroy: 'destroy', undefine: 'undefine' },
+const OBJECTS: Record<LibvirtObject, { noun: string; info: string; notFound: string; lookupFailed?: string; definition: (name: string) => string; active: (info: Map<string, string>) => boolean; destroy: string; undefine: string; undefineFlags?: readonly string[] }> = {
+  domain: { noun: 'VM', info: 'dominfo', notFound: DOMAIN_NOT_FOUND, lookupFailed: DOMAIN_LOOKUP_FAILED, definition: domainDefinition, active: (i) => i.get('state') !== 'shut off', destroy: 'destroy', undefine: 'undefine', undefineFlags: DOMAIN_UNDEFINE_FLAGS },
   network: { noun: 'network', info: 'net-info', notFound: NETWORK_NOT_FOUND, definition: networkDefinition, active: (i) => i.get('active') === 'yes', destroy: 'net-destroy', undefine: 'net-undefine' },
   pool: { noun: 'pool', info: 'pool-info', notFound: POOL_NOT_FOUND, definition: poolDefinition, active: (i) => i.get('state') !== 'inactive', destroy: 'pool-destroy', undefine: 'pool-undefine' },
 };
@@ -87,7 +87,7 @@ export class AbsentLibvirtResource implements Resource<AbsentLibvirtChange> {
     const o = OBJECTS[this.object];
     const gone = { lookupFailed: o.lookupFailed, definition: o.definition(this.name) };
     await recorder.run(tolerating(virsh(o.destroy, this.name), `${NOT_RUNNING}|${o.notFound}`, gone), `virsh ${o.destroy} ${this.name}`);
-    await recorder.run(tolerating(virsh(o.undefine, this.name), o.notFound, gone), `virsh ${o.undefine} ${this.name}`);
+    await recorder.run(tolerating(virsh(o.undefine, ...(o.undefineFlags ?? []), this.name), o.notFound, gone), `virsh ${o.undefine} ${this.name}`);
   }
 }
 

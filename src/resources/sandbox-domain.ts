@@ -20,6 +20,8 @@ import { domainOrAbsent, parseInfo, virsh } from './virsh.js';
 import { probeLibvirt, refuseUnreadLibvirt } from './libvirt-read.js';
 import { DOMAIN_DEFINITION } from './libvirt-definitions.js';
 import { resourceId } from './resource-id.js';
+import { projectConfinement } from './sandbox-confinement.js';
+import { QEMU_CONF_PROBE, checkQemuConf } from './qemu-conf.js';
 
 /** What a node's sandbox should be (from its effective `hypervisor` settings). */
 export interface SandboxSpec {
@@ -162,18 +164,21 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       probeSections(
         domainOrAbsent(virsh('domstate', SANDBOX_DOMAIN), 'state', DOMAIN_DEFINITION),
         `${virsh('dumpxml', '--inactive', SANDBOX_DOMAIN)} 2>/dev/null || true`,
-        `if [ "$(${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null)" = running ]; then ${virsh('dumpxml', SANDBOX_DOMAIN)}; fi`,
+        // The active VM's XML (a paused one's too): what it runs may not be its definition.
+        `case "$(LC_ALL=C ${virsh('domstate', SANDBOX_DOMAIN)} 2>/dev/null)" in ''|'shut off') ;; *) ${virsh('dumpxml', SANDBOX_DOMAIN)} 2>/dev/null || true ;; esac`,
         `${virsh('dominfo', SANDBOX_DOMAIN)} 2>/dev/null || true`,
         `${virsh('vol-list', '--pool', SANDBOX_POOL)} 2>/dev/null || true`,
         TAP_BRIDGE_PROBE,
         toolsProbe(TAP_TOOLS),
+        QEMU_CONF_PROBE,
       ),
     );
   }
 
   diff(stdout: string, ctx: PlanContext): SandboxDomainChange | null {
-    const [statePart = '', inactivePart = '', livePart = '', infoPart = '', volumesPart = '', tapPart = '', toolsPart = ''] = splitProbeSections(stdout);
+    const [statePart = '', inactivePart = '', livePart = '', infoPart = '', volumesPart = '', tapPart = '', toolsPart = '', qemuConfPart = ''] = splitProbeSections(stdout);
     refuseUnreadLibvirt(statePart, ctx.node.name);
+    checkQemuConf(qemuConfPart, ctx.node.name);
     const facts = ctx.facts;
     checkCpuShares(this.spec.cpuShares, facts, ctx.node.name);
     const p = placement(this.spec, facts);
@@ -215,21 +220,33 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     }
     const have = projectDomain(defined);
     const running = state === 'running';
-    const live = running ? parseXml(livePart, 'domain') : null;
-    const haveLive = live ? projectDomain(live) : null;
+    const active = parseXml(livePart, 'domain');
+    const haveActive = active ? projectDomain(active) : null;
+    // Live settings are read and set on a running VM only: a paused guest's balloon does not move.
+    const haveLive = running ? haveActive : null;
     const liveKeys = Object.values(LIVE_KEYS) as string[];
     const memoryLimitKeys: string[] = [LIVE_KEYS.hardLimitKiB, LIVE_KEYS.swapHardLimitKiB];
     // Owned, restart-class differences in the definition.
     const restartKeys = differingKeys(want, have).filter((k) => !liveKeys.includes(k));
-    const fields: FieldChange[] = restartKeys.map((k) => ({ name: k, before: have[k] ?? null, after: want[k] ?? null }));
+    // Owned, restart-class differences in the running VM itself, beyond the definition's: a device
+    // attached with `attach-device --live` (gone at the restart, which boots the definition), or a
+    // definition replaced by a run whose restart then failed, which leaves the old VM running.
+    // A paused VM too: a run whose restart failed on it (as it did before stopOrderly stopped paused
+    // VMs) left it on the old definition, and resuming it would keep that for good.
+    const runningKeys = haveActive ? differingKeys(want, haveActive).filter((k) => !liveKeys.includes(k) && !restartKeys.includes(k)) : [];
+    const fields: FieldChange[] = [
+      ...restartKeys.map((k) => ({ name: k, before: have[k] ?? null, after: want[k] ?? null })),
+      ...runningKeys.map((k) => ({ name: `${k} (running VM)`, before: haveActive?.[k] ?? null, after: want[k] ?? null })),
+    ];
     const steps: SandboxDomainChange['steps'] = [];
     const liveSettings: LiveSetting[] = [];
-    if (restartKeys.length) {
+    if (restartKeys.length || runningKeys.length) {
       // libvirt refuses a definition that gives a known name a new UUID ("already exists with
       // uuid"), as a renamed node's does (the UUID and MAC derive from the node's name): the old
       // definition goes first, stopped as for a restart, and with it its autostart link.
       if (restartKeys.includes(UUID_KEY)) steps.push('replace', 'start', 'autostart');
-      else steps.push('redefine', 'restart');
+      else if (restartKeys.length) steps.push('redefine', 'restart');
+      else steps.push('restart');
       if (!p.hardLimitInConfig) (steps.push('live'), liveSettings.push(...memoryLimitsLive));
     } else {
       for (const [setting, key] of Object.entries(LIVE_KEYS) as Array<[LiveSetting['setting'], string]>) {
@@ -266,8 +283,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       steps.push('reattach');
       fields.push({ name: `tap ${SANDBOX_TAP} bridge`, before: tapOn, after: bridge }, ...packages.map((p) => ({ name: p, before: null, after: 'installed' })));
     }
-    // The running VM's disk and image too: a definition replaced by a run whose restart then failed names the new ones while the VM still has the old open.
-    const unused = unusedVolumes(volumesPart, [this.spec.image.sha256, have[IMAGE_KEY], haveLive?.[IMAGE_KEY]], [have[DISK_KEY], haveLive?.[DISK_KEY]]);
+    // The active VM's disk and image too (a paused one has them open): a definition replaced by a run whose restart then failed names the new ones while the VM still has the old open.
+    const unused = unusedVolumes(volumesPart, [this.spec.image.sha256, have[IMAGE_KEY], haveActive?.[IMAGE_KEY]], [have[DISK_KEY], haveActive?.[DISK_KEY]]);
     if (unused.length) (steps.push('prune'), fields.push({ name: 'unused volumes', before: unused.join(', '), after: null }));
     const autostart = parseInfo(infoPart).get('autostart');
     if (autostart !== 'enable') (steps.includes('autostart') || steps.push('autostart'), fields.push({ name: 'autostart', before: autostart ?? null, after: 'enable' }));
@@ -277,8 +294,14 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     }
     const liveView = (proj: Projection | null) => (proj ? Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, proj[k]])) : {});
     const wantLive = Object.fromEntries(liveKeys.map((k) => [`${k} (live)`, k === LIVE_KEYS.hardLimitKiB || (k === LIVE_KEYS.swapHardLimitKiB && p.swapLimit) ? String(p.hardLimitMiB * 1024) : want[k]]));
-    const previousImage = have[IMAGE_KEY];
-    const previousDisk = have[DISK_KEY];
+    // What the restart leaves behind: the definition's disk and image, or, where only the running VM
+    // differs (its definition already replaced), the ones it still has open.
+    const replaced = restartKeys.length || !haveActive ? have : haveActive;
+    const previousImage = replaced[IMAGE_KEY];
+    const previousDisk = replaced[DISK_KEY];
+    const runningDiffers = runningKeys.length ? `the running VM differs from its definition: ${runningKeys.join(', ')}` : '';
+    const restartWhy = [...(restartKeys.length ? [`the sandbox VM must restart to change ${restartKeys.join(', ')}`] : []), ...(runningDiffers ? [`${restartKeys.length ? '' : 'the sandbox VM must restart: '}${runningDiffers}`] : [])].join('; ');
+    const runningView = (proj: Projection | null | undefined) => Object.fromEntries(runningKeys.map((k) => [`${k} (running VM)`, proj?.[k]]));
     return {
       ...base,
       action: 'update',
@@ -288,12 +311,14 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       summary: restartKeys.includes(IMAGE_KEY)
         ? `recreate the sandbox VM on image ${this.spec.image.sha256.slice(0, 12)} (a restart: its overlay disk is new)${note}`
         : restartKeys.length
-        ? `replace the sandbox's definition and restart it${note}: ${restartKeys.join(', ')} changed`
+        ? `replace the sandbox's definition and restart it${note}: ${restartKeys.join(', ')} changed${runningDiffers ? `; ${runningDiffers}` : ''}`
+        : runningKeys.length
+        ? `restart the sandbox VM${note}: ${runningDiffers}`
         : `${steps.map((s) => (s === 'live' ? `set ${liveSettings.map((l) => l.setting).join(', ')} live, without a restart` : s === 'prune' ? `remove ${unused.length === 1 ? 'an unused volume' : `${unused.length} unused volumes`} from pool ${SANDBOX_POOL}` : s === 'reattach' ? `put its tap ${SANDBOX_TAP} back on bridge ${bridge}` : s)).join(', ')}${note}`,
-      diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, { ...have, ...(haveLive ? liveView(haveLive) : {}) }, { ...want, ...(haveLive ? wantLive : {}) }),
+      diff: projectionDiff(`domain ${SANDBOX_DOMAIN}`, { ...have, ...(haveLive ? liveView(haveLive) : {}), ...runningView(haveActive) }, { ...want, ...(haveLive ? wantLive : {}), ...runningView(want) }),
       ...(unused.length ? { unusedVolumes: unused } : {}),
       ...(packages.length ? { packages } : {}),
-      ...(restartKeys.length ? { needsRestart: `the sandbox VM must restart to change ${restartKeys.join(', ')}`, previous: previousDisk !== want['/domain/devices/disk/source/@file'] ? { disk: previousDisk, imageVolume: previousImage && previousImage !== this.spec.image.sha256 ? previousImage : undefined } : undefined } : {}),
+      ...(restartWhy ? { needsRestart: restartWhy, previous: previousDisk !== want['/domain/devices/disk/source/@file'] ? { disk: previousDisk, imageVolume: previousImage && previousImage !== this.spec.image.sha256 ? previousImage : undefined } : undefined } : {}),
     };
   }
 
@@ -456,6 +481,8 @@ export function projectDomain(dom: XmlNode): Projection {
     '/domain/devices/interface/model/@type': attr(child(iface, 'model'), 'type'),
     '/domain/devices/interface/target/@dev': attr(child(iface, 'target'), 'dev'),
     '/domain/devices/interface/filterref/@filter': attr(child(iface, 'filterref'), 'filter'),
+    // clean-traffic's parameters: an IP of another's (the bridge address, say) would let the guest send from it.
+    '/domain/devices/interface/filterref/parameter': children(child(iface, 'filterref'), 'parameter').map((x) => `${attr(x, 'name')}=${attr(x, 'value')}`).sort().join(', ') || undefined,
     '/domain/devices/serial/@type': attr(child(devices, 'serial'), 'type'),
     // What the guest prints goes to this file of the node (written by virtlogd, as root): gridops' log, nowhere else.
     '/domain/devices/serial/log/@file': attr(child(devices, 'serial', 'log'), 'file'),
@@ -464,6 +491,7 @@ export function projectDomain(dom: XmlNode): Projection {
     'count(/domain/devices/input[@bus=usb])': String(children(devices, 'input').filter((i) => attr(i, 'bus') === 'usb').length),
     'count(/domain/devices/channel[@type=spicevmc])': String(children(devices, 'channel').filter((c) => attr(c, 'type') === 'spicevmc').length),
     [NOT_ALLOWED_KEY]: devicesNotAllowed(devices),
+    ...projectConfinement(dom),
   };
   for (const f of FORBIDDEN_DEVICES) p[`count(/domain/devices/${f})`] = String(children(devices, f).length);
   return p;

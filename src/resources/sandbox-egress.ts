@@ -31,6 +31,8 @@ export const SANDBOX_CLASS_ID = '1e9e:10';
 export const SANDBOX_EGRESS_TC_FILE = '/etc/gridops/sandbox-egress.tc';
 /** libvirt (6.5 and later) runs every script in qemu.d at each QEMU domain event; it finds new scripts at its start. */
 export const SANDBOX_EGRESS_HOOK = '/etc/libvirt/hooks/qemu.d/gridops-sandbox-egress';
+/** The daemons that run the QEMU hooks: libvirtd, or virtqemud on a host that runs libvirt's modular daemons. */
+const QEMU_HOOK_DAEMONS = ['libvirtd.service', 'virtqemud.service'] as const;
 
 /** The ifb device of a tap: its name plus `-ifb`, within Linux's 15 characters. */
 export function ifbOf(tap: string): string {
@@ -201,9 +203,10 @@ export class SandboxEgressResource implements Resource<SandboxEgressChange> {
       await writer.run('mkdir -p /etc/libvirt/hooks/qemu.d', 'mkdir /etc/libvirt/hooks/qemu.d');
       await writer.write(SANDBOX_EGRESS_HOOK, Buffer.from(sandboxHook(this.spec.domain, this.spec.tap)), '0755');
     }
-    // Only a running libvirtd (try-restart's meaning), and no error where libvirt is not installed
-    // yet: the qos playbook holds the VM's egress too, and may run before the hypervisor playbook.
-    if (has('restart-libvirtd')) await writer.run('if systemctl is-active --quiet libvirtd.service; then systemctl restart libvirtd.service; fi', 'restart libvirtd (it finds hooks at start)');
+    // The daemon that runs the QEMU hooks: libvirtd, or virtqemud where the host runs libvirt's
+    // modular daemons. Only a running one (try-restart's meaning), and no error where libvirt is not
+    // installed yet: the qos playbook holds the VM's egress too, and may run before the hypervisor playbook.
+    if (has('restart-libvirtd')) await writer.run(QEMU_HOOK_DAEMONS.map((u) => `if systemctl is-active --quiet ${u}; then systemctl restart ${u}; fi`).join('\n'), 'restart libvirtd or virtqemud (it finds hooks at start)');
     // The hook itself, as libvirt runs it when the domain has started.
     if (has('load')) await writer.run(`${quote(SANDBOX_EGRESS_HOOK)} ${quote(this.spec.domain)} started begin -`, `load the egress limit of ${this.spec.tap}`);
     if (has('rate')) await writer.run(`tc ${sandboxClassLine(this.ifb, bits)}`, `sandbox egress: ${bits / 1e6} Mbit/s`);

@@ -1,17 +1,26 @@
 /** Shell fragments that stop the sandbox VM and replace its definition, for sandbox-domain.ts. */
 import { quote } from '../transport/quote.js';
-import { virsh } from './virsh.js';
+import { DOMAIN_UNDEFINE_FLAGS, virsh } from './virsh.js';
 
-/** Stops the domain if it runs: an orderly shutdown first (ACPI), bounded, then the power cord. */
+/**
+ * Stops the domain if it is active in any state (running, paused, pmsuspended, in shutdown,
+ * blocked, crashed): `virsh start` fails on an active domain ("domain is already active"), so a
+ * paused VM left as it is kept the old definition running for good. A running guest is asked first
+ * (ACPI) and waited for, bounded, as one already in shutdown is; then the power cord. A paused or
+ * suspended guest cannot answer ACPI, so it is destroyed at once. LC_ALL=C: virsh translates its states.
+ */
 export function stopOrderly(domain: string): string[] {
+  const state = `"$(LC_ALL=C ${virsh('domstate', domain)})"`;
   return [
-    `if [ "$(${virsh('domstate', domain)})" = running ]; then`,
-    `  ${virsh('shutdown', domain)} >/dev/null 2>&1 || true`,
-    '  i=0; while [ $i -lt 20 ]; do',
-    `    [ "$(${virsh('domstate', domain)})" = running ] || break`,
-    '    sleep 0.5; i=$((i + 1))',
-    '  done',
-    `  [ "$(${virsh('domstate', domain)})" = running ] && ${virsh('destroy', domain)} >/dev/null`,
+    `if [ ${state} != 'shut off' ]; then`,
+    `  if [ ${state} = running ]; then ${virsh('shutdown', domain)} >/dev/null 2>&1 || true; fi`,
+    `  case ${state} in running|'in shutdown')`,
+    '    i=0; while [ $i -lt 20 ]; do',
+    `      if [ ${state} = 'shut off' ]; then break; fi`,
+    '      sleep 0.5; i=$((i + 1))',
+    '    done ;;',
+    '  esac',
+    `  if [ ${state} != 'shut off' ]; then ${virsh('destroy', domain)} >/dev/null || [ ${state} = 'shut off' ]; fi`,
     'fi',
   ];
 }
@@ -28,7 +37,7 @@ export function replaceDefinition(domain: string, file: string, previous: string
   return [
     `${virsh('dumpxml', '--inactive', domain)} > ${quote(previous)}`,
     ...stopOrderly(domain),
-    `${virsh('undefine', domain)} >/dev/null`,
+    `${virsh('undefine', ...DOMAIN_UNDEFINE_FLAGS, domain)} >/dev/null`,
     `if ! ${virsh('define', file)} >/dev/null; then ${virsh('define', previous)} >/dev/null; rm -f -- ${quote(previous)}; exit 1; fi`,
     `rm -f -- ${quote(previous)}`,
   ].join('\n');

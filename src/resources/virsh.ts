@@ -3,6 +3,15 @@ import { quote } from '../transport/quote.js';
 /** virsh against the system libvirtd, whatever the SSH user's default URI would be. */
 export const VIRSH = 'virsh -q -c qemu:///system';
 
+/**
+ * `virsh undefine`'s flags for a domain: libvirt refuses to undefine one that has a managed-save
+ * image ("Refusing to undefine while domain managed save image exists"), snapshots or checkpoints,
+ * all of which a `virsh managedsave`, `snapshot-create` or `checkpoint-create` behind gridops' back
+ * leaves; their metadata goes with the domain (the disks holding the data are gridops' to remove).
+ * libvirt 9.0 has all three (--checkpoints-metadata since 5.6).
+ */
+export const DOMAIN_UNDEFINE_FLAGS = ['--managed-save', '--snapshots-metadata', '--checkpoints-metadata'] as const;
+
 /** A probe that prints `no-libvirt` when virsh is missing (first run, before the packages), else runs `body`. */
 export function whenVirsh(body: string): string {
   return `if ! command -v virsh >/dev/null 2>&1; then echo no-libvirt; else\n${body}\nfi`;

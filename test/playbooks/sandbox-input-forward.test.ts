@@ -47,6 +47,22 @@ function listen(name: string, port: number): Promise<ChildProcess> {
   });
 }
 
+/** A UDP echo on 0.0.0.0:67 in namespace `name` (a DHCP server's port), once it is bound. */
+function echoDhcp(name: string): Promise<ChildProcess> {
+  const server = `const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send(m, r.port, r.address)); s.bind(67, '0.0.0.0', () => console.log('listening'));`;
+  const child = spawn('ip', ['netns', 'exec', name, process.execPath, '-e', server], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve(child));
+    child.on('exit', (code) => reject(new Error(`DHCP echo in ${name} exited ${code}`)));
+  });
+}
+
+/** Whether a datagram from namespace `from`'s DHCP client port (68) to host:67 is answered. */
+function dhcpAnswered(from: string, host: string): boolean {
+  const client = `const s = require('dgram').createSocket('udp4'); s.on('message', () => process.exit(0)); s.bind(68, () => { s.setBroadcast(true); s.send('${BANNER}', 67, '${host}'); }); setTimeout(() => process.exit(2), 1500);`;
+  return spawnSync('ip', ['netns', 'exec', from, process.execPath, '-e', client], { encoding: 'utf8', timeout: 10_000 }).status === 0;
+}
+
 const grid = smallGrid('defaults: { hypervisor: { enabled: true } }');
 const rules = renderTemplateFile(findTemplate('libvirt/sandbox-input.nft.hbs', loadPlaybook('hypervisor').file)!, templateContext(grid, allNodes(grid)[0]!));
 
@@ -73,7 +89,7 @@ const asRoot = process.getuid?.() === 0;
     // Docker's publish of a port, reduced to its DNAT.
     writeFileSync(join(dir, 'published.nft'), `table ip published {\n  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport ${PUBLISHED} dnat to ${LAN_HOST}:80\n  }\n}\n`);
     inNs(ns.node, 'nft', '-f', join(dir, 'published.nft'));
-    listeners.push(await listen(ns.lan, 80), await listen(ns.vm, 81));
+    listeners.push(await listen(ns.lan, 80), await listen(ns.vm, 81), await echoDhcp(ns.node));
   });
 
   afterAll(() => {
@@ -86,6 +102,7 @@ const asRoot = process.getuid?.() === 0;
     expect(reaches(ns.vm, LAN_HOST, 80)).toBe(true);
     expect(reaches(ns.vm, NODE_ON_GRID, PUBLISHED)).toBe(true);
     expect(reaches(ns.lan, VM, 81)).toBe(true);
+    expect(dhcpAnswered(ns.vm, '10.99.0.1')).toBe(true);
   });
 
   it('with the table: none of them, and its forward chain counts the drops; the node itself still reaches both', () => {
@@ -99,5 +116,10 @@ const asRoot = process.getuid?.() === 0;
     expect(Number(/oifname "gs-\*" counter packets (\d+)/.exec(forward)![1])).toBeGreaterThanOrEqual(1);
     expect(reaches(ns.node, LAN_HOST, 80)).toBe(true);
     expect(reaches(ns.node, VM, 81)).toBe(true);
+  });
+
+  it("with the table, DHCP comes in only to the grid network's own address: not to the node's other addresses", () => {
+    expect(dhcpAnswered(ns.vm, NODE_ON_GRID)).toBe(true);
+    expect(dhcpAnswered(ns.vm, '10.99.0.1')).toBe(false);
   });
 });

@@ -45,7 +45,7 @@ describe('hypervisor: the input filter of the grid network', () => {
   const rules = rendered('libvirt/sandbox-input.nft.hbs');
   const unit = rendered('libvirt/gridops-sandbox-input.service.hbs');
   /** The rules of the chain everything from a grid bridge jumps to, in order. */
-  const chain = /chain from_grid_network \{\n([^}]*)\}/.exec(rules)![1]!.trim().split('\n').map((l) => l.trim());
+  const chain = /chain from_grid_network \{\n([\s\S]*?)\n\s*\}\n/.exec(rules)![1]!.trim().split('\n').map((l) => l.trim());
 
   it('replaces its own table in one transaction, in the input hook, for every gs-* device', () => {
     expect(rules).toContain(`table inet ${TABLE}\ndelete table inet ${TABLE}\ntable inet ${TABLE} {`);
@@ -54,10 +54,10 @@ describe('hypervisor: the input filter of the grid network', () => {
     for (const device of [gridBridgeName('grid-net'), gridBridgeName('a-network-name-too-long-for-linux'), SANDBOX_TAP, ifbOf(SANDBOX_TAP)]) expect(device).toMatch(/^gs-/);
   });
 
-  it('lets in only the replies of connections the node opened and DHCP; drops the rest, DNS too (the grid network serves none)', () => {
+  it('lets in only the replies of connections the node opened and DHCP to the grid address or broadcast; drops the rest, DNS too (the grid network serves none)', () => {
     expect(chain).toEqual([
       'ct state established,related accept',
-      'udp sport 68 udp dport 67 accept',
+      `ip daddr { ${GRID_NET.address}, 255.255.255.255 } udp sport 68 udp dport 67 accept`,
       'counter drop',
     ]);
     expect(rules).not.toMatch(/dport 53\b/);
@@ -226,7 +226,7 @@ describe("hypervisor: the loaded check reads nft's printed form of the table", (
     '',
     '\tchain from_grid_network {',
     '\t\tct state established,related accept',
-    '\t\tudp sport 68 udp dport 67 accept',
+    '\t\tip daddr { 172.31.254.1, 255.255.255.255 } udp sport 68 udp dport 67 accept',
     '\t\tcounter packets 12 bytes 720 drop',
     '\t}',
     '',

@@ -54,7 +54,7 @@ describe.each(objects)('absent-libvirt %s', (object, destroy, undefine, notRunni
     expect((await apply(new AbsentLibvirtResource(object, name))).status).toBe(0);
     expect(calls()).toEqual([
       ['-q', '-c', 'qemu:///system', destroy, name],
-      ['-q', '-c', 'qemu:///system', undefine, name],
+      ['-q', '-c', 'qemu:///system', undefine, ...(object === 'domain' ? ['--managed-save', '--snapshots-metadata', '--checkpoints-metadata'] : []), name],
     ]);
   });
 
@@ -93,7 +93,7 @@ describe.each(objects)('absent-libvirt %s', (object, destroy, undefine, notRunni
     const r = new AbsentLibvirtResource(object, hostile);
     fakeVirsh('');
     await apply(r);
-    expect(calls().map((c) => c[4])).toEqual([hostile, hostile]);
+    expect(calls().map((c) => c.at(-1))).toEqual([hostile, hostile]);
     writeFileSync(join(host.bin, 'libvirtd'), '#!/bin/sh\n');
     chmodSync(join(host.bin, 'libvirtd'), 0o755);
     spawnSync('/bin/sh', ['-c', r.probe()], { cwd: host.bin, env: { PATH: `${host.bin}:/usr/bin:/bin` } });

@@ -67,13 +67,23 @@ describe('sandbox-egress resource', () => {
     expect(change.summary).toContain('the VM is not running, its start loads the limit');
     const commands = await record(r, change);
     const restart = commands.find((c) => c.includes('libvirtd.service'))!;
-    expect(restart).toBe('if systemctl is-active --quiet libvirtd.service; then systemctl restart libvirtd.service; fi');
+    /** The systemctl calls the restart makes where the units in `active` run (a fake systemctl; any other unit is not found). */
+    const restartWith = (active: string[]) => {
+      const bin = mkdtempSync(join(tmpdir(), 'gridops-systemctl-'));
+      try {
+        const running = active.map((u) => `"is-active --quiet ${u}"`).join('|');
+        writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> "$(dirname "$0")/calls"\ncase "$*" in ${running ? `${running}) exit 0;;` : ''} is-active*) exit 4;; restart*) exit 0;; *) echo "Unit not found." >&2; exit 5;; esac\n`, { mode: 0o755 });
+        expect(execSync(`PATH=${quote(bin)}:$PATH; ${restart}; echo rc=$?`, { shell: '/bin/sh' }).toString()).toBe('rc=0\n');
+        return readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n').filter((c) => c.startsWith('restart'));
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    };
     // Where libvirt is not installed yet (the qos playbook ran first), systemctl knows no libvirtd: no error, no restart.
-    const bin = mkdtempSync(join(tmpdir(), 'gridops-systemctl-'));
-    writeFileSync(join(bin, 'systemctl'), '#!/bin/sh\necho "$*" >> "$(dirname "$0")/calls"\ncase "$1" in is-active) exit 4;; *) echo "Unit libvirtd.service not found." >&2; exit 5;; esac\n', { mode: 0o755 });
-    expect(execSync(`PATH=${quote(bin)}:$PATH; ${restart}; echo rc=$?`, { shell: '/bin/sh' }).toString()).toBe('rc=0\n');
-    expect(readFileSync(join(bin, 'calls'), 'utf8')).toBe('is-active --quiet libvirtd.service\n');
-    rmSync(bin, { recursive: true, force: true });
+    expect(restartWith([])).toEqual([]);
+    expect(restartWith(['libvirtd.service'])).toEqual(['restart libvirtd.service']);
+    // A host running the modular daemons: virtqemud runs the QEMU hooks, so it is the one to restart.
+    expect(restartWith(['virtqemud.service'])).toEqual(['restart virtqemud.service']);
     // Written as every file is (StepRecorder.write): a temp file gets the mode, then replaces the hook.
     expect(commands.join('\n')).toContain('chmod 0755 /proc/self/fd/9');
     expect(commands.join('\n')).toContain(`mv -f -T -- "$t" ${SANDBOX_EGRESS_HOOK}`);

@@ -621,7 +621,7 @@ describe("replacing the sandbox's definition (a real shell, a fake virsh)", () =
   it('keeps the old definition, stops the VM, undefines it, then defines the new one', () => {
     const r = replaceWith(false);
     expect(r.status).toBe(0);
-    expect(r.calls).toEqual([`${V} dumpxml --inactive gridops-sandbox`, `${V} shutdown gridops-sandbox`, `${V} undefine gridops-sandbox`, `${V} define ${join(r.dir, 'new.xml')}`]);
+    expect(r.calls).toEqual([`${V} dumpxml --inactive gridops-sandbox`, `${V} shutdown gridops-sandbox`, `${V} undefine --managed-save --snapshots-metadata --checkpoints-metadata gridops-sandbox`, `${V} define ${join(r.dir, 'new.xml')}`]);
     expect(r.previousLeft).toBe(false);
   });
 

@@ -1,0 +1,56 @@
+import { attr, child, children, text, type Projection, type XmlNode } from './libvirt-xml.js';
+
+/**
+ * The settings outside <devices> that undo QEMU's confinement or hand the guest a file of the node,
+ * as owned XPaths of the sandbox's definition (projectDomain): gridops writes none of them, so any
+ * one a `virsh edit` adds is drift, and gridops' definition replaces it. What libvirt fills in by
+ * itself (a dynamic label for the qemu.conf user, the CPU model it picks) projects as nothing.
+ */
+export function projectConfinement(dom: XmlNode): Projection {
+  const os = child(dom, 'os');
+  return {
+    // QEMU unconfined (no label), as root, or its images left unlabelled.
+    '/domain/seclabel': children(dom, 'seclabel').flatMap(weakenedLabel).sort().join(', ') || undefined,
+    // Files of the node the guest would boot or read: its kernel, initrd, firmware, device tree, ACPI tables.
+    ...Object.fromEntries(['kernel', 'initrd', 'loader', 'dtb'].map((f) => [`/domain/os/${f}`, text(child(os, f))])),
+    '/domain/os/acpi/table': children(child(os, 'acpi'), 'table').map((t) => text(t) ?? '').join(', ') || undefined,
+    '/domain/devices/interface/rom/@file': attr(child(dom, 'devices', 'interface', 'rom'), 'file'),
+    // The node's own CPU model and features handed to the guest (side channels, the host's microcode level).
+    '/domain/cpu/@mode': HOST_CPU_MODES.includes(attr(child(dom, 'cpu'), 'mode') ?? '') ? attr(child(dom, 'cpu'), 'mode') : undefined,
+    // Guest memory in a file of the node, or shared with other processes.
+    '/domain/memoryBacking': describeChildren(child(dom, 'memoryBacking')),
+    // Block devices of the node named for I/O tuning.
+    '/domain/blkiotune/device/path': children(child(dom, 'blkiotune'), 'device').map((d) => text(child(d, 'path')) ?? '').join(', ') || undefined,
+  };
+}
+
+/** CPU modes that pass the node's CPU, or all QEMU can offer, to the guest; `custom` (libvirt's pick under TCG) does not. */
+const HOST_CPU_MODES = ['host-passthrough', 'host-model', 'maximum'];
+
+/**
+ * A <seclabel> in the plan's words where it weakens the confinement libvirt gives by default (a
+ * dynamic label for qemu.conf's user, images relabelled): `type=none`, a static label, `relabel=no`,
+ * or any label running QEMU as root (a dynamic DAC label of `+0:+0` is qemu.conf's `user = "root"`).
+ */
+function weakenedLabel(label: XmlNode): string[] {
+  const type = attr(label, 'type') ?? 'dynamic';
+  const value = text(child(label, 'label'));
+  const asRoot = value !== undefined && /^(?:\+0|root)(?::|$)/.test(value);
+  if (type === 'dynamic' && attr(label, 'relabel') !== 'no' && !asRoot) return [];
+  const what = [`type=${type}`, ...['model', 'relabel'].flatMap((a) => (attr(label, a) === undefined ? [] : [`${a}=${attr(label, a)}`])), ...(value === undefined ? [] : [`label=${value}`])];
+  return [what.join(',')];
+}
+
+/** `source[type=file], access[mode=shared]`: an element's children by name and attributes, undefined without the element. */
+function describeChildren(node: XmlNode | undefined): string | undefined {
+  if (!node) return undefined;
+  const described = Object.entries(node).flatMap(([name, value]) =>
+    name.startsWith('@') || name === '#text' || !Array.isArray(value)
+      ? []
+      : value.map((c) => {
+          const attrs = Object.keys(c).filter((k) => k.startsWith('@')).sort().map((k) => `${k.slice(1)}=${String(c[k])}`);
+          return attrs.length ? `${name}[${attrs.join(',')}]` : name;
+        }),
+  );
+  return described.sort().join(', ') || '(empty)';
+}

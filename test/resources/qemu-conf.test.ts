@@ -1,0 +1,75 @@
+import { execSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PlanningError } from '../../src/errors/index.js';
+import type { HostFacts } from '../../src/facts/host-facts.js';
+import { probeSections } from '../../src/resources/probe-sections.js';
+import { QEMU_CONF, QEMU_CONF_PROBE, checkQemuConf } from '../../src/resources/qemu-conf.js';
+import { SandboxDomainResource, type SandboxSpec } from '../../src/resources/sandbox-domain.js';
+import { quote } from '../../src/transport/quote.js';
+import { facts, node } from './fixtures.js';
+
+/** The settings' lines of Debian 12's /etc/libvirt/qemu.conf (libvirt 9.0): every one commented out. */
+const DEBIAN_DEFAULT = [
+  '#security_driver = "selinux"',
+  '#security_default_confined = 1',
+  '#user = "libvirt-qemu"',
+  '#user = "+0"     # Super user (uid=0)',
+  '#group = "libvirt-qemu"',
+  '#seccomp_sandbox = 1',
+  '',
+].join('\n');
+
+/** What QEMU_CONF_PROBE prints for a qemu.conf with this text (a real shell and grep, on a copy of the file). */
+const probeOf = (text: string) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridops-qemu-conf-'));
+  try {
+    writeFileSync(join(dir, 'qemu.conf'), text);
+    return execSync(QEMU_CONF_PROBE.replace(QEMU_CONF, quote(join(dir, 'qemu.conf'))), { shell: '/bin/sh' }).toString();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+const refusal = (text: string) => {
+  try {
+    checkQemuConf(probeOf(text), 'node-01');
+    return undefined;
+  } catch (e) {
+    return e as PlanningError;
+  }
+};
+
+describe("the node's qemu.conf: libvirt must confine QEMU", () => {
+  it("Debian's defaults pass (user libvirt-qemu, security_driver unset: AppArmor where the kernel has it, else DAC)", () => {
+    expect(probeOf(DEBIAN_DEFAULT)).toBe('');
+    expect(refusal(DEBIAN_DEFAULT)).toBeUndefined();
+    expect(refusal(`${DEBIAN_DEFAULT}user = "libvirt-qemu"\nsecurity_driver = "apparmor"\nseccomp_sandbox = 1\n`)).toBeUndefined();
+    expect(refusal('')).toBeUndefined();
+  });
+
+  it.each([
+    ['user = "root"', 'user = "root"'],
+    ['  user="+0"   # as root', 'user = "+0"'],
+    ['security_driver = "none"', 'security_driver = "none"'],
+    ['security_driver = [ "selinux", "none" ]', 'security_driver = "none"'],
+    ['seccomp_sandbox = 0', 'seccomp_sandbox = "0"'],
+  ])('%s is a plan error naming the node, the setting and what to do', (line, said) => {
+    const e = refusal(`${DEBIAN_DEFAULT}${line}\n`);
+    expect(e).toBeInstanceOf(PlanningError);
+    expect(e!.message).toContain(`node-01: /etc/libvirt/qemu.conf sets ${said}`);
+    expect(e!.hint).toMatch(/remove or comment out that line of \/etc\/libvirt\/qemu.conf on node-01.*systemctl restart libvirtd/);
+  });
+
+  it("is read in the sandbox's own probe (hypervisor nodes only), and refuses the plan there", () => {
+    const INACTIVE = readFileSync(new URL('./fixtures/sandbox-inactive.xml', import.meta.url), 'utf8');
+    const sha = /image="([0-9a-f]{64})"/.exec(INACTIVE)![1]!;
+    const spec: SandboxSpec = { grid: 'lab', node: 'node-01', vcpus: 1, memoryMiB: 128, cpuShares: 1024, network: 'grid-net', image: { path: '/i', sha256: sha, format: 'raw', sizeBytes: 1, virtualSizeBytes: 1 }, hostReserveMiB: 512, kernelModules: [] };
+    const r = new SandboxDomainResource(spec);
+    expect(r.probe()).toContain(QEMU_CONF_PROBE);
+    const f: HostFacts = { ...facts(), capSysResource: true, memoryBytes: 24 * 2 ** 30 };
+    const stdout = (conf: string) => execSync(probeSections(...['absent\n', '', '', '', '', '', 'ip\n', conf].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+    expect(r.diff(stdout(''), { node: node(), facts: f })?.action).toBe('create');
+    expect(() => r.diff(stdout('user = "root"\n'), { node: node(), facts: f })).toThrow(/qemu.conf sets user = "root"/);
+  });
+});

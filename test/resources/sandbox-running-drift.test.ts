@@ -1,0 +1,115 @@
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { HostFacts } from '../../src/facts/host-facts.js';
+import { differingKeys, parseXml } from '../../src/resources/libvirt-xml.js';
+import type { ImageFile } from '../../src/resources/image-file.js';
+import { probeSections } from '../../src/resources/probe-sections.js';
+import { SandboxDomainResource, projectDomain, type SandboxSpec } from '../../src/resources/sandbox-domain.js';
+import { overlayVolumeName } from '../../src/resources/sandbox-names.js';
+import { quote } from '../../src/transport/quote.js';
+import { facts, node } from './fixtures.js';
+
+/** Real libvirt 9.0 output (lab container, TCG): the definition gridops wrote as libvirt keeps it, and the running VM. */
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const INACTIVE = fixture('sandbox-inactive.xml');
+const LIVE = fixture('sandbox-live.xml');
+const IMAGE_SHA = /image="([0-9a-f]{64})"/.exec(INACTIVE)![1]!;
+const image: ImageFile = { path: '/images/sandbox.img', sha256: IMAGE_SHA, format: 'raw', sizeBytes: 11534336, virtualSizeBytes: 11534336 };
+const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({ grid: 'lab', node: 'node-01', vcpus: 1, memoryMiB: 128, cpuShares: 1024, network: 'grid-net', image, hostReserveMiB: 512, kernelModules: [], ...over });
+const labFacts = (): HostFacts => ({ ...facts(), cpu: { cores: 2, virtFlags: [] }, kvm: { device: true, usable: true, nested: false }, capSysResource: false, memoryBytes: 24 * 2 ** 30 });
+const ctx = () => ({ node: node(), facts: labFacts() });
+/** What the domain's probe prints, as a real shell joins its sections. */
+const probed = (state: string, inactive: string, live: string) =>
+  execSync(probeSections(...[`${state}\n`, inactive, live, 'Autostart:      enable\n', '', '', 'ip\n'].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+const project = (xml: string) => projectDomain(parseXml(xml, 'domain')!);
+
+/**
+ * The plan compares the running VM with the wanted definition too, not only `dumpxml --inactive`:
+ * a device attached with `virsh attach-device --live` is in the running VM only, and a run that
+ * redefined the VM but could not restart it leaves the old one running under a new definition.
+ */
+describe('sandbox domain: the running VM against the wanted definition', () => {
+  it('a VM running what gridops defined is no change (what libvirt fills in at start is not drift)', () => {
+    expect(new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, LIVE), ctx())?.action).toBe('none');
+  });
+
+  it('a USB host device and the node\'s /dev/sda attached live (attach-device --live) are a restart, and the plan says why', () => {
+    const hot = LIVE.replace(
+      '</devices>',
+      "<hostdev mode='subsystem' type='usb' managed='yes'><source><vendor id='0x046d'/><product id='0xc52b'/></source><alias name='hostdev0'/></hostdev>\n<disk type='block' device='disk'><driver name='qemu' type='raw'/><source dev='/dev/sda'/><target dev='vdb' bus='virtio'/><alias name='virtio-disk1'/></disk>\n</devices>",
+    );
+    const change = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, hot), ctx())!;
+    expect(change.steps).toContain('restart');
+    expect(change.steps).not.toContain('redefine');
+    expect(change.fields).toContainEqual({ name: 'count(/domain/devices/hostdev) (running VM)', before: '1', after: '0' });
+    expect(change.fields.map((f) => f.name)).toContain('/domain/devices/*[not allowed] (running VM)');
+    expect(change.needsRestart).toMatch(/running VM differs from its definition: .*count\(\/domain\/devices\/hostdev\)/);
+    expect(change.summary).toMatch(/running VM differs from its definition/);
+    expect(change.diff).toContain('-count(/domain/devices/hostdev) (running VM) = 1\n');
+    expect(change.diff).toContain('+count(/domain/devices/hostdev) (running VM) = 0');
+  });
+
+  it('a definition on the new image while the VM still runs the old one (its restart failed) is a restart, and the old overlay goes after it', () => {
+    const NEW = 'ab'.repeat(32);
+    const redefined = INACTIVE.replaceAll(IMAGE_SHA, NEW).replaceAll(IMAGE_SHA.slice(0, 16), NEW.slice(0, 16));
+    const change = new SandboxDomainResource(spec({ image: { ...image, sha256: NEW } })).diff(probed('running', redefined, LIVE), ctx())!;
+    expect(change.steps).toEqual(['restart', 'live']);
+    expect(change.fields).toContainEqual({ name: '/domain/devices/disk/source/@file (running VM)', before: `/var/lib/gridops/images/${overlayVolumeName(IMAGE_SHA)}`, after: `/var/lib/gridops/images/${overlayVolumeName(NEW)}` });
+    expect(change.needsRestart).toMatch(/running VM differs from its definition/);
+    expect(change.previous).toEqual({ disk: `/var/lib/gridops/images/${overlayVolumeName(IMAGE_SHA)}`, imageVolume: IMAGE_SHA });
+  });
+
+  it('a paused VM still on the old image (its restart failed on it) is restarted, not resumed on it', () => {
+    const NEW = 'ab'.repeat(32);
+    const redefined = INACTIVE.replaceAll(IMAGE_SHA, NEW).replaceAll(IMAGE_SHA.slice(0, 16), NEW.slice(0, 16));
+    const change = new SandboxDomainResource(spec({ image: { ...image, sha256: NEW } })).diff(probed('paused', redefined, LIVE), ctx())!;
+    expect(change.steps).toEqual(['restart', 'live']);
+    expect(change.needsRestart).toMatch(/running VM differs from its definition: .*\/domain\/devices\/disk\/source\/@file/);
+  });
+
+  it('the probe reads the XML of an active VM in any state, a paused one too', () => {
+    const probe = new SandboxDomainResource(spec()).probe();
+    expect(probe).toContain(`in ''|'shut off') ;; *) virsh -q -c qemu:///system dumpxml gridops-sandbox`);
+  });
+
+  it('a VM running as root (a dynamic DAC label +0:+0, from qemu.conf\'s user) is a restart', () => {
+    const asRoot = LIVE.replaceAll('+64055:+64055', '+0:+0');
+    const change = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, asRoot), ctx())!;
+    expect(change.steps).toContain('restart');
+    expect(change.fields.map((f) => f.name)).toEqual(['/domain/seclabel (running VM)']);
+  });
+});
+
+/**
+ * Settings outside <devices> that undo QEMU's confinement or hand the guest a file of the node, and
+ * the NIC filter's parameters, are owned: a definition that has one differs from gridops' own (and
+ * is replaced, with a restart).
+ */
+describe('sandbox domain: confinement, node files and the NIC filter', () => {
+  it.each([
+    ['no security label at all', '</devices>', "</devices>\n  <seclabel type='none'/>"],
+    ['QEMU as root (a static DAC label)', '</devices>', "</devices>\n  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>"],
+    ['images left unlabelled', '</devices>', "</devices>\n  <seclabel type='dynamic' model='apparmor' relabel='no'/>"],
+    ['a kernel read from the node', "<boot dev='hd'/>", "<kernel>/root/.ssh/id_ed25519</kernel><boot dev='hd'/>"],
+    ['an initrd read from the node', "<boot dev='hd'/>", "<initrd>/etc/shadow</initrd><boot dev='hd'/>"],
+    ['a firmware read from the node', "<boot dev='hd'/>", "<loader readonly='yes' type='pflash'>/etc/shadow</loader><boot dev='hd'/>"],
+    ['a device tree read from the node', "<boot dev='hd'/>", "<dtb>/etc/shadow</dtb><boot dev='hd'/>"],
+    ["an ACPI table read from the node", "<boot dev='hd'/>", "<acpi><table type='slic'>/etc/shadow</table></acpi><boot dev='hd'/>"],
+    ["clean-traffic told the bridge's address is the guest's too (it may then send from it)", "<filterref filter='clean-traffic'/>", "<filterref filter='clean-traffic'><parameter name='IP' value='172.31.254.1'/></filterref>"],
+    ['a NIC option ROM read from the node', "<model type='virtio'/>", "<model type='virtio'/><rom file='/etc/shadow'/>"],
+    ["the host's CPU passed through", "<cpu mode='custom'", "<cpu mode='host-passthrough'"],
+    ["the host's CPU model", "<cpu mode='custom'", "<cpu mode='host-model'"],
+    ['memory backed by a shared file', '<devices>', "<memoryBacking><source type='file'/><access mode='shared'/></memoryBacking>\n  <devices>"],
+    ["I/O tuning that names the node's block device", '<devices>', "<blkiotune><device><path>/dev/sda</path><weight>100</weight></device></blkiotune>\n  <devices>"],
+  ])('%s differs', (_what, anchor, replacement) => {
+    const changed = INACTIVE.replace(anchor, replacement);
+    expect(changed).not.toBe(INACTIVE);
+    expect(differingKeys(project(INACTIVE), project(changed))).not.toEqual([]);
+  });
+
+  it("libvirt's own additions (a dynamic DAC label of libvirt-qemu, the CPU model it picks) are not drift", () => {
+    expect(differingKeys(project(INACTIVE), project(LIVE)).filter((k) => !k.startsWith('/domain/memtune/'))).toEqual([]);
+    const wanted = project(new SandboxDomainResource(spec()).xml(labFacts()));
+    expect(differingKeys(wanted, project(INACTIVE))).toEqual([]);
+  });
+});
