@@ -32,6 +32,8 @@ export interface DirectoryHost {
 
 interface Entry extends PeerRegionSummary {
   addr?: string;
+  /** Where its last summary came from: such a summary passed the guard's echo check (it is not a probe), so it was sent to this run. */
+  provenAddr?: string;
   lastHeard: number;
 }
 
@@ -167,6 +169,7 @@ export class RegionDirectory {
       superPeers: message.superPeers.map((peer) => ({ name: peer.name, subgrid: peer.subgrid, members: peer.members })),
       nodes: message.nodes,
       addr: message.addr ?? fromAddr,
+      ...(fromAddr === undefined ? {} : { provenAddr: fromAddr }),
       lastHeard: this.now,
     };
     this.entries.set(message.group, entry);
@@ -179,6 +182,11 @@ export class RegionDirectory {
   /** The addresses this node holds for the other regions' peers (those their summaries carried): where it sends them its own. */
   regionPeerAddresses(): string[] {
     return [...this.entries.values()].flatMap((entry) => (entry.addr !== undefined ? [entry.addr] : []));
+  }
+
+  /** The source addresses the other regions' peers' last summaries came from (their advertised address may be a DNS name, or behind NAT). */
+  regionPeerProvenAddresses(): string[] {
+    return [...this.entries.values()].flatMap((entry) => (entry.provenAddr !== undefined ? [entry.provenAddr] : []));
   }
 
   /** The other regions as this node holds them (empty unless it is its region's peer). */

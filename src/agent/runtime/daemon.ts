@@ -25,6 +25,7 @@ import { FailuresInARow, guardStep, MAX_FAILED_TICKS_IN_A_ROW, type StepContext 
 import { nextEpoch, readStateFile, writePrivateFile, writeStateFile } from './state-file.js';
 import { writeAtStart } from './start-write-error.js';
 import { knownPeerHosts } from './known-peer-hosts.js';
+import { KnownPeerNames } from './known-peer-names.js';
 import { AgentTransport } from './transport.js';
 import { startWhenAddressIsUp, type AddressWait } from './bind-retry.js';
 
@@ -174,6 +175,7 @@ export class AgentDaemon {
     let lastTickAt = performance.now();
     let wasSlow = false;
     let knownPeersAt = -Infinity;
+    const knownPeerNames = new KnownPeerNames();
     this.ticker = setInterval(() => {
       const now = performance.now();
       const lagMs = Math.max(0, now - lastTickAt - config.tickMs);
@@ -182,7 +184,7 @@ export class AgentDaemon {
         this.core.tick(lagMs);
         if (now - knownPeersAt >= KNOWN_PEERS_REFRESH_MS) {
           knownPeersAt = now;
-          this.transport.setKnownPeers(knownPeerHosts(this.core));
+          this.transport.setKnownPeers(knownPeerNames.addresses(knownPeerHosts(this.core)));
         }
         const slow = this.core.health.healthScore > 0;
         if (slow !== wasSlow) this.log.info(slow ? 'running late: failure timeouts widened' : 'on time again', { lagMs: Math.round(lagMs), healthScore: this.core.health.healthScore });
