@@ -7,7 +7,7 @@ import type { Destination, Message, MessageType, Outbound, OutboundPacket, Packe
  * or regionQuery is answered (the answer goes to the claimed sender and carries its nonce), a
  * redirect or peerRedirect is a hint that is followed by asking the named node (which then has
  * to answer with a validated packet), a regionInfo is only read by tools, a peerSummary probe
- * carries no super peers and is answered with our own summary, and a challenge only teaches a
+ * carries no super peers and is answered with a brief summary (directory.ts), and a challenge only teaches a
  * nonce and asks us to resend one of our own recent packets. A discover also lets a fresh node
  * count fresh peers before a bootstrap, but standing is not winning: the votes are validated.
  */
