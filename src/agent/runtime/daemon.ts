@@ -64,6 +64,8 @@ export class AgentDaemon {
   private readonly failedTicks = new FailuresInARow(MAX_FAILED_TICKS_IN_A_ROW);
   /** Set once the node has left the grid for good: it stays idle (systemd would restart an exit) until stopped. */
   private left: LeftRecord | null = null;
+  /** Ticks run so far: /status is built anew for each (startHttp). */
+  private ticksRun = 0;
   /** The leave under way, if any: a SIGTERM, or a second `gridagent leave`, waits for it (see stop). */
   private leaving: Promise<{ left: true; successor: string | null }> | null = null;
 
@@ -181,6 +183,7 @@ export class AgentDaemon {
       const lagMs = Math.max(0, now - lastTickAt - config.tickMs);
       lastTickAt = now;
       const ticked = this.guarded({ step: 'tick' }, () => {
+        this.ticksRun++;
         this.core.tick(lagMs);
         if (now - knownPeersAt >= KNOWN_PEERS_REFRESH_MS) {
           knownPeersAt = now;
@@ -208,7 +211,9 @@ export class AgentDaemon {
       this.left !== null
         ? leftStatus(this.config, this.left.at, AGENT_VERSION)
         : { ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((performance.now() - this.startedAt) / 1000) };
-    return startWhenAddressIsUp(`${http.bind}:${http.port}`, () => startHttpServer(http.bind, http.port, { ...handlers, status }), {
+    // A new /status body each tick, and once the node left (http-server.ts): a flood of requests builds it once per tick.
+    const statusVersion = () => `${this.ticksRun}|${this.left?.at ?? ''}`;
+    return startWhenAddressIsUp(`${http.bind}:${http.port}`, () => startHttpServer(http.bind, http.port, { ...handlers, status, statusVersion }), {
       ...addressWait,
       onRetry: (error, waitedMs) => this.log.warn('the HTTP address is not up yet; listening again', { http: `${http.bind}:${http.port}`, code: error.code, waitedMs: Math.round(waitedMs) }),
     });

@@ -17,31 +17,31 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number;
   /** How often Node looks for requests past those timeouts (ms; its default is 30 s). */
   checkIntervalMs: number;
-  /** How long one /status body is reused (ms): one tick, so a flood of requests builds it once per tick. */
-  statusCacheMs: number;
 }
 
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxConnections: 64, headersTimeoutMs: 5_000, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 1_000, checkIntervalMs: 1_000, statusCacheMs: 100 };
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxConnections: 64, headersTimeoutMs: 5_000, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 1_000, checkIntervalMs: 1_000 };
 
 /**
  * Local observability: GET /status (JSON) and GET /metrics (Prometheus text), read-only; and POST
  * /leave, which makes the agent leave the grid for good (`gridagent leave`, before a decommission),
  * only for a request that presents this run's leave token (leave-token.ts says why).
  *
- * /status is compact JSON, built at most once per `statusCacheMs`: at 2,000 members it was rebuilt
- * and pretty-printed (477 KiB) on every request. Its readers parse it, and `gridagent status --json`
- * indents it on the reader's side (status-view.ts).
+ * /status is compact JSON, built once for each value of `statusVersion` (the daemon's: one per tick,
+ * and another once the node left): at 2,000 members it was rebuilt and pretty-printed (477 KiB) on
+ * every request. Its readers parse it, and `gridagent status --json` indents it on the reader's side
+ * (status-view.ts).
  */
 export function startHttpServer(
   bind: string,
   port: number,
-  handlers: { status: () => unknown; metrics: () => string; leave?: () => Promise<unknown>; leaveToken?: string },
+  handlers: { status: () => unknown; statusVersion?: () => unknown; metrics: () => string; leave?: () => Promise<unknown>; leaveToken?: string },
   limits: HttpLimits = DEFAULT_HTTP_LIMITS,
 ): Promise<Server> {
-  let statusBody: { text: string; at: number } | null = null;
+  let statusBody: { text: string; version: unknown } | null = null;
   const statusText = (): string => {
-    const now = performance.now();
-    if (statusBody === null || now - statusBody.at >= limits.statusCacheMs) statusBody = { text: `${JSON.stringify(handlers.status())}\n`, at: now };
+    // Without a version every request builds its own body.
+    const version = handlers.statusVersion?.() ?? {};
+    if (statusBody === null || statusBody.version !== version) statusBody = { text: `${JSON.stringify(handlers.status())}\n`, version };
     return statusBody.text;
   };
   const options = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs };
