@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { startHttpServer, stopHttpServer } from '../../src/agent/runtime/http-server.js';
+import { DEFAULT_HTTP_LIMITS, startHttpServer, stopHttpServer } from '../../src/agent/runtime/http-server.js';
 import { LEAVE_NOT_RECORDED_HTTP_STATUS, LeaveNotRecordedError } from '../../src/agent/runtime/leave-not-recorded.js';
 import { LEAVE_TOKEN_HEADER } from '../../src/agent/runtime/leave-token.js';
 import { AgentRefusedError, requestLeave } from '../../src/agent/runtime/status-command.js';
@@ -102,6 +102,52 @@ describe("the agent's HTTP server", () => {
     try {
       await expect(requestLeave('127.0.0.1', port, undefined)).rejects.toThrow(/HTTP 403/);
       expect(leaves).toBe(0);
+    } finally {
+      await stopHttpServer(server);
+    }
+  });
+
+  it('/status is compact JSON built once per tick however many ask, and the server bounds its connections and slow requests', async () => {
+    let builds = 0;
+    let tick = 1;
+    const members = Array.from({ length: 2000 }, (_, i) => ({ name: `node-${i}`, liveness: 'alive', labels: { rack: 'r1' } }));
+    const server = await startHttpServer('127.0.0.1', 0, { status: () => ({ builds: ++builds, members }), statusVersion: () => tick, metrics: () => '' });
+    const port = (server.address() as AddressInfo).port;
+    try {
+      expect({ maxConnections: server.maxConnections, headersTimeout: server.headersTimeout, requestTimeout: server.requestTimeout }).toEqual({ maxConnections: 64, headersTimeout: 5_000, requestTimeout: 5_000 });
+      expect(server.keepAliveTimeout).toBeLessThanOrEqual(1_000);
+      const bodies = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${port}/status`).then((r) => r.text())));
+      expect(builds).toBe(1);
+      expect(new Set(bodies).size).toBe(1);
+      expect(bodies[0]).not.toContain('\n  ');
+      expect(JSON.parse(bodies[0]!).members).toHaveLength(2000);
+      tick++;
+      await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.text());
+      expect(builds).toBe(2);
+    } finally {
+      await stopHttpServer(server);
+    }
+  });
+
+  it('a client that never finishes its headers is cut off, and connections beyond the bound are closed at once', async () => {
+    const limits = { ...DEFAULT_HTTP_LIMITS, maxConnections: 4, headersTimeoutMs: 300, requestTimeoutMs: 300, checkIntervalMs: 100 };
+    const server = await startHttpServer('127.0.0.1', 0, { status: () => ({}), metrics: () => '' }, limits);
+    const port = (server.address() as AddressInfo).port;
+    const closedAfter = (write: boolean): Promise<number> =>
+      new Promise((resolve) => {
+        const t0 = performance.now();
+        const client = connect({ host: '127.0.0.1', port }, () => void (write && client.write('GET /status HTTP/1.1\r\nHost: x\r\n')));
+        client.on('error', () => undefined);
+        client.on('data', () => undefined);
+        client.once('close', () => resolve(performance.now() - t0));
+        setTimeout(() => client.destroy(), 3_000);
+      });
+    try {
+      const held = Array.from({ length: 4 }, () => closedAfter(true));
+      await new Promise((r) => setTimeout(r, 50));
+      // The fifth, while four are held: closed by the server, well before the slow ones time out.
+      expect(await closedAfter(false)).toBeLessThan(250);
+      for (const ms of await Promise.all(held)) expect(ms).toBeLessThan(1_500);
     } finally {
       await stopHttpServer(server);
     }

@@ -46,6 +46,8 @@ describe('the hosts of known peers', () => {
     for (const peer of regionPeers) {
       const known = knownPeerHosts(network.core(peer)!);
       for (const other of regionPeers) if (other !== peer) expect(known.has(other)).toBe(true);
+      // Where their summaries came from too (the address they advertise may be a DNS name).
+      expect(network.core(peer)!.directory.regionPeerProvenAddresses().map((addr) => addr.split(':')[0]).sort()).toEqual(regionPeers.filter((other) => other !== peer).sort());
     }
   });
 });

@@ -387,7 +387,7 @@ export class AgentCore {
     if (message.to !== undefined && message.to !== settings.name) return this.drop('misaddressed');
     if (message.type === 'peerSummary' || message.type === 'peerRedirect') {
       if (message.tier !== 'region' || message.group === settings.region) return this.drop('foreign region');
-      return this.directory.step(message, fromAddr);
+      return this.directory.step(message, fromAddr, validated);
     }
     if (message.tier === 'subgrid') {
       if (message.group === settings.subgrid) this.subgrid.step(message, fromAddr, validated);

@@ -1,4 +1,5 @@
 import type { AgentEvent, Destination, Liveness, Message, PeerRegionSummary, RegionName, SuperPeerSummary } from './types.js';
+import { BoundedMap } from './bounded-map.js';
 import { MAX_REGIONS, MAX_SUPER_PEERS } from './validate.js';
 
 /** Fixed facts the directory needs. */
@@ -32,6 +33,8 @@ export interface DirectoryHost {
 
 interface Entry extends PeerRegionSummary {
   addr?: string;
+  /** Where its last summary came from: such a summary passed the guard's echo check (it is not a probe), so it was sent to this run. */
+  provenAddr?: string;
   lastHeard: number;
 }
 
@@ -90,6 +93,12 @@ export class RegionDirectory {
   private readonly heardAt = new Map<string, number>();
   /** When each known region was last probed: a round probes those least recently probed first. */
   private readonly probedAt = new Map<string, number>();
+  /**
+   * Regions whose probe got only a brief answer (no super peers, no region names), by the prober's
+   * name: its summary in reply proves it heard us (it echoes our nonce), and is answered with ours
+   * in full. Bounded like the learned regions: a holder of the key can probe under made-up names.
+   */
+  private readonly owedFull = new BoundedMap<string, string>(MAX_LEARNED_REGIONS);
   /** How many of `known` are the join list's (never forgotten, not counted against MAX_LEARNED_REGIONS). */
   private readonly configuredKnown: number;
 
@@ -138,7 +147,8 @@ export class RegionDirectory {
     }
   }
 
-  step(message: Extract<Message, { type: 'peerSummary' | 'peerRedirect' }>, fromAddr: string | undefined): void {
+  /** `validated`: the packet echoed this run's nonce (guard.ts), so it was sent to this run, from where it says. */
+  step(message: Extract<Message, { type: 'peerSummary' | 'peerRedirect' }>, fromAddr: string | undefined, validated = false): void {
     if (message.group === this.settings.region) return;
     if (message.type === 'peerRedirect') return this.onRedirect(message);
     this.learn(message);
@@ -154,9 +164,16 @@ export class RegionDirectory {
     const existing = this.entries.get(message.group);
     if (existing !== undefined && message.term < existing.term) return; // a deposed region peer, still talking
     if (message.probe) {
-      // Someone looking for us: answer with everything, and say whether we know its sender already.
-      this.sendSummary(message.group, { kind: 'node', name: message.from, addr: fromAddr ?? message.addr }, false);
-      return;
+      // Someone looking for us. A probe needs no echo and its source address is not authenticated,
+      // so our full summary (12 KiB with 128 super peers, for a probe of 242 B) would let a spoofed
+      // probe aim it at anyone: only a probe that proves it was sent to this run, or that comes
+      // from where the region's peer was last heard, gets it. Any other gets a brief one, which
+      // the prober answers with its own summary, echoing our nonce: then ours follows in full.
+      const dest: Destination = { kind: 'node', name: message.from, addr: fromAddr ?? message.addr };
+      const trusted = validated || (fromAddr !== undefined && existing?.provenAddr === fromAddr);
+      if (trusted) return this.sendSummary(message.group, dest, false);
+      this.owedFull.set(message.group, message.from);
+      return this.sendSummary(message.group, dest, false, false, true);
     }
     // Dropped at once by the cap on learned regions (a flood of live ones): no entry without the region known, so the table stays bounded too.
     if (!this.known.has(message.group)) return;
@@ -167,18 +184,26 @@ export class RegionDirectory {
       superPeers: message.superPeers.map((peer) => ({ name: peer.name, subgrid: peer.subgrid, members: peer.members })),
       nodes: message.nodes,
       addr: message.addr ?? fromAddr,
+      ...(fromAddr === undefined ? {} : { provenAddr: fromAddr }),
       lastHeard: this.now,
     };
     this.entries.set(message.group, entry);
     if (existing === undefined || existing.regionPeer !== entry.regionPeer) {
       this.host.event({ type: 'peerRegion', region: entry.region, change: existing === undefined ? 'learned' : 'replaced', regionPeer: entry.regionPeer, term: entry.term });
     }
-    if (!message.reply && message.knows !== this.settings.self) this.sendSummary(message.group, { kind: 'node', name: message.from, addr: entry.addr }, true);
+    const owed = this.owedFull.get(message.group) === message.from;
+    if (owed) this.owedFull.delete(message.group);
+    if (owed || (!message.reply && message.knows !== this.settings.self)) this.sendSummary(message.group, { kind: 'node', name: message.from, addr: entry.addr }, true);
   }
 
   /** The addresses this node holds for the other regions' peers (those their summaries carried): where it sends them its own. */
   regionPeerAddresses(): string[] {
     return [...this.entries.values()].flatMap((entry) => (entry.addr !== undefined ? [entry.addr] : []));
+  }
+
+  /** The source addresses the other regions' peers' last summaries came from (their advertised address may be a DNS name, or behind NAT). */
+  regionPeerProvenAddresses(): string[] {
+    return [...this.entries.values()].flatMap((entry) => (entry.provenAddr !== undefined ? [entry.provenAddr] : []));
   }
 
   /** The other regions as this node holds them (empty unless it is its region's peer). */
@@ -266,9 +291,14 @@ export class RegionDirectory {
     this.sendSummary(message.group, { kind: 'node', name: message.leader, addr: message.leaderAddr }, false, true);
   }
 
-  private sendSummary(region: string, dest: Destination, reply: boolean, probe = false): void {
-    const own = probe ? { superPeers: [], nodes: 0 } : this.host.ownSummary();
-    const known = this.entries.get(region);
+  /**
+   * `probe`: a probe (no super peers, no region names). `brief`: the answer to a probe we cannot
+   * trust (step): our node count but no super peers and no region names, and no `knows`, so that
+   * the prober always answers it.
+   */
+  private sendSummary(region: string, dest: Destination, reply: boolean, probe = false, brief = false): void {
+    const own = probe ? { superPeers: [], nodes: 0 } : brief ? { superPeers: [], nodes: this.host.ownSummary().nodes } : this.host.ownSummary();
+    const known = brief ? undefined : this.entries.get(region);
     this.host.send(dest, {
       type: 'peerSummary',
       tier: 'region',
@@ -284,7 +314,7 @@ export class RegionDirectory {
       ...(known !== undefined && this.isFresh(known) ? { knows: known.regionPeer } : {}),
       ...(probe ? { probe: true } : {}),
       ...(this.settings.regionName !== undefined ? { regionName: this.settings.regionName } : {}),
-      ...(probe ? {} : { regionNames: this.namedRegions(region) }),
+      ...(probe || brief ? {} : { regionNames: this.namedRegions(region) }),
     });
   }
 

@@ -1,4 +1,5 @@
 import { ReplayWindow } from './replay-window.js';
+import { StaleEpochChallenges } from './stale-epoch-challenges.js';
 import type { Destination, Message, MessageType, Outbound, OutboundPacket, Packet, PacketHeader } from './types.js';
 
 /**
@@ -6,7 +7,7 @@ import type { Destination, Message, MessageType, Outbound, OutboundPacket, Packe
  * or regionQuery is answered (the answer goes to the claimed sender and carries its nonce), a
  * redirect or peerRedirect is a hint that is followed by asking the named node (which then has
  * to answer with a validated packet), a regionInfo is only read by tools, a peerSummary probe
- * carries no super peers and is answered with our own summary, and a challenge only teaches a
+ * carries no super peers and is answered with a brief summary (directory.ts), and a challenge only teaches a
  * nonce and asks us to resend one of our own recent packets. A discover also lets a fresh node
  * count fresh peers before a bootstrap, but standing is not winning: the votes are validated.
  */
@@ -44,6 +45,8 @@ export interface GuardSettings {
   resendTicks?: number;
   /** Challenges sent to one sender per tick, at most. */
   challengesPerTick?: number;
+  /** Ticks between two challenges of stale-epoch packets of one sender (stale-epoch-challenges.ts); 10 ticks is 1 s. */
+  staleChallengeTicks?: number;
   /** Senders whose replay window and nonce are kept, at most (bounded-map.ts, MAX_TRACKED_PEERS; tests lower it). */
   maxSenders?: number;
 }
@@ -108,6 +111,7 @@ export class PacketGuard {
   private readonly sent = new Map<number, Sent>();
   private readonly sentOrder: Sent[] = [];
   private readonly challengesThisTick = new Map<string, number>();
+  private readonly staleChallenges: StaleEpochChallenges;
   private seq: number;
   /** The sender epoch in our headers: the boot epoch, one more each time the sequence runs out. */
   private epoch: number;
@@ -123,6 +127,7 @@ export class PacketGuard {
     this.seq = settings.seq ?? 0;
     this.epoch = settings.epoch;
     this.window = new ReplayWindow(256, settings.maxSenders, (sender) => this.peers.delete(sender));
+    this.staleChallenges = new StaleEpochChallenges(settings.staleChallengeTicks ?? 10, settings.maxSenders);
   }
 
   /**
@@ -192,13 +197,19 @@ export class PacketGuard {
 
   /**
    * The challenge that answers an unvalidated packet, or one of an epoch below the sender's newest
-   * heard (`aboveEpoch`: that epoch). Null when this sender had its share this tick.
+   * heard (`aboveEpoch`: that epoch). Null when this sender had its share this tick, or, for a
+   * stale-epoch packet, when that packet was challenged already or the sender had one such challenge
+   * lately (stale-epoch-challenges.ts: a replayed capture must not become a stream of challenges).
    */
   challenge(packet: Packet, fromAddr: string | undefined, aboveEpoch?: number): Outbound | null {
     const { header, message } = packet;
-    const count = this.challengesThisTick.get(message.from) ?? 0;
-    if (count >= this.challengesPerTick) return null;
-    this.challengesThisTick.set(message.from, count + 1);
+    if (aboveEpoch !== undefined) {
+      if (!this.staleChallenges.take(message.from, header.epoch, header.seq, this.now)) return null;
+    } else {
+      const count = this.challengesThisTick.get(message.from) ?? 0;
+      if (count >= this.challengesPerTick) return null;
+      this.challengesThisTick.set(message.from, count + 1);
+    }
     return {
       dest: { kind: 'node', name: message.from, addr: fromAddr },
       message: { type: 'challenge', tier: message.tier, group: message.group, from: this.settings.self, to: message.from, term: 0, forEpoch: header.epoch, forSeq: header.seq, ...(aboveEpoch === undefined ? {} : { aboveEpoch }) },

@@ -25,6 +25,7 @@ import { FailuresInARow, guardStep, MAX_FAILED_TICKS_IN_A_ROW, type StepContext 
 import { nextEpoch, readStateFile, writePrivateFile, writeStateFile } from './state-file.js';
 import { writeAtStart } from './start-write-error.js';
 import { knownPeerHosts } from './known-peer-hosts.js';
+import { KnownPeerNames } from './known-peer-names.js';
 import { AgentTransport } from './transport.js';
 import { startWhenAddressIsUp, type AddressWait } from './bind-retry.js';
 
@@ -63,6 +64,8 @@ export class AgentDaemon {
   private readonly failedTicks = new FailuresInARow(MAX_FAILED_TICKS_IN_A_ROW);
   /** Set once the node has left the grid for good: it stays idle (systemd would restart an exit) until stopped. */
   private left: LeftRecord | null = null;
+  /** Ticks run so far: /status is built anew for each (startHttp). */
+  private ticksRun = 0;
   /** The leave under way, if any: a SIGTERM, or a second `gridagent leave`, waits for it (see stop). */
   private leaving: Promise<{ left: true; successor: string | null }> | null = null;
 
@@ -174,15 +177,17 @@ export class AgentDaemon {
     let lastTickAt = performance.now();
     let wasSlow = false;
     let knownPeersAt = -Infinity;
+    const knownPeerNames = new KnownPeerNames();
     this.ticker = setInterval(() => {
       const now = performance.now();
       const lagMs = Math.max(0, now - lastTickAt - config.tickMs);
       lastTickAt = now;
       const ticked = this.guarded({ step: 'tick' }, () => {
+        this.ticksRun++;
         this.core.tick(lagMs);
         if (now - knownPeersAt >= KNOWN_PEERS_REFRESH_MS) {
           knownPeersAt = now;
-          this.transport.setKnownPeers(knownPeerHosts(this.core));
+          this.transport.setKnownPeers(knownPeerNames.addresses(knownPeerHosts(this.core)));
         }
         const slow = this.core.health.healthScore > 0;
         if (slow !== wasSlow) this.log.info(slow ? 'running late: failure timeouts widened' : 'on time again', { lagMs: Math.round(lagMs), healthScore: this.core.health.healthScore });
@@ -206,7 +211,9 @@ export class AgentDaemon {
       this.left !== null
         ? leftStatus(this.config, this.left.at, AGENT_VERSION)
         : { ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((performance.now() - this.startedAt) / 1000) };
-    return startWhenAddressIsUp(`${http.bind}:${http.port}`, () => startHttpServer(http.bind, http.port, { ...handlers, status }), {
+    // A new /status body each tick, and once the node left (http-server.ts): a flood of requests builds it once per tick.
+    const statusVersion = () => `${this.ticksRun}|${this.left?.at ?? ''}`;
+    return startWhenAddressIsUp(`${http.bind}:${http.port}`, () => startHttpServer(http.bind, http.port, { ...handlers, status, statusVersion }), {
       ...addressWait,
       onRetry: (error, waitedMs) => this.log.warn('the HTTP address is not up yet; listening again', { http: `${http.bind}:${http.port}`, code: error.code, waitedMs: Math.round(waitedMs) }),
     });

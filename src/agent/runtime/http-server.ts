@@ -3,16 +3,49 @@ import { LEAVE_NOT_RECORDED_HTTP_STATUS, LeaveNotRecordedError } from './leave-n
 import { LEAVE_TOKEN_HEADER, leaveTokenMatches } from './leave-token.js';
 
 /**
+ * What one client may cost the agent. The server runs on the tick's thread, so a client must not be
+ * able to hold it or its memory: with Node's defaults a request could take 300 s to send its headers
+ * (60 s before Node 18.14), and any number of such connections could be held open.
+ */
+export interface HttpLimits {
+  /** Connections held at once; more are closed as they arrive (a poller and a scraper need a few). */
+  maxConnections: number;
+  /** Time to send the headers, then the whole request (ms). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open (ms). */
+  keepAliveTimeoutMs: number;
+  /** How often Node looks for requests past those timeouts (ms; its default is 30 s). */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxConnections: 64, headersTimeoutMs: 5_000, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 1_000, checkIntervalMs: 1_000 };
+
+/**
  * Local observability: GET /status (JSON) and GET /metrics (Prometheus text), read-only; and POST
  * /leave, which makes the agent leave the grid for good (`gridagent leave`, before a decommission),
  * only for a request that presents this run's leave token (leave-token.ts says why).
+ *
+ * /status is compact JSON, built once for each value of `statusVersion` (the daemon's: one per tick,
+ * and another once the node left): at 2,000 members it was rebuilt and pretty-printed (477 KiB) on
+ * every request. Its readers parse it, and `gridagent status --json` indents it on the reader's side
+ * (status-view.ts).
  */
 export function startHttpServer(
   bind: string,
   port: number,
-  handlers: { status: () => unknown; metrics: () => string; leave?: () => Promise<unknown>; leaveToken?: string },
+  handlers: { status: () => unknown; statusVersion?: () => unknown; metrics: () => string; leave?: () => Promise<unknown>; leaveToken?: string },
+  limits: HttpLimits = DEFAULT_HTTP_LIMITS,
 ): Promise<Server> {
-  const server = createServer((request, response) => {
+  let statusBody: { text: string; version: unknown } | null = null;
+  const statusText = (): string => {
+    // Without a version every request builds its own body.
+    const version = handlers.statusVersion?.() ?? {};
+    if (statusBody === null || statusBody.version !== version) statusBody = { text: `${JSON.stringify(handlers.status())}\n`, version };
+    return statusBody.text;
+  };
+  const options = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs };
+  const server = createServer(options, (request, response) => {
     try {
       const path = (request.url ?? '/').split('?')[0];
       if (request.method === 'POST' && path === '/leave' && handlers.leave) {
@@ -33,7 +66,7 @@ export function startHttpServer(
       } else if (request.method !== 'GET') {
         response.writeHead(405, { allow: 'GET' }).end();
       } else if (path === '/status') {
-        response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(handlers.status(), null, 2)}\n`);
+        response.writeHead(200, { 'content-type': 'application/json' }).end(statusText());
       } else if (path === '/metrics') {
         response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(handlers.metrics());
       } else {
@@ -43,6 +76,8 @@ export function startHttpServer(
       response.writeHead(500).end(String(error));
     }
   });
+  server.maxConnections = limits.maxConnections;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, bind, () => resolve(server));

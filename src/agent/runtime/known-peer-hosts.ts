@@ -10,12 +10,13 @@ import { splitHostPort } from './host-port.js';
  * for them; and, on a region peer, the other regions' peers its directory holds (their summaries
  * come every push interval from addresses no registry lists). The core takes an address only from a packet that passed the MAC and its replay
  * window, or from a view or registry copy such a packet carried, so a keyless sender cannot make
- * its own address known by replaying a captured packet from it.
+ * its own address known by replaying a captured packet from it. A host may be a DNS name (an
+ * `advertise` may be one): known-peer-names.ts turns the names into the IPv4 addresses datagrams come from.
  */
 export function knownPeerHosts(core: AgentCore): Set<string> {
   const hosts = new Set<string>();
   for (const group of [core.subgrid, core.region]) addGroup(group, hosts);
-  for (const addr of core.directory.regionPeerAddresses()) hosts.add(hostOf(addr));
+  for (const addr of [...core.directory.regionPeerAddresses(), ...core.directory.regionPeerProvenAddresses()]) hosts.add(hostOf(addr));
   return hosts;
 }
 
