@@ -56,7 +56,8 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
     const one = withSysctl('600');
     const plan = gridops(['plan', one, '--detailed-exitcode']);
     expect(plan.status).toBe(ExitCode.CHANGES_PRESENT);
-    expect(plan.stdout).toContain(`- absent-paths ${droppedFile}\n`);
+    // The sweep removes the file under both names gridops has written it under (the older 90-gridops-, which 99-sysctl.conf overrode).
+    expect(plan.stdout).toContain(`- absent-paths ${droppedFile},/etc/sysctl.d/90-gridops-${dropped}.conf\n`);
     expect(plan.stdout).toContain(`why: ${dropped} left kernel.sysctl; the running kernel keeps its value until the next boot`);
     expect(plan.stdout).toContain('Plan: 0 to create, 0 to change, 1 to remove');
     expect(gridops(['apply', one, '--yes']).status).toBe(ExitCode.OK);
@@ -83,7 +84,7 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
     writeFileSync(own, `name: own-sysctls\nresources:\n${entry(kept, '5')}`);
     const plan = gridops(['plan', listed, '--detailed-exitcode']);
     expect(plan.status).toBe(ExitCode.CHANGES_PRESENT);
-    expect(plan.stdout).toContain(`- absent-paths ${fileOf(dropped)}\n`);
+    expect(plan.stdout).toContain(`- absent-paths ${fileOf(dropped)},/etc/sysctl.d/90-gridops-${dropped}.conf\n`);
     expect(plan.stdout).toContain(`why: ${dropped} left playbook ${own}; the running kernel keeps its value until the next boot`);
     expect(plan.stdout).toContain('Plan: 0 to create, 0 to change, 1 to remove');
     // A --playbook run of other work leaves the topology's playbook and its files alone.
