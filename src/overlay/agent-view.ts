@@ -27,6 +27,8 @@ export interface AgentView {
    * registry, and from an agent that does not say.
    */
   liveness?: Record<string, MemberLiveness>;
+  /** The gridagent version the running process reports; undefined from an agent that does not say (older than the field) or says something not a string. */
+  version?: string;
 }
 
 /** How a registry hears a member (the agent's SWIM states). */
@@ -68,12 +70,13 @@ export function parseStatusResponse(response: string): AgentView | null {
   const split = response.indexOf('\r\n\r\n');
   if (split < 0 || !/^HTTP\/1\.[01] 200 /.test(response)) return null;
   try {
-    const s = JSON.parse(response.slice(split + 4)) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[]; mirrors?: unknown; left?: unknown; leftAt?: unknown };
+    const s = JSON.parse(response.slice(split + 4)) as { role: string; regionRole?: string; term: number; superPeer: string | null; regionPeer: string | null; members: unknown[]; mirrors?: unknown; left?: unknown; leftAt?: unknown; version?: unknown };
+    const version = typeof s.version === 'string' ? { version: s.version } : {};
     // An agent that left answers its idle status (src/agent/runtime/left-status.ts): no role, no members.
-    if (s.left === true) return { ...LEFT, ...(typeof s.leftAt === 'string' ? { leftAt: s.leftAt } : {}) };
+    if (s.left === true) return { ...LEFT, ...(typeof s.leftAt === 'string' ? { leftAt: s.leftAt } : {}), ...version };
     if (typeof s.role !== 'string' || !Array.isArray(s.members)) return null;
     const mirrors = Array.isArray(s.mirrors) && s.mirrors.every((m) => typeof m === 'string') ? { mirrors: s.mirrors as string[] } : {};
-    return { role: s.role === 'leader' ? 'super-peer' : s.role, ...(s.regionRole === 'leader' ? { regionRole: 'region-peer' } : {}), term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length, ...mirrors, ...registryLiveness(s.role, s.members) };
+    return { role: s.role === 'leader' ? 'super-peer' : s.role, ...(s.regionRole === 'leader' ? { regionRole: 'region-peer' } : {}), term: s.term, superPeer: s.superPeer, regionPeer: s.regionPeer, members: s.members.length, ...mirrors, ...registryLiveness(s.role, s.members), ...version };
   } catch {
     return null;
   }

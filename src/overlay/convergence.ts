@@ -1,4 +1,5 @@
 import { NOT_ANSWERING, REJOIN_STEPS, type AgentView } from './agent-view.js';
+import { versionsNotRunning, type ExpectedVersions } from './agent-versions.js';
 
 /** One node's answer, placed in the topology. */
 export interface AgentAnswer {
@@ -22,6 +23,8 @@ export interface OverlayAgreement {
 const JOINED = new Set(['super-peer', 'mirror', 'member']);
 
 const NONE_GONE: ReadonlySet<string> = new Set();
+
+const NONE_EXPECTED: ExpectedVersions = new Map();
 
 /** The sub-grids (`region/sub-grid`) and regions whose first election cannot happen yet (first-election-waits.ts). */
 export interface UnbornGroups {
@@ -52,9 +55,12 @@ const strayAgent = (node: string) => `the host of ${node} still runs an agent: s
  * (region peer) not asked is taken at its members' word only if it is a node of that sub-grid
  * (region) there: a host dropped from the topology (`gridops state rm`) whose agent came back with
  * its config and key can win an election, and its followers' word would make it the overlay.
+ * With `expected`, the nodes whose agent the run deployed must also run the version it installed
+ * there (agent-versions.ts): an old process that kept running agrees with the rest as well as the
+ * new one would, and is no converged apply.
  */
-export function overlayAgreement(answers: readonly AgentAnswer[], gone: ReadonlySet<string> = NONE_GONE, unborn: UnbornGroups = NONE_UNBORN, topology?: TopologyNodes): OverlayAgreement {
-  const waitingFor: string[] = [];
+export function overlayAgreement(answers: readonly AgentAnswer[], gone: ReadonlySet<string> = NONE_GONE, unborn: UnbornGroups = NONE_UNBORN, topology?: TopologyNodes, expected: ExpectedVersions = NONE_EXPECTED): OverlayAgreement {
+  const waitingFor: string[] = versionsNotRunning(answers, expected);
   const superPeers: Record<string, string | null> = {};
   const regionPeers: Record<string, string | null> = {};
   for (const a of answers) {

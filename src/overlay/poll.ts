@@ -1,6 +1,7 @@
 import type { HostSession } from '../facts/host-session.js';
 import { fanOut } from '../transport/fan-out.js';
 import { askAgent, NOT_ANSWERING } from './agent-view.js';
+import type { ExpectedVersions } from './agent-versions.js';
 import { overlayAgreement, type AgentAnswer, type OverlayAgreement, type TopologyNodes, type UnbornGroups } from './convergence.js';
 
 /** How often the agents are asked again while the overlay has not converged. */
@@ -18,7 +19,8 @@ export interface OverlayCheck {
  * Asks every agent once, over the given connections, and judges their answers; `gone`: the nodes
  * whose agent the run removed, no super peer whoever names them; `unborn`: the groups whose first
  * election cannot happen yet, not judged while they have no super peer; `topology`: the nodes a
- * super peer may be, per sub-grid (overlayAgreement). `signal` and `deadline` bound each question
+ * super peer may be, per sub-grid; `expected`: the version each agent the run deployed must run
+ * (overlayAgreement). `signal` and `deadline` bound each question
  * (askAgent).
  */
 export async function askOverlay(sessions: readonly HostSession[], options: AskOptions): Promise<Omit<OverlayCheck, 'ms'>> {
@@ -28,7 +30,7 @@ export async function askOverlay(sessions: readonly HostSession[], options: AskO
     const outcome = views[i]!;
     return { node: s.node.name, region: s.node.region, subgrid: s.node.subgrid, view: outcome.status === 'ok' ? outcome.value : NOT_ANSWERING };
   });
-  return { agreement: overlayAgreement(answers, options.gone, options.unborn, options.topology), answers };
+  return { agreement: overlayAgreement(answers, options.gone, options.unborn, options.topology, options.expected), answers };
 }
 
 interface AskOptions {
@@ -38,6 +40,7 @@ interface AskOptions {
   gone?: ReadonlySet<string>;
   unborn?: UnbornGroups;
   topology?: TopologyNodes;
+  expected?: ExpectedVersions;
 }
 
 /**

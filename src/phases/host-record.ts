@@ -1,5 +1,4 @@
 import { AGENT_VERSION } from '../agent/version.js';
-import { isAgentPlaybook } from '../topology/agent-playbook.js';
 import type { HostOutcome } from '../engine/applier.js';
 import type { PlannedHost } from '../engine/planner.js';
 import { stderrTail } from '../errors/index.js';
@@ -10,6 +9,7 @@ import type { BootstrapElectorate } from '../templates/bootstrap-electorate.js';
 import type { Node } from '../topology/model.js';
 import { SSH_TARGET_KEYS, writtenByTopology } from '../transport/ssh-config.js';
 import { GRIDOPS_VERSION } from '../version.js';
+import { agentPlaybookApplied } from './agent-deployed.js';
 import { pendingHandlersAfter } from './pending-handlers.js';
 import { AGENT_RENAME_PLAYBOOK } from './renamed-agent.js';
 import { GRID_NETWORK_RENAME_CHANGE, GRID_NETWORK_RENAME_PLAYBOOK } from './renamed-grid-network.js';
@@ -40,7 +40,7 @@ export function hostRecord(ctx: RunContext, p: PlannedHost, outcome: HostOutcome
     // The rename's leave, the hypervisor's removal and the old network's run once (renamed-agent.ts, retired-hypervisor.ts, renamed-grid-network.ts): what the host runs is its workflow without them.
     playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK && ref !== GRID_NETWORK_RENAME_PLAYBOOK) : previous?.playbooks ?? [],
     gridopsVersion: GRIDOPS_VERSION,
-    agentVersion: agentVersionAfter(p, ok && p.plan.playbooks.some((ref) => isAgentPlaybook({ ref }))),
+    agentVersion: agentVersionAfter(p, agentPlaybookApplied(p, outcome)),
     ...sandboxMadeRecord({ done: ok && !outcome.refused?.length, ran: p.plan.playbooks, started: p.plan.changes.filter((c) => started.includes(c.id)), oldNetwork: oldNetworkLeft(p.plan.changes, started, outcome) ? ctx.networkRenames.get(outcome.host)?.from : undefined }, node, previous),
     ...pendingHandlersAfter(outcome, p.plan, previous, defined),
     appliedAt: ok ? now : previous?.appliedAt ?? '',

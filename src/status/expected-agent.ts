@@ -1,5 +1,6 @@
+import type { ExpectedVersions } from '../overlay/agent-versions.js';
 import { recordRanAgent } from '../state/nodes-with-agent.js';
-import type { HostState } from '../state/state.js';
+import type { GridState, HostState } from '../state/state.js';
 
 /**
  * The agent status expects on a node: where the state says the node ran gridagent (the one rule,
@@ -10,4 +11,19 @@ import type { HostState } from '../state/state.js';
  */
 export function expectedAgent(record: HostState | undefined): { agentExpected: { recordedVersion: string | null } } | Record<string, never> {
   return record && recordRanAgent(record) ? { agentExpected: { recordedVersion: record.agentVersion } } : {};
+}
+
+/**
+ * The version each of `nodes`' running agents must report, where the state records one: the
+ * version the last apply installed, which its verify waits for on the hosts it changed
+ * (phases/agent-deployed.ts), so an old process still running after it is the same "not
+ * converged" in `status --wait` and `--strict`.
+ */
+export function recordedAgentVersions(state: GridState, nodes: readonly { name: string }[]): ExpectedVersions {
+  return new Map(
+    nodes.flatMap((n) => {
+      const expected = expectedAgent(state.hosts[n.name]);
+      return 'agentExpected' in expected && expected.agentExpected.recordedVersion !== null ? [[n.name, expected.agentExpected.recordedVersion] as const] : [];
+    }),
+  );
 }

@@ -15,7 +15,7 @@ import { Fleet } from '../transport/fleet.js';
 import { selectNodes } from '../topology/select.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 import type { Transport } from '../transport/transport.js';
-import { expectedAgent } from './expected-agent.js';
+import { expectedAgent, recordedAgentVersions } from './expected-agent.js';
 import { firstElectionsWaiting } from './first-elections-waiting.js';
 import { statusPeers } from './status-peers.js';
 import { SANDBOX_STATUS_SCRIPT, parseSandboxView, type SandboxView } from './sandbox-view.js';
@@ -101,7 +101,9 @@ export async function gridStatus(
     const unborn = { subgrids: new Set(waits.subgrids.keys()), regions: new Set(waits.regions.keys()) };
     // A super peer no node of the topology (nor one the state still records, a decommission or rename pending) is a dropped host's agent come back: not converged.
     const topology = topologyNodesBySubgrid([...allNodes(grid).map((n) => ({ name: n.name, region: n.region, subgrid: n.subgrid })), ...recordedNodes(state)]);
-    const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal, unborn, topology }) : undefined;
+    // An agent still on another version than the last apply installed is not converged, as apply's verify judged it.
+    const expected = recordedAgentVersions(state, nodes);
+    const check = agents.length ? await pollOverlay(agents, { concurrency: options.concurrency, deadline: options.waitUntil, signal: options.signal, unborn, topology, expected }) : undefined;
     const views = new Map<string, AgentView>((check?.answers ?? []).map((a) => [a.node, a.view]));
     // The sandbox VMs, asked over the same connections, all at once; not after Ctrl-C, which ends them too (the status has only what was read by then).
     const sandboxes = new Map<string, SandboxView>(

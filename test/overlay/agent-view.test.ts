@@ -89,6 +89,13 @@ describe('asking an agent for its view', () => {
   it('an agent that left the grid (gridagent leave) answers its idle status: read as left, since when, not as not answering (review s44 item 2)', () => {
     const left = { node: 'n2', region: 'r1', subgrid: 's1', left: true, leftAt: '2026-12-06T08:00:00.000Z', rejoin: 'to bring this node back…', version: '1.0.0' };
     const response = `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n${JSON.stringify(left)}`;
-    expect(parseStatusResponse(response)).toEqual({ role: 'left', leftAt: '2026-12-06T08:00:00.000Z', term: 0, superPeer: null, regionPeer: null, members: 0 });
+    expect(parseStatusResponse(response)).toEqual({ role: 'left', leftAt: '2026-12-06T08:00:00.000Z', term: 0, superPeer: null, regionPeer: null, members: 0, version: '1.0.0' });
+  });
+  it('reads the version the running agent reports, for verify and the rolling gates; none from an agent that does not say, or says it as no string', () => {
+    const answer = (extra: object) => `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n${JSON.stringify({ role: 'member', term: 2, superPeer: 'n1', regionPeer: null, members: [], ...extra })}`;
+    expect(parseStatusResponse(answer({ version: '0.1.0' }))?.version).toBe('0.1.0');
+    expect(parseStatusResponse(answer({}))).not.toHaveProperty('version');
+    expect(parseStatusResponse(answer({ version: 1 }))).not.toHaveProperty('version');
+    expect(parseStatusResponse(answer({ version: null }))).toEqual({ role: 'member', term: 2, superPeer: 'n1', regionPeer: null, members: 0 });
   });
 });

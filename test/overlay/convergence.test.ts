@@ -110,3 +110,31 @@ describe('overlayAgreement: has the overlay converged, from the agents own views
     expect(split.waitingFor).toEqual(['r1/s1: nodes follow different super peers (a1, a2)', 'r1: super peers name different region peers (a1, a2)']);
   });
 });
+
+describe('overlayAgreement: the version each agent the run deployed runs', () => {
+  const NEW = '0.2.0';
+  /** The answers, each agent reporting the version `version` gives it (undefined: none, as an old agent). */
+  const on = (answers: AgentAnswer[], version: (node: string) => string | undefined) =>
+    answers.map((a) => {
+      const v = version(a.node);
+      return v === undefined ? a : { ...a, view: { ...a.view, version: v } };
+    });
+
+  it('an agent the run deployed that answers another version, or none, is not converged, even in an overlay that agrees', () => {
+    const answers = on(converged(), (node) => (node === 'a3' ? '0.1.0' : node === 'b2' ? undefined : NEW));
+    const r = overlayAgreement(answers, undefined, undefined, undefined, new Map(['a1', 'a2', 'a3', 'b1', 'b2'].map((n) => [n, NEW])));
+    expect(r.converged).toBe(false);
+    expect(r.superPeers).toEqual({ 'r1/s1': 'a1', 'r1/s2': 'b1' });
+    expect(r.waitingFor).toEqual([
+      `a3: its agent runs 0.1.0, not ${NEW}, the version installed there (the old process still runs): run \`systemctl restart gridagent\` on a3, then \`gridops apply\` again`,
+      `b2: its agent runs an older version that does not report one, not ${NEW}, the version installed there (the old process still runs): run \`systemctl restart gridagent\` on b2, then \`gridops apply\` again`,
+    ]);
+  });
+
+  it('a node the run did not deploy is not judged on its version; one not answering is waited for as that alone', () => {
+    const answers = on(converged(), (node) => (node === 'b2' ? '0.1.0' : NEW));
+    answers[2] = answer('a3', 's1', view('not answering', null));
+    const r = overlayAgreement(answers, undefined, undefined, undefined, new Map([['a1', NEW], ['a3', NEW]]));
+    expect(r.waitingFor).toEqual(['a3: not answering']);
+  });
+});

@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { AGENT_VERSION } from '../../src/agent/version.js';
 import { applyInBatches } from '../../src/phases/apply-in-batches.js';
 import { applyOutcome } from '../../src/phases/apply-outcome.js';
 import { verifyOverlay } from '../../src/phases/verify-overlay.js';
@@ -149,7 +150,7 @@ describe('apply in batches, rolling strategy', () => {
     const site = ['n4', 'n5', 'n6'];
     const order: string[] = [];
     // The agents' words: a super peer answers `leader`. n1 is the region's peer too, and the super peers name it so.
-    const view = (role: string, superPeer: string | null, name: string) => agentAnswer(JSON.stringify({ role, regionRole: name === 'n1' ? 'leader' : 'inactive', term: 1, superPeer, regionPeer: role === 'leader' ? 'n1' : null, members: [] }));
+    const view = (role: string, superPeer: string | null, name: string) => agentAnswer(JSON.stringify({ role, regionRole: name === 'n1' ? 'leader' : 'inactive', term: 1, superPeer, regionPeer: role === 'leader' ? 'n1' : null, members: [], version: AGENT_VERSION }));
     const planned: PlannedHost[] = allNodes(g).map((node) => {
       const fresh = site.includes(node.name);
       const transport = new RecordingTransport(node.name)
@@ -189,7 +190,7 @@ describe('apply in batches, rolling strategy', () => {
     const g = gridOf(`rollout: { maxUnavailable: 1, healthTimeout: 5s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [${[1, 2, 3].map((i) => `{ name: n${i}, address: 10.0.0.${i} }`).join(', ')}] }] }, { name: r2, subgrids: [{ name: a, nodes: [${[1, 2, 3].map((i) => `{ name: a${i}, address: 10.0.1.${i} }`).join(', ')}] }, { name: b, nodes: [${[1, 2, 3].map((i) => `{ name: b${i}, address: 10.0.2.${i} }`).join(', ')}] }] }]\n`);
     const order: string[] = [];
     const elected = (sg: string) => order.filter((n) => n.startsWith(sg)).length >= 2;
-    const view = (role: string, superPeer: string | null, regionPeer: string | null, regionLeads: boolean) => agentAnswer(JSON.stringify({ role, regionRole: regionLeads ? 'leader' : 'inactive', term: 1, superPeer, regionPeer: role === 'leader' ? regionPeer : null, members: [] }));
+    const view = (role: string, superPeer: string | null, regionPeer: string | null, regionLeads: boolean) => agentAnswer(JSON.stringify({ role, regionRole: regionLeads ? 'leader' : 'inactive', term: 1, superPeer, regionPeer: role === 'leader' ? regionPeer : null, members: [], version: AGENT_VERSION }));
     const planned: PlannedHost[] = allNodes(g).map((node) => {
       const fresh = node.region === 'r2';
       const transport = new RecordingTransport(node.name)
@@ -357,7 +358,8 @@ describe('apply in batches, rolling strategy', () => {
 
 describe('apply in batches, rolling under --limit, when a first election waits for voters outside the run', () => {
   const newSubgrid = 'regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }, { name: a2, address: 10.0.0.2 }, { name: a3, address: 10.0.0.3 }] }] }]\n';
-  const searching = () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ role: 'searching', term: 1, superPeer: null, regionPeer: null, members: [] })) });
+  // The agent the run deploys reports the version gridops ships, as gridagent's /status does.
+  const searching = () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ role: 'searching', term: 1, superPeer: null, regionPeer: null, members: [], version: AGENT_VERSION })) });
 
   /** `apply --rolling --limit a1` of a new sub-grid a1, a2, a3: only a1 is planned, born with an electorate of all three, and searches (1 vote of 3). */
   function limitedToA1(ranBefore: boolean) {

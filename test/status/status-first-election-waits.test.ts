@@ -53,7 +53,8 @@ const stateAfterLimit = (withAgent: string[]) => ({
   ),
 });
 
-const searching = JSON.stringify({ role: 'searching', term: 0, superPeer: null, regionPeer: null, members: [] });
+// The version the state records (what the last apply installed): an agent on another is not converged.
+const searching = JSON.stringify({ role: 'searching', term: 0, superPeer: null, regionPeer: null, members: [], version: '0.1.0' });
 
 describe('status: a first election that waits for nodes no run gave an agent', () => {
   let dir: string;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError } from '../../src/errors/index.js';
@@ -69,5 +69,38 @@ describe('status --wait uses the one definition of a converged overlay', () => {
     });
     expect(status.nodes.find((n) => n.node === 'n3')).toMatchObject({ reachable: false, error: 'cannot connect to 10.0.0.3:22 after 4 attempts: connect ECONNREFUSED' });
     expect(formatGridStatus(status)).toContain('  n3: cannot connect to 10.0.0.3:22');
+  });
+});
+
+describe('status and the agent version the last apply installed', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gridops-status-version-'));
+    writeFileSync(join(dir, 'g.yaml'), TOPOLOGY);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A state where the last apply installed gridagent 0.1.0 on `applied` (as host-record writes it). */
+  const stateWith = (applied: string[]) => ({
+    format: 'gridops-state/v1',
+    grid: 'g',
+    serial: 1,
+    hosts: Object.fromEntries(
+      applied.map((name, i) => [name, { node: { address: `10.0.0.${i + 1}`, region: 'r1', subgrid: 's1', user: 'root', port: 22 }, topologyHash: 'h', playbooks: ['agent'], gridopsVersion: '0.1.0', agentVersion: '0.1.0', appliedAt: '2026-12-01T00:00:00.000Z', changesApplied: 1, lastOutcome: 'applied' }]),
+    ),
+  });
+  const withVersion = (view: string, version: string) => JSON.stringify({ ...JSON.parse(view), version });
+
+  it('--wait: an agent still running another version than the state records is not converged, as apply verify judged it; a node without a recorded version is not judged', async () => {
+    mkdirSync(join(dir, '.gridops'), { recursive: true });
+    writeFileSync(join(dir, '.gridops', 'g.state.json'), JSON.stringify(stateWith(['n1', 'n2'])));
+    const views: Record<string, string> = { n1: withVersion(answer('leader', 'n1'), '0.1.0'), n2: withVersion(answer('member', 'n1'), '0.0.9'), n3: withVersion(answer('member', 'n1'), '0.0.9') };
+    const status = await gridStatus(join(dir, 'g.yaml'), {
+      concurrency: 5,
+      waitUntil: Date.now() + 1000,
+      connect: async (node) => new RecordingTransport(node.name).on(ASK_AGENT, { code: 0, stdout: agentAnswer(views[node.name]!) }).on(/gridops-facts/, { code: 0, stdout: FACTS }),
+    });
+    expect(overlayConverged(status)).toBe(false);
+    expect(status.overlay?.waitingFor).toEqual([expect.stringMatching(/^n2: its agent runs 0\.0\.9, not 0\.1\.0, .*`systemctl restart gridagent` on n2/)]);
   });
 });
