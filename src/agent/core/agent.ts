@@ -556,6 +556,15 @@ export class AgentCore {
     return { subgrid: this.subgrid.persistent, region: this.region.persistent };
   }
 
+  /**
+   * What a reader of the status acts on first: the roles, terms and leaders of both tiers, in one
+   * string cheap to make. The HTTP /status body is cached per tick and rebuilt as soon as this
+   * changes, so a handover shows the moment a packet brings it, not a tick later.
+   */
+  statusKey(): string {
+    return `${this.subgrid.groupRole}|${this.subgrid.term}|${this.subgrid.shownLeaderName ?? ''}|${this.region.groupRole}|${this.region.term}|${this.region.leaderName ?? ''}`;
+  }
+
   status(): AgentStatus {
     const settings = this.init.settings;
     const showRegistry = this.subgrid.isLeader() || this.subgrid.groupRole === 'mirror';

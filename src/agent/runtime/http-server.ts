@@ -27,7 +27,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxConnections: 64, headersTime
  * only for a request that presents this run's leave token (leave-token.ts says why).
  *
  * /status is compact JSON, built once for each value of `statusVersion` (the daemon's: one per tick,
- * and another once the node left): at 2,000 members it was rebuilt and pretty-printed (477 KiB) on
+ * another as soon as a role, term or leader changes, and another once the node left): at 2,000 members it was rebuilt and pretty-printed (477 KiB) on
  * every request. Its readers parse it, and `gridagent status --json` indents it on the reader's side
  * (status-view.ts).
  */
