@@ -1,5 +1,6 @@
 import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
+import { askAgentsBeforeRolling } from './ask-agents-before-rolling.js';
 import { checkChangedHosts } from './changed-host.js';
 import { checkSavedPlan } from './check-saved-plan.js';
 import { checkGridKeyWholeGrid } from './check-grid-key-whole-grid.js';
@@ -45,6 +46,8 @@ export const APPLY_PHASES: readonly Phase[] = [
   // check-rolling, which refuses any new key for --rolling (with --limit too, naming its hosts).
   checkGridKeyWholeGrid,
   checkRollingBudget,
+  // Last of the checks, the only one that waits (up to rollout.healthTimeout): every refusal comes before the question.
+  askAgentsBeforeRolling,
   confirm,
   applyInBatches,
   verifyOverlay,

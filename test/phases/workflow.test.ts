@@ -96,6 +96,7 @@ describe('the apply workflow is one list of phases', () => {
       'check that a rolling apply keeps the agents one overlay',
       'check that a new grid key reaches every agent of the grid',
       'check that a rolling apply keeps a super peer in every sub-grid',
+      'ask the agents before a rolling apply',
       'show the plan and confirm',
       'apply in batches',
       'verify the overlay',
