@@ -82,6 +82,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('the apply workflow is one list of phases', () => {
   it('reads as DESIGN "gridops apply, in phases"', () => {
     expect(APPLY_PHASES.map((p) => p.title)).toEqual([
+      'check the playbooks and nodes against the saved plan',
       'validate the topology and its playbooks',
       'lock the state',
       'find nodes to decommission',
