@@ -7,6 +7,7 @@ import { formatApplySummary } from './formatters/apply-summary.js';
 import { interruptNotice, quitNotice, stageAfterPhase, type RunStage } from './formatters/interrupt-notice.js';
 import { runMessages } from './formatters/run-messages.js';
 import { profileText } from './formatters/profile.js';
+import { APPLY_IN_BATCHES_TITLE } from './phases/apply-in-batches-title.js';
 import type { RunProfile } from './phases/run-profile.js';
 import type { ApplyResult } from './phases/apply-outcome.js';
 import type { ApplyOptions } from './phases/run-options.js';
@@ -98,7 +99,7 @@ export async function runApplyLike(
       (title) => {
         stage = stageAfterPhase(stage, title);
         messages.phase(title);
-        if (title === 'apply in batches') progress?.start();
+        if (title === APPLY_IN_BATCHES_TITLE) progress?.start();
       },
     );
     await progress?.stop();

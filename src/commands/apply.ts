@@ -4,11 +4,7 @@ import { GridopsCommand } from '../base-command.js';
 import { connectionFlags } from '../cli-flags.js';
 import { runApply } from '../phases/apply.js';
 import type { ApplyResult } from '../phases/apply-outcome.js';
-import { UsageError } from '../errors/index.js';
-import type { Plan } from '../plan/plan.js';
 import { loadPlan } from '../plan/plan-file.js';
-import { playbookRef } from '../playbooks/load.js';
-import { limitSelectors } from '../topology/select.js';
 
 export default class Apply extends GridopsCommand<ApplyResult> {
   static override summary = 'Bring every host to the topology: plan from real state, confirm, apply exactly that plan';
@@ -20,7 +16,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
     ...connectionFlags,
     // The saved plan covers every host it planned (--site would apply only some of them), and fixes
     // its playbooks and its nodes: --playbook and --limit may repeat them, never change them
-    // (checkSavedPlaybooks, checkSavedLimit). The flags of how to apply it stay.
+    // (the workflow's checkSavedPlanFlags). The flags of how to apply it stay.
     plan: Flags.string({ description: 'apply this saved plan; refused if the topology or any host changed since. The plan fixes its hosts, playbooks and --limit: not with --site, and --playbook or --limit only as the plan was made', exclusive: ['site'] }),
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
     'fail-fast': Flags.boolean({ description: 'stop starting hosts after the first failure', default: false }),
@@ -39,19 +35,17 @@ export default class Apply extends GridopsCommand<ApplyResult> {
   async run(): Promise<ApplyResult> {
     const { args, flags } = await this.parse(Apply);
     const savedPlan = flags.plan ? await loadPlan(flags.plan) : undefined;
-    if (savedPlan && flags.playbook) checkSavedPlaybooks(savedPlan, flags.playbook);
-    if (savedPlan && flags.limit) checkSavedLimit(savedPlan, flags.limit);
     return runApplyLike(
       this,
       'apply',
       args.file,
       flags,
       {
-        // A saved plan made with --playbook runs those playbooks again; one made without runs the grid's workflow.
-        playbooks: savedPlan ? (savedPlan.adHocPlaybooks ? savedPlan.playbooks : undefined) : flags.playbook,
+        // Left out beside a saved plan, --playbook and --limit are the plan's own: its playbooks (none
+        // for the grid's workflow) and its nodes. Given, the workflow checks them against it (check-saved-plan.ts).
+        playbooks: savedPlan && !flags.playbook ? (savedPlan.adHocPlaybooks ? savedPlan.playbooks : undefined) : flags.playbook,
         savedPlan,
-        // A saved plan works on the nodes it was made for: its own --limit, or every node.
-        ...(savedPlan ? { limit: savedPlan.limit } : {}),
+        ...(savedPlan && !flags.limit ? { limit: savedPlan.limit } : {}),
         failFast: flags['fail-fast'],
         verify: flags.verify,
         rolling: flags.rolling,
@@ -64,30 +58,4 @@ export default class Apply extends GridopsCommand<ApplyResult> {
       runApply,
     );
   }
-}
-
-/**
- * `--playbook` beside `--plan`: the saved plan already names its playbooks, so the flag may only
- * repeat them (a script that plans and applies with the same flags), never pick others, which
- * would otherwise be ignored without a word.
- */
-function checkSavedPlaybooks(plan: Plan, given: readonly string[]): void {
-  const refs = given.map((ref) => playbookRef(ref));
-  const same = plan.adHocPlaybooks && refs.length === plan.playbooks.length && refs.every((ref, i) => ref === plan.playbooks[i]);
-  if (same) return;
-  const made = plan.adHocPlaybooks ? `with --playbook ${plan.playbooks.join(', ')}` : "for the grid's workflow (no --playbook)";
-  throw new UsageError(`--playbook ${given.join(', ')} does not match the saved plan, which was made ${made}`, 'a saved plan applies the playbooks it was made with: leave --playbook out, or make a new plan with the playbooks you want');
-}
-
-/**
- * `--limit` beside `--plan`: the saved plan works on the nodes it was made for, so the flag may
- * only repeat the plan's own selectors (in any order); another set would apply a plan nobody reviewed.
- */
-function checkSavedLimit(plan: Plan, given: readonly string[]): void {
-  const key = (selectors: readonly string[]) => [...new Set(selectors)].sort().join('\n');
-  const wanted = limitSelectors(given);
-  if (key(wanted) === key(plan.limit ?? [])) return;
-  const made = plan.limit ? `with --limit ${plan.limit.join(',')}` : 'for every node (it records no --limit)';
-  const older = plan.limit ? '' : ' (a plan made with --limit by a gridops that did not record it yet must be made again)';
-  throw new UsageError(`--limit ${wanted.join(',')} does not match the saved plan, which was made ${made}`, `a saved plan applies to the nodes it was made for: leave --limit out, or make a new plan with the --limit you want${older}`);
 }

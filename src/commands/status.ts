@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand, ExitCode } from '../base-command.js';
-import { connectionFlags, durationFlag, interruptOnSignals } from '../cli-flags.js';
+import { connectionFlags, connectionRunOptions, durationFlag, interruptOnSignals } from '../cli-flags.js';
 import { InterruptedError } from '../errors/index.js';
 import { interruptNotice } from '../formatters/interrupt-notice.js';
 import { formatGridStatus } from '../formatters/grid-status.js';
@@ -15,6 +15,8 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
     concurrency: connectionFlags.concurrency,
+    // The sandbox VMs are read with sudo: a sudo that asks for a password needs it.
+    'ask-become-pass': connectionFlags['ask-become-pass'],
     limit: connectionFlags.limit,
     'state-dir': connectionFlags['state-dir'],
     strict: Flags.boolean({ description: 'also exit 1 when a node is not applied with this topology, the overlay has not converged, a first election waits for nodes without an agent, or a sandbox VM is not running (with --wait 10s, an election under way is waited for)', default: false }),
@@ -27,7 +29,9 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
     const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
     // Ctrl-C or SIGTERM stops the connects and the --wait, and exits 130 as every command (a second one at once).
     const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'status')));
-    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit, say: messages.say, signal: interrupt.signal }).finally(interrupt.dispose);
+    // The prompt of connectionRunOptions, the one every connecting command asks with (status accepts no new host key, and --limit is gridStatus's own).
+    const { becomePrompt } = connectionRunOptions({ ...flags, 'accept-new-host-keys': false }, interrupt.signal);
+    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit, say: messages.say, signal: interrupt.signal, becomePrompt }).finally(interrupt.dispose);
     // What was seen until then is no status to judge (nodes cut off mid-connect read as unreachable): the error carries it for --json.
     if (interrupt.signal.aborted) throw Object.assign(new InterruptedError('interrupted: status stopped before every node answered; nothing was changed', 'run it again'), { result: status });
     this.say(formatGridStatus(status));

@@ -1,7 +1,8 @@
 import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
+import { askAgentsBeforeRolling } from './ask-agents-before-rolling.js';
 import { checkChangedHosts } from './changed-host.js';
-import { checkSavedPlan } from './check-saved-plan.js';
+import { checkSavedPlan, checkSavedPlanFlags } from './check-saved-plan.js';
 import { checkGridKeyWholeGrid } from './check-grid-key-whole-grid.js';
 import { checkRolling } from './check-rolling.js';
 import { checkRollingBudget } from './check-rolling-budget.js';
@@ -25,6 +26,8 @@ import { verifyOverlay } from './verify-overlay.js';
 
 /** `gridops apply`, the whole workflow (DESIGN "gridops apply, in phases"): read it top to bottom. */
 export const APPLY_PHASES: readonly Phase[] = [
+  // Before the topology is read: another --playbook or --limit beside a saved plan is a usage error, whatever else is wrong.
+  checkSavedPlanFlags,
   validateTopology,
   // Before the first phase that reads the state (RunContext.recordedState): record-state then merges into that one read.
   lockState,
@@ -45,6 +48,8 @@ export const APPLY_PHASES: readonly Phase[] = [
   // check-rolling, which refuses any new key for --rolling (with --limit too, naming its hosts).
   checkGridKeyWholeGrid,
   checkRollingBudget,
+  // Last of the checks, the only one that waits (up to rollout.healthTimeout): every refusal comes before the question.
+  askAgentsBeforeRolling,
   confirm,
   applyInBatches,
   verifyOverlay,

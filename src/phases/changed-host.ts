@@ -6,7 +6,7 @@ import { allNodes, type Node } from '../topology/model.js';
 import { forgetCommand } from './decommission-not-reached.js';
 import type { Phase } from './phase.js';
 import { lookupAll, renamedTo, resolvedOnce, sameHostByResolution, type ResolveHost } from './renamed-node.js';
-import type { RunOptions } from './run-options.js';
+import type { ApplyOptions, RunOptions } from './run-options.js';
 
 /** A node of the topology whose state record, with an agent, is another host (or one gridops cannot tell is the same). */
 export interface ChangedHost {
@@ -54,7 +54,8 @@ function where(node: Node, record: NonNullable<HostState['node']>): { now: strin
 }
 
 /** The refusal of a run with such nodes: what each is, and the ways on. */
-export function changedHostError(changed: readonly ChangedHost[], options: Pick<RunOptions, 'topologyFile' | 'stateDir'>): PlanningError {
+export function changedHostError(changed: readonly ChangedHost[], options: Pick<RunOptions, 'topologyFile' | 'stateDir'> & Pick<Partial<ApplyOptions>, 'command'>): PlanningError {
+  if (options.command === 'reset') return resetRefusal(changed, options);
   const what = changed.map((c) => {
     const ran = `${c.name} is at ${c.now} in the topology, but its agent ran at ${c.was} (the state)${c.renamedAs ? `, which is ${c.renamedAs} now` : ''}`;
     return c.unknown ? `${ran}, and gridops cannot tell whether that is the same host (${c.unknown})` : ran;
@@ -73,9 +74,25 @@ export function changedHostError(changed: readonly ChangedHost[], options: Pick<
 }
 
 /**
+ * The refusal of `gridops reset` with such nodes. Reset reaches a node at its topology address:
+ * there it would remove nothing of what the agent's host holds, then forget the node, leaving
+ * the old host's agent running under the name with no record left to reach it by.
+ */
+function resetRefusal(changed: readonly ChangedHost[], options: Pick<RunOptions, 'topologyFile' | 'stateDir'>): PlanningError {
+  const what = changed.map((c) => `${c.name} is at ${c.now} in the topology, but its agent ran at ${c.was} (the state)${c.renamedAs ? `, which is ${c.renamedAs} now` : ''}${c.unknown ? `, and gridops cannot tell whether that is the same host (${c.unknown})` : ''}`);
+  const steps = changed.map(
+    (c) =>
+      `${c.name}: ${c.unknown ? 'run again when the names resolve; if it is another host, ' : ''}to reset the host at ${c.was}, put that address back in the topology and run reset again; ` +
+      `if that host is gone, ${forgetCommand(options, [c.name])} forgets ${c.name} without contacting it`,
+  );
+  return new PlanningError(`${what.join('; ')}; nothing was changed`, `${steps.join('. ')}`);
+}
+
+/**
  * Refuses a run whose nodes include one kept under its name whose host changed (changedHosts),
  * before any connection: gridops has no move between hosts, as it has none between sub-grids
- * (moved-node.ts). Renames are found only among the names the topology dropped
+ * (moved-node.ts), and `gridops reset` would clean the new host and forget the old one's agent.
+ * Renames are found only among the names the topology dropped
  * (find-removed-nodes.ts), so without this a new address under a kept name (hardware replaced,
  * the old host still up) would be applied as that node, the old host's agent never leaving, and a
  * rename on one host beside a new node of the old name would go unseen. A node outside the run

@@ -21,8 +21,8 @@ export const shownMax = (m: Rollout['maxUnavailable']) => ('count' in m ? `${m.c
  * before the question and any change. The same where the nodes down leave no voter free to
  * restart (voterBudget: 3 voters and one down, whatever maxUnavailable), counting as voters down
  * only the nodes down that must be voters (fewestVotersDown: of 8 that may vote, 5 vote, so 2 long
- * dead need not be), since the agents are not asked before the question; check-named-voters judges
- * the voters they name before the first batch. A sub-grid of one
+ * dead need not be), since this check reads no agent; the phase after it, still before the
+ * question (ask-agents-before-rolling.ts), judges the voters the agents name. A sub-grid of one
  * node cannot keep that promise at all: its only agent must restart, and the run says so, naming
  * it; nor can a sub-grid of several nodes whose only voter that one is (the rest `superPeer:
  * never`), which is warned of as well. Nor can one of two voters: its super peer hears one of two,
@@ -42,7 +42,7 @@ export const checkRollingBudget: Phase = {
       const down = (sg: string) => nodesDown(ctx, state).filter((n) => subgridKey(n) === sg).map((n) => ({ name: n.name, why: 'unreachable' as const }));
       throw nodeBudgetRefusal(blocked.map((sg) => ({ subgrid: sg, size: sizes.subgrids.get(sg)!, down: down(sg) })), shownMax(maxUnavailable));
     }
-    // Only a node that may vote can cost its super peer the quorum; before the question only the voters surely down count (the agents are not asked yet).
+    // Only a node that may vote can cost its super peer the quorum; here only the voters surely down count (the agents are asked in the next phase).
     const surely = fewestVotersDown(ctx, nodesDown(ctx, state));
     const voterBlocked = [...new Set(changed.filter((p) => mayVote(p.session.node)).map((p) => subgridKey(p.session.node)))].filter((sg) => {
       const voters = surely.get(sg)!;

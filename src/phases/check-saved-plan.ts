@@ -1,6 +1,48 @@
-import { StalePlanError } from '../errors/index.js';
+import { StalePlanError, UsageError } from '../errors/index.js';
 import { hostHasWork, planFingerprint, type Plan } from '../plan/plan.js';
+import { playbookRef } from '../playbooks/load.js';
+import { limitSelectors } from '../topology/select.js';
 import type { Phase } from './phase.js';
+
+/**
+ * `apply --plan`: the saved plan fixes its playbooks and nodes, so a run may only be given the
+ * plan's own (`gridops apply --plan` fills them in where its flags leave them out). Another set
+ * would apply a plan nobody reviewed, or be ignored without a word. Checked first, before the
+ * topology is read: a usage error, whatever else is wrong. In the workflow, not the command, so a
+ * caller of runApply gets the same contract.
+ */
+export const checkSavedPlanFlags: Phase = {
+  title: 'check the playbooks and nodes against the saved plan',
+  shouldRun: (ctx) => ctx.options.savedPlan !== undefined,
+  async run(ctx) {
+    checkSavedPlaybooks(ctx.options.savedPlan!, ctx.options.playbooks);
+    checkSavedLimit(ctx.options.savedPlan!, ctx.options.limit);
+  },
+};
+
+/**
+ * `--playbook` beside `--plan`: the saved plan already names its playbooks, so the flag may only
+ * repeat them, in their order (the order they run in); none is the grid's workflow.
+ */
+function checkSavedPlaybooks(plan: Plan, given: readonly string[] | undefined): void {
+  const refs = given?.map((ref) => playbookRef(ref));
+  const same = refs ? plan.adHocPlaybooks && refs.length === plan.playbooks.length && refs.every((ref, i) => ref === plan.playbooks[i]) : !plan.adHocPlaybooks;
+  if (same) return;
+  const asked = given ? `--playbook ${given.join(', ')}` : "no --playbook (the grid's workflow)";
+  const made = plan.adHocPlaybooks ? `with --playbook ${plan.playbooks.join(', ')}` : "for the grid's workflow (no --playbook)";
+  throw new UsageError(`${asked} does not match the saved plan, which was made ${made}`, 'a saved plan applies the playbooks it was made with: leave --playbook out, or make a new plan with the playbooks you want');
+}
+
+/** `--limit` beside `--plan`: only the plan's own selectors, in any order; none is every node. */
+function checkSavedLimit(plan: Plan, given: readonly string[] | undefined): void {
+  const key = (selectors: readonly string[]) => [...new Set(selectors)].sort().join('\n');
+  const wanted = given ? limitSelectors(given) : [];
+  if (key(wanted) === key(plan.limit ?? [])) return;
+  const asked = given ? `--limit ${wanted.join(',')}` : 'no --limit (every node)';
+  const made = plan.limit ? `with --limit ${plan.limit.join(',')}` : 'for every node (it records no --limit)';
+  const older = plan.limit ? '' : ' (a plan made with --limit by a gridops that did not record it yet must be made again)';
+  throw new UsageError(`${asked} does not match the saved plan, which was made ${made}`, `a saved plan applies to the nodes it was made for: leave --limit out, or make a new plan with the --limit you want${older}`);
+}
 
 /**
  * `apply --plan`: the saved plan is applied only while the topology and every host still plan

@@ -1,6 +1,7 @@
 import { loadPlaybook } from '../playbooks/load.js';
 import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
+import { checkChangedHosts } from './changed-host.js';
 import { confirm } from './confirm.js';
 import { connectAndRead } from './connect-and-read.js';
 import { disconnect } from './disconnect.js';
@@ -28,7 +29,8 @@ const chooseNodesToReset: Phase = {
 
 /** `gridops reset` (k0sctl's reset): remove everything gridops installed on the chosen nodes, after asking. Idempotent. */
 // The lock before the choice: it reads the state (the network each node's sandbox was made on), which an apply may be recording.
-export const RESET_PHASES: readonly Phase[] = [validateTopology, lockState, chooseNodesToReset, connectAndRead, planChanges, confirm, applyInBatches, recordState, disconnect];
+// A node whose agent ran on another host than its topology address is refused before any connection, as apply and plan refuse it.
+export const RESET_PHASES: readonly Phase[] = [validateTopology, lockState, checkChangedHosts, chooseNodesToReset, connectAndRead, planChanges, confirm, applyInBatches, recordState, disconnect];
 
 export async function runReset(options: Omit<ApplyOptions, 'playbooks' | 'rolling' | 'verify' | 'site'>, onPhase?: (title: string) => void): Promise<ApplyResult> {
   const ctx = new RunContext({ ...options, playbooks: [RESET_PLAYBOOK], verify: false, command: 'reset' });

@@ -13,6 +13,7 @@ import type { Grid, Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
 import { Fleet, type UnreachableHost } from '../transport/fleet.js';
 import { RunProfile } from './run-profile.js';
+import type { RollingStart } from './rolling-start.js';
 import type { ApplyOptions, RunOptions } from './run-options.js';
 import type { Workflow } from './workflow-playbooks.js';
 
@@ -78,6 +79,8 @@ export class RunContext {
   unreachable: UnreachableHost[] = [];
   outcomes: HostOutcome[] = [];
   stopped?: BatchStop;
+  /** With `--rolling`: what the agents named before the question, the batches' start (ask-agents-before-rolling.ts). */
+  rollingStart?: RollingStart;
   overlay?: OverlayRecord;
   /** The groups whose first election waits for voters outside the run, once the first poll of the overlay asked (unborn-groups-of-run.ts). */
   unborn?: UnbornGroups;

@@ -11,7 +11,7 @@ import { readState, statePaths, type HostState } from '../state/state.js';
 import { recordedNodes } from '../state/recorded-nodes.js';
 import { loadTopology } from '../topology/load.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
-import { Fleet } from '../transport/fleet.js';
+import { Fleet, type ConnectOptions } from '../transport/fleet.js';
 import { selectNodes } from '../topology/select.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 import type { Transport } from '../transport/transport.js';
@@ -87,14 +87,14 @@ function appliedState(host: HostState | undefined, grid: Grid, node: Node): Node
  */
 export async function gridStatus(
   topologyFile: string,
-  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number; connect?: (node: Node) => Promise<Transport>; limit?: readonly string[]; say?: (message: string) => void },
+  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number; connect?: (node: Node) => Promise<Transport>; limit?: readonly string[]; say?: (message: string) => void; becomePrompt?: ConnectOptions['becomePrompt'] },
 ): Promise<GridStatus> {
   const grid = await loadTopology(topologyFile);
   const nodes = options.limit ? selectNodes(grid, options.limit).nodes : allNodes(grid);
   const state = await readState(statePaths(topologyFile, grid.name, options.stateDir).state, grid.name);
   const fleet = new Fleet();
   try {
-    const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal, connect: options.connect, ...(options.say ? { say: options.say } : {}) });
+    const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, ...(options.say ? { say: options.say } : {}) });
     const agents = sessions.filter((s) => s.facts.agentVersion);
     // A first election waiting for nodes no run gave an agent cannot happen however long --wait waits: not judged (as verify does), said below.
     const waits = firstElectionsWaiting(grid, state, new Set(agents.map((s) => s.node.name)));

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { DEFAULT_HTTP_LIMITS, startHttpServer, stopHttpServer } from '../../src/agent/runtime/http-server.js';
 import { LEAVE_NOT_RECORDED_HTTP_STATUS, LeaveNotRecordedError } from '../../src/agent/runtime/leave-not-recorded.js';
 import { LEAVE_TOKEN_HEADER } from '../../src/agent/runtime/leave-token.js';
-import { AgentRefusedError, requestLeave } from '../../src/agent/runtime/status-command.js';
+import { AgentRefusedError } from '../../src/agent/runtime/agent-request.js';
+import { requestLeave } from '../../src/agent/runtime/status-command.js';
 
 describe("the agent's HTTP server", () => {
   it('stops at once while a client holds a connection that is not idle', async () => {

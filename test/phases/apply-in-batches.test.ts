@@ -2,6 +2,12 @@ import { jest } from '@jest/globals';
 import { AGENT_VERSION } from '../../src/agent/version.js';
 import { applyInBatches } from '../../src/phases/apply-in-batches.js';
 import { applyOutcome } from '../../src/phases/apply-outcome.js';
+import { APPLY_PHASES } from '../../src/phases/apply.js';
+import { askAgentsBeforeRolling } from '../../src/phases/ask-agents-before-rolling.js';
+import { chooseBatchStrategy } from '../../src/phases/choose-batch-strategy.js';
+import { checkRollingBudget } from '../../src/phases/check-rolling-budget.js';
+import { GATE_STABLE_MS } from '../../src/topology/gate-stable-window.js';
+import { runPhases } from '../../src/phases/manager.js';
 import { verifyOverlay } from '../../src/phases/verify-overlay.js';
 import { ExitCode, InterruptedError, OverlayNotConvergedError } from '../../src/errors/index.js';
 import { RunContext } from '../../src/phases/run-context.js';
@@ -433,6 +439,36 @@ describe('apply in batches, rolling with a decommission (review B4)', () => {
 });
 
 describe('apply in batches, rolling, before the first batch (review B3)', () => {
+  it('apply refuses an overlay not converged before it asks the question, not after a yes (review s45 2)', async () => {
+    const g = grid(1000);
+    const { planned, order } = fleet(g);
+    (planned[2]!.session.transport as RecordingTransport).on(ASK_AGENT, () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ role: 'searching', term: 1, superPeer: null, regionPeer: null, members: [] })) }));
+    const asked = jest.fn(async () => true);
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    Object.assign(ctx.options, { confirm: asked });
+    // apply's phases from the last check on, over a context as the read and plan leave it.
+    const run = runPhases(APPLY_PHASES.slice(APPLY_PHASES.indexOf(checkRollingBudget)), ctx);
+    await expect(run).rejects.toThrow(OverlayNotConvergedError);
+    expect(asked).not.toHaveBeenCalled();
+    expect(order).toEqual([]);
+  });
+
+  it('the batches start from what the agents said before the question; a view older than a gate\'s stable window is asked again', async () => {
+    const g = grid();
+    const { planned } = fleet(g);
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    const asks = () => planned.flatMap((p) => (p.session.transport as RecordingTransport).commands()).filter((c) => ASK_AGENT.test(c)).length;
+    await askAgentsBeforeRolling.run(ctx);
+    const before = asks();
+    expect(before).toBeGreaterThan(0);
+    expect([...ctx.rollingStart!.peers.superPeers]).toEqual(['n1']);
+    await chooseBatchStrategy(ctx);
+    expect(asks()).toBe(before);
+    ctx.rollingStart = { ...ctx.rollingStart!, askedAt: Date.now() - GATE_STABLE_MS - 1 };
+    await chooseBatchStrategy(ctx);
+    expect(asks()).toBeGreaterThan(before);
+  });
+
   it('refuses, changing nothing, while the overlay has not converged: an agent that is not joined', async () => {
     const g = grid(1000);
     const { planned, order } = fleet(g);

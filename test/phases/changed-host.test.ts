@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { PlanningError } from '../../src/errors/index.js';
 import { runApply } from '../../src/phases/apply.js';
 import { runPlan } from '../../src/phases/plan.js';
+import { runReset } from '../../src/phases/reset.js';
 import type { ApplyOptions } from '../../src/phases/run-options.js';
-import { connectNoting, localRunOptions } from '../support/local-run.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { connectNoting, localRecording, localRunOptions } from '../support/local-run.js';
+import { dryRun } from './dry-run-batch.js';
 
 jest.setTimeout(60_000);
 
@@ -79,6 +82,23 @@ describe('a node kept under its name whose host changed', () => {
     expect(readFileSync(stateFile, 'utf8')).toBe(stateBefore);
     // A run that leaves it out (--limit) goes on.
     await expect(runApply(options({ limit: ['n2'] }))).resolves.toBeDefined();
+  });
+
+  it('reset refuses it too, before connecting: it would reach the new host, remove nothing, and forget the node while the old host keeps its agent', async () => {
+    writeFileSync(topology, topologyWith([['n1', '10.0.0.9'], ['n2', '10.0.0.2']]));
+    const stateBefore = readFileSync(stateFile, 'utf8');
+    // The reset playbook's batch script is only echoed as done, never run on the test machine.
+    const resetConnect: ApplyOptions['connect'] = async (node) => {
+      connected.push(node.name);
+      return (localRecording(node.name) as RecordingTransport).on(/^sh -s$/, (_command, { options: o }) => ({ code: 0, stdout: dryRun(String(o.stdin)) }));
+    };
+    const { playbooks: _none, ...resetOptions } = options({ limit: ['n1'], connect: resetConnect, verify: false });
+    const err = await refusal(() => runReset(resetOptions));
+    expect(err.message).toBe('n1 is at 10.0.0.9 in the topology, but its agent ran at 10.0.0.1 (the state); nothing was changed');
+    expect(err.hint).toContain('to reset the host at 10.0.0.1, put that address back in the topology and run reset again');
+    expect(err.hint).toContain(`\`gridops state rm ${topology} n1\``);
+    expect(connected).toEqual([]);
+    expect(readFileSync(stateFile, 'utf8')).toBe(stateBefore);
   });
 
   it('a rename on the same host beside a new node of the old name is refused, naming the rename', async () => {

@@ -82,6 +82,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('the apply workflow is one list of phases', () => {
   it('reads as DESIGN "gridops apply, in phases"', () => {
     expect(APPLY_PHASES.map((p) => p.title)).toEqual([
+      'check the playbooks and nodes against the saved plan',
       'validate the topology and its playbooks',
       'lock the state',
       'find nodes to decommission',
@@ -96,6 +97,7 @@ describe('the apply workflow is one list of phases', () => {
       'check that a rolling apply keeps the agents one overlay',
       'check that a new grid key reaches every agent of the grid',
       'check that a rolling apply keeps a super peer in every sub-grid',
+      'ask the agents before a rolling apply',
       'show the plan and confirm',
       'apply in batches',
       'verify the overlay',

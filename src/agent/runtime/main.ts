@@ -12,7 +12,8 @@ import { LEAVE_NOT_RECORDED_EXIT_CODE, LEAVE_NOT_RECORDED_HTTP_STATUS } from './
 import { leaveTokenPath, readLeaveToken } from './leave-token.js';
 import { StartWriteError } from './start-write-error.js';
 import { StateFileError } from './state-file.js';
-import { AgentRefusedError, fetchStatus, requestLeave } from './status-command.js';
+import { AgentRefusedError } from './agent-request.js';
+import { fetchStatus, requestLeave } from './status-command.js';
 import { renderStatusView } from './status-view.js';
 
 const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agent (default config ${'/etc/gridagent/config.yaml'})

@@ -1,5 +1,5 @@
-import { request } from 'node:http';
 import type { AgentStatus } from '../core/agent.js';
+import { agentRequest } from './agent-request.js';
 import { LEAVE_TOKEN_HEADER } from './leave-token.js';
 
 /**
@@ -7,36 +7,7 @@ import { LEAVE_TOKEN_HEADER } from './leave-token.js';
  * other server on that port) rejects with AgentRefusedError: it is not an agent that is down.
  */
 export function fetchStatus(host: string, port: number, timeoutMs = 3000): Promise<AgentStatus & Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/status', method: 'GET', timeout: timeoutMs }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        if (response.statusCode !== 200) return reject(new AgentRefusedError(response.statusCode, body.trim()));
-        try {
-          resolve(JSON.parse(body));
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** The agent answered, and refused (or, on /status, answered with an error): what it said, with its HTTP status. */
-export class AgentRefusedError extends Error {
-  override readonly name = 'AgentRefusedError';
-
-  constructor(
-    readonly status: number | undefined,
-    readonly reason: string,
-  ) {
-    super(`HTTP ${status}: ${reason}`);
-  }
+  return agentRequest(host, port, { method: 'GET', path: '/status' }, timeoutMs);
 }
 
 /**
@@ -45,25 +16,8 @@ export class AgentRefusedError extends Error {
  * `token`: the running agent's leave token (undefined where it wrote none: a version before tokens).
  */
 export function requestLeave(host: string, port: number, token: string | undefined, timeoutMs = 15_000): Promise<{ left: boolean; successor: string | null }> {
-  return new Promise((resolve, reject) => {
-    const headers = token === undefined ? {} : { [LEAVE_TOKEN_HEADER]: token };
-    const req = request({ host, port, path: '/leave', method: 'POST', timeout: timeoutMs, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        if (response.statusCode !== 200) return reject(new AgentRefusedError(response.statusCode, body.trim()));
-        try {
-          resolve(JSON.parse(body));
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+  const headers: Record<string, string> = token === undefined ? {} : { [LEAVE_TOKEN_HEADER]: token };
+  return agentRequest(host, port, { method: 'POST', path: '/leave', headers }, timeoutMs);
 }
 
 /** The human rendering of `gridagent status`. */
