@@ -50,7 +50,7 @@ export function applyOutcome(ctx: RunContext): ApplyResult {
     // A rolling run starts only from a converged overlay: a failed host whose agent is down would make "run the same apply again" refuse.
     const failedHosts = hosts.filter((h) => h.status === 'failed').map((h) => h.host);
     const one = failedHosts.length === 1;
-    const repair = ctx.options.rolling && failedHosts.length ? `; where the agent${one ? '' : 's'} of ${namedFew(failedHosts)} no longer answer${one ? 's' : ''}, --rolling refuses to start: ${applyWithoutRollingFirst(failedHosts)}` : '';
+    const repair = ctx.options.rolling && failedHosts.length ? `; where the agent${one ? '' : 's'} of ${namedFew(failedHosts)} no longer answer${one ? 's' : ''}, --rolling refuses to start: ${applyWithoutRollingFirst(failedHosts, ctx.options)}` : '';
     throw withResult(new ApplyFailedError(`apply stopped at batch ${stopped.batch} of ${stopped.batches}: ${stopped.detail}; the hosts of later batches are untouched${leftOnOldGridKey(ctx)}`, `fix the hosts listed above, then run the same apply again to resume${repair}`));
   }
   if (stopped?.reason === 'interrupted') {

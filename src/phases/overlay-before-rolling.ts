@@ -37,7 +37,7 @@ export async function overlayBeforeRolling(ctx: RunContext): Promise<OverlayChec
   const withChanges = new Set(ctx.planned.filter((p) => hostHasWork(p.plan)).map((p) => p.session.node.name));
   const silent = check.answers.filter((a) => a.view.role === NOT_ANSWERING.role && withChanges.has(a.node)).map((a) => a.node);
   const one = silent.length === 1;
-  const repair = silent.length ? `; ${namedFew(silent)} ${one ? 'has' : 'have'} changes planned and ${one ? 'its agent does' : 'their agents do'} not answer: ${applyWithoutRollingFirst(silent)}` : '';
+  const repair = silent.length ? `; ${namedFew(silent)} ${one ? 'has' : 'have'} changes planned and ${one ? 'its agent does' : 'their agents do'} not answer: ${applyWithoutRollingFirst(silent, ctx.options)}` : '';
   throw new OverlayNotConvergedError(
     `--rolling needs a converged overlay to start from, and it did not converge within ${Math.round(timeoutMs / 1000)} s: ${check.agreement.waitingFor.slice(0, 5).join('; ')}; nothing was changed`,
     `see \`gridops status ${ctx.options.topologyFile}\`; bring back the agents it names (or let an election under way end) and run again${deploys}${rejoin}${repair}`,

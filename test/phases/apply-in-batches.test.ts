@@ -507,7 +507,7 @@ describe('apply in batches, rolling, before the first batch (review B3)', () => 
     (planned[2]!.session.transport as RecordingTransport).on(ASK_AGENT, () => ({ code: 7, stderr: 'curl: (7) Failed to connect' }));
     const run = applyInBatches.run(contextFor(g, planned, { rolling: true }).ctx);
     await expect(run).rejects.toThrow(OverlayNotConvergedError);
-    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('n3 has changes planned and its agent does not answer: apply n3 without --rolling first (`gridops apply FILE --limit n3`), then run the rolling apply again') });
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('n3 has changes planned and its agent does not answer: apply n3 without --rolling first (`gridops apply t.yaml --limit n3`), then run the rolling apply again') });
     expect(order).toEqual([]);
     // With nothing planned for n3, an apply would not repair it: the hint does not say so.
     const { ctx } = contextFor(g, planned, { rolling: true });
