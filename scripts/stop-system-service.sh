@@ -11,10 +11,19 @@
 #   scripts/stop-system-service.sh SERVICE...
 #
 # Never fails: a service left running is no reason to fail a demo or CI.
+#
+# SYSTEMD_RUN_DIR (default /run/systemd/system) is where systemd marks that it runs the machine; the
+# tests point it elsewhere to check the systemd path on any machine.
+systemd_run_dir=${SYSTEMD_RUN_DIR:-/run/systemd/system}
 for service in "$@"; do
   # systemctl only where systemd runs the machine (PID 1 is something else in many containers), and
   # only where it works; else the SysV script, through `service`.
-  if [ -d /run/systemd/system ] && systemctl disable --now "$service.service" >/dev/null 2>&1; then continue; fi
+  if [ -d "$systemd_run_dir" ]; then
+    # Socket-activated (Ubuntu 22.10+'s ssh.socket), systemd itself listens on the port and starts
+    # the service at the next connection: the socket goes first, where the unit exists.
+    if systemctl cat "$service.socket" >/dev/null 2>&1; then systemctl disable --now "$service.socket" >/dev/null 2>&1; fi
+    if systemctl disable --now "$service.service" >/dev/null 2>&1; then continue; fi
+  fi
   service "$service" stop >/dev/null 2>&1
   update-rc.d "$service" disable >/dev/null 2>&1
 done

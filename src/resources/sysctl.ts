@@ -1,18 +1,14 @@
 import type { StepRecorder } from './step-recorder.js';
 import type { FieldChange, SysctlChange } from '../plan/change.js';
-import { sysctlFileKey } from '../topology/kernel-names.js';
+import { sysctlFile, sysctlFileKey } from '../topology/kernel-names.js';
 import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { Resource } from './resource.js';
 import { resourceId } from './resource-id.js';
 
-/**
- * The sysctl.d file gridops persists `key` in. systemd-sysctl and `sysctl --system` apply the files
- * in name order and the last one wins; Debian ships /etc/sysctl.d/99-sysctl.conf (a link to
- * /etc/sysctl.conf), so ours must sort after it or a key also set there is reverted at each boot.
- */
-export const sysctlFile = (key: string) => `/etc/sysctl.d/99-zz-gridops-${sysctlFileKey(key)}.conf`;
+/** The sysctl.d file gridops persists `key` in (named in topology/kernel-names.ts, which the topology's checks share). */
+export { sysctlFile };
 
 /**
  * The name an older gridops persisted `key` under, which 99-sysctl.conf overrode. A file of that

@@ -325,7 +325,8 @@ export const FORMAT_PATTERNS: Partial<Record<FormatName, string>> = {
   'module-option-value': '^[A-Za-z0-9._:/,+-]{1,1024}$',
   'file-path': '^[^\\n\\r\\u0000]{1,4096}$',
   'ssh-user': '^[a-z_][a-z0-9_-]{0,31}\\$?$',
-  'jump-host': `^([a-z_][a-z0-9_-]{0,31}\\$?@)?(\\[[^\\]\\s]+\\]|[A-Za-z0-9.:-]+)(:${PORT_PATTERN})?$`,
+  // A host outside brackets has no colon: splitJumpHost reads a bare IPv6 address as no host at all.
+  'jump-host': `^([a-z_][a-z0-9_-]{0,31}\\$?@)?(\\[[^\\]\\s]+\\]|[A-Za-z0-9.-]+)(:${PORT_PATTERN})?$`,
   semver: '^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
   'label-key': '^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$',
   'label-value': '^[^\\n\\r\\u0000]{0,256}$',

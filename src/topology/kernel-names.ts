@@ -8,3 +8,11 @@ export const moduleKey = (name: string) => name.replace(/-/g, '_');
 
 /** A sysctl key as the sysctl.d file gridops persists it in names it: `net/ipv4/ip_forward` is `net.ipv4.ip_forward`. */
 export const sysctlFileKey = (key: string) => key.replace(/\//g, '.');
+
+/**
+ * The sysctl.d file gridops persists `key` in, here so the topology's checks name the file the
+ * sysctl resource writes. systemd-sysctl and `sysctl --system` apply the files in name order and
+ * the last one wins; Debian ships /etc/sysctl.d/99-sysctl.conf (a link to /etc/sysctl.conf), so
+ * ours must sort after it or a key also set there is reverted at each boot.
+ */
+export const sysctlFile = (key: string) => `/etc/sysctl.d/99-zz-gridops-${sysctlFileKey(key)}.conf`;

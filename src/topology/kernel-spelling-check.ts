@@ -1,5 +1,5 @@
 import type { Problem } from '../errors/problem.js';
-import { moduleKey, sysctlFileKey } from './kernel-names.js';
+import { moduleKey, sysctlFile, sysctlFileKey } from './kernel-names.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -64,7 +64,7 @@ export function kernelSpellingProblems(value: unknown, source: SourceDocument): 
       }
     };
     twoKeys('params', moduleKey, (first, key) => `kernel.params names module ${moduleKey(key)} twice, as ${JSON.stringify(first)} and ${JSON.stringify(key)}: modprobe reads - and _ in a module name alike`, 'merge their options under one of the two names and remove the other');
-    twoKeys('sysctl', sysctlFileKey, (first, key) => `kernel.sysctl sets ${sysctlFileKey(key)} twice, as ${JSON.stringify(first)} and ${JSON.stringify(key)}: both are the file /etc/sysctl.d/90-gridops-${sysctlFileKey(key)}.conf`, 'keep one of the two keys and remove the other');
+    twoKeys('sysctl', sysctlFileKey, (first, key) => `kernel.sysctl sets ${sysctlFileKey(key)} twice, as ${JSON.stringify(first)} and ${JSON.stringify(key)}: both are the file ${sysctlFile(key)}`, 'keep one of the two keys and remove the other');
   }
   return problems;
 }

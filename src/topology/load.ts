@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -45,11 +46,13 @@ export interface TopologyCheck {
 let checkSchema: ReturnType<typeof makeSchemaChecker> | undefined;
 
 /**
- * Parses and checks a topology held in memory; `file` is only used in positions. Every problem
+ * Parses and checks a topology held in memory; `file` is only used in positions, and `bytes`, the
+ * file's bytes the text was decoded from (a byte order mark included), only in the grid's
+ * sourceHash (model.ts), so a state recorded by an earlier gridops still matches. Every problem
  * the file shows is reported at once: a check that needs an earlier one to have passed runs on
  * what did pass (sound-part.ts), and is skipped only where it could not know.
  */
-export function checkTopologyText(file: string, text: string): TopologyCheck {
+export function checkTopologyText(file: string, text: string, bytes: string | Uint8Array = text): TopologyCheck {
   const { source, problems: parsed } = parseSource(file, text);
   // No value: a syntax error, or not a mapping. Nothing more can be known from the file.
   if (source.value === undefined) return { problems: inReadingOrder(parsed), warnings: [], playbooks: [] };
@@ -63,7 +66,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   // A value written with a refused tag (a Buffer, a Set, a Date) breaks the schema too: its tag says why.
   const found = withoutRepeats([...parsed, ...shape.filter((p) => !insideTagged(source, p.line, p.column)), ...semanticProblems(source.value, source), ...kernelSpellingProblems(source.value, source)]);
   if (found.length === 0) {
-    const grid = resolveTopology(source.value as RawTopology, source, text);
+    const grid = resolveTopology(source.value as RawTopology, source, bytes);
     // Listener clashes, one agent port grid-wide, the agent's version, the reserved network and the agent's HTTP address need the settings each node inherits, so they are checked on the resolved grid (and the rollout's health timeout, in milliseconds there: a warning, since only apply --rolling needs it).
     const clashes = resolvedProblems(grid, source);
     if (clashes.length) return { problems: inReadingOrder(withoutRepeats(clashes)), warnings: [], playbooks: grid.playbooks, soundGrid: grid };
@@ -71,7 +74,7 @@ export function checkTopologyText(file: string, text: string): TopologyCheck {
   }
   const sound = soundPart(source.value, shape);
   if (!sound) return { problems: inReadingOrder(found), warnings: [], playbooks: [] };
-  const partial = resolveTopology(sound.raw, source, text, sound.unsound);
+  const partial = resolveTopology(sound.raw, source, bytes, sound.unsound);
   return { problems: inReadingOrder(withoutRepeats([...found, ...resolvedProblems(partial, source)])), warnings: [], playbooks: partial.playbooks, soundGrid: partial };
 }
 
@@ -109,9 +112,10 @@ export async function checkTopologyFile(file: string, options: CheckOptions = {}
   const decoded = decodeTopology(file, bytes);
   if ('problem' in decoded) return { problems: [decoded.problem], warnings: [], playbooks: [] };
   const { text } = decoded;
+  // The cache is keyed by the text: a BOM added or removed keeps the text, not the bytes the hash is taken over.
   const kept = options.cached ? cachedTopology(file, text) : undefined;
-  if (kept) return { ...kept, problems: [], playbooks: kept.grid.playbooks };
-  const checked = checkTopologyText(file, text);
+  if (kept && kept.grid.sourceHash === createHash('sha256').update(bytes).digest('hex')) return { ...kept, problems: [], playbooks: kept.grid.playbooks };
+  const checked = checkTopologyText(file, text, bytes);
   if (options.cached && checked.grid) keepTopology(file, text, { grid: checked.grid, warnings: checked.warnings });
   return checked;
 }

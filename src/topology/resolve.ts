@@ -15,7 +15,7 @@ import { positionOf, type PathSegment, type SourceDocument } from './source.js';
  * Mappings merge key by key; lists (kernel.modules) are replaced as a whole. `unsound` names the
  * nodes and playbook entries to leave out, for a topology with problems (sound-part.ts).
  */
-export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBytes: string | Buffer, unsound?: (path: readonly PathSegment[]) => boolean): Grid {
+export function resolveTopology(raw: RawTopology, source: SourceDocument, fileBytes: string | Uint8Array, unsound?: (path: readonly PathSegment[]) => boolean): Grid {
   const pos = (path: PathSegment[]): Position => ({ file: source.file, ...positionOf(source, path) });
   const base = layer(structuredClone(BUILTIN_DEFAULTS) as unknown as Tree, {}, undefined, 'built-in');
   const gridLevel = layer(base.values, base.origins, raw.defaults, 'defaults');

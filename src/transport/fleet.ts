@@ -200,13 +200,17 @@ export class Fleet {
       } catch (err) {
         if (!(err instanceof ConnectionError)) throw err;
         // The keepers of the sets before this one go unused: the run is not split between kept and direct connections.
-        for (const attached of byKnownHosts.values()) attached.end();
+        for (const attached of byKnownHosts.values()) {
+          attached.end();
+          this.keepers.splice(this.keepers.indexOf(attached), 1);
+        }
         this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${keeperRefusalText(err)}: connections are opened directly and not kept`);
         return undefined;
       }
+      // Tracked as soon as attached: a later set's failure that is not a refusal is thrown from here, and close() must still end this one.
+      this.keepers.push(keeper);
       byKnownHosts.set(key, keeper);
     }
-    this.keepers.push(...byKnownHosts.values());
     return async (node) => {
       const noKey = keyless.get(node.name);
       if (noKey) throw noKey;

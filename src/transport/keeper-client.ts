@@ -115,6 +115,11 @@ export class KeeperClient {
     // keeper verifies against exactly these, not the files read again.
     child.stdin!.on('error', () => undefined);
     child.stdin!.end(JSON.stringify(knownHosts));
+    // A keeper that could not be spawned, or that exited, will not answer: the run falls back at
+    // once rather than after the whole wait. (Unheard, a spawn error would also end the run.)
+    let gone: string | undefined;
+    child.once('error', (err) => (gone ??= err.message));
+    child.once('exit', (code, signal) => (gone ??= `it exited with ${signal ? `signal ${signal}` : `code ${code}`}`));
     child.unref();
     const until = Date.now() + 10_000;
     for (;;) {
@@ -123,7 +128,12 @@ export class KeeperClient {
         return new KeeperClient(await dial(path), path, persistMs);
       } catch (err) {
         if (err instanceof KeeperDirError) throw err;
-        if (Date.now() > until) throw new ConnectionError('keeper', `the connection keeper did not start (${(err as Error).message})`, 'run without --persist');
+        const code = (err as NodeJS.ErrnoException).code;
+        // No socket yet, or one not yet listening, is a keeper still starting; any other refusal of the path will not pass by waiting.
+        const starting = code === 'ENOENT' || code === 'ECONNREFUSED';
+        // Checked after a dial: a keeper that exited because another run's keeper took the socket first left that one to attach to.
+        const why = !starting || gone || Date.now() > until ? (gone ?? (err as Error).message) : undefined;
+        if (why) throw new ConnectionError('keeper', `the connection keeper did not start (${why})`, 'run without --persist');
         await sleep(20);
       }
     }

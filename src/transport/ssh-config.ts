@@ -186,22 +186,25 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
  * Host block other than `Host *`, or a Match on host names); else the name's, which gives the
  * values an operator who reaches the node as `ssh NAME` wrote for it, except its HostName: the
  * topology always writes the address, and what it writes wins, so the node is dialled at the
- * address that plan shows and that changed-host.ts compares with the state's; a HostName there
- * that names another host is not used, and `warn` is told, with its file:line.
+ * address that plan shows and that changed-host.ts compares with the state's. That lookup judges
+ * `Match host` against that address too, as ssh does against the host it dials. A HostName there
+ * that names another host is not used; where a block naming the node literally wrote it, `warn`
+ * is told, with its file:line (a wildcard block's, such as `Host *` with `HostName %h`, is the
+ * ordinary pattern, not a redirection meant for this node).
  */
 export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'>, warn: (message: string) => void = () => undefined): SshConfigValues {
   if (!config) return {};
   const byAddress = node.name === node.address || matchesOwnBlock(config, node.address);
   const host = byAddress ? node.address : node.name;
+  const lookup = byAddress ? config : dialledAt(config, node.address);
   // matchExec: false as well, though loadSshConfig took such blocks out: compute() must never run a command.
-  const values = config.compute(host, { matchExec: false });
+  const values = lookup.compute(host, { matchExec: false });
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));
   const identity = pick('IdentityFile');
-  const route = proxyRouteFor(config, host, values);
-  const written = first(pick('HostName'))?.replace(/%h/g, host);
-  if (!byAddress && written && canonicalHost(written) !== canonicalHost(node.address)) warn(unusedHostName(config, node, written));
-  const hostName = byAddress ? written : undefined;
+  const route = proxyRouteFor(lookup, host, values);
+  const hostName = byAddress ? first(pick('HostName'))?.replace(/%h/g, host) : undefined;
+  if (!byAddress) warnOfUnusedHostName(config, node, warn);
   const user = first(pick('User'));
   const globalKnownHosts = pick('GlobalKnownHostsFile');
   const hashKnownHosts = first(pick('HashKnownHosts'))?.toLowerCase();
@@ -217,39 +220,77 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   };
 }
 
-/** The warning for a HostName of the node's name's blocks that names another host than the topology's address. */
-function unusedHostName(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, hostName: string): string {
+/**
+ * `config` as looked up for a host dialled at `address`: a leading top-level `HostName address`
+ * is the first HostName compute() meets, so `Match host` (and a `Match final` pass) judge the
+ * address, where the file's own HostName for the name would otherwise stand in for it.
+ */
+function dialledAt(config: SSHConfig, address: string): SSHConfig {
+  const copy = new (config.constructor as new () => SSHConfig)();
+  copy.push({ type: SSH_CONFIG_DIRECTIVE, param: 'HostName', value: address } as unknown as SSHConfig[number], ...config);
+  return copy;
+}
+
+/**
+ * Says, with its file:line, a HostName of the node's name's blocks that names another host than
+ * the topology's address, when a block naming the node literally wrote it: that one was meant to
+ * redirect this node. A wildcard block's HostName applies to every host it matches, and removing
+ * it, as the warning would advise, would change the operator's ssh to all of them.
+ */
+function warnOfUnusedHostName(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, warn: (message: string) => void): void {
   const where = hostNameLines.get(config);
-  const line = where && withHostNameLines(config, where.lineOf).compute(node.name, { matchExec: false })[HOSTNAME_LINE];
-  const at = where ? `${where.file}:${line ?? '?'}: ` : '~/.ssh/config: ';
-  return (
+  const source = withHostNameSources(config, where?.lineOf ?? new Map()).compute(node.name, { matchExec: false })[HOSTNAME_SOURCE] as unknown as HostNameSource | undefined;
+  if (!source || !source.literalNames.includes(node.name.toLowerCase())) return;
+  const hostName = source.value.replace(/%h/g, node.name);
+  if (canonicalHost(hostName) === canonicalHost(node.address)) return;
+  const at = where ? `${where.file}:${source.line ?? '?'}: ` : '~/.ssh/config: ';
+  warn(
     `${at}HostName ${hostName}, of a block matching the node's name ${node.name}, is not used: ${node.name} is reached at its topology address ${node.address}; ` +
-    `remove that HostName, or write its value as ${node.name}'s address in the topology, to silence this`
+      `remove that HostName, or write its value as ${node.name}'s address in the topology, to silence this`,
   );
 }
 
-/** The marker's keyword (not an ssh_config keyword): its first value for a host is the line of the HostName compute() takes. */
-const HOSTNAME_LINE = 'gridops-hostname-line';
+/** Where the HostName compute() takes for a host was written: its value, line, and the host names its block names without a wildcard. */
+interface HostNameSource {
+  value: string;
+  line: number | undefined;
+  /** Lower-cased: the block's Host patterns (or Match originalhost list) that are plain names, not negated; none outside a block. */
+  literalNames: string[];
+}
 
-/** A copy of each config with the HostName line markers, made once and only for a warning. */
+/** The marker's keyword (not an ssh_config keyword): its first value for a host is the source of the HostName compute() takes. */
+const HOSTNAME_SOURCE = 'gridops-hostname-source';
+
+/** A copy of each config with the HostName source markers, made once and only for a name's lookup. */
 const hostNameMarked = new WeakMap<SSHConfig, SSHConfig>();
 
-/** `config` with a HOSTNAME_LINE directive, valued with its line, before each HostName directive compute() reads as HostName. */
-function withHostNameLines(config: SSHConfig, lineOf: ReadonlyMap<ConfigLine, number>): SSHConfig {
+/** `config` with a HOSTNAME_SOURCE directive, valued with a HostNameSource, before each HostName directive compute() reads as HostName. */
+function withHostNameSources(config: SSHConfig, lineOf: ReadonlyMap<ConfigLine, number>): SSHConfig {
   const known = hostNameMarked.get(config);
   if (known) return known;
-  const mark = (section: readonly ConfigLine[]): ConfigLine[] =>
+  const mark = (section: readonly ConfigLine[], literalNames: string[]): ConfigLine[] =>
     section.flatMap((line) => {
       if (line.type !== SSH_CONFIG_DIRECTIVE) return [line];
-      if (line.config) return [{ ...line, config: mark(line.config) }];
-      const at = lineOf.get(line);
+      if (line.config) return [{ ...line, config: mark(line.config, literalNamesOf(line)) }];
       // compute() files a value under its keyword as written: only `HostName` is what sshConfigFor picks.
-      return line.param === 'HostName' && at !== undefined ? [{ type: SSH_CONFIG_DIRECTIVE, param: HOSTNAME_LINE, value: at }, line] : [line];
+      if (line.param !== 'HostName') return [line];
+      const source: HostNameSource = { value: directiveText(line.value, true), line: lineOf.get(line), literalNames };
+      return [{ type: SSH_CONFIG_DIRECTIVE, param: HOSTNAME_SOURCE, value: source }, line];
     });
   const marked = new (config.constructor as new () => SSHConfig)();
-  marked.push(...(mark(config as unknown as ConfigLine[]) as unknown as SSHConfig));
+  marked.push(...(mark(config as unknown as ConfigLine[], []) as unknown as SSHConfig));
   hostNameMarked.set(config, marked);
   return marked;
+}
+
+/** The plain host names (no `*`, `?` or `!`) a Host block's patterns, or a Match block's originalhost list, name, lower-cased. */
+function literalNamesOf(block: ConfigLine & { criteria?: Record<string, unknown> }): string[] {
+  const patterns = /^host$/i.test(block.param ?? '')
+    ? Array.isArray(block.value)
+      ? (block.value as Array<{ val: string }>).map((t) => t.val)
+      : String(block.value).split(/\s+/)
+    : Object.entries(block.criteria ?? {}).flatMap(([criterion, list]) => (/^originalhost$/i.test(criterion) ? String(list).split(',') : []));
+  return patterns.filter((p) => p !== '' && !/[*?!]/.test(p)).map((p) => p.toLowerCase());
 }
 
 /** A copy of each config with its own blocks only (made once: sshConfigFor runs per node). */

@@ -32,13 +32,36 @@ describe('stopping a service the package just started', () => {
   it("stops and disables each one named, through the machine's init system", () => {
     managers(0);
     expect(stop('ssh', 'apt-cacher-ng')).toMatchObject({ status: 0, stdout: '', stderr: '' });
-    expect(log()).toBe(systemd ? 'systemctl disable --now ssh.service\nsystemctl disable --now apt-cacher-ng.service\n' : `${sysv('ssh')}${sysv('apt-cacher-ng')}`);
+    expect(log()).toBe(
+      systemd
+        ? 'systemctl cat ssh.socket\nsystemctl disable --now ssh.socket\nsystemctl disable --now ssh.service\nsystemctl cat apt-cacher-ng.socket\nsystemctl disable --now apt-cacher-ng.socket\nsystemctl disable --now apt-cacher-ng.service\n'
+        : `${sysv('ssh')}${sysv('apt-cacher-ng')}`,
+    );
   });
 
   it('never fails, even where every service manager does (systemd falls back to the SysV script)', () => {
     managers(1);
     expect(stop('ssh')).toMatchObject({ status: 0, stdout: '', stderr: '' });
-    expect(log()).toBe(`${systemd ? 'systemctl disable --now ssh.service\n' : ''}${sysv('ssh')}`);
+    expect(log()).toBe(`${systemd ? 'systemctl cat ssh.socket\nsystemctl disable --now ssh.service\n' : ''}${sysv('ssh')}`);
+  });
+
+  it("where sshd is socket-activated (Ubuntu 22.10+'s ssh.socket), also stops and disables the socket, which else keeps port 22 listening; a missing socket unit is no error", () => {
+    // systemctl stand-in: ssh.socket exists (`systemctl cat` finds it), apt-cacher-ng.socket does not.
+    writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "systemctl $*" >> "${bin}/log"\n[ "$1" = cat ] && [ "$2" != ssh.socket ] && exit 1\nexit 0\n`);
+    chmodSync(join(bin, 'systemctl'), 0o755);
+    // As on a machine systemd runs, whether or not this one is.
+    const run = spawnSync('bash', [script, 'ssh', 'apt-cacher-ng'], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, SYSTEMD_RUN_DIR: bin } });
+    expect(run).toMatchObject({ status: 0, stdout: '', stderr: '' });
+    expect(log()).toBe(
+      [
+        'systemctl cat ssh.socket',
+        'systemctl disable --now ssh.socket',
+        'systemctl disable --now ssh.service',
+        'systemctl cat apt-cacher-ng.socket',
+        'systemctl disable --now apt-cacher-ng.service',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('never fails where there is no service manager at all', () => {

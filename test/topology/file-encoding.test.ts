@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTopologyFile } from '../../src/topology/load.js';
@@ -30,6 +31,13 @@ describe('the bytes of a topology file', () => {
     expect(problems.map((p) => `${p.line}:${p.column}: ${p.message}`)[0]).toBe('1:13: apiVersion must be "gridops/v1", not "gridops/v2"');
     // The positions of the checks made later, on the file read again, agree.
     expect(positionOf(rereadSource(file)!, ['apiVersion'])).toEqual({ line: 1, column: 13 });
+  });
+
+  it("a topology with a byte order mark has as sourceHash the sha256 of the file's bytes, BOM included, as gridops recorded it before (model.ts)", async () => {
+    const bytes = Buffer.concat([BOM, readFileSync(join(process.cwd(), 'examples', 'small.yaml'))]);
+    const { grid, problems } = await checkTopologyFile(fileOf('bom-valid.yaml', bytes));
+    expect(problems).toEqual([]);
+    expect(grid!.sourceHash).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 
   it('a byte that is not UTF-8 is a problem at its line and column, saying to save the file as UTF-8', async () => {

@@ -1,3 +1,4 @@
+import { sysctlFile } from '../../src/resources/sysctl.js';
 import { checkTopologyText } from '../../src/topology/load.js';
 
 /**
@@ -32,8 +33,10 @@ describe('two spellings of one kernel name', () => {
   it('one level naming a module twice in kernel.params, or a sysctl twice, is an error at the later key', () => {
     expect(problemsOf(topology('{ params: { kvm_intel: { nested: 1 }, kvm-intel: { nested: 0 } }, sysctl: { vm.swappiness: 10, vm/swappiness: 60 } }'))).toEqual([
       '5:49: kernel.params names module kvm_intel twice, as "kvm_intel" and "kvm-intel": modprobe reads - and _ in a module name alike (first at 5:23) (hint: merge their options under one of the two names and remove the other)',
-      '5:106: kernel.sysctl sets vm.swappiness twice, as "vm.swappiness" and "vm/swappiness": both are the file /etc/sysctl.d/90-gridops-vm.swappiness.conf (first at 5:87) (hint: keep one of the two keys and remove the other)',
+      '5:106: kernel.sysctl sets vm.swappiness twice, as "vm.swappiness" and "vm/swappiness": both are the file /etc/sysctl.d/99-zz-gridops-vm.swappiness.conf (first at 5:87) (hint: keep one of the two keys and remove the other)',
     ]);
+    // The file the message names is the one the sysctl resource writes.
+    expect(problemsOf(topology('{ sysctl: { vm.swappiness: 10, vm/swappiness: 60 } }'))[0]).toContain(`the file ${sysctlFile('vm.swappiness')} `);
   });
 
   it('a node respelling an inherited module or sysctl overrides it: its value wins, under one key', () => {

@@ -111,6 +111,13 @@ regions:
     }
   });
 
+  it('the jump-host pattern flags a bare IPv6 address, as the checker does (ssh cannot tell its last group from a port)', () => {
+    for (const jump of ['2001:db8::1', 'admin@fd00::1', 'fe80::1:22']) {
+      expect([jump, matches('jump-host', jump)]).toEqual([jump, false]);
+      expect(FORMATS['jump-host'](jump)).not.toBeNull();
+    }
+  });
+
   it('gridops reports a pattern failure in the format checker\'s words, once', () => {
     const { problems } = checkTopologyText('t.yaml', base.replace('connectTimeout: 10s', 'connectTimeout: 10 seconds'));
     expect(problems).toEqual([expect.objectContaining({ line: 5, message: 'connectTimeout: "10 seconds" is not a duration', hint: 'write a number and a unit: 500ms, 60s, 5m or 1h' })]);

@@ -92,6 +92,14 @@ describe('the validated-topology cache', () => {
     expect(changed.problems).toEqual([]);
   });
 
+  it("a byte order mark added keeps the text but not the bytes: the grid's sourceHash is of the new bytes", async () => {
+    const file = topology();
+    const plain = await checkTopologyFile(file, { cached: true });
+    await entryWritten();
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(file)]));
+    expect((await checkTopologyFile(file, { cached: true })).grid!.sourceHash).not.toBe(plain.grid!.sourceHash);
+  });
+
   it('trusts no entry in a directory or file others may write, nor a torn one', async () => {
     const file = topology();
     await checkTopologyFile(file, { cached: true });

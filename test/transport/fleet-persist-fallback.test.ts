@@ -4,11 +4,13 @@
  * output (ConnectOptions.say). Without either, it goes through the keeper and says nothing, a global
  * known_hosts file with lines in it included (the keeper checks against it as a direct run does).
  */
+import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Fleet, type ConnectOptions } from '../../src/transport/fleet.js';
 import { DEFAULT_GLOBAL_KNOWN_HOSTS } from '../../src/transport/global-known-hosts.js';
+import { KeeperClient } from '../../src/transport/keeper-client.js';
 import { keeperDir as keeperDirOf, keeperSocket } from '../../src/transport/keeper-protocol.js';
 import { readKnownHostsTexts } from '../../src/transport/known-hosts.js';
 import { nodesOf, startRecordingKeeper } from './connect-support.js';
@@ -121,6 +123,30 @@ describe('--persist that cannot be used', () => {
       expect(both.connects).toHaveLength(4);
     } finally {
       await both.stop();
+    }
+  });
+
+  it("a keeper attached before a later set's attach fails otherwise than refusing (a bug, an unreadable file) is still let go of when the run closes", async () => {
+    const otherKnownHosts = join(dir, 'known_hosts_failing');
+    writeFileSync(otherKnownHosts, '# another set\n');
+    const realAttach = KeeperClient.attach.bind(KeeperClient);
+    const attach = jest.spyOn(KeeperClient, 'attach').mockImplementation(async (files, persistMs, env) => {
+      if (files.writable === otherKnownHosts) throw new Error('not a refusal');
+      return realAttach(files, persistMs, env);
+    });
+    const end = jest.spyOn(KeeperClient.prototype, 'end');
+    try {
+      const fleet = new Fleet();
+      const connect: ConnectOptions = { concurrency: 2, acceptNewHostKeys: false, persistMs: 60_000 };
+      const two = nodesOf(`port: 1, knownHosts: ${knownHosts}`, ['{ name: n1, address: 127.0.0.1 }', `{ name: n2, address: 127.0.0.2, ssh: { knownHosts: ${otherKnownHosts} } }`]);
+      await expect(fleet.readEach(two, connect, async () => 'read')).rejects.toThrow('not a refusal');
+      expect(attach).toHaveBeenCalledTimes(2);
+      await fleet.close();
+      // The keeper of the first set, attached before the failure: ended by close(), not left holding the run open.
+      expect(end).toHaveBeenCalledTimes(1);
+    } finally {
+      attach.mockRestore();
+      end.mockRestore();
     }
   });
 });

@@ -157,6 +157,29 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
     expect(sshConfigFor(config, { name: 'web', address: 'n1' }).hostName).toBe('127.0.0.1');
   });
 
+  it('a HostName of a wildcard block (`Host *` with HostName %h, `Host *.corp` with HostName %h.internal) is the ordinary pattern: nothing is said', () => {
+    const { config, warnings } = load(
+      'hostname-wildcard',
+      ['Host *.corp', '  HostName %h.internal', '  User corp', 'Host one two', '  HostName 192.0.2.1', 'Host *', '  HostName %h', '  User deploy', ''].join('\n'),
+    );
+    const said: string[] = [];
+    expect(sshConfigFor(config, { name: 'web1.corp', address: '10.0.0.1' }, (m) => said.push(m))).toEqual({ user: 'corp' });
+    expect(sshConfigFor(config, { name: 'web2', address: '10.0.0.2' }, (m) => said.push(m))).toEqual({ user: 'deploy' });
+    expect(said).toEqual([]);
+    // A block naming the node literally among other patterns still redirects that node: said.
+    sshConfigFor(config, { name: 'two', address: '10.0.0.3' }, (m) => said.push(m));
+    expect(said).toEqual([expect.stringMatching(/:5: HostName 192\.0\.2\.1, of a block matching the node's name two, is not used/)]);
+    expect(warnings).toEqual([]);
+  });
+
+  it("by the node's name, `Match host` is judged against the address gridops dials, not the HostName it does not use", () => {
+    const { config } = load('match-host-dialled', ['Host web1', '  HostName 10.0.0.99', '  IdentityFile ~/.ssh/web1', 'Match host 10.0.0.99', '  User bob', '  Port 2299', ''].join('\n'));
+    // web1 is dialled at 10.0.0.5: the block for 10.0.0.99 must not give it that host's user and port.
+    expect(sshConfigFor(config, { name: 'web1', address: '10.0.0.5' })).toEqual({ identityFiles: ['~/.ssh/web1'] });
+    // Dialled at the HostName's own address, its Match host block is the one that applies.
+    expect(sshConfigFor(config, { name: 'web1', address: '10.0.0.99' })).toEqual({ user: 'bob', port: 2299 });
+  });
+
   it('expands %h %p %r %u %d %% in an IdentityFile from it, and refuses other tokens', () => {
     const n2 = node('n2');
     const target = connectionTarget(n2, { hostName: 'real-n2', port: 2222, user: 'ops', identityFiles: ['~/.ssh/%h_%p_%r', '/keys/%u/100%%', '%d/.ssh/id'] });
