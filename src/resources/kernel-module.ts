@@ -6,6 +6,7 @@ import { quote } from '../transport/quote.js';
 import { fileProbe, parseFileState } from './file-state.js';
 import { probeSections, splitProbeSections } from './probe-sections.js';
 import type { PlanContext, Resource } from './resource.js';
+import { builtinModuleLine } from './module-presence.js';
 import { resourceId } from './resource-id.js';
 
 
@@ -70,10 +71,19 @@ export class KernelModuleResource implements Resource<KernelModuleChange> {
   probe(): string {
     if (!this.load) return fileProbe(this.optionsFile);
     return probeSections(
-      // Not loaded by this name: the names modprobe resolves it to (an alias such as crc32c loads
-      // crc32c_generic, and /proc/modules lists that), or `absent` where modprobe finds nothing
-      // (module-presence.ts: only where this root has the kernel's modules tree). A loaded module runs no modprobe.
-      `if [ -e ${quote(`/sys/module/${this.name}/initstate`)} ] || grep -q ${quote(`^${this.name} `)} /proc/modules 2>/dev/null; then echo loaded; else echo not-loaded; if command -v modprobe >/dev/null 2>&1; then kr=$(modprobe -R -- ${quote(this.name)} 2>/dev/null) && for km in $kr; do echo "resolves $km"; done; [ -n "$kr" ] || modprobe -n -q -- ${quote(this.name)} 2>/dev/null || { ko=; read -r ko < /proc/sys/kernel/osrelease; [ -e "/lib/modules/$ko/modules.dep" ] && echo absent; }; fi; fi`,
+      // `loaded`: in the running kernel, loaded (/proc/modules) or built in (modules.builtin: one
+      // without parameters has no /sys/module/NAME/initstate, nor any /sys/module entry). Else the
+      // names it resolves to: a built-in alias's module from modules.builtin.alias (crc32c is
+      // crc32c_generic), then modprobe's (an alias of a loadable module: /proc/modules lists the
+      // module), or `absent` where modprobe finds nothing (module-presence.ts: only where this root
+      // has the kernel's modules tree). So a module loaded or built in, by its name or an alias's,
+      // runs no modprobe: it loads the kernel's whole module index each time.
+      [
+        `kr=; read -r kr < /proc/sys/kernel/osrelease; m="/lib/modules/$kr"`,
+        `if [ -e ${quote(`/sys/module/${this.name}/initstate`)} ] || grep -qs -e ${quote(`^${this.name} `)} -e ${quote(builtinModuleLine(this.name))} /proc/modules "$m/modules.builtin"; then echo loaded; else echo not-loaded`,
+        `kb=$(sed -n ${quote(`s/^alias ${this.name.replace(/[-_]/g, '[-_]')} //p`)} "$m/modules.builtin.alias" 2>/dev/null)`,
+        `if [ -n "$kb" ]; then for km in $kb; do echo "resolves $km"; done; elif command -v modprobe >/dev/null 2>&1; then kres=$(modprobe -R -- ${quote(this.name)} 2>/dev/null) && for km in $kres; do echo "resolves $km"; done; [ -n "$kres" ] || modprobe -n -q -- ${quote(this.name)} 2>/dev/null || { [ -e "$m/modules.dep" ] && echo absent; }; fi; fi`,
+      ].join('\n'),
       fileProbe(this.loadFile),
       fileProbe(this.optionsFile),
     );

@@ -16,13 +16,26 @@ import { quote } from '../transport/quote.js';
 const MODPROBE_KNOWS = 'kr=; read -r kr < /proc/sys/kernel/osrelease; [ -n "$kr" ] && [ -e "/lib/modules/$kr/modules.dep" ] && command -v modprobe >/dev/null 2>&1';
 
 /**
+ * A `grep` pattern (BRE) for `name`'s line in the kernel's modules.builtin
+ * (`kernel/net/sched/sch_ingress.ko`): its file name may spell an `_` of the module's name as `-`.
+ */
+export function builtinModuleLine(name: string): string {
+  return `/${name.replace(/[-_]/g, '[-_]')}\\.ko$`;
+}
+
+/** The running kernel's list of built-in modules, once the shell has its release in $kr (as MODPROBE_KNOWS reads it). */
+const MODULES_BUILTIN = '"/lib/modules/$kr/modules.builtin"';
+
+/**
  * A probe that prints `missing NAME` for each module of `names` that is neither in /sys/module
- * (loaded, or built in with parameters) nor found by modprobe's dry run (which resolves aliases
- * and knows modules.builtin). modprobe runs only for a module not loaded: a host that has them
- * all loaded runs no program for it.
+ * (loaded, or built in with parameters), nor in modules.builtin (built in: sch_ingress, cls_u32 and
+ * act_mirred are on Debian's kernels, with no /sys/module directory), nor found by modprobe's dry run
+ * (which resolves aliases). modprobe runs only for a module in neither: a host that has them all
+ * loaded or built in runs no modprobe, which loads the kernel's whole module index each time.
  */
 export function missingModulesProbe(names: readonly string[]): string {
-  return `if ${MODPROBE_KNOWS}; then for km in ${names.map(quote).join(' ')}; do [ -d "/sys/module/$km" ] || modprobe -n -q -- "$km" 2>/dev/null || echo "missing $km"; done; fi`;
+  const checks = names.map((n) => `[ -d ${quote(`/sys/module/${n}`)} ] || grep -qs -e ${quote(builtinModuleLine(n))} ${MODULES_BUILTIN} || modprobe -n -q -- ${quote(n)} 2>/dev/null || echo ${quote(`missing ${n}`)}`);
+  return `if ${MODPROBE_KNOWS}; then ${checks.join('; ')}; fi`;
 }
 
 /** The modules missingModulesProbe's output says are missing. */

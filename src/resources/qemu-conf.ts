@@ -4,21 +4,51 @@ import { PlanningError } from '../errors/index.js';
 export const QEMU_CONF = '/etc/libvirt/qemu.conf';
 
 /** The settings read from it: every uncommented line that sets one (the file is root's, read in the sandbox's probe). */
-const SETTINGS = ['user', 'security_driver', 'seccomp_sandbox'] as const;
+const SETTINGS = ['user', 'security_driver', 'security_default_confined', 'seccomp_sandbox'] as const;
 type QemuConfSetting = (typeof SETTINGS)[number];
 
-/** Shell printing qemu.conf's lines that set those settings; nothing where the file is not there (libvirt not installed yet). */
-export const QEMU_CONF_PROBE = `grep -E '^[[:space:]]*(${SETTINGS.join('|')})[[:space:]]*=' ${QEMU_CONF} 2>/dev/null || true`;
+/**
+ * Shell printing qemu.conf's lines that set one of SETTINGS, without their indentation; a list that
+ * spans lines (`security_driver = [ "selinux",` then `"none" ]`) goes on to its `]`, each further
+ * line printed after a space. Nothing where the file is not there (libvirt not installed yet). A
+ * `while read` of the shell itself, not grep: this runs in every hypervisor node's plan.
+ */
+export const QEMU_CONF_PROBE = [
+  `f=${QEMU_CONF}; if [ -r "$f" ]; then open=; while IFS= read -r l || [ -n "$l" ]; do`,
+  `if [ -n "$open" ]; then printf ' %s\\n' "$l"; else t=\${l#"\${l%%[![:space:]]*}"}; case $t in ${SETTINGS.map((n) => `${n}=*|${n}[[:space:]]*=*`).join('|')}) printf '%s\\n' "$t" ;; *) continue ;; esac; fi`,
+  // A list is open from a line with its `[` to the one with its `]` (comments aside: no value of these settings holds a #).
+  `case \${l%%#*} in *']'*) open= ;; *'['*) open=1 ;; esac`,
+  'done < "$f"; fi',
+].join('\n');
+
+/** A line of libvirt's conf syntax without its comment: `#` to the end of the line, where it is outside a quoted string. */
+function withoutComment(line: string): string {
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) quote = c === quote ? undefined : quote;
+    else if (c === '"' || c === "'") quote = c;
+    else if (c === '#') return line.slice(0, i);
+  }
+  return line;
+}
 
 /** Each setting's values, in the file's order: `user = "root"` is `root`, `security_driver = [ "selinux", "none" ]` is both. */
 export function parseQemuConf(lines: string): Map<QemuConfSetting, string[]> {
   const conf = new Map<QemuConfSetting, string[]>();
+  // A line that starts with a space goes on with the setting before it (QEMU_CONF_PROBE).
+  const settings: string[] = [];
   for (const line of lines.split('\n')) {
-    const m = /^\s*(\w+)\s*=\s*(.*)$/.exec(line);
+    if (/^\s/.test(line) && settings.length) settings[settings.length - 1] += ` ${withoutComment(line)}`;
+    else settings.push(withoutComment(line));
+  }
+  for (const setting of settings) {
+    const m = /^\s*(\w+)\s*=\s*(.*)$/.exec(setting);
     const name = SETTINGS.find((s) => s === m?.[1]);
     if (!m || !name) continue;
-    const quoted = [...m[2]!.matchAll(/"([^"]*)"/g)].map((q) => q[1]!);
-    const values = quoted.length ? quoted : [m[2]!.replace(/#.*/, '').trim()];
+    // libvirt's strings take either quote.
+    const quoted = [...m[2]!.matchAll(/"([^"]*)"|'([^']*)'/g)].map((q) => q[1] ?? q[2]!);
+    const values = quoted.length ? quoted : [m[2]!.trim()];
     conf.set(name, [...(conf.get(name) ?? []), ...values]);
   }
   return conf;
@@ -26,9 +56,12 @@ export function parseQemuConf(lines: string): Map<QemuConfSetting, string[]> {
 
 /** A setting that undoes QEMU's confinement, as the plan names it, and what it means. */
 const UNCONFINED: Array<{ setting: QemuConfSetting; refuses: (value: string) => boolean; means: string }> = [
-  { setting: 'user', refuses: (v) => v === 'root' || v === '+0', means: "QEMU would run as root, so a guest that breaks out of QEMU owns the node" },
+  // A number is a uid (`+0` forces that reading; libvirt also takes a bare `0` as uid 0).
+  { setting: 'user', refuses: (v) => ['root', '0', '+0'].includes(v), means: "QEMU would run as root, so a guest that breaks out of QEMU owns the node" },
   { setting: 'security_driver', refuses: (v) => v === 'none', means: 'QEMU would run without AppArmor or SELinux confinement' },
-  { setting: 'seccomp_sandbox', refuses: (v) => v === '0', means: "QEMU would run without its seccomp filter of system calls" },
+  { setting: 'security_default_confined', refuses: (v) => v === '0', means: 'a VM that names no security label would run unconfined' },
+  // Only 1 turns the filter on: 0 turns it off, and -1 is QEMU's default, which is no -sandbox at all.
+  { setting: 'seccomp_sandbox', refuses: (v) => v !== '1', means: "QEMU would run without its seccomp filter of system calls" },
 ];
 
 /**

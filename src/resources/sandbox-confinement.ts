@@ -29,10 +29,14 @@ const HOST_CPU_MODES = ['host-passthrough', 'host-model', 'maximum'];
 
 /**
  * A <seclabel> in the plan's words where it weakens the confinement libvirt gives by default (a
- * dynamic label for qemu.conf's user, images relabelled): `type=none`, a static label, `relabel=no`,
+ * dynamic label for qemu.conf's user, images relabelled): `type=none` (but for model `none`), a static label, `relabel=no`,
  * or any label running QEMU as root (a dynamic DAC label of `+0:+0` is qemu.conf's `user = "root"`).
  */
 function weakenedLabel(label: XmlNode): string[] {
+  // The label of the `none` security driver: some libvirt versions write it into a running VM's XML
+  // on a host with no MAC driver. That is the host's configuration, which the qemu.conf check judges
+  // (security_driver = "none" is refused there); as drift it would restart the VM at every run.
+  if (attr(label, 'model') === 'none') return [];
   const type = attr(label, 'type') ?? 'dynamic';
   const value = text(child(label, 'label'));
   const asRoot = value !== undefined && /^(?:\+0|root)(?::|$)/.test(value);

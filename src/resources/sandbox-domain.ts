@@ -3,7 +3,7 @@ import { PlanningError } from '../errors/index.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import type { FieldChange, LiveSetting, SandboxDomainChange } from '../plan/change.js';
 import { quote } from '../transport/quote.js';
-import { replaceDefinition, stopOrderly } from './sandbox-replace.js';
+import { replaceDefinition, restartDomain } from './sandbox-replace.js';
 import { sha256 } from './file-state.js';
 import type { ImageFile } from './image-file.js';
 import { attr, child, children, differingKeys, parseXml, projectionDiff, renderLibvirtXml, sizeKiB, text, type Projection, type XmlNode } from './libvirt-xml.js';
@@ -262,6 +262,16 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       }
       if (liveSettings.length) steps.push('live');
     }
+    // A managed-save image (virsh managedsave) is the stopped guest's memory: remote users' work.
+    // A replace would have to delete it before libvirt takes the new definition, so a refused one
+    // would lose it for nothing; the operator decides first. A restart boots afresh and says so.
+    const managedSave = parseInfo(infoPart).get('managed save') === 'yes';
+    if (managedSave && steps.includes('replace')) {
+      throw new PlanningError(
+        `${ctx.node.name}: the sandbox VM's definition must be replaced (its UUID changed), which would discard its managed-save image (the memory of the guest saved by virsh managedsave)`,
+        `on ${ctx.node.name}, resume the guest from it with virsh start ${SANDBOX_DOMAIN} (the replace then stops it in order), or discard it with virsh managedsave-remove ${SANDBOX_DOMAIN}; then plan again`,
+      );
+    }
     if (!running && !steps.includes('restart') && !steps.includes('replace')) {
       // A paused VM (virsh suspend, or libvirt pausing it on a full disk) is active: `start` would
       // fail on it ("domain is already active"); it is resumed.
@@ -300,7 +310,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     const previousImage = replaced[IMAGE_KEY];
     const previousDisk = replaced[DISK_KEY];
     const runningDiffers = runningKeys.length ? `the running VM differs from its definition: ${runningKeys.join(', ')}` : '';
-    const restartWhy = [...(restartKeys.length ? [`the sandbox VM must restart to change ${restartKeys.join(', ')}`] : []), ...(runningDiffers ? [`${restartKeys.length ? '' : 'the sandbox VM must restart: '}${runningDiffers}`] : [])].join('; ');
+    const savedLost = managedSave && steps.includes('restart') ? ['its managed-save image (the memory of the guest saved by virsh managedsave) is discarded: it boots afresh on the new definition'] : [];
+    const restartWhy = [...(restartKeys.length ? [`the sandbox VM must restart to change ${restartKeys.join(', ')}`] : []), ...(runningDiffers ? [`${restartKeys.length ? '' : 'the sandbox VM must restart: '}${runningDiffers}`] : []), ...(restartKeys.length || runningDiffers ? savedLost : [])].join('; ');
     const runningView = (proj: Projection | null | undefined) => Object.fromEntries(runningKeys.map((k) => [`${k} (running VM)`, proj?.[k]]));
     return {
       ...base,
@@ -340,7 +351,7 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       );
     }
     if (change.steps.includes('restart')) {
-      await writer.run([...stopOrderly(d), `${virsh('start', d)} >/dev/null`].join('\n'), `restart ${d}`, { timeoutMs: 120_000 });
+      await writer.run(restartDomain(d), `restart ${d}`, { timeoutMs: 120_000 });
     }
     if (change.steps.includes('autostart')) await writer.run(`${virsh('autostart', d)} >/dev/null`, `virsh autostart ${d}`);
     if (change.steps.includes('start')) await writer.run(`${virsh('start', d)} >/dev/null`, `virsh start ${d}`);

@@ -1,6 +1,6 @@
 /** Shell fragments that stop the sandbox VM and replace its definition, for sandbox-domain.ts. */
 import { quote } from '../transport/quote.js';
-import { DOMAIN_UNDEFINE_FLAGS, virsh } from './virsh.js';
+import { DOMAIN_REPLACE_UNDEFINE_FLAGS, virsh } from './virsh.js';
 
 /**
  * Stops the domain if it is active in any state (running, paused, pmsuspended, in shutdown,
@@ -32,13 +32,24 @@ export function stopOrderly(domain: string): string[] {
  * one is in; if libvirt refuses the new one, the old one is defined again and the step fails, so
  * the host keeps its VM (stopped: the next run starts it). Undefining keeps the disks: the new
  * definition names the same volumes. The domain comes back stopped, without its autostart link.
+ * A managed-save image stops the undefine (libvirt refuses it without --managed-save) before
+ * anything changed: the plan refuses such a replace, and one saved since then is kept.
  */
 export function replaceDefinition(domain: string, file: string, previous: string): string {
   return [
     `${virsh('dumpxml', '--inactive', domain)} > ${quote(previous)}`,
     ...stopOrderly(domain),
-    `${virsh('undefine', ...DOMAIN_UNDEFINE_FLAGS, domain)} >/dev/null`,
+    `if ! ${virsh('undefine', ...DOMAIN_REPLACE_UNDEFINE_FLAGS, domain)} >/dev/null; then rm -f -- ${quote(previous)}; exit 1; fi`,
     `if ! ${virsh('define', file)} >/dev/null; then ${virsh('define', previous)} >/dev/null; rm -f -- ${quote(previous)}; exit 1; fi`,
     `rm -f -- ${quote(previous)}`,
   ].join('\n');
+}
+
+/**
+ * Restarts the domain on its current definition: stopped in order (stopOrderly), then booted with
+ * --force-boot, which discards a managed-save image: a plain start would restore the saved guest,
+ * old definition and all, and the restart would change nothing. The plan says so where there is one.
+ */
+export function restartDomain(domain: string): string {
+  return [...stopOrderly(domain), `${virsh('start', '--force-boot', domain)} >/dev/null`].join('\n');
 }

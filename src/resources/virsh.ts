@@ -4,13 +4,24 @@ import { quote } from '../transport/quote.js';
 export const VIRSH = 'virsh -q -c qemu:///system';
 
 /**
- * `virsh undefine`'s flags for a domain: libvirt refuses to undefine one that has a managed-save
- * image ("Refusing to undefine while domain managed save image exists"), snapshots or checkpoints,
- * all of which a `virsh managedsave`, `snapshot-create` or `checkpoint-create` behind gridops' back
- * leaves; their metadata goes with the domain (the disks holding the data are gridops' to remove).
- * libvirt 9.0 has all three (--checkpoints-metadata since 5.6).
+ * `virsh undefine`'s flags for replacing a domain's definition: libvirt refuses to undefine one that
+ * has snapshots or checkpoints, or firmware variables (an NVRAM file: "cannot undefine domain with
+ * nvram"), all of which a `virsh snapshot-create`, `checkpoint-create` or an added <loader>/<nvram>
+ * behind gridops' back leaves; their metadata goes with the domain, and the NVRAM file with it
+ * (gridops defines no firmware of the node's, so one there is drift: sandbox-confinement.ts). Not
+ * --managed-save: a save image holds the guest's memory, which the plan refuses to lose by a replace
+ * (sandbox-domain.ts), and libvirt refusing the undefine keeps it if one appeared since the plan.
+ * libvirt 9.0's virsh has them all (--checkpoints-metadata since 5.6); it refuses --nvram only
+ * beside --keep-nvram.
  */
-export const DOMAIN_UNDEFINE_FLAGS = ['--managed-save', '--snapshots-metadata', '--checkpoints-metadata'] as const;
+export const DOMAIN_REPLACE_UNDEFINE_FLAGS = ['--nvram', '--snapshots-metadata', '--checkpoints-metadata'] as const;
+
+/**
+ * `virsh undefine`'s flags for removing a domain: DOMAIN_REPLACE_UNDEFINE_FLAGS, and its managed-save
+ * image ("Refusing to undefine while domain managed save image exists"), which `virsh managedsave`
+ * leaves and which is of no use once the domain is gone.
+ */
+export const DOMAIN_UNDEFINE_FLAGS = ['--managed-save', ...DOMAIN_REPLACE_UNDEFINE_FLAGS] as const;
 
 /** A probe that prints `no-libvirt` when virsh is missing (first run, before the packages), else runs `body`. */
 export function whenVirsh(body: string): string {

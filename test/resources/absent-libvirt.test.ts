@@ -54,7 +54,7 @@ describe.each(objects)('absent-libvirt %s', (object, destroy, undefine, notRunni
     expect((await apply(new AbsentLibvirtResource(object, name))).status).toBe(0);
     expect(calls()).toEqual([
       ['-q', '-c', 'qemu:///system', destroy, name],
-      ['-q', '-c', 'qemu:///system', undefine, ...(object === 'domain' ? ['--managed-save', '--snapshots-metadata', '--checkpoints-metadata'] : []), name],
+      ['-q', '-c', 'qemu:///system', undefine, ...(object === 'domain' ? ['--managed-save', '--nvram', '--snapshots-metadata', '--checkpoints-metadata'] : []), name],
     ]);
   });
 

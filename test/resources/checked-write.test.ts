@@ -30,11 +30,14 @@ mkdirSync(bin);
 const tool = (name: string, body: string) => (writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`), chmodSync(join(bin, name), 0o755));
 // sysctl -p FILE / -w -- KEY=VALUE: the kernel refuses a value that is not numbers (EINVAL), as
 // tcp_keepalive_time does; a good one lands in the host's /proc/sys (under PROC_ROOT), where
-// ip_local_reserved_ports, as the kernel does, keeps a list as sorted ranges.
+// ip_local_reserved_ports, as the kernel does, keeps a list as sorted ranges; nr_hugepages keeps
+// no more than 100 (the memory there is), and stat_refresh reads nothing back. Its calls go to ROOT.sysctl-calls.
 tool(
   'sysctl',
   `case "$2" in -p) k=$(sed -n 's/^\\([^#][^ ]*\\) = .*/\\1/p' "$3"); v=$(sed -n 's/^[^#]* = //p' "$3");; -w) k=\${4%%=*}; v=\${4#*=};; *) exit 0;; esac
 case "$v" in *[!0-9,]*) echo "sysctl: setting key: Invalid argument" >&2; exit 1;; 8081,8080,9000) v=8080-8081,9000;; esac
+echo "$*" >> "$PROC_ROOT.sysctl-calls"
+case "$k" in vm.nr_hugepages) [ "$v" -le 100 ] || v=100;; vm.stat_refresh) v=;; esac
 p="$PROC_ROOT/proc/sys/$(printf %s "$k" | tr . /)"; mkdir -p "\${p%/*}"; printf '%s\\n' "$v" > "$p"`,
 );
 // modprobe NAME: only "loop" exists; --showconfig accepts any file.
@@ -181,6 +184,25 @@ describe('each resource kind that can fail after writing leaves the host as it w
     const result = await applyOne(root, new SysctlResource(key, '8081,8080,9000'), `9000\n@@gridops-probe-section@@\n${fileProbe}`);
     expect(result.failure?.stderr).toContain("Write the kernel's form as the value: 8080-8081,9000");
     expect(snapshot(root)).toEqual(was);
+  });
+
+  it('sysctl: a value the kernel keeps less of (vm.nr_hugepages, memory short) says what it holds and what to do, not to write that', async () => {
+    const root = hostRoot({ 'proc/sys/vm/nr_hugepages': '0\n' });
+    const result = await applyOne(root, new SysctlResource('vm.nr_hugepages', 512), '0\n@@gridops-probe-section@@\nabsent\n');
+    expect(result.failure?.stderr).toContain('the kernel holds 100 for vm.nr_hugepages after writing vm.nr_hugepages = "512"');
+    expect(result.failure?.stderr).toContain('(the old value was put back)');
+    expect(result.failure?.stderr).not.toContain("Write the kernel's form");
+    expect(readFileSync(join(root, 'proc/sys/vm/nr_hugepages'), 'utf8')).toBe('0\n');
+    expect(readdirSync(join(root, 'etc/sysctl.d'))).toEqual([]);
+  });
+
+  it('sysctl: a value that reads back empty says so, and an old value that read empty is not "put back" (no sysctl -w KEY=)', async () => {
+    const root = hostRoot({ 'proc/sys/vm/stat_refresh': '' });
+    const result = await applyOne(root, new SysctlResource('vm.stat_refresh', 1), '\n@@gridops-probe-section@@\nabsent\n');
+    expect(result.failure?.stderr).toContain('the kernel reads vm.stat_refresh back empty after writing vm.stat_refresh = "1"');
+    expect(result.failure?.stderr).toContain('nothing was put back');
+    expect(result.failure?.stderr).not.toContain("Write the kernel's form");
+    expect(readFileSync(`${root}.sysctl-calls`, 'utf8')).not.toMatch(/-w -- vm\.stat_refresh=$/m);
   });
 
   it('sysctl: a file of the old name (90-gridops-KEY.conf, which 99-sysctl.conf overrode) is removed once the new one is in place', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PlanningError } from '../../src/errors/index.js';
 import { EgressLimitResource } from '../../src/resources/egress-limit.js';
 import { KernelModuleResource } from '../../src/resources/kernel-module.js';
+import { missingModulesProbe } from '../../src/resources/module-presence.js';
 import { splitProbeSections } from '../../src/resources/probe-sections.js';
 import { SandboxEgressResource } from '../../src/resources/sandbox-egress.js';
 import { facts, node } from './fixtures.js';
@@ -66,7 +67,7 @@ describe("the egress limits: a qdisc, action or device module the kernel lacks i
   });
 
   it('egress-limit: asks only with a limit to set (a node without one runs no modprobe)', () => {
-    expect(new EgressLimitResource(100).probe()).toContain("for km in sch_htb; do");
+    expect(new EgressLimitResource(100).probe()).toContain(missingModulesProbe(['sch_htb']));
     expect(new EgressLimitResource(undefined).probe()).not.toContain('modprobe');
   });
 
@@ -75,7 +76,7 @@ describe("the egress limits: a qdisc, action or device module the kernel lacks i
     const out = (modules: string) => ['tc\nip\n', '', '', '', 'absent\n', 'absent\n', modules].join(S);
     const e = planError(() => sandbox(100).diff(out('missing ifb\nmissing act_mirred\n'), ctx()));
     expect(e.message).toBe('n1: qos.egressMbit for the sandbox VM needs the kernel modules ifb, act_mirred, which kernel 6.1.0-test of n1 does not have (modprobe finds no such module)');
-    expect(sandbox(100).probe()).toContain('for km in ifb sch_ingress cls_u32 act_mirred sch_htb; do');
+    expect(sandbox(100).probe()).toContain(missingModulesProbe(['ifb', 'sch_ingress', 'cls_u32', 'act_mirred', 'sch_htb']));
     // Built into this kernel (modules.builtin): there, whatever modprobe said.
     expect(sandbox(100).diff(out('missing ifb\n'), ctx({ builtinModules: ['ifb'] }))!.steps).toContain('write-hook');
   });

@@ -48,12 +48,33 @@ describe("the node's qemu.conf: libvirt must confine QEMU", () => {
     expect(refusal('')).toBeUndefined();
   });
 
+  it('words in a comment are not values: a trailing comment that names root refuses nothing', () => {
+    expect(refusal(`${DEBIAN_DEFAULT}user = "libvirt-qemu"   # never "root"\nsecurity_driver = "apparmor" # not "none"\n`)).toBeUndefined();
+    expect(refusal('seccomp_sandbox = 1 # not 0\nsecurity_default_confined = 1\n')).toBeUndefined();
+  });
+
+  it('runs no program but the shell on a node whose qemu.conf is there', () => {
+    expect(QEMU_CONF_PROBE).not.toMatch(/\bgrep\b|\bsed\b|\bawk\b/);
+    expect(probeOf('# user = "root"\n  user = "libvirt-qemu"\ngroup = "kvm"\nuser_x = 1\n')).toBe('user = "libvirt-qemu"\n');
+  });
+
   it.each([
     ['user = "root"', 'user = "root"'],
     ['  user="+0"   # as root', 'user = "+0"'],
     ['security_driver = "none"', 'security_driver = "none"'],
     ['security_driver = [ "selinux", "none" ]', 'security_driver = "none"'],
     ['seccomp_sandbox = 0', 'seccomp_sandbox = "0"'],
+    // -1 is QEMU's default: no -sandbox at all.
+    ['seccomp_sandbox = -1', 'seccomp_sandbox = "-1"'],
+    // A bare number is a uid: 0 is root.
+    ['user = "0"', 'user = "0"'],
+    ["user = '+0'", 'user = "+0"'],
+    ['security_default_confined = 0', 'security_default_confined = "0"'],
+    // A list over several lines: the setting goes on to its `]`.
+    ['security_driver = [ "selinux",\n   "none" ]', 'security_driver = "none"'],
+    ['security_driver = [ "selinux",   # the first\n  # "apparmor",\n   "none"\n ]', 'security_driver = "none"'],
+    // No spaces around the `=`.
+    ['user="root"', 'user = "root"'],
   ])('%s is a plan error naming the node, the setting and what to do', (line, said) => {
     const e = refusal(`${DEBIAN_DEFAULT}${line}\n`);
     expect(e).toBeInstanceOf(PlanningError);

@@ -115,8 +115,8 @@ describe('other resources', () => {
   it('sysctl compares words, so tab-separated kernel output matches', () => {
     const r = new SysctlResource('net.ipv4.ip_local_port_range', '32768 60999');
     const persisted = `regular file|644|root|root|10\n${Buffer.from('# managed by gridops\nnet.ipv4.ip_local_port_range = 32768 60999\n').toString('base64')}\n`;
-    expect(r.diff(probeOutput('32768\t60999\n', persisted))).toBeNull();
-    expect(r.diff(probeOutput('1024\t60999\n', persisted))!.steps).toEqual(['set']);
+    expect(r.diff(probeOutput('32768\t60999\n', persisted), { node: node(), facts: facts() })).toBeNull();
+    expect(r.diff(probeOutput('1024\t60999\n', persisted), { node: node(), facts: facts() })!.steps).toEqual(['set']);
   });
 
   it('a systemd unit is written, started and enabled (the order apply runs them); restarted when its file changes while running', () => {

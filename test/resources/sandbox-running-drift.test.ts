@@ -78,6 +78,11 @@ describe('sandbox domain: the running VM against the wanted definition', () => {
     expect(change.steps).toContain('restart');
     expect(change.fields.map((f) => f.name)).toEqual(['/domain/seclabel (running VM)']);
   });
+  it("a running VM's <seclabel type='none' model='none'/>, libvirt's word for a host with no MAC driver, is no change (qemu.conf's check covers the host)", () => {
+    const noDriver = LIVE.replace('</devices>', "</devices>\n  <seclabel type='none' model='none'/>");
+    expect(noDriver).not.toBe(LIVE);
+    expect(new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, noDriver), ctx())?.action).toBe('none');
+  });
 });
 
 /**

@@ -2,12 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stopOrderly } from '../../src/resources/sandbox-replace.js';
-import { virsh } from '../../src/resources/virsh.js';
+import { restartDomain, stopOrderly } from '../../src/resources/sandbox-replace.js';
 import { quote } from '../../src/transport/quote.js';
 
 /**
- * Runs the sandbox's restart (stopOrderly, then `virsh start`) with a fake virsh whose domain is in
+ * Runs the sandbox's restart (restartDomain: stopOrderly, then `virsh start --force-boot`) with a fake virsh whose domain is in
  * `state` until it is destroyed or shut down; like libvirt, `start` fails on a domain still active.
  * `acpi`: the guest honours the ACPI shutdown. `offAfterReads`: it goes off by itself after that many reads of its state.
  */
@@ -31,7 +30,7 @@ const restart = (state: string, acpi = false, offAfterReads = 0) => {
       ].join('\n'),
     );
     chmodSync(f('virsh'), 0o755);
-    const script = ['set -e', ...stopOrderly('gridops-sandbox'), `${virsh('start', 'gridops-sandbox')} >/dev/null`].join('\n');
+    const script = `set -e\n${restartDomain('gridops-sandbox')}`;
     const r = spawnSync('/bin/sh', ['-c', script], { env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8', timeout: 30_000 });
     const calls = readFileSync(f('calls'), 'utf8').trim().split('\n').filter((c) => !c.includes('domstate')).map((c) => c.replace('-q -c qemu:///system ', ''));
     return { status: r.status, stderr: r.stderr, calls };
@@ -46,23 +45,27 @@ describe('stopping the sandbox VM before a restart (a real shell, a fake virsh)'
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.calls).toContain('destroy gridops-sandbox');
-    expect(r.calls.at(-1)).toBe('start gridops-sandbox');
+    expect(r.calls.at(-1)).toBe('start --force-boot gridops-sandbox');
   });
 
   it('a paused VM gets no ACPI request it cannot answer (no wait): it is destroyed at once', () => {
-    expect(restart('paused').calls).toEqual(['destroy gridops-sandbox', 'start gridops-sandbox']);
+    expect(restart('paused').calls).toEqual(['destroy gridops-sandbox', 'start --force-boot gridops-sandbox']);
   });
 
   it('a running VM is asked to shut down first, and not destroyed when it does', () => {
-    expect(restart('running', true).calls).toEqual(['shutdown gridops-sandbox', 'start gridops-sandbox']);
+    expect(restart('running', true).calls).toEqual(['shutdown gridops-sandbox', 'start --force-boot gridops-sandbox']);
   });
 
   it('a VM already in shutdown is waited for, not asked again', () => {
-    expect(restart('in shutdown', false, 3).calls).toEqual(['start gridops-sandbox']);
+    expect(restart('in shutdown', false, 3).calls).toEqual(['start --force-boot gridops-sandbox']);
+  });
+
+  it('boots afresh (--force-boot): a managed-save image would otherwise be restored, old definition and all', () => {
+    expect(restart('shut off').calls).toEqual(['start --force-boot gridops-sandbox']);
   });
 
   it('a VM already shut off is only started', () => {
-    expect(restart('shut off').calls).toEqual(['start gridops-sandbox']);
+    expect(restart('shut off').calls).toEqual(['start --force-boot gridops-sandbox']);
   });
 
   it('reads the state under LC_ALL=C: virsh translates "shut off"', () => {

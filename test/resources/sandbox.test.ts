@@ -133,6 +133,29 @@ describe('sandbox domain: owned XPaths only', () => {
     expect(change.steps).toEqual(['replace', 'start', 'autostart', 'live']);
   });
 
+  it('a managed-save image (the guest\'s memory) refuses a replace at plan time, with what to do on the node', () => {
+    const saved = probed('shut off', INACTIVE, '', 'enable\nManaged save:   yes');
+    expect(() => new SandboxDomainResource(spec({ node: 'node-11' })).diff(saved, ctx())).toThrow(/^n1: .*discard its managed-save image/);
+    try {
+      new SandboxDomainResource(spec({ node: 'node-11' })).diff(saved, ctx());
+    } catch (e) {
+      expect((e as PlanningError).hint).toMatch(/virsh start gridops-sandbox.*virsh managedsave-remove gridops-sandbox; then plan again/);
+    }
+  });
+
+  it('a restart boots afresh (virsh start --force-boot), and the plan says a managed-save image is discarded', async () => {
+    const other = { ...image, sha256: 'ab'.repeat(32) };
+    const r = new SandboxDomainResource(spec({ image: other }));
+    const change = r.diff(probed('shut off', INACTIVE, '', 'enable\nManaged save:   yes'), ctx())!;
+    expect(change.steps).toContain('restart');
+    expect(change.needsRestart).toMatch(/managed-save image .* is discarded/);
+    expect(r.diff(probed('shut off', INACTIVE, ''), ctx())!.needsRestart).not.toMatch(/managed-save/);
+    const recorder = new StepRecorder('n1');
+    await r.apply(change, recorder, ctx());
+    const restart = recorder.steps.find((s) => s.label === 'restart gridops-sandbox')!.command;
+    expect(restart).toContain('virsh -q -c qemu:///system start --force-boot gridops-sandbox >/dev/null');
+  });
+
   it.each([
     ['graphics', "<graphics type='vnc' port='-1'/>"],
     ['sound', "<sound model='ich6'/>"],
@@ -590,7 +613,7 @@ describe('apply records virsh steps through the gate', () => {
 
 describe("replacing the sandbox's definition (a real shell, a fake virsh)", () => {
   /** Runs the replacement with a virsh that logs its calls, whose VM stops at the first shutdown, and that may refuse the new definition. */
-  const replaceWith = (refuseNew: boolean) => {
+  const replaceWith = (refuseNew: boolean, managedSave = false) => {
     const dir = mkdtempSync(join(tmpdir(), 'gridops-replace-'));
     try {
       const f = (name: string) => join(dir, name);
@@ -604,6 +627,8 @@ describe("replacing the sandbox's definition (a real shell, a fake virsh)", () =
           `  *shutdown*) touch ${quote(f('stopped'))} ;;`,
           '  *dumpxml*) echo "<domain>old</domain>" ;;',
           ...(refuseNew ? ['  *define*new.xml) exit 1 ;;'] : []),
+          // libvirt's refusal of an undefine that would drop a managed-save image.
+          ...(managedSave ? ['  *undefine*--managed-save*) ;;', "  *undefine*) echo \"error: Refusing to undefine while domain managed save image exists\" >&2; exit 1 ;;"] : []),
           'esac',
           'exit 0',
         ].join('\n'),
@@ -621,8 +646,15 @@ describe("replacing the sandbox's definition (a real shell, a fake virsh)", () =
   it('keeps the old definition, stops the VM, undefines it, then defines the new one', () => {
     const r = replaceWith(false);
     expect(r.status).toBe(0);
-    expect(r.calls).toEqual([`${V} dumpxml --inactive gridops-sandbox`, `${V} shutdown gridops-sandbox`, `${V} undefine --managed-save --snapshots-metadata --checkpoints-metadata gridops-sandbox`, `${V} define ${join(r.dir, 'new.xml')}`]);
+    expect(r.calls).toEqual([`${V} dumpxml --inactive gridops-sandbox`, `${V} shutdown gridops-sandbox`, `${V} undefine --nvram --snapshots-metadata --checkpoints-metadata gridops-sandbox`, `${V} define ${join(r.dir, 'new.xml')}`]);
     expect(r.previousLeft).toBe(false);
+  });
+
+  it('a managed-save image saved since the plan stops the replace before anything changed: libvirt refuses the undefine, and the image stays', () => {
+    const r = replaceWith(false, true);
+    expect(r.status).not.toBe(0);
+    expect(r.calls.at(-1)).toMatch(/ undefine /);
+    expect(r.calls.join('\n')).not.toMatch(/managed-save|managedsave-remove| define /);
   });
 
   it('a new definition libvirt refuses puts the old one back and fails the step', () => {
