@@ -6,6 +6,7 @@ import type { Batch } from '../overlay/batch-strategy.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { peersNow } from '../overlay/super-peers-now.js';
 import { countPlan, hasChanges, hostHasWork } from '../plan/plan.js';
+import { namedFew } from '../named-few.js';
 import { plural } from '../plural.js';
 import { GATE_STABLE_MS } from '../topology/gate-stable-window.js';
 import { subgridKey } from '../topology/subgrid-key.js';
@@ -105,7 +106,7 @@ export const applyInBatches: Phase = {
       // Ctrl-C while the batch applied, gated or not: some of its hosts were never started, and the batch is not done.
       const notStarted = batch.hosts.filter((h) => outcomes.get(h)!.status === 'skipped');
       if (ctx.interrupted && notStarted.length) {
-        interrupt(i, `during ${label} (${notStarted.join(', ')} not started)`, true);
+        interrupt(i, `during ${label} (${namedFew(notStarted)} not started)`, true);
         break;
       }
       if (!batch.gate) continue;

@@ -548,4 +548,14 @@ describe('apply in batches, without --rolling', () => {
     ctx.unreachable = [];
     expect(() => applyOutcome(ctx)).toThrow('interrupted: 2 hosts applied; 4 hosts not started, untouched; no batch done; interrupted during batch 1/2 (c1 not started)');
   });
+  it('Ctrl-C early in a batch of many hosts names a few of those not started, not all of them', async () => {
+    const g = gridOf(`regions: [{ name: r1, subgrids: [{ name: s1, nodes: [${Array.from({ length: 7 }, (_, i) => `{ name: n${i + 1}, address: 10.0.0.${i + 1} }`).join(', ')}] }] }]\n`);
+    const { planned, order } = fleet(g);
+    const abort = new AbortController();
+    const { ctx } = contextFor(g, planned);
+    Object.assign(ctx.options, { signal: abort.signal, concurrency: 1, emit: (e: { type: string; host: string }) => e.type === 'change-start' && e.host === 'n1' && abort.abort() });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n1']);
+    expect(ctx.stopped).toMatchObject({ reason: 'interrupted', detail: 'during batch 1/1 (n2, n3, n4 and 3 more hosts not started)' });
+  });
 });
