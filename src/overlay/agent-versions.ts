@@ -1,8 +1,9 @@
 import { NOT_ANSWERING, type AgentView } from './agent-view.js';
 
 /**
- * Per node: the gridagent version its running agent must report, for the nodes whose agent this
- * run deployed (phases/agent-deployed.ts). A node not in it is not judged on its version.
+ * Per node: the gridagent version its running agent must report, the one installed there (for
+ * apply, phases/agent-deployed.ts; for status, the one the state records). A node not in it is not
+ * judged on its version.
  */
 export type ExpectedVersions = ReadonlyMap<string, string>;
 
@@ -19,6 +20,6 @@ export function versionsNotRunning(answers: readonly { node: string; view: Agent
     const installed = expected.get(node);
     if (installed === undefined || view.role === NOT_ANSWERING.role || view.role === 'left' || view.version === installed) return [];
     const running = view.version === undefined ? 'an older version that does not report one' : view.version;
-    return [`${node}: its agent runs ${running}, not ${installed}, the version installed there (the old process still runs): run \`systemctl restart gridagent\` on ${node}, then \`gridops apply\` again`];
+    return [`${node}: its agent runs ${running}, not ${installed}, the version installed there (the old process still runs): run \`systemctl restart gridagent\` on ${node}, then run the same apply again`];
   });
 }

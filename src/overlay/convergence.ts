@@ -55,8 +55,8 @@ const strayAgent = (node: string) => `the host of ${node} still runs an agent: s
  * (region peer) not asked is taken at its members' word only if it is a node of that sub-grid
  * (region) there: a host dropped from the topology (`gridops state rm`) whose agent came back with
  * its config and key can win an election, and its followers' word would make it the overlay.
- * With `expected`, the nodes whose agent the run deployed must also run the version it installed
- * there (agent-versions.ts): an old process that kept running agrees with the rest as well as the
+ * With `expected`, the nodes it names must also run the version installed there
+ * (agent-versions.ts): an old process that kept running agrees with the rest as well as the
  * new one would, and is no converged apply.
  */
 export function overlayAgreement(answers: readonly AgentAnswer[], gone: ReadonlySet<string> = NONE_GONE, unborn: UnbornGroups = NONE_UNBORN, topology?: TopologyNodes, expected: ExpectedVersions = NONE_EXPECTED): OverlayAgreement {

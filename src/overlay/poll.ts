@@ -19,7 +19,7 @@ export interface OverlayCheck {
  * Asks every agent once, over the given connections, and judges their answers; `gone`: the nodes
  * whose agent the run removed, no super peer whoever names them; `unborn`: the groups whose first
  * election cannot happen yet, not judged while they have no super peer; `topology`: the nodes a
- * super peer may be, per sub-grid; `expected`: the version each agent the run deployed must run
+ * super peer may be, per sub-grid; `expected`: the version each agent must run, the one installed on its host
  * (overlayAgreement). `signal` and `deadline` bound each question
  * (askAgent).
  */

@@ -14,18 +14,33 @@ export function agentPlaybookApplied(p: PlannedHost, outcome: HostOutcome): bool
 }
 
 /**
- * The version each host whose agent this run deployed or restarted must answer with: the one
- * gridops ships. Such a host is one the run applied changes on (its outcome `applied`) with the
- * agent playbook among its playbooks. Verify and the rolling gates wait for it
- * (overlay/agent-versions.ts). Not judged: a host with no outcome yet (`outcomeOf` gives none: a
- * batch not applied yet), one the run had nothing to change on (`unchanged`: it did not touch it,
- * as the existing hosts of a `--site` run), and the nodes outside `--limit`, which are not planned.
+ * The gridagent version installed on the host after this run, as the state records it: the one
+ * gridops ships once the agent playbook went through there (the facts were read before it, and
+ * said "not installed" after a first deploy, review N1); otherwise what the run read from its
+ * VERSION file. Null: no agent installed (nodes-with-agent.ts).
  */
-export function deployedAgentVersions(planned: readonly PlannedHost[], outcomeOf: (host: string) => HostOutcome | undefined): ExpectedVersions {
+export function agentVersionAfterRun(p: PlannedHost, outcome: HostOutcome): string | null {
+  return agentPlaybookApplied(p, outcome) ? AGENT_VERSION : p.session.facts.agentVersion;
+}
+
+/**
+ * The version each agent on a host this run read must answer with: the one installed there after
+ * the run (agentVersionAfterRun), which the state records and `gridops status` judges it against.
+ * Every host, not only the ones the run changed: after a gate or verify found an old process, the
+ * re-run it asks for has nothing to change on that host (its files are current), and must still
+ * fail while the old process answers. Verify and the rolling gates wait for it (overlay/agent-versions.ts).
+ * Every read gathers the agent's version (planner.ts: the agent-only facts, over SFTP too), so no
+ * extra round trip. Not judged: a host with no outcome yet (`outcomeOf` gives none: a batch not
+ * applied yet, judged at the gate after it), one whose apply failed (it may have stopped between
+ * the new gridagent landing and its restart, so what runs there is not known), one with no agent
+ * installed, and the nodes a `--limit` or `--site` run did not read, which are not planned.
+ */
+export function installedAgentVersions(planned: readonly PlannedHost[], outcomeOf: (host: string) => HostOutcome | undefined): ExpectedVersions {
   return new Map(
     planned.flatMap((p) => {
       const outcome = outcomeOf(p.session.node.name);
-      return outcome?.status === 'applied' && agentPlaybookApplied(p, outcome) ? [[p.session.node.name, AGENT_VERSION] as const] : [];
+      const installed = outcome === undefined || outcome.status === 'failed' ? null : agentVersionAfterRun(p, outcome);
+      return installed === null ? [] : [[p.session.node.name, installed] as const];
     }),
   );
 }

@@ -6,10 +6,11 @@ import type { Batch } from '../overlay/batch-strategy.js';
 import { pollOverlay } from '../overlay/poll.js';
 import { peersNow } from '../overlay/super-peers-now.js';
 import { countPlan, hasChanges, hostHasWork } from '../plan/plan.js';
+import { namedFew } from '../named-few.js';
 import { plural } from '../plural.js';
 import { GATE_STABLE_MS } from '../topology/gate-stable-window.js';
 import { subgridKey } from '../topology/subgrid-key.js';
-import { deployedAgentVersions } from './agent-deployed.js';
+import { installedAgentVersions } from './agent-deployed.js';
 import { agentSessions } from './agent-sessions.js';
 import { chooseBatchStrategy } from './choose-batch-strategy.js';
 import type { Phase } from './phase.js';
@@ -105,7 +106,7 @@ export const applyInBatches: Phase = {
       // Ctrl-C while the batch applied, gated or not: some of its hosts were never started, and the batch is not done.
       const notStarted = batch.hosts.filter((h) => outcomes.get(h)!.status === 'skipped');
       if (ctx.interrupted && notStarted.length) {
-        interrupt(i, `during ${label} (${notStarted.join(', ')} not started)`, true);
+        interrupt(i, `during ${label} (${namedFew(notStarted)} not started)`, true);
         break;
       }
       if (!batch.gate) continue;
@@ -116,9 +117,11 @@ export const applyInBatches: Phase = {
       const gone = renamedAgentsGone(ctx, new Set(batches.slice(0, i + 1).flatMap((b) => b.hosts)));
       // A first election that waits for voters outside the run cannot happen however long the gate waits (verify's rule): not judged.
       const unborn = await unbornGroupsOfRun(ctx);
-      // The agents the batches done deployed must run the version installed: a batch whose restart left the old process answering does not pass.
-      const batchesDone = new Set(batches.slice(0, i + 1).flatMap((b) => b.hosts));
-      const expected = deployedAgentVersions(ctx.planned, (host) => (batchesDone.has(host) ? outcomes.get(host) : undefined));
+      // Every agent must run the version installed on its host: a batch whose restart left the old
+      // process answering does not pass, nor does an old process on a host with nothing to change.
+      // A host of a later batch is judged at the gate after its own.
+      const batchesLater = new Set(batches.slice(i + 1).flatMap((b) => b.hosts));
+      const expected = installedAgentVersions(ctx.planned, (host) => (batchesLater.has(host) ? undefined : outcomes.get(host)));
       const check = await pollOverlay(agents, { concurrency: options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: options.signal, stableForMs: GATE_STABLE_MS, gone, unborn, topology: knownAgentNodes(ctx, await ctx.recordedState()), expected });
       if (ctx.interrupted) {
         // Ctrl-C ends the poll early: what it last saw says nothing of the overlay's health, and

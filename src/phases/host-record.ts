@@ -1,4 +1,3 @@
-import { AGENT_VERSION } from '../agent/version.js';
 import type { HostOutcome } from '../engine/applier.js';
 import type { PlannedHost } from '../engine/planner.js';
 import { stderrTail } from '../errors/index.js';
@@ -9,7 +8,7 @@ import type { BootstrapElectorate } from '../templates/bootstrap-electorate.js';
 import type { Node } from '../topology/model.js';
 import { SSH_TARGET_KEYS, writtenByTopology } from '../transport/ssh-config.js';
 import { GRIDOPS_VERSION } from '../version.js';
-import { agentPlaybookApplied } from './agent-deployed.js';
+import { agentVersionAfterRun } from './agent-deployed.js';
 import { pendingHandlersAfter } from './pending-handlers.js';
 import { AGENT_RENAME_PLAYBOOK } from './renamed-agent.js';
 import { GRID_NETWORK_RENAME_CHANGE, GRID_NETWORK_RENAME_PLAYBOOK } from './renamed-grid-network.js';
@@ -40,7 +39,7 @@ export function hostRecord(ctx: RunContext, p: PlannedHost, outcome: HostOutcome
     // The rename's leave, the hypervisor's removal and the old network's run once (renamed-agent.ts, retired-hypervisor.ts, renamed-grid-network.ts): what the host runs is its workflow without them.
     playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK && ref !== GRID_NETWORK_RENAME_PLAYBOOK) : previous?.playbooks ?? [],
     gridopsVersion: GRIDOPS_VERSION,
-    agentVersion: agentVersionAfter(p, agentPlaybookApplied(p, outcome)),
+    agentVersion: agentVersionAfterRun(p, outcome),
     ...sandboxMadeRecord({ done: ok && !outcome.refused?.length, ran: p.plan.playbooks, started: p.plan.changes.filter((c) => started.includes(c.id)), oldNetwork: oldNetworkLeft(p.plan.changes, started, outcome) ? ctx.networkRenames.get(outcome.host)?.from : undefined }, node, previous),
     ...pendingHandlersAfter(outcome, p.plan, previous, defined),
     appliedAt: ok ? now : previous?.appliedAt ?? '',
@@ -49,15 +48,6 @@ export function hostRecord(ctx: RunContext, p: PlannedHost, outcome: HostOutcome
     lastRunAt: now,
     ...(outcome.failure ? { lastError: lastError(outcome.failure) } : {}),
   };
-}
-
-/**
- * The agent's version on the host after this run: the one gridops ships once the agent playbook
- * applied there (the facts were read before it, and said "not installed" after a first deploy,
- * review N1); otherwise what the host had. Null still means no agent runs there (nodes-with-agent.ts).
- */
-function agentVersionAfter(p: PlannedHost, agentApplied: boolean): string | null {
-  return agentApplied ? AGENT_VERSION : p.session.facts.agentVersion;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { plural } from '../plural.js';
 import { pollOverlay } from '../overlay/poll.js';
-import { deployedAgentVersions } from './agent-deployed.js';
+import { installedAgentVersions } from './agent-deployed.js';
+import { unchangedOutcomes } from './apply-in-batches.js';
 import { agentSessions } from './agent-sessions.js';
 import { goneAgents } from './gone-agents.js';
 import type { Phase } from './phase.js';
@@ -25,7 +26,7 @@ function fullyApplied(ctx: RunContext): boolean {
 /**
  * DESIGN step 7: ask every agent, over the run's open connections, until every sub-grid follows
  * one super peer and every region's super peers name one region peer (the one definition,
- * overlay/convergence), and every agent this run deployed runs the version it installed, up to
+ * overlay/convergence), and every agent runs the version installed on its host, up to
  * `rollout.healthTimeout`. A rolling apply's last gate already did,
  * unless a batch without a gate ran after it (decommissions; apply-in-batches then forgets what it saw).
  */
@@ -43,8 +44,10 @@ export const verifyOverlay: Phase = {
     const gone = goneAgents(ctx);
     // A first election waiting for voters outside the run cannot happen however long verify waits: said (unless a rolling apply's start did), and not judged.
     const unborn = await unbornGroupsOfRun(ctx);
-    // The agents this run deployed must run the version it installed, not an old process that kept going; the nodes it did not touch are not judged on theirs.
-    const expected = deployedAgentVersions(ctx.planned, (host) => ctx.outcomes.find((o) => o.host === host));
+    // Every agent must run the version installed on its host, not an old process that kept going.
+    // No outcomes yet: the apply phase had nothing to do, and every host is unchanged.
+    const outcomes = ctx.outcomes.length ? ctx.outcomes : unchangedOutcomes(ctx);
+    const expected = installedAgentVersions(ctx.planned, (host) => outcomes.find((o) => o.host === host));
     const check = await pollOverlay(agents, { concurrency: ctx.options.concurrency, deadline: Date.now() + ctx.grid.rollout.healthTimeoutMs, signal: ctx.options.signal, gone, unborn, topology: knownAgentNodes(ctx, await ctx.recordedState()), expected });
     // Ctrl-C ends the poll early (as at the rolling gate): what it last saw, its questions cut off, says nothing of the overlay's health, and is not recorded.
     if (!ctx.interrupted) recordOverlay(ctx, check, agents.length);

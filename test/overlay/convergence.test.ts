@@ -126,8 +126,8 @@ describe('overlayAgreement: the version each agent the run deployed runs', () =>
     expect(r.converged).toBe(false);
     expect(r.superPeers).toEqual({ 'r1/s1': 'a1', 'r1/s2': 'b1' });
     expect(r.waitingFor).toEqual([
-      `a3: its agent runs 0.1.0, not ${NEW}, the version installed there (the old process still runs): run \`systemctl restart gridagent\` on a3, then \`gridops apply\` again`,
-      `b2: its agent runs an older version that does not report one, not ${NEW}, the version installed there (the old process still runs): run \`systemctl restart gridagent\` on b2, then \`gridops apply\` again`,
+      `a3: its agent runs 0.1.0, not ${NEW}, the version installed there (the old process still runs): run \`systemctl restart gridagent\` on a3, then run the same apply again`,
+      `b2: its agent runs an older version that does not report one, not ${NEW}, the version installed there (the old process still runs): run \`systemctl restart gridagent\` on b2, then run the same apply again`,
     ]);
   });
 

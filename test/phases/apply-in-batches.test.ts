@@ -48,6 +48,7 @@ regions:
  * fake overlay: applying the super peer hands its role to n2; `stuck` never rejoins; applying a
  * host named in `moves` moves the role to the node it names there. The hosts in `fresh` run no agent
  * yet: this run deploys it (their managed units hold it), and it answers only once they are applied.
+ * Every agent runs the version installed on its host, as a healthy one does.
  */
 function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string, string> = {}, mirrors?: string[], fresh: string[] = []) {
   const order: string[] = [];
@@ -64,11 +65,11 @@ function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string,
         if (fresh.includes(node.name) && !order.includes(node.name)) return { code: 7, stderr: 'curl: (7) Failed to connect' };
         const joined = !(stuck === node.name && order.includes(node.name));
         const role = !joined ? 'searching' : node.name === leader ? 'leader' : 'member';
-        return { code: 0, stdout: agentAnswer(JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer: joined ? leader : null, regionPeer: role === 'leader' ? node.name : null, members: [], ...(mirrors ? { mirrors: mirrors.filter((m) => m !== leader) } : {}) })) };
+        return { code: 0, stdout: agentAnswer(JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer: joined ? leader : null, regionPeer: role === 'leader' ? node.name : null, members: [], ...(mirrors ? { mirrors: mirrors.filter((m) => m !== leader) } : {}), version: AGENT_VERSION })) };
       });
     const upgrade = new CommandResource({ name: 'upgrade', command: 'true' });
     return {
-      session: { node, transport, facts: { ...facts(), agentVersion: fresh.includes(node.name) ? null : '0.1.0' } },
+      session: { node, transport, facts: { ...facts(), agentVersion: fresh.includes(node.name) ? null : AGENT_VERSION } },
       resources: new Map([[upgrade.id, upgrade]]),
       handlers: [],
       managedUnits: new Set<string>(fresh.includes(node.name) ? ['gridagent.service'] : []),
@@ -172,7 +173,7 @@ describe('apply in batches, rolling strategy', () => {
         });
       const upgrade = new CommandResource({ name: 'agent', command: 'true' });
       return {
-        session: { node, transport, facts: { ...facts(), agentVersion: fresh ? null : '0.1.0' } },
+        session: { node, transport, facts: { ...facts(), agentVersion: fresh ? null : AGENT_VERSION } },
         resources: new Map([[upgrade.id, upgrade]]),
         handlers: [],
         managedUnits: new Set<string>(['gridagent.service']),
@@ -214,7 +215,7 @@ describe('apply in batches, rolling strategy', () => {
         });
       const agent = new CommandResource({ name: 'agent', command: 'true' });
       return {
-        session: { node, transport, facts: { ...facts(), agentVersion: fresh ? null : '0.1.0' } },
+        session: { node, transport, facts: { ...facts(), agentVersion: fresh ? null : AGENT_VERSION } },
         resources: new Map([[agent.id, agent]]),
         handlers: [],
         managedUnits: new Set<string>(['gridagent.service']),
@@ -237,7 +238,7 @@ describe('apply in batches, rolling strategy', () => {
     const g = gridOf('rollout: { maxUnavailable: 1, healthTimeout: 10s }\nregions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1b, address: 10.0.0.1 }, { name: n2, address: 10.0.0.2 }, { name: n3, address: 10.0.0.3 }] }] }]\n');
     const order: string[] = [];
     let leftAt: number | undefined;
-    const view = (role: string, superPeer: string) => agentAnswer(JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer, regionPeer: role === 'leader' ? superPeer : null, members: [] }));
+    const view = (role: string, superPeer: string) => agentAnswer(JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer, regionPeer: role === 'leader' ? superPeer : null, members: [], version: AGENT_VERSION }));
     const planned: PlannedHost[] = allNodes(g).map((node) => {
       const transport = new RecordingTransport(node.name)
         .on(/^sh -s$/, (command, { options }) => {
@@ -253,7 +254,7 @@ describe('apply in batches, rolling strategy', () => {
         });
       const upgrade = new CommandResource({ name: 'upgrade', command: 'true' });
       return {
-        session: { node, transport, facts: { ...facts(), agentVersion: '0.1.0' } },
+        session: { node, transport, facts: { ...facts(), agentVersion: AGENT_VERSION } },
         resources: new Map([[upgrade.id, upgrade]]),
         handlers: [],
         managedUnits: new Set<string>(),
@@ -292,7 +293,7 @@ describe('apply in batches, rolling strategy', () => {
     // The first question to an agent after a batch is the gate's: Ctrl-C comes while it polls.
     for (const p of planned) {
       const leads = p.session.node.name === 'n1';
-      const view = { role: leads ? 'leader' : 'member', regionRole: leads ? 'leader' : 'inactive', term: 1, superPeer: 'n1', regionPeer: leads ? 'n1' : null, members: [] };
+      const view = { role: leads ? 'leader' : 'member', regionRole: leads ? 'leader' : 'inactive', term: 1, superPeer: 'n1', regionPeer: leads ? 'n1' : null, members: [], version: AGENT_VERSION };
       (p.session.transport as RecordingTransport).on(ASK_AGENT, () => {
         if (order.length) abort.abort();
         return { code: 0, stdout: agentAnswer(JSON.stringify(view)) };
@@ -347,7 +348,7 @@ describe('apply in batches, rolling strategy', () => {
     // n3 is batch 2: once it applied, the next question to an agent is its gate's. n1 leads throughout.
     for (const p of planned) {
       const leads = p.session.node.name === 'n1';
-      const view = { role: leads ? 'leader' : 'member', regionRole: leads ? 'leader' : 'inactive', term: 1, superPeer: 'n1', regionPeer: leads ? 'n1' : null, members: [] };
+      const view = { role: leads ? 'leader' : 'member', regionRole: leads ? 'leader' : 'inactive', term: 1, superPeer: 'n1', regionPeer: leads ? 'n1' : null, members: [], version: AGENT_VERSION };
       (p.session.transport as RecordingTransport).on(ASK_AGENT, () => {
         if (order.includes('n3')) abort.abort();
         return { code: 0, stdout: agentAnswer(JSON.stringify(view)) };
@@ -381,7 +382,7 @@ describe('apply in batches, rolling under --limit, when a first election waits f
     const agent = new CommandResource({ name: 'agent', command: 'true' });
     const planned: PlannedHost[] = [
       {
-        session: { node, transport, facts: { ...facts(), agentVersion: ranBefore ? '0.1.0' : null } },
+        session: { node, transport, facts: { ...facts(), agentVersion: ranBefore ? AGENT_VERSION : null } },
         resources: new Map([[agent.id, agent]]),
         handlers: [],
         managedUnits: new Set(['gridagent.service']),
@@ -582,5 +583,15 @@ describe('apply in batches, without --rolling', () => {
     expect(ctx.stopped).toMatchObject({ batch: 0, batches: 2, reason: 'interrupted', detail: 'during batch 1/2 (c1 not started)' });
     ctx.unreachable = [];
     expect(() => applyOutcome(ctx)).toThrow('interrupted: 2 hosts applied; 4 hosts not started, untouched; no batch done; interrupted during batch 1/2 (c1 not started)');
+  });
+  it('Ctrl-C early in a batch of many hosts names a few of those not started, not all of them', async () => {
+    const g = gridOf(`regions: [{ name: r1, subgrids: [{ name: s1, nodes: [${Array.from({ length: 7 }, (_, i) => `{ name: n${i + 1}, address: 10.0.0.${i + 1} }`).join(', ')}] }] }]\n`);
+    const { planned, order } = fleet(g);
+    const abort = new AbortController();
+    const { ctx } = contextFor(g, planned);
+    Object.assign(ctx.options, { signal: abort.signal, concurrency: 1, emit: (e: { type: string; host: string }) => e.type === 'change-start' && e.host === 'n1' && abort.abort() });
+    await applyInBatches.run(ctx);
+    expect(order).toEqual(['n1']);
+    expect(ctx.stopped).toMatchObject({ reason: 'interrupted', detail: 'during batch 1/1 (n2, n3, n4 and 3 more hosts not started)' });
   });
 });

@@ -1,3 +1,4 @@
+import { AGENT_VERSION } from '../../src/agent/version.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -55,10 +56,10 @@ regions:
         if (node.name === leader) leader = 'n2';
         return local.exec(command, { stdin: options.stdin });
       })
-      .on(ASK_AGENT, () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ role: node.name === leader ? 'leader' : 'member', regionRole: node.name === leader ? 'leader' : 'inactive', term: 1, superPeer: leader, regionPeer: node.name === leader ? node.name : null, members: [] })) }));
+      .on(ASK_AGENT, () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ role: node.name === leader ? 'leader' : 'member', regionRole: node.name === leader ? 'leader' : 'inactive', term: 1, superPeer: leader, regionPeer: node.name === leader ? node.name : null, members: [], version: AGENT_VERSION })) }));
     const upgrade = new CommandResource({ name: 'upgrade', command: 'true', notify: ['restart'] });
     return {
-      session: { node, transport, facts: { ...facts(), agentVersion: '0.1.0' } },
+      session: { node, transport, facts: { ...facts(), agentVersion: AGENT_VERSION } },
       resources: new Map([[upgrade.id, upgrade]]),
       handlers: [{ name: 'restart', command: 'true' }],
       managedUnits: new Set<string>(),

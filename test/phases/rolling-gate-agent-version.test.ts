@@ -20,9 +20,10 @@ const OLD = '0.0.9';
  * A rolling upgrade of the agent on three nodes of one sub-grid, n1 its super peer (it stays so:
  * the role never moves here). Every agent answers OLD until its host is applied, then the version
  * gridops ships; the hosts in `stale` keep answering `staleAnswer` (an old process that the
- * restart did not replace; undefined: one that reports no version).
+ * restart did not replace; undefined: one that reports no version). The hosts in `current` have
+ * nothing to change: an earlier run installed the version gridops ships there.
  */
-function rollingUpgrade(stale: Record<string, string | undefined>, healthTimeoutMs: number) {
+function rollingUpgrade(stale: Record<string, string | undefined>, healthTimeoutMs: number, current: string[] = []) {
   const g = gridOf(`rollout: { maxUnavailable: 1, healthTimeout: 5s }
 regions:
   - name: r1
@@ -47,14 +48,15 @@ regions:
         return { code: 0, stdout: agentAnswer(JSON.stringify({ role, regionRole: role === 'leader' ? 'leader' : 'inactive', term: 1, superPeer: 'n1', regionPeer: role === 'leader' ? 'n1' : null, members: [], ...(version === undefined ? {} : { version }) })) };
       });
     const upgrade = new CommandResource({ name: 'upgrade gridagent', command: 'true' });
+    const done = current.includes(node.name);
     return {
-      session: { node, transport, facts: { ...facts(), agentVersion: OLD } },
+      session: { node, transport, facts: { ...facts(), agentVersion: done ? AGENT_VERSION : OLD } },
       resources: new Map([[upgrade.id, upgrade]]),
       handlers: [],
       managedUnits: new Set<string>(['gridagent.service']),
       kernelEntries: {},
       // The agent playbook, as a run of the grid's workflow plans it: what deploys the new version.
-      plan: { host: node.name, address: node.address, playbooks: ['agent'], changes: [upgrade.diff('')!], notes: [], handlers: [] },
+      plan: { host: node.name, address: node.address, playbooks: ['agent'], changes: done ? [] : [upgrade.diff('')!], notes: [], handlers: [] },
     };
   });
   const progress: string[] = [];
@@ -96,4 +98,13 @@ describe('the rolling gate and the agent version each restarted agent runs', () 
     expect(progress.filter((m) => / healthy after /.test(m))).toHaveLength(3);
     expect(ctx.overlay).toMatchObject({ converged: true, waitingFor: [] });
   }, 30_000); // each gated batch waits GATE_STABLE_MS of stable agreement
+
+  it('an agent on a host with nothing left to change that still runs the old process beside the new gridagent on disk holds the first gate back', async () => {
+    // The re-run after a gate found n3's old process: n3 has the new version on disk, so nothing to change.
+    const { ctx, applied } = rollingUpgrade({ n3: OLD }, 1000, ['n3']);
+    await applyInBatches.run(ctx);
+    expect(applied).toEqual(['n2']);
+    expect(ctx.stopped).toMatchObject({ batch: 1, reason: 'unhealthy' });
+    expect(ctx.stopped!.detail).toContain(`n3: its agent runs ${OLD}, not ${AGENT_VERSION}`);
+  });
 });

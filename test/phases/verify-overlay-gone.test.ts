@@ -1,3 +1,4 @@
+import { AGENT_VERSION } from '../../src/agent/version.js';
 import type { HostSession } from '../../src/facts/host-session.js';
 import { verifyOverlay } from '../../src/phases/verify-overlay.js';
 import { RunContext } from '../../src/phases/run-context.js';
@@ -12,7 +13,7 @@ import { AGENT_RENAME_PLAYBOOK } from '../../src/phases/renamed-agent.js';
 
 /** The agent's /status answer, for a node that follows `leader`. */
 const agentStatus = (self: string, leader: string) =>
-  agentAnswer(JSON.stringify({ role: leader === self ? 'leader' : 'member', regionRole: leader === self ? 'leader' : 'inactive', term: 1, superPeer: leader, regionPeer: leader, members: [] }));
+  agentAnswer(JSON.stringify({ role: leader === self ? 'leader' : 'member', regionRole: leader === self ? 'leader' : 'inactive', term: 1, superPeer: leader, regionPeer: leader, members: [], version: AGENT_VERSION }));
 
 /**
  * n1 led s1 and is decommissioned by this run: its agent is gone, not asked, and n2 and n3 keep
@@ -24,7 +25,7 @@ describe('verify the overlay after a super peer was decommissioned (review site 
     let asks = 0;
     const sessions: HostSession[] = allNodes(grid).map((node) => ({
       node,
-      facts: { ...facts(), agentVersion: '0.1.0' },
+      facts: { ...facts(), agentVersion: AGENT_VERSION },
       transport: new RecordingTransport(node.name).on(ASK_AGENT, () => ({ code: 0, stdout: agentStatus(node.name, ++asks <= 4 ? 'n1' : 'n2') })),
     }));
     const ctx = new RunContext({ topologyFile: 't.yaml', concurrency: 2, acceptNewHostKeys: false, progress: () => undefined });
@@ -50,7 +51,7 @@ describe('verify the overlay while a renamed super peer is outside the run (revi
     const grid = gridOf(topology);
     const sessions: HostSession[] = allNodes(grid)
       .filter((n) => selected.includes(n.name))
-      .map((node) => ({ node, facts: { ...facts(), agentVersion: '0.1.0' }, transport: new RecordingTransport(node.name).on(ASK_AGENT, () => ({ code: 0, stdout: agentStatus(node.name, 'n3') })) }));
+      .map((node) => ({ node, facts: { ...facts(), agentVersion: AGENT_VERSION }, transport: new RecordingTransport(node.name).on(ASK_AGENT, () => ({ code: 0, stdout: agentStatus(node.name, 'n3') })) }));
     const ctx = new RunContext({ topologyFile: 't.yaml', concurrency: 2, acceptNewHostKeys: false, progress: () => undefined, limit: selected });
     ctx.setGrid({ ...grid, rollout: { ...grid.rollout, healthTimeoutMs: 1_500 } }, statePaths('t.yaml', grid.name));
     ctx.plan = { hosts: [] } as unknown as Plan;

@@ -1,3 +1,4 @@
+import { AGENT_VERSION } from '../../src/agent/version.js';
 import type { HostSession } from '../../src/facts/host-session.js';
 import { verifyOverlay } from '../../src/phases/verify-overlay.js';
 import { RunContext } from '../../src/phases/run-context.js';
@@ -11,7 +12,7 @@ import { ASK_AGENT, agentAnswer } from '../overlay/agent-answer.js';
 
 type View = { role: string; regionRole?: string; superPeer: string | null; regionPeer: string | null };
 
-/** A --limit run of a brand-new grid: only `limit`'s agents (less the `unreachable` ones, not reached) are deployed, asked, and answer `view`; every node got `bootstrap`. */
+/** A --limit run of a brand-new grid: only `limit`'s agents (less the `unreachable` ones, not reached) are deployed, asked, and answer `view` (with the version deployed); every node got `bootstrap`. */
 async function verifyUnderLimit(topology: string, limit: string[], bootstrap: (node: string) => BootstrapElectorate, view: (node: string) => View, unreachable: string[] = []): Promise<{ ctx: RunContext; said: string[] }> {
   const grid = gridOf(topology, `/tmp/gridops-verify-limit-${process.pid}-${Math.random().toString(36).slice(2)}.yaml`);
   const said: string[] = [];
@@ -20,7 +21,7 @@ async function verifyUnderLimit(topology: string, limit: string[], bootstrap: (n
     .map((node) => ({
       node,
       facts: { ...facts(), agentVersion: null },
-      transport: new RecordingTransport(node.name).on(ASK_AGENT, () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ term: 1, members: [], ...view(node.name) })) })),
+      transport: new RecordingTransport(node.name).on(ASK_AGENT, () => ({ code: 0, stdout: agentAnswer(JSON.stringify({ term: 1, members: [], version: AGENT_VERSION, ...view(node.name) })) })),
     }));
   const ctx = new RunContext({ topologyFile: grid.file, concurrency: 2, acceptNewHostKeys: false, progress: (m) => said.push(m), limit });
   ctx.setGrid({ ...grid, rollout: { ...grid.rollout, healthTimeoutMs: 3_000 } }, statePaths(grid.file, grid.name));

@@ -177,7 +177,7 @@ export class AgentDaemon {
     let lastTickAt = performance.now();
     let wasSlow = false;
     let knownPeersAt = -Infinity;
-    const knownPeerNames = new KnownPeerNames();
+    const knownPeerNames = new KnownPeerNames({ warn: (msg, fields) => this.log.warn(msg, fields) });
     this.ticker = setInterval(() => {
       const now = performance.now();
       const lagMs = Math.max(0, now - lastTickAt - config.tickMs);
