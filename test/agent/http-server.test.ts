@@ -108,6 +108,30 @@ describe("the agent's HTTP server", () => {
     }
   });
 
+  it('a status that cannot be built answers 500 with the reason, and the server keeps serving', async () => {
+    let broken = true;
+    const server = await startHttpServer('127.0.0.1', 0, {
+      status: () => ({ role: 'member' }),
+      statusVersion: () => {
+        if (broken) throw new Error('no core to ask');
+        return 1;
+      },
+      metrics: () => '',
+    });
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const failed = await fetch(`http://127.0.0.1:${port}/status`);
+      expect(failed.status).toBe(500);
+      expect(await failed.text()).toContain('no core to ask');
+      broken = false;
+      const ok = await fetch(`http://127.0.0.1:${port}/status`);
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ role: 'member' });
+    } finally {
+      await stopHttpServer(server);
+    }
+  });
+
   it('/status is compact JSON built once per tick however many ask, and the server bounds its connections and slow requests', async () => {
     let builds = 0;
     let tick = 1;

@@ -211,9 +211,10 @@ export class AgentDaemon {
       this.left !== null
         ? leftStatus(this.config, this.left.at, AGENT_VERSION)
         : { ...this.core.status(), version: AGENT_VERSION, epoch: this.epoch, uptimeSec: Math.round((performance.now() - this.startedAt) / 1000) };
-    // A new /status body each tick, and once the node left (http-server.ts): a flood of requests builds it once per tick.
-    // Per tick, and at once when a packet moved a role or a leader (a handover between ticks).
-    const statusVersion = () => `${this.ticksRun}|${this.left?.at ?? ''}|${this.core.statusKey()}`;
+    // A new /status body each tick, at once when a packet moved a role or a leader (a handover
+    // between ticks), and once the node left (http-server.ts): a flood of requests builds it once
+    // per tick. An agent started idle, its leave recorded before, has no core to ask.
+    const statusVersion = () => (this.left !== null ? `left|${this.left.at}` : `${this.ticksRun}|${this.core.statusKey()}`);
     return startWhenAddressIsUp(`${http.bind}:${http.port}`, () => startHttpServer(http.bind, http.port, { ...handlers, status, statusVersion }), {
       ...addressWait,
       onRetry: (error, waitedMs) => this.log.warn('the HTTP address is not up yet; listening again', { http: `${http.bind}:${http.port}`, code: error.code, waitedMs: Math.round(waitedMs) }),

@@ -66,14 +66,18 @@ export function startHttpServer(
       } else if (request.method !== 'GET') {
         response.writeHead(405, { allow: 'GET' }).end();
       } else if (path === '/status') {
-        response.writeHead(200, { 'content-type': 'application/json' }).end(statusText());
+        // The body before the head: a status that cannot be built is a 500, not a half-sent 200.
+        const body = statusText();
+        response.writeHead(200, { 'content-type': 'application/json' }).end(body);
       } else if (path === '/metrics') {
-        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(handlers.metrics());
+        const body = handlers.metrics();
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
       } else {
         response.writeHead(404, { 'content-type': 'text/plain' }).end('try /status or /metrics\n');
       }
     } catch (error) {
-      response.writeHead(500).end(String(error));
+      if (!response.headersSent) response.writeHead(500);
+      response.end(String(error));
     }
   });
   server.maxConnections = limits.maxConnections;
