@@ -51,7 +51,8 @@ export async function rollingStartNow(ctx: RunContext): Promise<RollingStart> {
  */
 export const askAgentsBeforeRolling: Phase = {
   title: 'ask the agents before a rolling apply',
-  shouldRun: (ctx) => ctx.options.rolling === true && hasChanges(ctx.plan),
+  // Not where a host could not be planned: the question's phase refuses that run, naming the host, and the agents need not be asked first.
+  shouldRun: (ctx) => ctx.options.rolling === true && hasChanges(ctx.plan) && !ctx.plan.hosts.some((h) => h.error?.kind === 'planning'),
   async run(ctx) {
     await askAgentsForRollingStart(ctx);
   },

@@ -221,14 +221,23 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
 }
 
 /**
- * `config` as looked up for a host dialled at `address`: a leading top-level `HostName address`
- * is the first HostName compute() meets, so `Match host` (and a `Match final` pass) judge the
- * address, where the file's own HostName for the name would otherwise stand in for it.
+ * `config` as looked up for a host dialled at `address`: each HostName directive says `address`,
+ * so `Match host` judges the name until a HostName of the file applies, then the address gridops
+ * dials (as ssh judges the name, then that HostName), and a block written for the name still applies.
  */
 function dialledAt(config: SSHConfig, address: string): SSHConfig {
-  const copy = new (config.constructor as new () => SSHConfig)();
-  copy.push({ type: SSH_CONFIG_DIRECTIVE, param: 'HostName', value: address } as unknown as SSHConfig[number], ...config);
-  return copy;
+  type Line = SSHConfig[number] & { param?: string; config?: SSHConfig };
+  const Config = config.constructor as new () => SSHConfig;
+  const rewrite = (lines: SSHConfig): SSHConfig => {
+    const copy = new Config();
+    for (const line of lines as Iterable<Line>) {
+      if (line.param === 'HostName') copy.push({ ...line, value: address } as SSHConfig[number]);
+      else if (line.config) copy.push({ ...line, config: rewrite(line.config) } as SSHConfig[number]);
+      else copy.push(line);
+    }
+    return copy;
+  };
+  return rewrite(config);
 }
 
 /**

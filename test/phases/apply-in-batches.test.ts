@@ -454,6 +454,14 @@ describe('apply in batches, rolling, before the first batch (review B3)', () => 
     expect(order).toEqual([]);
   });
 
+  it('a host that could not be planned is refused by the question\'s phase, naming it, before any agent is asked', async () => {
+    const g = grid(1000);
+    const { planned } = fleet(g);
+    const { ctx } = contextFor(g, planned, { rolling: true });
+    ctx.plan = { ...ctx.plan, hosts: [...ctx.plan.hosts, { host: 'n9', changes: [], error: { kind: 'planning', message: 'qemu.conf sets user = "root"' } } as unknown as (typeof ctx.plan.hosts)[number]] };
+    expect(askAgentsBeforeRolling.shouldRun!(ctx)).toBe(false);
+  });
+
   it('the batches start from what the agents said before the question; a view older than a gate\'s stable window is asked again', async () => {
     const g = grid();
     const { planned } = fleet(g);

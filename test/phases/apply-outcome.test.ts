@@ -74,13 +74,13 @@ describe('a rolling apply stopped at a failed batch', () => {
       ],
       unreachable: [],
       recordedOnly: new Set<string>(),
-      options: { rolling: true, topologyFile: 'my grid.yaml', playbooks: ['agent'] },
+      options: { rolling: true, topologyFile: 'my grid.yaml', playbooks: ['agent'], stateDir: '/srv/state' },
       stopped: { batch: 1, batches: 2, reason: 'failed', detail: 'n2 failed' },
       elapsed: () => 5,
     } as unknown as RunContext;
     expect(() => applyOutcome(ctx)).toThrow(
       expect.objectContaining({
-        hint: "fix the hosts listed above, then run the same apply again to resume; where the agent of n2 no longer answers, --rolling refuses to start: apply n2 without --rolling first (`gridops apply 'my grid.yaml' --playbook agent --limit n2`), then run the rolling apply again",
+        hint: "fix the hosts listed above, then run the same apply again to resume; where the agent of n2 no longer answers, --rolling refuses to start: apply n2 without --rolling first (`gridops apply 'my grid.yaml' --playbook agent --state-dir /srv/state --limit n2`), then run the rolling apply again",
       }),
     );
   });

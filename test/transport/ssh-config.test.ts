@@ -180,6 +180,11 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
     expect(sshConfigFor(config, { name: 'web1', address: '10.0.0.99' })).toEqual({ user: 'bob', port: 2299 });
   });
 
+  it("by the node's name, a `Match host NAME` block written for the name still applies, as for `ssh NAME`", () => {
+    const { config } = load('match-host-name', ['Match host n1', '  User admin', '  Port 2222', ''].join('\n'));
+    expect(sshConfigFor(config, { name: 'n1', address: '10.0.0.5' })).toEqual({ user: 'admin', port: 2222 });
+  });
+
   it('expands %h %p %r %u %d %% in an IdentityFile from it, and refuses other tokens', () => {
     const n2 = node('n2');
     const target = connectionTarget(n2, { hostName: 'real-n2', port: 2222, user: 'ops', identityFiles: ['~/.ssh/%h_%p_%r', '/keys/%u/100%%', '%d/.ssh/id'] });
