@@ -2,6 +2,7 @@ import { GridopsError, messageUnder, PlanningError, RemoteCommandError } from '.
 import { becomeFor } from './become.js';
 import { appliesTo, type LoadedPlaybook } from '../playbooks/load.js';
 import { instantiate, type Handler, type Secrets } from '../playbooks/instantiate.js';
+import { restartsCoveredByStart } from './restart-covered-by-start.js';
 import { retiredEntries, stillManaged } from '../playbooks/retired-entries.js';
 import { sparingWritten, type RecordedKernel } from '../playbooks/retired-kernel.js';
 import type { Change } from '../plan/change.js';
@@ -192,7 +193,9 @@ async function computeHostPlan(grid: Grid, host: ConnectedHost, playbooks: reado
   // this run defines (a `--playbook` run of others) stays owed in the state until a run that has it
   // (phases/pending-handlers.ts). All run in the order the playbooks define them.
   const pending = [...new Set(recorded.pendingHandlers ?? [])].filter((name) => handlers.some((h) => h.name === name));
-  const planHandlers = [...new Set(handlers.map((h) => h.name))].filter((name) => notified.includes(name) || pending.includes(name));
+  const covered = restartsCoveredByStart(changes, handlers, notified, pending);
+  for (const c of changes) if (c.notify?.some((name) => covered.has(name))) c.notify = c.notify.filter((name) => !covered.has(name));
+  const planHandlers = [...new Set(handlers.map((h) => h.name))].filter((name) => (notified.includes(name) && !covered.has(name)) || pending.includes(name));
   const handlerCommands = Object.fromEntries(planHandlers.map((name) => [name, handlers.find((h) => h.name === name)!.command]));
   const managedUnits = new Set([...resources.values()].flatMap((r) => (r instanceof SystemdUnitResource ? [r.unit] : [])));
   // Only when a template read it: a run without the agent's templates writes no bootstrap file.

@@ -11,3 +11,13 @@ export function restartsUnit(command: string, unit: string, options: { orStop?: 
   const names = [unit, ...(unit.endsWith('.service') ? [unit.slice(0, -'.service'.length)] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`\\bsystemctl\\s+(?:--[a-z-]+\\s+)*(?:(?:try-)?(?:reload-or-)?restart${options.orStop ? '|stop' : ''})\\s+(?:--\\s+)?(?:\\S+\\s+)*?(?:${names.join('|')})(?=\\s|$|;|&|\\|)`).test(command);
 }
+
+/**
+ * Whether a handler's whole command is one restart of `unit` and nothing else (`systemctl restart
+ * gridagent.service`): only such a handler may be left out where the run starts the unit itself
+ * (engine/restart-covered-by-start.ts), since leaving it out drops all it does.
+ */
+export function onlyRestartsUnit(command: string, unit: string): boolean {
+  const names = [unit, ...(unit.endsWith('.service') ? [unit.slice(0, -'.service'.length)] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^\\s*systemctl\\s+(?:--[a-z-]+\\s+)*(?:try-)?(?:reload-or-)?restart\\s+(?:--\\s+)?(?:${names.join('|')})\\s*$`).test(command);
+}
