@@ -9,7 +9,7 @@ import { isAgentPlaybook } from '../topology/agent-playbook.js';
  * gridagent AGENT_VERSION is then what is installed there, what the state records (host-record.ts)
  * and `gridops status` expects later.
  */
-export function agentPlaybookApplied(p: PlannedHost, outcome: HostOutcome): boolean {
+function agentPlaybookApplied(p: PlannedHost, outcome: HostOutcome): boolean {
   return (outcome.status === 'applied' || outcome.status === 'unchanged') && p.plan.playbooks.some((ref) => isAgentPlaybook({ ref }));
 }
 

@@ -33,7 +33,7 @@ function withoutComment(line: string): string {
 }
 
 /** Each setting's values, in the file's order: `user = "root"` is `root`, `security_driver = [ "selinux", "none" ]` is both. */
-export function parseQemuConf(lines: string): Map<QemuConfSetting, string[]> {
+function parseQemuConf(lines: string): Map<QemuConfSetting, string[]> {
   const conf = new Map<QemuConfSetting, string[]>();
   // A line that starts with a space goes on with the setting before it (QEMU_CONF_PROBE).
   const settings: string[] = [];
