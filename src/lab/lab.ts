@@ -20,6 +20,7 @@ import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrl
 import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, releaseSlot, slotClaimant, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
+import { checkTopologyNotEdited, topologyDigest } from './topology-edits.js';
 import { gridStateStale } from './stale-grid-state.js';
 import { nodesToBoot } from './nodes-to-boot.js';
 import { labCommand, shellWord } from './lab-command.js';
@@ -134,6 +135,8 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     progress.step(`lab already up: ${existing.nodes.length} ${req.kind} nodes in ${req.dir}`);
     return upResult(existing, true, { totalMs: Date.now() - t0 });
   }
+  // Before anything is built: step 6 would overwrite a topology edited since the lab wrote it.
+  checkTopologyNotEdited(files.topology, existing?.topologySha256, req.dir, 'up');
 
   // 1. The shared image (cache). Nothing of the lab exists yet, so an interrupt here leaves nothing.
   const cacheDir = resolveCacheDir();
@@ -301,7 +304,9 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
 
       // 6. Outputs: known_hosts with every node's real key, the topology, lab.json.
       await writeFileAtomic(files.knownHosts, renderKnownHosts(state.nodes));
-      await writeFileAtomic(files.topology, renderTopology(plan, { identity: files.identity, knownHosts: files.knownHosts, ...(sandboxImage ? { sandboxImage } : {}) }));
+      const topology = renderTopology(plan, { identity: files.identity, knownHosts: files.knownHosts, ...(sandboxImage ? { sandboxImage } : {}) });
+      await writeFileAtomic(files.topology, topology);
+      state.topologySha256 = topologyDigest(topology);
       state.phase = 'ready';
       timings.totalMs = Date.now() - t0;
       state.timings = timings;
@@ -349,6 +354,8 @@ export async function labGrow(req: LabGrowRequest, opts: RunOptions = {}): Promi
     const problems = growthProblems(state.plan, shape);
     // Totals the lab cannot grow to are flag values that cannot be used: a usage error (exit 64), as for `up`.
     if (problems.length) throw new UsageError(problems[0]!, `the lab has ${state.plan.shape.nodes} nodes, ${state.plan.shape.subgrids} sub-grids and ${state.plan.shape.regions} regions; give the totals it should have`);
+    // Before the plan grows: the grown lab's topology would overwrite one edited since the lab wrote it.
+    checkTopologyNotEdited(state.files.topology, state.topologySha256, req.dir, 'grow');
     const before = new Set(state.nodes.map((n) => n.name));
     const driver = DRIVERS[kind];
     if (!sameShape(state.plan.shape, shape)) {

@@ -94,4 +94,6 @@ export interface LabState {
   nodes: NodeState[];
   image?: string;
   timings?: Record<string, number>;
+  /** sha256 of the topology.yaml text the lab last wrote: one that differs was edited since, and is not overwritten (topology-edits.ts). */
+  topologySha256?: string;
 }

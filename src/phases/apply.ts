@@ -1,3 +1,4 @@
+import { refuseAdHocAgentRename } from './ad-hoc-agent-rename.js';
 import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
 import { askAgentsBeforeRolling } from './ask-agents-before-rolling.js';
@@ -34,6 +35,8 @@ export const APPLY_PHASES: readonly Phase[] = [
   findRemovedNodes,
   // Once the renames are known, so a node renamed and moved is refused too; nothing has changed yet.
   checkMovedNodes,
+  // A --playbook run finds no renames to hand the agent's leave to: one that would rename an agent is refused, nothing changed yet.
+  refuseAdHocAgentRename,
   // Likewise a node kept under its name at another host (or a rename beside a new node of the old name).
   checkChangedHosts,
   findRenamedGridNetworks,

@@ -32,10 +32,14 @@ export const checkSite: Phase = {
     const existingOutside = existingInSite(outside, state, ctx.planned, ctx.renamed);
     const newOutside = new Set([...outside].filter((name) => !existingOutside.has(name)));
     const existingChanged = ctx.plan.hosts.filter((h) => !fresh.has(h.host) && hostHasWork(h));
-    if (existingChanged.length && !ctx.options.allowExistingChanges) {
-      const [newChanged, oldChanged] = [existingChanged.filter((h) => newOutside.has(h.host)), existingChanged.filter((h) => !newOutside.has(h.host))];
+    // A new node outside the site that could not be planned (not reached) plans no change only
+    // because nothing was read: it is as unbootstrapped as one that plans changes, not an existing
+    // host whose "no change" went unchecked, so it refuses the run too rather than be excused.
+    const newNotPlanned = ctx.plan.hosts.filter((h) => newOutside.has(h.host) && h.error);
+    if ((existingChanged.length || newNotPlanned.length) && !ctx.options.allowExistingChanges) {
+      const [newChanged, oldChanged] = [[...existingChanged.filter((h) => newOutside.has(h.host)), ...newNotPlanned], existingChanged.filter((h) => !newOutside.has(h.host))];
       const ofSite = oldChanged.filter((h) => existing.has(h.host)).map((h) => h.host);
-      const counted = (hosts: typeof existingChanged) => hosts.map((h) => `${h.host} (${h.changes.length + owedOnly(h).length}${existing.has(h.host) ? ', of the site but not new' : ''})`).join(', ');
+      const counted = (hosts: typeof existingChanged) => hosts.map((h) => `${h.host} (${h.error ? (h.error.kind === 'unreachable' ? 'not reached' : 'not planned') : h.changes.length + owedOnly(h).length}${existing.has(h.host) ? ', of the site but not new' : ''})`).join(', ');
       const left = [...(oldChanged.length ? [`these existing hosts with planned changes: ${counted(oldChanged)}`] : []), ...(newChanged.length ? [`these new hosts outside it not bootstrapped: ${counted(newChanged)}`] : [])];
       const hints = [
         ...(oldChanged.length ? [ofSite.length ? notNewHint(ctx.options.site!, ofSite) : 'a new site should need no change elsewhere: review them with `gridops plan`, apply them first with a plain apply, or pass --allow-existing-changes to widen this run to them (their changes are applied too, not only the site\'s)'] : []),
@@ -49,16 +53,18 @@ export const checkSite: Phase = {
     ctx.site = fresh;
     const unreachable = ctx.plan.hosts.filter((h) => fresh.has(h.host) && h.error);
     if (unreachable.length) ctx.say(`warning: ${unreachable.map((h) => h.host).join(', ')} of the new site could not be planned`);
+    // Only with --allow-existing-changes (refused above otherwise): the run is widened to them and fails on them as any apply.
+    if (newNotPlanned.length) ctx.say(`warning: ${newNotPlanned.map((h) => h.host).join(', ')}, new and outside the site, could not be planned`);
     // An existing host not reached plans no change only because nothing was read: that is not a pass (review B5).
     // A node being decommissioned is no existing host of the topology (a --site run decommissions none: find-removed-nodes).
-    const notChecked = ctx.plan.hosts.filter((h) => !fresh.has(h.host) && !ctx.recordedOnly.has(h.host) && h.error?.kind === 'unreachable');
+    const notChecked = ctx.plan.hosts.filter((h) => !fresh.has(h.host) && !newOutside.has(h.host) && !ctx.recordedOnly.has(h.host) && h.error?.kind === 'unreachable');
     if (notChecked.length) ctx.say(`warning: could not check that the existing ${notChecked.length === 1 ? 'host' : 'hosts'} ${notChecked.map((h) => `${h.host}${existing.has(h.host) ? ' (of the site, not new)' : ''}`).join(', ')} ${notChecked.length === 1 ? 'plans' : 'plan'} no change (not reached); this run does not touch ${notChecked.length === 1 ? 'it' : 'them'}`);
     // A site already applied plans nothing: say so, rather than call it new.
     const siteChanges = ctx.plan.hosts.some((h) => fresh.has(h.host) && (hostHasWork(h) || h.error));
     // An existing node of the site not reached was named just above: it is not said to plan no change.
     const reached = site.filter((n) => !notChecked.some((h) => h.host === n.name)).map((n) => n.name);
     if (!siteChanges) ctx.say(`--site ${ctx.options.site}: ${reached.length ? `its nodes (${reached.join(', ')}) plan no change` : 'its nodes were applied before'}: not a new site, nothing to bootstrap`);
-    else ctx.say(`new site ${ctx.options.site}: ${[...fresh].join(', ')}${otherHosts(nodes.length - fresh.size - notChecked.length - existingChanged.length)}${widened(existingChanged.filter((h) => !newOutside.has(h.host)).length, existingChanged.filter((h) => newOutside.has(h.host)).length)}`);
+    else ctx.say(`new site ${ctx.options.site}: ${[...fresh].join(', ')}${otherHosts(nodes.length - fresh.size - notChecked.length - existingChanged.length - newNotPlanned.length)}${widened(existingChanged.filter((h) => !newOutside.has(h.host)).length, existingChanged.filter((h) => newOutside.has(h.host)).length)}`);
   },
 };
 

@@ -3,7 +3,7 @@ import { nodesWithAgent } from '../state/nodes-with-agent.js';
 import type { GridState } from '../state/state.js';
 import { allNodes, type Node } from '../topology/model.js';
 import type { Phase } from './phase.js';
-import { recordOf, renamedTo } from './renamed-node.js';
+import { recordOf, sameAddressRenames } from './renamed-node.js';
 
 /** A node of the topology that the state records, with an agent, in another region or sub-grid. */
 export interface MovedNode {
@@ -38,15 +38,6 @@ export function movedNodes(nodes: readonly Node[], state: GridState, renamed: Re
     if (from === to) return [];
     return [recordedAs === node.name ? { name: node.name, from, to } : { name: node.name, from, to, renamedFrom: recordedAs }];
   });
-}
-
-/** Old name to new of the state's records whose address a node of another name now has (renamedTo). */
-function sameAddressRenames(nodes: readonly Node[], state: GridState): Map<string, string> {
-  const names = new Set(nodes.map((n) => n.name));
-  return new Map(Object.entries(state.hosts).flatMap(([old, record]) => {
-    const now = !names.has(old) && record.node ? renamedTo(nodes, record.node) : undefined;
-    return now ? [[old, now.name] as [string, string]] : [];
-  }));
 }
 
 /**

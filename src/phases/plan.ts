@@ -2,6 +2,7 @@ import type { Plan } from '../plan/plan.js';
 import { checkChangedHosts } from './changed-host.js';
 import { connectAndReadOnly } from './connect-and-read.js';
 import { disconnect } from './disconnect.js';
+import { refuseAdHocAgentRename } from './ad-hoc-agent-rename.js';
 import { findRemovedNodes } from './find-removed-nodes.js';
 import { findRenamedGridNetworks } from './renamed-grid-network.js';
 import { runPhases } from './manager.js';
@@ -13,7 +14,7 @@ import type { RunOptions } from './run-options.js';
 import { validateTopology } from './validate-topology.js';
 
 /** `gridops plan`: apply's first phases, read-only (no lock: it changes nothing). */
-export const PLAN_PHASES: readonly Phase[] = [validateTopology, findRemovedNodes, checkMovedNodes, checkChangedHosts, findRenamedGridNetworks, connectAndReadOnly, planChanges, disconnect];
+export const PLAN_PHASES: readonly Phase[] = [validateTopology, findRemovedNodes, checkMovedNodes, refuseAdHocAgentRename, checkChangedHosts, findRenamedGridNetworks, connectAndReadOnly, planChanges, disconnect];
 
 export async function runPlan(options: RunOptions, onPhase?: (title: string) => void): Promise<Plan> {
   const ctx = new RunContext(options);

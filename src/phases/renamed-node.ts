@@ -27,6 +27,15 @@ export function renamedTo(nodes: readonly Node[], record: NonNullable<HostState[
   );
 }
 
+/** Old name to new of the state's records whose address a node of another name now has (renamedTo): the renames a run finds without resolving names, as a --playbook run must. */
+export function sameAddressRenames(nodes: readonly Node[], state: GridState): Map<string, string> {
+  const names = new Set(nodes.map((n) => n.name));
+  return new Map(Object.entries(state.hosts).flatMap(([old, record]) => {
+    const now = !names.has(old) && record.node ? renamedTo(nodes, record.node) : undefined;
+    return now ? [[old, now.name] as [string, string]] : [];
+  }));
+}
+
 /** Resolves a DNS name to its addresses (dns.promises.lookup with `all`); injectable for tests. */
 export type ResolveHost = (name: string) => Promise<string[]>;
 

@@ -28,6 +28,8 @@ describe('--site and a node being decommissioned (review 6)', () => {
     const ctx = new RunContext({ topologyFile: 't.yaml', concurrency: 1, acceptNewHostKeys: false, progress: (m) => said.push(m), site: 'r1/s2' });
     ctx.setGrid(grid, statePaths('t.yaml', grid.name));
     ctx.site = new Set(['n3']);
+    // n1 is an existing host: the state records it applied (a node it does not know, not reached, would be new).
+    jest.spyOn(ctx, 'recordedState').mockResolvedValue({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: { topologyHash: 'x', playbooks: ['agent'], gridopsVersion: '0', agentVersion: '0.1.0', appliedAt: '2026-12-01T00:00:00Z', changesApplied: 1, lastOutcome: 'applied' } } } as unknown as GridState);
     ctx.recordedOnly = new Set(['n2']);
     const down = (name: string) => ({ node: { name } as Node, error: new ConnectionError(name, 'refused') });
     ctx.unreachable = [down('n1'), down('n2')];
@@ -88,6 +90,38 @@ describe('--site and new hosts outside the site (review 9)', () => {
     expect(widened(1)).toBe('; the 1 existing host with planned changes is applied too (--allow-existing-changes)');
     expect(widened(0, 2)).toBe('; the 2 new hosts outside the site with planned changes are applied too (--allow-existing-changes)');
     expect(widened(1, 2)).toBe('; the 1 existing host and 2 new hosts outside the site with planned changes are applied too (--allow-existing-changes)');
+  });
+
+  /**
+   * b1 and b2 new and not reached: they plan no change only because nothing was read. The run took
+   * them for existing hosts not checked, bootstrapped a alone, called b1 and b2 existing and
+   * excused them from the exit code: half a new region, exit 0 (review day2 2).
+   */
+  it('refuses new hosts outside the site that could not be reached, as it does those that plan changes', async () => {
+    const said: string[] = [];
+    const ctx = siteRun('r2/a', ['a1']);
+    ctx.options.progress = (m) => said.push(m);
+    const down = new Set(['b1', 'b2']);
+    ctx.planned = ctx.planned.filter((p) => !down.has(p.session.node.name));
+    ctx.plan = { hosts: ctx.plan.hosts.map((h) => (down.has(h.host) ? { ...h, changes: [], error: { kind: 'unreachable', message: 'refused' } } : h)) } as unknown as Plan;
+    ctx.unreachable = [...down].map((name) => ({ node: { name } as Node, error: new ConnectionError(name, 'refused') }));
+    const err = await checkSite.run(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlanningError);
+    expect((err as PlanningError).message).toBe('--site r2/a would leave these new hosts outside it not bootstrapped: b1 (not reached), b2 (not reached); nothing was changed');
+    expect((err as PlanningError).hint).toMatch(/^b1 and b2 are new \(no apply of them succeeded yet\) but not of r2\/a: .* --site r2 \(the new region whole/);
+    expect(said.filter((m) => m.includes('existing'))).toEqual([]);
+  });
+
+  it('with --allow-existing-changes, does not call a new host not reached an existing one', async () => {
+    const said: string[] = [];
+    const ctx = siteRun('r2/a', ['a1']);
+    ctx.options.progress = (m) => said.push(m);
+    ctx.options.allowExistingChanges = true;
+    ctx.planned = ctx.planned.filter((p) => p.session.node.name !== 'b1');
+    ctx.plan = { hosts: ctx.plan.hosts.map((h) => (h.host === 'b1' ? { ...h, changes: [], error: { kind: 'unreachable', message: 'refused' } } : h)) } as unknown as Plan;
+    await checkSite.run(ctx);
+    expect(said).toContain('warning: b1, new and outside the site, could not be planned');
+    expect(said.filter((m) => m.includes('existing host b1'))).toEqual([]);
   });
 
   it('--site r2, the region whole, bootstraps both sub-grids', async () => {

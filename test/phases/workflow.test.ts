@@ -87,6 +87,7 @@ describe('the apply workflow is one list of phases', () => {
       'lock the state',
       'find nodes to decommission',
       'check that no node moved to another sub-grid',
+      'check that no --playbook run renames an agent',
       'check that no node changed host',
       'find renamed grid networks',
       'connect, gather facts and read the current state',
@@ -105,7 +106,7 @@ describe('the apply workflow is one list of phases', () => {
       'disconnect',
     ]);
     // plan is apply's read-only beginning: no lock, nothing applied.
-    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'find nodes to decommission', 'check that no node moved to another sub-grid', 'check that no node changed host', 'find renamed grid networks', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
+    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'find nodes to decommission', 'check that no node moved to another sub-grid', 'check that no --playbook run renames an agent', 'check that no node changed host', 'find renamed grid networks', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
   });
 
   it('applies, records the state, releases the lock; then a plan has zero changes', async () => {
