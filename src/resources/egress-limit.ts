@@ -64,6 +64,8 @@ interface EgressProbe {
   table: NftTableSummary | null;
   /** The cgroup2 mount relative to /sys/fs/cgroup (`` on v2, `unified/` on hybrid), or null without one. */
   cgroup2: string | null;
+  /** That mount's top is a cgroup namespace's root (the node is a container), not the kernel's root cgroup. */
+  cgroupNamespaced: boolean;
   /** nft's check of a plain table, and of a `socket cgroupv2` rule: `ok`, an error line, or null when not run. */
   nftCheck: string | null;
   socketCheck: string | null;
@@ -112,6 +114,9 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       [
         'if [ -e /sys/fs/cgroup/cgroup.controllers ]; then p=; elif [ -e /sys/fs/cgroup/unified/cgroup.controllers ]; then p=unified/; else p=-; fi',
         'echo "cgroup2 $p"',
+        // cgroup.type is on every cgroup but the kernel's root: where the mount has one, its top is a
+        // cgroup namespace's root (a container's view: LXC, nspawn), not the kernel's.
+        'if [ "$p" != - ] && [ -e "/sys/fs/cgroup/${p}cgroup.type" ]; then echo "cgroup2-root nested"; fi',
         // nft -c has the kernel check the rules and commit nothing: `ok`, or nft's first error line.
         'chk() { if out=$(printf "$@" | nft -c -f - 2>&1); then echo ok; else printf \'%s\\n\' "$out" | head -n 1; fi; }',
         'if command -v nft >/dev/null 2>&1; then',
@@ -357,6 +362,7 @@ function parseProbe(stdout: string): EgressProbe {
     defaultClasses: defaultByDevice,
     table: parseNftTable(table),
     cgroup2: cgroup2 === null || cgroup2 === '-' ? null : cgroup2,
+    cgroupNamespaced: check('cgroup2-root') === 'nested',
     nftCheck: check('nft'),
     socketCheck: check('socket'),
     fqCodel: check('fq_codel') === 'ok',
@@ -388,6 +394,11 @@ function cgroupPath(facts: HostFacts): string {
 function chooseClassifier(live: EgressProbe, facts: HostFacts): { classifier: EgressClassifier; fallback?: string } {
   const user = { by: 'user', user: GRID_USER } as const;
   if (facts.cgroup === 'v1' || facts.cgroup === 'none' || (live.tools.has('nft') && live.cgroup2 === null)) return { classifier: user, fallback: 'the node has no cgroup v2 hierarchy for nftables to match' };
+  // nft_socket finds the rule's `level 1` ancestor in the kernel's whole tree, where grid.slice is
+  // deeper inside a container's: before Linux commit 7f3287db6543 ("make cgroupsv2 matching work
+  // with namespaces") the rule matches no socket and grid work goes unlimited. `nft -c` checks
+  // only the syntax, and the kernel's version does not say whether a distribution backported it.
+  if (live.cgroupNamespaced) return { classifier: user, fallback: "the node's cgroup tree is a cgroup namespace's (a container), whose sockets nftables' cgroupv2 match looks up in the host's tree on kernels without commit 7f3287db6543" };
   if (live.socketCheck !== null && live.socketCheck !== 'ok') return { classifier: user, fallback: `its kernel cannot match sockets by cgroup (nftables socket cgroupv2, NFT_SOCKET: ${live.socketCheck})` };
   return { classifier: { by: 'cgroup', path: cgroupPath(facts) } };
 }

@@ -223,6 +223,36 @@ describe('egress-limit resource', () => {
     expect(r.diff(out({ ...fresh, checks: 'cgroup2 -\nnft ok\n' }), ctx(labFacts({ cgroup: 'v1' })))!.classifier).toBe('user');
   });
 
+  it('on a node whose cgroup tree is a namespace\'s (a container), falls back to the grid user, and says why: the socket match would read the host\'s tree', () => {
+    const r = new EgressLimitResource(100);
+    const nested = { ...fresh, checks: 'cgroup2 \ncgroup2-root nested\nnft ok\nsocket ok\nfq_codel ok\n' };
+    const change = r.diff(out(nested), ctx(labFacts({ cgroup: 'v2' })))!;
+    expect(change).toMatchObject({ classifier: 'user', steps: ['create-user', 'write-files', 'write-unit', 'enable', 'load'] });
+    expect(change.summary).toMatch(/grid traffic is that of user gridwork, not of grid\.slice, because the node's cgroup tree is a cgroup namespace's/);
+    expect(change.summary).toContain('7f3287db6543');
+    expect(change.fields[0]).toMatchObject({ name: 'grid traffic', after: expect.stringContaining('user gridwork (fallback: the node') });
+    // The kernel's own root cgroup (no cgroup.type there): by cgroup, as before.
+    expect(r.diff(out({ ...fresh, checks: 'cgroup2 \nnft ok\nsocket ok\nfq_codel ok\n' }), ctx(labFacts({ cgroup: 'v2' })))!.classifier).toBe('cgroup');
+  });
+
+  (process.getuid?.() === 0 ? it : it.skip)('its probe tells a cgroup namespace\'s root from the kernel\'s: the first has cgroup.type (as root: unshare -C -m, cgroup2 mounted on /sys/fs/cgroup)', () => {
+    const r = new EgressLimitResource(100);
+    const v2 = execSync("grep -m1 ' cgroup2 ' /proc/self/mountinfo | cut -d' ' -f5", { encoding: 'utf8' }).trim();
+    if (v2 === '') return;
+    const child = `${v2}/gridops-egress-test-${process.pid}`;
+    execSync(`mkdir ${child}`);
+    try {
+      // The shell moves itself into a child cgroup, then takes a cgroup namespace there and mounts its own view, as a container's init does.
+      const inner = `mount -t cgroup2 none /sys/fs/cgroup && ${r.probe()}`;
+      const stdout = execSync(`unshare -m --propagation private sh -c 'echo $$ > ${child}/cgroup.procs && exec unshare -C sh -c "$1"' sh ${quote(inner)}`, { encoding: 'utf8' });
+      const checks = splitProbeSections(stdout)[4]!;
+      expect(checks).toMatch(/^cgroup2 $/m);
+      expect(checks).toMatch(/^cgroup2-root nested$/m);
+    } finally {
+      execSync(`rmdir ${child}`);
+    }
+  });
+
   it('is a plan error naming the node and the missing piece when the node cannot hold a limit', () => {
     const r = new EgressLimitResource(100);
     const error = (live: Live, f: HostFacts) => {
