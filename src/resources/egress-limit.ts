@@ -37,6 +37,7 @@ import { sameTcRate, tcShownRate } from './tc-rate.js';
 import { installTools, packagesForMissingTools, parseTools, toolsProbe, type Tool } from './tool-packages.js';
 import { resourceId } from './resource-id.js';
 import { missingModulesProbe, parseMissingModules, refuseMissingModules } from './module-presence.js';
+import { ADDRESSES_PROBE, DEFAULT_ROUTES_PROBE, otherEgressPaths, unlimitedPathsText } from './egress-paths.js';
 
 /** What the limit runs on the node; missing ones are installed with the change. */
 const EGRESS_TOOLS: readonly Tool[] = ['tc', 'nft'];
@@ -80,6 +81,9 @@ interface EgressProbe {
   gridUid: number | null;
   /** Of EGRESS_MODULES, those modprobe finds nowhere (module-presence.ts); asked only with a limit to set. */
   missingModules: string[];
+  /** Every table's default routes and the node's addresses, as `ip -o` prints them (egress-paths.ts); asked only with a limit to set. */
+  defaultRoutes: string;
+  addresses: string;
 }
 
 /** The modules the limit needs: htb, for the qdisc and its classes (fq_codel and nftables have checks of their own). */
@@ -91,7 +95,8 @@ const EGRESS_MODULES = ['sch_htb'];
  * puts the traffic of sockets in grid.slice into that class (`meta priority`, which htb
  * classifies on without a tc filter). Other traffic passes unshaped. A oneshot unit loads both at
  * boot from files gridops writes. A new rate changes the class in place; no limit removes every
- * gridops qdisc, rule, file and the unit.
+ * gridops qdisc, rule, file and the unit. The limit is on the uplink alone: every plan names the
+ * other devices grid traffic may leave by (egress-paths.ts), which it does not hold.
  *
  * Where the kernel cannot match sockets by cgroup (no cgroup2, or no NFT_SOCKET), grid traffic is
  * that of the user `gridwork` instead, and the plan says so. The removal leaves that user: it may
@@ -137,7 +142,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       `systemctl is-active ${EGRESS_UNIT} 2>/dev/null || true`,
       "systemctl list-units --all --plain --no-legend --type=device 'sys-subsystem-net-devices-*' 2>/dev/null || true",
       // Only with a limit to set: a node without one has no use for htb, and loads none.
-      ...(this.mbit === undefined ? [] : [missingModulesProbe(EGRESS_MODULES)]),
+      ...(this.mbit === undefined ? [] : [missingModulesProbe(EGRESS_MODULES), DEFAULT_ROUTES_PROBE, ADDRESSES_PROBE]),
     );
   }
 
@@ -201,9 +206,13 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       const expected = expectedNftTable(nftMatch(classifier, live.gridUid));
       if (!sameTable(live.table, expected) || steps.includes('create-user')) step('rules', { name: `nft table inet ${EGRESS_NFT_TABLE}`, before: live.table ? 'differs' : null, after: classifierText(classifier) });
     }
-    const why = fallback ? `; grid traffic is that of user ${GRID_USER}, not of ${GRID_SLICE}, because ${fallback}: run grid work as ${GRID_USER}` : '';
+    const unlimited = otherEgressPaths(live.defaultRoutes, live.addresses, node.address, device);
+    const why = [
+      ...(fallback ? [`grid traffic is that of user ${GRID_USER}, not of ${GRID_SLICE}, because ${fallback}: run grid work as ${GRID_USER}`] : []),
+      ...(unlimited.length ? [unlimitedPathsText(unlimited, device)] : []),
+    ].map((note) => `; ${note}`).join('');
     if (steps.length === 0) {
-      if (!fallback) return null;
+      if (!why) return null;
       return { ...base(device, bits, classifier, layout), action: 'none', steps: [], fields: [], summary: `egress limit ${formatMbit(bits)} on ${device}${why}` };
     }
     const existed = live.files.unit.exists || live.files.tc.exists || live.classes.size > 0 || live.table !== null;
@@ -329,7 +338,7 @@ function removeQdisc(device: string): string {
 }
 
 function parseProbe(stdout: string): EgressProbe {
-  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = '', dropinFile = '', active = '', devices = '', modules = ''] = splitProbeSections(stdout);
+  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = '', dropinFile = '', active = '', devices = '', modules = '', defaultRoutes = '', addresses = ''] = splitProbeSections(stdout);
   const byDevice = new Map<string, EgressClass | null>();
   const defaultByDevice = new Map<string, EgressClass | null>();
   let device: string | undefined;
@@ -372,6 +381,8 @@ function parseProbe(stdout: string): EgressProbe {
     deviceUnits: activeDeviceUnits(devices),
     gridUid: uid !== null && /^\d+$/.test(uid) ? Number(uid) : null,
     missingModules: parseMissingModules(modules),
+    defaultRoutes,
+    addresses,
   };
 }
 
