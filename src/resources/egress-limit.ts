@@ -38,6 +38,7 @@ import { installTools, packagesForMissingTools, parseTools, toolsProbe, type Too
 import { resourceId } from './resource-id.js';
 import { missingModulesProbe, parseMissingModules, refuseMissingModules } from './module-presence.js';
 import { ADDRESSES_PROBE, DEFAULT_ROUTES_PROBE, otherEgressPaths, unlimitedPathsText } from './egress-paths.js';
+import { matchesCgroupInNamespace } from './nft-socket-cgroup-namespace.js';
 
 /** What the limit runs on the node; missing ones are installed with the change. */
 const EGRESS_TOOLS: readonly Tool[] = ['tc', 'nft'];
@@ -405,11 +406,10 @@ function cgroupPath(facts: HostFacts): string {
 function chooseClassifier(live: EgressProbe, facts: HostFacts): { classifier: EgressClassifier; fallback?: string } {
   const user = { by: 'user', user: GRID_USER } as const;
   if (facts.cgroup === 'v1' || facts.cgroup === 'none' || (live.tools.has('nft') && live.cgroup2 === null)) return { classifier: user, fallback: 'the node has no cgroup v2 hierarchy for nftables to match' };
-  // nft_socket finds the rule's `level 1` ancestor in the kernel's whole tree, where grid.slice is
-  // deeper inside a container's: before Linux commit 7f3287db6543 ("make cgroupsv2 matching work
-  // with namespaces") the rule matches no socket and grid work goes unlimited. `nft -c` checks
-  // only the syntax, and the kernel's version does not say whether a distribution backported it.
-  if (live.cgroupNamespaced) return { classifier: user, fallback: "the node's cgroup tree is a cgroup namespace's (a container), whose sockets nftables' cgroupv2 match looks up in the host's tree on kernels without commit 7f3287db6543" };
+  // In a container, a kernel without nft_socket's namespace fix loads the rule and matches no socket with it: grid work would go unlimited.
+  if (live.cgroupNamespaced && !matchesCgroupInNamespace(facts.kernel.release)) {
+    return { classifier: user, fallback: `the node's cgroup tree is a cgroup namespace's (a container) and its kernel ${facts.kernel.release} predates nftables' fix for matching sockets by cgroup there (commit 7f3287db6543: Linux 6.12, 6.10.12, 6.6.53, 6.1.112), so the rule would match nothing` };
+  }
   if (live.socketCheck !== null && live.socketCheck !== 'ok') return { classifier: user, fallback: `its kernel cannot match sockets by cgroup (nftables socket cgroupv2, NFT_SOCKET: ${live.socketCheck})` };
   return { classifier: { by: 'cgroup', path: cgroupPath(facts) } };
 }

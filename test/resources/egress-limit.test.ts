@@ -228,16 +228,21 @@ describe('egress-limit resource', () => {
     expect(r.diff(out({ ...fresh, checks: 'cgroup2 -\nnft ok\n' }), ctx(labFacts({ cgroup: 'v1' })))!.classifier).toBe('user');
   });
 
-  it('on a node whose cgroup tree is a namespace\'s (a container), falls back to the grid user, and says why: the socket match would read the host\'s tree', () => {
+  it('on a node whose cgroup tree is a namespace\'s (a container) and whose kernel lacks nft_socket\'s fix for it, falls back to the grid user, and says why', () => {
     const r = new EgressLimitResource(100);
     const nested = { ...fresh, checks: 'cgroup2 \ncgroup2-root nested\nnft ok\nsocket ok\nfq_codel ok\n' };
-    const change = r.diff(out(nested), ctx(labFacts({ cgroup: 'v2' })))!;
+    const on = (release: string) => ctx(labFacts({ cgroup: 'v2', kernel: { ...labFacts().kernel, release } }));
+    const change = r.diff(out(nested), on('5.15.0-122-generic'))!;
     expect(change).toMatchObject({ classifier: 'user', steps: ['create-user', 'write-files', 'write-unit', 'enable', 'load'] });
-    expect(change.summary).toMatch(/grid traffic is that of user gridwork, not of grid\.slice, because the node's cgroup tree is a cgroup namespace's/);
+    expect(change.summary).toMatch(/grid traffic is that of user gridwork, not of grid\.slice, because the node's cgroup tree is a cgroup namespace's \(a container\) and its kernel 5\.15\.0-122-generic predates/);
     expect(change.summary).toContain('7f3287db6543');
     expect(change.fields[0]).toMatchObject({ name: 'grid traffic', after: expect.stringContaining('user gridwork (fallback: the node') });
-    // The kernel's own root cgroup (no cgroup.type there): by cgroup, as before.
-    expect(r.diff(out({ ...fresh, checks: 'cgroup2 \nnft ok\nsocket ok\nfq_codel ok\n' }), ctx(labFacts({ cgroup: 'v2' })))!.classifier).toBe('cgroup');
+    // A kernel with the fix (mainline 6.12, stable 6.10.12, 6.6.53, 6.1.112) matches by cgroup in a container too.
+    for (const release of ['6.12.0', '6.18.44-fc-v1300', '6.10.12', '6.6.53-1-lts', '6.1.112']) expect(r.diff(out(nested), on(release))!.classifier).toBe('cgroup');
+    // Before it, or a version that does not say (Debian's 6.1.0-25, RHEL's 5.14.0-427 with backports of its own): by user.
+    for (const release of ['6.6.52', '6.1.0-25-amd64', '6.11.3', '6.8.0-45-generic', '5.14.0-427.el9.x86_64', '4.19.0']) expect(r.diff(out(nested), on(release))!.classifier).toBe('user');
+    // The kernel's own root cgroup (no cgroup.type there): by cgroup, whatever the kernel.
+    expect(r.diff(out({ ...fresh, checks: 'cgroup2 \nnft ok\nsocket ok\nfq_codel ok\n' }), on('5.15.0-122-generic'))!.classifier).toBe('cgroup');
   });
 
   (process.getuid?.() === 0 ? it : it.skip)('its probe tells a cgroup namespace\'s root from the kernel\'s: the first has cgroup.type (as root: unshare -C -m, cgroup2 mounted on /sys/fs/cgroup)', () => {
