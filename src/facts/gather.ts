@@ -91,11 +91,13 @@ function agentVersionOf(line: string): string {
  *   in v1 hierarchies (the unified tree's cgroup.controllers is empty, and systemd's hybrid mode
  *   sets no limit there): /proc/cgroups' enabled ones bound to a hierarchy (not 0). A kernel booted
  *   with cgroup_disable=memory lacks it in both;
- * - default route: /proc/net/route, else the first up, non-reject default of
+ * - default route: the first up, non-reject default of /proc/net/route (RTF_UP without
+ *   RTF_REJECT: an `unreachable default` shows there as device `*`, flags 0201), else of
  *   /proc/net/ipv6_route, which lists every routing table (a tunnel's policy table too), where
  *   `ip -6 route show default` looked at the main one;
  * - where no default route names the uplink (src/facts/uplink.ts needs more only then): the
- *   connected IPv4 routes of /proc/net/route and the IPv6 addresses of /proc/net/if_inet6;
+ *   connected IPv4 routes of /proc/net/route (up, non-reject, as for the default) and the IPv6
+ *   addresses of /proc/net/if_inet6;
  * - CPU count: the `Cpus_allowed_list` of /proc/self/status (what `nproc` counts: the CPUs this
  *   process may run on), read by the same loop as the capabilities; `nproc` only where the
  *   kernel lacks that line.
@@ -119,9 +121,9 @@ s uptime; c /proc/uptime
 s pkg; for p in apt-get dnf yum; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
 ${AGENT_SECTION}
 ${AGENT_SCORE_SECTION}
-s default-route; d=; [ -r /proc/net/route ] && while read -r i dst gw fl rc u m mask rest; do if [ "$dst" = 00000000 ] && [ "$mask" = 00000000 ] && [ $(( 0x$fl & 1 )) = 1 ]; then echo "default dev $i"; d=1; break; fi; done < /proc/net/route
+s default-route; d=; [ -r /proc/net/route ] && while read -r i dst gw fl rc u m mask rest; do if [ "$dst" = 00000000 ] && [ "$mask" = 00000000 ] && [ $(( 0x$fl & 0x201 )) = 1 ] && [ "$i" != '*' ]; then echo "default dev $i"; d=1; break; fi; done < /proc/net/route
 [ -n "$d" ] || { [ -r /proc/net/ipv6_route ] && while read -r dst dl src sl gw m rc u fl i; do if [ "$dst" = 00000000000000000000000000000000 ] && [ "$dl" = 00 ] && [ $(( 0x$fl & 0x201 )) = 1 ] && [ "$i" != lo ]; then echo "default dev $i"; d=1; break; fi; done < /proc/net/ipv6_route; }
-s connected-routes; [ -n "$d" ] || { [ -r /proc/net/route ] && while read -r i dst gw fl rc u m mask rest; do [ "$gw" = 00000000 ] && [ "$dst" != 00000000 ] && [ $(( 0x$fl & 1 )) = 1 ] && echo "$i $dst $mask"; done < /proc/net/route; }
+s connected-routes; [ -n "$d" ] || { [ -r /proc/net/route ] && while read -r i dst gw fl rc u m mask rest; do [ "$gw" = 00000000 ] && [ "$dst" != 00000000 ] && [ $(( 0x$fl & 0x201 )) = 1 ] && [ "$i" != '*' ] && echo "$i $dst $mask"; done < /proc/net/route; }
 s addresses6; [ -n "$d" ] || { [ -r /proc/net/if_inet6 ] && while read -r a x pl sc fl i; do echo "$i $a"; done < /proc/net/if_inet6; }
 s kvm; [ -c /dev/kvm ] && echo device; { true <> /dev/kvm; } 2>/dev/null && echo usable; for f in /sys/module/kvm_intel/parameters/nested /sys/module/kvm_amd/parameters/nested; do [ -r "$f" ] && c "$f"; done
 s caps; cpus=; while read -r k v; do case "$k" in CapEff:) echo "$v";; Cpus_allowed_list:) cpus=$v; break;; esac; done < /proc/self/status

@@ -10,7 +10,7 @@ import type { HostFacts } from './host-facts.js';
  */
 export function uplinkDevice(facts: HostFacts, nodeAddress: string): string | null {
   if (facts.network.defaultRouteDevice) return facts.network.defaultRouteDevice;
-  const carrier = facts.network.addresses.find((a) => canonical(a.address) === canonical(nodeAddress))?.device;
+  const carrier = facts.network.addresses.find((a) => canonicalAddress(a.address) === canonicalAddress(nodeAddress))?.device;
   if (carrier) return carrier;
   if (!isIPv4(nodeAddress)) return null;
   const holding = facts.network.connectedRoutes
@@ -29,7 +29,7 @@ function sameNetwork(address: string, network: string, prefixLength: number): bo
 }
 
 /** One spelling per address: IPv6 in the compressed form of RFC 5952 (the URL parser's), without a `%zone`; IPv4 as written. */
-function canonical(address: string): string {
+export function canonicalAddress(address: string): string {
   const bare = address.split('%')[0]!;
   if (!isIPv6(bare)) return address;
   try {

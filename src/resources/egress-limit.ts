@@ -37,6 +37,8 @@ import { sameTcRate, tcShownRate } from './tc-rate.js';
 import { installTools, packagesForMissingTools, parseTools, toolsProbe, type Tool } from './tool-packages.js';
 import { resourceId } from './resource-id.js';
 import { missingModulesProbe, parseMissingModules, refuseMissingModules } from './module-presence.js';
+import { ADDRESSES_PROBE, DEFAULT_ROUTES_PROBE, otherEgressPaths, unlimitedPathsText } from './egress-paths.js';
+import { matchesCgroupInNamespace } from './nft-socket-cgroup-namespace.js';
 
 /** What the limit runs on the node; missing ones are installed with the change. */
 const EGRESS_TOOLS: readonly Tool[] = ['tc', 'nft'];
@@ -64,6 +66,8 @@ interface EgressProbe {
   table: NftTableSummary | null;
   /** The cgroup2 mount relative to /sys/fs/cgroup (`` on v2, `unified/` on hybrid), or null without one. */
   cgroup2: string | null;
+  /** That mount's top is a cgroup namespace's root (the node is a container), not the kernel's root cgroup. */
+  cgroupNamespaced: boolean;
   /** nft's check of a plain table, and of a `socket cgroupv2` rule: `ok`, an error line, or null when not run. */
   nftCheck: string | null;
   socketCheck: string | null;
@@ -78,6 +82,9 @@ interface EgressProbe {
   gridUid: number | null;
   /** Of EGRESS_MODULES, those modprobe finds nowhere (module-presence.ts); asked only with a limit to set. */
   missingModules: string[];
+  /** Every table's default routes and the node's addresses, as `ip -o` prints them (egress-paths.ts); asked only with a limit to set. */
+  defaultRoutes: string;
+  addresses: string;
 }
 
 /** The modules the limit needs: htb, for the qdisc and its classes (fq_codel and nftables have checks of their own). */
@@ -89,7 +96,8 @@ const EGRESS_MODULES = ['sch_htb'];
  * puts the traffic of sockets in grid.slice into that class (`meta priority`, which htb
  * classifies on without a tc filter). Other traffic passes unshaped. A oneshot unit loads both at
  * boot from files gridops writes. A new rate changes the class in place; no limit removes every
- * gridops qdisc, rule, file and the unit.
+ * gridops qdisc, rule, file and the unit. The limit is on the uplink alone: every plan names the
+ * other devices grid traffic may leave by (egress-paths.ts), which it does not hold.
  *
  * Where the kernel cannot match sockets by cgroup (no cgroup2, or no NFT_SOCKET), grid traffic is
  * that of the user `gridwork` instead, and the plan says so. The removal leaves that user: it may
@@ -112,6 +120,9 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       [
         'if [ -e /sys/fs/cgroup/cgroup.controllers ]; then p=; elif [ -e /sys/fs/cgroup/unified/cgroup.controllers ]; then p=unified/; else p=-; fi',
         'echo "cgroup2 $p"',
+        // cgroup.type is on every cgroup but the kernel's root: where the mount has one, its top is a
+        // cgroup namespace's root (a container's view: LXC, nspawn), not the kernel's.
+        'if [ "$p" != - ] && [ -e "/sys/fs/cgroup/${p}cgroup.type" ]; then echo "cgroup2-root nested"; fi',
         // nft -c has the kernel check the rules and commit nothing: `ok`, or nft's first error line.
         'chk() { if out=$(printf "$@" | nft -c -f - 2>&1); then echo ok; else printf \'%s\\n\' "$out" | head -n 1; fi; }',
         'if command -v nft >/dev/null 2>&1; then',
@@ -132,7 +143,7 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       `systemctl is-active ${EGRESS_UNIT} 2>/dev/null || true`,
       "systemctl list-units --all --plain --no-legend --type=device 'sys-subsystem-net-devices-*' 2>/dev/null || true",
       // Only with a limit to set: a node without one has no use for htb, and loads none.
-      ...(this.mbit === undefined ? [] : [missingModulesProbe(EGRESS_MODULES)]),
+      ...(this.mbit === undefined ? [] : [missingModulesProbe(EGRESS_MODULES), DEFAULT_ROUTES_PROBE, ADDRESSES_PROBE]),
     );
   }
 
@@ -196,9 +207,13 @@ export class EgressLimitResource implements Resource<EgressLimitChange> {
       const expected = expectedNftTable(nftMatch(classifier, live.gridUid));
       if (!sameTable(live.table, expected) || steps.includes('create-user')) step('rules', { name: `nft table inet ${EGRESS_NFT_TABLE}`, before: live.table ? 'differs' : null, after: classifierText(classifier) });
     }
-    const why = fallback ? `; grid traffic is that of user ${GRID_USER}, not of ${GRID_SLICE}, because ${fallback}: run grid work as ${GRID_USER}` : '';
+    const unlimited = otherEgressPaths(live.defaultRoutes, live.addresses, node.address, device);
+    const why = [
+      ...(fallback ? [`grid traffic is that of user ${GRID_USER}, not of ${GRID_SLICE}, because ${fallback}: run grid work as ${GRID_USER}`] : []),
+      ...(unlimited.length ? [unlimitedPathsText(unlimited, device)] : []),
+    ].map((note) => `; ${note}`).join('');
     if (steps.length === 0) {
-      if (!fallback) return null;
+      if (!why) return null;
       return { ...base(device, bits, classifier, layout), action: 'none', steps: [], fields: [], summary: `egress limit ${formatMbit(bits)} on ${device}${why}` };
     }
     const existed = live.files.unit.exists || live.files.tc.exists || live.classes.size > 0 || live.table !== null;
@@ -324,7 +339,7 @@ function removeQdisc(device: string): string {
 }
 
 function parseProbe(stdout: string): EgressProbe {
-  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = '', dropinFile = '', active = '', devices = '', modules = ''] = splitProbeSections(stdout);
+  const [tools = '', qdiscs = '', classes = '', table = '', checks = '', tcFile = '', nftFile = '', unitFile = '', enabled = '', dropinFile = '', active = '', devices = '', modules = '', defaultRoutes = '', addresses = ''] = splitProbeSections(stdout);
   const byDevice = new Map<string, EgressClass | null>();
   const defaultByDevice = new Map<string, EgressClass | null>();
   let device: string | undefined;
@@ -357,6 +372,7 @@ function parseProbe(stdout: string): EgressProbe {
     defaultClasses: defaultByDevice,
     table: parseNftTable(table),
     cgroup2: cgroup2 === null || cgroup2 === '-' ? null : cgroup2,
+    cgroupNamespaced: check('cgroup2-root') === 'nested',
     nftCheck: check('nft'),
     socketCheck: check('socket'),
     fqCodel: check('fq_codel') === 'ok',
@@ -366,6 +382,8 @@ function parseProbe(stdout: string): EgressProbe {
     deviceUnits: activeDeviceUnits(devices),
     gridUid: uid !== null && /^\d+$/.test(uid) ? Number(uid) : null,
     missingModules: parseMissingModules(modules),
+    defaultRoutes,
+    addresses,
   };
 }
 
@@ -388,6 +406,10 @@ function cgroupPath(facts: HostFacts): string {
 function chooseClassifier(live: EgressProbe, facts: HostFacts): { classifier: EgressClassifier; fallback?: string } {
   const user = { by: 'user', user: GRID_USER } as const;
   if (facts.cgroup === 'v1' || facts.cgroup === 'none' || (live.tools.has('nft') && live.cgroup2 === null)) return { classifier: user, fallback: 'the node has no cgroup v2 hierarchy for nftables to match' };
+  // In a container, a kernel without nft_socket's namespace fix loads the rule and matches no socket with it: grid work would go unlimited.
+  if (live.cgroupNamespaced && !matchesCgroupInNamespace(facts.kernel.release)) {
+    return { classifier: user, fallback: `the node's cgroup tree is a cgroup namespace's (a container) and its kernel ${facts.kernel.release} predates nftables' fix for matching sockets by cgroup there (commit 7f3287db6543: Linux 6.12, 6.10.12, 6.6.53, 6.1.112), so the rule would match nothing` };
+  }
   if (live.socketCheck !== null && live.socketCheck !== 'ok') return { classifier: user, fallback: `its kernel cannot match sockets by cgroup (nftables socket cgroupv2, NFT_SOCKET: ${live.socketCheck})` };
   return { classifier: { by: 'cgroup', path: cgroupPath(facts) } };
 }

@@ -71,7 +71,10 @@ export const QosSettings = strict(
     gridCpuPercent: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'CPU share of the machine granted to grid work, in percent' })),
     // Bounded like the sandbox's memory: a huge value renders MemoryMax=1e+20M, which systemd ignores, leaving no limit at all.
     gridMemoryMiB: Type.Optional(Type.Integer({ minimum: 16, maximum: 4_194_304, description: 'memory granted to grid work, in MiB' })),
-    egressMbit: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 400_000, description: 'outgoing bandwidth limit of grid traffic, in Mbit/s' })),
+    // At least 0.01: htb's bucket (burstBytes, at least 64 KiB) takes tc a time in 32-bit ticks to
+    // send, which wraps below about 0.0019 Mbit/s (0.001 loaded as a 31176-byte burst); 0.01 keeps a
+    // fivefold margin and shows as `0.01 Mbit/s` and tc's `10Kbit`, exactly what was written.
+    egressMbit: Type.Optional(Type.Number({ minimum: 0.01, maximum: 400_000, description: 'outgoing bandwidth limit of grid traffic, in Mbit/s' })),
   },
   'resource limits for grid work (cgroups and tc)',
 );

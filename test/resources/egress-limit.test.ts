@@ -1,4 +1,4 @@
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { PlanningError } from '../../src/errors/index.js';
@@ -63,6 +63,11 @@ interface Live {
   active: string;
   /** `systemctl list-units --type=device` of the network devices: none in a container. */
   devices: string;
+  /** What modprobe finds nowhere (asked only with a limit to set). */
+  modules?: string;
+  /** Every table's default routes (`ip -o route show default table all`, IPv4 then IPv6), and `ip -o addr show`. */
+  routes?: string;
+  addresses?: string;
 }
 const fresh: Live = { tools: 'tc\nnft\n', qdiscs: noqueue, classes: '', table: '', checks: 'cgroup2 unified/\nnft ok\nsocket ok\nfq_codel ok\n', tc: 'absent\n', nft: 'absent\n', unit: 'absent\n', enabled: 'disabled\n', dropin: 'absent\n', active: 'inactive\n', devices: '' };
 /** Converged at `mbit`; `shown` is the rate as `tc class show` prints it. */
@@ -79,7 +84,7 @@ const applied = (mbit: number, shown = `${mbit}Mbit`): Live => ({
   active: 'active\n',
 });
 /** What the probe prints for this live state, joined by a real shell as the planner's would be. */
-const out = (l: Live) => execSync(probeSections(...[l.tools, l.qdiscs, l.classes, l.table, l.checks, l.tc, l.nft, l.unit, l.enabled, l.dropin, l.active, l.devices].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+const out = (l: Live) => execSync(probeSections(...[l.tools, l.qdiscs, l.classes, l.table, l.checks, l.tc, l.nft, l.unit, l.enabled, l.dropin, l.active, l.devices, l.modules ?? '', l.routes ?? '', l.addresses ?? ''].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 
 async function record(resource: EgressLimitResource, change: EgressLimitChange, f = labFacts()): Promise<string[]> {
   const writer = new StepRecorder('n1');
@@ -223,6 +228,66 @@ describe('egress-limit resource', () => {
     expect(r.diff(out({ ...fresh, checks: 'cgroup2 -\nnft ok\n' }), ctx(labFacts({ cgroup: 'v1' })))!.classifier).toBe('user');
   });
 
+  it('on a node whose cgroup tree is a namespace\'s (a container) and whose kernel lacks nft_socket\'s fix for it, falls back to the grid user, and says why', () => {
+    const r = new EgressLimitResource(100);
+    const nested = { ...fresh, checks: 'cgroup2 \ncgroup2-root nested\nnft ok\nsocket ok\nfq_codel ok\n' };
+    const on = (release: string) => ctx(labFacts({ cgroup: 'v2', kernel: { ...labFacts().kernel, release } }));
+    const change = r.diff(out(nested), on('5.15.0-122-generic'))!;
+    expect(change).toMatchObject({ classifier: 'user', steps: ['create-user', 'write-files', 'write-unit', 'enable', 'load'] });
+    expect(change.summary).toMatch(/grid traffic is that of user gridwork, not of grid\.slice, because the node's cgroup tree is a cgroup namespace's \(a container\) and its kernel 5\.15\.0-122-generic predates/);
+    expect(change.summary).toContain('7f3287db6543');
+    expect(change.fields[0]).toMatchObject({ name: 'grid traffic', after: expect.stringContaining('user gridwork (fallback: the node') });
+    // A kernel with the fix (mainline 6.12, stable 6.10.12, 6.6.53, 6.1.112) matches by cgroup in a container too.
+    for (const release of ['6.12.0', '6.18.44-fc-v1300', '6.10.12', '6.6.53-1-lts', '6.1.112']) expect(r.diff(out(nested), on(release))!.classifier).toBe('cgroup');
+    // Before it, or a version that does not say (Debian's 6.1.0-25, RHEL's 5.14.0-427 with backports of its own): by user.
+    for (const release of ['6.6.52', '6.1.0-25-amd64', '6.11.3', '6.8.0-45-generic', '5.14.0-427.el9.x86_64', '4.19.0']) expect(r.diff(out(nested), on(release))!.classifier).toBe('user');
+    // The kernel's own root cgroup (no cgroup.type there): by cgroup, whatever the kernel.
+    expect(r.diff(out({ ...fresh, checks: 'cgroup2 \nnft ok\nsocket ok\nfq_codel ok\n' }), on('5.15.0-122-generic'))!.classifier).toBe('cgroup');
+  });
+
+  (process.getuid?.() === 0 ? it : it.skip)('its probe tells a cgroup namespace\'s root from the kernel\'s: the first has cgroup.type (as root: unshare -C -m, cgroup2 mounted on /sys/fs/cgroup)', () => {
+    const r = new EgressLimitResource(100);
+    const v2 = execSync("grep -m1 ' cgroup2 ' /proc/self/mountinfo | cut -d' ' -f5", { encoding: 'utf8' }).trim();
+    if (v2 === '') return;
+    const child = `${v2}/gridops-egress-test-${process.pid}`;
+    execSync(`mkdir ${child}`);
+    try {
+      // The shell moves itself into a child cgroup, then takes a cgroup namespace there and mounts its own view, as a container's init does.
+      const inner = `mount -t cgroup2 none /sys/fs/cgroup && ${r.probe()}`;
+      const stdout = execSync(`unshare -m --propagation private sh -c 'echo $$ > ${child}/cgroup.procs && exec unshare -C sh -c "$1"' sh ${quote(inner)}`, { encoding: 'utf8' });
+      const checks = splitProbeSections(stdout)[4]!;
+      expect(checks).toMatch(/^cgroup2 $/m);
+      expect(checks).toMatch(/^cgroup2-root nested$/m);
+    } finally {
+      execSync(`rmdir ${child}`);
+    }
+  });
+
+  it('names, in every plan, each device grid traffic may leave by that the limit is not on: the device of the node\'s address, every next hop of every default route (IPv4 and IPv6, every table)', () => {
+    const r = new EgressLimitResource(100);
+    const wan = (over: Live): Live => ({ ...over, routes: 'default via 192.0.2.1 dev eth0 proto static \ndefault table 51820 \\\tnexthop via 198.51.100.1 dev eth0 weight 1 \\\tnexthop via 203.0.113.1 dev eth2 weight 1 \nunreachable default \ndefault via fe80::1 dev wg0 metric 1024 pref medium\n', addresses: '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n3: eth1    inet 10.0.0.1/24 brd 10.0.0.255 scope global eth1\\       valid_lft forever preferred_lft forever\n' });
+    const f = labFacts({ network: { defaultRouteDevice: 'eth0', addresses: [], connectedRoutes: [] } });
+    const expected = "grid traffic that leaves by eth2 (a default route's next hop), wg0 (a default route's next hop) or eth1 (it carries the node's address 10.0.0.1) is not limited: the limit is on eth0 alone";
+    const change = r.diff(out(wan(fresh)), ctx(f))!;
+    expect(change).toMatchObject({ action: 'create', device: 'eth0' });
+    expect(change.summary).toContain(`on eth0 to 100 Mbit/s; ${expected}`);
+    // Converged, it is a note, so no plan is silent about it.
+    const note = r.diff(out(wan(applied(100))), ctx(f))!;
+    expect(note).toMatchObject({ action: 'none', steps: [] });
+    expect(note.summary).toBe(`egress limit 100 Mbit/s on eth0; ${expected}`);
+    // One way out, the uplink: nothing to say.
+    expect(r.diff(out({ ...applied(100), routes: 'default via 192.0.2.1 dev eth0 \n', addresses: '2: eth0    inet 10.0.0.1/24 scope global eth0\\ \n' }), ctx(f))).toBeNull();
+  });
+
+  (process.getuid?.() === 0 ? it : it.skip)('its probe reads every default route\'s next hops and the node\'s address in a network namespace (as root: unshare -n)', () => {
+    const r = new EgressLimitResource(100);
+    const setup = ['link set lo up', ...[0, 1, 2].flatMap((i) => [`link add up${i} type veth peer name peer${i}`, `link set up${i} up`, `link set peer${i} up`, `addr add 10.79.${i}.9/24 dev up${i}`]), 'route add default via 10.79.0.1', 'route add default table 7 nexthop via 10.79.0.1 dev up0 nexthop via 10.79.2.1 dev up2', 'route add unreachable default metric 9'].join('\n');
+    const stdout = execFileSync('unshare', ['-n', 'sh', '-c', `ip -batch - <<'EOF'\n${setup}\nEOF\n${r.probe()}`], { encoding: 'utf8' });
+    const [routes = '', addresses = ''] = splitProbeSections(stdout).slice(13);
+    const note = r.diff(out({ ...fresh, routes, addresses }), { node: { ...node('n1'), address: '10.79.1.9' }, facts: labFacts({ network: { defaultRouteDevice: 'up0', addresses: [], connectedRoutes: [] } }) })!;
+    expect(note.summary).toContain("grid traffic that leaves by up2 (a default route's next hop) or up1 (it carries the node's address 10.79.1.9) is not limited: the limit is on up0 alone");
+  });
+
   it('is a plan error naming the node and the missing piece when the node cannot hold a limit', () => {
     const r = new EgressLimitResource(100);
     const error = (live: Live, f: HostFacts) => {
@@ -316,7 +381,7 @@ describe('egress-limit resource', () => {
 
   it('its probe runs in a real shell, with or without tc and nft, and reads nothing but state', async () => {
     const sections = splitProbeSections(probeStdout(new EgressLimitResource(100).probe()));
-    expect(sections).toHaveLength(13); // the last: the modules modprobe finds nowhere (none here, or not asked where this root has no modules tree)
+    expect(sections).toHaveLength(15); // then: the modules modprobe finds nowhere (none here, or not asked where this root has no modules tree), the default routes, the addresses
     expect(sections[4]).toMatch(/^cgroup2 /);
     expect(sections[4]).toMatch(/^fq_codel (ok|-)$/m);
   });

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkTopologyText } from '../../src/topology/load.js';
+import { rangeHint } from '../../src/topology/schema-hint.js';
 
 /**
  * A schema problem's hint says what to write instead, built from the type and bounds the schema
@@ -93,9 +94,16 @@ describe('the hint of a schema problem', () => {
   });
 
   it('an exclusive bound is said as "above"', () => {
-    expect(problemsOf(topology('qos: { egressMbit: 0 }'))).toEqual([
-      { message: 'egressMbit is 0, out of range (must be > 0)', hint: 'write a number above 0 and at most 400000, e.g. 1; egressMbit: outgoing bandwidth limit of grid traffic, in Mbit/s' },
-    ]);
+    expect(rangeHint({ type: 'number', exclusiveMinimum: 0, maximum: 400_000 }, 0)).toBe('write a number above 0 and at most 400000, e.g. 1');
+  });
+
+  it('an egressMbit below 0.01 is out of range, at its line: tc\'s 32-bit burst time wraps below about 0.0019 Mbit/s (0.001 loaded as a 31176-byte burst)', () => {
+    const hint = 'write a number from 0.01 to 400000, e.g. 0.01; egressMbit: outgoing bandwidth limit of grid traffic, in Mbit/s';
+    for (const [written, shown] of [['0', '0'], ['0.001', '0.001'], ['1e-300', '1e-300']]) {
+      expect(problemsOf(topology(`qos: { egressMbit: ${written} }`))).toEqual([{ message: `egressMbit is ${shown}, out of range (must be >= 0.01)`, hint }]);
+    }
+    expect(checkTopologyText('g.yaml', topology('qos: { egressMbit: 0.001 }')).problems.map((p) => `${p.line}:${p.column}`)).toEqual(['9:62']);
+    expect(problemsOf(topology('qos: { egressMbit: 0.01 }'))).toEqual([]);
   });
 
   it('a quoted boolean says to write true or false without quotes', () => {
