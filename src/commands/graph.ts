@@ -44,7 +44,7 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
       const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
       const started = Date.now();
       // Ctrl-C or SIGTERM stops the connects and exits 130, as status does.
-      const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'graph')));
+      const interrupt = interruptOnSignals((signal) => messages.signalled('interrupt', signal, interruptNotice(signal, 'planning', 'graph')));
       const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: messages.say, signal: interrupt.signal }).finally(interrupt.dispose);
       if (interrupt.signal.aborted) throw new InterruptedError('interrupted: graph stopped before every node answered; nothing was changed', 'run it again');
       graph = gridGraph(grid, new Map(status.nodes.map((n) => [n.node, n])));
