@@ -13,12 +13,26 @@ export abstract class GridopsCommand<T> extends Command {
     color: Flags.boolean({ description: 'colour on a terminal; --no-color (or NO_COLOR set) turns it off', default: true, allowNo: true, helpGroup: 'GLOBAL' }),
   };
 
+  /** --verbose as the parser read it (`-yv` included); undefined until the command parsed its flags. */
+  private parsedVerbose: boolean | undefined;
+
   protected get verbose(): boolean {
     return this.isVerbose();
   }
 
   isVerbose(): boolean {
-    return this.argv.includes('--verbose') || this.argv.includes('-v');
+    // Before parsing (a flag the parser refused, reported by catch) only a plain `-v` or `--verbose` is certain.
+    return this.parsedVerbose ?? (this.argv.includes('--verbose') || this.argv.includes('-v'));
+  }
+
+  // oclif's own constraints (its FlagOutput and ArgOutput, which @oclif/core does not export), spelt out.
+  protected override async parse<F extends { [name: string]: any }, B extends { [name: string]: any }, A extends { [name: string]: any }>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv);
+    this.parsedVerbose = (parsed.flags as { verbose?: boolean }).verbose === true;
+    return parsed;
   }
 
   /** Colour only on a terminal, and never with --no-color or NO_COLOR (no-color.org). */
