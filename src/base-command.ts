@@ -71,6 +71,8 @@ export abstract class GridopsCommand<T> extends Command {
    * would exit 2, which `plan --detailed-exitcode` means as "changes present".
    */
   private usageError(err: Error): UsageError {
+    // A flag's own parse function refused its value with our error: keep its words and hint, without oclif's wrapping.
+    if (err instanceof UsageError) return new UsageError(err.message.replace(/^Parsing --\S+\s*\n\t/, '').replace(/\s*See more help with --help\s*$/, ''), err.hint, { cause: err.cause });
     const missing = missingArguments(err);
     if (missing) return missingArgumentError(missing, this.id ?? '', (this.constructor as typeof Command).examples, { cause: err });
     const message = err.message
