@@ -62,8 +62,8 @@ export async function runApplyLike(
   const busy = new Set<string>();
   // The live lines stop at a signal, so that its line shows at once (HostProgress.endLive).
   const interrupt = interruptOnSignals(
-    (signal) => (progress?.endLive(), process.stderr.write(interruptNotice(signal, stage, verb))),
-    (signal) => (progress?.endLive(), process.stderr.write(quitNotice(signal, [...busy]))),
+    (signal) => (progress?.endLive(), messages.signalled('interrupt', signal, interruptNotice(signal, stage, verb))),
+    (signal) => (progress?.endLive(), messages.signalled('quit', signal, quitNotice(signal, [...busy]))),
   );
   const log = await createRunLog(flags['log-file'], `${verb} ${file}`);
   const emit = (e: ApplyEvent) => {

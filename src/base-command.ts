@@ -13,12 +13,26 @@ export abstract class GridopsCommand<T> extends Command {
     color: Flags.boolean({ description: 'colour on a terminal; --no-color (or NO_COLOR set) turns it off', default: true, allowNo: true, helpGroup: 'GLOBAL' }),
   };
 
+  /** --verbose as the parser read it (`-yv` included); undefined until the command parsed its flags. */
+  private parsedVerbose: boolean | undefined;
+
   protected get verbose(): boolean {
     return this.isVerbose();
   }
 
   isVerbose(): boolean {
-    return this.argv.includes('--verbose') || this.argv.includes('-v');
+    // Before parsing (a flag the parser refused, reported by catch) only a plain `-v` or `--verbose` is certain.
+    return this.parsedVerbose ?? (this.argv.includes('--verbose') || this.argv.includes('-v'));
+  }
+
+  // oclif's own constraints (its FlagOutput and ArgOutput, which @oclif/core does not export), spelt out.
+  protected override async parse<F extends { [name: string]: any }, B extends { [name: string]: any }, A extends { [name: string]: any }>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv);
+    this.parsedVerbose = (parsed.flags as { verbose?: boolean }).verbose === true;
+    return parsed;
   }
 
   /** Colour only on a terminal, and never with --no-color or NO_COLOR (no-color.org). */
@@ -57,6 +71,8 @@ export abstract class GridopsCommand<T> extends Command {
    * would exit 2, which `plan --detailed-exitcode` means as "changes present".
    */
   private usageError(err: Error): UsageError {
+    // A flag's own parse function refused its value with our error: keep its words and hint, without oclif's wrapping.
+    if (err instanceof UsageError) return new UsageError(err.message.replace(/^Parsing --\S+\s*\n\t/, '').replace(/\s*See more help with --help\s*$/, ''), err.hint, { cause: err.cause });
     const missing = missingArguments(err);
     if (missing) return missingArgumentError(missing, this.id ?? '', (this.constructor as typeof Command).examples, { cause: err });
     const message = err.message

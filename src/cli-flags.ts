@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { stat } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { DEFAULT_CONCURRENCY } from './transport/fan-out.js';
 import { KEEPER_MAX_LIFETIME_MS } from './transport/keeper-client.js';
@@ -17,9 +18,28 @@ export const connectionFlags = {
   limit: Flags.string({ description: 'only these nodes: names, globs (web-*), a sub-grid (name or REGION/SUBGRID), a region, label:KEY=VALUE or label:KEY; comma-separated or repeated, &SEL intersects, !SEL excludes', multiple: true, multipleNonGreedy: true }),
   'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),
   'log-file': Flags.string({ description: 'append a structured (JSON lines) log of the run to this file' }),
-  'state-dir': Flags.string({ description: 'where state and lock live (default: .gridops beside the topology)' }),
+  'state-dir': Flags.string({ description: 'where state and lock live (default: .gridops beside the topology)', parse: directoryOrAbsent }),
   persist: Flags.string({ description: "keep the SSH connections open this long after the run (e.g. 60s, like OpenSSH's ControlPersist) in a background keeper, and reuse the ones it kept: host keys verified once per connection, a socket of mode 0600, 30m at most. Not with --accept-new-host-keys or a become password. GRIDOPS_PERSIST=60s makes it your default", env: 'GRIDOPS_PERSIST' }),
 };
+
+/**
+ * --state-dir's value, refused by the parser (exit 64, before anything is read or contacted) when
+ * it names a file: past it, `state list` would call the state unreadable and `apply` fail to mkdir.
+ * A directory that does not exist yet is fine: apply makes it.
+ */
+async function directoryOrAbsent(dir: string): Promise<string> {
+  const hint = 'give --state-dir a directory (made if missing), or leave it out to keep the state in .gridops beside the topology';
+  try {
+    if ((await stat(dir)).isDirectory()) return dir;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return dir;
+    if (code === 'ENOTDIR') throw new UsageError(`--state-dir ${dir} is not a directory: a part of its path is a file`, hint);
+    // Unreadable for another reason (permissions): the state's own read or write says it with its path.
+    return dir;
+  }
+  throw new UsageError(`--state-dir ${dir} is not a directory`, hint);
+}
 
 /**
  * Aborts the run's signal on the first SIGINT (Ctrl-C) or SIGTERM, telling `onFirst` which one

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { GridopsCommand } from '../base-command.js';
 import { cannotWrite } from '../fs/output-file.js';
 import { connectionFlags, interruptOnSignals } from '../cli-flags.js';
-import { InterruptedError } from '../errors/index.js';
+import { InterruptedError, UsageError } from '../errors/index.js';
 import { interruptNotice } from '../formatters/interrupt-notice.js';
 import { gridGraph } from '../graph/grid-graph.js';
 import { renderGraph, type GraphFormat } from '../graph/render-graph.js';
@@ -30,12 +30,19 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
     format: Flags.string({ description: 'output format', options: ['dot', 'svg'], default: 'dot' }),
     out: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
     live: Flags.boolean({ description: "connect (verified host keys) and mark what the agents answer: super peers, region peers, who follows whom", default: false }),
+    // With --live only (checked in run).
     concurrency: connectionFlags.concurrency,
     'state-dir': connectionFlags['state-dir'],
   };
 
   async run(): Promise<GraphResult> {
-    const { args, flags } = await this.parse(GraphCommand);
+    const { args, flags, metadata } = await this.parse(GraphCommand);
+    // Only --live connects and reads the state: without it these would be ignored. Checked here rather
+    // than with oclif's dependsOn, which counts --concurrency's default as given and would refuse every plain graph.
+    const needLive = (['concurrency', 'state-dir'] as const).filter((name) => flags[name] !== undefined && !metadata.flags[name]?.setFromDefault);
+    if (!flags.live && needLive.length) {
+      throw new UsageError(`${needLive.map((name) => `--${name}`).join(' and ')} only ${needLive.length > 1 ? 'work' : 'works'} with --live: without it, graph draws the topology and connects to nothing`, `add --live to ask the agents, or leave ${needLive.length > 1 ? 'them' : 'it'} out`);
+    }
     const format = flags.format as GraphFormat;
     const grid = await loadTopology(args.file);
     let result: Omit<GraphResult, 'output'> = { format, live: flags.live };
@@ -44,7 +51,7 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
       const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
       const started = Date.now();
       // Ctrl-C or SIGTERM stops the connects and exits 130, as status does.
-      const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'graph')));
+      const interrupt = interruptOnSignals((signal) => messages.signalled('interrupt', signal, interruptNotice(signal, 'planning', 'graph')));
       const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: messages.say, signal: interrupt.signal }).finally(interrupt.dispose);
       if (interrupt.signal.aborted) throw new InterruptedError('interrupted: graph stopped before every node answered; nothing was changed', 'run it again');
       graph = gridGraph(grid, new Map(status.nodes.map((n) => [n.node, n])));

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand } from '../base-command.js';
+import { UsageError } from '../errors/index.js';
 import { runMessages } from '../formatters/run-messages.js';
 import { ansibleInventory, inventoryIni, inventoryYaml, type AnsibleInventory } from '../inventory/ansible-inventory.js';
 import { loadTopology } from '../topology/load.js';
@@ -10,10 +11,14 @@ export default class Inventory extends GridopsCommand<AnsibleInventory> {
   static override description = 'Groups: one per region, holding one per sub-grid, names kept to letters, digits and _. Host variables: ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file, ansible_ssh_common_args (known_hosts file, jump host) and ansible_become from the ssh settings (with ~/.ssh/config filling what the topology leaves to defaults, as gridops connects); gridops_region, gridops_subgrid, gridops_super_peer; every label as label_KEY. Connects to nothing.';
   static override examples = ['<%= config.bin %> inventory topology.yaml > hosts.ini && ansible -i hosts.ini all -m ping', '<%= config.bin %> inventory topology.yaml --format yaml > hosts.yaml'];
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
-  static override flags = { format: Flags.string({ description: 'inventory format', options: ['ini', 'yaml'], default: 'ini' }) };
+  static override flags = { format: Flags.string({ description: 'inventory format (not with --json, which prints it as JSON)', options: ['ini', 'yaml'], default: 'ini' }) };
 
   async run(): Promise<AnsibleInventory> {
-    const { args, flags } = await this.parse(Inventory);
+    const { args, flags, metadata } = await this.parse(Inventory);
+    // --json prints the inventory as JSON whatever the format: a --format beside it would be ignored.
+    if (this.jsonEnabled() && !metadata.flags.format?.setFromDefault) {
+      throw new UsageError('--format does nothing with --json, which prints the inventory as JSON', 'leave out --format, or --json to print the inventory as INI or YAML');
+    }
     // The same connection settings gridops uses: the topology's, with ~/.ssh/config filling the rest.
     const { warn } = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
     const sshConfig = loadSshConfig(undefined, warn);

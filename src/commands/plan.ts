@@ -29,8 +29,8 @@ export default class PlanCommand extends GridopsCommand<Plan> {
     const { args, flags } = await this.parse(PlanCommand);
     // A path the plan cannot be saved to is said before any host is contacted, not after the whole plan.
     if (flags.out) await checkOutputFile(flags.out, SAVE_HINT);
-    const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'plan')));
     const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
+    const interrupt = interruptOnSignals((signal) => messages.signalled('interrupt', signal, interruptNotice(signal, 'planning', 'plan')));
     const plan = await runPlan({
       topologyFile: args.file,
       playbooks: flags.playbook,

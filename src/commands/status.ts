@@ -28,7 +28,7 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
     const waitUntil = flags.wait ? Date.now() + durationFlag('wait', flags.wait) : undefined;
     const messages = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
     // Ctrl-C or SIGTERM stops the connects and the --wait, and exits 130 as every command (a second one at once).
-    const interrupt = interruptOnSignals((signal) => process.stderr.write(interruptNotice(signal, 'planning', 'status')));
+    const interrupt = interruptOnSignals((signal) => messages.signalled('interrupt', signal, interruptNotice(signal, 'planning', 'status')));
     // The prompt of connectionRunOptions, the one every connecting command asks with (status accepts no new host key, and --limit is gridStatus's own).
     const { becomePrompt } = connectionRunOptions({ ...flags, 'accept-new-host-keys': false }, interrupt.signal);
     const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit, say: messages.say, signal: interrupt.signal, becomePrompt }).finally(interrupt.dispose);

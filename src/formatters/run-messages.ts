@@ -20,6 +20,11 @@ export interface RunMessages {
   progress(message: string, elapsedMs: number): void;
   /** A phase's title, said with --verbose only. */
   phase(title: string): void;
+  /**
+   * The line said at a Ctrl-C or SIGTERM (interrupt-notice.ts): `interrupt` at the first, `quit` at
+   * the second. With --json, one object with the signal, so stderr stays JSON lines throughout.
+   */
+  signalled(kind: 'interrupt' | 'quit', signal: NodeJS.Signals, notice: string): void;
 }
 
 export function runMessages(options: { json: boolean; verbose: boolean; write?: (text: string) => void }): RunMessages {
@@ -35,5 +40,7 @@ export function runMessages(options: { json: boolean; verbose: boolean; write?: 
     phase: (title) => {
       if (verbose) json ? line({ type: 'phase', title }) : write(`gridops: == ${title}\n`);
     },
+    // The notice's blank line before it sets it apart on a terminal; a JSON line needs no such space.
+    signalled: (kind, signal, notice) => (json ? line({ type: kind, signal, message: notice.trim() }) : write(notice)),
   };
 }

@@ -104,6 +104,11 @@ describe('gridops show PLAN', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain(`cannot read plan ${SMALL}`);
     expect(bad.stderr).toContain('hint: create one with `gridops plan TOPOLOGY --out plan.json`');
+    // A plan edited by hand: the documented error, naming the field, not a TypeError.
+    writeFileSync(file, JSON.stringify({ ...plan, hosts: [{}] }));
+    const damaged = run('show', file, '--json');
+    expect(damaged.status).toBe(1);
+    expect(JSON.parse(damaged.stdout)).toMatchObject({ error: 'InputFileError', code: 'INPUT_FILE', message: `${file} is not a complete gridops plan: hosts[0].host is missing` });
   });
 });
 

@@ -52,6 +52,28 @@ describe("apply's interrupt notice", () => {
     expect(noticeAt('verify the overlay', 'SIGINT')).toBe('interrupted: no host is being changed any more; stopping, and the state records what was done (Ctrl-C again to quit now)');
   });
 
+  it('with --json, the notices are JSON lines of their own on stderr, as the events', () => {
+    const script = `
+      import { runApplyLike } from '${root}dist/apply-runner.js';
+      const command = { jsonEnabled: () => true, isVerbose: () => false, useColor: () => false, say: () => undefined };
+      const flags = { concurrency: 1, 'accept-new-host-keys': false, 'ask-become-pass': false, yes: true };
+      await runApplyLike(command, 'apply', 'grid.yaml', flags, {}, async (options, onPhase) => {
+        onPhase('apply in batches');
+        options.emit({ type: 'change-start', host: 'n1', id: 'file /x', summary: 'create /x' });
+        process.kill(process.pid, 'SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        process.kill(process.pid, 'SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      });
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(130);
+    const lines = r.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(lines.map((l) => l.type)).toEqual(['change-start', 'interrupt', 'quit']);
+    expect(lines[1]).toEqual({ type: 'interrupt', signal: 'SIGTERM', message: interruptNotice('SIGTERM', 'applying', 'apply').trim() });
+    expect(lines[2]).toEqual({ type: 'quit', signal: 'SIGTERM', message: quitNotice('SIGTERM', ['n1']).trim() });
+  });
+
   it('plan and reset say it their way', () => {
     expect(interruptNotice('SIGTERM', 'planning', 'plan')).toBe('\nterminated (SIGTERM): stopping; plan changes nothing (send SIGTERM again to quit now)\n');
     expect(interruptNotice('SIGINT', 'planning', 'reset')).toBe('\ninterrupted: nothing has been changed yet; stopping (Ctrl-C again to quit now)\n');

@@ -61,6 +61,9 @@ describe('a signal during status or graph --live, through the binary', () => {
     const r = await interrupted(['status', file, '--json', '--state-dir', dir], 'SIGINT');
     expect(r.code).toBe(130);
     expect(JSON.parse(r.stdout)).toMatchObject({ code: 'INTERRUPTED', result: { nodes: [{ node: 'n1', reachable: false }] } });
+    // stderr stays JSON lines: the notice is one of them, not plain text among them.
+    const lines = r.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string });
+    expect(lines).toContainEqual({ type: 'interrupt', signal: 'SIGINT', message: 'interrupted: stopping; status changes nothing (Ctrl-C again to quit now)' });
   }, 20_000);
 
   it('Ctrl-C during graph --live: exit 130, with the notice', async () => {

@@ -40,4 +40,16 @@ describe('runMessages: what a command says besides its result', () => {
         : ['warning: host n1 answers on a key recorded on first use\n', 'warning: no agent answers yet\n']);
     }
   });
+
+  it('the line said at a Ctrl-C or SIGTERM: as written in text, one JSON line of its own with --json', () => {
+    for (const json of [false, true]) {
+      const out: string[] = [];
+      const m = runMessages({ json, verbose: false, write: (t) => out.push(t) });
+      m.signalled('interrupt', 'SIGINT', '\ninterrupted: stopping; plan changes nothing (Ctrl-C again to quit now)\n');
+      m.signalled('quit', 'SIGTERM', '\nterminated (SIGTERM) again: quitting now\n');
+      expect(out).toEqual(json
+        ? ['{"type":"interrupt","signal":"SIGINT","message":"interrupted: stopping; plan changes nothing (Ctrl-C again to quit now)"}\n', '{"type":"quit","signal":"SIGTERM","message":"terminated (SIGTERM) again: quitting now"}\n']
+        : ['\ninterrupted: stopping; plan changes nothing (Ctrl-C again to quit now)\n', '\nterminated (SIGTERM) again: quitting now\n']);
+    }
+  });
 });

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputFileError } from '../../src/errors/index.js';
+import { loadPlan, savePlan } from '../../src/plan/plan-file.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { savedPlan } from '../cli/saved-plan-fixture.js';
+
+/**
+ * A saved plan damaged or edited by hand is refused when it is read, naming the file and its first
+ * bad field: before, only `format` was checked, and `show` or `apply --plan` (after taking the lock
+ * and connecting to every host) died on a raw TypeError.
+ */
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gridops-plan-file-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function refusal(content: unknown): Promise<InputFileError> {
+  const file = join(dir, 'plan.json');
+  writeFileSync(file, JSON.stringify(content));
+  const err = await loadPlan(file).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(InputFileError);
+  expect((err as InputFileError).message).toContain(file);
+  expect((err as InputFileError).hint).toContain('gridops plan TOPOLOGY --out');
+  return err as InputFileError;
+}
+
+const host = { host: 'n1', address: '10.0.0.1', playbooks: ['node-base'], notes: [], handlers: ['reload'], changes: [{ kind: 'sysctl', id: 'sysctl a.b', action: 'update', summary: 'set a.b', key: 'a.b', value: '1', steps: ['set'], fields: [{ name: 'value', before: '0', after: '1' }], notify: ['reload'] }] };
+const plan = savedPlan([host as Plan['hosts'][number]]);
+
+describe('loadPlan checks the shape of a saved plan', () => {
+  it('reads back a plan that savePlan wrote', async () => {
+    const file = join(dir, 'good.json');
+    await savePlan(file, { ...plan, limit: ['n1'] });
+    expect(await loadPlan(file)).toEqual({ ...plan, limit: ['n1'] });
+  });
+
+  it('names a host without its fields', async () => {
+    const err = await refusal({ ...plan, hosts: [{}] });
+    expect(err.message).toMatch(/hosts\[0\]\.host is missing/);
+  });
+
+  it('names the first bad field of the topology, the playbooks and the limit', async () => {
+    expect((await refusal({ ...plan, topology: { file: 't.yaml', grid: 'g' } })).message).toMatch(/topology\.sourceHash is missing/);
+    expect((await refusal({ format: plan.format })).message).toMatch(/createdAt is missing|topology is missing/);
+    expect((await refusal({ ...plan, playbooks: 'node-base' })).message).toMatch(/playbooks must be a list, not "node-base"/);
+    expect((await refusal({ ...plan, limit: [1] })).message).toMatch(/limit\[0\] must be a string, not a number/);
+  });
+
+  it("names a change's missing id, unknown kind, and bad fields", async () => {
+    const change = host.changes[0]!;
+    expect((await refusal({ ...plan, hosts: [{ ...host, changes: [{ ...change, id: undefined }] }] })).message).toMatch(/hosts\[0\]\.changes\[0\]\.id is missing/);
+    expect((await refusal({ ...plan, hosts: [{ ...host, changes: [{ ...change, kind: 'fiel' }] }] })).message).toMatch(/hosts\[0\]\.changes\[0\]\.kind must be one of .*"file".*, not "fiel"/);
+    expect((await refusal({ ...plan, hosts: [{ ...host, changes: [{ ...change, fields: [{ name: 'value' }] }] }] })).message).toMatch(/hosts\[0\]\.changes\[0\]\.fields\[0\]\.before is missing/);
+    expect((await refusal({ ...plan, hosts: [{ ...host, handlers: null }] })).message).toMatch(/hosts\[0\]\.handlers must be a list, not null/);
+  });
+
+  it('says which file is not a plan at all, as before', async () => {
+    for (const content of [null, [], {}]) expect((await refusal(content)).message).toMatch(/is not a gridops plan/);
+  });
+});
