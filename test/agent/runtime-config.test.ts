@@ -34,7 +34,21 @@ describe('agent config', () => {
     const config = normaliseAgentConfig({ ...minimal, timers: { tickMs: 50, heartbeatInterval: 500 } });
     expect(config).toMatchObject({ port: 7946, advertise: '10.0.1.11:7946', superPeer: 'auto', http: { bind: '127.0.0.1', port: 7950 }, mirrors: 4, tickMs: 50 });
     expect(config.timers.heartbeatInterval).toBe(10);
-    expect(config.regionTimers.heartbeatInterval).toBe(20);
+    // The defaults keep their wall time at another tick: 1 s and 2 s of heartbeat, 0.2 s of sync, 10 s of grace.
+    expect(config.regionTimers.heartbeatInterval).toBe(40);
+    expect(config.timers.syncInterval).toBe(4);
+    expect(config.timers.bootstrapGrace).toBe(200);
+    expect(config.timers.suspicionMultiplier).toBe(4);
+  });
+
+  test('tickMs is one setting for both tiers: under regionTimers it is refused, not ignored', () => {
+    expect(() => normaliseAgentConfig({ ...minimal, regionTimers: { tickMs: 50 } })).toThrow(
+      new AgentConfigError('config: regionTimers.tickMs is not a setting (both tiers tick together): move it to timers.tickMs'),
+    );
+    // A tick too coarse for the defaults (0.5 s election timeout, 0.2 s syncs) says it is the tick.
+    expect(() => normaliseAgentConfig({ ...minimal, timers: { tickMs: 500 } })).toThrow(
+      new AgentConfigError('config: timers.electionTimeoutMin must exceed syncInterval, or healthy leaders get deposed (in ticks of 500 ms: lower timers.tickMs)'),
+    );
   });
 
   test('peerRegions: the other regions and their region-peer DNS names; our own region is ignored', () => {

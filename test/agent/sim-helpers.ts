@@ -6,7 +6,7 @@ import { buildGrid } from '../../src/agent/sim/topology.js';
 /** A one-sub-grid cluster with explicit machines, for scripted scenarios. */
 export function smallCluster(
   count: number,
-  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number; bootstrapScores?: number[]; tickPhases?: boolean; addressed?: boolean } = {},
+  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number; bootstrapScores?: number[]; tickPhases?: boolean; addressed?: boolean; started?: boolean } = {},
 ): { network: SimNetwork; names: string[]; invariant: SingleLeaderPerTerm } {
   const names = Array.from({ length: count }, (_, index) => `n${index + 1}`);
   const specs: SimNodeSpec[] = names.map((name, index) => {
@@ -29,7 +29,8 @@ export function smallCluster(
   const network = new SimNetwork(specs, { seed: options.seed ?? 1, dns: { r: names.slice(0, 2) }, tickPhases: options.tickPhases ?? false });
   const invariant = new SingleLeaderPerTerm();
   network.onStep(invariant.observer);
-  network.startAll();
+  // started: false leaves every agent down, for scenarios that start them one by one.
+  if (options.started ?? true) network.startAll();
   return { network, names, invariant };
 }
 

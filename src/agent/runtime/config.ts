@@ -3,7 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
-import { SUBGRID_TIMERS, REGION_TIMERS, type Timers } from '../core/timers.js';
+import { SUBGRID_TIMERS, REGION_TIMERS, scaleTimers, type Timers } from '../core/timers.js';
 import { MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS, withinCharacters } from '../core/validate.js';
 import { DEFAULT_MIRRORS } from '../mirrors.js';
 import { parseSeed } from './seed-endpoint.js';
@@ -186,7 +186,9 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
   }
   const written = raw as WrittenAgentConfig;
   const port = written.port ?? 7946;
-  const tickMs = written.timers?.tickMs ?? 100;
+  // One clock ticks both tiers (daemon.ts): a region tick of its own would be accepted and ignored.
+  if (written.regionTimers?.tickMs !== undefined) throw new AgentConfigError(`${source}: regionTimers.tickMs is not a setting (both tiers tick together): move it to timers.tickMs`);
+  const tickMs = written.timers?.tickMs ?? DEFAULT_TICK_MS;
   // An empty value meant no multicast before the group was checked: it still does.
   const multicast = written.multicast !== undefined && written.multicast !== '' ? multicastGroup(written.multicast, source) : null;
   const badAdvertise = written.advertise !== undefined ? advertiseProblem(written.advertise) : null;
@@ -195,7 +197,11 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
   const regionTimers = toTicks(REGION_TIMERS, written.regionTimers, tickMs);
   for (const [name, set] of [['timers', timers], ['regionTimers', regionTimers]] as const) {
     if (set.electionTimeoutMax < set.electionTimeoutMin) throw new AgentConfigError(`${source}: ${name}.electionTimeoutMax must be >= electionTimeoutMin`);
-    if (set.electionTimeoutMin <= set.syncInterval) throw new AgentConfigError(`${source}: ${name}.electionTimeoutMin must exceed syncInterval, or healthy leaders get deposed`);
+    if (set.electionTimeoutMin <= set.syncInterval) {
+      // A coarse tick rounds the defaults (500 ms and 200 ms) to the same count: say that it is the tick.
+      const coarse = tickMs > DEFAULT_TICK_MS ? ` (in ticks of ${tickMs} ms: lower timers.tickMs)` : '';
+      throw new AgentConfigError(`${source}: ${name}.electionTimeoutMin must exceed syncInterval, or healthy leaders get deposed${coarse}`);
+    }
   }
   // The agent's sockets are IPv4: '::' would pass as a wildcard here only to be refused at start
   // (bind-address.ts), after the operator had added the advertise address this asks for.
@@ -284,8 +290,15 @@ function advertiseProblem(advertise: string): string | null {
 }
 
 /** Config timers are milliseconds; the core counts ticks. */
+/** The tick the default timers (core/timers.ts) are counted in. */
+const DEFAULT_TICK_MS = 100;
+
+/**
+ * The timers in ticks of `tickMs`: the defaults keep their wall time (a 50 ms tick doubles their
+ * counts), and each override, in milliseconds, is divided by the tick.
+ */
 function toTicks(defaults: Timers, overrides: Static<typeof TimerOverrides> | undefined, tickMs: number): Timers {
-  const timers = { ...defaults };
+  const timers = tickMs === DEFAULT_TICK_MS ? { ...defaults } : scaleTimers(defaults, DEFAULT_TICK_MS / tickMs);
   if (overrides === undefined) return timers;
   for (const [key, value] of Object.entries(overrides)) {
     if (key === 'tickMs' || value === undefined) continue;

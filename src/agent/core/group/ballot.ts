@@ -24,6 +24,13 @@ export class Tally {
   }
 }
 
+/**
+ * A better-ranked fresh node stops refusing worse candidates once this many of its own bootstrap
+ * campaigns were lost. One can be lost to a race (a candidate of a higher term it had not heard
+ * of yet: the refusals teach it that term); three in a row mean its messages do not get through.
+ */
+const CAMPAIGNS_BEFORE_YIELDING = 3;
+
 /** A voter's answer to a (pre-)vote request: grant it, refuse it, or point a non-fresh asker at the group that exists. */
 export type Verdict = 'grant' | 'refuse' | 'notFresh';
 
@@ -54,6 +61,8 @@ export interface BallotElection {
   leaseActive(candidate: string): boolean;
   /** The node this one's last bootstrap vote binds it to, or null when free. */
   boundTo(): string | null;
+  /** How many of this node's own bootstrap campaigns (pre-vote or vote) timed out without winning. */
+  bootstrapCampaignsLost(): number;
   /** The Raft election timeout by score rank (view elections). */
   electionTimeout(): number;
   /** Someone is trying to bootstrap: this node waits a full timeout before it stands. */
@@ -117,9 +126,10 @@ export class ViewQuorumBallot implements Ballot {
 /**
  * The first election of a group (no view yet): the electorate is the fresh nodes of the bootstrap
  * electorate, and `floor(expect/2) + 1` distinct ballots win (Consul's bootstrap_expect). A voter
- * takes part only while fresh itself, gives its vote away in term 1 only to a better-ranked node,
- * and stays bound to a node it voted for until that one shows itself fresh in a later term (a
- * winner never is), so that once a bootstrap has been won no later one can be.
+ * takes part only while fresh itself, gives its pre-vote and vote away only to a better-ranked node
+ * while it could win itself (standsInstead), and stays bound to a node it voted for until that one
+ * shows itself fresh in a later term (a winner never is), so that once a bootstrap has been won no
+ * later one can be.
  */
 export class BootstrapBallot implements Ballot {
   readonly bootstrap = true;
@@ -163,7 +173,9 @@ export class BootstrapBallot implements Ballot {
 
   preVoteVerdict(message: Extract<Message, { type: 'preVote' }>): Verdict {
     const bound = this.election.boundTo();
-    const granted = message.term > this.ctx.state.term && (bound === null || bound === message.from) && this.ctx.leader === null;
+    // A pre-vote is for a term this node has not voted in yet (it is above its own).
+    const granted =
+      message.term > this.ctx.state.term && (bound === null || bound === message.from) && this.ctx.leader === null && !this.standsInstead(message.from, message.score);
     if (granted) this.election.postponeBootstrap();
     return granted ? 'grant' : 'refuse';
   }
@@ -173,13 +185,32 @@ export class BootstrapBallot implements Ballot {
     const state = ctx.state;
     const free = state.votedFor === null || state.votedFor === message.from;
     const bound = this.election.boundTo();
-    // In term 1, a better-scored node keeps its vote for itself: it will stand first. Retries are plain Raft.
-    const iStandFirst =
-      message.term === 1 &&
-      state.votedFor === null &&
+    const standsInstead = state.votedFor === null && this.standsInstead(message.from, message.score);
+    return message.term === state.term && free && (bound === null || bound === message.from) && !standsInstead ? 'grant' : 'refuse';
+  }
+
+  /**
+   * Does this node keep its (pre-)vote of a bootstrap term for itself, because it outranks the
+   * candidate and could win that election? In any term, not only the first: an apply deploys in
+   * waves, so the sub-grids of a new region elect (and start its election) tens of seconds apart,
+   * and a super peer long past its grace stands against the planned region peer still inside its
+   * own; granting that one's retry handed it the region. The same within a sub-grid whose planned
+   * node restarted, or started a few seconds late. Only while winning is possible, so that a better
+   * node never holds the election up for good: eligible and able to stand, bound to no other
+   * candidacy, a bootstrap quorum of live fresh nodes in sight, and fewer than
+   * CAMPAIGNS_BEFORE_YIELDING of its own campaigns lost (its messages do not reach the others).
+   */
+  private standsInstead(candidate: string, candidateScore: number | undefined): boolean {
+    const ctx = this.ctx;
+    return (
       ctx.settings.eligible &&
       ctx.host.canStand() &&
-      ctx.outranks(this.discovery.bootstrapRankScore(), ctx.self, message.score, message.from);
-    return message.term === state.term && free && (bound === null || bound === message.from) && !iStandFirst ? 'grant' : 'refuse';
+      this.election.boundTo() === null &&
+      this.discovery.liveFreshPeers().length + 1 >= this.needs() &&
+      this.election.bootstrapCampaignsLost() < CAMPAIGNS_BEFORE_YIELDING &&
+      // A request without a score (none of this version's lacks one) is not ranked: refusing it could only stall.
+      candidateScore !== undefined &&
+      ctx.outranks(this.discovery.bootstrapRankScore(), ctx.self, candidateScore, candidate)
+    );
   }
 }

@@ -8,6 +8,8 @@ export interface FreshPeer {
   addr?: string;
   score: number;
   eligible: boolean;
+  /** When this node first heard of it: a peer heard for less than `bootstrapAfter` is still in its own discovery. */
+  firstHeard: number;
   lastHeard: number;
 }
 
@@ -104,7 +106,8 @@ export class Discovery {
 
   /** A fresh node of the electorate spoke (a discover, or a bootstrap pre-vote or vote). */
   noteFresh(message: Message, score: number, eligible: boolean): void {
-    this.freshPeers.set(message.from, { addr: this.ctx.heardAddress(message.from), score, eligible, lastHeard: this.ctx.now });
+    const firstHeard = this.freshPeers.get(message.from)?.firstHeard ?? this.ctx.now;
+    this.freshPeers.set(message.from, { addr: this.ctx.heardAddress(message.from), score, eligible, firstHeard, lastHeard: this.ctx.now });
     // Fresh at (or asking from below) this term: it has won no earlier term.
     this.noteNotWon(message.from, message.term - 1);
   }
@@ -119,6 +122,18 @@ export class Discovery {
   freshRank(): number {
     const score = this.bootstrapRankScore();
     return this.liveFreshPeers().filter(([name, peer]) => peer.eligible && this.ctx.outranks(peer.score, name, score, this.ctx.self)).length;
+  }
+
+  /**
+   * Is a live eligible fresh node that outranks this one still in its own discovery (first heard
+   * less than `bootstrapAfter` ago)? It will stand once through it, so a planned election waits for it.
+   */
+  betterPeerStillDiscovering(): boolean {
+    const ctx = this.ctx;
+    const score = this.bootstrapRankScore();
+    return this.liveFreshPeers().some(
+      ([name, peer]) => peer.eligible && ctx.now - peer.firstHeard < ctx.timers.bootstrapAfter && ctx.outranks(peer.score, name, score, ctx.self),
+    );
   }
 
   /** Entries kept per map (for tests and metrics). */
@@ -137,7 +152,15 @@ export class Discovery {
 
   onDiscover(message: Extract<Message, { type: 'discover' }>): void {
     const ctx = this.ctx;
-    if (message.fresh && this.inElectorate(message)) this.noteFresh(message, message.score, message.eligible);
+    if (message.fresh && this.inElectorate(message)) {
+      const newcomer = this.freshPeers.get(message.from) === undefined;
+      this.noteFresh(message, message.score, message.eligible);
+      // A fresh node introduces itself at once to a fresh peer it hears of for the first time (a
+      // plain discover: it earns no redirect, and that peer knows this one, so it goes no further).
+      // Else a newcomer counts this node only at its next discover, up to 5 s away, and the planned
+      // node, arriving last, waited for the expected nodes past the moment the others stood.
+      if (newcomer && ctx.active && this.searching && this.canBootstrap()) ctx.sendTo(message.from, this.discoverBody(), false, ctx.heardAddress(message.from));
+    }
     if (!ctx.active) return;
     if (ctx.role === 'leader') ctx.sendTo(message.from, { type: 'announce' });
     else if (message.direct) ctx.redirectTo(message.from);

@@ -58,6 +58,8 @@ export class Election implements BallotElection {
   private bootstrapAt: number | null = null;
   private pendingGrant: PendingVote | null = null;
   private pendingStand: PendingVote | null = null;
+  /** This node's bootstrap campaigns that timed out: past a few, it stops refusing worse candidates (ballot.ts). */
+  private lostBootstrapCampaigns = 0;
 
   constructor(
     private readonly ctx: GroupContext,
@@ -139,6 +141,10 @@ export class Election implements BallotElection {
     return this.discovery.hasNotWon(last.to, last.term) ? null : last.to;
   }
 
+  bootstrapCampaignsLost(): number {
+    return this.lostBootstrapCampaigns;
+  }
+
   postponeBootstrap(): void {
     this.bootstrapAt = null;
   }
@@ -206,6 +212,11 @@ export class Election implements BallotElection {
     if (ctx.settings.bootstrapScore !== undefined && searchingFor < timers.bootstrapGrace) {
       // A planned first election: within the grace, only the best-ranked of all expected nodes stands.
       if (live.length + 1 < ctx.settings.expect! || this.discovery.freshRank() > 0) return;
+    } else if (ctx.settings.bootstrapScore !== undefined && this.discovery.betterPeerStillDiscovering()) {
+      // Past the grace, a better-ranked node that arrived just now (its agent started near the
+      // grace's end) stands once its own discovery is over: waiting for that (bootstrapAfter, 1.5 s
+      // in a sub-grid) keeps the election the planned one; the rank stagger (0.5 s) is shorter.
+      return;
     }
     if (this.boundTo() !== null) {
       this.bootstrapAt = null;
@@ -225,6 +236,7 @@ export class Election implements BallotElection {
   /** A bootstrap candidate or pre-candidate that did not win in time tries again, in a new term. */
   private bootstrapTimedOut(): void {
     const ctx = this.ctx;
+    this.lostBootstrapCampaigns++;
     if (
       this.discovery.canBootstrap() &&
       ctx.settings.eligible &&
