@@ -289,8 +289,7 @@ function advertiseProblem(advertise: string): string | null {
   return null;
 }
 
-/** Config timers are milliseconds; the core counts ticks. */
-/** The tick the default timers (core/timers.ts) are counted in. */
+/** The tick the default timers (core/timers.ts) are counted in (config timers are milliseconds; the core counts ticks). */
 const DEFAULT_TICK_MS = 100;
 
 /**
