@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, mkdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
+import { syncDirectory } from './sync-directory.js';
 
-/** Writes a file so readers see the old or the new content, never a mix: temp file, fsync, rename. */
+/**
+ * Writes a file so readers see the old or the new content, never a mix: temp file, fsync, rename,
+ * then an fsync of the directory, so the new content is still there after a power loss.
+ */
 export async function writeFileAtomic(file: string, content: string | Buffer, mode = 0o644): Promise<void> {
   const tmp = await writeTempBeside(file, content, mode);
   try {
@@ -11,6 +15,7 @@ export async function writeFileAtomic(file: string, content: string | Buffer, mo
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+  await syncDirectory(dirname(file));
 }
 
 /**
