@@ -2,6 +2,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputFileError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { HOST_OUTCOMES, hostRecordProblem } from './host-record-problem.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { EffectiveSettings } from '../topology/model.js';
 
@@ -77,7 +78,7 @@ export interface HostState {
    * The last run's outcome on this host. A failed or skipped run keeps the previous successful
    * run's `topologyHash`, `playbooks` and `appliedAt`, so `status` does not call the host in sync.
    */
-  lastOutcome: 'applied' | 'unchanged' | 'failed' | 'skipped';
+  lastOutcome: (typeof HOST_OUTCOMES)[number];
   /**
    * When the last run ended, whatever its outcome: after a failed run, the only record of its time
    * (`appliedAt` stays the last success's). Absent from states written before it was recorded, which
@@ -190,7 +191,7 @@ export async function readState(file: string, grid: string): Promise<GridState> 
   return checkedState(parsed, file, grid);
 }
 
-/** `parsed` as this grid's state, once its format, grid, serial and hosts are what writeState writes. */
+/** `parsed` as this grid's state, once its format, grid, serial and hosts (each host's record too) are what writeState writes. */
 function checkedState(parsed: unknown, file: string, grid: string): GridState {
   const refuse = (why: string, hint = unreadableStateHint(file)) => new InputFileError(`cannot read state ${file}: ${why}`, hint);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw refuse(`it holds ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`}, not a state`);
@@ -200,6 +201,10 @@ function checkedState(parsed: unknown, file: string, grid: string): GridState {
   if (state.grid !== grid) throw refuse(`it is the state of grid ${JSON.stringify(state.grid)}, not of grid "${grid}"`, `each grid keeps its own state (GRID.state.json): check --state-dir, or restore ${file} from a backup`);
   if (typeof state.serial !== 'number' || !Number.isInteger(state.serial) || state.serial < 0) throw refuse(`its serial is ${JSON.stringify(state.serial)}, not a count of writes`);
   if (typeof state.hosts !== 'object' || state.hosts === null || Array.isArray(state.hosts)) throw refuse(`its hosts are ${JSON.stringify(state.hosts)}, not an object of nodes`);
+  for (const [host, record] of Object.entries(state.hosts)) {
+    const problem = hostRecordProblem(record);
+    if (problem) throw refuse(`its record of host ${JSON.stringify(host)} is damaged: ${problem}`);
+  }
   return parsed as GridState;
 }
 

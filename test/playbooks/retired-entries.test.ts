@@ -197,7 +197,7 @@ describe('what the state records', () => {
     const { grid, node } = nodeWith();
     const paths = { state: join(dir, 'g.state.json'), lock: join(dir, 'g.lock'), gridKey: join(dir, 'g.key'), planDigestKey: join(dir, 'g.digest') };
     const record = async (kernelEntries: EntriesByPlaybook, status: HostOutcome['status'], adHoc: boolean) => {
-      writeFileSync(paths.state, JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: { node: { address: node.address, region: 'r1', subgrid: 's1', user: 'root', port: 22, settings: node.settings }, kernelEntries: previous } } }));
+      writeFileSync(paths.state, JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: { topologyHash: 'h0', playbooks: ['node-base'], gridopsVersion: '0', agentVersion: null, appliedAt: '', changesApplied: 0, lastOutcome: 'applied', node: { address: node.address, region: 'r1', subgrid: 's1', user: 'root', port: 22, settings: node.settings }, kernelEntries: previous } } }));
       const ctx = new RunContext({ progress: () => undefined } as unknown as ApplyOptions);
       ctx.setGrid(grid, paths);
       ctx.workflow = { byNode: new Map([['n1', []]]), refs: Object.keys(kernelEntries), adHoc };

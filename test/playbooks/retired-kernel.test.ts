@@ -142,7 +142,7 @@ describe('kernel settings the topology dropped: their files are removed', () => 
     const { grid, node } = nodeWith('{ sysctl: { vm.swappiness: 10 } }');
     const paths = { state: join(dir, 'g.state.json'), lock: join(dir, 'g.lock'), gridKey: join(dir, 'g.key'), planDigestKey: join(dir, 'g.digest') };
     const record = async (playbooks: string[], status: HostOutcome['status'], previous: RecordedKernel) => {
-      writeFileSync(paths.state, JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: { node: { address: node.address, region: 'r1', subgrid: 's1', user: 'root', port: 22, settings: { ...node.settings, kernel: previous } } } } }));
+      writeFileSync(paths.state, JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: { topologyHash: 'h0', playbooks: ['node-base'], gridopsVersion: '0', agentVersion: null, appliedAt: '', changesApplied: 0, lastOutcome: 'applied', node: { address: node.address, region: 'r1', subgrid: 's1', user: 'root', port: 22, settings: { ...node.settings, kernel: previous } } } } }));
       const ctx = new RunContext({ progress: () => undefined } as unknown as ApplyOptions);
       ctx.setGrid(grid, paths);
       const loaded = playbooks.map((name) => loadPlaybook(name));

@@ -69,3 +69,52 @@ describe('readState reads what it can use', () => {
     await expect(readState(file, 'g')).resolves.toEqual(state);
   });
 });
+
+/** A host record as gridops writes it (host-record.ts), every optional field present. */
+const goodHost = {
+  node: { address: '10.0.0.1', region: 'r1', subgrid: 's1', user: 'root', port: 22, sshWritten: ['user'], settings: { ssh: {}, kernel: {}, hypervisor: { sandbox: { network: 'grid' } }, qos: {}, agent: {} } },
+  kernelEntries: { 'node-base': { sysctl: ['net.ipv4.ip_forward'], modules: ['br_netfilter'] } },
+  electorate: { subgrid: ['n1'] },
+  topologyHash: 'abc',
+  playbooks: ['node-base'],
+  gridopsVersion: '1.0.0',
+  agentVersion: null,
+  sandboxMade: null,
+  pendingHandlers: ['reload'],
+  appliedAt: '',
+  changesApplied: 0,
+  lastOutcome: 'failed',
+  lastRunAt: '2026-12-06T00:00:00.000Z',
+  lastError: 'boom',
+};
+const withHost = (record: unknown) => JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { n1: record } });
+
+describe('readState refuses a damaged host record, naming the host and the field, instead of a TypeError later', () => {
+  it.each([
+    ['an empty record', {}, 'it has no topologyHash (a string)'],
+    ['null', null, 'it is null, not an object'],
+    ['a list', [], 'it is [], not an object'],
+    ['playbooks not a list', { ...goodHost, playbooks: 'node-base' }, 'its playbooks is "node-base", not a list of playbooks'],
+    ['appliedAt missing', { ...goodHost, appliedAt: undefined }, 'it has no appliedAt (a time or "")'],
+    ['an unknown outcome', { ...goodHost, lastOutcome: 'done' }, 'its lastOutcome is "done", not applied, unchanged, failed, skipped'],
+    ['agentVersion missing', { ...goodHost, agentVersion: undefined }, 'it has no agentVersion (a version or null)'],
+    ['pendingHandlers not a list', { ...goodHost, pendingHandlers: 'reload' }, 'its pendingHandlers is "reload", not a list of handlers'],
+    ['node null', { ...goodHost, node: null }, 'its node is null, not an object'],
+    ['node without an address', { ...goodHost, node: { ...goodHost.node, address: undefined } }, 'it has no node.address (a string)'],
+    ['settings without hypervisor', { ...goodHost, node: { ...goodHost.node, settings: { ...goodHost.node.settings, hypervisor: undefined } } }, 'it has no node.settings.hypervisor (an object)'],
+    ['kernel entries without modules', { ...goodHost, kernelEntries: { 'node-base': { sysctl: [] } } }, 'its kernelEntries is {"node-base":{"sysctl":[]}}, not an object of sysctl and module lists by playbook'],
+    ['sandboxMade without a network', { ...goodHost, sandboxMade: {} }, 'its sandboxMade is {}, not null or an object with a network'],
+  ])('%s', async (_what, record, why) => {
+    const err = await refusal(withHost(record));
+    expect(err.message).toBe(`cannot read state ${file}: its record of host "n1" is damaged: ${why}`);
+    expect(err.hint).toMatch(/backup/);
+  });
+
+  it('a full record, and one from before the optional fields were recorded, read as written', async () => {
+    const { node: _node, kernelEntries: _k, electorate: _e, sandboxMade: _s, pendingHandlers: _p, lastRunAt: _r, lastError: _l, ...oldest } = goodHost;
+    for (const record of [goodHost, oldest]) {
+      writeFileSync(file, withHost(record));
+      await expect(readState(file, 'g')).resolves.toEqual(JSON.parse(withHost(record)));
+    }
+  });
+});
