@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { lstat, open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isProcessAlive } from '../process-alive.js';
@@ -20,6 +20,12 @@ export interface LockHolder {
    */
   pidns?: string;
   /**
+   * The holder's machine (/etc/machine-id): two machines with the same host name (cloned VMs)
+   * sharing a state directory have the same PID namespace inode too (every initial namespace has
+   * it), so only this tells them apart. Absent in older locks, and where the machine has no id.
+   */
+  machine?: string;
+  /**
    * The holder process for good (process-start.ts: boot id and start): its pid alive as another
    * process after a crash or a reboot is not the holder. Absent in older locks, and where /proc
    * does not say: `startedAt` then tells, less exactly.
@@ -30,8 +36,9 @@ export interface LockHolder {
 /** This process as a lock's holder, now. */
 export function thisProcessAsHolder(): LockHolder {
   const pidns = pidNamespace();
+  const machine = machineId();
   const identity = processIdentity(process.pid);
-  return { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...(pidns ? { pidns } : {}), ...(identity ? { process: identity } : {}) };
+  return { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...(pidns ? { pidns } : {}), ...(machine ? { machine } : {}), ...(identity ? { process: identity } : {}) };
 }
 
 /** The holder a lock file names, or undefined for one written half or by something else. */
@@ -86,9 +93,17 @@ export function stillHolds(holder: LockHolder, file: string, content: string): b
   return started === undefined || Number.isNaN(lockedAt) || started <= lockedAt + START_SLACK_MS;
 }
 
-/** Whether `holder`'s pid can be checked from here: the same host name, and the same PID namespace where both recorded one. */
+/**
+ * Whether `holder`'s pid can be checked from here: the same host name, and the same machine and PID
+ * namespace where both recorded one. A holder elsewhere is never judged gone: its pid means nothing here.
+ */
 export function sameProcessSpace(holder: LockHolder, me: LockHolder): boolean {
-  return holder.host === me.host && (holder.pidns === undefined || me.pidns === undefined || holder.pidns === me.pidns);
+  return holder.host === me.host && sameMachine(holder, me) && (holder.pidns === undefined || me.pidns === undefined || holder.pidns === me.pidns);
+}
+
+/** Whether `holder` ran on this machine, as far as the machine ids tell: true where either has none. */
+export function sameMachine(holder: LockHolder, me: LockHolder): boolean {
+  return holder.machine === undefined || me.machine === undefined || holder.machine === me.machine;
 }
 
 /** Whether the lock file's content names a holder that is certainly gone: checkable from here, and not running as that process. */
@@ -104,6 +119,20 @@ function pidNamespace(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** This machine's id (systemd's, or D-Bus's where systemd is not there), where it has one. */
+function machineId(): string | undefined {
+  for (const file of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try {
+      const id = readFileSync(file, 'utf8').trim();
+      // An empty /etc/machine-id is an image's, not yet given an id at first boot.
+      if (id !== '') return id;
+    } catch {
+      // Not there: the next place, or no id.
+    }
+  }
+  return undefined;
 }
 
 /** Creates `file` with `content` only if it does not exist (O_EXCL); false if it does. */

@@ -2,7 +2,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LockHeldError } from '../errors/index.js';
-import { abandonedEmpty, createExclusive, markHeld, markReleased, parseHolder, readText, removeStaleLock, sameProcessSpace, stillHolds, thisProcessAsHolder, type LockHolder } from '../fs/lock-holder.js';
+import { abandonedEmpty, createExclusive, markHeld, markReleased, parseHolder, readText, removeStaleLock, sameMachine, sameProcessSpace, stillHolds, thisProcessAsHolder, type LockHolder } from '../fs/lock-holder.js';
 import { ensureStateDir } from './state.js';
 
 /** The state lock's holder names the command it runs, for the message of a run it stops. */
@@ -107,7 +107,15 @@ async function readLock(file: string, me: LockHolder): Promise<string | undefine
 
 /** The refusal of a held lock: its holder, or a lock file that names none (`why` it cannot be read, where known). */
 function heldBy(holder: StateLockHolder | undefined, file: string, me: LockHolder, why?: string): LockHeldError {
-  const where = holder ? (holder.host !== me.host ? ` on ${holder.host}` : !sameProcessSpace(holder, me) ? ` on ${holder.host}, in another PID namespace (a container)` : ` on ${holder.host}`) : '';
+  const where = !holder
+    ? ''
+    : holder.host !== me.host
+      ? ` on ${holder.host}`
+      : !sameMachine(holder, me)
+        ? ` on ${holder.host}, another machine with the same host name`
+        : !sameProcessSpace(holder, me)
+          ? ` on ${holder.host}, in another PID namespace (a container)`
+          : ` on ${holder.host}`;
   return new LockHeldError(
     `the state is locked by ${holder ? `process ${holder.pid}${where} (${holder.command}, started ${holder.startedAt})` : `an unreadable lock file ${file}${why ? ` (${why})` : ''}`}`,
     !holder
