@@ -17,12 +17,14 @@ const TAKEOVER_WAIT_MS = 2000;
  * An exclusive lock on a grid's state: a file created with O_EXCL. A lock left by a process
  * that no longer runs on this machine is detected as stale and taken over, with a warning; so is
  * one whose pid runs again as another process (stillHolds): this one, or one started after it,
- * and an empty one a few seconds old (abandonedEmpty: a crash between creating and writing it).
+ * and an empty one a few seconds old (abandonedEmpty: a crash between creating and writing it);
+ * so is an empty `FILE.takeover` marker, left by a crash as a takeover began.
  * A lock file that is there but cannot be read is held, said at once with its path.
  *
  * Holder, staleness and the atomic takeover under `FILE.takeover` are the ones every gridops lock
  * file shares (fs/lock-holder.ts). What is the state lock's own: a live holder stops the run at
- * once (runs hold it for minutes), and a takeover interrupted by a crash is left to a person.
+ * once (runs hold it for minutes), and a takeover interrupted by a crash
+ * once its taker wrote itself into the marker is left to a person.
  */
 export class StateLock {
   private constructor(
@@ -64,7 +66,17 @@ export class StateLock {
       if (taker && sameProcessSpace(taker, me) && !stillHolds(taker, marker, takeover.markerContent)) {
         throw new LockHeldError(`a takeover of the stale lock ${file} by process ${taker.pid} was interrupted`, `no gridops run is using this state: remove ${marker} and ${file}, then run again`);
       }
-      if (Date.now() > waitUntil) throw heldBy(holder, file, me);
+      // An empty marker a few seconds old: its taker crashed between creating and writing it, so
+      // before it re-read the lock, let alone removed it; it names no one, and blocked every takeover
+      // for good. Removed only while still empty: a live taker writes its own at once.
+      if (await abandonedEmpty(marker, takeover.markerContent)) {
+        if ((await readText(marker).catch(() => undefined)) === '') {
+          warn(`removing the empty takeover marker ${marker}: a run that crashed as it began to take over the lock left it`);
+          await unlink(marker).catch(() => undefined);
+        }
+        continue;
+      }
+      if (Date.now() > waitUntil) throw takeoverUnderWay(file, marker);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
@@ -103,6 +115,14 @@ async function readLock(file: string, me: LockHolder): Promise<string | undefine
     // ENOENT from a file that is there: a symlink to nothing (readText).
     throw heldBy(undefined, file, me, code === 'ENOENT' ? 'a symlink to nothing' : code === 'EACCES' ? "EACCES: another user's, as a killed `sudo gridops` run leaves it" : (code ?? (err as Error).message));
   }
+}
+
+/**
+ * The refusal when another run's takeover of the stale lock (its marker there) did not end within
+ * the wait: the lock's holder is gone, so it is the marker that stands in the way.
+ */
+function takeoverUnderWay(file: string, marker: string): LockHeldError {
+  return new LockHeldError(`another run is taking over the stale lock ${file} (its marker ${marker})`, `run again in a few seconds; if no gridops run is using this state, remove ${marker}`);
 }
 
 /** The refusal of a held lock: its holder, or a lock file that names none (`why` it cannot be read, where known). */

@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LockHeldError } from '../../src/errors/index.js';
+import { StateLock } from '../../src/state/lock.js';
+
+/**
+ * A `.takeover` marker left empty: the run taking over a stale lock crashed between creating the
+ * marker and writing itself into it, so it names no taker to judge.
+ */
+describe('StateLock: an empty takeover marker', () => {
+  let dir: string;
+  let file: string;
+  let marker: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gridops-lock-marker-'));
+    file = join(dir, 'g.lock');
+    marker = `${file}.takeover`;
+    // The stale lock the crashed run was taking over: its holder is gone.
+    writeFileSync(file, `${JSON.stringify({ pid: spawnSync('true').pid, host: hostname(), pidns: readlinkSync('/proc/self/ns/pid'), startedAt: new Date().toISOString(), command: 'gridops apply old.yaml' })}\n`);
+    writeFileSync(marker, '');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a few seconds old: abandoned, removed, and the stale lock taken over, with warnings naming both', async () => {
+    const old = new Date(Date.now() - 10_000);
+    utimesSync(marker, old, old);
+    const warnings: string[] = [];
+    const lock = await StateLock.acquire(file, 'gridops apply new.yaml', (m) => warnings.push(m));
+    expect(warnings).toEqual([expect.stringContaining(`removing the empty takeover marker ${marker}`), expect.stringContaining('taking over a stale lock left by process')]);
+    expect(JSON.parse(readFileSync(file, 'utf8')).command).toBe('gridops apply new.yaml');
+    expect(existsSync(marker)).toBe(false);
+    await lock.release();
+  });
+
+  it('just made: refused as a takeover under way, naming the marker, not the dead holder as a live one', async () => {
+    const refused = StateLock.acquire(file, 'gridops apply new.yaml');
+    await expect(refused).rejects.toBeInstanceOf(LockHeldError);
+    await expect(refused).rejects.toThrow(`another run is taking over the stale lock ${file} (its marker ${marker})`);
+    await expect(refused.catch((e: LockHeldError) => e.hint)).resolves.toBe(`run again in a few seconds; if no gridops run is using this state, remove ${marker}`);
+    expect(existsSync(marker)).toBe(true);
+  });
+});
