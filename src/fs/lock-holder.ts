@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { lstat, open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -20,9 +21,11 @@ export interface LockHolder {
    */
   pidns?: string;
   /**
-   * The holder's machine (/etc/machine-id): two machines with the same host name (cloned VMs)
-   * sharing a state directory have the same PID namespace inode too (every initial namespace has
-   * it), so only this tells them apart. Absent in older locks, and where the machine has no id.
+   * The holder's machine, as a sha256 of /etc/machine-id keyed for gridops (machine-id(5): the id
+   * is confidential, and a lock may sit on a share other machines and users read): two machines
+   * with the same host name (cloned VMs) sharing a state directory have the same PID namespace
+   * inode too (every initial namespace has it), so only this tells them apart. Absent in older
+   * locks, and where the machine has no id.
    */
   machine?: string;
   /**
@@ -121,13 +124,13 @@ function pidNamespace(): string | undefined {
   }
 }
 
-/** This machine's id (systemd's, or D-Bus's where systemd is not there), where it has one. */
+/** This machine's id (systemd's, or D-Bus's where systemd is not there), hashed for gridops' locks, where it has one. */
 function machineId(): string | undefined {
   for (const file of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
     try {
       const id = readFileSync(file, 'utf8').trim();
       // An empty /etc/machine-id is an image's, not yet given an id at first boot.
-      if (id !== '') return id;
+      if (id !== '') return createHash('sha256').update(`gridops-lock\0${id}`).digest('hex');
     } catch {
       // Not there: the next place, or no id.
     }

@@ -7,7 +7,16 @@ import { open } from 'node:fs/promises';
  * SIGKILL or power loss (the state, the grid key).
  */
 export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+  } catch (err) {
+    // A directory this user may write but not read (mode 0300) cannot be opened to fsync: the
+    // file is in place all the same, and failing the run for it would report a written state as lost.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return;
+    throw err;
+  }
   try {
     await handle.sync();
   } catch (err) {

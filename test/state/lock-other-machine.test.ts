@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -24,8 +25,10 @@ describe('a lock held on another machine with the same host name', () => {
     expect(sameProcessSpace({ ...me, pid: 20, machine: 'bbbb' }, { ...me, machine: undefined })).toBe(true);
   });
 
-  it("this process's holder records the machine id", () => {
-    expect(thisProcessAsHolder().machine).toBe(readFileSync('/etc/machine-id', 'utf8').trim());
+  it("this process's holder records the machine id, hashed (machine-id(5): the id itself is confidential)", () => {
+    const id = readFileSync('/etc/machine-id', 'utf8').trim();
+    expect(thisProcessAsHolder().machine).toBe(createHash('sha256').update(`gridops-lock\0${id}`).digest('hex'));
+    expect(JSON.stringify(thisProcessAsHolder())).not.toContain(id);
   });
 
   it('is refused, never taken over, though its pid does not run here; the refusal says it is another machine', async () => {
