@@ -3,12 +3,13 @@ import { abandonedEmpty, createExclusive, heldByGoneProcess, markHeld, markRelea
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { shellWord } from './lab-command.js';
 import { labDirProblem, labRecordProblem } from './lab-record.js';
 import { labFiles, runRoot } from './paths.js';
 import { withRecordedReadiness } from './nodes-to-boot.js';
 import { SLOT_COUNT, labPrefix } from './plan.js';
-import { listLinks, writeFileAtomic } from './sys.js';
+import { listLinks } from './sys.js';
 import type { LabState } from './types.js';
 
 /** Reads lab.json, or null when there is no lab in `dir`. */
