@@ -210,3 +210,19 @@ export async function abandonedEmpty(file: string, content: string): Promise<boo
   const st = await stat(file).catch(() => undefined);
   return st !== undefined && Date.now() - st.mtimeMs > EMPTY_LOCK_STALE_MS;
 }
+
+/**
+ * Removes `marker`, a lock's `.takeover` marker just read as `content`, when it is empty and a few
+ * seconds old (abandonedEmpty): its taker crashed between creating and writing it, so before it
+ * re-read the lock, let alone removed it; it names no one to judge, and blocked every takeover for
+ * good. Removed only while still empty, since a live taker writes itself into its own at once.
+ * Returns whether it was abandoned (removed now, or gone meanwhile): the caller then tries again.
+ */
+export async function removeAbandonedMarker(marker: string, content: string, warn: (message: string) => void): Promise<boolean> {
+  if (!(await abandonedEmpty(marker, content))) return false;
+  if ((await readText(marker).catch(() => undefined)) === '') {
+    warn(`removing the empty takeover marker ${marker}: a run that crashed as it began to take over the lock left it`);
+    await unlink(marker).catch(() => undefined);
+  }
+  return true;
+}

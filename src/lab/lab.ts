@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { InterruptedError, LabError, PreflightError, UsageError } from '../errors/index.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { containerAlive, startContainer, stopContainer } from './container.js';
 import { ensureClientKey, newIdentity, writeIdentity } from './identity.js';
 import { createNodeNetworks, deleteBridge, deleteNodeNetworks, ensureBridge, leftoverNetwork, sweepNetwork } from './net.js';
@@ -18,7 +19,7 @@ import { stopStrayDaemons } from './stray-daemons.js';
 import { dnsAlive, startDns, stopDns, updateDns } from './dns.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrls } from './rootfs.js';
 import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, releaseSlot, slotClaimant, withLabLock, writeState } from './state.js';
-import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh, writeFileAtomic } from './sys.js';
+import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
 import { checkTopologyNotEdited, topologyDigest } from './topology-edits.js';
 import { gridStateStale } from './stale-grid-state.js';
@@ -34,6 +35,9 @@ export interface RunOptions {
   signal?: AbortSignal;
   facts?: MachineFacts;
 }
+
+/** Where the lab lock's warnings go (an abandoned takeover marker removed): always shown, as a step. */
+const lockWarning = (opts: RunOptions) => (message: string) => (opts.progress ?? silentProgress).step(`warning: ${message}`);
 
 /** One node as reported by `up` and `status`. */
 export interface LabNodeSummary {
@@ -101,7 +105,7 @@ export async function labUp(req: LabRequest, opts: RunOptions = {}): Promise<Lab
   if (problems.length) throw new UsageError(problems[0]!, 'see `gridops lab up --help`');
   const recorded = readState(req.dir);
   preflight(req.kind, req.nodes, opts.facts ?? machineFacts(), { running: runningVms(req.kind, recorded) });
-  return withLabLock(req.dir, () => up(req, opts));
+  return withLabLock(req.dir, () => up(req, opts), lockWarning(opts));
 }
 
 /**
@@ -374,7 +378,7 @@ export async function labGrow(req: LabGrowRequest, opts: RunOptions = {}): Promi
     const building = new Set(nodesToBoot(state.nodes, (n) => driver.alive(n)).map((n) => n.name));
     const result = await up({ ...shape, dir: req.dir }, opts);
     return { ...result, added: result.nodes.filter((n) => building.has(n.name)) };
-  });
+  }, lockWarning(opts));
 }
 
 export interface LabDownResult {
@@ -425,7 +429,7 @@ async function removeLabFiles(dir: string): Promise<string[]> {
 export async function labDown(dir: string, opts: RunOptions = {}): Promise<LabDownResult> {
   if ((opts.facts ?? machineFacts()).uid !== 0) throw new PreflightError('gridops lab down needs root', 'run it again with sudo, or as root');
   if (!existsSync(dir) && claimedSlot(dir) === null) return { dir, removed: false, processes: 0, links: [], namespaces: [], cgroups: 0, mounts: [], ms: 0 };
-  return withLabLock(dir, () => down(dir, opts));
+  return withLabLock(dir, () => down(dir, opts), lockWarning(opts));
 }
 
 async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {

@@ -1,14 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { abandonedEmpty, createExclusive, heldByGoneProcess, markHeld, markReleased, parseHolder, readText, removeStaleLock, sameProcessSpace, stillHolds, thisProcessAsHolder, type LockHolder } from '../fs/lock-holder.js';
+import { abandonedEmpty, createExclusive, heldByGoneProcess, markHeld, markReleased, parseHolder, readText, removeAbandonedMarker, removeStaleLock, sameProcessSpace, stillHolds, thisProcessAsHolder, type LockHolder } from '../fs/lock-holder.js';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { shellWord } from './lab-command.js';
 import { labDirProblem, labRecordProblem } from './lab-record.js';
 import { labFiles, runRoot } from './paths.js';
 import { withRecordedReadiness } from './nodes-to-boot.js';
 import { SLOT_COUNT, labPrefix } from './plan.js';
-import { listLinks, writeFileAtomic } from './sys.js';
+import { listLinks } from './sys.js';
 import type { LabState } from './types.js';
 
 /** Reads lab.json, or null when there is no lab in `dir`. */
@@ -150,9 +151,10 @@ export async function releaseSlot(dir: string, slot: number): Promise<void> {
  * One `up` or `down` at a time per lab directory: a lock file naming its holder, taken with
  * O_EXCL. Its holder is judged as the state lock's (fs/lock-holder.ts): by pid and process start,
  * so a pid that came round again (after a reboot, a crash) is no holder, and a stale lock is
- * taken over under the `.takeover` marker, so two waiters never both take it.
+ * taken over under the `.takeover` marker, so two waiters never both take it. `warn` hears of a
+ * takeover marker removed as abandoned (fs/lock-holder.ts removeAbandonedMarker).
  */
-export async function withLabLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+export async function withLabLock<T>(dir: string, fn: () => Promise<T>, warn: (message: string) => void = () => undefined): Promise<T> {
   // 0755 whatever the umask: a group-writable directory (umask 002) is one the check below refuses.
   await mkdir(dir, { recursive: true, mode: 0o755 });
   // The lab writes its client key and records here, and acts as root on what it finds.
@@ -171,9 +173,10 @@ export async function withLabLock<T>(dir: string, fn: () => Promise<T>): Promise
       if ('markerContent' in takeover) {
         // Another waiter is taking it over; one that died doing it left its marker, stale by the same rule.
         const marker = `${lock}.takeover`;
+        // An empty one names no taker to judge: abandoned once a few seconds old, as the state lock's.
         if (heldByGoneProcess(marker, takeover.markerContent, me)) {
           if ((await readText(marker).catch(() => undefined)) === takeover.markerContent) await rm(marker, { force: true });
-        } else await new Promise((r) => setTimeout(r, 5));
+        } else if (!(await removeAbandonedMarker(marker, takeover.markerContent, warn))) await new Promise((r) => setTimeout(r, 5));
       }
       continue;
     }

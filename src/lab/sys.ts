@@ -1,9 +1,8 @@
 import { execa } from 'execa';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { rm, rmdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
 
 /** Runs a local command (argv, no shell); a failure becomes a LabError naming the step. */
@@ -14,16 +13,6 @@ export async function run(step: string, file: string, args: readonly string[], o
     throw new LabError(`${step} failed (${file} exit ${r.exitCode ?? r.signal})${detail ? `: ${detail}` : ''}`, 'run `gridops lab down` with the --dir of this command to remove what was built, then try again with --verbose');
   }
   return r.stdout;
-}
-
-/** Writes a file atomically (temp + rename), creating its directory. */
-export async function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  // An unpredictable name, created exclusively: a symlink planted at the temporary name (in a
-  // directory someone else could write) is refused instead of followed by root's write.
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, content, { mode, flag: 'wx' });
-  await rename(tmp, path);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

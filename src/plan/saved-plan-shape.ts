@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { fieldPath } from '../errors/field-path.js';
 import type { ChangeKind } from './change.js';
 import { PLAN_FORMAT } from './plan.js';
 
@@ -61,21 +62,9 @@ export function firstBadPlanField(value: unknown): string | null {
   // TypeBox reports a union's branches apart after the union itself: the first error is the outermost.
   const first = Value.Errors(SavedPlan, value).First();
   if (!first) return null;
-  const field = fieldName(first.path);
+  const field = fieldPath(first.path) || 'the plan';
   if (first.value === undefined) return `${field} is missing`;
   return `${field} must be ${expected(first.schema)}, not ${shown(first.value)}`;
-}
-
-/** A JSON pointer (`/hosts/0/changes/1/id`) as it reads in JavaScript: `hosts[0].changes[1].id`. */
-function fieldName(pointer: string): string {
-  const name = pointer
-    .split('/')
-    .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
-    .join('')
-    .replace(/^\./, '');
-  return name || 'the plan';
 }
 
 function expected(schema: TSchema): string {

@@ -1,78 +1,93 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { fieldPath } from '../errors/field-path.js';
+
 /** The outcomes a host record may name: HostState's `lastOutcome` (state.ts) is one of these. */
 export const HOST_OUTCOMES = ['applied', 'unchanged', 'failed', 'skipped'] as const;
 
-/** The sections of a recorded node's settings that decommission and the retired-* sweeps read into. */
-const SETTINGS_SECTIONS = ['ssh', 'kernel', 'hypervisor', 'qos', 'agent'] as const;
+// Each schema's `description` is what a refusal says the field should be (`its FIELD is VALUE, not DESCRIPTION`).
+const Strings = (what: string) => Type.Array(Type.String(), { description: what });
+const AnObject = Type.Object({}, { description: 'an object' });
+const Time = (what: string) => Type.String({ description: what });
+
+/**
+ * A recorded node's settings: only the sections decommission and the retired-* sweeps read into
+ * without a guard. Their values are the topology's, checked when it was loaded.
+ */
+const RecordedSettings = Type.Object(
+  { ssh: AnObject, kernel: AnObject, hypervisor: Type.Object({ sandbox: AnObject }, { description: 'an object' }), qos: AnObject, agent: AnObject },
+  { description: 'an object' },
+);
+
+const RecordedNode = Type.Object(
+  {
+    address: Type.String({ description: 'a string' }),
+    region: Type.String({ description: 'a string' }),
+    subgrid: Type.String({ description: 'a string' }),
+    user: Type.String({ description: 'a string' }),
+    port: Type.Number({ description: 'a port' }),
+    settings: Type.Optional(RecordedSettings),
+    sshWritten: Type.Optional(Strings('a list of settings')),
+  },
+  { description: 'an object' },
+);
+
+const KernelEntries = Type.Object(
+  { sysctl: Strings('a list of sysctl keys'), modules: Strings('a list of modules'), adHoc: Type.Optional(Type.Literal(true, { description: 'true' })) },
+  { description: 'an object of sysctl and module lists' },
+);
+
+/**
+ * One host's record in a state file, as HostState (state.ts) has it: every field the code reads,
+ * of its type, and optional exactly where HostState's is (absent from older states); state.ts
+ * checks at compile time that the two agree. Keys beyond these are left free.
+ */
+export const HostRecord = Type.Object(
+  {
+    topologyHash: Type.String({ description: 'a string' }),
+    playbooks: Strings('a list of playbooks'),
+    gridopsVersion: Type.String({ description: 'a string' }),
+    agentVersion: Type.Union([Type.String(), Type.Null()], { description: 'a version or null' }),
+    appliedAt: Time('a time or ""'),
+    changesApplied: Type.Integer({ minimum: 0, description: 'a count' }),
+    lastOutcome: Type.Union(HOST_OUTCOMES.map((outcome) => Type.Literal(outcome)), { description: HOST_OUTCOMES.join(', ') }),
+    lastRunAt: Type.Optional(Time('a time')),
+    lastError: Type.Optional(Type.String({ description: 'a string' })),
+    pendingHandlers: Type.Optional(Strings('a list of handlers')),
+    sandboxMade: Type.Optional(Type.Union([Type.Null(), Type.Object({ network: Type.String() })], { description: 'null or an object with a network' })),
+    electorate: Type.Optional(Type.Object({ subgrid: Type.Optional(Strings('a list of nodes')), region: Type.Optional(Strings('a list of nodes')) }, { description: 'an object of node lists' })),
+    kernelEntries: Type.Optional(Type.Record(Type.String(), KernelEntries, { description: 'an object of sysctl and module lists by playbook' })),
+    node: Type.Optional(RecordedNode),
+  },
+  { description: 'an object' },
+);
 
 /**
  * What is wrong with one host's record in a state file, said as `its FIELD is VALUE, not WHAT`, or
  * undefined when it has every field the code reads, of its type. Checked when the state is read,
  * since plan, status and decommission read these fields without a guard: an edited or damaged
- * record (`{}`, `null`) otherwise ended every command with a bare TypeError. Fields absent from
- * older states (state.ts's HostState says which) may be absent; present, they must be of their type.
+ * record (`{}`, `null`) otherwise ended every command with a bare TypeError.
  */
 export function hostRecordProblem(record: unknown): string | undefined {
-  if (!isObject(record)) return `it is ${JSON.stringify(record)}, not an object`;
-  const r = record as Record<string, unknown>;
-  const field = (name: string, what: string, ok: (v: unknown) => boolean, optional = false): string | undefined =>
-    (optional && r[name] === undefined) || ok(r[name]) ? undefined : wrong(name, r[name], what);
-  return (
-    field('topologyHash', 'a string', isString) ??
-    field('playbooks', 'a list of playbooks', isStringList) ??
-    field('gridopsVersion', 'a string', isString) ??
-    field('agentVersion', 'a version or null', (v) => v === null || isString(v)) ??
-    field('appliedAt', 'a time or ""', isString) ??
-    field('changesApplied', 'a count', (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0) ??
-    field('lastOutcome', HOST_OUTCOMES.join(', '), (v) => (HOST_OUTCOMES as readonly unknown[]).includes(v)) ??
-    field('lastRunAt', 'a time', isString, true) ??
-    field('lastError', 'a string', isString, true) ??
-    field('pendingHandlers', 'a list of handlers', isStringList, true) ??
-    field('sandboxMade', 'null or an object with a network', (v) => v === null || (isObject(v) && isString((v as { network?: unknown }).network)), true) ??
-    field('electorate', 'an object of node lists', isElectorate, true) ??
-    field('kernelEntries', 'an object of sysctl and module lists by playbook', isKernelEntries, true) ??
-    nodeProblem(r.node)
-  );
+  if (Value.Check(HostRecord, record)) return undefined;
+  // TypeBox reports a union's branches apart after the union itself: the first error is the outermost.
+  const first = Value.Errors(HostRecord, record).First();
+  if (!first) return undefined;
+  const field = fieldPath(first.path);
+  const what = expected(first.schema);
+  if (field === '') return `it is ${shown(record)}, not ${what}`;
+  if (first.value === undefined) return `it has no ${field} (${what})`;
+  return `its ${field} is ${shown(first.value)}, not ${what}`;
 }
 
-/** What is wrong with a record's `node` (where and how it was reached), if anything. */
-function nodeProblem(node: unknown): string | undefined {
-  if (node === undefined) return undefined;
-  if (!isObject(node)) return wrong('node', node, 'an object');
-  const n = node as Record<string, unknown>;
-  for (const name of ['address', 'region', 'subgrid', 'user'] as const) if (!isString(n[name])) return wrong(`node.${name}`, n[name], 'a string');
-  if (typeof n.port !== 'number') return wrong('node.port', n.port, 'a port');
-  if (n.sshWritten !== undefined && !isStringList(n.sshWritten)) return wrong('node.sshWritten', n.sshWritten, 'a list of settings');
-  if (n.settings === undefined) return undefined;
-  if (!isObject(n.settings)) return wrong('node.settings', n.settings, 'an object');
-  const settings = n.settings as Record<string, unknown>;
-  for (const section of SETTINGS_SECTIONS) if (!isObject(settings[section])) return wrong(`node.settings.${section}`, settings[section], 'an object');
-  const sandbox = (settings.hypervisor as Record<string, unknown>).sandbox;
-  if (!isObject(sandbox)) return wrong('node.settings.hypervisor.sandbox', sandbox, 'an object');
-  return undefined;
+/** What a field should be: its schema's description, else its JSON type said in words (a list's item). */
+function expected(schema: TSchema): string {
+  if (typeof schema.description === 'string') return schema.description;
+  return ({ string: 'a string', number: 'a number', integer: 'an integer', boolean: 'true or false', array: 'a list', object: 'an object', null: 'null' } as Record<string, string>)[String(schema.type)] ?? 'another value';
 }
 
-const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isStringList = (v: unknown): boolean => Array.isArray(v) && v.every(isString);
-
-function isElectorate(v: unknown): boolean {
-  if (!isObject(v)) return false;
-  const e = v as Record<string, unknown>;
-  return (e.subgrid === undefined || isStringList(e.subgrid)) && (e.region === undefined || isStringList(e.region));
-}
-
-function isKernelEntries(v: unknown): boolean {
-  if (!isObject(v)) return false;
-  return Object.values(v as Record<string, unknown>).every((entries) => {
-    if (!isObject(entries)) return false;
-    const e = entries as Record<string, unknown>;
-    return isStringList(e.sysctl) && isStringList(e.modules) && (e.adHoc === undefined || e.adHoc === true);
-  });
-}
-
-/** A field that is absent or not `what`, said as the refusal says it: its value as JSON, cut short. */
-function wrong(field: string, value: unknown, what: string): string {
-  if (value === undefined) return `it has no ${field} (${what})`;
+/** A value as the refusal shows it: as JSON, cut short. */
+function shown(value: unknown): string {
   const json = JSON.stringify(value);
-  return `its ${field} is ${json.length > 40 ? `${json.slice(0, 37)}...` : json}, not ${what}`;
+  return json.length > 40 ? `${json.slice(0, 37)}...` : json;
 }

@@ -2,7 +2,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LockHeldError } from '../errors/index.js';
-import { abandonedEmpty, createExclusive, markHeld, markReleased, parseHolder, readText, removeStaleLock, sameMachine, sameProcessSpace, stillHolds, thisProcessAsHolder, type LockHolder } from '../fs/lock-holder.js';
+import { abandonedEmpty, createExclusive, markHeld, markReleased, parseHolder, readText, removeAbandonedMarker, removeStaleLock, sameMachine, sameProcessSpace, stillHolds, thisProcessAsHolder, type LockHolder } from '../fs/lock-holder.js';
 import { ensureStateDir } from './state.js';
 
 /** The state lock's holder names the command it runs, for the message of a run it stops. */
@@ -66,16 +66,7 @@ export class StateLock {
       if (taker && sameProcessSpace(taker, me) && !stillHolds(taker, marker, takeover.markerContent)) {
         throw new LockHeldError(`a takeover of the stale lock ${file} by process ${taker.pid} was interrupted`, `no gridops run is using this state: remove ${marker} and ${file}, then run again`);
       }
-      // An empty marker a few seconds old: its taker crashed between creating and writing it, so
-      // before it re-read the lock, let alone removed it; it names no one, and blocked every takeover
-      // for good. Removed only while still empty: a live taker writes its own at once.
-      if (await abandonedEmpty(marker, takeover.markerContent)) {
-        if ((await readText(marker).catch(() => undefined)) === '') {
-          warn(`removing the empty takeover marker ${marker}: a run that crashed as it began to take over the lock left it`);
-          await unlink(marker).catch(() => undefined);
-        }
-        continue;
-      }
+      if (await removeAbandonedMarker(marker, takeover.markerContent, warn)) continue;
       if (Date.now() > waitUntil) throw takeoverUnderWay(file, marker);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }

@@ -2,7 +2,8 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputFileError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { HOST_OUTCOMES, hostRecordProblem } from './host-record-problem.js';
+import type { Static } from '@sinclair/typebox';
+import { HOST_OUTCOMES, type HostRecord, hostRecordProblem } from './host-record-problem.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { EffectiveSettings } from '../topology/model.js';
 
@@ -88,6 +89,19 @@ export interface HostState {
   /** Where and how the last run failed, with the last lines of the step's stderr. */
   lastError?: string;
 }
+
+// The check readState makes of each host record (host-record-problem.ts) must follow HostState: a
+// field added, dropped or made optional here without it there fails the build on these lines.
+type CheckedRecord = Static<typeof HostRecord>;
+type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Every record writeState writes reads back: HostState fits the check. */
+const everyWrittenRecordPasses: HostState extends CheckedRecord ? true : false = true;
+const everyFieldChecked: Same<keyof HostState, keyof CheckedRecord> = true;
+const optionalWhereHostStateIs: Same<OptionalKeys<HostState>, OptionalKeys<CheckedRecord>> = true;
+const everyNodeFieldChecked: Same<keyof NonNullable<HostState['node']>, keyof NonNullable<CheckedRecord['node']>> = true;
+const nodeOptionalWhereHostStateIs: Same<OptionalKeys<NonNullable<HostState['node']>>, OptionalKeys<NonNullable<CheckedRecord['node']>>> = true;
+void [everyWrittenRecordPasses, everyFieldChecked, optionalWhereHostStateIs, everyNodeFieldChecked, nodeOptionalWhereHostStateIs];
 
 export interface GridState {
   format: typeof STATE_FORMAT;

@@ -34,6 +34,7 @@ jest.unstable_mockModule('node:fs/promises', () => ({
 }));
 const { writeFileAtomic } = await import('../../src/fs/atomic-write.js');
 const { createFileOnce } = await import('../../src/fs/create-once.js');
+const { writeState: writeLabState } = await import('../../src/lab/state.js');
 
 let dir: string;
 beforeEach(() => {
@@ -52,6 +53,13 @@ describe('a file placed by gridops survives a power loss: its directory is fsync
     const file = join(dir, 'g.state.json');
     await writeFileAtomic(file, '{}\n', 0o600);
     expect(readFileSync(file, 'utf8')).toBe('{}\n');
+    expect(fromPlacing()).toEqual([`rename ${file}`, `fsync ${dir}`]);
+  });
+
+  it("the lab's lab.json (lab/state.ts writeState)", async () => {
+    const file = join(dir, 'lab.json');
+    await writeLabState({ files: { state: file } } as Parameters<typeof writeLabState>[0]);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ files: { state: file } });
     expect(fromPlacing()).toEqual([`rename ${file}`, `fsync ${dir}`]);
   });
 

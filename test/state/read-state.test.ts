@@ -102,7 +102,13 @@ describe('readState refuses a damaged host record, naming the host and the field
     ['node null', { ...goodHost, node: null }, 'its node is null, not an object'],
     ['node without an address', { ...goodHost, node: { ...goodHost.node, address: undefined } }, 'it has no node.address (a string)'],
     ['settings without hypervisor', { ...goodHost, node: { ...goodHost.node, settings: { ...goodHost.node.settings, hypervisor: undefined } } }, 'it has no node.settings.hypervisor (an object)'],
-    ['kernel entries without modules', { ...goodHost, kernelEntries: { 'node-base': { sysctl: [] } } }, 'its kernelEntries is {"node-base":{"sysctl":[]}}, not an object of sysctl and module lists by playbook'],
+    ['kernel entries without modules', { ...goodHost, kernelEntries: { 'node-base': { sysctl: [] } } }, 'it has no kernelEntries["node-base"].modules (a list of modules)'],
+    ['kernel entries not an object', { ...goodHost, kernelEntries: ['node-base'] }, 'its kernelEntries is ["node-base"], not an object of sysctl and module lists by playbook'],
+    ['a playbook that is not a string', { ...goodHost, playbooks: ['node-base', 3] }, 'its playbooks[1] is 3, not a string'],
+    ['a count of changes below zero', { ...goodHost, changesApplied: -1 }, 'its changesApplied is -1, not a count'],
+    ['an electorate of numbers', { ...goodHost, electorate: { region: [1] } }, 'its electorate.region[0] is 1, not a string'],
+    ['settings without a sandbox', { ...goodHost, node: { ...goodHost.node, settings: { ...goodHost.node.settings, hypervisor: {} } } }, 'it has no node.settings.hypervisor.sandbox (an object)'],
+    ['a long value, cut short', { ...goodHost, lastError: { why: 'x'.repeat(60) } }, `its lastError is {"why":"${'x'.repeat(29)}..., not a string`],
     ['sandboxMade without a network', { ...goodHost, sandboxMade: {} }, 'its sandboxMade is {}, not null or an object with a network'],
   ])('%s', async (_what, record, why) => {
     const err = await refusal(withHost(record));

@@ -1,0 +1,15 @@
+/**
+ * A JSON pointer, as TypeBox's errors give it (`/hosts/0/changes/1/id`), written as the field reads
+ * in JavaScript and in every gridops message (Problem.path): `hosts[0].changes[1].id`. A key that is
+ * no identifier (a playbook ref, `node-base`, `./web.yaml`) is quoted, `kernelEntries["node-base"]`,
+ * so the path still says where one key ends. '' for the pointer to the whole document.
+ */
+export function fieldPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : /^[A-Za-z_$][\w$]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`))
+    .join('')
+    .replace(/^\./, '');
+}
