@@ -19,5 +19,7 @@ export function restartsUnit(command: string, unit: string, options: { orStop?: 
  */
 export function onlyRestartsUnit(command: string, unit: string): boolean {
   const names = [unit, ...(unit.endsWith('.service') ? [unit.slice(0, -'.service'.length)] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  // `--user` and `--global` name another manager's unit of the same name, not this one.
+  if (/(?:^|\s)--(?:user|global)\b/.test(command)) return false;
   return new RegExp(`^\\s*systemctl\\s+(?:--[a-z-]+\\s+)*(?:try-)?(?:reload-or-)?restart\\s+(?:--\\s+)?(?:${names.join('|')})\\s*$`).test(command);
 }

@@ -92,6 +92,7 @@ describe('a restart handler covered by the start of a stopped unit', () => {
     ['systemctl restart nginx gridagent', false],
     ['systemctl reload gridagent', false],
     ['systemctl restart gridagent-exporter', false],
+    ['systemctl --user restart gridagent.service', false],
   ])('%s is one restart of gridagent.service and nothing else: %s', (command, only) => {
     expect(onlyRestartsUnit(command, 'gridagent.service')).toBe(only);
   });
