@@ -12,6 +12,15 @@ function firstWinner(network: SimNetwork, tier: 'subgrid' | 'region'): () => str
   return () => first;
 }
 
+/** The first election of `tier` won: by whom, in which term, and at what sim time (ms). */
+function firstWin(network: SimNetwork, tier: 'subgrid' | 'region'): () => { node: string; term: number; atMs: number } | undefined {
+  let first: { node: string; term: number; atMs: number } | undefined;
+  network.onEvent((node, event) => {
+    if (event.type === 'electionWon' && event.tier === tier) first ??= { node, term: event.term, atMs: network.now };
+  });
+  return () => first;
+}
+
 /** The plan's order: the best rendered score, ties to the lowest name (byte order). */
 function planned(nodes: { name: string; score: number }[]): string {
   return [...nodes].sort((a, b) => (a.score !== b.score ? b.score - a.score : a.name < b.name ? -1 : 1))[0]!.name;
@@ -109,6 +118,41 @@ describe('the planned first election holds when the groups elect out of step', (
       network.start('n3');
       network.runFor(20_000);
       expect({ seed, superPeer: firstSuperPeer() }).toEqual({ seed, superPeer: 'n1' });
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
+  test('the planned super peer starting 9 s after a worse node, the third never coming, wins the first term', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const { network, invariant } = smallCluster(3, { seed, bootstrapScores: [30, 20, 10], started: false });
+      const first = firstWin(network, 'subgrid');
+      network.start('n2');
+      network.runFor(9_000);
+      network.start('n1');
+      network.runFor(30_000);
+      expect({ seed, node: first()?.node, term: first()?.term }).toEqual({ seed, node: 'n1', term: 1 });
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+
+  test('the planned super peer restarting every 8 s, the third never coming: a worse one is elected within its campaign grace and a few s', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const { network, invariant } = smallCluster(3, { seed, bootstrapScores: [30, 20, 10], started: false });
+      const first = firstWin(network, 'subgrid');
+      network.start('n2');
+      network.start('n1');
+      // n1's memory (its grace clock, its lost campaigns) resets at every restart, and its grace
+      // (10 s) never ends: only n2's own clock, which does not reset, can end n1's refusals.
+      while (network.now < 60_000 && first() === undefined) {
+        network.runFor(8_000);
+        if (first() !== undefined) break;
+        network.crash('n1');
+        network.runFor(300);
+        network.start('n1');
+      }
+      // n2 campaigns from the end of its grace (10 s); n1 yields once n2 has campaigned a grace (10 s).
+      expect({ seed, node: first()?.node }).toEqual({ seed, node: 'n2' });
+      expect(first()!.atMs).toBeLessThanOrEqual(25_000);
       expect(invariant.violations).toEqual([]);
     }
   });

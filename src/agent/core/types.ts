@@ -161,10 +161,14 @@ export type Message =
    */
   | (Envelope & { type: 'sync'; view: View; registry?: RegistryEntryWire[]; slow?: number; departed?: DepartedWire[]; copy?: number })
   | (Envelope & { type: 'syncAck'; viewTerm: number; viewVersion: number; copy?: number })
-  /** `bootstrap`: a fresh node asks fresh nodes before it retries the bootstrap election in a new term. */
-  | (Envelope & { type: 'preVote'; viewTerm: number; viewVersion: number; bootstrap?: boolean; score?: number })
+  /**
+   * `bootstrap`: a fresh node asks fresh nodes before it retries the bootstrap election in a new term.
+   * `campaignedTicks` (bootstrap only): ticks since the candidate's first bootstrap campaign, by its
+   * own clock, which a better-ranked voter's restart does not reset (ballot.ts). Absent from older agents.
+   */
+  | (Envelope & { type: 'preVote'; viewTerm: number; viewVersion: number; bootstrap?: boolean; score?: number; campaignedTicks?: number })
   | (Envelope & { type: 'preVoteResp'; forTerm: number; granted: boolean; bootstrap?: boolean; ballotOf?: string })
-  | (Envelope & { type: 'vote'; viewTerm: number; viewVersion: number; bootstrap: boolean; transfer: boolean; score: number })
+  | (Envelope & { type: 'vote'; viewTerm: number; viewVersion: number; bootstrap: boolean; transfer: boolean; score: number; campaignedTicks?: number })
   | (Envelope & { type: 'voteResp'; granted: boolean; bootstrap: boolean; ballotOf?: string })
   /**
    * The leader asks the target of a leadership transfer to stand now. `leaderLast` (sub-grid tier):

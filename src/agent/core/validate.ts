@@ -15,9 +15,9 @@ const FIELDS: Record<Message['type'], Record<string, FieldKind>> = {
   hbAck: { known: 'boolean', notLeader: 'boolean?', leader: 'string?', leaderAddr: 'string?', view: 'view?', slow: 'number?' },
   sync: { view: 'view', registry: 'array?', slow: 'number?', departed: 'array?', copy: 'number?' },
   syncAck: { viewTerm: 'number', viewVersion: 'number', copy: 'number?' },
-  preVote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean?', score: 'number?' },
+  preVote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean?', score: 'number?', campaignedTicks: 'number?' },
   preVoteResp: { forTerm: 'number', granted: 'boolean', bootstrap: 'boolean?', ballotOf: 'string?' },
-  vote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean', transfer: 'boolean', score: 'number' },
+  vote: { viewTerm: 'number', viewVersion: 'number', bootstrap: 'boolean', transfer: 'boolean', score: 'number', campaignedTicks: 'number?' },
   voteResp: { granted: 'boolean', bootstrap: 'boolean', ballotOf: 'string?' },
   timeoutNow: { leaderLast: 'boolean?' },
   leave: { incarnation: 'number', forGood: 'boolean?', slotEnds: 'string?' },
@@ -98,6 +98,8 @@ export function validateMessage(value: unknown): Message | null {
   if (type === 'challenge' && value['aboveEpoch'] !== undefined && !isU32(value['aboveEpoch'])) return null;
   // A heartbeat's member count replaces the one in the sender's summary (registry.ts).
   if (type === 'hb' && value['members'] !== undefined && !isCount(value['members'])) return null;
+  // A duration the candidate counts in whole ticks: a fraction or a negative one is no agent's.
+  if ((type === 'preVote' || type === 'vote') && value['campaignedTicks'] !== undefined && !isCount(value['campaignedTicks'])) return null;
   if (type === 'leave' && value['slotEnds'] !== undefined && !isName(value['slotEnds'])) return null;
   if (type === 'sync' && Array.isArray(value['registry']) && !value['registry'].every(isRegistryEntry)) return null;
   if (type === 'sync' && Array.isArray(value['departed']) && (value['departed'].length > MAX_DEPARTED_DECODED || !value['departed'].every(isDepartedEntry))) return null;

@@ -63,6 +63,8 @@ export interface BallotElection {
   boundTo(): string | null;
   /** How many of this node's own bootstrap campaigns (pre-vote or vote) timed out without winning. */
   bootstrapCampaignsLost(): number;
+  /** Ticks since this node's first bootstrap campaign (0 before it), by its own clock. */
+  bootstrapCampaignedTicks(): number;
   /** The Raft election timeout by score rank (view elections). */
   electionTimeout(): number;
   /** Someone is trying to bootstrap: this node waits a full timeout before it stands. */
@@ -126,10 +128,9 @@ export class ViewQuorumBallot implements Ballot {
 /**
  * The first election of a group (no view yet): the electorate is the fresh nodes of the bootstrap
  * electorate, and `floor(expect/2) + 1` distinct ballots win (Consul's bootstrap_expect). A voter
- * takes part only while fresh itself, gives its pre-vote and vote away only to a better-ranked node
- * while it could win itself (standsInstead), and stays bound to a node it voted for until that one
- * shows itself fresh in a later term (a winner never is), so that once a bootstrap has been won no
- * later one can be.
+ * takes part only while fresh itself, keeps its vote for itself against a worse-ranked candidate
+ * (keepsVoteFrom), and stays bound to a node it voted for until that one shows itself fresh in a
+ * later term (a winner never is), so that once a bootstrap has been won no later one can be.
  */
 export class BootstrapBallot implements Ballot {
   readonly bootstrap = true;
@@ -146,8 +147,9 @@ export class BootstrapBallot implements Ballot {
 
   request(type: 'preVote' | 'vote', term: number, transfer: boolean): MessageBody {
     const score = this.discovery.bootstrapRankScore();
-    if (type === 'preVote') return { type, term, viewTerm: 0, viewVersion: 0, bootstrap: true, score };
-    return { type, viewTerm: 0, viewVersion: 0, bootstrap: true, transfer, score };
+    const campaignedTicks = this.election.bootstrapCampaignedTicks();
+    if (type === 'preVote') return { type, term, viewTerm: 0, viewVersion: 0, bootstrap: true, score, campaignedTicks };
+    return { type, viewTerm: 0, viewVersion: 0, bootstrap: true, transfer, score, campaignedTicks };
   }
 
   won(tally: Tally): boolean {
@@ -174,8 +176,7 @@ export class BootstrapBallot implements Ballot {
   preVoteVerdict(message: Extract<Message, { type: 'preVote' }>): Verdict {
     const bound = this.election.boundTo();
     // A pre-vote is for a term this node has not voted in yet (it is above its own).
-    const granted =
-      message.term > this.ctx.state.term && (bound === null || bound === message.from) && this.ctx.leader === null && !this.standsInstead(message.from, message.score);
+    const granted = message.term > this.ctx.state.term && (bound === null || bound === message.from) && this.ctx.leader === null && !this.keepsVoteFrom(message);
     if (granted) this.election.postponeBootstrap();
     return granted ? 'grant' : 'refuse';
   }
@@ -185,8 +186,21 @@ export class BootstrapBallot implements Ballot {
     const state = ctx.state;
     const free = state.votedFor === null || state.votedFor === message.from;
     const bound = this.election.boundTo();
-    const standsInstead = state.votedFor === null && this.standsInstead(message.from, message.score);
-    return message.term === state.term && free && (bound === null || bound === message.from) && !standsInstead ? 'grant' : 'refuse';
+    const keepsVote = state.votedFor === null && this.keepsVoteFrom(message);
+    return message.term === state.term && free && (bound === null || bound === message.from) && !keepsVote ? 'grant' : 'refuse';
+  }
+
+  /**
+   * Does this node keep its (pre-)vote for itself against this candidate? A planned first election
+   * (bootstrapScore set) ranks by fixed rendered scores on which all nodes agree, so the better node
+   * refuses in any term while it could win (standsInstead). Otherwise nodes rank by live scores,
+   * which move, so two nodes can each believe they outrank the other: refusing beyond the first
+   * vote could keep both from winning for several campaigns, and only term 1's vote is kept (the
+   * rank stagger let the best stand first; retries are plain Raft).
+   */
+  private keepsVoteFrom(message: Extract<Message, { type: 'preVote' | 'vote' }>): boolean {
+    if (this.ctx.settings.bootstrapScore !== undefined) return this.standsInstead(message);
+    return message.type === 'vote' && message.term === 1 && this.canStandAndOutranks(message.from, message.score);
   }
 
   /**
@@ -197,17 +211,31 @@ export class BootstrapBallot implements Ballot {
    * own; granting that one's retry handed it the region. The same within a sub-grid whose planned
    * node restarted, or started a few seconds late. Only while winning is possible, so that a better
    * node never holds the election up for good: eligible and able to stand, bound to no other
-   * candidacy, a bootstrap quorum of live fresh nodes in sight, and fewer than
-   * CAMPAIGNS_BEFORE_YIELDING of its own campaigns lost (its messages do not reach the others).
+   * candidacy, a bootstrap quorum of live fresh nodes in sight, fewer than CAMPAIGNS_BEFORE_YIELDING
+   * of its own campaigns lost (its messages do not reach the others), and the candidate has not
+   * campaigned longer than a grace. That last one is counted on the candidate's side: a better node
+   * that restarts every few seconds starts its grace and its count of lost campaigns again each
+   * time, and within its grace stands only once every expected node is there, so with one missing
+   * it would refuse forever and never stand. A candidate that campaigned a whole grace gave the
+   * better node that grace to stand in; an older agent's request says nothing and is refused as before.
    */
-  private standsInstead(candidate: string, candidateScore: number | undefined): boolean {
+  private standsInstead(message: Extract<Message, { type: 'preVote' | 'vote' }>): boolean {
+    const ctx = this.ctx;
+    return (
+      this.election.boundTo() === null &&
+      this.discovery.liveFreshPeers().length + 1 >= this.needs() &&
+      this.election.bootstrapCampaignsLost() < CAMPAIGNS_BEFORE_YIELDING &&
+      (message.campaignedTicks === undefined || message.campaignedTicks <= ctx.timers.bootstrapGrace) &&
+      this.canStandAndOutranks(message.from, message.score)
+    );
+  }
+
+  /** Could this node stand, and does it outrank the candidate by bootstrap rank? */
+  private canStandAndOutranks(candidate: string, candidateScore: number | undefined): boolean {
     const ctx = this.ctx;
     return (
       ctx.settings.eligible &&
       ctx.host.canStand() &&
-      this.election.boundTo() === null &&
-      this.discovery.liveFreshPeers().length + 1 >= this.needs() &&
-      this.election.bootstrapCampaignsLost() < CAMPAIGNS_BEFORE_YIELDING &&
       // A request without a score (none of this version's lacks one) is not ranked: refusing it could only stall.
       candidateScore !== undefined &&
       ctx.outranks(this.discovery.bootstrapRankScore(), ctx.self, candidateScore, candidate)

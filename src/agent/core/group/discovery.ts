@@ -8,7 +8,7 @@ export interface FreshPeer {
   addr?: string;
   score: number;
   eligible: boolean;
-  /** When this node first heard of it: a peer heard for less than `bootstrapAfter` is still in its own discovery. */
+  /** When this node first heard of it: a peer heard for less than `bootstrapGrace` may still be inside its own grace. */
   firstHeard: number;
   lastHeard: number;
 }
@@ -125,14 +125,15 @@ export class Discovery {
   }
 
   /**
-   * Is a live eligible fresh node that outranks this one still in its own discovery (first heard
-   * less than `bootstrapAfter` ago)? It will stand once through it, so a planned election waits for it.
+   * Is a live eligible fresh node that outranks this one maybe still inside its own grace (first
+   * heard less than `bootstrapGrace` ago: it sends its first discover as its search starts)? It
+   * stands itself by the end of it, so a planned election waits for it.
    */
-  betterPeerStillDiscovering(): boolean {
+  betterPeerStillInGrace(): boolean {
     const ctx = this.ctx;
     const score = this.bootstrapRankScore();
     return this.liveFreshPeers().some(
-      ([name, peer]) => peer.eligible && ctx.now - peer.firstHeard < ctx.timers.bootstrapAfter && ctx.outranks(peer.score, name, score, ctx.self),
+      ([name, peer]) => peer.eligible && ctx.now - peer.firstHeard < ctx.timers.bootstrapGrace && ctx.outranks(peer.score, name, score, ctx.self),
     );
   }
 
@@ -158,7 +159,10 @@ export class Discovery {
       // A fresh node introduces itself at once to a fresh peer it hears of for the first time (a
       // plain discover: it earns no redirect, and that peer knows this one, so it goes no further).
       // Else a newcomer counts this node only at its next discover, up to 5 s away, and the planned
-      // node, arriving last, waited for the expected nodes past the moment the others stood.
+      // node, arriving last, waited for the expected nodes past the moment the others stood. Sent
+      // where the discover came from, not to a proven address (context.ts): a fresh node's first
+      // discover proves nothing (it cannot echo this run's nonce), so none would ever go; a replay
+      // from another host draws one discover there, once per name heard for the first time.
       if (newcomer && ctx.active && this.searching && this.canBootstrap()) ctx.sendTo(message.from, this.discoverBody(), false, ctx.heardAddress(message.from));
     }
     if (!ctx.active) return;

@@ -60,6 +60,12 @@ export class Election implements BallotElection {
   private pendingStand: PendingVote | null = null;
   /** This node's bootstrap campaigns that timed out: past a few, it stops refusing worse candidates (ballot.ts). */
   private lostBootstrapCampaigns = 0;
+  /**
+   * When this node first campaigned in the bootstrap (pre-vote or vote), null before. Its requests
+   * carry the time since: a better-ranked voter yields to a candidate that campaigned a whole grace
+   * (ballot.ts), by this clock and not its own, which its restarts reset.
+   */
+  private firstBootstrapCampaignAt: number | null = null;
 
   constructor(
     private readonly ctx: GroupContext,
@@ -145,6 +151,10 @@ export class Election implements BallotElection {
     return this.lostBootstrapCampaigns;
   }
 
+  bootstrapCampaignedTicks(): number {
+    return this.firstBootstrapCampaignAt === null ? 0 : this.ctx.now - this.firstBootstrapCampaignAt;
+  }
+
   postponeBootstrap(): void {
     this.bootstrapAt = null;
   }
@@ -212,10 +222,14 @@ export class Election implements BallotElection {
     if (ctx.settings.bootstrapScore !== undefined && searchingFor < timers.bootstrapGrace) {
       // A planned first election: within the grace, only the best-ranked of all expected nodes stands.
       if (live.length + 1 < ctx.settings.expect! || this.discovery.freshRank() > 0) return;
-    } else if (ctx.settings.bootstrapScore !== undefined && this.discovery.betterPeerStillDiscovering()) {
-      // Past the grace, a better-ranked node that arrived just now (its agent started near the
-      // grace's end) stands once its own discovery is over: waiting for that (bootstrapAfter, 1.5 s
-      // in a sub-grid) keeps the election the planned one; the rank stagger (0.5 s) is shorter.
+    } else if (ctx.settings.bootstrapScore !== undefined && this.discovery.betterPeerStillInGrace()) {
+      // Past the grace, a better-ranked node that came later (its agent started late, or near this
+      // one's grace's end) stands itself within its own grace: once its discovery is over if every
+      // expected node is there, else at the grace's end. Waiting for that keeps the election the
+      // planned one, in term 1; standing before it would only be refused (ballot.ts) and cost a
+      // term, not time. The time to stand is drawn again afterwards, by the rank among the nodes
+      // then present: one drawn before the better node came would fire beside it.
+      this.bootstrapAt = null;
       return;
     }
     if (this.boundTo() !== null) {
@@ -263,7 +277,10 @@ export class Election implements BallotElection {
       this.elapsed = 0;
       return;
     }
-    if (ballot.bootstrap) this.bootstrapAt = null;
+    if (ballot.bootstrap) {
+      this.bootstrapAt = null;
+      this.firstBootstrapCampaignAt ??= ctx.now;
+    }
     this.roles.becomePreCandidate(ballot);
     this.tally = this.ownTally();
     this.elapsed = 0;
@@ -294,6 +311,7 @@ export class Election implements BallotElection {
       return;
     }
     if (!transfer && ctx.leader !== null && ctx.leader !== ctx.self) this.roles.loseLeader();
+    if (ballot.bootstrap) this.firstBootstrapCampaignAt ??= ctx.now;
     this.roles.becomeCandidate(ballot, term);
     this.tally = this.ownTally();
     this.transferCampaign = transfer;
