@@ -106,7 +106,15 @@ export function sameProcessSpace(holder: LockHolder, me: LockHolder): boolean {
 
 /** Whether `holder` ran on this machine, as far as the machine ids tell: true where either has none. */
 export function sameMachine(holder: LockHolder, me: LockHolder): boolean {
-  return holder.machine === undefined || me.machine === undefined || holder.machine === me.machine;
+  if (holder.machine === undefined || me.machine === undefined) return true;
+  // A lock of the gridops before the id was hashed holds the id itself (32 hex digits, machine-id(5)).
+  const theirs = /^[0-9a-f]{32}$/.test(holder.machine) ? machineDigest(holder.machine) : holder.machine;
+  return theirs === me.machine;
+}
+
+/** A machine id as locks record it: keyed for gridops, so the confidential id is never written. */
+function machineDigest(id: string): string {
+  return createHash('sha256').update(`gridops-lock\0${id}`).digest('hex');
 }
 
 /** Whether the lock file's content names a holder that is certainly gone: checkable from here, and not running as that process. */
@@ -130,7 +138,7 @@ function machineId(): string | undefined {
     try {
       const id = readFileSync(file, 'utf8').trim();
       // An empty /etc/machine-id is an image's, not yet given an id at first boot.
-      if (id !== '') return createHash('sha256').update(`gridops-lock\0${id}`).digest('hex');
+      if (id !== '') return machineDigest(id);
     } catch {
       // Not there: the next place, or no id.
     }

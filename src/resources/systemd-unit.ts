@@ -160,11 +160,17 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     // Start or restart before enable: an enable that then fails (an Alias= another unit holds, a
     // D-Bus timeout) leaves the service running its new definition, and the re-run plans the enable
     // alone. Neither needs the other: enable only makes the [Install] links read at boot.
-    // The start of a unit that was stopped is a `systemctl restart`, the same start where it still
-    // is: where something earlier in the batch started it meanwhile (a unit that wants it, a
-    // command), `start` would leave that process running on the files it read before this batch
-    // placed the new ones, and no restart handler follows a start (engine/restart-covered-by-start.ts).
-    if (change.steps.includes('start')) await recorder.run(`systemctl restart -- ${u}`, `start ${this.spec.unit}`);
+    // A service that was stopped when planned but runs by now (something earlier in the batch
+    // started it: a unit that wants it, a command) is restarted, so that it does not keep the files
+    // it read before this batch placed the new ones: no restart handler follows a start
+    // (engine/restart-covered-by-start.ts). Only a service, and only one that runs: `restart` of a
+    // stopped unit also restarts the running units that require it, a slice's restart takes down
+    // the work in it (the sandbox VM, started in grid.slice before qos starts the slice), and a
+    // RefuseManualStop= unit refuses it.
+    if (change.steps.includes('start')) {
+      const start = this.spec.unit.endsWith('.service') ? `if systemctl is-active -q -- ${u}; then systemctl restart -- ${u}; else systemctl start -- ${u}; fi` : `systemctl start -- ${u}`;
+      await recorder.run(start, `start ${this.spec.unit}`);
+    }
     if (change.steps.includes('restart')) await recorder.run(`systemctl restart -- ${u}`, `restart ${this.spec.unit}`);
     if (change.steps.includes('enable')) await recorder.run(`systemctl enable -- ${u}`, `enable ${this.spec.unit}`);
     if (change.steps.includes('disable')) await recorder.run(`systemctl disable -- ${u}`, `disable ${this.spec.unit}`);

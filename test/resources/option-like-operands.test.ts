@@ -65,7 +65,7 @@ describe('a unit name that starts with `-` (the root mount is -.mount)', () => {
       await unit.apply({ kind: 'systemd-unit', id: unit.id, action: 'update', unit: '-.mount', contentSha256: '', steps: [...steps], fields: [], summary: '' } as SystemdUnitChange, recorder);
     }
     // Start and restart before enable and disable (systemd-unit.ts says why).
-    expect(commands(recorder)).toEqual(['systemctl restart -- -.mount', 'systemctl enable -- -.mount', 'systemctl restart -- -.mount', 'systemctl disable -- -.mount', 'systemctl stop -- -.mount']);
+    expect(commands(recorder)).toEqual(['systemctl start -- -.mount', 'systemctl enable -- -.mount', 'systemctl restart -- -.mount', 'systemctl disable -- -.mount', 'systemctl stop -- -.mount']);
   });
 
   it('follows `--` when the unit is removed', async () => {

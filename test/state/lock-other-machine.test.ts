@@ -25,6 +25,13 @@ describe('a lock held on another machine with the same host name', () => {
     expect(sameProcessSpace({ ...me, pid: 20, machine: 'bbbb' }, { ...me, machine: undefined })).toBe(true);
   });
 
+  it('a lock written before the id was hashed (the raw 32-hex id) is judged by the same id hashed', () => {
+    const id = readFileSync('/etc/machine-id', 'utf8').trim();
+    const me = thisProcessAsHolder();
+    expect(sameProcessSpace({ ...me, pid: 20, machine: id }, me)).toBe(true);
+    expect(sameProcessSpace({ ...me, pid: 20, machine: '0123456789abcdef0123456789abcdef' }, me)).toBe(false);
+  });
+
   it("this process's holder records the machine id, hashed (machine-id(5): the id itself is confidential)", () => {
     const id = readFileSync('/etc/machine-id', 'utf8').trim();
     expect(thisProcessAsHolder().machine).toBe(createHash('sha256').update(`gridops-lock\0${id}`).digest('hex'));

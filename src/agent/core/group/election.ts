@@ -151,6 +151,16 @@ export class Election implements BallotElection {
     return this.lostBootstrapCampaigns;
   }
 
+  /**
+   * A region tier that wakes again (this node a super peer once more) starts its bootstrap
+   * campaigning afresh: what it campaigned in an earlier spell says nothing of this search, and
+   * carried over it would make better-ranked voters yield to it at once (ballot.ts).
+   */
+  forgetBootstrapCampaigns(): void {
+    this.lostBootstrapCampaigns = 0;
+    this.firstBootstrapCampaignAt = null;
+  }
+
   bootstrapCampaignedTicks(): number {
     return this.firstBootstrapCampaignAt === null ? 0 : this.ctx.now - this.firstBootstrapCampaignAt;
   }

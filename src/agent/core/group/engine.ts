@@ -336,6 +336,7 @@ export class GroupEngine {
     ctx.leader = null;
     this.membership.welcomed = false;
     this.election.elapsed = 0;
+    this.election.forgetBootstrapCampaigns();
     if (this.standSoon) this.election.standSoon();
     this.standSoon = false;
     this.startSearching();
