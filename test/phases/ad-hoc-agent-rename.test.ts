@@ -12,20 +12,11 @@ import type { GridState, HostState } from '../../src/state/state.js';
 import { allNodes } from '../../src/topology/model.js';
 import { gridOf } from '../resources/fixtures.js';
 import { connectNoting, localRunOptions } from '../support/local-run.js';
+import { appliedRecord } from '../support/host-record.js';
 
 jest.setTimeout(60_000);
 
-const record = (address: string, extra: Partial<HostState> = {}): HostState => ({
-  node: { address, region: 'r1', subgrid: 's1', user: 'root', port: 22 },
-  topologyHash: 'h',
-  playbooks: ['agent'],
-  gridopsVersion: '0.1.0',
-  agentVersion: '0.1.0',
-  appliedAt: '2026-12-01T00:00:00.000Z',
-  changesApplied: 0,
-  lastOutcome: 'applied',
-  ...extra,
-});
+const record = (address: string, extra: Partial<HostState> = {}): HostState => appliedRecord({ address }, extra);
 
 const playbook = (ref: string, resources: LoadedPlaybook['resources'] = []) => ({ name: ref, ref, file: ref, resources }) as LoadedPlaybook;
 

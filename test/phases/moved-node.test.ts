@@ -11,6 +11,7 @@ import type { GridState, HostState } from '../../src/state/state.js';
 import { allNodes } from '../../src/topology/model.js';
 import { gridOf } from '../resources/fixtures.js';
 import { connectNoting, localRunOptions } from '../support/local-run.js';
+import { appliedRecord } from '../support/host-record.js';
 
 jest.setTimeout(60_000);
 
@@ -37,17 +38,7 @@ regions:
         nodes: [${s2.map((n) => `{ name: ${n}, address: 10.0.0.${n.slice(1)} }`).join(', ')}]
 `;
 
-const record = (region: string, subgrid: string, extra: Partial<HostState> = {}): HostState => ({
-  node: { address: '10.0.0.9', region, subgrid, user: 'root', port: 22 },
-  topologyHash: 'h',
-  playbooks: ['agent'],
-  gridopsVersion: '0.1.0',
-  agentVersion: '0.1.0',
-  appliedAt: '2026-12-01T00:00:00.000Z',
-  changesApplied: 0,
-  lastOutcome: 'applied',
-  ...extra,
-});
+const record = (region: string, subgrid: string, extra: Partial<HostState> = {}): HostState => appliedRecord({ address: '10.0.0.9', region, subgrid }, extra);
 
 /**
  * A node moved to another sub-grid (or region) under the same name: its agent would keep the old

@@ -12,21 +12,13 @@ import { StateLock } from '../../src/state/lock.js';
 import { statePaths, writeState, type GridState, type HostState } from '../../src/state/state.js';
 import { checkTopologyText } from '../../src/topology/load.js';
 import type { Grid } from '../../src/topology/model.js';
+import { appliedRecord } from '../support/host-record.js';
 
 let dir: string;
 let paths: ReturnType<typeof statePaths>;
 let grid: Grid;
 
-const record = (address: string): HostState => ({
-  node: { address, region: 'r1', subgrid: 's1', user: 'root', port: 22 },
-  topologyHash: 'h',
-  playbooks: ['node-base'],
-  gridopsVersion: '0.1.0',
-  agentVersion: null,
-  appliedAt: '2026-01-01T00:00:00.000Z',
-  changesApplied: 3,
-  lastOutcome: 'applied',
-});
+const record = (address: string): HostState => appliedRecord({ address }, { playbooks: ['node-base'], agentVersion: null, changesApplied: 3 });
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gridops-forget-'));

@@ -1,17 +1,9 @@
 /** The nodes a state records with their place, as verify's and status' leader checks count them. */
 import { recordedNodes } from '../../src/state/recorded-nodes.js';
 import type { HostState } from '../../src/state/state.js';
+import { appliedRecord } from '../support/host-record.js';
 
-const record = (region: string, subgrid: string): HostState => ({
-  node: { address: '10.0.0.1', region, subgrid, user: 'root', port: 22 },
-  topologyHash: 'h',
-  playbooks: ['agent'],
-  gridopsVersion: '0.1.0',
-  agentVersion: '0.1.0',
-  appliedAt: '2026-01-01T00:00:00.000Z',
-  changesApplied: 1,
-  lastOutcome: 'applied',
-});
+const record = (region: string, subgrid: string): HostState => appliedRecord({ region, subgrid });
 
 test('each recorded node by name, region and sub-grid; a record without its place (an older state) is left out', () => {
   const { node: _dropped, ...placeless } = record('r1', 's1');
