@@ -8,7 +8,7 @@
  * agent down at all, and a stop does so as much as a restart.
  */
 export function restartsUnit(command: string, unit: string, options: { orStop?: boolean } = {}): boolean {
-  const names = [unit, ...(unit.endsWith('.service') ? [unit.slice(0, -'.service'.length)] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const names = unitNamePatterns(unit);
   return new RegExp(`\\bsystemctl\\s+(?:--[a-z-]+\\s+)*(?:(?:try-)?(?:reload-or-)?restart${options.orStop ? '|stop' : ''})\\s+(?:--\\s+)?(?:\\S+\\s+)*?(?:${names.join('|')})(?=\\s|$|;|&|\\|)`).test(command);
 }
 
@@ -18,8 +18,13 @@ export function restartsUnit(command: string, unit: string, options: { orStop?: 
  * (engine/restart-covered-by-start.ts), since leaving it out drops all it does.
  */
 export function onlyRestartsUnit(command: string, unit: string): boolean {
-  const names = [unit, ...(unit.endsWith('.service') ? [unit.slice(0, -'.service'.length)] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const names = unitNamePatterns(unit);
   // `--user` and `--global` name another manager's unit of the same name, not this one.
   if (/(?:^|\s)--(?:user|global)\b/.test(command)) return false;
   return new RegExp(`^\\s*systemctl\\s+(?:--[a-z-]+\\s+)*(?:try-)?(?:reload-or-)?restart\\s+(?:--\\s+)?(?:${names.join('|')})\\s*$`).test(command);
+}
+
+/** `unit` as a command may name it (`gridagent.service` or `gridagent`), each escaped for a RegExp. */
+function unitNamePatterns(unit: string): string[] {
+  return [unit, ...(unit.endsWith('.service') ? [unit.slice(0, -'.service'.length)] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
 }
