@@ -10,7 +10,7 @@ export abstract class GridopsCommand<T> extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = {
     verbose: Flags.boolean({ char: 'v', description: 'more detail, with timings', default: false, helpGroup: 'GLOBAL' }),
-    color: Flags.boolean({ description: 'colour on a terminal; --no-color (or NO_COLOR set) turns it off', default: true, allowNo: true, helpGroup: 'GLOBAL' }),
+    color: Flags.boolean({ description: 'colour even into a pipe (default: on a terminal unless NO_COLOR is set); --no-color turns it off', allowNo: true, helpGroup: 'GLOBAL' }),
   };
 
   /** --verbose as the parser read it (`-yv` included); undefined until the command parsed its flags. */
@@ -35,9 +35,15 @@ export abstract class GridopsCommand<T> extends Command {
     return parsed;
   }
 
-  /** Colour only on a terminal, and never with --no-color or NO_COLOR (no-color.org). */
+  /**
+   * Colour on a terminal unless NO_COLOR is set (no-color.org); the last of --color and --no-color
+   * decides over both, as `ls --color` and git's flag do: --color also into a pipe (`| less -R`).
+   * Read from argv, since a parse error is reported before any flag is parsed.
+   */
   useColor(): boolean {
-    if (this.argv.includes('--no-color')) process.env.NO_COLOR = '1';
+    const flag = [...this.argv].reverse().find((arg) => arg === '--color' || arg === '--no-color');
+    if (flag === '--no-color') process.env.NO_COLOR = '1';
+    if (flag !== undefined) return flag === '--color';
     return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   }
 

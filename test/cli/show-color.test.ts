@@ -18,12 +18,15 @@ const plan = savedPlan([
   },
 ]);
 
-/** `gridops show FILE ...argv` in this process, as if on a terminal; what it printed. */
+/** `gridops show FILE ...argv` in this process, as if on a terminal (or into a pipe); what it printed. */
 async function showOnTerminal(...argv: string[]): Promise<string> {
+  return show(true, argv);
+}
+async function show(terminal: boolean, argv: string[]): Promise<string> {
   const out: string[] = [];
   const log = jest.spyOn(Show.prototype, 'log').mockImplementation((message?: string) => void out.push(message ?? ''));
   const tty = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
-  Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
+  Object.defineProperty(process.stdout, 'isTTY', { value: terminal, configurable: true });
   try {
     await Show.run([file, ...argv], root);
   } finally {
@@ -63,5 +66,18 @@ describe('gridops show: colour as every command decides it', () => {
   it('NO_COLOR prints no colour on a terminal', async () => {
     process.env.NO_COLOR = '1';
     expect(await showOnTerminal()).not.toContain('\x1b[');
+  });
+
+  it('into a pipe, no colour; --color colours it (`| less -R`), over NO_COLOR too', async () => {
+    expect(await show(false, [])).not.toContain('\x1b[');
+    expect(await show(false, ['--color'])).toContain('\x1b[32m+\x1b[0m directory /etc/gridops');
+    process.env.NO_COLOR = '1';
+    expect(await show(false, ['--color'])).toContain('\x1b[32m+\x1b[0m directory /etc/gridops');
+  });
+
+  it('the last of --color and --no-color decides (an alias with one, the command line adding the other)', async () => {
+    expect(await showOnTerminal('--color', '--no-color')).not.toContain('\x1b[');
+    delete process.env.NO_COLOR;
+    expect(await show(false, ['--no-color', '--color'])).toContain('\x1b[32m');
   });
 });
