@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
+import { readSshConfigWithIncludes, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -10,7 +10,8 @@ import type { Node } from '../topology/model.js';
 import { parseJumpHost } from './ssh-transport.js';
 
 /**
- * OpenSSH client configuration (~/.ssh/config), read with the `ssh-config` parser, so the hosts
+ * OpenSSH client configuration (~/.ssh/config, with the files its Include lines name:
+ * ssh-config-include.ts), read with the `ssh-config` parser, so the hosts
  * an operator already reaches with `ssh` are reached the same way: Host and Match blocks give
  * HostName, User, Port, IdentityFile and ProxyJump. The topology wins where it says something
  * itself (a setting whose origin is not `built-in`); ~/.ssh/config fills the rest, then the
@@ -61,52 +62,25 @@ export interface ConnectionTarget {
 }
 
 /**
- * Parsed ~/.ssh/config, or undefined when there is none. A file that cannot be parsed is an error
- * naming it. What gridops will not evaluate is taken out of it, and `warn` told, with file:line.
+ * Parsed ~/.ssh/config with its Include directives followed (ssh-config-include.ts), or undefined
+ * when there is none. A file that cannot be read or parsed is an error naming it. What gridops
+ * will not evaluate is taken out of it, and `warn` told, with the FILE:LINE it was written at.
+ * `home` is where an Include's `~` and relative paths (under `home`/.ssh) lead.
  */
-export function loadSshConfig(file = join(homedir(), '.ssh', 'config'), warn: (message: string) => void = () => undefined): SSHConfig | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConnectionError(file, `cannot read ${file}: ${(err as Error).message}`, 'fix its permissions or move it aside');
-  }
-  let config: SSHConfig;
-  try {
-    // The parser is loaded only when there is a file to parse (it costs start-up time).
-    config = withCanonicalKeywords((createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default.parse(text));
-  } catch (err) {
-    throw new ConnectionError(file, `cannot parse ${file}: ${(err as Error).message}`, 'check it with `ssh -G HOST`');
-  }
-  // Before withoutLocalCommands takes blocks out: the Nth HostName line of the text is the Nth HostName directive only in the whole file.
-  hostNameLines.set(config, { file, lineOf: directiveLines(config, text, 'HostName') });
-  withoutLocalCommands(config, text, file, warn);
+export function loadSshConfig(file = join(homedir(), '.ssh', 'config'), warn: (message: string) => void = () => undefined, home = homedir()): SSHConfig | undefined {
+  // The parser is loaded only when there is a file to parse (it costs start-up time).
+  let parser: typeof import('ssh-config').default | undefined;
+  const parse = (text: string) => withCanonicalKeywords((parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text));
+  const expanded = readSshConfigWithIncludes(file, parse, home);
+  if (!expanded) return undefined;
+  const { config, sourceOf } = expanded;
+  sourcesOf.set(config, sourceOf);
+  withoutLocalCommands(config, sourceOf, warn);
   return config;
 }
 
-/** Where a loaded file's HostName directives are written, for the warning about one that is not used (sshConfigFor). */
-const hostNameLines = new WeakMap<SSHConfig, { file: string; lineOf: ReadonlyMap<ConfigLine, number> }>();
-
-/**
- * Each `keyword` directive of `config` (at the top or in a block) with its line in `text`: the
- * parser keeps no lines, but it keeps the directives in the text's order, so the Nth such line of
- * the text is the Nth directive.
- */
-function directiveLines(config: SSHConfig, text: string, keyword: string): Map<ConfigLine, number> {
-  const written = new RegExp(`^\\s*${keyword}(\\s|=)`, 'i');
-  const lines = text.split('\n').flatMap((l, i) => (written.test(l) ? [i + 1] : []));
-  const found = new Map<ConfigLine, number>();
-  const walk = (section: readonly ConfigLine[]) => {
-    for (const line of section) {
-      if (line.type !== SSH_CONFIG_DIRECTIVE) continue;
-      if (line.config) walk(line.config);
-      else if ((line.param ?? '').toLowerCase() === keyword.toLowerCase() && lines.length > found.size) found.set(line, lines[found.size]!);
-    }
-  };
-  walk(config as unknown as ConfigLine[]);
-  return found;
-}
+/** Where a loaded config's directives were written, for the warning about a HostName that is not used (sshConfigFor). */
+const sourcesOf = new WeakMap<SSHConfig, ReadonlyMap<ConfigLine, DirectiveSource>>();
 
 /** The Match criteria the parser judges as OpenSSH does (`canonical` never matches: gridops does not canonicalize). */
 const JUDGED_CRITERIA = new Set(['all', 'canonical', 'final', 'host', 'originalhost', 'user', 'localuser']);
@@ -117,20 +91,14 @@ const CANONICALIZING = /^Canonical(izeHostName|Domains|izeMaxDots|izeFallbackLoc
  * Takes out of `config` what would make compute() run a local command or judge a block wrongly:
  * Match blocks with `exec` (run by the parser through a shell, blocking the CLI) or a criterion it
  * does not know (it would silently never match), and the Canonicalize* directives. Each is said
- * once, with its line in `text` (the parser keeps none: the Nth `Match` line of the text is the Nth
- * Match block, and directives are found the same way).
+ * once, with the FILE:LINE `sourceOf` gives it, in the order the config reads them.
  */
-function withoutLocalCommands(config: SSHConfig, text: string, file: string, warn: (message: string) => void): void {
-  const lines = text.split('\n');
-  const linesOf = (re: RegExp) => lines.flatMap((l, i) => (re.test(l) ? [i + 1] : []));
-  const said: Array<{ line: number | undefined; message: string }> = [];
-  const say = (line: number | undefined, message: string) => said.push({ line, message });
+function withoutLocalCommands(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>, warn: (message: string) => void): void {
+  const said: Array<{ at: DirectiveSource | undefined; message: string }> = [];
+  const say = (line: ConfigLine, message: string) => said.push({ at: sourceOf.get(line), message });
 
-  // Canonical* first, over every block, while the Nth such line of the text is still the Nth directive.
-  const canonicalLines = linesOf(/^\s*Canonical\w*(\s|=)/i);
-  let canonicalAt = 0;
   const strip = (section: readonly unknown[]) => {
-    const list = section as Array<{ type: number; param?: string; value?: unknown; config?: unknown[] }>;
+    const list = section as ConfigLine[];
     for (let i = 0; i < list.length; ) {
       const line = list[i]!;
       if (line.type === SSH_CONFIG_DIRECTIVE && line.config) {
@@ -138,41 +106,33 @@ function withoutLocalCommands(config: SSHConfig, text: string, file: string, war
         i++;
         continue;
       }
-      if (line.type !== SSH_CONFIG_DIRECTIVE || !/^Canonical/i.test(line.param ?? '')) {
-        i++;
-        continue;
-      }
-      const at = canonicalLines[canonicalAt++];
-      if (!CANONICALIZING.test(line.param!)) {
+      if (line.type !== SSH_CONFIG_DIRECTIVE || !CANONICALIZING.test(line.param ?? '')) {
         i++;
         continue;
       }
       // `no` (OpenSSH's default) asks for nothing gridops leaves undone.
-      if (/^CanonicalizeHostName$/i.test(line.param!) && String(line.value).toLowerCase() !== 'no') say(at, 'CanonicalizeHostName is not applied (gridops connects to the name as the topology or HostName gives it, and looks up no domain)');
+      if (/^CanonicalizeHostName$/i.test(line.param!) && String(line.value).toLowerCase() !== 'no') say(line, 'CanonicalizeHostName is not applied (gridops connects to the name as the topology or HostName gives it, and looks up no domain)');
       list.splice(i, 1);
     }
   };
   strip(config);
 
-  const matchLines = linesOf(/^\s*Match(\s|=)/i);
-  let matchAt = 0;
   for (let i = 0; i < config.length; ) {
     const line = config[i]!;
     if (line.type !== SSH_CONFIG_DIRECTIVE || !/^match$/i.test(line.param)) {
       i++;
       continue;
     }
-    const at = matchLines[matchAt++];
     const criteria = Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {});
     const exec = criteria.find((c) => c.toLowerCase() === 'exec');
     const unjudged = criteria.find((c) => !JUDGED_CRITERIA.has(c.toLowerCase()));
-    if (exec) say(at, 'Match exec is not evaluated (gridops runs no local command from it); the block is not applied');
-    else if (unjudged) say(at, `Match ${unjudged} is not supported; the block is not applied`);
+    if (exec) say(line as ConfigLine, 'Match exec is not evaluated (gridops runs no local command from it); the block is not applied');
+    else if (unjudged) say(line as ConfigLine, `Match ${unjudged} is not supported; the block is not applied`);
     if (exec || unjudged) config.splice(i, 1);
     else i++;
   }
-  said.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  for (const { line, message } of said) warn(`${file}:${line ?? '?'}: ${message}`);
+  said.sort((a, b) => (a.at?.order ?? 0) - (b.at?.order ?? 0));
+  for (const { at, message } of said) warn(`${at ? `${at.file}:${at.line}` : '~/.ssh/config'}: ${message}`);
 }
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
@@ -247,22 +207,21 @@ function dialledAt(config: SSHConfig, address: string): SSHConfig {
  * it, as the warning would advise, would change the operator's ssh to all of them.
  */
 function warnOfUnusedHostName(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, warn: (message: string) => void): void {
-  const where = hostNameLines.get(config);
-  const source = withHostNameSources(config, where?.lineOf ?? new Map()).compute(node.name, { matchExec: false })[HOSTNAME_SOURCE] as unknown as HostNameSource | undefined;
+  const source = withHostNameSources(config, sourcesOf.get(config) ?? new Map()).compute(node.name, { matchExec: false })[HOSTNAME_SOURCE] as unknown as HostNameSource | undefined;
   if (!source || !source.literalNames.includes(node.name.toLowerCase())) return;
   const hostName = source.value.replace(/%h/g, node.name);
   if (canonicalHost(hostName) === canonicalHost(node.address)) return;
-  const at = where ? `${where.file}:${source.line ?? '?'}: ` : '~/.ssh/config: ';
+  const at = source.at ? `${source.at.file}:${source.at.line}: ` : '~/.ssh/config: ';
   warn(
     `${at}HostName ${hostName}, of a block matching the node's name ${node.name}, is not used: ${node.name} is reached at its topology address ${node.address}; ` +
       `remove that HostName, or write its value as ${node.name}'s address in the topology, to silence this`,
   );
 }
 
-/** Where the HostName compute() takes for a host was written: its value, line, and the host names its block names without a wildcard. */
+/** Where the HostName compute() takes for a host was written: its value, where (file and line), and the host names its block names without a wildcard. */
 interface HostNameSource {
   value: string;
-  line: number | undefined;
+  at: DirectiveSource | undefined;
   /** Lower-cased: the block's Host patterns (or Match originalhost list) that are plain names, not negated; none outside a block. */
   literalNames: string[];
 }
@@ -274,7 +233,7 @@ const HOSTNAME_SOURCE = 'gridops-hostname-source';
 const hostNameMarked = new WeakMap<SSHConfig, SSHConfig>();
 
 /** `config` with a HOSTNAME_SOURCE directive, valued with a HostNameSource, before each HostName directive compute() reads as HostName. */
-function withHostNameSources(config: SSHConfig, lineOf: ReadonlyMap<ConfigLine, number>): SSHConfig {
+function withHostNameSources(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): SSHConfig {
   const known = hostNameMarked.get(config);
   if (known) return known;
   const mark = (section: readonly ConfigLine[], literalNames: string[]): ConfigLine[] =>
@@ -283,7 +242,7 @@ function withHostNameSources(config: SSHConfig, lineOf: ReadonlyMap<ConfigLine, 
       if (line.config) return [{ ...line, config: mark(line.config, literalNamesOf(line)) }];
       // compute() files a value under its keyword as written: only `HostName` is what sshConfigFor picks.
       if (line.param !== 'HostName') return [line];
-      const source: HostNameSource = { value: directiveText(line.value, true), line: lineOf.get(line), literalNames };
+      const source: HostNameSource = { value: directiveText(line.value, true), at: sourceOf.get(line), literalNames };
       return [{ type: SSH_CONFIG_DIRECTIVE, param: HOSTNAME_SOURCE, value: source }, line];
     });
   const marked = new (config.constructor as new () => SSHConfig)();
@@ -371,8 +330,6 @@ function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, u
 
 /** The marker's keyword: not an ssh_config keyword, so nothing else in the file can set it. */
 const PROXY_ROUTE = 'gridops-proxy-route';
-
-type ConfigLine = { type: number; param?: string; value?: unknown; config?: ConfigLine[] };
 
 /** A copy of each config with the route markers, made once: compute() runs per node. */
 const routeMarked = new WeakMap<SSHConfig, SSHConfig>();

@@ -1,0 +1,124 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor } from '../../src/transport/ssh-config.js';
+import { node } from '../resources/fixtures.js';
+
+/**
+ * ~/.ssh/config's Include, followed as OpenSSH follows it (ssh_config(5)), on real files under a
+ * temporary home directory: `~` and relative paths (under its .ssh) lead there, as for `ssh`.
+ */
+describe('~/.ssh/config Include', () => {
+  let home: string;
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'gridops-include-'));
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+  /** Writes `lines` to `path` under $HOME/.ssh, and returns the file's path. */
+  const write = (path: string, lines: string[]) => {
+    const file = join(home, '.ssh', path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, lines.join('\n') + '\n');
+    return file;
+  };
+  const load = () => {
+    const warnings: string[] = [];
+    return { warnings, config: loadSshConfig(join(home, '.ssh', 'config'), (m) => warnings.push(m), home) };
+  };
+
+  it('a ProxyCommand for the node in a file a glob includes is refused, as the same line written inline is', () => {
+    write('config', ['Include config.d/*', 'Host *', '  User fallback']);
+    write('config.d/20-routes', ['Host 10.0.0.1', '  ProxyCommand nc %h %p']);
+    // 10-direct is read first (lexical order), but its `ProxyCommand none` is for another host.
+    write('config.d/10-direct', ['Host 10.0.0.9', '  ProxyCommand none']);
+    const { config } = load();
+    const n1 = node('n1');
+    expect(sshConfigFor(config, n1).proxyCommand).toBe('nc %h %p');
+    expect(() => refuseProxyCommand(n1, sshConfigFor(config, n1))).toThrow(/through a ProxyCommand.*not connecting directly/);
+    expect(sshConfigFor(config, { name: 'n9', address: '10.0.0.9' })).toEqual({ user: 'fallback' });
+  });
+
+  it("included User and Port fill the connection, and the included files' values come first in lexical order", () => {
+    write('config', ['Include ~/.ssh/config.d/*.conf', 'Port 2999']);
+    write('config.d/b.conf', ['User second', 'Port 2202']);
+    write('config.d/a.conf', ['Host n*', '  User ops', '  Port 2201']);
+    write('config.d/ignored.txt', ['User never']);
+    const n2 = node('n2');
+    const target = connectionTarget(n2, sshConfigFor(load().config, n2));
+    expect(target).toMatchObject({ host: n2.address, user: 'ops', port: 2201 });
+    expect(target.fromSshConfig).toEqual(expect.arrayContaining(['user', 'port']));
+    // a.conf's block does not match n9: b.conf's top-level lines apply to every host, then config's own.
+    expect(sshConfigFor(load().config, { name: 'h9', address: 'h9' })).toEqual({ user: 'second', port: 2202 });
+  });
+
+  it('lines after a top-level Include apply to every host again, though the included file ended inside a Host block', () => {
+    write('config', ['Include extra', 'User everyone']);
+    write('extra', ['Host special', '  Port 2200']);
+    const { config } = load();
+    expect(sshConfigFor(config, { name: 'other', address: 'other' })).toEqual({ user: 'everyone' });
+    expect(sshConfigFor(config, { name: 'special', address: 'special' })).toEqual({ user: 'everyone', port: 2200 });
+  });
+
+  it('an Include inside a Host block applies only where that block matches, and the block goes on after it', () => {
+    write('config', ['Host bastion-*', '  Include routes', '  Port 2222', 'Host *', '  User fallback']);
+    write('routes', ['ProxyCommand nc %h %p', 'User jump']);
+    const { config } = load();
+    expect(sshConfigFor(config, { name: 'web', address: 'web' })).toEqual({ user: 'fallback' });
+    expect(sshConfigFor(config, { name: 'bastion-1', address: 'bastion-1' })).toEqual({ proxyCommand: 'nc %h %p', user: 'jump', port: 2222 });
+  });
+
+  it('a relative path is under ~/.ssh, not the working directory; `~/` is the home directory', () => {
+    write('config', ['Include sub/relative "~/elsewhere/with space"']);
+    write('sub/relative', ['User relative']);
+    mkdirSync(join(home, 'elsewhere'));
+    writeFileSync(join(home, 'elsewhere', 'with space'), 'Port 2345\n');
+    expect(sshConfigFor(load().config, { name: 'x', address: 'x' })).toEqual({ user: 'relative', port: 2345 });
+  });
+
+  it('a path that names no file, literal or a glob that matches nothing, is skipped silently, as OpenSSH skips it', () => {
+    write('config', ['Include missing /nonexistent-gridops/*.conf', 'User still-read']);
+    const { config, warnings } = load();
+    expect(sshConfigFor(config, { name: 'x', address: 'x' })).toEqual({ user: 'still-read' });
+    expect(warnings).toEqual([]);
+  });
+
+  it('a file that includes itself stops at 16 levels with an error naming the Include line', () => {
+    const file = write('config', ['User self', 'Include config']);
+    expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(`${file}:2: Include nested more than 16 deep`), hint: expect.stringMatching(/remove the Include/) }));
+  });
+
+  it('an included file that cannot be read is an error naming it and the Include, not a skip', () => {
+    write('config', ['Include config.d/*']);
+    // A symlink to itself fails to open with ELOOP, whoever runs the test (root reads a mode 000 file).
+    mkdirSync(join(home, '.ssh', 'config.d'));
+    symlinkSync('loop', join(home, '.ssh', 'config.d', 'loop'));
+    expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringMatching(/cannot read .*config\.d\/loop \(included at .*\.ssh\/config:1\)/) }));
+  });
+
+  (process.getuid?.() === 0 ? it.skip : it)('an included file without read permission (EACCES) is an error naming it', () => {
+    write('config', ['Include locked']);
+    chmodSync(write('locked', ['User hidden']), 0o000);
+    expect(() => load()).toThrow(/cannot read .*\/\.ssh\/locked .*EACCES/);
+  });
+
+  it("warnings about an included file's lines name that file and line", () => {
+    const main = write('config', ['Match exec "true"', '  User a', 'Host *', '  Include more']);
+    const more = write('more', ['# comment', '', 'CanonicalizeHostName yes']);
+    const { warnings } = load();
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^${main}:1: Match exec is not evaluated`)), expect.stringMatching(new RegExp(`^${more}:3: CanonicalizeHostName is not applied`))]);
+  });
+
+  it("an unused HostName in an included file is said with that file's line", () => {
+    write('config', ['User x', 'Include hosts']);
+    const hosts = write('hosts', ['Host n1', '  User ops', '  HostName 192.0.2.1']);
+    const warnings: string[] = [];
+    sshConfigFor(load().config, { name: 'n1', address: '10.0.1.11' }, (m) => warnings.push(m));
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^${hosts}:3: HostName 192.0.2.1, of a block matching the node's name n1, is not used`))]);
+  });
+
+  it('an Include inside a block of a file with blocks of its own is refused by name, not applied to every host', () => {
+    const main = write('config', ['Host web*', '  Include blocks']);
+    const blocks = write('blocks', ['User web', 'Host *.internal', '  ProxyCommand nc %h %p']);
+    expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(`${main}:2: this Include, inside a Host block, reads ${blocks}, whose line 2 opens a Host block`), hint: expect.stringMatching(/top of the file/) }));
+  });
+});
