@@ -152,20 +152,30 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
  * is told, with its file:line (a wildcard block's, such as `Host *` with `HostName %h`, is the
  * ordinary pattern, not a redirection meant for this node).
  */
-export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'>, warn: (message: string) => void = () => undefined): SshConfigValues {
+export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'> | Node, warn: (message: string) => void = () => undefined): SshConfigValues {
   if (!config) return {};
-  const byAddress = node.name === node.address || matchesOwnBlock(config, node.address);
+  const writtenUser = 'origins' in node && writtenByTopology(node, 'user') ? node.settings.ssh.user : undefined;
+  const byAddress = node.name === node.address || matchesOwnBlock(config, node.address, writtenUser);
   const host = byAddress ? node.address : node.name;
   const lookup = byAddress ? config : dialledAt(config, node.address);
-  // matchExec: false as well, though loadSshConfig took such blocks out: compute() must never run a command.
-  const values = lookup.compute(host, { matchExec: false });
+  // `Match user` judges the user gridops logs in as, as ssh judges `ssh -l USER`'s: the topology's
+  // where it wrote one; else the file's own User, whose blocks OpenSSH judges against the local
+  // user first (computed so); where the file gives none, gridops logs in as the built-in default
+  // (root), not as the local user ssh would take, so the lookup is made again for that user.
+  let loginUser = writtenUser;
+  let values = computeFor(lookup, host, loginUser);
+  if (loginUser === undefined && first(values.User as string | string[] | undefined) === undefined) {
+    loginUser = 'settings' in node ? node.settings.ssh.user : BUILT_IN_USER;
+    values = computeFor(lookup, host, loginUser);
+  }
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));
   const identity = pick('IdentityFile');
-  const route = proxyRouteFor(lookup, host, values);
+  const route = proxyRouteFor(lookup, host, values, loginUser);
   const hostName = byAddress ? first(pick('HostName'))?.replace(/%h/g, host) : undefined;
-  if (!byAddress) warnOfUnusedHostName(config, node, warn);
-  const user = first(pick('User'));
+  if (!byAddress) warnOfUnusedHostName(config, node, warn, loginUser);
+  // A login user passed to the lookup comes back as its User: the file's own is only the first lookup's.
+  const user = loginUser === undefined ? first(pick('User')) : undefined;
   const globalKnownHosts = pick('GlobalKnownHostsFile');
   const hashKnownHosts = first(pick('HashKnownHosts'))?.toLowerCase();
   return {
@@ -178,6 +188,18 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(globalKnownHosts ? { globalKnownHostsFiles: Array.isArray(globalKnownHosts) ? globalKnownHosts : [globalKnownHosts] } : {}),
     ...(hashKnownHosts === 'yes' || hashKnownHosts === 'no' ? { hashKnownHosts: hashKnownHosts === 'yes' } : {}),
   };
+}
+
+/** gridops' login user where neither the topology nor ~/.ssh/config names one (builtin-defaults.ts). */
+const BUILT_IN_USER = 'root';
+
+/**
+ * The values `config` gives `host` for a login as `user` (undefined: as OpenSSH without `-l`, the
+ * file's own User, else the local user, is what `Match user` judges). matchExec: false as well,
+ * though loadSshConfig took such blocks out: compute() must never run a command.
+ */
+function computeFor(config: SSHConfig, host: string, user: string | undefined): Record<string, string | string[]> {
+  return user === undefined ? config.compute(host, { matchExec: false }) : config.compute({ Host: host, User: user }, { matchExec: false });
 }
 
 /**
@@ -206,8 +228,8 @@ function dialledAt(config: SSHConfig, address: string): SSHConfig {
  * redirect this node. A wildcard block's HostName applies to every host it matches, and removing
  * it, as the warning would advise, would change the operator's ssh to all of them.
  */
-function warnOfUnusedHostName(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, warn: (message: string) => void): void {
-  const source = withHostNameSources(config, sourcesOf.get(config) ?? new Map()).compute(node.name, { matchExec: false })[HOSTNAME_SOURCE] as unknown as HostNameSource | undefined;
+function warnOfUnusedHostName(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, warn: (message: string) => void, user: string | undefined): void {
+  const source = computeFor(withHostNameSources(config, sourcesOf.get(config) ?? new Map()), node.name, user)[HOSTNAME_SOURCE] as unknown as HostNameSource | undefined;
   if (!source || !source.literalNames.includes(node.name.toLowerCase())) return;
   const hostName = source.value.replace(/%h/g, node.name);
   if (canonicalHost(hostName) === canonicalHost(node.address)) return;
@@ -270,7 +292,7 @@ const ownBlocksOf = new WeakMap<SSHConfig, SSHConfig>();
  * and those blocks apply to (nearly) every host, so they do not make the address the name the
  * operator wrote values for.
  */
-function matchesOwnBlock(config: SSHConfig, host: string): boolean {
+function matchesOwnBlock(config: SSHConfig, host: string, user: string | undefined): boolean {
   let own = ownBlocksOf.get(config);
   if (!own) {
     const lines = config as unknown as Array<ConfigLine & { criteria?: Record<string, unknown> }>;
@@ -281,7 +303,8 @@ function matchesOwnBlock(config: SSHConfig, host: string): boolean {
     own.push(...(lines.filter((line) => line.type === SSH_CONFIG_DIRECTIVE && line.config && !catchAll(line)) as unknown as SSHConfig));
     ownBlocksOf.set(config, own);
   }
-  return Object.keys(own.compute(host, { matchExec: false })).some((key) => !/^(host|match)$/i.test(key));
+  // A User passed in comes back among the values: it says nothing of the host's own blocks.
+  return Object.keys(computeFor(own, host, user)).some((key) => !/^(host|match)$/i.test(key) && !(user !== undefined && /^user$/i.test(key)));
 }
 
 /**
@@ -294,13 +317,14 @@ function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues
   const written = /^(?:([^@,]+)@)?(\[[^\]]+\]|[^:@,[\]]+)(?::(\d+))?$/.exec(proxyJump.trim());
   if (!written) return { proxyJump };
   const alias = written[2]!.replace(/^\[|\]$/g, '');
-  const values = config.compute(alias, { matchExec: false });
+  // The hop's own `user@` is what `Match user` judges for it, as `ssh -J user@host` passes it on.
+  const values = computeFor(config, alias, written[1]);
   const hostName = first(values.HostName as string | string[] | undefined)?.replace(/%h/g, alias) ?? alias;
   const user = written[1] ?? first(values.User as string | string[] | undefined);
   const configPort = first(values.Port as string | string[] | undefined);
   const port = written[3] ?? (configPort && /^\d+$/.test(configPort) ? configPort : undefined);
   const identity = values.IdentityFile as string | string[] | undefined;
-  const route = proxyRouteFor(config, alias, values);
+  const route = proxyRouteFor(config, alias, values, written[1]);
   return {
     proxyJump: `${user ? `${user}@` : ''}${hostName.includes(':') ? `[${hostName}]` : hostName}${port ? `:${port}` : ''}`,
     ...(identity ? { proxyJumpIdentityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
@@ -321,10 +345,10 @@ interface ProxyRoute {
  * parser's compute() keeps the first value of each keyword apart, so which came first is lost: it is
  * read from a marker placed before each of them (withRouteMarkers), whose first value is the winner.
  */
-function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, unknown>): ProxyRoute | undefined {
+function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, unknown>, user: string | undefined): ProxyRoute | undefined {
   // The values computed already say whether the host's blocks name a route: the marked copy is computed only then.
   if (!Object.keys(values).some((k) => /^Proxy(Jump|Command)$/i.test(k))) return undefined;
-  const route = withRouteMarkers(config).compute(host, { matchExec: false })[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
+  const route = computeFor(withRouteMarkers(config), host, user)[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
   return route && route.value.toLowerCase() !== 'none' ? route : undefined;
 }
 

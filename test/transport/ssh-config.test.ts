@@ -57,6 +57,36 @@ describe('~/.ssh/config with the topology', () => {
   });
 });
 
+describe('`Match user` judges the user gridops logs in as', () => {
+  const byUser = SSHConfig.parse(`
+Match user admin
+  IdentityFile ~/.ssh/admin_key
+  Port 2222
+Match user root
+  IdentityFile ~/.ssh/root_key
+Match user nobody-here
+  ProxyCommand nc %h %p
+`);
+
+  it("the topology's ssh.user, as `ssh -l USER` is judged: its blocks apply and the local user's do not", () => {
+    const admin = node('n1', 'defaults: { ssh: { user: admin } }');
+    expect(sshConfigFor(byUser, admin)).toEqual({ identityFiles: ['~/.ssh/admin_key'], port: 2222 });
+    expect(connectionTarget(admin, sshConfigFor(byUser, admin))).toMatchObject({ user: 'admin', port: 2222, identityFiles: ['~/.ssh/admin_key'] });
+  });
+
+  it("where neither the topology nor the file names a user, gridops' built-in root, not the local user", () => {
+    // The local user is judged first, as ssh without -l judges it; root is looked up again where the file gave no User.
+    expect(sshConfigFor(byUser, node('n1'))).toEqual({ identityFiles: ['~/.ssh/root_key'] });
+  });
+
+  it("the file's own User is the one its later `Match user` blocks judge", () => {
+    const withUser = SSHConfig.parse(`Host *\n  User deploy\nMatch user deploy\n  Port 2200\nMatch user root\n  Port 2300\n`);
+    expect(sshConfigFor(withUser, node('n1'))).toEqual({ user: 'deploy', port: 2200 });
+    // The topology's user wins over the file's, for the login and for `Match user`.
+    expect(sshConfigFor(withUser, node('n1', 'defaults: { ssh: { user: root } }'))).toEqual({ port: 2300 });
+  });
+});
+
 describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridops-sshcfg-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
