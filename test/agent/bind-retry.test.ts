@@ -2,6 +2,7 @@ import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo } from 'node:net';
 import { AgentConfigError } from '../../src/agent/runtime/config.js';
 import { startWhenAddressIsUp, type AddressWait } from '../../src/agent/runtime/bind-retry.js';
+import { PortInUseError } from '../../src/agent/runtime/port-in-use.js';
 import { AgentTransport } from '../../src/agent/runtime/transport.js';
 
 const failure = (code: string) => Object.assign(new Error(`bind ${code} 10.0.0.1:7946`), { code });
@@ -58,6 +59,14 @@ describe("the agent's start while its address is not up yet", () => {
     const how = waits();
     await expect(startWhenAddressIsUp('10.0.0.1:7946', async () => { throw failure('EADDRINUSE'); }, how)).rejects.toThrow(/EADDRINUSE/);
     expect(how.pauses).toEqual([]);
+  });
+
+  it('says of a port in use, in one line and without a stack, that another gridagent may hold it (a stray second start)', async () => {
+    const thrown = await startWhenAddressIsUp('10.0.0.1:7946', async () => { throw failure('EADDRINUSE'); }, waits()).catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(PortInUseError);
+    expect((thrown as Error).message).toBe(
+      'cannot bind 10.0.0.1:7946: the port is in use (EADDRINUSE): is another gridagent running on this node (systemctl status gridagent; ss -lntup | grep :7946)? Stop it, or give this agent another port',
+    );
   });
 
   it('with the real transport: an address this host does not have fails with EADDRNOTAVAIL, what was opened is released, and the start succeeds once it binds', async () => {

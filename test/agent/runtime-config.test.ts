@@ -172,6 +172,33 @@ describe('agent config', () => {
     expect(() => normaliseAgentConfig(raw)).toThrow(message);
   });
 
+  /**
+   * Review finding: settings that passed the config check and failed only at start (EADDRINUSE with a
+   * stack, and a restart every 2 s), or that the agent ran with something else than was written.
+   */
+  test.each([
+    [{ ...minimal, http: { port: 0 } }, /\/http\/port: Expected integer to be greater or equal to 1/],
+    [{ ...minimal, http: { port: 7946 } }, 'config: http.port 7946 is also port, the agent\'s own port: give the HTTP endpoint another port (7950 when http.port is left out)'],
+    [{ ...minimal, port: 7950 }, 'config: http.port 7950 is also port, the agent\'s own port: give the HTTP endpoint another port (7950 when http.port is left out)'],
+    [{ ...minimal, port: 7947, multicast: '239.192.10.1:7947' }, 'config: the port of multicast 239.192.10.1:7947 is also port, the agent\'s own port: give multicast another port'],
+    [{ ...minimal, timers: { heartbeatInterval: 5000 } }, 'config: timers.heartbeatInterval (5000 ms) must be shorter than timers.suspectAfter (3000 ms), or the super peer suspects members between their heartbeats'],
+    [{ ...minimal, timers: { heartbeatInterval: 1000, suspectAfter: 1000, leaderLostTimeout: 5000 } }, 'config: timers.heartbeatInterval (1000 ms) must be shorter than timers.suspectAfter (1000 ms), or the super peer suspects members between their heartbeats'],
+    [{ ...minimal, timers: { heartbeatInterval: 1000, leaderLostTimeout: 800 } }, 'config: timers.heartbeatInterval (1000 ms) must be shorter than timers.leaderLostTimeout (800 ms), or members search for a new super peer between their heartbeats'],
+    [{ ...minimal, regionTimers: { heartbeatInterval: 7000 } }, 'config: regionTimers.heartbeatInterval (7000 ms) must be shorter than regionTimers.suspectAfter (6000 ms), or the super peer suspects members between their heartbeats'],
+    [{ ...minimal, timers: { syncInterval: 50 } }, 'config: timers.syncInterval is 50 ms, less than one tick (timers.tickMs, 100 ms), which the agent cannot count: write at least 100, or lower timers.tickMs'],
+    [{ ...minimal, timers: { tickMs: 50, rankStep: 0 } }, 'config: timers.rankStep is 0 ms, less than one tick (timers.tickMs, 50 ms), which the agent cannot count: write at least 50, or lower timers.tickMs'],
+    [{ ...minimal, regionTimers: { electionTimeoutMax: 99 } }, 'config: regionTimers.electionTimeoutMax is 99 ms, less than one tick (timers.tickMs, 100 ms), which the agent cannot count: write at least 100, or lower timers.tickMs'],
+  ])('refuses a setting that would fail only at start, or run otherwise than written %#', (raw, message) => {
+    expect(() => normaliseAgentConfig(raw)).toThrow(AgentConfigError);
+    expect(() => normaliseAgentConfig(raw)).toThrow(message);
+  });
+
+  test('keeps ports that differ and timers of at least a tick that a heartbeat fits in', () => {
+    const config = normaliseAgentConfig({ ...minimal, port: 7946, multicast: '239.192.10.1:7947', http: { port: 7948 }, timers: { tickMs: 50, heartbeatInterval: 50, suspectAfter: 100, leaderLostTimeout: 100, rankStep: 50 } });
+    expect(config).toMatchObject({ port: 7946, multicast: { port: 7947 }, http: { port: 7948 } });
+    expect(config.timers).toMatchObject({ heartbeatInterval: 1, suspectAfter: 2, leaderLostTimeout: 2, rankStep: 1 });
+  });
+
   test('refuses a key file readable by group or others, accepts 0600', () => {
     const path = join(dir, 'grid.key');
     writeFileSync(path, 'e2e-grid-key-0123456789abcdef\n');

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AgentConfigError } from './config.js';
+import { PortInUseError } from './port-in-use.js';
 
 /** How the start waits for the node's address: a pause between tries, a clock, the bound, and who hears of each retry. */
 export interface AddressWait {
@@ -37,7 +38,8 @@ const SYSTEM: AddressWait = { sleep: (ms) => delay(ms), now: () => performance.n
  * Runs `start` (which opens the agent's sockets on `address`, and releases what it opened when it
  * fails) until it succeeds, trying again with a growing pause while the node's address or its
  * multicast interface is not up yet: at boot, DHCP, a VLAN or a bond may bring it a little after
- * the agent starts. After `retryForMs` the start fails as a configuration problem (exit 78).
+ * the agent starts. After `retryForMs` the start fails as a configuration problem (exit 78); a port
+ * in use fails it at once (PortInUseError, exit 75).
  */
 export async function startWhenAddressIsUp<T>(address: string, start: () => Promise<T>, using: Partial<AddressWait> = {}): Promise<T> {
   const how = { ...SYSTEM, ...using };
@@ -47,6 +49,8 @@ export async function startWhenAddressIsUp<T>(address: string, start: () => Prom
       return await start();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? '';
+      // Not waited for: the port's holder (most often the agent already running) does not go away by itself.
+      if (code === 'EADDRINUSE') throw new PortInUseError(address);
       const why = NOT_UP_YET[code];
       if (why === undefined) throw error;
       const waited = how.now() - started;

@@ -84,7 +84,7 @@ export const WrittenAgentConfig = Type.Object(
     labels: Type.Optional(Type.Record(Type.String(), Type.String(), { maxProperties: MAX_LABELS })),
     keyFile: Type.String({ minLength: 1 }),
     stateFile: Type.Optional(Type.String()),
-    http: Type.Optional(Type.Object({ bind: Type.Optional(Type.String()), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) }, { additionalProperties: false })),
+    http: Type.Optional(Type.Object({ bind: Type.Optional(Type.String()), port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })) }, { additionalProperties: false })),
     bootstrapFile: Type.Optional(Type.String({ minLength: 1 })),
     expect: Type.Optional(Type.Integer({ minimum: 1 })),
     regionExpect: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -193,6 +193,12 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
   const multicast = written.multicast !== undefined && written.multicast !== '' ? multicastGroup(written.multicast, source) : null;
   const badAdvertise = written.advertise !== undefined ? advertiseProblem(written.advertise) : null;
   if (badAdvertise !== null) throw new AgentConfigError(`${source}: ${badAdvertise}`);
+  for (const [name, overrides] of [['timers', written.timers], ['regionTimers', written.regionTimers]] as const) {
+    const short = shorterThanATick(overrides, tickMs);
+    if (short !== undefined) {
+      throw new AgentConfigError(`${source}: ${name}.${short[0]} is ${short[1]} ms, less than one tick (timers.tickMs, ${tickMs} ms), which the agent cannot count: write at least ${tickMs}, or lower timers.tickMs`);
+    }
+  }
   const timers = toTicks(SUBGRID_TIMERS, written.timers, tickMs);
   const regionTimers = toTicks(REGION_TIMERS, written.regionTimers, tickMs);
   for (const [name, set] of [['timers', timers], ['regionTimers', regionTimers]] as const) {
@@ -201,6 +207,14 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
       // A coarse tick rounds the defaults (500 ms and 200 ms) to the same count: say that it is the tick.
       const coarse = tickMs > DEFAULT_TICK_MS ? ` (in ticks of ${tickMs} ms: lower timers.tickMs)` : '';
       throw new AgentConfigError(`${source}: ${name}.electionTimeoutMin must exceed syncInterval, or healthy leaders get deposed${coarse}`);
+    }
+    // A heartbeat is what keeps a member from being suspected, and what its super peer answers.
+    const beat = `${name}.heartbeatInterval (${set.heartbeatInterval * tickMs} ms) must be shorter than`;
+    if (set.heartbeatInterval >= set.suspectAfter) {
+      throw new AgentConfigError(`${source}: ${beat} ${name}.suspectAfter (${set.suspectAfter * tickMs} ms), or the super peer suspects members between their heartbeats`);
+    }
+    if (set.heartbeatInterval >= set.leaderLostTimeout) {
+      throw new AgentConfigError(`${source}: ${beat} ${name}.leaderLostTimeout (${set.leaderLostTimeout * tickMs} ms), or members search for a new super peer between their heartbeats`);
     }
   }
   // The agent's sockets are IPv4: '::' would pass as a wildcard here only to be refused at start
@@ -217,6 +231,11 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
   if (longValue !== undefined) throw new AgentConfigError(`${source}: the value of label ${longValue[0]} is longer than ${MAX_LABEL_VALUE} characters`);
   const bindIsWildcard = written.bind === '0.0.0.0';
   if (bindIsWildcard && written.advertise === undefined) throw new AgentConfigError(`${source}: bind is a wildcard; set advertise to the address other nodes should use`);
+  // Checked here, not met at start: a port the agent's own sockets share failed the bind (EADDRINUSE, a stack) at every restart.
+  const httpPort = written.http?.port ?? DEFAULT_HTTP_PORT;
+  const ownPort = "the agent's own port";
+  if (httpPort === port) throw new AgentConfigError(`${source}: http.port ${httpPort} is also port, ${ownPort}: give the HTTP endpoint another port (${DEFAULT_HTTP_PORT} when http.port is left out)`);
+  if (multicast !== null && multicast.port === port) throw new AgentConfigError(`${source}: the port of multicast ${written.multicast} is also port, ${ownPort}: give multicast another port`);
   return {
     node: written.node,
     region: written.region,
@@ -236,7 +255,7 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
     labels: written.labels ?? {},
     keyFile: written.keyFile,
     stateFile: written.stateFile ?? `/var/lib/gridagent/${written.node}.state.json`,
-    http: { bind: written.http?.bind ?? '127.0.0.1', port: written.http?.port ?? 7950 },
+    http: { bind: written.http?.bind ?? '127.0.0.1', port: httpPort },
     electorate: bootstrap?.subgrid ?? null,
     expect: written.expect ?? bootstrap?.subgrid?.length ?? null,
     regionElectorate: bootstrap?.region ?? null,
@@ -287,6 +306,17 @@ function advertiseProblem(advertise: string): string | null {
   // A dotted quad that is not an address (10.0.1.300) would otherwise pass as a name.
   if (/^[0-9.]+$/.test(host) ? !isIPv4(host) : !DNS_NAME.test(host)) return `advertise ${advertise} is not an IPv4 address or DNS name; ${fix}`;
   return null;
+}
+
+/** The HTTP endpoint's port when the config names none. */
+const DEFAULT_HTTP_PORT = 7950;
+
+/**
+ * The first timer override (in milliseconds) shorter than a tick, with its value: the core counts
+ * whole ticks, and such a value ran as one tick, longer than written, with nothing said.
+ */
+function shorterThanATick(overrides: Static<typeof TimerOverrides> | undefined, tickMs: number): [string, number] | undefined {
+  return Object.entries(overrides ?? {}).find(([key, value]) => key !== 'tickMs' && key !== 'suspicionMultiplier' && value !== undefined && value < tickMs) as [string, number] | undefined;
 }
 
 /** The tick the default timers (core/timers.ts) are counted in (config timers are milliseconds; the core counts ticks). */

@@ -10,7 +10,7 @@ import { readGridKey } from './grid-key.js';
 import { readHostAttributes } from './host-attributes.js';
 import { startHttpServer, stopHttpServer } from './http-server.js';
 import { hasLeaveMarker, leaveMarkerPath, type LeftRecord, readLeaveMarker, REJOIN_HINT, writeLeaveMarker } from './leave-marker.js';
-import { createLeaveToken, leaveTokenPath } from './leave-token.js';
+import { createLeaveToken, drawLeaveToken, leaveTokenPath, writeLeaveToken } from './leave-token.js';
 import { LeaveNotRecordedError } from './leave-not-recorded.js';
 import { LEFT_TOO_EARLY } from './left-too-early.js';
 import { leftStatus } from './left-status.js';
@@ -90,18 +90,40 @@ export class AgentDaemon {
   async start(addressWait: Pick<AddressWait, 'startedAt'> = {}): Promise<void> {
     const config = this.config;
     const tokenFile = leaveTokenPath(config.stateFile);
-    const leaveToken = writeAtStart(tokenFile, () => createLeaveToken(tokenFile));
+    // Each start binds its sockets before it writes any file: the port is what keeps a second agent
+    // of the node (a stray `gridagent run` as root) from running, and one that wrote first replaced
+    // the running agent's leave token and the epoch in its state file before failing on the port,
+    // so every later `gridagent leave` was refused (403) and a decommission stopped a node that never left.
     this.left = readLeaveMarker(this.leftMarker);
     if (this.left !== null) {
+      // An idle agent has only its HTTP port: it listens with its token, then writes it. No request
+      // is served between the two, as nothing is awaited between them.
       // leave() answers from the record, and writes the marker again where `gridagent rejoin` removed it.
+      const leaveToken = drawLeaveToken();
       this.http = await this.startHttp({ metrics: () => this.metrics.render(), leave: () => this.leave(), leaveToken }, addressWait);
+      try {
+        writeAtStart(tokenFile, () => writeLeaveToken(tokenFile, leaveToken));
+      } catch (error) {
+        await stopHttpServer(this.http);
+        throw error;
+      }
       this.log.info('this node left the grid for good earlier; staying idle', { marker: this.leftMarker, rejoin: REJOIN_HINT });
       return;
     }
     const key = readGridKey(config.keyFile);
-    const onDisk = readStateFile(config.stateFile);
-    this.epoch = nextEpoch(onDisk.epoch, Date.now());
-    writeAtStart(config.stateFile, () => writeStateFile(config.stateFile, { epoch: this.epoch, state: onDisk.state }));
+    this.transport = await this.bindTransport(key, addressWait);
+    // From the bind to the core below nothing is awaited, so no packet is handled before the core exists.
+    let leaveToken: string;
+    let onDisk: ReturnType<typeof readStateFile>;
+    try {
+      leaveToken = writeAtStart(tokenFile, () => createLeaveToken(tokenFile));
+      onDisk = readStateFile(config.stateFile);
+      this.epoch = nextEpoch(onDisk.epoch, Date.now());
+      writeAtStart(config.stateFile, () => writeStateFile(config.stateFile, { epoch: this.epoch, state: onDisk.state }));
+    } catch (error) {
+      await this.transport.close();
+      throw error;
+    }
     this.core = new AgentCore({
       settings: {
         name: config.node,
@@ -129,30 +151,6 @@ export class AgentDaemon {
       nonce: randomBytes(4).readUInt32BE(0) || 1,
       seed: (this.epoch ^ hashName(config.node)) >>> 0,
     });
-    // The node's address may come up a little after the agent at boot (DHCP, a VLAN, a bond): waited for here, not by restarts.
-    this.transport = await startWhenAddressIsUp(
-      `${config.bind}:${config.port}`,
-      async () => {
-        const transport = new AgentTransport(
-          { bind: config.bind, port: config.port, multicast: config.multicast, key, warn: (msg, fields) => this.log.warn(msg, fields) },
-          {
-            packet: (packet, fromAddr, bytes, via) => this.onPacket(packet, fromAddr, bytes, via),
-            dropped: (reason, bytes) => {
-              this.metrics.inc('gridagent_dropped_total', { reason });
-              this.metrics.inc('gridagent_dropped_bytes_total', {}, bytes);
-              this.log.debug('packet dropped', { reason, bytes });
-            },
-            sent: (message, bytes, via) => {
-              this.metrics.inc('gridagent_messages_sent_total', { type: message.type, tier: message.tier });
-              this.metrics.inc('gridagent_bytes_sent_total', { via }, bytes);
-            },
-          },
-        );
-        await transport.start();
-        return transport;
-      },
-      { ...addressWait, onRetry: (error, waitedMs) => this.log.warn('the node address is not up yet; binding again', { bind: `${config.bind}:${config.port}`, code: error.code, waitedMs: Math.round(waitedMs) }) },
-    );
     this.http = await this.startHttp({ metrics: () => this.metrics.render(), leave: () => this.leave(), leaveToken }, addressWait);
     this.log.info('gridagent started', {
       version: AGENT_VERSION,
@@ -197,6 +195,37 @@ export class AgentDaemon {
       if (this.failedTicks.record(ticked)) this.stopNow(`${MAX_FAILED_TICKS_IN_A_ROW} ticks in a row failed (step-guard.ts)`);
     }, config.tickMs);
     this.attributeTimer = setInterval(() => this.guarded({ step: 'attributes' }, () => this.core.setAttributes(readHostAttributes(config.labels))), 5_000);
+  }
+
+  /**
+   * The agent's UDP and TCP sockets (and multicast's). The node's address may come up a little after
+   * the agent at boot (DHCP, a VLAN, a bond): waited for here, not by restarts.
+   */
+  private bindTransport(key: Buffer, addressWait: Pick<AddressWait, 'startedAt'>): Promise<AgentTransport> {
+    const config = this.config;
+    return startWhenAddressIsUp(
+      `${config.bind}:${config.port}`,
+      async () => {
+        const transport = new AgentTransport(
+          { bind: config.bind, port: config.port, multicast: config.multicast, key, warn: (msg, fields) => this.log.warn(msg, fields) },
+          {
+            packet: (packet, fromAddr, bytes, via) => this.onPacket(packet, fromAddr, bytes, via),
+            dropped: (reason, bytes) => {
+              this.metrics.inc('gridagent_dropped_total', { reason });
+              this.metrics.inc('gridagent_dropped_bytes_total', {}, bytes);
+              this.log.debug('packet dropped', { reason, bytes });
+            },
+            sent: (message, bytes, via) => {
+              this.metrics.inc('gridagent_messages_sent_total', { type: message.type, tier: message.tier });
+              this.metrics.inc('gridagent_bytes_sent_total', { via }, bytes);
+            },
+          },
+        );
+        await transport.start();
+        return transport;
+      },
+      { ...addressWait, onRetry: (error, waitedMs) => this.log.warn('the node address is not up yet; binding again', { bind: `${config.bind}:${config.port}`, code: error.code, waitedMs: Math.round(waitedMs) }) },
+    );
   }
 
   /**

@@ -15,9 +15,19 @@ export function leaveTokenPath(stateFile: string): string {
 
 /** Draws this run's token and writes it (mode 0600, atomically); returns it. */
 export function createLeaveToken(path: string): string {
-  const token = randomBytes(32).toString('hex');
-  writePrivateFile(path, `${token}\n`);
+  const token = drawLeaveToken();
+  writeLeaveToken(path, token);
   return token;
+}
+
+/** A new token, not written yet: an idle agent listens with it first, then writes it (daemon.ts says why). */
+export function drawLeaveToken(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** Writes `token` where `gridagent leave` reads it (mode 0600, atomically). */
+export function writeLeaveToken(path: string, token: string): void {
+  writePrivateFile(path, `${token}\n`);
 }
 
 /** The token a running agent wrote, or undefined where there is none (an agent of a version before tokens). */

@@ -1,22 +1,23 @@
 import './require-shim.js';
 import { AGENT_VERSION } from '../version.js';
 import { resolveBindAddress } from './bind-address.js';
+import { type AgentArgs, AgentUsageError, DEFAULT_AGENT_CONFIG, type HttpEndpoint, parseAgentArgs } from './cli-args.js';
 import { AgentConfigError, loadAgentConfig } from './config.js';
 import { AgentDaemon } from './daemon.js';
 import { holdFailedStart } from './failed-start-hold.js';
 import { GridKeyError } from './grid-key.js';
-import { splitHostPort } from './host-port.js';
 import { jsonLogger } from './logger.js';
 import { leaveMarkerPath, removeLeaveMarker } from './leave-marker.js';
 import { LEAVE_NOT_RECORDED_EXIT_CODE, LEAVE_NOT_RECORDED_HTTP_STATUS } from './leave-not-recorded.js';
 import { leaveTokenPath, readLeaveToken } from './leave-token.js';
+import { PORT_IN_USE_EXIT_CODE, PortInUseError } from './port-in-use.js';
 import { StartWriteError } from './start-write-error.js';
 import { StateFileError } from './state-file.js';
 import { AgentRefusedError } from './agent-request.js';
 import { fetchStatus, requestLeave } from './status-command.js';
 import { renderStatusView } from './status-view.js';
 
-const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agent (default config ${'/etc/gridagent/config.yaml'})
+const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agent (default config ${DEFAULT_AGENT_CONFIG})
        gridagent status [--config FILE] [--json] [--http HOST:PORT]
        gridagent members [--config FILE] [--json] [--http HOST:PORT]   the sub-grid's members (ask a super peer or mirror)
        gridagent leave [--config FILE] [--http HOST:PORT]   leave the grid for good (before a decommission)
@@ -26,27 +27,27 @@ const USAGE = `usage: gridagent [run] [--config FILE]       run the overlay agen
 
 /** Entry point of the bundled dist/gridagent.mjs. */
 async function main(argv: string[]): Promise<number> {
-  const args = [...argv];
-  if (args.includes('--version') || args.includes('-v')) {
+  let args: AgentArgs;
+  try {
+    args = parseAgentArgs(argv);
+  } catch (error) {
+    if (!(error instanceof AgentUsageError)) throw error;
+    process.stderr.write(`gridagent: ${error.message}\n${USAGE}`);
+    return 64;
+  }
+  if (args.command === 'version') {
     process.stdout.write(`${AGENT_VERSION}\n`);
     return 0;
   }
-  if (args.includes('--help') || args.includes('-h')) {
+  if (args.command === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
-  const command = args[0] && !args[0].startsWith('-') ? args.shift()! : 'run';
-  const configPath = option(args, '--config') ?? '/etc/gridagent/config.yaml';
   try {
-    if (command === 'status') return await status(configPath, option(args, '--http'), args.includes('--json'));
-    if (command === 'members') return await status(configPath, option(args, '--http'), args.includes('--json'), 'members');
-    if (command === 'leave') return await leave(configPath, option(args, '--http'));
-    if (command === 'rejoin') return rejoin(configPath);
-    if (command !== 'run') {
-      process.stderr.write(`gridagent: unknown command '${command}'\n${USAGE}`);
-      return 64;
-    }
-    const config = loadAgentConfig(configPath);
+    if (args.command === 'status' || args.command === 'members') return await status(args.config, args.http, args.json, args.command);
+    if (args.command === 'leave') return await leave(args.config, args.http);
+    if (args.command === 'rejoin') return rejoin(args.config);
+    const config = loadAgentConfig(args.config);
     // One window for the start's wait for its address: a bind name resolving here, then the bind in start().
     const addressWait = { startedAt: performance.now() };
     const log = jsonLogger(config.node, config.logLevel);
@@ -60,10 +61,14 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   } catch (error) {
     // systemd starts a failed agent again with no start limit: a start that fails every time runs every 2 s, not 10 times a second.
-    if (command === 'run') await holdFailedStart(0);
+    if (args.command === 'run') await holdFailedStart(0);
     if (error instanceof AgentConfigError || error instanceof GridKeyError || error instanceof StateFileError) {
       process.stderr.write(`gridagent: ${error.message}\n`);
       return 78;
+    }
+    if (error instanceof PortInUseError) {
+      process.stderr.write(`gridagent: ${error.message}\n`);
+      return PORT_IN_USE_EXIT_CODE;
     }
     if (error instanceof StartWriteError) {
       process.stderr.write(`gridagent: ${error.message}\n`);
@@ -75,17 +80,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The agent's local HTTP endpoint: --http, else the config's. */
-function endpoint(configPath: string, http: string | undefined): { host: string; port: number } {
-  if (http !== undefined) {
-    // `[::1]:7950` as written for an IPv6 address: the brackets are the URL's, not the host's.
-    const [host, port] = splitHostPort(http);
-    return { host, port: Number(port) };
-  }
+function endpoint(configPath: string, http: HttpEndpoint | null): HttpEndpoint {
+  if (http !== null) return http;
   const config = loadAgentConfig(configPath);
   return { host: localAddressOf(config.http.bind), port: config.http.port };
 }
 
-async function leave(configPath: string, http: string | undefined): Promise<number> {
+async function leave(configPath: string, http: HttpEndpoint | null): Promise<number> {
   const { host, port } = endpoint(configPath, http);
   const tokenFile = leaveTokenPath(loadAgentConfig(configPath).stateFile);
   let token: string | undefined;
@@ -133,7 +134,7 @@ function rejoin(configPath: string): number {
   }
 }
 
-async function status(configPath: string, http: string | undefined, json: boolean, view: 'status' | 'members' = 'status'): Promise<number> {
+async function status(configPath: string, http: HttpEndpoint | null, json: boolean, view: 'status' | 'members'): Promise<number> {
   const { host, port } = endpoint(configPath, http);
   try {
     const result = await fetchStatus(host, port);
@@ -161,13 +162,6 @@ function httpUrl(host: string, port: number): string {
 /** Where to reach an agent bound to `bind` from its own host: a wildcard bind answers on loopback. */
 function localAddressOf(bind: string): string {
   return bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '::1' : bind;
-}
-
-function option(args: string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  if (index >= 0) return args[index + 1];
-  const inline = args.find((arg) => arg.startsWith(`${name}=`));
-  return inline?.slice(name.length + 1);
 }
 
 void main(process.argv.slice(2)).then((code) => {
