@@ -37,6 +37,11 @@ function slotAddress(slot: number, host: number): string {
   return `${LAB_NET}.${third}.${host % 256}`;
 }
 
+/** The /20 a lab in `slot` lives in (10.231.16*S.0/20). */
+export function slotSubnet(slot: number): string {
+  return `${slotAddress(slot, 0)}/${SLOT_PREFIX_LENGTH}`;
+}
+
 /** Validates a lab shape; returns one message per problem (empty when fine). */
 export function shapeProblems(shape: LabShape): string[] {
   const p: string[] = [];
@@ -88,7 +93,7 @@ export function planLab(shape: LabShape, slot: number): LabPlan {
     shape: { ...shape },
     slot,
     prefix,
-    subnet: `${slotAddress(slot, 0)}/${SLOT_PREFIX_LENGTH}`,
+    subnet: slotSubnet(slot),
     prefixLength: SLOT_PREFIX_LENGTH,
     bridge: { name: `${prefix}br`, address: slotAddress(slot, 1) },
     regions,
