@@ -21,7 +21,7 @@ import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrl
 import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, releaseSlot, slotClaimant, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
-import { checkTopologyNotEdited, topologyDigest } from './topology-edits.js';
+import { checkTopologyNotEdited, topologyDigest, topologyEdited } from './topology-edits.js';
 import { gridStateStale } from './stale-grid-state.js';
 import { nodesToBoot } from './nodes-to-boot.js';
 import { labCommand, shellWord } from './lab-command.js';
@@ -390,6 +390,8 @@ export interface LabDownResult {
    * a reboot): only this directory's files were removed, nothing machine-wide.
    */
   otherLab?: string;
+  /** The topology.yaml left in place: it was edited since the lab wrote it. */
+  keptTopology?: string;
   processes: number;
   links: string[];
   namespaces: string[];
@@ -408,16 +410,23 @@ function gridStateFiles(dir: string): string[] {
   }
 }
 
-/** Removes the lab's files in its directory (not the keys, nor the proxy's cache); returns the mounts it undid there. */
-async function removeLabFiles(dir: string): Promise<string[]> {
+/**
+ * Removes the lab's files in its directory (not the keys, nor the proxy's cache), but a topology.yaml
+ * edited since the lab wrote it (`topologySha256`, as lab.json records it): that is the user's work,
+ * which `up` and `grow` refuse to overwrite too. Returns the mounts it undid there, and the topology kept.
+ */
+async function removeLabFiles(dir: string, topologySha256: string | undefined, progress: Progress): Promise<{ mounts: string[]; keptTopology?: string }> {
   const mounts = await unmountUnder(join(dir, 'nodes'));
   await removePath(join(dir, 'nodes'));
-  for (const f of [labFiles(dir).knownHosts, labFiles(dir).topology, labFiles(dir).state]) await removePath(f);
+  const files = labFiles(dir);
+  const keep = topologyEdited(files.topology, topologySha256);
+  if (keep) progress.step(`kept ${files.topology}: it was edited since the lab wrote it (the lab's other files were removed)`);
+  for (const f of [files.knownHosts, ...(keep ? [] : [files.topology]), files.state]) await removePath(f);
   // The grid's state beside the lab's topology (gridops' `.gridops/GRID.state.json`) describes hosts that
   // are gone: a new lab with the same node names would be planned as nodes that already run agents, with
   // no bootstrap electorate, and its overlay would never form (a second `npm run demo` did exactly that).
   for (const f of gridStateFiles(dir)) await removePath(f);
-  return mounts;
+  return { mounts, ...(keep ? { keptTopology: files.topology } : {}) };
 }
 
 /**
@@ -449,7 +458,8 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   const otherLab = await holdSlotForDown(dir, slot);
   if (otherLab !== null) {
     progress.step(`slot ${slot} of the lab in ${dir} belongs to the lab in ${otherLab}: removing only the files in ${dir}, no process, link or cgroup`);
-    await removeLabFiles(dir);
+    const removed = await removeLabFiles(dir, state?.topologySha256, progress);
+    if (removed.keptTopology) result.keptTopology = removed.keptTopology;
     result.otherLab = otherLab;
     result.ms = Date.now() - t0;
     return result;
@@ -503,7 +513,10 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   result.links = before.links;
   result.namespaces = before.netns;
   const runDir = join(runRoot(), String(slot));
-  result.mounts = [...(await unmountUnder(runDir)), ...(await removeLabFiles(dir))];
+  const runMounts = await unmountUnder(runDir);
+  const removed = await removeLabFiles(dir, state?.topologySha256, progress);
+  result.mounts = [...runMounts, ...removed.mounts];
+  if (removed.keptTopology) result.keptTopology = removed.keptTopology;
   await removePath(runDir);
   await releaseSlot(dir, slot);
   await cleanAbandonedBuilds(join(resolveCacheDir(), 'rootfs'));
