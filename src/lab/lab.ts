@@ -13,6 +13,7 @@ import { labFiles, resolveCacheDir, runRoot } from './paths.js';
 import { growLab, growthProblems, labPrefix, planLab, sameShape, shapeProblems } from './plan.js';
 import { preflight, type MachineFacts, machineFacts } from './preflight.js';
 import { raiseInotifyLimits } from './host-limits.js';
+import { reportPrefetchProblems, reportRaisedLimits } from './up-notices.js';
 import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy, warmProxy } from './proxy.js';
 import { stopStrayDaemons } from './stray-daemons.js';
@@ -242,7 +243,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       }
       for (const n of todo) await driver.stop(n); // leftovers of a dead node (processes, cgroups)
       if (req.kind === 'container') {
-        for (const r of raiseInotifyLimits()) progress.detail(`host: raised ${r.key.replaceAll('/', '.')} from ${r.from} to ${r.to} (each systemd container holds several inotify instances)`);
+        reportRaisedLimits(progress, raiseInotifyLimits());
       }
       await createNodeNetworks(req.kind, plan, todo);
       timings.networkMs = Date.now() - tPlan;
@@ -254,7 +255,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       const tWarm = Date.now();
       const warming = warmProxy(state.proxy!, suiteIndexUrls(mirrors)).then((problems) => {
         timings.proxyWarmMs = Date.now() - tWarm;
-        for (const p of problems) progress.detail(`package proxy: could not prefetch ${p} (nodes will fetch it themselves)`);
+        reportPrefetchProblems(progress, problems);
       });
       const proxy = { address: plan.bridge.address, port: state.proxy!.port };
       const nameserver = plan.bridge.address;
