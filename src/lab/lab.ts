@@ -539,8 +539,11 @@ export interface LabStatusResult {
   dir: string;
   kind: LabKind;
   phase: LabState['phase'];
+  /** Every node answers, and the package proxy and the name server run (`up` repairs a lab without either). */
   healthy: boolean;
   proxy: { url: string; running: boolean };
+  /** The lab's name server (dnsmasq on the bridge address). */
+  dns: { address: string; running: boolean };
   nodes: NodeStatus[];
 }
 
@@ -560,7 +563,7 @@ export function sshArgs(state: Pick<LabState, 'files'>, address: string, command
   ];
 }
 
-/** Checks every node over SSH (strict host-key checking), in parallel. */
+/** Checks every node over SSH (strict host-key checking), in parallel, and the lab's package proxy and name server. */
 export async function labStatus(dir: string, _opts: RunOptions = {}): Promise<LabStatusResult> {
   const state = readState(dir);
   if (!state) throw new LabError(`no lab in ${dir}`, `start one with \`${labCommand('up', dir)}\``);
@@ -579,12 +582,14 @@ export async function labStatus(dir: string, _opts: RunOptions = {}): Promise<La
     ),
   );
   const running = proxyAlive(state.proxy);
+  const dnsRunning = dnsAlive(state.dns);
   return {
     dir,
     kind,
     phase: state.phase,
-    healthy: state.phase === 'ready' && nodes.every((n) => n.ok),
+    healthy: state.phase === 'ready' && nodes.every((n) => n.ok) && running && dnsRunning,
     proxy: { url: state.proxy ? `http://${state.proxy.address}:${state.proxy.port}` : '', running },
+    dns: { address: state.dns?.address ?? '', running: dnsRunning },
     nodes,
   };
 }
