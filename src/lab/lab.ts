@@ -26,7 +26,7 @@ import { checkTopologyNotEdited, topologyDigest, topologyEdited } from './topolo
 import { gridStateStale } from './stale-grid-state.js';
 import { nodesToBoot } from './nodes-to-boot.js';
 import { labCommand, shellWord } from './lab-command.js';
-import { ensureSandboxImage, type SandboxImageResult } from './sandbox-image.js';
+import { ensureSandboxImage, type SandboxImageOutcome, settledSandboxImage } from './sandbox-image.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
 
@@ -149,7 +149,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
   // the mirror at the same time as the rootfs, since both mostly wait on downloads (on a fresh
   // machine that saves the image's whole build, about a minute). Settled here, judged at step 5.
   const stopImaging = new AbortController();
-  const imaging: Promise<{ image?: SandboxImageResult; error?: unknown }> =
+  const imaging: Promise<SandboxImageOutcome> =
     req.kind === 'container'
       ? ensureSandboxImage(cacheDir, progress, AbortSignal.any([signal, stopImaging.signal])).then(
           (r) => {
@@ -253,7 +253,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       // 5. Per-node identity and boot, while the proxy fetches the package indexes once.
       const mirrors = hostMirrors();
       const tWarm = Date.now();
-      const warming = warmProxy(state.proxy!, suiteIndexUrls(mirrors)).then((problems) => {
+      const warming = warmProxy(state.proxy!, suiteIndexUrls(mirrors), undefined, signal).then((problems) => {
         timings.proxyWarmMs = Date.now() - tWarm;
         reportPrefetchProblems(progress, problems);
       });
@@ -300,11 +300,9 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
         ),
       );
       await warming;
-      const imaged = await imaging;
-      if (imaged.error) throw imaged.error;
-      const sandboxImage = imaged.image?.path;
-      if (imaged.image) timings.sandboxImageMs = imaged.image.ms;
-      await checkAbort();
+      const imaged = await settledSandboxImage(imaging, checkAbort);
+      const sandboxImage = imaged?.path;
+      if (imaged) timings.sandboxImageMs = imaged.ms;
       timings.bootMs = Date.now() - tBoot;
 
       // 6. Outputs: known_hosts with every node's real key, the topology, lab.json.

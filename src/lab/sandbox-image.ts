@@ -79,6 +79,25 @@ export interface SandboxImageResult {
   bytes: number;
 }
 
+/** How a build of the image that ran beside other work ended: its result, or what it threw. */
+export interface SandboxImageOutcome {
+  image?: SandboxImageResult;
+  error?: unknown;
+}
+
+/**
+ * The image a container `up` built while its nodes booted, judged once they are up. An interrupt
+ * comes first (`checkAbort` throws the lab's own InterruptedError, which names `lab down --dir`):
+ * Ctrl-C stops the image's build too, and the build's error ("interrupted while building ...;
+ * nothing was cached") would hide that the nodes run and lab.json records them.
+ */
+export async function settledSandboxImage(imaging: Promise<SandboxImageOutcome>, checkAbort: () => Promise<void>): Promise<SandboxImageResult | undefined> {
+  const imaged = await imaging;
+  await checkAbort();
+  if (imaged.error) throw imaged.error;
+  return imaged.image;
+}
+
 /** Where the image is cached: CACHE/sandbox-image/bookworm-vN.img. */
 export function sandboxImagePath(cacheDir: string): string {
   return join(cacheDir, 'sandbox-image', `${SUITE}-v${SANDBOX_IMAGE_VERSION}.img`);
