@@ -13,6 +13,7 @@ import { labFiles, resolveCacheDir, runRoot } from './paths.js';
 import { growLab, growthProblems, labPrefix, planLab, sameShape, shapeProblems } from './plan.js';
 import { preflight, type MachineFacts, machineFacts } from './preflight.js';
 import { raiseInotifyLimits } from './host-limits.js';
+import { reportPrefetchProblems, reportRaisedLimits } from './up-notices.js';
 import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy, warmProxy } from './proxy.js';
 import { stopStrayDaemons } from './stray-daemons.js';
@@ -21,11 +22,11 @@ import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrl
 import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, releaseSlot, slotClaimant, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
-import { checkTopologyNotEdited, topologyDigest } from './topology-edits.js';
+import { checkTopologyNotEdited, topologyDigest, topologyEdited } from './topology-edits.js';
 import { gridStateStale } from './stale-grid-state.js';
 import { nodesToBoot } from './nodes-to-boot.js';
 import { labCommand, shellWord } from './lab-command.js';
-import { ensureSandboxImage, type SandboxImageResult } from './sandbox-image.js';
+import { ensureSandboxImage, type SandboxImageOutcome, settledSandboxImage } from './sandbox-image.js';
 import type { LabKind, LabRequest, LabState, NodeState } from './types.js';
 import { ensureVmImage, startVm, stopVm, vmAlive, prepareVm, VM_SSH_TIMEOUT_MS } from './vm.js';
 
@@ -148,7 +149,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
   // the mirror at the same time as the rootfs, since both mostly wait on downloads (on a fresh
   // machine that saves the image's whole build, about a minute). Settled here, judged at step 5.
   const stopImaging = new AbortController();
-  const imaging: Promise<{ image?: SandboxImageResult; error?: unknown }> =
+  const imaging: Promise<SandboxImageOutcome> =
     req.kind === 'container'
       ? ensureSandboxImage(cacheDir, progress, AbortSignal.any([signal, stopImaging.signal])).then(
           (r) => {
@@ -242,7 +243,7 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       }
       for (const n of todo) await driver.stop(n); // leftovers of a dead node (processes, cgroups)
       if (req.kind === 'container') {
-        for (const r of raiseInotifyLimits()) progress.detail(`host: raised ${r.key.replaceAll('/', '.')} from ${r.from} to ${r.to} (each systemd container holds several inotify instances)`);
+        reportRaisedLimits(progress, raiseInotifyLimits());
       }
       await createNodeNetworks(req.kind, plan, todo);
       timings.networkMs = Date.now() - tPlan;
@@ -252,9 +253,9 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
       // 5. Per-node identity and boot, while the proxy fetches the package indexes once.
       const mirrors = hostMirrors();
       const tWarm = Date.now();
-      const warming = warmProxy(state.proxy!, suiteIndexUrls(mirrors)).then((problems) => {
+      const warming = warmProxy(state.proxy!, suiteIndexUrls(mirrors), undefined, signal).then((problems) => {
         timings.proxyWarmMs = Date.now() - tWarm;
-        for (const p of problems) progress.detail(`package proxy: could not prefetch ${p} (nodes will fetch it themselves)`);
+        reportPrefetchProblems(progress, problems);
       });
       const proxy = { address: plan.bridge.address, port: state.proxy!.port };
       const nameserver = plan.bridge.address;
@@ -299,11 +300,9 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
         ),
       );
       await warming;
-      const imaged = await imaging;
-      if (imaged.error) throw imaged.error;
-      const sandboxImage = imaged.image?.path;
-      if (imaged.image) timings.sandboxImageMs = imaged.image.ms;
-      await checkAbort();
+      const imaged = await settledSandboxImage(imaging, checkAbort);
+      const sandboxImage = imaged?.path;
+      if (imaged) timings.sandboxImageMs = imaged.ms;
       timings.bootMs = Date.now() - tBoot;
 
       // 6. Outputs: known_hosts with every node's real key, the topology, lab.json.
@@ -390,6 +389,8 @@ export interface LabDownResult {
    * a reboot): only this directory's files were removed, nothing machine-wide.
    */
   otherLab?: string;
+  /** The topology.yaml left in place: it was edited since the lab wrote it. */
+  keptTopology?: string;
   processes: number;
   links: string[];
   namespaces: string[];
@@ -408,16 +409,23 @@ function gridStateFiles(dir: string): string[] {
   }
 }
 
-/** Removes the lab's files in its directory (not the keys, nor the proxy's cache); returns the mounts it undid there. */
-async function removeLabFiles(dir: string): Promise<string[]> {
+/**
+ * Removes the lab's files in its directory (not the keys, nor the proxy's cache), but a topology.yaml
+ * edited since the lab wrote it (`topologySha256`, as lab.json records it): that is the user's work,
+ * which `up` and `grow` refuse to overwrite too. Returns the mounts it undid there, and the topology kept.
+ */
+async function removeLabFiles(dir: string, topologySha256: string | undefined, progress: Progress): Promise<{ mounts: string[]; keptTopology?: string }> {
   const mounts = await unmountUnder(join(dir, 'nodes'));
   await removePath(join(dir, 'nodes'));
-  for (const f of [labFiles(dir).knownHosts, labFiles(dir).topology, labFiles(dir).state]) await removePath(f);
+  const files = labFiles(dir);
+  const keep = topologyEdited(files.topology, topologySha256);
+  if (keep) progress.step(`kept ${files.topology}: it was edited since the lab wrote it (the lab's other files were removed)`);
+  for (const f of [files.knownHosts, ...(keep ? [] : [files.topology]), files.state]) await removePath(f);
   // The grid's state beside the lab's topology (gridops' `.gridops/GRID.state.json`) describes hosts that
   // are gone: a new lab with the same node names would be planned as nodes that already run agents, with
   // no bootstrap electorate, and its overlay would never form (a second `npm run demo` did exactly that).
   for (const f of gridStateFiles(dir)) await removePath(f);
-  return mounts;
+  return { mounts, ...(keep ? { keptTopology: files.topology } : {}) };
 }
 
 /**
@@ -449,7 +457,8 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   const otherLab = await holdSlotForDown(dir, slot);
   if (otherLab !== null) {
     progress.step(`slot ${slot} of the lab in ${dir} belongs to the lab in ${otherLab}: removing only the files in ${dir}, no process, link or cgroup`);
-    await removeLabFiles(dir);
+    const removed = await removeLabFiles(dir, state?.topologySha256, progress);
+    if (removed.keptTopology) result.keptTopology = removed.keptTopology;
     result.otherLab = otherLab;
     result.ms = Date.now() - t0;
     return result;
@@ -503,7 +512,10 @@ async function down(dir: string, opts: RunOptions): Promise<LabDownResult> {
   result.links = before.links;
   result.namespaces = before.netns;
   const runDir = join(runRoot(), String(slot));
-  result.mounts = [...(await unmountUnder(runDir)), ...(await removeLabFiles(dir))];
+  const runMounts = await unmountUnder(runDir);
+  const removed = await removeLabFiles(dir, state?.topologySha256, progress);
+  result.mounts = [...runMounts, ...removed.mounts];
+  if (removed.keptTopology) result.keptTopology = removed.keptTopology;
   await removePath(runDir);
   await releaseSlot(dir, slot);
   await cleanAbandonedBuilds(join(resolveCacheDir(), 'rootfs'));
@@ -525,8 +537,11 @@ export interface LabStatusResult {
   dir: string;
   kind: LabKind;
   phase: LabState['phase'];
+  /** Every node answers, and the package proxy and the name server run (`up` repairs a lab without either). */
   healthy: boolean;
   proxy: { url: string; running: boolean };
+  /** The lab's name server (dnsmasq on the bridge address). */
+  dns: { address: string; running: boolean };
   nodes: NodeStatus[];
 }
 
@@ -546,7 +561,7 @@ export function sshArgs(state: Pick<LabState, 'files'>, address: string, command
   ];
 }
 
-/** Checks every node over SSH (strict host-key checking), in parallel. */
+/** Checks every node over SSH (strict host-key checking), in parallel, and the lab's package proxy and name server. */
 export async function labStatus(dir: string, _opts: RunOptions = {}): Promise<LabStatusResult> {
   const state = readState(dir);
   if (!state) throw new LabError(`no lab in ${dir}`, `start one with \`${labCommand('up', dir)}\``);
@@ -565,12 +580,14 @@ export async function labStatus(dir: string, _opts: RunOptions = {}): Promise<La
     ),
   );
   const running = proxyAlive(state.proxy);
+  const dnsRunning = dnsAlive(state.dns);
   return {
     dir,
     kind,
     phase: state.phase,
-    healthy: state.phase === 'ready' && nodes.every((n) => n.ok),
+    healthy: state.phase === 'ready' && nodes.every((n) => n.ok) && running && dnsRunning,
     proxy: { url: state.proxy ? `http://${state.proxy.address}:${state.proxy.port}` : '', running },
+    dns: { address: state.dns?.address ?? '', running: dnsRunning },
     nodes,
   };
 }

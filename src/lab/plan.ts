@@ -5,6 +5,8 @@ export const LAB_NET = '10.231';
 export const SLOT_COUNT = 16;
 export const SLOT_PREFIX_LENGTH = 20;
 export const MAX_NODES: Record<LabKind, number> = { container: 64, netns: 1000, vm: 8 };
+/** Sub-grid S's multicast group is 239.192.SLOT.S (subgridPlan): one octet, so 255 at most. */
+export const MAX_SUBGRIDS = 255;
 export const DEFAULT_NODES: Record<LabKind, number> = { container: 4, netns: 4, vm: 1 };
 /** The first node is .11, as in the examples. */
 const FIRST_HOST = 11;
@@ -37,6 +39,11 @@ function slotAddress(slot: number, host: number): string {
   return `${LAB_NET}.${third}.${host % 256}`;
 }
 
+/** The /20 a lab in `slot` lives in (10.231.16*S.0/20). */
+export function slotSubnet(slot: number): string {
+  return `${slotAddress(slot, 0)}/${SLOT_PREFIX_LENGTH}`;
+}
+
 /** Validates a lab shape; returns one message per problem (empty when fine). */
 export function shapeProblems(shape: LabShape): string[] {
   const p: string[] = [];
@@ -46,6 +53,7 @@ export function shapeProblems(shape: LabShape): string[] {
   if (!int(shape.regions)) p.push(`--regions must be a whole number of 1 or more (got ${shape.regions})`);
   if (p.length) return p;
   if (shape.nodes > MAX_NODES[shape.kind]) p.push(`--kind ${shape.kind} supports at most ${MAX_NODES[shape.kind]} nodes (got ${shape.nodes})`);
+  if (shape.subgrids > MAX_SUBGRIDS) p.push(`--subgrids supports at most ${MAX_SUBGRIDS} sub-grids (got ${shape.subgrids}): each gets its own multicast group 239.192.SLOT.N`);
   if (shape.subgrids < shape.regions) p.push(`each region needs a sub-grid: --subgrids (${shape.subgrids}) must be at least --regions (${shape.regions})`);
   if (shape.nodes < shape.subgrids) p.push(`each sub-grid needs a node: --nodes (${shape.nodes}) must be at least --subgrids (${shape.subgrids})`);
   return p;
@@ -88,7 +96,7 @@ export function planLab(shape: LabShape, slot: number): LabPlan {
     shape: { ...shape },
     slot,
     prefix,
-    subnet: `${slotAddress(slot, 0)}/${SLOT_PREFIX_LENGTH}`,
+    subnet: slotSubnet(slot),
     prefixLength: SLOT_PREFIX_LENGTH,
     bridge: { name: `${prefix}br`, address: slotAddress(slot, 1) },
     regions,

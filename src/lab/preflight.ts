@@ -74,7 +74,10 @@ export function preflightProblems(kind: LabKind, nodes: number, m: MachineFacts,
   }
   const missing = [...new Set(NEEDS[kind].filter((c) => !m.has(c)).map((c) => PROVIDERS[c]!))];
   if (missing.length) {
-    out.push({ message: `missing package${missing.length > 1 ? 's' : ''} for --kind ${kind}: ${missing.join(' ')}`, hint: `apt-get install -y ${missing.join(' ')}` });
+    // Debian's apt-cacher-ng package starts its service on port 3142 of every address, which the
+    // check below then refuses: the hint stops it in the same line (the lab runs its own).
+    const stopService = missing.includes('apt-cacher-ng') ? ' && systemctl disable --now apt-cacher-ng' : '';
+    out.push({ message: `missing package${missing.length > 1 ? 's' : ''} for --kind ${kind}: ${missing.join(' ')}`, hint: `apt-get install -y ${missing.join(' ')}${stopService}` });
   }
   if (m.proxyPortTaken) {
     out.push({

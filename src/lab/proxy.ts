@@ -83,9 +83,9 @@ export async function stopProxy(p: ProxyState | undefined): Promise<boolean> {
 
 
 /** One GET through the proxy, as apt makes it (absolute URL as the request target). */
-function getThroughProxy(p: ProxyState, url: string, timeoutMs: number): Promise<number> {
+function getThroughProxy(p: ProxyState, url: string, timeoutMs: number, signal?: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: p.address, port: p.port, path: url, headers: { host: new URL(url).host }, timeout: timeoutMs }, (res) => {
+    const req = request({ host: p.address, port: p.port, path: url, headers: { host: new URL(url).host }, timeout: timeoutMs, ...(signal ? { signal } : {}) }, (res) => {
       res.resume();
       res.once('end', () => resolve(res.statusCode ?? 0));
       res.once('error', reject);
@@ -100,14 +100,18 @@ function getThroughProxy(p: ProxyState, url: string, timeoutMs: number): Promise
  * Fetches the suites' index files through the proxy one at a time, so that the nodes' first
  * `apt-get update`, which they often run all at once, finds them cached and fresh instead of
  * racing to download them. Returns the problems; a cold proxy still works, only slower.
+ * `signal` (Ctrl-C) ends it at once, the request in flight dropped: `up` waits for it before it
+ * acts on the interrupt, and an index left unfetched then is no problem to report.
  */
-export async function warmProxy(p: ProxyState, indexUrls: readonly string[], timeoutMs = 30_000): Promise<string[]> {
+export async function warmProxy(p: ProxyState, indexUrls: readonly string[], timeoutMs = 30_000, signal?: AbortSignal): Promise<string[]> {
   const problems: string[] = [];
   for (const url of indexUrls) {
+    if (signal?.aborted) break;
     try {
-      const status = await getThroughProxy(p, url, timeoutMs);
+      const status = await getThroughProxy(p, url, timeoutMs, signal);
       if (status !== 200) problems.push(`${url}: HTTP ${status}`);
     } catch (err) {
+      if (signal?.aborted) break;
       problems.push(`${url}: ${(err as Error).message}`);
     }
   }

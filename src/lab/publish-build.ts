@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { link, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
 import { shellWord } from './lab-command.js';
@@ -27,4 +27,23 @@ export async function publishBuild(tmp: string, path: string, marker: string): P
   }
   await rm(tmp, { recursive: true, force: true });
   return false;
+}
+
+/**
+ * Puts a finished cache file (`tmp`, in the same directory) at `path`, never replacing one already
+ * there: as for publishBuild, the first build published is the one labs run on (the sandbox image's
+ * bytes differ from build to build, and a lab's plan records the image it was given). link() fails
+ * with EEXIST rather than replace, where rename() would replace. Returns whether this build was
+ * published; `tmp` is removed either way.
+ */
+export async function publishFile(tmp: string, path: string): Promise<boolean> {
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
+  } finally {
+    await rm(tmp, { force: true });
+  }
 }

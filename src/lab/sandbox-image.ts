@@ -1,9 +1,10 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
 import type { Progress } from './progress.js';
+import { publishFile } from './publish-build.js';
 import { SUITE, cleanAbandonedBuilds, hostMirrors, runDebootstrap } from './rootfs.js';
 import { unmountUnder } from './sys.js';
 
@@ -78,6 +79,25 @@ export interface SandboxImageResult {
   bytes: number;
 }
 
+/** How a build of the image that ran beside other work ended: its result, or what it threw. */
+export interface SandboxImageOutcome {
+  image?: SandboxImageResult;
+  error?: unknown;
+}
+
+/**
+ * The image a container `up` built while its nodes booted, judged once they are up. An interrupt
+ * comes first (`checkAbort` throws the lab's own InterruptedError, which names `lab down --dir`):
+ * Ctrl-C stops the image's build too, and the build's error ("interrupted while building ...;
+ * nothing was cached") would hide that the nodes run and lab.json records them.
+ */
+export async function settledSandboxImage(imaging: Promise<SandboxImageOutcome>, checkAbort: () => Promise<void>): Promise<SandboxImageResult | undefined> {
+  const imaged = await imaging;
+  await checkAbort();
+  if (imaged.error) throw imaged.error;
+  return imaged.image;
+}
+
 /** Where the image is cached: CACHE/sandbox-image/bookworm-vN.img. */
 export function sandboxImagePath(cacheDir: string): string {
   return join(cacheDir, 'sandbox-image', `${SUITE}-v${SANDBOX_IMAGE_VERSION}.img`);
@@ -94,18 +114,20 @@ export async function ensureSandboxImage(cacheDir: string, progress: Progress, s
   const tmp = join(parent, `.tmp-image-${process.pid}`);
   const mirror = hostMirrors().debian;
   progress.step(`sandbox image: Debian kernel + busybox from ${mirror}${proxy ? ` through ${proxy}` : ''} (first run only)`);
+  let built: boolean;
   try {
     const root = join(tmp, 'root');
     await runDebootstrap(root, SANDBOX_IMAGE_PACKAGES, mirror, progress, signal, { foreign: true, ...(proxy ? { proxy } : {}), keepLogAt: join(parent, 'last-debootstrap.log') });
     await unpackPackages(root);
     const out = join(tmp, 'sandbox.img');
     await buildImage(root, join(tmp, 'work'), out);
-    await rename(out, path);
+    // Another `up` may have published its image meanwhile: its lab may run on it, so it stays.
+    built = await publishFile(out, path);
   } finally {
     await unmountUnder(tmp);
     await rm(tmp, { recursive: true, force: true });
   }
-  return { path, built: true, ms: Date.now() - start, bytes: (await stat(path)).size };
+  return { path, built, ms: Date.now() - start, bytes: (await stat(path)).size };
 }
 
 /** debootstrap --foreign downloaded the packages; unpack the ones the build uses. */

@@ -8,8 +8,9 @@ import { shellWord } from './lab-command.js';
 import { labDirProblem, labRecordProblem } from './lab-record.js';
 import { labFiles, runRoot } from './paths.js';
 import { withRecordedReadiness } from './nodes-to-boot.js';
-import { SLOT_COUNT, labPrefix } from './plan.js';
-import { listLinks } from './sys.js';
+import { LAB_NET, SLOT_COUNT, labPrefix } from './plan.js';
+import { describeNetwork, type MachineNetwork, slotConflicts } from './slot-conflicts.js';
+import { listLinks, machineNetworks } from './sys.js';
 import type { LabState } from './types.js';
 
 /** Reads lab.json, or null when there is no lab in `dir`. */
@@ -52,7 +53,8 @@ export function claimedSlot(dir: string): number | null {
 /**
  * Claims a free /20 slot for the lab in `dir` (O_EXCL files under /run, so concurrent `up`s in
  * different directories never share a bridge or addresses). A claim whose lab.json is gone
- * for more than a minute, and whose bridge does not exist, is stale and reused.
+ * for more than a minute, and whose bridge does not exist, is stale and reused. A slot whose /20
+ * overlaps a route or address of this machine (slot-conflicts.ts) is never claimed.
  */
 export async function claimSlot(dir: string, preferred?: number): Promise<number> {
   await mkdir(slotsDir(), { recursive: true });
@@ -61,8 +63,16 @@ export async function claimSlot(dir: string, preferred?: number): Promise<number
   const order = [...Array(SLOT_COUNT).keys()];
   if (preferred !== undefined) order.unshift(preferred);
   const links = new Set(listLinks());
+  const networks = await machineNetworks();
+  // Slots left out because the machine routes or holds addresses in them, for the refusal.
+  const overlapping = new Map<number, MachineNetwork[]>();
   for (const slot of order) {
     if (links.has(`${labPrefix(slot)}br`)) continue;
+    const conflicts = slotConflicts(slot, networks);
+    if (conflicts.length) {
+      overlapping.set(slot, conflicts);
+      continue;
+    }
     try {
       const fh = await open(slotFile(slot), 'wx');
       await fh.writeFile(dir + '\n');
@@ -82,6 +92,13 @@ export async function claimSlot(dir: string, preferred?: number): Promise<number
         }
       }
     }
+  }
+  if (overlapping.size) {
+    const conflicts = [...new Set([...overlapping.values()].flat().map(describeNetwork))];
+    throw new LabError(
+      `no free lab slot: ${overlapping.size === SLOT_COUNT ? `all ${SLOT_COUNT} slots` : `${overlapping.size} of the ${SLOT_COUNT} slots`} in ${LAB_NET}.0.0/16 overlap this machine's routes or addresses (${conflicts.join(', ')})${overlapping.size === SLOT_COUNT ? '' : '; the others are in use'}`,
+      `a lab there would take their traffic or be unreachable: bring down the network that routes ${LAB_NET}.0.0/16 (a VPN?) while the lab runs, or run \`gridops lab down --dir DIR\` for labs you no longer need (claims are in ${slotsDir()})`,
+    );
   }
   throw new LabError(`all ${SLOT_COUNT} lab slots are in use`, `run \`gridops lab down --dir DIR\` for labs you no longer need (claims are in ${slotsDir()})`);
 }

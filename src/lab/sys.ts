@@ -4,6 +4,7 @@ import { rm, rmdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
+import { addressNetworks, type MachineNetwork, routeNetworks } from './slot-conflicts.js';
 
 /** Runs a local command (argv, no shell); a failure becomes a LabError naming the step. */
 export async function run(step: string, file: string, args: readonly string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<string> {
@@ -308,6 +309,18 @@ export function listLinks(): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * This machine's IPv4 routes (every table) and addresses, for the slot claim to stay clear of
+ * (slot-conflicts.ts). An `ip` that cannot answer (missing, no -j) reports none.
+ */
+export async function machineNetworks(): Promise<MachineNetwork[]> {
+  const [routes, addrs] = await Promise.all([
+    execa('ip', ['-4', '-j', 'route', 'show', 'table', 'all'], { reject: false }),
+    execa('ip', ['-4', '-j', 'addr'], { reject: false }),
+  ]);
+  return [...routeNetworks(routes.stdout ?? ''), ...addressNetworks(addrs.stdout ?? '')];
 }
 
 /**

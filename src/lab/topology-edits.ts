@@ -9,6 +9,15 @@ export function topologyDigest(text: string): string {
 }
 
 /**
+ * Whether `file` holds text other than the topology the lab last wrote (`recorded`): `down` keeps
+ * such a file, `up` and `grow` refuse to overwrite it. A missing file has nothing to lose; a lab
+ * recorded before the digest cannot tell, and counts as not edited.
+ */
+export function topologyEdited(file: string, recorded: string | undefined): boolean {
+  return recorded !== undefined && existsSync(file) && topologyDigest(readFileSync(file, 'utf8')) !== recorded;
+}
+
+/**
  * Refuses to let `lab up` or `lab grow` overwrite the lab's topology.yaml when it is no longer the
  * text the lab last wrote (`recorded`): the lab renders it from its plan, which never shrinks, so a
  * node the user decommissioned by removing it (as the grow refusal advises) would come back, and
@@ -17,8 +26,7 @@ export function topologyDigest(text: string): string {
  * to lose; a lab recorded before the digest cannot tell, and is written as before.
  */
 export function checkTopologyNotEdited(file: string, recorded: string | undefined, dir: string, verb: 'up' | 'grow'): void {
-  if (recorded === undefined || !existsSync(file)) return;
-  if (topologyDigest(readFileSync(file, 'utf8')) === recorded) return;
+  if (!topologyEdited(file, recorded)) return;
   throw new LabError(
     `${file} was edited since the lab wrote it: gridops lab ${verb} would overwrite it with every node the lab runs (one removed by hand would come back); nothing was changed`,
     `move it aside (mv ${shellWord(file)} ${shellWord(`${file}.edited`)}) and run \`${labCommand(verb, dir)}\` again${verb === 'grow' ? ' with the same totals' : ''}: the lab writes a fresh topology.yaml listing every node it runs; then add the new nodes to your file by hand, or carry your edits over to the fresh one`,

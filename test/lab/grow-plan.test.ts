@@ -54,4 +54,10 @@ describe('growing a lab plan', () => {
     expect(() => growLab(base, { kind: 'container', nodes: 7, subgrids: 4, regions: 1 })).toThrow(RangeError);
     expect(growthProblems(base, { kind: 'container', nodes: 6, subgrids: 2, regions: 1 })).toEqual([]);
   });
+
+  test('refuses to grow past the sub-grids that have a multicast group', () => {
+    const netns = planLab({ kind: 'netns', nodes: 10, subgrids: 2, regions: 1 }, 0);
+    expect(growthProblems(netns, { kind: 'netns', nodes: 400, subgrids: 256, regions: 1 })).toEqual(['--subgrids supports at most 255 sub-grids (got 256): each gets its own multicast group 239.192.SLOT.N']);
+    expect(growthProblems(netns, { kind: 'netns', nodes: 400, subgrids: 255, regions: 1 })).toEqual([]);
+  });
 });

@@ -77,4 +77,12 @@ describe('planLab', () => {
     expect(() => planLab({ kind: 'netns', nodes: 1, subgrids: 2, regions: 1 }, 0)).toThrow(RangeError);
     expect(() => planLab(shape, 16)).toThrow(RangeError);
   });
+
+  // Each sub-grid's multicast group is 239.192.SLOT.S: a netns lab with 300 sub-grids wrote 239.192.0.300
+  // into its topology, after building every host.
+  test('more sub-grids than multicast groups are refused, naming the limit', () => {
+    expect(shapeProblems({ kind: 'netns', nodes: 300, subgrids: 256, regions: 1 })).toEqual(['--subgrids supports at most 255 sub-grids (got 256): each gets its own multicast group 239.192.SLOT.N']);
+    expect(shapeProblems({ kind: 'netns', nodes: 300, subgrids: 255, regions: 1 })).toEqual([]);
+    expect(planLab({ kind: 'netns', nodes: 255, subgrids: 255, regions: 1 }, 1).subgrids.at(-1)!.multicast).toBe('239.192.1.255:7947');
+  });
 });

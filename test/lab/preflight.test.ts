@@ -38,7 +38,9 @@ describe('lab preflight', () => {
     const p = preflightProblems('container', 3, { ...ok, has: (c) => !missing.has(c) });
     expect(p).toHaveLength(1);
     expect(p[0]!.message).toBe('missing packages for --kind container: apt-cacher-ng systemd-container debootstrap');
-    expect(p[0]!.hint).toBe('apt-get install -y apt-cacher-ng systemd-container debootstrap');
+    // Debian's apt-cacher-ng starts its own service on port 3142 of every address, the next refusal:
+    // the hint stops it in the same line.
+    expect(p[0]!.hint).toBe('apt-get install -y apt-cacher-ng systemd-container debootstrap && systemctl disable --now apt-cacher-ng');
   });
 
   test('netns hosts need the OpenSSH server, vms need qemu', () => {

@@ -55,4 +55,28 @@ describe('warmProxy: the lab prefetches the package indexes through its proxy', 
       silent.close();
     }
   });
+
+  // Ctrl-C while the nodes boot: `up` waited for the prefetch (up to 30 s per index) before it
+  // could act on the interrupt.
+  it('stops at once when interrupted: the request in flight is dropped and no other is sent', async () => {
+    const silent = createServer(() => {});
+    const seen: string[] = [];
+    silent.on('request', (req) => seen.push(req.url!));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const proxy = { address: '127.0.0.1', port: (silent.address() as AddressInfo).port, cacheDir: '/nowhere' };
+      const interrupt = new AbortController();
+      setTimeout(() => interrupt.abort(), 100);
+      const t0 = Date.now();
+      expect(await warmProxy(proxy, urls, 30_000, interrupt.signal)).toEqual([]);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect(seen).toEqual([urls[0]]);
+      // Interrupted before it starts: nothing is asked.
+      expect(await warmProxy(proxy, urls, 30_000, AbortSignal.abort())).toEqual([]);
+      expect(seen).toEqual([urls[0]]);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../../src/errors/index.js';
-import { publishBuild } from '../../src/lab/publish-build.js';
+import { publishBuild, publishFile } from '../../src/lab/publish-build.js';
 
 // Two first `lab up`s in different directories build the shared rootfs at once; the second to
 // finish must not remove the first one's, which its nodes already run on.
@@ -40,5 +40,34 @@ describe('publishing a finished cache build', () => {
     writeFileSync(join(path, 'something'), '');
     await expect(publishBuild(build('.tmp-a', 'a'), path, '.marker')).rejects.toThrow(LabError);
     expect(existsSync(join(path, 'something'))).toBe(true);
+  });
+});
+
+// The sandbox image is one file, published with a plain rename: two first container `lab up`s at
+// once each replaced the other's image (its bytes are not reproducible), so the first lab's next
+// plan saw a changed image. The first finished build stays.
+describe('publishing a finished cache file', () => {
+  let tmp: string;
+  beforeEach(() => (tmp = mkdtempSync(join(tmpdir(), 'gridops-publish-file-'))));
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+  const built = (name: string, content: string) => {
+    const f = join(tmp, name);
+    writeFileSync(f, content);
+    return f;
+  };
+
+  test('the first build is put in place', async () => {
+    const path = join(tmp, 'bookworm-v2.img');
+    expect(await publishFile(built('.tmp-a.img', 'a'), path)).toBe(true);
+    expect(readFileSync(path, 'utf8')).toBe('a');
+    expect(existsSync(join(tmp, '.tmp-a.img'))).toBe(false);
+  });
+
+  test('a second build finds the first published: the first stays, the second is discarded', async () => {
+    const path = join(tmp, 'bookworm-v2.img');
+    await publishFile(built('.tmp-a.img', 'a'), path);
+    expect(await publishFile(built('.tmp-b.img', 'b'), path)).toBe(false);
+    expect(readFileSync(path, 'utf8')).toBe('a');
+    expect(existsSync(join(tmp, '.tmp-b.img'))).toBe(false);
   });
 });

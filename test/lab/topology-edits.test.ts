@@ -1,8 +1,8 @@
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../../src/errors/index.js';
-import { labGrow } from '../../src/lab/lab.js';
+import { labDown, labGrow } from '../../src/lab/lab.js';
 import { planLab } from '../../src/lab/plan.js';
 import { checkTopologyNotEdited, topologyDigest } from '../../src/lab/topology-edits.js';
 import type { MachineFacts } from '../../src/lab/preflight.js';
@@ -77,5 +77,59 @@ describe("the lab's topology, edited since the lab wrote it", () => {
     expect((err as LabError).message).toMatch(/was edited since the lab wrote it/);
     expect(JSON.parse(readFileSync(state.files.state, 'utf8')).plan.shape.nodes).toBe(2);
     expect(readFileSync(file, 'utf8')).toBe(edited);
+  });
+
+  /**
+   * `lab down` removed topology.yaml unconditionally, hand edits and all, while up and grow refuse
+   * to overwrite an edited one. Run here on a slot another directory holds (a reboot emptied /run
+   * and another lab took it), where down removes only this directory's files and sweeps nothing.
+   */
+  describe('`lab down`', () => {
+    const SLOT = 15;
+    const root = { platform: 'linux', uid: 0, has: () => true, v1Controllers: [], memAvailableMiB: 0, devices: { tun: true } } as MachineFacts;
+    const saved = process.env.GRIDOPS_LAB_RUN_ROOT;
+    let lines: string[];
+    const progress = { step: (l: string) => lines.push(l), detail: () => {}, done: () => {} };
+    beforeEach(() => {
+      lines = [];
+      const run = join(dir, 'run');
+      mkdirSync(join(run, 'slots'), { recursive: true });
+      process.env.GRIDOPS_LAB_RUN_ROOT = run;
+      writeFileSync(join(run, 'slots', String(SLOT)), `${join(dir, 'other-lab')}\n`);
+      const plan = planLab({ kind: 'container', nodes: 1, subgrids: 1, regions: 1 }, SLOT);
+      const state: LabState = {
+        version: 1,
+        phase: 'ready',
+        dir,
+        createdAt: '2026-12-06T00:00:00Z',
+        plan,
+        runDir: join(dir, 'nodes'),
+        files: { topology: file, knownHosts: join(dir, 'known_hosts'), identity: join(dir, 'id_ed25519'), publicKey: join(dir, 'id_ed25519.pub'), state: join(dir, 'lab.json') },
+        nodes: [],
+        topologySha256: topologyDigest(written),
+      };
+      writeFileSync(state.files.state, JSON.stringify(state));
+    });
+    afterEach(() => {
+      if (saved === undefined) delete process.env.GRIDOPS_LAB_RUN_ROOT;
+      else process.env.GRIDOPS_LAB_RUN_ROOT = saved;
+    });
+
+    it('keeps an edited topology.yaml, and says so in one line naming it', async () => {
+      const edited = written.replace('node-01, ', '');
+      writeFileSync(file, edited);
+      const r = await labDown(dir, { facts: root, progress });
+      expect(readFileSync(file, 'utf8')).toBe(edited);
+      expect(r.keptTopology).toBe(file);
+      expect(lines.filter((l) => l.includes(file))).toEqual([`kept ${file}: it was edited since the lab wrote it (the lab's other files were removed)`]);
+      expect(existsSync(join(dir, 'lab.json'))).toBe(false);
+    });
+
+    it('removes the topology the lab wrote, as before', async () => {
+      writeFileSync(file, written);
+      const r = await labDown(dir, { facts: root, progress });
+      expect(existsSync(file)).toBe(false);
+      expect(r.keptTopology).toBeUndefined();
+    });
   });
 });

@@ -1,0 +1,70 @@
+import { addressNetworks, cidrsOverlap, routeNetworks, slotConflicts, type MachineNetwork } from '../../src/lab/slot-conflicts.js';
+
+// A lab slot is 10.231.(16*S).0/20: a route or address of the machine inside it (a VPN's
+// 10.0.0.0/8, a LAN on 10.231.0.0/20) would lose its traffic to the lab's bridge, or make the
+// nodes unreachable.
+describe('slot conflicts: the lab skips slots that overlap the machine\'s own networks', () => {
+  test('two CIDRs overlap when one contains the other', () => {
+    expect(cidrsOverlap('10.0.0.0/8', '10.231.16.0/20')).toBe(true);
+    expect(cidrsOverlap('10.231.16.0/20', '10.0.0.0/8')).toBe(true);
+    expect(cidrsOverlap('10.231.20.7/32', '10.231.16.0/20')).toBe(true);
+    expect(cidrsOverlap('10.231.32.0/24', '10.231.16.0/20')).toBe(false);
+    expect(cidrsOverlap('192.168.1.0/24', '10.231.0.0/20')).toBe(false);
+  });
+
+  const vpn: MachineNetwork = { network: '10.0.0.0/8', dev: 'tun0', source: 'route' };
+  const lan: MachineNetwork = { network: '10.231.0.0/20', dev: 'eth0', source: 'route' };
+
+  test('a VPN route over 10.0.0.0/8 conflicts with every slot; a LAN on 10.231.0.0/20 only with slot 0', () => {
+    expect(slotConflicts(0, [vpn, lan])).toEqual([vpn, lan]);
+    expect(slotConflicts(1, [lan])).toEqual([]);
+    expect(slotConflicts(15, [vpn])).toEqual([vpn]);
+  });
+
+  test('a default route, and the lab\'s own bridges, never conflict', () => {
+    const defaults: MachineNetwork[] = [
+      { network: '0.0.0.0/0', dev: 'eth0', source: 'route' },
+      // OpenVPN's def1 splits the default route in two halves: still a default route.
+      { network: '0.0.0.0/1', dev: 'tun0', source: 'route' },
+      { network: '128.0.0.0/1', dev: 'tun0', source: 'route' },
+    ];
+    const bridge: MachineNetwork = { network: '10.231.16.0/20', dev: 'glab-1-br', source: 'route' };
+    expect(slotConflicts(1, [...defaults, bridge])).toEqual([]);
+  });
+
+  test('routes from `ip -4 -j route show table all`: default is /0, a bare address is a /32', () => {
+    const json = JSON.stringify([
+      { dst: 'default', gateway: '192.0.2.1', dev: 'eth0', flags: [] },
+      { dst: '10.0.0.0/8', dev: 'tun0', flags: [] },
+      { type: 'local', dst: '10.231.5.9', dev: 'wg0', table: 'local', flags: [] },
+      { type: 'unreachable', dst: '10.231.64.0/20', flags: [] },
+    ]);
+    expect(routeNetworks(json)).toEqual([
+      { network: '0.0.0.0/0', dev: 'eth0', source: 'route' },
+      { network: '10.0.0.0/8', dev: 'tun0', source: 'route' },
+      { network: '10.231.5.9/32', dev: 'wg0', source: 'route' },
+      { network: '10.231.64.0/20', source: 'route' },
+    ]);
+    expect(slotConflicts(0, routeNetworks(json)).map((n) => n.network)).toEqual(['10.0.0.0/8', '10.231.5.9/32']);
+    expect(slotConflicts(4, routeNetworks(json)).map((n) => n.network)).toEqual(['10.0.0.0/8', '10.231.64.0/20']);
+  });
+
+  test('addresses from `ip -4 -j addr`: each address with its prefix length, IPv4 only', () => {
+    const json = JSON.stringify([
+      { ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
+      { ifname: 'eth1', addr_info: [{ family: 'inet', local: '10.231.2.5', prefixlen: 24 }, { family: 'inet6', local: 'fe80::1', prefixlen: 64 }] },
+      { ifname: 'glab-0-br', addr_info: [{ family: 'inet', local: '10.231.0.1', prefixlen: 20 }] },
+    ]);
+    expect(addressNetworks(json)).toEqual([
+      { network: '127.0.0.1/8', dev: 'lo', source: 'address' },
+      { network: '10.231.2.5/24', dev: 'eth1', source: 'address' },
+      { network: '10.231.0.1/20', dev: 'glab-0-br', source: 'address' },
+    ]);
+    expect(slotConflicts(0, addressNetworks(json))).toEqual([{ network: '10.231.2.5/24', dev: 'eth1', source: 'address' }]);
+  });
+
+  test('unreadable output is no network (ip missing or too old for -j)', () => {
+    expect(routeNetworks('')).toEqual([]);
+    expect(addressNetworks('Option "-j" is unknown')).toEqual([]);
+  });
+});
