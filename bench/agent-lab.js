@@ -25,16 +25,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { benchFlagsOrExit } from './lib/bench-flags.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { labUp, labDown, sshArgs } = await import('../dist/lab/lab.js');
 const { readState } = await import('../dist/lab/state.js');
 
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 ? args[index + 1] : fallback;
-};
+const flags = benchFlagsOrExit('agent-lab', process.argv.slice(2));
+const opt = (name, fallback) => (flags.has(name) ? flags.get(name) : fallback);
 const kills = Number(opt('kills', 10));
 const cuts = Number(opt('cuts', 10));
 const regionKills = Number(opt('region', 6));
@@ -42,7 +40,7 @@ const soakMinutes = Number(opt('soak-min', 2));
 const datagrams = Number(opt('datagrams', 1_000_000));
 const only = new Set(opt('only', 'kill,cut,region,soak,hostile').split(','));
 const dir = opt('dir', '/tmp/agent-lab');
-const keep = args.includes('--keep');
+const keep = flags.has('keep');
 const jsonOut = opt('json', null);
 if (process.getuid?.() !== 0) {
   console.error('bench/agent-lab.js needs root (it builds a real container lab)');

@@ -3,17 +3,15 @@
 // grid of 2000+ agents in one process (traffic per node, failover of every super peer at once).
 // Then 10,000 agents in one process, with the cost of each simulated second (skip with --no-10k).
 // Run after `npm run build`:  node bench/agent-sim.js [--runs 1000] [--regions 4 --subgrids 10 --nodes 52] [--no-10k] [--json]
-import { measureFailover, distribution } from '../dist/agent/sim/measure.js';
+import { benchFlagsOrExit } from './lib/bench-flags.js';
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 ? Number(args[index + 1]) : fallback;
-};
+const flags = benchFlagsOrExit('agent-sim', process.argv.slice(2));
+const { measureFailover, distribution } = await import('../dist/agent/sim/measure.js');
+const flag = (name, fallback) => (flags.has(name) ? Number(flags.get(name)) : fallback);
 const runs = flag('runs', 1000);
 const shape = { regions: flag('regions', 4), subgridsPerRegion: flag('subgrids', 10), nodesPerSubgrid: flag('nodes', 52) };
 const loss = flag('loss', 0);
-const asJson = args.includes('--json');
+const asJson = flags.has('json');
 
 const fmt = (ms) => (ms === null ? '  n/a' : `${(ms / 1000).toFixed(2)} s`);
 const row = (label, values) => {
@@ -22,7 +20,7 @@ const row = (label, values) => {
 };
 
 // --only-10k: part 3 alone (its cost per simulated second is the figure to measure under the lock).
-if (args.includes('--only-10k')) {
+if (flags.has('only-10k')) {
   const t = measureFailover({ shape: { regions: 10, subgridsPerRegion: 20, nodesPerSubgrid: 50, seed: 10_000 }, crashSubgrids: 200, loss, warmupMs: 20_000, trafficWindowMs: 5_000, restartAfterMs: 6_000, settleMs: 3_000 });
   const simSeconds = t.simulatedMs / 1000;
   process.stdout.write(
@@ -75,7 +73,7 @@ const big = measureFailover({ shape: { ...shape, seed: 42 }, crashSubgrids: shap
 const bigSimSeconds = big.simulatedMs / 1000;
 
 // Part 3: 10,000 agents (10 regions x 20 sub-grids x 50 nodes), every super peer killed at once.
-const huge = args.includes('--no-10k')
+const huge = flags.has('no-10k')
   ? null
   : measureFailover({ shape: { regions: 10, subgridsPerRegion: 20, nodesPerSubgrid: 50, seed: 10_000 }, crashSubgrids: 200, loss, warmupMs: 20_000, trafficWindowMs: 5_000, restartAfterMs: 6_000, settleMs: 3_000 });
 const hugeRssMiB = Math.round(process.memoryUsage.rss() / 1048576);

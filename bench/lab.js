@@ -9,10 +9,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchFlagsOrExit } from './lib/bench-flags.js';
+import { repetitionsFlag } from './lib/repetitions-flag.js';
 
+const flags = benchFlagsOrExit('lab', process.argv.slice(2));
+let runs;
+try {
+  runs = repetitionsFlag(flags, 'runs', 3);
+} catch (err) {
+  console.error(`bench/lab: ${err.message}`);
+  process.exit(64);
+}
 const { labUp, labDown } = await import('../dist/lab/lab.js');
-const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1]) || 3;
 if (process.getuid?.() !== 0) {
   console.error('bench/lab.js needs root (it builds real labs)');
   process.exit(1);
@@ -52,7 +60,7 @@ async function measure(title, req, targetMs, n, env = {}) {
   console.log(`${row.ok ? 'ok  ' : 'MISS'} ${title}: up ${(up / 1000).toFixed(2)} s (runs ${ups.map((x) => (x / 1000).toFixed(2)).join(', ')}), down ${(row.downMedianMs / 1000).toFixed(2)} s, target ${targetMs / 1000} s`);
 }
 
-if (args.includes('--cold')) {
+if (flags.has('cold')) {
   const cache = mkdtempSync(join(tmpdir(), 'gridops-lab-bench-cache-'));
   try {
     await measure('first up on a fresh machine (debootstrap + 8 containers)', { kind: 'container', nodes: 8, subgrids: 2, regions: 1 }, 120_000, 1, { GRIDOPS_CACHE_DIR: cache });
@@ -62,7 +70,7 @@ if (args.includes('--cold')) {
 }
 await measure('8 containers, rootfs cached', { kind: 'container', nodes: 8, subgrids: 2, regions: 1 }, 10_000, runs);
 await measure('50 netns hosts', { kind: 'netns', nodes: 50, subgrids: 5, regions: 2 }, 5_000, runs);
-if (args.includes('--vm')) await measure('VM: qemu start to sshd answering (image cached)', { kind: 'vm', nodes: 1, subgrids: 1, regions: 1 }, 40_000, 1);
+if (flags.has('vm')) await measure('VM: qemu start to sshd answering (image cached)', { kind: 'vm', nodes: 1, subgrids: 1, regions: 1 }, 40_000, 1);
 
 console.log(JSON.stringify({ bench: 'lab', results }, null, 2));
 process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -15,50 +15,65 @@
 //     plan's profile (-v) per phase and per host;
 //   - Ansible 2.14 (pipelining, ControlPersist): first run, no-change run, at 50 hosts.
 // At 50 hosts, and at 500 (floor and gridops; `--no-500` skips it). Times are medians of --runs
-// (default 3; a whole number, 1 or more, else exit 64): at 500 hosts the floor, the fresh plan and
-// the fresh no-change apply run --runs times, the rest once; the fresh plan and no-change apply run
-// one time more for an odd --runs, so that each is first of its pair as often as the other; Ansible
+// (default 3; a whole number, 1 or more, else exit 64): the fresh plan and no-change apply run one
+// time more for an odd --runs, so that each is first of its pair as often as the other (4 times
+// each by default), at 500 hosts too, each after a floor run of its own; the rest of the 500-host
+// part runs once. So the floor runs 24 times at 50 hosts and 11 at 500 by default; Ansible
 // runs --ansible-runs times (default 3). Each size's topology is planned once, untimed, before its
 // runs, so every first run finds it validated (gridops' validated-topology cache). A reset that fails
-// on a host, or a first run or drift repair that did not change every host (its summary, untimed),
-// ends the bench: that run would not measure what its row says. Children get the environment
-// without GRIDOPS_ settings (GRIDOPS_PERSIST would make fresh runs kept ones), SSH_AUTH_SOCK,
-// ANSIBLE_ settings or NODE_OPTIONS (bench/lib/child-env.js). The work floor, every first
+// on a host, a first run or drift repair that did not make the 3 changes on every host, or a
+// no-change apply that changed anything (its summary, untimed; the plans run with
+// --detailed-exitcode, whose 2 fails the run), ends the bench: that run would not measure what its
+// row says. Children get the environment without GRIDOPS_ settings (GRIDOPS_PERSIST would make
+// fresh runs kept ones), SSH_AUTH_SOCK, ANSIBLE_ settings or NODE_OPTIONS (bench/lib/child-env.js);
+// gridops and Ansible run with HOME set to the bench's work directory, so that neither reads the
+// user's ~/.ssh/config, ~/.ansible.cfg or caches, Ansible with ANSIBLE_CONFIG an empty file there
+// (else ./ansible.cfg or /etc/ansible/ansible.cfg would apply) and its ssh with `-F` an empty file
+// there (OpenSSH finds ~ from the password database, not HOME). The work floor, every first
 // apply, and each fresh plan and no-change apply run right after a floor run of their own, and their
 // paired ratio is to that floor (load drifts over a bench: a floor of minutes before would flatter
 // or wrong it); the kept runs follow other runs and are not paired. Before each timed run the
 // bench waits for the machine to go quiet (settle): the run before it (a reset's 50 ssh clients,
 // Ansible's forks) leaves sshd sessions ending on the same 2 cores. Needs root (it brings up its own
 // lab) and `apt-get install ansible`. Run: npm run bench -- provision [--no-500] [--runs N] [--ansible-runs N] [--json]
-// (`--no-ansible` skips Ansible, for quick comparisons; GRIDOPS_BENCH_LAB=DIR: the lab's directory; GRIDOPS_BENCH_KEEP_LAB=1 leaves it up afterwards.)
+// (`--no-ansible` skips Ansible, for quick comparisons; `--runs=N` works too; any other flag exits
+// 64; GRIDOPS_BENCH_LAB=DIR: the lab's directory; GRIDOPS_BENCH_KEEP_LAB=1 leaves it up afterwards.)
+// A lab already up in DIR (one left by an interrupted run, or kept) is reused when it has enough
+// hosts, every host then reset before its first run, and brought down first when it has too few.
+// The lab comes down however the bench ends, Ctrl-C and SIGTERM included (exit 130, 143); where
+// `lab down` fails, the bench says so with the command to run by hand.
 import { spawnSync, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertChangedEveryHost } from './lib/apply-changed-every-host.js';
+import { assertChangedEveryHost, assertNoChange } from './lib/apply-changed-every-host.js';
+import { benchFlagsOrExit } from './lib/bench-flags.js';
 import { benchChildEnv } from './lib/child-env.js';
+import { bringDown, cleanupOnSignal, interruptedChild, signalsDelivered, SIGNAL_EXIT } from './lib/cleanup-on-signal.js';
 import { freshPairCount, freshPairOrder } from './lib/fresh-pair-order.js';
 import { MEASURES } from './lib/measures.js';
 import { repetitionsFlag } from './lib/repetitions-flag.js';
 import { resetHosts as resetEach } from './lib/reset-hosts.js';
+import { newRow, noteQuiet, recordTimed } from './lib/timed-runs.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bin = `${root}bin/run.js`;
-const args = process.argv.slice(2);
+const flags = benchFlagsOrExit('provision', process.argv.slice(2));
 const dir = process.env.GRIDOPS_BENCH_LAB ?? '/tmp/gridops-bench-lab';
-const with500 = !args.includes('--no-500');
-const withAnsible = !args.includes('--no-ansible');
+const keepLab = Boolean(process.env.GRIDOPS_BENCH_KEEP_LAB);
+const with500 = !flags.has('no-500');
+const withAnsible = !flags.has('no-ansible');
 let runs;
 let ansibleRuns;
 try {
-  runs = repetitionsFlag(args, 'runs', 3);
-  ansibleRuns = repetitionsFlag(args, 'ansible-runs', 3);
+  runs = repetitionsFlag(flags, 'runs', 3);
+  ansibleRuns = repetitionsFlag(flags, 'ansible-runs', 3);
 } catch (err) {
   console.error(`bench/provision: ${err.message}`);
   process.exit(64);
 }
-const asJson = args.includes('--json');
+const asJson = flags.has('json');
 const concurrency = 50;
 const sizes = with500 ? [50, 500] : [50];
 
@@ -77,11 +92,10 @@ function cpuTimes() {
   const total = f.reduce((a, b) => a + b, 0);
   return { busy: total - idle, total };
 }
-/** How many timed runs found the machine busy for the whole of settle's wait. */
-let unsettled = 0;
 /**
  * Waits until the CPUs were at least 80% idle over 250 ms (at most 5 s): a timed run starts on a quiet
- * machine, not while the previous step's sessions end. The same for every tool measured.
+ * machine, not while the previous step's sessions end. The same for every tool measured. False
+ * where the machine stayed busy for the whole wait (counted per row, timed runs only: timed-runs.js).
  */
 function settle() {
   const t0 = performance.now();
@@ -90,20 +104,29 @@ function settle() {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
     const now = cpuTimes();
     const busy = (now.busy - before.busy) / Math.max(1, now.total - before.total);
-    if (busy <= 0.2) return;
+    if (busy <= 0.2) return true;
     before = now;
   }
-  unsettled++;
+  return false;
 }
 
-/** Runs a command to completion; its wall time in seconds, and its stderr (for -v profiles). */
-function run(cmd, argv, env = {}) {
-  settle();
+/**
+ * Runs a command to completion; its wall time in seconds, its output (stderr: for -v profiles), and
+ * whether settle found a quiet machine before it. First a turn of the event loop: a SIGTERM sent to
+ * the bench alone during the previous spawnSync reaches its handler there, before another run starts
+ * (lib/cleanup-on-signal.js); a child ended by SIGINT or SIGTERM (Ctrl-C reaches it too) throws an
+ * error marked `interrupted`.
+ */
+async function run(cmd, argv, env = {}) {
+  await signalsDelivered();
+  const quiet = settle();
   const t0 = performance.now();
   const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: benchChildEnv(process.env, env), maxBuffer: 256 * 1024 * 1024 });
   const s = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
-  return { s, stdout: r.stdout, stderr: r.stderr };
+  const interrupted = interruptedChild(r);
+  if (interrupted) throw Object.assign(new Error(`${cmd} ${argv.join(' ')} ended by ${interrupted}`), { interrupted });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status ?? r.signal ?? r.error?.message}):\n${(r.stdout ?? '').slice(-2000)}\n${(r.stderr ?? '').slice(-2000)}`);
+  return { s, stdout: r.stdout, stderr: r.stderr, quiet };
 }
 
 /** Where the work floor writes: beside the 3-task work's own files, so a gridops run after it still has its work to do. */
@@ -126,19 +149,6 @@ const WORK_FLOOR_SCRIPT = [
   `touch ${WORK_FLOOR_PATHS[2]}`,
 ].join(' && ');
 
-/** Hosts the 3-task work may have touched (the lab's hosts start clean). */
-const touched = new Set();
-
-/**
- * Removes what the 3-task work made on the touched hosts among `wanted`, so the next run is a first
- * run again; a host where that fails ends the bench (naming it), rather than making that run partly
- * a no-change one.
- */
-async function resetHosts(wanted) {
-  const sshArgv = (a) => ['-i', `${dir}/id_ed25519`, '-o', `UserKnownHostsFile=${dir}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${a}`, `rm -f /etc/gridops-bench-motd /etc/gridops-bench.conf /var/tmp/gridops-bench-ran-marker ${WORK_FLOOR_PATHS.join(' ')}`];
-  await resetEach(wanted.filter((a) => touched.has(a)), { spawn, concurrency, sshArgv, env: benchChildEnv(process.env) });
-}
-
 if (process.getuid?.() !== 0) {
   console.error('bench/provision: needs root (it builds a netns lab); skipped');
   process.exit(0);
@@ -149,22 +159,69 @@ if (withAnsible && spawnSync('ansible-playbook', ['--version']).status !== 0) {
 }
 
 const maxHosts = Math.max(...sizes);
-console.log(`bringing up ${maxHosts} netns lab hosts in ${dir} (load ${load()})`);
-const existing = (() => {
+/** The lab command that brings the lab down; run at the end, on a failure, or on Ctrl-C (unless GRIDOPS_BENCH_KEEP_LAB). */
+const labDown = ['lab', 'down', '--dir', dir];
+/** The bench's work directory, in the lab's (the lab's netns hosts see it); removed at the end. */
+let work;
+const cleanup = cleanupOnSignal(() => {
+  if (!keepLab) bringDown(bin, labDown);
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** How many hosts the lab up in `dir` has (its topology's nodes), 0 where none is. */
+function labHosts() {
   try {
     return [...readFileSync(`${dir}/topology.yaml`, 'utf8').matchAll(/name: node-\d+/g)].length;
   } catch {
     return 0;
   }
-})();
-if (process.env.GRIDOPS_BENCH_KEEP_LAB && existing >= maxHosts) console.log(`reusing the ${existing}-host lab in ${dir}`);
-// The lab's own cache (images, rootfs) stays where the user keeps it: not a setting of the runs timed.
-else console.log(`lab up in ${run(bin, ['lab', 'up', '--kind', 'netns', '--nodes', String(maxHosts), '--dir', dir], process.env.GRIDOPS_CACHE_DIR ? { GRIDOPS_CACHE_DIR: process.env.GRIDOPS_CACHE_DIR } : {}).s.toFixed(1)} s`);
-const labTopology = readFileSync(`${dir}/topology.yaml`, 'utf8');
-const nodes = [...labTopology.matchAll(/name: (node-\d+), address: ([\d.]+)/g)].map((m) => ({ name: m[1], address: m[2] }));
-const work = mkdtempSync(join(dir, 'bench-'));
-// A reused lab may hold an earlier run's files anywhere.
-if (process.env.GRIDOPS_BENCH_KEEP_LAB && existing >= maxHosts) for (const n of nodes) touched.add(n.address);
+}
+
+let labTopology;
+let nodes;
+let sshConfig;
+let inventory;
+let ansibleEnv;
+let stateDir;
+const playbook = `${root}bench/provision/three-tasks.yaml`;
+const ansiblePlaybook = `${root}bench/provision/three-tasks.ansible.yaml`;
+
+/** Hosts the 3-task work may have touched (a lab's hosts start clean). */
+const touched = new Set();
+
+/**
+ * Brings the lab up, or reuses the one up in `dir`: one left by an interrupted run (or kept) with
+ * enough hosts is brought up again with its own shape (`lab up` then finds it up, or boots what
+ * died), and every one of its hosts is reset before its first run, since an earlier run's files may
+ * be on any of them; one with too few hosts is brought down first (`lab up` refuses a lab of
+ * another shape).
+ */
+async function labUp() {
+  const existing = labHosts();
+  if (existing && existing < maxHosts) {
+    console.log(`a ${existing}-host lab is up in ${dir}, too few: bringing it down first`);
+    if (!bringDown(bin, labDown)) throw new Error(`the ${existing}-host lab in ${dir} did not come down; bring it down by hand, then run the bench again`);
+  }
+  const reuse = existing >= maxHosts;
+  const hosts = reuse ? existing : maxHosts;
+  console.log(`${reuse ? `reusing the ${existing}-host lab` : `bringing up ${maxHosts} netns lab hosts`} in ${dir} (load ${load()})`);
+  // The lab's own cache (images, rootfs) stays where the user keeps it: not a setting of the runs timed.
+  const up = await run(bin, ['lab', 'up', '--kind', 'netns', '--nodes', String(hosts), '--dir', dir], process.env.GRIDOPS_CACHE_DIR ? { GRIDOPS_CACHE_DIR: process.env.GRIDOPS_CACHE_DIR } : {});
+  console.log(`lab up in ${up.s.toFixed(1)} s`);
+  labTopology = readFileSync(`${dir}/topology.yaml`, 'utf8');
+  nodes = [...labTopology.matchAll(/name: (node-\d+), address: ([\d.]+)/g)].map((m) => ({ name: m[1], address: m[2] }));
+  if (reuse) for (const n of nodes) touched.add(n.address);
+}
+
+/**
+ * Removes what the 3-task work made on the touched hosts among `wanted`, so the next run is a first
+ * run again; a host where that fails ends the bench (naming it), rather than making that run partly
+ * a no-change one.
+ */
+async function resetHosts(wanted) {
+  const sshArgv = (a) => ['-F', sshConfig, '-i', `${dir}/id_ed25519`, '-o', `UserKnownHostsFile=${dir}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${a}`, `rm -f /etc/gridops-bench-motd /etc/gridops-bench.conf /var/tmp/gridops-bench-ran-marker ${WORK_FLOOR_PATHS.join(' ')}`];
+  await resetEach(wanted.filter((a) => touched.has(a)), { spawn, concurrency, sshArgv, env: benchChildEnv(process.env) });
+}
 
 /** A topology of the first n lab hosts, in one sub-grid (the lab's SSH defaults), so each size validates only its own hosts. */
 function topologyOf(n) {
@@ -175,34 +232,53 @@ function topologyOf(n) {
   return file;
 }
 
-const inventory = join(work, 'inventory.ini');
-writeFileSync(
-  inventory,
-  `[all]\n${nodes.map((n) => `${n.name} ansible_host=${n.address}`).join('\n')}\n[all:vars]\nansible_user=root\nansible_python_interpreter=/usr/bin/python3\nansible_ssh_private_key_file=${dir}/id_ed25519\nansible_ssh_common_args='-o UserKnownHostsFile=${dir}/known_hosts -o StrictHostKeyChecking=yes'\nregion=region-1\nsubgrid=subgrid-1\n`,
-);
-const ansibleEnv = { ANSIBLE_PIPELINING: '1', ANSIBLE_SSH_ARGS: '-o ControlMaster=auto -o ControlPersist=60s', ANSIBLE_FORKS: String(concurrency), ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_STDOUT_CALLBACK: 'minimal', ANSIBLE_LOCALHOST_WARNING: 'False' };
-const playbook = `${root}bench/provision/three-tasks.yaml`;
-const ansiblePlaybook = `${root}bench/provision/three-tasks.ansible.yaml`;
-const stateDir = join(work, 'state');
+/**
+ * The work directory and what the runs read from it: the inventory; an empty ansible.cfg
+ * (ANSIBLE_CONFIG) and an empty ssh config (`ssh -F`), so that no config of the user's or the
+ * machine's changes Ansible's runs or the resets; HOME for gridops and Ansible (gridopsHome).
+ */
+function prepareWork() {
+  work = mkdtempSync(join(dir, 'bench-'));
+  inventory = join(work, 'inventory.ini');
+  writeFileSync(
+    inventory,
+    `[all]\n${nodes.map((n) => `${n.name} ansible_host=${n.address}`).join('\n')}\n[all:vars]\nansible_user=root\nansible_python_interpreter=/usr/bin/python3\nansible_ssh_private_key_file=${dir}/id_ed25519\nansible_ssh_common_args='-o UserKnownHostsFile=${dir}/known_hosts -o StrictHostKeyChecking=yes'\nregion=region-1\nsubgrid=subgrid-1\n`,
+  );
+  const ansibleConfig = join(work, 'ansible.cfg');
+  writeFileSync(ansibleConfig, '# Empty: the bench sets Ansible through its ANSIBLE_ variables (bench/provision.js).\n');
+  sshConfig = join(work, 'ssh_config');
+  writeFileSync(sshConfig, '# Empty: the bench passes its ssh options on the command line (bench/provision.js).\n');
+  ansibleEnv = { HOME: work, ANSIBLE_CONFIG: ansibleConfig, ANSIBLE_PIPELINING: '1', ANSIBLE_SSH_ARGS: `-F ${sshConfig} -o ControlMaster=auto -o ControlPersist=60s`, ANSIBLE_FORKS: String(concurrency), ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_STDOUT_CALLBACK: 'minimal', ANSIBLE_LOCALHOST_WARNING: 'False' };
+  stateDir = join(work, 'state');
+}
 
-const floorRun = (topology, extra = []) => run(process.execPath, [`${root}bench/provision/ssh-floor.js`, '--topology', topology, '--known-hosts', `${dir}/known_hosts`, '--identity', `${dir}/id_ed25519`, '--concurrency', String(concurrency), ...extra]).s;
+const floorRun = (topology, extra = []) => run(process.execPath, [`${root}bench/provision/ssh-floor.js`, '--topology', topology, '--known-hosts', `${dir}/known_hosts`, '--identity', `${dir}/id_ed25519`, '--concurrency', String(concurrency), ...extra]);
 const workFloor = (topology) => floorRun(topology, ['--command', WORK_FLOOR_SCRIPT]);
 // The floor run each measurement is paired with: the one just before it (the load drifts over a
 // bench, so a floor run minutes earlier would pair a quieter machine with a busier one).
 // A floor run pairs with the one measurement after it, and only that one.
 let lastFloor;
 /** A floor run, counted in the row's floor times and paired with what is measured next. */
-const floor = (row, topology) => row.times.floor.push((lastFloor = floorRun(topology)));
-/** Times one measurement into row.times[key] and, right after a floor run, its ratio to that floor into row.paired[key]. */
-const measure = (row, key, seconds) => {
-  row.times[key].push(seconds);
-  if (lastFloor !== undefined) row.paired[key].push(seconds / lastFloor);
+const floor = async (row, topology) => {
+  const r = await floorRun(topology);
+  recordTimed(row, 'floor', r, undefined);
+  lastFloor = r.s;
+};
+/** Records one timed run (`r`) into row.times[key] and, right after a floor run, its ratio to that floor into row.paired[key]. */
+const measure = (row, key, r) => {
+  recordTimed(row, key, r, lastFloor);
   lastFloor = undefined;
-  return seconds;
+  return r;
 };
 // Each repetition gets its own keeper directory, so its first apply starts with no kept connection.
 let keeperDir = '';
-const gridops = (verb, topology, extra = []) => run(bin, [verb, topology, '--playbook', playbook, '--state-dir', stateDir, '--concurrency', String(concurrency), ...extra], { GRIDOPS_KEEPER_DIR: keeperDir });
+/**
+ * A gridops run, with HOME the work directory: gridops reads ~/.ssh/config (fleet.ts) and keeps its
+ * validated-topology cache under ~/.cache, and the user's must not change what is measured; the
+ * lab's topology names its identity and known_hosts files by absolute path, and the keeper's
+ * directory is set here, so nothing else moves.
+ */
+const gridops = (verb, topology, extra = []) => run(bin, [verb, topology, '--playbook', playbook, '--state-dir', stateDir, '--concurrency', String(concurrency), ...extra], { HOME: work, GRIDOPS_KEEPER_DIR: keeperDir });
 const persist = ['--persist', '60s'];
 /** The -v profile lines of a run, and what remains of its wall time: rendering the plan or summary, and the process's exit. */
 const profileOf = ({ stderr, s }) => {
@@ -213,14 +289,21 @@ const profileOf = ({ stderr, s }) => {
 
 /** The rows' printed labels: what each row measures, and what was warmed before it. */
 const LABEL_WIDTH = Math.max(...MEASURES.map(([, label]) => label.length));
+/** The 3-task work's changes on a host that has none of it done: the file, the line, the command. */
+const CHANGES_PER_HOST = 3;
 /**
  * Times a first run or a drift repair (`gridops apply ...extra`) into row.times[key] and checks,
- * untimed, from the summary it printed, that it changed all `n` hosts.
+ * untimed, from the summary it printed, that it made the 3 changes on all `n` hosts.
  */
-const measureChanging = (row, key, n, topology, extra, what) => {
-  const r = gridops('apply', topology, ['--yes', ...extra]);
-  measure(row, key, r.s);
-  assertChangedEveryHost(r.stdout, n, `${what} at ${n} hosts`);
+const measureChanging = async (row, key, n, topology, extra, what) => {
+  const r = measure(row, key, await gridops('apply', topology, ['--yes', ...extra]));
+  assertChangedEveryHost(r.stdout, n, CHANGES_PER_HOST, `${what} at ${n} hosts`);
+  return r;
+};
+/** Times a no-change apply into row.times[key] and checks, untimed, from its summary, that it changed nothing on its `n` hosts. */
+const measureNoChange = async (row, key, n, topology, extra, what) => {
+  const r = measure(row, key, await gridops('apply', topology, ['--yes', ...extra]));
+  assertNoChange(r.stdout, n, `${what} at ${n} hosts`);
   return r;
 };
 
@@ -229,72 +312,74 @@ const measureChanging = (row, key, n, topology, extra, what) => {
  * every repetition (freshPairOrder: each first as often as the other over freshPairCount pairs):
  * with the order fixed, the second slot read about 3% worse than the first for the very same binary
  * (docs/performance.md, the caution about fixed slots), and the no-change apply, always second,
- * carried that bias.
+ * carried that bias. The plan's --detailed-exitcode fails the run where it finds a change.
  */
-function freshPair(row, topology, repetition) {
+async function freshPair(row, topology, n, repetition) {
   const runs = {
-    planFresh: () => gridops('plan', topology, ['--detailed-exitcode']).s,
-    noChangeFresh: () => gridops('apply', topology, ['--yes']).s,
+    planFresh: async () => measure(row, 'planFresh', await gridops('plan', topology, ['--detailed-exitcode'])),
+    noChangeFresh: () => measureNoChange(row, 'noChangeFresh', n, topology, [], 'the no-change apply (fresh)'),
   };
   for (const key of freshPairOrder(repetition)) {
-    floor(row, topology);
-    measure(row, key, runs[key]());
+    await floor(row, topology);
+    await runs[key]();
   }
 }
 
 const rows = [];
 try {
+  await labUp();
+  prepareWork();
   for (const n of sizes) {
     const topology = topologyOf(n);
     const addresses = nodes.slice(0, n).map((h) => h.address);
     const reps = n <= 50 ? runs : 1;
     // Untimed: validates the topology into gridops' cache, so that every first run (the first
     // repetition's too) finds it validated, as its label says.
-    gridops('plan', topology);
-    const row = { hosts: n, runs: reps, loadBefore: load(), times: Object.fromEntries(MEASURES.map(([k]) => [k, []])), paired: Object.fromEntries(MEASURES.map(([k]) => [k, []])) };
+    await gridops('plan', topology);
+    const row = { ...newRow(n, reps, MEASURES.map(([k]) => k)), loadBefore: load() };
     for (let i = 0; i < reps; i++) {
       await resetHosts(addresses);
       rmSync(stateDir, { recursive: true, force: true });
       keeperDir = join(work, `keeper-${n}-${i}`);
       for (const a of addresses) touched.add(a);
-      floor(row, topology);
-      measure(row, 'workFloor', workFloor(topology));
-      floor(row, topology);
-      row.profileFirst = profileOf(measureChanging(row, 'first', n, topology, ['-v', ...persist], 'the first run (--persist)'));
-      measure(row, 'noChangeKept', gridops('apply', topology, ['--yes', ...persist]).s);
-      measure(row, 'planKept', gridops('plan', topology, ['--detailed-exitcode', ...persist]).s);
+      await floor(row, topology);
+      measure(row, 'workFloor', await workFloor(topology));
+      await floor(row, topology);
+      row.profileFirst = profileOf(await measureChanging(row, 'first', n, topology, ['-v', ...persist], 'the first run (--persist)'));
+      await measureNoChange(row, 'noChangeKept', n, topology, persist, 'the no-change apply (--persist)');
+      measure(row, 'planKept', await gridops('plan', topology, ['--detailed-exitcode', ...persist]));
       // The usual workflow: plan (review), then apply, within the keeper's time (at 50 hosts: resetting 500 takes long).
       if (n <= 50) {
         await resetHosts(addresses);
         rmSync(stateDir, { recursive: true, force: true });
-        gridops('plan', topology, persist);
-        floor(row, topology);
-        measureChanging(row, 'firstAfterPlan', n, topology, persist, 'the first run after a plan');
+        await gridops('plan', topology, persist);
+        await floor(row, topology);
+        await measureChanging(row, 'firstAfterPlan', n, topology, persist, 'the first run after a plan');
       }
       // The kept profile; --persist 0s lets the keeper end, so no connection outlives the bench.
-      row.profileKept = profileOf(gridops('plan', topology, ['-v', '--persist', '0s']));
-      freshPair(row, topology, i);
-      row.profileFresh = profileOf(gridops('plan', topology, ['-v']));
+      row.profileKept = profileOf(await gridops('plan', topology, ['-v', '--persist', '0s']));
+      await freshPair(row, topology, n, i);
+      row.profileFresh = profileOf(await gridops('plan', topology, ['-v']));
       // Day 2: every host drifted since the last apply, which the state says left them in sync; so
       // they are read without a shell, and each batch gets a held shell of its own (engine/gate.ts).
       // What Ansible does on such hosts is its first run: it checks everything every time.
       if (n <= 50) {
         await resetHosts(addresses);
-        floor(row, topology);
-        measureChanging(row, 'driftFresh', n, topology, [], 'the drift repair');
+        await floor(row, topology);
+        await measureChanging(row, 'driftFresh', n, topology, [], 'the drift repair');
       }
       // The default first run: no keeper, every connection opened by the run itself.
       if (n <= 50) {
         await resetHosts(addresses);
         rmSync(stateDir, { recursive: true, force: true });
-        floor(row, topology);
-        measureChanging(row, 'firstFresh', n, topology, [], 'the fresh first run');
+        await floor(row, topology);
+        await measureChanging(row, 'firstFresh', n, topology, [], 'the fresh first run');
       }
     }
     // At 500 hosts the rest runs once (resetting 500 hosts takes long); the runs the 1.2x target is
     // about run --runs times (rounded up to even, for the order), each after a floor run of its own.
-    for (let i = reps; i < freshPairCount(runs); i++) freshPair(row, topology, i);
-    floor(row, topology);
+    for (let i = reps; i < freshPairCount(runs); i++) await freshPair(row, topology, n, i);
+    await floor(row, topology);
     if (n <= 50 && withAnsible) {
       const limit = nodes.slice(0, n).map((h) => h.name).join(',');
       row.aFirst = [];
@@ -305,8 +390,11 @@ try {
         // Its own ControlPersist directory: the first run opens its connections, as gridops' fresh first run
         // does (the previous repetition's masters live 60 s more), and the no-change run reuses them.
         const env = { ...ansibleEnv, ANSIBLE_SSH_CONTROL_PATH_DIR: join(work, `ansible-cp-${i}`) };
-        row.aFirst.push(run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], env).s);
-        row.aNoChange.push(run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], env).s);
+        for (const list of [row.aFirst, row.aNoChange]) {
+          const r = await run('ansible-playbook', ['-i', inventory, '--limit', limit, ansiblePlaybook], env);
+          list.push(r.s);
+          noteQuiet(row, r);
+        }
       }
       await resetHosts(addresses);
     }
@@ -314,9 +402,19 @@ try {
     rows.push(row);
     if (!asJson) report([row]);
   }
+} catch (err) {
+  // A child ended by Ctrl-C (the terminal signals the bench too): a turn of the loop lets the
+  // signal's handler run the cleanup and exit 130; where none came (the child alone was signalled),
+  // the bench still ends as interrupted.
+  await signalsDelivered();
+  if (err.interrupted) {
+    console.error(`bench/provision: ${err.message}`);
+    cleanup();
+    process.exit(SIGNAL_EXIT[err.interrupted]);
+  }
+  throw err;
 } finally {
-  if (!process.env.GRIDOPS_BENCH_KEEP_LAB) spawnSync(bin, ['lab', 'down', '--dir', dir], { stdio: 'ignore' });
-  rmSync(work, { recursive: true, force: true });
+  cleanup();
 }
 
 function f(s) {
@@ -325,12 +423,14 @@ function f(s) {
 function summarize(r) {
   const m = Object.fromEntries(Object.entries(r.times).map(([k, v]) => [k, median(v)]));
   const ansible = r.aFirst ? { ansibleFirst: median(r.aFirst), ansibleNoChange: median(r.aNoChange), ansibleAll: { first: r.aFirst, noChange: r.aNoChange } } : {};
-  return { hosts: r.hosts, runs: r.runs, load: { before: r.loadBefore, after: r.loadAfter }, median: m, all: r.times, paired: r.paired, ...ansible, profileFirst: r.profileFirst, profileFresh: r.profileFresh, profileKept: r.profileKept };
+  // Of this row's timed runs (Ansible's included), how many started without a quiet machine (settle gave up after 5 s).
+  const timedRuns = Object.values(r.times).reduce((sum, v) => sum + v.length, 0) + (r.aFirst?.length ?? 0) + (r.aNoChange?.length ?? 0);
+  return { hosts: r.hosts, runs: r.runs, load: { before: r.loadBefore, after: r.loadAfter }, timedRuns, timedRunsNotQuiet: r.unquiet, median: m, all: r.times, paired: r.paired, ...ansible, profileFirst: r.profileFirst, profileFresh: r.profileFresh, profileKept: r.profileKept };
 }
 /** Prints the rows (each size as soon as it is measured, so a failure later keeps what was measured). */
 function report(done) {
   for (const r of done.map(summarize)) {
-    console.log(`\nthe 3-task work on ${r.hosts} netns lab hosts, ${concurrency} at a time; wall clock of whole processes (start-up included), each started on a quiet machine (settle; ${unsettled} did not find one in 5 s); medians of the runs in brackets; load average before ${r.load.before}, after ${r.load.after}`);
+    console.log(`\nthe 3-task work on ${r.hosts} netns lab hosts, ${concurrency} at a time; wall clock of whole processes (start-up included), each started on a quiet machine (settle; ${r.timedRunsNotQuiet} of its ${r.timedRuns} timed runs did not find one in 5 s); medians of the runs in brackets; load average before ${r.load.before}, after ${r.load.after}`);
     // Ratios: of the medians, and the median of each run's time over the floor run just before it (load drifts).
     for (const [k, label] of MEASURES.filter(([k]) => r.all[k].length)) {
       // The kept runs follow other runs, not a floor run of their own: no paired ratio.

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench [-- NAME... [--FLAG [VALUE]]...]`: runs every benchmark under bench/ (or only the
-// named ones, in any order with the flags) after a build; flags go to each benchmark run. An
-// unknown name exits 64 before any benchmark runs.
+// named ones, in any order with the flags) after a build. Flags go to one benchmark, named with them
+// (`--FLAG VALUE` or `--FLAG=VALUE`); an unknown name, flags without exactly one name, or a flag that
+// benchmark does not take (bench/lib/bench-flags.js) exits 64 before any benchmark runs, and so
+// does a benchmark's own refusal of a flag's value.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +19,11 @@ try {
   process.exit(64);
 }
 let failed = 0;
+let usage = false;
 for (const name of selected.wanted) {
   console.log(`\n=== bench/${name}.js`);
   const r = spawnSync(process.execPath, [`${here}${name}.js`, ...selected.flags], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
+  if (r.status === 64) usage = true;
 }
-process.exit(failed ? 1 : 0);
+process.exit(usage ? 64 : failed ? 1 : 0);

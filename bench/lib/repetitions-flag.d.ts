@@ -1,1 +1,1 @@
-export declare function repetitionsFlag(args: readonly string[], name: string, fallback: number): number;
+export declare function repetitionsFlag(flags: ReadonlyMap<string, string | true>, name: string, fallback: number): number;

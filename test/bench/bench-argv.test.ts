@@ -34,8 +34,24 @@ describe('selectBenchmarks', () => {
     expect(selectBenchmarks(['--no-500', 'provision'], benchmarks)).toEqual({ wanted: ['provision'], flags: ['--no-500'] });
   });
 
-  it('runs all where none is named', () => {
-    expect(selectBenchmarks(['--runs', '2'], benchmarks)).toEqual({ wanted: benchmarks, flags: ['--runs', '2'] });
+  it('runs all where none is named, without flags', () => {
+    expect(selectBenchmarks([], benchmarks)).toEqual({ wanted: benchmarks, flags: [] });
+  });
+
+  it('refuses flags for more than one benchmark: --runs 5 is 5 repetitions to provision, 5 seeded runs to agent-sim', () => {
+    expect(() => selectBenchmarks(['--runs', '2'], benchmarks)).toThrow('flags go to one benchmark, named with them (each reads them its own way): e.g. npm run bench -- provision --runs 2');
+    expect(() => selectBenchmarks(['lab', 'provision', '--runs', '2'], benchmarks)).toThrow('flags go to one benchmark');
+  });
+
+  it("refuses, before anything runs, a flag the named benchmark does not take, with that benchmark's list", () => {
+    expect(() => selectBenchmarks(['provision', '--no500'], benchmarks)).toThrow('bench/provision: unknown flag --no500; accepted: --no-500,');
+    expect(() => selectBenchmarks(['provision', '--dir', '/tmp/x'], benchmarks)).toThrow('bench/provision: unknown flag --dir');
+    expect(() => selectBenchmarks(['provision', '--json', 'out.json'], benchmarks)).toThrow('bench/provision: unexpected "out.json"');
+  });
+
+  it('passes --flag=value through as one word', () => {
+    expect(selectBenchmarks(['provision', '--runs=5', '--no-500'], benchmarks)).toEqual({ wanted: ['provision'], flags: ['--runs=5', '--no-500'] });
+    expect(splitBenchArgv(['--runs=5', 'provision'], benchmarks)).toEqual({ names: ['provision'], flags: ['--runs=5'] });
   });
 
   it('refuses an unknown name after a flag, with the list, rather than running everything', () => {
