@@ -1,4 +1,5 @@
 import { attr, child, children, text, type Projection, type XmlNode } from './libvirt-xml.js';
+import { namesRoot } from './root-id.js';
 
 /**
  * The settings outside <devices> that undo QEMU's confinement or hand the guest a file of the node,
@@ -30,7 +31,8 @@ const HOST_CPU_MODES = ['host-passthrough', 'host-model', 'maximum'];
 /**
  * A <seclabel> in the plan's words where it weakens the confinement libvirt gives by default (a
  * dynamic label for qemu.conf's user, images relabelled): `type=none` (but for model `none`), a static label, `relabel=no`,
- * or any label running QEMU as root (a dynamic DAC label of `+0:+0` is qemu.conf's `user = "root"`).
+ * or any label running QEMU as root or with root's group (a dynamic DAC label of `+0:+0` is
+ * qemu.conf's `user = "root"`, one of `+64055:+0` its `group = "root"`).
  */
 function weakenedLabel(label: XmlNode): string[] {
   // The label of the `none` security driver: some libvirt versions write it into a running VM's XML
@@ -39,7 +41,9 @@ function weakenedLabel(label: XmlNode): string[] {
   if (attr(label, 'model') === 'none') return [];
   const type = attr(label, 'type') ?? 'dynamic';
   const value = text(child(label, 'label'));
-  const asRoot = value !== undefined && /^(?:\+0|root)(?::|$)/.test(value);
+  // A DAC label is `user:group`. libvirt's dynamic SELinux and AppArmor labels (system_u:system_r:…,
+  // libvirt-<uuid>) never start with root or a number, so reading every label's first two parts so is safe.
+  const asRoot = value !== undefined && value.split(':').slice(0, 2).some(namesRoot);
   if (type === 'dynamic' && attr(label, 'relabel') !== 'no' && !asRoot) return [];
   const what = [`type=${type}`, ...['model', 'relabel'].flatMap((a) => (attr(label, a) === undefined ? [] : [`${a}=${attr(label, a)}`])), ...(value === undefined ? [] : [`label=${value}`])];
   return [what.join(',')];

@@ -78,6 +78,18 @@ describe('sandbox domain: the running VM against the wanted definition', () => {
     expect(change.steps).toContain('restart');
     expect(change.fields.map((f) => f.name)).toEqual(['/domain/seclabel (running VM)']);
   });
+  it.each([
+    ['root as a number of more zeros', '+00:+64055'],
+    ["root's group (qemu.conf's group = \"0\")", '+64055:+0'],
+    ["root's group by name", '+64055:root'],
+  ])('a VM running with %s in its dynamic DAC label is a restart', (_what, label) => {
+    const weakened = LIVE.replaceAll('+64055:+64055', label);
+    expect(weakened).not.toBe(LIVE);
+    const change = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, weakened), ctx())!;
+    expect(change.steps).toContain('restart');
+    expect(change.fields.map((f) => f.name)).toEqual(['/domain/seclabel (running VM)']);
+  });
+
   it("a running VM's <seclabel type='none' model='none'/>, libvirt's word for a host with no MAC driver, is no change (qemu.conf's check covers the host)", () => {
     const noDriver = LIVE.replace('</devices>', "</devices>\n  <seclabel type='none' model='none'/>");
     expect(noDriver).not.toBe(LIVE);
