@@ -1,10 +1,12 @@
 import { attr, child, children, text, type Projection, type XmlNode } from './libvirt-xml.js';
+import { namesRoot } from './root-id.js';
 
 /**
- * The settings outside <devices> that undo QEMU's confinement or hand the guest a file of the node,
- * as owned XPaths of the sandbox's definition (projectDomain): gridops writes none of them, so any
- * one a `virsh edit` adds is drift, and gridops' definition replaces it. What libvirt fills in by
- * itself (a dynamic label for the qemu.conf user, the CPU model it picks) projects as nothing.
+ * The settings outside <devices> that undo QEMU's confinement, hand the guest a file or the SMBIOS
+ * tables of the node, or let it run VMs of its own, as owned XPaths of the sandbox's definition
+ * (projectDomain): gridops writes none of them, so any one a `virsh edit` adds is drift, and
+ * gridops' definition replaces it. What libvirt fills in by itself (a dynamic label for the
+ * qemu.conf user, the CPU model it picks) projects as nothing.
  */
 export function projectConfinement(dom: XmlNode): Projection {
   const os = child(dom, 'os');
@@ -21,7 +23,34 @@ export function projectConfinement(dom: XmlNode): Projection {
     '/domain/memoryBacking': describeChildren(child(dom, 'memoryBacking')),
     // Block devices of the node named for I/O tuning.
     '/domain/blkiotune/device/path': children(child(dom, 'blkiotune'), 'device').map((d) => text(child(d, 'path')) ?? '').join(', ') || undefined,
+    // A file of the node QEMU reads and hands the guest as a fw_cfg blob.
+    '/domain/sysinfo[@type=fwcfg]/entry/@file':
+      children(dom, 'sysinfo')
+        .filter((s) => attr(s, 'type') === 'fwcfg')
+        .flatMap((s) => children(s, 'entry').flatMap((e) => attr(e, 'file') ?? []))
+        .join(', ') || undefined,
+    // The node's own SMBIOS tables (mode host: its serial numbers, vendor and firmware versions) given to the guest.
+    '/domain/os/smbios/@mode': attr(child(os, 'smbios'), 'mode'),
+    // Nested virtualisation: the guest running VMs of its own on the node's KVM, a larger attack surface of the host kernel.
+    '/domain/cpu/feature[@name=vmx|svm]': nestedVirtualisation(child(dom, 'cpu')),
   };
+}
+
+/** CPU features that let the guest run VMs of its own: Intel's VT-x and AMD's AMD-V. */
+const VIRTUALISATION_FEATURES = ['vmx', 'svm'];
+
+/**
+ * `vmx=require` where the <cpu> element turns a virtualisation feature on: `require` (the policy
+ * libvirt assumes where none is given), `force`, or `optional` (on wherever the host has it).
+ * `disable` and `forbid` keep it off, which is no drift.
+ */
+function nestedVirtualisation(cpu: XmlNode | undefined): string | undefined {
+  const on = children(cpu, 'feature').flatMap((f) => {
+    const name = attr(f, 'name') ?? '';
+    const policy = attr(f, 'policy') ?? 'require';
+    return VIRTUALISATION_FEATURES.includes(name) && !['disable', 'forbid'].includes(policy) ? [`${name}=${policy}`] : [];
+  });
+  return on.sort().join(', ') || undefined;
 }
 
 /** CPU modes that pass the node's CPU, or all QEMU can offer, to the guest; `custom` (libvirt's pick under TCG) does not. */
@@ -30,7 +59,8 @@ const HOST_CPU_MODES = ['host-passthrough', 'host-model', 'maximum'];
 /**
  * A <seclabel> in the plan's words where it weakens the confinement libvirt gives by default (a
  * dynamic label for qemu.conf's user, images relabelled): `type=none` (but for model `none`), a static label, `relabel=no`,
- * or any label running QEMU as root (a dynamic DAC label of `+0:+0` is qemu.conf's `user = "root"`).
+ * or any label running QEMU as root or with root's group (a dynamic DAC label of `+0:+0` is
+ * qemu.conf's `user = "root"`, one of `+64055:+0` its `group = "root"`).
  */
 function weakenedLabel(label: XmlNode): string[] {
   // The label of the `none` security driver: some libvirt versions write it into a running VM's XML
@@ -39,7 +69,9 @@ function weakenedLabel(label: XmlNode): string[] {
   if (attr(label, 'model') === 'none') return [];
   const type = attr(label, 'type') ?? 'dynamic';
   const value = text(child(label, 'label'));
-  const asRoot = value !== undefined && /^(?:\+0|root)(?::|$)/.test(value);
+  // A DAC label is `user:group`. libvirt's dynamic SELinux and AppArmor labels (system_u:system_r:…,
+  // libvirt-<uuid>) never start with root or a number, so reading every label's first two parts so is safe.
+  const asRoot = value !== undefined && value.split(':').slice(0, 2).some(namesRoot);
   if (type === 'dynamic' && attr(label, 'relabel') !== 'no' && !asRoot) return [];
   const what = [`type=${type}`, ...['model', 'relabel'].flatMap((a) => (attr(label, a) === undefined ? [] : [`${a}=${attr(label, a)}`])), ...(value === undefined ? [] : [`label=${value}`])];
   return [what.join(',')];

@@ -209,6 +209,16 @@ const asRoot = process.getuid?.() === 0;
       `nft delete table inet ${TABLE}`,
     ]) expect([tamper, planAfter(tamper)]).toEqual([tamper, expect.objectContaining({ kind: 'command', action: 'run' })]);
   });
+
+  it('a rule that opens the filter without an accept (a return before the drop, a goto past it, a return in forward) or a changed policy: reloaded', () => {
+    for (const tamper of [
+      // The VM would reach sshd and the agent: the input hook's policy accepts what the chain returns.
+      `nft insert rule inet ${TABLE} from_grid_network return`,
+      `nft add chain inet ${TABLE} open && nft insert rule inet ${TABLE} from_grid_network goto open`,
+      `nft insert rule inet ${TABLE} forward 'iifname "gs-*" return'`,
+      `nft 'add chain inet ${TABLE} input { policy drop; }'`,
+    ]) expect([tamper, planAfter(tamper)]).toEqual([tamper, expect.objectContaining({ kind: 'command', action: 'run' })]);
+  });
 });
 
 /**
@@ -262,6 +272,24 @@ describe("hypervisor: the loaded check reads nft's printed form of the table", (
     expect(withoutForward).not.toContain('forward');
     const withDns = printed.replace('\t\tcounter packets 12', `\t\tip daddr ${GRID_NET.address} udp dport 53 accept\n\t\tcounter packets 12`);
     for (const listing of [withoutForward, withDns]) expect(planWith(listing)).toMatchObject({ kind: 'command', action: 'run' });
+  });
+
+  it('with a return or a goto before the drop, a return in forward, or another policy, priority or hook: reloaded', () => {
+    const beforeDrop = (rule: string) => printed.replace('\t\tcounter packets 12', `\t\t${rule}\n\t\tcounter packets 12`);
+    for (const listing of [
+      beforeDrop('return'),
+      beforeDrop('counter packets 4 bytes 240 return'),
+      beforeDrop('goto open').replace(/\n}\n$/, '\n\n\tchain open {\n\t}\n}\n'),
+      printed.replace('\t\tiifname "gs-*" counter packets 3', '\t\tiifname "gs-*" return\n\t\tiifname "gs-*" counter packets 3'),
+      printed.replace('hook forward priority filter; policy accept;', 'hook forward priority filter; policy drop;'),
+      printed.replace('hook input priority filter;', 'hook input priority 100;'),
+      printed.replace('hook input priority', 'hook prerouting priority'),
+    ]) expect([listing, planWith(listing)]).toEqual([listing, expect.objectContaining({ kind: 'command', action: 'run' })]);
+  });
+
+  it('with other whitespace or blank lines than nft 1.0.6 prints: no change', () => {
+    expect(planWith(printed.replace(/\t/g, '    ').replace(/\n\n/g, '\n'))).toBeNull();
+    expect(planWith(printed.replace(/;\n/g, ';  \n').replace(/^}\n$/m, '}\n\n'))).toBeNull();
   });
 });
 

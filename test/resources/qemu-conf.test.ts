@@ -55,10 +55,18 @@ describe("the node's qemu.conf: libvirt must confine QEMU", () => {
     expect(refusal(`${DEBIAN_DEFAULT}seccomp_sandbox = -1\n`)).toBeUndefined();
   });
 
+  it('a group, private /dev namespace and device list that keep QEMU confined pass: a non-zero id, the mount namespace, a part of the default list', () => {
+    expect(refusal(`${DEBIAN_DEFAULT}user = "+64055"\ngroup = "kvm"\n`)).toBeUndefined();
+    expect(refusal('user = "100"\ngroup = "+10"\nnamespaces = [ "mount" ]\n')).toBeUndefined();
+    expect(refusal('cgroup_device_acl = [\n    "/dev/null", "/dev/full", "/dev/zero",\n    "/dev/random", "/dev/urandom",\n    "/dev/ptmx", "/dev/kvm",\n    "/dev/userfaultfd"\n]\n')).toBeUndefined();
+    expect(refusal('cgroup_device_acl = [ "/dev/null", "/dev/kvm" ]\n')).toBeUndefined();
+  });
+
   it('runs one sed, not a shell loop (dash reads a file a byte per system call in one), and prints only the settings it judges', () => {
     expect(QEMU_CONF_PROBE.match(/\bsed\b/g)).toHaveLength(1);
     expect(QEMU_CONF_PROBE).not.toMatch(/\bwhile\b|\bgrep\b|\bawk\b/);
-    expect(probeOf('# user = "root"\n  user = "libvirt-qemu"\ngroup = "kvm"\nuser_x = 1\n')).toBe('user = "libvirt-qemu"\n');
+    expect(probeOf('# user = "root"\n  user = "libvirt-qemu"\nremember_owner = 0\nuser_x = 1\n')).toBe('user = "libvirt-qemu"\n');
+    expect(probeOf('group = "kvm"\ncgroup_controllers = [ "cpu" ]\nnamespaces = [ "mount" ]\n')).toBe('group = "kvm"\nnamespaces = [ "mount" ]\n');
   });
 
   it.each([
@@ -76,6 +84,18 @@ describe("the node's qemu.conf: libvirt must confine QEMU", () => {
     ['security_driver = [ "selinux",   # the first\n  # "apparmor",\n   "none"\n ]', 'security_driver = "none"'],
     // No spaces around the `=`.
     ['user="root"', 'user = "root"'],
+    // libvirt reads any number as a uid or gid (virGetUserID, virGetGroupID): every spelling of 0 is root.
+    ['user = "+00"', 'user = "+00"'],
+    ['user = "00"', 'user = "00"'],
+    ['group = "root"', 'group = "root"'],
+    ['group = "0"', 'group = "0"'],
+    ['group = "+000"', 'group = "+000"'],
+    // libvirt's private /dev for QEMU off: QEMU would see the node's whole /dev.
+    ['namespaces = []', 'namespaces = []'],
+    ['namespaces = [ ]', 'namespaces = []'],
+    // A device beyond libvirt's default list.
+    ['cgroup_device_acl = [ "/dev/null", "/dev/kvm", "/dev/sda" ]', 'cgroup_device_acl = [ ..., "/dev/sda" ]'],
+    ['cgroup_device_acl = [\n    "/dev/null", "/dev/full", "/dev/zero",\n    "/dev/mem"\n]', 'cgroup_device_acl = [ ..., "/dev/mem" ]'],
   ])('%s is a plan error naming the node, the setting and what to do', (line, said) => {
     const e = refusal(`${DEBIAN_DEFAULT}${line}\n`);
     expect(e).toBeInstanceOf(PlanningError);

@@ -78,6 +78,18 @@ describe('sandbox domain: the running VM against the wanted definition', () => {
     expect(change.steps).toContain('restart');
     expect(change.fields.map((f) => f.name)).toEqual(['/domain/seclabel (running VM)']);
   });
+  it.each([
+    ['root as a number of more zeros', '+00:+64055'],
+    ["root's group (qemu.conf's group = \"0\")", '+64055:+0'],
+    ["root's group by name", '+64055:root'],
+  ])('a VM running with %s in its dynamic DAC label is a restart', (_what, label) => {
+    const weakened = LIVE.replaceAll('+64055:+64055', label);
+    expect(weakened).not.toBe(LIVE);
+    const change = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, weakened), ctx())!;
+    expect(change.steps).toContain('restart');
+    expect(change.fields.map((f) => f.name)).toEqual(['/domain/seclabel (running VM)']);
+  });
+
   it("a running VM's <seclabel type='none' model='none'/>, libvirt's word for a host with no MAC driver, is no change (qemu.conf's check covers the host)", () => {
     const noDriver = LIVE.replace('</devices>', "</devices>\n  <seclabel type='none' model='none'/>");
     expect(noDriver).not.toBe(LIVE);
@@ -106,10 +118,31 @@ describe('sandbox domain: confinement, node files and the NIC filter', () => {
     ["the host's CPU model", "<cpu mode='custom'", "<cpu mode='host-model'"],
     ['memory backed by a shared file', '<devices>', "<memoryBacking><source type='file'/><access mode='shared'/></memoryBacking>\n  <devices>"],
     ["I/O tuning that names the node's block device", '<devices>', "<blkiotune><device><path>/dev/sda</path><weight>100</weight></device></blkiotune>\n  <devices>"],
+    ['a file of the node handed to the guest through fw_cfg', '<devices>', "<sysinfo type='fwcfg'><entry name='opt/com.example/key' file='/root/.ssh/id_ed25519'/></sysinfo>\n  <devices>"],
+    ["the host's SMBIOS tables", "<boot dev='hd'/>", "<boot dev='hd'/><smbios mode='host'/>"],
+    ['nested virtualisation required (Intel)', "<model fallback='forbid'>qemu64</model>", "<model fallback='forbid'>qemu64</model><feature policy='require' name='vmx'/>"],
+    ['nested virtualisation forced (AMD)', "<model fallback='forbid'>qemu64</model>", "<model fallback='forbid'>qemu64</model><feature policy='force' name='svm'/>"],
+    ['nested virtualisation where the host has it', "<model fallback='forbid'>qemu64</model>", "<model fallback='forbid'>qemu64</model><feature policy='optional' name='vmx'/>"],
+    ['nested virtualisation by the default policy (require)', "<model fallback='forbid'>qemu64</model>", "<model fallback='forbid'>qemu64</model><feature name='svm'/>"],
   ])('%s differs', (_what, anchor, replacement) => {
     const changed = INACTIVE.replace(anchor, replacement);
     expect(changed).not.toBe(INACTIVE);
     expect(differingKeys(project(INACTIVE), project(changed))).not.toEqual([]);
+  });
+
+  it('a CPU feature that keeps nested virtualisation off, or another feature, is not drift', () => {
+    for (const feature of ["<feature policy='disable' name='vmx'/>", "<feature policy='forbid' name='svm'/>", "<feature policy='require' name='x2apic'/>"]) {
+      const changed = INACTIVE.replace("<model fallback='forbid'>qemu64</model>", `<model fallback='forbid'>qemu64</model>${feature}`);
+      expect(changed).not.toBe(INACTIVE);
+      expect([feature, differingKeys(project(INACTIVE), project(changed))]).toEqual([feature, []]);
+    }
+  });
+
+  it("a sandbox edited to hand the guest a node file through fw_cfg is replaced, with a restart", () => {
+    const edited = INACTIVE.replace('<devices>', "<sysinfo type='fwcfg'><entry name='opt/x' file='/etc/shadow'/></sysinfo>\n  <devices>");
+    const change = new SandboxDomainResource(spec()).diff(probed('running', edited, LIVE), ctx())!;
+    expect(change.steps).toContain('restart');
+    expect(change.fields.map((f) => f.name)).toContain('/domain/sysinfo[@type=fwcfg]/entry/@file');
   });
 
   it("libvirt's own additions (a dynamic DAC label of libvirt-qemu, the CPU model it picks) are not drift", () => {
