@@ -8,6 +8,7 @@ import { parseBatchShell, type BatchShell } from '../resources/batch-shell.js';
 import { StepRecorder } from '../resources/step-recorder.js';
 import { batchScript, batchStop } from './batch-script.js';
 import { openBatchShell } from './batch-session.js';
+import { wholeOrNothing } from './whole-or-nothing.js';
 
 /**
  * What apply reports as it goes; `--json` prints these as JSON lines. Changes whose files are
@@ -103,11 +104,14 @@ export class MutationGate {
     for (const u of recorder.uploads) await transport.upload(u.remotePath, { localPath: u.localPath }, { mode: 0o600, become, rootOnlyDir: true });
     // The batch starts with the umask its writes were recorded for, wherever it runs: a held session
     // that ended meanwhile leaves it to a session of its own (here, or in the keeper), whose umask may differ.
-    const script = `${umask ? `umask ${umask}\n` : ''}${batchScript(
-      items.map((i) => ({ id: i.change.id, ...(i.change.notify?.length ? { notifies: true } : {}), ...(i.notifiedBy ? { notifiedBy: i.notifiedBy } : {}) })),
-      recorder.steps,
-      marker,
-    )}`;
+    // Whole or nothing on every path (held, `sh -s` here or in the keeper): a script cut in transit runs none of it.
+    const script = wholeOrNothing(
+      `${umask ? `umask ${umask}\n` : ''}${batchScript(
+        items.map((i) => ({ id: i.change.id, ...(i.change.notify?.length ? { notifies: true } : {}), ...(i.notifiedBy ? { notifiedBy: i.notifiedBy } : {}) })),
+        recorder.steps,
+        marker,
+      )}`,
+    );
     const timeoutMs = recorder.steps.reduce((sum, s) => sum + s.timeoutMs, 0) || 60_000;
     const onStdout = (text: string) => live.feed(text);
     // No abort signal on purpose: Ctrl-C lets a running batch finish (or time out).

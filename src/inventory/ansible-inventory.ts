@@ -42,6 +42,9 @@ function hostVars(node: Node, target: InventoryTarget): Record<string, string | 
   const sshArgs = [
     ...(target.jumpHost ? [`-o ${shlexWord(`ProxyCommand=${jumpProxyCommand({ jumpHost: target.jumpHost, knownHosts: ssh.knownHosts, ...((target.jumpIdentityFiles ?? target.identityFiles) ? { identityFiles: target.jumpIdentityFiles ?? target.identityFiles } : {}) })}`)}`] : []),
     `-o ${shlexWord(`UserKnownHostsFile=${sshOptionPath(ssh.knownHosts)}`)}`,
+    // As the jump hop does, and gridops itself: ssh takes the command line's value before
+    // ~/.ssh/config's, where `accept-new` would record an unverified key into that known_hosts.
+    '-o StrictHostKeyChecking=yes',
   ];
   const vars: Record<string, string | number | boolean> = {
     ansible_host: target.host,

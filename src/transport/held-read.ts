@@ -40,7 +40,9 @@ export function heldReadCommand(script: string, sentinel: string): string {
     '[ "$_gh" = run ] || exit 0',
     'unset _gh',
     // sshd's stdin is a pipe on Linux, which `.` reads on from where `read` stopped; where it is
-    // not (a socket cannot be opened by name), a new shell reads it, in the same process.
+    // not (a socket cannot be opened by name), a new shell reads it, in the same process. Either
+    // reads the batch as the one brace group the gate sends (engine/whole-or-nothing.ts), parsed
+    // whole before any of it runs: a stream cut short runs none of it, not its half-received last line.
     'if [ -p /dev/stdin ]; then . /dev/stdin; else exec sh -s; fi',
   ].join('\n');
   return `exec sh -c ${quote(body)}`;

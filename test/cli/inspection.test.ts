@@ -139,7 +139,7 @@ describe('gridops inventory', () => {
     const vars = fromIni._meta.hostvars;
     expect(vars.n1).toEqual({
       ansible_host: '10.0.1.11', ansible_port: 2222, ansible_user: 'ops', ansible_become: true,
-      ansible_ssh_common_args: '-o UserKnownHostsFile=/etc/gridops/known_hosts',
+      ansible_ssh_common_args: '-o UserKnownHostsFile=/etc/gridops/known_hosts -o StrictHostKeyChecking=yes',
       gridops_region: 'eu-west', gridops_subgrid: 'rack-1', gridops_super_peer: 'auto',
       // strings that INI would otherwise read as numbers, booleans or lists stay strings
       label_gpu: 'true', label_cores: '8', label_pyfalse: 'False', label_hex: '0x1f', label_list: '[1, 2]',
@@ -149,7 +149,7 @@ describe('gridops inventory', () => {
     });
     expect(vars.n2).toMatchObject({ ansible_host: 'node2.example.org', ansible_port: 22, ansible_user: 'root', ansible_ssh_private_key_file: '/keys/id_ed25519' });
     // the jump hop as gridops makes it: the topology's known_hosts and the node's key (test/inventory/ssh-common-args.test.ts runs it)
-    expect(vars.n2.ansible_ssh_common_args).toBe(`-o 'ProxyCommand=ssh -o '"'"'UserKnownHostsFile=/etc/gridops/known_hosts'"'"' -o '"'"'StrictHostKeyChecking=yes'"'"' -o '"'"'IdentityFile=/keys/id_ed25519'"'"' -p 2200 -l admin -W '"'"'[%h]:%p'"'"' bastion.example.org' -o UserKnownHostsFile=/etc/gridops/known_hosts`);
+    expect(vars.n2.ansible_ssh_common_args).toBe(`-o 'ProxyCommand=ssh -o '"'"'UserKnownHostsFile=/etc/gridops/known_hosts'"'"' -o '"'"'StrictHostKeyChecking=yes'"'"' -o '"'"'IdentityFile=/keys/id_ed25519'"'"' -p 2200 -l admin -W '"'"'[%h]:%p'"'"' bastion.example.org' -o UserKnownHostsFile=/etc/gridops/known_hosts -o StrictHostKeyChecking=yes`);
     expect(vars.n2.ansible_become).toBeUndefined();
     expect(vars.n3).toMatchObject({ ansible_host: 'fd00::13', gridops_region: 'us-east', gridops_super_peer: 'prefer' });
   });

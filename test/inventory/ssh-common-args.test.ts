@@ -30,8 +30,9 @@ describe('ansible_ssh_common_args', () => {
   it('keeps a known_hosts path with spaces and quotes as one word, adding no option of its own', () => {
     const hostile = `/k -oProxyCommand=sh -c 'id>/tmp/p'`;
     const args = shlexSplit(commonArgs(hostile));
-    expect(args).toHaveLength(2);
+    expect(args).toHaveLength(4);
     expect(args[0]).toBe('-o');
+    expect(args.slice(2)).toEqual(['-o', 'StrictHostKeyChecking=yes']);
     const reads = sshReads(args);
     expect(reads.userknownhostsfile).toBe(hostile);
     expect(reads.proxycommand).toBeUndefined();
@@ -48,8 +49,25 @@ describe('ansible_ssh_common_args', () => {
   });
 
   it('keeps a plain path as it was', () => {
-    expect(commonArgs('/home/ops/.ssh/known_hosts')).toBe('-o UserKnownHostsFile=/home/ops/.ssh/known_hosts');
-    expect(shlexSplit(commonArgs('/home/ops/.ssh/known_hosts'))).toEqual(['-o', 'UserKnownHostsFile=/home/ops/.ssh/known_hosts']);
+    expect(commonArgs('/home/ops/.ssh/known_hosts')).toBe('-o UserKnownHostsFile=/home/ops/.ssh/known_hosts -o StrictHostKeyChecking=yes');
+    expect(shlexSplit(commonArgs('/home/ops/.ssh/known_hosts'))).toEqual(['-o', 'UserKnownHostsFile=/home/ops/.ssh/known_hosts', '-o', 'StrictHostKeyChecking=yes']);
+  });
+
+  // ssh takes the first value it gets for an option, the command line's before ~/.ssh/config's: a
+  // user's `StrictHostKeyChecking accept-new` (or `no`) would otherwise have `ansible -i hosts.ini`
+  // record a key nobody verified into the topology's known_hosts, which gridops then trusts.
+  it.each(['accept-new', 'no'])("checks the node's key strictly whatever ~/.ssh/config says (StrictHostKeyChecking %s)", (loose) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-ssh-config-'));
+    try {
+      const config = join(dir, 'config');
+      writeFileSync(config, `Host *\n  StrictHostKeyChecking ${loose}\n`);
+      for (const jumpHost of [undefined, 'bastion']) {
+        const printed = execFileSync('/usr/bin/ssh', ['-G', '-F', config, ...shlexSplit(commonArgs('/etc/gridops/known_hosts', jumpHost)), 'node.example.org'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        expect(printed).toMatch(/^stricthostkeychecking true$/m);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('with a jump host', () => {
