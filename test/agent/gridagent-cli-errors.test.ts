@@ -75,6 +75,20 @@ maybe('the gridagent CLI', () => {
     });
     expect(tookMs).toBeGreaterThanOrEqual(1_900);
   });
+
+  test('a state file that is valid JSON but not an agent\'s (a view that is not one) stops the start with exit 78 and what to do, not a TypeError (exit 1)', async () => {
+    const key = join(dir, 'grid.key');
+    writeFileSync(key, 'cli-errors-test-key-0123456789', { mode: 0o600 });
+    mkdirSync(join(dir, 'state'));
+    const stateFile = join(dir, 'state', 'n1.state.json');
+    const group = { term: 3, votedFor: null, view: 'junk', joined: true };
+    writeFileSync(stateFile, JSON.stringify({ epoch: 3, state: { subgrid: group, region: { ...group, view: null } } }));
+    const config = join(dir, 'n1.json');
+    writeFileSync(config, JSON.stringify({ node: 'n1', region: 'r', subgrid: 's', bind: '127.0.0.1', port: await freePort(), seeds: [], keyFile: key, stateFile, http: { bind: '127.0.0.1', port: await freePort() } }));
+    const run = await gridagent(['run', '--config', config]);
+    expect(run.code).toBe(78);
+    expect(run.stderr).toContain(`the state file ${stateFile} is damaged (its state.subgrid.view is "junk", not a view or null); restore it from a backup, or move it away (mv ${stateFile} ${stateFile}.damaged)`);
+  });
 });
 
 /** Runs the bundled `gridagent ARGS` (after the shell commands `prelude`, if any), and what it said. */

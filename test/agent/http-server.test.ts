@@ -1,5 +1,6 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { DEFAULT_HTTP_LIMITS, startHttpServer, stopHttpServer } from '../../src/agent/runtime/http-server.js';
 import { LEAVE_NOT_RECORDED_HTTP_STATUS, LeaveNotRecordedError } from '../../src/agent/runtime/leave-not-recorded.js';
 import { LEAVE_TOKEN_HEADER } from '../../src/agent/runtime/leave-token.js';
@@ -139,7 +140,12 @@ describe("the agent's HTTP server", () => {
     const server = await startHttpServer('127.0.0.1', 0, { status: () => ({ builds: ++builds, members }), statusVersion: () => tick, metrics: () => '' });
     const port = (server.address() as AddressInfo).port;
     try {
-      expect({ maxConnections: server.maxConnections, headersTimeout: server.headersTimeout, requestTimeout: server.requestTimeout }).toEqual({ maxConnections: 64, headersTimeout: 5_000, requestTimeout: 5_000 });
+      expect({ maxConnections: DEFAULT_HTTP_LIMITS.maxConnections, perAddress: DEFAULT_HTTP_LIMITS.maxConnectionsPerAddress, headersTimeout: server.headersTimeout, requestTimeout: server.requestTimeout }).toEqual({
+        maxConnections: 64,
+        perAddress: 16,
+        headersTimeout: 5_000,
+        requestTimeout: 5_000,
+      });
       expect(server.keepAliveTimeout).toBeLessThanOrEqual(1_000);
       const bodies = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${port}/status`).then((r) => r.text())));
       expect(builds).toBe(1);
@@ -154,25 +160,149 @@ describe("the agent's HTTP server", () => {
     }
   });
 
-  it('a client that never finishes its headers is cut off, and connections beyond the bound are closed at once', async () => {
+  it('a client that never finishes its headers is cut off, and a connection beyond the bound closes the oldest of them at once', async () => {
     const limits = { ...DEFAULT_HTTP_LIMITS, maxConnections: 4, headersTimeoutMs: 300, requestTimeoutMs: 300, checkIntervalMs: 100 };
     const server = await startHttpServer('127.0.0.1', 0, { status: () => ({}), metrics: () => '' }, limits);
     const port = (server.address() as AddressInfo).port;
-    const closedAfter = (write: boolean): Promise<number> =>
+    const closedAt = (write: boolean): Promise<number> =>
       new Promise((resolve) => {
-        const t0 = performance.now();
         const client = connect({ host: '127.0.0.1', port }, () => void (write && client.write('GET /status HTTP/1.1\r\nHost: x\r\n')));
         client.on('error', () => undefined);
         client.on('data', () => undefined);
-        client.once('close', () => resolve(performance.now() - t0));
-        setTimeout(() => client.destroy(), 3_000);
+        const bound = setTimeout(() => client.destroy(), 3_000);
+        client.once('close', () => {
+          clearTimeout(bound);
+          resolve(performance.now());
+        });
       });
     try {
-      const held = Array.from({ length: 4 }, () => closedAfter(true));
+      const t0 = performance.now();
+      const held: Array<Promise<number>> = [];
+      for (let i = 0; i < 4; i++) {
+        held.push(closedAt(true));
+        await new Promise((r) => setTimeout(r, 10));
+      }
       await new Promise((r) => setTimeout(r, 50));
-      // The fifth, while four are held: closed by the server, well before the slow ones time out.
-      expect(await closedAfter(false)).toBeLessThan(250);
-      for (const ms of await Promise.all(held)) expect(ms).toBeLessThan(1_500);
+      // The fifth, while four are held, none of them answered yet: the oldest is closed for it,
+      // well before the slow ones time out, and the newcomer is not refused.
+      const fifthAt = performance.now();
+      const fifth = closedAt(false);
+      const [oldest, ...others] = await Promise.all(held);
+      expect(oldest! - fifthAt).toBeLessThan(250);
+      for (const at of others) expect(at - t0).toBeLessThan(1_500);
+      expect((await fifth) - fifthAt).toBeGreaterThan(250);
+    } finally {
+      await stopHttpServer(server);
+    }
+  });
+});
+
+/** Opens a connection from `localAddress` that sends nothing; resolves once it is open. */
+function idleConnection(port: number, localAddress = '127.0.0.1'): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, localAddress }, () => resolve(socket));
+    socket.once('error', reject);
+    socket.on('error', () => undefined);
+  });
+}
+
+/** GET /status on a new connection (no keep-alive pool): its status code, or 0 when the connection was closed unanswered. */
+function statusCode(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/status', agent: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(2_000, () => req.destroy());
+    req.end();
+  });
+}
+
+const closed = (socket: Socket): boolean => socket.destroyed || socket.readyState === 'closed' || socket.readableEnded;
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("the agent's HTTP server under a flood of idle connections", () => {
+  it('a flood of idle connections from one address does not stop a new request being answered: the oldest idle one is closed, not the newcomer', async () => {
+    const server = await startHttpServer('127.0.0.1', 0, { status: () => ({ role: 'member' }), metrics: () => '' });
+    const port = (server.address() as AddressInfo).port;
+    const flood: Socket[] = [];
+    let flooding = true;
+    // As the review's repro: every connection the server allows, held idle, and more opened all along.
+    const keepFlooding = (async () => {
+      while (flooding) {
+        flood.push(...(await Promise.all(Array.from({ length: 16 }, () => idleConnection(port).catch(() => null)))).filter((s): s is Socket => s !== null));
+        await settle(5);
+      }
+    })();
+    try {
+      for (let i = 0; i < DEFAULT_HTTP_LIMITS.maxConnections; i++) flood.push(await idleConnection(port));
+      await settle(50);
+      const answers: number[] = [];
+      for (let i = 0; i < 10; i++) answers.push(await statusCode(port));
+      expect(answers).toEqual(Array(10).fill(200));
+    } finally {
+      flooding = false;
+      await keepFlooding;
+      for (const socket of flood) socket.destroy();
+      await stopHttpServer(server);
+    }
+  });
+
+  it("one address over its share loses its own oldest idle connections; another address's stay open", async () => {
+    const limits = { ...DEFAULT_HTTP_LIMITS, maxConnections: 8, maxConnectionsPerAddress: 4 };
+    const server = await startHttpServer('127.0.0.1', 0, { status: () => ({ role: 'member' }), metrics: () => '' }, limits);
+    const port = (server.address() as AddressInfo).port;
+    const others = [await idleConnection(port, '127.0.0.3'), await idleConnection(port, '127.0.0.3')];
+    const flood: Socket[] = [];
+    try {
+      for (let i = 0; i < 12; i++) {
+        flood.push(await idleConnection(port, '127.0.0.2'));
+        await settle(5);
+      }
+      await settle(100);
+      expect(others.map(closed)).toEqual([false, false]);
+      // The flooder keeps its newest four; the eight before them were closed to make room.
+      expect(flood.map(closed)).toEqual([...Array(8).fill(true), ...Array(4).fill(false)]);
+      expect(await statusCode(port)).toBe(200);
+    } finally {
+      for (const socket of [...others, ...flood]) socket.destroy();
+      await stopHttpServer(server);
+    }
+  });
+
+  it('a newcomer is refused only when every connection it could replace is being answered', async () => {
+    const releases: Array<() => void> = [];
+    const limits = { ...DEFAULT_HTTP_LIMITS, maxConnections: 2, maxConnectionsPerAddress: 2 };
+    const server = await startHttpServer(
+      '127.0.0.1',
+      0,
+      { status: () => ({}), metrics: () => '', leaveToken: 't', leave: () => new Promise((resolve) => releases.push(() => resolve({ left: true, successor: null }))) },
+      limits,
+    );
+    const port = (server.address() as AddressInfo).port;
+    const busy = Array.from({ length: 2 }, () => fetch(`http://127.0.0.1:${port}/leave`, { method: 'POST', headers: { [LEAVE_TOKEN_HEADER]: 't' } }).catch(() => null));
+    try {
+      await settle(100);
+      expect(await statusCode(port)).toBe(0);
+    } finally {
+      for (const release of releases) release();
+      await Promise.all(busy);
+      await stopHttpServer(server);
+    }
+  });
+
+  it('an error the server raises after it listens (EMFILE on accept) is logged, each time, and never ends the agent', async () => {
+    const errors: string[] = [];
+    const server = await startHttpServer('127.0.0.1', 0, { status: () => ({}), metrics: () => '', onError: (error) => errors.push(error.message) });
+    try {
+      const emfile = () => Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
+      expect(() => {
+        server.emit('error', emfile());
+        server.emit('error', emfile());
+      }).not.toThrow();
+      expect(errors).toEqual(['accept EMFILE', 'accept EMFILE']);
+      expect(await statusCode((server.address() as AddressInfo).port)).toBe(200);
     } finally {
       await stopHttpServer(server);
     }

@@ -83,6 +83,17 @@ describe('region peer name resolution', () => {
     expect(fake.asked.filter((question) => question.startsWith('ipv4 '))).toEqual(['ipv4 hosts-only.grid.test']);
   });
 
+  it('a name answering 1000 addresses gives at most 8 targets, by its A records, its SRV targets or getaddrinfo', async () => {
+    const many = Array.from({ length: 1000 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
+    const first8 = (port: number) => many.slice(0, 8).map((address) => `${address}:${port}`);
+    const byA = dns({ a: { 'region.grid.test': many } });
+    expect(await new RegionPeerResolver('region.grid.test', 7946, { dns: byA.dns, resolveIPv4: byA.resolveIPv4 }).resolve()).toEqual(first8(7946));
+    const bySrv = dns({ srv: { '_gridagent._udp.region.grid.test': [srv('a.grid.test', 7000), srv('b.grid.test', 7001)] }, a: { 'a.grid.test': many, 'b.grid.test': many } });
+    expect(await new RegionPeerResolver('region.grid.test', 7946, { dns: bySrv.dns, resolveIPv4: bySrv.resolveIPv4 }).resolve()).toEqual(first8(7000));
+    const byGetaddrinfo = dns({ ipv4: { 'region.grid.test': many } });
+    expect(await new RegionPeerResolver('region.grid.test', 7946, { dns: byGetaddrinfo.dns, resolveIPv4: byGetaddrinfo.resolveIPv4 }).resolve()).toEqual(first8(7946));
+  });
+
   it('falls back to A records at the configured port', async () => {
     const fake = dns({ a: { 'region.grid.test': ['10.0.0.5'] } });
     const resolver = new RegionPeerResolver('region.grid.test', 7946, { dns: fake.dns, resolveIPv4: fake.resolveIPv4 });

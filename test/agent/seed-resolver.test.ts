@@ -28,6 +28,13 @@ describe('seed resolution', () => {
     expect(resolver.asked).toEqual(['n2.grid.test']);
   });
 
+  it('a name answering 1000 addresses gives at most 8 targets: every discovery round sends a datagram to each', async () => {
+    const many = Array.from({ length: 1000 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
+    const resolver = dns({ 'many.grid.test': many });
+    const seeds = new SeedResolver(['many.grid.test:7946', '10.0.0.3:7946'], { resolve: resolver.resolve, warn: () => undefined });
+    expect(await seeds.resolve()).toEqual([...many.slice(0, 8).map((address) => `${address}:7946`), '10.0.0.3:7946']);
+  });
+
   it('a name with no IPv4 address (an IPv6-only name, a typo) is warned about once, not dropped in silence, and the other seeds are still used', async () => {
     const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
     const resolver = dns({ 'n2.grid.test': ['10.0.0.2'], 'v6only.grid.test': [] });

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { HttpConnections } from './http-connections.js';
 import { LEAVE_NOT_RECORDED_HTTP_STATUS, LeaveNotRecordedError } from './leave-not-recorded.js';
 import { LEAVE_TOKEN_HEADER, leaveTokenMatches } from './leave-token.js';
 
@@ -8,8 +9,13 @@ import { LEAVE_TOKEN_HEADER, leaveTokenMatches } from './leave-token.js';
  * (60 s before Node 18.14), and any number of such connections could be held open.
  */
 export interface HttpLimits {
-  /** Connections held at once; more are closed as they arrive (a poller and a scraper need a few). */
+  /**
+   * Connections held at once, in total and from one remote address (a poller and a scraper need a
+   * few). A newcomer over either takes the place of the oldest connection with no request being
+   * answered (http-connections.ts), so that idle connections cannot keep a request out.
+   */
   maxConnections: number;
+  maxConnectionsPerAddress: number;
   /** Time to send the headers, then the whole request (ms). */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
@@ -19,7 +25,7 @@ export interface HttpLimits {
   checkIntervalMs: number;
 }
 
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxConnections: 64, headersTimeoutMs: 5_000, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 1_000, checkIntervalMs: 1_000 };
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxConnections: 64, maxConnectionsPerAddress: 16, headersTimeoutMs: 5_000, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 1_000, checkIntervalMs: 1_000 };
 
 /**
  * Local observability: GET /status (JSON) and GET /metrics (Prometheus text), read-only; and POST
@@ -34,7 +40,15 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxConnections: 64, headersTime
 export function startHttpServer(
   bind: string,
   port: number,
-  handlers: { status: () => unknown; statusVersion?: () => unknown; metrics: () => string; leave?: () => Promise<unknown>; leaveToken?: string },
+  handlers: {
+    status: () => unknown;
+    statusVersion?: () => unknown;
+    metrics: () => string;
+    leave?: () => Promise<unknown>;
+    leaveToken?: string;
+    /** An error the server raises once it listens (EMFILE on accept); by default said on stderr, once per code. */
+    onError?: (error: NodeJS.ErrnoException) => void;
+  },
   limits: HttpLimits = DEFAULT_HTTP_LIMITS,
 ): Promise<Server> {
   let statusBody: { text: string; version: unknown } | null = null;
@@ -45,7 +59,10 @@ export function startHttpServer(
     return statusBody.text;
   };
   const options = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs };
+  const connections = new HttpConnections({ maxConnections: limits.maxConnections, maxConnectionsPerAddress: limits.maxConnectionsPerAddress, stalledAfterMs: limits.requestTimeoutMs });
   const server = createServer(options, (request, response) => {
+    const answered = connections.requestStarted(request.socket);
+    response.once('close', answered);
     try {
       const path = (request.url ?? '/').split('?')[0];
       if (request.method === 'POST' && path === '/leave' && handlers.leave) {
@@ -80,12 +97,31 @@ export function startHttpServer(
       response.end(String(error));
     }
   });
-  server.maxConnections = limits.maxConnections;
+  // Counted here rather than by server.maxConnections, which refuses the newcomer.
+  server.on('connection', (socket) => connections.accept(socket));
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, bind, () => resolve(server));
+    server.listen(port, bind, () => {
+      // The start's listener goes once it listens, and a lasting one takes its place: left to a
+      // later error (EMFILE on accept), it was used up by the first, and the second was an
+      // unhandled 'error' event, which ended the agent.
+      server.off('error', reject);
+      server.on('error', handlers.onError ?? saidOncePerCode());
+      resolve(server);
+    });
   });
+}
+
+/** Says a server error on stderr (the journal keeps it) the first time its code comes: EMFILE recurs at every accept while it lasts. */
+function saidOncePerCode(): (error: NodeJS.ErrnoException) => void {
+  const said = new Set<string>();
+  return (error) => {
+    const code = error.code ?? error.message;
+    if (said.has(code)) return;
+    said.add(code);
+    process.stderr.write(`gridagent: the HTTP server (/status, /metrics) failed: ${error.message}; it goes on serving\n`);
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { SrvRecord } from 'node:dns';
 import { isIPv4 } from 'node:net';
 import { ANSWER_MS, UNANSWERED_MS } from './dns-answer-ages.js';
 import { lookupIPv4, type ResolveIPv4 } from './ipv4-lookup.js';
+import { cappedTargets } from './name-targets.js';
 import { notInDns, RereadingResolver, type RegionDns } from './region-dns.js';
 
 /** What resolving a region peer's name uses; each part defaults to the system's. */
@@ -118,6 +119,8 @@ export class RegionPeerResolver {
       if (targets.length > 0) unanswered = false;
       else unanswered ||= found.unanswered;
     }
+    // However many addresses the name and its SRV targets gave, each discovery round sends to a few (name-targets.ts).
+    targets = cappedTargets(targets);
     this.cache = { at: this.now(), keepMs: targets.length === 0 && (unanswered || targetUnanswered) ? UNANSWERED_MS : ANSWER_MS, targets };
     this.sayWhetherResolved(name, targets, unanswered);
     return targets;

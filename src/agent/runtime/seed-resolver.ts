@@ -2,6 +2,7 @@ import { isIPv4 } from 'node:net';
 import type { ResolveIPv4 } from './ipv4-lookup.js';
 import { parseSeed, type SeedEndpoint } from './seed-endpoint.js';
 import { ANSWER_MS, UNANSWERED_MS } from './dns-answer-ages.js';
+import { cappedTargets } from './name-targets.js';
 
 /** What resolving seeds uses: an IPv4-only resolver, the log's warn, and a monotonic clock for the cache. */
 export interface SeedResolution {
@@ -116,7 +117,7 @@ export class SeedResolver {
     for (const why of ['unanswered', 'noIPv4']) this.warned.delete(`${seed.written}\0${why}`);
     return this.keep(
       seed,
-      addresses.map((address) => `${address}:${seed.port}`),
+      cappedTargets(addresses).map((address) => `${address}:${seed.port}`),
       ANSWER_MS,
     );
   }

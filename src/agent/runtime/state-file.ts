@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { PersistentState } from '../core/types.js';
+import { stateFileProblem } from './state-file-problem.js';
 
 /** What the agent keeps on disk: the protocol state that prevents double votes, and the boot epoch. */
 export interface StateFileContent {
@@ -33,10 +34,11 @@ export function readStateFile(path: string): StateFileContent {
   } catch (error) {
     throw damaged(path, (error as Error).message);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw damaged(path, 'not a JSON object');
-  const { epoch, state } = parsed as Partial<StateFileContent>;
-  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) throw damaged(path, 'no epoch');
-  if (state !== undefined && state !== null && (typeof state !== 'object' || Array.isArray(state))) throw damaged(path, 'its state is not an object');
+  // Field by field, not the top level only: a missing tier was taken for a fresh node (its term and
+  // vote forgotten), and a view that is not one ended the start with a TypeError.
+  const problem = stateFileProblem(parsed);
+  if (problem !== undefined) throw damaged(path, problem);
+  const { epoch, state } = parsed as Partial<StateFileContent> & { epoch: number };
   return { epoch, state: state ?? null };
 }
 
