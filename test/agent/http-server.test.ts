@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { request } from 'node:http';
-import { DEFAULT_HTTP_LIMITS, startHttpServer, stopHttpServer } from '../../src/agent/runtime/http-server.js';
+import { DEFAULT_HTTP_LIMITS, saidOncePerCode, startHttpServer, stopHttpServer } from '../../src/agent/runtime/http-server.js';
 import { LEAVE_NOT_RECORDED_HTTP_STATUS, LeaveNotRecordedError } from '../../src/agent/runtime/leave-not-recorded.js';
 import { LEAVE_TOKEN_HEADER } from '../../src/agent/runtime/leave-token.js';
 import { AgentRefusedError } from '../../src/agent/runtime/agent-request.js';
@@ -306,5 +306,15 @@ describe("the agent's HTTP server under a flood of idle connections", () => {
     } finally {
       await stopHttpServer(server);
     }
+  });
+
+  it("the daemon's handler says each error code once (EMFILE recurs at every accept while it lasts), to the log it is given", () => {
+    const said: Array<[string, string]> = [];
+    const onError = saidOncePerCode((message, code) => said.push([message, code]));
+    for (const code of ['EMFILE', 'EMFILE', 'ENFILE', 'EMFILE']) onError(Object.assign(new Error(`accept ${code}`), { code }));
+    expect(said).toEqual([
+      ['the HTTP server (/status, /metrics) failed: accept EMFILE; it goes on serving', 'EMFILE'],
+      ['the HTTP server (/status, /metrics) failed: accept ENFILE; it goes on serving', 'ENFILE'],
+    ]);
   });
 });

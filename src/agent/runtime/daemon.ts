@@ -8,7 +8,7 @@ import { AGENT_VERSION } from '../version.js';
 import type { AgentConfig } from './config.js';
 import { readGridKey } from './grid-key.js';
 import { readHostAttributes } from './host-attributes.js';
-import { startHttpServer, stopHttpServer } from './http-server.js';
+import { saidOncePerCode, startHttpServer, stopHttpServer } from './http-server.js';
 import { hasLeaveMarker, leaveMarkerPath, type LeftRecord, readLeaveMarker, REJOIN_HINT, writeLeaveMarker } from './leave-marker.js';
 import { createLeaveToken, drawLeaveToken, leaveTokenPath, writeLeaveToken } from './leave-token.js';
 import { LeaveNotRecordedError } from './leave-not-recorded.js';
@@ -244,7 +244,7 @@ export class AgentDaemon {
     // between ticks), and once the node left (http-server.ts): a flood of requests builds it once
     // per tick. An agent started idle, its leave recorded before, has no core to ask.
     const statusVersion = () => (this.left !== null ? `left|${this.left.at}` : `${this.ticksRun}|${this.core.statusKey()}`);
-    return startWhenAddressIsUp(`${http.bind}:${http.port}`, () => startHttpServer(http.bind, http.port, { ...handlers, status, statusVersion }), {
+    return startWhenAddressIsUp(`${http.bind}:${http.port}`, () => startHttpServer(http.bind, http.port, { ...handlers, status, statusVersion, onError: saidOncePerCode((message, code) => this.log.warn(message, { code })) }), {
       ...addressWait,
       onRetry: (error, waitedMs) => this.log.warn('the HTTP address is not up yet; listening again', { http: `${http.bind}:${http.port}`, code: error.code, waitedMs: Math.round(waitedMs) }),
     });

@@ -113,14 +113,17 @@ export function startHttpServer(
   });
 }
 
-/** Says a server error on stderr (the journal keeps it) the first time its code comes: EMFILE recurs at every accept while it lasts. */
-function saidOncePerCode(): (error: NodeJS.ErrnoException) => void {
+/**
+ * Says a server error the first time its code comes (EMFILE recurs at every accept while it
+ * lasts): through `say` (the daemon's JSON log), else on stderr, which the journal keeps.
+ */
+export function saidOncePerCode(say: (message: string, code: string) => void = (message) => void process.stderr.write(`gridagent: ${message}\n`)): (error: NodeJS.ErrnoException) => void {
   const said = new Set<string>();
   return (error) => {
     const code = error.code ?? error.message;
     if (said.has(code)) return;
     said.add(code);
-    process.stderr.write(`gridagent: the HTTP server (/status, /metrics) failed: ${error.message}; it goes on serving\n`);
+    say(`the HTTP server (/status, /metrics) failed: ${error.message}; it goes on serving`, code);
   };
 }
 
