@@ -5,8 +5,9 @@ import { namesRoot } from './root-id.js';
  * The settings outside <devices> that undo QEMU's confinement, hand the guest a file or the SMBIOS
  * tables of the node, or let it run VMs of its own, as owned XPaths of the sandbox's definition
  * (projectDomain): gridops writes none of them, so any one a `virsh edit` adds is drift, and
- * gridops' definition replaces it. What libvirt fills in by itself (a dynamic label for the
- * qemu.conf user, the CPU model it picks) projects as nothing.
+ * gridops' definition replaces it; and the CPU's VT-x and AMD-V, which gridops disables, so an edit
+ * that turns one on or takes its disable out is drift too. What libvirt fills in by itself (a
+ * dynamic label for the qemu.conf user, a topology, the features of a running VM's CPU) projects as nothing.
  */
 export function projectConfinement(dom: XmlNode): Projection {
   const os = child(dom, 'os');
@@ -31,29 +32,34 @@ export function projectConfinement(dom: XmlNode): Projection {
         .join(', ') || undefined,
     // The node's own SMBIOS tables (mode host: its serial numbers, vendor and firmware versions) given to the guest.
     '/domain/os/smbios/@mode': attr(child(os, 'smbios'), 'mode'),
-    // Nested virtualisation: the guest running VMs of its own on the node's KVM, a larger attack surface of the host kernel.
+    // Nested virtualisation: the guest running VMs of its own on the node's KVM, whose VMX/SVM emulation is a larger attack surface of the host kernel.
     '/domain/cpu/feature[@name=vmx|svm]': nestedVirtualisation(child(dom, 'cpu')),
   };
 }
 
-/** CPU features that let the guest run VMs of its own: Intel's VT-x and AMD's AMD-V. */
-const VIRTUALISATION_FEATURES = ['vmx', 'svm'];
+/** CPU features that let the guest run VMs of its own: AMD's AMD-V and Intel's VT-x. */
+const VIRTUALISATION_FEATURES = ['svm', 'vmx'];
 
 /**
- * `vmx=require` where the <cpu> element turns a virtualisation feature on: `require` (the policy
- * libvirt assumes where none is given), `force`, or `optional` (on wherever the host has it).
- * `disable` and `forbid` keep it off, which is no drift.
+ * `svm=off, vmx=off`: each virtualisation feature as the <cpu> element leaves it. gridops' definition
+ * disables both, so anything else is drift: `svm=require` (`require` is the policy libvirt assumes
+ * where none is given; `force` and `optional`, on wherever the host has it, turn it on too), or
+ * `svm=qemu64's default` where the element does not name it (qemu64, QEMU's default model, has svm).
+ * `disable` and `forbid` both keep it off; other features, a topology and the order are not read,
+ * so libvirt's own forms of the element (a running VM's check='full' and the features it fills in) are no drift.
  */
-function nestedVirtualisation(cpu: XmlNode | undefined): string | undefined {
-  const on = children(cpu, 'feature').flatMap((f) => {
-    const name = attr(f, 'name') ?? '';
-    const policy = attr(f, 'policy') ?? 'require';
-    return VIRTUALISATION_FEATURES.includes(name) && !['disable', 'forbid'].includes(policy) ? [`${name}=${policy}`] : [];
-  });
-  return on.sort().join(', ') || undefined;
+function nestedVirtualisation(cpu: XmlNode | undefined): string {
+  const model = text(child(cpu, 'model'));
+  return VIRTUALISATION_FEATURES.map((name) => {
+    // libvirt refuses a feature named twice, so the first is the one.
+    const feature = children(cpu, 'feature').find((f) => attr(f, 'name') === name);
+    if (!feature) return `${name}=${model ? `${model}'s` : "QEMU's"} default`;
+    const policy = attr(feature, 'policy') ?? 'require';
+    return `${name}=${['disable', 'forbid'].includes(policy) ? 'off' : policy}`;
+  }).join(', ');
 }
 
-/** CPU modes that pass the node's CPU, or all QEMU can offer, to the guest; `custom` (libvirt's pick under TCG) does not. */
+/** CPU modes that pass the node's CPU, or all QEMU can offer, to the guest; `custom` (gridops' qemu64) does not. */
 const HOST_CPU_MODES = ['host-passthrough', 'host-model', 'maximum'];
 
 /**

@@ -66,6 +66,13 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       for (const forbidden of ['<graphics', '<video', '<sound', '<hostdev', '<redirdev', '<filesystem', "bus='usb'"]) expect(live).not.toContain(forbidden);
       expect(live).toMatch(/<controller type='usb' index='0' model='none'/);
       expect(live).toMatch(/<target dev='gs-sandbox'\/>/);
+      // No VT-x or AMD-V for the guest (no nested VMs): in the definition, the running VM, and what QEMU was given.
+      const inactive = await virsh(node, 'dumpxml --inactive gridops-sandbox');
+      for (const xml of [inactive, live]) for (const f of ['svm', 'vmx']) expect(xml).toMatch(new RegExp(`<cpu [^>]*>[\\s\\S]*<feature policy='disable' name='${f}'/>[\\s\\S]*</cpu>`));
+      const qemuCpu = /-cpu (\S+)/.exec(await run(node, `tr '\\0' ' ' < /proc/$(cat /run/libvirt/qemu/gridops-sandbox.pid)/cmdline`))?.[1];
+      expect(qemuCpu?.split(',')).toEqual(expect.arrayContaining(['qemu64', 'svm=off', 'vmx=off']));
+      // eslint-disable-next-line no-console
+      if (node === 'node-01') console.log(`sandbox CPU: QEMU's -cpu ${qemuCpu}; libvirt's running VM: ${/<cpu [\s\S]*?<\/cpu>/.exec(live)?.[0]}`);
       // The grid network: isolated (no forward), its fixed bridge, and no NAT rule anywhere.
       const net = await virsh(node, 'net-dumpxml grid-net');
       expect(net).not.toContain('<forward');

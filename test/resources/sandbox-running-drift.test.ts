@@ -22,6 +22,10 @@ const ctx = () => ({ node: node(), facts: labFacts() });
 const probed = (state: string, inactive: string, live: string) =>
   execSync(probeSections(...[`${state}\n`, inactive, live, 'Autostart:      enable\n', '', '', 'ip\n'].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 const project = (xml: string) => projectDomain(parseXml(xml, 'domain')!);
+/** The definition's lines that keep nested virtualisation off (AMD-V, VT-x), as libvirt writes them back. */
+const SVM_OFF = "<feature policy='disable' name='svm'/>";
+const VMX_OFF = "<feature policy='disable' name='vmx'/>";
+const NESTED_KEY = '/domain/cpu/feature[@name=vmx|svm]';
 
 /**
  * The plan compares the running VM with the wanted definition too, not only `dumpxml --inactive`:
@@ -120,22 +124,51 @@ describe('sandbox domain: confinement, node files and the NIC filter', () => {
     ["I/O tuning that names the node's block device", '<devices>', "<blkiotune><device><path>/dev/sda</path><weight>100</weight></device></blkiotune>\n  <devices>"],
     ['a file of the node handed to the guest through fw_cfg', '<devices>', "<sysinfo type='fwcfg'><entry name='opt/com.example/key' file='/root/.ssh/id_ed25519'/></sysinfo>\n  <devices>"],
     ["the host's SMBIOS tables", "<boot dev='hd'/>", "<boot dev='hd'/><smbios mode='host'/>"],
-    ['nested virtualisation required (Intel)', "<model fallback='forbid'>qemu64</model>", "<model fallback='forbid'>qemu64</model><feature policy='require' name='vmx'/>"],
-    ['nested virtualisation forced (AMD)', "<model fallback='forbid'>qemu64</model>", "<model fallback='forbid'>qemu64</model><feature policy='force' name='svm'/>"],
-    ['nested virtualisation where the host has it', "<model fallback='forbid'>qemu64</model>", "<model fallback='forbid'>qemu64</model><feature policy='optional' name='vmx'/>"],
-    ['nested virtualisation by the default policy (require)', "<model fallback='forbid'>qemu64</model>", "<model fallback='forbid'>qemu64</model><feature name='svm'/>"],
+    ['nested virtualisation required (Intel)', VMX_OFF, "<feature policy='require' name='vmx'/>"],
+    ['nested virtualisation forced (AMD)', SVM_OFF, "<feature policy='force' name='svm'/>"],
+    ['nested virtualisation where the host has it', VMX_OFF, "<feature policy='optional' name='vmx'/>"],
+    ['nested virtualisation by the default policy (require)', SVM_OFF, "<feature name='svm'/>"],
+    ["AMD-V's disable removed (qemu64 has svm: the guest gets it on an AMD node that allows nested guests)", SVM_OFF, ''],
+    ["VT-x's disable removed", VMX_OFF, ''],
+    ['no <cpu> at all (a definition before gridops disabled both)', /<cpu [\s\S]*<\/cpu>/, ''],
   ])('%s differs', (_what, anchor, replacement) => {
     const changed = INACTIVE.replace(anchor, replacement);
     expect(changed).not.toBe(INACTIVE);
     expect(differingKeys(project(INACTIVE), project(changed))).not.toEqual([]);
   });
 
-  it('a CPU feature that keeps nested virtualisation off, or another feature, is not drift', () => {
-    for (const feature of ["<feature policy='disable' name='vmx'/>", "<feature policy='forbid' name='svm'/>", "<feature policy='require' name='x2apic'/>"]) {
-      const changed = INACTIVE.replace("<model fallback='forbid'>qemu64</model>", `<model fallback='forbid'>qemu64</model>${feature}`);
+  it('forbid in place of disable keeps nested virtualisation off too, and another feature is not drift', () => {
+    for (const [anchor, replacement] of [[VMX_OFF, "<feature policy='forbid' name='vmx'/>"], [SVM_OFF, "<feature policy='forbid' name='svm'/>"], [SVM_OFF, `${SVM_OFF}<feature policy='require' name='x2apic'/>`]] as const) {
+      const changed = INACTIVE.replace(anchor, replacement);
       expect(changed).not.toBe(INACTIVE);
-      expect([feature, differingKeys(project(INACTIVE), project(changed))]).toEqual([feature, []]);
+      expect([replacement, differingKeys(project(INACTIVE), project(changed))]).toEqual([replacement, []]);
     }
+  });
+
+  it("a virsh edit that takes AMD-V's disable out is replaced, with a restart, and the plan says which", () => {
+    const edited = INACTIVE.replace(SVM_OFF, '');
+    const change = new SandboxDomainResource(spec()).diff(probed('running', edited, LIVE.replace(SVM_OFF, '')), ctx())!;
+    expect(change.steps).toContain('restart');
+    expect(change.fields).toContainEqual({ name: NESTED_KEY, before: "svm=qemu64's default, vmx=off", after: 'svm=off, vmx=off' });
+  });
+
+  it('a running VM whose svm is turned on behind the definition (its live XML) is a restart', () => {
+    const change = new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, LIVE.replace(SVM_OFF, "<feature policy='require' name='svm'/>")), ctx())!;
+    expect(change.steps).toContain('restart');
+    expect(change.fields).toContainEqual({ name: `${NESTED_KEY} (running VM)`, before: 'svm=require, vmx=off', after: 'svm=off, vmx=off' });
+  });
+
+  it("libvirt's other forms of the running VM's <cpu> (a topology, check='full', the features it fills in, another order) are no change", () => {
+    const reformed = LIVE.replace(/<cpu [\s\S]*<\/cpu>/, `<cpu check='full' match='exact' mode='custom'>
+    <model fallback='forbid'>qemu64</model>
+    <topology sockets='1' dies='1' clusters='1' cores='1' threads='1'/>
+    <feature policy='require' name='x2apic'/>
+    <feature name='vmx' policy='disable'/>
+    <feature policy='require' name='hypervisor'/>
+    <feature name='svm' policy='disable'/>
+  </cpu>`);
+    expect(reformed).not.toBe(LIVE);
+    expect(new SandboxDomainResource(spec()).diff(probed('running', INACTIVE, reformed), ctx())?.action).toBe('none');
   });
 
   it("a sandbox edited to hand the guest a node file through fw_cfg is replaced, with a restart", () => {

@@ -12,7 +12,7 @@ import { StepRecorder } from '../../src/resources/step-recorder.js';
 import type { ImageFile } from '../../src/resources/image-file.js';
 import { checkGridNetRoutes } from '../../src/resources/grid-net-routes.js';
 import { LibvirtNetworkResource, projectNetwork } from '../../src/resources/libvirt-network.js';
-import { escapeXml, parseXml } from '../../src/resources/libvirt-xml.js';
+import { escapeXml, parseXml, type XmlNode } from '../../src/resources/libvirt-xml.js';
 import { probeSections } from '../../src/resources/probe-sections.js';
 import type { Resource } from '../../src/resources/resource.js';
 import { SandboxDomainResource, projectDomain, qemuOverheadMiB, type SandboxSpec } from '../../src/resources/sandbox-domain.js';
@@ -179,6 +179,19 @@ describe('sandbox domain: owned XPaths only', () => {
     expect(r.xml(labFacts({ cpu: { cores: 2, virtFlags: ['vmx'] } }))).toMatch(/<domain type="kvm">/);
     expect(r.xml(labFacts({ cpu: { cores: 2, virtFlags: ['vmx'] } }))).not.toContain('<tcg>');
     expect(r.xml(labFacts())).toMatch(/<domain type="qemu">[\s\S]*<tb-cache unit="MiB">64<\/tb-cache>/);
+  });
+
+  it('gives the guest no VT-x or AMD-V (no nested VMs on the node\'s KVM), under KVM and TCG alike, in the CPU model QEMU picks anyway', () => {
+    const r = new SandboxDomainResource(spec());
+    for (const f of [labFacts({ cpu: { cores: 2, virtFlags: ['svm'] } }), labFacts()]) {
+      const cpu = parseXml(r.xml(f), 'domain')!.cpu as XmlNode[];
+      expect(cpu).toHaveLength(1);
+      // check='none': libvirt compares no host CPU with it (the lab runs TCG on whatever the machine has).
+      expect(cpu[0]).toMatchObject({ '@mode': 'custom', '@match': 'exact', '@check': 'none' });
+      expect((cpu[0]!.model as XmlNode[]).map((m) => [m['@fallback'], m['#text']])).toEqual([['forbid', 'qemu64']]);
+      expect((cpu[0]!.feature as XmlNode[]).map((x) => `${x['@name']}=${x['@policy']}`).sort()).toEqual(['svm=disable', 'vmx=disable']);
+      expect(projectDomain(parseXml(r.xml(f), 'domain')!)['/domain/cpu/feature[@name=vmx|svm]']).toBe('svm=off, vmx=off');
+    }
   });
 
   it('has no I/O device for remote users, and a stable UUID and MAC from the grid and node names', () => {
