@@ -19,11 +19,14 @@ if (missing.length && process.getuid?.() === 0 && found('apt-get')) {
   const packages = packagesFor(missing);
   console.error(`the tests need ${missing.map(([t]) => t).join(', ')}: installing ${packages.join(' ')}`);
   const apt = (args) => spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
-  if (apt(['update', '-q']) && apt(['install', '-y', '-q', '--no-install-recommends', ...packages])) {
-    // The sshd the package starts on port 22 of every address: the tests start their own (the script says why).
-    if (packages.includes('openssh-server')) spawnSync('bash', [new URL('stop-system-service.sh', import.meta.url).pathname, 'ssh'], { stdio: 'inherit' });
-  }
+  const installed = apt(['update', '-q']) && apt(['install', '-y', '-q', '--no-install-recommends', ...packages]);
+  // The sshd the package starts on port 22 of every address: the tests start their own (the script
+  // says why). Stopped whenever the package got as far as placing sshd, even where apt failed on
+  // another package afterwards: its install script may already have started and enabled it.
+  if (packages.includes('openssh-server') && found('/usr/sbin/sshd')) spawnSync('bash', [new URL('stop-system-service.sh', import.meta.url).pathname, 'ssh'], { stdio: 'inherit' });
   missing = missing.filter(([tool]) => !found(tool));
+  // An install that stopped half-way leaves dpkg to finish first, or the apt-get line below fails too.
+  if (!installed && missing.length) console.error('apt-get failed: if it stopped half-way, run `dpkg --configure -a` first');
 }
 if (missing.length) {
   console.error(`the tests need ${missing.map(([t]) => t).join(', ')}: apt-get install -y ${packagesFor(missing).join(' ')}`);

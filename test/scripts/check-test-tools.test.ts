@@ -80,6 +80,6 @@ describe('the tools check before the unit tests', () => {
     chmodSync(join(bin, 'apt-get'), 0o755);
     const r = check(PATH);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/installing procps\nE: no network\nthe tests need pgrep, pkill(, \/usr\/sbin\/sshd)?: apt-get install -y procps( openssh-server)?\n$/);
+    expect(r.stderr).toMatch(/installing procps\nE: no network\napt-get failed: if it stopped half-way, run `dpkg --configure -a` first\nthe tests need pgrep, pkill(, \/usr\/sbin\/sshd)?: apt-get install -y procps( openssh-server)?\n$/);
   });
 });
