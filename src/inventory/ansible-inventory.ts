@@ -52,6 +52,9 @@ function hostVars(node: Node, target: InventoryTarget): Record<string, string | 
     ansible_user: target.user,
     ...(target.identityFiles?.length ? { ansible_ssh_private_key_file: target.identityFiles[0]! } : {}),
     ansible_ssh_common_args: sshArgs.join(' '),
+    // A host variable beats ansible.cfg's `host_key_checking = False` (a common setting), which
+    // would put its own StrictHostKeyChecking=no before the options above, and ssh takes the first.
+    ansible_host_key_checking: true,
     // As gridops decides it: the topology's become, else whether the login user (target.user, ~/.ssh/config's where the topology names none) is not root.
     ...(becomeFor(node, { loginUser: target.user }) ? { ansible_become: true } : {}),
     gridops_region: node.region,

@@ -70,6 +70,26 @@ describe('ansible_ssh_common_args', () => {
     }
   });
 
+  // ansible.cfg's `host_key_checking = False` makes Ansible put its own StrictHostKeyChecking=no
+  // before ansible_ssh_common_args, and ssh takes the first: the inventory's host variable beats
+  // the file. Checked on the ssh command real Ansible runs (-vvvv prints it), to a closed port.
+  it("checks the node's key strictly whatever ansible.cfg's host_key_checking says", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-ansible-cfg-'));
+    try {
+      writeFileSync(join(dir, 'ansible.cfg'), '[defaults]\nhost_key_checking = False\n');
+      const grid = smallGrid();
+      const inventory = ansibleInventory(grid, () => ({ host: '127.0.0.1', port: 1, user: 'root' }));
+      writeFileSync(join(dir, 'hosts.ini'), inventoryIni(inventory));
+      const env = { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg'), ANSIBLE_LOCAL_TEMP: dir, ANSIBLE_SSH_CONTROL_PATH_DIR: join(dir, 'cp'), HOME: dir };
+      const r = spawnSync('ansible', ['-i', join(dir, 'hosts.ini'), 'n1', '-m', 'ping', '-vvvv'], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
+      const exec = /SSH: EXEC (.*)/.exec(r.stdout + r.stderr)?.[1];
+      expect(exec).toBeDefined();
+      expect(exec!.match(/StrictHostKeyChecking=\w+/g)).toEqual(['StrictHostKeyChecking=yes']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('with a jump host', () => {
     let dir: string;
     beforeAll(() => {
