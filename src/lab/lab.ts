@@ -22,7 +22,7 @@ import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrl
 import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, releaseSlot, slotClaimant, withLabLock, writeState } from './state.js';
 import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
-import { checkTopologyNotEdited, topologyDigest, topologyEdited } from './topology-edits.js';
+import { checkNoUnrecordedTopology, checkTopologyNotEdited, topologyDigest, topologyEdited } from './topology-edits.js';
 import { gridStateStale } from './stale-grid-state.js';
 import { nodesToBoot } from './nodes-to-boot.js';
 import { labCommand, shellWord } from './lab-command.js';
@@ -105,6 +105,8 @@ export async function labUp(req: LabRequest, opts: RunOptions = {}): Promise<Lab
   // A shape that cannot be built is a flag value that cannot be used: a usage error (exit 64).
   if (problems.length) throw new UsageError(problems[0]!, 'see `gridops lab up --help`');
   const recorded = readState(req.dir);
+  // Before the preflight and the lock: a refused `up` creates nothing, and the file is the user's.
+  if (!recorded) checkNoUnrecordedTopology(labFiles(req.dir).topology, req.dir);
   preflight(req.kind, req.nodes, opts.facts ?? machineFacts(), { running: runningVms(req.kind, recorded) });
   return withLabLock(req.dir, () => up(req, opts), lockWarning(opts));
 }
