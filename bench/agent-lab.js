@@ -17,6 +17,7 @@
 // Run as root after `npm run build`, under the shared measurement lock:
 //   flock /work/notes/measure.lock npm run bench -- agent-lab [--kills 10] [--cuts 10] [--region 6] [--soak-min 10]
 //   [--only kill,cut,region,soak,hostile] [--datagrams 1000000] [--dir /tmp/agent-lab] [--keep] [--json FILE]
+// --kills, --cuts and --region take a whole number of 1 or more (else exit 64).
 // The lab is taken down at the end unless --keep (a kept lab is reused by the next run).
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -26,6 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { benchFlagsOrExit } from './lib/bench-flags.js';
+import { repetitionsFlag } from './lib/repetitions-flag.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { labUp, labDown, sshArgs } = await import('../dist/lab/lab.js');
@@ -33,9 +35,17 @@ const { readState } = await import('../dist/lab/state.js');
 
 const flags = benchFlagsOrExit('agent-lab', process.argv.slice(2));
 const opt = (name, fallback) => (flags.has(name) ? flags.get(name) : fallback);
-const kills = Number(opt('kills', 10));
-const cuts = Number(opt('cuts', 10));
-const regionKills = Number(opt('region', 6));
+let kills;
+let cuts;
+let regionKills;
+try {
+  kills = repetitionsFlag(flags, 'kills', 10);
+  cuts = repetitionsFlag(flags, 'cuts', 10);
+  regionKills = repetitionsFlag(flags, 'region', 6);
+} catch (err) {
+  console.error(`bench/agent-lab: ${err.message}`);
+  process.exit(64);
+}
 const soakMinutes = Number(opt('soak-min', 2));
 const datagrams = Number(opt('datagrams', 1_000_000));
 const only = new Set(opt('only', 'kill,cut,region,soak,hostile').split(','));

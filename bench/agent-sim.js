@@ -3,12 +3,20 @@
 // grid of 2000+ agents in one process (traffic per node, failover of every super peer at once).
 // Then 10,000 agents in one process, with the cost of each simulated second (skip with --no-10k).
 // Run after `npm run build`:  node bench/agent-sim.js [--runs 1000] [--regions 4 --subgrids 10 --nodes 52] [--no-10k] [--json]
+// --runs takes a whole number of 1 or more (else exit 64: a word made NaN, and no run at all).
 import { benchFlagsOrExit } from './lib/bench-flags.js';
+import { repetitionsFlag } from './lib/repetitions-flag.js';
 
 const flags = benchFlagsOrExit('agent-sim', process.argv.slice(2));
+let runs;
+try {
+  runs = repetitionsFlag(flags, 'runs', 1000);
+} catch (err) {
+  console.error(`bench/agent-sim: ${err.message}`);
+  process.exit(64);
+}
 const { measureFailover, distribution } = await import('../dist/agent/sim/measure.js');
 const flag = (name, fallback) => (flags.has(name) ? Number(flags.get(name)) : fallback);
-const runs = flag('runs', 1000);
 const shape = { regions: flag('regions', 4), subgridsPerRegion: flag('subgrids', 10), nodesPerSubgrid: flag('nodes', 52) };
 const loss = flag('loss', 0);
 const asJson = flags.has('json');

@@ -38,16 +38,20 @@
 // lab) and `apt-get install ansible`. Run: npm run bench -- provision [--no-500] [--runs N] [--ansible-runs N] [--json]
 // (`--no-ansible` skips Ansible, for quick comparisons; `--runs=N` works too; any other flag exits
 // 64; GRIDOPS_BENCH_LAB=DIR: the lab's directory; GRIDOPS_BENCH_KEEP_LAB=1 leaves it up afterwards.)
-// A lab already up in DIR (one left by an interrupted run, or kept) is reused when it has enough
-// hosts, every host then reset before its first run, and brought down first when it has too few.
-// The lab comes down however the bench ends, Ctrl-C and SIGTERM included (exit 130, 143); where
-// `lab down` fails, the bench says so with the command to run by hand.
+// A lab already up in DIR that the bench made (one left by an interrupted run, or kept) is reused
+// when it has enough hosts, every host then reset before its first run, and brought down first when
+// it has too few. The bench made a lab when its lab.json says kind netns and DIR/.gridops-bench-lab
+// (written after the bench's `lab up`) holds that lab.json's createdAt; any other lab in DIR, or a
+// topology.yaml with no lab.json, stops the bench and is left as it is (bench/lib/bench-lab.js).
+// The bench's lab comes down however the bench ends, Ctrl-C and SIGTERM included (exit 130, 143);
+// where `lab down` fails, the bench says so with the command to run by hand.
 import { spawnSync, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertChangedEveryHost, assertNoChange } from './lib/apply-changed-every-host.js';
+import { BENCH_LAB_MARKER, benchLabChoice } from './lib/bench-lab.js';
 import { benchFlagsOrExit } from './lib/bench-flags.js';
 import { benchChildEnv } from './lib/child-env.js';
 import { bringDown, cleanupOnSignal, interruptedChild, signalsDelivered, SIGNAL_EXIT } from './lib/cleanup-on-signal.js';
@@ -163,17 +167,22 @@ const maxHosts = Math.max(...sizes);
 const labDown = ['lab', 'down', '--dir', dir];
 /** The bench's work directory, in the lab's (the lab's netns hosts see it); removed at the end. */
 let work;
+/**
+ * Whether the lab in `dir` is the bench's to bring down: one this run brought up (or began to), or
+ * one an earlier run made (bench/lib/bench-lab.js). A lab the bench did not make stays up, whatever fails.
+ */
+let labIsOurs = false;
 const cleanup = cleanupOnSignal(() => {
-  if (!keepLab) bringDown(bin, labDown);
+  if (!keepLab && labIsOurs) bringDown(bin, labDown);
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** How many hosts the lab up in `dir` has (its topology's nodes), 0 where none is. */
-function labHosts() {
+/** A file's text, or undefined where there is none. */
+function readIfThere(file) {
   try {
-    return [...readFileSync(`${dir}/topology.yaml`, 'utf8').matchAll(/name: node-\d+/g)].length;
+    return readFileSync(file, 'utf8');
   } catch {
-    return 0;
+    return undefined;
   }
 }
 
@@ -190,15 +199,18 @@ const ansiblePlaybook = `${root}bench/provision/three-tasks.ansible.yaml`;
 const touched = new Set();
 
 /**
- * Brings the lab up, or reuses the one up in `dir`: one left by an interrupted run (or kept) with
- * enough hosts is brought up again with its own shape (`lab up` then finds it up, or boots what
- * died), and every one of its hosts is reset before its first run, since an earlier run's files may
- * be on any of them; one with too few hosts is brought down first (`lab up` refuses a lab of
- * another shape).
+ * Brings the lab up, or reuses the one up in `dir` when the bench made it (bench/lib/bench-lab.js):
+ * one left by an interrupted run (or kept) with enough hosts is brought up again with its own shape
+ * (`lab up` then finds it up, or boots what died), and every one of its hosts is reset before its
+ * first run, since an earlier run's files may be on any of them; one with too few hosts is brought
+ * down first (`lab up` refuses a lab of another shape). Any other lab there stops the bench.
  */
 async function labUp() {
-  const existing = labHosts();
-  if (existing && existing < maxHosts) {
+  const choice = benchLabChoice({ dir, maxHosts, labJson: readIfThere(`${dir}/lab.json`), marker: readIfThere(`${dir}/${BENCH_LAB_MARKER}`), topology: readIfThere(`${dir}/topology.yaml`) });
+  if (choice.action === 'refuse') throw new Error(choice.reason);
+  labIsOurs = true;
+  const existing = choice.action === 'fresh' ? 0 : choice.hosts;
+  if (choice.action === 'replace') {
     console.log(`a ${existing}-host lab is up in ${dir}, too few: bringing it down first`);
     if (!bringDown(bin, labDown)) throw new Error(`the ${existing}-host lab in ${dir} did not come down; bring it down by hand, then run the bench again`);
   }
@@ -208,6 +220,8 @@ async function labUp() {
   // The lab's own cache (images, rootfs) stays where the user keeps it: not a setting of the runs timed.
   const up = await run(bin, ['lab', 'up', '--kind', 'netns', '--nodes', String(hosts), '--dir', dir], process.env.GRIDOPS_CACHE_DIR ? { GRIDOPS_CACHE_DIR: process.env.GRIDOPS_CACHE_DIR } : {});
   console.log(`lab up in ${up.s.toFixed(1)} s`);
+  // The mark that lets a later run reuse or bring down this lab: its lab.json's createdAt.
+  writeFileSync(`${dir}/${BENCH_LAB_MARKER}`, `${JSON.parse(readFileSync(`${dir}/lab.json`, 'utf8')).createdAt}\n`);
   labTopology = readFileSync(`${dir}/topology.yaml`, 'utf8');
   nodes = [...labTopology.matchAll(/name: (node-\d+), address: ([\d.]+)/g)].map((m) => ({ name: m[1], address: m[2] }));
   if (reuse) for (const n of nodes) touched.add(n.address);

@@ -16,13 +16,14 @@ import { raiseInotifyLimits } from './host-limits.js';
 import { reportPrefetchProblems, reportRaisedLimits } from './up-notices.js';
 import { type Progress, silentProgress } from './progress.js';
 import { proxyAlive, startProxy, stopProxy, warmProxy } from './proxy.js';
+import { wideRouteWarning } from './slot-conflicts.js';
 import { stopStrayDaemons } from './stray-daemons.js';
 import { dnsAlive, startDns, stopDns, updateDns } from './dns.js';
 import { cleanAbandonedBuilds, ensureContainerRootfs, hostMirrors, suiteIndexUrls } from './rootfs.js';
 import { claimedSlot, claimSlot, holdSlotForDown, keepsRecordedSlot, readState, releaseSlot, slotClaimant, withLabLock, writeState } from './state.js';
-import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, waitForSsh } from './sys.js';
+import { killCgroupTrees, pidAlive, pidsInCgroupTree, pidsInNetns, processIdentity, waitUntilReaped, pidsWithArg, removeCgroupTree, removePath, terminate, unmountUnder, labHierarchies, machineNetworks, waitForSsh } from './sys.js';
 import { renderKnownHosts, renderTopology } from './topology.js';
-import { checkTopologyNotEdited, topologyDigest, topologyEdited } from './topology-edits.js';
+import { checkNoUnrecordedTopology, checkTopologyNotEdited, topologyDigest, topologyEdited } from './topology-edits.js';
 import { gridStateStale } from './stale-grid-state.js';
 import { nodesToBoot } from './nodes-to-boot.js';
 import { labCommand, shellWord } from './lab-command.js';
@@ -105,6 +106,8 @@ export async function labUp(req: LabRequest, opts: RunOptions = {}): Promise<Lab
   // A shape that cannot be built is a flag value that cannot be used: a usage error (exit 64).
   if (problems.length) throw new UsageError(problems[0]!, 'see `gridops lab up --help`');
   const recorded = readState(req.dir);
+  // Before the preflight and the lock: a refused `up` creates nothing, and the file is the user's.
+  if (!recorded) checkNoUnrecordedTopology(labFiles(req.dir).topology, req.dir);
   preflight(req.kind, req.nodes, opts.facts ?? machineFacts(), { running: runningVms(req.kind, recorded) });
   return withLabLock(req.dir, () => up(req, opts), lockWarning(opts));
 }
@@ -182,6 +185,9 @@ async function up(req: LabRequest, opts: RunOptions): Promise<LabUpResult> {
     // 2. Record the plan before making anything, so `down` can remove whatever an interrupt leaves.
     const tPlan = Date.now();
     const slot = await claimSlot(req.dir, existing?.plan.slot);
+    // A wider route over the slot (a VPN's 10.0.0.0/8) does not stop the lab, but costs its hosts there.
+    const shadowed = wideRouteWarning(slot, await machineNetworks());
+    if (shadowed) progress.step(shadowed);
     const kept = existing && keepsRecordedSlot(existing, req.dir, slot) ? existing : null;
     if (existing && !kept) {
       progress.step(

@@ -30,19 +30,32 @@ export async function publishBuild(tmp: string, path: string, marker: string): P
 }
 
 /**
+ * link() errors of a filesystem without hard links (some FUSE, vfat, exFAT cache directories; EXDEV
+ * where a mount splits them): the build is renamed into place instead.
+ */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+/**
  * Puts a finished cache file (`tmp`, in the same directory) at `path`, never replacing one already
  * there: as for publishBuild, the first build published is the one labs run on (the sandbox image's
  * bytes differ from build to build, and a lab's plan records the image it was given). link() fails
- * with EEXIST rather than replace, where rename() would replace. Returns whether this build was
- * published; `tmp` is removed either way.
+ * with EEXIST rather than replace, where rename() would replace. On a filesystem without hard links
+ * it is renamed when `path` does not exist: two builds finishing at the same instant there could
+ * both see no file, and the second replace the first under a lab already given it: a tiny race,
+ * better than every `up` on such a cache failing after the build. Returns whether this build was published; `tmp` is removed either way.
+ * `linkFile` is link(), replaceable by a test that simulates such a filesystem.
  */
-export async function publishFile(tmp: string, path: string): Promise<boolean> {
+export async function publishFile(tmp: string, path: string, linkFile: (from: string, to: string) => Promise<void> = link): Promise<boolean> {
   try {
-    await link(tmp, path);
+    await linkFile(tmp, path);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return false;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (!code || !NO_HARD_LINKS.has(code)) throw err;
+    if (existsSync(path)) return false;
+    await rename(tmp, path);
+    return true;
   } finally {
     await rm(tmp, { force: true });
   }

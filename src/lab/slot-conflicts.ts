@@ -1,9 +1,12 @@
-import { slotSubnet } from './plan.js';
+import { SLOT_PREFIX_LENGTH, slotSubnet } from './plan.js';
 
 /**
- * Which of this machine's IPv4 networks a lab slot's /20 would collide with. A slot overlapping a
- * route (a VPN's 10.0.0.0/8) takes that traffic for the lab's bridge, silently; one overlapping the
- * machine's own network (a LAN on 10.231.0.0/20) makes the nodes unreachable. Pure: the machine's
+ * Which of this machine's IPv4 networks a lab slot's /20 would collide with. A route inside the
+ * slot (a LAN on 10.231.0.0/20, a VPN's 10.231.20.0/24) or an address of the machine in it would
+ * lose its traffic to the lab's bridge or make the nodes unreachable: the slot is skipped. A wider
+ * route that covers the slot (a VPN's 10.0.0.0/8) is not: the lab's /20 bridge route is more
+ * specific, so the lab works beside it, and only that route's hosts inside the slot become
+ * unreachable while the lab runs, which `up` warns of (wideRouteWarning). Pure: the machine's
  * networks come from `ip -4 -j route show table all` and `ip -4 -j addr` (sys.ts machineNetworks).
  */
 
@@ -21,7 +24,7 @@ const LAB_BRIDGE = /^glab-\d+-br$/;
 /**
  * Routes shorter than this cover the whole address space in a few pieces: a default route (/0), or
  * one split in halves as OpenVPN's def1 does (0.0.0.0/1 + 128.0.0.0/1). They name no network of
- * their own; a lab's /20 beside them is an ordinary more specific route.
+ * their own; a lab's /20 beside them is an ordinary more specific route, not worth a warning.
  */
 const DEFAULT_LIKE_BELOW = 8;
 
@@ -44,10 +47,40 @@ export function cidrsOverlap(a: string, b: string): boolean {
   return Math.floor(x.base / block) === Math.floor(y.base / block);
 }
 
-/** The machine's networks that `slot` would collide with (none of the lab's bridges, no default route). */
+const isLabBridge = (n: MachineNetwork): boolean => Boolean(n.dev && LAB_BRIDGE.test(n.dev));
+
+/**
+ * The machine's networks that refuse `slot`: its routes of /20 or longer inside the slot's /20, and
+ * its addresses in it (none of the lab's bridges). A wider route covering it is slotShadowingRoutes'.
+ */
 export function slotConflicts(slot: number, networks: readonly MachineNetwork[]): MachineNetwork[] {
   const subnet = slotSubnet(slot);
-  return networks.filter((n) => !(n.dev && LAB_BRIDGE.test(n.dev)) && (parseCidr(n.network)?.length ?? 0) >= DEFAULT_LIKE_BELOW && cidrsOverlap(n.network, subnet));
+  return networks.filter((n) => {
+    if (isLabBridge(n)) return false;
+    if (n.source === 'address') return cidrsOverlap(`${n.network.split('/')[0]}/32`, subnet);
+    return (parseCidr(n.network)?.length ?? 0) >= SLOT_PREFIX_LENGTH && cidrsOverlap(n.network, subnet);
+  });
+}
+
+/**
+ * The machine's routes wider than a slot (/8 to /19) that cover `slot`: the lab's more specific /20
+ * wins, so it works, but their hosts inside the slot are unreachable while the lab runs.
+ */
+export function slotShadowingRoutes(slot: number, networks: readonly MachineNetwork[]): MachineNetwork[] {
+  const subnet = slotSubnet(slot);
+  return networks.filter((n) => {
+    const length = parseCidr(n.network)?.length ?? 0;
+    return n.source === 'route' && !isLabBridge(n) && length >= DEFAULT_LIKE_BELOW && length < SLOT_PREFIX_LENGTH && cidrsOverlap(n.network, subnet);
+  });
+}
+
+/** The one warning `up` prints for the routes slotShadowingRoutes finds, or null where there are none. */
+export function wideRouteWarning(slot: number, networks: readonly MachineNetwork[]): string | null {
+  const wide = slotShadowingRoutes(slot, networks);
+  if (!wide.length) return null;
+  const subnet = slotSubnet(slot);
+  const one = wide.length === 1;
+  return `warning: the route${one ? '' : 's'} to ${wide.map(describeNetwork).join(', ')} cover${one ? 's' : ''} the lab's ${subnet}: the lab's own route is more specific, so ${one ? 'its' : 'their'} hosts in ${subnet} are unreachable while the lab runs`;
 }
 
 /** One line naming a conflicting network, as the refusal lists it. */

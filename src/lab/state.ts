@@ -54,7 +54,7 @@ export function claimedSlot(dir: string): number | null {
  * Claims a free /20 slot for the lab in `dir` (O_EXCL files under /run, so concurrent `up`s in
  * different directories never share a bridge or addresses). A claim whose lab.json is gone
  * for more than a minute, and whose bridge does not exist, is stale and reused. A slot whose /20
- * overlaps a route or address of this machine (slot-conflicts.ts) is never claimed.
+ * holds a route or address of this machine (slot-conflicts.ts) is never claimed.
  */
 export async function claimSlot(dir: string, preferred?: number): Promise<number> {
   await mkdir(slotsDir(), { recursive: true });
@@ -96,8 +96,8 @@ export async function claimSlot(dir: string, preferred?: number): Promise<number
   if (overlapping.size) {
     const conflicts = [...new Set([...overlapping.values()].flat().map(describeNetwork))];
     throw new LabError(
-      `no free lab slot: ${overlapping.size === SLOT_COUNT ? `all ${SLOT_COUNT} slots` : `${overlapping.size} of the ${SLOT_COUNT} slots`} in ${LAB_NET}.0.0/16 overlap this machine's routes or addresses (${conflicts.join(', ')})${overlapping.size === SLOT_COUNT ? '' : '; the others are in use'}`,
-      `a lab there would take their traffic or be unreachable: bring down the network that routes ${LAB_NET}.0.0/16 (a VPN?) while the lab runs, or run \`gridops lab down --dir DIR\` for labs you no longer need (claims are in ${slotsDir()})`,
+      `no free lab slot: ${overlapping.size === SLOT_COUNT ? `all ${SLOT_COUNT} slots` : `${overlapping.size} of the ${SLOT_COUNT} slots`} in ${LAB_NET}.0.0/16 hold this machine's routes or addresses (${conflicts.join(', ')})${overlapping.size === SLOT_COUNT ? '' : '; the others are in use'}`,
+      `a lab there would take their traffic or be unreachable: bring down the network routed there (a VPN?) while the lab runs, or run \`gridops lab down --dir DIR\` for labs you no longer need (claims are in ${slotsDir()})`,
     );
   }
   throw new LabError(`all ${SLOT_COUNT} lab slots are in use`, `run \`gridops lab down --dir DIR\` for labs you no longer need (claims are in ${slotsDir()})`);

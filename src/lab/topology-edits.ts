@@ -32,3 +32,17 @@ export function checkTopologyNotEdited(file: string, recorded: string | undefine
     `move it aside (mv ${shellWord(file)} ${shellWord(`${file}.edited`)}) and run \`${labCommand(verb, dir)}\` again${verb === 'grow' ? ' with the same totals' : ''}: the lab writes a fresh topology.yaml listing every node it runs; then add the new nodes to your file by hand, or carry your edits over to the fresh one`,
   );
 }
+
+/**
+ * Refuses to let `lab up` write over a topology.yaml when no lab.json records the text the lab
+ * wrote: `lab down` keeps an edited file but removes lab.json (and the digest in it), so without
+ * this the next `up` could not tell the user's edits from its own text and would overwrite them.
+ * Only a kept or hand-written file meets it: a normal `down` removes the topology with lab.json.
+ */
+export function checkNoUnrecordedTopology(file: string, dir: string): void {
+  if (!existsSync(file)) return;
+  throw new LabError(
+    `${file} exists but no lab.json in ${dir} records it (one lab down kept, or written by hand): gridops lab up would overwrite it with every node the lab runs; nothing was changed`,
+    `move it aside (mv ${shellWord(file)} ${shellWord(`${file}.edited`)}) and run \`${labCommand('up', dir)}\` again: the lab writes a fresh topology.yaml listing every node it runs; then carry your edits over to the fresh one`,
+  );
+}

@@ -59,11 +59,21 @@ function parseQemuConf(lines: string): Map<QemuConfSetting, string[][]> {
 }
 
 /**
- * libvirt's default cgroup_device_acl (qemu.conf.in): the devices every VM's QEMU may open, and the
- * ones libvirt's private /dev for QEMU holds besides the VM's own. Any other device of the node named
- * there is one QEMU, and a guest that breaks out of it, could read or write.
+ * libvirt's default cgroup_device_acl (qemu.conf.in), today's and its earlier releases': the devices
+ * every VM's QEMU may open, and the ones libvirt's private /dev for QEMU holds besides the VM's own.
+ * A node upgraded from an older libvirt may keep that release's list uncommented, so the devices
+ * libvirt itself once listed by default pass too: /dev/kqemu (gone with kqemu), /dev/rtc and
+ * /dev/hpet (clocks), /dev/sev (AMD SEV's firmware interface, for encrypted guests), and
+ * /dev/vfio/vfio. That last is VFIO's container node: opening it reaches no device of the node;
+ * a device is passed through by its IOMMU group's node, /dev/vfio/N, which stays refused (libvirt
+ * allows a VM's own group when its definition assigns it a hostdev, which sandbox-domain.ts forbids). Any other
+ * device of the node named there is one QEMU, and a guest that breaks out of it, could read or write.
  */
-const DEFAULT_DEVICE_ACL = ['/dev/null', '/dev/full', '/dev/zero', '/dev/random', '/dev/urandom', '/dev/ptmx', '/dev/kvm', '/dev/userfaultfd'];
+const DEFAULT_DEVICE_ACL = [
+  '/dev/null', '/dev/full', '/dev/zero', '/dev/random', '/dev/urandom', '/dev/ptmx', '/dev/kvm', '/dev/userfaultfd',
+  // Earlier releases' defaults.
+  '/dev/kqemu', '/dev/rtc', '/dev/hpet', '/dev/sev', '/dev/vfio/vfio',
+];
 
 /** The first value of any line that `refuses`, as the plan shows it (`"root"`), or undefined. */
 const anyValue = (refuses: (value: string) => boolean) => (lines: string[][]) => {

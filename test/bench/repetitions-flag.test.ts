@@ -26,4 +26,13 @@ describe('repetitionsFlag', () => {
   ])('refuses %j: %s', (args, message) => {
     expect(() => repetitionsFlag(provision(args), 'runs', 3)).toThrow(message);
   });
+  // agent-sim's --runs and agent-lab's --kills became NaN without a word (review lab 6): the same check.
+  it.each([
+    ['agent-sim', ['--runs', 'x'], 'runs'],
+    ['agent-lab', ['--kills', 'x'], 'kills'],
+    ['agent-lab', ['--cuts=0'], 'cuts'],
+    ['agent-lab', ['--region', '2.5'], 'region'],
+  ])('refuses a bad count for %s (%j)', (bench, args, name) => {
+    expect(() => repetitionsFlag(parseBenchFlags(args, BENCH_FLAGS[bench]!), name, 10)).toThrow(`--${name} "`);
+  });
 });

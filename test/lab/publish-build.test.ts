@@ -70,4 +70,40 @@ describe('publishing a finished cache file', () => {
     expect(readFileSync(path, 'utf8')).toBe('a');
     expect(existsSync(join(tmp, '.tmp-b.img'))).toBe(false);
   });
+  /**
+   * On a filesystem without hard links (some FUSE, vfat, exFAT) link() fails, and every `up` threw
+   * after building the image (review lab 4): the build is moved into place instead when none is there.
+   */
+  describe('on a filesystem without hard links', () => {
+    let links: number;
+    beforeEach(() => (links = 0));
+    const noLinks = (code: string) => async () => {
+      links++;
+      throw Object.assign(new Error(`link: ${code}`), { code });
+    };
+
+    test.each(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'])('link() failing with %s: the first build is moved into place', async (code) => {
+      const path = join(tmp, 'bookworm-v2.img');
+      expect(await publishFile(built('.tmp-a.img', 'a'), path, noLinks(code))).toBe(true);
+      expect(links).toBe(1);
+      expect(readFileSync(path, 'utf8')).toBe('a');
+      expect(existsSync(join(tmp, '.tmp-a.img'))).toBe(false);
+    });
+
+    test('a second build finds the first published: the first stays, the second is discarded', async () => {
+      const path = join(tmp, 'bookworm-v2.img');
+      await publishFile(built('.tmp-a.img', 'a'), path, noLinks('EPERM'));
+      expect(await publishFile(built('.tmp-b.img', 'b'), path, noLinks('EPERM'))).toBe(false);
+      expect(links).toBe(2);
+      expect(readFileSync(path, 'utf8')).toBe('a');
+      expect(existsSync(join(tmp, '.tmp-b.img'))).toBe(false);
+    });
+
+    test('another error is thrown, and the build removed', async () => {
+      const path = join(tmp, 'bookworm-v2.img');
+      await expect(publishFile(built('.tmp-a.img', 'a'), path, noLinks('EIO'))).rejects.toThrow('link: EIO');
+      expect(existsSync(path)).toBe(false);
+      expect(existsSync(join(tmp, '.tmp-a.img'))).toBe(false);
+    });
+  });
 });

@@ -1,9 +1,9 @@
-import { addressNetworks, cidrsOverlap, routeNetworks, slotConflicts, type MachineNetwork } from '../../src/lab/slot-conflicts.js';
+import { addressNetworks, cidrsOverlap, routeNetworks, slotConflicts, slotShadowingRoutes, wideRouteWarning, type MachineNetwork } from '../../src/lab/slot-conflicts.js';
 
 // A lab slot is 10.231.(16*S).0/20: a route or address of the machine inside it (a VPN's
 // 10.0.0.0/8, a LAN on 10.231.0.0/20) would lose its traffic to the lab's bridge, or make the
 // nodes unreachable.
-describe('slot conflicts: the lab skips slots that overlap the machine\'s own networks', () => {
+describe('slot conflicts: the lab skips slots that hold the machine\'s own networks', () => {
   test('two CIDRs overlap when one contains the other', () => {
     expect(cidrsOverlap('10.0.0.0/8', '10.231.16.0/20')).toBe(true);
     expect(cidrsOverlap('10.231.16.0/20', '10.0.0.0/8')).toBe(true);
@@ -15,10 +15,42 @@ describe('slot conflicts: the lab skips slots that overlap the machine\'s own ne
   const vpn: MachineNetwork = { network: '10.0.0.0/8', dev: 'tun0', source: 'route' };
   const lan: MachineNetwork = { network: '10.231.0.0/20', dev: 'eth0', source: 'route' };
 
-  test('a VPN route over 10.0.0.0/8 conflicts with every slot; a LAN on 10.231.0.0/20 only with slot 0', () => {
-    expect(slotConflicts(0, [vpn, lan])).toEqual([vpn, lan]);
+  test('a LAN on 10.231.0.0/20 conflicts with slot 0 only', () => {
+    expect(slotConflicts(0, [vpn, lan])).toEqual([lan]);
     expect(slotConflicts(1, [lan])).toEqual([]);
-    expect(slotConflicts(15, [vpn])).toEqual([vpn]);
+  });
+
+  /**
+   * Any route of /8 or longer covering a slot refused it, so a VPN pushing 10.0.0.0/8 made `lab up`
+   * impossible; but the lab's /20 bridge route is more specific, so the lab works beside it, and only
+   * the VPN's hosts in that /20 become unreachable (review lab 2).
+   */
+  test('a wider route (a VPN\'s 10.0.0.0/8 or 10.128.0.0/9) covering a slot does not refuse it: up warns of it', () => {
+    const nine: MachineNetwork = { network: '10.128.0.0/9', dev: 'wg0', source: 'route' };
+    const nineteen: MachineNetwork = { network: '10.231.0.0/19', dev: 'tun1', source: 'route' };
+    for (const slot of [0, 1, 15]) expect(slotConflicts(slot, [vpn, nine, nineteen])).toEqual([]);
+    expect(slotShadowingRoutes(0, [vpn, nine, nineteen, lan])).toEqual([vpn, nine, nineteen]);
+    expect(slotShadowingRoutes(2, [vpn, nine, nineteen])).toEqual([vpn, nine]);
+    expect(wideRouteWarning(1, [vpn])).toBe(
+      'warning: the route to 10.0.0.0/8 dev tun0 covers the lab\'s 10.231.16.0/20: the lab\'s own route is more specific, so its hosts in 10.231.16.0/20 are unreachable while the lab runs',
+    );
+    expect(wideRouteWarning(1, [vpn, nine])).toMatch(/^warning: the routes to 10\.0\.0\.0\/8 dev tun0, 10\.128\.0\.0\/9 dev wg0 cover the lab's 10\.231\.16\.0\/20: .* their hosts in 10\.231\.16\.0\/20/);
+    expect(wideRouteWarning(1, [lan])).toBeNull();
+  });
+
+  test('routes of /20 or longer inside a slot, and addresses in it, refuse it', () => {
+    const inside: MachineNetwork[] = [
+      { network: '10.231.16.0/20', dev: 'eth2', source: 'route' },
+      { network: '10.231.20.0/24', dev: 'eth3', source: 'route' },
+      { network: '10.231.20.7/32', dev: 'wg0', source: 'route' },
+      { network: '10.231.17.4/16', dev: 'eth4', source: 'address' },
+    ];
+    expect(slotConflicts(1, inside)).toEqual(inside);
+    expect(slotShadowingRoutes(1, inside)).toEqual([]);
+    // An address outside the slot on a wide network is the wide route's case, not a conflict.
+    const wide: MachineNetwork = { network: '10.1.2.3/8', dev: 'eth0', source: 'address' };
+    expect(slotConflicts(1, [wide])).toEqual([]);
+    expect(slotShadowingRoutes(1, [wide])).toEqual([]);
   });
 
   test('a default route, and the lab\'s own bridges, never conflict', () => {
@@ -30,6 +62,7 @@ describe('slot conflicts: the lab skips slots that overlap the machine\'s own ne
     ];
     const bridge: MachineNetwork = { network: '10.231.16.0/20', dev: 'glab-1-br', source: 'route' };
     expect(slotConflicts(1, [...defaults, bridge])).toEqual([]);
+    expect(slotShadowingRoutes(1, [...defaults, bridge])).toEqual([]);
   });
 
   test('routes from `ip -4 -j route show table all`: default is /0, a bare address is a /32', () => {
@@ -45,8 +78,8 @@ describe('slot conflicts: the lab skips slots that overlap the machine\'s own ne
       { network: '10.231.5.9/32', dev: 'wg0', source: 'route' },
       { network: '10.231.64.0/20', source: 'route' },
     ]);
-    expect(slotConflicts(0, routeNetworks(json)).map((n) => n.network)).toEqual(['10.0.0.0/8', '10.231.5.9/32']);
-    expect(slotConflicts(4, routeNetworks(json)).map((n) => n.network)).toEqual(['10.0.0.0/8', '10.231.64.0/20']);
+    expect(slotConflicts(0, routeNetworks(json)).map((n) => n.network)).toEqual(['10.231.5.9/32']);
+    expect(slotConflicts(4, routeNetworks(json)).map((n) => n.network)).toEqual(['10.231.64.0/20']);
   });
 
   test('addresses from `ip -4 -j addr`: each address with its prefix length, IPv4 only', () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../../src/errors/index.js';
-import { labDown, labGrow } from '../../src/lab/lab.js';
+import { labDown, labGrow, labUp } from '../../src/lab/lab.js';
 import { planLab } from '../../src/lab/plan.js';
 import { checkTopologyNotEdited, topologyDigest } from '../../src/lab/topology-edits.js';
 import type { MachineFacts } from '../../src/lab/preflight.js';
@@ -122,6 +122,26 @@ describe("the lab's topology, edited since the lab wrote it", () => {
       expect(readFileSync(file, 'utf8')).toBe(edited);
       expect(r.keptTopology).toBe(file);
       expect(lines.filter((l) => l.includes(file))).toEqual([`kept ${file}: it was edited since the lab wrote it (the lab's other files were removed)`]);
+      expect(existsSync(join(dir, 'lab.json'))).toBe(false);
+    });
+
+    /**
+     * Down removed lab.json with the digest, so the next `up` had nothing to compare the kept file
+     * with and wrote a fresh topology over the user's edits (review lab 1).
+     */
+    it('keeps it from the next `lab up` too: up refuses a topology.yaml no lab.json records, changing nothing', async () => {
+      const edited = written.replace('node-01, ', '');
+      writeFileSync(file, edited);
+      await labDown(dir, { facts: root, progress });
+      // Not a machine a lab can run on: should the check not stop the up, its preflight does, before anything is built.
+      const facts = { platform: 'darwin' } as unknown as MachineFacts;
+      const err = await labUp({ dir, kind: 'container', nodes: 1, subgrids: 1, regions: 1 }, { facts }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LabError);
+      expect((err as LabError).message).toBe(`${file} exists but no lab.json in ${dir} records it (one lab down kept, or written by hand): gridops lab up would overwrite it with every node the lab runs; nothing was changed`);
+      expect((err as LabError).hint).toBe(
+        `move it aside (mv ${file} ${file}.edited) and run \`gridops lab up --dir ${dir}\` again: the lab writes a fresh topology.yaml listing every node it runs; then carry your edits over to the fresh one`,
+      );
+      expect(readFileSync(file, 'utf8')).toBe(edited);
       expect(existsSync(join(dir, 'lab.json'))).toBe(false);
     });
 

@@ -62,6 +62,18 @@ describe("the node's qemu.conf: libvirt must confine QEMU", () => {
     expect(refusal('cgroup_device_acl = [ "/dev/null", "/dev/kvm" ]\n')).toBeUndefined();
   });
 
+  /**
+   * A node upgraded from an older libvirt may keep that release's default list uncommented; it was
+   * refused as devices beyond the default (review lab 5). libvirt's own defaults pass.
+   */
+  it.each([
+    ['kqemu, rtc, hpet and vfio/vfio', '"/dev/null", "/dev/full", "/dev/zero",\n    "/dev/random", "/dev/urandom",\n    "/dev/ptmx", "/dev/kvm", "/dev/kqemu",\n    "/dev/rtc","/dev/hpet", "/dev/vfio/vfio"'],
+    ['kqemu, rtc, hpet and sev', '"/dev/null", "/dev/full", "/dev/zero",\n    "/dev/random", "/dev/urandom",\n    "/dev/ptmx", "/dev/kvm", "/dev/kqemu",\n    "/dev/rtc","/dev/hpet", "/dev/sev"'],
+    ['kqemu and rtc', '"/dev/null", "/dev/full", "/dev/zero",\n    "/dev/random", "/dev/urandom",\n    "/dev/ptmx", "/dev/kvm", "/dev/kqemu",\n    "/dev/rtc"'],
+  ])("an older libvirt's default device list passes (%s)", (_release, devices) => {
+    expect(refusal(`${DEBIAN_DEFAULT}cgroup_device_acl = [\n    ${devices}\n]\n`)).toBeUndefined();
+  });
+
   it('runs one sed, not a shell loop (dash reads a file a byte per system call in one), and prints only the settings it judges', () => {
     expect(QEMU_CONF_PROBE.match(/\bsed\b/g)).toHaveLength(1);
     expect(QEMU_CONF_PROBE).not.toMatch(/\bwhile\b|\bgrep\b|\bawk\b/);
@@ -96,6 +108,8 @@ describe("the node's qemu.conf: libvirt must confine QEMU", () => {
     // A device beyond libvirt's default list.
     ['cgroup_device_acl = [ "/dev/null", "/dev/kvm", "/dev/sda" ]', 'cgroup_device_acl = [ ..., "/dev/sda" ]'],
     ['cgroup_device_acl = [\n    "/dev/null", "/dev/full", "/dev/zero",\n    "/dev/mem"\n]', 'cgroup_device_acl = [ ..., "/dev/mem" ]'],
+    // A VFIO group (one device's IOMMU group) is not the container node libvirt listed.
+    ['cgroup_device_acl = [ "/dev/kvm", "/dev/vfio/vfio", "/dev/vfio/12" ]', 'cgroup_device_acl = [ ..., "/dev/vfio/12" ]'],
   ])('%s is a plan error naming the node, the setting and what to do', (line, said) => {
     const e = refusal(`${DEBIAN_DEFAULT}${line}\n`);
     expect(e).toBeInstanceOf(PlanningError);
