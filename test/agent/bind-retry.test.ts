@@ -69,6 +69,30 @@ describe("the agent's start while its address is not up yet", () => {
     );
   });
 
+  it("names the address whose bind failed: the multicast listener's port in use is not said to be the agent's own port", async () => {
+    // A socket without SO_REUSEADDR on the multicast port: the listener (which sets it) cannot share it.
+    const holder = createSocket({ type: 'udp4', reuseAddr: false });
+    await new Promise<void>((resolve) => holder.bind(0, '0.0.0.0', () => resolve()));
+    const multicastPort = holder.address().port;
+    const own = createSocket('udp4');
+    await new Promise<void>((resolve) => own.bind(0, '127.0.0.1', () => resolve()));
+    const port = own.address().port;
+    await new Promise<void>((resolve) => own.close(() => resolve()));
+    const events = { packet: () => undefined, dropped: () => undefined, sent: () => undefined };
+    const thrown = await startWhenAddressIsUp(
+      `127.0.0.1:${port}`,
+      async () => {
+        const transport = new AgentTransport({ bind: '127.0.0.1', port, multicast: { group: '239.255.42.99', port: multicastPort }, key: Buffer.alloc(32, 1) }, events);
+        await transport.start();
+        return transport;
+      },
+      waits(),
+    ).catch((error: unknown) => error);
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+    expect(thrown).toBeInstanceOf(PortInUseError);
+    expect((thrown as Error).message).toMatch(new RegExp(`^cannot bind 0\\.0\\.0\\.0:${multicastPort}: the port is in use \\(EADDRINUSE\\).*grep :${multicastPort}\\)`));
+  });
+
   it('with the real transport: an address this host does not have fails with EADDRNOTAVAIL, what was opened is released, and the start succeeds once it binds', async () => {
     const how = waits();
     const binds = ['192.0.2.1', '192.0.2.1', '127.0.0.1'];

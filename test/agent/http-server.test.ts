@@ -292,6 +292,78 @@ describe("the agent's HTTP server under a flood of idle connections", () => {
     }
   });
 
+  it("a request whose handler still runs is never closed for a newcomer, however long it takes (POST /leave runs up to ~8 s); one whose answer has been waiting for its reader longer than the request timeout is", async () => {
+    // Scaled: a request timeout of 300 ms, two connections per address.
+    const limits = { ...DEFAULT_HTTP_LIMITS, maxConnections: 4, maxConnectionsPerAddress: 2, requestTimeoutMs: 300, headersTimeoutMs: 300, checkIntervalMs: 100 };
+    let release = (): void => undefined;
+    const big = 'x'.repeat(32 << 20);
+    const server = await startHttpServer(
+      '127.0.0.1',
+      0,
+      { status: () => ({}), metrics: () => big, leaveToken: 't', leave: () => new Promise((resolve) => (release = () => resolve({ left: true, successor: null }))) },
+      limits,
+    );
+    const port = (server.address() as AddressInfo).port;
+    const newcomers: Socket[] = [];
+    try {
+      const leave = requestLeave('127.0.0.1', port, 't');
+      await settle(600);
+      for (let i = 0; i < 4; i++) {
+        newcomers.push(await idleConnection(port));
+        await settle(5);
+      }
+      release();
+      await expect(leave).resolves.toEqual({ left: true, successor: null });
+
+      // An answer too big for the socket buffers, its client not reading: stalled once the request
+      // timeout has passed since it was ended. Seen on the server's side, as the paused client does not read the close.
+      let answering: Socket | undefined;
+      server.on('request', (request: { url?: string; socket: Socket }) => void (request.url === '/metrics' && (answering = request.socket)));
+      const reader = connect({ host: '127.0.0.1', port }, () => void reader.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'));
+      reader.on('error', () => undefined);
+      reader.pause();
+      newcomers.push(reader);
+      await settle(100);
+      newcomers.push(await idleConnection(port));
+      await settle(20);
+      expect(answering?.destroyed).toBe(false);
+      await settle(400);
+      newcomers.push(await idleConnection(port), await idleConnection(port));
+      await settle(50);
+      expect(answering?.destroyed).toBe(true);
+    } finally {
+      release();
+      for (const socket of newcomers) socket.destroy();
+      await stopHttpServer(server);
+    }
+  });
+
+  it('while the agent is starting (no core yet) every path answers 503, saying so; the same server answers once it has started', async () => {
+    let starting = true;
+    let leaves = 0;
+    const server = await startHttpServer('127.0.0.1', 0, {
+      starting: () => starting,
+      status: () => ({ role: 'member' }),
+      metrics: () => 'm 1\n',
+      leaveToken: 't',
+      leave: async () => ({ left: (leaves++, true), successor: null }),
+    });
+    const port = (server.address() as AddressInfo).port;
+    try {
+      for (const path of ['/status', '/metrics']) {
+        const early = await fetch(`http://127.0.0.1:${port}${path}`);
+        expect({ status: early.status, body: await early.text() }).toEqual({ status: 503, body: 'the agent is starting: ask again in a moment\n' });
+      }
+      await expect(requestLeave('127.0.0.1', port, 't')).rejects.toThrow(/HTTP 503: the agent is starting/);
+      expect(leaves).toBe(0);
+      starting = false;
+      expect(await statusCode(port)).toBe(200);
+      expect(await requestLeave('127.0.0.1', port, 't')).toEqual({ left: true, successor: null });
+    } finally {
+      await stopHttpServer(server);
+    }
+  });
+
   it('an error the server raises after it listens (EMFILE on accept) is logged, each time, and never ends the agent', async () => {
     const errors: string[] = [];
     const server = await startHttpServer('127.0.0.1', 0, { status: () => ({}), metrics: () => '', onError: (error) => errors.push(error.message) });

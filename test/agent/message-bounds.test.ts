@@ -143,6 +143,19 @@ describe('message bounds: what enters the registry must encode again', () => {
     }
   });
 
+  test("a view's term and version, and its region slot's, are counts: a negative one the core adopted would be persisted, and the state file check would stop every later start (exit 78)", () => {
+    expect(decodePacket(encodePacket(subgridSync, header, key), key)).toMatchObject({ ok: true });
+    const subgridView = (subgridSync as { view: object }).view;
+    for (const field of ['term', 'version']) {
+      expect(decodePacket(encodePacket({ ...subgridSync, view: { ...subgridView, [field]: -1 } } as unknown as Message, header, key), key)).toEqual(malformed);
+      expect(decodePacket(encodePacket({ ...regionSync, view: { ...view, [field]: -1 } }, header, key), key)).toEqual(malformed);
+    }
+    const slotView = (slot: unknown) => ({ ...subgridSync, view: { ...subgridView, regionSlot: slot } }) as unknown as Message;
+    expect(decodePacket(encodePacket(slotView({ term: 2, votedFor: null, view }), header, key), key)).toMatchObject({ ok: true });
+    expect(decodePacket(encodePacket(slotView({ term: -2, votedFor: null, view }), header, key), key)).toEqual(malformed);
+    expect(decodePacket(encodePacket(slotView({ term: 2, votedFor: null, view: { ...view, term: -3 } }), header, key), key)).toEqual(malformed);
+  });
+
   test('registry entry names and addresses are bounded strings', () => {
     for (const bad of [{ name: '' }, { name: 'x'.repeat(254) }, { addr: 7 }, { addr: 'x'.repeat(300) }]) {
       expect(decodePacket(encodePacket({ ...subgridSync, registry: [{ ...entry, ...bad }] } as unknown as Message, header, key), key)).toEqual(malformed);

@@ -178,15 +178,21 @@ describe('agent config', () => {
    */
   test.each([
     [{ ...minimal, http: { port: 0 } }, /\/http\/port: Expected integer to be greater or equal to 1/],
-    [{ ...minimal, http: { port: 7946 } }, 'config: http.port 7946 is also port, the agent\'s own port: give the HTTP endpoint another port (7950 when http.port is left out)'],
-    [{ ...minimal, port: 7950 }, 'config: http.port 7950 is also port, the agent\'s own port: give the HTTP endpoint another port (7950 when http.port is left out)'],
+    [{ ...minimal, http: { bind: '10.0.1.11', port: 7946 } }, 'config: http.port 7946 is also port, the agent\'s own port: give the HTTP endpoint another port (7950 when http.port is left out)'],
+    [{ ...minimal, bind: '127.0.0.1', port: 7950 }, 'config: http.port 7950 is also port, the agent\'s own port: give the HTTP endpoint another port (7950 when http.port is left out)'],
     [{ ...minimal, port: 7947, multicast: '239.192.10.1:7947' }, 'config: the port of multicast 239.192.10.1:7947 is also port, the agent\'s own port: give multicast another port'],
     [{ ...minimal, timers: { heartbeatInterval: 5000 } }, 'config: timers.heartbeatInterval (5000 ms) must be shorter than timers.suspectAfter (3000 ms), or the super peer suspects members between their heartbeats'],
     [{ ...minimal, timers: { heartbeatInterval: 1000, suspectAfter: 1000, leaderLostTimeout: 5000 } }, 'config: timers.heartbeatInterval (1000 ms) must be shorter than timers.suspectAfter (1000 ms), or the super peer suspects members between their heartbeats'],
     [{ ...minimal, timers: { heartbeatInterval: 1000, leaderLostTimeout: 800 } }, 'config: timers.heartbeatInterval (1000 ms) must be shorter than timers.leaderLostTimeout (800 ms), or members search for a new super peer between their heartbeats'],
     [{ ...minimal, regionTimers: { heartbeatInterval: 7000 } }, 'config: regionTimers.heartbeatInterval (7000 ms) must be shorter than regionTimers.suspectAfter (6000 ms), or the super peer suspects members between their heartbeats'],
     [{ ...minimal, timers: { syncInterval: 50 } }, 'config: timers.syncInterval is 50 ms, less than one tick (timers.tickMs, 100 ms), which the agent cannot count: write at least 100, or lower timers.tickMs'],
-    [{ ...minimal, timers: { tickMs: 50, rankStep: 0 } }, 'config: timers.rankStep is 0 ms, less than one tick (timers.tickMs, 50 ms), which the agent cannot count: write at least 50, or lower timers.tickMs'],
+    [{ ...minimal, timers: { tickMs: 50, rankStep: 0 } }, /\/timers\/rankStep: Expected integer to be greater or equal to 1/],
+    [{ ...minimal, timers: { stabilizationTime: 50 } }, 'config: timers.stabilizationTime is 50 ms, less than one tick (timers.tickMs, 100 ms), which the agent cannot count: write 0 or at least 100, or lower timers.tickMs'],
+    [{ ...minimal, bind: '127.0.0.1', port: 7950, http: { bind: '0.0.0.0' } }, "config: http.port 7950 is also port, the agent's own port"],
+    [{ ...minimal, bind: '0.0.0.0', advertise: '10.0.1.11:7950', port: 7950 }, "config: http.port 7950 is also port, the agent's own port"],
+    [{ ...minimal, bind: 'ra-01.example.org', port: 7950 }, "config: http.port 7950 is also port, the agent's own port"],
+    // Compared as they run, in whole ticks, and said as written.
+    [{ ...minimal, timers: { heartbeatInterval: 250, suspectAfter: 260 } }, 'config: timers.heartbeatInterval (250 ms, 3 ticks of 100 ms) must be shorter than timers.suspectAfter (260 ms, 3 ticks of 100 ms), or the super peer suspects members between their heartbeats'],
     [{ ...minimal, regionTimers: { electionTimeoutMax: 99 } }, 'config: regionTimers.electionTimeoutMax is 99 ms, less than one tick (timers.tickMs, 100 ms), which the agent cannot count: write at least 100, or lower timers.tickMs'],
   ])('refuses a setting that would fail only at start, or run otherwise than written %#', (raw, message) => {
     expect(() => normaliseAgentConfig(raw)).toThrow(AgentConfigError);
@@ -197,6 +203,17 @@ describe('agent config', () => {
     const config = normaliseAgentConfig({ ...minimal, port: 7946, multicast: '239.192.10.1:7947', http: { port: 7948 }, timers: { tickMs: 50, heartbeatInterval: 50, suspectAfter: 100, leaderLostTimeout: 100, rankStep: 50 } });
     expect(config).toMatchObject({ port: 7946, multicast: { port: 7947 }, http: { port: 7948 } });
     expect(config.timers).toMatchObject({ heartbeatInterval: 1, suspectAfter: 2, leaderLostTimeout: 2, rankStep: 1 });
+  });
+
+  test('0 is a setting for the waits that mean "none" (stabilizationTime: a voter at once; bootstrapGrace: no wait for a better-ranked node), and the schema says what the check does', () => {
+    const config = normaliseAgentConfig({ ...minimal, timers: { stabilizationTime: 0, bootstrapGrace: 0 }, regionTimers: { stabilizationTime: 0 } });
+    expect(config.timers).toMatchObject({ stabilizationTime: 0, bootstrapGrace: 0 });
+    expect(config.regionTimers.stabilizationTime).toBe(0);
+  });
+
+  test('http.port may equal port where both bind different specific IPv4 addresses (they bind side by side)', () => {
+    const config = normaliseAgentConfig({ ...minimal, bind: '10.0.1.11', port: 7950, http: { bind: '127.0.0.1' } });
+    expect(config).toMatchObject({ port: 7950, http: { bind: '127.0.0.1', port: 7950 } });
   });
 
   test('refuses a key file readable by group or others, accepts 0600', () => {

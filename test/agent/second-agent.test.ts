@@ -77,6 +77,21 @@ maybe('a second gridagent beside the running one', () => {
     expect(readFileSync(`${stateFile}.leave-token`).equals(idleToken)).toBe(true);
     const again = await gridagent(['leave', '--config', config]);
     expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
+
+    // `gridagent rejoin` removes the marker without a restart (docs/agent.md): a stray start then
+    // finds no marker and binds the agent's port, which the idle agent does not hold. It must still
+    // fail on the HTTP port having written nothing, or the idle agent's next leave gets 403.
+    const rejoin = await gridagent(['rejoin', '--config', config]);
+    expect(rejoin.code).toBe(0);
+    const rejoinedToken = readFileSync(`${stateFile}.leave-token`);
+    const rejoinedState = readFileSync(stateFile);
+    const afterRejoin = await gridagent(['run', '--config', config]);
+    expect(afterRejoin.code).toBe(75);
+    expect(afterRejoin.stderr).toMatch(new RegExp(`^gridagent: cannot bind 127\\.0\\.0\\.1:${httpPort}: the port is in use \\(EADDRINUSE\\)[^\\n]*\\n$`));
+    expect(readFileSync(`${stateFile}.leave-token`).equals(rejoinedToken)).toBe(true);
+    expect(readFileSync(stateFile).equals(rejoinedState)).toBe(true);
+    const afterStray = await gridagent(['leave', '--config', config]);
+    expect({ code: afterStray.code, stderr: afterStray.stderr }).toEqual({ code: 0, stderr: '' });
   }, 30_000);
 });
 

@@ -140,7 +140,9 @@ function fieldOk(field: unknown, kind: FieldKind): boolean {
 
 function isView(value: unknown): boolean {
   if (!isRecord(value)) return false;
-  if (!Number.isSafeInteger(value['term']) || !Number.isSafeInteger(value['version'])) return false;
+  // Counts, as the state file holds them (state-file-problem.ts): a negative term the core adopted
+  // would be persisted, and the file's check would then stop every later start.
+  if (!isCount(value['term']) || !isCount(value['version'])) return false;
   if (!isPeerList(value['voters'])) return false;
   if (value['regionBallot'] !== undefined && typeof value['regionBallot'] !== 'string') return false;
   if (value['regionJoined'] !== undefined && typeof value['regionJoined'] !== 'boolean') return false;
@@ -149,7 +151,7 @@ function isView(value: unknown): boolean {
 }
 
 function isRegionSlot(value: unknown): boolean {
-  if (!isRecord(value) || !Number.isSafeInteger(value['term'])) return false;
+  if (!isRecord(value) || !isCount(value['term'])) return false;
   if (value['votedFor'] !== null && typeof value['votedFor'] !== 'string') return false;
   // A region view never carries a region slot of its own, so this recursion is one level deep.
   return value['view'] === null || (isView(value['view']) && (value['view'] as Record<string, unknown>)['regionSlot'] === undefined);

@@ -50,7 +50,7 @@ export async function startWhenAddressIsUp<T>(address: string, start: () => Prom
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? '';
       // Not waited for: the port's holder (most often the agent already running) does not go away by itself.
-      if (code === 'EADDRINUSE') throw new PortInUseError(address);
+      if (code === 'EADDRINUSE') throw new PortInUseError(failedAddress(error as NodeJS.ErrnoException & { address?: unknown; port?: unknown }) ?? address);
       const why = NOT_UP_YET[code];
       if (why === undefined) throw error;
       const waited = how.now() - started;
@@ -61,4 +61,13 @@ export async function startWhenAddressIsUp<T>(address: string, start: () => Prom
       await how.sleep(Math.min(pause, how.retryForMs - waited));
     }
   }
+}
+
+/**
+ * The address:port whose bind failed, as Node's bind and listen errors carry it: one start binds
+ * several sockets (the agent's port, the multicast listener's), and a port in use must be named as
+ * the one taken, not the agent's own.
+ */
+function failedAddress(error: { address?: unknown; port?: unknown }): string | undefined {
+  return typeof error.address === 'string' && typeof error.port === 'number' ? `${error.address}:${error.port}` : undefined;
 }

@@ -46,7 +46,7 @@ const TimerOverrides = Type.Partial(
     registryRefreshInterval: Type.Integer({ minimum: 1 }),
     electionTimeoutMin: Type.Integer({ minimum: 1 }),
     electionTimeoutMax: Type.Integer({ minimum: 1 }),
-    rankStep: Type.Integer({ minimum: 0 }),
+    rankStep: Type.Integer({ minimum: 1 }),
     leaderLostTimeout: Type.Integer({ minimum: 1 }),
     suspectAfter: Type.Integer({ minimum: 1 }),
     suspicionMultiplier: Type.Number({ minimum: 1 }),
@@ -196,12 +196,18 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
   for (const [name, overrides] of [['timers', written.timers], ['regionTimers', written.regionTimers]] as const) {
     const short = shorterThanATick(overrides, tickMs);
     if (short !== undefined) {
-      throw new AgentConfigError(`${source}: ${name}.${short[0]} is ${short[1]} ms, less than one tick (timers.tickMs, ${tickMs} ms), which the agent cannot count: write at least ${tickMs}, or lower timers.tickMs`);
+      const atLeast = ZERO_MEANS_NONE.has(short[0]) ? `0 or at least ${tickMs}` : `at least ${tickMs}`;
+      throw new AgentConfigError(`${source}: ${name}.${short[0]} is ${short[1]} ms, less than one tick (timers.tickMs, ${tickMs} ms), which the agent cannot count: write ${atLeast}, or lower timers.tickMs`);
     }
   }
   const timers = toTicks(SUBGRID_TIMERS, written.timers, tickMs);
   const regionTimers = toTicks(REGION_TIMERS, written.regionTimers, tickMs);
-  for (const [name, set] of [['timers', timers], ['regionTimers', regionTimers]] as const) {
+  for (const [name, set, overrides, defaults] of [['timers', timers, written.timers, SUBGRID_TIMERS], ['regionTimers', regionTimers, written.regionTimers, REGION_TIMERS]] as const) {
+    // As written (or the default's wall time), with the whole ticks it runs as where those differ: the check compares what runs.
+    const said = (field: keyof Timers): string => {
+      const ms = (overrides as Partial<Record<keyof Timers, number>> | undefined)?.[field] ?? defaults[field] * DEFAULT_TICK_MS;
+      return `${name}.${field} (${ms} ms${ms === set[field] * tickMs ? '' : `, ${set[field]} ticks of ${tickMs} ms`})`;
+    };
     if (set.electionTimeoutMax < set.electionTimeoutMin) throw new AgentConfigError(`${source}: ${name}.electionTimeoutMax must be >= electionTimeoutMin`);
     if (set.electionTimeoutMin <= set.syncInterval) {
       // A coarse tick rounds the defaults (500 ms and 200 ms) to the same count: say that it is the tick.
@@ -209,12 +215,12 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
       throw new AgentConfigError(`${source}: ${name}.electionTimeoutMin must exceed syncInterval, or healthy leaders get deposed${coarse}`);
     }
     // A heartbeat is what keeps a member from being suspected, and what its super peer answers.
-    const beat = `${name}.heartbeatInterval (${set.heartbeatInterval * tickMs} ms) must be shorter than`;
+    const beat = `${said('heartbeatInterval')} must be shorter than`;
     if (set.heartbeatInterval >= set.suspectAfter) {
-      throw new AgentConfigError(`${source}: ${beat} ${name}.suspectAfter (${set.suspectAfter * tickMs} ms), or the super peer suspects members between their heartbeats`);
+      throw new AgentConfigError(`${source}: ${beat} ${said('suspectAfter')}, or the super peer suspects members between their heartbeats`);
     }
     if (set.heartbeatInterval >= set.leaderLostTimeout) {
-      throw new AgentConfigError(`${source}: ${beat} ${name}.leaderLostTimeout (${set.leaderLostTimeout * tickMs} ms), or members search for a new super peer between their heartbeats`);
+      throw new AgentConfigError(`${source}: ${beat} ${said('leaderLostTimeout')}, or members search for a new super peer between their heartbeats`);
     }
   }
   // The agent's sockets are IPv4: '::' would pass as a wildcard here only to be refused at start
@@ -233,8 +239,9 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
   if (bindIsWildcard && written.advertise === undefined) throw new AgentConfigError(`${source}: bind is a wildcard; set advertise to the address other nodes should use`);
   // Checked here, not met at start: a port the agent's own sockets share failed the bind (EADDRINUSE, a stack) at every restart.
   const httpPort = written.http?.port ?? DEFAULT_HTTP_PORT;
+  const httpBind = written.http?.bind ?? DEFAULT_HTTP_BIND;
   const ownPort = "the agent's own port";
-  if (httpPort === port) throw new AgentConfigError(`${source}: http.port ${httpPort} is also port, ${ownPort}: give the HTTP endpoint another port (${DEFAULT_HTTP_PORT} when http.port is left out)`);
+  if (httpPort === port && !bindSideBySide(written.bind, httpBind)) throw new AgentConfigError(`${source}: http.port ${httpPort} is also port, ${ownPort}: give the HTTP endpoint another port (${DEFAULT_HTTP_PORT} when http.port is left out)`);
   if (multicast !== null && multicast.port === port) throw new AgentConfigError(`${source}: the port of multicast ${written.multicast} is also port, ${ownPort}: give multicast another port`);
   return {
     node: written.node,
@@ -255,7 +262,7 @@ export function normaliseAgentConfig(raw: unknown, source = 'config', bootstrap:
     labels: written.labels ?? {},
     keyFile: written.keyFile,
     stateFile: written.stateFile ?? `/var/lib/gridagent/${written.node}.state.json`,
-    http: { bind: written.http?.bind ?? '127.0.0.1', port: httpPort },
+    http: { bind: httpBind, port: httpPort },
     electorate: bootstrap?.subgrid ?? null,
     expect: written.expect ?? bootstrap?.subgrid?.length ?? null,
     regionElectorate: bootstrap?.region ?? null,
@@ -308,15 +315,30 @@ function advertiseProblem(advertise: string): string | null {
   return null;
 }
 
-/** The HTTP endpoint's port when the config names none. */
+/** The HTTP endpoint's port and address when the config names none. */
 const DEFAULT_HTTP_PORT = 7950;
+const DEFAULT_HTTP_BIND = '127.0.0.1';
+
+/**
+ * Whether the agent's sockets and the HTTP endpoint can share a port: on two different specific
+ * IPv4 addresses they bind side by side. A wildcard takes the port on every address, and a name may
+ * resolve to the other's address, so those must differ in port.
+ */
+function bindSideBySide(bind: string, httpBind: string): boolean {
+  return isIPv4(bind) && isIPv4(httpBind) && bind !== httpBind && bind !== '0.0.0.0' && httpBind !== '0.0.0.0';
+}
+
+/** The timers whose 0 means no wait at all (a newcomer a voter at once; no grace for a better-ranked node), which the core counts as such. */
+const ZERO_MEANS_NONE: ReadonlySet<string> = new Set(['stabilizationTime', 'bootstrapGrace']);
 
 /**
  * The first timer override (in milliseconds) shorter than a tick, with its value: the core counts
  * whole ticks, and such a value ran as one tick, longer than written, with nothing said.
  */
 function shorterThanATick(overrides: Static<typeof TimerOverrides> | undefined, tickMs: number): [string, number] | undefined {
-  return Object.entries(overrides ?? {}).find(([key, value]) => key !== 'tickMs' && key !== 'suspicionMultiplier' && value !== undefined && value < tickMs) as [string, number] | undefined;
+  return Object.entries(overrides ?? {}).find(
+    ([key, value]) => key !== 'tickMs' && key !== 'suspicionMultiplier' && value !== undefined && value < tickMs && !(value === 0 && ZERO_MEANS_NONE.has(key)),
+  ) as [string, number] | undefined;
 }
 
 /** The tick the default timers (core/timers.ts) are counted in (config timers are milliseconds; the core counts ticks). */
@@ -332,7 +354,7 @@ function toTicks(defaults: Timers, overrides: Static<typeof TimerOverrides> | un
   for (const [key, value] of Object.entries(overrides)) {
     if (key === 'tickMs' || value === undefined) continue;
     const field = key as keyof Timers;
-    timers[field] = field === 'suspicionMultiplier' ? value : Math.max(1, Math.round(value / tickMs));
+    timers[field] = field === 'suspicionMultiplier' || value === 0 ? value : Math.max(1, Math.round(value / tickMs));
   }
   return timers;
 }

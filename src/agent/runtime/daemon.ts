@@ -10,7 +10,7 @@ import { readGridKey } from './grid-key.js';
 import { readHostAttributes } from './host-attributes.js';
 import { saidOncePerCode, startHttpServer, stopHttpServer } from './http-server.js';
 import { hasLeaveMarker, leaveMarkerPath, type LeftRecord, readLeaveMarker, REJOIN_HINT, writeLeaveMarker } from './leave-marker.js';
-import { createLeaveToken, drawLeaveToken, leaveTokenPath, writeLeaveToken } from './leave-token.js';
+import { drawLeaveToken, leaveTokenPath, writeLeaveToken } from './leave-token.js';
 import { LeaveNotRecordedError } from './leave-not-recorded.js';
 import { LEFT_TOO_EARLY } from './left-too-early.js';
 import { leftStatus } from './left-status.js';
@@ -111,16 +111,27 @@ export class AgentDaemon {
       return;
     }
     const key = readGridKey(config.keyFile);
+    // Both ports before any write, as the idle agent above: one that `gridagent rejoin` left idle
+    // (its marker removed, no restart) holds only its HTTP port, and a stray start that bound the
+    // agent's port wrote a new token and epoch before it failed on the HTTP port (every later leave 403).
+    const leaveToken = drawLeaveToken();
     this.transport = await this.bindTransport(key, addressWait);
-    // From the bind to the core below nothing is awaited, so no packet is handled before the core exists.
-    let leaveToken: string;
+    try {
+      // Until the core exists every request is answered 503 (`starting`), and packets are dropped (onPacket).
+      this.http = await this.startHttp({ metrics: () => this.metrics.render(), leave: () => this.leave(), leaveToken, starting: () => this.core === undefined }, addressWait);
+    } catch (error) {
+      await this.transport.close();
+      throw error;
+    }
+    // From the HTTP listen to the core below nothing is awaited, so no request or packet meets a start half done.
     let onDisk: ReturnType<typeof readStateFile>;
     try {
-      leaveToken = writeAtStart(tokenFile, () => createLeaveToken(tokenFile));
+      writeAtStart(tokenFile, () => writeLeaveToken(tokenFile, leaveToken));
       onDisk = readStateFile(config.stateFile);
       this.epoch = nextEpoch(onDisk.epoch, Date.now());
       writeAtStart(config.stateFile, () => writeStateFile(config.stateFile, { epoch: this.epoch, state: onDisk.state }));
     } catch (error) {
+      await stopHttpServer(this.http);
       await this.transport.close();
       throw error;
     }
@@ -151,7 +162,6 @@ export class AgentDaemon {
       nonce: randomBytes(4).readUInt32BE(0) || 1,
       seed: (this.epoch ^ hashName(config.node)) >>> 0,
     });
-    this.http = await this.startHttp({ metrics: () => this.metrics.render(), leave: () => this.leave(), leaveToken }, addressWait);
     this.log.info('gridagent started', {
       version: AGENT_VERSION,
       region: config.region,
@@ -419,6 +429,12 @@ export class AgentDaemon {
   }
 
   private onPacket(packet: Packet, fromAddr: string | undefined, bytes: number, via: 'udp' | 'tcp'): void {
+    // While the start waits for its HTTP port, after the agent's own is bound: no core to give it to yet (peers send again).
+    if (this.core === undefined) {
+      this.metrics.inc('gridagent_dropped_total', { reason: 'starting' });
+      this.metrics.inc('gridagent_dropped_bytes_total', {}, bytes);
+      return;
+    }
     const message = packet.message;
     this.metrics.inc('gridagent_messages_received_total', { type: message.type, tier: message.tier });
     this.metrics.inc('gridagent_bytes_received_total', { via }, bytes);
@@ -559,7 +575,7 @@ export class AgentDaemon {
     metrics.counter('gridagent_messages_received_total', 'Authenticated protocol messages received, by type and tier.');
     metrics.counter('gridagent_bytes_sent_total', 'Bytes sent, by transport.');
     metrics.counter('gridagent_bytes_received_total', 'Bytes of authenticated packets received, by transport.');
-    metrics.counter('gridagent_dropped_total', 'Packets dropped: unauthenticated (badMac), malformed, oversized, replayed, unvalidated (no proof of being newer than this start), unchecked from an unknown source (macBudget: the MAC budget spent; sourceCoolingDown: the source failed the MAC repeatedly), and so on.');
+    metrics.counter('gridagent_dropped_total', 'Packets dropped: unauthenticated (badMac), malformed, oversized, replayed, unvalidated (no proof of being newer than this start), unchecked from an unknown source (macBudget: the MAC budget spent; sourceCoolingDown: the source failed the MAC repeatedly), received while the agent was starting (starting), and so on.');
     metrics.counter('gridagent_dropped_bytes_total', 'Bytes of dropped packets.');
     metrics.counter('gridagent_state_writes_total', 'Writes of the state file (term, vote, view), each fsynced before the messages that depend on it leave.');
     metrics.counter('gridagent_step_errors_total', 'Ticks, received messages and sends that threw (a bug, each logged at error level with its stack): the step ended, the agent ran on.');

@@ -46,6 +46,8 @@ export function startHttpServer(
     metrics: () => string;
     leave?: () => Promise<unknown>;
     leaveToken?: string;
+    /** True until the agent can answer (its core not made yet): every request gets 503. */
+    starting?: () => boolean;
     /** An error the server raises once it listens (EMFILE on accept); by default said on stderr, once per code. */
     onError?: (error: NodeJS.ErrnoException) => void;
   },
@@ -61,40 +63,46 @@ export function startHttpServer(
   const options = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs };
   const connections = new HttpConnections({ maxConnections: limits.maxConnections, maxConnectionsPerAddress: limits.maxConnectionsPerAddress, stalledAfterMs: limits.requestTimeoutMs });
   const server = createServer(options, (request, response) => {
-    const answered = connections.requestStarted(request.socket);
-    response.once('close', answered);
+    const inFlight = connections.requestStarted(request.socket);
+    response.once('close', inFlight.done);
+    // Every answer ends here: the connection's limits count a client's time to read it from now on.
+    const reply = (status: number, headers: Record<string, string>, body?: string): void => {
+      inFlight.responded();
+      if (!response.headersSent) response.writeHead(status, headers);
+      response.end(body);
+    };
     try {
       const path = (request.url ?? '/').split('?')[0];
-      if (request.method === 'POST' && path === '/leave' && handlers.leave) {
+      if (handlers.starting?.()) {
+        // The agent listens before its core exists (daemon.ts binds every port before it writes a file): nothing to report or leave yet.
+        reply(503, { 'content-type': 'text/plain', 'retry-after': '1' }, 'the agent is starting: ask again in a moment\n');
+      } else if (request.method === 'POST' && path === '/leave' && handlers.leave) {
         if (handlers.leaveToken === undefined || !leaveTokenMatches(request.headers[LEAVE_TOKEN_HEADER], handlers.leaveToken)) {
-          response.writeHead(403, { 'content-type': 'text/plain' }).end('POST /leave needs the token the agent wrote beside its state file (readable by root only): run `gridagent leave` as root on the node\n');
+          reply(403, { 'content-type': 'text/plain' }, 'POST /leave needs the token the agent wrote beside its state file (readable by root only): run `gridagent leave` as root on the node\n');
           return;
         }
         handlers
           .leave()
-          .then((result) => response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(result)}\n`))
+          .then((result) => reply(200, { 'content-type': 'application/json' }, `${JSON.stringify(result)}\n`))
           // A leave it could not record gets its own status: the node is still a member, and the
           // decommission must stop on it rather than remove the node as if it had left.
           .catch((error: unknown) =>
-            error instanceof LeaveNotRecordedError
-              ? response.writeHead(LEAVE_NOT_RECORDED_HTTP_STATUS, { 'content-type': 'text/plain' }).end(`${error.message}\n`)
-              : response.writeHead(500).end(String(error)),
+            error instanceof LeaveNotRecordedError ? reply(LEAVE_NOT_RECORDED_HTTP_STATUS, { 'content-type': 'text/plain' }, `${error.message}\n`) : reply(500, {}, String(error)),
           );
       } else if (request.method !== 'GET') {
-        response.writeHead(405, { allow: 'GET' }).end();
+        reply(405, { allow: 'GET' });
       } else if (path === '/status') {
         // The body before the head: a status that cannot be built is a 500, not a half-sent 200.
         const body = statusText();
-        response.writeHead(200, { 'content-type': 'application/json' }).end(body);
+        reply(200, { 'content-type': 'application/json' }, body);
       } else if (path === '/metrics') {
         const body = handlers.metrics();
-        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
+        reply(200, { 'content-type': 'text/plain; version=0.0.4' }, body);
       } else {
-        response.writeHead(404, { 'content-type': 'text/plain' }).end('try /status or /metrics\n');
+        reply(404, { 'content-type': 'text/plain' }, 'try /status or /metrics\n');
       }
     } catch (error) {
-      if (!response.headersSent) response.writeHead(500);
-      response.end(String(error));
+      reply(500, {}, String(error));
     }
   });
   // Counted here rather than by server.maxConnections, which refuses the newcomer.

@@ -20,7 +20,7 @@ export function createLeaveToken(path: string): string {
   return token;
 }
 
-/** A new token, not written yet: an idle agent listens with it first, then writes it (daemon.ts says why). */
+/** A new token, not written yet: a start listens with it first, then writes it (daemon.ts says why). */
 export function drawLeaveToken(): string {
   return randomBytes(32).toString('hex');
 }
