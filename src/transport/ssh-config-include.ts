@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
@@ -15,7 +15,11 @@ import { ConnectionError } from '../errors/index.js';
  * The included lines take the Include's place: at the top of a file (before any Host or Match)
  * they apply as written, and the lines after the Include apply to every host again, as in
  * OpenSSH, which gives the including file its own scope back after each included file. Inside a
- * Host or Match block they become that block's lines, applying only where it matches.
+ * Host or Match block they become that block's lines, applying only where it matches; a block the
+ * included file opens stays a block inside it (ssh-config-nested-blocks.ts).
+ *
+ * Each file is refused, as ssh refuses it, when another user than its reader or root owns it or
+ * another user may write it (secureFileText): its lines choose where and as whom gridops logs in.
  */
 
 /** A parsed line of `ssh-config` (directive, comment or blank), with its block's lines for Host and Match. */
@@ -42,8 +46,8 @@ const DIRECTIVE = 1;
 
 /**
  * `file` parsed with `parse`, its includes followed, or undefined when `file` does not exist. A
- * file that cannot be read or parsed, or an Include gridops cannot follow as ssh does, is an
- * error naming the file, and for an included file the Include's FILE:LINE.
+ * file that cannot be read or parsed, or that others could have written, or an Include gridops
+ * cannot follow as ssh does, is an error naming the file, and for an included file the Include's FILE:LINE.
  */
 export function readSshConfigWithIncludes(file: string, parse: (text: string) => SSHConfig, home: string = homedir()): ExpandedSshConfig | undefined {
   const sourceOf = new Map<ConfigLine, DirectiveSource>();
@@ -52,8 +56,9 @@ export function readSshConfigWithIncludes(file: string, parse: (text: string) =>
   const readFile = (path: string, depth: number, includedAt?: string): ConfigLine[] | undefined => {
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = secureFileText(path, includedAt);
     } catch (err) {
+      if (err instanceof ConnectionError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       // OpenSSH skips a path that names nothing (glob(3) matches no file under a file either); a directory reads as empty there.
       if (code === 'ENOENT' || (includedAt && (code === 'ENOTDIR' || code === 'EISDIR'))) return undefined;
@@ -84,20 +89,9 @@ export function readSshConfigWithIncludes(file: string, parse: (text: string) =>
       if (line.type !== DIRECTIVE) return [line];
       if (isInclude(line)) return includedLines(line, file, depth);
       if (!line.config) return [line];
-      const body = line.config.flatMap((inner) => {
-        if (inner.type !== DIRECTIVE || !isInclude(inner)) return [inner];
-        const included = includedLines(inner, file, depth);
-        const block = included.find((l) => l.config);
-        if (block) {
-          const from = sourceOf.get(block);
-          throw new ConnectionError(
-            `${file}:${sourceOf.get(inner)?.line ?? '?'}`,
-            `this Include, inside a ${line.param} block, reads ${from?.file ?? 'a file'}, whose line ${from?.line ?? '?'} opens a ${block.param} block of its own: ssh applies that block only where both match, which gridops cannot express`,
-            'move the Include to the top of the file (before any Host or Match), or write its blocks out in place',
-          );
-        }
-        return included;
-      });
+      // An included file's own Host or Match blocks stay blocks inside this one: ssh applies them only
+      // where both match, which the lookup resolves per host (ssh-config-nested-blocks.ts).
+      const body = line.config.flatMap((inner) => (inner.type === DIRECTIVE && isInclude(inner) ? includedLines(inner, file, depth) : [inner]));
       // In place: the block's lines stay the parser's own array class.
       line.config.splice(0, line.config.length, ...body);
       return [line];
@@ -117,6 +111,62 @@ export function readSshConfigWithIncludes(file: string, parse: (text: string) =>
   };
   rank(top);
   return { config, sourceOf };
+}
+
+/**
+ * The text of `path`, refused as OpenSSH's readconf.c refuses a user configuration file and every
+ * file it includes ("Bad owner or permissions"): owned by another user than the one reading it and
+ * root, or writable by others, or by a group another user is in, since whoever can write it chooses
+ * the HostName, IdentityFile and route gridops takes. The descriptor read is the one checked
+ * (fstat), so the file cannot be swapped between the check and the read. A directory is not
+ * checked: reading it fails.
+ */
+function secureFileText(path: string, includedAt: string | undefined): string {
+  const fd = openSync(path, 'r');
+  try {
+    const stat = fstatSync(fd);
+    const uid = process.getuid?.();
+    if (!stat.isDirectory() && uid !== undefined) {
+      // The error names `path` already, as its subject.
+      const where = includedAt ? ` (included at ${includedAt})` : '';
+      if (stat.uid !== 0 && stat.uid !== uid) {
+        throw new ConnectionError(path, `bad owner${where}: uid ${stat.uid} owns it, neither you (uid ${uid}) nor root, so ssh refuses it too`, `chown ${uid} ${path}, or move it aside`);
+      }
+      if ((stat.mode & 0o002) !== 0 || ((stat.mode & 0o020) !== 0 && !groupHoldsOnly(stat.gid, uid))) {
+        throw new ConnectionError(path, `bad permissions${where}: ${(stat.mode & 0o002) !== 0 ? 'others' : `group ${stat.gid}, which is not yours alone,`} may write it (mode ${(stat.mode & 0o777).toString(8)}), so ssh refuses it too`, `chmod go-w ${path}`);
+      }
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Whether `uid` is the one member of group `gid` (its primary group, or its one listed member), as
+ * /etc/passwd and /etc/group say: the rule of Debian's and Ubuntu's ssh (secure_permissions, their
+ * patch "Allow harmless group-writability"), where a user's own group is the default and umask 002
+ * makes ~/.ssh/config mode 664. Upstream OpenSSH refuses any group-writable file; what both guard
+ * against, another user able to write it, is refused here either way. A group nobody is in, or not
+ * found, is refused, as there.
+ */
+function groupHoldsOnly(gid: number, uid: number): boolean {
+  const entries = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8').split('\n').map((line) => line.split(':'));
+    } catch {
+      return [];
+    }
+  };
+  const group = entries('/etc/group').find((fields) => fields.length >= 4 && Number(fields[2]) === gid);
+  if (!group) return false;
+  const users = entries('/etc/passwd').filter((fields) => fields.length >= 4);
+  const primary = users.filter((fields) => Number(fields[3]) === gid);
+  if (primary.some((fields) => Number(fields[2]) !== uid)) return false;
+  const listed = group[3]!.trim().split(',').filter((name) => name !== '');
+  const name = users.find((fields) => Number(fields[2]) === uid)?.[0];
+  if (listed.length > 1 || (listed.length === 1 && listed[0] !== name)) return false;
+  return primary.length + listed.length > 0;
 }
 
 /** Whether a directive is an Include (OpenSSH keywords are case-insensitive). */

@@ -1,5 +1,6 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
 import { readSshConfigWithIncludes, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
+import { withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -117,20 +118,28 @@ function withoutLocalCommands(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLin
   };
   strip(config);
 
-  for (let i = 0; i < config.length; ) {
-    const line = config[i]!;
-    if (line.type !== SSH_CONFIG_DIRECTIVE || !/^match$/i.test(line.param)) {
+  // A block an Include put inside a block (ssh-config-nested-blocks.ts) is one too.
+  const dropUnjudged = (section: unknown[]) => {
+    for (let i = 0; i < section.length; ) {
+      const line = section[i] as ConfigLine & { criteria?: Record<string, unknown> };
+      if (line.type !== SSH_CONFIG_DIRECTIVE || !line.config) {
+        i++;
+        continue;
+      }
+      const criteria = /^match$/i.test(line.param ?? '') ? Object.keys(line.criteria ?? {}) : [];
+      const exec = criteria.find((c) => c.toLowerCase() === 'exec');
+      const unjudged = criteria.find((c) => !JUDGED_CRITERIA.has(c.toLowerCase()));
+      if (exec) say(line, 'Match exec is not evaluated (gridops runs no local command from it); the block is not applied');
+      else if (unjudged) say(line, `Match ${unjudged} is not supported; the block is not applied`);
+      if (exec || unjudged) {
+        section.splice(i, 1);
+        continue;
+      }
+      dropUnjudged(line.config);
       i++;
-      continue;
     }
-    const criteria = Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {});
-    const exec = criteria.find((c) => c.toLowerCase() === 'exec');
-    const unjudged = criteria.find((c) => !JUDGED_CRITERIA.has(c.toLowerCase()));
-    if (exec) say(line as ConfigLine, 'Match exec is not evaluated (gridops runs no local command from it); the block is not applied');
-    else if (unjudged) say(line as ConfigLine, `Match ${unjudged} is not supported; the block is not applied`);
-    if (exec || unjudged) config.splice(i, 1);
-    else i++;
-  }
+  };
+  dropUnjudged(config);
   said.sort((a, b) => (a.at?.order ?? 0) - (b.at?.order ?? 0));
   for (const { at, message } of said) warn(`${at ? `${at.file}:${at.line}` : '~/.ssh/config'}: ${message}`);
 }
@@ -162,9 +171,10 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   // where it wrote one; else the file's own User, whose blocks OpenSSH judges against the local
   // user first (computed so); where the file gives none, gridops logs in as the built-in default
   // (root), not as the local user ssh would take, so the lookup is made again for that user.
+  // That second lookup only changes anything where a `Match user` block could judge it.
   let loginUser = writtenUser;
   let values = computeFor(lookup, host, loginUser);
-  if (loginUser === undefined && first(values.User as string | string[] | undefined) === undefined) {
+  if (loginUser === undefined && first(values.User as string | string[] | undefined) === undefined && judgesLoginUser(config)) {
     loginUser = 'settings' in node ? node.settings.ssh.user : BUILT_IN_USER;
     values = computeFor(lookup, host, loginUser);
   }
@@ -193,13 +203,33 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
 /** gridops' login user where neither the topology nor ~/.ssh/config names one (builtin-defaults.ts). */
 const BUILT_IN_USER = 'root';
 
+/** Whether each config has a Match block judging `user` (worked out once: lookups run per node). */
+const userJudgedBy = new WeakMap<SSHConfig, boolean>();
+
+/**
+ * Whether a `Match user` block anywhere in `config` (inside a block too) judges the login user: only
+ * then can a lookup as gridops' built-in user give other values than the lookup as ssh's default.
+ */
+function judgesLoginUser(config: SSHConfig): boolean {
+  let judges = userJudgedBy.get(config);
+  if (judges === undefined) {
+    const any = (section: readonly ConfigLine[]): boolean =>
+      section.some((line) => line.type === SSH_CONFIG_DIRECTIVE && line.config !== undefined && (Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {}).some((c) => /^user$/i.test(c)) || any(line.config)));
+    judges = any(config as unknown as ConfigLine[]);
+    userJudgedBy.set(config, judges);
+  }
+  return judges;
+}
+
 /**
  * The values `config` gives `host` for a login as `user` (undefined: as OpenSSH without `-l`, the
  * file's own User, else the local user, is what `Match user` judges). matchExec: false as well,
- * though loadSshConfig took such blocks out: compute() must never run a command.
+ * though loadSshConfig took such blocks out: compute() must never run a command. Blocks an Include
+ * put inside a block apply where both match (ssh-config-nested-blocks.ts).
  */
 function computeFor(config: SSHConfig, host: string, user: string | undefined): Record<string, string | string[]> {
-  return user === undefined ? config.compute(host, { matchExec: false }) : config.compute({ Host: host, User: user }, { matchExec: false });
+  const compute = (lines: SSHConfig) => (user === undefined ? lines.compute(host, { matchExec: false }) : lines.compute({ Host: host, User: user }, { matchExec: false }));
+  return compute(withNestedBlocksResolved(config, compute));
 }
 
 /**
@@ -317,14 +347,22 @@ function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues
   const written = /^(?:([^@,]+)@)?(\[[^\]]+\]|[^:@,[\]]+)(?::(\d+))?$/.exec(proxyJump.trim());
   if (!written) return { proxyJump };
   const alias = written[2]!.replace(/^\[|\]$/g, '');
-  // The hop's own `user@` is what `Match user` judges for it, as `ssh -J user@host` passes it on.
-  const values = computeFor(config, alias, written[1]);
+  // The hop's own `user@` is what `Match user` judges for it, as `ssh -J user@host` passes it on;
+  // else the file's User for it, else the user gridops logs in to a hop as (root), as sshConfigFor judges a node's.
+  let loginUser = written[1];
+  let values = computeFor(config, alias, loginUser);
+  const configUser = first(values.User as string | string[] | undefined);
+  if (loginUser === undefined && configUser === undefined && judgesLoginUser(config)) {
+    loginUser = BUILT_IN_USER;
+    values = computeFor(config, alias, loginUser);
+  }
   const hostName = first(values.HostName as string | string[] | undefined)?.replace(/%h/g, alias) ?? alias;
-  const user = written[1] ?? first(values.User as string | string[] | undefined);
+  // The built-in user is not written into the hop: the transport logs in to a hop without one as root.
+  const user = written[1] ?? configUser;
   const configPort = first(values.Port as string | string[] | undefined);
   const port = written[3] ?? (configPort && /^\d+$/.test(configPort) ? configPort : undefined);
   const identity = values.IdentityFile as string | string[] | undefined;
-  const route = proxyRouteFor(config, alias, values, written[1]);
+  const route = proxyRouteFor(config, alias, values, loginUser);
   return {
     proxyJump: `${user ? `${user}@` : ''}${hostName.includes(':') ? `[${hostName}]` : hostName}${port ? `:${port}` : ''}`,
     ...(identity ? { proxyJumpIdentityFiles: Array.isArray(identity) ? identity : [identity] } : {}),

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor } from '../../src/transport/ssh-config.js';
@@ -18,7 +19,8 @@ describe('~/.ssh/config Include', () => {
   const write = (path: string, lines: string[]) => {
     const file = join(home, '.ssh', path);
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, lines.join('\n') + '\n');
+    // Not writable by group or others whatever the umask: ssh, and gridops, refuse such a file.
+    writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
     return file;
   };
   const load = () => {
@@ -71,7 +73,7 @@ describe('~/.ssh/config Include', () => {
     write('config', ['Include sub/relative "~/elsewhere/with space"']);
     write('sub/relative', ['User relative']);
     mkdirSync(join(home, 'elsewhere'));
-    writeFileSync(join(home, 'elsewhere', 'with space'), 'Port 2345\n');
+    writeFileSync(join(home, 'elsewhere', 'with space'), 'Port 2345\n', { mode: 0o600 });
     expect(sshConfigFor(load().config, { name: 'x', address: 'x' })).toEqual({ user: 'relative', port: 2345 });
   });
 
@@ -116,9 +118,101 @@ describe('~/.ssh/config Include', () => {
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`^${hosts}:3: HostName 192.0.2.1, of a block matching the node's name n1, is not used`))]);
   });
 
-  it('an Include inside a block of a file with blocks of its own is refused by name, not applied to every host', () => {
-    const main = write('config', ['Host web*', '  Include blocks']);
-    const blocks = write('blocks', ['User web', 'Host *.internal', '  ProxyCommand nc %h %p']);
-    expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(`${main}:2: this Include, inside a Host block, reads ${blocks}, whose line 2 opens a Host block`), hint: expect.stringMatching(/top of the file/) }));
+  it('an Include after the last Host block reads blocks that apply only where both it and that Host match, as ssh applies them', () => {
+    // The common layout: `Include config.d/*` at the bottom, so inside the last Host block.
+    write('config', ['Host github.com', '  User git', 'Include conf.d/*', 'Port 2200']);
+    write('conf.d/10-a', ['IdentityFile ~/.ssh/from-a', 'Host a', '  User auser', 'Host node1 github.com', '  Port 2222', '  User inner']);
+    const { config, warnings } = load();
+    // github.com's block matches neither: nothing the included file says applies, its own Host lines included.
+    expect(sshConfigFor(config, { name: 'node1', address: 'node1' })).toEqual({});
+    expect(sshConfigFor(config, { name: 'a', address: 'a' })).toEqual({});
+    // Where it matches: its lines, the included top-level lines, the inner block that matches too, then its lines after the Include.
+    expect(sshConfigFor(config, { name: 'github.com', address: 'github.com' })).toEqual({ user: 'git', port: 2222, identityFiles: ['~/.ssh/from-a'] });
+    expect(warnings).toEqual([]);
+  });
+
+  it('a Match exec block an Include put inside a block is taken out with a warning naming its line, as one at the top is', () => {
+    write('config', ['Host *', '  Include blocks']);
+    const blocks = write('blocks', ['Match exec "true"', '  Port 2200', 'Host n*', '  Port 2201']);
+    const { config, warnings } = load();
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^${blocks}:1: Match exec is not evaluated`))]);
+    expect(sshConfigFor(config, { name: 'n1', address: 'n1' })).toEqual({ port: 2201 });
+  });
+
+  describe('as `ssh -G` reads the same file (blocks inside blocks)', () => {
+    const ssh = spawnSync('ssh', ['-V']);
+    const sshGives = (file: string, host: string) => {
+      const out = spawnSync('ssh', ['-G', '-F', file, host], { encoding: 'utf8' }).stdout;
+      const value = (key: string) => new RegExp(`^${key} (.*)$`, 'm').exec(out)?.[1];
+      return { hostname: value('hostname'), user: value('user'), port: Number(value('port')), identityfile: value('identityfile') };
+    };
+    (ssh.error ? it.skip : it)('HostName, User, Port and the first IdentityFile agree for every host', () => {
+      const d = join(home, '.ssh');
+      // Absolute Include paths: with -F, ssh reads a relative one under the real ~/.ssh, not this home's.
+      const file = write('config', [
+        'Host github.com web*',
+        '  User git',
+        `Include ${d}/conf.d/*`,
+        '  Port 2200',
+        'Match originalhost db*',
+        `  Include ${d}/db.conf`,
+        'Host *',
+        '  User everyone',
+        '  Port 2000',
+        '  IdentityFile /keys/default',
+        '  HostName %h.fallback',
+      ]);
+      write('conf.d/10-a', ['IdentityFile /keys/a', 'Host a web2', '  User inner-a', '  HostName a.internal', 'Host github.com', '  Port 2222', `  Include ${d}/deeper`]);
+      write('conf.d/20-b', ['Match host web*', '  Port 2333']);
+      write('deeper', ['HostName gh.deep', 'Host nomatch', '  User never']);
+      write('db.conf', ['Host db1', '  Port 5432', 'Host *', '  User db-everyone']);
+      const { config, warnings } = load();
+      expect(warnings).toEqual([]);
+      for (const host of ['node1', 'a', 'github.com', 'web1', 'web2', 'db1', 'db2', 'nomatch']) {
+        const ours = sshConfigFor(config, { name: host, address: host });
+        expect({ host, hostname: ours.hostName, user: ours.user, port: ours.port, identityfile: ours.identityFiles?.[0] }).toEqual({ host, ...sshGives(file, host) });
+      }
+    });
+  });
+
+  describe('files others could write are refused, as ssh refuses them (readconf.c: "Bad owner or permissions")', () => {
+    it('an included file others may write names the file and the chmod to run', () => {
+      write('config', ['User main', 'Include conf.d/*']);
+      const loose = write('conf.d/20-loose', ['HostName elsewhere.example.org']);
+      chmodSync(loose, 0o646);
+      expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(`${loose}: bad permissions (included at `), hint: `chmod go-w ${loose}` }));
+    });
+
+    // Giving a file a group the test's user is not in takes root.
+    (process.getuid?.() === 0 ? it : it.skip)("a group-writable file is refused where the group holds other users (or none), accepted where it is the user's own, as ssh -G here says", () => {
+      const inc = write('inc', ['User included']);
+      const main = write('config', [`Include ${inc}`]);
+      const sshRefuses = () => /Bad owner or permissions/.test(spawnSync('ssh', ['-G', '-F', main, 'h'], { encoding: 'utf8' }).stderr);
+      const ssh = spawnSync('ssh', ['-V']);
+      chmodSync(inc, 0o664);
+      chownSync(inc, 0, 54321);
+      expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(`${inc}: bad permissions (included at ${main}:1): group 54321, which is not yours alone, may write it (mode 664)`) }));
+      if (!ssh.error) expect(sshRefuses()).toBe(true);
+      // root's own group (no other user has it as primary group or is listed in it).
+      chownSync(inc, 0, 0);
+      expect(sshConfigFor(load().config, { name: 'h', address: 'h' })).toEqual({ user: 'included' });
+      if (!ssh.error) expect(sshRefuses()).toBe(false);
+    });
+
+    it('the main file others may write is refused too', () => {
+      const main = write('config', ['User main']);
+      chmodSync(main, 0o646);
+      expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(`${main}: bad permissions: others may write it (mode 646)`) }));
+      chmodSync(main, 0o600);
+      expect(sshConfigFor(load().config, { name: 'x', address: 'x' })).toEqual({ user: 'main' });
+    });
+
+    // Only root can give a file to another user; root's own and root-owned files are accepted.
+    (process.getuid?.() === 0 ? it : it.skip)('a file another user than the reader or root owns is refused, naming the chown', () => {
+      write('config', ['Include theirs']);
+      const theirs = write('theirs', ['User theirs']);
+      chownSync(theirs, 12345, 12345);
+      expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(`${theirs}: bad owner (included at `), hint: expect.stringContaining(`chown 0 ${theirs}`) }));
+    });
   });
 });

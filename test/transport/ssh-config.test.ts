@@ -87,12 +87,50 @@ Match user nobody-here
   });
 });
 
+describe('`Match user` for a ProxyJump hop, and the lookups it costs', () => {
+  // The parser judges `Match user` against os.userInfo() where no user is given: a local user other
+  // than root, as most operators are, is what tells the local user's lookup from root's.
+  const os = createRequire(import.meta.url)('node:os') as typeof import('node:os');
+  let localUser: ReturnType<typeof jest.spyOn>;
+  beforeEach(() => {
+    localUser = jest.spyOn(os, 'userInfo').mockReturnValue({ username: 'alice', uid: 1000, gid: 1000, shell: '/bin/sh', homedir: '/home/alice' });
+  });
+  afterEach(() => localUser.mockRestore());
+
+  it('a hop the ProxyJump names no user for is judged as root, the user gridops logs in to it as', () => {
+    const viaBastion = SSHConfig.parse(['Host n*', '  ProxyJump bastion', 'Match host bastion user root', '  Port 2201', '  IdentityFile ~/.ssh/hop_root', 'Match host bastion user alice', '  Port 2299', ''].join('\n'));
+    expect(sshConfigFor(viaBastion, { name: 'n1', address: 'n1' })).toEqual({ proxyJump: 'bastion:2201', proxyJumpIdentityFiles: ['~/.ssh/hop_root'] });
+    // A user the ProxyJump or the hop's own User names is the one judged.
+    const named = SSHConfig.parse(['Host n*', '  ProxyJump alice@bastion', 'Match host bastion user root', '  Port 2201', 'Match host bastion user alice', '  Port 2299', ''].join('\n'));
+    expect(sshConfigFor(named, { name: 'n1', address: 'n1' })).toEqual({ proxyJump: 'alice@bastion:2299' });
+    const ownUser = SSHConfig.parse(['Host n*', '  ProxyJump bastion', 'Host bastion', '  User ops', 'Match host bastion user root', '  Port 2201', ''].join('\n'));
+    expect(sshConfigFor(ownUser, { name: 'n1', address: 'n1' })).toEqual({ proxyJump: 'ops@bastion' });
+  });
+
+  it('the lookup as root is made only for a file with a `Match user` block, and changes nothing elsewhere', () => {
+    const compute = jest.spyOn(SSHConfig.prototype, 'compute');
+    try {
+      const plain = SSHConfig.parse(['Host n*', '  Port 2200', '  ProxyJump bastion', 'Host bastion', '  IdentityFile ~/.ssh/hop', 'Match host n1', '  IdentityFile ~/.ssh/n1', ''].join('\n'));
+      expect(sshConfigFor(plain, { name: 'n1', address: 'n1' })).toEqual({ port: 2200, identityFiles: ['~/.ssh/n1'], proxyJump: 'bastion', proxyJumpIdentityFiles: ['~/.ssh/hop'] });
+      // One lookup for the node, one for its route's order, one for the hop: none again as root.
+      expect(compute).toHaveBeenCalledTimes(3);
+      compute.mockClear();
+      const judging = SSHConfig.parse(['Host n*', '  Port 2200', '  ProxyJump bastion', 'Match user root', '  IdentityFile ~/.ssh/root', ''].join('\n'));
+      expect(sshConfigFor(judging, { name: 'n1', address: 'n1' })).toEqual({ port: 2200, identityFiles: ['~/.ssh/root'], proxyJump: 'bastion', proxyJumpIdentityFiles: ['~/.ssh/root'] });
+      expect(compute).toHaveBeenCalledTimes(5);
+    } finally {
+      compute.mockRestore();
+    }
+  });
+});
+
 describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridops-sshcfg-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const load = (name: string, text: string) => {
     const file = join(dir, name);
-    writeFileSync(file, text);
+    // Not writable by group or others whatever the umask: gridops refuses such a file, as ssh does.
+    writeFileSync(file, text, { mode: 0o600 });
     const warnings: string[] = [];
     return { file, warnings, config: loadSshConfig(file, (m) => warnings.push(m)) };
   };
@@ -286,7 +324,7 @@ describe('~/.ssh/config keywords in any case, as OpenSSH reads them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gridops-sshcfg-case-'));
     try {
       const file = join(dir, 'config');
-      writeFileSync(file, 'Host 10.0.0.7\n  hostname real-n7.example.org\n  PORT 2201\n  user ops\n  User other\n  identityfile ~/.ssh/grid_ed25519\n  proxyjump admin@bastion.example.org:22\n');
+      writeFileSync(file, 'Host 10.0.0.7\n  hostname real-n7.example.org\n  PORT 2201\n  user ops\n  User other\n  identityfile ~/.ssh/grid_ed25519\n  proxyjump admin@bastion.example.org:22\n', { mode: 0o600 });
       const loaded = loadSshConfig(file);
       expect(sshConfigFor(loaded, { name: 'n7', address: '10.0.0.7' })).toEqual(
         expect.objectContaining({ hostName: 'real-n7.example.org', port: 2201, user: 'ops', identityFiles: ['~/.ssh/grid_ed25519'], proxyJump: 'admin@bastion.example.org:22' }),
