@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLeaveToken, leaveTokenMatches, leaveTokenPath, readLeaveToken } from '../../src/agent/runtime/leave-token.js';
+import { drawLeaveToken, leaveTokenMatches, leaveTokenPath, readLeaveToken, writeLeaveToken } from '../../src/agent/runtime/leave-token.js';
 
 describe("the agent's leave token", () => {
   let dir: string;
@@ -12,11 +12,16 @@ describe("the agent's leave token", () => {
     const path = leaveTokenPath(join(dir, 'n1.state.json'));
     expect(path).toBe(join(dir, 'n1.state.json.leave-token'));
     expect(readLeaveToken(path)).toBeUndefined();
-    const first = createLeaveToken(path);
+    const draw = () => {
+      const token = drawLeaveToken();
+      writeLeaveToken(path, token);
+      return token;
+    };
+    const first = draw();
     expect(first).toMatch(/^[0-9a-f]{64}$/);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(readLeaveToken(path)).toBe(first);
-    const second = createLeaveToken(path);
+    const second = draw();
     expect(second).not.toBe(first);
     expect(readLeaveToken(path)).toBe(second);
   });

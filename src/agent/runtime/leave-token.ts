@@ -13,13 +13,6 @@ export function leaveTokenPath(stateFile: string): string {
   return `${stateFile}.leave-token`;
 }
 
-/** Draws this run's token and writes it (mode 0600, atomically); returns it. */
-export function createLeaveToken(path: string): string {
-  const token = drawLeaveToken();
-  writeLeaveToken(path, token);
-  return token;
-}
-
 /** A new token, not written yet: a start listens with it first, then writes it (daemon.ts says why). */
 export function drawLeaveToken(): string {
   return randomBytes(32).toString('hex');
