@@ -3,11 +3,14 @@ import { SLOT_PREFIX_LENGTH, slotSubnet } from './plan.js';
 /**
  * Which of this machine's IPv4 networks a lab slot's /20 would collide with. A route inside the
  * slot (a LAN on 10.231.0.0/20, a VPN's 10.231.20.0/24) or an address of the machine in it would
- * lose its traffic to the lab's bridge or make the nodes unreachable: the slot is skipped. A wider
- * route that covers the slot (a VPN's 10.0.0.0/8) is not: the lab's /20 bridge route is more
- * specific, so the lab works beside it, and only that route's hosts inside the slot become
- * unreachable while the lab runs, which `up` warns of (wideRouteWarning). Pure: the machine's
- * networks come from `ip -4 -j route show table all` and `ip -4 -j addr` (sys.ts machineNetworks).
+ * lose its traffic to the lab's bridge or make the nodes unreachable: the slot is skipped, and so is
+ * one holding a route's gateway (the bridge would take the LAN's gateway address, `.1`). A wider
+ * route of the main table that covers the slot (a VPN's 10.0.0.0/8) is not: the lab's /20 bridge
+ * route, in the main table too, is more specific, so the lab works beside it, and only that route's
+ * hosts inside the slot become unreachable while the lab runs, which `up` warns of
+ * (wideRouteWarning). In another table (Tailscale's 52, looked up by a rule before main) such a
+ * route wins over the lab's whatever its length: it refuses the slot. Pure: the machine's networks
+ * come from `ip -4 -j route show table all` and `ip -4 -j addr` (sys.ts machineNetworks).
  */
 
 /** One IPv4 network the machine routes or holds an address in. */
@@ -15,6 +18,10 @@ export interface MachineNetwork {
   /** CIDR; an address keeps its own host part (10.231.2.5/24). */
   network: string;
   dev?: string;
+  /** A route's table where it is not the main one (`ip -j` names only those). */
+  table?: string;
+  /** A route's next hop. */
+  gateway?: string;
   source: 'route' | 'address';
 }
 
@@ -48,17 +55,25 @@ export function cidrsOverlap(a: string, b: string): boolean {
 }
 
 const isLabBridge = (n: MachineNetwork): boolean => Boolean(n.dev && LAB_BRIDGE.test(n.dev));
+/** The main table's routes and the local table's (the machine's own addresses, counted as addresses): the lab's /20 is weighed against these by length. */
+const inMainTable = (n: MachineNetwork): boolean => n.table === undefined || n.table === 'main' || n.table === 'local';
+const prefixLength = (n: MachineNetwork): number => parseCidr(n.network)?.length ?? 0;
 
 /**
- * The machine's networks that refuse `slot`: its routes of /20 or longer inside the slot's /20, and
- * its addresses in it (none of the lab's bridges). A wider route covering it is slotShadowingRoutes'.
+ * The machine's networks that refuse `slot`: its routes of /20 or longer inside the slot's /20, a
+ * route of another table than main that overlaps it (down to /8), a route whose gateway is in it,
+ * and its addresses in it (none of the lab's bridges). A wider main-table route covering it is
+ * slotShadowingRoutes'.
  */
 export function slotConflicts(slot: number, networks: readonly MachineNetwork[]): MachineNetwork[] {
   const subnet = slotSubnet(slot);
   return networks.filter((n) => {
     if (isLabBridge(n)) return false;
     if (n.source === 'address') return cidrsOverlap(`${n.network.split('/')[0]}/32`, subnet);
-    return (parseCidr(n.network)?.length ?? 0) >= SLOT_PREFIX_LENGTH && cidrsOverlap(n.network, subnet);
+    if (n.gateway && cidrsOverlap(`${n.gateway}/32`, subnet)) return true;
+    const length = prefixLength(n);
+    if (!inMainTable(n)) return length >= DEFAULT_LIKE_BELOW && cidrsOverlap(n.network, subnet);
+    return length >= SLOT_PREFIX_LENGTH && cidrsOverlap(n.network, subnet);
   });
 }
 
@@ -69,8 +84,8 @@ export function slotConflicts(slot: number, networks: readonly MachineNetwork[])
 export function slotShadowingRoutes(slot: number, networks: readonly MachineNetwork[]): MachineNetwork[] {
   const subnet = slotSubnet(slot);
   return networks.filter((n) => {
-    const length = parseCidr(n.network)?.length ?? 0;
-    return n.source === 'route' && !isLabBridge(n) && length >= DEFAULT_LIKE_BELOW && length < SLOT_PREFIX_LENGTH && cidrsOverlap(n.network, subnet);
+    const length = prefixLength(n);
+    return n.source === 'route' && !isLabBridge(n) && inMainTable(n) && length >= DEFAULT_LIKE_BELOW && length < SLOT_PREFIX_LENGTH && cidrsOverlap(n.network, subnet);
   });
 }
 
@@ -85,7 +100,9 @@ export function wideRouteWarning(slot: number, networks: readonly MachineNetwork
 
 /** One line naming a conflicting network, as the refusal lists it. */
 export function describeNetwork(n: MachineNetwork): string {
-  return `${n.source === 'address' ? 'address ' : ''}${n.network}${n.dev ? ` ${n.source === 'address' ? 'on' : 'dev'} ${n.dev}` : ''}`;
+  const via = n.gateway ? ` via ${n.gateway}` : '';
+  const table = n.table && !inMainTable(n) ? ` table ${n.table}` : '';
+  return `${n.source === 'address' ? 'address ' : ''}${n.network}${via}${n.dev ? ` ${n.source === 'address' ? 'on' : 'dev'} ${n.dev}` : ''}${table}`;
 }
 
 function parseJsonArray(text: string): unknown[] {
@@ -100,11 +117,19 @@ function parseJsonArray(text: string): unknown[] {
 /** The routes of `ip -4 -j route show table all`: `default` is 0.0.0.0/0, a bare address a /32. */
 export function routeNetworks(json: string): MachineNetwork[] {
   return parseJsonArray(json).flatMap((r) => {
-    const { dst, dev } = r as { dst?: unknown; dev?: unknown };
+    const { dst, dev, table, gateway } = r as { dst?: unknown; dev?: unknown; table?: unknown; gateway?: unknown };
     if (typeof dst !== 'string') return [];
     const network = dst === 'default' ? '0.0.0.0/0' : dst.includes('/') ? dst : `${dst}/32`;
     if (!parseCidr(network)) return [];
-    return [{ network, ...(typeof dev === 'string' ? { dev } : {}), source: 'route' as const }];
+    return [
+      {
+        network,
+        ...(typeof dev === 'string' ? { dev } : {}),
+        ...(typeof table === 'string' || typeof table === 'number' ? { table: String(table) } : {}),
+        ...(typeof gateway === 'string' && parseCidr(gateway) ? { gateway } : {}),
+        source: 'route' as const,
+      },
+    ];
   });
 }
 

@@ -1,4 +1,4 @@
-import { addressNetworks, cidrsOverlap, routeNetworks, slotConflicts, slotShadowingRoutes, wideRouteWarning, type MachineNetwork } from '../../src/lab/slot-conflicts.js';
+import { addressNetworks, cidrsOverlap, describeNetwork, routeNetworks, slotConflicts, slotShadowingRoutes, wideRouteWarning, type MachineNetwork } from '../../src/lab/slot-conflicts.js';
 
 // A lab slot is 10.231.(16*S).0/20: a route or address of the machine inside it (a VPN's
 // 10.0.0.0/8, a LAN on 10.231.0.0/20) would lose its traffic to the lab's bridge, or make the
@@ -38,6 +38,26 @@ describe('slot conflicts: the lab skips slots that hold the machine\'s own netwo
     expect(wideRouteWarning(1, [lan])).toBeNull();
   });
 
+  // Tailscale puts its routes in table 52, looked up by a rule before main: there a 10.0.0.0/8
+  // wins over the lab's /20 in main whatever their lengths, and the lab's nodes are unreachable.
+  test("a wide route of another table than main refuses the slots it covers (it wins over the lab's main-table /20)", () => {
+    const tailscale: MachineNetwork = { network: '10.0.0.0/8', dev: 'tailscale0', table: '52', source: 'route' };
+    expect(slotConflicts(1, [tailscale])).toEqual([tailscale]);
+    expect(slotShadowingRoutes(1, [tailscale])).toEqual([]);
+    expect(slotConflicts(1, [{ ...tailscale, table: 'main' }])).toEqual([]);
+    expect(describeNetwork(tailscale)).toBe('10.0.0.0/8 dev tailscale0 table 52');
+  });
+
+  // A machine on a LAN 10.231.0.0/16 whose gateway is 10.231.0.1: slot 0's bridge would take the
+  // gateway's address, and the machine would deliver its own traffic for it locally.
+  test('a slot holding a route\'s gateway is refused, whatever the route', () => {
+    const viaLan: MachineNetwork = { network: '0.0.0.0/0', dev: 'eth0', gateway: '10.231.0.1', source: 'route' };
+    const lan16: MachineNetwork = { network: '10.231.0.0/16', dev: 'eth0', source: 'route' };
+    expect(slotConflicts(0, [viaLan, lan16])).toEqual([viaLan]);
+    expect(slotConflicts(1, [viaLan, lan16])).toEqual([]);
+    expect(describeNetwork(viaLan)).toBe('0.0.0.0/0 via 10.231.0.1 dev eth0');
+  });
+
   test('routes of /20 or longer inside a slot, and addresses in it, refuse it', () => {
     const inside: MachineNetwork[] = [
       { network: '10.231.16.0/20', dev: 'eth2', source: 'route' },
@@ -73,9 +93,9 @@ describe('slot conflicts: the lab skips slots that hold the machine\'s own netwo
       { type: 'unreachable', dst: '10.231.64.0/20', flags: [] },
     ]);
     expect(routeNetworks(json)).toEqual([
-      { network: '0.0.0.0/0', dev: 'eth0', source: 'route' },
+      { network: '0.0.0.0/0', dev: 'eth0', gateway: '192.0.2.1', source: 'route' },
       { network: '10.0.0.0/8', dev: 'tun0', source: 'route' },
-      { network: '10.231.5.9/32', dev: 'wg0', source: 'route' },
+      { network: '10.231.5.9/32', dev: 'wg0', table: 'local', source: 'route' },
       { network: '10.231.64.0/20', source: 'route' },
     ]);
     expect(slotConflicts(0, routeNetworks(json)).map((n) => n.network)).toEqual(['10.231.5.9/32']);
