@@ -42,7 +42,9 @@
 // when it has enough hosts, every host then reset before its first run, and brought down first when
 // it has too few. The bench made a lab when its lab.json says kind netns and DIR/.gridops-bench-lab
 // (written after the bench's `lab up`) holds that lab.json's createdAt; any other lab in DIR, or a
-// topology.yaml with no lab.json, stops the bench and is left as it is (bench/lib/bench-lab.js).
+// topology.yaml with no lab.json, stops the bench and is left as it is (bench/lib/bench-lab.js):
+// so does one whose `lab up` was killed before the marker was written (SIGKILL; a Ctrl-C brings it
+// down), which `gridops lab down --dir DIR` then removes by hand.
 // The bench's lab comes down however the bench ends, Ctrl-C and SIGTERM included (exit 130, 143);
 // where `lab down` fails, the bench says so with the command to run by hand.
 import { spawnSync, spawn } from 'node:child_process';
