@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { fieldPath } from '../errors/field-path.js';
+import { fieldPath } from '../agent/field-path.js';
 import type { ChangeKind } from './change.js';
 import { PLAN_FORMAT } from './plan.js';
 

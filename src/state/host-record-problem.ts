@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { fieldPath } from '../errors/field-path.js';
+import { fieldPath } from '../agent/field-path.js';
 
 /** The outcomes a host record may name: HostState's `lastOutcome` (state.ts) is one of these. */
 export const HOST_OUTCOMES = ['applied', 'unchanged', 'failed', 'skipped'] as const;

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { GroupPersistentState, PersistentState, RegionSlot, View } from '../core/types.js';
+import { fieldPath } from '../field-path.js';
 
 // Each schema's `description` is what a refusal says the field should be (`its FIELD is VALUE, not DESCRIPTION`).
 const Count = Type.Integer({ minimum: 0, description: 'a whole number' });
@@ -93,17 +94,6 @@ function firstError(schema: TSchema, value: unknown, prefix: string): { path: st
     return firstError(objectBranch, first.value, prefix + first.path) ?? { ...first, path: prefix + first.path };
   }
   return { path: prefix + first.path, schema: first.schema, value: first.value };
-}
-
-/** A JSON pointer (`/state/subgrid/view/voters/0/name`) as the field reads in JavaScript: `state.subgrid.view.voters[0].name`. */
-function fieldPath(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : /^[A-Za-z_$][\w$]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`))
-    .join('')
-    .replace(/^\./, '');
 }
 
 function expected(schema: TSchema): string {

@@ -3,6 +3,8 @@
  * in JavaScript and in every gridops message (Problem.path): `hosts[0].changes[1].id`. A key that is
  * no identifier (a playbook ref, `node-base`, `./web.yaml`) is quoted, `kernelEntries["node-base"]`,
  * so the path still says where one key ends. '' for the pointer to the whole document.
+ * It lives with gridagent, whose state-file check uses it too: the agent is bundled alone and
+ * imports nothing of the CLI, while the CLI's checks may import it from here.
  */
 export function fieldPath(pointer: string): string {
   return pointer
