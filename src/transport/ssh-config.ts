@@ -320,7 +320,7 @@ const ownBlocksOf = new WeakMap<SSHConfig, SSHConfig>();
  * Whether a Host or Match block other than `Host *` (with or without `!exceptions`) or a Match
  * that judges no host name (`all`, `user`, `localuser`) matches `host`: the file's top-level values
  * and those blocks apply to (nearly) every host, so they do not make the address the name the
- * operator wrote values for.
+ * operator wrote values for. A block inside such a block is judged as any other (where both match).
  */
 function matchesOwnBlock(config: SSHConfig, host: string, user: string | undefined): boolean {
   let own = ownBlocksOf.get(config);
@@ -329,8 +329,17 @@ function matchesOwnBlock(config: SSHConfig, host: string, user: string | undefin
     const tokens = (value: unknown) => (Array.isArray(value) ? (value as Array<{ val: string }>).map((t) => t.val) : String(value).split(/\s+/));
     const catchAll = (line: ConfigLine & { criteria?: Record<string, unknown> }) =>
       /^host$/i.test(line.param ?? '') ? tokens(line.value).every((p) => p === '*' || p.startsWith('!')) : !Object.keys(line.criteria ?? {}).some((c) => /^(host|originalhost)$/i.test(c));
+    // A catch-all block stays for the blocks inside it (an Include at the bottom of the file, under
+    // `Host *`, reads a file of Host blocks): those are the host's own where both match; its plain lines are not.
+    const ownBlocks = (section: readonly ConfigLine[]): ConfigLine[] =>
+      section.flatMap((line) => {
+        if (line.type !== SSH_CONFIG_DIRECTIVE || !line.config) return [];
+        if (!catchAll(line)) return [line];
+        const inner = ownBlocks(line.config);
+        return inner.length > 0 ? [{ ...line, config: inner }] : [];
+      });
     own = new (config.constructor as new () => SSHConfig)();
-    own.push(...(lines.filter((line) => line.type === SSH_CONFIG_DIRECTIVE && line.config && !catchAll(line)) as unknown as SSHConfig));
+    own.push(...(ownBlocks(lines) as unknown as SSHConfig));
     ownBlocksOf.set(config, own);
   }
   // A User passed in comes back among the values: it says nothing of the host's own blocks.

@@ -173,6 +173,15 @@ describe('~/.ssh/config Include', () => {
         expect({ host, hostname: ours.hostName, user: ours.user, port: ours.port, identityfile: ours.identityFiles?.[0] }).toEqual({ host, ...sshGives(file, host) });
       }
     });
+
+    (ssh.error ? it.skip : it)("a node's address matched by a block a `Host *` block's Include opens is the address's own: its User and Port, not the name's", () => {
+      const file = write('config', ['Host *', '  ServerAliveInterval 10', `Include ${join(home, '.ssh', 'conf.d')}/*`]);
+      write('conf.d/10-hosts', ['Host 10.0.0.5', '  Port 2205', '  User addruser', 'Host web1', '  Port 1001', '  User nameuser']);
+      const ours = sshConfigFor(load().config, { name: 'web1', address: '10.0.0.5' });
+      const ssh = sshGives(file, '10.0.0.5');
+      expect({ user: ours.user, port: ours.port }).toEqual({ user: ssh.user, port: ssh.port });
+      expect(ours).toEqual({ user: 'addruser', port: 2205 });
+    });
   });
 
   describe('files others could write are refused, as ssh refuses them (readconf.c: "Bad owner or permissions")', () => {
