@@ -229,7 +229,7 @@ function judgesLoginUser(config: SSHConfig): boolean {
  */
 function computeFor(config: SSHConfig, host: string, user: string | undefined): Record<string, string | string[]> {
   const compute = (lines: SSHConfig) => (user === undefined ? lines.compute(host, { matchExec: false }) : lines.compute({ Host: host, User: user }, { matchExec: false }));
-  return compute(withNestedBlocksResolved(config, compute));
+  return compute(withNestedBlocksResolved(config, host, compute));
 }
 
 /**

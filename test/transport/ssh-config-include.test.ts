@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -182,6 +184,28 @@ describe('~/.ssh/config Include', () => {
       expect({ user: ours.user, port: ours.port }).toEqual({ user: ssh.user, port: ssh.port });
       expect(ours).toEqual({ user: 'addruser', port: 2205 });
     });
+  });
+
+  it('blocks inside blocks cost a node the same number of lookups however many of them the file has', () => {
+    // The parser's class as loadSshConfig loads it (its CommonJS build).
+    const { SSHConfig } = createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config');
+    const lookupsFor = (blocks: number) => {
+      const lines: string[] = [];
+      for (let i = 0; i < blocks; i++) {
+        lines.push(`Host node${i}`, `  HostName 10.1.0.${i % 250}`, `  Include hosts/node${i}`);
+        write(`hosts/node${i}`, ['Port 3000', 'Host *', `  IdentityFile ~/.ssh/k${i}`]);
+      }
+      write('config', [...lines, 'Match user root', `  Include hosts/node0`]);
+      const { config } = load();
+      const compute = jest.spyOn(SSHConfig.prototype, 'compute');
+      try {
+        expect(sshConfigFor(config, { name: 'node7', address: '10.1.0.7' })).toMatchObject({ port: 3000, identityFiles: ['~/.ssh/k7', '~/.ssh/k0'] });
+        return compute.mock.calls.length;
+      } finally {
+        compute.mockRestore();
+      }
+    };
+    expect(lookupsFor(200)).toBe(lookupsFor(50));
   });
 
   describe('files others could write are refused, as ssh refuses them (readconf.c: "Bad owner or permissions")', () => {
