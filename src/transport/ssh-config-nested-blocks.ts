@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type SSHConfig from 'ssh-config';
-import type { ConfigLine } from './ssh-config-include.js';
+import { ConnectionError } from '../errors/index.js';
+import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
 
 /**
  * Host and Match blocks inside a block: an `Include` inside a block (`Include config.d/*` at the
@@ -78,4 +79,39 @@ export function withNestedBlocksResolved(config: SSHConfig, host: string, comput
   };
   resolve(config as unknown as ConfigLine[]);
   return asConfig(resolved);
+}
+
+/** Match criteria that make ssh read the file a second time (or match only there): readconf.c's final pass. */
+const SECOND_PASS = /^(final|canonical)$/i;
+
+/**
+ * Refuses `config` where it has both a `Match final` (or `canonical`) block and a block inside a
+ * block: in its second pass ssh judges the outer block again, and the inner one only inside it,
+ * against the HostName, where the resolved config (withNestedBlocksResolved) would judge the inner
+ * one alone. The error names both lines, from `sourceOf`.
+ */
+export function refuseFinalPassWithNesting(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): void {
+  let secondPass: ConfigLine | undefined;
+  let nested: { outer: ConfigLine; inner: ConfigLine } | undefined;
+  const walk = (section: readonly ConfigLine[], outer: ConfigLine | undefined) => {
+    for (const line of section) {
+      if (line.type !== DIRECTIVE || !line.config) continue;
+      if (outer) nested ??= { outer, inner: line };
+      const criteria = Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {});
+      if (/^match$/i.test(line.param ?? '') && criteria.some((c) => SECOND_PASS.test(c))) secondPass ??= line;
+      walk(line.config, line);
+    }
+  };
+  walk(config as unknown as ConfigLine[], undefined);
+  if (!secondPass || !nested) return;
+  const at = (line: ConfigLine) => {
+    const source = sourceOf.get(line);
+    return source ? `${source.file}:${source.line}` : '~/.ssh/config';
+  };
+  const criterion = Object.keys((secondPass as { criteria?: Record<string, unknown> }).criteria ?? {}).find((c) => SECOND_PASS.test(c))!;
+  throw new ConnectionError(
+    at(secondPass),
+    `Match ${criterion} makes ssh read the file a second time, judging the block at ${at(nested.inner)} only where the block holding it (${at(nested.outer)}) matches again; gridops cannot judge it so`,
+    `remove the Match ${criterion}, or write the included blocks at the top level of the file (outside any Host or Match block)`,
+  );
 }

@@ -1,6 +1,6 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
 import { readSshConfigWithIncludes, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
-import { withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
+import { refuseFinalPassWithNesting, withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -64,7 +64,8 @@ export interface ConnectionTarget {
 
 /**
  * Parsed ~/.ssh/config with its Include directives followed (ssh-config-include.ts), or undefined
- * when there is none. A file that cannot be read or parsed is an error naming it. What gridops
+ * when there is none. A file that cannot be read or parsed is an error naming it, as is one with
+ * blocks inside blocks and a `Match final` (refuseFinalPassWithNesting). What gridops
  * will not evaluate is taken out of it, and `warn` told, with the FILE:LINE it was written at.
  * `home` is where an Include's `~` and relative paths (under `home`/.ssh) lead.
  */
@@ -77,6 +78,7 @@ export function loadSshConfig(file = join(homedir(), '.ssh', 'config'), warn: (m
   const { config, sourceOf } = expanded;
   sourcesOf.set(config, sourceOf);
   withoutLocalCommands(config, sourceOf, warn);
+  refuseFinalPassWithNesting(config, sourceOf);
   return config;
 }
 

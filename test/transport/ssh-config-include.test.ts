@@ -186,6 +186,20 @@ describe('~/.ssh/config Include', () => {
     });
   });
 
+  it('a file with both `Match final` and blocks inside a block is refused, naming both lines: ssh judges the inner blocks in its second pass only inside the outer one', () => {
+    const main = write('config', ['Host alias1', '  HostName real1.example', 'Match final', '  ServerAliveInterval 1', 'Host alias*', '  Include inner']);
+    const inner = write('inner', ['Host real1.example', '  Port 4444']);
+    expect(() => load()).toThrow(
+      expect.objectContaining({
+        message: expect.stringContaining(`${main}:3: Match final makes ssh read the file a second time, judging the block at ${inner}:1 only where the block holding it (${main}:5) matches again`),
+        hint: expect.stringMatching(/Match final/),
+      }),
+    );
+    // Without Match final, the same blocks are applied as ssh applies them.
+    write('config', ['Host alias1', '  HostName real1.example', 'Host alias*', '  Include inner']);
+    expect(sshConfigFor(load().config, { name: 'alias1', address: 'alias1' })).toEqual({ hostName: 'real1.example' });
+  });
+
   it('blocks inside blocks cost a node the same number of lookups however many of them the file has', () => {
     // The parser's class as loadSshConfig loads it (its CommonJS build).
     const { SSHConfig } = createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config');
