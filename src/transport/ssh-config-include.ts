@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
+import { groupHoldsOnly, type ReadingUser } from './ssh-config-own-group.js';
 
 /**
  * ~/.ssh/config with its `Include` directives followed as OpenSSH follows them (ssh_config(5),
@@ -116,7 +117,7 @@ export function readSshConfigWithIncludes(file: string, parse: (text: string) =>
 /**
  * The text of `path`, refused as OpenSSH's readconf.c refuses a user configuration file and every
  * file it includes ("Bad owner or permissions"): owned by another user than the one reading it and
- * root, or writable by others, or by a group another user is in, since whoever can write it chooses
+ * root, or writable by others, or by a group another user is in (ssh-config-own-group.ts), since whoever can write it chooses
  * the HostName, IdentityFile and route gridops takes. The descriptor read is the one checked
  * (fstat), so the file cannot be swapped between the check and the read. A directory is not
  * checked: reading it fails.
@@ -132,7 +133,7 @@ function secureFileText(path: string, includedAt: string | undefined): string {
       if (stat.uid !== 0 && stat.uid !== uid) {
         throw new ConnectionError(path, `bad owner${where}: uid ${stat.uid} owns it, neither you (uid ${uid}) nor root, so ssh refuses it too`, `chown ${uid} ${path}, or move it aside`);
       }
-      if ((stat.mode & 0o002) !== 0 || ((stat.mode & 0o020) !== 0 && !groupHoldsOnly(stat.gid, uid))) {
+      if ((stat.mode & 0o002) !== 0 || ((stat.mode & 0o020) !== 0 && !groupHoldsOnly(stat.gid, readingUser(uid)))) {
         throw new ConnectionError(path, `bad permissions${where}: ${(stat.mode & 0o002) !== 0 ? 'others' : `group ${stat.gid}, which is not yours alone,`} may write it (mode ${(stat.mode & 0o777).toString(8)}), so ssh refuses it too`, `chmod go-w ${path}`);
       }
     }
@@ -142,31 +143,15 @@ function secureFileText(path: string, includedAt: string | undefined): string {
   }
 }
 
-/**
- * Whether `uid` is the one member of group `gid` (its primary group, or its one listed member), as
- * /etc/passwd and /etc/group say: the rule of Debian's and Ubuntu's ssh (secure_permissions, their
- * patch "Allow harmless group-writability"), where a user's own group is the default and umask 002
- * makes ~/.ssh/config mode 664. Upstream OpenSSH refuses any group-writable file; what both guard
- * against, another user able to write it, is refused here either way. A group nobody is in, or not
- * found, is refused, as there.
- */
-function groupHoldsOnly(gid: number, uid: number): boolean {
-  const entries = (file: string) => {
-    try {
-      return readFileSync(file, 'utf8').split('\n').map((line) => line.split(':'));
-    } catch {
-      return [];
-    }
-  };
-  const group = entries('/etc/group').find((fields) => fields.length >= 4 && Number(fields[2]) === gid);
-  if (!group) return false;
-  const users = entries('/etc/passwd').filter((fields) => fields.length >= 4);
-  const primary = users.filter((fields) => Number(fields[3]) === gid);
-  if (primary.some((fields) => Number(fields[2]) !== uid)) return false;
-  const listed = group[3]!.trim().split(',').filter((name) => name !== '');
-  const name = users.find((fields) => Number(fields[2]) === uid)?.[0];
-  if (listed.length > 1 || (listed.length === 1 && listed[0] !== name)) return false;
-  return primary.length + listed.length > 0;
+/** The user reading the files, for the own-group rule (ssh-config-own-group.ts). */
+function readingUser(uid: number): ReadingUser {
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    // A uid without a name (os.userInfo() throws): only the uid and primary group then say who it is.
+  }
+  return { uid, name, primaryGid: process.getgid?.() };
 }
 
 /** Whether a directive is an Include (OpenSSH keywords are case-insensitive). */

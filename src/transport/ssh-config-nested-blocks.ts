@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import type SSHConfig from 'ssh-config';
-import type { ConfigLine } from './ssh-config-include.js';
+import { ConnectionError } from '../errors/index.js';
+import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
 
 /**
  * Host and Match blocks inside a block: an `Include` inside a block (`Include config.d/*` at the
@@ -10,9 +12,9 @@ import type { ConfigLine } from './ssh-config-include.js';
  * level of blocks only (it would apply an inner block's `Host` line and none of its lines), so a
  * lookup is made on the config resolved for its host: each outer block judged where it stands, as
  * compute() judges it, then emptied, with its lines after it at the top level where it matches
- * (compute() applies a top-level line wherever it stands) and dropped where it does not. One
- * difference remains: an outer block that matches only in a `Match final` second pass has its
- * lines applied in the first pass as well (their first values win where ssh's earlier ones would).
+ * (compute() applies a top-level line wherever it stands) and dropped where it does not. That is
+ * ssh's first pass only: in a `Match final` second pass ssh judges the outer block again, and the
+ * inner ones only inside it, so loadSshConfig refuses a file with both (refuseFinalPassWithNesting).
  */
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
@@ -24,20 +26,27 @@ const BLOCK_MATCHED = 'gridops-block-matched';
 /** Whether each config holds a block inside a block (worked out once: lookups run per node). */
 const nestingOf = new WeakMap<SSHConfig, boolean>();
 
-/** The index of the first top-level block holding a block of its own, or -1. */
-function firstNestingBlock(lines: readonly ConfigLine[]): number {
-  return lines.findIndex((line) => line.type === DIRECTIVE && line.config?.some((inner) => inner.type === DIRECTIVE && inner.config !== undefined));
+/** Whether a line is a block holding a block of its own. */
+function holdsBlocks(line: ConfigLine): boolean {
+  return line.type === DIRECTIVE && line.config?.some((inner) => inner.type === DIRECTIVE && inner.config !== undefined) === true;
 }
 
+/** The parser's pattern-list matcher (negation included), which its compute() judges a Host line with. */
+let hostPatternsMatch: ((patterns: string | string[], host: string) => boolean) | undefined;
+
 /**
- * `config` as ssh reads it for one lookup, with no block inside a block. `compute` is the lookup
- * (its host and user) applied to a config: it judges each outer block where it stands, after the
- * lines before it, as the whole lookup would reach it. A config without nesting is returned as it is.
+ * `config` as ssh reads it for one lookup of `host`, with no block inside a block. `compute` is the
+ * lookup (its host and user) applied to a config: an outer Match block is judged by it, where it
+ * stands after the lines before it, as the whole lookup would reach it; an outer Host block by its
+ * patterns against `host`, as compute() judges it in its one pass (loadSshConfig refuses the
+ * `Match final` that would make a second). One pass, in the file's order: each lookup costs a
+ * compute() per outer Match block only, not a copy of the lines before each block. A config without
+ * nesting is returned as it is.
  */
-export function withNestedBlocksResolved(config: SSHConfig, compute: (config: SSHConfig) => Record<string, unknown>): SSHConfig {
+export function withNestedBlocksResolved(config: SSHConfig, host: string, compute: (config: SSHConfig) => Record<string, unknown>): SSHConfig {
   let nesting = nestingOf.get(config);
   if (nesting === undefined) {
-    nesting = firstNestingBlock(config as unknown as ConfigLine[]) >= 0;
+    nesting = (config as unknown as ConfigLine[]).some(holdsBlocks);
     nestingOf.set(config, nesting);
   }
   if (!nesting) return config;
@@ -48,14 +57,61 @@ export function withNestedBlocksResolved(config: SSHConfig, compute: (config: SS
     copy.push(...(lines as unknown as SSHConfig));
     return copy;
   };
-  let lines = [...(config as unknown as ConfigLine[])];
-  // An outer block's lines, once at the top level, may hold the next level's blocks: resolved in turn.
-  for (let i = firstNestingBlock(lines); i >= 0; i = firstNestingBlock(lines)) {
-    const outer = lines[i]!;
-    const probe = [...lines.slice(0, i), { ...outer, config: [{ type: DIRECTIVE, param: BLOCK_MATCHED, value: 'yes' }] }];
-    const matched = compute(asConfig(probe))[BLOCK_MATCHED] !== undefined;
-    // Emptied, the block stays: its own line still does for compute() what it did (a Host line's value, a Match final's second pass).
-    lines = [...lines.slice(0, i), { ...outer, config: [] }, ...(matched ? outer.config! : []), ...lines.slice(i + 1)];
-  }
-  return asConfig(lines);
+  hostPatternsMatch ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).glob;
+  const resolved: ConfigLine[] = [];
+  const matches = (outer: ConfigLine): boolean => {
+    if (/^host$/i.test(outer.param ?? '')) return hostPatternsMatch!(Array.isArray(outer.value) ? (outer.value as Array<{ val: string }>).map(({ val }) => val) : String(outer.value), host);
+    const probe = [...resolved, { ...outer, config: [{ type: DIRECTIVE, param: BLOCK_MATCHED, value: 'yes' }] }];
+    return compute(asConfig(probe))[BLOCK_MATCHED] !== undefined;
+  };
+  // An outer block's lines, once at the top level, may hold the next level's blocks: resolved in turn, where they stand.
+  const resolve = (section: readonly ConfigLine[]) => {
+    for (const line of section) {
+      if (!holdsBlocks(line)) {
+        resolved.push(line);
+        continue;
+      }
+      const matched = matches(line);
+      // Emptied, the block stays: its own line still does for compute() what it did (a Host line's value).
+      resolved.push({ ...line, config: [] });
+      if (matched) resolve(line.config!);
+    }
+  };
+  resolve(config as unknown as ConfigLine[]);
+  return asConfig(resolved);
+}
+
+/** Match criteria that make ssh read the file a second time (or match only there): readconf.c's final pass. */
+const SECOND_PASS = /^(final|canonical)$/i;
+
+/**
+ * Refuses `config` where it has both a `Match final` (or `canonical`) block and a block inside a
+ * block: in its second pass ssh judges the outer block again, and the inner one only inside it,
+ * against the HostName, where the resolved config (withNestedBlocksResolved) would judge the inner
+ * one alone. The error names both lines, from `sourceOf`.
+ */
+export function refuseFinalPassWithNesting(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): void {
+  let secondPass: ConfigLine | undefined;
+  let nested: { outer: ConfigLine; inner: ConfigLine } | undefined;
+  const walk = (section: readonly ConfigLine[], outer: ConfigLine | undefined) => {
+    for (const line of section) {
+      if (line.type !== DIRECTIVE || !line.config) continue;
+      if (outer) nested ??= { outer, inner: line };
+      const criteria = Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {});
+      if (/^match$/i.test(line.param ?? '') && criteria.some((c) => SECOND_PASS.test(c))) secondPass ??= line;
+      walk(line.config, line);
+    }
+  };
+  walk(config as unknown as ConfigLine[], undefined);
+  if (!secondPass || !nested) return;
+  const at = (line: ConfigLine) => {
+    const source = sourceOf.get(line);
+    return source ? `${source.file}:${source.line}` : '~/.ssh/config';
+  };
+  const criterion = Object.keys((secondPass as { criteria?: Record<string, unknown> }).criteria ?? {}).find((c) => SECOND_PASS.test(c))!;
+  throw new ConnectionError(
+    at(secondPass),
+    `Match ${criterion} makes ssh read the file a second time, judging the block at ${at(nested.inner)} only where the block holding it (${at(nested.outer)}) matches again; gridops cannot judge it so`,
+    `remove the Match ${criterion}, or write the included blocks at the top level of the file (outside any Host or Match block)`,
+  );
 }

@@ -1,6 +1,6 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
 import { readSshConfigWithIncludes, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
-import { withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
+import { refuseFinalPassWithNesting, withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -64,7 +64,8 @@ export interface ConnectionTarget {
 
 /**
  * Parsed ~/.ssh/config with its Include directives followed (ssh-config-include.ts), or undefined
- * when there is none. A file that cannot be read or parsed is an error naming it. What gridops
+ * when there is none. A file that cannot be read or parsed is an error naming it, as is one with
+ * blocks inside blocks and a `Match final` (refuseFinalPassWithNesting). What gridops
  * will not evaluate is taken out of it, and `warn` told, with the FILE:LINE it was written at.
  * `home` is where an Include's `~` and relative paths (under `home`/.ssh) lead.
  */
@@ -77,6 +78,7 @@ export function loadSshConfig(file = join(homedir(), '.ssh', 'config'), warn: (m
   const { config, sourceOf } = expanded;
   sourcesOf.set(config, sourceOf);
   withoutLocalCommands(config, sourceOf, warn);
+  refuseFinalPassWithNesting(config, sourceOf);
   return config;
 }
 
@@ -229,7 +231,7 @@ function judgesLoginUser(config: SSHConfig): boolean {
  */
 function computeFor(config: SSHConfig, host: string, user: string | undefined): Record<string, string | string[]> {
   const compute = (lines: SSHConfig) => (user === undefined ? lines.compute(host, { matchExec: false }) : lines.compute({ Host: host, User: user }, { matchExec: false }));
-  return compute(withNestedBlocksResolved(config, compute));
+  return compute(withNestedBlocksResolved(config, host, compute));
 }
 
 /**
@@ -320,7 +322,7 @@ const ownBlocksOf = new WeakMap<SSHConfig, SSHConfig>();
  * Whether a Host or Match block other than `Host *` (with or without `!exceptions`) or a Match
  * that judges no host name (`all`, `user`, `localuser`) matches `host`: the file's top-level values
  * and those blocks apply to (nearly) every host, so they do not make the address the name the
- * operator wrote values for.
+ * operator wrote values for. A block inside such a block is judged as any other (where both match).
  */
 function matchesOwnBlock(config: SSHConfig, host: string, user: string | undefined): boolean {
   let own = ownBlocksOf.get(config);
@@ -329,8 +331,17 @@ function matchesOwnBlock(config: SSHConfig, host: string, user: string | undefin
     const tokens = (value: unknown) => (Array.isArray(value) ? (value as Array<{ val: string }>).map((t) => t.val) : String(value).split(/\s+/));
     const catchAll = (line: ConfigLine & { criteria?: Record<string, unknown> }) =>
       /^host$/i.test(line.param ?? '') ? tokens(line.value).every((p) => p === '*' || p.startsWith('!')) : !Object.keys(line.criteria ?? {}).some((c) => /^(host|originalhost)$/i.test(c));
+    // A catch-all block stays for the blocks inside it (an Include at the bottom of the file, under
+    // `Host *`, reads a file of Host blocks): those are the host's own where both match; its plain lines are not.
+    const ownBlocks = (section: readonly ConfigLine[]): ConfigLine[] =>
+      section.flatMap((line) => {
+        if (line.type !== SSH_CONFIG_DIRECTIVE || !line.config) return [];
+        if (!catchAll(line)) return [line];
+        const inner = ownBlocks(line.config);
+        return inner.length > 0 ? [{ ...line, config: inner }] : [];
+      });
     own = new (config.constructor as new () => SSHConfig)();
-    own.push(...(lines.filter((line) => line.type === SSH_CONFIG_DIRECTIVE && line.config && !catchAll(line)) as unknown as SSHConfig));
+    own.push(...(ownBlocks(lines) as unknown as SSHConfig));
     ownBlocksOf.set(config, own);
   }
   // A User passed in comes back among the values: it says nothing of the host's own blocks.

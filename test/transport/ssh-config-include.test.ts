@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -173,6 +175,51 @@ describe('~/.ssh/config Include', () => {
         expect({ host, hostname: ours.hostName, user: ours.user, port: ours.port, identityfile: ours.identityFiles?.[0] }).toEqual({ host, ...sshGives(file, host) });
       }
     });
+
+    (ssh.error ? it.skip : it)("a node's address matched by a block a `Host *` block's Include opens is the address's own: its User and Port, not the name's", () => {
+      const file = write('config', ['Host *', '  ServerAliveInterval 10', `Include ${join(home, '.ssh', 'conf.d')}/*`]);
+      write('conf.d/10-hosts', ['Host 10.0.0.5', '  Port 2205', '  User addruser', 'Host web1', '  Port 1001', '  User nameuser']);
+      const ours = sshConfigFor(load().config, { name: 'web1', address: '10.0.0.5' });
+      const ssh = sshGives(file, '10.0.0.5');
+      expect({ user: ours.user, port: ours.port }).toEqual({ user: ssh.user, port: ssh.port });
+      expect(ours).toEqual({ user: 'addruser', port: 2205 });
+    });
+  });
+
+  it('a file with both `Match final` and blocks inside a block is refused, naming both lines: ssh judges the inner blocks in its second pass only inside the outer one', () => {
+    const main = write('config', ['Host alias1', '  HostName real1.example', 'Match final', '  ServerAliveInterval 1', 'Host alias*', '  Include inner']);
+    const inner = write('inner', ['Host real1.example', '  Port 4444']);
+    expect(() => load()).toThrow(
+      expect.objectContaining({
+        message: expect.stringContaining(`${main}:3: Match final makes ssh read the file a second time, judging the block at ${inner}:1 only where the block holding it (${main}:5) matches again`),
+        hint: expect.stringMatching(/Match final/),
+      }),
+    );
+    // Without Match final, the same blocks are applied as ssh applies them.
+    write('config', ['Host alias1', '  HostName real1.example', 'Host alias*', '  Include inner']);
+    expect(sshConfigFor(load().config, { name: 'alias1', address: 'alias1' })).toEqual({ hostName: 'real1.example' });
+  });
+
+  it('blocks inside blocks cost a node the same number of lookups however many of them the file has', () => {
+    // The parser's class as loadSshConfig loads it (its CommonJS build).
+    const { SSHConfig } = createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config');
+    const lookupsFor = (blocks: number) => {
+      const lines: string[] = [];
+      for (let i = 0; i < blocks; i++) {
+        lines.push(`Host node${i}`, `  HostName 10.1.0.${i % 250}`, `  Include hosts/node${i}`);
+        write(`hosts/node${i}`, ['Port 3000', 'Host *', `  IdentityFile ~/.ssh/k${i}`]);
+      }
+      write('config', [...lines, 'Match user root', `  Include hosts/node0`]);
+      const { config } = load();
+      const compute = jest.spyOn(SSHConfig.prototype, 'compute');
+      try {
+        expect(sshConfigFor(config, { name: 'node7', address: '10.1.0.7' })).toMatchObject({ port: 3000, identityFiles: ['~/.ssh/k7', '~/.ssh/k0'] });
+        return compute.mock.calls.length;
+      } finally {
+        compute.mockRestore();
+      }
+    };
+    expect(lookupsFor(200)).toBe(lookupsFor(50));
   });
 
   describe('files others could write are refused, as ssh refuses them (readconf.c: "Bad owner or permissions")', () => {

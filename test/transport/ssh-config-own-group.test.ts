@@ -1,0 +1,36 @@
+import { groupHoldsOnly, type AccountDatabase } from '../../src/transport/ssh-config-own-group.js';
+
+/**
+ * Debian's own-group rule for a group-writable ssh config file, judged on account databases given
+ * as text: the local files, and NSS (sssd, LDAP) for users and groups those do not list.
+ */
+describe("a group-writable ssh config file's group is the reading user's own", () => {
+  const database = (groups: string[], users: string[]): AccountDatabase => ({
+    group: (gid) => groups.map((line) => line.split(':')).find((entry) => Number(entry[2]) === gid),
+    users: () => users.map((line) => line.split(':')),
+  });
+  const files = database(['root:x:0:', 'staff:x:50:alice,bob', 'alice:x:1000:'], ['root:x:0:0::/root:/bin/sh', 'alice:x:1000:1000::/home/alice:/bin/sh', 'carol:x:1002:50::/home/carol:/bin/sh']);
+  const alice = { uid: 1000, name: 'alice', primaryGid: 1000 };
+  // An sssd user: in neither local file, and not enumerated by `getent passwd` (sssd's default).
+  const dave = { uid: 200001, name: 'dave', primaryGid: 200001 };
+
+  it('a local group: its one member, or primary-group user, is the reader, else refused', () => {
+    expect(groupHoldsOnly(1000, alice, [files])).toBe(true);
+    expect(groupHoldsOnly(50, alice, [files])).toBe(false);
+    expect(groupHoldsOnly(0, alice, [files])).toBe(false);
+  });
+
+  it("a group only NSS knows is judged on NSS's entries: the user's own private group is accepted, one listing another user refused", () => {
+    const nss = database(['dave:*:200001:', 'ops:*:200050:dave,erin'], ['root:x:0:0::/root:/bin/sh']);
+    expect(groupHoldsOnly(200001, dave, [files, nss])).toBe(true);
+    expect(groupHoldsOnly(200050, dave, [files, nss])).toBe(false);
+    // Without NSS's answer the files alone do not know the group (what gridops judged before).
+    expect(groupHoldsOnly(200050, { ...dave, primaryGid: 1 }, [files])).toBe(false);
+  });
+
+  it("a group no database knows is the user's own only where it is the user's primary group", () => {
+    const silent = database([], []);
+    expect(groupHoldsOnly(200001, dave, [files, silent])).toBe(true);
+    expect(groupHoldsOnly(200002, dave, [files, silent])).toBe(false);
+  });
+});
