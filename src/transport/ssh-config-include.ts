@@ -151,7 +151,7 @@ function readingUser(uid: number): ReadingUser {
   } catch {
     // A uid without a name (os.userInfo() throws): only the uid and primary group then say who it is.
   }
-  return { uid, name, primaryGid: process.getgid?.() };
+  return { uid, name };
 }
 
 /** Whether a directive is an Include (OpenSSH keywords are case-insensitive). */

@@ -81,11 +81,15 @@ export function withNestedBlocksResolved(config: SSHConfig, host: string, comput
   return asConfig(resolved);
 }
 
-/** Match criteria that make ssh read the file a second time (or match only there): readconf.c's final pass. */
-const SECOND_PASS = /^(final|canonical)$/i;
+/**
+ * The Match criterion that makes ssh read the file a second time: readconf.c's final pass (`ssh
+ * -vvv -G` says "re-parsing"). `canonical` matches only in the pass CanonicalizeHostname starts,
+ * which gridops never applies (a warning says so), so it makes no second pass here.
+ */
+const SECOND_PASS = /^final$/i;
 
 /**
- * Refuses `config` where it has both a `Match final` (or `canonical`) block and a block inside a
+ * Refuses `config` where it has both a `Match final` block and a block inside a
  * block: in its second pass ssh judges the outer block again, and the inner one only inside it,
  * against the HostName, where the resolved config (withNestedBlocksResolved) would judge the inner
  * one alone. The error names both lines, from `sourceOf`.

@@ -15,16 +15,14 @@ import { readFileSync } from 'node:fs';
 export interface AccountDatabase {
   /** The group whose gid is `gid`: name, password, gid, members. */
   group(gid: number): string[] | undefined;
-  /** The users it lists: name, password, uid, gid, ... */
-  users(): string[][];
+  /** The users it lists: name, password, uid, gid, ...; undefined where it could not be read (then nothing is judged). */
+  users(): string[][] | undefined;
 }
 
 /** The user reading the file: who the group must hold alone. */
 export interface ReadingUser {
   uid: number;
   name: string | undefined;
-  /** The user's primary gid (process.getgid()): it makes the user a member wherever NSS does not list the user. */
-  primaryGid: number | undefined;
 }
 
 const fields = (text: string) =>
@@ -35,50 +33,57 @@ const fields = (text: string) =>
 
 /** /etc/group and /etc/passwd. */
 export const localAccountFiles: AccountDatabase = {
-  group: (gid) => readEntries('/etc/group').find((entry) => Number(entry[2]) === gid),
+  group: (gid) => readEntries('/etc/group')?.find((entry) => Number(entry[2]) === gid),
   users: () => readEntries('/etc/passwd'),
 };
 
-function readEntries(file: string): string[][] {
+function readEntries(file: string): string[][] | undefined {
   try {
     return fields(readFileSync(file, 'utf8'));
   } catch {
-    return [];
+    return undefined;
   }
 }
 
 /** NSS through getent(1): sssd, LDAP and whatever nsswitch.conf names, as Debian's ssh asks it. */
 export const nameServiceAccounts: AccountDatabase = {
-  group: (gid) => getent('group', String(gid))[0],
+  group: (gid) => getent('group', String(gid))?.[0],
   users: () => getent('passwd'),
 };
 
-/** getent's entries, none where it is missing, fails or finds nothing (exit 2); bounded, since a directory server may not answer. */
-function getent(...args: string[]): string[][] {
+/**
+ * getent's entries; [] where it finds nothing (exit 2); undefined where it is missing, fails or
+ * does not answer in 5 s (a directory server may not). A large directory's list is read whole.
+ */
+function getent(...args: string[]): string[][] | undefined {
   try {
-    return fields(execFileSync('getent', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }));
-  } catch {
-    return [];
+    return fields(execFileSync('getent', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000, maxBuffer: 256 * 2 ** 20 }));
+  } catch (error) {
+    return (error as { status?: number }).status === 2 ? [] : undefined;
   }
 }
 
 /**
- * Whether group `gid` holds `user` alone: no other user has it as primary group, it lists no other
- * member, and someone is in it. The first database that knows the group judges it; where none
- * does, it is the user's own only when it is the user's primary group.
+ * Whether group `gid` holds `user` alone, as Debian's secure_permissions judges it: the group is
+ * known (the first database that has it), every user whose primary group it is (in every
+ * database: an LDAP user may have a local group as primary) is the reader, it lists no member but
+ * the reader, and it has one member at least (an empty group is a setgid program's, not a user's
+ * own). A database that cannot be read, or a group none knows, refuses: with sssd's default (users
+ * not enumerated) that refuses an sssd user's private group, as Debian's ssh does.
  */
 export function groupHoldsOnly(gid: number, user: ReadingUser, databases: readonly AccountDatabase[] = [localAccountFiles, nameServiceAccounts]): boolean {
+  const group = databases.map((database) => database.group(gid)).find((entry) => entry !== undefined);
+  if (!group) return false;
+  const users: string[][] = [];
   for (const database of databases) {
-    const group = database.group(gid);
-    if (!group) continue;
-    const users = database.users();
-    const primary = users.filter((entry) => Number(entry[3]) === gid);
-    if (primary.some((entry) => Number(entry[2]) !== user.uid)) return false;
-    const listed = group[3]!.trim().split(',').filter((name) => name !== '');
-    const name = users.find((entry) => Number(entry[2]) === user.uid)?.[0] ?? user.name;
-    if (listed.length > 1 || (listed.length === 1 && listed[0] !== name)) return false;
-    // An NSS user is often not enumerated (sssd's default): its primary group holds it all the same.
-    return primary.length + listed.length > 0 || user.primaryGid === gid;
+    const listed = database.users();
+    if (listed === undefined) return false;
+    users.push(...listed);
   }
-  return user.primaryGid === gid;
+  const primary = users.filter((entry) => Number(entry[3]) === gid);
+  if (primary.some((entry) => Number(entry[2]) !== user.uid)) return false;
+  const members = group[3]!.trim().split(',').filter((name) => name !== '');
+  const name = users.find((entry) => Number(entry[2]) === user.uid)?.[0] ?? user.name;
+  if (members.length > 1 || (members.length === 1 && members[0] !== name)) return false;
+  return primary.length + members.length > 0;
 }

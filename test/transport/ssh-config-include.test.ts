@@ -195,6 +195,9 @@ describe('~/.ssh/config Include', () => {
         hint: expect.stringMatching(/Match final/),
       }),
     );
+    // `Match canonical` makes no second pass (gridops applies no CanonicalizeHostname): not refused.
+    write('config', ['Host alias1', '  HostName real1.example', 'Match canonical', '  ServerAliveInterval 1', 'Host alias*', '  Include inner']);
+    expect(() => load()).not.toThrow();
     // Without Match final, the same blocks are applied as ssh applies them.
     write('config', ['Host alias1', '  HostName real1.example', 'Host alias*', '  Include inner']);
     expect(sshConfigFor(load().config, { name: 'alias1', address: 'alias1' })).toEqual({ hostName: 'real1.example' });
