@@ -20,8 +20,10 @@ export interface MachineNetwork {
   dev?: string;
   /** A route's table where it is not the main one (`ip -j` names only those). */
   table?: string;
-  /** A route's next hop. */
-  gateway?: string;
+  /** A route's next hops (several for a multipath route). */
+  gateways?: string[];
+  /** A route's type where it is not unicast (`unreachable`, `blackhole`, `prohibit`). */
+  type?: string;
   source: 'route' | 'address';
 }
 
@@ -55,8 +57,12 @@ export function cidrsOverlap(a: string, b: string): boolean {
 }
 
 const isLabBridge = (n: MachineNetwork): boolean => Boolean(n.dev && LAB_BRIDGE.test(n.dev));
-/** The main table's routes and the local table's (the machine's own addresses, counted as addresses): the lab's /20 is weighed against these by length. */
-const inMainTable = (n: MachineNetwork): boolean => n.table === undefined || n.table === 'main' || n.table === 'local';
+/**
+ * The main table's routes, the local table's (the machine's own addresses, counted as addresses)
+ * and the `default` table's (253, looked up after main): the lab's /20 in main is weighed against
+ * these by length. Another table is looked up by a rule before main (Tailscale's 52).
+ */
+const inMainTable = (n: MachineNetwork): boolean => n.table === undefined || n.table === 'main' || n.table === 'local' || n.table === 'default';
 const prefixLength = (n: MachineNetwork): number => parseCidr(n.network)?.length ?? 0;
 
 /**
@@ -70,7 +76,7 @@ export function slotConflicts(slot: number, networks: readonly MachineNetwork[])
   return networks.filter((n) => {
     if (isLabBridge(n)) return false;
     if (n.source === 'address') return cidrsOverlap(`${n.network.split('/')[0]}/32`, subnet);
-    if (n.gateway && cidrsOverlap(`${n.gateway}/32`, subnet)) return true;
+    if (n.gateways?.some((gateway) => cidrsOverlap(`${gateway}/32`, subnet))) return true;
     const length = prefixLength(n);
     if (!inMainTable(n)) return length >= DEFAULT_LIKE_BELOW && cidrsOverlap(n.network, subnet);
     return length >= SLOT_PREFIX_LENGTH && cidrsOverlap(n.network, subnet);
@@ -100,9 +106,10 @@ export function wideRouteWarning(slot: number, networks: readonly MachineNetwork
 
 /** One line naming a conflicting network, as the refusal lists it. */
 export function describeNetwork(n: MachineNetwork): string {
-  const via = n.gateway ? ` via ${n.gateway}` : '';
+  const via = n.gateways?.length ? ` via ${n.gateways.join(', ')}` : '';
+  const type = n.type ? `${n.type} ` : '';
   const table = n.table && !inMainTable(n) ? ` table ${n.table}` : '';
-  return `${n.source === 'address' ? 'address ' : ''}${n.network}${via}${n.dev ? ` ${n.source === 'address' ? 'on' : 'dev'} ${n.dev}` : ''}${table}`;
+  return `${n.source === 'address' ? 'address ' : ''}${type}${n.network}${via}${n.dev ? ` ${n.source === 'address' ? 'on' : 'dev'} ${n.dev}` : ''}${table}`;
 }
 
 function parseJsonArray(text: string): unknown[] {
@@ -117,8 +124,13 @@ function parseJsonArray(text: string): unknown[] {
 /** The routes of `ip -4 -j route show table all`: `default` is 0.0.0.0/0, a bare address a /32. */
 export function routeNetworks(json: string): MachineNetwork[] {
   return parseJsonArray(json).flatMap((r) => {
-    const { dst, dev, table, gateway } = r as { dst?: unknown; dev?: unknown; table?: unknown; gateway?: unknown };
+    const { dst, dev, table, gateway, nexthops, type } = r as { dst?: unknown; dev?: unknown; table?: unknown; gateway?: unknown; nexthops?: unknown; type?: unknown };
     if (typeof dst !== 'string') return [];
+    // A throw route sends the lookup on to the next table: it routes nothing itself.
+    if (type === 'throw') return [];
+    const gateways = [gateway, ...(Array.isArray(nexthops) ? nexthops.map((hop) => (hop as { gateway?: unknown }).gateway) : [])].filter(
+      (g): g is string => typeof g === 'string' && parseCidr(g) !== null,
+    );
     const network = dst === 'default' ? '0.0.0.0/0' : dst.includes('/') ? dst : `${dst}/32`;
     if (!parseCidr(network)) return [];
     return [
@@ -126,7 +138,8 @@ export function routeNetworks(json: string): MachineNetwork[] {
         network,
         ...(typeof dev === 'string' ? { dev } : {}),
         ...(typeof table === 'string' || typeof table === 'number' ? { table: String(table) } : {}),
-        ...(typeof gateway === 'string' && parseCidr(gateway) ? { gateway } : {}),
+        ...(gateways.length ? { gateways } : {}),
+        ...(typeof type === 'string' && type !== 'unicast' ? { type } : {}),
         source: 'route' as const,
       },
     ];

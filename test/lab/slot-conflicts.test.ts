@@ -51,11 +51,32 @@ describe('slot conflicts: the lab skips slots that hold the machine\'s own netwo
   // A machine on a LAN 10.231.0.0/16 whose gateway is 10.231.0.1: slot 0's bridge would take the
   // gateway's address, and the machine would deliver its own traffic for it locally.
   test('a slot holding a route\'s gateway is refused, whatever the route', () => {
-    const viaLan: MachineNetwork = { network: '0.0.0.0/0', dev: 'eth0', gateway: '10.231.0.1', source: 'route' };
+    const viaLan: MachineNetwork = { network: '0.0.0.0/0', dev: 'eth0', gateways: ['10.231.0.1'], source: 'route' };
     const lan16: MachineNetwork = { network: '10.231.0.0/16', dev: 'eth0', source: 'route' };
     expect(slotConflicts(0, [viaLan, lan16])).toEqual([viaLan]);
     expect(slotConflicts(1, [viaLan, lan16])).toEqual([]);
     expect(describeNetwork(viaLan)).toBe('0.0.0.0/0 via 10.231.0.1 dev eth0');
+  });
+
+  // iproute2's forms: a throw route (the lookup goes on to the next table) routes nothing; a
+  // multipath route's gateways are its nexthops'; the `default` table (253) is looked up after main.
+  test("a throw route is no route, a multipath route's nexthops are its gateways, the default table is weighed as main", () => {
+    const json = JSON.stringify([
+      { type: 'throw', dst: '10.231.0.0/16', table: '52', flags: [] },
+      { dst: '10.9.0.0/16', nexthops: [{ gateway: '192.0.2.7', dev: 'eth0' }, { gateway: '10.231.16.1', dev: 'eth1' }], flags: [] },
+      { dst: '10.0.0.0/8', dev: 'tun0', table: 'default', flags: [] },
+      { type: 'blackhole', dst: '10.231.32.0/24', flags: [] },
+    ]);
+    const networks = routeNetworks(json);
+    expect(networks).toEqual([
+      { network: '10.9.0.0/16', gateways: ['192.0.2.7', '10.231.16.1'], source: 'route' },
+      { network: '10.0.0.0/8', dev: 'tun0', table: 'default', source: 'route' },
+      { network: '10.231.32.0/24', type: 'blackhole', source: 'route' },
+    ]);
+    expect(slotConflicts(0, networks)).toEqual([]);
+    expect(slotConflicts(1, networks).map(describeNetwork)).toEqual(['10.9.0.0/16 via 192.0.2.7, 10.231.16.1']);
+    expect(slotConflicts(2, networks).map(describeNetwork)).toEqual(['blackhole 10.231.32.0/24']);
+    expect(slotShadowingRoutes(3, networks).map(describeNetwork)).toEqual(['10.0.0.0/8 dev tun0']);
   });
 
   test('routes of /20 or longer inside a slot, and addresses in it, refuse it', () => {
@@ -93,10 +114,10 @@ describe('slot conflicts: the lab skips slots that hold the machine\'s own netwo
       { type: 'unreachable', dst: '10.231.64.0/20', flags: [] },
     ]);
     expect(routeNetworks(json)).toEqual([
-      { network: '0.0.0.0/0', dev: 'eth0', gateway: '192.0.2.1', source: 'route' },
+      { network: '0.0.0.0/0', dev: 'eth0', gateways: ['192.0.2.1'], source: 'route' },
       { network: '10.0.0.0/8', dev: 'tun0', source: 'route' },
-      { network: '10.231.5.9/32', dev: 'wg0', table: 'local', source: 'route' },
-      { network: '10.231.64.0/20', source: 'route' },
+      { network: '10.231.5.9/32', dev: 'wg0', table: 'local', type: 'local', source: 'route' },
+      { network: '10.231.64.0/20', type: 'unreachable', source: 'route' },
     ]);
     expect(slotConflicts(0, routeNetworks(json)).map((n) => n.network)).toEqual(['10.231.5.9/32']);
     expect(slotConflicts(4, routeNetworks(json)).map((n) => n.network)).toEqual(['10.231.64.0/20']);
