@@ -140,6 +140,7 @@ describe('gridops inventory', () => {
     expect(vars.n1).toEqual({
       ansible_host: '10.0.1.11', ansible_port: 2222, ansible_user: 'ops', ansible_become: true,
       ansible_ssh_common_args: '-o UserKnownHostsFile=/etc/gridops/known_hosts -o StrictHostKeyChecking=yes',
+      ansible_host_key_checking: true,
       gridops_region: 'eu-west', gridops_subgrid: 'rack-1', gridops_super_peer: 'auto',
       // strings that INI would otherwise read as numbers, booleans or lists stay strings
       label_gpu: 'true', label_cores: '8', label_pyfalse: 'False', label_hex: '0x1f', label_list: '[1, 2]',
