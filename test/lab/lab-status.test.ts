@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labStatus } from '../../src/lab/lab.js';
 import { planLab } from '../../src/lab/plan.js';
-import type { LabState } from '../../src/lab/types.js';
+import { writeLabJson } from '../support/lab-json.js';
 
 /**
  * `lab status` said healthy, exit 0, while the package proxy or the name server was dead, though
@@ -30,19 +30,11 @@ describe('lab status: the package proxy and the name server count', () => {
     const plan = planLab({ kind: 'netns', nodes: 1, subgrids: 1, regions: 1 }, 15);
     const cacheDir = join(dir, 'proxy', 'cache');
     const hostsFile = join(dir, 'dns', 'hosts');
-    const state: LabState = {
-      version: 1,
-      phase: 'ready',
-      dir,
-      createdAt: '2026-12-06T00:00:00Z',
-      plan,
+    writeLabJson(dir, plan, {
       runDir: join(process.env.GRIDOPS_LAB_RUN_ROOT ?? '/run/gridops-lab', '15'),
-      files: { topology: join(dir, 'topology.yaml'), knownHosts: join(dir, 'known_hosts'), identity: join(dir, 'id_ed25519'), publicKey: join(dir, 'id_ed25519.pub'), state: join(dir, 'lab.json') },
-      nodes: [],
       proxy: { pid: running.proxy ? stand('apt-cacher-ng', cacheDir) : 2 ** 22 + 1, address: plan.bridge.address, port: 3142, cacheDir },
       dns: { pid: running.dns ? stand('dnsmasq', hostsFile) : 2 ** 22 + 1, address: plan.bridge.address, hostsFile },
-    };
-    writeFileSync(state.files.state, JSON.stringify(state));
+    });
   }
 
   test('both running: healthy', async () => {

@@ -6,7 +6,7 @@ import { labDown, labGrow, labUp } from '../../src/lab/lab.js';
 import { planLab } from '../../src/lab/plan.js';
 import { checkTopologyNotEdited, topologyDigest } from '../../src/lab/topology-edits.js';
 import type { MachineFacts } from '../../src/lab/preflight.js';
-import type { LabState } from '../../src/lab/types.js';
+import { writeLabJson } from '../support/lab-json.js';
 
 /**
  * `lab grow` rewrote topology.yaml from the lab's plan, which never shrinks: a node the user had
@@ -56,18 +56,7 @@ describe("the lab's topology, edited since the lab wrote it", () => {
   it('refuses `lab grow` before it grows anything: lab.json and the file stay as they are', async () => {
     const plan = planLab({ kind: 'container', nodes: 2, subgrids: 1, regions: 1 }, 3);
     const runDir = join(dir, 'nodes');
-    const state: LabState = {
-      version: 1,
-      phase: 'ready',
-      dir,
-      createdAt: '2026-12-06T00:00:00Z',
-      plan,
-      runDir,
-      files: { topology: file, knownHosts: join(dir, 'known_hosts'), identity: join(dir, 'id_ed25519'), publicKey: join(dir, 'id_ed25519.pub'), state: join(dir, 'lab.json') },
-      nodes: plan.nodes.map((n) => ({ ...n, dir: join(runDir, n.name) })),
-      topologySha256: topologyDigest(written),
-    };
-    writeFileSync(state.files.state, JSON.stringify(state));
+    const state = writeLabJson(dir, plan, { runDir, nodes: plan.nodes.map((n) => ({ ...n, dir: join(runDir, n.name) })), topologySha256: topologyDigest(written) });
     const edited = written.replace('node-01, ', '');
     writeFileSync(file, edited);
     // Not a machine a lab can run on: should the check not stop the grow, its preflight does, before anything is built.
@@ -97,18 +86,7 @@ describe("the lab's topology, edited since the lab wrote it", () => {
       process.env.GRIDOPS_LAB_RUN_ROOT = run;
       writeFileSync(join(run, 'slots', String(SLOT)), `${join(dir, 'other-lab')}\n`);
       const plan = planLab({ kind: 'container', nodes: 1, subgrids: 1, regions: 1 }, SLOT);
-      const state: LabState = {
-        version: 1,
-        phase: 'ready',
-        dir,
-        createdAt: '2026-12-06T00:00:00Z',
-        plan,
-        runDir: join(dir, 'nodes'),
-        files: { topology: file, knownHosts: join(dir, 'known_hosts'), identity: join(dir, 'id_ed25519'), publicKey: join(dir, 'id_ed25519.pub'), state: join(dir, 'lab.json') },
-        nodes: [],
-        topologySha256: topologyDigest(written),
-      };
-      writeFileSync(state.files.state, JSON.stringify(state));
+      writeLabJson(dir, plan, { topologySha256: topologyDigest(written) });
     });
     afterEach(() => {
       if (saved === undefined) delete process.env.GRIDOPS_LAB_RUN_ROOT;
