@@ -1,6 +1,7 @@
 import { link, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeNewFile, writeTempBeside } from './atomic-write.js';
+import { hardLinksUnsupported } from './hard-links-unsupported.js';
 import { syncDirectory } from './sync-directory.js';
 
 /**
@@ -27,7 +28,7 @@ async function placeOnce(file: string, content: string | Buffer, mode: number): 
     if (code === 'EEXIST') return false;
     // A file system without hard links (some FUSE, SMB or FAT mounts): an exclusive create of the
     // name itself, still never replacing anything, only not proof against a crash mid-write.
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createExclusive(file, content, mode);
+    if (hardLinksUnsupported(code)) return createExclusive(file, content, mode);
     throw err;
   } finally {
     await unlink(tmp).catch(() => undefined);

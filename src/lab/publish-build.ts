@@ -3,6 +3,7 @@ import { link, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from '../errors/index.js';
 import { shellWord } from './lab-command.js';
+import { hardLinksUnsupported } from '../fs/hard-links-unsupported.js';
 
 /**
  * Puts a finished cache build (`tmp`, holding `marker`) at `path`. Two first `lab up`s in
@@ -30,12 +31,6 @@ export async function publishBuild(tmp: string, path: string, marker: string): P
 }
 
 /**
- * link() errors of a filesystem without hard links (some FUSE, vfat, exFAT cache directories; EXDEV
- * where a mount splits them): the build is renamed into place instead.
- */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
-
-/**
  * Puts a finished cache file (`tmp`, in the same directory) at `path`, never replacing one already
  * there: as for publishBuild, the first build published is the one labs run on (the sandbox image's
  * bytes differ from build to build, and a lab's plan records the image it was given). link() fails
@@ -52,7 +47,8 @@ export async function publishFile(tmp: string, path: string, linkFile: (from: st
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    if (!code || !NO_HARD_LINKS.has(code)) throw err;
+    // EXDEV too, where a mount splits the cache directory: the build is renamed into place instead.
+    if (!hardLinksUnsupported(code) && code !== 'EXDEV') throw err;
     if (existsSync(path)) return false;
     await rename(tmp, path);
     return true;
