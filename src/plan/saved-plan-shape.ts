@@ -1,6 +1,6 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { fieldPath } from '../agent/field-path.js';
+import { valueErrorSentence } from '../agent/value-error-sentence.js';
 import type { ChangeKind } from './change.js';
 import { PLAN_FORMAT } from './plan.js';
 
@@ -56,31 +56,10 @@ const SavedPlan = Type.Object({
   limit: Type.Optional(Strings),
 });
 
-/** The first field of `value` that a saved plan cannot have, as `hosts[0].host is missing`; null when its shape is sound. */
+/** The first field of `value` that a saved plan cannot have, as `hosts[0].host is missing (a string)`; null when its shape is sound. */
 export function firstBadPlanField(value: unknown): string | null {
   if (Value.Check(SavedPlan, value)) return null;
   // TypeBox reports a union's branches apart after the union itself: the first error is the outermost.
   const first = Value.Errors(SavedPlan, value).First();
-  if (!first) return null;
-  const field = fieldPath(first.path) || 'the plan';
-  if (first.value === undefined) return `${field} is missing`;
-  return `${field} must be ${expected(first.schema)}, not ${shown(first.value)}`;
-}
-
-function expected(schema: TSchema): string {
-  if ('const' in schema) return JSON.stringify(schema.const);
-  if (schema.anyOf) {
-    const branches = schema.anyOf as TSchema[];
-    if (branches.every((b) => 'const' in b)) return `one of ${branches.map((b) => JSON.stringify(b.const)).join(', ')}`;
-    return branches.map(expected).join(' or ');
-  }
-  return ({ string: 'a string', number: 'a number', integer: 'an integer', boolean: 'true or false', array: 'a list', object: 'a mapping', null: 'null' } as Record<string, string>)[String(schema.type)] ?? 'another value';
-}
-
-function shown(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object') return 'a mapping';
-  return `a ${typeof value}`;
+  return first ? valueErrorSentence(first) : null;
 }

@@ -1,11 +1,11 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { fieldPath } from '../agent/field-path.js';
+import { valueErrorSentence } from '../agent/value-error-sentence.js';
 
 /** The outcomes a host record may name: HostState's `lastOutcome` (state.ts) is one of these. */
 export const HOST_OUTCOMES = ['applied', 'unchanged', 'failed', 'skipped'] as const;
 
-// Each schema's `description` is what a refusal says the field should be (`its FIELD is VALUE, not DESCRIPTION`).
+// Each schema's `description` is what a refusal says the field should be (`FIELD must be DESCRIPTION, not VALUE`).
 const Strings = (what: string) => Type.Array(Type.String(), { description: what });
 const AnObject = Type.Object({}, { description: 'an object' });
 const Time = (what: string) => Type.String({ description: what });
@@ -50,7 +50,7 @@ export const HostRecord = Type.Object(
     agentVersion: Type.Union([Type.String(), Type.Null()], { description: 'a version or null' }),
     appliedAt: Time('a time or ""'),
     changesApplied: Type.Integer({ minimum: 0, description: 'a count' }),
-    lastOutcome: Type.Union(HOST_OUTCOMES.map((outcome) => Type.Literal(outcome)), { description: HOST_OUTCOMES.join(', ') }),
+    lastOutcome: Type.Union(HOST_OUTCOMES.map((outcome) => Type.Literal(outcome))),
     lastRunAt: Type.Optional(Time('a time')),
     lastError: Type.Optional(Type.String({ description: 'a string' })),
     pendingHandlers: Type.Optional(Strings('a list of handlers')),
@@ -63,31 +63,15 @@ export const HostRecord = Type.Object(
 );
 
 /**
- * What is wrong with one host's record in a state file, said as `its FIELD is VALUE, not WHAT`, or
- * undefined when it has every field the code reads, of its type. Checked when the state is read,
- * since plan, status and decommission read these fields without a guard: an edited or damaged
- * record (`{}`, `null`) otherwise ended every command with a bare TypeError.
+ * What is wrong with one host's record in a state file, said as `FIELD must be WHAT, not VALUE` or
+ * `FIELD is missing (WHAT)` (valueErrorSentence), or undefined when it has every field the code
+ * reads, of its type. Checked when the state is read, since plan, status and decommission read
+ * these fields without a guard: an edited or damaged record (`{}`, `null`) otherwise ended every
+ * command with a bare TypeError.
  */
 export function hostRecordProblem(record: unknown): string | undefined {
   if (Value.Check(HostRecord, record)) return undefined;
   // TypeBox reports a union's branches apart after the union itself: the first error is the outermost.
   const first = Value.Errors(HostRecord, record).First();
-  if (!first) return undefined;
-  const field = fieldPath(first.path);
-  const what = expected(first.schema);
-  if (field === '') return `it is ${shown(record)}, not ${what}`;
-  if (first.value === undefined) return `it has no ${field} (${what})`;
-  return `its ${field} is ${shown(first.value)}, not ${what}`;
-}
-
-/** What a field should be: its schema's description, else its JSON type said in words (a list's item). */
-function expected(schema: TSchema): string {
-  if (typeof schema.description === 'string') return schema.description;
-  return ({ string: 'a string', number: 'a number', integer: 'an integer', boolean: 'true or false', array: 'a list', object: 'an object', null: 'null' } as Record<string, string>)[String(schema.type)] ?? 'another value';
-}
-
-/** A value as the refusal shows it: as JSON, cut short. */
-function shown(value: unknown): string {
-  const json = JSON.stringify(value);
-  return json.length > 40 ? `${json.slice(0, 37)}...` : json;
+  return first && valueErrorSentence(first);
 }

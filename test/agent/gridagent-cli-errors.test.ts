@@ -87,7 +87,7 @@ maybe('the gridagent CLI', () => {
     writeFileSync(config, JSON.stringify({ node: 'n1', region: 'r', subgrid: 's', bind: '127.0.0.1', port: await freePort(), seeds: [], keyFile: key, stateFile, http: { bind: '127.0.0.1', port: await freePort() } }));
     const run = await gridagent(['run', '--config', config]);
     expect(run.code).toBe(78);
-    expect(run.stderr).toContain(`the state file ${stateFile} is damaged (its state.subgrid.view is "junk", not a view or null); restore it from a backup, or move it away (mv ${stateFile} ${stateFile}.damaged)`);
+    expect(run.stderr).toContain(`the state file ${stateFile} is damaged (state.subgrid.view must be a view or null, not "junk"); restore it from a backup, or move it away (mv ${stateFile} ${stateFile}.damaged)`);
   });
 });
 

@@ -21,12 +21,12 @@ describe('the state file is checked field by field when read', () => {
   const group = { term: 4, votedFor: 'n2', view: { term: 4, version: 2, voters: [{ name: 'n1', addr: '10.0.0.1:7946' }, { name: 'n2' }] }, joined: true };
 
   it.each([
-    ['a state without its tiers', { epoch: 3, state: { term: 'abc', votedFor: 5 } }, /it has no state\.subgrid/],
-    ['a view that is not one', { epoch: 3, state: { subgrid: { ...group, view: 'junk' }, region: group } }, /its state\.subgrid\.view is "junk"/],
-    ['a term that is not a number', { epoch: 3, state: { subgrid: { ...group, term: 'abc' }, region: group } }, /its state\.subgrid\.term is "abc"/],
-    ['a vote for a number', { epoch: 3, state: { subgrid: group, region: { ...group, votedFor: 5 } } }, /its state\.region\.votedFor is 5/],
-    ['a voter without a name', { epoch: 3, state: { subgrid: { ...group, view: { ...group.view, voters: [{ addr: 'x' }] } }, region: group } }, /state\.subgrid\.view\.voters\[0\]\.name/],
-    ['a region slot with a broken view', { epoch: 3, state: { subgrid: { ...group, view: { ...group.view, regionSlot: { term: 1, votedFor: null, view: { term: 1 } } } }, region: group } }, /state\.subgrid\.view\.regionSlot\.view/],
+    ['a state without its tiers', { epoch: 3, state: { term: 'abc', votedFor: 5 } }, /state\.subgrid is missing \(an object\)/],
+    ['a view that is not one', { epoch: 3, state: { subgrid: { ...group, view: 'junk' }, region: group } }, /state\.subgrid\.view must be a view or null, not "junk"/],
+    ['a term that is not a number', { epoch: 3, state: { subgrid: { ...group, term: 'abc' }, region: group } }, /state\.subgrid\.term must be a whole number, not "abc"/],
+    ['a vote for a number', { epoch: 3, state: { subgrid: group, region: { ...group, votedFor: 5 } } }, /state\.region\.votedFor must be a name or null, not 5/],
+    ['a voter without a name', { epoch: 3, state: { subgrid: { ...group, view: { ...group.view, voters: [{ addr: 'x' }] } }, region: group } }, /state\.subgrid\.view\.voters\[0\]\.name is missing \(a string\)/],
+    ['a region slot with a broken view', { epoch: 3, state: { subgrid: { ...group, view: { ...group.view, regionSlot: { term: 1, votedFor: null, view: { term: 1 } } } }, region: group } }, /state\.subgrid\.view\.regionSlot\.view\.version is missing \(a whole number\)/],
   ])('%s stops the start with the move-it-away hint, naming the field', (_what, content, field) => {
     writeFileSync(path, JSON.stringify(content));
     expect(() => readStateFile(path)).toThrow(StateFileError);

@@ -108,7 +108,7 @@ describe('gridops show PLAN', () => {
     writeFileSync(file, JSON.stringify({ ...plan, hosts: [{}] }));
     const damaged = run('show', file, '--json');
     expect(damaged.status).toBe(1);
-    expect(JSON.parse(damaged.stdout)).toMatchObject({ error: 'InputFileError', code: 'INPUT_FILE', message: `${file} is not a complete gridops plan: hosts[0].host is missing` });
+    expect(JSON.parse(damaged.stdout)).toMatchObject({ error: 'InputFileError', code: 'INPUT_FILE', message: `${file} is not a complete gridops plan: hosts[0].host is missing (a string)` });
   });
 });
 

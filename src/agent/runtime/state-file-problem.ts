@@ -1,9 +1,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { GroupPersistentState, PersistentState, RegionSlot, View } from '../core/types.js';
-import { fieldPath } from '../field-path.js';
+import { valueErrorSentence } from '../value-error-sentence.js';
 
-// Each schema's `description` is what a refusal says the field should be (`its FIELD is VALUE, not DESCRIPTION`).
+// Each schema's `description` is what a refusal says the field should be (`FIELD must be DESCRIPTION, not VALUE`).
 const Count = Type.Integer({ minimum: 0, description: 'a whole number' });
 const Name = Type.String({ description: 'a string' });
 
@@ -66,25 +66,20 @@ const everySlotFieldChecked: Same<keyof RegionSlot, keyof NonNullable<CheckedVie
 void [everyWrittenStatePasses, everyGroupFieldChecked, groupOptionalWhereTheTypeIs, everyViewFieldChecked, viewOptionalWhereTheTypeIs, everySlotFieldChecked];
 
 /**
- * What is wrong with a parsed state file, said as `its FIELD is VALUE, not WHAT` or `it has no
- * FIELD`, or undefined when it is as an agent writes it. Checked at start, since the core reads
- * every field without a guard: a missing tier was a fresh node (forgetting its term and vote), a
- * view that is not one a TypeError.
+ * What is wrong with a parsed state file, said as `FIELD must be WHAT, not VALUE` or `FIELD is
+ * missing (WHAT)` (valueErrorSentence), or undefined when it is as an agent writes it. Checked at
+ * start, since the core reads every field without a guard: a missing tier was a fresh node
+ * (forgetting its term and vote), a view that is not one a TypeError.
  */
 export function stateFileProblem(parsed: unknown): string | undefined {
   if (Value.Check(StateFile, parsed)) return undefined;
   const first = firstError(StateFile, parsed, '');
-  if (!first) return undefined;
-  const field = fieldPath(first.path);
-  const what = expected(first.schema);
-  if (field === '') return `it is ${shown(parsed)}, not ${what}`;
-  if (first.value === undefined) return `it has no ${field} (${what})`;
-  return `its ${field} is ${shown(first.value)}, not ${what}`;
+  return first && valueErrorSentence(first);
 }
 
 /**
- * The outermost error, but inside an object or null: TypeBox reports the union first (`its state is
- * {...}, not an object or null`), where the field to name is the one inside the object that is wrong.
+ * The outermost error, but inside an object or null: TypeBox reports the union first (`state must
+ * be an object or null, not {...}`), where the field to name is the one inside the object that is wrong.
  */
 function firstError(schema: TSchema, value: unknown, prefix: string): { path: string; schema: TSchema; value: unknown } | undefined {
   const first = Value.Errors(schema, value).First();
@@ -94,14 +89,4 @@ function firstError(schema: TSchema, value: unknown, prefix: string): { path: st
     return firstError(objectBranch, first.value, prefix + first.path) ?? { ...first, path: prefix + first.path };
   }
   return { path: prefix + first.path, schema: first.schema, value: first.value };
-}
-
-function expected(schema: TSchema): string {
-  return typeof schema.description === 'string' ? schema.description : 'another value';
-}
-
-/** A value as the refusal shows it: as JSON, cut short. */
-function shown(value: unknown): string {
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 40 ? `${json.slice(0, 37)}...` : json;
 }
