@@ -125,6 +125,30 @@ describe('first contact (the binary)', () => {
       }
     });
 
+    it("a command of gridops' own starts without oclif's core plugins (help, not-found, autocomplete); help and a typo still load them", () => {
+      // Finding each plugin's root and manifest cost 5 ms of every start (bin/run.js, ownCommandOnly).
+      const dir = mkdtempSync(join(tmpdir(), 'gridops-plugins-'));
+      try {
+        const tracer = join(dir, 'plugins.cjs');
+        writeFileSync(
+          tracer,
+          [
+            "const fs = require('node:fs'); const seen = new Set();",
+            "const note = (p) => { const m = /@oclif\\/(plugin-[a-z-]+)/.exec(String(p)); if (m) seen.add(m[1]); };",
+            "for (const [o, names] of [[fs, ['readFileSync', 'statSync', 'existsSync', 'realpathSync']], [fs.promises, ['readFile', 'stat', 'access', 'realpath']]]) for (const n of names) { const f = o[n]; o[n] = function (p, ...rest) { note(p); return f.call(this, p, ...rest); }; }",
+            "process.on('exit', () => process.stderr.write('plugins: ' + JSON.stringify([...seen].sort()) + '\\n'));",
+          ].join('\n'),
+        );
+        const plugins = (args: string[]) => JSON.parse(/^plugins: (.*)$/m.exec(runCached(['--require', tracer], args).stderr)![1]!) as string[];
+        for (const command of ['plan', 'apply', 'status', 'validate']) expect({ command, plugins: plugins([command, join(dir, 'absent.yaml')]) }).toEqual({ command, plugins: [] });
+        expect(plugins(['help'])).toEqual(['plugin-autocomplete', 'plugin-help', 'plugin-not-found']);
+        expect(plugins(['plan', '--help'])).toEqual(['plugin-autocomplete', 'plugin-help', 'plugin-not-found']);
+        expect(plugins(['valdate'])).toEqual(['plugin-autocomplete', 'plugin-help', 'plugin-not-found']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it("oclif sorts gridops' commands without ICU's collator, in the root and English collation's order (bundle-cli.js rewrites that sort)", () => {
       const text = readFileSync(`${root}dist/cli/gridops.cjs`, 'latin1');
       // esbuild renames the parameters (`a2`): the comparator is found by its test of the id's alphabet.
