@@ -9,6 +9,7 @@
  */
 import type { SFTPWrapper, Stats } from 'ssh2';
 import type { FileAnswer, FileAttrs, FileQuery } from './transport.js';
+import { packSftpRequests } from './sftp-packed-requests.js';
 
 /** The file type bits of a mode, and a regular file's. */
 export const S_IFMT = 0o170000;
@@ -64,6 +65,7 @@ export async function answerFileQueries(ops: FileOps, queries: readonly FileQuer
  * server ended between a file's lstat and its open), so it would wait for the caller's timeout.
  */
 export async function querySftp(sftp: SFTPWrapper, queries: readonly FileQuery[]): Promise<Map<string, FileAnswer>> {
+  packSftpRequests(sftp);
   let ended = false;
   const onEnd = () => (ended = true);
   sftp.once('end', onEnd);
