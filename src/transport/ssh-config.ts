@@ -1,6 +1,8 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
 import { readSshConfigWithIncludes, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
-import { refuseFinalPassWithNesting, withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
+import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
+import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
+import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -161,38 +163,32 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
  * `Match host` against that address too, as ssh does against the host it dials. A HostName there
  * that names another host is not used; where a block naming the node literally wrote it, `warn`
  * is told, with its file:line (a wildcard block's, such as `Host *` with `HostName %h`, is the
- * ordinary pattern, not a redirection meant for this node).
+ * ordinary pattern, not a redirection meant for this node). `Match user` judges the user gridops
+ * logs in as, decided in one place (lookupAsLoginUser), in whether a block of the address's own
+ * matches as in the values.
  */
 export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'> | Node, warn: (message: string) => void = () => undefined): SshConfigValues {
   if (!config) return {};
   const writtenUser = 'origins' in node && writtenByTopology(node, 'user') ? node.settings.ssh.user : undefined;
-  const byAddress = node.name === node.address || matchesOwnBlock(config, node.address, writtenUser);
+  // Where the topology wrote no user and the file gives none, gridops logs in as its default.
+  const defaultUser = 'settings' in node ? node.settings.ssh.user : BUILT_IN_USER;
+  // The address's lookup says whether a block of its own matched, judged with the same login user as its values.
+  const byAddressLookup = lookupAsLoginUser(withOwnBlocksMarked(config), node.address, writtenUser, defaultUser);
+  const byAddress = node.name === node.address || ownBlockMatched(byAddressLookup.values);
   const host = byAddress ? node.address : node.name;
   const lookup = byAddress ? config : dialledAt(config, node.address);
-  // `Match user` judges the user gridops logs in as, as ssh judges `ssh -l USER`'s: the topology's
-  // where it wrote one; else the file's own User, whose blocks OpenSSH judges against the local
-  // user first (computed so); where the file gives none, gridops logs in as the built-in default
-  // (root), not as the local user ssh would take, so the lookup is made again for that user.
-  // That second lookup only changes anything where a `Match user` block could judge it.
-  let loginUser = writtenUser;
-  let values = computeFor(lookup, host, loginUser);
-  if (loginUser === undefined && first(values.User as string | string[] | undefined) === undefined && judgesLoginUser(config)) {
-    loginUser = 'settings' in node ? node.settings.ssh.user : BUILT_IN_USER;
-    values = computeFor(lookup, host, loginUser);
-  }
+  const { values, loginUser, fileUser } = byAddress ? byAddressLookup : lookupAsLoginUser(lookup, host, writtenUser, defaultUser);
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));
   const identity = pick('IdentityFile');
   const route = proxyRouteFor(lookup, host, values, loginUser);
   const hostName = byAddress ? first(pick('HostName'))?.replace(/%h/g, host) : undefined;
   if (!byAddress) warnOfUnusedHostName(config, node, warn, loginUser);
-  // A login user passed to the lookup comes back as its User: the file's own is only the first lookup's.
-  const user = loginUser === undefined ? first(pick('User')) : undefined;
   const globalKnownHosts = pick('GlobalKnownHostsFile');
   const hashKnownHosts = first(pick('HashKnownHosts'))?.toLowerCase();
   return {
     ...(hostName ? { hostName } : {}),
-    ...(user ? { user } : {}),
+    ...(fileUser ? { user: fileUser } : {}),
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
     ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
     ...(route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value) : {}),
@@ -204,35 +200,6 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
 
 /** gridops' login user where neither the topology nor ~/.ssh/config names one (builtin-defaults.ts). */
 const BUILT_IN_USER = 'root';
-
-/** Whether each config has a Match block judging `user` (worked out once: lookups run per node). */
-const userJudgedBy = new WeakMap<SSHConfig, boolean>();
-
-/**
- * Whether a `Match user` block anywhere in `config` (inside a block too) judges the login user: only
- * then can a lookup as gridops' built-in user give other values than the lookup as ssh's default.
- */
-function judgesLoginUser(config: SSHConfig): boolean {
-  let judges = userJudgedBy.get(config);
-  if (judges === undefined) {
-    const any = (section: readonly ConfigLine[]): boolean =>
-      section.some((line) => line.type === SSH_CONFIG_DIRECTIVE && line.config !== undefined && (Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {}).some((c) => /^user$/i.test(c)) || any(line.config)));
-    judges = any(config as unknown as ConfigLine[]);
-    userJudgedBy.set(config, judges);
-  }
-  return judges;
-}
-
-/**
- * The values `config` gives `host` for a login as `user` (undefined: as OpenSSH without `-l`, the
- * file's own User, else the local user, is what `Match user` judges). matchExec: false as well,
- * though loadSshConfig took such blocks out: compute() must never run a command. Blocks an Include
- * put inside a block apply where both match (ssh-config-nested-blocks.ts).
- */
-function computeFor(config: SSHConfig, host: string, user: string | undefined): Record<string, string | string[]> {
-  const compute = (lines: SSHConfig) => (user === undefined ? lines.compute(host, { matchExec: false }) : lines.compute({ Host: host, User: user }, { matchExec: false }));
-  return compute(withNestedBlocksResolved(config, host, compute));
-}
 
 /**
  * `config` as looked up for a host dialled at `address`: each HostName directive says `address`,
@@ -315,39 +282,6 @@ function literalNamesOf(block: ConfigLine & { criteria?: Record<string, unknown>
   return patterns.filter((p) => p !== '' && !/[*?!]/.test(p)).map((p) => p.toLowerCase());
 }
 
-/** A copy of each config with its own blocks only (made once: sshConfigFor runs per node). */
-const ownBlocksOf = new WeakMap<SSHConfig, SSHConfig>();
-
-/**
- * Whether a Host or Match block other than `Host *` (with or without `!exceptions`) or a Match
- * that judges no host name (`all`, `user`, `localuser`) matches `host`: the file's top-level values
- * and those blocks apply to (nearly) every host, so they do not make the address the name the
- * operator wrote values for. A block inside such a block is judged as any other (where both match).
- */
-function matchesOwnBlock(config: SSHConfig, host: string, user: string | undefined): boolean {
-  let own = ownBlocksOf.get(config);
-  if (!own) {
-    const lines = config as unknown as Array<ConfigLine & { criteria?: Record<string, unknown> }>;
-    const tokens = (value: unknown) => (Array.isArray(value) ? (value as Array<{ val: string }>).map((t) => t.val) : String(value).split(/\s+/));
-    const catchAll = (line: ConfigLine & { criteria?: Record<string, unknown> }) =>
-      /^host$/i.test(line.param ?? '') ? tokens(line.value).every((p) => p === '*' || p.startsWith('!')) : !Object.keys(line.criteria ?? {}).some((c) => /^(host|originalhost)$/i.test(c));
-    // A catch-all block stays for the blocks inside it (an Include at the bottom of the file, under
-    // `Host *`, reads a file of Host blocks): those are the host's own where both match; its plain lines are not.
-    const ownBlocks = (section: readonly ConfigLine[]): ConfigLine[] =>
-      section.flatMap((line) => {
-        if (line.type !== SSH_CONFIG_DIRECTIVE || !line.config) return [];
-        if (!catchAll(line)) return [line];
-        const inner = ownBlocks(line.config);
-        return inner.length > 0 ? [{ ...line, config: inner }] : [];
-      });
-    own = new (config.constructor as new () => SSHConfig)();
-    own.push(...(ownBlocks(lines) as unknown as SSHConfig));
-    ownBlocksOf.set(config, own);
-  }
-  // A User passed in comes back among the values: it says nothing of the host's own blocks.
-  return Object.keys(computeFor(own, host, user)).some((key) => !/^(host|match)$/i.test(key) && !(user !== undefined && /^user$/i.test(key)));
-}
-
 /**
  * A ProxyJump hop with its host looked up in the file, as OpenSSH does for the ssh it runs to the
  * jump host: HostName, User, Port and IdentityFile of that host's blocks (a `user@` or `:port`
@@ -360,16 +294,10 @@ function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues
   const alias = written[2]!.replace(/^\[|\]$/g, '');
   // The hop's own `user@` is what `Match user` judges for it, as `ssh -J user@host` passes it on;
   // else the file's User for it, else the user gridops logs in to a hop as (root), as sshConfigFor judges a node's.
-  let loginUser = written[1];
-  let values = computeFor(config, alias, loginUser);
-  const configUser = first(values.User as string | string[] | undefined);
-  if (loginUser === undefined && configUser === undefined && judgesLoginUser(config)) {
-    loginUser = BUILT_IN_USER;
-    values = computeFor(config, alias, loginUser);
-  }
+  const { values, loginUser, fileUser } = lookupAsLoginUser(config, alias, written[1], BUILT_IN_USER);
   const hostName = first(values.HostName as string | string[] | undefined)?.replace(/%h/g, alias) ?? alias;
   // The built-in user is not written into the hop: the transport logs in to a hop without one as root.
-  const user = written[1] ?? configUser;
+  const user = written[1] ?? fileUser;
   const configPort = first(values.Port as string | string[] | undefined);
   const port = written[3] ?? (configPort && /^\d+$/.test(configPort) ? configPort : undefined);
   const identity = values.IdentityFile as string | string[] | undefined;

@@ -9,8 +9,9 @@ type Request = { type: 'preVote' | 'vote'; term: number; campaignedTicks?: numbe
  * grace), is asked by the worst, n3 (its request handed to n1's core: n3 never runs): granted?
  * n3's request brings a bootstrap quorum (2 of 3) in sight.
  */
-function answerTo(request: Request, planned: boolean): boolean {
-  const { network } = smallCluster(3, { seed: 1, cores: [16, 8, 4], ...(planned ? { bootstrapScores: [30, 20, 10] } : {}), started: false });
+function answerTo(request: Request, planned: boolean, bootstrapGrace?: number): boolean {
+  const timers = bootstrapGrace === undefined ? {} : { timers: { bootstrapGrace } };
+  const { network } = smallCluster(3, { seed: 1, cores: [16, 8, 4], ...(planned ? { bootstrapScores: [30, 20, 10] } : {}), ...timers, started: false });
   const answers: boolean[] = [];
   network.onSend((from, out) => {
     const message = out.message;
@@ -46,6 +47,20 @@ describe('a fresh node keeps its bootstrap vote from a worse candidate', () => {
     ] as const)('a %s for term %i: granted once the candidate campaigned longer than a grace, whatever the voter remembers', (type, term) => {
       // The voter may have restarted a moment ago: its own grace and its count of lost campaigns start again, the candidate's clock does not.
       expect(answerTo({ type, term, campaignedTicks: 101 }, true)).toBe(true);
+    });
+
+    test.each([
+      ['preVote', 2],
+      ['vote', 1],
+      ['vote', 3],
+    ] as const)('a %s for term %i: granted at once with bootstrapGrace 0 (no wait), an older agent\'s too', (type, term) => {
+      expect(answerTo({ type, term, campaignedTicks: 0 }, true, 0)).toBe(true);
+      expect(answerTo({ type, term }, true, 0)).toBe(true);
+    });
+
+    test('a grace of one tick is still waited for: refused until the candidate campaigned longer than it', () => {
+      expect(answerTo({ type: 'vote', term: 1, campaignedTicks: 1 }, true, 1)).toBe(false);
+      expect(answerTo({ type: 'vote', term: 1, campaignedTicks: 2 }, true, 1)).toBe(true);
     });
   });
 

@@ -1,4 +1,5 @@
 import type { AgentSettings } from '../../src/agent/core/agent.js';
+import type { Timers } from '../../src/agent/core/timers.js';
 import { SimNetwork, type SimNodeSpec } from '../../src/agent/sim/network.js';
 import { SingleLeaderPerTerm } from '../../src/agent/sim/invariants.js';
 import { buildGrid } from '../../src/agent/sim/topology.js';
@@ -6,7 +7,7 @@ import { buildGrid } from '../../src/agent/sim/topology.js';
 /** A one-sub-grid cluster with explicit machines, for scripted scenarios. */
 export function smallCluster(
   count: number,
-  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number; bootstrapScores?: number[]; tickPhases?: boolean; addressed?: boolean; started?: boolean } = {},
+  options: { seed?: number; never?: number[]; prefer?: number[]; cores?: number[]; expect?: number; bootstrapScores?: number[]; timers?: Partial<Timers>; tickPhases?: boolean; addressed?: boolean; started?: boolean } = {},
 ): { network: SimNetwork; names: string[]; invariant: SingleLeaderPerTerm } {
   const names = Array.from({ length: count }, (_, index) => `n${index + 1}`);
   const specs: SimNodeSpec[] = names.map((name, index) => {
@@ -21,6 +22,7 @@ export function smallCluster(
       mirrors: 4,
       hysteresis: 0.25,
       ...(options.bootstrapScores ? { bootstrapScore: options.bootstrapScores[index]! } : {}),
+      ...(options.timers ? { timers: options.timers } : {}),
       // Reached only at host:port, as in the runtime (sim/network.ts, addressAllows).
       ...(options.addressed ? { addr: `${name}:7946` } : {}),
     };

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor } from '../../src/transport/ssh-config.js';
 import { node } from '../resources/fixtures.js';
+import { sshClientMissing, sshDashG } from '../support/ssh-dash-g.js';
 
 /**
  * ~/.ssh/config's Include, followed as OpenSSH follows it (ssh_config(5)), on real files under a
@@ -142,13 +143,11 @@ describe('~/.ssh/config Include', () => {
   });
 
   describe('as `ssh -G` reads the same file (blocks inside blocks)', () => {
-    const ssh = spawnSync('ssh', ['-V']);
     const sshGives = (file: string, host: string) => {
-      const out = spawnSync('ssh', ['-G', '-F', file, host], { encoding: 'utf8' }).stdout;
-      const value = (key: string) => new RegExp(`^${key} (.*)$`, 'm').exec(out)?.[1];
-      return { hostname: value('hostname'), user: value('user'), port: Number(value('port')), identityfile: value('identityfile') };
+      const { hostname, user, port, identityfile } = sshDashG(file, host);
+      return { hostname, user, port, identityfile };
     };
-    (ssh.error ? it.skip : it)('HostName, User, Port and the first IdentityFile agree for every host', () => {
+    (sshClientMissing ? it.skip : it)('HostName, User, Port and the first IdentityFile agree for every host', () => {
       const d = join(home, '.ssh');
       // Absolute Include paths: with -F, ssh reads a relative one under the real ~/.ssh, not this home's.
       const file = write('config', [
@@ -176,7 +175,7 @@ describe('~/.ssh/config Include', () => {
       }
     });
 
-    (ssh.error ? it.skip : it)("a node's address matched by a block a `Host *` block's Include opens is the address's own: its User and Port, not the name's", () => {
+    (sshClientMissing ? it.skip : it)("a node's address matched by a block a `Host *` block's Include opens is the address's own: its User and Port, not the name's", () => {
       const file = write('config', ['Host *', '  ServerAliveInterval 10', `Include ${join(home, '.ssh', 'conf.d')}/*`]);
       write('conf.d/10-hosts', ['Host 10.0.0.5', '  Port 2205', '  User addruser', 'Host web1', '  Port 1001', '  User nameuser']);
       const ours = sshConfigFor(load().config, { name: 'web1', address: '10.0.0.5' });

@@ -31,6 +31,18 @@ export class Tally {
  */
 const CAMPAIGNS_BEFORE_YIELDING = 3;
 
+/**
+ * Has a bootstrap candidate campaigned long enough that a better-ranked voter yields to it? Longer
+ * than a grace (`bootstrapGrace`, in ticks), by the candidate's own count (docs/agent.md): the
+ * better node had that grace to stand in. A grace of 0 is no wait at all (the config's meaning),
+ * so then any campaign has, its first one included; a request that does not say how long (an older
+ * agent) has not, while there is a grace.
+ */
+function campaignedPastGrace(campaignedTicks: number | undefined, bootstrapGrace: number): boolean {
+  if (bootstrapGrace === 0) return true;
+  return campaignedTicks !== undefined && campaignedTicks > bootstrapGrace;
+}
+
 /** A voter's answer to a (pre-)vote request: grant it, refuse it, or point a non-fresh asker at the group that exists. */
 export type Verdict = 'grant' | 'refuse' | 'notFresh';
 
@@ -217,7 +229,9 @@ export class BootstrapBallot implements Ballot {
    * that restarts every few seconds starts its grace and its count of lost campaigns again each
    * time, and within its grace stands only once every expected node is there, so with one missing
    * it would refuse forever and never stand. A candidate that campaigned a whole grace gave the
-   * better node that grace to stand in; an older agent's request says nothing and is refused as before.
+   * better node that grace to stand in; an older agent's request says nothing and is refused as
+   * before. With a grace of 0 there is nothing to give, and no candidate is refused on this ground
+   * (campaignedPastGrace).
    */
   private standsInstead(message: Extract<Message, { type: 'preVote' | 'vote' }>): boolean {
     const ctx = this.ctx;
@@ -225,7 +239,7 @@ export class BootstrapBallot implements Ballot {
       this.election.boundTo() === null &&
       this.discovery.liveFreshPeers().length + 1 >= this.needs() &&
       this.election.bootstrapCampaignsLost() < CAMPAIGNS_BEFORE_YIELDING &&
-      (message.campaignedTicks === undefined || message.campaignedTicks <= ctx.timers.bootstrapGrace) &&
+      !campaignedPastGrace(message.campaignedTicks, ctx.timers.bootstrapGrace) &&
       this.canStandAndOutranks(message.from, message.score)
     );
   }

@@ -1,0 +1,67 @@
+import type SSHConfig from 'ssh-config';
+import type { ConfigLine } from './ssh-config-include.js';
+import { withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
+
+/** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
+const DIRECTIVE = 1;
+
+const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/**
+ * The values `config` gives `host` for a login as `user` (undefined: as OpenSSH without `-l`, the
+ * file's own User, else the local user, is what `Match user` judges). matchExec: false as well,
+ * though loadSshConfig took such blocks out: compute() must never run a command. Blocks an Include
+ * put inside a block apply where both match (ssh-config-nested-blocks.ts).
+ */
+export function computeFor(config: SSHConfig, host: string, user: string | undefined): Record<string, string | string[]> {
+  const compute = (lines: SSHConfig) => (user === undefined ? lines.compute(host, { matchExec: false }) : lines.compute({ Host: host, User: user }, { matchExec: false }));
+  return compute(withNestedBlocksResolved(config, host, compute));
+}
+
+/** One lookup of a host as gridops logs in to it (lookupAsLoginUser). */
+export interface LoginLookup {
+  values: Record<string, string | string[]>;
+  /**
+   * The user `Match user` judged, passed to every other lookup of the same host (its route, its
+   * HostName's source); undefined where the file's own User decided, as ssh without `-l` judges it.
+   */
+  loginUser: string | undefined;
+  /** The User the file gives the host, where it decided the login user (no user was passed). */
+  fileUser: string | undefined;
+}
+
+/**
+ * The one place that decides which user `Match user` judges for a lookup of `host`, so that every
+ * judgement of the file for a node (whether a block of its address's own matches, its values, its
+ * route) sees the same one: `writtenUser` where the topology (or a ProxyJump's `user@`) names one,
+ * as `ssh -l USER` is judged; else the file's own User, which its blocks below it judge, as ssh
+ * without `-l` does (a top-level `User` or a `Host *` one decides a later `Match user`); where the
+ * file gives none, gridops logs in as `defaultUser` (root), not as the local user ssh would take,
+ * so the lookup is made again as that user. That second lookup is made only where a `Match user`
+ * block could judge it.
+ */
+export function lookupAsLoginUser(config: SSHConfig, host: string, writtenUser: string | undefined, defaultUser: string): LoginLookup {
+  if (writtenUser !== undefined) return { values: computeFor(config, host, writtenUser), loginUser: writtenUser, fileUser: undefined };
+  const values = computeFor(config, host, undefined);
+  const fileUser = first(values.User);
+  if (fileUser !== undefined || !judgesLoginUser(config)) return { values, loginUser: undefined, fileUser };
+  return { values: computeFor(config, host, defaultUser), loginUser: defaultUser, fileUser: undefined };
+}
+
+/** Whether each config has a Match block judging `user` (worked out once: lookups run per node). */
+const userJudgedBy = new WeakMap<SSHConfig, boolean>();
+
+/**
+ * Whether a `Match user` block anywhere in `config` (inside a block too) judges the login user: only
+ * then can a lookup as gridops' default user give other values than the lookup as ssh's default.
+ */
+function judgesLoginUser(config: SSHConfig): boolean {
+  let judges = userJudgedBy.get(config);
+  if (judges === undefined) {
+    const any = (section: readonly ConfigLine[]): boolean =>
+      section.some((line) => line.type === DIRECTIVE && line.config !== undefined && (Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {}).some((c) => /^user$/i.test(c)) || any(line.config)));
+    judges = any(config as unknown as ConfigLine[]);
+    userJudgedBy.set(config, judges);
+  }
+  return judges;
+}

@@ -1,0 +1,32 @@
+import { smallCluster } from './sim-helpers.js';
+
+/**
+ * `bootstrapGrace: 0` means no wait for a better-ranked node (docs/agent.md, the config's timers):
+ * a planned first election is then decided by a quorum and the rank stagger alone. The case that
+ * shows it: the planned node n1 starts 3 s after n2, the third expected node never comes, so the
+ * bootstrap quorum (2 of 3) needs n1's vote. n2 stands first (n1 still waits `bootstrapAfter` after
+ * its start). With a 10 s grace n1 refuses n2 and wins itself (planned-election-out-of-step.test.ts);
+ * with none, n1 has no grace to hold the election for, and n2's first campaign must win term 1.
+ */
+describe('a planned first election with bootstrapGrace 0', () => {
+  test('is won in term 1, with no vote or pre-vote refused, when the better node comes after a worse one', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const { network, invariant } = smallCluster(3, { seed, bootstrapScores: [30, 20, 10], timers: { bootstrapGrace: 0 }, started: false });
+      const refusals: string[] = [];
+      network.onSend((from, out) => {
+        const message = out.message;
+        if ((message.type === 'preVoteResp' || message.type === 'voteResp') && message.bootstrap === true && !message.granted) refusals.push(`${from} refused ${message.to} (${message.type}, term ${message.term})`);
+      });
+      let firstWin: { node: string; term: number } | undefined;
+      network.onEvent((node, event) => {
+        if (event.type === 'electionWon' && event.tier === 'subgrid') firstWin ??= { node, term: event.term };
+      });
+      network.start('n2');
+      network.runFor(3_000);
+      network.start('n1');
+      network.runFor(30_000);
+      expect({ seed, firstWin, refusals }).toEqual({ seed, firstWin: { node: 'n2', term: 1 }, refusals: [] });
+      expect(invariant.violations).toEqual([]);
+    }
+  });
+});
