@@ -205,9 +205,12 @@ describe('the validated-playbook cache', () => {
     expect((await runLoad()).name).toBe('work');
   });
 
-  it('keeps nothing outside the bundled CLI', async () => {
+  it('keeps nothing outside the bundled CLI, and the same run of the bundle keeps it', async () => {
     delete globals[BUILD];
     expect((await runLoad()).name).toBe('work');
     expect(() => readdirSync(cache)).toThrow(/ENOENT/);
+    globals[BUILD] = 'build-one|/opt/gridops/dist/cli/gridops.cjs';
+    await runLoad();
+    entryWritten();
   });
 });
