@@ -39,13 +39,15 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
   const check = await checkTopologyFile(topologyFile, options);
   const loaded: LoadedPlaybooks = new Map();
   const checkOwn = ownPlaybooks === 'always' || !adHoc?.length;
-  const flagged = adHocPlaybookProblems(adHoc ?? [], loaded);
+  // A run's playbooks, as its topology, from a check this build kept where one was (playbooks/validated-cache.ts).
+  const playbookOptions = { cached: options.cached };
+  const flagged = adHocPlaybookProblems(adHoc ?? [], loaded, playbookOptions);
   // The grid's workflow runs the agent on every node; an ad-hoc run only with the agent playbook, by name or path.
   const runsAgent = !adHoc?.length || adHoc.some((ref) => {
     const playbook = loaded.get(ref);
     return playbook !== undefined && isAgentPlaybook(playbook);
   });
-  const problems = [...check.problems, ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded) : []), ...flagged.problems, ...(check.grid && runsAgent ? agentAddressProblems(check.grid) : [])];
+  const problems = [...check.problems, ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded, playbookOptions) : []), ...flagged.problems, ...(check.grid && runsAgent ? agentAddressProblems(check.grid) : [])];
   // After the playbooks loaded: what the planner would refuse on every host, refused here.
   const conflicts = workflowConflicts(check.grid, topologyFile, checkOwn ? check.playbooks : undefined, adHoc ?? [], loaded);
   problems.push(...conflicts.problems);

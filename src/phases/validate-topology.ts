@@ -14,7 +14,7 @@ import { loadWorkflow } from './workflow-playbooks.js';
 export const validateTopology: Phase = {
   title: 'validate the topology and its playbooks',
   async run(ctx) {
-    // A plan or an apply of a file this build validated before takes that result (validated-cache.ts).
+    // A plan or an apply of a topology or playbook this build validated before takes that result (topology/ and playbooks/validated-cache.ts).
     const { grid, warnings, flagWarnings, loaded } = await checkRunInputs(ctx.options.topologyFile, { cached: true, adHoc: ctx.options.playbooks, targets: (g) => selectNodes(g, ctx.options.limit) });
     ctx.setGrid(grid, statePaths(ctx.options.topologyFile, grid.name, ctx.options.stateDir));
     ctx.warnings = warnings;

@@ -1,7 +1,7 @@
 import { plural } from '../plural.js';
 import { InputFileError, ValidationError } from '../errors/index.js';
 import { fromTopology } from '../topology/playbook-reference.js';
-import { loadPlaybook, playbookRef, type LoadedPlaybook } from '../playbooks/load.js';
+import { loadPlaybook, playbookRef, type LoadedPlaybook, type LoadOptions } from '../playbooks/load.js';
 import type { Grid, Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
 import { quote, sh } from '../transport/quote.js';
@@ -41,13 +41,13 @@ export type LoadedPlaybooks = Map<string, LoadedPlaybook>;
  * The topology's own playbooks that do not load, each at the position where the topology names
  * it (also for a topology with problems elsewhere: its entries that have none of their own).
  */
-export function topologyPlaybookProblems(playbooks: Grid['playbooks'], topologyFile: string, loaded: LoadedPlaybooks = new Map()): Problem[] {
+export function topologyPlaybookProblems(playbooks: Grid['playbooks'], topologyFile: string, loaded: LoadedPlaybooks = new Map(), options: LoadOptions = {}): Problem[] {
   const problems: Problem[] = [];
   for (const { ref, position } of playbooks) {
     try {
       // Kept under the reference the workflow asks for (gridPlaybooks), so it loads none twice.
       const resolved = playbookRef(ref, fromTopology(topologyFile));
-      if (!loaded.has(resolved)) loaded.set(resolved, loadPlaybook(ref, fromTopology(topologyFile)));
+      if (!loaded.has(resolved)) loaded.set(resolved, loadPlaybook(ref, fromTopology(topologyFile), options));
     } catch (err) {
       if (err instanceof ValidationError) {
         // A lone problem keeps its own hint (the names a template may use, say): it says what to write.
@@ -65,12 +65,12 @@ export function topologyPlaybookProblems(playbooks: Grid['playbooks'], topologyF
  * them: `problems` at their lines, and `unreadable` for one that names nothing or cannot be read
  * (the command line names it, so no line of a file can show that problem).
  */
-export function adHocPlaybookProblems(refs: readonly string[], loaded: LoadedPlaybooks): { problems: Problem[]; unreadable: InputFileError[] } {
+export function adHocPlaybookProblems(refs: readonly string[], loaded: LoadedPlaybooks, options: LoadOptions = {}): { problems: Problem[]; unreadable: InputFileError[] } {
   const problems: Problem[] = [];
   const unreadable: InputFileError[] = [];
   for (const ref of new Set(refs)) {
     try {
-      if (!loaded.has(ref)) loaded.set(ref, loadPlaybook(ref));
+      if (!loaded.has(ref)) loaded.set(ref, loadPlaybook(ref, undefined, options));
     } catch (err) {
       if (err instanceof ValidationError) problems.push(...err.problems);
       else if (err instanceof InputFileError) unreadable.push(err);

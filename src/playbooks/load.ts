@@ -17,6 +17,7 @@ import { builtinPlaybooks, FROM_CURRENT_DIRECTORY, playbookTarget, unknownPlaybo
 import { insideTagged, parseSource, pathToString, positionInString, positionOf, type PathSegment, type SourceDocument } from '../topology/source.js';
 import type { EffectiveSettings } from '../topology/model.js';
 import type { Playbook, PlaybookResource } from './schema.js';
+import { cachedPlaybook, keepPlaybook, type ConsultedFiles } from './validated-cache.js';
 
 export interface LoadedPlaybook extends Playbook {
   file: string;
@@ -37,16 +38,20 @@ const checkPlaybook = makeSchemaChecker(published.playbook, 'playbook');
 // A value of the wrong type in a field gridops checks beyond the schema gets that check's advice (an owner of 1000: a name).
 const checkKind = Object.fromEntries(Object.entries(published.kinds).map(([k, s]) => [k, makeSchemaChecker(s, `kind:${k}`, { textCheck: (path) => entryValueCheckAt(k, path) })]));
 
-/** Parses and validates a playbook, with positions, like a topology. */
-export function checkPlaybookText(file: string, text: string): { playbook?: LoadedPlaybook; problems: Problem[] } {
+/**
+ * Parses and validates a playbook, with positions, like a topology; `consulted` says which
+ * templates and sources the check looked up, and where it found them (its result depends on them).
+ */
+export function checkPlaybookText(file: string, text: string): { playbook?: LoadedPlaybook; problems: Problem[]; consulted: ConsultedFiles } {
+  const consulted: ConsultedFiles = { templates: new Map(), sources: new Map() };
   const { source, problems: parsed } = parseSource(file, text);
   // No value: a syntax error, or not a mapping. Nothing more can be known from the file.
-  if (source.value === undefined) return { problems: parsed };
+  if (source.value === undefined) return { problems: parsed, consulted };
   const checked = checkPlaybook(source);
   const value = source.value as Playbook;
   if (Array.isArray(value.resources)) {
     const sound = value.resources.map((entry, i) => {
-      const own = checkEntry(source, entry as Record<string, unknown>, ['resources', i]);
+      const own = checkEntry(source, entry as Record<string, unknown>, ['resources', i], consulted);
       checked.push(...own);
       return own.length === 0;
     });
@@ -73,11 +78,11 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
   const found = [...parsed, ...checked.filter((p) => p.file !== file || !insideTagged(source, p.line, p.column))];
   // The playbook's own lines first, then those of the templates it names.
   const own = (p: Problem) => (p.file === file ? 0 : 1);
-  if (found.length) return { problems: found.sort((a, b) => own(a) - own(b) || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column) };
-  return { playbook: { ...value, file, ref: file } as LoadedPlaybook, problems: [] };
+  if (found.length) return { problems: found.sort((a, b) => own(a) - own(b) || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column), consulted };
+  return { playbook: { ...value, file, ref: file } as LoadedPlaybook, problems: [], consulted };
 }
 
-function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path: PathSegment[]): Problem[] {
+function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path: PathSegment[], consulted: ConsultedFiles): Problem[] {
   const keys = Object.keys(entry ?? {});
   const kinds = Object.keys(published.kinds);
   if (keys.length !== 1) return [problem(source, path, `a resource entry must have exactly one key, the kind (found ${keys.length})`, `kinds: ${kinds.join(', ')}`)];
@@ -105,11 +110,14 @@ function checkEntry(source: SourceDocument, entry: Record<string, unknown>, path
   if (kind === 'line' && body && typeof body === 'object' && found.length === 0) {
     for (const p of lineValueProblems(body as { line?: unknown; match?: unknown })) found.push(problem(source, [...path, kind, p.field], p.message, p.hint));
   }
-  if (typeof body?.source === 'string' && !findSource(body.source, source.file)) {
-    found.push(problem(source, [...path, kind, 'source'], `source ${body.source} not found beside the playbook or in the gridops package`, body.source.startsWith('dist/') ? 'build gridops first: npm run build' : 'fix the path'));
+  if (typeof body?.source === 'string') {
+    const file = findSource(body.source, source.file);
+    consulted.sources.set(body.source, file);
+    if (!file) found.push(problem(source, [...path, kind, 'source'], `source ${body.source} not found beside the playbook or in the gridops package`, body.source.startsWith('dist/') ? 'build gridops first: npm run build' : 'fix the path'));
   }
   if (typeof body?.template === 'string') {
     const template = findTemplate(body.template, source.file);
+    consulted.templates.set(body.template, template);
     if (!template) found.push(problem(source, [...path, kind, 'template'], `template ${body.template} not found in templates/`, "put it in a templates/ folder beside the playbook or in gridops' templates/, or fix the name"));
     else found.push(...templateFileProblems(template));
   }
@@ -140,12 +148,17 @@ function* strings(value: unknown, path: PathSegment[]): Generator<[PathSegment[]
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) yield* strings(v, [...path, k]);
 }
 
+/** How a playbook is loaded: `cached`, from a check of the same text and files by the same build where one was kept (validated-cache.ts). */
+export interface LoadOptions {
+  cached?: boolean;
+}
+
 /**
  * Loads the playbook `ref` names (playbook-reference.ts: a file, or one of gridops' own by name;
  * a file's path made absolute so that a saved plan finds it again from any directory), throwing a
  * ValidationError with every problem, or an InputFileError when it names none or cannot be read.
  */
-export function loadPlaybook(ref: string, base: PlaybookBase = FROM_CURRENT_DIRECTORY): LoadedPlaybook {
+export function loadPlaybook(ref: string, base: PlaybookBase = FROM_CURRENT_DIRECTORY, options: LoadOptions = {}): LoadedPlaybook {
   const { file, builtin } = playbookTarget(ref, base);
   if (!file) {
     const { message, hint } = unknownPlaybook(ref, base);
@@ -157,9 +170,16 @@ export function loadPlaybook(ref: string, base: PlaybookBase = FROM_CURRENT_DIRE
   } catch (err) {
     throw new InputFileError(`cannot read playbook ${file}`, unreadableHint(ref, base), { cause: err });
   }
-  const { playbook, problems } = checkPlaybookText(file, text);
-  if (!playbook) throw new ValidationError(problems, file);
+  const playbook = (options.cached ? cachedPlaybook<LoadedPlaybook>(file, text) : undefined) ?? checkedPlaybook(file, text, options);
   return { ...playbook, ref: builtin ?? file };
+}
+
+/** The playbook checked in full, kept for the next run where `options.cached` asks for the cache; a ValidationError with every problem. */
+function checkedPlaybook(file: string, text: string, options: LoadOptions): LoadedPlaybook {
+  const { playbook, problems, consulted } = checkPlaybookText(file, text);
+  if (!playbook) throw new ValidationError(problems, file);
+  if (options.cached) keepPlaybook(file, text, playbook, consulted);
+  return playbook;
 }
 
 /** What to do about a playbook file that cannot be read: check the path, or, for `qos.yaml`, name gridops' own without the extension. */
