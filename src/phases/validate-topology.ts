@@ -23,7 +23,7 @@ export const validateTopology: Phase = {
     refuseRollingWithShortHealthTimeout(warnings, ctx.options.rolling);
     ctx.nodes = selectNodes(grid, ctx.options.limit);
     if (ctx.options.site !== undefined) ctx.site = new Set(selectSite(grid, ctx.options.site).map((n) => n.name));
-    ctx.workflow = loadWorkflow(grid, ctx.nodes, ctx.options.playbooks, loaded);
+    ctx.workflow = loadWorkflow(grid, ctx.nodes, ctx.options.playbooks, loaded, { cached: true });
     checkLocalFiles(grid, ctx.nodes, ctx.workflow);
   },
 };

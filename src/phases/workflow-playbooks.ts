@@ -86,12 +86,17 @@ export function recheckHint(topologyFile: string, adHoc?: readonly string[]): st
   return `fix the lines above, then run \`${sh(['gridops', 'validate', topologyFile, ...adHoc.flatMap((p) => ['--playbook', p])])}\` again`;
 }
 
-/** The run's playbooks node by node: `--playbook` for ad-hoc work, else the grid's workflow. Those checked before come from `loaded`. */
-export function loadWorkflow(grid: Grid, nodes: readonly Node[], adHoc: readonly string[] | undefined, loaded: LoadedPlaybooks): Workflow {
+/**
+ * The run's playbooks node by node: `--playbook` for ad-hoc work, else the grid's workflow. Those
+ * checked before come from `loaded`; the others (gridops' own: node-base, hypervisor, qos, agent)
+ * from the playbook cache where `options.cached` asks for it, as a run's validate phase does: their
+ * check was 40 ms of every plain `plan` or `apply` before it connected (2026-12-06).
+ */
+export function loadWorkflow(grid: Grid, nodes: readonly Node[], adHoc: readonly string[] | undefined, loaded: LoadedPlaybooks, options: LoadOptions = {}): Workflow {
   const used = new Map<string, LoadedPlaybook>();
   const load = (ref: string) => {
     let playbook = used.get(ref);
-    if (!playbook) used.set(ref, (playbook = loaded.get(ref) ?? loadPlaybook(ref)));
+    if (!playbook) used.set(ref, (playbook = loaded.get(ref) ?? loadPlaybook(ref, undefined, options)));
     return playbook;
   };
   const byNode = new Map<string, LoadedPlaybook[]>();

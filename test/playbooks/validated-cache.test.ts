@@ -192,6 +192,24 @@ describe('the validated-playbook cache', () => {
     expect((await validate()).loaded.get(playbook)!.name).toBe('work');
   });
 
+  it("gives a run's workflow gridops' own playbooks from the cache (the validate phase's loadWorkflow), and a load without it in full", async () => {
+    const topology = join(dir, 'plain.yaml');
+    writeFileSync(topology, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.0.1 }\n');
+    const workflowOf = async (options: { cached?: boolean }) => {
+      const { inputs } = await freshModules();
+      const { loadWorkflow } = await import('../../src/phases/workflow-playbooks.js');
+      const { allNodes } = await import('../../src/topology/model.js');
+      const { grid, loaded } = await inputs.checkRunInputs(topology, { cached: true });
+      return loadWorkflow(grid, allNodes(grid), undefined, loaded, options).byNode.get('n1')!.map((p) => p.name);
+    };
+    expect(await workflowOf({ cached: true })).toEqual(expect.arrayContaining(['node-base', 'agent']));
+    const nodeBase = readdirSync(cache).map((f) => join(cache, f)).find((f) => JSON.parse(readFileSync(f, 'utf8')).playbook?.name === 'node-base');
+    expect(nodeBase).toBeDefined();
+    tamper(nodeBase!);
+    expect(await workflowOf({ cached: true })).toContain('from-the-cache');
+    expect(await workflowOf({})).not.toContain('from-the-cache');
+  });
+
   it('trusts no entry in a directory others may write', async () => {
     await keptAndUsed();
     chmodSync(cache, 0o770);
