@@ -13,7 +13,7 @@
 // bench), so that what a gridops run costs above it is gridops' own work and not a handicap of the
 // floor's: the first --concurrency hosts dialled over TCP at process start, before ssh2 loads, and
 // each socket handed to its first handshake as `sock` (transport/early-dials.ts); ssh2's client and
-// key parser required alone, not its index (ssh-transport.ts, ssh2Client); the identity parsed once
+// key parser required alone, not its index (ssh2-client.ts); the identity parsed once
 // and signing through a KeyObject (key-object-signing.ts); OpenSSH's announced host keys left
 // unanswered, not proved (skip-host-key-proofs.ts); a tick's writes in one system call after the
 // handshake (coalesce-writes.ts). What it keeps: the host key checked against known_hosts for every

@@ -1,5 +1,5 @@
 import { sh } from '../transport/quote.js';
-import { parseJumpHost } from '../transport/ssh-transport.js';
+import { parseJumpHost } from '../transport/ssh-host-spec.js';
 import { sshOptionPath } from './ssh-option-value.js';
 
 /** How gridops itself reaches a node's jump host (transport/fleet): the node's known_hosts and identity files. */

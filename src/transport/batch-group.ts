@@ -2,7 +2,7 @@
  * Ending a held batch on its host (held-read.ts): the batch runs in the read's own shell, which
  * sshd made the leader of a session and a process group of its own, so the group is the batch and
  * everything it started. A batch of its own runs under the remote `timeout` instead
- * (ssh-transport.ts, withRemoteTimeout); in the held session that wrapper cost the host an exec of
+ * (remote-timeout.ts, withRemoteTimeout); in the held session that wrapper cost the host an exec of
  * `timeout`, its fork and an exec of a new `sh` for every changed host, about a tenth of a fresh
  * first apply at 50 hosts (the bench's work). What it gave is kept here:
  * - past the client's deadline, the group is ended from a second session of the same connection

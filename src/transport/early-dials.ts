@@ -28,7 +28,7 @@ export class EarlyDials {
     const socket = connect({ host, port });
     // Until ssh2 takes it, an error only marks it unusable (ssh2 then dials and sees the error itself).
     socket.on('error', () => socket.destroy());
-    // Nagle plus delayed ACKs costs ~40 ms per small request/response exchange (as ssh-transport.ts sets it).
+    // Nagle plus delayed ACKs costs ~40 ms per small request/response exchange (as ssh-handshake.ts sets it).
     socket.setNoDelay(true);
     this.sockets.set(key, socket);
   }

@@ -9,10 +9,10 @@ import { keeperDir } from './keeper-protocol.js';
 import { knownHostsFilesFrom, knownHostsFilesKey, loadKnownHostsOf, type KnownHostsFiles } from './global-known-hosts.js';
 import type { KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
-import { parseJumpHost } from './ssh-transport.js';
+import { parseJumpHost } from './ssh-host-spec.js';
 import { createSshPool, type TransportPool } from './pool.js';
 import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor, type SshConfigValues } from './ssh-config.js';
-import type { SshHostSpec } from './ssh-transport.js';
+import type { SshHostSpec } from './ssh-host-spec.js';
 import type { Transport } from './transport.js';
 import type { Node } from '../topology/model.js';
 

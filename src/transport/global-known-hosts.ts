@@ -10,7 +10,7 @@ import { ConnectionError } from '../errors/index.js';
 import type { Node } from '../topology/model.js';
 import { KnownHosts } from './known-hosts.js';
 import { sshConfigFor, type SshConfigValues } from './ssh-config.js';
-import { expandHome } from './ssh-transport.js';
+import { expandHome } from './expand-home.js';
 
 /** OpenSSH's GlobalKnownHostsFile default (ssh_config(5)). */
 export const DEFAULT_GLOBAL_KNOWN_HOSTS: readonly string[] = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];

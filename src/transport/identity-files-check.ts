@@ -2,7 +2,8 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { ConnectionError, InputFileError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
 import { isEncryptedKey } from './encrypted-key.js';
-import { expandHome, type SshHostSpec } from './ssh-transport.js';
+import { expandHome } from './expand-home.js';
+import type { SshHostSpec } from './ssh-host-spec.js';
 
 /**
  * Every identity file the run's hosts name (ssh.identityFile in the topology, IdentityFile in

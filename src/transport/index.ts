@@ -3,8 +3,12 @@ export type { ExecOptions, ExecResult, Transport, UploadOptions } from './transp
 export { quote, sh } from './quote.js';
 export { KnownHosts, checkHostKey, fingerprintSha256, formatKnownHostsLine, knownHostsName, parseKnownHosts } from './known-hosts.js';
 export type { HostKeyVerdict, KnownHostsEntry, KnownHostsProblem } from './known-hosts.js';
-export { SshTransport, JumpConnection, parseJumpHost, expandHome } from './ssh-transport.js';
-export type { JumpHostSpec, SshHostSpec, SshSessionOptions } from './ssh-transport.js';
+export { SshTransport } from './ssh-transport.js';
+export { JumpConnection } from './jump-connection.js';
+export { parseJumpHost } from './ssh-host-spec.js';
+export { expandHome } from './expand-home.js';
+export type { JumpHostSpec, SshHostSpec } from './ssh-host-spec.js';
+export type { SshSessionOptions } from './ssh-session-options.js';
 export { TransportPool, createSshPool } from './pool.js';
 export { fanOut, DEFAULT_CONCURRENCY } from './fan-out.js';
 export type { FanOutOptions, HostOutcome } from './fan-out.js';

@@ -15,7 +15,7 @@ import { fileAnswersFromWire, fromWire, KEEPER_MAX_REPLY_CHARS, KEEPER_MAX_REQUE
 import { heldSessionUnavailable } from './held-read.js';
 import { ensureOwnKeeperSocket, ensurePrivateDir, ensureSocketPathFits, KeeperDirError } from './keeper-dir.js';
 import type { TransportLogger } from './logger.js';
-import type { SshHostSpec } from './ssh-transport.js';
+import type { SshHostSpec } from './ssh-host-spec.js';
 import { LineSplitter } from './line-splitter.js';
 import { readKnownHostsTexts } from './known-hosts.js';
 import { isLocalFile, type ExecOptions, type ExecResult, type FileAnswer, type FileQuery, type HeldRead, type Transport, type UploadContent, type UploadOptions } from './transport.js';

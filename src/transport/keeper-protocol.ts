@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ConnectionError, GridopsError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
 import { GRIDOPS_VERSION, runningBuild } from '../version.js';
 import { CommandTimeoutError } from './errors.js';
-import type { SshHostSpec } from './ssh-transport.js';
+import type { SshHostSpec } from './ssh-host-spec.js';
 import type { KnownHostsText } from './known-hosts.js';
 import type { ExecResult, FileAnswer, FileAttrs, FileQuery } from './transport.js';
 

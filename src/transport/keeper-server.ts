@@ -21,7 +21,9 @@ import { KnownHosts, type KnownHostsText } from './known-hosts.js';
 import { ensurePrivateDir, socketIdentity } from './keeper-dir.js';
 import { connectionKey, fileAnswersToWire, KEEPER_MAX_REPLY_CHARS, KEEPER_MAX_REQUEST_CHARS, parseKeeperRequest, requestIdOf, toWire, type KeeperReply, type KeeperRequest, type KeptHeldReply } from './keeper-protocol.js';
 import { LineSplitter } from './line-splitter.js';
-import { SshTransport, type SshHostSpec, type SshSessionOptions } from './ssh-transport.js';
+import type { SshHostSpec } from './ssh-host-spec.js';
+import type { SshSessionOptions } from './ssh-session-options.js';
+import { SshTransport } from './ssh-transport.js';
 import type { HeldRead } from './transport.js';
 
 export interface KeeperOptions {

@@ -3,7 +3,10 @@
  * closed together at the end. Concurrent first uses of a host share one connect.
  */
 import { InterruptedError } from '../errors/index.js';
-import { JumpConnection, SshTransport, jumpSpecOf, type SshHostSpec, type SshSessionOptions } from './ssh-transport.js';
+import { JumpConnection } from './jump-connection.js';
+import { jumpSpecOf, type SshHostSpec } from './ssh-host-spec.js';
+import type { SshSessionOptions } from './ssh-session-options.js';
+import { SshTransport } from './ssh-transport.js';
 import type { Transport } from './transport.js';
 
 export class TransportPool<S> {

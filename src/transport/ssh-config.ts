@@ -10,7 +10,7 @@ import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import { canonicalHost } from '../topology/formats.js';
 import type { Node } from '../topology/model.js';
-import { parseJumpHost } from './ssh-transport.js';
+import { parseJumpHost } from './ssh-host-spec.js';
 
 /**
  * OpenSSH client configuration (~/.ssh/config, with the files its Include lines name:

@@ -18,7 +18,7 @@ import { KeeperClient } from '../../src/transport/keeper-client.js';
 import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
-import type { SshHostSpec } from '../../src/transport/ssh-transport.js';
+import type { SshHostSpec } from '../../src/transport/ssh-host-spec.js';
 import { makeKey, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
 
 jest.setTimeout(60_000);

@@ -19,7 +19,9 @@ import { fanOut } from '../../src/transport/fan-out.js';
 import { KnownHosts, fingerprintSha256, formatKnownHostsLine } from '../../src/transport/known-hosts.js';
 import { createSshPool } from '../../src/transport/pool.js';
 import { quote } from '../../src/transport/quote.js';
-import { SshTransport, type SshHostSpec, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
+import type { SshHostSpec } from '../../src/transport/ssh-host-spec.js';
+import type { SshSessionOptions } from '../../src/transport/ssh-session-options.js';
+import { SshTransport } from '../../src/transport/ssh-transport.js';
 import { makeKey, startSshd, tempDir, type KeyPair, type Sshd } from '../transport/sshd-harness.js';
 import { describeWithTools, missingTools, SSHD_TOOL } from './support/needs-tools.js';
 

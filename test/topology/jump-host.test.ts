@@ -1,5 +1,5 @@
 import { checkTopologyText } from '../../src/topology/load.js';
-import { parseJumpHost } from '../../src/transport/ssh-transport.js';
+import { parseJumpHost } from '../../src/transport/ssh-host-spec.js';
 
 /**
  * ssh.jumpHost is read by validate as the transport reads it: an IPv6 bastion in brackets, as

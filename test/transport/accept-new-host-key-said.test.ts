@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
-import { SshTransport, type SshHostSpec, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
+import type { SshHostSpec } from '../../src/transport/ssh-host-spec.js';
+import type { SshSessionOptions } from '../../src/transport/ssh-session-options.js';
+import { SshTransport } from '../../src/transport/ssh-transport.js';
 import { startSsh2Server, writeKey } from './connect-support.js';
 
 describe('a host key recorded with --accept-new-host-keys', () => {

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { ConnectionError } from '../../src/errors/index.js';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
 import { defaultRetryPolicy, retriesFor, type RetryPolicy } from '../../src/transport/retry.js';
-import { SshTransport, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
+import type { SshSessionOptions } from '../../src/transport/ssh-session-options.js';
+import { SshTransport } from '../../src/transport/ssh-transport.js';
 import { writeKey } from './connect-support.js';
 import { freePort } from './sshd-harness.js';
 

@@ -3,7 +3,8 @@ import { fanOut } from '../../src/transport/fan-out.js';
 import { TransportPool } from '../../src/transport/pool.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { backoffDelay, isRetryableConnectError } from '../../src/transport/retry.js';
-import { orderHostKeyAlgorithms, parseJumpHost } from '../../src/transport/ssh-transport.js';
+import { orderHostKeyAlgorithms } from '../../src/transport/host-key-algorithms.js';
+import { parseJumpHost } from '../../src/transport/ssh-host-spec.js';
 
 const hosts = Array.from({ length: 20 }, (_, i) => `h${i}`);
 

@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError } from '../../src/errors/index.js';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
-import { SshTransport, type SshHostSpec, type SshSessionOptions } from '../../src/transport/ssh-transport.js';
+import type { SshHostSpec } from '../../src/transport/ssh-host-spec.js';
+import type { SshSessionOptions } from '../../src/transport/ssh-session-options.js';
+import { SshTransport } from '../../src/transport/ssh-transport.js';
 import { startEmptyAgent, startSsh2Server, writeKey } from './connect-support.js';
 
 describe('identity files gridops cannot use', () => {

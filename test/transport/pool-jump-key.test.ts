@@ -5,7 +5,9 @@
  */
 import { jest } from '@jest/globals';
 import { createSshPool } from '../../src/transport/pool.js';
-import { JumpConnection, SshTransport, type JumpHostSpec } from '../../src/transport/ssh-transport.js';
+import { JumpConnection } from '../../src/transport/jump-connection.js';
+import type { JumpHostSpec } from '../../src/transport/ssh-host-spec.js';
+import { SshTransport } from '../../src/transport/ssh-transport.js';
 import type { Transport } from '../../src/transport/transport.js';
 
 describe('the ssh pool’s jump connections', () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { withRemoteTimeout } from '../../src/transport/ssh-transport.js';
+import { withRemoteTimeout } from '../../src/transport/remote-timeout.js';
 
 /** The wrapper as the login shell (bash or dash) runs it: the command's output, the script on stdin for `sh -s`. */
 const run = (shell: string, wrapped: string, stdin = '') => execFileSync(shell, ['-c', wrapped], { input: stdin, encoding: 'utf8' });

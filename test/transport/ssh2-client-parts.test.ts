@@ -1,6 +1,6 @@
 /**
  * The transport loads ssh2's client and key parser by their paths inside the package, not its index
- * (ssh-transport.ts says why). These are the paths it uses: an ssh2 that moves or changes them fails here.
+ * (ssh2-client.ts says why). These are the paths it uses: an ssh2 that moves or changes them fails here.
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -27,9 +27,11 @@ describe("ssh2's client parts", () => {
   });
 
   it("the transport's loader takes them without loading ssh2's index, server or HTTP agents", () => {
-    // In a fresh process (this one has loaded the index above): what the built transport loads.
+    // In a fresh process (this one has loaded the index above): what the built transport loads,
+    // its modules all imported (none may load the index) and then its loader run.
     const transport = fileURLToPath(new URL('../../dist/transport/ssh-transport.js', import.meta.url));
-    const probe = `const { ssh2Client } = await import(${JSON.stringify(transport)}); const { Client, parseKey } = ssh2Client();
+    const loader = fileURLToPath(new URL('../../dist/transport/ssh2-client.js', import.meta.url));
+    const probe = `await import(${JSON.stringify(transport)}); const { ssh2Client } = await import(${JSON.stringify(loader)}); const { Client, parseKey } = ssh2Client();
 const loaded = Object.keys((await import('node:module')).createRequire(import.meta.url).cache).filter((f) => f.includes('/ssh2/lib/')).map((f) => f.replace(/.*\\/ssh2\\/lib\\//, ''));
 console.log(JSON.stringify({ client: typeof Client, parseKey: typeof parseKey, loaded }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', timeout: 20_000 });
