@@ -1,7 +1,7 @@
 /**
  * How long the agent keeps what a name resolved to, for the seeds' names (seed-resolver.ts) and
  * the region peer's (region-resolver.ts): one rule for both, so that neither retries a DNS that is
- * not up yet at boot more slowly than the other.
+ * not up yet at boot more slowly than the other. KeptTargets (kept-targets.ts) applies it for both.
  */
 
 /** An answer (addresses, or the resolver's word that the name has none): discovery's backoff must not become a DNS storm. */

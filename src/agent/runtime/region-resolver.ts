@@ -1,7 +1,8 @@
 import type { SrvRecord } from 'node:dns';
 import { isIPv4 } from 'node:net';
-import { ANSWER_MS, UNANSWERED_MS } from './dns-answer-ages.js';
 import { lookupIPv4, type ResolveIPv4 } from './ipv4-lookup.js';
+import { KeptTargets } from './kept-targets.js';
+import { lookupWithinTimeout, NameLookup, type LookupOutcome } from './name-lookup.js';
 import { cappedTargets } from './name-targets.js';
 import { notInDns, RereadingResolver, type RegionDns } from './region-dns.js';
 
@@ -26,8 +27,6 @@ export interface RegionResolution {
   warn?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
-/** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s. */
-const LOOKUP_TIMEOUT_MS = 5_000;
 /**
  * SRV targets resolved per answer, the most preferred first (RFC 2782: lowest priority, then
  * highest weight): each was a lookup of its own, and a zone listing dozens would start dozens at once.
@@ -48,41 +47,39 @@ const MAX_SRV_TARGETS = 8;
  * (and a new sub-grid's super peer never found its region), with nothing in the log.
  */
 export class RegionPeerResolver {
-  private cache: { at: number; keepMs: number; targets: string[] } | null = null;
+  private readonly kept: KeptTargets;
   /** The lookup under way: callers meanwhile share it rather than start their own. */
   private pending: Promise<string[]> | null = null;
-  /**
-   * The name's own getaddrinfo lookup, until it settles: one that outlived its timeout is not
-   * started again meanwhile (it holds one of libuv's four threads until it gives up, 10 to 30 s
-   * with a dead nameserver, and one every 2 s would fill them).
-   */
-  private nameLookup: Promise<string[]> | null = null;
+  /** The name's own getaddrinfo lookup (none without a name): one at a time, as a seed's. */
+  private readonly nameLookup: NameLookup | null;
   /** Whether the name's failure to resolve was said in the log: then its resolving again is said too. */
   private warned = false;
   private readonly dns: RegionDns;
   private readonly resolveIPv4: ResolveIPv4;
-  private readonly now: () => number;
 
   constructor(
-    private readonly name: string | null,
+    name: string | null,
     private readonly defaultPort: number,
     private readonly using: RegionResolution = {},
   ) {
     this.dns = using.dns ?? new RereadingResolver();
     this.resolveIPv4 = using.resolveIPv4 ?? lookupIPv4;
-    this.now = using.now ?? (() => performance.now());
+    this.kept = new KeptTargets(using.now);
+    this.nameLookup = name === null ? null : new NameLookup(name, { resolve: this.resolveIPv4, timeoutMs: using.lookupTimeoutMs });
   }
 
   async resolve(): Promise<string[]> {
-    if (this.name === null) return [];
-    if (this.cache && this.now() - this.cache.at < this.cache.keepMs) return this.cache.targets;
+    if (this.nameLookup === null) return [];
+    const kept = this.kept.current();
+    if (kept !== undefined) return kept;
     if (this.pending === null) {
-      this.pending = this.lookUp(this.name).finally(() => (this.pending = null));
+      this.pending = this.lookUp(this.nameLookup).finally(() => (this.pending = null));
     }
     return this.pending;
   }
 
-  private async lookUp(name: string): Promise<string[]> {
+  private async lookUp(nameLookup: NameLookup): Promise<string[]> {
+    const name = nameLookup.name;
     let targets: string[] = [];
     // Whether the DNS failed to answer a query, rather than answering that the name has no such record.
     let unanswered = false;
@@ -93,7 +90,10 @@ export class RegionPeerResolver {
       const resolved = await Promise.all(
         records.map(async (record) => {
           const found = await this.addressesOf(record.name);
-          targetUnanswered ||= found.unanswered;
+          if ('unanswered' in found) {
+            targetUnanswered = true;
+            return [];
+          }
           return found.addresses.map((address) => `${address}:${record.port}`);
         }),
       );
@@ -114,27 +114,18 @@ export class RegionPeerResolver {
     if (targets.length === 0 && (!unanswered || (this.using.lookUpUnanswered ?? true))) {
       // Not in DNS as c-ares asks it, or c-ares did not answer (its nameservers may be those of the
       // boot): as the rest of the node sees names, /etc/hosts and search domains included.
-      const found = await this.withinTimeout(this.nameLookupOf(name));
-      targets = found.addresses.map((address) => `${address}:${this.defaultPort}`);
-      if (targets.length > 0) unanswered = false;
-      else unanswered ||= found.unanswered;
+      const found = await nameLookup.lookUp();
+      if ('unanswered' in found) {
+        unanswered = true;
+      } else {
+        targets = found.addresses.map((address) => `${address}:${this.defaultPort}`);
+        if (targets.length > 0) unanswered = false;
+      }
     }
     // However many addresses the name and its SRV targets gave, each discovery round sends to a few (name-targets.ts).
-    targets = cappedTargets(targets);
-    this.cache = { at: this.now(), keepMs: targets.length === 0 && (unanswered || targetUnanswered) ? UNANSWERED_MS : ANSWER_MS, targets };
+    targets = this.kept.keep(cappedTargets(targets), unanswered || targetUnanswered);
     this.sayWhetherResolved(name, targets, unanswered);
     return targets;
-  }
-
-  /** The name's getaddrinfo lookup: the one still running, else a new one. */
-  private nameLookupOf(name: string): Promise<string[]> {
-    if (this.nameLookup === null) {
-      const lookup = this.resolveIPv4(name);
-      this.nameLookup = lookup;
-      const settled = () => (this.nameLookup = null);
-      lookup.then(settled, settled);
-    }
-    return this.nameLookup;
   }
 
   /** Said once when the name stops resolving (at start too), once more when it resolves again: not at every discovery round. */
@@ -163,39 +154,16 @@ export class RegionPeerResolver {
    * thread whatever our timeout says. getaddrinfo only for a name DNS does not know (it may be in
    * /etc/hosts), not for one whose query failed or timed out: its nameserver would hang that too.
    */
-  private async addressesOf(target: string): Promise<TargetAddresses> {
-    if (isIPv4(target)) return { addresses: [target], unanswered: false };
+  private async addressesOf(target: string): Promise<LookupOutcome> {
+    if (isIPv4(target)) return { addresses: [target] };
     try {
       const addresses = await this.dns.resolve4(target);
-      if (addresses.length > 0) return { addresses, unanswered: false };
+      if (addresses.length > 0) return { addresses };
     } catch (error) {
-      if (!notInDns(error)) return { addresses: [], unanswered: true };
+      if (!notInDns(error)) return { unanswered: (error as Error).message };
     }
-    return this.withinTimeout(this.resolveIPv4(target));
+    return lookupWithinTimeout(this.resolveIPv4(target), this.using.lookupTimeoutMs);
   }
-
-  /** A getaddrinfo lookup's addresses, or none and `unanswered` when it throws or does not answer in time (it has no timeout of its own). */
-  private async withinTimeout(lookup: Promise<string[]>): Promise<TargetAddresses> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeoutMs = this.using.lookupTimeoutMs ?? LOOKUP_TIMEOUT_MS;
-    const timeout = new Promise<TargetAddresses>((resolve) => {
-      timer = setTimeout(() => resolve({ addresses: [], unanswered: true }), timeoutMs);
-    });
-    try {
-      return await Promise.race([lookup.then((addresses) => ({ addresses, unanswered: false })), timeout]);
-    } catch {
-      // lookupIPv4 throws only when the resolver did not answer (a name without an address is an empty list).
-      return { addresses: [], unanswered: true };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-/** What an SRV target's lookup found, and whether a query went unanswered (timed out, refused, failed) rather than finding nothing. */
-interface TargetAddresses {
-  addresses: string[];
-  unanswered: boolean;
 }
 
 /** The SRV records to use: at most MAX_SRV_TARGETS, lowest priority first, then highest weight. */

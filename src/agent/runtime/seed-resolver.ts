@@ -1,8 +1,9 @@
 import { isIPv4 } from 'node:net';
 import type { ResolveIPv4 } from './ipv4-lookup.js';
-import { parseSeed, type SeedEndpoint } from './seed-endpoint.js';
-import { ANSWER_MS, UNANSWERED_MS } from './dns-answer-ages.js';
+import { KeptTargets } from './kept-targets.js';
+import { NameLookup } from './name-lookup.js';
 import { cappedTargets } from './name-targets.js';
+import { parseSeed, type SeedEndpoint } from './seed-endpoint.js';
 
 /** What resolving seeds uses: an IPv4-only resolver, the log's warn, and a monotonic clock for the cache. */
 export interface SeedResolution {
@@ -13,13 +14,10 @@ export interface SeedResolution {
   lookupTimeoutMs?: number;
 }
 
-/** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s. */
-const LOOKUP_TIMEOUT_MS = 5_000;
-
-interface Known {
-  at: number;
-  keepMs: number;
-  targets: string[];
+/** A DNS seed's lookup, and the targets its last answer gave. */
+interface SeedName {
+  lookup: NameLookup;
+  kept: KeptTargets;
 }
 
 /**
@@ -32,14 +30,8 @@ interface Known {
  */
 export class SeedResolver {
   private readonly seeds: SeedEndpoint[];
-  private readonly now: () => number;
-  private readonly known = new Map<string, Known>();
-  /**
-   * The resolver's own lookup per seed, until it settles: one that outlived its timeout is not
-   * started again meanwhile (getaddrinfo runs on one of libuv's four threads until it gives up,
-   * 10 to 30 s with a dead nameserver, and a lookup per discovery round would fill them).
-   */
-  private readonly inFlight = new Map<string, Promise<string[]>>();
+  /** Each DNS seed's lookup and kept answer, by the seed as written: a seed written twice shares them. */
+  private readonly names = new Map<string, SeedName>();
   /** Seeds (and why) already warned about; a seed that resolves again is forgotten, so a later loss is said again. */
   private readonly warned = new Set<string>();
 
@@ -49,8 +41,13 @@ export class SeedResolver {
   ) {
     // The config refused every seed parseSeed would not take (config.ts), so none is lost here.
     this.seeds = seeds.map(parseSeed).filter((seed): seed is SeedEndpoint => !('problem' in seed));
-    // Monotonic: a wall clock stepped back an hour kept a 30 s answer for an hour (a moved seed ignored).
-    this.now = using.now ?? (() => performance.now());
+    for (const seed of this.seeds) {
+      if (isIPv4(seed.host) || this.names.has(seed.written)) continue;
+      const kept = new KeptTargets(using.now);
+      // An answer that comes after its timeout is kept too, for the rounds after it.
+      const lookup = new NameLookup(seed.host, { resolve: using.resolve, timeoutMs: using.lookupTimeoutMs, onAnswer: (addresses) => this.remember(seed, kept, addresses) });
+      this.names.set(seed.written, { lookup, kept });
+    }
   }
 
   /** Calls `send` with each seed's targets (and the seed as written) as soon as that seed's are known: an IPv4 seed's at once. */
@@ -69,62 +66,31 @@ export class SeedResolver {
 
   private targetsOf(seed: SeedEndpoint): string[] | Promise<string[]> {
     if (isIPv4(seed.host)) return [`${seed.host}:${seed.port}`];
-    const known = this.known.get(seed.written);
-    if (known && this.now() - known.at < known.keepMs) return known.targets;
-    // Callers in the same round share the resolver's lookup (lookupOf): no map of their own is needed.
-    return this.lookUp(seed);
+    const name = this.names.get(seed.written)!;
+    // Callers in the same round share the name's lookup (NameLookup): no map of their own is needed.
+    return name.kept.current() ?? this.lookUp(seed, name);
   }
 
-  private async lookUp(seed: SeedEndpoint): Promise<string[]> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeoutMs = this.using.lookupTimeoutMs ?? LOOKUP_TIMEOUT_MS;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs);
-    });
-    try {
-      return this.remember(seed, await Promise.race([this.lookupOf(seed), timeout]));
-    } catch (error) {
-      this.warnOnce(seed, 'unanswered', 'seed name could not be resolved: discovery skips it until the resolver answers', { error: (error as Error).message });
-      return this.keep(seed, [], UNANSWERED_MS);
-    } finally {
-      clearTimeout(timer);
+  private async lookUp(seed: SeedEndpoint, { lookup, kept }: SeedName): Promise<string[]> {
+    const outcome = await lookup.lookUp();
+    if ('unanswered' in outcome) {
+      this.warnOnce(seed, 'unanswered', 'seed name could not be resolved: discovery skips it until the resolver answers', { error: outcome.unanswered });
+      return kept.keep([], true);
     }
-  }
-
-  /** The resolver's lookup of the seed's name: the one still running, else a new one, whose answer is remembered even when it comes after its timeout. */
-  private lookupOf(seed: SeedEndpoint): Promise<string[]> {
-    let lookup = this.inFlight.get(seed.written);
-    if (!lookup) {
-      lookup = this.using.resolve(seed.host);
-      this.inFlight.set(seed.written, lookup);
-      lookup.then(
-        (addresses) => {
-          this.inFlight.delete(seed.written);
-          this.remember(seed, addresses);
-        },
-        () => this.inFlight.delete(seed.written),
-      );
-    }
-    return lookup;
+    return this.remember(seed, kept, outcome.addresses);
   }
 
   /** An answer kept for 30 s: the targets, or none (said once) for a name without an IPv4 address. */
-  private remember(seed: SeedEndpoint, addresses: string[]): string[] {
+  private remember(seed: SeedEndpoint, kept: KeptTargets, addresses: string[]): string[] {
     if (addresses.length === 0) {
       this.warnOnce(seed, 'noIPv4', 'seed has no IPv4 address, and gridagent speaks IPv4 only: discovery skips it until it has one', { fix: "give the seed's IPv4 address, or an A record for the name" });
-      return this.keep(seed, [], ANSWER_MS);
+      return kept.keep([], false);
     }
     for (const why of ['unanswered', 'noIPv4']) this.warned.delete(`${seed.written}\0${why}`);
-    return this.keep(
-      seed,
+    return kept.keep(
       cappedTargets(addresses).map((address) => `${address}:${seed.port}`),
-      ANSWER_MS,
+      false,
     );
-  }
-
-  private keep(seed: SeedEndpoint, targets: string[], keepMs: number): string[] {
-    this.known.set(seed.written, { at: this.now(), keepMs, targets });
-    return targets;
   }
 
   private warnOnce(seed: SeedEndpoint, why: string, msg: string, fields: Record<string, unknown>): void {
