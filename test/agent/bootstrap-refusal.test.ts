@@ -50,12 +50,18 @@ describe('a fresh node keeps its bootstrap vote from a worse candidate', () => {
     });
 
     test.each([
+      ['preVote', 1],
       ['preVote', 2],
-      ['vote', 1],
       ['vote', 3],
     ] as const)('a %s for term %i: granted at once with bootstrapGrace 0 (no wait), an older agent\'s too', (type, term) => {
       expect(answerTo({ type, term, campaignedTicks: 0 }, true, 0)).toBe(true);
       expect(answerTo({ type, term }, true, 0)).toBe(true);
+    });
+
+    test('with bootstrapGrace 0, its term-1 vote alone is kept, as in an unplanned first election (the first node up would win otherwise)', () => {
+      expect(answerTo({ type: 'vote', term: 1, campaignedTicks: 0 }, true, 0)).toBe(false);
+      expect(answerTo({ type: 'vote', term: 1, campaignedTicks: 500 }, true, 0)).toBe(false);
+      expect(answerTo({ type: 'vote', term: 2, campaignedTicks: 0 }, true, 0)).toBe(true);
     });
 
     test('a grace of one tick is still waited for: refused until the candidate campaigned longer than it', () => {

@@ -33,13 +33,11 @@ const CAMPAIGNS_BEFORE_YIELDING = 3;
 
 /**
  * Has a bootstrap candidate campaigned long enough that a better-ranked voter yields to it? Longer
- * than a grace (`bootstrapGrace`, in ticks), by the candidate's own count (docs/agent.md): the
- * better node had that grace to stand in. A grace of 0 is no wait at all (the config's meaning),
- * so then any campaign has, its first one included; a request that does not say how long (an older
- * agent) has not, while there is a grace.
+ * than a grace (`bootstrapGrace`, in ticks, more than 0: with none, keepsVoteFrom never asks), by
+ * the candidate's own count (docs/agent.md): the better node had that grace to stand in. A request
+ * that does not say how long (an older agent) has not.
  */
 function campaignedPastGrace(campaignedTicks: number | undefined, bootstrapGrace: number): boolean {
-  if (bootstrapGrace === 0) return true;
   return campaignedTicks !== undefined && campaignedTicks > bootstrapGrace;
 }
 
@@ -211,7 +209,9 @@ export class BootstrapBallot implements Ballot {
    * rank stagger let the best stand first; retries are plain Raft).
    */
   private keepsVoteFrom(message: Extract<Message, { type: 'preVote' | 'vote' }>): boolean {
-    if (this.ctx.settings.bootstrapScore !== undefined) return this.standsInstead(message);
+    // With no grace (`bootstrapGrace: 0`) a planned election holds nothing up for the better node,
+    // and keeps what an unplanned one keeps: its term-1 vote, so the first node up does not simply win.
+    if (this.ctx.settings.bootstrapScore !== undefined && this.ctx.timers.bootstrapGrace > 0) return this.standsInstead(message);
     return message.type === 'vote' && message.term === 1 && this.canStandAndOutranks(message.from, message.score);
   }
 
@@ -230,8 +230,7 @@ export class BootstrapBallot implements Ballot {
    * time, and within its grace stands only once every expected node is there, so with one missing
    * it would refuse forever and never stand. A candidate that campaigned a whole grace gave the
    * better node that grace to stand in; an older agent's request says nothing and is refused as
-   * before. With a grace of 0 there is nothing to give, and no candidate is refused on this ground
-   * (campaignedPastGrace).
+   * before. With a grace of 0 keepsVoteFrom asks none of this (the unplanned rule instead).
    */
   private standsInstead(message: Extract<Message, { type: 'preVote' | 'vote' }>): boolean {
     const ctx = this.ctx;
