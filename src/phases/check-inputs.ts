@@ -49,7 +49,7 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
   });
   const problems = [...check.problems, ...(checkOwn ? topologyPlaybookProblems(check.playbooks, topologyFile, loaded, playbookOptions) : []), ...flagged.problems, ...(check.grid && runsAgent ? agentAddressProblems(check.grid) : [])];
   // After the playbooks loaded: what the planner would refuse on every host, refused here.
-  const conflicts = workflowConflicts(check.grid, topologyFile, checkOwn ? check.playbooks : undefined, adHoc ?? [], loaded);
+  const conflicts = workflowConflicts(check.grid, topologyFile, checkOwn ? check.playbooks : undefined, adHoc ?? [], loaded, playbookOptions);
   problems.push(...conflicts.problems);
   // A topology or playbook problem stops the run before its caller checks the key file and the
   // images (local-files.ts): said now, on what of the grid resolves, they are fixed in the same pass.

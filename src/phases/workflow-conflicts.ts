@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import { literalResourceId } from '../playbooks/literal-resource-id.js';
-import { appliesTo, loadPlaybook, playbookRef, type LoadedPlaybook } from '../playbooks/load.js';
+import { appliesTo, loadPlaybook, playbookRef, type LoadedPlaybook, type LoadOptions } from '../playbooks/load.js';
 import { managedTwice } from '../playbooks/managed-twice.js';
 import type { PlaybookResource } from '../playbooks/schema.js';
 import { allNodes, type Grid, type Position } from '../topology/model.js';
@@ -38,7 +38,7 @@ export interface WorkflowConflicts {
  * own problems are reported where it is loaded. The grid, when it is valid, says which playbooks
  * each node runs; without it only the lists are checked.
  */
-export function workflowConflicts(grid: Grid | undefined, topologyFile: string, own: Grid['playbooks'] | undefined, adHoc: readonly string[], loaded: LoadedPlaybooks): WorkflowConflicts {
+export function workflowConflicts(grid: Grid | undefined, topologyFile: string, own: Grid['playbooks'] | undefined, adHoc: readonly string[], loaded: LoadedPlaybooks, options: LoadOptions = {}): WorkflowConflicts {
   const problems: Problem[] = [];
   const kept = own ? ownPlaybooks(own, topologyFile, problems) : [];
   const commandLine: WorkflowConflicts['commandLine'] = [];
@@ -51,7 +51,7 @@ export function workflowConflicts(grid: Grid | undefined, topologyFile: string, 
     const ownRun = own && kept.length > 0;
     for (const node of allNodes(grid)) {
       for (const refs of [...(ownRun ? [[...workflowNames(node), ...kept]] : []), ...(adHoc.length ? [adHocOnce] : [])]) {
-        const playbooks = refs.flatMap((ref) => loadedOrOwn(ref, loaded)).filter((p) => appliesTo(p, node.settings));
+        const playbooks = refs.flatMap((ref) => loadedOrOwn(ref, loaded, options)).filter((p) => appliesTo(p, node.settings));
         workflows.set(playbooks.map((p) => p.file).join('\0'), playbooks);
       }
     }
@@ -106,13 +106,17 @@ function adHocPlaybooks(adHoc: readonly string[], loaded: LoadedPlaybooks, comma
   return [...first.values()];
 }
 
-/** A playbook loaded while checking the inputs, or one of the grid's workflow, loaded now (into `loaded`, which the workflow then takes); none for one that does not load. */
-function loadedOrOwn(ref: string, loaded: LoadedPlaybooks): LoadedPlaybook[] {
+/**
+ * A playbook loaded while checking the inputs, or one of the grid's workflow, loaded now (into
+ * `loaded`, which the workflow then takes; from the playbook cache where `options.cached` asks, as
+ * loadWorkflow would have); none for one that does not load.
+ */
+function loadedOrOwn(ref: string, loaded: LoadedPlaybooks, options: LoadOptions): LoadedPlaybook[] {
   const known = loaded.get(ref);
   if (known) return [known];
   if (!WORKFLOW_PLAYBOOKS.includes(ref)) return [];
   try {
-    const playbook = loadPlaybook(ref);
+    const playbook = loadPlaybook(ref, undefined, options);
     loaded.set(ref, playbook);
     return [playbook];
   } catch {

@@ -43,7 +43,7 @@ const checkKind = Object.fromEntries(Object.entries(published.kinds).map(([k, s]
  * templates and sources the check looked up, and where it found them (its result depends on them).
  */
 export function checkPlaybookText(file: string, text: string): { playbook?: LoadedPlaybook; problems: Problem[]; consulted: ConsultedFiles } {
-  const consulted: ConsultedFiles = { templates: new Map(), sources: new Map() };
+  const consulted: ConsultedFiles = { templates: new Map(), sources: new Map(), shellParsedByDash: true };
   const { source, problems: parsed } = parseSource(file, text);
   // No value: a syntax error, or not a mapping. Nothing more can be known from the file.
   if (source.value === undefined) return { problems: parsed, consulted };
@@ -71,7 +71,9 @@ export function checkPlaybookText(file: string, text: string): { playbook?: Load
     }
   }
   // One `sh -n` for all of them (shell-syntax.ts): an unclosed quote would fail on every host, at apply.
-  shellSyntaxProblems(commands.map(([, str]) => str)).forEach((why, i) => {
+  const shell = shellSyntaxProblems(commands.map(([, str]) => str));
+  consulted.shellParsedByDash = shell.byDash;
+  shell.problems.forEach((why, i) => {
     if (why) checked.push(problem(source, commands[i]![0], `this command is not valid sh: ${why}`, "close the quote, `$(`, parenthesis or here-document (its end word alone on a line); commands run under the host's /bin/sh (dash on Debian)"));
   });
   // A value written with a refused tag (a Buffer, a Set, a Date) fails these checks too: its tag says why.

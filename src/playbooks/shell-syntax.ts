@@ -20,27 +20,49 @@ const SUBSTITUTED_WORD = 'gridops_value';
  * process per playbook (validation runs before every plan); only when that fails is each parsed
  * alone, to say which.
  */
-export function shellSyntaxProblems(commands: readonly string[]): (string | null)[] {
+export function shellSyntaxProblems(commands: readonly string[]): ShellSyntaxVerdict {
   const wrapped = commands.map((c) => `{ ${c.replace(/\{\{[^}]*\}\}/g, SUBSTITUTED_WORD)}\n}\n`);
-  if (!wrapped.length) return [];
-  const all = parse(wrapped.join(''));
-  if (all === null || all.ok) return commands.map(() => null);
-  return wrapped.map((w) => {
-    const one = parse(w);
+  if (!wrapped.length) return { problems: [], byDash: true };
+  let byDash = true;
+  const parseNoting = (text: string) => {
+    const parsed = parse(text);
+    if (parsed === null || !parsed.byDash) byDash = false;
+    return parsed;
+  };
+  const all = parseNoting(wrapped.join(''));
+  if (all === null || all.ok) return { problems: commands.map(() => null), byDash };
+  const problems = wrapped.map((w) => {
+    const one = parseNoting(w);
     if (one === null || one.ok) return null;
     // Fine alone, not followed by more: its here-document took the rest as its body.
-    const bare = parse(w.slice('{ '.length, -'\n}\n'.length));
+    const bare = parseNoting(w.slice('{ '.length, -'\n}\n'.length));
     return bare?.ok ? 'a here-document is not ended: it would take the rest of the batch as its body' : one.why;
   });
+  return { problems, byDash };
+}
+
+/**
+ * What shellSyntaxProblems found: why each command would not parse (null: it parses, or no shell
+ * answered), and whether dash answered every parse. Only then is the verdict the hosts' own: a
+ * check a fallback /bin/sh made, or none (a shell that did not answer in time), is good for this
+ * run, not for a cached result (playbooks/validated-cache.ts keeps none without it).
+ */
+export interface ShellSyntaxVerdict {
+  problems: (string | null)[];
+  byDash: boolean;
 }
 
 /** `sh -n` of `text`: parsed, or why not; null when no shell could parse it in time. */
-function parse(text: string): { ok: true } | { ok: false; why: string } | null {
+function parse(text: string): ({ ok: true } | { ok: false; why: string }) & { byDash: boolean } | null {
+  let byDash = true;
   let result: SpawnSyncReturns<string> = spawnSync('dash', ['-n', '-c', text], { encoding: 'utf8', timeout: PARSE_TIMEOUT_MS });
-  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') result = spawnSync('/bin/sh', ['-n', '-c', text], { encoding: 'utf8', timeout: PARSE_TIMEOUT_MS });
+  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    byDash = false;
+    result = spawnSync('/bin/sh', ['-n', '-c', text], { encoding: 'utf8', timeout: PARSE_TIMEOUT_MS });
+  }
   if (result.error || result.status === null) return null;
-  if (result.status === 0) return { ok: true };
+  if (result.status === 0) return { ok: true, byDash };
   // `dash: 1: Syntax error: ...`: the shell's name and line are of the wrapped text, not the playbook's.
   const why = result.stderr.trim().split('\n').at(-1)?.replace(/^[^:]*: (line )?\d+: /, '') ?? '';
-  return { ok: false, why: why || `sh -n exited ${result.status}` };
+  return { ok: false, why: why || `sh -n exited ${result.status}`, byDash };
 }

@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { cacheSlot, readCacheEntry, writeCacheEntry } from '../fs/private-cache.js';
 import { findSource, findTemplate } from '../templates/render.js';
+import { checkedTemplateHash } from '../templates/check-references.js';
 
 /** Changes when an entry's shape does. */
 const ENTRY_FORMAT = 'gridops-validated-playbook/1';
@@ -26,6 +27,12 @@ const FOLDER = 'playbooks';
 export interface ConsultedFiles {
   templates: Map<string, string | undefined>;
   sources: Map<string, string | undefined>;
+  /**
+   * Whether dash parsed the playbook's commands (shell-syntax.ts): a check whose commands no shell
+   * parsed in time, or only a fallback /bin/sh, passed for its run and is not kept, or every later
+   * run would skip the parse that would refuse a broken command.
+   */
+  shellParsedByDash: boolean;
 }
 
 /** An entry's record of one template: its name, the file found (null: none), and that file's sha256. */
@@ -56,10 +63,10 @@ export function cachedPlaybook<Checked extends object>(file: string, text: strin
  */
 export function keepPlaybook(file: string, text: string, playbook: object, consulted: ConsultedFiles): void {
   const at = cacheSlot(FOLDER, ENTRY_FORMAT, file, text);
-  if (!at || !isDeepStrictEqual(JSON.parse(JSON.stringify(playbook)), playbook)) return;
+  if (!at || !consulted.shellParsedByDash || !isDeepStrictEqual(JSON.parse(JSON.stringify(playbook)), playbook)) return;
   let templates: TemplateSeen[];
   try {
-    templates = [...consulted.templates].map(([name, seen]) => [name, seen ?? null, seen === undefined ? null : contentHash(seen)]);
+    templates = [...consulted.templates].map(([name, seen]) => [name, seen ?? null, seen === undefined ? null : (checkedTemplateHash(seen) ?? contentHash(seen))]);
   } catch {
     return; // a template gone since the check read it: nothing to key the entry by
   }

@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Problem } from '../errors/problem.js';
 import { suggest } from '../topology/schema-check.js';
@@ -233,15 +234,26 @@ export function referenceProblems(source: string): ReferenceProblem[] {
   return checker.problems;
 }
 
-/** Results by template path: a template that several playbooks name is read and checked once. */
-const checkedFiles = new Map<string, Problem[]>();
+/** Results by template path, with the sha256 of the text checked: a template that several playbooks name is read and checked once. */
+const checkedFiles = new Map<string, { problems: Problem[]; sha256: string }>();
 
 /** The unknown references of a template file (a path from findTemplate), at the template's own lines and columns. */
 export function templateFileProblems(path: string): Problem[] {
   let found = checkedFiles.get(path);
   if (!found) {
-    found = referenceProblems(readFileSync(path, 'utf8')).map((p) => ({ file: path, line: p.line, column: p.column, path: p.reference, message: p.message, hint: p.hint }));
+    const bytes = readFileSync(path);
+    const problems = referenceProblems(bytes.toString('utf8')).map((p) => ({ file: path, line: p.line, column: p.column, path: p.reference, message: p.message, hint: p.hint }));
+    found = { problems, sha256: createHash('sha256').update(bytes).digest('hex') };
     checkedFiles.set(path, found);
   }
-  return found;
+  return found.problems;
+}
+
+/**
+ * The sha256 of the text templateFileProblems checked at `path` in this process, if it did: what a
+ * cached playbook check is keyed by (playbooks/validated-cache.ts), so that an edit made between
+ * the check's read and the entry's write is not recorded as checked.
+ */
+export function checkedTemplateHash(path: string): string | undefined {
+  return checkedFiles.get(path)?.sha256;
 }

@@ -45,7 +45,13 @@ export function packSftpRequests(sftp: SFTPWrapper): void {
     held = [];
     if (outgoing.state !== 'open' && !closing) return;
     const most = outgoing.packetSize;
-    for (let at = 0; at < data.length; at += most) protocol.channelData(heldFor, data.subarray(at, Math.min(data.length, at + most)));
+    try {
+      for (let at = 0; at < data.length; at += most) protocol.channelData(heldFor, data.subarray(at, Math.min(data.length, at + most)));
+    } catch {
+      // Sent from a tick of its own, where a throw would end the process (the keeper's too): what
+      // could not be sent is dropped, as a request on a dead connection is, and its caller's
+      // request times out or fails with the session (sftp-queries.ts), as before.
+    }
   };
   const packing: ChannelWriter = {
     channelData(id, data) {

@@ -1,15 +1,19 @@
 import { jest } from '@jest/globals';
 import * as realChildProcess from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // Every `sh -n` of a playbook's commands is counted; the parse itself is the real one.
 let shellParses = 0;
+/** How a test's shell answers: as it does, timed out (no shell answered in time), or only /bin/sh (no dash). */
+let shell: 'real' | 'timeout' | 'no-dash' = 'real';
 jest.unstable_mockModule('node:child_process', () => ({
   ...realChildProcess,
   spawnSync: ((command: string, ...rest: unknown[]) => {
     if (command === 'dash' || command === '/bin/sh') shellParses++;
+    if (command === 'dash' && shell === 'no-dash') return { error: Object.assign(new Error('spawnSync dash ENOENT'), { code: 'ENOENT' }), status: null, stdout: '', stderr: '' };
+    if ((command === 'dash' || command === '/bin/sh') && shell === 'timeout') return { error: Object.assign(new Error('spawnSync dash ETIMEDOUT'), { code: 'ETIMEDOUT' }), status: null, stdout: '', stderr: '' };
     return (realChildProcess.spawnSync as (...args: unknown[]) => unknown)(command, ...rest);
   }) as typeof realChildProcess.spawnSync,
 }));
@@ -50,6 +54,7 @@ beforeEach(() => {
     ].join('\n'),
   );
   shellParses = 0;
+  shell = 'real';
 });
 afterEach(() => {
   if (savedOwn === undefined) delete process.env.GRIDOPS_CACHE_DIR;
@@ -208,6 +213,44 @@ describe('the validated-playbook cache', () => {
     tamper(nodeBase!);
     expect(await workflowOf({ cached: true })).toContain('from-the-cache');
     expect(await workflowOf({})).not.toContain('from-the-cache');
+  });
+
+  it.each(['timeout', 'no-dash'] as const)('keeps no check whose commands dash did not parse (%s): the next run parses them, and refuses a broken one', async (how) => {
+    writeFileSync(playbook, 'name: work\nresources:\n  - command: { name: mark, run: "echo \\"unterminated", creates: /var/tmp/marker }\n');
+    // A shell that does not answer passes the run (as before the cache); with /bin/sh the hosts' dash was not asked. Either way nothing is kept.
+    shell = how;
+    const first = await runLoad().then(
+      (p) => p.name,
+      () => 'refused',
+    );
+    if (how === 'timeout') expect(first).toBe('work');
+    expect(existsSync(cache) ? readdirSync(cache).filter((f) => f.endsWith('.json')) : []).toEqual([]);
+    shell = 'real';
+    expect((await problemsOfRunLoad()).join('\n')).toContain('this command is not valid sh');
+  });
+
+  it('keys a template by the text its check read, not by what is there when the entry is written', async () => {
+    const { load } = await freshModules();
+    const { checkPlaybookText } = load;
+    const { keepPlaybook } = await import('../../src/playbooks/validated-cache.js');
+    const text = readFileSync(playbook, 'utf8');
+    const checked = checkPlaybookText(playbook, text);
+    expect(checked.problems).toEqual([]);
+    // Edited between the check and the entry's write: the entry must not say the new text was checked.
+    writeFileSync(join(dir, 'templates', 'motd.hbs'), 'welcome to {{node.nmae}}\n');
+    keepPlaybook(playbook, text, checked.playbook!, checked.consulted);
+    expect((await problemsOfRunLoad()).join('\n')).toContain('node.nmae');
+  });
+
+  it("gives a run gridops' own workflow from the cache when the topology adds playbooks of its own too (workflowConflicts loads them first)", async () => {
+    const topology = join(dir, 'grid.yaml');
+    writeFileSync(topology, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nplaybooks: [work.yaml]\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.0.1 }\n');
+    const run = async () => (await freshModules()).inputs.checkRunInputs(topology, { cached: true });
+    expect((await run()).loaded.get('node-base')!.name).toBe('node-base');
+    const nodeBase = readdirSync(cache).map((f) => join(cache, f)).find((f) => JSON.parse(readFileSync(f, 'utf8')).playbook?.name === 'node-base');
+    expect(nodeBase).toBeDefined();
+    tamper(nodeBase!);
+    expect((await run()).loaded.get('node-base')!.name).toBe('from-the-cache');
   });
 
   it('trusts no entry in a directory others may write', async () => {

@@ -61,6 +61,19 @@ describe('packSftpRequests: one tick of SFTP requests in one SSH packet', () => 
     expect(s.sent).toHaveLength(2);
   });
 
+  it('drops what the connection cannot take, from its own tick, without ending the process', async () => {
+    const s = session();
+    s.protocol.channelData = () => {
+      throw new Error('the connection is gone');
+    };
+    packSftpRequests(s.asWrapper);
+    s.sftp._protocol.channelData(7, Buffer.from('lstat a;'));
+    await tick();
+    s.sftp._protocol.channelData(7, Buffer.from('lstat b;'));
+    await tick();
+    expect(s.sent).toEqual([]);
+  });
+
   it("leaves the rest of the connection as it is, and packs a session once however often it is asked", async () => {
     const s = session();
     packSftpRequests(s.asWrapper);
