@@ -1,3 +1,5 @@
+import { printableJson } from './printable-json.js';
+
 /**
  * A JSON pointer, as TypeBox's errors give it (`/hosts/0/changes/1/id`), written as the field reads
  * in JavaScript and in every gridops message (Problem.path): `hosts[0].changes[1].id`. A key that is
@@ -11,7 +13,7 @@ export function fieldPath(pointer: string): string {
     .split('/')
     .slice(1)
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : /^[A-Za-z_$][\w$]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`))
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : /^[A-Za-z_$][\w$]*$/.test(part) ? `.${part}` : `[${printableJson(part)}]`))
     .join('')
     .replace(/^\./, '');
 }

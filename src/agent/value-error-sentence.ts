@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { ValueError } from '@sinclair/typebox/value';
 import { fieldPath } from './field-path.js';
+import { printableJson } from './printable-json.js';
 
 /**
  * One TypeBox error (the first of Value.Errors) as the sentence every gridops check of a file's
@@ -33,10 +34,13 @@ function expected(schema: TSchema): string {
 }
 
 /**
- * The value found, as JSON cut short: the value itself rather than its type, since a count of -1 is
- * a number too. A value JSON cannot write (a function) is shown as JavaScript writes it.
+ * The value found, as JSON cut short (printableJson: nothing a terminal would act on): the value
+ * itself rather than its type, since a count of -1 is a number too. A value JSON cannot write (a
+ * function) is shown as JavaScript writes it.
  */
 function shown(value: unknown): string {
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 40 ? `${json.slice(0, 37)}...` : json;
+  const json = printableJson(value) ?? String(value);
+  // Cut by code points: a pair of surrogates cut in two prints as U+FFFD.
+  const points = Array.from(json);
+  return points.length > 40 ? `${points.slice(0, 37).join('')}...` : json;
 }

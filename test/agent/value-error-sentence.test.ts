@@ -45,3 +45,16 @@ describe('valueErrorSentence', () => {
     expect(sentence(Type.Object({ run: Type.String() }), { run: () => 1 })).toBe('run must be a string, not () => 1');
   });
 });
+
+describe('valueErrorSentence on a tampered file: nothing a terminal would act on', () => {
+  test('C1 controls, DEL and bidi overrides in a value or a key are written as \\u escapes, and a long value is cut between code points', () => {
+    const schema = { type: 'integer' } as never;
+    const csi = '\u009b31mred\u007f\u202eevil';
+    const sentence = valueErrorSentence({ path: `/hosts/${csi}`, schema, value: csi });
+    expect(sentence).not.toMatch(/[\u007f-\u009f\u202a-\u202e]/);
+    expect(sentence).toContain('\\u009b31mred\\u007f\\u202eevil');
+    const emoji = `${'x'.repeat(35)}😀😀😀`;
+    expect(valueErrorSentence({ path: '/name', schema, value: emoji })).not.toContain('\ufffd');
+    expect(Array.from(valueErrorSentence({ path: '/name', schema, value: emoji })).some((c) => c.length === 1 && /[\ud800-\udfff]/.test(c))).toBe(false);
+  });
+});
