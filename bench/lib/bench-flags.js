@@ -7,6 +7,7 @@ export const BENCH_FLAGS = {
   'agent-lab': { kills: 'value', cuts: 'value', region: 'value', 'soak-min': 'value', only: 'value', datagrams: 'value', dir: 'value', keep: 'switch', json: 'value' },
   'agent-sim': { runs: 'value', regions: 'value', subgrids: 'value', nodes: 'value', loss: 'value', json: 'switch', 'only-10k': 'switch', 'no-10k': 'switch' },
   lab: { runs: 'value', cold: 'switch', vm: 'switch' },
+  'ssh-config-lookups': {},
   provision: { 'no-500': 'switch', 'no-ansible': 'switch', json: 'switch', runs: 'value', 'ansible-runs': 'value' },
 };
 

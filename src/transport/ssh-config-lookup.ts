@@ -1,4 +1,5 @@
 import type SSHConfig from 'ssh-config';
+import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
 import type { ConfigLine } from './ssh-config-include.js';
 import { withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
 
@@ -11,11 +12,12 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
  * The values `config` gives `host` for a login as `user` (undefined: as OpenSSH without `-l`, the
  * file's own User, else the local user, is what `Match user` judges). matchExec: false as well,
  * though loadSshConfig took such blocks out: compute() must never run a command. Blocks an Include
- * put inside a block apply where both match (ssh-config-nested-blocks.ts).
+ * put inside a block apply where both match (ssh-config-nested-blocks.ts). The blocks that cannot
+ * match `host` are left out first (ssh-config-candidate-blocks.ts): compute() judges each block it is given.
  */
 export function computeFor(config: SSHConfig, host: string, user: string | undefined): Record<string, string | string[]> {
   const compute = (lines: SSHConfig) => (user === undefined ? lines.compute(host, { matchExec: false }) : lines.compute({ Host: host, User: user }, { matchExec: false }));
-  return compute(withNestedBlocksResolved(config, host, compute));
+  return compute(withNestedBlocksResolved(withBlocksThatCanMatch(config, host), host, compute));
 }
 
 /** One lookup of a host as gridops logs in to it (lookupAsLoginUser). */

@@ -2,6 +2,7 @@ import { withCanonicalKeywords } from './ssh-config-keywords.js';
 import { readSshConfigWithIncludes, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
+import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -176,7 +177,9 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   const byAddressLookup = lookupAsLoginUser(withOwnBlocksMarked(config), node.address, writtenUser, defaultUser);
   const byAddress = node.name === node.address || ownBlockMatched(byAddressLookup.values);
   const host = byAddress ? node.address : node.name;
-  const lookup = byAddress ? config : dialledAt(config, node.address);
+  // Copied per node: only the blocks that can match the name (ssh-config-candidate-blocks.ts), not the whole file. A
+  // `Match user` left out with its block asks for no second lookup as the login user, which could change no value.
+  const lookup = byAddress ? config : dialledAt(withBlocksThatCanMatch(config, node.name), node.address);
   const { values, loginUser, fileUser } = byAddress ? byAddressLookup : lookupAsLoginUser(lookup, host, writtenUser, defaultUser);
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));
