@@ -9,3 +9,14 @@
 export function printableJson(value: unknown): string | undefined {
   return JSON.stringify(value)?.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * A value found in a file, for a message: printableJson cut to `max` code points (a pair of
+ * surrogates cut in two prints as U+FFFD), so a tampered file can neither act on the terminal nor
+ * flood it. A value JSON cannot write (a function, undefined) is shown as JavaScript writes it.
+ */
+export function printableValue(value: unknown, max = 40): string {
+  const json = printableJson(value) ?? String(value);
+  const points = Array.from(json);
+  return points.length > max ? `${points.slice(0, max - 3).join('')}...` : json;
+}

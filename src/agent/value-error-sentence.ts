@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { ValueError } from '@sinclair/typebox/value';
 import { fieldPath } from './field-path.js';
-import { printableJson } from './printable-json.js';
+import { printableValue } from './printable-json.js';
 
 /**
  * One TypeBox error (the first of Value.Errors) as the sentence every gridops check of a file's
@@ -39,8 +39,5 @@ function expected(schema: TSchema): string {
  * function) is shown as JavaScript writes it.
  */
 function shown(value: unknown): string {
-  const json = printableJson(value) ?? String(value);
-  // Cut by code points: a pair of surrogates cut in two prints as U+FFFD.
-  const points = Array.from(json);
-  return points.length > 40 ? `${points.slice(0, 37).join('')}...` : json;
+  return printableValue(value);
 }

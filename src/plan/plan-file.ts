@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { printableValue } from '../agent/printable-json.js';
 import { InputFileError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { PLAN_FORMAT, type Plan } from './plan.js';
@@ -19,7 +20,7 @@ export async function loadPlan(file: string): Promise<Plan> {
     const why = code === 'EISDIR' ? 'it is a directory' : code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
     throw new InputFileError(`cannot read plan ${file}: ${why}`, MAKE_ONE, { cause: err });
   }
-  if (plan?.format !== PLAN_FORMAT) throw new InputFileError(`${file} is not a gridops plan (format ${JSON.stringify(plan?.format)})`, MAKE_ONE);
+  if (plan?.format !== PLAN_FORMAT) throw new InputFileError(`${file} is not a gridops plan (format ${printableValue(plan?.format)})`, MAKE_ONE);
   // Checked here, before any phase: apply --plan would otherwise take the lock and connect to every host first.
   const bad = firstBadPlanField(plan);
   if (bad) throw new InputFileError(`${file} is not a complete gridops plan: ${bad}`, `a saved plan is not edited by hand: make it again with \`gridops plan TOPOLOGY --out ${file}\``);

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { InputFileError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Static } from '@sinclair/typebox';
+import { printableValue } from '../agent/printable-json.js';
 import { HOST_OUTCOMES, type HostRecord, hostRecordProblem } from './host-record-problem.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { EffectiveSettings } from '../topology/model.js';
@@ -211,13 +212,13 @@ function checkedState(parsed: unknown, file: string, grid: string): GridState {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw refuse(`it holds ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`}, not a state`);
   const state = parsed as Partial<Record<keyof GridState, unknown>>;
   if (state.format === undefined) throw refuse('it has no format, so it is not a gridops state');
-  if (state.format !== STATE_FORMAT) throw refuse(`its format is ${JSON.stringify(state.format)}, not ${STATE_FORMAT} (written by a newer gridops?)`, `run the gridops that wrote it, or restore a backup of ${file} this gridops wrote`);
-  if (state.grid !== grid) throw refuse(`it is the state of grid ${JSON.stringify(state.grid)}, not of grid "${grid}"`, `each grid keeps its own state (GRID.state.json): check --state-dir, or restore ${file} from a backup`);
-  if (typeof state.serial !== 'number' || !Number.isInteger(state.serial) || state.serial < 0) throw refuse(`its serial is ${JSON.stringify(state.serial)}, not a count of writes`);
-  if (typeof state.hosts !== 'object' || state.hosts === null || Array.isArray(state.hosts)) throw refuse(`its hosts are ${JSON.stringify(state.hosts)}, not an object of nodes`);
+  if (state.format !== STATE_FORMAT) throw refuse(`its format is ${printableValue(state.format)}, not ${STATE_FORMAT} (written by a newer gridops?)`, `run the gridops that wrote it, or restore a backup of ${file} this gridops wrote`);
+  if (state.grid !== grid) throw refuse(`it is the state of grid ${printableValue(state.grid)}, not of grid "${grid}"`, `each grid keeps its own state (GRID.state.json): check --state-dir, or restore ${file} from a backup`);
+  if (typeof state.serial !== 'number' || !Number.isInteger(state.serial) || state.serial < 0) throw refuse(`its serial is ${printableValue(state.serial)}, not a count of writes`);
+  if (typeof state.hosts !== 'object' || state.hosts === null || Array.isArray(state.hosts)) throw refuse(`its hosts are ${printableValue(state.hosts)}, not an object of nodes`);
   for (const [host, record] of Object.entries(state.hosts)) {
     const problem = hostRecordProblem(record);
-    if (problem) throw refuse(`its record of host ${JSON.stringify(host)} is damaged: ${problem}`);
+    if (problem) throw refuse(`its record of host ${printableValue(host)} is damaged: ${problem}`);
   }
   return parsed as GridState;
 }

@@ -48,9 +48,15 @@ export function packSftpRequests(sftp: SFTPWrapper): void {
     try {
       for (let at = 0; at < data.length; at += most) protocol.channelData(heldFor, data.subarray(at, Math.min(data.length, at + most)));
     } catch {
-      // Sent from a tick of its own, where a throw would end the process (the keeper's too): what
-      // could not be sent is dropped, as a request on a dead connection is, and its caller's
-      // request times out or fails with the session (sftp-queries.ts), as before.
+      // Sent from a tick of its own, where a throw would end the process (the keeper's too). What
+      // could not be sent (perhaps part of it was) is dropped and the channel closed, so the
+      // session ends and ssh2 fails its waiting requests at once (sftp-queries.ts then reads with
+      // the shell), rather than leaving them to their timeout or the server a request cut short.
+      try {
+        protocol.channelClose(heldFor);
+      } catch {
+        // the connection itself is gone: its end fails the session's requests
+      }
     }
   };
   const packing: ChannelWriter = {

@@ -52,6 +52,20 @@ describe('readState refuses a state file it cannot use', () => {
     expect(err.message).toBe(`cannot read state ${file}: it is the state of grid "other", not of grid "g"`);
   });
 
+  it('a tampered file: its values in the message carry no terminal controls (C1, DEL, bidi) and are cut short', async () => {
+    const evil = `x\u009b2J\u007f\u202eEVIL${'A'.repeat(5000)}`;
+    const messages = [
+      (await refusal(JSON.stringify({ format: 'gridops-state/v1', grid: evil, serial: 1, hosts: {} }))).message,
+      (await refusal(JSON.stringify({ format: evil, grid: 'g', serial: 1, hosts: {} }))).message,
+      (await refusal(JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts: { [evil]: {} } }))).message,
+    ];
+    for (const message of messages) {
+      expect(message).not.toMatch(/[\u007f-\u009f\u202a-\u202e]/);
+      expect(message).toContain('\\u009b2J\\u007f\\u202eEVIL');
+      expect(message.length).toBeLessThan(file.length + 300);
+    }
+  });
+
   it('a directory in its place: refused, saying so', async () => {
     mkdirSync(file);
     await expect(readState(file, 'g')).rejects.toThrow(`cannot read state ${file}: it is a directory`);
