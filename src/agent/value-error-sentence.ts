@@ -13,10 +13,10 @@ import { printableValue } from './printable-json.js';
 export function valueErrorSentence(error: Pick<ValueError, 'path' | 'schema' | 'value'>): string {
   const field = fieldPath(error.path);
   const what = expected(error.schema);
-  if (field === '') return `it must be ${what}, not ${shown(error.value)}`;
+  if (field === '') return `it must be ${what}, not ${printableValue(error.value)}`;
   // JSON has no undefined: a field that reads as undefined is one the file does not have.
   if (error.value === undefined) return `${field} is missing (${what})`;
-  return `${field} must be ${what}, not ${shown(error.value)}`;
+  return `${field} must be ${what}, not ${printableValue(error.value)}`;
 }
 
 const TYPE_IN_WORDS: Record<string, string> = { string: 'a string', number: 'a number', integer: 'an integer', boolean: 'true or false', array: 'a list', object: 'an object', null: 'null' };
@@ -31,13 +31,4 @@ function expected(schema: TSchema): string {
     return branches.map(expected).join(' or ');
   }
   return TYPE_IN_WORDS[String(schema.type)] ?? 'another value';
-}
-
-/**
- * The value found, as JSON cut short (printableJson: nothing a terminal would act on): the value
- * itself rather than its type, since a count of -1 is a number too. A value JSON cannot write (a
- * function) is shown as JavaScript writes it.
- */
-function shown(value: unknown): string {
-  return printableValue(value);
 }
