@@ -1,14 +1,16 @@
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
+import { compiledListMatches, compilePattern, patternsOf, type CompiledPattern } from './ssh-pattern.js';
 
 /**
  * The parser's compute() judges every block of the file for every lookup, and judges a Host
  * pattern by building a dozen regular expressions for it (~6 µs a block): on a file of hundreds of
  * blocks, the few lookups each node needs cost milliseconds apiece, serially, before a plan
  * connects anywhere. Whether a Host block matches depends on the host looked up alone, so a lookup
- * is made on the file without the Host blocks that do not match its host, judged here as compute()
- * judges them, with each pattern compiled once per file; it gives the same values, since compute()
- * takes nothing from a Host block that does not match (not even its `Host` value).
+ * is made on the file without the Host blocks that do not match its host, judged here as the lookup
+ * judges them (ssh-pattern.ts: the parser's way, but a `?` is one character, as in OpenSSH), with
+ * each pattern compiled once per file; it gives the same values, since compute() takes nothing from
+ * a Host block that does not match (not even its `Host` value).
  *
  * A block whose patterns are all plain names (`Host web12 web12.example.org`, most blocks of a
  * large file) is found by name, so a lookup does not even visit those written for other hosts.
@@ -21,14 +23,6 @@ import type { ConfigLine } from './ssh-config-include.js';
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
 const DIRECTIVE = 1;
-
-/** One Host pattern as the parser's matcher (its glob.js) applies it: a negated one excludes the block wherever its rest matches. */
-interface CompiledPattern {
-  /** The pattern after its `!`, for a negated one. */
-  negated: RegExp | undefined;
-  /** The whole pattern, `!` included, as the parser also tries it (it matches only a host written with that `!`). */
-  whole: RegExp;
-}
 
 /** A directive of a section, with what a lookup needs to know of it. */
 interface IndexedLine {
@@ -74,7 +68,7 @@ function linesFor(index: SectionIndex, host: string): ConfigLine[] {
   for (let i = 0, j = 0; i < every.length || j < named.length; ) {
     const at = j >= named.length || (i < every.length && every[i]! < named[j]!) ? every[i++]! : named[j++]!;
     const { line, patterns, inner } = index.lines[at]!;
-    if (patterns && !matchesAsParser(patterns, host)) continue;
+    if (patterns && !compiledListMatches(patterns, host)) continue;
     lines.push(inner ? { ...line, config: linesFor(inner, host) } : line);
   }
   return lines;
@@ -89,7 +83,7 @@ function indexSection(section: readonly ConfigLine[]): SectionIndex {
     const holdsBlocks = line.config?.some((inner) => inner.type === DIRECTIVE && inner.config !== undefined) === true;
     const indexed: IndexedLine = { line, ...(holdsBlocks ? { inner: indexSection(line.config!) } : {}) };
     index.lines.push(indexed);
-    const patterns = line.config && /^host$/i.test(line.param ?? '') ? hostPatterns(line) : undefined;
+    const patterns = line.config && /^host$/i.test(line.param ?? '') ? patternsOf(line.value) : undefined;
     if (patterns && patterns.every(isPlainName)) {
       // A name listed twice in one block is still one block.
       for (const name of new Set(patterns)) index.byName.set(name, [...(index.byName.get(name) ?? []), at]);
@@ -101,36 +95,9 @@ function indexSection(section: readonly ConfigLine[]): SectionIndex {
   return index;
 }
 
-/** A Host block's patterns as the parser's compute() passes them to its matcher: a value of several tokens is one pattern each, a single one is split at commas. */
-function hostPatterns(block: ConfigLine): string[] {
-  return Array.isArray(block.value) ? (block.value as Array<{ val: string }>).map((t) => t.val) : String(block.value).split(',');
-}
-
 /** A pattern the parser matches only against a host spelled exactly so: no wildcard, no negation. */
 function isPlainName(pattern: string): boolean {
   return !pattern.startsWith('!') && !/[*?]/.test(pattern);
-}
-
-/**
- * The parser's pattern as a regular expression, built as its glob.js builds it (the characters
- * `\()[]{}.+^$|` taken literally, `*` as `.*` and `?` as `.?`), once instead of per lookup.
- */
-function parserRegExp(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern.replace(/[\\()[\]{}.+^$|]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.?')})$`);
-}
-
-function compilePattern(pattern: string): CompiledPattern {
-  return { negated: pattern.startsWith('!') ? parserRegExp(pattern.slice(1)) : undefined, whole: parserRegExp(pattern) };
-}
-
-/** Whether the parser's glob.js matches `host` with these patterns: any negated one matching excludes it, else any one matching includes it. */
-function matchesAsParser(patterns: readonly CompiledPattern[], host: string): boolean {
-  let matched = false;
-  for (const { negated, whole } of patterns) {
-    if (negated?.test(host)) return false;
-    if (whole.test(host)) matched = true;
-  }
-  return matched;
 }
 
 /** Whether no `Match final` and no CanonicalizeHostName, anywhere in `section`, makes compute() judge a Host block against another name than the one looked up. */

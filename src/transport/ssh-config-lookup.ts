@@ -1,5 +1,6 @@
 import type SSHConfig from 'ssh-config';
 import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
+import { withExactQuestionMarks } from './ssh-config-exact-question-mark.js';
 import type { ConfigLine } from './ssh-config-include.js';
 import { withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
 
@@ -13,10 +14,14 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
  * file's own User, else the local user, is what `Match user` judges). matchExec: false as well,
  * though loadSshConfig took such blocks out: compute() must never run a command. Blocks an Include
  * put inside a block apply where both match (ssh-config-nested-blocks.ts). The blocks that cannot
- * match `host` are left out first (ssh-config-candidate-blocks.ts): compute() judges each block it is given.
+ * match `host` are left out first (ssh-config-candidate-blocks.ts): compute() judges each block it is given,
+ * with its `?` patterns written out as OpenSSH judges them (ssh-config-exact-question-mark.ts).
  */
 export function computeFor(config: SSHConfig, host: string, user: string | undefined): Record<string, string | string[]> {
-  const compute = (lines: SSHConfig) => (user === undefined ? lines.compute(host, { matchExec: false }) : lines.compute({ Host: host, User: user }, { matchExec: false }));
+  const compute = (lines: SSHConfig) => {
+    const exact = withExactQuestionMarks(lines, host, user);
+    return user === undefined ? exact.compute(host, { matchExec: false }) : exact.compute({ Host: host, User: user }, { matchExec: false });
+  };
   return compute(withNestedBlocksResolved(withBlocksThatCanMatch(config, host), host, compute));
 }
 

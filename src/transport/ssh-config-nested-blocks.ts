@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
+import { patternListMatches } from './ssh-pattern.js';
 
 /**
  * Host and Match blocks inside a block: an `Include` inside a block (`Include config.d/*` at the
@@ -31,14 +31,11 @@ function holdsBlocks(line: ConfigLine): boolean {
   return line.type === DIRECTIVE && line.config?.some((inner) => inner.type === DIRECTIVE && inner.config !== undefined) === true;
 }
 
-/** The parser's pattern-list matcher (negation included), which its compute() judges a Host line with. */
-let hostPatternsMatch: ((patterns: string | string[], host: string) => boolean) | undefined;
-
 /**
  * `config` as ssh reads it for one lookup of `host`, with no block inside a block. `compute` is the
  * lookup (its host and user) applied to a config: an outer Match block is judged by it, where it
  * stands after the lines before it, as the whole lookup would reach it; an outer Host block by its
- * patterns against `host`, as compute() judges it in its one pass (loadSshConfig refuses the
+ * patterns against `host`, as the lookup judges it (ssh-pattern.ts) in compute()'s one pass (loadSshConfig refuses the
  * `Match final` that would make a second). One pass, in the file's order: each lookup costs a
  * compute() per outer Match block only, not a copy of the lines before each block. A config without
  * nesting is returned as it is.
@@ -57,10 +54,9 @@ export function withNestedBlocksResolved(config: SSHConfig, host: string, comput
     copy.push(...(lines as unknown as SSHConfig));
     return copy;
   };
-  hostPatternsMatch ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).glob;
   const resolved: ConfigLine[] = [];
   const matches = (outer: ConfigLine): boolean => {
-    if (/^host$/i.test(outer.param ?? '')) return hostPatternsMatch!(Array.isArray(outer.value) ? (outer.value as Array<{ val: string }>).map(({ val }) => val) : String(outer.value), host);
+    if (/^host$/i.test(outer.param ?? '')) return patternListMatches(outer.value, host);
     const probe = [...resolved, { ...outer, config: [{ type: DIRECTIVE, param: BLOCK_MATCHED, value: 'yes' }] }];
     return compute(asConfig(probe))[BLOCK_MATCHED] !== undefined;
   };

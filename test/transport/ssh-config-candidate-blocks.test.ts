@@ -1,20 +1,25 @@
 import { createRequire } from 'node:module';
 import type SSHConfig from 'ssh-config';
 import { withBlocksThatCanMatch } from '../../src/transport/ssh-config-candidate-blocks.js';
+import { withExactQuestionMarks } from '../../src/transport/ssh-config-exact-question-mark.js';
 import { withNestedBlocksResolved } from '../../src/transport/ssh-config-nested-blocks.js';
 
 /**
- * A lookup made on the blocks that can match its host gives what the parser's compute() gives on
- * the whole file: the parser's own pattern matching is the reference, quirks included (its `?`
- * matches one character or none, a single token is split at commas, its patterns are
- * case-sensitive), for every host and with or without a login user.
+ * A lookup made on the blocks that can match its host gives what the lookup gives on the whole
+ * file: the parser's compute(), with its `?` patterns written out as OpenSSH judges them
+ * (ssh-config-exact-question-mark.ts), is the reference, the parser's other quirks included (a
+ * single token is split at commas, its patterns are case-sensitive), for every host and with or
+ * without a login user.
  */
 describe('the blocks a lookup can match', () => {
   // The parser's class as loadSshConfig loads it (its CommonJS build).
   const { SSHConfig: Parser } = createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config');
   const parse = (lines: string[]) => Parser.parse(lines.join('\n')) as unknown as SSHConfig;
   const hosts = ['web', 'web1', 'web12', 'web2', 'WEB3', 'web3', 'a+b', 'aab', 'x[1]', 'x1', '(grp)', 'grp', 'web1,web2', 'x.prod', 'y.test', 'host$', 'a|b', 'a', '\\back', 'n', 'empty', '!web1', 'other', '10.0.0.5'];
-  const lookups = (config: SSHConfig, host: string) => [config.compute(host, { matchExec: false }), config.compute({ Host: host, User: 'admin' }, { matchExec: false })];
+  const lookups = (config: SSHConfig, host: string) => [
+    withExactQuestionMarks(config, host, undefined).compute(host, { matchExec: false }),
+    withExactQuestionMarks(config, host, 'admin').compute({ Host: host, User: 'admin' }, { matchExec: false }),
+  ];
 
   it('Host blocks of every pattern form, negations and Match blocks: the same values for every host', () => {
     const config = parse([
@@ -58,7 +63,10 @@ describe('the blocks a lookup can match', () => {
     outerHost!.config.push(...(inner as unknown as unknown[]));
     outerMatch!.config.push(...(parse(['Host web12', '  User nested']) as unknown as unknown[]));
     const resolved = (lines: SSHConfig, host: string, user: string | undefined) => {
-      const compute = (c: SSHConfig) => (user === undefined ? c.compute(host, { matchExec: false }) : c.compute({ Host: host, User: user }, { matchExec: false }));
+      const compute = (c: SSHConfig) => {
+        const exact = withExactQuestionMarks(c, host, user);
+        return user === undefined ? exact.compute(host, { matchExec: false }) : exact.compute({ Host: host, User: user }, { matchExec: false });
+      };
       return compute(withNestedBlocksResolved(lines, host, compute));
     };
     for (const host of hosts) {

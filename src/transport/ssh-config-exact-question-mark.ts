@@ -1,0 +1,103 @@
+import { userInfo } from 'node:os';
+import type SSHConfig from 'ssh-config';
+import type { ConfigLine } from './ssh-config-include.js';
+import { patternRegExp, patternsOf } from './ssh-pattern.js';
+
+/**
+ * The parser's compute() judges Host and Match patterns with its own glob, where `?` matches one
+ * character or none; OpenSSH's matches exactly one (ssh-pattern.ts), so `Host web?` must not apply
+ * to `web`. The glob takes nothing that could say "exactly one" (`.` and brackets are escaped), so
+ * each pattern holding a `?` is replaced, for one lookup, by the names it matches as OpenSSH judges
+ * them among every name and user that lookup can judge it against, written literally: the host
+ * looked up (a Host line, `Match originalhost`, and `Match host` until a HostName applies), each
+ * HostName of the file (`Match host`, and Host lines in a `Match final` pass), the login user
+ * passed, the local user and each User of the file (`Match user`, `Match localuser`). A literal
+ * name matches only itself, so compute() then judges the pattern against any of them as OpenSSH
+ * does. A name holding `*` or `?` is no name ssh resolves or logs in as, and could not be written
+ * literally: it is left out (a pattern judged against one matches nothing).
+ */
+
+/** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
+const DIRECTIVE = 1;
+
+/** The Match criteria compute() judges with its glob. */
+const PATTERN_CRITERIA = /^(host|originalhost|user|localuser)$/i;
+
+type BlockLine = ConfigLine & { criteria?: Record<string, unknown> };
+
+/** Whether each config has a pattern with a `?` (worked out once per config: lookups run per node). */
+const questionMarksIn = new WeakMap<SSHConfig, boolean>();
+
+/**
+ * `config` for compute()'s lookup of `host` (as `user`, where one is passed): each pattern with a
+ * `?` replaced by the names it matches; `config` itself where it has none.
+ */
+export function withExactQuestionMarks(config: SSHConfig, host: string, user: string | undefined): SSHConfig {
+  let holds = questionMarksIn.get(config);
+  if (holds === undefined) {
+    holds = holdsQuestionMark(config as unknown as ConfigLine[]);
+    questionMarksIn.set(config, holds);
+  }
+  if (!holds) return config;
+  const names = namesJudged(config as unknown as ConfigLine[], host, user);
+  const rewrite = (section: readonly ConfigLine[]): ConfigLine[] =>
+    section.map((line: BlockLine) => {
+      if (line.type !== DIRECTIVE || !line.config) return line;
+      const config = rewrite(line.config);
+      if (/^host$/i.test(line.param ?? '')) return { ...line, value: exactList(line.value, names), config };
+      const criteria = Object.fromEntries(Object.entries(line.criteria ?? {}).map(([criterion, list]) => [criterion, PATTERN_CRITERIA.test(criterion) ? exactList(list, names) : list]));
+      return { ...line, ...(line.criteria ? { criteria } : {}), config };
+    });
+  // The same class, so compute() runs on the copy as on the original.
+  const copy = new (config.constructor as new () => SSHConfig)();
+  copy.push(...(rewrite(config as unknown as ConfigLine[]) as unknown as SSHConfig));
+  return copy;
+}
+
+/** Whether a Host line or a judged Match criterion, at any depth, has a pattern with a `?`. */
+function holdsQuestionMark(section: readonly ConfigLine[]): boolean {
+  return section.some((line: BlockLine) => {
+    if (line.type !== DIRECTIVE || !line.config) return false;
+    if (/^host$/i.test(line.param ?? '') && patternsOf(line.value).some((p) => p.includes('?'))) return true;
+    if (Object.entries(line.criteria ?? {}).some(([criterion, list]) => PATTERN_CRITERIA.test(criterion) && patternsOf(list).some((p) => p.includes('?')))) return true;
+    return holdsQuestionMark(line.config);
+  });
+}
+
+/** Every name and user a lookup of `host` can judge a pattern against, as compute() takes them (a directive's first token). */
+function namesJudged(section: readonly ConfigLine[], host: string, user: string | undefined): string[] {
+  const names = new Set([host, localUser(), ...(user === undefined ? [] : [user])]);
+  const collect = (lines: readonly ConfigLine[]) => {
+    for (const line of lines) {
+      if (line.type !== DIRECTIVE) continue;
+      if (line.config) collect(line.config);
+      else if (/^(HostName|User)$/i.test(line.param ?? '')) names.add(Array.isArray(line.value) ? String((line.value as Array<{ val: string }>)[0]?.val) : String(line.value));
+    }
+  };
+  collect(section);
+  return [...names].filter((name) => !/[*?]/.test(name));
+}
+
+/** The local user as compute() takes it for `Match localuser` (and `Match user`, where nothing else names one). */
+function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // userInfo() throws for a user with no name or home directory; compute() falls back so too.
+    return process.env.USER || process.env.USERNAME || '';
+  }
+}
+
+/** A pattern list with each pattern holding a `?` replaced by the names it matches (negated, for a negated one), as the parser's tokens; as it is where none holds one. */
+function exactList(list: unknown, names: readonly string[]): unknown {
+  const patterns = patternsOf(list);
+  if (!patterns.some((p) => p.includes('?'))) return list;
+  const exact = patterns.flatMap((pattern) => {
+    if (!pattern.includes('?')) return [pattern];
+    const negation = pattern.startsWith('!') ? '!' : '';
+    const judged = patternRegExp(pattern.slice(negation.length));
+    return names.filter((name) => judged.test(name)).map((name) => negation + name);
+  });
+  // Tokens, not a string: compute() would split a string at a comma a name may hold.
+  return exact.map((val) => ({ val, separator: ' ', quoted: false }));
+}

@@ -1,0 +1,45 @@
+/**
+ * ssh_config PATTERNS as gridops judges them: `*` matches any run of characters and `?` exactly
+ * one, as OpenSSH's match_pattern (match.c) has them. The ssh-config parser's glob makes `?` "one
+ * or none", so `Host web?` would apply to `web`, which `ssh web` does not do. Everything else is
+ * judged as the parser's compute() judges it (its list form, its negation, its case-sensitivity),
+ * so that a block gridops judges itself (ssh-config-candidate-blocks.ts, ssh-config-nested-blocks.ts)
+ * is judged as the lookup judges it (ssh-config-exact-question-mark.ts).
+ */
+
+/** One pattern as a regular expression: every other character literal. */
+export function patternRegExp(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern.replace(/[\\()[\]{}.+^$|]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')})$`);
+}
+
+/** One pattern of a list, compiled once for the many values a large file's lookups judge it against. */
+export interface CompiledPattern {
+  /** The pattern after its `!`, for a negated one: where it matches, the list does not. */
+  negated: RegExp | undefined;
+  /** The whole pattern, `!` included, as the parser also tries it (it matches only a value written with that `!`). */
+  whole: RegExp;
+}
+
+export function compilePattern(pattern: string): CompiledPattern {
+  return { negated: pattern.startsWith('!') ? patternRegExp(pattern.slice(1)) : undefined, whole: patternRegExp(pattern) };
+}
+
+/** Whether a compiled pattern list matches `value`: any negated one matching excludes it, else any one matching includes it. */
+export function compiledListMatches(patterns: readonly CompiledPattern[], value: string): boolean {
+  let matched = false;
+  for (const { negated, whole } of patterns) {
+    if (negated?.test(value)) return false;
+    if (whole.test(value)) matched = true;
+  }
+  return matched;
+}
+
+/** A pattern list as the parser's compute() reads one: a list of tokens as it is, a single string split at commas. */
+export function patternsOf(value: unknown): string[] {
+  return Array.isArray(value) ? (value as Array<{ val: string }>).map((token) => token.val) : String(value).split(',');
+}
+
+/** Whether a Host line's or Match criterion's value (a string or the parser's tokens) matches `value`. */
+export function patternListMatches(list: unknown, value: string): boolean {
+  return compiledListMatches(patternsOf(list).map(compilePattern), value);
+}
