@@ -1,14 +1,12 @@
 import { isIPv4 } from 'node:net';
 import { lookupIPv4, type ResolveIPv4 } from './ipv4-lookup.js';
+import { LOOKUP_TIMEOUT_MS } from './name-lookup.js';
 
 /** How long a name's addresses are used before it is looked up again (a peer's record may move). */
 const REFRESH_MS = 60_000;
 
 /** Lookups waited for at once: getaddrinfo runs on libuv's pool of 4 threads, which the state file's writes share. */
 const LOOKUPS_IN_FLIGHT = 2;
-
-/** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s, or hang. */
-const LOOKUP_TIMEOUT_MS = 5_000;
 
 /**
  * getaddrinfo calls not ended yet, waited for or given up on: a lookup past its timeout cannot be
@@ -23,7 +21,7 @@ export interface PeerNameResolution {
   /** Milliseconds, monotonic. */
   now?: () => number;
   warn?: (msg: string, fields: Record<string, unknown>) => void;
-  /** How long a lookup is waited for before it counts as failed (default 5 s). */
+  /** How long a lookup is waited for before it counts as failed (default LOOKUP_TIMEOUT_MS, every name lookup's: 5 s). */
   lookupTimeoutMs?: number;
 }
 

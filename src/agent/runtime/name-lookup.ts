@@ -1,6 +1,6 @@
 import type { ResolveIPv4 } from './ipv4-lookup.js';
 
-/** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s. */
+/** getaddrinfo has no timeout of its own; a dead nameserver can take 10 to 30 s, or hang. Every name lookup of the agent's waits this long. */
 export const LOOKUP_TIMEOUT_MS = 5_000;
 
 /**
