@@ -4,6 +4,8 @@
  * layer and the ones listed before it.
  */
 const LAYERS = [
+  // Text made safe to print, which gridagent shares with the CLI: it imports nothing of the project.
+  ['text'],
   ['errors', 'fs', 'version.ts', 'package-root.ts', 'process-alive.ts', 'plural.ts', 'named-few.ts'],
   ['topology'],
   ['transport'],
@@ -39,17 +41,17 @@ module.exports = {
     { name: 'no-circular', comment: 'import cycles make layers meaningless', severity: 'error', from: {}, to: { circular: true } },
     {
       name: 'agent-is-standalone',
-      comment: 'gridagent is bundled alone onto the nodes: it imports nothing of the CLI',
+      comment: 'gridagent is bundled alone onto the nodes: it imports nothing of the CLI, only src/text, which imports nothing',
       severity: 'error',
       from: { path: '^src/agent/' },
-      to: { path: '^src/', pathNot: '^src/agent/' },
+      to: { path: '^src/', pathNot: '^src/(agent|text)/' },
     },
     {
       name: 'lab-is-standalone',
-      comment: 'the lab builds machines; it uses only the base layer and its own files',
+      comment: 'the lab builds machines; it uses only the two lowest layers and its own files',
       severity: 'error',
       from: { path: '^src/lab/' },
-      to: { path: '^src/', pathNot: `^src/lab/|${group(LAYERS[0])}` },
+      to: { path: '^src/', pathNot: `^src/lab/|${group([...LAYERS[0], ...LAYERS[1]])}` },
     },
     {
       name: 'unknown-folder',

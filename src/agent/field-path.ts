@@ -1,4 +1,4 @@
-import { printableJson } from './printable-json.js';
+import { printableJson } from '../text/printable-json.js';
 
 /**
  * A JSON pointer, as TypeBox's errors give it (`/hosts/0/changes/1/id`), written as the field reads

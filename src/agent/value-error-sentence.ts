@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { ValueError } from '@sinclair/typebox/value';
 import { fieldPath } from './field-path.js';
-import { printableValue } from './printable-json.js';
+import { printableValue } from '../text/printable-json.js';
 
 /**
  * One TypeBox error (the first of Value.Errors) as the sentence every gridops check of a file's

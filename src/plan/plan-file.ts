@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { printableValue } from '../agent/printable-json.js';
+import { printableValue } from '../text/printable-json.js';
 import { InputFileError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { PLAN_FORMAT, type Plan } from './plan.js';

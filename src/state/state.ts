@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { InputFileError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Static } from '@sinclair/typebox';
-import { printableValue } from '../agent/printable-json.js';
+import { printableValue } from '../text/printable-json.js';
 import { HOST_OUTCOMES, type HostRecord, hostRecordProblem } from './host-record-problem.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { EffectiveSettings } from '../topology/model.js';

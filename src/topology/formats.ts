@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { printableJson } from '../text/printable-json.js';
 import { splitJumpHost } from './jump-host.js';
 
 /**
@@ -14,10 +15,14 @@ type Checker = (value: string) => FormatVerdict | null;
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** Shows a value in a message without letting a hostile one flood or forge the output. */
+/**
+ * Shows a value in a message without letting a hostile one flood or forge the output: cut to `max`
+ * characters, saying how long it was, and quoted by printableJson, which escapes the terminal
+ * controls and text-reordering characters JSON.stringify leaves raw.
+ */
 export function showValue(value: string, max = 40): string {
   const cut = value.length > max ? `${value.slice(0, max)}… (${value.length} chars)` : value;
-  return JSON.stringify(cut);
+  return printableJson(cut)!;
 }
 
 function dnsLabel(value: string): FormatVerdict | null {

@@ -3,8 +3,9 @@
  * controls, so DEL, the C1 controls (U+009B is a CSI on many terminals: an escape sequence in a
  * tampered state file's value would run in the operator's terminal) and the characters that
  * reorder text (bidi overrides and isolates, line and paragraph separators) are written as
- * `\uXXXX` too. Still valid JSON, meaning the same value. Lives with gridagent, beside fieldPath,
- * which uses it: the agent imports nothing of the CLI, and the CLI's checks may import it.
+ * `\uXXXX` too. Still valid JSON, meaning the same value. In src/text, the lowest layer, which
+ * imports nothing of the project: gridagent (bundled alone onto the nodes) and every layer of the
+ * CLI, the topology's checks included, show values through it.
  */
 export function printableJson(value: unknown): string | undefined {
   return JSON.stringify(value)?.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
