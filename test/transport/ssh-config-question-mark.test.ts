@@ -61,6 +61,15 @@ describe('a `?` in a ~/.ssh/config pattern', () => {
     expect(compared(file, 'web12').ours.port).toBe(1002);
   });
 
+  (sshClientMissing ? it.skip : it)('matches one character exactly in the second pass a `Match final` makes, where Host lines judge the HostName', () => {
+    const file = write('config', ['Host alias?', '  HostName web12', 'Match final', '  IdentityFile /keys/final', 'Host web??', '  Port 1005', 'Host web?', '  Port 1006']);
+    for (const host of ['alias', 'alias1', 'web', 'web1', 'web12']) {
+      const { ours, ssh } = compared(file, host);
+      expect(ours).toEqual(ssh);
+    }
+    expect(compared(file, 'alias1').ours.port).toBe(1005);
+  });
+
   (sshClientMissing ? it.skip : it)('matches one character exactly in a block inside a block and in a file large enough to be pre-filtered', () => {
     const inner = write('inner', ['Host web?', '  Port 1003', 'Host !web? *', '  User notone']);
     const blocks = Array.from({ length: 40 }, (_, i) => [`Host other${i}`, `  Port ${3000 + i}`]).flat();
