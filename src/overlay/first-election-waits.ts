@@ -1,4 +1,5 @@
 import { bootstrapQuorum } from '../agent/core/view.js';
+import { birthElectorate } from './birth-electorate.js';
 import type { Grid } from '../topology/model.js';
 import type { InitialElection } from './initial-election.js';
 
@@ -33,8 +34,7 @@ export function firstElectionWaits(grid: Grid, electorates: BirthElectorates, vo
   const subgrids = new Map<string, string[]>();
   for (const [key, electorate] of electorates.subgrids) {
     if (elected.subgrids.has(key)) continue;
-    const votes = electorate.filter((n) => voting.has(n)).length;
-    if (votes < bootstrapQuorum(electorate.length)) subgrids.set(key, electorate.filter((n) => !voting.has(n)));
+    if (!enoughVoters(electorate, voting)) subgrids.set(key, electorate.filter((n) => !voting.has(n)));
   }
   const regions = new Map<string, string[]>();
   for (const [name, electorate] of electorates.regions) {
@@ -44,15 +44,25 @@ export function firstElectionWaits(grid: Grid, electorates: BirthElectorates, vo
       const key = `${name}/${subgrid}`;
       const nodes = region.subgrids.find((s) => s.name === subgrid)?.nodes ?? [];
       if (elected.subgrids.has(key)) return true;
-      if (subgrids.has(key) || !nodes.some((n) => voting.has(n.name))) return false;
-      // A sub-grid this run renders no electorate for was born in an earlier run, if at all: its own record says whether it can elect.
-      const earlier = electorates.subgrids.has(key) ? undefined : recorded.get(key);
-      return !earlier || earlier.filter((n) => voting.has(n)).length >= bootstrapQuorum(earlier.length);
+      const runsAgents = nodes.some((n) => voting.has(n.name));
+      if (subgrids.has(key) || !runsAgents) return false;
+      if (electorates.subgrids.has(key)) return true;
+      // A sub-grid this run renders no electorate for was born in an earlier run, if at all: the
+      // birth rule the bootstrap files follow says which electorate its first election has (its
+      // record), or that it has none (no record: its agents signed in, and elect as any group does).
+      // Not elected: one that elected voted above.
+      const earlier = birthElectorate({ elected: false, recorded: recorded.get(key), runsAgents, members: nodes.map((n) => n.name) });
+      return !earlier || enoughVoters(earlier, voting);
     };
-    const missing = electorate.filter((s) => !votes(s));
-    if (electorate.length - missing.length < bootstrapQuorum(electorate.length)) regions.set(name, missing);
+    const voters = new Set(electorate.filter(votes));
+    if (!enoughVoters(electorate, voters)) regions.set(name, electorate.filter((s) => !voters.has(s)));
   }
   return { subgrids, regions };
+}
+
+/** Whether enough of `electorate` (nodes, or a region's sub-grids) can vote to hold its first election (the agents' bootstrapQuorum). */
+function enoughVoters(electorate: readonly string[], voting: ReadonlySet<string>): boolean {
+  return electorate.filter((n) => voting.has(n)).length >= bootstrapQuorum(electorate.length);
 }
 
 /** Where the voters a first election waits for are, as a run says it: outside `--limit`, outside `--site`, or simply without an agent yet. */

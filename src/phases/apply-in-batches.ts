@@ -166,6 +166,9 @@ export const applyInBatches: Phase = {
  * region's first vote waits for the super peers of its other sub-grids, still to deploy, and a
  * gate asking the first would fail the rollout half-way ("r2: no region peer yet"). Such a region
  * has no super or region peer yet to keep; the gate after its last node asks all of its agents.
+ * This owns only when a gate may ask a group's agents, judged from the agents the run found at
+ * connect (facts), not the state: who votes in a group's first election is overlay/birth-electorate.ts's
+ * rule, and whether that election can happen in this run first-election-waits.ts's (unbornGroupsOfRun).
  */
 function gateAgents(withAgent: readonly HostSession[], done: readonly Batch[], later: readonly Batch[]): HostSession[] {
   const ranBefore = (s: HostSession) => s.facts.agentVersion !== null;

@@ -4,8 +4,9 @@ import type { GridState } from './state.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 
 /**
- * What the state knows of the first bootstraps of the grid's sub-grids and regions, which decides
- * the bootstrap electorate a node is born with (templates/bootstrap-electorate.ts).
+ * What the state knows of the first bootstraps of the grid's sub-grids and regions, from which the
+ * birth rule (overlay/birth-electorate.ts) decides the bootstrap electorate a node is born with
+ * (templates/bootstrap-electorate.ts).
  */
 export interface GroupBirths {
   /** Nodes that already run an agent (nodesWithAgent). */
