@@ -1,3 +1,5 @@
+import { printableText } from './printable-text.js';
+
 /**
  * JSON.stringify of a string or a value, safe to print on a terminal: JSON escapes only the C0
  * controls, so DEL, the C1 controls (U+009B is a CSI on many terminals: an escape sequence in a
@@ -8,7 +10,9 @@
  * CLI, the topology's checks included, show values through it.
  */
 export function printableJson(value: unknown): string | undefined {
-  return JSON.stringify(value)?.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // JSON leaves no C0 control raw, so printableText escapes only what JSON does not.
+  const json = JSON.stringify(value);
+  return json === undefined ? undefined : printableText(json);
 }
 
 /**

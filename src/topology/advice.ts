@@ -1,6 +1,7 @@
 import { allSubgrids, type Grid } from './model.js';
 import type { Problem } from '../errors/problem.js';
 import { plural } from '../plural.js';
+import { printableJson } from '../text/printable-json.js';
 
 /** A sub-grid needs this many nodes that may stand to elect a successor while one is down. */
 const FAILOVER_ELIGIBLE = 3;
@@ -20,7 +21,7 @@ export function gridWarnings(grid: Grid): Problem[] {
     warnings.push({
       ...subgrid.position,
       path: `${subgrid.region}/${subgrid.name}`,
-      message: `sub-grid ${JSON.stringify(subgrid.name)} has ${plural(eligible, 'node')} that may be its super peer, so it cannot elect a successor while its super peer is down (a majority of ${eligible} is ${Math.floor(eligible / 2) + 1})`,
+      message: `sub-grid ${printableJson(subgrid.name)} has ${plural(eligible, 'node')} that may be its super peer, so it cannot elect a successor while its super peer is down (a majority of ${eligible} is ${Math.floor(eligible / 2) + 1})`,
       hint: `give it at least ${FAILOVER_ELIGIBLE} nodes without \`superPeer: never\` if it must survive the loss of its super peer`,
     });
   }

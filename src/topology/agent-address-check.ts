@@ -4,6 +4,7 @@ import type { Problem } from '../errors/problem.js';
 import type { Grid } from './model.js';
 import { topologyText } from './file-text.js';
 import { parseSource, pathToString, positionOf, type PathSegment } from './source.js';
+import { printableJson } from '../text/printable-json.js';
 
 /**
  * Nodes whose address is an IPv6 address, for a run that deploys gridagent on them. The agent
@@ -27,7 +28,7 @@ export function agentAddressProblems(grid: Grid): Problem[] {
     file: grid.file,
     ...positionOf(source, path),
     path: pathToString(path),
-    message: `node ${name}'s address ${JSON.stringify(address)} is an IPv6 address, and gridagent, which the grid's workflow runs on every node, speaks IPv4 only (it binds its overlay sockets to the node's address)`,
+    message: `node ${name}'s address ${printableJson(address)} is an IPv6 address, and gridagent, which the grid's workflow runs on every node, speaks IPv4 only (it binds its overlay sockets to the node's address)`,
     hint: "write the node's IPv4 address, or a DNS name that resolves to it on the node; an IPv6 address serves only ad-hoc runs (--playbook) that do not run the agent playbook",
   }));
 }

@@ -3,6 +3,8 @@ import { GRIDOPS_VERSION } from '../version.js';
 import { allNodes, type Grid } from './model.js';
 import { settingPath } from './origin-path.js';
 import { pathToString, positionOf, type SourceDocument } from './source.js';
+import { printableJson } from '../text/printable-json.js';
+import { printableText } from '../text/printable-text.js';
 
 /**
  * The gridagent that gridops deploys is the one it ships (dist/gridagent.mjs, built with it; its
@@ -25,8 +27,8 @@ export function agentVersionProblems(grid: Grid, source: SourceDocument, shipped
       file: source.file,
       ...positionOf(source, path),
       path: pathToString(path),
-      message: `agent.version ${JSON.stringify(wanted)} is not the gridagent this gridops ships (${shipped}); gridops deploys the agent built with it and downloads none`,
-      hint: `set agent.version: ${shipped} or remove it, or run the gridops release whose version is ${wanted}`,
+      message: `agent.version ${printableJson(wanted)} is not the gridagent this gridops ships (${shipped}); gridops deploys the agent built with it and downloads none`,
+      hint: `set agent.version: ${shipped} or remove it, or run the gridops release whose version is ${printableText(wanted)}`,
     });
   }
   return problems;

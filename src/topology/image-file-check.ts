@@ -4,6 +4,8 @@ import type { Grid, Node } from './model.js';
 import { settingPath } from './origin-path.js';
 import { rereadSource } from './reread-source.js';
 import { pathToString, positionOf, writtenAt } from './source.js';
+import { printableJson } from '../text/printable-json.js';
+import { printableText } from '../text/printable-text.js';
 
 /**
  * Each `hypervisor.sandbox.image` of `nodes` (those that will upload it) that is not a file on this
@@ -27,8 +29,8 @@ export function imageFileProblems(grid: Grid, nodes: readonly Node[]): Problem[]
     return {
       ...(source && path ? { file: grid.file, ...positionOf(source, path) } : node.position),
       path: path ? pathToString(path) : '',
-      message: `hypervisor.sandbox.image ${JSON.stringify(typeof written === 'string' ? written : image)} does not exist on this machine (${image})`,
-      hint: `build one with \`gridops lab image --out ${image}\`, or point hypervisor.sandbox.image at a raw or qcow2 disk image (a relative path is relative to the topology file)`,
+      message: `hypervisor.sandbox.image ${printableJson(typeof written === 'string' ? written : image)} does not exist on this machine (${printableText(image)})`,
+      hint: `build one with \`gridops lab image --out ${printableText(image)}\`, or point hypervisor.sandbox.image at a raw or qcow2 disk image (a relative path is relative to the topology file)`,
     };
   });
 }

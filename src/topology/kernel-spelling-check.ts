@@ -1,6 +1,8 @@
 import type { Problem } from '../errors/problem.js';
 import { moduleKey, sysctlFile, sysctlFileKey } from './kernel-names.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
+import { printableJson } from '../text/printable-json.js';
+import { printableText } from '../text/printable-text.js';
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -46,7 +48,7 @@ export function kernelSpellingProblems(value: unknown, source: SourceDocument): 
         file: source.file,
         ...at(path, false),
         path: pathToString(path),
-        message: `kernel module ${JSON.stringify(name)} is ${JSON.stringify(modules[first])} again (listed at ${was.line}:${was.column}): modprobe reads - and _ in a module name alike`,
+        message: `kernel module ${printableJson(name)} is ${printableJson(modules[first])} again (listed at ${was.line}:${was.column}): modprobe reads - and _ in a module name alike`,
         hint: `remove this one: kernel.modules lists each module once`,
       });
     });
@@ -63,8 +65,8 @@ export function kernelSpellingProblems(value: unknown, source: SourceDocument): 
         problems.push({ file: source.file, ...at(path, true), path: pathToString(path), message: `${what(first, key)} (first at ${was.line}:${was.column})`, hint });
       }
     };
-    twoKeys('params', moduleKey, (first, key) => `kernel.params names module ${moduleKey(key)} twice, as ${JSON.stringify(first)} and ${JSON.stringify(key)}: modprobe reads - and _ in a module name alike`, 'merge their options under one of the two names and remove the other');
-    twoKeys('sysctl', sysctlFileKey, (first, key) => `kernel.sysctl sets ${sysctlFileKey(key)} twice, as ${JSON.stringify(first)} and ${JSON.stringify(key)}: both are the file ${sysctlFile(key)}`, 'keep one of the two keys and remove the other');
+    twoKeys('params', moduleKey, (first, key) => `kernel.params names module ${printableText(moduleKey(key))} twice, as ${printableJson(first)} and ${printableJson(key)}: modprobe reads - and _ in a module name alike`, 'merge their options under one of the two names and remove the other');
+    twoKeys('sysctl', sysctlFileKey, (first, key) => `kernel.sysctl sets ${printableText(sysctlFileKey(key))} twice, as ${printableJson(first)} and ${printableJson(key)}: both are the file ${printableText(sysctlFile(key))}`, 'keep one of the two keys and remove the other');
   }
   return problems;
 }

@@ -2,6 +2,7 @@ import type { Problem } from '../errors/problem.js';
 import { allNodes, type Grid } from './model.js';
 import { settingPath } from './origin-path.js';
 import { pathToString, positionOf, writtenAt, type PathSegment, type SourceDocument } from './source.js';
+import { printableJson } from '../text/printable-json.js';
 
 /**
  * A grid has one key, which every agent needs (phases/load-secrets.ts places the one file on every
@@ -27,7 +28,7 @@ export function keyFileProblems(grid: Grid, source: SourceDocument): Problem[] {
       file: source.file,
       ...p.at,
       path: pathToString(p.path),
-      message: `agent.keyFile ${JSON.stringify(writtenAt(source, p.path))} is not the grid's key file ${JSON.stringify(writtenAt(source, first.path))} (line ${first.at.line}): a grid has one key, which every node's agent shares`,
+      message: `agent.keyFile ${printableJson(writtenAt(source, p.path))} is not the grid's key file ${printableJson(writtenAt(source, first.path))} (line ${first.at.line}): a grid has one key, which every node's agent shares`,
       hint: 'set agent.keyFile once, under defaults, and remove the others',
     }));
 }

@@ -3,6 +3,7 @@ import { settingPath } from './origin-path.js';
 import type { Problem } from '../errors/problem.js';
 import type { RawTopology } from './schema.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
+import { printableJson } from '../text/printable-json.js';
 
 /** One port a node listens on, with the protocols it takes and where its value was written. */
 interface Listener {
@@ -48,7 +49,7 @@ export function listenerProblems(grid: Grid, source: SourceDocument): Problem[] 
               file: source.file,
               ...at,
               path: pathToString(later.path),
-              message: `${later.what} ${later.port} clashes with ${first.what}${firstAt} on node ${JSON.stringify(node.name)}: both listen on ${shared.join(' and ').toUpperCase()} port ${later.port}`,
+              message: `${later.what} ${later.port} clashes with ${first.what}${firstAt} on node ${printableJson(node.name)}: both listen on ${shared.join(' and ').toUpperCase()} port ${later.port}`,
               hint: `give ${later.what} a port of its own; ${describePorts(listeners)}`,
             });
           }

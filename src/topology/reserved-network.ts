@@ -2,6 +2,7 @@ import type { Problem } from '../errors/problem.js';
 import { allNodes, type Grid } from './model.js';
 import { settingPath } from './origin-path.js';
 import { pathToString, positionOf, type SourceDocument } from './source.js';
+import { printableJson } from '../text/printable-json.js';
 
 /**
  * libvirt's own NAT network. gridops defines its grid network isolated, under the name written, so
@@ -48,7 +49,7 @@ export function reservedNetworkProblems(grid: Grid, source: SourceDocument): Pro
       file: source.file,
       ...positionOf(source, path),
       path: pathToString(path),
-      message: `hypervisor.sandbox.network cannot be ${JSON.stringify(network)}: ${reason}`,
+      message: `hypervisor.sandbox.network cannot be ${printableJson(network)}: ${reason}`,
       hint: 'use a name of its own, such as grid-net (the default when the key is left out)',
     });
   }

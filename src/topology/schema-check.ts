@@ -6,6 +6,8 @@ import { closest, distance } from 'fastest-levenshtein';
 import { FORMATS, showValue, type FormatName, type FormatVerdict } from './formats.js';
 import { lengthHint, rangeHint, typeHint, withDescription, type ExpectedValue } from './schema-hint.js';
 import type { Problem } from '../errors/problem.js';
+import { printableJson } from '../text/printable-json.js';
+import { printableText } from '../text/printable-text.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
 
 /**
@@ -172,11 +174,20 @@ function anyOfTypes(e: ErrorObject): string[] {
   return branches.map((b) => (b.const !== undefined ? JSON.stringify(b.const) : TYPE_WORDS[b.type ?? ''] ?? 'a value'));
 }
 
+/**
+ * The file's value a const or a union of consts refused, after the values the schema wants (which
+ * are its own, printed as JSON): a string as the format problems show theirs, cut and with the
+ * terminal's control and reordering characters escaped, any other value as printable JSON.
+ */
+function refusedValue(data: unknown): string | undefined {
+  return typeof data === 'string' ? showValue(data) : printableJson(data);
+}
+
 /** A merge key, at the `<<` the unknown-key problem points at. */
 function mergeKey(unknownKey: Described, path: PathSegment[], wording: SchemaWording): Described {
   return {
     ...unknownKey,
-    message: `YAML merge keys (${MERGE_KEY}) are not supported: ${pathToString(path) || 'the document'} takes its keys written out`,
+    message: `YAML merge keys (${MERGE_KEY}) are not supported: ${printableText(pathToString(path)) || 'the document'} takes its keys written out`,
     hint: wording.mergeKeyHint ?? 'write the keys out here; an alias (*name) repeats a whole value, it does not merge into a mapping',
   };
 }
@@ -191,9 +202,10 @@ function andList(words: string[]): string {
  * `missingKeys`: every required key the value lacks, when `e` is a `required` error.
  */
 function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, missingKeys: string[] = [], wording: SchemaWording = {}): Described | null {
-  const where = pathToString(path) || 'the document';
+  // A path holds the file's own keys where a mapping takes any (labels, sysctl, module params): printed bare, they are escaped.
+  const where = printableText(pathToString(path)) || 'the document';
   const last = path[path.length - 1];
-  const field = typeof last === 'number' ? `${String(path[path.length - 2] ?? '')}[${last}]` : String(last ?? 'document');
+  const field = printableText(typeof last === 'number' ? `${String(path[path.length - 2] ?? '')}[${last}]` : String(last ?? 'document'));
   const parent = e.parentSchema as (ExpectedValue & { properties?: Record<string, unknown> }) | undefined;
   // What the field is: its own description, or, for a branch of a union, the union's.
   const described = (advice: string) => withDescription(advice, field, parent?.description ?? (union?.parentSchema as ExpectedValue | undefined)?.description);
@@ -217,18 +229,18 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, miss
     case 'type': {
       const types = String((e.params as { type: string }).type).split(',');
       const expected = types.map((t) => TYPE_WORDS[t] ?? t).join(' or ');
-      const advice = types.length === 1 ? typeHint(parent ?? {}, types[0]!, e.data, last ?? field, field, wording.textCheck?.(path)) : `write ${expected}`;
+      const advice = types.length === 1 ? typeHint(parent ?? {}, types[0]!, e.data, typeof last === 'number' ? last : field, field, wording.textCheck?.(path)) : `write ${expected}`;
       return { path, message: `${field} must be ${expected}, not ${typeOf(e.data)}`, hint: described(advice) };
     }
     case 'anyOf': {
       const options = anyOfTypes(e);
       const allConst = ((e.schema as Array<{ const?: unknown }>) ?? []).every((b) => b.const !== undefined);
       const listed = options.length > 1 ? `${options.slice(0, -1).join(', ')} or ${options[options.length - 1]}` : options[0];
-      return { path, message: `${field} must be ${listed}, not ${allConst ? JSON.stringify(e.data) : typeOf(e.data)}`, hint: parent?.description ?? `write ${listed}` };
+      return { path, message: `${field} must be ${listed}, not ${allConst ? refusedValue(e.data) : typeOf(e.data)}`, hint: parent?.description ?? `write ${listed}` };
     }
     case 'const': {
       const allowed = (e.params as { allowedValue: unknown }).allowedValue;
-      return { path, message: `${field} must be ${JSON.stringify(allowed)}, not ${JSON.stringify(e.data)}`, hint: `write \`${field}: ${String(allowed)}\`` };
+      return { path, message: `${field} must be ${JSON.stringify(allowed)}, not ${refusedValue(e.data)}`, hint: `write \`${field}: ${String(allowed)}\`` };
     }
     case 'pattern':
     case 'format': {

@@ -1,6 +1,8 @@
 import type { Problem } from '../errors/problem.js';
 import { allNodes, type Grid } from './model.js';
 import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
+import { printableJson } from '../text/printable-json.js';
+import { printableText } from '../text/printable-text.js';
 
 /**
  * A seed whose port is not the grid's agent.port (one grid-wide: agent-port-check.ts). A seed is an
@@ -22,8 +24,8 @@ export function seedPortWarnings(grid: Grid, source: SourceDocument): Problem[] 
           file: source.file,
           ...positionOf(source, path),
           path: pathToString(path),
-          message: `seed ${JSON.stringify(seed)} is not at the grid's agent.port ${port}, where every agent of the grid listens`,
-          hint: `write it as ${seed.slice(0, colon)}:${port}, unless that host runs an agent outside this grid on port ${seed.slice(colon + 1)}`,
+          message: `seed ${printableJson(seed)} is not at the grid's agent.port ${port}, where every agent of the grid listens`,
+          hint: `write it as ${printableText(seed.slice(0, colon))}:${port}, unless that host runs an agent outside this grid on port ${printableText(seed.slice(colon + 1))}`,
         });
       }),
     ),

@@ -1,6 +1,7 @@
 import { UnknownSelectorError } from '../errors/index.js';
 import { closestName } from './closest-name.js';
 import { allNodes, type Grid, type Node } from './model.js';
+import { printableJson } from '../text/printable-json.js';
 
 /**
  * The nodes of `--site`: a region, REGION/SUBGRID, or a sub-grid by its own name (names are unique
@@ -18,7 +19,7 @@ export function selectSite(grid: Grid, site: string): Node[] {
   const best = closestName(site, sites);
   const isNode = nodes.some((n) => n.name === site);
   throw new UnknownSelectorError(
-    `--site ${JSON.stringify(site)} is ${isNode ? 'a node, not a region or sub-grid' : `no region or sub-grid of grid ${grid.name}`}`,
-    `${best !== undefined ? `did you mean "${best}"? ` : ''}give REGION, REGION/SUBGRID or a sub-grid's name${isNode ? '; --limit works on single nodes' : `, one of: ${sites.slice(0, 12).join(', ')}`}`,
+    `--site ${printableJson(site)} is ${isNode ? 'a node, not a region or sub-grid' : `no region or sub-grid of grid ${grid.name}`}`,
+    `${best !== undefined ? `did you mean ${printableJson(best)}? ` : ''}give REGION, REGION/SUBGRID or a sub-grid's name${isNode ? '; --limit works on single nodes' : `, one of: ${sites.slice(0, 12).join(', ')}`}`,
   );
 }

@@ -3,6 +3,7 @@ import picomatch from 'picomatch';
 import { UnknownSelectorError } from '../errors/index.js';
 import { closestName } from './closest-name.js';
 import { allNodes, type Grid, type Node } from './model.js';
+import { printableJson } from '../text/printable-json.js';
 
 /**
  * `--limit`, as Ansible's host patterns: a comma-separated list of selectors, each one of
@@ -84,8 +85,8 @@ function unknown(grid: Grid, selector: string): UnknownSelectorError {
   // Among a known key's values the closest is always worth naming; among every name, only a near one.
   const best = values.length ? closest(bare, values) : closestName(bare, candidates(grid));
   return new UnknownSelectorError(
-    `--limit ${JSON.stringify(selector)} matches no node of grid ${grid.name}`,
-    `${best !== undefined ? `did you mean "${selector.slice(0, selector.length - bare.length)}${best}"? ` : ''}select by node, sub-grid or region name, REGION/SUBGRID, a glob (web-*), label:KEY=VALUE or label:KEY; \`gridops state list\` lists the nodes`,
+    `--limit ${printableJson(selector)} matches no node of grid ${grid.name}`,
+    `${best !== undefined ? `did you mean ${printableJson(`${selector.slice(0, selector.length - bare.length)}${best}`)}? ` : ''}select by node, sub-grid or region name, REGION/SUBGRID, a glob (web-*), label:KEY=VALUE or label:KEY; \`gridops state list\` lists the nodes`,
   );
 }
 
@@ -119,6 +120,6 @@ export function selectNodes(grid: Grid, limit: string | readonly string[]): Sele
     chosen = new Set([...chosen].filter((n) => keep.has(n)));
   }
   for (const s of exclusions) for (const n of resolve(s)) chosen.delete(n);
-  if (!chosen.size) throw new UnknownSelectorError(`--limit ${JSON.stringify(selectors.join(','))} leaves no node of grid ${grid.name}`, 'each selector matches nodes, but together they exclude them all: check the & and ! selectors');
+  if (!chosen.size) throw new UnknownSelectorError(`--limit ${printableJson(selectors.join(','))} leaves no node of grid ${grid.name}`, 'each selector matches nodes, but together they exclude them all: check the & and ! selectors');
   return { nodes: all.filter((n) => chosen.has(n.name)), matched };
 }

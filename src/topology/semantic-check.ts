@@ -1,5 +1,7 @@
 import type { Problem } from '../errors/problem.js';
 import { canonicalHost } from './formats.js';
+import { printableJson } from '../text/printable-json.js';
+import { printableText } from '../text/printable-text.js';
 import { derivedMulticast, parseMulticast } from './resolve.js';
 import { aliasOnPath, pathToString, positionOf, sameNode, type PathSegment, type SourceDocument } from './source.js';
 
@@ -14,7 +16,7 @@ interface FirstUse {
 const DUPLICATE_HINT: Record<string, (first: FirstUse) => string> = {
   name: () => 'names of regions, sub-grids and nodes must be unique across the whole grid; rename one of them',
   // An address is not renamed: one node is given another, and the node that has it already is named, since addresses compare canonically and may be written differently.
-  address: (first) => `node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); change one node's address (first used by ${first.owner ?? 'a node'} at ${first.line}:${first.column})`,
+  address: (first) => `node addresses must be unique across the whole grid (compared canonically: fd00::12 is fd00:0:0::12); change one node's address (first used by ${first.owner === undefined ? 'a node' : printableText(first.owner)} at ${first.line}:${first.column})`,
   // A group is not renamed: one sub-grid is given another (a derived one is set explicitly).
   multicast: () => "multicast groups must be unique across the whole grid, or two sub-grids' agents hear each other's discovery: give one of the sub-grids another group in discovery.multicast (GROUP:PORT, e.g. in 239.192.0.0/14)",
 };
@@ -49,7 +51,7 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
       file: source.file,
       ...alias.at,
       path: pathToString(path),
-      message: `duplicate ${what} ${JSON.stringify(shown)}: alias *${alias.name} repeats the entry anchored at ${alias.anchored.line}:${alias.anchored.column}`,
+      message: `duplicate ${what} ${printableJson(shown)}: alias *${alias.name} repeats the entry anchored at ${alias.anchored.line}:${alias.anchored.column}`,
       hint: 'an entry of the grid (a region, sub-grid or node) appears once: remove this alias, or write an entry of its own here; an alias can repeat settings (ssh, qos), not a whole entry',
     });
   };
@@ -66,7 +68,7 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
       const at = positionOf(source, earlier.path);
       const by = earlier.what === what ? '' : ` by ${earlier.what.replace(/ name$/, '')}`;
       const hint = DUPLICATE_HINT[space]?.({ owner: earlier.owner, ...at }) ?? `${what}s must be unique across the whole grid; rename one of them`;
-      report(path, `duplicate ${what} ${JSON.stringify(shown)}, already used${by} at ${at.line}:${at.column}`, hint);
+      report(path, `duplicate ${what} ${printableJson(shown)}, already used${by} at ${at.line}:${at.column}`, hint);
     } else {
       firstSeen.set(id, { path, what, owner });
     }
@@ -80,7 +82,7 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
     const name = region.regionPeerName ?? (region.name && raw.gridName ? `region.${region.name}.${raw.gridName}.grid.internal` : undefined);
     if (!name) return;
     const path = [...regionPath, explicit ? 'regionPeerName' : 'name'];
-    const shownRegion = JSON.stringify(region.name ?? pathToString(regionPath));
+    const shownRegion = printableJson(region.name ?? pathToString(regionPath))!;
     const earlier = peerNames.get(canonicalHost(name));
     if (!earlier) {
       peerNames.set(canonicalHost(name), { path, region: shownRegion, explicit });
@@ -90,9 +92,9 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
     if (!explicit && !earlier.explicit) return;
     const at = positionOf(source, earlier.path);
     const where = `${at.line}:${at.column}`;
-    if (explicit && earlier.explicit) report(path, `duplicate region peer name ${JSON.stringify(name)}, already used at ${where}`, 'region peer names must be unique across the whole grid; change one of them');
-    else if (explicit) report(path, `duplicate region peer name ${JSON.stringify(name)}, already the default of region ${earlier.region} (${where})`, `region ${earlier.region} has no regionPeerName, so it gets ${name}: set another regionPeerName here, or give region ${earlier.region} one of its own`);
-    else report(path, `region ${shownRegion} gets the default region peer name ${JSON.stringify(name)}, which region ${earlier.region} already sets at ${where}`, `give region ${shownRegion} a regionPeerName of its own, or change the one at ${where}`);
+    if (explicit && earlier.explicit) report(path, `duplicate region peer name ${printableJson(name)}, already used at ${where}`, 'region peer names must be unique across the whole grid; change one of them');
+    else if (explicit) report(path, `duplicate region peer name ${printableJson(name)}, already the default of region ${earlier.region} (${where})`, `region ${earlier.region} has no regionPeerName, so it gets ${printableText(name)}: set another regionPeerName here, or give region ${earlier.region} one of its own`);
+    else report(path, `region ${shownRegion} gets the default region peer name ${printableJson(name)}, which region ${earlier.region} already sets at ${where}`, `give region ${shownRegion} a regionPeerName of its own, or change the one at ${where}`);
   };
 
   if (Array.isArray((value as { regions?: unknown })?.regions) && raw.regions.length === 0) report(['regions'], 'the grid has no region', 'add at least one region with a sub-grid and a node; see examples/small.yaml');
@@ -101,7 +103,7 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
     const regionPath: PathSegment[] = ['regions', ri];
     if (region.name) unique('name', region.name, [...regionPath, 'name'], 'region name');
     regionPeerName(region, regionPath);
-    if (region.subgrids.length === 0) report([...regionPath, 'subgrids'], `region ${region.name ? JSON.stringify(region.name) : pathToString(regionPath)} has no sub-grid`, 'add a sub-grid with at least one node, or remove the region');
+    if (region.subgrids.length === 0) report([...regionPath, 'subgrids'], `region ${region.name ? printableJson(region.name) : pathToString(regionPath)} has no sub-grid`, 'add a sub-grid with at least one node, or remove the region');
 
     region.subgrids.forEach((subgrid, si) => {
       const subgridPath: PathSegment[] = [...regionPath, 'subgrids', si];
@@ -113,9 +115,9 @@ export function semanticProblems(value: unknown, source: SourceDocument): Proble
       if (!subgrid.nodesIsList) {
         // the schema check reported the wrong type
       } else if (subgrid.nodes.length === 0) {
-        report([...subgridPath, 'nodes'], `sub-grid ${subgrid.name ? JSON.stringify(subgrid.name) : pathToString(subgridPath)} has no node`, 'add at least one node; a sub-grid needs a machine to be its super peer');
+        report([...subgridPath, 'nodes'], `sub-grid ${subgrid.name ? printableJson(subgrid.name) : pathToString(subgridPath)} has no node`, 'add at least one node; a sub-grid needs a machine to be its super peer');
       } else if (subgrid.nodes.every((n) => n.superPeer === 'never')) {
-        report([...subgridPath, 'nodes'], `every node of sub-grid ${subgrid.name ? JSON.stringify(subgrid.name) : pathToString(subgridPath)} says superPeer: never, so none can be its super peer`, 'let at least one node stand: remove `superPeer: never` from one, or set it to prefer');
+        report([...subgridPath, 'nodes'], `every node of sub-grid ${subgrid.name ? printableJson(subgrid.name) : pathToString(subgridPath)} says superPeer: never, so none can be its super peer`, 'let at least one node stand: remove `superPeer: never` from one, or set it to prefer');
       }
       subgrid.nodes.forEach((node, ni) => {
         const nodePath: PathSegment[] = [...subgridPath, 'nodes', ni];

@@ -8,6 +8,7 @@ import { misindentedLine } from './misindented-line.js';
 import { firstUseOfKey } from './duplicate-key.js';
 import { tabInIndent, tabIndentMistake } from './tab-indent.js';
 import { unresolvedAliases } from './unresolved-alias.js';
+import { printableJson } from '../text/printable-json.js';
 
 /**
  * A YAML document with its source positions, so every problem found later, even one found
@@ -115,7 +116,7 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
       const first = firstUseOfKey(doc, err.pos[0]);
       const firstAt = first === undefined ? undefined : at(first);
       const already = firstAt ? `, already used at ${firstAt.line}:${firstAt.col}` : '';
-      problems.push({ file, line: pos.line, column: pos.col, path: '', message: `duplicate key ${JSON.stringify(keyAt(text, err.pos[0]))}${already}`, hint: 'each key may appear once per mapping; merge the two entries or remove one' });
+      problems.push({ file, line: pos.line, column: pos.col, path: '', message: `duplicate key ${printableJson(keyAt(text, err.pos[0]))}${already}`, hint: 'each key may appear once per mapping; merge the two entries or remove one' });
       continue;
     }
     const tabAt = err.code === 'TAB_AS_INDENT' ? tabInIndent(text, pos.line) : undefined;
