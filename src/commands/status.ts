@@ -10,7 +10,7 @@ import { statusFailures, type StatusFailure } from '../status/status-failures.js
 
 export default class Status extends GridopsCommand<GridStatus & { failures: StatusFailure[] }> {
   static override summary = "Show the grid's status: every node's reachability, facts, last apply and agent role";
-  static override description = 'Connects with verified host keys and changes nothing. Exits 1 when a node is unreachable, when --wait runs out before the overlay converged, or (--strict) when a node is not applied with this topology, runs no agent or another version than the state records, the overlay has not converged, a first election waits for nodes where no agent runs yet (never waited for) or a sandbox VM is not running or cannot be read; --wait and --strict also when the reachable nodes of a sub-grid run no agent at all; stderr (or the failures field of --json) says why. For monitoring: --strict --wait 10s.';
+  static override description = 'Connects with verified host keys and changes nothing. Exits 1 when a node is unreachable, when --wait runs out before the overlay converged, or (--strict) when a node is not in sync (another topology, playbooks or gridops applied it, its last run failed or stopped before it, or it owes handlers), runs no agent or another version than the state records, the overlay has not converged, a first election waits for nodes where no agent runs yet (never waited for) or a sandbox VM is not running or cannot be read; --wait and --strict also when the reachable nodes of a sub-grid run no agent at all; stderr (or the failures field of --json) says why. For monitoring: --strict --wait 10s.';
   static override examples = ['<%= config.bin %> status topology.yaml', '<%= config.bin %> status topology.yaml --wait 30s --json', '<%= config.bin %> status --limit eu-west/rennes-a,label:gpu=true topology.yaml'];
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
@@ -19,7 +19,7 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
     'ask-become-pass': connectionFlags['ask-become-pass'],
     limit: connectionFlags.limit,
     'state-dir': connectionFlags['state-dir'],
-    strict: Flags.boolean({ description: 'also exit 1 when a node is not applied with this topology, the overlay has not converged, a first election waits for nodes without an agent, or a sandbox VM is not running (with --wait 10s, an election under way is waited for)', default: false }),
+    strict: Flags.boolean({ description: 'also exit 1 when a node is not in sync with this topology, the overlay has not converged, a first election waits for nodes without an agent, or a sandbox VM is not running (with --wait 10s, an election under way is waited for)', default: false }),
     wait: Flags.string({ description: "wait up to this long (e.g. 30s) until every agent answers, every sub-grid has exactly one super peer and every region exactly one region peer (not for a first election that waits for nodes where no agent runs yet)" }),
   };
 

@@ -1,5 +1,6 @@
 import type { GridStatus, NodeStatus } from '../status/grid-status.js';
 import { describeSandbox } from '../status/sandbox-view.js';
+import { GRIDOPS_VERSION } from '../version.js';
 
 /** The status table: one line per node, then the overlay's super peers when agents answer. */
 export function formatGridStatus(status: GridStatus): string {
@@ -20,7 +21,7 @@ export function formatGridStatus(status: GridStatus): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = [line(header), ...rows.map(line)];
-  out.push('', `grid ${status.grid}: ${status.reachable}/${status.nodes.length} nodes reachable, ${status.inSync}/${status.nodes.length} applied with this topology`);
+  out.push('', `grid ${status.grid}: ${status.reachable}/${status.nodes.length} nodes reachable, ${status.inSync}/${status.nodes.length} in sync`);
   // A peer no node answered as (not asked, or not reached) is the overlay's, at its followers' word (status-peers.ts).
   const answersAs = (name: string, role: (n: NodeStatus) => boolean) => status.nodes.some((n) => n.node === name && role(n));
   const word = (peers: string[], role: (n: NodeStatus) => boolean, whose: string) => (peers.length === 1 && !answersAs(peers[0]!, role) ? ` (by its ${whose}' word)` : '');
@@ -37,7 +38,21 @@ export function formatGridStatus(status: GridStatus): string {
   if (regionsWithout.length) out.push(`  no region peer yet in: ${regionsWithout.join(', ')}`);
   if (status.overlay && !status.overlay.converged) for (const w of status.overlay.waitingFor) out.push(`  not converged: ${w}`);
   for (const n of status.nodes.filter((x) => !x.reachable)) out.push(`  ${n.node}: ${n.error ?? 'unreachable'}`);
+  for (const n of status.nodes) {
+    const why = notInSyncNote(n);
+    if (why) out.push(`  ${n.node}: ${why}`);
+  }
   return out.join('\n');
+}
+
+/**
+ * Why a node is not in sync where its topology and playbooks are the ones applied, with what to
+ * run: the APPLIED column's one word names neither the handlers it owes nor the gridops that applied it.
+ */
+function notInSyncNote(n: NodeStatus): string | undefined {
+  if (n.applied === 'handlers-owed') return `handlers owed (${n.pendingHandlers?.join(', ') ?? '?'}) by an interrupted or failed run: run apply, which runs them`;
+  if (n.applied === 'older-gridops') return `last applied by gridops ${n.appliedWithGridops ?? '?'}, this is ${GRIDOPS_VERSION}: run apply, which may deploy the agent again`;
+  return undefined;
 }
 
 /** The AGENT column: its version and role; `?` where the node was not reached (whether an agent runs there is not known). */

@@ -1,17 +1,47 @@
 import { GRIDOPS_VERSION } from '../version.js';
-import type { GridState } from './state.js';
+import type { GridState, HostState } from './state.js';
 
 /**
- * Whether the state says `host` was last applied with success from this topology (its source
- * hash), these playbooks and this gridops: an apply then expects to find it with nothing to
- * change, and reads it without a shell (engine/read-without-shell.ts) rather than holding a shell
- * for a batch it will likely not run. A guess for speed only: a host found changed all the same
- * runs its batch in a held shell of its own (engine/batch-session.ts).
+ * Whether a host's record says it is in sync with a topology (its source hash), the host's
+ * playbooks and this gridops, and if not, the first reason why, most telling first:
+ * - `never`: no successful apply recorded (no record, or only failed or skipped runs);
+ * - `failed`: the last run failed there (the record keeps the last success's topology);
+ * - `skipped`: the last run stopped before it reached the host, with changes planned for it;
+ * - `handlers-owed`: handlers an interrupted or failed run owes (HostState.pendingHandlers), which the next apply runs;
+ * - `older-topology`: last applied with another version of the topology file;
+ * - `other-playbooks`: last applied with other playbooks (ad-hoc `--playbook` work);
+ * - `older-gridops`: last applied by another gridops version, whose playbooks or agent may differ;
+ * - `in-sync`: none of these.
+ * The one definition: apply expects an in-sync host to have nothing to change (expectedInSync),
+ * and `status` (--strict) calls only an in-sync node as the topology says.
+ */
+export type SyncState = 'never' | 'failed' | 'skipped' | 'handlers-owed' | 'older-topology' | 'other-playbooks' | 'older-gridops' | 'in-sync';
+
+/** `record`'s SyncState against the topology's `sourceHash` and the host's `playbooks`, in order. */
+export function syncState(record: HostState | undefined, sourceHash: string, playbooks: readonly string[]): SyncState {
+  if (!record?.appliedAt) return 'never';
+  if (record.lastOutcome === 'failed') return 'failed';
+  // A skipped host was reached by no change of a run that planned some; its record's gridopsVersion
+  // is that run's, not its last success's, so nothing later can be judged from it.
+  if (record.lastOutcome === 'skipped') return 'skipped';
+  // Owed handlers survive a run of other playbooks and a topology edit alike, and nothing else
+  // shows them: said before what the user changed.
+  if (record.pendingHandlers?.length) return 'handlers-owed';
+  if (record.topologyHash !== sourceHash) return 'older-topology';
+  if (record.playbooks.length !== playbooks.length || record.playbooks.some((p, i) => p !== playbooks[i])) return 'other-playbooks';
+  // Same topology, another gridops: its playbooks or the agent it deploys may differ, so the next
+  // apply may change the host (Terraform calls a provider upgrade a change too).
+  if (record.gridopsVersion !== GRIDOPS_VERSION) return 'older-gridops';
+  return 'in-sync';
+}
+
+/**
+ * Whether the state says `host` is in sync (syncState) with this topology (its source hash), these
+ * playbooks and this gridops: an apply then expects to find it with nothing to change, and reads
+ * it without a shell (engine/read-without-shell.ts) rather than holding a shell for a batch it
+ * will likely not run. A guess for speed only: a host found changed all the same runs its batch in
+ * a held shell of its own (engine/batch-session.ts).
  */
 export function expectedInSync(state: GridState, host: string, sourceHash: string, playbooks: readonly string[]): boolean {
-  const record = state.hosts[host];
-  if (!record || (record.lastOutcome !== 'applied' && record.lastOutcome !== 'unchanged')) return false;
-  // Handlers owed by a failed run (left by a run of other playbooks) are a batch to run.
-  if (record.pendingHandlers?.length) return false;
-  return record.topologyHash === sourceHash && record.gridopsVersion === GRIDOPS_VERSION && record.playbooks.length === playbooks.length && record.playbooks.every((p, i) => p === playbooks[i]);
+  return syncState(state.hosts[host], sourceHash, playbooks) === 'in-sync';
 }

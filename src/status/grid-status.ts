@@ -7,6 +7,7 @@ import { firstElectionWaitTexts, outsideTheRun, type FirstElectionWaits } from '
 import { pollOverlay } from '../overlay/poll.js';
 import { topologyNodesBySubgrid } from '../overlay/topology-nodes.js';
 import { gridPlaybooks } from '../phases/workflow-playbooks.js';
+import { syncState, type SyncState } from '../state/expected-in-sync.js';
 import { readState, statePaths, type HostState } from '../state/state.js';
 import { recordedNodes } from '../state/recorded-nodes.js';
 import { loadTopology } from '../topology/load.js';
@@ -34,9 +35,17 @@ export interface NodeStatus {
   cgroup?: string;
   cores?: number;
   memoryGiB?: number;
-  /** `in-sync`: the last apply used this very topology and the node's workflow (the same playbooks), and succeeded on this node. */
-  applied: 'in-sync' | 'older-topology' | 'other-playbooks' | 'never' | 'failed';
+  /**
+   * `in-sync`: the last apply used this very topology, the node's workflow (the same playbooks) and
+   * this gridops, succeeded on this node and left no handler owed; else why not (state/expected-in-sync.ts,
+   * the definition apply uses too). `skipped`, `handlers-owed` and `older-gridops` are newer than the others.
+   */
+  applied: SyncState;
   appliedAt?: string;
+  /** The handlers an interrupted or failed run owes the node, which the next apply runs; absent when none. */
+  pendingHandlers?: string[];
+  /** With `applied: 'older-gridops'`: the gridops version that last applied the node. */
+  appliedWithGridops?: string;
   agentVersion: string | null;
   /**
    * Set where the state says the node ran gridagent (expected-agent.ts), with the agent version it
@@ -69,13 +78,15 @@ export interface GridStatus {
   firstElectionWaits?: Record<string, string>;
 }
 
-function appliedState(host: HostState | undefined, grid: Grid, node: Node): NodeStatus['applied'] {
-  if (!host || !host.appliedAt) return 'never';
-  if (host.lastOutcome === 'failed') return 'failed';
-  const workflow = gridPlaybooks(grid, node);
-  const samePlaybooks = host.playbooks.length === workflow.length && workflow.every((p, i) => host.playbooks[i] === p);
-  if (host.topologyHash !== grid.sourceHash) return 'older-topology';
-  return samePlaybooks ? 'in-sync' : 'other-playbooks';
+/** What status says of a node's last apply: its SyncState, with what a node not in sync owes. */
+function appliedState(record: HostState | undefined, grid: Grid, node: Node): Pick<NodeStatus, 'applied' | 'appliedAt' | 'pendingHandlers' | 'appliedWithGridops'> {
+  const applied = syncState(record, grid.sourceHash, gridPlaybooks(grid, node));
+  return {
+    applied,
+    appliedAt: record?.appliedAt,
+    ...(record?.pendingHandlers?.length ? { pendingHandlers: record.pendingHandlers } : {}),
+    ...(applied === 'older-gridops' ? { appliedWithGridops: record!.gridopsVersion } : {}),
+  };
 }
 
 /**
@@ -120,7 +131,7 @@ export async function gridStatus(
       const statuses: NodeStatus[] = nodes.map((node) => {
         const record = state.hosts[node.name];
         const agentExpected = expectedAgent(record);
-        const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, applied: appliedState(record, grid, node), appliedAt: record?.appliedAt, ...agentExpected };
+        const base = { node: node.name, address: node.address, region: node.region, subgrid: node.subgrid, ...appliedState(record, grid, node), ...agentExpected };
         const i = sessions.findIndex((s) => s.node.name === node.name);
         if (i < 0) {
           const u = unreachable.find((x) => x.node.name === node.name);

@@ -11,7 +11,7 @@ export interface StatusFailure {
 /**
  * Why `status` exits 1 (none: exit 0). Always: a node that cannot be reached. `--wait`: the
  * overlay had not converged when the wait ran out. `--strict`, for monitoring that wants one exit
- * code for "the grid is as the topology says": also a node not applied with this topology, an
+ * code for "the grid is as the topology says": also a node not in sync (state/expected-in-sync.ts), an
  * overlay that has not converged, a first election that waits for nodes where no agent runs yet
  * (which `--wait` does not wait for: GridStatus.firstElectionWaits), and a sandbox VM that is not
  * running or whose state cannot be read. Without `--wait` the overlay is judged from one answer of each agent, which an election
@@ -41,7 +41,7 @@ export function statusFailures(status: GridStatus, flags: { strict: boolean; wai
   const unborn = Object.entries(status.firstElectionWaits ?? {}).map(([group, text]) => `${group}: ${text}`);
   if (unborn.length) failures.push({ message: `no first election yet: ${unborn.join('; ')}`, hint: `${gridops('apply')} deploys the agents it waits for` });
   const notInSync = status.nodes.filter((n) => n.reachable && n.applied !== 'in-sync').map((n) => `${n.node} (${n.applied})`);
-  if (notInSync.length) failures.push({ message: `not applied with this topology: ${notInSync.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)` });
+  if (notInSync.length) failures.push({ message: `not in sync: ${notInSync.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)` });
   // The state says the node is in sync, but the agent it records is gone or replaced behind gridops' back.
   const agentDrifted = status.nodes
     .filter((n) => n.reachable && n.agentExpected && (n.agentVersion === null || (n.agentExpected.recordedVersion !== null && n.agentVersion !== n.agentExpected.recordedVersion)))

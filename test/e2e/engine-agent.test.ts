@@ -419,7 +419,7 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
     const strict = status('--strict');
     expect(strict.code).toBe(1);
     const failures = (strict.data as { failures?: Array<{ message: string; hint: string }> }).failures ?? [];
-    expect(failures.find((f) => f.message.startsWith('not applied'))).toMatchObject({ message: expect.stringMatching(/^not applied with this topology: node-01 \(other-playbooks\)/), hint: expect.stringContaining(`gridops apply ${lab.topology}`) });
+    expect(failures.find((f) => f.message.startsWith('not in sync'))).toMatchObject({ message: expect.stringMatching(/^not in sync: node-01 \(other-playbooks\)/), hint: expect.stringContaining(`gridops apply ${lab.topology}`) });
   });
 
   it("a super peer's node dropped from the topology is decommissioned: a successor takes over, nothing of gridops is left, the state forgets it; reset cleans the rest", async () => {

@@ -1,4 +1,4 @@
-import { expectedInSync } from '../../src/state/expected-in-sync.js';
+import { expectedInSync, syncState } from '../../src/state/expected-in-sync.js';
 import type { GridState, HostState } from '../../src/state/state.js';
 import { GRIDOPS_VERSION } from '../../src/version.js';
 
@@ -33,5 +33,34 @@ describe('expectedInSync: whether an apply expects to find a host with nothing t
 
   it('is false for a host that owes handlers of a failed run (kept by a run of other playbooks): its apply runs them', () => {
     expect(expectedInSync(state({ n1: host({ lastOutcome: 'applied', pendingHandlers: ['restart-gridagent'] }) }), 'n1', 'sha-1', ['node-base', 'agent'])).toBe(false);
+  });
+});
+
+describe('syncState: why a host is not in sync, the one definition apply and status share', () => {
+  const refs = ['node-base', 'agent'];
+  it('says in-sync exactly where expectedInSync is true', () => {
+    expect(syncState(host(), 'sha-1', refs)).toBe('in-sync');
+    expect(syncState(host({ lastOutcome: 'applied' }), 'sha-1', refs)).toBe('in-sync');
+  });
+
+  it('names each reason: never, failed, skipped, handlers owed, another topology, other playbooks, another gridops', () => {
+    expect(syncState(undefined, 'sha-1', refs)).toBe('never');
+    // A first apply that failed recorded no success: never applied, as status always said.
+    expect(syncState(host({ lastOutcome: 'failed', appliedAt: '' }), 'sha-1', refs)).toBe('never');
+    expect(syncState(host({ lastOutcome: 'failed' }), 'sha-1', refs)).toBe('failed');
+    expect(syncState(host({ lastOutcome: 'skipped' }), 'sha-1', refs)).toBe('skipped');
+    expect(syncState(host({ pendingHandlers: ['restart-gridagent'] }), 'sha-1', refs)).toBe('handlers-owed');
+    expect(syncState(host(), 'sha-2', refs)).toBe('older-topology');
+    expect(syncState(host(), 'sha-1', ['agent', 'node-base'])).toBe('other-playbooks');
+    expect(syncState(host({ gridopsVersion: '0.0.1' }), 'sha-1', refs)).toBe('older-gridops');
+  });
+
+  it('owed handlers come before the topology and playbooks: a run of other playbooks keeps them, and they are what status could not show otherwise', () => {
+    expect(syncState(host({ pendingHandlers: ['restart-gridagent'], playbooks: ['qos'] }), 'sha-2', refs)).toBe('handlers-owed');
+  });
+
+  it('another topology or other playbooks come before another gridops: they are what the user changed', () => {
+    expect(syncState(host({ gridopsVersion: '0.0.1' }), 'sha-2', refs)).toBe('older-topology');
+    expect(syncState(host({ gridopsVersion: '0.0.1' }), 'sha-1', ['node-base'])).toBe('other-playbooks');
   });
 });

@@ -46,7 +46,7 @@ describe('why status exits 1', () => {
     const failures = statusFailures(drifted, strict, { file: "my grid's.yaml", stateDir: '/var/lib/ops' });
     expect(failures.map((f) => f.message)).toEqual([
       'unreachable: n3',
-      'not applied with this topology: n1 (older-topology), n4 (failed)',
+      'not in sync: n1 (older-topology), n4 (failed)',
       "cannot read the sandbox VM's state: n4 (unknown (sudo: a password is required))",
       'sandbox VM not running: n2 (shut off)',
     ]);
@@ -71,7 +71,7 @@ describe('why status exits 1', () => {
     const failures = statusFailures(status, strict, { file: 'grid.yaml' });
     expect(failures.map((f) => f.message)).toEqual([
       'unreachable: n5',
-      'not applied with this topology: n4 (never)',
+      'not in sync: n4 (never)',
       'agent not as last applied: n2 (not installed; the state records 1.0.0), n3 (0.9.0 installed; the state records 1.0.0)',
     ]);
     expect(failures[2]!.hint).toBe('something removed or replaced gridagent since the last apply: `gridops apply grid.yaml` deploys it again');
@@ -91,7 +91,7 @@ describe('why status exits 1', () => {
     expect(messages(status, plain)).toEqual(['unreachable: b2, c1']);
     const failure = 'no agent runs in sub-grid r1/s2: no super peer can be elected there';
     expect(messages(status, { strict: false, waited: true })).toEqual(['unreachable: b2, c1', failure]);
-    expect(messages(status, strict)).toEqual(['unreachable: b2, c1', failure, 'not applied with this topology: d1 (never)', 'agent not as last applied: b1 (not installed; the state records 1.0.0)']);
+    expect(messages(status, strict)).toEqual(['unreachable: b2, c1', failure, 'not in sync: d1 (never)', 'agent not as last applied: b1 (not installed; the state records 1.0.0)']);
     expect(statusFailures(status, strict, { file: 'grid.yaml' })[1]!.hint).toBe('`gridops apply grid.yaml` deploys the agents');
   });
 
