@@ -23,8 +23,8 @@ export const recordState: Phase = {
     // Owed handlers this run wrote ahead of its batches (owed-ahead.ts) are not merged into: the
     // outcome replaces them. It counts on from their write's serial.
     const state = (await ctx.recordedStateStillStands()) ? { ...structuredClone(await ctx.recordedState()), serial: ctx.stateSerialWrittenAhead ?? (await ctx.recordedState()).serial } : await readState(ctx.paths.state, ctx.grid.name);
-    // Pruned first as read, too: a group whose nodes were all forgotten (`state rm`) and one of them applied since is being born again.
-    const elected = stillRunning(electedGroups(state), state);
+    // Pruned as read (electedGroups): a group whose nodes were all forgotten (`state rm`) and one of them applied since is being born again.
+    const elected = electedGroups(state);
     if (ctx.overlay) state.overlay = ctx.overlay;
     const now = new Date().toISOString();
     for (const outcome of ctx.outcomes) {

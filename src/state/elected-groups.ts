@@ -11,10 +11,15 @@ export interface ElectedGroups {
 
 /**
  * The groups the state knows elected: its lasting record, or, in a state written before that was
- * kept, the ones the recorded overlay names a super peer (region peer) for.
+ * kept, the ones the recorded overlay names a super peer (region peer) for; each only while a host
+ * of it the state records runs an agent (stillRunning). Pruned here, as read, so that every reader
+ * gets one answer: `state rm` of every node of a group that elected leaves its record until the
+ * next apply writes the state, and the bootstrap files (which call such a group born again) and the
+ * first-election waits (which would still call it elected, and not say whom it waits for) must agree.
+ * The reader, not `state rm`, prunes: a state file an earlier `state rm` wrote holds such a record too.
  */
 export function electedGroups(state: GridState): ElectedGroups {
-  return state.elected ?? namedBy(state.overlay);
+  return stillRunning(state.elected ?? namedBy(state.overlay), state);
 }
 
 /**

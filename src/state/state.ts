@@ -113,8 +113,9 @@ export interface GridState {
   overlay?: OverlayRecord;
   /**
    * The sub-grids and regions any recorded overlay named a peer for, kept across verifies that did
-   * not ask them (state/elected-groups.ts), until none of their nodes runs an agent. Absent from
-   * states written before it was kept: their overlay then says.
+   * not ask them (state/elected-groups.ts), until none of their nodes runs an agent (read as elected
+   * only while one does: a `state rm` of them all leaves it until a run writes the state). Absent
+   * from states written before it was kept: their overlay then says.
    */
   elected?: { subgrids: string[]; regions: string[] };
   /**

@@ -1,9 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AGENT_VERSION } from '../../src/agent/version.js';
 import type { HostSession } from '../../src/facts/host-session.js';
 import { verifyOverlay } from '../../src/phases/verify-overlay.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import type { Plan } from '../../src/plan/plan.js';
-import { statePaths } from '../../src/state/state.js';
+import { statePaths, writeState, type GridState } from '../../src/state/state.js';
 import type { BootstrapElectorate } from '../../src/templates/bootstrap-electorate.js';
 import { allNodes } from '../../src/topology/model.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
@@ -12,9 +15,15 @@ import { ASK_AGENT, agentAnswer } from '../overlay/agent-answer.js';
 
 type View = { role: string; regionRole?: string; superPeer: string | null; regionPeer: string | null };
 
-/** A --limit run of a brand-new grid: only `limit`'s agents (less the `unreachable` ones, not reached) are deployed, asked, and answer `view` (with the version deployed); every node got `bootstrap`. */
-async function verifyUnderLimit(topology: string, limit: string[], bootstrap: (node: string) => BootstrapElectorate, view: (node: string) => View, unreachable: string[] = []): Promise<{ ctx: RunContext; said: string[] }> {
-  const grid = gridOf(topology, `/tmp/gridops-verify-limit-${process.pid}-${Math.random().toString(36).slice(2)}.yaml`);
+/**
+ * A --limit run of a brand-new grid (or of one whose state file holds `state`): only `limit`'s agents (less the `unreachable` ones, not reached) are
+ * deployed, asked, and answer `view` (with the version deployed); every node got `bootstrap`.
+ */
+async function verifyUnderLimit(topology: string, limit: string[], bootstrap: (node: string) => BootstrapElectorate, view: (node: string) => View, unreachable: string[] = [], state?: Omit<GridState, 'format' | 'grid'>): Promise<{ ctx: RunContext; said: string[] }> {
+  // A directory of its own: the state file lies beside the topology, and one in /tmp would be every test's.
+  const dir = mkdtempSync(join(tmpdir(), 'gridops-verify-limit-'));
+  const grid = gridOf(topology, join(dir, 'g.yaml'));
+  if (state) await writeState(statePaths(grid.file, grid.name).state, { format: 'gridops-state/v1', grid: grid.name, ...state });
   const said: string[] = [];
   const sessions: HostSession[] = allNodes(grid)
     .filter((n) => limit.includes(n.name) && !unreachable.includes(n.name))
@@ -30,7 +39,11 @@ async function verifyUnderLimit(topology: string, limit: string[], bootstrap: (n
     .map((node) => ({ node, error: new Error(`${node.name}: cannot connect`) }));
   ctx.plan = { hosts: [] } as unknown as Plan;
   ctx.planned = sessions.map((session) => ({ session, managedUnits: new Set(['gridagent.service']), bootstrap: bootstrap(session.node.name), plan: { playbooks: ['agent'] } }) as unknown as RunContext['planned'][number]);
-  await verifyOverlay.run(ctx);
+  try {
+    await verifyOverlay.run(ctx);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return { ctx, said };
 }
 
@@ -47,6 +60,24 @@ describe('verify under --limit, when a first election waits for voters outside t
     expect(ctx.overlay!.superPeers).not.toHaveProperty('r1/a');
     expect(said).toContain('r1/a: its first election waits for a2, a3 (outside --limit)');
     // Asked once: nothing it can wait for here.
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+
+  it('a sub-grid that elected and whose every node `state rm` forgot is born again: verify says whom it waits for, as for a new one', async () => {
+    const t0 = Date.now();
+    // What `gridops state rm g.yaml a1 a2 a3` leaves of a grid whose r1/a elected: no host, and the record of its election.
+    const forgotten = { serial: 4, hosts: {}, elected: { subgrids: ['r1/a'], regions: ['r1'] } };
+    const { ctx, said } = await verifyUnderLimit(
+      'regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }, { name: a2, address: 10.0.0.2 }, { name: a3, address: 10.0.0.3 }] }] }]\n',
+      ['a1'],
+      // The bootstrap files of such a state (test/state/elected-groups.test.ts): a birth of all three.
+      () => ({ subgrid: ['a1', 'a2', 'a3'], region: ['a'], peerRegions: [] }),
+      () => ({ role: 'searching', superPeer: null, regionPeer: null }),
+      [],
+      forgotten,
+    );
+    expect(ctx.overlay).toMatchObject({ converged: true, waitingFor: [] });
+    expect(said).toContain('r1/a: its first election waits for a2, a3 (outside --limit)');
     expect(Date.now() - t0).toBeLessThan(2_000);
   });
 

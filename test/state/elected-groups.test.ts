@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import type { HostOutcome } from '../../src/engine/applier.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
 import type { OverlayRecord } from '../../src/overlay/overlay-record.js';
+import { firstElectionWaits } from '../../src/overlay/first-election-waits.js';
 import { recordState } from '../../src/phases/record-state.js';
 import { RunContext } from '../../src/phases/run-context.js';
+import { forgetNodes } from '../../src/state/forget-nodes.js';
 import { groupBirths } from '../../src/state/group-births.js';
 import { readState, statePaths } from '../../src/state/state.js';
 import { bootstrapElectorate } from '../../src/templates/bootstrap-electorate.js';
 import { allNodes } from '../../src/topology/model.js';
 import { gridOf } from '../resources/fixtures.js';
+import { appliedRecord } from '../support/host-record.js';
 
 const grid = gridOf('regions: [{ name: r1, subgrids: [{ name: s1, nodes: [{ name: n1, address: 10.0.0.1 }, { name: n2, address: 10.0.0.2 }, { name: n3, address: 10.0.0.3 }] }, { name: s2, nodes: [{ name: n4, address: 10.0.0.4 }] }] }]\n');
 const nodeOf = (name: string) => allNodes(grid).find((n) => n.name === name)!;
@@ -58,8 +61,26 @@ describe('elected sub-grids and regions, kept in the state', () => {
     expect(births.electedRegions.has('r1')).toBe(true);
   });
 
-  it('reads a state written before it was kept from its overlay', () => {
-    const legacy = { format: 'gridops-state/v1' as const, grid: grid.name, serial: 1, hosts: {}, overlay: overlay({ 'r1/s1': 'n1', 'r1/s2': null }, { r1: 'n1' }) };
+  it('forgets a sub-grid once every node of it is forgotten (`state rm`): the bootstrap files and the first-election waits both see a birth', async () => {
+    await run(['n1', 'n2', 'n3', 'n4'], overlay({ 'r1/s1': 'n1', 'r1/s2': 'n4' }, { r1: 'n1' }));
+    const paths = statePaths(join(dir, 'g.yaml'), grid.name);
+    await forgetNodes(grid, paths, ['n1', 'n2', 'n3'], 'test');
+    const births = groupBirths(await readState(paths.state, grid.name));
+    // `apply --limit n1` next: n1 is born again with an electorate of all three, so its first
+    // election needs n2 or n3 too, and the waits (verify's, plan's) must say so, not call it elected.
+    const bootstrap = bootstrapElectorate(grid, nodeOf('n1'), births);
+    expect(bootstrap.subgrid).toEqual(['n1', 'n2', 'n3']);
+    const waits = firstElectionWaits(grid, { subgrids: new Map([['r1/s1', bootstrap.subgrid!]]), regions: new Map() }, new Set(['n1', ...births.withAgent]), { subgrids: births.electedSubgrids, regions: births.electedRegions }, births.subgridElectorates);
+    expect([...waits.subgrids]).toEqual([['r1/s1', ['n2', 'n3']]]);
+    // s2 still runs its agent: it, and the region it voted in, stay elected.
+    expect([...births.electedSubgrids]).toEqual(['r1/s2']);
+    expect([...births.electedRegions]).toEqual(['r1']);
+  });
+
+  it('reads a state written before it was kept from its overlay, while the group runs agents', () => {
+    const legacy = { format: 'gridops-state/v1' as const, grid: grid.name, serial: 1, hosts: { n1: appliedRecord() }, overlay: overlay({ 'r1/s1': 'n1', 'r1/s2': null }, { r1: 'n1' }) };
     expect([...groupBirths(legacy).electedSubgrids]).toEqual(['r1/s1']);
+    // Every node of it forgotten since (`state rm`): born again, as a state that kept the record says.
+    expect([...groupBirths({ ...legacy, hosts: {} }).electedSubgrids]).toEqual([]);
   });
 });

@@ -9,9 +9,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatGridStatus } from '../../src/formatters/grid-status.js';
+import { firstElectionsWaiting } from '../../src/status/first-elections-waiting.js';
 import { gridStatus, overlayConverged } from '../../src/status/grid-status.js';
 import { statusFailures } from '../../src/status/status-failures.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { gridOf } from '../resources/fixtures.js';
+import { appliedRecord } from '../support/host-record.js';
 import { ASK_AGENT, agentAnswer } from '../overlay/agent-answer.js';
 
 const FIXTURE = readFileSync(new URL('../facts/fixtures/systemd-container-v1.txt', import.meta.url), 'utf8');
@@ -112,5 +115,18 @@ describe('status: a first election that waits for nodes no run gave an agent', (
     const status = await run(['n1'], 0, ['m1']);
     expect(status.nodes.map((n) => n.node)).toEqual(['m1']);
     expect(status.firstElectionWaits).toBeUndefined();
+  });
+});
+
+describe("status' first-election waits after `state rm` of every node of a sub-grid that elected", () => {
+  it('the sub-grid no longer votes in its region: the region waits for it, as the bootstrap files call it born again', () => {
+    // r1 = a (a1) + b (b1, b2, b3). a elected alone; `apply --limit b1` left b (and so r1) waiting;
+    // then a1's host went for good and `state rm a1` forgot it, leaving the record that a elected.
+    const grid = gridOf('regions: [{ name: r1, subgrids: [{ name: a, nodes: [{ name: a1, address: 10.0.0.1 }] }, { name: b, nodes: [{ name: b1, address: 10.0.1.1 }, { name: b2, address: 10.0.1.2 }, { name: b3, address: 10.0.1.3 }] }] }]\n');
+    const b1 = appliedRecord({ address: '10.0.1.1', subgrid: 'b' }, { electorate: { subgrid: ['b1', 'b2', 'b3'], region: ['a', 'b'] } });
+    const state = { format: 'gridops-state/v1' as const, grid: grid.name, serial: 3, hosts: { b1 }, elected: { subgrids: ['r1/a'], regions: [] } };
+    const waits = firstElectionsWaiting(grid, state, new Set(['b1']));
+    expect([...waits.subgrids]).toEqual([['r1/b', ['b2', 'b3']]]);
+    expect([...waits.regions]).toEqual([['r1', ['a', 'b']]]);
   });
 });
