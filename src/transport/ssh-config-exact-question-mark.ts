@@ -29,16 +29,25 @@ type BlockLine = ConfigLine & { criteria?: Record<string, unknown> };
 const questionMarksIn = new WeakMap<SSHConfig, boolean>();
 
 /**
- * `config` for compute()'s lookup of `host` (as `user`, where one is passed): each pattern with a
- * `?` replaced by the names it matches; `config` itself where it has none.
+ * Whether a Host line or a judged Match criterion of `config`, at any depth, has a pattern with a
+ * `?`: only then do its lookups need withExactQuestionMarks. Asked of the config as loaded (or a
+ * marked copy made once), never of a lookup's own copy of it: a copy is new for each lookup, and
+ * walking it each time cost a large file's lookups more than the rewrite it decides.
  */
-export function withExactQuestionMarks(config: SSHConfig, host: string, user: string | undefined): SSHConfig {
+export function holdsQuestionMark(config: SSHConfig): boolean {
   let holds = questionMarksIn.get(config);
   if (holds === undefined) {
-    holds = holdsQuestionMark(config as unknown as ConfigLine[]);
+    holds = sectionHoldsQuestionMark(config as unknown as ConfigLine[]);
     questionMarksIn.set(config, holds);
   }
-  if (!holds) return config;
+  return holds;
+}
+
+/**
+ * `config` for compute()'s lookup of `host` (as `user`, where one is passed): each pattern with a
+ * `?` replaced by the names it matches. A copy, made only where holdsQuestionMark says it is needed.
+ */
+export function withExactQuestionMarks(config: SSHConfig, host: string, user: string | undefined): SSHConfig {
   const names = namesJudged(config as unknown as ConfigLine[], host, user);
   const rewrite = (section: readonly ConfigLine[]): ConfigLine[] =>
     section.map((line: BlockLine) => {
@@ -54,13 +63,13 @@ export function withExactQuestionMarks(config: SSHConfig, host: string, user: st
   return copy;
 }
 
-/** Whether a Host line or a judged Match criterion, at any depth, has a pattern with a `?`. */
-function holdsQuestionMark(section: readonly ConfigLine[]): boolean {
+/** Whether a Host line or a judged Match criterion of `section`, at any depth, has a pattern with a `?`. */
+function sectionHoldsQuestionMark(section: readonly ConfigLine[]): boolean {
   return section.some((line: BlockLine) => {
     if (line.type !== DIRECTIVE || !line.config) return false;
     if (/^host$/i.test(line.param ?? '') && patternsOf(line.value).some((p) => p.includes('?'))) return true;
     if (Object.entries(line.criteria ?? {}).some(([criterion, list]) => PATTERN_CRITERIA.test(criterion) && patternsOf(list).some((p) => p.includes('?')))) return true;
-    return holdsQuestionMark(line.config);
+    return sectionHoldsQuestionMark(line.config);
   });
 }
 
