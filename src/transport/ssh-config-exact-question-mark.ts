@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
-import { patternRegExp, patternsOf } from './ssh-pattern.js';
+import { compiledListMatches, compilePattern, patternsOf } from './ssh-pattern.js';
 
 /**
  * The parser's compute() judges Host and Match patterns with its own glob, where `?` matches one
@@ -11,10 +11,13 @@ import { patternRegExp, patternsOf } from './ssh-pattern.js';
  * them among every name and user that lookup can judge it against, written literally: the host
  * looked up (a Host line, `Match originalhost`, and `Match host` until a HostName applies), each
  * HostName of the file (`Match host`, and Host lines in a `Match final` pass), the login user
- * passed, the local user and each User of the file (`Match user`, `Match localuser`). A literal
- * name matches only itself, so compute() then judges the pattern against any of them as OpenSSH
- * does. A name holding `*` or `?` is no name ssh resolves or logs in as, and could not be written
- * literally: it is left out (a pattern judged against one matches nothing).
+ * passed, the local user and each User of the file (`Match user`, `Match localuser`). The whole
+ * list holding such a pattern is written so: the names it matches, then, negated, the names it
+ * does not match that compute()'s glob would match with one of those (a name holding `?` or `*`,
+ * such as `User ad?n`, which ssh judges as any other: `ad?n` matches it, not `adn`). compute() then
+ * judges the list against any of them as OpenSSH does, except where a name holding `*` or `?` that
+ * the list does not match would, negated, also exclude one it does: both would have to be written
+ * in the file (or be the host or user looked up), and the list then matches neither.
  */
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
@@ -84,7 +87,7 @@ function namesJudged(section: readonly ConfigLine[], host: string, user: string 
     }
   };
   collect(section);
-  return [...names].filter((name) => !/[*?]/.test(name));
+  return [...names];
 }
 
 /** The local user as compute() takes it for `Match localuser` (and `Match user`, where nothing else names one). */
@@ -97,16 +100,22 @@ function localUser(): string {
   }
 }
 
-/** A pattern list with each pattern holding a `?` replaced by the names it matches (negated, for a negated one), as the parser's tokens; as it is where none holds one. */
+/**
+ * A pattern list holding a `?` as the names it matches among `names`, and the names it does not
+ * match that compute()'s glob would match with one of those, negated, as the parser's tokens; as
+ * it is where no pattern holds a `?`.
+ */
 function exactList(list: unknown, names: readonly string[]): unknown {
   const patterns = patternsOf(list);
   if (!patterns.some((p) => p.includes('?'))) return list;
-  const exact = patterns.flatMap((pattern) => {
-    if (!pattern.includes('?')) return [pattern];
-    const negation = pattern.startsWith('!') ? '!' : '';
-    const judged = patternRegExp(pattern.slice(negation.length));
-    return names.filter((name) => judged.test(name)).map((name) => negation + name);
-  });
+  const compiled = patterns.map(compilePattern);
+  const matched = names.filter((name) => compiledListMatches(compiled, name));
+  const excluded = names.filter((name) => !matched.includes(name) && matched.some((written) => parserGlobMatches(written, name)));
   // Tokens, not a string: compute() would split a string at a comma a name may hold.
-  return exact.map((val) => ({ val, separator: ' ', quoted: false }));
+  return [...matched, ...excluded.map((name) => `!${name}`)].map((val) => ({ val, separator: ' ', quoted: false }));
+}
+
+/** Whether compute()'s glob matches `name` with `written` as its pattern: `*` any run, `?` one character or none, the rest literal. */
+function parserGlobMatches(written: string, name: string): boolean {
+  return new RegExp(`^(?:${written.replace(/[\\()[\]{}.+^$|]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.?')})$`).test(name);
 }
