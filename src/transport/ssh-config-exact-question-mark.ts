@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
-import { compiledListMatches, compilePattern, patternsOf } from './ssh-pattern.js';
+import { compiledListMatches, compilePattern, hostPatternsOf, patternsOf } from './ssh-pattern.js';
 
 /**
  * The parser's compute() judges Host and Match patterns with its own glob, where `?` matches one
@@ -56,8 +56,8 @@ export function withExactQuestionMarks(config: SSHConfig, host: string, user: st
     section.map((line: BlockLine) => {
       if (line.type !== DIRECTIVE || !line.config) return line;
       const config = rewrite(line.config);
-      if (/^host$/i.test(line.param ?? '')) return { ...line, value: exactList(line.value, names), config };
-      const criteria = Object.fromEntries(Object.entries(line.criteria ?? {}).map(([criterion, list]) => [criterion, PATTERN_CRITERIA.test(criterion) ? exactList(list, names) : list]));
+      if (/^host$/i.test(line.param ?? '')) return { ...line, value: exactList(hostPatternsOf(line.value), line.value, names), config };
+      const criteria = Object.fromEntries(Object.entries(line.criteria ?? {}).map(([criterion, list]) => [criterion, PATTERN_CRITERIA.test(criterion) ? exactList(patternsOf(list), list, names) : list]));
       return { ...line, ...(line.criteria ? { criteria } : {}), config };
     });
   // The same class, so compute() runs on the copy as on the original.
@@ -70,7 +70,7 @@ export function withExactQuestionMarks(config: SSHConfig, host: string, user: st
 function sectionHoldsQuestionMark(section: readonly ConfigLine[]): boolean {
   return section.some((line: BlockLine) => {
     if (line.type !== DIRECTIVE || !line.config) return false;
-    if (/^host$/i.test(line.param ?? '') && patternsOf(line.value).some((p) => p.includes('?'))) return true;
+    if (/^host$/i.test(line.param ?? '') && hostPatternsOf(line.value).some((p) => p.includes('?'))) return true;
     if (Object.entries(line.criteria ?? {}).some(([criterion, list]) => PATTERN_CRITERIA.test(criterion) && patternsOf(list).some((p) => p.includes('?')))) return true;
     return sectionHoldsQuestionMark(line.config);
   });
@@ -101,12 +101,11 @@ function localUser(): string {
 }
 
 /**
- * A pattern list holding a `?` as the names it matches among `names`, and the names it does not
- * match that compute()'s glob would match with one of those, negated, as the parser's tokens; as
- * it is where no pattern holds a `?`.
+ * A pattern list (`patterns`, read from the line's `list`) holding a `?` as the names it matches
+ * among `names`, and the names it does not match that compute()'s glob would match with one of
+ * those, negated, as the parser's tokens; `list` as it is where no pattern holds a `?`.
  */
-function exactList(list: unknown, names: readonly string[]): unknown {
-  const patterns = patternsOf(list);
+function exactList(patterns: readonly string[], list: unknown, names: readonly string[]): unknown {
   if (!patterns.some((p) => p.includes('?'))) return list;
   const compiled = patterns.map(compilePattern);
   const matched = names.filter((name) => compiledListMatches(compiled, name));

@@ -1,4 +1,5 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
+import { withHostLinesAsWords } from './ssh-config-host-words.js';
 import { readSshConfigWithIncludes, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
@@ -75,7 +76,7 @@ export interface ConnectionTarget {
 export function loadSshConfig(file = join(homedir(), '.ssh', 'config'), warn: (message: string) => void = () => undefined, home = homedir()): SSHConfig | undefined {
   // The parser is loaded only when there is a file to parse (it costs start-up time).
   let parser: typeof import('ssh-config').default | undefined;
-  const parse = (text: string) => withCanonicalKeywords((parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text));
+  const parse = (text: string) => withHostLinesAsWords(withCanonicalKeywords((parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text)));
   const expanded = readSshConfigWithIncludes(file, parse, home);
   if (!expanded) return undefined;
   const { config, sourceOf } = expanded;

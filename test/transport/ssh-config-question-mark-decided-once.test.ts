@@ -12,6 +12,10 @@ jest.unstable_mockModule('../../src/transport/ssh-pattern.js', () => ({
     patternListsRead++;
     return realPatterns.patternsOf(value);
   },
+  hostPatternsOf: (value: unknown) => {
+    patternListsRead++;
+    return realPatterns.hostPatternsOf(value);
+  },
 }));
 const { loadSshConfig, sshConfigFor } = await import('../../src/transport/ssh-config.js');
 
