@@ -24,7 +24,9 @@ export function computeFor(config: SSHConfig, host: string, user: string | undef
     const judged = exactNeeded ? withExactQuestionMarks(lines, host, user) : lines;
     return user === undefined ? judged.compute(host, { matchExec: false }) : judged.compute({ Host: host, User: user }, { matchExec: false });
   };
-  return compute(withNestedBlocksResolved(withBlocksThatCanMatch(config, host), host, compute));
+  // A `Match final`'s second pass judges Host lines against the HostName this lookup's first pass gives.
+  const secondPassName = (firstPass: SSHConfig) => first(compute(firstPass).HostName);
+  return compute(withNestedBlocksResolved(withBlocksThatCanMatch(config, host, secondPassName), host, compute));
 }
 
 /** One lookup of a host as gridops logs in to it (lookupAsLoginUser). */

@@ -180,7 +180,8 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   const host = byAddress ? node.address : node.name;
   // Copied per node: only the blocks that can match the name (ssh-config-candidate-blocks.ts), not the whole file. A
   // `Match user` left out with its block asks for no second lookup as the login user, which could change no value.
-  const lookup = byAddress ? config : dialledAt(withBlocksThatCanMatch(config, node.name), node.address);
+  // Once dialledAt, every HostName is the address: a `Match final` pass judges Host lines against it (or the name, where none applies).
+  const lookup = byAddress ? config : dialledAt(withBlocksThatCanMatch(config, node.name, () => node.address), node.address);
   const { values, loginUser, fileUser } = byAddress ? byAddressLookup : lookupAsLoginUser(lookup, host, writtenUser, defaultUser);
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));

@@ -75,7 +75,44 @@ describe('the blocks a lookup can match', () => {
     }
   });
 
-  it('a file that makes compute() judge Host blocks against another name (Match final, CanonicalizeHostName) is looked up whole', () => {
+  it('a file with a `Match final`: the blocks that can match the host or the HostName its first pass gives resolve to the same values', () => {
+    const config = parse([
+      'Host alias? short',
+      '  HostName web12',
+      'Host via-user',
+      '  HostName admin-box',
+      'Match final host web1*',
+      '  IdentityFile ~/.ssh/final-web1x',
+      'Host web12',
+      '  Port 1012',
+      '  IdentityFile ~/.ssh/web12',
+      'Host web? !web3',
+      '  Port 1001',
+      'Host admin-box',
+      '  User admin',
+      'Match user admin',
+      '  Port 1099',
+      'Host *',
+      '  IdentityFile ~/.ssh/every',
+    ]);
+    const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as string | undefined;
+    const computeOf = (host: string, user: string | undefined) => (c: SSHConfig) => {
+      const exact = withExactQuestionMarks(c, host, user);
+      return user === undefined ? exact.compute(host, { matchExec: false }) : exact.compute({ Host: host, User: user }, { matchExec: false });
+    };
+    for (const host of [...hosts, 'alias1', 'alias12', 'short', 'via-user', 'admin-box']) {
+      for (const user of [undefined, 'admin']) {
+        const compute = computeOf(host, user);
+        const candidates = withBlocksThatCanMatch(config, host, (firstPass) => first(compute(firstPass).HostName));
+        expect({ host, user, values: compute(candidates) }).toEqual({ host, user, values: compute(config) });
+      }
+    }
+    // An alias is given its own block and its HostName's, not the blocks of other names.
+    const compute = computeOf('alias1', undefined);
+    expect(withBlocksThatCanMatch(config, 'alias1', (firstPass) => first(compute(firstPass).HostName)).map((line) => (line as { param?: string }).param)).toEqual(['Host', 'Match', 'Host', 'Match', 'Host']);
+  });
+
+  it('a file that makes compute() judge Host blocks against another name is looked up whole: a `Match final` where no first pass is given, CanonicalizeHostName', () => {
     const finalPass = parse(['Host alias1', '  HostName real1.example', 'Match final', '  ServerAliveInterval 1', 'Host real1.example', '  Port 4444']);
     expect(withBlocksThatCanMatch(finalPass, 'alias1')).toBe(finalPass);
     const canonical = parse(['Host short', '  CanonicalizeHostName yes', 'Host short.example.org', '  Port 4444']);
