@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The CPU that reading ~/.ssh/config costs a run before any connection: sshConfigFor (what
-// fleet.ts calls per node) for 500 nodes against a generated 300-block config, in three shapes:
+// fleet.ts calls per node) for 500 nodes against a generated 300-block config, in four shapes:
 // plain Host blocks, the same with one `Match user` block (a node may be looked up as a second
-// user), and with an Include under `Match user` (blocks inside a block, resolved per lookup).
+// user), with an Include under `Match user` (blocks inside a block, resolved per lookup), and with a
+// `Match final` (compute() reads the file twice).
 // Prints, per shape, the CPU ms of the 500 lookups, in a process's first run (as in a gridops run,
 // which loads the file once) and the best of 5, the parser's compute() calls per node, and a
 // digest of every answer: a change that makes lookups cheaper must leave it as it was.
@@ -45,6 +46,9 @@ const shapes = {
     writeFileSync(join(dir, 'more.conf'), ['Host web1 web3', '  Port 3001', 'Host 10.0.1.*', '  IdentityFile ~/.ssh/rack1'].join('\n') + '\n', { mode: 0o600 });
     return [...blocks(), 'Match user root', `  Include ${join(dir, 'more.conf')}`];
   },
+  // A second pass (readconf.c's final pass), whose Host lines judge the HostName the first gave: a
+  // few names and addresses redirected to another's blocks, so that second pass matters.
+  'Match final': (dir) => ['Match final', '  ServerAliveCountMax 3', 'Host web1?? !web11? 10.0.0.1?', '  HostName web2', ...blocks()],
 };
 
 const nodes = Array.from({ length: NODES }, (_, i) => ({ name: `web${i}`, address: addressOf(i) }));

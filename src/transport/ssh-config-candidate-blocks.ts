@@ -1,6 +1,6 @@
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
-import { compiledListMatches, compilePattern, patternsOf, type CompiledPattern } from './ssh-pattern.js';
+import { compiledListMatches, compilePattern, hostPatternsOf, type CompiledPattern } from './ssh-pattern.js';
 
 /**
  * The parser's compute() judges every block of the file for every lookup, and judges a Host
@@ -16,9 +16,15 @@ import { compiledListMatches, compilePattern, patternsOf, type CompiledPattern }
  * large file) is found by name, so a lookup does not even visit those written for other hosts.
  * Match blocks are all kept: they judge the HostName and the user, which the lines above them
  * decide. Every Host block that matches is kept, even one that sets nothing: its match alone may
- * decide (ssh-config-own-blocks.ts marks such blocks). A file whose Host blocks may be judged
- * against another name than the one looked up (a `Match final` pass judges them against the
- * HostName, CanonicalizeHostName against the canonical name) is looked up whole.
+ * decide (ssh-config-own-blocks.ts marks such blocks).
+ *
+ * A `Match final` makes compute() read the file a second time, judging Host lines against the
+ * HostName the first pass gave (the host, where it gave none): the lookup is then given the Host
+ * blocks that match the host or that name. A block matching neither applies in neither pass, so the
+ * values are the same. The first pass is the lookup's own, made on the blocks that can match the
+ * host without the blocks that ask for the second pass (which apply in no first pass). A file with
+ * CanonicalizeHostName, whose Host blocks the parser judges against a canonical name it looks up, is
+ * looked up whole (loadSshConfig takes those lines out, so only a config made otherwise has one).
  */
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
@@ -42,34 +48,56 @@ interface SectionIndex {
   everyLookup: number[];
 }
 
-/** Each config's index, or null where its Host blocks are not judged against the host looked up only (worked out once: lookups run per node). */
-const indexes = new WeakMap<SSHConfig, SectionIndex | null>();
-
-/** `config` as a lookup of `host` needs it: without the Host blocks, at any depth, that do not match `host`, nor comments and blank lines. */
-export function withBlocksThatCanMatch(config: SSHConfig, host: string): SSHConfig {
-  let index = indexes.get(config);
-  if (index === undefined) {
-    index = hostBlocksJudgeHostOnly(config as unknown as ConfigLine[]) ? indexSection(config as unknown as ConfigLine[]) : null;
-    indexes.set(config, index);
-  }
-  if (index === null) return config;
-  // The same class, so compute() runs on the copy as on the original.
-  const copy = new (config.constructor as new () => SSHConfig)();
-  copy.push(...(linesFor(index, host) as unknown as SSHConfig));
-  return copy;
+/** A config's index, and whether a `Match final` in it makes compute() judge its Host lines a second time. */
+interface ConfigIndex {
+  section: SectionIndex;
+  secondPass: boolean;
 }
 
-/** The lines of an indexed section a lookup of `host` is given, in the file's order. */
-function linesFor(index: SectionIndex, host: string): ConfigLine[] {
-  const named = index.byName.get(host) ?? [];
+/** Each config's index, or null where CanonicalizeHostName makes the parser judge Host lines against a name it looks up (worked out once: lookups run per node). */
+const indexes = new WeakMap<SSHConfig, ConfigIndex | null>();
+
+/**
+ * `config` as a lookup of `host` needs it: without the Host blocks, at any depth, that do not match
+ * `host`, nor comments and blank lines. Where a `Match final` makes a second pass, the Host blocks
+ * that match the name `secondPassName` gives are kept too: it is given the lookup's first pass (the
+ * blocks that can match `host`, without those asking for the second pass), and returns the HostName
+ * that pass gives, or undefined where it gives none (the second pass then judges `host` again); a
+ * name the second pass may not judge only keeps blocks that match in neither pass. Without
+ * `secondPassName`, such a file is given whole.
+ */
+export function withBlocksThatCanMatch(config: SSHConfig, host: string, secondPassName?: (firstPass: SSHConfig) => string | undefined): SSHConfig {
+  let index = indexes.get(config);
+  if (index === undefined) {
+    const lines = config as unknown as ConfigLine[];
+    index = canonicalizes(lines) ? null : { section: indexSection(lines), secondPass: asksSecondPass(lines) };
+    indexes.set(config, index);
+  }
+  if (index === null || (index.secondPass && !secondPassName)) return config;
+  // The same class, so compute() runs on the copies as on the original.
+  const asConfig = (lines: readonly ConfigLine[]) => {
+    const copy = new (config.constructor as new () => SSHConfig)();
+    copy.push(...(lines as unknown as SSHConfig));
+    return copy;
+  };
+  const firstPass = linesFor(index.section, [host]);
+  if (!index.secondPass) return asConfig(firstPass);
+  const hostName = secondPassName!(asConfig(firstPass.filter((line) => !asksSecondPass([line]))));
+  return hostName === undefined || hostName === host ? asConfig(firstPass) : asConfig(linesFor(index.section, [host, hostName]));
+}
+
+/** The lines of an indexed section a lookup judging its Host lines against `names` is given: those matching any of them, in the file's order. */
+function linesFor(index: SectionIndex, names: readonly string[]): ConfigLine[] {
+  // A block listing two of the names is one block, given once.
+  const named = [...new Set(names.flatMap((name) => index.byName.get(name) ?? []))].sort((a, b) => a - b);
   const every = index.everyLookup;
   const lines: ConfigLine[] = [];
   // Both lists are ascending: merged, the lines keep the order compute() reads them in.
   for (let i = 0, j = 0; i < every.length || j < named.length; ) {
     const at = j >= named.length || (i < every.length && every[i]! < named[j]!) ? every[i++]! : named[j++]!;
     const { line, patterns, inner } = index.lines[at]!;
-    if (patterns && !compiledListMatches(patterns, host)) continue;
-    lines.push(inner ? { ...line, config: linesFor(inner, host) } : line);
+    if (patterns && !names.some((name) => compiledListMatches(patterns, name))) continue;
+    lines.push(inner ? { ...line, config: linesFor(inner, names) } : line);
   }
   return lines;
 }
@@ -83,7 +111,7 @@ function indexSection(section: readonly ConfigLine[]): SectionIndex {
     const holdsBlocks = line.config?.some((inner) => inner.type === DIRECTIVE && inner.config !== undefined) === true;
     const indexed: IndexedLine = { line, ...(holdsBlocks ? { inner: indexSection(line.config!) } : {}) };
     index.lines.push(indexed);
-    const patterns = line.config && /^host$/i.test(line.param ?? '') ? patternsOf(line.value) : undefined;
+    const patterns = line.config && /^host$/i.test(line.param ?? '') ? hostPatternsOf(line.value) : undefined;
     if (patterns && patterns.every(isPlainName)) {
       // A name listed twice in one block is still one block.
       for (const name of new Set(patterns)) index.byName.set(name, [...(index.byName.get(name) ?? []), at]);
@@ -100,13 +128,16 @@ function isPlainName(pattern: string): boolean {
   return !pattern.startsWith('!') && !/[*?]/.test(pattern);
 }
 
-/** Whether no `Match final` and no CanonicalizeHostName, anywhere in `section`, makes compute() judge a Host block against another name than the one looked up. */
-function hostBlocksJudgeHostOnly(section: readonly ConfigLine[]): boolean {
-  return section.every(
+/** Whether a CanonicalizeHostName, anywhere in `section`, makes the parser judge Host blocks against a canonical name it looks up. */
+function canonicalizes(section: readonly ConfigLine[]): boolean {
+  return section.some((line) => line.type === DIRECTIVE && (/^CanonicalizeHostName$/i.test(line.param ?? '') || (line.config !== undefined && canonicalizes(line.config))));
+}
+
+/** Whether a Match block with a `final` criterion, anywhere in `section`, makes compute() read the file a second time. */
+function asksSecondPass(section: readonly ConfigLine[]): boolean {
+  return section.some(
     (line) =>
-      line.type !== DIRECTIVE ||
-      (!/^CanonicalizeHostName$/i.test(line.param ?? '') &&
-        !Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {}).some((c) => /^final$/i.test(c)) &&
-        (line.config === undefined || hostBlocksJudgeHostOnly(line.config))),
+      line.type === DIRECTIVE &&
+      (Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {}).some((c) => /^final$/i.test(c)) || (line.config !== undefined && asksSecondPass(line.config))),
   );
 }

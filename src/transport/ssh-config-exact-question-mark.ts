@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
-import { patternRegExp, patternsOf } from './ssh-pattern.js';
+import { compiledListMatches, compilePattern, hostPatternsOf, patternsOf } from './ssh-pattern.js';
 
 /**
  * The parser's compute() judges Host and Match patterns with its own glob, where `?` matches one
@@ -11,10 +11,13 @@ import { patternRegExp, patternsOf } from './ssh-pattern.js';
  * them among every name and user that lookup can judge it against, written literally: the host
  * looked up (a Host line, `Match originalhost`, and `Match host` until a HostName applies), each
  * HostName of the file (`Match host`, and Host lines in a `Match final` pass), the login user
- * passed, the local user and each User of the file (`Match user`, `Match localuser`). A literal
- * name matches only itself, so compute() then judges the pattern against any of them as OpenSSH
- * does. A name holding `*` or `?` is no name ssh resolves or logs in as, and could not be written
- * literally: it is left out (a pattern judged against one matches nothing).
+ * passed, the local user and each User of the file (`Match user`, `Match localuser`). The whole
+ * list holding such a pattern is written so: the names it matches, then, negated, the names it
+ * does not match that compute()'s glob would match with one of those (a name holding `?` or `*`,
+ * such as `User ad?n`, which ssh judges as any other: `ad?n` matches it, not `adn`). compute() then
+ * judges the list against any of them as OpenSSH does, except where a name holding `*` or `?` that
+ * the list does not match would, negated, also exclude one it does: both would have to be written
+ * in the file (or be the host or user looked up), and the list then matches neither.
  */
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
@@ -29,23 +32,32 @@ type BlockLine = ConfigLine & { criteria?: Record<string, unknown> };
 const questionMarksIn = new WeakMap<SSHConfig, boolean>();
 
 /**
- * `config` for compute()'s lookup of `host` (as `user`, where one is passed): each pattern with a
- * `?` replaced by the names it matches; `config` itself where it has none.
+ * Whether a Host line or a judged Match criterion of `config`, at any depth, has a pattern with a
+ * `?`: only then do its lookups need withExactQuestionMarks. Asked of the config as loaded (or a
+ * marked copy made once), never of a lookup's own copy of it: a copy is new for each lookup, and
+ * walking it each time cost a large file's lookups more than the rewrite it decides.
  */
-export function withExactQuestionMarks(config: SSHConfig, host: string, user: string | undefined): SSHConfig {
+export function holdsQuestionMark(config: SSHConfig): boolean {
   let holds = questionMarksIn.get(config);
   if (holds === undefined) {
-    holds = holdsQuestionMark(config as unknown as ConfigLine[]);
+    holds = sectionHoldsQuestionMark(config as unknown as ConfigLine[]);
     questionMarksIn.set(config, holds);
   }
-  if (!holds) return config;
+  return holds;
+}
+
+/**
+ * `config` for compute()'s lookup of `host` (as `user`, where one is passed): each pattern with a
+ * `?` replaced by the names it matches. A copy, made only where holdsQuestionMark says it is needed.
+ */
+export function withExactQuestionMarks(config: SSHConfig, host: string, user: string | undefined): SSHConfig {
   const names = namesJudged(config as unknown as ConfigLine[], host, user);
   const rewrite = (section: readonly ConfigLine[]): ConfigLine[] =>
     section.map((line: BlockLine) => {
       if (line.type !== DIRECTIVE || !line.config) return line;
       const config = rewrite(line.config);
-      if (/^host$/i.test(line.param ?? '')) return { ...line, value: exactList(line.value, names), config };
-      const criteria = Object.fromEntries(Object.entries(line.criteria ?? {}).map(([criterion, list]) => [criterion, PATTERN_CRITERIA.test(criterion) ? exactList(list, names) : list]));
+      if (/^host$/i.test(line.param ?? '')) return { ...line, value: exactList(hostPatternsOf(line.value), line.value, names), config };
+      const criteria = Object.fromEntries(Object.entries(line.criteria ?? {}).map(([criterion, list]) => [criterion, PATTERN_CRITERIA.test(criterion) ? exactList(patternsOf(list), list, names) : list]));
       return { ...line, ...(line.criteria ? { criteria } : {}), config };
     });
   // The same class, so compute() runs on the copy as on the original.
@@ -54,13 +66,13 @@ export function withExactQuestionMarks(config: SSHConfig, host: string, user: st
   return copy;
 }
 
-/** Whether a Host line or a judged Match criterion, at any depth, has a pattern with a `?`. */
-function holdsQuestionMark(section: readonly ConfigLine[]): boolean {
+/** Whether a Host line or a judged Match criterion of `section`, at any depth, has a pattern with a `?`. */
+function sectionHoldsQuestionMark(section: readonly ConfigLine[]): boolean {
   return section.some((line: BlockLine) => {
     if (line.type !== DIRECTIVE || !line.config) return false;
-    if (/^host$/i.test(line.param ?? '') && patternsOf(line.value).some((p) => p.includes('?'))) return true;
+    if (/^host$/i.test(line.param ?? '') && hostPatternsOf(line.value).some((p) => p.includes('?'))) return true;
     if (Object.entries(line.criteria ?? {}).some(([criterion, list]) => PATTERN_CRITERIA.test(criterion) && patternsOf(list).some((p) => p.includes('?')))) return true;
-    return holdsQuestionMark(line.config);
+    return sectionHoldsQuestionMark(line.config);
   });
 }
 
@@ -75,7 +87,7 @@ function namesJudged(section: readonly ConfigLine[], host: string, user: string 
     }
   };
   collect(section);
-  return [...names].filter((name) => !/[*?]/.test(name));
+  return [...names];
 }
 
 /** The local user as compute() takes it for `Match localuser` (and `Match user`, where nothing else names one). */
@@ -88,16 +100,21 @@ function localUser(): string {
   }
 }
 
-/** A pattern list with each pattern holding a `?` replaced by the names it matches (negated, for a negated one), as the parser's tokens; as it is where none holds one. */
-function exactList(list: unknown, names: readonly string[]): unknown {
-  const patterns = patternsOf(list);
+/**
+ * A pattern list (`patterns`, read from the line's `list`) holding a `?` as the names it matches
+ * among `names`, and the names it does not match that compute()'s glob would match with one of
+ * those, negated, as the parser's tokens; `list` as it is where no pattern holds a `?`.
+ */
+function exactList(patterns: readonly string[], list: unknown, names: readonly string[]): unknown {
   if (!patterns.some((p) => p.includes('?'))) return list;
-  const exact = patterns.flatMap((pattern) => {
-    if (!pattern.includes('?')) return [pattern];
-    const negation = pattern.startsWith('!') ? '!' : '';
-    const judged = patternRegExp(pattern.slice(negation.length));
-    return names.filter((name) => judged.test(name)).map((name) => negation + name);
-  });
+  const compiled = patterns.map(compilePattern);
+  const matched = names.filter((name) => compiledListMatches(compiled, name));
+  const excluded = names.filter((name) => !matched.includes(name) && matched.some((written) => parserGlobMatches(written, name)));
   // Tokens, not a string: compute() would split a string at a comma a name may hold.
-  return exact.map((val) => ({ val, separator: ' ', quoted: false }));
+  return [...matched, ...excluded.map((name) => `!${name}`)].map((val) => ({ val, separator: ' ', quoted: false }));
+}
+
+/** Whether compute()'s glob matches `name` with `written` as its pattern: `*` any run, `?` one character or none, the rest literal. */
+function parserGlobMatches(written: string, name: string): boolean {
+  return new RegExp(`^(?:${written.replace(/[\\()[\]{}.+^$|]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.?')})$`).test(name);
 }

@@ -1,7 +1,7 @@
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
-import { patternListMatches } from './ssh-pattern.js';
+import { hostLineMatches } from './ssh-pattern.js';
 
 /**
  * Host and Match blocks inside a block: an `Include` inside a block (`Include config.d/*` at the
@@ -56,7 +56,7 @@ export function withNestedBlocksResolved(config: SSHConfig, host: string, comput
   };
   const resolved: ConfigLine[] = [];
   const matches = (outer: ConfigLine): boolean => {
-    if (/^host$/i.test(outer.param ?? '')) return patternListMatches(outer.value, host);
+    if (/^host$/i.test(outer.param ?? '')) return hostLineMatches(outer.value, host);
     const probe = [...resolved, { ...outer, config: [{ type: DIRECTIVE, param: BLOCK_MATCHED, value: 'yes' }] }];
     return compute(asConfig(probe))[BLOCK_MATCHED] !== undefined;
   };

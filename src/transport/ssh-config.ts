@@ -1,4 +1,5 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
+import { withHostLinesAsWords } from './ssh-config-host-words.js';
 import { readSshConfigWithIncludes, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
@@ -75,7 +76,7 @@ export interface ConnectionTarget {
 export function loadSshConfig(file = join(homedir(), '.ssh', 'config'), warn: (message: string) => void = () => undefined, home = homedir()): SSHConfig | undefined {
   // The parser is loaded only when there is a file to parse (it costs start-up time).
   let parser: typeof import('ssh-config').default | undefined;
-  const parse = (text: string) => withCanonicalKeywords((parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text));
+  const parse = (text: string) => withHostLinesAsWords(withCanonicalKeywords((parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text)));
   const expanded = readSshConfigWithIncludes(file, parse, home);
   if (!expanded) return undefined;
   const { config, sourceOf } = expanded;
@@ -179,7 +180,8 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   const host = byAddress ? node.address : node.name;
   // Copied per node: only the blocks that can match the name (ssh-config-candidate-blocks.ts), not the whole file. A
   // `Match user` left out with its block asks for no second lookup as the login user, which could change no value.
-  const lookup = byAddress ? config : dialledAt(withBlocksThatCanMatch(config, node.name), node.address);
+  // Once dialledAt, every HostName is the address: a `Match final` pass judges Host lines against it (or the name, where none applies).
+  const lookup = byAddress ? config : dialledAt(withBlocksThatCanMatch(config, node.name, () => node.address), node.address);
   const { values, loginUser, fileUser } = byAddress ? byAddressLookup : lookupAsLoginUser(lookup, host, writtenUser, defaultUser);
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));

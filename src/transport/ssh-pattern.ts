@@ -2,7 +2,8 @@
  * ssh_config PATTERNS as gridops judges them: `*` matches any run of characters and `?` exactly
  * one, as OpenSSH's match_pattern (match.c) has them. The ssh-config parser's glob makes `?` "one
  * or none", so `Host web?` would apply to `web`, which `ssh web` does not do. Everything else is
- * judged as the parser's compute() judges it (its list form, its negation, its case-sensitivity),
+ * judged as the parser's compute() judges it (its negation, its case-sensitivity), a Host line's
+ * patterns being its words and a Match criterion's its comma list, as OpenSSH reads them,
  * so that a block gridops judges itself (ssh-config-candidate-blocks.ts, ssh-config-nested-blocks.ts)
  * is judged as the lookup judges it (ssh-config-exact-question-mark.ts).
  */
@@ -34,12 +35,20 @@ export function compiledListMatches(patterns: readonly CompiledPattern[], value:
   return matched;
 }
 
-/** A pattern list as the parser's compute() reads one: a list of tokens as it is, a single string split at commas. */
+/** A Match criterion's pattern list as the parser's compute() reads one: a list of tokens as it is, a single string split at commas. */
 export function patternsOf(value: unknown): string[] {
   return Array.isArray(value) ? (value as Array<{ val: string }>).map((token) => token.val) : String(value).split(',');
 }
 
-/** Whether a Host line's or Match criterion's value (a string or the parser's tokens) matches `value`. */
-export function patternListMatches(list: unknown, value: string): boolean {
-  return compiledListMatches(patternsOf(list).map(compilePattern), value);
+/**
+ * A Host line's patterns, as OpenSSH reads them: its words, a comma part of a pattern. The parser
+ * keeps one word as a string (loadSshConfig makes it a list: ssh-config-host-words.ts); never split.
+ */
+export function hostPatternsOf(value: unknown): string[] {
+  return Array.isArray(value) ? (value as Array<{ val: string }>).map((token) => token.val) : [String(value)];
+}
+
+/** Whether a Host line's value (a string or the parser's tokens) matches `host`. */
+export function hostLineMatches(value: unknown, host: string): boolean {
+  return compiledListMatches(hostPatternsOf(value).map(compilePattern), host);
 }

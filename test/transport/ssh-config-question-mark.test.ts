@@ -79,4 +79,16 @@ describe('a `?` in a ~/.ssh/config pattern', () => {
       expect(ours).toEqual(ssh);
     }
   });
+
+  (sshClientMissing ? it.skip : it)('judges a name or user that holds a `?` itself, the `?` of the pattern matching it as one character', () => {
+    // ssh matches `ad?n` against the user ad?n, and `w??b` against the HostName we?b; the user adn is not matched by `ad?n`.
+    const file = write('config', ['Host one', '  User ad?n', 'Host two', '  User adn', 'Host w*', '  HostName we?b', 'Match host w??b', '  Port 1001', 'Match user ad?n', '  IdentityFile /keys/one-char', 'Match user !ad?n,ad*', '  Port 1003', 'Host *', '  IdentityFile /keys/fleet']);
+    for (const host of ['one', 'two', 'w', 'web', 'x']) {
+      const { ours, ssh } = compared(file, host);
+      expect(ours).toEqual(ssh);
+    }
+    expect(compared(file, 'one').ours.identityfile).toBe('/keys/one-char');
+    expect(compared(file, 'two').ours.port).toBe(1003);
+    expect(compared(file, 'web').ours.port).toBe(1001);
+  });
 });
