@@ -118,9 +118,26 @@ export interface AptLockWait {
 /** apt-daily's update and download on a fresh cloud VM take a minute or two. */
 const APT_LOCK_WAIT: AptLockWait = { totalS: 120, pauseS: 5 };
 
+/** How a lock held by another process shows in a command's stderr (a case pattern), and the lock's name in what the step says. */
+interface HeldLock {
+  pattern: string;
+  name: string;
+}
+
+/** apt-get's words for a lock held: it fails at once, exit 100. */
+const APT_LOCK: HeldLock = { pattern: "*'Could not get lock'*", name: 'the apt lock' };
+
 /**
- * Shell lines that run `command` (an apt-get call) and set `r` to its status, trying it again while
- * it fails because another apt holds a lock, until `apt_lock_waited`, the wall time since the lock
+ * dpkg's words for its lock held (`dpkg frontend lock was locked by another process with pid N`;
+ * before dpkg 1.21, `… is locked by another process`): it fails at once, exit 2, and has no option
+ * to wait.
+ */
+const DPKG_LOCK: HeldLock = { pattern: "*'locked by another process'*", name: 'the dpkg lock' };
+
+/**
+ * Shell lines that run `command` (an apt-get call, or a dpkg one with `lock` DPKG_LOCK) and set `r`
+ * to its status, and `apt_err` to its stderr, trying it again while
+ * it fails because another apt or dpkg holds a lock, until `apt_lock_waited`, the wall time since the lock
  * was first met (`apt_lock_since`, which the caller clears once, so the wait is one budget however
  * often this runs), reaches the wait's total.
  *
@@ -131,19 +148,19 @@ const APT_LOCK_WAIT: AptLockWait = { totalS: 120, pauseS: 5 };
  * comes), so the step says once that it waits, with apt's own line naming the holder's pid, and
  * shows a failure's message as apt printed it.
  */
-function aptWaitingForLock(what: string, command: string, wait: AptLockWait): string[] {
-  const stillHeld = `${what}: the apt lock is still held after ${wait.totalS} s`;
+function aptWaitingForLock(what: string, command: string, wait: AptLockWait, lock: HeldLock = APT_LOCK): string[] {
+  const stillHeld = `${what}: ${lock.name} is still held after ${wait.totalS} s`;
   return [
     'while :; do',
     // LC_ALL=C: the lock's message is matched in English (a host whose locale is translated would not wait).
     `  { apt_err=$(LC_ALL=C ${command} 2>&1 1>&3 3>&-); } 3>&1; r=$?`,
     '  case $r:$apt_err in',
     '    0:*) ;;',
-    "    *'Could not get lock'*)",
+    `    ${lock.pattern})`,
     // Wall time since the lock was first met: a held dpkg lock costs each try its own DPkg::Lock::Timeout too.
     '      now=$(date +%s); apt_lock_since=${apt_lock_since:-$now}; apt_lock_waited=$((now - apt_lock_since))',
     `      if [ "$apt_lock_waited" -lt ${wait.totalS} ]; then`,
-    `        [ "$apt_lock_waited" -gt 0 ] || [ -n "$apt_lock_said" ] || echo ${quote(`${what}: waiting for the apt lock (up to ${wait.totalS} s):`)} "$apt_err" >&2`,
+    `        [ "$apt_lock_waited" -gt 0 ] || [ -n "$apt_lock_said" ] || echo ${quote(`${what}: waiting for ${lock.name} (up to ${wait.totalS} s):`)} "$apt_err" >&2`,
     `        apt_lock_said=1; sleep ${wait.pauseS}; continue`,
     '      fi',
     `      apt_err="$apt_err"${quote(`\n${stillHeld}`)} ;;`,
@@ -178,15 +195,45 @@ export function aptUpdateWithRetries(attemptSeconds: readonly number[] = APT_UPD
 /** The longest an apt-get update step may take: every attempt, its kill grace and its pause, and the lock's wait. */
 const APT_UPDATE_STEP_MS = (APT_UPDATE_ATTEMPTS_S.reduce((sum, s) => sum + s + 15, 0) + APT_LOCK_WAIT.totalS) * 1000;
 
+/** A changed conffile keeps the host's version, or takes the new one where the host never changed it (as Ansible's apt module). */
+const KEEP_CONFFILES = ['--force-confdef', '--force-confold'];
+
 /**
  * `apt-get install` of `packages`, waiting for dpkg's locks (DPkg::Lock::Timeout) and for the
- * archives lock (aptWaitingForLock). A changed conffile keeps the host's version, or takes the new
- * one where the host never changed it (force-confold, force-confdef, as Ansible's apt module): with
- * stdin from /dev/null dpkg's question would fail the install.
+ * archives lock (aptWaitingForLock). KEEP_CONFFILES: with stdin from /dev/null dpkg's conffile
+ * question would fail the install.
+ *
+ * A dpkg interrupted earlier (Ctrl-C, a lost connection, a reboot) leaves its journal in
+ * /var/lib/dpkg/updates/, and apt then refuses every install at once (`E: dpkg was interrupted,
+ * you must manually run 'dpkg --configure -a' …`, exit 100), so a re-run would never converge.
+ * The step runs what apt advises, once, waiting for dpkg's lock as for apt's (dpkg has no lock
+ * timeout of its own, and apt will not run it while the journal is dirty), then tries the install
+ * once more. A repair that fails ends the step there, saying what to run by hand: never a loop.
  */
 export function aptInstall(packages: readonly string[], lockWait: AptLockWait = APT_LOCK_WAIT): string {
-  const command = `DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install -y -q --no-install-recommends ${sh(packages)}`;
-  return ["apt_lock_waited=0; apt_lock_since=''; apt_lock_said=''", ...aptWaitingForLock('apt-get install', command, lockWait), 'exit "$r"'].join('\n');
+  const options = KEEP_CONFFILES.map((o) => `-o Dpkg::Options::=${o}`).join(' ');
+  const install = aptWaitingForLock('apt-get install', `DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 ${options} install -y -q --no-install-recommends ${sh(packages)}`, lockWait);
+  const repair = aptWaitingForLock('dpkg --configure -a', `DEBIAN_FRONTEND=noninteractive dpkg ${KEEP_CONFFILES.join(' ')} --configure -a`, lockWait, DPKG_LOCK);
+  const repairFailed = [
+    quote('apt-get install: dpkg --configure -a, run to finish what an interrupted dpkg left, failed (exit '),
+    '"$r"',
+    quote('); run dpkg --configure -a on the host, fix what it reports (apt-get -f install when it names missing dependencies), then apply again'),
+  ].join('');
+  return [
+    "apt_lock_waited=0; apt_lock_since=''; apt_lock_said=''",
+    ...install,
+    // Matched under LC_ALL=C, as the lock's message is (aptWaitingForLock).
+    'case $r:$apt_err in',
+    '  0:*) ;;',
+    "  *'dpkg was interrupted'*)",
+    `    echo ${quote('apt-get install: dpkg was interrupted earlier; finishing it with dpkg --configure -a')} >&2`,
+    ...repair.map((line) => `    ${line}`),
+    `    [ "$r" -eq 0 ] || { echo ${repairFailed} >&2; exit "$r"; }`,
+    ...install.map((line) => `    ${line}`),
+    '    ;;',
+    'esac',
+    'exit "$r"',
+  ].join('\n');
 }
 
 /**

@@ -9,7 +9,8 @@ import { describeLab } from './support/lab.js';
 /**
  * Reliability on a real systemd container: a step that fails after its file was written leaves
  * the node as it was (real sysctl, real systemd-analyze), and the exit codes of README's table
- * that need a host (2: changes pending, 1: not confirmed, 130: interrupted), from the real binary.
+ * that need a host (2: changes pending, 1: not confirmed, 130: interrupted), from the real binary;
+ * and a package install that converges on a node whose dpkg was killed mid-run (real dpkg and apt).
  */
 jest.setTimeout(300_000);
 
@@ -153,5 +154,46 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
 
     expect(gridops(['apply', lab.topology, '--yes', '--playbook', slow]).status).toBe(ExitCode.OK);
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', slow]).status).toBe(ExitCode.OK);
+  });
+
+  it("a dpkg killed while it configured a package (apt then refuses every install): apply finishes it as apt advises, installs, and plan has zero changes", async () => {
+    const pkg = 'gridops-e2e-interrupted';
+    const hold = '/run/gridops-e2e-hold';
+    // A package whose postinst waits while the hold file exists: dpkg is killed there, as a lost
+    // connection or a reboot would kill it, with the package half-configured in dpkg's journal.
+    const interrupt = [
+      'set -e',
+      'd=$(mktemp -d); mkdir "$d/DEBIAN"',
+      `printf 'Package: ${pkg}\\nVersion: 1.0\\nArchitecture: all\\nMaintainer: gridops e2e <e2e@gridops.invalid>\\nDescription: a package whose configuration the e2e test interrupts\\n' > "$d/DEBIAN/control"`,
+      `printf '#!/bin/sh\\necho $$ > ${hold}.pid\\nwhile [ -e ${hold} ]; do sleep 0.2; done\\ntouch /root/${pkg}-configured\\n' > "$d/DEBIAN/postinst"`,
+      'chmod 755 "$d/DEBIAN/postinst"',
+      `dpkg-deb -b "$d" /root/${pkg}.deb >/dev/null; rm -rf "$d"`,
+      `touch ${hold}`,
+      `dpkg -i /root/${pkg}.deb >/dev/null 2>&1 </dev/null & dpkg_pid=$!`,
+      `i=0; until [ -s ${hold}.pid ] && [ "$(dpkg-query -W -f='\${Status}' ${pkg} 2>/dev/null)" = 'install ok half-configured' ]; do i=$((i + 1)); [ "$i" -lt 100 ] || exit 1; sleep 0.1; done`,
+      // The postinst too: left running, it would finish the configuration the test expects apply to finish.
+      // (The shell's own "Killed" notice for the job goes nowhere.)
+      `{ kill -KILL "$dpkg_pid" "$(cat ${hold}.pid)"; wait "$dpkg_pid" || true; } 2>/dev/null`,
+      `rm -f ${hold} ${hold}.pid`,
+      'ls /var/lib/dpkg/updates/ | grep -c . || true',
+    ].join('\n');
+    const interrupted = await lab.ssh('node-01', interrupt);
+    expect({ code: interrupted.exitCode, stderr: interrupted.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/\S/) });
+    expect(Number(interrupted.stdout.trim())).toBeGreaterThan(0);
+    expect(await run(`LC_ALL=C apt-get install -y -q hello 2>&1; echo "rc=$?"`)).toMatch(/E: dpkg was interrupted, you must manually run 'dpkg --configure -a'[\s\S]*rc=100$/);
+
+    const playbook = `${ROOT}test/e2e/fixtures/interrupted-dpkg.yaml`;
+    const plan = gridops(['plan', lab.topology, '--detailed-exitcode', '--json', '--playbook', playbook]);
+    expect(plan.status).toBe(ExitCode.CHANGES_PRESENT);
+    const changes = (JSON.parse(plan.stdout).hosts as Array<{ changes: Array<{ packages?: string[] }> }>)[0]!.changes;
+    expect(changes.map((c) => c.packages)).toEqual([['hello', pkg]]);
+
+    const apply = gridops(['apply', lab.topology, '--yes', '--playbook', playbook], { timeoutMs: 300_000 });
+    expect({ status: apply.status, stderr: apply.stderr }).toEqual({ status: ExitCode.OK, stderr: expect.any(String) });
+    expect(await run(`dpkg-query -W -f='\${Status}' ${pkg}; echo; test -e /root/${pkg}-configured && echo configured; ls /var/lib/dpkg/updates/ | grep -c . || true; hello`)).toBe(
+      'install ok installed\nconfigured\n0\nHello, world!',
+    );
+    const after = gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', playbook]);
+    expect({ status: after.status, stdout: after.stdout }).toEqual({ status: ExitCode.OK, stdout: expect.stringContaining('No changes.') });
   });
 });
