@@ -1,5 +1,6 @@
 import type { GridStatus, NodeStatus } from '../status/grid-status.js';
 import { describeSandbox } from '../status/sandbox-view.js';
+import { printableText } from '../text/printable-text.js';
 import { GRIDOPS_VERSION } from '../version.js';
 
 /** The status table: one line per node, then the overlay's super peers when agents answer. */
@@ -47,11 +48,15 @@ export function formatGridStatus(status: GridStatus): string {
 
 /**
  * Why a node is not in sync where its topology and playbooks are the ones applied, with what to
- * run: the APPLIED column's one word names neither the handlers it owes nor the gridops that applied it.
+ * run: the APPLIED column's one word names neither the handlers it owes nor the gridops that applied
+ * it. Both are read from the state file, which anyone may have edited: printed escaped.
  */
 function notInSyncNote(n: NodeStatus): string | undefined {
-  if (n.applied === 'handlers-owed') return `handlers owed (${n.pendingHandlers?.join(', ') ?? '?'}) by an interrupted or failed run: run apply, which runs them`;
-  if (n.applied === 'older-gridops') return `last applied by gridops ${n.appliedWithGridops ?? '?'}, this is ${GRIDOPS_VERSION}: run apply, which may deploy the agent again`;
+  if (n.applied === 'handlers-owed') return `handlers owed (${n.pendingHandlers ? printableText(n.pendingHandlers.join(', ')) : '?'}) by an interrupted or failed run: run apply, which runs them`;
+  const appliedWith = printableText(n.appliedWithGridops ?? '?');
+  if (n.applied === 'older-gridops') return `last applied by gridops ${appliedWith}, this is ${GRIDOPS_VERSION}: run apply, which may deploy the agent again`;
+  // Not "run apply": this gridops' apply would put its older agent on a grid a newer one deployed.
+  if (n.applied === 'newer-gridops') return `applied by gridops ${appliedWith}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${appliedWith} or later`;
   return undefined;
 }
 

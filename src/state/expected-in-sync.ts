@@ -1,4 +1,5 @@
 import { GRIDOPS_VERSION } from '../version.js';
+import { compareVersions } from '../version-order.js';
 import type { GridState, HostState } from './state.js';
 
 /**
@@ -10,12 +11,15 @@ import type { GridState, HostState } from './state.js';
  * - `handlers-owed`: handlers an interrupted or failed run owes (HostState.pendingHandlers), which the next apply runs;
  * - `older-topology`: last applied with another version of the topology file;
  * - `other-playbooks`: last applied with other playbooks (ad-hoc `--playbook` work);
- * - `older-gridops`: last applied by another gridops version, whose playbooks or agent may differ;
+ * - `older-gridops`: last applied by an older gridops, whose playbooks or agent may differ (or by one
+ *   whose version cannot be ordered against this one's: compareVersions), which an apply with this one fixes;
+ * - `newer-gridops`: last applied by a newer gridops, whose record only a gridops that new should
+ *   replace: this one's apply would deploy its older agent over the newer one;
  * - `in-sync`: none of these.
  * The one definition: apply expects an in-sync host to have nothing to change (expectedInSync),
  * and `status` (--strict) calls only an in-sync node as the topology says.
  */
-export type SyncState = 'never' | 'failed' | 'skipped' | 'handlers-owed' | 'older-topology' | 'other-playbooks' | 'older-gridops' | 'in-sync';
+export type SyncState = 'never' | 'failed' | 'skipped' | 'handlers-owed' | 'older-topology' | 'other-playbooks' | 'older-gridops' | 'newer-gridops' | 'in-sync';
 
 /** `record`'s SyncState against the topology's `sourceHash` and the host's `playbooks`, in order. */
 export function syncState(record: HostState | undefined, sourceHash: string, playbooks: readonly string[]): SyncState {
@@ -30,8 +34,9 @@ export function syncState(record: HostState | undefined, sourceHash: string, pla
   if (record.topologyHash !== sourceHash) return 'older-topology';
   if (record.playbooks.length !== playbooks.length || record.playbooks.some((p, i) => p !== playbooks[i])) return 'other-playbooks';
   // Same topology, another gridops: its playbooks or the agent it deploys may differ, so the next
-  // apply may change the host (Terraform calls a provider upgrade a change too).
-  if (record.gridopsVersion !== GRIDOPS_VERSION) return 'older-gridops';
+  // apply may change the host (Terraform calls a provider upgrade a change too). Which way matters
+  // to what the user is told: only an older one is what this gridops' apply brings up to date.
+  if (record.gridopsVersion !== GRIDOPS_VERSION) return compareVersions(record.gridopsVersion, GRIDOPS_VERSION) === 1 ? 'newer-gridops' : 'older-gridops';
   return 'in-sync';
 }
 

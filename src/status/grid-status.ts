@@ -38,13 +38,13 @@ export interface NodeStatus {
   /**
    * `in-sync`: the last apply used this very topology, the node's workflow (the same playbooks) and
    * this gridops, succeeded on this node and left no handler owed; else why not (state/expected-in-sync.ts,
-   * the definition apply uses too). `skipped`, `handlers-owed` and `older-gridops` are newer than the others.
+   * the definition apply uses too). `skipped`, `handlers-owed`, `older-gridops` and `newer-gridops` are newer than the others.
    */
   applied: SyncState;
   appliedAt?: string;
   /** The handlers an interrupted or failed run owes the node, which the next apply runs; absent when none. */
   pendingHandlers?: string[];
-  /** With `applied: 'older-gridops'`: the gridops version that last applied the node. */
+  /** With `applied: 'older-gridops'` or `'newer-gridops'`: the gridops version that last applied the node. */
   appliedWithGridops?: string;
   agentVersion: string | null;
   /**
@@ -85,7 +85,7 @@ function appliedState(record: HostState | undefined, grid: Grid, node: Node): Pi
     applied,
     appliedAt: record?.appliedAt,
     ...(record?.pendingHandlers?.length ? { pendingHandlers: record.pendingHandlers } : {}),
-    ...(applied === 'older-gridops' ? { appliedWithGridops: record!.gridopsVersion } : {}),
+    ...(applied === 'older-gridops' || applied === 'newer-gridops' ? { appliedWithGridops: record!.gridopsVersion } : {}),
   };
 }
 

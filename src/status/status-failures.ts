@@ -1,5 +1,8 @@
 import { REJOIN_STEPS } from '../overlay/agent-view.js';
+import type { SyncState } from '../state/expected-in-sync.js';
 import { sh } from '../transport/quote.js';
+import { GRIDOPS_VERSION } from '../version.js';
+import { compareVersions } from '../version-order.js';
 import { overlayConverged, type GridStatus } from './grid-status.js';
 
 /** One reason `status` exits 1, with what to do about it. */
@@ -40,8 +43,7 @@ export function statusFailures(status: GridStatus, flags: { strict: boolean; wai
   // Not waited for (no time can help), but not as the topology wants either: its other nodes need their agents.
   const unborn = Object.entries(status.firstElectionWaits ?? {}).map(([group, text]) => `${group}: ${text}`);
   if (unborn.length) failures.push({ message: `no first election yet: ${unborn.join('; ')}`, hint: `${gridops('apply')} deploys the agents it waits for` });
-  const notInSync = status.nodes.filter((n) => n.reachable && n.applied !== 'in-sync').map((n) => `${n.node} (${n.applied})`);
-  if (notInSync.length) failures.push({ message: `not in sync: ${notInSync.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)` });
+  failures.push(...notInSyncFailures(status, gridops));
   // The state says the node is in sync, but the agent it records is gone or replaced behind gridops' back.
   const agentDrifted = status.nodes
     .filter((n) => n.reachable && n.agentExpected && (n.agentVersion === null || (n.agentExpected.recordedVersion !== null && n.agentVersion !== n.agentExpected.recordedVersion)))
@@ -52,6 +54,29 @@ export function statusFailures(status: GridStatus, flags: { strict: boolean; wai
   if (unread.length) failures.push({ message: `cannot read the sandbox VM's state: ${unread.join(', ')}`, hint: 'check `virsh dominfo` on the node as the SSH user (with become, sudo must not ask for a password)' });
   const stopped = sandboxes.filter((n) => n.sandbox!.state !== 'running' && !n.sandbox!.state.startsWith('unknown')).map((n) => `${n.node} (${n.sandbox!.state})`);
   if (stopped.length) failures.push({ message: `sandbox VM not running: ${stopped.join(', ')}`, hint: `${gridops('apply')} defines and starts it` });
+  return failures;
+}
+
+/**
+ * `--strict`'s failures for reachable nodes not in sync, one per kind of advice: a plan and an apply
+ * for most; an apply with this gridops where an older one applied (the plan may show nothing: what
+ * changed is gridops' own); and for a node a newer gridops applied, that gridops, never this one's
+ * apply, which would deploy its older agent over the newer one.
+ */
+function notInSyncFailures(status: GridStatus, gridops: (verb: string) => string): StatusFailure[] {
+  const notInSync = status.nodes.filter((n) => n.reachable && n.applied !== 'in-sync');
+  const named = (applied: (a: SyncState) => boolean) => notInSync.filter((n) => applied(n.applied)).map((n) => `${n.node} (${n.applied})`);
+  const failures: StatusFailure[] = [];
+  const other = named((a) => a !== 'older-gridops' && a !== 'newer-gridops');
+  if (other.length) failures.push({ message: `not in sync: ${other.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)` });
+  const older = named((a) => a === 'older-gridops');
+  if (older.length) failures.push({ message: `not in sync: ${older.join(', ')}`, hint: `run ${gridops('apply')} with this gridops, which records it` });
+  const newer = named((a) => a === 'newer-gridops');
+  if (newer.length) {
+    // Recorded versions judged newer are semvers (compareVersions ordered them), so safe to print.
+    const newest = notInSync.filter((n) => n.applied === 'newer-gridops').map((n) => n.appliedWithGridops!).reduce((a, b) => (compareVersions(b, a) === 1 ? b : a));
+    failures.push({ message: `not in sync: ${newer.join(', ')}`, hint: `applied by gridops ${newest}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newest} or later, not with this one (its apply would deploy its older agent)` });
+  }
   return failures;
 }
 

@@ -12,6 +12,8 @@ const host = (over: Partial<HostState> = {}): HostState => ({
   lastOutcome: 'unchanged',
   ...over,
 });
+/** A version above this gridops' (its MAJOR plus one), whatever package.json says. */
+const NEWER = `${Number(GRIDOPS_VERSION.split('.')[0]) + 1}.0.0`;
 const state = (hosts: Record<string, HostState>): GridState => ({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts });
 
 describe('expectedInSync: whether an apply expects to find a host with nothing to change', () => {
@@ -29,6 +31,7 @@ describe('expectedInSync: whether an apply expects to find a host with nothing t
     expect(expectedInSync(state({ n1: host() }), 'n1', 'sha-1', ['node-base'])).toBe(false);
     expect(expectedInSync(state({ n1: host() }), 'n1', 'sha-1', ['agent', 'node-base'])).toBe(false);
     expect(expectedInSync(state({ n1: host({ gridopsVersion: '0.0.1' }) }), 'n1', 'sha-1', refs)).toBe(false);
+    expect(expectedInSync(state({ n1: host({ gridopsVersion: NEWER }) }), 'n1', 'sha-1', refs)).toBe(false);
   });
 
   it('is false for a host that owes handlers of a failed run (kept by a run of other playbooks): its apply runs them', () => {
@@ -53,6 +56,20 @@ describe('syncState: why a host is not in sync, the one definition apply and sta
     expect(syncState(host(), 'sha-2', refs)).toBe('older-topology');
     expect(syncState(host(), 'sha-1', ['agent', 'node-base'])).toBe('other-playbooks');
     expect(syncState(host({ gridopsVersion: '0.0.1' }), 'sha-1', refs)).toBe('older-gridops');
+  });
+
+  it('tells a newer gridops from an older one by version, not by text: advice to apply would downgrade a newer one', () => {
+    expect(syncState(host({ gridopsVersion: NEWER }), 'sha-1', refs)).toBe('newer-gridops');
+    expect(syncState(host({ gridopsVersion: `${GRIDOPS_VERSION}-rc.1` }), 'sha-1', refs)).toBe('older-gridops');
+    const [major, minor, patch] = GRIDOPS_VERSION.split('.').map(Number);
+    // 0.10.0 after 0.9.0: numbers, where a text comparison says the opposite.
+    expect(syncState(host({ gridopsVersion: `${major}.${minor! + 10}.0` }), 'sha-1', refs)).toBe('newer-gridops');
+    expect(syncState(host({ gridopsVersion: `${major}.${minor}.${patch! + 1}-rc.1` }), 'sha-1', refs)).toBe('newer-gridops');
+  });
+
+  it('calls a recorded version it cannot order (not MAJOR.MINOR.PATCH, or another build of this version) older: applying with this gridops records a readable one', () => {
+    expect(syncState(host({ gridopsVersion: 'dev' }), 'sha-1', refs)).toBe('older-gridops');
+    expect(syncState(host({ gridopsVersion: `${GRIDOPS_VERSION}+other-build` }), 'sha-1', refs)).toBe('older-gridops');
   });
 
   it('owed handlers come before the topology and playbooks: a run of other playbooks keeps them, and they are what status could not show otherwise', () => {

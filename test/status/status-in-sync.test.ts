@@ -85,7 +85,34 @@ describe('status: one definition of in sync', () => {
     expect(status.nodes[0]!.appliedWithGridops).toBe('0.0.1');
     expect(status.inSync).toBe(2);
     expect(formatGridStatus(status)).toContain(`  n1: last applied by gridops 0.0.1, this is ${GRIDOPS_VERSION}: run apply, which may deploy the agent again`);
-    expect(statusFailures(status, { strict: true, waited: false }, { file: 'g.yaml' }).map((f) => f.message)).toEqual(['not in sync: n1 (older-gridops)']);
+    const failures = statusFailures(status, { strict: true, waited: false }, { file: 'g.yaml' });
+    expect(failures.map((f) => f.message)).toEqual(['not in sync: n1 (older-gridops)']);
+    expect(failures[0]!.hint).toBe('run `gridops apply g.yaml` with this gridops, which records it');
+  });
+
+  it('a node a newer gridops applied is not in sync, and status never advises an apply that would deploy this older agent over it', async () => {
+    const newer = `${Number(GRIDOPS_VERSION.split('.')[0]) + 1}.0.0`;
+    const status = await statusOf({ n1: applied(1, { gridopsVersion: newer }), n2: applied(2), n3: applied(3, { gridopsVersion: '0.0.1' }) });
+    expect(status.nodes.map((n) => n.applied)).toEqual(['newer-gridops', 'in-sync', 'older-gridops']);
+    expect(status.nodes[0]!.appliedWithGridops).toBe(newer);
+    expect(status.inSync).toBe(1);
+    const table = formatGridStatus(status);
+    expect(table).toContain(`  n1: applied by gridops ${newer}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later`);
+    expect(table).not.toMatch(/n1: .*run apply/);
+    const failures = statusFailures(status, { strict: true, waited: false }, { file: 'g.yaml', stateDir: 'st' });
+    // Each its own failure and hint: what fixes an older gridops' record would downgrade a newer one's.
+    expect(failures.map((f) => f.message)).toEqual(['not in sync: n3 (older-gridops)', 'not in sync: n1 (newer-gridops)']);
+    expect(failures[0]!.hint).toBe('run `gridops apply g.yaml --state-dir st` with this gridops, which records it');
+    expect(failures[1]!.hint).toBe(`applied by gridops ${newer}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later, not with this one (its apply would deploy its older agent)`);
+  });
+
+  it('handler names and a gridops version read from the state are printed with control and bidi characters escaped', async () => {
+    const status = await statusOf({ n1: applied(1, { pendingHandlers: ['restart\u001b[31m-agent\u202e'] }), n2: applied(2, { gridopsVersion: '9.9\u001b[2J\u202e' }), n3: applied(3) });
+    expect(status.nodes.map((n) => n.applied)).toEqual(['handlers-owed', 'older-gridops', 'in-sync']);
+    const table = formatGridStatus(status);
+    expect(table).toContain('  n1: handlers owed (restart\\u001b[31m-agent\\u202e) by an interrupted or failed run');
+    expect(table).toContain('  n2: last applied by gridops 9.9\\u001b[2J\\u202e, this is');
+    expect(table).not.toMatch(/[\u001b\u202e]/);
   });
 
   it('a node a stopped run skipped is not in sync: that run had changes for it', async () => {
