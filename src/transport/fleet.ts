@@ -53,8 +53,10 @@ export interface ConnectOptions {
    * node in the topology stops the run (identity-files-check.ts says why).
    */
   recordedOnly?: ReadonlySet<string>;
-  /** The OpenSSH client configuration read; default ~/.ssh/config (tests name their own). */
+  /** The OpenSSH client configuration read, alone, as `ssh -F` reads it; default ~/.ssh/config, then systemSshConfigFile (tests name their own). */
   sshConfigFile?: string;
+  /** The system-wide file read after ~/.ssh/config where no sshConfigFile is named; default /etc/ssh/ssh_config (tests name their own). */
+  systemSshConfigFile?: string;
 }
 
 /** The connections of one run: one per host, opened once and reused by every phase. */
@@ -117,7 +119,7 @@ export class Fleet {
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     const becomePassword = new BecomePassword(options.becomePrompt);
     const warn = (message: string) => this.warnOnce(options, `warning: ${message}`);
-    const sshConfig = loadSshConfig(options.sshConfigFile, warn);
+    const sshConfig = loadSshConfig(options.sshConfigFile, warn, undefined, options.systemSshConfigFile);
     // Each node's ~/.ssh/config values, looked up once: its known_hosts files and its spec read them.
     const lookups = new Map(nodes.map((node) => [node, sshConfigFor(sshConfig, node, warn)]));
     const lookupOf: NodeLookup = (node) => lookups.get(node) ?? sshConfigFor(sshConfig, node, warn);

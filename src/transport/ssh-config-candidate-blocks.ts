@@ -117,7 +117,7 @@ function indexSection(section: readonly ConfigLine[]): SectionIndex {
       for (const name of new Set(patterns)) index.byName.set(name, [...(index.byName.get(name) ?? []), at]);
       continue;
     }
-    if (patterns) indexed.patterns = patterns.map(compilePattern);
+    if (patterns) indexed.patterns = patterns.map((p) => compilePattern(p));
     index.everyLookup.push(at);
   }
   return index;

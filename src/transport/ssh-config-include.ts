@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type SSHConfig from 'ssh-config';
@@ -7,9 +7,9 @@ import { ConnectionError } from '../errors/index.js';
 import { groupHoldsOnly, type ReadingUser } from './ssh-config-own-group.js';
 
 /**
- * ~/.ssh/config with its `Include` directives followed as OpenSSH follows them (ssh_config(5),
+ * ~/.ssh/config (then /etc/ssh/ssh_config) with its `Include` directives followed as OpenSSH follows them (ssh_config(5),
  * readconf.c): each argument may hold glob(7) wildcards, expanded and read in lexical order; `~`
- * is the home directory; a relative path is under ~/.ssh; a path that names no file is skipped
+ * is the home directory; a relative path is under ~/.ssh, or /etc/ssh from the system-wide file (IncludeRoot); a path that names no file is skipped
  * silently (a glob that matches nothing, or a literal path), one that cannot be read is an error;
  * includes nest at most 16 deep (a file that includes itself ends there, with an error).
  *
@@ -39,6 +39,19 @@ export interface ExpandedSshConfig {
   sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>;
 }
 
+/**
+ * Where a file's relative Include paths lead, as readconf.c resolves them: from a user's file (and
+ * what it includes) under ~/.ssh, `~` being `home`; from the system-wide file under its own
+ * directory (/etc/ssh), where ssh refuses a `~` ("bad include path").
+ */
+export type IncludeRoot = { user: true; home: string } | { user: false; dir: string };
+
+/** A configuration file to read, and where its Include paths lead. */
+export interface ConfigFileToRead {
+  path: string;
+  includes: IncludeRoot;
+}
+
 /** READCONF_MAX_DEPTH in OpenSSH's readconf.c: the user's file is depth 0, what it includes depth 1. */
 export const MAX_INCLUDE_DEPTH = 16;
 
@@ -46,13 +59,18 @@ export const MAX_INCLUDE_DEPTH = 16;
 const DIRECTIVE = 1;
 
 /**
- * `file` parsed with `parse`, its includes followed, or undefined when `file` does not exist. A
- * file that cannot be read or parsed, or that others could have written, or an Include gridops
- * cannot follow as ssh does, is an error naming the file, and for an included file the Include's FILE:LINE.
+ * `files` parsed with `parse`, their includes followed, as one config read in their order (ssh reads
+ * ~/.ssh/config, then /etc/ssh/ssh_config, as one sequence: the first value for a keyword wins), or
+ * undefined when none exists. Each file's lines before its first block apply to every host, wherever
+ * it follows the file before it, as ssh starts each file outside any block. A file that cannot be
+ * read or parsed, or that others could have written, or an Include gridops cannot follow as ssh does,
+ * is an error naming the file, and for an included file the Include's FILE:LINE.
  */
-export function readSshConfigWithIncludes(file: string, parse: (text: string) => SSHConfig, home: string = homedir()): ExpandedSshConfig | undefined {
+export function readSshConfigWithIncludes(files: readonly ConfigFileToRead[], parse: (text: string) => SSHConfig): ExpandedSshConfig | undefined {
   const sourceOf = new Map<ConfigLine, DirectiveSource>();
   let Config: (new () => SSHConfig) | undefined;
+  // The root of the file being read: an included file keeps its includer's, as readconf.c passes SSHCONF_USERCONF on.
+  let root: IncludeRoot;
 
   const readFile = (path: string, depth: number, includedAt?: string): ConfigLine[] | undefined => {
     let text: string;
@@ -78,7 +96,7 @@ export function readSshConfigWithIncludes(file: string, parse: (text: string) =>
 
   const includedLines = (include: ConfigLine, file: string, depth: number): ConfigLine[] => {
     const at = `${file}:${sourceOf.get(include)?.line ?? '?'}`;
-    const paths = tokensOf(include.value).flatMap((written) => expandGlob(includePath(written, home, at)));
+    const paths = tokensOf(include.value).flatMap((written) => expandGlob(includePath(written, root, at)));
     if (paths.length > 0 && depth + 1 > MAX_INCLUDE_DEPTH) {
       throw new ConnectionError(at, `Include nested more than ${MAX_INCLUDE_DEPTH} deep (OpenSSH's limit): does a file include itself?`, 'remove the Include that leads back to a file already included');
     }
@@ -98,9 +116,12 @@ export function readSshConfigWithIncludes(file: string, parse: (text: string) =>
       return [line];
     });
 
-  const top = readFile(file, 0);
-  if (!top) return undefined;
-  const config = new Config!();
+  const top = files.flatMap((file) => {
+    root = file.includes;
+    return readFile(file.path, 0) ?? [];
+  });
+  if (!Config) return undefined;
+  const config = new Config();
   config.push(...(top as unknown as SSHConfig));
   let order = 0;
   const rank = (lines: readonly ConfigLine[]) => {
@@ -118,7 +139,8 @@ export function readSshConfigWithIncludes(file: string, parse: (text: string) =>
  * The text of `path`, refused as OpenSSH's readconf.c refuses a user configuration file and every
  * file it includes ("Bad owner or permissions"): owned by another user than the one reading it and
  * root, or writable by others, or by a group another user is in (ssh-config-own-group.ts), since whoever can write it chooses
- * the HostName, IdentityFile and route gridops takes. The descriptor read is the one checked
+ * the HostName, IdentityFile and route gridops takes. The system-wide file is checked too (root
+ * owns it), though ssh checks only the files it includes: the same reason holds for it. The descriptor read is the one checked
  * (fstat), so the file cannot be swapped between the check and the read. A directory is not
  * checked: reading it fails.
  */
@@ -184,15 +206,19 @@ function tokensOf(value: unknown): string[] {
   return [String(value)];
 }
 
-/** An Include argument as a path to glob: `~` expanded, a relative path under ~/.ssh (a user configuration's, as OpenSSH reads it). */
-function includePath(written: string, home: string, at: string): string {
+/** An Include argument as a path to glob: `~` expanded, a relative path under the root's directory (~/.ssh, or /etc/ssh), as OpenSSH reads it. */
+function includePath(written: string, root: IncludeRoot, at: string): string {
   if (written.startsWith('/')) return written;
-  if (!written.startsWith('~')) return join(home, '.ssh', written);
+  if (!root.user) {
+    if (written.startsWith('~')) throw new ConnectionError(at, `Include ${written}: a path from a home directory in the system-wide configuration, which ssh refuses too ("bad include path")`, "write that file's full path");
+    return join(root.dir, written);
+  }
+  if (!written.startsWith('~')) return join(root.home, '.ssh', written);
   const [, user, rest] = /^~([^/]*)(.*)$/.exec(written)!;
   if (user !== '' && user !== userInfo().username) {
     throw new ConnectionError(at, `Include ${written} names another user's home, which gridops does not look up`, "write that file's full path");
   }
-  return `${home}${rest}`;
+  return `${root.home}${rest}`;
 }
 
 /** Characters that make a path segment a glob(3) pattern. */

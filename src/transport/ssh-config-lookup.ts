@@ -1,6 +1,6 @@
 import type SSHConfig from 'ssh-config';
 import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
-import { holdsQuestionMark, withExactQuestionMarks } from './ssh-config-exact-question-mark.js';
+import { caseMayDecide, holdsQuestionMark, withExactQuestionMarks } from './ssh-config-exact-question-mark.js';
 import type { ConfigLine } from './ssh-config-include.js';
 import { withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
 
@@ -15,11 +15,11 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
  * though loadSshConfig took such blocks out: compute() must never run a command. Blocks an Include
  * put inside a block apply where both match (ssh-config-nested-blocks.ts). The blocks that cannot
  * match `host` are left out first (ssh-config-candidate-blocks.ts): compute() judges each block it is given,
- * with its `?` patterns written out as OpenSSH judges them (ssh-config-exact-question-mark.ts),
+ * with its `?` patterns (and its `Match host` lists, where case could decide) written out as OpenSSH judges them (ssh-config-exact-question-mark.ts),
  * where `config` holds one: decided on `config` as given, before the lookup's own copies are made.
  */
 export function computeFor(config: SSHConfig, host: string, user: string | undefined): Record<string, string | string[]> {
-  const exactNeeded = holdsQuestionMark(config);
+  const exactNeeded = holdsQuestionMark(config) || caseMayDecide(config, host);
   const compute = (lines: SSHConfig) => {
     const judged = exactNeeded ? withExactQuestionMarks(lines, host, user) : lines;
     return user === undefined ? judged.compute(host, { matchExec: false }) : judged.compute({ Host: host, User: user }, { matchExec: false });

@@ -1,12 +1,12 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
 import { withHostLinesAsWords } from './ssh-config-host-words.js';
-import { readSshConfigWithIncludes, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
+import { readSshConfigWithIncludes, type ConfigFileToRead, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
 import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
 import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
@@ -66,18 +66,27 @@ export interface ConnectionTarget {
   fromSshConfig: string[];
 }
 
+/** The system-wide OpenSSH client configuration, which ssh reads after the user's (_PATH_HOST_CONFIG_FILE). */
+export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
+
 /**
- * Parsed ~/.ssh/config with its Include directives followed (ssh-config-include.ts), or undefined
- * when there is none. A file that cannot be read or parsed is an error naming it, as is one with
- * blocks inside blocks and a `Match final` (refuseFinalPassWithNesting). What gridops
- * will not evaluate is taken out of it, and `warn` told, with the FILE:LINE it was written at.
- * `home` is where an Include's `~` and relative paths (under `home`/.ssh) lead.
+ * Parsed OpenSSH client configuration with its Include directives followed (ssh-config-include.ts),
+ * or undefined when there is none: `file` alone where one is named, as `ssh -F FILE` reads it; else
+ * `home`/.ssh/config followed by `systemFile`, as plain `ssh` reads them, as one sequence (the first
+ * value for a keyword wins, the system file's blocks judged after the user's). A file that cannot be
+ * read or parsed is an error naming it, as is one with blocks inside blocks and a `Match final`
+ * (refuseFinalPassWithNesting). What gridops will not evaluate is taken out of it, and `warn`
+ * told, with the FILE:LINE it was written at. `home` is where a user file's Include `~` and
+ * relative paths (under `home`/.ssh) lead; the system file's relative ones lead to its directory.
  */
-export function loadSshConfig(file = join(homedir(), '.ssh', 'config'), warn: (message: string) => void = () => undefined, home = homedir()): SSHConfig | undefined {
+export function loadSshConfig(file: string | undefined = undefined, warn: (message: string) => void = () => undefined, home = homedir(), systemFile = SYSTEM_SSH_CONFIG): SSHConfig | undefined {
   // The parser is loaded only when there is a file to parse (it costs start-up time).
   let parser: typeof import('ssh-config').default | undefined;
   const parse = (text: string) => withHostLinesAsWords(withCanonicalKeywords((parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text)));
-  const expanded = readSshConfigWithIncludes(file, parse, home);
+  const user = { user: true, home } as const;
+  const files: ConfigFileToRead[] =
+    file !== undefined ? [{ path: file, includes: user }] : [{ path: join(home, '.ssh', 'config'), includes: user }, { path: systemFile, includes: { user: false, dir: dirname(systemFile) } }];
+  const expanded = readSshConfigWithIncludes(files, parse);
   if (!expanded) return undefined;
   const { config, sourceOf } = expanded;
   sourcesOf.set(config, sourceOf);

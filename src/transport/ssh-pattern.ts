@@ -2,15 +2,16 @@
  * ssh_config PATTERNS as gridops judges them: `*` matches any run of characters and `?` exactly
  * one, as OpenSSH's match_pattern (match.c) has them. The ssh-config parser's glob makes `?` "one
  * or none", so `Host web?` would apply to `web`, which `ssh web` does not do. Everything else is
- * judged as the parser's compute() judges it (its negation, its case-sensitivity), a Host line's
+ * judged as the parser's compute() judges it (its negation, its case-sensitivity, but in `Match host` and
+ * `Match originalhost`, which OpenSSH judges lower-cased: ssh-config-exact-question-mark.ts), a Host line's
  * patterns being its words and a Match criterion's its comma list, as OpenSSH reads them,
  * so that a block gridops judges itself (ssh-config-candidate-blocks.ts, ssh-config-nested-blocks.ts)
  * is judged as the lookup judges it (ssh-config-exact-question-mark.ts).
  */
 
-/** One pattern as a regular expression: every other character literal. */
-export function patternRegExp(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern.replace(/[\\()[\]{}.+^$|]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')})$`);
+/** One pattern as a regular expression: every other character literal; `ignoreCase` for `Match host` and `originalhost`, which OpenSSH judges lower-cased. */
+export function patternRegExp(pattern: string, ignoreCase = false): RegExp {
+  return new RegExp(`^(?:${pattern.replace(/[\\()[\]{}.+^$|]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')})$`, ignoreCase ? 'i' : '');
 }
 
 /** One pattern of a list, compiled once for the many values a large file's lookups judge it against. */
@@ -21,8 +22,8 @@ export interface CompiledPattern {
   whole: RegExp;
 }
 
-export function compilePattern(pattern: string): CompiledPattern {
-  return { negated: pattern.startsWith('!') ? patternRegExp(pattern.slice(1)) : undefined, whole: patternRegExp(pattern) };
+export function compilePattern(pattern: string, ignoreCase = false): CompiledPattern {
+  return { negated: pattern.startsWith('!') ? patternRegExp(pattern.slice(1), ignoreCase) : undefined, whole: patternRegExp(pattern, ignoreCase) };
 }
 
 /** Whether a compiled pattern list matches `value`: any negated one matching excludes it, else any one matching includes it. */
@@ -50,5 +51,5 @@ export function hostPatternsOf(value: unknown): string[] {
 
 /** Whether a Host line's value (a string or the parser's tokens) matches `host`. */
 export function hostLineMatches(value: unknown, host: string): boolean {
-  return compiledListMatches(hostPatternsOf(value).map(compilePattern), host);
+  return compiledListMatches(hostPatternsOf(value).map((p) => compilePattern(p)), host);
 }
