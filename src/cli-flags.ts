@@ -23,6 +23,14 @@ export const connectionFlags = {
 };
 
 /**
+ * The commands that plan from the state (plan, apply, reset) and so refuse one a newer gridops
+ * wrote (phases/newer-gridops-state.ts); only they take this flag, where it does something.
+ */
+export const olderGridopsFlags = {
+  'allow-older-gridops': Flags.boolean({ description: 'go on where the state says a newer gridops applied hosts, which is refused without it: go back to this older gridops on purpose (its apply deploys its own, older agent)', default: false }),
+};
+
+/**
  * --state-dir's value, refused by the parser (exit 64, before anything is read or contacted) when
  * it names a file: past it, `state list` would call the state unreadable and `apply` fail to mkdir.
  * A directory that does not exist yet is fine: apply makes it.

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { runApplyLike } from '../apply-runner.js';
 import { GridopsCommand } from '../base-command.js';
-import { connectionFlags } from '../cli-flags.js';
+import { connectionFlags, olderGridopsFlags } from '../cli-flags.js';
 import { runApply } from '../phases/apply.js';
 import type { ApplyResult } from '../phases/apply-outcome.js';
 import { loadPlan } from '../plan/plan-file.js';
@@ -14,6 +14,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
     ...connectionFlags,
+    ...olderGridopsFlags,
     // The saved plan covers every host it planned (--site would apply only some of them), and fixes
     // its playbooks and its nodes: --playbook and --limit may repeat them, never change them
     // (the workflow's checkSavedPlanFlags). The flags of how to apply it stay.
@@ -52,6 +53,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         replaceSandbox: flags['replace-sandbox'],
         site: flags.site,
         allowExistingChanges: flags['allow-existing-changes'],
+        allowOlderGridops: flags['allow-older-gridops'],
         // A saved plan was reviewed when it was made: applying it is the confirmation.
         skipQuestion: savedPlan !== undefined,
       },

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand, ExitCode } from '../base-command.js';
-import { connectionFlags, connectionRunOptions, interruptOnSignals } from '../cli-flags.js';
+import { connectionFlags, connectionRunOptions, interruptOnSignals, olderGridopsFlags } from '../cli-flags.js';
 import { runPlan } from '../phases/plan.js';
 import { savePlan } from '../plan/plan-file.js';
 import { cannotWrite, checkOutputFile } from '../fs/output-file.js';
@@ -21,6 +21,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
   static override args = { file: Args.string({ required: true, description: 'topology file' }) };
   static override flags = {
     ...connectionFlags,
+    ...olderGridopsFlags,
     out: Flags.string({ description: 'save the plan as JSON, for `apply --plan`' }),
     'detailed-exitcode': Flags.boolean({ description: 'exit 0 when there are no changes, 2 when there are, 1 on errors (64 on a usage error)', default: false }),
   };
@@ -34,6 +35,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
     const plan = await runPlan({
       topologyFile: args.file,
       playbooks: flags.playbook,
+      allowOlderGridops: flags['allow-older-gridops'],
       ...connectionRunOptions(flags, interrupt.signal),
       signal: interrupt.signal,
       logger: await createRunLog(flags['log-file'], `plan ${args.file}`),

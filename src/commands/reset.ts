@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { runApplyLike } from '../apply-runner.js';
 import { GridopsCommand } from '../base-command.js';
-import { connectionFlags } from '../cli-flags.js';
+import { connectionFlags, olderGridopsFlags } from '../cli-flags.js';
 import type { ApplyResult } from '../phases/apply-outcome.js';
 import { runReset } from '../phases/reset.js';
 
@@ -18,11 +18,12 @@ export default class Reset extends GridopsCommand<ApplyResult> {
     limit: connectionFlags.limit,
     'state-dir': connectionFlags['state-dir'],
     'log-file': connectionFlags['log-file'],
+    ...olderGridopsFlags,
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
   };
 
   async run(): Promise<ApplyResult> {
     const { args, flags } = await this.parse(Reset);
-    return runApplyLike(this, 'reset', args.file, flags, {}, runReset);
+    return runApplyLike(this, 'reset', args.file, flags, { allowOlderGridops: flags['allow-older-gridops'] }, runReset);
   }
 }

@@ -2,18 +2,19 @@ import { plural } from '../plural.js';
 import type { ForgetResult } from '../state/forget-nodes.js';
 import type { StateEntry } from '../state/state-report.js';
 import type { HostState } from '../state/state.js';
+import { printableText } from '../text/printable-text.js';
 
-/** `state list`: one line per node, its name first (so `awk '{print $1}'` gives the names). */
+/**
+ * `state list`: one line per node, its name first (so `awk '{print $1}'` gives the names). Here and
+ * below, what the state file holds is printed through printableText: a hand-edited record's control
+ * or bidi characters would otherwise act on the terminal (recolour it, reverse the text after them),
+ * showing other names and versions than the file holds. Widths are measured on the escaped cells.
+ */
 export function formatStateList(entries: StateEntry[]): string {
   const header = ['NODE', 'REGION/SUB-GRID', 'LAST RUN', 'APPLIED AT', 'TOPOLOGY', 'ROLE'];
-  const rows = entries.map((e) => [
-    e.node,
-    e.group ?? '(not in topology)',
-    e.record?.lastOutcome ?? 'never applied',
-    e.record?.appliedAt || '-',
-    e.topology,
-    e.roles.join(', '),
-  ]);
+  const rows = entries.map((e) =>
+    [e.node, e.group ?? '(not in topology)', e.record?.lastOutcome ?? 'never applied', e.record?.appliedAt || '-', e.topology, e.roles.join(', ')].map(printableText),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
@@ -43,7 +44,8 @@ export function formatStateEntry(e: StateEntry): string {
   if (r?.pendingHandlers?.length) lines.push(['owed handlers', `${r.pendingHandlers.join(', ')} (from an interrupted or failed run: the next apply runs them)`]);
   if (e.roles.length) lines.push(['overlay (last verify)', e.roles.join(', ')]);
   const width = Math.max(...lines.map(([k]) => k.length));
-  return lines.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`).join('\n');
+  // Every value, the record's own (owed handlers, gridops version, last error) and the names around them.
+  return lines.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${printableText(v)}`).join('\n');
 }
 
 /**
@@ -70,7 +72,7 @@ export function formatForgotten(result: ForgetResult): string {
     const where = record.node ? `${record.node.user}@${record.node.address}:${record.node.port}, ${record.node.region}/${record.node.subgrid}, ` : '';
     const last = record.appliedAt ? `last applied ${record.appliedAt}` : 'never applied';
     const next = inTopology ? '; the topology still has it: the next apply plans it afresh from the host' : '';
-    return `forgot ${node} (${where}${last})${next}`;
+    return printableText(`forgot ${node} (${where}${last})${next}`);
   });
-  return [...lines, `${plural(result.forgotten.length, 'node')} forgotten, no host contacted (what gridops installed there stays); ${result.stateFile} (serial ${result.serial})`].join('\n');
+  return [...lines, `${plural(result.forgotten.length, 'node')} forgotten, no host contacted (what gridops installed there stays); ${printableText(result.stateFile)} (serial ${result.serial})`].join('\n');
 }

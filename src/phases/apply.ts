@@ -15,6 +15,7 @@ import { findRemovedNodes } from './find-removed-nodes.js';
 import { findRenamedGridNetworks } from './renamed-grid-network.js';
 import { lockState } from './lock-state.js';
 import { checkMovedNodes } from './moved-node.js';
+import { checkNoNewerGridops } from './newer-gridops-state.js';
 import { runPhases } from './manager.js';
 import { checkStateFound } from './state-not-found.js';
 import type { Phase } from './phase.js';
@@ -32,6 +33,8 @@ export const APPLY_PHASES: readonly Phase[] = [
   validateTopology,
   // Before the first phase that reads the state (RunContext.recordedState): record-state then merges into that one read.
   lockState,
+  // First of the state's readers: nothing is planned from records a newer gridops wrote (unless --allow-older-gridops).
+  checkNoNewerGridops('apply'),
   findRemovedNodes,
   // Once the renames are known, so a node renamed and moved is refused too; nothing has changed yet.
   checkMovedNodes,

@@ -7,6 +7,7 @@ import { findRemovedNodes } from './find-removed-nodes.js';
 import { findRenamedGridNetworks } from './renamed-grid-network.js';
 import { runPhases } from './manager.js';
 import { checkMovedNodes } from './moved-node.js';
+import { checkNoNewerGridops } from './newer-gridops-state.js';
 import type { Phase } from './phase.js';
 import { planChanges } from './plan-changes.js';
 import { RunContext } from './run-context.js';
@@ -14,7 +15,7 @@ import type { RunOptions } from './run-options.js';
 import { validateTopology } from './validate-topology.js';
 
 /** `gridops plan`: apply's first phases, read-only (no lock: it changes nothing). */
-export const PLAN_PHASES: readonly Phase[] = [validateTopology, findRemovedNodes, checkMovedNodes, refuseAdHocAgentRename, checkChangedHosts, findRenamedGridNetworks, connectAndReadOnly, planChanges, disconnect];
+export const PLAN_PHASES: readonly Phase[] = [validateTopology, checkNoNewerGridops('plan'), findRemovedNodes, checkMovedNodes, refuseAdHocAgentRename, checkChangedHosts, findRenamedGridNetworks, connectAndReadOnly, planChanges, disconnect];
 
 export async function runPlan(options: RunOptions, onPhase?: (title: string) => void): Promise<Plan> {
   const ctx = new RunContext(options);

@@ -30,6 +30,8 @@ export interface RunOptions {
   logger?: TransportLogger;
   /** How DNS names are resolved to tell a rename (renamed-node.ts); the system's resolver by default. Injected by tests. */
   resolveHost?: (name: string) => Promise<string[]>;
+  /** `--allow-older-gridops`: plan (apply, reset) from a state a newer gridops wrote (newer-gridops-state.ts), going back to this one on purpose. */
+  allowOlderGridops?: boolean;
   /** Injected transports, for tests; SSH by default. */
   connect?: (node: Node) => Promise<Transport>;
 }

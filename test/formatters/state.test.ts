@@ -1,4 +1,4 @@
-import { formatStateEntry } from '../../src/formatters/state.js';
+import { formatForgotten, formatStateEntry, formatStateList } from '../../src/formatters/state.js';
 import type { StateEntry } from '../../src/state/state-report.js';
 import type { HostState } from '../../src/state/state.js';
 
@@ -42,5 +42,46 @@ describe('state show', () => {
     const text = formatStateEntry(entry({ ...failed, pendingHandlers: ['restart-gridagent', 'reload-nft'] }));
     expect(text).toMatch(/^owed handlers: +restart-gridagent, reload-nft \(from an interrupted or failed run: the next apply runs them\)$/m);
     expect(formatStateEntry(entry(failed))).not.toMatch(/owed handlers/);
+  });
+});
+
+/**
+ * What the state file holds is printed on the terminal: a hand-edited or forged record's escape
+ * sequences (ESC [31m recolours the rest of the screen) or bidi overrides (U+202E shows text
+ * reversed) were printed raw, as the file has them, so the screen could show other names and
+ * versions than the file holds. Each shows as \uXXXX; ordinary text reads as before.
+ */
+describe('values read from the state, printed', () => {
+  const esc = '\u001b[31m';
+  const rlo = '\u202e';
+  const forged: HostState = { ...failed, gridopsVersion: `0.1.0${esc}`, agentVersion: `0.1.0${rlo}`, playbooks: [`agent${esc}`], appliedAt: `2026${rlo}`, lastRunAt: `2026${esc}`, lastError: `boom${esc}red${rlo}`, pendingHandlers: [`restart${esc}`, `reload${rlo}`], topologyHash: `h${rlo}` };
+  const shown = (text: string) => expect(text).not.toMatch(/[\u001b\u202e]/);
+
+  it('state show: every field escaped, the owed handlers, the gridops version and the last error among them', () => {
+    for (const record of [forged, { ...forged, lastOutcome: 'applied' as const }]) {
+      const text = formatStateEntry({ node: `n${esc}`, group: `r1/s1${rlo}`, topology: 'current', record, roles: [`super peer of s1${rlo}`] });
+      shown(text);
+      expect(text).toMatch(/^node: +n\\u001b\[31m$/m);
+      expect(text).toMatch(/^gridops version: +0\.1\.0\\u001b\[31m$/m);
+      expect(text).toMatch(/^agent version: +0\.1\.0\\u202e$/m);
+      expect(text).toMatch(/^owed handlers: +restart\\u001b\[31m, reload\\u202e \(from an interrupted/m);
+      expect(text).toContain('overlay (last verify): super peer of s1\\u202e');
+    }
+    expect(formatStateEntry(entry(forged))).toMatch(/^last error: +boom\\u001b\[31mred\\u202e$/m);
+  });
+
+  it('state list: every cell escaped, the columns still lined up', () => {
+    const text = formatStateList([{ node: `n${esc}`, group: null, topology: 'older', record: { ...forged, lastOutcome: 'applied' }, roles: [`super peer of s1${rlo}`] }]);
+    shown(text);
+    const [header, row] = text.split('\n') as [string, string];
+    expect(row).toContain('n\\u001b[31m');
+    expect(row).toContain('2026\\u202e');
+    expect(row.indexOf('2026')).toBe(header.indexOf('APPLIED AT'));
+  });
+
+  it('state rm: what it forgot, escaped', () => {
+    const text = formatForgotten({ grid: 'g', stateFile: `g.state.json${rlo}`, serial: 2, forgotten: [{ node: 'n1', inTopology: false, record: { ...forged, node: { address: `10.0.0.1${esc}`, region: 'r1', subgrid: 's1', user: `root${rlo}`, port: 22 } } }] });
+    shown(text);
+    expect(text).toContain('forgot n1 (root\\u202e@10.0.0.1\\u001b[31m:22, r1/s1, last applied 2026\\u202e)');
   });
 });

@@ -85,6 +85,7 @@ describe('the apply workflow is one list of phases', () => {
       'check the playbooks and nodes against the saved plan',
       'validate the topology and its playbooks',
       'lock the state',
+      'check that no newer gridops applied the grid',
       'find nodes to decommission',
       'check that no node moved to another sub-grid',
       'check that no --playbook run renames an agent',
@@ -106,7 +107,7 @@ describe('the apply workflow is one list of phases', () => {
       'disconnect',
     ]);
     // plan is apply's read-only beginning: no lock, nothing applied.
-    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'find nodes to decommission', 'check that no node moved to another sub-grid', 'check that no --playbook run renames an agent', 'check that no node changed host', 'find renamed grid networks', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
+    expect(PLAN_PHASES.map((p) => p.title)).toEqual(['validate the topology and its playbooks', 'check that no newer gridops applied the grid', 'find nodes to decommission', 'check that no node moved to another sub-grid', 'check that no --playbook run renames an agent', 'check that no node changed host', 'find renamed grid networks', 'connect, gather facts and read the current state', 'plan', 'disconnect']);
   });
 
   it('applies, records the state, releases the lock; then a plan has zero changes', async () => {
