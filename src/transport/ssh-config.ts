@@ -165,6 +165,13 @@ const SSH_CONFIG_DIRECTIVE = 1;
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 /**
+ * A lookup's IdentityFile values, each once where first written: OpenSSH's add_identity_file skips a
+ * path it holds already, and a key offered twice (a `Match final` pass naming it again) is a second
+ * rejection counted against the server's MaxAuthTries ("Too many authentication failures").
+ */
+const identityFilesOf = (value: unknown): string[] | undefined => (value === undefined ? undefined : [...new Set(Array.isArray(value) ? (value as string[]) : [value as string])]);
+
+/**
  * What ~/.ssh/config says for a node: every value from one lookup, as `ssh ADDRESS` or `ssh NAME`
  * would make it, never one value from each. The address's, where a block of its own matches it (a
  * Host block other than `Host *`, or a Match on host names); else the name's, which gives the
@@ -194,7 +201,7 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   const { values, loginUser, fileUser } = byAddress ? byAddressLookup : lookupAsLoginUser(lookup, host, writtenUser, defaultUser);
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));
-  const identity = pick('IdentityFile');
+  const identityFiles = identityFilesOf(pick('IdentityFile'));
   const route = proxyRouteFor(lookup, host, values, loginUser);
   const hostName = byAddress ? first(pick('HostName'))?.replace(/%h/g, host) : undefined;
   if (!byAddress) warnOfUnusedHostName(config, node, warn, loginUser);
@@ -204,7 +211,7 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(hostName ? { hostName } : {}),
     ...(fileUser ? { user: fileUser } : {}),
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
-    ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
+    ...(identityFiles ? { identityFiles } : {}),
     ...(route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value) : {}),
     ...(route?.keyword === 'ProxyCommand' ? { proxyCommand: route.value } : {}),
     ...(globalKnownHosts ? { globalKnownHostsFiles: Array.isArray(globalKnownHosts) ? globalKnownHosts : [globalKnownHosts] } : {}),
@@ -314,11 +321,11 @@ function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues
   const user = written[1] ?? fileUser;
   const configPort = first(values.Port as string | string[] | undefined);
   const port = written[3] ?? (configPort && /^\d+$/.test(configPort) ? configPort : undefined);
-  const identity = values.IdentityFile as string | string[] | undefined;
+  const identityFiles = identityFilesOf(values.IdentityFile);
   const route = proxyRouteFor(config, alias, values, loginUser);
   return {
     proxyJump: `${user ? `${user}@` : ''}${hostName.includes(':') ? `[${hostName}]` : hostName}${port ? `:${port}` : ''}`,
-    ...(identity ? { proxyJumpIdentityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
+    ...(identityFiles ? { proxyJumpIdentityFiles: identityFiles } : {}),
     ...(route ? { proxyJumpRoute: `${route.keyword} ${route.value}` } : {}),
   };
 }
