@@ -6,7 +6,8 @@ import type { ConfigLine } from './ssh-config-include.js';
  * passes ssh fixes the host it dials, the first pass's HostName with `%h` expanded (the host where
  * there is none), lower-cased, and the second pass judges its Host lines and `Match host` against
  * that name, with no HostName it reads changing it. It makes that pass wherever a `final` criterion
- * stands on a Match line; the parser's compute() takes the HostName raw, so the lookup's copy of the
+ * stands on a Match line, since readconf.c judges every criterion of the line; the parser's
+ * compute() stops at the first that fails, and takes the HostName raw, so the lookup's copy of the
  * file is written so that compute() does the same (withSecondPassAsSshMakesIt).
  */
 
@@ -25,7 +26,8 @@ export function nameForSecondPass(firstPassHostName: string | undefined, host: s
 
 /**
  * A copy of `config` (a lookup's, asking for a second pass) that compute() reads as ssh does, the
- * name being `name` (nameForSecondPass): every HostName saying `name`, so the
+ * name being `name` (nameForSecondPass): an empty `Match final` first, so the second pass is made
+ * whatever the file's `final` lines say before their `final`; every HostName saying `name`, so the
  * first HostName that applies fixes it; and a last top-level `HostName name`, so that where none
  * applied in the first pass the second pass still judges `name` (compute() judges it against the
  * HostName it holds), after every line the first pass judged. The HostName compute() then gives is
@@ -38,9 +40,10 @@ export function withSecondPassAsSshMakesIt(config: SSHConfig, name: string): SSH
       if (line.config) return { ...line, config: rewrite(line.config) };
       return line.param === 'HostName' ? { ...line, value: name } : line;
     });
+  const asksSecondPass = { type: DIRECTIVE, param: 'Match', value: 'final', criteria: { final: [] }, config: [] } as ConfigLine;
   const fixesName = { type: DIRECTIVE, param: 'HostName', value: name } as ConfigLine;
   // The same class, so compute() runs on the copy as on the original.
   const copy = new (config.constructor as new () => SSHConfig)();
-  copy.push(...([...rewrite(config as unknown as ConfigLine[]), fixesName] as unknown as SSHConfig));
+  copy.push(...([asksSecondPass, ...rewrite(config as unknown as ConfigLine[]), fixesName] as unknown as SSHConfig));
   return copy;
 }

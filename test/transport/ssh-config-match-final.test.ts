@@ -65,4 +65,10 @@ describe('a ~/.ssh/config with a `Match final`', () => {
     expect(gridopsGives(expanded, 'web1')).toEqual(sshGives(expanded, 'web1'));
     expect(gridopsGives(expanded, 'web1')).toMatchObject({ hostname: 'web1.example.org', user: 'q' });
   });
+
+  (sshClientMissing ? it.skip : it)('makes the second pass where a criterion before `final` fails, as ssh judges every criterion of the line', () => {
+    const file = write('config', ['Match host nomatch final', '  Port 2', 'Host r1', '  User q', 'Host web1', '  HostName r1']);
+    expect(gridopsGives(file, 'web1')).toEqual(sshGives(file, 'web1'));
+    expect(gridopsGives(file, 'web1').user).toBe('q');
+  });
 });
