@@ -2,6 +2,7 @@ import { withCanonicalKeywords } from './ssh-config-keywords.js';
 import { withHostLinesAsWords } from './ssh-config-host-words.js';
 import { readSshConfigWithIncludes, type ConfigFileToRead, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
+import { CANONICAL_NOT_APPLIED, judgeMatchCanonical } from './ssh-config-match-canonical.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
 import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
@@ -98,8 +99,8 @@ export function loadSshConfig(file: string | undefined = undefined, warn: (messa
 /** Where a loaded config's directives were written, for the warning about a HostName that is not used (sshConfigFor). */
 const sourcesOf = new WeakMap<SSHConfig, ReadonlyMap<ConfigLine, DirectiveSource>>();
 
-/** The Match criteria the parser judges as OpenSSH does (`canonical` never matches: gridops does not canonicalize). */
-const JUDGED_CRITERIA = new Set(['all', 'canonical', 'final', 'host', 'originalhost', 'user', 'localuser']);
+/** The Match criteria the parser judges as OpenSSH does (`canonical` once judgeMatchCanonical made it `final`). */
+const JUDGED_CRITERIA = new Set(['all', 'final', 'host', 'originalhost', 'user', 'localuser']);
 /** Directives that make the parser's compute() look names up with `nslookup`, a local command with no timeout. */
 const CANONICALIZING = /^Canonical(izeHostName|Domains|izeMaxDots|izeFallbackLocal|izePermittedCNAMEs)$/i;
 
@@ -132,6 +133,8 @@ function withoutLocalCommands(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLin
     }
   };
   strip(config);
+
+  judgeMatchCanonical(config, (line) => say(line, CANONICAL_NOT_APPLIED));
 
   // A block an Include put inside a block (ssh-config-nested-blocks.ts) is one too.
   const dropUnjudged = (section: unknown[]) => {

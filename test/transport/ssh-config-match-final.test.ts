@@ -71,4 +71,20 @@ describe('a ~/.ssh/config with a `Match final`', () => {
     expect(gridopsGives(file, 'web1')).toEqual(sshGives(file, 'web1'));
     expect(gridopsGives(file, 'web1').user).toBe('q');
   });
+
+  (sshClientMissing ? it.skip : it)('applies a `Match canonical` block in the second pass, where ssh matches it', () => {
+    const file = write('config', ['Host web1', '  HostName r1', 'Match canonical host r1', '  User c', 'Match final', '  IdentityFile ~/.ssh/final']);
+    const warnings: string[] = [];
+    expect(gridopsGives(file, 'web1', warnings)).toEqual(sshGives(file, 'web1'));
+    expect(gridopsGives(file, 'web1').user).toBe('c');
+    expect(warnings).toEqual([]);
+  });
+
+  it('says, at its line, that a `Match canonical` block is not applied in a file with no second pass (gridops does not canonicalize)', () => {
+    const file = write('config', ['Host web1', '  HostName r1', 'Match canonical', '  User c']);
+    const warnings: string[] = [];
+    const ours = sshConfigFor(loadSshConfig(file, (m) => warnings.push(m), dir), { name: 'web1', address: 'web1' });
+    expect(ours.user).toBeUndefined();
+    expect(warnings).toEqual([`${file}:3: Match canonical applies only when ssh reads the file again after canonicalizing the host name, which gridops never does (and no Match final asks for that pass here); the block is not applied`]);
+  });
 });
