@@ -1,5 +1,5 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
-import { withHostLinesAsWords } from './ssh-config-host-words.js';
+import { commaInHostLine, withHostLinesAsWords } from './ssh-config-host-words.js';
 import { readSshConfigWithIncludes, type ConfigFileToRead, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { CANONICAL_NOT_APPLIED, judgeMatchCanonical } from './ssh-config-match-canonical.js';
@@ -135,6 +135,17 @@ function withoutLocalCommands(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLin
   strip(config);
 
   judgeMatchCanonical(config, (line) => say(line, CANONICAL_NOT_APPLIED));
+
+  // ssh matches such a line, silently, to no host; the operator most likely meant a list.
+  const sayCommas = (section: readonly ConfigLine[]) => {
+    for (const line of section) {
+      if (line.type !== SSH_CONFIG_DIRECTIVE || !line.config) continue;
+      const comma = /^host$/i.test(line.param ?? '') ? commaInHostLine(line.value) : undefined;
+      if (comma) say(line, comma);
+      sayCommas(line.config);
+    }
+  };
+  sayCommas(config as unknown as ConfigLine[]);
 
   // A block an Include put inside a block (ssh-config-nested-blocks.ts) is one too.
   const dropUnjudged = (section: unknown[]) => {
