@@ -107,7 +107,7 @@ export function refuseFinalPassWithNesting(config: SSHConfig, sourceOf: Readonly
   if (!secondPass || !nested) return;
   const at = (line: ConfigLine) => {
     const source = sourceOf.get(line);
-    return source ? `${source.file}:${source.line}` : '~/.ssh/config';
+    return source ? `${source.file}:${source.line}` : 'the OpenSSH client configuration';
   };
   const criterion = Object.keys((secondPass as { criteria?: Record<string, unknown> }).criteria ?? {}).find((c) => SECOND_PASS.test(c))!;
   throw new ConnectionError(

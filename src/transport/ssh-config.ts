@@ -52,6 +52,21 @@ export interface SshConfigValues {
   globalKnownHostsFiles?: string[];
   /** HashKnownHosts: a key --accept-new-host-keys records for the host is written hashed (`|1|...`), as OpenSSH appends it. */
   hashKnownHosts?: boolean;
+  /**
+   * Where the values an error may name were written, as FILE:LINE (the file may be the system-wide
+   * one), set only where the lines were read from files: an error without one says "the OpenSSH
+   * client configuration" (valueAt).
+   */
+  writtenAt?: ValueSources;
+}
+
+/** FILE:LINE of the values refuseProxyCommand and connectionTarget may refuse. */
+export interface ValueSources {
+  proxyCommand?: string;
+  proxyJump?: string;
+  proxyJumpRoute?: string;
+  /** By value: each IdentityFile (the node's or its jump host's) holding a `%`, whose token an error may name. */
+  identityFiles?: Record<string, string>;
 }
 
 /** How to reach one node once the topology and ~/.ssh/config are combined. */
@@ -170,7 +185,7 @@ function withoutLocalCommands(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLin
   };
   dropUnjudged(config);
   said.sort((a, b) => (a.at?.order ?? 0) - (b.at?.order ?? 0));
-  for (const { at, message } of said) warn(`${at ? `${at.file}:${at.line}` : '~/.ssh/config'}: ${message}`);
+  for (const { at, message } of said) warn(`${at ? `${at.file}:${at.line}` : UNKNOWN_SOURCE}: ${message}`);
 }
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
@@ -216,7 +231,10 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));
   const identityFiles = identityFilesOf(pick('IdentityFile'));
-  const route = proxyRouteFor(lookup, host, values, loginUser);
+  const sourceOf = sourcesOf.get(config);
+  const route = proxyRouteFor(lookup, host, values, loginUser, sourceOf);
+  const jump = route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value, sourceOf) : undefined;
+  const writtenAt = sourceOf ? valueSources(config, sourceOf, route, jump?.routeAt, [...(identityFiles ?? []), ...(jump?.values.proxyJumpIdentityFiles ?? [])]) : undefined;
   const hostName = byAddress ? first(pick('HostName'))?.replace(/%h/g, host) : undefined;
   if (!byAddress) warnOfUnusedHostName(config, node, warn, loginUser);
   const globalKnownHosts = pick('GlobalKnownHostsFile');
@@ -226,12 +244,59 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(fileUser ? { user: fileUser } : {}),
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
     ...(identityFiles ? { identityFiles } : {}),
-    ...(route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value) : {}),
+    ...(jump ? jump.values : {}),
     ...(route?.keyword === 'ProxyCommand' ? { proxyCommand: route.value } : {}),
     ...(globalKnownHosts ? { globalKnownHostsFiles: Array.isArray(globalKnownHosts) ? globalKnownHosts : [globalKnownHosts] } : {}),
     ...(hashKnownHosts === 'yes' || hashKnownHosts === 'no' ? { hashKnownHosts: hashKnownHosts === 'yes' } : {}),
+    ...(writtenAt ? { writtenAt } : {}),
   };
 }
+
+/** `source` as an error names it: FILE:LINE. */
+const fileLine = (source: DirectiveSource | undefined) => (source ? `${source.file}:${source.line}` : undefined);
+
+/** What the node's values' errors may name (ValueSources), or undefined where none is known. */
+function valueSources(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>, route: ProxyRoute | undefined, jumpRouteAt: string | undefined, identityFiles: readonly string[]): ValueSources | undefined {
+  const routeAt = fileLine(route?.at);
+  const identityAt = identitySourcesOf(config, sourceOf);
+  const identities = Object.fromEntries(identityFiles.flatMap((file) => (file.includes('%') && identityAt.has(file) ? [[file, identityAt.get(file)!]] : [])));
+  const sources: ValueSources = {
+    ...(routeAt && route?.keyword === 'ProxyCommand' ? { proxyCommand: routeAt } : {}),
+    ...(routeAt && route?.keyword === 'ProxyJump' ? { proxyJump: routeAt } : {}),
+    ...(jumpRouteAt ? { proxyJumpRoute: jumpRouteAt } : {}),
+    ...(Object.keys(identities).length > 0 ? { identityFiles: identities } : {}),
+  };
+  return Object.keys(sources).length > 0 ? sources : undefined;
+}
+
+/** Each loaded config's IdentityFile values, with the FILE:LINE of the first line writing each (worked out once: lookups run per node). */
+const identitySources = new WeakMap<SSHConfig, Map<string, string>>();
+
+/** FILE:LINE of the first IdentityFile line of `config`, at any depth, writing each value: an error about a value names the line it came from. */
+function identitySourcesOf(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): Map<string, string> {
+  let known = identitySources.get(config);
+  if (known) return known;
+  const found = new Map<string, string>();
+  const walk = (section: readonly ConfigLine[]) => {
+    for (const line of section) {
+      if (line.type !== SSH_CONFIG_DIRECTIVE) continue;
+      if (line.config) walk(line.config);
+      else if (line.param === 'IdentityFile') {
+        // compute() lists each token of a quoted or several-word value as a file of its own.
+        const values = Array.isArray(line.value) ? (line.value as Array<{ val: string }>).map((t) => t.val) : [String(line.value)];
+        const at = fileLine(sourceOf.get(line));
+        for (const value of values) if (at && !found.has(value)) found.set(value, at);
+      }
+    }
+  };
+  walk(config as unknown as ConfigLine[]);
+  known = found;
+  identitySources.set(config, known);
+  return known;
+}
+
+/** Where an error says a value was written: its FILE:LINE, where known. */
+const UNKNOWN_SOURCE = 'the OpenSSH client configuration';
 
 /** gridops' login user where neither the topology nor ~/.ssh/config names one (builtin-defaults.ts). */
 const BUILT_IN_USER = 'root';
@@ -267,7 +332,7 @@ function warnOfUnusedHostName(config: SSHConfig, node: Pick<Node, 'name' | 'addr
   if (!source || !source.literalNames.includes(node.name.toLowerCase())) return;
   const hostName = source.value.replace(/%h/g, node.name);
   if (canonicalHost(hostName) === canonicalHost(node.address)) return;
-  const at = source.at ? `${source.at.file}:${source.at.line}: ` : '~/.ssh/config: ';
+  const at = `${fileLine(source.at) ?? UNKNOWN_SOURCE}: `;
   warn(
     `${at}HostName ${hostName}, of a block matching the node's name ${node.name}, is not used: ${node.name} is reached at its topology address ${node.address}; ` +
       `remove that HostName, or write its value as ${node.name}'s address in the topology, to silence this`,
@@ -323,9 +388,13 @@ function literalNamesOf(block: ConfigLine & { criteria?: Record<string, unknown>
  * written in the ProxyJump wins). Several hops, or a hop gridops cannot read, stay as written:
  * connectionTarget and parseJumpHost refuse them by name.
  */
-function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues, 'proxyJump' | 'proxyJumpIdentityFiles' | 'proxyJumpRoute'> {
+function jumpHostVia(
+  config: SSHConfig,
+  proxyJump: string,
+  sourceOf: ReadonlyMap<ConfigLine, DirectiveSource> | undefined,
+): { values: Pick<SshConfigValues, 'proxyJump' | 'proxyJumpIdentityFiles' | 'proxyJumpRoute'>; routeAt?: string } {
   const written = /^(?:([^@,]+)@)?(\[[^\]]+\]|[^:@,[\]]+)(?::(\d+))?$/.exec(proxyJump.trim());
-  if (!written) return { proxyJump };
+  if (!written) return { values: { proxyJump } };
   const alias = written[2]!.replace(/^\[|\]$/g, '');
   // The hop's own `user@` is what `Match user` judges for it, as `ssh -J user@host` passes it on;
   // else the file's User for it, else the user gridops logs in to a hop as (root), as sshConfigFor judges a node's.
@@ -336,11 +405,15 @@ function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues
   const configPort = first(values.Port as string | string[] | undefined);
   const port = written[3] ?? (configPort && /^\d+$/.test(configPort) ? configPort : undefined);
   const identityFiles = identityFilesOf(values.IdentityFile);
-  const route = proxyRouteFor(config, alias, values, loginUser);
+  const route = proxyRouteFor(config, alias, values, loginUser, sourceOf);
+  const routeAt = fileLine(route?.at);
   return {
-    proxyJump: `${user ? `${user}@` : ''}${hostName.includes(':') ? `[${hostName}]` : hostName}${port ? `:${port}` : ''}`,
-    ...(identityFiles ? { proxyJumpIdentityFiles: identityFiles } : {}),
-    ...(route ? { proxyJumpRoute: `${route.keyword} ${route.value}` } : {}),
+    values: {
+      proxyJump: `${user ? `${user}@` : ''}${hostName.includes(':') ? `[${hostName}]` : hostName}${port ? `:${port}` : ''}`,
+      ...(identityFiles ? { proxyJumpIdentityFiles: identityFiles } : {}),
+      ...(route ? { proxyJumpRoute: `${route.keyword} ${route.value}` } : {}),
+    },
+    ...(routeAt ? { routeAt } : {}),
   };
 }
 
@@ -348,6 +421,8 @@ function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues
 interface ProxyRoute {
   keyword: 'ProxyJump' | 'ProxyCommand';
   value: string;
+  /** Where it was written, where the config was read from files. */
+  at?: DirectiveSource;
 }
 
 /**
@@ -357,10 +432,10 @@ interface ProxyRoute {
  * parser's compute() keeps the first value of each keyword apart, so which came first is lost: it is
  * read from a marker placed before each of them (withRouteMarkers), whose first value is the winner.
  */
-function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, unknown>, user: string | undefined): ProxyRoute | undefined {
+function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, unknown>, user: string | undefined, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource> | undefined): ProxyRoute | undefined {
   // The values computed already say whether the host's blocks name a route: the marked copy is computed only then.
   if (!Object.keys(values).some((k) => /^Proxy(Jump|Command)$/i.test(k))) return undefined;
-  const route = computeFor(withRouteMarkers(config), host, user)[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
+  const route = computeFor(withRouteMarkers(config, sourceOf), host, user)[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
   return route && route.value.toLowerCase() !== 'none' ? route : undefined;
 }
 
@@ -370,8 +445,8 @@ const PROXY_ROUTE = 'gridops-proxy-route';
 /** A copy of each config with the route markers, made once: compute() runs per node. */
 const routeMarked = new WeakMap<SSHConfig, SSHConfig>();
 
-/** `config` with a PROXY_ROUTE directive, valued {keyword, value}, before each ProxyJump and ProxyCommand (OpenSSH keywords are case-insensitive). */
-function withRouteMarkers(config: SSHConfig): SSHConfig {
+/** `config` with a PROXY_ROUTE directive, valued {keyword, value, at}, before each ProxyJump and ProxyCommand (OpenSSH keywords are case-insensitive); `at` from `sourceOf`. */
+function withRouteMarkers(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource> | undefined): SSHConfig {
   const known = routeMarked.get(config);
   if (known) return known;
   const mark = (section: readonly ConfigLine[]): ConfigLine[] =>
@@ -380,7 +455,8 @@ function withRouteMarkers(config: SSHConfig): SSHConfig {
       if (line.config) return [{ ...line, config: mark(line.config) }];
       const keyword = /^ProxyJump$/i.test(line.param ?? '') ? 'ProxyJump' : /^ProxyCommand$/i.test(line.param ?? '') ? 'ProxyCommand' : undefined;
       if (!keyword) return [line];
-      const route: ProxyRoute = { keyword, value: directiveText(line.value, keyword === 'ProxyJump') };
+      const at = sourceOf?.get(line);
+      const route: ProxyRoute = { keyword, value: directiveText(line.value, keyword === 'ProxyJump'), ...(at ? { at } : {}) };
       return [{ type: SSH_CONFIG_DIRECTIVE, param: PROXY_ROUTE, value: route }, line];
     });
   // The same class, so compute() runs on the copy as on the original.
@@ -411,10 +487,11 @@ function directiveText(value: unknown, firstTokenOnly: boolean): string {
  */
 export function refuseProxyCommand(node: Node, config: SshConfigValues): void {
   if (!config.proxyCommand || writtenByTopology(node, 'jumpHost')) return;
+  const at = config.writtenAt?.proxyCommand;
   throw new ConnectionError(
     node.name,
-    `~/.ssh/config reaches ${node.address} through a ProxyCommand, which gridops cannot run (it runs no local command to connect); not connecting directly instead`,
-    'route it with ProxyJump (one hop) in ~/.ssh/config, or give the node ssh.jumpHost in the topology',
+    `the ProxyCommand ${at ? `at ${at}` : `of ${UNKNOWN_SOURCE}`} reaches ${node.address}, which gridops cannot run (it runs no local command to connect); not connecting directly instead`,
+    `route it with ProxyJump (one hop) there, or give the node ssh.jumpHost in the topology`,
   );
 }
 
@@ -441,15 +518,20 @@ export function connectionTarget(node: Node, config: SshConfigValues): Connectio
   const port = choose('port', ssh.port, config.port);
   const identityFiles = choose('identityFile', ssh.identityFile ? [ssh.identityFile] : undefined, config.identityFiles);
   const host = config.hostName ?? node.address;
-  const expanded = identityFiles && fromSshConfig.includes('identityFile') ? identityFiles.map((f) => expandIdentityTokens(node, f, { host, port, user })) : identityFiles;
+  const identityAt = config.writtenAt?.identityFiles ?? {};
+  const expanded = identityFiles && fromSshConfig.includes('identityFile') ? identityFiles.map((f) => expandIdentityTokens(node, f, identityAt[f], { host, port, user })) : identityFiles;
   const jumpHost = choose('jumpHost', ssh.jumpHost, config.proxyJump);
-  const oneHop = 'gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ~/.ssh/config';
-  if (jumpHost?.includes(',')) throw new ConnectionError(node.name, `ProxyJump ${jumpHost} has more than one hop`, oneHop);
   const jumpFromConfig = fromSshConfig.includes('jumpHost');
-  if (jumpFromConfig && config.proxyJumpRoute) throw new ConnectionError(node.name, `~/.ssh/config reaches the jump host ${jumpHost} through ${config.proxyJumpRoute}: more than one hop`, oneHop);
+  const oneHop = `gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ${jumpFromConfig ? 'that ProxyJump' : 'ssh.jumpHost'}`;
+  const proxyJumpAt = jumpFromConfig && config.writtenAt?.proxyJump ? ` (${config.writtenAt.proxyJump})` : '';
+  if (jumpHost?.includes(',')) throw new ConnectionError(node.name, `ProxyJump ${jumpHost}${proxyJumpAt} has more than one hop`, oneHop);
+  if (jumpFromConfig && config.proxyJumpRoute) {
+    const routeAt = config.writtenAt?.proxyJumpRoute ?? UNKNOWN_SOURCE;
+    throw new ConnectionError(node.name, `the jump host ${jumpHost} is reached through ${config.proxyJumpRoute} (${routeAt}): more than one hop`, 'gridops goes through one jump host: give the node ssh.jumpHost in the topology, or remove that second hop');
+  }
   const jump = jumpHost ? parseJumpHost(jumpHost) : undefined;
   const jumpIdentityFiles =
-    jumpFromConfig && jump && config.proxyJumpIdentityFiles ? config.proxyJumpIdentityFiles.map((f) => expandIdentityTokens(node, f, { host: jump.host, port: jump.port ?? 22, user: jump.user ?? 'root' })) : undefined;
+    jumpFromConfig && jump && config.proxyJumpIdentityFiles ? config.proxyJumpIdentityFiles.map((f) => expandIdentityTokens(node, f, identityAt[f], { host: jump.host, port: jump.port ?? 22, user: jump.user ?? 'root' })) : undefined;
   if (config.hostName) fromSshConfig.push('hostName');
   return { host, port, user, ...(expanded ? { identityFiles: expanded } : {}), ...(jumpHost ? { jumpHost } : {}), ...(jumpIdentityFiles ? { jumpIdentityFiles } : {}), fromSshConfig };
 }
@@ -459,7 +541,7 @@ export function connectionTarget(node: Node, config: SshConfigValues): Connectio
  * (after HostName), %p its port, %r the remote user, %u the local user, %d the local home, %% a
  * `%`. Any other token (%C, %i, %L, %n, ...) is refused by name rather than used as a literal path.
  */
-function expandIdentityTokens(node: Node, file: string, target: { host: string; port: number; user: string }): string {
+function expandIdentityTokens(node: Node, file: string, writtenAt: string | undefined, target: { host: string; port: number; user: string }): string {
   return file.replace(/%(.?)/g, (token, letter: string) => {
     switch (letter) {
       case 'h':
@@ -475,7 +557,11 @@ function expandIdentityTokens(node: Node, file: string, target: { host: string; 
       case '%':
         return '%';
       default:
-        throw new ConnectionError(node.name, `~/.ssh/config's IdentityFile ${file} uses ${token === '%' ? 'a lone %' : token}, which gridops does not expand`, 'use %h, %p, %r, %u, %d or %% there, or give the node ssh.identityFile in the topology');
+        throw new ConnectionError(
+          node.name,
+          `${writtenAt ? `IdentityFile ${file} (${writtenAt})` : `${UNKNOWN_SOURCE}'s IdentityFile ${file}`} uses ${token === '%' ? 'a lone %' : token}, which gridops does not expand`,
+          'use %h, %p, %r, %u, %d or %% there, or give the node ssh.identityFile in the topology',
+        );
     }
   });
 }
