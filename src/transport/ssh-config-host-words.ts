@@ -20,3 +20,17 @@ export function withHostLinesAsWords<T extends Iterable<unknown>>(config: T): T 
   walk(config);
   return config;
 }
+
+/**
+ * What is said of a Host line holding a word with a comma, which matches no host (no name holds a
+ * comma), as the operator likely meant it as a list: the words with a comma, and the line written
+ * with each comma a space. Undefined where no word holds one.
+ */
+export function commaInHostLine(value: unknown): string | undefined {
+  const words = Array.isArray(value) ? (value as Array<{ val: string }>).map((t) => t.val) : String(value).split(/\s+/);
+  const withComma = words.filter((w) => w.includes(','));
+  if (withComma.length === 0) return undefined;
+  const written = words.join(' ');
+  const meant = words.flatMap((w) => w.split(',').filter((part) => part !== '')).join(' ');
+  return `Host ${written}: ssh reads a comma as part of the name, so ${words.length === 1 ? 'this' : withComma.join(' and ')} matches no host; write \`Host ${meant}\``;
+}

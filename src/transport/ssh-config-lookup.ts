@@ -3,6 +3,7 @@ import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
 import { caseMayDecide, holdsQuestionMark, withExactQuestionMarks } from './ssh-config-exact-question-mark.js';
 import type { ConfigLine } from './ssh-config-include.js';
 import { withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
+import { nameForSecondPass, withSecondPassAsSshMakesIt } from './ssh-config-second-pass.js';
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
 const DIRECTIVE = 1;
@@ -11,7 +12,9 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 
 /**
  * The values `config` gives `host` for a login as `user` (undefined: as OpenSSH without `-l`, the
- * file's own User, else the local user, is what `Match user` judges). matchExec: false as well,
+ * file's own User, else the local user, is what `Match user` judges). Where a `Match final` asks for
+ * a second pass, it is made as ssh makes it, against the name ssh fixes from the first pass
+ * (ssh-config-second-pass.ts), which no HostName of that pass changes. matchExec: false as well,
  * though loadSshConfig took such blocks out: compute() must never run a command. Blocks an Include
  * put inside a block apply where both match (ssh-config-nested-blocks.ts). The blocks that cannot
  * match `host` are left out first (ssh-config-candidate-blocks.ts): compute() judges each block it is given,
@@ -24,9 +27,19 @@ export function computeFor(config: SSHConfig, host: string, user: string | undef
     const judged = exactNeeded ? withExactQuestionMarks(lines, host, user) : lines;
     return user === undefined ? judged.compute(host, { matchExec: false }) : judged.compute({ Host: host, User: user }, { matchExec: false });
   };
-  // A `Match final`'s second pass judges Host lines against the HostName this lookup's first pass gives.
-  const secondPassName = (firstPass: SSHConfig) => first(compute(firstPass).HostName);
-  return compute(withNestedBlocksResolved(withBlocksThatCanMatch(config, host, secondPassName), host, compute));
+  // A `Match final`'s second pass judges Host lines against the name ssh fixes from this lookup's first pass.
+  let fixed: { name: string; byHostName: boolean } | undefined;
+  const secondPassName = (firstPass: SSHConfig) => {
+    const hostName = first(compute(firstPass).HostName);
+    fixed = { name: nameForSecondPass(hostName, host), byHostName: hostName !== undefined };
+    return fixed.name;
+  };
+  const candidates = withBlocksThatCanMatch(config, host, secondPassName);
+  if (!fixed) return compute(withNestedBlocksResolved(candidates, host, compute));
+  const values = compute(withSecondPassAsSshMakesIt(withNestedBlocksResolved(candidates, host, compute), fixed.name));
+  // The copy's last line fixes the name for the second pass alone: where no HostName applied in the first, ssh dials the host.
+  if (!fixed.byHostName) delete values.HostName;
+  return values;
 }
 
 /** One lookup of a host as gridops logs in to it (lookupAsLoginUser). */

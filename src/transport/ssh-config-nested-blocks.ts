@@ -79,8 +79,9 @@ export function withNestedBlocksResolved(config: SSHConfig, host: string, comput
 
 /**
  * The Match criterion that makes ssh read the file a second time: readconf.c's final pass (`ssh
- * -vvv -G` says "re-parsing"). `canonical` matches only in the pass CanonicalizeHostname starts,
- * which gridops never applies (a warning says so), so it makes no second pass here.
+ * -vvv -G` says "re-parsing"). `canonical` asks for no pass of its own (gridops never applies the
+ * CanonicalizeHostname that would): loadSshConfig has made it `final` where a `final` makes that pass
+ * (ssh-config-match-canonical.ts), so it is judged here as `final`.
  */
 const SECOND_PASS = /^final$/i;
 
@@ -106,7 +107,7 @@ export function refuseFinalPassWithNesting(config: SSHConfig, sourceOf: Readonly
   if (!secondPass || !nested) return;
   const at = (line: ConfigLine) => {
     const source = sourceOf.get(line);
-    return source ? `${source.file}:${source.line}` : '~/.ssh/config';
+    return source ? `${source.file}:${source.line}` : 'the OpenSSH client configuration';
   };
   const criterion = Object.keys((secondPass as { criteria?: Record<string, unknown> }).criteria ?? {}).find((c) => SECOND_PASS.test(c))!;
   throw new ConnectionError(

@@ -1,7 +1,8 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
-import { withHostLinesAsWords } from './ssh-config-host-words.js';
+import { commaInHostLine, withHostLinesAsWords } from './ssh-config-host-words.js';
 import { readSshConfigWithIncludes, type ConfigFileToRead, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
+import { CANONICAL_NOT_APPLIED, judgeMatchCanonical } from './ssh-config-match-canonical.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
 import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
@@ -51,6 +52,21 @@ export interface SshConfigValues {
   globalKnownHostsFiles?: string[];
   /** HashKnownHosts: a key --accept-new-host-keys records for the host is written hashed (`|1|...`), as OpenSSH appends it. */
   hashKnownHosts?: boolean;
+  /**
+   * Where the values an error may name were written, as FILE:LINE (the file may be the system-wide
+   * one), set only where the lines were read from files: an error without one says "the OpenSSH
+   * client configuration" (valueAt).
+   */
+  writtenAt?: ValueSources;
+}
+
+/** FILE:LINE of the values refuseProxyCommand and connectionTarget may refuse. */
+export interface ValueSources {
+  proxyCommand?: string;
+  proxyJump?: string;
+  proxyJumpRoute?: string;
+  /** By value: each IdentityFile (the node's or its jump host's) holding a `%`, whose token an error may name. */
+  identityFiles?: Record<string, string>;
 }
 
 /** How to reach one node once the topology and ~/.ssh/config are combined. */
@@ -98,8 +114,8 @@ export function loadSshConfig(file: string | undefined = undefined, warn: (messa
 /** Where a loaded config's directives were written, for the warning about a HostName that is not used (sshConfigFor). */
 const sourcesOf = new WeakMap<SSHConfig, ReadonlyMap<ConfigLine, DirectiveSource>>();
 
-/** The Match criteria the parser judges as OpenSSH does (`canonical` never matches: gridops does not canonicalize). */
-const JUDGED_CRITERIA = new Set(['all', 'canonical', 'final', 'host', 'originalhost', 'user', 'localuser']);
+/** The Match criteria the parser judges as OpenSSH does (`canonical` once judgeMatchCanonical made it `final`). */
+const JUDGED_CRITERIA = new Set(['all', 'final', 'host', 'originalhost', 'user', 'localuser']);
 /** Directives that make the parser's compute() look names up with `nslookup`, a local command with no timeout. */
 const CANONICALIZING = /^Canonical(izeHostName|Domains|izeMaxDots|izeFallbackLocal|izePermittedCNAMEs)$/i;
 
@@ -133,6 +149,19 @@ function withoutLocalCommands(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLin
   };
   strip(config);
 
+  judgeMatchCanonical(config, (line) => say(line, CANONICAL_NOT_APPLIED));
+
+  // ssh matches such a line, silently, to no host; the operator most likely meant a list.
+  const sayCommas = (section: readonly ConfigLine[]) => {
+    for (const line of section) {
+      if (line.type !== SSH_CONFIG_DIRECTIVE || !line.config) continue;
+      const comma = /^host$/i.test(line.param ?? '') ? commaInHostLine(line.value) : undefined;
+      if (comma) say(line, comma);
+      sayCommas(line.config);
+    }
+  };
+  sayCommas(config as unknown as ConfigLine[]);
+
   // A block an Include put inside a block (ssh-config-nested-blocks.ts) is one too.
   const dropUnjudged = (section: unknown[]) => {
     for (let i = 0; i < section.length; ) {
@@ -156,13 +185,20 @@ function withoutLocalCommands(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLin
   };
   dropUnjudged(config);
   said.sort((a, b) => (a.at?.order ?? 0) - (b.at?.order ?? 0));
-  for (const { at, message } of said) warn(`${at ? `${at.file}:${at.line}` : '~/.ssh/config'}: ${message}`);
+  for (const { at, message } of said) warn(`${at ? `${at.file}:${at.line}` : UNKNOWN_SOURCE}: ${message}`);
 }
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
 const SSH_CONFIG_DIRECTIVE = 1;
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/**
+ * A lookup's IdentityFile values, each once where first written: OpenSSH's add_identity_file skips a
+ * path it holds already, and a key offered twice (a `Match final` pass naming it again) is a second
+ * rejection counted against the server's MaxAuthTries ("Too many authentication failures").
+ */
+const identityFilesOf = (value: unknown): string[] | undefined => (value === undefined ? undefined : [...new Set(Array.isArray(value) ? (value as string[]) : [value as string])]);
 
 /**
  * What ~/.ssh/config says for a node: every value from one lookup, as `ssh ADDRESS` or `ssh NAME`
@@ -194,8 +230,11 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
   const { values, loginUser, fileUser } = byAddress ? byAddressLookup : lookupAsLoginUser(lookup, host, writtenUser, defaultUser);
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));
-  const identity = pick('IdentityFile');
-  const route = proxyRouteFor(lookup, host, values, loginUser);
+  const identityFiles = identityFilesOf(pick('IdentityFile'));
+  const sourceOf = sourcesOf.get(config);
+  const route = proxyRouteFor(lookup, host, values, loginUser, sourceOf);
+  const jump = route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value, sourceOf) : undefined;
+  const writtenAt = sourceOf ? valueSources(config, sourceOf, route, jump?.routeAt, [...(identityFiles ?? []), ...(jump?.values.proxyJumpIdentityFiles ?? [])]) : undefined;
   const hostName = byAddress ? first(pick('HostName'))?.replace(/%h/g, host) : undefined;
   if (!byAddress) warnOfUnusedHostName(config, node, warn, loginUser);
   const globalKnownHosts = pick('GlobalKnownHostsFile');
@@ -204,13 +243,60 @@ export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'na
     ...(hostName ? { hostName } : {}),
     ...(fileUser ? { user: fileUser } : {}),
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
-    ...(identity ? { identityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
-    ...(route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value) : {}),
+    ...(identityFiles ? { identityFiles } : {}),
+    ...(jump ? jump.values : {}),
     ...(route?.keyword === 'ProxyCommand' ? { proxyCommand: route.value } : {}),
     ...(globalKnownHosts ? { globalKnownHostsFiles: Array.isArray(globalKnownHosts) ? globalKnownHosts : [globalKnownHosts] } : {}),
     ...(hashKnownHosts === 'yes' || hashKnownHosts === 'no' ? { hashKnownHosts: hashKnownHosts === 'yes' } : {}),
+    ...(writtenAt ? { writtenAt } : {}),
   };
 }
+
+/** `source` as an error names it: FILE:LINE. */
+const fileLine = (source: DirectiveSource | undefined) => (source ? `${source.file}:${source.line}` : undefined);
+
+/** What the node's values' errors may name (ValueSources), or undefined where none is known. */
+function valueSources(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>, route: ProxyRoute | undefined, jumpRouteAt: string | undefined, identityFiles: readonly string[]): ValueSources | undefined {
+  const routeAt = fileLine(route?.at);
+  const identityAt = identitySourcesOf(config, sourceOf);
+  const identities = Object.fromEntries(identityFiles.flatMap((file) => (file.includes('%') && identityAt.has(file) ? [[file, identityAt.get(file)!]] : [])));
+  const sources: ValueSources = {
+    ...(routeAt && route?.keyword === 'ProxyCommand' ? { proxyCommand: routeAt } : {}),
+    ...(routeAt && route?.keyword === 'ProxyJump' ? { proxyJump: routeAt } : {}),
+    ...(jumpRouteAt ? { proxyJumpRoute: jumpRouteAt } : {}),
+    ...(Object.keys(identities).length > 0 ? { identityFiles: identities } : {}),
+  };
+  return Object.keys(sources).length > 0 ? sources : undefined;
+}
+
+/** Each loaded config's IdentityFile values, with the FILE:LINE of the first line writing each (worked out once: lookups run per node). */
+const identitySources = new WeakMap<SSHConfig, Map<string, string>>();
+
+/** FILE:LINE of the first IdentityFile line of `config`, at any depth, writing each value: an error about a value names the line it came from. */
+function identitySourcesOf(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): Map<string, string> {
+  let known = identitySources.get(config);
+  if (known) return known;
+  const found = new Map<string, string>();
+  const walk = (section: readonly ConfigLine[]) => {
+    for (const line of section) {
+      if (line.type !== SSH_CONFIG_DIRECTIVE) continue;
+      if (line.config) walk(line.config);
+      else if (line.param === 'IdentityFile') {
+        // compute() lists each token of a quoted or several-word value as a file of its own.
+        const values = Array.isArray(line.value) ? (line.value as Array<{ val: string }>).map((t) => t.val) : [String(line.value)];
+        const at = fileLine(sourceOf.get(line));
+        for (const value of values) if (at && !found.has(value)) found.set(value, at);
+      }
+    }
+  };
+  walk(config as unknown as ConfigLine[]);
+  known = found;
+  identitySources.set(config, known);
+  return known;
+}
+
+/** Where an error says a value was written: its FILE:LINE, where known. */
+const UNKNOWN_SOURCE = 'the OpenSSH client configuration';
 
 /** gridops' login user where neither the topology nor ~/.ssh/config names one (builtin-defaults.ts). */
 const BUILT_IN_USER = 'root';
@@ -246,7 +332,7 @@ function warnOfUnusedHostName(config: SSHConfig, node: Pick<Node, 'name' | 'addr
   if (!source || !source.literalNames.includes(node.name.toLowerCase())) return;
   const hostName = source.value.replace(/%h/g, node.name);
   if (canonicalHost(hostName) === canonicalHost(node.address)) return;
-  const at = source.at ? `${source.at.file}:${source.at.line}: ` : '~/.ssh/config: ';
+  const at = `${fileLine(source.at) ?? UNKNOWN_SOURCE}: `;
   warn(
     `${at}HostName ${hostName}, of a block matching the node's name ${node.name}, is not used: ${node.name} is reached at its topology address ${node.address}; ` +
       `remove that HostName, or write its value as ${node.name}'s address in the topology, to silence this`,
@@ -302,9 +388,13 @@ function literalNamesOf(block: ConfigLine & { criteria?: Record<string, unknown>
  * written in the ProxyJump wins). Several hops, or a hop gridops cannot read, stay as written:
  * connectionTarget and parseJumpHost refuse them by name.
  */
-function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues, 'proxyJump' | 'proxyJumpIdentityFiles' | 'proxyJumpRoute'> {
+function jumpHostVia(
+  config: SSHConfig,
+  proxyJump: string,
+  sourceOf: ReadonlyMap<ConfigLine, DirectiveSource> | undefined,
+): { values: Pick<SshConfigValues, 'proxyJump' | 'proxyJumpIdentityFiles' | 'proxyJumpRoute'>; routeAt?: string } {
   const written = /^(?:([^@,]+)@)?(\[[^\]]+\]|[^:@,[\]]+)(?::(\d+))?$/.exec(proxyJump.trim());
-  if (!written) return { proxyJump };
+  if (!written) return { values: { proxyJump } };
   const alias = written[2]!.replace(/^\[|\]$/g, '');
   // The hop's own `user@` is what `Match user` judges for it, as `ssh -J user@host` passes it on;
   // else the file's User for it, else the user gridops logs in to a hop as (root), as sshConfigFor judges a node's.
@@ -314,12 +404,16 @@ function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues
   const user = written[1] ?? fileUser;
   const configPort = first(values.Port as string | string[] | undefined);
   const port = written[3] ?? (configPort && /^\d+$/.test(configPort) ? configPort : undefined);
-  const identity = values.IdentityFile as string | string[] | undefined;
-  const route = proxyRouteFor(config, alias, values, loginUser);
+  const identityFiles = identityFilesOf(values.IdentityFile);
+  const route = proxyRouteFor(config, alias, values, loginUser, sourceOf);
+  const routeAt = fileLine(route?.at);
   return {
-    proxyJump: `${user ? `${user}@` : ''}${hostName.includes(':') ? `[${hostName}]` : hostName}${port ? `:${port}` : ''}`,
-    ...(identity ? { proxyJumpIdentityFiles: Array.isArray(identity) ? identity : [identity] } : {}),
-    ...(route ? { proxyJumpRoute: `${route.keyword} ${route.value}` } : {}),
+    values: {
+      proxyJump: `${user ? `${user}@` : ''}${hostName.includes(':') ? `[${hostName}]` : hostName}${port ? `:${port}` : ''}`,
+      ...(identityFiles ? { proxyJumpIdentityFiles: identityFiles } : {}),
+      ...(route ? { proxyJumpRoute: `${route.keyword} ${route.value}` } : {}),
+    },
+    ...(routeAt ? { routeAt } : {}),
   };
 }
 
@@ -327,6 +421,8 @@ function jumpHostVia(config: SSHConfig, proxyJump: string): Pick<SshConfigValues
 interface ProxyRoute {
   keyword: 'ProxyJump' | 'ProxyCommand';
   value: string;
+  /** Where it was written, where the config was read from files. */
+  at?: DirectiveSource;
 }
 
 /**
@@ -336,10 +432,10 @@ interface ProxyRoute {
  * parser's compute() keeps the first value of each keyword apart, so which came first is lost: it is
  * read from a marker placed before each of them (withRouteMarkers), whose first value is the winner.
  */
-function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, unknown>, user: string | undefined): ProxyRoute | undefined {
+function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, unknown>, user: string | undefined, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource> | undefined): ProxyRoute | undefined {
   // The values computed already say whether the host's blocks name a route: the marked copy is computed only then.
   if (!Object.keys(values).some((k) => /^Proxy(Jump|Command)$/i.test(k))) return undefined;
-  const route = computeFor(withRouteMarkers(config), host, user)[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
+  const route = computeFor(withRouteMarkers(config, sourceOf), host, user)[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
   return route && route.value.toLowerCase() !== 'none' ? route : undefined;
 }
 
@@ -349,8 +445,8 @@ const PROXY_ROUTE = 'gridops-proxy-route';
 /** A copy of each config with the route markers, made once: compute() runs per node. */
 const routeMarked = new WeakMap<SSHConfig, SSHConfig>();
 
-/** `config` with a PROXY_ROUTE directive, valued {keyword, value}, before each ProxyJump and ProxyCommand (OpenSSH keywords are case-insensitive). */
-function withRouteMarkers(config: SSHConfig): SSHConfig {
+/** `config` with a PROXY_ROUTE directive, valued {keyword, value, at}, before each ProxyJump and ProxyCommand (OpenSSH keywords are case-insensitive); `at` from `sourceOf`. */
+function withRouteMarkers(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource> | undefined): SSHConfig {
   const known = routeMarked.get(config);
   if (known) return known;
   const mark = (section: readonly ConfigLine[]): ConfigLine[] =>
@@ -359,7 +455,8 @@ function withRouteMarkers(config: SSHConfig): SSHConfig {
       if (line.config) return [{ ...line, config: mark(line.config) }];
       const keyword = /^ProxyJump$/i.test(line.param ?? '') ? 'ProxyJump' : /^ProxyCommand$/i.test(line.param ?? '') ? 'ProxyCommand' : undefined;
       if (!keyword) return [line];
-      const route: ProxyRoute = { keyword, value: directiveText(line.value, keyword === 'ProxyJump') };
+      const at = sourceOf?.get(line);
+      const route: ProxyRoute = { keyword, value: directiveText(line.value, keyword === 'ProxyJump'), ...(at ? { at } : {}) };
       return [{ type: SSH_CONFIG_DIRECTIVE, param: PROXY_ROUTE, value: route }, line];
     });
   // The same class, so compute() runs on the copy as on the original.
@@ -390,10 +487,11 @@ function directiveText(value: unknown, firstTokenOnly: boolean): string {
  */
 export function refuseProxyCommand(node: Node, config: SshConfigValues): void {
   if (!config.proxyCommand || writtenByTopology(node, 'jumpHost')) return;
+  const at = config.writtenAt?.proxyCommand;
   throw new ConnectionError(
     node.name,
-    `~/.ssh/config reaches ${node.address} through a ProxyCommand, which gridops cannot run (it runs no local command to connect); not connecting directly instead`,
-    'route it with ProxyJump (one hop) in ~/.ssh/config, or give the node ssh.jumpHost in the topology',
+    `the ProxyCommand ${at ? `at ${at}` : `of ${UNKNOWN_SOURCE}`} reaches ${node.address}, which gridops cannot run (it runs no local command to connect); not connecting directly instead`,
+    `route it with ProxyJump (one hop) there, or give the node ssh.jumpHost in the topology`,
   );
 }
 
@@ -420,15 +518,20 @@ export function connectionTarget(node: Node, config: SshConfigValues): Connectio
   const port = choose('port', ssh.port, config.port);
   const identityFiles = choose('identityFile', ssh.identityFile ? [ssh.identityFile] : undefined, config.identityFiles);
   const host = config.hostName ?? node.address;
-  const expanded = identityFiles && fromSshConfig.includes('identityFile') ? identityFiles.map((f) => expandIdentityTokens(node, f, { host, port, user })) : identityFiles;
+  const identityAt = config.writtenAt?.identityFiles ?? {};
+  const expanded = identityFiles && fromSshConfig.includes('identityFile') ? identityFiles.map((f) => expandIdentityTokens(node, f, identityAt[f], { host, port, user })) : identityFiles;
   const jumpHost = choose('jumpHost', ssh.jumpHost, config.proxyJump);
-  const oneHop = 'gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ~/.ssh/config';
-  if (jumpHost?.includes(',')) throw new ConnectionError(node.name, `ProxyJump ${jumpHost} has more than one hop`, oneHop);
   const jumpFromConfig = fromSshConfig.includes('jumpHost');
-  if (jumpFromConfig && config.proxyJumpRoute) throw new ConnectionError(node.name, `~/.ssh/config reaches the jump host ${jumpHost} through ${config.proxyJumpRoute}: more than one hop`, oneHop);
+  const oneHop = `gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ${jumpFromConfig ? 'that ProxyJump' : 'ssh.jumpHost'}`;
+  const proxyJumpAt = jumpFromConfig && config.writtenAt?.proxyJump ? ` (${config.writtenAt.proxyJump})` : '';
+  if (jumpHost?.includes(',')) throw new ConnectionError(node.name, `ProxyJump ${jumpHost}${proxyJumpAt} has more than one hop`, oneHop);
+  if (jumpFromConfig && config.proxyJumpRoute) {
+    const routeAt = config.writtenAt?.proxyJumpRoute ?? UNKNOWN_SOURCE;
+    throw new ConnectionError(node.name, `the jump host ${jumpHost} is reached through ${config.proxyJumpRoute} (${routeAt}): more than one hop`, 'gridops goes through one jump host: give the node ssh.jumpHost in the topology, or remove that second hop');
+  }
   const jump = jumpHost ? parseJumpHost(jumpHost) : undefined;
   const jumpIdentityFiles =
-    jumpFromConfig && jump && config.proxyJumpIdentityFiles ? config.proxyJumpIdentityFiles.map((f) => expandIdentityTokens(node, f, { host: jump.host, port: jump.port ?? 22, user: jump.user ?? 'root' })) : undefined;
+    jumpFromConfig && jump && config.proxyJumpIdentityFiles ? config.proxyJumpIdentityFiles.map((f) => expandIdentityTokens(node, f, identityAt[f], { host: jump.host, port: jump.port ?? 22, user: jump.user ?? 'root' })) : undefined;
   if (config.hostName) fromSshConfig.push('hostName');
   return { host, port, user, ...(expanded ? { identityFiles: expanded } : {}), ...(jumpHost ? { jumpHost } : {}), ...(jumpIdentityFiles ? { jumpIdentityFiles } : {}), fromSshConfig };
 }
@@ -438,7 +541,7 @@ export function connectionTarget(node: Node, config: SshConfigValues): Connectio
  * (after HostName), %p its port, %r the remote user, %u the local user, %d the local home, %% a
  * `%`. Any other token (%C, %i, %L, %n, ...) is refused by name rather than used as a literal path.
  */
-function expandIdentityTokens(node: Node, file: string, target: { host: string; port: number; user: string }): string {
+function expandIdentityTokens(node: Node, file: string, writtenAt: string | undefined, target: { host: string; port: number; user: string }): string {
   return file.replace(/%(.?)/g, (token, letter: string) => {
     switch (letter) {
       case 'h':
@@ -454,7 +557,11 @@ function expandIdentityTokens(node: Node, file: string, target: { host: string; 
       case '%':
         return '%';
       default:
-        throw new ConnectionError(node.name, `~/.ssh/config's IdentityFile ${file} uses ${token === '%' ? 'a lone %' : token}, which gridops does not expand`, 'use %h, %p, %r, %u, %d or %% there, or give the node ssh.identityFile in the topology');
+        throw new ConnectionError(
+          node.name,
+          `${writtenAt ? `IdentityFile ${file} (${writtenAt})` : `${UNKNOWN_SOURCE}'s IdentityFile ${file}`} uses ${token === '%' ? 'a lone %' : token}, which gridops does not expand`,
+          'use %h, %p, %r, %u, %d or %% there, or give the node ssh.identityFile in the topology',
+        );
     }
   });
 }

@@ -41,7 +41,13 @@ describe('a comma in a ~/.ssh/config Host line', () => {
     ]);
     const warnings: string[] = [];
     const config = loadSshConfig(file, (m) => warnings.push(m), dir);
-    expect(warnings).toEqual([]);
+    // Each such line is said once, at its line, with the list it was likely meant as; a Match list's comma is not.
+    expect(warnings).toEqual([
+      `${file}:1: Host w?b1,zz: ssh reads a comma as part of the name, so this matches no host; write \`Host w?b1 zz\``,
+      `${file}:3: Host a,b c: ssh reads a comma as part of the name, so a,b matches no host; write \`Host a b c\``,
+      `${file}:7: Host web1,zz: ssh reads a comma as part of the name, so this matches no host; write \`Host web1 zz\``,
+      `${file}:9: Host n1,n2: ssh reads a comma as part of the name, so this matches no host; write \`Host n1 n2\``,
+    ]);
     for (const host of ['web1', 'zz', 'wxb1', 'a', 'b', 'c', 'm1', 'm2', 'n1', 'n2']) {
       const ours = sshConfigFor(config, { name: host, address: host });
       const ssh = sshDashG(file, host);

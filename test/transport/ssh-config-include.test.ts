@@ -39,7 +39,7 @@ describe('~/.ssh/config Include', () => {
     const { config } = load();
     const n1 = node('n1');
     expect(sshConfigFor(config, n1).proxyCommand).toBe('nc %h %p');
-    expect(() => refuseProxyCommand(n1, sshConfigFor(config, n1))).toThrow(/through a ProxyCommand.*not connecting directly/);
+    expect(() => refuseProxyCommand(n1, sshConfigFor(config, n1))).toThrow(/ProxyCommand at .*\/config\.d\/20-routes:2 reaches 10\.0\.0\.1.*not connecting directly/);
     expect(sshConfigFor(config, { name: 'n9', address: '10.0.0.9' })).toEqual({ user: 'fallback' });
   });
 
@@ -69,7 +69,7 @@ describe('~/.ssh/config Include', () => {
     write('routes', ['ProxyCommand nc %h %p', 'User jump']);
     const { config } = load();
     expect(sshConfigFor(config, { name: 'web', address: 'web' })).toEqual({ user: 'fallback' });
-    expect(sshConfigFor(config, { name: 'bastion-1', address: 'bastion-1' })).toEqual({ proxyCommand: 'nc %h %p', user: 'jump', port: 2222 });
+    expect(sshConfigFor(config, { name: 'bastion-1', address: 'bastion-1' })).toEqual({ proxyCommand: 'nc %h %p', user: 'jump', port: 2222, writtenAt: { proxyCommand: expect.stringMatching(/\/routes:1$/) } });
   });
 
   it('a relative path is under ~/.ssh, not the working directory; `~/` is the home directory', () => {

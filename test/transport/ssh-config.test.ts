@@ -141,7 +141,7 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
       ['Match originalhost web1', '  HostName web1.internal', '  ProxyJump jump@bastion:22', 'Match host web1.internal', '  Port 2201', 'Match all', '  IdentityFile ~/.ssh/all_%h', ''].join('\n'),
     );
     expect(sshConfigFor(config, { name: 'web1', address: 'web1' })).toMatchObject({ hostName: 'web1.internal', proxyJump: 'jump@bastion:22', port: 2201, identityFiles: ['~/.ssh/all_%h'] });
-    expect(sshConfigFor(config, { name: 'web2', address: 'web2' })).toEqual({ identityFiles: ['~/.ssh/all_%h'] });
+    expect(sshConfigFor(config, { name: 'web2', address: 'web2' })).toEqual({ identityFiles: ['~/.ssh/all_%h'], writtenAt: { identityFiles: { '~/.ssh/all_%h': expect.stringMatching(/\/match:7$/) } } });
     expect(warnings).toEqual([]);
   });
 
@@ -187,24 +187,24 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
     );
     // The node's own ProxyJump (for its address) comes first: the generic ProxyCommand below it is not used.
     const n1 = node('n1');
-    expect(sshConfigFor(config, n1)).toEqual({ proxyJump: 'admin@bastion:22' });
+    expect(sshConfigFor(config, n1)).toEqual({ proxyJump: 'admin@bastion:22', writtenAt: { proxyJump: expect.stringMatching(/\/proxy-precedence:2$/) } });
     expect(() => refuseProxyCommand(n1, sshConfigFor(config, n1))).not.toThrow();
     expect(connectionTarget(n1, sshConfigFor(config, n1)).jumpHost).toBe('admin@bastion:22');
     // `Host *`'s ProxyCommand comes before `Host n*`'s ProxyJump: the command is the route, refused.
     const n2 = node('n2');
-    expect(sshConfigFor(config, n2)).toEqual({ proxyCommand: 'ssh -W %h:%p gw.example.org' });
+    expect(sshConfigFor(config, n2)).toEqual({ proxyCommand: 'ssh -W %h:%p gw.example.org', writtenAt: { proxyCommand: expect.stringMatching(/\/proxy-precedence:8$/) } });
     expect(() => refuseProxyCommand(n2, sshConfigFor(config, n2))).toThrow(/ProxyCommand/);
     // `ProxyCommand none` first: no proxy at all, the later ProxyJump and ProxyCommand ignored.
     expect(sshConfigFor(config, { name: 'n3', address: 'n3' })).toEqual({});
     // Keywords are case-insensitive in OpenSSH.
-    expect(sshConfigFor(config, { name: 'n4', address: 'n4' })).toEqual({ proxyJump: 'ops@gw' });
+    expect(sshConfigFor(config, { name: 'n4', address: 'n4' })).toEqual({ proxyJump: 'ops@gw', writtenAt: { proxyJump: expect.stringMatching(/\/proxy-precedence:6$/) } });
   });
 
   it("takes the route from the address's blocks, or else the name's, never one from each", () => {
     const { config } = load('proxy-by-address', ['Host 10.0.0.9', '  ProxyCommand none', 'Host web', '  ProxyJump j@gw', 'Host 10.0.0.8', '  ProxyJump a@gw', 'Host web8', '  ProxyCommand nc %h %p', ''].join('\n'));
     expect(sshConfigFor(config, { name: 'web', address: '10.0.0.9' })).toEqual({});
-    expect(sshConfigFor(config, { name: 'web8', address: '10.0.0.8' })).toEqual({ proxyJump: 'a@gw' });
-    expect(sshConfigFor(config, { name: 'web', address: '10.0.0.7' })).toEqual({ proxyJump: 'j@gw' });
+    expect(sshConfigFor(config, { name: 'web8', address: '10.0.0.8' })).toEqual({ proxyJump: 'a@gw', writtenAt: { proxyJump: expect.stringMatching(/\/proxy-by-address:6$/) } });
+    expect(sshConfigFor(config, { name: 'web', address: '10.0.0.7' })).toEqual({ proxyJump: 'j@gw', writtenAt: { proxyJump: expect.stringMatching(/\/proxy-by-address:4$/) } });
   });
 
   it("a HostName found by the node's name never replaces the topology's address: it is said, with its line, and the address is dialled", () => {
