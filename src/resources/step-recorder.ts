@@ -206,19 +206,19 @@ const KEEP_CONFFILES = ['--force-confdef', '--force-confold'];
  * A dpkg interrupted earlier (Ctrl-C, a lost connection, a reboot) leaves its journal in
  * /var/lib/dpkg/updates/, and apt then refuses every install at once (`E: dpkg was interrupted,
  * you must manually run 'dpkg --configure -a' …`, exit 100), so a re-run would never converge.
- * The step runs what apt advises, once, waiting for dpkg's lock as for apt's (dpkg has no lock
- * timeout of its own, and apt will not run it while the journal is dirty), then tries the install
- * once more. A repair that fails ends the step there, saying what to run by hand: never a loop.
+ * The step repairs it as apt's own advice goes: `dpkg --configure -a`, waiting for dpkg's lock as
+ * for apt's (dpkg has no lock timeout of its own, and apt will not run it while the journal is
+ * dirty); where that fails, `apt-get -f install` (aptFixBroken); then the install once more. The
+ * likeliest leftover of an interrupted multi-package install needs both: a package unpacked
+ * before the one it depends on, which `--configure -a` leaves unconfigured (`dependency
+ * problems`) and only apt can fetch. Each runs at most once, and a repair that fails ends the step
+ * there, saying what to run by hand: never a loop.
+ *
+ * Then pending triggers (aptTriggersRun).
  */
 export function aptInstall(packages: readonly string[], lockWait: AptLockWait = APT_LOCK_WAIT): string {
-  const options = KEEP_CONFFILES.map((o) => `-o Dpkg::Options::=${o}`).join(' ');
-  const install = aptWaitingForLock('apt-get install', `DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 ${options} install -y -q --no-install-recommends ${sh(packages)}`, lockWait);
+  const install = aptWaitingForLock('apt-get install', `DEBIAN_FRONTEND=noninteractive apt-get ${aptInstallOptions()} install -y -q --no-install-recommends ${sh(packages)}`, lockWait);
   const repair = aptWaitingForLock('dpkg --configure -a', `DEBIAN_FRONTEND=noninteractive dpkg ${KEEP_CONFFILES.join(' ')} --configure -a`, lockWait, DPKG_LOCK);
-  const repairFailed = [
-    quote('apt-get install: dpkg --configure -a, run to finish what an interrupted dpkg left, failed (exit '),
-    '"$r"',
-    quote('); run dpkg --configure -a on the host, fix what it reports (apt-get -f install when it names missing dependencies), then apply again'),
-  ].join('');
   return [
     "apt_lock_waited=0; apt_lock_since=''; apt_lock_said=''",
     ...install,
@@ -228,12 +228,67 @@ export function aptInstall(packages: readonly string[], lockWait: AptLockWait = 
     "  *'dpkg was interrupted'*)",
     `    echo ${quote('apt-get install: dpkg was interrupted earlier; finishing it with dpkg --configure -a')} >&2`,
     ...repair.map((line) => `    ${line}`),
-    `    [ "$r" -eq 0 ] || { echo ${repairFailed} >&2; exit "$r"; }`,
+    ...aptFixBroken(lockWait).map((line) => `    ${line}`),
     ...install.map((line) => `    ${line}`),
     '    ;;',
     'esac',
+    ...aptTriggersRun(packages, lockWait),
     'exit "$r"',
   ].join('\n');
+}
+
+/** The options every apt-get call that may run dpkg takes: dpkg's lock waited for, changed conffiles kept. */
+function aptInstallOptions(): string {
+  return ['-o DPkg::Lock::Timeout=300', ...KEEP_CONFFILES.map((o) => `-o Dpkg::Options::=${o}`)].join(' ');
+}
+
+/**
+ * Shell lines, run where `dpkg --configure -a` has just set `r`: when it failed (for anything but
+ * another dpkg's lock held past the wait), `apt-get -f install` once, with the install's options
+ * and lock wait, and the script exits there, saying what to run by hand, if that fails too.
+ * `--no-remove`: where apt could fix the dependencies only by removing a package, it stops instead
+ * (`Packages need to be removed but remove is disabled`): which of the host's packages to drop is
+ * the operator's call, not an install's.
+ */
+function aptFixBroken(lockWait: AptLockWait): string[] {
+  const fixBroken = aptWaitingForLock('apt-get -f install', `DEBIAN_FRONTEND=noninteractive apt-get ${aptInstallOptions()} -f install -y -q --no-install-recommends --no-remove`, lockWait);
+  const failed = [
+    quote('apt-get install: dpkg --configure -a and then apt-get -f install, run to finish what an interrupted dpkg left, failed (exit '),
+    '"$r"',
+    quote('); run both on the host, fix what they report (a failing maintainer script, a dependency apt cannot install without removing a package), then apply again'),
+  ].join('');
+  return [
+    'if [ "$r" -ne 0 ]; then',
+    // A dpkg still running holds what apt-get -f install needs too: apt would only wait its DPkg::Lock::Timeout out.
+    `  case $apt_err in ${DPKG_LOCK.pattern}) echo ${quote('apt-get install: another dpkg still holds its lock; apply again once it is done')} >&2; exit "$r" ;; esac`,
+    `  echo ${quote('apt-get install: dpkg --configure -a failed (exit ')}"$r"${quote('); fixing what it left with apt-get -f install')} >&2`,
+    ...fixBroken.map((line) => `  ${line}`),
+    `  [ "$r" -eq 0 ] || { echo ${failed} >&2; exit "$r"; }`,
+    'fi',
+  ];
+}
+
+/**
+ * Shell lines, run once the install has set `r`: where it succeeded and a package of it is still
+ * `triggers-pending` (its triggers not yet run) or `triggers-awaited` (waiting on another
+ * package's), `dpkg --triggers-only -a` once, which runs every pending trigger. apt treats both
+ * states as installed and does nothing for them ("already the newest version", no dpkg run: apt's
+ * pkgCache::PkgIterator::State leaves triggers alone), while the probe, like Ansible's apt module,
+ * counts only `ok installed` as installed: without this a package dpkg was interrupted in the
+ * middle of triggering (update-initramfs, man-db) would be planned at every run. A failure ends the
+ * step with dpkg's messages and what to run by hand.
+ */
+function aptTriggersRun(packages: readonly string[], lockWait: AptLockWait): string[] {
+  const run = aptWaitingForLock('dpkg --triggers-only -a', 'DEBIAN_FRONTEND=noninteractive dpkg --triggers-only -a', lockWait, DPKG_LOCK);
+  const said = 'apt-get install: dpkg left triggers of these packages pending; running them with dpkg --triggers-only -a';
+  return [
+    // A name dpkg-query does not know (a virtual package) prints nothing: only packages dpkg has count.
+    `if [ "$r" -eq 0 ] && dpkg-query -W -f=${quote('${Status}\n')} ${sh(packages)} 2>/dev/null | grep -q -E ${quote(' triggers-(pending|awaited)$')}; then`,
+    `  echo ${quote(said)} >&2`,
+    ...run.map((line) => `  ${line}`),
+    `  [ "$r" -eq 0 ] || echo ${quote('apt-get install: dpkg --triggers-only -a failed (exit ')}"$r"${quote('); run it on the host, fix what it reports, then apply again')} >&2`,
+    'fi',
+  ];
 }
 
 /**

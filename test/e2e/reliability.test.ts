@@ -10,7 +10,8 @@ import { describeLab } from './support/lab.js';
  * Reliability on a real systemd container: a step that fails after its file was written leaves
  * the node as it was (real sysctl, real systemd-analyze), and the exit codes of README's table
  * that need a host (2: changes pending, 1: not confirmed, 130: interrupted), from the real binary;
- * and a package install that converges on a node whose dpkg was killed mid-run (real dpkg and apt).
+ * and a package install that converges on a node whose dpkg was killed mid-run, or left triggers
+ * pending (real dpkg and apt).
  */
 jest.setTimeout(300_000);
 
@@ -156,13 +157,21 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
     expect(gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', slow]).status).toBe(ExitCode.OK);
   });
 
-  it("a dpkg killed while it configured a package (apt then refuses every install): apply finishes it as apt advises, installs, and plan has zero changes", async () => {
+  it("a dpkg killed while it configured a package, beside one unpacked before the package it depends on (apt then refuses every install): apply finishes both as apt advises (dpkg --configure -a, then apt-get -f install), installs, and plan has zero changes", async () => {
     const pkg = 'gridops-e2e-interrupted';
+    const dependent = 'gridops-e2e-dependent';
     const hold = '/run/gridops-e2e-hold';
     // A package whose postinst waits while the hold file exists: dpkg is killed there, as a lost
     // connection or a reboot would kill it, with the package half-configured in dpkg's journal.
     const interrupt = [
       'set -e',
+      // Unpacked, its dependency (hello, from the mirror) not installed: what a Ctrl-C between two
+      // packages of one install leaves, and what dpkg --configure -a cannot finish (dependency problems).
+      'd=$(mktemp -d); mkdir "$d/DEBIAN"',
+      `printf 'Package: ${dependent}\\nVersion: 1.0\\nArchitecture: all\\nDepends: hello\\nMaintainer: gridops e2e <e2e@gridops.invalid>\\nDescription: a package unpacked before the one it depends on\\n' > "$d/DEBIAN/control"`,
+      `dpkg-deb -b "$d" /root/${dependent}.deb >/dev/null; rm -rf "$d"`,
+      `dpkg --unpack /root/${dependent}.deb >/dev/null 2>&1 </dev/null`,
+      `[ "$(dpkg-query -W -f='\${Status}' ${dependent})" = 'install ok unpacked' ]`,
       'd=$(mktemp -d); mkdir "$d/DEBIAN"',
       `printf 'Package: ${pkg}\\nVersion: 1.0\\nArchitecture: all\\nMaintainer: gridops e2e <e2e@gridops.invalid>\\nDescription: a package whose configuration the e2e test interrupts\\n' > "$d/DEBIAN/control"`,
       `printf '#!/bin/sh\\necho $$ > ${hold}.pid\\nwhile [ -e ${hold} ]; do sleep 0.2; done\\ntouch /root/${pkg}-configured\\n' > "$d/DEBIAN/postinst"`,
@@ -186,13 +195,58 @@ describeLab('a failed step leaves the host as it was; exit codes', { kind: 'cont
     const plan = gridops(['plan', lab.topology, '--detailed-exitcode', '--json', '--playbook', playbook]);
     expect(plan.status).toBe(ExitCode.CHANGES_PRESENT);
     const changes = (JSON.parse(plan.stdout).hosts as Array<{ changes: Array<{ packages?: string[] }> }>)[0]!.changes;
-    expect(changes.map((c) => c.packages)).toEqual([['hello', pkg]]);
+    expect(changes.map((c) => c.packages)).toEqual([['hello', pkg, dependent]]);
 
     const apply = gridops(['apply', lab.topology, '--yes', '--playbook', playbook], { timeoutMs: 300_000 });
     expect({ status: apply.status, stderr: apply.stderr }).toEqual({ status: ExitCode.OK, stderr: expect.any(String) });
-    expect(await run(`dpkg-query -W -f='\${Status}' ${pkg}; echo; test -e /root/${pkg}-configured && echo configured; ls /var/lib/dpkg/updates/ | grep -c . || true; hello`)).toBe(
-      'install ok installed\nconfigured\n0\nHello, world!',
+    expect(await run(`dpkg-query -W -f='\${Status}\\n' ${pkg} ${dependent}; test -e /root/${pkg}-configured && echo configured; ls /var/lib/dpkg/updates/ | grep -c . || true; hello`)).toBe(
+      'install ok installed\ninstall ok installed\nconfigured\n0\nHello, world!',
     );
+    const after = gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', playbook]);
+    expect({ status: after.status, stdout: after.stdout }).toEqual({ status: ExitCode.OK, stdout: expect.stringContaining('No changes.') });
+  });
+
+  it('packages whose dpkg triggers are pending or awaited (apt-get install does nothing for them): the plan installs them, apply runs the triggers, and plan has zero changes', async () => {
+    const pkg = 'gridops-e2e-triggered';
+    const activator = 'gridops-e2e-activator';
+    const dir = '/usr/share/gridops-e2e-trigger';
+    const control = (name: string, what: string) =>
+      `printf 'Package: ${name}\\nVersion: 1.0\\nArchitecture: all\\nMaintainer: gridops e2e <e2e@gridops.invalid>\\nDescription: ${what}\\n' > "$d/DEBIAN/control"`;
+    const setup = [
+      'set -e',
+      'd=$(mktemp -d); mkdir "$d/DEBIAN"',
+      control(pkg, 'a package whose trigger the e2e test leaves pending'),
+      `printf 'interest ${dir}\\n' > "$d/DEBIAN/triggers"`,
+      `printf '#!/bin/sh\\n[ "$1" != triggered ] || touch /root/${pkg}-ran\\n' > "$d/DEBIAN/postinst"`,
+      'chmod 755 "$d/DEBIAN/postinst"',
+      `dpkg-deb -b "$d" /root/${pkg}.deb >/dev/null; rm -rf "$d"`,
+      `dpkg -i /root/${pkg}.deb >/dev/null </dev/null`,
+      // A file in the watched directory activates the trigger; --no-triggers leaves it pending (and
+      // the activator awaiting it), as a dpkg killed before its trigger run leaves them.
+      `d=$(mktemp -d); mkdir -p "$d/DEBIAN" "$d${dir}"; touch "$d${dir}/file"`,
+      control(activator, 'a package whose file activates the trigger of gridops-e2e-triggered'),
+      `dpkg-deb -b "$d" /root/${activator}.deb >/dev/null; rm -rf "$d"`,
+      `dpkg --no-triggers -i /root/${activator}.deb >/dev/null </dev/null`,
+      `dpkg-query -W -f='\${Package}: \${Status}\\n' ${pkg} ${activator}`,
+      // The check this case rests on: apt counts both installed and runs no dpkg for them.
+      `LC_ALL=C DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${pkg} ${activator} >/dev/null </dev/null`,
+      `dpkg-query -W -f='\${Package}: \${Status}\\n' ${pkg} ${activator}`,
+      `test -e /root/${pkg}-ran && echo ran || echo not-ran`,
+    ].join('\n');
+    const pending = await lab.ssh('node-01', setup);
+    expect({ code: pending.exitCode, stdout: pending.stdout, stderr: pending.stderr }).toEqual({
+      code: 0,
+      stdout: [1, 2].map(() => `${activator}: install ok triggers-awaited\n${pkg}: install ok triggers-pending\n`).join('') + 'not-ran',
+      stderr: expect.not.stringMatching(/\S/),
+    });
+
+    const playbook = `${ROOT}test/e2e/fixtures/triggers-pending.yaml`;
+    const plan = gridops(['plan', lab.topology, '--detailed-exitcode', '--json', '--playbook', playbook]);
+    expect(plan.status).toBe(ExitCode.CHANGES_PRESENT);
+    expect((JSON.parse(plan.stdout).hosts as Array<{ changes: Array<{ packages?: string[] }> }>)[0]!.changes.map((c) => c.packages)).toEqual([[pkg, activator]]);
+    const apply = gridops(['apply', lab.topology, '--yes', '--playbook', playbook], { timeoutMs: 300_000 });
+    expect({ status: apply.status, stderr: apply.stderr }).toEqual({ status: ExitCode.OK, stderr: expect.any(String) });
+    expect(await run(`dpkg-query -W -f='\${Package}: \${Status}\\n' ${pkg} ${activator}; test -e /root/${pkg}-ran && echo ran`)).toBe(`${activator}: install ok installed\n${pkg}: install ok installed\nran`);
     const after = gridops(['plan', lab.topology, '--detailed-exitcode', '--playbook', playbook]);
     expect({ status: after.status, stdout: after.stdout }).toEqual({ status: ExitCode.OK, stdout: expect.stringContaining('No changes.') });
   });

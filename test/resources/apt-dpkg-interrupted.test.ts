@@ -20,28 +20,73 @@ interface Host {
   repaired: () => boolean;
 }
 
+/** dpkg's words (dpkg 1.21) when a package was unpacked before a package it depends on: `--configure -a` leaves it unconfigured, exit 1. */
+const DEPENDENCY_PROBLEMS = [
+  'dpkg: dependency problems prevent configuration of hello-dependent:',
+  ' hello-dependent depends on hello; however:',
+  '  Package hello is not installed.',
+  '',
+  'dpkg: error processing package hello-dependent (--configure):',
+  ' dependency problems - leaving unconfigured',
+  'Errors were encountered while processing:',
+  ' hello-dependent',
+];
+/** apt's words once dpkg's journal is replayed but a package's dependency is still missing: it refuses every install, exit 100. */
+const UNMET = "E: Unmet dependencies. Try 'apt-get --fix-broken install' with no packages (or specify a solution).";
+/** apt-get -f install that fails as a failing maintainer script makes it fail, after dpkg's own messages. */
+const FIX_BROKEN_FAILED = 'E: Sub-process /usr/bin/dpkg returned an error code (1)';
+
 /**
  * A host whose dpkg was interrupted: a fake `apt-get` that refuses as apt does until the journal
  * is replayed (a marker file), and a fake `dpkg` whose `--configure -a` replays it, or fails as a
- * maintainer script's failure makes it fail (`repair: 'fails'`), or first meets the lock another
- * dpkg holds for `lockedCalls` calls.
+ * maintainer script's failure makes it fail (`repair: 'fails'`), or replays it but leaves a package
+ * unconfigured whose dependency is missing (`repair: 'dependency-problems'`: apt then refuses
+ * with unmet dependencies until `apt-get -f install` installs it, or fails as `fixBroken` says),
+ * or first meets the lock another dpkg holds for `lockedCalls` calls. Its `dpkg-query` reads every
+ * package's status from a file (`status`, `install ok installed` unless given), and
+ * `dpkg --triggers-only -a` runs the pending triggers (the status becomes `install ok installed`).
  */
-function interruptedHost(name: string, options: { repair: 'works' | 'fails'; lockedCalls?: number }): Host {
+function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'dependency-problems'; fixBroken?: 'works' | 'fails'; lockedCalls?: number; status?: string; triggersFail?: true }): Host {
   const bin = mkdtempSync(join(dir, `${name}-`));
   const aptLog = join(bin, 'apt-calls');
   const dpkgLog = join(bin, 'dpkg-calls');
   const journalReplayed = join(bin, 'journal-replayed');
+  const dependencyMissing = join(bin, 'dependency-missing');
+  const status = join(bin, 'status');
   writeFileSync(aptLog, '');
   writeFileSync(dpkgLog, '');
+  writeFileSync(status, options.status ?? 'install ok installed');
+  const fixBroken =
+    options.fixBroken === 'fails'
+      ? [`  echo ${quote(FIX_BROKEN_FAILED)} >&2`, '  exit 100']
+      : ["  echo 'Setting up hello (2.10-3) ...'", `  rm -f ${quote(dependencyMissing)}`, '  exit 0'];
   writeFileSync(
     join(bin, 'apt-get'),
     [
       '#!/bin/sh',
       `echo "$*" >> ${quote(aptLog)}`,
       `if [ ! -e ${quote(journalReplayed)} ]; then echo ${quote(INTERRUPTED)} >&2; exit 100; fi`,
+      'case " $* " in',
+      '*" -f install "*)',
+      ...fixBroken,
+      '  ;;',
+      'esac',
+      `if [ -e ${quote(dependencyMissing)} ]; then echo ${quote(UNMET)} >&2; exit 100; fi`,
       'echo installed',
     ].join('\n'),
   );
+  const configure = {
+    works: `echo 'Setting up hello (2.10-3) ...'; touch ${quote(journalReplayed)}`,
+    fails: [
+      "echo 'Setting up hello (2.10-3) ...'",
+      "echo 'dpkg: error processing package hello (--configure):' >&2",
+      "echo ' installed hello package post-installation script subprocess returned error exit status 1' >&2",
+      "echo 'Errors were encountered while processing:' >&2",
+      "echo ' hello' >&2",
+      'exit 1',
+    ].join('\n'),
+    'dependency-problems': [`touch ${quote(journalReplayed)} ${quote(dependencyMissing)}`, ...DEPENDENCY_PROBLEMS.map((line) => `echo ${quote(line)} >&2`), 'exit 1'].join('\n'),
+  }[options.repair];
   writeFileSync(
     join(bin, 'dpkg'),
     [
@@ -49,52 +94,82 @@ function interruptedHost(name: string, options: { repair: 'works' | 'fails'; loc
       `echo "DEBIAN_FRONTEND=$DEBIAN_FRONTEND LC_ALL=$LC_ALL $*" >> ${quote(dpkgLog)}`,
       `n=$(wc -l < ${quote(dpkgLog)})`,
       `if [ "$n" -le ${options.lockedCalls ?? 0} ]; then echo 'dpkg: error: dpkg frontend lock was locked by another process with pid 812' >&2; echo 'Note: removing the lock file is always wrong, can damage the locked area' >&2; exit 2; fi`,
-      options.repair === 'works'
-        ? `echo 'Setting up hello (2.10-3) ...'; touch ${quote(journalReplayed)}`
-        : [
-            "echo 'Setting up hello (2.10-3) ...'",
-            "echo 'dpkg: error processing package hello (--configure):' >&2",
-            "echo ' installed hello package post-installation script subprocess returned error exit status 1' >&2",
-            "echo 'Errors were encountered while processing:' >&2",
-            "echo ' hello' >&2",
-            'exit 1',
-          ].join('\n'),
+      options.triggersFail
+        ? `if [ "$1" = --triggers-only ]; then echo 'Processing triggers for man-db (2.11.2-2) ...'; echo 'dpkg: error processing package man-db (--triggers-only):' >&2; echo ' installed man-db package post-installation script subprocess returned error exit status 1' >&2; exit 1; fi`
+        : `if [ "$1" = --triggers-only ]; then echo 'Processing triggers for man-db (2.11.2-2) ...'; echo 'install ok installed' > ${quote(status)}; exit 0; fi`,
+      configure,
     ].join('\n'),
   );
-  chmodSync(join(bin, 'apt-get'), 0o755);
-  chmodSync(join(bin, 'dpkg'), 0o755);
+  writeFileSync(join(bin, 'dpkg-query'), ['#!/bin/sh', '[ "$1" = -W ] || exit 2', 'shift 2', `for p; do cat ${quote(status)}; echo; done`].join('\n'));
+  for (const tool of ['apt-get', 'dpkg', 'dpkg-query']) chmodSync(join(bin, tool), 0o755);
   const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean);
   return { path: `${bin}:${process.env.PATH}`, aptCalls: () => lines(aptLog), dpkgCalls: () => lines(dpkgLog), repaired: () => existsSync(journalReplayed) };
 }
 
-async function install(host: Host, packages: string[]) {
-  return local.exec(`PATH=${quote(host.path)}; export PATH\n${aptInstall(packages, { totalS: 6, pauseS: 1 })}`, { timeoutMs: 30_000 });
+async function install(host: Host, packages: string[], lockWait = { totalS: 6, pauseS: 1 }) {
+  return local.exec(`PATH=${quote(host.path)}; export PATH\n${aptInstall(packages, lockWait)}`, { timeoutMs: 30_000 });
 }
 
 const INSTALL_ARGS = '-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install -y -q --no-install-recommends hello';
+/** apt's fix-broken with the install's options, never removing a package to fix a dependency. */
+const FIX_BROKEN_ARGS = '-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -f install -y -q --no-install-recommends --no-remove';
+const CONFIGURE = 'DEBIAN_FRONTEND=noninteractive LC_ALL=C --force-confdef --force-confold --configure -a';
+const FIX_BROKEN_SAID = 'apt-get install: dpkg --configure -a failed (exit 1); fixing what it left with apt-get -f install';
+const REPAIR_FAILED = (code: number) =>
+  `apt-get install: dpkg --configure -a and then apt-get -f install, run to finish what an interrupted dpkg left, failed (exit ${code}); run both on the host, fix what they report (a failing maintainer script, a dependency apt cannot install without removing a package), then apply again`;
+const said = (stderr: string, line: string) => stderr.split('\n').filter((l) => l === line).length;
+
+/** The host's dpkg journal is clean: apt installs at once. */
+function journalClean(host: Host): Host {
+  writeFileSync(join(host.path.split(':')[0]!, 'journal-replayed'), '');
+  return host;
+}
 
 describe('apt-get install after an interrupted dpkg (Ctrl-C, a lost connection, a reboot): finishes the work as apt advises, once', () => {
   it('runs dpkg --configure -a once (noninteractive, keeping changed conffiles), says so, and installs', async () => {
     const host = interruptedHost('repairs', { repair: 'works' });
     const result = await install(host, ['hello']);
     expect(result.code).toBe(0);
-    expect(host.dpkgCalls()).toEqual(['DEBIAN_FRONTEND=noninteractive LC_ALL=C --force-confdef --force-confold --configure -a']);
+    expect(host.dpkgCalls()).toEqual([CONFIGURE]);
     expect(host.aptCalls()).toEqual([INSTALL_ARGS, INSTALL_ARGS]);
     expect(result.stderr).toContain(`${REPAIR_SAID}\n`);
-    expect(result.stderr.split('\n').filter((l) => l === REPAIR_SAID)).toHaveLength(1);
+    expect(said(result.stderr, REPAIR_SAID)).toBe(1);
     expect(result.stdout).toBe('Setting up hello (2.10-3) ...\ninstalled\n');
   });
 
-  it('a repair that fails fails the step with apt\'s and dpkg\'s messages and what to run by hand; the install is not tried again', async () => {
-    const host = interruptedHost('fails', { repair: 'fails' });
+  it('a package unpacked before its dependency (configure -a fails with dependency problems): apt-get -f install installs the dependency, then the install; each repair said once', async () => {
+    const host = interruptedHost('dependency', { repair: 'dependency-problems' });
     const result = await install(host, ['hello']);
-    expect(result.code).toBe(1);
-    expect(host.aptCalls()).toEqual([INSTALL_ARGS]);
+    expect(result.code).toBe(0);
+    expect(host.dpkgCalls()).toEqual([CONFIGURE]);
+    expect(host.aptCalls()).toEqual([INSTALL_ARGS, FIX_BROKEN_ARGS, INSTALL_ARGS]);
+    expect(said(result.stderr, REPAIR_SAID)).toBe(1);
+    expect(said(result.stderr, FIX_BROKEN_SAID)).toBe(1);
+    expect(result.stderr).toContain(DEPENDENCY_PROBLEMS.join('\n'));
+    expect(result.stdout).toBe('Setting up hello (2.10-3) ...\ninstalled\n');
+  });
+
+  it('fix-broken that fails too stops the step with every message and what to run by hand: one configure, one fix-broken, no install retried', async () => {
+    const host = interruptedHost('fix-fails', { repair: 'dependency-problems', fixBroken: 'fails' });
+    const result = await install(host, ['hello']);
+    expect(result.code).toBe(100);
+    expect(host.dpkgCalls()).toEqual([CONFIGURE]);
+    expect(host.aptCalls()).toEqual([INSTALL_ARGS, FIX_BROKEN_ARGS]);
+    expect(result.stderr).toContain(INTERRUPTED.trim());
+    expect(result.stderr).toContain(DEPENDENCY_PROBLEMS.join('\n'));
+    expect(result.stderr).toContain(FIX_BROKEN_FAILED);
+    expect(result.stderr.trim().split('\n').pop()).toBe(REPAIR_FAILED(100));
+  });
+
+  it("a maintainer script that fails the configure fails fix-broken's try too: the step stops with apt's and dpkg's messages and what to run by hand", async () => {
+    const host = interruptedHost('fails', { repair: 'fails', fixBroken: 'fails' });
+    const result = await install(host, ['hello']);
+    expect(result.code).toBe(100);
+    expect(host.aptCalls()).toEqual([INSTALL_ARGS, FIX_BROKEN_ARGS]);
     expect(host.dpkgCalls()).toHaveLength(1);
     expect(result.stderr).toContain(INTERRUPTED.trim());
     expect(result.stderr).toContain(' installed hello package post-installation script subprocess returned error exit status 1');
-    const last = result.stderr.trim().split('\n').pop();
-    expect(last).toBe('apt-get install: dpkg --configure -a, run to finish what an interrupted dpkg left, failed (exit 1); run dpkg --configure -a on the host, fix what it reports (apt-get -f install when it names missing dependencies), then apply again');
+    expect(result.stderr.trim().split('\n').pop()).toBe(REPAIR_FAILED(100));
   });
 
   it('a dpkg lock another dpkg holds is waited for, within the same wait as apt\'s', async () => {
@@ -106,12 +181,40 @@ describe('apt-get install after an interrupted dpkg (Ctrl-C, a lost connection, 
     expect(result.stderr).toContain('dpkg --configure -a: waiting for the dpkg lock (up to 6 s): dpkg: error: dpkg frontend lock was locked by another process with pid 812');
   });
 
+  it('a dpkg lock still held after the wait ends the step there: no fix-broken, which would only wait for it too', async () => {
+    const host = interruptedHost('still-locked', { repair: 'works', lockedCalls: 100 });
+    const result = await install(host, ['hello'], { totalS: 1, pauseS: 1 });
+    expect(result.code).toBe(2);
+    expect(host.aptCalls()).toEqual([INSTALL_ARGS]);
+    expect(result.stderr).toContain('dpkg --configure -a: the dpkg lock is still held after 1 s');
+    expect(result.stderr.trim().split('\n').pop()).toBe('apt-get install: another dpkg still holds its lock; apply again once it is done');
+  });
+
   it('an install that works at once runs no dpkg', async () => {
-    const host = interruptedHost('clean', { repair: 'works' });
-    writeFileSync(join(host.path.split(':')[0]!, 'journal-replayed'), '');
+    const host = journalClean(interruptedHost('clean', { repair: 'works' }));
     const result = await install(host, ['hello']);
     expect(result.code).toBe(0);
     expect(host.dpkgCalls()).toEqual([]);
     expect(result.stderr).toBe('');
+  });
+});
+
+describe('a package whose dpkg triggers are pending (apt-get install leaves them so): the install runs them, so the next plan has no change', () => {
+  it.each(['triggers-pending', 'triggers-awaited'])('install ok %s: dpkg --triggers-only -a, once, said once', async (state) => {
+    const host = journalClean(interruptedHost(state, { repair: 'works', status: `install ok ${state}` }));
+    const result = await install(host, ['hello']);
+    expect(result.code).toBe(0);
+    expect(host.aptCalls()).toEqual([INSTALL_ARGS]);
+    expect(host.dpkgCalls()).toEqual(['DEBIAN_FRONTEND=noninteractive LC_ALL=C --triggers-only -a']);
+    expect(result.stderr.split('\n').filter((l) => l.includes('--triggers-only'))).toEqual(['apt-get install: dpkg left triggers of these packages pending; running them with dpkg --triggers-only -a']);
+  });
+
+  it('triggers that fail stop the step with dpkg\'s message and what to run by hand', async () => {
+    const host = journalClean(interruptedHost('triggers-fail', { repair: 'works', status: 'install ok triggers-pending', triggersFail: true }));
+    const result = await install(host, ['hello']);
+    expect(result.code).toBe(1);
+    expect(host.dpkgCalls()).toHaveLength(1);
+    expect(result.stderr).toContain(' installed man-db package post-installation script subprocess returned error exit status 1');
+    expect(result.stderr.trim().split('\n').pop()).toBe('apt-get install: dpkg --triggers-only -a failed (exit 1); run it on the host, fix what it reports, then apply again');
   });
 });

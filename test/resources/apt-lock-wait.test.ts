@@ -30,6 +30,8 @@ function lockedApt(name: string, locked: number, lock: string, options: { transl
     ].join('\n'),
   );
   chmodSync(join(bin, 'apt-get'), 0o755);
+  // After an install the step asks dpkg-query for pending triggers: this one knows no package, so the host's own dpkg is never asked (nor run).
+  writeFileSync(join(bin, 'dpkg-query'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
   return { path: `${bin}:${process.env.PATH}`, calls: () => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) };
 }
 

@@ -8,8 +8,8 @@ import { facts, node } from './fixtures.js';
 
 /**
  * dpkg's `${Status}` (want, error flag, state) of each package on a host where a dpkg run was
- * interrupted: what `dpkg -l` shows as iU, iF, iH and Ri next to the installed ones (ii, hi, and
- * ri: installed, only marked for removal).
+ * interrupted: what `dpkg -l` shows as iU, iF, iH, Ri, it and iW next to the installed ones (ii, hi,
+ * and ri: installed, only marked for removal).
  */
 const STATUS: Record<string, string> = {
   'unpacked-only': 'install ok unpacked',
@@ -17,6 +17,8 @@ const STATUS: Record<string, string> = {
   'half-installed': 'install ok half-installed',
   'needs-reinstall': 'install reinstreq half-installed',
   provider: 'install ok half-configured',
+  'triggers-pending': 'install ok triggers-pending',
+  'triggers-awaited': 'install ok triggers-awaited',
   installed: 'install ok installed',
   held: 'hold ok installed',
   'marked-for-removal': 'deinstall ok installed',
@@ -47,6 +49,10 @@ describe('packages: one an interrupted dpkg left unpacked or half-configured is 
     expect(probe(['unpacked-only', 'half-configured', 'half-installed', 'needs-reinstall', 'installed', 'held', 'marked-for-removal'])).toBe(
       'installed installed\nheld installed\nmarked-for-removal installed\nunpacked-only missing\nhalf-configured missing\nhalf-installed missing\nneeds-reinstall missing\n',
     );
+  });
+
+  it("triggers-pending and triggers-awaited read as missing, as Ansible's apt module reads only `ok installed` as installed: the install then runs the triggers (apt-dpkg-interrupted.test.ts)", () => {
+    expect(probe(['triggers-pending', 'triggers-awaited', 'installed'])).toBe('installed installed\ntriggers-pending missing\ntriggers-awaited missing\n');
   });
 
   it('a name only a half-configured package provides is missing too', () => {
