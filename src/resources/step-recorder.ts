@@ -128,18 +128,21 @@ interface HeldLock {
 const APT_LOCK: HeldLock = { pattern: "*'Could not get lock'*", name: 'the apt lock' };
 
 /**
- * dpkg's words for its lock held (`dpkg frontend lock was locked by another process with pid N`;
- * before dpkg 1.21, `… is locked by another process`): it fails at once, exit 2, and has no option
- * to wait.
+ * dpkg's words for its lock held (`dpkg: error: dpkg frontend lock was locked by another process
+ * with pid N`; before dpkg 1.21, `dpkg: error: dpkg status database is locked by another process`):
+ * it fails at once, exit 2, and has no option to wait. Matched with dpkg's own prefix: a maintainer
+ * script's output, which dpkg's stderr carries too, may say a lock of its own is held, and its
+ * failure is not a lock to wait for.
  */
-const DPKG_LOCK: HeldLock = { pattern: "*'locked by another process'*", name: 'the dpkg lock' };
+const DPKG_LOCK: HeldLock = { pattern: "*'dpkg: error: dpkg '*'locked by another process'*", name: 'the dpkg lock' };
 
 /**
  * Shell lines that run `command` (an apt-get call, or a dpkg one with `lock` DPKG_LOCK) and set `r`
  * to its status, and `apt_err` to its stderr, trying it again while
  * it fails because another apt or dpkg holds a lock, until `apt_lock_waited`, the wall time since the lock
- * was first met (`apt_lock_since`, which the caller clears once, so the wait is one budget however
- * often this runs), reaches the wait's total.
+ * was first met (`apt_lock_since`, which the caller clears once per stage: an update's retries
+ * share one wait, each stage of an install's repair has its own, the step's timeout bounding them
+ * all), reaches the wait's total.
  *
  * Why: `DPkg::Lock::Timeout` waits only for dpkg's locks. `apt-get update` takes
  * /var/lib/apt/lists/lock, and `apt-get install` /var/cache/apt/archives/lock for its downloads,
@@ -160,7 +163,8 @@ function aptWaitingForLock(what: string, command: string, wait: AptLockWait, loc
     // Wall time since the lock was first met: a held dpkg lock costs each try its own DPkg::Lock::Timeout too.
     '      now=$(date +%s); apt_lock_since=${apt_lock_since:-$now}; apt_lock_waited=$((now - apt_lock_since))',
     `      if [ "$apt_lock_waited" -lt ${wait.totalS} ]; then`,
-    `        [ "$apt_lock_waited" -gt 0 ] || [ -n "$apt_lock_said" ] || echo ${quote(`${what}: waiting for ${lock.name} (up to ${wait.totalS} s):`)} "$apt_err" >&2`,
+    // printf, not echo: dash's echo reads backslashes in apt's message as escapes (`\c` ends the line there).
+    `        [ "$apt_lock_waited" -gt 0 ] || [ -n "$apt_lock_said" ] || printf '%s %s\\n' ${quote(`${what}: waiting for ${lock.name} (up to ${wait.totalS} s):`)} "$apt_err" >&2`,
     `        apt_lock_said=1; sleep ${wait.pauseS}; continue`,
     '      fi',
     `      apt_err="$apt_err"${quote(`\n${stillHeld}`)} ;;`,
@@ -216,6 +220,14 @@ const KEEP_CONFFILES = ['--force-confdef', '--force-confold'];
  *
  * Then pending triggers (aptTriggersRun).
  */
+/**
+ * Clears the lock wait (aptWaitingForLock) for a new stage of an install: apt's wait for its
+ * archives lock before an interrupted dpkg is found must not use up the wait for dpkg's lock that
+ * the repair then meets (unattended-upgrades runs `dpkg --configure -a` itself), nor must a wait
+ * said once keep the next lock's wait from being said.
+ */
+const NEW_LOCK_WAIT = "apt_lock_since=''; apt_lock_said=''";
+
 export function aptInstall(packages: readonly string[], lockWait: AptLockWait = APT_LOCK_WAIT): string {
   const install = aptWaitingForLock('apt-get install', `DEBIAN_FRONTEND=noninteractive apt-get ${aptInstallOptions()} install -y -q --no-install-recommends ${sh(packages)}`, lockWait);
   const repair = aptWaitingForLock('dpkg --configure -a', `DEBIAN_FRONTEND=noninteractive dpkg ${KEEP_CONFFILES.join(' ')} --configure -a`, lockWait, DPKG_LOCK);
@@ -227,8 +239,10 @@ export function aptInstall(packages: readonly string[], lockWait: AptLockWait = 
     '  0:*) ;;',
     "  *'dpkg was interrupted'*)",
     `    echo ${quote('apt-get install: dpkg was interrupted earlier; finishing it with dpkg --configure -a')} >&2`,
+    `    ${NEW_LOCK_WAIT}`,
     ...repair.map((line) => `    ${line}`),
     ...aptFixBroken(lockWait).map((line) => `    ${line}`),
+    `    ${NEW_LOCK_WAIT}`,
     ...install.map((line) => `    ${line}`),
     '    ;;',
     'esac',
@@ -262,6 +276,7 @@ function aptFixBroken(lockWait: AptLockWait): string[] {
     // A dpkg still running holds what apt-get -f install needs too: apt would only wait its DPkg::Lock::Timeout out.
     `  case $apt_err in ${DPKG_LOCK.pattern}) echo ${quote('apt-get install: another dpkg still holds its lock; apply again once it is done')} >&2; exit "$r" ;; esac`,
     `  echo ${quote('apt-get install: dpkg --configure -a failed (exit ')}"$r"${quote('); fixing what it left with apt-get -f install')} >&2`,
+    `  ${NEW_LOCK_WAIT}`,
     ...fixBroken.map((line) => `  ${line}`),
     `  [ "$r" -eq 0 ] || { echo ${failed} >&2; exit "$r"; }`,
     'fi',
@@ -285,6 +300,7 @@ function aptTriggersRun(packages: readonly string[], lockWait: AptLockWait): str
     // A name dpkg-query does not know (a virtual package) prints nothing: only packages dpkg has count.
     `if [ "$r" -eq 0 ] && dpkg-query -W -f=${quote('${Status}\n')} ${sh(packages)} 2>/dev/null | grep -q -E ${quote(' triggers-(pending|awaited)$')}; then`,
     `  echo ${quote(said)} >&2`,
+    `  ${NEW_LOCK_WAIT}`,
     ...run.map((line) => `  ${line}`),
     `  [ "$r" -eq 0 ] || echo ${quote('apt-get install: dpkg --triggers-only -a failed (exit ')}"$r"${quote('); run it on the host, fix what it reports, then apply again')} >&2`,
     'fi',

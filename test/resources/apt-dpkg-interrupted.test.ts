@@ -20,6 +20,9 @@ interface Host {
   repaired: () => boolean;
 }
 
+/** apt's words for its archives lock held; the holder's name carries a backslash, which the step's message must keep. */
+const APT_LOCKED = 'E: Could not get lock /var/cache/apt/archives/lock. It is held by process 812 (apt\\c-daily)';
+
 /** dpkg's words (dpkg 1.21) when a package was unpacked before a package it depends on: `--configure -a` leaves it unconfigured, exit 1. */
 const DEPENDENCY_PROBLEMS = [
   'dpkg: dependency problems prevent configuration of hello-dependent:',
@@ -46,7 +49,7 @@ const FIX_BROKEN_FAILED = 'E: Sub-process /usr/bin/dpkg returned an error code (
  * package's status from a file (`status`, `install ok installed` unless given), and
  * `dpkg --triggers-only -a` runs the pending triggers (the status becomes `install ok installed`).
  */
-function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'dependency-problems'; fixBroken?: 'works' | 'fails'; lockedCalls?: number; status?: string; triggersFail?: true }): Host {
+function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'dependency-problems' | 'script-says-locked'; fixBroken?: 'works' | 'fails'; lockedCalls?: number; aptLockedCalls?: number; status?: string; triggersFail?: true }): Host {
   const bin = mkdtempSync(join(dir, `${name}-`));
   const aptLog = join(bin, 'apt-calls');
   const dpkgLog = join(bin, 'dpkg-calls');
@@ -65,6 +68,7 @@ function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'd
     [
       '#!/bin/sh',
       `echo "$*" >> ${quote(aptLog)}`,
+      `if [ "$(wc -l < ${quote(aptLog)})" -le ${options.aptLockedCalls ?? 0} ]; then printf '%s\\n' ${quote(APT_LOCKED)} >&2; exit 100; fi`,
       `if [ ! -e ${quote(journalReplayed)} ]; then echo ${quote(INTERRUPTED)} >&2; exit 100; fi`,
       'case " $* " in',
       '*" -f install "*)',
@@ -85,6 +89,8 @@ function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'd
       "echo ' hello' >&2",
       'exit 1',
     ].join('\n'),
+    // A maintainer script's own words that happen to say a lock is held: not dpkg's lock, not waited for.
+    'script-says-locked': ["echo 'hello: the cache database is locked by another process' >&2", "echo 'dpkg: error processing package hello (--configure):' >&2", 'exit 1'].join('\n'),
     'dependency-problems': [`touch ${quote(journalReplayed)} ${quote(dependencyMissing)}`, ...DEPENDENCY_PROBLEMS.map((line) => `echo ${quote(line)} >&2`), 'exit 1'].join('\n'),
   }[options.repair];
   writeFileSync(
@@ -188,6 +194,32 @@ describe('apt-get install after an interrupted dpkg (Ctrl-C, a lost connection, 
     expect(host.aptCalls()).toEqual([INSTALL_ARGS]);
     expect(result.stderr).toContain('dpkg --configure -a: the dpkg lock is still held after 1 s');
     expect(result.stderr.trim().split('\n').pop()).toBe('apt-get install: another dpkg still holds its lock; apply again once it is done');
+  });
+
+  it("each stage of the repair waits for a lock with a wait of its own: apt's wait before it does not use up dpkg's", async () => {
+    // apt's lock is held for the first 3 tries (3 s of a 3 s wait), then apt says dpkg was interrupted; dpkg's lock is held once.
+    const host = interruptedHost('budget', { repair: 'works', aptLockedCalls: 3, lockedCalls: 1 });
+    const result = await install(host, ['hello'], { totalS: 3, pauseS: 1 });
+    expect(result.code).toBe(0);
+    expect(host.dpkgCalls()).toHaveLength(2);
+    expect(result.stderr).toContain('dpkg --configure -a: waiting for the dpkg lock (up to 3 s): dpkg: error: dpkg frontend lock was locked by another process with pid 812');
+    expect(result.stderr).not.toContain('still held');
+  });
+
+  it("a maintainer script's own words about a lock are not dpkg's lock: the failure is not waited on as one", async () => {
+    const host = interruptedHost('script-locked', { repair: 'script-says-locked', fixBroken: 'fails' });
+    const result = await install(host, ['hello']);
+    expect(host.dpkgCalls()).toHaveLength(1);
+    expect(result.stderr).not.toContain('waiting for the dpkg lock');
+    expect(result.stderr).toContain(FIX_BROKEN_SAID);
+    expect(result.stderr.trim().split('\n').pop()).toBe(REPAIR_FAILED(100));
+  });
+
+  it("apt's lock message is shown as apt wrote it, backslashes and all", async () => {
+    const host = journalClean(interruptedHost('backslash', { repair: 'works', aptLockedCalls: 1 }));
+    const result = await install(host, ['hello']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`apt-get install: waiting for the apt lock (up to 6 s): ${APT_LOCKED}\n`);
   });
 
   it('an install that works at once runs no dpkg', async () => {
