@@ -86,7 +86,7 @@ export function loadSshConfig(file: string | undefined = undefined, warn: (messa
   const user = { user: true, home } as const;
   const files: ConfigFileToRead[] =
     file !== undefined ? [{ path: file, includes: user }] : [{ path: join(home, '.ssh', 'config'), includes: user }, { path: systemFile, includes: { user: false, dir: dirname(systemFile) } }];
-  const expanded = readSshConfigWithIncludes(files, parse);
+  const expanded = readSshConfigWithIncludes(files, parse, warn);
   if (!expanded) return undefined;
   const { config, sourceOf } = expanded;
   sourcesOf.set(config, sourceOf);
