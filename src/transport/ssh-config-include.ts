@@ -238,7 +238,7 @@ const WILDCARD = /[*?[]/;
  * a pattern without wildcards is its own only path (reading it says whether it exists). `*` and
  * `?` do not match a leading dot, and braces are literal, as in OpenSSH's glob call.
  */
-function expandGlob(pattern: string): string[] {
+export function expandGlob(pattern: string): string[] {
   if (!WILDCARD.test(pattern)) return [pattern];
   let paths = ['/'];
   for (const segment of pattern.split('/').filter((s) => s !== '')) {
