@@ -5,11 +5,10 @@
  * /etc/ssh/ssh_known_hosts refuses or vouches for a host for gridops as it does for `ssh`.
  */
 import { readFileSync } from 'node:fs';
-import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { Node } from '../topology/model.js';
 import { KnownHosts } from './known-hosts.js';
-import { sshConfigFor, type SshConfigValues } from './ssh-config.js';
+import { sshConfigFor, type LoadedSshConfig, type SshConfigValues } from './ssh-config.js';
 import { expandHome } from './expand-home.js';
 
 /** OpenSSH's GlobalKnownHostsFile default (ssh_config(5)). */
@@ -23,7 +22,7 @@ export interface KnownHostsFiles {
 }
 
 /** The node's files: its ssh.knownHosts, and ~/.ssh/config's GlobalKnownHostsFile for it (`none`: no global file), else OpenSSH's default. */
-export function knownHostsFilesOf(node: Pick<Node, 'name' | 'address' | 'settings'>, sshConfig: SSHConfig | undefined): KnownHostsFiles {
+export function knownHostsFilesOf(node: Pick<Node, 'name' | 'address' | 'settings'>, sshConfig: LoadedSshConfig | undefined): KnownHostsFiles {
   return knownHostsFilesFrom(node, sshConfigFor(sshConfig, node));
 }
 

@@ -21,6 +21,7 @@ import { groupHoldsOnly, type ReadingUser } from './ssh-config-own-group.js';
  *
  * Each file is refused, as ssh refuses it, when another user than its reader or root owns it or
  * another user may write it (secureFileText): its lines choose where and as whom gridops logs in.
+ * The system-wide file itself is read as ssh reads it: unchecked, and not used where it cannot be read.
  */
 
 /** A parsed line of `ssh-config` (directive, comment or blank), with its block's lines for Host and Match. */
@@ -64,9 +65,10 @@ const DIRECTIVE = 1;
  * undefined when none exists. Each file's lines before its first block apply to every host, wherever
  * it follows the file before it, as ssh starts each file outside any block. A file that cannot be
  * read or parsed, or that others could have written, or an Include gridops cannot follow as ssh does,
- * is an error naming the file, and for an included file the Include's FILE:LINE.
+ * is an error naming the file, and for an included file the Include's FILE:LINE; except the system-wide
+ * file itself, which ssh reads without checking it and skips where it cannot read it (`warn` told of an EACCES).
  */
-export function readSshConfigWithIncludes(files: readonly ConfigFileToRead[], parse: (text: string) => SSHConfig): ExpandedSshConfig | undefined {
+export function readSshConfigWithIncludes(files: readonly ConfigFileToRead[], parse: (text: string) => SSHConfig, warn: (message: string) => void = () => undefined): ExpandedSshConfig | undefined {
   const sourceOf = new Map<ConfigLine, DirectiveSource>();
   let Config: (new () => SSHConfig) | undefined;
   // The root of the file being read: an included file keeps its includer's, as readconf.c passes SSHCONF_USERCONF on.
@@ -74,13 +76,20 @@ export function readSshConfigWithIncludes(files: readonly ConfigFileToRead[], pa
 
   const readFile = (path: string, depth: number, includedAt?: string): ConfigLine[] | undefined => {
     let text: string;
+    // ssh.c reads /etc/ssh/ssh_config with neither SSHCONF_CHECKPERM nor a care whether fopen() fails; what it includes is checked and must be read.
+    const systemFileItself = depth === 0 && !root.user;
     try {
-      text = secureFileText(path, includedAt);
+      text = secureFileText(path, includedAt, !systemFileItself);
     } catch (err) {
       if (err instanceof ConnectionError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       // OpenSSH skips a path that names nothing (glob(3) matches no file under a file either); a directory reads as empty there.
-      if (code === 'ENOENT' || (includedAt && (code === 'ENOTDIR' || code === 'EISDIR'))) return undefined;
+      if (code === 'ENOENT' || ((includedAt || systemFileItself) && (code === 'ENOTDIR' || code === 'EISDIR'))) return undefined;
+      if (systemFileItself) {
+        // Said, though ssh says nothing: the admin's settings (HashKnownHosts, a route) silently missing would be a surprise.
+        warn(`cannot read ${path} (${code ?? (err as Error).message}): not used, as ssh does not use it`);
+        return undefined;
+      }
       throw new ConnectionError(path, `cannot read ${path}${includedAt ? ` (included at ${includedAt})` : ''}: ${(err as Error).message}`, 'fix its permissions or move it aside');
     }
     let parsed: SSHConfig;
@@ -139,17 +148,17 @@ export function readSshConfigWithIncludes(files: readonly ConfigFileToRead[], pa
  * The text of `path`, refused as OpenSSH's readconf.c refuses a user configuration file and every
  * file it includes ("Bad owner or permissions"): owned by another user than the one reading it and
  * root, or writable by others, or by a group another user is in (ssh-config-own-group.ts), since whoever can write it chooses
- * the HostName, IdentityFile and route gridops takes. The system-wide file is checked too (root
- * owns it), though ssh checks only the files it includes: the same reason holds for it. The descriptor read is the one checked
+ * the HostName, IdentityFile and route gridops takes. Unless `checked` is false: ssh reads the
+ * system-wide file itself unchecked (only root could have put it there), so gridops reads it as ssh does. The descriptor read is the one checked
  * (fstat), so the file cannot be swapped between the check and the read. A directory is not
  * checked: reading it fails.
  */
-function secureFileText(path: string, includedAt: string | undefined): string {
+function secureFileText(path: string, includedAt: string | undefined, checked: boolean): string {
   const fd = openSync(path, 'r');
   try {
     const stat = fstatSync(fd);
     const uid = process.getuid?.();
-    if (!stat.isDirectory() && uid !== undefined) {
+    if (checked && !stat.isDirectory() && uid !== undefined) {
       // The error names `path` already, as its subject.
       const where = includedAt ? ` (included at ${includedAt})` : '';
       if (stat.uid !== 0 && stat.uid !== uid) {
@@ -229,7 +238,7 @@ const WILDCARD = /[*?[]/;
  * a pattern without wildcards is its own only path (reading it says whether it exists). `*` and
  * `?` do not match a leading dot, and braces are literal, as in OpenSSH's glob call.
  */
-function expandGlob(pattern: string): string[] {
+export function expandGlob(pattern: string): string[] {
   if (!WILDCARD.test(pattern)) return [pattern];
   let paths = ['/'];
   for (const segment of pattern.split('/').filter((s) => s !== '')) {

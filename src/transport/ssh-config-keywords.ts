@@ -27,6 +27,11 @@ const KEYWORDS = [
 
 const SPELLING: ReadonlyMap<string, string> = new Map(KEYWORDS.map((k) => [k.toLowerCase(), k]));
 
+/** Whether a keyword (any case) is one gridops or the parser reads: a file setting none of them changes no lookup (ssh-config-system-scan.ts). */
+export function isKeywordGridopsReads(keyword: string): boolean {
+  return SPELLING.has(keyword.toLowerCase());
+}
+
 type Line = { param?: string; config?: Line[] };
 
 /** Rewrites every directive of a parsed config (blocks included) whose keyword is one of KEYWORDS in any case to OpenSSH's spelling. */

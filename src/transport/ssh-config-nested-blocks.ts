@@ -1,7 +1,7 @@
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
-import { hostLineMatches } from './ssh-pattern.js';
+import { hostLineMatches, hostPatternsOf } from './ssh-pattern.js';
 
 /**
  * Host and Match blocks inside a block: an `Include` inside a block (`Include config.d/*` at the
@@ -14,7 +14,9 @@ import { hostLineMatches } from './ssh-pattern.js';
  * compute() judges it, then emptied, with its lines after it at the top level where it matches
  * (compute() applies a top-level line wherever it stands) and dropped where it does not. That is
  * ssh's first pass only: in a `Match final` second pass ssh judges the outer block again, and the
- * inner ones only inside it, so loadSshConfig refuses a file with both (refuseFinalPassWithNesting).
+ * inner ones only inside it. Where the outer block judges both passes alike that changes nothing;
+ * where it may not, a Match block is refused as the file is read and a Host block in the lookup
+ * whose second pass it would judge otherwise (refuseFinalPassWithNesting, secondPassJudgesAlike).
  */
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
@@ -29,6 +31,22 @@ const nestingOf = new WeakMap<SSHConfig, boolean>();
 /** Whether a line is a block holding a block of its own. */
 function holdsBlocks(line: ConfigLine): boolean {
   return line.type === DIRECTIVE && line.config?.some((inner) => inner.type === DIRECTIVE && inner.config !== undefined) === true;
+}
+
+/**
+ * Set by refuseFinalPassWithNesting on a Host block holding blocks that a `Match final` pass may judge
+ * otherwise than the first: where it and the lines the error names were written. A symbol, so the
+ * lookup's copies of the line (`{ ...line }`) carry it, and compute() never reads it.
+ */
+const JUDGED_AGAIN = Symbol('judged again in a Match final pass');
+
+/** Where a block judged again was written, the first block inside it, and the `Match final` that makes the second pass. */
+interface JudgedAgain {
+  at: string;
+  file: string | undefined;
+  innerAt: string;
+  secondPassAt: string;
+  secondPassFile: string | undefined;
 }
 
 /**
@@ -55,6 +73,7 @@ export function withNestedBlocksResolved(config: SSHConfig, host: string, comput
     return copy;
   };
   const resolved: ConfigLine[] = [];
+  const judgedAgain: Array<{ line: ConfigLine; matched: boolean }> = [];
   const matches = (outer: ConfigLine): boolean => {
     if (/^host$/i.test(outer.param ?? '')) return hostLineMatches(outer.value, host);
     const probe = [...resolved, { ...outer, config: [{ type: DIRECTIVE, param: BLOCK_MATCHED, value: 'yes' }] }];
@@ -68,13 +87,72 @@ export function withNestedBlocksResolved(config: SSHConfig, host: string, comput
         continue;
       }
       const matched = matches(line);
+      if ((line as Marked)[JUDGED_AGAIN]) judgedAgain.push({ line, matched });
       // Emptied, the block stays: its own line still does for compute() what it did (a Host line's value).
       resolved.push({ ...line, config: [] });
       if (matched) resolve(line.config!);
     }
   };
   resolve(config as unknown as ConfigLine[]);
+  if (judgedAgain.length > 0) secondPassJudgesAlike(judgedAgain, host, () => first(compute(asConfig(resolved.filter((line) => !makesSecondPass(line)))).HostName));
   return asConfig(resolved);
+}
+
+type Marked = ConfigLine & { [JUDGED_AGAIN]?: JudgedAgain };
+
+const first = (v: unknown) => (Array.isArray(v) ? (v[0] as string | undefined) : (v as string | undefined));
+
+/**
+ * Refuses the lookup of `host` where a `Match final` pass would judge one of the `blocks` holding
+ * blocks otherwise than the first pass did: ssh judges it again against the HostName the first pass
+ * gave (`firstPassHostName`, its %h expanded, as ssh expands it), and the blocks inside it only where
+ * it matches then, which the lookup, resolved for `host`, cannot say. Where no HostName applies, or it
+ * matches alike, the resolved config is what both passes read.
+ */
+function secondPassJudgesAlike(blocks: ReadonlyArray<{ line: ConfigLine; matched: boolean }>, host: string, firstPassHostName: () => string | undefined): void {
+  const secondName = firstPassHostName()?.replace(/%h/g, host) ?? host;
+  if (secondName === host) return;
+  for (const { line, matched } of blocks) {
+    if (hostLineMatches(line.value, secondName) === matched) continue;
+    const where = (line as Marked)[JUDGED_AGAIN]!;
+    throw new ConnectionError(
+      where.at,
+      `${writtenAs(line)} holds blocks an Include put inside it (${where.innerAt}), and the Match final at ${where.secondPassAt} makes ssh judge it again against ${secondName}, the HostName the first pass gave ${host}, ` +
+        `where it ${matched ? 'no longer matches' : 'matches'}; gridops judges such a block once, against ${host}`,
+      includeOutOfBlockHint(where),
+    );
+  }
+}
+
+/** The user's way out: their own file's Include moved, never the Match final of a file they may not own (Fedora's 50-redhat.conf). */
+function includeOutOfBlockHint(where: JudgedAgain): string {
+  const file = where.file ?? 'the file';
+  const sameFile = where.file !== undefined && where.file === where.secondPassFile;
+  return `move the Include out of the block at ${where.at} (above the first Host or Match of ${file}), or write the included blocks at the top level there${sameFile ? `, or remove the Match final at ${where.secondPassAt}` : ''}`;
+}
+
+/** A block's own line as written: `Host a b`, `Match user deploy`. */
+function writtenAs(line: ConfigLine): string {
+  const value = Array.isArray(line.value) ? (line.value as Array<{ val: string }>).map((t) => t.val).join(' ') : String(line.value);
+  return `${line.param} ${value}`;
+}
+
+/** Whether a line is a Match block with a `final` criterion: what a first pass alone leaves out. */
+function makesSecondPass(line: ConfigLine): boolean {
+  return line.type === DIRECTIVE && /^match$/i.test(line.param ?? '') && Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {}).some((c) => SECOND_PASS.test(c));
+}
+
+/**
+ * Whether a block judges every host alike in both passes: `Host *` without a negated pattern, or
+ * `Match all`. The blocks inside it are then judged in the second pass as in the first.
+ */
+function judgesBothPassesAlike(line: ConfigLine): boolean {
+  if (/^host$/i.test(line.param ?? '')) {
+    const patterns = hostPatternsOf(line.value);
+    return patterns.includes('*') && !patterns.some((p) => p.startsWith('!'));
+  }
+  const criteria = Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {});
+  return criteria.length > 0 && criteria.every((c) => /^all$/i.test(c));
 }
 
 /**
@@ -86,33 +164,42 @@ export function withNestedBlocksResolved(config: SSHConfig, host: string, comput
 const SECOND_PASS = /^final$/i;
 
 /**
- * Refuses `config` where it has both a `Match final` block and a block inside a
- * block: in its second pass ssh judges the outer block again, and the inner one only inside it,
- * against the HostName, where the resolved config (withNestedBlocksResolved) would judge the inner
- * one alone. The error names both lines, from `sourceOf`.
+ * Where `config` has a `Match final` block (in either file: ssh's second pass reads both again),
+ * the blocks holding blocks that pass may judge otherwise than the first: a Match block among them
+ * is refused here (its second judgement depends on what the first pass set); a Host block is marked
+ * for the lookups (withNestedBlocksResolved), which refuse only a host whose HostName it would judge
+ * otherwise. `Host *` and `Match all` judge both passes alike, so Fedora's `Match final all` beside
+ * an Include inside `Host *` is read as ssh reads it. Errors name the user's block, from `sourceOf`.
  */
 export function refuseFinalPassWithNesting(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): void {
   let secondPass: ConfigLine | undefined;
-  let nested: { outer: ConfigLine; inner: ConfigLine } | undefined;
-  const walk = (section: readonly ConfigLine[], outer: ConfigLine | undefined) => {
+  const holding: ConfigLine[] = [];
+  const walk = (section: readonly ConfigLine[]) => {
     for (const line of section) {
       if (line.type !== DIRECTIVE || !line.config) continue;
-      if (outer) nested ??= { outer, inner: line };
-      const criteria = Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {});
-      if (/^match$/i.test(line.param ?? '') && criteria.some((c) => SECOND_PASS.test(c))) secondPass ??= line;
-      walk(line.config, line);
+      if (holdsBlocks(line)) holding.push(line);
+      if (makesSecondPass(line)) secondPass ??= line;
+      walk(line.config);
     }
   };
-  walk(config as unknown as ConfigLine[], undefined);
-  if (!secondPass || !nested) return;
+  walk(config as unknown as ConfigLine[]);
+  if (!secondPass) return;
   const at = (line: ConfigLine) => {
     const source = sourceOf.get(line);
     return source ? `${source.file}:${source.line}` : 'the OpenSSH client configuration';
   };
-  const criterion = Object.keys((secondPass as { criteria?: Record<string, unknown> }).criteria ?? {}).find((c) => SECOND_PASS.test(c))!;
-  throw new ConnectionError(
-    at(secondPass),
-    `Match ${criterion} makes ssh read the file a second time, judging the block at ${at(nested.inner)} only where the block holding it (${at(nested.outer)}) matches again; gridops cannot judge it so`,
-    `remove the Match ${criterion}, or write the included blocks at the top level of the file (outside any Host or Match block)`,
-  );
+  for (const outer of holding) {
+    if (judgesBothPassesAlike(outer)) continue;
+    const inner = outer.config!.find((line) => line.type === DIRECTIVE && line.config !== undefined)!;
+    const where: JudgedAgain = { at: at(outer), file: sourceOf.get(outer)?.file, innerAt: at(inner), secondPassAt: at(secondPass), secondPassFile: sourceOf.get(secondPass)?.file };
+    if (/^host$/i.test(outer.param ?? '')) {
+      (outer as Marked)[JUDGED_AGAIN] = where;
+      continue;
+    }
+    throw new ConnectionError(
+      where.at,
+      `${writtenAs(outer)} holds blocks an Include put inside it (${where.innerAt}), and the Match final at ${where.secondPassAt} makes ssh judge it again in a second pass, where it may match otherwise; gridops judges such a block once`,
+      includeOutOfBlockHint(where),
+    );
+  }
 }

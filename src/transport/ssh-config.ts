@@ -4,8 +4,10 @@ import { readSshConfigWithIncludes, type ConfigFileToRead, type ConfigLine, type
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { CANONICAL_NOT_APPLIED, judgeMatchCanonical } from './ssh-config-match-canonical.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
+import { scanSystemSshConfig } from './ssh-config-system-scan.js';
 import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
+import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -94,22 +96,43 @@ export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
  * (refuseFinalPassWithNesting). What gridops will not evaluate is taken out of it, and `warn`
  * told, with the FILE:LINE it was written at. `home` is where a user file's Include `~` and
  * relative paths (under `home`/.ssh) lead; the system file's relative ones lead to its directory.
+ * A system file that sets nothing gridops reads but HashKnownHosts for every host (Debian's stock
+ * one: ssh-config-system-scan.ts) is not parsed: its HashKnownHosts follows the user's lines, or,
+ * where the user has no file, is all the configuration says (EveryHostValues), the parser unloaded.
  */
-export function loadSshConfig(file: string | undefined = undefined, warn: (message: string) => void = () => undefined, home = homedir(), systemFile = SYSTEM_SSH_CONFIG): SSHConfig | undefined {
+export function loadSshConfig(file: string | undefined = undefined, warn: (message: string) => void = () => undefined, home = homedir(), systemFile = SYSTEM_SSH_CONFIG): LoadedSshConfig | undefined {
   // The parser is loaded only when there is a file to parse (it costs start-up time).
   let parser: typeof import('ssh-config').default | undefined;
   const parse = (text: string) => withHostLinesAsWords(withCanonicalKeywords((parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text)));
   const user = { user: true, home } as const;
+  const userFile: ConfigFileToRead = { path: join(home, '.ssh', 'config'), includes: user };
+  const scanned = file === undefined ? scanSystemSshConfig(systemFile) : undefined;
+  // A `Match final all` in it judges the user's Host lines again in a second pass, which only the parse of both files gives.
+  const systemFileSkipped = scanned !== undefined && !(scanned.secondPass && existsSync(userFile.path));
   const files: ConfigFileToRead[] =
-    file !== undefined ? [{ path: file, includes: user }] : [{ path: join(home, '.ssh', 'config'), includes: user }, { path: systemFile, includes: { user: false, dir: dirname(systemFile) } }];
-  const expanded = readSshConfigWithIncludes(files, parse);
-  if (!expanded) return undefined;
+    file !== undefined ? [{ path: file, includes: user }] : systemFileSkipped ? [userFile] : [userFile, { path: systemFile, includes: { user: false, dir: dirname(systemFile) } }];
+  const expanded = readSshConfigWithIncludes(files, parse, warn);
+  const skippedHashKnownHosts = systemFileSkipped ? scanned.hashKnownHosts : undefined;
+  if (!expanded) return skippedHashKnownHosts === undefined ? undefined : { everyHost: { hashKnownHosts: skippedHashKnownHosts } };
   const { config, sourceOf } = expanded;
+  // After every line of the user's, at the top level: it applies to every host, the user's value first, as the system file's `Host *` would.
+  if (skippedHashKnownHosts !== undefined) config.push({ type: SSH_CONFIG_DIRECTIVE, param: 'HashKnownHosts', separator: ' ', value: skippedHashKnownHosts ? 'yes' : 'no', before: '', after: '\n' } as unknown as SSHConfig[number]);
   sourcesOf.set(config, sourceOf);
   withoutLocalCommands(config, sourceOf, warn);
   refuseFinalPassWithNesting(config, sourceOf);
   return config;
 }
+
+/**
+ * All a configuration says where it is only a system file the scan judged (ssh-config-system-scan.ts)
+ * and no ~/.ssh/config: the values it gives every host, found with no parser loaded.
+ */
+export interface EveryHostValues {
+  readonly everyHost: Pick<SshConfigValues, 'hashKnownHosts'>;
+}
+
+/** A configuration loadSshConfig read: parsed, or EveryHostValues. */
+export type LoadedSshConfig = SSHConfig | EveryHostValues;
 
 /** Where a loaded config's directives were written, for the warning about a HostName that is not used (sshConfigFor). */
 const sourcesOf = new WeakMap<SSHConfig, ReadonlyMap<ConfigLine, DirectiveSource>>();
@@ -214,8 +237,9 @@ const identityFilesOf = (value: unknown): string[] | undefined => (value === und
  * logs in as, decided in one place (lookupAsLoginUser), in whether a block of the address's own
  * matches as in the values.
  */
-export function sshConfigFor(config: SSHConfig | undefined, node: Pick<Node, 'name' | 'address'> | Node, warn: (message: string) => void = () => undefined): SshConfigValues {
+export function sshConfigFor(config: LoadedSshConfig | undefined, node: Pick<Node, 'name' | 'address'> | Node, warn: (message: string) => void = () => undefined): SshConfigValues {
   if (!config) return {};
+  if ('everyHost' in config) return { ...config.everyHost };
   const writtenUser = 'origins' in node && writtenByTopology(node, 'user') ? node.settings.ssh.user : undefined;
   // Where the topology wrote no user and the file gives none, gridops logs in as its default.
   const defaultUser = 'settings' in node ? node.settings.ssh.user : BUILT_IN_USER;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadSshConfig, sshConfigFor, type SshConfigValues } from '../../src/transport/ssh-config.js';
@@ -142,10 +142,36 @@ describe('the system-wide ssh_config', () => {
     expect(loadDefault().warnings).toEqual([`${systemFile}:4: Match exec is not evaluated (gridops runs no local command from it); the block is not applied`]);
   });
 
-  it('a system file others may write is refused, naming it; owned by root and not writable by others, it is read', () => {
-    write(systemFile, ['Host *', '  Port 2222'], 0o646);
-    expect(() => loadDefault()).toThrow(new RegExp(`bad permissions: others may write it \\(mode 646\\)`));
-    chmodSync(systemFile, 0o644);
+  // ssh.c reads /etc/ssh/ssh_config without SSHCONF_CHECKPERM (readconf.c checks only the user's file and what an Include reads); ssh -G here agrees.
+  (process.getuid?.() === 0 ? it : it.skip)("the system file itself is read unchecked, as ssh reads it (another user's, or one others may write); a file it includes is checked", () => {
+    write(systemFile, ['Host *', '  Port 2222', 'Include conf.d/*.conf'], 0o666);
+    chownSync(systemFile, 4321, 4321);
     expect(sshConfigFor(loadDefault().config, { name: 'n1', address: 'n1' })).toEqual({ port: 2222 });
+    const included = write(join(dir, 'etc-ssh', 'conf.d', 'a.conf'), ['User u'], 0o646);
+    expect(() => loadDefault()).toThrow(`bad permissions (included at ${systemFile}:3): others may write it (mode 646), so ssh refuses it too`);
+    chmodSync(included, 0o644);
+    expect(sshConfigFor(loadDefault().config, { name: 'n1', address: 'n1' })).toEqual({ port: 2222, user: 'u' });
+  });
+
+  it('a system file that is a directory is not used, as ssh reads nothing from it; the user file still is', () => {
+    write(userFile(), ['Host n1', '  User alice'], 0o600);
+    mkdirSync(systemFile, { recursive: true });
+    const { warnings, config } = loadDefault();
+    expect({ warnings, values: sshConfigFor(config, { name: 'n1', address: 'n1' }) }).toEqual({ warnings: [], values: { user: 'alice' } });
+  });
+
+  // Root reads any file: only another user can be refused it.
+  (process.getuid?.() === 0 ? it.skip : it)('a system file that cannot be read is not used, as ssh skips it, with one warning; an unreadable file it includes stays an error', () => {
+    write(userFile(), ['Host n1', '  User alice'], 0o600);
+    write(systemFile, ['Port 2222'], 0o000);
+    const { warnings, config } = loadDefault();
+    expect({ warnings, values: sshConfigFor(config, { name: 'n1', address: 'n1' }) }).toEqual({
+      warnings: [`cannot read ${systemFile} (EACCES): not used, as ssh does not use it`],
+      values: { user: 'alice' },
+    });
+    chmodSync(systemFile, 0o644);
+    write(systemFile, ['Include conf.d/*.conf']);
+    write(join(dir, 'etc-ssh', 'conf.d', 'a.conf'), ['Port 2222'], 0o000);
+    expect(() => loadDefault()).toThrow(/cannot read .*a\.conf \(included at .*ssh_config:1\)/);
   });
 });
