@@ -1,6 +1,7 @@
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
+import { nameForSecondPass } from './ssh-config-second-pass.js';
 import { hostLineMatches, hostPatternsOf } from './ssh-pattern.js';
 
 /**
@@ -105,12 +106,13 @@ const first = (v: unknown) => (Array.isArray(v) ? (v[0] as string | undefined) :
 /**
  * Refuses the lookup of `host` where a `Match final` pass would judge one of the `blocks` holding
  * blocks otherwise than the first pass did: ssh judges it again against the HostName the first pass
- * gave (`firstPassHostName`, its %h expanded, as ssh expands it), and the blocks inside it only where
+ * gave (`firstPassHostName`, its %h expanded and lower-cased, as ssh makes it: nameForSecondPass), and the blocks inside it only where
  * it matches then, which the lookup, resolved for `host`, cannot say. Where no HostName applies, or it
  * matches alike, the resolved config is what both passes read.
  */
 function secondPassJudgesAlike(blocks: ReadonlyArray<{ line: ConfigLine; matched: boolean }>, host: string, firstPassHostName: () => string | undefined): void {
-  const secondName = firstPassHostName()?.replace(/%h/g, host) ?? host;
+  // The name ssh judges the second pass with: %h expanded and lower-cased (Host lines are case-sensitive, so `HostName DB1` is judged as db1).
+  const secondName = nameForSecondPass(firstPassHostName(), host);
   if (secondName === host) return;
   for (const { line, matched } of blocks) {
     if (hostLineMatches(line.value, secondName) === matched) continue;

@@ -72,6 +72,23 @@ describe('a Match final beside blocks inside a block', () => {
     expect(sshConfigFor(config, { name: 'realhost', address: 'realhost' })).toEqual({ user: 'bob' });
   });
 
+  (sshClientMissing ? it.skip : it)('judges the second pass with the HostName lower-cased, as ssh does: a block that still matches it is answered, one that comes to match it is refused', () => {
+    const inner = write(join(home, '.ssh', 'inner'), ['Host web3', '  Port 2222', 'Host db1', '  User dbadmin', '  Port 2201']);
+    const user = ['Host web4', '  HostName WEB3', 'Host alias', '  HostName DB1', 'Host web*', `  Include ${inner}`, 'Host db*', `  Include ${inner}`];
+    write(userFile(), user);
+    writeFedora();
+    const config = load();
+    const file = concatenated(user, REDHAT_CONF);
+    // web4: `Host web*` matched it, and matches web3 too (ssh judges `web3`, not `WEB3`): what ssh -G gives.
+    const ssh = sshDashG(file, 'web4');
+    const ours = sshConfigFor(config, { name: 'web4', address: 'web4' });
+    expect({ hostname: ours.hostName, port: ours.port ?? 22 }).toEqual({ hostname: ssh.hostname, port: ssh.port });
+    expect(ssh.port).toBe(2222);
+    // alias: `Host db*` did not match it, but matches db1, which ssh judges: ssh gives User dbadmin; gridops refuses rather than answer without it.
+    expect(sshDashG(file, 'alias').user).toBe('dbadmin');
+    expect(() => sshConfigFor(config, { name: 'alias', address: 'alias' })).toThrow(expect.objectContaining({ message: expect.stringContaining('makes ssh judge it again against db1') }));
+  });
+
   it('a Match block holding blocks is refused where a Match final makes a second pass, naming the user file, not telling them to edit the system file', () => {
     const inner = write(join(home, '.ssh', 'inner'), ['Host web1', '  Port 2201']);
     write(userFile(), ['Match user deploy', `  Include ${inner}`]);
