@@ -1,4 +1,5 @@
 import { NotInStateError } from '../errors/index.js';
+import { printableJson } from '../text/printable-json.js';
 import { namedFew } from '../named-few.js';
 import { plural } from '../plural.js';
 import { closestName } from '../topology/closest-name.js';
@@ -58,7 +59,7 @@ function refuseUnknown(state: GridState, wanted: readonly string[], grid: string
 function notInState(unknown: string[], recorded: string[], grid: string, stateFile: string): NotInStateError {
   const which = `${namedFew(unknown)} ${unknown.length === 1 ? 'is' : 'are'}`;
   const near = unknown.length === 1 ? closestName(unknown[0]!, recorded) : undefined;
-  const guess = near ? `did you mean "${near}"? ` : '';
+  const guess = near ? `did you mean ${printableJson(near)}? ` : '';
   return new NotInStateError(
     `${which} not in the state of grid ${grid} (${stateFile}, ${plural(recorded.length, 'node')}); nothing was forgotten`,
     `${guess}\`gridops state list\` lists the nodes the state records`,

@@ -1,4 +1,5 @@
 import { NotInStateError } from '../errors/index.js';
+import { printableJson } from '../text/printable-json.js';
 import { closestName } from '../topology/closest-name.js';
 import { allNodes, type Grid } from '../topology/model.js';
 import type { GridState, HostState } from './state.js';
@@ -40,5 +41,5 @@ export function stateEntry(grid: Grid, state: GridState, node: string): StateEnt
   const found = entries.find((e) => e.node === node);
   if (found) return found;
   const near = closestName(node, entries.map((e) => e.node));
-  throw new NotInStateError(`no node "${node}" in grid ${grid.name} or its state`, `${near ? `did you mean "${near}"? ` : ''}\`gridops state list\` lists the nodes`);
+  throw new NotInStateError(`no node ${printableJson(node)} in grid ${grid.name} or its state`, `${near ? `did you mean ${printableJson(near)}? ` : ''}\`gridops state list\` lists the nodes`);
 }

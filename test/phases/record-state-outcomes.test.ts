@@ -13,6 +13,7 @@ import { statePaths } from '../../src/state/state.js';
 import { allNodes } from '../../src/topology/model.js';
 import { gridOf } from '../resources/fixtures.js';
 import { AGENT_VERSION } from '../../src/agent/version.js';
+import { GRIDOPS_VERSION } from '../../src/version.js';
 
 /** A host whose sandbox change was refused (no --replace-sandbox) is not at this topology: status must not call it in sync. */
 describe('record the state: a refused change', () => {
@@ -231,5 +232,19 @@ describe('record the state: a host the run skipped', () => {
     const second = await recordRun(dir, { facts: {}, playbooks: ['node-base'], outcomes: [skipped('n1'), skipped('n2')], before: { n1: earlierRecord } });
     expect(second.n1).toMatchObject({ lastOutcome: 'skipped', appliedAt: earlierRecord.appliedAt, topologyHash: 'earlier' });
     expect(second.n2).toBeUndefined();
+  });
+
+  it("keeps the gridops version of the last run that worked on a host the run skipped, or failed on before it changed anything: a newer gridops that never touched it is not its gridops", async () => {
+    const before = { n1: { ...earlierRecord, gridopsVersion: '0.0.5' }, n2: { ...earlierRecord, gridopsVersion: '0.0.5' } };
+    const outcomes: HostOutcome[] = [
+      { host: 'n1', status: 'skipped', applied: 0 },
+      { host: 'n2', status: 'failed', applied: 0, started: [], failure: { step: 'package x', error: 'exit 100' } },
+    ];
+    const hosts = await recordRun(dir, { facts: { n1: '0.0.9', n2: '0.0.9' }, playbooks: ['node-base'], outcomes, before });
+    expect(hosts.n1.gridopsVersion).toBe('0.0.5');
+    expect(hosts.n2.gridopsVersion).toBe('0.0.5');
+    // It changed something there before it failed: the host is this gridops' now.
+    const changed = await recordRun(dir, { facts: { n1: '0.0.9', n2: '0.0.9' }, playbooks: ['node-base'], outcomes: [{ host: 'n2', status: 'failed', applied: 1, failure: { step: 'package y', error: 'exit 100' } }], before });
+    expect(changed.n2.gridopsVersion).toBe(GRIDOPS_VERSION);
   });
 });

@@ -65,6 +65,13 @@ describe('forgetting nodes in the state', () => {
     expect(existsSync(paths.lock)).toBe(false);
   });
 
+  it("the closest recorded name is shown with control and bidi characters escaped: it comes from the state file", async () => {
+    const tampered: GridState = { format: 'gridops-state/v1', grid: 'g', serial: 9, hosts: { 'web\u202e1': record('10.0.0.1') } };
+    await writeState(paths.state, tampered);
+    const err = await forgetNodes(grid, paths, ['web11'], 'test').catch((e: unknown) => e);
+    expect((err as NotInStateError).hint).toBe('did you mean "web\\u202e1"? `gridops state list` lists the nodes the state records');
+  });
+
   it('a name far from every recorded one gets no guess (the one did-you-mean threshold)', async () => {
     const err = await forgetNodes(grid, paths, ['storage-west-17'], 'test').catch((e: unknown) => e);
     expect((err as NotInStateError).hint).toBe('`gridops state list` lists the nodes the state records');
