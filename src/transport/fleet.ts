@@ -2,7 +2,8 @@ import { ConnectionError, HostKeyError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
-import { checkIdentityFiles, recordedIdentityErrors } from './identity-files-check.js';
+import { checkIdentityFiles, recordedIdentityErrors, type WhereNamed } from './identity-files-check.js';
+import { expandHome } from './expand-home.js';
 import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal, keeperRefusalText } from './keeper-dir.js';
 import { keeperDir } from './keeper-protocol.js';
@@ -11,7 +12,8 @@ import type { KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { parseJumpHost } from './ssh-host-spec.js';
 import { createSshPool, type TransportPool } from './pool.js';
-import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor, type SshConfigValues } from './ssh-config.js';
+import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor, writtenByTopology, type SshConfigValues } from './ssh-config.js';
+import { withoutMissingConfigIdentities, type ConfigIdentitySources } from './missing-config-identities.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 import type { Transport } from './transport.js';
 import type { Node } from '../topology/model.js';
@@ -164,9 +166,12 @@ export class Fleet {
       this.pools.push(pool);
     }
     // Every node's spec (a node whose target cannot be worked out has none: its own connect reports
-    // that), so that an identity file that is not there stops the run before any dial.
-    const workable = specsOf(nodes, specOf);
-    const keyless = checkIdentityFilesOf(nodes, workable, options.recordedOnly);
+    // that), so that an identity file the topology names that is not there stops the run before any
+    // dial; one an ssh_config file names is skipped, as ssh skips it (missing-config-identities.ts).
+    const workable = withoutMissingConfigIdentities(specsOf(nodes, specOf), (node) => configIdentitySources(node, lookupOf(node)), warn);
+    // The connects use the specs without the skipped files.
+    for (const [node, spec] of workable) specs.set(node, spec);
+    const keyless = checkIdentityFilesOf(nodes, workable, options.recordedOnly ?? new Set(), lookupOf);
     // The hosts fanOut starts first, dialled before ssh2 loads (early-dials.ts says why); after the
     // known_hosts files and the identity files, so a run that fails on its own configuration opens
     // no connection.
@@ -188,8 +193,8 @@ export class Fleet {
    */
   private async keptConnector(nodes: readonly Node[], options: ConnectOptions, lookupOf: NodeLookup, filesOf: ReadonlyMap<Node, KnownHostsFiles>): Promise<((node: Node) => Promise<Transport>) | undefined> {
     // The identity files first: a run that fails on its own configuration starts no keeper.
-    const specs = specsOf(nodes, (node) => sshSpec(node, lookupOf(node)));
-    const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly);
+    const specs = withoutMissingConfigIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node))), (node) => configIdentitySources(node, lookupOf(node)), (message) => this.warnOnce(options, `warning: ${message}`));
+    const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly ?? new Set(), lookupOf);
     const byKnownHosts = new Map<string, KeeperClient>();
     const distinct = new Map([...filesOf.values()].map((files) => [knownHostsFilesKey(files), files]));
     for (const [key, files] of distinct) {
@@ -258,23 +263,47 @@ export class Fleet {
  * (`recordedOnly`, being decommissioned) makes that node alone unreachable. Returns those nodes'
  * errors, by name, for their connects to report.
  */
-function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string> = new Set()): Map<string, ConnectionError> {
+function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string>, lookupOf: NodeLookup): Map<string, ConnectionError> {
   const of = (fromState: boolean) => [...specs].filter(([node]) => recordedOnly.has(node.name) === fromState).map(([, spec]) => spec);
-  checkIdentityFiles(of(false), identityOrigin(nodes));
-  return recordedIdentityErrors(of(true), (host) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : 'IdentityFile in ~/.ssh/config'));
+  const fromConfig = configIdentityLine(nodes, lookupOf);
+  checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig));
+  return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)));
 }
 
 /**
- * Where a node's identity file was named, for the error about one that is not there: the topology's
- * ssh.identityFile at the level that set it, else `~/.ssh/config`'s IdentityFile.
+ * Where a node's identity file was named, for the errors about it: the topology's ssh.identityFile
+ * at the level that set it, else the IdentityFile line of the ssh_config file that wrote it.
  */
-function identityOrigin(nodes: readonly Node[]): (host: string) => string | undefined {
-  return (host) => {
+function identityOrigin(nodes: readonly Node[], fromConfig: (host: string, path: string) => string): WhereNamed {
+  return (host, path) => {
     const node = nodes.find((n) => n.name === host);
     if (!node) return undefined;
     const origin = node.origins['ssh.identityFile'];
-    return origin && origin !== 'built-in' ? `ssh.identityFile of ${origin} in ${node.position.file}` : 'IdentityFile in ~/.ssh/config';
+    return origin && origin !== 'built-in' ? `ssh.identityFile of ${origin} in ${node.position.file}` : fromConfig(host, path);
   };
+}
+
+/**
+ * The IdentityFile line that named a node's file (`path`, `~` expanded), as FILE:LINE: the user's
+ * ~/.ssh/config or the system-wide file, whichever wrote it, never one named for the other.
+ */
+function configIdentityLine(nodes: readonly Node[], lookupOf: NodeLookup): (host: string, path: string) => string {
+  return (host, path) => {
+    const node = nodes.find((n) => n.name === host);
+    const sources = node ? configIdentitySources(node, lookupOf(node)) : undefined;
+    const at = Object.entries(sources ?? {}).find(([written]) => expandHome(written) === path)?.[1];
+    return at ? `IdentityFile at ${at}` : 'IdentityFile of the OpenSSH client configuration';
+  };
+}
+
+/**
+ * Where the node's identity files from an ssh_config file were written (FILE:LINE by path, tokens
+ * expanded as in its spec); undefined where the topology names its identity file. The target is
+ * worked out again (cheap, and for a node whose spec was made, it cannot throw).
+ */
+function configIdentitySources(node: Node, fromSshConfig: SshConfigValues): ConfigIdentitySources {
+  if (writtenByTopology(node, 'identityFile')) return undefined;
+  return connectionTarget(node, fromSshConfig).identityFilesWrittenAt ?? {};
 }
 
 /** The spec of each node whose target can be worked out; the others' connects report why. */

@@ -6,24 +6,24 @@ import { expandHome } from './expand-home.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 
 /**
- * Every identity file the run's hosts name (ssh.identityFile in the topology, IdentityFile in
- * ~/.ssh/config), checked readable before the first connection: a path that is not there (or is a
- * directory) is the operator's mistake, said once for every host that names it, where each host
+ * Every identity file the run's hosts name (ssh.identityFile in the topology, IdentityFile in an
+ * ssh_config file: `whereNamed` says which line), checked readable before the first connection: a
+ * path that is not there (or is a directory) is the operator's mistake, said once for every host that names it, where each host
  * used to connect first and then fail on its own. So is an encrypted one with no ssh-agent
  * (`agentSocket`, SSH_AUTH_SOCK) for a host that names no other: gridops cannot ask for its
  * passphrase, so that host could not log in. Unnamed default keys (~/.ssh/id_*) are tried only if present.
  */
-export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: (host: string) => string | undefined = () => undefined, agentSocket: string | undefined = process.env.SSH_AUTH_SOCK): void {
-  const namedBy = (hosts: string[]) => {
-    const where = whereNamed(hosts[0]!);
+export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, agentSocket: string | undefined = process.env.SSH_AUTH_SOCK): void {
+  const namedBy = (hosts: string[], path: string) => {
+    const where = whereNamed(hosts[0]!, path);
     return `named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`;
   };
-  const named = (path: string, hosts: string[]) => `${path}, ${namedBy(hosts)}`;
-  const problems = unreadableIdentityFiles(specs).map(({ path, reason, hosts }) => named(`${path} (${reason})`, hosts));
+  const named = (path: string, hosts: string[], shown = path) => `${shown}, ${namedBy(hosts, path)}`;
+  const problems = unreadableIdentityFiles(specs).map(({ path, reason, hosts }) => named(path, hosts, `${path} (${reason})`));
   if (problems.length) {
     throw new InputFileError(
       `cannot read ${problems.length === 1 ? 'the identity file' : `${problems.length} identity files`} ${problems.join('; ')}; no host was contacted`,
-      'check ssh.identityFile in the topology (or IdentityFile in ~/.ssh/config) and that the file is there and readable',
+      'check ssh.identityFile in the topology, or the IdentityFile line named, and that the file is there and readable',
     );
   }
   if (agentSocket) return;
@@ -32,13 +32,16 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: (h
   const noAgent = 'no ssh-agent is running (SSH_AUTH_SOCK is not set)';
   const what =
     encrypted.length === 1
-      ? `the identity file ${encrypted[0]!.path} is encrypted and ${noAgent}, ${namedBy(encrypted[0]!.hosts)}`
+      ? `the identity file ${encrypted[0]!.path} is encrypted and ${noAgent}, ${namedBy(encrypted[0]!.hosts, encrypted[0]!.path)}`
       : `${encrypted.length} identity files are encrypted and ${noAgent}: ${encrypted.map(({ path, hosts }) => named(path, hosts)).join('; ')}`;
   throw new InputFileError(
     `${what}; gridops cannot ask for a passphrase; no host was contacted`,
     `start ssh-agent and load the key (\`eval "$(ssh-agent)"; ssh-add ${encrypted.map((e) => e.path).join(' ')}\`) so that SSH_AUTH_SOCK is set when gridops runs; or use an unencrypted key (ssh.identityFile)`,
   );
 }
+
+/** Where a host's identity file (its path, `~` expanded) was named, for the messages about it; undefined where not known. */
+export type WhereNamed = (host: string, path: string) => string | undefined;
 
 /**
  * The encrypted identity files of the hosts that name no other (with no agent, those hosts have no
@@ -65,12 +68,12 @@ function encryptedOnlyIdentityFiles(specs: readonly SshHostSpec[]): Array<{ path
  * not reached. The topology does not name that file, so no edit of it can fix it, and a host gone
  * for good often took its key with it: it must not stop the run of the nodes the topology has.
  */
-export function recordedIdentityErrors(specs: readonly SshHostSpec[], whereNamed: (host: string) => string): Map<string, ConnectionError> {
+export function recordedIdentityErrors(specs: readonly SshHostSpec[], whereNamed: (host: string, path: string) => string): Map<string, ConnectionError> {
   const errors = new Map<string, ConnectionError>();
   for (const { path, reason, hosts } of unreadableIdentityFiles(specs)) {
     for (const host of hosts) {
       if (errors.has(host)) continue;
-      errors.set(host, new ConnectionError(host, `cannot read its identity file ${path} (${reason}), named by ${whereNamed(host)}; not contacted`, `put the key back at ${path} to reach it`));
+      errors.set(host, new ConnectionError(host, `cannot read its identity file ${path} (${reason}), named by ${whereNamed(host, path)}; not contacted`, `put the key back at ${path} to reach it`));
     }
   }
   return errors;

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
+import { caseDecides, judgedIgnoringCase } from './ssh-config-match-host-case.js';
 import { compiledListMatches, compilePattern, hostPatternsOf, patternsOf } from './ssh-pattern.js';
 
 /**
@@ -19,10 +20,8 @@ import { compiledListMatches, compilePattern, hostPatternsOf, patternsOf } from 
  * the list does not match would, negated, also exclude one it does: both would have to be written
  * in the file (or be the host or user looked up), and the list then matches neither.
  *
- * The same rewrite makes `Match host` and `Match originalhost` ignore case, as OpenSSH does (it
- * lower-cases both the name and the patterns; `Host` lines it judges as written, as compute()
- * does): `Match host x*` is X1's. Such a list is written out where case could decide, where it or
- * a name judged holds an upper-case letter (caseMayDecide); else compute()'s judgement is ssh's.
+ * The rewrite also writes out a `Match host` or `Match originalhost` list where case could decide
+ * (ssh-config-match-host-case.ts says why): it is judged caseless, as OpenSSH judges it.
  */
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
@@ -31,36 +30,10 @@ const DIRECTIVE = 1;
 /** The Match criteria compute() judges with its glob. */
 const PATTERN_CRITERIA = /^(host|originalhost|user|localuser)$/i;
 
-/** Of those, the ones OpenSSH judges lower-cased. */
-const CASELESS_CRITERIA = /^(host|originalhost)$/i;
-
-/** An upper-case letter: where none is in a name nor a pattern, ignoring case changes nothing. */
-const UPPER_CASE = /[A-Z]/;
-
 type BlockLine = ConfigLine & { criteria?: Record<string, unknown> };
 
-/** What each config's patterns ask of its lookups (worked out once per config: lookups run per node). */
-const patternFactsOf = new WeakMap<SSHConfig, PatternFacts>();
-
-interface PatternFacts {
-  /** A Host line or a judged Match criterion, at any depth, has a pattern with a `?`. */
-  questionMark: boolean;
-  /** A `Match host` or `Match originalhost` judges a name, at any depth. */
-  judgesHostCaseless: boolean;
-  /** Such a pattern, or a HostName it may judge, holds an upper-case letter. */
-  upperCase: boolean;
-}
-
-/** The facts of `config`, walked once. */
-function patternFacts(config: SSHConfig): PatternFacts {
-  let facts = patternFactsOf.get(config);
-  if (facts === undefined) {
-    facts = { questionMark: false, judgesHostCaseless: false, upperCase: false };
-    walkFacts(config as unknown as ConfigLine[], facts);
-    patternFactsOf.set(config, facts);
-  }
-  return facts;
-}
+/** Whether each config has a pattern with a `?` (worked out once per config: lookups run per node). */
+const questionMarkOf = new WeakMap<SSHConfig, boolean>();
 
 /**
  * Whether a Host line or a judged Match criterion of `config`, at any depth, has a pattern with a
@@ -69,17 +42,12 @@ function patternFacts(config: SSHConfig): PatternFacts {
  * walking it each time cost a large file's lookups more than the rewrite it decides.
  */
 export function holdsQuestionMark(config: SSHConfig): boolean {
-  return patternFacts(config).questionMark;
-}
-
-/**
- * Whether ignoring case, as OpenSSH does in `Match host` and `Match originalhost`, could judge a
- * lookup of `host` otherwise than compute() does: such a criterion is there, and it, a HostName of
- * the file or `host` holds an upper-case letter. Asked, as holdsQuestionMark, of the config as loaded.
- */
-export function caseMayDecide(config: SSHConfig, host: string): boolean {
-  const facts = patternFacts(config);
-  return facts.judgesHostCaseless && (facts.upperCase || UPPER_CASE.test(host));
+  let holds = questionMarkOf.get(config);
+  if (holds === undefined) {
+    holds = sectionHoldsQuestionMark(config as unknown as ConfigLine[]);
+    questionMarkOf.set(config, holds);
+  }
+  return holds;
 }
 
 /**
@@ -93,7 +61,7 @@ export function withExactQuestionMarks(config: SSHConfig, host: string, user: st
       if (line.type !== DIRECTIVE || !line.config) return line;
       const config = rewrite(line.config);
       if (/^host$/i.test(line.param ?? '')) return { ...line, value: exactList(hostPatternsOf(line.value), line.value, names, false), config };
-      const criteria = Object.fromEntries(Object.entries(line.criteria ?? {}).map(([criterion, list]) => [criterion, PATTERN_CRITERIA.test(criterion) ? exactList(patternsOf(list), list, names, CASELESS_CRITERIA.test(criterion)) : list]));
+      const criteria = Object.fromEntries(Object.entries(line.criteria ?? {}).map(([criterion, list]) => [criterion, PATTERN_CRITERIA.test(criterion) ? exactList(patternsOf(list), list, names, judgedIgnoringCase(criterion)) : list]));
       return { ...line, ...(line.criteria ? { criteria } : {}), config };
     });
   // The same class, so compute() runs on the copy as on the original.
@@ -102,25 +70,16 @@ export function withExactQuestionMarks(config: SSHConfig, host: string, user: st
   return copy;
 }
 
-/** Adds to `facts` what the Host lines, judged Match criteria and HostNames of `section` say, at any depth. */
-function walkFacts(section: readonly ConfigLine[], facts: PatternFacts): void {
-  for (const line of section as BlockLine[]) {
-    if (line.type !== DIRECTIVE) continue;
-    if (!line.config) {
-      if (/^HostName$/i.test(line.param ?? '') && UPPER_CASE.test(Array.isArray(line.value) ? (line.value as Array<{ val: string }>).map((t) => t.val).join(' ') : String(line.value))) facts.upperCase = true;
-      continue;
-    }
-    if (/^host$/i.test(line.param ?? '') && hostPatternsOf(line.value).some((p) => p.includes('?'))) facts.questionMark = true;
-    for (const [criterion, list] of Object.entries(line.criteria ?? {})) {
-      if (!PATTERN_CRITERIA.test(criterion)) continue;
-      const patterns = patternsOf(list);
-      if (patterns.some((p) => p.includes('?'))) facts.questionMark = true;
-      if (!CASELESS_CRITERIA.test(criterion)) continue;
-      facts.judgesHostCaseless = true;
-      if (patterns.some((p) => UPPER_CASE.test(p))) facts.upperCase = true;
-    }
-    walkFacts(line.config, facts);
-  }
+/** Whether a Host line or a judged Match criterion of `section`, at any depth, has a pattern with a `?`. */
+function sectionHoldsQuestionMark(section: readonly ConfigLine[]): boolean {
+  return (section as BlockLine[]).some(
+    (line) =>
+      line.type === DIRECTIVE &&
+      line.config !== undefined &&
+      ((/^host$/i.test(line.param ?? '') && hostPatternsOf(line.value).some((p) => p.includes('?'))) ||
+        Object.entries(line.criteria ?? {}).some(([criterion, list]) => PATTERN_CRITERIA.test(criterion) && patternsOf(list).some((p) => p.includes('?'))) ||
+        sectionHoldsQuestionMark(line.config)),
+  );
 }
 
 /** Every name and user a lookup of `host` can judge a pattern against, as compute() takes them (a directive's first token). */
@@ -154,8 +113,7 @@ function localUser(): string {
  * parser's tokens; `list` as it is where compute() judges it as OpenSSH does.
  */
 function exactList(patterns: readonly string[], list: unknown, names: readonly string[], ignoreCase: boolean): unknown {
-  const caseDecides = ignoreCase && (patterns.some((p) => UPPER_CASE.test(p)) || names.some((n) => UPPER_CASE.test(n)));
-  if (!caseDecides && !patterns.some((p) => p.includes('?'))) return list;
+  if (!(ignoreCase && caseDecides(patterns, names)) && !patterns.some((p) => p.includes('?'))) return list;
   const compiled = patterns.map((p) => compilePattern(p, ignoreCase));
   const matched = names.filter((name) => compiledListMatches(compiled, name));
   const excluded = names.filter((name) => !matched.includes(name) && matched.some((written) => parserGlobMatches(written, name)));

@@ -1,6 +1,7 @@
 import type SSHConfig from 'ssh-config';
 import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
-import { caseMayDecide, holdsQuestionMark, withExactQuestionMarks } from './ssh-config-exact-question-mark.js';
+import { holdsQuestionMark, withExactQuestionMarks } from './ssh-config-exact-question-mark.js';
+import { caseMayDecide } from './ssh-config-match-host-case.js';
 import type { ConfigLine } from './ssh-config-include.js';
 import { withNestedBlocksResolved } from './ssh-config-nested-blocks.js';
 import { nameForSecondPass, withSecondPassAsSshMakesIt } from './ssh-config-second-pass.js';

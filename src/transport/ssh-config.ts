@@ -67,7 +67,7 @@ export interface ValueSources {
   proxyCommand?: string;
   proxyJump?: string;
   proxyJumpRoute?: string;
-  /** By value: each IdentityFile (the node's or its jump host's) holding a `%`, whose token an error may name. */
+  /** By value as written: each IdentityFile (the node's or its jump host's), whose token, or whose file missing, a message may name. */
   identityFiles?: Record<string, string>;
 }
 
@@ -80,6 +80,8 @@ export interface ConnectionTarget {
   jumpHost?: string;
   /** The jump host's own keys (~/.ssh/config's IdentityFile for a ProxyJump host); without them it is reached with identityFiles. */
   jumpIdentityFiles?: string[];
+  /** Where each of identityFiles was written, as FILE:LINE by its path (tokens expanded), where they came from an ssh_config file and the line is known. */
+  identityFilesWrittenAt?: Record<string, string>;
   /** Which of the values came from ~/.ssh/config (for logs and docs). */
   fromSshConfig: string[];
 }
@@ -283,7 +285,7 @@ const fileLine = (source: DirectiveSource | undefined) => (source ? `${source.fi
 function valueSources(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>, route: ProxyRoute | undefined, jumpRouteAt: string | undefined, identityFiles: readonly string[]): ValueSources | undefined {
   const routeAt = fileLine(route?.at);
   const identityAt = identitySourcesOf(config, sourceOf);
-  const identities = Object.fromEntries(identityFiles.flatMap((file) => (file.includes('%') && identityAt.has(file) ? [[file, identityAt.get(file)!]] : [])));
+  const identities = Object.fromEntries(identityFiles.flatMap((file) => (identityAt.has(file) ? [[file, identityAt.get(file)!]] : [])));
   const sources: ValueSources = {
     ...(routeAt && route?.keyword === 'ProxyCommand' ? { proxyCommand: routeAt } : {}),
     ...(routeAt && route?.keyword === 'ProxyJump' ? { proxyJump: routeAt } : {}),
@@ -544,6 +546,7 @@ export function connectionTarget(node: Node, config: SshConfigValues): Connectio
   const host = config.hostName ?? node.address;
   const identityAt = config.writtenAt?.identityFiles ?? {};
   const expanded = identityFiles && fromSshConfig.includes('identityFile') ? identityFiles.map((f) => expandIdentityTokens(node, f, identityAt[f], { host, port, user })) : identityFiles;
+  const identityFilesWrittenAt = expanded && fromSshConfig.includes('identityFile') ? Object.fromEntries(identityFiles!.flatMap((f, i) => (identityAt[f] ? [[expanded[i]!, identityAt[f]!]] : []))) : undefined;
   const jumpHost = choose('jumpHost', ssh.jumpHost, config.proxyJump);
   const jumpFromConfig = fromSshConfig.includes('jumpHost');
   const oneHop = `gridops goes through one jump host: give the node ssh.jumpHost in the topology, or one hop in ${jumpFromConfig ? 'that ProxyJump' : 'ssh.jumpHost'}`;
@@ -557,7 +560,7 @@ export function connectionTarget(node: Node, config: SshConfigValues): Connectio
   const jumpIdentityFiles =
     jumpFromConfig && jump && config.proxyJumpIdentityFiles ? config.proxyJumpIdentityFiles.map((f) => expandIdentityTokens(node, f, identityAt[f], { host: jump.host, port: jump.port ?? 22, user: jump.user ?? 'root' })) : undefined;
   if (config.hostName) fromSshConfig.push('hostName');
-  return { host, port, user, ...(expanded ? { identityFiles: expanded } : {}), ...(jumpHost ? { jumpHost } : {}), ...(jumpIdentityFiles ? { jumpIdentityFiles } : {}), fromSshConfig };
+  return { host, port, user, ...(expanded ? { identityFiles: expanded } : {}), ...(identityFilesWrittenAt && Object.keys(identityFilesWrittenAt).length > 0 ? { identityFilesWrittenAt } : {}), ...(jumpHost ? { jumpHost } : {}), ...(jumpIdentityFiles ? { jumpIdentityFiles } : {}), fromSshConfig };
 }
 
 /**

@@ -130,7 +130,7 @@ describe('~/.ssh/config Include', () => {
     expect(sshConfigFor(config, { name: 'node1', address: 'node1' })).toEqual({});
     expect(sshConfigFor(config, { name: 'a', address: 'a' })).toEqual({});
     // Where it matches: its lines, the included top-level lines, the inner block that matches too, then its lines after the Include.
-    expect(sshConfigFor(config, { name: 'github.com', address: 'github.com' })).toEqual({ user: 'git', port: 2222, identityFiles: ['~/.ssh/from-a'] });
+    expect(sshConfigFor(config, { name: 'github.com', address: 'github.com' })).toEqual({ user: 'git', port: 2222, identityFiles: ['~/.ssh/from-a'], writtenAt: { identityFiles: { '~/.ssh/from-a': expect.stringMatching(/\/conf\.d\/10-a:1$/) } } });
     expect(warnings).toEqual([]);
   });
 

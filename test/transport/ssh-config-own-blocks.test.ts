@@ -29,7 +29,7 @@ describe("a block of the node's address's own", () => {
       const ssh = sshDashG(file, address);
       expect({ address, hostname: ours.hostName ?? address, port: ours.port ?? 22, identityfile: ours.identityFiles?.[0] }).toEqual({ address, hostname: ssh.hostname, port: ssh.port, identityfile: ssh.identityfile });
       // Not web1's Port 1001 and User nameuser, which `ssh web1` would take.
-      expect(ours).toEqual({ identityFiles: ['/keys/fleet'] });
+      expect(ours).toEqual({ identityFiles: ['/keys/fleet'], writtenAt: { identityFiles: { '/keys/fleet': `${file}:8` } } });
     }
   });
 });

@@ -243,7 +243,7 @@ describe('~/.ssh/config that gridops cannot follow as ssh does', () => {
   it("by the node's name, `Match host` is judged against the address gridops dials, not the HostName it does not use", () => {
     const { config } = load('match-host-dialled', ['Host web1', '  HostName 10.0.0.99', '  IdentityFile ~/.ssh/web1', 'Match host 10.0.0.99', '  User bob', '  Port 2299', ''].join('\n'));
     // web1 is dialled at 10.0.0.5: the block for 10.0.0.99 must not give it that host's user and port.
-    expect(sshConfigFor(config, { name: 'web1', address: '10.0.0.5' })).toEqual({ identityFiles: ['~/.ssh/web1'] });
+    expect(sshConfigFor(config, { name: 'web1', address: '10.0.0.5' })).toEqual({ identityFiles: ['~/.ssh/web1'], writtenAt: { identityFiles: { '~/.ssh/web1': expect.stringMatching(/\/match-host-dialled:3$/) } } });
     // Dialled at the HostName's own address, its Match host block is the one that applies.
     expect(sshConfigFor(config, { name: 'web1', address: '10.0.0.99' })).toEqual({ user: 'bob', port: 2299 });
   });
