@@ -145,7 +145,7 @@ export function aptInstall(packages: readonly string[], lockWait: AptLockWait = 
     ...install.map((line) => `    ${line}`),
     '    ;;',
     'esac',
-    ...aptTriggersRun(packages, lockWait),
+    ...aptTriggersRun(lockWait),
     'exit "$r"',
   ].join('\n');
 }
@@ -183,21 +183,27 @@ function aptFixBroken(lockWait: AptLockWait): string[] {
 }
 
 /**
- * Shell lines, run once the install has set `r`: where it succeeded and a package of it is still
- * `triggers-pending` (its triggers not yet run) or `triggers-awaited` (waiting on another
+ * Shell lines, run once the install has set `r`: where it succeeded and any package dpkg has is
+ * still `triggers-pending` (its triggers not yet run) or `triggers-awaited` (waiting on another
  * package's), `dpkg --triggers-only -a` once, which runs every pending trigger. apt treats both
  * states as installed and does nothing for them ("already the newest version", no dpkg run: apt's
  * pkgCache::PkgIterator::State leaves triggers alone), while the probe, like Ansible's apt module,
  * counts only `ok installed` as installed: without this a package dpkg was interrupted in the
  * middle of triggering (update-initramfs, man-db) would be planned at every run. A failure ends the
  * step with dpkg's messages and what to run by hand.
+ *
+ * Every package is checked, not only the ones named: a virtual name (`awk`) counts as installed
+ * only when its provider (`mawk`) is `ok installed`, and `dpkg-query -W awk` prints nothing, since
+ * dpkg knows no package of that name. dpkg-query's `${Status}` is read rather than `dpkg --audit`:
+ * it is the exact state, one line a package, where --audit's report is prose that also lists
+ * unpacked and half-configured packages, which --triggers-only does not finish.
  */
-function aptTriggersRun(packages: readonly string[], lockWait: AptLockWait): string[] {
+function aptTriggersRun(lockWait: AptLockWait): string[] {
   const run = aptWaitingForLock('dpkg --triggers-only -a', 'DEBIAN_FRONTEND=noninteractive dpkg --triggers-only -a', lockWait, DPKG_LOCK);
-  const said = 'apt-get install: dpkg left triggers of these packages pending; running them with dpkg --triggers-only -a';
+  const said = 'apt-get install: dpkg left package triggers pending; running them with dpkg --triggers-only -a';
   return [
-    // A name dpkg-query does not know (a virtual package) prints nothing: only packages dpkg has count.
-    `if [ "$r" -eq 0 ] && dpkg-query -W -f=${quote('${Status}\n')} ${sh(packages)} 2>/dev/null | grep -q -E ${quote(' triggers-(pending|awaited)$')}; then`,
+    // No names: dpkg-query then lists every package dpkg has (all but purged ones).
+    `if [ "$r" -eq 0 ] && dpkg-query -W -f=${quote('${Status}\n')} 2>/dev/null | grep -q -E ${quote(' triggers-(pending|awaited)$')}; then`,
     `  echo ${quote(said)} >&2`,
     `  ${NEW_LOCK_WAIT}`,
     ...run.map((line) => `  ${line}`),
