@@ -6,6 +6,9 @@ import type { GridState, HostState } from './state.js';
  * Whether a host's record says it is in sync with a topology (its source hash), the host's
  * playbooks and this gridops, and if not, the first reason why, most telling first:
  * - `never`: no successful apply recorded (no record, or only failed or skipped runs);
+ * - `newer-gridops`: last run (applied, failed or skipped) by a newer gridops, whose record this one
+ *   cannot judge and only a gridops that new should replace: this one refuses to plan or apply over
+ *   it (phases/newer-gridops-state.ts), since it would deploy its older agent over the newer one;
  * - `failed`: the last run failed there (the record keeps the last success's topology);
  * - `skipped`: the last run stopped before it reached the host, with changes planned for it;
  * - `handlers-owed`: handlers an interrupted or failed run owes (HostState.pendingHandlers), which the next apply runs;
@@ -13,8 +16,6 @@ import type { GridState, HostState } from './state.js';
  * - `other-playbooks`: last applied with other playbooks (ad-hoc `--playbook` work);
  * - `older-gridops`: last applied by an older gridops, whose playbooks or agent may differ (or by one
  *   whose version cannot be ordered against this one's: compareVersions), which an apply with this one fixes;
- * - `newer-gridops`: last applied by a newer gridops, whose record only a gridops that new should
- *   replace: this one's apply would deploy its older agent over the newer one;
  * - `in-sync`: none of these.
  * The one definition: apply expects an in-sync host to have nothing to change (expectedInSync),
  * and `status` (--strict) calls only an in-sync node as the topology says.
@@ -24,6 +25,10 @@ export type SyncState = 'never' | 'failed' | 'skipped' | 'handlers-owed' | 'olde
 /** `record`'s SyncState against the topology's `sourceHash` and the host's `playbooks`, in order. */
 export function syncState(record: HostState | undefined, sourceHash: string, playbooks: readonly string[]): SyncState {
   if (!record?.appliedAt) return 'never';
+  // Every later reason advises a plan or an apply with this gridops, which it refuses over a newer
+  // one's record whatever else changed since: what the newer one's topology, playbooks or handlers
+  // mean is for it to judge.
+  if (compareVersions(record.gridopsVersion, GRIDOPS_VERSION) === 1) return 'newer-gridops';
   if (record.lastOutcome === 'failed') return 'failed';
   // A skipped host was reached by no change of a run that planned some; its record's gridopsVersion
   // is that run's, not its last success's, so nothing later can be judged from it.
@@ -33,10 +38,10 @@ export function syncState(record: HostState | undefined, sourceHash: string, pla
   if (record.pendingHandlers?.length) return 'handlers-owed';
   if (record.topologyHash !== sourceHash) return 'older-topology';
   if (record.playbooks.length !== playbooks.length || record.playbooks.some((p, i) => p !== playbooks[i])) return 'other-playbooks';
-  // Same topology, another gridops: its playbooks or the agent it deploys may differ, so the next
-  // apply may change the host (Terraform calls a provider upgrade a change too). Which way matters
-  // to what the user is told: only an older one is what this gridops' apply brings up to date.
-  if (record.gridopsVersion !== GRIDOPS_VERSION) return compareVersions(record.gridopsVersion, GRIDOPS_VERSION) === 1 ? 'newer-gridops' : 'older-gridops';
+  // Same topology, an older gridops (or one that cannot be ordered: a newer one returned above): its
+  // playbooks or the agent it deploys may differ, so the next apply may change the host (Terraform
+  // calls a provider upgrade a change too), and this gridops' apply brings it up to date.
+  if (record.gridopsVersion !== GRIDOPS_VERSION) return 'older-gridops';
   return 'in-sync';
 }
 

@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { aptInstall } from '../../src/resources/step-recorder.js';
+import { aptInstall } from '../../src/resources/apt-scripts.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
 
@@ -45,20 +45,24 @@ const FIX_BROKEN_FAILED = 'E: Sub-process /usr/bin/dpkg returned an error code (
  * maintainer script's failure makes it fail (`repair: 'fails'`), or replays it but leaves a package
  * unconfigured whose dependency is missing (`repair: 'dependency-problems'`: apt then refuses
  * with unmet dependencies until `apt-get -f install` installs it, or fails as `fixBroken` says),
- * or first meets the lock another dpkg holds for `lockedCalls` calls. Its `dpkg-query` reads every
- * package's status from a file (`status`, `install ok installed` unless given), and
- * `dpkg --triggers-only -a` runs the pending triggers (the status becomes `install ok installed`).
+ * or first meets the lock another dpkg holds for `lockedCalls` calls. Its dpkg knows `hello`
+ * (`status`, `install ok installed` unless given) and the packages of `known` (name: status), a
+ * file each; its `dpkg-query -W` prints the status of each name it is given that dpkg knows (a
+ * virtual name, such as `awk`, prints nothing), or of every package it knows when given none, as
+ * dpkg-query does; and `dpkg --triggers-only -a` runs the pending triggers (every status becomes
+ * `install ok installed`).
  */
-function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'dependency-problems' | 'script-says-locked'; fixBroken?: 'works' | 'fails'; lockedCalls?: number; aptLockedCalls?: number; status?: string; triggersFail?: true }): Host {
+function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'dependency-problems' | 'script-says-locked'; fixBroken?: 'works' | 'fails'; lockedCalls?: number; aptLockedCalls?: number; status?: string; known?: Record<string, string>; triggersFail?: true }): Host {
   const bin = mkdtempSync(join(dir, `${name}-`));
   const aptLog = join(bin, 'apt-calls');
   const dpkgLog = join(bin, 'dpkg-calls');
   const journalReplayed = join(bin, 'journal-replayed');
   const dependencyMissing = join(bin, 'dependency-missing');
-  const status = join(bin, 'status');
+  const database = join(bin, 'database');
   writeFileSync(aptLog, '');
   writeFileSync(dpkgLog, '');
-  writeFileSync(status, options.status ?? 'install ok installed');
+  mkdirSync(database);
+  for (const [pkg, status] of Object.entries({ hello: options.status ?? 'install ok installed', ...options.known })) writeFileSync(join(database, pkg), status);
   const fixBroken =
     options.fixBroken === 'fails'
       ? [`  echo ${quote(FIX_BROKEN_FAILED)} >&2`, '  exit 100']
@@ -102,11 +106,23 @@ function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'd
       `if [ "$n" -le ${options.lockedCalls ?? 0} ]; then echo 'dpkg: error: dpkg frontend lock was locked by another process with pid 812' >&2; echo 'Note: removing the lock file is always wrong, can damage the locked area' >&2; exit 2; fi`,
       options.triggersFail
         ? `if [ "$1" = --triggers-only ]; then echo 'Processing triggers for man-db (2.11.2-2) ...'; echo 'dpkg: error processing package man-db (--triggers-only):' >&2; echo ' installed man-db package post-installation script subprocess returned error exit status 1' >&2; exit 1; fi`
-        : `if [ "$1" = --triggers-only ]; then echo 'Processing triggers for man-db (2.11.2-2) ...'; echo 'install ok installed' > ${quote(status)}; exit 0; fi`,
+        : `if [ "$1" = --triggers-only ]; then echo 'Processing triggers for man-db (2.11.2-2) ...'; for f in ${quote(database)}/*; do echo 'install ok installed' > "$f"; done; exit 0; fi`,
       configure,
     ].join('\n'),
   );
-  writeFileSync(join(bin, 'dpkg-query'), ['#!/bin/sh', '[ "$1" = -W ] || exit 2', 'shift 2', `for p; do cat ${quote(status)}; echo; done`].join('\n'));
+  writeFileSync(
+    join(bin, 'dpkg-query'),
+    [
+      '#!/bin/sh',
+      '[ "$1" = -W ] || exit 2',
+      'shift 2',
+      `cd ${quote(database)} || exit 2`,
+      '[ "$#" -gt 0 ] || set -- *',
+      'r=0',
+      'for p; do if [ -f "$p" ]; then cat "$p"; echo; else echo "dpkg-query: no packages found matching $p" >&2; r=1; fi; done',
+      'exit "$r"',
+    ].join('\n'),
+  );
   for (const tool of ['apt-get', 'dpkg', 'dpkg-query']) chmodSync(join(bin, tool), 0o755);
   const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean);
   return { path: `${bin}:${process.env.PATH}`, aptCalls: () => lines(aptLog), dpkgCalls: () => lines(dpkgLog), repaired: () => existsSync(journalReplayed) };
@@ -123,6 +139,7 @@ const CONFIGURE = 'DEBIAN_FRONTEND=noninteractive LC_ALL=C --force-confdef --for
 const FIX_BROKEN_SAID = 'apt-get install: dpkg --configure -a failed (exit 1); fixing what it left with apt-get -f install';
 const REPAIR_FAILED = (code: number) =>
   `apt-get install: dpkg --configure -a and then apt-get -f install, run to finish what an interrupted dpkg left, failed (exit ${code}); run both on the host, fix what they report (a failing maintainer script, a dependency apt cannot install without removing a package), then apply again`;
+const TRIGGERS_SAID = 'apt-get install: dpkg left package triggers pending; running them with dpkg --triggers-only -a';
 const said = (stderr: string, line: string) => stderr.split('\n').filter((l) => l === line).length;
 
 /** The host's dpkg journal is clean: apt installs at once. */
@@ -238,7 +255,23 @@ describe('a package whose dpkg triggers are pending (apt-get install leaves them
     expect(result.code).toBe(0);
     expect(host.aptCalls()).toEqual([INSTALL_ARGS]);
     expect(host.dpkgCalls()).toEqual(['DEBIAN_FRONTEND=noninteractive LC_ALL=C --triggers-only -a']);
-    expect(result.stderr.split('\n').filter((l) => l.includes('--triggers-only'))).toEqual(['apt-get install: dpkg left triggers of these packages pending; running them with dpkg --triggers-only -a']);
+    expect(result.stderr.split('\n').filter((l) => l.includes('--triggers-only'))).toEqual([TRIGGERS_SAID]);
+  });
+
+  it.each(['triggers-pending', 'triggers-awaited'])("a virtual name (awk) whose provider is %s, which dpkg-query -W awk cannot show: the triggers run all the same", async (state) => {
+    const host = journalClean(interruptedHost(`virtual-${state}`, { repair: 'works', known: { mawk: `install ok ${state}` } }));
+    const result = await install(host, ['awk']);
+    expect(result.code).toBe(0);
+    expect(host.aptCalls()).toEqual([INSTALL_ARGS.replace(/hello$/, 'awk')]);
+    expect(host.dpkgCalls()).toEqual(['DEBIAN_FRONTEND=noninteractive LC_ALL=C --triggers-only -a']);
+    expect(said(result.stderr, TRIGGERS_SAID)).toBe(1);
+  });
+
+  it('no package with triggers pending: no dpkg run', async () => {
+    const host = journalClean(interruptedHost('no-triggers', { repair: 'works', known: { mawk: 'install ok installed', 'old-lib': 'deinstall ok config-files' } }));
+    const result = await install(host, ['awk']);
+    expect(result.code).toBe(0);
+    expect(host.dpkgCalls()).toEqual([]);
   });
 
   it('triggers that fail stop the step with dpkg\'s message and what to run by hand', async () => {

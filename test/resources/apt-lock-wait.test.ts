@@ -1,7 +1,8 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { aptInstall, aptUpdateWithRetries, StepRecorder } from '../../src/resources/step-recorder.js';
+import { aptInstall, aptUpdateWithRetries } from '../../src/resources/apt-scripts.js';
+import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
 

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { aptUpdateWithRetries } from '../../src/resources/step-recorder.js';
+import { aptUpdateWithRetries } from '../../src/resources/apt-scripts.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { quote } from '../../src/transport/quote.js';
 

@@ -76,7 +76,17 @@ describe('syncState: why a host is not in sync, the one definition apply and sta
     expect(syncState(host({ pendingHandlers: ['restart-gridagent'], playbooks: ['qos'] }), 'sha-2', refs)).toBe('handlers-owed');
   });
 
-  it('another topology or other playbooks come before another gridops: they are what the user changed', () => {
+  it('a newer gridops comes first after never, over every other reason: this gridops cannot judge its record, and refuses to plan or apply over it', () => {
+    expect(syncState(host({ topologyHash: 'OLD', gridopsVersion: NEWER }), 'NEW', refs)).toBe('newer-gridops');
+    expect(syncState(host({ gridopsVersion: NEWER }), 'sha-1', ['node-base'])).toBe('newer-gridops');
+    expect(syncState(host({ gridopsVersion: NEWER, lastOutcome: 'failed' }), 'sha-1', refs)).toBe('newer-gridops');
+    expect(syncState(host({ gridopsVersion: NEWER, lastOutcome: 'skipped' }), 'sha-1', refs)).toBe('newer-gridops');
+    expect(syncState(host({ gridopsVersion: NEWER, pendingHandlers: ['restart-gridagent'] }), 'sha-1', refs)).toBe('newer-gridops');
+    // No success recorded at all stays `never`, whoever wrote the record.
+    expect(syncState(host({ gridopsVersion: NEWER, lastOutcome: 'failed', appliedAt: '' }), 'sha-1', refs)).toBe('never');
+  });
+
+  it('another topology or other playbooks come before an older gridops: they are what the user changed', () => {
     expect(syncState(host({ gridopsVersion: '0.0.1' }), 'sha-2', refs)).toBe('older-topology');
     expect(syncState(host({ gridopsVersion: '0.0.1' }), 'sha-1', ['node-base'])).toBe('other-playbooks');
   });

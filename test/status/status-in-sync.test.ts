@@ -106,6 +106,16 @@ describe('status: one definition of in sync', () => {
     expect(failures[1]!.hint).toBe(`applied by gridops ${newer}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later, not with this one (its apply would deploy its older agent)`);
   });
 
+  it('a node a newer gridops applied from another topology gets the newer-gridops hint, never plan and apply, which this gridops refuses there', async () => {
+    const newer = `${Number(GRIDOPS_VERSION.split('.')[0]) + 1}.0.0`;
+    const status = await statusOf({ n1: applied(1, { gridopsVersion: newer, topologyHash: 'OLD' }), n2: applied(2), n3: applied(3) });
+    expect(status.nodes.map((n) => n.applied)).toEqual(['newer-gridops', 'in-sync', 'in-sync']);
+    expect(status.nodes[0]!.appliedWithGridops).toBe(newer);
+    const failures = statusFailures(status, { strict: true, waited: false }, { file: 'g.yaml' });
+    expect(failures.map((f) => f.message)).toEqual(['not in sync: n1 (newer-gridops)']);
+    expect(failures[0]!.hint).toBe(`applied by gridops ${newer}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later, not with this one (its apply would deploy its older agent)`);
+  });
+
   it('handler names and a gridops version read from the state are printed with control and bidi characters escaped', async () => {
     const status = await statusOf({ n1: applied(1, { pendingHandlers: ['restart\u001b[31m-agent\u202e'] }), n2: applied(2, { gridopsVersion: '9.9\u001b[2J\u202e' }), n3: applied(3) });
     expect(status.nodes.map((n) => n.applied)).toEqual(['handlers-owed', 'older-gridops', 'in-sync']);
