@@ -17,14 +17,27 @@ export interface AptLockWait {
 /** apt-daily's update and download on a fresh cloud VM take a minute or two. */
 const APT_LOCK_WAIT: AptLockWait = { totalS: 120, pauseS: 5 };
 
+/** How long each apt-get call that may run dpkg waits for dpkg's lock itself (DPkg::Lock::Timeout). */
+const APT_DPKG_LOCK_TIMEOUT_S = 300;
+
+/**
+ * The longest an install step may take: the work itself (15 minutes: downloads and maintainer
+ * scripts), plus every wait its script can make, each stage having its own (aptInstall): the
+ * three apt-get calls (the install, apt-get -f install, the install again) each wait for dpkg's
+ * lock in apt and then for a lock apt does not wait for, and the two dpkg runs (--configure -a,
+ * --triggers-only -a) for dpkg's lock. A step killed short of them would kill dpkg in the middle
+ * of its work: the very state the repair is for.
+ */
+export const APT_INSTALL_STEP_MS = (900 + 3 * (APT_DPKG_LOCK_TIMEOUT_S + APT_LOCK_WAIT.totalS + APT_LOCK_WAIT.pauseS) + 2 * (APT_LOCK_WAIT.totalS + APT_LOCK_WAIT.pauseS)) * 1000;
+
 /** How a lock held by another process shows in a command's stderr (a case pattern), and the lock's name in what the step says. */
 interface HeldLock {
   pattern: string;
   name: string;
 }
 
-/** apt-get's words for a lock held: it fails at once, exit 100. */
-const APT_LOCK: HeldLock = { pattern: "*'Could not get lock'*", name: 'the apt lock' };
+/** apt-get's words for a lock held: it fails at once, exit 100. With apt's own `E: ` prefix, not a maintainer script's words. */
+const APT_LOCK: HeldLock = { pattern: "*'E: Could not get lock'*", name: 'the apt lock' };
 
 /**
  * dpkg's words for its lock held (`dpkg: error: dpkg frontend lock was locked by another process
@@ -152,7 +165,7 @@ export function aptInstall(packages: readonly string[], lockWait: AptLockWait = 
 
 /** The options every apt-get call that may run dpkg takes: dpkg's lock waited for, changed conffiles kept. */
 function aptInstallOptions(): string {
-  return ['-o DPkg::Lock::Timeout=300', ...KEEP_CONFFILES.map((o) => `-o Dpkg::Options::=${o}`)].join(' ');
+  return [`-o DPkg::Lock::Timeout=${APT_DPKG_LOCK_TIMEOUT_S}`, ...KEEP_CONFFILES.map((o) => `-o Dpkg::Options::=${o}`)].join(' ');
 }
 
 /**
@@ -207,7 +220,12 @@ function aptTriggersRun(lockWait: AptLockWait): string[] {
     `  echo ${quote(said)} >&2`,
     `  ${NEW_LOCK_WAIT}`,
     ...run.map((line) => `  ${line}`),
-    `  [ "$r" -eq 0 ] || echo ${quote('apt-get install: dpkg --triggers-only -a failed (exit ')}"$r"${quote('); run it on the host, fix what it reports, then apply again')} >&2`,
+    '  if [ "$r" -ne 0 ]; then',
+    '    case $apt_err in',
+    `      ${DPKG_LOCK.pattern}) echo ${quote('apt-get install: another dpkg still holds its lock; apply again once it is done')} >&2 ;;`,
+    `      *) echo ${quote('apt-get install: dpkg --triggers-only -a failed (exit ')}"$r"${quote('); run it on the host, fix what it reports, then apply again')} >&2 ;;`,
+    '    esac',
+    '  fi',
     'fi',
   ];
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path/posix';
 import { quote } from '../transport/quote.js';
-import { APT_UPDATE_STEP_MS, aptInstall, aptUpdateWithRetries } from './apt-scripts.js';
+import { APT_INSTALL_STEP_MS, APT_UPDATE_STEP_MS, aptInstall, aptUpdateWithRetries } from './apt-scripts.js';
 import type { BatchShell } from './batch-shell.js';
 import { chmodMode } from './octal-mode.js';
 import { utf8Text } from './utf8-text.js';
@@ -303,7 +303,7 @@ export class StepRecorder {
   /** apt-get update (once per run on this host), then apt-get install of `packages`. */
   async aptInstall(packages: readonly string[]): Promise<void> {
     await this.aptUpdateOnce();
-    await this.run(aptInstall(packages), `apt-get install ${packages.join(' ')}`, { timeoutMs: 900_000 });
+    await this.run(aptInstall(packages), `apt-get install ${packages.join(' ')}`, { timeoutMs: APT_INSTALL_STEP_MS });
   }
 
   /** apt-get update at most once per run on this host, before the first install. */

@@ -52,7 +52,7 @@ const FIX_BROKEN_FAILED = 'E: Sub-process /usr/bin/dpkg returned an error code (
  * dpkg-query does; and `dpkg --triggers-only -a` runs the pending triggers (every status becomes
  * `install ok installed`).
  */
-function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'dependency-problems' | 'script-says-locked'; fixBroken?: 'works' | 'fails'; lockedCalls?: number; aptLockedCalls?: number; status?: string; known?: Record<string, string>; triggersFail?: true }): Host {
+function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'dependency-problems' | 'script-says-locked'; fixBroken?: 'works' | 'fails'; lockedCalls?: number; aptLockedCalls?: number; aptSaysLockWords?: true; status?: string; known?: Record<string, string>; triggersFail?: true }): Host {
   const bin = mkdtempSync(join(dir, `${name}-`));
   const aptLog = join(bin, 'apt-calls');
   const dpkgLog = join(bin, 'dpkg-calls');
@@ -73,6 +73,8 @@ function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'd
       '#!/bin/sh',
       `echo "$*" >> ${quote(aptLog)}`,
       `if [ "$(wc -l < ${quote(aptLog)})" -le ${options.aptLockedCalls ?? 0} ]; then printf '%s\\n' ${quote(APT_LOCKED)} >&2; exit 100; fi`,
+      // A maintainer script's own words about a lock, inside apt's run: not apt's lock.
+      ...(options.aptSaysLockWords ? ["echo 'Setting up hello (2.10-3) ...'", "echo 'hello.postinst: Could not get lock on /run/hello.pid' >&2", "echo 'E: Sub-process /usr/bin/dpkg returned an error code (1)' >&2", 'exit 100'] : []),
       `if [ ! -e ${quote(journalReplayed)} ]; then echo ${quote(INTERRUPTED)} >&2; exit 100; fi`,
       'case " $* " in',
       '*" -f install "*)',
@@ -272,6 +274,21 @@ describe('a package whose dpkg triggers are pending (apt-get install leaves them
     const result = await install(host, ['awk']);
     expect(result.code).toBe(0);
     expect(host.dpkgCalls()).toEqual([]);
+  });
+
+  it("a maintainer script's own words about a lock are not apt's lock: the install fails at once, not waited on", async () => {
+    const host = journalClean(interruptedHost('postinst-lock-words', { repair: 'works', aptSaysLockWords: true }));
+    const result = await install(host, ['hello']);
+    expect(result.code).toBe(100);
+    expect(host.aptCalls()).toHaveLength(1);
+    expect(result.stderr).not.toContain('waiting for the apt lock');
+  });
+
+  it('triggers whose run meets a dpkg lock held past the wait say so, as the repair does', async () => {
+    const host = journalClean(interruptedHost('triggers-locked', { repair: 'works', status: 'install ok triggers-pending', lockedCalls: 100 }));
+    const result = await install(host, ['hello'], { totalS: 1, pauseS: 1 });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n').pop()).toBe('apt-get install: another dpkg still holds its lock; apply again once it is done');
   });
 
   it('triggers that fail stop the step with dpkg\'s message and what to run by hand', async () => {
