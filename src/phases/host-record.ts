@@ -38,10 +38,11 @@ export function hostRecord(ctx: RunContext, p: PlannedHost, outcome: HostOutcome
     topologyHash: ok && !outcome.refused?.length ? ctx.grid.sourceHash : previous?.topologyHash ?? '',
     // The rename's leave, the hypervisor's removal and the old network's run once (renamed-agent.ts, retired-hypervisor.ts, renamed-grid-network.ts): what the host runs is its workflow without them.
     playbooks: ok ? p.plan.playbooks.filter((ref) => ref !== AGENT_RENAME_PLAYBOOK && ref !== HYPERVISOR_OFF_PLAYBOOK && ref !== GRID_NETWORK_RENAME_PLAYBOOK) : previous?.playbooks ?? [],
-    // The gridops that last worked on the host: a run that skipped it, or failed there before it
-    // changed anything, leaves it the one before (an older gridops is refused only by a newer one
-    // that did something there: newer-gridops-state.ts).
-    gridopsVersion: ok || outcome.applied > 0 || started.length > 0 ? GRIDOPS_VERSION : previous?.gridopsVersion ?? GRIDOPS_VERSION,
+    // The gridops that last worked on the host: a run that skipped it (reached none of its changes)
+    // leaves it the one before, so an older gridops is not refused over a host a newer one never
+    // touched (newer-gridops-state.ts). A failed run counts as having worked there: a batch whose
+    // connection dropped fails with none of its changes counted, some of them perhaps done.
+    gridopsVersion: outcome.status === 'skipped' ? previous?.gridopsVersion ?? GRIDOPS_VERSION : GRIDOPS_VERSION,
     agentVersion: agentVersionAfterRun(p, outcome),
     ...sandboxMadeRecord({ done: ok && !outcome.refused?.length, ran: p.plan.playbooks, started: p.plan.changes.filter((c) => started.includes(c.id)), oldNetwork: oldNetworkLeft(p.plan.changes, started, outcome) ? ctx.networkRenames.get(outcome.host)?.from : undefined }, node, previous),
     ...pendingHandlersAfter(outcome, p.plan, previous, defined),

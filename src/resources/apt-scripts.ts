@@ -21,6 +21,13 @@ const APT_LOCK_WAIT: AptLockWait = { totalS: 120, pauseS: 5 };
 const APT_DPKG_LOCK_TIMEOUT_S = 300;
 
 /**
+ * The longest one apt-get stage can wait for locks: a try that meets dpkg's lock fails only after
+ * waiting DPkg::Lock::Timeout for it, the lock wait's clock starting then (aptWaitingForLock), so
+ * the last try may start just short of the wait's total and wait DPkg::Lock::Timeout again.
+ */
+const APT_STAGE_WAIT_S = 2 * APT_DPKG_LOCK_TIMEOUT_S + APT_LOCK_WAIT.totalS + APT_LOCK_WAIT.pauseS;
+
+/**
  * The longest an install step may take: the work itself (15 minutes: downloads and maintainer
  * scripts), plus every wait its script can make, each stage having its own (aptInstall): the
  * three apt-get calls (the install, apt-get -f install, the install again) each wait for dpkg's
@@ -28,7 +35,7 @@ const APT_DPKG_LOCK_TIMEOUT_S = 300;
  * --triggers-only -a) for dpkg's lock. A step killed short of them would kill dpkg in the middle
  * of its work: the very state the repair is for.
  */
-export const APT_INSTALL_STEP_MS = (900 + 3 * (APT_DPKG_LOCK_TIMEOUT_S + APT_LOCK_WAIT.totalS + APT_LOCK_WAIT.pauseS) + 2 * (APT_LOCK_WAIT.totalS + APT_LOCK_WAIT.pauseS)) * 1000;
+export const APT_INSTALL_STEP_MS = (900 + 3 * APT_STAGE_WAIT_S + 2 * (APT_LOCK_WAIT.totalS + APT_LOCK_WAIT.pauseS)) * 1000;
 
 /** How a lock held by another process shows in a command's stderr (a case pattern), and the lock's name in what the step says. */
 interface HeldLock {
@@ -122,6 +129,9 @@ const KEEP_CONFFILES = ['--force-confdef', '--force-confold'];
  */
 const NEW_LOCK_WAIT = "apt_lock_since=''; apt_lock_said=''";
 
+/** What the step says last where a lock was still held at the end of a stage's wait. */
+const HELD_PAST_WAIT = 'apt-get install: another dpkg or apt still holds its lock; apply again once it is done';
+
 /**
  * `apt-get install` of `packages`, waiting for dpkg's locks (DPkg::Lock::Timeout) and for the
  * archives lock (aptWaitingForLock). KEEP_CONFFILES: with stdin from /dev/null dpkg's conffile
@@ -186,11 +196,12 @@ function aptFixBroken(lockWait: AptLockWait): string[] {
   return [
     'if [ "$r" -ne 0 ]; then',
     // A dpkg still running holds what apt-get -f install needs too: apt would only wait its DPkg::Lock::Timeout out.
-    `  case $apt_err in ${DPKG_LOCK.pattern}) echo ${quote('apt-get install: another dpkg still holds its lock; apply again once it is done')} >&2; exit "$r" ;; esac`,
+    `  case $apt_err in ${DPKG_LOCK.pattern}) echo ${quote(HELD_PAST_WAIT)} >&2; exit "$r" ;; esac`,
     `  echo ${quote('apt-get install: dpkg --configure -a failed (exit ')}"$r"${quote('); fixing what it left with apt-get -f install')} >&2`,
     `  ${NEW_LOCK_WAIT}`,
     ...fixBroken.map((line) => `  ${line}`),
-    `  [ "$r" -eq 0 ] || { echo ${failed} >&2; exit "$r"; }`,
+    // A lock still held past the wait is no failure to fix by hand: said as the other stages say it.
+    `  [ "$r" -eq 0 ] || { case $apt_err in ${APT_LOCK.pattern}|${DPKG_LOCK.pattern}) echo ${quote(HELD_PAST_WAIT)} >&2 ;; *) echo ${failed} >&2 ;; esac; exit "$r"; }`,
     'fi',
   ];
 }
@@ -222,7 +233,7 @@ function aptTriggersRun(lockWait: AptLockWait): string[] {
     ...run.map((line) => `  ${line}`),
     '  if [ "$r" -ne 0 ]; then',
     '    case $apt_err in',
-    `      ${DPKG_LOCK.pattern}) echo ${quote('apt-get install: another dpkg still holds its lock; apply again once it is done')} >&2 ;;`,
+    `      ${DPKG_LOCK.pattern}) echo ${quote(HELD_PAST_WAIT)} >&2 ;;`,
     `      *) echo ${quote('apt-get install: dpkg --triggers-only -a failed (exit ')}"$r"${quote('); run it on the host, fix what it reports, then apply again')} >&2 ;;`,
     '    esac',
     '  fi',

@@ -30,8 +30,8 @@ export function syncState(record: HostState | undefined, sourceHash: string, pla
   // mean is for it to judge.
   if (compareVersions(record.gridopsVersion, GRIDOPS_VERSION) === 1) return 'newer-gridops';
   if (record.lastOutcome === 'failed') return 'failed';
-  // A skipped host was reached by no change of a run that planned some; its record's gridopsVersion
-  // is that run's, not its last success's, so nothing later can be judged from it.
+  // A skipped host was reached by no change of a run that planned some: short of that run's plan,
+  // whatever its record says of the topology and playbooks it last had.
   if (record.lastOutcome === 'skipped') return 'skipped';
   // Owed handlers survive a run of other playbooks and a topology edit alike, and nothing else
   // shows them: said before what the user changed.

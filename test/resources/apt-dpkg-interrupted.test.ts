@@ -11,6 +11,7 @@ const local = new LocalTransport('local');
 
 /** apt's words (apt 2.6) when dpkg's journal (/var/lib/dpkg/updates/) is not empty: it refuses everything, exit 100. */
 const INTERRUPTED = "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. ";
+const HELD_PAST_WAIT = 'apt-get install: another dpkg or apt still holds its lock; apply again once it is done';
 const REPAIR_SAID = 'apt-get install: dpkg was interrupted earlier; finishing it with dpkg --configure -a';
 
 interface Host {
@@ -52,7 +53,7 @@ const FIX_BROKEN_FAILED = 'E: Sub-process /usr/bin/dpkg returned an error code (
  * dpkg-query does; and `dpkg --triggers-only -a` runs the pending triggers (every status becomes
  * `install ok installed`).
  */
-function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'dependency-problems' | 'script-says-locked'; fixBroken?: 'works' | 'fails'; lockedCalls?: number; aptLockedCalls?: number; aptSaysLockWords?: true; status?: string; known?: Record<string, string>; triggersFail?: true }): Host {
+function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'dependency-problems' | 'script-says-locked'; fixBroken?: 'works' | 'fails' | 'locked'; lockedCalls?: number; aptLockedCalls?: number; aptSaysLockWords?: true; status?: string; known?: Record<string, string>; triggersFail?: true }): Host {
   const bin = mkdtempSync(join(dir, `${name}-`));
   const aptLog = join(bin, 'apt-calls');
   const dpkgLog = join(bin, 'dpkg-calls');
@@ -64,7 +65,9 @@ function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'd
   mkdirSync(database);
   for (const [pkg, status] of Object.entries({ hello: options.status ?? 'install ok installed', ...options.known })) writeFileSync(join(database, pkg), status);
   const fixBroken =
-    options.fixBroken === 'fails'
+    options.fixBroken === 'locked'
+      ? [`  printf '%s\\n' ${quote(APT_LOCKED)} >&2`, '  exit 100']
+      : options.fixBroken === 'fails'
       ? [`  echo ${quote(FIX_BROKEN_FAILED)} >&2`, '  exit 100']
       : ["  echo 'Setting up hello (2.10-3) ...'", `  rm -f ${quote(dependencyMissing)}`, '  exit 0'];
   writeFileSync(
@@ -212,7 +215,7 @@ describe('apt-get install after an interrupted dpkg (Ctrl-C, a lost connection, 
     expect(result.code).toBe(2);
     expect(host.aptCalls()).toEqual([INSTALL_ARGS]);
     expect(result.stderr).toContain('dpkg --configure -a: the dpkg lock is still held after 1 s');
-    expect(result.stderr.trim().split('\n').pop()).toBe('apt-get install: another dpkg still holds its lock; apply again once it is done');
+    expect(result.stderr.trim().split('\n').pop()).toBe(HELD_PAST_WAIT);
   });
 
   it("each stage of the repair waits for a lock with a wait of its own: apt's wait before it does not use up dpkg's", async () => {
@@ -239,6 +242,14 @@ describe('apt-get install after an interrupted dpkg (Ctrl-C, a lost connection, 
     const result = await install(host, ['hello']);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`apt-get install: waiting for the apt lock (up to 6 s): ${APT_LOCKED}\n`);
+  });
+
+  it('apt-get -f install that meets a lock still held past its wait says so, not that a maintainer script failed', async () => {
+    const host = interruptedHost('fix-locked', { repair: 'dependency-problems', fixBroken: 'locked' });
+    const result = await install(host, ['hello'], { totalS: 1, pauseS: 1 });
+    expect(result.code).toBe(100);
+    expect(result.stderr).toContain('apt-get -f install: the apt lock is still held after 1 s');
+    expect(result.stderr.trim().split('\n').pop()).toBe(HELD_PAST_WAIT);
   });
 
   it('an install that works at once runs no dpkg', async () => {
@@ -288,7 +299,7 @@ describe('a package whose dpkg triggers are pending (apt-get install leaves them
     const host = journalClean(interruptedHost('triggers-locked', { repair: 'works', status: 'install ok triggers-pending', lockedCalls: 100 }));
     const result = await install(host, ['hello'], { totalS: 1, pauseS: 1 });
     expect(result.code).toBe(2);
-    expect(result.stderr.trim().split('\n').pop()).toBe('apt-get install: another dpkg still holds its lock; apply again once it is done');
+    expect(result.stderr.trim().split('\n').pop()).toBe(HELD_PAST_WAIT);
   });
 
   it('triggers that fail stop the step with dpkg\'s message and what to run by hand', async () => {
