@@ -291,19 +291,23 @@ function configIdentityLine(nodes: readonly Node[], lookupOf: NodeLookup): (host
   return (host, path) => {
     const node = nodes.find((n) => n.name === host);
     const sources = node ? configIdentitySources(node, lookupOf(node)) : undefined;
-    const at = Object.entries(sources ?? {}).find(([written]) => expandHome(written) === path)?.[1];
+    // The node's own lines first, then its jump host's: a path both name is the node's line.
+    const at = [sources?.target, sources?.jump].flatMap((of) => Object.entries(of ?? {})).find(([written]) => expandHome(written) === path)?.[1];
     return at ? `IdentityFile at ${at}` : 'IdentityFile of the OpenSSH client configuration';
   };
 }
 
 /**
- * Where the node's identity files from an ssh_config file were written (FILE:LINE by path, tokens
- * expanded as in its spec); undefined where the topology names its identity file. The target is
- * worked out again (cheap, and for a node whose spec was made, it cannot throw).
+ * Where the node's identity files (`target`) and its jump host's (`jump`) from an ssh_config file
+ * were written (FILE:LINE by path, tokens expanded as in its spec); undefined for those the
+ * topology names. A jump host with no keys of its own is reached with the node's, so it has the
+ * node's sources. The target is worked out again (cheap, and for a node whose spec was made, it
+ * cannot throw).
  */
-function configIdentitySources(node: Node, fromSshConfig: SshConfigValues): ConfigIdentitySources {
-  if (writtenByTopology(node, 'identityFile')) return undefined;
-  return connectionTarget(node, fromSshConfig).identityFilesWrittenAt ?? {};
+function configIdentitySources(node: Node, fromSshConfig: SshConfigValues): { target: ConfigIdentitySources; jump: ConfigIdentitySources } {
+  const t = connectionTarget(node, fromSshConfig);
+  const target = writtenByTopology(node, 'identityFile') ? undefined : (t.identityFilesWrittenAt ?? {});
+  return { target, jump: t.jumpIdentityFiles ? (t.jumpIdentityFilesWrittenAt ?? {}) : target };
 }
 
 /** The spec of each node whose target can be worked out; the others' connects report why. */

@@ -19,11 +19,14 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: Wh
     return `named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`;
   };
   const named = (path: string, hosts: string[], shown = path) => `${shown}, ${namedBy(hosts, path)}`;
-  const problems = unreadableIdentityFiles(specs).map(({ path, reason, hosts }) => named(path, hosts, `${path} (${reason})`));
+  const unreadable = unreadableIdentityFiles(specs);
+  const problems = unreadable.map(({ path, reason, hosts }) => named(path, hosts, `${path} (${reason})`));
   if (problems.length) {
+    // A missing IdentityFile of an ssh_config file reaches here only where the host has no other key (missing-config-identities.ts).
+    const noFallback = unreadable.some(({ reason }) => reason === 'ENOENT') ? "; where an ssh_config IdentityFile names a host's only keys, ssh would go on with the agent's keys only, never the default ~/.ssh/id_* ones: name a key that is there" : '';
     throw new InputFileError(
       `cannot read ${problems.length === 1 ? 'the identity file' : `${problems.length} identity files`} ${problems.join('; ')}; no host was contacted`,
-      'check ssh.identityFile in the topology, or the IdentityFile line named, and that the file is there and readable',
+      `check ssh.identityFile in the topology, or the IdentityFile line named, and that the file is there and readable${noFallback}`,
     );
   }
   if (agentSocket) return;
@@ -79,15 +82,20 @@ export function recordedIdentityErrors(specs: readonly SshHostSpec[], whereNamed
   return errors;
 }
 
-/** Each identity file of `specs` that cannot be read, with why, and the hosts that name it. */
+/**
+ * Each identity file of `specs` that cannot be read, with why, and the hosts that name it: their
+ * own and their jump host's (a bastion's key that cannot be read stops every host behind it).
+ */
 function unreadableIdentityFiles(specs: readonly SshHostSpec[]): Array<{ path: string; reason: string; hosts: string[] }> {
   const namedBy = new Map<string, string[]>();
   for (const spec of specs) {
-    for (const file of spec.identityFiles ?? []) {
+    // A jump host written as a string (`user@host:port`) names no key of its own.
+    const jumpFiles = typeof spec.jumpHost === 'object' ? [spec.jumpHost.identityFile ?? []].flat() : [];
+    for (const file of new Set([...(spec.identityFiles ?? []), ...jumpFiles])) {
       const path = expandHome(file);
       const hosts = namedBy.get(path);
-      if (hosts) hosts.push(spec.name ?? spec.host);
-      else namedBy.set(path, [spec.name ?? spec.host]);
+      if (!hosts) namedBy.set(path, [spec.name ?? spec.host]);
+      else if (!hosts.includes(spec.name ?? spec.host)) hosts.push(spec.name ?? spec.host);
     }
   }
   const unreadable: Array<{ path: string; reason: string; hosts: string[] }> = [];

@@ -82,6 +82,8 @@ export interface ConnectionTarget {
   jumpIdentityFiles?: string[];
   /** Where each of identityFiles was written, as FILE:LINE by its path (tokens expanded), where they came from an ssh_config file and the line is known. */
   identityFilesWrittenAt?: Record<string, string>;
+  /** The same for jumpIdentityFiles (always from an ssh_config file). */
+  jumpIdentityFilesWrittenAt?: Record<string, string>;
   /** Which of the values came from ~/.ssh/config (for logs and docs). */
   fromSshConfig: string[];
 }
@@ -559,8 +561,19 @@ export function connectionTarget(node: Node, config: SshConfigValues): Connectio
   const jump = jumpHost ? parseJumpHost(jumpHost) : undefined;
   const jumpIdentityFiles =
     jumpFromConfig && jump && config.proxyJumpIdentityFiles ? config.proxyJumpIdentityFiles.map((f) => expandIdentityTokens(node, f, identityAt[f], { host: jump.host, port: jump.port ?? 22, user: jump.user ?? 'root' })) : undefined;
+  const jumpIdentityFilesWrittenAt = jumpIdentityFiles ? Object.fromEntries(config.proxyJumpIdentityFiles!.flatMap((f, i) => (identityAt[f] ? [[jumpIdentityFiles[i]!, identityAt[f]!]] : []))) : {};
   if (config.hostName) fromSshConfig.push('hostName');
-  return { host, port, user, ...(expanded ? { identityFiles: expanded } : {}), ...(identityFilesWrittenAt && Object.keys(identityFilesWrittenAt).length > 0 ? { identityFilesWrittenAt } : {}), ...(jumpHost ? { jumpHost } : {}), ...(jumpIdentityFiles ? { jumpIdentityFiles } : {}), fromSshConfig };
+  return {
+    host,
+    port,
+    user,
+    ...(expanded ? { identityFiles: expanded } : {}),
+    ...(identityFilesWrittenAt && Object.keys(identityFilesWrittenAt).length > 0 ? { identityFilesWrittenAt } : {}),
+    ...(jumpHost ? { jumpHost } : {}),
+    ...(jumpIdentityFiles ? { jumpIdentityFiles } : {}),
+    ...(Object.keys(jumpIdentityFilesWrittenAt).length > 0 ? { jumpIdentityFilesWrittenAt } : {}),
+    fromSshConfig,
+  };
 }
 
 /**

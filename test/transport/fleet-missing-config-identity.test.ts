@@ -66,17 +66,40 @@ describe('an IdentityFile of an ssh_config file that is not there', () => {
     return file;
   };
 
-  it("the reported case: `IdentityFile ~/.ssh/id_corp` of the system file alone, a key this user has not: skipped with one warning naming the system file's line; the hosts go on as hosts that name no key", async () => {
+  it("`IdentityFile ~/.ssh/id_corp` of the system file alone, a key this user has not: the run stops before any dial naming the line, as ssh would offer the agent's keys only, never the default ones", async () => {
     const key = writeKey(join(dir, 'id_unused'));
+    // A default key gridops would have offered had it dropped the missing one: ssh would not.
+    writeKey(join(home, '.ssh', 'id_ed25519'));
     const system = systemFile(['Host *', '    IdentityFile ~/.ssh/id_corp']);
+    const err = await run(key, { systemSshConfigFile: system }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputFileError);
+    expect((err as Error).message).toBe(`cannot read the identity file ${join(homedir(), '.ssh', 'id_corp')} (ENOENT), named by IdentityFile at ${system}:2 for n1 and n2; no host was contacted`);
+    expect((err as InputFileError).hint).toContain("ssh would go on with the agent's keys only");
+    expect((err as InputFileError).hint).not.toContain('~/.ssh/config');
+  });
+
+  it("a ProxyJump bastion's only key, named by the system file and not there, stops the run before any dial, naming its line", async () => {
+    const key = writeKey(join(dir, 'id_there'));
+    const gone = join(dir, 'id_bastion');
+    // The bastion (nothing listens there: a dial would fail on connect, not on the key) has a key of its own.
+    const system = systemFile(['Host bastion', '    HostName 127.0.0.9', '    Port 9', `    IdentityFile ${gone}`, 'Host 127.0.0.1 127.0.0.2', '    ProxyJump bastion', `    IdentityFile ${key.file}`]);
+    const err = await run(key, { systemSshConfigFile: system }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputFileError);
+    expect((err as Error).message).toBe(`cannot read the identity file ${gone} (ENOENT), named by IdentityFile at ${system}:4 for n1 and n2; no host was contacted`);
+  });
+
+  it("the hosts' keys, one missing, reach a ProxyJump bastion that names none of its own: the missing one is skipped for the bastion too, said once for that line", async () => {
+    const key = writeKey(join(dir, 'id_there'));
+    const gone = join(dir, 'id_corp');
+    // Nothing listens at the bastion: each host fails on that dial, not on the skipped key.
+    const system = systemFile(['Host 127.0.0.1 127.0.0.2', '    ProxyJump 127.0.0.9:9', `    IdentityFile ${gone}`, `    IdentityFile ${key.file}`]);
     const { results, unreachable, said } = await run(key, { systemSshConfigFile: system });
-    // Not a stop of the run: each host is tried with the default keys and the agent (none here), as ssh tries the agent.
     expect(results).toEqual([]);
-    expect(unreachable).toEqual([expect.stringMatching(/^n1: (no SSH credentials|authentication failed)/), expect.stringMatching(/^n2: (no SSH credentials|authentication failed)/)]);
+    expect(unreachable).toHaveLength(2);
+    expect(unreachable.join('\n')).not.toContain('identity file');
     expect(said.filter((m) => m.includes('id_corp'))).toEqual([
-      `warning: ${system}:2: IdentityFile ${join(homedir(), '.ssh', 'id_corp')} is not there (ENOENT); skipped for n1 and n2, as ssh skips it; create it or remove that line to silence this`,
+      `warning: ${system}:3: IdentityFile ${gone} is not there (ENOENT); skipped for n1, n1's jump host 127.0.0.9, n2 and n2's jump host 127.0.0.9, as ssh skips it; create it or remove that line to silence this`,
     ]);
-    expect([...said, ...unreachable].join('\n')).not.toContain('~/.ssh/config');
   });
 
   it("named by the system file beside a key that is there: skipped with one warning naming its line, and the other key logs in", async () => {
