@@ -1,3 +1,5 @@
+import { tokenValues } from './ssh-pattern.js';
+
 /**
  * A Host line as OpenSSH's readconf.c reads it: its patterns are its whitespace-separated words,
  * each matched whole, a comma included (`Host w?b1,zz` is one pattern, which no host name matches);
@@ -27,7 +29,7 @@ export function withHostLinesAsWords<T extends Iterable<unknown>>(config: T): T 
  * with each comma a space. Undefined where no word holds one.
  */
 export function commaInHostLine(value: unknown): string | undefined {
-  const words = Array.isArray(value) ? (value as Array<{ val: string }>).map((t) => t.val) : String(value).split(/\s+/);
+  const words = tokenValues(value);
   const withComma = words.filter((w) => w.includes(','));
   if (withComma.length === 0) return undefined;
   const written = words.join(' ');

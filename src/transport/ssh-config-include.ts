@@ -5,6 +5,7 @@ import picomatch from 'picomatch';
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import { groupHoldsOnly, type ReadingUser } from './ssh-config-own-group.js';
+import { tokenValues } from './ssh-pattern.js';
 
 /**
  * ~/.ssh/config (then /etc/ssh/ssh_config) with its `Include` directives followed as OpenSSH follows them (ssh_config(5),
@@ -105,7 +106,7 @@ export function readSshConfigWithIncludes(files: readonly ConfigFileToRead[], pa
 
   const includedLines = (include: ConfigLine, file: string, depth: number): ConfigLine[] => {
     const at = `${file}:${sourceOf.get(include)?.line ?? '?'}`;
-    const paths = tokensOf(include.value).flatMap((written) => expandGlob(includePath(written, root, at)));
+    const paths = tokenValues(include.value).flatMap((written) => expandGlob(includePath(written, root, at)));
     if (paths.length > 0 && depth + 1 > MAX_INCLUDE_DEPTH) {
       throw new ConnectionError(at, `Include nested more than ${MAX_INCLUDE_DEPTH} deep (OpenSSH's limit): does a file include itself?`, 'remove the Include that leads back to a file already included');
     }
@@ -207,12 +208,6 @@ function numberDirectives(parsed: readonly ConfigLine[], text: string, file: str
     }
   };
   walk(parsed);
-}
-
-/** An Include's arguments, as the parser splits them (one path, or quoted tokens). */
-function tokensOf(value: unknown): string[] {
-  if (Array.isArray(value)) return (value as Array<{ val: string }>).map((t) => t.val);
-  return [String(value)];
 }
 
 /** An Include argument as a path to glob: `~` expanded, a relative path under the root's directory (~/.ssh, or /etc/ssh), as OpenSSH reads it. */

@@ -1,6 +1,6 @@
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
-import { patternsOf } from './ssh-pattern.js';
+import { patternsOf, tokenValues } from './ssh-pattern.js';
 
 /**
  * `Match host` and `Match originalhost` ignore case in OpenSSH: readconf.c lower-cases both the
@@ -64,7 +64,7 @@ function walkCaseFacts(section: readonly ConfigLine[], facts: CaseFacts): void {
   for (const line of section as BlockLine[]) {
     if (line.type !== DIRECTIVE) continue;
     if (!line.config) {
-      if (/^HostName$/i.test(line.param ?? '') && UPPER_CASE.test(Array.isArray(line.value) ? (line.value as Array<{ val: string }>).map((t) => t.val).join(' ') : String(line.value))) facts.upperCase = true;
+      if (/^HostName$/i.test(line.param ?? '') && UPPER_CASE.test(tokenValues(line.value).join(' '))) facts.upperCase = true;
       continue;
     }
     for (const [criterion, list] of Object.entries(line.criteria ?? {})) {

@@ -2,7 +2,7 @@ import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
 import { nameForSecondPass } from './ssh-config-second-pass.js';
-import { hostLineMatches, hostPatternsOf } from './ssh-pattern.js';
+import { hostLineMatches, hostPatternsOf, tokenValues } from './ssh-pattern.js';
 
 /**
  * Host and Match blocks inside a block: an `Include` inside a block (`Include config.d/*` at the
@@ -135,8 +135,7 @@ function includeOutOfBlockHint(where: JudgedAgain): string {
 
 /** A block's own line as written: `Host a b`, `Match user deploy`. */
 function writtenAs(line: ConfigLine): string {
-  const value = Array.isArray(line.value) ? (line.value as Array<{ val: string }>).map((t) => t.val).join(' ') : String(line.value);
-  return `${line.param} ${value}`;
+  return `${line.param} ${tokenValues(line.value).join(' ')}`;
 }
 
 /** Whether a line is a Match block with a `final` criterion: what a first pass alone leaves out. */

@@ -16,6 +16,7 @@ import { ConnectionError } from '../errors/index.js';
 import { canonicalHost } from '../topology/formats.js';
 import type { Node } from '../topology/model.js';
 import { parseJumpHost } from './ssh-host-spec.js';
+import { tokenValues } from './ssh-pattern.js';
 
 /**
  * OpenSSH client configuration (~/.ssh/config, with the files its Include lines name:
@@ -311,7 +312,7 @@ function identitySourcesOf(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, 
       if (line.config) walk(line.config);
       else if (line.param === 'IdentityFile') {
         // compute() lists each token of a quoted or several-word value as a file of its own.
-        const values = Array.isArray(line.value) ? (line.value as Array<{ val: string }>).map((t) => t.val) : [String(line.value)];
+        const values = tokenValues(line.value);
         const at = fileLine(sourceOf.get(line));
         for (const value of values) if (at && !found.has(value)) found.set(value, at);
       }
