@@ -1,5 +1,6 @@
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
+import { matchFinalIn } from './ssh-config-second-pass.js';
 import { compiledListMatches, compilePattern, hostPatternsOf, type CompiledPattern } from './ssh-pattern.js';
 
 /**
@@ -70,7 +71,7 @@ export function withBlocksThatCanMatch(config: SSHConfig, host: string, secondPa
   let index = indexes.get(config);
   if (index === undefined) {
     const lines = config as unknown as ConfigLine[];
-    index = canonicalizes(lines) ? null : { section: indexSection(lines), secondPass: asksSecondPass(lines) };
+    index = canonicalizes(lines) ? null : { section: indexSection(lines), secondPass: matchFinalIn(lines) !== undefined };
     indexes.set(config, index);
   }
   if (index === null || (index.secondPass && !secondPassName)) return config;
@@ -82,7 +83,7 @@ export function withBlocksThatCanMatch(config: SSHConfig, host: string, secondPa
   };
   const firstPass = linesFor(index.section, [host]);
   if (!index.secondPass) return asConfig(firstPass);
-  const hostName = secondPassName!(asConfig(firstPass.filter((line) => !asksSecondPass([line]))));
+  const hostName = secondPassName!(asConfig(firstPass.filter((line) => matchFinalIn([line]) === undefined)));
   return hostName === undefined || hostName === host ? asConfig(firstPass) : asConfig(linesFor(index.section, [host, hostName]));
 }
 
@@ -131,13 +132,4 @@ function isPlainName(pattern: string): boolean {
 /** Whether a CanonicalizeHostName, anywhere in `section`, makes the parser judge Host blocks against a canonical name it looks up. */
 function canonicalizes(section: readonly ConfigLine[]): boolean {
   return section.some((line) => line.type === DIRECTIVE && (/^CanonicalizeHostName$/i.test(line.param ?? '') || (line.config !== undefined && canonicalizes(line.config))));
-}
-
-/** Whether a Match block with a `final` criterion, anywhere in `section`, makes compute() read the file a second time. */
-function asksSecondPass(section: readonly ConfigLine[]): boolean {
-  return section.some(
-    (line) =>
-      line.type === DIRECTIVE &&
-      (Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {}).some((c) => /^final$/i.test(c)) || (line.config !== undefined && asksSecondPass(line.config))),
-  );
 }

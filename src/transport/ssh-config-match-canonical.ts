@@ -1,4 +1,5 @@
 import type { ConfigLine } from './ssh-config-include.js';
+import { matchFinalIn } from './ssh-config-second-pass.js';
 
 /**
  * `Match canonical`, as readconf.c judges it: it matches in the pass ssh makes after its first, the
@@ -23,7 +24,7 @@ export const CANONICAL_NOT_APPLIED =
  * holding one is taken out and `notApplied` told of it (it matches in no pass gridops makes).
  */
 export function judgeMatchCanonical(config: unknown[], notApplied: (line: ConfigLine) => void): void {
-  const secondPass = hasCriterion(config as ConfigLine[], /^final$/i);
+  const secondPass = matchFinalIn(config as ConfigLine[]) !== undefined;
   const walk = (section: unknown[]) => {
     for (let i = 0; i < section.length; ) {
       const line = section[i] as BlockLine;
@@ -46,9 +47,4 @@ export function judgeMatchCanonical(config: unknown[], notApplied: (line: Config
     }
   };
   walk(config);
-}
-
-/** Whether a Match criterion matching `criterion` stands anywhere in `section`. */
-function hasCriterion(section: readonly ConfigLine[], criterion: RegExp): boolean {
-  return section.some((line) => line.type === DIRECTIVE && (Object.keys((line as BlockLine).criteria ?? {}).some((c) => criterion.test(c)) || (line.config !== undefined && hasCriterion(line.config, criterion))));
 }

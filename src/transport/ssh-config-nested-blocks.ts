@@ -1,7 +1,7 @@
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
-import { nameForSecondPass } from './ssh-config-second-pass.js';
+import { matchFinalIn, nameForSecondPass } from './ssh-config-second-pass.js';
 import { hostLineMatches, hostPatternsOf, tokenValues } from './ssh-pattern.js';
 
 /**
@@ -95,7 +95,7 @@ export function withNestedBlocksResolved(config: SSHConfig, host: string, comput
     }
   };
   resolve(config as unknown as ConfigLine[]);
-  if (judgedAgain.length > 0) secondPassJudgesAlike(judgedAgain, host, () => first(compute(asConfig(resolved.filter((line) => !makesSecondPass(line)))).HostName));
+  if (judgedAgain.length > 0) secondPassJudgesAlike(judgedAgain, host, () => first(compute(asConfig(resolved.filter((line) => matchFinalIn([line]) === undefined))).HostName));
   return asConfig(resolved);
 }
 
@@ -138,11 +138,6 @@ function writtenAs(line: ConfigLine): string {
   return `${line.param} ${tokenValues(line.value).join(' ')}`;
 }
 
-/** Whether a line is a Match block with a `final` criterion: what a first pass alone leaves out. */
-function makesSecondPass(line: ConfigLine): boolean {
-  return line.type === DIRECTIVE && /^match$/i.test(line.param ?? '') && Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {}).some((c) => SECOND_PASS.test(c));
-}
-
 /**
  * Whether a block judges every host alike in both passes: `Host *` without a negated pattern, or
  * `Match all`. The blocks inside it are then judged in the second pass as in the first.
@@ -157,14 +152,6 @@ function judgesBothPassesAlike(line: ConfigLine): boolean {
 }
 
 /**
- * The Match criterion that makes ssh read the file a second time: readconf.c's final pass (`ssh
- * -vvv -G` says "re-parsing"). `canonical` asks for no pass of its own (gridops never applies the
- * CanonicalizeHostname that would): loadSshConfig has made it `final` where a `final` makes that pass
- * (ssh-config-match-canonical.ts), so it is judged here as `final`.
- */
-const SECOND_PASS = /^final$/i;
-
-/**
  * Where `config` has a `Match final` block (in either file: ssh's second pass reads both again),
  * the blocks holding blocks that pass may judge otherwise than the first: a Match block among them
  * is refused here (its second judgement depends on what the first pass set); a Host block is marked
@@ -173,18 +160,17 @@ const SECOND_PASS = /^final$/i;
  * an Include inside `Host *` is read as ssh reads it. Errors name the user's block, from `sourceOf`.
  */
 export function refuseFinalPassWithNesting(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): void {
-  let secondPass: ConfigLine | undefined;
+  const secondPass = matchFinalIn(config as unknown as ConfigLine[]);
+  if (!secondPass) return;
   const holding: ConfigLine[] = [];
   const walk = (section: readonly ConfigLine[]) => {
     for (const line of section) {
       if (line.type !== DIRECTIVE || !line.config) continue;
       if (holdsBlocks(line)) holding.push(line);
-      if (makesSecondPass(line)) secondPass ??= line;
       walk(line.config);
     }
   };
   walk(config as unknown as ConfigLine[]);
-  if (!secondPass) return;
   const at = (line: ConfigLine) => {
     const source = sourceOf.get(line);
     return source ? `${source.file}:${source.line}` : 'the OpenSSH client configuration';

@@ -15,6 +15,25 @@ import type { ConfigLine } from './ssh-config-include.js';
 const DIRECTIVE = 1;
 
 /**
+ * The first Match line, at any depth of `section` (a block's own line before the lines inside it),
+ * with a `final` criterion: the line that makes ssh read the file a second time (readconf.c's final
+ * pass; `ssh -vvv -G` says "re-parsing"); undefined where none stands. Only a Match line asks, as
+ * only a Match line is judged by its criteria in compute(). `canonical` asks for no pass of its own
+ * (gridops never applies the CanonicalizeHostname that would): loadSshConfig makes it `final` where a
+ * `final` makes that pass (ssh-config-match-canonical.ts), which asks this before that rewrite.
+ */
+export function matchFinalIn(section: readonly ConfigLine[]): ConfigLine | undefined {
+  for (const line of section) {
+    if (line.type !== DIRECTIVE) continue;
+    const criteria = Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {});
+    if (/^match$/i.test(line.param ?? '') && criteria.some((c) => /^final$/i.test(c))) return line;
+    const inner = line.config && matchFinalIn(line.config);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/**
  * The name ssh fixes before its second pass: `firstPassHostName` (undefined where the first pass
  * gave none: `host`) with `%h` as `host`, lower-cased. An IPv6 address is kept as written, as ssh
  * leaves an address to be canonicalised, not lower-cased.
