@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
 import { caseDecides, judgedIgnoringCase } from './ssh-config-match-host-case.js';
-import { compiledListMatches, compilePattern, hostPatternsOf, patternsOf } from './ssh-pattern.js';
+import { compiledListMatches, compilePattern, hostPatternsOf, patternRegExp, patternsOf } from './ssh-pattern.js';
 
 /**
  * The parser's compute() judges Host and Match patterns with its own glob, where `?` matches one
@@ -116,12 +116,9 @@ function exactList(patterns: readonly string[], list: unknown, names: readonly s
   if (!(ignoreCase && caseDecides(patterns, names)) && !patterns.some((p) => p.includes('?'))) return list;
   const compiled = patterns.map((p) => compilePattern(p, ignoreCase));
   const matched = names.filter((name) => compiledListMatches(compiled, name));
-  const excluded = names.filter((name) => !matched.includes(name) && matched.some((written) => parserGlobMatches(written, name)));
+  // Each name matched, as a pattern compute()'s glob judges (`?` one character or none), compiled once for every name.
+  const parserGlobs = matched.map((written) => patternRegExp(written, false, 'one or none'));
+  const excluded = names.filter((name) => !matched.includes(name) && parserGlobs.some((glob) => glob.test(name)));
   // Tokens, not a string: compute() would split a string at a comma a name may hold.
   return [...matched, ...excluded.map((name) => `!${name}`)].map((val) => ({ val, separator: ' ', quoted: false }));
-}
-
-/** Whether compute()'s glob matches `name` with `written` as its pattern: `*` any run, `?` one character or none, the rest literal. */
-function parserGlobMatches(written: string, name: string): boolean {
-  return new RegExp(`^(?:${written.replace(/[\\()[\]{}.+^$|]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.?')})$`).test(name);
 }

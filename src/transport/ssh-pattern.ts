@@ -9,9 +9,17 @@
  * is judged as the lookup judges it (ssh-config-exact-question-mark.ts).
  */
 
-/** One pattern as a regular expression: every other character literal; `ignoreCase` for `Match host` and `originalhost`, which OpenSSH judges lower-cased. */
-export function patternRegExp(pattern: string, ignoreCase = false): RegExp {
-  return new RegExp(`^(?:${pattern.replace(/[\\()[\]{}.+^$|]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')})$`, ignoreCase ? 'i' : '');
+/** What a pattern's `?` matches: exactly one character, as OpenSSH has it, or one or none, as the parser's glob has it. */
+export type QuestionMark = 'one' | 'one or none';
+
+/**
+ * One pattern as a regular expression: every other character literal; `ignoreCase` for `Match host`
+ * and `originalhost`, which OpenSSH judges lower-cased; `questionMark` 'one or none' to judge as the
+ * parser's glob does (ssh-config-exact-question-mark.ts), never to judge as gridops does.
+ */
+export function patternRegExp(pattern: string, ignoreCase = false, questionMark: QuestionMark = 'one'): RegExp {
+  const anyOne = questionMark === 'one' ? '.' : '.?';
+  return new RegExp(`^(?:${pattern.replace(/[\\()[\]{}.+^$|]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, anyOne)})$`, ignoreCase ? 'i' : '');
 }
 
 /** One pattern of a list, compiled once for the many values a large file's lookups judge it against. */
