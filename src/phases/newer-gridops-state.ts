@@ -2,7 +2,7 @@ import { PlanningError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
 import type { GridState } from '../state/state.js';
 import { printableText } from '../text/printable-text.js';
-import { compareVersions } from '../version-order.js';
+import { compareVersions, newerThanThisGridops } from '../version-order.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import type { Phase } from './phase.js';
 
@@ -13,17 +13,17 @@ export interface NewerGridops {
 }
 
 /**
- * The gridops versions newer than `current` that wrote records of `state`, newest first, each with
- * its hosts. Every record counts, not only the run's (`--limit`): the file is rewritten whole, and
- * a failed or skipped record still says which gridops last ran there. A version compareVersions
- * cannot order against this one (a dev build, a hand-edited record, another build of the same
- * version) is not known to be newer, so it is not counted: refusing on a guess would stop a run
- * `--allow-older-gridops` was never meant for.
+ * The gridops versions newer than this one (newerThanThisGridops) that wrote records of `state`,
+ * newest first, each with its hosts. Every record counts, not only the run's (`--limit`): the file
+ * is rewritten whole, and a failed or skipped record still says which gridops last ran there. A
+ * version compareVersions cannot order against this one (a dev build, a hand-edited record, another
+ * build of the same version) is not known to be newer, so it is not counted: refusing on a guess
+ * would stop a run `--allow-older-gridops` was never meant for.
  */
-export function newerGridopsRecords(state: GridState, current: string = GRIDOPS_VERSION): NewerGridops[] {
+export function newerGridopsRecords(state: GridState): NewerGridops[] {
   const byVersion = new Map<string, string[]>();
   for (const [host, record] of Object.entries(state.hosts)) {
-    if (compareVersions(record.gridopsVersion, current) !== 1) continue;
+    if (!newerThanThisGridops(record.gridopsVersion)) continue;
     byVersion.set(record.gridopsVersion, [...(byVersion.get(record.gridopsVersion) ?? []), host]);
   }
   return [...byVersion].map(([version, hosts]) => ({ version, hosts })).sort((a, b) => compareVersions(b.version, a.version) ?? 0);
