@@ -1,3 +1,5 @@
+import { GRIDOPS_VERSION } from './version.js';
+
 /** MAJOR.MINOR.PATCH, an optional -PRERELEASE and +BUILD, as semver.org writes them (no leading zeros). */
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 
@@ -19,6 +21,14 @@ export function compareVersions(a: string, b: string): -1 | 0 | 1 | undefined {
   // A prerelease comes before its release (1.4.2-rc.1 < 1.4.2).
   const order = comparePrerelease(x[4], y[4]);
   return order === 0 ? undefined : order;
+}
+
+/**
+ * Whether `version` (the gridops a record names) is known to be newer than this gridops: a version
+ * compareVersions cannot order against this one's is not, since acting on "newer" must not guess.
+ */
+export function newerThanThisGridops(version: string): boolean {
+  return compareVersions(version, GRIDOPS_VERSION) === 1;
 }
 
 /** Two prereleases' precedence: numeric identifiers as numbers and below alphanumeric ones, which compare as ASCII; a shorter prefix first. */

@@ -1,4 +1,5 @@
 import type { GridStatus, NodeStatus } from '../status/grid-status.js';
+import { newerGridopsAdvice } from '../status/newer-gridops-advice.js';
 import { describeSandbox } from '../status/sandbox-view.js';
 import { printableText } from '../text/printable-text.js';
 import { GRIDOPS_VERSION } from '../version.js';
@@ -56,7 +57,7 @@ function notInSyncNote(n: NodeStatus): string | undefined {
   const appliedWith = printableText(n.appliedWithGridops ?? '?');
   if (n.applied === 'older-gridops') return `last applied by gridops ${appliedWith}, this is ${GRIDOPS_VERSION}: run apply, which may deploy the agent again`;
   // Not "run apply": this gridops' apply would put its older agent on a grid a newer one deployed.
-  if (n.applied === 'newer-gridops') return `applied by gridops ${appliedWith}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${appliedWith} or later`;
+  if (n.applied === 'newer-gridops') return newerGridopsAdvice(appliedWith);
   return undefined;
 }
 

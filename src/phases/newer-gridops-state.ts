@@ -2,7 +2,7 @@ import { PlanningError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
 import type { GridState } from '../state/state.js';
 import { printableText } from '../text/printable-text.js';
-import { compareVersions } from '../version-order.js';
+import { compareVersions, newerThanThisGridops } from '../version-order.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import type { Phase } from './phase.js';
 
@@ -13,34 +13,33 @@ export interface NewerGridops {
 }
 
 /**
- * The gridops versions newer than `current` that wrote records of `state`, newest first, each with
- * its hosts. Every record counts, not only the run's (`--limit`): the file is rewritten whole, and
- * a failed or skipped record still says which gridops last ran there. A version compareVersions
- * cannot order against this one (a dev build, a hand-edited record, another build of the same
- * version) is not known to be newer, so it is not counted: refusing on a guess would stop a run
- * `--allow-older-gridops` was never meant for.
+ * The gridops versions newer than this one (newerThanThisGridops) that wrote records of `state`,
+ * newest first, each with its hosts. Every record counts, not only the run's (`--limit`): the file
+ * is rewritten whole, and a failed or skipped record still says which gridops last ran there. A
+ * version compareVersions cannot order against this one (a dev build, a hand-edited record, another
+ * build of the same version) is not known to be newer, so it is not counted: refusing on a guess
+ * would stop a run `--allow-older-gridops` was never meant for.
  */
-export function newerGridopsRecords(state: GridState, current: string = GRIDOPS_VERSION): NewerGridops[] {
+export function newerGridopsRecords(state: GridState): NewerGridops[] {
   const byVersion = new Map<string, string[]>();
   for (const [host, record] of Object.entries(state.hosts)) {
-    if (compareVersions(record.gridopsVersion, current) !== 1) continue;
+    if (!newerThanThisGridops(record.gridopsVersion)) continue;
     byVersion.set(record.gridopsVersion, [...(byVersion.get(record.gridopsVersion) ?? []), host]);
   }
   return [...byVersion].map(([version, hosts]) => ({ version, hosts })).sort((a, b) => compareVersions(b.version, a.version) ?? 0);
 }
 
-/** What running this older gridops over their records would do, as each command says it. */
-const CONSEQUENCE = {
-  apply: 'applying with it would deploy its older agent over theirs',
-  plan: 'its plan would deploy its older agent over theirs',
-  reset: 'resetting with it would remove only what this older gridops knows it installed, then forget the hosts',
-} as const;
-
-/** How each command is run again with this gridops on purpose. */
-const ON_PURPOSE = {
-  apply: `to go back to ${GRIDOPS_VERSION} on purpose`,
-  plan: `to go back to ${GRIDOPS_VERSION} on purpose`,
-  reset: `to reset with ${GRIDOPS_VERSION} all the same`,
+/**
+ * What each command's refusal says: what running this older gridops over their records would do
+ * (`consequence`), and how the command is run again with this gridops on purpose (`onPurpose`).
+ */
+const REFUSAL_WORDS = {
+  apply: { consequence: 'applying with it would deploy its older agent over theirs', onPurpose: `to go back to ${GRIDOPS_VERSION} on purpose` },
+  plan: { consequence: 'its plan would deploy its older agent over theirs', onPurpose: `to go back to ${GRIDOPS_VERSION} on purpose` },
+  reset: {
+    consequence: 'resetting with it would remove only what this older gridops knows it installed, then forget the hosts',
+    onPurpose: `to reset with ${GRIDOPS_VERSION} all the same`,
+  },
 } as const;
 
 /** "the state FILE was written by gridops 1.4.2 (hosts n1 and n2), newer than this gridops 1.4.1". */
@@ -75,9 +74,10 @@ export function checkNoNewerGridops(command: 'apply' | 'plan' | 'reset'): Phase 
         ctx.say(`warning: ${written}: going on, as --allow-older-gridops asks`);
         return;
       }
+      const words = REFUSAL_WORDS[command];
       throw new PlanningError(
-        `${written}: ${CONSEQUENCE[command]}; nothing was changed`,
-        `use gridops ${newer[0]!.version} or later; ${ON_PURPOSE[command]}, run the same command with --allow-older-gridops`,
+        `${written}: ${words.consequence}; nothing was changed`,
+        `use gridops ${newer[0]!.version} or later; ${words.onPurpose}, run the same command with --allow-older-gridops`,
       );
     },
   };

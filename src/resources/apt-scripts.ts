@@ -121,6 +121,9 @@ export const APT_UPDATE_STEP_MS = (APT_UPDATE_ATTEMPTS_S.reduce((sum, s) => sum 
 /** A changed conffile keeps the host's version, or takes the new one where the host never changed it (as Ansible's apt module). */
 const KEEP_CONFFILES = ['--force-confdef', '--force-confold'];
 
+/** The options every apt-get call that may run dpkg takes: dpkg's lock waited for, changed conffiles kept. */
+const APT_INSTALL_OPTIONS = [`-o DPkg::Lock::Timeout=${APT_DPKG_LOCK_TIMEOUT_S}`, ...KEEP_CONFFILES.map((o) => `-o Dpkg::Options::=${o}`)].join(' ');
+
 /**
  * Clears the lock wait (aptWaitingForLock) for a new stage of an install: apt's wait for its
  * archives lock before an interrupted dpkg is found must not use up the wait for dpkg's lock that
@@ -151,7 +154,7 @@ const HELD_PAST_WAIT = 'apt-get install: another dpkg or apt still holds its loc
  * Then pending triggers (aptTriggersRun).
  */
 export function aptInstall(packages: readonly string[], lockWait: AptLockWait = APT_LOCK_WAIT): string {
-  const install = aptWaitingForLock('apt-get install', `DEBIAN_FRONTEND=noninteractive apt-get ${aptInstallOptions()} install -y -q --no-install-recommends ${sh(packages)}`, lockWait);
+  const install = aptWaitingForLock('apt-get install', `DEBIAN_FRONTEND=noninteractive apt-get ${APT_INSTALL_OPTIONS} install -y -q --no-install-recommends ${sh(packages)}`, lockWait);
   const repair = aptWaitingForLock('dpkg --configure -a', `DEBIAN_FRONTEND=noninteractive dpkg ${KEEP_CONFFILES.join(' ')} --configure -a`, lockWait, DPKG_LOCK);
   return [
     "apt_lock_waited=0; apt_lock_since=''; apt_lock_said=''",
@@ -173,11 +176,6 @@ export function aptInstall(packages: readonly string[], lockWait: AptLockWait = 
   ].join('\n');
 }
 
-/** The options every apt-get call that may run dpkg takes: dpkg's lock waited for, changed conffiles kept. */
-function aptInstallOptions(): string {
-  return [`-o DPkg::Lock::Timeout=${APT_DPKG_LOCK_TIMEOUT_S}`, ...KEEP_CONFFILES.map((o) => `-o Dpkg::Options::=${o}`)].join(' ');
-}
-
 /**
  * Shell lines, run where `dpkg --configure -a` has just set `r`: when it failed (for anything but
  * another dpkg's lock held past the wait), `apt-get -f install` once, with the install's options
@@ -187,7 +185,7 @@ function aptInstallOptions(): string {
  * the operator's call, not an install's.
  */
 function aptFixBroken(lockWait: AptLockWait): string[] {
-  const fixBroken = aptWaitingForLock('apt-get -f install', `DEBIAN_FRONTEND=noninteractive apt-get ${aptInstallOptions()} -f install -y -q --no-install-recommends --no-remove`, lockWait);
+  const fixBroken = aptWaitingForLock('apt-get -f install', `DEBIAN_FRONTEND=noninteractive apt-get ${APT_INSTALL_OPTIONS} -f install -y -q --no-install-recommends --no-remove`, lockWait);
   const failed = [
     quote('apt-get install: dpkg --configure -a and then apt-get -f install, run to finish what an interrupted dpkg left, failed (exit '),
     '"$r"',

@@ -1,5 +1,5 @@
 import { GRIDOPS_VERSION } from '../version.js';
-import { compareVersions } from '../version-order.js';
+import { newerThanThisGridops } from '../version-order.js';
 import type { GridState, HostState } from './state.js';
 
 /**
@@ -28,7 +28,7 @@ export function syncState(record: HostState | undefined, sourceHash: string, pla
   // Every later reason advises a plan or an apply with this gridops, which it refuses over a newer
   // one's record whatever else changed since: what the newer one's topology, playbooks or handlers
   // mean is for it to judge.
-  if (compareVersions(record.gridopsVersion, GRIDOPS_VERSION) === 1) return 'newer-gridops';
+  if (newerThanThisGridops(record.gridopsVersion)) return 'newer-gridops';
   if (record.lastOutcome === 'failed') return 'failed';
   // A skipped host was reached by no change of a run that planned some: short of that run's plan,
   // whatever its record says of the topology and playbooks it last had.

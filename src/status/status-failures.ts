@@ -1,9 +1,8 @@
 import { REJOIN_STEPS } from '../overlay/agent-view.js';
-import type { SyncState } from '../state/expected-in-sync.js';
 import { sh } from '../transport/quote.js';
-import { GRIDOPS_VERSION } from '../version.js';
 import { compareVersions } from '../version-order.js';
 import { overlayConverged, type GridStatus } from './grid-status.js';
+import { newerGridopsAdvice } from './newer-gridops-advice.js';
 
 /** One reason `status` exits 1, with what to do about it. */
 export interface StatusFailure {
@@ -64,19 +63,26 @@ export function statusFailures(status: GridStatus, flags: { strict: boolean; wai
  * apply, which would deploy its older agent over the newer one.
  */
 function notInSyncFailures(status: GridStatus, gridops: (verb: string) => string): StatusFailure[] {
-  const notInSync = status.nodes.filter((n) => n.reachable && n.applied !== 'in-sync');
-  const named = (applied: (a: SyncState) => boolean) => notInSync.filter((n) => applied(n.applied)).map((n) => `${n.node} (${n.applied})`);
-  const failures: StatusFailure[] = [];
-  const other = named((a) => a !== 'older-gridops' && a !== 'newer-gridops');
-  if (other.length) failures.push({ message: `not in sync: ${other.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)` });
-  const older = named((a) => a === 'older-gridops');
-  if (older.length) failures.push({ message: `not in sync: ${older.join(', ')}`, hint: `run ${gridops('apply')} with this gridops, which records it` });
-  const newer = named((a) => a === 'newer-gridops');
-  if (newer.length) {
-    // Recorded versions judged newer are semvers (compareVersions ordered them), so safe to print.
-    const newest = notInSync.filter((n) => n.applied === 'newer-gridops').map((n) => n.appliedWithGridops!).reduce((a, b) => (compareVersions(b, a) === 1 ? b : a));
-    failures.push({ message: `not in sync: ${newer.join(', ')}`, hint: `applied by gridops ${newest}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newest} or later, not with this one (its apply would deploy its older agent)` });
+  // Each kind of advice's nodes, named with their state, and the newest gridops that applied any.
+  const other: string[] = [];
+  const older: string[] = [];
+  const newer: string[] = [];
+  let newest: string | undefined;
+  for (const n of status.nodes) {
+    if (!n.reachable || n.applied === 'in-sync') continue;
+    const named = `${n.node} (${n.applied})`;
+    if (n.applied === 'older-gridops') older.push(named);
+    else if (n.applied !== 'newer-gridops') other.push(named);
+    else {
+      newer.push(named);
+      // Recorded versions judged newer are semvers (compareVersions ordered them), so safe to print.
+      if (newest === undefined || compareVersions(n.appliedWithGridops!, newest) === 1) newest = n.appliedWithGridops!;
+    }
   }
+  const failures: StatusFailure[] = [];
+  if (other.length) failures.push({ message: `not in sync: ${other.join(', ')}`, hint: `${gridops('plan')} shows what differs, ${gridops('apply')} applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)` });
+  if (older.length) failures.push({ message: `not in sync: ${older.join(', ')}`, hint: `run ${gridops('apply')} with this gridops, which records it` });
+  if (newest !== undefined) failures.push({ message: `not in sync: ${newer.join(', ')}`, hint: `${newerGridopsAdvice(newest)}, not with this one (its apply would deploy its older agent)` });
   return failures;
 }
 
