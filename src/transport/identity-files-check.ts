@@ -10,8 +10,8 @@ import type { SshHostSpec } from './ssh-host-spec.js';
  * ssh_config file: `whereNamed` says which line), checked readable before the first connection: a
  * path that is not there (or is a directory) is the operator's mistake, said once for every host that names it, where each host
  * used to connect first and then fail on its own. So is an encrypted one with no ssh-agent
- * (`agentSocket`, SSH_AUTH_SOCK) for a host that names no other: gridops cannot ask for its
- * passphrase, so that host could not log in. Unnamed default keys (~/.ssh/id_*) are tried only if present.
+ * (`agentSocket`, SSH_AUTH_SOCK) for a host, or a jump host, that names no other: gridops cannot
+ * ask for its passphrase, so that host could not log in. Unnamed default keys (~/.ssh/id_*) are tried only if present.
  */
 export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, agentSocket: string | undefined = process.env.SSH_AUTH_SOCK): void {
   const namedBy = (hosts: string[], path: string) => {
@@ -33,10 +33,16 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: Wh
   const encrypted = encryptedOnlyIdentityFiles(specs);
   if (encrypted.length === 0) return;
   const noAgent = 'no ssh-agent is running (SSH_AUTH_SOCK is not set)';
+  // The line that named the file is looked up by a host behind it: a jump host's files were named for the hosts that go through it.
+  const namedFor = ({ path, hosts, jumpHosts }: EncryptedOnly) => {
+    const where = whereNamed([...hosts, ...jumpHosts.flatMap((j) => j.behind)][0]!, path);
+    const who = [...(hosts.length ? [namedFew(hosts)] : []), ...jumpHosts.map((j) => `the jump host ${j.host} of ${namedFew(j.behind)}`)];
+    return `named ${where ? `by ${where} ` : ''}for ${who.join(' and ')}`;
+  };
   const what =
     encrypted.length === 1
-      ? `the identity file ${encrypted[0]!.path} is encrypted and ${noAgent}, ${namedBy(encrypted[0]!.hosts, encrypted[0]!.path)}`
-      : `${encrypted.length} identity files are encrypted and ${noAgent}: ${encrypted.map(({ path, hosts }) => named(path, hosts)).join('; ')}`;
+      ? `the identity file ${encrypted[0]!.path} is encrypted and ${noAgent}, ${namedFor(encrypted[0]!)}`
+      : `${encrypted.length} identity files are encrypted and ${noAgent}: ${encrypted.map((e) => `${e.path}, ${namedFor(e)}`).join('; ')}`;
   throw new InputFileError(
     `${what}; gridops cannot ask for a passphrase; no host was contacted`,
     `start ssh-agent and load the key (\`eval "$(ssh-agent)"; ssh-add ${encrypted.map((e) => e.path).join(' ')}\`) so that SSH_AUTH_SOCK is set when gridops runs; or use an unencrypted key (ssh.identityFile)`,
@@ -46,23 +52,45 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: Wh
 /** Where a host's identity file (its path, `~` expanded) was named, for the messages about it; undefined where not known. */
 export type WhereNamed = (host: string, path: string) => string | undefined;
 
+/** An encrypted identity file that is all some hosts (`hosts`), or jump hosts (each with the hosts `behind` it), have to log in with. */
+interface EncryptedOnly {
+  path: string;
+  hosts: string[];
+  jumpHosts: Array<{ host: string; behind: string[] }>;
+}
+
 /**
- * The encrypted identity files of the hosts that name no other (with no agent, those hosts have no
- * key to log in with), each with those hosts. Read only when no agent runs; all are readable by now.
+ * The encrypted identity files of the hosts, and of the jump hosts, that name no other (with no
+ * agent, those have no key to log in with). Read only when no agent runs; all are readable by now.
  */
-function encryptedOnlyIdentityFiles(specs: readonly SshHostSpec[]): Array<{ path: string; hosts: string[] }> {
+function encryptedOnlyIdentityFiles(specs: readonly SshHostSpec[]): EncryptedOnly[] {
   const encrypted = new Map<string, boolean>();
   const isEncrypted = (path: string) => {
     if (!encrypted.has(path)) encrypted.set(path, isEncryptedKey(readFileSync(path, 'latin1')));
     return encrypted.get(path)!;
   };
-  const stuck = new Map<string, string[]>();
+  const stuck = new Map<string, EncryptedOnly>();
+  const entryOf = (path: string) => stuck.get(path) ?? stuck.set(path, { path, hosts: [], jumpHosts: [] }).get(path)!;
+  const onlyEncrypted = (files: readonly string[]) => {
+    const paths = [...new Set(files.map(expandHome))];
+    return paths.length > 0 && paths.every(isEncrypted) ? paths : [];
+  };
   for (const spec of specs) {
-    const paths = [...new Set((spec.identityFiles ?? []).map(expandHome))];
-    if (paths.length === 0 || !paths.every(isEncrypted)) continue;
-    for (const path of paths) stuck.set(path, [...(stuck.get(path) ?? []), spec.name ?? spec.host]);
+    const name = spec.name ?? spec.host;
+    const own = onlyEncrypted(spec.identityFiles ?? []);
+    for (const path of own) entryOf(path).hosts.push(name);
+    // A jump host written as a string (`user@host:port`) names no key of its own.
+    if (typeof spec.jumpHost !== 'object') continue;
+    const jumpHost = spec.jumpHost.host;
+    // A jump host reached with the host's own keys is already said as the host's.
+    for (const path of onlyEncrypted([spec.jumpHost.identityFile ?? []].flat()).filter((p) => !own.includes(p))) {
+      const entry = entryOf(path);
+      const jump = entry.jumpHosts.find((j) => j.host === jumpHost);
+      if (jump) jump.behind.push(name);
+      else entry.jumpHosts.push({ host: jumpHost, behind: [name] });
+    }
   }
-  return [...stuck].map(([path, hosts]) => ({ path, hosts }));
+  return [...stuck.values()];
 }
 
 /**

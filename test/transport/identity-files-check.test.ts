@@ -128,6 +128,38 @@ describe('identity files checked before any connection', () => {
     }
   });
 
+  // The jump connection logs in before any node behind it: with only passphrase-protected keys of
+  // its own and no agent it could not, and every node behind it would fail on its own dial.
+  it("a jump host whose own keys are all encrypted, with no ssh-agent: the same refusal before any connection, naming the jump host and its files", async () => {
+    const plain = writeKey(join(dir, 'id_node_plain')).file;
+    const jumpKey = writeKey(join(dir, 'id_jump_encrypted'), 'secret').file;
+    const sshConfigFile = join(dir, 'ssh_config_jump');
+    writeFileSync(sshConfigFile, ['Host 127.0.0.*', '  ProxyJump bastion', 'Host bastion', '  HostName 127.0.0.5', `  Port ${port}`, `  IdentityFile ${jumpKey}`].join('\n') + '\n', { mode: 0o600 });
+    const nodes = nodesOf(`port: ${port}, knownHosts: ${join(dir, 'known_hosts')}, identityFile: ${plain}`, [1, 2].map((i) => `{ name: n${i}, address: 127.0.0.${i} }`));
+    const saved = process.env.SSH_AUTH_SOCK;
+    delete process.env.SSH_AUTH_SOCK;
+    accepted = 0;
+    try {
+      const fleet = new Fleet();
+      const err = await fleet.readEach(nodes, { concurrency: 5, acceptNewHostKeys: false, sshConfigFile }, async () => 'read').catch((e: unknown) => e);
+      await fleet.close();
+      expect(err).toBeInstanceOf(InputFileError);
+      expect((err as Error).message).toBe(`the identity file ${jumpKey} is encrypted and no ssh-agent is running (SSH_AUTH_SOCK is not set), named by IdentityFile at ${sshConfigFile}:6 for the jump host 127.0.0.5 of n1 and n2; gridops cannot ask for a passphrase; no host was contacted`);
+      expect((err as InputFileError).hint).toContain(`ssh-add ${jumpKey}`);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(accepted).toBe(0);
+    } finally {
+      if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
+    }
+  });
+
+  it("a jump host reached with the node's own encrypted key is named once, as the node's", () => {
+    const encrypted = writeKey(join(dir, 'id_encrypted3'), 'secret').file;
+    expect(() => checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [encrypted], jumpHost: { host: 'b', identityFile: [encrypted] } }], () => undefined, undefined)).toThrow(
+      `the identity file ${encrypted} is encrypted and no ssh-agent is running (SSH_AUTH_SOCK is not set), named for a; gridops cannot ask for a passphrase; no host was contacted`,
+    );
+  });
+
   it('an encrypted identity file is fine with an ssh-agent (which may hold it), or beside a key gridops can use', () => {
     const encrypted = writeKey(join(dir, 'id_encrypted2'), 'secret').file;
     const plain = writeKey(join(dir, 'id_plain')).file;
