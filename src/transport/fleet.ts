@@ -12,7 +12,7 @@ import type { KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { parseJumpHost } from './ssh-host-spec.js';
 import { createSshPool, type TransportPool } from './pool.js';
-import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor, writtenByTopology, type SshConfigValues } from './ssh-config.js';
+import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor, writtenByTopology, type ConnectionTarget, type SshConfigValues } from './ssh-config.js';
 import { withoutMissingConfigIdentities, type ConfigIdentitySources } from './missing-config-identities.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 import type { Transport } from './transport.js';
@@ -126,6 +126,11 @@ export class Fleet {
     const lookups = new Map(nodes.map((node) => [node, sshConfigFor(sshConfig, node, warn)]));
     const lookupOf: NodeLookup = (node) => lookups.get(node) ?? sshConfigFor(sshConfig, node, warn);
     const filesOf = new Map(nodes.map((node) => [node, knownHostsFilesFrom(node, lookupOf(node))]));
+    const targetOf = targetsOnce(lookupOf);
+    // Once for the run's connects, kept or direct: a keeper that cannot be attached sends the run to
+    // direct connections, which must not skip, stat and warn about the same files again.
+    let checked: IdentityPreflight | undefined;
+    const preflight = () => (checked ??= identityPreflight(nodes, options.recordedOnly ?? new Set(), lookupOf, targetOf, warn));
     if (options.persistMs !== undefined) {
       // The keeper records no host key and gets no become password (keeper-server.ts): such runs connect directly.
       const reasons = [...(options.acceptNewHostKeys ? ['--accept-new-host-keys (the keeper records no host key)'] : []), ...(becomePassword.configured ? ['a become password (no become password reaches the keeper)'] : [])];
@@ -133,17 +138,11 @@ export class Fleet {
         // A keeper directory other users could reach is refused (keeper-dir.ts): the run connects directly, and says why.
         const refused = keeperDirRefusal(keeperDir());
         // A keeper that cannot be attached to (it did not start, or something else is at its socket) is said in keptConnector.
-        const kept = refused ? undefined : await this.keptConnector(nodes, options, lookupOf, filesOf);
+        const kept = refused ? undefined : await this.keptConnector(options, lookupOf, targetOf, filesOf, preflight);
         if (kept) return kept;
         if (refused) this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
       } else this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
     }
-    const specs = new Map<Node, SshHostSpec>();
-    const specOf = (node: Node): SshHostSpec => {
-      let spec = specs.get(node);
-      if (!spec) specs.set(node, (spec = sshSpec(node, lookupOf(node))));
-      return spec;
-    };
     // One pool per set of known_hosts files (the topology's, then the global ones OpenSSH reads
     // too): its hosts share one KnownHosts (keys recorded with --accept-new-host-keys go through
     // it), the identity files parsed once and their jump connections. The connect timeout is each
@@ -165,13 +164,8 @@ export class Fleet {
       byKnownHosts.set(key, pool);
       this.pools.push(pool);
     }
-    // Every node's spec (a node whose target cannot be worked out has none: its own connect reports
-    // that), so that an identity file the topology names that is not there stops the run before any
-    // dial; one an ssh_config file names is skipped, as ssh skips it (missing-config-identities.ts).
-    const workable = withoutMissingConfigIdentities(specsOf(nodes, specOf), (node) => configIdentitySources(node, lookupOf(node)), warn);
-    // The connects use the specs without the skipped files.
-    for (const [node, spec] of workable) specs.set(node, spec);
-    const keyless = checkIdentityFilesOf(nodes, workable, options.recordedOnly ?? new Set(), lookupOf);
+    // After the known_hosts files, as before --persist was tried (where it was, this is its result).
+    const { specs: workable, keyless } = preflight();
     // The hosts fanOut starts first, dialled before ssh2 loads (early-dials.ts says why); after the
     // known_hosts files and the identity files, so a run that fails on its own configuration opens
     // no connection.
@@ -180,7 +174,7 @@ export class Fleet {
     return async (node) => {
       const noKey = keyless.get(node.name);
       if (noKey) throw noKey;
-      return byKnownHosts.get(knownHostsFilesKey(filesOf.get(node) ?? knownHostsFilesFrom(node, lookupOf(node))))!.get(specOf(node));
+      return byKnownHosts.get(knownHostsFilesKey(filesOf.get(node) ?? knownHostsFilesFrom(node, lookupOf(node))))!.get(workable.get(node) ?? sshSpec(node, lookupOf(node), targetOf));
     };
   }
 
@@ -191,10 +185,9 @@ export class Fleet {
    * cannot use, the run then connects directly (README) rather than failing on --persist, an
    * optimisation.
    */
-  private async keptConnector(nodes: readonly Node[], options: ConnectOptions, lookupOf: NodeLookup, filesOf: ReadonlyMap<Node, KnownHostsFiles>): Promise<((node: Node) => Promise<Transport>) | undefined> {
+  private async keptConnector(options: ConnectOptions, lookupOf: NodeLookup, targetOf: NodeTarget, filesOf: ReadonlyMap<Node, KnownHostsFiles>, preflight: () => IdentityPreflight): Promise<((node: Node) => Promise<Transport>) | undefined> {
     // The identity files first: a run that fails on its own configuration starts no keeper.
-    const specs = withoutMissingConfigIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node))), (node) => configIdentitySources(node, lookupOf(node)), (message) => this.warnOnce(options, `warning: ${message}`));
-    const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly ?? new Set(), lookupOf);
+    const { specs, keyless } = preflight();
     const byKnownHosts = new Map<string, KeeperClient>();
     const distinct = new Map([...filesOf.values()].map((files) => [knownHostsFilesKey(files), files]));
     for (const [key, files] of distinct) {
@@ -221,7 +214,7 @@ export class Fleet {
     return async (node) => {
       const noKey = keyless.get(node.name);
       if (noKey) throw noKey;
-      const spec = specs.get(node) ?? sshSpec(node, lookupOf(node));
+      const spec = specs.get(node) ?? sshSpec(node, lookupOf(node), targetOf);
       return byKnownHosts.get(knownHostsFilesKey(filesOf.get(node) ?? knownHostsFilesFrom(node, lookupOf(node))))!.connect(spec, spec.readyTimeoutMs!, options.signal, options.logger);
     };
   }
@@ -263,9 +256,9 @@ export class Fleet {
  * (`recordedOnly`, being decommissioned) makes that node alone unreachable. Returns those nodes'
  * errors, by name, for their connects to report.
  */
-function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string>, lookupOf: NodeLookup): Map<string, ConnectionError> {
+function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string>, targetOf: NodeTarget): Map<string, ConnectionError> {
   const of = (fromState: boolean) => [...specs].filter(([node]) => recordedOnly.has(node.name) === fromState).map(([, spec]) => spec);
-  const fromConfig = configIdentityLine(nodes, lookupOf);
+  const fromConfig = configIdentityLine(nodes, targetOf);
   checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig));
   return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)));
 }
@@ -289,10 +282,10 @@ function identityOrigin(nodes: readonly Node[], fromConfig: (host: string, path:
  * The IdentityFile line that named a node's file (`path`, `~` expanded), as FILE:LINE: the user's
  * ~/.ssh/config or the system-wide file, whichever wrote it, never one named for the other.
  */
-function configIdentityLine(nodes: readonly Node[], lookupOf: NodeLookup): (host: string, path: string) => string {
+function configIdentityLine(nodes: readonly Node[], targetOf: NodeTarget): (host: string, path: string) => string {
   return (host, path) => {
     const node = nodes.find((n) => n.name === host);
-    const sources = node ? configIdentitySources(node, lookupOf(node)) : undefined;
+    const sources = node ? configIdentitySources(node, targetOf(node)) : undefined;
     // The node's own lines first, then its jump host's: a path both name is the node's line.
     const at = [sources?.target, sources?.jump].flatMap((of) => Object.entries(of ?? {})).find(([written]) => expandHome(written) === path)?.[1];
     return at ? `IdentityFile at ${at}` : 'IdentityFile of the OpenSSH client configuration';
@@ -303,11 +296,9 @@ function configIdentityLine(nodes: readonly Node[], lookupOf: NodeLookup): (host
  * Where the node's identity files (`target`) and its jump host's (`jump`) from an ssh_config file
  * were written (FILE:LINE by path, tokens expanded as in its spec); undefined for those the
  * topology names. A jump host with no keys of its own is reached with the node's, so it has the
- * node's sources. The target is worked out again (cheap, and for a node whose spec was made, it
- * cannot throw).
+ * node's sources.
  */
-function configIdentitySources(node: Node, fromSshConfig: SshConfigValues): { target: ConfigIdentitySources; jump: ConfigIdentitySources } {
-  const t = connectionTarget(node, fromSshConfig);
+function configIdentitySources(node: Node, t: ConnectionTarget): { target: ConfigIdentitySources; jump: ConfigIdentitySources } {
   const target = writtenByTopology(node, 'identityFile') ? undefined : (t.identityFilesWrittenAt ?? {});
   return { target, jump: t.jumpIdentityFiles ? (t.jumpIdentityFilesWrittenAt ?? {}) : target };
 }
@@ -328,10 +319,41 @@ function specsOf(nodes: readonly Node[], specOf: (node: Node) => SshHostSpec): M
 /** A node's ~/.ssh/config values (sshConfigFor), looked up once per run. */
 type NodeLookup = (node: Node) => SshConfigValues;
 
+/** A node's connection target (connectionTarget), worked out once per run. */
+type NodeTarget = (node: Node) => ConnectionTarget;
+
+/** connectionTarget of each node, worked out on first use and kept: its spec and its identity files' sources both read it. A node whose target cannot be worked out throws each time, for its own connect to report. */
+function targetsOnce(lookupOf: NodeLookup): NodeTarget {
+  const targets = new Map<Node, ConnectionTarget>();
+  return (node) => {
+    let target = targets.get(node);
+    if (!target) targets.set(node, (target = connectionTarget(node, lookupOf(node))));
+    return target;
+  };
+}
+
+/** The run's specs without the ssh_config keys that are not there, and the errors of the nodes reached from the state whose keys cannot be read (by name). */
+interface IdentityPreflight {
+  specs: Map<Node, SshHostSpec>;
+  keyless: Map<string, ConnectionError>;
+}
+
+/**
+ * Every node's spec (a node whose target cannot be worked out has none: its own connect reports
+ * that), so that an identity file the topology names that is not there stops the run before any
+ * dial (checkIdentityFilesOf); one an ssh_config file names is skipped, as ssh skips it
+ * (missing-config-identities.ts), and the connects use the specs without it.
+ */
+function identityPreflight(nodes: readonly Node[], recordedOnly: ReadonlySet<string>, lookupOf: NodeLookup, targetOf: NodeTarget, warn: (message: string) => void): IdentityPreflight {
+  const specs = withoutMissingConfigIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node), targetOf)), (node) => configIdentitySources(node, targetOf(node)), warn);
+  return { specs, keyless: checkIdentityFilesOf(nodes, specs, recordedOnly, targetOf) };
+}
+
 /** Where and as whom to reach a node: the topology's own values, then ~/.ssh/config's (`fromSshConfig`), then the built-in defaults. */
-function sshSpec(node: Node, fromSshConfig: SshConfigValues): SshHostSpec {
+function sshSpec(node: Node, fromSshConfig: SshConfigValues, targetOf: NodeTarget): SshHostSpec {
+  // Before the target: a node ~/.ssh/config routes through a ProxyCommand is refused as that.
   refuseProxyCommand(node, fromSshConfig);
-  const target = connectionTarget(node, fromSshConfig);
+  const target = targetOf(node);
   return {
     name: node.name,
     host: target.host,
