@@ -4,7 +4,9 @@ import { UsageError } from '../errors/index.js';
 import { runMessages } from '../formatters/run-messages.js';
 import { ansibleInventory, inventoryIni, inventoryYaml, type AnsibleInventory } from '../inventory/ansible-inventory.js';
 import { loadTopology } from '../topology/load.js';
-import { connectionTarget, loadSshConfig, sshConfigFor } from '../transport/ssh-config.js';
+import { connectionTargets } from '../inventory/connection-targets.js';
+import { allNodes } from '../topology/model.js';
+import { loadSshConfig, sshConfigFor } from '../transport/ssh-config.js';
 
 export default class Inventory extends GridopsCommand<AnsibleInventory> {
   static override summary = 'Print the grid as an Ansible inventory (INI or YAML), so existing playbooks run against it';
@@ -22,7 +24,10 @@ export default class Inventory extends GridopsCommand<AnsibleInventory> {
     // The same connection settings gridops uses: the topology's, with ~/.ssh/config and then /etc/ssh/ssh_config filling the rest.
     const { warn } = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
     const sshConfig = loadSshConfig(undefined, warn);
-    const inventory = ansibleInventory(await loadTopology(args.file), (node) => connectionTarget(node, sshConfigFor(sshConfig, node, warn)));
+    const grid = await loadTopology(args.file);
+    // With the keys a connection would offer: an ssh_config IdentityFile that is not there is left out, as gridops and ssh leave it out.
+    const targets = connectionTargets(allNodes(grid), (node) => sshConfigFor(sshConfig, node, warn), warn);
+    const inventory = ansibleInventory(grid, (node) => targets.get(node)!);
     if (!this.jsonEnabled()) process.stdout.write(flags.format === 'yaml' ? inventoryYaml(inventory) : inventoryIni(inventory));
     return inventory;
   }

@@ -10,10 +10,11 @@ import { keeperDir } from './keeper-protocol.js';
 import { knownHostsFilesFrom, knownHostsFilesKey, loadKnownHostsOf, type KnownHostsFiles } from './global-known-hosts.js';
 import type { KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
-import { parseJumpHost } from './ssh-host-spec.js';
 import { createSshPool, type TransportPool } from './pool.js';
-import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor, writtenByTopology, type ConnectionTarget, type SshConfigValues } from './ssh-config.js';
-import { withoutMissingConfigIdentities, type ConfigIdentitySources } from './missing-config-identities.js';
+import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor, type ConnectionTarget, type SshConfigValues } from './ssh-config.js';
+import { configIdentityLine, configIdentitySources } from './config-identity-sources.js';
+import { withoutMissingConfigIdentities } from './missing-config-identities.js';
+import { nodeSshSpec } from './node-ssh-spec.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 import type { Transport } from './transport.js';
 import type { Node } from '../topology/model.js';
@@ -258,7 +259,10 @@ export class Fleet {
  */
 function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string>, targetOf: NodeTarget): Map<string, ConnectionError> {
   const of = (fromState: boolean) => [...specs].filter(([node]) => recordedOnly.has(node.name) === fromState).map(([, spec]) => spec);
-  const fromConfig = configIdentityLine(nodes, targetOf);
+  const fromConfig = configIdentityLine((host) => {
+    const node = nodes.find((n) => n.name === host);
+    return node ? configIdentitySources(node, targetOf(node)) : undefined;
+  });
   checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig));
   return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)));
 }
@@ -276,31 +280,6 @@ function identityOrigin(nodes: readonly Node[], fromConfig: (host: string, path:
     const topologyFile = node.settings.ssh.identityFile;
     return origin && origin !== 'built-in' && topologyFile && expandHome(topologyFile) === path ? `ssh.identityFile of ${origin} in ${node.position.file}` : fromConfig(host, path);
   };
-}
-
-/**
- * The IdentityFile line that named a node's file (`path`, `~` expanded), as FILE:LINE: the user's
- * ~/.ssh/config or the system-wide file, whichever wrote it, never one named for the other.
- */
-function configIdentityLine(nodes: readonly Node[], targetOf: NodeTarget): (host: string, path: string) => string {
-  return (host, path) => {
-    const node = nodes.find((n) => n.name === host);
-    const sources = node ? configIdentitySources(node, targetOf(node)) : undefined;
-    // The node's own lines first, then its jump host's: a path both name is the node's line.
-    const at = [sources?.target, sources?.jump].flatMap((of) => Object.entries(of ?? {})).find(([written]) => expandHome(written) === path)?.[1];
-    return at ? `IdentityFile at ${at}` : 'IdentityFile of the OpenSSH client configuration';
-  };
-}
-
-/**
- * Where the node's identity files (`target`) and its jump host's (`jump`) from an ssh_config file
- * were written (FILE:LINE by path, tokens expanded as in its spec); undefined for those the
- * topology names. A jump host with no keys of its own is reached with the node's, so it has the
- * node's sources.
- */
-function configIdentitySources(node: Node, t: ConnectionTarget): { target: ConfigIdentitySources; jump: ConfigIdentitySources } {
-  const target = writtenByTopology(node, 'identityFile') ? undefined : (t.identityFilesWrittenAt ?? {});
-  return { target, jump: t.jumpIdentityFiles ? (t.jumpIdentityFilesWrittenAt ?? {}) : target };
 }
 
 /** The spec of each node whose target can be worked out; the others' connects report why. */
@@ -349,23 +328,8 @@ function identityPreflight(nodes: readonly Node[], recordedOnly: ReadonlySet<str
   return { specs, keyless: checkIdentityFilesOf(nodes, specs, recordedOnly, targetOf) };
 }
 
-/** Where and as whom to reach a node: the topology's own values, then ~/.ssh/config's (`fromSshConfig`), then the built-in defaults. */
+/** Where and as whom to reach a node (nodeSshSpec); a node ~/.ssh/config routes through a ProxyCommand is refused, before its target is worked out. */
 function sshSpec(node: Node, fromSshConfig: SshConfigValues, targetOf: NodeTarget): SshHostSpec {
-  // Before the target: a node ~/.ssh/config routes through a ProxyCommand is refused as that.
   refuseProxyCommand(node, fromSshConfig);
-  const target = targetOf(node);
-  return {
-    name: node.name,
-    host: target.host,
-    port: target.port,
-    user: target.user,
-    // Each node's own ssh.connectTimeout (defaults, region, sub-grid or node), for every attempt,
-    // its jump connection and, with --persist, the keeper's connect.
-    readyTimeoutMs: node.settings.ssh.connectTimeoutMs,
-    // A key --accept-new-host-keys records is written as OpenSSH would append it for this host.
-    ...(fromSshConfig.hashKnownHosts !== undefined ? { hashKnownHosts: fromSshConfig.hashKnownHosts } : {}),
-    ...(target.identityFiles ? { identityFiles: target.identityFiles } : {}),
-    // The bastion is reached with its own keys from ~/.ssh/config where a ProxyJump names it there, else the node's.
-    ...(target.jumpHost ? { jumpHost: { ...((target.jumpIdentityFiles ?? target.identityFiles) ? { identityFile: target.jumpIdentityFiles ?? target.identityFiles } : {}), ...parseJumpHost(target.jumpHost) } } : {}),
-  };
+  return nodeSshSpec(node, targetOf(node), fromSshConfig);
 }

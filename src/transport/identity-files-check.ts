@@ -14,21 +14,7 @@ import type { SshHostSpec } from './ssh-host-spec.js';
  * ask for its passphrase, so that host could not log in. Unnamed default keys (~/.ssh/id_*) are tried only if present.
  */
 export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, agentSocket: string | undefined = process.env.SSH_AUTH_SOCK): void {
-  const namedBy = (hosts: string[], path: string) => {
-    const where = whereNamed(hosts[0]!, path);
-    return `named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`;
-  };
-  const named = (path: string, hosts: string[], shown = path) => `${shown}, ${namedBy(hosts, path)}`;
-  const unreadable = unreadableIdentityFiles(specs);
-  const problems = unreadable.map(({ path, reason, hosts }) => named(path, hosts, `${path} (${reason})`));
-  if (problems.length) {
-    // A missing IdentityFile of an ssh_config file reaches here only where the host has no other key (missing-config-identities.ts).
-    const noFallback = unreadable.some(({ reason }) => reason === 'ENOENT') ? "; where an ssh_config IdentityFile names a host's only keys, ssh would go on with the agent's keys only, never the default ~/.ssh/id_* ones: name a key that is there" : '';
-    throw new InputFileError(
-      `cannot read ${problems.length === 1 ? 'the identity file' : `${problems.length} identity files`} ${problems.join('; ')}; no host was contacted`,
-      `check ssh.identityFile in the topology, or the IdentityFile line named, and that the file is there and readable${noFallback}`,
-    );
-  }
+  checkReadableIdentityFiles(specs, whereNamed);
   if (agentSocket) return;
   const encrypted = encryptedOnlyIdentityFiles(specs);
   if (encrypted.length === 0) return;
@@ -46,6 +32,25 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: Wh
   throw new InputFileError(
     `${what}; gridops cannot ask for a passphrase; no host was contacted`,
     `start ssh-agent and load the key (\`eval "$(ssh-agent)"; ssh-add ${encrypted.map((e) => e.path).join(' ')}\`) so that SSH_AUTH_SOCK is set when gridops runs; or use an unencrypted key (ssh.identityFile)`,
+  );
+}
+
+/**
+ * The first half of checkIdentityFiles, alone for the inventory (whose ssh can ask for a
+ * passphrase): every identity file of `specs`, and of their jump hosts, there and readable.
+ */
+export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined): void {
+  const unreadable = unreadableIdentityFiles(specs);
+  if (unreadable.length === 0) return;
+  const problems = unreadable.map(({ path, reason, hosts }) => {
+    const where = whereNamed(hosts[0]!, path);
+    return `${path} (${reason}), named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`;
+  });
+  // A missing IdentityFile of an ssh_config file reaches here only where the host has no other key (missing-config-identities.ts).
+  const noFallback = unreadable.some(({ reason }) => reason === 'ENOENT') ? "; where an ssh_config IdentityFile names a host's only keys, ssh would go on with the agent's keys only, never the default ~/.ssh/id_* ones: name a key that is there" : '';
+  throw new InputFileError(
+    `cannot read ${problems.length === 1 ? 'the identity file' : `${problems.length} identity files`} ${problems.join('; ')}; no host was contacted`,
+    `check ssh.identityFile in the topology, or the IdentityFile line named, and that the file is there and readable${noFallback}`,
   );
 }
 

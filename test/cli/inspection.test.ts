@@ -182,6 +182,43 @@ describe('gridops inventory', () => {
     expect(vars.n2.ansible_become).toBeUndefined();
   });
 
+  // A connection skips an IdentityFile of ~/.ssh/config that is not there, as ssh does, with one
+  // warning per line (missing-config-identities.ts): the inventory writes the keys that are left.
+  describe('an IdentityFile of ~/.ssh/config that is not there', () => {
+    const inventoryWith = (name: string, config: (keys: string) => string[]) => {
+      const home = join(dir, name);
+      const keys = join(home, 'keys');
+      mkdirSync(join(home, '.ssh'), { recursive: true });
+      mkdirSync(keys, { recursive: true });
+      writeFileSync(join(keys, 'there'), 'a key\n', { mode: 0o600 });
+      writeFileSync(join(home, '.ssh', 'config'), config(keys).join('\n') + '\n', { mode: 0o600 });
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(file, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.9.1 }\n          - { name: n2, address: 10.0.9.2 }\n');
+      const r = spawnSync(`${root}bin/run.js`, ['inventory', file, '--format', 'yaml'], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } });
+      return { ...r, keys, config: join(home, '.ssh', 'config') };
+    };
+
+    it("is left out of the node's key and of its jump host's ProxyCommand, with one warning per line, where another key is left", () => {
+      const r = inventoryWith('home-missing-key', (keys) => ['Host 10.0.9.*', '  ProxyJump bastion', `  IdentityFile ${keys}/gone`, `  IdentityFile ${keys}/there`, 'Host bastion', '  HostName bastion.example.org', `  IdentityFile ${keys}/gone-jump`, `  IdentityFile ${keys}/there`]);
+      expect(r.status).toBe(0);
+      const vars = ansibleList(r.stdout, 'yaml')._meta.hostvars;
+      expect(vars.n1.ansible_ssh_private_key_file).toBe(`${r.keys}/there`);
+      expect(vars.n1.ansible_ssh_common_args).toContain(`IdentityFile=${r.keys}/there`);
+      expect(vars.n1.ansible_ssh_common_args).not.toContain('gone');
+      expect(r.stderr.split('\n').filter((l) => l.includes('gone'))).toEqual([
+        `warning: ${r.config}:3: IdentityFile ${r.keys}/gone is not there (ENOENT); skipped for n1 and n2, as ssh skips it; create it or remove that line to silence this`,
+        `warning: ${r.config}:7: IdentityFile ${r.keys}/gone-jump is not there (ENOENT); skipped for n1's jump host bastion.example.org and n2's jump host bastion.example.org, as ssh skips it; create it or remove that line to silence this`,
+      ]);
+    });
+
+    it("is refused, naming its line, where it is the jump host's only key, as a connection refuses it", () => {
+      const r = inventoryWith('home-only-key-missing', (keys) => ['Host 10.0.9.*', '  ProxyJump bastion', `  IdentityFile ${keys}/there`, 'Host bastion', '  HostName bastion.example.org', `  IdentityFile ${keys}/gone-jump`]);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`cannot read the identity file ${r.keys}/gone-jump (ENOENT), named by IdentityFile at ${r.config}:6 for n1 and n2`);
+    });
+  });
+
   it('refuses a grid whose names would collide as Ansible groups, naming both', () => {
     const file = join(dir, 'collide.yaml');
     writeFileSync(file, readFileSync(`${root}${LABELS}`, 'utf8').replace('name: eu-west', 'name: all')); // a valid DNS label, and Ansible's own group

@@ -1,0 +1,49 @@
+import type { Node } from '../topology/model.js';
+import { configIdentityLine, configIdentitySources, type NodeIdentitySources } from '../transport/config-identity-sources.js';
+import { checkReadableIdentityFiles } from '../transport/identity-files-check.js';
+import { withoutMissingConfigIdentities } from '../transport/missing-config-identities.js';
+import { nodeSshSpec } from '../transport/node-ssh-spec.js';
+import { connectionTarget, type SshConfigValues } from '../transport/ssh-config.js';
+import type { SshHostSpec } from '../transport/ssh-host-spec.js';
+import type { InventoryTarget } from './ansible-inventory.js';
+
+/**
+ * Where gridops connects to each node (connectionTarget, with its ssh_config values from
+ * `lookupOf`), with the keys its connection would offer: an IdentityFile of an ssh_config file that
+ * is not there is left out, for the node and its jump host alike, with one warning per line, as a
+ * connection leaves it out (withoutMissingConfigIdentities); where none would be left, or such a
+ * file cannot be read, refused naming its line, as a connection's pre-flight refuses it. The
+ * topology's own ssh.identityFile is written as it is: the inventory may be made before its key is
+ * put there, and Ansible's ssh says so if it is still missing.
+ */
+export function connectionTargets(nodes: readonly Node[], lookupOf: (node: Node) => SshConfigValues, warn: (message: string) => void): Map<Node, InventoryTarget> {
+  const targets = new Map(nodes.map((node) => [node, connectionTarget(node, lookupOf(node))]));
+  const sources = new Map([...targets].map(([node, target]) => [node, configIdentitySources(node, target)]));
+  const specs = withoutMissingConfigIdentities(new Map([...targets].map(([node, target]) => [node, nodeSshSpec(node, target, lookupOf(node))])), (node) => sources.get(node)!, warn);
+  // Only the ssh_config files' keys: a missing one is left here only where the host has no other.
+  const byName = new Map([...sources].map(([node, of]) => [node.name, of]));
+  checkReadableIdentityFiles([...specs].map(([node, spec]) => configNamedOnly(spec, sources.get(node)!)), configIdentityLine((host) => byName.get(host)));
+  return new Map(
+    [...targets].map(([node, target]) => {
+      const spec = specs.get(node)!;
+      const jumpFiles = typeof spec.jumpHost === 'object' && spec.jumpHost.identityFile !== undefined ? [spec.jumpHost.identityFile].flat() : undefined;
+      const kept: InventoryTarget = {
+        host: target.host,
+        port: target.port,
+        user: target.user,
+        ...(spec.identityFiles ? { identityFiles: spec.identityFiles } : {}),
+        ...(target.jumpHost ? { jumpHost: target.jumpHost } : {}),
+        // Only where the jump host has keys of its own; else it is reached with identityFiles, already without the skipped ones.
+        ...(target.jumpIdentityFiles && jumpFiles ? { jumpIdentityFiles: jumpFiles } : {}),
+      };
+      return [node, kept];
+    }),
+  );
+}
+
+/** `spec` with only the identity files an ssh_config file named (its own and its jump host's). */
+function configNamedOnly(spec: SshHostSpec, sources: NodeIdentitySources): SshHostSpec {
+  const { identityFiles, jumpHost, ...rest } = spec;
+  const jumpKeys = typeof jumpHost === 'object' && sources.jump && jumpHost.identityFile !== undefined ? { jumpHost: { host: jumpHost.host, identityFile: jumpHost.identityFile } } : {};
+  return { ...rest, ...(sources.target && identityFiles ? { identityFiles } : {}), ...jumpKeys };
+}
