@@ -4,6 +4,7 @@ import { readSshConfigWithIncludes, type ConfigFileToRead, type ConfigLine, type
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { CANONICAL_NOT_APPLIED, judgeMatchCanonical } from './ssh-config-match-canonical.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
+import { matchFinalIn } from './ssh-config-second-pass.js';
 import { scanSystemSshConfig } from './ssh-config-system-scan.js';
 import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
@@ -123,8 +124,10 @@ export function loadSshConfig(file: string | undefined = undefined, warn: (messa
   // After every line of the user's, at the top level: it applies to every host, the user's value first, as the system file's `Host *` would.
   if (skippedHashKnownHosts !== undefined) config.push({ type: SSH_CONFIG_DIRECTIVE, param: 'HashKnownHosts', separator: ' ', value: skippedHashKnownHosts ? 'yes' : 'no', before: '', after: '\n' } as unknown as SSHConfig[number]);
   sourcesOf.set(config, sourceOf);
+  // Found before withoutLocalCommands makes each `Match canonical` a `final` for compute(): the line written `final` is the one ssh's second pass comes from.
+  const secondPassAskedAt = matchFinalIn(config as unknown as ConfigLine[]);
   withoutLocalCommands(config, sourceOf, warn);
-  refuseFinalPassWithNesting(config, sourceOf);
+  refuseFinalPassWithNesting(config, sourceOf, secondPassAskedAt);
   return config;
 }
 
