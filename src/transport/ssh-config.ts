@@ -5,6 +5,7 @@ import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { CANONICAL_NOT_APPLIED, judgeMatchCanonical } from './ssh-config-match-canonical.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
 import { matchFinalIn } from './ssh-config-second-pass.js';
+import { refuseMisplacedMatchAll } from './ssh-config-match-all.js';
 import { scanSystemSshConfig } from './ssh-config-system-scan.js';
 import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
@@ -99,9 +100,10 @@ export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
  * `home`/.ssh/config followed by `systemFile`, as plain `ssh` reads them, as one sequence (the first
  * value for a keyword wins, the system file's blocks judged after the user's). A file that cannot be
  * read or parsed is an error naming it, as is one with blocks inside blocks and a `Match final`
- * (refuseFinalPassWithNesting). What gridops will not evaluate is taken out of it, and `warn`
- * told, with the FILE:LINE it was written at. `home` is where a user file's Include `~` and
- * relative paths (under `home`/.ssh) lead; the system file's relative ones lead to its directory.
+ * (refuseFinalPassWithNesting), or a Match line placing `all` where ssh refuses it
+ * (refuseMisplacedMatchAll). What gridops will not evaluate is taken out of it, and `warn` told,
+ * with the FILE:LINE it was written at. `home` is where a user file's Include `~` and relative
+ * paths (under `home`/.ssh) lead; the system file's relative ones lead to its directory.
  * A system file that sets nothing gridops reads but HashKnownHosts for every host (Debian's stock
  * one: ssh-config-system-scan.ts) is not parsed: its HashKnownHosts follows the user's lines, or,
  * where the user has no file, is all the configuration says (EveryHostValues), the parser unloaded.
@@ -124,6 +126,7 @@ export function loadSshConfig(file: string | undefined = undefined, warn: (messa
   // After every line of the user's, at the top level: it applies to every host, the user's value first, as the system file's `Host *` would.
   if (skippedHashKnownHosts !== undefined) config.push({ type: SSH_CONFIG_DIRECTIVE, param: 'HashKnownHosts', separator: ' ', value: skippedHashKnownHosts ? 'yes' : 'no', before: '', after: '\n' } as unknown as SSHConfig[number]);
   sourcesOf.set(config, sourceOf);
+  refuseMisplacedMatchAll(config, sourceOf);
   // Found before withoutLocalCommands makes each `Match canonical` a `final` for compute(): the line written `final` is the one ssh's second pass comes from.
   const secondPassAskedAt = matchFinalIn(config as unknown as ConfigLine[]);
   withoutLocalCommands(config, sourceOf, warn);
