@@ -3,6 +3,7 @@ import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
 import { checkIdentityFiles, recordedIdentityErrors, type WhereNamed } from './identity-files-check.js';
+import { identityFileStats, type IdentityFileStats } from './identity-file-stats.js';
 import { expandHome } from './expand-home.js';
 import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal, keeperRefusalText } from './keeper-dir.js';
@@ -168,10 +169,11 @@ export class Fleet {
     // Every node's spec (a node whose target cannot be worked out has none: its own connect reports
     // that), so that an identity file the topology names that is not there stops the run before any
     // dial; one an ssh_config file names is skipped, as ssh skips it (missing-config-identities.ts).
-    const workable = withoutMissingConfigIdentities(specsOf(nodes, specOf), (node) => configIdentitySources(node, lookupOf(node)), warn);
+    const statOf = identityFileStats();
+    const workable = withoutMissingConfigIdentities(specsOf(nodes, specOf), (node) => configIdentitySources(node, lookupOf(node)), warn, statOf);
     // The connects use the specs without the skipped files.
     for (const [node, spec] of workable) specs.set(node, spec);
-    const keyless = checkIdentityFilesOf(nodes, workable, options.recordedOnly ?? new Set(), lookupOf);
+    const keyless = checkIdentityFilesOf(nodes, workable, options.recordedOnly ?? new Set(), lookupOf, statOf);
     // The hosts fanOut starts first, dialled before ssh2 loads (early-dials.ts says why); after the
     // known_hosts files and the identity files, so a run that fails on its own configuration opens
     // no connection.
@@ -193,8 +195,9 @@ export class Fleet {
    */
   private async keptConnector(nodes: readonly Node[], options: ConnectOptions, lookupOf: NodeLookup, filesOf: ReadonlyMap<Node, KnownHostsFiles>): Promise<((node: Node) => Promise<Transport>) | undefined> {
     // The identity files first: a run that fails on its own configuration starts no keeper.
-    const specs = withoutMissingConfigIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node))), (node) => configIdentitySources(node, lookupOf(node)), (message) => this.warnOnce(options, `warning: ${message}`));
-    const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly ?? new Set(), lookupOf);
+    const statOf = identityFileStats();
+    const specs = withoutMissingConfigIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node))), (node) => configIdentitySources(node, lookupOf(node)), (message) => this.warnOnce(options, `warning: ${message}`), statOf);
+    const keyless = checkIdentityFilesOf(nodes, specs, options.recordedOnly ?? new Set(), lookupOf, statOf);
     const byKnownHosts = new Map<string, KeeperClient>();
     const distinct = new Map([...filesOf.values()].map((files) => [knownHostsFilesKey(files), files]));
     for (const [key, files] of distinct) {
@@ -263,11 +266,11 @@ export class Fleet {
  * (`recordedOnly`, being decommissioned) makes that node alone unreachable. Returns those nodes'
  * errors, by name, for their connects to report.
  */
-function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string>, lookupOf: NodeLookup): Map<string, ConnectionError> {
+function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string>, lookupOf: NodeLookup, statOf: IdentityFileStats): Map<string, ConnectionError> {
   const of = (fromState: boolean) => [...specs].filter(([node]) => recordedOnly.has(node.name) === fromState).map(([, spec]) => spec);
   const fromConfig = configIdentityLine(nodes, lookupOf);
-  checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig));
-  return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)));
+  checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig), process.env.SSH_AUTH_SOCK, statOf);
+  return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)), statOf);
 }
 
 /**
