@@ -1,6 +1,6 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
 import { commaInHostLine, withHostLinesAsWords } from './ssh-config-host-words.js';
-import { readSshConfigWithIncludes, type ConfigFileToRead, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
+import { configFileReader, readSshConfigWithIncludes, type ConfigFileReader, type ConfigFileToRead, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { CANONICAL_NOT_APPLIED, judgeMatchCanonical } from './ssh-config-match-canonical.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
@@ -107,19 +107,26 @@ export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
  * A system file that sets nothing gridops reads but HashKnownHosts for every host (Debian's stock
  * one: ssh-config-system-scan.ts) is not parsed: its HashKnownHosts follows the user's lines, or,
  * where the user has no file, is all the configuration says (EveryHostValues), the parser unloaded.
+ * Each file is opened, checked and read once (`readConfig`), by the scan and the parse alike.
  */
-export function loadSshConfig(file: string | undefined = undefined, warn: (message: string) => void = () => undefined, home = homedir(), systemFile = SYSTEM_SSH_CONFIG): LoadedSshConfig | undefined {
+export function loadSshConfig(
+  file: string | undefined = undefined,
+  warn: (message: string) => void = () => undefined,
+  home = homedir(),
+  systemFile = SYSTEM_SSH_CONFIG,
+  readConfig: ConfigFileReader = configFileReader(),
+): LoadedSshConfig | undefined {
   // The parser is loaded only when there is a file to parse (it costs start-up time).
   let parser: typeof import('ssh-config').default | undefined;
   const parse = (text: string) => withHostLinesAsWords(withCanonicalKeywords((parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text)));
   const user = { user: true, home } as const;
   const userFile: ConfigFileToRead = { path: join(home, '.ssh', 'config'), includes: user };
-  const scanned = file === undefined ? scanSystemSshConfig(systemFile) : undefined;
+  const scanned = file === undefined ? scanSystemSshConfig(systemFile, readConfig) : undefined;
   // A `Match final all` in it judges the user's Host lines again in a second pass, which only the parse of both files gives.
   const systemFileSkipped = scanned !== undefined && !(scanned.secondPass && existsSync(userFile.path));
   const files: ConfigFileToRead[] =
     file !== undefined ? [{ path: file, includes: user }] : systemFileSkipped ? [userFile] : [userFile, { path: systemFile, includes: { user: false, dir: dirname(systemFile) } }];
-  const expanded = readSshConfigWithIncludes(files, parse, warn);
+  const expanded = readSshConfigWithIncludes(files, parse, warn, readConfig);
   const skippedHashKnownHosts = systemFileSkipped ? scanned.hashKnownHosts : undefined;
   if (!expanded) return skippedHashKnownHosts === undefined ? undefined : { everyHost: { hashKnownHosts: skippedHashKnownHosts } };
   const { config, sourceOf } = expanded;
