@@ -367,10 +367,14 @@ function dialledAt(config: SSHConfig, address: string): SSHConfig {
  * Says, with its file:line, a HostName of the node's name's blocks that names another host than
  * the topology's address, when a block naming the node literally wrote it: that one was meant to
  * redirect this node. A wildcard block's HostName applies to every host it matches, and removing
- * it, as the warning would advise, would change the operator's ssh to all of them.
+ * it, as the warning would advise, would change the operator's ssh to all of them. A HostName only
+ * a `Match final` pass sets is not said: ssh does not dial it either (ssh-config-second-pass.ts).
  */
 function warnOfUnusedHostName(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, warn: (message: string) => void, user: string | undefined): void {
-  const source = computeFor(withHostNameSources(config, sourcesOf.get(config) ?? new Map()), node.name, user)[HOSTNAME_SOURCE] as unknown as HostNameSource | undefined;
+  const values = computeFor(withHostNameSources(config, sourcesOf.get(config) ?? new Map()), node.name, user);
+  // computeFor gives no HostName where only a `Match final` pass set one: ssh dials the name then, so that HostName is unused by ssh too, nothing gridops changed.
+  if (values.HostName === undefined) return;
+  const source = values[HOSTNAME_SOURCE] as unknown as HostNameSource | undefined;
   if (!source || !source.literalNames.includes(node.name.toLowerCase())) return;
   const hostName = source.value.replace(/%h/g, node.name);
   if (canonicalHost(hostName) === canonicalHost(node.address)) return;
