@@ -7,7 +7,6 @@ import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
 import { matchFinalIn } from './ssh-config-second-pass.js';
 import { refuseMisplacedMatchAll } from './ssh-config-match-all.js';
 import { scanSystemSshConfig } from './ssh-config-system-scan.js';
-import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
@@ -265,16 +264,15 @@ export function sshConfigFor(config: LoadedSshConfig | undefined, node: Pick<Nod
   const byAddressLookup = lookupAsLoginUser(withOwnBlocksMarked(config), node.address, writtenUser, defaultUser);
   const byAddress = node.name === node.address || ownBlockMatched(byAddressLookup.values);
   const host = byAddress ? node.address : node.name;
-  // Copied per node: only the blocks that can match the name (ssh-config-candidate-blocks.ts), not the whole file. A
-  // `Match user` left out with its block asks for no second lookup as the login user, which could change no value.
-  // Once dialledAt, every HostName is the address: a `Match final` pass judges Host lines against it (or the name, where none applies).
-  const lookup = byAddress ? config : dialledAt(withBlocksThatCanMatch(config, node.name, () => node.address), node.address);
-  const { values, loginUser, fileUser } = byAddress ? byAddressLookup : lookupAsLoginUser(lookup, host, writtenUser, defaultUser);
+  // The name's lookup is dialled at the address: every HostName says it, in the copies the lookup makes of the
+  // loaded config (ssh-config-lookup.ts), so a `Match final` pass judges Host lines against it (or the name, where none applies).
+  const dialled = byAddress ? undefined : node.address;
+  const { values, loginUser, fileUser } = byAddress ? byAddressLookup : lookupAsLoginUser(config, host, writtenUser, defaultUser, dialled);
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));
   const identityFiles = identityFilesOf(pick('IdentityFile'));
   const sourceOf = sourcesOf.get(config);
-  const route = proxyRouteFor(lookup, host, values, loginUser, sourceOf);
+  const route = proxyRouteFor(config, host, values, loginUser, sourceOf, dialled);
   const jump = route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value, sourceOf) : undefined;
   const writtenAt = sourceOf ? valueSources(config, sourceOf, route, jump?.routeAt, [...(identityFiles ?? []), ...(jump?.values.proxyJumpIdentityFiles ?? [])]) : undefined;
   const hostName = byAddress ? first(pick('HostName'))?.replace(/%h/g, host) : undefined;
@@ -342,26 +340,6 @@ const UNKNOWN_SOURCE = 'the OpenSSH client configuration';
 
 /** gridops' login user where neither the topology nor ~/.ssh/config names one (builtin-defaults.ts). */
 const BUILT_IN_USER = 'root';
-
-/**
- * `config` as looked up for a host dialled at `address`: each HostName directive says `address`,
- * so `Match host` judges the name until a HostName of the file applies, then the address gridops
- * dials (as ssh judges the name, then that HostName), and a block written for the name still applies.
- */
-function dialledAt(config: SSHConfig, address: string): SSHConfig {
-  type Line = SSHConfig[number] & { param?: string; config?: SSHConfig };
-  const Config = config.constructor as new () => SSHConfig;
-  const rewrite = (lines: SSHConfig): SSHConfig => {
-    const copy = new Config();
-    for (const line of lines as Iterable<Line>) {
-      if (line.param === 'HostName') copy.push({ ...line, value: address } as SSHConfig[number]);
-      else if (line.config) copy.push({ ...line, config: rewrite(line.config) } as SSHConfig[number]);
-      else copy.push(line);
-    }
-    return copy;
-  };
-  return rewrite(config);
-}
 
 /**
  * Says, with its file:line, a HostName of the node's name's blocks that names another host than
@@ -477,11 +455,19 @@ interface ProxyRoute {
  * instance of the other is ignored, and `none` (either) obtained first means no proxy at all. The
  * parser's compute() keeps the first value of each keyword apart, so which came first is lost: it is
  * read from a marker placed before each of them (withRouteMarkers), whose first value is the winner.
+ * `dialled`: the address a host looked up by its name is dialled at (computeFor).
  */
-function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, unknown>, user: string | undefined, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource> | undefined): ProxyRoute | undefined {
+function proxyRouteFor(
+  config: SSHConfig,
+  host: string,
+  values: Record<string, unknown>,
+  user: string | undefined,
+  sourceOf: ReadonlyMap<ConfigLine, DirectiveSource> | undefined,
+  dialled?: string,
+): ProxyRoute | undefined {
   // The values computed already say whether the host's blocks name a route: the marked copy is computed only then.
   if (!Object.keys(values).some((k) => /^Proxy(Jump|Command)$/i.test(k))) return undefined;
-  const route = computeFor(withRouteMarkers(config, sourceOf), host, user)[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
+  const route = computeFor(withRouteMarkers(config, sourceOf), host, user, dialled)[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
   return route && route.value.toLowerCase() !== 'none' ? route : undefined;
 }
 
