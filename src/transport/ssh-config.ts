@@ -7,6 +7,7 @@ import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
 import { matchFinalIn } from './ssh-config-second-pass.js';
 import { refuseMisplacedMatchAll } from './ssh-config-match-all.js';
 import { scanSystemSshConfig } from './ssh-config-system-scan.js';
+import { SYSTEM_SSH_CONFIG } from './ssh-config-system-path.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
@@ -90,8 +91,6 @@ export interface ConnectionTarget {
   fromSshConfig: string[];
 }
 
-/** The system-wide OpenSSH client configuration, which ssh reads after the user's (_PATH_HOST_CONFIG_FILE). */
-export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
 
 /**
  * Parsed OpenSSH client configuration with its Include directives followed (ssh-config-include.ts),
