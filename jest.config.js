@@ -8,7 +8,14 @@ const common = {
 };
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/test/e2e/'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/test/e2e/'],
+      // Hermetic: a unit test that names no system-wide ssh_config reads one of its own, never this machine's /etc/ssh/ssh_config.
+      moduleNameMapper: { '(^|/)ssh-config-system-path\\.js$': '<rootDir>/test/support/system-ssh-config-path.ts', ...common.moduleNameMapper },
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], setupFilesAfterEnv: ['<rootDir>/test/e2e/support/default-timeout.ts'] },
   ],
 };

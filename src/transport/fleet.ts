@@ -3,6 +3,7 @@ import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
 import { checkIdentityFiles, recordedIdentityErrors, type WhereNamed } from './identity-files-check.js';
+import { identityFileStats, type IdentityFileStats } from './identity-file-stats.js';
 import { expandHome } from './expand-home.js';
 import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal, keeperRefusalText } from './keeper-dir.js';
@@ -257,14 +258,14 @@ export class Fleet {
  * (`recordedOnly`, being decommissioned) makes that node alone unreachable. Returns those nodes'
  * errors, by name, for their connects to report.
  */
-function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string>, targetOf: NodeTarget): Map<string, ConnectionError> {
+function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string>, targetOf: NodeTarget, statOf: IdentityFileStats): Map<string, ConnectionError> {
   const of = (fromState: boolean) => [...specs].filter(([node]) => recordedOnly.has(node.name) === fromState).map(([, spec]) => spec);
   const fromConfig = configIdentityLine((host) => {
     const node = nodes.find((n) => n.name === host);
     return node ? configIdentitySources(node, targetOf(node)) : undefined;
   });
-  checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig));
-  return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)));
+  checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig), process.env.SSH_AUTH_SOCK, statOf);
+  return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)), statOf);
 }
 
 /**
@@ -324,8 +325,10 @@ interface IdentityPreflight {
  * (missing-config-identities.ts), and the connects use the specs without it.
  */
 function identityPreflight(nodes: readonly Node[], recordedOnly: ReadonlySet<string>, lookupOf: NodeLookup, targetOf: NodeTarget, warn: (message: string) => void): IdentityPreflight {
-  const specs = withoutMissingConfigIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node), targetOf)), (node) => configIdentitySources(node, targetOf(node)), warn);
-  return { specs, keyless: checkIdentityFilesOf(nodes, specs, recordedOnly, targetOf) };
+  // One stat of each file for the skip of missing ssh_config ones and the check (identity-file-stats.ts).
+  const statOf = identityFileStats();
+  const specs = withoutMissingConfigIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node), targetOf)), (node) => configIdentitySources(node, targetOf(node)), warn, statOf);
+  return { specs, keyless: checkIdentityFilesOf(nodes, specs, recordedOnly, targetOf, statOf) };
 }
 
 /** Where and as whom to reach a node (nodeSshSpec); a node ~/.ssh/config routes through a ProxyCommand is refused, before its target is worked out. */

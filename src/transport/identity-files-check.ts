@@ -1,8 +1,9 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { ConnectionError, InputFileError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
 import { isEncryptedKey } from './encrypted-key.js';
 import { expandHome } from './expand-home.js';
+import { identityFileStats, type IdentityFileStats } from './identity-file-stats.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 
 /**
@@ -12,9 +13,10 @@ import type { SshHostSpec } from './ssh-host-spec.js';
  * used to connect first and then fail on its own. So is an encrypted one with no ssh-agent
  * (`agentSocket`, SSH_AUTH_SOCK) for a host, or a jump host, that names no other: gridops cannot
  * ask for its passphrase, so that host could not log in. Unnamed default keys (~/.ssh/id_*) are tried only if present.
+ * `statOf` is the run's, shared with the skip of missing ssh_config ones, so each file is statted once.
  */
-export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, agentSocket: string | undefined = process.env.SSH_AUTH_SOCK): void {
-  checkReadableIdentityFiles(specs, whereNamed);
+export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, agentSocket: string | undefined = process.env.SSH_AUTH_SOCK, statOf: IdentityFileStats = identityFileStats()): void {
+  checkReadableIdentityFiles(specs, whereNamed, statOf);
   if (agentSocket) return;
   const encrypted = encryptedOnlyIdentityFiles(specs);
   if (encrypted.length === 0) return;
@@ -39,8 +41,8 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: Wh
  * The first half of checkIdentityFiles, alone for the inventory (whose ssh can ask for a
  * passphrase): every identity file of `specs`, and of their jump hosts, there and readable.
  */
-export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined): void {
-  const unreadable = unreadableIdentityFiles(specs);
+export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, statOf: IdentityFileStats = identityFileStats()): void {
+  const unreadable = unreadableIdentityFiles(specs, statOf);
   if (unreadable.length === 0) return;
   const problems = unreadable.map(({ path, reason, hosts }) => {
     const where = whereNamed(hosts[0]!, path);
@@ -104,9 +106,9 @@ function encryptedOnlyIdentityFiles(specs: readonly SshHostSpec[]): EncryptedOnl
  * not reached. The topology does not name that file, so no edit of it can fix it, and a host gone
  * for good often took its key with it: it must not stop the run of the nodes the topology has.
  */
-export function recordedIdentityErrors(specs: readonly SshHostSpec[], whereNamed: (host: string, path: string) => string): Map<string, ConnectionError> {
+export function recordedIdentityErrors(specs: readonly SshHostSpec[], whereNamed: (host: string, path: string) => string, statOf: IdentityFileStats = identityFileStats()): Map<string, ConnectionError> {
   const errors = new Map<string, ConnectionError>();
-  for (const { path, reason, hosts } of unreadableIdentityFiles(specs)) {
+  for (const { path, reason, hosts } of unreadableIdentityFiles(specs, statOf)) {
     for (const host of hosts) {
       if (errors.has(host)) continue;
       errors.set(host, new ConnectionError(host, `cannot read its identity file ${path} (${reason}), named by ${whereNamed(host, path)}; not contacted`, `put the key back at ${path} to reach it`));
@@ -119,7 +121,7 @@ export function recordedIdentityErrors(specs: readonly SshHostSpec[], whereNamed
  * Each identity file of `specs` that cannot be read, with why, and the hosts that name it: their
  * own and their jump host's (a bastion's key that cannot be read stops every host behind it).
  */
-function unreadableIdentityFiles(specs: readonly SshHostSpec[]): Array<{ path: string; reason: string; hosts: string[] }> {
+function unreadableIdentityFiles(specs: readonly SshHostSpec[], statOf: IdentityFileStats): Array<{ path: string; reason: string; hosts: string[] }> {
   const namedBy = new Map<string, string[]>();
   for (const spec of specs) {
     // A jump host written as a string (`user@host:port`) names no key of its own.
@@ -133,10 +135,16 @@ function unreadableIdentityFiles(specs: readonly SshHostSpec[]): Array<{ path: s
   }
   const unreadable: Array<{ path: string; reason: string; hosts: string[] }> = [];
   for (const [path, hosts] of namedBy) {
+    // A path stat(2) cannot reach, access(2) cannot either, for the same reason.
+    const stat = statOf(path);
+    if ('code' in stat) {
+      unreadable.push({ path, reason: stat.code, hosts });
+      continue;
+    }
     try {
       accessSync(path, constants.R_OK);
       // A readable directory passes access(2); reading it as a key fails on every host alike.
-      if (statSync(path).isDirectory()) unreadable.push({ path, reason: 'EISDIR: a directory, not a key', hosts });
+      if (stat.directory) unreadable.push({ path, reason: 'EISDIR: a directory, not a key', hosts });
     } catch (e) {
       unreadable.push({ path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message, hosts });
     }

@@ -1,6 +1,6 @@
-import { statSync } from 'node:fs';
 import { namedFew } from '../named-few.js';
 import { expandHome } from './expand-home.js';
+import { identityFileStats, type IdentityFileStats } from './identity-file-stats.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 
 /**
@@ -23,12 +23,12 @@ export type IdentitySourcesOf<K> = (key: K) => { target: ConfigIdentitySources; 
  * which then offers the agent's keys only, where gridops without them would offer the default
  * ~/.ssh/id_* keys, logging in as ssh would not. The topology's own ssh.identityFile is not
  * skipped: the operator wrote it for gridops, and a file that is not there is a mistake to fix.
+ * `statOf` is the run's, shared with the pre-flight, so each file is statted once.
  */
-export function withoutMissingConfigIdentities<K>(specs: ReadonlyMap<K, SshHostSpec>, sourcesOf: IdentitySourcesOf<K>, warn: (message: string) => void): Map<K, SshHostSpec> {
-  const missing = new Map<string, boolean>();
+export function withoutMissingConfigIdentities<K>(specs: ReadonlyMap<K, SshHostSpec>, sourcesOf: IdentitySourcesOf<K>, warn: (message: string) => void, statOf: IdentityFileStats = identityFileStats()): Map<K, SshHostSpec> {
   const isMissing = (path: string) => {
-    if (!missing.has(path)) missing.set(path, statCode(expandHome(path)) === 'ENOENT');
-    return missing.get(path)!;
+    const stat = statOf(expandHome(path));
+    return 'code' in stat && stat.code === 'ENOENT';
   };
   /** Paths and hosts by the line that named them, in the order met: one warning each. */
   const skipped = new Map<string, { paths: string[]; hosts: string[] }>();
@@ -62,14 +62,4 @@ export function withoutMissingConfigIdentities<K>(specs: ReadonlyMap<K, SshHostS
     warn(`${at}: IdentityFile ${namedFew(paths, 'files')} ${paths.length === 1 ? 'is' : 'are'} not there (ENOENT); skipped for ${namedFew(hosts)}, as ssh skips it; create it or remove that line to silence this`);
   }
   return kept;
-}
-
-/** The error code of stat(2) on `path`, or undefined where it succeeds. */
-function statCode(path: string): string | undefined {
-  try {
-    statSync(path);
-    return undefined;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code ?? 'unknown';
-  }
 }

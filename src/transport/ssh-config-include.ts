@@ -21,7 +21,7 @@ import { tokenValues } from './ssh-pattern.js';
  * included file opens stays a block inside it (ssh-config-nested-blocks.ts).
  *
  * Each file is refused, as ssh refuses it, when another user than its reader or root owns it or
- * another user may write it (secureFileText): its lines choose where and as whom gridops logs in.
+ * another user may write it (secureFileRead): its lines choose where and as whom gridops logs in.
  * The system-wide file itself is read as ssh reads it: unchecked, and not used where it cannot be read.
  */
 
@@ -69,20 +69,24 @@ const DIRECTIVE = 1;
  * is an error naming the file, and for an included file the Include's FILE:LINE; except the system-wide
  * file itself, which ssh reads without checking it and skips where it cannot read it (`warn` told of an EACCES).
  */
-export function readSshConfigWithIncludes(files: readonly ConfigFileToRead[], parse: (text: string) => SSHConfig, warn: (message: string) => void = () => undefined): ExpandedSshConfig | undefined {
+export function readSshConfigWithIncludes(
+  files: readonly ConfigFileToRead[],
+  parse: (text: string) => SSHConfig,
+  warn: (message: string) => void = () => undefined,
+  readConfig: ConfigFileReader = configFileReader(),
+): ExpandedSshConfig | undefined {
   const sourceOf = new Map<ConfigLine, DirectiveSource>();
   let Config: (new () => SSHConfig) | undefined;
   // The root of the file being read: an included file keeps its includer's, as readconf.c passes SSHCONF_USERCONF on.
   let root: IncludeRoot;
 
   const readFile = (path: string, depth: number, includedAt?: string): ConfigLine[] | undefined => {
-    let text: string;
     // ssh.c reads /etc/ssh/ssh_config with neither SSHCONF_CHECKPERM nor a care whether fopen() fails; what it includes is checked and must be read.
     const systemFileItself = depth === 0 && !root.user;
-    try {
-      text = secureFileText(path, includedAt, !systemFileItself);
-    } catch (err) {
-      if (err instanceof ConnectionError) throw err;
+    const read = readConfig(path, !systemFileItself);
+    if ('refuse' in read) throw read.refuse(includedAt);
+    if ('error' in read) {
+      const err = read.error;
       const code = (err as NodeJS.ErrnoException).code;
       // OpenSSH skips a path that names nothing (glob(3) matches no file under a file either); a directory reads as empty there.
       if (code === 'ENOENT' || ((includedAt || systemFileItself) && (code === 'ENOTDIR' || code === 'EISDIR'))) return undefined;
@@ -93,6 +97,7 @@ export function readSshConfigWithIncludes(files: readonly ConfigFileToRead[], pa
       }
       throw new ConnectionError(path, `cannot read ${path}${includedAt ? ` (included at ${includedAt})` : ''}: ${(err as Error).message}`, 'fix its permissions or move it aside');
     }
+    const text = read.text;
     let parsed: SSHConfig;
     try {
       parsed = parse(text);
@@ -146,6 +151,30 @@ export function readSshConfigWithIncludes(files: readonly ConfigFileToRead[], pa
 }
 
 /**
+ * What reading one configuration file gave: its text; the refusal ssh makes of it, its words placed
+ * by the Include that led to it (`includedAt`, FILE:LINE); or the error that reading it threw.
+ */
+export type ConfigFileRead = { text: string } | { refuse: (includedAt: string | undefined) => ConnectionError } | { error: unknown };
+
+/** Reads a configuration file, `checked` as secureFileRead checks it. */
+export type ConfigFileReader = (path: string, checked: boolean) => ConfigFileRead;
+
+/**
+ * A reader for one load of the configuration that opens, checks and reads each file once: the scan
+ * of the system-wide file (ssh-config-system-scan.ts) and, where it gives up, the full read that
+ * follows it ask for the same files, and the full read takes what the scan was given.
+ */
+export function configFileReader(read: ConfigFileReader = secureFileRead): ConfigFileReader {
+  const known = new Map<string, ConfigFileRead>();
+  return (path, checked) => {
+    const key = `${checked ? 'checked' : 'unchecked'} ${path}`;
+    let found = known.get(key);
+    if (!found) known.set(key, (found = read(path, checked)));
+    return found;
+  };
+}
+
+/**
  * The text of `path`, refused as OpenSSH's readconf.c refuses a user configuration file and every
  * file it includes ("Bad owner or permissions"): owned by another user than the one reading it and
  * root, or writable by others, or by a group another user is in (ssh-config-own-group.ts), since whoever can write it chooses
@@ -154,22 +183,30 @@ export function readSshConfigWithIncludes(files: readonly ConfigFileToRead[], pa
  * (fstat), so the file cannot be swapped between the check and the read. A directory is not
  * checked: reading it fails.
  */
-function secureFileText(path: string, includedAt: string | undefined, checked: boolean): string {
-  const fd = openSync(path, 'r');
+export function secureFileRead(path: string, checked: boolean): ConfigFileRead {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    return { error };
+  }
   try {
     const stat = fstatSync(fd);
     const uid = process.getuid?.();
     if (checked && !stat.isDirectory() && uid !== undefined) {
       // The error names `path` already, as its subject.
-      const where = includedAt ? ` (included at ${includedAt})` : '';
+      const where = (includedAt: string | undefined) => (includedAt ? ` (included at ${includedAt})` : '');
       if (stat.uid !== 0 && stat.uid !== uid) {
-        throw new ConnectionError(path, `bad owner${where}: uid ${stat.uid} owns it, neither you (uid ${uid}) nor root, so ssh refuses it too`, `chown ${uid} ${path}, or move it aside`);
+        return { refuse: (at) => new ConnectionError(path, `bad owner${where(at)}: uid ${stat.uid} owns it, neither you (uid ${uid}) nor root, so ssh refuses it too`, `chown ${uid} ${path}, or move it aside`) };
       }
       if ((stat.mode & 0o002) !== 0 || ((stat.mode & 0o020) !== 0 && !groupHoldsOnly(stat.gid, readingUser(uid)))) {
-        throw new ConnectionError(path, `bad permissions${where}: ${(stat.mode & 0o002) !== 0 ? 'others' : `group ${stat.gid}, which is not yours alone,`} may write it (mode ${(stat.mode & 0o777).toString(8)}), so ssh refuses it too`, `chmod go-w ${path}`);
+        const who = (stat.mode & 0o002) !== 0 ? 'others' : `group ${stat.gid}, which is not yours alone,`;
+        return { refuse: (at) => new ConnectionError(path, `bad permissions${where(at)}: ${who} may write it (mode ${(stat.mode & 0o777).toString(8)}), so ssh refuses it too`, `chmod go-w ${path}`) };
       }
     }
-    return readFileSync(fd, 'utf8');
+    return { text: readFileSync(fd, 'utf8') };
+  } catch (error) {
+    return { error };
   } finally {
     closeSync(fd);
   }

@@ -21,9 +21,15 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
  * match `host` are left out first (ssh-config-candidate-blocks.ts): compute() judges each block it is given,
  * with its `?` patterns (and its `Match host` lists, where case could decide) written out as OpenSSH judges them (ssh-config-exact-question-mark.ts),
  * where `config` holds one: decided on `config` as given, before the lookup's own copies are made.
+ * `dialled`, where given, is the address a host looked up by its name is dialled at: every
+ * HostName of the lookup's copies says it (dialledAt), `config` itself left as loaded, so that what
+ * is worked out once per config (those checks, the candidate blocks' index) is not worked out again
+ * on a copy made per node.
  */
-export function computeFor(config: SSHConfig, host: string, user: string | undefined): Record<string, string | string[]> {
-  const exactNeeded = holdsQuestionMark(config) || caseMayDecide(config, host);
+export function computeFor(config: SSHConfig, host: string, user: string | undefined, dialled?: string): Record<string, string | string[]> {
+  // The copies below are judged with what `config` holds, worked out once per config: a `Match host` there may judge `dialled` too.
+  const exactNeeded = holdsQuestionMark(config) || caseMayDecide(config, host) || (dialled !== undefined && caseMayDecide(config, dialled));
+  const dial = (lines: SSHConfig) => (dialled === undefined ? lines : dialledAt(lines, dialled));
   const compute = (lines: SSHConfig) => {
     const judged = exactNeeded ? withExactQuestionMarks(lines, host, user) : lines;
     return user === undefined ? judged.compute(host, { matchExec: false }) : judged.compute({ Host: host, User: user }, { matchExec: false });
@@ -31,11 +37,11 @@ export function computeFor(config: SSHConfig, host: string, user: string | undef
   // A `Match final`'s second pass judges Host lines against the name ssh fixes from this lookup's first pass.
   let fixed: { name: string; byHostName: boolean } | undefined;
   const secondPassName = (firstPass: SSHConfig) => {
-    const hostName = first(compute(firstPass).HostName);
+    const hostName = first(compute(dial(firstPass)).HostName);
     fixed = { name: nameForSecondPass(hostName, host), byHostName: hostName !== undefined };
     return fixed.name;
   };
-  const candidates = withBlocksThatCanMatch(config, host, secondPassName);
+  const candidates = dial(withBlocksThatCanMatch(config, host, secondPassName));
   if (!fixed) return compute(withNestedBlocksResolved(candidates, host, compute));
   const values = compute(withSecondPassAsSshMakesIt(withNestedBlocksResolved(candidates, host, compute), fixed.name));
   // The copy's last line fixes the name for the second pass alone: where no HostName applied in the first, ssh dials the host.
@@ -65,12 +71,31 @@ export interface LoginLookup {
  * so the lookup is made again as that user. That second lookup is made only where a `Match user`
  * block could judge it.
  */
-export function lookupAsLoginUser(config: SSHConfig, host: string, writtenUser: string | undefined, defaultUser: string): LoginLookup {
-  if (writtenUser !== undefined) return { values: computeFor(config, host, writtenUser), loginUser: writtenUser, fileUser: undefined };
-  const values = computeFor(config, host, undefined);
+export function lookupAsLoginUser(config: SSHConfig, host: string, writtenUser: string | undefined, defaultUser: string, dialled?: string): LoginLookup {
+  if (writtenUser !== undefined) return { values: computeFor(config, host, writtenUser, dialled), loginUser: writtenUser, fileUser: undefined };
+  const values = computeFor(config, host, undefined, dialled);
   const fileUser = first(values.User);
   if (fileUser !== undefined || !judgesLoginUser(config)) return { values, loginUser: undefined, fileUser };
-  return { values: computeFor(config, host, defaultUser), loginUser: defaultUser, fileUser: undefined };
+  return { values: computeFor(config, host, defaultUser, dialled), loginUser: defaultUser, fileUser: undefined };
+}
+
+/**
+ * `config` as looked up for a host dialled at `address`: each HostName directive says `address`,
+ * so `Match host` judges the name until a HostName of the file applies, then the address gridops
+ * dials (as ssh judges the name, then that HostName), and a block written for the name still applies.
+ */
+function dialledAt(config: SSHConfig, address: string): SSHConfig {
+  const Config = config.constructor as new () => SSHConfig;
+  const rewrite = (lines: readonly ConfigLine[]): SSHConfig => {
+    const copy = new Config();
+    for (const line of lines) {
+      if (line.param === 'HostName') copy.push({ ...line, value: address } as unknown as SSHConfig[number]);
+      else if (line.config) copy.push({ ...line, config: rewrite(line.config) } as unknown as SSHConfig[number]);
+      else copy.push(line as unknown as SSHConfig[number]);
+    }
+    return copy;
+  };
+  return rewrite(config as unknown as ConfigLine[]);
 }
 
 /** Whether each config has a Match block judging `user` (worked out once: lookups run per node). */

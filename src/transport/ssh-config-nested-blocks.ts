@@ -157,11 +157,15 @@ function judgesBothPassesAlike(line: ConfigLine): boolean {
  * is refused here (its second judgement depends on what the first pass set); a Host block is marked
  * for the lookups (withNestedBlocksResolved), which refuse only a host whose HostName it would judge
  * otherwise. `Host *` and `Match all` judge both passes alike, so Fedora's `Match final all` beside
- * an Include inside `Host *` is read as ssh reads it. Errors name the user's block, from `sourceOf`.
+ * an Include inside `Host *` is read as ssh reads it. Errors name the user's block, from `sourceOf`,
+ * and `secondPassAskedAt`: the first Match line written with `final` (matchFinalIn before the
+ * `canonical` criteria were judged as `final`), the line readconf.c makes the second pass for.
  */
-export function refuseFinalPassWithNesting(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): void {
-  const secondPass = matchFinalIn(config as unknown as ConfigLine[]);
-  if (!secondPass) return;
+export function refuseFinalPassWithNesting(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>, secondPassAskedAt: ConfigLine | undefined): void {
+  const judgedFinal = matchFinalIn(config as unknown as ConfigLine[]);
+  if (!judgedFinal) return;
+  // A `Match canonical` that judgeMatchCanonical made `final` for compute() asks for no pass: the line written `final` is named, the one readconf.c makes the second pass for.
+  const secondPass = secondPassAskedAt ?? judgedFinal;
   const holding: ConfigLine[] = [];
   const walk = (section: readonly ConfigLine[]) => {
     for (const line of section) {

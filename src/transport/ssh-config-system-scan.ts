@@ -1,6 +1,5 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { expandGlob, MAX_INCLUDE_DEPTH } from './ssh-config-include.js';
+import { configFileReader, expandGlob, MAX_INCLUDE_DEPTH, type ConfigFileReader } from './ssh-config-include.js';
 import { isKeywordGridopsReads } from './ssh-config-keywords.js';
 
 /**
@@ -31,15 +30,19 @@ type Scope = 'top' | 'every host' | 'final pass';
 /** Gives up the scan: the file is parsed. */
 class NotSkippable extends Error {}
 
-/** `path` as a SkippableSystemFile, or undefined where only the full parse can say what it gives. */
-export function scanSystemSshConfig(path: string): SkippableSystemFile | undefined {
+/**
+ * `path` as a SkippableSystemFile, or undefined where only the full parse can say what it gives.
+ * Its files are read with `readConfig`, as the full read reads them: where the scan gives up, that
+ * read, given the same reader, opens and checks none of them again.
+ */
+export function scanSystemSshConfig(path: string, readConfig: ConfigFileReader = configFileReader()): SkippableSystemFile | undefined {
   const found: SkippableSystemFile = { hashKnownHosts: undefined, secondPass: false };
   const dir = dirname(path);
 
   // An included file's lines take the Include's place: inside a block, that block's scope; at a file's top, their own blocks end with it.
   const scanFile = (file: string, depth: number, insideBlock: boolean, from: Scope) => {
     let scope: Scope = from;
-    for (const raw of fileText(file, depth).split(/\r\n|\r|\n/)) {
+    for (const raw of fileText(readConfig, file, depth).split(/\r\n|\r|\n/)) {
       const line = raw.trim();
       if (line === '' || line.startsWith('#')) continue;
       // Quoting (and escapes) are the parser's to read.
@@ -101,29 +104,16 @@ function blockScope(keyword: string, words: string[], found: SkippableSystemFile
 /**
  * The text of a file the scan reads, or a give-up wherever the full read would do something else
  * than read it: a file it includes that is missing or a directory reads as nothing, as there; one
- * the full read would refuse (another user's, writable by group or others), one that cannot be
- * read, the system file itself missing or unreadable, and includes too deep are left to it, to say so.
+ * the full read refuses (another user's, writable by others or a group not the user's alone: the
+ * reader's check, made once for both), one that cannot be read, the system file itself missing or
+ * unreadable, and includes too deep are left to it, to say so.
  */
-function fileText(file: string, depth: number): string {
+function fileText(readConfig: ConfigFileReader, file: string, depth: number): string {
   if (depth > MAX_INCLUDE_DEPTH) throw new NotSkippable();
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    if (depth > 0 && (err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw new NotSkippable();
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (stat.isDirectory() && depth > 0) return '';
-    const uid = process.getuid?.();
-    // The system file itself is read unchecked, as ssh reads it; what it includes must pass the check the full read makes (group-writable ones are left to it).
-    if (depth > 0 && (!stat.isFile() || (stat.uid !== 0 && stat.uid !== uid) || (stat.mode & 0o022) !== 0)) throw new NotSkippable();
-    return readFileSync(fd, 'utf8');
-  } catch (err) {
-    if (err instanceof NotSkippable) throw err;
-    throw new NotSkippable();
-  } finally {
-    closeSync(fd);
-  }
+  // The system file itself is read unchecked, as ssh reads it; what it includes is checked, as the full read checks it.
+  const read = readConfig(file, depth > 0);
+  if ('text' in read) return read.text;
+  const code = 'error' in read ? (read.error as NodeJS.ErrnoException).code : undefined;
+  if (depth > 0 && (code === 'ENOENT' || code === 'EISDIR')) return '';
+  throw new NotSkippable();
 }

@@ -1,11 +1,13 @@
 import { withCanonicalKeywords } from './ssh-config-keywords.js';
 import { commaInHostLine, withHostLinesAsWords } from './ssh-config-host-words.js';
-import { readSshConfigWithIncludes, type ConfigFileToRead, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
+import { configFileReader, readSshConfigWithIncludes, type ConfigFileReader, type ConfigFileToRead, type ConfigLine, type DirectiveSource } from './ssh-config-include.js';
 import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { CANONICAL_NOT_APPLIED, judgeMatchCanonical } from './ssh-config-match-canonical.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
+import { matchFinalIn } from './ssh-config-second-pass.js';
+import { refuseMisplacedMatchAll } from './ssh-config-match-all.js';
 import { scanSystemSshConfig } from './ssh-config-system-scan.js';
-import { withBlocksThatCanMatch } from './ssh-config-candidate-blocks.js';
+import { SYSTEM_SSH_CONFIG } from './ssh-config-system-path.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
@@ -89,8 +91,6 @@ export interface ConnectionTarget {
   fromSshConfig: string[];
 }
 
-/** The system-wide OpenSSH client configuration, which ssh reads after the user's (_PATH_HOST_CONFIG_FILE). */
-export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
 
 /**
  * Parsed OpenSSH client configuration with its Include directives followed (ssh-config-include.ts),
@@ -98,33 +98,44 @@ export const SYSTEM_SSH_CONFIG = '/etc/ssh/ssh_config';
  * `home`/.ssh/config followed by `systemFile`, as plain `ssh` reads them, as one sequence (the first
  * value for a keyword wins, the system file's blocks judged after the user's). A file that cannot be
  * read or parsed is an error naming it, as is one with blocks inside blocks and a `Match final`
- * (refuseFinalPassWithNesting). What gridops will not evaluate is taken out of it, and `warn`
- * told, with the FILE:LINE it was written at. `home` is where a user file's Include `~` and
- * relative paths (under `home`/.ssh) lead; the system file's relative ones lead to its directory.
+ * (refuseFinalPassWithNesting), or a Match line placing `all` where ssh refuses it
+ * (refuseMisplacedMatchAll). What gridops will not evaluate is taken out of it, and `warn` told,
+ * with the FILE:LINE it was written at. `home` is where a user file's Include `~` and relative
+ * paths (under `home`/.ssh) lead; the system file's relative ones lead to its directory.
  * A system file that sets nothing gridops reads but HashKnownHosts for every host (Debian's stock
  * one: ssh-config-system-scan.ts) is not parsed: its HashKnownHosts follows the user's lines, or,
  * where the user has no file, is all the configuration says (EveryHostValues), the parser unloaded.
+ * Each file is opened, checked and read once (`readConfig`), by the scan and the parse alike.
  */
-export function loadSshConfig(file: string | undefined = undefined, warn: (message: string) => void = () => undefined, home = homedir(), systemFile = SYSTEM_SSH_CONFIG): LoadedSshConfig | undefined {
+export function loadSshConfig(
+  file: string | undefined = undefined,
+  warn: (message: string) => void = () => undefined,
+  home = homedir(),
+  systemFile = SYSTEM_SSH_CONFIG,
+  readConfig: ConfigFileReader = configFileReader(),
+): LoadedSshConfig | undefined {
   // The parser is loaded only when there is a file to parse (it costs start-up time).
   let parser: typeof import('ssh-config').default | undefined;
   const parse = (text: string) => withHostLinesAsWords(withCanonicalKeywords((parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text)));
   const user = { user: true, home } as const;
   const userFile: ConfigFileToRead = { path: join(home, '.ssh', 'config'), includes: user };
-  const scanned = file === undefined ? scanSystemSshConfig(systemFile) : undefined;
+  const scanned = file === undefined ? scanSystemSshConfig(systemFile, readConfig) : undefined;
   // A `Match final all` in it judges the user's Host lines again in a second pass, which only the parse of both files gives.
   const systemFileSkipped = scanned !== undefined && !(scanned.secondPass && existsSync(userFile.path));
   const files: ConfigFileToRead[] =
     file !== undefined ? [{ path: file, includes: user }] : systemFileSkipped ? [userFile] : [userFile, { path: systemFile, includes: { user: false, dir: dirname(systemFile) } }];
-  const expanded = readSshConfigWithIncludes(files, parse, warn);
+  const expanded = readSshConfigWithIncludes(files, parse, warn, readConfig);
   const skippedHashKnownHosts = systemFileSkipped ? scanned.hashKnownHosts : undefined;
   if (!expanded) return skippedHashKnownHosts === undefined ? undefined : { everyHost: { hashKnownHosts: skippedHashKnownHosts } };
   const { config, sourceOf } = expanded;
   // After every line of the user's, at the top level: it applies to every host, the user's value first, as the system file's `Host *` would.
   if (skippedHashKnownHosts !== undefined) config.push({ type: SSH_CONFIG_DIRECTIVE, param: 'HashKnownHosts', separator: ' ', value: skippedHashKnownHosts ? 'yes' : 'no', before: '', after: '\n' } as unknown as SSHConfig[number]);
   sourcesOf.set(config, sourceOf);
+  refuseMisplacedMatchAll(config, sourceOf);
+  // Found before withoutLocalCommands makes each `Match canonical` a `final` for compute(): the line written `final` is the one ssh's second pass comes from.
+  const secondPassAskedAt = matchFinalIn(config as unknown as ConfigLine[]);
   withoutLocalCommands(config, sourceOf, warn);
-  refuseFinalPassWithNesting(config, sourceOf);
+  refuseFinalPassWithNesting(config, sourceOf, secondPassAskedAt);
   return config;
 }
 
@@ -252,16 +263,15 @@ export function sshConfigFor(config: LoadedSshConfig | undefined, node: Pick<Nod
   const byAddressLookup = lookupAsLoginUser(withOwnBlocksMarked(config), node.address, writtenUser, defaultUser);
   const byAddress = node.name === node.address || ownBlockMatched(byAddressLookup.values);
   const host = byAddress ? node.address : node.name;
-  // Copied per node: only the blocks that can match the name (ssh-config-candidate-blocks.ts), not the whole file. A
-  // `Match user` left out with its block asks for no second lookup as the login user, which could change no value.
-  // Once dialledAt, every HostName is the address: a `Match final` pass judges Host lines against it (or the name, where none applies).
-  const lookup = byAddress ? config : dialledAt(withBlocksThatCanMatch(config, node.name, () => node.address), node.address);
-  const { values, loginUser, fileUser } = byAddress ? byAddressLookup : lookupAsLoginUser(lookup, host, writtenUser, defaultUser);
+  // The name's lookup is dialled at the address: every HostName says it, in the copies the lookup makes of the
+  // loaded config (ssh-config-lookup.ts), so a `Match final` pass judges Host lines against it (or the name, where none applies).
+  const dialled = byAddress ? undefined : node.address;
+  const { values, loginUser, fileUser } = byAddress ? byAddressLookup : lookupAsLoginUser(config, host, writtenUser, defaultUser, dialled);
   const pick = (key: string) => values[key];
   const port = first(pick('Port'));
   const identityFiles = identityFilesOf(pick('IdentityFile'));
   const sourceOf = sourcesOf.get(config);
-  const route = proxyRouteFor(lookup, host, values, loginUser, sourceOf);
+  const route = proxyRouteFor(config, host, values, loginUser, sourceOf, dialled);
   const jump = route?.keyword === 'ProxyJump' ? jumpHostVia(config, route.value, sourceOf) : undefined;
   const writtenAt = sourceOf ? valueSources(config, sourceOf, route, jump?.routeAt, [...(identityFiles ?? []), ...(jump?.values.proxyJumpIdentityFiles ?? [])]) : undefined;
   const hostName = byAddress ? first(pick('HostName'))?.replace(/%h/g, host) : undefined;
@@ -331,33 +341,17 @@ const UNKNOWN_SOURCE = 'the OpenSSH client configuration';
 const BUILT_IN_USER = 'root';
 
 /**
- * `config` as looked up for a host dialled at `address`: each HostName directive says `address`,
- * so `Match host` judges the name until a HostName of the file applies, then the address gridops
- * dials (as ssh judges the name, then that HostName), and a block written for the name still applies.
- */
-function dialledAt(config: SSHConfig, address: string): SSHConfig {
-  type Line = SSHConfig[number] & { param?: string; config?: SSHConfig };
-  const Config = config.constructor as new () => SSHConfig;
-  const rewrite = (lines: SSHConfig): SSHConfig => {
-    const copy = new Config();
-    for (const line of lines as Iterable<Line>) {
-      if (line.param === 'HostName') copy.push({ ...line, value: address } as SSHConfig[number]);
-      else if (line.config) copy.push({ ...line, config: rewrite(line.config) } as SSHConfig[number]);
-      else copy.push(line);
-    }
-    return copy;
-  };
-  return rewrite(config);
-}
-
-/**
  * Says, with its file:line, a HostName of the node's name's blocks that names another host than
  * the topology's address, when a block naming the node literally wrote it: that one was meant to
  * redirect this node. A wildcard block's HostName applies to every host it matches, and removing
- * it, as the warning would advise, would change the operator's ssh to all of them.
+ * it, as the warning would advise, would change the operator's ssh to all of them. A HostName only
+ * a `Match final` pass sets is not said: ssh does not dial it either (ssh-config-second-pass.ts).
  */
 function warnOfUnusedHostName(config: SSHConfig, node: Pick<Node, 'name' | 'address'>, warn: (message: string) => void, user: string | undefined): void {
-  const source = computeFor(withHostNameSources(config, sourcesOf.get(config) ?? new Map()), node.name, user)[HOSTNAME_SOURCE] as unknown as HostNameSource | undefined;
+  const values = computeFor(withHostNameSources(config, sourcesOf.get(config) ?? new Map()), node.name, user);
+  // computeFor gives no HostName where only a `Match final` pass set one: ssh dials the name then, so that HostName is unused by ssh too, nothing gridops changed.
+  if (values.HostName === undefined) return;
+  const source = values[HOSTNAME_SOURCE] as unknown as HostNameSource | undefined;
   if (!source || !source.literalNames.includes(node.name.toLowerCase())) return;
   const hostName = source.value.replace(/%h/g, node.name);
   if (canonicalHost(hostName) === canonicalHost(node.address)) return;
@@ -460,11 +454,19 @@ interface ProxyRoute {
  * instance of the other is ignored, and `none` (either) obtained first means no proxy at all. The
  * parser's compute() keeps the first value of each keyword apart, so which came first is lost: it is
  * read from a marker placed before each of them (withRouteMarkers), whose first value is the winner.
+ * `dialled`: the address a host looked up by its name is dialled at (computeFor).
  */
-function proxyRouteFor(config: SSHConfig, host: string, values: Record<string, unknown>, user: string | undefined, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource> | undefined): ProxyRoute | undefined {
+function proxyRouteFor(
+  config: SSHConfig,
+  host: string,
+  values: Record<string, unknown>,
+  user: string | undefined,
+  sourceOf: ReadonlyMap<ConfigLine, DirectiveSource> | undefined,
+  dialled?: string,
+): ProxyRoute | undefined {
   // The values computed already say whether the host's blocks name a route: the marked copy is computed only then.
   if (!Object.keys(values).some((k) => /^Proxy(Jump|Command)$/i.test(k))) return undefined;
-  const route = computeFor(withRouteMarkers(config, sourceOf), host, user)[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
+  const route = computeFor(withRouteMarkers(config, sourceOf), host, user, dialled)[PROXY_ROUTE] as unknown as ProxyRoute | undefined;
   return route && route.value.toLowerCase() !== 'none' ? route : undefined;
 }
 

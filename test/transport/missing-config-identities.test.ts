@@ -3,9 +3,12 @@
  * skipped (for the target and its jump host alike), which are left for the pre-flight to refuse,
  * and that each IdentityFile line is warned about once.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { jest } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkIdentityFiles, recordedIdentityErrors } from '../../src/transport/identity-files-check.js';
+import { identityFileStats } from '../../src/transport/identity-file-stats.js';
 import { withoutMissingConfigIdentities, type IdentitySourcesOf } from '../../src/transport/missing-config-identities.js';
 import type { SshHostSpec } from '../../src/transport/ssh-host-spec.js';
 
@@ -59,5 +62,25 @@ describe('withoutMissingConfigIdentities', () => {
     const specs = ['a', 'b', 'c', 'd', 'e'].map((h): SshHostSpec => ({ name: h, host: h, identityFiles: [join(dir, `${h}.key`), key] }));
     const { said } = run(specs, (name) => ({ target: { [join(dir, `${name}.key`)]: at, [key]: '/home/u/.ssh/config:3' } }));
     expect(said).toEqual([`${at}: IdentityFile ${join(dir, 'a.key')}, ${join(dir, 'b.key')}, ${join(dir, 'c.key')} and 2 more files are not there (ENOENT); skipped for a, b, c and 2 more hosts, as ssh skips it; create it or remove that line to silence this`]);
+  });
+
+  it("a run's skip and pre-flight stat each config-named key once, and judge it as before: there, missing, a directory", () => {
+    const key = there('id_there');
+    const gone = join(dir, 'id_gone');
+    const folder = join(dir, 'id_folder');
+    mkdirSync(folder);
+    const stat = jest.fn((path: string) => statSync(path));
+    const statOf = identityFileStats(stat);
+    const at = { [key]: '/home/u/.ssh/config:2', [gone]: '/home/u/.ssh/config:3', [folder]: '/home/u/.ssh/config:4' };
+    const specs = new Map<string, SshHostSpec>([
+      ['a', { name: 'a', host: 'a', identityFiles: [key, gone] }],
+      ['b', { name: 'b', host: 'b', identityFiles: [folder] }],
+    ]);
+    const kept = withoutMissingConfigIdentities(specs, () => ({ target: at }), () => undefined, statOf);
+    expect(kept.get('a')!.identityFiles).toEqual([key]);
+    expect(() => checkIdentityFiles([kept.get('a')!], () => undefined, undefined, statOf)).not.toThrow();
+    expect(() => checkIdentityFiles([kept.get('b')!], () => undefined, undefined, statOf)).toThrow(`cannot read the identity file ${folder} (EISDIR: a directory, not a key)`);
+    expect(recordedIdentityErrors([specs.get('a')!], () => 'x', statOf).get('a')?.message).toContain(`${gone} (ENOENT)`);
+    expect(stat.mock.calls.map(([path]) => path).sort()).toEqual([key, gone, folder].sort());
   });
 });

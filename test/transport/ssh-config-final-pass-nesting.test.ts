@@ -103,4 +103,11 @@ describe('a Match final beside blocks inside a block', () => {
     write(userFile(), ['Match all', `  Include ${inner}`]);
     expect(sshConfigFor(load(), { name: 'web1', address: 'web1' })).toEqual({ port: 2201 });
   });
+
+  it('names the Match final that makes the second pass, not a Match canonical above it (judged as final, it asks for no pass)', () => {
+    const inner = write(join(home, '.ssh', 'inner'), ['Host web1', '  Port 2201']);
+    write(userFile(), ['Match canonical host other', '  User carol', 'Match user deploy', `  Include ${inner}`]);
+    const redhat = writeFedora();
+    expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(`and the Match final at ${redhat}:1 makes ssh judge it again`) }));
+  });
 });

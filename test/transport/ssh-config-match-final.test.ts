@@ -57,6 +57,20 @@ describe('a ~/.ssh/config with a `Match final`', () => {
     expect(gridopsGives(file, '10.0.0.1').hostname).toBe('10.0.0.1');
   });
 
+  (sshClientMissing ? it.skip : it)("does not warn that a HostName only the second pass sets is not used: ssh does not use it either", () => {
+    const file = write('config', ['Host web1', '  User x', 'Match final originalhost web1', '  HostName 10.9.9.9']);
+    expect(sshGives(file, 'web1').hostname).toBe('web1');
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    expect(sshConfigFor(loadSshConfig(file, warn, dir), { name: 'web1', address: '10.0.0.5' }, warn)).toEqual({ user: 'x' });
+    expect(warnings).toEqual([]);
+    // Where the first pass sets it, ssh dials it: gridops, dialling the address, says so.
+    const firstPass = write('first-pass', ['Host web1', '  User x', '  HostName 10.9.9.9', 'Match final', '  Port 2222']);
+    expect(sshGives(firstPass, 'web1').hostname).toBe('10.9.9.9');
+    sshConfigFor(loadSshConfig(firstPass, warn, dir), { name: 'web1', address: '10.0.0.5' }, warn);
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^${firstPass}:3: HostName 10\\.9\\.9\\.9, of a block matching the node's name web1, is not used`))]);
+  });
+
   (sshClientMissing ? it.skip : it)("judges the second pass's Host lines against the first pass's HostName lower-cased and with %h expanded, as ssh fixes it", () => {
     const upper = write('config', ['Host web1', '  HostName R1', 'Match final', 'Host r1', '  User q']);
     expect(gridopsGives(upper, 'web1')).toEqual(sshGives(upper, 'web1'));

@@ -44,4 +44,17 @@ describe('a ~/.ssh/config without a `?`', () => {
     for (let i = 1; i <= 100; i++) expect(lookup(i % 60).port).toBe(2000 + (i % 60));
     expect(patternListsRead - afterFirst).toBe(0);
   });
+
+  it("nor for nodes named otherwise than their address (the name's lookup): its per-file facts are the loaded file's, not each node's copy's", () => {
+    const file = join(dir, 'config');
+    const blocks = Array.from({ length: 60 }, (_, i) => [`Host web${i} *.dc${i}.example.org`, `  Port ${2000 + i}`]).flat();
+    writeFileSync(file, [...blocks, 'Match user deploy', '  Port 1', 'Host *', '  User admin', '  HostName %h.example.org'].join('\n') + '\n', { mode: 0o600 });
+    const config = loadSshConfig(file, () => undefined, dir);
+    // No block of the address's own: each value is the name's (its HostName not used: the address is dialled).
+    const lookup = (i: number) => sshConfigFor(config, { name: `web${i}`, address: `10.9.0.${i}` });
+    expect(lookup(0)).toEqual({ port: 2000, user: 'admin' });
+    const afterFirst = patternListsRead;
+    for (let i = 1; i <= 100; i++) expect(lookup(i % 60)).toEqual({ port: 2000 + (i % 60), user: 'admin' });
+    expect(patternListsRead - afterFirst).toBe(0);
+  });
 });

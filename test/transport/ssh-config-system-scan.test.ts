@@ -1,7 +1,9 @@
+import { jest } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { configFileReader, secureFileRead } from '../../src/transport/ssh-config-include.js';
 import { loadSshConfig, sshConfigFor } from '../../src/transport/ssh-config.js';
 
 /**
@@ -85,5 +87,15 @@ describe('the system-wide ssh_config, scanned before it is parsed', () => {
     write(systemFile, debianStock().map((line) => line.replace(CONF_D, confD)));
     write(join(confD, '10-local.conf'), ['SendEnv TZ'], 0o646);
     expect(() => loadSshConfig(undefined, () => undefined, home, systemFile)).toThrow('bad permissions (included at');
+  });
+
+  it("where the scan gives up (Fedora's Include and Match final all, beside a ~/.ssh/config), each file is opened, checked and read once", () => {
+    write(systemFile, [`Include ${confD}/*.conf`]);
+    const included = write(join(confD, '50-redhat.conf'), ['Match final all', '  GSSAPIAuthentication yes', '  Port 2222']);
+    const userFile = write(join(home, '.ssh', 'config'), ['Host web1', '  User deploy'], 0o600);
+    const read = jest.fn(secureFileRead);
+    const config = loadSshConfig(undefined, () => undefined, home, systemFile, configFileReader(read));
+    expect(sshConfigFor(config, { name: 'web1', address: 'web1' })).toEqual({ user: 'deploy', port: 2222 });
+    expect(read.mock.calls.map(([path]) => path).sort()).toEqual([systemFile, included, userFile].sort());
   });
 });

@@ -1,0 +1,71 @@
+import type SSHConfig from 'ssh-config';
+import { ConnectionError } from '../errors/index.js';
+import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
+import { tokenValues } from './ssh-pattern.js';
+
+/**
+ * Where `all` may stand on a Match line, as OpenSSH 9.2's readconf.c (match_cfg_line) allows it:
+ * last on the line, after at most one criterion (`Match all`, Fedora's `Match final all`, `Match
+ * canonical all`, even `Match host x all`). Anything after it (`Match all final`), or two criteria
+ * before it (`Match canonical final all`), and ssh refuses the whole configuration ("'all' cannot
+ * be combined with other Match attributes"), where the parser gridops reads the file with accepts
+ * the line and judges it: gridops refuses it too, rather than connect where ssh would not.
+ */
+
+/** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
+const DIRECTIVE = 1;
+
+/** The criteria that take no argument (readconf.c's own list): each other one is followed by its pattern list. */
+const WITHOUT_ARGUMENT = /^(all|canonical|final)$/i;
+
+/**
+ * Refuses the first Match line of `config` (at any depth, in the order ssh reads them) that places
+ * `all` where ssh refuses it, naming its FILE:LINE from `sourceOf` and the line to write instead.
+ */
+export function refuseMisplacedMatchAll(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): void {
+  const walk = (section: readonly ConfigLine[]) => {
+    for (const line of section) {
+      if (line.type !== DIRECTIVE || !line.config) continue;
+      if (/^match$/i.test(line.param ?? '') && !allStandsWhereSshTakesIt(tokenValues(line.value))) refuse(line, sourceOf);
+      walk(line.config);
+    }
+  };
+  walk(config as unknown as ConfigLine[]);
+}
+
+/** Whether a Match line's words (criteria and their arguments) hold `all` only where readconf.c takes it: last, after one criterion at most. */
+function allStandsWhereSshTakesIt(words: readonly string[]): boolean {
+  let criteria = 0;
+  for (let i = 0; i < words.length; ) {
+    const criterion = words[i]!.replace(/^!/, '');
+    if (/^all$/i.test(criterion)) return criteria <= 1 && i === words.length - 1;
+    criteria++;
+    i += WITHOUT_ARGUMENT.test(criterion) ? 1 : 2;
+  }
+  return true;
+}
+
+/** A Match line's words without its `all` criteria (an argument spelled `all`, as in `host all`, stays). */
+function withoutAll(words: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < words.length; ) {
+    const criterion = words[i]!;
+    const width = WITHOUT_ARGUMENT.test(criterion.replace(/^!/, '')) ? 1 : 2;
+    if (!/^all$/i.test(criterion)) kept.push(...words.slice(i, i + width));
+    i += width;
+  }
+  return kept;
+}
+
+function refuse(line: ConfigLine, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): never {
+  const source = sourceOf.get(line);
+  const words = tokenValues(line.value);
+  // `all` matches every host: the line's other criteria alone say what it says, and ssh takes them so.
+  const others = withoutAll(words);
+  const instead = `${line.param} ${others.length > 0 ? others.join(' ') : 'all'}`;
+  throw new ConnectionError(
+    source ? `${source.file}:${source.line}` : 'the OpenSSH client configuration',
+    `${line.param} ${words.join(' ')}: ssh refuses this line ('all' cannot be combined with other Match attributes): all must come last, after one criterion at most`,
+    `write ${instead} instead (all adds nothing to the line's other criteria)`,
+  );
+}
