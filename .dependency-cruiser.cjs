@@ -6,7 +6,7 @@
 const LAYERS = [
   // Text made safe to print, which gridagent shares with the CLI: it imports nothing of the project.
   ['text'],
-  ['errors', 'fs', 'version.ts', 'version-order.ts', 'package-root.ts', 'process-alive.ts', 'plural.ts', 'named-few.ts'],
+  ['errors', 'fs', 'cached-require.ts', 'version.ts', 'version-order.ts', 'package-root.ts', 'process-alive.ts', 'plural.ts', 'named-few.ts'],
   ['topology'],
   ['transport'],
   ['facts'],

@@ -20,7 +20,8 @@
 // @oclif/core is bundled with the packages it requires; oclif's plugins (help, not-found,
 // autocomplete) stay in node_modules and load their own copy when they run. The packages gridops
 // loads lazily (ssh2, ajv, sshpk, pino, fast-xml-parser, ssh-config: createRequire or import() on
-// the path that needs them) and viz stay in node_modules. execa is bundled: it is ES-module-only,
+// the path that needs them) and viz stay in node_modules; ssh2's client has a bundle of its own (below).
+// execa is bundled: it is ES-module-only,
 // and a CommonJS bundle's static import of it becomes a require(), which Node 20 before 20.19
 // refuses (ERR_REQUIRE_ESM); bundled, esbuild converts it, and it runs only with the lab's commands
 // and the local transport. listr2 ships a CommonJS build, which require() picks.
@@ -158,3 +159,36 @@ if (unsafe) {
 } else {
   writeFileSync(bundleFile, rewritten.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
+
+// ssh2's client and key parser, the part of ssh2 a connection uses (src/transport/ssh2-client.ts),
+// as one more file with its own code cache, which the build writes after a real connection on
+// loopback (scripts/ssh2-code-cache.js). Required from node_modules, ssh2's load took 21 ms before
+// a command's first handshake (its 25 files resolved, read and compiled; 11 ms from the bundle and
+// its cache, 2026-12-07), then its functions compiled as they first ran: a 1-host plan's CPU went
+// 141 -> 124 ms. Its native parts stay in node_modules, required by their package paths: the
+// binding that does chacha20-poly1305 and AES-GCM, and cpu-features, which orders the ciphers (both
+// optional: ssh2 falls back without them, as from node_modules).
+await build({
+  stdin: {
+    contents: "module.exports = { Client: require('ssh2/lib/client.js'), parseKey: require('ssh2/lib/protocol/keyParser.js').parseKey };\n",
+    resolveDir: root,
+    sourcefile: 'ssh2-client-entry.cjs',
+    loader: 'js',
+  },
+  outfile: `${root}dist/cli/ssh2-client.cjs`,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  charset: 'ascii',
+  logLevel: 'warning',
+  plugins: [
+    {
+      name: 'ssh2-native-parts',
+      setup(b) {
+        b.onResolve({ filter: /^cpu-features$/ }, (args) => ({ path: args.path, external: true }));
+        b.onResolve({ filter: /^\.\/crypto\/build\/Release\/sshcrypto\.node$/ }, (args) => ({ path: `ssh2/lib/protocol/${args.path.slice(2)}`, external: true }));
+      },
+    },
+  ],
+});

@@ -1,16 +1,14 @@
 import { createRequire } from 'node:module';
+import { cachedRequire } from '../cached-require.js';
 import { PACKAGE_ROOT } from '../package-root.js';
-
-/** bin/run.js's loader: a CommonJS file compiled from its V8 code cache (the build writes one for each validator a `validate` run uses). */
-type RequireCached = (file: string) => unknown;
 
 /**
  * Loads a validator file scripts/compile-schemas.js wrote under dist/schema-validators/ (throws
- * when there is none): through bin/run.js's code cache when the CLI runs (the topology's validator
+ * when there is none): through bin/run.js's code cache when the CLI runs (the build writes one for each validator a `validate` run uses) (the topology's validator
  * took 9-13 ms to load and 13-24 ms more to compile lazily on its first check), else with require().
  */
 export function loadValidatorFile(fileName: string): unknown {
   const file = `${PACKAGE_ROOT}/dist/schema-validators/${fileName}`;
-  const requireCached = (globalThis as Record<symbol, unknown>)[Symbol.for('gridops.requireCached')] as RequireCached | undefined;
+  const requireCached = cachedRequire();
   return requireCached ? requireCached(file) : createRequire(import.meta.url)(file);
 }

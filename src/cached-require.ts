@@ -1,0 +1,11 @@
+/** bin/require-cached.js's loader: runs a CommonJS file of the build compiled from its V8 code cache. */
+type RequireCached = (file: string) => unknown;
+
+/**
+ * The CLI's loader of the build's CommonJS files from their code caches (bin/run.js puts it on
+ * globalThis before the bundle runs), or undefined outside the CLI (the tests, the keeper, the
+ * bench's floor), which require() those files or their packages as usual.
+ */
+export function cachedRequire(): RequireCached | undefined {
+  return (globalThis as Record<symbol, unknown>)[Symbol.for('gridops.requireCached')] as RequireCached | undefined;
+}

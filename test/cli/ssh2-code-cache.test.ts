@@ -1,0 +1,68 @@
+/**
+ * ssh2 as the built binary loads it: from the build's bundle of its client (dist/cli/ssh2-client.cjs,
+ * scripts/bundle-cli.js), compiled from the code cache the build wrote after a connection on loopback
+ * (scripts/ssh2-code-cache.js), with none of ssh2's JavaScript read from node_modules (only its
+ * native binding). A plan against a real sshd on loopback; as root only (sshd's root login).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
+import { oneSubgridTopology } from '../transport/connect-support.js';
+import { makeKey, startSshd, tempDir, type Sshd } from '../transport/sshd-harness.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const asRoot = process.getuid?.() === 0;
+
+(asRoot ? describe : describe.skip)('ssh2 in the built binary', () => {
+  let dir: string;
+  let sshd: Sshd;
+  let topology: string;
+  let playbook: string;
+
+  beforeAll(async () => {
+    dir = tempDir('gridops-ssh2-cache-');
+    const client = makeKey(join(dir, 'id'));
+    const host = makeKey(join(dir, 'host'));
+    writeFileSync(join(dir, 'authorized_keys'), `${client.pub}\n`);
+    sshd = await startSshd(dir, 'ssh2-cache', host, join(dir, 'authorized_keys'));
+    writeFileSync(join(dir, 'known_hosts'), `${formatKnownHostsLine('127.0.0.1', sshd.port, host.blob)}\n`);
+    topology = join(dir, 'topology.yaml');
+    writeFileSync(topology, oneSubgridTopology(`port: ${sshd.port}, identityFile: ${client.file}, knownHosts: ${join(dir, 'known_hosts')}`, ['{ name: n1, address: 127.0.0.1 }']));
+    playbook = join(dir, 'one-file.yaml');
+    writeFileSync(playbook, `name: one-file\nresources:\n  - file: { path: ${join(dir, 'absent', 'motd')}, content: "hello\\n", mode: "0644" }\n`);
+    mkdirSync(join(dir, 'home'));
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the build wrote the bundle and its cache', () => {
+    expect(existsSync(`${root}dist/cli/ssh2-client.cjs`)).toBe(true);
+    expect(existsSync(`${root}dist/cli/ssh2-client.cjs.v8cache`)).toBe(true);
+  });
+
+  it('a plan connects with ssh2 from the bundle and its cache, reading none of its JavaScript from node_modules', () => {
+    // What the run did with each file's cache, and what it required from node_modules.
+    const report =
+      "process.on('exit', () => process.stderr.write('caches: ' + JSON.stringify(Object.fromEntries(globalThis[Symbol.for('gridops.codeCaches')])) + '\\nloaded: ' + JSON.stringify(Object.keys(require('node:module')._cache).filter((f) => f.includes('/node_modules/'))) + '\\n'));";
+    const probe = `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${report} await import(${JSON.stringify(`${root}bin/run.js`)});`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe, '_', 'plan', topology, '--playbook', playbook], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, HOME: join(dir, 'home'), XDG_CACHE_HOME: join(dir, 'home', '.cache'), GRIDOPS_PERSIST: '', FORCE_COLOR: '0', NO_COLOR: '1' },
+    });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('+ file');
+    const caches = JSON.parse(/^caches: (.*)$/m.exec(r.stderr)![1]!) as Record<string, string>;
+    expect(caches[`${root}dist/cli/ssh2-client.cjs`]).toBe('used');
+    const loaded = JSON.parse(/^loaded: (.*)$/m.exec(r.stderr)![1]!) as string[];
+    // ssh2's native binding and cpu-features (an optional package, native code behind one small file)
+    // are required from node_modules; ssh2's JavaScript and its packages' are in the bundle.
+    expect(loaded.filter((f) => /\/node_modules\/(ssh2|asn1|bcrypt-pbkdf|tweetnacl|safer-buffer)\//.test(f) && !f.endsWith('.node'))).toEqual([]);
+    expect(loaded).toContain(`${realpathSync(`${root}node_modules`)}/ssh2/lib/protocol/crypto/build/Release/sshcrypto.node`);
+  });
+});
