@@ -22,6 +22,12 @@ export interface HostOutcome {
    * and why: they changed nothing, count in no `applied` and notified no handler.
    */
   skipped?: Array<{ id: string; reason: string }>;
+  /**
+   * What completed changes' steps said as warnings (resources/step-warning.ts), in order: a repair
+   * made on their way, such as an interrupted dpkg finished. Said by the run though the host
+   * succeeded, where the rest of a succeeded step's stderr is shown nowhere. Absent when none.
+   */
+  warnings?: Array<{ id: string; message: string }>;
   /** Changes that would restart the sandbox VM, left untouched because apply was not given --replace-sandbox. */
   refused?: Array<{ id: string; reason: string }>;
   /**
@@ -160,17 +166,17 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   const applied = completed - skipped.length;
   // A skipped change's step never ran: it left nothing of its work.
   const started = changes.slice(0, result.failure ? completed + 1 : completed).filter((_, i) => !skippedAt.has(i)).map((c) => c.id);
-  const withSkipped = skipped.length ? { skipped } : {};
+  const withSkippedAndWarnings = { ...(skipped.length ? { skipped } : {}), ...(result.warnings ? { warnings: result.warnings.map((w) => ({ id: w.change, message: w.message })) } : {}) };
   if (result.failure) {
     const failure = { step: failedAt(result.failure.change, result.failure.step), error: result.failure.error, stderr: result.failure.stderr, ...(result.failure.stdout ? { stdout: tail(result.failure.stdout, 20) } : {}) };
     emit({ type: 'host-failed', host, ...failure });
-    throw new HostApplyFailure({ host, status: 'failed', applied, failure, started, ...withSkipped, ...withPending(owed(result.applied, skippedAt, failedPastFirstStep(result.failure, changes[completed], stepLabels.get(completed)))) });
+    throw new HostApplyFailure({ host, status: 'failed', applied, failure, started, ...withSkippedAndWarnings, ...withPending(owed(result.applied, skippedAt, failedPastFirstStep(result.failure, changes[completed], stepLabels.get(completed)))) });
   }
   emit({ type: 'host-done', host, applied, ms: Math.round(performance.now() - t0) });
   // Every change skipped by its guard and no handler run: the host was already as wanted (Ansible's ok).
   const handlerRan = handlers.some((_, k) => !skippedAt.has(changes.length + k));
   const status = applied === 0 && !handlerRan && skipped.length > 0 ? 'unchanged' : 'applied';
-  return { host, status, applied, started, ...withSkipped, ...(refused.length ? { refused } : {}) };
+  return { host, status, applied, started, ...withSkippedAndWarnings, ...(refused.length ? { refused } : {}) };
 }
 
 /**

@@ -23,6 +23,7 @@
  */
 import { RENAME_UL } from '../resources/batch-shell.js';
 import { stepScript, type Placement, type RecordedStep } from '../resources/step-recorder.js';
+import { STEP_WARNING_VARIABLE } from '../resources/step-warning.js';
 import { quote } from '../transport/quote.js';
 
 /** One change of a batch, in the batch's order. */
@@ -63,7 +64,8 @@ function markers(marker: string) {
 /** `changes`: the batch's changes, in order; `steps`: every step recorded for them. */
 export function batchScript(changes: readonly BatchChange[], steps: readonly RecordedStep[], marker: string): string {
   const m = markers(marker);
-  const lines: string[] = [];
+  // Every step's subshell inherits it: a step's warning line starts with the batch's own marker (step-warning.ts).
+  const lines: string[] = [`${STEP_WARNING_VARIABLE}=${quote(`${marker} warning `)}`];
   /** Writes staged and not yet placed, and the changes whose `done` waits for them. */
   let pending: Pending[] = [];
   let deferred: number[] = [];
@@ -155,12 +157,7 @@ export interface BatchStop {
  * marker of that change's output is the step that failed.
  */
 export function batchStop(stderr: string, marker: string, applied: number): BatchStop {
-  // A marker may follow a step's last output on its line (output without a final newline): each
-  // becomes a line of its own. The marker is random, so no output forges one.
-  const lines = stderr.split('\n').flatMap((l) => {
-    const at = l.indexOf(`${marker} `);
-    return at > 0 ? [l.slice(0, at), l.slice(at)] : [l];
-  });
+  const lines = markedLines(stderr, marker);
   const own = (line: string, word: string) => line.startsWith(`${marker} ${word}`);
   const failedAt = lines.findIndex((l) => own(l, 'place-failed '));
   if (failedAt >= 0) {
@@ -176,13 +173,42 @@ export function batchStop(stderr: string, marker: string, applied: number): Batc
   return { change: applied, ...(lastStep ? { step: Number(lastStep.slice(`${marker} step `.length)) } : {}), stderr: withoutMarkers(section, marker) };
 }
 
+/** A step warning (resources/step-warning.ts) that change `change` of the batch said. */
+export interface BatchWarning {
+  change: number;
+  message: string;
+}
+
+/** The step warnings in a batch's stderr, in order, each with the change whose section it is in. */
+export function batchWarnings(stderr: string, marker: string): BatchWarning[] {
+  const warnings: BatchWarning[] = [];
+  let change = -1;
+  for (const line of markedLines(stderr, marker)) {
+    if (line.startsWith(`${marker} change `)) change = Number(line.slice(`${marker} change `.length));
+    else if (line.startsWith(`${marker} warning `) && change >= 0) warnings.push({ change, message: line.slice(`${marker} warning `.length) });
+  }
+  return warnings;
+}
+
+/**
+ * A batch's stderr by line, a marker that follows a step's last output on its line (output without
+ * a final newline) on a line of its own. The marker is random, so no output forges one.
+ */
+function markedLines(stderr: string, marker: string): string[] {
+  return stderr.split('\n').flatMap((l) => {
+    const at = l.indexOf(`${marker} `);
+    return at > 0 ? [l.slice(0, at), l.slice(at)] : [l];
+  });
+}
+
 /** The index of the last element that matches, or -1. */
 function lastIndexWhere<T>(items: readonly T[], match: (item: T) => boolean): number {
   for (let i = items.length - 1; i >= 0; i--) if (match(items[i]!)) return i;
   return -1;
 }
 
-/** Stderr lines without the batch's own marker lines. */
+/** Stderr lines without the batch's own marker lines; a step warning is its message, as the step said it. */
 function withoutMarkers(lines: readonly string[], marker: string): string {
-  return lines.filter((l) => !l.startsWith(`${marker} `)).join('\n');
+  const warning = `${marker} warning `;
+  return lines.flatMap((l) => (l.startsWith(warning) ? [l.slice(warning.length)] : l.startsWith(`${marker} `) ? [] : [l])).join('\n');
 }

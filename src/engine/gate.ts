@@ -6,7 +6,7 @@ import { CommandTimeoutError } from '../transport/errors.js';
 import type { ExecResult, Transport } from '../transport/transport.js';
 import { parseBatchShell, type BatchShell } from '../resources/batch-shell.js';
 import { StepRecorder } from '../resources/step-recorder.js';
-import { batchScript, batchStop } from './batch-script.js';
+import { batchScript, batchStop, batchWarnings } from './batch-script.js';
 import { openBatchShell } from './batch-session.js';
 import { wholeOrNothing } from './whole-or-nothing.js';
 
@@ -44,6 +44,11 @@ export interface BatchResult {
   applied: number;
   /** The items among the `applied` that a guard skipped (their indexes), and why: they changed nothing. */
   skipped?: Array<{ index: number; reason: string }>;
+  /**
+   * The step warnings (resources/step-warning.ts) of the changes among the `applied`, by change id,
+   * in order: what they repaired on their way. A failed change's are in its `stderr`.
+   */
+  warnings?: Array<{ change: string; message: string }>;
   failure?: { change: string; step?: string; error: string; stderr: string; stdout: string };
 }
 
@@ -130,8 +135,10 @@ export class MutationGate {
     const ms = Math.round(performance.now() - t0);
     const applied = live.doneCount();
     const skippedAmong = live.skippedAmong(applied);
+    const warned = batchWarnings(result.stderr, marker).filter((w) => w.change < applied).map((w) => ({ change: items[w.change]!.change.id, message: w.message }));
     const skipped = skippedAmong.length ? { skipped: skippedAmong } : {};
-    if (!timedOut && applied === items.length && result.code === 0) return { applied, ...skipped };
+    const warnings = warned.length ? { warnings: warned } : {};
+    if (!timedOut && applied === items.length && result.code === 0) return { applied, ...skipped, ...warnings };
     const stop = batchStop(result.stderr, marker, applied);
     const failed = items[stop.change];
     const stderr = stop.stderr;
@@ -143,7 +150,7 @@ export class MutationGate {
     const error = timedOut ? `timed out after ${seconds(timedOut.timeoutMs)} and was killed` : exitReason(result.code);
     const stdout = live.stdoutOf(stop.change);
     if (failed) this.emit({ type: 'change-failed', host, id: change, ms: live.msOf(stop.change) ?? ms, step: label ?? change, error, stderr });
-    return { applied, ...skipped, failure: { change, ...(label !== undefined && !namesItself(change, label) ? { step: label } : {}), error, stderr, stdout } };
+    return { applied, ...skipped, ...warnings, failure: { change, ...(label !== undefined && !namesItself(change, label) ? { step: label } : {}), error, stderr, stdout } };
   }
 }
 

@@ -9,6 +9,7 @@ import { countPlan, hasChanges, hostHasWork } from '../plan/plan.js';
 import { namedFew } from '../named-few.js';
 import { plural } from '../plural.js';
 import { GATE_STABLE_MS } from '../topology/gate-stable-window.js';
+import { printableText } from '../text/printable-text.js';
 import { subgridKey } from '../topology/subgrid-key.js';
 import { installedAgentVersions } from './agent-deployed.js';
 import { agentSessions } from './agent-sessions.js';
@@ -94,6 +95,9 @@ export const applyInBatches: Phase = {
         { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false, doneWith: (p) => !asksAgent.has(p.session) },
       );
       for (const r of results) outcomes.set(r.host, r);
+      // A succeeded step's stderr is shown nowhere: what a change repaired on its way is said here
+      // (resources/step-warning.ts), escaped, since a host wrote it.
+      for (const r of results) for (const w of r.warnings ?? []) ctx.say(`warning: ${r.host}: ${w.id}: ${printableText(w.message)}`);
       // A batch no gate follows (the decommissions after a rolling apply's gates) changes the
       // overlay an earlier gate saw: forget that, so the verify phase asks again and the run and
       // the state report the overlay after it, not one that may name a node now gone (review B4).

@@ -1,8 +1,9 @@
 import { PlanningError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
+import { writtenByNewerGridops } from '../state/newer-gridops-record.js';
 import type { GridState } from '../state/state.js';
 import { printableText } from '../text/printable-text.js';
-import { compareVersions, newerThanThisGridops } from '../version-order.js';
+import { compareVersions } from '../version-order.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import type { Phase } from './phase.js';
 
@@ -13,8 +14,8 @@ export interface NewerGridops {
 }
 
 /**
- * The gridops versions newer than this one (newerThanThisGridops) that wrote records of `state`,
- * newest first, each with its hosts. Every record counts, not only the run's (`--limit`): the file
+ * The gridops versions newer than this one that wrote records of `state` (writtenByNewerGridops,
+ * the rule status judges them by), newest first, each with its hosts. Every record counts, not only the run's (`--limit`): the file
  * is rewritten whole, and a failed or skipped record still says which gridops last ran there. A
  * version compareVersions cannot order against this one (a dev build, a hand-edited record, another
  * build of the same version) is not known to be newer, so it is not counted: refusing on a guess
@@ -23,7 +24,7 @@ export interface NewerGridops {
 export function newerGridopsRecords(state: GridState): NewerGridops[] {
   const byVersion = new Map<string, string[]>();
   for (const [host, record] of Object.entries(state.hosts)) {
-    if (!newerThanThisGridops(record.gridopsVersion)) continue;
+    if (!writtenByNewerGridops(record)) continue;
     byVersion.set(record.gridopsVersion, [...(byVersion.get(record.gridopsVersion) ?? []), host]);
   }
   return [...byVersion].map(([version, hosts]) => ({ version, hosts })).sort((a, b) => compareVersions(b.version, a.version) ?? 0);

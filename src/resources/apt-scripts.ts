@@ -4,6 +4,7 @@
  * StepRecorder records them as steps; nothing here runs anything.
  */
 import { quote, sh } from '../transport/quote.js';
+import { stepWarning } from './step-warning.js';
 
 /** Each attempt's bound, in seconds: a stall costs a minute, and a slow mirror gets ever longer tries (apt resumes partial files). */
 const APT_UPDATE_ATTEMPTS_S = [60, 120, 240, 480];
@@ -163,7 +164,8 @@ export function aptInstall(packages: readonly string[], lockWait: AptLockWait = 
     'case $r:$apt_err in',
     '  0:*) ;;',
     "  *'dpkg was interrupted'*)",
-    `    echo ${quote('apt-get install: dpkg was interrupted earlier; finishing it with dpkg --configure -a')} >&2`,
+    // A step warning (step-warning.ts), as the repairs after it: apply says them where the install then succeeds.
+    `    ${stepWarning(quote('apt-get install: dpkg was interrupted earlier; finishing it with dpkg --configure -a'))}`,
     `    ${NEW_LOCK_WAIT}`,
     ...repair.map((line) => `    ${line}`),
     ...aptFixBroken(lockWait).map((line) => `    ${line}`),
@@ -195,7 +197,7 @@ function aptFixBroken(lockWait: AptLockWait): string[] {
     'if [ "$r" -ne 0 ]; then',
     // A dpkg still running holds what apt-get -f install needs too: apt would only wait its DPkg::Lock::Timeout out.
     `  case $apt_err in ${DPKG_LOCK.pattern}) echo ${quote(HELD_PAST_WAIT)} >&2; exit "$r" ;; esac`,
-    `  echo ${quote('apt-get install: dpkg --configure -a failed (exit ')}"$r"${quote('); fixing what it left with apt-get -f install')} >&2`,
+    `  ${stepWarning(`${quote('apt-get install: dpkg --configure -a failed (exit ')}"$r"${quote('); fixing what it left with apt-get -f install')}`)}`,
     `  ${NEW_LOCK_WAIT}`,
     ...fixBroken.map((line) => `  ${line}`),
     // A lock still held past the wait is no failure to fix by hand: said as the other stages say it.
@@ -226,7 +228,7 @@ function aptTriggersRun(lockWait: AptLockWait): string[] {
   return [
     // No names: dpkg-query then lists every package dpkg has (all but purged ones).
     `if [ "$r" -eq 0 ] && dpkg-query -W -f=${quote('${Status}\n')} 2>/dev/null | grep -q -E ${quote(' triggers-(pending|awaited)$')}; then`,
-    `  echo ${quote(said)} >&2`,
+    `  ${stepWarning(quote(said))}`,
     `  ${NEW_LOCK_WAIT}`,
     ...run.map((line) => `  ${line}`),
     '  if [ "$r" -ne 0 ]; then',

@@ -1,14 +1,15 @@
 import { GRIDOPS_VERSION } from '../version.js';
-import { newerThanThisGridops } from '../version-order.js';
+import { writtenByNewerGridops } from './newer-gridops-record.js';
 import type { GridState, HostState } from './state.js';
 
 /**
  * Whether a host's record says it is in sync with a topology (its source hash), the host's
  * playbooks and this gridops, and if not, the first reason why, most telling first:
+ * - `newer-gridops`: last run (applied, failed or skipped) by a newer gridops (writtenByNewerGridops),
+ *   whose record this one cannot judge and only a gridops that new should replace: this one refuses
+ *   to plan or apply over it (phases/newer-gridops-state.ts), since it would deploy its older agent
+ *   over the newer one. Said of a newer gridops' failed first run too, which recorded no success;
  * - `never`: no successful apply recorded (no record, or only failed or skipped runs);
- * - `newer-gridops`: last run (applied, failed or skipped) by a newer gridops, whose record this one
- *   cannot judge and only a gridops that new should replace: this one refuses to plan or apply over
- *   it (phases/newer-gridops-state.ts), since it would deploy its older agent over the newer one;
  * - `failed`: the last run failed there (the record keeps the last success's topology);
  * - `skipped`: the last run stopped before it reached the host, with changes planned for it;
  * - `handlers-owed`: handlers an interrupted or failed run owes (HostState.pendingHandlers), which the next apply runs;
@@ -20,15 +21,15 @@ import type { GridState, HostState } from './state.js';
  * The one definition: apply expects an in-sync host to have nothing to change (expectedInSync),
  * and `status` (--strict) calls only an in-sync node as the topology says.
  */
-export type SyncState = 'never' | 'failed' | 'skipped' | 'handlers-owed' | 'older-topology' | 'other-playbooks' | 'older-gridops' | 'newer-gridops' | 'in-sync';
+export type SyncState = 'newer-gridops' | 'never' | 'failed' | 'skipped' | 'handlers-owed' | 'older-topology' | 'other-playbooks' | 'older-gridops' | 'in-sync';
 
 /** `record`'s SyncState against the topology's `sourceHash` and the host's `playbooks`, in order. */
 export function syncState(record: HostState | undefined, sourceHash: string, playbooks: readonly string[]): SyncState {
+  // Every later reason, `never` included, advises a plan or an apply with this gridops, which it
+  // refuses over a newer one's record whatever else changed since: what the newer one's topology,
+  // playbooks, handlers or failed first run mean is for it to judge.
+  if (record && writtenByNewerGridops(record)) return 'newer-gridops';
   if (!record?.appliedAt) return 'never';
-  // Every later reason advises a plan or an apply with this gridops, which it refuses over a newer
-  // one's record whatever else changed since: what the newer one's topology, playbooks or handlers
-  // mean is for it to judge.
-  if (newerThanThisGridops(record.gridopsVersion)) return 'newer-gridops';
   if (record.lastOutcome === 'failed') return 'failed';
   // A skipped host was reached by no change of a run that planned some: short of that run's plan,
   // whatever its record says of the topology and playbooks it last had.

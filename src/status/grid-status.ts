@@ -38,7 +38,10 @@ export interface NodeStatus {
   /**
    * `in-sync`: the last apply used this very topology, the node's workflow (the same playbooks) and
    * this gridops, succeeded on this node and left no handler owed; else why not (state/expected-in-sync.ts,
-   * the definition apply uses too). `skipped`, `handlers-owed`, `older-gridops` and `newer-gridops` are newer than the others.
+   * the definition apply uses too). `status --json` prints it: its first versions gave only `in-sync`,
+   * `older-topology`, `other-playbooks`, `never` and `failed`, and `skipped`, `handlers-owed`,
+   * `older-gridops` and `newer-gridops` came in later gridops versions, so a script that reads it
+   * should take any value but `in-sync` as not in sync, one it does not know included.
    */
   applied: SyncState;
   appliedAt?: string;

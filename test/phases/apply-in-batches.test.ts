@@ -15,6 +15,8 @@ import { PLAN_FORMAT } from '../../src/plan/plan.js';
 import { statePaths, type GridState } from '../../src/state/state.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
 import { CommandResource } from '../../src/resources/command.js';
+import { stepWarning } from '../../src/resources/step-warning.js';
+import { quote } from '../../src/transport/quote.js';
 import { allNodes } from '../../src/topology/model.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
@@ -549,6 +551,18 @@ describe('apply in batches, without --rolling', () => {
     expect([...order].sort()).toEqual(['n1', 'n2', 'n3']);
     expect(ctx.overlay).toBeUndefined();
     expect(ctx.outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
+  });
+
+  it("says a change's step warnings (what it repaired on its way) though its host succeeded: a succeeded step's stderr is shown nowhere else", async () => {
+    const g = grid();
+    const { planned } = fleet(g);
+    // The rest of its stderr stays unsaid; the warning, read from the host, is printed escaped.
+    const repaired = new CommandResource({ name: 'upgrade', command: `echo 'Setting up hello' >&2\n${stepWarning(quote('dpkg was interrupted earlier; finished it\u001b[2J'))}` });
+    planned[1] = { ...planned[1]!, resources: new Map([[repaired.id, repaired]]), plan: { ...planned[1]!.plan, changes: [repaired.diff('')!] } };
+    const { ctx, progress } = contextFor(g, planned);
+    await applyInBatches.run(ctx);
+    expect(ctx.outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
+    expect(progress.filter((m) => m.includes('dpkg') || m.includes('hello'))).toEqual(['warning: n2: command upgrade: dpkg was interrupted earlier; finished it\\u001b[2J']);
   });
 
   it('starts the planned super peers first when the plan elects a fresh sub-grid', async () => {

@@ -1,9 +1,17 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { applyPlan, type HostOutcome } from '../../src/engine/applier.js';
+import type { PlannedHost } from '../../src/engine/planner.js';
+import type { Change } from '../../src/plan/change.js';
 import { aptInstall } from '../../src/resources/apt-scripts.js';
+import { CommandResource } from '../../src/resources/command.js';
+import { PackageResource } from '../../src/resources/package.js';
+import type { Resource } from '../../src/resources/resource.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
+import { RecordingTransport } from '../../src/transport/recording-transport.js';
 import { quote } from '../../src/transport/quote.js';
+import { facts, node } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridops-dpkg-interrupted-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,6 +82,9 @@ function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'd
     join(bin, 'apt-get'),
     [
       '#!/bin/sh',
+      // The package step's `apt-get update` before its install (apply's, not aptInstall's): apt
+      // updates its lists with dpkg's journal dirty, and is not an install call.
+      'case " $* " in *" update "*) exit 0 ;; esac',
       `echo "$*" >> ${quote(aptLog)}`,
       `if [ "$(wc -l < ${quote(aptLog)})" -le ${options.aptLockedCalls ?? 0} ]; then printf '%s\\n' ${quote(APT_LOCKED)} >&2; exit 100; fi`,
       // A maintainer script's own words about a lock, inside apt's run: not apt's lock.
@@ -309,5 +320,65 @@ describe('a package whose dpkg triggers are pending (apt-get install leaves them
     expect(host.dpkgCalls()).toHaveLength(1);
     expect(result.stderr).toContain(' installed man-db package post-installation script subprocess returned error exit status 1');
     expect(result.stderr.trim().split('\n').pop()).toBe('apt-get install: dpkg --triggers-only -a failed (exit 1); run it on the host, fix what it reports, then apply again');
+  });
+});
+
+/**
+ * The package step as apply runs it: recorded by the package resource, in one host's batch (the
+ * batch's script really runs, in a local shell whose PATH finds the fake apt-get and dpkg first),
+ * through the gate and the applier. `after`: a command planned after the package, which fails when
+ * it says so.
+ */
+async function applyPackage(host: Host, after?: { fails: boolean }): Promise<HostOutcome> {
+  const transport = new RecordingTransport('n1').on(/^sh -s$/, (command, { options }) => local.exec(command, { stdin: `PATH=${quote(host.path)}; export PATH\n${options.stdin}`, timeoutMs: 30_000 }));
+  const pkg = new PackageResource(['hello']);
+  const resources: Resource[] = [pkg];
+  const changes: Change[] = [pkg.diff('hello missing\n', { node: node('n1'), facts: facts() })!];
+  if (after) {
+    const command = new CommandResource({ name: 'after', command: after.fails ? 'echo broken >&2; exit 3' : 'true' });
+    resources.push(command);
+    changes.push(command.diff('')!);
+  }
+  const planned: PlannedHost = {
+    session: { node: node('n1'), transport, facts: facts() },
+    resources: new Map(resources.map((r) => [r.id, r])),
+    handlers: [],
+    managedUnits: new Set(),
+    kernelEntries: {},
+    plan: { host: 'n1', address: '10.0.0.1', playbooks: ['t'], changes, notes: [], handlers: [] },
+  };
+  const [outcome] = await applyPlan([planned], { concurrency: 1, failFast: false, emit: () => undefined });
+  return outcome!;
+}
+
+describe("through apply: a package step that succeeded after a repair says what it repaired, since a succeeded step's stderr is shown nowhere", () => {
+  const pkg = new PackageResource(['hello']).id;
+
+  it('an interrupted dpkg finished with dpkg --configure -a: the outcome carries that line as a warning of the package change', async () => {
+    const outcome = await applyPackage(interruptedHost('apply-repairs', { repair: 'works' }), { fails: false });
+    expect(outcome.status).toBe('applied');
+    expect(outcome.warnings).toEqual([{ id: pkg, message: REPAIR_SAID }]);
+  });
+
+  it('each repair of the chain (configure -a, then apt-get -f install) and the pending triggers run, in order', async () => {
+    const outcome = await applyPackage(interruptedHost('apply-dependency', { repair: 'dependency-problems', status: 'install ok triggers-pending' }));
+    expect(outcome.status).toBe('applied');
+    expect(outcome.warnings).toEqual([REPAIR_SAID, FIX_BROKEN_SAID, TRIGGERS_SAID].map((message) => ({ id: pkg, message })));
+  });
+
+  it('an install that needed no repair has no warning: the rest of its output stays unsaid', async () => {
+    const outcome = await applyPackage(journalClean(interruptedHost('apply-clean', { repair: 'works' })));
+    expect(outcome).toMatchObject({ status: 'applied', applied: 1 });
+    expect(outcome.warnings).toBeUndefined();
+  });
+
+  it('a repair that failed is the failure, its lines in its stderr as they were, not warnings; one that succeeded before a later change failed is still said', async () => {
+    const failed = await applyPackage(interruptedHost('apply-fix-fails', { repair: 'dependency-problems', fixBroken: 'fails' }));
+    expect(failed.status).toBe('failed');
+    expect(failed.warnings).toBeUndefined();
+    expect(failed.failure!.stderr!.split('\n')).toEqual(expect.arrayContaining([REPAIR_SAID, FIX_BROKEN_SAID, REPAIR_FAILED(100)]));
+    const later = await applyPackage(interruptedHost('apply-later-fails', { repair: 'works' }), { fails: true });
+    expect(later).toMatchObject({ status: 'failed', applied: 1, failure: { step: 'command after', stderr: 'broken\n' } });
+    expect(later.warnings).toEqual([{ id: pkg, message: REPAIR_SAID }]);
   });
 });

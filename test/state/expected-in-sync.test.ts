@@ -76,14 +76,17 @@ describe('syncState: why a host is not in sync, the one definition apply and sta
     expect(syncState(host({ pendingHandlers: ['restart-gridagent'], playbooks: ['qos'] }), 'sha-2', refs)).toBe('handlers-owed');
   });
 
-  it('a newer gridops comes first after never, over every other reason: this gridops cannot judge its record, and refuses to plan or apply over it', () => {
+  it('a newer gridops comes first, over every other reason: this gridops cannot judge its record, and refuses to plan or apply over it', () => {
     expect(syncState(host({ topologyHash: 'OLD', gridopsVersion: NEWER }), 'NEW', refs)).toBe('newer-gridops');
     expect(syncState(host({ gridopsVersion: NEWER }), 'sha-1', ['node-base'])).toBe('newer-gridops');
     expect(syncState(host({ gridopsVersion: NEWER, lastOutcome: 'failed' }), 'sha-1', refs)).toBe('newer-gridops');
     expect(syncState(host({ gridopsVersion: NEWER, lastOutcome: 'skipped' }), 'sha-1', refs)).toBe('newer-gridops');
     expect(syncState(host({ gridopsVersion: NEWER, pendingHandlers: ['restart-gridagent'] }), 'sha-1', refs)).toBe('newer-gridops');
-    // No success recorded at all stays `never`, whoever wrote the record.
-    expect(syncState(host({ gridopsVersion: NEWER, lastOutcome: 'failed', appliedAt: '' }), 'sha-1', refs)).toBe('never');
+    // A newer gridops' failed first run recorded no success, but it worked on the host, and this
+    // gridops refuses to plan over its record: `never`, whose advice is an apply, would be refused.
+    expect(syncState(host({ gridopsVersion: NEWER, lastOutcome: 'failed', appliedAt: '' }), 'sha-1', refs)).toBe('newer-gridops');
+    // This gridops' (or an older one's) failed first run is still never applied.
+    expect(syncState(host({ gridopsVersion: '0.0.1', lastOutcome: 'failed', appliedAt: '' }), 'sha-1', refs)).toBe('never');
   });
 
   it('another topology or other playbooks come before an older gridops: they are what the user changed', () => {

@@ -9,6 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatGridStatus } from '../../src/formatters/grid-status.js';
+import { newerGridopsRecords } from '../../src/phases/newer-gridops-state.js';
+import type { GridState } from '../../src/state/state.js';
 import { gridStatus } from '../../src/status/grid-status.js';
 import { statusFailures } from '../../src/status/status-failures.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
@@ -97,13 +99,13 @@ describe('status: one definition of in sync', () => {
     expect(status.nodes[0]!.appliedWithGridops).toBe(newer);
     expect(status.inSync).toBe(1);
     const table = formatGridStatus(status);
-    expect(table).toContain(`  n1: applied by gridops ${newer}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later`);
+    expect(table).toContain(`  n1: gridops ${newer} ran there last, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later`);
     expect(table).not.toMatch(/n1: .*run apply/);
     const failures = statusFailures(status, { strict: true, waited: false }, { file: 'g.yaml', stateDir: 'st' });
     // Each its own failure and hint: what fixes an older gridops' record would downgrade a newer one's.
     expect(failures.map((f) => f.message)).toEqual(['not in sync: n3 (older-gridops)', 'not in sync: n1 (newer-gridops)']);
     expect(failures[0]!.hint).toBe('run `gridops apply g.yaml --state-dir st` with this gridops, which records it');
-    expect(failures[1]!.hint).toBe(`applied by gridops ${newer}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later, not with this one (its apply would deploy its older agent)`);
+    expect(failures[1]!.hint).toBe(`gridops ${newer} ran there last, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later, not with this one (its apply would deploy its older agent)`);
   });
 
   it('a node a newer gridops applied from another topology gets the newer-gridops hint, never plan and apply, which this gridops refuses there', async () => {
@@ -113,7 +115,22 @@ describe('status: one definition of in sync', () => {
     expect(status.nodes[0]!.appliedWithGridops).toBe(newer);
     const failures = statusFailures(status, { strict: true, waited: false }, { file: 'g.yaml' });
     expect(failures.map((f) => f.message)).toEqual(['not in sync: n1 (newer-gridops)']);
-    expect(failures[0]!.hint).toBe(`applied by gridops ${newer}, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later, not with this one (its apply would deploy its older agent)`);
+    expect(failures[0]!.hint).toBe(`gridops ${newer} ran there last, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later, not with this one (its apply would deploy its older agent)`);
+  });
+
+  it("a newer gridops' failed first run reads newer-gridops, as the refusal counts it: never's advice, an apply, this gridops refuses there", async () => {
+    const newer = `${Number(GRIDOPS_VERSION.split('.')[0]) + 1}.0.0`;
+    const hosts = { n1: applied(1, { gridopsVersion: newer, lastOutcome: 'failed', appliedAt: '', topologyHash: '', playbooks: [], agentVersion: null, lastError: 'command boom: exit 1' }), n2: applied(2), n3: applied(3) };
+    const status = await statusOf(hosts);
+    expect(status.nodes.map((n) => n.applied)).toEqual(['newer-gridops', 'in-sync', 'in-sync']);
+    expect(status.nodes[0]!.appliedWithGridops).toBe(newer);
+    // The hosts status calls newer-gridops are the ones plan, apply and reset refuse over.
+    const refusedOver = newerGridopsRecords({ format: 'gridops-state/v1', grid: 'g', serial: 1, hosts } as unknown as GridState).flatMap((r) => r.hosts);
+    expect(status.nodes.filter((n) => n.applied === 'newer-gridops').map((n) => n.node)).toEqual(refusedOver);
+    expect(formatGridStatus(status)).toContain(`  n1: gridops ${newer} ran there last, newer than this ${GRIDOPS_VERSION}: run status and apply with gridops ${newer} or later`);
+    const failures = statusFailures(status, { strict: true, waited: false }, { file: 'g.yaml' });
+    expect(failures.map((f) => f.message)).toEqual(['not in sync: n1 (newer-gridops)']);
+    expect(failures[0]!.hint).not.toContain('`gridops apply g.yaml` applies it');
   });
 
   it('handler names and a gridops version read from the state are printed with control and bidi characters escaped', async () => {
