@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -596,9 +596,4 @@ export async function labStatus(dir: string, _opts: RunOptions = {}): Promise<La
     dns: { address: state.dns?.address ?? '', running: dnsRunning },
     nodes,
   };
-}
-
-/** Reads the lab's public key (for helpers). */
-export function labPublicKey(dir: string): string {
-  return readFileSync(labFiles(dir).publicKey, 'utf8');
 }

@@ -34,13 +34,6 @@ export async function ensureBridge(plan: LabPlan): Promise<void> {
   await ipBatch('creating the lab bridge', lines);
 }
 
-/** Nodes whose network already exists, complete (idempotent `up`). */
-export function existingNodeNetworks(kind: LabKind, nodes: readonly NodePlan[]): Set<string> {
-  const links = new Set(listLinks());
-  const netns = new Set(listNetns());
-  return new Set(nodes.filter((n) => links.has(n.link) && (kind === 'vm' || netns.has(n.netns))).map((n) => n.name));
-}
-
 /**
  * Creates the namespaces and links of `nodes` in two kinds of `ip -batch` call: one in the root
  * namespace for all nodes, then one per namespace (`-n NS` is not allowed inside a batch line).
