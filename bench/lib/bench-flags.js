@@ -8,7 +8,7 @@ export const BENCH_FLAGS = {
   'agent-sim': { runs: 'value', regions: 'value', subgrids: 'value', nodes: 'value', loss: 'value', json: 'switch', 'only-10k': 'switch', 'no-10k': 'switch' },
   lab: { runs: 'value', cold: 'switch', vm: 'switch' },
   'ssh-config-lookups': {},
-  provision: { 'no-500': 'switch', 'no-ansible': 'switch', json: 'switch', runs: 'value', 'ansible-runs': 'value' },
+  provision: { 'no-500': 'switch', 'no-ansible': 'switch', json: 'switch', runs: 'value', 'target-runs': 'value', 'ansible-runs': 'value' },
 };
 
 /** The accepted flags of `spec`, as a usage list: `--runs N, --json`. */

@@ -3,7 +3,7 @@ import { BENCH_FLAGS, parseBenchFlags } from '../../bench/lib/bench-flags.js';
 /** Each benchmark's own flags: what it does not know is refused (exit 64), never ignored. */
 describe('parseBenchFlags', () => {
   const provision = BENCH_FLAGS.provision!;
-  const accepted = 'accepted: --no-500, --no-ansible, --json, --runs VALUE, --ansible-runs VALUE';
+  const accepted = 'accepted: --no-500, --no-ansible, --json, --runs VALUE, --target-runs VALUE, --ansible-runs VALUE';
 
   it('reads switches and values, as --flag value or --flag=value', () => {
     expect(parseBenchFlags(['--no-500', '--runs', '5', '--ansible-runs=2', '--json'], provision)).toEqual(
