@@ -92,9 +92,10 @@ function blockScope(keyword: string, words: string[], found: SkippableSystemFile
     if (words.length === 1 && words[0] === '*') return 'every host';
     throw new NotSkippable();
   }
-  const criteria = words.map((w) => w.toLowerCase()).sort();
-  if (criteria.length === 1 && criteria[0] === 'all') return 'every host';
-  if (criteria.length === 2 && criteria[0] === 'all' && criteria[1] === 'final') {
+  // In the line's own order: `Match all final` holds Fedora's two words, but ssh refuses it, and the full read says so.
+  const criteria = words.map((w) => w.toLowerCase()).join(' ');
+  if (criteria === 'all') return 'every host';
+  if (criteria === 'final all') {
     found.secondPass = true;
     return 'final pass';
   }

@@ -3,8 +3,10 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { configFileReader, secureFileRead } from '../../src/transport/ssh-config-include.js';
 import { loadSshConfig, sshConfigFor } from '../../src/transport/ssh-config.js';
+import { sshClientMissing } from '../support/ssh-dash-g.js';
 
 /**
  * The system-wide ssh_config is scanned as plain text before it is parsed: a file that sets nothing
@@ -82,6 +84,26 @@ describe('the system-wide ssh_config, scanned before it is parsed', () => {
       });
     }
   }
+
+  // The scan must take a Match line's words in their order: `Match all final` holds Fedora's two words, and ssh refuses it.
+  (sshClientMissing ? it.skip : it)('a Match line with all where ssh refuses it is refused with no ~/.ssh/config too, and the ones ssh reads still count', () => {
+    const withMatch = (match: string) => write(systemFile, ['Host *', '  HashKnownHosts yes', match, '  SendEnv LANG']);
+    const sshSays = (file: string) => {
+      const { stdout, stderr } = spawnSync('ssh', ['-G', '-F', file, 'web1'], { encoding: 'utf8' });
+      return stderr.includes('cannot be combined with other Match attributes') ? 'refused' : /^hashknownhosts (.*)$/m.exec(stdout)?.[1];
+    };
+    const oursFor = (file: string) => {
+      try {
+        return sshConfigFor(loadSshConfig(undefined, () => undefined, home, file), { name: 'web1', address: 'web1' }).hashKnownHosts ? 'yes' : 'no';
+      } catch (err) {
+        return (err as Error).message.includes(`${file}:3: `) && (err as Error).message.includes('ssh refuses this line') ? 'refused' : (err as Error).message;
+      }
+    };
+    for (const match of ['Match all final', 'Match ALL Final', 'Match all final all', 'Match final final all', 'Match all', 'Match final all', 'Match FINAL All', 'match all']) {
+      const file = withMatch(match);
+      expect({ match, ours: oursFor(file) }).toEqual({ match, ours: sshSays(file) });
+    }
+  });
 
   it('a file the system file includes that others may write is still refused, though nothing in it is read', () => {
     write(systemFile, debianStock().map((line) => line.replace(CONF_D, confD)));
