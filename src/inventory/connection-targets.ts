@@ -17,9 +17,11 @@ import type { InventoryTarget } from './ansible-inventory.js';
  * put there, and Ansible's ssh says so if it is still missing.
  */
 export function connectionTargets(nodes: readonly Node[], lookupOf: (node: Node) => SshConfigValues, warn: (message: string) => void): Map<Node, InventoryTarget> {
-  const targets = new Map(nodes.map((node) => [node, connectionTarget(node, lookupOf(node))]));
+  // One lookup per node, for its target and its spec alike: each lookup warns (an unused HostName), and one warning a node is enough.
+  const lookups = new Map(nodes.map((node) => [node, lookupOf(node)]));
+  const targets = new Map([...lookups].map(([node, values]) => [node, connectionTarget(node, values)]));
   const sources = new Map([...targets].map(([node, target]) => [node, configIdentitySources(node, target)]));
-  const specs = withoutMissingConfigIdentities(new Map([...targets].map(([node, target]) => [node, nodeSshSpec(node, target, lookupOf(node))])), (node) => sources.get(node)!, warn);
+  const specs = withoutMissingConfigIdentities(new Map([...targets].map(([node, target]) => [node, nodeSshSpec(node, target, lookups.get(node)!)])), (node) => sources.get(node)!, warn);
   // Only the ssh_config files' keys: a missing one is left here only where the host has no other.
   const byName = new Map([...sources].map(([node, of]) => [node.name, of]));
   checkReadableIdentityFiles([...specs].map(([node, spec]) => configNamedOnly(spec, sources.get(node)!)), configIdentityLine((host) => byName.get(host)));

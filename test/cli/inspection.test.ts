@@ -168,6 +168,15 @@ describe('gridops inventory', () => {
     expect(vars['nb-01']).toMatchObject({ ansible_host: 'nb-01.example.org' });
   });
 
+  it("says a HostName of a node's name's block that gridops does not dial once per node, as a run says it", () => {
+    const home = join(dir, 'home-unused-hostname');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    writeFileSync(join(home, '.ssh', 'config'), 'Host ra-01\n  HostName 192.168.9.9\n', { mode: 0o600 });
+    const r = spawnSync(`${root}bin/run.js`, ['inventory', SMALL, '--format', 'yaml'], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } });
+    expect(r.status).toBe(0);
+    expect(r.stderr.split('\n').filter((line) => line.includes('192.168.9.9'))).toEqual([expect.stringContaining(`${join(home, '.ssh', 'config')}:2`)]);
+  });
+
   it("a login user from ~/.ssh/config other than root gets ansible_become, where the topology names no user, as gridops' own runs do", () => {
     const home = join(dir, 'home-become');
     mkdirSync(join(home, '.ssh'), { recursive: true });
