@@ -1,5 +1,6 @@
 import type { Node } from '../topology/model.js';
 import { configIdentityLine, configIdentitySources, type NodeIdentitySources } from '../transport/config-identity-sources.js';
+import { identityFileStats } from '../transport/identity-file-stats.js';
 import { checkReadableIdentityFiles } from '../transport/identity-files-check.js';
 import { withoutMissingConfigIdentities } from '../transport/missing-config-identities.js';
 import { nodeSshSpec } from '../transport/node-ssh-spec.js';
@@ -21,10 +22,12 @@ export function connectionTargets(nodes: readonly Node[], lookupOf: (node: Node)
   const lookups = new Map(nodes.map((node) => [node, lookupOf(node)]));
   const targets = new Map([...lookups].map(([node, values]) => [node, connectionTarget(node, values)]));
   const sources = new Map([...targets].map(([node, target]) => [node, configIdentitySources(node, target)]));
-  const specs = withoutMissingConfigIdentities(new Map([...targets].map(([node, target]) => [node, nodeSshSpec(node, target, lookups.get(node)!)])), (node) => sources.get(node)!, warn);
+  // One stat of each file for the skip of missing ssh_config ones and the check, as a run makes them (identity-file-stats.ts).
+  const statOf = identityFileStats();
+  const specs = withoutMissingConfigIdentities(new Map([...targets].map(([node, target]) => [node, nodeSshSpec(node, target, lookups.get(node)!)])), (node) => sources.get(node)!, warn, statOf);
   // Only the ssh_config files' keys: a missing one is left here only where the host has no other.
   const byName = new Map([...sources].map(([node, of]) => [node.name, of]));
-  checkReadableIdentityFiles([...specs].map(([node, spec]) => configNamedOnly(spec, sources.get(node)!)), configIdentityLine((host) => byName.get(host)));
+  checkReadableIdentityFiles([...specs].map(([node, spec]) => configNamedOnly(spec, sources.get(node)!)), configIdentityLine((host) => byName.get(host)), statOf);
   return new Map(
     [...targets].map(([node, target]) => {
       const spec = specs.get(node)!;
