@@ -20,7 +20,8 @@ const WITHOUT_ARGUMENT = /^(all|canonical|final)$/i;
 
 /**
  * Refuses the first Match line of `config` (at any depth, in the order ssh reads them) that places
- * `all` where ssh refuses it, naming its FILE:LINE from `sourceOf` and the line to write instead.
+ * `all` where ssh refuses it, naming its FILE:LINE from `sourceOf` and the line to write instead
+ * (for a line with `!all`, which matches no host, that its block is to be removed).
  */
 export function refuseMisplacedMatchAll(config: SSHConfig, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): void {
   const walk = (section: readonly ConfigLine[]) => {
@@ -35,37 +36,37 @@ export function refuseMisplacedMatchAll(config: SSHConfig, sourceOf: ReadonlyMap
 
 /** Whether a Match line's words (criteria and their arguments) hold `all` only where readconf.c takes it: last, after one criterion at most. */
 function allStandsWhereSshTakesIt(words: readonly string[]): boolean {
-  let criteria = 0;
-  for (let i = 0; i < words.length; ) {
-    const criterion = words[i]!.replace(/^!/, '');
-    if (/^all$/i.test(criterion)) return criteria <= 1 && i === words.length - 1;
-    criteria++;
-    i += WITHOUT_ARGUMENT.test(criterion) ? 1 : 2;
-  }
-  return true;
+  const criteria = criteriaOf(words);
+  const first = criteria.findIndex(isAll);
+  return first === -1 || (first <= 1 && first === criteria.length - 1);
 }
 
-/** A Match line's words without its `all` criteria (an argument spelled `all`, as in `host all`, stays). */
-function withoutAll(words: readonly string[]): string[] {
-  const kept: string[] = [];
+/** A Match line's words, one entry a criterion: its word (`!` kept), then its pattern list where it takes one. */
+function criteriaOf(words: readonly string[]): string[][] {
+  const criteria: string[][] = [];
   for (let i = 0; i < words.length; ) {
-    const criterion = words[i]!;
-    const width = WITHOUT_ARGUMENT.test(criterion.replace(/^!/, '')) ? 1 : 2;
-    if (!/^all$/i.test(criterion)) kept.push(...words.slice(i, i + width));
+    const width = WITHOUT_ARGUMENT.test(words[i]!.replace(/^!/, '')) ? 1 : 2;
+    criteria.push(words.slice(i, i + width));
     i += width;
   }
-  return kept;
+  return criteria;
 }
+
+/** Whether a criterion is `all` or `!all` (an argument spelled `all`, as in `host all`, is not). */
+const isAll = ([word]: readonly string[]) => /^!?all$/i.test(word!);
 
 function refuse(line: ConfigLine, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): never {
   const source = sourceOf.get(line);
   const words = tokenValues(line.value);
+  const criteria = criteriaOf(words);
+  // `!all` matches no host, so the block applies nowhere ssh takes it: any line offered instead would match where the operator's never did.
+  const negated = criteria.some(([word]) => /^!all$/i.test(word!));
   // `all` matches every host: the line's other criteria alone say what it says, and ssh takes them so.
-  const others = withoutAll(words);
+  const others = criteria.filter((criterion) => !isAll(criterion)).flat();
   const instead = `${line.param} ${others.length > 0 ? others.join(' ') : 'all'}`;
   throw new ConnectionError(
     source ? `${source.file}:${source.line}` : 'the OpenSSH client configuration',
     `${line.param} ${words.join(' ')}: ssh refuses this line ('all' cannot be combined with other Match attributes): all must come last, after one criterion at most`,
-    `write ${instead} instead (all adds nothing to the line's other criteria)`,
+    negated ? 'remove this Match block: !all matches no host, so wherever ssh takes it the block never applies' : `write ${instead} instead (all adds nothing to the line's other criteria)`,
   );
 }

@@ -39,6 +39,19 @@ describe('where `all` stands on a Match line', () => {
     expect(() => loadSshConfig(fileWith('Match all all'), () => undefined, dir)).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^write Match all instead/) }));
   });
 
+  // Where ssh takes `!all` (last, after one criterion at most), its block applies to no host: a line to write instead would be one ssh refuses, or one that matches where the operator's did not.
+  (sshClientMissing ? it.skip : it)('a refused line with !all is said to apply to no host, to be removed, with no line to write instead', () => {
+    for (const match of ['Match !all final', 'Match !All final', 'Match host web1 !all final', 'Match canonical !all final']) {
+      const file = fileWith(match);
+      expect({ match, sshRefuses: sshRefuses(file) }).toEqual({ match, sshRefuses: true });
+      expect(() => loadSshConfig(file, () => undefined, dir)).toThrow(
+        expect.objectContaining({ message: expect.stringContaining(`${file}:3: ${match}: ssh refuses this line`), hint: 'remove this Match block: !all matches no host, so wherever ssh takes it the block never applies' }),
+      );
+    }
+    // What the hint says of !all, as ssh takes it where it stands last: the block applies to no host.
+    for (const match of ['Match !all', 'Match final !all', 'Match host web1 !all']) expect({ match, user: sshUser(fileWith(match)) === 'deploy' }).toEqual({ match, user: false });
+  });
+
   (sshClientMissing ? it.skip : it)('reads the lines ssh reads, as ssh -G reads them', () => {
     for (const match of accepted) {
       const file = fileWith(match);
