@@ -9,7 +9,7 @@
 // The file is loaded and its cache written through bin/require-cached.js, as bin/run.js loads it, so
 // the cache is made from the very text bin/run.js checks it against. A failure leaves the build
 // without this cache, with a warning: the CLI then compiles ssh2's bundle at its first connection,
-// as without a cache (test/cli/first-contact.test.ts checks that the build wrote one).
+// as without a cache (test/cli/ssh2-code-cache.test.ts checks that the build wrote one).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
