@@ -66,8 +66,16 @@ function startServer(hostKey, clientKey) {
 
 const dir = mkdtempSync(join(tmpdir(), 'gridops-ssh2-cache-'));
 let server;
+/** Closes the server and removes the folder, which holds the user key's private half. */
+const cleanUp = () => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+};
+// A connection that hangs would hold the build: it goes on without this cache. process.exit skips
+// the `finally` below, so the clean-up runs here first; exit code 0, so that the build continues.
 const timer = setTimeout(() => {
   console.warn('ssh2-code-cache: the connection on loopback did not finish in 20 s: no code cache for ssh2 (its first connection compiles it)');
+  cleanUp();
   process.exit(0);
 }, 20_000);
 try {
@@ -99,6 +107,5 @@ try {
   console.warn(`ssh2-code-cache: no code cache for ssh2 (its first connection compiles it): ${error.message}`);
 } finally {
   clearTimeout(timer);
-  server?.close();
-  rmSync(dir, { recursive: true, force: true });
+  cleanUp();
 }

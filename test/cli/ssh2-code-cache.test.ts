@@ -6,9 +6,11 @@
  * as root only (sshd's root login).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
+import { copyOfBuild } from '../support/copy-of-build.js';
 import { oneSubgridTopology } from '../transport/connect-support.js';
 import { makeKey, startSshd, tempDir, type Sshd } from '../transport/sshd-harness.js';
 
@@ -20,6 +22,24 @@ describe("ssh2's bundle in the build", () => {
   it('the build wrote the bundle and its cache', () => {
     expect(existsSync(`${root}dist/cli/ssh2-client.cjs`)).toBe(true);
     expect(existsSync(`${root}dist/cli/ssh2-client.cjs.v8cache`)).toBe(true);
+  });
+
+  it("the warm-up's timeout removes its folder, which holds a private key, and lets the build go on", () => {
+    const { pkg, remove } = copyOfBuild('gridops-ssh2-warmup-');
+    const tmp = mkdtempSync(join(tmpdir(), 'gridops-ssh2-warmup-tmp-'));
+    try {
+      // The warm-up's 20 s made 1 ms: its connection on loopback cannot finish in time.
+      const shortTimeout = join(pkg, 'short-timeout.cjs');
+      writeFileSync(shortTimeout, 'const later = globalThis.setTimeout;\nglobalThis.setTimeout = (fn, ms, ...rest) => later(fn, ms === 20_000 ? 1 : ms, ...rest);\n');
+      const r = spawnSync(process.execPath, ['--require', shortTimeout, `${pkg}scripts/ssh2-code-cache.js`], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, TMPDIR: tmp } });
+      expect(r.stderr).toContain('did not finish in 20 s');
+      expect(r.status).toBe(0);
+      expect(readdirSync(tmp)).toEqual([]);
+      expect(existsSync(`${pkg}dist/cli/ssh2-client.cjs.v8cache`)).toBe(false);
+    } finally {
+      remove();
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
 
