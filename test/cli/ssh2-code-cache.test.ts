@@ -2,11 +2,11 @@
  * ssh2 as the built binary loads it: from the build's bundle of its client (dist/cli/ssh2-client.cjs,
  * scripts/bundle-cli.js), compiled from the code cache the build wrote after a connection on loopback
  * (scripts/ssh2-code-cache.js), with none of ssh2's JavaScript read from node_modules (only its
- * native binding). The build's files are checked everywhere; a plan against a real sshd on loopback
+ * native binding and cpu-features). The build's files are checked everywhere; a plan against a real sshd on loopback
  * as root only (sshd's root login).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
@@ -22,6 +22,27 @@ describe("ssh2's bundle in the build", () => {
   it('the build wrote the bundle and its cache', () => {
     expect(existsSync(`${root}dist/cli/ssh2-client.cjs`)).toBe(true);
     expect(existsSync(`${root}dist/cli/ssh2-client.cjs.v8cache`)).toBe(true);
+  });
+
+  it("the bundle requires cpu-features from ssh2's directory, where a strict layout (pnpm's) nests it", () => {
+    // node_modules/ssh2 links to ssh2 in pnpm's store, beside its own dependencies; gridops' own
+    // node_modules has no cpu-features.
+    const { pkg, remove } = copyOfBuild('gridops-ssh2-strict-');
+    try {
+      const store = `${pkg}node_modules/.pnpm/ssh2/node_modules/`;
+      rmSync(`${pkg}node_modules`);
+      mkdirSync(store, { recursive: true });
+      cpSync(realpathSync(`${root}node_modules/ssh2`), `${store}ssh2`, { recursive: true });
+      symlinkSync(realpathSync(`${root}node_modules/cpu-features`), `${store}cpu-features`);
+      symlinkSync(`${store}ssh2`, `${pkg}node_modules/ssh2`);
+      const probe = `import { requireCached } from ${JSON.stringify(`${pkg}bin/require-cached.js`)}; requireCached(${JSON.stringify(`${pkg}dist/cli/ssh2-client.cjs`)});
+console.log(JSON.stringify(Object.keys((await import('node:module')).createRequire(import.meta.url).cache).filter((f) => f.includes('cpu-features'))));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toContain(`${realpathSync(`${root}node_modules/cpu-features`)}/lib/index.js`);
+    } finally {
+      remove();
+    }
   });
 
   it("the warm-up's timeout removes its folder, which holds a private key, and lets the build go on", () => {
