@@ -27,6 +27,7 @@
 // and the local transport. listr2 ships a CommonJS build, which require() picks.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -169,7 +170,11 @@ if (unsafe) {
 // AES-GCM, required by its path in gridops' own ssh2, and cpu-features, which orders the ciphers,
 // required from ssh2's directory as ssh2 itself finds it (both optional: ssh2 falls back without
 // them, as from node_modules).
+// The bundle's first line names the ssh2 it holds: the CLI loads ssh2 from node_modules instead when
+// the installed one is another (src/transport/ssh2-bundle-version.ts says why).
+const ssh2Version = createRequire(root)('ssh2/package.json').version;
 await build({
+  banner: { js: `/* ssh2 ${ssh2Version} (the version whose JavaScript this bundle holds) */` },
   stdin: {
     contents: "module.exports = { Client: require('ssh2/lib/client.js'), parseKey: require('ssh2/lib/protocol/keyParser.js').parseKey };\n",
     resolveDir: root,

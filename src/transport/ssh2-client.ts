@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { cachedRequire } from '../cached-require.js';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { bundleHoldsInstalledSsh2 } from './ssh2-bundle-version.js';
 
 /** The two parts of ssh2 a connection uses. */
 interface Ssh2Client {
@@ -14,7 +15,8 @@ let loaded: Ssh2Client | undefined;
  * agents (node:http, node:https) and key generation: the first handshake waits for this load, and
  * the client alone takes 14 ms less of it (50 -> 36 ms). The paths are inside ssh2's package: an
  * ssh2 that moves them (or closes them with an `exports` map) gets its index loaded instead.
- * The CLI loads them from the build's own bundle of them instead (bundledSsh2Client).
+ * The CLI loads them from the build's own bundle of them instead (bundledSsh2Client), when that
+ * bundle holds the installed ssh2.
  */
 export function ssh2Client(): Ssh2Client {
   if (!loaded) {
@@ -41,15 +43,13 @@ export function ssh2Client(): Ssh2Client {
  * compiled from the code cache the build wrote after a connection on loopback: its load took 11 ms
  * instead of 21 (its 25 files resolved, read and compiled), and the functions a connection runs
  * come compiled; a 1-host plan's CPU went 141 -> 124 ms (2026-12-07). Undefined outside the CLI,
- * or in a build without that file.
+ * in a build without that file, or where the installed ssh2 is not the one bundled (its own load
+ * is only slower than the bundle's).
  */
 function bundledSsh2Client(): Ssh2Client | undefined {
   const requireCached = cachedRequire();
   if (!requireCached) return undefined;
-  try {
-    return requireCached(`${PACKAGE_ROOT}/dist/cli/ssh2-client.cjs`) as Ssh2Client;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const bundle = `${PACKAGE_ROOT}/dist/cli/ssh2-client.cjs`;
+  if (!bundleHoldsInstalledSsh2(bundle)) return undefined;
+  return requireCached(bundle) as Ssh2Client;
 }

@@ -6,7 +6,7 @@
  * as root only (sshd's root login).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
@@ -88,26 +88,49 @@ console.log(JSON.stringify(Object.keys((await import('node:module')).createRequi
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a plan connects with ssh2 from the bundle and its cache, reading none of its JavaScript from node_modules', () => {
-    // What the run did with each file's cache, and what it required from node_modules.
+  /** A plan of one file on the host, run by the package at `pkg`: its output, what it did with each file's cache, and what it required from node_modules. */
+  const plan = (pkg: string) => {
     const report =
       "process.on('exit', () => process.stderr.write('caches: ' + JSON.stringify(Object.fromEntries(globalThis[Symbol.for('gridops.codeCaches')])) + '\\nloaded: ' + JSON.stringify(Object.keys(require('node:module')._cache).filter((f) => f.includes('/node_modules/'))) + '\\n'));";
-    const probe = `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${report} await import(${JSON.stringify(`${root}bin/run.js`)});`;
+    const probe = `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${report} await import(${JSON.stringify(`${pkg}bin/run.js`)});`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe, '_', 'plan', topology, '--playbook', playbook], {
       cwd: dir,
       encoding: 'utf8',
       timeout: 30_000,
       env: { ...process.env, HOME: join(dir, 'home'), XDG_CACHE_HOME: join(dir, 'home', '.cache'), GRIDOPS_PERSIST: '', FORCE_COLOR: '0', NO_COLOR: '1' },
     });
-    expect(r.stderr).not.toMatch(/error/i);
+    // The run's own messages, before the report (whose files' names may say "error").
+    expect(r.stderr.slice(0, r.stderr.indexOf('caches: '))).not.toMatch(/error/i);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('+ file');
-    const caches = JSON.parse(/^caches: (.*)$/m.exec(r.stderr)![1]!) as Record<string, string>;
+    return {
+      caches: JSON.parse(/^caches: (.*)$/m.exec(r.stderr)![1]!) as Record<string, string>,
+      loaded: JSON.parse(/^loaded: (.*)$/m.exec(r.stderr)![1]!) as string[],
+    };
+  };
+
+  it('a plan connects with ssh2 from the bundle and its cache, reading none of its JavaScript from node_modules', () => {
+    const { caches, loaded } = plan(root);
     expect(caches[`${root}dist/cli/ssh2-client.cjs`]).toBe('used');
-    const loaded = JSON.parse(/^loaded: (.*)$/m.exec(r.stderr)![1]!) as string[];
     // ssh2's native binding and cpu-features (an optional package, native code behind one small file)
     // are required from node_modules; ssh2's JavaScript and its packages' are in the bundle.
     expect(loaded.filter((f) => /\/node_modules\/(ssh2|asn1|bcrypt-pbkdf|tweetnacl|safer-buffer)\//.test(f) && !f.endsWith('.node'))).toEqual([]);
     expect(loaded).toContain(`${realpathSync(`${root}node_modules`)}/ssh2/lib/protocol/crypto/build/Release/sshcrypto.node`);
+  });
+
+  it("a plan whose installed ssh2 is not the bundle's (updated after the build) loads ssh2 from node_modules", () => {
+    const { pkg, remove } = copyOfBuild('gridops-ssh2-other-');
+    try {
+      const bundle = `${pkg}dist/cli/ssh2-client.cjs`;
+      const text = readFileSync(bundle, 'latin1');
+      expect(text).toMatch(/^\/\* ssh2 \S+ /);
+      writeFileSync(bundle, text.replace(/^\/\* ssh2 \S+ /, '/* ssh2 1.0.0 '), 'latin1');
+      const { caches, loaded } = plan(pkg);
+      expect(caches[`${pkg}dist/cli/gridops.cjs`]).toBe('used');
+      expect(Object.keys(caches).filter((f) => f.endsWith('/ssh2-client.cjs'))).toEqual([]);
+      expect(loaded).toContain(`${realpathSync(`${root}node_modules`)}/ssh2/lib/client.js`);
+    } finally {
+      remove();
+    }
   });
 });
