@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { cachedRequire } from '../cached-require.js';
+import { cachedRequire, codeCacheOf } from '../cached-require.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { bundleHoldsInstalledSsh2 } from './ssh2-bundle-version.js';
 
@@ -9,6 +9,15 @@ interface Ssh2Client {
   parseKey: typeof import('ssh2').utils.parseKey;
 }
 let loaded: Ssh2Client | undefined;
+/** Where ssh2 was loaded from: the build's bundle (with what became of its code cache) or node_modules. */
+export type Ssh2Origin = { from: 'bundle'; codeCache: string } | { from: 'node_modules' };
+let origin: Ssh2Origin | undefined;
+
+/** Where this process loaded ssh2 from (`-v`'s profile), or undefined before its first connection. */
+export function ssh2Origin(): Ssh2Origin | undefined {
+  return origin;
+}
+
 /**
  * ssh2's client and key parser, loaded on first use: a run through the connection keeper never
  * needs them (about 0.2 s of start-up). Not ssh2's index, which also loads its server, its HTTP
@@ -22,6 +31,7 @@ export function ssh2Client(): Ssh2Client {
   if (!loaded) {
     loaded = bundledSsh2Client();
     if (loaded) return loaded;
+    origin = { from: 'node_modules' };
     const require = createRequire(import.meta.url);
     try {
       loaded = {
@@ -51,5 +61,7 @@ function bundledSsh2Client(): Ssh2Client | undefined {
   if (!requireCached) return undefined;
   const bundle = `${PACKAGE_ROOT}/dist/cli/ssh2-client.cjs`;
   if (!bundleHoldsInstalledSsh2(bundle)) return undefined;
-  return requireCached(bundle) as Ssh2Client;
+  const client = requireCached(bundle) as Ssh2Client;
+  origin = { from: 'bundle', codeCache: codeCacheOf(bundle) ?? 'none' };
+  return client;
 }

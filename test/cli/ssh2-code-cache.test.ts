@@ -88,12 +88,12 @@ console.log(JSON.stringify(Object.keys((await import('node:module')).createRequi
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A plan of one file on the host, run by the package at `pkg`: its output, what it did with each file's cache, and what it required from node_modules. */
+  /** A plan of one file on the host (with -v), run by the package at `pkg`: its profile, what it did with each file's cache, and what it required from node_modules. */
   const plan = (pkg: string) => {
     const report =
       "process.on('exit', () => process.stderr.write('caches: ' + JSON.stringify(Object.fromEntries(globalThis[Symbol.for('gridops.codeCaches')])) + '\\nloaded: ' + JSON.stringify(Object.keys(require('node:module')._cache).filter((f) => f.includes('/node_modules/'))) + '\\n'));";
     const probe = `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${report} await import(${JSON.stringify(`${pkg}bin/run.js`)});`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe, '_', 'plan', topology, '--playbook', playbook], {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe, '_', 'plan', topology, '--playbook', playbook, '-v'], {
       cwd: dir,
       encoding: 'utf8',
       timeout: 30_000,
@@ -104,14 +104,16 @@ console.log(JSON.stringify(Object.keys((await import('node:module')).createRequi
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('+ file');
     return {
+      profile: r.stderr.split('\n').filter((l) => l.startsWith('gridops: profile: ')),
       caches: JSON.parse(/^caches: (.*)$/m.exec(r.stderr)![1]!) as Record<string, string>,
       loaded: JSON.parse(/^loaded: (.*)$/m.exec(r.stderr)![1]!) as string[],
     };
   };
 
   it('a plan connects with ssh2 from the bundle and its cache, reading none of its JavaScript from node_modules', () => {
-    const { caches, loaded } = plan(root);
+    const { profile, caches, loaded } = plan(root);
     expect(caches[`${root}dist/cli/ssh2-client.cjs`]).toBe('used');
+    expect(profile.at(-1)).toBe('gridops: profile: ssh2 loaded from its bundle, code cache used');
     // ssh2's native binding and cpu-features (an optional package, native code behind one small file)
     // are required from node_modules; ssh2's JavaScript and its packages' are in the bundle.
     expect(loaded.filter((f) => /\/node_modules\/(ssh2|asn1|bcrypt-pbkdf|tweetnacl|safer-buffer)\//.test(f) && !f.endsWith('.node'))).toEqual([]);
@@ -125,7 +127,8 @@ console.log(JSON.stringify(Object.keys((await import('node:module')).createRequi
       const text = readFileSync(bundle, 'latin1');
       expect(text).toMatch(/^\/\* ssh2 \S+ /);
       writeFileSync(bundle, text.replace(/^\/\* ssh2 \S+ /, '/* ssh2 1.0.0 '), 'latin1');
-      const { caches, loaded } = plan(pkg);
+      const { profile, caches, loaded } = plan(pkg);
+      expect(profile.at(-1)).toBe('gridops: profile: ssh2 loaded from node_modules');
       expect(caches[`${pkg}dist/cli/gridops.cjs`]).toBe('used');
       expect(Object.keys(caches).filter((f) => f.endsWith('/ssh2-client.cjs'))).toEqual([]);
       expect(loaded).toContain(`${realpathSync(`${root}node_modules`)}/ssh2/lib/client.js`);
