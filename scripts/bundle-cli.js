@@ -27,6 +27,7 @@
 // and the local transport. listr2 ships a CommonJS build, which require() picks.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -165,10 +166,15 @@ if (unsafe) {
 // loopback (scripts/ssh2-code-cache.js). Required from node_modules, ssh2's load took 21 ms before
 // a command's first handshake (its 25 files resolved, read and compiled; 11 ms from the bundle and
 // its cache, 2026-12-07), then its functions compiled as they first ran: a 1-host plan's CPU went
-// 141 -> 124 ms. Its native parts stay in node_modules, required by their package paths: the
-// binding that does chacha20-poly1305 and AES-GCM, and cpu-features, which orders the ciphers (both
-// optional: ssh2 falls back without them, as from node_modules).
+// 141 -> 124 ms. Its native parts stay in node_modules: the binding that does chacha20-poly1305 and
+// AES-GCM, required by its path in gridops' own ssh2, and cpu-features, which orders the ciphers,
+// required from ssh2's directory as ssh2 itself finds it (both optional: ssh2 falls back without
+// them, as from node_modules).
+// The bundle's first line names the ssh2 it holds: the CLI loads ssh2 from node_modules instead when
+// the installed one is another (src/transport/ssh2-bundle-version.ts says why).
+const ssh2Version = createRequire(root)('ssh2/package.json').version;
 await build({
+  banner: { js: `/* ssh2 ${ssh2Version} (the version whose JavaScript this bundle holds) */` },
   stdin: {
     contents: "module.exports = { Client: require('ssh2/lib/client.js'), parseKey: require('ssh2/lib/protocol/keyParser.js').parseKey };\n",
     resolveDir: root,
@@ -186,6 +192,19 @@ await build({
     {
       name: 'ssh2-native-parts',
       setup(b) {
+        // cpu-features is ssh2's dependency, not gridops': where a package manager nests it under
+        // ssh2 (pnpm's strict layout, an npm that cannot hoist it), the bundle's own require() from
+        // dist/cli does not find it, and the ciphers would go in another order than ssh2's from
+        // node_modules. So it is required from ssh2's constants.js, the file that requires it, inside
+        // ssh2's own try/catch. If ssh2 changes that line, the build says so and the bundle requires
+        // cpu-features from dist/cli (the resolver below).
+        const cpuFeatures = "require('cpu-features')";
+        b.onLoad({ filter: /[\\/]ssh2[\\/]lib[\\/]protocol[\\/]constants\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          if (!text.includes(cpuFeatures)) return { contents: text, loader: 'js', resolveDir: dirname(args.path), warnings: [{ text: `bundle-cli: ${args.path} no longer has \`${cpuFeatures}\`: the bundle requires cpu-features from dist/cli, which a strict layout does not give it` }] };
+          const fromSsh2 = "require('node:module').createRequire(require.resolve('ssh2/lib/protocol/constants.js'))('cpu-features')";
+          return { contents: text.replace(cpuFeatures, () => fromSsh2), loader: 'js', resolveDir: dirname(args.path) };
+        });
         b.onResolve({ filter: /^cpu-features$/ }, (args) => ({ path: args.path, external: true }));
         b.onResolve({ filter: /^\.\/crypto\/build\/Release\/sshcrypto\.node$/ }, (args) => ({ path: `ssh2/lib/protocol/${args.path.slice(2)}`, external: true }));
       },

@@ -9,7 +9,7 @@
 // The file is loaded and its cache written through bin/require-cached.js, as bin/run.js loads it, so
 // the cache is made from the very text bin/run.js checks it against. A failure leaves the build
 // without this cache, with a warning: the CLI then compiles ssh2's bundle at its first connection,
-// as without a cache (test/cli/first-contact.test.ts checks that the build wrote one).
+// as without a cache (test/cli/ssh2-code-cache.test.ts checks that the build wrote one).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -66,8 +66,16 @@ function startServer(hostKey, clientKey) {
 
 const dir = mkdtempSync(join(tmpdir(), 'gridops-ssh2-cache-'));
 let server;
+/** Closes the server and removes the folder, which holds the user key's private half. */
+const cleanUp = () => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+};
+// A connection that hangs would hold the build: it goes on without this cache. process.exit skips
+// the `finally` below, so the clean-up runs here first; exit code 0, so that the build continues.
 const timer = setTimeout(() => {
   console.warn('ssh2-code-cache: the connection on loopback did not finish in 20 s: no code cache for ssh2 (its first connection compiles it)');
+  cleanUp();
   process.exit(0);
 }, 20_000);
 try {
@@ -99,6 +107,5 @@ try {
   console.warn(`ssh2-code-cache: no code cache for ssh2 (its first connection compiles it): ${error.message}`);
 } finally {
   clearTimeout(timer);
-  server?.close();
-  rmSync(dir, { recursive: true, force: true });
+  cleanUp();
 }

@@ -9,3 +9,12 @@ type RequireCached = (file: string) => unknown;
 export function cachedRequire(): RequireCached | undefined {
   return (globalThis as Record<symbol, unknown>)[Symbol.for('gridops.requireCached')] as RequireCached | undefined;
 }
+
+/**
+ * What became of `file`'s code cache when the CLI's loader ran it (`used`, `rejected` or `none`, as
+ * bin/require-cached.js records it), or undefined for a file it has not run.
+ */
+export function codeCacheOf(file: string): string | undefined {
+  const caches = (globalThis as Record<symbol, unknown>)[Symbol.for('gridops.codeCaches')] as ReadonlyMap<string, string> | undefined;
+  return caches?.get(file);
+}

@@ -1,3 +1,4 @@
+import { ssh2Origin } from '../transport/ssh2-client.js';
 import type { Phase } from './phase.js';
 import type { RunContext } from './run-context.js';
 
@@ -24,6 +25,8 @@ export async function runPhases(phases: readonly Phase[], ctx: RunContext, onPha
     for (const phase of ran.reverse()) await phase.cleanUp?.(ctx).catch(() => undefined);
     throw err;
   } finally {
+    // ssh2 loads at the run's first connection: where it came from is known only now.
+    ctx.profile.ssh2 = ssh2Origin();
     ctx.options.onProfile?.(ctx.profile);
   }
 }

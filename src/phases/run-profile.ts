@@ -1,3 +1,5 @@
+import type { Ssh2Origin } from '../transport/ssh2-client.js';
+
 /** The stages of one host's work that the profile times. */
 export type HostStage = 'connect' | 'read' | 'apply';
 
@@ -19,6 +21,8 @@ export class RunProfile {
   startupMs?: number;
   /** Whether bin/run.js compiled the CLI from its V8 code cache: `used`, `rejected` (another Node or V8 flags) or `none` (no cache file). */
   codeCache?: string;
+  /** Where ssh2 came from, known at the run's end (it loads at the first connection, after the start-up line's cache): undefined when the run connected nowhere. */
+  ssh2?: Ssh2Origin;
   readonly hosts = new Map<string, Partial<Record<HostStage, number>>>();
   /** How many hosts were read without a shell (engine/read-without-shell.ts). */
   readWithoutShell?: number;
@@ -33,7 +37,7 @@ export class RunProfile {
     this.hosts.set(name, entry);
   }
 
-  /** Human lines: phases in order, then per stage the median, 90th percentile and slowest host. */
+  /** Human lines: phases in order, then per stage the median, 90th percentile and slowest host, then where ssh2 came from. */
   lines(): string[] {
     const out = [...(this.startupMs === undefined ? [] : [`start-up (process start to the first phase${this.codeCache ? `, code cache ${this.codeCache}` : ''}): ${this.startupMs} ms`]), ...this.phases.map((p) => `phase ${p.title}: ${p.ms} ms`)];
     for (const stage of ['connect', 'read', 'apply'] as const) {
@@ -44,6 +48,7 @@ export class RunProfile {
       out.push(`hosts ${stage}: ${times.length} hosts, median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${slowest.ms} ms (${slowest.host})`);
       if (stage === 'read' && this.readWithoutShell !== undefined) out.push(`hosts read without a shell (SFTP): ${this.readWithoutShell} of ${times.length}`);
     }
+    if (this.ssh2) out.push(`ssh2 loaded from ${this.ssh2.from === 'bundle' ? `its bundle, code cache ${this.ssh2.codeCache}` : 'node_modules'}`);
     return out;
   }
 }

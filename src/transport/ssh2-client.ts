@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
-import { cachedRequire } from '../cached-require.js';
+import { cachedRequire, codeCacheOf } from '../cached-require.js';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { bundleHoldsInstalledSsh2 } from './ssh2-bundle-version.js';
 
 /** The two parts of ssh2 a connection uses. */
 interface Ssh2Client {
@@ -8,18 +9,29 @@ interface Ssh2Client {
   parseKey: typeof import('ssh2').utils.parseKey;
 }
 let loaded: Ssh2Client | undefined;
+/** Where ssh2 was loaded from: the build's bundle (with what became of its code cache) or node_modules. */
+export type Ssh2Origin = { from: 'bundle'; codeCache: string } | { from: 'node_modules' };
+let origin: Ssh2Origin | undefined;
+
+/** Where this process loaded ssh2 from (`-v`'s profile), or undefined before its first connection. */
+export function ssh2Origin(): Ssh2Origin | undefined {
+  return origin;
+}
+
 /**
  * ssh2's client and key parser, loaded on first use: a run through the connection keeper never
  * needs them (about 0.2 s of start-up). Not ssh2's index, which also loads its server, its HTTP
  * agents (node:http, node:https) and key generation: the first handshake waits for this load, and
  * the client alone takes 14 ms less of it (50 -> 36 ms). The paths are inside ssh2's package: an
  * ssh2 that moves them (or closes them with an `exports` map) gets its index loaded instead.
- * The CLI loads them from the build's own bundle of them instead (bundledSsh2Client).
+ * The CLI loads them from the build's own bundle of them instead (bundledSsh2Client), when that
+ * bundle holds the installed ssh2.
  */
 export function ssh2Client(): Ssh2Client {
   if (!loaded) {
     loaded = bundledSsh2Client();
     if (loaded) return loaded;
+    origin = { from: 'node_modules' };
     const require = createRequire(import.meta.url);
     try {
       loaded = {
@@ -41,15 +53,15 @@ export function ssh2Client(): Ssh2Client {
  * compiled from the code cache the build wrote after a connection on loopback: its load took 11 ms
  * instead of 21 (its 25 files resolved, read and compiled), and the functions a connection runs
  * come compiled; a 1-host plan's CPU went 141 -> 124 ms (2026-12-07). Undefined outside the CLI,
- * or in a build without that file.
+ * in a build without that file, or where the installed ssh2 is not the one bundled (its own load
+ * is only slower than the bundle's).
  */
 function bundledSsh2Client(): Ssh2Client | undefined {
   const requireCached = cachedRequire();
   if (!requireCached) return undefined;
-  try {
-    return requireCached(`${PACKAGE_ROOT}/dist/cli/ssh2-client.cjs`) as Ssh2Client;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const bundle = `${PACKAGE_ROOT}/dist/cli/ssh2-client.cjs`;
+  if (!bundleHoldsInstalledSsh2(bundle)) return undefined;
+  const client = requireCached(bundle) as Ssh2Client;
+  origin = { from: 'bundle', codeCache: codeCacheOf(bundle) ?? 'none' };
+  return client;
 }
