@@ -18,6 +18,9 @@
 // unanswered, not proved (skip-host-key-proofs.ts); a tick's writes in one system call after the
 // handshake (coalesce-writes.ts). What it keeps: the host key checked against known_hosts for every
 // host, as gridops checks it, and one exec per host.
+// ssh2 itself loads from node_modules, as any program using it loads it: gridops' bundle of ssh2's
+// client and its code cache (scripts/bundle-cli.js, scripts/ssh2-code-cache.js) are start-up work
+// of gridops, as its CLI bundle is (README: the floor measured with them too, 2026-12-07).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { EarlyDials } from '../../dist/transport/early-dials.js';
