@@ -153,8 +153,11 @@ const HELD_PAST_WAIT = 'apt-get install: another dpkg or apt still holds its loc
  * there, saying what to run by hand: never a loop.
  *
  * Then pending triggers (aptTriggersRun).
+ *
+ * `warningMarker`: the marker of the batch the step is recorded for, which its step warnings
+ * (step-warning.ts) carry; undefined outside a batch.
  */
-export function aptInstall(packages: readonly string[], lockWait: AptLockWait = APT_LOCK_WAIT): string {
+export function aptInstall(packages: readonly string[], lockWait: AptLockWait = APT_LOCK_WAIT, warningMarker?: string): string {
   const install = aptWaitingForLock('apt-get install', `DEBIAN_FRONTEND=noninteractive apt-get ${APT_INSTALL_OPTIONS} install -y -q --no-install-recommends ${sh(packages)}`, lockWait);
   const repair = aptWaitingForLock('dpkg --configure -a', `DEBIAN_FRONTEND=noninteractive dpkg ${KEEP_CONFFILES.join(' ')} --configure -a`, lockWait, DPKG_LOCK);
   return [
@@ -165,15 +168,15 @@ export function aptInstall(packages: readonly string[], lockWait: AptLockWait = 
     '  0:*) ;;',
     "  *'dpkg was interrupted'*)",
     // A step warning (step-warning.ts), as the repairs after it: apply says them where the install then succeeds.
-    `    ${stepWarning(quote('apt-get install: dpkg was interrupted earlier; finishing it with dpkg --configure -a'))}`,
+    `    ${stepWarning(quote('apt-get install: dpkg was interrupted earlier; finishing it with dpkg --configure -a'), warningMarker)}`,
     `    ${NEW_LOCK_WAIT}`,
     ...repair.map((line) => `    ${line}`),
-    ...aptFixBroken(lockWait).map((line) => `    ${line}`),
+    ...aptFixBroken(lockWait, warningMarker).map((line) => `    ${line}`),
     `    ${NEW_LOCK_WAIT}`,
     ...install.map((line) => `    ${line}`),
     '    ;;',
     'esac',
-    ...aptTriggersRun(lockWait),
+    ...aptTriggersRun(lockWait, warningMarker),
     'exit "$r"',
   ].join('\n');
 }
@@ -186,7 +189,7 @@ export function aptInstall(packages: readonly string[], lockWait: AptLockWait = 
  * (`Packages need to be removed but remove is disabled`): which of the host's packages to drop is
  * the operator's call, not an install's.
  */
-function aptFixBroken(lockWait: AptLockWait): string[] {
+function aptFixBroken(lockWait: AptLockWait, warningMarker: string | undefined): string[] {
   const fixBroken = aptWaitingForLock('apt-get -f install', `DEBIAN_FRONTEND=noninteractive apt-get ${APT_INSTALL_OPTIONS} -f install -y -q --no-install-recommends --no-remove`, lockWait);
   const failed = [
     quote('apt-get install: dpkg --configure -a and then apt-get -f install, run to finish what an interrupted dpkg left, failed (exit '),
@@ -197,7 +200,7 @@ function aptFixBroken(lockWait: AptLockWait): string[] {
     'if [ "$r" -ne 0 ]; then',
     // A dpkg still running holds what apt-get -f install needs too: apt would only wait its DPkg::Lock::Timeout out.
     `  case $apt_err in ${DPKG_LOCK.pattern}) echo ${quote(HELD_PAST_WAIT)} >&2; exit "$r" ;; esac`,
-    `  ${stepWarning(`${quote('apt-get install: dpkg --configure -a failed (exit ')}"$r"${quote('); fixing what it left with apt-get -f install')}`)}`,
+    `  ${stepWarning(`${quote('apt-get install: dpkg --configure -a failed (exit ')}"$r"${quote('); fixing what it left with apt-get -f install')}`, warningMarker)}`,
     `  ${NEW_LOCK_WAIT}`,
     ...fixBroken.map((line) => `  ${line}`),
     // A lock still held past the wait is no failure to fix by hand: said as the other stages say it.
@@ -222,13 +225,13 @@ function aptFixBroken(lockWait: AptLockWait): string[] {
  * it is the exact state, one line a package, where --audit's report is prose that also lists
  * unpacked and half-configured packages, which --triggers-only does not finish.
  */
-function aptTriggersRun(lockWait: AptLockWait): string[] {
+function aptTriggersRun(lockWait: AptLockWait, warningMarker: string | undefined): string[] {
   const run = aptWaitingForLock('dpkg --triggers-only -a', 'DEBIAN_FRONTEND=noninteractive dpkg --triggers-only -a', lockWait, DPKG_LOCK);
   const said = 'apt-get install: dpkg left package triggers pending; running them with dpkg --triggers-only -a';
   return [
     // No names: dpkg-query then lists every package dpkg has (all but purged ones).
     `if [ "$r" -eq 0 ] && dpkg-query -W -f=${quote('${Status}\n')} 2>/dev/null | grep -q -E ${quote(' triggers-(pending|awaited)$')}; then`,
-    `  ${stepWarning(quote(said))}`,
+    `  ${stepWarning(quote(said), warningMarker)}`,
     `  ${NEW_LOCK_WAIT}`,
     ...run.map((line) => `  ${line}`),
     '  if [ "$r" -ne 0 ]; then',
