@@ -322,7 +322,7 @@ export class StepRecorder {
   /** apt-get update at most once per run on this host, before the first install. */
   async aptUpdateOnce(): Promise<void> {
     if (this.aptUpdated) return;
-    await this.run(aptUpdateWithRetries(), 'apt-get update', { timeoutMs: APT_UPDATE_STEP_MS });
+    await this.run(aptUpdateWithRetries(undefined, undefined, this.warningMarker), 'apt-get update', { timeoutMs: APT_UPDATE_STEP_MS });
     this.aptUpdated = true;
   }
 }
