@@ -86,6 +86,7 @@ export async function runApplyLike(
         failFast: false,
         logger: log,
         warn: messages.warnAt,
+        runWarning: messages.warn,
         progress: messages.progress,
         onPlan: (plan) => {
           command.say(renderPlan(plan, { color, command: verb }));

@@ -23,7 +23,7 @@
  */
 import { RENAME_UL } from '../resources/batch-shell.js';
 import { stepScript, type Placement, type RecordedStep } from '../resources/step-recorder.js';
-import { STEP_WARNING_VARIABLE } from '../resources/step-warning.js';
+import { warningPrefix } from '../resources/step-warning.js';
 import { quote } from '../transport/quote.js';
 
 /** One change of a batch, in the batch's order. */
@@ -64,8 +64,7 @@ function markers(marker: string) {
 /** `changes`: the batch's changes, in order; `steps`: every step recorded for them. */
 export function batchScript(changes: readonly BatchChange[], steps: readonly RecordedStep[], marker: string): string {
   const m = markers(marker);
-  // Every step's subshell inherits it: a step's warning line starts with the batch's own marker (step-warning.ts).
-  const lines: string[] = [`${STEP_WARNING_VARIABLE}=${quote(`${marker} warning `)}`];
+  const lines: string[] = [];
   /** Writes staged and not yet placed, and the changes whose `done` waits for them. */
   let pending: Pending[] = [];
   let deferred: number[] = [];
@@ -182,10 +181,11 @@ export interface BatchWarning {
 /** The step warnings in a batch's stderr, in order, each with the change whose section it is in. */
 export function batchWarnings(stderr: string, marker: string): BatchWarning[] {
   const warnings: BatchWarning[] = [];
+  const warning = warningPrefix(marker);
   let change = -1;
   for (const line of markedLines(stderr, marker)) {
     if (line.startsWith(`${marker} change `)) change = Number(line.slice(`${marker} change `.length));
-    else if (line.startsWith(`${marker} warning `) && change >= 0) warnings.push({ change, message: line.slice(`${marker} warning `.length) });
+    else if (line.startsWith(warning) && change >= 0) warnings.push({ change, message: line.slice(warning.length) });
   }
   return warnings;
 }
@@ -209,6 +209,6 @@ function lastIndexWhere<T>(items: readonly T[], match: (item: T) => boolean): nu
 
 /** Stderr lines without the batch's own marker lines; a step warning is its message, as the step said it. */
 function withoutMarkers(lines: readonly string[], marker: string): string {
-  const warning = `${marker} warning `;
+  const warning = warningPrefix(marker);
   return lines.flatMap((l) => (l.startsWith(warning) ? [l.slice(warning.length)] : l.startsWith(`${marker} `) ? [] : [l])).join('\n');
 }

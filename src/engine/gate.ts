@@ -95,12 +95,15 @@ export class MutationGate {
     const host = transport.name;
     const shell = held?.waiting ? heldShell : undefined;
     const umask = shell?.umask;
-    const recorder = new StepRecorder(host, shell ? { shell } : {});
+    // Made before the steps are recorded: a step warning carries the marker as literal text in its
+    // own step's script (resources/step-warning.ts), as the batch's other markers are in its script,
+    // not in a shell variable that every step and the programs they run could read and forge with.
+    const marker = `@@gridops-step-${randomBytes(8).toString('hex')}@@`;
+    const recorder = new StepRecorder(host, { ...(shell ? { shell } : {}), warningMarker: marker });
     for (const item of items) {
       recorder.begin(item.change.id);
       await item.perform(recorder);
     }
-    const marker = `@@gridops-step-${randomBytes(8).toString('hex')}@@`;
     const live = new LiveMarkers(marker, items, host, this.emit, (i, step, guard) => recorder.steps.filter((s) => s.change === items[i]?.change.id)[step]?.skipWhen?.[guard]?.reason);
     const t0 = performance.now();
     // Staged files first (SFTP on the same connection), in a directory only root may write: the

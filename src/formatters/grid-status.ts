@@ -49,8 +49,8 @@ export function formatGridStatus(status: GridStatus): string {
 
 /**
  * Why a node is not in sync where its topology and playbooks are the ones applied, with what to
- * run: the APPLIED column's one word names neither the handlers it owes nor the gridops that applied
- * it. Both are read from the state file, which anyone may have edited: printed escaped.
+ * run: the APPLIED column's one word names neither the handlers it owes nor the gridops that last ran
+ * there (applied or failed). Both are read from the state file, which anyone may have edited: printed escaped.
  */
 function notInSyncNote(n: NodeStatus): string | undefined {
   if (n.applied === 'handlers-owed') return `handlers owed (${n.pendingHandlers ? printableText(n.pendingHandlers.join(', ')) : '?'}) by an interrupted or failed run: run apply, which runs them`;

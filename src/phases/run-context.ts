@@ -109,6 +109,12 @@ export class RunContext {
     this.options.progress(message, this.elapsed());
   }
 
+  /** A warning of the run, through its warning channel (RunOptions.runWarning), else as a progress line that says it is one. */
+  warn(message: string): void {
+    if (this.options.runWarning) this.options.runWarning(message);
+    else this.say(`warning: ${message}`);
+  }
+
   setGrid(grid: Grid, paths: ReturnType<typeof statePaths>): void {
     this.loaded = { grid, paths };
   }

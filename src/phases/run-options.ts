@@ -23,6 +23,11 @@ export interface RunOptions {
   progress: (message: string, elapsedMs: number) => void;
   /** A topology warning (valid, but probably not what is meant, or not applied yet). */
   warn?: (warning: Problem) => void;
+  /**
+   * A warning of the run that no file position holds (formatters/run-messages.ts `warn`): `--json`
+   * types it `warning`. Without it, RunContext.warn says it as a progress line `warning: …`.
+   */
+  runWarning?: (message: string) => void;
   becomePrompt?: () => Promise<string>;
   /** Called once the run ends (also when it fails), with where its time went (`-v`). */
   onProfile?: (profile: RunProfile) => void;

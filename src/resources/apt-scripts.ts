@@ -68,11 +68,14 @@ const DPKG_LOCK: HeldLock = { pattern: "*'dpkg: error: dpkg '*'locked by another
  * /var/lib/apt/lists/lock, and `apt-get install` /var/cache/apt/archives/lock for its downloads,
  * without waiting: with apt-daily.service holding one (a fresh cloud VM's first minutes), apt fails
  * at once, exit 100, `E: Could not get lock …`. Its stderr is kept apart (stdout goes on as it
- * comes), so the step says once that it waits, with apt's own line naming the holder's pid, and
- * shows a failure's message as apt printed it.
+ * comes), so the step says once per wait that it waits, with apt's own line naming the holder's
+ * pid (heldLockLine), and shows a failure's message as apt printed it. That line is a step warning
+ * (step-warning.ts, with `warningMarker`, the batch's): a step that then succeeds shows no other
+ * output, and the operator should hear that it waited on another apt.
  */
-function aptWaitingForLock(what: string, command: string, wait: AptLockWait, lock: HeldLock = APT_LOCK): string[] {
+function aptWaitingForLock(what: string, command: string, wait: AptLockWait, warningMarker: string | undefined, lock: HeldLock = APT_LOCK): string[] {
   const stillHeld = `${what}: ${lock.name} is still held after ${wait.totalS} s`;
+  const waiting = `${quote(`${what}: waiting for ${lock.name} (up to ${wait.totalS} s): `)}"$apt_lock_line"`;
   return [
     'while :; do',
     // LC_ALL=C: the lock's message is matched in English (a host whose locale is translated would not wait).
@@ -83,8 +86,11 @@ function aptWaitingForLock(what: string, command: string, wait: AptLockWait, loc
     // Wall time since the lock was first met: a held dpkg lock costs each try its own DPkg::Lock::Timeout too.
     '      now=$(date +%s); apt_lock_since=${apt_lock_since:-$now}; apt_lock_waited=$((now - apt_lock_since))',
     `      if [ "$apt_lock_waited" -lt ${wait.totalS} ]; then`,
-    // printf, not echo: dash's echo reads backslashes in apt's message as escapes (`\c` ends the line there).
-    `        [ "$apt_lock_waited" -gt 0 ] || [ -n "$apt_lock_said" ] || printf '%s %s\\n' ${quote(`${what}: waiting for ${lock.name} (up to ${wait.totalS} s):`)} "$apt_err" >&2`,
+    `        if [ "$apt_lock_waited" -eq 0 ] && [ -z "$apt_lock_said" ]; then`,
+    ...heldLockLine(lock).map((line) => `          ${line}`),
+    // printf (stepWarning), not echo: dash's echo reads backslashes in apt's message as escapes (`\c` ends the line there).
+    `          ${stepWarning(waiting, warningMarker)}`,
+    '        fi',
     `        apt_lock_said=1; sleep ${wait.pauseS}; continue`,
     '      fi',
     `      apt_err="$apt_err"${quote(`\n${stillHeld}`)} ;;`,
@@ -96,18 +102,37 @@ function aptWaitingForLock(what: string, command: string, wait: AptLockWait, loc
 }
 
 /**
+ * Shell lines that set `apt_lock_line` to the line of `apt_err` that says `lock` is held (apt's
+ * `E: Could not get lock … It is held by process 812 (apt-get)`, dpkg's `… locked by another
+ * process with pid 812`), without the lines around it (`E: Unable to lock directory …`, dpkg's
+ * `Note: removing the lock file is always wrong …`): a step warning is one line. Builtins only.
+ * Where no single line says it (the pattern's parts on two lines), the last line.
+ */
+function heldLockLine(lock: HeldLock): string[] {
+  return [
+    // A newline, for the expansions below: `$(printf '\n')` would lose it, and fork.
+    "apt_nl='\n'",
+    'apt_lock_line=$apt_err',
+    'while :; do',
+    `  case \${apt_lock_line%%"$apt_nl"*} in ${lock.pattern}) apt_lock_line=\${apt_lock_line%%"$apt_nl"*}; break ;; esac`,
+    '  case $apt_lock_line in *"$apt_nl"*) apt_lock_line=${apt_lock_line#*"$apt_nl"} ;; *) break ;; esac',
+    'done',
+  ];
+}
+
+/**
  * `apt-get update`, each attempt bounded and retried (Ansible's `update_cache_retries`): an index
  * fetch through a proxy or mirror that stalls with its connection half-closed hangs apt past its
  * own `Acquire::http::Timeout`, and a fresh attempt gets through. A node's own apt timers may hold
  * the lists lock for a while: that is waited for (aptWaitingForLock) without using up an attempt.
  */
-export function aptUpdateWithRetries(attemptSeconds: readonly number[] = APT_UPDATE_ATTEMPTS_S, lockWait: AptLockWait = APT_LOCK_WAIT): string {
+export function aptUpdateWithRetries(attemptSeconds: readonly number[] = APT_UPDATE_ATTEMPTS_S, lockWait: AptLockWait = APT_LOCK_WAIT, warningMarker?: string): string {
   const n = attemptSeconds.length;
   return [
     "attempt=0; apt_lock_waited=0; apt_lock_since=''; apt_lock_said=''",
     `for bound in ${attemptSeconds.join(' ')}; do`,
     '  attempt=$((attempt + 1))',
-    ...aptWaitingForLock('apt-get update', 'DEBIAN_FRONTEND=noninteractive timeout -k 10 "$bound" apt-get -o DPkg::Lock::Timeout=120 update -q', lockWait).map((line) => `  ${line}`),
+    ...aptWaitingForLock('apt-get update', 'DEBIAN_FRONTEND=noninteractive timeout -k 10 "$bound" apt-get -o DPkg::Lock::Timeout=120 update -q', lockWait, warningMarker).map((line) => `  ${line}`),
     '  [ "$r" -eq 0 ] && exit 0',
     `  echo "apt-get update: attempt $attempt of ${n} failed or timed out after $bound s" >&2`,
     `  [ "$attempt" -lt ${n} ] && sleep "$attempt"`,
@@ -153,10 +178,13 @@ const HELD_PAST_WAIT = 'apt-get install: another dpkg or apt still holds its loc
  * there, saying what to run by hand: never a loop.
  *
  * Then pending triggers (aptTriggersRun).
+ *
+ * `warningMarker`: the marker of the batch the step is recorded for, which its step warnings
+ * (step-warning.ts) carry; undefined outside a batch.
  */
-export function aptInstall(packages: readonly string[], lockWait: AptLockWait = APT_LOCK_WAIT): string {
-  const install = aptWaitingForLock('apt-get install', `DEBIAN_FRONTEND=noninteractive apt-get ${APT_INSTALL_OPTIONS} install -y -q --no-install-recommends ${sh(packages)}`, lockWait);
-  const repair = aptWaitingForLock('dpkg --configure -a', `DEBIAN_FRONTEND=noninteractive dpkg ${KEEP_CONFFILES.join(' ')} --configure -a`, lockWait, DPKG_LOCK);
+export function aptInstall(packages: readonly string[], lockWait: AptLockWait = APT_LOCK_WAIT, warningMarker?: string): string {
+  const install = aptWaitingForLock('apt-get install', `DEBIAN_FRONTEND=noninteractive apt-get ${APT_INSTALL_OPTIONS} install -y -q --no-install-recommends ${sh(packages)}`, lockWait, warningMarker);
+  const repair = aptWaitingForLock('dpkg --configure -a', `DEBIAN_FRONTEND=noninteractive dpkg ${KEEP_CONFFILES.join(' ')} --configure -a`, lockWait, warningMarker, DPKG_LOCK);
   return [
     "apt_lock_waited=0; apt_lock_since=''; apt_lock_said=''",
     ...install,
@@ -165,15 +193,15 @@ export function aptInstall(packages: readonly string[], lockWait: AptLockWait = 
     '  0:*) ;;',
     "  *'dpkg was interrupted'*)",
     // A step warning (step-warning.ts), as the repairs after it: apply says them where the install then succeeds.
-    `    ${stepWarning(quote('apt-get install: dpkg was interrupted earlier; finishing it with dpkg --configure -a'))}`,
+    `    ${stepWarning(quote('apt-get install: dpkg was interrupted earlier; finishing it with dpkg --configure -a'), warningMarker)}`,
     `    ${NEW_LOCK_WAIT}`,
     ...repair.map((line) => `    ${line}`),
-    ...aptFixBroken(lockWait).map((line) => `    ${line}`),
+    ...aptFixBroken(lockWait, warningMarker).map((line) => `    ${line}`),
     `    ${NEW_LOCK_WAIT}`,
     ...install.map((line) => `    ${line}`),
     '    ;;',
     'esac',
-    ...aptTriggersRun(lockWait),
+    ...aptTriggersRun(lockWait, warningMarker),
     'exit "$r"',
   ].join('\n');
 }
@@ -186,8 +214,8 @@ export function aptInstall(packages: readonly string[], lockWait: AptLockWait = 
  * (`Packages need to be removed but remove is disabled`): which of the host's packages to drop is
  * the operator's call, not an install's.
  */
-function aptFixBroken(lockWait: AptLockWait): string[] {
-  const fixBroken = aptWaitingForLock('apt-get -f install', `DEBIAN_FRONTEND=noninteractive apt-get ${APT_INSTALL_OPTIONS} -f install -y -q --no-install-recommends --no-remove`, lockWait);
+function aptFixBroken(lockWait: AptLockWait, warningMarker: string | undefined): string[] {
+  const fixBroken = aptWaitingForLock('apt-get -f install', `DEBIAN_FRONTEND=noninteractive apt-get ${APT_INSTALL_OPTIONS} -f install -y -q --no-install-recommends --no-remove`, lockWait, warningMarker);
   const failed = [
     quote('apt-get install: dpkg --configure -a and then apt-get -f install, run to finish what an interrupted dpkg left, failed (exit '),
     '"$r"',
@@ -197,7 +225,7 @@ function aptFixBroken(lockWait: AptLockWait): string[] {
     'if [ "$r" -ne 0 ]; then',
     // A dpkg still running holds what apt-get -f install needs too: apt would only wait its DPkg::Lock::Timeout out.
     `  case $apt_err in ${DPKG_LOCK.pattern}) echo ${quote(HELD_PAST_WAIT)} >&2; exit "$r" ;; esac`,
-    `  ${stepWarning(`${quote('apt-get install: dpkg --configure -a failed (exit ')}"$r"${quote('); fixing what it left with apt-get -f install')}`)}`,
+    `  ${stepWarning(`${quote('apt-get install: dpkg --configure -a failed (exit ')}"$r"${quote('); fixing what it left with apt-get -f install')}`, warningMarker)}`,
     `  ${NEW_LOCK_WAIT}`,
     ...fixBroken.map((line) => `  ${line}`),
     // A lock still held past the wait is no failure to fix by hand: said as the other stages say it.
@@ -222,13 +250,13 @@ function aptFixBroken(lockWait: AptLockWait): string[] {
  * it is the exact state, one line a package, where --audit's report is prose that also lists
  * unpacked and half-configured packages, which --triggers-only does not finish.
  */
-function aptTriggersRun(lockWait: AptLockWait): string[] {
-  const run = aptWaitingForLock('dpkg --triggers-only -a', 'DEBIAN_FRONTEND=noninteractive dpkg --triggers-only -a', lockWait, DPKG_LOCK);
+function aptTriggersRun(lockWait: AptLockWait, warningMarker: string | undefined): string[] {
+  const run = aptWaitingForLock('dpkg --triggers-only -a', 'DEBIAN_FRONTEND=noninteractive dpkg --triggers-only -a', lockWait, warningMarker, DPKG_LOCK);
   const said = 'apt-get install: dpkg left package triggers pending; running them with dpkg --triggers-only -a';
   return [
     // No names: dpkg-query then lists every package dpkg has (all but purged ones).
     `if [ "$r" -eq 0 ] && dpkg-query -W -f=${quote('${Status}\n')} 2>/dev/null | grep -q -E ${quote(' triggers-(pending|awaited)$')}; then`,
-    `  ${stepWarning(quote(said))}`,
+    `  ${stepWarning(quote(said), warningMarker)}`,
     `  ${NEW_LOCK_WAIT}`,
     ...run.map((line) => `  ${line}`),
     '  if [ "$r" -ne 0 ]; then',

@@ -4,6 +4,7 @@ import { quote } from '../transport/quote.js';
 import { APT_INSTALL_STEP_MS, APT_UPDATE_STEP_MS, aptInstall, aptUpdateWithRetries } from './apt-scripts.js';
 import type { BatchShell } from './batch-shell.js';
 import { chmodMode } from './octal-mode.js';
+import { stepWarning } from './step-warning.js';
 import { utf8Text } from './utf8-text.js';
 
 /** One remote command of a change, as recorded by a StepRecorder. */
@@ -138,11 +139,15 @@ export class StepRecorder {
   private readonly umask: string | undefined;
   /** The batch's writes are staged and placed together by `rename.ul` (BatchShell.renameUl); its name prefix, one per batch. */
   private readonly placementPrefix: string | undefined;
+  /** The random marker of the batch the steps are recorded for (engine/batch-script.ts), which step warnings carry. */
+  private readonly warningMarker: string | undefined;
 
+  /** `warningMarker`: the batch's marker; without it (no batch) a step warning is its message alone. */
   constructor(
     readonly host: string,
-    options: { shell?: BatchShell } = {},
+    options: { shell?: BatchShell; warningMarker?: string } = {},
   ) {
+    this.warningMarker = options.warningMarker;
     const umask = options.shell?.umask;
     this.umask = umask !== undefined && /^[0-7]{4}$/.test(umask) ? umask : undefined;
     this.placementPrefix = this.umask && options.shell?.renameUl ? `.gridops-${randomBytes(8).toString('hex')}~` : undefined;
@@ -151,6 +156,14 @@ export class StepRecorder {
   /** Steps recorded from now on belong to `change`. */
   begin(change: string): void {
     this.change = change;
+  }
+
+  /**
+   * The shell line, for a step of this recorder's, that says a step warning (step-warning.ts):
+   * `word` is the message as one shell word. The batch's marker goes into the step's own text.
+   */
+  stepWarning(word: string): string {
+    return stepWarning(word, this.warningMarker);
   }
 
   /** A command built with quote()/sh(); the change fails if it exits non-zero. */
@@ -303,13 +316,13 @@ export class StepRecorder {
   /** apt-get update (once per run on this host), then apt-get install of `packages`. */
   async aptInstall(packages: readonly string[]): Promise<void> {
     await this.aptUpdateOnce();
-    await this.run(aptInstall(packages), `apt-get install ${packages.join(' ')}`, { timeoutMs: APT_INSTALL_STEP_MS });
+    await this.run(aptInstall(packages, undefined, this.warningMarker), `apt-get install ${packages.join(' ')}`, { timeoutMs: APT_INSTALL_STEP_MS });
   }
 
   /** apt-get update at most once per run on this host, before the first install. */
   async aptUpdateOnce(): Promise<void> {
     if (this.aptUpdated) return;
-    await this.run(aptUpdateWithRetries(), 'apt-get update', { timeoutMs: APT_UPDATE_STEP_MS });
+    await this.run(aptUpdateWithRetries(undefined, undefined, this.warningMarker), 'apt-get update', { timeoutMs: APT_UPDATE_STEP_MS });
     this.aptUpdated = true;
   }
 }

@@ -47,7 +47,10 @@ export interface NodeStatus {
   appliedAt?: string;
   /** The handlers an interrupted or failed run owes the node, which the next apply runs; absent when none. */
   pendingHandlers?: string[];
-  /** With `applied: 'older-gridops'` or `'newer-gridops'`: the gridops version that last applied the node. */
+  /**
+   * With `applied: 'older-gridops'` or `'newer-gridops'`: the version of the gridops that last ran
+   * there (applied or failed: a newer gridops' failed first run records its version too).
+   */
   appliedWithGridops?: string;
   agentVersion: string | null;
   /**

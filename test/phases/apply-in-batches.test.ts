@@ -15,7 +15,8 @@ import { PLAN_FORMAT } from '../../src/plan/plan.js';
 import { statePaths, type GridState } from '../../src/state/state.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
 import { CommandResource } from '../../src/resources/command.js';
-import { stepWarning } from '../../src/resources/step-warning.js';
+import type { StepRecorder } from '../../src/resources/step-recorder.js';
+import type { CommandChange } from '../../src/plan/change.js';
 import { quote } from '../../src/transport/quote.js';
 import { allNodes } from '../../src/topology/model.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
@@ -80,6 +81,24 @@ function fleet(g: ReturnType<typeof grid>, stuck?: string, moves: Record<string,
     };
   });
   return { planned, order };
+}
+
+/**
+ * A command that also says `warning` (a shell word) as a step warning, as a package step says what
+ * it repaired (resources/step-warning.ts): only a step gridops records can say one.
+ */
+class RepairingCommand extends CommandResource {
+  constructor(
+    name: string,
+    private readonly command: string,
+    private readonly warning: string,
+  ) {
+    super({ name, command });
+  }
+
+  override async apply(_change: CommandChange, recorder: StepRecorder): Promise<void> {
+    await recorder.run(`${this.command}\n${recorder.stepWarning(this.warning)}`, 'upgrade');
+  }
 }
 
 /** A run context as the phases before `apply in batches` leave it. */
@@ -557,7 +576,7 @@ describe('apply in batches, without --rolling', () => {
     const g = grid();
     const { planned } = fleet(g);
     // The rest of its stderr stays unsaid; the warning, read from the host, is printed escaped.
-    const repaired = new CommandResource({ name: 'upgrade', command: `echo 'Setting up hello' >&2\n${stepWarning(quote('dpkg was interrupted earlier; finished it\u001b[2J'))}` });
+    const repaired = new RepairingCommand('upgrade', "echo 'Setting up hello' >&2", quote('dpkg was interrupted earlier; finished it\u001b[2J'));
     planned[1] = { ...planned[1]!, resources: new Map([[repaired.id, repaired]]), plan: { ...planned[1]!.plan, changes: [repaired.diff('')!] } };
     const { ctx, progress } = contextFor(g, planned);
     await applyInBatches.run(ctx);

@@ -144,8 +144,9 @@ function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'd
   return { path: `${bin}:${process.env.PATH}`, aptCalls: () => lines(aptLog), dpkgCalls: () => lines(dpkgLog), repaired: () => existsSync(journalReplayed) };
 }
 
-async function install(host: Host, packages: string[], lockWait = { totalS: 6, pauseS: 1 }) {
-  return local.exec(`PATH=${quote(host.path)}; export PATH\n${aptInstall(packages, lockWait)}`, { timeoutMs: 30_000 });
+/** `warningMarker`: as in a batch, the step's warnings carry it (resources/step-warning.ts). */
+async function install(host: Host, packages: string[], lockWait = { totalS: 6, pauseS: 1 }, warningMarker?: string) {
+  return local.exec(`PATH=${quote(host.path)}; export PATH\n${aptInstall(packages, lockWait, warningMarker)}`, { timeoutMs: 30_000 });
 }
 
 const INSTALL_ARGS = '-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install -y -q --no-install-recommends hello';
@@ -218,6 +219,18 @@ describe('apt-get install after an interrupted dpkg (Ctrl-C, a lost connection, 
     expect(host.dpkgCalls()).toHaveLength(3);
     expect(host.aptCalls()).toHaveLength(2);
     expect(result.stderr).toContain('dpkg --configure -a: waiting for the dpkg lock (up to 6 s): dpkg: error: dpkg frontend lock was locked by another process with pid 812');
+  });
+
+  it("in a batch, dpkg's lock wait is a step warning of one line, dpkg's own naming the holder, without its note", async () => {
+    const marker = '@@gridops-step-0123456789abcdef@@';
+    const host = interruptedHost('locked-warned', { repair: 'works', lockedCalls: 1 });
+    const result = await install(host, ['hello'], undefined, marker);
+    expect(result.code).toBe(0);
+    expect(result.stderr.split('\n').filter((l) => l.startsWith(`${marker} warning `))).toEqual([
+      `${marker} warning ${REPAIR_SAID}`,
+      `${marker} warning dpkg --configure -a: waiting for the dpkg lock (up to 6 s): dpkg: error: dpkg frontend lock was locked by another process with pid 812`,
+    ]);
+    expect(result.stderr).not.toContain('Note: removing the lock file');
   });
 
   it('a dpkg lock still held after the wait ends the step there: no fix-broken, which would only wait for it too', async () => {
@@ -365,6 +378,12 @@ describe("through apply: a package step that succeeded after a repair says what 
     expect(outcome.status).toBe('applied');
     expect(outcome.warnings).toEqual([REPAIR_SAID, FIX_BROKEN_SAID, TRIGGERS_SAID].map((message) => ({ id: pkg, message })));
   });
+
+  it("a wait for another apt's lock is said as a warning too, once, with apt's own line naming the holder (backslashes and all), though the install then succeeded", async () => {
+    const outcome = await applyPackage(journalClean(interruptedHost('apply-lock-wait', { repair: 'works', aptLockedCalls: 1 })));
+    expect(outcome).toMatchObject({ status: 'applied', applied: 1 });
+    expect(outcome.warnings).toEqual([{ id: pkg, message: `apt-get install: waiting for the apt lock (up to 120 s): ${APT_LOCKED}` }]);
+  }, 20_000);
 
   it('an install that needed no repair has no warning: the rest of its output stays unsaid', async () => {
     const outcome = await applyPackage(journalClean(interruptedHost('apply-clean', { repair: 'works' })));

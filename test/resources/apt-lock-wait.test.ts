@@ -74,6 +74,21 @@ describe('apt waits for the lock another apt holds (apt-daily on a fresh VM), wh
     expect(result.stderr).toContain('apt-get install: waiting for the apt lock');
   });
 
+  it("in a batch, the wait is a step warning: one line per wait, apt's line naming the holder, without apt's other lines", async () => {
+    const marker = '@@gridops-step-0123456789abcdef@@';
+    const apt = lockedApt('warned', 2, '/var/lib/apt/lists/lock');
+    const result = await run(apt.path, aptUpdateWithRetries([5, 5], quick, marker));
+    expect(result.code).toBe(0);
+    expect(result.stderr.split('\n').filter((l) => l.includes('lock'))).toEqual([
+      `${marker} warning apt-get update: waiting for the apt lock (up to 6 s): E: Could not get lock /var/lib/apt/lists/lock. It is held by process 812 (apt-get)`,
+    ]);
+    // An install's wait is a wait of its own, said again.
+    const install = lockedApt('install-warned', 1, '/var/cache/apt/archives/lock');
+    const installed = await run(install.path, aptInstall(['jq'], quick, marker));
+    expect(installed.code).toBe(0);
+    expect(installed.stderr).toBe(`${marker} warning apt-get install: waiting for the apt lock (up to 6 s): E: Could not get lock /var/cache/apt/archives/lock. It is held by process 812 (apt-get)\n`);
+  });
+
   it('on a host whose locale is translated, apt runs under LC_ALL=C, so its lock message is recognised and waited for', async () => {
     const apt = lockedApt('translated', 2, '/var/lib/apt/lists/lock', { translated: true });
     const result = await run(apt.path, `export LANG=fr_FR.UTF-8\n${aptUpdateWithRetries([5, 5], quick)}`);
@@ -91,9 +106,11 @@ describe('apt waits for the lock another apt holds (apt-daily on a fresh VM), wh
     expect(result.seconds).toBeLessThan(3);
   });
 
-  it('the recorder records the install as one step, named by its packages', async () => {
-    const recorder = new StepRecorder('h');
+  it("the recorder records the install as one step, named by its packages, and gives both steps its batch's marker", async () => {
+    const recorder = new StepRecorder('h', { warningMarker: '@@gridops-step-0123456789abcdef@@' });
     await recorder.aptInstall(['jq']);
     expect(recorder.steps.map((s) => s.label)).toEqual(['apt-get update', 'apt-get install jq']);
+    // Both say their lock waits as warnings of the recorder's batch.
+    expect(recorder.steps.map((s) => s.command.includes("'@@gridops-step-0123456789abcdef@@ warning '"))).toEqual([true, true]);
   });
 });
