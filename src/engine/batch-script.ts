@@ -46,18 +46,23 @@ interface Pending {
   step: number;
 }
 
-/** The batch's marker lines, all built from its random `marker`. */
+/**
+ * The batch's marker lines, all built from its random `marker`. Each ends with `:`, whose name is
+ * then the last word of the last command: bash (Fedora's and RHEL's sh) keeps that word in `$_`,
+ * which a step started next would read, and with it the marker a step warning starts with.
+ */
 function markers(marker: string) {
+  const line = (text: string, toStderr: boolean) => `echo '${marker} ${text}'${toStderr ? ' >&2' : ''}; :`;
   return {
-    start: (i: number) => `echo '${marker} start ${i}'`,
-    done: (i: number) => `echo '${marker} done ${i}'`,
-    change: (i: number) => `echo '${marker} change ${i}' >&2`,
-    step: (j: number) => `echo '${marker} step ${j}' >&2`,
+    start: (i: number) => line(`start ${i}`, false),
+    done: (i: number) => line(`done ${i}`, false),
+    change: (i: number) => line(`change ${i}`, true),
+    step: (j: number) => line(`step ${j}`, true),
     /** Before each placement: rename.ul's own error output follows it. */
-    placing: `echo '${marker} placing' >&2`,
-    placeFailed: (p: Pending) => `echo '${marker} place-failed ${p.change} ${p.step}' >&2`,
+    placing: line('placing', true),
+    placeFailed: (p: Pending) => line(`place-failed ${p.change} ${p.step}`, true),
     /** Change `i` skipped: by guard `k` of its step `j`, or (a handler) because every change that notified it was. */
-    skipped: (i: number, at?: { step: number; guard: number }) => `echo '${marker} skipped ${i}${at ? ` ${at.step} ${at.guard}` : ''}'`,
+    skipped: (i: number, at?: { step: number; guard: number }) => line(`skipped ${i}${at ? ` ${at.step} ${at.guard}` : ''}`, false),
   };
 }
 

@@ -14,8 +14,12 @@ import { HeldLocalTransport } from '../support/held-local-transport.js';
 const local = new LocalTransport('local');
 const change = (id: string) => ({ kind: 'command', id, action: 'run', command: 'true', summary: id, fields: [] }) as unknown as Change;
 
-/** The reviewer's step, then an attempt to forge a warning with the variable the batch once set for every step. */
-const FORGE = "set | grep gridops >&2; printf '%s%s\\n' \"${gridops_step_warning-}\" 'forged: all is well' >&2";
+/**
+ * The reviewer's step, then attempts to forge a warning: with the variable the batch once set for
+ * every step, and with bash's `$_` (the last argument of the command before: a marker line's text,
+ * where nothing came after it on that line).
+ */
+const FORGE = "set | grep gridops >&2; printf '%s%s\\n' \"${gridops_step_warning-}\" 'forged: all is well' >&2; m=\"${_-}\"; printf '%s warning %s\\n' \"${m% step *}\" 'forged by $_' >&2";
 /** The same listing on stdout and stderr, in a step that fails, so that apply shows what it printed. */
 const SHOW = 'set | grep gridops; set | grep gridops >&2; exit 1';
 
@@ -28,6 +32,8 @@ const items: GateItem[] = [
 /** The paths of a host's batch: a session of its own (`sh -s`), its read's held shell, and a held shell of its own. */
 const paths: Array<[string, () => Promise<{ transport: Transport; held?: Awaited<ReturnType<HeldLocalTransport['execHeld']>> }>]> = [
   ['in a session of its own (sh -s)', async () => ({ transport: new RecordingTransport('n1').on(/^sh -s$/, (command, { options }) => local.exec(command, { stdin: options.stdin })) })],
+  // Fedora's and RHEL's /bin/sh is bash, which sets $_ where dash does not.
+  ['in a session of its own, where sh is bash', async () => ({ transport: new RecordingTransport('n1').on(/^sh -s$/, (_command, { options }) => local.exec('bash -s', { stdin: options.stdin })) })],
   [
     "in its read's held shell",
     async () => {
