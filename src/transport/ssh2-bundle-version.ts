@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 /** The first line of ssh2's bundle (scripts/bundle-cli.js writes it): the version of ssh2 whose JavaScript it holds. */
 const BANNER = /^\/\* ssh2 (\S+) /;
@@ -29,13 +30,19 @@ export function bundledSsh2Version(bundle: string): string | undefined {
  * Undefined when that ssh2 is not found or hides its package.json (an `exports` map).
  */
 export function installedSsh2Version(bundle: string): string | undefined {
-  let file: string;
+  let text: string;
   try {
-    file = createRequire(bundle).resolve('ssh2/package.json');
+    // Where an install puts it (the package's own node_modules, beside dist/), read at once: the
+    // resolution below took 0.55 of the check's 0.85 ms (2026-12-07). Elsewhere (hoisted), resolved.
+    text = readFileSync(join(dirname(bundle), '..', '..', 'node_modules', 'ssh2', 'package.json'), 'utf8');
   } catch {
-    return undefined;
+    try {
+      text = readFileSync(createRequire(bundle).resolve('ssh2/package.json'), 'utf8');
+    } catch {
+      return undefined;
+    }
   }
-  const version: unknown = (JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version;
+  const version: unknown = (JSON.parse(text) as { version?: unknown }).version;
   return typeof version === 'string' ? version : undefined;
 }
 
