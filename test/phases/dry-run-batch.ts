@@ -3,7 +3,7 @@ export function dryRun(script: string): string {
   return script
     .split('\n')
     .flatMap((l) => {
-      const m = /^echo '(@@gridops-step-[0-9a-f]+@@ done \d+)'$/.exec(l);
+      const m = /^echo '(@@gridops-step-[0-9a-f]+@@ done \d+)'; :$/.exec(l);
       return m ? [m[1]!] : [];
     })
     .join('\n');
