@@ -1,4 +1,5 @@
 import { bootstrapQuorum } from '../agent/core/view.js';
+import { birthElectorate } from './birth-electorate.js';
 import type { Grid } from '../topology/model.js';
 import type { InitialElection } from './initial-election.js';
 
@@ -46,12 +47,11 @@ export function firstElectionWaits(grid: Grid, electorates: BirthElectorates, vo
       const runsAgents = nodes.some((n) => voting.has(n.name));
       if (subgrids.has(key) || !runsAgents) return false;
       if (electorates.subgrids.has(key)) return true;
-      // A sub-grid this run renders no electorate for was born in an earlier run, if at all. Not
-      // elected (one that elected voted above) and running agents, its first election has, by the
-      // birth rule the bootstrap files follow (birth-electorate.ts), the electorate its first
-      // members were given: its record; or none (no record: an older gridops applied it, its agents
-      // signed in, and elect as any group does).
-      const earlier = recorded.get(key);
+      // A sub-grid this run renders no electorate for was born in an earlier run, if at all: the
+      // birth rule the bootstrap files follow says which electorate its first election has (its
+      // record), or that it has none (no record: its agents signed in, and elect as any group does).
+      // Not elected: one that elected voted above.
+      const earlier = birthElectorate({ elected: false, recorded: recorded.get(key), runsAgents, members: nodes.map((n) => n.name) });
       return !earlier || enoughVoters(earlier, voting);
     };
     const voters = new Set(electorate.filter(votes));
