@@ -24,8 +24,12 @@ export function compareVersions(a: string, b: string): -1 | 0 | 1 | undefined {
 }
 
 /**
- * Whether `version` (the gridops a record names) is known to be newer than this gridops: a version
- * compareVersions cannot order against this one's is not, since acting on "newer" must not guess.
+ * Whether `version` (a state record's gridopsVersion) is a gridops newer than this one: the one rule of which hosts a newer gridops
+ * touched, shared by the refusal to plan over them (phases/newer-gridops-state.ts) and status
+ * (syncState's `newer-gridops`), so that status never advises, for a host it names, an apply the
+ * refusal stops. Whatever the record's outcome: a failed run stamps its gridops too, a first one
+ * included (phases/host-record.ts), since it may have done some of its changes; a skipped run keeps
+ * the gridops before it.
  */
 export function newerThanThisGridops(version: string): boolean {
   return compareVersions(version, GRIDOPS_VERSION) === 1;

@@ -1,9 +1,8 @@
 import { PlanningError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
-import { writtenByNewerGridops } from '../state/newer-gridops-record.js';
 import type { GridState } from '../state/state.js';
 import { printableText } from '../text/printable-text.js';
-import { compareVersions } from '../version-order.js';
+import { compareVersions, newerThanThisGridops } from '../version-order.js';
 import { GRIDOPS_VERSION } from '../version.js';
 import type { Phase } from './phase.js';
 
@@ -14,7 +13,7 @@ export interface NewerGridops {
 }
 
 /**
- * The gridops versions newer than this one that wrote records of `state` (writtenByNewerGridops,
+ * The gridops versions newer than this one that wrote records of `state` (newerThanThisGridops of its gridopsVersion,
  * the rule status judges them by), newest first, each with its hosts. Every record counts, not only the run's (`--limit`): the file
  * is rewritten whole, and a failed or skipped record still says which gridops last ran there. A
  * version compareVersions cannot order against this one (a dev build, a hand-edited record, another
@@ -24,7 +23,7 @@ export interface NewerGridops {
 export function newerGridopsRecords(state: GridState): NewerGridops[] {
   const byVersion = new Map<string, string[]>();
   for (const [host, record] of Object.entries(state.hosts)) {
-    if (!writtenByNewerGridops(record)) continue;
+    if (!newerThanThisGridops(record.gridopsVersion)) continue;
     byVersion.set(record.gridopsVersion, [...(byVersion.get(record.gridopsVersion) ?? []), host]);
   }
   return [...byVersion].map(([version, hosts]) => ({ version, hosts })).sort((a, b) => compareVersions(b.version, a.version) ?? 0);

@@ -1,11 +1,11 @@
+import { newerThanThisGridops } from '../version-order.js';
 import { GRIDOPS_VERSION } from '../version.js';
-import { writtenByNewerGridops } from './newer-gridops-record.js';
 import type { GridState, HostState } from './state.js';
 
 /**
  * Whether a host's record says it is in sync with a topology (its source hash), the host's
  * playbooks and this gridops, and if not, the first reason why, most telling first:
- * - `newer-gridops`: last run (applied, failed or skipped) by a newer gridops (writtenByNewerGridops),
+ * - `newer-gridops`: last run (applied, failed or skipped) by a newer gridops (newerThanThisGridops of its gridopsVersion),
  *   whose record this one cannot judge and only a gridops that new should replace: this one refuses
  *   to plan or apply over it (phases/newer-gridops-state.ts), since it would deploy its older agent
  *   over the newer one. Said of a newer gridops' failed first run too, which recorded no success;
@@ -28,7 +28,7 @@ export function syncState(record: HostState | undefined, sourceHash: string, pla
   // Every later reason, `never` included, advises a plan or an apply with this gridops, which it
   // refuses over a newer one's record whatever else changed since: what the newer one's topology,
   // playbooks, handlers or failed first run mean is for it to judge.
-  if (record && writtenByNewerGridops(record)) return 'newer-gridops';
+  if (record && newerThanThisGridops(record.gridopsVersion)) return 'newer-gridops';
   if (!record?.appliedAt) return 'never';
   if (record.lastOutcome === 'failed') return 'failed';
   // A skipped host was reached by no change of a run that planned some: short of that run's plan,
