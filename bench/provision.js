@@ -72,12 +72,12 @@ const keepLab = Boolean(process.env.GRIDOPS_BENCH_KEEP_LAB);
 const with500 = !flags.has('no-500');
 const withAnsible = !flags.has('no-ansible');
 let runs;
-/** How many fresh no-op plans and no-change applies each size times, each after a floor run of its own (--target-runs). */
+/** How many fresh no-op plans and no-change applies each size times, each after a floor run of its own (--target-runs, or --runs if more). */
 let targetRuns;
 let ansibleRuns;
 try {
   runs = repetitionsFlag(flags, 'runs', 3);
-  targetRuns = repetitionsFlag(flags, 'target-runs', 8);
+  targetRuns = Math.max(runs, repetitionsFlag(flags, 'target-runs', 8));
   ansibleRuns = repetitionsFlag(flags, 'ansible-runs', 3);
 } catch (err) {
   console.error(`bench/provision: ${err.message}`);
@@ -400,7 +400,7 @@ try {
     // about run --target-runs times (or --runs, if more; rounded up to even, for the order), each
     // after a floor run of its own: with 4, a row's paired median moved by 3 to 5% between runs of
     // the same build, more than the margin the target is judged by.
-    for (let i = reps; i < freshPairCount(Math.max(runs, targetRuns)); i++) await freshPair(row, topology, n, i);
+    for (let i = reps; i < freshPairCount(targetRuns); i++) await freshPair(row, topology, n, i);
     await floor(row, topology);
     if (n <= 50 && withAnsible) {
       const limit = nodes.slice(0, n).map((h) => h.name).join(',');

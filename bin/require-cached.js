@@ -61,6 +61,9 @@ export function requireCached(file, runnerImport) {
   return module.exports;
 }
 
+// How the build's files reach this loader from the bundles (src/cached-require.ts): validators, ssh2.
+globalThis[Symbol.for('gridops.requireCached')] = (file) => requireCached(file);
+
 /** Writes `file`'s cache (FILE.v8cache) now, holding the functions that have run so far; `file` was loaded by requireCached. */
 export function writeCodeCache(file) {
   writeFileSync(`${file}.v8cache`, scripts.get(file).createCachedData());

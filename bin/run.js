@@ -10,8 +10,6 @@ const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number);
 if (nodeMajor < 20 || (nodeMajor === 20 && nodeMinor < 12)) process.emitWarning(`gridops needs Node 20.12 or later; this is Node ${process.versions.node}`);
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
 
-// How src/topology/validator-file.ts loads a validator file.
-globalThis[Symbol.for('gridops.requireCached')] = (file) => requireCached(file);
 // The bundle's import() calls go through this module's import() (bundle-cli.js says why).
 const bundle = fileURLToPath(new URL('../dist/cli/gridops.cjs', import.meta.url));
 // The build this is, and where, for what gridops keeps between runs of the same build

@@ -15,13 +15,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireCached, writeCodeCache } from '../bin/require-cached.js';
+// Its import puts the loader on globalThis, as for bin/run.js: dist/transport/ssh2-client.js then loads ssh2 from the bundle.
+import { writeCodeCache } from '../bin/require-cached.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bundle = `${root}dist/cli/ssh2-client.cjs`;
 rmSync(`${bundle}.v8cache`, { force: true });
-// As bin/run.js does: dist/transport/ssh2-client.js then loads ssh2 from the bundle.
-globalThis[Symbol.for('gridops.requireCached')] = (file) => requireCached(file);
 const { generateEd25519 } = await import(`${root}dist/lab/keys.js`);
 const { formatKnownHostsLine, KnownHosts } = await import(`${root}dist/transport/known-hosts.js`);
 const { SshTransport } = await import(`${root}dist/transport/ssh-transport.js`);

@@ -94,10 +94,12 @@ export const applyInBatches: Phase = {
         hosts,
         { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false, doneWith: (p) => !asksAgent.has(p.session) },
       );
-      for (const r of results) outcomes.set(r.host, r);
-      // A succeeded step's stderr is shown nowhere: what a change repaired or waited for on its way
-      // is said here (resources/step-warning.ts), as a warning of the run, escaped, since a host wrote it.
-      for (const r of results) for (const w of r.warnings ?? []) ctx.warn(`${r.host}: ${w.id}: ${printableText(w.message)}`);
+      for (const r of results) {
+        outcomes.set(r.host, r);
+        // A succeeded step's stderr is shown nowhere: what a change repaired or waited for on its way
+        // is said here (resources/step-warning.ts), as a warning of the run, escaped, since a host wrote it.
+        for (const w of r.warnings ?? []) ctx.warn(`${r.host}: ${w.id}: ${printableText(w.message)}`);
+      }
       // A batch no gate follows (the decommissions after a rolling apply's gates) changes the
       // overlay an earlier gate saw: forget that, so the verify phase asks again and the run and
       // the state report the overlay after it, not one that may name a node now gone (review B4).
