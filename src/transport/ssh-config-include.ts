@@ -5,6 +5,7 @@ import picomatch from 'picomatch';
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import { groupHoldsOnly, type ReadingUser } from './ssh-config-own-group.js';
+import { directiveLines, UnreadableLine } from './ssh-config-parse.js';
 import { tokenValues } from './ssh-pattern.js';
 
 /**
@@ -66,7 +67,8 @@ const DIRECTIVE = 1;
  * undefined when none exists. Each file's lines before its first block apply to every host, wherever
  * it follows the file before it, as ssh starts each file outside any block. A file that cannot be
  * read or parsed, or that others could have written, or an Include gridops cannot follow as ssh does,
- * is an error naming the file, and for an included file the Include's FILE:LINE; except the system-wide
+ * is an error naming the file (a line `parse` cannot read, an UnreadableLine, its FILE:LINE), and for
+ * an included file the Include's FILE:LINE; except the system-wide
  * file itself, which ssh reads without checking it and skips where it cannot read it (`warn` told of an EACCES).
  */
 export function readSshConfigWithIncludes(
@@ -102,7 +104,11 @@ export function readSshConfigWithIncludes(
     try {
       parsed = parse(text);
     } catch (err) {
-      throw new ConnectionError(path, `cannot parse ${path}${includedAt ? ` (included at ${includedAt})` : ''}: ${(err as Error).message}`, 'check it with `ssh -G HOST`');
+      const included = includedAt ? ` (included at ${includedAt})` : '';
+      if (err instanceof UnreadableLine) {
+        throw new ConnectionError(`${path}:${err.line}`, `${err.text}${included}: gridops cannot read this line: ${err.reason}`, `correct or remove that line (\`ssh -G -F ${path} HOST\` shows whether ssh reads the file)`);
+      }
+      throw new ConnectionError(path, `cannot parse ${path}${included}: ${(err as Error).message}`, 'check it with `ssh -G HOST`');
     }
     Config ??= parsed.constructor as new () => SSHConfig;
     numberDirectives(parsed as unknown as ConfigLine[], text, path, sourceOf);
@@ -234,7 +240,7 @@ function isInclude(line: ConfigLine): boolean {
  * its lines), so the Nth directive is the Nth such line.
  */
 function numberDirectives(parsed: readonly ConfigLine[], text: string, file: string, sourceOf: Map<ConfigLine, DirectiveSource>): void {
-  const lines = text.split(/\r\n|\r|\n/).flatMap((l, i) => (/^\s*(#|$)/.test(l) ? [] : [i + 1]));
+  const lines = directiveLines(text);
   let next = 0;
   const walk = (section: readonly ConfigLine[]) => {
     for (const line of section) {

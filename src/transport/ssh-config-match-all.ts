@@ -70,3 +70,35 @@ function refuse(line: ConfigLine, sourceOf: ReadonlyMap<ConfigLine, DirectiveSou
     negated ? 'remove this Match block: !all matches no host, so wherever ssh takes it the block never applies' : `write ${instead} instead (all adds nothing to the line's other criteria)`,
   );
 }
+
+/**
+ * Takes out of `config` (at any depth) each Match block whose line holds `!all`, once
+ * refuseMisplacedMatchAll has let it stand: ssh applies it to no host, so no lookup, judgement or
+ * warning of gridops' is to see its lines. Only what readconf.c does with the line whatever its
+ * result stays: a `final` on it (`!final` too) makes ssh read the file a second time, so that line
+ * stays, with no lines and `final` its one criterion, as the pass's one request (matchFinalIn).
+ */
+export function withoutNotAllBlocks(config: SSHConfig): void {
+  const walk = (section: ConfigLine[]) => {
+    for (let i = 0; i < section.length; ) {
+      const line = section[i]! as ConfigLine & { criteria?: Record<string, unknown> };
+      if (line.type !== DIRECTIVE || !line.config) {
+        i++;
+        continue;
+      }
+      const criteria = /^match$/i.test(line.param ?? '') ? Object.keys(line.criteria ?? {}) : [];
+      if (!criteria.some((c) => /^!all$/i.test(c))) {
+        walk(line.config);
+        i++;
+        continue;
+      }
+      if (criteria.some((c) => /^!?final$/i.test(c))) {
+        line.criteria = { final: [] };
+        // In place: the block's lines stay the parser's own array class.
+        line.config.splice(0, line.config.length);
+        i++;
+      } else section.splice(i, 1);
+    }
+  };
+  walk(config as unknown as ConfigLine[]);
+}

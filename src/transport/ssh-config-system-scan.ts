@@ -49,6 +49,8 @@ export function scanSystemSshConfig(path: string, readConfig: ConfigFileReader =
       if (/["'\\]/.test(line)) throw new NotSkippable();
       const [, keyword = '', rest = ''] = /^([^\s=]+)(?:\s*=\s*|\s+)?(.*)$/.exec(line) ?? [];
       const words = rest.split(/\s+/).filter((w) => w !== '');
+      // A keyword with no value: ssh refuses the file ("no argument after keyword"), and the full read says where.
+      if (words.length === 0) throw new NotSkippable();
       switch (keyword.toLowerCase()) {
         case 'host':
         case 'match': {

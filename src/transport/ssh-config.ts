@@ -5,7 +5,8 @@ import { refuseFinalPassWithNesting } from './ssh-config-nested-blocks.js';
 import { CANONICAL_NOT_APPLIED, judgeMatchCanonical } from './ssh-config-match-canonical.js';
 import { computeFor, lookupAsLoginUser } from './ssh-config-lookup.js';
 import { matchFinalIn } from './ssh-config-second-pass.js';
-import { refuseMisplacedMatchAll } from './ssh-config-match-all.js';
+import { refuseMisplacedMatchAll, withoutNotAllBlocks } from './ssh-config-match-all.js';
+import { parseSshConfigText } from './ssh-config-parse.js';
 import { scanSystemSshConfig } from './ssh-config-system-scan.js';
 import { SYSTEM_SSH_CONFIG } from './ssh-config-system-path.js';
 import { ownBlockMatched, withOwnBlocksMarked } from './ssh-config-own-blocks.js';
@@ -97,11 +98,13 @@ export interface ConnectionTarget {
  * or undefined when there is none: `file` alone where one is named, as `ssh -F FILE` reads it; else
  * `home`/.ssh/config followed by `systemFile`, as plain `ssh` reads them, as one sequence (the first
  * value for a keyword wins, the system file's blocks judged after the user's). A file that cannot be
- * read or parsed is an error naming it, as is one with blocks inside blocks and a `Match final`
- * (refuseFinalPassWithNesting), or a Match line placing `all` where ssh refuses it
- * (refuseMisplacedMatchAll). What gridops will not evaluate is taken out of it, and `warn` told,
- * with the FILE:LINE it was written at. `home` is where a user file's Include `~` and relative
- * paths (under `home`/.ssh) lead; the system file's relative ones lead to its directory.
+ * read or parsed is an error naming it (a line the parser cannot read, its FILE:LINE: ssh-config-parse.ts),
+ * as is one with blocks inside blocks and a `Match final` (refuseFinalPassWithNesting), or a Match
+ * line placing `all` or `!all` where ssh refuses it (refuseMisplacedMatchAll). A block of a `!all`
+ * that ssh takes applies to no host, and is taken out silently (withoutNotAllBlocks). What gridops
+ * will not evaluate is taken out of it, and `warn` told, with the FILE:LINE it was written at.
+ * `home` is where a user file's Include `~` and relative paths (under `home`/.ssh) lead; the
+ * system file's relative ones lead to its directory.
  * A system file that sets nothing gridops reads but HashKnownHosts for every host (Debian's stock
  * one: ssh-config-system-scan.ts) is not parsed: its HashKnownHosts follows the user's lines, or,
  * where the user has no file, is all the configuration says (EveryHostValues), the parser unloaded.
@@ -116,7 +119,8 @@ export function loadSshConfig(
 ): LoadedSshConfig | undefined {
   // The parser is loaded only when there is a file to parse (it costs start-up time).
   let parser: typeof import('ssh-config').default | undefined;
-  const parse = (text: string) => withHostLinesAsWords(withCanonicalKeywords((parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text)));
+  const parseText = (text: string) => (parser ??= (createRequire(import.meta.url)('ssh-config') as typeof import('ssh-config')).default).parse(text);
+  const parse = (text: string) => withHostLinesAsWords(withCanonicalKeywords(parseSshConfigText(parseText, text)));
   const user = { user: true, home } as const;
   const userFile: ConfigFileToRead = { path: join(home, '.ssh', 'config'), includes: user };
   const scanned = file === undefined ? scanSystemSshConfig(systemFile, readConfig) : undefined;
@@ -132,6 +136,8 @@ export function loadSshConfig(
   if (skippedHashKnownHosts !== undefined) config.push({ type: SSH_CONFIG_DIRECTIVE, param: 'HashKnownHosts', separator: ' ', value: skippedHashKnownHosts ? 'yes' : 'no', before: '', after: '\n' } as unknown as SSHConfig[number]);
   sourcesOf.set(config, sourceOf);
   refuseMisplacedMatchAll(config, sourceOf);
+  // Before anything judges the blocks: what ssh never applies is not there to be warned of, judged, or looked up.
+  withoutNotAllBlocks(config);
   // Found before withoutLocalCommands makes each `Match canonical` a `final` for compute(): the line written `final` is the one ssh's second pass comes from.
   const secondPassAskedAt = matchFinalIn(config as unknown as ConfigLine[]);
   withoutLocalCommands(config, sourceOf, warn);
