@@ -3,7 +3,6 @@ import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
 import { checkIdentityFiles, recordedIdentityErrors, type WhereNamed } from './identity-files-check.js';
-import type { IdentityFileStats } from './identity-file-stats.js';
 import { expandHome } from './expand-home.js';
 import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal, keeperRefusalText } from './keeper-dir.js';
@@ -13,11 +12,11 @@ import type { KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { createSshPool, type TransportPool } from './pool.js';
 import { loadSshConfig, refuseProxyCommand, sshConfigFor, type SshConfigValues } from './ssh-config.js';
-import { configIdentityLine, configIdentitySources } from './config-identity-sources.js';
+import { configIdentityLine } from './config-identity-sources.js';
 import { nodeSshSpec } from './node-ssh-spec.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 import type { Transport } from './transport.js';
-import { targetsOnce, workableIdentities, type NodeLookup, type NodeTarget } from './workable-identities.js';
+import { targetsOnce, workableIdentities, type NodeLookup, type NodeTarget, type WorkableIdentities } from './workable-identities.js';
 import type { Node } from '../topology/model.js';
 
 /** A host with an open connection, before facts. */
@@ -258,12 +257,9 @@ export class Fleet {
  * (`recordedOnly`, being decommissioned) makes that node alone unreachable. Returns those nodes'
  * errors, by name, for their connects to report.
  */
-function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string>, targetOf: NodeTarget, statOf: IdentityFileStats): Map<string, ConnectionError> {
+function checkIdentityFilesOf(nodes: readonly Node[], { specs, sources, statOf }: WorkableIdentities, recordedOnly: ReadonlySet<string>): Map<string, ConnectionError> {
   const of = (fromState: boolean) => [...specs].filter(([node]) => recordedOnly.has(node.name) === fromState).map(([, spec]) => spec);
-  const fromConfig = configIdentityLine((host) => {
-    const node = nodes.find((n) => n.name === host);
-    return node ? configIdentitySources(node, targetOf(node)) : undefined;
-  });
+  const fromConfig = configIdentityLine(sources);
   checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig), process.env.SSH_AUTH_SOCK, statOf);
   return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)), statOf);
 }
@@ -309,8 +305,8 @@ interface IdentityPreflight {
  * (missing-config-identities.ts), and the connects use the specs without it.
  */
 function identityPreflight(nodes: readonly Node[], recordedOnly: ReadonlySet<string>, lookupOf: NodeLookup, targetOf: NodeTarget, warn: (message: string) => void): IdentityPreflight {
-  const { specs, statOf } = workableIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node), targetOf)), targetOf, warn);
-  return { specs, keyless: checkIdentityFilesOf(nodes, specs, recordedOnly, targetOf, statOf) };
+  const workable = workableIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node), targetOf)), targetOf, warn);
+  return { specs: workable.specs, keyless: checkIdentityFilesOf(nodes, workable, recordedOnly) };
 }
 
 /** Where and as whom to reach a node (nodeSshSpec); a node ~/.ssh/config routes through a ProxyCommand is refused, before its target is worked out. */
