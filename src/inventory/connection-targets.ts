@@ -22,7 +22,7 @@ export function connectionTargets(nodes: readonly Node[], lookupOf: (node: Node)
   const targetOf = targetsOnce((node) => lookups.get(node)!);
   const { specs, sources, statOf } = workableIdentities(new Map(nodes.map((node) => [node, nodeSshSpec(node, targetOf(node), lookups.get(node)!)])), targetOf, warn);
   // Only the ssh_config files' keys: a missing one is left here only where the host has no other.
-  checkReadableIdentityFiles([...specs].map(([node, spec]) => configNamedOnly(spec, sources.get(node)!)), configIdentityLine(sources), statOf);
+  checkReadableIdentityFiles([...specs].map(([node, spec]) => configNamedOnly(spec, sources.get(node)!)), configIdentityLine(sources), statOf, 'no inventory was written');
   return new Map(
     [...specs].map(([node, spec]) => {
       const target = targetOf(node);
