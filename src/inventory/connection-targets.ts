@@ -1,11 +1,10 @@
 import type { Node } from '../topology/model.js';
-import { configIdentityLine, configIdentitySources, type NodeIdentitySources } from '../transport/config-identity-sources.js';
-import { identityFileStats } from '../transport/identity-file-stats.js';
+import { configIdentityLine, type NodeIdentitySources } from '../transport/config-identity-sources.js';
 import { checkReadableIdentityFiles } from '../transport/identity-files-check.js';
-import { withoutMissingConfigIdentities } from '../transport/missing-config-identities.js';
 import { nodeSshSpec } from '../transport/node-ssh-spec.js';
-import { connectionTarget, type SshConfigValues } from '../transport/ssh-config.js';
+import type { SshConfigValues } from '../transport/ssh-config.js';
 import type { SshHostSpec } from '../transport/ssh-host-spec.js';
+import { targetsOnce, workableIdentities } from '../transport/workable-identities.js';
 import type { InventoryTarget } from './ansible-inventory.js';
 
 /**
@@ -20,17 +19,13 @@ import type { InventoryTarget } from './ansible-inventory.js';
 export function connectionTargets(nodes: readonly Node[], lookupOf: (node: Node) => SshConfigValues, warn: (message: string) => void): Map<Node, InventoryTarget> {
   // One lookup per node, for its target and its spec alike: each lookup warns (an unused HostName), and one warning a node is enough.
   const lookups = new Map(nodes.map((node) => [node, lookupOf(node)]));
-  const targets = new Map([...lookups].map(([node, values]) => [node, connectionTarget(node, values)]));
-  const sources = new Map([...targets].map(([node, target]) => [node, configIdentitySources(node, target)]));
-  // One stat of each file for the skip of missing ssh_config ones and the check, as a run makes them (identity-file-stats.ts).
-  const statOf = identityFileStats();
-  const specs = withoutMissingConfigIdentities(new Map([...targets].map(([node, target]) => [node, nodeSshSpec(node, target, lookups.get(node)!)])), (node) => sources.get(node)!, warn, statOf);
+  const targetOf = targetsOnce((node) => lookups.get(node)!);
+  const { specs, sources, statOf } = workableIdentities(new Map(nodes.map((node) => [node, nodeSshSpec(node, targetOf(node), lookups.get(node)!)])), targetOf, warn);
   // Only the ssh_config files' keys: a missing one is left here only where the host has no other.
-  const byName = new Map([...sources].map(([node, of]) => [node.name, of]));
-  checkReadableIdentityFiles([...specs].map(([node, spec]) => configNamedOnly(spec, sources.get(node)!)), configIdentityLine((host) => byName.get(host)), statOf);
+  checkReadableIdentityFiles([...specs].map(([node, spec]) => configNamedOnly(spec, sources.get(node)!)), configIdentityLine(sources), statOf, 'no inventory was written');
   return new Map(
-    [...targets].map(([node, target]) => {
-      const spec = specs.get(node)!;
+    [...specs].map(([node, spec]) => {
+      const target = targetOf(node);
       const jumpFiles = typeof spec.jumpHost === 'object' && spec.jumpHost.identityFile !== undefined ? [spec.jumpHost.identityFile].flat() : undefined;
       const kept: InventoryTarget = {
         host: target.host,

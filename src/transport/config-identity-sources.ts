@@ -22,13 +22,15 @@ export function configIdentitySources(node: Node, t: ConnectionTarget): NodeIden
 /**
  * The IdentityFile line that named a host's file (`path`, `~` expanded), as "IdentityFile at
  * FILE:LINE": the user's ~/.ssh/config or the system-wide file, whichever wrote it, never one named
- * for the other. `sourcesOf` gives a host's sources by its name.
+ * for the other. `sources` are each node's (configIdentitySources); a host is a node's name, as the
+ * identity-file checks name a spec.
  */
-export function configIdentityLine(sourcesOf: (host: string) => NodeIdentitySources | undefined): (host: string, path: string) => string {
+export function configIdentityLine(sources: ReadonlyMap<Node, NodeIdentitySources>): (host: string, path: string) => string {
+  const byName = new Map([...sources].map(([node, of]) => [node.name, of]));
   return (host, path) => {
-    const sources = sourcesOf(host);
+    const hostSources = byName.get(host);
     // The node's own lines first, then its jump host's: a path both name is the node's line.
-    const at = [sources?.target, sources?.jump].flatMap((of) => Object.entries(of ?? {})).find(([written]) => expandHome(written) === path)?.[1];
+    const at = [hostSources?.target, hostSources?.jump].flatMap((of) => Object.entries(of ?? {})).find(([written]) => expandHome(written) === path)?.[1];
     return at ? `IdentityFile at ${at}` : 'IdentityFile of the OpenSSH client configuration';
   };
 }

@@ -3,7 +3,6 @@ import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
 import { checkIdentityFiles, recordedIdentityErrors, type WhereNamed } from './identity-files-check.js';
-import { identityFileStats, type IdentityFileStats } from './identity-file-stats.js';
 import { expandHome } from './expand-home.js';
 import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal, keeperRefusalText } from './keeper-dir.js';
@@ -12,12 +11,12 @@ import { knownHostsFilesFrom, knownHostsFilesKey, loadKnownHostsOf, type KnownHo
 import type { KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { createSshPool, type TransportPool } from './pool.js';
-import { connectionTarget, loadSshConfig, refuseProxyCommand, sshConfigFor, type ConnectionTarget, type SshConfigValues } from './ssh-config.js';
-import { configIdentityLine, configIdentitySources } from './config-identity-sources.js';
-import { withoutMissingConfigIdentities } from './missing-config-identities.js';
+import { loadSshConfig, refuseProxyCommand, sshConfigFor, type SshConfigValues } from './ssh-config.js';
+import { configIdentityLine } from './config-identity-sources.js';
 import { nodeSshSpec } from './node-ssh-spec.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 import type { Transport } from './transport.js';
+import { targetsOnce, workableIdentities, type NodeLookup, type NodeTarget, type WorkableIdentities } from './workable-identities.js';
 import type { Node } from '../topology/model.js';
 
 /** A host with an open connection, before facts. */
@@ -258,12 +257,9 @@ export class Fleet {
  * (`recordedOnly`, being decommissioned) makes that node alone unreachable. Returns those nodes'
  * errors, by name, for their connects to report.
  */
-function checkIdentityFilesOf(nodes: readonly Node[], specs: ReadonlyMap<Node, SshHostSpec>, recordedOnly: ReadonlySet<string>, targetOf: NodeTarget, statOf: IdentityFileStats): Map<string, ConnectionError> {
+function checkIdentityFilesOf(nodes: readonly Node[], { specs, sources, statOf }: WorkableIdentities, recordedOnly: ReadonlySet<string>): Map<string, ConnectionError> {
   const of = (fromState: boolean) => [...specs].filter(([node]) => recordedOnly.has(node.name) === fromState).map(([, spec]) => spec);
-  const fromConfig = configIdentityLine((host) => {
-    const node = nodes.find((n) => n.name === host);
-    return node ? configIdentitySources(node, targetOf(node)) : undefined;
-  });
+  const fromConfig = configIdentityLine(sources);
   checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig), process.env.SSH_AUTH_SOCK, statOf);
   return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)), statOf);
 }
@@ -296,22 +292,6 @@ function specsOf(nodes: readonly Node[], specOf: (node: Node) => SshHostSpec): M
   return specs;
 }
 
-/** A node's ~/.ssh/config values (sshConfigFor), looked up once per run. */
-type NodeLookup = (node: Node) => SshConfigValues;
-
-/** A node's connection target (connectionTarget), worked out once per run. */
-type NodeTarget = (node: Node) => ConnectionTarget;
-
-/** connectionTarget of each node, worked out on first use and kept: its spec and its identity files' sources both read it. A node whose target cannot be worked out throws each time, for its own connect to report. */
-function targetsOnce(lookupOf: NodeLookup): NodeTarget {
-  const targets = new Map<Node, ConnectionTarget>();
-  return (node) => {
-    let target = targets.get(node);
-    if (!target) targets.set(node, (target = connectionTarget(node, lookupOf(node))));
-    return target;
-  };
-}
-
 /** The run's specs without the ssh_config keys that are not there, and the errors of the nodes reached from the state whose keys cannot be read (by name). */
 interface IdentityPreflight {
   specs: Map<Node, SshHostSpec>;
@@ -325,10 +305,8 @@ interface IdentityPreflight {
  * (missing-config-identities.ts), and the connects use the specs without it.
  */
 function identityPreflight(nodes: readonly Node[], recordedOnly: ReadonlySet<string>, lookupOf: NodeLookup, targetOf: NodeTarget, warn: (message: string) => void): IdentityPreflight {
-  // One stat of each file for the skip of missing ssh_config ones and the check (identity-file-stats.ts).
-  const statOf = identityFileStats();
-  const specs = withoutMissingConfigIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node), targetOf)), (node) => configIdentitySources(node, targetOf(node)), warn, statOf);
-  return { specs, keyless: checkIdentityFilesOf(nodes, specs, recordedOnly, targetOf, statOf) };
+  const workable = workableIdentities(specsOf(nodes, (node) => sshSpec(node, lookupOf(node), targetOf)), targetOf, warn);
+  return { specs: workable.specs, keyless: checkIdentityFilesOf(nodes, workable, recordedOnly) };
 }
 
 /** Where and as whom to reach a node (nodeSshSpec); a node ~/.ssh/config routes through a ProxyCommand is refused, before its target is worked out. */

@@ -6,6 +6,9 @@ import { expandHome } from './expand-home.js';
 import { identityFileStats, type IdentityFileStats } from './identity-file-stats.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 
+/** How a run's refusal before its first connection ends. */
+const NOT_CONTACTED = 'no host was contacted';
+
 /**
  * Every identity file the run's hosts name (ssh.identityFile in the topology, IdentityFile in an
  * ssh_config file: `whereNamed` says which line), checked readable before the first connection: a
@@ -32,7 +35,7 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: Wh
       ? `the identity file ${encrypted[0]!.path} is encrypted and ${noAgent}, ${namedFor(encrypted[0]!)}`
       : `${encrypted.length} identity files are encrypted and ${noAgent}: ${encrypted.map((e) => `${e.path}, ${namedFor(e)}`).join('; ')}`;
   throw new InputFileError(
-    `${what}; gridops cannot ask for a passphrase; no host was contacted`,
+    `${what}; gridops cannot ask for a passphrase; ${NOT_CONTACTED}`,
     `start ssh-agent and load the key (\`eval "$(ssh-agent)"; ssh-add ${encrypted.map((e) => e.path).join(' ')}\`) so that SSH_AUTH_SOCK is set when gridops runs; or use an unencrypted key (ssh.identityFile)`,
   );
 }
@@ -40,8 +43,10 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: Wh
 /**
  * The first half of checkIdentityFiles, alone for the inventory (whose ssh can ask for a
  * passphrase): every identity file of `specs`, and of their jump hosts, there and readable.
+ * `notDone` ends the refusal, saying what did not happen: the inventory connects to nothing, so it
+ * says what it did not write rather than a run's "no host was contacted".
  */
-export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, statOf: IdentityFileStats = identityFileStats()): void {
+export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, statOf: IdentityFileStats = identityFileStats(), notDone = NOT_CONTACTED): void {
   const unreadable = unreadableIdentityFiles(specs, statOf);
   if (unreadable.length === 0) return;
   const problems = unreadable.map(({ path, reason, hosts }) => {
@@ -51,7 +56,7 @@ export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereN
   // A missing IdentityFile of an ssh_config file reaches here only where the host has no other key (missing-config-identities.ts).
   const noFallback = unreadable.some(({ reason }) => reason === 'ENOENT') ? "; where an ssh_config IdentityFile names a host's only keys, ssh would go on with the agent's keys only, never the default ~/.ssh/id_* ones: name a key that is there" : '';
   throw new InputFileError(
-    `cannot read ${problems.length === 1 ? 'the identity file' : `${problems.length} identity files`} ${problems.join('; ')}; no host was contacted`,
+    `cannot read ${problems.length === 1 ? 'the identity file' : `${problems.length} identity files`} ${problems.join('; ')}; ${notDone}`,
     `check ssh.identityFile in the topology, or the IdentityFile line named, and that the file is there and readable${noFallback}`,
   );
 }

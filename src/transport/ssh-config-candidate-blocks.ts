@@ -1,7 +1,7 @@
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
 import { matchFinalIn } from './ssh-config-second-pass.js';
-import { compiledListMatches, compilePattern, hostPatternsOf, type CompiledPattern } from './ssh-pattern.js';
+import { compiledListMatches, compilePattern, tokenValues, type CompiledPattern } from './ssh-pattern.js';
 
 /**
  * The parser's compute() judges every block of the file for every lookup, and judges a Host
@@ -112,7 +112,7 @@ function indexSection(section: readonly ConfigLine[]): SectionIndex {
     const holdsBlocks = line.config?.some((inner) => inner.type === DIRECTIVE && inner.config !== undefined) === true;
     const indexed: IndexedLine = { line, ...(holdsBlocks ? { inner: indexSection(line.config!) } : {}) };
     index.lines.push(indexed);
-    const patterns = line.config && /^host$/i.test(line.param ?? '') ? hostPatternsOf(line.value) : undefined;
+    const patterns = line.config && /^host$/i.test(line.param ?? '') ? tokenValues(line.value) : undefined;
     if (patterns && patterns.every(isPlainName)) {
       // A name listed twice in one block is still one block.
       for (const name of new Set(patterns)) index.byName.set(name, [...(index.byName.get(name) ?? []), at]);

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import type SSHConfig from 'ssh-config';
 import type { ConfigLine } from './ssh-config-include.js';
 import { caseDecides, judgedIgnoringCase } from './ssh-config-match-host-case.js';
-import { compiledListMatches, compilePattern, hostPatternsOf, patternRegExp, patternsOf } from './ssh-pattern.js';
+import { compiledListMatches, compilePattern, patternRegExp, patternsOf, tokenValues } from './ssh-pattern.js';
 
 /**
  * The parser's compute() judges Host and Match patterns with its own glob, where `?` matches one
@@ -60,7 +60,7 @@ export function withExactQuestionMarks(config: SSHConfig, host: string, user: st
     section.map((line: BlockLine) => {
       if (line.type !== DIRECTIVE || !line.config) return line;
       const config = rewrite(line.config);
-      if (/^host$/i.test(line.param ?? '')) return { ...line, value: exactList(hostPatternsOf(line.value), line.value, names, false), config };
+      if (/^host$/i.test(line.param ?? '')) return { ...line, value: exactList(tokenValues(line.value), line.value, names, false), config };
       const criteria = Object.fromEntries(Object.entries(line.criteria ?? {}).map(([criterion, list]) => [criterion, PATTERN_CRITERIA.test(criterion) ? exactList(patternsOf(list), list, names, judgedIgnoringCase(criterion)) : list]));
       return { ...line, ...(line.criteria ? { criteria } : {}), config };
     });
@@ -76,7 +76,7 @@ function sectionHoldsQuestionMark(section: readonly ConfigLine[]): boolean {
     (line) =>
       line.type === DIRECTIVE &&
       line.config !== undefined &&
-      ((/^host$/i.test(line.param ?? '') && hostPatternsOf(line.value).some((p) => p.includes('?'))) ||
+      ((/^host$/i.test(line.param ?? '') && tokenValues(line.value).some((p) => p.includes('?'))) ||
         Object.entries(line.criteria ?? {}).some(([criterion, list]) => PATTERN_CRITERIA.test(criterion) && patternsOf(list).some((p) => p.includes('?'))) ||
         sectionHoldsQuestionMark(line.config)),
   );

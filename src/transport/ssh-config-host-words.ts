@@ -6,7 +6,7 @@ import { tokenValues } from './ssh-pattern.js';
  * only a Match criterion's list is split at commas. The parser keeps a Host line of several words
  * as a list of them, but one of a single word as a string, which its compute() splits at commas. So
  * each such string is made a list of its one word as the file is read: compute() then matches it
- * whole, as gridops' own judgements of Host lines do (ssh-pattern.ts hostPatternsOf).
+ * whole, as gridops' own judgements of Host lines do (ssh-pattern.ts tokenValues).
  */
 
 type Line = { param?: string; value?: unknown; config?: Line[] };

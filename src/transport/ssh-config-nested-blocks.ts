@@ -2,7 +2,7 @@ import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
 import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
 import { matchFinalIn, nameForSecondPass } from './ssh-config-second-pass.js';
-import { hostLineMatches, hostPatternsOf, tokenValues } from './ssh-pattern.js';
+import { hostLineMatches, tokenValues } from './ssh-pattern.js';
 
 /**
  * Host and Match blocks inside a block: an `Include` inside a block (`Include config.d/*` at the
@@ -144,7 +144,7 @@ function writtenAs(line: ConfigLine): string {
  */
 function judgesBothPassesAlike(line: ConfigLine): boolean {
   if (/^host$/i.test(line.param ?? '')) {
-    const patterns = hostPatternsOf(line.value);
+    const patterns = tokenValues(line.value);
     return patterns.includes('*') && !patterns.some((p) => p.startsWith('!'));
   }
   const criteria = Object.keys((line as { criteria?: Record<string, unknown> }).criteria ?? {});

@@ -52,20 +52,14 @@ export function patternsOf(value: unknown): string[] {
 /**
  * A directive's arguments as the parser holds its value: each token's text, or the one string it
  * kept whole. Never split: the string is one argument (a Host line's one word, an Include's one path).
+ * So a Host line's patterns are its tokenValues, as OpenSSH reads them: its words, a comma part of a
+ * pattern (only a Match criterion's list is split at commas: patternsOf).
  */
 export function tokenValues(value: unknown): string[] {
   return Array.isArray(value) ? (value as Array<{ val: string }>).map((token) => token.val) : [String(value)];
 }
 
-/**
- * A Host line's patterns, as OpenSSH reads them: its words, a comma part of a pattern. The parser
- * keeps one word as a string (loadSshConfig makes it a list: ssh-config-host-words.ts); never split.
- */
-export function hostPatternsOf(value: unknown): string[] {
-  return tokenValues(value);
-}
-
 /** Whether a Host line's value (a string or the parser's tokens) matches `host`. */
 export function hostLineMatches(value: unknown, host: string): boolean {
-  return compiledListMatches(hostPatternsOf(value).map((p) => compilePattern(p)), host);
+  return compiledListMatches(tokenValues(value).map((p) => compilePattern(p)), host);
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as realPatterns from '../../src/transport/ssh-pattern.js';
 
-// Every reading of a block's pattern list is counted; the reading itself is the real one.
+// Every reading of a block's pattern list is counted (a Match criterion's, patternsOf; a Host line's, its
+// tokenValues, which also count every other directive's values read); the reading itself is the real one.
 let patternListsRead = 0;
 jest.unstable_mockModule('../../src/transport/ssh-pattern.js', () => ({
   ...realPatterns,
@@ -12,9 +13,9 @@ jest.unstable_mockModule('../../src/transport/ssh-pattern.js', () => ({
     patternListsRead++;
     return realPatterns.patternsOf(value);
   },
-  hostPatternsOf: (value: unknown) => {
+  tokenValues: (value: unknown) => {
     patternListsRead++;
-    return realPatterns.hostPatternsOf(value);
+    return realPatterns.tokenValues(value);
   },
 }));
 const { loadSshConfig, sshConfigFor } = await import('../../src/transport/ssh-config.js');
