@@ -2,6 +2,8 @@
  * One SSH handshake of a connection attempt: the host key checked against known_hosts (or a host
  * certificate against its @cert-authority), recorded with --accept-new-host-keys, and the login.
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { AnyAuthMethod, Client as SshClient, ConnectConfig } from 'ssh2';
 import { HostKeyError, InterruptedError } from '../errors/index.js';
@@ -125,7 +127,7 @@ export function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportL
           }
           if (!opts.acceptNewHostKeys) {
             hostKeyError = kh.missing.includes(kh.writableFile)
-              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, missingKnownHostsHint(ep.host, ep.port, kh.writableFile, ep.jump))
+              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, missingKnownHostsHint(ep.host, ep.port, kh.writableFile, ep.jump, existsSync(dirname(kh.writableFile))))
               : new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, unknownHostKeyHint(ep.host, ep.port, kh.writableFile, ep.jump));
             return done(false);
           }
