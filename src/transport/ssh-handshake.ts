@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { AnyAuthMethod, Client as SshClient, ConnectConfig } from 'ssh2';
 import { HostKeyError, InterruptedError } from '../errors/index.js';
+import { beforeHandshake } from './before-handshake.js';
 import { closedClients } from './closed-clients.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict, type HostTrust } from './host-certificate.js';
@@ -14,6 +15,7 @@ import { orderHostKeyAlgorithms } from './host-key-algorithms.js';
 import { changedHostKeyHint, missingKnownHostsHint, unknownHostKeyHint } from './host-key-hints.js';
 import { fingerprintSha256, keyTypeOf, knownHostsName, type HostKeyVerdict } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
+import { serverGreeting } from './server-greeting.js';
 import { skipHostKeyProofs } from './skip-host-key-proofs.js';
 import { authMethods } from './ssh-auth-methods.js';
 import type { Endpoint } from './ssh-endpoint.js';
@@ -57,9 +59,11 @@ export function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportL
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
       // Judged before the end below: ssh2 destroys its socket just after it reports the timeout.
-      const unanswered = sock ? undefined : unansweredConnect(e, { sock: stream ?? (client as unknown as { _sock?: Duplex })._sock, host: ep.host, timeoutMs: ep.readyTimeoutMs });
+      const dialled = stream ?? (client as unknown as { _sock?: Duplex })._sock;
+      const unanswered = sock ? undefined : unansweredConnect(e, { sock: dialled, host: ep.host, timeoutMs: ep.readyTimeoutMs });
+      const judged = unanswered ?? beforeHandshake(e, { greeting: serverGreeting(client), sock: dialled, host: ep.host, timeoutMs: ep.readyTimeoutMs });
       client.end();
-      reject(hostKeyError ?? unanswered ?? e);
+      reject(hostKeyError ?? judged ?? e);
     };
     // Ctrl-C ends a handshake still under way at once, not at its timeout (the node's
     // ssh.connectTimeout, 10 s by default, which a host that accepts and never answers runs to).
