@@ -18,6 +18,7 @@ import type { SshHostSpec } from './ssh-host-spec.js';
 import type { Transport } from './transport.js';
 import { targetsOnce, workableIdentities, type NodeLookup, type NodeTarget, type WorkableIdentities } from './workable-identities.js';
 import type { Node } from '../topology/model.js';
+import { settingPosition } from '../topology/setting-position.js';
 
 /** A host with an open connection, before facts. */
 export interface ConnectedHost {
@@ -275,7 +276,9 @@ function identityOrigin(nodes: readonly Node[], fromConfig: (host: string, path:
     if (!node) return undefined;
     const origin = node.origins['ssh.identityFile'];
     const topologyFile = node.settings.ssh.identityFile;
-    return origin && origin !== 'built-in' && topologyFile && expandHome(topologyFile) === path ? `ssh.identityFile of ${origin} in ${node.position.file}` : fromConfig(host, path);
+    if (!origin || origin === 'built-in' || !topologyFile || expandHome(topologyFile) !== path) return fromConfig(host, path);
+    const at = settingPosition(node, 'ssh.identityFile');
+    return `ssh.identityFile of ${origin} ${at ? `at ${at.file}:${at.line}:${at.column}` : `in ${node.position.file}`}`;
   };
 }
 

@@ -5,6 +5,7 @@
  * /etc/ssh/ssh_known_hosts refuses or vouches for a host for gridops as it does for `ssh`.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConnectionError } from '../errors/index.js';
 import type { Node } from '../topology/model.js';
 import { KnownHosts } from './known-hosts.js';
@@ -43,7 +44,13 @@ export async function loadKnownHostsOf(files: KnownHostsFiles): Promise<KnownHos
   } catch (err) {
     // fs's error does not always carry the path (EISDIR): the first file that still cannot be read is the one.
     const file = (err as NodeJS.ErrnoException).path ?? [files.writable, ...files.readOnly].find(unreadable) ?? files.writable;
-    const hint = files.readOnly.includes(file) ? 'fix its permissions, or name the global files to read with GlobalKnownHostsFile in ~/.ssh/config' : 'fix its permissions, or check ssh.knownHosts in the topology';
+    const global = files.readOnly.includes(file);
+    // A directory is a wrong path, which no change of permissions mends.
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') {
+      const hint = global ? 'name files, not a directory, with GlobalKnownHostsFile in ~/.ssh/config' : `point ssh.knownHosts in the topology at a file, not a directory (such as ${join(file, 'known_hosts')})`;
+      throw new ConnectionError(file, `cannot read the known_hosts file ${file}: it is a directory, not a file`, hint, { cause: err });
+    }
+    const hint = global ? 'fix its permissions, or name the global files to read with GlobalKnownHostsFile in ~/.ssh/config' : 'fix its permissions, or check ssh.knownHosts in the topology';
     throw new ConnectionError(file, `cannot read the known_hosts file ${file}: ${(err as Error).message}`, hint, { cause: err });
   }
 }

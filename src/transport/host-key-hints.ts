@@ -5,6 +5,7 @@
  * A host reached through a jump host may have no route from this machine: its key is fetched by
  * ssh-keyscan run on the jump host, never by a direct one that would fail or reach another host.
  */
+import { dirname } from 'node:path';
 import { quote, sh } from './quote.js';
 
 /** The jump host a node is reached through, as its connection names it (root and port 22 where it names neither). */
@@ -19,9 +20,13 @@ export function unknownHostKeyHint(host: string, port: number, file: string, jum
   return `verify this fingerprint out of band (e.g. \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` on the host's console${jump ? `; the host is reached through the jump host ${jumpName(jump)}` : ''}), then rerun with --accept-new-host-keys, or add it with \`${keyscan(host, port, file, jump)}\``;
 }
 
-/** The file does not exist at all. */
-export function missingKnownHostsHint(host: string, port: number, file: string, jump?: HintJumpHost): string {
-  return `check ssh.knownHosts in the topology; if the path is right, verify the fingerprint out of band and rerun with --accept-new-host-keys to create it, or create it with \`${keyscan(host, port, file, jump)}\``;
+/**
+ * The file does not exist at all. `dirExists` false: nor does its directory, which `>>` cannot
+ * create, so the command makes it first (--accept-new-host-keys makes it itself).
+ */
+export function missingKnownHostsHint(host: string, port: number, file: string, jump?: HintJumpHost, dirExists = true): string {
+  const command = dirExists ? keyscan(host, port, file, jump) : `${sh(['mkdir', '-p', dirname(file)])} && ${keyscan(host, port, file, jump)}`;
+  return `check ssh.knownHosts in the topology; if the path is right, verify the fingerprint out of band and rerun with --accept-new-host-keys to create it, or create it with \`${command}\``;
 }
 
 /** Another key is recorded for `name` (as known_hosts files it) in `file`. */

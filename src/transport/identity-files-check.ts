@@ -2,6 +2,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { ConnectionError, InputFileError } from '../errors/index.js';
 import { namedFew } from '../named-few.js';
 import { isEncryptedKey } from './encrypted-key.js';
+import { isPublicKeyText } from './public-key-text.js';
 import { expandHome } from './expand-home.js';
 import { identityFileStats, type IdentityFileStats } from './identity-file-stats.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
@@ -48,7 +49,7 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: Wh
  */
 export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, statOf: IdentityFileStats = identityFileStats(), notDone = NOT_CONTACTED): void {
   const unreadable = unreadableIdentityFiles(specs, statOf);
-  if (unreadable.length === 0) return;
+  if (unreadable.length === 0) return refusePublicKeys(specs, whereNamed);
   const problems = unreadable.map(({ path, reason, hosts }) => {
     const where = whereNamed(hosts[0]!, path);
     return `${path} (${reason}), named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`;
@@ -59,6 +60,38 @@ export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereN
     `cannot read ${problems.length === 1 ? 'the identity file' : `${problems.length} identity files`} ${problems.join('; ')}; ${notDone}`,
     `check ssh.identityFile in the topology, or the IdentityFile line named, and that the file is there and readable${noFallback}`,
   );
+}
+
+/**
+ * A public key named as an identity file (`id_ed25519.pub` for `id_ed25519`), refused before the
+ * first connection as an unreadable one is: gridops cannot sign with it, and each host would refuse
+ * it as if its authorized_keys lacked it. Judged by content (public-key-text.ts), not by name; the
+ * hint names the private key beside it where there is one.
+ */
+function refusePublicKeys(specs: readonly SshHostSpec[], whereNamed: WhereNamed): void {
+  const publicKeys = [...identityFilesOf(specs)].filter(([path]) => isPublicKeyText(readFileSync(path, 'latin1')));
+  if (publicKeys.length === 0) return;
+  const problems = publicKeys.map(([path, hosts]) => {
+    const where = whereNamed(hosts[0]!, path);
+    return `${path}${publicKeys.length === 1 ? ' is a public key, not a private key,' : ''} named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`;
+  });
+  const privateKeys = publicKeys.map(([path]) => privateKeyBeside(path));
+  const what = problems.length === 1 ? `the identity file ${problems[0]}` : `${problems.length} identity files are public keys, not private keys: ${problems.join('; ')}`;
+  throw new InputFileError(
+    `${what}; gridops signs with the private key; no host was contacted`,
+    `point ssh.identityFile (or the IdentityFile line named) at the private key${privateKeys.every((p) => p !== undefined) ? `, not its .pub: ${privateKeys.join(', ')}` : ' of that pair, not its .pub'}`,
+  );
+}
+
+/** The private key of a pair whose public key is `path` (`id.pub`, `id-cert.pub`: `id`), where it is there and is not a public key too. */
+function privateKeyBeside(path: string): string | undefined {
+  const key = path.replace(/(-cert)?\.pub$/, '');
+  if (key === path) return undefined;
+  try {
+    return isPublicKeyText(readFileSync(key, 'latin1')) ? undefined : key;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where a host's identity file (its path, `~` expanded) was named, for the messages about it; undefined where not known. */
@@ -127,19 +160,8 @@ export function recordedIdentityErrors(specs: readonly SshHostSpec[], whereNamed
  * own and their jump host's (a bastion's key that cannot be read stops every host behind it).
  */
 function unreadableIdentityFiles(specs: readonly SshHostSpec[], statOf: IdentityFileStats): Array<{ path: string; reason: string; hosts: string[] }> {
-  const namedBy = new Map<string, string[]>();
-  for (const spec of specs) {
-    // A jump host written as a string (`user@host:port`) names no key of its own.
-    const jumpFiles = typeof spec.jumpHost === 'object' ? [spec.jumpHost.identityFile ?? []].flat() : [];
-    for (const file of new Set([...(spec.identityFiles ?? []), ...jumpFiles])) {
-      const path = expandHome(file);
-      const hosts = namedBy.get(path);
-      if (!hosts) namedBy.set(path, [spec.name ?? spec.host]);
-      else if (!hosts.includes(spec.name ?? spec.host)) hosts.push(spec.name ?? spec.host);
-    }
-  }
   const unreadable: Array<{ path: string; reason: string; hosts: string[] }> = [];
-  for (const [path, hosts] of namedBy) {
+  for (const [path, hosts] of identityFilesOf(specs)) {
     // A path stat(2) cannot reach, access(2) cannot either, for the same reason.
     const stat = statOf(path);
     if ('code' in stat) {
@@ -155,4 +177,20 @@ function unreadableIdentityFiles(specs: readonly SshHostSpec[], statOf: Identity
     }
   }
   return unreadable;
+}
+
+/** Each identity file of `specs` (`~` expanded), with the hosts that name it: their own and their jump host's. */
+function identityFilesOf(specs: readonly SshHostSpec[]): Map<string, string[]> {
+  const namedBy = new Map<string, string[]>();
+  for (const spec of specs) {
+    // A jump host written as a string (`user@host:port`) names no key of its own.
+    const jumpFiles = typeof spec.jumpHost === 'object' ? [spec.jumpHost.identityFile ?? []].flat() : [];
+    for (const file of new Set([...(spec.identityFiles ?? []), ...jumpFiles])) {
+      const path = expandHome(file);
+      const hosts = namedBy.get(path);
+      if (!hosts) namedBy.set(path, [spec.name ?? spec.host]);
+      else if (!hosts.includes(spec.name ?? spec.host)) hosts.push(spec.name ?? spec.host);
+    }
+  }
+  return namedBy;
 }

@@ -40,12 +40,15 @@ const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHO
 /**
  * Whether an ssh2 connect error is worth retrying: network refusals, timeouts, a connection dropped
  * before the handshake (sshd's MaxStartups does that under a burst), or a jump host that could not
- * reach the target. Never authentication, host keys, or algorithm mismatches.
+ * reach the target. Never authentication, host keys, algorithm mismatches, or a port where another
+ * service answers.
  */
 export function isRetryableConnectError(err: unknown): boolean {
   const e = err as { code?: unknown; level?: unknown; message?: unknown; reason?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   if (e.level === 'client-authentication' || e.level === 'agent') return false;
+  // Another service on the port (before-handshake.ts): no retry makes it sshd.
+  if ((e as { failure?: unknown }).failure === 'not-ssh') return false;
   if (typeof e.code === 'string' && RETRYABLE_CODES.has(e.code)) return true;
   if (e.level === 'client-timeout') return true;
   const msg = typeof e.message === 'string' ? e.message : '';

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConnectionError, HostKeyError, InterruptedError } from '../errors/index.js';
 import { fingerprintSha256 } from './known-hosts.js';
 import { sh } from './quote.js';
@@ -5,7 +6,8 @@ import { describeUnusable, refusedKeyHint, unusableHint } from './ssh-auth-hints
 import type { Endpoint } from './ssh-endpoint.js';
 import { agentSocketOf, readIdentities } from './ssh-identities.js';
 import type { SshSessionOptions } from './ssh-session-options.js';
-import { isUnansweredConnect } from './unanswered-connect.js';
+import { connectFailureKind, type ConnectFailureKind } from './connect-failure-kind.js';
+import { timeoutSetting } from './connect-timeout-words.js';
 
 /** The error a connect ends with: gridops' own errors as they are, any other as a ConnectionError that says what to do. */
 export function toConnectionError(ep: Endpoint, opts: SshSessionOptions, e: unknown, attempts: number): Error {
@@ -23,9 +25,34 @@ export function toConnectionError(ep: Endpoint, opts: SshSessionOptions, e: unkn
     return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port}: ${what}${notOffered}`, unusable.length ? unusableHint(unusable, agent) : refusedKeyHint(ep, offered), { cause: e });
   }
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-  if (isUnansweredConnect(e)) {
-    const probe = sh(['nc', '-vz', '-w', '3', ep.host, String(ep.port)]);
-    return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, `check that the host is up and that no firewall drops port ${ep.port} (\`${probe}\` from here); on a slow link, raise ssh.connectTimeout in the topology`, { cause: e });
+  return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, connectFailureHint(ep, connectFailureKind(e)), { cause: e });
+}
+
+/**
+ * What to do about a connect that failed, by its kind: the fix for a refused port is not the fix
+ * for a timeout. The host's address only where a command needs it, so that hosts failing alike
+ * share one hint (the plan says a shared hint once); a timeout's names the value in force.
+ */
+function connectFailureHint(ep: Endpoint, kind: ConnectFailureKind): string {
+  const raise = `raise ssh.connectTimeout in the topology (now ${timeoutSetting(ep.readyTimeoutMs)})`;
+  switch (kind) {
+    case 'refused':
+      return `nothing listens on port ${ep.port} of the host (connection refused): check that sshd runs there and listens on port ${ep.port} (\`ss -tln\` on the host lists the ports it listens on), or set ssh.port in the topology to its port`;
+    case 'tcp-timeout':
+      return `check that the host is up and that no firewall drops port ${ep.port} (\`${sh(['nc', '-vz', '-w', '3', ep.host, String(ep.port)])}\` from here); on a slow link, ${raise}`;
+    case 'no-route':
+      return `the network has no route to the host: check that it is up and that its address in the topology is right${isIP(ep.host) ? ` (\`${sh(['ip', 'route', 'get', ep.host])}\` shows the route this machine takes)` : ''}`;
+    case 'dns':
+      return `the host name ${ep.host} does not resolve: check the node's address in the topology (or HostName in ~/.ssh/config), or this machine's DNS (\`${sh(['getent', 'hosts', ep.host])}\`)`;
+    case 'silent':
+      return `something on port ${ep.port} of the host accepts connections but says nothing: check that it is sshd (not another service, or a proxy or firewall that holds the connection); if sshd is overloaded or the link slow, ${raise}`;
+    case 'slow-handshake':
+      return `the host's sshd answered, but did not finish the key exchange and login in time (overloaded, or a slow link): ${raise}`;
+    case 'not-ssh':
+      return `another service listens on port ${ep.port} of the host: set ssh.port in the topology (or Port in ~/.ssh/config) to the port its sshd listens on`;
+    case 'dropped':
+      return `the host closed the connection before its SSH greeting: check the sshd log on the host (it drops connections past MaxStartups, and those a rule such as fail2ban or hosts.deny refuses) and that sshd listens on port ${ep.port}`;
+    case 'other':
+      return `check that the host is up and sshd listens on port ${ep.port}; on a slow link, ${raise}`;
   }
-  return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, 'check that the host is up and sshd listens on that port, or raise ssh.connectTimeout in the topology (default 10s)', { cause: e });
 }

@@ -2,9 +2,12 @@
  * One SSH handshake of a connection attempt: the host key checked against known_hosts (or a host
  * certificate against its @cert-authority), recorded with --accept-new-host-keys, and the login.
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { AnyAuthMethod, Client as SshClient, ConnectConfig } from 'ssh2';
 import { HostKeyError, InterruptedError } from '../errors/index.js';
+import { beforeHandshake } from './before-handshake.js';
 import { closedClients } from './closed-clients.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { fetchHostCertificates, verifyHostCertificate, type CertificateVerdict, type HostTrust } from './host-certificate.js';
@@ -12,6 +15,7 @@ import { orderHostKeyAlgorithms } from './host-key-algorithms.js';
 import { changedHostKeyHint, missingKnownHostsHint, unknownHostKeyHint } from './host-key-hints.js';
 import { fingerprintSha256, keyTypeOf, knownHostsName, type HostKeyVerdict } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
+import { serverGreeting } from './server-greeting.js';
 import { skipHostKeyProofs } from './skip-host-key-proofs.js';
 import { authMethods } from './ssh-auth-methods.js';
 import type { Endpoint } from './ssh-endpoint.js';
@@ -55,9 +59,11 @@ export function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportL
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
       // Judged before the end below: ssh2 destroys its socket just after it reports the timeout.
-      const unanswered = sock ? undefined : unansweredConnect(e, { sock: stream ?? (client as unknown as { _sock?: Duplex })._sock, host: ep.host, timeoutMs: ep.readyTimeoutMs });
+      const dialled = stream ?? (client as unknown as { _sock?: Duplex })._sock;
+      const unanswered = sock ? undefined : unansweredConnect(e, { sock: dialled, host: ep.host, timeoutMs: ep.readyTimeoutMs });
+      const judged = unanswered ?? beforeHandshake(e, { greeting: serverGreeting(client), sock: dialled, host: ep.host, timeoutMs: ep.readyTimeoutMs });
       client.end();
-      reject(hostKeyError ?? unanswered ?? e);
+      reject(hostKeyError ?? judged ?? e);
     };
     // Ctrl-C ends a handshake still under way at once, not at its timeout (the node's
     // ssh.connectTimeout, 10 s by default, which a host that accepts and never answers runs to).
@@ -125,7 +131,7 @@ export function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportL
           }
           if (!opts.acceptNewHostKeys) {
             hostKeyError = kh.missing.includes(kh.writableFile)
-              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, missingKnownHostsHint(ep.host, ep.port, kh.writableFile, ep.jump))
+              ? new HostKeyError(ep.label, `cannot verify the ${type} host key ${fp} of ${name}: the known_hosts file ${kh.writableFile} does not exist`, missingKnownHostsHint(ep.host, ep.port, kh.writableFile, ep.jump, existsSync(dirname(kh.writableFile))))
               : new HostKeyError(ep.label, `unknown host key for ${name}: ${type} ${fp} is not in ${kh.writableFile}`, unknownHostKeyHint(ep.host, ep.port, kh.writableFile, ep.jump));
             return done(false);
           }

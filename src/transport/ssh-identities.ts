@@ -23,7 +23,10 @@ function readIdentity(path: string): IdentityRead {
   }
   const parsed = ssh2Client().parseKey(data);
   if (parsed instanceof Error) return { error: /no passphrase given/i.test(parsed.message) ? 'encrypted' : 'unparsable', message: parsed.message };
-  return { key: withKeyObjectSigning(Array.isArray(parsed) ? parsed[0]! : parsed) };
+  const key = Array.isArray(parsed) ? parsed[0]! : parsed;
+  // ssh2 parses a .pub too, and would offer it: each host then refuses a key it may well hold.
+  if (!key.isPrivateKey()) return { error: 'unparsable', message: 'a public key, not a private key' };
+  return { key: withKeyObjectSigning(key) };
 }
 
 /** An identity file that is there but that gridops cannot sign with. */

@@ -61,6 +61,22 @@ describe('global known_hosts files', () => {
     expect((err as ConnectionError).hint).toMatch(/GlobalKnownHostsFile/);
   });
 
+  it('ssh.knownHosts naming a directory: the error says it is a directory, and the hint where to point it instead', async () => {
+    const err = await loadKnownHostsOf({ writable: dir, readOnly: [] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).message).toBe(`${dir}: cannot read the known_hosts file ${dir}: it is a directory, not a file`);
+    expect((err as ConnectionError).hint).toBe(`point ssh.knownHosts in the topology at a file, not a directory (such as ${join(dir, 'known_hosts')})`);
+    expect((err as ConnectionError).hint).not.toMatch(/permissions/);
+  });
+
+  it('a global file that is a directory: the same words, and the hint names GlobalKnownHostsFile', async () => {
+    const user = join(dir, 'user_kh3');
+    writeFileSync(user, '');
+    const err = await loadKnownHostsOf({ writable: user, readOnly: [dir] }).catch((e: unknown) => e);
+    expect((err as ConnectionError).message).toContain(`cannot read the known_hosts file ${dir}: it is a directory, not a file`);
+    expect((err as ConnectionError).hint).toMatch(/^name files, not a directory, with GlobalKnownHostsFile in ~\/\.ssh\/config/);
+  });
+
   it("the keeper's KnownHosts, from the texts its run read: a global file's @revoked and @cert-authority count as in a direct run, and only the user's file is writable", () => {
     const user = join(dir, 'user_kh3');
     const global = join(dir, 'global_kh3');

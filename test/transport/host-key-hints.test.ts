@@ -27,6 +27,13 @@ describe('host key hints', () => {
     expect(missingKnownHostsHint('n1', 22, '/my grid/kh')).toContain("`ssh-keyscan -p 22 n1 >> '/my grid/kh'`");
   });
 
+  it("a known_hosts file whose directory is not there: the hint's command makes the directory first, quoted", () => {
+    expect(missingKnownHostsHint('127.0.0.5', 22222, '/tmp/x/my kh/known_hosts', undefined, false)).toContain("`mkdir -p '/tmp/x/my kh' && ssh-keyscan -p 22222 127.0.0.5 >> '/tmp/x/my kh/known_hosts'`");
+    expect(missingKnownHostsHint('n1', 22, '/grid/kh/known_hosts', { host: 'gw', user: 'ops' }, false)).toContain("`mkdir -p /grid/kh && ssh -p 22 ops@gw 'ssh-keyscan -p 22 n1' >> /grid/kh/known_hosts`");
+    // Where the directory is there, no mkdir.
+    expect(missingKnownHostsHint('n1', 22, '/grid/kh/known_hosts', undefined, true)).toContain('`ssh-keyscan -p 22 n1 >> /grid/kh/known_hosts`');
+  });
+
   it('a changed key: ssh-keygen -R names the host and the recording file, both quoted', () => {
     const hint = changedHostKeyHint('[10.0.0.5]:2222', '/my grid/kh');
     expect(hint).toContain("`ssh-keygen -R '[10.0.0.5]:2222' -f '/my grid/kh'`");

@@ -4,13 +4,16 @@
  * A TCP server on loopback counts the connections the run opened.
  */
 import { createServer, type Server } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError, InputFileError } from '../../src/errors/index.js';
 import { Fleet } from '../../src/transport/fleet.js';
 import { checkIdentityFiles } from '../../src/transport/identity-files-check.js';
-import { nodesOf, startRecordingKeeper, startSsh2Server, writeKey } from './connect-support.js';
+import { checkTopologyText } from '../../src/topology/load.js';
+import { allNodes } from '../../src/topology/model.js';
+import { nodesOf, oneSubgridTopology, startRecordingKeeper, startSsh2Server, writeKey } from './connect-support.js';
 
 describe('identity files checked before any connection', () => {
   let dir: string;
@@ -172,6 +175,65 @@ describe('identity files checked before any connection', () => {
     const folder = join(dir, 'a-folder');
     mkdirSync(folder, { recursive: true });
     expect(() => checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [folder] }])).toThrow(`cannot read the identity file ${folder} (EISDIR: a directory, not a key), named for a; no host was contacted`);
+  });
+
+  describe('a public key (the .pub of a pair) named as the identity file', () => {
+    const pair = () => {
+      const key = join(dir, 'id_pair');
+      if (!existsSync(key)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+      return key;
+    };
+
+    it('is refused before any connection, naming the ssh.identityFile line of the topology (file:line:column) and the private key beside it', async () => {
+      const key = pair();
+      const topology = join(dir, 'grid.yaml');
+      writeFileSync(topology, oneSubgridTopology(`port: ${port}, knownHosts: ${join(dir, 'known_hosts')}, identityFile: ./id_pair.pub`, ['{ name: n1, address: 127.0.0.1 }', '{ name: n2, address: 127.0.0.2 }']));
+      const { grid } = checkTopologyText(topology, readFileSync(topology, 'utf8'));
+      accepted = 0;
+      const fleet = new Fleet();
+      const err = await fleet.readEach(allNodes(grid!), { concurrency: 5, acceptNewHostKeys: false }, async () => 'read').catch((e: unknown) => e);
+      await fleet.close();
+      expect(err).toBeInstanceOf(InputFileError);
+      // `  ssh: { port: …, identityFile: ./id_pair.pub }` on line 5: the value's column.
+      const column = readFileSync(topology, 'utf8').split('\n')[4]!.indexOf('./id_pair.pub') + 1;
+      expect((err as Error).message).toBe(`the identity file ${key}.pub is a public key, not a private key, named by ssh.identityFile of defaults at ${topology}:5:${column} for n1 and n2; gridops signs with the private key; no host was contacted`);
+      expect((err as InputFileError).hint).toBe(`point ssh.identityFile (or the IdentityFile line named) at the private key, not its .pub: ${key}`);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(accepted).toBe(0);
+    });
+
+    it('named by an IdentityFile line of an ssh_config file: that FILE:LINE is named', async () => {
+      const key = pair();
+      const sshConfigFile = join(dir, 'ssh_config_pub');
+      writeFileSync(sshConfigFile, ['Host 127.0.0.*', `  IdentityFile ${key}.pub`].join('\n') + '\n', { mode: 0o600 });
+      const nodes = nodesOf(`port: ${port}, knownHosts: ${join(dir, 'known_hosts')}`, ['{ name: n1, address: 127.0.0.1 }']);
+      accepted = 0;
+      const fleet = new Fleet();
+      const err = await fleet.readEach(nodes, { concurrency: 5, acceptNewHostKeys: false, sshConfigFile }, async () => 'read').catch((e: unknown) => e);
+      await fleet.close();
+      expect(err).toBeInstanceOf(InputFileError);
+      expect((err as Error).message).toBe(`the identity file ${key}.pub is a public key, not a private key, named by IdentityFile at ${sshConfigFile}:2 for n1; gridops signs with the private key; no host was contacted`);
+      expect(accepted).toBe(0);
+    });
+
+    it('by its content, not its name: a private key named .pub passes; a public key with no private one beside it gets no path to follow', () => {
+      const key = pair();
+      const privateNamedPub = join(dir, 'odd.pub');
+      copyFileSync(key, privateNamedPub);
+      chmodSync(privateNamedPub, 0o600);
+      expect(() => checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [privateNamedPub] }], () => undefined, '/run/agent.sock')).not.toThrow();
+      const lonePub = join(dir, 'lone_key');
+      copyFileSync(`${key}.pub`, lonePub);
+      let err: unknown;
+      try {
+        checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [lonePub] }], () => undefined, '/run/agent.sock');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InputFileError);
+      expect((err as Error).message).toBe(`the identity file ${lonePub} is a public key, not a private key, named for a; gridops signs with the private key; no host was contacted`);
+      expect((err as InputFileError).hint).toBe('point ssh.identityFile (or the IdentityFile line named) at the private key of that pair, not its .pub');
+    });
   });
 
   it('files that are there pass; several missing ones are all named', () => {

@@ -74,6 +74,14 @@ describe('identity files gridops cannot use', () => {
     expect(err.hint).toMatch(/private key, not its \.pub/);
   });
 
+  it('a public key as the identity file is not offered (gridops cannot sign with it): named, with the fix, never "the host refused" it', async () => {
+    const pub = join(dir, 'id_plain.pub');
+    writeFileSync(pub, `ssh-ed25519 ${plain.publicBlob.toString('base64')} me@here\n`);
+    const err = await failure(spec({ identityFiles: [pub] }), await session());
+    expect(err.message).toBe(`h1: no usable SSH credentials: identity file ${pub} is not a private key gridops can read (a public key, not a private key), and no ssh-agent (SSH_AUTH_SOCK is not set)`);
+    expect(err.hint).toMatch(/private key, not its \.pub/);
+  });
+
   it('an explicit encrypted key with an ssh-agent that does not hold it: the refused login names the file', async () => {
     const asked = agent.asked();
     const err = await failure(spec({ identityFiles: [encrypted.file] }), await session({ agentSocket }));

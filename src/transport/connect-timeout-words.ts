@@ -1,0 +1,9 @@
+/** ssh.connectTimeout in a sentence ("within 10 s", "within 1500 ms"). */
+export function timeoutWords(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** ssh.connectTimeout as the topology writes it (`10s`, `1500ms`), for a hint that names the value in force. */
+export function timeoutSetting(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
