@@ -52,7 +52,7 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
       const started = Date.now();
       // Ctrl-C or SIGTERM stops the connects and exits 130, as status does.
       const interrupt = interruptOnSignals((signal) => messages.signalled('interrupt', signal, interruptNotice(signal, 'planning', 'graph')));
-      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], say: messages.say, signal: interrupt.signal }).finally(interrupt.dispose);
+      const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], warn: messages.warn, signal: interrupt.signal }).finally(interrupt.dispose);
       if (interrupt.signal.aborted) throw new InterruptedError('interrupted: graph stopped before every node answered; nothing was changed', 'run it again');
       graph = gridGraph(grid, new Map(status.nodes.map((n) => [n.node, n])));
       const agentsAnswering = status.nodes.filter((n) => n.agent && n.agent.role !== 'not answering').length;

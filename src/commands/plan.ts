@@ -41,6 +41,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
       logger: await createRunLog(flags['log-file'], `plan ${args.file}`),
       progress: messages.progress,
       warn: messages.warnAt,
+      runWarning: messages.warn,
       ...(this.verbose ? { onProfile: (profile: RunProfile) => process.stderr.write(profileText(profile, this.jsonEnabled())) } : {}),
     }, messages.phase).finally(interrupt.dispose);
     // Printed first: a save that fails still leaves the plan on screen (and, with --json, in the error's result).

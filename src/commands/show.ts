@@ -13,7 +13,7 @@ export default class Show extends GridopsCommand<Plan> {
   async run(): Promise<Plan> {
     const { args } = await this.parse(Show);
     const plan = await loadPlan(args.plan);
-    this.say(`Plan for grid ${plan.topology.grid} from ${plan.topology.file} (sha256 ${plan.topology.sourceHash.slice(0, 12)}), made ${plan.createdAt} by gridops ${plan.gridopsVersion}; playbooks: ${plan.playbooks.join(', ')}${plan.limit ? `; --limit ${plan.limit.join(',')}` : ''}`);
+    this.say(`Plan for grid ${plan.topology.grid} from ${plan.topology.file} (sha256 ${plan.topology.sourceHash.slice(0, 12)}), made ${plan.createdAt} by gridops ${plan.gridopsVersion}; playbooks: ${plan.playbooks.join(', ')}${plan.limit ? `; --limit ${plan.limit.join(',')}` : ''}${plan.allowOlderGridops ? '; --allow-older-gridops (apply --plan needs it again)' : ''}`);
     this.say('');
     this.say(renderPlan(plan, { color: this.useColor() }));
     return plan;

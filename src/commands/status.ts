@@ -31,7 +31,7 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
     const interrupt = interruptOnSignals((signal) => messages.signalled('interrupt', signal, interruptNotice(signal, 'planning', 'status')));
     // The prompt of connectionRunOptions, the one every connecting command asks with (status accepts no new host key, and --limit is gridStatus's own).
     const { becomePrompt } = connectionRunOptions({ ...flags, 'accept-new-host-keys': false }, interrupt.signal);
-    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit, say: messages.say, signal: interrupt.signal, becomePrompt }).finally(interrupt.dispose);
+    const status = await gridStatus(args.file, { concurrency: flags.concurrency, stateDir: flags['state-dir'], waitUntil, limit: flags.limit, warn: messages.warn, signal: interrupt.signal, becomePrompt }).finally(interrupt.dispose);
     // What was seen until then is no status to judge (nodes cut off mid-connect read as unreachable): the error carries it for --json.
     if (interrupt.signal.aborted) throw Object.assign(new InterruptedError('interrupted: status stopped before every node answered; nothing was changed', 'run it again'), { result: status });
     this.say(formatGridStatus(status));

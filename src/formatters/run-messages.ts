@@ -11,11 +11,6 @@ export interface RunMessages {
   warnAt(problem: Problem): void;
   /** A warning that no file position holds (a stale lock taken over, a line of ~/.ssh/config). */
   warn(message: string): void;
-  /**
-   * A line the library says through its `say` callback (gridStatus), which words a warning as
-   * `warning: …`: said as a warning, its prefix not doubled.
-   */
-  say(line: string): void;
   /** A progress line of the run (which also carries news such as a host key recorded). */
   progress(message: string, elapsedMs: number): void;
   /** A phase's title, said with --verbose only. */
@@ -35,7 +30,6 @@ export function runMessages(options: { json: boolean; verbose: boolean; write?: 
   return {
     warnAt: (problem) => (json ? line({ type: 'warning', ...problem }) : write(`${formatProblem({ ...problem, message: `warning: ${problem.message}` })}\n`)),
     warn,
-    say: (said) => warn(said.replace(/^warning: /, '')),
     progress: (message, ms) => (json ? line({ type: 'progress', message, ms }) : write(progressLine(message, ms, verbose))),
     phase: (title) => {
       if (verbose) json ? line({ type: 'phase', title }) : write(`gridops: == ${title}\n`);

@@ -57,7 +57,7 @@ export function checkNamedVoters(ctx: RunContext, reported: PeersNow, sizes: Ret
   if (nodesBlocked.length) throw nodeBudgetRefusal(nodesBlocked, shownMax(ctx.grid.rollout.maxUnavailable));
   for (const subgrid of votersChanged(changed.filter(restartsAgent))) {
     const names = peers.voters.get(subgrid)!;
-    if (names.length === 2 && implied.get(subgrid)?.count !== 2) ctx.say(twoVotersWarning(subgrid, names[0]!, names[1]!));
-    if (names.length === 1 && implied.get(subgrid)?.count !== 1) ctx.say(oneVoterWarning(subgrid, names[0]!, `the only voter ${names[0]} lists`));
+    if (names.length === 2 && implied.get(subgrid)?.count !== 2) ctx.warn(twoVotersWarning(subgrid, names[0]!, names[1]!));
+    if (names.length === 1 && implied.get(subgrid)?.count !== 1) ctx.warn(oneVoterWarning(subgrid, names[0]!, `the only voter ${names[0]} lists`));
   }
 }

@@ -56,18 +56,18 @@ export const checkRollingBudget: Phase = {
       const sg = subgridKey(p.session.node);
       if (sizes.subgrids.get(sg) !== 1 || !restartsAgent(p)) continue;
       const name = p.session.node.name;
-      ctx.say(`warning: ${sg} has one node, ${name}: --rolling restarts its agent with no other node to hand the super peer role to, so ${sg} has no super peer until ${name} is back (a few seconds); give the sub-grid a second node to keep one throughout`);
+      ctx.warn(`${sg} has one node, ${name}: --rolling restarts its agent with no other node to hand the super peer role to, so ${sg} has no super peer until ${name} is back (a few seconds); give the sub-grid a second node to keep one throughout`);
     }
     // A sub-grid of several nodes but one voter (the rest `superPeer: never`) is as alone: its voter has no successor.
     const oneVoter = [...new Set(changed.filter((p) => mayVote(p.session.node) && restartsAgent(p)).map((p) => subgridKey(p.session.node)))].filter((sg) => sizes.voters.get(sg)?.count === 1 && sizes.subgrids.get(sg)! > 1);
     for (const sg of oneVoter) {
       const voter = allNodes(ctx.grid).find((n) => subgridKey(n) === sg && mayVote(n))!.name;
-      ctx.say(oneVoterWarning(sg, voter, 'its other nodes have superPeer: never'));
+      ctx.warn(oneVoterWarning(sg, voter, 'its other nodes have superPeer: never'));
     }
     const twoVoters = [...new Set(changed.filter((p) => mayVote(p.session.node) && restartsAgent(p)).map((p) => subgridKey(p.session.node)))].filter((sg) => sizes.voters.get(sg)?.count === 2);
     for (const sg of twoVoters) {
       const [a, b] = allNodes(ctx.grid).filter((n) => subgridKey(n) === sg && mayVote(n)).map((n) => n.name);
-      ctx.say(twoVotersWarning(sg, a!, b!));
+      ctx.warn(twoVotersWarning(sg, a!, b!));
     }
   },
 };

@@ -17,6 +17,7 @@ export const checkSavedPlanFlags: Phase = {
   async run(ctx) {
     checkSavedPlaybooks(ctx.options.savedPlan!, ctx.options.playbooks);
     checkSavedLimit(ctx.options.savedPlan!, ctx.options.limit);
+    checkSavedAllowOlderGridops(ctx.options.savedPlan!, ctx.options.allowOlderGridops === true);
   },
 };
 
@@ -42,6 +43,21 @@ function checkSavedLimit(plan: Plan, given: readonly string[] | undefined): void
   const made = plan.limit ? `with --limit ${plan.limit.join(',')}` : 'for every node (it records no --limit)';
   const older = plan.limit ? '' : ' (a plan made with --limit by a gridops that did not record it yet must be made again)';
   throw new UsageError(`${asked} does not match the saved plan, which was made ${made}`, `a saved plan applies to the nodes it was made for: leave --limit out, or make a new plan with the --limit you want${older}`);
+}
+
+/**
+ * A plan made with `--allow-older-gridops` goes back to this older gridops on purpose: applying it
+ * takes that consent again, given at apply time, rather than carried silently by a file. Asked
+ * whether or not the state still says a newer gridops applied: the reviewed plan was made on that
+ * consent. A plan made without it, applied with it, goes on as the flag says
+ * (newer-gridops-state.ts checks the state anew).
+ */
+function checkSavedAllowOlderGridops(plan: Plan, given: boolean): void {
+  if (!plan.allowOlderGridops || given) return;
+  throw new UsageError(
+    'the saved plan was made with --allow-older-gridops (going on where the state says a newer gridops applied hosts, back to this older gridops): apply --plan does not take that consent from the plan file; nothing was changed',
+    'pass --allow-older-gridops again to apply it (the same command with --allow-older-gridops); or apply with the newer gridops that wrote the state',
+  );
 }
 
 /**

@@ -52,13 +52,13 @@ export const checkSite: Phase = {
     ctx.siteNodes = ctx.site;
     ctx.site = fresh;
     const unreachable = ctx.plan.hosts.filter((h) => fresh.has(h.host) && h.error);
-    if (unreachable.length) ctx.say(`warning: ${unreachable.map((h) => h.host).join(', ')} of the new site could not be planned`);
+    if (unreachable.length) ctx.warn(`${unreachable.map((h) => h.host).join(', ')} of the new site could not be planned`);
     // Only with --allow-existing-changes (refused above otherwise): the run is widened to them and fails on them as any apply.
-    if (newNotPlanned.length) ctx.say(`warning: ${newNotPlanned.map((h) => h.host).join(', ')}, new and outside the site, could not be planned`);
+    if (newNotPlanned.length) ctx.warn(`${newNotPlanned.map((h) => h.host).join(', ')}, new and outside the site, could not be planned`);
     // An existing host not reached plans no change only because nothing was read: that is not a pass (review B5).
     // A node being decommissioned is no existing host of the topology (a --site run decommissions none: find-removed-nodes).
     const notChecked = ctx.plan.hosts.filter((h) => !fresh.has(h.host) && !newOutside.has(h.host) && !ctx.recordedOnly.has(h.host) && h.error?.kind === 'unreachable');
-    if (notChecked.length) ctx.say(`warning: could not check that the existing ${notChecked.length === 1 ? 'host' : 'hosts'} ${notChecked.map((h) => `${h.host}${existing.has(h.host) ? ' (of the site, not new)' : ''}`).join(', ')} ${notChecked.length === 1 ? 'plans' : 'plan'} no change (not reached); this run does not touch ${notChecked.length === 1 ? 'it' : 'them'}`);
+    if (notChecked.length) ctx.warn(`could not check that the existing ${notChecked.length === 1 ? 'host' : 'hosts'} ${notChecked.map((h) => `${h.host}${existing.has(h.host) ? ' (of the site, not new)' : ''}`).join(', ')} ${notChecked.length === 1 ? 'plans' : 'plan'} no change (not reached); this run does not touch ${notChecked.length === 1 ? 'it' : 'them'}`);
     // A site already applied plans nothing: say so, rather than call it new.
     const siteChanges = ctx.plan.hosts.some((h) => fresh.has(h.host) && (hostHasWork(h) || h.error));
     // An existing node of the site not reached was named just above: it is not said to plan no change.

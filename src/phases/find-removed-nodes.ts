@@ -67,7 +67,7 @@ export const findRemovedNodes: Phase = {
     for (const [name, record] of Object.entries(state.hosts)) {
       if (known.has(name)) continue;
       if (!record.node) {
-        ctx.say(`warning: ${name} is in the state but no longer in the topology, and the state does not say where it is (recorded by an older gridops): it is not decommissioned; run \`gridops reset\` with a topology that still has it`);
+        ctx.warn(`${name} is in the state but no longer in the topology, and the state does not say where it is (recorded by an older gridops): it is not decommissioned; run \`gridops reset\` with a topology that still has it`);
         continue;
       }
       const sameAddress = renamedTo(nodes, record.node);
@@ -79,7 +79,7 @@ export const findRemovedNodes: Phase = {
       }
       if (resolved && 'unknown' in resolved) {
         // It may be a renamed node's old name: a decommission would reset that very host. Left for a run that can tell.
-        ctx.say(`warning: ${name} (${record.node.address}) is in the state but not the topology, and gridops cannot tell whether it was renamed (${resolved.unknown}): not decommissioned in this run; rerun when the names resolve, or \`gridops state rm\` it if it is gone`);
+        ctx.warn(`${name} (${record.node.address}) is in the state but not the topology, and gridops cannot tell whether it was renamed (${resolved.unknown}): not decommissioned in this run; rerun when the names resolve, or \`gridops state rm\` it if it is gone`);
         continue;
       }
       if (partial) {
@@ -89,11 +89,11 @@ export const findRemovedNodes: Phase = {
       // Throws when a node the topology keeps is that host; leaves it when a name does not resolve.
       const cannotTell = await checkResetOfKeptHost(nodes, name, record.node, (resolve ??= resolvedOnce(ctx.options.resolveHost ?? lookupAll)), ctx.options);
       if (cannotTell) {
-        ctx.say(`warning: ${name} (${record.node.address}) is in the state but not the topology, and gridops cannot tell whether a node it keeps is that host (${cannotTell.unknown}): not decommissioned in this run; rerun when the names resolve, or \`gridops state rm\` it if it is gone`);
+        ctx.warn(`${name} (${record.node.address}) is in the state but not the topology, and gridops cannot tell whether a node it keeps is that host (${cannotTell.unknown}): not decommissioned in this run; rerun when the names resolve, or \`gridops state rm\` it if it is gone`);
         continue;
       }
       const { node, borrowedFrom } = removedNode(ctx.grid, name, record.node);
-      if (borrowedFrom) ctx.say(`warning: the state does not record how ${name} was reached (recorded by an older gridops): it is reached as ${record.node.user}@${record.node.address}:${record.node.port} with ${borrowedFrom}'s key, known_hosts and jump host`);
+      if (borrowedFrom) ctx.warn(`the state does not record how ${name} was reached (recorded by an older gridops): it is reached as ${record.node.user}@${record.node.address}:${record.node.port} with ${borrowedFrom}'s key, known_hosts and jump host`);
       ctx.nodes.push(node);
       ctx.removing.add(name);
       ctx.recordedOnly.add(name);

@@ -33,7 +33,7 @@ export async function loadSecrets(ctx: RunContext): Promise<Secrets> {
     // every agent with it; said loudly, since a moved or lost key file looks the same from here.
     if (running.length) {
       ctx.createdGridKey = { file, bytes: key.bytes };
-      ctx.say(newGridKeyWarning(file, running.length));
+      ctx.warn(newGridKeyWarning(file, running.length));
     } else {
       // Said once the hosts are read (state-not-found.ts): their facts may show agents the state has no record of.
       ctx.madeGridKey = { file, bytes: key.bytes };
@@ -44,7 +44,7 @@ export async function loadSecrets(ctx: RunContext): Promise<Secrets> {
 
 /** What a run that made a grid key says when agents run with an earlier one: applying it is a rotation. */
 export function newGridKeyWarning(file: string, running: number): string {
-  return `warning: created a NEW grid key ${file} (mode 0600), but ${plural(running, 'node')} of this grid already ${running === 1 ? 'runs' : 'run'} gridagent with the key they got before: applying replaces it on every node and restarts every agent at once (an apply of part of the grid is refused). If the old key file moved, stop here and point agent.keyFile at it (a relative path is relative to the topology file)`;
+  return `created a NEW grid key ${file} (mode 0600), but ${plural(running, 'node')} of this grid already ${running === 1 ? 'runs' : 'run'} gridagent with the key they got before: applying replaces it on every node and restarts every agent at once (an apply of part of the grid is refused). If the old key file moved, stop here and point agent.keyFile at it (a relative path is relative to the topology file)`;
 }
 
 /** What a run that made the grid's first key says. */
@@ -74,7 +74,7 @@ async function planDigestKey(ctx: RunContext): Promise<Buffer> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw err;
-    ctx.say(`warning: cannot write the plan digest key ${ctx.paths.planDigestKey} (${code}): a plan this run saves (--out) cannot be applied; run where the state directory is writable`);
+    ctx.warn(`cannot write the plan digest key ${ctx.paths.planDigestKey} (${code}): a plan this run saves (--out) cannot be applied; run where the state directory is writable`);
     return PROCESS_PLAN_DIGEST_KEY;
   }
 }

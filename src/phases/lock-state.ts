@@ -10,7 +10,7 @@ export const lockState: Phase = {
   title: 'lock the state',
   async run(ctx) {
     // The command this run is (reset runs this phase too): a refused run names the one to wait for.
-    ctx.lock = await StateLock.acquire(ctx.paths.lock, `gridops ${ctx.options.command ?? 'apply'} ${ctx.options.topologyFile}`, (m) => ctx.say(`warning: ${m}`));
+    ctx.lock = await StateLock.acquire(ctx.paths.lock, `gridops ${ctx.options.command ?? 'apply'} ${ctx.options.topologyFile}`, (m) => ctx.warn(m));
     // Only while the file still holds this run's lock: another run (another PID namespace's, whose pid may be ours) may hold it since.
     const lock = ctx.lock;
     const hook = () => lock.releaseSync();

@@ -71,7 +71,7 @@ export function checkNoNewerGridops(command: 'apply' | 'plan' | 'reset'): Phase 
       if (newer.length === 0) return;
       const written = writtenBy(ctx.paths.state, newer);
       if (ctx.options.allowOlderGridops) {
-        ctx.say(`warning: ${written}: going on, as --allow-older-gridops asks`);
+        ctx.warn(`${written}: going on, as --allow-older-gridops asks`);
         return;
       }
       const words = REFUSAL_WORDS[command];

@@ -27,9 +27,10 @@ export const planChanges: Phase = {
     markNetworkRename(ctx.networkRenames, ctx.readings.map((r) => r.plan));
     const plan = assemblePlan(ctx.grid, ctx.readings, ctx.unreachable, ctx.workflow, ctx.births);
     const limit = ctx.options.limit?.length ? { limit: [...ctx.options.limit] } : {};
+    const allowOlderGridops = ctx.options.allowOlderGridops ? { allowOlderGridops: true as const } : {};
     const renamedFrom = (host: string) => [...ctx.renamed].filter(([, to]) => to === host).map(([from]) => from);
     const marked = plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : renamedFrom(h.host).length ? { ...h, renamedFrom: renamedFrom(h.host) } : h));
-    ctx.plan = { ...plan, ...limit, hosts: marked };
+    ctx.plan = { ...plan, ...limit, ...allowOlderGridops, hosts: marked };
     ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
     // A first election this run cannot complete (--limit on part of a new sub-grid) is planned all the same: the plan says whom it waits for.
     if (ctx.plan.election) ctx.plan = { ...ctx.plan, election: withFirstElectionWaits(ctx.plan.election, await firstElectionsOutsideRun(ctx, goneAgents(ctx)), (region) => subgridsNotReached(ctx, region)) };

@@ -48,7 +48,7 @@ export const recordState: Phase = {
       if (outcome.status === 'skipped' && !previous) continue;
       // Only the whole workflow knows every handler the host's playbooks define; a `--playbook` run keeps what it does not run.
       const defined = ctx.workflow.adHoc ? undefined : [...new Set(p.handlers.map((h) => h.name))];
-      if (defined) for (const name of owedHandlersNoPlaybookDefines(previous, defined)) ctx.say(`warning: ${outcome.host} owed handler "${name}" from an interrupted or failed run, which no playbook of its workflow defines any more: forgotten`);
+      if (defined) for (const name of owedHandlersNoPlaybookDefines(previous, defined)) ctx.warn(`${outcome.host} owed handler "${name}" from an interrupted or failed run, which no playbook of its workflow defines any more: forgotten`);
       state.hosts[outcome.host] = hostRecord(ctx, p, outcome, previous, now, defined);
       // A renamed node's old name is forgotten once its host applied; kept after a failure, so the next run sees the rename again.
       if (ok) for (const [from, to] of ctx.renamed) if (to === outcome.host) delete state.hosts[from];

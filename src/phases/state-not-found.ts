@@ -47,8 +47,8 @@ export async function sayStateAndKeyAfterRead(ctx: RunContext): Promise<void> {
     const one = running.length === 1;
     // Only a key made just now is sure not to be the agents': a key file that is theirs changes nothing (apply's checkStateFound refuses one that is not).
     const madeKey = ctx.madeGridKey !== undefined && needsGridKey([...new Set([...ctx.workflow.byNode.values()].flat())]);
-    ctx.say(
-      `warning: ${await stateSaid(ctx)}, but ${namedFew(running)} ${one ? 'runs' : 'run'} gridagent: if this grid was applied from somewhere else (another checkout or machine, another metadata.name, another --state-dir), ` +
+    ctx.warn(
+      `${await stateSaid(ctx)}, but ${namedFew(running)} ${one ? 'runs' : 'run'} gridagent: if this grid was applied from somewhere else (another checkout or machine, another metadata.name, another --state-dir), ` +
         `this run plans it as a new grid: the nodes the topology dropped are not decommissioned${madeKey ? ", and the grid key made just now would replace the agents', restarting them all at once" : ''}. ${STATE_STEPS}`,
     );
   }
@@ -61,7 +61,7 @@ export function sayMadeGridKey(ctx: RunContext, running = 0): void {
   if (!made) return;
   if (running > 0) {
     ctx.createdGridKey = made;
-    ctx.say(newGridKeyWarning(made.file, running));
+    ctx.warn(newGridKeyWarning(made.file, running));
   } else ctx.say(firstGridKeyNote(made.file));
 }
 

@@ -19,7 +19,7 @@ export const validateTopology: Phase = {
     ctx.setGrid(grid, statePaths(ctx.options.topologyFile, grid.name, ctx.options.stateDir));
     ctx.warnings = warnings;
     for (const w of warnings) ctx.options.warn?.(w);
-    for (const w of flagWarnings) ctx.say(`warning: ${w}`);
+    for (const w of flagWarnings) ctx.warn(w);
     refuseRollingWithShortHealthTimeout(warnings, ctx.options.rolling);
     ctx.nodes = selectNodes(grid, ctx.options.limit);
     if (ctx.options.site !== undefined) ctx.site = new Set(selectSite(grid, ctx.options.site).map((n) => n.name));

@@ -82,7 +82,7 @@ export function nodeBudgetRefusal(blocked: readonly NodesBlocked[], shownMax: st
 
 /** The warning for a sub-grid of two voters `a` and `b`, each of which a rolling apply restarts alone. */
 export function twoVotersWarning(subgrid: string, a: string, b: string): string {
-  return `warning: ${subgrid} has two voters, ${a} and ${b}: --rolling restarts each alone, in a batch of its own, but one of two is no quorum, so ${subgrid} has no super peer until the restarted one is back (a few seconds); give the sub-grid a third node that may be super peer to keep one throughout`;
+  return `${subgrid} has two voters, ${a} and ${b}: --rolling restarts each alone, in a batch of its own, but one of two is no quorum, so ${subgrid} has no super peer until the restarted one is back (a few seconds); give the sub-grid a third node that may be super peer to keep one throughout`;
 }
 
 /**
@@ -92,5 +92,5 @@ export function twoVotersWarning(subgrid: string, a: string, b: string): string 
  * a quorum (2 of 3) that holds through one restart.
  */
 export function oneVoterWarning(subgrid: string, voter: string, why: string): string {
-  return `warning: ${subgrid} has one voter, ${voter} (${why}): --rolling restarts its agent with no other voter to hand the super peer role to, so ${subgrid} has no super peer until ${voter} is back (a few seconds); let two more of its nodes be super peer to keep one throughout`;
+  return `${subgrid} has one voter, ${voter} (${why}): --rolling restarts its agent with no other voter to hand the super peer role to, so ${subgrid} has no super peer until ${voter} is back (a few seconds); let two more of its nodes be super peer to keep one throughout`;
 }

@@ -51,6 +51,12 @@ export interface Plan {
    * made for (a plan of node-01 alone is not stale because node-02 has changes of its own).
    */
   limit?: string[];
+  /**
+   * The plan was made with `--allow-older-gridops` (from a state a newer gridops wrote, going back
+   * on purpose): `apply --plan` asks for the flag again rather than carry that consent silently
+   * (check-saved-plan.ts). Absent when made without it.
+   */
+  allowOlderGridops?: true;
   /** When the run deploys or runs gridagent: the initial super peers and region peers, elected from facts. */
   election?: InitialElection;
   /** Sub-grids (`region/sub-grid`) whose running agents this plan restarts all, or most, at once; absent when none, or when the run restarts them batch by batch (agents-restart-in-batches.ts). */

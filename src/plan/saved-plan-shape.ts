@@ -54,6 +54,7 @@ const SavedPlan = Type.Object({
   adHocPlaybooks: Type.Boolean(),
   hosts: Type.Array(HostPlan),
   limit: Type.Optional(Strings),
+  allowOlderGridops: Type.Optional(Type.Literal(true)),
 });
 
 /** The first field of `value` that a saved plan cannot have, as `hosts[0].host is missing (a string)`; null when its shape is sound. */

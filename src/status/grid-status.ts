@@ -99,19 +99,19 @@ function appliedState(record: HostState | undefined, grid: Grid, node: Node): Pi
  * Connects to every node (or those `limit` selects: src/topology/select.ts), with verified host
  * keys, reads facts, the recorded state and, where an agent runs, its view of the overlay. With
  * `waitUntil`, keeps the connections and asks the agents again (overlay/poll, the loop apply's
- * verify uses) until the overlay has converged or the deadline passes. `say` gets what connecting
- * has to tell (a line of ~/.ssh/config not applied), as a run's phases do.
+ * verify uses) until the overlay has converged or the deadline passes. `warn` gets the warnings of
+ * connecting (a line of ~/.ssh/config not applied), as a run's phases do.
  */
 export async function gridStatus(
   topologyFile: string,
-  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number; connect?: (node: Node) => Promise<Transport>; limit?: readonly string[]; say?: (message: string) => void; becomePrompt?: ConnectOptions['becomePrompt'] },
+  options: { concurrency: number; stateDir?: string; signal?: AbortSignal; waitUntil?: number; connect?: (node: Node) => Promise<Transport>; limit?: readonly string[]; warn?: (message: string) => void; becomePrompt?: ConnectOptions['becomePrompt'] },
 ): Promise<GridStatus> {
   const grid = await loadTopology(topologyFile);
   const nodes = options.limit ? selectNodes(grid, options.limit).nodes : allNodes(grid);
   const state = await readState(statePaths(topologyFile, grid.name, options.stateDir).state, grid.name);
   const fleet = new Fleet();
   try {
-    const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, ...(options.say ? { say: options.say } : {}) });
+    const { sessions, unreachable } = await openSessions(fleet, nodes, { concurrency: options.concurrency, acceptNewHostKeys: false, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, ...(options.warn ? { warn: options.warn } : {}) });
     const agents = sessions.filter((s) => s.facts.agentVersion);
     // A first election waiting for nodes no run gave an agent cannot happen however long --wait waits: not judged (as verify does), said below.
     const waits = firstElectionsWaiting(grid, state, new Set(agents.map((s) => s.node.name)));

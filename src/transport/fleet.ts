@@ -45,10 +45,11 @@ export interface ConnectOptions {
    */
   persistMs?: number;
   /**
-   * A line for the person running gridops, on the run's own output (a phase passes its `say`);
-   * warnings start with `warning: `. They also go to `logger`.
+   * A warning for the person running gridops, without its `warning: ` prefix: the run says it
+   * through its warning channel (a phase passes RunContext.warn), which `--json` types `warning`.
+   * It also goes to `logger`, prefixed.
    */
-  say?: (message: string) => void;
+  warn?: (message: string) => void;
   /** Tests and the lab may inject transports; by default hosts are reached over SSH. */
   connect?: (node: Node) => Promise<Transport>;
   /**
@@ -122,7 +123,7 @@ export class Fleet {
 
   private async sshConnector(nodes: readonly Node[], options: ConnectOptions): Promise<(node: Node) => Promise<Transport>> {
     const becomePassword = new BecomePassword(options.becomePrompt);
-    const warn = (message: string) => this.warnOnce(options, `warning: ${message}`);
+    const warn = (message: string) => this.warnOnce(options, message);
     const sshConfig = loadSshConfig(options.sshConfigFile, warn, undefined, options.systemSshConfigFile);
     // Each node's ~/.ssh/config values, looked up once: its known_hosts files and its spec read them.
     const lookups = new Map(nodes.map((node) => [node, sshConfigFor(sshConfig, node, warn)]));
@@ -142,8 +143,8 @@ export class Fleet {
         // A keeper that cannot be attached to (it did not start, or something else is at its socket) is said in keptConnector.
         const kept = refused ? undefined : await this.keptConnector(options, lookupOf, targetOf, filesOf, preflight);
         if (kept) return kept;
-        if (refused) this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
-      } else this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
+        if (refused) this.sayPersistUnused(options, `--persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
+      } else this.sayPersistUnused(options, `--persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
     }
     // One pool per set of known_hosts files (the topology's, then the global ones OpenSSH reads
     // too): its hosts share one KnownHosts (keys recorded with --accept-new-host-keys go through
@@ -160,7 +161,7 @@ export class Fleet {
         becomePassword,
         signal: options.signal,
         logger: options.logger,
-        ...(options.say ? { say: options.say } : {}),
+        ...(options.warn ? { warn: options.warn } : {}),
         earlyDials: this.earlyDials,
       });
       byKnownHosts.set(key, pool);
@@ -206,7 +207,7 @@ export class Fleet {
           attached.end();
           this.keepers.splice(this.keepers.indexOf(attached), 1);
         }
-        this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${keeperRefusalText(err)}: connections are opened directly and not kept`);
+        this.sayPersistUnused(options, `--persist (GRIDOPS_PERSIST) is not used: ${keeperRefusalText(err)}: connections are opened directly and not kept`);
         return undefined;
       }
       // Tracked as soon as attached: a later set's failure that is not a refusal is thrown from here, and close() must still end this one.
@@ -224,20 +225,20 @@ export class Fleet {
   private sayPersistUnused(options: ConnectOptions, message: string): void {
     if (this.saidPersistUnused) return;
     this.saidPersistUnused = true;
-    options.logger?.warn({}, message);
-    options.say?.(message);
+    options.logger?.warn({}, `warning: ${message}`);
+    options.warn?.(message);
   }
 
   /** Each known_hosts line that cannot be used, once per run: ignored as ssh ignores it, never silently. */
   private sayKnownHostsProblems(options: ConnectOptions, problems: readonly KnownHostsProblem[]): void {
-    for (const p of problems) this.warnOnce(options, `warning: ${p.file}:${p.line}: ${p.message}; the line is ignored`);
+    for (const p of problems) this.warnOnce(options, `${p.file}:${p.line}: ${p.message}; the line is ignored`);
   }
 
   private warnOnce(options: ConnectOptions, message: string): void {
     if (this.said.has(message)) return;
     this.said.add(message);
-    options.logger?.warn({}, message);
-    options.say?.(message);
+    options.logger?.warn({}, `warning: ${message}`);
+    options.warn?.(message);
   }
 
   private track(t: Transport): Transport {

@@ -146,7 +146,7 @@ export function handshake(ep: Endpoint, opts: SshSessionOptions, log: TransportL
               const entry = added.entry;
               const recorded = `${ep.label}: recorded new ${type} host key ${fp} for ${name} in ${entry.file}:${entry.line} (--accept-new-host-keys)`;
               log.info({ host: ep.label, fingerprint: fp, file: entry.file, line: entry.line }, recorded);
-              opts.say?.(`warning: ${recorded}; verify this fingerprint out of band`);
+              opts.warn?.(`${recorded}; verify this fingerprint out of band`);
               done(true);
             },
             (e: unknown) => {

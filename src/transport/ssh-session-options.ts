@@ -25,11 +25,11 @@ export interface SshSessionOptions {
   signal?: AbortSignal;
   logger?: TransportLogger;
   /**
-   * A line for the person running gridops, on the run's own output. A host key recorded with
+   * A warning for the person running gridops, without its `warning: ` prefix. A host key recorded with
    * --accept-new-host-keys is said here, as OpenSSH's "Permanently added" line is: trust given on
    * first use must be seen when it is given, not found later in a log file.
    */
-  say?: (message: string) => void;
+  warn?: (message: string) => void;
   /** Test hook: called before each retry with the attempt number and the error. */
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
   /** TCP connections the run opened early (early-dials.ts); a host's first handshake uses its own. */

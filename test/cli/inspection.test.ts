@@ -100,6 +100,12 @@ describe('gridops show PLAN', () => {
     expect(JSON.parse(run('show', file, '--json').stdout)).toEqual(plan);
     writeFileSync(file, JSON.stringify({ ...plan, limit: ['ra-01', 'label:rack=1'] }));
     expect(run('show', file).stdout).toContain('by gridops 0.1.0; playbooks: node-base; --limit ra-01,label:rack=1');
+    // Made with --allow-older-gridops: said, since apply --plan asks for the flag again.
+    writeFileSync(file, JSON.stringify({ ...plan, allowOlderGridops: true }));
+    expect(run('show', file).stdout).toContain('by gridops 0.1.0; playbooks: node-base; --allow-older-gridops (apply --plan needs it again)');
+    // Only `true` is written by a plan: another value is a plan edited by hand.
+    writeFileSync(file, JSON.stringify({ ...plan, allowOlderGridops: 'yes' }));
+    expect(run('show', file).stderr).toContain(`${file} is not a complete gridops plan: allowOlderGridops`);
     const bad = run('show', SMALL);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain(`cannot read plan ${SMALL}`);

@@ -72,6 +72,44 @@ describe('--json: warnings and progress as JSON lines on stderr, stdout one JSON
     expect(jsonLines(r.stderr)).toEqual([{ type: 'warning', message: `taking over a stale lock left by process ${dead} (gridops apply grid.yaml, started 2026-01-01T00:00:00.000Z), which is no longer running` }]);
   });
 
+  /** The warnings of a run said before or around its connects: each a `warning` line, none a progress line that says `warning: `. */
+  const warningsOnly = (stderr: string, pattern: RegExp) => {
+    const lines = jsonLines(stderr);
+    expect(lines).toContainEqual({ type: 'warning', message: expect.stringMatching(pattern) });
+    expect(lines.filter((l) => l.type !== 'warning' && /warning: /.test(l.message ?? ''))).toEqual([]);
+    return lines;
+  };
+
+  it('apply --json --yes: taking over a stale lock is a warning line, not progress', () => {
+    const paths = statePaths(join(root, file), 'inert', dir);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(paths.lock, `${JSON.stringify({ pid: Number(dead), host: hostname(), command: 'gridops apply x.yaml', startedAt: '2026-01-01T00:00:00.000Z' })}\n`);
+    const r = run('apply', file, '--json', '--yes', '--state-dir', dir);
+    expect(r.status).toBe(1); // the unreachable host
+    warningsOnly(r.stderr, new RegExp(`^taking over a stale lock left by process ${dead} `));
+  });
+
+  it('apply --site --json --yes: a host of the new site not planned is a warning line', () => {
+    const r = run('apply', file, '--site', 'r1/s1', '--json', '--yes', '--state-dir', dir);
+    warningsOnly(r.stderr, /^n1 of the new site could not be planned$/);
+  });
+
+  it('plan --json: a node the state has and the topology dropped, not decommissioned, is a warning line', async () => {
+    const paths = statePaths(join(root, file), 'inert', dir);
+    await writeState(paths.state, { format: 'gridops-state/v1', grid: 'inert', serial: 1, hosts: { gone: { topologyHash: 'h', playbooks: [], gridopsVersion: '0.1.0', agentVersion: '0.1.0', appliedAt: '2026-01-01T00:00:00.000Z', changesApplied: 0, lastOutcome: 'applied' } } } as Parameters<typeof writeState>[1]);
+    const r = run('plan', file, '--json', '--state-dir', dir);
+    warningsOnly(r.stderr, /^gone is in the state but no longer in the topology, and the state does not say where it is/);
+  });
+
+  it('apply --persist --accept-new-host-keys --json --yes: --persist not used is a warning line; plain, `warning: …` as before', () => {
+    const env = { ...process.env, HOME: dir, NO_COLOR: '1', GRIDOPS_KEEPER_DIR: join(dir, 'keeper') };
+    const args = ['apply', file, '--persist', '60s', '--accept-new-host-keys', '--yes', '--state-dir', dir];
+    const json = spawnSync(`${root}bin/run.js`, [...args, '--json'], { cwd: root, encoding: 'utf8', timeout: 60_000, env });
+    warningsOnly(json.stderr, /^--persist \(GRIDOPS_PERSIST\) is not used with --accept-new-host-keys/);
+    const plain = spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 60_000, env });
+    expect(plain.stderr).toMatch(/^warning: --persist \(GRIDOPS_PERSIST\) is not used with --accept-new-host-keys \(the keeper records no host key\): connections are opened directly and not kept$/m);
+  });
+
   it('inventory --json: a ~/.ssh/config block gridops does not apply is a warning line', () => {
     mkdirSync(join(dir, '.ssh'));
     writeFileSync(join(dir, '.ssh', 'config'), 'Match exec "true"\n  User someone\n');

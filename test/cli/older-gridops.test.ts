@@ -49,6 +49,52 @@ describe('--allow-older-gridops (the binary)', () => {
     expect(readFileSync(stateFile(), 'utf8')).toBe(before);
   });
 
+  describe('a saved plan (plan --out, apply --plan)', () => {
+    const planFile = () => join(dir, 'plan.json');
+
+    it('made with --allow-older-gridops: the plan records it, and apply --plan without it refuses (64) before the lock or any connection, saying so', () => {
+      run('plan', 'grid.yaml', '--allow-older-gridops', '--out', planFile());
+      expect(JSON.parse(readFileSync(planFile(), 'utf8'))).toMatchObject({ allowOlderGridops: true });
+      const before = readFileSync(stateFile(), 'utf8');
+      const r = run('apply', 'grid.yaml', '--plan', planFile());
+      expect(r.status).toBe(64);
+      expect(r.stderr).toContain('error: the saved plan was made with --allow-older-gridops');
+      expect(r.stderr).toContain('hint: pass --allow-older-gridops again to apply it');
+      expect(r.stderr).not.toMatch(/connecting|unreachable/i);
+      expect(readFileSync(stateFile(), 'utf8')).toBe(before);
+    });
+
+    it('made with --allow-older-gridops: the consent is asked again even where the state no longer says a newer gridops applied', () => {
+      run('plan', 'grid.yaml', '--allow-older-gridops', '--out', planFile());
+      writeFileSync(stateFile(), JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 2, hosts: {} }));
+      const r = run('apply', 'grid.yaml', '--plan', planFile());
+      expect(r.status).toBe(64);
+      expect(r.stderr).toContain('error: the saved plan was made with --allow-older-gridops');
+    });
+
+    it('made with --allow-older-gridops and applied with it: goes on past the check, to the host', () => {
+      run('plan', 'grid.yaml', '--allow-older-gridops', '--out', planFile());
+      const r = run('apply', 'grid.yaml', '--plan', planFile(), '--allow-older-gridops');
+      expect(r.stderr).not.toContain('was made with --allow-older-gridops');
+      expect(r.stderr).toContain('going on, as --allow-older-gridops asks');
+      expect(r.stderr).toContain('connecting to 1 host');
+    });
+
+    it('made without it (the state not yet newer), applied with it: the flag does what it does today, and without it the state check refuses', () => {
+      const newerState = readFileSync(stateFile(), 'utf8');
+      writeFileSync(stateFile(), JSON.stringify({ format: 'gridops-state/v1', grid: 'g', serial: 0, hosts: {} }));
+      run('plan', 'grid.yaml', '--out', planFile());
+      expect(JSON.parse(readFileSync(planFile(), 'utf8'))).not.toHaveProperty('allowOlderGridops');
+      writeFileSync(stateFile(), newerState);
+      const without = run('apply', 'grid.yaml', '--plan', planFile());
+      expect(without.status).toBe(1);
+      expect(without.stderr).toContain('run the same command with --allow-older-gridops');
+      const withFlag = run('apply', 'grid.yaml', '--plan', planFile(), '--allow-older-gridops');
+      expect(withFlag.stderr).toContain('going on, as --allow-older-gridops asks');
+      expect(withFlag.stderr).toContain('connecting to 1 host');
+    });
+  });
+
   it('plan --allow-older-gridops goes on to the host, saying so', () => {
     const r = run('plan', 'grid.yaml', '--allow-older-gridops');
     expect(r.stderr).toContain(`warning: the state .gridops/g.state.json was written by gridops ${newer} (host n1), newer than this gridops ${GRIDOPS_VERSION}: going on, as --allow-older-gridops asks`);

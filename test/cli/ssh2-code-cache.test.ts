@@ -120,6 +120,21 @@ console.log(JSON.stringify(Object.keys((await import('node:module')).createRequi
     expect(loaded).toContain(`${realpathSync(`${root}node_modules`)}/ssh2/lib/protocol/crypto/build/Release/sshcrypto.node`);
   });
 
+  it("plan -v --json and apply -v --json: the profile line carries the CLI bundle's code cache, and where ssh2 came from with its cache", () => {
+    for (const command of [['plan'], ['apply', '--yes']]) {
+      const r = spawnSync(`${root}bin/run.js`, [...command, topology, '--playbook', playbook, '-v', '--json'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, HOME: join(dir, 'home'), XDG_CACHE_HOME: join(dir, 'home', '.cache'), GRIDOPS_PERSIST: '', NO_COLOR: '1' },
+      });
+      // The apply fails (the playbook's file is in a directory that is not there); a failed run says its profile too.
+      expect(r.status).toBe(command[0] === 'plan' ? 0 : 1);
+      const profile = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string }).find((l) => l.type === 'profile');
+      expect(profile).toMatchObject({ codeCache: 'used', ssh2: { from: 'bundle', codeCache: 'used' } });
+    }
+  });
+
   it("a plan whose installed ssh2 is not the bundle's (updated after the build) loads ssh2 from node_modules", () => {
     const { pkg, remove } = copyOfBuild('gridops-ssh2-other-');
     try {

@@ -29,18 +29,6 @@ describe('runMessages: what a command says besides its result', () => {
     expect(said(true, false)).toHaveLength(3);
   });
 
-  it("a library's said line is a warning whose own 'warning: ' prefix is not doubled", () => {
-    for (const json of [false, true]) {
-      const out: string[] = [];
-      const m = runMessages({ json, verbose: false, write: (t) => out.push(t) });
-      m.say('warning: host n1 answers on a key recorded on first use');
-      m.say('no agent answers yet');
-      expect(out).toEqual(json
-        ? ['{"type":"warning","message":"host n1 answers on a key recorded on first use"}\n', '{"type":"warning","message":"no agent answers yet"}\n']
-        : ['warning: host n1 answers on a key recorded on first use\n', 'warning: no agent answers yet\n']);
-    }
-  });
-
   it('the line said at a Ctrl-C or SIGTERM: as written in text, one JSON line of its own with --json', () => {
     for (const json of [false, true]) {
       const out: string[] = [];

@@ -7,6 +7,7 @@ import { downOutsideRun } from '../../src/phases/down-outside-run.js';
 import { rolloutSizes } from '../../src/phases/rollout-sizes.js';
 import type { AgentView } from '../../src/overlay/agent-view.js';
 import { peersNow } from '../../src/overlay/super-peers-now.js';
+import { runMessages } from '../../src/formatters/run-messages.js';
 import { RunContext } from '../../src/phases/run-context.js';
 import { statePaths, type GridState } from '../../src/state/state.js';
 import type { Change } from '../../src/plan/change.js';
@@ -141,6 +142,19 @@ describe('apply --rolling and the nodes already down (review B3)', () => {
     quiet.ctx.planned = quiet.ctx.planned.map((p) => (p.session.node.name === 'n6' ? { ...p, plan: { ...p.plan, handlers: [] } } : p));
     await checkRollingBudget.run(quiet.ctx);
     expect(quiet.said.filter((m) => m.includes('r1/s3'))).toEqual([]);
+  });
+
+  it('with --json, each of its warnings is a `warning` line, none a progress line (the run\'s warning channel)', async () => {
+    const { ctx } = contextWith(grid());
+    const out: string[] = [];
+    const messages = runMessages({ json: true, verbose: false, write: (t) => out.push(t) });
+    ctx.options.progress = messages.progress;
+    ctx.options.runWarning = messages.warn;
+    await checkRollingBudget.run(ctx);
+    const lines = out.map((l) => JSON.parse(l) as { type: string; message: string });
+    expect(lines).toContainEqual({ type: 'warning', message: expect.stringMatching(/^r1\/s3 has one node, n6: --rolling restarts its agent/) });
+    expect(lines).toContainEqual({ type: 'warning', message: expect.stringMatching(/^r1\/s2 has two voters, n4 and n5: /) });
+    expect(lines.filter((l) => l.type !== 'warning')).toEqual([]);
   });
 
   it('warns, naming the sub-grid, when a sub-grid of several nodes has one voter, its super peer restarted: no other may take the role (review 7)', async () => {

@@ -33,7 +33,7 @@ describe('a host key recorded with --accept-new-host-keys', () => {
     acceptNewHostKeys: true,
     agentSocket: null,
     retry: { retries: 0, refusedRetries: 0, unansweredRetries: 0, baseDelayMs: 10, maxDelayMs: 10 },
-    say: (line) => said.push(line),
+    warn: (line) => said.push(`warning: ${line}`),
   });
 
   it('is said once, with its fingerprint and the file and line it went to', async () => {

@@ -31,7 +31,7 @@ describe('known_hosts lines that cannot be used', () => {
     const fleet = new Fleet();
     const stop = new AbortController();
     stop.abort();
-    const connect: ConnectOptions = { concurrency: 2, acceptNewHostKeys: false, signal: stop.signal, sshConfigFile, say: (m) => said.push(m), logger: { debug: noop, info: noop, warn: (_f, m) => logged.push(m) }, ...options };
+    const connect: ConnectOptions = { concurrency: 2, acceptNewHostKeys: false, signal: stop.signal, sshConfigFile, warn: (m) => said.push(`warning: ${m}`), logger: { debug: noop, info: noop, warn: (_f, m) => logged.push(m) }, ...options };
     await fleet.readEach(nodes(), connect, async () => 'read');
     await fleet.readEach(nodes(), connect, async () => 'read');
     await fleet.close();

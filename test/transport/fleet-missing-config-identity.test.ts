@@ -51,7 +51,7 @@ describe('an IdentityFile of an ssh_config file that is not there', () => {
       const fleet = new Fleet();
       const nodes = nodesOf(`port: ${server.port}, knownHosts: ${join(dir, 'known_hosts')}`, ['{ name: n1, address: 127.0.0.1 }', '{ name: n2, address: 127.0.0.2 }']);
       const { results, unreachable } = await fleet
-        .readEach(nodes, { concurrency: 2, acceptNewHostKeys: true, say: (m) => said.push(m), ...options }, async (host) => host.node.name)
+        .readEach(nodes, { concurrency: 2, acceptNewHostKeys: true, warn: (m) => said.push(`warning: ${m}`), ...options }, async (host) => host.node.name)
         .finally(() => fleet.close());
       return { results: results.sort(), unreachable: unreachable.map((u) => u.error.message), said };
     } finally {

@@ -1,7 +1,7 @@
 /**
  * `--persist` (GRIDOPS_PERSIST) with --accept-new-host-keys or a become password: the run connects
  * directly (the keeper records no host key and gets no become password), and says so once, on the run's own
- * output (ConnectOptions.say). Without either, it goes through the keeper and says nothing, a global
+ * output (ConnectOptions.warn). Without either, it goes through the keeper and says nothing, a global
  * known_hosts file with lines in it included (the keeper checks against it as a direct run does).
  */
 import { jest } from '@jest/globals';
@@ -51,7 +51,7 @@ describe('--persist that cannot be used', () => {
     const fleet = new Fleet();
     const stop = new AbortController();
     if (stopped) stop.abort();
-    const connect: ConnectOptions = { concurrency: 2, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, say: (m) => said.push(m), ...options };
+    const connect: ConnectOptions = { concurrency: 2, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, warn: (m) => said.push(`warning: ${m}`), ...options };
     await fleet.readEach(nodes(), connect, async () => 'read');
     await fleet.readEach(nodes(), connect, async () => 'read');
     await fleet.close();
@@ -97,7 +97,7 @@ describe('--persist that cannot be used', () => {
       const fleet = new Fleet();
       const stop = new AbortController();
       stop.abort();
-      const connect: ConnectOptions = { concurrency: 2, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, say: (m) => said.push(m) };
+      const connect: ConnectOptions = { concurrency: 2, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, warn: (m) => said.push(`warning: ${m}`) };
       const unattachable = nodesOf(`port: 1, knownHosts: ${otherKnownHosts}`, ['{ name: n1, address: 127.0.0.1 }']);
       await fleet.readEach(unattachable, connect, async () => 'read');
       await fleet.readEach(unattachable, connect, async () => 'read');

@@ -67,7 +67,7 @@ describe('--persist with a keeper that cannot be attached, and a missing Identit
     const fleet = new Fleet();
     targetsWorkedOut = 0;
     preflights = 0;
-    await fleet.readEach(nodes, { concurrency: 2, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, sshConfigFile, say: (m) => said.push(m) }, async () => 'read');
+    await fleet.readEach(nodes, { concurrency: 2, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, sshConfigFile, warn: (m) => said.push(`warning: ${m}`) }, async () => 'read');
     await fleet.close();
     expect(said.filter((m) => m.includes('id_gone'))).toEqual([`warning: ${sshConfigFile}:2: IdentityFile ${gone} is not there (ENOENT); skipped for n1 and n2, as ssh skips it; create it or remove that line to silence this`]);
     expect(said.filter((m) => m.includes('--persist'))).toHaveLength(1);

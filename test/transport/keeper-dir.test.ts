@@ -92,7 +92,7 @@ asRoot('the keeper directory', () => {
       const nodes = nodesOf(`port: 1, knownHosts: ${knownHosts}`, ['{ name: n1, address: 127.0.0.1 }']);
       const stop = new AbortController();
       stop.abort();
-      await fleet.readEach(nodes, { concurrency: 1, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, say: (m) => said.push(m) }, async () => 'read');
+      await fleet.readEach(nodes, { concurrency: 1, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, warn: (m) => said.push(`warning: ${m}`) }, async () => 'read');
       await fleet.close();
       expect(said).toEqual([expect.stringMatching(/^warning: --persist \(GRIDOPS_PERSIST\) is not used: .*user, a directory on the way to .*gridops-keeper, is owned by uid 65534.*: connections are opened directly and not kept$/)]);
       expect(keeper.connects).toHaveLength(0);
@@ -145,7 +145,7 @@ describe("a keeper directory whose socket's path is too long for a Unix socket's
       const nodes = nodesOf(`port: 1, knownHosts: ${knownHosts}`, ['{ name: n1, address: 127.0.0.1 }']);
       const stop = new AbortController();
       stop.abort();
-      await fleet.readEach(nodes, { concurrency: 1, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, say: (m) => said.push(m) }, async () => 'read');
+      await fleet.readEach(nodes, { concurrency: 1, acceptNewHostKeys: false, persistMs: 60_000, signal: stop.signal, warn: (m) => said.push(`warning: ${m}`) }, async () => 'read');
       await fleet.close();
       expect(said).toEqual([expect.stringMatching(/^warning: --persist \(GRIDOPS_PERSIST\) is not used: the keeper's socket path .* bytes.*: connections are opened directly and not kept$/)]);
     } finally {
