@@ -22,7 +22,7 @@ const LAYERS = [
   ['status'],
   ['formatters', 'graph', 'inventory'],
   ['lab'],
-  ['commands', 'base-command.ts', 'cli-flags.ts', 'run-log.ts', 'prompt-secret.ts', 'ask-yes.ts', 'apply-runner.ts'],
+  ['commands', 'base-command.ts', 'command-line-error.ts', 'cli-flags.ts', 'run-log.ts', 'prompt-secret.ts', 'ask-yes.ts', 'apply-runner.ts'],
 ];
 
 const pathOf = (entry) => (entry.endsWith('.ts') ? `^src/${entry.replace('.', '\\.')}$` : `^src/${entry}/`);

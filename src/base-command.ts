@@ -1,6 +1,7 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
-import { ExitCode, GridopsError, UsageError, ValidationError } from './errors/index.js';
+import { ExitCode, GridopsError, ValidationError } from './errors/index.js';
 import { formatCommandLineProblem, formatProblems } from './errors/problem.js';
+import { commandLineError, type RefusedCommand } from './command-line-error.js';
 
 /**
  * Every gridops command extends this: `--json` prints the typed result that `run()` returns,
@@ -30,9 +31,29 @@ export abstract class GridopsCommand<T> extends Command {
     options?: Interfaces.Input<F, B, A>,
     argv?: string[],
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
-    const parsed = await super.parse(options, argv);
+    let parsed: Interfaces.ParserOutput<F, B, A>;
+    try {
+      parsed = await super.parse(options, argv);
+    } catch (err) {
+      // Everything the parser throws is about the command line: some of it (a flag with no value)
+      // as a plain CLIError that catch could not tell from this.exit's.
+      throw commandLineError(err as Error, this.refusedCommand());
+    }
     this.parsedVerbose = (parsed.flags as { verbose?: boolean }).verbose === true;
     return parsed;
+  }
+
+  /** This command, as the translation of a parse error reads it (commandLineError). */
+  private refusedCommand(): RefusedCommand {
+    const ctor = this.constructor as typeof Command;
+    const examples = (command: { examples?: Command.Example[] }) => command.examples ?? [];
+    return {
+      id: this.id ?? '',
+      flags: { ...ctor.baseFlags, ...ctor.flags },
+      args: ctor.args ?? {},
+      examples: examples(ctor),
+      otherExamples: this.config.commands.filter((c) => c.id !== this.id).flatMap(examples),
+    };
   }
 
   /**
@@ -56,8 +77,7 @@ export abstract class GridopsCommand<T> extends Command {
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
     // this.exit(code) throws; let it through untouched so the code (e.g. 2 for pending changes) survives --json.
-    if (isParseError(err)) err = this.usageError(err);
-    else if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined) throw err;
+    if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined) throw err;
     if (err instanceof GridopsError) {
       if (this.jsonEnabled()) {
         this.logJson(err.toJSON());
@@ -71,54 +91,6 @@ export abstract class GridopsCommand<T> extends Command {
     }
     return super.catch(err);
   }
-
-  /**
-   * oclif's parse errors (unknown flag, missing argument, a value outside a flag's options)
-   * would exit 2, which `plan --detailed-exitcode` means as "changes present".
-   */
-  private usageError(err: Error): UsageError {
-    // A flag's own parse function refused its value with our error: keep its words and hint, without oclif's wrapping.
-    if (err instanceof UsageError) return new UsageError(err.message.replace(/^Parsing --\S+\s*\n\t/, '').replace(/\s*See more help with --help\s*$/, ''), err.hint, { cause: err.cause });
-    const missing = missingArguments(err);
-    if (missing) return missingArgumentError(missing, this.id ?? '', (this.constructor as typeof Command).examples, { cause: err });
-    const message = err.message
-      .replace(/\s*See more help with --help\s*$/, '')
-      // oclif's flag-relationship errors (--allow-existing-changes without --site) open with this preamble.
-      .replace(/^The following errors? occurred:\s*/, '')
-      .replace(/\s*\n\s*/g, ' ')
-      .trim();
-    return new UsageError(message, `see \`gridops ${this.id?.replace(/:/g, ' ') ?? ''} --help\``, { cause: err });
-  }
-}
-
-/** A required argument oclif's parser did not get: its name and description. */
-interface MissingArgument {
-  name: string;
-  description?: string;
-}
-
-/** The arguments of oclif's RequiredArgsError ("Missing 1 required arg"), else undefined. */
-function missingArguments(err: Error): MissingArgument[] | undefined {
-  const args = (err as { args?: unknown }).args;
-  if (!/^Missing \d+ required args?\b/.test(err.message) || !Array.isArray(args)) return undefined;
-  return args.filter((a): a is MissingArgument => typeof (a as MissingArgument | undefined)?.name === 'string');
-}
-
-/**
- * A missing argument, said as what is missing and a command that works. oclif's own message
- * appends a note about multi-value flags to every such error, even when none was given (and ours
- * take one value each), which buried what was missing.
- */
-function missingArgumentError(missing: readonly MissingArgument[], commandId: string, examples: Command.Example[] | undefined, options?: { cause?: unknown }): UsageError {
-  const command = `gridops ${commandId.replace(/:/g, ' ')}`.trim();
-  const what = missing.map((a) => `${a.name.toUpperCase()}${a.description ? `, the ${a.description}` : ''}`).join(', and ');
-  const example = (examples ?? []).map((e) => (typeof e === 'string' ? e : e.command)).find(Boolean)?.replace(/<%=\s*config\.bin\s*%>/g, 'gridops');
-  return new UsageError(`${command}: missing ${what}`, example ? `for example: ${example}` : `see \`${command} --help\``, options);
-}
-
-/** An error from oclif's flag and argument parser: its CLIParseError family, or a flag's own parse function. */
-function isParseError(err: Error): boolean {
-  return (err as { parse?: unknown }).parse !== undefined || /^Parsing --/.test(err.message);
 }
 
 export { ExitCode };

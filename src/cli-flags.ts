@@ -14,7 +14,7 @@ export const connectionFlags = {
   'accept-new-host-keys': Flags.boolean({ description: 'record the keys of hosts missing from known_hosts (after you checked their fingerprints); changed keys are always refused', default: false }),
   // multipleNonGreedy: one value per --playbook and per --limit, so `--playbook qos FILE` or
   // `--limit n1 FILE` leaves FILE to the argument instead of taking it as a second value.
-  playbook: Flags.string({ description: "ad-hoc work: run this playbook (one of gridops' by name, or a file: ./site.yaml; repeatable) instead of the grid's workflow", multiple: true, multipleNonGreedy: true }),
+  playbook: Flags.string({ description: "ad-hoc work: run this playbook (one of gridops' by name, or a file: ./site.yaml; repeatable) instead of the grid's workflow", multiple: true, multipleNonGreedy: true, parse: playbookValue }),
   limit: Flags.string({ description: 'only these nodes: names, globs (web-*), a sub-grid (name or REGION/SUBGRID), a region, label:KEY=VALUE or label:KEY; comma-separated or repeated, &SEL intersects, !SEL excludes', multiple: true, multipleNonGreedy: true }),
   'ask-become-pass': Flags.boolean({ description: 'ask once for the sudo password of non-root SSH users (else GRIDOPS_BECOME_PASSWORD is used)', default: false }),
   'log-file': Flags.string({ description: 'append a structured (JSON lines) log of the run to this file' }),
@@ -29,6 +29,15 @@ export const connectionFlags = {
 export const olderGridopsFlags = {
   'allow-older-gridops': Flags.boolean({ description: 'go on where the state says a newer gridops applied hosts, which is refused without it: go back to this older gridops on purpose (its apply deploys its own, older agent)', default: false }),
 };
+
+/**
+ * A --playbook value, refused by the parser (exit 64) when empty (`--playbook "$PB"` with PB unset):
+ * read as a reference it would name no playbook and no file, with a hint to write `./.yaml`.
+ */
+export async function playbookValue(ref: string): Promise<string> {
+  if (ref.trim() === '') throw new UsageError(`--playbook ${JSON.stringify(ref)} names no playbook`, "give one of gridops' playbooks by name (--playbook qos) or a file (--playbook ./site.yaml), or leave --playbook out");
+  return ref;
+}
 
 /**
  * --state-dir's value, refused by the parser (exit 64, before anything is read or contacted) when

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { GridopsCommand } from '../base-command.js';
+import { playbookValue } from '../cli-flags.js';
 import { checkRunInputs } from '../phases/check-inputs.js';
 import { checkLocalFiles } from '../phases/local-files.js';
 import { loadWorkflow } from '../phases/workflow-playbooks.js';
@@ -22,7 +23,7 @@ export default class Validate extends GridopsCommand<ValidateResult> {
   static override args = { file: Args.string({ required: true, description: 'topology file (YAML)' }) };
   static override flags = {
     // One value per flag, as plan's and apply's --playbook, so `--playbook x FILE` leaves FILE to the argument.
-    playbook: Flags.string({ description: "also check this playbook (one of gridops' by name, or a file: ./site.yaml; repeatable), as `plan` and `apply --playbook` would load it", multiple: true, multipleNonGreedy: true }),
+    playbook: Flags.string({ description: "also check this playbook (one of gridops' by name, or a file: ./site.yaml; repeatable), as `plan` and `apply --playbook` would load it", multiple: true, multipleNonGreedy: true, parse: playbookValue }),
   };
 
   async run(): Promise<ValidateResult> {

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors/index.js';
+import { UsageError, ValidationError } from '../errors/index.js';
 import { inReadingOrder, type Problem } from '../errors/problem.js';
 import { isAgentPlaybook } from '../topology/agent-playbook.js';
 import { agentAddressProblems } from '../topology/agent-address-check.js';
@@ -56,6 +56,11 @@ export async function checkRunInputs(topologyFile: string, options: InputOptions
   if (problems.length || !check.grid) problems.push(...localFilesOfFailedRun(check.grid ?? check.soundGrid, options, loaded));
   // A --playbook that names nothing, alone, is the one error it always was; with other problems, it is reported with them.
   if (flagged.unreadable.length === 1 && !problems.length && !conflicts.commandLine.length) throw flagged.unreadable[0]!;
+  // A playbook given twice, with nothing else wrong, is the command line's fault alone: a usage error,
+  // as any flag value that cannot be used (exit 64), not a file's problem count.
+  if (conflicts.commandLine.length && !problems.length && !flagged.unreadable.length && check.grid) {
+    throw new UsageError(conflicts.commandLine.map((c) => c.message).join('; '), [...new Set(conflicts.commandLine.map((c) => c.hint))].join('; '));
+  }
   if (problems.length || flagged.unreadable.length || conflicts.commandLine.length || !check.grid) {
     const commandLine = [...flagged.unreadable.map((e) => ({ message: e.message, ...(e.hint ? { hint: e.hint } : {}) })), ...conflicts.commandLine];
     throw new ValidationError(inReadingOrder(problems), topologyFile, recheckHint(topologyFile, adHoc), commandLine);

@@ -100,7 +100,7 @@ function adHocPlaybooks(adHoc: readonly string[], loaded: LoadedPlaybooks, comma
     else if (!reported.has(ref)) {
       reported.add(ref);
       const message = earlier === ref ? `--playbook ${ref} is given twice` : `--playbook ${ref} names the playbook --playbook ${earlier} names`;
-      commandLine.push({ message: `${message}: each playbook runs once per node`, hint: 'give each playbook once' });
+      commandLine.push({ message: `${message}: each playbook runs once per node`, hint: `give each playbook once: --playbook ${earlier}` });
     }
   }
   return [...first.values()];

@@ -67,7 +67,7 @@ describe('apply --plan refuses the flags a saved plan makes meaningless', () => 
   it('--site: a usage error (64)', async () => {
     const r = await apply(topology, '--plan', saved, '--site', 'r1/s1');
     expect(r.exit).toBe(64);
-    expect(r.stderr).toMatch(/--site=r1\/s1 cannot also be provided when using --plan/);
+    expect(r.stderr).toContain('error: --plan and --site cannot be used together\nhint: leave out --site or --plan');
   });
 
   it('the flags of how to apply it still parse with --plan', async () => {

@@ -21,7 +21,7 @@ describe('help texts', () => {
     expect(usageOf(run('apply', '--help').stdout)).toContain('[--allow-existing-changes]');
     const r = run('apply', 'no/such/grid.yaml', '--allow-existing-changes');
     expect(r.status).toBe(64);
-    expect(r.stderr).toContain('error: All of the following must be provided when using --allow-existing-changes: --site');
+    expect(r.stderr).toContain('error: --allow-existing-changes works only with --site\nhint: add --site eu-west/rennes-b, or leave out --allow-existing-changes');
   });
 
   it("plan: the legend has every symbol a plan prints, and the workflow every playbook of the grid's", () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ValidationError } from '../../src/errors/index.js';
+import { ExitCode, UsageError, ValidationError } from '../../src/errors/index.js';
 import { checkRunInputs, type InputOptions } from '../../src/phases/check-inputs.js';
 
 /**
@@ -68,11 +68,26 @@ describe("the topology's playbooks", () => {
 });
 
 describe('--playbook', () => {
-  it('the same playbook given twice is a problem of the command line', async () => {
+  it('the same playbook given twice, alone, is a usage error (exit 64): no file is at fault', async () => {
     topology = grid('[site.yaml]');
-    const err = await failure({ adHoc: ['qos', 'node-base', 'qos'] });
-    expect(err.problems).toEqual([]);
-    expect(err.commandLine).toEqual([{ message: '--playbook qos is given twice: each playbook runs once per node', hint: 'give each playbook once' }]);
+    const err = await checkRunInputs(topology, { adHoc: ['qos', 'node-base', 'qos'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err).toMatchObject({ exitCode: ExitCode.USAGE, message: '--playbook qos is given twice: each playbook runs once per node', hint: 'give each playbook once: --playbook qos' });
+  });
+
+  it('given twice as two spellings of one playbook: names both', async () => {
+    topology = grid('[site.yaml]');
+    const err = await checkRunInputs(topology, { adHoc: [join(dir, 'site.yaml'), `${dir}/./site.yaml`] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).message).toBe(`--playbook ${dir}/./site.yaml names the playbook --playbook ${join(dir, 'site.yaml')} names: each playbook runs once per node`);
+  });
+
+  it('with problems in a file, it is reported with them, so that one run shows every problem', async () => {
+    topology = grid('[site.yaml]');
+    write('broken.yaml', 'name: broken\nresources: 3\n');
+    const err = await failure({ adHoc: ['qos', join(dir, 'broken.yaml'), 'qos'] });
+    expect(err.problems.length).toBeGreaterThan(0);
+    expect(err.commandLine).toEqual([{ message: '--playbook qos is given twice: each playbook runs once per node', hint: 'give each playbook once: --playbook qos' }]);
   });
 });
 
