@@ -13,6 +13,8 @@ export default {
       displayName: 'unit',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/test/e2e/'],
+      // Hermetic: each unit test file runs with a HOME of its own, never reading the developer's ~/.ssh.
+      testEnvironment: '<rootDir>/test/support/own-home-environment.ts',
       // Hermetic: a unit test that names no system-wide ssh_config reads one of its own, never this machine's /etc/ssh/ssh_config.
       moduleNameMapper: { '(^|/)ssh-config-system-path\\.js$': '<rootDir>/test/support/system-ssh-config-path.ts', ...common.moduleNameMapper },
     },

@@ -6,6 +6,7 @@ import { fanOut } from '../transport/fan-out.js';
 import type { ApplyEvent, GateItem } from './gate.js';
 import { MutationGate } from './gate.js';
 import type { PlannedHost } from './planner.js';
+import type { AptLockWait } from '../resources/apt-scripts.js';
 
 export interface HostOutcome {
   host: string;
@@ -58,11 +59,12 @@ export async function applyPlan(
     signal?: AbortSignal;
     emit: (e: ApplyEvent) => void;
     replaceSandbox?: boolean;
+    aptLockWait?: AptLockWait;
     /** Whether the run needs no more of a host once its changes ended: its connection then closes at once, while other hosts still apply. */
     doneWith?: (p: PlannedHost) => boolean;
   },
 ): Promise<HostOutcome[]> {
-  const gate = new MutationGate(options.emit, options.signal);
+  const gate = new MutationGate(options.emit, options.signal, options.aptLockWait);
   const outcomes = await fanOut(
     planned.filter((p) => hostHasWork(p.plan)),
     (p) => p.session.node.name,

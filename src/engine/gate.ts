@@ -4,6 +4,7 @@ import type { Change } from '../plan/change.js';
 import type { HeldRead } from '../transport/held-read.js';
 import { CommandTimeoutError } from '../transport/errors.js';
 import type { ExecResult, Transport } from '../transport/transport.js';
+import type { AptLockWait } from '../resources/apt-scripts.js';
 import { parseBatchShell, type BatchShell } from '../resources/batch-shell.js';
 import { StepRecorder } from '../resources/step-recorder.js';
 import { batchScript, batchStop, batchWarnings } from './batch-script.js';
@@ -62,6 +63,8 @@ export class MutationGate {
   constructor(
     private readonly emit: (event: ApplyEvent) => void,
     private readonly signal?: AbortSignal,
+    /** How the batches' apt steps wait for another apt's lock; default apt-scripts.ts's. */
+    private readonly aptLockWait?: AptLockWait,
   ) {}
 
   /**
@@ -99,7 +102,7 @@ export class MutationGate {
     // own step's script (resources/step-warning.ts), as the batch's other markers are in its script,
     // not in a shell variable that every step and the programs they run could read and forge with.
     const marker = `@@gridops-step-${randomBytes(8).toString('hex')}@@`;
-    const recorder = new StepRecorder(host, { ...(shell ? { shell } : {}), warningMarker: marker });
+    const recorder = new StepRecorder(host, { ...(shell ? { shell } : {}), warningMarker: marker, ...(this.aptLockWait ? { aptLockWait: this.aptLockWait } : {}) });
     for (const item of items) {
       recorder.begin(item.change.id);
       await item.perform(recorder);

@@ -92,7 +92,7 @@ export const applyInBatches: Phase = {
       await recordOwedAhead(ctx, hosts, earlier);
       const results = await applyPlan(
         hosts,
-        { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false, doneWith: (p) => !asksAgent.has(p.session) },
+        { concurrency: options.concurrency, failFast: options.failFast ?? false, signal: options.signal, emit, replaceSandbox: options.replaceSandbox ?? false, aptLockWait: options.aptLockWait, doneWith: (p) => !asksAgent.has(p.session) },
       );
       for (const r of results) {
         outcomes.set(r.host, r);

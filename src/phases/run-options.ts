@@ -1,5 +1,6 @@
 import type { ApplyEvent } from '../engine/gate.js';
 import type { Plan } from '../plan/plan.js';
+import type { AptLockWait } from '../resources/apt-scripts.js';
 import type { Node } from '../topology/model.js';
 import type { Problem } from '../errors/problem.js';
 import type { TransportLogger } from '../transport/logger.js';
@@ -57,6 +58,8 @@ export interface ApplyOptions extends RunOptions {
   allowExistingChanges?: boolean;
   /** The command this run is (default apply), for what its messages say to run again. */
   command?: 'apply' | 'reset';
+  /** How apt steps wait for another apt's lock (default 120 s, trying again every 5 s); tests shorten it. */
+  aptLockWait?: AptLockWait;
   confirm: (plan: Plan) => Promise<boolean>;
   emit: (e: ApplyEvent) => void;
   onPlan: (plan: Plan) => void;

@@ -11,7 +11,9 @@ const APT_UPDATE_ATTEMPTS_S = [60, 120, 240, 480];
 
 /** How long, in all, an apt step waits for the lock another apt holds, and how often it tries again meanwhile. */
 export interface AptLockWait {
+  /** Whole seconds: the wait is measured with `date +%s`. */
   totalS: number;
+  /** May be a fraction (tests pause briefly): the sleep of Debian's and Ubuntu's coreutils takes one. */
   pauseS: number;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path/posix';
 import { quote } from '../transport/quote.js';
-import { APT_INSTALL_STEP_MS, APT_UPDATE_STEP_MS, aptInstall, aptUpdateWithRetries } from './apt-scripts.js';
+import { APT_INSTALL_STEP_MS, APT_UPDATE_STEP_MS, aptInstall, aptUpdateWithRetries, type AptLockWait } from './apt-scripts.js';
 import type { BatchShell } from './batch-shell.js';
 import { chmodMode } from './octal-mode.js';
 import { stepWarning } from './step-warning.js';
@@ -141,13 +141,16 @@ export class StepRecorder {
   private readonly placementPrefix: string | undefined;
   /** The random marker of the batch the steps are recorded for (engine/batch-script.ts), which step warnings carry. */
   private readonly warningMarker: string | undefined;
+  /** How apt steps wait for another apt's lock; undefined: apt-scripts.ts's default. */
+  private readonly aptLockWait: AptLockWait | undefined;
 
   /** `warningMarker`: the batch's marker; without it (no batch) a step warning is its message alone. */
   constructor(
     readonly host: string,
-    options: { shell?: BatchShell; warningMarker?: string } = {},
+    options: { shell?: BatchShell; warningMarker?: string; aptLockWait?: AptLockWait } = {},
   ) {
     this.warningMarker = options.warningMarker;
+    this.aptLockWait = options.aptLockWait;
     const umask = options.shell?.umask;
     this.umask = umask !== undefined && /^[0-7]{4}$/.test(umask) ? umask : undefined;
     this.placementPrefix = this.umask && options.shell?.renameUl ? `.gridops-${randomBytes(8).toString('hex')}~` : undefined;
@@ -316,13 +319,13 @@ export class StepRecorder {
   /** apt-get update (once per run on this host), then apt-get install of `packages`. */
   async aptInstall(packages: readonly string[]): Promise<void> {
     await this.aptUpdateOnce();
-    await this.run(aptInstall(packages, undefined, this.warningMarker), `apt-get install ${packages.join(' ')}`, { timeoutMs: APT_INSTALL_STEP_MS });
+    await this.run(aptInstall(packages, this.aptLockWait, this.warningMarker), `apt-get install ${packages.join(' ')}`, { timeoutMs: APT_INSTALL_STEP_MS });
   }
 
   /** apt-get update at most once per run on this host, before the first install. */
   async aptUpdateOnce(): Promise<void> {
     if (this.aptUpdated) return;
-    await this.run(aptUpdateWithRetries(undefined, undefined, this.warningMarker), 'apt-get update', { timeoutMs: APT_UPDATE_STEP_MS });
+    await this.run(aptUpdateWithRetries(undefined, this.aptLockWait, this.warningMarker), 'apt-get update', { timeoutMs: APT_UPDATE_STEP_MS });
     this.aptUpdated = true;
   }
 }

@@ -33,13 +33,14 @@ export class StateLock {
     private readonly content: string,
   ) {}
 
-  static async acquire(file: string, command: string, warn: (message: string) => void = () => undefined): Promise<StateLock> {
+  /** `takeoverWaitMs`: how long to wait for another process's takeover before refusing; tests shorten it. */
+  static async acquire(file: string, command: string, warn: (message: string) => void = () => undefined, takeoverWaitMs = TAKEOVER_WAIT_MS): Promise<StateLock> {
     // Apply's first write: the state directory it may create gets its .gitignore here.
     await ensureStateDir(dirname(file));
     const me: StateLockHolder = { ...thisProcessAsHolder(), command };
     const content = `${JSON.stringify(me)}\n`;
     const marker = `${file}.takeover`;
-    const waitUntil = Date.now() + TAKEOVER_WAIT_MS;
+    const waitUntil = Date.now() + takeoverWaitMs;
     for (;;) {
       if (await createExclusive(file, content)) {
         markHeld(file, content);

@@ -16,6 +16,8 @@ import { localRecording } from '../support/local-run.js';
 let dir: string;
 let path: string | undefined;
 const LOCKED = 'E: Could not get lock /var/cache/apt/archives/lock. It is held by process 812 (apt-get)';
+/** The run's apt lock wait, shortened: the default pauses 5 s before it tries again. */
+const SHORT_APT_LOCK_WAIT = { totalS: 6, pauseS: 0.1 };
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'gridops-step-warning-json-'));
@@ -47,7 +49,7 @@ describe("apply --json: a step warning is a warning line, not a progress line", 
     const write = process.stderr.write;
     process.stderr.write = ((s: string) => (stderr.push(String(s)), true)) as typeof process.stderr.write;
     try {
-      const result = await runApplyLike(command as never, 'apply', join(dir, 'grid.yaml'), flags, { playbooks: [join(dir, 'pkg.yaml')], connect: async (node) => localRecording(node.name) }, runApply);
+      const result = await runApplyLike(command as never, 'apply', join(dir, 'grid.yaml'), flags, { playbooks: [join(dir, 'pkg.yaml')], connect: async (node) => localRecording(node.name), aptLockWait: SHORT_APT_LOCK_WAIT }, runApply);
       expect(result.hosts.map((h) => h.status)).toEqual(['applied']);
     } finally {
       process.stderr.write = write;
@@ -55,6 +57,6 @@ describe("apply --json: a step warning is a warning line, not a progress line", 
     // (Node's own warnings, such as the VM modules one these tests run with, are not gridops' lines.)
     const lines = stderr.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; message?: string });
     const waited = lines.filter((l) => l.message?.includes('waiting for the apt lock'));
-    expect(waited).toEqual([{ type: 'warning', message: `n1: package gridops-test-package: apt-get install: waiting for the apt lock (up to 120 s): ${LOCKED}` }]);
+    expect(waited).toEqual([{ type: 'warning', message: `n1: package gridops-test-package: apt-get install: waiting for the apt lock (up to 6 s): ${LOCKED}` }]);
   }, 30_000);
 });

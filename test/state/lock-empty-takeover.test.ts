@@ -35,8 +35,13 @@ describe('StateLock: an empty takeover marker', () => {
   });
 
   it('just made: refused as a takeover under way, naming the marker, not the dead holder as a live one', async () => {
-    const refused = StateLock.acquire(file, 'gridops apply new.yaml');
+    // A short wait for the takeover: what is waited for is the same, only how long (by default 2 s).
+    const started = performance.now();
+    const refused = StateLock.acquire(file, 'gridops apply new.yaml', undefined, 100);
     await expect(refused).rejects.toBeInstanceOf(LockHeldError);
+    // It waited for the takeover, as long as it was told to and no longer.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(100);
+    expect(performance.now() - started).toBeLessThan(1500);
     await expect(refused).rejects.toThrow(`another run is taking over the stale lock ${file} (its marker ${marker})`);
     await expect(refused.catch((e: LockHeldError) => e.hint)).resolves.toBe(`run again in a few seconds; if no gridops run is using this state, remove ${marker}`);
     expect(existsSync(marker)).toBe(true);
