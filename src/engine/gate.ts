@@ -35,6 +35,12 @@ export interface GateItem {
   notifiedBy?: readonly number[];
 }
 
+/** A step warning (resources/step-warning.ts) that a change's step said: the change's id, and the message. */
+export interface ChangeWarning {
+  id: string;
+  message: string;
+}
+
 /**
  * The outcome of one host's batch: how many changes completed, and the failure if any: the change,
  * its failing step unless the step's label only repeats the change (`command boom`'s step `boom`),
@@ -48,7 +54,7 @@ export interface BatchResult {
    * The step warnings (resources/step-warning.ts) of the changes among the `applied`, by change id,
    * in order: what they repaired on their way. A failed change's are in its `stderr`.
    */
-  warnings?: Array<{ change: string; message: string }>;
+  warnings?: ChangeWarning[];
   failure?: { change: string; step?: string; error: string; stderr: string; stdout: string };
 }
 
@@ -138,7 +144,7 @@ export class MutationGate {
     const ms = Math.round(performance.now() - t0);
     const applied = live.doneCount();
     const skippedAmong = live.skippedAmong(applied);
-    const warned = batchWarnings(result.stderr, marker).filter((w) => w.change < applied).map((w) => ({ change: items[w.change]!.change.id, message: w.message }));
+    const warned = batchWarnings(result.stderr, marker).filter((w) => w.change < applied).map((w): ChangeWarning => ({ id: items[w.change]!.change.id, message: w.message }));
     const skipped = skippedAmong.length ? { skipped: skippedAmong } : {};
     const warnings = warned.length ? { warnings: warned } : {};
     if (!timedOut && applied === items.length && result.code === 0) return { applied, ...skipped, ...warnings };

@@ -49,7 +49,7 @@ describe("a step warning's marker is no step's to read", () => {
     const { transport, held } = await open();
     const result = await new MutationGate(() => undefined).pass(transport, false, items, held, held ? { umask: '0022', renameUl: false } : undefined);
     expect(result.applied).toBe(2);
-    expect(result.warnings).toEqual([{ change: 'command repair', message: 'finished what an interrupted dpkg left' }]);
+    expect(result.warnings).toEqual([{ id: 'command repair', message: 'finished what an interrupted dpkg left' }]);
     expect(result.failure).toMatchObject({ change: 'command show', error: 'exit 1' });
     expect(result.failure!.stdout).not.toContain('@@gridops-step-');
     expect(result.failure!.stderr).not.toContain('@@gridops-step-');
