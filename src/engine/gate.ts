@@ -6,7 +6,7 @@ import { CommandTimeoutError } from '../transport/errors.js';
 import type { ExecResult, Transport } from '../transport/transport.js';
 import { parseBatchShell, type BatchShell } from '../resources/batch-shell.js';
 import { StepRecorder } from '../resources/step-recorder.js';
-import { batchScript, batchStop, batchWarnings } from './batch-script.js';
+import { batchScript, batchStop, batchWarnings, markedStderr } from './batch-script.js';
 import { openBatchShell } from './batch-session.js';
 import { wholeOrNothing } from './whole-or-nothing.js';
 
@@ -144,11 +144,12 @@ export class MutationGate {
     const ms = Math.round(performance.now() - t0);
     const applied = live.doneCount();
     const skippedAmong = live.skippedAmong(applied);
-    const warned = batchWarnings(result.stderr, marker).filter((w) => w.change < applied).map((w): ChangeWarning => ({ id: items[w.change]!.change.id, message: w.message }));
+    const marked = markedStderr(result.stderr, marker);
+    const warned = batchWarnings(marked).filter((w) => w.change < applied).map((w): ChangeWarning => ({ id: items[w.change]!.change.id, message: w.message }));
     const skipped = skippedAmong.length ? { skipped: skippedAmong } : {};
     const warnings = warned.length ? { warnings: warned } : {};
     if (!timedOut && applied === items.length && result.code === 0) return { applied, ...skipped, ...warnings };
-    const stop = batchStop(result.stderr, marker, applied);
+    const stop = batchStop(marked, applied);
     const failed = items[stop.change];
     const stderr = stop.stderr;
     const failedSteps = recorder.steps.filter((s) => s.change === failed?.change.id);
