@@ -68,7 +68,7 @@ describe('first contact (the binary)', () => {
     afterAll(() => examples.remove());
     /** Runs bin/run.js (of the package at `pkg`) in a node started with `nodeFlags`, and reports what it did with the code cache. */
     const runCached = (nodeFlags: string[], args: string[], pkg = root, report = "''") => {
-      const probe = `await import(${JSON.stringify(`${pkg}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCache')] + '\\nfiles: ' + ${report} + '\\n');`;
+      const probe = `await import(${JSON.stringify(`${pkg}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCaches')].get(${JSON.stringify(`${pkg}dist/cli/gridops.cjs`)}) + '\\nfiles: ' + ${report} + '\\n');`;
       const r = spawnSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', probe, '_', ...args], { cwd: examples.cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
       return { ...r, cache: /code cache: (\w+)/.exec(r.stderr)?.[1] };
     };
