@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { codeCaches, requireCached } from './require-cached.js';
+import { requireCached } from './require-cached.js';
 
 // oclif checks its own engines range with semver on every start (about 40 ms of CPU, 8% of a
 // command's start-up); gridops' own requirement (package.json engines, Node 20.12: execa and
@@ -44,8 +44,6 @@ function ownCommandOnly() {
   return { loadOptions: { root, pjson } };
 }
 
-// What `-v`'s profile reports next to the start-up time.
-globalThis[Symbol.for('gridops.codeCache')] = codeCaches.get(bundle);
 await cli.execute(ownCommandOnly() ?? { dir: import.meta.url });
 
 // A finished command whose event loop holds nothing but the standard streams ends here, as Node

@@ -3,7 +3,7 @@ import { becomeFor } from './become.js';
 import type { Change, CommandChange } from '../plan/change.js';
 import { hostHasWork } from '../plan/plan.js';
 import { fanOut } from '../transport/fan-out.js';
-import type { ApplyEvent, GateItem } from './gate.js';
+import type { ApplyEvent, ChangeWarning, GateItem } from './gate.js';
 import { MutationGate } from './gate.js';
 import type { PlannedHost } from './planner.js';
 import type { AptLockWait } from '../resources/apt-scripts.js';
@@ -28,7 +28,7 @@ export interface HostOutcome {
    * made on their way, such as an interrupted dpkg finished. Said by the run though the host
    * succeeded, where the rest of a succeeded step's stderr is shown nowhere. Absent when none.
    */
-  warnings?: Array<{ id: string; message: string }>;
+  warnings?: ChangeWarning[];
   /** Changes that would restart the sandbox VM, left untouched because apply was not given --replace-sandbox. */
   refused?: Array<{ id: string; reason: string }>;
   /**
@@ -168,7 +168,7 @@ async function applyHost(p: PlannedHost, gate: MutationGate, emit: (e: ApplyEven
   const applied = completed - skipped.length;
   // A skipped change's step never ran: it left nothing of its work.
   const started = changes.slice(0, result.failure ? completed + 1 : completed).filter((_, i) => !skippedAt.has(i)).map((c) => c.id);
-  const withSkippedAndWarnings = { ...(skipped.length ? { skipped } : {}), ...(result.warnings ? { warnings: result.warnings.map((w) => ({ id: w.change, message: w.message })) } : {}) };
+  const withSkippedAndWarnings = { ...(skipped.length ? { skipped } : {}), ...(result.warnings ? { warnings: result.warnings } : {}) };
   if (result.failure) {
     const failure = { step: failedAt(result.failure.change, result.failure.step), error: result.failure.error, stderr: result.failure.stderr, ...(result.failure.stdout ? { stdout: tail(result.failure.stdout, 20) } : {}) };
     emit({ type: 'host-failed', host, ...failure });

@@ -156,12 +156,35 @@ export interface BatchStop {
 }
 
 /**
+ * A batch's stderr split by line once (markedStderr), for both readers of it: its step warnings
+ * (batchWarnings) and, when it failed, where it stopped (batchStop).
+ */
+export interface MarkedStderr {
+  /** The batch's random marker. */
+  marker: string;
+  /** Its lines; a marker that followed a step's last output on that line is on a line of its own. */
+  lines: readonly string[];
+}
+
+/**
+ * A batch's stderr by line, a marker that follows a step's last output on its line (output without
+ * a final newline) on a line of its own. The marker is random, so no output forges one.
+ */
+export function markedStderr(stderr: string, marker: string): MarkedStderr {
+  const lines = stderr.split('\n').flatMap((l) => {
+    const at = l.indexOf(`${marker} `);
+    return at > 0 ? [l.slice(0, at), l.slice(at)] : [l];
+  });
+  return { marker, lines };
+}
+
+/**
  * Reads a failed batch's stderr. `applied`: how many changes said they were done; the batch
  * stopped in the next one. A failed placement says which write it was; otherwise the last step
  * marker of that change's output is the step that failed.
  */
-export function batchStop(stderr: string, marker: string, applied: number): BatchStop {
-  const lines = markedLines(stderr, marker);
+export function batchStop(stderr: MarkedStderr, applied: number): BatchStop {
+  const { marker, lines } = stderr;
   const own = (line: string, word: string) => line.startsWith(`${marker} ${word}`);
   const failedAt = lines.findIndex((l) => own(l, 'place-failed '));
   if (failedAt >= 0) {
@@ -184,26 +207,16 @@ export interface BatchWarning {
 }
 
 /** The step warnings in a batch's stderr, in order, each with the change whose section it is in. */
-export function batchWarnings(stderr: string, marker: string): BatchWarning[] {
+export function batchWarnings(stderr: MarkedStderr): BatchWarning[] {
+  const { marker, lines } = stderr;
   const warnings: BatchWarning[] = [];
   const warning = warningPrefix(marker);
   let change = -1;
-  for (const line of markedLines(stderr, marker)) {
+  for (const line of lines) {
     if (line.startsWith(`${marker} change `)) change = Number(line.slice(`${marker} change `.length));
     else if (line.startsWith(warning) && change >= 0) warnings.push({ change, message: line.slice(warning.length) });
   }
   return warnings;
-}
-
-/**
- * A batch's stderr by line, a marker that follows a step's last output on its line (output without
- * a final newline) on a line of its own. The marker is random, so no output forges one.
- */
-function markedLines(stderr: string, marker: string): string[] {
-  return stderr.split('\n').flatMap((l) => {
-    const at = l.indexOf(`${marker} `);
-    return at > 0 ? [l.slice(0, at), l.slice(at)] : [l];
-  });
 }
 
 /** The index of the last element that matches, or -1. */

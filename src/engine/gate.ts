@@ -7,7 +7,7 @@ import type { ExecResult, Transport } from '../transport/transport.js';
 import type { AptLockWait } from '../resources/apt-scripts.js';
 import { parseBatchShell, type BatchShell } from '../resources/batch-shell.js';
 import { StepRecorder } from '../resources/step-recorder.js';
-import { batchScript, batchStop, batchWarnings } from './batch-script.js';
+import { batchScript, batchStop, batchWarnings, markedStderr } from './batch-script.js';
 import { openBatchShell } from './batch-session.js';
 import { wholeOrNothing } from './whole-or-nothing.js';
 
@@ -36,6 +36,12 @@ export interface GateItem {
   notifiedBy?: readonly number[];
 }
 
+/** A step warning (resources/step-warning.ts) that a change's step said: the change's id, and the message. */
+export interface ChangeWarning {
+  id: string;
+  message: string;
+}
+
 /**
  * The outcome of one host's batch: how many changes completed, and the failure if any: the change,
  * its failing step unless the step's label only repeats the change (`command boom`'s step `boom`),
@@ -49,7 +55,7 @@ export interface BatchResult {
    * The step warnings (resources/step-warning.ts) of the changes among the `applied`, by change id,
    * in order: what they repaired on their way. A failed change's are in its `stderr`.
    */
-  warnings?: Array<{ change: string; message: string }>;
+  warnings?: ChangeWarning[];
   failure?: { change: string; step?: string; error: string; stderr: string; stdout: string };
 }
 
@@ -141,11 +147,12 @@ export class MutationGate {
     const ms = Math.round(performance.now() - t0);
     const applied = live.doneCount();
     const skippedAmong = live.skippedAmong(applied);
-    const warned = batchWarnings(result.stderr, marker).filter((w) => w.change < applied).map((w) => ({ change: items[w.change]!.change.id, message: w.message }));
+    const marked = markedStderr(result.stderr, marker);
+    const warned = batchWarnings(marked).filter((w) => w.change < applied).map((w): ChangeWarning => ({ id: items[w.change]!.change.id, message: w.message }));
     const skipped = skippedAmong.length ? { skipped: skippedAmong } : {};
     const warnings = warned.length ? { warnings: warned } : {};
     if (!timedOut && applied === items.length && result.code === 0) return { applied, ...skipped, ...warnings };
-    const stop = batchStop(result.stderr, marker, applied);
+    const stop = batchStop(marked, applied);
     const failed = items[stop.change];
     const stderr = stop.stderr;
     const failedSteps = recorder.steps.filter((s) => s.change === failed?.change.id);

@@ -1,9 +1,11 @@
+import { codeCacheOf } from '../cached-require.js';
 import type { LoadedPlaybook } from '../playbooks/load.js';
 import type { HostOutcome } from '../engine/applier.js';
 import type { HostPlanning, PlannedHost } from '../engine/planner.js';
 import type { Secrets } from '../playbooks/instantiate.js';
 import type { UnbornGroups } from '../overlay/convergence.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import type { Plan } from '../plan/plan.js';
 import type { StateLock } from '../state/lock.js';
 import { frozenState } from '../state/frozen-state.js';
@@ -95,9 +97,9 @@ export class RunContext {
   constructor(readonly options: RunOptions & Partial<Omit<ApplyOptions, keyof RunOptions>>) {
     // performance.now() counts from the process's start: what passed before this run is start-up.
     this.profile.startupMs = Math.round(this.t0);
-    // Set by bin/run.js when it compiled the CLI (a run started by a test or a library user has none).
-    const codeCache: unknown = (globalThis as Record<symbol, unknown>)[Symbol.for('gridops.codeCache')];
-    if (typeof codeCache === 'string') this.profile.codeCache = codeCache;
+    // Recorded by bin/require-cached.js when it compiled the CLI's bundle (a run started by a test or a library user has none).
+    const codeCache = codeCacheOf(`${PACKAGE_ROOT}/dist/cli/gridops.cjs`);
+    if (codeCache !== undefined) this.profile.codeCache = codeCache;
   }
 
   /** Milliseconds since the run started. */

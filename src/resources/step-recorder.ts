@@ -4,7 +4,6 @@ import { quote } from '../transport/quote.js';
 import { APT_INSTALL_STEP_MS, APT_UPDATE_STEP_MS, aptInstall, aptUpdateWithRetries, type AptLockWait } from './apt-scripts.js';
 import type { BatchShell } from './batch-shell.js';
 import { chmodMode } from './octal-mode.js';
-import { stepWarning } from './step-warning.js';
 import { utf8Text } from './utf8-text.js';
 
 /** One remote command of a change, as recorded by a StepRecorder. */
@@ -139,8 +138,11 @@ export class StepRecorder {
   private readonly umask: string | undefined;
   /** The batch's writes are staged and placed together by `rename.ul` (BatchShell.renameUl); its name prefix, one per batch. */
   private readonly placementPrefix: string | undefined;
-  /** The random marker of the batch the steps are recorded for (engine/batch-script.ts), which step warnings carry. */
-  private readonly warningMarker: string | undefined;
+  /**
+   * The random marker of the batch the steps are recorded for (engine/batch-script.ts), which step
+   * warnings carry: a step says one with stepWarning(word, recorder.warningMarker) (step-warning.ts).
+   */
+  readonly warningMarker: string | undefined;
   /** How apt steps wait for another apt's lock; undefined: apt-scripts.ts's default. */
   private readonly aptLockWait: AptLockWait | undefined;
 
@@ -159,14 +161,6 @@ export class StepRecorder {
   /** Steps recorded from now on belong to `change`. */
   begin(change: string): void {
     this.change = change;
-  }
-
-  /**
-   * The shell line, for a step of this recorder's, that says a step warning (step-warning.ts):
-   * `word` is the message as one shell word. The batch's marker goes into the step's own text.
-   */
-  stepWarning(word: string): string {
-    return stepWarning(word, this.warningMarker);
   }
 
   /** A command built with quote()/sh(); the change fails if it exits non-zero. */

@@ -5,11 +5,12 @@
  * which the operator should hear of though nothing failed; not for progress or chatter.
  *
  * In a host's batch the line starts with the batch's random marker and ` warning ` (warningPrefix),
- * written as literal text into the step's own script when the step is recorded (StepRecorder's
- * stepWarning), as the batch's other markers are written into its script: no shell variable holds
- * it, so no other step (a user's `command:`), nor any program a step runs, can read it, print it or
- * forge a warning with it, and the gate reads the warnings back by change. Outside a batch (no
- * marker) the line is the message alone; in a failed step's stderr it is shown as that.
+ * written as literal text into the step's own script when the step is recorded (stepWarning, with
+ * the StepRecorder's warningMarker), as the batch's other markers are written into its script: no
+ * shell variable holds it, so no other step (a user's `command:`), nor any program a step runs,
+ * can read it, print it or forge a warning with it, and the gate reads the warnings back by change.
+ * Outside a batch (no marker) the line is the message alone; in a failed step's stderr it is shown
+ * as that.
  */
 import { quote } from '../transport/quote.js';
 

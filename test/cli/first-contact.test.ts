@@ -1,10 +1,11 @@
 import { jest } from '@jest/globals';
 import { isAscii } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyOfBuild } from '../support/copy-of-build.js';
 import { examplesWithImage } from '../support/examples-with-image.js';
 
 /** What a new user meets first, through the real built binary (npm test builds first). */
@@ -67,19 +68,9 @@ describe('first contact (the binary)', () => {
     afterAll(() => examples.remove());
     /** Runs bin/run.js (of the package at `pkg`) in a node started with `nodeFlags`, and reports what it did with the code cache. */
     const runCached = (nodeFlags: string[], args: string[], pkg = root, report = "''") => {
-      const probe = `await import(${JSON.stringify(`${pkg}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCache')] + '\\nfiles: ' + ${report} + '\\n');`;
+      const probe = `await import(${JSON.stringify(`${pkg}bin/run.js`)}); process.stderr.write('code cache: ' + globalThis[Symbol.for('gridops.codeCaches')].get(${JSON.stringify(`${pkg}dist/cli/gridops.cjs`)}) + '\\nfiles: ' + ${report} + '\\n');`;
       const r = spawnSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', probe, '_', ...args], { cwd: examples.cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
       return { ...r, cache: /code cache: (\w+)/.exec(r.stderr)?.[1] };
-    };
-
-    /** A copy of the built CLI (bin, dist/cli with its files' times, the manifest) in a new folder, for a test to change; node_modules is linked. */
-    const copyOfCli = (prefix: string) => {
-      const pkg = `${mkdtempSync(join(tmpdir(), prefix))}/`;
-      cpSync(`${root}bin`, `${pkg}bin`, { recursive: true });
-      cpSync(`${root}dist/cli`, `${pkg}dist/cli`, { recursive: true, preserveTimestamps: true });
-      for (const file of ['package.json', 'oclif.manifest.json']) copyFileSync(`${root}${file}`, `${pkg}${file}`);
-      symlinkSync(`${root}node_modules`, `${pkg}node_modules`);
-      return pkg;
     };
 
     it('the build writes a cache this Node accepts, and a command run from it behaves as before', () => {
@@ -191,7 +182,7 @@ describe('first contact (the binary)', () => {
     });
 
     it('a bundle changed after its cache is compiled without it (V8 would take a cache made for other source of the same length)', () => {
-      const pkg = copyOfCli('gridops-cache-');
+      const { pkg, remove } = copyOfBuild('gridops-cache-');
       try {
         expect(runCached([], ['--version'], pkg)).toMatchObject({ status: 0, cache: 'used' });
         const later = new Date(Date.now() + 60_000);
@@ -200,12 +191,12 @@ describe('first contact (the binary)', () => {
         expect(r).toMatchObject({ status: 0, cache: 'none' });
         expect(r.stdout).toMatch(/^gridops\/\d/);
       } finally {
-        rmSync(pkg, { recursive: true, force: true });
+        remove();
       }
     });
 
     it('a bundle that is not ASCII is read as UTF-8 (bin/run.js reads an ASCII one as Latin-1, the same text)', () => {
-      const pkg = copyOfCli('gridops-utf8-');
+      const { pkg, remove } = copyOfBuild('gridops-utf8-');
       try {
         const bundle = `${pkg}dist/cli/gridops.cjs`;
         writeFileSync(bundle, `${readFileSync(bundle, 'latin1')}\nmodule.exports.probe = "d\u00e9j\u00e0 \u2192 \u{1F600}";\n`, 'utf8');
@@ -214,7 +205,7 @@ describe('first contact (the binary)', () => {
         expect(r.stdout).toMatch(/^gridops\/\d/);
         expect(/^files: (.*)$/m.exec(r.stderr)?.[1]).toBe('d\u00e9j\u00e0 \u2192 \u{1F600}');
       } finally {
-        rmSync(pkg, { recursive: true, force: true });
+        remove();
       }
     });
 

@@ -113,6 +113,8 @@ console.log(JSON.stringify(Object.keys((await import('node:module')).createRequi
   it('a plan connects with ssh2 from the bundle and its cache, reading none of its JavaScript from node_modules', () => {
     const { profile, caches, loaded } = plan(root);
     expect(caches[`${root}dist/cli/ssh2-client.cjs`]).toBe('used');
+    // The CLI's own bundle's cache is said on the start-up line, as bin/require-cached.js recorded it.
+    expect(profile[0]).toMatch(/^gridops: profile: start-up \(process start to the first phase, code cache used\): \d+ ms$/);
     expect(profile.at(-1)).toBe('gridops: profile: ssh2 loaded from its bundle, code cache used');
     // ssh2's native binding and cpu-features (an optional package, native code behind one small file)
     // are required from node_modules; ssh2's JavaScript and its packages' are in the bundle.

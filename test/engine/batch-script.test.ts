@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { batchScript, batchStop, type BatchChange } from '../../src/engine/batch-script.js';
+import { batchScript, batchStop, markedStderr, type BatchChange } from '../../src/engine/batch-script.js';
 import { RENAME_UL } from '../../src/resources/batch-shell.js';
 import { MutationGate, type GateItem } from '../../src/engine/gate.js';
 import type { Change } from '../../src/plan/change.js';
@@ -35,7 +35,7 @@ function recorder() {
     const ran = (command: string) => res.stderr.split('\n').filter((l) => l.startsWith(`+ ${command}`)).length;
     const markers = res.stdout.split('\n').filter((l) => l.startsWith(MARK)).map((l) => l.slice(MARK.length + 1));
     const stderr = res.stderr.split('\n').filter((l) => !l.startsWith('+ ')).join('\n');
-    return { script, res, ran, markers, stop: batchStop(stderr, MARK, markers.filter((m) => m.startsWith('done')).length) };
+    return { script, res, ran, markers, stop: batchStop(markedStderr(stderr, MARK), markers.filter((m) => m.startsWith('done')).length) };
   };
   return { r, ids, change, run };
 }
@@ -248,7 +248,7 @@ describe('where a batch stopped, when its markers are not whole lines', () => {
   });
 
   it('no marker at all (a shell that ended before its script): the change, no step borrowed from another', () => {
-    expect(batchStop('sh: killed\n', '@@m@@', 0)).toEqual({ change: 0, stderr: 'sh: killed\n' });
+    expect(batchStop(markedStderr('sh: killed\n', '@@m@@'), 0)).toEqual({ change: 0, stderr: 'sh: killed\n' });
   });
 });
 

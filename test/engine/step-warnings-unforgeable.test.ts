@@ -1,5 +1,6 @@
 import { MutationGate, type GateItem } from '../../src/engine/gate.js';
 import type { Change } from '../../src/plan/change.js';
+import { stepWarning } from '../../src/resources/step-warning.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
@@ -24,7 +25,7 @@ const FORGE = "set | grep gridops >&2; printf '%s%s\\n' \"${gridops_step_warning
 const SHOW = 'set | grep gridops; set | grep gridops >&2; exit 1';
 
 const items: GateItem[] = [
-  { change: change('command repair'), perform: (r) => r.run(r.stepWarning("'finished what an interrupted dpkg left'"), 'repair') },
+  { change: change('command repair'), perform: (r) => r.run(stepWarning("'finished what an interrupted dpkg left'", r.warningMarker), 'repair') },
   { change: change('command forge'), perform: (r) => r.run(FORGE, 'forge') },
   { change: change('command show'), perform: (r) => r.run(SHOW, 'show') },
 ];
@@ -49,7 +50,7 @@ describe("a step warning's marker is no step's to read", () => {
     const { transport, held } = await open();
     const result = await new MutationGate(() => undefined).pass(transport, false, items, held, held ? { umask: '0022', renameUl: false } : undefined);
     expect(result.applied).toBe(2);
-    expect(result.warnings).toEqual([{ change: 'command repair', message: 'finished what an interrupted dpkg left' }]);
+    expect(result.warnings).toEqual([{ id: 'command repair', message: 'finished what an interrupted dpkg left' }]);
     expect(result.failure).toMatchObject({ change: 'command show', error: 'exit 1' });
     expect(result.failure!.stdout).not.toContain('@@gridops-step-');
     expect(result.failure!.stderr).not.toContain('@@gridops-step-');

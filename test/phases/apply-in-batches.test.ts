@@ -16,6 +16,7 @@ import { statePaths, type GridState } from '../../src/state/state.js';
 import type { PlannedHost } from '../../src/engine/planner.js';
 import { CommandResource } from '../../src/resources/command.js';
 import type { StepRecorder } from '../../src/resources/step-recorder.js';
+import { stepWarning } from '../../src/resources/step-warning.js';
 import type { CommandChange } from '../../src/plan/change.js';
 import { quote } from '../../src/transport/quote.js';
 import { allNodes } from '../../src/topology/model.js';
@@ -97,7 +98,7 @@ class RepairingCommand extends CommandResource {
   }
 
   override async apply(_change: CommandChange, recorder: StepRecorder): Promise<void> {
-    await recorder.run(`${this.command}\n${recorder.stepWarning(this.warning)}`, 'upgrade');
+    await recorder.run(`${this.command}\n${stepWarning(this.warning, recorder.warningMarker)}`, 'upgrade');
   }
 }
 
