@@ -38,13 +38,16 @@ const checkPlaybook = makeSchemaChecker(published.playbook, 'playbook');
 // A value of the wrong type in a field gridops checks beyond the schema gets that check's advice (an owner of 1000: a name).
 const checkKind = Object.fromEntries(Object.entries(published.kinds).map(([k, s]) => [k, makeSchemaChecker(s, `kind:${k}`, { textCheck: (path) => entryValueCheckAt(k, path) })]));
 
+/** What an empty playbook (or one that is not a mapping, an Ansible play list) is told to start with: followed literally, it validates. */
+const PLAYBOOK_START = "start the file with `name: site` and `resources:`, a list of entries each naming a kind, e.g. `resources: [{ directory: { path: /srv/grid } }]`; see gridops' own playbooks/node-base.yaml";
+
 /**
  * Parses and validates a playbook, with positions, like a topology; `consulted` says which
  * templates and sources the check looked up, and where it found them (its result depends on them).
  */
 export function checkPlaybookText(file: string, text: string): { playbook?: LoadedPlaybook; problems: Problem[]; consulted: ConsultedFiles } {
   const consulted: ConsultedFiles = { templates: new Map(), sources: new Map(), shellParsedByDash: true };
-  const { source, problems: parsed } = parseSource(file, text);
+  const { source, problems: parsed } = parseSource(file, text, PLAYBOOK_START);
   // No value: a syntax error, or not a mapping. Nothing more can be known from the file.
   if (source.value === undefined) return { problems: parsed, consulted };
   const checked = checkPlaybook(source);
