@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
+import { inputFileTrouble, type InputFileTrouble } from '../fs/input-file.js';
 import { referenceProblems, templateFileProblems } from '../templates/check-references.js';
 import { misplacedSubstitutions, type MisplacedSubstitution } from '../templates/misplaced-substitutions.js';
 import { checkedFields, entryValueCheckAt, entryValueProblem } from './entry-values.js';
@@ -38,13 +39,16 @@ const checkPlaybook = makeSchemaChecker(published.playbook, 'playbook');
 // A value of the wrong type in a field gridops checks beyond the schema gets that check's advice (an owner of 1000: a name).
 const checkKind = Object.fromEntries(Object.entries(published.kinds).map(([k, s]) => [k, makeSchemaChecker(s, `kind:${k}`, { textCheck: (path) => entryValueCheckAt(k, path) })]));
 
+/** What an empty playbook (or one that is not a mapping, an Ansible play list) is told to start with: followed literally, it validates. */
+const PLAYBOOK_START = "start the file with `name: site` and `resources:`, a list of entries each naming a kind, e.g. `resources: [{ directory: { path: /srv/grid } }]`; see gridops' own playbooks/node-base.yaml";
+
 /**
  * Parses and validates a playbook, with positions, like a topology; `consulted` says which
  * templates and sources the check looked up, and where it found them (its result depends on them).
  */
 export function checkPlaybookText(file: string, text: string): { playbook?: LoadedPlaybook; problems: Problem[]; consulted: ConsultedFiles } {
   const consulted: ConsultedFiles = { templates: new Map(), sources: new Map(), shellParsedByDash: true };
-  const { source, problems: parsed } = parseSource(file, text);
+  const { source, problems: parsed } = parseSource(file, text, PLAYBOOK_START);
   // No value: a syntax error, or not a mapping. Nothing more can be known from the file.
   if (source.value === undefined) return { problems: parsed, consulted };
   const checked = checkPlaybook(source);
@@ -166,6 +170,13 @@ export function loadPlaybook(ref: string, base: PlaybookBase = FROM_CURRENT_DIRE
     const { message, hint } = unknownPlaybook(ref, base);
     throw new InputFileError(message, hint);
   }
+  let trouble: InputFileTrouble | undefined;
+  try {
+    trouble = inputFileTrouble(file, statSync(file));
+  } catch (err) {
+    trouble = inputFileTrouble(file, err as NodeJS.ErrnoException);
+  }
+  if (trouble) throw new InputFileError(`playbook ${file} ${trouble.why}`, trouble.hint);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -4,11 +4,12 @@ import type { Ajv, ErrorObject, AnySchema } from 'ajv';
 import { loadValidatorFile } from './validator-file.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { FORMATS, showValue, type FormatName, type FormatVerdict } from './formats.js';
-import { lengthHint, rangeHint, typeHint, withDescription, type ExpectedValue } from './schema-hint.js';
+import { andList, lengthHint, rangeHint, typeHint, withDescription, type ExpectedValue, type WrittenScalar } from './schema-hint.js';
 import type { Problem } from '../errors/problem.js';
+import { plural } from '../plural.js';
 import { printableJson } from '../text/printable-json.js';
 import { printableText } from '../text/printable-text.js';
-import { pathToString, positionOf, type PathSegment, type SourceDocument } from './source.js';
+import { pathToString, positionOf, writtenScalar, type PathSegment, type SourceDocument } from './source.js';
 
 /**
  * Structural validation against a JSON Schema, reported as positioned problems with hints.
@@ -150,7 +151,7 @@ function toProblems(errors: ErrorObject[], source: SourceDocument, basePath: Pat
     // Within a union, the anyOf error names every allowed branch; its branches' own errors name one.
     if (['type', 'const'].includes(e.keyword) && unions.has(e.instancePath)) continue;
     if (e.keyword === 'required' && typoFor.has(`${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`)) continue;
-    const described = describe(e, path, unions.get(e.instancePath), missingKeys.get(e.instancePath), wording);
+    const described = describe(e, path, unions.get(e.instancePath), missingKeys.get(e.instancePath), wording, e.keyword === 'type' ? writtenScalar(source, path) : undefined);
     if (!described) continue;
     const made = e.keyword === 'additionalProperties' && (e.params as { additionalProperty: string }).additionalProperty === MERGE_KEY ? mergeKey(described, path, wording) : described;
     const dedupe = `${pathToString(made.path)}|${made.key ? 'k' : 'v'}`;
@@ -192,16 +193,12 @@ function mergeKey(unknownKey: Described, path: PathSegment[], wording: SchemaWor
   };
 }
 
-/** "a", "a and b", "a, b and c". */
-function andList(words: string[]): string {
-  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : (words[0] ?? '');
-}
-
 /**
  * `union`: the anyOf error at the same value, when `e` is one of its branches' (its description and other branches help the hint).
  * `missingKeys`: every required key the value lacks, when `e` is a `required` error.
+ * `written`: how the file writes the value, when `e` is a `type` error on a scalar.
  */
-function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, missingKeys: string[] = [], wording: SchemaWording = {}): Described | null {
+function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, missingKeys: string[] = [], wording: SchemaWording = {}, written?: WrittenScalar): Described | null {
   // A path holds the file's own keys where a mapping takes any (labels, sysctl, module params): printed bare, they are escaped.
   const where = printableText(pathToString(path)) || 'the document';
   const last = path[path.length - 1];
@@ -229,7 +226,7 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, miss
     case 'type': {
       const types = String((e.params as { type: string }).type).split(',');
       const expected = types.map((t) => TYPE_WORDS[t] ?? t).join(' or ');
-      const advice = types.length === 1 ? typeHint(parent ?? {}, types[0]!, e.data, typeof last === 'number' ? last : field, field, wording.textCheck?.(path)) : `write ${expected}`;
+      const advice = types.length === 1 ? typeHint(parent ?? {}, types[0]!, e.data, typeof last === 'number' ? last : field, field, wording.textCheck?.(path), written) : `write ${expected}`;
       return { path, message: `${field} must be ${expected}, not ${typeOf(e.data)}`, hint: described(advice) };
     }
     case 'anyOf': {
@@ -272,6 +269,18 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, miss
     case 'maxItems': {
       const limit = (e.params as { limit: number }).limit;
       return { path, message: `${field} lists ${(e.data as unknown[]).length} entries, more than the ${limit} allowed`, hint: described(lengthHint('maxItems', limit)!) };
+    }
+    case 'minItems': {
+      const limit = (e.params as { limit: number }).limit;
+      const count = (e.data as unknown[]).length;
+      return { path, message: count === 0 ? `${field} is an empty list; it needs at least ${plural(limit, 'entry', 'entries')}` : `${field} lists ${plural(count, 'entry', 'entries')}, fewer than the ${limit} it needs`, hint: described(lengthHint('minItems', limit)!) };
+    }
+    case 'minLength':
+    case 'maxLength': {
+      const limit = (e.params as { limit: number }).limit;
+      const length = String(e.data).length;
+      const message = length === 0 ? `${field} is an empty string` : `${field} is ${plural(length, 'character')} long, ${e.keyword === 'minLength' ? 'fewer' : 'more'} than the ${limit} ${e.keyword === 'minLength' ? 'it needs' : 'allowed'}`;
+      return { path, message, hint: described(lengthHint(e.keyword, limit)!) };
     }
     case 'maxProperties': {
       const limit = (e.params as { limit: number }).limit;

@@ -16,7 +16,18 @@ export interface ExpectedValue {
   maximum?: number;
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
+  /** What a list's entries are: a list of mappings needs an example of mappings. */
+  items?: { type?: string; required?: string[]; properties?: Record<string, { type?: string }> };
 }
+
+/** How the value is written in the file (source.ts writtenScalar): its text, and whether it is in quotes. */
+export interface WrittenScalar {
+  text: string;
+  quoted: boolean;
+}
+
+/** YAML 1.1's other words for true and false (Ansible's habit): YAML 1.2 reads them as strings. */
+const YAML11_BOOLEANS: Record<string, boolean> = { yes: true, y: true, on: true, no: false, n: false, off: false };
 
 interface Bound {
   value: number;
@@ -76,35 +87,71 @@ export function rangeHint(expected: ExpectedValue, value: unknown, alternatives:
  * segment of the value's path (a list item has no key of its own to show), `field` its name in messages.
  * `textCheck`: the field's own check of a string beyond the schema (a playbook entry's owner, refused
  * as an id), which, like a format, has the say on a number that quoting would not make right.
+ * `written`: how the file writes the value, where it is a scalar (`0644` for the 644 YAML read).
  */
-export function typeHint(expected: ExpectedValue, type: string, value: unknown, key: string | number, field: string, textCheck?: (text: string) => FormatVerdict | null): string {
-  const quoted = typeof value === 'string';
-  const written = (v: string) => (typeof key === 'number' ? v : `${key}: ${v}`);
+export function typeHint(expected: ExpectedValue, type: string, value: unknown, key: string | number, field: string, textCheck?: (text: string) => FormatVerdict | null, written?: WrittenScalar): string {
+  // Unknown how it is written: a string where a number belongs was most likely quoted.
+  const quoted = typeof value === 'string' && (written?.quoted ?? true);
+  const keyed = (v: string) => (typeof key === 'number' ? v : `${key}: ${v}`);
   switch (type) {
     case 'integer':
     case 'number':
       return `write ${numberWords(expected)}${quoted ? ', without quotes' : ''}`;
     case 'boolean':
-      return `write true or false${quoted ? ', without quotes' : ''}`;
+      return booleanHint(value, written, keyed);
     case 'string':
       // A number or true/false the YAML parser read as such: the same text in quotes is the string meant.
       if (typeof value === 'number' || typeof value === 'boolean') {
+        // The text as written: `0644` is the number 644 to YAML 1.2, and "644" is not what the user meant.
+        const text = written?.text ?? String(value);
         // Quoting is the fix only where the quoted text passes the field's format: `30` for a
         // duration would just trade this error for "has no unit", so that format's own advice comes first.
         const check = textCheck ?? (expected.format !== undefined && expected.format in FORMATS ? FORMATS[expected.format as FormatName] : undefined);
-        const verdict = check?.(String(value)) ?? null;
-        return verdict ? verdict.hint : `quote it: ${written(JSON.stringify(String(value)))}`;
+        const verdict = check?.(text) ?? null;
+        const readAs = typeof value === 'number' && text !== String(value) ? ` (YAML 1.2 reads ${text} as the number ${value})` : '';
+        return verdict ? verdict.hint : `quote it: ${keyed(JSON.stringify(text))}${readAs}`;
       }
       if (value === null || value === undefined) return `write the value after ${typeof key === 'number' ? 'the dash' : `\`${key}:\``}`;
       return `write one string here, not ${Array.isArray(value) ? 'a list' : 'a mapping'}`;
     case 'array':
-      if (value !== null && typeof value !== 'object') return `write it as a list, e.g. ${written(`[${String(value)}]`)}`;
-      return `write ${field} as a list: one entry per line, each starting with "- ", or [a, b]`;
+      return listHint(expected.items, value, keyed, field);
     case 'object':
       return `write ${field} as a mapping: its keys indented under it, or { key: value }`;
     default:
       return `write ${type}`;
   }
+}
+
+/** For a value where true or false belongs: `yes` (YAML 1.1, Ansible's habit) is a string to YAML 1.2, and was written without quotes. */
+function booleanHint(value: unknown, written: WrittenScalar | undefined, keyed: (v: string) => string): string {
+  if (typeof value !== 'string') return 'write true or false';
+  const meant = YAML11_BOOLEANS[value.toLowerCase()] ?? (/^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : undefined);
+  if (meant === undefined) return 'write true or false';
+  if (written?.quoted) return `write ${keyed(String(meant))}, without quotes`;
+  return `YAML 1.2 reads ${value} as a string, not as true or false: write ${keyed(String(meant))}`;
+}
+
+/**
+ * For a value where a list belongs. A list of mappings (regions, nodes, handlers) gets an example
+ * of mappings with their required keys: `[r1]` for regions would trade this error for two others.
+ */
+function listHint(items: ExpectedValue['items'], value: unknown, keyed: (v: string) => string, field: string): string {
+  const scalar = value === null || typeof value !== 'object';
+  if (items?.type !== 'object') {
+    return scalar ? `write it as a list, e.g. ${keyed(`[${String(value)}]`)}` : `write ${field} as a list: one entry per line, each starting with "- ", or [a, b]`;
+  }
+  const required = items.required ?? [];
+  if (!scalar) return `write ${field} as a list of mappings: put "- " before the first key of each entry (its other keys indented to match), or wrap it as [{ key: value }]`;
+  if (required.length === 0) return `write ${field} as a list of mappings: one entry per line, each starting with "- "`;
+  // The value written names the entry where entries have a name (regions: r1 is region r1); the other keys are left to fill in.
+  const placeholder = (k: string) => (k === 'name' && value !== null && value !== undefined ? String(value) : { array: '[...]', object: '{...}' }[items.properties?.[k]?.type ?? ''] ?? '...');
+  const entry = required.map((k) => `${k}: ${placeholder(k)}`).join(', ');
+  return `write it as a list of mappings, each with ${andList(required)}, e.g. ${keyed(`[{ ${entry} }]`)}${entry.includes('...') ? ', each ... replaced by its value' : ''}`;
+}
+
+/** "a", "a and b", "a, b and c". */
+export function andList(words: readonly string[]): string {
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : (words[0] ?? '');
 }
 
 /** For a string or list of the wrong length; undefined for any other keyword. */

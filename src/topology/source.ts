@@ -66,7 +66,14 @@ function tooDeepAt(text: string): number | undefined {
   return undefined;
 }
 
-export function parseSource(file: string, text: string): { source: SourceDocument; problems: Problem[] } {
+/** What a file that is empty or not a mapping is told to start with, when nothing else is said: a topology's first keys. */
+const TOPOLOGY_START = 'start the file with `apiVersion: gridops/v1` and `kind: Grid`; see examples/small.yaml';
+
+/**
+ * Parses `text` with positions. `startHint`: what a file that is empty or not a mapping is told
+ * to start with (a playbook starts otherwise than a topology, which is the default).
+ */
+export function parseSource(file: string, text: string, startHint = TOPOLOGY_START): { source: SourceDocument; problems: Problem[] } {
   const lines = new LineCounter();
   const deep = tooDeepAt(text);
   if (deep !== undefined) {
@@ -203,7 +210,7 @@ export function parseSource(file: string, text: string): { source: SourceDocumen
       column: pos.col,
       path: '',
       message: `the file must be a YAML mapping, not ${value === null || value === undefined ? 'empty' : Array.isArray(value) ? 'a list' : `a ${typeof value}`}`,
-      hint: 'start the file with `apiVersion: gridops/v1` and `kind: Grid`; see examples/small.yaml',
+      hint: startHint,
     });
   }
   const mapping = value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -251,6 +258,18 @@ export function writtenAt(source: SourceDocument, path: readonly PathSegment[]):
   let value: unknown = source.value;
   for (const segment of path) value = typeof value === 'object' && value !== null ? (value as Record<PathSegment, unknown>)[segment] : undefined;
   return value;
+}
+
+/**
+ * How the scalar at `path` is written in the file: its text (`0644`, `True`, where the value read is
+ * 644 or true) and whether it is in quotes; undefined where no scalar is written there. A hint that
+ * quotes a value, or says to drop quotes, shows what the user wrote, not what YAML made of it.
+ */
+export function writtenScalar(source: SourceDocument, path: readonly PathSegment[]): { text: string; quoted: boolean } | undefined {
+  const node = exactNodeAt(source, path);
+  if (!isScalar(node)) return undefined;
+  const text = typeof node.source === 'string' ? node.source : String(node.value);
+  return { text, quoted: node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' };
 }
 
 /**
@@ -311,17 +330,19 @@ export function aliasOnPath(source: SourceDocument, path: readonly PathSegment[]
 
 /** Whether two paths reach the very same node of the document (one of them through an alias). */
 export function sameNode(source: SourceDocument, a: readonly PathSegment[], b: readonly PathSegment[]): boolean {
-  const resolved = (path: readonly PathSegment[]) => {
-    let node: YamlNode | null = source.doc.contents as YamlNode | null;
-    for (const seg of path) {
-      if (isAlias(node)) node = node.resolve(source.doc) as YamlNode | null;
-      node = node ? childOf(node, seg) : null;
-      if (!node) return null;
-    }
-    return isAlias(node) ? (node.resolve(source.doc) as YamlNode | null) : node;
-  };
-  const first = resolved(a);
-  return first !== null && first === resolved(b);
+  const first = exactNodeAt(source, a);
+  return first !== null && first === exactNodeAt(source, b);
+}
+
+/** The node at `path`, through aliases; null where the document has none there. */
+function exactNodeAt(source: SourceDocument, path: readonly PathSegment[]): YamlNode | null {
+  let node: YamlNode | null = source.doc.contents as YamlNode | null;
+  for (const seg of path) {
+    if (isAlias(node)) node = node.resolve(source.doc) as YamlNode | null;
+    node = node ? childOf(node, seg) : null;
+    if (!node) return null;
+  }
+  return isAlias(node) ? (node.resolve(source.doc) as YamlNode | null) : node;
 }
 
 /** The value under `seg` of a mapping or sequence node (null when there is none). */

@@ -69,10 +69,6 @@ describe('the hint of a schema problem', () => {
     expect(version!.hint).not.toMatch(/^quote it/);
   });
 
-  it('a port written as a word says to write a whole number in range without quotes', () => {
-    expect(problemsOf(topology('ssh: { port: twenty }'))).toEqual([{ message: 'port must be an integer, not a string', hint: 'write a whole number from 1 to 65535, without quotes; port: SSH port' }]);
-  });
-
   it('a percentage above its maximum names the range and the nearest allowed value', () => {
     expect(problemsOf(topology('qos: { gridCpuPercent: 150 }'))).toEqual([
       { message: 'gridCpuPercent is 150, out of range (must be <= 100)', hint: 'write a whole number from 1 to 100, e.g. 100; gridCpuPercent: CPU share of the machine granted to grid work, in percent' },
@@ -106,12 +102,53 @@ describe('the hint of a schema problem', () => {
     expect(problemsOf(topology('qos: { egressMbit: 0.01 }'))).toEqual([]);
   });
 
-  it('a quoted boolean says to write true or false without quotes', () => {
-    expect(problemsOf(topology('ssh: { become: "yes" }'))).toEqual([{ message: 'become must be true or false, not a string', hint: 'write true or false, without quotes; become: run changes through sudo (default: when user is not root)' }]);
+  it('a quoted boolean says to write it without quotes, as the boolean it names', () => {
+    expect(problemsOf(topology('ssh: { become: "yes" }'))).toEqual([{ message: 'become must be true or false, not a string', hint: 'write become: true, without quotes; become: run changes through sudo (default: when user is not root)' }]);
+    expect(problemsOf(topology("ssh: { become: 'false' }"))[0]!.hint).toMatch(/^write become: false, without quotes;/);
+  });
+
+  it('yes, no, on and off written without quotes (YAML 1.1, Ansible\'s habit) say that YAML 1.2 reads them as strings, and which of true or false to write', () => {
+    const become = ' become: run changes through sudo (default: when user is not root)';
+    expect(problemsOf(topology('ssh: { become: yes }'))).toEqual([{ message: 'become must be true or false, not a string', hint: `YAML 1.2 reads yes as a string, not as true or false: write become: true;${become}` }]);
+    expect(problemsOf(topology('ssh: { become: Off }'))[0]!.hint).toBe(`YAML 1.2 reads Off as a string, not as true or false: write become: false;${become}`);
+    expect(problemsOf(topology('ssh: { become: NO }'))[0]!.hint).toMatch(/^YAML 1\.2 reads NO as a string, not as true or false: write become: false;/);
+    expect(problemsOf(topology('labels: {}', 'defaults: { hypervisor: { enabled: on } }\n'))[0]!.hint).toMatch(/^YAML 1\.2 reads on as a string, not as true or false: write enabled: true(;|$)/);
+    // Followed literally, the hint leaves nothing to fix.
+    expect(problemsOf(topology('ssh: { become: true }'))).toEqual([]);
+    // A word that is no boolean in any YAML is not told to drop quotes it does not have.
+    expect(problemsOf(topology('ssh: { become: maybe }'))[0]!.hint).toBe(`write true or false;${become}`);
+  });
+
+  it('a word where a number belongs is told to drop quotes only when it has them', () => {
+    expect(problemsOf(topology('ssh: { port: "22" }'))[0]!.hint).toBe('write a whole number from 1 to 65535, without quotes; port: SSH port');
+    expect(problemsOf(topology('ssh: { port: twenty }'))[0]!.hint).toBe('write a whole number from 1 to 65535; port: SSH port');
+  });
+
+  it('a number quoted as the hint says keeps the text the user wrote (True, 1.0), not what YAML made of it', () => {
+    expect(problemsOf(topology('labels: { gpu: True, ver: 1.0 }'))).toEqual([
+      { message: 'gpu must be a string, not a boolean', hint: 'quote it: gpu: "True"' },
+      { message: 'ver must be a string, not an integer', hint: 'quote it: ver: "1.0" (YAML 1.2 reads 1.0 as the number 1)' },
+    ]);
   });
 
   it('a single value where a list belongs shows it as a list', () => {
     expect(problemsOf(topology('kernel: { modules: kvm }'))).toEqual([{ message: 'modules must be a list, not a string', hint: 'write it as a list, e.g. modules: [kvm]; modules: modules to load now and at boot' }]);
+  });
+
+  it('a single value where a list of mappings belongs shows a list of mappings with their required keys, which validates once filled in', () => {
+    const text = `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions: "r1"\n`;
+    const [problem, ...more] = problemsOf(text);
+    expect(more).toEqual([]);
+    expect(problem).toEqual({ message: 'regions must be a list, not a string', hint: 'write it as a list of mappings, each with name and subgrids, e.g. regions: [{ name: r1, subgrids: [...] }], each ... replaced by its value; regions: the regions of the grid' });
+    const example = /e\.g\. (regions: \[.*\]), each/.exec(problem!.hint!)![1]!;
+    const subgrid = '{ name: s1, nodes: [{ name: a, address: 10.0.0.1 }, { name: b, address: 10.0.0.2 }, { name: c, address: 10.0.0.3 }] }';
+    expect(problemsOf(text.replace('regions: "r1"', example.replace('[...]', `[${subgrid}]`)))).toEqual([]);
+    expect(problemsOf(topology('labels: {}').replace('nodes:\n', 'nodes: x\n        xnodes:\n'))[0]!.hint).toMatch(/^write it as a list of mappings, each with name and address, e\.g\. nodes: \[\{ name: x, address: \.\.\. \}\], each \.\.\. replaced by its value/);
+  });
+
+  it('a mapping where a list of mappings belongs says to start it with a dash or wrap it in brackets, not [a, b]', () => {
+    const text = `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions: { name: r1, subgrids: [] }\n`;
+    expect(problemsOf(text)[0]!.hint).toMatch(/^write regions as a list of mappings: put "- " before the first key of each entry \(its other keys indented to match\), or wrap it as \[\{ key: value \}\]/);
   });
 
   it('a value where a mapping belongs says how a mapping is written', () => {
@@ -120,7 +157,7 @@ describe('the hint of a schema problem', () => {
 
   it('an empty string where one is required says to write something', () => {
     expect(problemsOf(topology('labels: {}', 'playbooks: [""]\n'))).toEqual([
-      { message: 'playbooks[0] must NOT have fewer than 1 characters', hint: "write at least 1 character; playbooks[0]: one of gridops' playbooks by name, or a file: a path relative to this file (./site.yaml)" },
+      { message: 'playbooks[0] is an empty string', hint: "write at least 1 character; playbooks[0]: one of gridops' playbooks by name, or a file: a path relative to this file (./site.yaml)" },
     ]);
   });
 
