@@ -60,21 +60,29 @@ describe('forgetting nodes in the state', () => {
     // A usage error, as a --limit or --site that names nothing is.
     expect((err as NotInStateError).exitCode).toBe(64);
     expect((err as Error).message).toBe(`n4 is not in the state of grid g (${paths.state}, 3 nodes); nothing was forgotten`);
-    expect((err as NotInStateError).hint).toMatch(/^did you mean "n\d"\? `gridops state list` lists the nodes the state records$/);
+    expect((err as NotInStateError).hint).toBe(`did you mean "n1"? \`gridops state list ${grid.file}\` lists the nodes`);
     expect(readFileSync(paths.state, 'utf8')).toBe(before);
     expect(existsSync(paths.lock)).toBe(false);
+  });
+
+  it('a node of the topology the state has no record of: says it has none (nothing to forget) and what `state list` shows for it, with the topology file', async () => {
+    await writeState(paths.state, { format: 'gridops-state/v1', grid: 'g', serial: 0, hosts: {} });
+    const err = await forgetNodes(grid, paths, ['n1'], 'test').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotInStateError);
+    expect((err as Error).message).toBe(`n1 has no record in the state of grid g (${paths.state}, 0 nodes): never applied, or forgotten already, so there is nothing to forget; nothing was forgotten`);
+    expect((err as NotInStateError).hint).toBe(`\`gridops state list ${grid.file}\` shows n1 as "never applied" (no record); only a node with a LAST RUN there (applied, unchanged, failed or skipped) has a record to forget`);
   });
 
   it("the closest recorded name is shown with control and bidi characters escaped: it comes from the state file", async () => {
     const tampered: GridState = { format: 'gridops-state/v1', grid: 'g', serial: 9, hosts: { 'web\u202e1': record('10.0.0.1') } };
     await writeState(paths.state, tampered);
     const err = await forgetNodes(grid, paths, ['web11'], 'test').catch((e: unknown) => e);
-    expect((err as NotInStateError).hint).toBe('did you mean "web\\u202e1"? `gridops state list` lists the nodes the state records');
+    expect((err as NotInStateError).hint).toBe(`did you mean "web\\u202e1"? \`gridops state list ${grid.file}\` lists the nodes`);
   });
 
   it('a name far from every recorded one gets no guess (the one did-you-mean threshold)', async () => {
     const err = await forgetNodes(grid, paths, ['storage-west-17'], 'test').catch((e: unknown) => e);
-    expect((err as NotInStateError).hint).toBe('`gridops state list` lists the nodes the state records');
+    expect((err as NotInStateError).hint).toBe(`\`gridops state list ${grid.file}\` lists the nodes`);
   });
 
   it('a stale lock is taken over, and says so, as apply does', async () => {
