@@ -31,7 +31,7 @@ describe('a state file gridops cannot use (the binary)', () => {
     const r = run(...args);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('error: cannot read state .gridops/g.state.json: it is not JSON');
-    expect(r.stderr).toContain('hint: restore .gridops/g.state.json from a backup');
+    expect(r.stderr).toContain('hint: gridops has no backup of it yet (.gridops/g.state.json.backup is written before each write after the first): restore .gridops/g.state.json from a copy of your own if you have one');
     expect(r.stderr).not.toContain('SyntaxError');
     expect(readFileSync(stateFile(), 'utf8')).toBe('{');
   });

@@ -44,8 +44,8 @@ describe('forgetting nodes in the state', () => {
     expect(Object.keys(state.hosts)).toEqual(['n1']);
     expect(state.serial).toBe(8);
     expect(statSync(paths.state).mode & 0o777).toBe(0o600);
-    // No temp file of the atomic write, and no lock, left behind.
-    expect(readdirSync(join(dir, '.gridops')).sort()).toEqual(['.gitignore', 'g.state.json']);
+    // No temp file of the atomic write, and no lock, left behind; the state before it kept as its backup.
+    expect(readdirSync(join(dir, '.gridops')).sort()).toEqual(['.gitignore', 'g.state.json', 'g.state.json.backup']);
   });
 
   it('a node the topology still has may be forgotten too, and says so', async () => {
