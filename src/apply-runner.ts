@@ -105,14 +105,14 @@ export async function runApplyLike(
     );
     await progress?.stop();
     log?.info({ result }, `${verb} finished`);
-    command.say(formatApplySummary(result));
+    command.say(formatApplySummary(result, verb));
     return result;
   } catch (err) {
     await progress?.stop();
     log?.error({ err }, `${verb} failed`);
     // A refusal before any batch (overlay-before-rolling) is of the same kind but has no result to sum up.
     const result = err instanceof ApplyFailedError || err instanceof OverlayNotConvergedError ? (err as GridopsError & { result?: ApplyResult }).result : undefined;
-    if (result && !json) command.say(formatApplySummary(result));
+    if (result && !json) command.say(formatApplySummary(result, verb));
     throw err;
   } finally {
     interrupt.dispose();

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { GridopsCommand } from '../base-command.js';
-import { cannotWrite } from '../fs/output-file.js';
+import { cannotWrite, checkOutputFile, outFileHint } from '../fs/output-file.js';
 import { connectionFlags, interruptOnSignals } from '../cli-flags.js';
 import { InterruptedError, UsageError } from '../errors/index.js';
 import { interruptNotice } from '../formatters/interrupt-notice.js';
@@ -44,7 +45,10 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
       throw new UsageError(`${needLive.map((name) => `--${name}`).join(' and ')} only ${needLive.length > 1 ? 'work' : 'works'} with --live: without it, graph draws the topology and connects to nothing`, `add --live to ask the agents, or leave ${needLive.length > 1 ? 'them' : 'it'} out`);
     }
     const format = flags.format as GraphFormat;
+    const outHint = outFileHint(`grid.${format}`);
     const grid = await loadTopology(args.file);
+    // Before --live connects, as plan checks its --out: a drawing of a large grid is not lost at the end.
+    if (flags.out) await checkOutputFile(flags.out, outHint);
     let result: Omit<GraphResult, 'output'> = { format, live: flags.live };
     let graph = gridGraph(grid);
     if (flags.live) {
@@ -61,17 +65,18 @@ export default class GraphCommand extends GridopsCommand<GraphResult> {
       messages.progress(`${status.reachable}/${status.nodes.length} nodes reachable, ${plural(agentsAnswering, 'agent')} answered`, Date.now() - started);
     }
     const output = await renderGraph(graph, format);
-    if (flags.out) await writeGraph(flags.out, output);
+    if (flags.out) await writeGraph(flags.out, output, outHint);
     else if (!this.jsonEnabled()) process.stdout.write(output);
     return { ...result, output };
   }
 }
 
-/** Writes the drawing to --out; a path it cannot write is said with the path, as every gridops error, not as Node's raw error. */
-async function writeGraph(file: string, output: string): Promise<void> {
+/** Writes the drawing to --out, its directories made as plan --out makes them; a path it cannot write is said with the path, as every gridops error, not as Node's raw error. */
+async function writeGraph(file: string, output: string, hint: string): Promise<void> {
   try {
+    await mkdir(dirname(file), { recursive: true });
     await writeFile(file, output);
   } catch (err) {
-    throw cannotWrite(file, err, 'give --out a file in an existing directory you can write to, or leave --out out to print the graph on stdout');
+    throw cannotWrite(file, err, hint);
   }
 }

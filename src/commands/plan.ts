@@ -3,7 +3,7 @@ import { GridopsCommand, ExitCode } from '../base-command.js';
 import { connectionFlags, connectionRunOptions, interruptOnSignals, olderGridopsFlags } from '../cli-flags.js';
 import { runPlan } from '../phases/plan.js';
 import { savePlan } from '../plan/plan-file.js';
-import { cannotWrite, checkOutputFile } from '../fs/output-file.js';
+import { cannotWrite, checkOutputFile, outFileHint } from '../fs/output-file.js';
 import { hasChanges, type Plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { createRunLog } from '../run-log.js';
@@ -12,7 +12,7 @@ import { interruptNotice } from '../formatters/interrupt-notice.js';
 import { profileText } from '../formatters/profile.js';
 import type { RunProfile } from '../phases/run-profile.js';
 
-const SAVE_HINT = 'give --out a file you can write to (its directories are made as needed), e.g. plan.json';
+const SAVE_HINT = outFileHint('plan.json');
 
 export default class PlanCommand extends GridopsCommand<Plan> {
   static override summary = 'Show what apply would change, read from the real state of every host';

@@ -1,11 +1,19 @@
 import type { ApplyResult } from '../phases/apply-outcome.js';
 import { plural } from '../plural.js';
 
-/** The closing lines of apply: counts, then each failed host with its step and the remote stderr. */
-export function formatApplySummary(result: ApplyResult): string {
+/** The closing lines of apply (or reset, in its own words): counts, then each failed host with its step and the remote stderr. */
+export function formatApplySummary(result: ApplyResult, verb: 'apply' | 'reset' = 'apply'): string {
   const applied = result.hosts.filter((h) => h.status === 'applied');
   const changes = applied.reduce((n, h) => n + h.applied, 0);
-  const lines = [`Apply: ${plural(changes, 'change')} on ${plural(applied.length, 'host')}, ${result.hosts.filter((h) => h.status === 'unchanged').length} unchanged, in ${(result.ms / 1000).toFixed(1)} s.`];
+  const unchanged = result.hosts.filter((h) => h.status === 'unchanged').length;
+  const took = `in ${(result.ms / 1000).toFixed(1)} s.`;
+  const first =
+    verb === 'apply'
+      ? `Apply: ${plural(changes, 'change')} on ${plural(applied.length, 'host')}, ${unchanged} unchanged, ${took}`
+      : applied.length || !unchanged
+        ? `Reset: ${plural(changes, 'change')} on ${plural(applied.length, 'host')}, ${unchanged} with nothing to reset, ${took}`
+        : `Reset: nothing to reset on ${plural(unchanged, 'host')}, ${took}`;
+  const lines = [first];
   for (const h of result.hosts.filter((x) => x.status === 'failed')) {
     lines.push(`  FAILED ${h.host} at ${h.failure?.step}: ${h.failure?.error}`);
     if (h.failure?.stdout?.trim()) lines.push('    stdout:', ...h.failure.stdout.trim().split('\n').slice(-10).map((l) => `    | ${l}`));

@@ -25,6 +25,11 @@ export async function checkOutputFile(file: string, hint: string): Promise<void>
   }
 }
 
+/** The hint of every `--out` refused, before the run or at its end: the one rule, that its directories are made as needed. */
+export function outFileHint(example: string): string {
+  return `give --out a file you can write to (its directories are made as needed), e.g. ${example}`;
+}
+
 /** The error for a write to `file` that failed, said with the path and why, not as Node's raw error. */
 export function cannotWrite(file: string, err: unknown, hint: string): InputFileError {
   const code = (err as NodeJS.ErrnoException).code;

@@ -405,11 +405,14 @@ export interface LabDownResult {
   ms: number;
 }
 
-/** The grid state files an apply of the lab's topology wrote beside it (state/paths.ts names them; lab may not import it). */
+/**
+ * The grid state files an apply of the lab's topology wrote beside it, with their backups (state/state.ts
+ * names them; lab may not import it): a backup left behind would offer a gone lab's state as the way back.
+ */
 function gridStateFiles(dir: string): string[] {
   const stateDir = join(dir, '.gridops');
   try {
-    return readdirSync(stateDir).filter((f) => f.endsWith('.state.json')).map((f) => join(stateDir, f));
+    return readdirSync(stateDir).filter((f) => /\.state\.json(\.backup)?$/.test(f)).map((f) => join(stateDir, f));
   } catch {
     return [];
   }

@@ -29,7 +29,10 @@ export const planChanges: Phase = {
     const limit = ctx.options.limit?.length ? { limit: [...ctx.options.limit] } : {};
     const allowOlderGridops = ctx.options.allowOlderGridops ? { allowOlderGridops: true as const } : {};
     const renamedFrom = (host: string) => [...ctx.renamed].filter(([, to]) => to === host).map(([from]) => from);
-    const marked = plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, decommission: true } : renamedFrom(h.host).length ? { ...h, renamedFrom: renamedFrom(h.host) } : h));
+    const recorded = ctx.removing.size ? (await ctx.recordedState()).hosts : {};
+    // A reset reaches nodes never applied too: the plan must not say the state keeps or forgets them.
+    const removed = (host: string) => (recorded[host] ? { decommission: true } : { decommission: true, unrecorded: true });
+    const marked = plan.hosts.map((h) => (ctx.removing.has(h.host) ? { ...h, ...removed(h.host) } : renamedFrom(h.host).length ? { ...h, renamedFrom: renamedFrom(h.host) } : h));
     ctx.plan = { ...plan, ...limit, ...allowOlderGridops, hosts: marked };
     ctx.planned = ctx.readings.flatMap((r) => (r.planned ? [r.planned] : []));
     // A first election this run cannot complete (--limit on part of a new sub-grid) is planned all the same: the plan says whom it waits for.

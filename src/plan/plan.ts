@@ -31,6 +31,8 @@ export interface HostPlan {
   error?: { kind: 'unreachable' | 'planning'; message: string; hint?: string };
   /** The node's gridops is removed and the state forgets it (the topology dropped it, or `gridops reset`). */
   decommission?: boolean;
+  /** A node `gridops reset` removes gridops from that the state has no record of (never applied): nothing of it to forget. */
+  unrecorded?: boolean;
   /** Names the state still has for this host, which the topology renamed: not decommissioned, forgotten once it applied. */
   renamedFrom?: string[];
 }

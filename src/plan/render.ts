@@ -21,7 +21,9 @@ export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'ap
   for (const host of plan.hosts) for (const from of host.renamedFrom ?? []) out.push(`${from} → ${host.host} (${host.address}): renamed, not decommissioned`);
   for (const host of plan.hosts) {
     if (!hostHasWork(host) && !host.notes.length && !host.error) continue;
-    const decommission = host.error ? `DECOMMISSION, not reached: it stays in the state, and the next ${options.command ?? 'apply'} tries again` : 'DECOMMISSION: gridops is removed from this node and the state forgets it';
+    const decommission = host.error
+      ? `DECOMMISSION, not reached: ${host.unrecorded ? 'the state has no record of it (never applied)' : 'it stays in the state'}, and the next ${options.command ?? 'apply'} tries again`
+      : `DECOMMISSION: gridops is removed from this node ${host.unrecorded ? '(the state has no record of it: nothing to forget)' : 'and the state forgets it'}`;
     out.push(paint(1, `${host.host} (${host.address})${host.decommission ? ` ${paint(31, decommission)}` : ''}`));
     if (host.error) out.push(`  ${paint(31, 'x')} ${host.error.kind}: ${host.error.message}${host.error.hint && !shared.has(host.error.hint) ? `\n      hint: ${host.error.hint}` : ''}`);
     for (const c of [...host.changes, ...host.notes]) {
@@ -43,10 +45,16 @@ export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'ap
   const total = n.create + n.update + n.delete + n.run;
   out.push(
     total === 0 && n.hostsWithErrors === 0
-      ? `No changes. ${plan.hosts.length === 1 ? '1 host matches' : `${plan.hosts.length} hosts match`} the topology.`
+      ? noChanges(plan.hosts.length, options.command ?? 'apply')
       : `Plan: ${n.create} to create, ${n.update} to change, ${n.delete} to remove, ${n.run} to run, on ${n.hostsWithChanges} of ${plan.hosts.length} hosts${n.hostsWithErrors ? `; ${plural(n.hostsWithErrors, 'host')} with errors` : ''}.`,
   );
   return out.join('\n');
+}
+
+/** The closing line of a plan with nothing to do, in the words of the command that made it. */
+function noChanges(hosts: number, command: 'apply' | 'reset'): string {
+  if (command === 'reset') return `Nothing to reset: nothing gridops installs is on ${plural(hosts, 'host')}.`;
+  return `No changes. ${hosts === 1 ? '1 host matches' : `${hosts} hosts match`} the topology.`;
 }
 
 /**

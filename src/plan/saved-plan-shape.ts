@@ -43,6 +43,7 @@ const HostPlan = Type.Object({
   pendingHandlers: Type.Optional(Strings),
   error: Type.Optional(Type.Object({ kind: Type.Union([Type.Literal('unreachable'), Type.Literal('planning')]), message: Type.String(), hint: Type.Optional(Type.String()) })),
   decommission: Type.Optional(Type.Boolean()),
+  unrecorded: Type.Optional(Type.Boolean()),
   renamedFrom: Type.Optional(Strings),
 });
 const SavedPlan = Type.Object({

@@ -3,6 +3,7 @@ import { printableJson } from '../text/printable-json.js';
 import { namedFew } from '../named-few.js';
 import { plural } from '../plural.js';
 import { closestName } from '../topology/closest-name.js';
+import { sh } from '../transport/quote.js';
 import { allNodes, type Grid } from '../topology/model.js';
 import { StateLock } from './lock.js';
 import { readState, writeState, type GridState, type HostState } from './state.js';
@@ -36,11 +37,11 @@ export async function forgetNodes(grid: Grid, paths: { state: string; lock: stri
   // Checked before the lock too: the lock makes the state directory (and its .gitignore), which a
   // state rm that forgets nothing must not leave behind. Checked again under the lock, which is
   // what counts (an apply may have recorded or forgotten nodes in between).
-  refuseUnknown(await readState(paths.state, grid.name), wanted, grid.name, paths.state);
+  refuseUnknown(await readState(paths.state, grid.name), wanted, grid, paths.state);
   const lock = await StateLock.acquire(paths.lock, holder, warn);
   try {
     const state = await readState(paths.state, grid.name);
-    refuseUnknown(state, wanted, grid.name, paths.state);
+    refuseUnknown(state, wanted, grid, paths.state);
     const inTopology = new Set(allNodes(grid).map((n) => n.name));
     const forgotten = wanted.map((node) => ({ node, record: state.hosts[node]!, inTopology: inTopology.has(node) }));
     for (const name of wanted) delete state.hosts[name];
@@ -51,17 +52,33 @@ export async function forgetNodes(grid: Grid, paths: { state: string; lock: stri
   }
 }
 
-function refuseUnknown(state: GridState, wanted: readonly string[], grid: string, stateFile: string): void {
+function refuseUnknown(state: GridState, wanted: readonly string[], grid: Grid, stateFile: string): void {
   const unknown = wanted.filter((name) => !state.hosts[name]);
   if (unknown.length) throw notInState(unknown, Object.keys(state.hosts), grid, stateFile);
 }
 
-function notInState(unknown: string[], recorded: string[], grid: string, stateFile: string): NotInStateError {
-  const which = `${namedFew(unknown)} ${unknown.length === 1 ? 'is' : 'are'}`;
-  const near = unknown.length === 1 ? closestName(unknown[0]!, recorded) : undefined;
-  const guess = near ? `did you mean ${printableJson(near)}? ` : '';
-  return new NotInStateError(
-    `${which} not in the state of grid ${grid} (${stateFile}, ${plural(recorded.length, 'node')}); nothing was forgotten`,
-    `${guess}\`gridops state list\` lists the nodes the state records`,
-  );
+/**
+ * `state list` shows every node of the topology, record or not, so a name it shows may still have
+ * no record: the refusal says which names are such nodes (never applied, or forgotten already:
+ * nothing to forget) and what `state list` shows for them, apart from names found nowhere.
+ */
+function notInState(unknown: string[], recorded: string[], grid: Grid, stateFile: string): NotInStateError {
+  const ofTopology = new Set(allNodes(grid).map((n) => n.name));
+  const unrecorded = unknown.filter((name) => ofTopology.has(name));
+  const nowhere = unknown.filter((name) => !ofTopology.has(name));
+  const where = `the state of grid ${grid.name} (${stateFile}, ${plural(recorded.length, 'node')})`;
+  const list = `\`${sh(['gridops', 'state', 'list', grid.file])}\``;
+  const problems: string[] = [];
+  const hints: string[] = [];
+  if (nowhere.length) {
+    problems.push(`${namedFew(nowhere)} ${nowhere.length === 1 ? 'is' : 'are'} not in ${where}`);
+    const near = nowhere.length === 1 ? closestName(nowhere[0]!, recorded) : undefined;
+    hints.push(`${near ? `did you mean ${printableJson(near)}? ` : ''}${list} lists the nodes`);
+  }
+  if (unrecorded.length) {
+    const one = unrecorded.length === 1;
+    problems.push(`${namedFew(unrecorded)} ${one ? 'has' : 'have'} no record in ${nowhere.length ? 'it' : where}: never applied, or forgotten already, so there is nothing to forget`);
+    hints.push(`${nowhere.length ? '' : `${list} `}shows ${namedFew(unrecorded)} as "never applied" (no record); only a node with a LAST RUN there (applied, unchanged, failed or skipped) has a record to forget`);
+  }
+  return new NotInStateError(`${problems.join('; ')}; nothing was forgotten`, hints.join('; it '));
 }

@@ -1,9 +1,12 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputFileError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { keepPrevious } from '../fs/keep-previous.js';
 import type { Static } from '@sinclair/typebox';
 import { printableValue } from '../text/printable-json.js';
+import { sh } from '../transport/quote.js';
 import { HOST_OUTCOMES, type HostRecord, hostRecordProblem } from './host-record-problem.js';
 import type { OverlayRecord } from '../overlay/overlay-record.js';
 import type { EffectiveSettings } from '../topology/model.js';
@@ -179,7 +182,18 @@ export const STATE_FORMAT = 'gridops-state/v1';
  * out that loses nothing, since the state is all gridops knows of what it applied.
  */
 function unreadableStateHint(file: string): string {
-  return `restore ${file} from a backup; moving it aside makes every node read as never applied, and nodes the topology dropped are then no longer decommissioned`;
+  const backup = stateBackupPath(file);
+  if (existsSync(backup)) return `restore the state before gridops' last write from its backup: \`${sh(['cp', backup, file])}\`; moving ${file} aside instead makes every node read as never applied, and nodes the topology dropped are then no longer decommissioned`;
+  return `gridops has no backup of it yet (${backup} is written before each write after the first): restore ${file} from a copy of your own if you have one; moving it aside makes every node read as never applied, and nodes the topology dropped are then no longer decommissioned`;
+}
+
+/**
+ * Where writeState keeps the state as it was before its last write, as Terraform keeps
+ * terraform.tfstate.backup: the way back from a state file damaged since (a crash of the disk, an
+ * edit by hand). Holds what the state holds: no secret.
+ */
+export function stateBackupPath(file: string): string {
+  return `${file}.backup`;
 }
 
 /**
@@ -224,7 +238,9 @@ function checkedState(parsed: unknown, file: string, grid: string): GridState {
   return parsed as GridState;
 }
 
+/** Writes the state atomically, mode 0600, after keeping the state as it was in its backup (stateBackupPath), atomically too. */
 export async function writeState(file: string, state: GridState): Promise<void> {
   await ensureStateDir(dirname(file));
+  await keepPrevious(file, stateBackupPath(file), 0o600);
   await writeFileAtomic(file, `${JSON.stringify({ ...state, serial: state.serial + 1 }, null, 2)}\n`, 0o600);
 }

@@ -31,7 +31,7 @@ describe('a state file gridops cannot use (the binary)', () => {
     const r = run(...args);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('error: cannot read state .gridops/g.state.json: it is not JSON');
-    expect(r.stderr).toContain('hint: restore .gridops/g.state.json from a backup');
+    expect(r.stderr).toContain('hint: gridops has no backup of it yet (.gridops/g.state.json.backup is written before each write after the first): restore .gridops/g.state.json from a copy of your own if you have one');
     expect(r.stderr).not.toContain('SyntaxError');
     expect(readFileSync(stateFile(), 'utf8')).toBe('{');
   });
@@ -42,11 +42,12 @@ describe('a state file gridops cannot use (the binary)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ error: 'InputFileError', code: 'INPUT_FILE', message: expect.stringContaining('cannot read state .gridops/g.state.json'), hint: expect.stringContaining('backup') });
   });
 
-  it('graph --out into a directory that does not exist: exit 1, the path and a hint, in both outputs', () => {
-    const out = join(dir, 'nonexistent', 'grid.dot');
+  it('graph --out where a file stands in its path: exit 1, the path and a hint, in both outputs', () => {
+    writeFileSync(join(dir, 'notes'), 'x');
+    const out = join(dir, 'notes', 'grid.dot');
     const r = run('graph', 'grid.yaml', '--out', out);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`error: cannot write ${out}: its directory does not exist`);
+    expect(r.stderr).toContain(`error: cannot write ${out}: ${join(dir, 'notes')} is a file, not a directory`);
     expect(r.stderr).toContain('hint: ');
     const j = run('graph', 'grid.yaml', '--out', out, '--json');
     expect(j.status).toBe(1);

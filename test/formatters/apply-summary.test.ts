@@ -5,6 +5,14 @@ import type { ApplyResult } from '../../src/phases/apply-outcome.js';
 const result = (hosts: HostOutcome[], unreachable: ApplyResult['unreachable'] = []): ApplyResult => ({ grid: 'g', counts: { create: 0, update: 0, delete: 0, run: 0, hostsWithChanges: 0, hostsWithErrors: 0 }, hosts, unreachable, ms: 1200 });
 
 describe("apply's closing lines", () => {
+  it("reset's first line speaks of reset, not of apply", () => {
+    const none = formatApplySummary(result([{ host: 'a', status: 'unchanged', applied: 0 }]), 'reset');
+    expect(none.split('\n')[0]).toBe('Reset: nothing to reset on 1 host, in 1.2 s.');
+    const some = formatApplySummary(result([{ host: 'a', status: 'applied', applied: 3 }, { host: 'b', status: 'unchanged', applied: 0 }]), 'reset');
+    expect(some.split('\n')[0]).toBe('Reset: 3 changes on 1 host, 1 with nothing to reset, in 1.2 s.');
+    expect(some).not.toContain('Apply');
+  });
+
   it('count changes and hosts as a person says them', () => {
     const one = formatApplySummary(result([{ host: 'a', status: 'applied', applied: 1 }]));
     expect(one.split('\n')[0]).toBe('Apply: 1 change on 1 host, 0 unchanged, in 1.2 s.');

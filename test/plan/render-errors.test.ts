@@ -40,4 +40,15 @@ describe("a plan's host errors", () => {
     expect(renderPlan(plan([gone]))).toContain('node-2 (10.0.0.2) DECOMMISSION, not reached: it stays in the state, and the next apply tries again');
     expect(renderPlan(plan([gone]), { command: 'reset' })).toContain('node-2 (10.0.0.2) DECOMMISSION, not reached: it stays in the state, and the next reset tries again');
   });
+
+  it('a reset of a node the state has no record of never says it stays in or leaves the state: there is nothing to forget', () => {
+    const unrecorded: HostPlan = { ...unreachable(2), decommission: true, unrecorded: true };
+    const text = renderPlan(plan([unrecorded]), { command: 'reset' });
+    expect(text).toContain('node-2 (10.0.0.2) DECOMMISSION, not reached: the state has no record of it (never applied), and the next reset tries again');
+    expect(text).not.toContain('stays in the state');
+    const reached: HostPlan = { ...host(3), changes: [{ kind: 'command', id: 'command x', action: 'run', fields: [], command: 'true' } as unknown as HostPlan['changes'][number]], decommission: true, unrecorded: true };
+    const said = renderPlan(plan([reached]), { command: 'reset' });
+    expect(said).toContain('node-3 (10.0.0.3) DECOMMISSION: gridops is removed from this node (the state has no record of it: nothing to forget)');
+    expect(said).not.toContain('the state forgets it');
+  });
 });

@@ -16,4 +16,11 @@ describe('a plan with nothing to do', () => {
     expect(renderPlan(plan(1))).toContain('No changes. 1 host matches the topology.');
     expect(renderPlan(plan(3))).toContain('No changes. 3 hosts match the topology.');
   });
+
+  it('a reset with nothing to remove speaks of reset, not of matching the topology', () => {
+    const text = renderPlan(plan(1), { command: 'reset' });
+    expect(text.split('\n').at(-1)).toBe('Nothing to reset: nothing gridops installs is on 1 host.');
+    expect(text).not.toContain('topology');
+    expect(renderPlan(plan(3), { command: 'reset' }).split('\n').at(-1)).toBe('Nothing to reset: nothing gridops installs is on 3 hosts.');
+  });
 });

@@ -44,8 +44,8 @@ describe('forgetting nodes in the state', () => {
     expect(Object.keys(state.hosts)).toEqual(['n1']);
     expect(state.serial).toBe(8);
     expect(statSync(paths.state).mode & 0o777).toBe(0o600);
-    // No temp file of the atomic write, and no lock, left behind.
-    expect(readdirSync(join(dir, '.gridops')).sort()).toEqual(['.gitignore', 'g.state.json']);
+    // No temp file of the atomic write, and no lock, left behind; the state before it kept as its backup.
+    expect(readdirSync(join(dir, '.gridops')).sort()).toEqual(['.gitignore', 'g.state.json', 'g.state.json.backup']);
   });
 
   it('a node the topology still has may be forgotten too, and says so', async () => {
@@ -60,21 +60,29 @@ describe('forgetting nodes in the state', () => {
     // A usage error, as a --limit or --site that names nothing is.
     expect((err as NotInStateError).exitCode).toBe(64);
     expect((err as Error).message).toBe(`n4 is not in the state of grid g (${paths.state}, 3 nodes); nothing was forgotten`);
-    expect((err as NotInStateError).hint).toMatch(/^did you mean "n\d"\? `gridops state list` lists the nodes the state records$/);
+    expect((err as NotInStateError).hint).toBe(`did you mean "n1"? \`gridops state list ${grid.file}\` lists the nodes`);
     expect(readFileSync(paths.state, 'utf8')).toBe(before);
     expect(existsSync(paths.lock)).toBe(false);
+  });
+
+  it('a node of the topology the state has no record of: says it has none (nothing to forget) and what `state list` shows for it, with the topology file', async () => {
+    await writeState(paths.state, { format: 'gridops-state/v1', grid: 'g', serial: 0, hosts: {} });
+    const err = await forgetNodes(grid, paths, ['n1'], 'test').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotInStateError);
+    expect((err as Error).message).toBe(`n1 has no record in the state of grid g (${paths.state}, 0 nodes): never applied, or forgotten already, so there is nothing to forget; nothing was forgotten`);
+    expect((err as NotInStateError).hint).toBe(`\`gridops state list ${grid.file}\` shows n1 as "never applied" (no record); only a node with a LAST RUN there (applied, unchanged, failed or skipped) has a record to forget`);
   });
 
   it("the closest recorded name is shown with control and bidi characters escaped: it comes from the state file", async () => {
     const tampered: GridState = { format: 'gridops-state/v1', grid: 'g', serial: 9, hosts: { 'web\u202e1': record('10.0.0.1') } };
     await writeState(paths.state, tampered);
     const err = await forgetNodes(grid, paths, ['web11'], 'test').catch((e: unknown) => e);
-    expect((err as NotInStateError).hint).toBe('did you mean "web\\u202e1"? `gridops state list` lists the nodes the state records');
+    expect((err as NotInStateError).hint).toBe(`did you mean "web\\u202e1"? \`gridops state list ${grid.file}\` lists the nodes`);
   });
 
   it('a name far from every recorded one gets no guess (the one did-you-mean threshold)', async () => {
     const err = await forgetNodes(grid, paths, ['storage-west-17'], 'test').catch((e: unknown) => e);
-    expect((err as NotInStateError).hint).toBe('`gridops state list` lists the nodes the state records');
+    expect((err as NotInStateError).hint).toBe(`\`gridops state list ${grid.file}\` lists the nodes`);
   });
 
   it('a stale lock is taken over, and says so, as apply does', async () => {
