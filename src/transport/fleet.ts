@@ -43,6 +43,8 @@ export interface ConnectOptions {
    * and reuse the ones it kept. Not with --accept-new-host-keys or a become password: those runs connect directly.
    */
   persistMs?: number;
+  /** persistMs came from GRIDOPS_PERSIST, not --persist: the warning that it goes unused names the variable the user set. */
+  persistFromEnvironment?: boolean;
   /**
    * A line for the person running gridops, on the run's own output (a phase passes its `say`);
    * warnings start with `warning: `. They also go to `logger`.
@@ -141,8 +143,8 @@ export class Fleet {
         // A keeper that cannot be attached to (it did not start, or something else is at its socket) is said in keptConnector.
         const kept = refused ? undefined : await this.keptConnector(options, lookupOf, targetOf, filesOf, preflight);
         if (kept) return kept;
-        if (refused) this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
-      } else this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
+        if (refused) this.sayPersistUnused(options, `warning: ${persistNamed(options)} is not used: ${refused}: connections are opened directly and not kept`);
+      } else this.sayPersistUnused(options, `warning: ${persistNamed(options)} is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
     }
     // One pool per set of known_hosts files (the topology's, then the global ones OpenSSH reads
     // too): its hosts share one KnownHosts (keys recorded with --accept-new-host-keys go through
@@ -205,7 +207,7 @@ export class Fleet {
           attached.end();
           this.keepers.splice(this.keepers.indexOf(attached), 1);
         }
-        this.sayPersistUnused(options, `warning: --persist (GRIDOPS_PERSIST) is not used: ${keeperRefusalText(err)}: connections are opened directly and not kept`);
+        this.sayPersistUnused(options, `warning: ${persistNamed(options)} is not used: ${keeperRefusalText(err)}: connections are opened directly and not kept`);
         return undefined;
       }
       // Tracked as soon as attached: a later set's failure that is not a refusal is thrown from here, and close() must still end this one.
@@ -249,6 +251,11 @@ export class Fleet {
     await Promise.allSettled([...this.pools.map((p) => p.closeAll()), ...this.injected.splice(0).map((t) => t.close())]);
     for (const k of this.keepers.splice(0)) k.end();
   }
+}
+
+/** --persist as the user gave it: the flag, or the environment variable whose value it took. */
+function persistNamed(options: ConnectOptions): string {
+  return options.persistFromEnvironment ? 'GRIDOPS_PERSIST' : '--persist';
 }
 
 /**
