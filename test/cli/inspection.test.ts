@@ -230,6 +230,24 @@ describe('gridops inventory', () => {
     });
   });
 
+  it("refuses a node ~/.ssh/config routes through a ProxyCommand, as a run refuses it: Ansible's ssh would run that hop unchecked against the topology's known_hosts", () => {
+    const home = join(dir, 'home-proxy-command');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    const config = join(home, '.ssh', 'config');
+    writeFileSync(config, 'Host 10.0.9.*\n  ProxyCommand ssh -W %h:%p bastion\n', { mode: 0o600 });
+    const file = join(dir, 'proxied.yaml');
+    writeFileSync(file, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.9.1 }\n          - { name: n2, address: 10.0.8.2 }\n');
+    const inventory = (...flags: string[]) => spawnSync(`${root}bin/run.js`, ['inventory', file, ...flags], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } });
+    const r = inventory();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`n1: the ProxyCommand at ${config}:2 reaches 10.0.9.1, which gridops cannot run (it runs no local command to connect); no inventory was written`);
+    expect(r.stderr).toContain('route it with ProxyJump (one hop) there, or give the node ssh.jumpHost in the topology');
+    const json = inventory('--json');
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ code: 'CONNECTION', message: expect.stringContaining('no inventory was written') });
+  });
+
   it('refuses a grid whose names would collide as Ansible groups, naming both', () => {
     const file = join(dir, 'collide.yaml');
     writeFileSync(file, readFileSync(`${root}${LABELS}`, 'utf8').replace('name: eu-west', 'name: all')); // a valid DNS label, and Ansible's own group
