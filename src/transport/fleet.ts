@@ -2,8 +2,8 @@ import { ConnectionError, HostKeyError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
-import { checkIdentityFiles, recordedIdentityErrors, type WhereNamed } from './identity-files-check.js';
-import { expandHome } from './expand-home.js';
+import { checkIdentityFiles, recordedIdentityErrors } from './identity-files-check.js';
+import { identityOrigin } from './identity-origin.js';
 import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal, keeperRefusalText } from './keeper-dir.js';
 import { keeperDir } from './keeper-protocol.js';
@@ -269,21 +269,6 @@ function checkIdentityFilesOf(nodes: readonly Node[], { specs, sources, statOf }
   const fromConfig = configIdentityLine(sources);
   checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig), process.env.SSH_AUTH_SOCK, statOf);
   return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)), statOf);
-}
-
-/**
- * Where a node's identity file was named, for the errors about it: the topology's ssh.identityFile
- * at the level that set it, else the IdentityFile line of the ssh_config file that wrote it (its
- * jump host's own keys come from there even where the topology names the node's).
- */
-function identityOrigin(nodes: readonly Node[], fromConfig: (host: string, path: string) => string): WhereNamed {
-  return (host, path) => {
-    const node = nodes.find((n) => n.name === host);
-    if (!node) return undefined;
-    const origin = node.origins['ssh.identityFile'];
-    const topologyFile = node.settings.ssh.identityFile;
-    return origin && origin !== 'built-in' && topologyFile && expandHome(topologyFile) === path ? `ssh.identityFile of ${origin} in ${node.position.file}` : fromConfig(host, path);
-  };
 }
 
 /** The spec of each node whose target can be worked out; the others' connects report why. */

@@ -2,10 +2,10 @@
  * connectionTargets, the inventory's view of where gridops connects: the same refusals as a run's
  * (fleet.ts), ending with what the inventory did not do, since it contacts no host.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConnectionError } from '../../src/errors/index.js';
+import { ConnectionError, InputFileError } from '../../src/errors/index.js';
 import { connectionTargets } from '../../src/inventory/connection-targets.js';
 import type { SshConfigValues } from '../../src/transport/ssh-config.js';
 import { nodesOf } from '../transport/connect-support.js';
@@ -41,5 +41,23 @@ describe('a node ~/.ssh/config routes through a ProxyCommand', () => {
     const nodes = nodesOf(`knownHosts: ${join(dir, 'known_hosts')}`, ['{ name: n1, address: 10.0.9.1, ssh: { jumpHost: admin@bastion.example.org } }']);
     const targets = connectionTargets(nodes, () => proxied, () => undefined);
     expect(targets.get(nodes[0]!)).toMatchObject({ host: '10.0.9.1', jumpHost: 'admin@bastion.example.org' });
+  });
+});
+
+describe("the topology's ssh.identityFile", () => {
+  it('is refused where it is not there, as a run refuses it before any connection, naming where the topology set it', () => {
+    const missing = join(dir, 'id_missing');
+    const nodes = nodesOf(`identityFile: ${missing}, knownHosts: ${join(dir, 'known_hosts')}`, ['{ name: n1, address: 10.0.9.1 }', '{ name: n2, address: 10.0.9.2 }']);
+    const err = refusalOf(() => connectionTargets(nodes, () => ({}), () => undefined));
+    expect(err).toBeInstanceOf(InputFileError);
+    expect(err.message).toBe(`cannot read the identity file ${missing} (ENOENT), named by ssh.identityFile of defaults in t.yaml for n1 and n2; no inventory was written`);
+    expect((err as InputFileError).hint).toContain('check ssh.identityFile in the topology');
+  });
+
+  it('is written as it is where it is there', () => {
+    const key = join(dir, 'id_there');
+    writeFileSync(key, 'a key\n', { mode: 0o600 });
+    const nodes = nodesOf(`identityFile: ${key}, knownHosts: ${join(dir, 'known_hosts')}`, ['{ name: n1, address: 10.0.9.1 }']);
+    expect(connectionTargets(nodes, () => ({}), () => undefined).get(nodes[0]!)).toMatchObject({ identityFiles: [key] });
   });
 });
