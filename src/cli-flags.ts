@@ -107,6 +107,8 @@ export function connectionRunOptions(flags: {
     stateDir: flags['state-dir'],
     // `--persist 0s` uses the kept connections once more and lets the keeper end after the run.
     persistMs: flags.persist === undefined ? undefined : persistFlag(flags.persist, persistFromEnvironment(flags.persist)),
+    // The warning that --persist goes unused names what the user set: there is no --persist to drop when GRIDOPS_PERSIST set it.
+    persistFromEnvironment: flags.persist !== undefined && persistFromEnvironment(flags.persist),
   };
 }
 

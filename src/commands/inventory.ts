@@ -5,6 +5,7 @@ import { runMessages } from '../formatters/run-messages.js';
 import { ansibleInventory, inventoryIni, inventoryYaml, type AnsibleInventory } from '../inventory/ansible-inventory.js';
 import { loadTopology } from '../topology/load.js';
 import { connectionTargets } from '../inventory/connection-targets.js';
+import { warnMissingKnownHosts } from '../inventory/missing-known-hosts.js';
 import { allNodes } from '../topology/model.js';
 import { loadSshConfig, sshConfigFor } from '../transport/ssh-config.js';
 
@@ -27,6 +28,7 @@ export default class Inventory extends GridopsCommand<AnsibleInventory> {
     const grid = await loadTopology(args.file);
     // With the keys a connection would offer: an ssh_config IdentityFile that is not there is left out, as gridops and ssh leave it out.
     const targets = connectionTargets(allNodes(grid), (node) => sshConfigFor(sshConfig, node, warn), warn);
+    warnMissingKnownHosts(allNodes(grid), args.file, warn);
     const inventory = ansibleInventory(grid, (node) => targets.get(node)!);
     if (!this.jsonEnabled()) process.stdout.write(flags.format === 'yaml' ? inventoryYaml(inventory) : inventoryIni(inventory));
     return inventory;

@@ -1,9 +1,9 @@
 import type { Node } from '../topology/model.js';
-import { configIdentityLine, type NodeIdentitySources } from '../transport/config-identity-sources.js';
+import { configIdentityLine } from '../transport/config-identity-sources.js';
 import { checkReadableIdentityFiles } from '../transport/identity-files-check.js';
+import { identityOrigin } from '../transport/identity-origin.js';
 import { nodeSshSpec } from '../transport/node-ssh-spec.js';
-import type { SshConfigValues } from '../transport/ssh-config.js';
-import type { SshHostSpec } from '../transport/ssh-host-spec.js';
+import { refuseProxyCommand, type SshConfigValues } from '../transport/ssh-config.js';
 import { targetsOnce, workableIdentities } from '../transport/workable-identities.js';
 import type { InventoryTarget } from './ansible-inventory.js';
 
@@ -12,17 +12,25 @@ import type { InventoryTarget } from './ansible-inventory.js';
  * `lookupOf`), with the keys its connection would offer: an IdentityFile of an ssh_config file that
  * is not there is left out, for the node and its jump host alike, with one warning per line, as a
  * connection leaves it out (withoutMissingConfigIdentities); where none would be left, or such a
- * file cannot be read, refused naming its line, as a connection's pre-flight refuses it. The
- * topology's own ssh.identityFile is written as it is: the inventory may be made before its key is
- * put there, and Ansible's ssh says so if it is still missing.
+ * file cannot be read, refused naming its line, as a connection's pre-flight refuses it; so is a
+ * node routed through a ProxyCommand (refuseProxyCommand), as a connection refuses it. The
+ * topology's own ssh.identityFile is checked as a run's pre-flight checks it: one that is not
+ * there is refused, naming where the topology set it, rather than written for Ansible to fail on.
  */
 export function connectionTargets(nodes: readonly Node[], lookupOf: (node: Node) => SshConfigValues, warn: (message: string) => void): Map<Node, InventoryTarget> {
   // One lookup per node, for its target and its spec alike: each lookup warns (an unused HostName), and one warning a node is enough.
   const lookups = new Map(nodes.map((node) => [node, lookupOf(node)]));
   const targetOf = targetsOnce((node) => lookups.get(node)!);
-  const { specs, sources, statOf } = workableIdentities(new Map(nodes.map((node) => [node, nodeSshSpec(node, targetOf(node), lookups.get(node)!)])), targetOf, warn);
-  // Only the ssh_config files' keys: a missing one is left here only where the host has no other.
-  checkReadableIdentityFiles([...specs].map(([node, spec]) => configNamedOnly(spec, sources.get(node)!)), configIdentityLine(sources), statOf, 'no inventory was written');
+  // As a run's spec (fleet.ts): a node ~/.ssh/config routes through a ProxyCommand is refused before its target is
+  // worked out. Left to Ansible's ssh, that command would run a hop of its own, whose host key is checked against
+  // ~/.ssh/known_hosts, not the topology's (as ProxyJump's hop would be: README).
+  const routedSpec = (node: Node) => {
+    refuseProxyCommand(node, lookups.get(node)!, NOT_WRITTEN);
+    return nodeSshSpec(node, targetOf(node), lookups.get(node)!);
+  };
+  const { specs, sources, statOf } = workableIdentities(new Map(nodes.map((node) => [node, routedSpec(node)])), targetOf, warn);
+  // The topology's keys too, as a run's pre-flight checks them: Ansible's ssh would fail every host named with one not there.
+  checkReadableIdentityFiles([...specs.values()], identityOrigin(nodes, configIdentityLine(sources)), statOf, NOT_WRITTEN);
   return new Map(
     [...specs].map(([node, spec]) => {
       const target = targetOf(node);
@@ -41,9 +49,5 @@ export function connectionTargets(nodes: readonly Node[], lookupOf: (node: Node)
   );
 }
 
-/** `spec` with only the identity files an ssh_config file named (its own and its jump host's). */
-function configNamedOnly(spec: SshHostSpec, sources: NodeIdentitySources): SshHostSpec {
-  const { identityFiles, jumpHost, ...rest } = spec;
-  const jumpKeys = typeof jumpHost === 'object' && sources.jump && jumpHost.identityFile !== undefined ? { jumpHost: { host: jumpHost.host, identityFile: jumpHost.identityFile } } : {};
-  return { ...rest, ...(sources.target && identityFiles ? { identityFiles } : {}), ...jumpKeys };
-}
+/** How the inventory's refusals end: it contacts no host, so it says what it did not do. */
+const NOT_WRITTEN = 'no inventory was written';

@@ -55,7 +55,7 @@ function readPhase(closeAfterRead: (planning: HostPlanning) => boolean, hold: bo
       // host, leaves nothing behind. Loaded once, shared by every host's read.
       let secrets: Promise<Secrets> | undefined;
       const secretsOnce = () => (secrets ??= loadSecrets(ctx).then((loaded) => (ctx.secrets = loaded)));
-      const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs, warn: (message: string) => ctx.warn(message), recordedOnly: ctx.recordedOnly };
+      const connect = { concurrency: options.concurrency, acceptNewHostKeys: options.acceptNewHostKeys, signal: options.signal, connect: options.connect, becomePrompt: options.becomePrompt, logger: options.logger, persistMs: options.persistMs, persistFromEnvironment: options.persistFromEnvironment, warn: (message: string) => ctx.warn(message), recordedOnly: ctx.recordedOnly };
       const state = await ctx.recordedState();
       const births = groupBirths(state);
       ctx.births = births;

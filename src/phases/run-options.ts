@@ -19,6 +19,8 @@ export interface RunOptions {
   stateDir?: string;
   /** `--persist`: keep the SSH connections this long after the run, and reuse kept ones (transport/keeper-server.ts). */
   persistMs?: number;
+  /** Whether persistMs came from GRIDOPS_PERSIST rather than --persist, for the messages that name it. */
+  persistFromEnvironment?: boolean;
   signal?: AbortSignal;
   /** Phase progress for humans: a message and the milliseconds since the run started. */
   progress: (message: string, elapsedMs: number) => void;

@@ -2,8 +2,8 @@ import { ConnectionError, HostKeyError } from '../errors/index.js';
 import { BecomePassword } from './become.js';
 import { EarlyDials } from './early-dials.js';
 import { fanOut } from './fan-out.js';
-import { checkIdentityFiles, recordedIdentityErrors, type WhereNamed } from './identity-files-check.js';
-import { expandHome } from './expand-home.js';
+import { checkIdentityFiles, recordedIdentityErrors } from './identity-files-check.js';
+import { identityOrigin } from './identity-origin.js';
 import { KeeperClient } from './keeper-client.js';
 import { keeperDirRefusal, keeperRefusalText } from './keeper-dir.js';
 import { keeperDir } from './keeper-protocol.js';
@@ -44,6 +44,8 @@ export interface ConnectOptions {
    * and reuse the ones it kept. Not with --accept-new-host-keys or a become password: those runs connect directly.
    */
   persistMs?: number;
+  /** persistMs came from GRIDOPS_PERSIST, not --persist: the warning that it goes unused names the variable the user set. */
+  persistFromEnvironment?: boolean;
   /**
    * A warning for the person running gridops, without its `warning: ` prefix: the run says it
    * through its warning channel (a phase passes RunContext.warn), which `--json` types `warning`.
@@ -143,8 +145,8 @@ export class Fleet {
         // A keeper that cannot be attached to (it did not start, or something else is at its socket) is said in keptConnector.
         const kept = refused ? undefined : await this.keptConnector(options, lookupOf, targetOf, filesOf, preflight);
         if (kept) return kept;
-        if (refused) this.sayPersistUnused(options, `--persist (GRIDOPS_PERSIST) is not used: ${refused}: connections are opened directly and not kept`);
-      } else this.sayPersistUnused(options, `--persist (GRIDOPS_PERSIST) is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
+        if (refused) this.sayPersistUnused(options, `${persistNamed(options)} is not used: ${refused}: connections are opened directly and not kept`);
+      } else this.sayPersistUnused(options, `${persistNamed(options)} is not used with ${reasons.join(' and ')}: connections are opened directly and not kept`);
     }
     // One pool per set of known_hosts files (the topology's, then the global ones OpenSSH reads
     // too): its hosts share one KnownHosts (keys recorded with --accept-new-host-keys go through
@@ -207,7 +209,7 @@ export class Fleet {
           attached.end();
           this.keepers.splice(this.keepers.indexOf(attached), 1);
         }
-        this.sayPersistUnused(options, `--persist (GRIDOPS_PERSIST) is not used: ${keeperRefusalText(err)}: connections are opened directly and not kept`);
+        this.sayPersistUnused(options, `${persistNamed(options)} is not used: ${keeperRefusalText(err)}: connections are opened directly and not kept`);
         return undefined;
       }
       // Tracked as soon as attached: a later set's failure that is not a refusal is thrown from here, and close() must still end this one.
@@ -253,6 +255,11 @@ export class Fleet {
   }
 }
 
+/** --persist as the user gave it: the flag, or the environment variable whose value it took. */
+function persistNamed(options: ConnectOptions): string {
+  return options.persistFromEnvironment ? 'GRIDOPS_PERSIST' : '--persist';
+}
+
 /**
  * The identity-file pre-flight, before any connection: an unreadable file of a node the topology
  * has stops the run (checkIdentityFiles); one of a node reached from the state only
@@ -264,23 +271,6 @@ function checkIdentityFilesOf(nodes: readonly Node[], { specs, sources, statOf }
   const fromConfig = configIdentityLine(sources);
   checkIdentityFiles(of(false), identityOrigin(nodes, fromConfig), process.env.SSH_AUTH_SOCK, statOf);
   return recordedIdentityErrors(of(true), (host, path) => (nodes.find((n) => n.name === host)?.settings.ssh.identityFile ? "the state's record of its last apply" : fromConfig(host, path)), statOf);
-}
-
-/**
- * Where a node's identity file was named, for the errors about it: the topology's ssh.identityFile
- * at the level that set it, else the IdentityFile line of the ssh_config file that wrote it (its
- * jump host's own keys come from there even where the topology names the node's).
- */
-function identityOrigin(nodes: readonly Node[], fromConfig: (host: string, path: string) => string): WhereNamed {
-  return (host, path) => {
-    const node = nodes.find((n) => n.name === host);
-    if (!node) return undefined;
-    const origin = node.origins['ssh.identityFile'];
-    const topologyFile = node.settings.ssh.identityFile;
-    if (!origin || origin === 'built-in' || !topologyFile || expandHome(topologyFile) !== path) return fromConfig(host, path);
-    const at = settingPosition(node, 'ssh.identityFile');
-    return `ssh.identityFile of ${origin} ${at ? `at ${at.file}:${at.line}:${at.column}` : `in ${node.position.file}`}`;
-  };
 }
 
 /** The spec of each node whose target can be worked out; the others' connects report why. */

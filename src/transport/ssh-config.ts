@@ -521,13 +521,14 @@ function directiveText(value: unknown, firstTokenOnly: boolean): string {
  * Refuses a node that ~/.ssh/config routes through a ProxyCommand, unless the topology names its
  * jump host itself. gridops runs no local command for a connection (it could not bound or watch
  * it as it does a socket), and connecting directly instead would bypass the operator's route.
+ * `notDone` ends the refusal: `gridops inventory` connects to nothing, so it says what it did not write.
  */
-export function refuseProxyCommand(node: Node, config: SshConfigValues): void {
+export function refuseProxyCommand(node: Node, config: SshConfigValues, notDone = 'not connecting directly instead'): void {
   if (!config.proxyCommand || writtenByTopology(node, 'jumpHost')) return;
   const at = config.writtenAt?.proxyCommand;
   throw new ConnectionError(
     node.name,
-    `the ProxyCommand ${at ? `at ${at}` : `of ${UNKNOWN_SOURCE}`} reaches ${node.address}, which gridops cannot run (it runs no local command to connect); not connecting directly instead`,
+    `the ProxyCommand ${at ? `at ${at}` : `of ${UNKNOWN_SOURCE}`} reaches ${node.address}, which gridops cannot run (it runs no local command to connect); ${notDone}`,
     `route it with ProxyJump (one hop) there, or give the node ssh.jumpHost in the topology`,
   );
 }

@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -8,7 +11,15 @@ import { fileURLToPath } from 'node:url';
  * Through the real built binary; nothing connects.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 20_000 });
+// A HOME of its own, holding the key small.yaml names (~/.ssh/id_ed25519): the inventory refuses one that is not there.
+const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } });
+let home: string;
+beforeAll(() => {
+  home = mkdtempSync(join(tmpdir(), 'gridops-ignored-flags-'));
+  mkdirSync(join(home, '.ssh'));
+  writeFileSync(join(home, '.ssh', 'id_ed25519'), 'a key\n', { mode: 0o600 });
+});
+afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe('flags that would be ignored are refused (the binary)', () => {
   it.each([

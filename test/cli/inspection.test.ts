@@ -12,11 +12,26 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 // HOME is an empty temp dir: the tester's own ~/.ssh/config must not change what inventory prints.
 const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: dir } });
 const SMALL = 'examples/small.yaml';
-const LABELS = 'test/fixtures/inventory/labels.yaml';
+/** labels.yaml, its n2's key (/keys/id_ed25519) moved to `keys` in the temp dir, where the test puts one: the inventory refuses a key that is not there. */
+let LABELS: string;
+let keys: string;
+
+/** A HOME holding the key small.yaml names (~/.ssh/id_ed25519). */
+const homeWithKey = (home: string) => {
+  mkdirSync(join(home, '.ssh'), { recursive: true });
+  writeFileSync(join(home, '.ssh', 'id_ed25519'), 'a key\n', { mode: 0o600 });
+  return home;
+};
 
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gridops-inspect-'));
+  homeWithKey(dir);
+  keys = join(dir, 'keys');
+  mkdirSync(keys);
+  writeFileSync(join(keys, 'id_ed25519'), 'a key\n', { mode: 0o600 });
+  LABELS = join(dir, 'labels.yaml');
+  writeFileSync(LABELS, readFileSync(`${root}test/fixtures/inventory/labels.yaml`, 'utf8').replace('identityFile: /keys/id_ed25519', `identityFile: ${keys}/id_ed25519`));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -154,16 +169,15 @@ describe('gridops inventory', () => {
       // YAML 1.1 (Ansible's) reads these unquoted as true, true and 90
       label_ssd: 'yes', label_power: 'on', label_zone: '1:30',
     });
-    expect(vars.n2).toMatchObject({ ansible_host: 'node2.example.org', ansible_port: 22, ansible_user: 'root', ansible_ssh_private_key_file: '/keys/id_ed25519' });
+    expect(vars.n2).toMatchObject({ ansible_host: 'node2.example.org', ansible_port: 22, ansible_user: 'root', ansible_ssh_private_key_file: `${keys}/id_ed25519` });
     // the jump hop as gridops makes it: the topology's known_hosts and the node's key (test/inventory/ssh-common-args.test.ts runs it)
-    expect(vars.n2.ansible_ssh_common_args).toBe(`-o 'ProxyCommand=ssh -o '"'"'UserKnownHostsFile=/etc/gridops/known_hosts'"'"' -o '"'"'StrictHostKeyChecking=yes'"'"' -o '"'"'IdentityFile=/keys/id_ed25519'"'"' -p 2200 -l admin -W '"'"'[%h]:%p'"'"' bastion.example.org' -o UserKnownHostsFile=/etc/gridops/known_hosts -o StrictHostKeyChecking=yes`);
+    expect(vars.n2.ansible_ssh_common_args).toBe(`-o 'ProxyCommand=ssh -o '"'"'UserKnownHostsFile=/etc/gridops/known_hosts'"'"' -o '"'"'StrictHostKeyChecking=yes'"'"' -o '"'"'IdentityFile=${keys}/id_ed25519'"'"' -p 2200 -l admin -W '"'"'[%h]:%p'"'"' bastion.example.org' -o UserKnownHostsFile=/etc/gridops/known_hosts -o StrictHostKeyChecking=yes`);
     expect(vars.n2.ansible_become).toBeUndefined();
     expect(vars.n3).toMatchObject({ ansible_host: 'fd00::13', gridops_region: 'us-east', gridops_super_peer: 'prefer' });
   });
 
   it('fills what the topology leaves to defaults from ~/.ssh/config, as gridops connects', () => {
-    const home = join(dir, 'home');
-    mkdirSync(join(home, '.ssh'), { recursive: true });
+    const home = homeWithKey(join(dir, 'home'));
     writeFileSync(join(home, '.ssh', 'config'), 'Host ra-*\n  User ops\n  Port 2201\n  IdentityFile /keys/grid\nHost 10.0.2.11\n  HostName nb-01.example.org\n');
     const r = spawnSync(`${root}bin/run.js`, ['inventory', SMALL, '--format', 'yaml'], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } });
     expect(r.status).toBe(0);
@@ -175,8 +189,7 @@ describe('gridops inventory', () => {
   });
 
   it("says a HostName of a node's name's block that gridops does not dial once per node, as a run says it", () => {
-    const home = join(dir, 'home-unused-hostname');
-    mkdirSync(join(home, '.ssh'), { recursive: true });
+    const home = homeWithKey(join(dir, 'home-unused-hostname'));
     writeFileSync(join(home, '.ssh', 'config'), 'Host ra-01\n  HostName 192.168.9.9\n', { mode: 0o600 });
     const r = spawnSync(`${root}bin/run.js`, ['inventory', SMALL, '--format', 'yaml'], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } });
     expect(r.status).toBe(0);
@@ -236,9 +249,40 @@ describe('gridops inventory', () => {
     });
   });
 
+  it("refuses a node ~/.ssh/config routes through a ProxyCommand, as a run refuses it: Ansible's ssh would run that hop unchecked against the topology's known_hosts", () => {
+    const home = join(dir, 'home-proxy-command');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    const config = join(home, '.ssh', 'config');
+    writeFileSync(config, 'Host 10.0.9.*\n  ProxyCommand ssh -W %h:%p bastion\n', { mode: 0o600 });
+    const file = join(dir, 'proxied.yaml');
+    writeFileSync(file, 'apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.9.1 }\n          - { name: n2, address: 10.0.8.2 }\n');
+    const inventory = (...flags: string[]) => spawnSync(`${root}bin/run.js`, ['inventory', file, ...flags], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: home } });
+    const r = inventory();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`n1: the ProxyCommand at ${config}:2 reaches 10.0.9.1, which gridops cannot run (it runs no local command to connect); no inventory was written`);
+    expect(r.stderr).toContain('route it with ProxyJump (one hop) there, or give the node ssh.jumpHost in the topology');
+    const json = inventory('--json');
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ code: 'CONNECTION', message: expect.stringContaining('no inventory was written') });
+  });
+
+  it("refuses the topology's ssh.identityFile where it is not there, as plan refuses it, writing no inventory", () => {
+    const file = join(dir, 'missing-key.yaml');
+    const missing = join(dir, 'id_missing');
+    writeFileSync(file, `apiVersion: gridops/v1\nkind: Grid\nmetadata: { name: g }\ndefaults:\n  ssh: { identityFile: ${missing} }\nregions:\n  - name: r1\n    subgrids:\n      - name: s1\n        nodes:\n          - { name: n1, address: 10.0.9.1 }\n`);
+    const r = run('inventory', file);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`cannot read the identity file ${missing} (ENOENT), named by ssh.identityFile of defaults in ${file} for n1; no inventory was written`);
+    const json = run('inventory', file, '--json');
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ code: 'INPUT_FILE', message: expect.stringContaining(`${missing} (ENOENT)`) });
+  });
+
   it('refuses a grid whose names would collide as Ansible groups, naming both', () => {
     const file = join(dir, 'collide.yaml');
-    writeFileSync(file, readFileSync(`${root}${LABELS}`, 'utf8').replace('name: eu-west', 'name: all')); // a valid DNS label, and Ansible's own group
+    writeFileSync(file, readFileSync(LABELS, 'utf8').replace('name: eu-west', 'name: all')); // a valid DNS label, and Ansible's own group
     const r = run('inventory', file);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('region all and Ansible\'s own group would both be the Ansible group "all"');

@@ -113,10 +113,19 @@ describe('--json: warnings and progress as JSON lines on stderr, stdout one JSON
   it('inventory --json: a ~/.ssh/config block gridops does not apply is a warning line', () => {
     mkdirSync(join(dir, '.ssh'));
     writeFileSync(join(dir, '.ssh', 'config'), 'Match exec "true"\n  User someone\n');
+    // The known_hosts file the fixture checks against (the default ~/.ssh/known_hosts) is there: its absence is a warning of its own (below).
+    writeFileSync(join(dir, '.ssh', 'known_hosts'), '');
     const r = spawnSync(`${root}bin/run.js`, ['inventory', file, '--json'], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: dir } });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toHaveProperty('regions');
     expect(jsonLines(r.stderr)).toEqual([{ type: 'warning', message: expect.stringMatching(/\.ssh\/config:1: Match exec is not evaluated/) }]);
+  });
+
+  it('inventory --json: a known_hosts file that is not there, which Ansible would check every host against strictly, is a warning line; the inventory is still written (exit 0)', () => {
+    const r = spawnSync(`${root}bin/run.js`, ['inventory', file, '--json'], { cwd: root, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: dir } });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty('regions');
+    expect(jsonLines(r.stderr)).toEqual([{ type: 'warning', message: expect.stringContaining(`the known_hosts file ${join(dir, '.ssh', 'known_hosts')} (gridops' default ssh.knownHosts) is not there, nor its directory ${join(dir, '.ssh')}: Ansible's ssh checks host keys strictly against it and would refuse n1`) }]);
   });
 
   it('status and graph --live: a ~/.ssh/config block gridops does not apply is a warning too, plain or as a JSON line', () => {

@@ -45,6 +45,20 @@ describe('--persist DURATION', () => {
     }
   });
 
+  it('says where the value came from, for the warnings that name it: the environment only where the command line has no --persist', () => {
+    const saved = process.env.GRIDOPS_PERSIST;
+    process.env.GRIDOPS_PERSIST = '60s';
+    try {
+      expect(options('60s').persistFromEnvironment).toBe(true);
+      // another value than the environment's came from the command line
+      expect(options('90s').persistFromEnvironment).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.GRIDOPS_PERSIST;
+      else process.env.GRIDOPS_PERSIST = saved;
+    }
+    expect(options('60s').persistFromEnvironment).toBe(false);
+  });
+
   it('the keeper never lives longer than the limit, whatever a caller of the library asks', () => {
     expect(keeperLifetime(60_000)).toEqual({ idleMs: 60_000, maxMs: KEEPER_MAX_LIFETIME_MS });
     expect(keeperLifetime(2 * 3_600_000)).toEqual({ idleMs: KEEPER_MAX_LIFETIME_MS, maxMs: KEEPER_MAX_LIFETIME_MS });

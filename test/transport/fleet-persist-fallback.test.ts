@@ -1,5 +1,5 @@
 /**
- * `--persist` (GRIDOPS_PERSIST) with --accept-new-host-keys or a become password: the run connects
+ * `--persist` (or GRIDOPS_PERSIST, as the warning then names it) with --accept-new-host-keys or a become password: the run connects
  * directly (the keeper records no host key and gets no become password), and says so once, on the run's own
  * output (ConnectOptions.warn). Without either, it goes through the keeper and says nothing, a global
  * known_hosts file with lines in it included (the keeper checks against it as a direct run does).
@@ -60,25 +60,30 @@ describe('--persist that cannot be used', () => {
 
   it('with a become password: says once that the connections are opened directly', async () => {
     const r = await run({ becomePrompt: async () => 'pw' });
-    expect(r.said).toEqual(['warning: --persist (GRIDOPS_PERSIST) is not used with a become password (no become password reaches the keeper): connections are opened directly and not kept']);
+    expect(r.said).toEqual(['warning: --persist is not used with a become password (no become password reaches the keeper): connections are opened directly and not kept']);
   });
 
   it('with --accept-new-host-keys: says once that the connections are opened directly', async () => {
     const r = await run({ acceptNewHostKeys: true });
-    expect(r.said).toEqual(['warning: --persist (GRIDOPS_PERSIST) is not used with --accept-new-host-keys (the keeper records no host key): connections are opened directly and not kept']);
+    expect(r.said).toEqual(['warning: --persist is not used with --accept-new-host-keys (the keeper records no host key): connections are opened directly and not kept']);
   });
 
   it('with both: one line naming both', async () => {
     const r = await run({ acceptNewHostKeys: true, becomePrompt: async () => 'pw' });
     expect(r.said).toHaveLength(1);
-    expect(r.said[0]).toMatch(/^warning: --persist \(GRIDOPS_PERSIST\) is not used with --accept-new-host-keys .* and a become password .*: connections are opened directly/);
+    expect(r.said[0]).toMatch(/^warning: --persist is not used with --accept-new-host-keys .* and a become password .*: connections are opened directly/);
+  });
+
+  it('names GRIDOPS_PERSIST, not --persist, where the value came from the environment (there is no --persist on the command line to drop)', async () => {
+    const r = await run({ acceptNewHostKeys: true, persistFromEnvironment: true });
+    expect(r.said).toEqual(['warning: GRIDOPS_PERSIST is not used with --accept-new-host-keys (the keeper records no host key): connections are opened directly and not kept']);
   });
 
   it('also in the run log (--log-file)', async () => {
     const logged: string[] = [];
     const noop = () => undefined;
     await run({ acceptNewHostKeys: true, logger: { debug: noop, info: noop, warn: (_f, m) => logged.push(m) } });
-    expect(logged).toEqual([expect.stringMatching(/^warning: --persist .* is not used with --accept-new-host-keys/)]);
+    expect(logged).toEqual([expect.stringMatching(/^warning: --persist is not used with --accept-new-host-keys/)]);
   });
 
   it('without either: goes through the keeper and says nothing', async () => {
@@ -102,7 +107,7 @@ describe('--persist that cannot be used', () => {
       await fleet.readEach(unattachable, connect, async () => 'read');
       await fleet.readEach(unattachable, connect, async () => 'read');
       await fleet.close();
-      expect(said).toEqual([expect.stringMatching(/^warning: --persist \(GRIDOPS_PERSIST\) is not used: .*\.sock is not a socket \(remove .*\): connections are opened directly and not kept$/)]);
+      expect(said).toEqual([expect.stringMatching(/^warning: --persist is not used: .*\.sock is not a socket \(remove .*\): connections are opened directly and not kept$/)]);
     } finally {
       rmSync(path, { force: true });
     }
