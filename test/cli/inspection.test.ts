@@ -274,7 +274,7 @@ describe('gridops inventory', () => {
     const r = run('inventory', file);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain(`cannot read the identity file ${missing} (ENOENT), named by ssh.identityFile of defaults in ${file} for n1; no inventory was written`);
+    expect(r.stderr).toContain(`cannot read the identity file ${missing} (ENOENT), named by ssh.identityFile of defaults at ${file}:5:24 for n1; no inventory was written`);
     const json = run('inventory', file, '--json');
     expect(json.status).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ code: 'INPUT_FILE', message: expect.stringContaining(`${missing} (ENOENT)`) });

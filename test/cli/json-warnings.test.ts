@@ -105,9 +105,9 @@ describe('--json: warnings and progress as JSON lines on stderr, stdout one JSON
     const env = { ...process.env, HOME: dir, NO_COLOR: '1', GRIDOPS_KEEPER_DIR: join(dir, 'keeper') };
     const args = ['apply', file, '--persist', '60s', '--accept-new-host-keys', '--yes', '--state-dir', dir];
     const json = spawnSync(`${root}bin/run.js`, [...args, '--json'], { cwd: root, encoding: 'utf8', timeout: 60_000, env });
-    warningsOnly(json.stderr, /^--persist \(GRIDOPS_PERSIST\) is not used with --accept-new-host-keys/);
+    warningsOnly(json.stderr, /^--persist is not used with --accept-new-host-keys/);
     const plain = spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 60_000, env });
-    expect(plain.stderr).toMatch(/^warning: --persist \(GRIDOPS_PERSIST\) is not used with --accept-new-host-keys \(the keeper records no host key\): connections are opened directly and not kept$/m);
+    expect(plain.stderr).toMatch(/^warning: --persist is not used with --accept-new-host-keys \(the keeper records no host key\): connections are opened directly and not kept$/m);
   });
 
   it('inventory --json: a ~/.ssh/config block gridops does not apply is a warning line', () => {
