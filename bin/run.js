@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { commandWords } from './command-words.js';
 import { requireCached } from './require-cached.js';
 
 // oclif checks its own engines range with semver on every start (about 40 ms of CPU, 8% of a
@@ -28,23 +29,73 @@ try {
 // NODE_ENV=development, and of every CLI run in the tests. gridops runs only its built bundle.
 globalThis.oclif = { ...globalThis.oclif, enableAutoTranspile: false };
 const cli = requireCached(bundle, (specifier) => import(specifier));
+const root = fileURLToPath(new URL('..', import.meta.url));
+/** package.json, as oclif would read it, for a run that loads it here (ownCommandOnly). */
+const packageJson = () => JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+/** The words the command line names its command with, found here (bin/command-words.js says why). */
+const words = process.argv.slice(2);
+const named = commandWords(words, Object.keys(cli.COMMANDS));
+const helpAsked = words.some((a) => a === '--help' || a === '-h');
+
 /**
  * oclif loads its core plugins (help, not-found, autocomplete: package.json oclif.plugins) on
  * every start, finding each package's root and manifest: 5 ms of a 50-host plan's start-up
  * (2026-12-06), before it connects. None of them has a hook a command of gridops' own runs
  * (not-found's runs only for an unknown command), so a run of one of those, without a help flag,
  * gets the root plugin alone. Anything else (help, autocomplete, a typo, `--help`) loads them all.
+ * The command goes to oclif as found here, with ':' as its topic separator, so that oclif does not
+ * search again: the words after it are the command's arguments (`schema extra` is then the
+ * command's own "unexpected argument extra" usage error, exit 64).
  */
 function ownCommandOnly() {
-  const [id, ...rest] = process.argv.slice(2);
-  if (id === undefined || !Object.hasOwn(cli.COMMANDS, id) || rest.some((a) => a === '--help' || a === '-h')) return undefined;
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const pjson = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+  if (!named?.known || helpAsked) return undefined;
+  const pjson = packageJson();
   delete pjson.oclif.plugins;
-  return { loadOptions: { root, pjson } };
+  pjson.oclif.topicSeparator = ':';
+  return { args: [named.id, ...named.rest], loadOptions: { root, pjson } };
 }
 
-await cli.execute(ownCommandOnly() ?? { dir: import.meta.url });
+/**
+ * A command neither gridops nor its plugins have, named as typed without the words after it
+ * (oclif glued them on: "valdate x is not a gridops command"). Off a terminal, said here in
+ * gridops' error format with the command meant, which plugin-not-found only asks a terminal about;
+ * on one, plugin-not-found asks "Did you mean validate?" and runs it, with the words after it.
+ */
+async function unknownCommand() {
+  if (named === undefined || named.known || helpAsked) return undefined;
+  const pluginIds = pluginCommandIds();
+  if (pluginIds === undefined || pluginIds.includes(named.id)) return undefined;
+  const spaced = (id) => id.replaceAll(':', ' ');
+  if (process.stdin.isTTY) {
+    // oclif takes an id with ':' as it is; one without, only with ':' as the separator.
+    if (named.id.includes(':')) return { args: [named.id, ...named.rest], dir: import.meta.url };
+    const pjson = packageJson();
+    pjson.oclif.topicSeparator = ':';
+    return { args: [named.id, ...named.rest], loadOptions: { root, pjson } };
+  }
+  const { closest } = await import('fastest-levenshtein');
+  const meant = spaced(closest(named.id, [...Object.keys(cli.COMMANDS), ...pluginIds]));
+  const topic = named.id.includes(':') ? ` ${spaced(named.id.slice(0, named.id.lastIndexOf(':')))}` : '';
+  const message = `${spaced(named.id)} is not a gridops command`;
+  const hint = `Did you mean ${meant}? \`gridops help${topic}\` lists the commands`;
+  if (named.rest.includes('--json')) process.stdout.write(`${JSON.stringify({ error: 'UnknownCommandError', code: 'UNKNOWN_COMMAND', message, hint }, null, 2)}\n`);
+  else process.stderr.write(`error: ${message}\nhint: ${hint}\n`);
+  process.exitCode = 127;
+  return 'said';
+}
+
+/** The commands of the core plugins (`help`, `autocomplete`), from their manifests; undefined where one cannot be read. */
+function pluginCommandIds() {
+  try {
+    return packageJson().oclif.plugins.flatMap((name) => Object.keys(JSON.parse(readFileSync(`${root}node_modules/${name}/oclif.manifest.json`, 'utf8')).commands));
+  } catch {
+    return undefined;
+  }
+}
+
+const own = ownCommandOnly();
+const unknown = own ? undefined : await unknownCommand();
+if (unknown !== 'said') await cli.execute(own ?? unknown ?? { dir: import.meta.url });
 
 // A finished command whose event loop holds nothing but the standard streams ends here, as Node
 // would end it next, but without tearing down V8's heap page by page (a 50-host plan's heap is

@@ -28,8 +28,8 @@ describe('first contact (the binary)', () => {
   it('a mistyped command says so and exits 127 (a terminal is asked "Did you mean validate?")', () => {
     const r = run(['valdate', 'examples/small.yaml']);
     expect(r.status).toBe(127);
-    expect(r.stderr).toContain('valdate examples/small.yaml is not a gridops command');
-    expect(r.stderr).toContain('gridops help');
+    expect(r.stderr).toContain('error: valdate is not a gridops command\n');
+    expect(r.stderr).toContain('hint: Did you mean validate? `gridops help` lists the commands');
   });
 
   it('bash completion completes commands, topics and flags', () => {
