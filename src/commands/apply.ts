@@ -35,7 +35,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
 
   async run(): Promise<ApplyResult> {
     const { args, flags } = await this.parse(Apply);
-    const savedPlan = flags.plan ? await loadPlan(flags.plan) : undefined;
+    const savedPlan = flags.plan ? await loadPlan(flags.plan, args.file) : undefined;
     return runApplyLike(
       this,
       'apply',
@@ -46,6 +46,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
         // for the grid's workflow) and its nodes. Given, the workflow checks them against it (check-saved-plan.ts).
         playbooks: savedPlan && !flags.playbook ? (savedPlan.adHocPlaybooks ? savedPlan.playbooks : undefined) : flags.playbook,
         savedPlan,
+        savedPlanFile: flags.plan,
         ...(savedPlan && !flags.limit ? { limit: savedPlan.limit } : {}),
         failFast: flags['fail-fast'],
         verify: flags.verify,

@@ -173,6 +173,12 @@ export class InterruptedError extends GridopsError {
 /** One or more hosts failed during apply; the summary lists them. */
 export class ApplyFailedError extends GridopsError {
   readonly code = 'APPLY_FAILED';
+
+  override toJSON(): Record<string, unknown> {
+    // JSON has no summary above, as ValidationError's has no lines: the hint points at the result it carries.
+    const hint = this.hint?.replace(/^fix the hosts listed above/, 'fix each host of `result.unreachable` and each of `result.hosts` whose status is "failed"');
+    return { ...super.toJSON(), hint };
+  }
 }
 
 /** Apply's changes landed, but the agents did not agree on one overlay within the health timeout; or, before a rolling apply's first batch, they did not (nothing changed). */

@@ -3,7 +3,7 @@ import { applyInBatches } from './apply-in-batches.js';
 import { applyOutcome, type ApplyResult } from './apply-outcome.js';
 import { askAgentsBeforeRolling } from './ask-agents-before-rolling.js';
 import { checkChangedHosts } from './changed-host.js';
-import { checkSavedPlan, checkSavedPlanFlags } from './check-saved-plan.js';
+import { checkSavedPlan, checkSavedPlanFlags, checkSavedPlanTopology } from './check-saved-plan.js';
 import { checkGridKeyWholeGrid } from './check-grid-key-whole-grid.js';
 import { checkRolling } from './check-rolling.js';
 import { checkRollingBudget } from './check-rolling-budget.js';
@@ -31,6 +31,8 @@ export const APPLY_PHASES: readonly Phase[] = [
   // Before the topology is read: another --playbook or --limit beside a saved plan is a usage error, whatever else is wrong.
   checkSavedPlanFlags,
   validateTopology,
+  // As soon as the topology is read: a plan of another grid, or of the topology before an edit, needs no host to be refused.
+  checkSavedPlanTopology,
   // Before the first phase that reads the state (RunContext.recordedState): record-state then merges into that one read.
   lockState,
   // First of the state's readers: nothing is planned from records a newer gridops wrote (unless --allow-older-gridops).

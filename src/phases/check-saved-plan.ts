@@ -1,6 +1,8 @@
 import { StalePlanError, UsageError } from '../errors/index.js';
 import { hostHasWork, planFingerprint, type Plan } from '../plan/plan.js';
+import { replanCommand } from '../plan/replan-command.js';
 import { playbookRef } from '../playbooks/load.js';
+import type { Grid } from '../topology/model.js';
 import { limitSelectors } from '../topology/select.js';
 import type { Phase } from './phase.js';
 
@@ -61,6 +63,34 @@ function checkSavedAllowOlderGridops(plan: Plan, given: boolean): void {
 }
 
 /**
+ * `apply --plan`: a plan of another grid, or of this grid's topology before an edit, is refused as
+ * soon as the topology is read, before the lock or any connection: the plan records its grid and
+ * its topology's hash, so no host needs to be asked. Said as what it is (another grid is not a
+ * changed topology), with the `gridops plan` that makes it again.
+ */
+export const checkSavedPlanTopology: Phase = {
+  title: 'check the saved plan is of this topology',
+  shouldRun: (ctx) => ctx.options.savedPlan !== undefined,
+  async run(ctx) {
+    assertPlanOfTopology(ctx.options.savedPlan!, ctx.grid, ctx.options.topologyFile, ctx.options.savedPlanFile);
+  },
+};
+
+/** `saved` was made from this grid's topology as it is now (its name and sha256), else a StalePlanError naming what differs. */
+export function assertPlanOfTopology(saved: Plan, grid: Pick<Grid, 'name' | 'sourceHash'>, topologyFile: string, planFile?: string): void {
+  const replan = replanCommand(saved, topologyFile, planFile);
+  if (saved.topology.grid !== grid.name) {
+    throw new StalePlanError(
+      `this plan is for grid ${saved.topology.grid} (from ${saved.topology.file}), not grid ${grid.name}; nothing was changed`,
+      `make a plan of grid ${grid.name} with \`${replan}\`, review it, then apply it; or apply this plan with ${saved.topology.file}`,
+    );
+  }
+  if (saved.topology.sourceHash !== grid.sourceHash) {
+    throw new StalePlanError(`the topology changed since the plan was saved: ${topologyFile}'s hash differs; nothing was changed`, `make a new plan with \`${replan}\`, review it, then apply it`);
+  }
+}
+
+/**
  * `apply --plan`: the saved plan is applied only while the topology and every host still plan
  * exactly the same changes and handlers, with the same commands (README: the contract of a saved plan).
  */
@@ -68,15 +98,15 @@ export const checkSavedPlan: Phase = {
   title: 'check the saved plan against the hosts',
   shouldRun: (ctx) => ctx.options.savedPlan !== undefined,
   async run(ctx) {
-    assertPlanStillValid(ctx.options.savedPlan!, ctx.plan);
+    assertPlanStillValid(ctx.options.savedPlan!, ctx.plan, replanCommand(ctx.options.savedPlan!, ctx.options.topologyFile, ctx.options.savedPlanFile));
   },
 };
 
-/** A saved plan may only be applied while the topology and every host still plan the same changes and handlers (planFingerprint). */
-export function assertPlanStillValid(saved: Plan, fresh: Plan): void {
-  if (saved.topology.sourceHash !== fresh.topology.sourceHash) {
-    throw new StalePlanError('the topology changed since the plan was saved', 'make a new plan with `gridops plan --out`');
-  }
+/**
+ * A saved plan may only be applied while every host still plans the same changes and handlers
+ * (planFingerprint); its topology was checked before any connection (checkSavedPlanTopology).
+ */
+export function assertPlanStillValid(saved: Plan, fresh: Plan, replan: string): void {
   const freshByHost = new Map(fresh.hosts.map((h) => [h.host, h]));
   const drifted = saved.hosts.filter((h) => {
     const now = freshByHost.get(h.host);
@@ -84,6 +114,6 @@ export function assertPlanStillValid(saved: Plan, fresh: Plan): void {
   });
   const added = fresh.hosts.filter((h) => !saved.hosts.some((s) => s.host === h.host) && hostHasWork(h));
   if (drifted.length || added.length) {
-    throw new StalePlanError(`hosts changed since the plan was saved: ${[...drifted, ...added].map((h) => h.host).join(', ')}; nothing was changed`, 'make a new plan with `gridops plan --out` and review it');
+    throw new StalePlanError(`hosts changed since the plan was saved: ${[...drifted, ...added].map((h) => h.host).join(', ')}; nothing was changed`, `make a new plan with \`${replan}\`, review it, then apply it`);
   }
 }

@@ -47,6 +47,8 @@ export interface RunOptions {
 /** What apply adds to a plan run. */
 export interface ApplyOptions extends RunOptions {
   savedPlan?: Plan;
+  /** Where savedPlan was read from (`--plan`), for the `gridops plan ... --out` a refusal of it suggests. */
+  savedPlanFile?: string;
   failFast: boolean;
   /** Ask the agents afterwards whether the overlay converged (default true). */
   verify?: boolean;

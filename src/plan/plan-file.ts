@@ -4,25 +4,53 @@ import { InputFileError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { PLAN_FORMAT, type Plan } from './plan.js';
 import { firstBadPlanField } from './saved-plan-shape.js';
+import { jsonSyntaxError } from '../text/json-syntax-error.js';
+import { sh } from '../transport/quote.js';
 
-const MAKE_ONE = 'create one with `gridops plan TOPOLOGY --out plan.json`';
+/**
+ * The `gridops plan` that makes a plan at `file`; TOPOLOGY where the command has no topology
+ * (`show`). A file not named .json may be a topology given in the wrong place: a hint followed as
+ * written must not overwrite it, so that plan goes to plan.json.
+ */
+function planCommand(file: string, topologyFile?: string): string {
+  return sh(['gridops', 'plan', topologyFile ?? 'TOPOLOGY', '--out', /\.json$/i.test(file) ? file : 'plan.json']);
+}
+
+const makeOne = (file: string, topologyFile?: string) => `make one with \`${planCommand(file, topologyFile)}\``;
 
 export async function savePlan(file: string, plan: Plan): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`, 0o600);
 }
 
-export async function loadPlan(file: string): Promise<Plan> {
-  let plan: Plan;
+/** The saved plan at `file`, refused (InputFileError) unless it is one; `topologyFile`, where known, goes into the hint. */
+export async function loadPlan(file: string, topologyFile?: string): Promise<Plan> {
+  let text: string;
   try {
-    plan = JSON.parse(await readFile(file, 'utf8')) as Plan;
+    text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EISDIR' ? 'it is a directory' : code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
-    throw new InputFileError(`cannot read plan ${file}: ${why}`, MAKE_ONE, { cause: err });
+    throw new InputFileError(`cannot read plan ${file}: ${why}`, makeOne(file, topologyFile), { cause: err });
   }
-  if (plan?.format !== PLAN_FORMAT) throw new InputFileError(`${file} is not a gridops plan (format ${printableValue(plan?.format)})`, MAKE_ONE);
+  let plan: unknown;
+  try {
+    plan = JSON.parse(text);
+  } catch (err) {
+    throw new InputFileError(`${file} is not JSON (${jsonSyntaxError(text, (err as Error).message)})`, makeOne(file, topologyFile), { cause: err });
+  }
+  const notPlan = notAPlan(plan);
+  if (notPlan) throw new InputFileError(`${file} is not a gridops plan: ${notPlan}`, makeOne(file, topologyFile));
   // Checked here, before any phase: apply --plan would otherwise take the lock and connect to every host first.
   const bad = firstBadPlanField(plan);
-  if (bad) throw new InputFileError(`${file} is not a complete gridops plan: ${bad}`, `a saved plan is not edited by hand: make it again with \`gridops plan TOPOLOGY --out ${file}\``);
-  return plan;
+  if (bad) throw new InputFileError(`${file} is not a complete gridops plan: ${bad}`, `a saved plan is not edited by hand: make it again with \`${planCommand(file, topologyFile)}\``);
+  return plan as Plan;
+}
+
+/** Why JSON `value` is no gridops plan at all (no format of ours); undefined where it says it is one. */
+function notAPlan(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return `it holds ${printableValue(value)}, not an object with a format field`;
+  if (Array.isArray(value)) return 'it holds a list, not an object with a format field';
+  if (!('format' in value)) return 'it has no format field';
+  const format = (value as { format: unknown }).format;
+  return format === PLAN_FORMAT ? undefined : `its format is ${printableValue(format)}, not ${printableValue(PLAN_FORMAT)}`;
 }

@@ -61,6 +61,14 @@ describe('what a failed run says to run again', () => {
     expect(ended('reset', n2Down).hint).toBe('fix the hosts listed above, then run reset again; it only does what is still needed');
     expect(ended('reset', { interrupted: true } as Partial<RunContext>).hint).toBe('run reset again; it continues from the real state of each host');
   });
+
+  it('as JSON, points at the hosts its result lists: JSON has no hosts listed above', () => {
+    const err = ended(undefined, n2Down);
+    const json = err.toJSON();
+    expect(json.hint).toBe('fix each host of `result.unreachable` and each of `result.hosts` whose status is "failed", then run apply again; it only does what is still needed');
+    expect((json.result as { unreachable: Array<{ host: string }> }).unreachable.map((u) => u.host)).toEqual(['n2']);
+    expect(JSON.parse(JSON.stringify(err)).hint).toBe(json.hint);
+  });
 });
 
 describe('a rolling apply stopped at a failed batch', () => {

@@ -84,6 +84,7 @@ describe('the apply workflow is one list of phases', () => {
     expect(APPLY_PHASES.map((p) => p.title)).toEqual([
       'check the playbooks and nodes against the saved plan',
       'validate the topology and its playbooks',
+      'check the saved plan is of this topology',
       'lock the state',
       'check that no newer gridops applied the grid',
       'find nodes to decommission',

@@ -60,7 +60,31 @@ describe('loadPlan checks the shape of a saved plan', () => {
     expect((await refusal({ ...plan, hosts: [{ ...host, handlers: null }] })).message).toMatch(/hosts\[0\]\.handlers must be a list, not null/);
   });
 
-  it('says which file is not a plan at all, as before', async () => {
+  it('says which file is not a plan at all, and why, in gridops words', async () => {
     for (const content of [null, [], {}]) expect((await refusal(content)).message).toMatch(/is not a gridops plan/);
+    const file = join(dir, 'plan.json');
+    expect((await refusal({})).message).toBe(`${file} is not a gridops plan: it has no format field`);
+    expect((await refusal([])).message).toBe(`${file} is not a gridops plan: it holds a list, not an object with a format field`);
+    expect((await refusal({ ...plan, format: 'terraform' })).message).toBe(`${file} is not a gridops plan: its format is "terraform", not "${plan.format}"`);
+  });
+
+  it('says where text that is not JSON goes wrong, on one line, with a hint that names the plan file', async () => {
+    const cases: Array<[string, string]> = [
+      ['not json\n', 'line 1, column 2: unexpected "o"'],
+      ['{\n  "a": 1,\n}\n', 'line 3, column 1: unexpected "}"'],
+      ['{"a":\n tru}', 'line 2, column 5: unexpected "}"'],
+      ['', 'line 1, column 1: unexpected end of file'],
+      ['{"a": "b"', 'line 1, column 10: unexpected end of file'],
+      ['{"a": 1} x', 'line 1, column 10: unexpected "x"'],
+    ];
+    for (const [text, where] of cases) {
+      const file = join(dir, 'text.json');
+      writeFileSync(file, text);
+      const err = await loadPlan(file, 'grid.yaml').then(() => undefined, (e: unknown) => e as InputFileError);
+      expect(err).toBeInstanceOf(InputFileError);
+      expect(err!.message).toBe(`${file} is not JSON (${where})`);
+      expect(err!.message).not.toContain('\n');
+      expect(err!.hint).toBe(`make one with \`gridops plan grid.yaml --out ${file}\``);
+    }
   });
 });
