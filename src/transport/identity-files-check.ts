@@ -16,12 +16,14 @@ const NOT_CONTACTED = 'no host was contacted';
  * path that is not there (or is a directory) is the operator's mistake, said once for every host that names it, where each host
  * used to connect first and then fail on its own. So is an encrypted one with no ssh-agent
  * (`agentSocket`, SSH_AUTH_SOCK) for a host, or a jump host, that names no other: gridops cannot
- * ask for its passphrase, so that host could not log in. Unnamed default keys (~/.ssh/id_*) are tried only if present.
+ * ask for its passphrase, so that host could not log in. So is a public key named as one with no
+ * agent (refusePublicKeys). Unnamed default keys (~/.ssh/id_*) are tried only if present.
  * `statOf` is the run's, shared with the skip of missing ssh_config ones, so each file is statted once.
  */
 export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, agentSocket: string | undefined = process.env.SSH_AUTH_SOCK, statOf: IdentityFileStats = identityFileStats()): void {
   checkReadableIdentityFiles(specs, whereNamed, statOf);
   if (agentSocket) return;
+  refusePublicKeys(specs, whereNamed);
   const encrypted = encryptedOnlyIdentityFiles(specs);
   if (encrypted.length === 0) return;
   const noAgent = 'no ssh-agent is running (SSH_AUTH_SOCK is not set)';
@@ -43,13 +45,14 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: Wh
 
 /**
  * The first half of checkIdentityFiles, alone for the inventory (whose ssh can ask for a
- * passphrase): every identity file of `specs`, and of their jump hosts, there and readable.
- * `notDone` ends the refusal, saying what did not happen: the inventory connects to nothing, so it
- * says what it did not write rather than a run's "no host was contacted".
+ * passphrase, and takes a public key named as an identity file as the agent's key it selects):
+ * every identity file of `specs`, and of their jump hosts, there and readable. `notDone` ends the
+ * refusal, saying what did not happen: the inventory connects to nothing, so it says what it did
+ * not write rather than a run's "no host was contacted".
  */
 export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, statOf: IdentityFileStats = identityFileStats(), notDone = NOT_CONTACTED): void {
   const unreadable = unreadableIdentityFiles(specs, statOf);
-  if (unreadable.length === 0) return refusePublicKeys(specs, whereNamed);
+  if (unreadable.length === 0) return;
   const problems = unreadable.map(({ path, reason, hosts }) => {
     const where = whereNamed(hosts[0]!, path);
     return `${path} (${reason}), named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`;
@@ -63,10 +66,12 @@ export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereN
 }
 
 /**
- * A public key named as an identity file (`id_ed25519.pub` for `id_ed25519`), refused before the
- * first connection as an unreadable one is: gridops cannot sign with it, and each host would refuse
- * it as if its authorized_keys lacked it. Judged by content (public-key-text.ts), not by name; the
- * hint names the private key beside it where there is one.
+ * A public key named as an identity file (`id_ed25519.pub` for `id_ed25519`) in a run with no
+ * ssh-agent, refused before the first connection as an unreadable one is: gridops cannot sign with
+ * it, and each host would refuse the login. With an agent it is not refused: as ssh_config(5) says,
+ * it then selects the agent's copy of its private key (1Password, a hardware key), so the connection
+ * logs in with the agent (ssh-auth-methods.ts). Judged by content (public-key-text.ts), not by name;
+ * the hint names the private key beside it where there is one.
  */
 function refusePublicKeys(specs: readonly SshHostSpec[], whereNamed: WhereNamed): void {
   const publicKeys = [...identityFilesOf(specs)].filter(([path]) => isPublicKeyText(readFileSync(path, 'latin1')));
@@ -78,8 +83,8 @@ function refusePublicKeys(specs: readonly SshHostSpec[], whereNamed: WhereNamed)
   const privateKeys = publicKeys.map(([path]) => privateKeyBeside(path));
   const what = problems.length === 1 ? `the identity file ${problems[0]}` : `${problems.length} identity files are public keys, not private keys: ${problems.join('; ')}`;
   throw new InputFileError(
-    `${what}; gridops signs with the private key; no host was contacted`,
-    `point ssh.identityFile (or the IdentityFile line named) at the private key${privateKeys.every((p) => p !== undefined) ? `, not its .pub: ${privateKeys.join(', ')}` : ' of that pair, not its .pub'}`,
+    `${what}; gridops signs with the private key; ${NOT_CONTACTED}`,
+    `point ssh.identityFile (or the IdentityFile line named) at the private key${privateKeys.every((p) => p !== undefined) ? `, not its .pub: ${privateKeys.join(', ')}` : ' of that pair, not its .pub'}; or, where the private key is in ssh-agent only, run with SSH_AUTH_SOCK set: the .pub then selects the agent's key`,
   );
 }
 

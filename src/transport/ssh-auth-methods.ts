@@ -15,6 +15,9 @@ export function authMethods(ep: Endpoint, opts: SshSessionOptions, log: Transpor
   const methods: AnyAuthMethod[] = [];
   // Explicit keys first: an agent holding many keys could exhaust the server's MaxAuthTries.
   if (explicit) methods.push(...keys);
+  // Every key of the agent, also where a .pub names the one to use (readIdentities): ssh2 offers an
+  // agent's keys as the agent lists them, and limiting them would take an agent object of the
+  // bundled ssh2's own classes (ssh2-client.ts loads only its client and key parser).
   if (agent) methods.push({ type: 'agent', username: ep.user, agent });
   if (!explicit) methods.push(...keys);
   if (methods.length === 0) {

@@ -3,6 +3,7 @@ import type { ParsedKey } from 'ssh2';
 import { ConnectionError } from '../errors/index.js';
 import { expandHome } from './expand-home.js';
 import { withKeyObjectSigning } from './key-object-signing.js';
+import { isPublicKeyText } from './public-key-text.js';
 import type { Endpoint } from './ssh-endpoint.js';
 import type { SshSessionOptions } from './ssh-session-options.js';
 import { ssh2Client } from './ssh2-client.js';
@@ -12,7 +13,7 @@ const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_r
 /** Identity files by the run's session options, read and parsed once (readIdentities). */
 const identities = new WeakMap<SshSessionOptions, Map<string, ReturnType<typeof readIdentity>>>();
 
-type IdentityRead = { error?: undefined; key: ParsedKey } | { error: 'unreadable' | 'encrypted' | 'unparsable'; message: string };
+type IdentityRead = { error?: undefined; key: ParsedKey } | { error: 'unreadable' | 'encrypted' | 'unparsable' | 'public'; message: string };
 
 function readIdentity(path: string): IdentityRead {
   let data: Buffer;
@@ -21,6 +22,8 @@ function readIdentity(path: string): IdentityRead {
   } catch (e) {
     return { error: 'unreadable', message: (e as Error).message };
   }
+  // Not parsed as a key at all: with an agent, a .pub names the agent's key to use (readIdentities).
+  if (isPublicKeyText(data.toString('latin1'))) return { error: 'public', message: 'a public key, not a private key' };
   const parsed = ssh2Client().parseKey(data);
   if (parsed instanceof Error) return { error: /no passphrase given/i.test(parsed.message) ? 'encrypted' : 'unparsable', message: parsed.message };
   const key = Array.isArray(parsed) ? parsed[0]! : parsed;
@@ -42,6 +45,8 @@ export interface UnusableIdentity {
  * The endpoint's identity files, read and parsed once per run (every host of a run uses the same
  * few files; ssh2 takes the parsed key as it is): the keys to offer, and the files that are there
  * but cannot be used. An explicit file that cannot be read at all is an error, as OpenSSH's is.
+ * A public key is unusable only with no agent: with one, as ssh_config(5) has it, it selects the
+ * agent's copy of its private key (1Password, a hardware key), so it is neither offered nor said.
  */
 export function readIdentities(ep: Endpoint, opts: SshSessionOptions): { explicit: boolean; keys: ParsedKey[]; offered: string[]; unusable: UnusableIdentity[] } {
   const explicit = ep.identityFiles !== undefined && ep.identityFiles.length > 0;
@@ -59,6 +64,7 @@ export function readIdentities(ep: Endpoint, opts: SshSessionOptions): { explici
       if (explicit) throw new ConnectionError(ep.label, `cannot read identity file ${path}: ${parsed.message}`, 'check the path in the topology (identityFile)');
       continue;
     }
+    if (parsed.error === 'public' && agentSocketOf(opts)) continue;
     if (parsed.error !== undefined) unusable.push({ path, explicit, encrypted: parsed.error === 'encrypted', message: parsed.message });
     else {
       keys.push(parsed.key);

@@ -35,6 +35,8 @@ describe('a node ~/.ssh/config routes through a ProxyCommand', () => {
     expect(err).toBeInstanceOf(ConnectionError);
     expect(err.message).toBe('n1: the ProxyCommand at /home/u/.ssh/config:2 reaches 10.0.9.1, which gridops cannot run (it runs no local command to connect); no inventory was written');
     expect((err as ConnectionError).hint).toBe('route it with ProxyJump (one hop) there, or give the node ssh.jumpHost in the topology');
+    // Refused before any node's lookup could warn: the refusal is all the operator is told.
+    expect(warned).toEqual([]);
   });
 
   it('is written where the topology names its jump host itself, as a run connects through that jump host', () => {
@@ -52,6 +54,22 @@ describe("the topology's ssh.identityFile", () => {
     expect(err).toBeInstanceOf(InputFileError);
     expect(err.message).toBe(`cannot read the identity file ${missing} (ENOENT), named by ssh.identityFile of defaults in t.yaml for n1 and n2; no inventory was written`);
     expect((err as InputFileError).hint).toContain('check ssh.identityFile in the topology');
+  });
+
+  it("is written as it is where it is a public key, even with no ssh-agent here: Ansible's ssh takes it as the agent's key it selects (ssh_config(5)), where it runs", () => {
+    const savedAgent = process.env.SSH_AUTH_SOCK;
+    delete process.env.SSH_AUTH_SOCK;
+    try {
+      const pub = join(dir, 'id_agent_only.pub');
+      // Judged by its text (public-key-text.ts): the key itself need not be one any agent holds.
+      writeFileSync(pub, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFv0nS7Xy0xgqUzH2f9dC0fZ6k8QoQ0v8n0k0zWmZ5kT me@here\n');
+      const nodes = nodesOf(`identityFile: ${pub}, knownHosts: ${join(dir, 'known_hosts')}`, ['{ name: n1, address: 10.0.9.1 }']);
+      const warned: string[] = [];
+      expect(connectionTargets(nodes, () => ({}), (m) => warned.push(m)).get(nodes[0]!)).toMatchObject({ identityFiles: [pub] });
+      expect(warned).toEqual([]);
+    } finally {
+      if (savedAgent !== undefined) process.env.SSH_AUTH_SOCK = savedAgent;
+    }
   });
 
   it('is written as it is where it is there', () => {

@@ -177,7 +177,16 @@ describe('identity files checked before any connection', () => {
     expect(() => checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [folder] }])).toThrow(`cannot read the identity file ${folder} (EISDIR: a directory, not a key), named for a; no host was contacted`);
   });
 
-  describe('a public key (the .pub of a pair) named as the identity file', () => {
+  describe('a public key (the .pub of a pair) named as the identity file, with no ssh-agent', () => {
+    // A run's pre-flight reads SSH_AUTH_SOCK: these runs have none, whatever the shell that started jest has.
+    let savedAgent: string | undefined;
+    beforeAll(() => {
+      savedAgent = process.env.SSH_AUTH_SOCK;
+      delete process.env.SSH_AUTH_SOCK;
+    });
+    afterAll(() => {
+      if (savedAgent !== undefined) process.env.SSH_AUTH_SOCK = savedAgent;
+    });
     const pair = () => {
       const key = join(dir, 'id_pair');
       if (!existsSync(key)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
@@ -197,7 +206,7 @@ describe('identity files checked before any connection', () => {
       // `  ssh: { port: …, identityFile: ./id_pair.pub }` on line 5: the value's column.
       const column = readFileSync(topology, 'utf8').split('\n')[4]!.indexOf('./id_pair.pub') + 1;
       expect((err as Error).message).toBe(`the identity file ${key}.pub is a public key, not a private key, named by ssh.identityFile of defaults at ${topology}:5:${column} for n1 and n2; gridops signs with the private key; no host was contacted`);
-      expect((err as InputFileError).hint).toBe(`point ssh.identityFile (or the IdentityFile line named) at the private key, not its .pub: ${key}`);
+      expect((err as InputFileError).hint).toBe(`point ssh.identityFile (or the IdentityFile line named) at the private key, not its .pub: ${key}; or, where the private key is in ssh-agent only, run with SSH_AUTH_SOCK set: the .pub then selects the agent's key`);
       await new Promise((r) => setTimeout(r, 100));
       expect(accepted).toBe(0);
     });
@@ -221,19 +230,30 @@ describe('identity files checked before any connection', () => {
       const privateNamedPub = join(dir, 'odd.pub');
       copyFileSync(key, privateNamedPub);
       chmodSync(privateNamedPub, 0o600);
-      expect(() => checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [privateNamedPub] }], () => undefined, '/run/agent.sock')).not.toThrow();
+      expect(() => checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [privateNamedPub] }], () => undefined, undefined)).not.toThrow();
       const lonePub = join(dir, 'lone_key');
       copyFileSync(`${key}.pub`, lonePub);
       let err: unknown;
       try {
-        checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [lonePub] }], () => undefined, '/run/agent.sock');
+        checkIdentityFiles([{ name: 'a', host: 'h', identityFiles: [lonePub] }], () => undefined, undefined);
       } catch (e) {
         err = e;
       }
       expect(err).toBeInstanceOf(InputFileError);
       expect((err as Error).message).toBe(`the identity file ${lonePub} is a public key, not a private key, named for a; gridops signs with the private key; no host was contacted`);
-      expect((err as InputFileError).hint).toBe('point ssh.identityFile (or the IdentityFile line named) at the private key of that pair, not its .pub');
+      expect((err as InputFileError).hint).toBe("point ssh.identityFile (or the IdentityFile line named) at the private key of that pair, not its .pub; or, where the private key is in ssh-agent only, run with SSH_AUTH_SOCK set: the .pub then selects the agent's key");
     });
+  });
+
+  it("a public key with an ssh-agent is not refused: as for OpenSSH, it selects the agent's copy of its private key (a key held by 1Password or a hardware token)", () => {
+    const pub = join(dir, 'id_agent_only.pub');
+    // The private key is not on disk: only the agent holds it.
+    const { file, publicBlob } = writeKey(join(dir, 'id_agent_only'));
+    writeFileSync(pub, `ssh-ed25519 ${publicBlob.toString('base64')} me@here\n`);
+    rmSync(file);
+    const specs = [{ name: 'a', host: 'h', identityFiles: [pub] }];
+    expect(() => checkIdentityFiles(specs, () => undefined, '/run/agent.sock')).not.toThrow();
+    expect(() => checkIdentityFiles(specs, () => undefined, undefined)).toThrow(`the identity file ${pub} is a public key, not a private key, named for a; gridops signs with the private key; no host was contacted`);
   });
 
   it('files that are there pass; several missing ones are all named', () => {

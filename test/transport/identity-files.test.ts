@@ -5,7 +5,8 @@
  * ssh-agent may hold it, the agent is tried and a refused login names the file. Default keys
  * (~/.ssh/id_*) are named the same way. Against an in-process ssh2 server and an empty agent.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError } from '../../src/errors/index.js';
@@ -80,6 +81,25 @@ describe('identity files gridops cannot use', () => {
     const err = await failure(spec({ identityFiles: [pub] }), await session());
     expect(err.message).toBe(`h1: no usable SSH credentials: identity file ${pub} is not a private key gridops can read (a public key, not a private key), and no ssh-agent (SSH_AUTH_SOCK is not set)`);
     expect(err.hint).toMatch(/private key, not its \.pub/);
+  });
+
+  it("a public key as the identity file with an ssh-agent that holds its private key (none beside it): logs in with the agent, the .pub not taken for an unusable private key", async () => {
+    // A real ssh-agent of this test's own, on a socket in its temp dir, ended by its PID.
+    const socket = join(dir, 'real-agent.sock');
+    const sshAgent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
+      execFileSync('ssh-add', ['-q', plain.file], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      const pub = join(dir, 'agent-held.pub');
+      writeFileSync(pub, `ssh-ed25519 ${plain.publicBlob.toString('base64')} me@here\n`);
+      const warned: string[] = [];
+      const logger = { debug: () => undefined, info: () => undefined, warn: (_: Record<string, unknown>, message: string) => void warned.push(message) };
+      const t = await SshTransport.connect(spec({ identityFiles: [pub] }), await session({ agentSocket: socket, logger }));
+      await t.close();
+      expect(warned).toEqual([]);
+    } finally {
+      process.kill(sshAgent.pid!);
+    }
   });
 
   it('an explicit encrypted key with an ssh-agent that does not hold it: the refused login names the file', async () => {
