@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { namedFew } from '../named-few.js';
 import type { Node } from '../topology/model.js';
+import { settingNamed } from '../topology/setting-named.js';
 import { expandHome } from '../transport/expand-home.js';
 import { sh } from '../transport/quote.js';
 
@@ -20,8 +21,7 @@ export function warnMissingKnownHosts(nodes: readonly Node[], topologyFile: stri
   for (const [file, of] of byFile) {
     if (existsSync(file)) continue;
     const first = of[0]!;
-    const origin = first.origins['ssh.knownHosts'];
-    const named = origin && origin !== 'built-in' ? `ssh.knownHosts of ${origin} in ${first.position.file}` : "gridops' default ssh.knownHosts";
+    const named = settingNamed(first, 'ssh.knownHosts') ?? "gridops' default ssh.knownHosts";
     const directory = existsSync(dirname(file)) ? '' : `, nor its directory ${dirname(file)}`;
     // plan --accept-new-host-keys makes the file, and its directory, as it records the first key (append-line.ts).
     const record = sh(['gridops', 'plan', topologyFile, '--accept-new-host-keys']);

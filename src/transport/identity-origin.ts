@@ -1,5 +1,5 @@
 import type { Node } from '../topology/model.js';
-import { settingPosition } from '../topology/setting-position.js';
+import { settingNamed } from '../topology/setting-named.js';
 import { expandHome } from './expand-home.js';
 import type { WhereNamed } from './identity-files-check.js';
 
@@ -13,10 +13,8 @@ export function identityOrigin(nodes: readonly Node[], fromConfig: (host: string
   return (host, path) => {
     const node = nodes.find((n) => n.name === host);
     if (!node) return undefined;
-    const origin = node.origins['ssh.identityFile'];
     const topologyFile = node.settings.ssh.identityFile;
-    if (!origin || origin === 'built-in' || !topologyFile || expandHome(topologyFile) !== path) return fromConfig(host, path);
-    const at = settingPosition(node, 'ssh.identityFile');
-    return `ssh.identityFile of ${origin} ${at ? `at ${at.file}:${at.line}:${at.column}` : `in ${node.position.file}`}`;
+    const named = settingNamed(node, 'ssh.identityFile');
+    return named && topologyFile && expandHome(topologyFile) === path ? named : fromConfig(host, path);
   };
 }
