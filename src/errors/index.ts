@@ -15,7 +15,10 @@ export const ExitCode = {
   FAILURE: 1,
   CHANGES_PRESENT: 2,
   USAGE: 64,
-  /** An unknown command: set by oclif's plugin-not-found, as a shell's "command not found". */
+  /**
+   * An unknown command, as a shell's "command not found": set by bin/run.js off a terminal (said in
+   * gridops' error format), and by oclif's plugin-not-found on one (after its "Did you mean" question).
+   */
   UNKNOWN_COMMAND: 127,
   INTERRUPTED: 130,
 } as const;

@@ -2,7 +2,7 @@ import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GridopsError, InterruptedError } from '../errors/index.js';
 import { printableValue } from '../text/printable-json.js';
-import { timeoutWords } from './connect-timeout-words.js';
+import { noTcpAnswerWithin, timeoutWords } from './connect-timeout-words.js';
 import type { ServerGreeting } from './server-greeting.js';
 
 /** A connect failure judged by what the server sent (before-handshake.ts), for its hint (connect-failure-kind.ts). */
@@ -32,7 +32,7 @@ export function beforeHandshake(err: unknown, at: { greeting: ServerGreeting | u
   if (e.level !== 'client-timeout') return undefined;
   const within = `within ${timeoutWords(at.timeoutMs)} (ssh.connectTimeout)`;
   if ((at.sock as Partial<Socket> | undefined)?.connecting === true) {
-    return judged('tcp-timeout', isIP(at.host) ? `no answer to the TCP connect ${within}` : `no TCP connection ${within}, the lookup of the name included`);
+    return judged('tcp-timeout', isIP(at.host) ? noTcpAnswerWithin(at.timeoutMs) : `no TCP connection ${within}, the lookup of the name included`);
   }
   if (!greeting) return undefined;
   return greeting.identified ? judged('slow-handshake', `the SSH handshake did not finish ${within}`) : judged('silent', `the TCP connection was accepted, but no SSH greeting came ${within}`);

@@ -18,7 +18,6 @@ import type { SshHostSpec } from './ssh-host-spec.js';
 import type { Transport } from './transport.js';
 import { targetsOnce, workableIdentities, type NodeLookup, type NodeTarget, type WorkableIdentities } from './workable-identities.js';
 import type { Node } from '../topology/model.js';
-import { settingPosition } from '../topology/setting-position.js';
 
 /** A host with an open connection, before facts. */
 export interface ConnectedHost {
@@ -227,8 +226,7 @@ export class Fleet {
   private sayPersistUnused(options: ConnectOptions, message: string): void {
     if (this.saidPersistUnused) return;
     this.saidPersistUnused = true;
-    options.logger?.warn({}, `warning: ${message}`);
-    options.warn?.(message);
+    this.warn(options, message);
   }
 
   /** Each known_hosts line that cannot be used, once per run: ignored as ssh ignores it, never silently. */
@@ -239,6 +237,11 @@ export class Fleet {
   private warnOnce(options: ConnectOptions, message: string): void {
     if (this.said.has(message)) return;
     this.said.add(message);
+    this.warn(options, message);
+  }
+
+  /** A warning said both in the log and to the operator. */
+  private warn(options: ConnectOptions, message: string): void {
     options.logger?.warn({}, `warning: ${message}`);
     options.warn?.(message);
   }

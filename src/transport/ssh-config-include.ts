@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
+import { sh } from './quote.js';
 import { groupHoldsOnly, type ReadingUser } from './ssh-config-own-group.js';
 import { directiveLines, UnreadableLine } from './ssh-config-parse.js';
 import { tokenValues } from './ssh-pattern.js';
@@ -106,7 +107,7 @@ export function readSshConfigWithIncludes(
     } catch (err) {
       const included = includedAt ? ` (included at ${includedAt})` : '';
       if (err instanceof UnreadableLine) {
-        throw new ConnectionError(`${path}:${err.line}`, `${err.text}${included}: gridops cannot read this line: ${err.reason}`, `correct or remove that line (\`ssh -G -F ${path} HOST\` shows whether ssh reads the file)`);
+        throw new ConnectionError(`${path}:${err.line}`, `${err.text}${included}: gridops cannot read this line: ${err.reason}`, `correct or remove that line (\`${sh(['ssh', '-G', '-F', path])} HOST\` shows whether ssh reads the file)`);
       }
       throw new ConnectionError(path, `cannot parse ${path}${included}: ${(err as Error).message}`, 'check it with `ssh -G HOST`');
     }

@@ -63,7 +63,7 @@ export function parseSshConfigText(parse: Parse, text: string): SSHConfig {
       try {
         parse(line);
       } catch (err) {
-        if (/^match$/i.test(KEYWORD.exec(line)?.[2] ?? '') && matchWords(parse, line) !== undefined) asHost.add(i);
+        if (/^match$/i.test(KEYWORD.exec(line)?.[2] ?? '') && readsAsHostLine(parse, line)) asHost.add(i);
         else throw new UnreadableLine(i + 1, line.trim(), reasonOf(err, line));
       }
     });
@@ -135,17 +135,16 @@ function readCriteria(line: Line): string | undefined {
 }
 
 /**
- * The words of a Match line as the parser reads them, read as a Host line's (its words, tokenised
- * alike, with no criteria judged), or undefined where even those it cannot read (a quote left open).
+ * Whether the parser reads a Match line as a Host line (its words tokenised alike, with no criteria
+ * judged): not where even those it cannot read (a quote left open).
  */
-function matchWords(parse: Parse, line: string): string[] | undefined {
-  let value: unknown;
+function readsAsHostLine(parse: Parse, line: string): boolean {
   try {
-    value = (parse(line.replace(KEYWORD, '$1Host'))[0] as unknown as Line).value;
+    parse(line.replace(KEYWORD, '$1Host'));
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
-  return Array.isArray(value) ? (value as Token[]).map((token) => token.val) : [String(value)];
 }
 
 /** What the parser's error on `line` says, in the operator's words: the parser's own message only where it is none of its known ones. */

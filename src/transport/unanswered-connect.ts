@@ -1,5 +1,6 @@
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { noTcpAnswerWithin } from './connect-timeout-words.js';
 
 /**
  * The kernel's first SYN retransmission comes 1 s after the SYN, the next 3 s after it (RTO 1 s,
@@ -28,8 +29,7 @@ export function unansweredConnect(err: unknown, at: { sock: Duplex | undefined; 
   if (!e || typeof e !== 'object' || e.level !== 'client-timeout') return undefined;
   if (at.timeoutMs < RESENT_WITHIN_MS || isIP(at.host) === 0) return undefined;
   if ((at.sock as Partial<Socket> | undefined)?.connecting !== true) return undefined;
-  const within = at.timeoutMs % 1000 === 0 ? `${at.timeoutMs / 1000} s` : `${at.timeoutMs} ms`;
-  return Object.assign(new Error(`no answer to the TCP connect within ${within} (ssh.connectTimeout)`, { cause: err }), { level: 'client-timeout', unanswered: true });
+  return Object.assign(new Error(noTcpAnswerWithin(at.timeoutMs), { cause: err }), { level: 'client-timeout', unanswered: true });
 }
 
 /** Whether `err` is a connect that no TCP stack answered (unansweredConnect). */

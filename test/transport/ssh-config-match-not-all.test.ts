@@ -131,6 +131,17 @@ describe('a line the ssh_config parser cannot read', () => {
     expect(thrown?.hint).toBe(`correct or remove that line (\`ssh -G -F ${file} HOST\` shows whether ssh reads the file)`);
   });
 
+  it("names the ssh -G to check it with quoted for the shell, where the file's path holds a space", () => {
+    const file = write('my config', ['Host *', '  Match host']);
+    let thrown: (Error & { hint?: string }) | undefined;
+    try {
+      loadSshConfig(file, () => undefined, dir);
+    } catch (err) {
+      thrown = err as Error & { hint?: string };
+    }
+    expect(thrown?.hint).toBe(`correct or remove that line (\`ssh -G -F '${file}' HOST\` shows whether ssh reads the file)`);
+  });
+
   it('in an included file, naming that file and the Include that led to it', () => {
     const included = write('broken', ['Host web1', '  Match host']);
     const file = write('config', ['Host *', `  Include ${included}`]);
