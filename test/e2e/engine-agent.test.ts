@@ -484,7 +484,7 @@ describeLab('plain apply: the grid workflow deploys node-base, qos and gridagent
       expect((await lab.ssh(survivors[0]!, 'ls -d /etc/gridagent /opt/gridops /etc/gridops 2>/dev/null; systemctl is-active gridagent || true')).stdout.trim()).toBe('inactive');
       const again = gridops(['reset', smaller, '--yes', '--limit', survivors[0]!], { timeoutMs: 120_000 });
       expect(again.status).toBe(0);
-      expect(again.stdout).toContain('No changes.');
+      expect(again.stdout).toContain('Nothing to reset: nothing gridops installs is on 1 host.');
       const refused = gridops(['reset', smaller, '--limit', survivors[1]!], { timeoutMs: 60_000 });
       expect(refused.status).not.toBe(0);
       expect(refused.stderr).toContain('pass --yes');

@@ -353,7 +353,7 @@ describeLab('hypervisor and the sandbox VM on systemd containers', { kind: 'cont
       // A second reset has nothing to do.
       const again = gridops(['reset', full, '--yes', '--limit', 'node-01'], { timeoutMs: 180_000 });
       expect(again.status).toBe(0);
-      expect(again.stdout).toContain('No changes.');
+      expect(again.stdout).toContain('Nothing to reset: nothing gridops installs is on 1 host.');
 
       // Apply brings node-01 back as a new node: everything made again (node-02 has no change), the VM boots, and no change is left.
       expect(gridops(['plan', full, '--detailed-exitcode'], { timeoutMs: 120_000 }).status).toBe(2);
