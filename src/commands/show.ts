@@ -3,6 +3,7 @@ import { GridopsCommand } from '../base-command.js';
 import { loadPlan } from '../plan/plan-file.js';
 import type { Plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
+import { printableText } from '../text/printable-text.js';
 
 export default class Show extends GridopsCommand<Plan> {
   static override summary = 'Show a saved plan (plan --out plan.json) as plan printed it';
@@ -13,7 +14,8 @@ export default class Show extends GridopsCommand<Plan> {
   async run(): Promise<Plan> {
     const { args } = await this.parse(Show);
     const plan = await loadPlan(args.plan);
-    this.say(`Plan for grid ${plan.topology.grid} from ${plan.topology.file} (sha256 ${plan.topology.sourceHash.slice(0, 12)}), made ${plan.createdAt} by gridops ${plan.gridopsVersion}; playbooks: ${plan.playbooks.join(', ')}${plan.limit ? `; --limit ${plan.limit.join(',')}` : ''}${plan.allowOlderGridops ? '; --allow-older-gridops (apply --plan needs it again)' : ''}`);
+    // Every word of this line comes from the plan file: escaped, so a tampered plan cannot act on the terminal.
+    this.say(`Plan for grid ${printableText(plan.topology.grid)} from ${printableText(plan.topology.file)} (sha256 ${printableText(plan.topology.sourceHash.slice(0, 12))}), made ${printableText(plan.createdAt)} by gridops ${printableText(plan.gridopsVersion)}; playbooks: ${printableText(plan.playbooks.join(', '))}${plan.limit ? `; --limit ${printableText(plan.limit.join(','))}` : ''}${plan.allowOlderGridops ? '; --allow-older-gridops (apply --plan needs it again)' : ''}`);
     this.say('');
     this.say(renderPlan(plan, { color: this.useColor() }));
     return plan;

@@ -2,6 +2,7 @@ import { StalePlanError, UsageError } from '../errors/index.js';
 import { hostHasWork, planFingerprint, type Plan } from '../plan/plan.js';
 import { replanCommand } from '../plan/replan-command.js';
 import { playbookRef } from '../playbooks/load.js';
+import { printableText } from '../text/printable-text.js';
 import type { Grid } from '../topology/model.js';
 import { limitSelectors } from '../topology/select.js';
 import type { Phase } from './phase.js';
@@ -72,20 +73,26 @@ export const checkSavedPlanTopology: Phase = {
   title: 'check the saved plan is of this topology',
   shouldRun: (ctx) => ctx.options.savedPlan !== undefined,
   async run(ctx) {
-    assertPlanOfTopology(ctx.options.savedPlan!, ctx.grid, ctx.options.topologyFile, ctx.options.savedPlanFile);
+    assertPlanOfTopology(ctx.options.savedPlan!, ctx.grid, ctx.options.topologyFile, ctx.options.savedPlanFile, ctx.options.stateDir);
   },
 };
 
-/** `saved` was made from this grid's topology as it is now (its name and sha256), else a StalePlanError naming what differs. */
-export function assertPlanOfTopology(saved: Plan, grid: Pick<Grid, 'name' | 'sourceHash'>, topologyFile: string, planFile?: string): void {
-  const replan = replanCommand(saved, topologyFile, planFile);
+/**
+ * `saved` was made from this grid's topology as it is now (its name and sha256), else a
+ * StalePlanError naming what differs. The plan file's grid and file are shown escaped: a tampered
+ * plan must not act on the terminal.
+ */
+export function assertPlanOfTopology(saved: Plan, grid: Pick<Grid, 'name' | 'sourceHash'>, topologyFile: string, planFile?: string, stateDir?: string): void {
   if (saved.topology.grid !== grid.name) {
+    const replan = replanCommand(saved, topologyFile, planFile, { stateDir, otherGrid: true });
+    const file = printableText(saved.topology.file);
     throw new StalePlanError(
-      `this plan is for grid ${saved.topology.grid} (from ${saved.topology.file}), not grid ${grid.name}; nothing was changed`,
-      `make a plan of grid ${grid.name} with \`${replan}\`, review it, then apply it; or apply this plan with ${saved.topology.file}`,
+      `this plan is for grid ${printableText(saved.topology.grid)} (from ${file}), not grid ${grid.name}; nothing was changed`,
+      `make a plan of grid ${grid.name} with \`${replan}\`, review it, then apply it; or apply this plan with ${file}`,
     );
   }
   if (saved.topology.sourceHash !== grid.sourceHash) {
+    const replan = replanCommand(saved, topologyFile, planFile, { stateDir });
     throw new StalePlanError(`the topology changed since the plan was saved: ${topologyFile}'s hash differs; nothing was changed`, `make a new plan with \`${replan}\`, review it, then apply it`);
   }
 }
@@ -98,7 +105,7 @@ export const checkSavedPlan: Phase = {
   title: 'check the saved plan against the hosts',
   shouldRun: (ctx) => ctx.options.savedPlan !== undefined,
   async run(ctx) {
-    assertPlanStillValid(ctx.options.savedPlan!, ctx.plan, replanCommand(ctx.options.savedPlan!, ctx.options.topologyFile, ctx.options.savedPlanFile));
+    assertPlanStillValid(ctx.options.savedPlan!, ctx.plan, replanCommand(ctx.options.savedPlan!, ctx.options.topologyFile, ctx.options.savedPlanFile, { stateDir: ctx.options.stateDir }));
   },
 };
 

@@ -5,44 +5,44 @@ import { writeFileAtomic } from '../fs/atomic-write.js';
 import { PLAN_FORMAT, type Plan } from './plan.js';
 import { firstBadPlanField } from './saved-plan-shape.js';
 import { jsonSyntaxError } from '../text/json-syntax-error.js';
-import { sh } from '../transport/quote.js';
+import { planCommand } from './plan-command.js';
 
 /**
  * The `gridops plan` that makes a plan at `file`; TOPOLOGY where the command has no topology
  * (`show`). A file not named .json may be a topology given in the wrong place: a hint followed as
  * written must not overwrite it, so that plan goes to plan.json.
  */
-function planCommand(file: string, topologyFile?: string): string {
-  return sh(['gridops', 'plan', topologyFile ?? 'TOPOLOGY', '--out', /\.json$/i.test(file) ? file : 'plan.json']);
+function makeAgain(file: string, topologyFile?: string, stateDir?: string): string {
+  return planCommand(topologyFile ?? 'TOPOLOGY', /\.json$/i.test(file) ? file : 'plan.json', { stateDir });
 }
 
-const makeOne = (file: string, topologyFile?: string) => `make one with \`${planCommand(file, topologyFile)}\``;
+const makeOne = (file: string, topologyFile?: string, stateDir?: string) => `make one with \`${makeAgain(file, topologyFile, stateDir)}\``;
 
 export async function savePlan(file: string, plan: Plan): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`, 0o600);
 }
 
-/** The saved plan at `file`, refused (InputFileError) unless it is one; `topologyFile`, where known, goes into the hint. */
-export async function loadPlan(file: string, topologyFile?: string): Promise<Plan> {
+/** The saved plan at `file`, refused (InputFileError) unless it is one; `topologyFile` and `stateDir`, where known, go into the hint. */
+export async function loadPlan(file: string, topologyFile?: string, stateDir?: string): Promise<Plan> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EISDIR' ? 'it is a directory' : code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
-    throw new InputFileError(`cannot read plan ${file}: ${why}`, makeOne(file, topologyFile), { cause: err });
+    throw new InputFileError(`cannot read plan ${file}: ${why}`, makeOne(file, topologyFile, stateDir), { cause: err });
   }
   let plan: unknown;
   try {
     plan = JSON.parse(text);
   } catch (err) {
-    throw new InputFileError(`${file} is not JSON (${jsonSyntaxError(text, (err as Error).message)})`, makeOne(file, topologyFile), { cause: err });
+    throw new InputFileError(`${file} is not JSON (${jsonSyntaxError(text, (err as Error).message)})`, makeOne(file, topologyFile, stateDir), { cause: err });
   }
   const notPlan = notAPlan(plan);
-  if (notPlan) throw new InputFileError(`${file} is not a gridops plan: ${notPlan}`, makeOne(file, topologyFile));
+  if (notPlan) throw new InputFileError(`${file} is not a gridops plan: ${notPlan}`, makeOne(file, topologyFile, stateDir));
   // Checked here, before any phase: apply --plan would otherwise take the lock and connect to every host first.
   const bad = firstBadPlanField(plan);
-  if (bad) throw new InputFileError(`${file} is not a complete gridops plan: ${bad}`, `a saved plan is not edited by hand: make it again with \`${planCommand(file, topologyFile)}\``);
+  if (bad) throw new InputFileError(`${file} is not a complete gridops plan: ${bad}`, `a saved plan is not edited by hand: make it again with \`${makeAgain(file, topologyFile, stateDir)}\``);
   return plan as Plan;
 }
 

@@ -1,15 +1,21 @@
-import { sh } from '../transport/quote.js';
+import { printableText } from '../text/printable-text.js';
+import { planCommand } from './plan-command.js';
 import type { Plan } from './plan.js';
 
 /**
  * The `gridops plan` that makes `saved` again for `topologyFile`, written to `planFile`: with the
  * saved plan's own --playbook, --limit and --allow-older-gridops, since `apply --plan` refuses a
- * plan made without the first two, and the state that needed the third still needs it.
- * Quoted so that it runs as written, whatever the paths hold.
+ * plan made without the first two, and the state that needed the third still needs it; and with
+ * the run's --state-dir, where the plan's state is. `otherGrid`: the plan is of another grid, whose
+ * --limit names its nodes and whose consent to an older gridops is its state's, so only its
+ * playbooks are kept. Escaped (printableText), as the values come from the plan file: a tampered
+ * plan must not act on the terminal through its hint.
  */
-export function replanCommand(saved: Plan, topologyFile: string, planFile = 'plan.json'): string {
-  const playbooks = saved.adHocPlaybooks ? saved.playbooks.flatMap((ref) => ['--playbook', ref]) : [];
-  const limit = saved.limit?.length ? ['--limit', saved.limit.join(',')] : [];
-  const older = saved.allowOlderGridops ? ['--allow-older-gridops'] : [];
-  return sh(['gridops', 'plan', topologyFile, ...playbooks, ...limit, ...older, '--out', planFile]);
+export function replanCommand(saved: Plan, topologyFile: string, planFile = 'plan.json', options: { stateDir?: string; otherGrid?: boolean } = {}): string {
+  const command = planCommand(topologyFile, planFile, {
+    playbooks: saved.adHocPlaybooks ? saved.playbooks : [],
+    ...(options.otherGrid ? {} : { limit: saved.limit, allowOlderGridops: saved.allowOlderGridops }),
+    stateDir: options.stateDir,
+  });
+  return printableText(command);
 }

@@ -30,18 +30,19 @@ export interface ForgetResult {
  * gone for good (a decommission that can never reach it would otherwise be tried by every apply).
  * Under the state's lock, as apply takes it: an apply running meanwhile would write its own copy
  * of the state back over this one; `warn` hears a stale lock taken over, as apply says it. Every
- * name must be in the state, or nothing is forgotten.
+ * name must be in the state, or nothing is forgotten. `stateDir`: the run's --state-dir, which the
+ * `state list` a refusal suggests needs too, or it lists another state.
  */
-export async function forgetNodes(grid: Grid, paths: { state: string; lock: string }, names: readonly string[], holder: string, warn: (message: string) => void = () => undefined): Promise<ForgetResult> {
+export async function forgetNodes(grid: Grid, paths: { state: string; lock: string }, names: readonly string[], holder: string, warn: (message: string) => void = () => undefined, stateDir?: string): Promise<ForgetResult> {
   const wanted = [...new Set(names)];
   // Checked before the lock too: the lock makes the state directory (and its .gitignore), which a
   // state rm that forgets nothing must not leave behind. Checked again under the lock, which is
   // what counts (an apply may have recorded or forgotten nodes in between).
-  refuseUnknown(await readState(paths.state, grid.name), wanted, grid, paths.state);
+  refuseUnknown(await readState(paths.state, grid.name), wanted, grid, paths.state, stateDir);
   const lock = await StateLock.acquire(paths.lock, holder, warn);
   try {
     const state = await readState(paths.state, grid.name);
-    refuseUnknown(state, wanted, grid, paths.state);
+    refuseUnknown(state, wanted, grid, paths.state, stateDir);
     const inTopology = new Set(allNodes(grid).map((n) => n.name));
     const forgotten = wanted.map((node) => ({ node, record: state.hosts[node]!, inTopology: inTopology.has(node) }));
     for (const name of wanted) delete state.hosts[name];
@@ -52,9 +53,9 @@ export async function forgetNodes(grid: Grid, paths: { state: string; lock: stri
   }
 }
 
-function refuseUnknown(state: GridState, wanted: readonly string[], grid: Grid, stateFile: string): void {
+function refuseUnknown(state: GridState, wanted: readonly string[], grid: Grid, stateFile: string, stateDir: string | undefined): void {
   const unknown = wanted.filter((name) => !state.hosts[name]);
-  if (unknown.length) throw notInState(unknown, Object.keys(state.hosts), grid, stateFile);
+  if (unknown.length) throw notInState(unknown, Object.keys(state.hosts), grid, stateFile, stateDir);
 }
 
 /**
@@ -62,12 +63,12 @@ function refuseUnknown(state: GridState, wanted: readonly string[], grid: Grid, 
  * no record: the refusal says which names are such nodes (never applied, or forgotten already:
  * nothing to forget) and what `state list` shows for them, apart from names found nowhere.
  */
-function notInState(unknown: string[], recorded: string[], grid: Grid, stateFile: string): NotInStateError {
+function notInState(unknown: string[], recorded: string[], grid: Grid, stateFile: string, stateDir: string | undefined): NotInStateError {
   const ofTopology = new Set(allNodes(grid).map((n) => n.name));
   const unrecorded = unknown.filter((name) => ofTopology.has(name));
   const nowhere = unknown.filter((name) => !ofTopology.has(name));
   const where = `the state of grid ${grid.name} (${stateFile}, ${plural(recorded.length, 'node')})`;
-  const list = `\`${sh(['gridops', 'state', 'list', grid.file])}\``;
+  const list = `\`${sh(['gridops', 'state', 'list', grid.file, ...(stateDir ? ['--state-dir', stateDir] : [])])}\``;
   const problems: string[] = [];
   const hints: string[] = [];
   if (nowhere.length) {

@@ -188,6 +188,18 @@ function unreadableStateHint(file: string): string {
 }
 
 /**
+ * For a state file that could not be read at all: its content may be sound, so restoring the
+ * backup over it would throw away gridops' last write. EACCES is a root-owned 0600 state read by
+ * another user (a run under sudo once): its owner and mode are what to look at.
+ */
+function stateReadErrorHint(file: string, code: string | undefined): string {
+  const look = `\`${sh(['ls', '-l', file])}\` shows its owner and mode`;
+  if (code === 'EACCES' || code === 'EPERM') return `${look}: run gridops as its owner (a run under sudo makes it root's), or give it to your user with \`sudo chown\`; its content is not in question, so do not restore the backup over it`;
+  if (code === 'EISDIR') return `gridops keeps its state in a file there: move the directory ${file} elsewhere (or give another --state-dir)`;
+  return `${look}; check the disk it is on, then run gridops again`;
+}
+
+/**
  * Where writeState keeps the state as it was before its last write, as Terraform keeps
  * terraform.tfstate.backup: the way back from a state file damaged since (a crash of the disk, an
  * edit by hand). Holds what the state holds: no secret.
@@ -209,7 +221,7 @@ export async function readState(file: string, grid: string): Promise<GridState> 
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { format: STATE_FORMAT, grid, serial: 0, hosts: {} };
     const why = code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new InputFileError(`cannot read state ${file}: ${why}`, unreadableStateHint(file), { cause: err });
+    throw new InputFileError(`cannot read state ${file}: ${why}`, stateReadErrorHint(file, code), { cause: err });
   }
   let parsed: unknown;
   try {

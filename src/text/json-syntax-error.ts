@@ -60,19 +60,30 @@ function firstBadOffset(text: string): number {
     const number = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
     number.lastIndex = i;
     const found = number.exec(text)?.[0] ?? '';
-    if (found === '' || found === '-') fail(found === '-' ? i + 1 : i);
+    // A minus with no digit after it (`-x`): what is wrong is the character after it.
+    if (found === '') fail(c === '-' ? i + 1 : i);
     i += found.length;
   };
+  let depth = 0;
   // A trailing comma is refused where the next member should start.
   const members = (close: string, member: () => void) => {
+    // Each level of nesting is a level of recursion: past MAX_DEPTH (`[[[[…` by the thousand) the
+    // scan gives up, and JSON.parse's own words are said, rather than a RangeError.
+    if (++depth > MAX_DEPTH) throw new TooDeep();
     i++;
     space();
-    if (text[i] === close) return void i++;
+    if (text[i] === close) {
+      depth--;
+      return void i++;
+    }
     for (;;) {
       space();
       member();
       space();
-      if (text[i] === close) return void i++;
+      if (text[i] === close) {
+        depth--;
+        return void i++;
+      }
       expect(',');
     }
   };
@@ -82,9 +93,15 @@ function firstBadOffset(text: string): number {
     return i < text.length ? i : -1;
   } catch (err) {
     if (err instanceof BadJson) return err.offset;
+    if (err instanceof TooDeep) return -1;
     throw err;
   }
 }
+
+/** Nesting the scan follows; far beyond any plan or state gridops writes. */
+const MAX_DEPTH = 512;
+
+class TooDeep {}
 
 class BadJson {
   constructor(readonly offset: number) {}

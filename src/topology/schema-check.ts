@@ -278,7 +278,8 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, miss
     case 'minLength':
     case 'maxLength': {
       const limit = (e.params as { limit: number }).limit;
-      const length = String(e.data).length;
+      // In code points, as ajv counts them: an emoji is one character, not two UTF-16 units.
+      const length = [...String(e.data)].length;
       const message = length === 0 ? `${field} is an empty string` : `${field} is ${plural(length, 'character')} long, ${e.keyword === 'minLength' ? 'fewer' : 'more'} than the ${limit} ${e.keyword === 'minLength' ? 'it needs' : 'allowed'}`;
       return { path, message, hint: described(lengthHint(e.keyword, limit)!) };
     }

@@ -26,8 +26,18 @@ export interface WrittenScalar {
   quoted: boolean;
 }
 
-/** YAML 1.1's other words for true and false (Ansible's habit): YAML 1.2 reads them as strings. */
-const YAML11_BOOLEANS: Record<string, boolean> = { yes: true, y: true, on: true, no: false, n: false, off: false };
+/**
+ * YAML 1.1's other words for true and false (Ansible's habit): YAML 1.2 reads them as strings. A
+ * Map, not an object literal: a value such as `constructor` would find Object.prototype's members.
+ */
+const YAML11_BOOLEANS: ReadonlyMap<string, boolean> = new Map([
+  ['yes', true],
+  ['y', true],
+  ['on', true],
+  ['no', false],
+  ['n', false],
+  ['off', false],
+]);
 
 interface Bound {
   value: number;
@@ -125,7 +135,7 @@ export function typeHint(expected: ExpectedValue, type: string, value: unknown, 
 /** For a value where true or false belongs: `yes` (YAML 1.1, Ansible's habit) is a string to YAML 1.2, and was written without quotes. */
 function booleanHint(value: unknown, written: WrittenScalar | undefined, keyed: (v: string) => string): string {
   if (typeof value !== 'string') return 'write true or false';
-  const meant = YAML11_BOOLEANS[value.toLowerCase()] ?? (/^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : undefined);
+  const meant = YAML11_BOOLEANS.get(value.toLowerCase()) ?? (/^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : undefined);
   if (meant === undefined) return 'write true or false';
   if (written?.quoted) return `write ${keyed(String(meant))}, without quotes`;
   return `YAML 1.2 reads ${value} as a string, not as true or false: write ${keyed(String(meant))}`;

@@ -1,24 +1,23 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A path given as the topology or a --playbook that is no regular file: a named pipe with no
- * writer hung the run until it was killed (opening it waits for a writer), and a symbolic link
- * loop was told that `gridops lab up` writes a topology. Both are refused with what they are, exit 1.
+ * A path given as the topology or a --playbook that is no regular file. A named pipe is read as
+ * `cat` reads one: process substitution (`gridops validate <(gen)`, as Terraform users write
+ * `-var-file=<(...)`) gives one. A device is refused (it may never end), and a symbolic link loop
+ * was told that `gridops lab up` writes a topology: both are refused with what they are, exit 1.
  */
 const root = new URL('../../', import.meta.url).pathname;
-// Bounded: the old behaviour was to wait for ever, which must fail this test, not hang it.
+// Bounded: a run that waits for ever must fail this test, not hang it.
 const run = (...args: string[]) => spawnSync(`${root}bin/run.js`, args, { cwd: root, encoding: 'utf8', timeout: 20_000 });
+const bash = (script: string) => spawnSync('bash', ['-c', script], { cwd: root, encoding: 'utf8', timeout: 20_000 });
 
 let dir: string;
-let fifo: string;
 let loop: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gridops-input-kinds-'));
-  fifo = join(dir, 'grid.yaml');
-  execFileSync('mkfifo', [fifo]);
   loop = join(dir, 'loop.yaml');
   symlinkSync(join(dir, 'other.yaml'), loop);
   symlinkSync(loop, join(dir, 'other.yaml'));
@@ -26,24 +25,27 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a topology or playbook path that is no regular file', () => {
-  it('a named pipe with no writer as the topology is refused at once, exit 1, saying what it is', () => {
-    const r = run('validate', fifo);
+  it('process substitution (a named pipe at /dev/fd/N) is read as the topology and as a --playbook', () => {
+    const r = bash(`"${root}bin/run.js" validate <(cat examples/small.yaml) --playbook <(cat playbooks/node-base.yaml)`);
     expect(r.signal).toBeNull();
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`error: topology file ${fifo} is a named pipe (FIFO), not a regular file\nhint: give the path of a regular file: save what it gives to a file first, then give that file`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
-  it('a named pipe as --playbook is refused the same way, and --json stays one JSON document', () => {
-    const r = run('validate', 'examples/small.yaml', '--playbook', fifo, '--json');
+  it('a device as the topology or --playbook is refused at once, exit 1, saying what it is, and --json stays one JSON document', () => {
+    const r = run('validate', '/dev/zero');
     expect(r.signal).toBeNull();
     expect(r.status).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ code: 'INPUT_FILE', message: `playbook ${fifo} is a named pipe (FIFO), not a regular file` });
+    expect(r.stderr).toContain('error: topology file /dev/zero is a device, not a regular file\nhint: give the path of a regular file: save what it gives to a file first, then give that file');
+    const playbook = run('validate', 'examples/small.yaml', '--playbook', '/dev/zero', '--json');
+    expect(playbook.status).toBe(1);
+    expect(JSON.parse(playbook.stdout)).toMatchObject({ code: 'INPUT_FILE', message: 'playbook /dev/zero is a device, not a regular file' });
   });
 
   it('a symbolic link loop is said as one, with a hint about the link, not about `gridops lab up`', () => {
     const topology = run('validate', loop);
     expect(topology.status).toBe(1);
-    expect(topology.stderr).toContain(`error: topology file ${loop} is a symbolic link loop (ELOOP): its links lead back to themselves\nhint: fix the link: \`ls -l ${loop}\` shows where it points`);
+    expect(topology.stderr).toContain(`error: topology file ${loop} is a symbolic link loop (ELOOP): its links lead back to themselves\nhint: fix the link: \`ls -l\` on that path shows where it points`);
     expect(topology.stderr).not.toContain('lab up');
     const playbook = run('validate', 'examples/small.yaml', '--playbook', loop, '--json');
     expect(playbook.status).toBe(1);

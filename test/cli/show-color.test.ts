@@ -81,3 +81,13 @@ describe('gridops show: colour as every command decides it', () => {
     expect(await show(false, ['--no-color', '--color'])).toContain('\x1b[32m');
   });
 });
+
+describe("gridops show: the plan file's own words", () => {
+  it('its grid, topology file, version, playbooks and --limit cannot act on the terminal', async () => {
+    const tampered = { ...plan, gridopsVersion: '0.1.0\u009b2J', topology: { ...plan.topology, grid: 'g\u001b]0;owned\u0007', file: '/t/\u202egrid.yaml' }, playbooks: ['node-base\u001b[1A'], limit: ['n1\u2028'] };
+    writeFileSync(file, JSON.stringify(tampered));
+    const out = await show(false, []);
+    expect(out).toContain('Plan for grid g\\u001b]0;owned\\u0007 from /t/\\u202egrid.yaml (sha256 aaaaaaaaaaaa), made 2024-01-01T00:00:00.000Z by gridops 0.1.0\\u009b2J; playbooks: node-base\\u001b[1A; --limit n1\\u2028');
+    expect(out).not.toMatch(/[\u001b\u0007\u009b\u202e\u2028]/);
+  });
+});

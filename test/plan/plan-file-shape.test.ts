@@ -87,4 +87,15 @@ describe('loadPlan checks the shape of a saved plan', () => {
       expect(err!.hint).toBe(`make one with \`gridops plan grid.yaml --out ${file}\``);
     }
   });
+
+  it("the hint's gridops plan carries the run's --state-dir, quoted, for every refusal", async () => {
+    const notJson = join(dir, 'bad.json');
+    writeFileSync(notJson, '{');
+    const incomplete = join(dir, 'incomplete.json');
+    writeFileSync(incomplete, JSON.stringify({ ...plan, hosts: [{ ...host, handlers: null }] }));
+    for (const file of [notJson, incomplete, join(dir, 'missing.json')]) {
+      const err = await loadPlan(file, 'grid.yaml', '/srv/grid state').then(() => undefined, (e: unknown) => e as InputFileError);
+      expect(err!.hint).toContain(`\`gridops plan grid.yaml --state-dir '/srv/grid state' --out ${file}\``);
+    }
+  });
 });

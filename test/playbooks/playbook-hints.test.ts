@@ -35,6 +35,12 @@ describe('the hints of a playbook', () => {
     expect(found.map((p) => p.hint)).toEqual([expect.stringMatching(/^list at least 1 entry(;|$)/), expect.stringMatching(/^list at least 1 entry(;|$)/), expect.stringMatching(/^write at most 4096 characters(;|$)/)]);
   });
 
+  it('a string is as long as its characters, as ajv counts them: an emoji is one, not two UTF-16 units', () => {
+    const found = problems(`name: site\nresources:\n  - file: { path: /etc/x, content: "${'\u{1F600}'.repeat(4097)}" }\n`);
+    expect(found.map((p) => p.message)).toEqual(['content is 4097 characters long, more than the 4096 allowed']);
+    expect(problems(`name: site\nresources:\n  - file: { path: /etc/x, content: "${'\u{1F600}'.repeat(4096)}" }\n`)).toEqual([]);
+  });
+
   it('an unquoted mode of four digits is told to quote the four digits written, not the number YAML read', () => {
     const [mode, ...more] = problems('name: site\nresources:\n  - file: { path: /etc/x, content: hi, mode: 0644 }\n');
     expect(more).toEqual([]);

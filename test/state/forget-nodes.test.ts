@@ -123,4 +123,9 @@ describe('a state rm that forgets nothing creates nothing', () => {
     expect((err as Error).message).toContain('nothing was forgotten');
     expect(existsSync(join(dir, 'elsewhere'))).toBe(false);
   });
+
+  it("the state list a refusal suggests reads the same state: the run's --state-dir, quoted", async () => {
+    const err = await forgetNodes(grid, paths, ['n4'], 'test', undefined, join(dir, 'my state')).catch((e: unknown) => e);
+    expect((err as NotInStateError).hint).toBe(`did you mean "n1"? \`gridops state list ${grid.file} --state-dir '${join(dir, 'my state')}'\` lists the nodes`);
+  });
 });

@@ -4,19 +4,27 @@
  * of a state gridops cannot use points at it when it is there.
  */
 import { jest } from '@jest/globals';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as realFs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// Every rename is noted: the backup must land by one, never be written in place.
+// Every rename is noted: the backup must land by one, never be written in place. A rename onto
+// `failRenameTo` fails (a full disk), and reading `unreadable` is refused as root's 0600 file is.
 const renamed: string[] = [];
+let failRenameTo: string | undefined;
+let unreadable: string | undefined;
 jest.unstable_mockModule('node:fs/promises', () => ({
   ...realFs,
   rename: (async (from: string, to: string) => {
+    if (String(to) === failRenameTo) throw Object.assign(new Error(`ENOSPC: no space left on device, rename '${from}' -> '${to}'`), { code: 'ENOSPC' });
     renamed.push(String(to));
     return realFs.rename(from, to);
   }) as typeof realFs.rename,
+  readFile: ((path: string, ...rest: unknown[]) => {
+    if (String(path) === unreadable) return Promise.reject(Object.assign(new Error(`EACCES: permission denied, open '${path}'`), { code: 'EACCES' }));
+    return (realFs.readFile as (...args: unknown[]) => Promise<unknown>)(path, ...rest);
+  }) as typeof realFs.readFile,
 }));
 const { InputFileError } = await import('../../src/errors/index.js');
 const { readState, stateBackupPath, writeState } = await import('../../src/state/state.js');
@@ -35,6 +43,8 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'gridops-state-backup-'));
   file = join(dir, '.gridops', 'g.state.json');
   renamed.length = 0;
+  failRenameTo = undefined;
+  unreadable = undefined;
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -73,5 +83,33 @@ describe('the state backup', () => {
     expect(err.hint).toBe(
       `gridops has no backup of it yet (${stateBackupPath(file)} is written before each write after the first): restore ${file} from a copy of your own if you have one; moving it aside makes every node read as never applied, and nodes the topology dropped are then no longer decommissioned`,
     );
+  });
+
+  it('the backup is a file of its own: the live state keeps its mode, and a write that then fails leaves the two apart', async () => {
+    await writeState(file, state(0, ['n1']));
+    await writeState(file, state(1, ['n1']));
+    chmodSync(file, 0o640);
+    const live = readFileSync(file, 'utf8');
+    failRenameTo = file;
+    await expect(writeState(file, state(2, ['n1', 'n2']))).rejects.toThrow(/ENOSPC/);
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+    expect(statSync(stateBackupPath(file)).mode & 0o777).toBe(0o600);
+    expect(statSync(file).ino).not.toBe(statSync(stateBackupPath(file)).ino);
+    expect(readFileSync(file, 'utf8')).toBe(live);
+    expect(readFileSync(stateBackupPath(file), 'utf8')).toBe(live);
+    // Written to one, the other is as it was.
+    writeFileSync(file, '{');
+    expect(readFileSync(stateBackupPath(file), 'utf8')).toBe(live);
+  });
+
+  it('a state that cannot be read at all (root-owned, mode 0600) is not damaged: the hint is its owner and mode, never the cp over it', async () => {
+    await writeState(file, state(0, ['n1']));
+    await writeState(file, state(1, ['n1']));
+    unreadable = file;
+    const err = (await readState(file, 'g').catch((e: unknown) => e)) as InstanceType<typeof InputFileError>;
+    expect(err).toBeInstanceOf(InputFileError);
+    expect(err.message).toBe(`cannot read state ${file}: EACCES: permission denied, open '${file}'`);
+    expect(err.hint).not.toContain('cp ');
+    expect(err.hint).toBe(`\`ls -l ${file}\` shows its owner and mode: run gridops as its owner (a run under sudo makes it root's), or give it to your user with \`sudo chown\`; its content is not in question, so do not restore the backup over it`);
   });
 });

@@ -119,6 +119,13 @@ describe('the hint of a schema problem', () => {
     expect(problemsOf(topology('ssh: { become: maybe }'))[0]!.hint).toBe(`write true or false;${become}`);
   });
 
+  it("a word that names a member of every JavaScript object is no YAML 1.1 boolean either", () => {
+    const become = ' become: run changes through sudo (default: when user is not root)';
+    for (const word of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(problemsOf(topology(`ssh: { become: ${word} }`))[0]!.hint).toBe(`write true or false;${become}`);
+    }
+  });
+
   it('a word where a number belongs is told to drop quotes only when it has them', () => {
     expect(problemsOf(topology('ssh: { port: "22" }'))[0]!.hint).toBe('write a whole number from 1 to 65535, without quotes; port: SSH port');
     expect(problemsOf(topology('ssh: { port: twenty }'))[0]!.hint).toBe('write a whole number from 1 to 65535; port: SSH port');

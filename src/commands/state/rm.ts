@@ -23,7 +23,7 @@ export default class StateRm extends GridopsCommand<ForgetResult> {
     const nodes = args.node;
     const grid = await loadTopology(args.file);
     const { warn } = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
-    const result = await forgetNodes(grid, statePaths(args.file, grid.name, flags['state-dir']), nodes, `gridops state rm ${args.file} ${nodes.join(' ')}`, warn);
+    const result = await forgetNodes(grid, statePaths(args.file, grid.name, flags['state-dir']), nodes, `gridops state rm ${args.file} ${nodes.join(' ')}`, warn, flags['state-dir']);
     this.say(formatForgotten(result));
     return result;
   }

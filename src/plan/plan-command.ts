@@ -1,0 +1,28 @@
+import { sh } from '../transport/quote.js';
+
+/** The flags a suggested `gridops plan` carries beside its topology and --out file. */
+export interface PlanCommandFlags {
+  playbooks?: readonly string[];
+  limit?: readonly string[];
+  allowOlderGridops?: boolean;
+  /** The run's --state-dir: without it, the plan would be made from (and its digests keyed by) another state. */
+  stateDir?: string;
+}
+
+/**
+ * The one builder of a suggested `gridops plan TOPOLOGY … --out FILE`, quoted so that it runs as
+ * written, whatever the paths hold.
+ */
+export function planCommand(topologyFile: string, planFile: string, flags: PlanCommandFlags = {}): string {
+  return sh([
+    'gridops',
+    'plan',
+    topologyFile,
+    ...(flags.playbooks ?? []).flatMap((ref) => ['--playbook', ref]),
+    ...(flags.limit?.length ? ['--limit', flags.limit.join(',')] : []),
+    ...(flags.allowOlderGridops ? ['--allow-older-gridops'] : []),
+    ...(flags.stateDir ? ['--state-dir', flags.stateDir] : []),
+    '--out',
+    planFile,
+  ]);
+}
