@@ -32,7 +32,7 @@ describe('apply --plan of another grid', () => {
     const r = run('apply', 'base.yaml', '--plan', 'plan1.json', '--state-dir', join(dir, 'state'));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('error: this plan is for grid one (from one.yaml), not grid base; nothing was changed\n');
-    expect(r.stderr).toContain('hint: make a plan of grid base with `gridops plan base.yaml --out plan1.json`, review it, then apply it; or apply this plan with one.yaml');
+    expect(r.stderr).toContain(`hint: make a plan of grid base with \`gridops plan base.yaml --state-dir ${join(dir, 'state')} --out plan1.json\`, review it, then apply it; or apply this plan with one.yaml`);
     expect(r.stderr).not.toMatch(/connect|unreachable|192\.0\.2\.1/);
   });
 
@@ -47,6 +47,6 @@ describe('apply --plan of another grid', () => {
     writeFileSync(join(dir, 'one.yaml'), grid('one').replace('192.0.2.1', '192.0.2.2'));
     const r = run('apply', 'one.yaml', '--plan', 'plan1.json', '--state-dir', join(dir, 'state'));
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("error: the topology changed since the plan was saved: one.yaml's hash differs; nothing was changed\nhint: make a new plan with `gridops plan one.yaml --out plan1.json`, review it, then apply it");
+    expect(r.stderr).toContain(`error: the topology changed since the plan was saved: one.yaml's hash differs; nothing was changed\nhint: make a new plan with \`gridops plan one.yaml --state-dir ${join(dir, 'state')} --out plan1.json\`, review it, then apply it`);
   });
 });
