@@ -49,7 +49,7 @@ describe('apply --plan checks the plan is of this topology before connecting', (
     const base = join(dir, 'base.yaml');
     const err = await refusal(runApply(options(base, { savedPlan: saved, savedPlanFile: 'plan1.json' })));
     expect(err.message).toBe(`this plan is for grid one (from ${join(dir, 'one.yaml')}), not grid base; nothing was changed`);
-    expect(err.hint).toContain(`gridops plan ${base} --playbook ${join(dir, 'pb.yaml')} --out plan1.json`);
+    expect(err.hint).toContain(`gridops plan ${base} --playbook ${join(dir, 'pb.yaml')} --state-dir ${join(dir, 'state')} --out plan1.json`);
     expect(reached).toEqual([]);
   });
 
@@ -60,7 +60,7 @@ describe('apply --plan checks the plan is of this topology before connecting', (
     writeFileSync(one, grid('one', '10.0.0.9'));
     const err = await refusal(runApply(options(one, { savedPlan: saved, savedPlanFile: 'plan1.json' })));
     expect(err.message).toBe(`the topology changed since the plan was saved: ${one}'s hash differs; nothing was changed`);
-    expect(err.hint).toBe(`make a new plan with \`gridops plan ${one} --playbook ${join(dir, 'pb.yaml')} --out plan1.json\`, review it, then apply it`);
+    expect(err.hint).toBe(`make a new plan with \`gridops plan ${one} --playbook ${join(dir, 'pb.yaml')} --state-dir ${join(dir, 'state')} --out plan1.json\`, review it, then apply it`);
     expect(reached).toEqual([]);
   });
 
@@ -69,6 +69,6 @@ describe('apply --plan checks the plan is of this topology before connecting', (
     const saved = await runPlan(options(one, { limit: ['n1'] }));
     writeFileSync(one, grid('one', '10.0.0.9'));
     const err = await refusal(runApply(options(one, { savedPlan: saved, limit: ['n1'] })));
-    expect(err.hint).toContain(`--limit n1 --out plan.json`);
+    expect(err.hint).toContain(`--limit n1 --state-dir ${join(dir, 'state')} --out plan.json`);
   });
 });
