@@ -21,10 +21,12 @@ const NOT_CONTACTED = 'no host was contacted';
  * `statOf` is the run's, shared with the skip of missing ssh_config ones, so each file is statted once.
  */
 export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, agentSocket: string | undefined = process.env.SSH_AUTH_SOCK, statOf: IdentityFileStats = identityFileStats()): void {
-  checkReadableIdentityFiles(specs, whereNamed, statOf);
+  const files = identityFilesOf(specs);
+  refuseUnreadable(files, whereNamed, statOf, NOT_CONTACTED);
   if (agentSocket) return;
-  refusePublicKeys(specs, whereNamed);
-  const encrypted = encryptedOnlyIdentityFiles(specs);
+  const textOf = identityFileTexts();
+  refusePublicKeys(files, whereNamed, textOf);
+  const encrypted = encryptedOnlyIdentityFiles(specs, textOf);
   if (encrypted.length === 0) return;
   const noAgent = 'no ssh-agent is running (SSH_AUTH_SOCK is not set)';
   // The line that named the file is looked up by a host behind it: a jump host's files were named for the hosts that go through it.
@@ -51,7 +53,12 @@ export function checkIdentityFiles(specs: readonly SshHostSpec[], whereNamed: Wh
  * not write rather than a run's "no host was contacted".
  */
 export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereNamed: WhereNamed = () => undefined, statOf: IdentityFileStats = identityFileStats(), notDone = NOT_CONTACTED): void {
-  const unreadable = unreadableIdentityFiles(specs, statOf);
+  refuseUnreadable(identityFilesOf(specs), whereNamed, statOf, notDone);
+}
+
+/** checkReadableIdentityFiles of identity files already gathered (identityFilesOf), so that checkIdentityFiles gathers them once. */
+function refuseUnreadable(files: IdentityFiles, whereNamed: WhereNamed, statOf: IdentityFileStats, notDone: string): void {
+  const unreadable = unreadableIdentityFiles(files, statOf);
   if (unreadable.length === 0) return;
   const problems = unreadable.map(({ path, reason, hosts }) => {
     const where = whereNamed(hosts[0]!, path);
@@ -73,14 +80,14 @@ export function checkReadableIdentityFiles(specs: readonly SshHostSpec[], whereN
  * logs in with the agent (ssh-auth-methods.ts). Judged by content (public-key-text.ts), not by name;
  * the hint names the private key beside it where there is one.
  */
-function refusePublicKeys(specs: readonly SshHostSpec[], whereNamed: WhereNamed): void {
-  const publicKeys = [...identityFilesOf(specs)].filter(([path]) => isPublicKeyText(readFileSync(path, 'latin1')));
+function refusePublicKeys(files: IdentityFiles, whereNamed: WhereNamed, textOf: IdentityFileTexts): void {
+  const publicKeys = [...files].filter(([path]) => isPublicKeyText(textOf(path)));
   if (publicKeys.length === 0) return;
   const problems = publicKeys.map(([path, hosts]) => {
     const where = whereNamed(hosts[0]!, path);
     return `${path}${publicKeys.length === 1 ? ' is a public key, not a private key,' : ''} named ${where ? `by ${where} ` : ''}for ${namedFew(hosts)}`;
   });
-  const privateKeys = publicKeys.map(([path]) => privateKeyBeside(path));
+  const privateKeys = publicKeys.map(([path]) => privateKeyBeside(path, textOf));
   const what = problems.length === 1 ? `the identity file ${problems[0]}` : `${problems.length} identity files are public keys, not private keys: ${problems.join('; ')}`;
   throw new InputFileError(
     `${what}; gridops signs with the private key; ${NOT_CONTACTED}`,
@@ -89,14 +96,23 @@ function refusePublicKeys(specs: readonly SshHostSpec[], whereNamed: WhereNamed)
 }
 
 /** The private key of a pair whose public key is `path` (`id.pub`, `id-cert.pub`: `id`), where it is there and is not a public key too. */
-function privateKeyBeside(path: string): string | undefined {
+function privateKeyBeside(path: string, textOf: IdentityFileTexts): string | undefined {
   const key = path.replace(/(-cert)?\.pub$/, '');
   if (key === path) return undefined;
   try {
-    return isPublicKeyText(readFileSync(key, 'latin1')) ? undefined : key;
+    return isPublicKeyText(textOf(key)) ? undefined : key;
   } catch {
     return undefined;
   }
+}
+
+/** The text of a file (latin1: a key's bytes, whatever they are), read on first use and kept, so that each check without an agent reads each identity file once. */
+type IdentityFileTexts = (path: string) => string;
+
+/** A fresh memo of identity file texts, for one run's checks. A file that cannot be read throws each time, uncached. */
+function identityFileTexts(): IdentityFileTexts {
+  const texts = new Map<string, string>();
+  return (path) => texts.get(path) ?? texts.set(path, readFileSync(path, 'latin1')).get(path)!;
 }
 
 /** Where a host's identity file (its path, `~` expanded) was named, for the messages about it; undefined where not known. */
@@ -113,12 +129,8 @@ interface EncryptedOnly {
  * The encrypted identity files of the hosts, and of the jump hosts, that name no other (with no
  * agent, those have no key to log in with). Read only when no agent runs; all are readable by now.
  */
-function encryptedOnlyIdentityFiles(specs: readonly SshHostSpec[]): EncryptedOnly[] {
-  const encrypted = new Map<string, boolean>();
-  const isEncrypted = (path: string) => {
-    if (!encrypted.has(path)) encrypted.set(path, isEncryptedKey(readFileSync(path, 'latin1')));
-    return encrypted.get(path)!;
-  };
+function encryptedOnlyIdentityFiles(specs: readonly SshHostSpec[], textOf: IdentityFileTexts): EncryptedOnly[] {
+  const isEncrypted = (path: string) => isEncryptedKey(textOf(path));
   const stuck = new Map<string, EncryptedOnly>();
   const entryOf = (path: string) => stuck.get(path) ?? stuck.set(path, { path, hosts: [], jumpHosts: [] }).get(path)!;
   const onlyEncrypted = (files: readonly string[]) => {
@@ -151,7 +163,7 @@ function encryptedOnlyIdentityFiles(specs: readonly SshHostSpec[]): EncryptedOnl
  */
 export function recordedIdentityErrors(specs: readonly SshHostSpec[], whereNamed: (host: string, path: string) => string, statOf: IdentityFileStats = identityFileStats()): Map<string, ConnectionError> {
   const errors = new Map<string, ConnectionError>();
-  for (const { path, reason, hosts } of unreadableIdentityFiles(specs, statOf)) {
+  for (const { path, reason, hosts } of unreadableIdentityFiles(identityFilesOf(specs), statOf)) {
     for (const host of hosts) {
       if (errors.has(host)) continue;
       errors.set(host, new ConnectionError(host, `cannot read its identity file ${path} (${reason}), named by ${whereNamed(host, path)}; not contacted`, `put the key back at ${path} to reach it`));
@@ -164,9 +176,9 @@ export function recordedIdentityErrors(specs: readonly SshHostSpec[], whereNamed
  * Each identity file of `specs` that cannot be read, with why, and the hosts that name it: their
  * own and their jump host's (a bastion's key that cannot be read stops every host behind it).
  */
-function unreadableIdentityFiles(specs: readonly SshHostSpec[], statOf: IdentityFileStats): Array<{ path: string; reason: string; hosts: string[] }> {
+function unreadableIdentityFiles(files: IdentityFiles, statOf: IdentityFileStats): Array<{ path: string; reason: string; hosts: string[] }> {
   const unreadable: Array<{ path: string; reason: string; hosts: string[] }> = [];
-  for (const [path, hosts] of identityFilesOf(specs)) {
+  for (const [path, hosts] of files) {
     // A path stat(2) cannot reach, access(2) cannot either, for the same reason.
     const stat = statOf(path);
     if ('code' in stat) {
@@ -184,8 +196,11 @@ function unreadableIdentityFiles(specs: readonly SshHostSpec[], statOf: Identity
   return unreadable;
 }
 
-/** Each identity file of `specs` (`~` expanded), with the hosts that name it: their own and their jump host's. */
-function identityFilesOf(specs: readonly SshHostSpec[]): Map<string, string[]> {
+/** Each identity file (`~` expanded), with the hosts that name it: their own and their jump host's. */
+type IdentityFiles = ReadonlyMap<string, string[]>;
+
+/** The identity files of `specs` (IdentityFiles). */
+function identityFilesOf(specs: readonly SshHostSpec[]): IdentityFiles {
   const namedBy = new Map<string, string[]>();
   for (const spec of specs) {
     // A jump host written as a string (`user@host:port`) names no key of its own.
