@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { namedFew } from '../named-few.js';
 import type { Node } from '../topology/model.js';
+import { rereadSourcesOnce } from '../topology/reread-source.js';
 import { settingNamed } from '../topology/setting-named.js';
 import { expandHome } from '../transport/expand-home.js';
 import { sh } from '../transport/quote.js';
@@ -18,10 +19,11 @@ export function warnMissingKnownHosts(nodes: readonly Node[], topologyFile: stri
     const file = expandHome(node.settings.ssh.knownHosts);
     byFile.set(file, [...(byFile.get(file) ?? []), node]);
   }
+  const sourceOf = rereadSourcesOnce();
   for (const [file, of] of byFile) {
     if (existsSync(file)) continue;
     const first = of[0]!;
-    const named = settingNamed(first, 'ssh.knownHosts') ?? "gridops' default ssh.knownHosts";
+    const named = settingNamed(first, 'ssh.knownHosts', sourceOf) ?? "gridops' default ssh.knownHosts";
     const directory = existsSync(dirname(file)) ? '' : `, nor its directory ${dirname(file)}`;
     // plan --accept-new-host-keys makes the file, and its directory, as it records the first key (append-line.ts).
     const record = sh(['gridops', 'plan', topologyFile, '--accept-new-host-keys']);

@@ -25,3 +25,18 @@ export function rereadSourceForCheck(file: string, check: string): SourceDocumen
   if (source === undefined) throw new InputFileError(`cannot read ${file} again to check ${check} (moved or deleted since it was loaded?)`, 'run the command again once the topology file is in place');
   return source;
 }
+
+/** A topology file parsed again (rereadSource), or undefined where it cannot be read now. */
+export type RereadSources = (file: string) => SourceDocument | undefined;
+
+/**
+ * rereadSource of each file, on first use, kept for the caller's run: messages that name several
+ * settings of one file (one per node) then read and parse it once, not once per message.
+ */
+export function rereadSourcesOnce(): RereadSources {
+  const sources = new Map<string, SourceDocument | undefined>();
+  return (file) => {
+    if (!sources.has(file)) sources.set(file, rereadSource(file));
+    return sources.get(file);
+  };
+}

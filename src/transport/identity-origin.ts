@@ -1,4 +1,5 @@
 import type { Node } from '../topology/model.js';
+import { rereadSourcesOnce } from '../topology/reread-source.js';
 import { settingNamed } from '../topology/setting-named.js';
 import { expandHome } from './expand-home.js';
 import type { WhereNamed } from './identity-files-check.js';
@@ -10,11 +11,13 @@ import type { WhereNamed } from './identity-files-check.js';
  * `gridops inventory` both name it so.
  */
 export function identityOrigin(nodes: readonly Node[], fromConfig: (host: string, path: string) => string): WhereNamed {
+  const sourceOf = rereadSourcesOnce();
   return (host, path) => {
     const node = nodes.find((n) => n.name === host);
     if (!node) return undefined;
     const topologyFile = node.settings.ssh.identityFile;
-    const named = settingNamed(node, 'ssh.identityFile');
-    return named && topologyFile && expandHome(topologyFile) === path ? named : fromConfig(host, path);
+    // The path is compared first: only a file the topology named needs the topology reread for its position.
+    const named = topologyFile && expandHome(topologyFile) === path ? settingNamed(node, 'ssh.identityFile', sourceOf) : undefined;
+    return named ?? fromConfig(host, path);
   };
 }
