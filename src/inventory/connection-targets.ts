@@ -2,9 +2,8 @@ import type { Node } from '../topology/model.js';
 import { configIdentityLine } from '../transport/config-identity-sources.js';
 import { checkReadableIdentityFiles } from '../transport/identity-files-check.js';
 import { identityOrigin } from '../transport/identity-origin.js';
-import { nodeSshSpec } from '../transport/node-ssh-spec.js';
-import { refuseProxyCommand, type SshConfigValues } from '../transport/ssh-config.js';
-import { targetsOnce, workableIdentities } from '../transport/workable-identities.js';
+import type { SshConfigValues } from '../transport/ssh-config.js';
+import { sshSpec, targetsOnce, workableIdentities } from '../transport/workable-identities.js';
 import type { InventoryTarget } from './ansible-inventory.js';
 
 /**
@@ -24,11 +23,7 @@ export function connectionTargets(nodes: readonly Node[], lookupOf: (node: Node)
   // As a run's spec (fleet.ts): a node ~/.ssh/config routes through a ProxyCommand is refused before its target is
   // worked out. Left to Ansible's ssh, that command would run a hop of its own, whose host key is checked against
   // ~/.ssh/known_hosts, not the topology's (as ProxyJump's hop would be: README).
-  const routedSpec = (node: Node) => {
-    refuseProxyCommand(node, lookups.get(node)!, NOT_WRITTEN);
-    return nodeSshSpec(node, targetOf(node), lookups.get(node)!);
-  };
-  const { specs, sources, statOf } = workableIdentities(new Map(nodes.map((node) => [node, routedSpec(node)])), targetOf, warn);
+  const { specs, sources, statOf } = workableIdentities(new Map(nodes.map((node) => [node, sshSpec(node, lookups.get(node)!, targetOf, NOT_WRITTEN)])), targetOf, warn);
   // The topology's keys too, as a run's pre-flight checks them: Ansible's ssh would fail every host named with one not there.
   checkReadableIdentityFiles([...specs.values()], identityOrigin(nodes, configIdentityLine(sources)), statOf, NOT_WRITTEN);
   return new Map(

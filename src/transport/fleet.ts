@@ -11,12 +11,11 @@ import { knownHostsFilesFrom, knownHostsFilesKey, loadKnownHostsOf, type KnownHo
 import type { KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { createSshPool, type TransportPool } from './pool.js';
-import { loadSshConfig, refuseProxyCommand, sshConfigFor, type SshConfigValues } from './ssh-config.js';
+import { loadSshConfig, sshConfigFor } from './ssh-config.js';
 import { configIdentityLine } from './config-identity-sources.js';
-import { nodeSshSpec } from './node-ssh-spec.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 import type { Transport } from './transport.js';
-import { targetsOnce, workableIdentities, type NodeLookup, type NodeTarget, type WorkableIdentities } from './workable-identities.js';
+import { sshSpec, targetsOnce, workableIdentities, type NodeLookup, type NodeTarget, type WorkableIdentities } from './workable-identities.js';
 import type { Node } from '../topology/model.js';
 
 /** A host with an open connection, before facts. */
@@ -306,8 +305,3 @@ function identityPreflight(nodes: readonly Node[], recordedOnly: ReadonlySet<str
   return { specs: workable.specs, keyless: checkIdentityFilesOf(nodes, workable, recordedOnly) };
 }
 
-/** Where and as whom to reach a node (nodeSshSpec); a node ~/.ssh/config routes through a ProxyCommand is refused, before its target is worked out. */
-function sshSpec(node: Node, fromSshConfig: SshConfigValues, targetOf: NodeTarget): SshHostSpec {
-  refuseProxyCommand(node, fromSshConfig);
-  return nodeSshSpec(node, targetOf(node), fromSshConfig);
-}

@@ -2,7 +2,8 @@ import type { Node } from '../topology/model.js';
 import { configIdentitySources, type NodeIdentitySources } from './config-identity-sources.js';
 import { identityFileStats, type IdentityFileStats } from './identity-file-stats.js';
 import { withoutMissingConfigIdentities } from './missing-config-identities.js';
-import { connectionTarget, type ConnectionTarget, type SshConfigValues } from './ssh-config.js';
+import { nodeSshSpec } from './node-ssh-spec.js';
+import { connectionTarget, refuseProxyCommand, type ConnectionTarget, type SshConfigValues } from './ssh-config.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
 
 /** A node's ssh_config values (sshConfigFor), looked up once. */
@@ -19,6 +20,16 @@ export function targetsOnce(lookupOf: NodeLookup): NodeTarget {
     if (!target) targets.set(node, (target = connectionTarget(node, lookupOf(node))));
     return target;
   };
+}
+
+/**
+ * Where and as whom to reach a node (nodeSshSpec), for a run and `gridops inventory` alike; a node
+ * ~/.ssh/config routes through a ProxyCommand is refused, before its target is worked out.
+ * `notDone` ends that refusal (refuseProxyCommand), saying what did not happen.
+ */
+export function sshSpec(node: Node, fromSshConfig: SshConfigValues, targetOf: NodeTarget, notDone?: string): SshHostSpec {
+  refuseProxyCommand(node, fromSshConfig, notDone);
+  return nodeSshSpec(node, targetOf(node), fromSshConfig);
 }
 
 /** Specs with the keys a connection would offer, and what the identity-file check after the skip reads. */
