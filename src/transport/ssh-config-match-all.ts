@@ -1,5 +1,6 @@
 import type SSHConfig from 'ssh-config';
 import { ConnectionError } from '../errors/index.js';
+import { matchCriteria } from './match-criteria.js';
 import type { ConfigLine, DirectiveSource } from './ssh-config-include.js';
 import { tokenValues } from './ssh-pattern.js';
 
@@ -14,9 +15,6 @@ import { tokenValues } from './ssh-pattern.js';
 
 /** `SSHConfig.DIRECTIVE`, without loading the parser to read it. */
 const DIRECTIVE = 1;
-
-/** The criteria that take no argument (readconf.c's own list): each other one is followed by its pattern list. */
-const WITHOUT_ARGUMENT = /^(all|canonical|final)$/i;
 
 /**
  * Refuses the first Match line of `config` (at any depth, in the order ssh reads them) that places
@@ -36,20 +34,9 @@ export function refuseMisplacedMatchAll(config: SSHConfig, sourceOf: ReadonlyMap
 
 /** Whether a Match line's words (criteria and their arguments) hold `all` only where readconf.c takes it: last, after one criterion at most. */
 function allStandsWhereSshTakesIt(words: readonly string[]): boolean {
-  const criteria = criteriaOf(words);
+  const criteria = matchCriteria(words);
   const first = criteria.findIndex(isAll);
   return first === -1 || (first <= 1 && first === criteria.length - 1);
-}
-
-/** A Match line's words, one entry a criterion: its word (`!` kept), then its pattern list where it takes one. */
-function criteriaOf(words: readonly string[]): string[][] {
-  const criteria: string[][] = [];
-  for (let i = 0; i < words.length; ) {
-    const width = WITHOUT_ARGUMENT.test(words[i]!.replace(/^!/, '')) ? 1 : 2;
-    criteria.push(words.slice(i, i + width));
-    i += width;
-  }
-  return criteria;
 }
 
 /** Whether a criterion is `all` or `!all` (an argument spelled `all`, as in `host all`, is not). */
@@ -58,7 +45,7 @@ const isAll = ([word]: readonly string[]) => /^!?all$/i.test(word!);
 function refuse(line: ConfigLine, sourceOf: ReadonlyMap<ConfigLine, DirectiveSource>): never {
   const source = sourceOf.get(line);
   const words = tokenValues(line.value);
-  const criteria = criteriaOf(words);
+  const criteria = matchCriteria(words);
   // `!all` matches no host, so the block applies nowhere ssh takes it: any line offered instead would match where the operator's never did.
   const negated = criteria.some(([word]) => /^!all$/i.test(word!));
   // `all` matches every host: the line's other criteria alone say what it says, and ssh takes them so.

@@ -1,4 +1,5 @@
 import type SSHConfig from 'ssh-config';
+import { matchCriteria, takesNoValue } from './match-criteria.js';
 
 /**
  * The `ssh-config` parser's parse(), made to read a Match line's criteria as OpenSSH 9.2 reads them,
@@ -38,9 +39,6 @@ const KEYWORD_WITHOUT_VALUE = /^\s*([^\s=#][^ \t=]*)[ \t]*=?[ \t]*$/;
 
 /** The keyword of a directive line, as the parser reads it: its first run of characters that are neither blank nor `=`. */
 const KEYWORD = /^(\s*)([^ \t=]+)/;
-
-/** The criteria readconf.c reads without a value, `!` or not: each other one is followed by its pattern list. */
-const WITHOUT_VALUE = /^!?(all|canonical|final)$/i;
 
 /**
  * `text` parsed with `parse` as ssh reads it (the module comment says how), or an UnreadableLine
@@ -111,23 +109,17 @@ function withCriteriaAsSshReadsThem(parsed: SSHConfig, lines: readonly string[],
 
 /**
  * Sets a Match line's criteria from its words, as readconf.c reads them (each criterion as written,
- * with its value, or none for WITHOUT_VALUE's), its words the parser's tokens; returns the criterion
+ * with its value, or none for those that take none: matchCriteria), its words the parser's tokens; returns the criterion
  * left without a value, if one is.
  */
 function readCriteria(line: Line): string | undefined {
   // A Match line read as a Host line of one word holds that word alone, as a string.
   const tokens: Token[] = Array.isArray(line.value) ? (line.value as Token[]) : [{ val: String(line.value), separator: '' }];
   const criteria: Record<string, string | never[]> = {};
-  for (let i = 0; i < tokens.length; ) {
-    const word = tokens[i]!.val;
-    if (WITHOUT_VALUE.test(word)) {
-      criteria[word] = [];
-      i += 1;
-      continue;
-    }
-    if (i + 1 >= tokens.length) return word;
-    criteria[word] = tokens[i + 1]!.val;
-    i += 2;
+  for (const [word, value] of matchCriteria(tokens.map((token) => token.val))) {
+    if (takesNoValue(word!)) criteria[word!] = [];
+    else if (value === undefined) return word;
+    else criteria[word!] = value;
   }
   line.value = tokens;
   line.criteria = criteria;
