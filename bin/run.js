@@ -51,6 +51,11 @@ function ownCommandOnly() {
   if (!named?.known || helpAsked) return undefined;
   const pjson = packageJson();
   delete pjson.oclif.plugins;
+  return asFound(pjson);
+}
+
+/** The command as found here, for oclif to run with ':' as its topic separator (so that it does not search again) and `pjson` as package.json. */
+function asFound(pjson) {
   pjson.oclif.topicSeparator = ':';
   return { args: [named.id, ...named.rest], loadOptions: { root, pjson } };
 }
@@ -63,15 +68,20 @@ function ownCommandOnly() {
  */
 async function unknownCommand() {
   if (named === undefined || named.known || helpAsked) return undefined;
-  const pluginIds = pluginCommandIds();
+  let pjson;
+  // One that cannot be read leaves the command to oclif, as a plugin manifest that cannot be read does.
+  try {
+    pjson = packageJson();
+  } catch {
+    return undefined;
+  }
+  const pluginIds = pluginCommandIds(pjson);
   if (pluginIds === undefined || pluginIds.includes(named.id)) return undefined;
   const spaced = (id) => id.replaceAll(':', ' ');
   if (process.stdin.isTTY) {
     // oclif takes an id with ':' as it is; one without, only with ':' as the separator.
     if (named.id.includes(':')) return { args: [named.id, ...named.rest], dir: import.meta.url };
-    const pjson = packageJson();
-    pjson.oclif.topicSeparator = ':';
-    return { args: [named.id, ...named.rest], loadOptions: { root, pjson } };
+    return asFound(pjson);
   }
   const { closest } = await import('fastest-levenshtein');
   const meant = spaced(closest(named.id, [...Object.keys(cli.COMMANDS), ...pluginIds]));
@@ -84,10 +94,10 @@ async function unknownCommand() {
   return 'said';
 }
 
-/** The commands of the core plugins (`help`, `autocomplete`), from their manifests; undefined where one cannot be read. */
-function pluginCommandIds() {
+/** The commands of the core plugins (`help`, `autocomplete`) that package.json (`pjson`) names, from their manifests; undefined where one cannot be read. */
+function pluginCommandIds(pjson) {
   try {
-    return packageJson().oclif.plugins.flatMap((name) => Object.keys(JSON.parse(readFileSync(`${root}node_modules/${name}/oclif.manifest.json`, 'utf8')).commands));
+    return pjson.oclif.plugins.flatMap((name) => Object.keys(JSON.parse(readFileSync(`${root}node_modules/${name}/oclif.manifest.json`, 'utf8')).commands));
   } catch {
     return undefined;
   }
