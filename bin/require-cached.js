@@ -24,7 +24,7 @@ const writeCaches = process.env.GRIDOPS_WRITE_CODE_CACHE === '1';
 /** Each file's compiled script, for writeCodeCache. */
 const scripts = new Map();
 /** What became of each file's cache (`used`, `rejected` or `none`), for `-v` and the tests. */
-export const codeCaches = new Map();
+const codeCaches = new Map();
 globalThis[Symbol.for('gridops.codeCaches')] = codeCaches;
 
 /**

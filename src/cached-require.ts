@@ -2,7 +2,7 @@
 type RequireCached = (file: string) => unknown;
 
 /**
- * The CLI's loader of the build's CommonJS files from their code caches (bin/run.js puts it on
+ * The CLI's loader of the build's CommonJS files from their code caches (bin/require-cached.js puts it on
  * globalThis before the bundle runs), or undefined outside the CLI (the tests, the keeper, the
  * bench's floor), which require() those files or their packages as usual.
  */

@@ -166,7 +166,7 @@ function valueHint(name: string, command: RefusedCommand, lead: string, fallback
  * options, an integer flag's default or least value, an "(e.g. 30s)" in its description, then the
  * examples of other commands that share the flag.
  */
-export function exampleValue(name: string, command: RefusedCommand): string | undefined {
+function exampleValue(name: string, command: RefusedCommand): string | undefined {
   const flag = command.flags[name];
   const fromExamples = (examples: readonly Command.Example[]) => {
     const pattern = new RegExp(`(?:^|\\s)--${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:=|\\s+)([^\\s-][^\\s]*)`);
