@@ -4,12 +4,12 @@ import type { Ajv, ErrorObject, AnySchema } from 'ajv';
 import { loadValidatorFile } from './validator-file.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { FORMATS, showValue, type FormatName, type FormatVerdict } from './formats.js';
-import { andList, lengthHint, rangeHint, typeHint, withDescription, type ExpectedValue, type WrittenScalar } from './schema-hint.js';
+import { andList, lengthHint, rangeHint, typeHint, withDescription, type ExpectedValue } from './schema-hint.js';
 import type { Problem } from '../errors/problem.js';
 import { plural } from '../plural.js';
 import { printableJson } from '../text/printable-json.js';
 import { printableText } from '../text/printable-text.js';
-import { pathToString, positionOf, writtenScalar, type PathSegment, type SourceDocument } from './source.js';
+import { pathToString, positionOf, writtenScalar, type PathSegment, type SourceDocument, type WrittenScalar } from './source.js';
 
 /**
  * Structural validation against a JSON Schema, reported as positioned problems with hints.

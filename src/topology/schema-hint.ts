@@ -1,4 +1,5 @@
 import { FORMATS, type FormatName, type FormatVerdict } from './formats.js';
+import type { WrittenScalar } from './source.js';
 
 /**
  * What to write instead of a value the schema refuses, built from the type and bounds the schema
@@ -18,12 +19,6 @@ export interface ExpectedValue {
   exclusiveMaximum?: number;
   /** What a list's entries are: a list of mappings needs an example of mappings. */
   items?: { type?: string; required?: string[]; properties?: Record<string, { type?: string }> };
-}
-
-/** How the value is written in the file (source.ts writtenScalar): its text, and whether it is in quotes. */
-export interface WrittenScalar {
-  text: string;
-  quoted: boolean;
 }
 
 /**
