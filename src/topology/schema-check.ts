@@ -266,14 +266,17 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, miss
     }
     case 'uniqueItems':
       return { path, message: `${field} lists the same item twice`, hint: 'remove the duplicate entry' };
+    case 'minItems':
     case 'maxItems': {
       const limit = (e.params as { limit: number }).limit;
-      return { path, message: `${field} lists ${(e.data as unknown[]).length} entries, more than the ${limit} allowed`, hint: described(lengthHint('maxItems', limit)!) };
-    }
-    case 'minItems': {
-      const limit = (e.params as { limit: number }).limit;
       const count = (e.data as unknown[]).length;
-      return { path, message: count === 0 ? `${field} is an empty list; it needs at least ${plural(limit, 'entry', 'entries')}` : `${field} lists ${plural(count, 'entry', 'entries')}, fewer than the ${limit} it needs`, hint: described(lengthHint('minItems', limit)!) };
+      const message =
+        e.keyword === 'maxItems'
+          ? `${field} lists ${count} entries, more than the ${limit} allowed`
+          : count === 0
+            ? `${field} is an empty list; it needs at least ${plural(limit, 'entry', 'entries')}`
+            : `${field} lists ${plural(count, 'entry', 'entries')}, fewer than the ${limit} it needs`;
+      return { path, message, hint: described(lengthHint(e.keyword, limit)!) };
     }
     case 'minLength':
     case 'maxLength': {
