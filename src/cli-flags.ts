@@ -99,6 +99,7 @@ export function connectionRunOptions(flags: {
   'state-dir'?: string;
   persist?: string;
 }, signal?: AbortSignal) {
+  const persistSetByEnvironment = flags.persist !== undefined && persistFromEnvironment(flags.persist);
   return {
     concurrency: flags.concurrency,
     acceptNewHostKeys: flags['accept-new-host-keys'],
@@ -106,9 +107,9 @@ export function connectionRunOptions(flags: {
     limit: flags.limit ? limitSelectors(flags.limit) : undefined,
     stateDir: flags['state-dir'],
     // `--persist 0s` uses the kept connections once more and lets the keeper end after the run.
-    persistMs: flags.persist === undefined ? undefined : persistFlag(flags.persist, persistFromEnvironment(flags.persist)),
+    persistMs: flags.persist === undefined ? undefined : persistFlag(flags.persist, persistSetByEnvironment),
     // The warning that --persist goes unused names what the user set: there is no --persist to drop when GRIDOPS_PERSIST set it.
-    persistFromEnvironment: flags.persist !== undefined && persistFromEnvironment(flags.persist),
+    persistFromEnvironment: persistSetByEnvironment,
   };
 }
 

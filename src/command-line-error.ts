@@ -38,17 +38,22 @@ export interface RefusedCommand {
   otherExamples?: readonly Command.Example[];
 }
 
+/** The command as the user types it: `gridops lab up` for oclif's `lab:up`. */
+function commandName(command: Pick<RefusedCommand, 'id'>): string {
+  return `gridops ${command.id.replace(/:/g, ' ')}`;
+}
+
 /** `err`, thrown by oclif's parser (or a flag's own parse function), as a gridops UsageError. */
 export function commandLineError(err: Error, command: RefusedCommand): UsageError {
   const options = { cause: err };
-  const gridops = `gridops ${command.id.replace(/:/g, ' ')}`;
+  const gridops = commandName(command);
   const help = `see \`${gridops} --help\``;
   const message = stripVTControlCharacters(err.message).replace(/\s*See more help with --help\s*$/, '');
   // A flag's own parse function refused its value with our error: keep its words and hint, without oclif's wrapping.
   if (err instanceof UsageError) return new UsageError(message.replace(/^Parsing --\S+\s*\n\t/, ''), err.hint, options);
 
   const missing = missingArguments(err);
-  if (missing) return missingArgumentError(missing, gridops, command.examples, options);
+  if (missing) return missingArgumentError(missing, gridops, help, command.examples, options);
 
   let m: RegExpMatchArray | null;
   if ((m = /^Flag --(\S+) expects a value$/.exec(message))) {
@@ -94,10 +99,10 @@ function missingArguments(err: Error): MissingArgument[] | undefined {
  * appends a note about multi-value flags to every such error, even when none was given (and ours
  * take one value each), which buried what was missing.
  */
-function missingArgumentError(missing: readonly MissingArgument[], gridops: string, examples: readonly Command.Example[], options: { cause: unknown }): UsageError {
+function missingArgumentError(missing: readonly MissingArgument[], gridops: string, help: string, examples: readonly Command.Example[], options: { cause: unknown }): UsageError {
   const what = missing.map((a) => `${a.name.toUpperCase()}${a.description ? `, the ${a.description}` : ''}`).join(', and ');
   const example = firstExample(examples);
-  return new UsageError(`${gridops}: missing ${what}`, example ? `for example: ${example}` : `see \`${gridops} --help\``, options);
+  return new UsageError(`${gridops}: missing ${what}`, example ? `for example: ${example}` : help, options);
 }
 
 /** Arguments past the ones the command takes (`plan a b`, `schema extra`). */
@@ -118,7 +123,7 @@ function flagValueRefused(name: string, reason: string, command: RefusedCommand,
   if ((m = /^Expected an integer but received: (.*)$/.exec(reason))) return new UsageError(`--${name} ${shown(m[1])} is not a whole number`, integerHint, options);
   if ((m = /^Expected an integer greater than or equal to (\S+) but received: (.*)$/.exec(reason))) return new UsageError(`--${name} ${shown(m[2])} is less than ${m[1]}, the least it takes`, integerHint, options);
   if ((m = /^Expected an integer less than or equal to (\S+) but received: (.*)$/.exec(reason))) return new UsageError(`--${name} ${shown(m[2])} is more than ${m[1]}, the most it takes`, integerHint, options);
-  return new UsageError(`--${name}: ${reason.replace(/\s*\n\s*/g, ' ')}`, valueHint(name, command, `see \`gridops ${command.id.replace(/:/g, ' ')} --help\``), options);
+  return new UsageError(`--${name}: ${reason.replace(/\s*\n\s*/g, ' ')}`, valueHint(name, command, `see \`${commandName(command)} --help\``), options);
 }
 
 /** One of oclif's flag-relationship reasons (dependsOn, exclusive, required...) in gridops' words. */
@@ -145,7 +150,7 @@ function relationshipRefused(reason: string, command: RefusedCommand): { message
   if ((m = /^(Exactly|At least) one of the following must be provided: (.*)$/.exec(reason))) {
     return { message: `${m[1].toLowerCase() === 'exactly' ? 'exactly' : 'at least'} one of ${m[2]} is needed`, hint: `add ${m[1].toLowerCase() === 'exactly' ? 'one' : 'one or more'} of ${m[2]}` };
   }
-  return { message: reason, hint: `see \`gridops ${command.id.replace(/:/g, ' ')} --help\`` };
+  return { message: reason, hint: `see \`${commandName(command)} --help\`` };
 }
 
 /** `--name VALUE` with a value the flag takes, or `--name` alone when none is known. */
@@ -158,7 +163,7 @@ function withValue(name: string, command: RefusedCommand): string {
 function valueHint(name: string, command: RefusedCommand, lead: string, fallback?: string): string {
   const value = exampleValue(name, command);
   if (value !== undefined) return `${lead}, e.g. --${name} ${value}`;
-  return fallback ?? `${lead}; see \`gridops ${command.id.replace(/:/g, ' ')} --help\` for what it takes`;
+  return fallback ?? `${lead}; see \`${commandName(command)} --help\` for what it takes`;
 }
 
 /**

@@ -14,8 +14,9 @@ export default class Show extends GridopsCommand<Plan> {
   async run(): Promise<Plan> {
     const { args } = await this.parse(Show);
     const plan = await loadPlan(args.plan);
-    // Every word of this line comes from the plan file: escaped, so a tampered plan cannot act on the terminal.
-    this.say(`Plan for grid ${printableText(plan.topology.grid)} from ${printableText(plan.topology.file)} (sha256 ${printableText(plan.topology.sourceHash.slice(0, 12))}), made ${printableText(plan.createdAt)} by gridops ${printableText(plan.gridopsVersion)}; playbooks: ${printableText(plan.playbooks.join(', '))}${plan.limit ? `; --limit ${printableText(plan.limit.join(','))}` : ''}${plan.allowOlderGridops ? '; --allow-older-gridops (apply --plan needs it again)' : ''}`);
+    // Every value in this line comes from the plan file: the line is escaped as a whole (its fixed
+    // words hold no control characters), so a tampered plan cannot act on the terminal.
+    this.say(printableText(`Plan for grid ${plan.topology.grid} from ${plan.topology.file} (sha256 ${plan.topology.sourceHash.slice(0, 12)}), made ${plan.createdAt} by gridops ${plan.gridopsVersion}; playbooks: ${plan.playbooks.join(', ')}${plan.limit ? `; --limit ${plan.limit.join(',')}` : ''}${plan.allowOlderGridops ? '; --allow-older-gridops (apply --plan needs it again)' : ''}`));
     this.say('');
     this.say(renderPlan(plan, { color: this.useColor() }));
     return plan;

@@ -9,13 +9,7 @@ import { syncDirectory } from './sync-directory.js';
  */
 export async function writeFileAtomic(file: string, content: string | Buffer, mode = 0o644): Promise<void> {
   const tmp = await writeTempBeside(file, content, mode);
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await syncDirectory(dirname(file));
+  await renameIntoPlace(tmp, file);
 }
 
 /**
@@ -24,9 +18,25 @@ export async function writeFileAtomic(file: string, content: string | Buffer, mo
  */
 export async function writeTempBeside(file: string, content: string | Buffer, mode: number): Promise<string> {
   await mkdir(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempNameBeside(file);
   await writeNewFile(tmp, content, mode);
   return tmp;
+}
+
+/** A fresh temp path in `file`'s directory, of this process's own: the same directory so a rename into place stays atomic. */
+export function tempNameBeside(file: string): string {
+  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Renames `tmp` over `file` (removing `tmp` when that fails), then fsyncs the directory so the rename survives a power loss. */
+export async function renameIntoPlace(tmp: string, file: string): Promise<void> {
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(dirname(file));
 }
 
 /** Creates `file` (failing with EEXIST when something is there) with `content` and `mode`, fsync'd. */

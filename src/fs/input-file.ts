@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 
 /** Why a path given as a file to read is none, in words that follow its name ("… is a socket"), and what to do. */
 export interface InputFileTrouble {
@@ -15,13 +15,13 @@ function kindOf(stats: Stats): string {
 }
 
 /**
- * What is wrong with `file` as a file to read, from its stat (symlinks followed) or the error
+ * What is wrong with a path as a file to read, from its stat (symlinks followed) or the error
  * that stat gave; undefined for a regular file or a named pipe, and for an error the caller says
  * better (a file that does not exist, or is not readable). A named pipe is read as `cat` reads one
  * (waiting for a writer): it is what process substitution gives, `gridops plan <(gen)`. Asked
  * before the file is opened: a device may never end.
  */
-export function inputFileTrouble(file: string, stat: Stats | NodeJS.ErrnoException): InputFileTrouble | undefined {
+export function inputFileTrouble(stat: Stats | NodeJS.ErrnoException): InputFileTrouble | undefined {
   // Told apart by shape, not instanceof: an fs error may come from another realm (a test's vm context).
   if (typeof (stat as Stats).isFile !== 'function') {
     if ((stat as NodeJS.ErrnoException).code !== 'ELOOP') return undefined;
@@ -37,4 +37,15 @@ export function inputFileTrouble(file: string, stat: Stats | NodeJS.ErrnoExcepti
   const kind = kindOf(stats);
   const hint = stats.isDirectory() ? 'give the path of a file in it, not of the folder' : 'give the path of a regular file: save what it gives to a file first, then give that file';
   return { why: `is ${kind}, not a regular file`, hint };
+}
+
+/** inputFileTrouble of `file`, stat'd here (symlinks followed): for a caller with no stat of its own to reuse. */
+export function inputFileTroubleAt(file: string): InputFileTrouble | undefined {
+  let stat: Stats | NodeJS.ErrnoException;
+  try {
+    stat = statSync(file);
+  } catch (err) {
+    stat = err as NodeJS.ErrnoException;
+  }
+  return inputFileTrouble(stat);
 }

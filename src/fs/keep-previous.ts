@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { syncDirectory } from './sync-directory.js';
+import { chmod, copyFile, open, unlink } from 'node:fs/promises';
+import { renameIntoPlace, tempNameBeside } from './atomic-write.js';
 
 /**
  * Keeps `file` as it is now at `backup` (mode `mode`), atomically: a copy, fsync'd, renamed over
@@ -11,7 +9,7 @@ import { syncDirectory } from './sync-directory.js';
  * exist. Never parses the file: a caller that reads it once (the state) keeps that one read.
  */
 export async function keepPrevious(file: string, backup: string, mode: number): Promise<void> {
-  const tmp = join(dirname(backup), `.${basename(backup)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempNameBeside(backup);
   try {
     await copyFile(file, tmp);
   } catch (err) {
@@ -20,13 +18,13 @@ export async function keepPrevious(file: string, backup: string, mode: number): 
     throw err;
   }
   try {
+    // chmod, not copyFile's mode: the backup's mode is then exact, whatever the umask.
     await chmod(tmp, mode);
     const handle = await open(tmp, 'r+');
     await handle.sync().finally(() => handle.close());
-    await rename(tmp, backup);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  await syncDirectory(dirname(backup));
+  await renameIntoPlace(tmp, backup);
 }

@@ -105,7 +105,7 @@ export const checkSavedPlan: Phase = {
   title: 'check the saved plan against the hosts',
   shouldRun: (ctx) => ctx.options.savedPlan !== undefined,
   async run(ctx) {
-    assertPlanStillValid(ctx.options.savedPlan!, ctx.plan, replanCommand(ctx.options.savedPlan!, ctx.options.topologyFile, ctx.options.savedPlanFile, { stateDir: ctx.options.stateDir }));
+    assertPlanStillValid(ctx.options.savedPlan!, ctx.plan, ctx.options.topologyFile, ctx.options.savedPlanFile, ctx.options.stateDir);
   },
 };
 
@@ -113,7 +113,7 @@ export const checkSavedPlan: Phase = {
  * A saved plan may only be applied while every host still plans the same changes and handlers
  * (planFingerprint); its topology was checked before any connection (checkSavedPlanTopology).
  */
-export function assertPlanStillValid(saved: Plan, fresh: Plan, replan: string): void {
+function assertPlanStillValid(saved: Plan, fresh: Plan, topologyFile: string, planFile?: string, stateDir?: string): void {
   const freshByHost = new Map(fresh.hosts.map((h) => [h.host, h]));
   const drifted = saved.hosts.filter((h) => {
     const now = freshByHost.get(h.host);
@@ -121,6 +121,7 @@ export function assertPlanStillValid(saved: Plan, fresh: Plan, replan: string): 
   });
   const added = fresh.hosts.filter((h) => !saved.hosts.some((s) => s.host === h.host) && hostHasWork(h));
   if (drifted.length || added.length) {
+    const replan = replanCommand(saved, topologyFile, planFile, { stateDir });
     throw new StalePlanError(`hosts changed since the plan was saved: ${[...drifted, ...added].map((h) => h.host).join(', ')}; nothing was changed`, `make a new plan with \`${replan}\`, review it, then apply it`);
   }
 }

@@ -16,33 +16,33 @@ function makeAgain(file: string, topologyFile?: string, stateDir?: string): stri
   return planCommand(topologyFile ?? 'TOPOLOGY', /\.json$/i.test(file) ? file : 'plan.json', { stateDir });
 }
 
-const makeOne = (file: string, topologyFile?: string, stateDir?: string) => `make one with \`${makeAgain(file, topologyFile, stateDir)}\``;
-
 export async function savePlan(file: string, plan: Plan): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`, 0o600);
 }
 
 /** The saved plan at `file`, refused (InputFileError) unless it is one; `topologyFile` and `stateDir`, where known, go into the hint. */
 export async function loadPlan(file: string, topologyFile?: string, stateDir?: string): Promise<Plan> {
+  const again = makeAgain(file, topologyFile, stateDir);
+  const makeOneHint = `make one with \`${again}\``;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EISDIR' ? 'it is a directory' : code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
-    throw new InputFileError(`cannot read plan ${file}: ${why}`, makeOne(file, topologyFile, stateDir), { cause: err });
+    throw new InputFileError(`cannot read plan ${file}: ${why}`, makeOneHint, { cause: err });
   }
   let plan: unknown;
   try {
     plan = JSON.parse(text);
   } catch (err) {
-    throw new InputFileError(`${file} is not JSON (${jsonSyntaxError(text, (err as Error).message)})`, makeOne(file, topologyFile, stateDir), { cause: err });
+    throw new InputFileError(`${file} is not JSON (${jsonSyntaxError(text, (err as Error).message)})`, makeOneHint, { cause: err });
   }
   const notPlan = notAPlan(plan);
-  if (notPlan) throw new InputFileError(`${file} is not a gridops plan: ${notPlan}`, makeOne(file, topologyFile, stateDir));
+  if (notPlan) throw new InputFileError(`${file} is not a gridops plan: ${notPlan}`, makeOneHint);
   // Checked here, before any phase: apply --plan would otherwise take the lock and connect to every host first.
   const bad = firstBadPlanField(plan);
-  if (bad) throw new InputFileError(`${file} is not a complete gridops plan: ${bad}`, `a saved plan is not edited by hand: make it again with \`${makeAgain(file, topologyFile, stateDir)}\``);
+  if (bad) throw new InputFileError(`${file} is not a complete gridops plan: ${bad}`, `a saved plan is not edited by hand: make it again with \`${again}\``);
   return plan as Plan;
 }
 

@@ -1,8 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { closest } from 'fastest-levenshtein';
 import { InputFileError, ValidationError } from '../errors/index.js';
-import { inputFileTrouble, type InputFileTrouble } from '../fs/input-file.js';
+import { inputFileTroubleAt } from '../fs/input-file.js';
 import { referenceProblems, templateFileProblems } from '../templates/check-references.js';
 import { misplacedSubstitutions, type MisplacedSubstitution } from '../templates/misplaced-substitutions.js';
 import { checkedFields, entryValueCheckAt, entryValueProblem } from './entry-values.js';
@@ -170,12 +170,7 @@ export function loadPlaybook(ref: string, base: PlaybookBase = FROM_CURRENT_DIRE
     const { message, hint } = unknownPlaybook(ref, base);
     throw new InputFileError(message, hint);
   }
-  let trouble: InputFileTrouble | undefined;
-  try {
-    trouble = inputFileTrouble(file, statSync(file));
-  } catch (err) {
-    trouble = inputFileTrouble(file, err as NodeJS.ErrnoException);
-  }
+  const trouble = inputFileTroubleAt(file);
   if (trouble) throw new InputFileError(`playbook ${file} ${trouble.why}`, trouble.hint);
   let text: string;
   try {

@@ -35,16 +35,17 @@ export interface ForgetResult {
  */
 export async function forgetNodes(grid: Grid, paths: { state: string; lock: string }, names: readonly string[], holder: string, warn: (message: string) => void = () => undefined, stateDir?: string): Promise<ForgetResult> {
   const wanted = [...new Set(names)];
+  const topologyNodes: ReadonlySet<string> = new Set(allNodes(grid).map((n) => n.name));
+  const refuse = (state: GridState) => refuseUnknown(state, wanted, topologyNodes, grid, paths.state, stateDir);
   // Checked before the lock too: the lock makes the state directory (and its .gitignore), which a
   // state rm that forgets nothing must not leave behind. Checked again under the lock, which is
   // what counts (an apply may have recorded or forgotten nodes in between).
-  refuseUnknown(await readState(paths.state, grid.name), wanted, grid, paths.state, stateDir);
+  refuse(await readState(paths.state, grid.name));
   const lock = await StateLock.acquire(paths.lock, holder, warn);
   try {
     const state = await readState(paths.state, grid.name);
-    refuseUnknown(state, wanted, grid, paths.state, stateDir);
-    const inTopology = new Set(allNodes(grid).map((n) => n.name));
-    const forgotten = wanted.map((node) => ({ node, record: state.hosts[node]!, inTopology: inTopology.has(node) }));
+    refuse(state);
+    const forgotten = wanted.map((node) => ({ node, record: state.hosts[node]!, inTopology: topologyNodes.has(node) }));
     for (const name of wanted) delete state.hosts[name];
     await writeState(paths.state, state);
     return { grid: grid.name, stateFile: paths.state, serial: state.serial + 1, forgotten };
@@ -53,9 +54,9 @@ export async function forgetNodes(grid: Grid, paths: { state: string; lock: stri
   }
 }
 
-function refuseUnknown(state: GridState, wanted: readonly string[], grid: Grid, stateFile: string, stateDir: string | undefined): void {
+function refuseUnknown(state: GridState, wanted: readonly string[], topologyNodes: ReadonlySet<string>, grid: Grid, stateFile: string, stateDir: string | undefined): void {
   const unknown = wanted.filter((name) => !state.hosts[name]);
-  if (unknown.length) throw notInState(unknown, Object.keys(state.hosts), grid, stateFile, stateDir);
+  if (unknown.length) throw notInState(unknown, Object.keys(state.hosts), topologyNodes, grid, stateFile, stateDir);
 }
 
 /**
@@ -63,10 +64,9 @@ function refuseUnknown(state: GridState, wanted: readonly string[], grid: Grid, 
  * no record: the refusal says which names are such nodes (never applied, or forgotten already:
  * nothing to forget) and what `state list` shows for them, apart from names found nowhere.
  */
-function notInState(unknown: string[], recorded: string[], grid: Grid, stateFile: string, stateDir: string | undefined): NotInStateError {
-  const ofTopology = new Set(allNodes(grid).map((n) => n.name));
-  const unrecorded = unknown.filter((name) => ofTopology.has(name));
-  const nowhere = unknown.filter((name) => !ofTopology.has(name));
+function notInState(unknown: string[], recorded: string[], topologyNodes: ReadonlySet<string>, grid: Grid, stateFile: string, stateDir: string | undefined): NotInStateError {
+  const unrecorded = unknown.filter((name) => topologyNodes.has(name));
+  const nowhere = unknown.filter((name) => !topologyNodes.has(name));
   const where = `the state of grid ${grid.name} (${stateFile}, ${plural(recorded.length, 'node')})`;
   const list = `\`${sh(['gridops', 'state', 'list', grid.file, ...(stateDir ? ['--state-dir', stateDir] : [])])}\``;
   const problems: string[] = [];

@@ -100,7 +100,7 @@ export async function checkTopologyFile(file: string, options: CheckOptions = {}
   try {
     const info = await stat(file);
     if (info.isDirectory()) throw await directoryGiven(file);
-    const trouble = inputFileTrouble(file, info);
+    const trouble = inputFileTrouble(info);
     if (trouble) throw new InputFileError(`topology file ${file} ${trouble.why}`, trouble.hint);
     if (info.size > MAX_FILE_BYTES) {
       return { warnings: [], playbooks: [], problems: [{ file, line: 1, column: 1, path: '', message: `file is ${info.size} bytes, above the ${MAX_FILE_BYTES}-byte limit`, hint: 'split the grid or check that this is the right file' }] };
@@ -108,7 +108,7 @@ export async function checkTopologyFile(file: string, options: CheckOptions = {}
     bytes = await readFile(file);
   } catch (err) {
     if (err instanceof InputFileError) throw err;
-    const trouble = inputFileTrouble(file, err as NodeJS.ErrnoException);
+    const trouble = inputFileTrouble(err as NodeJS.ErrnoException);
     if (trouble) throw new InputFileError(`topology file ${file} ${trouble.why}`, trouble.hint, { cause: err });
     const code = (err as NodeJS.ErrnoException).code;
     const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be read (${code ?? (err as Error).message})`;

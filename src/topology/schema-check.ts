@@ -4,12 +4,12 @@ import type { Ajv, ErrorObject, AnySchema } from 'ajv';
 import { loadValidatorFile } from './validator-file.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { FORMATS, showValue, type FormatName, type FormatVerdict } from './formats.js';
-import { andList, lengthHint, rangeHint, typeHint, withDescription, type ExpectedValue, type WrittenScalar } from './schema-hint.js';
+import { andList, lengthHint, rangeHint, typeHint, withDescription, type ExpectedValue } from './schema-hint.js';
 import type { Problem } from '../errors/problem.js';
 import { plural } from '../plural.js';
 import { printableJson } from '../text/printable-json.js';
 import { printableText } from '../text/printable-text.js';
-import { pathToString, positionOf, writtenScalar, type PathSegment, type SourceDocument } from './source.js';
+import { pathToString, positionOf, writtenScalar, type PathSegment, type SourceDocument, type WrittenScalar } from './source.js';
 
 /**
  * Structural validation against a JSON Schema, reported as positioned problems with hints.
@@ -266,14 +266,17 @@ function describe(e: ErrorObject, path: PathSegment[], union?: ErrorObject, miss
     }
     case 'uniqueItems':
       return { path, message: `${field} lists the same item twice`, hint: 'remove the duplicate entry' };
+    case 'minItems':
     case 'maxItems': {
       const limit = (e.params as { limit: number }).limit;
-      return { path, message: `${field} lists ${(e.data as unknown[]).length} entries, more than the ${limit} allowed`, hint: described(lengthHint('maxItems', limit)!) };
-    }
-    case 'minItems': {
-      const limit = (e.params as { limit: number }).limit;
       const count = (e.data as unknown[]).length;
-      return { path, message: count === 0 ? `${field} is an empty list; it needs at least ${plural(limit, 'entry', 'entries')}` : `${field} lists ${plural(count, 'entry', 'entries')}, fewer than the ${limit} it needs`, hint: described(lengthHint('minItems', limit)!) };
+      const message =
+        e.keyword === 'maxItems'
+          ? `${field} lists ${count} entries, more than the ${limit} allowed`
+          : count === 0
+            ? `${field} is an empty list; it needs at least ${plural(limit, 'entry', 'entries')}`
+            : `${field} lists ${plural(count, 'entry', 'entries')}, fewer than the ${limit} it needs`;
+      return { path, message, hint: described(lengthHint(e.keyword, limit)!) };
     }
     case 'minLength':
     case 'maxLength': {

@@ -1,4 +1,6 @@
 import { FORMATS, type FormatName, type FormatVerdict } from './formats.js';
+import type { WrittenScalar } from './source.js';
+import { plural } from '../plural.js';
 
 /**
  * What to write instead of a value the schema refuses, built from the type and bounds the schema
@@ -20,17 +22,14 @@ export interface ExpectedValue {
   items?: { type?: string; required?: string[]; properties?: Record<string, { type?: string }> };
 }
 
-/** How the value is written in the file (source.ts writtenScalar): its text, and whether it is in quotes. */
-export interface WrittenScalar {
-  text: string;
-  quoted: boolean;
-}
-
 /**
- * YAML 1.1's other words for true and false (Ansible's habit): YAML 1.2 reads them as strings. A
+ * The words a user writes for true and false, looked up lowercased: true and false themselves (a
+ * string when quoted), and YAML 1.1's others (Ansible's habit), which YAML 1.2 reads as strings. A
  * Map, not an object literal: a value such as `constructor` would find Object.prototype's members.
  */
 const YAML11_BOOLEANS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['false', false],
   ['yes', true],
   ['y', true],
   ['on', true],
@@ -135,7 +134,7 @@ export function typeHint(expected: ExpectedValue, type: string, value: unknown, 
 /** For a value where true or false belongs: `yes` (YAML 1.1, Ansible's habit) is a string to YAML 1.2, and was written without quotes. */
 function booleanHint(value: unknown, written: WrittenScalar | undefined, keyed: (v: string) => string): string {
   if (typeof value !== 'string') return 'write true or false';
-  const meant = YAML11_BOOLEANS.get(value.toLowerCase()) ?? (/^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : undefined);
+  const meant = YAML11_BOOLEANS.get(value.toLowerCase());
   if (meant === undefined) return 'write true or false';
   if (written?.quoted) return `write ${keyed(String(meant))}, without quotes`;
   return `YAML 1.2 reads ${value} as a string, not as true or false: write ${keyed(String(meant))}`;
@@ -166,8 +165,8 @@ export function andList(words: readonly string[]): string {
 
 /** For a string or list of the wrong length; undefined for any other keyword. */
 export function lengthHint(keyword: string, limit: number): string | undefined {
-  const characters = `${limit} character${limit === 1 ? '' : 's'}`;
-  const entries = `${limit} ${limit === 1 ? 'entry' : 'entries'}`;
+  const characters = plural(limit, 'character');
+  const entries = plural(limit, 'entry', 'entries');
   const hints: Record<string, string> = {
     minLength: `write at least ${characters}`,
     maxLength: `write at most ${characters}`,

@@ -260,12 +260,18 @@ export function writtenAt(source: SourceDocument, path: readonly PathSegment[]):
   return value;
 }
 
+/** How a value is written in the file: its text, and whether it is in quotes. */
+export interface WrittenScalar {
+  text: string;
+  quoted: boolean;
+}
+
 /**
  * How the scalar at `path` is written in the file: its text (`0644`, `True`, where the value read is
  * 644 or true) and whether it is in quotes; undefined where no scalar is written there. A hint that
  * quotes a value, or says to drop quotes, shows what the user wrote, not what YAML made of it.
  */
-export function writtenScalar(source: SourceDocument, path: readonly PathSegment[]): { text: string; quoted: boolean } | undefined {
+export function writtenScalar(source: SourceDocument, path: readonly PathSegment[]): WrittenScalar | undefined {
   const node = exactNodeAt(source, path);
   if (!isScalar(node)) return undefined;
   const text = typeof node.source === 'string' ? node.source : String(node.value);

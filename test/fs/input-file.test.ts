@@ -13,9 +13,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const troubleOf = (file: string) => {
   try {
-    return inputFileTrouble(file, statSync(file));
+    return inputFileTrouble(statSync(file));
   } catch (err) {
-    return inputFileTrouble(file, err as NodeJS.ErrnoException);
+    return inputFileTrouble(err as NodeJS.ErrnoException);
   }
 };
 
