@@ -243,14 +243,16 @@ describe('apt-get install after an interrupted dpkg (Ctrl-C, a lost connection, 
   });
 
   it("each stage of the repair waits for a lock with a wait of its own: apt's wait before it does not use up dpkg's", async () => {
-    // apt's lock is held for the first 3 tries (3 s of a 3 s wait), then apt says dpkg was interrupted; dpkg's lock is held once.
-    const host = interruptedHost('budget', { repair: 'works', aptLockedCalls: 3, lockedCalls: 1 });
-    const result = await install(host, ['hello'], { totalS: 3, pauseS: 1 });
+    // apt's lock is held for the first 3 tries (2 to 3 s of a 4 s wait, as `date +%s` rounds), then apt says dpkg was
+    // interrupted; dpkg's lock is held twice (1 to 2 s more). One wait shared by both would run out at dpkg's second
+    // try; a wait of each stage's own leaves a second of slack to each, for a slow machine's fork and exec.
+    const host = interruptedHost('budget', { repair: 'works', aptLockedCalls: 3, lockedCalls: 2 });
+    const result = await install(host, ['hello'], { totalS: 4, pauseS: 1 });
     expect(result.code).toBe(0);
-    expect(host.dpkgCalls()).toHaveLength(2);
-    expect(result.stderr).toContain('dpkg --configure -a: waiting for the dpkg lock (up to 3 s): dpkg: error: dpkg frontend lock was locked by another process with pid 812');
+    expect(host.dpkgCalls()).toHaveLength(3);
+    expect(result.stderr).toContain('dpkg --configure -a: waiting for the dpkg lock (up to 4 s): dpkg: error: dpkg frontend lock was locked by another process with pid 812');
     expect(result.stderr).not.toContain('still held');
-  });
+  }, 20_000);
 
   it("a maintainer script's own words about a lock are not dpkg's lock: the failure is not waited on as one", async () => {
     const host = interruptedHost('script-locked', { repair: 'script-says-locked', fixBroken: 'fails' });
