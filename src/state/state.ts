@@ -216,8 +216,12 @@ export function stateBackupPath(file: string): string {
 export async function readState(file: string, grid: string): Promise<GridState> {
   let text: string;
   try {
+    // Asked before the file is opened: opening a named pipe would wait for a writer for good.
+    const kind = await stat(file);
+    if (!kind.isFile() && !kind.isDirectory()) throw new InputFileError(`cannot read state ${file}: it is ${kind.isFIFO() ? 'a named pipe' : kind.isSocket() ? 'a socket' : 'a device'}, not a regular file`, `gridops keeps its state in a regular file there: move ${file} elsewhere (or give another --state-dir)`);
     text = await readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof InputFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { format: STATE_FORMAT, grid, serial: 0, hosts: {} };
     const why = code === 'EISDIR' ? 'it is a directory' : (err as Error).message;

@@ -2,6 +2,7 @@
  * readState on a state file that is not one gridops can use: an InputFileError naming the file,
  * with a hint, never a bare SyntaxError or TypeError, and never a state of another grid or format used as this one.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,14 @@ describe('readState refuses a state file it cannot use', () => {
   it('a directory in its place: refused, saying so', async () => {
     mkdirSync(file);
     await expect(readState(file, 'g')).rejects.toThrow(`cannot read state ${file}: it is a directory`);
+  });
+
+  it('a named pipe in its place: refused at once, not waited on for a writer that never comes', async () => {
+    execFileSync('mkfifo', [file]);
+    const refused = await readState(file, 'g').catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(InputFileError);
+    expect((refused as InputFileError).message).toBe(`cannot read state ${file}: it is a named pipe, not a regular file`);
+    expect((refused as InputFileError).hint).toContain('gridops keeps its state in a regular file there: move');
   });
 });
 
