@@ -43,7 +43,12 @@ export abstract class GridopsError extends Error {
   declare readonly result?: unknown;
 
   toJSON(): Record<string, unknown> {
-    return { error: this.name, code: this.code, message: this.message, hint: this.hint, ...(this.result !== undefined ? { result: this.result } : {}) };
+    return { error: this.name, code: this.code, message: this.message, hint: this.jsonHint(), ...(this.result !== undefined ? { result: this.result } : {}) };
+  }
+
+  /** The hint as `--json` gives it: where a terminal's hint points at lines printed above, JSON has none, so some errors point at their `result`. */
+  protected jsonHint(): string | undefined {
+    return this.hint;
   }
 }
 
@@ -70,9 +75,12 @@ export class ValidationError extends GridopsError {
   }
 
   override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), problems: this.problems, ...(this.commandLine.length ? { commandLine: this.commandLine } : {}) };
+  }
+
+  protected override jsonHint(): string | undefined {
     // JSON has no lines above: the hint points at the list it carries.
-    const hint = this.hint?.replace(/^fix the lines above/, 'fix each of `problems` at its file:line:column');
-    return { ...super.toJSON(), hint, problems: this.problems, ...(this.commandLine.length ? { commandLine: this.commandLine } : {}) };
+    return this.hint?.replace(/^fix the lines above/, 'fix each of `problems` at its file:line:column');
   }
 }
 
@@ -146,6 +154,11 @@ export function stderrTail(stderr: string, lines = 3): string {
 /** Planning found something that cannot be done on a host (e.g. a module on a kernel without module support). */
 export class PlanningError extends GridopsError {
   readonly code = 'PLANNING';
+
+  protected override jsonHint(): string | undefined {
+    // JSON has no plan printed above: the hint points at the hosts' problems the error carries (confirm.ts).
+    return this.hint?.replace(/^fix the problems listed above/, 'fix the problem of each host in `result.hosts`');
+  }
 }
 
 /** A saved plan no longer matches the hosts or the topology. */
@@ -177,10 +190,9 @@ export class InterruptedError extends GridopsError {
 export class ApplyFailedError extends GridopsError {
   readonly code = 'APPLY_FAILED';
 
-  override toJSON(): Record<string, unknown> {
+  protected override jsonHint(): string | undefined {
     // JSON has no summary above, as ValidationError's has no lines: the hint points at the result it carries.
-    const hint = this.hint?.replace(/^fix the hosts listed above/, 'fix each host of `result.unreachable` and each of `result.hosts` whose status is "failed"');
-    return { ...super.toJSON(), hint };
+    return this.hint?.replace(/^fix the hosts listed above/, 'fix each host of `result.unreachable` and each of `result.hosts` whose status is "failed"');
   }
 }
 

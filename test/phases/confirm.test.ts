@@ -11,6 +11,14 @@ describe('a planning error stops the run before any change', () => {
     await expect(run([failing('a'), failing('b')])).rejects.toThrow(new PlanningError('a: no module support (and 1 more host: b); nothing was changed'));
     await expect(run([failing('a'), failing('b'), failing('c')])).rejects.toThrow('a: no module support (and 2 more hosts: b, c); nothing was changed');
   });
+
+  it("carries every host's problem, so that --json, which prints no plan above, has them all; its hint points there", async () => {
+    const withHint: HostPlan = { ...failing('b'), error: { kind: 'planning', message: 'two resources manage file:/x', hint: 'remove one of them' } };
+    const err = (await run([failing('a'), withHint]).catch((e: unknown) => e)) as PlanningError;
+    expect(err.result).toEqual({ hosts: [{ host: 'a', message: 'no module support' }, { host: 'b', message: 'two resources manage file:/x', hint: 'remove one of them' }] });
+    expect(err.hint).toBe('fix the problems listed above and run again');
+    expect(err.toJSON()).toMatchObject({ hint: 'fix the problem of each host in `result.hosts` and run again', result: err.result });
+  });
 });
 
 describe('an answer other than "yes"', () => {
