@@ -67,7 +67,7 @@ function asFound(pjson) {
  * on one, plugin-not-found asks "Did you mean validate?" and runs it, with the words after it.
  */
 async function unknownCommand() {
-  if (named === undefined || named.known || helpAsked) return undefined;
+  if (named === undefined || named.known) return undefined;
   let pjson;
   // One that cannot be read leaves the command to oclif, as a plugin manifest that cannot be read does.
   try {
@@ -103,7 +103,17 @@ function pluginCommandIds(pjson) {
   }
 }
 
-const own = ownCommandOnly();
+/**
+ * A help flag after a command and words it takes no argument for (`schema extra --help`): oclif's
+ * help search glues the words onto the command's name ("command schema:extra not found", exit 0).
+ * The command's own help is what git and kubectl give: the words after its name are left out.
+ */
+function helpOfCommand() {
+  if (!named?.known || !helpAsked) return undefined;
+  return { args: [...named.id.split(':'), '--help'], dir: import.meta.url };
+}
+
+const own = ownCommandOnly() ?? helpOfCommand();
 const unknown = own ? undefined : await unknownCommand();
 if (unknown !== 'said') await cli.execute(own ?? unknown ?? { dir: import.meta.url });
 

@@ -38,6 +38,33 @@ describe('words after a command', () => {
   });
 });
 
+describe('help asked with words after a command', () => {
+  it.each([
+    [['schema', 'extra', '--help'], '$ gridops schema [', 'Print the JSON Schema'],
+    [['lab', 'up', 'extra', '-h'], '$ gridops lab up [', 'Build a local lab fleet'],
+    [['plan', 'a.yaml', 'b', '--help'], '$ gridops plan FILE', 'Show what apply would change'],
+  ])("%j: the command's help, as git and kubectl give it, exit 0", (args, usage, summary) => {
+    const r = run(...args);
+    expect(r.status).toBe(0);
+    expect(r.stdout.startsWith(summary)).toBe(true);
+    expect(r.stdout).toContain(usage);
+    expect(r.stderr).not.toMatch(/not found|:extra/);
+  });
+
+  it('of an unknown command: named as such, exit 127, never "not found" and exit 0', () => {
+    const r = run('valdate', '--help');
+    expect(r.status).toBe(127);
+    expect(r.stderr).toMatch(/\bvaldate is not a gridops command/);
+    expect(r.stderr).toContain('Did you mean validate?');
+    expect(r.stdout).toBe('');
+  });
+
+  it('of a topic or of gridops itself: still the topic\'s and gridops\' own', () => {
+    expect(run('lab', '--help').stdout).toMatch(/^ {2}lab up +Build a local lab fleet/m);
+    expect(run('--help').stdout).toMatch(/^ {2}apply +Bring every host/m);
+  });
+});
+
 describe('an unknown command', () => {
   it('is named without the words after it, exit 127, with the command meant', () => {
     const r = run('valdate', 'x');
