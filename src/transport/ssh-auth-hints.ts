@@ -1,3 +1,4 @@
+import { sh } from './quote.js';
 import type { Endpoint } from './ssh-endpoint.js';
 import type { UnusableIdentity } from './ssh-identities.js';
 
@@ -21,7 +22,9 @@ export function unusableHint(unusable: readonly UnusableIdentity[], agent: strin
  * What to do when the host refused every key: the same words for every host with the same user,
  * port and keys, so a run whose 50 hosts all refuse says it once (the plan's shared hints).
  */
-export function refusedKeyHint(ep: Endpoint, offered: readonly string[]): string {
-  const key = offered[0] ?? 'KEY';
-  return `check that ~${ep.user}/.ssh/authorized_keys on the host holds the public key (${offered.length ? offered.map((p) => `${p}.pub`).join(', ') : 'ssh.identityFile in the topology names none'}), or set ssh.user and ssh.identityFile in the topology; try it with \`ssh -i ${key} -p ${ep.port} ${ep.user}@HOST\``;
+export function refusedKeyHint(ep: Endpoint, offered: readonly string[], agentChosen: readonly string[] = []): string {
+  // A .pub that chose the agent's key is tried with `ssh -i` as it is: OpenSSH then signs with the agent's copy.
+  const key = offered[0] ?? agentChosen[0] ?? 'KEY';
+  const publicKeys = [...offered.map((p) => `${p}.pub`), ...agentChosen.map((p) => `${p}, its private key in the ssh-agent`)];
+  return `check that ~${ep.user}/.ssh/authorized_keys on the host holds the public key (${publicKeys.length ? publicKeys.join('; ') : 'ssh.identityFile in the topology names none'}), or set ssh.user and ssh.identityFile in the topology; try it with \`${sh(['ssh', '-i', key, '-p', ep.port, `${ep.user}@HOST`])}\``;
 }

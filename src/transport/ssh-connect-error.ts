@@ -17,12 +17,12 @@ export function toConnectionError(ep: Endpoint, opts: SshSessionOptions, e: unkn
   if (err?.level === 'client-authentication') {
     // Name what the host refused (each key by file and fingerprint, and the agent's), and the files
     // gridops did not offer, which may be why (an encrypted key the agent does not hold).
-    const { keys, offered, unusable } = readIdentities(ep, opts);
+    const { keys, offered, unusable, agentChosen } = readIdentities(ep, opts);
     const agent = agentSocketOf(opts);
     const refused = [...offered.map((path, i) => `${path} (${keys[i]!.type} ${fingerprintSha256(keys[i]!.getPublicSSH())})`), ...(agent ? [`the keys of the ssh-agent (SSH_AUTH_SOCK=${agent})`] : [])];
     const what = refused.length ? `the host refused ${refused.join(', ')}` : 'gridops had no key to offer';
     const notOffered = unusable.length ? `; not offered: ${unusable.map(describeUnusable).join('; ')}${agent ? '' : '; no ssh-agent (SSH_AUTH_SOCK is not set)'}` : '';
-    return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port}: ${what}${notOffered}`, unusable.length ? unusableHint(unusable, agent) : refusedKeyHint(ep, offered), { cause: e });
+    return new ConnectionError(ep.label, `authentication failed for ${ep.user}@${ep.host}:${ep.port}: ${what}${notOffered}`, unusable.length ? unusableHint(unusable, agent) : refusedKeyHint(ep, offered, agentChosen), { cause: e });
   }
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
   return new ConnectionError(ep.label, `cannot connect to ${ep.host}:${ep.port}${tries}: ${msg}`, connectFailureHint(ep, connectFailureKind(e)), { cause: e });

@@ -48,12 +48,14 @@ export interface UnusableIdentity {
  * A public key is unusable only with no agent: with one, as ssh_config(5) has it, it selects the
  * agent's copy of its private key (1Password, a hardware key), so it is neither offered nor said.
  */
-export function readIdentities(ep: Endpoint, opts: SshSessionOptions): { explicit: boolean; keys: ParsedKey[]; offered: string[]; unusable: UnusableIdentity[] } {
+export function readIdentities(ep: Endpoint, opts: SshSessionOptions): { explicit: boolean; keys: ParsedKey[]; offered: string[]; unusable: UnusableIdentity[]; agentChosen: string[] } {
   const explicit = ep.identityFiles !== undefined && ep.identityFiles.length > 0;
   const keys: ParsedKey[] = [];
   /** The files of `keys`, in the same order. */
   const offered: string[] = [];
   const unusable: UnusableIdentity[] = [];
+  /** Public key files that, with an agent, name the agent's key to use. */
+  const agentChosen: string[] = [];
   let read = identities.get(opts);
   if (!read) identities.set(opts, (read = new Map()));
   for (const f of explicit ? ep.identityFiles! : (opts.defaultIdentityFiles ?? DEFAULT_IDENTITIES)) {
@@ -64,14 +66,17 @@ export function readIdentities(ep: Endpoint, opts: SshSessionOptions): { explici
       if (explicit) throw new ConnectionError(ep.label, `cannot read identity file ${path}: ${parsed.message}`, 'check the path in the topology (identityFile)');
       continue;
     }
-    if (parsed.error === 'public' && agentSocketOf(opts)) continue;
+    if (parsed.error === 'public' && agentSocketOf(opts)) {
+      agentChosen.push(path);
+      continue;
+    }
     if (parsed.error !== undefined) unusable.push({ path, explicit, encrypted: parsed.error === 'encrypted', message: parsed.message });
     else {
       keys.push(parsed.key);
       offered.push(path);
     }
   }
-  return { explicit, keys, offered, unusable };
+  return { explicit, keys, offered, unusable, agentChosen };
 }
 
 /** The ssh-agent socket to offer: the session's, else $SSH_AUTH_SOCK; none where that is empty or disabled (null). */

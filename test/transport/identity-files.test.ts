@@ -112,6 +112,16 @@ describe('identity files gridops cannot use', () => {
     expect(err.hint).toContain(`ssh-add ${encrypted.file}`);
   });
 
+  it("a public key as the identity file, with an ssh-agent that holds no key the host takes: the hint names the .pub the agent's key was chosen by, not 'names none'", async () => {
+    const other = writeKey(join(dir, 'id_other'));
+    const pub = join(dir, 'id_other_agent.pub');
+    writeFileSync(pub, `ssh-ed25519 ${other.publicBlob.toString('base64')} me@here\n`);
+    const err = await failure(spec({ identityFiles: [pub] }), await session({ agentSocket }));
+    expect(err.message).toMatch(new RegExp(`^h1: authentication failed for root@127\\.0\\.0\\.1:\\d+: the host refused the keys of the ssh-agent \\(SSH_AUTH_SOCK=${agentSocket}\\)$`));
+    expect(err.hint).toBe(`check that ~root/.ssh/authorized_keys on the host holds the public key (${pub}, its private key in the ssh-agent), or set ssh.user and ssh.identityFile in the topology; try it with \`ssh -i ${pub} -p ${server.port} root@HOST\``);
+    expect(err.hint).not.toContain('names none');
+  });
+
   it('a key the host refuses: named by file and fingerprint, with a hint that is the same for every host', async () => {
     const refused = writeKey(join(dir, 'id_refused'));
     const err = await failure(spec({ identityFiles: [refused.file] }), await session());
