@@ -155,9 +155,21 @@ export function stderrTail(stderr: string, lines = 3): string {
 export class PlanningError extends GridopsError {
   readonly code = 'PLANNING';
 
+  /** Each host that could not be planned, with its problem (confirm.ts), for `--json`, which prints no plan above the error: its `problems`, as ValidationError's are. */
+  readonly hostProblems: ReadonlyArray<{ host: string; message: string; hint?: string }>;
+
+  constructor(message: string, hint?: string, options: { cause?: unknown; hostProblems?: PlanningError['hostProblems'] } = {}) {
+    super(message, hint, 'cause' in options ? { cause: options.cause } : undefined);
+    this.hostProblems = options.hostProblems ?? [];
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), ...(this.hostProblems.length ? { problems: this.hostProblems } : {}) };
+  }
+
   protected override jsonHint(): string | undefined {
-    // JSON has no plan printed above: the hint points at the hosts' problems the error carries (confirm.ts).
-    return this.hint?.replace(/^fix the problems listed above/, 'fix the problem of each host in `result.hosts`');
+    // The terminal's hint is the first host's, or points at the plan printed above; JSON has every host's in `problems`.
+    return this.hostProblems.length ? 'fix the problem of each host of `problems` (each with its own hint), then run again' : this.hint;
   }
 }
 

@@ -17,9 +17,9 @@ export const confirm: Phase = {
       const first = planningErrors[0]!.error!;
       const others = planningErrors.length > 1 ? ` (and ${plural(planningErrors.length - 1, 'more host')}: ${planningErrors.slice(1).map((h) => h.host).join(', ')})` : '';
       // A host's error in the plan does not name the host (its entry does): this one line must.
-      const err = new PlanningError(`${planningErrors[0]!.host}: ${first.message}${others}; nothing was changed`, first.hint ?? 'fix the problems listed above and run again');
       // Under --json no plan is printed above: the error carries each host's problem instead.
-      throw Object.assign(err, { result: { hosts: planningErrors.map((h) => ({ host: h.host, message: h.error!.message, ...(h.error!.hint !== undefined ? { hint: h.error!.hint } : {}) })) } });
+      const problems = planningErrors.map((h) => ({ host: h.host, message: h.error!.message, ...(h.error!.hint !== undefined ? { hint: h.error!.hint } : {}) }));
+      throw new PlanningError(`${planningErrors[0]!.host}: ${first.message}${others}; nothing was changed`, first.hint ?? 'fix the problems listed above and run again', { hostProblems: problems });
     }
     if (!hasChanges(plan)) return;
     if (!(await ctx.options.confirm?.(plan))) throw new ConfirmationRefusedError(`${ctx.options.command ?? 'apply'} not confirmed; nothing was changed`, 'run again and answer yes, or pass --yes');

@@ -12,12 +12,22 @@ describe('a planning error stops the run before any change', () => {
     await expect(run([failing('a'), failing('b'), failing('c')])).rejects.toThrow('a: no module support (and 2 more hosts: b, c); nothing was changed');
   });
 
-  it("carries every host's problem, so that --json, which prints no plan above, has them all; its hint points there", async () => {
+  it("carries every host's problem, so that --json, which prints no plan above, has them all in `problems`; its hint points there", async () => {
     const withHint: HostPlan = { ...failing('b'), error: { kind: 'planning', message: 'two resources manage file:/x', hint: 'remove one of them' } };
+    const problems = [
+      { host: 'a', message: 'no module support' },
+      { host: 'b', message: 'two resources manage file:/x', hint: 'remove one of them' },
+    ];
     const err = (await run([failing('a'), withHint]).catch((e: unknown) => e)) as PlanningError;
-    expect(err.result).toEqual({ hosts: [{ host: 'a', message: 'no module support' }, { host: 'b', message: 'two resources manage file:/x', hint: 'remove one of them' }] });
     expect(err.hint).toBe('fix the problems listed above and run again');
-    expect(err.toJSON()).toMatchObject({ hint: 'fix the problem of each host in `result.hosts` and run again', result: err.result });
+    const json = err.toJSON();
+    expect(json).toMatchObject({ code: 'PLANNING', hint: 'fix the problem of each host of `problems` (each with its own hint), then run again', problems });
+    // Not `result`: that is what a run did (apply's hosts with their status), which a planning stop did not get to.
+    expect(json).not.toHaveProperty('result');
+    // The first host's own hint is the terminal's; JSON still points at every host's.
+    const firstHinted = (await run([withHint, failing('a')]).catch((e: unknown) => e)) as PlanningError;
+    expect(firstHinted.hint).toBe('remove one of them');
+    expect(firstHinted.toJSON()).toMatchObject({ hint: 'fix the problem of each host of `problems` (each with its own hint), then run again', problems: [problems[1], problems[0]] });
   });
 });
 
