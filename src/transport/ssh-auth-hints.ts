@@ -25,6 +25,6 @@ export function unusableHint(unusable: readonly UnusableIdentity[], agent: strin
 export function refusedKeyHint(ep: Endpoint, offered: readonly string[], agentChosen: readonly string[] = []): string {
   // A .pub that chose the agent's key is tried with `ssh -i` as it is: OpenSSH then signs with the agent's copy.
   const key = offered[0] ?? agentChosen[0] ?? 'KEY';
-  const publicKeys = [...offered.map((p) => `${p}.pub`), ...agentChosen.map((p) => `${p}, its private key in the ssh-agent`)];
+  const publicKeys = [...offered.map((p) => `${p}.pub`), ...agentChosen.map((p) => `${p}, whose private key the ssh-agent must hold: \`ssh-add -L\` lists the agent's keys`)];
   return `check that ~${ep.user}/.ssh/authorized_keys on the host holds the public key (${publicKeys.length ? publicKeys.join('; ') : 'ssh.identityFile in the topology names none'}), or set ssh.user and ssh.identityFile in the topology; try it with \`${sh(['ssh', '-i', key, '-p', ep.port, `${ep.user}@HOST`])}\``;
 }

@@ -118,7 +118,7 @@ describe('identity files gridops cannot use', () => {
     writeFileSync(pub, `ssh-ed25519 ${other.publicBlob.toString('base64')} me@here\n`);
     const err = await failure(spec({ identityFiles: [pub] }), await session({ agentSocket }));
     expect(err.message).toMatch(new RegExp(`^h1: authentication failed for root@127\\.0\\.0\\.1:\\d+: the host refused the keys of the ssh-agent \\(SSH_AUTH_SOCK=${agentSocket}\\)$`));
-    expect(err.hint).toBe(`check that ~root/.ssh/authorized_keys on the host holds the public key (${pub}, its private key in the ssh-agent), or set ssh.user and ssh.identityFile in the topology; try it with \`ssh -i ${pub} -p ${server.port} root@HOST\``);
+    expect(err.hint).toBe(`check that ~root/.ssh/authorized_keys on the host holds the public key (${pub}, whose private key the ssh-agent must hold: \`ssh-add -L\` lists the agent's keys), or set ssh.user and ssh.identityFile in the topology; try it with \`ssh -i ${pub} -p ${server.port} root@HOST\``);
     expect(err.hint).not.toContain('names none');
   });
 
