@@ -35,7 +35,15 @@ const packageJson = () => JSON.parse(readFileSync(`${root}package.json`, 'utf8')
 /** The words the command line names its command with, found here (bin/command-words.js says why). */
 const words = process.argv.slice(2);
 const named = commandWords(words, Object.keys(cli.COMMANDS));
-const helpAsked = words.some((a) => a === '--help' || a === '-h');
+/**
+ * `--help` before any `--` (after it, a word is an argument, as oclif reads it). `-h` is no help
+ * flag: oclif has none by default, and gridops' commands refuse it naming `--help`.
+ */
+const helpFlag = (list) => {
+  const end = list.indexOf('--');
+  return (end < 0 ? list : list.slice(0, end)).includes('--help');
+};
+const helpAsked = helpFlag(words);
 
 /**
  * oclif loads its core plugins (help, not-found, autocomplete: package.json oclif.plugins) on
@@ -78,7 +86,8 @@ async function unknownCommand() {
   const pluginIds = pluginCommandIds(pjson);
   if (pluginIds === undefined || pluginIds.includes(named.id)) return undefined;
   const spaced = (id) => id.replaceAll(':', ' ');
-  if (process.stdin.isTTY) {
+  // With --help, oclif shows help before plugin-not-found could ask, and says "Command valdate not found": said here on a terminal too.
+  if (process.stdin.isTTY && !helpFlag(named.rest)) {
     // oclif takes an id with ':' as it is; one without, only with ':' as the separator.
     if (named.id.includes(':')) return { args: [named.id, ...named.rest], dir: import.meta.url };
     return asFound(pjson);
@@ -104,13 +113,15 @@ function pluginCommandIds(pjson) {
 }
 
 /**
- * A help flag after a command and words it takes no argument for (`schema extra --help`): oclif's
- * help search glues the words onto the command's name ("command schema:extra not found", exit 0).
- * The command's own help is what git and kubectl give: the words after its name are left out.
+ * `--help` after a command and words it takes no argument for (`schema extra --help`), or the help
+ * command before them (`help schema extra`): oclif's help search glues the words onto the
+ * command's name ("command schema:extra not found", exit 64). The command's own help is what git
+ * and kubectl give: the words after its name are left out.
  */
 function helpOfCommand() {
-  if (!named?.known || !helpAsked) return undefined;
-  return { args: [...named.id.split(':'), '--help'], dir: import.meta.url };
+  const ofHelp = words[0] === 'help' && named?.id === 'help' ? commandWords(words.slice(1), Object.keys(cli.COMMANDS)) : undefined;
+  const command = ofHelp?.known ? ofHelp : named?.known && helpAsked ? named : undefined;
+  return command && { args: [...command.id.split(':'), '--help'], dir: import.meta.url };
 }
 
 const own = ownCommandOnly() ?? helpOfCommand();

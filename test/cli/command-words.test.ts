@@ -41,7 +41,8 @@ describe('words after a command', () => {
 describe('help asked with words after a command', () => {
   it.each([
     [['schema', 'extra', '--help'], '$ gridops schema [', 'Print the JSON Schema'],
-    [['lab', 'up', 'extra', '-h'], '$ gridops lab up [', 'Build a local lab fleet'],
+    [['lab', 'up', 'extra', '--help'], '$ gridops lab up [', 'Build a local lab fleet'],
+    [['help', 'schema', 'extra'], '$ gridops schema [', 'Print the JSON Schema'],
     [['plan', 'a.yaml', 'b', '--help'], '$ gridops plan FILE', 'Show what apply would change'],
   ])("%j: the command's help, as git and kubectl give it, exit 0", (args, usage, summary) => {
     const r = run(...args);
@@ -51,11 +52,33 @@ describe('help asked with words after a command', () => {
     expect(r.stderr).not.toMatch(/not found|:extra/);
   });
 
-  it('of an unknown command: named as such, exit 127, never "not found" and exit 0', () => {
+  it('of an unknown command: named as such, exit 127, never oclif\'s "Command valdate not found"', () => {
     const r = run('valdate', '--help');
     expect(r.status).toBe(127);
     expect(r.stderr).toMatch(/\bvaldate is not a gridops command/);
     expect(r.stderr).toContain('Did you mean validate?');
+    expect(r.stdout).toBe('');
+  });
+
+  it('of an unknown command on a terminal too, where plugin-not-found would never get to ask (oclif shows help first)', () => {
+    // util-linux's script(1) gives the command a terminal; it is Essential in Debian.
+    const r = spawnSync('script', ['-qec', `${root}bin/run.js valdate --help`, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+    expect(r.status).toBe(127);
+    expect(r.stdout).toMatch(/\bvaldate is not a gridops command/);
+    expect(r.stdout).not.toMatch(/not found/);
+  });
+
+  it('-h is no help flag (oclif has none): a usage error that names --help, as before', () => {
+    const r = run('schema', 'extra', '-h');
+    expect(r.status).toBe(ExitCode.USAGE);
+    expect(r.stderr).toContain('error: gridops schema has no flag -h');
+    expect(r.stderr).toContain('gridops schema --help');
+  });
+
+  it('--help after -- is an argument, not a help flag', () => {
+    const r = run('plan', '--', '--help');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('topology file --help does not exist');
     expect(r.stdout).toBe('');
   });
 
