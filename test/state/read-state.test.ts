@@ -3,7 +3,7 @@
  * with a hint, never a bare SyntaxError or TypeError, and never a state of another grid or format used as this one.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputFileError } from '../../src/errors/index.js';
@@ -78,6 +78,14 @@ describe('readState refuses a state file it cannot use', () => {
     expect(refused).toBeInstanceOf(InputFileError);
     expect((refused as InputFileError).message).toBe(`cannot read state ${file}: it is a named pipe, not a regular file`);
     expect((refused as InputFileError).hint).toContain('gridops keeps its state in a regular file there: move');
+  });
+
+  it('a link to a named pipe, or a device, in its place: refused as what it leads to', async () => {
+    const fifo = join(dir, 'elsewhere.fifo');
+    execFileSync('mkfifo', [fifo]);
+    symlinkSync(fifo, file);
+    await expect(readState(file, 'g')).rejects.toThrow(`cannot read state ${file}: it is a named pipe, not a regular file`);
+    await expect(readState('/dev/null', 'g')).rejects.toThrow('cannot read state /dev/null: it is a device, not a regular file');
   });
 });
 
