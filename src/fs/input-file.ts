@@ -7,8 +7,9 @@ export interface InputFileTrouble {
 }
 
 /** What a path that is there but is no regular file is, as a user would name it. */
-function kindOf(stats: Stats): string {
+export function fileKind(stats: Stats): string {
   if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a named pipe';
   if (stats.isSocket()) return 'a socket';
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
   return 'not a regular file';
@@ -34,7 +35,7 @@ export function inputFileTrouble(stat: Stats | NodeJS.ErrnoException): InputFile
   }
   const stats = stat as Stats;
   if (stats.isFile() || stats.isFIFO()) return undefined;
-  const kind = kindOf(stats);
+  const kind = fileKind(stats);
   const hint = stats.isDirectory() ? 'give the path of a file in it, not of the folder' : 'give the path of a regular file: save what it gives to a file first, then give that file';
   return { why: `is ${kind}, not a regular file`, hint };
 }

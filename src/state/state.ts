@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputFileError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { fileKind } from '../fs/input-file.js';
 import { keepPrevious } from '../fs/keep-previous.js';
 import type { Static } from '@sinclair/typebox';
 import { printableValue } from '../text/printable-json.js';
@@ -218,7 +219,7 @@ export async function readState(file: string, grid: string): Promise<GridState> 
   try {
     // Asked before the file is opened: opening a named pipe would wait for a writer for good.
     const kind = await stat(file);
-    if (!kind.isFile() && !kind.isDirectory()) throw new InputFileError(`cannot read state ${file}: it is ${kind.isFIFO() ? 'a named pipe' : kind.isSocket() ? 'a socket' : 'a device'}, not a regular file`, `gridops keeps its state in a regular file there: move ${file} elsewhere (or give another --state-dir)`);
+    if (!kind.isFile() && !kind.isDirectory()) throw new InputFileError(`cannot read state ${file}: it is ${fileKind(kind)}, not a regular file`, `gridops keeps its state in a regular file there: move ${file} elsewhere (or give another --state-dir)`);
     text = await readFile(file, 'utf8');
   } catch (err) {
     if (err instanceof InputFileError) throw err;
