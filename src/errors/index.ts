@@ -128,8 +128,17 @@ export function messageUnder(host: string, message: string): string {
  */
 export class HostKeyError extends GridopsError {
   readonly code = 'HOST_KEY';
-  constructor(readonly host: string, message: string, hint: string, readonly hosts: readonly string[] = [host]) {
+  /**
+   * `notReached`: the hosts of the same run that could not be reached at all (transport/refused-keys.ts),
+   * each with its own problem, so that one run shows everything to fix before the next; in the
+   * message, and under `--json` as `notReached`.
+   */
+  constructor(readonly host: string, message: string, hint: string, readonly hosts: readonly string[] = [host], readonly notReached: ReadonlyArray<{ host: string; message: string; hint?: string }> = []) {
     super(`${host}: ${message}`, hint);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), ...(this.notReached.length ? { notReached: this.notReached } : {}) };
   }
 }
 

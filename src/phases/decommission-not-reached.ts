@@ -28,7 +28,7 @@ export function decommissionKeyRefused(err: HostKeyError, decommissioning: Reado
   const [is, it] = names.length === 1 ? ['is', 'it'] : ['are', 'them'];
   const hostWas = names.length === 1 ? 'its host was' : 'their hosts were';
   const forget = `${namedFew(names)} ${is} being decommissioned: if ${hostWas} reinstalled or ${is} gone for good, ${forgetCommand(options, names)} forgets ${it} without contacting ${it}`;
-  return new HostKeyError(err.host, messageUnder(err.host, err.message), err.hint ? `${err.hint}; or, ${forget}` : forget, err.hosts);
+  return new HostKeyError(err.host, messageUnder(err.host, err.message), err.hint ? `${err.hint}; or, ${forget}` : forget, err.hosts, err.notReached);
 }
 
 /**

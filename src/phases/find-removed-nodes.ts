@@ -1,4 +1,5 @@
 import { namedFew } from '../named-few.js';
+import { forgetCommand } from './decommission-not-reached.js';
 import { loadPlaybook, type LoadedPlaybook } from '../playbooks/load.js';
 import type { HostState } from '../state/state.js';
 import { allNodes, type Grid, type Node } from '../topology/model.js';
@@ -79,7 +80,7 @@ export const findRemovedNodes: Phase = {
       }
       if (resolved && 'unknown' in resolved) {
         // It may be a renamed node's old name: a decommission would reset that very host. Left for a run that can tell.
-        ctx.warn(`${name} (${record.node.address}) is in the state but not the topology, and gridops cannot tell whether it was renamed (${resolved.unknown}): not decommissioned in this run; rerun when the names resolve, or \`gridops state rm\` it if it is gone`);
+        ctx.warn(`${name} (${record.node.address}) is in the state but not the topology, and gridops cannot tell whether it was renamed (${resolved.unknown}): not decommissioned in this run; rerun when the names resolve, or, if it is gone for good, ${forgetCommand(ctx.options, [name])} forgets it without contacting it`);
         continue;
       }
       if (partial) {
@@ -89,7 +90,7 @@ export const findRemovedNodes: Phase = {
       // Throws when a node the topology keeps is that host; leaves it when a name does not resolve.
       const cannotTell = await checkResetOfKeptHost(nodes, name, record.node, (resolve ??= resolvedOnce(ctx.options.resolveHost ?? lookupAll)), ctx.options);
       if (cannotTell) {
-        ctx.warn(`${name} (${record.node.address}) is in the state but not the topology, and gridops cannot tell whether a node it keeps is that host (${cannotTell.unknown}): not decommissioned in this run; rerun when the names resolve, or \`gridops state rm\` it if it is gone`);
+        ctx.warn(`${name} (${record.node.address}) is in the state but not the topology, and gridops cannot tell whether a node it keeps is that host (${cannotTell.unknown}): not decommissioned in this run; rerun when the names resolve, or, if it is gone for good, ${forgetCommand(ctx.options, [name])} forgets it without contacting it`);
         continue;
       }
       const { node, borrowedFrom } = removedNode(ctx.grid, name, record.node);

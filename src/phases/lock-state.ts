@@ -1,4 +1,5 @@
 import { StateLock } from '../state/lock.js';
+import { sh } from '../transport/quote.js';
 import type { Phase } from './phase.js';
 import type { RunContext } from './run-context.js';
 
@@ -9,8 +10,8 @@ const exitHooks = new Map<string, () => void>();
 export const lockState: Phase = {
   title: 'lock the state',
   async run(ctx) {
-    // The command this run is (reset runs this phase too): a refused run names the one to wait for.
-    ctx.lock = await StateLock.acquire(ctx.paths.lock, `gridops ${ctx.options.command ?? 'apply'} ${ctx.options.topologyFile}`, (m) => ctx.warn(m));
+    // The command this run is (reset runs this phase too): a refused run names the one to wait for, quoted as a command line.
+    ctx.lock = await StateLock.acquire(ctx.paths.lock, sh(['gridops', ctx.options.command ?? 'apply', ctx.options.topologyFile]), (m) => ctx.warn(m));
     // Only while the file still holds this run's lock: another run (another PID namespace's, whose pid may be ours) may hold it since.
     const lock = ctx.lock;
     const hook = () => lock.releaseSync();

@@ -11,6 +11,7 @@ import { knownHostsFilesFrom, knownHostsFilesKey, loadKnownHostsOf, type KnownHo
 import type { KnownHostsProblem } from './known-hosts.js';
 import type { TransportLogger } from './logger.js';
 import { createSshPool, type TransportPool } from './pool.js';
+import { refusedKeysError } from './refused-keys.js';
 import { loadSshConfig, sshConfigFor } from './ssh-config.js';
 import { configIdentityLine } from './config-identity-sources.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
@@ -116,7 +117,7 @@ export class Fleet {
     });
     if (refused.length) {
       await this.close();
-      throw refused.length === 1 ? refused[0]! : new HostKeyError(refused.map((e) => e.host).join(', '), `${refused.length} host keys refused:\n${refused.map((e) => `  ${e.message}`).join('\n')}`, refused[0]!.hint ?? '', refused.flatMap((e) => e.hosts));
+      throw refusedKeysError(refused, outcomes.flatMap((o, i) => (o.status === 'failed' && !(o.error instanceof HostKeyError) ? [{ host: nodes[i]!.name, error: o.error }] : [])));
     }
     return { connected, unreachable };
   }

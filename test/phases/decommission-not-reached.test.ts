@@ -21,6 +21,13 @@ describe('a refused host key on a node being decommissioned', () => {
     expect(err.hint).toBe('verify the keys out of band; or, n2 is being decommissioned: if its host was reinstalled or is gone for good, `gridops state rm grid.yaml n2` forgets it without contacting it');
   });
 
+  it('keeps the hosts the run did not reach, in the message and in `notReached`', () => {
+    const withDown = new HostKeyError('n2', 'changed\nalso not reached, 1 host to look at before the next run:\n  n3: timed out', 'verify the key out of band', ['n2'], [{ host: 'n3', message: 'timed out' }]);
+    const err = decommissionKeyRefused(withDown, new Set(['n2']), { topologyFile: 'grid.yaml' });
+    expect(err.message).toBe(withDown.message);
+    expect(err.notReached).toEqual([{ host: 'n3', message: 'timed out' }]);
+  });
+
   it('is the same error where no refused host is being decommissioned', () => {
     expect(decommissionKeyRefused(refused, new Set(['n3']), { topologyFile: 'grid.yaml' })).toBe(refused);
   });

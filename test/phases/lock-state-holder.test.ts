@@ -27,4 +27,16 @@ describe('lock the state: the holder is the command that runs', () => {
       await lockState.cleanUp!(ctx);
     }
   });
+
+  it('a file name a shell would split or run is quoted, as a command line to paste', async () => {
+    const topologyFile = join(dir, "my grid $(touch x)'s.yaml");
+    const ctx = new RunContext({ topologyFile, progress: () => undefined } as unknown as ApplyOptions);
+    ctx.setGrid(smallGrid(), statePaths(topologyFile, 'g'));
+    await lockState.run(ctx);
+    try {
+      expect(JSON.parse(readFileSync(ctx.paths.lock, 'utf8')).command).toBe(`gridops apply '${dir}/my grid $(touch x)'\\''s.yaml'`);
+    } finally {
+      await lockState.cleanUp!(ctx);
+    }
+  });
 });

@@ -27,6 +27,7 @@ import { LocalTransport } from '../../src/transport/local-transport.js';
 import { connectionTarget } from '../../src/transport/ssh-config.js';
 import { becomeFor } from '../../src/engine/become.js';
 import { RecordingTransport } from '../../src/transport/recording-transport.js';
+import { sh } from '../../src/transport/quote.js';
 import { gridOf } from '../resources/fixtures.js';
 import { dryRun } from './dry-run-batch.js';
 import { oneSubgridTopology, writeKey } from '../transport/connect-support.js';
@@ -497,6 +498,8 @@ regions:
     const unknown = await runPlan(options({ playbooks: undefined, connect: stubbed, resolveHost: resolver([]), progress: (m) => said.push(m) }));
     expect(unknown.hosts.find((h) => h.host === 'n2')).toBeUndefined();
     expect(said.find((m) => m.startsWith('warning: n2 (n2.grid.test)'))).toContain('cannot tell whether it was renamed (n2.grid.test did not resolve within 3 s): not decommissioned in this run');
+    // The way out for a host gone for good, as a command to paste: this run's topology file, quoted.
+    expect(said.find((m) => m.startsWith('warning: n2 (n2.grid.test)'))).toContain(`or, if it is gone for good, \`${sh(['gridops', 'state', 'rm', topology, 'n2'])}\` forgets it without contacting it`);
   });
 
   it('a DNS-to-address rename whose new name failed is still a rename in the next run: the old name is never reset, and forgotten once the new one applied', async () => {

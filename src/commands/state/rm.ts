@@ -6,6 +6,7 @@ import { formatForgotten } from '../../formatters/state.js';
 import { forgetNodes, type ForgetResult } from '../../state/forget-nodes.js';
 import { statePaths } from '../../state/state.js';
 import { loadTopology } from '../../topology/load.js';
+import { sh } from '../../transport/quote.js';
 
 export default class StateRm extends GridopsCommand<ForgetResult> {
   static override summary = 'Forget nodes in the state file without contacting them (Terraform\'s state rm)';
@@ -23,7 +24,7 @@ export default class StateRm extends GridopsCommand<ForgetResult> {
     const nodes = args.node;
     const grid = await loadTopology(args.file);
     const { warn } = runMessages({ json: this.jsonEnabled(), verbose: this.verbose });
-    const result = await forgetNodes(grid, statePaths(args.file, grid.name, flags['state-dir']), nodes, `gridops state rm ${args.file} ${nodes.join(' ')}`, warn, flags['state-dir']);
+    const result = await forgetNodes(grid, statePaths(args.file, grid.name, flags['state-dir']), nodes, sh(['gridops', 'state', 'rm', args.file, ...nodes]), warn, flags['state-dir']);
     this.say(formatForgotten(result));
     return result;
   }
