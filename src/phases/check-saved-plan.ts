@@ -6,6 +6,7 @@ import { printableText } from '../text/printable-text.js';
 import type { Grid } from '../topology/model.js';
 import { limitSelectors } from '../topology/select.js';
 import type { Phase } from './phase.js';
+import type { RunOptions } from './run-options.js';
 
 /**
  * `apply --plan`: the saved plan fixes its playbooks and nodes, so a run may only be given the
@@ -63,6 +64,16 @@ function checkSavedAllowOlderGridops(plan: Plan, given: boolean): void {
   );
 }
 
+/** What of the run at hand its suggested `gridops plan` carries: where its state is, and whether it asked for the sudo password. */
+export interface ReplanFlags {
+  stateDir?: string;
+  askBecomePass?: boolean;
+}
+
+function replanFlags(options: Pick<RunOptions, 'stateDir' | 'becomePrompt'>): ReplanFlags {
+  return { ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(options.becomePrompt ? { askBecomePass: true } : {}) };
+}
+
 /**
  * `apply --plan`: a plan of another grid, or of this grid's topology before an edit, is refused as
  * soon as the topology is read, before the lock or any connection: the plan records its grid and
@@ -73,7 +84,7 @@ export const checkSavedPlanTopology: Phase = {
   title: 'check the saved plan is of this topology',
   shouldRun: (ctx) => ctx.options.savedPlan !== undefined,
   async run(ctx) {
-    assertPlanOfTopology(ctx.options.savedPlan!, ctx.grid, ctx.options.topologyFile, ctx.options.savedPlanFile, ctx.options.stateDir);
+    assertPlanOfTopology(ctx.options.savedPlan!, ctx.grid, ctx.options.topologyFile, ctx.options.savedPlanFile, replanFlags(ctx.options));
   },
 };
 
@@ -82,9 +93,9 @@ export const checkSavedPlanTopology: Phase = {
  * StalePlanError naming what differs. The plan file's grid and file are shown escaped: a tampered
  * plan must not act on the terminal.
  */
-export function assertPlanOfTopology(saved: Plan, grid: Pick<Grid, 'name' | 'sourceHash'>, topologyFile: string, planFile?: string, stateDir?: string): void {
+export function assertPlanOfTopology(saved: Plan, grid: Pick<Grid, 'name' | 'sourceHash'>, topologyFile: string, planFile?: string, run: ReplanFlags = {}): void {
   if (saved.topology.grid !== grid.name) {
-    const replan = replanCommand(saved, topologyFile, planFile, { stateDir, otherGrid: true });
+    const replan = replanCommand(saved, topologyFile, planFile, { ...run, otherGrid: true });
     const file = printableText(saved.topology.file);
     throw new StalePlanError(
       `this plan is for grid ${printableText(saved.topology.grid)} (from ${file}), not grid ${grid.name}; nothing was changed`,
@@ -92,7 +103,7 @@ export function assertPlanOfTopology(saved: Plan, grid: Pick<Grid, 'name' | 'sou
     );
   }
   if (saved.topology.sourceHash !== grid.sourceHash) {
-    const replan = replanCommand(saved, topologyFile, planFile, { stateDir });
+    const replan = replanCommand(saved, topologyFile, planFile, run);
     throw new StalePlanError(`the topology changed since the plan was saved: ${topologyFile}'s hash differs; nothing was changed`, `make a new plan with \`${replan}\`, review it, then apply it`);
   }
 }
@@ -105,7 +116,7 @@ export const checkSavedPlan: Phase = {
   title: 'check the saved plan against the hosts',
   shouldRun: (ctx) => ctx.options.savedPlan !== undefined,
   async run(ctx) {
-    assertPlanStillValid(ctx.options.savedPlan!, ctx.plan, ctx.options.topologyFile, ctx.options.savedPlanFile, ctx.options.stateDir);
+    assertPlanStillValid(ctx.options.savedPlan!, ctx.plan, ctx.options.topologyFile, ctx.options.savedPlanFile, replanFlags(ctx.options));
   },
 };
 
@@ -113,7 +124,7 @@ export const checkSavedPlan: Phase = {
  * A saved plan may only be applied while every host still plans the same changes and handlers
  * (planFingerprint); its topology was checked before any connection (checkSavedPlanTopology).
  */
-function assertPlanStillValid(saved: Plan, fresh: Plan, topologyFile: string, planFile?: string, stateDir?: string): void {
+function assertPlanStillValid(saved: Plan, fresh: Plan, topologyFile: string, planFile?: string, run: ReplanFlags = {}): void {
   const freshByHost = new Map(fresh.hosts.map((h) => [h.host, h]));
   const drifted = saved.hosts.filter((h) => {
     const now = freshByHost.get(h.host);
@@ -121,7 +132,7 @@ function assertPlanStillValid(saved: Plan, fresh: Plan, topologyFile: string, pl
   });
   const added = fresh.hosts.filter((h) => !saved.hosts.some((s) => s.host === h.host) && hostHasWork(h));
   if (drifted.length || added.length) {
-    const replan = replanCommand(saved, topologyFile, planFile, { stateDir });
+    const replan = replanCommand(saved, topologyFile, planFile, run);
     throw new StalePlanError(`hosts changed since the plan was saved: ${[...drifted, ...added].map((h) => h.host).join(', ')}; nothing was changed`, `make a new plan with \`${replan}\`, review it, then apply it`);
   }
 }

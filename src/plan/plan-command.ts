@@ -7,6 +7,8 @@ export interface PlanCommandFlags {
   allowOlderGridops?: boolean;
   /** The run's --state-dir: without it, the plan would be made from (and its digests keyed by) another state. */
   stateDir?: string;
+  /** The run asked for the sudo password (--ask-become-pass): a plan of the same hosts needs it too, where sudo asks for one. */
+  askBecomePass?: boolean;
 }
 
 /**
@@ -22,6 +24,7 @@ export function planCommand(topologyFile: string, planFile: string, flags: PlanC
     ...(flags.limit?.length ? ['--limit', flags.limit.join(',')] : []),
     ...(flags.allowOlderGridops ? ['--allow-older-gridops'] : []),
     ...(flags.stateDir ? ['--state-dir', flags.stateDir] : []),
+    ...(flags.askBecomePass ? ['--ask-become-pass'] : []),
     '--out',
     planFile,
   ]);

@@ -8,9 +8,9 @@ import { savedPlan } from '../cli/saved-plan-fixture.js';
  * runs on the run's own state (--state-dir), and for another grid does not carry that grid's
  * --limit or --allow-older-gridops; the plan file's words are shown escaped.
  */
-const refusal = (saved: Plan, grid: { name: string; sourceHash: string }, stateDir?: string): StalePlanError => {
+const refusal = (saved: Plan, grid: { name: string; sourceHash: string }, stateDir?: string, askBecomePass?: boolean): StalePlanError => {
   try {
-    assertPlanOfTopology(saved, grid, 'base.yaml', 'plan.json', stateDir);
+    assertPlanOfTopology(saved, grid, 'base.yaml', 'plan.json', { stateDir, askBecomePass });
   } catch (err) {
     expect(err).toBeInstanceOf(StalePlanError);
     return err as StalePlanError;
@@ -32,6 +32,13 @@ describe('the gridops plan a refused saved plan suggests', () => {
     expect(refusal(edited, { name: 'base', sourceHash: 'a'.repeat(64) }, '/srv/st').hint).toBe("make a new plan with `gridops plan base.yaml --playbook /p/web.yaml --limit 'web-*' --allow-older-gridops --state-dir /srv/st --out plan.json`, review it, then apply it");
     // Without --state-dir, none is suggested.
     expect(refusal(edited, { name: 'base', sourceHash: 'a'.repeat(64) }).hint).not.toContain('--state-dir');
+  });
+
+  it('a run that asked for the sudo password suggests a plan that asks too, for another grid as for an edited topology', () => {
+    const edited = { ...ofOtherGrid, topology: { ...ofOtherGrid.topology, grid: 'base' } };
+    expect(refusal(edited, { name: 'base', sourceHash: 'a'.repeat(64) }, undefined, true).hint).toBe("make a new plan with `gridops plan base.yaml --playbook /p/web.yaml --limit 'web-*' --allow-older-gridops --ask-become-pass --out plan.json`, review it, then apply it");
+    expect(refusal(ofOtherGrid, { name: 'base', sourceHash: 'a'.repeat(64) }, '/srv/st', true).hint).toContain('`gridops plan base.yaml --playbook /p/web.yaml --state-dir /srv/st --ask-become-pass --out plan.json`');
+    expect(refusal(edited, { name: 'base', sourceHash: 'a'.repeat(64) }).hint).not.toContain('--ask-become-pass');
   });
 
   it("the plan file's grid and topology file cannot act on the terminal", () => {
