@@ -35,7 +35,7 @@ export default class Apply extends GridopsCommand<ApplyResult> {
 
   async run(): Promise<ApplyResult> {
     const { args, flags } = await this.parse(Apply);
-    const savedPlan = flags.plan ? await loadPlan(flags.plan, args.file, flags['state-dir']) : undefined;
+    const savedPlan = flags.plan ? await loadPlan(flags.plan, args.file, { stateDir: flags['state-dir'], askBecomePass: flags['ask-become-pass'] }) : undefined;
     return runApplyLike(
       this,
       'apply',

@@ -35,7 +35,7 @@ export default class Status extends GridopsCommand<GridStatus & { failures: Stat
     // What was seen until then is no status to judge (nodes cut off mid-connect read as unreachable): the error carries it for --json.
     if (interrupt.signal.aborted) throw Object.assign(new InterruptedError('interrupted: status stopped before every node answered; nothing was changed', 'run it again'), { result: status });
     this.say(formatGridStatus(status));
-    const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined }, { file: args.file, stateDir: flags['state-dir'], json: this.jsonEnabled() });
+    const failures = statusFailures(status, { strict: flags.strict, waited: flags.wait !== undefined }, { file: args.file, stateDir: flags['state-dir'], askBecomePass: flags['ask-become-pass'], json: this.jsonEnabled() });
     if (failures.length) {
       if (!this.jsonEnabled()) for (const f of failures) process.stderr.write(`error: ${f.message}\nhint: ${f.hint}\n`);
       process.exitCode = ExitCode.FAILURE;

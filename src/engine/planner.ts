@@ -1,4 +1,4 @@
-import { GridopsError, messageUnder, PlanningError, RemoteCommandError } from '../errors/index.js';
+import { hostProblemOf, PlanningError, RemoteCommandError } from '../errors/index.js';
 import { becomeFor } from './become.js';
 import { appliesTo, type LoadedPlaybook } from '../playbooks/load.js';
 import { instantiate, type Handler, type Secrets } from '../playbooks/instantiate.js';
@@ -154,8 +154,8 @@ export function assemblePlan(grid: Grid, hosts: readonly HostPlanning[], unreach
 
 /** A host's error in its plan, whose `host` already names it. */
 function errorOf(err: unknown, kind: 'planning' | 'unreachable', host: string): NonNullable<HostPlan['error']> {
-  const message = messageUnder(host, (err as Error)?.message ?? String(err));
-  return { kind, message, ...(err instanceof GridopsError && err.hint ? { hint: err.hint } : {}) };
+  const { message, hint } = hostProblemOf(host, err);
+  return { kind, message, ...(hint ? { hint } : {}) };
 }
 
 /** `births`: what the state knows of the first bootstraps (templateContext: who is born in one). */

@@ -1,4 +1,5 @@
 import { plural } from '../plural.js';
+import { notReachedLines } from './not-reached-lines.js';
 
 /**
  * Every error gridops reports on purpose is a GridopsError: a named class, a hint that says
@@ -122,6 +123,20 @@ export function messageUnder(host: string, message: string): string {
   return message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message;
 }
 
+/** One host's problem as a report lists it under the host's name: `--json`'s `problems` and `notReached`, a plan's host error. */
+export interface HostProblem {
+  host: string;
+  /** Without the `HOST: ` the error's own message may start with (messageUnder). */
+  message: string;
+  hint?: string;
+}
+
+/** `err` as `host`'s HostProblem: its message under the host's name, and its hint where it is a GridopsError with one. */
+export function hostProblemOf(host: string, err: unknown): HostProblem {
+  const message = messageUnder(host, err instanceof Error ? err.message : String(err));
+  return { host, message, ...(err instanceof GridopsError && err.hint ? { hint: err.hint } : {}) };
+}
+
 /**
  * The host key offered by a server is unknown or differs from known_hosts. `host` is what the
  * message starts with; `hosts` names each host refused when one error reports several.
@@ -129,12 +144,13 @@ export function messageUnder(host: string, message: string): string {
 export class HostKeyError extends GridopsError {
   readonly code = 'HOST_KEY';
   /**
-   * `notReached`: the hosts of the same run that could not be reached at all (transport/refused-keys.ts),
-   * each with its own problem, so that one run shows everything to fix before the next; in the
-   * message, and under `--json` as `notReached`.
+   * `refusal`: what was refused, without the host's name in front. `notReached`: the hosts of the
+   * same run whose connection failed for another reason (transport/refused-keys.ts), each with its
+   * own problem, so that one run shows everything to fix before the next; said after the refusal
+   * in the message, and under `--json` as `notReached`.
    */
-  constructor(readonly host: string, message: string, hint: string, readonly hosts: readonly string[] = [host], readonly notReached: ReadonlyArray<{ host: string; message: string; hint?: string }> = []) {
-    super(`${host}: ${message}`, hint);
+  constructor(readonly host: string, readonly refusal: string, hint: string, readonly hosts: readonly string[] = [host], readonly notReached: readonly HostProblem[] = []) {
+    super(`${host}: ${refusal}${notReachedLines(notReached)}`, hint);
   }
 
   override toJSON(): Record<string, unknown> {
@@ -165,7 +181,7 @@ export class PlanningError extends GridopsError {
   readonly code = 'PLANNING';
 
   /** Each host that could not be planned, with its problem (confirm.ts), for `--json`, which prints no plan above the error: its `problems`, as ValidationError's are. */
-  readonly hostProblems: ReadonlyArray<{ host: string; message: string; hint?: string }>;
+  readonly hostProblems: readonly HostProblem[];
 
   constructor(message: string, hint?: string, options: { cause?: unknown; hostProblems?: PlanningError['hostProblems'] } = {}) {
     super(message, hint, 'cause' in options ? { cause: options.cause } : undefined);

@@ -7,9 +7,9 @@ import type { RunOptions } from './run-options.js';
  * answer: `--rolling` refuses to start without a converged overlay, so running it again refuses
  * again, while the changes that would bring those agents back wait in it. A plain apply of those
  * hosts alone applies them; the rolling run then starts from a converged overlay. The command is
- * the run's own (its file, `--playbook`s and `--state-dir`), quoted to paste.
+ * the run's own (its file, `--playbook`s, `--state-dir` and `--ask-become-pass`), quoted to paste.
  */
-export function applyWithoutRollingFirst(nodes: readonly string[], run: Pick<RunOptions, 'topologyFile' | 'playbooks' | 'stateDir'>): string {
-  const command = sh(['gridops', 'apply', run.topologyFile, ...(run.playbooks ?? []).flatMap((p) => ['--playbook', p]), ...(run.stateDir ? ['--state-dir', run.stateDir] : []), '--limit', nodes.join(',')]);
+export function applyWithoutRollingFirst(nodes: readonly string[], run: Pick<RunOptions, 'topologyFile' | 'playbooks' | 'stateDir' | 'becomePrompt'>): string {
+  const command = sh(['gridops', 'apply', run.topologyFile, ...(run.playbooks ?? []).flatMap((p) => ['--playbook', p]), ...(run.stateDir ? ['--state-dir', run.stateDir] : []), ...(run.becomePrompt ? ['--ask-become-pass'] : []), '--limit', nodes.join(',')]);
   return `apply ${namedFew(nodes)} without --rolling first (\`${command}\`), then run the rolling apply again`;
 }

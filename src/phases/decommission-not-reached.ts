@@ -13,8 +13,13 @@ export function decommissionNotReached(u: UnreachableHost, options: Pick<RunOpti
   if (u.error instanceof InterruptedError) return u;
   const name = u.node.name;
   const hint = u.error instanceof GridopsError ? u.error.hint : undefined;
+  return { node: u.node, error: new ConnectionError(name, messageUnder(name, u.error.message), withForgetHint(name, hint, options), { cause: u.error }) };
+}
+
+/** A hint for a node being decommissioned that was not reached: what it said already, then how to forget the node. */
+function withForgetHint(name: string, hint: string | undefined, options: Pick<RunOptions, 'topologyFile' | 'stateDir'>): string {
   const forget = `if ${name} is gone for good, ${forgetCommand(options, [name])} forgets it without contacting it`;
-  return { node: u.node, error: new ConnectionError(name, messageUnder(name, u.error.message), hint ? `${hint}; or, ${forget}` : forget, { cause: u.error }) };
+  return hint ? `${hint}; or, ${forget}` : forget;
 }
 
 /**
@@ -24,11 +29,17 @@ export function decommissionNotReached(u: UnreachableHost, options: Pick<RunOpti
  */
 export function decommissionKeyRefused(err: HostKeyError, decommissioning: ReadonlySet<string>, options: Pick<RunOptions, 'topologyFile' | 'stateDir'>): HostKeyError {
   const names = err.hosts.filter((h) => decommissioning.has(h));
-  if (names.length === 0) return err;
-  const [is, it] = names.length === 1 ? ['is', 'it'] : ['are', 'them'];
-  const hostWas = names.length === 1 ? 'its host was' : 'their hosts were';
-  const forget = `${namedFew(names)} ${is} being decommissioned: if ${hostWas} reinstalled or ${is} gone for good, ${forgetCommand(options, names)} forgets ${it} without contacting ${it}`;
-  return new HostKeyError(err.host, messageUnder(err.host, err.message), err.hint ? `${err.hint}; or, ${forget}` : forget, err.hosts, err.notReached);
+  // The hosts the run did not reach at all, named with the refusal: one being decommissioned gets the hint it gets in a run that goes on.
+  const notReached = err.notReached.map((u) => (decommissioning.has(u.host) ? { ...u, hint: withForgetHint(u.host, u.hint, options) } : u));
+  if (names.length === 0 && !err.notReached.some((u) => decommissioning.has(u.host))) return err;
+  let hint = err.hint ?? '';
+  if (names.length) {
+    const [is, it] = names.length === 1 ? ['is', 'it'] : ['are', 'them'];
+    const hostWas = names.length === 1 ? 'its host was' : 'their hosts were';
+    const forget = `${namedFew(names)} ${is} being decommissioned: if ${hostWas} reinstalled or ${is} gone for good, ${forgetCommand(options, names)} forgets ${it} without contacting ${it}`;
+    hint = hint ? `${hint}; or, ${forget}` : forget;
+  }
+  return new HostKeyError(err.host, err.refusal, hint, err.hosts, notReached);
 }
 
 /**

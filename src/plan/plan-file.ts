@@ -5,24 +5,27 @@ import { writeFileAtomic } from '../fs/atomic-write.js';
 import { PLAN_FORMAT, type Plan } from './plan.js';
 import { firstBadPlanField } from './saved-plan-shape.js';
 import { jsonSyntaxError } from '../text/json-syntax-error.js';
-import { planCommand } from './plan-command.js';
+import { planCommand, type PlanCommandFlags } from './plan-command.js';
 
 /**
  * The `gridops plan` that makes a plan at `file`; TOPOLOGY where the command has no topology
  * (`show`). A file not named .json may be a topology given in the wrong place: a hint followed as
  * written must not overwrite it, so that plan goes to plan.json.
  */
-function makeAgain(file: string, topologyFile?: string, stateDir?: string): string {
-  return planCommand(topologyFile ?? 'TOPOLOGY', /\.json$/i.test(file) ? file : 'plan.json', { stateDir });
+function makeAgain(file: string, topologyFile: string | undefined, run: PlanRunFlags): string {
+  return planCommand(topologyFile ?? 'TOPOLOGY', /\.json$/i.test(file) ? file : 'plan.json', run);
 }
+
+/** What of the run at hand the `gridops plan` a refused plan file suggests carries (plan-command.ts). */
+export type PlanRunFlags = Pick<PlanCommandFlags, 'stateDir' | 'askBecomePass'>;
 
 export async function savePlan(file: string, plan: Plan): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`, 0o600);
 }
 
-/** The saved plan at `file`, refused (InputFileError) unless it is one; `topologyFile` and `stateDir`, where known, go into the hint. */
-export async function loadPlan(file: string, topologyFile?: string, stateDir?: string): Promise<Plan> {
-  const again = makeAgain(file, topologyFile, stateDir);
+/** The saved plan at `file`, refused (InputFileError) unless it is one; `topologyFile` and the run's flags, where known, go into the hint. */
+export async function loadPlan(file: string, topologyFile?: string, run: PlanRunFlags = {}): Promise<Plan> {
+  const again = makeAgain(file, topologyFile, run);
   const makeOneHint = `make one with \`${again}\``;
   let text: string;
   try {

@@ -3,6 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LockHeldError } from '../errors/index.js';
 import { abandonedEmpty, createExclusive, markHeld, markReleased, parseHolder, readText, removeAbandonedMarker, removeStaleLock, sameMachine, sameProcessSpace, stillHolds, thisProcessAsHolder, type LockHolder } from '../fs/lock-holder.js';
+import { printableText } from '../text/printable-text.js';
 import { ensureStateDir } from './state.js';
 
 /** The state lock's holder names the command it runs, for the message of a run it stops. */
@@ -59,7 +60,7 @@ export class StateLock {
 
       const takeover = await removeStaleLock(file, seen, me);
       if ('removed' in takeover) {
-        if (takeover.removed) warn(holder ? `taking over a stale lock left by process ${holder.pid} (${holder.command}, started ${holder.startedAt}), which is no longer running` : `taking over the empty lock file ${file}: a run that crashed as it took the lock left it`);
+        if (takeover.removed) warn(holder ? `taking over a stale lock left by process ${holder.pid} (${shown(holder).command}, started ${shown(holder).startedAt}), which is no longer running` : `taking over the empty lock file ${file}: a run that crashed as it took the lock left it`);
         continue;
       }
       // Another contender holds the marker. If it died there, only a person can tell it is safe.
@@ -117,19 +118,25 @@ function takeoverUnderWay(file: string, marker: string): LockHeldError {
   return new LockHeldError(`another run is taking over the stale lock ${file} (its marker ${marker})`, `run again in a few seconds; if no gridops run is using this state, remove ${marker}`);
 }
 
+/** The words of a lock file's holder as a message shows them: escaped, since the file may say anything (printableText). */
+function shown(holder: StateLockHolder): { host: string; command: string; startedAt: string } {
+  return { host: printableText(String(holder.host)), command: printableText(String(holder.command)), startedAt: printableText(String(holder.startedAt)) };
+}
+
 /** The refusal of a held lock: its holder, or a lock file that names none (`why` it cannot be read, where known). */
 function heldBy(holder: StateLockHolder | undefined, file: string, me: LockHolder, why?: string): LockHeldError {
+  const said = holder && shown(holder);
   const where = !holder
     ? ''
     : holder.host !== me.host
-      ? ` on ${holder.host}`
+      ? ` on ${said!.host}`
       : !sameMachine(holder, me)
-        ? ` on ${holder.host}, another machine with the same host name`
+        ? ` on ${said!.host}, another machine with the same host name`
         : !sameProcessSpace(holder, me)
-          ? ` on ${holder.host}, in another PID namespace (a container)`
-          : ` on ${holder.host}`;
+          ? ` on ${said!.host}, in another PID namespace (a container)`
+          : ` on ${said!.host}`;
   return new LockHeldError(
-    `the state is locked by ${holder ? `process ${holder.pid}${where} (${holder.command}, started ${holder.startedAt})` : `an unreadable lock file ${file}${why ? ` (${why})` : ''}`}`,
+    `the state is locked by ${holder && said ? `process ${holder.pid}${where} (${said.command}, started ${said.startedAt})` : `an unreadable lock file ${file}${why ? ` (${why})` : ''}`}`,
     !holder
       ? `if no gridops run is using this state, remove ${file}`
       : sameProcessSpace(holder, me)

@@ -19,9 +19,9 @@ export interface StatusFailure {
  * running or whose state cannot be read. Without `--wait` the overlay is judged from one answer of each agent, which an election
  * under way fails: monitoring passes `--wait 10s` with `--strict`.
  */
-export function statusFailures(status: GridStatus, flags: { strict: boolean; waited: boolean }, run: { file: string; stateDir?: string; json?: boolean }): StatusFailure[] {
-  // The commands to run next, with this run's file and state directory, quoted to paste.
-  const gridops = (verb: string) => `\`${sh(['gridops', verb, run.file, ...(run.stateDir ? ['--state-dir', run.stateDir] : [])])}\``;
+export function statusFailures(status: GridStatus, flags: { strict: boolean; waited: boolean }, run: { file: string; stateDir?: string; askBecomePass?: boolean; json?: boolean }): StatusFailure[] {
+  // The commands to run next, with this run's file, state directory and --ask-become-pass, quoted to paste.
+  const gridops = (verb: string) => `\`${sh(['gridops', verb, run.file, ...(run.stateDir ? ['--state-dir', run.stateDir] : []), ...(run.askBecomePass ? ['--ask-become-pass'] : [])])}\``;
   // --json prints no table: the hints point at the fields of its nodes instead.
   const whyUnreachable = run.json ? "each node's `error` says why" : 'the table above says why for each';
   const agentViews = run.json ? "each node's `agent` gives its agent's view" : "the table above gives each agent's view";

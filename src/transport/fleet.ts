@@ -105,19 +105,29 @@ export class Fleet {
    */
   private async fanOutChecked<T>(nodes: readonly Node[], options: ConnectOptions, task: (node: Node, connect: (n: Node) => Promise<Transport>) => Promise<T>): Promise<{ connected: T[]; unreachable: UnreachableHost[] }> {
     const inject = options.connect;
-    const connect = inject ? async (n: Node) => this.track(await inject(n)) : await this.sshConnector(nodes, options);
+    const connectOnce = inject ? async (n: Node) => this.track(await inject(n)) : await this.sshConnector(nodes, options);
+    // The hosts whose connection opened: a task that fails after it (a read's error) did reach its host.
+    const reached = new Set<string>();
+    const connect = async (n: Node) => {
+      const transport = await connectOnce(n);
+      reached.add(n.name);
+      return transport;
+    };
     const outcomes = await fanOut(nodes, (n) => n.name, (node) => task(node, connect), { concurrency: options.concurrency, signal: options.signal });
     const connected: T[] = [];
     const unreachable: UnreachableHost[] = [];
     const refused: HostKeyError[] = [];
+    const notReached: Array<{ host: string; error: unknown }> = [];
     outcomes.forEach((o, i) => {
+      const node = nodes[i]!;
       if (o.status === 'ok') connected.push(o.value);
       else if (o.status === 'failed' && o.error instanceof HostKeyError) refused.push(o.error);
-      else unreachable.push({ node: nodes[i]!, error: o.status === 'failed' ? (o.error as Error) : new ConnectionError(nodes[i]!.name, 'not contacted (interrupted)') });
+      else unreachable.push({ node, error: o.status === 'failed' ? (o.error as Error) : new ConnectionError(node.name, 'not contacted (interrupted)') });
+      if (o.status === 'failed' && !(o.error instanceof HostKeyError) && !reached.has(node.name)) notReached.push({ host: node.name, error: o.error });
     });
     if (refused.length) {
       await this.close();
-      throw refusedKeysError(refused, outcomes.flatMap((o, i) => (o.status === 'failed' && !(o.error instanceof HostKeyError) ? [{ host: nodes[i]!.name, error: o.error }] : [])));
+      throw refusedKeysError(refused, notReached);
     }
     return { connected, unreachable };
   }

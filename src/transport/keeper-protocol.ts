@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConnectionError, GridopsError, HostKeyError, InterruptedError, RemoteCommandError } from '../errors/index.js';
+import { ConnectionError, GridopsError, HostKeyError, InterruptedError, messageUnder, RemoteCommandError } from '../errors/index.js';
 import { GRIDOPS_VERSION, runningBuild } from '../version.js';
 import { CommandTimeoutError } from './errors.js';
 import type { SshHostSpec } from './ssh-host-spec.js';
@@ -155,7 +155,8 @@ export function fromWire(w: WireError): Error {
   let err: Error;
   switch (w.kind) {
     case 'HostKeyError':
-      err = new HostKeyError(host, '', w.hint ?? '');
+      // What was refused, as a refusal of several keys built from it (refused-keys.ts) says it.
+      err = new HostKeyError(host, messageUnder(host, w.message), w.hint ?? '');
       break;
     case 'ConnectionError':
       err = new ConnectionError(host, '', w.hint);

@@ -38,10 +38,10 @@ const asRoot = process.getuid?.() === 0;
 
   const plan = (...extra: string[]) => spawnSync(`${root}bin/run.js`, ['plan', topology, '--state-dir', join(dir, 'state'), ...extra], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
 
-  it('on a terminal: the refusal, then the host not reached with its own message; the hint is the key\'s', () => {
+  it('on a terminal: the refusal, then the host not reached with its own message and hint, indented; the last hint is the key\'s', () => {
     const r = plan();
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^error: n1: unknown host key for \S+: ssh-ed25519 SHA256:\S+ is not in \S+known_hosts\nalso not reached, 1 host to look at before the next run:\n {2}n2: cannot connect to 127\.0\.0\.2:\d+ after 2 attempts: connect ECONNREFUSED[^\n]*\nhint: .*ssh-keyscan/m);
+    expect(r.stderr).toMatch(/^error: n1: unknown host key for \S+: ssh-ed25519 SHA256:\S+ is not in \S+known_hosts\nalso not reached, 1 host to look at before the next run:\n {2}n2: cannot connect to 127\.0\.0\.2:\d+ after 2 attempts: connect ECONNREFUSED[^\n]*\n {6}hint: nothing listens on port \d+ of the host[^\n]*\nhint: .*ssh-keyscan/m);
     expect(r.stdout).not.toMatch(/^\+/m); // no plan: nothing is shown of a grid whose keys are not trusted
   });
 

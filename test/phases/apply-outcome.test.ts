@@ -91,6 +91,9 @@ describe('a rolling apply stopped at a failed batch', () => {
         hint: "fix the hosts listed above, then run the same apply again to resume; where the agent of n2 no longer answers, --rolling refuses to start: apply n2 without --rolling first (`gridops apply 'my grid.yaml' --playbook agent --state-dir /srv/state --limit n2`), then run the rolling apply again",
       }),
     );
+    // A run that asked for the sudo password: the apply it suggests asks too.
+    const asking = { ...ctx, options: { ...ctx.options, becomePrompt: async () => 'pw' } } as unknown as RunContext;
+    expect(() => applyOutcome(asking)).toThrow(expect.objectContaining({ hint: expect.stringContaining("(`gridops apply 'my grid.yaml' --playbook agent --state-dir /srv/state --ask-become-pass --limit n2`)") }));
   });
 });
 

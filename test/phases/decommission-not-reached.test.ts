@@ -22,10 +22,20 @@ describe('a refused host key on a node being decommissioned', () => {
   });
 
   it('keeps the hosts the run did not reach, in the message and in `notReached`', () => {
-    const withDown = new HostKeyError('n2', 'changed\nalso not reached, 1 host to look at before the next run:\n  n3: timed out', 'verify the key out of band', ['n2'], [{ host: 'n3', message: 'timed out' }]);
+    const withDown = new HostKeyError('n2', 'changed', 'verify the key out of band', ['n2'], [{ host: 'n3', message: 'timed out' }]);
     const err = decommissionKeyRefused(withDown, new Set(['n2']), { topologyFile: 'grid.yaml' });
-    expect(err.message).toBe(withDown.message);
+    expect(err.message).toBe('n2: changed\nalso not reached, 1 host to look at before the next run:\n  n3: timed out');
     expect(err.notReached).toEqual([{ host: 'n3', message: 'timed out' }]);
+  });
+
+  it('a host not reached that is being decommissioned gets the hint to forget it, as in a run that goes on', () => {
+    const withDown = new HostKeyError('n1', 'changed', 'verify the key out of band', ['n1'], [{ host: 'n3', message: 'timed out', hint: 'check that it is up' }]);
+    const err = decommissionKeyRefused(withDown, new Set(['n3']), { topologyFile: 'grid.yaml' });
+    const hint = 'check that it is up; or, if n3 is gone for good, `gridops state rm grid.yaml n3` forgets it without contacting it';
+    expect(err.notReached).toEqual([{ host: 'n3', message: 'timed out', hint }]);
+    expect(err.message).toBe(`n1: changed\nalso not reached, 1 host to look at before the next run:\n  n3: timed out\n      hint: ${hint}`);
+    // The refused key's own hint is left as it was: n1 is not being decommissioned.
+    expect(err.hint).toBe('verify the key out of band');
   });
 
   it('is the same error where no refused host is being decommissioned', () => {

@@ -71,4 +71,12 @@ describe('apply --plan checks the plan is of this topology before connecting', (
     const err = await refusal(runApply(options(one, { savedPlan: saved, limit: ['n1'] })));
     expect(err.hint).toContain(`--limit n1 --state-dir ${join(dir, 'state')} --out plan.json`);
   });
+
+  it('a run that asks for the sudo password (--ask-become-pass): the hint asks too', async () => {
+    const one = join(dir, 'one.yaml');
+    const saved = await runPlan(options(one));
+    writeFileSync(one, grid('one', '10.0.0.9'));
+    const err = await refusal(runApply(options(one, { savedPlan: saved, becomePrompt: async () => 'never asked' })));
+    expect(err.hint).toContain(`--state-dir ${join(dir, 'state')} --ask-become-pass --out plan.json`);
+  });
 });

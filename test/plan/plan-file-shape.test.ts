@@ -94,8 +94,13 @@ describe('loadPlan checks the shape of a saved plan', () => {
     const incomplete = join(dir, 'incomplete.json');
     writeFileSync(incomplete, JSON.stringify({ ...plan, hosts: [{ ...host, handlers: null }] }));
     for (const file of [notJson, incomplete, join(dir, 'missing.json')]) {
-      const err = await loadPlan(file, 'grid.yaml', '/srv/grid state').then(() => undefined, (e: unknown) => e as InputFileError);
+      const err = await loadPlan(file, 'grid.yaml', { stateDir: '/srv/grid state' }).then(() => undefined, (e: unknown) => e as InputFileError);
       expect(err!.hint).toContain(`\`gridops plan grid.yaml --state-dir '/srv/grid state' --out ${file}\``);
     }
+  });
+
+  it("the hint's gridops plan carries the run's --ask-become-pass", async () => {
+    const err = await loadPlan(join(dir, 'missing.json'), 'grid.yaml', { askBecomePass: true }).then(() => undefined, (e: unknown) => e as InputFileError);
+    expect(err!.hint).toContain(`\`gridops plan grid.yaml --ask-become-pass --out ${join(dir, 'missing.json')}\``);
   });
 });

@@ -52,6 +52,9 @@ describe('why status exits 1', () => {
     ]);
     // The commands a hint names are pasted into a shell: the file quoted as one word.
     expect(failures[1]!.hint).toBe("`gridops plan 'my grid'\\''s.yaml' --state-dir /var/lib/ops` shows what differs, `gridops apply 'my grid'\\''s.yaml' --state-dir /var/lib/ops` applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)");
+    // A status run that asked for the sudo password: the commands it suggests ask too.
+    const asking = statusFailures(drifted, strict, { file: 'grid.yaml', askBecomePass: true });
+    expect(asking[1]!.hint).toBe('`gridops plan grid.yaml --ask-become-pass` shows what differs, `gridops apply grid.yaml --ask-become-pass` applies it (a change that restarts or removes a sandbox VM only with --replace-sandbox)');
   });
 
   it('--strict: a node whose workflow deploys the agent, where no agent or another version runs than the state records, each named', () => {

@@ -39,7 +39,8 @@ describe('refused host keys across a fleet', () => {
       const err = (await new Fleet().readEach(nodes, { concurrency: 3, acceptNewHostKeys: false, connect: mixed(['a'], down) }, async () => 'read').catch((e: unknown) => e)) as HostKeyError;
       expect(err).toBeInstanceOf(HostKeyError);
       expect(err.hosts).toEqual(['a']);
-      expect(err.message).toBe('a: host key CHANGED\nalso not reached, 1 host to look at before the next run:\n  c: cannot connect to 10.0.0.3:22: connection refused');
+      // The host's own hint under it, indented as a plan shows one: the hint after the message is the key's.
+      expect(err.message).toBe('a: host key CHANGED\nalso not reached, 1 host to look at before the next run:\n  c: cannot connect to 10.0.0.3:22: connection refused\n      hint: check that sshd runs on c');
       expect(err.hint).toBe('verify it out of band');
       expect(err.notReached).toEqual([{ host: 'c', message: 'cannot connect to 10.0.0.3:22: connection refused', hint: 'check that sshd runs on c' }]);
       expect(err.toJSON()).toMatchObject({ code: 'HOST_KEY', notReached: [{ host: 'c', hint: 'check that sshd runs on c' }] });
@@ -51,6 +52,17 @@ describe('refused host keys across a fleet', () => {
       expect(err.hosts).toEqual(['a', 'c']);
       expect(err.message).toBe('a, c: 2 host keys refused:\n  a: host key CHANGED\n  c: host key CHANGED\nalso not reached, 1 host to look at before the next run:\n  b: socket hang up');
       expect(err.notReached).toEqual([{ host: 'b', message: 'socket hang up' }]);
+    });
+
+    it('a host reached whose read then failed is not named: it was reached', async () => {
+      const err = (await new Fleet()
+        .readEach(nodes, { concurrency: 3, acceptNewHostKeys: false, connect: mixed(['a'], {}) }, async (host) => {
+          if (host.node.name === 'b') throw new ConnectionError('b', 'gathering facts failed');
+          return 'read';
+        })
+        .catch((e: unknown) => e)) as HostKeyError;
+      expect(err.message).toBe('a: host key CHANGED');
+      expect(err.notReached).toEqual([]);
     });
 
     it('a host whose connect an interrupt ended is not named: it was not judged', async () => {
@@ -68,7 +80,7 @@ describe('refused host keys across a fleet', () => {
       const lines = err.message.split('\n');
       expect(lines[1]).toBe('also not reached, 12 hosts to look at before the next run:');
       expect(lines.slice(2, 12)).toEqual(Array.from({ length: 10 }, (_, i) => `  h${i + 1}: timed out`));
-      expect(lines[12]).toBe('  and 2 more (`--json` lists each in `notReached`)');
+      expect(lines[12]).toBe("  and 2 more (each in the error's `notReached` under `--json`)");
       expect(lines).toHaveLength(13);
       expect(err.notReached.map((u) => u.host)).toEqual(Array.from({ length: 12 }, (_, i) => `h${i + 1}`));
     });

@@ -10,6 +10,8 @@ describe('the keeper protocol', () => {
     expect(hostKey.message).toBe('n1: WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!');
     expect((hostKey as HostKeyError).hint).toBe('verify it');
     expect((hostKey as HostKeyError).host).toBe('n1');
+    // What was refused, without the host: a refusal that lists several keys, or names hosts not reached, says it after the host.
+    expect((hostKey as HostKeyError).refusal).toBe('WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!');
     const remote = fromWire(toWire(new RemoteCommandError('n2', 'write /etc/x', 3, 'disk full')));
     expect(remote).toBeInstanceOf(RemoteCommandError);
     expect(remote).toMatchObject({ host: 'n2', step: 'write /etc/x', exitStatus: 3, stderr: 'disk full' });
