@@ -133,7 +133,8 @@ export interface HostProblem {
 
 /** `err` as `host`'s HostProblem: its message under the host's name, and its hint where it is a GridopsError with one. */
 export function hostProblemOf(host: string, err: unknown): HostProblem {
-  const message = messageUnder(host, err instanceof Error ? err.message : String(err));
+  const said = (err as { message?: unknown } | undefined)?.message;
+  const message = messageUnder(host, typeof said === 'string' ? said : String(err));
   return { host, message, ...(err instanceof GridopsError && err.hint ? { hint: err.hint } : {}) };
 }
 

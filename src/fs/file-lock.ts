@@ -2,6 +2,7 @@ import { mkdir, realpath, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { abandonedEmpty, createExclusive, heldByGoneProcess, markHeld, markReleased, parseHolder, readText, removeStaleLock, thisProcessAsHolder } from './lock-holder.js';
+import { printableText } from '../text/printable-text.js';
 
 /** How long a contender waits for a live holder before giving up with an error naming the lock. */
 const WAIT_MS = 10_000;
@@ -82,7 +83,8 @@ async function readLock(lock: string): Promise<string | undefined> {
 
 function describeHolder(text: string): string {
   const h = parseHolder(text);
-  return h ? `process ${h.pid} on ${h.host}` : 'another process';
+  // Escaped: a lock file may say anything, and this goes to a terminal.
+  return h ? `process ${h.pid} on ${printableText(String(h.host))}` : 'another process';
 }
 
 async function olderThan(file: string, ms: number): Promise<boolean> {

@@ -7,6 +7,7 @@ import { allNodes, type Node } from '../topology/model.js';
 import { sh } from '../transport/quote.js';
 import type { Phase } from './phase.js';
 import { sameAddressRenames } from './renamed-node.js';
+import { runFlags } from './run-flags.js';
 
 /** Where gridagent reads its node name: a playbook that writes it deploys the agent as surely as the built-in one. */
 const AGENT_CONFIG_FILE = '/etc/gridagent/config.yaml';
@@ -47,7 +48,7 @@ export const refuseAdHocAgentRename: Phase = {
     const [first] = renames;
     throw new PlanningError(
       `${renames.map((r) => `${r.from} is renamed ${r.to}`).join(', ')}, and a --playbook run that deploys the agent would start ${one ? `it as ${first!.to}` : 'them under their new names'} without ${one ? first!.from : 'the old names'} leaving the grid (${one ? `${first!.from} would stay a voter` : 'they would stay voters'} for good); nothing was changed`,
-      `run a plain \`${sh(['gridops', 'apply', ctx.options.topologyFile])}\` (the grid's workflow) to rename ${one ? 'it' : 'them'}: ${one ? `its agent leaves the grid as ${first!.from} first, then starts as ${first!.to}` : 'each agent leaves the grid under its old name first, then starts under its new one'}; or leave ${renames.map((r) => r.to).join(', ')} out of this run with --limit`,
+      `run a plain \`${sh(['gridops', 'apply', ctx.options.topologyFile, ...runFlags(ctx.options)])}\` (the grid's workflow) to rename ${one ? 'it' : 'them'}: ${one ? `its agent leaves the grid as ${first!.from} first, then starts as ${first!.to}` : 'each agent leaves the grid under its old name first, then starts under its new one'}; or leave ${renames.map((r) => r.to).join(', ')} out of this run with --limit`,
     );
   },
 };

@@ -1,5 +1,6 @@
 import { namedFew } from '../named-few.js';
 import { sh } from '../transport/quote.js';
+import { runFlags } from './run-flags.js';
 import type { RunOptions } from './run-options.js';
 
 /**
@@ -10,6 +11,6 @@ import type { RunOptions } from './run-options.js';
  * the run's own (its file, `--playbook`s, `--state-dir` and `--ask-become-pass`), quoted to paste.
  */
 export function applyWithoutRollingFirst(nodes: readonly string[], run: Pick<RunOptions, 'topologyFile' | 'playbooks' | 'stateDir' | 'becomePrompt'>): string {
-  const command = sh(['gridops', 'apply', run.topologyFile, ...(run.playbooks ?? []).flatMap((p) => ['--playbook', p]), ...(run.stateDir ? ['--state-dir', run.stateDir] : []), ...(run.becomePrompt ? ['--ask-become-pass'] : []), '--limit', nodes.join(',')]);
+  const command = sh(['gridops', 'apply', run.topologyFile, ...(run.playbooks ?? []).flatMap((p) => ['--playbook', p]), ...runFlags(run), '--limit', nodes.join(',')]);
   return `apply ${namedFew(nodes)} without --rolling first (\`${command}\`), then run the rolling apply again`;
 }

@@ -8,6 +8,8 @@ import { applyWithoutRollingFirst } from './apply-without-rolling.js';
 import type { RunContext } from './run-context.js';
 import { unbornGroupsOfRun } from './unborn-groups-of-run.js';
 import { knownAgentNodes } from './known-agent-nodes.js';
+import { sh } from '../transport/quote.js';
+import { runFlags } from './run-flags.js';
 
 /**
  * What a rolling apply starts from: the overlay of the agents that run now must have converged
@@ -40,6 +42,6 @@ export async function overlayBeforeRolling(ctx: RunContext): Promise<OverlayChec
   const repair = silent.length ? `; ${namedFew(silent)} ${one ? 'has' : 'have'} changes planned and ${one ? 'its agent does' : 'their agents do'} not answer: ${applyWithoutRollingFirst(silent, ctx.options)}` : '';
   throw new OverlayNotConvergedError(
     `--rolling needs a converged overlay to start from, and it did not converge within ${Math.round(timeoutMs / 1000)} s: ${check.agreement.waitingFor.slice(0, 5).join('; ')}; nothing was changed`,
-    `see \`gridops status ${ctx.options.topologyFile}\`; bring back the agents it names (or let an election under way end) and run again${deploys}${rejoin}${repair}`,
+    `see \`${sh(['gridops', 'status', ctx.options.topologyFile, ...runFlags(ctx.options)])}\`; bring back the agents it names (or let an election under way end) and run again${deploys}${rejoin}${repair}`,
   );
 }

@@ -55,7 +55,14 @@ describe('plan: --out and --log-file checked before connecting', () => {
     const r = run('plan', file, '--out', out, '--state-dir', dir);
     expect(r.status).toBe(1); // the unreachable host
     expect(r.stdout).toMatch(/n1/);
-    expect(r.stdout).toContain(`plan saved to ${out}`);
+    // The apply to paste: with this run's --state-dir, whose state the plan's digests are of.
+    expect(r.stdout).toContain(`plan saved to ${out}; apply it with: gridops apply ${file} --plan ${out} --state-dir ${dir}`);
     expect(existsSync(out)).toBe(true);
+  });
+
+  it('the apply it suggests is quoted, and asks for the sudo password where the plan did', () => {
+    const out = join(dir, "my plan's.json");
+    const r = run('plan', file, '--out', out, '--state-dir', dir, '--ask-become-pass');
+    expect(r.stdout).toContain(`apply it with: gridops apply ${file} --plan '${dir}/my plan'\\''s.json' --state-dir ${dir} --ask-become-pass`);
   });
 });

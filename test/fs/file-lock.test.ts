@@ -34,4 +34,12 @@ describe('withFileLock: a lock file that cannot be read', () => {
     expect(existsSync(`${file}.lock`)).toBe(false);
     expect(existsSync(`${file}.lock.takeover`)).toBe(false);
   });
+
+  it("a live holder's host name is shown escaped once the wait runs out: a lock file may say anything", async () => {
+    const file = join(dir, 'known_hosts');
+    // This very process, on a "host" whose name holds a terminal sequence: live, so never taken over.
+    writeFileSync(`${file}.lock`, `${JSON.stringify({ pid: process.pid, host: 'box\u001b[2J', startedAt: new Date().toISOString() })}\n`);
+    const refused = within(15_000, withFileLock(file, async () => 'ran'));
+    await expect(refused).rejects.toThrow(`${file}.lock is held by process ${process.pid} on box\\u001b[2J; if no gridops run is using this file, remove the lock file`);
+  }, 20_000);
 });

@@ -114,6 +114,12 @@ regions:
       expect(readFileSync(join(dir, '.gridops', 'g.state.json'), 'utf8')).toBe(stateBefore);
     });
 
+    it("the apply it suggests carries the run's --state-dir and --ask-become-pass: pasted, it reads the same state and can answer sudo", async () => {
+      const stateDir = join(dir, '.gridops');
+      const err = await runPlan(options({ playbooks: [deploy], stateDir, becomePrompt: async () => 'never asked' })).catch((e: unknown) => e);
+      expect((err as PlanningError).hint).toContain(`run a plain \`gridops apply ${topology} --state-dir ${stateDir} --ask-become-pass\` (the grid's workflow)`);
+    });
+
     it('goes on where the run deploys no agent on the renamed node', async () => {
       await expect(runApply(localRunOptions({ topologyFile: topology, playbooks: [local] }, { connect: connectNoting((n) => connected.push(n)) }))).resolves.toBeDefined();
       expect(connected.sort()).toEqual(['n1', 'n7']);
