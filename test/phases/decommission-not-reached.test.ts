@@ -38,6 +38,14 @@ describe('a refused host key on a node being decommissioned', () => {
     expect(err.hint).toBe('verify the key out of band');
   });
 
+  it('both the refused host and a host not reached being decommissioned: each gets its own state rm', () => {
+    const withDown = new HostKeyError('n1', 'changed', 'verify the key out of band', ['n1'], [{ host: 'n3', message: 'timed out' }]);
+    const err = decommissionKeyRefused(withDown, new Set(['n1', 'n3']), { topologyFile: 'grid.yaml' });
+    expect(err.hint).toBe('verify the key out of band; or, n1 is being decommissioned: if its host was reinstalled or is gone for good, `gridops state rm grid.yaml n1` forgets it without contacting it');
+    expect(err.notReached).toEqual([{ host: 'n3', message: 'timed out', hint: 'if n3 is gone for good, `gridops state rm grid.yaml n3` forgets it without contacting it' }]);
+    expect(err.message).toBe('n1: changed\nalso not reached, 1 host to look at before the next run:\n  n3: timed out\n      hint: if n3 is gone for good, `gridops state rm grid.yaml n3` forgets it without contacting it');
+  });
+
   it('is the same error where no refused host is being decommissioned', () => {
     expect(decommissionKeyRefused(refused, new Set(['n3']), { topologyFile: 'grid.yaml' })).toBe(refused);
   });

@@ -46,6 +46,19 @@ describe('refused host keys across a fleet', () => {
       expect(err.toJSON()).toMatchObject({ code: 'HOST_KEY', notReached: [{ host: 'c', hint: 'check that sshd runs on c' }] });
     });
 
+    it('a hint two hosts not reached share is said once after them, naming them; a hint of one host alone stays under it', async () => {
+      const many = nodesOf('user: root', ['a', 'b', 'c', 'd'].map((n, i) => `{ name: ${n}, address: 10.0.2.${i + 1} }`));
+      const down = {
+        b: new ConnectionError('b', 'timed out', 'check that the host is up'),
+        c: new ConnectionError('c', 'refused', 'check that sshd runs'),
+        d: new ConnectionError('d', 'timed out', 'check that the host is up'),
+      };
+      const err = (await new Fleet().readEach(many, { concurrency: 4, acceptNewHostKeys: false, connect: mixed(['a'], down) }, async () => 'read').catch((e: unknown) => e)) as HostKeyError;
+      expect(err.message).toBe('a: host key CHANGED\nalso not reached, 3 hosts to look at before the next run:\n  b: timed out\n  c: refused\n      hint: check that sshd runs\n  d: timed out\n  hint for b and d: check that the host is up');
+      // --json keeps each host's own hint.
+      expect(err.notReached.map((u) => u.hint)).toEqual(['check that the host is up', 'check that sshd runs', 'check that the host is up']);
+    });
+
     it('two refused and one down: the list of refusals, then the host not reached', async () => {
       const down = { b: new Error('socket hang up') };
       const err = (await new Fleet().readEach(nodes, { concurrency: 3, acceptNewHostKeys: false, connect: mixed(['a', 'c'], down) }, async () => 'read').catch((e: unknown) => e)) as HostKeyError;
