@@ -1,5 +1,6 @@
 import { namedFew } from '../named-few.js';
 import { plural } from '../plural.js';
+import { sharedHints } from './shared-hints.js';
 
 /** Up to this many hosts not reached are named in a message; `--json`'s `notReached` has each. */
 const NAMED_IN_MESSAGE = 10;
@@ -13,12 +14,9 @@ const NAMED_IN_MESSAGE = 10;
 export function notReachedLines(notReached: ReadonlyArray<{ host: string; message: string; hint?: string }>): string {
   if (notReached.length === 0) return '';
   const listed = notReached.slice(0, NAMED_IN_MESSAGE);
-  const byHint = new Map<string, string[]>();
-  for (const u of listed) if (u.hint) byHint.set(u.hint, [...(byHint.get(u.hint) ?? []), u.host]);
-  const shared = [...byHint].filter(([, hosts]) => hosts.length > 1);
-  const own = (hint: string | undefined) => (hint && byHint.get(hint)!.length === 1 ? `\n      hint: ${hint}` : '');
-  const named = listed.map((u) => `\n  ${u.host}: ${u.message}${own(u.hint)}`).join('');
-  const hints = shared.map(([hint, hosts]) => `\n  hint for ${namedFew(hosts)}: ${hint}`).join('');
+  const shared = sharedHints(listed);
+  const named = listed.map((u) => `\n  ${u.host}: ${u.message}${u.hint && !shared.has(u.hint) ? `\n      hint: ${u.hint}` : ''}`).join('');
+  const hints = [...shared].map(([hint, hosts]) => `\n  hint for ${namedFew(hosts)}: ${hint}`).join('');
   const more = notReached.length > NAMED_IN_MESSAGE ? `\n  and ${notReached.length - NAMED_IN_MESSAGE} more (each in the error's \`notReached\` under \`--json\`)` : '';
   return `\nalso not reached, ${plural(notReached.length, 'host')} to look at before the next run:${named}${hints}${more}`;
 }

@@ -6,7 +6,7 @@ import { printableText } from '../text/printable-text.js';
 import type { Grid } from '../topology/model.js';
 import { limitSelectors } from '../topology/select.js';
 import type { Phase } from './phase.js';
-import type { RunOptions } from './run-options.js';
+import { runFlagsOf, type RunFlags } from './run-flags.js';
 
 /**
  * `apply --plan`: the saved plan fixes its playbooks and nodes, so a run may only be given the
@@ -64,16 +64,6 @@ function checkSavedAllowOlderGridops(plan: Plan, given: boolean): void {
   );
 }
 
-/** What of the run at hand its suggested `gridops plan` carries: where its state is, and whether it asked for the sudo password. */
-export interface ReplanFlags {
-  stateDir?: string;
-  askBecomePass?: boolean;
-}
-
-function replanFlags(options: Pick<RunOptions, 'stateDir' | 'becomePrompt'>): ReplanFlags {
-  return { ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(options.becomePrompt ? { askBecomePass: true } : {}) };
-}
-
 /**
  * `apply --plan`: a plan of another grid, or of this grid's topology before an edit, is refused as
  * soon as the topology is read, before the lock or any connection: the plan records its grid and
@@ -84,7 +74,7 @@ export const checkSavedPlanTopology: Phase = {
   title: 'check the saved plan is of this topology',
   shouldRun: (ctx) => ctx.options.savedPlan !== undefined,
   async run(ctx) {
-    assertPlanOfTopology(ctx.options.savedPlan!, ctx.grid, ctx.options.topologyFile, ctx.options.savedPlanFile, replanFlags(ctx.options));
+    assertPlanOfTopology(ctx.options.savedPlan!, ctx.grid, ctx.options.topologyFile, ctx.options.savedPlanFile, runFlagsOf(ctx.options));
   },
 };
 
@@ -93,7 +83,7 @@ export const checkSavedPlanTopology: Phase = {
  * StalePlanError naming what differs. The plan file's grid and file are shown escaped: a tampered
  * plan must not act on the terminal.
  */
-export function assertPlanOfTopology(saved: Plan, grid: Pick<Grid, 'name' | 'sourceHash'>, topologyFile: string, planFile?: string, run: ReplanFlags = {}): void {
+export function assertPlanOfTopology(saved: Plan, grid: Pick<Grid, 'name' | 'sourceHash'>, topologyFile: string, planFile?: string, run: RunFlags = {}): void {
   if (saved.topology.grid !== grid.name) {
     const replan = replanCommand(saved, topologyFile, planFile, { ...run, otherGrid: true });
     const file = printableText(saved.topology.file);
@@ -116,7 +106,7 @@ export const checkSavedPlan: Phase = {
   title: 'check the saved plan against the hosts',
   shouldRun: (ctx) => ctx.options.savedPlan !== undefined,
   async run(ctx) {
-    assertPlanStillValid(ctx.options.savedPlan!, ctx.plan, ctx.options.topologyFile, ctx.options.savedPlanFile, replanFlags(ctx.options));
+    assertPlanStillValid(ctx.options.savedPlan!, ctx.plan, ctx.options.topologyFile, ctx.options.savedPlanFile, runFlagsOf(ctx.options));
   },
 };
 
@@ -124,7 +114,7 @@ export const checkSavedPlan: Phase = {
  * A saved plan may only be applied while every host still plans the same changes and handlers
  * (planFingerprint); its topology was checked before any connection (checkSavedPlanTopology).
  */
-function assertPlanStillValid(saved: Plan, fresh: Plan, topologyFile: string, planFile?: string, run: ReplanFlags = {}): void {
+function assertPlanStillValid(saved: Plan, fresh: Plan, topologyFile: string, planFile?: string, run: RunFlags = {}): void {
   const freshByHost = new Map(fresh.hosts.map((h) => [h.host, h]));
   const drifted = saved.hosts.filter((h) => {
     const now = freshByHost.get(h.host);

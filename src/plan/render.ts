@@ -1,3 +1,4 @@
+import { sharedHints } from '../errors/shared-hints.js';
 import { namedFew } from '../named-few.js';
 import { outsideTheRun, regionWaitText, subgridWaitText } from '../overlay/first-election-waits.js';
 import type { InitialElection, RankedNode } from '../overlay/initial-election.js';
@@ -17,7 +18,7 @@ export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'ap
   const paint = (code: number, s: string) => (options.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const colorOf: Record<Change['action'], number> = { create: 32, update: 33, delete: 31, run: 35, none: 2 };
   const out: string[] = [];
-  const shared = sharedHints(plan);
+  const shared = sharedHints(plan.hosts.map((h) => ({ host: h.host, hint: h.error?.hint })));
   for (const host of plan.hosts) for (const from of host.renamedFrom ?? []) out.push(`${from} → ${host.host} (${host.address}): renamed, not decommissioned`);
   for (const host of plan.hosts) {
     if (!hostHasWork(host) && !host.notes.length && !host.error) continue;
@@ -55,21 +56,6 @@ export function renderPlan(plan: Plan, options: { color?: boolean; command?: 'ap
 function noChanges(hosts: number, command: 'apply' | 'reset'): string {
   if (command === 'reset') return `Nothing to reset: nothing gridops installs is on ${plural(hosts, 'host')}.`;
   return `No changes. ${hosts === 1 ? '1 host matches' : `${hosts} hosts match`} the topology.`;
-}
-
-/**
- * Hints several hosts' errors share (50 unreachable hosts have one), with those hosts: said once
- * after the hosts, not under each of them.
- */
-function sharedHints(plan: Plan): Map<string, string[]> {
-  const byHint = new Map<string, string[]>();
-  for (const h of plan.hosts) {
-    if (!h.error?.hint) continue;
-    const hosts = byHint.get(h.error.hint);
-    if (hosts) hosts.push(h.host);
-    else byHint.set(h.error.hint, [h.host]);
-  }
-  return new Map([...byHint].filter(([, hosts]) => hosts.length > 1));
 }
 
 /**

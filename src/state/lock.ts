@@ -60,7 +60,7 @@ export class StateLock {
 
       const takeover = await removeStaleLock(file, seen, me);
       if ('removed' in takeover) {
-        if (takeover.removed) warn(holder ? `taking over a stale lock left by process ${holder.pid} (${shown(holder).command}, started ${shown(holder).startedAt}), which is no longer running` : `taking over the empty lock file ${file}: a run that crashed as it took the lock left it`);
+        if (takeover.removed) warn(holder ? staleTakenOver(holder) : `taking over the empty lock file ${file}: a run that crashed as it took the lock left it`);
         continue;
       }
       // Another contender holds the marker. If it died there, only a person can tell it is safe.
@@ -118,25 +118,29 @@ function takeoverUnderWay(file: string, marker: string): LockHeldError {
   return new LockHeldError(`another run is taking over the stale lock ${file} (its marker ${marker})`, `run again in a few seconds; if no gridops run is using this state, remove ${marker}`);
 }
 
-/** The words of a lock file's holder as a message shows them: escaped, since the file may say anything (printableText). */
-function shown(holder: StateLockHolder): { host: string; command: string; startedAt: string } {
-  return { host: printableText(String(holder.host)), command: printableText(String(holder.command)), startedAt: printableText(String(holder.startedAt)) };
+/** A lock file's holder as a message names it: `process PID`, then `where`, then its command and start, escaped since the file may say anything (printableText). */
+function holderWords(holder: StateLockHolder, where = ''): string {
+  return `process ${holder.pid}${where} (${printableText(String(holder.command))}, started ${printableText(String(holder.startedAt))})`;
+}
+
+function staleTakenOver(holder: StateLockHolder): string {
+  return `taking over a stale lock left by ${holderWords(holder)}, which is no longer running`;
 }
 
 /** The refusal of a held lock: its holder, or a lock file that names none (`why` it cannot be read, where known). */
 function heldBy(holder: StateLockHolder | undefined, file: string, me: LockHolder, why?: string): LockHeldError {
-  const said = holder && shown(holder);
+  const host = holder && printableText(String(holder.host));
   const where = !holder
     ? ''
     : holder.host !== me.host
-      ? ` on ${said!.host}`
+      ? ` on ${host}`
       : !sameMachine(holder, me)
-        ? ` on ${said!.host}, another machine with the same host name`
+        ? ` on ${host}, another machine with the same host name`
         : !sameProcessSpace(holder, me)
-          ? ` on ${said!.host}, in another PID namespace (a container)`
-          : ` on ${said!.host}`;
+          ? ` on ${host}, in another PID namespace (a container)`
+          : ` on ${host}`;
   return new LockHeldError(
-    `the state is locked by ${holder && said ? `process ${holder.pid}${where} (${said.command}, started ${said.startedAt})` : `an unreadable lock file ${file}${why ? ` (${why})` : ''}`}`,
+    `the state is locked by ${holder ? holderWords(holder, where) : `an unreadable lock file ${file}${why ? ` (${why})` : ''}`}`,
     !holder
       ? `if no gridops run is using this state, remove ${file}`
       : sameProcessSpace(holder, me)
