@@ -12,6 +12,7 @@ import { interruptNotice } from '../formatters/interrupt-notice.js';
 import { profileText } from '../formatters/profile.js';
 import type { RunProfile } from '../phases/run-profile.js';
 import { sh } from '../transport/quote.js';
+import { runFlagWords } from '../plan/plan-command.js';
 
 const SAVE_HINT = outFileHint('plan.json');
 
@@ -51,7 +52,7 @@ export default class PlanCommand extends GridopsCommand<Plan> {
       throw Object.assign(cannotWrite(flags.out!, err, SAVE_HINT), { result: plan });
     });
     // The apply to paste: quoted, with the run's --state-dir (the plan's digests are of that state) and --ask-become-pass.
-    if (flags.out) this.say(`plan saved to ${flags.out}; apply it with: ${sh(['gridops', 'apply', args.file, '--plan', flags.out, ...(flags['state-dir'] ? ['--state-dir', flags['state-dir']] : []), ...(flags['ask-become-pass'] ? ['--ask-become-pass'] : [])])}`);
+    if (flags.out) this.say(`plan saved to ${flags.out}; apply it with: ${sh(['gridops', 'apply', args.file, '--plan', flags.out, ...runFlagWords({ stateDir: flags['state-dir'], askBecomePass: flags['ask-become-pass'] })])}`);
     // Exit codes through process.exitCode, so the result is still returned (and printed by --json).
     if (plan.hosts.some((h) => h.error)) process.exitCode = ExitCode.FAILURE;
     else if (flags['detailed-exitcode'] && hasChanges(plan)) process.exitCode = ExitCode.CHANGES_PRESENT;

@@ -1,14 +1,8 @@
+import { runFlagWords, type PlanCommandFlags } from '../plan/plan-command.js';
 import type { RunOptions } from './run-options.js';
 
-/**
- * The flags of the run at hand that a gridops command its hints suggest must carry to work as
- * pasted: its --state-dir (else the command reads another state) and its --ask-become-pass (else a
- * host whose sudo asks for a password stops it).
- */
-export interface RunFlags {
-  stateDir?: string;
-  askBecomePass?: boolean;
-}
+/** The flags of the run at hand that a gridops command its hints suggest carries (plan-command.ts runFlagWords). */
+export type RunFlags = Pick<PlanCommandFlags, 'stateDir' | 'askBecomePass'>;
 
 /** RunFlags of a run, from its options. */
 export function runFlagsOf(run: Pick<RunOptions, 'stateDir' | 'becomePrompt'>): RunFlags {
@@ -17,6 +11,5 @@ export function runFlagsOf(run: Pick<RunOptions, 'stateDir' | 'becomePrompt'>): 
 
 /** RunFlags of a run as command-line words. */
 export function runFlags(run: Pick<RunOptions, 'stateDir' | 'becomePrompt'>): string[] {
-  const { stateDir, askBecomePass } = runFlagsOf(run);
-  return [...(stateDir ? ['--state-dir', stateDir] : []), ...(askBecomePass ? ['--ask-become-pass'] : [])];
+  return runFlagWords(runFlagsOf(run));
 }

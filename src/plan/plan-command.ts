@@ -23,9 +23,17 @@ export function planCommand(topologyFile: string, planFile: string, flags: PlanC
     ...(flags.playbooks ?? []).flatMap((ref) => ['--playbook', ref]),
     ...(flags.limit?.length ? ['--limit', flags.limit.join(',')] : []),
     ...(flags.allowOlderGridops ? ['--allow-older-gridops'] : []),
-    ...(flags.stateDir ? ['--state-dir', flags.stateDir] : []),
-    ...(flags.askBecomePass ? ['--ask-become-pass'] : []),
+    ...runFlagWords(flags),
     '--out',
     planFile,
   ]);
+}
+
+/**
+ * The flags of the run at hand that any gridops command a hint suggests must carry to work as
+ * pasted, as command-line words: its --state-dir (else the command reads another state) and its
+ * --ask-become-pass (else a host whose sudo asks for a password stops it).
+ */
+export function runFlagWords(flags: Pick<PlanCommandFlags, 'stateDir' | 'askBecomePass'>): string[] {
+  return [...(flags.stateDir ? ['--state-dir', flags.stateDir] : []), ...(flags.askBecomePass ? ['--ask-become-pass'] : [])];
 }

@@ -3,6 +3,7 @@ import { sh } from '../transport/quote.js';
 import { compareVersions } from '../version-order.js';
 import { overlayConverged, type GridStatus } from './grid-status.js';
 import { newerGridopsAdvice } from './newer-gridops-advice.js';
+import { runFlagWords } from '../plan/plan-command.js';
 
 /** One reason `status` exits 1, with what to do about it. */
 export interface StatusFailure {
@@ -21,7 +22,7 @@ export interface StatusFailure {
  */
 export function statusFailures(status: GridStatus, flags: { strict: boolean; waited: boolean }, run: { file: string; stateDir?: string; askBecomePass?: boolean; json?: boolean }): StatusFailure[] {
   // The commands to run next, with this run's file, state directory and --ask-become-pass, quoted to paste.
-  const gridops = (verb: string) => `\`${sh(['gridops', verb, run.file, ...(run.stateDir ? ['--state-dir', run.stateDir] : []), ...(run.askBecomePass ? ['--ask-become-pass'] : [])])}\``;
+  const gridops = (verb: string) => `\`${sh(['gridops', verb, run.file, ...runFlagWords(run)])}\``;
   // --json prints no table: the hints point at the fields of its nodes instead.
   const whyUnreachable = run.json ? "each node's `error` says why" : 'the table above says why for each';
   const agentViews = run.json ? "each node's `agent` gives its agent's view" : "the table above gives each agent's view";
