@@ -58,8 +58,8 @@ const FIX_BROKEN_FAILED = 'E: Sub-process /usr/bin/dpkg returned an error code (
  * (`status`, `install ok installed` unless given) and the packages of `known` (name: status), a
  * file each; its `dpkg-query -W` prints the status of each name it is given that dpkg knows (a
  * virtual name, such as `awk`, prints nothing), or of every package it knows when given none, as
- * dpkg-query does; and `dpkg --triggers-only -a` runs the pending triggers (every status becomes
- * `install ok installed`).
+ * dpkg-query does (with the name before it, in the package probe's format); and `dpkg
+ * --triggers-only -a` runs the pending triggers (every status becomes `install ok installed`).
  */
 function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'dependency-problems' | 'script-says-locked'; fixBroken?: 'works' | 'fails' | 'locked'; lockedCalls?: number; aptLockedCalls?: number; aptSaysLockWords?: true; status?: string; known?: Record<string, string>; triggersFail?: true }): Host {
   const bin = mkdtempSync(join(dir, `${name}-`));
@@ -131,11 +131,13 @@ function interruptedHost(name: string, options: { repair: 'works' | 'fails' | 'd
     [
       '#!/bin/sh',
       '[ "$1" = -W ] || exit 2',
+      'format=$2',
       'shift 2',
       `cd ${quote(database)} || exit 2`,
       '[ "$#" -gt 0 ] || set -- *',
       'r=0',
-      'for p; do if [ -f "$p" ]; then cat "$p"; echo; else echo "dpkg-query: no packages found matching $p" >&2; r=1; fi; done',
+      // The package probe's format (`${Package}|${Status}|${Provides}`) or the triggers check's (`${Status}`).
+      `for p; do if [ ! -f "$p" ]; then echo "dpkg-query: no packages found matching $p" >&2; r=1; elif [ "$format" = ${quote('-f=${Package}|${Status}|${Provides}\\n')} ]; then printf '%s|%s|\\n' "$p" "$(cat "$p")"; else cat "$p"; echo; fi; done`,
       'exit "$r"',
     ].join('\n'),
   );

@@ -1,5 +1,8 @@
 import { execFileSync, execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StepRecorder } from '../../src/resources/step-recorder.js';
 import { PlanningError } from '../../src/errors/index.js';
 import { parseFacts } from '../../src/facts/gather.js';
@@ -193,6 +196,25 @@ describe('egress-limit resource', () => {
     expect(r.diff(out({ ...fresh, dropin: fileOut(egressNftablesDropin()) }), ctx())).toMatchObject({ action: 'delete' });
     expect(r.diff(out(fresh), ctx())).toBeNull();
     expect(r.diff(out({ ...fresh, tools: '' }), ctx(labFacts({ packageManager: null })))).toBeNull();
+  });
+
+  it("a node without egressMbit is asked only what removal reads: gridops' classes and table, not the kernel's checks nor the unit's state", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridops-egress-probe-'));
+    try {
+      const log = join(dir, 'calls');
+      for (const tool of ['tc', 'nft', 'systemctl', 'id', 'uname', 'grep']) writeFileSync(join(dir, tool), `#!/bin/sh\necho "${tool} $*" >> ${quote(log)}\n`, { mode: 0o755 });
+      const run = (mbit: number | undefined) => {
+        writeFileSync(log, '');
+        execFileSync('/bin/sh', ['-c', new EgressLimitResource(mbit).probe()], { env: { PATH: `${dir}:/usr/bin:/bin` } });
+        return readFileSync(log, 'utf8').trim().split('\n');
+      };
+      expect(run(undefined)).toEqual(['tc qdisc show', 'nft -j list table inet gridops_egress']);
+      // With a limit to set, all of it (the same fakes: the checks' nft -c, the unit's systemctl).
+      const withLimit = run(100).join('\n');
+      for (const call of ['tc -j qdisc show', 'nft -c -f -', 'systemctl is-enabled gridops-egress.service', 'systemctl is-active gridops-egress.service', 'systemctl list-units']) expect(withLimit).toContain(call);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('installs tc or nft when the node lacks them, through its package manager', async () => {

@@ -24,6 +24,7 @@ import { SandboxDiskResource } from '../../src/resources/sandbox-disk.js';
 import { SandboxDomainResource } from '../../src/resources/sandbox-domain.js';
 import { SandboxImageResource } from '../../src/resources/sandbox-image.js';
 import { SANDBOX_DOMAIN, SANDBOX_POOL } from '../../src/resources/sandbox-names.js';
+import { quote } from '../../src/transport/quote.js';
 import { facts, node } from './fixtures.js';
 import { fakeLibvirtHost, underRoot } from './libvirt-host-root.js';
 
@@ -154,6 +155,24 @@ describe('virsh and the daemon installed, libvirt not answering', () => {
     const calls = readFileSync(log, 'utf8');
     expect(calls).toContain('net-dumpxml');
     expect(calls).not.toMatch(/ uri$/m);
+  });
+
+  it.each([
+    ['running', [`dumpxml --inactive ${SANDBOX_DOMAIN}`, `dumpxml ${SANDBOX_DOMAIN}`]],
+    ['paused', [`dumpxml --inactive ${SANDBOX_DOMAIN}`, `dumpxml ${SANDBOX_DOMAIN}`]],
+    ['shut off', [`dumpxml --inactive ${SANDBOX_DOMAIN}`]],
+  ])('the sandbox domain asks virsh once for its state (dominfo, no domstate), and reads the live XML of a VM that is %s only where it is active', (state, dumpxmls) => {
+    const log = join(host.bin, 'calls');
+    // A later line that says `shut off` (a message, say) is not the state.
+    const info = `Name:           ${SANDBOX_DOMAIN}\nState:          ${state}\nAutostart:      enable\nMessages:       was shut off once\n`;
+    fake('virsh', `echo "$*" >> ${log}; case " $* " in *" dominfo "*) printf %s ${quote(info)};; *" dumpxml "*) echo "<domain type='qemu'><name>$*</name></domain>";; *) echo '';; esac`);
+    fake('libvirtd', 'exit 0');
+    const out = probe(sandboxDomain());
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls.filter((c) => / dom(info|state) /.test(c)).map((c) => c.replace(/^.* (dom\w+) .*$/, '$1'))).toEqual(['dominfo']);
+    expect(calls.filter((c) => c.includes(' dumpxml ')).map((c) => c.replace(/^.* dumpxml /, 'dumpxml '))).toEqual(dumpxmls);
+    // The live section holds the active VM's XML, or nothing.
+    expect(out.split('@@gridops-probe-section@@\n')[2]).toBe(dumpxmls.length > 1 ? `<domain type='qemu'><name>-q -c qemu:///system dumpxml ${SANDBOX_DOMAIN}</name></domain>\n` : '');
   });
 
   it('the sandbox domain libvirt says it does not have: created', () => {

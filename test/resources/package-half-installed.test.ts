@@ -26,18 +26,15 @@ const STATUS: Record<string, string> = {
 /** What the half-configured `provider` lists in Provides: it provides nothing until it is configured. */
 const PROVIDES: Record<string, string> = { provider: 'virtual-name' };
 
-/** The package probe's stdout with a fake dpkg-query answering STATUS (and grep and awk) as the only tools on PATH. */
+/** The package probe's stdout with a fake dpkg-query listing STATUS (and awk) as the only tools on PATH. */
 function probe(packages: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'gridops-pkg-half-'));
   try {
-    const one = Object.entries(STATUS).map(([name, status]) => `  ${quote(name)}) printf %s ${quote(status)} ;;`);
-    const all = Object.entries(STATUS).map(([name, status]) => `printf '%s|%s\\n' ${quote(status)} ${quote(PROVIDES[name] ?? '')}`);
-    writeFileSync(
-      join(dir, 'dpkg-query'),
-      ['#!/bin/sh', '[ "$1" = -W ] || exit 2', 'if [ $# -eq 2 ]; then', ...all, 'exit 0', 'fi', 'case "$3" in', ...one, '  *) exit 1 ;;', 'esac'].join('\n'),
-    );
+    // `dpkg-query -W -f='${Package}|${Status}|${Provides}\n'`, as the probe asks it: every package, one line each.
+    const all = Object.entries(STATUS).map(([name, status]) => `printf '%s|%s|%s\\n' ${quote(name)} ${quote(status)} ${quote(PROVIDES[name] ?? '')}`);
+    writeFileSync(join(dir, 'dpkg-query'), ['#!/bin/sh', `[ "$*" = ${quote('-W -f=${Package}|${Status}|${Provides}\\n')} ] || exit 2`, ...all].join('\n'));
     chmodSync(join(dir, 'dpkg-query'), 0o755);
-    for (const basic of ['grep', 'awk']) symlinkSync(execFileSync('/bin/sh', ['-c', `command -v ${basic}`], { encoding: 'utf8' }).trim(), join(dir, basic));
+    for (const basic of ['awk']) symlinkSync(execFileSync('/bin/sh', ['-c', `command -v ${basic}`], { encoding: 'utf8' }).trim(), join(dir, basic));
     return execFileSync('/bin/sh', ['-c', new PackageResource(packages).probe()], { encoding: 'utf8', env: { PATH: dir } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -47,12 +44,12 @@ function probe(packages: string[]): string {
 describe('packages: one an interrupted dpkg left unpacked or half-configured is not installed, so the plan installs it', () => {
   it('unpacked, half-configured, half-installed and reinstreq read as missing; installed, held and marked for removal as installed', () => {
     expect(probe(['unpacked-only', 'half-configured', 'half-installed', 'needs-reinstall', 'installed', 'held', 'marked-for-removal'])).toBe(
-      'installed installed\nheld installed\nmarked-for-removal installed\nunpacked-only missing\nhalf-configured missing\nhalf-installed missing\nneeds-reinstall missing\n',
+      'unpacked-only missing\nhalf-configured missing\nhalf-installed missing\nneeds-reinstall missing\ninstalled installed\nheld installed\nmarked-for-removal installed\n',
     );
   });
 
   it("triggers-pending and triggers-awaited read as missing, as Ansible's apt module reads only `ok installed` as installed: the install then runs the triggers (apt-dpkg-interrupted.test.ts)", () => {
-    expect(probe(['triggers-pending', 'triggers-awaited', 'installed'])).toBe('installed installed\ntriggers-pending missing\ntriggers-awaited missing\n');
+    expect(probe(['triggers-pending', 'triggers-awaited', 'installed'])).toBe('triggers-pending missing\ntriggers-awaited missing\ninstalled installed\n');
   });
 
   it('a name only a half-configured package provides is missing too', () => {

@@ -9,24 +9,15 @@ import { facts, node } from './fixtures.js';
 /**
  * A host's package database as the managers' queries answer it: mawk installed, providing the
  * virtual package awk; awk itself known to dpkg only as not installed (as on Debian 12); coreutils
- * installed; a half-removed package that still lists what it provided.
+ * installed; a half-removed package (lynx) that still lists what it provided.
  */
 const DPKG_QUERY = `#!/bin/sh
-# dpkg-query -W -f=FORMAT [NAME]: one line per package, the format's fields joined by |
-[ "$1" = -W ] || exit 2
-line() { case "$2" in *'|'*) printf '%s|%s\\n' "$3" "$4";; *) printf '%s' "$3";; esac; }
-if [ $# -eq 2 ]; then
-  line x "$2" 'install ok installed' 'awk, mawk-compat (= 1.3.4)'
-  line x "$2" 'install ok installed' ''
-  line x "$2" 'deinstall ok config-files' 'www-browser'
-  exit 0
-fi
-case "$3" in
-  mawk|coreutils) line x "$2" 'install ok installed' '' ;;
-  awk) line x "$2" 'unknown ok not-installed' '' ;;
-  lynx) line x "$2" 'deinstall ok config-files' '' ;;
-  *) echo "dpkg-query: no packages found matching $3" >&2; exit 1 ;;
-esac
+# dpkg-query -W -f='\${Package}|\${Status}|\${Provides}\\n', as the probe asks it: every package dpkg knows, one line each
+[ "$*" = '-W -f=\${Package}|\${Status}|\${Provides}\\n' ] || exit 2
+echo 'mawk|install ok installed|awk, mawk-compat (= 1.3.4)'
+echo 'coreutils|install ok installed|'
+echo 'awk|unknown ok not-installed|'
+echo 'lynx|deinstall ok config-files|www-browser'
 `;
 
 const RPM = `#!/bin/sh

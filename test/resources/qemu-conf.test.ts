@@ -124,7 +124,7 @@ describe("the node's qemu.conf: libvirt must confine QEMU", () => {
     const r = new SandboxDomainResource(spec);
     expect(r.probe()).toContain(QEMU_CONF_PROBE);
     const f: HostFacts = { ...facts(), capSysResource: true, memoryBytes: 24 * 2 ** 30 };
-    const stdout = (conf: string) => execSync(probeSections(...['absent\n', '', '', '', '', '', 'ip\n', conf].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+    const stdout = (conf: string) => execSync(probeSections(...['absent\n', '', '', '', '', 'ip\n', conf].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
     expect(r.diff(stdout(''), { node: node(), facts: f })?.action).toBe('create');
     expect(() => r.diff(stdout('user = "root"\n'), { node: node(), facts: f })).toThrow(/qemu.conf sets user = "root"/);
   });

@@ -14,6 +14,7 @@ import { checkGridNetRoutes } from '../../src/resources/grid-net-routes.js';
 import { LibvirtNetworkResource, projectNetwork } from '../../src/resources/libvirt-network.js';
 import { escapeXml, parseXml, type XmlNode } from '../../src/resources/libvirt-xml.js';
 import { probeSections } from '../../src/resources/probe-sections.js';
+import { dominfo } from './dominfo.js';
 import type { Resource } from '../../src/resources/resource.js';
 import { SandboxDomainResource, projectDomain, qemuOverheadMiB, type SandboxSpec } from '../../src/resources/sandbox-domain.js';
 import { setMemoryLive } from '../../src/resources/sandbox-balloon.js';
@@ -43,9 +44,9 @@ const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({ grid: 'lab', n
 /** A lab container: /dev/kvm opens but the CPU shows no vmx/svm, and no CAP_SYS_RESOURCE. */
 const labFacts = (over: Partial<HostFacts> = {}): HostFacts => ({ ...facts(), cpu: { cores: 2, virtFlags: [] }, kvm: { device: true, usable: true, nested: false }, capSysResource: false, memoryBytes: 24 * 2 ** 30, ...over });
 const ctx = (f = labFacts()) => ({ node: node(), facts: f });
-/** What the domain's probe prints: state, inactive XML, live XML, dominfo, volumes, the tap's bridge, ip — as a real shell joins them. */
+/** What the domain's probe prints: dominfo (or `absent`), inactive XML, live XML, volumes, the tap's bridge, ip — as a real shell joins them. */
 const probed = (state: string, inactive: string, live: string, autostart = 'enable', volumes = '', tap = '', tools = 'ip\n') =>
-  execSync(probeSections(...[`${state}\n`, inactive, live, `Autostart:      ${autostart}\n`, volumes, tap, tools].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+  execSync(probeSections(...[dominfo(state, autostart), inactive, live, volumes, tap, tools].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 
 describe('sandbox domain: owned XPaths only', () => {
   it("libvirt's own rewrites of the definition (units, machine, cpu, pci addresses, implicit devices) are not drift", () => {
