@@ -24,7 +24,9 @@ export interface PackageManager {
  * virtual name (awk, by mawk) has no installation candidate for apt-get, so it counts as installed.
  * Only `ok installed`, as Ansible's apt module: an unpacked, half-configured or triggers-pending
  * package is missing (apt-scripts.ts runs its triggers). Names compared whole, as strings: the
- * playbook schema allows only plain names (no architecture, no glob).
+ * playbook schema allows only plain names (no architecture, no glob). awk is asked on every read
+ * (it was only where a name was not installed under its own): Debian's mawk is of priority
+ * required, and a host without it prints no status, which the plan refuses (package.ts).
  */
 const INSTALLED_AWK = [
   'BEGIN { n = split(ENVIRON["GRIDOPS_PACKAGES"], want, " ") }',

@@ -163,10 +163,22 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
     // One dominfo gives the state, the autostart and the managed-save image: each virsh costs the
     // host a process and a libvirt connection (about 55 ms of a lab host's CPU), so a domstate
     // besides it (twice, before) cost the read a tenth of its time. Its lookup is domstate's
-    // (virshCommandOptDomain), so it fails in the same words.
+    // (virshCommandOptDomain), so it fails in the same words. dominfo also exits 1 where a query
+    // after its State, Autostart and Managed save lines failed (the node's security model, the VM's
+    // label: cmdDominfo), which says nothing against those lines: they are read as printed
+    // (sandbox_dominfo), and only a dominfo with no State line is a failed read.
     return probeLibvirt(
       probeSections(
-        domainOrAbsent(virsh('dominfo', SANDBOX_DOMAIN), 'info', DOMAIN_DEFINITION),
+        [
+          'sandbox_dominfo() {',
+          `  out=$(LC_ALL=C ${virsh('dominfo', SANDBOX_DOMAIN)} 2>&1) && { printf '%s\n' "$out"; return 0; }`,
+          '  r=$?',
+          `  printf '%s\n' "$out"`,
+          '  case $out in *State:*) return 0 ;; esac',
+          '  return $r',
+          '}',
+          domainOrAbsent('sandbox_dominfo', 'info', DOMAIN_DEFINITION),
+        ].join('\n'),
         `${virsh('dumpxml', '--inactive', SANDBOX_DOMAIN)} 2>/dev/null || true`,
         // The active VM's XML (a paused one's too): what it runs may not be its definition. Not
         // read where the first section has no state (its read failed) or the VM is shut off. The

@@ -175,6 +175,25 @@ describe('virsh and the daemon installed, libvirt not answering', () => {
     expect(out.split('@@gridops-probe-section@@\n')[2]).toBe(dumpxmls.length > 1 ? `<domain type='qemu'><name>-q -c qemu:///system dumpxml ${SANDBOX_DOMAIN}</name></domain>\n` : '');
   });
 
+  it("a dominfo that printed the VM's state and then failed (the node's security model or the VM's label: it exits 1) is read as printed: a running VM, autostarted, not a libvirt read error", () => {
+    const info = `Name:           ${SANDBOX_DOMAIN}\nState:          running\nAutostart:      enable\nManaged save:   no\nerror: Failed to get security label\n`;
+    const inactive = readFileSync(new URL('./fixtures/sandbox-inactive.xml', import.meta.url), 'utf8');
+    fake('virsh', `case " $* " in *" dominfo "*) printf %s ${quote(info)}; exit 1;; *" dumpxml "*) printf %s ${quote(inactive)};; *) echo '';; esac`);
+    fake('libvirtd', 'exit 0');
+    // The VM the fixture's definition describes, so that only the state and autostart could differ.
+    const sha256 = /image="([0-9a-f]{64})"/.exec(inactive)![1]!;
+    const r = new SandboxDomainResource({ grid: 'lab', node: 'node-01', vcpus: 1, memoryMiB: 128, cpuShares: 1024, network: 'grid-net', image: { path: '/i', sha256, format: 'raw', sizeBytes: 1, virtualSizeBytes: 1 }, hostReserveMiB: 512, kernelModules: [] });
+    const out = probe(r);
+    expect(out.split('@@gridops-probe-section@@\n')[0]).toBe(info);
+    // Not `cannot read libvirt`, nothing to start and no autostart: the state and autostart were read.
+    // The one step is the memory limits set on the running VM (its live XML, this fake's, has none),
+    // which a plan asks only of a VM it read as running. A node without CAP_SYS_RESOURCE, as the
+    // fixture's: libvirt keeps no hard limit in the definition there.
+    const change = r.diff(out, { ...ctx, facts: { ...labFacts, capSysResource: false } })!;
+    expect(change.steps).toEqual(['live']);
+    expect(change.fields.map((f) => f.name)).toEqual(['/domain/memtune/hard_limit (live)', '/domain/memtune/swap_hard_limit (live)']);
+  });
+
   it('the sandbox domain libvirt says it does not have: created', () => {
     fake('virsh', `case " $* " in *" uri "*) echo qemu:///system;; *) printf '%s\\n' "${NOT_FOUND}" >&2; exit 1;; esac`);
     fake('libvirtd', 'exit 0');

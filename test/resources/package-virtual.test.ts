@@ -9,7 +9,9 @@ import { facts, node } from './fixtures.js';
 /**
  * A host's package database as the managers' queries answer it: mawk installed, providing the
  * virtual package awk; awk itself known to dpkg only as not installed (as on Debian 12); coreutils
- * installed; a half-removed package (lynx) that still lists what it provided.
+ * installed; a half-removed package (lynx) that still lists what it provided; a multi-arch library
+ * installed for one architecture and half-installed for another (libmulti), and one installed for
+ * none (libhalf): `${Package}` is the name without the architecture, one line each.
  */
 const DPKG_QUERY = `#!/bin/sh
 # dpkg-query -W -f='\${Package}|\${Status}|\${Provides}\\n', as the probe asks it: every package dpkg knows, one line each
@@ -18,6 +20,10 @@ echo 'mawk|install ok installed|awk, mawk-compat (= 1.3.4)'
 echo 'coreutils|install ok installed|'
 echo 'awk|unknown ok not-installed|'
 echo 'lynx|deinstall ok config-files|www-browser'
+echo 'libmulti|install ok half-installed|'
+echo 'libmulti|install ok installed|'
+echo 'libhalf|install ok half-installed|'
+echo 'libhalf|install ok unpacked|'
 `;
 
 const RPM = `#!/bin/sh
@@ -47,6 +53,10 @@ describe('packages: a virtual package counts as installed when an installed pack
     expect(probeWith('dpkg-query', ['coreutils', 'awk', 'mawk-compat', 'www-browser', 'lynx', 'nosuch'])).toBe(
       'coreutils installed\nawk installed\nmawk-compat installed\nwww-browser missing\nlynx missing\nnosuch missing\n',
     );
+  });
+
+  it('apt: a package of several architectures is installed where one of them is ok installed', () => {
+    expect(probeWith('dpkg-query', ['libmulti', 'libhalf'])).toBe('libmulti installed\nlibhalf missing\n');
   });
 
   it('dnf: a name rpm -q --whatprovides answers is installed', () => {
