@@ -171,8 +171,8 @@ export class SandboxDomainResource implements Resource<SandboxDomainChange> {
       probeSections(
         [
           'sandbox_dominfo() {',
-          `  out=$(LC_ALL=C ${virsh('dominfo', SANDBOX_DOMAIN)} 2>&1) && { printf '%s\n' "$out"; return 0; }`,
-          '  r=$?',
+          // LC_ALL=C here too: whether a prefix assignment on a function call is exported is unspecified (POSIX 2.9.1).
+          `  out=$(LC_ALL=C ${virsh('dominfo', SANDBOX_DOMAIN)} 2>&1); r=$?`,
           `  printf '%s\n' "$out"`,
           '  case $out in *State:*) return 0 ;; esac',
           '  return $r',
