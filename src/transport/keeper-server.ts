@@ -58,6 +58,8 @@ const START_GRACE_MS = 10_000;
 interface Held {
   transport: Promise<SshTransport>;
   since: number;
+  /** The keepalive a connect is waiting on, shared by the connects for the same host meanwhile. */
+  answers?: Promise<boolean>;
 }
 
 /**
@@ -125,17 +127,29 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
   const lifetime = setTimeout(() => void stop(), Math.max(0, options.maxMs) + Math.max(0, options.drainMs ?? KEEPER_DRAIN_MS));
 
   /**
-   * The open connection for `spec`: reused while alive and younger than maxMs (whatever agent it
-   * logged in with), else opened (and verified) again, logging in with the run's `agentSocket`.
+   * The open connection for `spec`: reused while it answers a keepalive within the run's
+   * connect timeout and is younger than maxMs (whatever agent it logged in with), else opened
+   * (and verified) again, logging in with the run's `agentSocket`. The keepalive is what tells a
+   * host that went away without a word since the last run (its connection still looks open
+   * until ssh2's own keepalives give up, 45 s later) from a live one: without it, such a host
+   * passed for reached and failed the run's first read. A silent one is dropped, and the host is
+   * connected to afresh, or reported unreachable as in a run without the keeper. Runs asking for
+   * the same host at once share one keepalive.
    */
   const connect = async (spec: SshHostSpec, readyTimeoutMs: number, agentSocket: string | undefined): Promise<{ conn: string; reused: boolean; connectMs: number }> => {
     const conn = connectionKey(spec);
-    const h = held.get(conn);
-    if (h) {
+    for (let h = held.get(conn); h; h = held.get(conn)) {
       const t = await h.transport.catch(() => undefined);
-      if (t?.isOpen && Date.now() - h.since < options.maxMs) return { conn, reused: true, connectMs: 0 };
-      held.delete(conn);
-      await t?.close();
+      const young = Date.now() - h.since < options.maxMs;
+      const entry = h;
+      const answers = t && young ? await (h.answers ??= t.stillAnswers(readyTimeoutMs).finally(() => (entry.answers = undefined))) : false;
+      // Another run's connect replaced it meanwhile: that one is asked instead.
+      if (held.get(conn) !== h) continue;
+      if (answers) return { conn, reused: true, connectMs: 0 };
+      // Not awaited: the new connection takes its place below in this same tick, so that a
+      // connect that waited on the same keepalive finds it instead of opening one more.
+      void t?.close();
+      break;
     }
     const transport = SshTransport.connect(spec, session(readyTimeoutMs, agentSocket));
     held.set(conn, { transport, since: Date.now() });

@@ -24,6 +24,7 @@ import { sendSignal } from './channel-signal.js';
 import { closedClients, endClient } from './closed-clients.js';
 import { JumpConnection } from './jump-connection.js';
 import { withRemoteTimeout } from './remote-timeout.js';
+import { serverAnswers } from './server-answers.js';
 import { settledWithin } from './settled-within.js';
 import { SFTP_NO_SUCH_FILE, sftpCall, sftpWrite } from './sftp-calls.js';
 import { connectWithRetry } from './ssh-connect-retry.js';
@@ -106,6 +107,22 @@ export class SshTransport implements Transport {
   /** Whether the connection is still up (not closed by us, not dropped by the server or the network). */
   get isOpen(): boolean {
     return this.closing === undefined && !closedClients.has(this.client);
+  }
+
+  /**
+   * Whether the host still answers on this open connection within timeoutMs: one keepalive and
+   * its reply (server-answers.ts), no process on the host. One that stays silent is destroyed at
+   * once, not ended (an end waits for a host that does not answer), and is no longer open. An
+   * ssh2 that cannot be asked counts as answering: the connection is then judged by isOpen alone.
+   */
+  async stillAnswers(timeoutMs: number): Promise<boolean> {
+    if (!this.isOpen) return false;
+    const answer = await serverAnswers(this.client, timeoutMs);
+    if (answer === 'silent') {
+      this.log.debug({ host: this.name, ms: timeoutMs }, `${this.name}: the connection did not answer a keepalive in ${timeoutMs} ms; dropping it`);
+      this.client.destroy();
+    }
+    return answer === 'answers' || answer === 'unknown';
   }
 
   private checkOpen(): void {

@@ -221,6 +221,37 @@ describeWithTools('the connection keeper (--persist) against a real sshd', { too
     k.end();
   });
 
+  it("a kept connection whose host went silent (its sshd session stopped) is not handed over: the next run's connect asks a keepalive, drops it after the connect timeout and connects afresh", async () => {
+    const k = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
+    expect((await (await k.connect(spec(), 5000)).exec('true')).code).toBe(0);
+    k.end();
+    // Every process this test's sshd runs now serves the kept connection (and its sessions): stopped, they answer nothing, as a host gone dark.
+    const children = (pid: string): string[] => spawnSync('pgrep', ['-P', pid], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    const stopped: string[] = [];
+    for (let level = children(String(sshd.pid)); level.length > 0; level = level.flatMap(children)) stopped.push(...level);
+    expect(stopped.length).toBeGreaterThan(0);
+    for (const pid of stopped) process.kill(Number(pid), 'SIGSTOP');
+    try {
+      const next = await KeeperClient.attach({ writable: khFile, readOnly: [] }, 60_000, env());
+      const started = Date.now();
+      const t = await next.connect(spec(), 2000);
+      expect(t.reused).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+      expect((await t.exec('echo afresh')).stdout).toBe('afresh\n');
+      next.end();
+    } finally {
+      // Continued, each ends on the connection the keeper dropped.
+      for (const pid of stopped) {
+        try {
+          process.kill(Number(pid), 'SIGCONT');
+        } catch {
+          /* gone already */
+        }
+      }
+    }
+    await expectKeptForTheNextRun();
+  });
+
   it('verifies host keys: known_hosts with another key for the host reaches another keeper, which refuses the connection', async () => {
     const other = join(dir, 'known_hosts_other');
     writeFileSync(other, `${formatKnownHostsLine('127.0.0.1', sshd.port, otherKey.blob)}\n`);

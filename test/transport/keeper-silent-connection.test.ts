@@ -1,0 +1,178 @@
+/**
+ * A kept connection whose host went silent since the last run (powered off, its network cut, its
+ * sshd session stopped): the connection still looks open, since nothing closed it. The keeper asks
+ * it one keepalive, within the run's connect timeout, before it hands it to a run: a silent one is
+ * dropped and the host is connected to afresh, or reported as not reached. Here the host is an
+ * in-process ssh2 server behind a TCP relay this test can freeze: a frozen connection carries
+ * nothing either way, and so does a new one while the relay is dead.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { keeperSocket } from '../../src/transport/keeper-protocol.js';
+import { runKeeper } from '../../src/transport/keeper-server.js';
+import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
+import { writeKey } from './connect-support.js';
+import { dialKeeper, startSleepingHost, until } from './keeper-test-host.js';
+
+/** A TCP relay to `port`: `freeze` stops every connection it carries (they stay open, silent); `dead` makes new ones silent too. */
+async function startRelay(port: number): Promise<{ port: number; opened: () => number; freeze: () => void; dead: (on: boolean) => void; stop: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const pairs: Array<[Socket, Socket]> = [];
+  let opened = 0;
+  let dead = false;
+  const server: Server = createServer((inbound) => {
+    sockets.add(inbound);
+    inbound.on('error', () => undefined);
+    inbound.on('close', () => sockets.delete(inbound));
+    // A dead host's TCP: nothing answers what the client sends.
+    if (dead) return void inbound.pause();
+    opened++;
+    const outbound = createConnection(port, '127.0.0.1');
+    sockets.add(outbound);
+    outbound.on('error', () => undefined);
+    outbound.on('close', () => {
+      sockets.delete(outbound);
+      inbound.destroy();
+    });
+    inbound.on('close', () => outbound.destroy());
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+    pairs.push([inbound, outbound]);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as { port: number }).port,
+    opened: () => opened,
+    freeze: () => {
+      for (const [a, b] of pairs.splice(0)) {
+        a.unpipe(b);
+        b.unpipe(a);
+        a.pause();
+        b.pause();
+      }
+    },
+    dead: (on) => (dead = on),
+    stop: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('a kept connection whose host went silent', () => {
+  let dir: string;
+  let host: Awaited<ReturnType<typeof startSleepingHost>>;
+  let relay: Awaited<ReturnType<typeof startRelay>>;
+  let keyFile: string;
+  let knownHostsFile: string;
+  let knownHostsLine: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gridops-keeper-silent-'));
+    const key = writeKey(join(dir, 'id_ed25519'));
+    keyFile = key.file;
+    host = await startSleepingHost(key.publicBlob);
+  });
+  beforeEach(async () => {
+    relay = await startRelay(host.port);
+    knownHostsFile = join(dir, 'known_hosts');
+    knownHostsLine = `${formatKnownHostsLine('127.0.0.1', relay.port, host.hostKey)}\n`;
+    writeFileSync(knownHostsFile, knownHostsLine);
+  });
+  afterEach(async () => {
+    await relay.stop();
+  });
+  afterAll(async () => {
+    await host.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const TIMEOUT_MS = 1000;
+  const spec = () => ({ name: 'n1', host: '127.0.0.1', port: relay.port, user: 'root', identityFiles: [keyFile], readyTimeoutMs: TIMEOUT_MS });
+  const connectRequest = () => ({ op: 'connect', spec: spec(), readyTimeoutMs: TIMEOUT_MS, persistMs: 0 });
+
+  function startKeeper(): { socket: string; ended: Promise<void> } {
+    const knownHosts = [{ file: knownHostsFile, text: knownHostsLine, readOnly: false }];
+    const socket = keeperSocket(mkdtempSync(join(dir, 'sock-')), knownHosts);
+    return { socket, ended: runKeeper({ socket, knownHosts, idleMs: 0, maxMs: 60_000 }) };
+  }
+
+  /** A first run that opens the connection and uses it, then lets go of the keeper (which it keeps alive with a second run attached). */
+  async function keptConnection(keeperPath: string): Promise<{ holder: Awaited<ReturnType<typeof dialKeeper>>; conn: string }> {
+    const holder = await dialKeeper(keeperPath);
+    const first = await holder.ask(connectRequest());
+    expect(first).toMatchObject({ ok: true, value: { reused: false } });
+    const conn = (first.value as { conn: string }).conn;
+    expect(await holder.ask({ op: 'exec', conn, command: 'true' })).toMatchObject({ ok: true, value: { code: 0 } });
+    return { holder, conn };
+  }
+
+  it('a live one is reused, with no new connection', async () => {
+    const keeper = startKeeper();
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const { holder, conn } = await keptConnection(keeper.socket);
+    const run = await dialKeeper(keeper.socket);
+    expect(await run.ask(connectRequest())).toMatchObject({ ok: true, value: { reused: true, conn } });
+    expect(relay.opened()).toBe(1);
+    run.socket.end();
+    holder.socket.end();
+    await keeper.ended;
+  }, 20_000);
+
+  it('a silent one is dropped within the connect timeout and the host connected to afresh; the run works on the new one', async () => {
+    const keeper = startKeeper();
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const { holder, conn } = await keptConnection(keeper.socket);
+    relay.freeze();
+    const run = await dialKeeper(keeper.socket);
+    const started = Date.now();
+    const again = await run.ask(connectRequest());
+    const took = Date.now() - started;
+    // Before the keepalive, the keeper handed the silent connection over as reused, and the run's first command hung on it.
+    expect(again).toMatchObject({ ok: true, value: { reused: false, conn } });
+    expect(took).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(took).toBeLessThan(TIMEOUT_MS + 3000);
+    expect(relay.opened()).toBe(2);
+    expect(await run.ask({ op: 'exec', conn, command: 'echo again' })).toMatchObject({ ok: true, value: { code: 0, stdout: 'done\n' } });
+    run.socket.end();
+    holder.socket.end();
+    await keeper.ended;
+  }, 20_000);
+
+  it('two runs asking at once share the keepalive and the new connection', async () => {
+    const keeper = startKeeper();
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const { holder, conn } = await keptConnection(keeper.socket);
+    relay.freeze();
+    const [a, b] = await Promise.all([dialKeeper(keeper.socket), dialKeeper(keeper.socket)]);
+    const [ra, rb] = await Promise.all([a.ask(connectRequest()), b.ask(connectRequest())]);
+    expect([ra, rb]).toEqual([expect.objectContaining({ ok: true }), expect.objectContaining({ ok: true })]);
+    expect((ra.value as { conn: string }).conn).toBe(conn);
+    expect((rb.value as { conn: string }).conn).toBe(conn);
+    // One new connection for both: neither replaced the one the other opened.
+    expect(relay.opened()).toBe(2);
+    expect(await b.ask({ op: 'exec', conn, command: 'true' })).toMatchObject({ ok: true, value: { code: 0 } });
+    a.socket.end();
+    b.socket.end();
+    holder.socket.end();
+    await keeper.ended;
+  }, 20_000);
+
+  it('a host gone altogether is not reached: the connect fails as a direct one would, not hands over the dead connection', async () => {
+    const keeper = startKeeper();
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const { holder } = await keptConnection(keeper.socket);
+    relay.freeze();
+    relay.dead(true);
+    const run = await dialKeeper(keeper.socket);
+    const again = await run.ask(connectRequest());
+    expect(again.ok).toBe(false);
+    expect(again.error!.message).toMatch(/timed out|timeout/i);
+    expect(relay.opened()).toBe(1);
+    run.socket.end();
+    holder.socket.end();
+    await keeper.ended;
+  }, 30_000);
+});
