@@ -130,6 +130,20 @@ export class SshTransport implements Transport {
     if (this.closing !== undefined) throw new ConnectionError(this.name, 'the connection is already closed');
   }
 
+  /**
+   * Runs `open`, an ssh2 call that opens a channel, turning the error ssh2 throws at once where
+   * the connection's socket is gone ("Not connected": the host or the network ended it under the
+   * run, before its close reached this transport) into this host's connection error with a hint,
+   * rather than a bare "Not connected" in the host's plan or result.
+   */
+  private openChannel(open: () => void, reject: (err: Error) => void): void {
+    try {
+      open();
+    } catch (e) {
+      reject(new ConnectionError(this.name, `the connection is gone (${(e as Error).message})`, 'the host or the network ended it during the run: check that the host is up, then rerun', { cause: e }));
+    }
+  }
+
   async execHeld(script: string, options: { timeoutMs: number; become?: boolean }): Promise<HeldRead | undefined> {
     // sudo would sit between the read and the batch (its password on the same stdin): not held.
     if (options.become && this.user !== 'root') return undefined;
@@ -137,7 +151,7 @@ export class SshTransport implements Transport {
     const sentinel = heldSentinel();
     const command = heldReadCommand(script, sentinel);
     return new Promise<HeldRead>((resolve, reject) => {
-      this.client.exec(command, (err, channel) => {
+      this.openChannel(() => this.client.exec(command, (err, channel) => {
         if (err) return reject(new ConnectionError(this.name, `cannot start a command: ${err.message}`, 'the connection may have dropped; rerun', { cause: err }));
         // Listeners now, in this tick (execRaw says why).
         const held = new HeldChannel(this.name, channel, sentinel, {
@@ -151,7 +165,7 @@ export class SshTransport implements Transport {
         this.helds.add(held);
         channel.once('close', () => this.helds.delete(held));
         held.read(script, options.timeoutMs).then(resolve, reject);
-      });
+      }), reject);
     });
   }
 
@@ -201,7 +215,7 @@ export class SshTransport implements Transport {
     const plan = planBecome(wrapped, { user: this.user, become: options.become ?? false, withPassword: become.configured, token: this.token });
     const exit: { code: number | null; signal?: string } = { code: null };
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      this.client.exec(plan.command, (err, ch) => {
+      this.openChannel(() => this.client.exec(plan.command, (err, ch) => {
         if (err) return reject(new ConnectionError(this.name, `cannot start a command: ${err.message}`, 'the connection may have dropped; rerun', { cause: err }));
         // Listen now, not after the await: ssh2 can emit 'exit' in this very tick when the reply
         // packets arrive together (a fast command under load), and a late listener misses it.
@@ -210,7 +224,7 @@ export class SshTransport implements Transport {
           if (sig) exit.signal = sig;
         });
         resolve(ch);
-      });
+      }), reject);
     });
     const shake = plan.handshake ? new BecomeHandshake(plan.handshake) : undefined;
     const stdin = options.stdin;
@@ -313,7 +327,7 @@ export class SshTransport implements Transport {
 
   private openSftp(): Promise<SFTPWrapper> {
     return new Promise<SFTPWrapper>((resolve, reject) => {
-      this.client.sftp((err, s) => (err ? reject(new ConnectionError(this.name, `cannot open SFTP: ${err.message}`, 'check that sshd has the sftp subsystem enabled')) : resolve(s)));
+      this.openChannel(() => this.client.sftp((err, s) => (err ? reject(new ConnectionError(this.name, `cannot open SFTP: ${err.message}`, 'check that sshd has the sftp subsystem enabled')) : resolve(s))), reject);
     });
   }
 
