@@ -58,8 +58,15 @@ const START_GRACE_MS = 10_000;
 interface Held {
   transport: Promise<SshTransport>;
   since: number;
-  /** The keepalive a connect is waiting on, shared by the connects for the same host meanwhile. */
-  answers?: Promise<boolean>;
+  /** What a connect for this host is settling (the connection opening, or the keepalive before its reuse), shared by the connects that come meanwhile. */
+  settling?: Promise<Connected>;
+}
+
+/** A connect's answer: the connection's key, whether it was kept from an earlier run, and how long opening it took. */
+interface Connected {
+  conn: string;
+  reused: boolean;
+  connectMs: number;
 }
 
 /**
@@ -127,39 +134,69 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
   const lifetime = setTimeout(() => void stop(), Math.max(0, options.maxMs) + Math.max(0, options.drainMs ?? KEEPER_DRAIN_MS));
 
   /**
-   * The open connection for `spec`: reused while it answers a keepalive within the run's
-   * connect timeout and is younger than maxMs (whatever agent it logged in with), else opened
-   * (and verified) again, logging in with the run's `agentSocket`. The keepalive is what tells a
-   * host that went away without a word since the last run (its connection still looks open
-   * until ssh2's own keepalives give up, 45 s later) from a live one: without it, such a host
-   * passed for reached and failed the run's first read. A silent one is dropped, and the host is
-   * connected to afresh, or reported unreachable as in a run without the keeper. Runs asking for
-   * the same host at once share one keepalive.
+   * Opens (and verifies) a new connection for `conn` in place of whatever was held there, logging
+   * in with the run's `agentSocket`; connects for the same host meanwhile share its outcome.
    */
-  const connect = async (spec: SshHostSpec, readyTimeoutMs: number, agentSocket: string | undefined): Promise<{ conn: string; reused: boolean; connectMs: number }> => {
-    const conn = connectionKey(spec);
-    for (let h = held.get(conn); h; h = held.get(conn)) {
-      const t = await h.transport.catch(() => undefined);
-      const young = Date.now() - h.since < options.maxMs;
-      const entry = h;
-      const answers = t && young ? await (h.answers ??= t.stillAnswers(readyTimeoutMs).finally(() => (entry.answers = undefined))) : false;
-      // Another run's connect replaced it meanwhile: that one is asked instead.
-      if (held.get(conn) !== h) continue;
-      if (answers) return { conn, reused: true, connectMs: 0 };
-      // Not awaited: the new connection takes its place below in this same tick, so that a
-      // connect that waited on the same keepalive finds it instead of opening one more.
-      void t?.close();
-      break;
-    }
+  const open = (conn: string, spec: SshHostSpec, readyTimeoutMs: number, agentSocket: string | undefined): Promise<Connected> => {
     const transport = SshTransport.connect(spec, session(readyTimeoutMs, agentSocket));
-    held.set(conn, { transport, since: Date.now() });
-    try {
-      const t = await transport;
-      return { conn, reused: false, connectMs: t.connectMs };
-    } catch (err) {
-      held.delete(conn);
-      throw err;
-    }
+    const entry: Held = { transport, since: Date.now() };
+    held.set(conn, entry);
+    return settle(
+      entry,
+      transport.then(
+        (t) => ({ conn, reused: false, connectMs: t.connectMs }),
+        (err: unknown) => {
+          if (held.get(conn) === entry) held.delete(conn);
+          throw err;
+        },
+      ),
+    );
+  };
+
+  /**
+   * The kept connection `h` if it still answers one keepalive within the run's connect timeout and
+   * is younger than maxMs, else a new one in its place. The keepalive is what tells a host that
+   * went away without a word since the last run (its connection still looks open until ssh2's own
+   * keepalives give up, 45 to 60 s after its last reply) from a live one: without it, such a host
+   * passed for reached and failed the run's first read. A silent one is dropped, and the host is
+   * connected to afresh, or reported unreachable as in a run without the keeper.
+   */
+  const reuseOrReopen = async (conn: string, h: Held, spec: SshHostSpec, readyTimeoutMs: number, agentSocket: string | undefined): Promise<Connected> => {
+    const t = await h.transport.catch(() => undefined);
+    const young = Date.now() - h.since < options.maxMs;
+    if (t && young && (await t.stillAnswers(readyTimeoutMs))) return { conn, reused: true, connectMs: 0 };
+    // Not awaited: the new connection takes its place below, in this same tick.
+    void t?.close();
+    // Stopped meanwhile (held cleared): a connection opened now would outlive the keeper's end.
+    if (stopping) throw new InterruptedError('the connection keeper is stopping');
+    return held.get(conn) === h ? open(conn, spec, readyTimeoutMs, agentSocket) : connect(spec, readyTimeoutMs, agentSocket);
+  };
+
+  /** Keeps `outcome` on `entry` while it settles, for the connects that come meanwhile; the next run's connect asks afresh. */
+  const settle = (entry: Held, outcome: Promise<Connected>): Promise<Connected> => {
+    entry.settling = outcome;
+    void outcome
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        if (entry.settling === outcome) entry.settling = undefined;
+      });
+    return outcome;
+  };
+
+  /**
+   * The connection for `spec`: the kept one where it still answers (reuseOrReopen), else a new
+   * one. Runs asking for the same host at once share one answer: the keepalive, the new
+   * connection, or its failure (each would otherwise replace the connection another had just
+   * opened, or try a dead host once more).
+   */
+  const connect = (spec: SshHostSpec, readyTimeoutMs: number, agentSocket: string | undefined): Promise<Connected> => {
+    const conn = connectionKey(spec);
+    const h = held.get(conn);
+    if (!h) return open(conn, spec, readyTimeoutMs, agentSocket);
+    return h.settling ?? settle(h, reuseOrReopen(conn, h, spec, readyTimeoutMs, agentSocket));
   };
 
   // Connections a run read through the shell that a later run could read without one (its

@@ -32,7 +32,10 @@ export function serverAnswers(client: Client, timeoutMs: number): Promise<Server
       // A protocol that can no longer write: nothing was sent, so nothing is queued for a reply.
       return resolve('closed');
     }
-    const timer = setTimeout(() => resolve('silent'), Math.max(0, timeoutMs));
+    // Judged silent only after one more pass of the event loop's I/O: a process that was busy past
+    // the time (many handshakes at once) runs its expired timers before it reads its sockets, and
+    // would call a reply already waiting there silence, then destroy a live connection.
+    const timer = setTimeout(() => setImmediate(() => resolve('silent')), Math.max(0, timeoutMs));
     // Queued after the send (no reply can come in this tick). ssh2 calls it with `true` on a
     // failure reply, `false` on a success, and an Error when the connection closes.
     replies.push((outcome: unknown) => {

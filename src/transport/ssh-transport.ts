@@ -112,8 +112,10 @@ export class SshTransport implements Transport {
   /**
    * Whether the host still answers on this open connection within timeoutMs: one keepalive and
    * its reply (server-answers.ts), no process on the host. One that stays silent is destroyed at
-   * once, not ended (an end waits for a host that does not answer), and is no longer open. An
-   * ssh2 that cannot be asked counts as answering: the connection is then judged by isOpen alone.
+   * once, not ended (an end waits for a host that does not answer), and is no longer open; so is
+   * a jump connection of its own, which may be the silent part (ended politely, it would linger
+   * with its keepalives stopped). An ssh2 that cannot be asked counts as answering: the
+   * connection is then judged by isOpen alone.
    */
   async stillAnswers(timeoutMs: number): Promise<boolean> {
     if (!this.isOpen) return false;
@@ -121,6 +123,7 @@ export class SshTransport implements Transport {
     if (answer === 'silent') {
       this.log.debug({ host: this.name, ms: timeoutMs }, `${this.name}: the connection did not answer a keepalive in ${timeoutMs} ms; dropping it`);
       this.client.destroy();
+      this.ownedJump?.destroy();
     }
     return answer === 'answers' || answer === 'unknown';
   }

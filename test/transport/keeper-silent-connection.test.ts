@@ -6,6 +6,7 @@
  * in-process ssh2 server behind a TCP relay this test can freeze: a frozen connection carries
  * nothing either way, and so does a new one while the relay is dead.
  */
+import { jest } from '@jest/globals';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { keeperSocket } from '../../src/transport/keeper-protocol.js';
 import { runKeeper } from '../../src/transport/keeper-server.js';
 import { formatKnownHostsLine } from '../../src/transport/known-hosts.js';
+import { SshTransport } from '../../src/transport/ssh-transport.js';
 import { writeKey } from './connect-support.js';
 import { dialKeeper, startSleepingHost, until } from './keeper-test-host.js';
 
@@ -89,9 +91,11 @@ describe('a kept connection whose host went silent', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // The keepalive's bound is the request's timeout; the handshake's is the spec's, kept long so that
+  // a slow handshake on a busy machine is not retried (a retry would count as one more connection).
   const TIMEOUT_MS = 1000;
-  const spec = () => ({ name: 'n1', host: '127.0.0.1', port: relay.port, user: 'root', identityFiles: [keyFile], readyTimeoutMs: TIMEOUT_MS });
-  const connectRequest = () => ({ op: 'connect', spec: spec(), readyTimeoutMs: TIMEOUT_MS, persistMs: 0 });
+  const spec = (handshakeMs = 10_000) => ({ name: 'n1', host: '127.0.0.1', port: relay.port, user: 'root', identityFiles: [keyFile], readyTimeoutMs: handshakeMs });
+  const connectRequest = (keepaliveMs = TIMEOUT_MS, handshakeMs = 10_000) => ({ op: 'connect', spec: spec(handshakeMs), readyTimeoutMs: keepaliveMs, persistMs: 0 });
 
   function startKeeper(): { socket: string; ended: Promise<void> } {
     const knownHosts = [{ file: knownHostsFile, text: knownHostsLine, readOnly: false }];
@@ -114,7 +118,13 @@ describe('a kept connection whose host went silent', () => {
     expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
     const { holder, conn } = await keptConnection(keeper.socket);
     const run = await dialKeeper(keeper.socket);
-    expect(await run.ask(connectRequest())).toMatchObject({ ok: true, value: { reused: true, conn } });
+    const asked = jest.spyOn(SshTransport.prototype, 'stillAnswers');
+    try {
+      expect(await run.ask(connectRequest(10_000))).toMatchObject({ ok: true, value: { reused: true, conn } });
+      expect(asked).toHaveBeenCalledTimes(1);
+    } finally {
+      asked.mockRestore();
+    }
     expect(relay.opened()).toBe(1);
     run.socket.end();
     holder.socket.end();
@@ -147,7 +157,16 @@ describe('a kept connection whose host went silent', () => {
     const { holder, conn } = await keptConnection(keeper.socket);
     relay.freeze();
     const [a, b] = await Promise.all([dialKeeper(keeper.socket), dialKeeper(keeper.socket)]);
-    const [ra, rb] = await Promise.all([a.ask(connectRequest()), b.ask(connectRequest())]);
+    const asked = jest.spyOn(SshTransport.prototype, 'stillAnswers');
+    let answers: Awaited<ReturnType<typeof a.ask>>[];
+    try {
+      answers = await Promise.all([a.ask(connectRequest()), b.ask(connectRequest())]);
+      // One keepalive for both; the connection opened in its place is not asked again.
+      expect(asked).toHaveBeenCalledTimes(1);
+    } finally {
+      asked.mockRestore();
+    }
+    const [ra, rb] = answers;
     expect([ra, rb]).toEqual([expect.objectContaining({ ok: true }), expect.objectContaining({ ok: true })]);
     expect((ra.value as { conn: string }).conn).toBe(conn);
     expect((rb.value as { conn: string }).conn).toBe(conn);
@@ -166,11 +185,21 @@ describe('a kept connection whose host went silent', () => {
     const { holder } = await keptConnection(keeper.socket);
     relay.freeze();
     relay.dead(true);
-    const run = await dialKeeper(keeper.socket);
-    const again = await run.ask(connectRequest());
-    expect(again.ok).toBe(false);
-    expect(again.error!.message).toMatch(/timed out|timeout/i);
+    const [run, other] = await Promise.all([dialKeeper(keeper.socket), dialKeeper(keeper.socket)]);
+    const connects = jest.spyOn(SshTransport, 'connect');
+    try {
+      // A dead host's handshake times out (and is retried) on the short bound a run's own connectTimeout would give.
+      const [again, otherAgain] = await Promise.all([run.ask(connectRequest(TIMEOUT_MS, TIMEOUT_MS)), other.ask(connectRequest(TIMEOUT_MS, TIMEOUT_MS))]);
+      expect(again.ok).toBe(false);
+      expect(again.error!.message).toMatch(/timed out|timeout/i);
+      // The other run asking at once gets the same answer: the dead host is not tried twice.
+      expect(otherAgain).toMatchObject({ ok: false, error: again.error });
+      expect(connects).toHaveBeenCalledTimes(1);
+    } finally {
+      connects.mockRestore();
+    }
     expect(relay.opened()).toBe(1);
+    other.socket.end();
     run.socket.end();
     holder.socket.end();
     await keeper.ended;
