@@ -28,9 +28,19 @@ const UNIT_MODE = '0644';
  * after an enable or disable over D-Bus not followed by a reload; snapd does that), not this unit's.
  */
 export function daemonReloadState(section: string): 'no' | 'unit' | 'manager' {
-  // A block may hold other properties too (a slice's DropInPaths), in systemd's order, not the probe's.
+  // A block holds other properties too (ActiveState, a slice's DropInPaths), in systemd's order, not the probe's.
   const [unit, root] = showBlocks(section).map((lines) => lines.some((l) => l.replace(/^NeedDaemonReload=/, '') === 'yes'));
   return unit ? (root ? 'manager' : 'unit') : 'no';
+}
+
+/**
+ * The unit's ActiveState (`active`, `inactive`, `failed`, `activating`, …: the words `systemctl
+ * is-active` prints) from the first block of the probe's `systemctl show`; empty where systemctl
+ * printed nothing (no systemd to ask).
+ */
+export function unitActiveState(section: string): string {
+  const line = showBlocks(section)[0]?.find((l) => l.startsWith('ActiveState='));
+  return line?.slice('ActiveState='.length) ?? '';
 }
 
 /** `systemctl show` output for several units: one block of trimmed lines per unit. */
@@ -81,21 +91,25 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     const u = quote(this.spec.unit);
     // NeedDaemonReload: a file that landed while its daemon-reload failed (a run that stopped there)
     // reads as in place, yet systemd still runs the old definition; the plan reloads and restarts.
+    // `is-enabled` stays a call of its own: `show`'s UnitFileState is what systemd cached when it
+    // loaded the unit, and misses an enablement link moved by hand since (seen on systemd 252).
+    // ActiveState is live, so it comes with the reload flag, one `systemctl` (a process and a call
+    // to systemd) fewer per unit than `is-active` beside it.
     return probeSections(
       fileProbe(this.path),
       `systemctl is-enabled -- ${u} 2>/dev/null || true`,
-      `systemctl is-active -- ${u} 2>/dev/null || true`,
       // A slice's drop-ins too, in the same call (no exec more): they override its limits (overridingDropIns).
-      `systemctl show -p NeedDaemonReload${this.isSlice ? ' -p DropInPaths' : ''} -- ${u} -.mount 2>/dev/null || true`,
+      `systemctl show -p ActiveState -p NeedDaemonReload${this.isSlice ? ' -p DropInPaths' : ''} -- ${u} -.mount 2>/dev/null || true`,
     );
   }
 
   diff(stdout: string): SystemdUnitChange | null {
-    const [filePart = '', enabledPart = '', activePart = '', reloadPart = ''] = splitProbeSections(stdout);
+    const [filePart = '', enabledPart = '', showPart = ''] = splitProbeSections(stdout);
     const file = parseFileState(filePart);
     const enabledState = enabledPart.trim();
     const enabled = enabledState === 'enabled';
-    const active = activePart.trim() === 'active';
+    const activeState = unitActiveState(showPart);
+    const active = activeState === 'active';
     const steps: SystemdUnitChange['steps'] = [];
     const fields: FieldChange[] = [];
     const contentChanged = file.sha256 !== sha256(this.content);
@@ -107,7 +121,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     // the run) stopped there, is not the definition systemd runs: reload it, then restart below.
     // Where systemd says so of every unit (daemonReloadState: the manager's flag), the reload is all:
     // restarting every managed unit (every agent of a grid at once) would not be for their files.
-    const reload = contentChanged ? 'no' : daemonReloadState(reloadPart);
+    const reload = contentChanged ? 'no' : daemonReloadState(showPart);
     if (reload !== 'no') (steps.push('daemon-reload'), fields.push({ name: 'definition', before: reload === 'manager' ? 'not reloaded (every unit: systemd)' : 'not reloaded', after: 'reloaded' }));
     const definitionChanged = contentChanged || reload === 'unit';
     const wantEnabled = this.spec.enabled ?? true;
@@ -116,7 +130,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     const enabling = () => {
       if (wantEnabled !== enabled && !FIXED_STATES.has(enabledState)) (steps.push(wantEnabled ? 'enable' : 'disable'), fields.push({ name: 'enabled', before: enabledPart.trim() || 'unknown', after: wantEnabled ? 'enabled' : 'disabled' }));
     };
-    if (wantStarted && !active) (steps.push('start'), fields.push({ name: 'active', before: activePart.trim() || 'unknown', after: 'active' }), enabling());
+    if (wantStarted && !active) (steps.push('start'), fields.push({ name: 'active', before: activeState || 'unknown', after: 'active' }), enabling());
     // A slice takes new limits at daemon-reload; restarting it would stop everything running in it.
     // An entry that notifies a handler restarting this unit (restarts-unit.ts) leaves the restart to
     // it (handlers run once, after the host's changes): its own restart as well would restart the
@@ -125,7 +139,7 @@ export class SystemdUnitResource implements Resource<SystemdUnitChange> {
     else if (!wantStarted && active) (enabling(), steps.push('stop'), fields.push({ name: 'active', before: 'active', after: 'inactive' }));
     else enabling();
     // Never deleted: they are the operator's. Said in the plan, as a note where nothing else changes.
-    const overrides = this.isSlice ? overridingDropIns(reloadPart) : [];
+    const overrides = this.isSlice ? overridingDropIns(showPart) : [];
     const overridden = overrides.length ? `${this.spec.unit}'s limits are overridden by ${overrides.join(', ')} (not gridops'; systemctl set-property writes such files): remove ${overrides.length > 1 ? 'them' : 'it'} and run systemctl daemon-reload for the topology's limits to hold` : '';
     if (steps.length === 0) {
       if (!overridden) return null;

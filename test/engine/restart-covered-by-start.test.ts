@@ -19,11 +19,11 @@ const dir = mkdtempSync(join(tmpdir(), 'gridops-restart-covered-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const unit = `gridops-test-${process.pid}.service`;
 
-/** A `systemctl` on PATH that says the unit is in `active` (is-active) and disabled. */
+/** A `systemctl` on PATH that says the unit is in `active` (show's ActiveState) and disabled. */
 function transportWithUnit(active: string): LocalTransport {
   const bin = join(dir, `bin-${active}`);
   mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\ncase "$1" in is-active) echo ${active} ;; is-enabled) echo disabled ;; *) echo NeedDaemonReload=no ;; esac\n`);
+  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\ncase "$1" in is-enabled) echo disabled ;; show) printf 'ActiveState=%s\\nNeedDaemonReload=no\\n\\nActiveState=active\\nNeedDaemonReload=no\\n' ${active} ;; *) ;; esac\n`);
   chmodSync(join(bin, 'systemctl'), 0o755);
   return new LocalTransport('local', { ...process.env, PATH: `${bin}:${process.env.PATH}` });
 }

@@ -169,7 +169,7 @@ describe('hypervisor: libvirtd does not start without the input filter', () => {
     expect(rendered('libvirt/gridops-sandbox-input.service.hbs')).toContain(`ExecReload=nft -f ${RULES_FILE}\n`);
     // The unit's entry leaves a changed file's restart to that handler, which reloads it.
     const unit = resources.find((r) => r.id === `systemd-unit ${UNIT}`) as SystemdUnitResource;
-    const oldUnit = execFileSync('sh', ['-c', probeSections(...[`regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`, 'enabled\n', 'active\n'].map((p) => `printf %s ${quote(p)}`))], { encoding: 'utf8' });
+    const oldUnit = execFileSync('sh', ['-c', probeSections(...[`regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`, 'enabled\n', 'ActiveState=active\n'].map((p) => `printf %s ${quote(p)}`))], { encoding: 'utf8' });
     expect(unit.diff(oldUnit)).toMatchObject({ steps: ['write'], notify: ['reload-sandbox-input'] });
   });
 });

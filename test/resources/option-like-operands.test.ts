@@ -58,8 +58,7 @@ describe('a unit name that starts with `-` (the root mount is -.mount)', () => {
   it('follows `--` in every systemctl call of a unit', async () => {
     const unit = new SystemdUnitResource({ unit: '-.mount', content: '[Mount]\n' });
     expect(unit.probe()).toContain('systemctl is-enabled -- -.mount');
-    expect(unit.probe()).toContain('systemctl is-active -- -.mount');
-    expect(unit.probe()).toContain('systemctl show -p NeedDaemonReload -- -.mount');
+    expect(unit.probe()).toContain('systemctl show -p ActiveState -p NeedDaemonReload -- -.mount');
     const recorder = new StepRecorder('n1');
     for (const steps of [['enable', 'start'], ['disable', 'restart'], ['stop']] as const) {
       await unit.apply({ kind: 'systemd-unit', id: unit.id, action: 'update', unit: '-.mount', contentSha256: '', steps: [...steps], fields: [], summary: '' } as SystemdUnitChange, recorder);

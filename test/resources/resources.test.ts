@@ -121,16 +121,16 @@ describe('other resources', () => {
 
   it('a systemd unit is written, started and enabled (the order apply runs them); restarted when its file changes while running', () => {
     const r = new SystemdUnitResource({ unit: 'gridagent.service', content: '[Service]\nExecStart=/bin/true\n' });
-    expect(r.diff(probeOutput('absent\n', 'disabled\n', 'inactive\n'))!.steps).toEqual(['write', 'start', 'enable']);
+    expect(r.diff(probeOutput('absent\n', 'disabled\n', 'ActiveState=inactive\n'))!.steps).toEqual(['write', 'start', 'enable']);
     const old = `regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`;
-    expect(r.diff(probeOutput(old, 'enabled\n', 'active\n'))!.steps).toEqual(['write', 'restart']);
+    expect(r.diff(probeOutput(old, 'enabled\n', 'ActiveState=active\n'))!.steps).toEqual(['write', 'restart']);
   });
 
   it('a changed slice is only rewritten (daemon-reload applies its limits): a restart would stop what runs in it', () => {
     const r = new SystemdUnitResource({ unit: 'grid.slice', content: '[Slice]\nCPUQuota=40%\n' });
     const old = `regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`;
-    expect(r.diff(probeOutput(old, 'enabled\n', 'active\n'))!.steps).toEqual(['write']);
-    expect(r.diff(probeOutput(old, 'enabled\n', 'inactive\n'))!.steps).toEqual(['write', 'start']);
+    expect(r.diff(probeOutput(old, 'enabled\n', 'ActiveState=active\n'))!.steps).toEqual(['write']);
+    expect(r.diff(probeOutput(old, 'enabled\n', 'ActiveState=inactive\n'))!.steps).toEqual(['write', 'start']);
   });
 
   it('a command runs only when its guards say so', () => {

@@ -4,14 +4,14 @@ const S = '@@gridops-probe-section@@\n';
 const content = '[Slice]\nCPUQuota=100%\nMemoryMax=512M\n';
 const fileAs = (text: string) => `regular file|644|root|root|${Buffer.byteLength(text)}\n${Buffer.from(text).toString('base64')}\n`;
 const slice = () => new SystemdUnitResource({ unit: 'grid.slice', content, enabled: true, started: true });
-/** grid.slice as gridops wrote it, enabled and active; `show`: `systemctl show` of it and of -.mount, in systemd's property order. */
-const probed = (show: string, file = fileAs(content)) => `${file}${S}enabled\n${S}active\n${S}${show}\n`;
+/** grid.slice as gridops wrote it, enabled; `show`: `systemctl show` of it and of -.mount, in systemd's property order (the unit's ActiveState, active, first). */
+const probed = (show: string, file = fileAs(content)) => `${file}${S}enabled\n${S}ActiveState=active\n${show}\n`;
 const SET_PROPERTY = '/etc/systemd/system.control/grid.slice.d/50-MemoryMax.conf';
 
 describe("grid.slice: a drop-in that overrides gridops' limits (systemctl set-property, an operator's grid.slice.d) is said in the plan, never deleted", () => {
   it('asks for the drop-ins in the systemctl show the probe already runs (no exec more); other units do not', () => {
-    expect(slice().probe()).toContain('systemctl show -p NeedDaemonReload -p DropInPaths -- grid.slice -.mount');
-    expect(new SystemdUnitResource({ unit: 'app.service', content }).probe()).toContain('systemctl show -p NeedDaemonReload -- app.service -.mount');
+    expect(slice().probe()).toContain('systemctl show -p ActiveState -p NeedDaemonReload -p DropInPaths -- grid.slice -.mount');
+    expect(new SystemdUnitResource({ unit: 'app.service', content }).probe()).toContain('systemctl show -p ActiveState -p NeedDaemonReload -- app.service -.mount');
   });
 
   it('nothing else to change: a note naming the drop-in and what to do', () => {

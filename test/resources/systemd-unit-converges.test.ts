@@ -7,9 +7,9 @@ import { quote } from '../../src/transport/quote.js';
 const content = '[Service]\nExecStart=/bin/true\n';
 const fileAs = (text: string, mode = '644') => `regular file|${mode}|root|root|${Buffer.byteLength(text)}\n${Buffer.from(text).toString('base64')}\n`;
 
-/** The unit's probe output: its file, `systemctl is-enabled`, `is-active`, and `systemctl show -p NeedDaemonReload` when given. */
+/** The unit's probe output: its file, `systemctl is-enabled`, and `systemctl show`: ActiveState, then the NeedDaemonReload blocks when given. */
 function probed(file: string, enabled: string, active: string, needDaemonReload?: string): string {
-  const sections = [file, `${enabled}\n`, `${active}\n`, ...(needDaemonReload === undefined ? [] : [`${needDaemonReload}\n`])];
+  const sections = [file, `${enabled}\n`, `ActiveState=${active}\n${needDaemonReload === undefined ? '' : `${needDaemonReload}\n`}`];
   return execSync(probeSections(...sections.map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 }
 
@@ -22,7 +22,7 @@ async function recordedLabels(unit: SystemdUnitResource, steps: Parameters<Syste
 
 describe('a systemd unit converges after a run that failed part-way', () => {
   it('probes whether systemd still runs an older definition than the file on disk', () => {
-    expect(new SystemdUnitResource({ unit: 'app.service', content }).probe()).toContain('systemctl show -p NeedDaemonReload -- app.service -.mount');
+    expect(new SystemdUnitResource({ unit: 'app.service', content }).probe()).toContain('systemctl show -p ActiveState -p NeedDaemonReload -- app.service -.mount');
   });
 
   it('a file in place that systemd has not reloaded (the last daemon-reload failed): daemon-reload, then restart', async () => {

@@ -4,10 +4,10 @@ import { SystemdUnitResource } from '../../src/resources/systemd-unit.js';
 import { quote } from '../../src/transport/quote.js';
 
 const content = '[Service]\nExecStart=/bin/true\n';
-/** The unit's probe output: its file as wanted, then `systemctl is-enabled` and `is-active`. */
+/** The unit's probe output: its file as wanted, then `systemctl is-enabled` and `systemctl show` (ActiveState, NeedDaemonReload). */
 function probed(isEnabled: string): string {
   const file = `regular file|644|root|root|${content.length}\n${Buffer.from(content).toString('base64')}\n`;
-  return execSync(probeSections(...[file, `${isEnabled}\n`, 'active\n'].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+  return execSync(probeSections(...[file, `${isEnabled}\n`, 'ActiveState=active\nNeedDaemonReload=no\n'].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 }
 
 describe('systemd-unit enabled: true on a unit that systemctl enable cannot make "enabled"', () => {

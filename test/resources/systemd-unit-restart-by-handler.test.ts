@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { smallGrid } from './fixtures.js';
 import { quote } from '../../src/transport/quote.js';
 
-/** The unit's probe output: an old file, then `systemctl is-enabled` and `is-active`. */
+/** The unit's probe output: an old file, then `systemctl is-enabled` and `systemctl show` (ActiveState). */
 const oldFile = (active: string) =>
-  execSync(probeSections(...[`regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`, 'enabled\n', `${active}\n`].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+  execSync(probeSections(...[`regular file|644|root|root|3\n${Buffer.from('old').toString('base64')}\n`, 'enabled\n', `ActiveState=${active}\n`].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
 
 describe('a systemd-unit entry that notifies handlers leaves the restart of its changed file to them', () => {
   const content = '[Service]\nExecStart=/bin/true\n';
@@ -31,7 +31,7 @@ describe('a systemd-unit entry that notifies handlers leaves the restart of its 
 
   it('an enable alone notifies no handler: only a new file is a reason to restart', () => {
     const file = `regular file|644|root|root|${content.length}\n${Buffer.from(content).toString('base64')}\n`;
-    const probed = execSync(probeSections(...[file, 'disabled\n', 'active\n'].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
+    const probed = execSync(probeSections(...[file, 'disabled\n', 'ActiveState=active\n'].map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString();
     const change = new SystemdUnitResource({ unit: 'gridagent.service', content, notify: ['restart-gridagent'], restartedByHandler: true }).diff(probed)!;
     expect(change.steps).toEqual(['enable']);
     expect(change.notify).toBeUndefined();
