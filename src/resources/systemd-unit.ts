@@ -21,7 +21,7 @@ const UNIT_MODE = '0644';
 
 /**
  * Whether systemd runs an older definition of the unit than its files on disk, and whether it says
- * so of every unit: `systemctl show -p NeedDaemonReload -- UNIT -.mount` prints one
+ * so of every unit: the probe's `systemctl show -p ActiveState -p NeedDaemonReload -- UNIT -.mount` prints one
  * `NeedDaemonReload=…` block per unit (`yes` alone with `--value`, which systemd before 230 lacks,
  * hence the key=value form is probed and both are read). The root mount has no unit file of its
  * own: where it needs a reload too, the flag is the manager's (systemd 255 sets it for every unit

@@ -227,7 +227,7 @@ describe('each resource kind that can fail after writing leaves the host as it w
     const root = hostRoot({ 'etc/systemd/system/app.service': '[Service]\nExecStart=/bin/true\n' });
     const was = snapshot(root);
     const unit = new SystemdUnitResource({ unit: 'app.service', content: '[Service]\nExecStart=/no/such/binary\n' });
-    const result = await applyOne(root, unit, 'absent\n@@gridops-probe-section@@\nenabled\n@@gridops-probe-section@@\nactive\n');
+    const result = await applyOne(root, unit, 'absent\n@@gridops-probe-section@@\nenabled\n@@gridops-probe-section@@\nActiveState=active\nNeedDaemonReload=no\n\nActiveState=active\nNeedDaemonReload=no\n');
     expect(result.failure?.step).toBe('write /etc/systemd/system/app.service (checked by systemd-analyze verify)');
     expect(result.failure?.stderr).toContain('is not executable');
     expect(snapshot(root)).toEqual(was);

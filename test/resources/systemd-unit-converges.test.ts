@@ -52,6 +52,13 @@ describe('a systemd unit converges after a run that failed part-way', () => {
     expect(own.steps).toEqual(['daemon-reload', 'restart']);
   });
 
+  it('no systemd to ask (systemctl printed nothing): a start whose before is unknown, and no daemon-reload', () => {
+    const sections = [fileAs(content), '', ''];
+    const change = new SystemdUnitResource({ unit: 'app.service', content }).diff(execSync(probeSections(...sections.map((p) => `printf %s ${quote(p)}`)), { shell: '/bin/sh' }).toString())!;
+    expect(change.steps).toEqual(['start', 'enable']);
+    expect(change.fields).toContainEqual({ name: 'active', before: 'unknown', after: 'active' });
+  });
+
   it('reloaded (NeedDaemonReload=no): nothing to do', () => {
     expect(new SystemdUnitResource({ unit: 'app.service', content }).diff(probed(fileAs(content), 'enabled', 'active', 'NeedDaemonReload=no'))).toBeNull();
   });
