@@ -103,20 +103,30 @@ describe('a kept connection whose host went silent', () => {
     return { socket, ended: runKeeper({ socket, knownHosts, idleMs: 0, maxMs: 60_000 }) };
   }
 
-  /** A first run that opens the connection and uses it, then lets go of the keeper (which it keeps alive with a second run attached). */
-  async function keptConnection(keeperPath: string): Promise<{ holder: Awaited<ReturnType<typeof dialKeeper>>; conn: string }> {
-    const holder = await dialKeeper(keeperPath);
+  /**
+   * A keeper and a first run that opens the connection and uses it, then stays attached (so the
+   * keeper, which ends once idle, outlives the runs a test makes); `done` lets go of it all.
+   */
+  async function keptConnection(): Promise<{ keeper: { socket: string }; conn: string; done: (...runs: Array<{ socket: { end: () => void } }>) => Promise<void> }> {
+    const keeper = startKeeper();
+    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
+    const holder = await dialKeeper(keeper.socket);
     const first = await holder.ask(connectRequest());
     expect(first).toMatchObject({ ok: true, value: { reused: false } });
     const conn = (first.value as { conn: string }).conn;
     expect(await holder.ask({ op: 'exec', conn, command: 'true' })).toMatchObject({ ok: true, value: { code: 0 } });
-    return { holder, conn };
+    return {
+      keeper,
+      conn,
+      done: async (...runs) => {
+        for (const run of [...runs, holder]) run.socket.end();
+        await keeper.ended;
+      },
+    };
   }
 
   it('a live one is reused, with no new connection', async () => {
-    const keeper = startKeeper();
-    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
-    const { holder, conn } = await keptConnection(keeper.socket);
+    const { keeper, conn, done } = await keptConnection();
     const run = await dialKeeper(keeper.socket);
     const asked = jest.spyOn(SshTransport.prototype, 'stillAnswers');
     try {
@@ -126,15 +136,11 @@ describe('a kept connection whose host went silent', () => {
       asked.mockRestore();
     }
     expect(relay.opened()).toBe(1);
-    run.socket.end();
-    holder.socket.end();
-    await keeper.ended;
+    await done(run);
   }, 20_000);
 
   it('a silent one is dropped within the connect timeout and the host connected to afresh; the run works on the new one', async () => {
-    const keeper = startKeeper();
-    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
-    const { holder, conn } = await keptConnection(keeper.socket);
+    const { keeper, conn, done } = await keptConnection();
     relay.freeze();
     const run = await dialKeeper(keeper.socket);
     const started = Date.now();
@@ -146,15 +152,11 @@ describe('a kept connection whose host went silent', () => {
     expect(took).toBeLessThan(TIMEOUT_MS + 3000);
     expect(relay.opened()).toBe(2);
     expect(await run.ask({ op: 'exec', conn, command: 'echo again' })).toMatchObject({ ok: true, value: { code: 0, stdout: 'done\n' } });
-    run.socket.end();
-    holder.socket.end();
-    await keeper.ended;
+    await done(run);
   }, 20_000);
 
   it('two runs asking at once share the keepalive and the new connection', async () => {
-    const keeper = startKeeper();
-    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
-    const { holder, conn } = await keptConnection(keeper.socket);
+    const { keeper, conn, done } = await keptConnection();
     relay.freeze();
     const [a, b] = await Promise.all([dialKeeper(keeper.socket), dialKeeper(keeper.socket)]);
     const asked = jest.spyOn(SshTransport.prototype, 'stillAnswers');
@@ -173,16 +175,11 @@ describe('a kept connection whose host went silent', () => {
     // One new connection for both: neither replaced the one the other opened.
     expect(relay.opened()).toBe(2);
     expect(await b.ask({ op: 'exec', conn, command: 'true' })).toMatchObject({ ok: true, value: { code: 0 } });
-    a.socket.end();
-    b.socket.end();
-    holder.socket.end();
-    await keeper.ended;
+    await done(a, b);
   }, 20_000);
 
   it('a host gone altogether is not reached: the connect fails as a direct one would, not hands over the dead connection', async () => {
-    const keeper = startKeeper();
-    expect(await until(() => existsSync(keeper.socket), 5000)).toBe(true);
-    const { holder } = await keptConnection(keeper.socket);
+    const { keeper, done } = await keptConnection();
     relay.freeze();
     relay.dead(true);
     const [run, other] = await Promise.all([dialKeeper(keeper.socket), dialKeeper(keeper.socket)]);
@@ -200,8 +197,6 @@ describe('a kept connection whose host went silent', () => {
     }
     expect(relay.opened()).toBe(1);
     other.socket.end();
-    run.socket.end();
-    holder.socket.end();
-    await keeper.ended;
+    await done(run);
   }, 30_000);
 });
